@@ -1,0 +1,5 @@
+"""Allow ``python -m segchain``."""
+
+from segchain.cli import main
+
+main()

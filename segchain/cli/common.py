@@ -1,0 +1,333 @@
+"""What every command shares: option aliases, error handling, the stderr console, order loading.
+
+Heavy modules (polars, the stages) are imported inside functions so that ``segchain --help``
+stays fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+from segchain.errors import EXIT_INTERRUPTED, SegchainError
+
+if TYPE_CHECKING:
+    import polars as pl
+    from rich.console import Console
+
+    from segchain.config import Config
+    from segchain.orders import OrderImport, Reconciliation
+    from segchain.tableio import Table
+
+# ---------------------------------------------------------------------------------------------
+# Option aliases (Annotated), shared so every command spells them the same way
+
+Input = Annotated[
+    str, typer.Argument(help="Input table (CSV, CSV.gz or Parquet); '-' reads stdin.")
+]
+Output = Annotated[
+    str,
+    typer.Option("-o", "--output", help="Output file (.csv or .parquet); '-' writes stdout."),
+]
+OptionalOutput = Annotated[
+    str | None,
+    typer.Option("-o", "--output", help="Output file (.csv or .parquet); '-' writes stdout."),
+]
+
+
+def _check_format(value: str | None) -> str | None:
+    # Checked while parsing, so a typo fails before any work is done (exit 2).
+    if value is not None and value.strip().lower() not in ("csv", "parquet"):
+        raise typer.BadParameter(f"unknown format {value!r}; choose one of: csv, parquet")
+    return value.strip().lower() if value else None
+
+
+Format = Annotated[
+    str | None,
+    typer.Option(
+        "-f",
+        "--format",
+        help="Output format: csv or parquet (default: from the -o name, else csv).",
+        envvar="SEGCHAIN_FORMAT",
+        callback=_check_format,
+    ),
+]
+ConfigFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help='segchain.toml with [columns] and [segments."<label>"] policies '
+        "(default: ./segchain.toml if present).",
+        envvar="SEGCHAIN_CONFIG",
+    ),
+]
+Map = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--map",
+        help="Map a canonical column to an export header: CANONICAL=HEADER (repeatable).",
+        metavar="CANONICAL=HEADER",
+    ),
+]
+Preset = Annotated[
+    str | None,
+    typer.Option(
+        "--preset",
+        help="Column names of a known export: sap, odoo, online-retail.",
+        envvar="SEGCHAIN_PRESET",
+    ),
+]
+DateFormat = Annotated[
+    str | None,
+    typer.Option(
+        "--date-format",
+        help="Date order (day-first, month-first) or a strptime format such as %d/%m/%Y.",
+        envvar="SEGCHAIN_DATE_FORMAT",
+    ),
+]
+ReturnsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--returns",
+        help="Returns and cancellations: net (subtract, default), keep (as exported), "
+        "drop (reject with reason 'return').",
+        envvar="SEGCHAIN_RETURNS",
+    ),
+]
+Rejects = Annotated[
+    str | None,
+    typer.Option("--rejects", help="Write rejected lines (original fields, row, reason) here."),
+]
+Quiet = Annotated[
+    bool, typer.Option("--quiet", help="Print only errors on stderr.", envvar="SEGCHAIN_QUIET")
+]
+Verbose = Annotated[
+    bool, typer.Option("--verbose", help="Also print the provenance JSON on stderr.")
+]
+Seed = Annotated[
+    int | None,
+    typer.Option("--seed", help="Seed for every random step (default 0).", envvar="SEGCHAIN_SEED"),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handle_errors(func: F) -> F:
+    """Turn SegchainError into one message and its exit code; Ctrl-C into exit 130.
+
+    Anything else is a bug and keeps its traceback (without local variables).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SegchainError as exc:
+            error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:
+            error("interrupted; no output was written")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def error(message: str) -> None:
+    """Write ``Error: message`` to stderr, unstyled (it may be parsed by scripts)."""
+    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.flush()
+
+
+class Reporter:
+    """stderr output of a command: notes, warnings and rich tables, silenced by --quiet."""
+
+    def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
+        self.quiet = quiet
+        self.verbose = verbose
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._console
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            self.console.print(message, markup=False)
+
+    def warn(self, message: str) -> None:
+        # Warnings are shown even with --quiet: they say something was changed or skipped.
+        sys.stderr.write(f"Warning: {message}\n")
+        sys.stderr.flush()
+
+    def table(self, renderable: Any) -> None:
+        if not self.quiet:
+            self.console.print(renderable)
+
+    def provenance(self, metadata: Mapping[str, Any], fmt: str) -> None:
+        """With --verbose, show CSV outputs' provenance (Parquet carries it in the file)."""
+        if self.verbose:
+            sys.stderr.write("provenance: " + json.dumps(metadata, sort_keys=True) + "\n")
+
+
+def frame_table(df: pl.DataFrame, *, title: str | None = None, float_digits: int = 3) -> Any:
+    """A rich Table of a small polars frame (numbers right-aligned, floats rounded)."""
+    from rich.table import Table as RichTable
+
+    table = RichTable(title=title, title_justify="left", show_edge=False, pad_edge=False)
+    numeric = {c for c, t in df.schema.items() if t.is_numeric()}
+    for c in df.columns:
+        table.add_column(c, justify="right" if c in numeric else "left")
+    for row in df.iter_rows():
+        table.add_row(*(_cell(v, float_digits) for v in row))
+    return table
+
+
+def _cell(value: Any, digits: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}" if abs(value) < 1e6 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading order lines the same way in every command
+
+
+@dataclass
+class OrderOptions:
+    """The options with which any command reads an order-line export."""
+
+    map: Sequence[str] | None = None
+    preset: str | None = None
+    date_format: str | None = None
+    returns: str | None = None
+    rejects: str | None = None
+
+
+@dataclass
+class LoadedOrders:
+    """An order export read and mapped, still lazy; ``collect`` runs the one pass."""
+
+    imp: OrderImport
+    table: Table
+    rejects_path: str | None
+    reporter: Reporter
+
+    @property
+    def clean(self) -> pl.LazyFrame:
+        return self.imp.clean
+
+    def collect(self, *frames: pl.LazyFrame) -> tuple[list[pl.DataFrame], Reconciliation]:
+        """Collect ``frames`` and the reconciliation together, write rejects, report.
+
+        Raises:
+            DataError: no line of the export is usable.
+        """
+        import polars as pl
+
+        from segchain.errors import DataError
+        from segchain.orders import Reconciliation
+        from segchain.tableio import provenance, write_table
+
+        wanted = [*frames, self.imp.summary]
+        if self.rejects_path:
+            wanted.append(self.imp.rejects)
+        results = pl.collect_all(wanted)
+        recon = Reconciliation.from_summary(results[len(frames)])
+        if self.rejects_path:
+            write_table(
+                results[-1],
+                self.rejects_path,
+                metadata=provenance("rejects", inputs={"orders": recon.read}),
+            )
+        self.report(recon)
+        if recon.used == 0:
+            raise DataError(
+                f"{self.table.name}: no usable order lines: all {recon.read:,} lines were rejected "
+                f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items()) or 'empty file'})",
+                hint="write them out with --rejects FILE to see why, and check --map / --preset",
+            )
+        return list(results[: len(frames)]), recon
+
+    def report(self, recon: Reconciliation) -> None:
+        r = self.reporter
+        r.info(f"{self.table.name}: {self.table.dialect.describe()}")
+        for note in self.imp.notes:
+            r.info(f"  {note}")
+        r.info(f"  {recon.line()}")
+        if recon.by_flag:
+            flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
+            r.info(f"  flagged (kept): {flags}")
+        if recon.rejected and not self.rejects_path:
+            r.info("  (write the rejected lines out with --rejects FILE)")
+
+
+def load_config(path: Path | None) -> Config:
+    from segchain.config import load_config as _load
+
+    return _load(path)
+
+
+def load_orders(
+    source: str,
+    opts: OrderOptions,
+    *,
+    config: Config,
+    reporter: Reporter,
+) -> LoadedOrders:
+    """Read, map and prepare an order export (lazy); see LoadedOrders.collect."""
+    from segchain.config import env_map, parse_map_options, resolve_mapping, setting
+    from segchain.orders import import_orders
+    from segchain.tableio import read_raw
+
+    table = read_raw(source)
+    headers = table.frame.collect_schema().names()
+    mapping = resolve_mapping(
+        headers,
+        cli_map=parse_map_options(opts.map or []),
+        env_map=env_map(),
+        config=config,
+        preset=opts.preset,
+    )
+    imp = import_orders(
+        table.frame,
+        mapping=mapping,
+        returns=setting(opts.returns, config, "orders", "returns", "net"),
+        date_format=setting(opts.date_format, config, "orders", "date_format", None),
+        decimal_comma=table.dialect.decimal_comma,
+        source=table.name,
+    )
+    return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+
+
+def write_output(
+    df: pl.DataFrame,
+    dest: str,
+    *,
+    fmt: str | None,
+    metadata: Mapping[str, Any],
+    reporter: Reporter,
+    what: str,
+) -> None:
+    """Write a stage's table and say where it went (stderr)."""
+    from segchain.tableio import write_table
+
+    written = write_table(df, dest, format=fmt, metadata=metadata)
+    if written == "csv":
+        reporter.provenance(metadata, written)
+    where = "stdout" if dest == "-" else dest
+    reporter.info(f"wrote {df.height:,} {what} to {where} ({written})")

@@ -1,0 +1,71 @@
+"""The SegchainError hierarchy and the exit codes the CLI maps them to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class SegchainError(Exception):
+    """A problem with the user's data or model: exit 1, one clear message, no traceback."""
+
+    exit_code = EXIT_DATA
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+class DataError(SegchainError):
+    """The input table cannot be used as it is (missing columns, empty file, bad values)."""
+
+
+class UsageError(SegchainError):
+    """The command line or configuration asks for something impossible: exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class InfeasibleError(DataError):
+    """An optimisation model has no solution for the data given."""
+
+
+def examples(values: Iterable[object], limit: int = 5) -> str:
+    """Format a few values for an error message: ``'a', 'b', 'c' (and 7 more)``."""
+    items = list(values)
+    shown = ", ".join(repr(str(v)) for v in items[:limit])
+    more = len(items) - limit
+    return shown + (f" (and {more} more)" if more > 0 else "")
+
+
+class MissingColumnsError(DataError):
+    """One or more required columns are absent; lists all of them at once."""
+
+    def __init__(
+        self,
+        missing: Sequence[str],
+        found: Sequence[str],
+        *,
+        source: str = "input",
+        hint: str | None = None,
+    ) -> None:
+        self.missing = list(missing)
+        self.found = list(found)
+        message = (
+            f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}; found {', '.join(found) if found else 'no columns'}"
+        )
+        super().__init__(
+            message,
+            hint=hint
+            or "map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) "
+            "or pick a --preset (sap, odoo, online-retail)",
+        )

@@ -1,0 +1,524 @@
+"""Import and cleaning of order lines: mapping, parsing, reason codes and the reconciliation.
+
+Everything here is a polars expression over the raw export, so a 10-million-line file is cleaned
+in one vectorised pass. The only eager steps look at small profiles of the data (distinct date
+strings, number styles) to decide how to parse a whole column consistently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import polars as pl
+
+from segchain.errors import DataError, MissingColumnsError, UsageError
+from segchain.schema import ORDER_OPTIONAL, ORDER_REQUIRED, ORDER_VALUE
+
+Returns = Literal["net", "drop", "keep"]
+RETURNS_CHOICES = ("net", "drop", "keep")
+
+# Stock codes that are not products in real exports (Online Retail: postage, Amazon fees,
+# manual adjustments, bank charges, discounts, samples, bad-debt adjustments).
+NON_PRODUCT_SKUS = frozenset(
+    {
+        "POST",
+        "DOT",
+        "M",
+        "MANUAL",
+        "BANK CHARGES",
+        "AMAZONFEE",
+        "C2",
+        "CRUK",
+        "D",
+        "PADS",
+        "B",
+        "S",
+        "ADJUST",
+        "ADJUST2",
+        "POSTAGE",
+        "SHIPPING",
+        "FREIGHT",
+        "DISCOUNT",
+        "FEE",
+    }
+)
+# An order id made of this letter and digits marks a cancellation (Online Retail's C536379).
+CANCEL_PATTERN = r"^[Cc]\d+$"
+
+ID_FIELDS = ("order_id", "customer_id", "sku", "site", "postal_code")
+TEXT_FIELDS = ("city", "country", "customer_name", "description")
+NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
+
+EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
+DATE_KINDS = {
+    "iso": r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$",
+    "dotted": r"^\d{1,2}\.\d{1,2}\.\d{2,4}( .*)?$",
+    "slash": r"^\d{1,2}/\d{1,2}/\d{2,4}( .*)?$",
+    "ymd_slash": r"^\d{4}/\d{1,2}/\d{1,2}( .*)?$",
+    "compact": r"^\d{8}$",
+    "serial": r"^\d{5}(\.\d+)?$",
+}
+
+
+@dataclass
+class OrderImport:
+    """The cleaned order lines and what happened to every line, all lazy until collected."""
+
+    lines: pl.LazyFrame
+    """Canonical columns plus ``reason`` (null for used lines) and ``_row``."""
+    raw_columns: list[str]
+    mapping: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+    date_order: str | None = None
+
+    @property
+    def clean(self) -> pl.LazyFrame:
+        """Used lines, canonical columns only."""
+        keep = [c for c in self.lines.collect_schema().names() if not c.startswith("_raw_")]
+        keep = [c for c in keep if c not in ("reason", "_row")]
+        return self.lines.filter(pl.col("reason").is_null()).select(keep)
+
+    @property
+    def rejects(self) -> pl.LazyFrame:
+        """Rejected lines: original fields as exported, ``row`` (1-based) and ``reason``."""
+        raw = [pl.col(f"_raw_{c}").alias(c) for c in self.raw_columns]
+        return self.lines.filter(pl.col("reason").is_not_null()).select(
+            pl.col("_row").alias("row"), *raw, pl.col("reason")
+        )
+
+    @property
+    def summary(self) -> pl.LazyFrame:
+        """Counts by (reason, flag): the reconciliation."""
+        return self.lines.group_by("reason", "flag").agg(pl.len().alias("n"))
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """``read N = used U + rejected R``, with counts per reason and per flag."""
+
+    read: int
+    used: int
+    rejected: int
+    by_reason: dict[str, int]
+    by_flag: dict[str, int]
+
+    @classmethod
+    def from_summary(cls, summary: pl.DataFrame) -> Reconciliation:
+        by_reason: dict[str, int] = {}
+        by_flag: dict[str, int] = {}
+        used = rejected = 0
+        for reason, flag, n in summary.iter_rows():
+            if reason is None:
+                used += n
+                if flag is not None:
+                    by_flag[flag] = by_flag.get(flag, 0) + n
+            else:
+                rejected += n
+                by_reason[reason] = by_reason.get(reason, 0) + n
+        return cls(
+            read=used + rejected,
+            used=used,
+            rejected=rejected,
+            by_reason=dict(sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))),
+            by_flag=dict(sorted(by_flag.items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+
+    def line(self) -> str:
+        text = f"read {self.read:,} = used {self.used:,} + rejected {self.rejected:,}"
+        if self.by_reason:
+            text += " (" + ", ".join(f"{k} {v:,}" for k, v in self.by_reason.items()) + ")"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "read": self.read,
+            "used": self.used,
+            "rejected": self.rejected,
+            "rejected_by_reason": self.by_reason,
+            "flagged": self.by_flag,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Column profiles: small eager looks that decide how a whole column is parsed
+
+
+def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source: str) -> None:
+    """Raise MissingColumnsError listing every required canonical column that is not mapped."""
+    missing = [c for c in ORDER_REQUIRED if c not in mapping]
+    if not any(c in mapping for c in ORDER_VALUE):
+        missing.append("unit_price or amount")
+    if missing:
+        raise MissingColumnsError(missing, list(headers), source=source)
+
+
+def _is_string(schema: pl.Schema, column: str) -> bool:
+    return schema[column] == pl.String
+
+
+def float_id_columns(lf: pl.LazyFrame, columns: Sequence[str]) -> set[str]:
+    """Id columns a spreadsheet turned into floats: every value is digits with an optional .0."""
+    schema = lf.collect_schema()
+    text_cols = [c for c in columns if _is_string(schema, c)]
+    if not text_cols:
+        return {c for c in columns if schema[c].is_float()}
+    exprs = []
+    for c in text_cols:
+        v = pl.col(c).str.strip_chars()
+        exprs.append(v.str.contains(r"^\d+\.0+$").any().alias(f"{c}|any"))
+        exprs.append(
+            (v.is_null() | (v == "") | v.str.contains(r"^\d+(\.0+)?$")).all().alias(f"{c}|all")
+        )
+    row = lf.select(exprs).collect().row(0, named=True)
+    found = {c for c in text_cols if row[f"{c}|any"] and row[f"{c}|all"]}
+    return found | {c for c in columns if schema[c].is_float()}
+
+
+_COMMA_DECIMAL = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$"
+_DOT_DECIMAL = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$"
+# Evidence that cannot be read the other way: a fraction that is not three digits long.
+_COMMA_SURE = r"^[+-]?[\d.]*,(\d{1,2}|\d{4,})$"
+_DOT_SURE = r"^[+-]?[\d,]*\.(\d{1,2}|\d{4,})$"
+
+
+def decimal_comma_columns(
+    lf: pl.LazyFrame, columns: Sequence[str], *, default_comma: bool
+) -> set[str]:
+    """Number columns written with a decimal comma (``1.234,5``).
+
+    With a ';' delimiter the comma is the default unless a column clearly uses points; otherwise
+    a column must clearly use commas (a fraction of other than three digits, since ``1,234`` could
+    be a thousands separator).
+    """
+    schema = lf.collect_schema()
+    text_cols = [c for c in columns if _is_string(schema, c)]
+    if not text_cols:
+        return set()
+    exprs = []
+    for c in text_cols:
+        v = pl.col(c).str.strip_chars()
+        exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
+        exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
+    row = lf.select(exprs).collect().row(0, named=True)
+    out = set()
+    for c in text_cols:
+        comma, dot = row[f"{c}|comma"] or 0, row[f"{c}|dot"] or 0
+        if (default_comma and comma >= dot) or (not default_comma and comma > dot):
+            out.add(c)
+    return out
+
+
+@dataclass(frozen=True)
+class DateStyle:
+    """How a date column is parsed: per-value kinds, and for slashes the column's day order."""
+
+    order: str  # "day-first" | "month-first" | "iso" | "format"
+    fmt: str | None = None
+    note: str = ""
+
+
+def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> DateStyle:
+    """Decide how to read a column of date strings, looking at every distinct value.
+
+    ``date_format`` overrides: ``day-first``/``dayfirst``, ``month-first``/``monthfirst``, or a
+    strptime format such as ``%d/%m/%Y``.
+    """
+    if date_format:
+        key = date_format.strip().lower().replace("_", "-")
+        if key in ("day-first", "dayfirst", "dmy"):
+            return DateStyle("day-first", note="day-first (from --date-format)")
+        if key in ("month-first", "monthfirst", "mdy"):
+            return DateStyle("month-first", note="month-first (from --date-format)")
+        if "%" not in date_format:
+            raise UsageError(
+                f"--date-format {date_format!r}: give a strptime format such as %d/%m/%Y, "
+                "or day-first / month-first"
+            )
+        return DateStyle("format", fmt=date_format, note=f"format {date_format} (--date-format)")
+    slash = values.drop_nulls().str.strip_chars()
+    slash = slash.filter(slash.str.contains(DATE_KINDS["slash"]))
+    if slash.is_empty():
+        kinds = [k for k, rx in DATE_KINDS.items() if values.str.contains(rx).any()]
+        return DateStyle("iso", note=" + ".join(kinds) if kinds else "no recognisable dates")
+    parts = slash.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/")
+    first = parts.struct.field("1").cast(pl.Int32)
+    second = parts.struct.field("2").cast(pl.Int32)
+    first_big, second_big = bool((first > 12).any()), bool((second > 12).any())
+    if first_big and second_big:
+        raise DataError(
+            "order dates mix day-first and month-first values (both 25/01 and 01/25 occur)",
+            hint="export the dates in one format, or pass --date-format %d/%m/%Y",
+        )
+    if second_big:
+        return DateStyle("month-first", note="month-first (mm/dd; a day above 12 is in 2nd place)")
+    if first_big:
+        return DateStyle("day-first", note="day-first (dd/mm; a day above 12 is in 1st place)")
+    return DateStyle(
+        "day-first",
+        note="day-first assumed: no value has a day above 12; "
+        "use --date-format month-first if wrong",
+    )
+
+
+def date_expr(column: str, style: DateStyle) -> pl.Expr:
+    """Parse a string column to pl.Date, each value by the kind it matches."""
+    v = pl.col(column).str.strip_chars()
+    if style.order == "format":
+        assert style.fmt is not None
+        full = v.str.strptime(pl.Datetime, style.fmt, strict=False).dt.date()
+        date_only = v.str.split(" ").list.first().str.strptime(pl.Date, style.fmt, strict=False)
+        return pl.coalesce(full, date_only)
+    head = v.str.split(" ").list.first().str.split("T").list.first()
+    slash_fmt = "%d/%m/%Y" if style.order != "month-first" else "%m/%d/%Y"
+    slash_fmt_short = slash_fmt.replace("%Y", "%y")
+
+    def when(kind: str, parsed: pl.Expr) -> pl.Expr:
+        return pl.when(v.str.contains(DATE_KINDS[kind])).then(parsed)
+
+    dotted = head.str.replace_all(r"\.", "/")
+    serial = v.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+    return pl.coalesce(
+        when("iso", head.str.strptime(pl.Date, "%Y-%m-%d", strict=False)),
+        when("ymd_slash", head.str.strptime(pl.Date, "%Y/%m/%d", strict=False)),
+        when("dotted", _dmy(dotted, "%d/%m/%Y", "%d/%m/%y")),
+        when("slash", _dmy(head, slash_fmt, slash_fmt_short)),
+        when("compact", head.str.strptime(pl.Date, "%Y%m%d", strict=False)),
+        when(
+            "serial",
+            pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial),
+        ),
+    )
+
+
+def _dmy(text: pl.Expr, long_fmt: str, short_fmt: str) -> pl.Expr:
+    # Four-digit years first; two-digit years (yy) only when the year part has two digits.
+    year_digits = text.str.extract(r"/(\d+)$").str.len_chars()
+    return (
+        pl.when(year_digits == 4)
+        .then(text.str.strptime(pl.Date, long_fmt, strict=False))
+        .when(year_digits == 2)
+        .then(text.str.strptime(pl.Date, short_fmt, strict=False))
+    )
+
+
+def number_expr(column: str, *, is_string: bool, decimal_comma: bool) -> pl.Expr:
+    """Parse a number column; unparseable values become null (the caller gives the reason)."""
+    if not is_string:
+        return pl.col(column).cast(pl.Float64, strict=False)
+    v = pl.col(column).str.strip_chars().str.replace_all(r"[\s\u00a0'’]", "")
+    if decimal_comma:
+        v = v.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    else:
+        v = v.str.replace_all(",", "", literal=True)
+    # A trailing minus (SAP writes 5.00-) means negative.
+    v = pl.when(v.str.ends_with("-")).then("-" + v.str.strip_suffix("-")).otherwise(v)
+    return v.cast(pl.Float64, strict=False).alias(column)
+
+
+def id_expr(column: str, *, dtype: pl.DataType, float_like: bool) -> pl.Expr:
+    """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns."""
+    c = pl.col(column)
+    if dtype.is_float():
+        return c.round(0).cast(pl.Int64, strict=False).cast(pl.String).alias(column)
+    if dtype != pl.String:
+        return c.cast(pl.String).alias(column)
+    v = c.str.strip_chars()
+    if float_like:
+        v = v.str.replace(r"\.0+$", "")
+    return pl.when(v == "").then(None).otherwise(v).alias(column)
+
+
+def text_expr(column: str, *, dtype: pl.DataType) -> pl.Expr:
+    c = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
+    v = c.str.strip_chars()
+    return pl.when(v == "").then(None).otherwise(v).alias(column)
+
+
+# ---------------------------------------------------------------------------------------------
+# The import
+
+
+def import_orders(
+    raw: pl.DataFrame | pl.LazyFrame,
+    *,
+    mapping: Mapping[str, str],
+    returns: Returns = "net",
+    date_format: str | None = None,
+    decimal_comma: bool = False,
+    non_product_skus: frozenset[str] = NON_PRODUCT_SKUS,
+    source: str = "orders",
+) -> OrderImport:
+    """Map, parse and clean order lines; nothing is dropped without a reason code.
+
+    Args:
+        raw: the export as read (CSV fields as strings, or a typed Parquet frame).
+        mapping: canonical column -> header in ``raw`` (from ``config.resolve_mapping``).
+        returns: ``net`` makes return lines negative so sums net them; ``keep`` leaves them as
+            exported (flagged); ``drop`` rejects them with reason ``return``.
+        date_format: override of the date order or a strptime format.
+        decimal_comma: the file's default decimal separator is a comma (';'-delimited files).
+        source: the file name for messages.
+
+    Raises:
+        MissingColumnsError: a required column is not mapped (every one is listed).
+        UsageError: bad option values.
+    """
+    if returns not in RETURNS_CHOICES:
+        raise UsageError(f"--returns must be one of {', '.join(RETURNS_CHOICES)}, got {returns!r}")
+    lf = raw.lazy()
+    schema = lf.collect_schema()
+    headers = schema.names()
+    check_mapping(headers, mapping, source=source)
+    mapping = {c: h for c, h in mapping.items() if h in headers}
+    notes: list[str] = []
+
+    float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
+    for c in ID_FIELDS:
+        if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
+            notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
+    numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
+    comma_cols = decimal_comma_columns(lf, numbers, default_comma=decimal_comma)
+    if comma_cols:
+        notes.append("decimal comma in: " + ", ".join(sorted(comma_cols)))
+
+    date_col = mapping["order_date"]
+    if schema[date_col] == pl.String:
+        distinct = lf.select(pl.col(date_col).unique()).collect().to_series()
+        style = detect_date_style(distinct, date_format=date_format)
+        notes.append(f"dates: {style.note}")
+        date = date_expr(date_col, style)
+        date_order = style.order
+    elif schema[date_col].is_temporal():
+        date = pl.col(date_col).cast(pl.Date)
+        date_order = "typed"
+    else:
+        # Excel serial numbers stored as numbers.
+        serial = (
+            pl.col(date_col).cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+        )
+        date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
+        date_order = "serial"
+
+    exprs: list[pl.Expr] = [date.alias("order_date")]
+    for c in ID_FIELDS:
+        if c in mapping:
+            h = mapping[c]
+            exprs.append(id_expr(h, dtype=schema[h], float_like=h in float_ids).alias(c))
+    for c in TEXT_FIELDS:
+        if c in mapping:
+            exprs.append(text_expr(mapping[c], dtype=schema[mapping[c]]).alias(c))
+    for c in NUMBER_FIELDS:
+        if c in mapping:
+            h = mapping[c]
+            exprs.append(
+                number_expr(
+                    h, is_string=_is_string(schema, h), decimal_comma=h in comma_cols
+                ).alias(c)
+            )
+    blank_date = _blank(date_col, schema)
+
+    raw_cols = list(headers)
+    lines = lf.with_row_index("_row", offset=1).select(
+        pl.col("_row"),
+        *[pl.col(h).alias(f"_raw_{h}") for h in raw_cols],
+        blank_date.alias("_blank_date"),
+        *exprs,
+    )
+    lines = _derive_values(lines, has_price="unit_price" in mapping, has_amount="amount" in mapping)
+    lines = _flag_and_reason(lines, returns=returns, non_product_skus=non_product_skus)
+    optional = [c for c in ORDER_OPTIONAL if c in mapping]
+    canonical = [
+        "order_id",
+        "order_date",
+        "customer_id",
+        "sku",
+        "quantity",
+        "unit_price",
+        "amount",
+        "flag",
+        *optional,
+    ]
+    lines = lines.select("_row", *canonical, "reason", *[f"_raw_{h}" for h in raw_cols])
+    return OrderImport(
+        lines=lines,
+        raw_columns=raw_cols,
+        mapping=dict(mapping),
+        notes=notes,
+        date_order=date_order,
+    )
+
+
+def _blank(column: str, schema: pl.Schema) -> pl.Expr:
+    c = pl.col(column)
+    if schema[column] == pl.String:
+        return c.is_null() | (c.str.strip_chars() == "")
+    return c.is_null()
+
+
+def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl.LazyFrame:
+    """Make both ``unit_price`` and ``amount`` exist; remember which one the export gave."""
+    q = pl.col("quantity")
+    if has_amount and has_price:
+        return lf.with_columns(
+            _value_ok=pl.col("amount").is_not_null() & pl.col("unit_price").is_not_null()
+        )
+    if has_amount:
+        return lf.with_columns(
+            unit_price=pl.when(q != 0).then(pl.col("amount") / q).otherwise(0.0).abs(),
+            _value_ok=pl.col("amount").is_not_null(),
+        )
+    return lf.with_columns(
+        amount=q * pl.col("unit_price"),
+        _value_ok=pl.col("unit_price").is_not_null(),
+    )
+
+
+def _flag_and_reason(
+    lf: pl.LazyFrame, *, returns: Returns, non_product_skus: frozenset[str]
+) -> pl.LazyFrame:
+    schema = lf.collect_schema()
+    q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
+    numbers = [c for c in ("quantity", "unit_price", "amount", "lat", "lon") if c in schema]
+    non_finite = pl.any_horizontal([pl.col(c).is_infinite() | pl.col(c).is_nan() for c in numbers])
+    is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
+    reason = (
+        pl.when(pl.col("order_id").is_null())
+        .then(pl.lit("missing_order_id"))
+        .when(pl.col("customer_id").is_null())
+        .then(pl.lit("missing_customer"))
+        .when(pl.col("sku").is_null())
+        .then(pl.lit("missing_sku"))
+        .when(pl.col("_blank_date"))
+        .then(pl.lit("missing_date"))
+        .when(pl.col("order_date").is_null())
+        .then(pl.lit("bad_date"))
+        .when(q.is_null())
+        .then(pl.lit("bad_quantity"))
+        .when(~pl.col("_value_ok"))
+        .then(pl.lit("bad_price"))
+        .when(non_finite.fill_null(False))
+        .then(pl.lit("non_finite"))
+    )
+    if returns == "drop":
+        reason = reason.when(is_return).then(pl.lit("return"))
+    non_product = pl.col("sku").str.to_uppercase().is_in(list(non_product_skus)) | pl.col(
+        "sku"
+    ).str.to_lowercase().str.starts_with("gift_")
+    flag = (
+        pl.when(is_return)
+        .then(pl.lit("return"))
+        .when(non_product)
+        .then(pl.lit("non_product"))
+        .when((price == 0) | (amount == 0))
+        .then(pl.lit("zero_price"))
+    )
+    lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None), _ret=is_return)
+    if returns == "net":
+        # A return subtracts from demand and revenue whatever sign the export gave it.
+        lf = lf.with_columns(
+            quantity=pl.when(pl.col("_ret")).then(-q.abs()).otherwise(q),
+            amount=pl.when(pl.col("_ret")).then(-amount.abs()).otherwise(amount),
+        )
+    return lf.with_columns(unit_price=price.abs())

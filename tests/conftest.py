@@ -1,0 +1,76 @@
+"""Shared fixtures: tiny seeded data, a CLI runner, stable terminal output, the real-data folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Stable, uncoloured output for exact-text assertions.
+os.environ["NO_COLOR"] = "1"
+os.environ["TERMINAL_WIDTH"] = "200"
+os.environ["COLUMNS"] = "200"
+for _var in [v for v in os.environ if v.startswith("SEGCHAIN_")]:
+    del os.environ[_var]
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
+SAMPLE_DATA = ROOT / "sample_data"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of ../shared/data, or skip the test saying what is missing."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
+@pytest.fixture
+def runner():
+    from typer.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture
+def cli(runner):
+    """Invoke segchain in-process: ``cli("validate", "x.csv")`` -> Result."""
+    from segchain.cli import app
+
+    def invoke(*args: str, input: bytes | str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(tmp_path, monkeypatch):
+    # A segchain.toml in the developer's folder must not leak into tests.
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def orders_csv(tmp_path: Path) -> Path:
+    """A small canonical export with one line per reason code and flag."""
+    text = (
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1001,2024-03-01,0001,A-1,2,10.00\n"  # ok
+        "1001,2024-03-01,0001,A-2,1,5.50\n"  # ok
+        "1002,2024-03-04,0002,A-1,3,10.00\n"  # ok
+        "C1003,2024-03-05,0002,A-1,-1,10.00\n"  # return (flag)
+        "1004,2024-03-06,,A-1,1,10.00\n"  # missing_customer
+        "1005,2024-03-07,0003,,1,10.00\n"  # missing_sku
+        "1006,not a date,0003,A-1,1,10.00\n"  # bad_date
+        "1007,,0003,A-1,1,10.00\n"  # missing_date
+        "1008,2024-03-08,0003,A-1,lots,10.00\n"  # bad_quantity
+        "1009,2024-03-08,0003,A-1,1,\n"  # bad_price
+        "1010,2024-03-08,0003,A-1,inf,10.00\n"  # non_finite
+        ",2024-03-08,0003,A-1,1,10.00\n"  # missing_order_id
+        "1011,2024-03-09,0003,POST,1,6.90\n"  # non_product (flag)
+        "1012,2024-03-09,0003,A-3,1,0\n"  # zero_price (flag)
+    )
+    path = tmp_path / "orders.csv"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,308 @@
+"""The CLI: exit codes and exact stderr of segchain's own errors; validate and sample end to end."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.tableio import read_metadata
+
+
+def test_help_lists_the_commands(cli) -> None:
+    result = cli("--help")
+    assert result.exit_code == 0
+    for command in ("sample", "validate"):
+        assert command in result.stdout
+
+
+def test_version(cli) -> None:
+    from segchain import __version__
+
+    assert cli("--version").stdout.strip() == f"segchain {__version__}"
+
+
+def test_validate_writes_clean_table_and_rejects(cli, orders_csv: Path, tmp_path: Path) -> None:
+    out, rejects = tmp_path / "clean.parquet", tmp_path / "rejects.csv"
+    result = cli("validate", str(orders_csv), "-o", str(out), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    clean = pl.read_parquet(out)
+    assert clean.height == 6
+    assert clean["customer_id"].to_list()[:3] == ["0001", "0001", "0002"]
+    rej = pl.read_csv(rejects, infer_schema=False)
+    assert rej.height == 8
+    assert set(rej["reason"]) == {
+        "missing_order_id",
+        "missing_customer",
+        "missing_sku",
+        "missing_date",
+        "bad_date",
+        "bad_quantity",
+        "bad_price",
+        "non_finite",
+    }
+
+
+def test_validate_prints_reconciliation_and_dialect(cli, orders_csv: Path) -> None:
+    result = cli("validate", str(orders_csv))
+    assert result.exit_code == 0
+    assert (
+        "  read 14 = used 6 + rejected 8 (bad_date 1, bad_price 1, bad_quantity 1, "
+        "missing_customer 1, missing_date 1, missing_order_id 1, missing_sku 1, non_finite 1)"
+    ) in result.stderr
+    assert "  flagged (kept): non_product 1, return 1, zero_price 1" in result.stderr
+    assert "csv, delimiter comma, decimal point, encoding utf-8" in result.stderr
+    assert result.stdout == ""
+
+
+def test_validate_parquet_metadata_has_provenance(cli, orders_csv: Path, tmp_path: Path) -> None:
+    out = tmp_path / "clean.parquet"
+    cli("validate", str(orders_csv), "-o", str(out))
+    meta = read_metadata(out)
+    assert meta["stage"] == "orders"
+    assert meta["inputs"] == {"orders": 14}
+    assert meta["reconciliation"]["rejected"] == 8
+
+
+def test_validate_missing_columns_exact_message(cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("Beleg,Datum,Kunde\n1,2024-01-01,7\n")
+    out = tmp_path / "never.csv"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: {path}: missing required columns order_id, order_date, customer_id, sku, "
+        "quantity, unit_price or amount; found Beleg, Datum, Kunde\n"
+        "  hint: map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) or pick "
+        "a --preset (sap, odoo, online-retail)\n"
+    )
+    assert not out.exists()
+
+
+def test_validate_with_map_fixes_the_same_file(cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("Beleg;Datum;Kunde;Material;Menge;Wert\n1;01.03.2024;7;A;2;3,50\n")
+    out = tmp_path / "ok.csv"
+    result = cli(
+        "validate",
+        str(path),
+        "-o",
+        str(out),
+        "--map",
+        "order_id=Beleg",
+        "--map",
+        "order_date=Datum",
+        "--map",
+        "customer_id=Kunde",
+        "--map",
+        "sku=Material",
+        "--map",
+        "quantity=Menge",
+        "--map",
+        "amount=Wert",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert out.read_text() == (
+        "order_id,order_date,customer_id,sku,quantity,unit_price,amount,flag\n"
+        "1,2024-03-01,7,A,2.0,1.75,3.5,\n"
+    )
+
+
+def test_validate_empty_file_exit_1(cli, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text("")
+    result = cli("validate", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}: the file is empty")
+
+
+def test_validate_missing_file_exit_1(cli, tmp_path: Path) -> None:
+    result = cli("validate", str(tmp_path / "nope.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file\n"
+
+
+def test_validate_all_lines_rejected_exit_1(cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")
+    result = cli("validate", str(path), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 1
+    assert "no usable order lines: all 1 lines were rejected (missing_customer 1)" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_unknown_preset_exit_2(cli, orders_csv: Path) -> None:
+    result = cli("validate", str(orders_csv), "--preset", "navision")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: unknown preset 'navision'; choose one of: sap, odoo, online-retail\n"
+    )
+
+
+def test_unknown_header_in_map_exit_2(cli, orders_csv: Path) -> None:
+    result = cli("validate", str(orders_csv), "--map", "sku=Material")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: no such column: --map sku='Material'. The file's headers are: order_id, "
+        "order_date, customer_id, sku, quantity, unit_price\n"
+    )
+
+
+def test_unknown_option_exit_2(cli, orders_csv: Path) -> None:
+    assert cli("validate", str(orders_csv), "--frobnicate").exit_code == 2
+
+
+def test_unknown_output_format_exit_2(cli, orders_csv: Path, tmp_path: Path) -> None:
+    result = cli("validate", str(orders_csv), "-o", str(tmp_path / "x"), "-f", "xlsx")
+    assert result.exit_code == 2
+    assert "unknown format 'xlsx'; choose one of: csv, parquet" in result.stderr
+    assert "read 14" not in result.stderr  # refused before any work
+
+
+def test_validate_reads_stdin_and_writes_stdout(cli, orders_csv: Path) -> None:
+    result = cli("validate", "-", "-o", "-", input=orders_csv.read_bytes())
+    assert result.exit_code == 0
+    df = pl.read_csv(io.BytesIO(result.stdout_bytes), infer_schema=False)
+    assert df.height == 6
+    assert df["customer_id"].to_list()[0] == "0001"
+
+
+def test_validate_reads_parquet_from_stdin(cli, tmp_path: Path, orders_csv: Path) -> None:
+    buf = io.BytesIO()
+    pl.read_csv(orders_csv, infer_schema=False).write_parquet(buf)
+    result = cli("validate", "-", "-o", "-", "-f", "parquet", input=buf.getvalue())
+    assert result.exit_code == 0
+    assert pl.read_parquet(io.BytesIO(result.stdout_bytes)).height == 6
+
+
+def test_validate_gzip_semicolon_cp1252(cli, tmp_path: Path) -> None:
+    text = "order_id;order_date;customer_id;sku;quantity;unit_price\n1;01.03.2024;Müller;A;1;2,50\n"
+    path = tmp_path / "x.csv.gz"
+    path.write_bytes(gzip.compress(text.encode("cp1252")))
+    result = cli("validate", str(path), "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert "csv.gz, delimiter semicolon, decimal comma, encoding cp1252" in result.stderr
+    assert result.stdout.splitlines()[1] == "1,2024-03-01,Müller,A,1.0,2.5,2.5,"
+
+
+def test_validate_config_file_columns(cli, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("Beleg,Tag,Kunde,Art,Menge,Preis\n1,2024-03-01,7,A,1,2\n")
+    cfg = tmp_path / "my.toml"
+    cfg.write_text(
+        '[columns]\norder_id = "Beleg"\norder_date = "Tag"\ncustomer_id = "Kunde"\n'
+        'sku = "Art"\nquantity = "Menge"\nunit_price = "Preis"\n'
+    )
+    result = cli("validate", str(path), "--config", str(cfg), "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("1,2024-03-01,7,A,1.0,2.0")
+
+
+def test_validate_env_preset(cli, tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("VBELN,AUDAT,KUNNR,MATNR,KWMENG,NETWR\n0000012,20240301,0000100,M-1,2,10\n")
+    monkeypatch.setenv("SEGCHAIN_PRESET", "sap")
+    result = cli("validate", str(path), "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "0000012,2024-03-01,0000100,M-1,2.0,5.0,10.0,"
+
+
+def test_validate_date_order_is_reported(cli, tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,12/25/24,1,A,1,1\n")
+    result = cli("validate", str(path), "-o", "-")
+    assert "dates: month-first" in result.stderr
+    assert "2024-12-25" in result.stdout
+
+
+def test_atomic_output_keeps_previous_file_on_failure(cli, tmp_path: Path) -> None:
+    out = tmp_path / "clean.csv"
+    out.write_text("previous\n")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n")
+    assert cli("validate", str(bad), "-o", str(out)).exit_code == 1
+    assert out.read_text() == "previous\n"
+
+
+def test_sample_writes_deterministic_files(cli, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    for d in (a, b):
+        result = cli("sample", "-o", str(d), "--customers", "50", "--skus", "10", "--years", "1")
+        assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in a.iterdir())
+    assert names == [
+        "customers.csv",
+        "items.csv",
+        "on_hand.csv",
+        "orders.csv",
+        "sites.csv",
+        "skus.csv",
+    ]
+    for name in names:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+def test_sample_parquet_orders(cli, tmp_path: Path) -> None:
+    result = cli(
+        "sample",
+        "-o",
+        str(tmp_path),
+        "--customers",
+        "20",
+        "--skus",
+        "5",
+        "--years",
+        "1",
+        "-f",
+        "parquet",
+    )
+    assert result.exit_code == 0
+    assert pl.read_parquet(tmp_path / "orders.parquet").height > 0
+
+
+def test_sample_rejects_too_few_customers(cli, tmp_path: Path) -> None:
+    assert cli("sample", "-o", str(tmp_path), "--customers", "1").exit_code == 2
+
+
+def test_installed_executable_help_runs(tmp_path: Path) -> None:
+    # A real subprocess: the console script, not the in-process runner.
+    exe = Path(sys.executable).with_name("segchain")
+    if not exe.exists():
+        pytest.skip("segchain console script not installed in this environment")
+    proc = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "validate" in proc.stdout
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys; from segchain.cli import app; "
+        "heavy = [m for m in ('polars', 'sklearn', 'statsforecast', 'scipy', 'matplotlib') "
+        "if m in sys.modules]; print(','.join(heavy))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""
+
+
+def test_broken_pipe_is_quiet(tmp_path: Path, orders_csv: Path) -> None:
+    exe = Path(sys.executable).with_name("segchain")
+    if not exe.exists():
+        pytest.skip("segchain console script not installed in this environment")
+    big = tmp_path / "big.csv"
+    body = orders_csv.read_text().splitlines()
+    big.write_text("\n".join([body[0]] + body[1:4] * 20000) + "\n")
+    proc = subprocess.run(
+        f"'{exe}' validate '{big}' -o - --quiet | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.stdout.startswith("order_id,")
+    assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr

@@ -1,0 +1,266 @@
+"""orders: date detection, number styles, id normalisation, every reason code and flag."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from segchain import orders
+from segchain.errors import DataError, MissingColumnsError, UsageError
+
+CANONICAL = {
+    c: c for c in ("order_id", "order_date", "customer_id", "sku", "quantity", "unit_price")
+}
+
+
+def frame(**columns: list[str | None]) -> pl.DataFrame:
+    return pl.DataFrame(columns, schema={k: pl.String for k in columns})
+
+
+def lines(rows: list[tuple[str | None, ...]], **kwargs) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Import canonical rows; return (clean, everything with reasons)."""
+    raw = pl.DataFrame(rows, schema={k: pl.String for k in CANONICAL}, orient="row")
+    imp = orders.import_orders(raw, mapping=CANONICAL, **kwargs)
+    return imp.clean.collect(), imp.lines.collect()
+
+
+def dates(values: list[str], date_format: str | None = None) -> list[dt.date | None]:
+    series = pl.Series("d", values)
+    style = orders.detect_date_style(series, date_format=date_format)
+    return pl.DataFrame({"d": values}).select(orders.date_expr("d", style))["d"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (["2024-03-01"], [dt.date(2024, 3, 1)]),
+        (["2024-03-01 08:26:00"], [dt.date(2024, 3, 1)]),
+        (["2024-03-01T08:26:00Z"], [dt.date(2024, 3, 1)]),
+        (["01.03.2024"], [dt.date(2024, 3, 1)]),
+        (["1.3.24"], [dt.date(2024, 3, 1)]),
+        (["20240301"], [dt.date(2024, 3, 1)]),
+        (["2024/03/01"], [dt.date(2024, 3, 1)]),
+        # Excel serials: 45000 is 2023-03-15, 44927 is 2023-01-01 (Excel's own DATEVALUE).
+        (["45000", "44927"], [dt.date(2023, 3, 15), dt.date(2023, 1, 1)]),
+        (["45000.75"], [dt.date(2023, 3, 15)]),
+    ],
+)
+def test_date_kinds_parse(values: list[str], expected: list[dt.date]) -> None:
+    assert dates(values) == expected
+
+
+def test_slash_dates_day_first_when_a_first_part_exceeds_12() -> None:
+    assert dates(["03/01/19", "25/12/19"]) == [dt.date(2019, 1, 3), dt.date(2019, 12, 25)]
+
+
+def test_slash_dates_month_first_when_a_second_part_exceeds_12() -> None:
+    assert dates(["03/01/19", "12/25/19"]) == [dt.date(2019, 3, 1), dt.date(2019, 12, 25)]
+
+
+def test_detect_date_style_says_which_order_it_chose() -> None:
+    style = orders.detect_date_style(pl.Series(["01/02/2024", "13/02/2024"]))
+    assert style.order == "day-first"
+    assert "day-first" in style.note
+
+
+def test_ambiguous_slash_dates_assume_day_first_and_say_so() -> None:
+    style = orders.detect_date_style(pl.Series(["01/02/2024", "03/04/2024"]))
+    assert style.order == "day-first"
+    assert "assumed" in style.note and "--date-format month-first" in style.note
+
+
+def test_mixed_day_and_month_first_is_an_error() -> None:
+    with pytest.raises(DataError, match="mix day-first and month-first"):
+        orders.detect_date_style(pl.Series(["25/01/2024", "01/25/2024"]))
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("month-first", dt.date(2024, 1, 2)),
+        ("day-first", dt.date(2024, 2, 1)),
+        ("%m/%d/%Y", dt.date(2024, 1, 2)),
+    ],
+)
+def test_date_format_overrides_detection(fmt: str, expected: dt.date) -> None:
+    assert dates(["01/02/2024"], date_format=fmt) == [expected]
+
+
+def test_date_format_without_percent_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="strptime format"):
+        orders.detect_date_style(pl.Series(["x"]), date_format="yyyy")
+
+
+def test_unparseable_dates_become_null() -> None:
+    assert dates(["2024-02-30", "n/a", "2024-02-29"]) == [None, None, dt.date(2024, 2, 29)]
+
+
+@pytest.mark.parametrize(
+    ("values", "comma", "expected"),
+    [
+        (["1,5", "2,25"], False, [1.5, 2.25]),  # clearly decimal commas
+        (["1.5", "1,234.5"], False, [1.5, 1234.5]),  # thousands commas
+        (["1.234,5", "7"], True, [1234.5, 7.0]),  # ';' file: comma by default
+        (["1.25", "3.5"], True, [1.25, 3.5]),  # ';' file whose column clearly uses points
+        (["5.00-", "1 000"], False, [-5.0, 1000.0]),  # SAP trailing minus, space thousands
+    ],
+)
+def test_number_styles(values: list[str], comma: bool, expected: list[float]) -> None:
+    df = frame(x=values)
+    cols = orders.decimal_comma_columns(df.lazy(), ["x"], default_comma=comma)
+    out = df.select(orders.number_expr("x", is_string=True, decimal_comma="x" in cols))
+    assert out["x"].to_list() == expected
+
+
+def test_float_ids_lose_their_point_zero_and_leading_zeros_stay() -> None:
+    df = frame(c=["17850.0", "13047.0", None], s=["0001", "0002", "0003"])
+    found = orders.float_id_columns(df.lazy(), ["c", "s"])
+    assert found == {"c"}
+    out = df.select(
+        orders.id_expr("c", dtype=pl.String, float_like=True),
+        orders.id_expr("s", dtype=pl.String, float_like=False),
+    )
+    assert out["c"].to_list() == ["17850", "13047", None]
+    assert out["s"].to_list() == ["0001", "0002", "0003"]
+
+
+def test_column_with_a_real_decimal_is_not_float_like() -> None:
+    df = frame(c=["17850.0", "12.5"])
+    assert orders.float_id_columns(df.lazy(), ["c"]) == set()
+
+
+def test_typed_float_id_column_becomes_integer_strings() -> None:
+    df = pl.DataFrame({"c": [17850.0, None]})
+    out = df.select(orders.id_expr("c", dtype=pl.Float64, float_like=True))
+    assert out["c"].to_list() == ["17850", None]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ((None, "2024-03-01", "1", "A", "1", "2"), "missing_order_id"),
+        (("1", "2024-03-01", " ", "A", "1", "2"), "missing_customer"),
+        (("1", "2024-03-01", "1", "", "1", "2"), "missing_sku"),
+        (("1", "", "1", "A", "1", "2"), "missing_date"),
+        (("1", "someday", "1", "A", "1", "2"), "bad_date"),
+        (("1", "2024-03-01", "1", "A", "x", "2"), "bad_quantity"),
+        (("1", "2024-03-01", "1", "A", None, "2"), "bad_quantity"),
+        (("1", "2024-03-01", "1", "A", "1", "two"), "bad_price"),
+        (("1", "2024-03-01", "1", "A", "nan", "2"), "non_finite"),
+        (("1", "2024-03-01", "1", "A", "1", "inf"), "non_finite"),
+    ],
+)
+def test_each_reject_reason(row: tuple[str | None, ...], reason: str) -> None:
+    good = ("9", "2024-03-01", "9", "B", "1", "1")
+    clean, everything = lines([good, row])
+    assert clean.height == 1
+    assert everything["reason"].to_list() == [None, reason]
+
+
+@pytest.mark.parametrize(
+    ("row", "flag"),
+    [
+        (("C5", "2024-03-01", "1", "A", "-2", "3"), "return"),
+        (("5", "2024-03-01", "1", "A", "-2", "3"), "return"),
+        (("5", "2024-03-01", "1", "POST", "1", "3"), "non_product"),
+        (("5", "2024-03-01", "1", "gift_0001_20", "1", "3"), "non_product"),
+        (("5", "2024-03-01", "1", "A", "1", "0"), "zero_price"),
+    ],
+)
+def test_flags_keep_the_line(row: tuple[str, ...], flag: str) -> None:
+    clean, _ = lines([row])
+    assert clean["flag"].to_list() == [flag]
+
+
+def test_returns_net_makes_cancellations_negative() -> None:
+    # SAP-style return order: positive quantity, cancellation marker on the order.
+    clean, _ = lines([("C5", "2024-03-01", "1", "A", "2", "3")], returns="net")
+    assert clean["quantity"].to_list() == [-2.0]
+    assert clean["amount"].to_list() == [-6.0]
+
+
+def test_returns_keep_leaves_sign_as_exported() -> None:
+    clean, _ = lines([("C5", "2024-03-01", "1", "A", "2", "3")], returns="keep")
+    assert clean["quantity"].to_list() == [2.0]
+    assert clean["flag"].to_list() == ["return"]
+
+
+def test_returns_drop_rejects_them_with_a_reason() -> None:
+    clean, everything = lines(
+        [("1", "2024-03-01", "1", "A", "2", "3"), ("C2", "2024-03-02", "1", "A", "-1", "3")],
+        returns="drop",
+    )
+    assert clean.height == 1
+    assert everything["reason"].to_list() == [None, "return"]
+
+
+def test_unknown_returns_mode_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--returns must be one of net, drop, keep"):
+        lines([("1", "2024-03-01", "1", "A", "2", "3")], returns="ignore")
+
+
+def test_amount_only_export_derives_unit_price() -> None:
+    raw = frame(
+        order_id=["1"],
+        order_date=["2024-03-01"],
+        customer_id=["1"],
+        sku=["A"],
+        quantity=["4"],
+        amount=["10"],
+    )
+    mapping = {c: c for c in raw.columns}
+    clean = orders.import_orders(raw, mapping=mapping).clean.collect()
+    assert clean["unit_price"].to_list() == [2.5]
+    assert clean["amount"].to_list() == [10.0]
+
+
+def test_missing_columns_are_all_listed() -> None:
+    raw = frame(order_id=["1"], Datum=["x"])
+    with pytest.raises(MissingColumnsError) as info:
+        orders.import_orders(raw, mapping={"order_id": "order_id"}, source="export.csv")
+    assert str(info.value).startswith(
+        "export.csv: missing required columns order_date, customer_id, sku, quantity, "
+        "unit_price or amount; found order_id, Datum"
+    )
+
+
+def test_reconciliation_counts_every_line(orders_csv) -> None:
+    from segchain.tableio import read_raw
+
+    table = read_raw(str(orders_csv))
+    imp = orders.import_orders(table.frame, mapping=CANONICAL)
+    recon = orders.Reconciliation.from_summary(imp.summary.collect())
+    assert (recon.read, recon.used, recon.rejected) == (14, 6, 8)
+    assert recon.by_reason == {
+        "bad_date": 1,
+        "bad_price": 1,
+        "bad_quantity": 1,
+        "missing_customer": 1,
+        "missing_date": 1,
+        "missing_order_id": 1,
+        "missing_sku": 1,
+        "non_finite": 1,
+    }
+    assert recon.by_flag == {"non_product": 1, "return": 1, "zero_price": 1}
+    assert recon.line().startswith("read 14 = used 6 + rejected 8 (")
+
+
+def test_rejects_keep_original_fields_and_row_numbers(orders_csv) -> None:
+    from segchain.tableio import read_raw
+
+    table = read_raw(str(orders_csv))
+    rejects = orders.import_orders(table.frame, mapping=CANONICAL).rejects.collect()
+    first = rejects.row(0, named=True)
+    assert first == {
+        "row": 5,
+        "order_id": "1004",
+        "order_date": "2024-03-06",
+        "customer_id": None,
+        "sku": "A-1",
+        "quantity": "1",
+        "unit_price": "10.00",
+        "reason": "missing_customer",
+    }
+    assert rejects["quantity"].to_list()[4] == "lots"  # as exported, not as parsed

@@ -1,0 +1,257 @@
+"""tableio: dialect sniffing, encodings, formats, stdin/stdout, atomic writes, metadata."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain import tableio
+from segchain.errors import DataError, UsageError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a,b,c\n1,2,3\n", ","),
+        ("a;b;c\n1,5;2;3\n", ";"),
+        ("a\tb\tc\n1\t2\t3\n", "\t"),
+        ("a|b|c\n1|2|3\n", "|"),
+        # Commas inside quoted names must not win over the real delimiter.
+        ('id;name;qty\n1;"Bolt, steel, M8";3\n2;"Nut, M8";4\n', ";"),
+        ('id,name,qty\n1,"a;b;c;d",3\n2,"e;f;g",4\n', ","),
+    ],
+)
+def test_sniff_delimiter_finds_the_delimiter(text: str, expected: str) -> None:
+    assert tableio.sniff_delimiter(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding", "text"),
+    [
+        ("Müller;5\n".encode(), "utf-8", "Müller;5\n"),
+        (b"\xef\xbb\xbf" + "Müller;5\n".encode(), "utf-8-sig", "Müller;5\n"),
+        ("Müller;5 €\n".encode("cp1252"), "cp1252", "Müller;5 €\n"),
+        # 0x81 is undefined in cp1252: latin-1 takes every byte.
+        (b"\x81abc\n", "latin-1", "\x81abc\n"),
+    ],
+)
+def test_to_utf8_detects_encoding(data: bytes, encoding: str, text: str) -> None:
+    payload, found = tableio.to_utf8(data)
+    assert found == encoding
+    assert payload.decode("utf-8") == text
+
+
+def test_read_raw_keeps_every_field_as_string(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("customer_id,quantity\n0001,5\n0002,7\n")
+    frame = tableio.read_raw(str(path)).frame
+    assert frame.schema == pl.Schema({"customer_id": pl.String, "quantity": pl.String})
+    assert frame["customer_id"].to_list() == ["0001", "0002"]
+
+
+def test_read_raw_handles_quotes_with_embedded_delimiters_and_doubled_quotes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text('sku,name\n1,"Book, 5 1/2"" X 4"""\n', encoding="utf-8")
+    assert tableio.read_raw(str(path)).frame["name"].to_list() == ['Book, 5 1/2" X 4"']
+
+
+def test_read_raw_reads_cp1252_semicolon_file(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes("Kunde;Menge\nMüller;1,5\n".encode("cp1252"))
+    table = tableio.read_raw(str(path))
+    assert table.dialect.encoding == "cp1252"
+    assert table.dialect.delimiter == ";"
+    assert table.dialect.decimal_comma is True
+    assert table.frame["Kunde"].to_list() == ["Müller"]
+
+
+def test_read_raw_strips_bom_from_first_header(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbfRow ID,Name\n1,x\n")
+    assert tableio.read_raw(str(path)).frame.columns == ["Row ID", "Name"]
+
+
+def test_read_raw_reads_gzip(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv.gz"
+    path.write_bytes(gzip.compress(b"a,b\n1,2\n"))
+    table = tableio.read_raw(str(path))
+    assert table.dialect.compressed
+    assert table.frame.to_dicts() == [{"a": "1", "b": "2"}]
+
+
+def test_read_raw_scans_parquet_lazily(tmp_path: Path) -> None:
+    path = tmp_path / "x.parquet"
+    pl.DataFrame({"a": [1, 2]}).write_parquet(path)
+    table = tableio.read_raw(str(path))
+    assert isinstance(table.frame, pl.LazyFrame)
+    assert table.frame.collect()["a"].to_list() == [1, 2]
+
+
+def test_read_detects_parquet_from_magic_bytes_without_extension(tmp_path: Path) -> None:
+    path = tmp_path / "noext"
+    pl.DataFrame({"a": [1]}).write_parquet(path)
+    assert tableio.read_table(str(path)).dialect.format == "parquet"
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"   \n"])
+def test_read_raw_rejects_empty_file(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(DataError, match="the file is empty"):
+        tableio.read_raw(str(path))
+
+
+def test_read_raw_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match=r"nope\.csv: no such file"):
+        tableio.read_raw(str(tmp_path / "nope.csv"))
+
+
+def test_read_table_keeps_id_columns_as_strings(tmp_path: Path) -> None:
+    path = tmp_path / "segments.csv"
+    path.write_text("customer_id,segment,monetary\n0001,Champions,10.5\n0002,Lost,1\n")
+    df = tableio.read_table(str(path)).frame
+    assert df["customer_id"].to_list() == ["0001", "0002"]
+    assert df.schema["monetary"] == pl.Float64
+
+
+def test_read_stdin_csv_and_parquet(monkeypatch: pytest.MonkeyPatch) -> None:
+    buf = io.BytesIO()
+    pl.DataFrame({"sku": ["007"], "q": [1.5]}).write_parquet(buf)
+
+    class FakeStdin:
+        def __init__(self, data: bytes) -> None:
+            self.buffer = io.BytesIO(data)
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr(sys, "stdin", FakeStdin(buf.getvalue()))
+    assert tableio.read_table("-").frame["sku"].to_list() == ["007"]
+    monkeypatch.setattr(sys, "stdin", FakeStdin(b"sku,q\n007,1.5\n"))
+    assert tableio.read_table("-").frame["sku"].to_list() == ["007"]
+
+
+def test_read_stdin_refuses_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty:
+        buffer = io.BytesIO()
+
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Tty())
+    with pytest.raises(UsageError, match="refusing to wait for a table typed at the terminal"):
+        tableio.read_raw("-")
+
+
+@pytest.mark.parametrize(
+    ("dest", "fmt", "expected"),
+    [
+        ("out.parquet", None, "parquet"),
+        ("out.csv", None, "csv"),
+        ("out.csv.gz", None, "csv"),
+        ("out.bin", None, "csv"),
+        ("out.csv", "parquet", "parquet"),
+    ],
+)
+def test_output_format_from_option_then_name_then_csv(
+    dest: str, fmt: str | None, expected: str
+) -> None:
+    assert tableio.output_format(dest, fmt) == expected
+
+
+def test_output_format_refuses_parquet_to_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Tty())
+    with pytest.raises(UsageError, match="refusing to write Parquet to a terminal"):
+        tableio.output_format("-", "parquet")
+    assert tableio.output_format("-", None) == "csv"
+
+
+def test_unknown_format_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="unknown format 'xlsx'; choose one of: csv, parquet"):
+        tableio.check_format("xlsx")
+
+
+def test_write_table_parquet_carries_provenance(tmp_path: Path) -> None:
+    path = tmp_path / "seg.parquet"
+    meta = tableio.provenance("segment", params={"method": "rfm"}, inputs={"orders": 12})
+    tableio.write_table(pl.DataFrame({"a": [1]}), str(path), metadata=meta)
+    read = tableio.read_metadata(path)
+    assert read["stage"] == "segment"
+    assert read["params"] == {"method": "rfm"}
+    assert read["inputs"] == {"orders": 12}
+    assert read["version"]
+
+
+def test_provenance_has_no_timestamp() -> None:
+    # Byte-identical reruns (cron) forbid anything that changes between two runs.
+    meta = tableio.provenance("x", params={"a": 1})
+    assert set(meta) == {"stage", "version", "params", "inputs"}
+
+
+def test_write_table_is_byte_identical_on_rerun(tmp_path: Path) -> None:
+    df = pl.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    meta = tableio.provenance("x")
+    tableio.write_table(df, str(tmp_path / "1.parquet"), metadata=meta)
+    tableio.write_table(df, str(tmp_path / "2.parquet"), metadata=meta)
+    assert (tmp_path / "1.parquet").read_bytes() == (tmp_path / "2.parquet").read_bytes()
+
+
+def test_atomic_write_failure_keeps_previous_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    dest = tmp_path / "out.csv"
+    dest.write_text("previous\n")
+
+    def broken(stream) -> None:
+        stream.write(b"half a tab")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError):
+        tableio.atomic_write(dest, broken)
+    assert dest.read_text() == "previous\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+
+
+def test_atomic_write_interrupt_keeps_previous_file(tmp_path: Path) -> None:
+    dest = tmp_path / "out.csv"
+    dest.write_text("previous\n")
+
+    def interrupted(stream) -> None:
+        stream.write(b"partial")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tableio.atomic_write(dest, interrupted)
+    assert dest.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
+    dest = tmp_path / "out.csv"
+    tableio.write_table(pl.DataFrame({"a": [1]}), str(dest))
+    mask = os.umask(0)
+    os.umask(mask)
+    assert dest.stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_write_table_to_missing_folder_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        tableio.write_table(pl.DataFrame({"a": [1]}), str(tmp_path / "no" / "x.csv"))
+
+
+def test_write_csv_dates_are_iso(tmp_path: Path) -> None:
+    import datetime as dt
+
+    dest = tmp_path / "d.csv"
+    tableio.write_table(pl.DataFrame({"d": [dt.date(2024, 3, 1)]}), str(dest))
+    assert dest.read_text() == "d\n2024-03-01\n"
