@@ -46,7 +46,8 @@ test: lint
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 bench: $(STAMP)
-	$(BIN)/python -m pytest tests/benchmarks -m bench -s -p no:cacheprovider -o addopts=""
+	$(BIN)/python -m pytest tests/benchmarks -m bench -s -p no:cacheprovider -o addopts="" \
+		-o python_files="bench_*.py test_*.py"
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

@@ -68,6 +68,8 @@ class OrderImport:
 
     lines: pl.LazyFrame
     """Canonical columns plus ``reason`` (null for used lines) and ``_row``."""
+    raw: pl.LazyFrame
+    """The export as read, with ``_row``: rejected lines are reported from it as exported."""
     raw_columns: list[str]
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
@@ -76,22 +78,42 @@ class OrderImport:
     @property
     def clean(self) -> pl.LazyFrame:
         """Used lines, canonical columns only."""
-        keep = [c for c in self.lines.collect_schema().names() if not c.startswith("_raw_")]
-        keep = [c for c in keep if c not in ("reason", "_row")]
+        keep = [c for c in self.lines.collect_schema().names() if c not in ("reason", "_row")]
         return self.lines.filter(pl.col("reason").is_null()).select(keep)
 
     @property
     def rejects(self) -> pl.LazyFrame:
         """Rejected lines: original fields as exported, ``row`` (1-based) and ``reason``."""
-        raw = [pl.col(f"_raw_{c}").alias(c) for c in self.raw_columns]
-        return self.lines.filter(pl.col("reason").is_not_null()).select(
-            pl.col("_row").alias("row"), *raw, pl.col("reason")
+        rejected = self.lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
+        return rejected.join(self.raw, on="_row", how="left", maintain_order="left").select(
+            pl.col("_row").alias("row"), *self.raw_columns, "reason"
         )
 
     @property
     def summary(self) -> pl.LazyFrame:
         """Counts by (reason, flag): the reconciliation."""
         return self.lines.group_by("reason", "flag").agg(pl.len().alias("n"))
+
+
+def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
+    """Take a table that ``segchain validate`` already cleaned (its Parquet says so) as it is.
+
+    Re-parsing ten million clean lines would cost more than the stage that reads them.
+    """
+    lf = frame.lazy()
+    names = lf.collect_schema().names()
+    missing = [c for c in (*ORDER_REQUIRED, "unit_price", "amount", "flag") if c not in names]
+    if missing:
+        raise MissingColumnsError(missing, names, source=source)
+    indexed = lf.with_row_index("_row", offset=1)
+    return OrderImport(
+        lines=indexed.with_columns(reason=pl.lit(None, dtype=pl.String)),
+        raw=indexed,
+        raw_columns=names,
+        mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
+        notes=["cleaned earlier by segchain validate: used as it is"],
+        date_order="typed",
+    )
 
 
 @dataclass(frozen=True)
@@ -162,18 +184,27 @@ def float_id_columns(lf: pl.LazyFrame, columns: Sequence[str]) -> set[str]:
     """Id columns a spreadsheet turned into floats: every value is digits with an optional .0."""
     schema = lf.collect_schema()
     text_cols = [c for c in columns if _is_string(schema, c)]
+    typed = {c for c in columns if schema[c].is_float()}
     if not text_cols:
-        return {c for c in columns if schema[c].is_float()}
+        return typed
+    # Every value must match, so a sample rules most columns out without a full pass.
+    head = _float_id_profile(lf.head(10_000), text_cols)
+    candidates = [c for c in text_cols if head[f"{c}|all"] and head[f"{c}|any"]]
+    if not candidates:
+        return typed
+    full = _float_id_profile(lf, candidates)
+    return typed | {c for c in candidates if full[f"{c}|any"] and full[f"{c}|all"]}
+
+
+def _float_id_profile(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, bool]:
     exprs = []
-    for c in text_cols:
+    for c in columns:
         v = pl.col(c).str.strip_chars()
         exprs.append(v.str.contains(r"^\d+\.0+$").any().alias(f"{c}|any"))
         exprs.append(
             (v.is_null() | (v == "") | v.str.contains(r"^\d+(\.0+)?$")).all().alias(f"{c}|all")
         )
-    row = lf.select(exprs).collect().row(0, named=True)
-    found = {c for c in text_cols if row[f"{c}|any"] and row[f"{c}|all"]}
-    return found | {c for c in columns if schema[c].is_float()}
+    return lf.select(exprs).collect().row(0, named=True)
 
 
 _COMMA_DECIMAL = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$"
@@ -327,13 +358,15 @@ def id_expr(column: str, *, dtype: pl.DataType, float_like: bool) -> pl.Expr:
     v = c.str.strip_chars()
     if float_like:
         v = v.str.replace(r"\.0+$", "")
-    return pl.when(v == "").then(None).otherwise(v).alias(column)
+    # strip_chars turns a blank into "", which must count as missing.
+    return pl.when(v.str.len_bytes() > 0).then(v).alias(column)
 
 
 def text_expr(column: str, *, dtype: pl.DataType) -> pl.Expr:
+    """A descriptive text column (names, cities): blanks become null. Not stripped: it is shown,
+    never joined on, and stripping every name of a large export costs more than it is worth."""
     c = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
-    v = c.str.strip_chars()
-    return pl.when(v == "").then(None).otherwise(v).alias(column)
+    return pl.when(c == "").then(None).otherwise(c).alias(column)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,10 +418,14 @@ def import_orders(
 
     date_col = mapping["order_date"]
     if schema[date_col] == pl.String:
-        distinct = lf.select(pl.col(date_col).unique()).collect().to_series()
+        distinct = lf.select(pl.col(date_col).unique()).collect().to_series().drop_nulls()
         style = detect_date_style(distinct, date_format=date_format)
         notes.append(f"dates: {style.note}")
-        date = date_expr(date_col, style)
+        # Parse each distinct string once (an export has few distinct dates), then look up.
+        parsed = distinct.to_frame().select(date_expr(date_col, style)).to_series()
+        date = pl.col(date_col).replace_strict(
+            distinct, parsed, default=None, return_dtype=pl.Date
+        )
         date_order = style.order
     elif schema[date_col].is_temporal():
         date = pl.col(date_col).cast(pl.Date)
@@ -420,9 +457,9 @@ def import_orders(
     blank_date = _blank(date_col, schema)
 
     raw_cols = list(headers)
-    lines = lf.with_row_index("_row", offset=1).select(
+    raw_indexed = lf.with_row_index("_row", offset=1)
+    lines = raw_indexed.select(
         pl.col("_row"),
-        *[pl.col(h).alias(f"_raw_{h}") for h in raw_cols],
         blank_date.alias("_blank_date"),
         *exprs,
     )
@@ -440,9 +477,10 @@ def import_orders(
         "flag",
         *optional,
     ]
-    lines = lines.select("_row", *canonical, "reason", *[f"_raw_{h}" for h in raw_cols])
+    lines = lines.select("_row", *canonical, "reason")
     return OrderImport(
         lines=lines,
+        raw=raw_indexed,
         raw_columns=raw_cols,
         mapping=dict(mapping),
         notes=notes,
@@ -502,19 +540,21 @@ def _flag_and_reason(
         .then(pl.lit("non_finite"))
     )
     if returns == "drop":
-        reason = reason.when(is_return).then(pl.lit("return"))
-    non_product = pl.col("sku").str.to_uppercase().is_in(list(non_product_skus)) | pl.col(
-        "sku"
-    ).str.to_lowercase().str.starts_with("gift_")
+        reason = reason.when(pl.col("_ret")).then(pl.lit("return"))
+    # Exact codes in their usual spellings: upper-casing every sku of a large export is slow.
+    spellings = {v for code in non_product_skus for v in (code, code.lower(), code.title())}
+    sku = pl.col("sku")
+    non_product = sku.is_in(sorted(spellings)) | sku.str.starts_with("gift_")
     flag = (
-        pl.when(is_return)
+        pl.when(pl.col("_ret"))
         .then(pl.lit("return"))
         .when(non_product)
         .then(pl.lit("non_product"))
         .when((price == 0) | (amount == 0))
         .then(pl.lit("zero_price"))
     )
-    lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None), _ret=is_return)
+    lf = lf.with_columns(_ret=is_return)
+    lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None))
     if returns == "net":
         # A return subtracts from demand and revenue whatever sign the export gave it.
         lf = lf.with_columns(

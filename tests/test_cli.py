@@ -306,3 +306,14 @@ def test_broken_pipe_is_quiet(tmp_path: Path, orders_csv: Path) -> None:
     )
     assert proc.stdout.startswith("order_id,")
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr
+
+
+def test_validated_parquet_is_used_as_is(cli, orders_csv: Path, tmp_path: Path) -> None:
+    first = tmp_path / "clean.parquet"
+    cli("validate", str(orders_csv), "-o", str(first))
+    second = tmp_path / "again.parquet"
+    result = cli("validate", str(first), "-o", str(second))
+    assert result.exit_code == 0, result.stderr
+    assert "cleaned earlier by segchain validate: used as it is" in result.stderr
+    assert "read 6 = used 6 + rejected 0" in result.stderr
+    assert pl.read_parquet(second).equals(pl.read_parquet(first))

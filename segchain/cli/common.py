@@ -291,10 +291,13 @@ def load_orders(
 ) -> LoadedOrders:
     """Read, map and prepare an order export (lazy); see LoadedOrders.collect."""
     from segchain.config import env_map, parse_map_options, resolve_mapping, setting
-    from segchain.orders import import_orders
+    from segchain.orders import from_clean, import_orders
     from segchain.tableio import read_raw
 
     table = read_raw(source)
+    if table.stage == "orders" and not opts.map and not opts.preset:
+        imp = from_clean(table.frame, source=table.name)
+        return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
     headers = table.frame.collect_schema().names()
     mapping = resolve_mapping(
         headers,

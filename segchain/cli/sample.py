@@ -38,6 +38,8 @@ def sample(
 
         segchain sample -o data --customers 100000 --skus 5000 --years 3 -f parquet
     """
+    import polars as pl
+
     from segchain.sample import generate
     from segchain.tableio import check_format, provenance, write_table
 
@@ -48,6 +50,11 @@ def sample(
     output.mkdir(parents=True, exist_ok=True)
     params = {"customers": customers, "skus": skus, "years": years, "seed": seed or 0}
     frames = generate(customers=customers, skus=skus, years=years, seed=seed or 0)
+    if fmt == "parquet":
+        # A typed export has no unreadable date text: those lines arrive with no date.
+        frames["orders"] = frames["orders"].with_columns(
+            pl.col("order_date").str.to_date("%Y-%m-%d", strict=False)
+        )
     for name, df in frames.items():
         ext = fmt if name == "orders" else "csv"
         dest = output / f"{name}.{ext}"

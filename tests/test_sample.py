@@ -1,0 +1,120 @@
+"""sample: the generator plants what it promises, deterministically, and cleaning sees the mess."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from segchain.sample import BEHAVIOURS, DEMAND_PATTERNS, generate
+
+
+@pytest.fixture(scope="module")
+def files() -> dict[str, pl.DataFrame]:
+    return generate(customers=300, skus=60, years=2, seed=7)
+
+
+def test_generate_is_deterministic() -> None:
+    a = generate(customers=40, skus=10, years=1, seed=3)
+    b = generate(customers=40, skus=10, years=1, seed=3)
+    for name in a:
+        assert a[name].equals(b[name]), name
+
+
+def test_generate_seed_changes_data() -> None:
+    a = generate(customers=40, skus=10, years=1, seed=3)["orders"]
+    b = generate(customers=40, skus=10, years=1, seed=4)["orders"]
+    assert not a.equals(b)
+
+
+def test_every_behaviour_is_planted(files) -> None:
+    counts = dict(files["customers"].group_by("planted_behaviour").len().iter_rows())
+    assert set(counts) == {b.name for b in BEHAVIOURS}
+    # Exact group sizes: shares times 300, rounded by largest remainder.
+    assert counts["occasional"] == 90 and counts["frequent_high_value"] == 24
+
+
+def test_behaviours_differ_in_the_orders(files) -> None:
+    orders = files["orders"].filter(pl.col("customer_id").is_not_null())
+    per = (
+        orders.join(files["customers"], on="customer_id")
+        .group_by("planted_behaviour", "customer_id")
+        .agg(pl.col("order_id").n_unique().alias("n"), pl.col("order_date").max().alias("last"))
+        .group_by("planted_behaviour")
+        .agg(pl.col("n").median(), pl.col("last").max())
+    )
+    n = dict(per.select("planted_behaviour", "n").iter_rows())
+    assert n["frequent_high_value"] > n["loyal"] > n["occasional"] > n["one_off"]
+    assert n["one_off"] <= 2  # one order, sometimes plus its return
+
+
+def test_lapsed_customers_stop_ordering_months_before_the_end(files) -> None:
+    orders = files["orders"].filter(~pl.col("order_id").str.starts_with("C"))
+    last = (
+        orders.join(files["customers"], on="customer_id")
+        .filter(pl.col("planted_behaviour") == "lapsed")
+        .group_by("customer_id")
+        .agg(pl.col("order_date").str.to_date(strict=False).max())
+    )
+    end = orders["order_date"].str.to_date(strict=False).max()
+    import datetime as dt
+
+    assert (last["order_date"] < end - dt.timedelta(days=200)).all()
+
+
+def test_every_demand_pattern_is_planted(files) -> None:
+    assert set(files["skus"]["planted_pattern"]) == set(DEMAND_PATTERNS)
+
+
+def test_orders_hold_the_messy_lines_cleaning_must_catch() -> None:
+    orders = generate(customers=400, skus=40, years=2, seed=1)["orders"]
+    assert orders["customer_id"].null_count() > 0
+    assert orders["order_date"].str.to_date(strict=False).null_count() > 0
+    assert (orders["quantity"] < 0).any()
+    assert orders["order_id"].str.starts_with("C").any()
+    assert (orders["sku"] == "POST").any()
+
+
+def test_ids_keep_leading_zeros(files) -> None:
+    assert files["orders"]["sku"].drop_nulls().str.starts_with("0").any()
+    assert files["customers"]["customer_id"].str.len_chars().min() == 7
+
+
+def test_coordinates_lie_in_western_europe(files) -> None:
+    c = files["customers"]
+    assert c["lat"].min() > 42 and c["lat"].max() < 55
+    assert c["lon"].min() > -3 and c["lon"].max() < 16
+
+
+def test_items_sites_on_hand_columns(files) -> None:
+    assert files["items"].columns == [
+        "sku",
+        "description",
+        "unit_cost",
+        "order_cost",
+        "holding_rate",
+        "lead_time_days",
+        "lead_time_sd_days",
+        "moq",
+        "pack_size",
+    ]
+    assert files["sites"].columns[:5] == ["site_id", "city", "lat", "lon", "fixed_cost"]
+    assert files["sites"]["existing"].sum() == 2
+    assert files["on_hand"].columns == ["sku", "site", "on_hand"]
+
+
+def test_weekdays_dominate(files) -> None:
+    days = files["orders"]["order_date"].str.to_date(strict=False).drop_nulls().dt.weekday()
+    weekend = ((days == 6) | (days == 7)).mean()
+    assert weekend < 0.1
+
+
+def test_generated_orders_validate_with_few_rejects() -> None:
+    from segchain.orders import Reconciliation, import_orders
+
+    raw = generate(customers=200, skus=30, years=1, seed=2)["orders"]
+    raw = raw.with_columns(pl.all().cast(pl.String))
+    mapping = {c: c for c in raw.columns}
+    recon = Reconciliation.from_summary(import_orders(raw, mapping=mapping).summary.collect())
+    assert recon.read == raw.height
+    assert 0 < recon.rejected < 0.01 * recon.read
+    assert set(recon.by_reason) <= {"missing_customer", "bad_date"}
