@@ -381,7 +381,7 @@ def _lines(
     month = (
         (np.datetime64(start) + day.astype("timedelta64[D]")).astype("datetime64[M]").astype(int)
     ) % 12 + 1
-    sku = _pick_skus(rng, items, month)
+    sku = _pick_skus(rng, items, month, cust["group"].to_numpy()[customer])
     pattern = items["pattern"].to_numpy()[sku]
     mean_qty = items["mean_qty"].to_numpy()[sku] * cust["size"].to_numpy()[customer]
     qty = np.where(
@@ -461,19 +461,31 @@ def _lines(
     return _add_mess(rng, lines)
 
 
-def _pick_skus(rng: np.random.Generator, items: pl.DataFrame, month: np.ndarray) -> np.ndarray:
-    """Draw a SKU per line from popularity times the SKU's own seasonal profile in that month."""
+def _pick_skus(
+    rng: np.random.Generator, items: pl.DataFrame, month: np.ndarray, group: np.ndarray
+) -> np.ndarray:
+    """Draw a SKU per line: popularity x the SKU's season in that month x the buyer's taste.
+
+    Each behaviour group has its own affinity for each SKU (wholesalers favour some ranges,
+    occasional buyers others), so that SKUs serve different segment mixes, as in real
+    assortments; without it every SKU would carry the same blend of service targets.
+    """
     pop = items["popularity"].to_numpy()
     peak = items["season_peak"].to_numpy()
+    affinity = rng.lognormal(0, 1.1, size=(len(BEHAVIOURS), len(pop)))
     out = np.empty(len(month), dtype=np.int64)
-    for m in range(1, 13):
-        mask = month == m
-        if not mask.any():
+    key = (group * 12 + month - 1).astype(np.int64)
+    order = np.argsort(key, kind="stable")
+    bounds = np.searchsorted(key[order], np.arange(len(BEHAVIOURS) * 12 + 1))
+    for k in range(len(BEHAVIOURS) * 12):
+        idx = order[bounds[k] : bounds[k + 1]]
+        if idx.size == 0:
             continue
-        gap = np.minimum(np.abs(m - peak), 12 - np.abs(m - peak))
+        g, m = divmod(k, 12)
+        gap = np.minimum(np.abs(m + 1 - peak), 12 - np.abs(m + 1 - peak))
         season = np.where(peak > 0, 0.35 + 1.6 * np.exp(-(gap**2) / 2.0), 1.0)
-        cdf = np.cumsum(pop * season)
-        out[mask] = np.searchsorted(cdf, rng.random(mask.sum()) * cdf[-1], side="right")
+        cdf = np.cumsum(pop * season * affinity[g])
+        out[idx] = np.searchsorted(cdf, rng.random(idx.size) * cdf[-1], side="right")
     return np.minimum(out, len(pop) - 1)
 
 
