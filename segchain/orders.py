@@ -545,11 +545,13 @@ def _flag_and_reason(
     spellings = {v for code in non_product_skus for v in (code, code.lower(), code.title())}
     sku = pl.col("sku")
     non_product = sku.is_in(sorted(spellings)) | sku.str.starts_with("gift_")
+    # A cancelled postage or fee line is still not a product: non_product wins over return, so
+    # that no stage nets it against product demand or value.
     flag = (
-        pl.when(pl.col("_ret"))
-        .then(pl.lit("return"))
-        .when(non_product)
+        pl.when(non_product)
         .then(pl.lit("non_product"))
+        .when(pl.col("_ret"))
+        .then(pl.lit("return"))
         .when((price == 0) | (amount == 0))
         .then(pl.lit("zero_price"))
     )

@@ -167,6 +167,8 @@ def test_each_reject_reason(row: tuple[str | None, ...], reason: str) -> None:
         (("5", "2024-03-01", "1", "POST", "1", "3"), "non_product"),
         (("5", "2024-03-01", "1", "gift_0001_20", "1", "3"), "non_product"),
         (("5", "2024-03-01", "1", "A", "1", "0"), "zero_price"),
+        # A cancelled postage line is a non-product line, not a product return.
+        (("C5", "2024-03-01", "1", "POST", "-1", "3"), "non_product"),
     ],
 )
 def test_flags_keep_the_line(row: tuple[str, ...], flag: str) -> None:

@@ -158,7 +158,9 @@ class Reporter:
         if self._console is None:
             from rich.console import Console
 
-            self._console = Console(stderr=True, highlight=False, soft_wrap=True)
+            # Logs from make and cron are not terminals: give tables room instead of 80 columns.
+            width = None if sys.stderr.isatty() else 160
+            self._console = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
         return self._console
 
     def info(self, message: str) -> None:

@@ -46,7 +46,15 @@ def test_online_retail_preset_reconciles_every_line(cli, shared_data: Path, tmp_
     # Cancellations (C-invoices) are flagged and net negative.
     cancels = clean.filter(pl.col("order_id").str.starts_with("C"))
     assert cancels.height > 0 and (cancels["quantity"] < 0).all()
-    assert set(cancels["flag"]) == {"return"}
+    # Cancelled product lines are returns; cancelled postage and fees stay non-products.
+    assert set(cancels["flag"]) == {"return", "non_product"}
+    assert (
+        cancels.filter(pl.col("flag") == "non_product")["sku"]
+        .is_in(
+            ["POST", "M", "D", "BANK CHARGES", "AMAZONFEE", "CRUK", "DOT", "C2", "PADS", "S", "B"]
+        )
+        .all()
+    )
     assert clean["order_date"].min() == dt.date(2010, 12, 1)
     assert clean["order_date"].max() == dt.date(2011, 12, 9)
 

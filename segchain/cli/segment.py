@@ -1,0 +1,213 @@
+"""``segchain segment``: one row per customer with a segment label, its rank and the features."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from segchain.cli import common as c
+from segchain.cli.app import app
+from segchain.errors import UsageError
+
+MethodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--method",
+        help="rfm (named RFM segments, default), kmeans (clusters of log recency, frequency, "
+        "value and tenure) or abc-xyz.",
+        envvar="SEGCHAIN_SEGMENT_METHOD",
+    ),
+]
+KOpt = Annotated[
+    int | None,
+    typer.Option("--k", help="Number of k-means clusters (default: best silhouette in 2..8)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Measure recency from this date (YYYY-MM-DD) and ignore orders on or after it "
+        "(default: the day after the last order).",
+    ),
+]
+ClvOpt = Annotated[
+    bool,
+    typer.Option("--clv", help="Add p_alive, expected_purchases and clv (BG/NBD + Gamma-Gamma)."),
+]
+ClvHorizonOpt = Annotated[
+    int | None, typer.Option("--clv-horizon", help="CLV horizon in days (default 365).")
+]
+PreviousOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--previous",
+        help="An earlier segments output: keep the labels of corresponding groups and report "
+        "how many customers changed segment.",
+    ),
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option("--profile", help="Also write one row per segment (size, shares, means) here."),
+]
+AbcOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--abc-cutoffs", help="abc-xyz: cumulative value shares closing A and B.", metavar="A,B"
+    ),
+]
+XyzOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--xyz-cutoffs", help="abc-xyz: coefficients of variation closing X and Y.", metavar="X,Y"
+    ),
+]
+
+
+@app.command("segment")
+@c.handle_errors
+def segment_command(
+    orders: c.Input = "-",
+    output: c.Output = "-",
+    method: MethodOpt = None,
+    k: KOpt = None,
+    as_of: AsOfOpt = None,
+    clv: ClvOpt = False,
+    clv_horizon: ClvHorizonOpt = None,
+    previous: PreviousOpt = None,
+    profile: ProfileOpt = None,
+    abc_cutoffs: AbcOpt = None,
+    xyz_cutoffs: XyzOpt = None,
+    rejects: c.Rejects = None,
+    returns: c.ReturnsOpt = None,
+    date_format: c.DateFormat = None,
+    map: c.Map = None,
+    preset: c.Preset = None,
+    config: c.ConfigFile = None,
+    format: c.Format = None,
+    seed: c.Seed = None,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+) -> None:
+    """Segment customers from order lines: RFM segments, k-means clusters or ABC-XYZ classes.
+
+    One row per customer: customer_id, segment, segment_rank (1 = most valuable),
+    recency_days, frequency, monetary, first_order, last_order, tenure_days,
+    avg_order_value, quantity, lines; with --clv also p_alive, expected_purchases,
+    clv; lat, lon, country when the orders carry them.
+
+    Example:
+
+        segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
+    """
+    from segchain.config import setting
+    from segchain.segment import ABC_CUTOFFS, XYZ_CUTOFFS
+    from segchain.segment import segment as run_segment
+    from segchain.tableio import collect, provenance, read_table
+
+    reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    cfg = c.load_config(config)
+    method = setting(method, cfg, "segment", "method", "rfm")
+    k = setting(k, cfg, "segment", "k", None)
+    as_of_date = _parse_date(setting(as_of, cfg, "segment", "as_of", None))
+    horizon = setting(clv_horizon, cfg, "segment", "clv_horizon", 365)
+    clv = clv or bool(cfg.option("segment", "clv", False))
+    abc = _pair(setting(abc_cutoffs, cfg, "segment", "abc_cutoffs", None), "--abc-cutoffs")
+    if abc is not None and max(abc) > 1:  # given in percent: 80,95
+        abc = (abc[0] / 100, abc[1] / 100)
+    xyz = _pair(setting(xyz_cutoffs, cfg, "segment", "xyz_cutoffs", None), "--xyz-cutoffs")
+    seed_value = setting(seed, cfg, "segment", "seed", 0)
+    previous_frame = None
+    if previous is not None:
+        previous_frame = collect(read_table(previous).frame)
+
+    opts = c.OrderOptions(
+        map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
+    )
+    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    # The reconciliation first: an export whose every line is rejected stops here with its
+    # reasons rather than with "no customers".
+    _, recon = loaded.collect()
+    result = run_segment(
+        loaded.clean,
+        method=method,
+        k=k,
+        as_of=as_of_date,
+        clv=clv,
+        clv_horizon=horizon,
+        previous=previous_frame,
+        abc_cutoffs=abc or ABC_CUTOFFS,
+        xyz_cutoffs=xyz or XYZ_CUTOFFS,
+        seed=seed_value,
+    )
+    for warning in result.warnings:
+        reporter.warn(warning)
+    excluded = {k_: v for k_, v in result.excluded.items() if v}
+    if excluded:
+        reporter.info(
+            "  not counted in the features: "
+            + ", ".join(f"{v:,} {_EXCLUDED[k_]}" for k_, v in excluded.items())
+        )
+    params = {
+        "method": method,
+        "k": result.k,
+        "as_of": str(result.as_of),
+        "clv": clv,
+        "clv_horizon": horizon,
+        "previous": previous,
+        "seed": seed_value,
+    }
+    if method == "abc-xyz":
+        params.update(abc_cutoffs=abc or ABC_CUTOFFS, xyz_cutoffs=xyz or XYZ_CUTOFFS)
+    inputs = {"orders": recon.read, "customers": result.segments.height}
+    title = f"{result.segments.height:,} customers in {result.profile.height} segments"
+    title += f" ({method}, as of {result.as_of})"
+    reporter.table(c.frame_table(result.profile, title=title))
+    if result.changed is not None:
+        reporter.info(
+            f"{result.changed.height:,} customers changed segment since {previous}"
+            + (f"; {result.new_customers:,} new customers" if result.new_customers else "")
+        )
+    if profile is not None:
+        c.write_output(
+            result.profile,
+            profile,
+            fmt=None,
+            metadata=provenance("segment_profile", params=params, inputs=inputs),
+            reporter=reporter,
+            what="segments",
+        )
+    c.write_output(
+        result.segments,
+        output,
+        fmt=format,
+        metadata=provenance("segments", params=params, inputs=inputs),
+        reporter=reporter,
+        what="customers",
+    )
+
+
+_EXCLUDED = {"after_as_of": "lines on or after --as-of", "non_product": "non-product lines"}
+
+
+def _parse_date(value: object) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value  # type: ignore[return-value]
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise UsageError(f"--as-of must be a date like 2024-03-31, got {value!r}") from None
+
+
+def _pair(value: object, option: str) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    parts = value if isinstance(value, list | tuple) else str(value).split(",")
+    try:
+        numbers = [float(p) for p in parts]
+    except (TypeError, ValueError):
+        numbers = []
+    if len(numbers) != 2:
+        raise UsageError(f"{option} must be two numbers separated by a comma, got {value!r}")
+    return numbers[0], numbers[1]

@@ -1,0 +1,730 @@
+"""Customer segmentation: RFM, k-means or ABC-XYZ, with optional customer lifetime value.
+
+Input is canonical clean order lines (``segchain.orders``). Feature rules, all in one lazy
+polars aggregation per customer:
+
+* lines on or after ``as_of`` are ignored (and counted); ``as_of`` defaults to the day after the
+  last order, so recency is at least one day;
+* returns carry negative quantity and amount and are netted into ``monetary`` and ``quantity``;
+* lines flagged ``non_product`` (postage, fees, adjustments) count toward nothing: not
+  monetary (it is not product revenue), quantity, lines or frequency; they are counted in
+  ``SegmentResult.excluded``;
+* ``frequency`` is the number of distinct orders holding at least one sale line (positive
+  quantity), ``lines`` the number of sale lines; ``first_order``/``last_order`` are the first and
+  last sale dates (any line's date for a customer who only returned goods in the window);
+* ``tenure_days`` is ``as_of - first_order``, ``avg_order_value`` is ``monetary / frequency``
+  (0 without orders).
+
+Labels are stable by construction for ``rfm`` and ``abc-xyz`` (fixed rules); k-means clusters
+take the label of the previous run's group they match (Hungarian matching of centroids to the
+previous profile) when ``previous`` is given.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import polars as pl
+
+from segchain.errors import DataError, UsageError, examples
+from segchain.schema import require_columns, require_one_of
+
+Method = Literal["rfm", "kmeans", "abc-xyz"]
+METHODS = ("rfm", "kmeans", "abc-xyz")
+
+FEATURES = (
+    "recency_days",
+    "frequency",
+    "monetary",
+    "first_order",
+    "last_order",
+    "tenure_days",
+    "avg_order_value",
+    "quantity",
+    "lines",
+)
+CLV_COLUMNS = ("p_alive", "expected_purchases", "clv")
+SHIP_TO = ("lat", "lon", "country")
+
+# RFM: rows are the recency score 1..5, columns the FM score 1..5 (the mean of the frequency
+# and monetary scores, rounded half up). Every cell is named, so every customer gets one of the
+# eleven standard segments; this is the usual R x F grid with FM in place of F and the oldest,
+# least valuable corner split off as "Lost".
+RFM_SEGMENTS = (
+    "Champions",
+    "Loyal",
+    "Potential Loyalist",
+    "Cannot Lose Them",
+    "At Risk",
+    "Need Attention",
+    "New",
+    "Promising",
+    "About to Sleep",
+    "Hibernating",
+    "Lost",
+)
+"""The eleven RFM segments in order of value: ``segment_rank`` follows this order."""
+
+_RFM_GRID = {
+    1: ("Lost", "Lost", "At Risk", "At Risk", "Cannot Lose Them"),
+    2: ("Hibernating", "Hibernating", "At Risk", "At Risk", "Cannot Lose Them"),
+    3: ("About to Sleep", "About to Sleep", "Need Attention", "Loyal", "Loyal"),
+    4: ("Promising", "Potential Loyalist", "Potential Loyalist", "Loyal", "Loyal"),
+    5: ("New", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"),
+}
+RFM_QUANTILES = 5
+
+ABC_CUTOFFS = (0.80, 0.95)
+XYZ_CUTOFFS = (0.5, 1.0)
+XYZ_PERIOD = "1mo"
+
+KMEANS_K_RANGE = (2, 8)
+KMEANS_SAMPLE = 2000
+KMEANS_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
+ONE_SEGMENT = "All customers"
+
+
+@dataclass
+class SegmentResult:
+    """What ``segment`` returns.
+
+    Attributes:
+        segments: one row per customer (see the module docstring for the columns).
+        profile: one row per segment, ordered by ``segment_rank``.
+        changed: ``customer_id, previous_segment, segment`` for customers whose segment changed
+            against ``previous`` (None without ``previous``).
+        warnings: messages for the user (the CLI prints them on stderr).
+        excluded: counts of order lines that did not enter the features, by reason.
+        as_of: the date recency is measured from.
+        k: number of clusters (k-means only).
+    """
+
+    segments: pl.DataFrame
+    profile: pl.DataFrame
+    changed: pl.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+    as_of: dt.date | None = None
+    k: int | None = None
+    new_customers: int = 0
+
+
+def segment(
+    orders: pl.LazyFrame | pl.DataFrame,
+    *,
+    method: str = "rfm",
+    k: int | None = None,
+    as_of: dt.date | None = None,
+    clv: bool = False,
+    clv_horizon: int = 365,
+    previous: pl.DataFrame | None = None,
+    abc_cutoffs: tuple[float, float] = ABC_CUTOFFS,
+    xyz_cutoffs: tuple[float, float] = XYZ_CUTOFFS,
+    seed: int = 0,
+) -> SegmentResult:
+    """Segment customers from clean order lines.
+
+    Args:
+        orders: canonical clean order lines (lazy or eager).
+        method: ``rfm``, ``kmeans`` or ``abc-xyz``.
+        k: number of k-means clusters; None chooses it (the previous run's number of segments
+            when ``previous`` is given, else the best silhouette for k in 2..8).
+        as_of: measure recency from this date and ignore orders on or after it.
+        clv: add ``p_alive, expected_purchases, clv`` (BG/NBD + Gamma-Gamma).
+        clv_horizon: CLV horizon in days.
+        previous: an earlier segments table; keeps the labels of corresponding groups.
+        abc_cutoffs: cumulative value shares closing classes A and B.
+        xyz_cutoffs: coefficients of variation closing classes X and Y.
+        seed: seed of k-means and of its sampling.
+
+    Raises:
+        UsageError: invalid option values.
+        DataError: the orders cannot be segmented (missing columns, empty values, fewer than
+            two customers, nothing before ``as_of``, CLV without repeat purchases).
+    """
+    _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
+    lf = orders.lazy()
+    lf, names = _canonical(lf)
+    window = lf.filter(pl.col("order_date") < pl.lit(as_of)) if as_of is not None else lf
+    queries = [_prepare(window).group_by("customer_id").agg(_aggregations())]
+    if as_of is not None:
+        queries.append(
+            lf.select(
+                after=(pl.col("order_date") >= pl.lit(as_of)).sum(),
+                first=pl.col("order_date").min(),
+                last=pl.col("order_date").max(),
+                lines=pl.len(),
+            )
+        )
+    ship_to = [c for c in SHIP_TO if c in names]
+    if ship_to:
+        queries.append(_ship_to_query(window, ship_to))
+    frames = pl.collect_all(queries, engine="streaming")
+    agg = frames[0]
+    excluded: dict[str, int] = {}
+    if as_of is not None:
+        span = frames[1].row(0, named=True)
+        excluded["after_as_of"] = int(span["after"])
+    _check_values(agg, lf)
+    if agg.height == 0:
+        if as_of is not None and span["lines"]:
+            raise DataError(
+                f"no order lines before --as-of {as_of}: the orders run from {span['first']} "
+                f"to {span['last']}",
+                hint=f"pick an --as-of after {span['first']}",
+            )
+        raise DataError("orders: no order lines to segment")
+    if as_of is None:
+        as_of = agg.get_column("_last_any").max() + dt.timedelta(days=1)  # type: ignore[operator]
+    excluded["non_product"] = int(agg.get_column("_non_product").sum())
+    features = _features(agg, as_of)
+    if features.height < 2:
+        raise DataError(
+            f"segment needs at least 2 customers; found {features.height} "
+            f"({examples(features.get_column('customer_id'))})",
+            hint="check the customer_id mapping, or use a wider --as-of window",
+        )
+
+    warnings: list[str] = []
+    chosen_k: int | None = None
+    if method == "rfm":
+        labelled = _rfm(features)
+    elif method == "abc-xyz":
+        monthly = (
+            window.filter(_product())
+            .group_by("customer_id", pl.col("order_date").dt.truncate(XYZ_PERIOD).alias("_p"))
+            .agg(pl.col("amount").sum().alias("_v"))
+            .group_by("customer_id")
+            .agg(_s=pl.col("_v").sum(), _ss=(pl.col("_v") ** 2).sum())
+            .collect(engine="streaming")
+        )
+        labelled = _abc_xyz(features, monthly, as_of, abc_cutoffs, xyz_cutoffs, warnings)
+    else:
+        labelled, chosen_k = _kmeans(features, k, previous, seed, warnings)
+
+    changed = None
+    new_customers = 0
+    if previous is not None:
+        changed, new_customers = _compare(labelled, previous, method, warnings)
+
+    if clv:
+        labelled = _add_clv(labelled, clv_horizon, warnings)
+    if ship_to:
+        labelled = labelled.join(frames[-1], on="customer_id", how="left")
+
+    columns = ["customer_id", "segment", "segment_rank", *FEATURES]
+    if method == "rfm":
+        columns += ["r_score", "f_score", "m_score"]
+    if clv:
+        columns += list(CLV_COLUMNS)
+    columns += ship_to
+    segments = labelled.select(columns).sort("customer_id")
+    return SegmentResult(
+        segments=segments,
+        profile=profile(segments),
+        changed=changed,
+        warnings=warnings,
+        excluded=excluded,
+        as_of=as_of,
+        k=chosen_k,
+        new_customers=new_customers,
+    )
+
+
+def _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs) -> None:
+    problems = []
+    if method not in METHODS:
+        problems.append(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    if k is not None and k < 1:
+        problems.append(f"--k must be a positive number of segments, got {k}")
+    if k is not None and method != "kmeans":
+        problems.append(f"--k applies to --method kmeans only (got --method {method})")
+    if clv_horizon <= 0:
+        problems.append(f"--clv-horizon must be a positive number of days, got {clv_horizon}")
+    a, b = abc_cutoffs
+    if not 0 < a < b <= 1:
+        problems.append(
+            f"--abc-cutoffs must be two shares 0 < A < B <= 1 (e.g. 0.8,0.95), got {a},{b}"
+        )
+    x, y = xyz_cutoffs
+    if not 0 < x < y:
+        problems.append(
+            f"--xyz-cutoffs must be two coefficients of variation 0 < X < Y (e.g. 0.5,1.0), "
+            f"got {x},{y}"
+        )
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+def _canonical(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
+    """Check the columns and bring them to the types the aggregation expects."""
+    schema = lf.collect_schema()
+    names = schema.names()
+    require_columns(names, ("order_id", "order_date", "customer_id", "quantity"), source="orders")
+    value = require_one_of(names, ("amount", "unit_price"), source="orders")
+    date_type = schema["order_date"]
+    if not date_type.is_temporal():
+        raise DataError(
+            f"orders: order_date must be a date, found {date_type}",
+            hint="read the export through segchain's importer (same options as validate)",
+        )
+    exprs = [
+        pl.col("order_date").cast(pl.Date),
+        pl.col("customer_id").cast(pl.String),
+        pl.col("order_id").cast(pl.String),
+        pl.col("quantity").cast(pl.Float64),
+    ]
+    if value == "amount":
+        exprs.append(pl.col("amount").cast(pl.Float64))
+    else:
+        exprs.append((pl.col("quantity") * pl.col("unit_price")).cast(pl.Float64).alias("amount"))
+    if "flag" in names:
+        exprs.append(pl.col("flag").cast(pl.String))
+    else:
+        exprs.append(pl.lit(None, dtype=pl.String).alias("flag"))
+    return lf.with_columns(exprs), names
+
+
+def _product() -> pl.Expr:
+    return pl.col("flag").is_null() | (pl.col("flag") != "non_product")
+
+
+def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
+    """Row-wise masked columns, so that the per-customer aggregation is plain sums, minima and
+    distinct counts (filters inside a group-by aggregation cost twice as much)."""
+    product = _product()
+    sale = product & (pl.col("quantity") > 0)
+    return lf.with_columns(
+        _amount=pl.when(product).then(pl.col("amount")).otherwise(0.0),
+        _quantity=pl.when(product).then(pl.col("quantity")).otherwise(0.0),
+        _sale=sale,
+        _sale_date=pl.when(sale).then(pl.col("order_date")),
+        _sale_order=pl.when(sale).then(pl.col("order_id")),
+        _non_product=~product,
+    )
+
+
+def _aggregations() -> list[pl.Expr]:
+    date = pl.col("order_date")
+    return [
+        pl.col("_amount").sum().alias("monetary"),
+        pl.col("_quantity").sum().alias("quantity"),
+        pl.col("_sale").sum().alias("lines"),
+        # n_unique counts the null of non-sale lines as one more value; _features removes it.
+        pl.col("_sale_order").n_unique().alias("frequency"),
+        pl.col("_sale_date").n_unique().alias("_purchase_days"),
+        pl.col("_sale_date").min().alias("_first_sale"),
+        pl.col("_sale_date").max().alias("_last_sale"),
+        date.min().alias("_first_any"),
+        date.max().alias("_last_any"),
+        pl.col("_non_product").sum().alias("_non_product"),
+        pl.len().alias("_lines_all"),
+        date.null_count().alias("_null_date"),
+        pl.col("quantity").null_count().alias("_null_quantity"),
+        pl.col("amount").null_count().alias("_null_amount"),
+    ]
+
+
+def _check_values(agg: pl.DataFrame, lf: pl.LazyFrame) -> None:
+    """Raise one DataError listing every kind of empty value the clean lines should not hold."""
+    problems = []
+    nulls = agg.filter(pl.col("customer_id").is_null())
+    if nulls.height:
+        problems.append(f"{nulls.item(0, '_lines_all')} line(s) have an empty customer_id")
+    for column in ("order_date", "quantity", "amount"):
+        bad = agg.filter(pl.col(f"_null_{'date' if column == 'order_date' else column}") > 0)
+        bad = bad.filter(pl.col("customer_id").is_not_null())
+        if bad.height:
+            n = int(bad.get_column(f"_null_{'date' if column == 'order_date' else column}").sum())
+            problems.append(
+                f"{n} line(s) have an empty {column} (customer_id "
+                f"{examples(bad.get_column('customer_id').sort())})"
+            )
+    if problems:
+        raise DataError(
+            "orders: " + "; ".join(problems),
+            hint="clean the export with segchain's importer (see `segchain validate`), which "
+            "rejects such lines with a reason",
+        )
+
+
+def _features(agg: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
+    as_of_lit = pl.lit(as_of, dtype=pl.Date)
+    first = pl.col("_first_sale").fill_null(pl.col("_first_any"))
+    last = pl.col("_last_sale").fill_null(pl.col("_last_any"))
+    # Lines that are not sales hold a null in _sale_order/_sale_date, counted as one value.
+    has_other = (pl.col("_lines_all") > pl.col("lines")).cast(pl.Int64)
+    frequency = pl.col("frequency").cast(pl.Int64) - has_other
+    # Rounding the sums removes the last-bit noise of parallel float summation, so that equal
+    # customers tie exactly and reruns give identical scores.
+    monetary = pl.col("monetary").round(6)
+    return agg.select(
+        "customer_id",
+        (as_of_lit - last).dt.total_days().cast(pl.Int64).alias("recency_days"),
+        frequency.alias("frequency"),
+        monetary.alias("monetary"),
+        first.alias("first_order"),
+        last.alias("last_order"),
+        (as_of_lit - first).dt.total_days().cast(pl.Int64).alias("tenure_days"),
+        pl.when(frequency > 0)
+        .then(monetary / frequency)
+        .otherwise(0.0)
+        .round(6)
+        .alias("avg_order_value"),
+        pl.col("quantity").round(6).alias("quantity"),
+        pl.col("lines").cast(pl.Int64).alias("lines"),
+        (pl.col("_purchase_days").cast(pl.Int64) - has_other).alias("_purchase_days"),
+        (last - first).dt.total_days().cast(pl.Int64).alias("_first_to_last"),
+    ).sort("customer_id")
+
+
+def quantile_score(values: pl.Expr, *, descending: bool = False, q: int = RFM_QUANTILES) -> pl.Expr:
+    """Score 1..q by mid-rank percentile: ties share a score, and a base smaller than ``q``
+    spreads over the scale (2 customers score 2 and 4, 1 customer scores 3)."""
+    rank = values.rank("average", descending=descending)
+    percentile = (rank - 0.5) / values.len()
+    return (percentile * q).floor().cast(pl.Int64).clip(0, q - 1) + 1
+
+
+def _rfm(features: pl.DataFrame) -> pl.DataFrame:
+    scored = features.with_columns(
+        # A high recency score means a recent customer: rank the days since descending. A
+        # customer without any purchase in the window (only returns) is the least recent.
+        r_score=pl.when(pl.col("frequency") > 0)
+        .then(quantile_score(pl.col("recency_days"), descending=True))
+        .otherwise(1),
+        f_score=quantile_score(pl.col("frequency")),
+        m_score=quantile_score(pl.col("monetary")),
+    )
+    grid = pl.DataFrame(
+        [
+            {"r_score": r, "_fm": fm + 1, "segment": name}
+            for r, row in _RFM_GRID.items()
+            for fm, name in enumerate(row)
+        ],
+        schema={"r_score": pl.Int64, "_fm": pl.Int64, "segment": pl.String},
+    )
+    scored = scored.with_columns(_fm=(pl.col("f_score") + pl.col("m_score") + 1) // 2).join(
+        grid, on=["r_score", "_fm"], how="left"
+    )
+    return _rank_by_order(scored, RFM_SEGMENTS)
+
+
+def _rank_by_order(df: pl.DataFrame, order: tuple[str, ...] | list[str]) -> pl.DataFrame:
+    present = set(df.get_column("segment").unique().to_list())
+    ranks = {label: i + 1 for i, label in enumerate(x for x in order if x in present)}
+    return df.with_columns(
+        segment_rank=pl.col("segment").replace_strict(ranks, return_dtype=pl.Int64)
+    )
+
+
+def _abc_xyz(
+    features: pl.DataFrame,
+    monthly: pl.DataFrame,
+    as_of: dt.date,
+    abc_cutoffs: tuple[float, float],
+    xyz_cutoffs: tuple[float, float],
+    warnings: list[str],
+) -> pl.DataFrame:
+    """ABC by the cumulative share of value before the customer (so the customer who crosses
+    80 % is still an A); XYZ by the coefficient of variation of monthly net value over all
+    months of the window, months without orders counting as zero."""
+    a_cut, b_cut = abc_cutoffs
+    x_cut, y_cut = xyz_cutoffs
+    positive = pl.col("monetary").clip(0, None)
+    total = float(features.get_column("monetary").clip(0, None).sum())
+    ranked = features.sort(["monetary", "customer_id"], descending=[True, False])
+    before = (positive.cum_sum() - positive) / (total if total > 0 else 1.0)
+    abc = (
+        pl.when(pl.col("monetary") <= 0)
+        .then(pl.lit("C"))
+        .when(before < a_cut)
+        .then(pl.lit("A"))
+        .when(before < b_cut)
+        .then(pl.lit("B"))
+        .otherwise(pl.lit("C"))
+    )
+    first = features.get_column("first_order").min()
+    last_day = as_of - dt.timedelta(days=1)
+    periods = (last_day.year - first.year) * 12 + last_day.month - first.month + 1  # type: ignore[union-attr]
+    if periods < 2:
+        warnings.append(
+            "the orders span a single month: every customer's demand looks steady (X); "
+            "XYZ needs at least two months of history"
+        )
+    ranked = ranked.join(monthly, on="customer_id", how="left").with_columns(
+        pl.col("_s").fill_null(0.0), pl.col("_ss").fill_null(0.0)
+    )
+    mean = pl.col("_s") / periods
+    std = (pl.col("_ss") / periods - mean**2).clip(0, None).sqrt()
+    cv = std / mean
+    xyz = (
+        pl.when(mean <= 0)
+        .then(pl.lit("Z"))
+        .when(cv <= x_cut)
+        .then(pl.lit("X"))
+        .when(cv <= y_cut)
+        .then(pl.lit("Y"))
+        .otherwise(pl.lit("Z"))
+    )
+    labelled = ranked.with_columns(segment=abc + xyz)
+    order = [f"{a}{x}" for a in "ABC" for x in "XYZ"]
+    return _rank_by_order(labelled, order)
+
+
+def _kmeans(
+    features: pl.DataFrame,
+    k: int | None,
+    previous: pl.DataFrame | None,
+    seed: int,
+    warnings: list[str],
+) -> tuple[pl.DataFrame, int]:
+    from sklearn.cluster import KMeans
+
+    matrix = _log_features(features)
+    mean = matrix.mean(axis=0)
+    scale = matrix.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (matrix - mean) / scale
+    distinct = np.unique(z, axis=0).shape[0]
+    if distinct < 2:
+        warnings.append(
+            "every customer has the same recency, frequency and monetary value: k-means cannot "
+            f"separate them, so all are in one segment {ONE_SEGMENT!r}"
+        )
+        one = features.with_columns(segment=pl.lit(ONE_SEGMENT), segment_rank=pl.lit(1))
+        return one, 1
+    if k is not None and k > distinct:
+        raise DataError(
+            f"--k {k} asks for more clusters than the {distinct} distinct customer profiles "
+            "(recency, frequency, monetary) in the data",
+            hint=f"use --k {distinct} or fewer, or leave --k out to choose it automatically",
+        )
+    if k is None and previous is not None and "segment" in previous.columns:
+        wanted = previous.get_column("segment").n_unique()
+        if 1 <= wanted <= distinct:
+            k = wanted
+    # One OpenMP thread: on a busy machine scikit-learn's spinning threads make k-means 100x
+    # slower, and a few features on 1e5 customers do not need more.
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        if k is None:
+            k = _choose_k(z, distinct, seed)
+        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(z)
+    centroids = model.cluster_centers_
+    clusters = pl.Series("_cluster", model.labels_.astype(np.int64))
+    df = features.with_columns(clusters)
+    value = (
+        df.group_by("_cluster")
+        .agg(pl.col("monetary").mean().alias("_value"), pl.col("frequency").mean().alias("_f"))
+        .sort("_cluster")
+    )
+    labels = _centroid_labels(centroids, value.get_column("_f").to_numpy())
+    if previous is not None:
+        labels = _match_previous(labels, centroids, previous, mean, scale, warnings)
+    order = value.with_columns(segment=pl.Series(labels)).sort(
+        ["_value", "segment"], descending=[True, False]
+    )
+    ranks = {c: i + 1 for i, c in enumerate(order.get_column("_cluster").to_list())}
+    names = dict(enumerate(labels))
+    df = df.with_columns(
+        segment=pl.col("_cluster").replace_strict(names, return_dtype=pl.String),
+        segment_rank=pl.col("_cluster").replace_strict(ranks, return_dtype=pl.Int64),
+    )
+    return df, k
+
+
+def _log_features(df: pl.DataFrame) -> np.ndarray:
+    """log1p of recency, frequency, non-negative monetary and tenure: the skew of spend
+    otherwise makes one cluster of a few big accounts and one of everybody else; tenure tells
+    new customers from occasional ones with the same few orders."""
+    return np.column_stack(
+        [
+            np.log1p(df.get_column(c).cast(pl.Float64).clip(0, None).to_numpy())
+            for c in KMEANS_FEATURES
+        ]
+    )
+
+
+def _choose_k(z: np.ndarray, distinct: int, seed: int) -> int:
+    """k in 2..8 with the best silhouette on a seeded sample of customers."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    rng = np.random.default_rng(seed)
+    sample = z if len(z) <= KMEANS_SAMPLE else z[rng.choice(len(z), KMEANS_SAMPLE, replace=False)]
+    sample_distinct = np.unique(sample, axis=0).shape[0]
+    low, high = KMEANS_K_RANGE
+    high = min(high, distinct, sample_distinct, len(sample) - 1)
+    if high < low:
+        return min(2, distinct)
+    best_k, best_score = low, -np.inf
+    for k in range(low, high + 1):
+        labels = KMeans(n_clusters=k, n_init=2, random_state=seed).fit_predict(sample)
+        if len(np.unique(labels)) < 2:
+            continue
+        score = silhouette_score(sample, labels)
+        if score > best_score + 1e-9:
+            best_k, best_score = k, score
+    return best_k
+
+
+def _centroid_labels(centroids: np.ndarray, mean_frequency: np.ndarray) -> list[str]:
+    """Readable names from standardised centroids (recency, frequency, monetary, tenure)."""
+    labels = []
+    for (zr, zf, zm, zt), f in zip(centroids, mean_frequency, strict=True):
+        if zm >= 1.25:
+            value = "Top value"
+        else:
+            value = "High value" if zm >= 0.5 else "Low value" if zm <= -0.5 else "Mid value"
+        if zf >= 0.5:
+            often = "frequent"
+        elif zf <= -0.5:
+            often = "one-off" if f < 1.5 else "occasional"
+        else:
+            often = "regular"
+        label = f"{value}, {often}"
+        if zr >= 0.5:
+            label += ", lapsed"
+        elif zr <= -0.5:
+            label += ", recent"
+        if zt <= -1.0:
+            label += ", new"
+        labels.append(label)
+    return _unique(labels)
+
+
+def _unique(labels: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        seen[label] = seen.get(label, 0) + 1
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
+    return out
+
+
+def _match_previous(
+    labels: list[str],
+    centroids: np.ndarray,
+    previous: pl.DataFrame,
+    mean: np.ndarray,
+    scale: np.ndarray,
+    warnings: list[str],
+) -> list[str]:
+    """Give each cluster the label of the previous group whose profile is nearest (one-to-one,
+    Hungarian assignment in the current standardised feature space)."""
+    from scipy.optimize import linear_sum_assignment
+
+    needed = ("segment", *KMEANS_FEATURES)
+    missing = [c for c in needed if c not in previous.columns]
+    if missing:
+        warnings.append(
+            f"--previous lacks {', '.join(missing)}: k-means labels could not be matched to it"
+        )
+        return labels
+    groups = previous.select(needed).drop_nulls().sort("segment")
+    names = groups.get_column("segment").unique(maintain_order=True).to_list()
+    z_prev = (_log_features(groups) - mean) / scale
+    codes = groups.get_column("segment").to_numpy()
+    profiles = np.vstack([z_prev[codes == name].mean(axis=0) for name in names])
+    cost = ((centroids[:, None, :] - profiles[None, :, :]) ** 2).sum(axis=2)
+    rows, cols = linear_sum_assignment(cost)
+    out = list(labels)
+    for r, c in zip(rows, cols, strict=True):
+        out[r] = names[c]
+    # Clusters without a previous counterpart keep their own name, made distinct.
+    taken = {out[r] for r in rows}
+    for i in range(len(out)):
+        if i not in set(rows) and out[i] in taken:
+            out[i] = f"{out[i]} (new)"
+    return _unique(out)
+
+
+def _compare(
+    labelled: pl.DataFrame, previous: pl.DataFrame, method: str, warnings: list[str]
+) -> tuple[pl.DataFrame, int]:
+    require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
+    prev = previous.select(
+        pl.col("customer_id").cast(pl.String),
+        pl.col("segment").cast(pl.String).alias("previous_segment"),
+    ).unique("customer_id", keep="first")
+    both = labelled.select("customer_id", "segment").join(prev, on="customer_id", how="left")
+    new_customers = both.get_column("previous_segment").null_count()
+    changed = (
+        both.filter(
+            pl.col("previous_segment").is_not_null()
+            & (pl.col("previous_segment") != pl.col("segment"))
+        )
+        .select("customer_id", "previous_segment", "segment")
+        .sort("customer_id")
+    )
+    now = set(labelled.get_column("segment").unique().to_list())
+    before = set(prev.get_column("previous_segment").unique().to_list())
+    if not now & before:
+        warnings.append(
+            f"--previous shares no segment label with this run (--method {method}): was it "
+            "made with another method?"
+        )
+    return changed, new_customers
+
+
+def _add_clv(df: pl.DataFrame, horizon: int, warnings: list[str]) -> pl.DataFrame:
+    from segchain.clv import lifetime_value
+
+    days = df.get_column("_purchase_days").to_numpy()
+    result = lifetime_value(
+        days,
+        df.get_column("_first_to_last").to_numpy(),
+        df.get_column("tenure_days").to_numpy(),
+        df.get_column("monetary").to_numpy() / np.maximum(days, 1),
+        horizon_days=horizon,
+    )
+    warnings.extend(result.warnings)
+    return df.with_columns(
+        p_alive=pl.Series(result.p_alive).round(6),
+        expected_purchases=pl.Series(result.expected_purchases).round(6),
+        clv=pl.Series(result.clv).round(2),
+    )
+
+
+def _ship_to_query(window: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+    """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
+    present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
+    return (
+        window.filter(present)
+        .group_by("customer_id", *columns)
+        .agg(pl.len().alias("_n"))
+        .sort(["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns))
+        .group_by("customer_id", maintain_order=True)
+        .first()
+        .drop("_n")
+    )
+
+
+def profile(segments: pl.DataFrame) -> pl.DataFrame:
+    """One row per segment: size, shares of customers and revenue, mean R/F/M (and total CLV)."""
+    total_customers = segments.height
+    total_revenue = float(segments.get_column("monetary").sum())
+    aggs = [
+        pl.len().cast(pl.Int64).alias("customers"),
+        pl.col("monetary").sum().alias("_revenue"),
+        pl.col("recency_days").mean().round(2).alias("recency_days"),
+        pl.col("frequency").mean().round(4).alias("frequency"),
+        pl.col("monetary").mean().round(2).alias("monetary"),
+    ]
+    if "clv" in segments.columns:
+        aggs.append(pl.col("clv").sum().round(2).alias("clv"))
+    out = segments.group_by("segment", "segment_rank").agg(aggs).sort("segment_rank", "segment")
+    share = pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(0.0)
+    columns = ["segment", "segment_rank", "customers", "share_customers", "share_revenue"]
+    columns += ["recency_days", "frequency", "monetary"]
+    if "clv" in segments.columns:
+        columns.append("clv")
+    return out.with_columns(
+        share_customers=(pl.col("customers") / total_customers).round(6),
+        share_revenue=share.round(6),
+    ).select(columns)

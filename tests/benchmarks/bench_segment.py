@@ -1,0 +1,126 @@
+"""segment at scale: ~10 M order lines (100,000 customers), against a bare polars pass.
+
+Each figure comes from a fresh Python process, so that peak memory (ru_maxrss) is that run's own.
+Prints figures; asserts nothing about time. Run with `make bench`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.bench
+
+ROOT = Path(__file__).resolve().parents[2]
+CLEAN = ROOT / "bench_data" / "segment" / "clean.parquet"
+
+# The floor: the same per-customer aggregates written as one bare lazy polars query (net value,
+# quantity, distinct orders and days, first/last dates, line count), with and without the
+# most-frequent ship-to that segment adds when the orders carry lat/lon/country.
+FLOOR = """
+import polars as pl
+lf = pl.scan_parquet(PATH)
+d = pl.col("order_date")
+core = lf.group_by("customer_id").agg(
+    pl.col("amount").sum(), pl.col("quantity").sum(), pl.col("order_id").n_unique(),
+    d.n_unique().alias("days"), d.min().alias("first"), d.max().alias("last"), pl.len())
+queries = [core]
+if SHIP:
+    queries.append(lf.group_by("customer_id", "lat", "lon", "country").agg(pl.len().alias("n"))
+        .sort("customer_id", "n", descending=[False, True])
+        .group_by("customer_id", maintain_order=True).first())
+out = pl.collect_all(queries, engine="streaming")[0]
+"""
+STAGE = """
+import polars as pl
+from segchain.segment import segment
+lf = pl.scan_parquet(PATH)
+if not SHIP:
+    lf = lf.drop("lat", "lon", "country")
+out = segment(lf, **KWARGS).segments
+"""
+MEASURE = """
+import resource, sys, time
+PATH, SHIP, KWARGS = {path!r}, {ship!r}, {kwargs!r}
+t = time.perf_counter()
+{body}
+wall = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{{wall:.2f}} {{peak:.0f}} {{out.height}}")
+"""
+
+
+def run(body: str, *, ship: bool, kwargs: dict | None = None) -> tuple[float, float, int]:
+    code = MEASURE.format(path=str(CLEAN), ship=ship, kwargs=kwargs or {}, body=body)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    ).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
+
+
+@pytest.fixture(scope="module")
+def clean_orders(big_orders_parquet: Path, segchain_exe: str) -> Path:
+    """The sample's orders cleaned once by `segchain validate` (cached in bench_data/)."""
+    if not CLEAN.exists():
+        CLEAN.parent.mkdir(parents=True, exist_ok=True)
+        tmp = CLEAN.with_name(".clean.parquet")
+        subprocess.run(
+            [segchain_exe, "validate", str(big_orders_parquet), "-o", str(tmp), "--quiet"],
+            check=True,
+        )
+        tmp.replace(CLEAN)
+    return CLEAN
+
+
+@pytest.mark.parametrize("ship", [False, True], ids=["no-ship-to", "ship-to"])
+def test_bench_segment_rfm_vs_floor(clean_orders: Path, ship: bool) -> None:
+    import polars as pl
+
+    lines = pl.scan_parquet(clean_orders).select(pl.len()).collect().item()
+    floor, floor_mem, customers = run(FLOOR, ship=ship)
+    t, mem, n = run(STAGE, ship=ship, kwargs={"method": "rfm"})
+    assert n == customers
+    print(
+        f"\nsegment rfm ({'with' if ship else 'without'} ship-to), {lines:,} lines, "
+        f"{n:,} customers: {t:.2f} s, peak {mem:,.0f} MB; bare polars floor {floor:.2f} s, "
+        f"peak {floor_mem:,.0f} MB; ratio {t / floor:.2f}x (target <= 1.5x, < 4 GiB)"
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"method": "kmeans"}, {"method": "rfm", "clv": True}, {"method": "abc-xyz"}],
+    ids=["kmeans", "rfm+clv", "abc-xyz"],
+)
+def test_bench_segment_methods(clean_orders: Path, kwargs: dict) -> None:
+    base, _, _ = run(STAGE, ship=False, kwargs={"method": "rfm"})
+    t, mem, n = run(STAGE, ship=False, kwargs=kwargs)
+    print(
+        f"\nsegment {kwargs} on {n:,} customers: {t:.2f} s (rfm alone {base:.2f} s, "
+        f"+{t - base:.2f} s), peak {mem:,.0f} MB"
+    )
+
+
+def test_bench_segment_cli_end_to_end(
+    big_orders_parquet: Path, segchain_exe: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "segments.parquet"
+    start = time.perf_counter()
+    subprocess.run(
+        [segchain_exe, "segment", str(big_orders_parquet), "-o", str(out), "--quiet"], check=True
+    )
+    t = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run(
+        [segchain_exe, "validate", str(big_orders_parquet), "--quiet"],
+        check=True,
+    )
+    v = time.perf_counter() - start
+    print(
+        f"\nsegchain segment {big_orders_parquet.name} (import, clean, reconcile, segment, "
+        f"write): {t:.2f} s; segchain validate alone (import, clean, reconcile): {v:.2f} s"
+    )

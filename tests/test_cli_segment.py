@@ -1,0 +1,141 @@
+"""``segchain segment`` through the CLI runner: outputs, stderr summary, exit codes and errors."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.tableio import read_metadata
+
+HEADER = (
+    "customer_id,segment,segment_rank,recency_days,frequency,monetary,first_order,last_order,"
+    "tenure_days,avg_order_value,quantity,lines,r_score,f_score,m_score"
+)
+
+
+def test_segment_cli_writes_one_row_per_customer_to_stdout(cli, orders_csv: Path):
+    result = cli("segment", str(orders_csv))
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == HEADER
+    # 0001: 2 x 10 + 5.50; 0002: 3 x 10 - 1 x 10 returned; 0003: postage excluded, zero price.
+    df = pl.read_csv(io.StringIO(result.stdout), schema_overrides={"customer_id": pl.String})
+    assert df.select("customer_id", "monetary", "frequency").rows() == [
+        ("0001", 25.5, 1),
+        ("0002", 20.0, 1),
+        ("0003", 0.0, 1),
+    ]
+
+
+def test_segment_cli_prints_reconciliation_and_profile(cli, orders_csv: Path):
+    result = cli("segment", str(orders_csv), "-o", "segments.csv")
+    assert "  read 14 = used 6 + rejected 8" in result.stderr
+    assert "  not counted in the features: 1 non-product lines" in result.stderr
+    assert "3 customers in 3 segments (rfm, as of 2024-03-10)" in result.stderr
+    assert "wrote 3 customers to segments.csv (csv)" in result.stderr
+
+
+def test_segment_cli_quiet_prints_no_table(cli, orders_csv: Path):
+    result = cli("segment", str(orders_csv), "-o", "s.csv", "--quiet")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_segment_cli_profile_file(cli, orders_csv: Path, tmp_path: Path):
+    result = cli("segment", str(orders_csv), "-o", "s.parquet", "--profile", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    prof = pl.read_csv(tmp_path / "p.csv")
+    assert prof.columns[:5] == [
+        "segment",
+        "segment_rank",
+        "customers",
+        "share_customers",
+        "share_revenue",
+    ]
+    assert prof.get_column("customers").sum() == 3
+    assert prof.get_column("share_revenue").sum() == pytest.approx(1.0)
+
+
+def test_segment_cli_parquet_carries_provenance(cli, orders_csv: Path, tmp_path: Path):
+    result = cli("segment", str(orders_csv), "-o", "s.parquet", "--method", "abc-xyz")
+    assert result.exit_code == 0, result.stderr
+    meta = read_metadata(tmp_path / "s.parquet")
+    assert meta["stage"] == "segments"
+    assert meta["params"]["method"] == "abc-xyz"
+    assert meta["inputs"] == {"orders": 14, "customers": 3}
+
+
+def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, tmp_path: Path):
+    assert cli("segment", str(orders_csv), "-o", "first.csv").exit_code == 0
+    first = pl.read_csv(tmp_path / "first.csv", schema_overrides={"customer_id": pl.String})
+    first.with_columns(
+        segment=pl.when(pl.col("customer_id") == "0001").then(pl.lit("Lost")).otherwise("segment")
+    ).write_csv(tmp_path / "prev.csv")
+    result = cli("segment", str(orders_csv), "-o", "again.csv", "--previous", "prev.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "1 customers changed segment since prev.csv" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (
+            ["--method", "dbscan"],
+            2,
+            "Error: --method must be one of rfm, kmeans, abc-xyz, got 'dbscan'\n",
+        ),
+        (
+            ["--as-of", "yesterday"],
+            2,
+            "Error: --as-of must be a date like 2024-03-31, got 'yesterday'\n",
+        ),
+        (["--k", "3"], 2, "Error: --k applies to --method kmeans only (got --method rfm)\n"),
+        (
+            ["--abc-cutoffs", "80"],
+            2,
+            "Error: --abc-cutoffs must be two numbers separated by a comma, got '80'\n",
+        ),
+        (
+            ["--as-of", "2024-01-01"],
+            1,
+            "Error: no order lines before --as-of 2024-01-01: the orders run from 2024-03-01 to "
+            "2024-03-09\n  hint: pick an --as-of after 2024-03-01\n",
+        ),
+        (
+            ["--clv"],
+            1,
+            "Error: cannot fit the CLV model: no customer has a repeat purchase (a second "
+            "purchase day) before --as-of\n  hint: drop --clv, or use a longer order history or "
+            "a later --as-of\n",
+        ),
+    ],
+)
+def test_segment_cli_errors_exact_text(cli, orders_csv: Path, args, code, message):
+    result = cli("segment", str(orders_csv), "-o", "s.csv", "--quiet", *args)
+    assert result.exit_code == code
+    assert result.stderr.endswith(message)
+    assert not Path("s.csv").exists()
+
+
+def test_segment_cli_missing_previous_file(cli, orders_csv: Path):
+    result = cli("segment", str(orders_csv), "--previous", "nope.csv", "--quiet")
+    assert result.exit_code == 1
+    assert "nope.csv" in result.stderr
+
+
+def test_segment_cli_abc_cutoffs_in_percent(cli, orders_csv: Path, tmp_path: Path):
+    result = cli(
+        "segment",
+        str(orders_csv),
+        "-o",
+        "s.parquet",
+        "--method",
+        "abc-xyz",
+        "--abc-cutoffs",
+        "50,90",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert read_metadata(tmp_path / "s.parquet")["params"]["abc_cutoffs"] == [0.5, 0.9]
