@@ -423,9 +423,7 @@ def import_orders(
         notes.append(f"dates: {style.note}")
         # Parse each distinct string once (an export has few distinct dates), then look up.
         parsed = distinct.to_frame().select(date_expr(date_col, style)).to_series()
-        date = pl.col(date_col).replace_strict(
-            distinct, parsed, default=None, return_dtype=pl.Date
-        )
+        date = pl.col(date_col).replace_strict(distinct, parsed, default=None, return_dtype=pl.Date)
         date_order = style.order
     elif schema[date_col].is_temporal():
         date = pl.col(date_col).cast(pl.Date)
