@@ -1,0 +1,131 @@
+"""CLI tests of segchain forecast: exit codes, exact error text, outputs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+
+def write_inputs(tmp_path: Path, *, weeks: int = 40, segment_ids=("0001", "0002")):
+    rng = np.random.default_rng(0)
+    start = dt.date(2023, 1, 2)
+    rows = []
+    for w in range(weeks):
+        for cust in ("0001", "0002"):
+            for sku in ("A-1", "A-2"):
+                q = int(rng.poisson(4))
+                if q:
+                    day = start + dt.timedelta(weeks=w, days=1)
+                    rows.append(f"{w}{cust}{sku},{day},{cust},{sku},{q},2.50")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "\n".join(rows) + "\n"
+    )
+    segments = tmp_path / "segments.csv"
+    labels = ["Champions", "At risk"]
+    segments.write_text(
+        "customer_id,segment,segment_rank\n"
+        + "\n".join(f"{c},{labels[i % 2]},{i % 2 + 1}" for i, c in enumerate(segment_ids))
+        + "\n"
+    )
+    return orders, segments
+
+
+def test_cli_forecast_writes_forecast_and_backtest(cli, tmp_path):
+    orders, segments = write_inputs(tmp_path)
+    out, bt = tmp_path / "fc.csv", tmp_path / "bt.csv"
+    r = cli(
+        "forecast",
+        str(segments),
+        "--orders",
+        str(orders),
+        "-o",
+        str(out),
+        "--horizon",
+        "4",
+        "--backtest",
+        str(bt),
+        "--n-jobs",
+        "1",
+    )
+    assert r.exit_code == 0, r.stderr
+    fc = pl.read_csv(out)
+    assert fc.columns[:7] == [
+        "unique_id",
+        "ds",
+        "forecast",
+        "forecast-lo-80",
+        "forecast-hi-80",
+        "forecast-lo-95",
+        "forecast-hi-95",
+    ]
+    assert fc.height == 4 * 4  # 2 segments x 2 skus x 4 weeks
+    assert set(fc.get_column("segment")) == {"Champions", "At risk"}
+    backtest = pl.read_csv(bt)
+    assert backtest.filter(pl.col("scope") == "overall").height == 1
+    assert "segment forecasts summed vs direct" in r.stderr
+
+
+def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
+    orders, segments = write_inputs(tmp_path, segment_ids=("X9", "X8"))
+    r = cli("forecast", str(segments), "--orders", str(orders), "--n-jobs", "1")
+    assert r.exit_code == 1
+    assert (
+        "Error: segments and orders have no customer_id in common: orders have '0001', '0002'; "
+        "segments have 'X8', 'X9'"
+    ) in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (["--horizon", "0"], "Error: --horizon must be a whole number of periods >= 1, got 0\n"),
+        (["--models", "AutoETS,Prophet"], "Error: --models: unknown model Prophet\n"),
+        (
+            ["--engine", "hadoop"],
+            "Error: --engine 'hadoop' is not one of local, dask, ray, spark\n",
+        ),
+    ],
+)
+def test_cli_forecast_bad_options_exit_2(cli, tmp_path, args, text):
+    orders, segments = write_inputs(tmp_path, weeks=3)
+    r = cli("forecast", str(segments), "--orders", str(orders), *args)
+    assert r.exit_code == 2
+    assert text in r.stderr
+
+
+def test_cli_forecast_too_little_history_exit_1(cli, tmp_path):
+    orders, segments = write_inputs(tmp_path, weeks=1)
+    r = cli("forecast", str(segments), "--orders", str(orders))
+    assert r.exit_code == 1
+    assert "forecasting needs at least 2 periods of history" in r.stderr
+
+
+def test_cli_forecast_both_inputs_on_stdin_exit_2(cli, tmp_path):
+    r = cli("forecast", "-", "--orders", "-")
+    assert r.exit_code == 2
+    assert "Error: SEGMENTS and --orders cannot both read stdin" in r.stderr
+
+
+def test_cli_forecast_reads_segments_from_stdin(cli, tmp_path):
+    orders, segments = write_inputs(tmp_path, weeks=12)
+    r = cli(
+        "forecast",
+        "--orders",
+        str(orders),
+        "--horizon",
+        "2",
+        "--by",
+        "sku",
+        "--n-jobs",
+        "1",
+        input=segments.read_bytes(),
+    )
+    assert r.exit_code == 0, r.stderr
+    fc = pl.read_csv(r.stdout_bytes)
+    assert sorted(fc.get_column("unique_id").unique()) == ["A-1", "A-2"]
+    assert (fc.get_column("forecast-lo-80") >= 0).all()

@@ -1,0 +1,323 @@
+"""Unit tests of the forecast stage: series building, classification, known answers, choice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import polars as pl
+import pytest
+
+from segchain.errors import DataError, UsageError
+from segchain.forecast import build_series, classify, forecast
+
+MONDAY = dt.date(2022, 1, 3)
+
+
+def orders_from_series(values_by_key, *, start=MONDAY, freq_days=7, customer_of=None):
+    """Canonical clean order lines: one line per non-zero period of each (customer, sku)."""
+    rows = []
+    for (customer, sku), values in values_by_key.items():
+        for i, q in enumerate(values):
+            if q == 0:
+                continue
+            rows.append(
+                {
+                    "order_id": f"{customer}-{sku}-{i}",
+                    # Mid-week dates: aggregation must still land on the Monday.
+                    "order_date": start + dt.timedelta(days=i * freq_days + 2),
+                    "customer_id": customer,
+                    "sku": sku,
+                    "quantity": float(q),
+                    "unit_price": 1.0,
+                    "amount": float(q),
+                    "flag": "return" if q < 0 else None,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "order_id": pl.Utf8,
+            "order_date": pl.Date,
+            "customer_id": pl.Utf8,
+            "sku": pl.Utf8,
+            "quantity": pl.Float64,
+            "unit_price": pl.Float64,
+            "amount": pl.Float64,
+            "flag": pl.Utf8,
+        },
+    )
+
+
+def segments_for(customers, segment="A"):
+    return pl.DataFrame({"customer_id": list(customers), "segment": [segment] * len(customers)})
+
+
+def run(values_by_key, **kw):
+    orders = orders_from_series(values_by_key)
+    customers = sorted({c for c, _ in values_by_key})
+    kw.setdefault("n_jobs", 1)
+    return forecast(orders, segments_for(customers), **kw)
+
+
+# --- build_series ----------------------------------------------------------------------------
+
+
+def test_build_series_weeks_start_monday_and_fill_zeros():
+    orders = orders_from_series({("c1", "s1"): [0, 0, 4, 0, 3], ("c1", "s2"): [1, 0, 0, 0, 0]})
+    s = build_series(orders, segments_for(["c1"]), freq="W", by=("segment", "sku"))
+    y = s.y.filter(pl.col("unique_id") == "A/s1")
+    # From the first sale (week 3) to the last week of the data (week 5), zeros in between.
+    assert y.get_column("ds").to_list() == [MONDAY + dt.timedelta(weeks=w) for w in (2, 3, 4)]
+    assert y.get_column("y").to_list() == [4.0, 0.0, 3.0]
+    assert all(d.weekday() == 0 for d in s.y.get_column("ds"))
+    assert s.y.filter(pl.col("unique_id") == "A/s2").height == 5
+
+
+def test_build_series_nets_returns_and_counts_negative_periods():
+    orders = orders_from_series({("c1", "s1"): [5, -7, 2], ("c2", "s1"): [0, 3, 0]})
+    s = build_series(orders, segments_for(["c1", "c2"]), freq="W", by=("sku",))
+    # Week 2: -7 + 3 = -4 counts as zero demand and is reported once.
+    assert s.y.get_column("y").to_list() == [5.0, 0.0, 2.0]
+    assert s.netted == 1
+
+
+def test_build_series_excludes_non_product_lines_and_counts_them():
+    orders = orders_from_series({("c1", "s1"): [5, 2], ("c1", "POST"): [1, 1]})
+    orders = orders.with_columns(
+        pl.when(pl.col("sku") == "POST").then(pl.lit("non_product")).otherwise("flag").alias("flag")
+    )
+    s = build_series(orders, segments_for(["c1"]), by=("sku",))
+    assert s.keys.get_column("sku").to_list() == ["s1"]
+    assert s.excluded == {"non_product": 2}
+
+
+def test_build_series_counts_lines_of_customers_without_segment():
+    orders = orders_from_series({("c1", "s1"): [5, 2], ("c9", "s1"): [1, 1, 1]})
+    s = build_series(orders, segments_for(["c1"]), by=("sku",))
+    assert s.excluded == {"no_segment": 3}
+    assert "'c9'" in s.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("freq", "dates", "expected"),
+    [
+        ("D", [dt.date(2024, 3, 1), dt.date(2024, 3, 3)], [dt.date(2024, 3, d) for d in (1, 2, 3)]),
+        (
+            "M",
+            [dt.date(2024, 1, 31), dt.date(2024, 3, 2)],
+            [dt.date(2024, m, 1) for m in (1, 2, 3)],
+        ),
+        (
+            "W",
+            [dt.date(2024, 3, 3), dt.date(2024, 3, 4)],
+            [dt.date(2024, 2, 26), dt.date(2024, 3, 4)],
+        ),
+    ],
+)
+def test_build_series_period_starts(freq, dates, expected):
+    orders = orders_from_series({("c1", "s1"): [1]}).vstack(orders_from_series({("c1", "s1"): [1]}))
+    orders = orders.with_columns(pl.Series("order_date", dates))
+    s = build_series(orders, segments_for(["c1"]), freq=freq, by=("sku",))
+    assert s.y.get_column("ds").to_list() == expected
+
+
+# --- classify --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "adi", "cv2", "klass"),
+    [
+        ([10, 10, 10, 10], 1.0, 0.0, "smooth"),
+        ([1, 9, 1, 9], 1.0, (4 / 5) ** 2, "erratic"),  # sizes mean 5, sd 4
+        ([5, 0, 5, 0, 5, 0], 2.0, 0.0, "intermittent"),
+        ([1, 0, 9, 0, 1, 0, 9, 0], 2.0, (4 / 5) ** 2, "lumpy"),
+        ([0, 0, 0], math.inf, 0.0, "intermittent"),
+    ],
+)
+def test_classify_syntetos_boylan(values, adi, cv2, klass):
+    y = pl.DataFrame({"unique_id": ["a"] * len(values), "ds": range(len(values)), "y": values})
+    row = classify(y.with_columns(pl.col("y").cast(pl.Float64))).row(0, named=True)
+    assert row["adi"] == pytest.approx(adi)
+    assert row["cv2"] == pytest.approx(cv2)
+    assert row["demand_class"] == klass
+
+
+# --- known answers ---------------------------------------------------------------------------
+
+
+def test_forecast_constant_series_forecasts_the_constant():
+    r = run({("c1", "s1"): [7.0] * 60}, horizon=4)
+    f = r.forecast
+    assert f.height == 4
+    assert f.get_column("forecast").to_list() == pytest.approx([7.0] * 4)
+    assert f.get_column("error_sd").to_list() == pytest.approx([0.0] * 4)
+    assert f.get_column("mean_demand").to_list() == pytest.approx([7.0] * 4)
+    assert (f.get_column("forecast-lo-95") <= 7.0 + 1e-9).all()
+    assert (f.get_column("forecast-hi-95") >= 7.0 - 1e-9).all()
+
+
+def test_forecast_pure_seasonal_series_repeats_last_season():
+    pattern = [10.0 + 5 * math.sin(2 * math.pi * w / 52) + (w % 4) for w in range(52)]
+    r = run({("c1", "s1"): pattern * 3}, horizon=13)
+    # The next 13 weeks are weeks 0..12 of the pattern again.
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx(pattern[:13], abs=1e-6)
+
+
+def croston_sba_by_hand(y, alpha=0.1):
+    """Croston (1972) with the Syntetos-Boylan (2005) bias correction, SES started at the first
+    observation: z = smoothed sizes, p = smoothed inter-demand intervals, forecast (1-a/2) z/p."""
+    sizes, intervals, last = [], [], -1
+    for t, v in enumerate(y):
+        if v > 0:
+            sizes.append(v)
+            intervals.append(t - last)
+            last = t
+
+    def ses(x):
+        level = x[0]
+        for v in x[1:]:
+            level += alpha * (v - level)
+        return level
+
+    return (1 - alpha / 2) * ses(sizes) / ses(intervals)
+
+
+def test_forecast_croston_sba_textbook_case():
+    y = [0, 0, 5, 0, 0, 3, 0, 4, 0, 0, 0, 6, 0, 2, 0, 0, 5, 0, 0, 3, 0, 0, 4, 0, 7, 0]
+    y = y + [0, 3, 0, 0, 5, 0, 0, 0, 2, 0]
+    r = run({("c1", "s1"): y}, horizon=3, models="CrostonSBA")
+    # The series as built starts at its first sale.
+    expected = croston_sba_by_hand(y[2:])
+    assert r.forecast.get_column("model").unique().to_list() == ["CrostonSBA"]
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx([expected] * 3, rel=1e-6)
+
+
+# --- intervals and selection ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("level", "low", "high"), [(80, 0.72, 0.88), (95, 0.89, 0.99)])
+def test_forecast_interval_coverage_on_simulated_outcomes(level, low, high):
+    rng = np.random.default_rng(7)
+    n_series, history, h = 40, 80, 13
+    values = {(f"c{i}", "s1"): rng.normal(100, 10, history).round(3) for i in range(n_series)}
+    orders = orders_from_series(values)
+    segs = pl.DataFrame(
+        {"customer_id": [c for c, _ in values], "segment": [f"g{i}" for i in range(n_series)]}
+    )
+    r = forecast(orders, segs, horizon=h, level=(80, 95), n_jobs=1, by="segment")
+    future = rng.normal(100, 10, r.forecast.height)
+    inside = (future >= r.forecast.get_column(f"forecast-lo-{level}").to_numpy()) & (
+        future <= r.forecast.get_column(f"forecast-hi-{level}").to_numpy()
+    )
+    assert low <= inside.mean() <= high
+
+
+def simulate(kind, rng, n=120):
+    if kind == "Naive":  # random walk: the last value is the best forecast
+        return 500 + np.cumsum(rng.normal(0, 10, n))
+    if kind == "HistoricAverage":  # iid noise: the long-run mean is
+        return rng.normal(100, 10, n)
+    pattern = rng.uniform(20, 80, 52)  # a fixed season plus small noise
+    return np.tile(pattern, n // 52 + 1)[:n] + rng.normal(0, 1, n)
+
+
+@pytest.mark.parametrize("true_model", ["Naive", "HistoricAverage", "SeasonalNaive"])
+def test_forecast_cv_picks_the_true_model(true_model):
+    rng = np.random.default_rng(3)
+    n = 12
+    values = {(f"c{i}", "s1"): simulate(true_model, rng, 156).clip(0.1) for i in range(n)}
+    orders = orders_from_series(values)
+    segs = pl.DataFrame(
+        {"customer_id": [c for c, _ in values], "segment": [f"g{i}" for i in range(n)]}
+    )
+    r = forecast(orders, segs, by="segment", models="Naive,HistoricAverage,SeasonalNaive", n_jobs=1)
+    chosen = r.forecast.unique("unique_id").get_column("model")
+    assert (chosen == true_model).mean() >= 0.75
+
+
+def test_backtest_baseline_metrics_match_hand_computed_naive():
+    y = [3.0, 5, 2, 8, 6, 4, 9, 7, 5, 6, 8, 3, 7, 9, 4, 6, 5, 8, 2, 7]
+    r = run({("c1", "s1"): y}, horizon=2)
+    row = r.backtest.filter(pl.col("scope") == "series").row(0, named=True)
+    # Two windows of 2 weeks at the end; cutoffs are weeks 16 and 18 (indices 15 and 17).
+    errors = [abs(y[15] - y[16]), abs(y[15] - y[17]), abs(y[17] - y[18]), abs(y[17] - y[19])]
+    scale = np.mean(np.abs(np.diff(y[:16])))
+    assert row["baseline_model"] == "Naive"
+    assert row["baseline_wape"] == pytest.approx(sum(errors) / sum(y[16:]))
+    assert row["baseline_mase"] == pytest.approx(np.mean(errors) / scale)
+
+
+def test_forecast_chosen_beats_naive_on_noisy_level_series():
+    rng = np.random.default_rng(11)
+    values = {(f"c{i}", "s1"): rng.poisson(20, 104).astype(float) for i in range(10)}
+    orders = orders_from_series(values)
+    segs = pl.DataFrame(
+        {"customer_id": [c for c, _ in values], "segment": [f"g{i}" for i in range(10)]}
+    )
+    r = forecast(orders, segs, by="segment", n_jobs=1)
+    overall = r.summary.filter(pl.col("scope") == "overall").row(0, named=True)
+    assert overall["wape"] < overall["baseline_wape"]
+
+
+# --- robustness ------------------------------------------------------------------------------
+
+
+def test_forecast_one_period_and_all_zero_series_do_not_crash():
+    values = {("c1", "s1"): [0, 0, 0, 0, 0, 0, 0, 4], ("c2", "s2"): [5, -5, 0, 0, 0, 0, 0, 0]}
+    values[("c3", "s3")] = [2.0] * 8
+    r = run(values, horizon=3)
+    f = r.forecast
+    assert f.height == 9
+    assert f.select(pl.all().is_null().sum()).sum_horizontal().item() == 0
+    numeric = f.select(pl.selectors.float())
+    assert not numeric.select(pl.all().is_nan().any()).to_numpy().any()
+    one = f.filter(pl.col("unique_id") == "A/s1")
+    assert one.get_column("forecast").to_list() == pytest.approx([4.0] * 3)
+
+
+def test_forecast_never_negative_on_falling_series():
+    r = run({("c1", "s1"): list(range(60, 0, -1))}, horizon=13, models="Naive,AutoETS")
+    f = r.forecast.select(pl.selectors.starts_with("forecast"))
+    assert f.min().min_horizontal().item() >= 0
+
+
+def test_forecast_no_common_customers_lists_examples_from_both_sides():
+    orders = orders_from_series({("c1", "s1"): [1, 2], ("c2", "s1"): [3, 4]})
+    with pytest.raises(DataError) as err:
+        forecast(orders, segments_for(["x1", "x2"]))
+    msg = str(err.value)
+    assert "no customer_id in common" in msg
+    assert "'c1', 'c2'" in msg and "'x1', 'x2'" in msg
+
+
+@pytest.mark.parametrize(
+    ("kw", "text"),
+    [
+        ({"horizon": 0}, "--horizon must be a whole number of periods >= 1, got 0"),
+        ({"models": "AutoETS,Prophet"}, "--models: unknown model Prophet"),
+        ({"level": "80,120"}, "--level: 120 is not a percentage"),
+        ({"freq": "Q"}, "--freq 'Q' is not one of D, W, M"),
+        ({"by": "segment,colour"}, "--by: column colour not in the orders or segments"),
+    ],
+)
+def test_forecast_bad_options_raise_usage_error(kw, text):
+    with pytest.raises(UsageError) as err:
+        run({("c1", "s1"): [1, 2, 3]}, **kw)
+    assert text in str(err.value)
+
+
+def test_forecast_single_period_of_history_is_a_data_error():
+    with pytest.raises(DataError, match="at least 2 periods"):
+        run({("c1", "s1"): [5]})
+
+
+def test_comparison_equal_when_one_segment_holds_every_customer():
+    rng = np.random.default_rng(5)
+    values = {(f"c{i}", f"s{i % 3}"): rng.poisson(6, 60).astype(float) for i in range(6)}
+    r = run(values, horizon=4)
+    c = r.comparison
+    assert c.height == 2
+    assert c.get_column("wape")[0] == pytest.approx(c.get_column("wape")[1])
+    assert c.get_column("series").to_list() == [3, 3]

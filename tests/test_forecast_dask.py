@@ -1,0 +1,128 @@
+"""The Dask engine gives the same forecast as the local one, on a real scheduler and worker."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from segchain.forecast import forecast
+
+pytest.importorskip("distributed", reason="dask[distributed] is not installed (segchain[dask])")
+pytest.importorskip("fugue", reason="fugue is not installed (segchain[dask])")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def scheduler(tmp_path):
+    """A `dask scheduler` and one `dask worker` on 127.0.0.1; torn down after the test."""
+    dask_cli = Path(sys.executable).with_name("dask")
+    if not dask_cli.exists():
+        pytest.skip(f"dask command line not found next to {sys.executable}")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = (tmp_path / "dask.log").open("w")
+    procs = [
+        subprocess.Popen(
+            [
+                str(dask_cli),
+                "scheduler",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--dashboard-address",
+                ":0",
+                "--no-show",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    ]
+    try:
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                Client(address, timeout="2s").close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        "dask scheduler did not start: " + (tmp_path / "dask.log").read_text()
+                    )
+                time.sleep(0.5)
+        procs.append(
+            subprocess.Popen(
+                [
+                    str(dask_cli),
+                    "worker",
+                    address,
+                    "--nworkers",
+                    "1",
+                    "--nthreads",
+                    "1",
+                    "--no-dashboard",
+                    "--host",
+                    "127.0.0.1",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        with Client(address) as client:
+            client.wait_for_workers(1, timeout=60)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        log.close()
+
+
+def small_inputs():
+    import datetime as dt
+
+    rng = np.random.default_rng(2)
+    rows = []
+    start = dt.date(2023, 1, 2)
+    for c in range(6):
+        for w in range(60):
+            for sku in ("a", "b"):
+                q = rng.poisson(3 if sku == "a" else 0.4)
+                if q:
+                    rows.append(
+                        (f"o{c}{w}{sku}", start + dt.timedelta(weeks=w), f"c{c}", sku, float(q))
+                    )
+    orders = pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    ).with_columns(unit_price=pl.lit(1.0), amount=pl.col("quantity"), flag=pl.lit(None, pl.Utf8))
+    segments = pl.DataFrame(
+        {"customer_id": [f"c{c}" for c in range(6)], "segment": ["A", "B", "C"] * 2}
+    )
+    return orders, segments
+
+
+def test_forecast_dask_equals_local(scheduler):
+    orders, segments = small_inputs()
+    local = forecast(orders, segments, horizon=6, n_jobs=1)
+    dask = forecast(orders, segments, horizon=6, engine="dask", address=scheduler)
+    assert_frame_equal(dask.forecast, local.forecast, check_exact=False, rtol=1e-6)
+    assert_frame_equal(dask.backtest, local.backtest, check_exact=False, rtol=1e-6)
