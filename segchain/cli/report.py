@@ -1,0 +1,168 @@
+"""``segchain report``: one HTML, Markdown or terminal report from any of the stages' outputs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from segchain.cli import common as c
+from segchain.cli.app import app
+from segchain.errors import DataError, UsageError
+
+Inputs = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Stage outputs (segments, profile, forecast, backtest, policy, assignments, sites, "
+        "orders), CSV or Parquet, in any order; '-' reads stdin (default).",
+        show_default=False,
+    ),
+]
+ReportOutput = Annotated[
+    str | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="report.html (self-contained page), report.md (charts in report_files/ beside it) "
+        "or '-' (Markdown on stdout). Default: a summary on a terminal, else Markdown on stdout.",
+    ),
+]
+Title = Annotated[
+    str | None,
+    typer.Option("--title", help="The report's title.", envvar="SEGCHAIN_REPORT_TITLE"),
+]
+
+HTML_SUFFIXES = (".html", ".htm")
+MD_SUFFIXES = (".md", ".markdown")
+
+
+def output_kind(output: str | None) -> str:
+    """``html``, ``md``, ``-`` (Markdown on stdout) or ``terminal`` for an -o value."""
+    if output is None:
+        stdout = sys.stdout
+        return "terminal" if stdout is not None and stdout.isatty() else "-"
+    if output == "-":
+        return "-"
+    lower = output.lower()
+    if lower.endswith(HTML_SUFFIXES):
+        return "html"
+    if lower.endswith(MD_SUFFIXES):
+        return "md"
+    raise UsageError(
+        f"-o {output}: a report is written as .html or .md",
+        hint="use -o report.html, -o report.md, or -o - for Markdown on stdout",
+    )
+
+
+@app.command("report")
+@c.handle_errors
+def report_command(
+    inputs: Inputs = None,
+    output: ReportOutput = None,
+    title: Title = None,
+    quiet: c.Quiet = False,
+) -> None:
+    """Report on any stage outputs: segments, forecast and accuracy, inventory, network.
+
+    Recognises each input by its Parquet metadata or its key columns, and writes one section per
+    stage present, each opening with its three headline numbers. The HTML page is one file with
+    inline charts and no script, so it opens offline and survives e-mail.
+
+    Example:
+
+        segchain report segments.parquet profile.parquet forecast.parquet backtest.parquet
+        policy.parquet -o report.html
+    """
+    from segchain.report import (
+        DEFAULT_TITLE,
+        build_report,
+        collect_tables,
+        recognise_table,
+        unrecognised_message,
+    )
+    from segchain.tableio import collect, read_table
+
+    reporter = c.Reporter(quiet=quiet)
+    sources = list(inputs or ["-"])
+    kind = output_kind(output)
+    if sources.count("-") > 1:
+        raise UsageError("stdin ('-') can be given only once among the inputs")
+    named = []
+    problems = []
+    for source in sources:
+        try:
+            table = read_table(source)
+            frame = collect(table.frame)
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
+        name = "<stdin>" if source == "-" else source
+        what, how = recognise_table(frame.columns, table.stage)
+        if what is None:
+            problems.append(unrecognised_message(name, frame.columns, table.stage))
+            continue
+        named.append((name, what, how, frame, table.metadata))
+    if problems:
+        raise DataError("\n".join(problems))
+    tables, meta, infos = collect_tables(named)
+    for info in infos:
+        reporter.info(
+            f"{info.source}: {info.kind}, {info.rows:,} rows (recognised by its {info.how})"
+        )
+    report = build_report(tables, title=title or DEFAULT_TITLE, metadata=meta, inputs=infos)
+    for note in report.skipped:
+        reporter.info(f"  skipped: {note}")
+    sections = f"{len(report.sections)} section{'s' * (len(report.sections) != 1)}"
+    if kind == "terminal":
+        _print_summary(report)
+        reporter.info(f"{sections}; write the full report with -o report.html")
+        return
+    if kind == "-":
+        from segchain.report import to_markdown
+
+        text, _ = to_markdown(report, image_dir=None)
+        out = sys.stdout.buffer
+        out.write(text.encode("utf-8"))
+        out.flush()
+        reporter.info(f"wrote the report ({sections}, Markdown without charts) to stdout")
+        return
+    assert output is not None
+    if kind == "html":
+        from segchain.report import to_html
+
+        _write(output, to_html(report).encode("utf-8"))
+        reporter.info(f"wrote the report ({sections}, {len(report.charts())} charts) to {output}")
+        return
+    from segchain.report import to_markdown
+
+    path = Path(output)
+    image_dir = f"{path.name.rsplit('.', 1)[0]}_files"
+    text, files = to_markdown(report, image_dir=image_dir)
+    if files:
+        (path.parent / image_dir).mkdir(exist_ok=True)
+    for name, data in sorted(files.items()):
+        _write(str(path.parent / name), data)
+    _write(output, text.encode("utf-8"))
+    reporter.info(
+        f"wrote the report ({sections}) to {output}"
+        + (f" and {len(files)} charts to {path.parent / image_dir}/" if files else "")
+    )
+
+
+def _write(dest: str, data: bytes) -> None:
+    from segchain.tableio import atomic_write
+
+    atomic_write(dest, lambda stream: stream.write(data))
+
+
+def _print_summary(report) -> None:  # type: ignore[no-untyped-def]
+    """The rich summary, on stdout: it is what the user asked to see, not a diagnostic."""
+    from rich.console import Console
+
+    from segchain.report import to_rich
+
+    console = Console(file=sys.stdout, highlight=False)
+    for renderable in to_rich(report):
+        console.print(renderable)

@@ -1,0 +1,179 @@
+"""report: one HTML, Markdown or terminal report from any of the stages' output tables.
+
+Pure: ``recognise_table`` names a table from its metadata or key columns, ``build_report`` turns
+the recognised tables into a ``Report`` (sections of headline numbers, tables and charts), and
+``to_html`` / ``to_markdown`` / ``to_rich`` lay it out. No file I/O, no printing, no clock: the
+same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from segchain.errors import UsageError
+from segchain.report.model import InputInfo, Report
+from segchain.schema import TABLE_KEYS
+
+DEFAULT_TITLE = "segchain report"
+
+# Stage names found in ``segchain.stage`` metadata -> the report's table kinds.
+STAGE_KINDS = {
+    "segment": "segments",
+    "segments": "segments",
+    "segment_profile": "segment_profile",
+    "profile": "segment_profile",
+    "forecast": "forecast",
+    "backtest": "backtest",
+    "policy": "policy",
+    "stock": "policy",
+    "assignments": "assignments",
+    "network": "assignments",
+    "sites": "sites",
+    "orders": "orders",
+    "forecast_comparison": "forecast_comparison",
+    "stock_comparison": "stock_comparison",
+}
+# Tables the stages print rather than write today; recognised by their columns when saved.
+EXTRA_KEYS: dict[str, tuple[str, ...]] = {
+    "forecast_comparison": ("approach", "wape", "series"),
+    "stock_comparison": ("segment", "inventory_value_segmented", "inventory_value_uniform"),
+}
+KINDS = (*TABLE_KEYS, *EXTRA_KEYS)
+# What each kind is, for messages.
+KIND_NAMES = {
+    "segments": "segments (segchain segment)",
+    "segment_profile": "segment profile (segchain segment --profile)",
+    "forecast": "forecast (segchain forecast)",
+    "backtest": "backtest (segchain forecast --backtest)",
+    "policy": "policy (segchain stock)",
+    "assignments": "assignments (segchain network)",
+    "sites": "sites (segchain network --sites-out)",
+    "orders": "order lines",
+    "forecast_comparison": "forecast comparison (segment x sku vs sku total)",
+    "stock_comparison": "stock comparison (segmented vs uniform)",
+}
+
+
+def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[str | None, str]:
+    """The kind of a table and how it was recognised: ``("forecast", "metadata")``,
+    ``("segments", "columns")`` or ``(None, "")``."""
+    if stage and stage in STAGE_KINDS:
+        return STAGE_KINDS[stage], "metadata"
+    present = set(columns)
+    for kind, keys in (*TABLE_KEYS.items(), *EXTRA_KEYS.items()):
+        if set(keys) <= present:
+            return kind, "columns"
+    return None, ""
+
+
+def unrecognised_message(source: str, columns: Sequence[str], stage: str | None) -> str:
+    """Say what a table lacks to be recognised, and which key columns each kind needs."""
+    shown = ", ".join(columns[:12]) + (
+        f" (and {len(columns) - 12} more)" if len(columns) > 12 else ""
+    )
+    kinds = "; ".join(f"{kind}: {', '.join(keys)}" for kind, keys in TABLE_KEYS.items())
+    what = f" (its metadata says stage {stage!r})" if stage else ""
+    return (
+        f"{source}: not a segchain stage output{what}; columns {shown or 'none'}. "
+        f"A table is recognised by its Parquet metadata or by the key columns of one kind: {kinds}"
+    )
+
+
+def collect_tables(
+    named: Sequence[tuple[str, str, str, pl.DataFrame, Mapping[str, Any]]],
+) -> tuple[dict[str, pl.DataFrame], dict[str, dict[str, Any]], list[InputInfo]]:
+    """Key recognised tables by kind; raise UsageError listing every duplicate kind at once.
+
+    Args:
+        named: (source, kind, how, frame, metadata) of each input, already recognised
+            (``how`` is "metadata" or "columns", as ``recognise_table`` returns it).
+    """
+    tables: dict[str, pl.DataFrame] = {}
+    meta: dict[str, dict[str, Any]] = {}
+    infos: list[InputInfo] = []
+    sources: dict[str, list[str]] = {}
+    for source, kind, how, frame, metadata in named:
+        sources.setdefault(kind, []).append(source)
+        tables.setdefault(kind, frame)
+        meta.setdefault(kind, dict(metadata))
+        infos.append(InputInfo(source, kind, frame.height, how))
+    dupes = {k: v for k, v in sources.items() if len(v) > 1}
+    if dupes:
+        detail = "; ".join(f"{KIND_NAMES.get(k, k)}: {', '.join(v)}" for k, v in dupes.items())
+        raise UsageError(
+            f"more than one input of the same kind ({detail})",
+            hint="give one table of each kind (segments, forecast, backtest, policy, ...)",
+        )
+    return tables, meta, infos
+
+
+def build_report(
+    tables: Mapping[str, pl.DataFrame],
+    *,
+    title: str = DEFAULT_TITLE,
+    metadata: Mapping[str, Mapping[str, Any]] | None = None,
+    inputs: Sequence[InputInfo] = (),
+) -> Report:
+    """A Report with one section per stage present, in pipeline order.
+
+    Args:
+        tables: frames keyed by kind (``segments``, ``segment_profile``, ``forecast``,
+            ``backtest``, ``policy``, ``assignments``, ``sites``, ``orders``,
+            ``forecast_comparison``, ``stock_comparison``).
+        title: the report's title.
+        metadata: each table's provenance (``params``, ``inputs``, ...), keyed by kind.
+        inputs: where each table came from (listed at the end of the report).
+
+    Raises:
+        UsageError: a kind is not one the report knows, or no table was given.
+    """
+    from segchain.report.sections import build_sections
+
+    unknown = sorted(set(tables) - set(KINDS))
+    if unknown:
+        raise UsageError(f"unknown table kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+    if not tables:
+        raise UsageError("no table to report on", hint="give one or more stage outputs")
+    frames = {k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in tables.items()}
+    sections, skipped = build_sections(frames, metadata or {})
+    return Report(title=title, sections=sections, inputs=list(inputs), skipped=skipped)
+
+
+def to_html(report: Report) -> str:
+    """The report as one self-contained HTML page (inline CSS and SVG, no script)."""
+    from segchain.report.html import render
+
+    return render(report)
+
+
+def to_markdown(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[str, bytes]]:
+    """The report as Markdown, and the PNG charts to write under ``image_dir`` (name -> bytes).
+
+    Without ``image_dir`` the charts are left out with a note.
+    """
+    from segchain.report.markdown import render
+
+    return render(report, image_dir=image_dir)
+
+
+def to_rich(report: Report) -> list[Any]:
+    """rich renderables summarising the report for a terminal."""
+    from segchain.report.terminal import render
+
+    return render(report)
+
+
+__all__ = [
+    "DEFAULT_TITLE",
+    "KINDS",
+    "build_report",
+    "collect_tables",
+    "recognise_table",
+    "to_html",
+    "to_markdown",
+    "to_rich",
+    "unrecognised_message",
+]

@@ -1,0 +1,86 @@
+"""The report as Markdown: the same headline numbers and tables, charts as PNG files beside it.
+
+Data values are escaped for Markdown renderers that also accept HTML (``<``, ``>``, ``&``) and
+for tables (``|``, line breaks).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from segchain.report.charts import render_png
+from segchain.report.model import INT, MONEY, NUM, PCT, Chart, Note, Report, TableBlock
+
+NUMERIC = (INT, NUM, PCT, MONEY)
+
+
+def text(value: str) -> str:
+    """Escape a value for Markdown: HTML special characters, pipes, emphasis marks, newlines."""
+    out = escape(str(value), quote=False)
+    for ch in ("\\", "|", "*", "_", "`", "[", "]"):
+        out = out.replace(ch, "\\" + ch)
+    return " ".join(out.split())
+
+
+def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[str, bytes]]:
+    """Markdown text, and ``{relative path: PNG bytes}`` of the charts to write beside it."""
+    lines = [f"# {text(report.title)}", ""]
+    files: dict[str, bytes] = {}
+    if report.sections:
+        lines += ["Sections: " + ", ".join(text(s.title) for s in report.sections) + ".", ""]
+    omitted = 0
+    for section in report.sections:
+        lines += [f"## {text(section.title)}", ""]
+        if section.subtitle:
+            lines += [text(section.subtitle), ""]
+        for h in section.headlines:
+            detail = f" ({text(h.detail)})" if h.detail else ""
+            lines.append(f"- **{text(h.label)}: {text(h.value)}**{detail}")
+        if section.headlines:
+            lines.append("")
+        for block in section.blocks:
+            if isinstance(block, Chart):
+                if image_dir is None:
+                    omitted += 1
+                    continue
+                name = f"{image_dir.rstrip('/')}/{block.key}.png"
+                files[name] = render_png(block)
+                lines += [f"![{text(block.title)}]({name})", ""]
+                if block.caption:
+                    lines += [f"*{text(block.caption)}*", ""]
+            elif isinstance(block, TableBlock):
+                lines += _table(block)
+            elif isinstance(block, Note):
+                lines += [f"> {text(block.text)}", ""]
+    lines += ["## About this report", ""]
+    if report.inputs:
+        lines += ["| input | recognised as | by its | rows |", "|---|---|---|---:|"]
+        lines += [
+            f"| {text(i.source)} | {text(i.kind)} | {text(i.how)} | {i.rows:,} |"
+            for i in report.inputs
+        ]
+        lines.append("")
+    if omitted:
+        lines += [f"{omitted} chart(s) left out: Markdown on stdout has no files beside it.", ""]
+    if report.skipped:
+        lines += ["Not in this report:", ""]
+        lines += [f"- {text(s)}" for s in report.skipped]
+        lines.append("")
+    return "\n".join(lines), files
+
+
+def _table(block: TableBlock) -> list[str]:
+    df = block.frame
+    kinds = {c: block.formats.get(c, "") for c in df.columns}
+    numeric = {
+        c for c in df.columns if kinds[c] in NUMERIC or (not kinds[c] and df.schema[c].is_numeric())
+    }
+    out = [f"### {text(block.title)}", ""]
+    out.append("| " + " | ".join(text(c.replace("_", " ")) for c in df.columns) + " |")
+    out.append("|" + "|".join("---:" if c in numeric else "---" for c in df.columns) + "|")
+    for row in df.iter_rows(named=True):
+        out.append("| " + " | ".join(text(block.cell(c, row[c])) for c in df.columns) + " |")
+    out.append("")
+    if block.note:
+        out += [f"*{text(block.note)}*", ""]
+    return out

@@ -1,0 +1,141 @@
+"""``segchain report`` through the CLI runner: recognition, outputs, exit codes, exact messages."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.tableio import provenance, write_table
+
+MONDAY = date(2024, 1, 1)
+
+
+def segments() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3"],
+            "segment": ["Champions", "Champions", "Lost"],
+            "segment_rank": [1, 1, 2],
+            "monetary": [500.0, 300.0, 200.0],
+        }
+    )
+
+
+def forecast() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "unique_id": ["Champions/A"] * 3,
+            "ds": [MONDAY + timedelta(weeks=i) for i in range(3)],
+            "forecast": [5.0, 6.0, 7.0],
+            "segment": ["Champions"] * 3,
+            "sku": ["A"] * 3,
+        }
+    )
+
+
+@pytest.fixture
+def inputs(tmp_path: Path) -> dict[str, Path]:
+    """segments.parquet with segchain metadata, forecast.csv recognised by its columns."""
+    seg = tmp_path / "segments.parquet"
+    write_table(segments(), str(seg), metadata=provenance("segments", params={"method": "rfm"}))
+    fc = tmp_path / "forecast.csv"
+    forecast().write_csv(fc)
+    return {"segments": seg, "forecast": fc}
+
+
+def test_cli_report_writes_html_and_says_what_it_recognised(cli, inputs, tmp_path):
+    out = tmp_path / "report.html"
+    result = cli("report", str(inputs["segments"]), str(inputs["forecast"]), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    assert "<h2>Customer segments</h2>" in page and "<h2>Demand forecast</h2>" in page
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{inputs['segments']}: segments, 3 rows (recognised by its metadata)"
+    assert lines[1] == f"{inputs['forecast']}: forecast, 3 rows (recognised by its columns)"
+    assert lines[-1] == f"wrote the report (2 sections, 2 charts) to {out}"
+    assert result.stdout == ""
+
+
+def test_cli_report_rerun_writes_identical_bytes(cli, inputs, tmp_path):
+    args = ("report", str(inputs["segments"]), str(inputs["forecast"]))
+    cli(*args, "-o", "a.html")
+    cli(*args, "-o", "b.html")
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+
+
+def test_cli_report_reads_one_table_from_stdin_by_default(cli, inputs):
+    result = cli("report", "-o", "-", input=inputs["segments"].read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# segchain report\n")
+    assert "<stdin>: segments, 3 rows (recognised by its metadata)" in result.stderr
+
+
+def test_cli_report_dash_writes_markdown_without_charts_to_stdout(cli, inputs):
+    result = cli("report", str(inputs["segments"]), "-o", "-", "--title", "Q3 <review>")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("# Q3 &lt;review&gt;\n")
+    assert "- **Customers: 3** (in 2 segments)" in result.stdout
+    assert "1 chart(s) left out" in result.stdout
+    assert result.stderr.endswith(
+        "wrote the report (1 section, Markdown without charts) to stdout\n"
+    )
+
+
+def test_cli_report_markdown_file_writes_charts_beside_it(cli, inputs, tmp_path):
+    result = cli("report", str(inputs["segments"]), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.stderr
+    png = tmp_path / "r_files" / "segments.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert "![Segment sizes and value](r_files/segments.png)" in (tmp_path / "r.md").read_text()
+
+
+def test_cli_report_unknown_output_suffix_is_a_usage_error(cli, inputs):
+    result = cli("report", str(inputs["segments"]), "-o", "report.pdf")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: -o report.pdf: a report is written as .html or .md\n"
+        "  hint: use -o report.html, -o report.md, or -o - for Markdown on stdout\n"
+    )
+
+
+def test_cli_report_stdin_twice_is_a_usage_error(cli):
+    result = cli("report", "-", "-", "-o", "-", input=b"")
+    assert result.exit_code == 2
+    assert result.stderr == "Error: stdin ('-') can be given only once among the inputs\n"
+
+
+def test_cli_report_two_tables_of_one_kind_is_a_usage_error(cli, inputs, tmp_path):
+    copy = tmp_path / "again.csv"
+    segments().write_csv(copy)
+    result = cli("report", str(inputs["segments"]), str(copy), "-o", "-")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: more than one input of the same kind "
+        f"(segments (segchain segment): {inputs['segments']}, {copy})\n"
+    )
+
+
+def test_cli_report_lists_every_unusable_input_at_once(cli, inputs, tmp_path):
+    items = tmp_path / "items.csv"
+    items.write_text("sku,unit_cost\nA,1.0\n")
+    result = cli("report", "nope.csv", str(items), str(inputs["segments"]), "-o", "-")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[0] == "Error: nope.csv: no such file"
+    assert lines[1].startswith(
+        f"{items}: not a segchain stage output; columns sku, unit_cost. A table is recognised "
+        "by its Parquet metadata or by the key columns of one kind: segments: customer_id, "
+        "segment, segment_rank;"
+    )
+    assert result.stdout == ""
+
+
+def test_cli_report_failed_run_leaves_previous_report_untouched(cli, inputs, tmp_path):
+    out = tmp_path / "report.html"
+    out.write_text("previous")
+    result = cli("report", "nope.csv", "-o", str(out))
+    assert result.exit_code == 1
+    assert out.read_text() == "previous"

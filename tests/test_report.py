@@ -1,0 +1,597 @@
+"""Unit tests of the report stage: recognition, headline numbers, escaping, determinism."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from segchain.errors import UsageError
+from segchain.report import (
+    build_report,
+    collect_tables,
+    recognise_table,
+    to_html,
+    to_markdown,
+    to_rich,
+)
+from segchain.report.model import MISSING, format_value
+from segchain.report.sections import (
+    build_sections,
+    history,
+    interval_levels,
+    period_interval,
+    segment_profile,
+)
+
+EVIL = "<script>alert(1)</script>"
+MONDAY = date(2024, 1, 1)  # a Monday: weekly periods start on it
+
+
+def segments_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "segment": ["Champions", "Champions", "Lost", "At Risk"],
+            "segment_rank": [1, 1, 3, 2],
+            "recency_days": [5, 15, 400, 200],
+            "frequency": [10, 6, 1, 3],
+            "monetary": [600.0, 300.0, 20.0, 80.0],
+            "lat": [48.1, 52.5, 50.9, 53.6],
+            "lon": [11.6, 13.4, 6.9, 10.0],
+        }
+    )
+
+
+def forecast_frame() -> pl.DataFrame:
+    rows = []
+    for uid, seg, sku, level in (
+        ("Champions/A", "Champions", "A", 10.0),
+        ("Lost/B", "Lost", "B", 1.0),
+    ):
+        for i in range(3):
+            rows.append(
+                {
+                    "unique_id": uid,
+                    "ds": MONDAY + timedelta(weeks=i),
+                    "forecast": level + i,
+                    "forecast-lo-80": level + i - 1,
+                    "forecast-hi-80": level + i + 1,
+                    "forecast-lo-95": level + i - 2,
+                    "forecast-hi-95": level + i + 2,
+                    "segment": seg,
+                    "sku": sku,
+                    "model": "AutoETS",
+                    "demand_class": "smooth",
+                }
+            )
+    return pl.DataFrame(rows)
+
+
+def backtest_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "unique_id": ["Champions/A", "Lost/B", "At Risk/A", "segment:Champions", "overall"],
+            "scope": ["series", "series", "series", "segment", "overall"],
+            "segment": ["Champions", "Lost", "At Risk", "Champions", None],
+            "model": ["AutoETS", "CrostonSBA", "AutoETS", None, None],
+            "mase": [0.8, 1.5, 0.9, 0.8, 1.07],
+            "wape": [0.3, 0.9, 0.4, 0.3, 0.35],
+            "baseline_model": ["SeasonalNaive", "Naive", "Naive", None, None],
+            "baseline_mase": [1.0, 1.2, 1.1, 1.0, 1.1],
+            "baseline_wape": [0.4, 0.8, 0.5, 0.4, 0.45],
+        }
+    )
+
+
+def policy_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "sku": ["A", "B", "C"],
+            "segment": ["Champions", "Lost", "Champions"],
+            "service_target": [0.98, 0.9, 0.98],
+            "mean_demand": [10.0, 1.0, 5.0],
+            "safety_stock": [20.0, 2.0, 8.0],
+            "reorder_point": [40.0, 4.0, 18.0],
+            "expected_fill_rate": [0.99, 0.9, 0.97],
+            "unit_cost": [2.0, 10.0, 5.0],
+            "inventory_value": [100.0, 30.0, 70.0],
+        }
+    )
+
+
+def assignments_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "segment": ["Champions", "Champions", "Lost", "At Risk"],
+            "site_id": ["DC-1", "DC-1", "DC-2", "DC-2"],
+            "distance_km": [100.0, 300.0, 50.0, 200.0],
+            "transit_days": [1.0, 2.0, 1.0, 2.0],
+            "sla_days": [1.0, 1.0, 5.0, 3.0],
+            "sla_met": [True, False, True, True],
+            "demand": [10.0, 30.0, 5.0, 5.0],
+        }
+    )
+
+
+def sites_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "site_id": ["DC-1", "DC-2", "DC-3"],
+            "lat": [50.1, 51.0, 48.8],
+            "lon": [8.7, 7.0, 2.3],
+            "open": [True, True, False],
+            "fixed_cost": [1000.0, 500.0, 800.0],
+            "capacity": [100.0, 100.0, 100.0],
+            "demand_served": [40.0, 10.0, 0.0],
+            "utilization": [0.4, 0.1, 0.0],
+            "customers": [2, 2, 0],
+        }
+    )
+
+
+def all_tables() -> dict[str, pl.DataFrame]:
+    return {
+        "segments": segments_frame(),
+        "forecast": forecast_frame(),
+        "backtest": backtest_frame(),
+        "policy": policy_frame(),
+        "assignments": assignments_frame(),
+        "sites": sites_frame(),
+    }
+
+
+def section(report, key):
+    return next(s for s in report.sections if s.key == key)
+
+
+def headline(report, key, label_start):
+    return next(h for h in section(report, key).headlines if h.label.startswith(label_start))
+
+
+# ---------------------------------------------------------------------------------------------
+# Recognition
+
+
+@pytest.mark.parametrize(
+    ("columns", "stage", "expected"),
+    [
+        (["customer_id", "segment", "segment_rank", "monetary"], None, ("segments", "columns")),
+        (["segment", "customers", "share_customers"], None, ("segment_profile", "columns")),
+        (["unique_id", "ds", "forecast", "forecast-lo-80"], None, ("forecast", "columns")),
+        (["unique_id", "scope", "mase", "wape"], None, ("backtest", "columns")),
+        (["sku", "safety_stock", "reorder_point"], None, ("policy", "columns")),
+        (["customer_id", "segment", "site_id", "distance_km"], None, ("assignments", "columns")),
+        (["site_id", "open", "demand_served"], None, ("sites", "columns")),
+        (["approach", "series", "wape", "mae"], None, ("forecast_comparison", "columns")),
+        (["x", "y"], "segment", ("segments", "metadata")),
+        (["x", "y"], "policy", ("policy", "metadata")),
+        (["sku", "safety_stock", "reorder_point"], "rejects", ("policy", "columns")),
+        (["sku", "description"], None, (None, "")),
+    ],
+)
+def test_recognise_table_by_metadata_or_key_columns(columns, stage, expected):
+    assert recognise_table(columns, stage) == expected
+
+
+def test_collect_tables_two_of_a_kind_is_a_usage_error():
+    seg = segments_frame()
+    with pytest.raises(UsageError, match=r"segments \(segchain segment\): a.parquet, b.csv"):
+        collect_tables(
+            [
+                ("a.parquet", "segments", "metadata", seg, {}),
+                ("b.csv", "segments", "columns", seg, {}),
+            ]
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "expected"),
+    [
+        (None, "num", MISSING),
+        (float("nan"), "num", MISSING),
+        (float("inf"), "pct", MISSING),
+        (0.7256, "pct", "72.6%"),
+        (1234567.8, "money", "1,234,568"),
+        (12.345, "money", "12.35"),
+        (3, "int", "3"),
+        (0.01234, "num", "0.012"),
+        (12.34, "num", "12.3"),
+        (date(2024, 3, 1), "num", "2024-03-01"),
+        ("a<b", "text", "a<b"),
+    ],
+)
+def test_format_value_table(value, kind, expected):
+    assert format_value(value, kind) == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Segments
+
+
+def test_segment_profile_counts_customers_and_revenue_per_segment():
+    prof = segment_profile({"segments": segments_frame()})
+    got = {r["segment"]: r for r in prof.iter_rows(named=True)}
+    assert prof["segment"].to_list() == ["Champions", "At Risk", "Lost"]  # by segment_rank
+    assert got["Champions"]["customers"] == 2
+    assert got["Champions"]["revenue"] == pytest.approx(900.0)
+    assert got["Champions"]["share_revenue"] == pytest.approx(900.0 / 1000.0)
+    assert got["Lost"]["share_customers"] == pytest.approx(0.25)
+
+
+def test_segments_headlines_quote_customers_top_share_and_revenue():
+    report = build_report({"segments": segments_frame()})
+    heads = section(report, "segments").headlines
+    assert [h.value for h in heads] == ["4", "90.0%", "1,000"]
+    assert heads[1].label == "Revenue from Champions"
+    assert heads[1].detail == "with 50.0% of customers"
+
+
+def test_segments_section_from_profile_alone_derives_revenue():
+    prof = pl.DataFrame(
+        {
+            "segment": ["A", "B"],
+            "segment_rank": [1, 2],
+            "customers": [2, 8],
+            "share_customers": [0.2, 0.8],
+            "monetary": [100.0, 10.0],
+        }
+    )
+    report = build_report({"segment_profile": prof})
+    # Revenue = mean monetary x customers: 200 + 80; A's share 200 / 280.
+    assert headline(report, "segments", "Revenue from").value == format_value(200 / 280, "pct")
+    assert section(report, "segments").headlines[2].value == "280"
+
+
+# ---------------------------------------------------------------------------------------------
+# Forecast
+
+
+def test_interval_levels_need_both_bounds_and_come_widest_first():
+    cols = ["forecast", "forecast-lo-80", "forecast-hi-80", "forecast-lo-95", "forecast-hi-95"]
+    assert interval_levels([*cols, "forecast-lo-50"]) == ["95", "80"]
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [(timedelta(days=1), ("1d", "day")), (timedelta(weeks=1), ("1w", "week"))],
+)
+def test_period_interval_from_ds_spacing(step, expected):
+    ds = pl.Series([MONDAY + step * i for i in range(5)])
+    assert period_interval(ds) == expected
+
+
+def test_period_interval_monthly():
+    ds = pl.Series([date(2024, m, 1) for m in range(1, 7)])
+    assert period_interval(ds) == ("1mo", "month")
+
+
+def test_forecast_headlines_series_horizon_and_total():
+    report = build_report({"forecast": forecast_frame()})
+    heads = section(report, "forecast").headlines
+    # (10 + 11 + 12) + (1 + 2 + 3) = 39 units over 3 weekly periods.
+    assert [h.value for h in heads] == ["2", "3 weeks", "39.0"]
+    assert heads[1].detail == "2024-01-01 to 2024-01-15"
+
+
+def test_history_sums_a_series_per_week_nets_returns_and_fills_gaps():
+    orders = pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3", "4", "5"],
+            "order_date": [
+                MONDAY,
+                MONDAY + timedelta(days=2),
+                MONDAY,
+                MONDAY + timedelta(weeks=2),
+                MONDAY,
+            ],
+            "customer_id": ["c1", "c2", "c3", "c1", "c1"],
+            "sku": ["A", "A", "A", "A", "B"],
+            "quantity": [3.0, 4.0, 50.0, -2.0, 9.0],
+            "flag": [None, None, None, "return", None],
+        }
+    )
+    got = history(
+        {"orders": orders, "segments": segments_frame()}, {"segment": "Champions", "sku": "A"}, "1w"
+    )
+    # c1 and c2 are Champions; c3 (Lost) and sku B are other series. Week 2 is a net return.
+    assert got == (
+        [MONDAY, MONDAY + timedelta(weeks=1), MONDAY + timedelta(weeks=2)],
+        [7.0, 0.0, 0.0],
+    )
+
+
+def test_history_is_none_without_segments_for_a_segment_series():
+    orders = pl.DataFrame(
+        {"order_date": [MONDAY], "customer_id": ["c1"], "sku": ["A"], "quantity": [1.0]}
+    )
+    assert history({"orders": orders}, {"segment": "Champions", "sku": "A"}, "1w") is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Backtest
+
+
+def test_backtest_headlines_use_the_overall_row_and_count_series_beating_the_baseline():
+    report = build_report({"backtest": backtest_frame()})
+    heads = section(report, "accuracy").headlines
+    assert heads[0].value == "35.0%"
+    assert heads[0].detail == "vs 45.0% for Naive / SeasonalNaive"
+    assert heads[1].value == "1.07"
+    # Series MASE vs baseline: 0.8 < 1.0 yes, 1.5 < 1.2 no, 0.9 < 1.1 yes.
+    assert heads[2].value == format_value(2 / 3, "pct")
+    assert heads[2].detail == "2 of 3 series (lower MASE)"
+
+
+def test_backtest_without_summary_rows_quotes_means_per_series():
+    series_only = backtest_frame().filter(pl.col("scope") == "series").drop("scope")
+    report = build_report({"backtest": series_only})
+    head = section(report, "accuracy").headlines[0]
+    assert head.value == format_value((0.3 + 0.9 + 0.4) / 3, "pct")
+    assert head.detail.endswith("(mean per series)")
+
+
+def test_backtest_shows_the_segment_vs_total_comparison_when_given():
+    comparison = pl.DataFrame(
+        {"approach": ["segment x sku, summed", "sku direct"], "series": [5, 5], "wape": [0.5, 0.6]}
+    )
+    report = build_report({"backtest": backtest_frame(), "forecast_comparison": comparison})
+    titles = [getattr(b, "title", "") for b in section(report, "accuracy").blocks]
+    assert "Segment × sku forecasts summed vs forecasting the sku total" in titles
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory
+
+
+def test_inventory_headlines_value_safety_stock_value_and_fill_rate():
+    report = build_report({"policy": policy_frame()})
+    heads = section(report, "inventory").headlines
+    # Safety stock value: 20*2 + 2*10 + 8*5 = 100; fill rate weighted by mean demand.
+    fill = (0.99 * 10 + 0.9 * 1 + 0.97 * 5) / 16
+    assert [h.value for h in heads] == ["200", "100", format_value(fill, "pct")]
+
+
+def test_inventory_comparison_headline_is_segmented_minus_uniform():
+    comparison = pl.DataFrame(
+        {
+            "segment": ["Champions", "Lost", "(all)"],
+            "inventory_value_segmented": [150.0, 50.0, 200.0],
+            "inventory_value_uniform": [140.0, 110.0, 250.0],
+            "uniform_target": [0.95, 0.95, 0.95],
+        }
+    )
+    report = build_report({"policy": policy_frame(), "stock_comparison": comparison})
+    head = headline(report, "inventory", "Segmented vs uniform")
+    assert head.value == "-50.00"
+    assert head.detail == "-20.0% inventory value vs one target of 0.950"
+
+
+def test_inventory_comparison_is_read_from_policy_metadata():
+    rows = [
+        {"segment": "(all)", "inventory_value_segmented": 90.0, "inventory_value_uniform": 60.0}
+    ]
+    report = build_report({"policy": policy_frame()}, metadata={"policy": {"comparison": rows}})
+    assert headline(report, "inventory", "Segmented vs uniform").value == "+30.00"
+
+
+# ---------------------------------------------------------------------------------------------
+# Network
+
+
+def test_network_share_within_promise_is_weighted_by_demand():
+    report = build_report({"assignments": assignments_frame()})
+    head = headline(report, "network", "Demand within promise")
+    # Met: 10 + 5 + 5 of 50 units.
+    assert head.value == "40.0%"
+    assert head.detail == "3 of 4 customers"
+
+
+def test_network_cost_counts_fixed_cost_of_open_sites_only():
+    report = build_report({"assignments": assignments_frame(), "sites": sites_frame()})
+    head = headline(report, "network", "Network cost")
+    assert head.value == "1,500"
+    assert headline(report, "network", "Open sites").detail == "DC-1, DC-2"
+
+
+# ---------------------------------------------------------------------------------------------
+# Robustness
+
+
+def test_sections_are_skipped_with_a_note_when_their_table_is_absent():
+    report = build_report({"segments": segments_frame()})
+    assert [s.key for s in report.sections] == ["segments"]
+    assert len(report.skipped) == 5
+    assert "Forecast: no forecast table (segchain forecast) in the inputs." in report.skipped
+
+
+@pytest.mark.parametrize(
+    ("kind", "frame"),
+    [
+        ("segments", pl.DataFrame({"customer_id": ["c"], "segment": ["A"], "segment_rank": [1]})),
+        (
+            "segment_profile",
+            pl.DataFrame({"segment": ["A"], "customers": [1], "share_customers": [1.0]}),
+        ),
+        ("forecast", pl.DataFrame({"unique_id": ["u"], "ds": [MONDAY], "forecast": [1.0]})),
+        ("backtest", pl.DataFrame({"unique_id": ["u"], "mase": [None], "wape": [float("nan")]})),
+        ("policy", pl.DataFrame({"sku": ["s"], "safety_stock": [1.0], "reorder_point": [2.0]})),
+        (
+            "assignments",
+            pl.DataFrame({"customer_id": ["c"], "site_id": ["d"], "distance_km": [1.0]}),
+        ),
+        ("sites", pl.DataFrame({"site_id": ["d"], "open": [True], "demand_served": [1.0]})),
+        (
+            "orders",
+            pl.DataFrame(
+                {
+                    "order_id": ["1"],
+                    "order_date": [MONDAY],
+                    "customer_id": ["c"],
+                    "sku": ["s"],
+                    "quantity": [1.0],
+                }
+            ),
+        ),
+    ],
+)
+def test_report_renders_from_key_columns_only(kind, frame):
+    report = build_report({kind: frame})
+    page = to_html(report)
+    assert len(report.sections) == 1
+    assert ">nan<" not in page.lower() and "NaN" not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+
+
+def evil_tables() -> dict[str, pl.DataFrame]:
+    seg = segments_frame().with_columns(
+        pl.when(pl.col("customer_id") == "c1")
+        .then(pl.lit(EVIL))
+        .otherwise(pl.col("customer_id"))
+        .alias("customer_id"),
+        pl.when(pl.col("segment") == "Lost")
+        .then(pl.lit(EVIL))
+        .otherwise(pl.col("segment"))
+        .alias("segment"),
+    )
+    policy = policy_frame().with_columns(pl.lit(EVIL).alias("sku"))
+    asg = assignments_frame().with_columns(
+        pl.when(pl.col("customer_id") == "c1")
+        .then(pl.lit(EVIL))
+        .otherwise(pl.col("customer_id"))
+        .alias("customer_id"),
+        pl.when(pl.col("segment") == "Lost")
+        .then(pl.lit(EVIL))
+        .otherwise(pl.col("segment"))
+        .alias("segment"),
+    )
+    sites = sites_frame().with_columns(pl.lit(EVIL + " city").alias("city"))
+    return {"segments": seg, "policy": policy, "assignments": asg, "sites": sites}
+
+
+def test_html_escapes_every_value_from_the_data():
+    page = to_html(build_report(evil_tables(), title=EVIL))
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_html_is_self_contained():
+    page = to_html(build_report(all_tables()))
+    assert "<svg" in page
+    for fetch in ("<link", "<img", "<script", "src=", "@import", "url(http", "<iframe"):
+        assert fetch not in page.lower()
+    # The only URLs are the SVG namespaces, which are never fetched.
+    assert set(re.findall(r"https?://[^\s\"')]+", page)) <= {
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+    }
+
+
+def test_html_element_ids_are_unique_across_charts():
+    page = to_html(build_report(all_tables()))
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+
+
+def test_html_is_byte_identical_on_rerun():
+    first = to_html(build_report(all_tables(), title="t"))
+    second = to_html(build_report(all_tables(), title="t"))
+    assert first == second
+
+
+def test_html_has_a_heading_per_section_and_three_headlines_each():
+    report = build_report(all_tables())
+    page = to_html(report)
+    for s in report.sections:
+        assert f"<h2>{s.title}</h2>" in page
+        assert len(s.headlines) == 3
+    assert page.count('<div class="kpi">') == 3 * len(report.sections)
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown and terminal
+
+
+def test_markdown_writes_pngs_beside_and_links_them():
+    text, files = to_markdown(build_report(all_tables()), image_dir="report_files")
+    assert files, "charts expected"
+    for name, data in files.items():
+        assert name.startswith("report_files/") and name.endswith(".png")
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({name})" in text
+
+
+def test_markdown_escapes_html_and_pipes_in_values():
+    seg = segments_frame().with_columns(pl.lit("A|B <b>").alias("segment"))
+    text, _ = to_markdown(build_report({"segments": seg}))
+    assert "| A\\|B &lt;b&gt; |" in text
+
+
+def test_markdown_without_image_dir_notes_the_charts_left_out():
+    text, files = to_markdown(build_report({"segments": segments_frame()}))
+    assert files == {}
+    assert "1 chart(s) left out" in text
+
+
+def test_markdown_png_is_byte_identical_on_rerun():
+    _, a = to_markdown(build_report(all_tables()), image_dir="f")
+    _, b = to_markdown(build_report(all_tables()), image_dir="f")
+    assert a == b
+
+
+def test_rich_summary_keeps_markup_in_values_as_text():
+    from rich.console import Console
+
+    seg = segments_frame().with_columns(pl.lit("[bold]x[/bold]").alias("segment"))
+    console = Console(record=True, width=200)
+    for r in to_rich(build_report({"segments": seg})):
+        console.print(r)
+    assert "[bold]x[/bold]" in console.export_text()
+
+
+def test_build_sections_orders_sections_as_the_pipeline():
+    sections, skipped = build_sections(all_tables(), {})
+    assert [s.key for s in sections] == ["segments", "forecast", "accuracy", "inventory", "network"]
+    assert len(skipped) == 1 and skipped[0].startswith("Order history: no order lines")
+
+
+def test_network_split_customer_counts_its_demand_by_share_per_site():
+    asg = pl.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c2"],
+            "segment": ["A", "A", "B"],
+            "site_id": ["DC-1", "DC-2", "DC-1"],
+            "share": [0.25, 0.75, 1.0],
+            "distance_km": [10.0, 50.0, 5.0],
+            "sla_met": [True, False, True],
+            "demand": [100.0, 100.0, 100.0],
+        }
+    )
+    report = build_report({"assignments": asg})
+    head = headline(report, "network", "Demand within promise")
+    # Served within promise: 25 of c1's 100 and all of c2's 100, out of 200.
+    assert head.value == format_value(125 / 200, "pct")
+    assert head.detail == "1 of 2 customers"
+
+
+def test_network_cost_and_promise_premium_come_from_the_metadata_totals():
+    totals = {"fixed_cost": 300.0, "transport_cost": 900.0, "baseline_total_cost": 1000.0}
+    report = build_report(
+        {"assignments": assignments_frame()}, metadata={"assignments": {"totals": totals}}
+    )
+    head = headline(report, "network", "Network cost")
+    assert (head.value, head.detail) == ("1,200", "fixed 25.0% / transport 75.0%")
+    notes = [b.text for b in section(report, "network").blocks if hasattr(b, "text")]
+    assert any(
+        n.startswith("Keeping every segment's delivery promise costs 200 (20.0%)") for n in notes
+    )
