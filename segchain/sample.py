@@ -564,9 +564,10 @@ def _sites(lines: pl.DataFrame) -> pl.DataFrame:
             "city": [CITIES[s[1]][0] for s in SITES],
             "lat": [CITIES[s[1]][2] for s in SITES],
             "lon": [CITIES[s[1]][3] for s in SITES],
-            # Fixed cost in the same money as transport: about a third of a year's
-            # revenue-weighted transport at typical rates, so that the choice is not trivial.
-            "fixed_cost": [round(s[2] * max(total, 1.0) * 0.35, -2) for s in SITES],
+            # Fixed cost over the same horizon as the demand, in the money of transport at
+            # 1 per unit-km (network's default): about what a site saves in transport when it
+            # serves its region, so that how many sites to open is a real trade-off.
+            "fixed_cost": [round(s[2] * max(total, 1.0) * 20, -2) for s in SITES],
             "capacity": [round(s[3] * max(total, 1.0), -1) for s in SITES],
             "existing": [s[4] for s in SITES],
         }
