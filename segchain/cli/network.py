@@ -1,0 +1,264 @@
+"""``segchain network``: open sites, assign customers, keep each segment's delivery promise."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from segchain.cli import common as c
+from segchain.cli.app import app
+from segchain.errors import UsageError
+
+SitesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sites",
+        help="Candidate sites: site_id, lat, lon, optional fixed_cost, capacity, existing "
+        "(existing sites are always open).",
+    ),
+]
+CandidatesOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--candidates",
+        help="Instead of --sites, propose N greenfield sites by demand-weighted k-means of the "
+        "customers.",
+        metavar="N",
+    ),
+]
+CostsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--costs",
+        help="Lane freight rates: site_id, customer_id, unit_cost (per unit of demand), optional "
+        "distance_km. Pairs not listed are not allowed.",
+    ),
+]
+OpenOpt = Annotated[
+    int | None,
+    typer.Option("--open", help="Open exactly K sites (p-median).", metavar="K"),
+]
+SplitOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--allow-split/--single-source",
+        help="Let a customer's demand be split over several sites (default: single source).",
+        show_default=False,
+    ),
+]
+KmPerDayOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--km-per-day",
+        help="Transit speed for delivery promises: transit days = km / this (default 500).",
+        envvar="SEGCHAIN_KM_PER_DAY",
+    ),
+]
+CostPerUnitKmOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--cost-per-unit-km",
+        help="Transport cost per unit of demand per great-circle km, without --costs (default 1).",
+        envvar="SEGCHAIN_COST_PER_UNIT_KM",
+    ),
+]
+SitesOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sites-out",
+        help="Write the sites: site_id, lat, lon, open, fixed_cost, capacity, demand_served, "
+        "utilization, customers.",
+    ),
+]
+TimeLimitOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--time-limit",
+        help="Solver time limit in seconds per solve; the proven gap is reported.",
+        envvar="SEGCHAIN_TIME_LIMIT",
+    ),
+]
+GapOpt = Annotated[
+    float | None,
+    typer.Option("--gap", help="Relative optimality gap at which the solver stops (default 1e-6)."),
+]
+SkipUnlocatedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--skip-unlocated",
+        help="Leave out customers without lat, lon (they are listed) instead of failing.",
+    ),
+]
+MaxPointsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-points",
+        help="Aggregate customers into at most N demand points (default: only when customers x "
+        "sites exceeds 1,000,000 pairs). The error bound is reported.",
+        metavar="N",
+    ),
+]
+
+
+@app.command("network")
+@c.handle_errors
+def network_command(
+    customers: c.Input = "-",
+    output: c.Output = "-",
+    sites: SitesOpt = None,
+    candidates: CandidatesOpt = None,
+    costs: CostsOpt = None,
+    open: OpenOpt = None,
+    allow_split: SplitOpt = None,
+    km_per_day: KmPerDayOpt = None,
+    cost_per_unit_km: CostPerUnitKmOpt = None,
+    sites_out: SitesOutOpt = None,
+    time_limit: TimeLimitOpt = None,
+    gap: GapOpt = None,
+    skip_unlocated: SkipUnlocatedOpt = False,
+    max_points: MaxPointsOpt = None,
+    config: c.ConfigFile = None,
+    format: c.Format = None,
+    seed: c.Seed = None,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+) -> None:
+    """Warehouse location and customer assignment that keeps each segment's delivery promise.
+
+    Reads customers (a segments table, or customer_id, demand or quantity, segment, lat, lon)
+    and solves a facility location MILP with HiGHS: which sites to open (fixed costs, or
+    exactly --open K) and which site serves each customer, at least fixed plus transport cost.
+    A customer may only be served within its segment's max_delivery_days (segchain.toml);
+    stderr shows, per segment, what the promise costs against the cheapest plan without it.
+    Writes customer_id, segment, site_id, share, distance_km, transit_days, sla_days, sla_met,
+    demand, transport_cost.
+
+    Example:
+
+        segchain network segments.parquet --sites sites.csv --config segchain.toml
+        --sites-out sites_plan.csv -o assignments.parquet
+    """
+    from segchain.config import policy_table, setting
+    from segchain.network import DEFAULT_COST_PER_UNIT_KM, DEFAULT_GAP, DEFAULT_KM_PER_DAY
+    from segchain.network import network as run_network
+    from segchain.tableio import collect, provenance, read_table
+
+    reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    cfg = c.load_config(config)
+    sites = setting(sites, cfg, "network", "sites", None)
+    candidates = setting(candidates, cfg, "network", "candidates", None)
+    costs = setting(costs, cfg, "network", "costs", None)
+    open = setting(open, cfg, "network", "open", None)
+    allow_split = bool(setting(allow_split, cfg, "network", "allow_split", False))
+    km_per_day = float(setting(km_per_day, cfg, "network", "km_per_day", DEFAULT_KM_PER_DAY))
+    cost_per_unit_km = float(
+        setting(cost_per_unit_km, cfg, "network", "cost_per_unit_km", DEFAULT_COST_PER_UNIT_KM)
+    )
+    time_limit = setting(time_limit, cfg, "network", "time_limit", None)
+    gap = float(setting(gap, cfg, "network", "gap", DEFAULT_GAP))
+    max_points = setting(max_points, cfg, "network", "max_points", None)
+    seed_value = int(setting(seed, cfg, "network", "seed", 0))
+    if sites is not None and candidates is not None:
+        raise UsageError("give either --sites FILE or --candidates N, not both")
+    if sites is None and candidates is None:
+        raise UsageError("give the candidate sites with --sites FILE, or --candidates N")
+    if max_points is not None and max_points < 1:
+        raise UsageError(f"--max-points must be at least 1, got {max_points}")
+    if sum(x == "-" for x in (customers, sites, costs)) > 1:
+        raise UsageError("only one of CUSTOMERS, --sites and --costs can be '-' (stdin)")
+
+    cust = collect(read_table(customers).frame)
+    site_frame = collect(read_table(sites).frame) if sites is not None else None
+    cost_frame = collect(read_table(costs).frame) if costs is not None else None
+    result = run_network(
+        cust,
+        sites=site_frame,
+        candidates=candidates,
+        costs=cost_frame,
+        open=open,
+        allow_split=allow_split,
+        km_per_day=km_per_day,
+        cost_per_unit_km=cost_per_unit_km,
+        policies=policy_table(cfg),
+        time_limit=time_limit,
+        gap=gap,
+        skip_unlocated=skip_unlocated,
+        max_points=max_points,
+        seed=seed_value,
+    )
+    for note in result.notes:
+        reporter.info(note)
+    for warning in result.warnings:
+        reporter.warn(warning)
+    _report(result, reporter)
+    params: dict[str, Any] = {
+        "sites": sites,
+        "candidates": candidates,
+        "costs": costs,
+        "open": open,
+        "allow_split": allow_split,
+        "km_per_day": km_per_day,
+        "cost_per_unit_km": cost_per_unit_km,
+        "time_limit": time_limit,
+        "gap": gap,
+        "skip_unlocated": skip_unlocated,
+        "max_points": max_points,
+        "seed": seed_value,
+    }
+    inputs = {"customers": cust.height, "sites": result.sites.height}
+    totals = result.totals.as_dict()
+    if sites_out is not None:
+        c.write_output(
+            result.sites,
+            sites_out,
+            fmt=None,
+            metadata=provenance("sites", params=params, inputs=inputs, totals=totals),
+            reporter=reporter,
+            what="sites",
+        )
+    c.write_output(
+        result.assignments,
+        output,
+        fmt=format,
+        metadata=provenance("assignments", params=params, inputs=inputs, totals=totals),
+        reporter=reporter,
+        what="assignments",
+    )
+
+
+def _report(result: Any, reporter: c.Reporter) -> None:
+    """The per-segment promise table and the totals, on stderr."""
+    import polars as pl
+
+    t = result.totals
+    promise = result.promise
+    shown = [
+        "segment",
+        "sla_days",
+        "customers",
+        "demand",
+        pl.col("within_promise").alias("within"),
+        pl.col("mean_distance_km").alias("mean_km"),
+        pl.col("transport_cost").alias("cost"),
+    ]
+    if "baseline_within_promise" in promise.columns:
+        shown += [
+            pl.col("baseline_within_promise").alias("within_no_promise"),
+            pl.col("baseline_mean_distance_km").alias("mean_km_no_promise"),
+            pl.col("baseline_transport_cost").alias("cost_no_promise"),
+        ]
+    reporter.table(c.frame_table(promise.select(shown), title="delivery promise by segment"))
+    status = "optimal" if t.status == "optimal" else "stopped at the time limit"
+    reporter.info(
+        f"opened {t.sites_opened:,} of {t.sites:,} sites for {t.customers:,} customers; "
+        f"fixed {t.fixed_cost:,.2f} + transport {t.transport_cost:,.2f} = "
+        f"total {t.total_cost:,.2f} ({status}, gap {t.mip_gap:.2e})"
+    )
+    if t.baseline_total_cost is not None:
+        extra = t.total_cost - t.baseline_total_cost
+        share = extra / t.baseline_total_cost if t.baseline_total_cost > 0 else 0.0
+        reporter.info(
+            f"without delivery promises the plan would cost {t.baseline_total_cost:,.2f}: "
+            f"the promises cost {extra:,.2f} ({share:+.1%})"
+        )

@@ -1,0 +1,204 @@
+"""``segchain network`` through the CLI runner: exit codes, exact error text, outputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+
+@pytest.fixture
+def customers_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "customers.csv"
+    path.write_text(
+        "customer_id,segment,quantity,lat,lon\n"
+        "0001,Fast,10,0.0,0.0\n"
+        "0002,Slow,5,0.0,0.1\n"
+        "0003,Slow,5,0.1,0.0\n"
+    )
+    return path
+
+
+@pytest.fixture
+def sites_csv(tmp_path: Path) -> Path:
+    # NEAR is 1 degree (111 km) from the customers and costly; FAR 10 degrees away and free.
+    path = tmp_path / "sites.csv"
+    path.write_text("site_id,lat,lon,fixed_cost\nNEAR,1.0,0.0,50000\nFAR,10.0,0.0,0\n")
+    return path
+
+
+@pytest.fixture
+def config_toml(tmp_path: Path) -> Path:
+    path = tmp_path / "segchain.toml"
+    path.write_text(
+        '[segments."*"]\nmax_delivery_days = 5\n\n[segments."Fast"]\nmax_delivery_days = 1\n'
+    )
+    return path
+
+
+def test_cli_network_writes_one_row_per_customer(cli, customers_csv, sites_csv, tmp_path) -> None:
+    out = tmp_path / "assignments.csv"
+    result = cli("network", str(customers_csv), "--sites", str(sites_csv), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    df = pl.read_csv(out, schema_overrides={"customer_id": pl.String})
+    assert df.columns == [
+        "customer_id",
+        "segment",
+        "site_id",
+        "share",
+        "distance_km",
+        "transit_days",
+        "sla_days",
+        "sla_met",
+        "demand",
+        "transport_cost",
+    ]
+    assert df["customer_id"].to_list() == ["0001", "0002", "0003"]
+    assert df["site_id"].to_list() == ["FAR"] * 3
+
+
+def test_cli_network_config_promise_opens_near_site_and_prints_its_cost(
+    cli, customers_csv, sites_csv, config_toml, tmp_path
+) -> None:
+    out = tmp_path / "assignments.parquet"
+    result = cli(
+        "network",
+        str(customers_csv),
+        "--sites",
+        str(sites_csv),
+        "--config",
+        str(config_toml),
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    df = pl.read_parquet(out)
+    assert df.filter(pl.col("customer_id") == "0001")["site_id"].item() == "NEAR"
+    assert "delivery promise by segment" in result.stderr
+    assert "without delivery promises the plan would cost" in result.stderr
+
+
+def test_cli_network_parquet_metadata_carries_totals(
+    cli, customers_csv, sites_csv, tmp_path
+) -> None:
+    out = tmp_path / "assignments.parquet"
+    result = cli("network", str(customers_csv), "--sites", str(sites_csv), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    meta = pq.read_metadata(out).metadata
+    totals = json.loads(meta[b"segchain.totals"])
+    assert totals["sites_opened"] == 1
+    assert totals["fixed_cost"] == 0.0
+    assert totals["status"] == "optimal"
+
+
+def test_cli_network_sites_out_lists_every_site(cli, customers_csv, sites_csv, tmp_path) -> None:
+    sites_out = tmp_path / "plan.csv"
+    result = cli(
+        "network",
+        str(customers_csv),
+        "--sites",
+        str(sites_csv),
+        "--sites-out",
+        str(sites_out),
+        "-o",
+        str(tmp_path / "a.csv"),
+    )
+    assert result.exit_code == 0, result.stderr
+    plan = pl.read_csv(sites_out)
+    assert plan.select("site_id", "open", "demand_served", "customers").rows() == [
+        ("NEAR", False, 0.0, 0),
+        ("FAR", True, 20.0, 3),
+    ]
+
+
+def test_cli_network_reads_customers_from_stdin(cli, customers_csv, sites_csv) -> None:
+    result = cli("network", "--sites", str(sites_csv), input=customers_csv.read_bytes())
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("customer_id,segment,site_id,share")
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_cli_network_unlocated_customers_exit_1_with_their_ids(cli, sites_csv, tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,demand,lat,lon\nA,1,0,0\nB,1,,\n")
+    result = cli("network", str(path), "--sites", str(sites_csv))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: customers: 1 customer(s) have no coordinates (lat, lon): customer_id 'B'\n"
+        "  hint: add their lat, lon, give freight rates with --costs FILE, or leave them out "
+        "with --skip-unlocated\n"
+    )
+
+
+def test_cli_network_skip_unlocated_warns_and_continues(cli, sites_csv, tmp_path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,demand,lat,lon\nA,1,0,0\nB,1,,\n")
+    result = cli("network", str(path), "--sites", str(sites_csv), "--skip-unlocated")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: 1 customer(s) without coordinates left out (--skip-unlocated): customer_id 'B'"
+        in result.stderr
+    )
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) -> None:
+    sites = tmp_path / "s.csv"
+    sites.write_text("site_id,lat,lon,capacity\nA,0,0,8\nB,1,1,4\n")
+    result = cli("network", str(customers_csv), "--sites", str(sites))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: total capacity 12 is below total demand 20: short by 8\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "Error: give the candidate sites with --sites FILE, or --candidates N\n"),
+        (
+            ["--sites", "SITES", "--candidates", "2"],
+            "Error: give either --sites FILE or --candidates N, not both\n",
+        ),
+        (
+            ["--sites", "SITES", "--open", "3"],
+            "Error: --open 3 is more than the 2 sites given; use at most 2\n",
+        ),
+        (
+            ["--sites", "SITES", "--km-per-day", "0"],
+            "Error: --km-per-day must be a positive number, got 0.0\n",
+        ),
+        (
+            ["--candidates", "9"],
+            "Error: --candidates 9 is more than the 3 distinct customer "
+            "locations; ask for at most 3\n",
+        ),
+    ],
+)
+def test_cli_network_usage_errors_exit_2(cli, customers_csv, sites_csv, args, message) -> None:
+    args = [str(sites_csv) if a == "SITES" else a for a in args]
+    result = cli("network", str(customers_csv), *args)
+    assert result.exit_code == 2
+    assert result.stderr == message
+
+
+def test_cli_network_costs_file_without_coordinates(cli, tmp_path) -> None:
+    (tmp_path / "c.csv").write_text("customer_id,demand\na,2\nb,3\n")
+    (tmp_path / "s.csv").write_text("site_id,fixed_cost\nS,10\nT,10\n")
+    (tmp_path / "l.csv").write_text("site_id,customer_id,unit_cost\nS,a,1\nS,b,9\nT,b,1\n")
+    result = cli(
+        "network",
+        str(tmp_path / "c.csv"),
+        "--sites",
+        str(tmp_path / "s.csv"),
+        "--costs",
+        str(tmp_path / "l.csv"),
+        "-o",
+        str(tmp_path / "a.csv"),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "1 customer-site pairs have no lane in --costs and are not allowed" in result.stderr
+    assert "total 25.00" in result.stderr
