@@ -1,0 +1,195 @@
+"""``segchain stock`` through the CLI runner: exit codes, exact error text, outputs."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(4)]
+
+
+@pytest.fixture
+def forecast_csv(tmp_path: Path) -> Path:
+    rows = []
+    for sku, seg, mu, sd in [
+        ("A", "Champions", 30.0, 3.0),
+        ("A", "Hibernating", 10.0, 4.0),
+        ("B", "Champions", 0.2, math.sqrt(0.2)),
+    ]:
+        for d in WEEKS:
+            rows.append(
+                {
+                    "unique_id": f"{seg}/{sku}",
+                    "ds": d,
+                    "forecast": mu,
+                    "segment": seg,
+                    "sku": sku,
+                    "demand_class": "smooth" if sku == "A" else "intermittent",
+                    "mean_demand": mu,
+                    "error_sd": sd,
+                }
+            )
+    path = tmp_path / "forecast.csv"
+    pl.DataFrame(rows).write_csv(path)
+    return path
+
+
+@pytest.fixture
+def items_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "items.csv"
+    path.write_text("sku,unit_cost,lead_time_days\nA,5.0,14\nB,2.0,21\n")
+    return path
+
+
+@pytest.fixture
+def config_toml(tmp_path: Path) -> Path:
+    path = tmp_path / "segchain.toml"
+    path.write_text(
+        '[segments."Champions"]\nservice_level = 0.99\n\n'
+        '[segments."Hibernating"]\nservice_level = 0.90\n'
+    )
+    return path
+
+
+def test_cli_stock_writes_one_row_per_sku(cli, forecast_csv, items_csv, tmp_path) -> None:
+    out = tmp_path / "policy.parquet"
+    result = cli("stock", str(forecast_csv), "--items", str(items_csv), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    policy = pl.read_parquet(out)
+    assert policy["sku"].to_list() == ["A", "B"]
+    assert policy["mean_demand"].to_list() == [40.0, 0.2]
+
+
+def test_cli_stock_targets_come_from_config_segments(
+    cli, forecast_csv, items_csv, config_toml, tmp_path
+) -> None:
+    out = tmp_path / "policy.csv"
+    result = cli(
+        "stock",
+        str(forecast_csv),
+        "--items",
+        str(items_csv),
+        "--config",
+        str(config_toml),
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    policy = pl.read_csv(out)
+    assert policy["service_target"].to_list() == pytest.approx([0.75 * 0.99 + 0.25 * 0.9, 0.99])
+
+
+def test_cli_stock_reports_items_using_defaults(cli, forecast_csv, tmp_path) -> None:
+    items = tmp_path / "items.csv"
+    items.write_text(
+        "sku,unit_cost,order_cost,holding_rate,lead_time_days,lead_time_sd_days,moq,pack_size\n"
+        "A,5,50,0.2,14,0,1,1\n"
+    )
+    result = cli("stock", str(forecast_csv), "--items", str(items), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "1 of 2 items used default parameters (not in --items or with empty values): "
+        "unit_cost 1, order_cost 1, holding_rate 1, lead_time_days 1, lead_time_sd_days 1, "
+        "moq 1, pack_size 1"
+    ) in result.stderr
+
+
+def test_cli_stock_prints_uniform_comparison(cli, forecast_csv, config_toml, tmp_path) -> None:
+    result = cli(
+        "stock",
+        str(forecast_csv),
+        "--config",
+        str(config_toml),
+        "--compare-uniform",
+        "0.95",
+        "-o",
+        str(tmp_path / "p.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "segmented targets vs one uniform target 0.95" in result.stderr
+    assert "(all)" in result.stderr and "Hibernating" in result.stderr
+
+
+def test_cli_stock_simulate_prints_replay(cli, forecast_csv, tmp_path) -> None:
+    result = cli("stock", str(forecast_csv), "--simulate", "200", "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    assert "replay of 200 periods" in result.stderr
+    assert "achieved_fill_rate" in result.stderr
+
+
+def test_cli_stock_on_hand_adds_order_now(cli, forecast_csv, tmp_path) -> None:
+    on_hand = tmp_path / "on_hand.csv"
+    on_hand.write_text("sku,site,on_hand\nA,S1,10\nA,S2,5\n")
+    out = tmp_path / "p.csv"
+    result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    policy = pl.read_csv(out)
+    assert policy["on_hand"].to_list() == [15.0, 0.0]
+    assert "1 stocking points have no on-hand row (counted as 0)" in result.stderr
+
+
+def test_cli_stock_reads_stdin(cli, forecast_csv) -> None:
+    result = cli("stock", input=forecast_csv.read_bytes())
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0].startswith("sku,segment,")
+
+
+def test_cli_stock_unknown_on_hand_sku_exits_1(cli, forecast_csv, tmp_path) -> None:
+    on_hand = tmp_path / "on_hand.csv"
+    on_hand.write_text("sku,on_hand\nA,1\nZZ,3\n")
+    result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: on-hand: 1 row(s) for sku(s) not in the forecast: 'ZZ'\n"
+        "  hint: on-hand rows must name SKUs of the forecast; drop or fix those rows"
+    )
+
+
+def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
+    items = tmp_path / "items.csv"
+    items.write_text("sku,unit_cost\nA,1\nA,2\nB,-1\n")
+    result = cli("stock", str(forecast_csv), "--items", str(items))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: items: duplicate sku(s) 'A'; unit_cost must be > 0 for sku(s) 'B'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--service-level", "1.5"],
+            "Error: --service-level: service level must lie strictly between 0 and 1, got 1.5\n",
+        ),
+        (
+            ["--service-measure", "speed"],
+            "Error: --service-measure: service measure must be one of csl, fill-rate, "
+            "got 'speed'\n",
+        ),
+        (["--blend", "min"], "Error: --blend must be one of weighted, max, got 'min'\n"),
+        (["--review-days", "0"], "Error: --review-days must be a number of days > 0, got 0.0\n"),
+        (["--simulate", "0"], "Error: --simulate needs a number of periods >= 1, got 0\n"),
+    ],
+)
+def test_cli_stock_bad_options_exit_2(cli, forecast_csv, args, message) -> None:
+    result = cli("stock", str(forecast_csv), *args)
+    assert result.exit_code == 2
+    assert result.stderr == message
+
+
+def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
+    path = tmp_path / "fc.csv"
+    path.write_text(
+        "unique_id,ds,sku,forecast,error_sd\nu1,2024-01-01,A,-2,1\nu1,2024-01-08,A,1,1\n"
+    )
+    result = cli("stock", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: forecast: column 'forecast' has 1 negative, empty or non-finite value(s) "
+        "in series (unique_id) 'u1'\n"
+    )
