@@ -43,7 +43,7 @@ $(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/or
 
 $(OUT)/policy.parquet: $(OUT)/forecast.parquet $(DATA)/items.csv $(DATA)/on_hand.csv $(CONFIG)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
-		--config $(CONFIG) --review-days 7 --compare-uniform 0.95 -o $@
+		--config $(CONFIG) --review-days 7 --compare-uniform equal -o $@
 
 $(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \

@@ -314,7 +314,7 @@ def stock(
     review_days: float | None = None,
     lead_time_days: float | None = None,
     blend: str = "weighted",
-    compare_uniform: float | None = None,
+    compare_uniform: float | str | None = None,
 ) -> StockResult:
     """Inventory policy per stocking point (``sku``, and ``site`` when the forecast has one).
 
@@ -330,7 +330,9 @@ def stock(
         review_days: periodic review (R, S) every so many days; None for continuous (s, Q).
         lead_time_days: lead time for items without one.
         blend: ``weighted`` (demand-weighted segment targets) or ``max`` (best-served segment).
-        compare_uniform: also compute the policies with this one target, compared per segment.
+        compare_uniform: also compute the policies with this one target, compared per segment;
+            ``"equal"`` takes the demand-weighted mean of the segmented targets, so that both
+            plans promise the same average service and only its allocation differs.
 
     Raises:
         DataError: negative or missing forecasts or sds, bad item master, unknown on-hand SKUs.
@@ -342,9 +344,10 @@ def stock(
         service_level if service_level is not None else DEFAULT_SERVICE_LEVEL
     )
     measure = check_service_measure(service_measure or DEFAULT_SERVICE_MEASURE)
+    equal = isinstance(compare_uniform, str) and compare_uniform.strip().lower() == "equal"
     uniform = (
         check_service_level(compare_uniform, where="--compare-uniform")
-        if compare_uniform is not None
+        if compare_uniform is not None and not equal
         else None
     )
     if review_days is not None and not review_days > 0:
@@ -365,6 +368,8 @@ def stock(
     if on_hand is not None:
         policy, missing_on_hand = _join_on_hand(policy, on_hand, keys)
     comparison = None
+    if equal:
+        uniform = _equal_service_level(points)
     if uniform is not None:
         alt = _compute(
             points.with_columns(service_target=pl.lit(uniform)),
@@ -1214,6 +1219,15 @@ def _join_on_hand(
         order_now=pl.when(periodic).then(need_periodic).otherwise(need_continuous)
     )
     return joined.drop(extra), missing
+
+
+def _equal_service_level(points: pl.DataFrame) -> float:
+    """The demand-weighted mean target: one uniform level promising the same average service."""
+    weights = points["mean_demand"].fill_null(0.0)
+    total = float(weights.sum())
+    targets = points["service_target"]
+    level = float((targets * weights).sum() / total) if total > 0 else float(targets.mean())
+    return min(max(level, 1e-6), 1 - 1e-6)
 
 
 def _compare(

@@ -291,6 +291,19 @@ def test_stock_compare_uniform_has_segments_and_overall() -> None:
     )
 
 
+def test_stock_compare_uniform_equal_uses_demand_weighted_mean_target() -> None:
+    fc = forecast(
+        [
+            {"sku": "A", "segment": "Champions", "forecast": 30.0, "error_sd": 3.0},
+            {"sku": "B", "segment": "Hibernating", "forecast": 10.0, "error_sd": 4.0},
+        ]
+    )
+    res = stock(fc, policies=POLICIES, compare_uniform="equal")
+    assert res.comparison is not None
+    # SKU A (demand 30) at 0.99, SKU B (demand 10) at 0.90: (30*0.99 + 10*0.90) / 40.
+    assert res.comparison["uniform_target"][0] == pytest.approx((30 * 0.99 + 10 * 0.90) / 40)
+
+
 # --- items and on-hand ----------------------------------------------------------------------
 
 

@@ -64,11 +64,13 @@ BlendOpt = Annotated[
     ),
 ]
 CompareOpt = Annotated[
-    float | None,
+    str | None,
     typer.Option(
         "--compare-uniform",
-        help="Also compute the policies with this one target and print, per segment and "
-        "overall, inventory value and expected service of both.",
+        help="Also compute the policies with this one target (e.g. 0.95, or 'equal': the "
+        "demand-weighted mean of the segment targets) and print, per segment and overall, "
+        "inventory value and expected service of both.",
+        metavar="X|equal",
     ),
 ]
 SimulateOpt = Annotated[
@@ -183,8 +185,9 @@ def stock_command(
             pl.col("csl_segmented").alias("csl_segmented"),
             pl.col("csl_uniform").alias("csl_uniform"),
         )
+        level = result.comparison["uniform_target"][0]
         reporter.table(
-            c.frame_table(shown, title=f"segmented targets vs one uniform target {compare_uniform}")
+            c.frame_table(shown, title=f"segmented targets vs one uniform target {level:.4f}")
         )
     if simulate is not None:
         sim = run_simulate(policy, periods=simulate, seed=seed_value)
@@ -207,7 +210,13 @@ def stock_command(
         policy,
         output,
         fmt=format,
-        metadata=provenance("policy", params=params, inputs=inputs),
+        metadata=provenance(
+            "policy",
+            params=params,
+            inputs=inputs,
+            # The report shows what segmenting buys from this table.
+            comparison=result.comparison.to_dicts() if result.comparison is not None else None,
+        ),
         reporter=reporter,
         what="stocking points",
     )
