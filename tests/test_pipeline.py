@@ -106,7 +106,6 @@ def run_demo(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[
     )
 
 
-@pytest.mark.slow
 def test_makefile_demo_parallel_then_nothing_to_rebuild(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     first = run_demo(data, out, "-j2")
