@@ -14,6 +14,7 @@ app = typer.Typer(
         "| segchain stock | segchain report -o report.html"
     ),
     no_args_is_help=True,
+    rich_markup_mode="markdown",
     add_completion=False,
     # ERP rows must never leak into logs through a traceback's local variables.
     pretty_exceptions_show_locals=False,
