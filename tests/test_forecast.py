@@ -321,3 +321,103 @@ def test_comparison_equal_when_one_segment_holds_every_customer():
     assert c.height == 2
     assert c.get_column("wape")[0] == pytest.approx(c.get_column("wape")[1])
     assert c.get_column("series").to_list() == [3, 3]
+
+
+# --- error_sd: one-step-ahead backtest error ----------------------------------------------------
+
+# With horizon 4 and 60 weeks of history there are 4 backtest windows: the backtest span is the
+# last 16 weeks, and error_sd is the standard deviation (ddof=1) of the one-step-ahead errors of
+# the chosen model over it, each week forecast from the weeks before it.
+SPAN = 16
+
+
+def test_forecast_error_sd_is_zero_for_naive_on_a_straight_line():
+    # Naive is always 2 short on 10, 12, 14, ...: the one-step error is constant, so its standard
+    # deviation is 0 (its RMS, and any multi-step error, would not be).
+    r = run({("c1", "s1"): [10.0 + 2 * t for t in range(60)]}, horizon=4, models="Naive")
+    row = r.forecast.row(0, named=True)
+    assert row["model"] == "Naive"
+    assert row["error_sd"] == pytest.approx(0.0, abs=1e-9)
+
+
+def _naive(y, t):
+    return y[t - 1]
+
+
+def _historic(y, t):
+    return float(np.mean(y[:t]))
+
+
+def _window4(y, t):
+    return float(np.mean(y[t - 4 : t]))
+
+
+def _croston(y, t):
+    return croston_sba_by_hand(y[:t])
+
+
+@pytest.mark.parametrize(
+    ("model", "one_step", "kind"),
+    [
+        ("Naive", _naive, "walk"),
+        ("HistoricAverage", _historic, "walk"),
+        ("WindowAverage4", _window4, "walk"),
+        ("CrostonSBA", _croston, "intermittent"),
+    ],
+)
+def test_forecast_error_sd_is_sd_of_one_step_errors(model, one_step, kind):
+    rng = np.random.default_rng(21)
+    if kind == "walk":
+        y = list(100 + np.cumsum(rng.normal(0, 3, 60)).round(3))
+    else:
+        y = list(np.where(rng.random(60) < 0.4, rng.integers(1, 9, 60), 0).astype(float))
+        y[0] = 4.0  # the series starts at its first sale
+    r = run({("c1", "s1"): y}, horizon=4, models=model)
+    errors = [one_step(y, t) - y[t] for t in range(len(y) - SPAN, len(y))]
+    row = r.forecast.row(0, named=True)
+    assert row["model"] == model
+    assert row["error_sd"] == pytest.approx(np.std(errors, ddof=1), rel=1e-6)
+
+
+def test_forecast_error_sd_falls_back_to_history_sd_without_backtest():
+    y = [3.0, 7.0, 5.0, 9.0]  # too short to backtest (under window + horizon periods)
+    r = run({("c1", "s1"): y}, horizon=4)
+    assert r.forecast.get_column("error_sd").to_list() == pytest.approx([np.std(y, ddof=1)] * 4)
+
+
+# --- candidates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("auto", None),
+        ("windowaverage4,Naive", ["WindowAverage4", "Naive"]),
+        ("Ensemble", ["Ensemble"]),
+    ],
+)
+def test_parse_models_accepts_window_lengths_and_ensemble(text, expected):
+    from segchain.forecast import parse_models
+
+    assert parse_models(text) == expected
+
+
+def test_forecast_window_average_uses_its_window():
+    y = [float(v) for v in range(1, 41)]
+    r = run({("c1", "s1"): y}, horizon=2, models="WindowAverage4")
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx([np.mean(y[-4:])] * 2)
+
+
+def test_forecast_ensemble_is_mean_of_route_members():
+    from statsforecast.models import ADIDA, IMAPA, TSB, CrostonSBA
+
+    rng = np.random.default_rng(4)
+    y = list(np.where(rng.random(70) < 0.3, rng.integers(1, 12, 70), 0).astype(float))
+    y[0], y[-1] = 5.0, 3.0  # the series runs from its first to the data's last sale
+    r = run({("c1", "s1"): y}, horizon=3, models="Ensemble")
+    assert r.forecast.get_column("demand_class").item(0) in ("intermittent", "lumpy")
+    arr = np.array(y)
+    members = [CrostonSBA(), ADIDA(), IMAPA(), TSB(alpha_d=0.1, alpha_p=0.1)]
+    expected = np.mean([m.forecast(y=arr, h=3)["mean"] for m in members], axis=0)
+    assert r.forecast.get_column("model").unique().to_list() == ["Ensemble"]
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx(list(expected), rel=1e-6)

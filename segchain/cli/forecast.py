@@ -37,7 +37,8 @@ Models = Annotated[
     typer.Option(
         "--models",
         help="auto (route by demand class; default) or a list: AutoETS, AutoTheta, CrostonSBA, "
-        "ADIDA, IMAPA, TSB, Naive, SeasonalNaive, WindowAverage, HistoricAverage.",
+        "ADIDA, IMAPA, TSB, Naive, SeasonalNaive, WindowAverage (WindowAverage4: 4 periods), "
+        "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.).",
     ),
 ]
 Backtest = Annotated[

@@ -1,4 +1,8 @@
-"""Acceptance on UCI Online Retail, weekly: held-out weeks beat naive and an 8-week average."""
+"""Acceptance on UCI Online Retail, weekly: on held-out weeks the chosen forecasts beat the best
+simple baseline (naive, seasonal naive, 4/8/13-week moving averages) in aggregate WAPE.
+
+Honest: the stage sees only the weeks before HOLDOUT_START; the baselines are computed here
+from the same history, independently of the code under test."""
 
 from __future__ import annotations
 
@@ -50,7 +54,7 @@ def wape(errors: pl.Expr, actual: pl.Expr) -> pl.Expr:
 
 
 @pytest.mark.slow
-def test_online_retail_weekly_forecast_beats_naive_on_held_out_weeks(retail):
+def test_online_retail_weekly_forecast_beats_best_baseline_on_held_out_weeks(retail):
     from segchain.forecast import build_series, forecast
 
     orders, segments = retail
@@ -62,21 +66,29 @@ def test_online_retail_weekly_forecast_beats_naive_on_held_out_weeks(retail):
 
     # Actuals and the baselines, computed here from the series alone.
     full = build_series(orders, segments, freq="W", by=("segment", "sku")).y
-    hist = full.filter(pl.col("ds") < HOLDOUT_START)
-    naive = hist.group_by("unique_id").agg(pl.col("y").sort_by("ds").last().alias("naive"))
-    ma8 = hist.group_by("unique_id").agg(pl.col("y").sort_by("ds").tail(8).mean().alias("ma8"))
+    hist = full.filter(pl.col("ds") < HOLDOUT_START).sort("unique_id", "ds")
+    last = hist.group_by("unique_id").agg(
+        pl.col("y").last().alias("naive"),
+        *[pl.col("y").tail(k).mean().alias(f"ma{k}") for k in (4, 8, 13)],
+    )
+    # Seasonal naive: the same week a year earlier; the data hold barely a year, so where that
+    # week precedes the series (all but the last hold-out week) it falls back to naive.
+    year_ago = hist.select(
+        "unique_id", (pl.col("ds") + pl.duration(weeks=52)).alias("ds"), pl.col("y").alias("sn")
+    )
     actual = full.filter(pl.col("ds") >= HOLDOUT_START)
     joined = (
         actual.join(fc.select("unique_id", "ds", "forecast"), on=["unique_id", "ds"])
-        .join(naive, on="unique_id")
-        .join(ma8, on="unique_id")
+        .join(last, on="unique_id")
+        .join(year_ago, on=["unique_id", "ds"], how="left")
+        .with_columns(pl.col("sn").fill_null(pl.col("naive")).alias("seasonal_naive"))
     )
     assert joined.select("unique_id").n_unique() > 1000
+    assert joined.get_column("ds").n_unique() == H
+    names = ["forecast", "naive", "seasonal_naive", "ma4", "ma8", "ma13"]
     scores = joined.select(
-        wape(pl.col("forecast") - pl.col("y"), pl.col("y")).alias("chosen"),
-        wape(pl.col("naive") - pl.col("y"), pl.col("y")).alias("naive"),
-        wape(pl.col("ma8") - pl.col("y"), pl.col("y")).alias("ma8"),
+        [wape(pl.col(c) - pl.col("y"), pl.col("y")).alias(c) for c in names]
     ).row(0, named=True)
-    print(f"held-out WAPE: {scores}")
-    assert scores["chosen"] < scores["naive"]
-    assert scores["chosen"] < scores["ma8"]
+    print(f"held-out WAPE: { {k: round(v, 4) for k, v in scores.items()} }")
+    best = min(v for k, v in scores.items() if k != "forecast")
+    assert scores["forecast"] < best
