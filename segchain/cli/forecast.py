@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Orders = Annotated[
     str,
@@ -144,7 +147,7 @@ def forecast(
     inputs = {"orders": recon.read, "segments": seg_frame.height}
     if backtest:
         c.write_output(
-            result.backtest,
+            _with_comparison(result.backtest, result.comparison),
             backtest,
             fmt=None,
             metadata=provenance("backtest", params=params, inputs=inputs),
@@ -196,3 +199,16 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
+
+
+def _with_comparison(backtest: pl.DataFrame, comparison: pl.DataFrame) -> pl.DataFrame:
+    """The backtest table plus the segment-vs-total rows (``scope = comparison``), so that the
+    comparison that sells segmentation travels with the file to ``report``."""
+    import polars as pl
+
+    if not comparison.height:
+        return backtest
+    rows = comparison.with_columns(
+        scope=pl.lit("comparison"), unique_id=pl.col("approach").cast(pl.String)
+    )
+    return pl.concat([backtest, rows], how="diagonal_relaxed")
