@@ -261,6 +261,111 @@ def test_forecast_chosen_beats_naive_on_noisy_level_series():
     assert overall["wape"] < overall["baseline_wape"]
 
 
+# --- selection criterion ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("errors", "expected"),
+    [
+        ([1.0, -2.0, 3.0], 6 + 2),  # sum |e| = 6, |sum e| = 2
+        ([-1.0, -1.0, -1.0, 3.0], 6 + 0),  # the mean of 0,0,0,4 on a 0-0-0-4 week pattern
+        ([0.0, 0.0, 0.0, -4.0], 4 + 4),  # a zero forecast of the same weeks
+        ([0.0, 0.0], 0.0),
+    ],
+)
+def test_selection_error_adds_error_of_the_window_total(errors, expected):
+    from segchain.forecast import selection_error
+
+    frame = pl.DataFrame({"e": errors})
+    assert frame.select(selection_error(pl.col("e"))).item() == pytest.approx(expected)
+
+
+def intermittent_cv(zero_model, mean_model, *, windows=4, series=5):
+    """A CV frame of 0-0-0-4 weekly demand (mean 1) forecast by 0 and by the mean level 1.
+
+    Per series and 4-week window, the zero forecast has absolute error 4 (less than the mean's
+    1+1+1+3 = 6, so pooled WAPE prefers it), but misses the window's total of 4 by 4; the mean
+    forecast hits the total exactly: 4 + 4 = 8 against 6 + 0 = 6.
+    """
+    rows = []
+    for s in range(series):
+        for w in range(windows):
+            cutoff = MONDAY + dt.timedelta(weeks=4 * w)
+            for step, actual in enumerate([0.0, 0.0, 0.0, 4.0]):
+                ds = cutoff + dt.timedelta(weeks=step + 1)
+                for model, yhat in ((zero_model, 0.0), (mean_model, 1.0)):
+                    rows.append((f"A/s{s}", ds, cutoff, actual, model, yhat))
+    return pl.DataFrame(
+        rows,
+        schema=["unique_id", "ds", "cutoff", "y", "model", "yhat"],
+        orient="row",
+    )
+
+
+@pytest.mark.parametrize(
+    ("zero_model", "mean_model"),
+    [("Naive", "HistoricAverage"), ("HistoricAverage", "Naive")],  # either tie-break rank
+)
+def test_choose_prefers_mean_level_over_zero_heavy_forecast(zero_model, mean_model):
+    from segchain.forecast import _choose, _Plan
+
+    cv = intermittent_cv(zero_model, mean_model)
+    groups = cv.select("unique_id").unique().with_columns(pl.lit("intermittent").alias("group"))
+    plan = _Plan(freq="W", horizon=4, season=52, window=8, models=None)
+    choice, rows = _choose(cv, plan, groups)
+    assert choice.get_column("model").unique().to_list() == [mean_model]
+    # Leave-one-window-out backtest rows are the mean model's too: unbiased, WAPE 6/4 per window.
+    assert rows.get_column("model").unique().to_list() == [mean_model]
+    assert (rows["yhat"] - rows["y"]).sum() == pytest.approx(0.0)
+
+
+def test_choose_breaks_exact_ties_the_same_way_every_run():
+    from segchain.forecast import _choose, _Plan
+
+    # Moving averages of every length forecast an all-zero history exactly alike: an exact tie
+    # at equal rank, which must not depend on the sort's thread scheduling.
+    models = ["WindowAverage13", "WindowAverage4", "WindowAverage"]
+    rows = [
+        (f"A/s{s}", MONDAY + dt.timedelta(weeks=w + 1), MONDAY + dt.timedelta(weeks=w), 0.0, m, 0.0)
+        for s in range(200)
+        for w in range(3)
+        for m in models
+    ]
+    cv = pl.DataFrame(
+        rows, schema=["unique_id", "ds", "cutoff", "y", "model", "yhat"], orient="row"
+    )
+    groups = (
+        cv.select("unique_id")
+        .unique()
+        .with_columns(
+            (
+                pl.lit("g") + (pl.col("unique_id").str.extract(r"(\d+)$").cast(int) % 50).cast(str)
+            ).alias("group")
+        )
+    )
+    plan = _Plan(freq="W", horizon=1, season=52, window=8, models=None)
+    for _ in range(10):
+        choice, picked = _choose(cv, plan, groups)
+        assert set(choice.get_column("model")) == {"WindowAverage"}
+        assert set(picked.get_column("model")) == {"WindowAverage"}
+
+
+def test_forecast_intermittent_series_forecast_is_not_biased_low():
+    # 0.25 chance of an order of 4 units a week: intermittent (ADI 4, CV2 0), mean 1 per week.
+    rng = np.random.default_rng(5)
+    values = {(f"c{i}", "s1"): np.where(rng.random(104) < 0.25, 4.0, 0.0) for i in range(12)}
+    for v in values.values():
+        v[0] = 4.0  # every series starts at week 1
+    orders = orders_from_series(values)
+    segs = pl.DataFrame(
+        {"customer_id": [c for c, _ in values], "segment": [f"g{i}" for i in range(12)]}
+    )
+    r = forecast(orders, segs, by="segment", n_jobs=1)
+    fc = r.forecast
+    assert set(fc.get_column("demand_class").unique()) == {"intermittent"}
+    assert fc.get_column("forecast").mean() == pytest.approx(1.0, abs=0.2)
+
+
 # --- robustness ------------------------------------------------------------------------------
 
 
