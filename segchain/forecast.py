@@ -1145,9 +1145,12 @@ def _comparison(
     Compared on the windows where every segment series of a total had a backtest (its summed
     actuals equal the total's), so both sides forecast the same demand.
     """
+    # Joins return rows in no fixed order, and float sums depend on their order: sort first,
+    # so that reruns write byte-identical backtests.
     summed = (
         seg_rows.join(seg_keys, on="unique_id")
-        .group_by([*top_by, "cutoff", "ds"])
+        .sort([*top_by, "cutoff", "ds", "unique_id"])
+        .group_by([*top_by, "cutoff", "ds"], maintain_order=True)
         .agg(
             pl.col("y").sum().alias("y_sum"), pl.col("yhat").fill_null(0.0).sum().alias("yhat_seg")
         )
@@ -1162,7 +1165,7 @@ def _comparison(
         .filter("ok")
         .drop("ok")
     )
-    both = both.join(complete, on=[*top_by, "cutoff"])
+    both = both.join(complete, on=[*top_by, "cutoff"]).sort([*top_by, "cutoff", "ds"])
     label = " x ".join(top_by)
     out = []
     for approach, col in (
