@@ -222,7 +222,8 @@ def build_series(
             hint="check that both come from the same export and that the ids are mapped the "
             "same way (--map customer_id=...)",
         )
-    joined = o.join(seg, on="customer_id", how="left")
+    # Row order fixed (and so the order of float sums): reruns must write the same bytes.
+    joined = o.join(seg, on="customer_id", how="left", maintain_order="left")
     no_segment = joined.filter(pl.col("segment").is_null())
     if no_segment.height:
         ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
@@ -245,7 +246,7 @@ def build_series(
         pl.col("order_date").cast(pl.Date).dt.truncate(interval).alias("ds"),
         *[pl.col(c).cast(pl.Utf8) for c in by],
     )
-    agg = joined.group_by([*by, "ds"]).agg(pl.col("quantity").sum().alias("y"))
+    agg = joined.group_by([*by, "ds"], maintain_order=True).agg(pl.col("quantity").sum().alias("y"))
     netted = agg.filter(pl.col("y") < 0).height
     if netted:
         warnings.append(
