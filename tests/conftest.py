@@ -14,6 +14,14 @@ os.environ["COLUMNS"] = "200"
 for _var in [v for v in os.environ if v.startswith("SEGCHAIN_")]:
     del os.environ[_var]
 
+# CI explores the same examples every run (a red run must be reproducible); developers get
+# fresh random examples locally.
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    _hypothesis_settings.load_profile("ci")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 SAMPLE_DATA = ROOT / "sample_data"
