@@ -60,6 +60,7 @@ sample: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check segchain tests
 	$(BIN)/ruff format --check segchain tests
+	$(BIN)/mypy segchain
 
 typecheck: $(STAMP)
 	$(BIN)/mypy segchain

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
 from segchain.schema import require_columns
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
 
 # freq -> (polars interval, season length, moving-average window, recent window for mean_demand)
 FREQS: dict[str, tuple[str, int, int, int]] = {
@@ -111,7 +115,7 @@ def parse_models(models: str | Sequence[str]) -> list[str] | None:
             hint=f"use auto or a comma-separated list of {', '.join(MODEL_NAMES)} "
             "(WindowAverage4: a 4-period moving average)",
         )
-    return list(dict.fromkeys(known(m) for m in items))
+    return list(dict.fromkeys(k for m in items if (k := known(m)) is not None))
 
 
 def _window_of(name: str) -> int | None:
@@ -253,8 +257,8 @@ def build_series(
             f"{netted} series-period(s) had more returns than sales; counted as zero demand"
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
-    last = joined.get_column("ds").max()
-    first_all = joined.get_column("ds").min()
+    last = cast(dt.date, joined.get_column("ds").max())
+    first_all = cast(dt.date, joined.get_column("ds").min())
     n_periods = pl.date_range(first_all, last, interval, eager=True).len()
     if n_periods < 2:
         raise DataError(
@@ -348,8 +352,8 @@ def make_model(name: str, *, season_length: int, seasonal: bool, window: int):
         return m.SeasonalNaive(season_length=season_length, **kw)
     if name == "WindowAverage":
         return m.WindowAverage(window_size=window, **kw)
-    if _window_of(name):
-        return m.WindowAverage(window_size=_window_of(name), alias=name)
+    if size := _window_of(name):
+        return m.WindowAverage(window_size=size, alias=name)
     if name == "TSB":
         return m.TSB(alpha_d=0.1, alpha_p=0.1, **kw)
     return getattr(m, name)(**kw)
@@ -363,9 +367,10 @@ class Engine:
         self.address = address
         self.n_jobs = n_jobs
         self.freq = freq
-        self._client = None
-        self._cluster = None
-        self._spark = None
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+        # pyspark is an optional, untyped dependency.
+        self._spark: Any = None
 
     def __enter__(self) -> Engine:
         if self.name == "dask":
@@ -803,7 +808,8 @@ def _baseline_one_step(y: pl.DataFrame, model: str, plan: _Plan) -> pl.Expr:
         return v.shift(plan.season)
     if model == "HistoricAverage":
         return v.cum_sum().shift(1) / pl.int_range(pl.len()).cast(pl.Float64)
-    window = plan.window if model == "WindowAverage" else _window_of(model)
+    # Only the baselines come here, so any other model is a WindowAverageN.
+    window = plan.window if model == "WindowAverage" else cast(int, _window_of(model))
     return v.rolling_mean(window_size=window).shift(1)
 
 
@@ -1256,7 +1262,13 @@ def forecast(
         top_sel = _select(top.y, plan, eng, tick) if top is not None else None
 
     backtest, summary = _backtest(sel, series.y, series.keys, by)
-    if top_sel is not None and sel.rows.height and top_sel.rows.height:
+    if (
+        top is not None
+        and top_by is not None
+        and top_sel is not None
+        and sel.rows.height
+        and top_sel.rows.height
+    ):
         comparison = _comparison(sel.rows, series.keys, top_sel.rows, top.keys, top_by)
     else:
         comparison = pl.DataFrame(

@@ -858,7 +858,7 @@ class _Model:
         fixed = self.fixed
         if late is not None and late_limit is None:
             fixed, cost = np.zeros(m), late
-        elif late is not None:
+        elif late is not None and late_limit is not None:
             A = sp.vstack([A, sp.csr_matrix(np.concatenate([np.zeros(m), late])[None, :])])
             lb = np.append(lb, -np.inf)
             ub = np.append(ub, late_limit)

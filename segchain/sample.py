@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -582,14 +583,8 @@ def _on_hand(
         .group_by("sku", "site")
         .agg(pl.col("quantity").sum())
     )
-    n_weeks = max(
-        1,
-        (
-            lines["order_date"].str.to_date(strict=False).max()
-            - lines["order_date"].str.to_date(strict=False).min()
-        ).days
-        // 7,
-    )
+    dates = lines["order_date"].str.to_date(strict=False)
+    n_weeks = max(1, (cast(date, dates.max()) - cast(date, dates.min())).days // 7)
     # Sorted before drawing: group_by order is not deterministic, the draws must be.
     weekly = weekly.with_columns(pl.col("quantity") / n_weeks).sort("sku", "site")
     cover = pl.Series(rng.uniform(0.5, 6.0, weekly.height))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import polars as pl
@@ -178,7 +178,7 @@ def segment(
             )
         raise DataError("orders: no order lines to segment")
     if as_of is None:
-        as_of = agg.get_column("_last_any").max() + dt.timedelta(days=1)  # type: ignore[operator]
+        as_of = cast(dt.date, agg.get_column("_last_any").max()) + dt.timedelta(days=1)
     excluded["non_product"] = int(agg.get_column("_non_product").sum())
     features = _features(agg, as_of)
     if features.height < 2:

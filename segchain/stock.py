@@ -428,12 +428,19 @@ def _series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[str]
     _check_values(df)
     period_days, note = _period_days(df)
     notes = [note] if note else []
+    # Demand below a billionth of a unit per period is no demand: distributions fitted to such
+    # a mean underflow (a forecast of 5e-324 gave a NaN fill rate).
+    mean = pl.col("forecast").mean()
     series = df.group_by([*keys, "segment", "unique_id"], maintain_order=True).agg(
-        pl.col("forecast").mean().alias("mu"),
+        pl.when(mean < MIN_DEMAND).then(0.0).otherwise(mean).alias("mu"),
         pl.col("error_sd").mean().alias("sd"),
         pl.col("demand_class").drop_nulls().first().alias("demand_class"),
     )
     return series, keys, period_days, notes
+
+
+MIN_DEMAND = 1e-9
+"""Mean demand per period below which a series counts as having none."""
 
 
 def _check_values(df: pl.DataFrame) -> None:
@@ -1226,7 +1233,11 @@ def _equal_service_level(points: pl.DataFrame) -> float:
     weights = points["mean_demand"].fill_null(0.0)
     total = float(weights.sum())
     targets = points["service_target"]
-    level = float((targets * weights).sum() / total) if total > 0 else float(targets.mean())
+    level = (
+        float(cast(float, (targets * weights).sum()) / total)
+        if total > 0
+        else float(cast(float, targets.mean()))
+    )
     return min(max(level, 1e-6), 1 - 1e-6)
 
 

@@ -410,7 +410,7 @@ def _parquet_writer(
     return write
 
 
-def atomic_write(dest: str | Path, writer: Callable[[IO[bytes]], None]) -> None:
+def atomic_write(dest: str | Path, writer: Callable[[IO[bytes]], object]) -> None:
     """Write through a temporary file in the destination folder, then rename over ``dest``.
 
     An exception or interrupt (Ctrl-C included) removes the temporary file and leaves any previous

@@ -597,3 +597,13 @@ def test_stock_sq_normal_csl_protects_lead_time_plus_one_period() -> None:
         service_measure="csl",
     )
     assert one(res, "reorder_point") == math.ceil(300 + 1.6449 * math.sqrt(3) * 20)
+
+
+@pytest.mark.parametrize("tiny", [5e-324, 1e-12])
+def test_stock_vanishing_forecast_counts_as_no_demand(tiny: float) -> None:
+    # Found by hypothesis: a subnormal forecast gave a NaN fill rate and a 6.6e20 reorder point.
+    fc = forecast([{"sku": "A", "forecast": tiny, "error_sd": 2.0, "demand_class": "smooth"}])
+    policy = stock(fc, service_level=0.75, service_measure="csl").policy
+    assert policy["mean_demand"].to_list() == [0.0]
+    assert policy["reorder_point"].to_list() == [0.0]
+    assert policy["expected_fill_rate"].to_list() == [1.0]

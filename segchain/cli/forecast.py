@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -12,6 +12,7 @@ from segchain.cli.app import app
 
 if TYPE_CHECKING:
     import polars as pl
+    from rich.progress import Progress, TaskID
 
 Orders = Annotated[
     str,
@@ -69,7 +70,7 @@ NJobs = Annotated[
 @c.handle_errors
 def forecast(
     segments: c.Input = "-",
-    orders: Orders = ...,
+    orders: Orders = cast(str, ...),  # required: typer reads the ... default as "no default"
     output: c.Output = "-",
     freq: Freq = None,
     horizon: Horizon = None,
@@ -178,8 +179,8 @@ class _progress:
 
     def __init__(self, *, enabled: bool) -> None:
         self.enabled = enabled and sys.stderr.isatty()
-        self._bar = None
-        self._task = None
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
 
     def __enter__(self):
         if not self.enabled:
@@ -187,12 +188,12 @@ class _progress:
         from rich.console import Console
         from rich.progress import Progress
 
-        self._bar = Progress(console=Console(stderr=True), transient=True)
-        self._bar.start()
-        self._task = self._bar.add_task("forecasting", total=None)
+        self._bar = bar = Progress(console=Console(stderr=True), transient=True)
+        bar.start()
+        self._task = task = bar.add_task("forecasting", total=None)
 
         def update(step: str, done: int, total: int) -> None:
-            self._bar.update(self._task, description=step, completed=done, total=total)
+            bar.update(task, description=step, completed=done, total=total)
 
         return update
 

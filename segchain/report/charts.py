@@ -10,12 +10,13 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from segchain.report.model import Chart
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.typing import RcKeyType
 
 # Distinct, colour-blind-friendly first (Okabe-Ito), then tab10's remaining hues.
 PALETTE = (
@@ -39,7 +40,7 @@ MUTED = "#9ca3af"
 ACCENT = "#0072B2"
 BASELINE = "#9ca3af"
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "svg.hashsalt": "segchain",
     "svg.fonttype": "none",
     "text.parse_math": False,
@@ -80,7 +81,7 @@ def compact(x: float, _pos: object = None) -> str:
     return f"{x:g}"
 
 
-def style(ax: Axes, *, grid: str = "x") -> None:
+def style(ax: Axes, *, grid: Literal["x", "y", "both", ""] = "x") -> None:
     """Light grid behind the bars or lines, no frame on top and right, compact tick numbers."""
     from matplotlib.ticker import FuncFormatter
 

@@ -11,7 +11,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 
@@ -75,7 +75,7 @@ def wmean(df: pl.DataFrame, value: str, weight: str | None) -> float | None:
         both = df.select(num(value).alias("v"), num(weight).alias("w")).drop_nulls()
         wsum = finite(both["w"].sum())
         if wsum and wsum > 0:
-            return finite((both["v"] * both["w"]).sum() / wsum)
+            return finite(cast(float, (both["v"] * both["w"]).sum()) / wsum)
     return finite(df.select(num(value).mean()).item())
 
 
@@ -340,7 +340,14 @@ def history(
     if not out.height:
         return None
     full = pl.DataFrame(
-        {"ds": pl.date_range(out["ds"].min(), out["ds"].max(), interval=interval, eager=True)}
+        {
+            "ds": pl.date_range(
+                cast(dt.date, out["ds"].min()),
+                cast(dt.date, out["ds"].max()),
+                interval=interval,
+                eager=True,
+            )
+        }
     ).join(out, on="ds", how="left")
     return full["ds"].to_list(), full["y"].fill_null(0.0).to_list()
 
@@ -360,7 +367,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     by = [c for c in str(params.get("by") or "").split(",") if c]
     by = [c for c in by if c in fc.columns] or [c for c in ("segment", "sku") if c in fc.columns]
     demand = total(fc, "forecast")
-    first, last = fc["ds"].min(), fc["ds"].max()
+    first, last = cast("dt.date | None", fc["ds"].min()), cast("dt.date | None", fc["ds"].max())
     heads = [
         Headline("Series", count(series), "by " + " × ".join(by) if by else "forecast series"),
         Headline("Horizon", f"{periods} {period}{'s' * (periods != 1)}", f"{first} to {last}"),
@@ -510,9 +517,9 @@ def forecast_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
         if rows.height:
             return rows
     for kind in ("backtest", "forecast"):
-        rows = _rows(meta, kind, "comparison")
-        if rows is not None and "approach" in rows.columns:
-            return rows
+        found = _rows(meta, kind, "comparison")
+        if found is not None and "approach" in found.columns:
+            return found
     return None
 
 
@@ -574,7 +581,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         seg_rows = _order_frame(
             seg_rows.with_columns(pl.col("segment").cast(pl.String)), segment_order(tables)
         )
-        show = [
+        show: list[str] = [
             c
             for c in ("segment", "series", "wape", "baseline_wape", "mase", "baseline_mase", "bias")
             if c in seg_rows.columns
@@ -831,7 +838,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             )
         )
     if comparison is not None:
-        show = [
+        show: list[str] = [
             c
             for c in (
                 "segment",
@@ -1328,7 +1335,10 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         o = o.with_columns(pl.when(product).then(value).otherwise(0.0).alias("_value"))
     heads = [
         Headline(
-            "Order lines", count(o.height), f"{o['order_date'].min()} to {o['order_date'].max()}"
+            "Order lines",
+            count(o.height),
+            f"{cast('dt.date | None', o['order_date'].min())} to "
+            f"{cast('dt.date | None', o['order_date'].max())}",
         )
     ]
     if "customer_id" in o.columns:
