@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING
 
-from segchain.errors import DataError, MissingColumnsError
-
-if TYPE_CHECKING:
-    import polars as pl
+from segchain.errors import MissingColumnsError
 
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
@@ -61,7 +57,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "orders": ("order_id", "order_date", "customer_id", "sku", "quantity"),
 }
 
-# Reason codes for rejected order lines (written to --rejects) and flags for kept lines.
+# Reason codes for rejected order lines (written to --rejects).
 REJECT_REASONS = {
     "missing_order_id": "order id is blank",
     "missing_customer": "customer id is blank",
@@ -72,11 +68,6 @@ REJECT_REASONS = {
     "bad_price": "unit price / amount is blank or not a number",
     "non_finite": "a number is infinite or NaN",
     "return": "return or cancellation (dropped by --returns drop)",
-}
-FLAGS = {
-    "return": "return or cancellation (negative quantity or cancellation marker)",
-    "zero_price": "unit price or amount is zero",
-    "non_product": "not a product line (postage, fees, adjustments)",
 }
 
 
@@ -116,12 +107,3 @@ def recognise(columns: Iterable[str], stage: str | None = None) -> str | None:
         if set(keys) <= present:
             return name
     return None
-
-
-def check_no_nulls(df: pl.DataFrame, columns: Sequence[str], *, source: str) -> None:
-    """Raise DataError if any of ``columns`` holds a null, naming the column and first row."""
-    for c in columns:
-        if c in df.columns:
-            n = df.get_column(c).null_count()
-            if n:
-                raise DataError(f"{source}: column {c!r} has {n} empty value(s)")

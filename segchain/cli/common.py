@@ -176,7 +176,7 @@ class Reporter:
         if not self.quiet:
             self.console.print(renderable)
 
-    def provenance(self, metadata: Mapping[str, Any], fmt: str) -> None:
+    def provenance(self, metadata: Mapping[str, Any]) -> None:
         """With --verbose, show CSV outputs' provenance (Parquet carries it in the file)."""
         if self.verbose:
             sys.stderr.write("provenance: " + json.dumps(metadata, sort_keys=True) + "\n")
@@ -333,6 +333,6 @@ def write_output(
 
     written = write_table(df, dest, format=fmt, metadata=metadata)
     if written == "csv":
-        reporter.provenance(metadata, written)
+        reporter.provenance(metadata)
     where = "stdout" if dest == "-" else dest
     reporter.info(f"wrote {df.height:,} {what} to {where} ({written})")
