@@ -486,7 +486,7 @@ def test_stock_pmf_grid_matches_closed_form_bisection(
     # Two independent routes to the discrete levels: the pmf grid (cumulative sums) and scipy's
     # closed-form cdf and loss functions searched by bisection (forced with a zero grid width).
     # The (s, Q) CSL differs by design: exact undershoot on the grid, moments in closed form.
-    import segchain.stock as stock_module
+    import segchain.stock.levels as stock_module
 
     fc, it = mixed_slow_forecast()
     kw = {"items": it, "review_days": review, "service_level": level, "service_measure": measure}

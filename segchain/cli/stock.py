@@ -126,12 +126,16 @@ def stock_command(
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config)
-    service_level = setting(service_level, cfg, "stock", "service_level", None)
-    service_measure = setting(service_measure, cfg, "stock", "service_measure", None)
-    review_days = setting(review_days, cfg, "stock", "review_days", None)
-    lead_time_days = setting(lead_time_days, cfg, "stock", "lead_time_days", None)
-    blend = setting(blend, cfg, "stock", "blend", "weighted")
-    compare_uniform = setting(compare_uniform, cfg, "stock", "compare_uniform", None)
+    # Options resolved once (command line, environment, config, default): the same params are
+    # passed to the stage and recorded in the provenance.
+    params = {
+        "service_level": setting(service_level, cfg, "stock", "service_level", None),
+        "service_measure": setting(service_measure, cfg, "stock", "service_measure", None),
+        "review_days": setting(review_days, cfg, "stock", "review_days", None),
+        "lead_time_days": setting(lead_time_days, cfg, "stock", "lead_time_days", None),
+        "blend": setting(blend, cfg, "stock", "blend", "weighted"),
+        "compare_uniform": setting(compare_uniform, cfg, "stock", "compare_uniform", None),
+    }
     seed_value = setting(seed, cfg, "stock", "seed", 0)
     if simulate is not None and simulate < 1:
         raise UsageError(f"--simulate needs a number of periods >= 1, got {simulate}")
@@ -143,16 +147,7 @@ def stock_command(
     item_frame = collect(read_table(items).frame) if items is not None else None
     on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
     result = run_stock(
-        fc,
-        items=item_frame,
-        on_hand=on_hand_frame,
-        policies=policy_table(cfg),
-        service_level=service_level,
-        service_measure=service_measure,
-        review_days=review_days,
-        lead_time_days=lead_time_days,
-        blend=blend,
-        compare_uniform=compare_uniform,
+        fc, items=item_frame, on_hand=on_hand_frame, policies=policy_table(cfg), **params
     )
     policy = result.policy
     for note in result.notes:
@@ -168,7 +163,8 @@ def stock_command(
         reporter.info(
             f"{result.on_hand_missing:,} stocking points have no on-hand row (counted as 0)"
         )
-    mode = f"(R, S) every {review_days:g} days" if review_days else "continuous review (s, Q)"
+    review = params["review_days"]
+    mode = f"(R, S) every {review:g} days" if review else "continuous review (s, Q)"
     reporter.info(
         f"{policy.height:,} stocking points, {mode}, periods of {result.period_days:g} days; "
         f"inventory value {policy['inventory_value'].sum():,.2f}"
@@ -194,17 +190,6 @@ def stock_command(
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
         )
-    params = {
-        "service_level": service_level,
-        "service_measure": service_measure,
-        "review_days": review_days,
-        "lead_time_days": lead_time_days,
-        "blend": blend,
-        "compare_uniform": compare_uniform,
-        "period_days": result.period_days,
-        "items": items,
-        "on_hand": on_hand,
-    }
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
     c.write_output(
         policy,
@@ -212,10 +197,14 @@ def stock_command(
         fmt=format,
         metadata=provenance(
             "policy",
-            params=params,
+            params={
+                **params,
+                "period_days": result.period_days,
+                "items": items,
+                "on_hand": on_hand,
+            },
             inputs=inputs,
-            # The report shows what segmenting buys from this table.
-            comparison=result.comparison.to_dicts() if result.comparison is not None else None,
+            **result.metadata(),
         ),
         reporter=reporter,
         what="stocking points",

@@ -1,0 +1,81 @@
+"""Comparison of the segmented plan with one uniform target, per segment and overall."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import polars as pl
+
+
+def equal_service_level(points: pl.DataFrame) -> float:
+    """The demand-weighted mean target: one uniform level promising the same average service."""
+    weights = points["mean_demand"].fill_null(0.0)
+    total = float(weights.sum())
+    targets = points["service_target"]
+    level = (
+        float(cast(float, (targets * weights).sum()) / total)
+        if total > 0
+        else float(cast(float, targets.mean()))
+    )
+    return min(max(level, 1e-6), 1 - 1e-6)
+
+
+def compare(
+    series: pl.DataFrame,
+    keys: list[str],
+    segmented: pl.DataFrame,
+    uniform: pl.DataFrame,
+    level: float,
+) -> pl.DataFrame:
+    """Per segment and overall: inventory value and expected service, segmented vs uniform."""
+    both = segmented.select(
+        *keys,
+        pl.col("inventory_value").alias("value_seg"),
+        pl.col("expected_fill_rate").alias("fill_seg"),
+        pl.col("expected_csl").alias("csl_seg"),
+    ).join(
+        uniform.select(
+            *keys,
+            pl.col("inventory_value").alias("value_uni"),
+            pl.col("expected_fill_rate").alias("fill_uni"),
+            pl.col("expected_csl").alias("csl_uni"),
+        ),
+        on=keys,
+    )
+    # Each segment carries the SKU's inventory in proportion to its share of the SKU's demand.
+    share = series.with_columns(
+        share=pl.when(pl.col("mu").sum().over(keys) > 0)
+        .then(pl.col("mu") / pl.col("mu").sum().over(keys))
+        .otherwise(1.0 / pl.len().over(keys))
+    ).join(both, on=keys)
+
+    def summary(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+        w = pl.col("mu")
+        wsum = w.sum()
+
+        def wmean(c: str) -> pl.Expr:
+            return pl.when(wsum > 0).then((pl.col(c) * w).sum() / wsum).otherwise(pl.col(c).mean())
+
+        aggs = [
+            pl.col("sku").n_unique().alias("skus"),
+            pl.col("mu").sum().alias("demand_per_period"),
+            (pl.col("value_seg") * pl.col("share")).sum().alias("inventory_value_segmented"),
+            (pl.col("value_uni") * pl.col("share")).sum().alias("inventory_value_uniform"),
+            wmean("fill_seg").alias("fill_rate_segmented"),
+            wmean("fill_uni").alias("fill_rate_uniform"),
+            wmean("csl_seg").alias("csl_segmented"),
+            wmean("csl_uni").alias("csl_uniform"),
+        ]
+        if by:
+            return df.group_by(by).agg(pl.col("seg_level").first().alias("target"), *aggs)
+        return df.select(
+            pl.lit("(all)").alias("segment"), pl.lit(None, pl.Float64).alias("target"), *aggs
+        )
+
+    per = summary(share, ["segment"]).sort("segment")
+    total = summary(share, [])
+    out = pl.concat([per, total], how="vertical_relaxed")
+    return out.with_columns(
+        uniform_target=pl.lit(level),
+        value_change=pl.col("inventory_value_segmented") - pl.col("inventory_value_uniform"),
+    )

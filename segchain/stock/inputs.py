@@ -1,0 +1,314 @@
+"""Inputs of the stock stage: forecast series, segment targets, stocking points, item master and
+on-hand stock, checked and joined."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import polars as pl
+
+from segchain.config import PolicyTable, SegmentPolicy
+from segchain.errors import DataError, examples
+from segchain.schema import require_columns
+
+# Item master defaults, used column by column for items missing from the master or with an empty
+# value (documented in the README; the count of items that used any default is reported).
+ITEM_DEFAULTS: dict[str, float] = {
+    "unit_cost": 1.0,  # inventory value is then in units
+    "order_cost": 50.0,
+    "holding_rate": 0.25,  # per year
+    "lead_time_days": 14.0,
+    "lead_time_sd_days": 0.0,
+    "moq": 0.0,
+    "pack_size": 1.0,
+}
+ITEM_COLUMNS = tuple(ITEM_DEFAULTS)
+DEFAULT_SERVICE_LEVEL = 0.95
+DEFAULT_SERVICE_MEASURE = "fill-rate"
+BLENDS = ("weighted", "max")
+# Below this mean over the protection interval a normal approximation under-protects.
+LOW_MEAN_UNITS = 20.0
+# Intermittent or lumpy items above this mean use a gamma (integer steps no longer matter).
+GAMMA_ABOVE_UNITS = 1000.0
+DAYS_PER_YEAR = 365.25
+# Periods named by their length in days (from the forecast's `ds` spacing).
+KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
+DEFAULT_PERIOD_DAYS = 7.0
+
+
+def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[str]]:
+    """One row per forecast series: mean demand per period, error sd, class, segment."""
+    require_columns(
+        fc.columns,
+        ["sku", "ds", "forecast", "error_sd"],
+        source="forecast",
+        hint="pass the output of `segchain forecast` (or any table with these columns)",
+    )
+    if fc.height == 0:
+        raise DataError("forecast: the table has no rows", hint="check the forecast stage's output")
+    keys = ["site", "sku"] if "site" in fc.columns else ["sku"]
+    cols: list[pl.Expr] = [pl.col(k).cast(pl.String) for k in keys]
+    cols.append(
+        pl.col("segment").cast(pl.String).fill_null("*")
+        if "segment" in fc.columns
+        else pl.lit("*").alias("segment")
+    )
+    cols.append(
+        pl.col("demand_class").cast(pl.String)
+        if "demand_class" in fc.columns
+        else pl.lit(None, pl.String).alias("demand_class")
+    )
+    if "unique_id" in fc.columns:
+        cols.append(pl.col("unique_id").cast(pl.String))
+    else:
+        parts = [*keys, "segment"] if "segment" in fc.columns else keys
+        cols.append(
+            pl.concat_str([pl.col(k).cast(pl.String) for k in parts], separator="/").alias(
+                "unique_id"
+            )
+        )
+    fcast = pl.col("forecast").cast(pl.Float64)
+    if "mean_demand" in fc.columns:
+        fcast = fcast.fill_null(pl.col("mean_demand").cast(pl.Float64))
+    cols += [fcast.alias("forecast"), pl.col("error_sd").cast(pl.Float64).alias("error_sd")]
+    df = fc.select(*cols, pl.col("ds"))
+    _check_values(df)
+    period_days, note = _period_days(df)
+    notes = [note] if note else []
+    # Demand below a billionth of a unit per period is no demand: distributions fitted to such
+    # a mean underflow (a forecast of 5e-324 gave a NaN fill rate).
+    mean = pl.col("forecast").mean()
+    series = df.group_by([*keys, "segment", "unique_id"], maintain_order=True).agg(
+        pl.when(mean < MIN_DEMAND).then(0.0).otherwise(mean).alias("mu"),
+        pl.col("error_sd").mean().alias("sd"),
+        pl.col("demand_class").drop_nulls().first().alias("demand_class"),
+    )
+    return series, keys, period_days, notes
+
+
+MIN_DEMAND = 1e-9
+"""Mean demand per period below which a series counts as having none."""
+
+
+def _check_values(df: pl.DataFrame) -> None:
+    problems: list[str] = []
+    for col in ("forecast", "error_sd"):
+        c = pl.col(col)
+        bad = df.filter(c.is_null() | c.is_nan() | c.is_infinite() | (c < 0))
+        if bad.height:
+            ids = bad.get_column("unique_id").unique(maintain_order=True).to_list()
+            problems.append(
+                f"column {col!r} has {bad.height} negative, empty or non-finite value(s) "
+                f"in series (unique_id) {examples(ids)}"
+            )
+    if problems:
+        raise DataError(
+            "forecast: " + "; ".join(problems),
+            hint="forecasts and error sds must be numbers >= 0; rerun `segchain forecast` "
+            "or fix those rows",
+        )
+
+
+def _period_days(df: pl.DataFrame) -> tuple[float, str | None]:
+    ds = df.get_column("ds")
+    if ds.dtype == pl.String:
+        ds = ds.str.to_date(strict=False)
+    if ds.dtype not in (pl.Date, pl.Datetime) and not isinstance(ds.dtype, pl.Datetime):
+        raise DataError(f"forecast: column 'ds' must hold dates, found {ds.dtype}")
+    uniq = ds.drop_nulls().unique().sort()
+    if uniq.len() < 2:
+        return DEFAULT_PERIOD_DAYS, (
+            f"forecast has a single period; assumed {DEFAULT_PERIOD_DAYS:g}-day periods"
+        )
+    gaps = uniq.diff().drop_nulls().dt.total_seconds() / 86400.0
+    days = float(cast(float, gaps.median()))
+    for low, high, named in KNOWN_PERIODS:
+        if low <= days <= high:
+            return named, None
+    return days, None
+
+
+def segment_targets(series: pl.DataFrame, table: PolicyTable) -> pl.DataFrame:
+    labels = series.get_column("segment").unique().to_list()
+    found: dict[str, SegmentPolicy] = {lab: table.for_segment(lab) for lab in labels}
+    lookup = pl.DataFrame(
+        {
+            "segment": labels,
+            "seg_level": [found[lab].service_level for lab in labels],
+            "seg_measure": [found[lab].service_measure for lab in labels],
+        },
+        schema={"segment": pl.String, "seg_level": pl.Float64, "seg_measure": pl.String},
+    )
+    return series.join(lookup, on="segment", how="left")
+
+
+def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.DataFrame:
+    if series.select(pl.struct(keys).n_unique()).item() == series.height:
+        # One series per stocking point (a forecast by sku): nothing to blend, and the same
+        # numbers as the general aggregation below without its per-group sorts.
+        return series.select(
+            *keys,
+            "segment",
+            pl.lit(1, pl.UInt32).alias("segments"),
+            (pl.col("seg_level") * 1.0).alias("service_target"),
+            pl.col("seg_measure").alias("service_measure"),
+            pl.col("mu").alias("mean_demand"),
+            pl.col("sd").pow(2).sqrt().alias("sd_demand"),
+            "demand_class",
+        )
+    total = pl.col("mu").sum()
+    weight = pl.when(total > 0).then(pl.col("mu") / total).otherwise(1.0 / pl.len())
+    if blend == "weighted":
+        target = (pl.col("seg_level") * weight).sum()
+        driver = pl.col("segment").sort_by(["mu", "seg_level"], descending=True).first()
+        driver_measure = pl.col("seg_measure").sort_by(["mu", "seg_level"], descending=True)
+    else:
+        target = pl.col("seg_level").max()
+        driver = pl.col("segment").sort_by(["seg_level", "mu"], descending=True).first()
+        driver_measure = pl.col("seg_measure").sort_by(["seg_level", "mu"], descending=True)
+    return series.group_by(keys, maintain_order=True).agg(
+        driver.alias("segment"),
+        pl.len().alias("segments"),
+        target.alias("service_target"),
+        driver_measure.first().alias("service_measure"),
+        pl.col("mu").sum().alias("mean_demand"),
+        # Segment series of one SKU are treated as independent: variances add.
+        pl.col("sd").pow(2).sum().sqrt().alias("sd_demand"),
+        # The class of the dominant series (largest mean demand).
+        pl.col("demand_class")
+        .sort_by("mu", descending=True)
+        .drop_nulls()
+        .first()
+        .alias("demand_class"),
+    )
+
+
+def join_items(
+    points: pl.DataFrame,
+    items: pl.DataFrame | pl.LazyFrame | None,
+    lead_time_days: float | None,
+) -> tuple[pl.DataFrame, int, dict[str, int]]:
+    fallback = dict(ITEM_DEFAULTS)
+    if lead_time_days is not None:
+        fallback["lead_time_days"] = float(lead_time_days)
+    if items is None:
+        out = points.with_columns([pl.lit(v, pl.Float64).alias(c) for c, v in fallback.items()])
+        return out, points.height, {c: points.height for c in fallback}
+    it = items.collect() if isinstance(items, pl.LazyFrame) else items
+    require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
+    present = [c for c in ITEM_COLUMNS if c in it.columns]
+    it = it.select(
+        pl.col("sku").cast(pl.String),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
+    )
+    _check_items(it, present)
+    joined = points.join(it, on="sku", how="left")
+    by_column: dict[str, int] = {}
+    used = pl.lit(False)
+    fills = []
+    for c, v in fallback.items():
+        if c in present:
+            by_column[c] = int(joined.get_column(c).null_count())
+            used = used | pl.col(c).is_null()
+            fills.append(pl.col(c).fill_null(v))
+        else:
+            by_column[c] = joined.height
+            used = pl.lit(True)
+            fills.append(pl.lit(v, pl.Float64).alias(c))
+    defaulted = int(joined.select(used.sum() if present else pl.len()).item())
+    if len(present) < len(ITEM_COLUMNS):
+        defaulted = joined.height
+    return joined.with_columns(fills), defaulted, {k: v for k, v in by_column.items() if v}
+
+
+def _check_items(it: pl.DataFrame, present: list[str]) -> None:
+    problems: list[str] = []
+    dup = it.filter(pl.col("sku").is_duplicated()).get_column("sku").unique(maintain_order=True)
+    if dup.len():
+        problems.append(f"duplicate sku(s) {examples(dup.to_list())}")
+    rules = {
+        "unit_cost": (lambda c: c > 0, "> 0"),
+        "order_cost": (lambda c: c >= 0, ">= 0"),
+        "holding_rate": (lambda c: c > 0, "> 0"),
+        "lead_time_days": (lambda c: c >= 0, ">= 0"),
+        "lead_time_sd_days": (lambda c: c >= 0, ">= 0"),
+        "moq": (lambda c: c >= 0, ">= 0"),
+        "pack_size": (lambda c: c > 0, "> 0"),
+    }
+    for col in present:
+        rule, text = rules[col]
+        c = pl.col(col)
+        bad = it.filter(c.is_not_null() & (c.is_nan() | c.is_infinite() | ~rule(c)))
+        if bad.height:
+            problems.append(f"{col} must be {text} for sku(s) {examples(bad['sku'].to_list())}")
+    if problems:
+        raise DataError(
+            "items: " + "; ".join(problems),
+            hint="fix the item master (one row per sku), or leave a value empty to use the default",
+        )
+
+
+def join_on_hand(
+    policy: pl.DataFrame, on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]
+) -> tuple[pl.DataFrame, int]:
+    oh = on_hand.collect() if isinstance(on_hand, pl.LazyFrame) else on_hand
+    qty = "on_hand" if "on_hand" in oh.columns else "quantity"
+    require_columns(
+        oh.columns, ["sku", qty], source="on-hand", hint="expected columns sku, on_hand (site)"
+    )
+    if "site" in keys and "site" not in oh.columns:
+        raise DataError(
+            "on-hand: the forecast is by site but the on-hand table has no site column",
+            hint="add a site column to the on-hand table",
+        )
+    by = keys if "site" in keys else ["sku"]
+    extra = [c for c in ("on_order", "backorders") if c in oh.columns]
+    oh = oh.select(
+        *[pl.col(k).cast(pl.String) for k in by],
+        pl.col(qty).cast(pl.Float64, strict=False).alias("on_hand"),
+        *[pl.col(c).cast(pl.Float64, strict=False).fill_null(0.0) for c in extra],
+    )
+    bad = oh.filter(
+        pl.col("on_hand").is_null() | pl.col("on_hand").is_nan() | pl.col("on_hand").is_infinite()
+    )
+    problems = []
+    if bad.height:
+        problems.append(f"empty or non-numeric on_hand for sku(s) {examples(bad['sku'].to_list())}")
+    unknown = oh.join(policy.select(by), on=by, how="anti")
+    if unknown.height:
+        problems.append(
+            f"{unknown.height} row(s) for sku(s) not in the forecast: "
+            f"{examples(unknown.get_column('sku').unique(maintain_order=True).to_list())}"
+        )
+    if problems:
+        raise DataError(
+            "on-hand: " + "; ".join(problems),
+            hint="on-hand rows must name SKUs of the forecast; drop or fix those rows",
+        )
+    oh = oh.group_by(by).agg(pl.col(c).sum() for c in ["on_hand", *extra])
+    joined = policy.join(oh, on=by, how="left", maintain_order="left")
+    missing = int(joined.get_column("on_hand").null_count())
+    ip = pl.col("on_hand")
+    if "on_order" in extra:
+        ip = ip + pl.col("on_order")
+    if "backorders" in extra:
+        ip = ip - pl.col("backorders")
+    joined = joined.with_columns(
+        pl.col("on_hand").fill_null(0.0), *[pl.col(c).fill_null(0.0) for c in extra]
+    )
+    joined = joined.with_columns(inventory_position=ip)
+    periodic = pl.col("review_days") > 0
+    need_periodic = pl.max_horizontal(pl.col("order_up_to") - pl.col("inventory_position"), 0.0)
+    # (s, Q): enough whole order quantities to lift the position above s.
+    n_orders = (
+        (pl.col("reorder_point") - pl.col("inventory_position")) / pl.col("order_qty")
+    ).floor() + 1
+    need_continuous = (
+        pl.when(pl.col("inventory_position") <= pl.col("reorder_point"))
+        .then(n_orders * pl.col("order_qty"))
+        .otherwise(0.0)
+    )
+    joined = joined.with_columns(
+        order_now=pl.when(periodic).then(need_periodic).otherwise(need_continuous)
+    )
+    return joined.drop(extra), missing

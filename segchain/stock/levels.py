@@ -1,0 +1,277 @@
+"""Level solvers: the smallest integer reorder point / order-up-to level meeting each row's target,
+for (R, S) and (s, Q), normal rows in closed form and slow or lumpy rows on a pmf grid (or closed
+forms with bisection where the grid would be too wide)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from segchain.stock.distributions import Fitted, grid_pmf, smallest_level
+from segchain.stock.loss_functions import inverse_normal_loss, normal_loss
+from segchain.stock.sq import (
+    grid_convolved_cdf,
+    grid_undershoot_pmf,
+    normal_sq_levels,
+    normal_sq_shortage,
+    undershoot_moments,
+)
+
+
+def normal_levels(
+    *,
+    periodic: bool,
+    fill: np.ndarray,
+    target: np.ndarray,
+    allowed: np.ndarray,
+    mean_t: np.ndarray,
+    sd_t: np.ndarray,
+    mean_l: np.ndarray,
+    sd_l: np.ndarray,
+    q: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels of normal rows (sd over the interval > 0): level, CSL and shortage per period."""
+    from scipy.special import ndtr, ndtri
+
+    # CSL, and (R, S) fill rate: sd_T*G(k) = (1 - target)*mu*R (Silver, Pyke & Peterson). For
+    # (s, Q) fill rates this level is an upper bound (see normal_sq_levels).
+    g = allowed / sd_t
+    k = np.where(fill, inverse_normal_loss(np.where(fill, g, 1.0)), ndtri(target))
+    level = np.maximum(np.ceil(mean_t + k * sd_t - 1e-9), 0.0)
+    if periodic:
+        kk = (level - mean_t) / sd_t
+        return level, ndtr(kk), sd_t * normal_loss(kk)
+    qs = np.maximum(q, 1e-9)
+    # (s, Q) CSL: no stockout before the order arrives, P(D_L + U <= s) with U the undershoot.
+    # A normal period demand has an increasing failure rate, hence is "new better than used in
+    # expectation", so its equilibrium residual (the undershoot) is stochastically smaller than
+    # the demand itself: P(D_{L+1} <= s), computed above, never over-states the CSL. (A normal
+    # fitted to the undershoot's moments can: U is nearly uniform, whose 90 % quantile lies
+    # further out than a normal's.)
+    f = np.flatnonzero(fill)
+    if f.size:
+        level[f] = normal_sq_levels(
+            level[f], allowed[f], mean_t[f], sd_t[f], mean_l[f], sd_l[f], qs[f]
+        )
+    short, _ = normal_sq_shortage(level, mean_t, sd_t, mean_l, sd_l, qs)
+    return level, ndtr((level - mean_t) / sd_t), short
+
+
+def discrete_levels(
+    dist: np.ndarray,
+    *,
+    periodic: bool,
+    mean_1: np.ndarray,
+    var_1: np.ndarray,
+    fill: np.ndarray,
+    target: np.ndarray,
+    allowed: np.ndarray,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    mean_l: np.ndarray,
+    var_l: np.ndarray,
+    q: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smallest integer levels of slow and lumpy rows: level, CSL and shortage per period.
+
+    Exact expected shortage per review period (Hadley & Whitin): (R, S):
+    E[(D_{L+R} - S)^+] - E[(D_L - S)^+]; (s, Q) with R = 1 period: the mean over the position
+    y in s+1..s+Q of the same difference. CSL: (R, S) P(D_{L+R} <= S); (s, Q) P(D_L + U <= s),
+    U the undershoot of s, whose pmf P(u < D_1 <= u + Q)/E[min(D_1, Q)] does not depend on s.
+    Rows of discrete families go through a pmf grid (``grid_levels``); gamma rows and rows
+    whose support is too wide for the grid use the closed forms with a bisection (the same
+    levels, except the (s, Q) CSL: see ``closed_form_levels``).
+    """
+    n = dist.size
+    level = np.zeros(n)
+    csl = np.ones(n)
+    short = np.zeros(n)
+    over_t = Fitted(dist, mean_t, var_t)
+    over_l = Fitted(dist, mean_l, var_l)
+    over_1 = Fitted(dist, mean_1, var_1)
+    # Discrete rows average over whole positions: Q in whole units.
+    qi = np.where(dist == "gamma", q, np.maximum(np.rint(q), 1.0))
+    on_grid = (over_t.family != "gamma") & (over_l.family != "gamma")
+    if not periodic:
+        on_grid &= over_1.family != "gamma"
+    done = np.zeros(n, dtype=bool)
+    for kind in ("csl", "fill"):
+        rows = np.flatnonzero(on_grid & ((fill) if kind == "fill" else ~fill))
+        if not rows.size:
+            continue
+        found, x, c, sh = grid_levels(
+            "rs" if periodic else "sq",
+            fill=kind == "fill",
+            fam_t=over_t.family[rows],
+            mean_t=mean_t[rows],
+            var_t=var_t[rows],
+            fam_l=over_l.family[rows],
+            mean_l=mean_l[rows],
+            var_l=var_l[rows],
+            fam_1=over_1.family[rows],
+            mean_1=mean_1[rows],
+            var_1=var_1[rows],
+            target=target[rows],
+            allowed=allowed[rows],
+            qi=qi[rows],
+        )
+        hit = rows[found]
+        level[hit], csl[hit], short[hit] = x[found], c[found], sh[found]
+        done[hit] = True
+    rest = np.flatnonzero(~done)
+    if rest.size:
+        level[rest], csl[rest], short[rest] = closed_form_levels(
+            dist[rest],
+            periodic=periodic,
+            fill=fill[rest],
+            target=target[rest],
+            allowed=allowed[rest],
+            mean_t=mean_t[rest],
+            var_t=var_t[rest],
+            mean_l=mean_l[rest],
+            var_l=var_l[rest],
+            mean_1=mean_1[rest],
+            var_1=var_1[rest],
+            qi=qi[rest],
+        )
+    return level, csl, short
+
+
+def closed_form_levels(
+    dist: np.ndarray,
+    *,
+    periodic: bool,
+    fill: np.ndarray,
+    target: np.ndarray,
+    allowed: np.ndarray,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    mean_l: np.ndarray,
+    var_l: np.ndarray,
+    mean_1: np.ndarray,
+    var_1: np.ndarray,
+    qi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``discrete_levels`` by bisection over closed-form cdf and loss functions."""
+    over_t = Fitted(dist, mean_t, var_t)
+    over_l = Fitted(dist, mean_l, var_l)
+    if periodic:
+        cycle_cdf = over_t.cdf
+    else:
+        # Off the grid, D_L + U is fitted by its moments, and never credited with more than
+        # P(D_{L+1} <= x) (the two disagree in both directions; the smaller is kept).
+        e_u, var_u = undershoot_moments(mean_1, var_1)
+        fitted = Fitted(dist, mean_l + e_u, var_l + var_u)
+
+        def cycle_cdf(x: np.ndarray) -> np.ndarray:
+            return np.minimum(fitted.cdf(x), over_t.cdf(x))
+
+    def shortage(x: np.ndarray) -> np.ndarray:
+        if periodic:
+            return np.maximum(over_t.loss(x) - over_l.loss(x), 0.0)
+        t2 = over_t.loss2(x) - over_t.loss2(x + qi)
+        l2 = over_l.loss2(x) - over_l.loss2(x + qi)
+        return np.maximum(t2 - l2, 0.0) / qi
+
+    def ok(x: np.ndarray) -> np.ndarray:
+        return np.where(fill, shortage(x) <= allowed, cycle_cdf(x) >= target - 1e-12)
+
+    x = smallest_level(ok, mean_t, np.sqrt(var_t))
+    return x, cycle_cdf(x), shortage(x)
+
+
+# A pmf grid holds at most this many cells at a time (8 bytes each, a few arrays of it).
+GRID_CELLS = 1 << 21
+# Rows whose support needs more columns than this use the closed forms.
+GRID_MAX_WIDTH = 1 << 13
+
+
+def grid_levels(
+    shortage: str,
+    *,
+    fill: bool,
+    fam_t: np.ndarray,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    fam_l: np.ndarray,
+    mean_l: np.ndarray,
+    var_l: np.ndarray,
+    fam_1: np.ndarray,
+    mean_1: np.ndarray,
+    var_1: np.ndarray,
+    target: np.ndarray,
+    allowed: np.ndarray,
+    qi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Smallest levels of discrete rows from each row's pmf on 0..W-1, all levels at once.
+
+    ``shortage``: rs or sq, how the shortage per period is computed; ``fill``: the target is on
+    the shortage per period (<= allowed), else on the cycle's cdf: rs P(D_T <= x), sq
+    P(D_L + U <= x) with the undershoot pmf from D_1 (one period) convolved by FFT. Rows are
+    grouped by a width W (a multiple of 32) >= mean + 10 sd (+ Q for sq) and taken in chunks of at
+    most ``GRID_CELLS`` cells. cdf by cumulative sums; loss by the identity
+    E[(D - x)^+] = E[D] - x + sum_{k<x} P(D <= k), exact for every x on the grid. A row whose
+    answer is not on its grid is returned as not found (the caller uses the closed forms).
+
+    Returns:
+        found, level, the cycle's cdf at the level, shortage per period at the level.
+    """
+    n = mean_t.size
+    found = np.zeros(n, dtype=bool)
+    level = np.zeros(n)
+    csl = np.ones(n)
+    short = np.zeros(n)
+    sq = shortage == "sq"
+    need = np.ceil(mean_t + 10.0 * np.sqrt(var_t)) + 16.0 + (qi if sq else 0.0)
+    width = np.ceil(np.maximum(need, 1.0) / 32.0) * 32.0
+    width = np.where(width <= GRID_MAX_WIDTH, width, 0.0).astype(np.int64)
+    for w in np.unique(width[width > 0]).tolist():
+        rows = np.flatnonzero(width == w)
+        step = max(GRID_CELLS // w, 1)
+        k = np.arange(w, dtype=float)
+        for start in range(0, rows.size, step):
+            i = rows[start : start + step]
+            f_t = np.cumsum(grid_pmf(fam_t[i], mean_t[i], var_t[i], w), axis=1)
+            np.minimum(f_t, 1.0, out=f_t)
+            f_l = np.cumsum(grid_pmf(fam_l[i], mean_l[i], var_l[i], w), axis=1)
+            np.minimum(f_l, 1.0, out=f_l)
+            d = grid_loss(f_t, mean_t[i], k) - grid_loss(f_l, mean_l[i], k)
+            if sq:
+                # Mean of d(y) over y = x+1..x+Q: differences of its cumulative sum.
+                cum = np.cumsum(d, axis=1)
+                q = qi[i].astype(np.int64)
+                up = np.arange(w)[None, :] + q[:, None]
+                valid = up <= w - 1
+                upper = np.take_along_axis(cum, np.minimum(up, w - 1), axis=1)
+                value = np.maximum(upper - cum, 0.0) / q[:, None]
+                g = grid_undershoot_pmf(grid_pmf(fam_1[i], mean_1[i], var_1[i], w), q)
+                # For fill-rate rows the CSL is only reported: it is needed at the level alone.
+                cycle = None if fill else grid_convolved_cdf(f_l, g)
+            else:
+                value = np.maximum(d, 0.0)
+                valid = np.ones(value.shape, dtype=bool)
+                cycle = f_t
+            if fill:
+                ok = valid & (value <= allowed[i][:, None])
+            else:
+                assert cycle is not None
+                ok = cycle >= (target[i] - 1e-12)[:, None]
+            first = np.argmax(ok, axis=1)
+            at = np.arange(i.size)
+            found[i] = ok[at, first] & valid[at, first]
+            level[i] = first
+            if cycle is not None:
+                csl[i] = cycle[at, first]
+            else:
+                # P(D_L + U <= x) = sum over u <= x of P(U = u)*P(D_L <= x - u).
+                back = first[:, None] - np.arange(w)[None, :]
+                f_back = np.take_along_axis(f_l, np.maximum(back, 0), axis=1)
+                csl[i] = np.minimum((g * np.where(back >= 0, f_back, 0.0)).sum(axis=1), 1.0)
+            short[i] = value[at, first]
+    return found, level, csl, short
+
+
+def grid_loss(cdf: np.ndarray, mean: np.ndarray, k: np.ndarray) -> np.ndarray:
+    """E[(D - x)^+] for x = 0..W-1 from the cdf on the grid: E[D] - x + sum_{k<x} F(k)."""
+    below = np.zeros_like(cdf)
+    np.cumsum(cdf[:, :-1], axis=1, out=below[:, 1:])
+    return np.maximum(mean[:, None] - k[None, :] + below, 0.0)

@@ -1,0 +1,132 @@
+"""The stock stage: read the forecast, set targets from segments, compute the policies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from segchain.config import PolicyTable, check_service_level, check_service_measure
+from segchain.errors import UsageError
+from segchain.stock.compare import compare, equal_service_level
+from segchain.stock.inputs import (
+    BLENDS,
+    DEFAULT_PERIOD_DAYS,
+    DEFAULT_SERVICE_LEVEL,
+    DEFAULT_SERVICE_MEASURE,
+    join_items,
+    join_on_hand,
+    read_series,
+    segment_targets,
+    stocking_points,
+)
+from segchain.stock.policy import compute_policy
+
+
+@dataclass(frozen=True)
+class StockResult:
+    """What ``stock`` returns: the policy table and what the CLI reports about it."""
+
+    policy: pl.DataFrame
+    comparison: pl.DataFrame | None = None
+    items_defaulted: int = 0
+    defaults_by_column: Mapping[str, int] = field(default_factory=dict)
+    on_hand_missing: int = 0
+    period_days: float = DEFAULT_PERIOD_DAYS
+    notes: tuple[str, ...] = ()
+
+    def metadata(self) -> dict[str, Any]:
+        """What the report reads from the policy's metadata besides the provenance.
+
+        ``comparison``: the rows of ``comparison`` (what segmenting buys), or None.
+        """
+        comparison = self.comparison.to_dicts() if self.comparison is not None else None
+        return {"comparison": comparison}
+
+
+def stock(
+    forecast: pl.DataFrame | pl.LazyFrame,
+    *,
+    items: pl.DataFrame | pl.LazyFrame | None = None,
+    on_hand: pl.DataFrame | pl.LazyFrame | None = None,
+    policies: PolicyTable | None = None,
+    service_level: float | None = None,
+    service_measure: str | None = None,
+    review_days: float | None = None,
+    lead_time_days: float | None = None,
+    blend: str = "weighted",
+    compare_uniform: float | str | None = None,
+) -> StockResult:
+    """Inventory policy per stocking point (``sku``, and ``site`` when the forecast has one).
+
+    Args:
+        forecast: rows with ``sku, ds, forecast, error_sd`` (``mean_demand`` is the fallback for
+            an empty forecast value) and optionally ``segment, demand_class, site, unique_id``.
+        items: item master ``sku, unit_cost, order_cost, holding_rate, lead_time_days,
+            lead_time_sd_days, moq, pack_size``; missing items or values use ``ITEM_DEFAULTS``
+            (lead time: ``lead_time_days`` first).
+        on_hand: ``sku, on_hand`` (optional ``site``, ``on_order``, ``backorders``).
+        policies: the segment policy table; ``service_level``/``service_measure`` fill what
+            neither a segment nor ``"*"`` sets (defaults 0.95 and fill-rate).
+        review_days: periodic review (R, S) every so many days; None for continuous (s, Q).
+        lead_time_days: lead time for items without one.
+        blend: ``weighted`` (demand-weighted segment targets) or ``max`` (best-served segment).
+        compare_uniform: also compute the policies with this one target, compared per segment;
+            ``"equal"`` takes the demand-weighted mean of the segmented targets, so that both
+            plans promise the same average service and only its allocation differs.
+
+    Raises:
+        DataError: negative or missing forecasts or sds, bad item master, unknown on-hand SKUs.
+        UsageError: service level outside (0, 1), unknown blend or measure, negative days.
+    """
+    if blend not in BLENDS:
+        raise UsageError(f"--blend must be one of {', '.join(BLENDS)}, got {blend!r}")
+    level = check_service_level(
+        service_level if service_level is not None else DEFAULT_SERVICE_LEVEL
+    )
+    measure = check_service_measure(service_measure or DEFAULT_SERVICE_MEASURE)
+    equal = isinstance(compare_uniform, str) and compare_uniform.strip().lower() == "equal"
+    uniform = (
+        check_service_level(compare_uniform, where="--compare-uniform")
+        if compare_uniform is not None and not equal
+        else None
+    )
+    if review_days is not None and not review_days > 0:
+        raise UsageError(f"--review-days must be a number of days > 0, got {review_days!r}")
+    if lead_time_days is not None and not lead_time_days >= 0:
+        raise UsageError(f"--lead-time-days must be a number of days >= 0, got {lead_time_days!r}")
+    table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
+
+    fc = forecast.collect() if isinstance(forecast, pl.LazyFrame) else forecast
+    series, keys, period_days, notes = read_series(fc)
+    series = segment_targets(series, table)
+    points = stocking_points(series, keys, blend)
+    points, defaulted, by_column = join_items(points, items, lead_time_days)
+    notes = list(notes)
+
+    policy = compute_policy(points, keys, period_days=period_days, review_days=review_days)
+    missing_on_hand = 0
+    if on_hand is not None:
+        policy, missing_on_hand = join_on_hand(policy, on_hand, keys)
+    comparison = None
+    if equal:
+        uniform = equal_service_level(points)
+    if uniform is not None:
+        alt = compute_policy(
+            points.with_columns(service_target=pl.lit(uniform)),
+            keys,
+            period_days=period_days,
+            review_days=review_days,
+        )
+        comparison = compare(series, keys, policy, alt, uniform)
+    return StockResult(
+        policy=policy,
+        comparison=comparison,
+        items_defaulted=defaulted,
+        defaults_by_column=by_column,
+        on_hand_missing=missing_on_hand,
+        period_days=period_days,
+        notes=tuple(notes),
+    )
