@@ -18,13 +18,9 @@ from segchain.report import (
     to_rich,
 )
 from segchain.report.model import MISSING, format_value
-from segchain.report.sections import (
-    build_sections,
-    history,
-    interval_levels,
-    period_interval,
-    segment_profile,
-)
+from segchain.report.sections import build_sections
+from segchain.report.sections.forecast import history, interval_levels, period_interval
+from segchain.report.sections.segments import segment_profile
 
 EVIL = "<script>alert(1)</script>"
 MONDAY = date(2024, 1, 1)  # a Monday: weekly periods start on it

@@ -7,15 +7,18 @@ may contain ``$``), and the SVG is saved without a date, so two runs write the s
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from segchain.report.model import Chart
+from segchain.report.model import Chart, finite
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
     from matplotlib.typing import RcKeyType
 
 # Distinct, colour-blind-friendly first (Okabe-Ito), then tab10's remaining hues.
@@ -144,7 +147,7 @@ def render_png(chart: Chart) -> bytes:
 
 
 # ---------------------------------------------------------------------------------------------
-# Drawing helpers shared by the sections
+# Drawing helpers shared by the charts
 
 
 def barh(
@@ -222,3 +225,204 @@ def paired_barh(
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+
+def _date_axis(ax: Axes) -> None:
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+# ---------------------------------------------------------------------------------------------
+# The report's charts: each draws prepared data on an empty Figure (the sections prepare the data)
+
+
+def bars(
+    fig: Figure,
+    names: Sequence[Any],
+    values: Sequence[float | None],
+    *,
+    colours: Sequence[str],
+    title: str,
+) -> None:
+    """One labelled bar per name (e.g. inventory value by segment)."""
+    barh(fig.subplots(), names, values, colours=colours, title=title)
+
+
+def segment_bars(
+    fig: Figure,
+    names: Sequence[Any],
+    customers: Sequence[float | None],
+    revenue: Sequence[float | None] | None,
+    *,
+    colours: Sequence[str],
+) -> None:
+    """Customers (and revenue, when known) per segment, side by side on one shared axis."""
+    axes = fig.subplots(1, 2 if revenue is not None else 1, sharey=True, squeeze=False)[0]
+    barh(axes[0], names, customers, colours=colours, title="Customers")
+    if revenue is not None:
+        barh(axes[1], names, revenue, colours=colours, title="Revenue")
+
+
+def paired_bars(
+    fig: Figure,
+    names: Sequence[Any],
+    first: Sequence[float | None],
+    second: Sequence[float | None],
+    *,
+    labels: tuple[str, str],
+    title: str,
+    fmt: str = "{:,.0f}",
+) -> None:
+    """Two bars per name (chosen models vs baseline, segmented vs uniform policy)."""
+    paired_barh(fig.subplots(), names, first, second, labels=labels, fmt=fmt, title=title)
+
+
+def share_bars(
+    fig: Figure,
+    labels: Sequence[str],
+    shares: Sequence[float | None],
+    *,
+    colours: Sequence[str],
+    title: str,
+) -> None:
+    """Shares (0 to 1) as percentage bars, on a fixed 0-115% axis."""
+    ax = fig.subplots()
+    barh(ax, labels, shares, colours=colours, fmt="{:.0%}", title=title)
+    ax.set_xlim(0, 1.15)
+
+
+def monthly_bars(fig: Figure, months: Sequence[Any], values: Sequence[float]) -> None:
+    """One bar per month on a date axis."""
+    ax = fig.subplots()
+    ax.bar(months, values, width=25, color=ACCENT)
+    _date_axis(ax)
+    style(ax, grid="y")
+
+
+@dataclass(frozen=True)
+class FanPanel:
+    """One series of the fan chart: its forecast, interval bands (widest first) and history."""
+
+    uid: Any
+    ds: list[dt.date]
+    forecast: list[float | None]
+    bands: list[tuple[str, list[float | None], list[float | None]]]
+    history: tuple[list[dt.date], list[float]] | None
+    colour: str
+    model: Any = None
+
+
+def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
+    """The forecast fan chart: one panel per series, bands shaded under the forecast line."""
+    axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        for i, (lv, lo, hi) in enumerate(panel.bands):
+            ax.fill_between(
+                panel.ds,
+                [finite(v) or 0.0 for v in lo],
+                [finite(v) or 0.0 for v in hi],
+                color=panel.colour,
+                alpha=0.15 + 0.15 * i,
+                linewidth=0,
+                label=f"{lv}% interval",
+            )
+        if panel.history is not None:
+            ax.plot(panel.history[0], panel.history[1], color=INK, linewidth=1.1, label="history")
+        ax.plot(
+            panel.ds,
+            [finite(v) or 0.0 for v in panel.forecast],
+            color=panel.colour,
+            linewidth=1.8,
+            label="forecast",
+        )
+        title = label(panel.uid) + (f"  ({panel.model})" if panel.model else "")
+        ax.set_title(title, loc="left")
+        _date_axis(ax)
+        ax.set_ylabel("units")
+        style(ax, grid="y")
+    axes[0].legend(loc="upper left", frameon=False, fontsize=8, ncol=4)
+
+
+@dataclass
+class MapLayers:
+    """What the network map draws: customer groups by segment, their lines to sites, the sites.
+
+    ``groups`` holds (segment, longitudes, latitudes, marker sizes); ``lines`` (lon, lat, site lon,
+    site lat); ``sites`` maps a site id to (lon, lat, open); ``aspect`` corrects longitude for the
+    mean latitude; above ``raster`` points the markers are drawn as one embedded image.
+    """
+
+    groups: list[tuple[str | None, list[float], list[float], list[float]]] = field(
+        default_factory=list
+    )
+    lines: list[tuple[float, float, float, float]] = field(default_factory=list)
+    sites: dict[str, tuple[float, float, bool]] = field(default_factory=dict)
+    aspect: float = 1.0
+    raster: bool = False
+
+
+def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str]) -> None:
+    """Customers coloured by segment, grey lines to the sites serving them, open/closed sites."""
+    ax = fig.subplots()
+    if layers.lines:
+        from matplotlib.collections import LineCollection
+
+        ax.add_collection(
+            LineCollection(
+                [((a, b), (c, d)) for a, b, c, d in layers.lines],
+                colors="#d1d5db",
+                linewidths=0.5,
+                zorder=1,
+            )
+        )
+    for name, xs, ys, sizes in layers.groups:
+        ax.scatter(
+            xs,
+            ys,
+            s=sizes,
+            color=colours.get(name, MUTED),
+            alpha=0.8,
+            linewidths=0,
+            label=label(name),
+            zorder=2,
+            rasterized=layers.raster,
+        )
+    for sid, (x, y, is_open) in sorted(layers.sites.items()):
+        ax.scatter(
+            [x],
+            [y],
+            marker="^",
+            s=140 if is_open else 70,
+            color=INK if is_open else "white",
+            edgecolors=INK,
+            linewidths=1.2,
+            zorder=3,
+        )
+        ax.annotate(
+            label(sid),
+            (x, y),
+            xytext=(5, 5),
+            textcoords="offset points",
+            fontsize=8,
+            color=INK if is_open else MUTED,
+            zorder=4,
+        )
+    ax.set_aspect(layers.aspect, adjustable="datalim")
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    if layers.groups:
+        legend = ax.legend(
+            loc="center left",
+            bbox_to_anchor=(1.01, 0.5),
+            frameon=False,
+            fontsize=8,
+            markerscale=0.8,
+            title="segment",
+        )
+        for handle in legend.legend_handles:
+            handle.set_sizes([30])  # type: ignore[union-attr]
+    style(ax, grid="")
+    ax.set_title("▲ open site   △ closed site", loc="left", fontsize=8, fontweight="normal")

@@ -1,0 +1,217 @@
+"""Forecast accuracy: backtest WAPE and MASE against the baseline, by segment and by model."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import (
+    INT,
+    NUM,
+    PCT,
+    Block,
+    Chart,
+    Headline,
+    Note,
+    Section,
+    TableBlock,
+    finite,
+    format_value,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    count,
+    has,
+    meta_rows,
+    num,
+    order_frame,
+    pct,
+    segment_order,
+    wmean,
+)
+
+SEGMENT_METRICS = ("wape", "baseline_wape", "mase", "baseline_mase", "bias")
+
+
+# ---- data
+
+
+def forecast_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
+    """Segment x sku forecasts summed versus forecasting the sku total directly, when given."""
+    if has(tables.get("forecast_comparison"), "approach", "wape"):
+        return tables["forecast_comparison"]
+    bt = tables.get("backtest")
+    if has(bt, "scope", "approach"):
+        assert bt is not None
+        rows = bt.filter(pl.col("scope") == "comparison")
+        if rows.height:
+            return rows
+    for kind in ("backtest", "forecast"):
+        found = meta_rows(meta, kind, "comparison")
+        if found is not None and "approach" in found.columns:
+            return found
+    return None
+
+
+def headline_value(
+    overall: pl.DataFrame, series: pl.DataFrame, col: str
+) -> tuple[float | None, str]:
+    """The pooled figure of ``col`` when given, else its mean over series (and how it was got)."""
+    if overall.height and col in overall.columns:
+        return finite(overall[col][0]), ""
+    if col in series.columns:
+        return wmean(series, col, None), " (mean per series)"
+    return None, ""
+
+
+def baseline_name(series: pl.DataFrame) -> str:
+    if "baseline_model" in series.columns and series.height:
+        models = series["baseline_model"].drop_nulls().unique().sort().to_list()
+        return " / ".join(str(m) for m in models) or "baseline"
+    return "baseline"
+
+
+def segment_means(series: pl.DataFrame) -> pl.DataFrame:
+    """Per-segment means over series, for a backtest without pooled segment rows."""
+    return series.group_by(pl.col("segment").cast(pl.String)).agg(
+        pl.len().alias("series"),
+        *[num(c).mean().alias(c) for c in SEGMENT_METRICS if c in series.columns],
+    )
+
+
+def models_chosen(series: pl.DataFrame) -> pl.DataFrame:
+    return (
+        series.group_by(pl.col("model").cast(pl.String))
+        .agg(
+            pl.len().alias("series"),
+            *[num(c).mean().alias(c) for c in ("mase", "wape") if c in series.columns],
+        )
+        .sort(["series", "model"], descending=[True, False], nulls_last=True)
+    )
+
+
+# ---- wording
+
+
+def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    bt = tables.get("backtest")
+    if bt is None:
+        return "Forecast accuracy: no backtest table (segchain forecast --backtest FILE)."
+    metric = [c for c in ("wape", "mase") if c in bt.columns]
+    if not metric:
+        return "Forecast accuracy: the backtest table has neither wape nor mase."
+    scope = bt["scope"].cast(pl.String) if "scope" in bt.columns else None
+    series = bt.filter(scope == "series") if scope is not None else bt
+    overall = bt.filter(scope == "overall") if scope is not None else bt.head(0)
+    seg_rows = bt.filter(scope == "segment") if scope is not None else bt.head(0)
+
+    wape, wape_how = headline_value(overall, series, "wape")
+    base_wape, _ = headline_value(overall, series, "baseline_wape")
+    mase, mase_how = headline_value(overall, series, "mase")
+    base_mase, _ = headline_value(overall, series, "baseline_mase")
+    base_name = baseline_name(series)
+    heads = [
+        Headline("WAPE", pct(wape), f"vs {pct(base_wape)} for {base_name}{wape_how}"),
+        Headline("MASE", format_value(mase, NUM), f"vs {format_value(base_mase, NUM)}{mase_how}"),
+    ]
+    if has(series, "mase", "baseline_mase"):
+        both = series.select(num("mase").alias("m"), num("baseline_mase").alias("b")).drop_nulls()
+        better = int((both["m"] < both["b"]).sum())
+        heads.append(
+            Headline(
+                "Series beating the baseline",
+                pct(better / both.height if both.height else None),
+                f"{count(better)} of {count(both.height)} series (lower MASE)",
+            )
+        )
+    else:
+        heads.append(Headline("Series backtested", count(series.height), "held-out windows"))
+    blocks: list[Block] = []
+    if not seg_rows.height and has(series, "segment") and "wape" in series.columns:
+        seg_rows = segment_means(series)
+        blocks.append(Note("Per-segment figures are means over series (no pooled segment rows)."))
+    if seg_rows.height and "segment" in seg_rows.columns:
+        seg_rows = order_frame(
+            seg_rows.with_columns(pl.col("segment").cast(pl.String)), segment_order(tables)
+        )
+        show: list[str] = [
+            c for c in ("segment", "series", *SEGMENT_METRICS) if c in seg_rows.columns
+        ]
+        m = "wape" if has(seg_rows, "wape", "baseline_wape") else "mase"
+        if has(seg_rows, m, f"baseline_{m}"):
+            names = seg_rows["segment"].to_list()
+            plot = partial(
+                ch.paired_bars,
+                names=names,
+                first=[finite(v) for v in seg_rows[m].to_list()],
+                second=[finite(v) for v in seg_rows[f"baseline_{m}"].to_list()],
+                labels=("chosen models", base_name),
+                fmt="{:.0%}" if m == "wape" else "{:.2f}",
+                title=f"{m.upper()} by segment (lower is better)",
+            )
+            blocks.append(
+                Chart(
+                    "accuracy",
+                    "Backtest accuracy against the baseline",
+                    plot,
+                    size=(8.0, 1.0 + 0.45 * len(names)),
+                )
+            )
+        blocks.append(
+            TableBlock(
+                "Accuracy by segment",
+                seg_rows.select(show),
+                formats={
+                    "series": INT,
+                    "wape": PCT,
+                    "baseline_wape": PCT,
+                    "mase": NUM,
+                    "baseline_mase": NUM,
+                    "bias": NUM,
+                },
+                heat=tuple(c for c in ("wape", "mase") if c in show),
+            )
+        )
+    comparison = forecast_comparison(tables, meta)
+    if comparison is not None:
+        show = [
+            c
+            for c in ("approach", "series", "periods", "wape", "mae", "bias")
+            if c in comparison.columns
+        ]
+        blocks.append(
+            TableBlock(
+                "Segment × sku forecasts summed vs forecasting the sku total",
+                comparison.select(show),
+                formats={"series": INT, "periods": INT, "wape": PCT, "mae": NUM, "bias": NUM},
+                note="Same held-out periods on both sides; a lower WAPE means segment-level "
+                "forecasts add up to a better total.",
+            )
+        )
+    else:
+        blocks.append(
+            Note(
+                "Segment × sku versus sku-total accuracy: not in the inputs (it is printed by "
+                "segchain forecast; give its table to include it here)."
+            )
+        )
+    if has(series, "model") and series.height:
+        blocks.append(
+            TableBlock(
+                "Models chosen",
+                models_chosen(series),
+                formats={"series": INT, "mase": NUM, "wape": PCT},
+            )
+        )
+    return Section(
+        "accuracy",
+        "Forecast accuracy",
+        "Backtest on held-out windows; WAPE is pooled absolute error over actual demand, MASE "
+        "scales each series' error by its naive one-step error.",
+        heads,
+        blocks,
+    )

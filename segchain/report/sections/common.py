@@ -1,0 +1,111 @@
+"""What every section shares: the inputs' types, null-safe sums and means, segment order, metadata.
+
+These helpers prepare data; they never word a sentence nor draw.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import INT, MONEY, PCT, finite, format_value
+
+Tables = Mapping[str, pl.DataFrame]
+Meta = Mapping[str, Mapping[str, Any]]
+Colours = dict[str | None, str]
+
+
+def has(df: pl.DataFrame | None, *columns: str) -> bool:
+    return df is not None and all(c in df.columns for c in columns)
+
+
+def lacks(df: pl.DataFrame, columns: Sequence[str]) -> list[str]:
+    return [c for c in columns if c not in df.columns]
+
+
+def num(col: str) -> pl.Expr:
+    """A numeric column as float with NaN and infinities as null (so sums and means skip them)."""
+    x = pl.col(col).cast(pl.Float64, strict=False)
+    return pl.when(x.is_finite()).then(x).otherwise(None)
+
+
+def total(df: pl.DataFrame, col: str) -> float | None:
+    if col not in df.columns:
+        return None
+    s = df.select(num(col).sum().alias("s"), num(col).count().alias("n"))
+    return finite(s.item(0, 0)) if s.item(0, 1) else None
+
+
+def wmean(df: pl.DataFrame, value: str, weight: str | None) -> float | None:
+    """Mean of ``value`` weighted by ``weight`` (plain mean when the weights are absent or 0)."""
+    if value not in df.columns:
+        return None
+    if weight and weight in df.columns:
+        both = df.select(num(value).alias("v"), num(weight).alias("w")).drop_nulls()
+        wsum = finite(both["w"].sum())
+        if wsum and wsum > 0:
+            return finite(cast(float, (both["v"] * both["w"]).sum()) / wsum)
+    return finite(df.select(num(value).mean()).item())
+
+
+def pct(x: float | None) -> str:
+    return format_value(x, PCT)
+
+
+def money(x: float | None) -> str:
+    return format_value(x, MONEY)
+
+
+def count(x: float | int | None) -> str:
+    return format_value(x, INT)
+
+
+def params_of(meta: Meta, kind: str) -> dict[str, Any]:
+    params = meta.get(kind, {}).get("params", {})
+    return dict(params) if isinstance(params, Mapping) else {}
+
+
+def meta_rows(meta: Meta, kind: str, key: str) -> pl.DataFrame | None:
+    """Rows stored in a table's provenance metadata (a list of records), if any."""
+    value = meta.get(kind, {}).get(key)
+    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
+        try:
+            return pl.DataFrame(value, infer_schema_length=None)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            return None
+    return None
+
+
+def segment_order(tables: Tables) -> list[str | None]:
+    """Every segment label in the inputs: by segment_rank where known, then alphabetically."""
+    ranks: dict[str | None, float] = {}
+    names: set[str | None] = set()
+    for df in tables.values():
+        if "segment" not in df.columns or df.schema["segment"] not in (pl.String, pl.Categorical):
+            continue
+        names.update(df.get_column("segment").cast(pl.String).unique().to_list())
+        if "segment_rank" in df.columns:
+            pairs = df.select(pl.col("segment").cast(pl.String), num("segment_rank")).unique()
+            for name, rank in pairs.iter_rows():
+                if rank is not None:
+                    ranks[name] = min(ranks.get(name, math.inf), rank)
+    return sorted(names, key=lambda n: (ranks.get(n, math.inf), n is None, n or ""))
+
+
+def order_frame(df: pl.DataFrame, order: list[str | None], col: str = "segment") -> pl.DataFrame:
+    """Sort rows by the report's segment order (unknown labels last, alphabetically)."""
+    position = {name: i for i, name in enumerate(order)}
+    keys = [position.get(v, len(order)) for v in df.get_column(col).to_list()]
+    return (
+        df.with_columns(pl.Series("_pos", keys, dtype=pl.Int64))
+        .sort("_pos", col, nulls_last=True)
+        .drop("_pos")
+    )
+
+
+def colour_list(names: Sequence[Any], colours: Colours) -> list[str]:
+    return [colours.get(n, ch.MUTED) for n in names]

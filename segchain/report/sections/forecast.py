@@ -1,0 +1,239 @@
+"""Demand forecast: the largest series as a fan chart with their history, demand by segment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from functools import partial
+from typing import Any, cast
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import (
+    INT,
+    NUM,
+    PCT,
+    Block,
+    Chart,
+    Headline,
+    Section,
+    TableBlock,
+    format_value,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    count,
+    has,
+    lacks,
+    num,
+    order_frame,
+    params_of,
+    segment_order,
+    total,
+)
+
+TOP_SERIES = 3
+
+_LO = re.compile(r"^(.+)-lo-(\d+(?:\.\d+)?)$")
+
+
+# ---- data
+
+
+def interval_levels(columns: Sequence[str], value: str = "forecast") -> list[str]:
+    """Interval levels with both ``<value>-lo-L`` and ``<value>-hi-L`` columns, widest first."""
+    levels = []
+    for c in columns:
+        m = _LO.match(c)
+        if m and m.group(1) == value and f"{value}-hi-{m.group(2)}" in columns:
+            levels.append(m.group(2))
+    return sorted(levels, key=float, reverse=True)
+
+
+def period_interval(ds: pl.Series) -> tuple[str, str]:
+    """The polars interval and a name of the forecast's period, from the spacing of ``ds``."""
+    days = ds.drop_nulls().unique().sort().cast(pl.Date).diff().dt.total_days().drop_nulls()
+    step = float(days.median()) if days.len() else 7.0  # type: ignore[arg-type]
+    if step <= 1:
+        return "1d", "day"
+    if step <= 8:
+        return "1w", "week"
+    if step <= 32:
+        return "1mo", "month"
+    return "1q", "quarter"
+
+
+def history(
+    tables: Tables, keys: Mapping[str, Any], interval: str
+) -> tuple[list[dt.date], list[float]] | None:
+    """Past demand of one series (summed quantity per period, returns netted, floored at 0), from
+    the orders (and segments, for a segment key); None when the inputs cannot give it."""
+    orders = tables.get("orders")
+    if not has(orders, "order_date", "quantity") or not keys:
+        return None
+    assert orders is not None
+    lf = orders.lazy()
+    if "flag" in orders.columns:
+        lf = lf.filter(pl.col("flag").is_null() | (pl.col("flag") != "non_product"))
+    if "segment" in keys and "segment" not in orders.columns:
+        seg = tables.get("segments")
+        if not has(seg, "customer_id", "segment") or "customer_id" not in orders.columns:
+            return None
+        assert seg is not None
+        lf = lf.join(
+            seg.lazy().select(pl.col("customer_id").cast(pl.String), "segment"),
+            on="customer_id",
+            how="inner",
+        )
+    cols = lf.collect_schema().names()
+    for key, value in keys.items():
+        if key not in cols:
+            return None
+        lf = lf.filter(pl.col(key).cast(pl.String) == str(value))
+    out = (
+        lf.group_by(pl.col("order_date").cast(pl.Date).dt.truncate(interval).alias("ds"))
+        .agg(num("quantity").sum().clip(0, None).alias("y"))
+        .sort("ds")
+        .collect()
+    )
+    if not out.height:
+        return None
+    full = pl.DataFrame(
+        {
+            "ds": pl.date_range(
+                cast(dt.date, out["ds"].min()),
+                cast(dt.date, out["ds"].max()),
+                interval=interval,
+                eager=True,
+            )
+        }
+    ).join(out, on="ds", how="left")
+    return full["ds"].to_list(), full["y"].fill_null(0.0).to_list()
+
+
+def series_keys(fc: pl.DataFrame, params: Mapping[str, Any]) -> list[str]:
+    """The columns a series is keyed by: the forecast's ``--by``, else segment and sku."""
+    by = [c for c in str(params.get("by") or "").split(",") if c]
+    return [c for c in by if c in fc.columns] or [c for c in ("segment", "sku") if c in fc.columns]
+
+
+def fan_panels(
+    tables: Tables, fc: pl.DataFrame, by: list[str], interval: str, colours: Colours
+) -> list[ch.FanPanel]:
+    """The TOP_SERIES largest series by forecast demand, with their bands and history."""
+    periods = fc["ds"].n_unique()
+    levels = interval_levels(fc.columns)
+    sums = (
+        fc.group_by("unique_id")
+        .agg(num("forecast").sum().fill_null(0.0).alias("total"))
+        .sort(["total", "unique_id"], descending=[True, False])
+    )
+    panels = []
+    for uid in sums["unique_id"].head(TOP_SERIES).to_list():
+        rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
+        keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
+        past = history(tables, keys, interval)
+        if past is not None:
+            keep = max(4 * periods, 26)
+            past = (past[0][-keep:], past[1][-keep:])
+        bands = [
+            (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
+            for lv in levels
+        ]
+        colour = colours.get(keys.get("segment"), ch.ACCENT) if "segment" in keys else ch.ACCENT
+        model = rows["model"][0] if "model" in rows.columns else None
+        panels.append(
+            ch.FanPanel(
+                uid, rows["ds"].to_list(), rows["forecast"].to_list(), bands, past, colour, model
+            )
+        )
+    return panels
+
+
+def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
+    """Series count, forecast demand and its share of the total, per value of ``col``."""
+    return (
+        fc.group_by(pl.col(col).cast(pl.String))
+        .agg(
+            pl.col("unique_id").n_unique().alias("series"),
+            num("forecast").sum().alias("forecast"),
+        )
+        .with_columns((pl.col("forecast") / (demand or float("nan"))).alias("share"))
+    )
+
+
+# ---- wording
+
+
+def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    fc = tables.get("forecast")
+    if fc is None:
+        return "Forecast: no forecast table (segchain forecast) in the inputs."
+    missing = lacks(fc, ["unique_id", "ds", "forecast"])
+    if missing:
+        return f"Forecast: the forecast table lacks {', '.join(missing)}."
+    fc = fc.with_columns(pl.col("unique_id").cast(pl.String), pl.col("ds").cast(pl.Date))
+    params = params_of(meta, "forecast")
+    interval, period = period_interval(fc["ds"])
+    periods = fc["ds"].n_unique()
+    series = fc["unique_id"].n_unique()
+    by = series_keys(fc, params)
+    demand = total(fc, "forecast")
+    first, last = cast("dt.date | None", fc["ds"].min()), cast("dt.date | None", fc["ds"].max())
+    heads = [
+        Headline("Series", count(series), "by " + " × ".join(by) if by else "forecast series"),
+        Headline("Horizon", f"{periods} {period}{'s' * (periods != 1)}", f"{first} to {last}"),
+        Headline("Forecast demand", format_value(demand, NUM), "units over the horizon"),
+    ]
+    subtitle_parts = []
+    if params.get("freq"):
+        subtitle_parts.append(f"Periods of one {period}")
+    if params.get("level"):
+        subtitle_parts.append(f"prediction intervals {params['level']}%")
+    subtitle = (", ".join(subtitle_parts) + ". " if subtitle_parts else "") + (
+        "Each series' model was chosen by backtest."
+    )
+    blocks: list[Block] = []
+    panels = fan_panels(tables, fc, by, interval, colours)
+    with_history = sum(p.history is not None for p in panels)
+    if panels:
+        caption = (
+            f"The {len(panels)} largest series by forecast demand"
+            + (", with their history." if with_history else ".")
+            + ("" if with_history else " Give the orders (and segments) to plot the history.")
+        )
+        blocks.append(
+            Chart(
+                "forecast",
+                "Forecast of the largest series",
+                partial(ch.forecast_fan, panels=panels),
+                size=(9.0, 2.3 * len(panels) + 0.4),
+                caption=caption,
+            )
+        )
+    if "segment" in fc.columns:
+        by_seg = order_frame(demand_by(fc, "segment", demand), segment_order(tables))
+        blocks.append(
+            TableBlock(
+                "Forecast demand by segment",
+                by_seg,
+                formats={"series": INT, "forecast": NUM, "share": PCT},
+                heat=("share",),
+            )
+        )
+    if "demand_class" in fc.columns:
+        by_class = demand_by(fc, "demand_class", demand).sort(
+            "series", "demand_class", descending=[True, False], nulls_last=True
+        )
+        blocks.append(
+            TableBlock(
+                "Demand classes (Syntetos-Boylan)",
+                by_class,
+                formats={"series": INT, "forecast": NUM, "share": PCT},
+            )
+        )
+    return Section("forecast", "Demand forecast", subtitle, heads, blocks)

@@ -1,0 +1,292 @@
+"""Inventory: safety stock and inventory value per stocking point, segmented vs uniform policy."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import (
+    INT,
+    MONEY,
+    NUM,
+    PCT,
+    Block,
+    Chart,
+    Headline,
+    Note,
+    Section,
+    TableBlock,
+    finite,
+    format_value,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    colour_list,
+    count,
+    has,
+    lacks,
+    meta_rows,
+    money,
+    num,
+    order_frame,
+    pct,
+    segment_order,
+    total,
+    wmean,
+)
+
+COMPARISON_COLUMNS = (
+    "segment",
+    "target",
+    "skus",
+    "inventory_value_segmented",
+    "inventory_value_uniform",
+    "value_change",
+    "fill_rate_segmented",
+    "fill_rate_uniform",
+)
+TOP_POINT_COLUMNS = (
+    "sku",
+    "site",
+    "segment",
+    "service_target",
+    "safety_stock",
+    "reorder_point",
+    "order_qty",
+    "inventory_value",
+    "on_hand",
+    "order_now",
+)
+
+
+# ---- data
+
+
+def stock_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
+    """Segmented targets versus one uniform target, per segment, when given."""
+    if "stock_comparison" in tables:
+        return tables["stock_comparison"]
+    rows = meta_rows(meta, "policy", "comparison")
+    if rows is not None and has(rows, "segment", "inventory_value_uniform"):
+        return rows
+    return None
+
+
+def with_safety_stock_value(policy: pl.DataFrame) -> pl.DataFrame:
+    """The policy with ``safety_stock_value`` (safety stock at unit cost, null when unknown)."""
+    cost = num("unit_cost") if "unit_cost" in policy.columns else pl.lit(None, pl.Float64)
+    return policy.with_columns(
+        (
+            num("safety_stock") * cost
+            if "safety_stock" in policy.columns
+            else pl.lit(None, pl.Float64)
+        ).alias("safety_stock_value")
+    )
+
+
+def _compares(comparison: pl.DataFrame | None) -> bool:
+    return has(comparison, "segment", "inventory_value_segmented", "inventory_value_uniform")
+
+
+def overall_comparison(comparison: pl.DataFrame | None) -> dict[str, Any] | None:
+    """The '(all)' row of the comparison, else the segmented and uniform values summed."""
+    if comparison is None or not _compares(comparison):
+        return None
+    rows = comparison.filter(pl.col("segment") == "(all)")
+    if rows.height:
+        return rows.row(0, named=True)
+    return {
+        "inventory_value_segmented": total(comparison, "inventory_value_segmented"),
+        "inventory_value_uniform": total(comparison, "inventory_value_uniform"),
+    }
+
+
+def by_segment(p: pl.DataFrame, order: list[str | None]) -> pl.DataFrame:
+    """Stocking points, safety stock and value summed, targets and fill rates averaged."""
+    aggs = [pl.len().alias("stocking_points")]
+    for c in ("safety_stock", "safety_stock_value", "inventory_value"):
+        if c in p.columns:
+            aggs.append(num(c).sum().alias(c))
+    for c in ("service_target", "expected_fill_rate"):
+        if c in p.columns:
+            aggs.append(num(c).mean().alias(c))
+    by_seg = order_frame(p.group_by(pl.col("segment").cast(pl.String)).agg(aggs), order)
+    if by_seg["safety_stock_value"].null_count() == by_seg.height:
+        by_seg = by_seg.drop("safety_stock_value")
+    return by_seg
+
+
+# ---- wording
+
+
+def _comparison_headline(overall: dict[str, Any]) -> Headline:
+    seg_v = finite(overall.get("inventory_value_segmented"))
+    uni_v = finite(overall.get("inventory_value_uniform"))
+    change = seg_v - uni_v if seg_v is not None and uni_v is not None else None
+    rel = change / uni_v if change is not None and uni_v else None
+    target = overall.get("uniform_target")
+    return Headline(
+        "Segmented vs uniform policy",
+        ("+" if (change or 0) > 0 else "") + money(change),
+        f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs one target"
+        + (f" of {format_value(target, NUM)}" if finite(target) is not None else ""),
+    )
+
+
+def _service_headline(p: pl.DataFrame, points: int) -> Headline:
+    fill = wmean(p, "expected_fill_rate", "mean_demand")
+    if fill is not None:
+        return Headline("Expected fill rate", pct(fill), "demand-weighted")
+    target = wmean(p, "service_target", "mean_demand")
+    if target is not None:
+        return Headline("Service target", pct(target), "demand-weighted")
+    return Headline("Stocking points", count(points), "sku (x site)")
+
+
+def _segment_chart(
+    by_seg: pl.DataFrame, comparison: pl.DataFrame | None, tables: Tables, colours: Colours
+) -> Chart | None:
+    if comparison is not None and _compares(comparison):
+        cmp = order_frame(
+            comparison.filter(pl.col("segment") != "(all)").with_columns(
+                pl.col("segment").cast(pl.String)
+            ),
+            segment_order(tables),
+        )
+        cnames = cmp["segment"].to_list()
+        plot = partial(
+            ch.paired_bars,
+            names=cnames,
+            first=[finite(v) for v in cmp["inventory_value_segmented"].to_list()],
+            second=[finite(v) for v in cmp["inventory_value_uniform"].to_list()],
+            labels=("segmented", "uniform"),
+            title="Inventory value by segment: segmented vs uniform target",
+        )
+        return Chart(
+            "inventory", "Inventory value by segment", plot, size=(8.0, 1.0 + 0.45 * len(cnames))
+        )
+    if "inventory_value" in by_seg.columns:
+        names = by_seg["segment"].to_list()
+        plot = partial(
+            ch.bars,
+            names=names,
+            values=by_seg["inventory_value"].to_list(),
+            colours=colour_list(names, colours),
+            title="Inventory value by main segment",
+        )
+        return Chart(
+            "inventory", "Inventory value by segment", plot, size=(8.0, 0.9 + 0.32 * len(names))
+        )
+    return None
+
+
+def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    policy = tables.get("policy")
+    if policy is None:
+        return "Inventory: no policy table (segchain stock) in the inputs."
+    missing = lacks(policy, ["sku"])
+    if missing or not any(c in policy.columns for c in ("safety_stock", "inventory_value")):
+        return "Inventory: the policy table lacks sku and safety_stock / inventory_value."
+    p = with_safety_stock_value(policy)
+    value = total(p, "inventory_value")
+    ss_value = total(p, "safety_stock_value")
+    ss_units = total(p, "safety_stock")
+    points = p.height
+    comparison = stock_comparison(tables, meta)
+    heads = [
+        Headline(
+            "Inventory value", money(value), f"average stock of {count(points)} stocking points"
+        ),
+        Headline("Safety stock value", money(ss_value), "at unit cost")
+        if ss_value is not None
+        else Headline("Safety stock", format_value(ss_units, NUM), "units"),
+    ]
+    overall = overall_comparison(comparison)
+    heads.append(
+        _comparison_headline(overall) if overall is not None else _service_headline(p, points)
+    )
+    blocks: list[Block] = []
+    if "order_now" in p.columns:
+        due = p.filter(num("order_now") > 0)
+        blocks.append(
+            Note(
+                f"{count(due.height)} of {count(points)} stocking points are at or below their "
+                f"reorder point: order {format_value(total(due, 'order_now'), NUM)} units now."
+            )
+        )
+    if "segment" in p.columns:
+        by_seg = by_segment(p, segment_order(tables))
+        chart = _segment_chart(by_seg, comparison, tables, colours)
+        if chart is not None:
+            blocks.append(chart)
+        blocks.append(
+            TableBlock(
+                "Safety stock and inventory value by segment",
+                by_seg,
+                formats={
+                    "stocking_points": INT,
+                    "safety_stock": NUM,
+                    "safety_stock_value": MONEY,
+                    "inventory_value": MONEY,
+                    "service_target": PCT,
+                    "expected_fill_rate": PCT,
+                },
+                heat=tuple(
+                    c for c in ("inventory_value", "safety_stock_value") if c in by_seg.columns
+                ),
+                note="Each SKU counts under the segment that buys most of it.",
+            )
+        )
+    if comparison is not None:
+        blocks.append(
+            TableBlock(
+                "Segmented targets vs one uniform target",
+                comparison.select([c for c in COMPARISON_COLUMNS if c in comparison.columns]),
+                formats={
+                    "target": PCT,
+                    "skus": INT,
+                    "inventory_value_segmented": MONEY,
+                    "inventory_value_uniform": MONEY,
+                    "value_change": MONEY,
+                    "fill_rate_segmented": PCT,
+                    "fill_rate_uniform": PCT,
+                },
+            )
+        )
+    else:
+        blocks.append(
+            Note(
+                "Uniform-policy comparison: not in the inputs "
+                "(segchain stock --compare-uniform prints it)."
+            )
+        )
+    if "inventory_value" in p.columns:
+        top = p.sort(["inventory_value", "sku"], descending=[True, False], nulls_last=True).head(10)
+        blocks.append(
+            TableBlock(
+                "The 10 stocking points holding the most value",
+                top.select([c for c in TOP_POINT_COLUMNS if c in p.columns]),
+                formats={
+                    "service_target": PCT,
+                    "safety_stock": NUM,
+                    "reorder_point": NUM,
+                    "order_qty": NUM,
+                    "inventory_value": MONEY,
+                    "on_hand": NUM,
+                    "order_now": NUM,
+                },
+            )
+        )
+    return Section(
+        "inventory",
+        "Inventory",
+        "Safety stock, reorder point and order quantity per stocking point; each SKU's service "
+        "target comes from the segments that buy it.",
+        heads,
+        blocks,
+    )

@@ -1,0 +1,404 @@
+"""Distribution network: delivery promise met, open sites, cost split, and the map."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import (
+    INT,
+    MISSING,
+    MONEY,
+    NUM,
+    PCT,
+    Block,
+    Chart,
+    Headline,
+    Note,
+    Section,
+    TableBlock,
+    finite,
+    format_value,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    colour_list,
+    count,
+    has,
+    money,
+    num,
+    order_frame,
+    params_of,
+    pct,
+    segment_order,
+    total,
+    wmean,
+)
+
+MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
+RASTER_ABOVE = 5000  # scatter points drawn as one embedded image above this many customers
+SITE_COLUMNS = (
+    "site_id",
+    "city",
+    "open",
+    "fixed_cost",
+    "capacity",
+    "demand_served",
+    "utilization",
+    "customers",
+)
+
+
+# ---- data
+
+
+def network_totals(meta: Meta) -> dict[str, Any]:
+    totals = meta.get("assignments", {}).get("totals") or meta.get("sites", {}).get("totals")
+    return dict(totals) if isinstance(totals, Mapping) else {}
+
+
+def with_served(asg: pl.DataFrame) -> pl.DataFrame:
+    """``_served``: the demand a row serves (a customer split across sites has one row per site,
+    each serving demand x share)."""
+    served = (
+        num("demand") * num("share").fill_null(1.0) if "share" in asg.columns else num("demand")
+    )
+    return asg.with_columns(served.alias("_served"))
+
+
+def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, int, int]:
+    """Share of demand (or customers) within promise, customers all of whose rows met it, all."""
+    met = asg.with_columns(pl.col("sla_met").cast(pl.Float64, strict=False).alias("_met"))
+    share = wmean(met, "_met", weight)
+    if "customer_id" in met.columns:
+        per_customer = met.group_by("customer_id").agg(pl.col("_met").min())
+        return share, int(per_customer["_met"].fill_null(0).sum()), per_customer.height
+    return share, int(met["_met"].fill_null(0).sum()), met.height
+
+
+def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
+    if has(sites, "site_id", "open"):
+        assert sites is not None
+        return sorted(
+            str(s) for s in sites.filter(pl.col("open").cast(pl.Boolean, strict=False))["site_id"]
+        )
+    if has(asg, "site_id"):
+        assert asg is not None
+        return sorted(str(s) for s in asg["site_id"].drop_nulls().unique())
+    return []
+
+
+def cost_parts(
+    totals: Mapping[str, Any], asg: pl.DataFrame | None, sites: pl.DataFrame | None
+) -> dict[str, float]:
+    """Fixed cost of open sites and transport cost, from the totals metadata else the tables."""
+    fixed = finite(totals.get("fixed_cost"))
+    if fixed is None and has(sites, "fixed_cost", "open"):
+        assert sites is not None
+        fixed = total(sites.filter(pl.col("open").cast(pl.Boolean, strict=False)), "fixed_cost")
+    transport = finite(totals.get("transport_cost"))
+    for c in ("transport_cost", "cost") if transport is None else ():
+        if asg is not None and c in asg.columns:
+            transport = total(asg, c)
+            break
+    parts = {"fixed cost of open sites": fixed, "transport cost": transport}
+    return {k: v for k, v in parts.items() if v is not None}
+
+
+def delivery_by_segment(
+    asg: pl.DataFrame, weight: str | None, order: list[str | None]
+) -> pl.DataFrame:
+    """Customers, demand, share within promise, mean promise/transit/distance per segment."""
+    aggs: list[pl.Expr] = [
+        pl.col("customer_id").n_unique().alias("customers")
+        if "customer_id" in asg.columns
+        else pl.len().alias("customers")
+    ]
+    if weight:
+        aggs.append(pl.col(weight).sum().alias("demand"))
+    if "sla_met" in asg.columns:
+        met_expr = pl.col("sla_met").cast(pl.Float64, strict=False)
+        if weight:
+            aggs.append(
+                ((met_expr * pl.col(weight)).sum() / pl.col(weight).sum()).alias("within_promise")
+            )
+        else:
+            aggs.append(met_expr.mean().alias("within_promise"))
+    for c in ("sla_days", "transit_days", "distance_km"):
+        if c in asg.columns:
+            aggs.append(num(c).mean().alias(c))
+    if "transport_cost" in asg.columns:
+        aggs.append(num("transport_cost").sum().alias("transport_cost"))
+    return order_frame(asg.group_by(pl.col("segment").cast(pl.String)).agg(aggs), order)
+
+
+def customer_points(tables: Tables, assignments: pl.DataFrame) -> pl.DataFrame | None:
+    """The assignments with customer coordinates (their own, else joined from the segments)."""
+    if has(assignments, "lat", "lon"):
+        return assignments
+    seg = tables.get("segments")
+    if has(seg, "customer_id", "lat", "lon") and "customer_id" in assignments.columns:
+        assert seg is not None
+        return assignments.join(
+            seg.select(pl.col("customer_id").cast(pl.String), "lat", "lon"),
+            on="customer_id",
+            how="left",
+        )
+    return None
+
+
+def map_layers(
+    points: pl.DataFrame | None, sites: pl.DataFrame | None, order: list[str | None]
+) -> ch.MapLayers:
+    """Customer markers grouped by segment (area grows with demand), lines to their sites."""
+    layers = ch.MapLayers()
+    lats: list[float] = []
+    if sites is not None:
+        open_col = (
+            sites["open"].cast(pl.Boolean, strict=False).to_list()
+            if "open" in sites.columns
+            else [True] * sites.height
+        )
+        for sid, lat, lon, is_open in zip(
+            sites["site_id"].to_list(),
+            sites["lat"].to_list(),
+            sites["lon"].to_list(),
+            open_col,
+            strict=True,
+        ):
+            if finite(lat) is not None and finite(lon) is not None:
+                layers.sites[str(sid)] = (float(lon), float(lat), bool(is_open))
+                lats.append(float(lat))
+    if points is not None:
+        pts = points.filter(num("lat").is_not_null() & num("lon").is_not_null())
+        layers.raster = pts.height > RASTER_ABOVE
+        seg = (
+            pts["segment"].cast(pl.String)
+            if "segment" in pts.columns
+            else pl.Series([None] * pts.height, dtype=pl.String)
+        )
+        size = num("demand") if "demand" in pts.columns else pl.lit(1.0)
+        pts = pts.with_columns(seg.alias("_seg"), size.fill_null(0.0).alias("_w"))
+        wmax = finite(pts["_w"].max()) or 1.0
+        present = set(pts["_seg"].to_list())
+        for name in [n for n in order if n in present] + sorted(
+            (n for n in present if n not in order), key=lambda n: n or ""
+        ):
+            g = pts.filter(pl.col("_seg").eq_missing(name))
+            sizes = [
+                6 + 60 * math.sqrt(max(w, 0.0) / wmax) if wmax > 0 else 10
+                for w in g["_w"].to_list()
+            ]
+            layers.groups.append(
+                (
+                    name,
+                    g["lon"].cast(pl.Float64).to_list(),
+                    g["lat"].cast(pl.Float64).to_list(),
+                    sizes,
+                )
+            )
+            lats.extend(g["lat"].cast(pl.Float64).to_list())
+        if "site_id" in pts.columns and pts.height <= MAP_LINES_UP_TO:
+            for sid, lon, lat in zip(
+                pts["site_id"].to_list(), pts["lon"].to_list(), pts["lat"].to_list(), strict=True
+            ):
+                if sid is not None and str(sid) in layers.sites:
+                    sx, sy, _ = layers.sites[str(sid)]
+                    layers.lines.append((float(lon), float(lat), sx, sy))
+    mean_lat = sum(lats) / len(lats) if lats else 0.0
+    layers.aspect = 1 / max(math.cos(math.radians(mean_lat)), 0.2)
+    return layers
+
+
+# ---- wording
+
+
+def _days(value: Any) -> str:
+    x = finite(value)
+    return MISSING if x is None else f"{x:g} d"
+
+
+def _map_chart(
+    points: pl.DataFrame | None,
+    sites: pl.DataFrame | None,
+    colours: Colours,
+    order: list[str | None],
+) -> Chart:
+    return Chart(
+        "map",
+        "Customers by segment and the sites that serve them",
+        partial(ch.network_map, layers=map_layers(points, sites, order), colours=colours),
+        size=(9.0, 6.0),
+        caption="Marker area grows with the customer's demand."
+        if points is not None
+        else "No customer coordinates in the inputs: only the sites are shown.",
+    )
+
+
+def _promise_chart(by_seg: pl.DataFrame, colours: Colours) -> Chart:
+    names = by_seg["segment"].to_list()
+    promise = by_seg["sla_days"].to_list() if "sla_days" in by_seg.columns else None
+    labels = [
+        f"{ch.label(n)} (≤ {_days(d)})" if finite(d) is not None else ch.label(n)
+        for n, d in zip(names, promise or [None] * len(names), strict=True)
+    ]
+    plot = partial(
+        ch.share_bars,
+        labels=labels,
+        shares=[finite(v) for v in by_seg["within_promise"].to_list()],
+        colours=colour_list(names, colours),
+        title="Share of demand delivered within its promise",
+    )
+    return Chart(
+        "promise", "Delivery promise met by segment", plot, size=(8.0, 0.9 + 0.32 * len(names))
+    )
+
+
+def _cost_blocks(
+    known: dict[str, float], totals: Mapping[str, Any]
+) -> tuple[Headline, list[Block]]:
+    grand = sum(known.values())
+    split = (
+        " / ".join(
+            f"{k.split(' ')[0]} {pct(v / grand if grand else None)}" for k, v in known.items()
+        )
+        if len(known) > 1
+        else next(iter(known))
+    )
+    blocks: list[Block] = []
+    base = finite(totals.get("baseline_total_cost"))
+    if base:
+        blocks.append(
+            Note(
+                f"Keeping every segment's delivery promise costs {money(grand - base)} "
+                f"({pct((grand - base) / base)}) more than the cheapest network without "
+                f"promises ({money(base)})."
+            )
+        )
+    blocks.append(
+        TableBlock(
+            "Cost split",
+            pl.DataFrame(
+                {
+                    "cost": list(known),
+                    "value": list(known.values()),
+                    "share": [v / grand if grand else None for v in known.values()],
+                }
+            ),
+            formats={"value": MONEY, "share": PCT},
+        )
+    )
+    return Headline("Network cost", money(grand), split), blocks
+
+
+def _subtitle(meta: Meta, totals: Mapping[str, Any]) -> str:
+    params = params_of(meta, "assignments") or params_of(meta, "sites")
+    gap = totals.get("mip_gap", meta.get("assignments", {}).get("gap"))
+    subtitle = (
+        "Customers assigned to open sites; each segment's delivery promise is its "
+        "max_delivery_days."
+    )
+    if finite(gap) is not None:
+        subtitle += f" Optimality gap {pct(finite(gap))}."
+    if params.get("open"):
+        subtitle += f" Sites to open: {params['open']}."
+    return subtitle
+
+
+def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    asg = tables.get("assignments")
+    sites = tables.get("sites")
+    if asg is None and sites is None:
+        return "Network: no assignments or sites table (segchain network) in the inputs."
+    heads: list[Headline] = []
+    blocks: list[Block] = []
+    totals = network_totals(meta)
+    weight = None
+    if asg is not None and "demand" in asg.columns:
+        asg = with_served(asg)
+        weight = "_served"
+    if asg is not None and "sla_met" in asg.columns:
+        share, n_met, n_all = promise_met(asg, weight)
+        heads.append(
+            Headline(
+                "Demand within promise" if weight else "Customers within promise",
+                pct(share),
+                f"{count(n_met)} of {count(n_all)} customers",
+            )
+        )
+    open_ids = open_site_ids(asg, sites)
+    if open_ids:
+        shown = ", ".join(open_ids[:4]) + (
+            f" and {len(open_ids) - 4} more" if len(open_ids) > 4 else ""
+        )
+        heads.append(Headline("Open sites", count(len(open_ids)), shown))
+    known = cost_parts(totals, asg, sites)
+    if known:
+        head, cost_blocks = _cost_blocks(known, totals)
+        heads.append(head)
+        blocks.extend(cost_blocks)
+    elif has(asg, "distance_km"):
+        assert asg is not None
+        heads.append(
+            Headline(
+                "Mean distance",
+                f"{format_value(wmean(asg, 'distance_km', weight), NUM)} km",
+                "demand-weighted" if weight else "per customer",
+            )
+        )
+    points = customer_points(tables, asg) if asg is not None else None
+    site_xy = sites if has(sites, "site_id", "lat", "lon") else None
+    if points is not None or site_xy is not None:
+        blocks.append(_map_chart(points, site_xy, colours, segment_order(tables)))
+    if asg is not None and "segment" in asg.columns:
+        by_seg = delivery_by_segment(asg, weight, segment_order(tables))
+        if "within_promise" in by_seg.columns:
+            blocks.append(_promise_chart(by_seg, colours))
+        blocks.append(
+            TableBlock(
+                "Delivery by segment",
+                by_seg,
+                formats={
+                    "customers": INT,
+                    "demand": NUM,
+                    "within_promise": PCT,
+                    "sla_days": NUM,
+                    "transit_days": NUM,
+                    "distance_km": NUM,
+                    "transport_cost": MONEY,
+                },
+                heat=tuple(c for c in ("within_promise",) if c in by_seg.columns),
+            )
+        )
+    if has(sites, "site_id"):
+        assert sites is not None
+        show = [c for c in SITE_COLUMNS if c in sites.columns]
+        srt = (
+            sites.sort(["open", "site_id"], descending=[True, False], nulls_last=True)
+            if "open" in sites.columns
+            else sites.sort("site_id")
+        )
+        blocks.append(
+            TableBlock(
+                "Sites",
+                srt.select(show),
+                formats={
+                    "fixed_cost": MONEY,
+                    "capacity": NUM,
+                    "demand_served": NUM,
+                    "utilization": PCT,
+                    "customers": INT,
+                },
+                heat=tuple(c for c in ("utilization",) if c in show),
+            )
+        )
+    if not heads:
+        return "Network: the assignments / sites tables lack sla_met, site_id and cost columns."
+    return Section("network", "Distribution network", _subtitle(meta, totals), heads[:3], blocks)

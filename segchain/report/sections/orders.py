@@ -1,0 +1,106 @@
+"""Order history: the order lines the stages ran on, net value per month, flagged lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from typing import cast
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import INT, Block, Chart, Headline, Section, TableBlock, finite
+from segchain.report.sections.common import Colours, Meta, Tables, count, lacks, money, num, total
+
+# ---- data
+
+
+def line_value(orders: pl.DataFrame) -> pl.Expr | None:
+    """A line's value: ``amount``, else quantity x unit_price; None when neither is given."""
+    if "amount" in orders.columns:
+        return num("amount")
+    if "unit_price" in orders.columns:
+        return num("quantity") * num("unit_price")
+    return None
+
+
+def with_product_value(orders: pl.DataFrame, value: pl.Expr | None) -> pl.DataFrame:
+    """Order dates as dates and ``_value``: the line's value on product lines, 0 on the others."""
+    o = orders.with_columns(pl.col("order_date").cast(pl.Date))
+    if value is None:
+        return o
+    product = (
+        pl.col("flag").is_null() | (pl.col("flag") != "non_product")
+        if "flag" in o.columns
+        else pl.lit(True)
+    )
+    return o.with_columns(pl.when(product).then(value).otherwise(0.0).alias("_value"))
+
+
+def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
+    return (
+        o.group_by(pl.col("order_date").dt.truncate("1mo").alias("month"))
+        .agg(pl.col("_value").sum())
+        .drop_nulls("month")
+        .sort("month")
+    )
+
+
+def flag_counts(o: pl.DataFrame) -> pl.DataFrame:
+    return (
+        o.filter(pl.col("flag").is_not_null())
+        .group_by(pl.col("flag").cast(pl.String))
+        .agg(pl.len().alias("lines"))
+        .sort("flag")
+    )
+
+
+# ---- wording
+
+
+def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    orders = tables.get("orders")
+    if orders is None:
+        return (
+            "Order history: no order lines in the inputs "
+            "(optional; they add the forecast's history)."
+        )
+    missing = lacks(orders, ["order_date", "quantity"])
+    if missing:
+        return f"Order history: the order lines lack {', '.join(missing)}."
+    value = line_value(orders)
+    o = with_product_value(orders, value)
+    heads = [
+        Headline(
+            "Order lines",
+            count(o.height),
+            f"{cast('dt.date | None', o['order_date'].min())} to "
+            f"{cast('dt.date | None', o['order_date'].max())}",
+        )
+    ]
+    if "customer_id" in o.columns:
+        heads.append(
+            Headline("Customers", count(o["customer_id"].n_unique()), "with an order line")
+        )
+    if value is not None:
+        heads.append(
+            Headline("Net value", money(total(o, "_value")), "product lines, returns netted")
+        )
+    elif "sku" in o.columns:
+        heads.append(Headline("SKUs", count(o["sku"].n_unique()), "ordered"))
+    blocks: list[Block] = []
+    if value is not None:
+        monthly = monthly_value(o)
+        plot = partial(
+            ch.monthly_bars,
+            months=monthly["month"].to_list(),
+            values=[finite(v) or 0.0 for v in monthly["_value"].to_list()],
+        )
+        blocks.append(Chart("orders", "Net order value per month", plot, size=(9.0, 2.6)))
+    if "flag" in o.columns:
+        flags = flag_counts(o)
+        if flags.height:
+            blocks.append(TableBlock("Flagged lines (kept)", flags, formats={"lines": INT}))
+    return Section(
+        "orders", "Order history", "The order lines the stages were run on.", heads, blocks
+    )

@@ -1,0 +1,187 @@
+"""Customer segments: sizes, revenue shares and mean features per segment."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import (
+    INT,
+    MONEY,
+    NUM,
+    PCT,
+    Block,
+    Chart,
+    Headline,
+    Section,
+    TableBlock,
+    finite,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    colour_list,
+    count,
+    has,
+    money,
+    num,
+    order_frame,
+    params_of,
+    pct,
+    segment_order,
+    total,
+)
+
+PROFILE_COLUMNS = (
+    "segment",
+    "segment_rank",
+    "customers",
+    "share_customers",
+    "revenue",
+    "share_revenue",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "clv",
+)
+
+
+# ---- data
+
+
+def segment_profile(tables: Tables) -> pl.DataFrame | None:
+    """One row per segment: rank, customers, shares, revenue and mean features, from the profile
+    table when given, else aggregated from the segments table."""
+    prof = tables.get("segment_profile")
+    seg = tables.get("segments")
+    if has(prof, "segment", "customers"):
+        assert prof is not None
+        df = prof.with_columns(pl.col("segment").cast(pl.String), num("customers"))
+        if "monetary" in df.columns and "revenue" not in df.columns:
+            df = df.with_columns((num("monetary") * pl.col("customers")).alias("revenue"))
+    elif has(seg, "segment"):
+        assert seg is not None
+        aggs: list[pl.Expr] = [pl.len().cast(pl.Float64).alias("customers")]
+        if "segment_rank" in seg.columns:
+            aggs.append(num("segment_rank").min().alias("segment_rank"))
+        if "monetary" in seg.columns:
+            aggs.append(num("monetary").sum().alias("revenue"))
+        for c in ("recency_days", "frequency", "monetary"):
+            if c in seg.columns:
+                aggs.append(num(c).mean().alias(c))
+        if "clv" in seg.columns:
+            aggs.append(num("clv").sum().alias("clv"))
+        df = seg.with_columns(pl.col("segment").cast(pl.String)).group_by("segment").agg(aggs)
+    else:
+        return None
+    customers = finite(df["customers"].sum()) or 0.0
+    if "share_customers" not in df.columns:
+        df = df.with_columns(
+            (pl.col("customers") / customers if customers else pl.lit(None, pl.Float64)).alias(
+                "share_customers"
+            )
+        )
+    if "revenue" in df.columns and "share_revenue" not in df.columns:
+        revenue = finite(df.select(num("revenue").sum()).item()) or 0.0
+        df = df.with_columns(
+            (num("revenue") / revenue if revenue else pl.lit(None, pl.Float64)).alias(
+                "share_revenue"
+            )
+        )
+    columns = [c for c in PROFILE_COLUMNS if c in df.columns]
+    return order_frame(df.select(columns), segment_order(tables))
+
+
+# ---- wording
+
+
+def _subtitle(meta: Meta) -> str:
+    params = params_of(meta, "segments") or params_of(meta, "segment_profile")
+    method = str(params.get("method") or "").upper().replace("KMEANS", "k-means")
+    as_of = params.get("as_of")
+    return " ".join(
+        p
+        for p in (
+            f"{method} segments" if method else "Segments",
+            f"as of {as_of}." if as_of else ".",
+            "Rank 1 is the most valuable segment.",
+        )
+        if p
+    ).replace(" .", ".")
+
+
+def _headlines(prof: pl.DataFrame) -> list[Headline]:
+    customers = finite(prof["customers"].sum()) or 0.0
+    k = prof.height
+    heads = [Headline("Customers", count(customers), f"in {k} segment{'s' * (k != 1)}")]
+    top = prof.row(0, named=True)
+    if "share_revenue" in prof.columns:
+        heads.append(
+            Headline(
+                f"Revenue from {ch.label(top['segment'])}",
+                pct(top.get("share_revenue")),
+                f"with {pct(top.get('share_customers'))} of customers",
+            )
+        )
+    else:
+        heads.append(
+            Headline(
+                f"Customers in {ch.label(top['segment'])}",
+                pct(top.get("share_customers")),
+                f"{count(top.get('customers'))} customers",
+            )
+        )
+    if "revenue" in prof.columns:
+        heads.append(Headline("Revenue", money(total(prof, "revenue")), "net order value"))
+    else:
+        largest = prof.sort("customers", descending=True).row(0, named=True)
+        heads.append(
+            Headline("Largest segment", ch.label(largest["segment"]), count(largest["customers"]))
+        )
+    return heads
+
+
+def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    prof = segment_profile(tables)
+    if prof is None:
+        if "segments" in tables or "segment_profile" in tables:
+            return "Customer segments: the segments table has no 'segment' column."
+        return "Customer segments: no segments table (segchain segment) in the inputs."
+    names = prof["segment"].to_list()
+    plot = partial(
+        ch.segment_bars,
+        names=names,
+        customers=prof["customers"].to_list(),
+        revenue=prof["revenue"].to_list() if "revenue" in prof.columns else None,
+        colours=colour_list(names, colours),
+    )
+    blocks: list[Block] = [
+        Chart("segments", "Segment sizes and value", plot, size=(9.0, 0.9 + 0.32 * prof.height)),
+        TableBlock(
+            "Segment profile",
+            prof,
+            formats={
+                "segment_rank": INT,
+                "customers": INT,
+                "share_customers": PCT,
+                "revenue": MONEY,
+                "share_revenue": PCT,
+                "recency_days": NUM,
+                "frequency": NUM,
+                "monetary": MONEY,
+                "clv": MONEY,
+            },
+            heat=tuple(
+                c
+                for c in ("share_customers", "share_revenue", "recency_days", "frequency")
+                + ("monetary", "clv")
+                if c in prof.columns
+            ),
+            note="recency_days, frequency and monetary are means per customer; "
+            "the shading runs from the lowest to the highest value of each column.",
+        ),
+    ]
+    return Section("segments", "Customer segments", _subtitle(meta), _headlines(prof), blocks)
