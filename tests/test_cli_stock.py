@@ -193,3 +193,28 @@ def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
         "Error: forecast: column 'forecast' has 1 negative, empty or non-finite value(s) "
         "in series (unique_id) 'u1'\n"
     )
+
+
+def test_cli_stock_segments_out_writes_the_per_segment_table(
+    cli, forecast_csv, config_toml, tmp_path
+) -> None:
+    seg_out = tmp_path / "segments.csv"
+    result = cli(
+        "stock",
+        str(forecast_csv),
+        "--config",
+        str(config_toml),
+        "--segments-out",
+        str(seg_out),
+        "-o",
+        str(tmp_path / "p.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    seg = pl.read_csv(seg_out)
+    assert seg.select("sku", "segment", "service_level").rows() == [
+        ("A", "Champions", 0.99),
+        ("A", "Hibernating", 0.90),
+        ("B", "Champions", 0.99),
+    ]
+    assert seg["demand_share"].to_list() == pytest.approx([0.75, 0.25, 1.0])
+    assert "wrote 3 stocking point x segment rows" in result.stderr

@@ -73,6 +73,17 @@ CompareOpt = Annotated[
         metavar="X|equal",
     ),
 ]
+SegmentsOutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--segments-out",
+        help="Also write the per-segment table: one row per SKU (x site) x segment with sku, "
+        "(site), segment, priority, service_measure, service_level, reserve_level, "
+        "expected_fill_rate, expected_csl, demand_share, inventory_share, avg_inventory, "
+        "inventory_value (and available_to_promise with --on-hand).",
+        metavar="FILE",
+    ),
+]
 SimulateOpt = Annotated[
     int | None,
     typer.Option(
@@ -97,6 +108,7 @@ def stock_command(
     lead_time_days: LeadTimeOpt = None,
     blend: BlendOpt = None,
     compare_uniform: CompareOpt = None,
+    segments_out: SegmentsOutOpt = None,
     simulate: SimulateOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
@@ -191,6 +203,16 @@ def stock_command(
             c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
         )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
+    recorded = {**params, "period_days": result.period_days, "items": items, "on_hand": on_hand}
+    if segments_out is not None and result.segments is not None:
+        c.write_output(
+            result.segments,
+            segments_out,
+            fmt=None,
+            metadata=provenance("stock_segments", params=recorded, inputs=inputs),
+            reporter=reporter,
+            what="stocking point x segment rows",
+        )
     c.write_output(
         policy,
         output,

@@ -136,8 +136,14 @@ def segment_targets(series: pl.DataFrame, table: PolicyTable) -> pl.DataFrame:
             "segment": labels,
             "seg_level": [found[lab].service_level for lab in labels],
             "seg_measure": [found[lab].service_measure for lab in labels],
+            "seg_priority": [found[lab].priority for lab in labels],
         },
-        schema={"segment": pl.String, "seg_level": pl.Float64, "seg_measure": pl.String},
+        schema={
+            "segment": pl.String,
+            "seg_level": pl.Float64,
+            "seg_measure": pl.String,
+            "seg_priority": pl.Int64,
+        },
     )
     return series.join(lookup, on="segment", how="left")
 

@@ -23,6 +23,7 @@ from segchain.stock.inputs import (
     stocking_points,
 )
 from segchain.stock.policy import compute_policy
+from segchain.stock.segments import by_segment, segment_table
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class StockResult:
     """What ``stock`` returns: the policy table and what the CLI reports about it."""
 
     policy: pl.DataFrame
+    segments: pl.DataFrame | None = None
     comparison: pl.DataFrame | None = None
     items_defaulted: int = 0
     defaults_by_column: Mapping[str, int] = field(default_factory=dict)
@@ -40,10 +42,13 @@ class StockResult:
     def metadata(self) -> dict[str, Any]:
         """What the report reads from the policy's metadata besides the provenance.
 
-        ``comparison``: the rows of ``comparison`` (what segmenting buys), or None.
+        ``comparison``: the rows of ``comparison`` (what segmenting buys), or None;
+        ``inventory_by_segment``: the per-segment table's totals by segment
+        (``segments.by_segment``).
         """
         comparison = self.comparison.to_dicts() if self.comparison is not None else None
-        return {"comparison": comparison}
+        by_seg = by_segment(self.segments).to_dicts() if self.segments is not None else None
+        return {"comparison": comparison, "inventory_by_segment": by_seg}
 
 
 def stock(
@@ -121,8 +126,10 @@ def stock(
             review_days=review_days,
         )
         comparison = compare(series, keys, policy, alt, uniform)
+    segments = segment_table(series, policy, keys)
     return StockResult(
         policy=policy,
+        segments=segments,
         comparison=comparison,
         items_defaulted=defaulted,
         defaults_by_column=by_column,

@@ -1,0 +1,103 @@
+"""The per-segment table: one row per stocking point x segment (the contract `costs` reads)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+
+from segchain.config import PolicyTable, SegmentPolicy
+from segchain.stock import stock
+
+WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(4)]
+CONTRACT = [
+    "sku",
+    "segment",
+    "priority",
+    "service_measure",
+    "service_level",
+    "reserve_level",
+    "expected_fill_rate",
+    "expected_csl",
+    "demand_share",
+    "inventory_share",
+    "avg_inventory",
+    "inventory_value",
+]
+
+
+def forecast(rows: list[tuple[str, str, float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"ds": d, "sku": sku, "segment": seg, "forecast": mu, "error_sd": sd}
+            for sku, seg, mu, sd in rows
+            for d in WEEKS
+        ]
+    )
+
+
+TABLE = PolicyTable(
+    {
+        "gold": SegmentPolicy(service_level=0.99),
+        "silver": SegmentPolicy(service_level=0.95),
+        "bronze": SegmentPolicy(service_level=0.90),
+    }
+)
+ROWS = [
+    ("A", "gold", 30.0, 6.0),
+    ("A", "bronze", 70.0, 9.0),
+    ("B", "silver", 2.0, 1.5),
+    ("B", "gold", 2.0, 1.5),
+    ("C", "bronze", 5.0, 2.0),
+]
+
+
+def test_segments_table_has_the_contract_columns_one_row_per_point_and_segment() -> None:
+    seg = stock(forecast(ROWS), policies=TABLE, review_days=7).segments
+    assert seg is not None
+    assert seg.columns == CONTRACT
+    assert seg.select("sku", "segment").rows() == [
+        ("A", "gold"),
+        ("A", "bronze"),
+        ("B", "gold"),
+        ("B", "silver"),
+        ("C", "bronze"),
+    ]
+
+
+def test_segments_table_shares_are_demand_shares_and_inventory_adds_up() -> None:
+    res = stock(forecast(ROWS), policies=TABLE, review_days=7)
+    seg = res.segments
+    assert seg is not None
+    a = seg.filter(pl.col("sku") == "A")
+    assert a["demand_share"].to_list() == pytest.approx([0.3, 0.7])
+    totals = seg.group_by("sku").agg(pl.col("inventory_value").sum(), pl.col("demand_share").sum())
+    joined = totals.join(res.policy.select("sku", pl.col("inventory_value").alias("v")), on="sku")
+    assert joined["inventory_value"].to_list() == pytest.approx(joined["v"].to_list())
+    assert joined["demand_share"].to_list() == pytest.approx([1.0] * 3)
+
+
+def test_segments_priority_from_targets_unless_the_table_sets_one() -> None:
+    seg = stock(forecast(ROWS), policies=TABLE, review_days=7).segments
+    assert seg is not None
+    prio = dict(seg.select("segment", "priority").unique().iter_rows())
+    assert prio == {"gold": 1, "silver": 2, "bronze": 3}
+    table = PolicyTable({**TABLE.policies, "bronze": SegmentPolicy(service_level=0.9, priority=1)})
+    seg = stock(forecast(ROWS), policies=table, review_days=7).segments
+    assert seg is not None
+    prio = dict(seg.select("segment", "priority").unique().iter_rows())
+    assert prio == {"bronze": 1, "gold": 2, "silver": 3}
+
+
+def test_segments_available_to_promise_with_on_hand() -> None:
+    on_hand = pl.DataFrame({"sku": ["A", "B", "C"], "on_hand": [120.0, 3.0, 0.0]})
+    seg = stock(forecast(ROWS), policies=TABLE, review_days=7, on_hand=on_hand).segments
+    assert seg is not None
+    atp = seg.with_columns(
+        expected=pl.max_horizontal(
+            pl.col("sku").replace_strict({"A": 120.0, "B": 3.0, "C": 0.0}) - pl.col("reserve_level"),
+            0.0,
+        )
+    )
+    assert atp["available_to_promise"].to_list() == atp["expected"].to_list()
