@@ -96,7 +96,8 @@ def test_segments_available_to_promise_with_on_hand() -> None:
     assert seg is not None
     atp = seg.with_columns(
         expected=pl.max_horizontal(
-            pl.col("sku").replace_strict({"A": 120.0, "B": 3.0, "C": 0.0}) - pl.col("reserve_level"),
+            pl.col("sku").replace_strict({"A": 120.0, "B": 3.0, "C": 0.0})
+            - pl.col("reserve_level"),
             0.0,
         )
     )
