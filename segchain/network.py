@@ -13,7 +13,7 @@ from segchain.errors import DataError, InfeasibleError, SegchainError, UsageErro
 from segchain.schema import require_columns
 
 if TYPE_CHECKING:
-    from segchain.config import PolicyTable
+    from segchain.policy import PolicyTable
 
 # Mean Earth radius (IUGG), the usual choice for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -652,7 +652,7 @@ def network(
 
 
 def _no_policies() -> PolicyTable:
-    from segchain.config import PolicyTable
+    from segchain.policy import PolicyTable
 
     return PolicyTable()
 

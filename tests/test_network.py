@@ -9,9 +9,9 @@ import numpy as np
 import polars as pl
 import pytest
 
-from segchain.config import PolicyTable, SegmentPolicy
 from segchain.errors import DataError, InfeasibleError, UsageError
 from segchain.network import EARTH_RADIUS_KM, build_constraints, haversine_km, network
+from segchain.policy import PolicyTable, SegmentPolicy
 
 
 def _random_instance(seed: int, n: int = 7, m: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:

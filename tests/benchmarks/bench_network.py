@@ -11,8 +11,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from segchain.config import PolicyTable, SegmentPolicy
 from segchain.network import network
+from segchain.policy import PolicyTable, SegmentPolicy
 
 ORLIB = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "orlib").resolve()
 

@@ -1,0 +1,64 @@
+"""What each segment is promised: the segment policy and the table of them (``[segments.*]``).
+
+Pure domain types that stages import; ``segchain.config`` reads them from segchain.toml.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+SERVICE_MEASURES = ("csl", "fill-rate")
+
+
+@dataclass(frozen=True)
+class SegmentPolicy:
+    """What a segment is promised: service level (and its measure), delivery days, priority."""
+
+    service_level: float | None = None
+    service_measure: str | None = None
+    max_delivery_days: float | None = None
+    priority: int | None = None
+
+    def merged_over(self, default: SegmentPolicy) -> SegmentPolicy:
+        """This policy with its unset fields taken from ``default``."""
+        return SegmentPolicy(
+            *(
+                mine if mine is not None else theirs
+                for mine, theirs in zip(_fields(self), _fields(default), strict=True)
+            )
+        )
+
+
+def _fields(p: SegmentPolicy) -> tuple[Any, ...]:
+    return (p.service_level, p.service_measure, p.max_delivery_days, p.priority)
+
+
+@dataclass(frozen=True)
+class PolicyTable:
+    """The ``[segments."<label>"]`` tables; ``"*"`` is the default for unlisted segments."""
+
+    policies: Mapping[str, SegmentPolicy] = field(default_factory=dict)
+
+    def for_segment(self, label: str) -> SegmentPolicy:
+        """The policy of ``label``, its unset fields filled from ``"*"``."""
+        default = self.policies.get("*", SegmentPolicy())
+        own = self.policies.get(label)
+        if own is None:
+            lowered = {k.casefold(): v for k, v in self.policies.items()}
+            own = lowered.get(label.casefold())
+        return own.merged_over(default) if own is not None else default
+
+    def with_default(self, **defaults: Any) -> PolicyTable:
+        """Fill fields that neither the segment nor ``"*"`` sets (command-line defaults)."""
+        base = self.policies.get("*", SegmentPolicy())
+        star = base.merged_over(SegmentPolicy(**defaults))
+        return PolicyTable({**self.policies, "*": star})
+
+    @property
+    def labels(self) -> list[str]:
+        return [k for k in self.policies if k != "*"]
+
+
+__all__ = ["SERVICE_MEASURES", "PolicyTable", "SegmentPolicy"]
