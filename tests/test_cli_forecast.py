@@ -129,18 +129,3 @@ def test_cli_forecast_reads_segments_from_stdin(cli, tmp_path):
     fc = pl.read_csv(r.stdout_bytes)
     assert sorted(fc.get_column("unique_id").unique()) == ["A-1", "A-2"]
     assert (fc.get_column("forecast-lo-80") >= 0).all()
-
-
-def test_cli_forecast_backtest_carries_segment_vs_total_rows() -> None:
-    import polars as pl
-
-    from segchain.cli.forecast import _with_comparison
-
-    backtest = pl.DataFrame({"unique_id": ["a/s"], "scope": ["series"], "wape": [0.5]})
-    comparison = pl.DataFrame(
-        {"approach": ["segment x sku, summed", "sku direct"], "series": [3, 3], "wape": [0.6, 0.4]}
-    )
-    out = _with_comparison(backtest, comparison)
-    assert out["scope"].to_list() == ["series", "comparison", "comparison"]
-    assert out["unique_id"].to_list() == ["a/s", "segment x sku, summed", "sku direct"]
-    assert out["wape"].to_list() == [0.5, 0.6, 0.4]

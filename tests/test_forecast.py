@@ -307,12 +307,13 @@ def intermittent_cv(zero_model, mean_model, *, windows=4, series=5):
     [("Naive", "HistoricAverage"), ("HistoricAverage", "Naive")],  # either tie-break rank
 )
 def test_choose_prefers_mean_level_over_zero_heavy_forecast(zero_model, mean_model):
-    from segchain.forecast import _choose, _Plan
+    from segchain.forecast.options import Plan
+    from segchain.forecast.selection import choose
 
     cv = intermittent_cv(zero_model, mean_model)
     groups = cv.select("unique_id").unique().with_columns(pl.lit("intermittent").alias("group"))
-    plan = _Plan(freq="W", horizon=4, season=52, window=8, models=None)
-    choice, rows = _choose(cv, plan, groups)
+    plan = Plan(freq="W", horizon=4, season=52, window=8, models=None)
+    choice, rows = choose(cv, plan, groups)
     assert choice.get_column("model").unique().to_list() == [mean_model]
     # Leave-one-window-out backtest rows are the mean model's too: unbiased, WAPE 6/4 per window.
     assert rows.get_column("model").unique().to_list() == [mean_model]
@@ -320,7 +321,8 @@ def test_choose_prefers_mean_level_over_zero_heavy_forecast(zero_model, mean_mod
 
 
 def test_choose_breaks_exact_ties_the_same_way_every_run():
-    from segchain.forecast import _choose, _Plan
+    from segchain.forecast.options import Plan
+    from segchain.forecast.selection import choose
 
     # Moving averages of every length forecast an all-zero history exactly alike: an exact tie
     # at equal rank, which must not depend on the sort's thread scheduling.
@@ -343,9 +345,9 @@ def test_choose_breaks_exact_ties_the_same_way_every_run():
             ).alias("group")
         )
     )
-    plan = _Plan(freq="W", horizon=1, season=52, window=8, models=None)
+    plan = Plan(freq="W", horizon=1, season=52, window=8, models=None)
     for _ in range(10):
-        choice, picked = _choose(cv, plan, groups)
+        choice, picked = choose(cv, plan, groups)
         assert set(choice.get_column("model")) == {"WindowAverage"}
         assert set(picked.get_column("model")) == {"WindowAverage"}
 
@@ -526,3 +528,16 @@ def test_forecast_ensemble_is_mean_of_route_members():
     expected = np.mean([m.forecast(y=arr, h=3)["mean"] for m in members], axis=0)
     assert r.forecast.get_column("model").unique().to_list() == ["Ensemble"]
     assert r.forecast.get_column("forecast").to_list() == pytest.approx(list(expected), rel=1e-6)
+
+
+def test_with_comparison_backtest_carries_segment_vs_total_rows() -> None:
+    from segchain.forecast.backtest import with_comparison
+
+    backtest = pl.DataFrame({"unique_id": ["a/s"], "scope": ["series"], "wape": [0.5]})
+    comparison = pl.DataFrame(
+        {"approach": ["segment x sku, summed", "sku direct"], "series": [3, 3], "wape": [0.6, 0.4]}
+    )
+    out = with_comparison(backtest, comparison)
+    assert out["scope"].to_list() == ["series", "comparison", "comparison"]
+    assert out["unique_id"].to_list() == ["a/s", "segment x sku, summed", "sku direct"]
+    assert out["wape"].to_list() == [0.5, 0.6, 0.4]

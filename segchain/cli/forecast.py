@@ -11,7 +11,6 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 
 if TYPE_CHECKING:
-    import polars as pl
     from rich.progress import Progress, TaskID
 
 Orders = Annotated[
@@ -103,6 +102,7 @@ def forecast(
     """
     from segchain.config import setting
     from segchain.errors import UsageError
+    from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.tableio import provenance, read_table
 
@@ -113,17 +113,20 @@ def forecast(
             "SEGMENTS and --orders cannot both read stdin",
             hint="give one of them as a file, e.g. --orders orders.csv",
         )
-    params = {
-        "freq": setting(freq, cfg, "forecast", "freq", "W"),
-        "horizon": setting(horizon, cfg, "forecast", "horizon", 13),
-        "level": setting(level, cfg, "forecast", "level", "80,95"),
-        "by": setting(by, cfg, "forecast", "by", "segment,sku"),
-        "models": setting(models, cfg, "forecast", "models", "auto"),
-        "engine": setting(engine, cfg, "forecast", "engine", "local"),
-        "address": setting(address, cfg, "forecast", "address", None),
-        "n_jobs": setting(n_jobs, cfg, "forecast", "n_jobs", -1),
-        "seed": setting(seed, cfg, "forecast", "seed", 0),
+    given = {
+        "freq": freq,
+        "horizon": horizon,
+        "level": level,
+        "by": by,
+        "models": models,
+        "engine": engine,
+        "address": address,
+        "n_jobs": n_jobs,
+        "seed": seed,
     }
+    params = ForecastParams.resolve(
+        lambda name, default: setting(given[name], cfg, "forecast", name, default)
+    ).as_dict()
     seg_table = read_table(segments)
     opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
@@ -148,7 +151,7 @@ def forecast(
     inputs = {"orders": recon.read, "segments": seg_frame.height}
     if backtest:
         c.write_output(
-            _with_comparison(result.backtest, result.comparison),
+            result.backtest,
             backtest,
             fmt=None,
             metadata=provenance("backtest", params=params, inputs=inputs),
@@ -200,16 +203,3 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self._bar is not None:
             self._bar.stop()
-
-
-def _with_comparison(backtest: pl.DataFrame, comparison: pl.DataFrame) -> pl.DataFrame:
-    """The backtest table plus the segment-vs-total rows (``scope = comparison``), so that the
-    comparison that sells segmentation travels with the file to ``report``."""
-    import polars as pl
-
-    if not comparison.height:
-        return backtest
-    rows = comparison.with_columns(
-        scope=pl.lit("comparison"), unique_id=pl.col("approach").cast(pl.String)
-    )
-    return pl.concat([backtest, rows], how="diagonal_relaxed")

@@ -1,0 +1,246 @@
+"""Backtest reporting: per-series and pooled accuracy, and segment-summed vs direct."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from segchain.forecast.selection import Selection
+
+
+def series_metrics(rows: pl.DataFrame, scale: pl.DataFrame, prefix: str = "") -> pl.DataFrame:
+    """MASE, RMSSE, WAPE, bias per series from backtest rows (non-seasonal naive scaling)."""
+    e = pl.col("yhat").fill_null(0.0) - pl.col("y")
+    m = rows.group_by("unique_id").agg(
+        e.abs().mean().alias("mae"),
+        (e**2).mean().alias("mse"),
+        e.abs().sum().alias("sae"),
+        e.sum().alias("se"),
+        pl.col("y").sum().alias("sy"),
+        pl.len().alias("periods"),
+    )
+    m = m.join(scale, on="unique_id", how="left")
+    ratio = safe_ratio
+    return m.select(
+        "unique_id",
+        ratio(pl.col("mae"), pl.col("scale1")).alias(f"{prefix}mase"),
+        ratio(pl.col("mse").sqrt(), pl.col("scale2").sqrt()).alias(f"{prefix}rmsse"),
+        ratio(pl.col("sae"), pl.col("sy")).alias(f"{prefix}wape"),
+        (pl.col("se") / pl.col("periods")).alias(f"{prefix}bias"),
+        *([] if prefix else [pl.col("periods").alias("backtest_periods")]),
+    )
+
+
+def safe_ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
+    """num / den; 0 when both are 0, null (not NaN or inf) when only den is 0."""
+    return (
+        pl.when(den > 0)
+        .then(num / den)
+        .when(num == 0)
+        .then(pl.lit(0.0))
+        .otherwise(pl.lit(None, dtype=pl.Float64))
+    )
+
+
+def mase_scales(y: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
+    """In-sample naive-difference scale per series, on the history before its first cutoff."""
+    first_cut = cv.group_by("unique_id").agg(pl.col("cutoff").min())
+    d = (
+        y.join(first_cut, on="unique_id")
+        .filter(pl.col("ds") <= pl.col("cutoff"))
+        .with_columns(pl.col("y").diff().over("unique_id").alias("d"))
+        .drop_nulls("d")
+    )
+    return d.group_by("unique_id").agg(
+        pl.col("d").abs().mean().alias("scale1"), (pl.col("d") ** 2).mean().alias("scale2")
+    )
+
+
+def backtest_tables(
+    sel: Selection, y: pl.DataFrame, keys: pl.DataFrame, by: Sequence[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    stats = sel.stats
+    scale = mase_scales(y, sel.cv)
+    chosen = series_metrics(sel.rows, scale)
+    base_name = (
+        sel.cv.group_by("unique_id")
+        .agg(pl.col("model").is_in(["SeasonalNaive"]).any().alias("sn"))
+        .select(
+            "unique_id",
+            pl.when(pl.col("sn"))
+            .then(pl.lit("SeasonalNaive"))
+            .otherwise(pl.lit("Naive"))
+            .alias("baseline_model"),
+        )
+    )
+    base_rows = sel.cv.join(
+        base_name.rename({"baseline_model": "model"}), on=["unique_id", "model"]
+    )
+    base = series_metrics(base_rows, scale, prefix="baseline_")
+    series = (
+        stats.filter(pl.col("backtested"))
+        .select("unique_id", "model", "demand_class", pl.col("windows").alias("backtest_windows"))
+        .join(keys, on="unique_id", how="left")
+        .join(chosen, on="unique_id", how="left")
+        .join(base_name, on="unique_id", how="left")
+        .join(base, on="unique_id", how="left")
+        .with_columns(pl.lit("series").alias("scope"))
+        .sort("unique_id")
+    )
+    # Summary rows: pooled WAPE and bias, mean MASE / RMSSE.
+    pooled = sel.rows.join(keys, on="unique_id").join(
+        base_rows.select("unique_id", "ds", "cutoff", pl.col("yhat").alias("base_yhat")),
+        on=["unique_id", "ds", "cutoff"],
+        how="left",
+    )
+
+    def summarise(frame: pl.DataFrame, series_frame: pl.DataFrame, group: list[str]):
+        e = pl.col("yhat").fill_null(0.0) - pl.col("y")
+        be = pl.col("base_yhat").fill_null(0.0) - pl.col("y")
+        agg = [
+            e.abs().sum().alias("sae"),
+            be.abs().sum().alias("bsae"),
+            pl.col("y").sum().alias("sy"),
+            e.mean().alias("bias"),
+            be.mean().alias("baseline_bias"),
+            pl.len().alias("backtest_periods"),
+        ]
+        means = [
+            pl.col(c).mean().alias(c) for c in ("mase", "rmsse", "baseline_mase", "baseline_rmsse")
+        ] + [pl.len().alias("series")]
+        if group:
+            a = frame.group_by(group).agg(agg)
+            b = series_frame.group_by(group).agg(means)
+            out = a.join(b, on=group, how="left")
+        else:
+            out = pl.concat([frame.select(agg), series_frame.select(means)], how="horizontal")
+        return out.with_columns(
+            safe_ratio(pl.col("sae"), pl.col("sy")).alias("wape"),
+            safe_ratio(pl.col("bsae"), pl.col("sy")).alias("baseline_wape"),
+        ).drop("sae", "bsae", "sy")
+
+    parts = []
+    if "segment" in by and pooled.height:
+        seg = (
+            summarise(pooled, series, ["segment"])
+            .with_columns(
+                pl.lit("segment").alias("scope"),
+                (pl.lit("segment:") + pl.col("segment")).alias("unique_id"),
+            )
+            .sort("segment")
+        )
+        parts.append(seg)
+    if pooled.height:
+        overall = summarise(pooled, series, []).with_columns(
+            pl.lit("overall").alias("scope"), pl.lit("overall").alias("unique_id")
+        )
+        parts.append(overall)
+    summary = pl.concat(parts, how="diagonal_relaxed") if parts else pl.DataFrame()
+    metric_cols = [
+        "mase",
+        "rmsse",
+        "wape",
+        "bias",
+        "baseline_model",
+        "baseline_mase",
+        "baseline_rmsse",
+        "baseline_wape",
+        "baseline_bias",
+    ]
+    order = ["unique_id", "scope", *by, "model", "demand_class", *metric_cols]
+    order += ["backtest_windows", "backtest_periods", "series"]
+    backtest = pl.concat([series, summary], how="diagonal_relaxed")
+    backtest = backtest.select([c for c in order if c in backtest.columns])
+    if summary.height:
+        summary = summary.select(
+            [
+                c
+                for c in [
+                    "unique_id",
+                    "scope",
+                    "segment",
+                    "series",
+                    *metric_cols,
+                    "backtest_periods",
+                ]
+                if c in summary.columns
+            ]
+        )
+    return backtest, summary
+
+
+def segment_comparison(
+    seg_rows: pl.DataFrame,
+    seg_keys: pl.DataFrame,
+    top_rows: pl.DataFrame,
+    top_keys: pl.DataFrame,
+    top_by: list[str],
+) -> pl.DataFrame:
+    """Segment-level backtest forecasts summed to ``top_by`` versus forecasting it directly.
+
+    Compared on the windows where every segment series of a total had a backtest (its summed
+    actuals equal the total's), so both sides forecast the same demand.
+    """
+    # Joins return rows in no fixed order, and float sums depend on their order: sort first,
+    # so that reruns write byte-identical backtests.
+    summed = (
+        seg_rows.join(seg_keys, on="unique_id")
+        .sort([*top_by, "cutoff", "ds", "unique_id"])
+        .group_by([*top_by, "cutoff", "ds"], maintain_order=True)
+        .agg(
+            pl.col("y").sum().alias("y_sum"), pl.col("yhat").fill_null(0.0).sum().alias("yhat_seg")
+        )
+    )
+    direct = top_rows.join(top_keys, on="unique_id").select(
+        *top_by, "cutoff", "ds", "y", pl.col("yhat").fill_null(0.0).alias("yhat_direct")
+    )
+    both = direct.join(summed, on=[*top_by, "cutoff", "ds"], how="inner")
+    complete = (
+        both.group_by([*top_by, "cutoff"])
+        .agg(((pl.col("y_sum") - pl.col("y")).abs().sum() < 1e-9).alias("ok"))
+        .filter("ok")
+        .drop("ok")
+    )
+    both = both.join(complete, on=[*top_by, "cutoff"]).sort([*top_by, "cutoff", "ds"])
+    label = " x ".join(top_by)
+    out = []
+    for approach, col in (
+        (f"segment x {label}, summed", "yhat_seg"),
+        (f"{label} direct", "yhat_direct"),
+    ):
+        e = pl.col(col) - pl.col("y")
+        out.append(
+            both.select(
+                pl.lit(approach).alias("approach"),
+                pl.struct(top_by).n_unique().alias("series"),
+                pl.len().alias("periods"),
+                safe_ratio(e.abs().sum(), pl.col("y").sum()).alias("wape"),
+                e.abs().mean().alias("mae"),
+                e.mean().alias("bias"),
+            )
+        )
+    return pl.concat(out).with_columns(
+        pl.col("series").cast(pl.Int64), pl.col("periods").cast(pl.Int64)
+    )
+
+
+COMPARISON_SCHEMA = {
+    "approach": pl.Utf8,
+    "series": pl.Int64,
+    "periods": pl.Int64,
+    "wape": pl.Float64,
+    "mae": pl.Float64,
+    "bias": pl.Float64,
+}
+
+
+def with_comparison(backtest: pl.DataFrame, comparison: pl.DataFrame) -> pl.DataFrame:
+    """The backtest table plus the segment-vs-total rows (``scope = comparison``), so that the
+    comparison that sells segmentation travels with the backtest file to ``report``."""
+    if not comparison.height:
+        return backtest
+    rows = comparison.with_columns(
+        scope=pl.lit("comparison"), unique_id=pl.col("approach").cast(pl.String)
+    )
+    return pl.concat([backtest, rows], how="diagonal_relaxed")

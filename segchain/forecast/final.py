@@ -1,0 +1,132 @@
+"""The final forecast: each series' chosen model refit on its whole history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from segchain.forecast.engines import Engine
+from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
+from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
+from segchain.forecast.options import ENSEMBLE, FREQS, Plan
+from segchain.forecast.selection import Selection
+
+
+def final_forecast(
+    y: pl.DataFrame,
+    sel: Selection,
+    plan: Plan,
+    levels: list,
+    engine: Engine,
+    tick: Callable[[], None],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Refit each series' chosen model on its whole history; intervals at every level.
+
+    Native intervals where the model has them, split-conformal ones (from the backtest errors)
+    where it does not (an Ensemble included), and normal ones of width cv_rmse for series too
+    short to backtest. Returns (forecast, error_sd per series).
+    """
+    stats = sel.stats
+    h = plan.horizon
+    lv_cols = [f"{s}-{lv}" for lv in levels for s in ("lo", "hi")]
+    frames = []
+    fitted_frames = [
+        pl.DataFrame(schema={"unique_id": pl.Utf8, "ds": pl.Date, "yhat1": pl.Float64})
+    ]
+    fit = stats.filter(pl.col("backtested"))
+    groups = (
+        fit.group_by("model", "two_seasons", "smooth_route")
+        .agg("unique_id")
+        .sort("model", "two_seasons", "smooth_route")
+    )
+    conformal = conformal_halfwidths(sel.cv, fit, levels)
+    for row in groups.iter_rows(named=True):
+        name = row["model"]
+        names = ensemble_members(row["smooth_route"]) if name == ENSEMBLE else [name]
+        models = [
+            make_model(
+                n, season_length=plan.season, seasonal=row["two_seasons"], window=plan.window
+            )
+            for n in names
+        ]
+        part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
+        native = name in NATIVE_INTERVALS
+        want_fitted = all(n in FITTED_MODELS for n in names)
+        out, fitted = engine.forecast(
+            models, part, h=h, level=levels if native else None, fitted=want_fitted
+        )
+        center = pl.mean_horizontal(
+            [pl.col(m.alias).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0) for m in models]
+        )
+        if fitted is not None:
+            fitted_frames.append(
+                fitted.select("unique_id", pl.col("ds").cast(pl.Date), center.alias("yhat1"))
+            )
+        if native:
+            bounds = [
+                pl.col(f"{name}-{c}").cast(pl.Float64).alias(f"forecast-{c}") for c in lv_cols
+            ]
+        else:
+            out = out.join(conformal, on="unique_id", how="left")
+            bounds = []
+            for lv in levels:
+                bounds += [
+                    (center - pl.col(f"q-{lv}")).alias(f"forecast-lo-{lv}"),
+                    (center + pl.col(f"q-{lv}")).alias(f"forecast-hi-{lv}"),
+                ]
+        frames.append(
+            out.select(
+                "unique_id",
+                pl.col("ds").cast(pl.Date),
+                center.alias("forecast"),
+                *bounds,
+            )
+        )
+        tick()
+    short = stats.filter(~pl.col("backtested"))
+    if short.height:
+        frames.append(manual_forecast(y, short, plan, levels))
+    fc = pl.concat(frames, how="vertical_relaxed")
+    fitted_all = pl.concat(fitted_frames, how="vertical_relaxed")
+    error_sd = one_step_sd(y, stats, sel.cv, fitted_all, plan)
+    return repair(fc, y, stats, plan, levels), error_sd
+
+
+def manual_forecast(y: pl.DataFrame, stats: pl.DataFrame, plan: Plan, levels: list) -> pl.DataFrame:
+    """Historic average with normal intervals of width cv_rmse: short series, no conformal."""
+    last = y.group_by("unique_id").agg(pl.col("ds").max().alias("last"))
+    interval = FREQS[plan.freq][0]
+    base = stats.select("unique_id", "mean_all", "cv_rmse").join(last, on="unique_id")
+    steps = base.with_columns(
+        pl.date_ranges(
+            pl.col("last").dt.offset_by(interval),
+            pl.col("last").dt.offset_by(f"{plan.horizon}{interval[1:]}"),
+            interval=interval,
+        ).alias("ds")
+    ).explode("ds")
+    return steps.select(
+        "unique_id",
+        "ds",
+        pl.col("mean_all").alias("forecast"),
+        *normal_bounds(pl.col("mean_all"), pl.col("cv_rmse"), levels),
+    )
+
+
+def repair(
+    fc: pl.DataFrame, y: pl.DataFrame, stats: pl.DataFrame, plan: Plan, levels: list
+) -> pl.DataFrame:
+    """No NaN, nothing negative, lo <= forecast <= hi; a failed row gets the manual fallback."""
+    value_cols = ["forecast"] + [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
+    fc = fc.with_columns([pl.col(c).fill_nan(None) for c in value_cols])
+    bad = fc.filter(pl.any_horizontal([pl.col(c).is_null() for c in value_cols]))
+    if bad.height:
+        ids = bad.get_column("unique_id").unique()
+        fb = manual_forecast(y, stats.filter(pl.col("unique_id").is_in(ids)), plan, levels)
+        fc = pl.concat([fc.filter(~pl.col("unique_id").is_in(ids)), fb], how="vertical_relaxed")
+    fc = fc.with_columns([pl.col(c).clip(lower_bound=0.0) for c in value_cols])
+    fc = fc.with_columns(
+        *[pl.min_horizontal(f"forecast-lo-{lv}", "forecast") for lv in levels],
+        *[pl.max_horizontal(f"forecast-hi-{lv}", "forecast") for lv in levels],
+    )
+    return fc.sort("unique_id", "ds")

@@ -1,0 +1,109 @@
+"""Forecast uncertainty: split-conformal and normal intervals, one-step-ahead error_sd."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import polars as pl
+
+from segchain.forecast.models import FITTED_MODELS
+from segchain.forecast.options import ENSEMBLE, Plan, window_of
+
+
+def baseline_one_step(y: pl.DataFrame, model: str, plan: Plan) -> pl.Expr:
+    """The exact rolling one-step-ahead forecast of a baseline, from the periods before each."""
+    v = pl.col("y")
+    if model == "Naive":
+        return v.shift(1)
+    if model == "SeasonalNaive":
+        return v.shift(plan.season)
+    if model == "HistoricAverage":
+        return v.cum_sum().shift(1) / pl.int_range(pl.len()).cast(pl.Float64)
+    # Only the baselines come here, so any other model is a WindowAverageN.
+    window = plan.window if model == "WindowAverage" else cast(int, window_of(model))
+    return v.rolling_mean(window_size=window).shift(1)
+
+
+def one_step_sd(
+    y: pl.DataFrame, stats: pl.DataFrame, cv: pl.DataFrame, fitted: pl.DataFrame, plan: Plan
+) -> pl.DataFrame:
+    """error_sd per series: the standard deviation of its one-step-ahead errors.
+
+    Over the backtest span (the periods after the series' first CV cutoff), each period is
+    forecast from the periods before it by the chosen model: exactly for the baselines (naive,
+    seasonal naive, moving and historic averages), and refit-free for fitted models (their
+    one-step-ahead fitted values, parameters estimated once; ``fitted`` holds them). Fewer than
+    two errors, or no backtest: the standard deviation of the history instead.
+    """
+    first_cut = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cut"))
+    chosen = stats.filter(pl.col("backtested")).select("unique_id", "model")
+    frames = [fitted.select("unique_id", "ds", pl.col("yhat1").cast(pl.Float64))]
+    for model in chosen.get_column("model").unique().sort().to_list():
+        if model in FITTED_MODELS or model == ENSEMBLE:
+            continue
+        ids = chosen.filter(pl.col("model") == model).get_column("unique_id")
+        part = y.filter(pl.col("unique_id").is_in(ids)).sort("unique_id", "ds")
+        expr = baseline_one_step(part, model, plan).over("unique_id")
+        frames.append(part.select("unique_id", "ds", expr.alias("yhat1")))
+    one = pl.concat(frames, how="vertical_relaxed")
+    errors = (
+        y.join(first_cut, on="unique_id")
+        .filter(pl.col("ds") > pl.col("first_cut"))
+        .join(one, on=["unique_id", "ds"], how="inner")
+        .filter(pl.col("yhat1").is_not_null() & pl.col("yhat1").is_not_nan())
+        .with_columns((pl.col("yhat1").clip(lower_bound=0.0) - pl.col("y")).alias("e"))
+    )
+    sd = errors.group_by("unique_id").agg(
+        pl.col("e").std(ddof=1).alias("sd1"), pl.len().alias("n1")
+    )
+    return (
+        stats.select("unique_id", "fallback_sd")
+        .join(sd, on="unique_id", how="left")
+        .select(
+            "unique_id",
+            pl.when(pl.col("n1") >= 2)
+            .then(pl.col("sd1"))
+            .otherwise(pl.col("fallback_sd"))
+            .fill_nan(0.0)
+            .fill_null(0.0)
+            .alias("error_sd"),
+        )
+    )
+
+
+def conformal_halfwidths(cv: pl.DataFrame, stats: pl.DataFrame, levels: list) -> pl.DataFrame:
+    """Split-conformal half-widths per series from its chosen model's rolling-origin errors.
+
+    The absolute errors of every backtest window and step are the calibration set; the
+    half-width at level L is their ceil((n+1) L)-th smallest value. With too few errors for
+    that rank, the normal approximation z * cv_rmse (RMS of those errors) is used instead.
+    """
+    from statistics import NormalDist
+
+    errs = cv.join(stats.select("unique_id", "model", "cv_rmse"), on=["unique_id", "model"])
+    errs = errs.with_columns((pl.col("yhat") - pl.col("y")).abs().fill_null(0.0).alias("ae"))
+    aggs = []
+    for lv in levels:
+        z = NormalDist().inv_cdf(0.5 + lv / 200)
+        rank = (((pl.len() + 1) * lv / 100).ceil().cast(pl.Int64) - 1).alias("r")
+        aggs.append(
+            pl.when(rank < pl.len())
+            .then(pl.col("ae").sort().gather(rank.clip(upper_bound=pl.len() - 1)))
+            .otherwise(z * pl.col("cv_rmse").first())
+            .first()
+            .alias(f"q-{lv}")
+        )
+    return errs.group_by("unique_id").agg(aggs)
+
+
+def normal_bounds(center: pl.Expr, sd: pl.Expr, levels: list) -> list[pl.Expr]:
+    from statistics import NormalDist
+
+    out = []
+    for lv in levels:
+        z = NormalDist().inv_cdf(0.5 + lv / 200)
+        out += [
+            (center - z * sd).alias(f"forecast-lo-{lv}"),
+            (center + z * sd).alias(f"forecast-hi-{lv}"),
+        ]
+    return out

@@ -1,0 +1,103 @@
+"""The model factory: statsforecast models by name, routes, ensembles and tie-break order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from segchain.forecast.options import (
+    BASELINES,
+    ENSEMBLE,
+    EXTRA_WINDOWS,
+    INTERMITTENT_MODELS,
+    MODEL_NAMES,
+    SMOOTH_MODELS,
+    Plan,
+    window_of,
+)
+
+CV_CLASSES = ("smooth", "erratic")  # routed to AutoETS / AutoTheta; the rest to Croston & co.
+
+# Models without a native interval get split-conformal ones from their backtest errors.
+NATIVE_INTERVALS = frozenset({"AutoETS", "AutoTheta", "Naive", "SeasonalNaive", "HistoricAverage"})
+# Models whose one-step-ahead fitted values come from statsforecast (the baselines' are exact
+# rolling one-step forecasts computed here).
+FITTED_MODELS = frozenset(SMOOTH_MODELS + INTERMITTENT_MODELS)
+
+FALLBACK_MODEL = "HistoricAverage"
+
+# Models and engines
+
+
+def make_model(name: str, *, season_length: int, seasonal: bool, window: int):
+    """One statsforecast model by name; ``seasonal`` turns on the seasonal variant."""
+    from statsforecast import models as m
+
+    sl = season_length if seasonal else 1
+    kw: dict[str, Any] = {}
+    if name == "AutoETS":
+        # ETS with a season over 24 periods is slow and rarely estimable (Hyndman & Athanasopoulos,
+        # FPP3 12.1); weekly seasonality goes to AutoTheta and SeasonalNaive instead.
+        return m.AutoETS(season_length=sl if sl <= 24 else 1, **kw)
+    if name == "AutoTheta":
+        return m.AutoTheta(season_length=sl, **kw)
+    if name == "SeasonalNaive":
+        return m.SeasonalNaive(season_length=season_length, **kw)
+    if name == "WindowAverage":
+        return m.WindowAverage(window_size=window, **kw)
+    if size := window_of(name):
+        return m.WindowAverage(window_size=size, alias=name)
+    if name == "TSB":
+        return m.TSB(alpha_d=0.1, alpha_p=0.1, **kw)
+    return getattr(m, name)(**kw)
+
+
+def ensemble_members(smooth: bool) -> list[str]:
+    """The models an ``Ensemble`` averages on a route."""
+    return list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS)
+
+
+def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
+    """Models to fit in cross-validation (an Ensemble is derived from its members' forecasts)."""
+    if plan.models is not None:
+        chosen = list(plan.models)
+    else:
+        extra = [f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]]
+        chosen = list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS) + list(BASELINES) + extra
+        chosen.append(ENSEMBLE)
+    if ENSEMBLE in chosen:
+        chosen.remove(ENSEMBLE)
+        chosen += [m for m in ensemble_members(smooth) if m not in chosen]
+    # The baseline of the backtest report is always evaluated.
+    chosen += [m for m in ("Naive", "SeasonalNaive") if m not in chosen]
+    if not has_season:
+        chosen = [m for m in chosen if m != "SeasonalNaive"]
+    return chosen
+
+
+def with_ensemble(long: pl.DataFrame, members: list[str]) -> pl.DataFrame:
+    """Add the Ensemble's rows: the mean of its members' (non-negative) forecasts."""
+    ens = (
+        long.filter(pl.col("model").is_in(members))
+        .group_by("unique_id", "ds", "cutoff", maintain_order=True)
+        .agg(
+            pl.col("y").first(),
+            pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).mean(),
+        )
+        .with_columns(pl.lit(ENSEMBLE).alias("model"))
+        .select(long.columns)
+    )
+    return pl.concat([long, ens], how="vertical_relaxed")
+
+
+def wants_ensemble(plan: Plan) -> bool:
+    return plan.models is None or ENSEMBLE in plan.models
+
+
+def model_rank(name: str) -> int:
+    """Tie-break order: simpler models first; an Ensemble last."""
+    rank = {m: i for i, m in enumerate(MODEL_NAMES)}
+    if name in rank:
+        return rank[name]
+    return rank["WindowAverage"] if window_of(name) else 99

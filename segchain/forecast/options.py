@@ -1,0 +1,149 @@
+"""Forecast options: frequencies, model names, interval levels and their checks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from segchain.errors import UsageError
+
+# freq -> (polars interval, season length, moving-average window, recent window for mean_demand)
+FREQS: dict[str, tuple[str, int, int, int]] = {
+    "D": ("1d", 7, 28, 28),
+    "W": ("1w", 52, 8, 13),
+    "M": ("1mo", 12, 3, 6),
+}
+# Further moving-average windows tried beside the default one: a month / quarter on weekly data.
+EXTRA_WINDOWS = {"D": (7, 91), "W": (4, 13), "M": (6, 12)}
+
+BASELINES = ("WindowAverage", "HistoricAverage", "Naive", "SeasonalNaive")
+SMOOTH_MODELS = ("AutoETS", "AutoTheta")
+INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
+# The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).
+ENSEMBLE = "Ensemble"
+MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE,)
+
+ENGINES = ("local", "dask", "ray", "spark")
+
+KEY_SEP = "/"
+KEY_CANDIDATES = ("segment", "sku", "site", "country", "customer_id")
+# The same periods in pandas' spelling, for the distributed engines (they run on pandas).
+PANDAS_FREQS = {"D": "D", "W": "W-MON", "M": "MS"}
+
+# Options
+
+
+def parse_levels(level: Sequence[float] | str) -> list[int | float]:
+    """Parse ``80,95`` (or a sequence) into sorted interval levels strictly between 0 and 100."""
+    items = [s.strip() for s in level.split(",") if s.strip()] if isinstance(level, str) else level
+    out: list[int | float] = []
+    bad = []
+    for item in items:
+        try:
+            v = float(item)
+        except (TypeError, ValueError):
+            bad.append(str(item))
+            continue
+        if not 0 < v < 100 or math.isnan(v):
+            bad.append(str(item))
+            continue
+        out.append(int(v) if v.is_integer() else v)
+    if bad or not out:
+        raise UsageError(
+            f"--level: {', '.join(bad) if bad else 'no level given'} is not a percentage "
+            "strictly between 0 and 100",
+            hint="give one or more levels separated by commas, e.g. --level 80,95",
+        )
+    return sorted(set(out))
+
+
+def parse_models(models: str | Sequence[str]) -> list[str] | None:
+    """``auto`` -> None (route by demand class); else the list of known model names."""
+    items = (
+        [s.strip() for s in models.split(",") if s.strip()]
+        if isinstance(models, str)
+        else [str(m).strip() for m in models]
+    )
+    if items == ["auto"] or not items:
+        return None
+    by_fold = {m.lower(): m for m in MODEL_NAMES}
+
+    def known(name: str) -> str | None:
+        if name.lower() in by_fold:
+            return by_fold[name.lower()]
+        window = window_of(name)
+        return f"WindowAverage{window}" if window else None
+
+    unknown = [m for m in items if known(m) is None]
+    if unknown:
+        raise UsageError(
+            f"--models: unknown model{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
+            hint=f"use auto or a comma-separated list of {', '.join(MODEL_NAMES)} "
+            "(WindowAverage4: a 4-period moving average)",
+        )
+    return list(dict.fromkeys(k for m in items if (k := known(m)) is not None))
+
+
+def window_of(name: str) -> int | None:
+    """4 for ``WindowAverage4`` (any case); None for any other name."""
+    prefix = "windowaverage"
+    rest = name[len(prefix) :]
+    if name.lower().startswith(prefix) and rest.isdigit() and int(rest) >= 1:
+        return int(rest)
+    return None
+
+
+def check_options(freq: str, horizon: int, by: Sequence[str], engine: str) -> None:
+    problems = []
+    if freq not in FREQS:
+        problems.append(f"--freq {freq!r} is not one of {', '.join(FREQS)}")
+    if not isinstance(horizon, int) or horizon < 1:
+        problems.append(f"--horizon must be a whole number of periods >= 1, got {horizon}")
+    if not by:
+        problems.append("--by needs at least one column, e.g. --by segment,sku")
+    if len(set(by)) != len(by):
+        problems.append(f"--by repeats a column: {','.join(by)}")
+    if engine not in ENGINES:
+        problems.append(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if problems:
+        raise UsageError("; ".join(problems))
+
+
+@dataclass
+class Plan:
+    freq: str
+    horizon: int
+    season: int
+    window: int
+    models: list[str] | None
+
+
+@dataclass(frozen=True)
+class ForecastParams:
+    """The forecast options, resolved once (command line, environment, config, default).
+
+    Each field is a keyword of ``forecast()`` and a CLI option (``n_jobs`` is ``--n-jobs``);
+    the same object is passed to the stage and recorded in the output's provenance.
+    """
+
+    freq: str = "W"
+    horizon: int = 13
+    level: str = "80,95"
+    by: str = "segment,sku"
+    models: str = "auto"
+    engine: str = "local"
+    address: str | None = None
+    n_jobs: int = -1
+    seed: int = 0
+
+    @classmethod
+    def resolve(cls, lookup: Callable[[str, Any], Any]) -> ForecastParams:
+        """Each field from ``lookup(name, default)``, e.g. the CLI's setting() precedence."""
+        defaults = cls()
+        return cls(**{f.name: lookup(f.name, getattr(defaults, f.name)) for f in fields(cls)})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Keyword arguments for ``forecast()``, and the provenance's ``params``."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}

@@ -1,0 +1,163 @@
+"""Demand series: order lines joined to segments, aggregated per key and period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import polars as pl
+
+from segchain.errors import DataError, UsageError, examples
+from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP
+from segchain.schema import require_columns
+
+
+@dataclass
+class Series:
+    """Per-period demand per series plus its key columns and what was left out on the way."""
+
+    y: pl.DataFrame  # unique_id, ds, y
+    keys: pl.DataFrame  # unique_id + by columns
+    netted: int
+    excluded: dict[str, int]
+    warnings: list[str]
+
+
+def build_series(
+    orders: pl.DataFrame | pl.LazyFrame,
+    segments: pl.DataFrame | pl.LazyFrame,
+    *,
+    freq: str = "W",
+    by: Sequence[str] = ("segment", "sku"),
+) -> Series:
+    """Join orders to segments and aggregate net quantity per series and period.
+
+    Weeks start on Monday. Each series runs from its first period with demand to the last
+    period of the data, with zeros in between. Negative net demand in a period (more returns
+    than sales) counts as zero; the number of such series-periods is ``netted``.
+
+    Raises:
+        MissingColumnsError: a required column is absent.
+        DataError: no customer id in common, duplicate customers in segments, too little history.
+    """
+    orders = orders.collect() if isinstance(orders, pl.LazyFrame) else orders
+    segments = segments.collect() if isinstance(segments, pl.LazyFrame) else segments
+    by = list(by)
+    require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source="orders")
+    require_columns(segments.columns, ["customer_id", "segment"], source="segments")
+    available = set(orders.columns) | {"segment"}
+    missing_by = [c for c in by if c not in available]
+    if missing_by:
+        raise UsageError(
+            f"--by: column{'s' if len(missing_by) > 1 else ''} {', '.join(missing_by)} "
+            f"not in the orders or segments; available: "
+            f"{', '.join(sorted(c for c in available if c in KEY_CANDIDATES))}",
+        )
+    warnings: list[str] = []
+    excluded: dict[str, int] = {}
+
+    seg = segments.select(
+        pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8)
+    ).filter(pl.col("customer_id").is_not_null())
+    dup = seg.group_by("customer_id").len().filter(pl.col("len") > 1)
+    if dup.height:
+        raise DataError(
+            f"segments: {dup.height} customer_id value(s) appear more than once, e.g. "
+            f"{examples(dup.get_column('customer_id').sort())}",
+            hint="give one row per customer (the output of segchain segment)",
+        )
+    o_cols = ["order_date", "customer_id", "quantity"] + [
+        c for c in by if c != "segment" and c not in ("customer_id",)
+    ]
+    if "flag" in orders.columns:
+        o_cols.append("flag")
+    o = orders.select(list(dict.fromkeys(o_cols))).with_columns(
+        pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64)
+    )
+    if "flag" in o.columns:
+        non_product = o.filter(pl.col("flag") == "non_product").height
+        if non_product:
+            excluded["non_product"] = non_product
+            warnings.append(f"{non_product} non-product order line(s) (postage, fees) left out")
+        o = o.filter((pl.col("flag") != "non_product") | pl.col("flag").is_null()).drop("flag")
+
+    common = o.select("customer_id").unique().join(seg, on="customer_id", how="inner")
+    if common.height == 0:
+        o_ids = o.get_column("customer_id").drop_nulls().unique().sort()
+        s_ids = seg.get_column("customer_id").unique().sort()
+        raise DataError(
+            "segments and orders have no customer_id in common: orders have "
+            f"{examples(o_ids)}; segments have {examples(s_ids)}",
+            hint="check that both come from the same export and that the ids are mapped the "
+            "same way (--map customer_id=...)",
+        )
+    # Row order fixed (and so the order of float sums): reruns must write the same bytes.
+    joined = o.join(seg, on="customer_id", how="left", maintain_order="left")
+    no_segment = joined.filter(pl.col("segment").is_null())
+    if no_segment.height:
+        ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
+        excluded["no_segment"] = no_segment.height
+        warnings.append(
+            f"{no_segment.height} order line(s) of {ids.len()} customer(s) without a segment "
+            f"left out, e.g. {examples(ids)}"
+        )
+    joined = joined.filter(pl.col("segment").is_not_null())
+    blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
+    if blank.height:
+        excluded["blank_key"] = blank.height
+        warnings.append(f"{blank.height} order line(s) with a blank {'/'.join(by)} left out")
+        joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
+    if joined.height == 0:
+        raise DataError("orders: no order line left to forecast after joining to segments")
+
+    interval = FREQS[freq][0]
+    joined = joined.with_columns(
+        pl.col("order_date").cast(pl.Date).dt.truncate(interval).alias("ds"),
+        *[pl.col(c).cast(pl.Utf8) for c in by],
+    )
+    agg = joined.group_by([*by, "ds"], maintain_order=True).agg(pl.col("quantity").sum().alias("y"))
+    netted = agg.filter(pl.col("y") < 0).height
+    if netted:
+        warnings.append(
+            f"{netted} series-period(s) had more returns than sales; counted as zero demand"
+        )
+    agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
+    last = cast(dt.date, joined.get_column("ds").max())
+    first_all = cast(dt.date, joined.get_column("ds").min())
+    n_periods = pl.date_range(first_all, last, interval, eager=True).len()
+    if n_periods < 2:
+        raise DataError(
+            f"orders: all demand falls in one period ({first_all}) at --freq {freq}; "
+            "forecasting needs at least 2 periods of history",
+            hint="use a finer --freq (e.g. --freq D) or export a longer history",
+        )
+    keys = (
+        agg.group_by(by)
+        .agg(pl.col("ds").filter(pl.col("y") > 0).min().alias("start"), pl.col("ds").min())
+        .with_columns(
+            pl.concat_str([pl.col(c) for c in by], separator=KEY_SEP).alias("unique_id"),
+            # A series with returns only starts at its first period, and stays all zero.
+            pl.coalesce("start", "ds").alias("start"),
+        )
+        .drop("ds")
+        .sort("unique_id")
+    )
+    grid = keys.select(
+        "unique_id",
+        *by,
+        pl.date_ranges("start", pl.lit(last), interval=interval).alias("ds"),
+    ).explode("ds")
+    y = (
+        grid.join(agg, on=[*by, "ds"], how="left")
+        .select("unique_id", "ds", pl.col("y").fill_null(0.0))
+        .sort("unique_id", "ds")
+    )
+    return Series(
+        y=y,
+        keys=keys.select("unique_id", *by),
+        netted=netted,
+        excluded=excluded,
+        warnings=warnings,
+    )
