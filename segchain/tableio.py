@@ -199,14 +199,18 @@ def read_csv_bytes(
             first = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
             header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
             overrides = {c: pl.String for c in header if c in ID_COLUMNS}
-            df = pl.read_csv(
-                payload,
-                separator=delimiter,
-                schema_overrides=overrides,
-                try_parse_dates=True,
-                infer_schema_length=10_000,
-                quote_char='"',
-            )
+            kwargs: dict[str, Any] = {
+                "separator": delimiter,
+                "schema_overrides": overrides,
+                "try_parse_dates": True,
+                "quote_char": '"',
+            }
+            try:
+                df = pl.read_csv(payload, infer_schema_length=10_000, **kwargs)
+            except pl.exceptions.ComputeError:
+                # Types inferred from the first rows fail later (whole numbers first, then a
+                # decimal: stock bug 4(e)); infer them from every row.
+                df = pl.read_csv(payload, infer_schema_length=None, **kwargs)
     except pl.exceptions.NoDataError:
         raise DataError(f"{name}: the file is empty", hint="check the export") from None
     except pl.exceptions.ComputeError as exc:

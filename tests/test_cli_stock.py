@@ -218,3 +218,20 @@ def test_cli_stock_segments_out_writes_the_per_segment_table(
     ]
     assert seg["demand_share"].to_list() == pytest.approx([0.75, 0.25, 1.0])
     assert "wrote 3 stocking point x segment rows" in result.stderr
+
+
+def test_cli_stock_reads_a_csv_whose_decimals_start_late(cli, tmp_path) -> None:
+    # 4(e): types were inferred from the first 10,000 rows, so whole numbers at the top made the
+    # first decimal further down fail to parse.
+    lines = ["unique_id,ds,sku,forecast,error_sd"]
+    for i in range(2600):
+        for d in WEEKS:
+            value = "3" if i < 2550 else "2.5"
+            lines.append(f"s{i},{d.isoformat()},k{i},{value},1")
+    path = tmp_path / "forecast.csv"
+    path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "p.csv"
+    result = cli("stock", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    policy = pl.read_csv(out)
+    assert policy.filter(pl.col("sku") == "k2599")["mean_demand"].item() == 2.5

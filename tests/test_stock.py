@@ -247,7 +247,7 @@ def two_segments() -> pl.DataFrame:
 POLICIES = PolicyTable(
     {
         "Champions": SegmentPolicy(service_level=0.99, service_measure="csl"),
-        "Hibernating": SegmentPolicy(service_level=0.90),
+        "Hibernating": SegmentPolicy(service_level=0.90, service_measure="csl"),
     }
 )
 
@@ -269,7 +269,7 @@ def test_stock_blends_segment_targets(blend: str, target: float, segment: str) -
     assert one(res, "segment") == segment
 
 
-def test_stock_measure_comes_from_driving_segment() -> None:
+def test_stock_measure_comes_from_the_segments_not_the_default() -> None:
     res = stock(two_segments(), policies=POLICIES, service_measure="fill-rate")
     assert one(res, "service_measure") == "csl"
 

@@ -314,7 +314,11 @@ def join_on_hand(
         .then(n_orders * pl.col("order_qty"))
         .otherwise(0.0)
     )
+    # (R, S) orders whole packs, at least the MOQ, like (s, Q) (bug 4(b): MOQ 500, pack 12
+    # ordered 15 units).
+    packs = (pl.max_horizontal(need_periodic, pl.col("moq")) / pl.col("pack_size") - 1e-9).ceil()
+    rounded = pl.when(need_periodic > 0).then(packs * pl.col("pack_size")).otherwise(0.0)
     joined = joined.with_columns(
-        order_now=pl.when(periodic).then(need_periodic).otherwise(need_continuous)
+        order_now=pl.when(periodic).then(rounded).otherwise(need_continuous)
     )
     return joined.drop(extra), missing

@@ -6,9 +6,11 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import DAYS_PER_YEAR, GAMMA_ABOVE_UNITS, LOW_MEAN_UNITS
 from segchain.stock.levels import discrete_levels, normal_levels
+from segchain.stock.loss_functions import normal_losses
 
 
 def compute_policy(
@@ -116,10 +118,24 @@ def compute_policy(
     exp_csl = np.clip(exp_csl, 0.0, 1.0)
 
     safety = level - mean_t
-    # Mean stock: safety stock plus half a cycle; (s, Q) also carries half a period's demand,
-    # because the position after ordering is s + Q/2 on average, looked at once per period.
+    # Mean stock on hand: safety stock plus half a cycle; (s, Q) also carries half a period's
+    # demand, because the position after ordering is s + Q/2 on average, looked at once per
+    # period. That is the mean net inventory; on hand is net inventory plus backorders, so the
+    # mean backorders (the mean of the expected backorders at the start and at the end of a
+    # cycle) are added: without them, low targets understated the on-hand stock 1.4-1.9x (bug
+    # 4(f)).
     cycle = mu * r if periodic else order_qty + mu
-    avg_inv = np.maximum(safety + cycle / 2.0, 0.0)
+    backorders = mean_backorders(
+        dist,
+        level,
+        order_qty,
+        periodic=periodic,
+        mean_t=mean_t,
+        var_t=var_t,
+        mean_l=mean_l,
+        var_l=var_l,
+    )
+    avg_inv = np.maximum(safety + cycle / 2.0 + backorders, 0.0)
     order_up_to = level if periodic else level + order_qty
     out = points.select(
         *keys,
@@ -148,5 +164,47 @@ def compute_policy(
         pl.Series("avg_inventory", avg_inv),
         col("unit_cost"),
         pl.Series("inventory_value", avg_inv * unit_cost),
+        col("moq"),
+        col("pack_size"),
     )
     return out
+
+
+def mean_backorders(
+    dist: np.ndarray,
+    level: np.ndarray,
+    q: np.ndarray,
+    *,
+    periodic: bool,
+    mean_t: np.ndarray,
+    var_t: np.ndarray,
+    mean_l: np.ndarray,
+    var_l: np.ndarray,
+) -> np.ndarray:
+    """Mean backorders over a cycle: the mean of E[(D_L - y)^+] and E[(D_T - y)^+].
+
+    (R, S): y = S. (s, Q): y uniform on (s, s + Q], whose mean loss is (L2(s) - L2(s + Q))/Q
+    with the second-order loss L2 (Axsaeter, sec. 5.3).
+    """
+    out = np.zeros(level.size)
+    normal = dist == "normal"
+    n = np.flatnonzero(normal)
+    if n.size:
+        for mean, var in ((mean_t, var_t), (mean_l, var_l)):
+            sd = np.sqrt(var[n])
+            l1, l2 = normal_losses(level[n], mean[n], sd)
+            if periodic:
+                out[n] += 0.5 * l1
+            else:
+                _, u2 = normal_losses(level[n] + q[n], mean[n], sd)
+                out[n] += 0.5 * (l2 - u2) / np.maximum(q[n], 1e-9)
+    d = np.flatnonzero(~normal)
+    if d.size:
+        qd = np.maximum(q[d], 1e-9)
+        for mean, var in ((mean_t, var_t), (mean_l, var_l)):
+            fitted = Fitted(dist[d], mean[d], var[d])
+            if periodic:
+                out[d] += 0.5 * fitted.loss(level[d])
+            else:
+                out[d] += 0.5 * (fitted.loss2(level[d]) - fitted.loss2(level[d] + qd)) / qd
+    return np.maximum(out, 0.0)

@@ -101,12 +101,19 @@ def grid_undershoot_pmf(pmf_1: np.ndarray, q: np.ndarray) -> np.ndarray:
     After ordering the position is uniform on s+1..s+Q; it then falls by D_1, and an order goes
     out when it reaches s - u <= s: P(U = u) = P(u < D_1 <= u + Q)/E[min(D_1, Q)] (Hadley &
     Whitin), the same for every s.
+
+    The normaliser E[min(D_1, Q)] = sum_{j<Q} P(D_1 > j) is computed exactly (Q < W), not as
+    the sum of the pmf over the grid: for over-dispersed items much of the undershoot lies beyond
+    the grid, and renormalising the truncated pmf overstated the CSL (bug 4(a): 0.900 reported
+    where the true CSL was 0.897). The mass beyond the grid is left out, so P(D_L + U <= x) is
+    exact for x on the grid where u + Q stays on it, and never overstated.
     """
     w = pmf_1.shape[1]
     f1 = np.minimum(np.cumsum(pmf_1, axis=1), 1.0)
     up = np.minimum(np.arange(w)[None, :] + q[:, None], w - 1)
     g = np.maximum(np.take_along_axis(f1, up, axis=1) - f1, 0.0)
-    total = g.sum(axis=1)
+    below_q = np.arange(w)[None, :] < q[:, None]
+    total = np.where(below_q, 1.0 - f1, 0.0).sum(axis=1)
     # No demand per period: no undershoot.
     g[total <= 0, 0] = 1.0
     g /= np.where(total > 0, total, 1.0)[:, None]

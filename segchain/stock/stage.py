@@ -111,7 +111,9 @@ def stock(
     points, defaulted, by_column = join_items(points, items, lead_time_days)
     notes = list(notes)
 
-    policy = compute_policy(points, keys, period_days=period_days, review_days=review_days)
+    policy = _compute_per_measure(
+        points, series, keys, blend=blend, period_days=period_days, review_days=review_days
+    )
     missing_on_hand = 0
     if on_hand is not None:
         policy, missing_on_hand = join_on_hand(policy, on_hand, keys)
@@ -136,4 +138,66 @@ def stock(
         on_hand_missing=missing_on_hand,
         period_days=period_days,
         notes=tuple(notes),
+    )
+
+
+def _compute_per_measure(
+    points: pl.DataFrame,
+    series: pl.DataFrame,
+    keys: list[str],
+    *,
+    blend: str,
+    period_days: float,
+    review_days: float | None,
+) -> pl.DataFrame:
+    """Policies; a stocking point whose segments use different measures meets each of them.
+
+    Served first come, first served, every segment of a stocking point gets the same fill rate
+    and the same CSL, so the level must meet the blended target of the CSL segments as a CSL and
+    that of the fill-rate segments as a fill rate: the larger of the two levels. (Bug 4(c): one
+    number averaged over both scales, applied with the largest segment's measure, gave gold's
+    CSL 0.99 promise a CSL of 0.706.)
+    """
+    policy = compute_policy(points, keys, period_days=period_days, review_days=review_days)
+    mixed = (
+        series.group_by(keys)
+        .agg(pl.col("seg_measure").n_unique().alias("measures"))
+        .filter(pl.col("measures") > 1)
+        .select(keys)
+    )
+    if mixed.height == 0:
+        return policy
+    variants = []
+    for measure in sorted(set(series.get_column("seg_measure").to_list())):
+        sub = series.filter(pl.col("seg_measure") == measure).join(mixed, on=keys)
+        total = pl.col("mu").sum()
+        if blend == "weighted":
+            weight = pl.when(total > 0).then(pl.col("mu") / total).otherwise(1.0 / pl.len())
+            target = (pl.col("seg_level") * weight).sum()
+        else:
+            target = pl.col("seg_level").max()
+        targets = sub.group_by(keys).agg(target.alias("measure_target"))
+        pts = points.join(targets, on=keys).with_columns(
+            service_target=pl.col("measure_target"), service_measure=pl.lit(measure)
+        )
+        variants.append(
+            compute_policy(
+                pts.drop("measure_target"), keys, period_days=period_days, review_days=review_days
+            )
+        )
+    chosen = (
+        pl.concat(variants)
+        .sort(
+            [*keys, "reorder_point", "service_measure"],
+            descending=[False] * len(keys) + [True, False],
+        )
+        .group_by(keys, maintain_order=True)
+        .first()
+    )
+    order = points.select(keys).with_row_index("_order")
+    return (
+        pl.concat([policy.join(mixed, on=keys, how="anti"), chosen.select(policy.columns)])
+        .join(order, on=keys)
+        .sort("_order")
+        .drop("_order")
     )

@@ -1,0 +1,111 @@
+"""Bugs 4(a)-(g) of the stock issue, each checked against an independent computation."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from segchain.config import PolicyTable, SegmentPolicy
+from segchain.stock import stock
+
+WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(4)]
+
+
+def forecast(rows: list[dict]) -> pl.DataFrame:
+    return pl.DataFrame([{"ds": d, **r} for r in rows for d in WEEKS])
+
+
+def negbin(mean: float, var: float):  # type: ignore[no-untyped-def]
+    p = mean / var
+    return stats.nbinom(mean * p / (1 - p), p)
+
+
+def test_sq_csl_of_an_over_dispersed_item_is_not_overstated() -> None:
+    # 4(a): mean 0.1 a week, variance/mean 20, (s, Q) looked at weekly, CSL 0.90. The exact CSL
+    # P(D_L + U <= s), U the undershoot with P(U = u) = P(u < D_1 <= u + Q)/E[min(D_1, Q)],
+    # computed here on a support of 200,000 units with scipy's negative binomial.
+    mu, vmr = 0.1, 20.0
+    fc = forecast([{"sku": "A", "forecast": mu, "error_sd": math.sqrt(mu * vmr)}])
+    p = stock(fc, service_level=0.9, service_measure="csl").policy
+    s, q = int(p["reorder_point"][0]), int(p["order_qty"][0])
+    k = np.arange(200_000)
+    f1 = negbin(mu, mu * vmr).cdf(k)
+    g = np.concatenate([f1[q:], np.ones(q)]) - f1
+    g /= g.sum()
+    lead = negbin(2 * mu, 2 * mu * vmr).pmf(k[:5000])  # 14 days = 2 weekly periods
+    cdf = np.cumsum(np.convolve(lead, g[:5000])[:5000])
+    assert p["expected_csl"][0] == pytest.approx(cdf[s], abs=1e-4)
+    assert cdf[s] >= 0.9 > cdf[s - 1]
+
+
+def test_rs_order_now_respects_moq_and_pack_size() -> None:
+    # 4(b): (R, S) ordered 15 units with MOQ 500 and packs of 12.
+    fc = forecast([{"sku": "A", "forecast": 10.0, "error_sd": 3.0}])
+    items = pl.DataFrame({"sku": ["A"], "moq": [500.0], "pack_size": [12.0]})
+    on_hand = pl.DataFrame({"sku": ["A"], "on_hand": [0.0]})
+    p = stock(fc, items=items, on_hand=on_hand, review_days=7).policy
+    need = p["order_up_to"][0]
+    assert 0 < need < 500
+    assert p["order_now"][0] == 504.0  # the MOQ rounded up to 42 packs of 12
+    p = stock(fc, items=items, on_hand=on_hand.with_columns(on_hand=pl.lit(1e4)), review_days=7)
+    assert p.policy["order_now"][0] == 0.0
+
+
+def test_mixed_measures_keep_each_segments_promise() -> None:
+    # 4(c): gold CSL 0.99 and bronze fill rate 0.90 on one SKU, served first come first served:
+    # every segment gets the SKU's CSL and fill rate, so both promises must hold for the SKU.
+    table = PolicyTable(
+        {
+            "gold": SegmentPolicy(service_level=0.99, service_measure="csl"),
+            "bronze": SegmentPolicy(service_level=0.90, service_measure="fill-rate"),
+        }
+    )
+    fc = forecast(
+        [
+            {"sku": "A", "segment": "gold", "forecast": 30.0, "error_sd": 6.0},
+            {"sku": "A", "segment": "bronze", "forecast": 70.0, "error_sd": 9.0},
+        ]
+    )
+    p = stock(fc, policies=table, review_days=7).policy
+    mean, sd = 300.0, math.sqrt(3 * (36.0 + 81.0))  # L + R = 3 weeks
+    csl = stats.norm.cdf((p["order_up_to"][0] - mean) / sd)
+    assert csl >= 0.99
+    assert p["expected_fill_rate"][0] >= 0.90
+
+
+@pytest.mark.parametrize(("level", "target"), [(0.5, 0.5), (0.9, 0.9)])
+def test_rs_normal_fill_rate_nets_backorders_carried_into_the_cycle(
+    level: float, target: float
+) -> None:
+    # 4(d): exact shortage per cycle E[(D_{L+R} - S)^+] - E[(D_L - S)^+] (Hadley & Whitin),
+    # written out with scipy's normal; L = 2 weeks, R = 1 week.
+    fc = forecast([{"sku": "A", "forecast": 100.0, "error_sd": 40.0, "demand_class": "smooth"}])
+    p = stock(fc, review_days=7, service_level=target, service_measure="csl").policy
+    s = p["order_up_to"][0]
+
+    def loss(mean: float, sd: float) -> float:
+        k = (s - mean) / sd
+        return sd * (stats.norm.pdf(k) - k * stats.norm.sf(k))
+
+    exact = 1 - (loss(300, 40 * math.sqrt(3)) - loss(200, 40 * math.sqrt(2))) / 100
+    assert p["expected_fill_rate"][0] == pytest.approx(exact, abs=1e-9)
+
+
+@pytest.mark.parametrize("target", [0.3, 0.6, 0.95])
+def test_rs_avg_inventory_counts_on_hand_not_net_inventory(target: float) -> None:
+    # 4(f): mean on hand = the mean of E[(S - D_L)^+] and E[(S - D_{L+R})^+] (start and end of a
+    # cycle), summed over scipy's Poisson pmf. The net-inventory formula understated it at low
+    # targets.
+    fc = forecast([{"sku": "A", "forecast": 4.0, "error_sd": 2.0, "demand_class": "smooth"}])
+    p = stock(fc, review_days=7, service_level=target, service_measure="csl").policy
+    assert p["distribution"][0] == "poisson"
+    s = int(p["order_up_to"][0])
+    k = np.arange(s + 1)
+    start = float(((s - k) * stats.poisson(8.0).pmf(k)).sum())
+    end = float(((s - k) * stats.poisson(12.0).pmf(k)).sum())
+    assert p["avg_inventory"][0] == pytest.approx((start + end) / 2, abs=1e-9)
