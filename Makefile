@@ -24,7 +24,7 @@ CONFIG := $(DATA)/segchain.toml
 REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_profile.csv $(OUT)/forecast.parquet \
 	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv
 
-demo: $(OUT)/report.html
+demo: $(OUT)/report.html $(OUT)/costs.csv
 	@echo "demo done: open $(OUT)/report.html"
 
 $(OUT)/.dir:
@@ -48,6 +48,12 @@ $(OUT)/policy.parquet: $(OUT)/forecast.parquet $(DATA)/items.csv $(DATA)/on_hand
 $(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
 		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
+
+$(OUT)/costs.csv: $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
+		$(OUT)/forecast.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG)
+	$(SEG) costs $(OUT)/segments.parquet --orders $(OUT)/orders.parquet --policy $(OUT)/policy.parquet \
+		--forecast $(OUT)/forecast.parquet --assignments $(OUT)/assignments.parquet \
+		--sites $(OUT)/sites.csv --items $(DATA)/items.csv --config $(CONFIG) -o $@
 
 $(OUT)/report.html: $(REPORT_INPUTS)
 	$(SEG) report $(REPORT_INPUTS) --title "segchain demo: sample_data" -o $@

@@ -55,6 +55,7 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "assignments": ("customer_id", "site_id", "distance_km"),
     "sites": ("site_id", "open", "demand_served"),
     "orders": ("order_id", "order_date", "customer_id", "sku", "quantity"),
+    "costs": ("segment", "revenue", "cost_to_serve"),
 }
 
 # Reason codes for rejected order lines (written to --rejects).

@@ -20,6 +20,7 @@ STAGE_FILES = (
     "assignments.parquet",
     "sites.csv",
     "report.html",
+    "costs.csv",
 )
 
 pytestmark = pytest.mark.skipif(not EXE.exists(), reason="segchain console script not installed")
@@ -128,3 +129,42 @@ def test_chain_twice_is_byte_identical(data: Path, tmp_path: Path) -> None:
     assert second.returncode == 0, second.stdout + second.stderr
     for name in STAGE_FILES:
         assert (out / name).read_bytes() == snapshot[name], f"{name} differs between runs"
+
+
+def test_demo_costs_reconcile_with_their_source_tables_to_the_cent(
+    data: Path, tmp_path: Path
+) -> None:
+    """Every cost total of the demo equals its source table's total, computed here from it."""
+    import polars as pl
+
+    out = tmp_path / "out"
+    proc = run_demo(data, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    costs = pl.read_csv(out / "costs.csv")
+    orders = pl.read_parquet(out / "orders.parquet")
+    segments = pl.read_parquet(out / "segments.parquet")
+    assignments = pl.read_parquet(out / "assignments.parquet")
+    sites = pl.read_csv(out / "sites.csv")
+    policy = pl.read_parquet(out / "policy.parquet")
+    product = orders.filter(pl.col("flag").fill_null("") != "non_product")
+    product = product.filter(pl.col("customer_id").is_in(segments["customer_id"].to_list()))
+
+    def cents(x: float) -> int:
+        return round(x * 100)
+
+    assert costs.height == segments["segment"].n_unique()
+    assert costs["customers"].sum() == segments.height
+    assert cents(costs["revenue"].sum()) == cents(product["amount"].sum())
+    assert cents(costs["transport"].sum()) == cents(assignments["transport_cost"].sum())
+    open_fixed = sites.filter(pl.col("open"))["fixed_cost"].sum()
+    assert cents(costs["warehouse_fixed"].sum()) == cents(open_fixed)
+    assert cents(costs["inventory_value"].sum()) == cents(policy["inventory_value"].sum())
+    # Handling follows the demo config's rates from the order counts.
+    config_rates = {"order": 8.0, "line": 1.2, "return": 6.0}
+    assert cents(costs["order_handling"].sum()) == cents(
+        costs["orders"].sum() * config_rates["order"] + costs["lines"].sum() * config_rates["line"]
+    )
+    assert costs["costs_missing"].fill_null("").str.len_chars().max() == 0
+    log = proc.stdout + proc.stderr
+    assert "reconciled transport: assignments transport_cost" in log
+    assert "NOT reconciled" not in log

@@ -9,7 +9,7 @@ import signal
 from segchain.cli.app import app
 
 # Order here is the order in --help: the pipeline's order.
-COMMANDS = ("sample", "validate", "segment", "forecast", "stock", "network", "report")
+COMMANDS = ("sample", "validate", "segment", "forecast", "stock", "network", "costs", "report")
 
 for _name in COMMANDS:
     if importlib.util.find_spec(f"segchain.cli.{_name}") is not None:

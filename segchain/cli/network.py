@@ -221,7 +221,14 @@ def network_command(
         result.assignments,
         output,
         fmt=format,
-        metadata=provenance("assignments", params=params, inputs=inputs, totals=totals),
+        metadata=provenance(
+            "assignments",
+            params=params,
+            inputs=inputs,
+            totals=totals,
+            # What each segment's delivery promise costs: read by costs and the report.
+            promise=result.promise.to_dicts(),
+        ),
         reporter=reporter,
         what="assignments",
     )

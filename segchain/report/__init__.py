@@ -35,6 +35,7 @@ STAGE_KINDS = {
     "orders": "orders",
     "forecast_comparison": "forecast_comparison",
     "stock_comparison": "stock_comparison",
+    "costs": "costs",
 }
 # Tables the stages print rather than write today; recognised by their columns when saved.
 EXTRA_KEYS: dict[str, tuple[str, ...]] = {
@@ -54,6 +55,7 @@ KIND_NAMES = {
     "orders": "order lines",
     "forecast_comparison": "forecast comparison (segment x sku vs sku total)",
     "stock_comparison": "stock comparison (segmented vs uniform)",
+    "costs": "cost to serve (segchain costs)",
 }
 
 

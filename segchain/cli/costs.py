@@ -1,0 +1,214 @@
+"""``segchain costs``: cost to serve and profit per segment (or customer), every figure sourced."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from segchain.cli import common as c
+from segchain.cli.app import app
+from segchain.errors import UsageError
+
+OrdersOpt = Annotated[
+    str,
+    typer.Option(
+        "--orders", help="Order lines (ERP export or validate's output); '-' reads stdin."
+    ),
+]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option("--policy", help="stock's policy: inventory value per stocking point."),
+]
+StockSegmentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--stock-segments",
+        help="stock's per-segment table (stock --segments-out): splits the policy's inventory "
+        "by segment. Without it: by forecast demand (--forecast), else by units bought.",
+    ),
+]
+ForecastOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--forecast", help="forecast's table, to split inventory by each segment's forecast."
+    ),
+]
+AssignmentsOpt = Annotated[
+    str | None,
+    typer.Option("--assignments", help="network's assignments: transport cost per customer."),
+]
+SitesOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sites", help="network's --sites-out (open, fixed_cost): fixed cost by demand served."
+    ),
+]
+ItemsOpt = Annotated[
+    str | None,
+    typer.Option("--items", help="Item master: unit_cost (cost of goods), holding_rate."),
+]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="One row per segment (default) or per customer."),
+]
+
+
+@app.command("costs")
+@c.handle_errors
+def costs_command(
+    segments: c.Input = "-",
+    orders: OrdersOpt = ...,  # type: ignore[assignment]
+    output: c.Output = "-",
+    policy: PolicyOpt = None,
+    stock_segments: StockSegmentsOpt = None,
+    forecast: ForecastOpt = None,
+    assignments: AssignmentsOpt = None,
+    sites: SitesOpt = None,
+    items: ItemsOpt = None,
+    by: ByOpt = None,
+    map: c.Map = None,
+    preset: c.Preset = None,
+    date_format: c.DateFormat = None,
+    returns: c.ReturnsOpt = None,
+    config: c.ConfigFile = None,
+    format: c.Format = None,
+    quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
+) -> None:
+    """Cost to serve and profit per segment (or --by customer), over the order history's span.
+
+    Revenue and cost of goods from the orders and items; order and returns handling from
+    [costs] in the config (cost_per_order, cost_per_line, cost_per_return, holding_rate);
+    transport from network's assignments; each open site's fixed cost shared by demand served;
+    inventory carrying from stock's policy (value x holding rate x period_days / 365). A cost
+    with no input is left empty, not zero. Per segment also what its delivery promise
+    (network against the plan without promises) and its service target (stock against the
+    uniform plan) cost. stderr reconciles every total with its source table; --verbose adds
+    each column's source.
+
+    Example:
+
+        segchain costs segments.parquet --orders orders.parquet --policy policy.parquet
+        --assignments assignments.parquet --sites sites.csv --items items.csv
+        --config segchain.toml -o costs.csv
+    """
+    from segchain.costs import costs as run_costs
+    from segchain.costs import parse_rates
+    from segchain.tableio import collect, provenance, read_table
+
+    reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    cfg = c.load_config(config)
+    by_value = by or "segment"
+    if by_value not in ("segment", "customer"):
+        raise UsageError(f"--by must be segment or customer, got {by_value!r}")
+    where = f"{cfg.path or 'config'} [costs]"
+    rates = parse_rates(cfg.sections.get("costs"), where=where)
+    files = {
+        "SEGMENTS": segments,
+        "--orders": orders,
+        "--policy": policy,
+        "--stock-segments": stock_segments,
+        "--forecast": forecast,
+        "--assignments": assignments,
+        "--sites": sites,
+        "--items": items,
+    }
+    if sum(v == "-" for v in files.values()) > 1:
+        named = ", ".join(k for k, v in files.items() if v == "-")
+        raise UsageError(f"only one input can be '-' (stdin); got {named}")
+
+    seg_frame = collect(read_table(segments).frame)
+    opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
+    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    (clean,), _ = loaded.collect(loaded.clean)
+
+    def optional(path: str | None) -> Any:
+        return read_table(path) if path is not None else None
+
+    pol_t, seg_stock_t, fc_t = optional(policy), optional(stock_segments), optional(forecast)
+    asg_t, sites_t, items_t = optional(assignments), optional(sites), optional(items)
+
+    def frame(t: Any) -> Any:
+        return collect(t.frame) if t is not None else None
+
+    result = run_costs(
+        clean,
+        seg_frame,
+        rates=rates,
+        policy=frame(pol_t),
+        stock_segments=frame(seg_stock_t),
+        forecast=frame(fc_t),
+        assignments=frame(asg_t),
+        sites=frame(sites_t),
+        items=frame(items_t),
+        network_promise=asg_t.metadata.get("promise") if asg_t is not None else None,
+        network_totals=asg_t.metadata.get("totals") if asg_t is not None else None,
+        stock_comparison=pol_t.metadata.get("comparison") if pol_t is not None else None,
+        by=by_value,
+    )
+    for note in result.notes:
+        reporter.info(note)
+    for warning in result.warnings:
+        reporter.warn(warning)
+    _report(result, reporter, by_value)
+    params = {
+        "by": by_value,
+        **{k.lstrip("-").replace("-", "_").lower(): v for k, v in files.items()},
+        "rates": rates.as_dict(),
+    }
+    inputs = {"orders": clean.height, "segments": seg_frame.height}
+    c.write_output(
+        result.table,
+        output,
+        fmt=format,
+        metadata=provenance(
+            "costs",
+            params=params,
+            inputs=inputs,
+            period_days=result.period_days,
+            period=[result.first_date, result.last_date],
+            sources=result.sources,
+            reconciliation=[k.as_dict() for k in result.checks],
+        ),
+        reporter=reporter,
+        what=f"{by_value} rows",
+    )
+
+
+def _report(result: Any, reporter: c.Reporter, by: str) -> None:
+    """The reconciliation (always), the segment table, and with --verbose each column's source."""
+    reporter.info(
+        f"period: {result.first_date} to {result.last_date} ({result.period_days:,} days)"
+    )
+    for check in result.checks:
+        reporter.info(("reconciled " if check.ok else "NOT reconciled ") + check.line())
+    if by == "segment":
+        import polars as pl
+
+        shown = result.table.select(
+            "segment",
+            "customers",
+            "revenue",
+            "gross_margin",
+            "cost_to_serve",
+            "profit",
+            pl.col("profit_share").alias("share"),
+            *[
+                pl.col(col).alias(alias)
+                for col, alias in (
+                    ("delivery_promise_cost", "delivery_promise"),
+                    ("service_promise_cost", "service_promise"),
+                )
+                if col in result.table.columns
+            ],
+        )
+        reporter.table(
+            c.frame_table(shown, title="cost to serve and profit by segment", float_digits=2)
+        )
+    if reporter.verbose:
+        from rich.markup import escape
+
+        sources = result.sources_frame()
+        sources = sources.with_columns(sources["source"].map_elements(escape, return_dtype=str))
+        reporter.table(c.frame_table(sources, title="column sources"))

@@ -1,0 +1,490 @@
+"""costs: cost to serve and profit per segment (or customer), every figure with its source.
+
+Pure: polars frames in, a ``CostsResult`` out (the table, each column's source, and the
+reconciliation of every total with the table it comes from). One period throughout: the span of
+the order history (``period_days``); inventory carrying is average inventory value x holding
+rate x period_days / 365. A cost with no input is null, never zero.
+
+Modules: ``rates`` (the ``[costs]`` table), ``sales`` (revenue, goods, orders per customer),
+``allocate`` (fixed cost by demand served, inventory by segment and customer), ``promise``
+(what each segment's delivery and service promises cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from segchain.costs import allocate, promise, sales
+from segchain.costs.rates import CostRates, parse_rates
+from segchain.errors import DataError, UsageError, examples
+from segchain.schema import require_columns
+
+BY = ("segment", "customer")
+# Every cost that adds up to cost_to_serve, in the order of the cost stack.
+COST_COMPONENTS = (
+    "order_handling",
+    "returns_handling",
+    "transport",
+    "warehouse_fixed",
+    "inventory_carrying",
+)
+PROMISE_COLUMNS = (
+    "delivery_promise_transport",
+    "delivery_promise_fixed",
+    "delivery_promise_cost",
+    "service_promise_inventory",
+    "service_promise_cost",
+)
+# Same default as stock's item master (segchain.stock.ITEM_DEFAULTS), kept in step by a test.
+DEFAULT_HOLDING_RATE = 0.25
+
+
+@dataclass(frozen=True)
+class Check:
+    """A total reconciled with its source table: ``source_total = sum(parts)``."""
+
+    name: str
+    source: str
+    source_total: float
+    parts: dict[str, float]
+
+    @property
+    def difference(self) -> float:
+        return self.source_total - sum(self.parts.values())
+
+    @property
+    def ok(self) -> bool:
+        return round(self.source_total, 2) == round(sum(self.parts.values()), 2)
+
+    def line(self) -> str:
+        parts = " + ".join(f"{k} {v:,.2f}" for k, v in self.parts.items())
+        return (
+            f"{self.name}: {self.source} {self.source_total:,.2f} = {parts} "
+            f"(difference {self.difference:,.2f})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "source": self.source,
+            "source_total": self.source_total,
+            "parts": self.parts,
+            "difference": self.difference,
+        }
+
+
+@dataclass
+class CostsResult:
+    """The table, each column's source, the reconciliations, notes and the period."""
+
+    table: pl.DataFrame
+    sources: dict[str, str]
+    checks: list[Check]
+    period_days: int
+    first_date: str | None
+    last_date: str | None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def sources_frame(self) -> pl.DataFrame:
+        cols = [c for c in self.table.columns if c in self.sources]
+        return pl.DataFrame(
+            {"column": cols, "source": [self.sources[c] for c in cols]},
+            schema={"column": pl.String, "source": pl.String},
+        )
+
+
+def costs(
+    orders: pl.DataFrame,
+    segments: pl.DataFrame,
+    *,
+    rates: CostRates | None = None,
+    policy: pl.DataFrame | None = None,
+    stock_segments: pl.DataFrame | None = None,
+    forecast: pl.DataFrame | None = None,
+    assignments: pl.DataFrame | None = None,
+    sites: pl.DataFrame | None = None,
+    items: pl.DataFrame | None = None,
+    network_promise: Sequence[Mapping[str, Any]] | None = None,
+    network_totals: Mapping[str, Any] | None = None,
+    stock_comparison: Sequence[Mapping[str, Any]] | None = None,
+    by: str = "segment",
+) -> CostsResult:
+    """Cost to serve and profit per segment (``by="segment"``) or per customer.
+
+    Args:
+        orders: clean order lines (``validate``'s table: amount, quantity, flag, ...).
+        segments: ``customer_id, segment`` (``segment_rank`` orders the segment rows).
+        rates: the ``[costs]`` rates (handling per order, line and return; holding rate).
+        policy: stock's policy (``sku [, site], inventory_value``).
+        stock_segments: stock's per-segment table (``sku [, site], segment, inventory_value``);
+            without it the policy's value is split by forecast demand, else by units bought.
+        forecast: forecast's table (``segment, sku [, site], forecast``), for that split.
+        assignments: network's ``customer_id, site_id, share, demand, transport_cost``.
+        sites: network's ``--sites-out`` (``site_id, open, fixed_cost``) or the candidates.
+        items: item master (``sku, unit_cost, holding_rate``).
+        network_promise, network_totals: network's promise comparison and totals (metadata).
+        stock_comparison: stock's segmented-vs-uniform comparison (metadata).
+        by: ``segment`` or ``customer``.
+
+    Raises:
+        UsageError: unknown ``by``.
+        DataError: missing columns; assignments naming customers not in the segments.
+    """
+    if by not in BY:
+        raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
+    rates = rates or CostRates()
+    require_columns(segments.columns, ("customer_id", "segment"), source="segments")
+    customers = segments.select(
+        pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
+    )
+    dup = customers.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique()
+    if dup.len():
+        raise DataError(
+            f"segments: customer(s) listed more than once: {examples(dup.sort().to_list())}",
+            hint="give segment's output: one row per customer",
+        )
+    orders = orders.with_columns(
+        pl.col("customer_id").cast(pl.String), pl.col("sku").cast(pl.String)
+    )
+    sources: dict[str, str] = {}
+    checks: list[Check] = []
+    notes: list[str] = []
+    warnings: list[str] = []
+
+    table, st = sales.customer_sales(orders, customers, items)
+    table = table.join(customers, on="customer_id", how="left", maintain_order="left")
+    period = st.period_days
+    lines = sales.product_lines(orders, customers)
+    sources["revenue"] = "orders: net value (amount) of product lines, returns netted"
+    checks.append(
+        Check(
+            "revenue",
+            "orders net value",
+            st.net_value,
+            {
+                "revenue": float(table["revenue"].sum()),
+                "non-product lines (postage, fees; not revenue)": st.non_product,
+                f"{st.unsegmented_customers:,} customers not in the segments": st.unsegmented,
+            },
+        )
+    )
+    if table["cogs"].is_null().all():
+        sources["cogs"] = "missing: no items table with unit_cost"
+    else:
+        sources["cogs"] = "orders x items: net units x unit_cost"
+        if st.uncosted_lines:
+            warnings.append(
+                f"{st.uncosted_lines:,} product lines have a sku without unit_cost in the items: "
+                "their customers' cogs is missing"
+            )
+    sources["gross_margin"] = "revenue - cogs"
+    table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))
+
+    # Order and returns handling.
+    if rates.cost_per_order is None and rates.cost_per_line is None:
+        table = table.with_columns(order_handling=pl.lit(None, pl.Float64))
+        sources["order_handling"] = "missing: no cost_per_order or cost_per_line in [costs]"
+    else:
+        per_order, per_line = rates.cost_per_order or 0.0, rates.cost_per_line or 0.0
+        table = table.with_columns(
+            order_handling=pl.col("orders") * per_order + pl.col("lines") * per_line
+        )
+        sources["order_handling"] = (
+            f"[costs]: sales orders x cost_per_order {per_order:g} + lines x cost_per_line "
+            f"{per_line:g}"
+        )
+    if rates.cost_per_return is None:
+        table = table.with_columns(returns_handling=pl.lit(None, pl.Float64))
+        sources["returns_handling"] = "missing: no cost_per_return in [costs]"
+    else:
+        table = table.with_columns(returns_handling=pl.col("return_lines") * rates.cost_per_return)
+        sources["returns_handling"] = (
+            f"[costs]: return lines x cost_per_return {rates.cost_per_return:g}"
+        )
+
+    # Transport and fixed cost from the network.
+    if assignments is not None:
+        require_columns(
+            assignments.columns,
+            ("customer_id", "site_id", "demand", "transport_cost"),
+            source="assignments",
+        )
+        assignments = assignments.with_columns(pl.col("customer_id").cast(pl.String))
+        strangers = assignments.join(customers, on="customer_id", how="anti")
+        if strangers.height:
+            ids = strangers["customer_id"].unique(maintain_order=True).to_list()
+            raise DataError(
+                f"assignments: {len(ids):,} customer(s) are not in the segments: {examples(ids)}",
+                hint="give the segments that network was run on (the same segment output)",
+            )
+        per = assignments.group_by("customer_id").agg(
+            pl.col("transport_cost").cast(pl.Float64).sum().alias("transport")
+        )
+        table = table.join(per, on="customer_id", how="left", maintain_order="left")
+        checks.append(
+            Check(
+                "transport",
+                "assignments transport_cost",
+                float(assignments["transport_cost"].sum()),
+                {"allocated": float(table["transport"].sum())},
+            )
+        )
+        sources["transport"] = "assignments: transport_cost of the customer's lanes"
+        unassigned = table["transport"].null_count()
+        if unassigned:
+            warnings.append(
+                f"{unassigned:,} customer(s) have no assignment: their transport is missing"
+            )
+    else:
+        table = table.with_columns(transport=pl.lit(None, pl.Float64))
+        sources["transport"] = "missing: no assignments"
+    if assignments is not None and sites is not None:
+        fixed, total_fixed, fixed_notes = allocate.fixed_by_customer(assignments, sites)
+        notes.extend(fixed_notes)
+        table = table.join(fixed, on="customer_id", how="left", maintain_order="left")
+        checks.append(
+            Check(
+                "warehouse fixed",
+                "sites open fixed_cost",
+                total_fixed,
+                {"allocated": float(table["warehouse_fixed"].sum())},
+            )
+        )
+        sources["warehouse_fixed"] = (
+            "sites x assignments: each open site's fixed_cost shared by demand served"
+        )
+    else:
+        table = table.with_columns(warehouse_fixed=pl.lit(None, pl.Float64))
+        sources["warehouse_fixed"] = "missing: needs both assignments and sites"
+
+    # Inventory carrying.
+    seg_rates: pl.DataFrame = pl.DataFrame(
+        schema={"segment": pl.String, "holding_rate": pl.Float64}
+    )
+    default_rate = rates.holding_rate if rates.holding_rate is not None else DEFAULT_HOLDING_RATE
+    if policy is not None:
+        seg_inv, how, unattributed = allocate.segment_inventory(
+            policy, stock_segments=stock_segments, forecast=forecast, lines=lines
+        )
+        item_rates = allocate.holding_rates(items, default_rate)
+        seg_inv = allocate.carrying(
+            seg_inv, rates=item_rates, default_rate=default_rate, period_days=period
+        )
+        parts = {"allocated to segments": float(seg_inv["inventory_value"].sum())}
+        if unattributed:
+            parts["no segment's demand"] = unattributed
+            warnings.append(
+                f"inventory value {unattributed:,.2f} sits at stocking points no segment buys "
+                "from: it is in no segment's carrying cost"
+            )
+        checks.append(
+            Check(
+                "inventory value",
+                "policy inventory_value",
+                float(policy["inventory_value"].sum()),
+                parts,
+            )
+        )
+        by_seg = seg_inv.group_by("segment").agg(
+            pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
+        )
+        seg_rates = by_seg.select(
+            "segment",
+            pl.when(pl.col("inventory_value") > 0)
+            .then(
+                pl.col("inventory_carrying")
+                / pl.col("inventory_value")
+                / (period / allocate.DAYS_PER_YEAR)
+            )
+            .otherwise(None)
+            .alias("holding_rate"),
+        )
+        per_cust = allocate.inventory_by_customer(seg_inv, lines, customers)
+        table = table.join(per_cust, on="customer_id", how="left", maintain_order="left")
+        rate_src = (
+            "items' holding_rate (else "
+            + ("[costs] holding_rate" if rates.holding_rate is not None else "stock's default")
+            + f" {default_rate:g})"
+            if item_rates is not None
+            else ("[costs] holding_rate" if rates.holding_rate is not None else "stock's default")
+            + f" holding rate {default_rate:g}"
+        )
+        sources["inventory_value"] = (
+            f"policy: average inventory value, split by {how}; within a segment by units bought"
+        )
+        sources["inventory_carrying"] = f"inventory_value x {rate_src} x period_days / 365"
+    else:
+        table = table.with_columns(
+            inventory_value=pl.lit(None, pl.Float64), inventory_carrying=pl.lit(None, pl.Float64)
+        )
+        sources["inventory_value"] = "missing: no policy"
+        sources["inventory_carrying"] = "missing: no policy"
+
+    table = table.with_columns(period_days=pl.lit(period, pl.Int64))
+    sources["period_days"] = (
+        f"orders: {st.first_date} to {st.last_date}, the span every figure covers"
+    )
+    present = [c for c in COST_COMPONENTS if not table[c].is_null().all()]
+    if by == "segment":
+        table = _by_segment(table, segments)
+        promised, promise_sources = _promises(
+            network_promise, network_totals, stock_comparison, seg_rates, period
+        )
+        table = table.join(promised, on="segment", how="left", maintain_order="left")
+        sources.update(promise_sources)
+    table = _totals(table, present, key="segment" if by == "segment" else "customer_id")
+    sources["cost_to_serve"] = "sum of " + ", ".join(COST_COMPONENTS) + " (those not missing)"
+    sources["profit"] = "gross_margin - cost_to_serve"
+    sources["profit_share"] = "profit / revenue"
+    sources["costs_missing"] = "the cost columns that are null (no input), with customer counts"
+    sources["customers"] = "segments: customers in the segment"
+    sources["orders"] = "orders: distinct sales orders (product lines)"
+    sources["lines"] = "orders: sales product lines"
+    sources["return_lines"] = "orders: returned or cancelled product lines"
+    sources["customer_id"] = "segments"
+    sources["segment"] = "segments"
+    return CostsResult(
+        table=table,
+        sources=sources,
+        checks=checks,
+        period_days=period,
+        first_date=st.first_date,
+        last_date=st.last_date,
+        notes=notes,
+        warnings=warnings,
+    )
+
+
+_SUMMED = (
+    "orders",
+    "lines",
+    "return_lines",
+    "revenue",
+    "cogs",
+    "gross_margin",
+    *COST_COMPONENTS,
+    "inventory_value",
+)
+
+
+def _by_segment(table: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
+    """One row per segment: sums over its customers (null when no customer has the figure) and
+    the count of customers missing each cost."""
+    aggs: list[pl.Expr] = [pl.len().cast(pl.Int64).alias("customers")]
+    for c in _SUMMED:
+        aggs.append(
+            pl.when(pl.col(c).is_not_null().any()).then(pl.col(c).sum()).otherwise(None).alias(c)
+        )
+        aggs.append(pl.col(c).null_count().alias(f"_missing_{c}"))
+    aggs.append(pl.col("period_days").first())
+    out = table.group_by("segment").agg(aggs)
+    if "segment_rank" in segments.columns:
+        rank = segments.group_by(pl.col("segment").cast(pl.String)).agg(
+            pl.col("segment_rank").min().alias("_rank")
+        )
+        out = out.join(rank, on="segment", how="left").sort("_rank", "segment").drop("_rank")
+    else:
+        out = out.sort("segment")
+    return out
+
+
+def _totals(table: pl.DataFrame, present: list[str], *, key: str) -> pl.DataFrame:
+    """cost_to_serve, profit, profit_share, costs_missing; the columns in their final order."""
+    table = (
+        table.with_columns(
+            cost_to_serve=pl.sum_horizontal(present) if present else pl.lit(None, pl.Float64)
+        )
+        .with_columns(
+            profit=pl.col("gross_margin") - pl.col("cost_to_serve"),
+        )
+        .with_columns(
+            profit_share=pl.when(pl.col("revenue") > 0)
+            .then(pl.col("profit") / pl.col("revenue"))
+            .otherwise(None)
+        )
+    )
+    missing_parts = []
+    for c in ("cogs", *COST_COMPONENTS):
+        if f"_missing_{c}" in table.columns:
+            count = pl.col(f"_missing_{c}")
+            missing_parts.append(
+                pl.when(count == pl.col("customers"))
+                .then(pl.lit(c))
+                .when(count > 0)
+                .then(pl.format(f"{c} ({{}} customers)", count))
+                .otherwise(None)
+            )
+        else:
+            missing_parts.append(pl.when(pl.col(c).is_null()).then(pl.lit(c)).otherwise(None))
+    table = table.with_columns(
+        costs_missing=pl.concat_str(missing_parts, separator=", ", ignore_nulls=True)
+    )
+    first = ["segment", "customers"] if key == "segment" else ["customer_id", "segment"]
+    cols = [
+        *first,
+        "orders",
+        "lines",
+        "return_lines",
+        "revenue",
+        "cogs",
+        "gross_margin",
+        *COST_COMPONENTS,
+        "cost_to_serve",
+        "profit",
+        "profit_share",
+        "inventory_value",
+    ]
+    if key == "segment":
+        cols += [c for c in PROMISE_COLUMNS if c in table.columns]
+    cols += ["costs_missing", "period_days"]
+    return table.select(cols)
+
+
+def _promises(
+    network_promise: Sequence[Mapping[str, Any]] | None,
+    network_totals: Mapping[str, Any] | None,
+    stock_comparison: Sequence[Mapping[str, Any]] | None,
+    seg_rates: pl.DataFrame,
+    period: int,
+) -> tuple[pl.DataFrame, dict[str, str]]:
+    delivery, d_how = promise.delivery_promise(network_promise, network_totals)
+    service, s_how = promise.service_promise(stock_comparison, seg_rates, period_days=period)
+    out = pl.DataFrame(schema={"segment": pl.String})
+    sources: dict[str, str] = {}
+    frames = []
+    if delivery is None:
+        delivery = pl.DataFrame(
+            schema={
+                "segment": pl.String,
+                "delivery_promise_transport": pl.Float64,
+                "delivery_promise_fixed": pl.Float64,
+                "delivery_promise_cost": pl.Float64,
+            }
+        )
+    frames.append(delivery)
+    for c in ("delivery_promise_transport", "delivery_promise_fixed", "delivery_promise_cost"):
+        sources[c] = d_how
+    if service is None:
+        service = pl.DataFrame(
+            schema={
+                "segment": pl.String,
+                "service_promise_inventory": pl.Float64,
+                "service_promise_cost": pl.Float64,
+            }
+        )
+    frames.append(service)
+    for c in ("service_promise_inventory", "service_promise_cost"):
+        sources[c] = s_how
+    segs = pl.concat([f.select("segment") for f in frames]).unique()
+    out = segs
+    for f in frames:
+        out = out.join(f, on="segment", how="left")
+    return out, sources
+
+
+__all__ = ["BY", "COST_COMPONENTS", "Check", "CostRates", "CostsResult", "costs", "parse_rates"]

@@ -1,0 +1,241 @@
+"""Shared costs allocated to customers: warehouse fixed cost by demand served, inventory by
+each segment's share of a stocking point's stock (or demand), then by each customer's purchases."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from segchain.errors import DataError, examples
+from segchain.schema import require_columns
+
+DAYS_PER_YEAR = 365.0
+
+
+def served(assignments: pl.DataFrame) -> pl.DataFrame:
+    """customer_id, site_id, served (demand x share) of an assignments table."""
+    share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
+    return assignments.select(
+        pl.col("customer_id").cast(pl.String),
+        pl.col("site_id").cast(pl.String),
+        (pl.col("demand").cast(pl.Float64) * share.cast(pl.Float64)).alias("served"),
+    )
+
+
+def _open_flag(sites: pl.DataFrame, used: set[str]) -> pl.Expr:
+    if "open" in sites.columns:
+        col = pl.col("open")
+        if sites.schema["open"] != pl.Boolean:
+            col = col.cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes", "t"])
+        return col.fill_null(False)
+    # Candidate sites (no plan): open where the assignments use them, or existing.
+    opened = pl.col("site_id").is_in(sorted(used))
+    if "existing" in sites.columns:
+        existing = pl.col("existing")
+        if sites.schema["existing"] != pl.Boolean:
+            existing = existing.cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes", "t"])
+        opened = opened | existing.fill_null(False)
+    return opened
+
+
+def fixed_by_customer(
+    assignments: pl.DataFrame, sites: pl.DataFrame
+) -> tuple[pl.DataFrame, float, list[str]]:
+    """Each open site's fixed cost shared by the customers it serves, in proportion to demand.
+
+    An open site that serves nobody (an existing site kept open) is shared by all customers in
+    proportion to their demand, so the allocation adds up to every open site's fixed cost.
+
+    Returns:
+        (customer_id, warehouse_fixed), the open sites' total fixed cost, notes.
+    """
+    require_columns(sites.columns, ("site_id", "fixed_cost"), source="sites")
+    s = served(assignments)
+    site_df = sites.with_columns(
+        pl.col("site_id").cast(pl.String), pl.col("fixed_cost").cast(pl.Float64).fill_null(0.0)
+    )
+    site_df = site_df.with_columns(open=_open_flag(site_df, set(s["site_id"].to_list())))
+    unknown = sorted(set(s["site_id"].to_list()) - set(site_df["site_id"].to_list()))
+    if unknown:
+        raise DataError(
+            f"assignments name site(s) not in the sites table: {examples(unknown)}",
+            hint="give the --sites-out table of the same network run",
+        )
+    opened = site_df.filter(pl.col("open")).select("site_id", "fixed_cost")
+    total_fixed = float(opened["fixed_cost"].sum())
+    by_site = s.group_by("site_id").agg(pl.col("served").sum().alias("site_served"))
+    per = (
+        s.join(opened, on="site_id", how="inner")
+        .join(by_site, on="site_id", how="left")
+        .with_columns(
+            part=pl.when(pl.col("site_served") > 0)
+            .then(pl.col("fixed_cost") * pl.col("served") / pl.col("site_served"))
+            .otherwise(0.0)
+        )
+    )
+    notes: list[str] = []
+    idle = opened.join(by_site.filter(pl.col("site_served") > 0), on="site_id", how="anti").filter(
+        pl.col("fixed_cost") != 0
+    )
+    idle_cost = float(idle["fixed_cost"].sum())
+    customer = s.group_by("customer_id").agg(pl.col("served").sum().alias("w"))
+    total_w = float(customer["w"].sum())
+    if idle.height:
+        notes.append(
+            f"{idle.height} open site(s) serve no demand ({', '.join(idle['site_id'].to_list())}); "
+            f"their fixed cost {idle_cost:,.2f} is shared by all customers by demand"
+        )
+    out = (
+        customer.join(
+            per.group_by("customer_id").agg(pl.col("part").sum()), on="customer_id", how="left"
+        )
+        .with_columns(
+            warehouse_fixed=pl.col("part").fill_null(0.0)
+            + (pl.col("w") / total_w * idle_cost if total_w > 0 else pl.lit(0.0))
+        )
+        .select("customer_id", "warehouse_fixed")
+    )
+    if total_w <= 0 and total_fixed:
+        notes.append("the assignments carry no demand: fixed cost cannot be allocated")
+    return out, total_fixed, notes
+
+
+def segment_inventory(
+    policy: pl.DataFrame,
+    *,
+    stock_segments: pl.DataFrame | None,
+    forecast: pl.DataFrame | None,
+    lines: pl.DataFrame,
+) -> tuple[pl.DataFrame, str, float]:
+    """The policy's inventory value per segment x stocking point.
+
+    The split comes from, in order: the per-segment stock table (its inventory_value, or
+    inventory_share, per stocking point), else each segment's share of the forecast demand of
+    the stocking point, else its share of the net units bought in the orders. A stocking point
+    whose demand no segment has is split equally among the segments that bought the sku.
+
+    Returns:
+        (segment, sku, [site], inventory_value), a description of the split, and the policy
+        value that no segment could carry (0 when every stocking point is attributed).
+    """
+    require_columns(policy.columns, ("sku", "inventory_value"), source="policy")
+    keys = ["sku", "site"] if "site" in policy.columns else ["sku"]
+    pol = policy.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        pl.col("inventory_value").cast(pl.Float64).fill_null(0.0),
+    )
+    if stock_segments is not None:
+        require_columns(stock_segments.columns, ("sku", "segment"), source="per-segment stock")
+        wcol = "inventory_value" if "inventory_value" in stock_segments.columns else None
+        if wcol is None:
+            require_columns(
+                stock_segments.columns, ("inventory_share",), source="per-segment stock"
+            )
+            wcol = "inventory_share"
+        wkeys = [k for k in keys if k in stock_segments.columns]
+        weights = stock_segments.select(
+            pl.col("segment").cast(pl.String),
+            *[pl.col(k).cast(pl.String) for k in wkeys],
+            pl.col(wcol).cast(pl.Float64).fill_null(0.0).alias("w"),
+        )
+        how = f"the per-segment stock table's {wcol} per stocking point"
+    elif forecast is not None and {"segment", "sku", "forecast"} <= set(forecast.columns):
+        wkeys = [k for k in keys if k in forecast.columns]
+        weights = forecast.select(
+            pl.col("segment").cast(pl.String),
+            *[pl.col(k).cast(pl.String) for k in wkeys],
+            pl.col("forecast").cast(pl.Float64).fill_null(0.0).alias("w"),
+        )
+        how = "each segment's share of the forecast demand per " + " x ".join(wkeys)
+    else:
+        wkeys = [k for k in keys if k in lines.columns]
+        weights = lines.select(
+            pl.col("segment").cast(pl.String),
+            *[pl.col(k).cast(pl.String) for k in wkeys],
+            pl.col("quantity").cast(pl.Float64).alias("w"),
+        )
+        how = "each segment's share of the net units bought per " + " x ".join(wkeys)
+    w = (
+        weights.group_by("segment", *wkeys)
+        .agg(pl.col("w").sum())
+        .with_columns(pl.col("w").clip(lower_bound=0.0))
+    )
+    tot = pl.col("w").sum().over(wkeys)
+    w = w.with_columns(
+        share=pl.when(tot > 0).then(pl.col("w") / tot).otherwise(1.0 / pl.len().over(wkeys))
+    )
+    alloc = (
+        pol.join(w.select("segment", *wkeys, "share"), on=wkeys, how="inner")
+        .with_columns(inventory_value=pl.col("inventory_value") * pl.col("share"))
+        .select("segment", *keys, "inventory_value")
+        .sort("segment", *keys)
+    )
+    unattributed = float(
+        pol.join(w.select(wkeys).unique(), on=wkeys, how="anti")["inventory_value"].sum()
+    )
+    return alloc, how, unattributed
+
+
+def holding_rates(items: pl.DataFrame | None, default: float) -> pl.DataFrame | None:
+    """sku, holding_rate from the item master (first stated per sku), else None."""
+    if items is None or "holding_rate" not in items.columns:
+        return None
+    return (
+        items.select(
+            pl.col("sku").cast(pl.String),
+            pl.col("holding_rate").cast(pl.Float64, strict=False),
+        )
+        .group_by("sku", maintain_order=True)
+        .agg(pl.col("holding_rate").drop_nulls().first())
+        .with_columns(pl.col("holding_rate").fill_null(default))
+    )
+
+
+def carrying(
+    seg_inventory: pl.DataFrame,
+    *,
+    rates: pl.DataFrame | None,
+    default_rate: float,
+    period_days: int,
+) -> pl.DataFrame:
+    """Add holding_rate and inventory_carrying = value x rate x period_days / 365."""
+    df = seg_inventory
+    if rates is not None:
+        df = df.join(rates, on="sku", how="left", maintain_order="left")
+        df = df.with_columns(pl.col("holding_rate").fill_null(default_rate))
+    else:
+        df = df.with_columns(holding_rate=pl.lit(default_rate))
+    return df.with_columns(
+        inventory_carrying=pl.col("inventory_value")
+        * pl.col("holding_rate")
+        * (period_days / DAYS_PER_YEAR)
+    )
+
+
+def inventory_by_customer(
+    seg_inventory: pl.DataFrame, lines: pl.DataFrame, customers: pl.DataFrame
+) -> pl.DataFrame:
+    """A segment's inventory and carrying per sku shared by its customers by the net units each
+    bought of the sku (equally among the segment's customers when none bought it)."""
+    per_sku = seg_inventory.group_by("segment", "sku").agg(
+        pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
+    )
+    bought = (
+        lines.group_by("customer_id", "segment", "sku")
+        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("w"))
+        .filter(pl.col("w") > 0)
+    )
+    by_units = per_sku.join(bought, on=["segment", "sku"], how="inner").with_columns(
+        share=pl.col("w") / pl.col("w").sum().over("segment", "sku")
+    )
+    orphan = per_sku.join(
+        bought.select("segment", "sku").unique(), on=["segment", "sku"], how="anti"
+    )
+    equal = orphan.join(customers.select("customer_id", "segment"), on="segment").with_columns(
+        share=1.0 / pl.len().over("segment", "sku")
+    )
+    cols = ["customer_id", "inventory_value", "inventory_carrying", "share"]
+    both = pl.concat([by_units.select(cols), equal.select(cols)])
+    return both.group_by("customer_id").agg(
+        (pl.col("inventory_value") * pl.col("share")).sum(),
+        (pl.col("inventory_carrying") * pl.col("share")).sum(),
+    )

@@ -1,0 +1,116 @@
+"""What each segment's promises cost: its delivery promise (network against the plan without
+promises) and its service target (stock against the uniform plan)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from segchain.costs.allocate import DAYS_PER_YEAR
+
+
+def delivery_promise(
+    promise: Sequence[Mapping[str, Any]] | None, totals: Mapping[str, Any] | None
+) -> tuple[pl.DataFrame | None, str]:
+    """Per segment, the extra transport and fixed cost of the network's delivery promises.
+
+    ``promise`` is network's per-segment comparison (``transport_cost`` and, when the promises
+    changed the plan, ``baseline_transport_cost``, ``baseline_within_promise``); ``totals`` its
+    totals (``fixed_cost``, ``baseline_total_cost``). Extra transport is the segment's own
+    difference. The extra fixed cost (sites the promises keep open) is shared by the demand the
+    plan without promises would have delivered late: demand x (1 - baseline_within_promise).
+
+    Returns:
+        (segment, delivery_promise_transport, delivery_promise_fixed, delivery_promise_cost)
+        or None when network's comparison is not available; and the source.
+    """
+    if not promise:
+        return None, "missing: the assignments carry no promise comparison (rerun network)"
+    df = pl.DataFrame(list(promise), infer_schema_length=None)
+    if "segment" not in df.columns or "transport_cost" not in df.columns:
+        return None, "missing: the assignments' promise comparison lacks transport_cost"
+    if "baseline_transport_cost" not in df.columns or totals is None:
+        # network solves the plan without promises only when a promise restricts a site choice:
+        # otherwise both plans are the same one and the promises cost nothing.
+        out = df.select(
+            pl.col("segment").cast(pl.String),
+            pl.lit(0.0).alias("delivery_promise_transport"),
+            pl.lit(0.0).alias("delivery_promise_fixed"),
+        )
+        how = "network: no promise changed the plan, so they cost nothing"
+    else:
+        base_transport = float(df["baseline_transport_cost"].sum())
+        base_fixed = float(totals["baseline_total_cost"]) - base_transport
+        extra_fixed = float(totals["fixed_cost"]) - base_fixed
+        late = (pl.col("demand") * (1 - pl.col("baseline_within_promise").fill_null(1.0))).clip(
+            lower_bound=0.0
+        )
+        df = df.with_columns(late=late)
+        total_late = float(df["late"].sum())
+        out = df.select(
+            pl.col("segment").cast(pl.String),
+            (pl.col("transport_cost") - pl.col("baseline_transport_cost")).alias(
+                "delivery_promise_transport"
+            ),
+            (
+                pl.col("late") / total_late * extra_fixed
+                if total_late > 0
+                else pl.lit(0.0 if extra_fixed == 0 else None, pl.Float64)
+            ).alias("delivery_promise_fixed"),
+        )
+        how = (
+            "network: transport minus the plan without promises; the extra fixed cost "
+            f"({extra_fixed:,.2f}) shared by the demand that plan would deliver late"
+        )
+    out = out.with_columns(
+        delivery_promise_cost=pl.col("delivery_promise_transport")
+        + pl.col("delivery_promise_fixed")
+    )
+    return out, how
+
+
+def service_promise(
+    comparison: Sequence[Mapping[str, Any]] | None,
+    rates: pl.DataFrame,
+    *,
+    period_days: int,
+) -> tuple[pl.DataFrame | None, str]:
+    """Per segment, the extra inventory value of its service target against stock's uniform plan
+    (``--compare-uniform``), and its carrying over the period at the segment's mean holding rate.
+
+    ``rates`` holds segment, holding_rate (value-weighted mean of the segment's stocking points).
+    """
+    if not comparison:
+        return None, "missing: the policy carries no uniform comparison (stock --compare-uniform)"
+    df = pl.DataFrame(list(comparison), infer_schema_length=None)
+    need = {"segment", "inventory_value_segmented", "inventory_value_uniform"}
+    if not need <= set(df.columns):
+        return None, "missing: the policy's comparison lacks inventory values"
+    df = df.filter(pl.col("segment") != "(all)")
+    overall = rates["holding_rate"].mean() if rates.height else None
+    out = (
+        df.select(
+            pl.col("segment").cast(pl.String),
+            (pl.col("inventory_value_segmented") - pl.col("inventory_value_uniform")).alias(
+                "service_promise_inventory"
+            ),
+        )
+        .join(rates, on="segment", how="left")
+        .with_columns(pl.col("holding_rate").fill_null(overall))
+        .select(
+            "segment",
+            "service_promise_inventory",
+            (
+                pl.col("service_promise_inventory")
+                * pl.col("holding_rate")
+                * (period_days / DAYS_PER_YEAR)
+            ).alias("service_promise_cost"),
+        )
+    )
+    how = (
+        "stock --compare-uniform: segmented minus uniform inventory value (same mean service), "
+        "carried at the segment's holding rate over period_days"
+    )
+    return out, how

@@ -1,0 +1,118 @@
+"""``segchain costs`` through the CLI runner: outputs, metadata, exit codes and exact errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from tests.test_costs import ASSIGNMENTS, ITEMS, POLICY, SEGMENTS, SITES, _orders
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    paths = {
+        "orders": tmp_path / "orders.csv",
+        "segments": tmp_path / "segments.csv",
+        "assignments": tmp_path / "assignments.csv",
+        "sites": tmp_path / "sites.csv",
+        "policy": tmp_path / "policy.csv",
+        "items": tmp_path / "items.csv",
+        "config": tmp_path / "segchain.toml",
+    }
+    _orders().drop("flag").with_columns(
+        order_id=pl.when(pl.col("quantity") < 0).then(pl.lit("C1")).otherwise(pl.col("order_id"))
+    ).write_csv(paths["orders"])
+    SEGMENTS.write_csv(paths["segments"])
+    ASSIGNMENTS.write_csv(paths["assignments"])
+    SITES.write_csv(paths["sites"])
+    POLICY.write_csv(paths["policy"])
+    ITEMS.write_csv(paths["items"])
+    paths["config"].write_text("[costs]\ncost_per_order = 2.0\ncost_per_line = 0.5\n")
+    return paths
+
+
+def _args(f: dict[str, Path], *extra: str) -> list[str]:
+    return [
+        "costs",
+        str(f["segments"]),
+        "--orders",
+        str(f["orders"]),
+        "--assignments",
+        str(f["assignments"]),
+        "--sites",
+        str(f["sites"]),
+        "--policy",
+        str(f["policy"]),
+        "--items",
+        str(f["items"]),
+        "--config",
+        str(f["config"]),
+        *extra,
+    ]
+
+
+def test_cli_costs_writes_segment_rows_and_reconciles(cli, files, tmp_path) -> None:
+    out = tmp_path / "costs.parquet"
+    result = cli(*_args(files, "-o", str(out)))
+    assert result.exit_code == 0, result.output
+    df = pl.read_parquet(out)
+    assert df["segment"].to_list() == ["Gold", "Bronze"]
+    assert "reconciled transport: assignments transport_cost 19.00 = allocated 19.00" in (
+        result.stderr
+    )
+    assert "reconciled warehouse fixed: sites open fixed_cost 190.00" in result.stderr
+    meta = pq.read_metadata(out).metadata
+    sources = json.loads(meta[b"segchain.sources"])
+    assert sources["returns_handling"].startswith("missing")
+    assert json.loads(meta[b"segchain.period_days"]) == 31
+
+
+def test_cli_costs_by_customer(cli, files, tmp_path) -> None:
+    out = tmp_path / "c.csv"
+    result = cli(*_args(files, "--by", "customer", "-o", str(out)))
+    assert result.exit_code == 0, result.output
+    df = pl.read_csv(out)
+    assert df["customer_id"].to_list() == ["A", "B", "C"]
+    assert df["returns_handling"].null_count() == 3  # no cost_per_return: missing, not 0
+
+
+def test_cli_costs_verbose_prints_the_sources(cli, files, tmp_path) -> None:
+    result = cli(*_args(files, "--verbose", "-o", str(tmp_path / "c.csv")))
+    assert result.exit_code == 0
+    assert "column sources" in result.stderr
+    assert "missing: no cost_per_return in [costs]" in result.stderr
+
+
+def test_cli_costs_bad_config_type_exits_2_writes_nothing(cli, files, tmp_path) -> None:
+    files["config"].write_text('[costs]\ncost_per_order = "eight"\n')
+    out = tmp_path / "c.csv"
+    result = cli(*_args(files, "-o", str(out)))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"Error: {files['config']} [costs]: cost_per_order must be a number, got 'eight' (str)"
+    )
+    assert not out.exists()
+
+
+def test_cli_costs_unknown_customer_in_assignments_exits_1_writes_nothing(
+    cli, files, tmp_path
+) -> None:
+    pl.concat([ASSIGNMENTS, ASSIGNMENTS.head(1).with_columns(customer_id=pl.lit("Z9"))]).write_csv(
+        files["assignments"]
+    )
+    out = tmp_path / "c.csv"
+    result = cli(*_args(files, "-o", str(out)))
+    assert result.exit_code == 1
+    assert "Error: assignments: 1 customer(s) are not in the segments: 'Z9'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_cli_costs_bad_by_exits_2(cli, files) -> None:
+    result = cli(*_args(files, "--by", "site"))
+    assert result.exit_code == 2
+    assert "--by must be segment or customer, got 'site'" in result.stderr
