@@ -41,18 +41,21 @@ $(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/or
 	$(SEG) forecast $(OUT)/segments.parquet --orders $(OUT)/orders.parquet \
 		--backtest $(OUT)/backtest.csv -o $(OUT)/forecast.parquet
 
-$(OUT)/policy.parquet: $(OUT)/forecast.parquet $(DATA)/items.csv $(DATA)/on_hand.csv $(CONFIG)
+$(OUT)/policy.parquet $(OUT)/stock_segments.parquet &: $(OUT)/forecast.parquet $(DATA)/items.csv \
+		$(DATA)/on_hand.csv $(CONFIG)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
-		--config $(CONFIG) --review-days 7 --compare-uniform equal -o $@
+		--config $(CONFIG) --review-days 7 --compare-uniform equal \
+		--segments-out $(OUT)/stock_segments.parquet -o $(OUT)/policy.parquet
 
 $(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
 		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
 
 $(OUT)/costs.csv: $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
-		$(OUT)/forecast.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG)
+		$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv \
+		$(CONFIG)
 	$(SEG) costs $(OUT)/segments.parquet --orders $(OUT)/orders.parquet --policy $(OUT)/policy.parquet \
-		--forecast $(OUT)/forecast.parquet --assignments $(OUT)/assignments.parquet \
+		--stock-segments $(OUT)/stock_segments.parquet --assignments $(OUT)/assignments.parquet \
 		--sites $(OUT)/sites.csv --items $(DATA)/items.csv --config $(CONFIG) -o $@
 
 $(OUT)/report.html: $(REPORT_INPUTS)
