@@ -215,14 +215,14 @@ def costs(
             source="assignments",
         )
         assignments = assignments.with_columns(pl.col("customer_id").cast(pl.String))
-        strangers = assignments.join(customers, on="customer_id", how="anti")
+        strangers = assignments.join(customers, on="customer_id", how="anti", maintain_order="left")
         if strangers.height:
             ids = strangers["customer_id"].unique(maintain_order=True).to_list()
             raise DataError(
                 f"assignments: {len(ids):,} customer(s) are not in the segments: {examples(ids)}",
                 hint="give the segments that network was run on (the same segment output)",
             )
-        per = assignments.group_by("customer_id").agg(
+        per = assignments.group_by("customer_id", maintain_order=True).agg(
             pl.col("transport_cost").cast(pl.Float64).sum().alias("transport")
         )
         table = table.join(per, on="customer_id", how="left", maintain_order="left")
@@ -290,7 +290,7 @@ def costs(
                 parts,
             )
         )
-        by_seg = seg_inv.group_by("segment").agg(
+        by_seg = seg_inv.group_by("segment", maintain_order=True).agg(
             pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
         )
         seg_rates = by_seg.select(
@@ -382,12 +382,16 @@ def _by_segment(table: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
         )
         aggs.append(pl.col(c).null_count().alias(f"_missing_{c}"))
     aggs.append(pl.col("period_days").first())
-    out = table.group_by("segment").agg(aggs)
+    out = table.group_by("segment", maintain_order=True).agg(aggs)
     if "segment_rank" in segments.columns:
-        rank = segments.group_by(pl.col("segment").cast(pl.String)).agg(
+        rank = segments.group_by(pl.col("segment").cast(pl.String), maintain_order=True).agg(
             pl.col("segment_rank").min().alias("_rank")
         )
-        out = out.join(rank, on="segment", how="left").sort("_rank", "segment").drop("_rank")
+        out = (
+            out.join(rank, on="segment", how="left", maintain_order="left")
+            .sort("_rank", "segment")
+            .drop("_rank")
+        )
     else:
         out = out.sort("segment")
     return out
@@ -480,10 +484,10 @@ def _promises(
     frames.append(service)
     for c in ("service_promise_inventory", "service_promise_cost"):
         sources[c] = s_how
-    segs = pl.concat([f.select("segment") for f in frames]).unique()
+    segs = pl.concat([f.select("segment") for f in frames]).unique(maintain_order=True)
     out = segs
     for f in frames:
-        out = out.join(f, on="segment", how="left")
+        out = out.join(f, on="segment", how="left", maintain_order="left")
     return out, sources
 
 

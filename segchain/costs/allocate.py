@@ -62,10 +62,12 @@ def fixed_by_customer(
         )
     opened = site_df.filter(pl.col("open")).select("site_id", "fixed_cost")
     total_fixed = float(opened["fixed_cost"].sum())
-    by_site = s.group_by("site_id").agg(pl.col("served").sum().alias("site_served"))
+    by_site = s.group_by("site_id", maintain_order=True).agg(
+        pl.col("served").sum().alias("site_served")
+    )
     per = (
-        s.join(opened, on="site_id", how="inner")
-        .join(by_site, on="site_id", how="left")
+        s.join(opened, on="site_id", how="inner", maintain_order="left")
+        .join(by_site, on="site_id", how="left", maintain_order="left")
         .with_columns(
             part=pl.when(pl.col("site_served") > 0)
             .then(pl.col("fixed_cost") * pl.col("served") / pl.col("site_served"))
@@ -73,11 +75,11 @@ def fixed_by_customer(
         )
     )
     notes: list[str] = []
-    idle = opened.join(by_site.filter(pl.col("site_served") > 0), on="site_id", how="anti").filter(
-        pl.col("fixed_cost") != 0
-    )
+    idle = opened.join(
+        by_site.filter(pl.col("site_served") > 0), on="site_id", how="anti", maintain_order="left"
+    ).filter(pl.col("fixed_cost") != 0)
     idle_cost = float(idle["fixed_cost"].sum())
-    customer = s.group_by("customer_id").agg(pl.col("served").sum().alias("w"))
+    customer = s.group_by("customer_id", maintain_order=True).agg(pl.col("served").sum().alias("w"))
     total_w = float(customer["w"].sum())
     if idle.height:
         notes.append(
@@ -86,7 +88,10 @@ def fixed_by_customer(
         )
     out = (
         customer.join(
-            per.group_by("customer_id").agg(pl.col("part").sum()), on="customer_id", how="left"
+            per.group_by("customer_id", maintain_order=True).agg(pl.col("part").sum()),
+            on="customer_id",
+            how="left",
+            maintain_order="left",
         )
         .with_columns(
             warehouse_fixed=pl.col("part").fill_null(0.0)
@@ -155,7 +160,7 @@ def segment_inventory(
         )
         how = "each segment's share of the net units bought per " + " x ".join(wkeys)
     w = (
-        weights.group_by("segment", *wkeys)
+        weights.group_by("segment", *wkeys, maintain_order=True)
         .agg(pl.col("w").sum())
         .with_columns(pl.col("w").clip(lower_bound=0.0))
     )
@@ -164,13 +169,15 @@ def segment_inventory(
         share=pl.when(tot > 0).then(pl.col("w") / tot).otherwise(1.0 / pl.len().over(wkeys))
     )
     alloc = (
-        pol.join(w.select("segment", *wkeys, "share"), on=wkeys, how="inner")
+        pol.join(w.select("segment", *wkeys, "share"), on=wkeys, how="inner", maintain_order="left")
         .with_columns(inventory_value=pl.col("inventory_value") * pl.col("share"))
         .select("segment", *keys, "inventory_value")
         .sort("segment", *keys)
     )
     unattributed = float(
-        pol.join(w.select(wkeys).unique(), on=wkeys, how="anti")["inventory_value"].sum()
+        pol.join(w.select(wkeys).unique(), on=wkeys, how="anti", maintain_order="left")[
+            "inventory_value"
+        ].sum()
     )
     return alloc, how, unattributed
 
@@ -216,26 +223,29 @@ def inventory_by_customer(
 ) -> pl.DataFrame:
     """A segment's inventory and carrying per sku shared by its customers by the net units each
     bought of the sku (equally among the segment's customers when none bought it)."""
-    per_sku = seg_inventory.group_by("segment", "sku").agg(
+    per_sku = seg_inventory.group_by("segment", "sku", maintain_order=True).agg(
         pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
     )
     bought = (
-        lines.group_by("customer_id", "segment", "sku")
+        lines.group_by("customer_id", "segment", "sku", maintain_order=True)
         .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("w"))
         .filter(pl.col("w") > 0)
     )
-    by_units = per_sku.join(bought, on=["segment", "sku"], how="inner").with_columns(
-        share=pl.col("w") / pl.col("w").sum().over("segment", "sku")
-    )
+    by_units = per_sku.join(
+        bought, on=["segment", "sku"], how="inner", maintain_order="left"
+    ).with_columns(share=pl.col("w") / pl.col("w").sum().over("segment", "sku"))
     orphan = per_sku.join(
-        bought.select("segment", "sku").unique(), on=["segment", "sku"], how="anti"
+        bought.select("segment", "sku").unique(),
+        on=["segment", "sku"],
+        how="anti",
+        maintain_order="left",
     )
-    equal = orphan.join(customers.select("customer_id", "segment"), on="segment").with_columns(
-        share=1.0 / pl.len().over("segment", "sku")
-    )
+    equal = orphan.join(
+        customers.select("customer_id", "segment"), on="segment", maintain_order="left"
+    ).with_columns(share=1.0 / pl.len().over("segment", "sku"))
     cols = ["customer_id", "inventory_value", "inventory_carrying", "share"]
     both = pl.concat([by_units.select(cols), equal.select(cols)])
-    return both.group_by("customer_id").agg(
+    return both.group_by("customer_id", maintain_order=True).agg(
         (pl.col("inventory_value") * pl.col("share")).sum(),
         (pl.col("inventory_carrying") * pl.col("share")).sum(),
     )

@@ -97,7 +97,7 @@ def service_promise(
                 "service_promise_inventory"
             ),
         )
-        .join(rates, on="segment", how="left")
+        .join(rates, on="segment", how="left", maintain_order="left")
         .with_columns(pl.col("holding_rate").fill_null(overall))
         .select(
             "segment",

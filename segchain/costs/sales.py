@@ -30,7 +30,9 @@ class SalesTotals:
 
 def product_lines(orders: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
     """The product lines (not postage or fees) of segmented customers, with their segment."""
-    return orders.filter(_PRODUCT).join(customers, on="customer_id", how="inner")
+    return orders.filter(_PRODUCT).join(
+        customers, on="customer_id", how="inner", maintain_order="left"
+    )
 
 
 def customer_sales(
@@ -53,7 +55,9 @@ def customer_sales(
         orders = orders.with_columns(flag=pl.lit(None, pl.String))
     known = set(customers["customer_id"].to_list())
     in_seg = pl.col("customer_id").is_in(sorted(known))
-    lines = orders.filter(in_seg).join(customers, on="customer_id", how="left")
+    lines = orders.filter(in_seg).join(
+        customers, on="customer_id", how="left", maintain_order="left"
+    )
     if lines.height == 0:
         raise DataError(
             "orders: no order line belongs to a customer in the segments",
@@ -61,11 +65,11 @@ def customer_sales(
         )
     unit_cost = _unit_costs(items)
     if unit_cost is not None:
-        lines = lines.join(unit_cost, on="sku", how="left")
+        lines = lines.join(unit_cost, on="sku", how="left", maintain_order="left")
     else:
         lines = lines.with_columns(unit_cost=pl.lit(None, pl.Float64))
     product = lines.filter(_PRODUCT)
-    per_customer = product.group_by("customer_id").agg(
+    per_customer = product.group_by("customer_id", maintain_order=True).agg(
         pl.col("amount").sum().alias("revenue"),
         pl.when(pl.col("unit_cost").is_null().any())
         .then(None)
