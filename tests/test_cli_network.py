@@ -92,6 +92,8 @@ def test_cli_network_parquet_metadata_carries_totals(
     assert totals["sites_opened"] == 1
     assert totals["fixed_cost"] == 0.0
     assert totals["status"] == "optimal"
+    comparison = json.loads(meta[b"segchain.promise"])
+    assert sorted(r["segment"] for r in comparison) == ["Fast", "Slow"]
 
 
 def test_cli_network_sites_out_lists_every_site(cli, customers_csv, sites_csv, tmp_path) -> None:
@@ -170,6 +172,10 @@ def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) ->
         (
             ["--sites", "SITES", "--km-per-day", "0"],
             "Error: --km-per-day must be a positive number, got 0.0\n",
+        ),
+        (
+            ["--sites", "SITES", "--max-points", "0"],
+            "Error: --max-points must be at least 1, got 0\n",
         ),
         (
             ["--candidates", "9"],

@@ -548,3 +548,61 @@ def test_network_open_k_without_promises_takes_cheapest_site() -> None:
     customers, sites = _far_apart()
     result = network(customers, sites=sites, open=1)
     assert result.assignments["site_id"].to_list() == ["B", "B"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The delivery promise rule, written once
+
+
+@pytest.mark.parametrize(
+    ("transit", "sla", "kept"),
+    [
+        (2.0, 2.0, True),  # exactly on the promise
+        (2.0 * (1 + 1e-12), 2.0, True),  # floating-point noise of a distance / speed
+        (2.001, 2.0, False),
+        (0.0, 0.0, True),
+        (1e-6, 0.0, False),  # same-day promise, 0.5 m away at 500 km/day: broken
+        (1e6, float("inf"), True),  # no promise
+    ],
+)
+def test_within_promise_on_numbers_arrays_and_expressions(transit, sla, kept) -> None:
+    from segchain.network import within_promise
+
+    assert bool(within_promise(transit, sla)) is kept
+    assert within_promise(np.array([transit]), np.array([sla])).tolist() == [kept]
+    frame = pl.DataFrame({"t": [transit], "s": [sla]})
+    assert frame.select(within_promise(pl.col("t"), pl.col("s")))["t"].to_list() == [kept]
+
+
+def test_network_sla_met_agrees_with_the_model_at_the_promise_boundary() -> None:
+    # FAR is 2 days away plus less than the promise's tolerance (in days): the model must allow
+    # it (and so open the free FAR rather than the costly NEAR) and the output must say the
+    # promise was met: one rule for both. (They once used different tolerances, km vs days.)
+    customers, sites = _promise_case()
+    far_km = float(haversine_km(0.0, 0.0, 10.0, 0.0))
+    result = network(
+        customers,
+        sites=sites,
+        km_per_day=far_km / (2.0 * (1 + 1e-9) + 0.5e-9),
+        policies=_policies(Fast=2.0, Slow=2.0),
+    )
+    rows = result.assignments
+    assert rows["site_id"].to_list() == ["FAR", "FAR"]
+    assert rows["sla_met"].to_list() == [True, True]
+
+
+def test_network_max_points_below_one_is_a_usage_error() -> None:
+    customers, sites = _promise_case()
+    with pytest.raises(UsageError, match=r"--max-points must be at least 1, got 0"):
+        network(customers, sites=sites, max_points=0)
+
+
+def test_network_metadata_carries_totals_and_the_promise_table() -> None:
+    customers, sites = _promise_case()
+    result = network(customers, sites=sites, policies=_policies(Fast=1.0))
+    meta = result.metadata()
+    assert meta["totals"]["baseline_total_cost"] == result.totals.baseline_total_cost
+    fast = next(r for r in meta["promise"] if r["segment"] == "Fast")
+    # With the promise Fast goes to NEAR (within 1 day); without it, to the free FAR site.
+    assert (fast["within_promise"], fast["baseline_within_promise"]) == (1.0, 0.0)
+    assert result.inputs == {"customers": 2, "sites": 2}

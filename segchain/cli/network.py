@@ -163,8 +163,6 @@ def network_command(
         raise UsageError("give either --sites FILE or --candidates N, not both")
     if sites is None and candidates is None:
         raise UsageError("give the candidate sites with --sites FILE, or --candidates N")
-    if max_points is not None and max_points < 1:
-        raise UsageError(f"--max-points must be at least 1, got {max_points}")
     if sum(x == "-" for x in (customers, sites, costs)) > 1:
         raise UsageError("only one of CUSTOMERS, --sites and --costs can be '-' (stdin)")
 
@@ -206,14 +204,12 @@ def network_command(
         "max_points": max_points,
         "seed": seed_value,
     }
-    inputs = {"customers": cust.height, "sites": result.sites.height}
-    totals = result.totals.as_dict()
     if sites_out is not None:
         c.write_output(
             result.sites,
             sites_out,
             fmt=None,
-            metadata=provenance("sites", params=params, inputs=inputs, totals=totals),
+            metadata=provenance("sites", params=params, inputs=result.inputs, **result.metadata()),
             reporter=reporter,
             what="sites",
         )
@@ -222,12 +218,7 @@ def network_command(
         output,
         fmt=format,
         metadata=provenance(
-            "assignments",
-            params=params,
-            inputs=inputs,
-            totals=totals,
-            # What each segment's delivery promise costs: read by costs and the report.
-            promise=result.promise.to_dicts(),
+            "assignments", params=params, inputs=result.inputs, **result.metadata()
         ),
         reporter=reporter,
         what="assignments",

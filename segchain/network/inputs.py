@@ -1,0 +1,275 @@
+"""Inputs: checked customers, sites and lanes, and the options, every problem listed at once."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import polars as pl
+
+from segchain.errors import DataError, UsageError, examples
+from segchain.network.geometry import Points, haversine_km
+from segchain.schema import require_columns
+
+DEFAULT_KM_PER_DAY = 500.0
+DEFAULT_COST_PER_UNIT_KM = 1.0
+DEFAULT_GAP = 1e-6
+NO_SEGMENT = "all"
+
+
+def float_col(df: pl.DataFrame, name: str) -> pl.Expr:
+    if name in df.columns:
+        return pl.col(name).cast(pl.Float64, strict=False)
+    return pl.lit(None, dtype=pl.Float64)
+
+
+def prepare_customers(
+    customers: pl.DataFrame, *, need_coords: bool, skip_unlocated: bool
+) -> tuple[pl.DataFrame, list[str]]:
+    """Checked customers ``customer_id, segment, demand, lat, lon``; and the unlocated ids."""
+    cols = customers.columns
+    require_columns(cols, ["customer_id"], source="customers")
+    demand_col = "demand" if "demand" in cols else "quantity" if "quantity" in cols else None
+    if demand_col is None:
+        raise DataError(
+            f"customers: no demand column: need 'demand' (or 'quantity'); found {', '.join(cols)}",
+            hint="a segments table carries 'quantity'; or map your column to 'demand'",
+        )
+    if need_coords:
+        require_columns(
+            cols,
+            ["lat", "lon"],
+            source="customers",
+            hint="add the customers' coordinates (segments keep lat, lon when the orders have "
+            "them) or give freight rates with --costs FILE",
+        )
+    df = customers.select(
+        pl.col("customer_id").cast(pl.String),
+        (pl.col("segment").cast(pl.String) if "segment" in cols else pl.lit(NO_SEGMENT))
+        .fill_null(NO_SEGMENT)
+        .alias("segment"),
+        pl.col(demand_col).cast(pl.Float64, strict=False).alias("demand"),
+        float_col(customers, "lat").alias("lat"),
+        float_col(customers, "lon").alias("lon"),
+    )
+    problems: list[str] = []
+    blank = df.filter(
+        pl.col("customer_id").is_null() | (pl.col("customer_id").str.strip_chars() == "")
+    )
+    if blank.height:
+        problems.append(f"{blank.height} row(s) with a blank customer_id")
+    dup = df.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique(
+        maintain_order=True
+    )
+    if dup.len():
+        problems.append(f"duplicate customer_id {examples(dup)}: one row per customer expected")
+    bad_demand = df.filter(
+        pl.col("demand").is_null() | ~pl.col("demand").is_finite() | (pl.col("demand") < 0)
+    )
+    if bad_demand.height:
+        problems.append(
+            f"{demand_col} is blank, negative or not a number for customer_id "
+            f"{examples(bad_demand['customer_id'])}"
+        )
+    problems += range_problems(df, "customer_id", source="customers")
+    if problems:
+        raise DataError("customers: " + "; ".join(problems))
+    unlocated: list[str] = []
+    if need_coords:
+        missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
+        if missing.height:
+            unlocated = missing["customer_id"].to_list()
+            if not skip_unlocated:
+                raise DataError(
+                    f"customers: {len(unlocated)} customer(s) have no coordinates (lat, lon): "
+                    f"customer_id {examples(unlocated)}",
+                    hint="add their lat, lon, give freight rates with --costs FILE, or leave them "
+                    "out with --skip-unlocated",
+                )
+            df = df.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
+    if df.height == 0:
+        raise DataError("customers: no customer to assign (the table is empty)")
+    return df, unlocated
+
+
+def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
+    problems = []
+    for col, limit in (("lat", 90.0), ("lon", 180.0)):
+        bad = df.filter(pl.col(col).is_not_null() & ~(pl.col(col).abs() <= limit))
+        if bad.height:
+            problems.append(
+                f"{col} outside [-{limit:g}, {limit:g}] for {key} {examples(bad[key])} "
+                f"(are lat and lon swapped?)"
+            )
+    return problems
+
+
+def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
+    """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
+    cols = sites.columns
+    require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source="sites")
+    existing = pl.lit(False)
+    if "existing" in cols:
+        dtype = sites.schema["existing"]
+        existing = (
+            pl.col("existing").fill_null(False)
+            if dtype == pl.Boolean
+            else pl.col("existing")
+            .cast(pl.String)
+            .str.strip_chars()
+            .str.to_lowercase()
+            .is_in(["true", "1", "1.0", "yes", "y", "x", "t"])
+        )
+    df = sites.select(
+        pl.col("site_id").cast(pl.String),
+        float_col(sites, "lat").alias("lat"),
+        float_col(sites, "lon").alias("lon"),
+        float_col(sites, "fixed_cost").fill_null(0.0).alias("fixed_cost"),
+        float_col(sites, "capacity").alias("capacity"),
+        existing.alias("existing"),
+    )
+    if df.height == 0:
+        raise DataError(
+            "sites: no sites (the table is empty)",
+            hint="list candidate sites, or propose some from the customers with --candidates N",
+        )
+    problems: list[str] = []
+    dup = df.filter(pl.col("site_id").is_duplicated())["site_id"].unique(maintain_order=True)
+    if dup.len():
+        problems.append(f"duplicate site_id {examples(dup)}: one row per site expected")
+    if need_coords:
+        missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
+        if missing.height:
+            problems.append(f"no coordinates (lat, lon) for site_id {examples(missing['site_id'])}")
+    problems += range_problems(df, "site_id", source="sites")
+    for col in ("fixed_cost", "capacity"):
+        bad = df.filter(pl.col(col).is_not_null() & ~(pl.col(col) >= 0))
+        if bad.height:
+            problems.append(
+                f"{col} negative or not a number for site_id {examples(bad['site_id'])}"
+            )
+    if problems:
+        raise DataError("sites: " + "; ".join(problems))
+    # An infinite capacity is the same as none.
+    return df.with_columns(
+        pl.when(pl.col("capacity").is_infinite())
+        .then(None)
+        .otherwise(pl.col("capacity"))
+        .alias("capacity")
+    )
+
+
+def lane_pairs(
+    costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame
+) -> tuple[pl.DataFrame, int, int]:
+    """The lanes as model pairs; the count of pairs without a lane; of lanes not used."""
+    require_columns(costs.columns, ["site_id", "customer_id", "unit_cost"], source="costs")
+    lanes = costs.select(
+        pl.col("site_id").cast(pl.String),
+        pl.col("customer_id").cast(pl.String),
+        pl.col("unit_cost").cast(pl.Float64, strict=False),
+        float_col(costs, "distance_km").alias("lane_km"),
+    )
+    problems = []
+    dup = lanes.filter(pl.struct("site_id", "customer_id").is_duplicated())
+    if dup.height:
+        shown = examples(
+            f"{s}/{c}"
+            for s, c in dup.select("site_id", "customer_id").unique(maintain_order=True).iter_rows()
+        )
+        problems.append(f"duplicate lanes (site_id/customer_id) {shown}")
+    bad = lanes.filter(
+        pl.col("unit_cost").is_null() | ~pl.col("unit_cost").is_finite() | (pl.col("unit_cost") < 0)
+    )
+    if bad.height:
+        shown = examples(f"{s}/{c}" for s, c in bad.select("site_id", "customer_id").iter_rows())
+        problems.append(f"unit_cost blank, negative or not a number for lanes {shown}")
+    if problems:
+        raise DataError("costs: " + "; ".join(problems))
+    cidx = cust.select("customer_id", pl.int_range(pl.len()).alias("j"))
+    sidx = site_df.select("site_id", pl.int_range(pl.len()).alias("i"), "lat", "lon")
+    pairs = lanes.join(cidx, on="customer_id", how="inner").join(sidx, on="site_id", how="inner")
+    unknown = lanes.height - pairs.height
+    pairs = pairs.join(
+        cust.select(
+            pl.int_range(pl.len()).alias("j"),
+            pl.col("lat").alias("clat"),
+            pl.col("lon").alias("clon"),
+            "demand",
+        ),
+        on="j",
+    )
+    hav = haversine_km(
+        pairs["clat"].to_numpy(),
+        pairs["clon"].to_numpy(),
+        pairs["lat"].to_numpy(),
+        pairs["lon"].to_numpy(),
+    )
+    pairs = (
+        pairs.with_columns(
+            pl.coalesce(pl.col("lane_km"), pl.Series(hav).fill_nan(None)).alias("distance_km")
+        )
+        .select(
+            "j",
+            "i",
+            "distance_km",
+            "unit_cost",
+            (pl.col("unit_cost") * pl.col("demand")).alias("cost"),
+        )
+        .sort("j", "i")
+    )
+    served = np.zeros(cust.height, dtype=bool)
+    served[pairs["j"].to_numpy()] = True
+    if not served.all():
+        lost = cust["customer_id"].to_numpy()[~served]
+        raise DataError(
+            f"costs: {len(lost)} customer(s) have no lane from any site: customer_id "
+            f"{examples(lost)}",
+            hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
+        )
+    return pairs, cust.height * site_df.height - pairs.height, unknown
+
+
+def require_distances(
+    pairs: pl.DataFrame, sla: np.ndarray, cust: pl.DataFrame, points: Points
+) -> None:
+    unknown = pairs.filter(pl.col("distance_km").is_null())["j"].unique().to_numpy()
+    unknown = unknown[np.isfinite(sla[unknown])]
+    if unknown.size:
+        ids = cust["customer_id"].to_numpy()[np.isin(points.point, unknown)]
+        raise DataError(
+            f"cannot check the delivery promise of {len(ids)} customer(s) without distances: "
+            f"customer_id {examples(ids)}",
+            hint="give customers and sites lat, lon, or a distance_km column in --costs, or set "
+            "no max_delivery_days for their segment",
+        )
+
+
+def check_options(
+    sites: pl.DataFrame | None,
+    candidates: int | None,
+    open: int | None,
+    km_per_day: float,
+    cost_per_unit_km: float,
+    time_limit: float | None,
+    gap: float,
+    max_points: int | None,
+) -> None:
+    """Every contradictory or impossible option at once (a UsageError listing them)."""
+    problems = []
+    if (sites is None) == (candidates is None):
+        problems.append("give either --sites FILE or --candidates N (exactly one)")
+    if open is not None and open < 1:
+        problems.append(f"--open must be at least 1, got {open}")
+    if not km_per_day > 0 or not math.isfinite(km_per_day):
+        problems.append(f"--km-per-day must be a positive number, got {km_per_day}")
+    if not cost_per_unit_km >= 0 or not math.isfinite(cost_per_unit_km):
+        problems.append(f"--cost-per-unit-km must be a number >= 0, got {cost_per_unit_km}")
+    if time_limit is not None and not time_limit > 0:
+        problems.append(f"--time-limit must be a positive number of seconds, got {time_limit}")
+    if not 0 <= gap < 1:
+        problems.append(f"--gap must lie in [0, 1), got {gap}")
+    if max_points is not None and max_points < 1:
+        problems.append(f"--max-points must be at least 1, got {max_points}")
+    if problems:
+        raise UsageError("; ".join(problems))

@@ -1,0 +1,196 @@
+"""Outputs: the assignments, the sites table, the promise table and the plan's totals."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from segchain.network.geometry import Points, haversine_km
+from segchain.network.model import Plan, within_promise
+
+ASSIGNMENT_COLUMNS = (
+    "customer_id",
+    "segment",
+    "site_id",
+    "share",
+    "distance_km",
+    "transit_days",
+    "sla_days",
+    "sla_met",
+    "demand",
+    "transport_cost",
+)
+SITE_COLUMNS = (
+    "site_id",
+    "lat",
+    "lon",
+    "open",
+    "fixed_cost",
+    "capacity",
+    "demand_served",
+    "utilization",
+    "customers",
+)
+
+
+@dataclass(frozen=True)
+class NetworkTotals:
+    """The plan's totals: costs, sites opened, solver status and the bounds on its optimality.
+
+    ``mip_gap`` is the relative gap HiGHS proved. With demand points, ``aggregation_bound`` is the
+    absolute amount by which the plan may cost more than the best customer-level plan using the
+    same allowed sites (aggregation and MIP gap together; a valid bound without capacities or
+    with ``allow_split``); 0 when customers were not aggregated.
+    """
+
+    fixed_cost: float
+    transport_cost: float
+    total_cost: float
+    sites_opened: int
+    sites: int
+    customers: int
+    demand: float
+    status: str
+    mip_gap: float
+    promise_missed: int
+    unlocated: int
+    lanes_missing: int
+    demand_points: int
+    aggregation_bound: float
+    baseline_total_cost: float | None = None
+    unlocated_ids: tuple[str, ...] = field(default=(), repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready totals (for Parquet metadata)."""
+        out = asdict(self)
+        out["unlocated_ids"] = list(self.unlocated_ids[:100])
+        return out
+
+
+@dataclass
+class NetworkResult:
+    """Assignments (one row per customer and serving site), sites, totals and the promise table;
+    ``inputs`` counts the rows read (customers, sites)."""
+
+    assignments: pl.DataFrame
+    sites: pl.DataFrame
+    totals: NetworkTotals
+    promise: pl.DataFrame
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    inputs: dict[str, int] = field(default_factory=dict)
+
+    def metadata(self) -> dict[str, Any]:
+        """What the outputs' metadata carries besides the provenance (the report reads it).
+
+        ``totals``: ``NetworkTotals.as_dict()``; ``promise``: the promise table's rows (per
+        segment, what its delivery promise costs against the cheapest plan without promises;
+        read by costs and the report).
+        """
+        return {"totals": self.totals.as_dict(), "promise": self.promise.to_dicts()}
+
+
+def assign(
+    plan: Plan,
+    pairs: pl.DataFrame,
+    cust: pl.DataFrame,
+    points: Points,
+    site_df: pl.DataFrame,
+    km_per_day: float,
+    cost_per_unit_km: float,
+    sla_by_segment: dict[str, float | None],
+    lane_mode: bool,
+) -> pl.DataFrame:
+    """One row per customer and serving site (customers in input order)."""
+    point_plan = pl.DataFrame({"point": plan.j, "i": plan.i, "share": plan.share})
+    base = cust.with_row_index("row").with_columns(point=pl.Series(points.point))
+    rows = base.join(point_plan, on="point", how="inner").sort("row", "i")
+    slat = site_df["lat"].to_numpy().astype(float)
+    slon = site_df["lon"].to_numpy().astype(float)
+    i = rows["i"].to_numpy()
+    if lane_mode:
+        lane = pairs.select(pl.col("j").alias("point"), "i", "distance_km", "unit_cost")
+        rows = rows.join(lane, on=["point", "i"], how="left").sort("row", "i")
+        dist = rows["distance_km"]
+        unit = rows["unit_cost"]
+    else:
+        d = haversine_km(rows["lat"].to_numpy(), rows["lon"].to_numpy(), slat[i], slon[i])
+        dist = pl.Series("distance_km", d)
+        unit = pl.Series("unit_cost", cost_per_unit_km * d)
+    sla = pl.Series(
+        "sla_days",
+        [sla_by_segment.get(s) for s in rows["segment"].to_list()],
+        dtype=pl.Float64,
+    )
+    out = rows.select(
+        "customer_id",
+        "segment",
+        pl.Series("site_id", site_df["site_id"].to_numpy()[i], dtype=pl.String),
+        "share",
+        dist.alias("distance_km"),
+        (dist / km_per_day).alias("transit_days"),
+        sla,
+        "demand",
+        (unit * pl.col("demand") * pl.col("share")).alias("transport_cost"),
+    )
+    return out.with_columns(
+        sla_met=pl.col("sla_days").is_null()
+        | within_promise(pl.col("transit_days"), pl.col("sla_days")).fill_null(False),
+        demand=pl.col("demand"),
+    ).select(ASSIGNMENT_COLUMNS)
+
+
+def sites_table(
+    site_df: pl.DataFrame, is_open: np.ndarray, assignments: pl.DataFrame
+) -> pl.DataFrame:
+    served = assignments.group_by("site_id").agg(
+        (pl.col("demand") * pl.col("share")).sum().alias("demand_served"),
+        pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
+    )
+    return (
+        site_df.with_columns(open=pl.Series(is_open))
+        .join(served, on="site_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("demand_served").fill_null(0.0),
+            pl.col("customers").fill_null(0),
+        )
+        .with_columns(
+            utilization=pl.when(pl.col("capacity") > 0)
+            .then(pl.col("demand_served") / pl.col("capacity"))
+            .otherwise(None)
+        )
+        .select(SITE_COLUMNS)
+    )
+
+
+def promise_table(assignments: pl.DataFrame, baseline: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per segment: promise, customers, demand, share of demand within promise, demand-weighted
+    mean distance and transport cost; with ``baseline`` the same for the plan without promises.
+    """
+
+    def summary(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
+        served = pl.col("demand") * pl.col("share")
+        total = served.sum()
+        return df.group_by("segment").agg(
+            pl.col("sla_days").first().alias("sla_days"),
+            pl.col("customer_id").n_unique().alias("customers"),
+            total.alias("demand"),
+            pl.when(total > 0)
+            .then((served * pl.col("sla_met")).sum() / total)
+            .otherwise(pl.col("sla_met").cast(pl.Float64).mean())
+            .alias(f"{prefix}within_promise"),
+            pl.when(total > 0)
+            .then((served * pl.col("distance_km")).sum() / total)
+            .otherwise(pl.col("distance_km").mean())
+            .alias(f"{prefix}mean_distance_km"),
+            pl.col("transport_cost").sum().alias(f"{prefix}transport_cost"),
+        )
+
+    table = summary(assignments, "")
+    if baseline is not None:
+        base = summary(baseline, "baseline_").drop("sla_days", "customers", "demand")
+        table = table.join(base, on="segment", how="left")
+    return table.sort("segment")

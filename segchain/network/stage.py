@@ -1,0 +1,346 @@
+"""The ``network`` stage: check the inputs, build the pairs, solve with and without promises."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import polars as pl
+
+from segchain.errors import InfeasibleError, UsageError, examples
+from segchain.network.geometry import (
+    MAX_PAIRS,
+    Points,
+    aggregate_points,
+    candidate_sites,
+    geo_pairs,
+    identity_points,
+)
+from segchain.network.inputs import (
+    DEFAULT_COST_PER_UNIT_KM,
+    DEFAULT_GAP,
+    DEFAULT_KM_PER_DAY,
+    check_options,
+    lane_pairs,
+    prepare_customers,
+    prepare_sites,
+    require_distances,
+)
+from segchain.network.model import EPS, Model, Plan, late_demand, promise_pairs
+from segchain.network.outputs import (
+    NetworkResult,
+    NetworkTotals,
+    assign,
+    promise_table,
+    sites_table,
+)
+from segchain.tableio import collect
+
+if TYPE_CHECKING:
+    from segchain.policy import PolicyTable
+
+
+def network(
+    customers: pl.DataFrame | pl.LazyFrame,
+    *,
+    sites: pl.DataFrame | pl.LazyFrame | None = None,
+    candidates: int | None = None,
+    costs: pl.DataFrame | pl.LazyFrame | None = None,
+    open: int | None = None,
+    allow_split: bool = False,
+    km_per_day: float = DEFAULT_KM_PER_DAY,
+    cost_per_unit_km: float = DEFAULT_COST_PER_UNIT_KM,
+    policies: PolicyTable | None = None,
+    time_limit: float | None = None,
+    gap: float = DEFAULT_GAP,
+    skip_unlocated: bool = False,
+    max_points: int | None = None,
+    seed: int = 0,
+) -> NetworkResult:
+    """Open sites and assign customers at least cost, keeping each segment's delivery promise.
+
+    Minimises fixed cost of open sites plus transport (``cost_per_unit_km`` x demand x
+    great-circle km, or ``costs`` per unit of demand), with HiGHS. A customer may only be served
+    by sites within its segment's ``max_delivery_days`` (transit days = km / ``km_per_day``); one
+    that no site can reach in time goes to its cheapest site with ``sla_met = false``. The same
+    model without promises is solved too, so that ``promise`` shows what they cost.
+
+    Args:
+        customers: ``customer_id``, ``demand`` (else ``quantity``), optional ``segment``, and
+            ``lat, lon`` unless ``costs`` is given.
+        sites: ``site_id, lat, lon``, optional ``fixed_cost, capacity, existing``.
+        candidates: instead of ``sites``, propose this many sites by demand-weighted k-means.
+        costs: lane table ``site_id, customer_id, unit_cost`` (optional ``distance_km``); pairs
+            not listed are not allowed.
+        open: open exactly this many sites (p-median); else as many as fixed costs justify.
+        allow_split: let a customer's demand be split over several sites.
+        km_per_day: transit speed for the delivery promise.
+        cost_per_unit_km: transport cost per unit of demand per km (without ``costs``).
+        policies: segment policy table (``max_delivery_days``); None means no promise.
+        time_limit: solver time limit in seconds (per solve); the proven gap is reported.
+        gap: relative MIP gap at which the solver stops.
+        skip_unlocated: leave out customers without coordinates (reported) instead of failing.
+        max_points: aggregate customers into at most this many demand points (default: only
+            when customers x sites exceeds 1,000,000 pairs, then 1,000,000 / sites points).
+        seed: seed of the candidate k-means.
+
+    Raises:
+        UsageError: contradictory or impossible options.
+        DataError: bad customers, sites or lanes (every problem listed).
+        InfeasibleError: capacities (or promises with capacities) cannot hold the demand.
+    """
+    customers = collect(customers)
+    sites = collect(sites) if sites is not None else None
+    costs = collect(costs) if costs is not None else None
+    check_options(
+        sites, candidates, open, km_per_day, cost_per_unit_km, time_limit, gap, max_points
+    )
+    notes: list[str] = []
+    warnings: list[str] = []
+    lane_mode = costs is not None
+    cust, unlocated = prepare_customers(
+        customers, need_coords=not lane_mode, skip_unlocated=skip_unlocated
+    )
+    if unlocated:
+        warnings.append(
+            f"{len(unlocated)} customer(s) without coordinates left out (--skip-unlocated): "
+            f"customer_id {examples(unlocated)}"
+        )
+    site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
+    demand_total = float(cust["demand"].sum())
+    _check_capacity(site_df, demand_total)
+    policies = policies or _no_policies()
+    sla_by_segment = {
+        s: policies.for_segment(s).max_delivery_days for s in cust["segment"].unique().to_list()
+    }
+    if costs is not None:
+        points = identity_points(cust)
+        pairs, lanes_missing = _lane_pairs(costs, cust, site_df, notes)
+    else:
+        points = _demand_points(cust, site_df.height, max_points, notes)
+        pairs, lanes_missing = geo_pairs(points, site_df, cost_per_unit_km), 0
+    sla_points = np.array(
+        [sla_by_segment[s] if sla_by_segment[s] is not None else np.inf for s in points.segment],
+        dtype=float,
+    )
+    has_promise = bool(np.isfinite(sla_points).any())
+    if has_promise:
+        require_distances(pairs, sla_points, cust, points)
+    allowed = promise_pairs(pairs, sla_points, points.radius, km_per_day)
+    model = Model(
+        n=len(points.demand),
+        fixed=site_df["fixed_cost"].to_numpy().astype(float),
+        capacity=site_df["capacity"].to_numpy().astype(float),
+        existing=site_df["existing"].to_numpy(),
+        demand=points.demand,
+        open=open,
+        allow_split=allow_split,
+        time_limit=time_limit,
+        gap=gap,
+    )
+    restricted = has_promise and allowed.height < pairs.height
+    try:
+        plan = model.solve(allowed)
+        fallback = False
+    except InfeasibleError:
+        if not restricted:
+            raise
+        fallback = True
+        plan = _least_late_plan(model, pairs, sla_points, km_per_day, demand_total, warnings)
+        allowed = pairs
+    if open is None:
+        # A site that serves nobody is open only if it must be (existing); with no fixed cost
+        # the solver may leave a free one "open" for nothing.
+        used = np.zeros(site_df.height, dtype=bool)
+        used[plan.i] = True
+        plan.open &= used | site_df["existing"].to_numpy()
+
+    def assign_plan(p: Plan, usable: pl.DataFrame) -> pl.DataFrame:
+        return assign(
+            p,
+            usable,
+            cust,
+            points,
+            site_df,
+            km_per_day,
+            cost_per_unit_km,
+            sla_by_segment,
+            lane_mode,
+        )
+
+    assignments = assign_plan(plan, allowed)
+    baseline = baseline_total = None
+    if restricted:
+        base_plan = model.solve(pairs, baseline=True)
+        baseline = assign_plan(base_plan, pairs)
+        baseline_total = float(
+            site_df["fixed_cost"].to_numpy()[base_plan.open].sum()
+            + baseline["transport_cost"].sum()
+        )
+    fixed = float(site_df["fixed_cost"].to_numpy()[plan.open].sum())
+    transport = float(assignments["transport_cost"].sum())
+    missed = assignments.filter(~pl.col("sla_met"))["customer_id"].n_unique()
+    _plan_warnings(plan, model, missed, fallback, warnings)
+    bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
+    totals = NetworkTotals(
+        fixed_cost=fixed,
+        transport_cost=transport,
+        total_cost=fixed + transport,
+        sites_opened=int(plan.open.sum()),
+        sites=site_df.height,
+        customers=cust.height,
+        demand=demand_total,
+        status=plan.status,
+        mip_gap=plan.gap,
+        promise_missed=int(missed),
+        unlocated=len(unlocated),
+        lanes_missing=int(lanes_missing),
+        demand_points=len(points.demand),
+        aggregation_bound=bound,
+        baseline_total_cost=baseline_total,
+        unlocated_ids=tuple(unlocated),
+    )
+    sites_out = sites_table(site_df, plan.open, assignments)
+    return NetworkResult(
+        assignments=assignments,
+        sites=sites_out,
+        totals=totals,
+        promise=promise_table(assignments, baseline),
+        notes=notes,
+        warnings=warnings,
+        inputs={"customers": customers.height, "sites": sites_out.height},
+    )
+
+
+def _no_policies() -> PolicyTable:
+    from segchain.policy import PolicyTable
+
+    return PolicyTable()
+
+
+def _site_frame(
+    cust: pl.DataFrame,
+    sites: pl.DataFrame | None,
+    candidates: int | None,
+    open: int | None,
+    lane_mode: bool,
+    seed: int,
+    notes: list[str],
+) -> pl.DataFrame:
+    """The checked sites (or the proposed candidates), consistent with ``open``."""
+    if candidates is not None:
+        if lane_mode:
+            raise UsageError("--candidates cannot be used with --costs (new sites have no lanes)")
+        site_df = candidate_sites(cust, candidates, seed=seed)
+        if open is None:
+            notes.append(
+                f"{candidates} candidate sites proposed; they have no fixed cost, so without "
+                "--open K every candidate that is some customer's nearest is opened"
+            )
+    else:
+        assert sites is not None
+        site_df = prepare_sites(sites, need_coords=not lane_mode)
+    m = site_df.height
+    if open is not None and open > m:
+        raise UsageError(f"--open {open} is more than the {m} sites given; use at most {m}")
+    n_existing = int(site_df["existing"].sum())
+    if open is not None and open < n_existing:
+        raise UsageError(
+            f"--open {open} is fewer than the {n_existing} existing sites (always open); "
+            f"use at least {n_existing}"
+        )
+    return site_df
+
+
+def _check_capacity(site_df: pl.DataFrame, demand_total: float) -> None:
+    cap = site_df["capacity"].to_numpy().astype(float)
+    if (~np.isnan(cap)).all() and cap.sum() < demand_total * (1 - 1e-12):
+        raise InfeasibleError(
+            f"total capacity {cap.sum():,.6g} is below total demand {demand_total:,.6g}: "
+            f"short by {demand_total - cap.sum():,.6g}",
+            hint="add sites or capacity (sites.capacity), or check the demand units",
+        )
+
+
+def _lane_pairs(
+    costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame, notes: list[str]
+) -> tuple[pl.DataFrame, int]:
+    pairs, lanes_missing, lanes_unknown = lane_pairs(costs, cust, site_df)
+    if lanes_unknown:
+        notes.append(
+            f"{lanes_unknown:,} lane(s) in --costs name a site_id or customer_id not in the "
+            "inputs and were not used"
+        )
+    if lanes_missing:
+        notes.append(
+            f"{lanes_missing:,} customer-site pairs have no lane in --costs and are not allowed"
+        )
+    return pairs, lanes_missing
+
+
+def _demand_points(cust: pl.DataFrame, m: int, max_points: int | None, notes: list[str]) -> Points:
+    """The customers, aggregated into demand points when there are too many pairs."""
+    limit = max_points or max(1, MAX_PAIRS // m)
+    points = aggregate_points(cust, limit) if cust.height > limit else identity_points(cust)
+    if points.aggregated:
+        notes.append(
+            f"{cust.height:,} customers aggregated into {len(points.demand):,} demand points "
+            f"(same segment, largest radius {points.radius.max():,.1f} km)"
+        )
+    return points
+
+
+def _least_late_plan(
+    model: Model,
+    pairs: pl.DataFrame,
+    sla_points: np.ndarray,
+    km_per_day: float,
+    demand_total: float,
+    warnings: list[str],
+) -> Plan:
+    """When --open K or capacities cannot keep every promise: serve as little demand late as
+    possible, then at least cost among such plans."""
+    late = late_demand(pairs, sla_points, km_per_day, model.demand)
+    least = model.solve(pairs, late=late)
+    plan = model.solve(pairs, late=late, late_limit=least.objective * (1 + 1e-9) + 1e-9)
+    warnings.append(
+        f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
+        f"the least demand possible late ({least.objective:,.6g} of {demand_total:,.6g})"
+    )
+    return plan
+
+
+def _plan_warnings(
+    plan: Plan, model: Model, missed: int, fallback: bool, warnings: list[str]
+) -> None:
+    if missed:
+        why = (
+            f"with {model.limits()} there is no better choice"
+            if fallback
+            else "no site can reach them in time, so they go to their cheapest site"
+        )
+        warnings.append(
+            f"{missed:,} customer(s) are served beyond their delivery promise "
+            f"(sla_met = false): {why}"
+        )
+    if plan.status != "optimal":
+        warnings.append(
+            f"the solver stopped at its time limit: the plan is within {plan.gap:.4%} of optimal"
+        )
+
+
+def _aggregation_bound(
+    points: Points, plan: Plan, cost: float, cost_per_unit_km: float, notes: list[str]
+) -> float:
+    """How much more the plan may cost than the best customer-level plan (0 unaggregated)."""
+    if not points.aggregated:
+        return 0.0
+    # Serving a member from site i costs within demand x (distance to its point) of what the
+    # point model charges (triangle inequality), so no customer-level plan under the same site
+    # restrictions beats dual_bound - B; ours costs exactly fixed + transport.
+    spread = cost_per_unit_km * points.bound
+    bound = max(0.0, cost - (plan.dual_bound - spread))
+    notes.append(
+        f"aggregation error bound {bound:,.2f} ({bound / max(cost, EPS):.3%} of the total cost)"
+    )
+    return bound
