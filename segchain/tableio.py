@@ -8,14 +8,17 @@ their leading zeros and the cleaning step decides how to parse numbers and dates
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import csv
+import errno
 import gzip
 import io
 import json
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -115,6 +118,7 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
                 hint="give a file name, or pipe a table in: segchain segment orders.csv | ...",
             )
         return _stdin().read(), "<stdin>"
+    _note_input(source)
     path = Path(source)
     if not path.exists():
         raise DataError(f"{source}: no such file")
@@ -278,7 +282,14 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
 
 
+def _note_input(source: str) -> None:
+    active = _ACTIVE.get()
+    if active is not None:
+        active.add_input(source)
+
+
 def _scan_parquet_file(path: str) -> Table:
+    _note_input(path)
     if not Path(path).exists():
         raise DataError(f"{path}: no such file")
     try:
@@ -376,21 +387,373 @@ def write_table(
     format: str | None = None,
     metadata: Mapping[str, Any] | None = None,
 ) -> str:
-    """Write ``df`` to ``dest`` ('-' is stdout) atomically; return the format written.
+    """Write ``df`` to ``dest`` ('-' is stdout); return the format written.
 
+    Inside a command (an active ``OutputSet``) the table is staged and written together with the
+    command's other outputs when it succeeds; outside one it is written at once, atomically.
     Parquet files carry ``metadata`` as ``segchain.*`` key-value pairs (JSON values).
     """
     fmt = output_format(dest, format)
     writer = _parquet_writer(df, metadata) if fmt == "parquet" else _csv_writer(df)
-    if dest == "-":
-        buffer = io.BytesIO()
-        writer(buffer)
-        out = _stdout()
-        out.write(buffer.getvalue())
-        out.flush()
-    else:
-        atomic_write(dest, writer)
+    write_output_bytes(dest, writer)
     return fmt
+
+
+def write_output_bytes(dest: str, writer: Callable[[IO[bytes]], object]) -> None:
+    """Write what ``writer`` produces to ``dest``, through the active OutputSet if there is one."""
+    active = _ACTIVE.get()
+    if active is not None:
+        active.stage(dest, writer)
+        return
+    with OutputSet() as outputs:
+        outputs.stage(dest, writer)
+
+
+# ---------------------------------------------------------------------------------------------
+# Output sets: a command's outputs are checked before any work, written last, all or nothing
+
+_ACTIVE: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
+    "segchain_outputs", default=None
+)
+
+# Names that mean "this process's own stream": written to the descriptor, never opened anew.
+_STREAM_NAMES = {
+    "/dev/stdout": 1,
+    "/dev/fd/1": 1,
+    "/proc/self/fd/1": 1,
+    "/dev/stderr": 2,
+    "/dev/fd/2": 2,
+    "/proc/self/fd/2": 2,
+}
+
+
+@dataclass(frozen=True)
+class OutputTarget:
+    """Where one output goes, as checked before any work is done."""
+
+    dest: str  # as the user gave it
+    option: str  # the option that named it, for messages ("-o", "--profile")
+    path: Path | None  # the file written (a symlink resolved); None for a stream
+    through: bool  # stdout, a device or a FIFO: written in place, never replaced
+    mode: int | None = None  # an existing file's permission bits, kept
+    owner: tuple[int, int] | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.option} {short(self.dest)}"
+
+    @property
+    def fd(self) -> int | None:
+        if self.dest == "-":
+            return 1
+        return _STREAM_NAMES.get(self.dest)
+
+
+def short(value: object, limit: int = 120) -> str:
+    """``value`` as text, cut in the middle past ``limit`` characters (for messages)."""
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    keep = (limit - 5) // 2
+    return f"{text[:keep]} ... {text[-keep:]}"
+
+
+def os_message(exc: OSError) -> str:
+    """A short, plain reason for an OS error (no errno numbers, no Python repr)."""
+    reasons = {
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.ENOSPC: "no space left on the device",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOTDIR: "a part of the path is a file, not a folder",
+        errno.EISDIR: "is a folder",
+        errno.EPIPE: "the reader closed the pipe",
+        errno.EBADF: "the stream is closed",
+        errno.EDQUOT: "disk quota exceeded",
+    }
+    return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return int(os.pathconf(folder, "PC_NAME_MAX"))
+    except (OSError, ValueError):
+        return 255
+
+
+def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
+    """Check that ``dest`` can be written; say where the bytes will go.
+
+    Raises:
+        UsageError: a folder, a read-only file, a missing or unwritable folder, a name too long,
+            a closed stdout (exit 2: nothing was read or computed yet).
+    """
+    label = f"{option} {short(dest)}"
+    fd = 1 if dest == "-" else _STREAM_NAMES.get(dest)
+    if fd is not None:
+        stream = sys.stdout if fd == 1 else sys.stderr
+        if stream is None or not _fd_open(stream, fd):
+            raise UsageError(
+                f"{label}: {'stdout' if fd == 1 else 'stderr'} is closed",
+                hint="give a file name with -o FILE",
+            )
+        return OutputTarget(dest, option, None, True)
+    if not dest.strip():
+        raise UsageError(f"{option}: the file name is empty")
+    raw = Path(dest)
+    try:
+        st: os.stat_result | None = raw.stat()  # follows a symlink to its target
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise UsageError(f"{label}: {os_message(exc)}") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{label}: is a folder", hint="give a file name inside it")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # A device, a FIFO, a socket: written through, never unlinked or replaced.
+        return OutputTarget(dest, option, raw, True)
+    path = Path(os.path.realpath(raw))  # a symlink's target is what gets written
+    folder = path.parent
+    mode = owner = None
+    if st is not None:
+        mode = stat.S_IMODE(st.st_mode)
+        owner = (st.st_uid, st.st_gid)
+        if not mode & 0o222 or not os.access(path, os.W_OK):
+            raise UsageError(
+                f"{label}: the file is read-only",
+                hint="choose another name, or make it writable first (chmod u+w)",
+            )
+    else:
+        if not folder.exists():
+            raise UsageError(
+                f"{label}: folder {short(folder)!r} does not exist", hint="create it first"
+            )
+        if not folder.is_dir():
+            raise UsageError(f"{label}: {short(folder)!r} is a file, not a folder")
+        name_max = _name_max(folder)
+        if len(path.name.encode("utf-8", "surrogateescape")) > name_max:
+            raise UsageError(f"{label}: the file name is longer than {name_max} bytes")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{label}: cannot write in folder {short(folder)!r}: permission denied")
+    return OutputTarget(dest, option, path, False, mode, owner)
+
+
+def _fd_open(stream: object, fd: int) -> bool:
+    try:
+        fileno = stream.fileno()  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return True  # a test runner's stream: in memory, always writable
+    try:
+        os.fstat(fileno)
+    except OSError:
+        return False
+    return True
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same file (same inode, else same resolved path)."""
+    try:
+        sa, sb = os.stat(a), os.stat(b)
+    except OSError:
+        return os.path.realpath(a) == os.path.realpath(b)
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+@dataclass
+class _Staged:
+    target: OutputTarget
+    tmp: str | None = None  # a temporary file beside the destination
+    data: bytes | None = None  # bytes for a stream, device or FIFO
+    keep_on_error: bool = False
+
+
+class OutputSet:
+    """All of a command's outputs: checked before any work, written last, all or nothing.
+
+    ``plan`` checks a destination before anything is read or computed; ``stage`` writes an output
+    to a temporary file in its destination folder (or to memory for stdout, devices and FIFOs);
+    leaving the ``with`` block without an error renames every temporary file over its destination
+    and writes the streams; an error or interrupt removes them and leaves every previous output
+    untouched. Used as a context manager it is the active set: ``write_table`` stages into it.
+    """
+
+    def __init__(self, inputs: Iterable[tuple[str, str]] = ()) -> None:
+        self.inputs: list[tuple[str, str]] = []  # (option, path)
+        self.planned: dict[str, OutputTarget] = {}
+        self.staged: list[_Staged] = []
+        self._token: contextvars.Token[OutputSet | None] | None = None
+        for option, source in inputs:
+            self.add_input(source, option=option)
+
+    def add_input(self, source: str | Path, *, option: str = "input") -> None:
+        """Remember a file that is read, so that no output replaces it."""
+        source = str(source)
+        if source != "-" and source not in {s for _, s in self.inputs}:
+            self.inputs.append((option, source))
+
+    def plan(self, dest: str, *, option: str = "-o") -> OutputTarget:
+        """Check ``dest`` now (before any work): UsageError if it cannot or must not be written."""
+        target = check_output(dest, option=option)
+        if not target.through:
+            assert target.path is not None
+            for in_option, source in self.inputs:
+                if Path(source).exists() and same_file(source, target.path):
+                    raise UsageError(
+                        f"{target.label}: is also the input {in_option} {short(source)}; "
+                        "writing it would destroy the input",
+                        hint="write the output to another file",
+                    )
+            for other in self.planned.values():
+                if (
+                    other.path is not None
+                    and not other.through
+                    and same_file(other.path, target.path)
+                ):
+                    if other.dest == dest and other.option == option:
+                        return other
+                    raise UsageError(
+                        f"{target.label}: is also the output {other.label}; one would be lost",
+                        hint="give each output its own file",
+                    )
+        elif target.fd is not None:
+            for other in self.planned.values():
+                if other.fd == target.fd and (other.dest, other.option) != (dest, option):
+                    raise UsageError(
+                        f"{target.label}: {other.label} already writes to the same stream",
+                        hint="write one of them to a file",
+                    )
+        self.planned[dest] = target
+        return target
+
+    def stage(
+        self, dest: str, writer: Callable[[IO[bytes]], object], *, keep_on_error: bool = False
+    ) -> None:
+        """Write one output to its temporary file (or to memory); see the class docstring."""
+        target = self.planned.get(dest) or self.plan(dest, option="output")
+        if target.through:
+            buffer = io.BytesIO()
+            writer(buffer)
+            self.staged.append(_Staged(target, data=buffer.getvalue(), keep_on_error=keep_on_error))
+            return
+        assert target.path is not None
+        folder = target.path.parent
+        try:
+            fd, tmp = tempfile.mkstemp(
+                dir=folder, prefix=f".{target.path.name[:60]}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+        staged = _Staged(target, tmp=tmp, keep_on_error=keep_on_error)
+        self.staged.append(staged)
+        try:
+            with os.fdopen(fd, "wb") as stream:
+                writer(stream)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(tmp, target.mode if target.mode is not None else 0o666 & ~_umask())
+            if target.owner is not None and os.geteuid() == 0:
+                with contextlib.suppress(OSError):
+                    os.chown(tmp, *target.owner)
+        except OSError as exc:
+            raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+
+    def keep_on_error(self, dest: str) -> None:
+        """Write ``dest`` even when the command then fails (rejected lines that explain why)."""
+        for staged in self.staged:
+            if staged.target.dest == dest:
+                staged.keep_on_error = True
+
+    def commit(self, *, only_kept: bool = False) -> None:
+        """Write the streams and devices, then rename every temporary file over its destination."""
+        chosen = [s for s in self.staged if s.keep_on_error or not only_kept]
+        try:
+            # Streams first: when a device refuses (disk full, closed pipe) no file is replaced.
+            for staged in chosen:
+                if staged.data is not None:
+                    _write_through(staged.target, staged.data)
+            for staged in chosen:
+                if staged.tmp is not None:
+                    assert staged.target.path is not None
+                    try:
+                        os.replace(staged.tmp, staged.target.path)
+                    except OSError as exc:
+                        raise DataError(
+                            f"{staged.target.label}: cannot write: {os_message(exc)}"
+                        ) from None
+                    staged.tmp = None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        """Remove every temporary file not yet renamed."""
+        for staged in self.staged:
+            if staged.tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(staged.tmp)
+                staged.tmp = None
+        self.staged = []
+
+    def __enter__(self) -> OutputSet:
+        self._token = _ACTIVE.set(self)
+        return self
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if self._token is not None:
+            _ACTIVE.reset(self._token)
+            self._token = None
+        if exc is None:
+            self.commit()
+        elif isinstance(exc, DataError):
+            self.commit(only_kept=True)
+        else:
+            self.discard()
+
+
+def active_outputs() -> OutputSet | None:
+    """The OutputSet of the running command, if any."""
+    return _ACTIVE.get()
+
+
+def _write_through(target: OutputTarget, data: bytes) -> None:
+    try:
+        if target.fd is not None:
+            _write_fd_stream(target.fd, data)
+            return
+        assert target.path is not None
+        fd = os.open(target.path, os.O_WRONLY)
+        try:
+            _write_all(fd, data)
+        finally:
+            os.close(fd)
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+
+
+def _write_fd_stream(fd: int, data: bytes) -> None:
+    stream = sys.stdout if fd == 1 else sys.stderr
+    if stream is None:
+        raise OSError(errno.EBADF, "closed")
+    stream.flush()
+    try:
+        fileno = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        fileno = None
+    if fileno is None:  # an in-memory stream (test runners)
+        stream.buffer.write(data)
+        stream.buffer.flush()
+        return
+    # Unbuffered: a failed write (disk full) must not be retried by Python at exit.
+    _write_all(fileno, data)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
 
 
 def _csv_writer(df: pl.DataFrame) -> Callable[[IO[bytes]], None]:
@@ -415,31 +778,16 @@ def _parquet_writer(
 
 
 def atomic_write(dest: str | Path, writer: Callable[[IO[bytes]], object]) -> None:
-    """Write through a temporary file in the destination folder, then rename over ``dest``.
+    """Write ``dest`` all at once: staged in the active OutputSet, else written at once.
 
     An exception or interrupt (Ctrl-C included) removes the temporary file and leaves any previous
     ``dest`` untouched.
     """
-    path = Path(dest)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.exists():
-        raise DataError(f"{dest}: folder {str(folder)!r} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            writer(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    write_output_bytes(str(dest), writer)
 
 
 def _umask() -> int:
-    # mkstemp creates 0600 files; give the output the permissions a plain open() would.
+    # mkstemp creates 0600 files; give a new output the permissions a plain open() would.
     mask = os.umask(0)
     os.umask(mask)
     return mask

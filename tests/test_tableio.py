@@ -244,8 +244,8 @@ def test_atomic_write_gives_normal_permissions(tmp_path: Path) -> None:
     assert dest.stat().st_mode & 0o777 == 0o666 & ~mask
 
 
-def test_write_table_to_missing_folder_is_a_data_error(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="does not exist"):
+def test_write_table_to_missing_folder_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="does not exist"):
         tableio.write_table(pl.DataFrame({"a": [1]}), str(tmp_path / "no" / "x.csv"))
 
 

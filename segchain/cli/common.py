@@ -27,18 +27,47 @@ if TYPE_CHECKING:
     from segchain.tableio import Table
 
 # ---------------------------------------------------------------------------------------------
+# Which parameters name files: declared once, in the Annotated aliases, for every command
+
+
+@dataclass(frozen=True)
+class PathRole:
+    """Marks a parameter as a file the command reads (``input``) or writes (``output``).
+
+    ``handle_errors`` checks every output before the command runs (folder exists, writable, not
+    one of the inputs, not another output) and writes them all at the end, all or nothing.
+    Typer ignores this marker; a new option that names a file only needs it in its Annotated.
+    """
+
+    kind: str  # "input" or "output"
+    option: str  # how messages name it: "-o", "--profile", "INPUT"
+
+
+def reads(option: str) -> PathRole:
+    return PathRole("input", option)
+
+
+def writes(option: str) -> PathRole:
+    return PathRole("output", option)
+
+
+# ---------------------------------------------------------------------------------------------
 # Option aliases (Annotated), shared so every command spells them the same way
 
 Input = Annotated[
-    str, typer.Argument(help="Input table (CSV, CSV.gz or Parquet); '-' reads stdin.")
+    str,
+    typer.Argument(help="Input table (CSV, CSV.gz or Parquet); '-' reads stdin."),
+    reads("INPUT"),
 ]
 Output = Annotated[
     str,
     typer.Option("-o", "--output", help="Output file (.csv or .parquet); '-' writes stdout."),
+    writes("-o"),
 ]
 OptionalOutput = Annotated[
     str | None,
     typer.Option("-o", "--output", help="Output file (.csv or .parquet); '-' writes stdout."),
+    writes("-o"),
 ]
 
 
@@ -67,6 +96,7 @@ ConfigFile = Annotated[
         "(default: ./segchain.toml if present).",
         envvar="SEGCHAIN_CONFIG",
     ),
+    reads("--config"),
 ]
 Map = Annotated[
     list[str] | None,
@@ -103,7 +133,12 @@ ReturnsOpt = Annotated[
 ]
 Rejects = Annotated[
     str | None,
-    typer.Option("--rejects", help="Write rejected lines (original fields, row, reason) here."),
+    typer.Option(
+        "--rejects",
+        help="Write rejected lines (original fields, row, reason) here; written even when every "
+        "line is rejected (the command then fails with exit 1 and writes nothing else).",
+    ),
+    writes("--rejects"),
 ]
 Quiet = Annotated[
     bool, typer.Option("--quiet", help="Print only errors on stderr.", envvar="SEGCHAIN_QUIET")
@@ -128,7 +163,19 @@ def handle_errors(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            from segchain.tableio import OutputSet
+
+            roles = path_roles(func)
+            with OutputSet() as outputs:
+                for name, role in roles.items():
+                    if role.kind == "input":
+                        for value in _values(kwargs.get(name)):
+                            outputs.add_input(value, option=role.option)
+                for name, role in roles.items():
+                    if role.kind == "output":
+                        for value in _values(kwargs.get(name)):
+                            outputs.plan(value, option=role.option)
+                return func(*args, **kwargs)
         except SegchainError as exc:
             error(str(exc))
             raise typer.Exit(exc.exit_code) from None
@@ -137,6 +184,29 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+@functools.cache
+def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
+    """The parameters of a command that name files it reads or writes (see PathRole)."""
+    import typing
+
+    hints = typing.get_type_hints(func, include_extras=True)
+    roles: dict[str, PathRole] = {}
+    for name, hint in hints.items():
+        if typing.get_origin(hint) is Annotated:
+            for extra in typing.get_args(hint)[1:]:
+                if isinstance(extra, PathRole):
+                    roles[name] = extra
+    return roles
+
+
+def _values(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if v is not None]
+    return [str(value)]
 
 
 def error(message: str) -> None:
@@ -243,7 +313,7 @@ class LoadedOrders:
 
         from segchain.errors import DataError
         from segchain.orders import Reconciliation
-        from segchain.tableio import provenance, write_table
+        from segchain.tableio import active_outputs, provenance, write_table
 
         wanted = [*frames, self.imp.summary]
         if self.rejects_path:
@@ -258,6 +328,11 @@ class LoadedOrders:
             )
         self.report(recon)
         if recon.used == 0:
+            # The rejected lines say why nothing is usable: they are written although the
+            # command fails (and writes none of its other outputs).
+            active = active_outputs()
+            if active is not None and self.rejects_path:
+                active.keep_on_error(self.rejects_path)
             raise DataError(
                 f"{self.table.name}: no usable order lines: all {recon.read:,} lines were rejected "
                 f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items()) or 'empty file'})",

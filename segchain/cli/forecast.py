@@ -18,6 +18,7 @@ Orders = Annotated[
     typer.Option(
         "--orders", help="Order lines (ERP export or validate's output); '-' reads stdin."
     ),
+    c.reads("--orders"),
 ]
 Freq = Annotated[
     str | None,
@@ -47,6 +48,7 @@ Models = Annotated[
 Backtest = Annotated[
     str | None,
     typer.Option("--backtest", help="Write per-series backtest metrics (and summary rows) here."),
+    c.writes("--backtest"),
 ]
 EngineOpt = Annotated[
     str | None,

@@ -17,6 +17,7 @@ SitesOpt = Annotated[
         help="Candidate sites: site_id, lat, lon, optional fixed_cost, capacity, existing "
         "(existing sites are always open).",
     ),
+    c.reads("--sites"),
 ]
 CandidatesOpt = Annotated[
     int | None,
@@ -34,6 +35,7 @@ CostsOpt = Annotated[
         help="Lane freight rates: site_id, customer_id, unit_cost (per unit of demand), optional "
         "distance_km. Pairs not listed are not allowed.",
     ),
+    c.reads("--costs"),
 ]
 OpenOpt = Annotated[
     int | None,
@@ -70,6 +72,7 @@ SitesOutOpt = Annotated[
         help="Write the sites: site_id, lat, lon, open, fixed_cost, capacity, demand_served, "
         "utilization, customers.",
     ),
+    c.writes("--sites-out"),
 ]
 TimeLimitOpt = Annotated[
     float | None,

@@ -19,6 +19,7 @@ Inputs = Annotated[
         "orders), CSV or Parquet, in any order; '-' reads stdin (default).",
         show_default=False,
     ),
+    c.reads("INPUTS"),
 ]
 ReportOutput = Annotated[
     str | None,
@@ -28,6 +29,7 @@ ReportOutput = Annotated[
         help="report.html (self-contained page), report.md (charts in report_files/ beside it) "
         "or '-' (Markdown on stdout). Default: a summary on a terminal, else Markdown on stdout.",
     ),
+    c.writes("-o"),
 ]
 Title = Annotated[
     str | None,
@@ -123,9 +125,7 @@ def report_command(
         from segchain.report import to_markdown
 
         text, _ = to_markdown(report, image_dir=None)
-        out = sys.stdout.buffer
-        out.write(text.encode("utf-8"))
-        out.flush()
+        _write("-", text.encode("utf-8"))
         reporter.info(f"wrote the report ({sections}, Markdown without charts) to stdout")
         return
     assert output is not None
@@ -141,7 +141,14 @@ def report_command(
     image_dir = f"{path.name.rsplit('.', 1)[0]}_files"
     text, files = to_markdown(report, image_dir=image_dir)
     if files:
-        (path.parent / image_dir).mkdir(exist_ok=True)
+        try:
+            (path.parent / image_dir).mkdir(exist_ok=True)
+        except OSError as exc:
+            from segchain.tableio import os_message
+
+            raise DataError(
+                f"cannot create the charts folder {path.parent / image_dir}: {os_message(exc)}"
+            ) from None
     for name, data in sorted(files.items()):
         _write(str(path.parent / name), data)
     _write(output, text.encode("utf-8"))
@@ -152,9 +159,9 @@ def report_command(
 
 
 def _write(dest: str, data: bytes) -> None:
-    from segchain.tableio import atomic_write
+    from segchain.tableio import write_output_bytes
 
-    atomic_write(dest, lambda stream: stream.write(data))
+    write_output_bytes(dest, lambda stream: stream.write(data))
 
 
 def _print_summary(report) -> None:  # type: ignore[no-untyped-def]

@@ -40,14 +40,19 @@ def sample(
     """
     import polars as pl
 
+    from segchain.errors import UsageError
     from segchain.sample import generate
-    from segchain.tableio import check_format, provenance, write_table
+    from segchain.tableio import check_format, os_message, provenance, short, write_table
 
     reporter = c.Reporter(quiet=quiet)
     fmt = check_format(format) or "csv"
     if output.exists() and not output.is_dir():
-        raise c.SegchainError(f"{output}: exists and is not a folder")
-    output.mkdir(parents=True, exist_ok=True)
+        raise UsageError(f"-o {output}: exists and is not a folder")
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        reason = os_message(exc)
+        raise UsageError(f"-o {short(output)}: cannot create the folder: {reason}") from None
     params = {"customers": customers, "skus": skus, "years": years, "seed": seed or 0}
     frames = generate(customers=customers, skus=skus, years=years, seed=seed or 0)
     if fmt == "parquet":

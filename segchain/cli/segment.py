@@ -46,10 +46,12 @@ PreviousOpt = Annotated[
         help="An earlier segments output: keep the labels of corresponding groups and report "
         "how many customers changed segment.",
     ),
+    c.reads("--previous"),
 ]
 ProfileOpt = Annotated[
     str | None,
     typer.Option("--profile", help="Also write one row per segment (size, shares, means) here."),
+    c.writes("--profile"),
 ]
 AbcOpt = Annotated[
     str | None,

@@ -17,6 +17,7 @@ ItemsOpt = Annotated[
         help="Item master: sku, unit_cost, order_cost, holding_rate (per year), lead_time_days, "
         "lead_time_sd_days, moq, pack_size. Missing items or values use defaults.",
     ),
+    c.reads("--items"),
 ]
 OnHandOpt = Annotated[
     str | None,
@@ -25,6 +26,7 @@ OnHandOpt = Annotated[
         help="Stock on hand: sku, on_hand (site, on_order, backorders optional); adds on_hand, "
         "inventory_position and order_now.",
     ),
+    c.reads("--on-hand"),
 ]
 ServiceLevelOpt = Annotated[
     float | None,
