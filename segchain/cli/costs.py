@@ -15,10 +15,12 @@ OrdersOpt = Annotated[
     typer.Option(
         "--orders", help="Order lines (ERP export or validate's output); '-' reads stdin."
     ),
+    c.reads("--orders"),
 ]
 PolicyOpt = Annotated[
     str | None,
     typer.Option("--policy", help="stock's policy: inventory value per stocking point."),
+    c.reads("--policy"),
 ]
 StockSegmentsOpt = Annotated[
     str | None,
@@ -27,26 +29,31 @@ StockSegmentsOpt = Annotated[
         help="stock's per-segment table (stock --segments-out): splits the policy's inventory "
         "by segment. Without it: by forecast demand (--forecast), else by units bought.",
     ),
+    c.reads("--stock-segments"),
 ]
 ForecastOpt = Annotated[
     str | None,
     typer.Option(
         "--forecast", help="forecast's table, to split inventory by each segment's forecast."
     ),
+    c.reads("--forecast"),
 ]
 AssignmentsOpt = Annotated[
     str | None,
     typer.Option("--assignments", help="network's assignments: transport cost per customer."),
+    c.reads("--assignments"),
 ]
 SitesOpt = Annotated[
     str | None,
     typer.Option(
         "--sites", help="network's --sites-out (open, fixed_cost): fixed cost by demand served."
     ),
+    c.reads("--sites"),
 ]
 ItemsOpt = Annotated[
     str | None,
     typer.Option("--items", help="Item master: unit_cost (cost of goods), holding_rate."),
+    c.reads("--items"),
 ]
 ByOpt = Annotated[
     str | None,

@@ -85,6 +85,7 @@ SegmentsOutOpt = Annotated[
         "inventory_value (and available_to_promise with --on-hand).",
         metavar="FILE",
     ),
+    c.writes("--segments-out"),
 ]
 SimulateOpt = Annotated[
     int | None,
