@@ -14,7 +14,14 @@ from typing import Literal
 import polars as pl
 
 from segchain.errors import DataError, MissingColumnsError, UsageError
-from segchain.schema import ORDER_OPTIONAL, ORDER_REQUIRED, ORDER_VALUE
+from segchain.schema import (
+    FLAG_NON_PRODUCT,
+    FLAG_RETURN,
+    FLAG_ZERO_PRICE,
+    ORDER_OPTIONAL,
+    ORDER_REQUIRED,
+    ORDER_VALUE,
+)
 
 Returns = Literal["net", "drop", "keep"]
 RETURNS_CHOICES = ("net", "drop", "keep")
@@ -547,11 +554,11 @@ def _flag_and_reason(
     # that no stage nets it against product demand or value.
     flag = (
         pl.when(non_product)
-        .then(pl.lit("non_product"))
+        .then(pl.lit(FLAG_NON_PRODUCT))
         .when(pl.col("_ret"))
-        .then(pl.lit("return"))
+        .then(pl.lit(FLAG_RETURN))
         .when((price == 0) | (amount == 0))
-        .then(pl.lit("zero_price"))
+        .then(pl.lit(FLAG_ZERO_PRICE))
     )
     lf = lf.with_columns(_ret=is_return)
     lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import polars as pl
 
 from segchain.errors import MissingColumnsError
 
@@ -45,18 +48,117 @@ ID_COLUMNS = frozenset(
     }
 )
 
-# Key columns by which a table is recognised when it carries no metadata (report, stock).
-TABLE_KEYS: dict[str, tuple[str, ...]] = {
-    "segments": ("customer_id", "segment", "segment_rank"),
-    "segment_profile": ("segment", "customers", "share_customers"),
-    "forecast": ("unique_id", "ds", "forecast"),
-    "backtest": ("unique_id", "mase", "wape"),
-    "policy": ("sku", "safety_stock", "reorder_point"),
-    "assignments": ("customer_id", "site_id", "distance_km"),
-    "sites": ("site_id", "open", "demand_served"),
-    "orders": ("order_id", "order_date", "customer_id", "sku", "quantity"),
-    "costs": ("segment", "revenue", "cost_to_serve"),
+# ---- Table kinds: the one registry of what each stage writes and how a table is recognised
+
+
+@dataclass(frozen=True)
+class TableKind:
+    """A kind of table the stages write (or print) and the report reads.
+
+    ``keys``: the columns by which it is recognised when it carries no metadata; ``stages``:
+    the ``segchain.stage`` metadata values that name it; ``about``: what it is, for messages;
+    ``printed``: a stage prints it rather than writes it today (recognised when saved).
+    """
+
+    name: str
+    keys: tuple[str, ...]
+    stages: tuple[str, ...]
+    about: str
+    printed: bool = False
+
+
+# In recognition order: the first kind whose key columns are all present wins.
+TABLE_KINDS: dict[str, TableKind] = {
+    kind.name: kind
+    for kind in (
+        TableKind(
+            "segments",
+            ("customer_id", "segment", "segment_rank"),
+            ("segment", "segments"),
+            "segments (segchain segment)",
+        ),
+        TableKind(
+            "segment_profile",
+            ("segment", "customers", "share_customers"),
+            ("segment_profile", "profile"),
+            "segment profile (segchain segment --profile)",
+        ),
+        TableKind(
+            "forecast",
+            ("unique_id", "ds", "forecast"),
+            ("forecast",),
+            "forecast (segchain forecast)",
+        ),
+        TableKind(
+            "backtest",
+            ("unique_id", "mase", "wape"),
+            ("backtest",),
+            "backtest (segchain forecast --backtest)",
+        ),
+        TableKind(
+            "policy",
+            ("sku", "safety_stock", "reorder_point"),
+            ("policy", "stock"),
+            "policy (segchain stock)",
+        ),
+        TableKind(
+            "assignments",
+            ("customer_id", "site_id", "distance_km"),
+            ("assignments", "network"),
+            "assignments (segchain network)",
+        ),
+        TableKind(
+            "sites",
+            ("site_id", "open", "demand_served"),
+            ("sites",),
+            "sites (segchain network --sites-out)",
+        ),
+        TableKind(
+            "orders",
+            ("order_id", "order_date", "customer_id", "sku", "quantity"),
+            ("orders",),
+            "order lines",
+        ),
+        TableKind(
+            "costs",
+            ("segment", "revenue", "cost_to_serve"),
+            ("costs",),
+            "cost to serve (segchain costs)",
+        ),
+        TableKind(
+            "forecast_comparison",
+            ("approach", "wape", "series"),
+            ("forecast_comparison",),
+            "forecast comparison (segment x sku vs sku total)",
+            printed=True,
+        ),
+        TableKind(
+            "stock_comparison",
+            ("segment", "inventory_value_segmented", "inventory_value_uniform"),
+            ("stock_comparison",),
+            "stock comparison (segmented vs uniform)",
+            printed=True,
+        ),
+    )
 }
+# Key columns of the kinds the stages write (for messages listing what a table needs).
+TABLE_KEYS: dict[str, tuple[str, ...]] = {
+    k.name: k.keys for k in TABLE_KINDS.values() if not k.printed
+}
+
+# ---- Order line flags (orders.flag, set by segchain validate); a flagged line is kept
+
+FLAG_NON_PRODUCT = "non_product"  # postage, fees, adjustments, gift cards: not a product
+FLAG_RETURN = "return"  # a return or cancellation (negative quantity or value)
+FLAG_ZERO_PRICE = "zero_price"  # a product line given away at price 0
+LINE_FLAGS = (FLAG_NON_PRODUCT, FLAG_RETURN, FLAG_ZERO_PRICE)
+
+
+def product_line(flag: str = "flag") -> pl.Expr:
+    """The product-line rule: every line except those flagged non_product (returns and
+    zero-price lines are product lines; an unflagged line is one)."""
+    return pl.col(flag).is_null() | (pl.col(flag) != FLAG_NON_PRODUCT)
+
 
 # Reason codes for rejected order lines (written to --rejects).
 REJECT_REASONS = {
@@ -97,14 +199,3 @@ def require_one_of(columns: Iterable[str], choices: Sequence[str], *, source: st
         present,
         source=source,
     )
-
-
-def recognise(columns: Iterable[str], stage: str | None = None) -> str | None:
-    """Name the stage table whose key columns are all present (or trust ``stage`` metadata)."""
-    if stage:
-        return stage
-    present = set(columns)
-    for name, keys in TABLE_KEYS.items():
-        if set(keys) <= present:
-            return name
-    return None

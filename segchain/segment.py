@@ -30,7 +30,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.schema import require_columns, require_one_of
+from segchain.schema import product_line, require_columns, require_one_of
 
 Method = Literal["rfm", "kmeans", "abc-xyz"]
 METHODS = ("rfm", "kmeans", "abc-xyz")
@@ -194,7 +194,7 @@ def segment(
         labelled = _rfm(features)
     elif method == "abc-xyz":
         monthly = (
-            window.filter(_product())
+            window.filter(product_line())
             .group_by("customer_id", pl.col("order_date").dt.truncate(XYZ_PERIOD).alias("_p"))
             .agg(pl.col("amount").sum().alias("_v"))
             .group_by("customer_id")
@@ -288,14 +288,10 @@ def _canonical(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
     return lf.with_columns(exprs), names
 
 
-def _product() -> pl.Expr:
-    return pl.col("flag").is_null() | (pl.col("flag") != "non_product")
-
-
 def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Row-wise masked columns, so that the per-customer aggregation is plain sums, minima and
     distinct counts (filters inside a group-by aggregation cost twice as much)."""
-    product = _product()
+    product = product_line()
     sale = product & (pl.col("quantity") > 0)
     return lf.with_columns(
         _amount=pl.when(product).then(pl.col("amount")).otherwise(0.0),

@@ -15,48 +15,15 @@ import polars as pl
 
 from segchain.errors import UsageError
 from segchain.report.model import InputInfo, Report
-from segchain.schema import TABLE_KEYS
+from segchain.schema import TABLE_KEYS, TABLE_KINDS
 
 DEFAULT_TITLE = "segchain report"
 
 # Stage names found in ``segchain.stage`` metadata -> the report's table kinds.
-STAGE_KINDS = {
-    "segment": "segments",
-    "segments": "segments",
-    "segment_profile": "segment_profile",
-    "profile": "segment_profile",
-    "forecast": "forecast",
-    "backtest": "backtest",
-    "policy": "policy",
-    "stock": "policy",
-    "assignments": "assignments",
-    "network": "assignments",
-    "sites": "sites",
-    "orders": "orders",
-    "forecast_comparison": "forecast_comparison",
-    "stock_comparison": "stock_comparison",
-    "costs": "costs",
-}
-# Tables the stages print rather than write today; recognised by their columns when saved.
-EXTRA_KEYS: dict[str, tuple[str, ...]] = {
-    "forecast_comparison": ("approach", "wape", "series"),
-    "stock_comparison": ("segment", "inventory_value_segmented", "inventory_value_uniform"),
-}
-KINDS = (*TABLE_KEYS, *EXTRA_KEYS)
+STAGE_KINDS = {stage: kind.name for kind in TABLE_KINDS.values() for stage in kind.stages}
+KINDS = tuple(TABLE_KINDS)
 # What each kind is, for messages.
-KIND_NAMES = {
-    "segments": "segments (segchain segment)",
-    "segment_profile": "segment profile (segchain segment --profile)",
-    "forecast": "forecast (segchain forecast)",
-    "backtest": "backtest (segchain forecast --backtest)",
-    "policy": "policy (segchain stock)",
-    "assignments": "assignments (segchain network)",
-    "sites": "sites (segchain network --sites-out)",
-    "orders": "order lines",
-    "forecast_comparison": "forecast comparison (segment x sku vs sku total)",
-    "stock_comparison": "stock comparison (segmented vs uniform)",
-    "costs": "cost to serve (segchain costs)",
-}
+KIND_NAMES = {name: kind.about for name, kind in TABLE_KINDS.items()}
 
 
 def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[str | None, str]:
@@ -65,9 +32,9 @@ def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[s
     if stage and stage in STAGE_KINDS:
         return STAGE_KINDS[stage], "metadata"
     present = set(columns)
-    for kind, keys in (*TABLE_KEYS.items(), *EXTRA_KEYS.items()):
-        if set(keys) <= present:
-            return kind, "columns"
+    for kind in TABLE_KINDS.values():
+        if set(kind.keys) <= present:
+            return kind.name, "columns"
     return None, ""
 
 

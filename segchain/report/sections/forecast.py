@@ -35,6 +35,7 @@ from segchain.report.sections.common import (
     segment_order,
     total,
 )
+from segchain.schema import product_line
 
 TOP_SERIES = 3
 
@@ -78,7 +79,7 @@ def history(
     assert orders is not None
     lf = orders.lazy()
     if "flag" in orders.columns:
-        lf = lf.filter(pl.col("flag").is_null() | (pl.col("flag") != "non_product"))
+        lf = lf.filter(product_line())
     if "segment" in keys and "segment" not in orders.columns:
         seg = tables.get("segments")
         if not has(seg, "customer_id", "segment") or "customer_id" not in orders.columns:

@@ -11,6 +11,7 @@ import polars as pl
 from segchain.report import charts as ch
 from segchain.report.model import INT, Block, Chart, Headline, Section, TableBlock, finite
 from segchain.report.sections.common import Colours, Meta, Tables, count, lacks, money, num, total
+from segchain.schema import product_line
 
 # ---- data
 
@@ -29,11 +30,7 @@ def with_product_value(orders: pl.DataFrame, value: pl.Expr | None) -> pl.DataFr
     o = orders.with_columns(pl.col("order_date").cast(pl.Date))
     if value is None:
         return o
-    product = (
-        pl.col("flag").is_null() | (pl.col("flag") != "non_product")
-        if "flag" in o.columns
-        else pl.lit(True)
-    )
+    product = product_line() if "flag" in o.columns else pl.lit(True)
     return o.with_columns(pl.when(product).then(value).otherwise(0.0).alias("_value"))
 
 
