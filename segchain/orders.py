@@ -81,6 +81,8 @@ class OrderImport:
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
     date_order: str | None = None
+    returns: str | None = None
+    """How returns were treated (``net``/``keep``/``drop``); None for a table cleaned earlier."""
 
     @property
     def clean(self) -> pl.LazyFrame:
@@ -490,6 +492,7 @@ def import_orders(
         mapping=dict(mapping),
         notes=notes,
         date_order=date_order,
+        returns=returns,
     )
 
 

@@ -146,6 +146,43 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     k.name: k.keys for k in TABLE_KINDS.values() if not k.printed
 }
 
+# ---- Columns shared by a stage and the report
+
+# segchain network: one row per customer and serving site; the sites table (--sites-out).
+ASSIGNMENT_COLUMNS = (
+    "customer_id",
+    "segment",
+    "site_id",
+    "share",
+    "distance_km",
+    "transit_days",
+    "sla_days",
+    "sla_met",
+    "demand",
+    "transport_cost",
+)
+SITE_COLUMNS = (
+    "site_id",
+    "lat",
+    "lon",
+    "open",
+    "fixed_cost",
+    "capacity",
+    "demand_served",
+    "utilization",
+    "customers",
+)
+
+# ---- Provenance metadata: the keys every output carries (Parquet ``segchain.<key>``) and
+# those a stage adds for the report and costs
+
+META_STAGE = "stage"
+META_PARAMS = "params"  # the resolved options of the run
+META_INPUTS = "inputs"  # rows read per input
+META_TOTALS = "totals"  # network: NetworkTotals.as_dict()
+META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
+META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
+
 # ---- Order line flags (orders.flag, set by segchain validate); a flagged line is kept
 
 FLAG_NON_PRODUCT = "non_product"  # postage, fees, adjustments, gift cards: not a product

@@ -69,6 +69,30 @@ def test_validate_parquet_metadata_has_provenance(cli, orders_csv: Path, tmp_pat
     assert meta["reconciliation"]["rejected"] == 8
 
 
+@pytest.mark.parametrize(
+    ("args", "config", "expected"),
+    [
+        ([], "", "net"),
+        (["--returns", "keep"], "", "keep"),
+        ([], "[orders]\nreturns = 'drop'\n", "drop"),  # was recorded as "net"
+        (["--returns", "keep"], "[orders]\nreturns = 'drop'\n", "keep"),
+    ],
+)
+def test_validate_provenance_records_the_returns_treatment_used(
+    cli, orders_csv: Path, tmp_path: Path, args, config, expected
+) -> None:
+    cfg = tmp_path / "segchain.toml"
+    cfg.write_text(config)
+    out = tmp_path / "clean.parquet"
+    result = cli("validate", str(orders_csv), "--config", str(cfg), *args, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert read_metadata(out)["params"]["returns"] == expected
+    # Reusing the clean table keeps the treatment it was cleaned with.
+    again = tmp_path / "again.parquet"
+    assert cli("validate", str(out), "-o", str(again)).exit_code == 0
+    assert read_metadata(again)["params"]["returns"] == expected
+
+
 def test_validate_missing_columns_exact_message(cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("Beleg,Datum,Kunde\n1,2024-01-01,7\n")

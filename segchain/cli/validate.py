@@ -30,6 +30,7 @@ def validate(
 
         segchain validate export.csv --preset sap --rejects rejects.csv -o orders.parquet
     """
+    from segchain.schema import META_PARAMS
     from segchain.tableio import provenance
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -47,11 +48,16 @@ def validate(
         _, recon = loaded.collect()
         return
     (clean,), recon = loaded.collect(loaded.clean)
+    # As resolved (command line, environment, config, default); a table cleaned earlier keeps
+    # the value it was cleaned with.
+    returns_used = loaded.imp.returns
+    if returns_used is None:
+        returns_used = loaded.table.metadata.get(META_PARAMS, {}).get("returns")
     metadata = provenance(
         "orders",
         params={
             "mapping": loaded.imp.mapping,
-            "returns": returns or "net",
+            "returns": returns_used,
             "date_order": loaded.imp.date_order,
             "source_dialect": loaded.table.dialect.describe(),
         },

@@ -31,13 +31,12 @@ from segchain.network.inputs import (
 )
 from segchain.network.model import EPS, build_constraints, within_promise
 from segchain.network.outputs import (
-    ASSIGNMENT_COLUMNS,
-    SITE_COLUMNS,
     NetworkResult,
     NetworkTotals,
     promise_table,
 )
 from segchain.network.stage import network
+from segchain.schema import ASSIGNMENT_COLUMNS, SITE_COLUMNS
 
 __all__ = [
     "ASSIGNMENT_COLUMNS",

@@ -10,30 +10,7 @@ import polars as pl
 
 from segchain.network.geometry import Points, haversine_km
 from segchain.network.model import Plan, within_promise
-
-ASSIGNMENT_COLUMNS = (
-    "customer_id",
-    "segment",
-    "site_id",
-    "share",
-    "distance_km",
-    "transit_days",
-    "sla_days",
-    "sla_met",
-    "demand",
-    "transport_cost",
-)
-SITE_COLUMNS = (
-    "site_id",
-    "lat",
-    "lon",
-    "open",
-    "fixed_cost",
-    "capacity",
-    "demand_served",
-    "utilization",
-    "customers",
-)
+from segchain.schema import ASSIGNMENT_COLUMNS, META_PROMISE, META_TOTALS, SITE_COLUMNS
 
 
 @dataclass(frozen=True)
@@ -90,7 +67,7 @@ class NetworkResult:
         segment, what its delivery promise costs against the cheapest plan without promises;
         read by costs and the report).
         """
-        return {"totals": self.totals.as_dict(), "promise": self.promise.to_dicts()}
+        return {META_TOTALS: self.totals.as_dict(), META_PROMISE: self.promise.to_dicts()}
 
 
 def assign(

@@ -16,6 +16,7 @@ import polars as pl
 from segchain.errors import UsageError
 from segchain.report.model import InputInfo, Report
 from segchain.schema import TABLE_KEYS, TABLE_KINDS
+from segchain.tableio import collect
 
 DEFAULT_TITLE = "segchain report"
 
@@ -106,7 +107,7 @@ def build_report(
         raise UsageError(f"unknown table kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
     if not tables:
         raise UsageError("no table to report on", hint="give one or more stage outputs")
-    frames = {k: v.collect() if isinstance(v, pl.LazyFrame) else v for k, v in tables.items()}
+    frames = {k: collect(v) for k, v in tables.items()}
     sections, skipped = build_sections(frames, metadata or {})
     return Report(title=title, sections=sections, inputs=list(inputs), skipped=skipped)
 

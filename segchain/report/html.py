@@ -10,10 +10,6 @@ from html import escape
 
 from segchain.report.charts import render_svg
 from segchain.report.model import (
-    INT,
-    MONEY,
-    NUM,
-    PCT,
     Chart,
     Note,
     Report,
@@ -63,7 +59,6 @@ ul.skipped { color: var(--muted); font-size: 14px; }
 @media (max-width: 720px) { .headlines { grid-template-columns: 1fr; } }
 """.strip()
 
-NUMERIC = (INT, NUM, PCT, MONEY)
 HEAT_LOW = (247, 251, 255)
 HEAT_HIGH = (107, 174, 214)
 
@@ -142,7 +137,6 @@ def column_title(name: str) -> str:
 
 def _table(block: TableBlock) -> str:
     df = block.frame
-    kinds = {c: block.formats.get(c) or _kind(block, c) for c in df.columns}
     ranges = {}
     for c in block.heat:
         if c in df.columns:
@@ -151,13 +145,13 @@ def _table(block: TableBlock) -> str:
                 ranges[c] = (min(values), max(values))
     out = [f"<h3>{escape(block.title)}</h3>", '<div class="table-wrap"><table>', "<thead><tr>"]
     for c in df.columns:
-        cls = ' class="n"' if kinds[c] in NUMERIC else ""
+        cls = ' class="n"' if block.numeric(c) else ""
         out.append(f"<th{cls}>{escape(column_title(c))}</th>")
     out.append("</tr></thead><tbody>")
     for row in df.iter_rows(named=True):
         out.append("<tr>")
         for c in df.columns:
-            attrs = ' class="n"' if kinds[c] in NUMERIC else ""
+            attrs = ' class="n"' if block.numeric(c) else ""
             if c in ranges:
                 colour = _heat(finite(row[c]), *ranges[c])
                 if colour:
@@ -168,13 +162,6 @@ def _table(block: TableBlock) -> str:
     if block.note:
         out.append(f'<p class="note">{escape(block.note)}</p>')
     return "\n".join(out)
-
-
-def _kind(block: TableBlock, column: str) -> str:
-    dtype = block.frame.schema[column]
-    if dtype.is_integer():
-        return INT
-    return NUM if dtype.is_numeric() else ""
 
 
 def _heat(value: float | None, low: float, high: float) -> str:

@@ -9,9 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from segchain.report.charts import render_png
-from segchain.report.model import INT, MONEY, NUM, PCT, Chart, Note, Report, TableBlock
-
-NUMERIC = (INT, NUM, PCT, MONEY)
+from segchain.report.model import Chart, Note, Report, TableBlock
 
 
 def text(value: str) -> str:
@@ -71,10 +69,7 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
 
 def _table(block: TableBlock) -> list[str]:
     df = block.frame
-    kinds = {c: block.formats.get(c, "") for c in df.columns}
-    numeric = {
-        c for c in df.columns if kinds[c] in NUMERIC or (not kinds[c] and df.schema[c].is_numeric())
-    }
+    numeric = {c for c in df.columns if block.numeric(c)}
     out = [f"### {text(block.title)}", ""]
     out.append("| " + " | ".join(text(c.replace("_", " ")) for c in df.columns) + " |")
     out.append("|" + "|".join("---:" if c in numeric else "---" for c in df.columns) + "|")

@@ -20,6 +20,7 @@ MISSING = "–"  # shown for a value that is absent (never "nan")
 
 # Column formats: how a table column's values are written.
 INT, NUM, PCT, MONEY, TEXT = "int", "num", "pct", "money", "text"
+NUMERIC = (INT, NUM, PCT, MONEY)  # formats whose columns are right-aligned
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,16 @@ class TableBlock:
     heat: tuple[str, ...] = ()
     note: str = ""
 
+    def kind(self, column: str) -> str:
+        """The column's format: the one given, else INT or NUM for a numeric dtype, else TEXT."""
+        return self.formats.get(column) or _default_format(self.frame, column)
+
+    def numeric(self, column: str) -> bool:
+        """Whether the column holds numbers (right-aligned by every renderer)."""
+        return self.kind(column) in NUMERIC
+
     def cell(self, column: str, value: Any) -> str:
-        return format_value(value, self.formats.get(column, _default_format(self.frame, column)))
+        return format_value(value, self.kind(column))
 
 
 @dataclass

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from segchain.report.model import INT, MONEY, NUM, PCT, Note, Report, TableBlock
+from segchain.report.model import Note, Report, TableBlock
 
-NUMERIC = (INT, NUM, PCT, MONEY)
 MAX_ROWS = 12
 MAX_COLUMNS = 6
 
@@ -46,9 +45,7 @@ def _table(block: TableBlock) -> Any:
     df = block.frame.select(block.frame.columns[:MAX_COLUMNS])
     table = Table(title=block.title, title_justify="left", show_edge=False, pad_edge=False)
     for c in df.columns:
-        kind = block.formats.get(c, "")
-        numeric = kind in NUMERIC or (not kind and df.schema[c].is_numeric())
-        table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
+        table.add_column(c.replace("_", " "), justify="right" if block.numeric(c) else "left")
     for row in df.head(MAX_ROWS).iter_rows(named=True):
         # markup off: values from the data must not be read as rich markup.
         table.add_row(*(_plain(block.cell(c, row[c])) for c in df.columns))

@@ -33,6 +33,7 @@ from segchain.report.sections.common import (
     segment_order,
     wmean,
 )
+from segchain.schema import META_COMPARISON
 
 SEGMENT_METRICS = ("wape", "baseline_wape", "mase", "baseline_mase", "bias")
 
@@ -51,7 +52,7 @@ def forecast_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
         if rows.height:
             return rows
     for kind in ("backtest", "forecast"):
-        found = meta_rows(meta, kind, "comparison")
+        found = meta_rows(meta, kind, META_COMPARISON)
         if found is not None and "approach" in found.columns:
             return found
     return None

@@ -13,6 +13,7 @@ import polars as pl
 
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, finite, format_value
+from segchain.schema import META_PARAMS
 
 Tables = Mapping[str, pl.DataFrame]
 Meta = Mapping[str, Mapping[str, Any]]
@@ -65,7 +66,7 @@ def count(x: float | int | None) -> str:
 
 
 def params_of(meta: Meta, kind: str) -> dict[str, Any]:
-    params = meta.get(kind, {}).get("params", {})
+    params = meta.get(kind, {}).get(META_PARAMS, {})
     return dict(params) if isinstance(params, Mapping) else {}
 
 

@@ -39,6 +39,7 @@ from segchain.report.sections.common import (
     total,
     wmean,
 )
+from segchain.schema import META_COMPARISON
 
 COMPARISON_COLUMNS = (
     "segment",
@@ -71,7 +72,7 @@ def stock_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
     """Segmented targets versus one uniform target, per segment, when given."""
     if "stock_comparison" in tables:
         return tables["stock_comparison"]
-    rows = meta_rows(meta, "policy", "comparison")
+    rows = meta_rows(meta, "policy", META_COMPARISON)
     if rows is not None and has(rows, "segment", "inventory_value_uniform"):
         return rows
     return None

@@ -41,26 +41,19 @@ from segchain.report.sections.common import (
     total,
     wmean,
 )
+from segchain.schema import META_TOTALS, SITE_COLUMNS
 
 MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
 RASTER_ABOVE = 5000  # scatter points drawn as one embedded image above this many customers
-SITE_COLUMNS = (
-    "site_id",
-    "city",
-    "open",
-    "fixed_cost",
-    "capacity",
-    "demand_served",
-    "utilization",
-    "customers",
-)
+# The sites table's columns as network writes them, with a user's city, without coordinates.
+SHOWN_SITE_COLUMNS = ("site_id", "city", *(c for c in SITE_COLUMNS[1:] if c not in ("lat", "lon")))
 
 
 # ---- data
 
 
 def network_totals(meta: Meta) -> dict[str, Any]:
-    totals = meta.get("assignments", {}).get("totals") or meta.get("sites", {}).get("totals")
+    totals = meta.get("assignments", {}).get(META_TOTALS) or meta.get("sites", {}).get(META_TOTALS)
     return dict(totals) if isinstance(totals, Mapping) else {}
 
 
@@ -379,7 +372,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         )
     if has(sites, "site_id"):
         assert sites is not None
-        show = [c for c in SITE_COLUMNS if c in sites.columns]
+        show = [c for c in SHOWN_SITE_COLUMNS if c in sites.columns]
         srt = (
             sites.sort(["open", "site_id"], descending=[True, False], nulls_last=True)
             if "open" in sites.columns
