@@ -160,9 +160,11 @@ ASSIGNMENT_COLUMNS = (
     "sla_met",
     "demand",
     "transport_cost",
+    "left_out",  # why a customer has no site: no_demand, unlocated (null when it has one)
 )
 SITE_COLUMNS = (
     "site_id",
+    "city",  # from --sites; for proposed candidates, "near <nearest town>"
     "lat",
     "lon",
     "open",

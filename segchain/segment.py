@@ -47,7 +47,7 @@ FEATURES = (
     "lines",
 )
 CLV_COLUMNS = ("p_alive", "expected_purchases", "clv")
-SHIP_TO = ("lat", "lon", "country")
+SHIP_TO = ("lat", "lon", "postal_code", "city", "country")
 
 # RFM: rows are the recency score 1..5, columns the FM score 1..5 (the mean of the frequency
 # and monetary scores, rounded half up). Every cell is named, so every customer gets one of the

@@ -55,6 +55,7 @@ def test_cli_network_writes_one_row_per_customer(cli, customers_csv, sites_csv, 
         "sla_met",
         "demand",
         "transport_cost",
+        "left_out",
     ]
     assert df["customer_id"].to_list() == ["0001", "0002", "0003"]
     assert df["site_id"].to_list() == ["FAR"] * 3
@@ -144,7 +145,25 @@ def test_cli_network_skip_unlocated_warns_and_continues(cli, sites_csv, tmp_path
         "Warning: 1 customer(s) without coordinates left out (--skip-unlocated): customer_id 'B'"
         in result.stderr
     )
-    assert len(result.stdout.splitlines()) == 2
+    lines = result.stdout.splitlines()
+    assert len(lines) == 3 and lines[2].startswith("B,all,,") and lines[2].endswith(",unlocated")
+
+
+def test_cli_network_places_customers_by_country(cli, tmp_path) -> None:
+    # A segments table from an export with a country and no coordinates (Online Retail).
+    path = tmp_path / "c.csv"
+    path.write_text("customer_id,demand,country\nA,5,Germany\nB,3,EIRE\nC,2,Unspecified\n")
+    sites = tmp_path / "s.csv"
+    sites.write_text("site_id,lat,lon\nBER,52.52,13.405\nDUB,53.35,-6.26\n")
+    out = tmp_path / "a.csv"
+    result = cli("network", str(path), "--sites", str(sites), "--skip-unlocated", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "located 2 of 3 customers (exact 0, postal 0, city 0, country 2); not located 1 "
+        "(unknown country 'Unspecified' 1)" in result.stderr
+    )
+    df = pl.read_csv(out)
+    assert df.select("customer_id", "site_id").rows() == [("A", "BER"), ("B", "DUB"), ("C", None)]
 
 
 def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) -> None:

@@ -139,3 +139,41 @@ def test_segment_cli_abc_cutoffs_in_percent(cli, orders_csv: Path, tmp_path: Pat
     )
     assert result.exit_code == 0, result.stderr
     assert read_metadata(tmp_path / "s.parquet")["params"]["abc_cutoffs"] == [0.5, 0.9]
+
+
+def test_segment_cli_places_customers_by_postal_code_city_or_country(cli, tmp_path: Path):
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,city,country\n"
+        "1,2024-01-02,A,X,1,10,02134,,USA\n"
+        "2,2024-01-03,B,X,1,10,,Houston,USA\n"
+        "3,2024-01-04,C,X,1,10,,,United Kingdom\n"
+        "4,2024-01-05,D,X,1,10,,,Unspecified\n"
+    )
+    geo = tmp_path / "zips.csv"
+    geo.write_text("zip,city,state,longitude,latitude\n02134,Allston,MA,-71.13,42.35\n")
+    out = tmp_path / "segments.parquet"
+    result = cli("segment", str(orders), "--geo", str(geo), "--geo-country", "US", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "  located 3 of 4 customers (exact 0, postal 1, city 1, country 1); not located 1 "
+        "(unknown country 'Unspecified' 1)\n" in result.stderr
+    )
+    df = pl.read_parquet(out)
+    assert df["geo_precision"].to_list() == ["postal", "city", "country", None]
+    assert df.filter(pl.col("customer_id") == "A").select("lat", "lon").row(0) == (42.35, -71.13)
+    assert read_metadata(out)["geo_precision"] == {
+        "exact": 0,
+        "postal": 1,
+        "city": 1,
+        "country": 1,
+        "not_located": 1,
+    }
+
+
+def test_segment_cli_geo_table_without_country_is_a_usage_error(cli, orders_csv, tmp_path):
+    geo = tmp_path / "zips.csv"
+    geo.write_text("zip,longitude,latitude\n02134,-71.13,42.35\n")
+    result = cli("segment", str(orders_csv), "--geo", str(geo))
+    assert result.exit_code == 2
+    assert "has no country column" in result.stderr

@@ -385,8 +385,55 @@ def test_network_skip_unlocated_reports_them() -> None:
     customers, sites = _promise_case()
     customers = customers.with_columns(lat=pl.Series([None, 0.0]))
     result = network(customers, sites=sites, skip_unlocated=True)
-    assert result.assignments["customer_id"].to_list() == ["slow1"]
+    rows = result.assignments.select("customer_id", "site_id", "left_out").rows()
+    assert rows == [("fast1", None, "unlocated"), ("slow1", "FAR", None)]
     assert (result.totals.unlocated, result.totals.unlocated_ids) == (1, ("fast1",))
+    assert result.totals.customers == 1
+
+
+def test_network_customers_without_positive_demand_are_left_out_and_listed() -> None:
+    # Net of returns, 'ret' bought nothing and 'zero' nothing at all: nothing to deliver, so
+    # they do not pull a site towards them; they are listed with no site.
+    customers = pl.DataFrame(
+        {
+            "customer_id": ["ret", "a", "zero"],
+            "demand": [-4.0, 2.0, 0.0],
+            "lat": [10.0, 0.0, 10.0],
+            "lon": [0.0, 0.0, 0.0],
+        }
+    )
+    sites = pl.DataFrame(
+        {
+            "site_id": ["NEAR_A", "NEAR_RET"],
+            "lat": [0.0, 10.0],
+            "lon": [0.0, 0.0],
+            "fixed_cost": [10.0, 10.0],
+        }
+    )
+    result = network(customers, sites=sites)
+    rows = result.assignments.select("customer_id", "site_id", "demand", "left_out").rows()
+    assert rows == [
+        ("ret", None, -4.0, "no_demand"),
+        ("a", "NEAR_A", 2.0, None),
+        ("zero", None, 0.0, "no_demand"),
+    ]
+    assert result.sites.filter(pl.col("open"))["site_id"].to_list() == ["NEAR_A"]
+    assert (result.totals.no_demand, result.totals.customers) == (2, 1)
+    assert "2 customer(s) with no positive demand" in result.notes[0]
+
+
+def test_network_all_customers_without_demand_is_a_data_error() -> None:
+    customers, sites = _promise_case()
+    customers = customers.with_columns(demand=pl.lit(0.0))
+    with pytest.raises(DataError, match="all 2 customers with coordinates have no positive"):
+        network(customers, sites=sites)
+
+
+def test_network_without_promise_reports_no_within_share() -> None:
+    # No max_delivery_days anywhere: there is no promise to keep, so no "100 % within".
+    customers, sites = _promise_case()
+    result = network(customers, sites=sites)
+    assert result.promise["within_promise"].to_list() == [None, None]
 
 
 @pytest.mark.parametrize(
@@ -394,7 +441,7 @@ def test_network_skip_unlocated_reports_them() -> None:
     [
         ("lat", 95.0, "lat outside \\[-90, 90\\] for customer_id 'fast1'"),
         ("lon", -181.0, "lon outside \\[-180, 180\\] for customer_id 'fast1'"),
-        ("demand", -1.0, "demand is blank, negative or not a number for customer_id 'fast1'"),
+        ("demand", float("nan"), "demand is blank or not a number for customer_id 'fast1'"),
     ],
 )
 def test_network_bad_customer_values_are_named(column: str, value: float, message: str) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from segchain.cli import common as c
+from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.errors import UsageError
 
@@ -121,6 +122,8 @@ def network_command(
     gap: GapOpt = None,
     skip_unlocated: SkipUnlocatedOpt = False,
     max_points: MaxPointsOpt = None,
+    geo: g.GeoOpt = None,
+    geo_country: g.GeoCountryOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
     seed: c.Seed = None,
@@ -169,7 +172,12 @@ def network_command(
     if sum(x == "-" for x in (customers, sites, costs)) > 1:
         raise UsageError("only one of CUSTOMERS, --sites and --costs can be '-' (stdin)")
 
+    postal_codes = g.postal(geo, geo_country)
     cust = collect(read_table(customers).frame)
+    located = None
+    if costs is None and _needs_coordinates(cust):
+        # Customers from a segments table made without them, or the user's own table.
+        cust, located = g.locate_customers(cust, postal_codes=postal_codes, reporter=reporter)
     site_frame = collect(read_table(sites).frame) if sites is not None else None
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
     result = run_network(
@@ -206,13 +214,18 @@ def network_command(
         "skip_unlocated": skip_unlocated,
         "max_points": max_points,
         "seed": seed_value,
+        "geo": geo,
+        "geo_country": geo_country,
     }
+    geo_meta = g.provenance(located)
     if sites_out is not None:
         c.write_output(
             result.sites,
             sites_out,
             fmt=None,
-            metadata=provenance("sites", params=params, inputs=result.inputs, **result.metadata()),
+            metadata=provenance(
+                "sites", params=params, inputs=result.inputs, **result.metadata(), **geo_meta
+            ),
             reporter=reporter,
             what="sites",
         )
@@ -221,11 +234,25 @@ def network_command(
         output,
         fmt=format,
         metadata=provenance(
-            "assignments", params=params, inputs=result.inputs, **result.metadata()
+            "assignments", params=params, inputs=result.inputs, **result.metadata(), **geo_meta
         ),
         reporter=reporter,
         what="assignments",
     )
+
+
+def _needs_coordinates(customers: Any) -> bool:
+    """Some customer lacks lat, lon and the table has a postal code, city or country."""
+    import polars as pl
+
+    from segchain.geo import needs_locating
+
+    cols = customers.columns
+    if not needs_locating(cols):
+        return False
+    if "lat" not in cols or "lon" not in cols:
+        return True
+    return bool(customers.select((pl.col("lat").is_null() | pl.col("lon").is_null()).any()).item())
 
 
 def _report(result: Any, reporter: c.Reporter) -> None:

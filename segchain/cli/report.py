@@ -81,6 +81,7 @@ def report_command(
         DEFAULT_TITLE,
         build_report,
         collect_tables,
+        is_rejects,
         recognise_table,
         unrecognised_message,
     )
@@ -101,7 +102,27 @@ def report_command(
             problems.append(str(exc))
             continue
         name = "<stdin>" if source == "-" else source
+        if is_rejects(frame.columns, table.stage):
+            # `report out/*.csv` picks up validate's --rejects file: not a stage output.
+            reporter.info(f"{name}: rejected order lines (--rejects), not reported on: skipped")
+            continue
         what, how = recognise_table(frame.columns, table.stage)
+        if what == "orders" and how == "columns":
+            # An export as it came from the ERP: read it as every stage reads orders.
+            if source == "-":
+                problems.append(
+                    f"{name}: raw order lines on stdin: give the export as a file, or run "
+                    "segchain validate on it first"
+                )
+                continue
+            loaded = c.load_orders(
+                source,
+                c.OrderOptions(),
+                config=c.load_config(None),
+                reporter=c.Reporter(quiet=True),
+            )
+            [frame], recon = loaded.collect(loaded.clean)
+            reporter.info(f"{name}: raw order lines, read as validate would: {recon.line()}")
         if what is None:
             problems.append(unrecognised_message(name, frame.columns, table.stage))
             continue

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from segchain.cli import common as c
+from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.errors import UsageError
 
@@ -81,6 +82,8 @@ def segment_command(
     profile: ProfileOpt = None,
     abc_cutoffs: AbcOpt = None,
     xyz_cutoffs: XyzOpt = None,
+    geo: g.GeoOpt = None,
+    geo_country: g.GeoCountryOpt = None,
     rejects: c.Rejects = None,
     returns: c.ReturnsOpt = None,
     date_format: c.DateFormat = None,
@@ -97,7 +100,9 @@ def segment_command(
     One row per customer: customer_id, segment, segment_rank (1 = most valuable),
     recency_days, frequency, monetary, first_order, last_order, tenure_days,
     avg_order_value, quantity, lines; with --clv also p_alive, expected_purchases,
-    clv; lat, lon, country when the orders carry them.
+    clv; and the customer's most frequent ship-to (lat, lon, postal_code, city, country, as the
+    orders carry them) with geo_precision: coordinates from the orders (exact), else from the
+    postal code (--geo FILE), the city or the country (installed GeoNames gazetteer).
 
     Example:
 
@@ -120,6 +125,7 @@ def segment_command(
         abc = (abc[0] / 100, abc[1] / 100)
     xyz = _pair(setting(xyz_cutoffs, cfg, "segment", "xyz_cutoffs", None), "--xyz-cutoffs")
     seed_value = setting(seed, cfg, "segment", "seed", 0)
+    postal_codes = g.postal(geo, geo_country)
     previous_frame = None
     if previous is not None:
         previous_frame = collect(read_table(previous).frame)
@@ -145,6 +151,9 @@ def segment_command(
     )
     for warning in result.warnings:
         reporter.warn(warning)
+    segments, located = g.locate_customers(
+        result.segments, postal_codes=postal_codes, reporter=reporter
+    )
     excluded = {k_: v for k_, v in result.excluded.items() if v}
     if excluded:
         reporter.info(
@@ -159,10 +168,12 @@ def segment_command(
         "clv_horizon": horizon,
         "previous": previous,
         "seed": seed_value,
+        "geo": geo,
+        "geo_country": geo_country,
     }
     if method == "abc-xyz":
         params.update(abc_cutoffs=abc or ABC_CUTOFFS, xyz_cutoffs=xyz or XYZ_CUTOFFS)
-    inputs = {"orders": recon.read, "customers": result.segments.height}
+    inputs = {"orders": recon.read, "customers": segments.height}
     title = f"{result.segments.height:,} customers in {result.profile.height} segments"
     title += f" ({method}, as of {result.as_of})"
     reporter.table(c.frame_table(result.profile, title=title))
@@ -181,10 +192,10 @@ def segment_command(
             what="segments",
         )
     c.write_output(
-        result.segments,
+        segments,
         output,
         fmt=format,
-        metadata=provenance("segments", params=params, inputs=inputs),
+        metadata=provenance("segments", params=params, inputs=inputs, **g.provenance(located)),
         reporter=reporter,
         what="customers",
     )

@@ -12,9 +12,10 @@ DAYS_PER_YEAR = 365.0
 
 
 def served(assignments: pl.DataFrame) -> pl.DataFrame:
-    """customer_id, site_id, served (demand x share) of an assignments table."""
+    """customer_id, site_id, served (demand x share) of an assignments table (customers that
+    network left out, with no site, serve nothing)."""
     share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
-    return assignments.select(
+    return assignments.filter(pl.col("site_id").is_not_null()).select(
         pl.col("customer_id").cast(pl.String),
         pl.col("site_id").cast(pl.String),
         (pl.col("demand").cast(pl.Float64) * share.cast(pl.Float64)).alias("served"),

@@ -25,8 +25,9 @@ def float_col(df: pl.DataFrame, name: str) -> pl.Expr:
 
 def prepare_customers(
     customers: pl.DataFrame, *, need_coords: bool, skip_unlocated: bool
-) -> tuple[pl.DataFrame, list[str]]:
-    """Checked customers ``customer_id, segment, demand, lat, lon``; and the unlocated ids."""
+) -> tuple[pl.DataFrame, list[str], pl.DataFrame]:
+    """Checked customers ``customer_id, segment, demand, lat, lon`` with positive demand; the
+    unlocated ids; and the customers left out of the model (``left_out`` says why)."""
     cols = customers.columns
     require_columns(cols, ["customer_id"], source="customers")
     demand_col = "demand" if "demand" in cols else "quantity" if "quantity" in cols else None
@@ -63,17 +64,20 @@ def prepare_customers(
     )
     if dup.len():
         problems.append(f"duplicate customer_id {examples(dup)}: one row per customer expected")
-    bad_demand = df.filter(
-        pl.col("demand").is_null() | ~pl.col("demand").is_finite() | (pl.col("demand") < 0)
-    )
+    bad_demand = df.filter(pl.col("demand").is_null() | ~pl.col("demand").is_finite())
     if bad_demand.height:
         problems.append(
-            f"{demand_col} is blank, negative or not a number for customer_id "
+            f"{demand_col} is blank or not a number for customer_id "
             f"{examples(bad_demand['customer_id'])}"
         )
     problems += range_problems(df, "customer_id", source="customers")
     if problems:
         raise DataError("customers: " + "; ".join(problems))
+    # Net of returns a customer may have bought nothing: there is nothing to deliver, so the
+    # customer stays out of the model and is listed with no site.
+    no_demand = df.filter(pl.col("demand") <= 0)
+    left_out = [no_demand.select("customer_id", "segment", "demand", left_out=pl.lit("no_demand"))]
+    df = df.filter(pl.col("demand") > 0)
     unlocated: list[str] = []
     if need_coords:
         missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
@@ -86,10 +90,18 @@ def prepare_customers(
                     hint="add their lat, lon, give freight rates with --costs FILE, or leave them "
                     "out with --skip-unlocated",
                 )
+            left_out.append(
+                missing.select("customer_id", "segment", "demand", left_out=pl.lit("unlocated"))
+            )
             df = df.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
     if df.height == 0:
+        if no_demand.height:
+            raise DataError(
+                f"customers: no customer to assign: all {no_demand.height:,} customers with "
+                "coordinates have no positive demand"
+            )
         raise DataError("customers: no customer to assign (the table is empty)")
-    return df, unlocated
+    return df, unlocated, pl.concat(left_out)
 
 
 def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
@@ -122,6 +134,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         )
     df = sites.select(
         pl.col("site_id").cast(pl.String),
+        (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
+            "city"
+        ),
         float_col(sites, "lat").alias("lat"),
         float_col(sites, "lon").alias("lon"),
         float_col(sites, "fixed_cost").fill_null(0.0).alias("fixed_cost"),

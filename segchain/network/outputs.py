@@ -12,6 +12,12 @@ from segchain.network.geometry import Points, haversine_km
 from segchain.network.model import Plan, within_promise
 from segchain.schema import ASSIGNMENT_COLUMNS, META_PROMISE, META_TOTALS, SITE_COLUMNS
 
+# Why a customer has no site in the assignments (null for every customer in the model).
+LEFT_OUT_REASONS = {
+    "no_demand": "no positive demand (net quantity <= 0 after returns)",
+    "unlocated": "no coordinates (--skip-unlocated)",
+}
+
 
 @dataclass(frozen=True)
 class NetworkTotals:
@@ -39,11 +45,14 @@ class NetworkTotals:
     aggregation_bound: float
     baseline_total_cost: float | None = None
     unlocated_ids: tuple[str, ...] = field(default=(), repr=False)
+    no_demand: int = 0
+    no_demand_ids: tuple[str, ...] = field(default=(), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready totals (for Parquet metadata)."""
         out = asdict(self)
         out["unlocated_ids"] = list(self.unlocated_ids[:100])
+        out["no_demand_ids"] = list(self.no_demand_ids[:100])
         return out
 
 
@@ -117,7 +126,37 @@ def assign(
         sla_met=pl.col("sla_days").is_null()
         | within_promise(pl.col("transit_days"), pl.col("sla_days")).fill_null(False),
         demand=pl.col("demand"),
+        left_out=pl.lit(None, pl.String),
     ).select(ASSIGNMENT_COLUMNS)
+
+
+def with_left_out(
+    assignments: pl.DataFrame, left_out: pl.DataFrame, customers: pl.DataFrame
+) -> pl.DataFrame:
+    """The assignments plus one row with no site per customer left out, in input order."""
+    if left_out.height == 0:
+        return assignments
+    rows = left_out.select(
+        "customer_id",
+        "segment",
+        pl.lit(None, pl.String).alias("site_id"),
+        pl.lit(None, pl.Float64).alias("share"),
+        pl.lit(None, pl.Float64).alias("distance_km"),
+        pl.lit(None, pl.Float64).alias("transit_days"),
+        pl.lit(None, pl.Float64).alias("sla_days"),
+        pl.lit(None, pl.Boolean).alias("sla_met"),
+        "demand",
+        pl.lit(0.0).alias("transport_cost"),
+        "left_out",
+    )
+    order = customers.select(pl.col("customer_id").cast(pl.String)).with_row_index("_order")
+    return (
+        pl.concat([assignments, rows], how="vertical_relaxed")
+        .join(order, on="customer_id", how="left", maintain_order="left")
+        .sort("_order", maintain_order=True)
+        .drop("_order")
+        .select(ASSIGNMENT_COLUMNS)
+    )
 
 
 def sites_table(
@@ -155,7 +194,10 @@ def promise_table(assignments: pl.DataFrame, baseline: pl.DataFrame | None = Non
             pl.col("sla_days").first().alias("sla_days"),
             pl.col("customer_id").n_unique().alias("customers"),
             total.alias("demand"),
-            pl.when(total > 0)
+            # No promise, nothing to keep: null rather than a flattering 100 %.
+            pl.when(pl.col("sla_days").is_null().all())
+            .then(None)
+            .when(total > 0)
             .then((served * pl.col("sla_met")).sum() / total)
             .otherwise(pl.col("sla_met").cast(pl.Float64).mean())
             .alias(f"{prefix}within_promise"),

@@ -33,6 +33,7 @@ from segchain.network.outputs import (
     assign,
     promise_table,
     sites_table,
+    with_left_out,
 )
 from segchain.tableio import collect
 
@@ -98,9 +99,16 @@ def network(
     notes: list[str] = []
     warnings: list[str] = []
     lane_mode = costs is not None
-    cust, unlocated = prepare_customers(
+    cust, unlocated, left_out = prepare_customers(
         customers, need_coords=not lane_mode, skip_unlocated=skip_unlocated
     )
+    no_demand = left_out.filter(pl.col("left_out") == "no_demand")["customer_id"].to_list()
+    if no_demand:
+        notes.append(
+            f"{len(no_demand):,} customer(s) with no positive demand (net quantity <= 0 after "
+            f"returns) left out of the model, listed with no site: customer_id "
+            f"{examples(no_demand)}"
+        )
     if unlocated:
         warnings.append(
             f"{len(unlocated)} customer(s) without coordinates left out (--skip-unlocated): "
@@ -199,10 +207,12 @@ def network(
         aggregation_bound=bound,
         baseline_total_cost=baseline_total,
         unlocated_ids=tuple(unlocated),
+        no_demand=len(no_demand),
+        no_demand_ids=tuple(no_demand),
     )
     sites_out = sites_table(site_df, plan.open, assignments)
     return NetworkResult(
-        assignments=assignments,
+        assignments=with_left_out(assignments, left_out, customers),
         sites=sites_out,
         totals=totals,
         promise=promise_table(assignments, baseline),
@@ -232,6 +242,15 @@ def _site_frame(
         if lane_mode:
             raise UsageError("--candidates cannot be used with --costs (new sites have no lanes)")
         site_df = candidate_sites(cust, candidates, seed=seed)
+        from segchain.geo import nearest_city
+
+        # A proposed site is a point: name its nearest town so a planner can place it.
+        site_df = site_df.with_columns(
+            city=pl.Series(
+                [f"near {c}" for c in nearest_city(site_df["lat"], site_df["lon"])],
+                dtype=pl.String,
+            )
+        )
         if open is None:
             notes.append(
                 f"{candidates} candidate sites proposed; they have no fixed cost, so without "

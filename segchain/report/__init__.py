@@ -39,6 +39,15 @@ def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[s
     return None, ""
 
 
+def is_rejects(columns: Sequence[str], stage: str | None = None) -> bool:
+    """segchain's own rejected lines (``--rejects``): by metadata, else a first column ``row``
+    and a last column ``reason`` around the export's own fields."""
+    if stage:
+        return stage == "rejects"
+    cols = list(columns)
+    return len(cols) >= 2 and cols[0] == "row" and cols[-1] == "reason"
+
+
 def unrecognised_message(source: str, columns: Sequence[str], stage: str | None) -> str:
     """Say what a table lacks to be recognised, and which key columns each kind needs."""
     shown = ", ".join(columns[:12]) + (
@@ -141,6 +150,7 @@ __all__ = [
     "KINDS",
     "build_report",
     "collect_tables",
+    "is_rejects",
     "recognise_table",
     "to_html",
     "to_markdown",

@@ -45,8 +45,9 @@ from segchain.schema import META_TOTALS, SITE_COLUMNS
 
 MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
 RASTER_ABOVE = 5000  # scatter points drawn as one embedded image above this many customers
-# The sites table's columns as network writes them, with a user's city, without coordinates.
-SHOWN_SITE_COLUMNS = ("site_id", "city", *(c for c in SITE_COLUMNS[1:] if c not in ("lat", "lon")))
+# The sites table's columns as network writes them (with the city and coordinates, so that a
+# proposed site can be found on a map).
+SHOWN_SITE_COLUMNS = SITE_COLUMNS
 
 
 # ---- data
@@ -66,8 +67,42 @@ def with_served(asg: pl.DataFrame) -> pl.DataFrame:
     return asg.with_columns(served.alias("_served"))
 
 
+def has_promise(asg: pl.DataFrame) -> bool:
+    """Whether any customer was promised a delivery time (an old table without sla_days: yes)."""
+    if "sla_days" not in asg.columns:
+        return True
+    return bool(asg["sla_days"].is_not_null().any())
+
+
+def served_rows(asg: pl.DataFrame) -> pl.DataFrame:
+    """The rows of customers in the model (network lists those it left out with no site)."""
+    if "left_out" in asg.columns:
+        return asg.filter(pl.col("left_out").is_null())
+    return asg
+
+
+def left_out_note(asg: pl.DataFrame) -> Note | None:
+    """Which customers the network did not serve, and why."""
+    if "left_out" not in asg.columns:
+        return None
+    counts = asg.filter(pl.col("left_out").is_not_null()).group_by("left_out").len()
+    if counts.height == 0:
+        return None
+    why = {
+        "no_demand": "no positive demand (returns cancel their purchases)",
+        "unlocated": "no location (no coordinates, postal code, city or known country)",
+    }
+    parts = [
+        f"{count(n)} with {why.get(str(r), str(r))}" for r, n in counts.sort("left_out").iter_rows()
+    ]
+    return Note("Customers not served by any site: " + "; ".join(parts) + ".")
+
+
 def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, int, int]:
-    """Share of demand (or customers) within promise, customers all of whose rows met it, all."""
+    """Share of demand (or customers) within promise, customers all of whose rows met it, all
+    (customers with a promise only)."""
+    if "sla_days" in asg.columns:
+        asg = asg.filter(pl.col("sla_days").is_not_null())
     met = asg.with_columns(pl.col("sla_met").cast(pl.Float64, strict=False).alias("_met"))
     share = wmean(met, "_met", weight)
     if "customer_id" in met.columns:
@@ -314,10 +349,16 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     blocks: list[Block] = []
     totals = network_totals(meta)
     weight = None
+    left_out = left_out_note(asg) if asg is not None else None
+    if asg is not None:
+        asg = served_rows(asg)
     if asg is not None and "demand" in asg.columns:
         asg = with_served(asg)
         weight = "_served"
-    if asg is not None and "sla_met" in asg.columns:
+    promised = asg is not None and has_promise(asg)
+    if asg is not None and not promised:
+        heads.append(Headline("Delivery promise", "none set", "no max_delivery_days in the config"))
+    elif asg is not None and "sla_met" in asg.columns:
         share, n_met, n_all = promise_met(asg, weight)
         heads.append(
             Headline(
@@ -352,6 +393,8 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         blocks.append(_map_chart(points, site_xy, colours, segment_order(tables)))
     if asg is not None and "segment" in asg.columns:
         by_seg = delivery_by_segment(asg, weight, segment_order(tables))
+        if not promised:
+            by_seg = by_seg.drop("within_promise", "sla_days", strict=False)
         if "within_promise" in by_seg.columns:
             blocks.append(_promise_chart(by_seg, colours))
         blocks.append(
@@ -370,6 +413,8 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
                 heat=tuple(c for c in ("within_promise",) if c in by_seg.columns),
             )
         )
+    if left_out is not None:
+        blocks.append(left_out)
     if has(sites, "site_id"):
         assert sites is not None
         show = [c for c in SHOWN_SITE_COLUMNS if c in sites.columns]

@@ -1,0 +1,71 @@
+"""Options and the step that give customers coordinates from postal code, city or country."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from segchain.cli.common import Reporter
+    from segchain.geo import GeoResult
+
+GeoOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--geo",
+        help="Your postal-code table (postal code, latitude, longitude, country; or a GeoNames "
+        "postal dump) to place customers by postal code; else by city or country from the "
+        "installed GeoNames gazetteer.",
+        metavar="FILE",
+        envvar="SEGCHAIN_GEO",
+    ),
+]
+GeoCountryOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--geo-country",
+        help="The country of a --geo table that has no country column (e.g. US).",
+        metavar="CODE",
+    ),
+]
+
+
+def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
+    """Read and check ``--geo`` (None without it)."""
+    if geo is None:
+        return None
+    from segchain.geo import postal_table
+    from segchain.tableio import collect, read_raw
+
+    return postal_table(collect(read_raw(geo).frame), country=geo_country, source=geo)
+
+
+def locate_customers(
+    frame: pl.DataFrame,
+    *,
+    postal_codes: pl.DataFrame | None,
+    reporter: Reporter,
+    what: str = "customers",
+) -> tuple[pl.DataFrame, GeoResult | None]:
+    """Fill missing ``lat, lon`` from postal code, city or country and count the matches.
+
+    A table with no location column at all is returned as it is.
+    """
+    from segchain.geo import locate, needs_locating
+
+    cols = frame.columns
+    if not (needs_locating(cols) or ("lat" in cols and "lon" in cols)):
+        return frame, None
+    result = locate(frame, postal=postal_codes)
+    reporter.info(f"  {result.line(what)}")
+    return result.frame, result
+
+
+def provenance(result: GeoResult | None) -> dict[str, Any]:
+    """Counts by precision for the output's metadata."""
+    if result is None:
+        return {}
+    return {"geo_precision": {**result.counts, "not_located": result.unlocated}}

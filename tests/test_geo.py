@@ -1,0 +1,134 @@
+"""geo: coordinates from postal code, city or country, checked against published positions."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+import pytest
+
+from segchain.errors import DataError, UsageError
+from segchain.geo import country_code, locate, postal_table
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+@pytest.mark.parametrize(
+    ("name", "iso"),
+    [
+        ("Germany", "DE"),
+        ("germany", "DE"),
+        ("DE", "DE"),
+        ("DEU", "DE"),
+        ("EIRE", "IE"),  # Online Retail's spelling
+        ("RSA", "ZA"),
+        ("USA", "US"),
+        ("United Kingdom", "GB"),
+        ("Czech Republic", "CZ"),
+        ("Netherlands", "NL"),
+        ("Unspecified", None),
+        ("European Community", None),
+    ],
+)
+def test_country_code_reads_export_spellings(name: str, iso: str | None) -> None:
+    assert country_code(name) == iso
+
+
+def test_country_centre_of_the_us_is_near_the_census_centre_of_population() -> None:
+    # US Census Bureau, 2020 centre of population: near Hartville, Missouri (37.42 N, 92.33 W).
+    # Ours weighs cities of 15,000+ inhabitants, so it is close to, not on, the Census point.
+    r = locate(pl.DataFrame({"country": ["United States"]}))
+    lat, lon = r.frame.row(0)[:2]
+    assert _km(lat, lon, 37.4157, -92.3302) < 300
+    assert r.counts["country"] == 1
+
+
+def test_city_is_matched_within_its_country_and_by_alternate_name() -> None:
+    frame = pl.DataFrame(
+        {"city": ["München", "Munich", "Paris", "Paris"], "country": ["DE", "Germany", "FR", "US"]}
+    )
+    r = locate(frame)
+    rows = r.frame.select("lat", "lon").rows()
+    # München: 48 deg 08' 15" N, 11 deg 34' 30" E.
+    assert _km(rows[0][0], rows[0][1], 48.1375, 11.575) < 5
+    assert _km(rows[1][0], rows[1][1], 48.1375, 11.575) < 5
+    assert _km(rows[2][0], rows[2][1], 48.8566, 2.3522) < 5
+    # Paris, US is not Paris, France: the most populous US Paris (Texas, 33.66 N 95.56 W).
+    assert _km(rows[3][0], rows[3][1], 33.66, -95.56) < 10
+    assert r.frame["geo_precision"].to_list() == ["city"] * 4
+
+
+def _postal() -> pl.DataFrame:
+    return postal_table(
+        pl.DataFrame(
+            {
+                "zip": ["02134", "10001"],
+                "latitude": ["42.35", "40.75"],
+                "longitude": ["-71.13", "-73.99"],
+            }
+        ),
+        country="US",
+    )
+
+
+def test_precision_order_exact_then_postal_then_city_then_country() -> None:
+    frame = pl.DataFrame(
+        {
+            "lat": [1.0, None, None, None, None],
+            "lon": [2.0, None, None, None, None],
+            "postal_code": ["10001", "10001", "99999", None, None],
+            "city": ["Houston", "Houston", "Houston", None, "Nowhere"],
+            "country": ["US", "US", "US", "US", "Unspecified"],
+        }
+    )
+    r = locate(frame, postal=_postal())
+    assert r.frame["geo_precision"].to_list() == ["exact", "postal", "city", "country", None]
+    assert r.frame.row(0)[:2] == (1.0, 2.0)
+    assert r.frame.row(1)[:2] == (40.75, -73.99)
+    assert r.counts == {"exact": 1, "postal": 1, "city": 1, "country": 1}
+    assert r.unlocated == 1
+    assert r.line() == (
+        "located 4 of 5 customers (exact 1, postal 1, city 1, country 1); not located 1 "
+        "(unknown country 'Unspecified' 1)"
+    )
+
+
+@pytest.mark.parametrize("code", ["02134", "2134", "02134-1234", " 02134 "])
+def test_postal_code_forms_zip4_and_lost_leading_zero(code: str) -> None:
+    r = locate(pl.DataFrame({"postal_code": [code], "country": ["USA"]}), postal=_postal())
+    assert r.frame.select("lat", "lon", "geo_precision").row(0) == (42.35, -71.13, "postal")
+
+
+def test_postal_table_without_country_needs_geo_country() -> None:
+    with pytest.raises(UsageError, match="--geo-country"):
+        postal_table(pl.DataFrame({"zip": ["1"], "lat": ["0"], "lon": ["0"]}))
+
+
+def test_postal_table_without_coordinates_is_a_data_error() -> None:
+    with pytest.raises(DataError, match="no lat, lon column"):
+        postal_table(pl.DataFrame({"zip": ["1"], "country": ["US"]}))
+
+
+def test_geonames_postal_dump_without_header_keeps_its_first_line() -> None:
+    # GeoNames postal dump layout: country, code, place, admin1..3 (name, code), lat, lon, acc.
+    lines = [
+        ["DE", "80331", "München", "Bayern", "BY", "", "", "", "", "48.1372", "11.5755", "4"],
+        ["DE", "10115", "Berlin", "Berlin", "BE", "", "", "", "", "52.5323", "13.3846", "4"],
+    ]
+    frame = pl.DataFrame(lines[1:], schema=lines[0], orient="row")  # read with lines[0] as header
+    table = postal_table(frame)
+    assert table.rows() == [("DE", "10115", 52.5323, 13.3846), ("DE", "80331", 48.1372, 11.5755)]
+
+
+def test_locate_keeps_row_order_and_columns() -> None:
+    frame = pl.DataFrame({"customer_id": ["b", "a"], "country": ["FR", "DE"], "x": [1, 2]})
+    out = locate(frame).frame
+    assert out.columns == ["customer_id", "lat", "lon", "geo_precision", "country", "x"]
+    assert out["customer_id"].to_list() == ["b", "a"]
