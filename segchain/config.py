@@ -7,6 +7,7 @@ module supplies the last two.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -83,6 +84,274 @@ class Config:
         return table.get(key, table.get(name, default))
 
 
+# ---------------------------------------------------------------------------------------------
+# Every setting, declared once: the config file, the environment and the command line are checked
+# by these rules, and errors name where the value came from.
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one setting accepts.
+
+    ``kind`` is ``int``, ``float``, ``bool``, ``str``, ``choice``, ``date``, ``pair`` (two numbers,
+    a list or ``"a,b"``), ``level`` (a service level) or ``text`` (free text or a number kept as
+    text). ``low``/``high`` bound numbers (``low_open``: strictly above ``low``).
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    choices: tuple[str, ...] = ()
+    env: str | None = None
+    why_high: str = ""
+
+    def describe(self) -> str:
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind in ("int", "float"):
+            noun = "a whole number" if self.kind == "int" else "a number"
+            bounds = []
+            if self.low is not None:
+                bounds.append(f"{'>' if self.low_open else '>='} {self.low:g}")
+            return noun + (" " + " and ".join(bounds) if bounds else "")
+        return {
+            "bool": "true or false",
+            "date": "a date like 2024-03-31",
+            "pair": "two numbers separated by a comma, e.g. 0.8,0.95",
+            "level": "a service level between 0 and 1 (or 50-99.99 for percent)",
+            "str": "a text value",
+            "text": "a text value or number",
+        }.get(self.kind, self.kind)
+
+
+def _int(low: float | None = None, high: float | None = None, **kw: Any) -> Rule:
+    return Rule("int", low, high, **kw)
+
+
+def _float(low: float | None = None, high: float | None = None, **kw: Any) -> Rule:
+    return Rule("float", low, high, **kw)
+
+
+def _choice(*choices: str, env: str | None = None) -> Rule:
+    return Rule("choice", choices=choices, env=env)
+
+
+SEED = _int(0, 2**32 - 1, env="SEGCHAIN_SEED")
+
+SETTINGS: dict[str, dict[str, Rule]] = {
+    "orders": {
+        "returns": _choice("net", "keep", "drop", env="SEGCHAIN_RETURNS"),
+        "date_format": Rule("str", env="SEGCHAIN_DATE_FORMAT"),
+    },
+    "segment": {
+        "method": _choice("rfm", "kmeans", "abc-xyz", env="SEGCHAIN_SEGMENT_METHOD"),
+        "k": _int(2, 50),
+        "as_of": Rule("date"),
+        "clv": Rule("bool"),
+        "clv_horizon": _int(1, 3660, why_high="ten years"),
+        "abc_cutoffs": Rule("pair"),
+        "xyz_cutoffs": Rule("pair"),
+        "seed": SEED,
+    },
+    "forecast": {
+        "freq": _choice("D", "W", "M", env="SEGCHAIN_FREQ"),
+        "horizon": _int(1, 3660, why_high="ten years of days"),
+        "level": Rule("text"),
+        "by": Rule("str"),
+        "models": Rule("str"),
+        "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
+        "address": Rule("str", env="SEGCHAIN_ADDRESS"),
+        "n_jobs": _int(-1, 4096),
+        "seed": SEED,
+    },
+    "stock": {
+        "service_level": Rule("level", env="SEGCHAIN_SERVICE_LEVEL"),
+        "service_measure": _choice(*SERVICE_MEASURES, env="SEGCHAIN_SERVICE_MEASURE"),
+        "review_days": _float(0, 3660, low_open=True, why_high="ten years"),
+        "lead_time_days": _float(0, 3660, why_high="ten years"),
+        "blend": _choice("weighted", "max"),
+        "compare_uniform": Rule("text"),
+        "simulate": _int(1, 100_000, why_high="more periods add no precision"),
+        "seed": SEED,
+    },
+    "network": {
+        "sites": Rule("str"),
+        "candidates": _int(1, 100_000),
+        "costs": Rule("str"),
+        "open": _int(1, 100_000),
+        "allow_split": Rule("bool"),
+        "km_per_day": _float(0, 1e6, low_open=True, env="SEGCHAIN_KM_PER_DAY"),
+        "cost_per_unit_km": _float(0, 1e12, env="SEGCHAIN_COST_PER_UNIT_KM"),
+        "time_limit": _float(0, 1e7, low_open=True, env="SEGCHAIN_TIME_LIMIT"),
+        "gap": _float(0, 1),
+        "max_points": _int(1, 10_000_000),
+        "seed": SEED,
+    },
+    "costs": {
+        "cost_per_order": _float(0),
+        "cost_per_line": _float(0),
+        "cost_per_return": _float(0),
+        "holding_rate": _float(0, 100, low_open=True),
+    },
+}
+
+# Tables that hold other things than settings, and top-level keys.
+STRUCTURE_TABLES = ("columns", "segments")
+TOP_LEVEL_KEYS = ("preset",)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, or nothing."""
+    import difflib
+
+    known = list(known)
+    folded = {k.casefold().replace("-", "_"): k for k in known}
+    match = difflib.get_close_matches(name.casefold().replace("-", "_"), folded, n=1, cutoff=0.6)
+    return f" (did you mean {folded[match[0]]!r}?)" if match else ""
+
+
+def check_setting(table: str, key: str, value: Any, *, where: str) -> Any:
+    """``value`` checked against the declared rule of ``[table] key`` (converted where needed).
+
+    Args:
+        where: how the message names the value's source, e.g. ``s.toml [network] km_per_day``,
+            ``--km-per-day`` or ``$SEGCHAIN_KM_PER_DAY``.
+
+    Raises:
+        UsageError: the value does not fit the rule (exit 2).
+    """
+    rule = SETTINGS[table][key]
+
+    def bad(reason: str | None = None) -> UsageError:
+        shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
+        text = reason or f"must be {rule.describe()}"
+        return UsageError(f"{where}: {text}, got {shown!r}")
+
+    kind = rule.kind
+    if kind in ("int", "float"):
+        number: float
+        if isinstance(value, bool):
+            raise bad()
+        if isinstance(value, str):  # from the environment
+            try:
+                number = int(value) if kind == "int" else float(value)
+            except ValueError:
+                raise bad() from None
+        elif isinstance(value, int | float):
+            number = value
+        else:
+            raise bad()
+        if kind == "int" and isinstance(number, float):
+            if not number.is_integer():
+                raise bad()
+            number = int(number)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise bad(f"must be a finite number ({rule.describe()})")
+        low, high = rule.low, rule.high
+        if low is not None and (number < low or (rule.low_open and number == low)):
+            raise bad()
+        if high is not None and number > high:
+            why = f" ({rule.why_high})" if rule.why_high else ""
+            raise bad(f"must be at most {high:g}{why}")
+        return number
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise bad()
+        return value
+    if kind == "choice":
+        text = str(value).strip() if isinstance(value, str) else None
+        if text is None:
+            raise bad()
+        for choice in rule.choices:
+            if text.casefold().replace("_", "-") == choice.casefold().replace("_", "-"):
+                return choice
+        raise bad(f"must be one of {', '.join(rule.choices)}{did_you_mean(text, rule.choices)}")
+    if kind == "level":
+        try:
+            return check_service_level(value, where=where)
+        except UsageError:
+            raise bad() from None
+    if kind == "date":
+        import datetime as dt
+
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise bad() from None
+    if kind == "pair":
+        parts = value if isinstance(value, list | tuple) else str(value).split(",")
+        try:
+            numbers = [float(p) for p in parts if not isinstance(p, bool)]
+        except (TypeError, ValueError):
+            numbers = []
+        if (
+            len(numbers) != 2
+            or len(parts) != 2
+            or any(n != n or abs(n) == float("inf") for n in numbers)
+        ):
+            raise bad()
+        return value
+    if kind == "str":
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if kind == "text":
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise bad()
+        return value
+    raise AssertionError(f"unknown rule kind {kind!r}")
+
+
+def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, Any]]:
+    """Every settings table of a parsed config, checked; unknown tables and keys refused."""
+    known_tables = [*SETTINGS, *STRUCTURE_TABLES]
+    problems: list[str] = []
+    sections: dict[str, dict[str, Any]] = {}
+    for name, table in raw.items():
+        if name in STRUCTURE_TABLES or name in TOP_LEVEL_KEYS:
+            continue
+        if name not in SETTINGS:
+            known = known_tables + list(TOP_LEVEL_KEYS)
+            if isinstance(table, dict):
+                problems.append(f"{source}: unknown table [{name}]{did_you_mean(name, known)}")
+            else:
+                problems.append(
+                    f"{source}: unknown top-level setting {name!r}{did_you_mean(name, known)}"
+                )
+            continue
+        if not isinstance(table, dict):
+            problems.append(f"{source}: {name} must be a table ([{name}]), got {table!r}")
+            continue
+        rules = SETTINGS[name]
+        checked: dict[str, Any] = {}
+        for key, value in table.items():
+            norm = key.replace("-", "_")
+            if norm not in rules:
+                problems.append(
+                    f"{source} [{name}]: unknown setting {key!r}{did_you_mean(key, rules)}; "
+                    f"known: {', '.join(rules)}"
+                )
+                continue
+            try:
+                checked[norm] = check_setting(name, norm, value, where=f"{source} [{name}] {key}")
+            except UsageError as exc:
+                problems.append(exc.message)
+        sections[name] = checked
+    if problems:
+        raise UsageError("\n".join(problems) if len(problems) > 1 else problems[0])
+    return sections
+
+
+def option_name(key: str) -> str:
+    """The command-line option of a setting: ``km_per_day`` is ``--km-per-day``."""
+    return "--" + key.replace("_", "-")
+
+
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path``, else $SEGCHAIN_CONFIG, else ./segchain.toml if present, else defaults.
 
@@ -97,13 +366,48 @@ def load_config(path: str | Path | None = None) -> Config:
         file = candidate
     else:
         file = Path(explicit)
-        if not file.is_file():
-            raise UsageError(f"config file {str(file)!r} does not exist")
+    env_config = os.environ.get("SEGCHAIN_CONFIG")
+    via = "--config" if path is not None and str(path) != env_config else "$SEGCHAIN_CONFIG"
+    text = _read_config_text(file, via=via)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{file}: not a valid TOML file: {exc}") from None
     return parse_config(raw, source=str(file), path=file)
+
+
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _read_config_text(file: Path, *, via: str) -> str:
+    """The text of a config file; a folder, a device, a huge or binary file is a usage error."""
+    import stat
+
+    label = f"{via} {file}"
+    try:
+        st = file.stat()
+    except FileNotFoundError:
+        raise UsageError(f"{label}: config file does not exist") from None
+    except OSError as exc:
+        raise UsageError(f"{label}: cannot read the config file: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"{label}: is a folder, not a config file", hint="name a segchain.toml")
+    if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        raise UsageError(f"{label}: is a device, not a config file", hint="name a segchain.toml")
+    try:
+        with open(file, "rb") as stream:
+            data = stream.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{label}: cannot read the config file: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UsageError(f"{label}: larger than 1 MiB: not a segchain.toml")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{label}: not a text file (not UTF-8): not a segchain.toml") from None
+    if "\x00" in text:
+        raise UsageError(f"{label}: a binary file, not a segchain.toml")
+    return text
 
 
 def parse_config(
@@ -116,7 +420,12 @@ def parse_config(
     _check_canonical(columns, source=f"{source} [columns]")
     preset = raw.get("preset")
     if preset is not None:
-        check_preset(preset)
+        if not isinstance(preset, str):
+            raise UsageError(f"{source}: preset must be a text value, got {preset!r}")
+        try:
+            check_preset(preset)
+        except UsageError as exc:
+            raise UsageError(f"{source}: {exc.message}{did_you_mean(preset, PRESETS)}") from None
     segments_raw = raw.get("segments", {})
     if not isinstance(segments_raw, dict):
         raise UsageError(f'{source}: [segments] must hold tables like [segments."Champions"]')
@@ -124,9 +433,7 @@ def parse_config(
         str(label): parse_policy(table, where=f'{source} [segments."{label}"]')
         for label, table in segments_raw.items()
     }
-    sections = {
-        k: v for k, v in raw.items() if isinstance(v, dict) and k not in {"columns", "segments"}
-    }
+    sections = check_tables(raw, source=source)
     return Config(
         path=path,
         columns=dict(columns),
@@ -143,8 +450,10 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
     known = {"service_level", "service_measure", "max_delivery_days", "priority"}
     unknown = sorted(set(table) - known)
     if unknown:
+        hints = "".join(did_you_mean(u, known) for u in unknown[:1])
         raise UsageError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            f"{where}: unknown setting(s) {', '.join(unknown)}{hints}; "
+            f"known: {', '.join(sorted(known))}"
         )
     level = table.get("service_level")
     if level is not None:
@@ -153,10 +462,15 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
     if measure is not None:
         measure = check_service_measure(measure, where=where)
     days = table.get("max_delivery_days")
-    if days is not None and (not isinstance(days, int | float) or days < 0):
-        raise UsageError(f"{where}: max_delivery_days must be a number >= 0, got {days!r}")
+    if days is not None and (
+        isinstance(days, bool)
+        or not isinstance(days, int | float)
+        or not math.isfinite(days)
+        or days < 0
+    ):
+        raise UsageError(f"{where}: max_delivery_days must be a finite number >= 0, got {days!r}")
     priority = table.get("priority")
-    if priority is not None and not isinstance(priority, int):
+    if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
         raise UsageError(f"{where}: priority must be an integer, got {priority!r}")
     return SegmentPolicy(
         service_level=level,
@@ -301,10 +615,45 @@ def env_map() -> dict[str, str]:
 
 
 def setting(cli_value: Any, config: Config, command: str, name: str, default: Any) -> Any:
-    """An option's value: command line or environment (in ``cli_value``), config, default."""
+    """An option's value: command line or environment (in ``cli_value``), config, default.
+
+    A value from the command line or the environment is checked by the setting's declared rule
+    (config values were checked when the file was loaded); the message names its source.
+    """
+    key = name.replace("-", "_")
     if cli_value is not None:
-        return cli_value
-    return config.option(command, name, default)
+        rule = SETTINGS.get(command, {}).get(key)
+        if rule is None:
+            return cli_value
+        where = option_name(key)
+        env_value = os.environ.get(rule.env) if rule.env else None
+        if env_value is not None and _same_value(env_value, cli_value):
+            where = f"${rule.env}"
+        return check_setting(command, key, cli_value, where=where)
+    return config.option(command, key, default)
+
+
+def unmatched_policies(config: Config, labels: Iterable[object]) -> list[str]:
+    """Messages for ``[segments."<label>"]`` tables that name no segment of the input."""
+    present = sorted({str(v) for v in labels if v is not None})
+    folded = {p.casefold() for p in present}
+    where = str(config.path or "config")
+    return [
+        f'{where} [segments."{label}"] matches no segment of the input'
+        f"{did_you_mean(label, present)}; its policy is not used"
+        for label in config.segments.labels
+        if label.casefold() not in folded
+    ]
+
+
+def _same_value(text: str, value: Any) -> bool:
+    # Typer has already converted an environment value: "0" arrives as 0.0.
+    if text.strip() == str(value).strip():
+        return True
+    try:
+        return float(text) == float(value)
+    except (TypeError, ValueError):
+        return False
 
 
 def policy_table(config: Config, **defaults: Any) -> PolicyTable:

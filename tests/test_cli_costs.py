@@ -93,7 +93,7 @@ def test_cli_costs_bad_config_type_exits_2_writes_nothing(cli, files, tmp_path) 
     result = cli(*_args(files, "-o", str(out)))
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"Error: {files['config']} [costs]: cost_per_order must be a number, got 'eight' (str)"
+        f"Error: {files['config']} [costs] cost_per_order: must be a number >= 0, got 'eight'"
     )
     assert not out.exists()
 

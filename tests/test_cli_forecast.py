@@ -83,11 +83,11 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (["--horizon", "0"], "Error: --horizon must be a whole number of periods >= 1, got 0\n"),
+        (["--horizon", "0"], "Error: --horizon: must be a whole number >= 1, got 0\n"),
         (["--models", "AutoETS,Prophet"], "Error: --models: unknown model Prophet\n"),
         (
             ["--engine", "hadoop"],
-            "Error: --engine 'hadoop' is not one of local, dask, ray, spark\n",
+            "Error: --engine: must be one of local, dask, ray, spark, got 'hadoop'\n",
         ),
     ],
 )

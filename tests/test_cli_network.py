@@ -190,11 +190,11 @@ def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) ->
         ),
         (
             ["--sites", "SITES", "--km-per-day", "0"],
-            "Error: --km-per-day must be a positive number, got 0.0\n",
+            "Error: --km-per-day: must be a number > 0, got 0.0\n",
         ),
         (
             ["--sites", "SITES", "--max-points", "0"],
-            "Error: --max-points must be at least 1, got 0\n",
+            "Error: --max-points: must be a whole number >= 1, got 0\n",
         ),
         (
             ["--candidates", "9"],

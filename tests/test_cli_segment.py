@@ -85,18 +85,19 @@ def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, t
         (
             ["--method", "dbscan"],
             2,
-            "Error: --method must be one of rfm, kmeans, abc-xyz, got 'dbscan'\n",
+            "Error: --method: must be one of rfm, kmeans, abc-xyz, got 'dbscan'\n",
         ),
         (
             ["--as-of", "yesterday"],
             2,
-            "Error: --as-of must be a date like 2024-03-31, got 'yesterday'\n",
+            "Error: --as-of: must be a date like 2024-03-31, got 'yesterday'\n",
         ),
         (["--k", "3"], 2, "Error: --k applies to --method kmeans only (got --method rfm)\n"),
         (
             ["--abc-cutoffs", "80"],
             2,
-            "Error: --abc-cutoffs must be two numbers separated by a comma, got '80'\n",
+            "Error: --abc-cutoffs: must be two numbers separated by a comma, e.g. 0.8,0.95, "
+            "got '80'\n",
         ),
         (
             ["--as-of", "2024-01-01"],

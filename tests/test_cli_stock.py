@@ -164,15 +164,15 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     [
         (
             ["--service-level", "1.5"],
-            "Error: --service-level: service level must lie strictly between 0 and 1, got 1.5\n",
+            "Error: --service-level: must be a service level between 0 and 1 "
+            "(or 50-99.99 for percent), got 1.5\n",
         ),
         (
             ["--service-measure", "speed"],
-            "Error: --service-measure: service measure must be one of csl, fill-rate, "
-            "got 'speed'\n",
+            "Error: --service-measure: must be one of csl, fill-rate, got 'speed'\n",
         ),
-        (["--blend", "min"], "Error: --blend must be one of weighted, max, got 'min'\n"),
-        (["--review-days", "0"], "Error: --review-days must be a number of days > 0, got 0.0\n"),
+        (["--blend", "min"], "Error: --blend: must be one of weighted, max, got 'min'\n"),
+        (["--review-days", "0"], "Error: --review-days: must be a number > 0, got 0.0\n"),
         (["--simulate", "0"], "Error: --simulate needs a number of periods >= 1, got 0\n"),
     ],
 )

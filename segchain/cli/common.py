@@ -353,6 +353,15 @@ class LoadedOrders:
             r.info("  (write the rejected lines out with --rejects FILE)")
 
 
+def warn_unmatched_policies(config: Config, frame: pl.DataFrame, reporter: Reporter) -> None:
+    """Warn about segment policies that name no segment in ``frame`` (a misspelt label)."""
+    from segchain.config import unmatched_policies
+
+    if "segment" in frame.columns and config.segments.labels:
+        for message in unmatched_policies(config, frame.get_column("segment").unique().to_list()):
+            reporter.warn(message)
+
+
 def load_config(path: Path | None) -> Config:
     from segchain.config import load_config as _load
 

@@ -129,6 +129,7 @@ def forecast(
     params = ForecastParams.resolve(
         lambda name, default: setting(given[name], cfg, "forecast", name, default)
     ).as_dict()
+    _check_horizon(params["horizon"], params["freq"])
     seg_table = read_table(segments)
     opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
@@ -171,6 +172,23 @@ def forecast(
         reporter=reporter,
         what="forecast rows",
     )
+
+
+# A forecast further out than this is no plan: bound the horizon by what it spans.
+MAX_HORIZON_DAYS = 3660
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44}
+
+
+def _check_horizon(horizon: int, freq: str) -> None:
+    days = PERIOD_DAYS.get(str(freq).upper(), 1.0)
+    limit = int(MAX_HORIZON_DAYS // days)
+    if horizon > limit:
+        from segchain.errors import UsageError
+
+        raise UsageError(
+            f"--horizon: at most {limit:,} periods of {freq} (ten years ahead), got {horizon:,}",
+            hint="a forecast that far out is no basis for stock or capacity decisions",
+        )
 
 
 def _collect(frame):

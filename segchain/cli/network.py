@@ -180,6 +180,7 @@ def network_command(
         cust, located = g.locate_customers(cust, postal_codes=postal_codes, reporter=reporter)
     site_frame = collect(read_table(sites).frame) if sites is not None else None
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
+    c.warn_unmatched_policies(cfg, cust, reporter)
     result = run_network(
         cust,
         sites=site_frame,

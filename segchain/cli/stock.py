@@ -152,8 +152,7 @@ def stock_command(
         "compare_uniform": setting(compare_uniform, cfg, "stock", "compare_uniform", None),
     }
     seed_value = setting(seed, cfg, "stock", "seed", 0)
-    if simulate is not None and simulate < 1:
-        raise UsageError(f"--simulate needs a number of periods >= 1, got {simulate}")
+    simulate = setting(simulate, cfg, "stock", "simulate", None)
     if sum(x == "-" for x in (forecast, items, on_hand)) > 1:
         raise UsageError("only one of FORECAST, --items and --on-hand can be '-' (stdin)")
 
@@ -161,6 +160,7 @@ def stock_command(
     fc = collect(fc_table.frame)
     item_frame = collect(read_table(items).frame) if items is not None else None
     on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
+    c.warn_unmatched_policies(cfg, fc, reporter)
     result = run_stock(
         fc, items=item_frame, on_hand=on_hand_frame, policies=policy_table(cfg), **params
     )
