@@ -173,7 +173,7 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
         ),
         (["--blend", "min"], "Error: --blend: must be one of weighted, max, got 'min'\n"),
         (["--review-days", "0"], "Error: --review-days: must be a number > 0, got 0.0\n"),
-        (["--simulate", "0"], "Error: --simulate needs a number of periods >= 1, got 0\n"),
+        (["--simulate", "0"], "Error: --simulate: must be a whole number >= 1, got 0\n"),
     ],
 )
 def test_cli_stock_bad_options_exit_2(cli, forecast_csv, args, message) -> None:

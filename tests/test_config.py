@@ -191,7 +191,7 @@ def test_named_config_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> No
         ({"service_level": 1.5}, "service level must lie strictly between 0 and 1"),
         ({"service_level": "high"}, "service level must be a number"),
         ({"service_measure": "ready-rate"}, "service measure must be one of csl, fill-rate"),
-        ({"max_delivery_days": -1}, "max_delivery_days must be a number >= 0"),
+        ({"max_delivery_days": -1}, "max_delivery_days must be a finite number >= 0"),
         ({"speed": 3}, "unknown setting(s) speed"),
     ],
 )
