@@ -1,0 +1,121 @@
+"""The README against the code, as sqlite-utils tests its docs (tests/test_docs.py there).
+
+Every option of every command is documented (in the command's own README section, or among the
+options every command shares), and every option the README names exists: in a
+``segchain <command> ...`` example, on that command.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+import typer
+
+from segchain.cli import COMMANDS, app
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+OPTION = re.compile(r"(?<![\w-])(--[a-z][a-z0-9]*(?:-[a-z0-9]+)*)(?![\w-])")
+# Options the README names that belong to other tools (``ruff format --check``).
+OTHER_TOOLS = {"--check"}
+
+
+@cache
+def readme() -> str:
+    return README.read_text(encoding="utf-8")
+
+
+def section(title_start: str) -> str:
+    """The README text from the heading that starts with ``title_start`` to the next heading of
+    the same or a higher level ('' when there is none)."""
+    text = readme()
+    m = re.search(rf"^(#+) {re.escape(title_start)}.*$", text, flags=re.M)
+    if m is None:
+        return ""
+    level = len(m.group(1))
+    end = re.compile(rf"^#{{1,{level}}} ", flags=re.M).search(text, m.end())
+    return text[m.end() : end.start() if end else len(text)]
+
+
+def command_options() -> dict[str, set[str]]:
+    """Each command's long options (both forms of a --flag/--no-flag pair)."""
+    group = typer.main.get_command(app)
+    commands = group.commands  # type: ignore[attr-defined]
+    return {
+        name: {
+            o
+            for p in commands[name].params
+            if p.param_type_name == "option"
+            for o in (*p.opts, *p.secondary_opts)
+            if o.startswith("--")
+        }
+        for name in commands
+    }
+
+
+def root_options() -> set[str]:
+    group = typer.main.get_command(app)
+    return {o for p in group.params for o in (*p.opts, *p.secondary_opts) if o.startswith("--")}
+
+
+def test_every_command_is_registered_and_has_a_readme_section() -> None:
+    assert set(command_options()) == set(COMMANDS)
+    for name in COMMANDS:
+        assert section(f"`segchain {name}`"), f"README has no section '### `segchain {name}`'"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_option_of_the_command_is_in_the_readme(name: str) -> None:
+    documented = set(OPTION.findall(section(f"`segchain {name}`")))
+    documented |= set(OPTION.findall(section("Options every command shares")))
+    missing = sorted(command_options()[name] - documented)
+    assert not missing, (
+        f"segchain {name}: {', '.join(missing)} not in the README (its section, or "
+        "'Options every command shares')"
+    )
+
+
+def test_every_option_the_readme_names_exists() -> None:
+    known = set().union(*command_options().values(), root_options(), OTHER_TOOLS, {"--help"})
+    unknown = sorted(set(OPTION.findall(readme())) - known)
+    assert not unknown, f"the README names options no command has: {', '.join(unknown)}"
+
+
+def example_calls() -> list[tuple[str, str]]:
+    """(command, rest of the line) of every ``segchain <command> ...`` in a README code block,
+    continuation lines joined and pipelines split."""
+    blocks = re.findall(r"^```[^\n]*\n(.*?)^```", readme(), flags=re.M | re.S)
+    calls = []
+    for block in blocks:
+        for line in block.replace("\\\n", " ").splitlines():
+            for part in line.split("|"):
+                m = re.search(r"\bsegchain ([a-z]+)\b(.*)", part)
+                if m and m.group(1) in COMMANDS:
+                    calls.append((m.group(1), m.group(2)))
+    return calls
+
+
+def test_every_readme_example_uses_only_options_of_its_command() -> None:
+    calls = example_calls()
+    assert {name for name, _ in calls} == set(COMMANDS), "every command has an example"
+    options = command_options()
+    wrong = [
+        f"segchain {name} {opt}"
+        for name, rest in calls
+        for opt in OPTION.findall(rest)
+        if opt not in options[name] | {"--help"}
+    ]
+    assert not wrong, f"README examples with options their command lacks: {', '.join(wrong)}"
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_of_every_command_shows_its_options_and_an_example(cli, name: str) -> None:
+    result = cli(name, "--help")
+    assert result.exit_code == 0, result.stderr
+    assert "Example" in result.stdout
+    # Rich may wrap a long option name; compare without the box drawing and spaces.
+    flat = re.sub(r"[\s│]", "", result.stdout)
+    for option in command_options()[name]:
+        assert option in flat, f"segchain {name} --help does not show {option}"
