@@ -20,6 +20,10 @@ import polars as pl
 from segchain.errors import UsageError
 
 END_DATE = date(2025, 12, 28)  # a Sunday: the data ends on a whole week
+# Freight per unit of demand per great-circle km that the sample's money is set in (sample_data's
+# segchain.toml passes it to network as cost_per_unit_km): small homeware in parcels and
+# groupage, about 1 per unit over 100 km, some 5 % of the sales price on an average lane.
+TRANSPORT_RATE = 0.01
 
 # (city, country, lat, lon, postal code prefix, relative size)
 CITIES = (
@@ -78,15 +82,16 @@ class Behaviour:
     lines_per_order: float
     size: float  # quantity multiplier (a wholesaler buys more than a corner shop)
     active: str  # "all", "recent" (new customers), "early" (lapsed), "once"
+    return_rate: float  # share of order lines returned (regulars know what they buy)
 
 
 BEHAVIOURS = (
-    Behaviour("frequent_high_value", 0.08, 30.0, 7.0, 3.0, "all"),
-    Behaviour("loyal", 0.17, 11.0, 4.5, 1.2, "all"),
-    Behaviour("occasional", 0.30, 2.8, 2.5, 0.8, "all"),
-    Behaviour("new", 0.10, 10.0, 3.5, 1.0, "recent"),
-    Behaviour("lapsed", 0.20, 8.0, 3.5, 1.0, "early"),
-    Behaviour("one_off", 0.15, 0.0, 2.5, 0.8, "once"),
+    Behaviour("frequent_high_value", 0.08, 30.0, 7.0, 3.0, "all", 0.01),
+    Behaviour("loyal", 0.17, 11.0, 4.5, 1.2, "all", 0.015),
+    Behaviour("occasional", 0.30, 2.8, 2.5, 0.8, "all", 0.03),
+    Behaviour("new", 0.10, 10.0, 3.5, 1.0, "recent", 0.03),
+    Behaviour("lapsed", 0.20, 8.0, 3.5, 1.0, "early", 0.025),
+    Behaviour("one_off", 0.15, 0.0, 2.5, 0.8, "once", 0.05),
 )
 
 DEMAND_PATTERNS = ("smooth", "erratic", "intermittent", "lumpy")
@@ -413,7 +418,8 @@ def _lines(
             "unit_price": price,
         }
     )
-    frame = _add_returns(rng, frame, days)
+    return_rate = np.array([b.return_rate for b in BEHAVIOURS])[cust["group"].to_numpy()]
+    frame = _add_returns(rng, frame, days, return_rate)
     frame = _add_postage(rng, frame, orders)
     cust_cols = cust.select(
         pl.int_range(pl.len()).alias("customer"),
@@ -490,9 +496,13 @@ def _pick_skus(
     return np.minimum(out, len(pop) - 1)
 
 
-def _add_returns(rng: np.random.Generator, frame: pl.DataFrame, days: int) -> pl.DataFrame:
-    """About 2 % of lines come back within three weeks, as a cancellation order ``C<order>``."""
-    returned = frame.filter(pl.Series(rng.random(frame.height) < 0.02))
+def _add_returns(
+    rng: np.random.Generator, frame: pl.DataFrame, days: int, return_rate: np.ndarray
+) -> pl.DataFrame:
+    """1 to 5 % of lines (by the customer's behaviour) come back within three weeks, as a
+    cancellation order ``C<order>``."""
+    rate = return_rate[frame["customer"].to_numpy()]
+    returned = frame.filter(pl.Series(rng.random(frame.height) < rate))
     back = np.ceil(returned["quantity"].to_numpy() * rng.uniform(0.2, 1.0, returned.height))
     returns = returned.with_columns(
         order_id="C" + pl.col("order_id"),
@@ -566,9 +576,11 @@ def _sites(lines: pl.DataFrame) -> pl.DataFrame:
             "lat": [CITIES[s[1]][2] for s in SITES],
             "lon": [CITIES[s[1]][3] for s in SITES],
             # Fixed cost over the same horizon as the demand, in the money of transport at
-            # 1 per unit-km (network's default): about what a site saves in transport when it
-            # serves its region, so that how many sites to open is a real trade-off.
-            "fixed_cost": [round(s[2] * max(total, 1.0) * 20, -2) for s in SITES],
+            # TRANSPORT_RATE per unit-km: about what a site saves in transport when it serves
+            # its region, so that how many sites to open is a real trade-off.
+            "fixed_cost": [
+                round(s[2] * max(total, 1.0) * 20 * TRANSPORT_RATE, -1) for s in SITES
+            ],
             "capacity": [round(s[3] * max(total, 1.0), -1) for s in SITES],
             "existing": [s[4] for s in SITES],
         }

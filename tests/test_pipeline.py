@@ -167,6 +167,10 @@ def test_demo_costs_reconcile_with_their_source_tables_to_the_cent(
         costs["orders"].sum() * config_rates["order"] + costs["lines"].sum() * config_rates["line"]
     )
     assert costs["costs_missing"].fill_null("").str.len_chars().max() == 0
+    # The sample's money makes sense: serving customers costs a share of revenue, not a multiple.
+    share = costs["cost_to_serve"].sum() / costs["revenue"].sum()
+    assert 0.05 < share < 0.4, share
+    assert costs["profit"].sum() > 0
     log = proc.stdout + proc.stderr
     assert "reconciled transport: assignments transport_cost" in log
     assert "NOT reconciled" not in log
