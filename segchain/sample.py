@@ -578,9 +578,7 @@ def _sites(lines: pl.DataFrame) -> pl.DataFrame:
             # Fixed cost over the same horizon as the demand, in the money of transport at
             # TRANSPORT_RATE per unit-km: about what a site saves in transport when it serves
             # its region, so that how many sites to open is a real trade-off.
-            "fixed_cost": [
-                round(s[2] * max(total, 1.0) * 20 * TRANSPORT_RATE, -1) for s in SITES
-            ],
+            "fixed_cost": [round(s[2] * max(total, 1.0) * 20 * TRANSPORT_RATE, -1) for s in SITES],
             "capacity": [round(s[3] * max(total, 1.0), -1) for s in SITES],
             "existing": [s[4] for s in SITES],
         }

@@ -122,9 +122,11 @@ def test_generated_orders_validate_with_few_rejects() -> None:
 
 def test_occasional_buyers_return_more_than_regulars(files) -> None:
     """Return rates are planted by behaviour (1 % frequent high value .. 5 % one-off)."""
-    lines = files["orders"].filter(
-        pl.col("customer_id").is_not_null(), pl.col("sku") != "POST"
-    ).join(files["customers"], on="customer_id")
+    lines = (
+        files["orders"]
+        .filter(pl.col("customer_id").is_not_null(), pl.col("sku") != "POST")
+        .join(files["customers"], on="customer_id")
+    )
     rate = dict(
         lines.group_by("planted_behaviour")
         .agg((pl.col("order_id").str.starts_with("C").sum() / pl.len()).alias("r"))
@@ -139,8 +141,8 @@ def test_site_fixed_costs_are_in_the_transport_rates_money(files) -> None:
     TRANSPORT_RATE (the trade-off network weighs), not a different currency scale."""
     from segchain.sample import TRANSPORT_RATE
 
-    units = files["orders"].filter(pl.col("quantity") > 0, pl.col("sku") != "POST")[
-        "quantity"
-    ].sum()
+    units = (
+        files["orders"].filter(pl.col("quantity") > 0, pl.col("sku") != "POST")["quantity"].sum()
+    )
     ratio = files["sites"]["fixed_cost"] / (units * 20 * TRANSPORT_RATE)
     assert ratio.min() >= 0.6 and ratio.max() <= 1.2
