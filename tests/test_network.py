@@ -482,9 +482,42 @@ def test_network_open_more_than_sites_is_a_usage_error() -> None:
 
 
 def test_network_needs_sites_or_candidates() -> None:
-    customers, _ = _promise_case()
-    with pytest.raises(UsageError, match="give either --sites FILE or --candidates N"):
+    customers, sites = _promise_case()
+    with pytest.raises(UsageError, match="give the candidate sites with --sites FILE, or"):
         network(customers)
+    with pytest.raises(UsageError, match="give either --sites FILE or --candidates N, not both"):
+        network(customers, sites=sites, candidates=1)
+
+
+def test_network_params_resolve_in_order_and_take_the_field_types() -> None:
+    from segchain.network import NetworkParams
+
+    given = {"km_per_day": None, "gap": 0.01, "allow_split": None, "seed": None}
+    config = {"km_per_day": 250, "allow_split": 1}  # as a TOML file may give them
+    params = NetworkParams.resolve(
+        lambda name, default: (
+            given.get(name) if given.get(name) is not None else config.get(name, default)
+        )
+    )
+    assert (params.km_per_day, params.gap, params.allow_split, params.seed) == (
+        250.0,
+        0.01,
+        True,
+        0,
+    )
+    assert isinstance(params.km_per_day, float)
+    # The same object is the stage's keywords: every field is a parameter of network().
+    import inspect
+
+    assert set(params.as_dict()) <= set(inspect.signature(network).parameters)
+
+
+def test_network_params_check_lists_every_problem_at_once() -> None:
+    from segchain.network import NetworkParams
+
+    with pytest.raises(UsageError) as err:
+        NetworkParams(open=0, gap=1.5, max_points=0).check(sites_given=True)
+    assert str(err.value).count(";") == 2
 
 
 # ---------------------------------------------------------------------------------------------

@@ -146,29 +146,30 @@ def network_command(
         --sites-out sites_plan.csv -o assignments.parquet
     """
     from segchain.config import policy_table, setting
-    from segchain.network import DEFAULT_COST_PER_UNIT_KM, DEFAULT_GAP, DEFAULT_KM_PER_DAY
+    from segchain.network import NetworkParams
     from segchain.network import network as run_network
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config)
     sites = setting(sites, cfg, "network", "sites", None)
-    candidates = setting(candidates, cfg, "network", "candidates", None)
     costs = setting(costs, cfg, "network", "costs", None)
-    open = setting(open, cfg, "network", "open", None)
-    allow_split = bool(setting(allow_split, cfg, "network", "allow_split", False))
-    km_per_day = float(setting(km_per_day, cfg, "network", "km_per_day", DEFAULT_KM_PER_DAY))
-    cost_per_unit_km = float(
-        setting(cost_per_unit_km, cfg, "network", "cost_per_unit_km", DEFAULT_COST_PER_UNIT_KM)
+    given = {
+        "candidates": candidates,
+        "open": open,
+        "allow_split": allow_split,
+        "km_per_day": km_per_day,
+        "cost_per_unit_km": cost_per_unit_km,
+        "time_limit": time_limit,
+        "gap": gap,
+        "skip_unlocated": skip_unlocated,
+        "max_points": max_points,
+        "seed": seed,
+    }
+    params = NetworkParams.resolve(
+        lambda name, default: setting(given[name], cfg, "network", name, default)
     )
-    time_limit = setting(time_limit, cfg, "network", "time_limit", None)
-    gap = float(setting(gap, cfg, "network", "gap", DEFAULT_GAP))
-    max_points = setting(max_points, cfg, "network", "max_points", None)
-    seed_value = int(setting(seed, cfg, "network", "seed", 0))
-    if sites is not None and candidates is not None:
-        raise UsageError("give either --sites FILE or --candidates N, not both")
-    if sites is None and candidates is None:
-        raise UsageError("give the candidate sites with --sites FILE, or --candidates N")
+    params.check(sites_given=sites is not None)
     if sum(x == "-" for x in (customers, sites, costs)) > 1:
         raise UsageError("only one of CUSTOMERS, --sites and --costs can be '-' (stdin)")
 
@@ -184,37 +185,19 @@ def network_command(
     result = run_network(
         cust,
         sites=site_frame,
-        candidates=candidates,
         costs=cost_frame,
-        open=open,
-        allow_split=allow_split,
-        km_per_day=km_per_day,
-        cost_per_unit_km=cost_per_unit_km,
         policies=policy_table(cfg),
-        time_limit=time_limit,
-        gap=gap,
-        skip_unlocated=skip_unlocated,
-        max_points=max_points,
-        seed=seed_value,
+        **params.as_dict(),
     )
     for note in result.notes:
         reporter.info(note)
     for warning in result.warnings:
         reporter.warn(warning)
     _report(result, reporter)
-    params: dict[str, Any] = {
+    recorded = {
         "sites": sites,
-        "candidates": candidates,
         "costs": costs,
-        "open": open,
-        "allow_split": allow_split,
-        "km_per_day": km_per_day,
-        "cost_per_unit_km": cost_per_unit_km,
-        "time_limit": time_limit,
-        "gap": gap,
-        "skip_unlocated": skip_unlocated,
-        "max_points": max_points,
-        "seed": seed_value,
+        **params.as_dict(),
         "geo": geo,
         "geo_country": geo_country,
     }
@@ -225,7 +208,7 @@ def network_command(
             sites_out,
             fmt=None,
             metadata=provenance(
-                "sites", params=params, inputs=result.inputs, **result.metadata(), **geo_meta
+                "sites", params=recorded, inputs=result.inputs, **result.metadata(), **geo_meta
             ),
             reporter=reporter,
             what="sites",
@@ -235,7 +218,7 @@ def network_command(
         output,
         fmt=format,
         metadata=provenance(
-            "assignments", params=params, inputs=result.inputs, **result.metadata(), **geo_meta
+            "assignments", params=recorded, inputs=result.inputs, **result.metadata(), **geo_meta
         ),
         reporter=reporter,
         what="assignments",

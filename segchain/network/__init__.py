@@ -9,6 +9,7 @@ module          what it holds
 ``model``       the MILP: the ``within_promise`` rule, each constraint family as a named
                 builder (algebra in its docstring), the HiGHS solve
 ``outputs``     assignments, sites and promise tables, totals, ``NetworkResult``
+``params``      ``NetworkParams``: the options resolved once, for the call and the provenance
 ``stage``       ``network()``: the orchestration
 ==============  ==============================================================================
 """
@@ -35,6 +36,7 @@ from segchain.network.outputs import (
     NetworkTotals,
     promise_table,
 )
+from segchain.network.params import NetworkParams
 from segchain.network.stage import network
 from segchain.schema import ASSIGNMENT_COLUMNS, SITE_COLUMNS
 
@@ -48,6 +50,7 @@ __all__ = [
     "MAX_PAIRS",
     "NO_SEGMENT",
     "SITE_COLUMNS",
+    "NetworkParams",
     "NetworkResult",
     "NetworkTotals",
     "Points",

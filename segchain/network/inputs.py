@@ -261,7 +261,7 @@ def require_distances(
 
 
 def check_options(
-    sites: pl.DataFrame | None,
+    sites_given: bool,
     candidates: int | None,
     open: int | None,
     km_per_day: float,
@@ -272,8 +272,10 @@ def check_options(
 ) -> None:
     """Every contradictory or impossible option at once (a UsageError listing them)."""
     problems = []
-    if (sites is None) == (candidates is None):
-        problems.append("give either --sites FILE or --candidates N (exactly one)")
+    if sites_given and candidates is not None:
+        problems.append("give either --sites FILE or --candidates N, not both")
+    if not sites_given and candidates is None:
+        problems.append("give the candidate sites with --sites FILE, or --candidates N")
     if open is not None and open < 1:
         problems.append(f"--open must be at least 1, got {open}")
     if not km_per_day > 0 or not math.isfinite(km_per_day):

@@ -94,7 +94,14 @@ def network(
     sites = collect(sites) if sites is not None else None
     costs = collect(costs) if costs is not None else None
     check_options(
-        sites, candidates, open, km_per_day, cost_per_unit_km, time_limit, gap, max_points
+        sites is not None,
+        candidates,
+        open,
+        km_per_day,
+        cost_per_unit_km,
+        time_limit,
+        gap,
+        max_points,
     )
     notes: list[str] = []
     warnings: list[str] = []
