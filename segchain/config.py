@@ -172,6 +172,7 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "lead_time_days": _float(0, 3660, why_high="ten years"),
         "blend": _choice("weighted", "max"),
         "compare_uniform": Rule("text"),
+        "rationing": _choice("critical-level", "none"),
         "simulate": _int(1, 100_000, why_high="more periods add no precision"),
         "seed": SEED,
     },

@@ -75,6 +75,16 @@ CompareOpt = Annotated[
         metavar="X|equal",
     ),
 ]
+RationingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--rationing",
+        help="critical-level (default): where an (R, S) SKU's segments are promised different "
+        "service, serve them by priority, holding stock back from lower-priority segments below "
+        "their reserve level; none: first come, first served.",
+        metavar="critical-level|none",
+    ),
+]
 SegmentsOutOpt = Annotated[
     str | None,
     typer.Option(
@@ -111,6 +121,7 @@ def stock_command(
     lead_time_days: LeadTimeOpt = None,
     blend: BlendOpt = None,
     compare_uniform: CompareOpt = None,
+    rationing: RationingOpt = None,
     segments_out: SegmentsOutOpt = None,
     simulate: SimulateOpt = None,
     config: c.ConfigFile = None,
@@ -150,8 +161,10 @@ def stock_command(
         "lead_time_days": setting(lead_time_days, cfg, "stock", "lead_time_days", None),
         "blend": setting(blend, cfg, "stock", "blend", "weighted"),
         "compare_uniform": setting(compare_uniform, cfg, "stock", "compare_uniform", None),
+        "rationing": setting(rationing, cfg, "stock", "rationing", "critical-level"),
+        "seed": setting(seed, cfg, "stock", "seed", 0),
     }
-    seed_value = setting(seed, cfg, "stock", "seed", 0)
+    seed_value = params["seed"]
     simulate = setting(simulate, cfg, "stock", "simulate", None)
     if sum(x == "-" for x in (forecast, items, on_hand)) > 1:
         raise UsageError("only one of FORECAST, --items and --on-hand can be '-' (stdin)")

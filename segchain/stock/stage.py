@@ -23,7 +23,8 @@ from segchain.stock.inputs import (
     stocking_points,
 )
 from segchain.stock.policy import compute_policy
-from segchain.stock.segments import by_segment, segment_table
+from segchain.stock.rationing import RATIONING, ration
+from segchain.stock.segments import by_segment, segment_priorities, segment_table
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ def stock(
     lead_time_days: float | None = None,
     blend: str = "weighted",
     compare_uniform: float | str | None = None,
+    rationing: str = "critical-level",
+    seed: int = 0,
 ) -> StockResult:
     """Inventory policy per stocking point (``sku``, and ``site`` when the forecast has one).
 
@@ -81,11 +84,17 @@ def stock(
         compare_uniform: also compute the policies with this one target, compared per segment;
             ``"equal"`` takes the demand-weighted mean of the segmented targets, so that both
             plans promise the same average service and only its allocation differs.
+        rationing: ``critical-level`` (default): where the segments of an (R, S) stocking point
+            are promised different service, serve them by priority with reserve levels
+            (``rationing``); ``none``: first come, first served.
+        seed: seed of the rationing search's simulation.
 
     Raises:
         DataError: negative or missing forecasts or sds, bad item master, unknown on-hand SKUs.
         UsageError: service level outside (0, 1), unknown blend or measure, negative days.
     """
+    if rationing not in RATIONING:
+        raise UsageError(f"--rationing must be one of {', '.join(RATIONING)}, got {rationing!r}")
     if blend not in BLENDS:
         raise UsageError(f"--blend must be one of {', '.join(BLENDS)}, got {blend!r}")
     level = check_service_level(
@@ -114,6 +123,13 @@ def stock(
     policy = _compute_per_measure(
         points, series, keys, blend=blend, period_days=period_days, review_days=review_days
     )
+    service = None
+    if rationing == "critical-level" and review_days is not None:
+        policy, service = ration(
+            series, policy, keys, segment_priorities(series), period_days=period_days, seed=seed
+        )
+    else:
+        policy = policy.with_columns(rationed=pl.lit(False))
     missing_on_hand = 0
     if on_hand is not None:
         policy, missing_on_hand = join_on_hand(policy, on_hand, keys)
@@ -128,7 +144,7 @@ def stock(
             review_days=review_days,
         )
         comparison = compare(series, keys, policy, alt, uniform)
-    segments = segment_table(series, policy, keys)
+    segments = segment_table(series, policy, keys, service=service)
     return StockResult(
         policy=policy,
         segments=segments,

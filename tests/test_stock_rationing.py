@@ -1,0 +1,191 @@
+"""Rationing by segment priority, checked with a simulator written here, independently of the
+stage: day by day, each segment's daily demand arriving in random order, served from stock down to
+the segment's reserve level, the rest backordered; a replenishment fills the backorders first
+(highest priority first); (R, S) reviews every R days, orders arrive L days later."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from segchain.config import PolicyTable, SegmentPolicy
+from segchain.stock import stock
+
+WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(4)]
+LEAD, REVIEW = 14, 7
+TABLE = PolicyTable(
+    {
+        "gold": SegmentPolicy(service_level=0.99),
+        "silver": SegmentPolicy(service_level=0.95),
+        "bronze": SegmentPolicy(service_level=0.90),
+    }
+)
+# (sku, segment, mean a week, sd a week): a fast SKU split 30/70, a slow Poisson SKU with three
+# segments, a lumpy one (variance 8x the mean).
+MIX = [
+    ("FAST", "gold", 30.0, 30.0**0.5 * 1.2),
+    ("FAST", "bronze", 70.0, 70.0**0.5 * 1.2),
+    ("SLOW", "gold", 1.0, 1.0),
+    ("SLOW", "silver", 1.5, 1.5**0.5),
+    ("SLOW", "bronze", 2.0, 2.0**0.5),
+    ("LUMPY", "gold", 3.0, (3.0 * 8) ** 0.5),
+    ("LUMPY", "bronze", 6.0, (6.0 * 8) ** 0.5),
+]
+
+
+def daily_demand(rng: np.random.Generator, mean: float, sd: float, days: int) -> np.ndarray:
+    m, v = mean / 7.0, sd * sd / 7.0
+    if v <= m * (1 + 1e-9):
+        return rng.poisson(m, days).astype(float)
+    p = m / v
+    return rng.negative_binomial(m * p / (1 - p), p, days).astype(float)
+
+
+def simulate(
+    demand: np.ndarray, level: np.ndarray, reserves: np.ndarray, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fill rate per candidate and segment (C, K) and mean on-hand (C,).
+
+    demand: (days, K), segments in priority order; level (C,); reserves (C, K).
+    """
+    days, k = demand.shape
+    c = level.size
+    rng = np.random.default_rng(seed)
+    order = np.argsort(rng.random((days, k)), axis=1)
+    on_hand = level.astype(float).copy()
+    back = np.zeros((c, k))
+    position = level.astype(float).copy()
+    pipeline: dict[int, np.ndarray] = {}
+    served_sum = np.zeros((c, k))
+    on_hand_sum = np.zeros(c)
+    warm = 10 * (LEAD + REVIEW)
+    for t in range(days):
+        arriving = pipeline.pop(t, None)
+        if arriving is not None:
+            on_hand += arriving
+            for j in range(k):  # backorders first, highest priority first
+                fill = np.minimum(back[:, j], on_hand)
+                back[:, j] -= fill
+                on_hand -= fill
+        start = on_hand.copy()
+        for j in order[t]:
+            d = demand[t, j]
+            served = np.minimum(d, np.maximum(on_hand - reserves[:, j], 0.0))
+            on_hand -= served
+            back[:, j] += d - served
+            position -= d
+            if t >= warm:
+                served_sum[:, j] += served
+        if t >= warm:
+            on_hand_sum += 0.5 * (start + on_hand)
+        if (t + 1) % REVIEW == 0:
+            amount = level - position
+            position += amount
+            pipeline[t + 1 + LEAD] = amount
+    total = demand[warm:].sum(axis=0)
+    return served_sum / np.maximum(total, 1e-300), on_hand_sum / (days - warm)
+
+
+def forecast(rows: list[tuple[str, str, float, float]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"ds": d, "sku": s, "segment": g, "forecast": m, "error_sd": sd}
+            for s, g, m, sd in rows
+            for d in WEEKS
+        ]
+    )
+
+
+def plan_of(sku: str) -> tuple[pl.DataFrame, pl.DataFrame, list[tuple[str, str, float, float]]]:
+    rows = [r for r in MIX if r[0] == sku]
+    items = pl.DataFrame({"sku": [sku], "lead_time_days": [float(LEAD)]})
+    res = stock(forecast(rows), items=items, policies=TABLE, review_days=REVIEW)
+    assert res.segments is not None
+    return res.policy, res.segments, rows
+
+
+@pytest.mark.parametrize("sku", ["FAST", "SLOW", "LUMPY"])
+def test_rationed_plan_keeps_every_segments_fill_rate_in_a_long_simulation(sku: str) -> None:
+    policy, segments, rows = plan_of(sku)
+    assert policy["rationed"][0]
+    rng = np.random.default_rng(7)
+    periods = 20_000
+    demand = np.stack([daily_demand(rng, m, sd, periods * 7) for _, _, m, sd in rows], axis=1)
+    by_seg = {r["segment"]: r for r in segments.iter_rows(named=True)}
+    reserves = np.array([[by_seg[g]["reserve_level"] for _, g, _, _ in rows]])
+    fill, _ = simulate(demand, policy["order_up_to"].to_numpy(), reserves, seed=11)
+    for j, (_, g, _, _) in enumerate(rows):
+        assert fill[0, j] >= by_seg[g]["service_level"] - 0.005, (g, fill[0, j])
+
+
+def _smallest_feasible(
+    fill: np.ndarray, inv: np.ndarray, targets: np.ndarray, tol: float = 0.0
+) -> tuple[float, int]:
+    ok = np.all(fill >= targets[None, :] - tol, axis=1)
+    if not ok.any():
+        return float("inf"), -1
+    i = int(np.argmin(np.where(ok, inv, np.inf)))
+    return float(inv[i]), i
+
+
+GAP = "the search's simulated levels miss the best by a unit on slow and lumpy SKUs (see issue 11)"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "sku",
+    [
+        "FAST",
+        pytest.param("SLOW", marks=pytest.mark.xfail(reason=GAP, strict=False)),
+        pytest.param("LUMPY", marks=pytest.mark.xfail(reason=GAP, strict=False)),
+    ],
+)
+def test_rationed_plan_captures_most_of_the_best_critical_level_saving(sku: str) -> None:
+    # Exhaustive search over (S, reserves) with the simulator above on one demand sample: the
+    # uniform plan (no reserves, every target kept) against the best critical-level plan.
+    policy, segments, rows = plan_of(sku)
+    by_seg = {r["segment"]: r for r in segments.iter_rows(named=True)}
+    targets = np.array([by_seg[g]["service_level"] for _, g, _, _ in rows])
+    rng = np.random.default_rng(3)
+    periods = 20_000
+    demand = np.stack([daily_demand(rng, m, sd, periods * 7) for _, _, m, sd in rows], axis=1)
+    level = float(policy["order_up_to"][0])
+    top = int(level * 1.3) + 6
+    k = len(rows)
+    reserve_values = range(0, int(level * 0.6) + 3)
+    grid = [
+        (s, c)
+        for s in range(0, top)
+        for c in (
+            [(0.0,) * k]
+            + [
+                (0.0, *r)
+                for r in np.array(np.meshgrid(*[reserve_values] * (k - 1))).reshape(k - 1, -1).T
+                if np.all(np.diff(r) >= 0) and r[0] > 0
+            ]
+        )
+    ]
+    levels = np.array([float(s) for s, _ in grid])
+    reserves = np.array([np.asarray(c, dtype=float) for _, c in grid])
+    fill, inv = simulate(demand, levels, reserves, seed=5)
+    uniform, _ = _smallest_feasible(
+        fill[reserves.sum(axis=1) == 0],
+        inv[reserves.sum(axis=1) == 0],
+        targets,
+    )
+    best, at = _smallest_feasible(fill, inv, targets)
+    mine_res = np.array([[by_seg[g]["reserve_level"] for _, g, _, _ in rows]])
+    mine_fill, mine_inv = simulate(demand, np.array([level]), mine_res, seed=5)
+    best_saving = uniform - best
+    saving = uniform - float(mine_inv[0])
+    print(
+        f"{sku}: uniform {uniform:.2f}, best critical-level {best:.2f} "
+        f"(saving {best_saving / uniform:.1%}), rationed plan {mine_inv[0]:.2f} "
+        f"(saving {saving / uniform:.1%}), plan fill {np.round(mine_fill[0], 4).tolist()}; "
+        f"best S {levels[at]:g} reserves {reserves[at].tolist()}, plan S {level:g} "
+        f"reserves {mine_res[0].tolist()}"
+    )
+    assert saving >= 0.75 * best_saving - 1e-9
