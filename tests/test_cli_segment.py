@@ -178,3 +178,20 @@ def test_segment_cli_geo_table_without_country_is_a_usage_error(cli, orders_csv,
     result = cli("segment", str(orders_csv), "--geo", str(geo))
     assert result.exit_code == 2
     assert "has no country column" in result.stderr
+
+
+def test_segment_cli_provenance_is_what_the_stage_was_given(cli, orders_csv: Path, tmp_path):
+    # Options from the config file (not the command line) reach both the stage and the
+    # provenance, in the form the stage was given them (cutoffs in percent become shares).
+    cfg = tmp_path / "segchain.toml"
+    cfg.write_text(
+        '[segment]\nmethod = "abc-xyz"\nabc_cutoffs = [70, 90]\nclv_horizon = 90\nseed = 7\n'
+    )
+    out = tmp_path / "s.parquet"
+    result = cli("segment", str(orders_csv), "--config", str(cfg), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    params = read_metadata(out)["params"]
+    assert params["method"] == "abc-xyz"
+    assert params["abc_cutoffs"] == [0.7, 0.9]
+    assert (params["clv"], params["clv_horizon"], params["seed"]) == (False, 90, 7)
+    assert set(pl.read_parquet(out)["segment"].str.slice(0, 1)) <= {"A", "B", "C"}

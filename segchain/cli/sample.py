@@ -54,7 +54,7 @@ def sample(
         reason = os_message(exc)
         raise UsageError(f"-o {short(output)}: cannot create the folder: {reason}") from None
     params = {"customers": customers, "skus": skus, "years": years, "seed": seed or 0}
-    frames = generate(customers=customers, skus=skus, years=years, seed=seed or 0)
+    frames = generate(**params)
     if fmt == "parquet":
         # A typed export has no unreadable date text: those lines arrive with no date.
         frames["orders"] = frames["orders"].with_columns(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -108,23 +108,24 @@ def segment_command(
 
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
-    from segchain.config import setting
-    from segchain.segment import ABC_CUTOFFS, XYZ_CUTOFFS
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config)
-    method = setting(method, cfg, "segment", "method", "rfm")
-    k = setting(k, cfg, "segment", "k", None)
-    as_of_date = _parse_date(setting(as_of, cfg, "segment", "as_of", None))
-    horizon = setting(clv_horizon, cfg, "segment", "clv_horizon", 365)
-    clv = clv or bool(cfg.option("segment", "clv", False))
-    abc = _pair(setting(abc_cutoffs, cfg, "segment", "abc_cutoffs", None), "--abc-cutoffs")
-    if abc is not None and max(abc) > 1:  # given in percent: 80,95
-        abc = (abc[0] / 100, abc[1] / 100)
-    xyz = _pair(setting(xyz_cutoffs, cfg, "segment", "xyz_cutoffs", None), "--xyz-cutoffs")
-    seed_value = setting(seed, cfg, "segment", "seed", 0)
+    params = _resolve(
+        {
+            "method": method,
+            "k": k,
+            "as_of": as_of,
+            "clv": clv,
+            "clv_horizon": clv_horizon,
+            "abc_cutoffs": abc_cutoffs,
+            "xyz_cutoffs": xyz_cutoffs,
+            "seed": seed,
+        },
+        cfg,
+    )
     postal_codes = g.postal(geo, geo_country)
     previous_frame = None
     if previous is not None:
@@ -137,18 +138,7 @@ def segment_command(
     # The reconciliation first: an export whose every line is rejected stops here with its
     # reasons rather than with "no customers".
     _, recon = loaded.collect()
-    result = run_segment(
-        loaded.clean,
-        method=method,
-        k=k,
-        as_of=as_of_date,
-        clv=clv,
-        clv_horizon=horizon,
-        previous=previous_frame,
-        abc_cutoffs=abc or ABC_CUTOFFS,
-        xyz_cutoffs=xyz or XYZ_CUTOFFS,
-        seed=seed_value,
-    )
+    result = run_segment(loaded.clean, previous=previous_frame, **params)
     for warning in result.warnings:
         reporter.warn(warning)
     segments, located = g.locate_customers(
@@ -160,22 +150,20 @@ def segment_command(
             "  not counted in the features: "
             + ", ".join(f"{v:,} {_EXCLUDED[k_]}" for k_, v in excluded.items())
         )
-    params = {
-        "method": method,
+    # What was used: the resolved options, with k and as_of as the stage settled them.
+    recorded = {
+        **params,
         "k": result.k,
         "as_of": str(result.as_of),
-        "clv": clv,
-        "clv_horizon": horizon,
         "previous": previous,
-        "seed": seed_value,
         "geo": geo,
         "geo_country": geo_country,
     }
-    if method == "abc-xyz":
-        params.update(abc_cutoffs=abc or ABC_CUTOFFS, xyz_cutoffs=xyz or XYZ_CUTOFFS)
+    if params["method"] != "abc-xyz":
+        del recorded["abc_cutoffs"], recorded["xyz_cutoffs"]
     inputs = {"orders": recon.read, "customers": segments.height}
     title = f"{result.segments.height:,} customers in {result.profile.height} segments"
-    title += f" ({method}, as of {result.as_of})"
+    title += f" ({params['method']}, as of {result.as_of})"
     reporter.table(c.frame_table(result.profile, title=title))
     if result.changed is not None:
         reporter.info(
@@ -187,7 +175,7 @@ def segment_command(
             result.profile,
             profile,
             fmt=None,
-            metadata=provenance("segment_profile", params=params, inputs=inputs),
+            metadata=provenance("segment_profile", params=recorded, inputs=inputs),
             reporter=reporter,
             what="segments",
         )
@@ -195,10 +183,36 @@ def segment_command(
         segments,
         output,
         fmt=format,
-        metadata=provenance("segments", params=params, inputs=inputs, **g.provenance(located)),
+        metadata=provenance("segments", params=recorded, inputs=inputs, **g.provenance(located)),
         reporter=reporter,
         what="customers",
     )
+
+
+def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
+    """The options of ``segment()``, resolved once (command line, environment, config, default):
+    the same dict is the stage's keywords and, with what the stage settled, the provenance."""
+    from segchain.config import setting
+    from segchain.segment import ABC_CUTOFFS, XYZ_CUTOFFS
+
+    def get(name: str, default: Any) -> Any:
+        return setting(given[name], cfg, "segment", name, default)
+
+    abc = _pair(get("abc_cutoffs", None), "--abc-cutoffs")
+    if abc is not None and max(abc) > 1:  # given in percent: 80,95
+        abc = (abc[0] / 100, abc[1] / 100)
+    xyz = _pair(get("xyz_cutoffs", None), "--xyz-cutoffs")
+    return {
+        "method": get("method", "rfm"),
+        "k": get("k", None),
+        "as_of": _parse_date(get("as_of", None)),
+        # A flag: off on the command line means "not asked", so the config may turn it on.
+        "clv": bool(given["clv"] or cfg.option("segment", "clv", False)),
+        "clv_horizon": get("clv_horizon", 365),
+        "abc_cutoffs": abc or ABC_CUTOFFS,
+        "xyz_cutoffs": xyz or XYZ_CUTOFFS,
+        "seed": get("seed", 0),
+    }
 
 
 _EXCLUDED = {"after_as_of": "lines on or after --as-of", "non_product": "non-product lines"}
