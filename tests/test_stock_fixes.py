@@ -109,3 +109,18 @@ def test_rs_avg_inventory_counts_on_hand_not_net_inventory(target: float) -> Non
     start = float(((s - k) * stats.poisson(8.0).pmf(k)).sum())
     end = float(((s - k) * stats.poisson(12.0).pmf(k)).sum())
     assert p["avg_inventory"][0] == pytest.approx((start + end) / 2, abs=1e-9)
+
+
+def test_tiny_over_dispersed_point_holds_no_more_than_one_periods_upper_bound() -> None:
+    # Online Retail SKU 23134: 0.06 units a week, error sd 103, fill-rate target 0.95: the
+    # negative binomial fit asked for a level of 322,035 units. With under 1 unit of expected
+    # demand over the protection interval, the level is capped at one period's upper bound.
+    fc = forecast(
+        [{"sku": "A", "forecast": 0.059, "error_sd": 103.1, "forecast-hi-95": 359.3}]
+    ).with_columns(pl.col("forecast-hi-95"))
+    p = stock(fc).policy
+    assert p["mean_demand_lt"][0] < 1
+    assert p["reorder_point"][0] == 360.0
+    assert p["capped"][0]
+    uncapped = stock(fc.drop("forecast-hi-95")).policy
+    assert uncapped["reorder_point"][0] > 10_000

@@ -31,6 +31,8 @@ LOW_MEAN_UNITS = 20.0
 # Intermittent or lumpy items above this mean use a gamma (integer steps no longer matter).
 GAMMA_ABOVE_UNITS = 1000.0
 DAYS_PER_YEAR = 365.25
+# Below this expected demand over the protection interval a level is capped (credible plans).
+TINY_UNITS = 1.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
 KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
 DEFAULT_PERIOD_DAYS = 7.0
@@ -322,3 +324,28 @@ def join_on_hand(
         order_now=pl.when(periodic).then(rounded).otherwise(need_continuous)
     )
     return joined.drop(extra), missing
+
+
+def level_caps(fc: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
+    """Per stocking point, the largest upper forecast bound of one period (segments summed).
+
+    The widest ``forecast-hi-XX`` column the forecast carries; None when it has none.
+    """
+    highs = [c for c in fc.columns if c.startswith("forecast-hi-")]
+    if not highs:
+        return None
+
+    def width(c: str) -> float:
+        try:
+            return float(c.removeprefix("forecast-hi-"))
+        except ValueError:
+            return -1.0
+
+    hi = max(highs, key=width)
+    return (
+        fc.select(*[pl.col(k).cast(pl.String) for k in keys], "ds", pl.col(hi).cast(pl.Float64))
+        .group_by([*keys, "ds"])
+        .agg(pl.col(hi).sum())
+        .group_by(keys)
+        .agg(pl.col(hi).max().alias("level_cap"))
+    )

@@ -16,8 +16,10 @@ from segchain.stock.inputs import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
+    TINY_UNITS,
     join_items,
     join_on_hand,
+    level_caps,
     read_series,
     segment_targets,
     stocking_points,
@@ -119,6 +121,9 @@ def stock(
     points = stocking_points(series, keys, blend)
     points, defaulted, by_column = join_items(points, items, lead_time_days)
     notes = list(notes)
+    caps = level_caps(fc, keys)
+    if caps is not None:
+        points = points.join(caps, on=keys, how="left")
 
     policy = _compute_per_measure(
         points, series, keys, blend=blend, period_days=period_days, review_days=review_days
@@ -144,6 +149,12 @@ def stock(
             review_days=review_days,
         )
         comparison = compare(series, keys, policy, alt, uniform)
+    capped = int(policy.get_column("capped").sum())
+    if capped:
+        notes.append(
+            f"{capped:,} stocking points with under {TINY_UNITS:g} unit of expected demand over "
+            "their protection interval capped at one period's upper forecast bound"
+        )
     segments = segment_table(series, policy, keys, service=service)
     return StockResult(
         policy=policy,
