@@ -184,6 +184,7 @@ META_INPUTS = "inputs"  # rows read per input
 META_TOTALS = "totals"  # network: NetworkTotals.as_dict()
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
+META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
 
 # ---- Order line flags (orders.flag, set by segchain validate); a flagged line is kept
 

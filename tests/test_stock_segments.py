@@ -102,3 +102,29 @@ def test_segments_available_to_promise_with_on_hand() -> None:
         )
     )
     assert atp["available_to_promise"].to_list() == atp["expected"].to_list()
+
+
+def test_report_inventory_by_segment_shares_each_skus_stock() -> None:
+    # 4(g): grouping the policy by its `segment` (the largest segment) put SKU A's whole stock on
+    # bronze; the report's inventory by segment comes from the per-segment table instead.
+    from segchain.report import build_report
+
+    res = stock(forecast(ROWS), policies=TABLE, review_days=7, rationing="none")
+    assert res.segments is not None
+    report = build_report({"policy": res.policy}, metadata={"policy": res.metadata()})
+    inv = next(s for s in report.sections if s.key == "inventory")
+    table = next(
+        b for b in inv.blocks if hasattr(b, "frame") and b.title == "Inventory value by segment"
+    )
+    shown = dict(table.frame.select("segment", "inventory_value").iter_rows())
+    expected = dict(
+        res.segments.group_by("segment").agg(pl.col("inventory_value").sum()).iter_rows()
+    )
+    assert shown == pytest.approx(expected)
+    a = res.segments.filter(pl.col("sku") == "A")
+    assert shown["gold"] == pytest.approx(
+        a.filter(pl.col("segment") == "gold")["inventory_value"].item()
+        + res.segments.filter((pl.col("sku") == "B") & (pl.col("segment") == "gold"))[
+            "inventory_value"
+        ].item()
+    )

@@ -10,6 +10,7 @@ import polars as pl
 
 from segchain.config import PolicyTable, check_service_level, check_service_measure
 from segchain.errors import UsageError
+from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.compare import compare, equal_service_level
 from segchain.stock.inputs import (
     BLENDS,
@@ -51,7 +52,7 @@ class StockResult:
         """
         comparison = self.comparison.to_dicts() if self.comparison is not None else None
         by_seg = by_segment(self.segments).to_dicts() if self.segments is not None else None
-        return {"comparison": comparison, "inventory_by_segment": by_seg}
+        return {META_COMPARISON: comparison, META_INVENTORY_BY_SEGMENT: by_seg}
 
 
 def stock(

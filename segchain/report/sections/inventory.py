@@ -39,7 +39,7 @@ from segchain.report.sections.common import (
     total,
     wmean,
 )
-from segchain.schema import META_COMPARISON
+from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 
 COMPARISON_COLUMNS = (
     "segment",
@@ -150,7 +150,11 @@ def _service_headline(p: pl.DataFrame, points: int) -> Headline:
 
 
 def _segment_chart(
-    by_seg: pl.DataFrame, comparison: pl.DataFrame | None, tables: Tables, colours: Colours
+    by_seg: pl.DataFrame,
+    comparison: pl.DataFrame | None,
+    tables: Tables,
+    colours: Colours,
+    title: str = "Inventory value by main segment",
 ) -> Chart | None:
     if comparison is not None and _compares(comparison):
         cmp = order_frame(
@@ -178,7 +182,7 @@ def _segment_chart(
             names=names,
             values=by_seg["inventory_value"].to_list(),
             colours=colour_list(names, colours),
-            title="Inventory value by main segment",
+            title=title,
         )
         return Chart(
             "inventory", "Inventory value by segment", plot, size=(8.0, 0.9 + 0.32 * len(names))
@@ -220,7 +224,30 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 f"reorder point: order {format_value(total(due, 'order_now'), NUM)} units now."
             )
         )
-    if "segment" in p.columns:
+    shared = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
+    if shared is not None and has(shared, "segment", "stocking_points", "inventory_value"):
+        # Each SKU's stock shared among the segments that buy it (stock's per-segment table),
+        # the same allocation as the comparison's, so the report has one inventory by segment.
+        by_seg = order_frame(
+            shared.select(pl.col("segment").cast(pl.String), "stocking_points", "inventory_value"),
+            segment_order(tables),
+        )
+        blocks.append(
+            TableBlock(
+                "Inventory value by segment",
+                by_seg,
+                formats={"stocking_points": INT, "inventory_value": MONEY},
+                heat=("inventory_value",),
+                note="Each stocking point's stock is shared among the segments that buy it, by "
+                "demand share; stocking_points counts the points each segment buys from.",
+            )
+        )
+        chart = _segment_chart(
+            by_seg, comparison, tables, colours, title="Inventory value by segment"
+        )
+        if chart is not None:
+            blocks.insert(len(blocks) - 1, chart)
+    elif "segment" in p.columns:
         by_seg = by_segment(p, segment_order(tables))
         chart = _segment_chart(by_seg, comparison, tables, colours)
         if chart is not None:
