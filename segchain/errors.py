@@ -46,6 +46,17 @@ def examples(values: Iterable[object], limit: int = 5) -> str:
     return shown + (f" (and {more} more)" if more > 0 else "")
 
 
+def _cut(text: str, limit: int) -> str:
+    # A header line of a binary or mangled file can be a megabyte long: never echo it whole.
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+MAP_HINT = (
+    "map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) "
+    "or pick a --preset (sap, odoo, online-retail)"
+)
+
+
 class MissingColumnsError(DataError):
     """One or more required columns are absent; lists all of them at once."""
 
@@ -59,13 +70,12 @@ class MissingColumnsError(DataError):
     ) -> None:
         self.missing = list(missing)
         self.found = list(found)
+        shown = [_cut(f, 40) for f in self.found[:30]]
+        if len(self.found) > 30:
+            shown.append(f"... ({len(self.found) - 30} more)")
         message = (
             f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}; found {', '.join(found) if found else 'no columns'}"
+            f"{', '.join(missing)}; found {', '.join(shown) if shown else 'no columns'}"
         )
-        super().__init__(
-            message,
-            hint=hint
-            or "map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) "
-            "or pick a --preset (sap, odoo, online-retail)",
-        )
+        # No default hint: only commands that read order exports have --map and --preset.
+        super().__init__(message, hint=hint)

@@ -7,13 +7,15 @@ strings, number styles) to decide how to parse a whole column consistently.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import polars as pl
 
-from segchain.errors import DataError, MissingColumnsError, UsageError
+from segchain.errors import MAP_HINT, DataError, MissingColumnsError, UsageError
 from segchain.schema import (
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
@@ -22,6 +24,7 @@ from segchain.schema import (
     ORDER_REQUIRED,
     ORDER_VALUE,
 )
+from segchain.tableio import short
 
 Returns = Literal["net", "drop", "keep"]
 RETURNS_CHOICES = ("net", "drop", "keep")
@@ -58,7 +61,25 @@ ID_FIELDS = ("order_id", "customer_id", "sku", "site", "postal_code")
 TEXT_FIELDS = ("city", "country", "customer_name", "description")
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
-EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
+# Beyond any order line's quantity, price or value; sums of such values would overflow to inf.
+MAX_VALUE = 1e15
+VALUE_FIELDS = ("quantity", "unit_price", "amount")
+# Order dates before this, or more than a year after the run, are typos or placeholders
+# (0001-01-01, 9999-12-31): rejected so that they cannot drive recency or the as-of date.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+FUTURE_DAYS = 366
+
+
+def latest_plausible_date() -> dt.date:
+    """The last order date accepted: a year after today."""
+    return dt.date.today() + dt.timedelta(days=FUTURE_DAYS)
+
+
+EXCEL_EPOCH = "1899-12-30"
+# The strptime/chrono directives a --date-format may use.
+STRPTIME_DIRECTIVES = frozenset(
+    "aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZfL%+.:3692t"
+)  # Excel's day 0 once its 1900 leap-year bug is accounted for
 DATE_KINDS = {
     "iso": r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$",
     "dotted": r"^\d{1,2}\.\d{1,2}\.\d{2,4}( .*)?$",
@@ -182,7 +203,7 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
     if not any(c in mapping for c in ORDER_VALUE):
         missing.append("unit_price or amount")
     if missing:
-        raise MissingColumnsError(missing, list(headers), source=source)
+        raise MissingColumnsError(missing, list(headers), source=source, hint=MAP_HINT)
 
 
 def _is_string(schema: pl.Schema, column: str) -> bool:
@@ -271,6 +292,14 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             return DateStyle("day-first", note="day-first (from --date-format)")
         if key in ("month-first", "monthfirst", "mdy"):
             return DateStyle("month-first", note="month-first (from --date-format)")
+        bad = [d for d in re.findall(r"%[-_0^#]?(.)", date_format) if d not in STRPTIME_DIRECTIVES]
+        if bad:
+            raise UsageError(
+                f"--date-format {short(date_format, 60)!r}: unknown directive "
+                f"{', '.join('%' + d for d in bad)}",
+                hint="use strptime directives such as %d/%m/%Y or %Y-%m-%d, "
+                "or day-first / month-first",
+            )
         if "%" not in date_format:
             raise UsageError(
                 f"--date-format {date_format!r}: give a strptime format such as %d/%m/%Y, "
@@ -287,9 +316,14 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     second = parts.struct.field("2").cast(pl.Int32)
     first_big, second_big = bool((first > 12).any()), bool((second > 12).any())
     if first_big and second_big:
+        day_first = sorted(slash.filter(first > 12).to_list())[0]
+        month_first = sorted(slash.filter(second > 12).to_list())[0]
         raise DataError(
-            "order dates mix day-first and month-first values (both 25/01 and 01/25 occur)",
-            hint="export the dates in one format, or pass --date-format %d/%m/%Y",
+            "order dates mix day-first and month-first values: "
+            f"{short(day_first, 40)!r} (day first) and {short(month_first, 40)!r} (month first) "
+            "both occur",
+            hint="export the dates in one format, or pass --date-format %d/%m/%Y "
+            "(lines that do not fit it are then rejected with reason bad_date, with their rows)",
         )
     if second_big:
         return DateStyle("month-first", note="month-first (mm/dd; a day above 12 is in 2nd place)")
@@ -546,6 +580,15 @@ def _flag_and_reason(
         .then(pl.lit("bad_price"))
         .when(non_finite.fill_null(False))
         .then(pl.lit("non_finite"))
+        .when(
+            pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]).fill_null(False)
+        )
+        .then(pl.lit("out_of_range"))
+        .when(
+            (pl.col("order_date") < EARLIEST_DATE)
+            | (pl.col("order_date") > pl.lit(latest_plausible_date()))
+        )
+        .then(pl.lit("implausible_date"))
     )
     if returns == "drop":
         reason = reason.when(pl.col("_ret")).then(pl.lit("return"))

@@ -18,7 +18,7 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -167,7 +167,10 @@ def sniff_delimiter(sample: str) -> str:
     text = "\n".join(lines)
     best, best_score = ",", (-1, -1)
     for delim in DELIMITERS:
-        rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
+        except csv.Error:  # a stray CR or NUL: this delimiter cannot be judged from it
+            continue
         if not rows:
             continue
         widths = [len(r) for r in rows]
@@ -201,7 +204,10 @@ def read_csv_bytes(
             )
         else:
             first = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
-            header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+            try:
+                header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+            except csv.Error:
+                header = first.split(delimiter)
             overrides = {c: pl.String for c in header if c in ID_COLUMNS}
             kwargs: dict[str, Any] = {
                 "separator": delimiter,
@@ -221,7 +227,7 @@ def read_csv_bytes(
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"{name}: cannot parse as CSV ({first})",
-            hint="check the delimiter and quoting, or pass -f parquet for a Parquet file",
+            hint="check the delimiter and quoting",
         ) from None
     return df
 
@@ -265,8 +271,10 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         except (OSError, EOFError) as exc:
             raise DataError(f"{name}: corrupt gzip file: {exc}") from None
     if data[:4] == PARQUET_MAGIC:
-        raise DataError(f"{name}: this is a Parquet file", hint="use -f parquet or a .parquet name")
+        raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
     payload, encoding = to_utf8(data)
+    if b"\r" in payload and b"\n" not in payload:
+        payload = payload.replace(b"\r", b"\n")  # old Mac line endings (CR only)
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     delimiter = sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
@@ -793,6 +801,24 @@ def _umask() -> int:
     return mask
 
 
-def collect(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """A DataFrame from either kind of frame."""
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
+@contextlib.contextmanager
+def reading(name: str) -> Iterator[None]:
+    """Turn a failure to read a lazily scanned file (corrupt Parquet pages) into a DataError."""
+    try:
+        yield
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise DataError(f"{name}: cannot read the data ({short(_first_line(exc))})") from None
+
+
+def collect(frame: pl.DataFrame | pl.LazyFrame, *, name: str = "input") -> pl.DataFrame:
+    """A DataFrame from either kind of frame.
+
+    Raises:
+        DataError: a lazily scanned file turns out unreadable (corrupt Parquet data pages).
+    """
+    if not isinstance(frame, pl.LazyFrame):
+        return frame
+    try:
+        return frame.collect()
+    except (pl.exceptions.ComputeError, OSError) as exc:
+        raise DataError(f"{name}: cannot read the data ({short(_first_line(exc))})") from None

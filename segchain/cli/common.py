@@ -313,12 +313,13 @@ class LoadedOrders:
 
         from segchain.errors import DataError
         from segchain.orders import Reconciliation
-        from segchain.tableio import active_outputs, provenance, write_table
+        from segchain.tableio import active_outputs, provenance, reading, write_table
 
         wanted = [*frames, self.imp.summary]
         if self.rejects_path:
             wanted.append(self.imp.rejects)
-        results = pl.collect_all(wanted)
+        with reading(self.table.name):
+            results = pl.collect_all(wanted)
         recon = Reconciliation.from_summary(results[len(frames)])
         if self.rejects_path:
             write_table(
@@ -378,7 +379,7 @@ def load_orders(
     """Read, map and prepare an order export (lazy); see LoadedOrders.collect."""
     from segchain.config import env_map, parse_map_options, resolve_mapping, setting
     from segchain.orders import from_clean, import_orders
-    from segchain.tableio import read_raw
+    from segchain.tableio import read_raw, reading
 
     table = read_raw(source)
     if table.stage == "orders" and not opts.map and not opts.preset:
@@ -392,14 +393,17 @@ def load_orders(
         config=config,
         preset=opts.preset,
     )
-    imp = import_orders(
-        table.frame,
-        mapping=mapping,
-        returns=setting(opts.returns, config, "orders", "returns", "net"),
-        date_format=setting(opts.date_format, config, "orders", "date_format", None),
-        decimal_comma=table.dialect.decimal_comma,
-        source=table.name,
-    )
+    returns = setting(opts.returns, config, "orders", "returns", "net")
+    date_format = setting(opts.date_format, config, "orders", "date_format", None)
+    with reading(table.name):
+        imp = import_orders(
+            table.frame,
+            mapping=mapping,
+            returns=returns,
+            date_format=date_format,
+            decimal_comma=table.dialect.decimal_comma,
+            source=table.name,
+        )
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
 
 

@@ -1,0 +1,175 @@
+"""Hostile inputs (issue 12): one clean message and the right exit code, no silent nonsense."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+
+
+def lines(n: int = 30) -> str:
+    return "".join(
+        f"{i},2024-03-{1 + i % 28:02d},C{i % 5},S{i % 3},{1 + i % 4},10\n" for i in range(n)
+    )
+
+
+def write(tmp_path: Path, text: str | bytes, name: str = "orders.csv") -> Path:
+    path = tmp_path / name
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text)
+    return path
+
+
+# ---- findings 9 and 13: implausible dates -----------------------------------------------------
+
+
+@pytest.mark.parametrize("date", ["2100-12-31", "9999-12-31", "0001-01-01", "1899-12-31"])
+def test_implausible_dates_are_rejected_with_a_reason(cli, tmp_path: Path, date: str) -> None:
+    path = write(tmp_path, HEADER + lines() + f"99,{date},C1,S1,1,10\n")
+    rejects = tmp_path / "r.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "implausible_date 1" in result.stderr
+    rows = pl.read_csv(rejects, infer_schema=False)
+    assert rows["reason"].to_list() == ["implausible_date"] and rows["row"].to_list() == ["31"]
+
+
+def test_far_future_order_does_not_drive_the_as_of_date(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + lines() + "99,9999-12-31,C1,S1,1,10\n")
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    segments = pl.read_csv(out)
+    assert segments["recency_days"].max() < 60  # all real orders are in March 2024
+
+
+# ---- findings 10 and 18: values that overflow ------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["rfm", "kmeans"])
+def test_overflowing_amounts_are_rejected_not_summed_to_inf(
+    cli, tmp_path: Path, method: str
+) -> None:
+    huge = "".join(f"9{i},2024-03-02,C1,S1,1,1e308\n" for i in range(3))
+    path = write(tmp_path, HEADER + lines() + huge)
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(path), "--method", method, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "out_of_range 3" in result.stderr
+    monetary = pl.read_csv(out)["monetary"]
+    assert monetary.is_finite().all()
+
+
+# ---- finding 16: corrupt Parquet data pages ----------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["validate", "segment"])
+def test_corrupt_parquet_pages_are_a_data_error(cli, tmp_path: Path, command: str) -> None:
+    n = 5000
+    path = tmp_path / "orders.parquet"
+    pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": ["2024-01-01"] * n,
+            "customer_id": ["c"] * n,
+            "sku": ["s"] * n,
+            "quantity": [1.0] * n,
+            "unit_price": [2.0] * n,
+        }
+    ).write_parquet(path, compression="uncompressed")
+    data = bytearray(path.read_bytes())
+    for i in range(100, len(data) // 2, 7):  # the data pages; the footer stays intact
+        data[i] = (data[i] * 31 + 7) % 256
+    path.write_bytes(bytes(data))
+    result = cli(command, str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {path}: cannot read the data (")
+
+
+# ---- finding 19: --date-format ----------------------------------------------------------------
+
+
+def test_unknown_date_format_directive_is_a_usage_error(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + lines())
+    result = cli("validate", str(path), "--date-format", "%Q/%m/%Y")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --date-format '%Q/%m/%Y': unknown directive %Q")
+
+
+# ---- finding 21: CR-only line endings ---------------------------------------------------------
+
+
+def test_cr_only_line_endings_are_read(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, (HEADER + lines()).replace("\n", "\r").encode())
+    result = cli("validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "read 30 = used 30 + rejected 0" in result.stderr
+
+
+# ---- finding 23: long values cut in messages --------------------------------------------------
+
+
+def test_huge_header_is_not_echoed_whole(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "x" * 1_000_000 + ",y\n1,2\n")
+    result = cli("validate", str(path))
+    assert result.exit_code == 1
+    assert len(result.stderr) < 2000
+
+
+# ---- finding 24: hints name only options the command has -------------------------------------
+
+
+def test_network_missing_columns_hint_names_no_map_option(cli, tmp_path: Path) -> None:
+    path = write(tmp_path, "a,b\n1,2\n", "customers.csv")
+    result = cli("network", str(path), "--candidates", "2")
+    assert result.exit_code == 1
+    assert "--map" not in result.stderr and "--preset" not in result.stderr
+
+
+# ---- finding 25: no -f hint for an input ------------------------------------------------------
+
+
+def test_parquet_named_csv_hint_does_not_name_format_option(cli, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    pl.DataFrame({"a": [1]}).write_parquet(path)
+    result = cli("validate", str(path))
+    assert result.exit_code == 1
+    assert "-f" not in result.stderr
+    assert "give it a .parquet name" in result.stderr
+
+
+# ---- finding 26: mixed date orders name the file's values -------------------------------------
+
+
+def test_mixed_date_orders_name_the_files_values(cli, tmp_path: Path) -> None:
+    text = HEADER + "1,25/01/2024,C1,S1,1,10\n2,01/26/2024,C1,S1,1,10\n"
+    result = cli("validate", str(write(tmp_path, text)))
+    assert result.exit_code == 1
+    assert "'25/01/2024' (day first) and '01/26/2024' (month first)" in result.stderr
+
+
+# ---- finding 29: a CR inside the first line of a stage's table --------------------------------
+
+
+def test_cr_in_first_line_of_a_stage_table_is_no_traceback(cli, tmp_path: Path) -> None:
+    path = write(
+        tmp_path, b'unique_id,ds,forecast\rA,2024-01-01,3\rB,2024-01-01,"4\r5"\n', "fc.csv"
+    )
+    result = cli("stock", str(path), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code in (1, 2)
+    assert "Traceback" not in result.stderr and result.stderr.startswith("Error: ")
+
+
+def test_random_bytes_as_a_stage_table_are_no_traceback(cli, tmp_path: Path) -> None:
+    import random
+
+    rng = random.Random(7)
+    path = write(tmp_path, bytes(rng.randrange(256) for _ in range(4000)), "fc.csv")
+    result = cli("stock", str(path), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
