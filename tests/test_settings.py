@@ -199,3 +199,24 @@ def test_policy_for_no_segment_is_reported(cli, tmp_path: Path) -> None:
         f'Warning: {path} [segments."Champins"] matches no segment of the input '
         "(did you mean 'Champions'?); its policy is not used"
     ) in result.stderr
+
+
+def test_every_setting_a_command_reads_is_declared() -> None:
+    """A setting read through setting() but not declared would make its config key unknown."""
+    import re
+    from dataclasses import fields
+
+    from segchain.forecast.options import ForecastParams
+    from segchain.network import NetworkParams
+
+    root = Path(config.__file__).parent
+    used = {
+        (m.group(1), m.group(2))
+        for path in root.rglob("*.py")
+        for m in re.finditer(r'setting\(\s*\w+,\s*cfg,\s*"(\w+)",\s*"(\w+)"', path.read_text())
+    }
+    used |= {("forecast", f.name) for f in fields(ForecastParams)}
+    used |= {("network", f.name) for f in fields(NetworkParams)}
+    assert used, "no setting() calls found"
+    missing = sorted(f"[{t}] {k}" for t, k in used if k not in config.SETTINGS.get(t, {}))
+    assert not missing
