@@ -171,7 +171,6 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "review_days": _float(0, 3660, low_open=True, why_high="ten years"),
         "lead_time_days": _float(0, 3660, why_high="ten years"),
         "blend": _choice("weighted", "max"),
-        "rationing": _choice("critical-level", "none"),
         "compare_uniform": Rule("text"),
         "rationing": _choice("critical-level", "none"),
         "simulate": _int(1, 100_000, why_high="more periods add no precision"),
