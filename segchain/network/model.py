@@ -31,13 +31,18 @@ EPS = 1e-9
 # The delivery promise
 
 
+def loosened(limit: Any) -> Any:
+    """A limit with the model's tolerance: ``limit (1 + EPS) + EPS`` (numbers, arrays, exprs)."""
+    return limit * (1 + EPS) + EPS
+
+
 def within_promise(transit_days: Any, sla_days: Any) -> Any:
     """The delivery promise rule: ``transit_days <= sla_days (1 + EPS) + EPS``.
 
     Works on numbers, numpy arrays and polars expressions alike; an infinite ``sla_days`` (no
     promise) always holds. Transit days are great-circle km / ``km_per_day``.
     """
-    return transit_days <= sla_days * (1 + EPS) + EPS
+    return transit_days <= loosened(sla_days)
 
 
 def promise_pairs(

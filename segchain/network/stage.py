@@ -26,7 +26,7 @@ from segchain.network.inputs import (
     prepare_sites,
     require_distances,
 )
-from segchain.network.model import EPS, Model, Plan, late_demand, promise_pairs
+from segchain.network.model import EPS, Model, Plan, late_demand, loosened, promise_pairs
 from segchain.network.outputs import (
     NetworkResult,
     NetworkTotals,
@@ -328,7 +328,7 @@ def _least_late_plan(
     possible, then at least cost among such plans."""
     late = late_demand(pairs, sla_points, km_per_day, model.demand)
     least = model.solve(pairs, late=late)
-    plan = model.solve(pairs, late=late, late_limit=least.objective * (1 + 1e-9) + 1e-9)
+    plan = model.solve(pairs, late=late, late_limit=loosened(least.objective))
     warnings.append(
         f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
         f"the least demand possible late ({least.objective:,.6g} of {demand_total:,.6g})"
