@@ -173,3 +173,118 @@ def test_random_bytes_as_a_stage_table_are_no_traceback(cli, tmp_path: Path) -> 
     result = cli("stock", str(path), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
+
+
+# ---- finding 6: series keys that cannot collide -----------------------------------------------
+
+
+def test_series_keys_with_a_slash_do_not_collide() -> None:
+    import datetime as dt
+
+    from segchain.forecast import build_series
+
+    start = dt.date(2022, 1, 3)
+    rows = []
+    for customer, sku, qty in (("c1", "B/C", 10.0), ("c2", "C", 1000.0)):
+        for week in range(20):
+            rows.append((f"{customer}{week}", start + dt.timedelta(weeks=week), customer, sku, qty))
+    orders = pl.DataFrame(
+        rows,
+        schema=["order_id", "order_date", "customer_id", "sku", "quantity"],
+        orient="row",
+    )
+    segments = pl.DataFrame({"customer_id": ["c1", "c2"], "segment": ["A", "A/B"]})
+    series = build_series(orders, segments, by=["segment", "sku"], freq="W")
+    keys = series.keys.sort("unique_id")
+    assert keys["unique_id"].to_list() == ["A%2FB/C", "A/B%2FC"]
+    means = series.y.group_by("unique_id").agg(pl.col("y").mean()).sort("unique_id")
+    assert means["y"].to_list() == [1000.0, 10.0]
+
+
+# ---- findings 7, 8, 11: forecast and item values that give nonsense policies ------------------
+
+
+def _forecast_csv(tmp_path: Path, rows: str) -> Path:
+    return write(tmp_path, "unique_id,ds,forecast,error_sd,sku,segment\n" + rows, "fc.csv")
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ("A/x,2024-01-01,5,1,x,A\nA/,2024-01-01,5,1,,A\n", "1 row(s) have no sku"),
+        (
+            "A/x,2024-01-01,1e308,1,x,A\nA/x,2024-01-08,1e308,1,x,A\n",
+            "forecast or error_sd above 1e+15",
+        ),
+        ("A/x,abc,5,1,x,A\nA/x,def,5,1,x,A\n", "column 'ds' holds 2 value(s) that are not dates"),
+    ],
+)
+def test_nonsense_forecasts_are_data_errors(cli, tmp_path: Path, rows: str, message: str) -> None:
+    result = cli("stock", str(_forecast_csv(tmp_path, rows)), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_item_value_that_is_not_a_number_is_an_error(cli, tmp_path: Path) -> None:
+    fc = _forecast_csv(tmp_path, "A/x,2024-01-01,5,1,x,A\nA/x,2024-01-08,5,1,x,A\n")
+    items = write(tmp_path, "sku,moq\nx,abc\n", "items.csv")
+    result = cli("stock", str(fc), "--items", str(items), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 1
+    assert "items: moq is not a number ('abc') for sku(s) 'x'" in result.stderr
+
+
+def test_review_days_inf_is_refused(cli, tmp_path: Path) -> None:
+    fc = _forecast_csv(tmp_path, "A/x,2024-01-01,5,1,x,A\nA/x,2024-01-08,5,1,x,A\n")
+    result = cli("stock", str(fc), "--review-days", "inf", "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: --review-days: must be a finite number")
+
+
+# ---- findings 11 and 28: sites' existing flag, blank customer ids ------------------------------
+
+
+def _customers(tmp_path: Path, ids: list[str]) -> Path:
+    path = tmp_path / "customers.csv"
+    pl.DataFrame(
+        {
+            "customer_id": ids,
+            "segment": ["A"] * len(ids),
+            "quantity": [1.0] * len(ids),
+            "lat": [48.1] * len(ids),
+            "lon": [11.6] * len(ids),
+        }
+    ).write_csv(path)
+    return path
+
+
+def test_unclear_existing_flag_is_an_error(cli, tmp_path: Path) -> None:
+    sites = write(
+        tmp_path,
+        "site_id,lat,lon,fixed_cost,existing\nS1,48,11,10,maybe\nS2,52,13,10,\n",
+        "sites.csv",
+    )
+    result = cli(
+        "network",
+        str(_customers(tmp_path, ["1", "2"])),
+        "--sites",
+        str(sites),
+        "-o",
+        str(tmp_path / "a.csv"),
+    )
+    assert result.exit_code == 1
+    assert "sites: existing must be true or false, got 'maybe' for site_id 'S1'" in result.stderr
+
+
+def test_blank_customer_ids_are_not_called_duplicates(cli, tmp_path: Path) -> None:
+    result = cli(
+        "network",
+        str(_customers(tmp_path, ["1", "", ""])),
+        "--candidates",
+        "1",
+        "-o",
+        str(tmp_path / "a.csv"),
+    )
+    assert result.exit_code == 1
+    assert "2 row(s) with a blank customer_id" in result.stderr
+    assert "None" not in result.stderr and "duplicate" not in result.stderr

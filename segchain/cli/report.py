@@ -126,6 +126,11 @@ def report_command(
         if what is None:
             problems.append(unrecognised_message(name, frame.columns, table.stage))
             continue
+        if frame.height == 0:
+            problems.append(
+                f"{name}: the {what} table has no rows (only a header): nothing to report"
+            )
+            continue
         named.append((name, what, how, frame, table.metadata))
     if problems:
         raise DataError("\n".join(problems))

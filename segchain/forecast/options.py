@@ -7,6 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+import polars as pl
+
 from segchain.errors import UsageError
 
 # freq -> (polars interval, season length, moving-average window, recent window for mean_demand)
@@ -28,6 +30,20 @@ MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE,)
 ENGINES = ("local", "dask", "ray", "spark")
 
 KEY_SEP = "/"
+
+
+def key_part(column: str) -> pl.Expr:
+    """A key column as it goes into ``unique_id``: ``%`` and ``/`` percent-encoded, so that
+    ``segment A + sku B/C`` (``A/B%2FC``) and ``segment A/B + sku C`` (``A%2FB/C``) never collide;
+    keys without ``/`` or ``%`` are unchanged. A null part is spelled ``%00``."""
+    text = pl.col(column).cast(pl.String)
+    return (
+        text.str.replace_all("%", "%25", literal=True)
+        .str.replace_all("/", "%2F", literal=True)
+        .fill_null("%00")
+    )
+
+
 KEY_CANDIDATES = ("segment", "sku", "site", "country", "customer_id")
 # The same periods in pandas' spelling, for the distributed engines (they run on pandas).
 PANDAS_FREQS = {"D": "D", "W": "W-MON", "M": "MS"}

@@ -10,7 +10,7 @@ from typing import cast
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP
+from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.schema import require_columns
 
 
@@ -137,7 +137,7 @@ def build_series(
         agg.group_by(by)
         .agg(pl.col("ds").filter(pl.col("y") > 0).min().alias("start"), pl.col("ds").min())
         .with_columns(
-            pl.concat_str([pl.col(c) for c in by], separator=KEY_SEP).alias("unique_id"),
+            pl.concat_str([key_part(c) for c in by], separator=KEY_SEP).alias("unique_id"),
             # A series with returns only starts at its first period, and stays all zero.
             pl.coalesce("start", "ds").alias("start"),
         )

@@ -59,7 +59,10 @@ def prepare_customers(
     )
     if blank.height:
         problems.append(f"{blank.height} row(s) with a blank customer_id")
-    dup = df.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique(
+    named = df.filter(
+        pl.col("customer_id").is_not_null() & (pl.col("customer_id").str.strip_chars() != "")
+    )
+    dup = named.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique(
         maintain_order=True
     )
     if dup.len():
@@ -116,11 +119,25 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
     return problems
 
 
+TRUE_WORDS = ("true", "1", "1.0", "yes", "y", "x", "t")
+FALSE_WORDS = ("false", "0", "0.0", "no", "n", "f", "")
+
+
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
     require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source="sites")
     existing = pl.lit(False)
+    if "existing" in cols and sites.schema["existing"] != pl.Boolean:
+        text = pl.col("existing").cast(pl.String).str.strip_chars().str.to_lowercase()
+        unclear = sites.filter(text.is_not_null() & ~text.is_in([*TRUE_WORDS, *FALSE_WORDS]))
+        if unclear.height:
+            raise DataError(
+                f"sites: existing must be true or false, got "
+                f"{examples(unclear.get_column('existing').cast(pl.String).unique(maintain_order=True))}"
+                f" for site_id {examples(unclear.get_column('site_id').cast(pl.String))}",
+                hint="write true/false (or yes/no, 1/0); leave it empty for a candidate site",
+            )
     if "existing" in cols:
         dtype = sites.schema["existing"]
         existing = (
@@ -130,7 +147,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
             .cast(pl.String)
             .str.strip_chars()
             .str.to_lowercase()
-            .is_in(["true", "1", "1.0", "yes", "y", "x", "t"])
+            .is_in(list(TRUE_WORDS))
         )
     df = sites.select(
         pl.col("site_id").cast(pl.String),

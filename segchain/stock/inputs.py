@@ -69,12 +69,15 @@ def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[
                 "unique_id"
             )
         )
-    fcast = pl.col("forecast").cast(pl.Float64)
+    fcast = pl.col("forecast").cast(pl.Float64, strict=False)
     if "mean_demand" in fc.columns:
         fcast = fcast.fill_null(pl.col("mean_demand").cast(pl.Float64))
-    cols += [fcast.alias("forecast"), pl.col("error_sd").cast(pl.Float64).alias("error_sd")]
+    cols += [
+        fcast.alias("forecast"),
+        pl.col("error_sd").cast(pl.Float64, strict=False).alias("error_sd"),
+    ]
     df = fc.select(*cols, pl.col("ds"))
-    _check_values(df)
+    _check_values(df, keys)
     period_days, note = _period_days(df)
     notes = [note] if note else []
     # Demand below a billionth of a unit per period is no demand: distributions fitted to such
@@ -89,11 +92,22 @@ def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[
 
 
 MIN_DEMAND = 1e-9
+MAX_DEMAND = 1e15  # beyond any real demand; stock levels from such values overflow to inf
 """Mean demand per period below which a series counts as having none."""
 
 
-def _check_values(df: pl.DataFrame) -> None:
+def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
     problems: list[str] = []
+    for key in keys:
+        missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
+        if missing.height:
+            problems.append(f"{missing.height} row(s) have no {key}")
+    huge = df.filter((pl.col("forecast") > MAX_DEMAND) | (pl.col("error_sd") > MAX_DEMAND))
+    if huge.height:
+        ids = huge.get_column("unique_id").unique(maintain_order=True).to_list()
+        problems.append(
+            f"forecast or error_sd above {MAX_DEMAND:g} in series (unique_id) {examples(ids)}"
+        )
     for col in ("forecast", "error_sd"):
         c = pl.col(col)
         bad = df.filter(c.is_null() | c.is_nan() | c.is_infinite() | (c < 0))
@@ -114,7 +128,15 @@ def _check_values(df: pl.DataFrame) -> None:
 def _period_days(df: pl.DataFrame) -> tuple[float, str | None]:
     ds = df.get_column("ds")
     if ds.dtype == pl.String:
-        ds = ds.str.to_date(strict=False)
+        parsed = ds.str.to_date(strict=False)
+        bad = ds.filter(parsed.is_null() & ds.is_not_null())
+        if bad.len():
+            raise DataError(
+                f"forecast: column 'ds' holds {bad.len():,} value(s) that are not dates, "
+                f"e.g. {examples(bad.unique(maintain_order=True).to_list())}",
+                hint="pass the output of `segchain forecast`; ds must be dates like 2024-03-04",
+            )
+        ds = parsed
     if ds.dtype not in (pl.Date, pl.Datetime) and not isinstance(ds.dtype, pl.Datetime):
         raise DataError(f"forecast: column 'ds' must hold dates, found {ds.dtype}")
     uniq = ds.drop_nulls().unique().sort()
@@ -205,6 +227,7 @@ def join_items(
     it = items.collect() if isinstance(items, pl.LazyFrame) else items
     require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
     present = [c for c in ITEM_COLUMNS if c in it.columns]
+    _check_item_text(it, present)
     it = it.select(
         pl.col("sku").cast(pl.String),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
@@ -227,6 +250,25 @@ def join_items(
     if len(present) < len(ITEM_COLUMNS):
         defaulted = joined.height
     return joined.with_columns(fills), defaulted, {k: v for k, v in by_column.items() if v}
+
+
+def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
+    """A value that is not a number (``moq = abc``) is an error, not a silent default."""
+    problems = []
+    for col in present:
+        raw = pl.col(col).cast(pl.String).str.strip_chars()
+        bad = it.filter(
+            raw.is_not_null() & (raw != "") & pl.col(col).cast(pl.Float64, strict=False).is_null()
+        )
+        if bad.height:
+            values = examples(bad.get_column(col).cast(pl.String).unique(maintain_order=True))
+            skus = examples(bad.get_column("sku").cast(pl.String).to_list())
+            problems.append(f"{col} is not a number ({values}) for sku(s) {skus}")
+    if problems:
+        raise DataError(
+            "items: " + "; ".join(problems),
+            hint="write numbers with a decimal point, or leave a value empty to use the default",
+        )
 
 
 def _check_items(it: pl.DataFrame, present: list[str]) -> None:
