@@ -189,3 +189,25 @@ def test_rationed_plan_captures_most_of_the_best_critical_level_saving(sku: str)
         f"reserves {mine_res[0].tolist()}"
     )
     assert saving >= 0.75 * best_saving - 1e-9
+
+
+def test_compare_keep_shows_three_plans_and_the_uniform_keeps_every_promise() -> None:
+    rows = [r for r in MIX if r[0] == "FAST"]
+    items = pl.DataFrame({"sku": ["FAST"], "lead_time_days": [float(LEAD)]})
+    res = stock(
+        forecast(rows), items=items, policies=TABLE, review_days=REVIEW, compare_uniform="keep"
+    )
+    cmp = res.comparison
+    assert cmp is not None
+    assert cmp["uniform_target"][0] == 0.99
+    assert {"inventory_value_fcfs", "fill_rate_fcfs"} <= set(cmp.columns)
+    seg = cmp.filter(pl.col("segment") != "(all)").sort("segment")
+    # Rationed: each segment's own expected service, at least its target.
+    assert (seg["fill_rate_segmented"] >= seg["target"] - 0.005).all()
+    # First come, first served with blended targets: the gold promise is not kept.
+    gold = seg.filter(pl.col("segment") == "gold")
+    assert gold["fill_rate_fcfs"][0] < 0.99
+    # Rationing holds less than serving everyone without reserves at every promise.
+    p = res.policy
+    assert p["rationed"][0]
+    assert p["avg_inventory"][0] < p["unrationed_avg_inventory"][0]

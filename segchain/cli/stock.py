@@ -69,10 +69,12 @@ CompareOpt = Annotated[
     str | None,
     typer.Option(
         "--compare-uniform",
-        help="Also compute the policies with this one target (e.g. 0.95, or 'equal': the "
-        "demand-weighted mean of the segment targets) and print, per segment and overall, "
-        "inventory value and expected service of both.",
-        metavar="X|equal",
+        help="Also compute the policies with this one target (e.g. 0.95; 'equal': the "
+        "demand-weighted mean of the segment targets; 'keep': the highest segment target, so "
+        "that it keeps every promise) and print, per segment and overall, inventory value and "
+        "expected service of both (and, when rationed, of the same targets served first come, "
+        "first served).",
+        metavar="X|equal|keep",
     ),
 ]
 RationingOpt = Annotated[
@@ -208,6 +210,11 @@ def stock_command(
             pl.col("fill_rate_uniform").alias("fill_uniform"),
             pl.col("csl_segmented").alias("csl_segmented"),
             pl.col("csl_uniform").alias("csl_uniform"),
+            *[
+                pl.col(c).alias(c.replace("inventory_value", "value").replace("_rate", ""))
+                for c in ("inventory_value_fcfs", "fill_rate_fcfs")
+                if c in result.comparison.columns
+            ],
         )
         level = result.comparison["uniform_target"][0]
         reporter.table(

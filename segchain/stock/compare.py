@@ -1,4 +1,5 @@
-"""Comparison of the segmented plan with one uniform target, per segment and overall."""
+"""Comparison of the segmented plan with one uniform target (and, when rationed, with the same
+targets served first come, first served), per segment and overall."""
 
 from __future__ import annotations
 
@@ -26,14 +27,33 @@ def compare(
     segmented: pl.DataFrame,
     uniform: pl.DataFrame,
     level: float,
+    *,
+    service: pl.DataFrame | None = None,
+    fcfs: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Per segment and overall: inventory value and expected service, segmented vs uniform."""
+    """Per segment and overall: inventory value and expected service, segmented vs uniform.
+
+    ``service``: per point x segment expected service of the rationed plan (each segment's own,
+    not the point's); ``fcfs``: the plan with the same blended targets served first come, first
+    served, added as ``*_fcfs`` columns.
+    """
     both = segmented.select(
         *keys,
         pl.col("inventory_value").alias("value_seg"),
         pl.col("expected_fill_rate").alias("fill_seg"),
         pl.col("expected_csl").alias("csl_seg"),
-    ).join(
+    )
+    if fcfs is not None:
+        both = both.join(
+            fcfs.select(
+                *keys,
+                pl.col("inventory_value").alias("value_fcfs"),
+                pl.col("expected_fill_rate").alias("fill_fcfs"),
+                pl.col("expected_csl").alias("csl_fcfs"),
+            ),
+            on=keys,
+        )
+    both = both.join(
         uniform.select(
             *keys,
             pl.col("inventory_value").alias("value_uni"),
@@ -48,6 +68,21 @@ def compare(
         .then(pl.col("mu") / pl.col("mu").sum().over(keys))
         .otherwise(1.0 / pl.len().over(keys))
     ).join(both, on=keys)
+    if service is not None and service.height:
+        own = service.select(
+            *keys,
+            "segment",
+            pl.col("expected_fill_rate").alias("own_fill"),
+            pl.col("expected_csl").alias("own_csl"),
+        )
+        share = (
+            share.join(own, on=[*keys, "segment"], how="left")
+            .with_columns(
+                fill_seg=pl.col("own_fill").fill_null(pl.col("fill_seg")),
+                csl_seg=pl.col("own_csl").fill_null(pl.col("csl_seg")),
+            )
+            .drop("own_fill", "own_csl")
+        )
 
     def summary(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         w = pl.col("mu")
@@ -66,6 +101,12 @@ def compare(
             wmean("csl_seg").alias("csl_segmented"),
             wmean("csl_uni").alias("csl_uniform"),
         ]
+        if fcfs is not None:
+            aggs += [
+                (pl.col("value_fcfs") * pl.col("share")).sum().alias("inventory_value_fcfs"),
+                wmean("fill_fcfs").alias("fill_rate_fcfs"),
+                wmean("csl_fcfs").alias("csl_fcfs"),
+            ]
         if by:
             return df.group_by(by).agg(pl.col("seg_level").first().alias("target"), *aggs)
         return df.select(

@@ -34,7 +34,7 @@ RATIONING = ("critical-level", "none")
 MAX_TIERS = 3
 # Cycles simulated per candidate in the search, and to check the plan found.
 SEARCH_CYCLES = 1000
-CHECK_CYCLES = 50000
+CHECK_CYCLES = 20000
 # Reserve levels tried per tier in the coarse grid.
 GRID_POINTS = 7
 
@@ -86,6 +86,7 @@ class Plan:
     avg_on_hand: float
     fill_total: float
     csl_total: float
+    unrationed_on_hand: float  # stock on hand without reserves, every promise kept
 
 
 def tiers(priority: np.ndarray, target: np.ndarray, weight: np.ndarray) -> np.ndarray:
@@ -286,15 +287,29 @@ def plan(seg: Segments, *, lead_days: int, review_days: int, start_level: float,
             ]
     level, reserves = best
     # Check on a fresh, larger sample: the smallest S meeting every target there, with the
-    # reserves found (the search's sample is small and its level noisy).
+    # reserves found (the search's sample is small and its level noisy), and the same without
+    # reserves (every promise kept first come, first served: what rationing is measured against,
+    # in the same demand model). Rationing is kept only where it holds less.
     check = sample(seg, lead_days, review_days, CHECK_CYCLES, seed + 1)
-    span = max(np.ceil(0.1 * level), 3.0)
-    top = level + span
-    while not _meets(check, seg, np.array([top]), reserves[None, :])[0] and top < 1e9:
-        top += span
-    level = float(
-        _smallest_levels(check, seg, reserves[None, :], top, max(level - span, -1.0))[0][0]
-    )
+
+    def on_check(level: float, reserves: np.ndarray) -> float:
+        span = max(np.ceil(0.1 * level), 3.0)
+        top = level + span
+        while not _meets(check, seg, np.array([top]), reserves[None, :])[0] and top < 1e9:
+            top += span
+        found = _smallest_levels(check, seg, reserves[None, :], top, max(level - span, -1.0))
+        return float(found[0][0])
+
+    base_level = on_check(hi, zero[0])
+    base_on_hand = float(replay(check, np.array([base_level]), zero, cycles=False)[2][0])
+    if reserves.any():
+        level = on_check(level, reserves)
+        if float(replay(check, np.array([level]), reserves[None, :], cycles=False)[2][0]) >= (
+            base_on_hand
+        ):
+            level, reserves = base_level, zero[0]
+    else:
+        level = base_level
     short, short_cycles, on_hand, any_short = replay(check, np.array([level]), reserves[None, :])
     demand = check.days.sum(axis=(0, 1))
     fill = np.where(demand > 0, 1.0 - short[0] / np.maximum(demand, 1e-300), 1.0)
@@ -307,6 +322,7 @@ def plan(seg: Segments, *, lead_days: int, review_days: int, start_level: float,
         avg_on_hand=float(on_hand[0]),
         fill_total=1.0 - float(short[0].sum()) / total if total > 0 else 1.0,
         csl_total=1.0 - float(any_short[0]) / CHECK_CYCLES,
+        unrationed_on_hand=base_on_hand,
     )
 
 
@@ -379,6 +395,8 @@ def ration(
                 "avg_inventory": found.avg_on_hand,
                 "expected_fill_rate": found.fill_total,
                 "expected_csl": found.csl_total,
+                "unrationed_avg_inventory": found.unrationed_on_hand,
+                "held_back": bool(found.reserves.any()),
             }
         )
         for name, k in zip(rows.get_column("segment").to_list(), tier.tolist(), strict=True):
@@ -402,14 +420,19 @@ def ration(
         },
     )
     if not updates:
-        return policy.with_columns(rationed=pl.lit(False)), service_frame
+        return policy.with_columns(
+            rationed=pl.lit(False), unrationed_avg_inventory=pl.col("avg_inventory")
+        ), service_frame
     upd = pl.DataFrame(updates).with_columns(pl.col("_row").cast(pl.UInt32))
     new = pol.join(upd, on="_row", how="left", suffix="_r")
     hit = pl.col("order_up_to_r").is_not_null()
     changed = ["order_up_to", "avg_inventory", "expected_fill_rate", "expected_csl"]
     out = new.with_columns(
         *[pl.when(hit).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c) for c in changed],
-        rationed=hit,
+        rationed=hit & pl.col("held_back").fill_null(False),
+        unrationed_avg_inventory=pl.when(hit)
+        .then(pl.col("unrationed_avg_inventory"))
+        .otherwise(pl.col("avg_inventory")),
     ).with_columns(
         reorder_point=pl.when(hit).then(pl.col("order_up_to")).otherwise(pl.col("reorder_point")),
         safety_stock=pl.when(hit)
@@ -417,6 +440,6 @@ def ration(
         .otherwise(pl.col("safety_stock")),
         inventory_value=pl.col("avg_inventory") * pl.col("unit_cost"),
     )
-    return out.drop("_row", *[f"{c}_r" for c in changed]).select(
-        *policy.columns, "rationed"
+    return out.drop("_row", "held_back", *[f"{c}_r" for c in changed]).select(
+        *policy.columns, "rationed", "unrationed_avg_inventory"
     ), service_frame

@@ -86,7 +86,10 @@ def stock(
         blend: ``weighted`` (demand-weighted segment targets) or ``max`` (best-served segment).
         compare_uniform: also compute the policies with this one target, compared per segment;
             ``"equal"`` takes the demand-weighted mean of the segmented targets, so that both
-            plans promise the same average service and only its allocation differs.
+            plans promise the same average service and only its allocation differs;
+            ``"keep"`` the highest segment target, so that the uniform plan keeps every promise.
+            When rationed, the plan with the same blended targets served first come, first
+            served is compared too (``*_fcfs`` columns).
         rationing: ``critical-level`` (default): where the segments of an (R, S) stocking point
             are promised different service, serve them by priority with reserve levels
             (``rationing``); ``none``: first come, first served.
@@ -104,10 +107,12 @@ def stock(
         service_level if service_level is not None else DEFAULT_SERVICE_LEVEL
     )
     measure = check_service_measure(service_measure or DEFAULT_SERVICE_MEASURE)
-    equal = isinstance(compare_uniform, str) and compare_uniform.strip().lower() == "equal"
+    word = compare_uniform.strip().lower() if isinstance(compare_uniform, str) else None
+    equal = word == "equal"
+    keep = word == "keep"
     uniform = (
         check_service_level(compare_uniform, where="--compare-uniform")
-        if compare_uniform is not None and not equal
+        if compare_uniform is not None and not equal and not keep
         else None
     )
     if review_days is not None and not review_days > 0:
@@ -130,18 +135,25 @@ def stock(
         points, series, keys, blend=blend, period_days=period_days, review_days=review_days
     )
     service = None
+    fcfs = None
     if rationing == "critical-level" and review_days is not None:
+        fcfs = policy
         policy, service = ration(
             series, policy, keys, segment_priorities(series), period_days=period_days, seed=seed
         )
     else:
-        policy = policy.with_columns(rationed=pl.lit(False))
+        policy = policy.with_columns(
+            rationed=pl.lit(False), unrationed_avg_inventory=pl.col("avg_inventory")
+        )
     missing_on_hand = 0
     if on_hand is not None:
         policy, missing_on_hand = join_on_hand(policy, on_hand, keys)
     comparison = None
     if equal:
         uniform = equal_service_level(points)
+    if keep:
+        # One target high enough to keep every promise: the highest any segment is promised.
+        uniform = float(series.get_column("seg_level").max())  # type: ignore[arg-type]
     if uniform is not None:
         alt = compute_policy(
             points.with_columns(service_target=pl.lit(uniform)),
@@ -149,7 +161,18 @@ def stock(
             period_days=period_days,
             review_days=review_days,
         )
-        comparison = compare(series, keys, policy, alt, uniform)
+        comparison = compare(series, keys, policy, alt, uniform, service=service, fcfs=fcfs)
+    rationed = policy.filter(pl.col("rationed"))
+    if rationed.height:
+        held = float((rationed["avg_inventory"] * rationed["unit_cost"]).sum())
+        fcfs_held = float((rationed["unrationed_avg_inventory"] * rationed["unit_cost"]).sum())
+        notes.append(
+            f"rationing: {rationed.height:,} stocking points hold {held:,.2f} in value against "
+            f"{fcfs_held:,.2f} without reserves with every promise kept "
+            f"({(held - fcfs_held) / fcfs_held:+.1%})"
+            if fcfs_held > 0
+            else f"rationing: {rationed.height:,} stocking points"
+        )
     capped = int(policy.get_column("capped").sum())
     if capped:
         notes.append(
