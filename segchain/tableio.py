@@ -590,6 +590,7 @@ class OutputSet:
         self.inputs: list[tuple[str, str]] = []  # (option, path)
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
+        self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)
@@ -764,7 +765,30 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
+# A cell a spreadsheet would run as a formula (OWASP's list), unless it is a plain number.
+_FORMULA_START = r"^[=+\-@\t\r]"
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with every text cell that a spreadsheet would run as a formula prefixed by ``'``.
+
+    Numeric columns are untouched, and so is text that is a plain number (``-5``, ``+1.5e3``).
+    """
+    exprs = []
+    for name, dtype in df.schema.items():
+        if dtype == pl.String:
+            col = pl.col(name)
+            risky = col.str.contains(_FORMULA_START) & ~col.str.contains(_PLAIN_NUMBER)
+            exprs.append(pl.when(risky).then(pl.lit("'") + col).otherwise(col).alias(name))
+    return df.with_columns(exprs) if exprs else df
+
+
 def _csv_writer(df: pl.DataFrame) -> Callable[[IO[bytes]], None]:
+    active = _ACTIVE.get()
+    if active is not None and active.csv_safe:
+        df = csv_safe(df)
+
     def write(stream: IO[bytes]) -> None:
         df.write_csv(stream, date_format="%Y-%m-%d", float_precision=None)
 

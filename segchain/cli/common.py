@@ -146,6 +146,16 @@ Quiet = Annotated[
 Verbose = Annotated[
     bool, typer.Option("--verbose", help="Also print the provenance JSON on stderr.")
 ]
+CsvSafe = Annotated[
+    bool,
+    typer.Option(
+        "--csv-safe",
+        help="Neutralise spreadsheet formulas in CSV outputs: a text cell starting with =, +, -, "
+        "@, tab or CR gets a leading apostrophe; numbers (and text that is a plain number) stay "
+        "as they are.",
+        envvar="SEGCHAIN_CSV_SAFE",
+    ),
+]
 Seed = Annotated[
     int | None,
     typer.Option("--seed", help="Seed for every random step (default 0).", envvar="SEGCHAIN_SEED"),
@@ -167,6 +177,7 @@ def handle_errors(func: F) -> F:
 
             roles = path_roles(func)
             with OutputSet() as outputs:
+                outputs.csv_safe = bool(kwargs.get("csv_safe"))
                 for name, role in roles.items():
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):

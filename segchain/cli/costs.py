@@ -80,6 +80,7 @@ def costs_command(
     returns: c.ReturnsOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
 ) -> None:

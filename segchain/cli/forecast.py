@@ -88,6 +88,7 @@ def forecast(
     returns: c.ReturnsOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
     seed: c.Seed = None,

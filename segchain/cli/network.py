@@ -126,6 +126,7 @@ def network_command(
     geo_country: g.GeoCountryOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     seed: c.Seed = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,

@@ -91,6 +91,7 @@ def segment_command(
     preset: c.Preset = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     seed: c.Seed = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,

@@ -128,6 +128,7 @@ def stock_command(
     simulate: SimulateOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     seed: c.Seed = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,

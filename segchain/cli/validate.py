@@ -18,6 +18,7 @@ def validate(
     preset: c.Preset = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
+    csv_safe: c.CsvSafe = False,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
 ) -> None:
