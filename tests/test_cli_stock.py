@@ -235,3 +235,23 @@ def test_cli_stock_reads_a_csv_whose_decimals_start_late(cli, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     policy = pl.read_csv(out)
     assert policy.filter(pl.col("sku") == "k2599")["mean_demand"].item() == 2.5
+
+
+def test_cli_stock_simulate_prints_achieved_service_per_segment(
+    cli, forecast_csv, config_toml, tmp_path
+) -> None:
+    result = cli(
+        "stock",
+        str(forecast_csv),
+        "--config",
+        str(config_toml),
+        "--review-days",
+        "7",
+        "--simulate",
+        "300",
+        "-o",
+        str(tmp_path / "p.csv"),
+    )
+    assert result.exit_code == 0, result.output
+    assert "achieved service per segment, replay of 300 periods" in result.stderr
+    assert "Hibernating" in result.stderr

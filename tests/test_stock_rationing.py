@@ -211,3 +211,16 @@ def test_compare_keep_shows_three_plans_and_the_uniform_keeps_every_promise() ->
     p = res.policy
     assert p["rationed"][0]
     assert p["avg_inventory"][0] < p["unrationed_avg_inventory"][0]
+
+
+def test_simulate_segments_each_rationed_segment_meets_its_target() -> None:
+    from segchain.stock import simulate_segments
+
+    rows = [r for r in MIX if r[0] == "FAST"]
+    items = pl.DataFrame({"sku": ["FAST"], "lead_time_days": [float(LEAD)]})
+    res = stock(forecast(rows), items=items, policies=TABLE, review_days=REVIEW)
+    sim = simulate_segments(res, periods=20_000, seed=3).sort("segment")
+    assert sim["segment"].to_list() == ["bronze", "gold"]
+    assert (sim["achieved_fill_rate"] >= sim["service_level"] - 0.005).all()
+    # Rationed: gold is served better than bronze, not the same as first come, first served.
+    assert sim["achieved_fill_rate"][1] > sim["achieved_fill_rate"][0] + 0.02

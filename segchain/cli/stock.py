@@ -150,6 +150,7 @@ def stock_command(
 
     from segchain.config import policy_table, setting
     from segchain.stock import simulate as run_simulate
+    from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
     from segchain.tableio import collect, provenance, read_table
 
@@ -226,6 +227,14 @@ def stock_command(
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
         )
+        if result.segments is not None:
+            per_seg = simulate_segments(result, periods=simulate, seed=seed_value)
+            reporter.table(
+                c.frame_table(
+                    _segment_summary(per_seg),
+                    title=f"achieved service per segment, replay of {simulate} periods",
+                )
+            )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
     recorded = {**params, "period_days": result.period_days, "items": items, "on_hand": on_hand}
     if segments_out is not None and result.segments is not None:
@@ -273,4 +282,22 @@ def _simulation_summary(sim):  # type: ignore[no-untyped-def]
             pl.col("target_met").sum().alias("met"),
         )
         .sort("distribution", "service_measure")
+    )
+
+
+def _segment_summary(per_seg):  # type: ignore[no-untyped-def]
+    """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it."""
+    import polars as pl
+
+    w = pl.col("demand_share")
+    return (
+        per_seg.group_by("segment", "service_measure")
+        .agg(
+            pl.col("service_level").first().alias("target"),
+            pl.len().alias("points"),
+            ((pl.col("achieved_fill_rate") * w).sum() / w.sum()).alias("achieved_fill_rate"),
+            ((pl.col("achieved_csl") * w).sum() / w.sum()).alias("achieved_csl"),
+            pl.col("target_met").sum().alias("met"),
+        )
+        .sort("target", "segment", descending=[True, False])
     )

@@ -44,7 +44,7 @@ from segchain.stock.loss_functions import (
 )
 from segchain.stock.sim import simulate
 from segchain.stock.sq import undershoot_moments
-from segchain.stock.stage import StockResult, stock
+from segchain.stock.stage import StockResult, simulate_segments, stock
 
 __all__ = [
     "DEFAULT_SERVICE_LEVEL",
@@ -63,6 +63,7 @@ __all__ = [
     "normal_loss2",
     "round_order_qty",
     "simulate",
+    "simulate_segments",
     "smallest_level",
     "stock",
     "undershoot_moments",

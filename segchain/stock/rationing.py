@@ -407,6 +407,7 @@ def ration(
                     "reserve_level": float(found.reserves[k]),
                     "expected_fill_rate": float(found.fill[k]),
                     "expected_csl": float(found.csl[k]),
+                    "tier": int(k),
                 }
             )
     service_frame = pl.DataFrame(
@@ -417,6 +418,7 @@ def ration(
             "reserve_level": pl.Float64,
             "expected_fill_rate": pl.Float64,
             "expected_csl": pl.Float64,
+            "tier": pl.Int64,
         },
     )
     if not updates:
@@ -443,3 +445,69 @@ def ration(
     return out.drop("_row", "held_back", *[f"{c}_r" for c in changed]).select(
         *policy.columns, "rationed", "unrationed_avg_inventory"
     ), service_frame
+
+
+def simulate_rationed(
+    policy: pl.DataFrame,
+    service: pl.DataFrame,
+    series: pl.DataFrame,
+    keys: list[str],
+    *,
+    period_days: float,
+    periods: int,
+    seed: int = 0,
+) -> pl.DataFrame:
+    """Achieved fill rate and CSL per segment of the rationed points, on fresh cycles.
+
+    ``periods`` forecast periods are replayed as that many days' worth of independent
+    replenishment cycles (see the module docstring), at the plan's S and reserve levels.
+    """
+    demand = series.group_by([*keys, "segment"]).agg(
+        pl.col("mu").sum(),
+        pl.col("sd").pow(2).sum().alias("var"),
+        pl.col("seg_level").first(),
+        pl.col("seg_measure").first(),
+    )
+    rows = service.join(demand, on=[*keys, "segment"], how="left")
+    out: list[dict[str, object]] = []
+    groups = rows.partition_by(keys, as_dict=True, maintain_order=True)
+    for point in policy.filter(pl.col("rationed")).iter_rows(named=True):
+        seg_rows = groups.get(tuple(point[k] for k in keys))
+        if seg_rows is None:
+            continue
+        tier = seg_rows["tier"].to_numpy()
+        seg = Segments.from_segments(
+            tier,
+            seg_rows["mu"].to_numpy() / period_days,
+            seg_rows["var"].to_numpy() / period_days,
+            seg_rows["seg_level"].to_numpy(),
+            seg_rows["seg_measure"].to_numpy().astype(str) == "fill-rate",
+        )
+        review = max(int(round(point["review_days"])), 1)
+        n = max(int(periods * period_days / review), 1)
+        smp = sample(seg, int(round(point["lead_time_days"])), review, n, seed + 7)
+        reserves = np.zeros(int(tier.max()) + 1)
+        for k, c in zip(tier.tolist(), seg_rows["reserve_level"].to_list(), strict=True):
+            reserves[k] = c
+        short, short_cycles, _, _ = replay(smp, np.array([point["order_up_to"]]), reserves[None, :])
+        dem = smp.days.sum(axis=(0, 1))
+        fill = np.where(dem > 0, 1.0 - short[0] / np.maximum(dem, 1e-300), 1.0)
+        csl = 1.0 - short_cycles[0] / n
+        for name, k in zip(seg_rows["segment"].to_list(), tier.tolist(), strict=True):
+            out.append(
+                {
+                    **{c: point[c] for c in keys},
+                    "segment": name,
+                    "achieved_fill_rate": float(fill[k]),
+                    "achieved_csl": float(csl[k]),
+                }
+            )
+    return pl.DataFrame(
+        out,
+        schema={
+            **{c: pl.String for c in keys},
+            "segment": pl.String,
+            "achieved_fill_rate": pl.Float64,
+            "achieved_csl": pl.Float64,
+        },
+    )

@@ -42,6 +42,10 @@ class StockResult:
     on_hand_missing: int = 0
     period_days: float = DEFAULT_PERIOD_DAYS
     notes: tuple[str, ...] = ()
+    # For simulate_segments: the forecast series and the rationing's per-segment detail.
+    series: pl.DataFrame | None = None
+    rationing_detail: pl.DataFrame | None = None
+    keys: tuple[str, ...] = ("sku",)
 
     def metadata(self) -> dict[str, Any]:
         """What the report reads from the policy's metadata besides the provenance.
@@ -189,6 +193,9 @@ def stock(
         on_hand_missing=missing_on_hand,
         period_days=period_days,
         notes=tuple(notes),
+        series=series,
+        rationing_detail=service,
+        keys=tuple(keys),
     )
 
 
@@ -251,4 +258,58 @@ def _compute_per_measure(
         .join(order, on=keys)
         .sort("_order")
         .drop("_order")
+    )
+
+
+def simulate_segments(result: StockResult, *, periods: int, seed: int = 0) -> pl.DataFrame:
+    """Achieved service per stocking point x segment, next to its target.
+
+    Rationed points: their reserve levels replayed on fresh cycles (``rationing``); the others
+    serve first come, first served, so each segment gets the point's achieved service in the
+    replay of ``sim.simulate``.
+    """
+    from segchain.stock.rationing import simulate_rationed
+    from segchain.stock.sim import simulate
+
+    keys = list(result.keys)
+    assert result.segments is not None and result.series is not None
+    point = simulate(result.policy, periods=periods, seed=seed).select(
+        *keys, "achieved_fill_rate", "achieved_csl"
+    )
+    table = result.segments.join(point, on=keys, how="left")
+    if result.rationing_detail is not None and result.rationing_detail.height:
+        own = simulate_rationed(
+            result.policy,
+            result.rationing_detail,
+            result.series,
+            keys,
+            period_days=result.period_days,
+            periods=periods,
+            seed=seed,
+        )
+        table = (
+            table.join(own, on=[*keys, "segment"], how="left", suffix="_r")
+            .with_columns(
+                achieved_fill_rate=pl.col("achieved_fill_rate_r").fill_null(
+                    pl.col("achieved_fill_rate")
+                ),
+                achieved_csl=pl.col("achieved_csl_r").fill_null(pl.col("achieved_csl")),
+            )
+            .drop("achieved_fill_rate_r", "achieved_csl_r")
+        )
+    achieved = (
+        pl.when(pl.col("service_measure") == "fill-rate")
+        .then(pl.col("achieved_fill_rate"))
+        .otherwise(pl.col("achieved_csl"))
+    )
+    return table.select(
+        *keys,
+        "segment",
+        "service_measure",
+        "service_level",
+        "reserve_level",
+        "demand_share",
+        "achieved_fill_rate",
+        "achieved_csl",
+        (achieved >= pl.col("service_level") - 1e-12).alias("target_met"),
     )
