@@ -225,11 +225,51 @@ def read_csv_bytes(
         raise DataError(f"{name}: the file is empty", hint="check the export") from None
     except pl.exceptions.ComputeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "more fields" in first:
+            _raise_ragged(payload, delimiter=delimiter, name=name)
         raise DataError(
             f"{name}: cannot parse as CSV ({first})",
             hint="check the delimiter and quoting",
         ) from None
     return df
+
+
+def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
+    """Name the rows that have more fields than the header (polars says only that some do)."""
+    text = payload.decode("utf-8", errors="replace")
+    try:
+        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        width = len(next(rows, []))
+        ragged = [i for i, row in enumerate(rows, start=1) if len(row) > width]
+    except csv.Error:
+        ragged = []
+    if ragged:
+        shown = ", ".join(str(r) for r in ragged[:10]) + (" ..." if len(ragged) > 10 else "")
+        raise DataError(
+            f"{name}: {len(ragged):,} row(s) have more fields than the header's {width}: "
+            f"row(s) {shown} (rows counted from 1 after the header)",
+            hint="quote fields that contain the delimiter, or remove the extra fields",
+        )
+
+
+def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
+    """Refuse a header that names a column twice (one of the two would be lost or renamed)."""
+    first = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    try:
+        header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
+    except csv.Error:
+        return
+    names = [h.strip() for h in header]
+    dups = sorted({h for h in names if names.count(h) > 1 and h})
+    if dups:
+        positions = {d: [str(i + 1) for i, h in enumerate(names) if h == d] for d in dups[:5]}
+        where = "; ".join(
+            f"{short(d, 40)!r} in columns {', '.join(positions[d])}" for d in positions
+        )
+        raise DataError(
+            f"{name}: the header names a column twice: {where}",
+            hint="give each column its own name in the export",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,6 +318,7 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     delimiter = sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
+    check_header(payload, delimiter=delimiter, name=name)
     df = read_csv_bytes(payload, delimiter=delimiter, all_strings=all_strings, name=name)
     df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
     dialect = Dialect(

@@ -288,3 +288,23 @@ def test_blank_customer_ids_are_not_called_duplicates(cli, tmp_path: Path) -> No
     assert result.exit_code == 1
     assert "2 row(s) with a blank customer_id" in result.stderr
     assert "None" not in result.stderr and "duplicate" not in result.stderr
+
+
+# ---- findings 11 and 22: duplicate header names, rows with extra fields -----------------------
+
+
+def test_duplicate_header_names_are_refused(cli, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "order_id,order_date,customer_id,sku,quantity,unit_price,sku\n1,2024-03-01,C,A,1,2,B\n",
+    )
+    result = cli("validate", str(path))
+    assert result.exit_code == 1
+    assert "the header names a column twice: 'sku' in columns 4, 7" in result.stderr
+
+
+def test_rows_with_extra_fields_are_named(cli, tmp_path: Path) -> None:
+    body = "".join(f"{i},2024-03-01,C,A,1,2{',x' if i % 10 == 3 else ''}\n" for i in range(1, 201))
+    result = cli("validate", str(write(tmp_path, HEADER + body)))
+    assert result.exit_code == 1
+    assert "20 row(s) have more fields than the header's 6: row(s) 3, 13, 23" in result.stderr
