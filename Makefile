@@ -22,9 +22,10 @@ $(STAMP): pyproject.toml
 # `make -j2 demo` runs independent stages in parallel; a second `make demo` rebuilds nothing.
 CONFIG := $(DATA)/segchain.toml
 REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_profile.csv $(OUT)/forecast.parquet \
-	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv
+	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv \
+	$(OUT)/costs.parquet $(OUT)/customer_costs.parquet
 
-demo: $(OUT)/report.html $(OUT)/costs.csv
+demo: $(OUT)/report.html
 	@echo "demo done: open $(OUT)/report.html"
 
 $(OUT)/.dir:
@@ -51,12 +52,17 @@ $(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/s
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
 		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
 
-$(OUT)/costs.csv: $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
-		$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv \
-		$(CONFIG)
-	$(SEG) costs $(OUT)/segments.parquet --orders $(OUT)/orders.parquet --policy $(OUT)/policy.parquet \
-		--stock-segments $(OUT)/stock_segments.parquet --assignments $(OUT)/assignments.parquet \
-		--sites $(OUT)/sites.csv --items $(DATA)/items.csv --config $(CONFIG) -o $@
+COSTS_INPUTS := $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
+	$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG)
+COSTS_ARGS = $(OUT)/segments.parquet --orders $(OUT)/orders.parquet --policy $(OUT)/policy.parquet \
+	--stock-segments $(OUT)/stock_segments.parquet --assignments $(OUT)/assignments.parquet \
+	--sites $(OUT)/sites.csv --items $(DATA)/items.csv --config $(CONFIG)
+
+$(OUT)/costs.parquet: $(COSTS_INPUTS)
+	$(SEG) costs $(COSTS_ARGS) -o $@
+
+$(OUT)/customer_costs.parquet: $(COSTS_INPUTS)
+	$(SEG) costs $(COSTS_ARGS) --by customer --quiet -o $@
 
 $(OUT)/report.html: $(REPORT_INPUTS)
 	$(SEG) report $(REPORT_INPUTS) --title "segchain demo: sample_data" -o $@

@@ -120,6 +120,12 @@ TABLE_KINDS: dict[str, TableKind] = {
             "order lines",
         ),
         TableKind(
+            "customer_costs",
+            ("customer_id", "segment", "revenue", "cost_to_serve"),
+            ("customer_costs",),
+            "cost to serve per customer (segchain costs --by customer)",
+        ),
+        TableKind(
             "costs",
             ("segment", "revenue", "cost_to_serve"),
             ("costs",),

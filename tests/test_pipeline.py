@@ -20,7 +20,8 @@ STAGE_FILES = (
     "assignments.parquet",
     "sites.csv",
     "report.html",
-    "costs.csv",
+    "costs.parquet",
+    "customer_costs.parquet",
 )
 
 pytestmark = pytest.mark.skipif(not EXE.exists(), reason="segchain console script not installed")
@@ -142,7 +143,7 @@ def test_demo_costs_reconcile_with_their_source_tables_to_the_cent(
     out = tmp_path / "out"
     proc = run_demo(data, out)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    costs = pl.read_csv(out / "costs.csv")
+    costs = pl.read_parquet(out / "costs.parquet")
     orders = pl.read_parquet(out / "orders.parquet")
     segments = pl.read_parquet(out / "segments.parquet")
     assignments = pl.read_parquet(out / "assignments.parquet")
@@ -171,6 +172,8 @@ def test_demo_costs_reconcile_with_their_source_tables_to_the_cent(
     share = costs["cost_to_serve"].sum() / costs["revenue"].sum()
     assert 0.05 < share < 0.4, share
     assert costs["profit"].sum() > 0
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "Cost to serve and profit" in report and "least profitable customers" in report
     log = proc.stdout + proc.stderr
     assert "reconciled transport: assignments transport_cost" in log
     assert "NOT reconciled" not in log

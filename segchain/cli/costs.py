@@ -171,7 +171,7 @@ def costs_command(
         output,
         fmt=format,
         metadata=provenance(
-            "costs",
+            "costs" if by_value == "segment" else "customer_costs",
             params=params,
             inputs=inputs,
             period_days=result.period_days,

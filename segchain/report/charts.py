@@ -426,3 +426,41 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             handle.set_sizes([30])  # type: ignore[union-attr]
     style(ax, grid="")
     ax.set_title("▲ open site   △ closed site", loc="left", fontsize=8, fontweight="normal")
+
+
+# Cost stacks: muted hues, so that segment colours stay the segments'.
+STACK_COLOURS = ("#0072B2", "#56B4E9", "#E69F00", "#D55E00", "#009E73", "#CC79A7", "#9ca3af")
+
+
+def stacked_bars(
+    fig: Figure,
+    names: Sequence[Any],
+    parts: Sequence[tuple[str, Sequence[float | None]]],
+    *,
+    title: str,
+    fmt: str = "{:,.0f}",
+) -> None:
+    """One horizontal bar per name made of its parts (a cost stack), first name on top, labelled
+    with its total. A missing part adds nothing; a name with no part at all is labelled '–'."""
+    ax = fig.subplots()
+    ys = list(range(len(names)))[::-1]
+    left = [0.0] * len(names)
+    known = [False] * len(names)
+    for (part, values), colour in zip(parts, STACK_COLOURS, strict=False):
+        vals = [0.0 if v is None else float(v) for v in values]
+        ax.barh(ys, vals, left=left, color=colour, height=0.7, label=part)
+        left = [a + b for a, b in zip(left, vals, strict=True)]
+        known = [k or v is not None for k, v in zip(known, values, strict=True)]
+    ax.set_yticks(ys, [label(n) for n in names])
+    top = max(left, default=0.0) or 1.0
+    for y, v, k in zip(ys, left, known, strict=True):
+        ax.text(v + top * 0.01, y, fmt.format(v) if k else "–", va="center", fontsize=8, color=INK)
+    ax.set_xlim(0, top * 1.2)
+    ax.legend(loc="lower right", frameon=False, fontsize=7.5)
+    if title:
+        ax.set_title(title, loc="left")
+    style(ax)
+    if "%" in fmt:
+        from matplotlib.ticker import PercentFormatter
+
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

@@ -14,6 +14,7 @@ module          section
 ``accuracy``    Forecast accuracy (backtest)
 ``inventory``   Inventory (safety stock, segmented vs uniform)
 ``network``     Distribution network (promise, sites, cost, map)
+``costs``       Cost to serve and profit (cost stack, promises, least profitable customers)
 ``common``      helpers every section shares
 ==============  =====================================================
 """
@@ -26,6 +27,7 @@ from segchain.report import charts as ch
 from segchain.report.model import Section
 from segchain.report.sections.accuracy import backtest_section
 from segchain.report.sections.common import Colours, Meta, Tables, segment_order
+from segchain.report.sections.costs import costs_section
 from segchain.report.sections.forecast import forecast_section, interval_levels, period_interval
 from segchain.report.sections.inventory import inventory_section
 from segchain.report.sections.network import network_section
@@ -39,6 +41,7 @@ BUILDERS: tuple[Callable[[Tables, Meta, Colours], Section | str], ...] = (
     backtest_section,
     inventory_section,
     network_section,
+    costs_section,
 )
 
 

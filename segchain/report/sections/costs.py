@@ -1,0 +1,214 @@
+"""Cost to serve: profit by segment, the cost stack, what each promise costs against the margin
+it protects, and the least profitable customers (from ``segchain costs``)."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+import polars as pl
+
+from segchain.report import charts as ch
+from segchain.report.model import INT, MONEY, PCT, Block, Chart, Headline, Note, Section, TableBlock
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    colour_list,
+    lacks,
+    money,
+    num,
+    order_frame,
+    pct,
+    segment_order,
+    total,
+)
+
+NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
+# The cost stack, bottom to top, with how each part is named in the chart.
+STACK = (
+    ("order_handling", "order handling"),
+    ("returns_handling", "returns handling"),
+    ("transport", "transport"),
+    ("warehouse_fixed", "warehouse fixed"),
+    ("inventory_carrying", "inventory carrying"),
+)
+LEAST_PROFITABLE = 10
+
+
+# ---- data
+
+
+def promise_costs(seg: pl.DataFrame) -> pl.DataFrame | None:
+    """Per segment: gross margin, the cost of its delivery and service promises, and that cost
+    as a share of the margin (None without either promise column)."""
+    parts = [c for c in ("delivery_promise_cost", "service_promise_cost") if c in seg.columns]
+    if not parts or seg.select(pl.all_horizontal(num(c).is_null() for c in parts).all()).item():
+        return None
+    cost = pl.sum_horizontal(num(c) for c in parts)
+    margin = num("gross_margin") if "gross_margin" in seg.columns else pl.lit(None, pl.Float64)
+    return seg.select(
+        "segment",
+        margin.alias("gross_margin"),
+        *[num(c).alias(c) for c in parts],
+        cost.alias("promise_cost"),
+        pl.when(margin > 0).then(cost / margin).otherwise(None).alias("share_of_margin"),
+        num("profit").alias("profit"),
+    )
+
+
+def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.DataFrame:
+    shown = [
+        c
+        for c in ("customer_id", "segment", "revenue", "gross_margin", "cost_to_serve", "profit")
+        if c in customers.columns
+    ]
+    return (
+        customers.filter(num("profit").is_not_null())
+        .sort(["profit", "customer_id"], nulls_last=True)
+        .head(n)
+        .select(shown)
+    )
+
+
+# ---- wording
+
+
+def _profit_chart(seg: pl.DataFrame, colours: Colours) -> Chart:
+    names = seg["segment"].to_list()
+    plot = partial(
+        ch.bars,
+        names=names,
+        values=seg.select(num("profit"))["profit"].to_list(),
+        colours=colour_list(names, colours),
+        title="Profit by segment (gross margin - cost to serve)",
+    )
+    return Chart("profit", "Profit by segment", plot, size=(8.0, 0.9 + 0.32 * len(names)))
+
+
+def _stack_chart(seg: pl.DataFrame) -> Chart | None:
+    parts = [
+        (c, name) for c, name in STACK if c in seg.columns and seg[c].null_count() < seg.height
+    ]
+    if not parts:
+        return None
+    names = seg["segment"].to_list()
+    revenue = seg.select(num("revenue"))["revenue"].to_list()
+    stack = [
+        (
+            name,
+            [
+                None if v is None or not r or r <= 0 else v / r
+                for v, r in zip(seg.select(num(c))[c].to_list(), revenue, strict=True)
+            ],
+        )
+        for c, name in parts
+    ]
+    plot = partial(
+        ch.stacked_bars,
+        names=names,
+        parts=stack,
+        title="Cost to serve per unit of revenue, by cost",
+        fmt="{:.0%}",
+    )
+    return Chart(
+        "cost_stack",
+        "Cost stack by segment",
+        plot,
+        size=(8.0, 1.2 + 0.34 * len(names)),
+        caption="Each cost as a share of the segment's revenue; the label is the total.",
+    )
+
+
+def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    seg = tables.get("costs")
+    if seg is None:
+        return "Cost to serve: no costs table (segchain costs) in the inputs."
+    missing = lacks(seg, NEEDED)
+    if missing:
+        return f"Cost to serve: the costs table lacks {', '.join(missing)}."
+    seg = order_frame(seg.with_columns(pl.col("segment").cast(pl.String)), segment_order(tables))
+    revenue, profit, cts = total(seg, "revenue"), total(seg, "profit"), total(seg, "cost_to_serve")
+
+    def share(x: float | None) -> float | None:
+        return x / revenue if x is not None and revenue else None
+
+    heads = [
+        Headline("Profit", money(profit), f"{pct(share(profit))} of revenue {money(revenue)}"),
+        Headline("Cost to serve", money(cts), f"{pct(share(cts))} of revenue"),
+    ]
+    ranked = seg.filter(num("profit_share").is_not_null()) if "profit_share" in seg.columns else seg
+    if ranked.height and "profit_share" in ranked.columns:
+        worst = ranked.sort(num("profit_share"), "segment").row(0, named=True)
+        heads.append(
+            Headline(
+                "Least profitable segment",
+                ch.label(worst["segment"]),
+                f"profit {pct(worst['profit_share'])} of its revenue",
+            )
+        )
+    blocks: list[Block] = [_profit_chart(seg, colours)]
+    stack = _stack_chart(seg)
+    if stack is not None:
+        blocks.append(stack)
+    promises = promise_costs(seg)
+    if promises is not None:
+        blocks.append(
+            TableBlock(
+                "What each promise costs, against the margin it brings",
+                promises,
+                formats={
+                    c: MONEY for c in promises.columns if c not in ("segment", "share_of_margin")
+                }
+                | {"share_of_margin": PCT},
+                heat=("share_of_margin",),
+                note="Delivery: network's plan against its plan without promises; service: stock's "
+                "segmented targets against one uniform target with the same mean service.",
+            )
+        )
+    shown = [
+        c
+        for c in ("segment", "customers", "revenue", "gross_margin", *(s for s, _ in STACK))
+        + ("cost_to_serve", "profit", "profit_share")
+        if c in seg.columns
+    ]
+    blocks.append(
+        TableBlock(
+            "Cost to serve and profit by segment",
+            seg.select(shown),
+            formats={c: MONEY for c in shown if c not in ("segment", "customers", "profit_share")}
+            | {"customers": INT, "profit_share": PCT},
+            heat=tuple(c for c in ("profit_share",) if c in shown),
+        )
+    )
+    customers = tables.get("customer_costs")
+    if customers is not None and not lacks(customers, ("customer_id", "profit")):
+        lowest = least_profitable(customers)
+        blocks.append(
+            TableBlock(
+                f"The {lowest.height} least profitable customers",
+                lowest,
+                formats={c: MONEY for c in lowest.columns if c not in ("customer_id", "segment")},
+            )
+        )
+    if "costs_missing" in seg.columns:
+        gaps = sorted({g for g in seg["costs_missing"].drop_nulls().to_list() if g})
+        if gaps:
+            blocks.append(
+                Note("Left out of cost to serve for lack of input: " + "; ".join(gaps) + ".")
+            )
+    return Section("costs", "Cost to serve and profit", _subtitle(seg, meta), heads, blocks)
+
+
+def _subtitle(seg: pl.DataFrame, meta: Meta) -> str:
+    info: Any = meta.get("costs", {})
+    period = info.get("period") if isinstance(info, dict) else None
+    days = seg["period_days"].max() if "period_days" in seg.columns else None
+    when = ""
+    if isinstance(period, list) and len(period) == 2 and all(period):
+        when = f" from {period[0]} to {period[1]}"
+    length = f" ({days:,} days)" if isinstance(days, int) else ""
+    return (
+        f"Revenue, goods and every cost of serving each segment over the order history{when}"
+        f"{length}; inventory carried at its holding rate over the same span."
+    )

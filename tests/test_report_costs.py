@@ -1,0 +1,108 @@
+"""The report's cost-to-serve section: headline numbers, promise costs against margin, least
+profitable customers, what it says when inputs lack columns (figures computed by hand here)."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from segchain.report import build_report, to_html, to_markdown
+from segchain.report.model import Chart, Headline, Note, TableBlock
+
+
+def costs_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "segment": ["Lost", "Champions"],  # out of rank order on purpose
+            "customers": [3, 2],
+            "revenue": [100.0, 1000.0],
+            "gross_margin": [40.0, 450.0],
+            "order_handling": [30.0, 20.0],
+            "returns_handling": [5.0, None],
+            "transport": [10.0, 60.0],
+            "warehouse_fixed": [15.0, 70.0],
+            "inventory_carrying": [2.0, 8.0],
+            "cost_to_serve": [62.0, 158.0],
+            "profit": [-22.0, 292.0],
+            "profit_share": [-0.22, 0.292],
+            "delivery_promise_cost": [0.0, 45.0],
+            "service_promise_cost": [-1.0, 9.0],
+            "costs_missing": ["", "returns_handling"],
+            "period_days": [365, 365],
+        }
+    )
+
+
+def customer_frame(n: int = 12) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "customer_id": [f"c{i:02d}" for i in range(n)],
+            "segment": ["Lost"] * n,
+            "revenue": [10.0] * n,
+            "cost_to_serve": [float(i) for i in range(n)],
+            "profit": [5.0 - i for i in range(n)],
+        }
+    )
+
+
+SEGMENTS = pl.DataFrame(
+    {"customer_id": ["a", "b"], "segment": ["Champions", "Lost"], "segment_rank": [1, 2]}
+)
+
+
+def _section(tables):  # type: ignore[no-untyped-def]
+    report = build_report(tables)
+    found = [s for s in report.sections if s.key == "costs"]
+    return found[0] if found else None, report
+
+
+def test_costs_headlines_profit_cost_to_serve_and_least_profitable_segment() -> None:
+    section, _ = _section({"costs": costs_frame()})
+    heads = {h.label: h for h in section.headlines}
+    assert heads["Profit"] == Headline("Profit", "270", "24.5% of revenue 1,100")  # 270 / 1100
+    assert heads["Cost to serve"].detail == "20.0% of revenue"  # 220 / 1100
+    assert heads["Least profitable segment"].value == "Lost"
+
+
+def test_costs_promise_table_puts_promise_cost_against_margin() -> None:
+    section, _ = _section({"costs": costs_frame(), "segments": SEGMENTS})
+    table = next(b for b in section.blocks if isinstance(b, TableBlock) and "promise" in b.title)
+    rows = {r["segment"]: r for r in table.frame.to_dicts()}
+    assert rows["Champions"]["promise_cost"] == pytest.approx(54.0)
+    assert rows["Champions"]["share_of_margin"] == pytest.approx(54.0 / 450.0)
+    assert rows["Lost"]["share_of_margin"] == pytest.approx(-1.0 / 40.0)
+    assert table.frame["segment"].to_list() == ["Champions", "Lost"]  # by segment_rank
+
+
+def test_costs_least_profitable_customers_lowest_profit_first_ten_at_most() -> None:
+    section, _ = _section({"costs": costs_frame(), "customer_costs": customer_frame()})
+    table = next(b for b in section.blocks if isinstance(b, TableBlock) and "least" in b.title)
+    assert table.title == "The 10 least profitable customers"
+    assert table.frame["customer_id"].to_list()[:3] == ["c11", "c10", "c09"]
+    assert table.frame["profit"].to_list()[0] == -6.0
+
+
+def test_costs_section_names_costs_left_out_and_draws_profit_and_stack() -> None:
+    section, report = _section({"costs": costs_frame()})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert "Left out of cost to serve for lack of input: returns_handling." in notes
+    charts = [b.key for b in section.blocks if isinstance(b, Chart)]
+    assert charts == ["profit", "cost_stack"]
+    html = to_html(report)
+    assert "Cost stack by segment" in html and html.count("<svg") >= 2
+    assert to_html(report) == html  # deterministic
+
+
+def test_costs_section_skipped_without_the_table_or_its_columns() -> None:
+    _, report = _section({"segments": SEGMENTS})
+    assert any(s.startswith("Cost to serve: no costs table") for s in report.skipped)
+    _, report = _section({"costs": costs_frame().drop("profit")})
+    assert "Cost to serve: the costs table lacks profit." in report.skipped
+
+
+def test_costs_section_in_markdown_without_promises() -> None:
+    frame = costs_frame().drop("delivery_promise_cost", "service_promise_cost")
+    section, report = _section({"costs": frame})
+    assert not any(isinstance(b, TableBlock) and "promise" in b.title for b in section.blocks)
+    text, _ = to_markdown(report)
+    assert "## Cost to serve and profit" in text
