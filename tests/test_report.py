@@ -404,7 +404,7 @@ def test_network_cost_counts_fixed_cost_of_open_sites_only():
 def test_sections_are_skipped_with_a_note_when_their_table_is_absent():
     report = build_report({"segments": segments_frame()})
     assert [s.key for s in report.sections] == ["segments"]
-    assert len(report.skipped) == 5
+    assert len(report.skipped) == 6  # orders, forecast, accuracy, inventory, network, costs
     assert "Forecast: no forecast table (segchain forecast) in the inputs." in report.skipped
 
 
@@ -558,7 +558,8 @@ def test_rich_summary_keeps_markup_in_values_as_text():
 def test_build_sections_orders_sections_as_the_pipeline():
     sections, skipped = build_sections(all_tables(), {})
     assert [s.key for s in sections] == ["segments", "forecast", "accuracy", "inventory", "network"]
-    assert len(skipped) == 1 and skipped[0].startswith("Order history: no order lines")
+    assert len(skipped) == 2 and skipped[0].startswith("Order history: no order lines")
+    assert skipped[1] == "Cost to serve: no costs table (segchain costs) in the inputs."
 
 
 def test_network_split_customer_counts_its_demand_by_share_per_site():
