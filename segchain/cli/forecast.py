@@ -62,6 +62,15 @@ Address = Annotated[
         envvar="SEGCHAIN_ADDRESS",
     ),
 ]
+AssignmentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--assignments",
+        help="network's assignments: route each customer's demand to the site(s) serving it "
+        "and forecast per site (site is added to --by).",
+    ),
+    c.reads("--assignments"),
+]
 NJobs = Annotated[
     int | None, typer.Option("--n-jobs", help="Processes for the local engine (-1: all cores).")
 ]
@@ -82,6 +91,7 @@ def forecast(
     engine: EngineOpt = None,
     address: Address = None,
     n_jobs: NJobs = None,
+    assignments: AssignmentsOpt = None,
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
@@ -111,6 +121,8 @@ def forecast(
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config)
+    if assignments == "-" and "-" in (segments, orders):
+        raise UsageError("only one of SEGMENTS, --orders and --assignments can read stdin")
     if segments == "-" and orders == "-":
         raise UsageError(
             "SEGMENTS and --orders cannot both read stdin",
@@ -136,9 +148,10 @@ def forecast(
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), recon = loaded.collect(loaded.clean)
     seg_frame = _collect(seg_table.frame)
+    asg_frame = _collect(read_table(assignments).frame) if assignments is not None else None
 
     with _progress(enabled=not quiet) as progress:
-        result = run_forecast(clean, seg_frame, progress=progress, **params)
+        result = run_forecast(clean, seg_frame, assignments=asg_frame, progress=progress, **params)
 
     for warning in result.warnings:
         reporter.warn(warning)
@@ -153,6 +166,8 @@ def forecast(
     if result.comparison.height:
         reporter.table(c.frame_table(result.comparison, title="segment forecasts summed vs direct"))
     inputs = {"orders": recon.read, "segments": seg_frame.height}
+    if asg_frame is not None:
+        inputs["assignments"] = asg_frame.height
     if backtest:
         c.write_output(
             result.backtest,

@@ -17,6 +17,7 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, check_options, parse_levels, parse_models
+from segchain.forecast.routing import route_orders
 from segchain.forecast.selection import select_models
 from segchain.forecast.series import build_series
 
@@ -54,6 +55,7 @@ def forecast(
     engine: str = "local",
     address: str | None = None,
     seed: int = 0,
+    assignments: pl.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> ForecastResult:
     """Forecast demand per series (default segment x sku) with a backtested model per series.
@@ -71,6 +73,9 @@ def forecast(
         engine: ``local``, ``dask``, ``ray`` or ``spark``.
         address: scheduler / cluster address for a distributed engine.
         seed: accepted for the common CLI contract; every model here is deterministic.
+        assignments: network's assignments (``customer_id, site_id, share``): each customer's
+            demand goes to the site(s) serving it and the series are per site (``site`` is
+            added to ``by``), so stock plans where the network puts the stock.
         progress: called as ``progress(step, done, total)`` between model runs.
 
     Returns:
@@ -87,6 +92,14 @@ def forecast(
     _, season, window, _ = FREQS[freq]
     plan = Plan(freq=freq, horizon=horizon, season=season, window=window, models=model_list)
 
+    routing_warnings: list[str] = []
+    if assignments is not None:
+        routed = route_orders(
+            orders.collect() if isinstance(orders, pl.LazyFrame) else orders, assignments
+        )
+        orders, routing_warnings = routed.orders, routed.warnings
+        if "site" not in by:
+            by = ["site", *by]
     series = build_series(orders, segments, freq=freq, by=by)
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
     top = build_series(orders, segments, freq=freq, by=top_by) if top_by else None
@@ -136,7 +149,7 @@ def forecast(
         )
         .sort("unique_id", "ds")
     )
-    warnings = list(series.warnings)
+    warnings = [*routing_warnings, *series.warnings]
     short = sel.stats.filter(~pl.col("backtested")).height
     if short:
         warnings.append(

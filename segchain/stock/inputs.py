@@ -228,12 +228,26 @@ def join_items(
     require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
+    per_site = "site" in it.columns and "site" in points.columns
     it = it.select(
         pl.col("sku").cast(pl.String),
+        *([pl.col("site").cast(pl.String).replace("", None)] if per_site else []),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
     )
-    _check_items(it, present)
-    joined = points.join(it, on="sku", how="left")
+    _check_items(it, present, keys=["sku", "site"] if per_site else ["sku"])
+    if per_site:
+        # Rows with a site (its own lead time, ...) win for that site; the sku's row without a
+        # site is the default for every other site, value by value.
+        at_site = it.filter(pl.col("site").is_not_null())
+        default = it.filter(pl.col("site").is_null()).drop("site")
+        joined = points.join(at_site, on=["sku", "site"], how="left", maintain_order="left").join(
+            default, on="sku", how="left", suffix="_default", maintain_order="left"
+        )
+        joined = joined.with_columns(
+            [pl.coalesce(c, f"{c}_default").alias(c) for c in present]
+        ).drop([f"{c}_default" for c in present])
+    else:
+        joined = points.join(it, on="sku", how="left")
     by_column: dict[str, int] = {}
     used = pl.lit(False)
     fills = []
@@ -271,11 +285,19 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
         )
 
 
-def _check_items(it: pl.DataFrame, present: list[str]) -> None:
+def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = None) -> None:
     problems: list[str] = []
-    dup = it.filter(pl.col("sku").is_duplicated()).get_column("sku").unique(maintain_order=True)
+    keys = keys or ["sku"]
+    key = pl.concat_str([pl.col(k).fill_null("*") for k in keys], separator="@")
+    dup = (
+        it.filter(pl.struct(keys).is_duplicated())
+        .select(key.alias("k"))
+        .get_column("k")
+        .unique(maintain_order=True)
+    )
     if dup.len():
-        problems.append(f"duplicate sku(s) {examples(dup.to_list())}")
+        what = "sku(s)" if keys == ["sku"] else "sku@site(s)"
+        problems.append(f"duplicate {what} {examples(dup.to_list())}")
     rules = {
         "unit_cost": (lambda c: c > 0, "> 0"),
         "order_cost": (lambda c: c >= 0, ">= 0"),

@@ -1,0 +1,68 @@
+"""Demand routed to the sites the network assigns: each customer's order lines once per serving
+site, quantity x share, so that forecast and stock plan where the network puts the stock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from segchain.errors import DataError, examples
+from segchain.schema import require_columns
+
+
+@dataclass
+class Routed:
+    """The order lines with ``site`` from the assignments, and what could not be routed."""
+
+    orders: pl.DataFrame
+    unrouted_customers: int = 0
+    unrouted_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
+    """Replace each line's ``site`` by the site(s) the assignments give its customer.
+
+    A customer split over sites (``share``) has each line once per site with quantity x share,
+    so a customer's demand is conserved. The orders' own ``site`` (where a line shipped from in
+    the past) is replaced: the plan is for the network, not for history. Lines of customers with
+    no serving site (not in the assignments, or left out by network) keep a null site and are
+    left out of the site series (counted and reported).
+
+    Raises:
+        MissingColumnsError: the assignments lack customer_id or site_id.
+        DataError: shares of a customer do not add up to 1.
+    """
+    require_columns(assignments.columns, ("customer_id", "site_id"), source="assignments")
+    share = pl.col("share").cast(pl.Float64) if "share" in assignments.columns else pl.lit(1.0)
+    lanes = assignments.filter(pl.col("site_id").is_not_null()).select(
+        pl.col("customer_id").cast(pl.String),
+        pl.col("site_id").cast(pl.String).alias("site"),
+        share.alias("_share"),
+    )
+    sums = lanes.group_by("customer_id", maintain_order=True).agg(pl.col("_share").sum())
+    bad = sums.filter((pl.col("_share") - 1.0).abs() > 1e-6)["customer_id"].to_list()
+    if bad:
+        raise DataError(
+            f"assignments: the shares of customer(s) {examples(bad)} do not add up to 1",
+            hint="give network's assignments as written (one row per customer and serving site)",
+        )
+    base = orders.drop("site") if "site" in orders.columns else orders
+    base = base.with_columns(pl.col("customer_id").cast(pl.String))
+    routed = base.join(lanes, on="customer_id", how="left", maintain_order="left").with_columns(
+        quantity=pl.col("quantity") * pl.col("_share").fill_null(1.0)
+    )
+    if "amount" in routed.columns:
+        routed = routed.with_columns(amount=pl.col("amount") * pl.col("_share").fill_null(1.0))
+    routed = routed.drop("_share")
+    lost = routed.filter(pl.col("site").is_null())
+    out = Routed(orders=routed)
+    if lost.height:
+        out.unrouted_lines = lost.height
+        out.unrouted_customers = lost["customer_id"].n_unique()
+        out.warnings.append(
+            f"{lost.height:,} order line(s) of {out.unrouted_customers:,} customer(s) have no "
+            "serving site in the assignments: left out of the site series"
+        )
+    return out
