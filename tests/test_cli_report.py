@@ -53,9 +53,13 @@ def test_cli_report_writes_html_and_says_what_it_recognised(cli, inputs, tmp_pat
     page = out.read_text(encoding="utf-8")
     assert "<h2>Customer segments</h2>" in page and "<h2>Demand forecast</h2>" in page
     lines = result.stderr.splitlines()
-    assert lines[0] == f"{inputs['segments']}: segments, 3 rows (recognised by its metadata)"
-    assert lines[1] == f"{inputs['forecast']}: forecast, 3 rows (recognised by its columns)"
-    assert lines[-1] == f"wrote the report (2 sections, 2 charts) to {out}"
+    assert lines[0] == (
+        f"segchain report: {inputs['segments']}: segments, 3 rows (recognised by its metadata)"
+    )
+    assert lines[1] == (
+        f"segchain report: {inputs['forecast']}: forecast, 3 rows (recognised by its columns)"
+    )
+    assert lines[-1] == f"segchain report: wrote the report (2 sections, 2 charts) to {out}"
     assert result.stdout == ""
 
 

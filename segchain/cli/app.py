@@ -15,7 +15,8 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
-    add_completion=False,
+    # --install-completion / --show-completion for bash, zsh, fish and PowerShell.
+    add_completion=True,
     # ERP rows must never leak into logs through a traceback's local variables.
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -34,6 +35,7 @@ def _print_version(value: bool) -> None:
 def _root(
     version: bool = typer.Option(
         False,
+        "-V",
         "--version",
         help="Print the version and exit.",
         callback=_print_version,

@@ -10,6 +10,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -141,7 +142,13 @@ Rejects = Annotated[
     writes("--rejects"),
 ]
 Quiet = Annotated[
-    bool, typer.Option("--quiet", help="Print only errors on stderr.", envvar="SEGCHAIN_QUIET")
+    bool,
+    typer.Option(
+        "-q",
+        "--quiet",
+        help="Print only errors on stderr (and how many warnings were hidden, in one line).",
+        envvar="SEGCHAIN_QUIET",
+    ),
 ]
 Verbose = Annotated[
     bool, typer.Option("--verbose", help="Also print the provenance JSON on stderr.")
@@ -163,6 +170,9 @@ Seed = Annotated[
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The running command's name, for the ``segchain <command>:`` prefix on messages.
+COMMAND: ContextVar[str] = ContextVar("segchain_command", default="")
+
 
 def handle_errors(func: F) -> F:
     """Turn SegchainError into one message and its exit code; Ctrl-C into exit 130.
@@ -172,6 +182,8 @@ def handle_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Messages say which command wrote them: `make -j2` logs interleave.
+        COMMAND.set(func.__name__.removesuffix("_command"))
         try:
             from segchain.tableio import OutputSet
 
@@ -226,13 +238,23 @@ def error(message: str) -> None:
     sys.stderr.flush()
 
 
+def prefix() -> str:
+    """``segchain <command>: `` for messages on stderr (``segchain: `` outside a command)."""
+    name = COMMAND.get()
+    return f"segchain {name}: " if name else "segchain: "
+
+
 class Reporter:
-    """stderr output of a command: notes, warnings and rich tables, silenced by --quiet."""
+    """stderr output of a command: notes, warnings and rich tables, each message prefixed with
+    ``segchain <command>:``. --quiet silences all but errors; warnings are then counted and the
+    count given in one line when the command writes its output."""
 
     def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
         self.quiet = quiet
         self.verbose = verbose
         self._console: Console | None = None
+        self.hidden_warnings = 0
+        self._counted = False
 
     @property
     def console(self) -> Console:
@@ -246,12 +268,26 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(message, markup=False)
+            self.console.print(prefix() + message, markup=False)
 
     def warn(self, message: str) -> None:
-        # Warnings are shown even with --quiet: they say something was changed or skipped.
-        sys.stderr.write(f"Warning: {message}\n")
+        if self.quiet:
+            # cron mails any stderr: --quiet keeps warnings to one counting line at the end.
+            self.hidden_warnings += 1
+            return
+        sys.stderr.write(f"{prefix()}Warning: {message}\n")
         sys.stderr.flush()
+
+    def count_hidden(self) -> None:
+        """With --quiet, say once how many warnings were not shown (nothing if none)."""
+        if self.quiet and self.hidden_warnings and not self._counted:
+            self._counted = True
+            n = self.hidden_warnings
+            sys.stderr.write(
+                f"{prefix()}{n} warning{'s' * (n != 1)} not shown (--quiet); run without "
+                "--quiet to see them\n"
+            )
+            sys.stderr.flush()
 
     def table(self, renderable: Any) -> None:
         if not self.quiet:
@@ -431,6 +467,7 @@ def write_output(
     from segchain.tableio import write_table
 
     written = write_table(df, dest, format=fmt, metadata=metadata)
+    reporter.count_hidden()
     if written == "csv":
         reporter.provenance(metadata)
     where = "stdout" if dest == "-" else dest

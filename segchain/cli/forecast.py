@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import sys
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
-
-if TYPE_CHECKING:
-    from rich.progress import Progress, TaskID
+from segchain.cli.progress import Work
 
 Orders = Annotated[
     str,
@@ -150,8 +147,10 @@ def forecast(
     seg_frame = _collect(seg_table.frame)
     asg_frame = _collect(read_table(assignments).frame) if assignments is not None else None
 
-    with _progress(enabled=not quiet) as progress:
-        result = run_forecast(clean, seg_frame, assignments=asg_frame, progress=progress, **params)
+    with Work("forecast", "forecasting", unit="series", quiet=quiet) as work:
+        result = run_forecast(
+            clean, seg_frame, assignments=asg_frame, progress=work.update, **params
+        )
 
     for warning in result.warnings:
         reporter.warn(warning)
@@ -211,31 +210,3 @@ def _collect(frame):
     import polars as pl
 
     return frame.collect() if isinstance(frame, pl.LazyFrame) else frame
-
-
-class _progress:
-    """A rich progress bar on stderr, only on a terminal; yields the stage's callback."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled and sys.stderr.isatty()
-        self._bar: Progress | None = None
-        self._task: TaskID | None = None
-
-    def __enter__(self):
-        if not self.enabled:
-            return None
-        from rich.console import Console
-        from rich.progress import Progress
-
-        self._bar = bar = Progress(console=Console(stderr=True), transient=True)
-        bar.start()
-        self._task = task = bar.add_task("forecasting", total=None)
-
-        def update(step: str, done: int, total: int) -> None:
-            bar.update(task, description=step, completed=done, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()

@@ -9,6 +9,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli import geocoding as g
 from segchain.cli.app import app
+from segchain.cli.progress import Work
 from segchain.errors import UsageError
 
 SitesOpt = Annotated[
@@ -183,13 +184,14 @@ def network_command(
     site_frame = collect(read_table(sites).frame) if sites is not None else None
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
     c.warn_unmatched_policies(cfg, cust, reporter)
-    result = run_network(
-        cust,
-        sites=site_frame,
-        costs=cost_frame,
-        policies=policy_table(cfg),
-        **params.as_dict(),
-    )
+    with Work("network", "solving the network", quiet=quiet):
+        result = run_network(
+            cust,
+            sites=site_frame,
+            costs=cost_frame,
+            policies=policy_table(cfg),
+            **params.as_dict(),
+        )
     for note in result.notes:
         reporter.info(note)
     for warning in result.warnings:

@@ -10,6 +10,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli import geocoding as g
 from segchain.cli.app import app
+from segchain.cli.progress import Work
 from segchain.errors import UsageError
 
 MethodOpt = Annotated[
@@ -139,7 +140,13 @@ def segment_command(
     # The reconciliation first: an export whose every line is rejected stops here with its
     # reasons rather than with "no customers".
     _, recon = loaded.collect()
-    result = run_segment(loaded.clean, previous=previous_frame, **params)
+    fits_clv = bool(params["clv"])
+    with Work(
+        "segment",
+        "segmenting" + (" and fitting CLV" if fits_clv else ""),
+        quiet=quiet or not fits_clv,
+    ):
+        result = run_segment(loaded.clean, previous=previous_frame, **params)
     for warning in result.warnings:
         reporter.warn(warning)
     segments, located = g.locate_customers(

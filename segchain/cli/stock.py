@@ -8,6 +8,7 @@ import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
+from segchain.cli.progress import Work
 from segchain.errors import UsageError
 
 ItemsOpt = Annotated[
@@ -223,7 +224,8 @@ def stock_command(
             c.frame_table(shown, title=f"segmented targets vs one uniform target {level:.4f}")
         )
     if simulate is not None:
-        sim = run_simulate(policy, periods=simulate, seed=seed_value)
+        with Work("stock", f"simulating {simulate:,} periods", quiet=quiet):
+            sim = run_simulate(policy, periods=simulate, seed=seed_value)
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
         )

@@ -19,7 +19,7 @@ def final_forecast(
     plan: Plan,
     levels: list,
     engine: Engine,
-    tick: Callable[[], None],
+    tick: Callable[[int, int], None],
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Refit each series' chosen model on its whole history; intervals at every level.
 
@@ -41,6 +41,8 @@ def final_forecast(
         .sort("model", "two_seasons", "smooth_route")
     )
     conformal = conformal_halfwidths(sel.cv, fit, levels)
+    done, total = 0, fit.height
+    tick(done, total)
     for row in groups.iter_rows(named=True):
         name = row["model"]
         names = ensemble_members(row["smooth_route"]) if name == ENSEMBLE else [name]
@@ -83,7 +85,8 @@ def final_forecast(
                 *bounds,
             )
         )
-        tick()
+        done += len(row["unique_id"])
+        tick(done, total)
     short = stats.filter(~pl.col("backtested"))
     if short.height:
         frames.append(manual_forecast(y, short, plan, levels))

@@ -52,9 +52,15 @@ def cv_buckets(stats: pl.DataFrame, plan: Plan) -> pl.DataFrame:
 
 
 def cross_validate(
-    y: pl.DataFrame, buckets: pl.DataFrame, plan: Plan, engine: Engine, tick: Callable[[], None]
+    y: pl.DataFrame,
+    buckets: pl.DataFrame,
+    plan: Plan,
+    engine: Engine,
+    tick: Callable[[int, int], None],
 ) -> pl.DataFrame:
-    """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null)."""
+    """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null).
+
+    ``tick(done, total)`` counts series after each group's cross-validation."""
     frames = []
     groups = (
         buckets.filter(pl.col("windows") > 0)
@@ -62,6 +68,9 @@ def cross_validate(
         .agg("unique_id")
         .sort("windows", "smooth_route", "has_season", "two_seasons")
     )
+    total = int(groups["unique_id"].list.len().sum()) if groups.height else 0
+    done = 0
+    tick(done, total)
     for row in groups.iter_rows(named=True):
         names = candidates(plan, smooth=row["smooth_route"], has_season=row["has_season"])
         models = [
@@ -78,7 +87,8 @@ def cross_validate(
         if wants_ensemble(plan):
             long = with_ensemble(long, ensemble_members(row["smooth_route"]))
         frames.append(long)
-        tick()
+        done += len(row["unique_id"])
+        tick(done, total)
     if not frames:
         return pl.DataFrame(
             schema={
@@ -184,7 +194,7 @@ def select_models(
     y: pl.DataFrame,
     plan: Plan,
     engine: Engine,
-    tick: Callable[[], None],
+    tick: Callable[[int, int], None],
 ) -> Selection:
     stats = cv_buckets(classify(y, recent=FREQS[plan.freq][3]), plan)
     cv = cross_validate(y, stats, plan, engine, tick)

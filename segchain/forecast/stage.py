@@ -76,7 +76,8 @@ def forecast(
         assignments: network's assignments (``customer_id, site_id, share``): each customer's
             demand goes to the site(s) serving it and the series are per site (``site`` is
             added to ``by``), so stock plans where the network puts the stock.
-        progress: called as ``progress(step, done, total)`` between model runs.
+        progress: called as ``progress(step, done, total)``: series done of the step's total,
+            at the start of each step and after each group of series.
 
     Returns:
         ForecastResult with the forecast (Nixtla long format), backtest, summary, comparison.
@@ -104,17 +105,23 @@ def forecast(
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
     top = build_series(orders, segments, freq=freq, by=top_by) if top_by else None
 
-    total_steps = [0, 1]
+    def step(name: str) -> Callable[[int, int], None]:
+        """The stage's progress callback for one step: series done of the step's total."""
 
-    def tick(step: str = "forecasting") -> None:
-        total_steps[0] += 1
-        if progress is not None:
-            progress(step, total_steps[0], max(total_steps[1], total_steps[0]))
+        def tick(done: int, total: int) -> None:
+            if progress is not None:
+                progress(name, done, total)
+
+        return tick
 
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
-        sel = select_models(series.y, plan, eng, tick)
-        fc, error_sd = final_forecast(series.y, sel, plan, levels, eng, tick)
-        top_sel = select_models(top.y, plan, eng, tick) if top is not None else None
+        sel = select_models(series.y, plan, eng, step("backtesting models"))
+        fc, error_sd = final_forecast(series.y, sel, plan, levels, eng, step("final forecasts"))
+        top_sel = (
+            select_models(top.y, plan, eng, step("backtesting sku totals"))
+            if top is not None
+            else None
+        )
 
     backtest, summary = backtest_tables(sel, series.y, series.keys, by)
     if (

@@ -1,0 +1,168 @@
+"""Feedback on long work: a progress bar on a terminal, a heartbeat line in logs, a timing line.
+
+On a terminal, a transient rich bar shows the step, what is done of its total (when the stage
+reports it) and the elapsed time; it never shows a percentage it does not know. When stderr is
+not a terminal (cron, make logs), a plain line every ``SEGCHAIN_HEARTBEAT`` seconds (default 30)
+says what is running::
+
+    segchain forecast: backtesting models: 3,200 of 7,155 series, 2m10s elapsed, about 2m40s left
+
+and one line at the end gives the time taken. ``--quiet`` silences all of it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+HEARTBEAT_SECONDS = 30.0
+
+
+def heartbeat_seconds() -> float:
+    """The heartbeat interval: ``SEGCHAIN_HEARTBEAT`` seconds (tests set it short), else 30."""
+    try:
+        value = float(os.environ.get("SEGCHAIN_HEARTBEAT", HEARTBEAT_SECONDS))
+    except ValueError:
+        return HEARTBEAT_SECONDS
+    return value if value > 0 else HEARTBEAT_SECONDS
+
+
+def duration(seconds: float) -> str:
+    """``42s``, ``2m10s``, ``1h05m``."""
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+class Work:
+    """A long step of a command, reported on stderr while it runs; use as a context manager.
+
+    ``update(step, done, total)`` is the stage's progress callback (``done`` of ``total`` units
+    of the step; total 0 when unknown). Without updates, the heartbeat still says the step is
+    running and for how long.
+    """
+
+    def __init__(
+        self,
+        command: str,
+        step: str,
+        *,
+        unit: str = "",
+        quiet: bool = False,
+        interval: float | None = None,
+        stream: Any = None,
+        terminal: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.command = command
+        self.label = step
+        self.step = step
+        self.unit = unit
+        self.quiet = quiet
+        self.interval = interval if interval is not None else heartbeat_seconds()
+        self._stream = stream
+        self.terminal = terminal if terminal is not None else self.stream.isatty()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._done = 0
+        self._total = 0
+        self._step_start = 0.0
+        self._updated = 0.0
+        self.start = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._bar: Any = None
+        self._task: Any = None
+
+    @property
+    def stream(self) -> Any:
+        return self._stream if self._stream is not None else sys.stderr
+
+    def __enter__(self) -> Work:
+        self.start = self._step_start = self._clock()
+        if self.quiet:
+            return self
+        if self.terminal:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self._bar = Progress(
+                SpinnerColumn(),
+                TextColumn(f"{self.command}: {{task.description}}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn(self.unit),
+                TimeElapsedColumn(),
+                console=Console(file=self.stream),
+                transient=True,
+            )
+            self._bar.start()
+            # total=None: an indeterminate bar until the stage says how much there is.
+            self._task = self._bar.add_task(self.step, total=None)
+        else:
+            self._thread = threading.Thread(target=self._beat, daemon=True)
+            self._thread.start()
+        return self
+
+    def update(self, step: str, done: int, total: int) -> None:
+        """Progress callback: ``done`` of ``total`` units of ``step`` (total 0: unknown)."""
+        with self._lock:
+            if step != self.step:
+                self.step = step
+                self._step_start = self._clock()
+            self._done, self._total = done, total
+            self._updated = self._clock()
+        if self._bar is not None:
+            self._bar.update(
+                self._task, description=step, completed=done, total=total if total > 0 else None
+            )
+
+    def line(self) -> str:
+        """The heartbeat line for the current state."""
+        with self._lock:
+            step, done, total = self.step, self._done, self._total
+            now = self._clock()
+            elapsed = now - self.start
+            # The rate up to the last report; time since then counts against what is left.
+            rate_time, since = self._updated - self._step_start, now - self._updated
+        text = f"segchain {self.command}: {step}"
+        if total > 0:
+            text += f": {done:,} of {total:,}{' ' + self.unit if self.unit else ''}"
+        text += f", {duration(elapsed)} elapsed"
+        if 0 < done < total and rate_time > 0:
+            left = rate_time / done * (total - done) - since
+            if left >= 1:
+                text += f", about {duration(left)} left in this step"
+        return text
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._write(self.line())
+
+    def _write(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._bar is not None:
+            self._bar.stop()
+        if exc_type is None and not self.quiet:
+            took = duration(self._clock() - self.start)
+            self._write(f"segchain {self.command}: {self.label} took {took}")

@@ -1,0 +1,139 @@
+"""Feedback on stderr: heartbeat lines in logs, timing line, --quiet, the command prefix, -V."""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+import pytest
+
+from segchain.cli.progress import Work, duration
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (42.4, "42s"), (130, "2m10s"), (3600 + 5 * 60, "1h05m")]
+)
+def test_duration_reads_like_a_clock(seconds: float, text: str) -> None:
+    assert duration(seconds) == text
+
+
+def test_heartbeat_line_counts_series_and_extrapolates_the_step() -> None:
+    clock = _Clock()
+    work = Work("forecast", "forecasting", unit="series", stream=io.StringIO(), terminal=False,
+                clock=clock, quiet=True)  # fmt: skip
+    with work:
+        work.update("backtesting models", 0, 7155)
+        assert work.line() == "segchain forecast: backtesting models: 0 of 7,155 series, 0s elapsed"
+        clock.now = 130.0
+        work.update("backtesting models", 3200, 7155)
+        # 130 s for 3,200 series: the 3,955 left take 130 / 3200 x 3955 = 160.7 s.
+        assert work.line() == (
+            "segchain forecast: backtesting models: 3,200 of 7,155 series, 2m10s elapsed, "
+            "about 2m41s left in this step"
+        )
+        # 70 s on without news: those 70 s are spent from the estimate (160.7 - 70 = 90.7 s).
+        clock.now = 200.0
+        assert work.line().endswith(", 3m20s elapsed, about 1m31s left in this step")
+
+
+def test_heartbeat_without_a_total_says_only_what_runs_and_for_how_long() -> None:
+    clock = _Clock()
+    with Work("network", "solving the network", stream=io.StringIO(), terminal=False,
+              clock=clock, quiet=True) as work:  # fmt: skip
+        clock.now = 95.0
+        assert work.line() == "segchain network: solving the network, 1m35s elapsed"
+
+
+def test_heartbeat_lines_are_written_while_work_runs_when_stderr_is_a_file() -> None:
+    stream = io.StringIO()
+    with Work("segment", "fitting CLV", stream=stream, terminal=False, interval=0.02):
+        time.sleep(0.2)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) >= 3
+    assert all(re.fullmatch(r"segchain segment: fitting CLV, \d+s elapsed", x) for x in lines[:-1])
+    assert re.fullmatch(r"segchain segment: fitting CLV took \d+s", lines[-1])
+
+
+def test_quiet_work_writes_nothing() -> None:
+    stream = io.StringIO()
+    with Work("segment", "fitting CLV", stream=stream, terminal=False, interval=0.01, quiet=True):
+        time.sleep(0.05)
+    assert stream.getvalue() == ""
+
+
+@pytest.fixture
+def slow_network(monkeypatch):
+    """network's stage, 0.3 s slower: long enough for heartbeats 0.05 s apart."""
+    import segchain.network as net
+
+    real = net.network
+
+    def slow(*args, **kwargs):
+        time.sleep(0.3)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(net, "network", slow)
+    monkeypatch.setenv("SEGCHAIN_HEARTBEAT", "0.05")
+
+
+@pytest.fixture
+def network_inputs(tmp_path):
+    customers = tmp_path / "c.csv"
+    customers.write_text("customer_id,demand,lat,lon\nA,1,0,0\nB,1,,\n")
+    sites = tmp_path / "s.csv"
+    sites.write_text("site_id,lat,lon\nS,0,1\n")
+    return customers, sites
+
+
+def test_cli_heartbeat_lines_and_timing_in_a_log(cli, slow_network, network_inputs) -> None:
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated")
+    assert result.exit_code == 0, result.stderr
+    beats = re.findall(r"^segchain network: solving the network, \d+s elapsed$", result.stderr,
+                       re.M)  # fmt: skip
+    assert len(beats) >= 2
+    assert re.search(r"^segchain network: solving the network took \d+s$", result.stderr, re.M)
+
+
+def test_cli_messages_carry_the_command_prefix(cli, network_inputs) -> None:
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated")
+    assert "segchain network: Warning: 1 customer(s) without coordinates left out" in (
+        result.stderr
+    )
+    assert "segchain network: wrote 2 assignments to stdout (csv)" in result.stderr
+
+
+def test_cli_quiet_prints_one_line_counting_the_warnings(cli, network_inputs) -> None:
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated", "-q")
+    assert result.exit_code == 0
+    assert result.stderr == (
+        "segchain network: 1 warning not shown (--quiet); run without --quiet to see them\n"
+    )
+
+
+def test_cli_quiet_without_warnings_is_silent(cli, slow_network, network_inputs, tmp_path) -> None:
+    customers, sites = network_inputs
+    customers.write_text("customer_id,demand,lat,lon\nA,1,0,0\n")
+    result = cli("network", str(customers), "--sites", str(sites), "--quiet",
+                 "-o", str(tmp_path / "a.csv"))  # fmt: skip
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_cli_short_version(cli) -> None:
+    from segchain import __version__
+
+    result = cli("-V")
+    assert result.exit_code == 0
+    assert result.stdout == f"segchain {__version__}\n"
