@@ -89,6 +89,14 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
             ["--engine", "hadoop"],
             "Error: --engine: must be one of local, dask, ray, spark, got 'hadoop'\n",
         ),
+        (
+            ["--reconcile", "magic"],
+            "Error: --reconcile 'magic' is not one of auto, none, bottom-up, mint, top-down\n",
+        ),
+        (
+            ["--outliers", "clip"],
+            "Error: --outliers 'clip' is not one of keep, cap, drop\n",
+        ),
     ],
 )
 def test_cli_forecast_bad_options_exit_2(cli, tmp_path, args, text):
@@ -129,3 +137,18 @@ def test_cli_forecast_reads_segments_from_stdin(cli, tmp_path):
     fc = pl.read_csv(r.stdout_bytes)
     assert sorted(fc.get_column("unique_id").unique()) == ["A-1", "A-2"]
     assert (fc.get_column("forecast-lo-80") >= 0).all()
+
+
+def test_cli_forecast_counts_cleansed_lines_in_backtest_metadata(cli, tmp_path):
+    from segchain.tableio import read_metadata
+
+    orders, segments = write_inputs(tmp_path, weeks=30)
+    with orders.open("a") as f:
+        f.write("giveaway,2023-03-07,0001,A-1,500,0\n")
+    bt = tmp_path / "bt.parquet"
+    r = cli("forecast", str(segments), "--orders", str(orders), "--backtest", str(bt), "-o", "-")
+    assert r.exit_code == 0, r.stderr
+    assert "1 zero-price order line(s) (giveaways, samples) left out" in r.stderr
+    meta = read_metadata(bt)
+    assert meta["excluded"]["zero_price"] == 1
+    assert meta["params"]["outliers"] == "cap"

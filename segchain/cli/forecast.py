@@ -68,6 +68,23 @@ AssignmentsOpt = Annotated[
     ),
     c.reads("--assignments"),
 ]
+Outliers = Annotated[
+    str | None,
+    typer.Option(
+        "--outliers",
+        help="Demand cleansing: cap (default) caps lines far beyond their sku's usual line size "
+        "and leaves zero-price lines out; drop leaves both out; keep uses every line.",
+    ),
+]
+Reconcile = Annotated[
+    str | None,
+    typer.Option(
+        "--reconcile",
+        help="How segment x sku forecasts are made to sum to the sku's: auto (chosen by "
+        "backtest; default), bottom-up, mint (MinTrace, shrinkage covariance), top-down (recent "
+        "segment shares) or none.",
+    ),
+]
 NJobs = Annotated[
     int | None, typer.Option("--n-jobs", help="Processes for the local engine (-1: all cores).")
 ]
@@ -89,6 +106,8 @@ def forecast(
     address: Address = None,
     n_jobs: NJobs = None,
     assignments: AssignmentsOpt = None,
+    outliers: Outliers = None,
+    reconcile: Reconcile = None,
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
@@ -134,6 +153,8 @@ def forecast(
         "engine": engine,
         "address": address,
         "n_jobs": n_jobs,
+        "outliers": outliers,
+        "reconcile": reconcile,
         "seed": seed,
     }
     params = ForecastParams.resolve(
@@ -164,6 +185,8 @@ def forecast(
         )
     if result.comparison.height:
         reporter.table(c.frame_table(result.comparison, title="segment forecasts summed vs direct"))
+    if result.reconciliation:
+        reporter.info(f"segment forecasts reconciled with the sku's: {result.reconciliation}")
     inputs = {"orders": recon.read, "segments": seg_frame.height}
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
@@ -172,12 +195,23 @@ def forecast(
             result.backtest,
             backtest,
             fmt=None,
-            metadata=provenance("backtest", params=params, inputs=inputs),
+            metadata=provenance(
+                "backtest",
+                params=params,
+                inputs=inputs,
+                excluded=result.excluded,
+                reconciliation=result.reconciliation,
+            ),
             reporter=reporter,
             what="backtest rows",
         )
     metadata = provenance(
-        "forecast", params=params, inputs=inputs, netted=result.netted, excluded=result.excluded
+        "forecast",
+        params=params,
+        inputs=inputs,
+        netted=result.netted,
+        excluded=result.excluded,
+        reconciliation=result.reconciliation,
     )
     c.write_output(
         result.forecast,

@@ -176,40 +176,66 @@ def segment_comparison(
     top_rows: pl.DataFrame,
     top_keys: pl.DataFrame,
     top_by: list[str],
+    *,
+    reconciled: dict[str, pl.DataFrame] | None = None,
+    baselines: dict[str, pl.DataFrame] | None = None,
 ) -> pl.DataFrame:
     """Segment-level backtest forecasts summed to ``top_by`` versus forecasting it directly.
 
     Compared on the windows where every segment series of a total had a backtest (its summed
-    actuals equal the total's), so both sides forecast the same demand.
+    actuals equal the total's), so every approach forecasts the same demand. ``reconciled``
+    adds, per label, reconciled segment rows (``unique_id, cutoff, ds, yhat``) summed the same
+    way; ``baselines`` adds, per label, forecasts of the totals (``unique_id, cutoff, ds,
+    yhat`` of the top series), e.g. naive or moving averages.
     """
+
     # Joins return rows in no fixed order, and float sums depend on their order: sort first,
     # so that reruns write byte-identical backtests.
-    summed = (
+    def summed(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+        return (
+            rows.join(seg_keys, on="unique_id")
+            .sort([*top_by, "cutoff", "ds", "unique_id"])
+            .group_by([*top_by, "cutoff", "ds"], maintain_order=True)
+            .agg(pl.col("yhat").fill_null(0.0).sum().alias(name))
+        )
+
+    def direct(rows: pl.DataFrame, name: str) -> pl.DataFrame:
+        return rows.join(top_keys, on="unique_id").select(
+            *top_by, "cutoff", "ds", pl.col("yhat").fill_null(0.0).alias(name)
+        )
+
+    on = [*top_by, "cutoff", "ds"]
+    y_sum = (
         seg_rows.join(seg_keys, on="unique_id")
         .sort([*top_by, "cutoff", "ds", "unique_id"])
-        .group_by([*top_by, "cutoff", "ds"], maintain_order=True)
-        .agg(
-            pl.col("y").sum().alias("y_sum"), pl.col("yhat").fill_null(0.0).sum().alias("yhat_seg")
-        )
+        .group_by(on, maintain_order=True)
+        .agg(pl.col("y").sum().alias("y_sum"))
     )
-    direct = top_rows.join(top_keys, on="unique_id").select(
-        *top_by, "cutoff", "ds", "y", pl.col("yhat").fill_null(0.0).alias("yhat_direct")
+    both = (
+        top_rows.join(top_keys, on="unique_id")
+        .select(*top_by, "cutoff", "ds", "y")
+        .join(y_sum, on=on, how="inner")
     )
-    both = direct.join(summed, on=[*top_by, "cutoff", "ds"], how="inner")
     complete = (
         both.group_by([*top_by, "cutoff"])
         .agg(((pl.col("y_sum") - pl.col("y")).abs().sum() < 1e-9).alias("ok"))
         .filter("ok")
         .drop("ok")
     )
-    both = both.join(complete, on=[*top_by, "cutoff"]).sort([*top_by, "cutoff", "ds"])
+    both = both.join(complete, on=[*top_by, "cutoff"]).sort(on)
     label = " x ".join(top_by)
+    columns = [(f"segment x {label}, summed", "c0"), (f"{label} direct", "c1")]
+    both = both.join(summed(seg_rows, "c0"), on=on, how="left")
+    both = both.join(direct(top_rows, "c1"), on=on, how="left")
+    for k, (name, rows) in enumerate((reconciled or {}).items()):
+        both = both.join(summed(rows, f"r{k}"), on=on, how="left")
+        columns.insert(1 + k, (f"segment x {label}, {name}, summed", f"r{k}"))
+    for k, (name, rows) in enumerate((baselines or {}).items()):
+        both = both.join(direct(rows, f"b{k}"), on=on, how="left")
+        columns.append((f"{label} {name}", f"b{k}"))
     out = []
-    for approach, col in (
-        (f"segment x {label}, summed", "yhat_seg"),
-        (f"{label} direct", "yhat_direct"),
-    ):
-        e = pl.col(col) - pl.col("y")
+    for approach, col in columns:
+        e = pl.col(col).fill_null(0.0) - pl.col("y")
         out.append(
             both.select(
                 pl.lit(approach).alias("approach"),

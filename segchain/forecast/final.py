@@ -7,9 +7,10 @@ from collections.abc import Callable
 import polars as pl
 
 from segchain.forecast.engines import Engine
+from segchain.forecast.global_model import global_forecast
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
-from segchain.forecast.options import ENSEMBLE, FREQS, Plan
+from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, Plan
 from segchain.forecast.selection import Selection
 
 
@@ -20,6 +21,7 @@ def final_forecast(
     levels: list,
     engine: Engine,
     tick: Callable[[int, int], None],
+    keys: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Refit each series' chosen model on its whole history; intervals at every level.
 
@@ -43,7 +45,12 @@ def final_forecast(
     conformal = conformal_halfwidths(sel.cv, fit, levels)
     done, total = 0, fit.height
     tick(done, total)
-    for row in groups.iter_rows(named=True):
+    chose_global = fit.filter(pl.col("model") == GLOBAL).get_column("unique_id")
+    if chose_global.len():
+        frames.append(_global_part(y, keys, plan, chose_global, conformal, levels, fitted_frames))
+        done += chose_global.len()
+        tick(done, total)
+    for row in groups.filter(pl.col("model") != GLOBAL).iter_rows(named=True):
         name = row["model"]
         names = ensemble_members(row["smooth_route"]) if name == ENSEMBLE else [name]
         models = [
@@ -94,6 +101,33 @@ def final_forecast(
     fitted_all = pl.concat(fitted_frames, how="vertical_relaxed")
     error_sd = one_step_sd(y, stats, sel.cv, fitted_all, plan)
     return repair(fc, y, stats, plan, levels), error_sd
+
+
+def _global_part(
+    y: pl.DataFrame,
+    keys: pl.DataFrame | None,
+    plan: Plan,
+    ids: pl.Series,
+    conformal: pl.DataFrame,
+    levels: list,
+    fitted_frames: list[pl.DataFrame],
+) -> pl.DataFrame:
+    """The global model refit on every series' whole history, forecasting the series that chose
+    it, with split-conformal intervals; its one-step fitted values go to ``fitted_frames``."""
+    if keys is None:
+        keys = y.select("unique_id").unique()
+    out, fitted = global_forecast(y, keys, plan, ids.sort())
+    fitted_frames.append(fitted.filter(pl.col("unique_id").is_in(ids.implode())))
+    center = pl.col(GLOBAL).fill_nan(None).clip(lower_bound=0.0)
+    bounds = []
+    for lv in levels:
+        bounds += [
+            (center - pl.col(f"q-{lv}")).alias(f"forecast-lo-{lv}"),
+            (center + pl.col(f"q-{lv}")).alias(f"forecast-hi-{lv}"),
+        ]
+    return out.join(conformal, on="unique_id", how="left").select(
+        "unique_id", "ds", center.alias("forecast"), *bounds
+    )
 
 
 def manual_forecast(y: pl.DataFrame, stats: pl.DataFrame, plan: Plan, levels: list) -> pl.DataFrame:

@@ -10,6 +10,7 @@ from segchain.forecast.options import (
     BASELINES,
     ENSEMBLE,
     EXTRA_WINDOWS,
+    GLOBAL,
     INTERMITTENT_MODELS,
     MODEL_NAMES,
     SMOOTH_MODELS,
@@ -21,9 +22,9 @@ CV_CLASSES = ("smooth", "erratic")  # routed to AutoETS / AutoTheta; the rest to
 
 # Models without a native interval get split-conformal ones from their backtest errors.
 NATIVE_INTERVALS = frozenset({"AutoETS", "AutoTheta", "Naive", "SeasonalNaive", "HistoricAverage"})
-# Models whose one-step-ahead fitted values come from statsforecast (the baselines' are exact
-# rolling one-step forecasts computed here).
-FITTED_MODELS = frozenset(SMOOTH_MODELS + INTERMITTENT_MODELS)
+# Models whose one-step-ahead fitted values come from the fit (statsforecast's, or the global
+# model's in-sample predictions); the baselines' are exact rolling one-step forecasts.
+FITTED_MODELS = frozenset((*SMOOTH_MODELS, *INTERMITTENT_MODELS, GLOBAL))
 
 FALLBACK_MODEL = "HistoricAverage"
 
@@ -58,10 +59,15 @@ def ensemble_members(smooth: bool) -> list[str]:
     return list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS)
 
 
+def wants_global(plan: Plan) -> bool:
+    return plan.models is None or GLOBAL in plan.models
+
+
 def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
-    """Models to fit in cross-validation (an Ensemble is derived from its members' forecasts)."""
+    """statsforecast models to fit in cross-validation per series group (an Ensemble is derived
+    from its members' forecasts; the global model is cross-validated once, across groups)."""
     if plan.models is not None:
-        chosen = list(plan.models)
+        chosen = [m for m in plan.models if m != GLOBAL]
     else:
         extra = [f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]]
         chosen = list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS) + list(BASELINES) + extra

@@ -25,9 +25,13 @@ SMOOTH_MODELS = ("AutoETS", "AutoTheta")
 INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
 # The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).
 ENSEMBLE = "Ensemble"
-MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE,)
+# One model learned across all series (mlforecast + HistGradientBoostingRegressor).
+GLOBAL = "Global"
+MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE, GLOBAL)
 
 ENGINES = ("local", "dask", "ray", "spark")
+OUTLIERS = ("keep", "cap", "drop")
+RECONCILE = ("auto", "none", "bottom-up", "mint", "top-down")
 
 KEY_SEP = "/"
 
@@ -111,7 +115,16 @@ def window_of(name: str) -> int | None:
     return None
 
 
-def check_options(freq: str, horizon: int, by: Sequence[str], engine: str) -> None:
+def check_options(
+    freq: str,
+    horizon: int,
+    by: Sequence[str],
+    engine: str,
+    *,
+    outliers: str = "cap",
+    reconcile: str = "auto",
+) -> None:
+    """Every problem with the options at once, as one usage error."""
     problems = []
     if freq not in FREQS:
         problems.append(f"--freq {freq!r} is not one of {', '.join(FREQS)}")
@@ -123,6 +136,10 @@ def check_options(freq: str, horizon: int, by: Sequence[str], engine: str) -> No
         problems.append(f"--by repeats a column: {','.join(by)}")
     if engine not in ENGINES:
         problems.append(f"--engine {engine!r} is not one of {', '.join(ENGINES)}")
+    if outliers not in OUTLIERS:
+        problems.append(f"--outliers {outliers!r} is not one of {', '.join(OUTLIERS)}")
+    if reconcile not in RECONCILE:
+        problems.append(f"--reconcile {reconcile!r} is not one of {', '.join(RECONCILE)}")
     if problems:
         raise UsageError("; ".join(problems))
 
@@ -152,6 +169,8 @@ class ForecastParams:
     engine: str = "local"
     address: str | None = None
     n_jobs: int = -1
+    outliers: str = "cap"
+    reconcile: str = "auto"
     seed: int = 0
 
     @classmethod

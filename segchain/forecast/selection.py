@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import polars as pl
 
 from segchain.forecast.classes import classify
 from segchain.forecast.engines import Engine
+from segchain.forecast.global_model import global_cross_validation, usable
 from segchain.forecast.models import (
     CV_CLASSES,
     FALLBACK_MODEL,
@@ -17,11 +19,15 @@ from segchain.forecast.models import (
     make_model,
     model_rank,
     wants_ensemble,
+    wants_global,
     with_ensemble,
 )
-from segchain.forecast.options import FREQS, Plan
+from segchain.forecast.options import FREQS, GLOBAL, Plan
 
 CV_WINDOWS = 4
+# Weight of a CV window against the next more recent one (measured in the README: held-out WAPE
+# on Superstore 0.939 -> 0.914 of the best baseline, Online Retail unchanged).
+WINDOW_DECAY = 0.5
 
 
 def cv_buckets(stats: pl.DataFrame, plan: Plan) -> pl.DataFrame:
@@ -57,10 +63,14 @@ def cross_validate(
     plan: Plan,
     engine: Engine,
     tick: Callable[[int, int], None],
+    keys: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null).
 
-    ``tick(done, total)`` counts series after each group's cross-validation."""
+    ``tick(done, total)`` counts series after each group's cross-validation. The global model
+    (when ``keys`` are given and the data are large enough) is fitted once across every series
+    and scored on exactly the windows the series' local models were.
+    """
     frames = []
     groups = (
         buckets.filter(pl.col("windows") > 0)
@@ -101,6 +111,29 @@ def cross_validate(
             }
         )
     out = pl.concat(frames, how="vertical_relaxed")
+    if keys is not None and wants_global(plan) and usable(y):
+        windows = buckets.get_column("windows").max()
+        glob = global_cross_validation(y, keys, plan, n_windows=int(cast(int, windows)))
+        # Scored on exactly the local models' windows; where it could not forecast one (a
+        # series with no history at the fit), the default moving average (or naive) stands in.
+        present = set(out.get_column("model").unique().to_list())
+        proxy = "WindowAverage" if "WindowAverage" in present else "Naive"
+        stand_in = out.filter(pl.col("model") == proxy).select(
+            "unique_id", "ds", "cutoff", "y", pl.col("yhat").alias("stand_in")
+        )
+        glob = stand_in.join(
+            glob.select("unique_id", "ds", "cutoff", "yhat"),
+            on=["unique_id", "ds", "cutoff"],
+            how="left",
+        ).select(
+            "unique_id",
+            "ds",
+            "cutoff",
+            "y",
+            pl.lit(GLOBAL).alias("model"),
+            pl.coalesce("yhat", "stand_in").alias("yhat"),
+        )
+        out = pl.concat([out, glob.select(out.columns)], how="vertical_relaxed")
     return out.with_columns(
         pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).cast(pl.Float64),
         pl.col("y").cast(pl.Float64),
@@ -121,16 +154,19 @@ def selection_error(error: pl.Expr) -> pl.Expr:
 
 
 def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Pick the model with the least selection error over all CV windows, pooled per group.
+    """Pick the model with the least recency-weighted selection error, pooled per group.
 
     ``groups`` maps each unique_id to a group (demand class and history bucket): one model is
     chosen for the whole group by ``selection_error`` summed over the group's series and
-    windows. Pooling matters on real retail data: a choice per series on a few short windows
-    mostly fits noise and loses to a moving average. The baselines are candidates too, so a
-    group keeps its best baseline unless a model beats it in CV. Ties go to the simpler model.
-    Returns (choice per series, honest backtest rows), where the backtest rows come from
-    leave-one-window-out selection: the model scored on a window is the one chosen on the
-    other windows, so the reported accuracy is not flattered.
+    windows, each window weighted ``WINDOW_DECAY ** age`` (age 0 for the window nearest the
+    forecast origin): the level of retail demand moves, and the history average that fits
+    the earliest windows best is rarely the model for the next weeks. Pooling matters on real
+    retail data: a choice per series on a few short windows mostly fits noise and loses to a
+    moving average. The baselines are candidates too, so a group keeps its best baseline
+    unless a model beats it in CV. Ties go to the simpler model. Returns (choice per series,
+    honest backtest rows), where the backtest rows come from leave-one-window-out selection:
+    the model scored on a window is the one chosen on the other windows, so the reported
+    accuracy is not flattered.
     """
     allowed = plan.models
     pool = cv if allowed is None else cv.filter(pl.col("model").is_in(allowed))
@@ -152,7 +188,12 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
         )
         .group_by("group", "model", "cutoff")
         .agg(pl.col("score").sum())
-        .with_columns(pl.col("model").replace_strict(rank, default=99).alias("rank"))
+        .with_columns(
+            pl.col("model").replace_strict(rank, default=99).alias("rank"),
+            # 0 for the window nearest the forecast origin, 1 for the one before, ...
+            (pl.col("cutoff").rank("dense", descending=True).over("group") - 1).alias("age"),
+        )
+        .with_columns(pl.col("score") * pl.lit(WINDOW_DECAY) ** pl.col("age"))
     )
     totals = per_window.group_by("group", "model", "rank").agg(
         pl.col("score").sum().alias("total"), pl.len().alias("k")
@@ -195,9 +236,10 @@ def select_models(
     plan: Plan,
     engine: Engine,
     tick: Callable[[int, int], None],
+    keys: pl.DataFrame | None = None,
 ) -> Selection:
     stats = cv_buckets(classify(y, recent=FREQS[plan.freq][3]), plan)
-    cv = cross_validate(y, stats, plan, engine, tick)
+    cv = cross_validate(y, stats, plan, engine, tick, keys)
     parts = ["demand_class", "windows", "has_season", "two_seasons"]
     groups = stats.select(
         "unique_id",

@@ -10,6 +10,7 @@ from typing import cast
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
+from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.schema import require_columns
 
@@ -31,12 +32,14 @@ def build_series(
     *,
     freq: str = "W",
     by: Sequence[str] = ("segment", "sku"),
+    outliers: str = "keep",
 ) -> Series:
     """Join orders to segments and aggregate net quantity per series and period.
 
     Weeks start on Monday. Each series runs from its first period with demand to the last
     period of the data, with zeros in between. Negative net demand in a period (more returns
-    than sales) counts as zero; the number of such series-periods is ``netted``.
+    than sales) counts as zero; the number of such series-periods is ``netted``. ``outliers``
+    (``keep``, ``cap``, ``drop``) cleanses the lines first (see ``cleansing``).
 
     Raises:
         MissingColumnsError: a required column is absent.
@@ -73,6 +76,8 @@ def build_series(
     ]
     if "flag" in orders.columns:
         o_cols.append("flag")
+    if "sku" in orders.columns:
+        o_cols.append("sku")
     o = orders.select(list(dict.fromkeys(o_cols))).with_columns(
         pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64)
     )
@@ -81,7 +86,20 @@ def build_series(
         if non_product:
             excluded["non_product"] = non_product
             warnings.append(f"{non_product} non-product order line(s) (postage, fees) left out")
-        o = o.filter((pl.col("flag") != "non_product") | pl.col("flag").is_null()).drop("flag")
+        o = o.filter((pl.col("flag") != "non_product") | pl.col("flag").is_null())
+    o, cleansed = cleanse(o, outliers=outliers)
+    excluded.update(cleansed)
+    if cleansed.get("zero_price"):
+        warnings.append(
+            f"{cleansed['zero_price']} zero-price order line(s) (giveaways, samples) left out "
+            "(--outliers keep keeps them)"
+        )
+    for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
+        if cleansed.get(key):
+            warnings.append(
+                f"{cleansed[key]} order line(s) far beyond their sku's usual line size {verb} "
+                "that size (--outliers keep|cap|drop)"
+            )
 
     common = o.select("customer_id").unique().join(seg, on="customer_id", how="inner")
     if common.height == 0:

@@ -17,6 +17,8 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, check_options, parse_levels, parse_models
+from segchain.forecast.reconcile import hierarchy
+from segchain.forecast.reconcile import reconcile as reconcile_levels
 from segchain.forecast.routing import route_orders
 from segchain.forecast.selection import select_models
 from segchain.forecast.series import build_series
@@ -37,6 +39,7 @@ class ForecastResult:
     warnings: list[str] = field(default_factory=list)
     netted: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
+    reconciliation: str | None = None
 
 
 Progress = Callable[[str, int, int], None]
@@ -53,6 +56,8 @@ def forecast(
     models: str | Sequence[str] = "auto",
     n_jobs: int = -1,
     engine: str = "local",
+    outliers: str = "cap",
+    reconcile: str = "auto",
     address: str | None = None,
     seed: int = 0,
     assignments: pl.DataFrame | None = None,
@@ -71,6 +76,10 @@ def forecast(
             ``WindowAverage<N>`` for an N-period moving average.
         n_jobs: processes for the local engine (-1: all cores).
         engine: ``local``, ``dask``, ``ray`` or ``spark``.
+        reconcile: ``auto`` (chosen by backtest), ``none``, ``bottom-up``, ``mint`` or
+            ``top-down``: how segment x sku forecasts are made coherent with the sku's.
+        outliers: ``cap`` (default), ``drop`` or ``keep``: demand cleansing of zero-price lines
+            and lines far beyond their sku's usual size (see ``cleansing``).
         address: scheduler / cluster address for a distributed engine.
         seed: accepted for the common CLI contract; every model here is deterministic.
         assignments: network's assignments (``customer_id, site_id, share``): each customer's
@@ -87,7 +96,7 @@ def forecast(
     """
     del seed  # deterministic models; kept so options map one-to-one to the CLI
     by = [c.strip() for c in by.split(",") if c.strip()] if isinstance(by, str) else list(by)
-    check_options(freq, horizon, by, engine)
+    check_options(freq, horizon, by, engine, outliers=outliers, reconcile=reconcile)
     levels = parse_levels(level)
     model_list = parse_models(models)
     _, season, window, _ = FREQS[freq]
@@ -101,9 +110,11 @@ def forecast(
         orders, routing_warnings = routed.orders, routed.warnings
         if "site" not in by:
             by = ["site", *by]
-    series = build_series(orders, segments, freq=freq, by=by)
+    series = build_series(orders, segments, freq=freq, by=by, outliers=outliers)
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
-    top = build_series(orders, segments, freq=freq, by=top_by) if top_by else None
+    top = (
+        build_series(orders, segments, freq=freq, by=top_by, outliers=outliers) if top_by else None
+    )
 
     def step(name: str) -> Callable[[int, int], None]:
         """The stage's progress callback for one step: series done of the step's total."""
@@ -114,16 +125,33 @@ def forecast(
 
         return tick
 
+    top_sel = top_fc = None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
-        sel = select_models(series.y, plan, eng, step("backtesting models"))
-        fc, error_sd = final_forecast(series.y, sel, plan, levels, eng, step("final forecasts"))
-        top_sel = (
-            select_models(top.y, plan, eng, step("backtesting sku totals"))
-            if top is not None
-            else None
+        sel = select_models(series.y, plan, eng, step("backtesting models"), series.keys)
+        fc, error_sd = final_forecast(
+            series.y, sel, plan, levels, eng, step("final forecasts"), series.keys
         )
+        if top is not None:
+            top_sel = select_models(top.y, plan, eng, step("backtesting sku totals"), top.keys)
+            if reconcile != "none":
+                top_fc, _ = final_forecast(
+                    top.y, top_sel, plan, levels, eng, step("final sku forecasts"), top.keys
+                )
 
     backtest, summary = backtest_tables(sel, series.y, series.keys, by)
+    rec = None
+    if top is not None and top_by is not None and top_sel is not None and top_fc is not None:
+        rec = reconcile_levels(
+            method=reconcile,
+            links=hierarchy(series.keys, top.keys, top_by),
+            y_bottom=series.y,
+            bottom_rows=sel.rows,
+            top_rows=top_sel.rows,
+            bottom_fc=fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
+            top_fc=top_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
+            recent=FREQS[freq][3],
+        )
+        fc = _apply(fc, rec.forecast, levels)
     if (
         top is not None
         and top_by is not None
@@ -131,7 +159,19 @@ def forecast(
         and sel.rows.height
         and top_sel.rows.height
     ):
-        comparison = segment_comparison(sel.rows, series.keys, top_sel.rows, top.keys, top_by)
+        reconciled = {}
+        if rec is not None and rec.rows:
+            reconciled = {m: rec.rows[m] for m in ("mint", "top-down")}
+            reconciled[f"reconciled ({rec.method})"] = rec.rows[rec.method]
+        comparison = segment_comparison(
+            sel.rows,
+            series.keys,
+            top_sel.rows,
+            top.keys,
+            top_by,
+            reconciled=reconciled,
+            baselines=_baseline_rows(top_sel.cv, plan),
+        )
     else:
         comparison = pl.DataFrame(schema=COMPARISON_SCHEMA)
     lv_cols = [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
@@ -171,4 +211,36 @@ def forecast(
         warnings=warnings,
         netted=series.netted,
         excluded=series.excluded,
+        reconciliation=rec.method if rec is not None else None,
     )
+
+
+def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataFrame:
+    """The reconciled centre; each interval keeps its width around it (never below zero)."""
+    shift = pl.col("yhat").fill_null(pl.col("forecast")) - pl.col("forecast")
+    bounds = [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
+    out = fc.join(reconciled, on=["unique_id", "ds"], how="left").with_columns(
+        *[(pl.col(c) + shift).clip(lower_bound=0.0) for c in bounds],
+        pl.col("yhat").fill_null(pl.col("forecast")).alias("forecast"),
+    )
+    return out.drop("yhat").with_columns(
+        *[pl.min_horizontal(f"forecast-lo-{lv}", "forecast") for lv in levels],
+        *[pl.max_horizontal(f"forecast-hi-{lv}", "forecast") for lv in levels],
+    )
+
+
+def _baseline_rows(cv: pl.DataFrame, plan: Plan) -> dict[str, pl.DataFrame]:
+    """The simple baselines' backtest forecasts of the totals, for the comparison rows."""
+    names = {
+        "Naive": "naive",
+        "SeasonalNaive": "seasonal naive",
+        "WindowAverage4": "4-period moving average",
+        "WindowAverage": f"{plan.window}-period moving average",
+        "WindowAverage13": "13-period moving average",
+    }
+    present = set(cv.get_column("model").unique().to_list())
+    return {
+        label: cv.filter(pl.col("model") == model).select("unique_id", "cutoff", "ds", "yhat")
+        for model, label in names.items()
+        if model in present
+    }

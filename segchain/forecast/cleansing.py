@@ -1,0 +1,74 @@
+"""Demand cleansing: order lines that are not demand for planning (giveaways, one-off huge lines).
+
+Two rules, both counted:
+
+- zero-price lines (``flag = zero_price``: samples, giveaways, adjustments) are not sales and are
+  left out of the history unless ``outliers = keep``;
+- a line far beyond its sku's usual line size is capped at that size (``cap``, the default) or
+  left out (``drop``). "Far beyond" is a fence on the sku's line quantities, above both ten times
+  the median line and Tukey's far-out fence on the log scale (Q3 + 3 IQR of log quantity; Tukey,
+  Exploratory Data Analysis, 1977), from skus with at least ``MIN_LINES`` lines. A return is
+  capped like the line it cancels (its size, sign kept), so a capped order and its cancellation
+  still net to zero.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+MEDIAN_FACTOR = 10.0
+TUKEY_K = 3.0
+MIN_LINES = 5
+
+
+def line_fences(lines: pl.DataFrame) -> pl.DataFrame:
+    """Per sku the largest usual line size: ``sku, fence`` (skus with too few lines absent)."""
+    q = pl.col("quantity")
+    logq = q.log()
+    q1, q3 = logq.quantile(0.25, "linear"), logq.quantile(0.75, "linear")
+    return (
+        lines.filter(q > 0)
+        .group_by("sku")
+        .agg(
+            pl.len().alias("lines"),
+            (q.median() * MEDIAN_FACTOR).alias("by_median"),
+            (q3 + TUKEY_K * (q3 - q1)).exp().alias("by_tukey"),
+        )
+        .filter(pl.col("lines") >= MIN_LINES)
+        .select("sku", pl.max_horizontal("by_median", "by_tukey").alias("fence"))
+        .sort("sku")
+    )
+
+
+def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame, dict[str, int]]:
+    """Apply the rules to order lines with ``quantity`` (and ``flag``, ``sku`` when present).
+
+    Returns the lines (``flag`` dropped) and the counts: ``zero_price`` lines left out,
+    ``outlier_capped`` or ``outlier_dropped`` lines.
+    """
+    counts: dict[str, int] = {}
+    has_flag = "flag" in lines.columns
+    if outliers == "keep" or not lines.height:
+        return (lines.drop("flag") if has_flag else lines), counts
+    if has_flag:
+        zero = lines.filter(pl.col("flag") == "zero_price").height
+        if zero:
+            counts["zero_price"] = zero
+            lines = lines.filter((pl.col("flag") != "zero_price") | pl.col("flag").is_null())
+        lines = lines.drop("flag")
+    if "sku" not in lines.columns:
+        return lines, counts
+    fences = line_fences(lines)
+    lines = lines.join(fences, on="sku", how="left", maintain_order="left")
+    over = pl.col("fence").is_not_null() & (pl.col("quantity").abs() > pl.col("fence"))
+    n_over = lines.filter(over).height
+    if outliers == "drop":
+        lines = lines.filter(~over)
+        key = "outlier_dropped"
+    else:
+        capped = pl.col("quantity").sign() * pl.col("fence")
+        lines = lines.with_columns(pl.when(over).then(capped).otherwise(pl.col("quantity")))
+        key = "outlier_capped"
+    if n_over:
+        counts[key] = n_over
+    return lines.drop("fence"), counts

@@ -1,0 +1,81 @@
+"""The global model: one regressor across all series (mlforecast + HistGradientBoosting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from segchain.forecast import forecast
+from segchain.forecast.global_model import days_to_christmas, days_to_easter
+
+MONDAY = dt.date(2022, 1, 3)
+
+
+@pytest.mark.parametrize(
+    ("day", "easter_in"),
+    [
+        # Published Easter Sundays: 31 March 2024, 20 April 2025, 8 April 2012.
+        (dt.date(2024, 3, 31), 0),
+        (dt.date(2024, 3, 30), 1),
+        (dt.date(2025, 4, 1), 19),
+        (dt.date(2011, 12, 26), 104),
+    ],
+)
+def test_days_to_easter_known_dates(day, easter_in):
+    frame = pl.DataFrame({"ds": [day]})
+    assert frame.select(days_to_easter(pl.col("ds"))).item() == easter_in
+    # mlforecast also calls the feature with a Series when it predicts.
+    assert days_to_easter(frame.get_column("ds"))[0] == easter_in
+
+
+def test_days_to_christmas_wraps_after_the_25th():
+    frame = pl.DataFrame({"ds": [dt.date(2023, 12, 24), dt.date(2023, 12, 26)]})
+    assert frame.select(days_to_christmas(pl.col("ds"))).to_series().to_list() == [1, 365]
+
+
+def test_global_model_learns_a_pattern_shared_by_every_series():
+    # 40 skus that all alternate low, high, low, high (scaled per sku): a 2-period cycle that
+    # no local candidate (means, naive, 52-week seasonal naive, ETS/Theta without a season)
+    # can follow, and that one model across the series learns from its lags.
+    rng = np.random.default_rng(0)
+    rows = []
+    for k in range(40):
+        scale = 1 + k % 5
+        for w in range(60):
+            q = scale * (2 if w % 2 == 0 else 10) + rng.integers(0, 2)
+            rows.append((f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(q)))
+    orders = pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+    r = forecast(orders, segments, freq="W", horizon=4, by="sku", n_jobs=1)
+    fc = r.forecast
+    assert fc.get_column("model").unique().to_list() == ["Global"]
+    # Week 60 is even (low), 61 odd (high): the continuation of each sku's own cycle.
+    got = fc.with_columns(
+        pl.col("unique_id").str.slice(1).cast(pl.Int64).mod(5).add(1).alias("scale"),
+        ((pl.col("ds") - pl.lit(MONDAY)).dt.total_days() // 7 % 2).alias("odd"),
+    ).with_columns(
+        (pl.col("scale") * pl.when(pl.col("odd") == 1).then(10).otherwise(2) + 0.5).alias("truth")
+    )
+    err = (got["forecast"] - got["truth"]).abs().sum() / got["truth"].sum()
+    assert err < 0.15
+
+
+def test_global_model_is_skipped_on_tiny_data_and_series_are_still_forecast():
+    orders = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(10)],
+            "order_date": [MONDAY + dt.timedelta(weeks=i) for i in range(10)],
+            "customer_id": ["c1"] * 10,
+            "sku": ["s1"] * 10,
+            "quantity": [5.0] * 10,
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+    r = forecast(orders, segments, freq="W", horizon=2, by="sku", n_jobs=1, models="Global")
+    assert r.forecast.height == 2
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx([5.0, 5.0])
