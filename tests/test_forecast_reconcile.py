@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import numpy as np
 import polars as pl
@@ -187,3 +188,16 @@ def test_reconcile_none_keeps_the_segment_forecasts():
     orders, segments = two_segment_orders()
     r = forecast(orders, segments, freq="W", horizon=4, n_jobs=1, reconcile="none")
     assert r.reconciliation is None
+
+
+def test_significant_gain_is_the_paired_mean_over_its_standard_error():
+    from segchain.forecast.reconcile import significant_gain
+
+    keys = {"top_id": [f"s{i}" for i in range(6)], "cutoff": [MONDAY] * 6, "w": [1.0] * 6}
+    reference = pl.DataFrame({**keys, "e": [5.0, 5, 5, 5, 5, 5]})
+    # d = 1, -1, 1, -1, 2, 0: mean 1/3, population variance 11/9, n = 6 -> t = 0.7385.
+    other = pl.DataFrame({**keys, "e": [4.0, 6, 4, 6, 3, 5]})
+    assert significant_gain(reference, other) == pytest.approx(
+        (1 / 3) / math.sqrt((11 / 9) / 6), rel=1e-9
+    )
+    assert significant_gain(reference, reference) == 0.0

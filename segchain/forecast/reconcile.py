@@ -15,11 +15,13 @@ The hierarchy is two levels per sku (or per sku x site, whatever ``--by`` holds 
 
 Whatever the method, the segment x sku rows written sum exactly to the sku forecast that goes
 with them. ``auto`` picks the method whose summed backtest forecasts have the least
-recency-weighted selection error at the sku level (the level ``stock`` plans at).
+recency-weighted selection error at the sku level (the level ``stock`` plans at), when it beats
+top-down (the sku forecast made directly, split) significantly; else top-down.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +32,7 @@ from segchain.forecast.selection import WINDOW_DECAY, selection_error
 
 METHODS = ("bottom-up", "mint", "top-down")
 CHUNK = 250
+SIGNIFICANCE = 2.0
 
 
 def hierarchy(bottom_keys: pl.DataFrame, top_keys: pl.DataFrame, top_by: Sequence[str]):
@@ -208,10 +211,11 @@ def _windows(rows: pl.DataFrame) -> pl.DataFrame:
     return rows.select("ds", "cutoff").unique()
 
 
-def _top_error(
+def _top_errors(
     rows: pl.DataFrame, links: pl.DataFrame, top_rows: pl.DataFrame, slots: pl.DataFrame
-) -> float:
-    """Recency-weighted selection error of segment rows summed to their tops, on ``slots``."""
+) -> pl.DataFrame:
+    """Selection error per (top_id, cutoff) of segment rows summed to their tops, on ``slots``,
+    with the window's recency weight ``w``."""
     summed = (
         rows.join(links, on="unique_id")
         .sort("top_id", "cutoff", "ds", "unique_id")
@@ -224,12 +228,35 @@ def _top_error(
     both = actual.join(summed, on=["top_id", "cutoff", "ds"], how="left").with_columns(
         pl.col("yhat").fill_null(0.0)
     )
-    per = (
+    return (
         both.group_by("top_id", "cutoff")
         .agg((selection_error(pl.col("yhat") - pl.col("y")) * 1000).round().alias("e"))
-        .with_columns((pl.col("cutoff").rank("dense", descending=True) - 1).alias("age"))
+        .with_columns(
+            pl.lit(WINDOW_DECAY).pow(pl.col("cutoff").rank("dense", descending=True) - 1).alias("w")
+        )
+        .sort("top_id", "cutoff")
     )
-    return float(per.select((pl.col("e") * pl.lit(WINDOW_DECAY) ** pl.col("age")).sum()).item())
+
+
+def significant_gain(reference: pl.DataFrame, other: pl.DataFrame) -> float:
+    """How many standard errors ``other`` beats ``reference`` by (paired, recency-weighted).
+
+    A Diebold-Mariano-style test on the per-(sku, window) loss differences d = reference -
+    other: weighted mean over its standard error, with the effective sample size of the
+    weights ((sum w)^2 / sum w^2). Positive when ``other`` has the smaller loss.
+    """
+    both = reference.join(other, on=["top_id", "cutoff"], suffix="_o").with_columns(
+        (pl.col("e") - pl.col("e_o")).alias("d")
+    )
+    if both.height < 2:
+        return 0.0
+    w, d = both.get_column("w").to_numpy(), both.get_column("d").to_numpy()
+    mean = float((w * d).sum() / w.sum())
+    var = float((w * (d - mean) ** 2).sum() / w.sum())
+    n_eff = float(w.sum() ** 2 / (w**2).sum())
+    if var <= 0:
+        return 0.0 if mean == 0 else math.copysign(math.inf, mean)
+    return mean / math.sqrt(var / n_eff)
 
 
 def complete_slots(
@@ -275,6 +302,7 @@ def reconcile(
     """
     rows: dict[str, pl.DataFrame] = {}
     scores: dict[str, float] = {}
+    gains: dict[str, float] = {}
     if bottom_rows.height and top_rows.height:
         windows = pl.concat([_windows(bottom_rows), _windows(top_rows)]).unique()
         hier = hierarchical(bottom_rows, top_rows, links, bottom_rows, top_rows)
@@ -289,11 +317,17 @@ def reconcile(
             top_rows.select("unique_id", "ds", "cutoff", "yhat"), shares, on=["cutoff"]
         ).select("unique_id", "cutoff", "ds", "yhat")
         slots = complete_slots(bottom_rows, top_rows, links)
-        scores = {m: _top_error(rows[m], links, top_rows, slots) for m in METHODS}
+        errors = {m: _top_errors(rows[m], links, top_rows, slots) for m in METHODS}
+        scores = {m: float((e["e"] * e["w"]).sum()) for m, e in errors.items()}
+        gains = {m: significant_gain(errors["top-down"], errors[m]) for m in METHODS}
     if method == "auto":
-        # Ties go to the simplest: bottom-up, then top-down, then MinT.
-        order = ("bottom-up", "top-down", "mint")
-        method = min(order, key=lambda m: (scores.get(m, 0.0), order.index(m)))
+        # Top-down adds up to the sku forecast made directly, so segmenting cannot make the
+        # sku total worse; another method replaces it only when its backtest gain is
+        # significant (over SIGNIFICANCE standard errors), not a near tie that noise decides.
+        method = "top-down"
+        best = max(("bottom-up", "mint"), key=lambda m: (gains.get(m, 0.0), m == "bottom-up"))
+        if gains.get(best, 0.0) > SIGNIFICANCE:
+            method = best
     if method == "top-down":
         final = top_down(
             top_fc.select("unique_id", "ds", "yhat"), recent_shares(y_bottom, links, recent=recent)

@@ -1,5 +1,6 @@
-"""Acceptance on UCI Online Retail, weekly: on held-out weeks the chosen forecasts beat the best
-simple baseline (naive, seasonal naive, 4/8/13-week moving averages) in aggregate WAPE.
+"""Acceptance on UCI Online Retail, weekly, train before 2011-10-10, score the next 8 weeks at
+sku level: the forecasts against the best simple baseline (naive, seasonal naive, 4/8/13-week
+moving averages) in aggregate WAPE, and segment x sku reconciled and summed against sku direct.
 
 Honest: the stage sees only the weeks before HOLDOUT_START; the baselines are computed here
 from the same history, independently of the code under test."""
@@ -53,42 +54,65 @@ def wape(errors: pl.Expr, actual: pl.Expr) -> pl.Expr:
     return errors.abs().sum() / actual.sum()
 
 
+# Reached on the landed code (see the README): 0.955. The issue's target is 0.90, NOT reached;
+# this bound only guards what is reached against regressions.
+REACHED_VS_BEST_BASELINE = 0.97
+
+
 @pytest.mark.slow
-def test_online_retail_weekly_forecast_beats_best_baseline_on_held_out_weeks(retail):
+def test_online_retail_weekly_sku_forecast_vs_baselines_on_held_out_weeks(retail):
+    """Sku level, where stock is planned: the default chain (segment x sku, reconciled) summed
+    to sku, and sku forecast directly, against the best in hindsight of naive, seasonal naive
+    and 4/8/13-week moving averages of each sku's own raw history."""
     from segchain.forecast import build_series, forecast
 
     orders, segments = retail
     train = orders.filter(pl.col("order_date").cast(pl.Date) < HOLDOUT_START)
-    result = forecast(train, segments, freq="W", horizon=H, n_jobs=2)
-    fc = result.forecast
-    assert fc.select(pl.selectors.float().is_nan().any()).sum_horizontal().item() == 0
-    assert fc.get_column("forecast").min() >= 0
+    chain = forecast(train, segments, freq="W", horizon=H, n_jobs=2)
+    direct = forecast(train, segments, freq="W", horizon=H, n_jobs=2, by="sku")
+    for fc in (chain.forecast, direct.forecast):
+        assert fc.select(pl.selectors.float().is_nan().any()).sum_horizontal().item() == 0
+        assert fc.get_column("forecast").min() >= 0
 
-    # Actuals and the baselines, computed here from the series alone.
-    full = build_series(orders, segments, freq="W", by=("segment", "sku")).y
+    # Actuals and the baselines, computed here from the raw series alone.
+    full = build_series(orders, segments, freq="W", by=("sku",), outliers="keep").y
     hist = full.filter(pl.col("ds") < HOLDOUT_START).sort("unique_id", "ds")
     last = hist.group_by("unique_id").agg(
         pl.col("y").last().alias("naive"),
         *[pl.col("y").tail(k).mean().alias(f"ma{k}") for k in (4, 8, 13)],
     )
-    # Seasonal naive: the same week a year earlier; the data hold barely a year, so where that
-    # week precedes the series (all but the last hold-out week) it falls back to naive.
+    # Seasonal naive: the same week a year earlier, else (the data hold barely a year) naive.
     year_ago = hist.select(
         "unique_id", (pl.col("ds") + pl.duration(weeks=52)).alias("ds"), pl.col("y").alias("sn")
     )
+    summed = chain.forecast.group_by("sku", "ds").agg(pl.col("forecast").sum().alias("chain"))
     actual = full.filter(pl.col("ds") >= HOLDOUT_START)
     joined = (
-        actual.join(fc.select("unique_id", "ds", "forecast"), on=["unique_id", "ds"])
+        actual.join(
+            direct.forecast.select("unique_id", "ds", pl.col("forecast").alias("direct")),
+            on=["unique_id", "ds"],
+        )
+        .join(summed.rename({"sku": "unique_id"}), on=["unique_id", "ds"], how="left")
         .join(last, on="unique_id")
         .join(year_ago, on=["unique_id", "ds"], how="left")
-        .with_columns(pl.col("sn").fill_null(pl.col("naive")).alias("seasonal_naive"))
+        .with_columns(
+            pl.col("sn").fill_null(pl.col("naive")).alias("seasonal_naive"),
+            pl.col("chain").fill_null(0.0),
+        )
     )
-    assert joined.select("unique_id").n_unique() > 1000
+    assert joined.select("unique_id").n_unique() > 2500
     assert joined.get_column("ds").n_unique() == H
-    names = ["forecast", "naive", "seasonal_naive", "ma4", "ma8", "ma13"]
+    names = ["chain", "direct", "naive", "seasonal_naive", "ma4", "ma8", "ma13"]
     scores = joined.select(
         [wape(pl.col(c) - pl.col("y"), pl.col("y")).alias(c) for c in names]
     ).row(0, named=True)
-    print(f"held-out WAPE: { {k: round(v, 4) for k, v in scores.items()} }")
-    best = min(v for k, v in scores.items() if k != "forecast")
-    assert scores["forecast"] < best
+    best = min(v for k, v in scores.items() if k not in ("chain", "direct"))
+    vs_best, seg_vs_direct = scores["chain"] / best, scores["chain"] / scores["direct"]
+    print(f"\nheld-out WAPE at sku level: { {k: round(v, 4) for k, v in scores.items()} }")
+    print(
+        f"chain / best baseline = {vs_best:.3f} (target 0.90); "
+        f"segment x sku summed / sku direct = {seg_vs_direct:.3f} (target <= 1.0); "
+        f"reconciliation {chain.reconciliation}"
+    )
+    assert vs_best <= REACHED_VS_BEST_BASELINE
+    assert seg_vs_direct <= 1.0 + 1e-9
