@@ -8,8 +8,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-
-from tests.test_costs import ASSIGNMENTS, ITEMS, POLICY, SEGMENTS, SITES, _orders
+from test_costs import ASSIGNMENTS, ITEMS, POLICY, SEGMENTS, SITES, _orders
 
 
 @pytest.fixture

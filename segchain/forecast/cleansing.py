@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from segchain.schema import FLAG_ZERO_PRICE
+
 MEDIAN_FACTOR = 10.0
 TUKEY_K = 3.0
 MIN_LINES = 5
@@ -51,10 +53,10 @@ def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame
     if outliers == "keep" or not lines.height:
         return (lines.drop("flag") if has_flag else lines), counts
     if has_flag:
-        zero = lines.filter(pl.col("flag") == "zero_price").height
+        zero = lines.filter(pl.col("flag") == FLAG_ZERO_PRICE).height
         if zero:
-            counts["zero_price"] = zero
-            lines = lines.filter((pl.col("flag") != "zero_price") | pl.col("flag").is_null())
+            counts[FLAG_ZERO_PRICE] = zero
+            lines = lines.filter((pl.col("flag") != FLAG_ZERO_PRICE) | pl.col("flag").is_null())
         lines = lines.drop("flag")
     if "sku" not in lines.columns:
         return lines, counts

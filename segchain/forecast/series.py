@@ -12,7 +12,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
-from segchain.schema import require_columns
+from segchain.schema import FLAG_NON_PRODUCT, product_line, require_columns
 
 
 @dataclass
@@ -82,11 +82,11 @@ def build_series(
         pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64)
     )
     if "flag" in o.columns:
-        non_product = o.filter(pl.col("flag") == "non_product").height
+        non_product = o.filter(~product_line()).height
         if non_product:
-            excluded["non_product"] = non_product
+            excluded[FLAG_NON_PRODUCT] = non_product
             warnings.append(f"{non_product} non-product order line(s) (postage, fees) left out")
-        o = o.filter((pl.col("flag") != "non_product") | pl.col("flag").is_null())
+        o = o.filter(product_line())
     o, cleansed = cleanse(o, outliers=outliers)
     excluded.update(cleansed)
     if cleansed.get("zero_price"):

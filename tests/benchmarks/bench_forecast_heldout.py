@@ -1,0 +1,104 @@
+"""Held-out accuracy at sku level on real data: segchain against the simple baselines.
+
+The protocol of the Online Retail acceptance test (weekly, train before a cut-off, score the
+next 8 weeks per sku, baselines from each sku's own raw history), run on a second dataset that
+nobody tuned to: Tableau Superstore, weekly quantity per product sub-category, the customer's
+own Superstore segment (Consumer / Corporate / Home Office) as the segment, cut-off 2022-10-10.
+Prints figures, asserts nothing about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+H = 8
+
+
+def superstore():
+    path = DATA / "superstore" / "superstore.csv"
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent")
+    from segchain.cli.common import OrderOptions, Reporter, load_orders
+    from segchain.config import load_config
+
+    mapping = [
+        "order_id=Order ID",
+        "order_date=Order Date",
+        "customer_id=Customer ID",
+        "sku=Sub-Category",
+        "amount=Sales",
+        "quantity=Quantity",
+    ]
+    loaded = load_orders(
+        str(path),
+        OrderOptions(map=mapping),
+        config=load_config(None),
+        reporter=Reporter(quiet=True),
+    )
+    (orders,), _ = loaded.collect(loaded.clean)
+    raw = pl.read_csv(path, infer_schema=False)
+    segments = raw.select(
+        pl.col("Customer ID").alias("customer_id"), pl.col("Segment").alias("segment")
+    ).unique("customer_id", keep="first", maintain_order=True)
+    return orders, segments, dt.date(2022, 10, 10)
+
+
+def held_out(orders, segments, start):
+    from segchain.forecast import build_series, forecast
+
+    train = orders.filter(pl.col("order_date").cast(pl.Date) < start)
+    t0 = time.perf_counter()
+    chain = forecast(train, segments, freq="W", horizon=H)
+    seconds = time.perf_counter() - t0
+    direct = forecast(train, segments, freq="W", horizon=H, by="sku")
+    full = build_series(orders, segments, freq="W", by=("sku",), outliers="keep").y
+    hist = full.filter(pl.col("ds") < start).sort("unique_id", "ds")
+    end = start + dt.timedelta(weeks=H)
+    actual = full.filter((pl.col("ds") >= start) & (pl.col("ds") < end))
+    last = hist.group_by("unique_id").agg(
+        pl.col("y").last().alias("naive"),
+        *[pl.col("y").tail(k).mean().alias(f"ma{k}") for k in (4, 8, 13)],
+    )
+    year_ago = hist.select(
+        "unique_id", (pl.col("ds") + pl.duration(weeks=52)).alias("ds"), pl.col("y").alias("sn")
+    )
+    summed = chain.forecast.group_by("sku", "ds").agg(pl.col("forecast").sum().alias("chain"))
+    joined = (
+        actual.join(
+            direct.forecast.select("unique_id", "ds", pl.col("forecast").alias("direct")),
+            on=["unique_id", "ds"],
+        )
+        .join(summed.rename({"sku": "unique_id"}), on=["unique_id", "ds"], how="left")
+        .join(last, on="unique_id")
+        .join(year_ago, on=["unique_id", "ds"], how="left")
+        .with_columns(
+            pl.col("sn").fill_null(pl.col("naive")).alias("seasonal_naive"),
+            pl.col("chain").fill_null(0.0),
+        )
+    )
+    names = ["chain", "direct", "naive", "seasonal_naive", "ma4", "ma8", "ma13"]
+    scores = joined.select(
+        [((pl.col(c) - pl.col("y")).abs().sum() / pl.col("y").sum()).alias(c) for c in names]
+    ).row(0, named=True)
+    best = min(v for k, v in scores.items() if k not in ("chain", "direct"))
+    return scores, best, chain.reconciliation, seconds, joined.get_column("unique_id").n_unique()
+
+
+@pytest.mark.bench
+def test_bench_superstore_sub_category_held_out():
+    orders, segments, start = superstore()
+    scores, best, method, seconds, skus = held_out(orders, segments, start)
+    print(
+        f"\nSuperstore weekly by sub-category ({skus} series, {H} held-out weeks from {start}), "
+        f"forecast {seconds:.0f} s:\n"
+        + "\n".join(f"  {k:15s} WAPE {v:.3f}" for k, v in scores.items())
+        + f"\n  chain / best baseline {scores['chain'] / best:.3f}; direct / best "
+        f"{scores['direct'] / best:.3f}; chain / direct {scores['chain'] / scores['direct']:.3f}"
+        f" (reconciliation {method})"
+    )
