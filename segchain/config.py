@@ -163,6 +163,8 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
         "address": Rule("str", env="SEGCHAIN_ADDRESS"),
         "n_jobs": _int(-1, 4096),
+        "outliers": _choice("keep", "cap", "drop"),
+        "reconcile": _choice("auto", "none", "bottom-up", "mint", "top-down"),
         "seed": SEED,
     },
     "stock": {
