@@ -91,11 +91,11 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
         ),
         (
             ["--reconcile", "magic"],
-            "Error: --reconcile 'magic' is not one of auto, none, bottom-up, mint, top-down\n",
+            "Error: --reconcile: must be one of auto, none, bottom-up, mint, top-down, got 'magic'\n",
         ),
         (
             ["--outliers", "clip"],
-            "Error: --outliers 'clip' is not one of keep, cap, drop\n",
+            "Error: --outliers: must be one of keep, cap, drop, got 'clip'\n",
         ),
     ],
 )
