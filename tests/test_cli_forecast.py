@@ -91,7 +91,8 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
         ),
         (
             ["--reconcile", "magic"],
-            "Error: --reconcile: must be one of auto, none, bottom-up, mint, top-down, got 'magic'\n",
+            "Error: --reconcile: must be one of auto, none, bottom-up, mint, top-down, "
+            "got 'magic'\n",
         ),
         (
             ["--outliers", "clip"],
