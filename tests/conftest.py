@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import os
+import sys
+import types
 from pathlib import Path
 
 import pytest
+
+# mlforecast installs a top-level package named ``tests``: ``from tests.test_x import ...`` in
+# a test must reach this folder, not that package.
+_tests = types.ModuleType("tests")
+_tests.__path__ = [str(Path(__file__).resolve().parent)]
+sys.modules["tests"] = _tests
 
 # Stable, uncoloured output for exact-text assertions.
 os.environ["NO_COLOR"] = "1"
