@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from segchain.errors import DataError, examples
-from segchain.schema import require_columns
+from segchain.schema import FLAG_RETURN, product_line, require_columns
 
-_PRODUCT = pl.col("flag").is_null() | (pl.col("flag") != "non_product")
-_RETURN = pl.col("flag").fill_null("") == "return"
+_PRODUCT = product_line()
+_RETURN = pl.col("flag").fill_null("") == FLAG_RETURN
 
 
 @dataclass(frozen=True)
