@@ -17,7 +17,7 @@ from segchain.report import (
     to_markdown,
     to_rich,
 )
-from segchain.report.model import MISSING, format_value
+from segchain.report.model import TableBlock, format_number
 from segchain.report.sections import build_sections
 from segchain.report.sections.forecast import history, interval_levels, period_interval
 from segchain.report.sections.segments import segment_profile
@@ -188,24 +188,18 @@ def test_collect_tables_two_of_a_kind_is_a_usage_error():
 # Formatting
 
 
-@pytest.mark.parametrize(
-    ("value", "kind", "expected"),
-    [
-        (None, "num", MISSING),
-        (float("nan"), "num", MISSING),
-        (float("inf"), "pct", MISSING),
-        (0.7256, "pct", "72.6%"),
-        (1234567.8, "money", "1,234,568"),
-        (12.345, "money", "12.35"),
-        (3, "int", "3"),
-        (0.01234, "num", "0.012"),
-        (12.34, "num", "12.3"),
-        (date(2024, 3, 1), "num", "2024-03-01"),
-        ("a<b", "text", "a<b"),
-    ],
-)
-def test_format_value_table(value, kind, expected):
-    assert format_value(value, kind) == expected
+def test_table_cells_are_written_by_column_kind():
+    # Declared kinds win; undeclared columns are read from their name and dtype.
+    block = TableBlock(
+        "t",
+        pl.DataFrame({"fill_rate": [0.5], "series": ["3105"], "km": [12.34]}),
+        formats={"series": "int"},
+    )
+    assert [block.cell(c, block.frame[c][0]) for c in block.frame.columns] == [
+        "50.0%",
+        "3,105",
+        "12.3",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,7 +236,7 @@ def test_segments_section_from_profile_alone_derives_revenue():
     )
     report = build_report({"segment_profile": prof})
     # Revenue = mean monetary x customers: 200 + 80; A's share 200 / 280.
-    assert headline(report, "segments", "Revenue from").value == format_value(200 / 280, "pct")
+    assert headline(report, "segments", "Revenue from").value == format_number(200 / 280, "pct")
     assert section(report, "segments").headlines[2].value == "280"
 
 
@@ -322,7 +316,7 @@ def test_backtest_headlines_use_the_overall_row_and_count_series_beating_the_bas
     assert heads[0].detail == "vs 45.0% for Naive / SeasonalNaive"
     assert heads[1].value == "1.07"
     # Series MASE vs baseline: 0.8 < 1.0 yes, 1.5 < 1.2 no, 0.9 < 1.1 yes.
-    assert heads[2].value == format_value(2 / 3, "pct")
+    assert heads[2].value == format_number(2 / 3, "pct")
     assert heads[2].detail == "2 of 3 series (lower MASE)"
 
 
@@ -330,7 +324,7 @@ def test_backtest_without_summary_rows_quotes_means_per_series():
     series_only = backtest_frame().filter(pl.col("scope") == "series").drop("scope")
     report = build_report({"backtest": series_only})
     head = section(report, "accuracy").headlines[0]
-    assert head.value == format_value((0.3 + 0.9 + 0.4) / 3, "pct")
+    assert head.value == format_number((0.3 + 0.9 + 0.4) / 3, "pct")
     assert head.detail.endswith("(mean per series)")
 
 
@@ -352,7 +346,7 @@ def test_inventory_headlines_value_safety_stock_value_and_fill_rate():
     heads = section(report, "inventory").headlines
     # Safety stock value: 20*2 + 2*10 + 8*5 = 100; fill rate weighted by mean demand.
     fill = (0.99 * 10 + 0.9 * 1 + 0.97 * 5) / 16
-    assert [h.value for h in heads] == ["200", "100", format_value(fill, "pct")]
+    assert [h.value for h in heads] == ["200", "100", format_number(fill, "pct")]
 
 
 def test_inventory_comparison_headline_is_segmented_minus_uniform():
@@ -367,7 +361,7 @@ def test_inventory_comparison_headline_is_segmented_minus_uniform():
     report = build_report({"policy": policy_frame(), "stock_comparison": comparison})
     head = headline(report, "inventory", "Segmented vs uniform")
     assert head.value == "-50.00"
-    assert head.detail == "-20.0% inventory value vs one target of 0.950"
+    assert head.detail == "-20.0% inventory value vs one target of 95.0%"
 
 
 def test_inventory_comparison_is_read_from_policy_metadata():
@@ -577,7 +571,7 @@ def test_network_split_customer_counts_its_demand_by_share_per_site():
     report = build_report({"assignments": asg})
     head = headline(report, "network", "Demand within promise")
     # Served within promise: 25 of c1's 100 and all of c2's 100, out of 200.
-    assert head.value == format_value(125 / 200, "pct")
+    assert head.value == format_number(125 / 200, "pct")
     assert head.detail == "1 of 2 customers"
 
 

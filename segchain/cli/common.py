@@ -299,27 +299,26 @@ class Reporter:
             sys.stderr.write("provenance: " + json.dumps(metadata, sort_keys=True) + "\n")
 
 
-def frame_table(df: pl.DataFrame, *, title: str | None = None, float_digits: int = 3) -> Any:
-    """A rich Table of a small polars frame (numbers right-aligned, floats rounded)."""
+def frame_table(
+    df: pl.DataFrame, *, title: str | None = None, kinds: Mapping[str, str] | None = None
+) -> Any:
+    """A rich Table of a small polars frame: numbers right-aligned and written as the report
+    writes them (``segchain.formatting``), each column by its kind: given in ``kinds``, else
+    from its name and dtype (``fill_rate`` a share, ``inventory_value`` money)."""
     from rich.table import Table as RichTable
 
+    from segchain.formatting import NUMERIC, format_number, kind_of
+
     table = RichTable(title=title, title_justify="left", show_edge=False, pad_edge=False)
-    numeric = {c for c, t in df.schema.items() if t.is_numeric()}
+    kind = {
+        c: (kinds or {}).get(c) or kind_of(c, integer=t.is_integer(), numeric=t.is_numeric())
+        for c, t in df.schema.items()
+    }
     for c in df.columns:
-        table.add_column(c, justify="right" if c in numeric else "left")
-    for row in df.iter_rows():
-        table.add_row(*(_cell(v, float_digits) for v in row))
+        table.add_column(c, justify="right" if kind[c] in NUMERIC else "left")
+    for row in df.iter_rows(named=True):
+        table.add_row(*("" if v is None else format_number(v, kind[c]) for c, v in row.items()))
     return table
-
-
-def _cell(value: Any, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:,.{digits}f}" if abs(value) < 1e6 else f"{value:,.0f}"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return str(value)
 
 
 # ---------------------------------------------------------------------------------------------

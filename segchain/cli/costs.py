@@ -211,9 +211,7 @@ def _report(result: Any, reporter: c.Reporter, by: str) -> None:
                 if col in result.table.columns
             ],
         )
-        reporter.table(
-            c.frame_table(shown, title="cost to serve and profit by segment", float_digits=2)
-        )
+        reporter.table(c.frame_table(shown, title="cost to serve and profit by segment"))
     if reporter.verbose:
         from rich.markup import escape
 

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from segchain.report.model import Chart, finite
+from segchain.formatting import INT, MONEY, NUM, PCT, compact, finite, format_number
+from segchain.report.model import Chart
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -70,18 +71,6 @@ def segment_colours(names: Iterable[str | None]) -> dict[str | None, str]:
 def label(value: Any) -> str:
     """A data value as chart text (mathtext is off, so ``$`` and ``_`` stay as they are)."""
     return "(none)" if value is None else str(value)
-
-
-def compact(x: float, _pos: object = None) -> str:
-    """Axis tick text: 1.2M, 250k, 40, 0.5 (no offset or scientific notation)."""
-    a = abs(x)
-    if a >= 1e9:
-        return f"{x / 1e9:g}B"
-    if a >= 1e6:
-        return f"{x / 1e6:g}M"
-    if a >= 1e4:
-        return f"{x / 1e3:g}k"
-    return f"{x:g}"
 
 
 def style(ax: Axes, *, grid: Literal["x", "y", "both", ""] = "x") -> None:
@@ -156,7 +145,7 @@ def barh(
     values: Sequence[float | None],
     *,
     colours: Sequence[str] | str = ACCENT,
-    fmt: str = "{:,.0f}",
+    kind: str = NUM,
     title: str = "",
 ) -> None:
     """Horizontal bars, first name on top, each bar labelled with its value."""
@@ -169,7 +158,7 @@ def barh(
         ax.text(
             v + top * 0.01 if v >= 0 else v - top * 0.01,
             y,
-            "–" if raw is None else fmt.format(v),
+            format_number(raw, kind),
             va="center",
             ha="left" if v >= 0 else "right",
             fontsize=8,
@@ -179,7 +168,7 @@ def barh(
     if title:
         ax.set_title(title, loc="left")
     style(ax)
-    if "%" in fmt:
+    if kind == PCT:
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -192,7 +181,7 @@ def paired_barh(
     second: Sequence[float | None],
     *,
     labels: tuple[str, str],
-    fmt: str = "{:,.0f}",
+    kind: str = MONEY,
     title: str = "",
 ) -> None:
     """Two bars per name (e.g. model vs baseline), first name on top, with a legend.
@@ -213,15 +202,19 @@ def paired_barh(
     ax.set_yticks(ys, [label(x) for x in names])
     top = max([abs(v) for v in a + b], default=0.0) or 1.0
     for y, v in zip(ys, a, strict=True):
-        ax.text(v + top * 0.01, y + h / 2, fmt.format(v), va="center", fontsize=7.5, color=INK)
+        ax.text(
+            v + top * 0.01, y + h / 2, format_number(v, kind), va="center", fontsize=7.5, color=INK
+        )
     for y, v in zip(ys, b, strict=True):
-        ax.text(v + top * 0.01, y - h / 2, fmt.format(v), va="center", fontsize=7.5, color=INK)
+        ax.text(
+            v + top * 0.01, y - h / 2, format_number(v, kind), va="center", fontsize=7.5, color=INK
+        )
     ax.set_xlim(0, top * 1.2)
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     if title:
         ax.set_title(title, loc="left")
     style(ax)
-    if "%" in fmt:
+    if kind == PCT:
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -246,9 +239,10 @@ def bars(
     *,
     colours: Sequence[str],
     title: str,
+    kind: str = MONEY,
 ) -> None:
     """One labelled bar per name (e.g. inventory value by segment)."""
-    barh(fig.subplots(), names, values, colours=colours, title=title)
+    barh(fig.subplots(), names, values, colours=colours, kind=kind, title=title)
 
 
 def segment_bars(
@@ -261,9 +255,9 @@ def segment_bars(
 ) -> None:
     """Customers (and revenue, when known) per segment, side by side on one shared axis."""
     axes = fig.subplots(1, 2 if revenue is not None else 1, sharey=True, squeeze=False)[0]
-    barh(axes[0], names, customers, colours=colours, title="Customers")
+    barh(axes[0], names, customers, colours=colours, kind=INT, title="Customers")
     if revenue is not None:
-        barh(axes[1], names, revenue, colours=colours, title="Revenue")
+        barh(axes[1], names, revenue, colours=colours, kind=MONEY, title="Revenue")
 
 
 def paired_bars(
@@ -274,10 +268,10 @@ def paired_bars(
     *,
     labels: tuple[str, str],
     title: str,
-    fmt: str = "{:,.0f}",
+    kind: str = MONEY,
 ) -> None:
     """Two bars per name (chosen models vs baseline, segmented vs uniform policy)."""
-    paired_barh(fig.subplots(), names, first, second, labels=labels, fmt=fmt, title=title)
+    paired_barh(fig.subplots(), names, first, second, labels=labels, kind=kind, title=title)
 
 
 def share_bars(
@@ -290,7 +284,7 @@ def share_bars(
 ) -> None:
     """Shares (0 to 1) as percentage bars, on a fixed 0-115% axis."""
     ax = fig.subplots()
-    barh(ax, labels, shares, colours=colours, fmt="{:.0%}", title=title)
+    barh(ax, labels, shares, colours=colours, kind=PCT, title=title)
     ax.set_xlim(0, 1.15)
 
 
@@ -438,7 +432,7 @@ def stacked_bars(
     parts: Sequence[tuple[str, Sequence[float | None]]],
     *,
     title: str,
-    fmt: str = "{:,.0f}",
+    kind: str = MONEY,
 ) -> None:
     """One horizontal bar per name made of its parts (a cost stack), first name on top, labelled
     with its total. A missing part adds nothing; a name with no part at all is labelled '–'."""
@@ -454,13 +448,20 @@ def stacked_bars(
     ax.set_yticks(ys, [label(n) for n in names])
     top = max(left, default=0.0) or 1.0
     for y, v, k in zip(ys, left, known, strict=True):
-        ax.text(v + top * 0.01, y, fmt.format(v) if k else "–", va="center", fontsize=8, color=INK)
+        ax.text(
+            v + top * 0.01,
+            y,
+            format_number(v if k else None, kind),
+            va="center",
+            fontsize=8,
+            color=INK,
+        )
     ax.set_xlim(0, top * 1.2)
     ax.legend(loc="lower right", frameon=False, fontsize=7.5)
     if title:
         ax.set_title(title, loc="left")
     style(ax)
-    if "%" in fmt:
+    if kind == PCT:
         from matplotlib.ticker import PercentFormatter
 
         ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

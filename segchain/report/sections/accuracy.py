@@ -9,8 +9,9 @@ import polars as pl
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
-    NUM,
     PCT,
+    RATIO,
+    UNITS,
     Block,
     Chart,
     Headline,
@@ -18,7 +19,7 @@ from segchain.report.model import (
     Section,
     TableBlock,
     finite,
-    format_value,
+    format_number,
 )
 from segchain.report.sections.common import (
     Colours,
@@ -117,7 +118,9 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     base_name = baseline_name(series)
     heads = [
         Headline("WAPE", pct(wape), f"vs {pct(base_wape)} for {base_name}{wape_how}"),
-        Headline("MASE", format_value(mase, NUM), f"vs {format_value(base_mase, NUM)}{mase_how}"),
+        Headline(
+            "MASE", format_number(mase, RATIO), f"vs {format_number(base_mase, RATIO)}{mase_how}"
+        ),
     ]
     if has(series, "mase", "baseline_mase"):
         both = series.select(num("mase").alias("m"), num("baseline_mase").alias("b")).drop_nulls()
@@ -151,7 +154,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 first=[finite(v) for v in seg_rows[m].to_list()],
                 second=[finite(v) for v in seg_rows[f"baseline_{m}"].to_list()],
                 labels=("chosen models", base_name),
-                fmt="{:.0%}" if m == "wape" else "{:.2f}",
+                kind=PCT if m == "wape" else RATIO,
                 title=f"{m.upper()} by segment (lower is better)",
             )
             blocks.append(
@@ -170,9 +173,9 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     "series": INT,
                     "wape": PCT,
                     "baseline_wape": PCT,
-                    "mase": NUM,
-                    "baseline_mase": NUM,
-                    "bias": NUM,
+                    "mase": RATIO,
+                    "baseline_mase": RATIO,
+                    "bias": UNITS,
                 },
                 heat=tuple(c for c in ("wape", "mase") if c in show),
             )
@@ -188,7 +191,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             TableBlock(
                 "Segment × sku forecasts summed vs forecasting the sku total",
                 comparison.select(show),
-                formats={"series": INT, "periods": INT, "wape": PCT, "mae": NUM, "bias": NUM},
+                formats={"series": INT, "periods": INT, "wape": PCT, "mae": UNITS, "bias": UNITS},
                 note="Same held-out periods on both sides; a lower WAPE means segment-level "
                 "forecasts add up to a better total.",
             )
@@ -205,7 +208,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             TableBlock(
                 "Models chosen",
                 models_chosen(series),
-                formats={"series": INT, "mase": NUM, "wape": PCT},
+                formats={"series": INT, "mase": RATIO, "wape": PCT},
             )
         )
     return Section(

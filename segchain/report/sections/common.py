@@ -12,7 +12,7 @@ from typing import Any, cast
 import polars as pl
 
 from segchain.report import charts as ch
-from segchain.report.model import INT, MONEY, PCT, finite, format_value
+from segchain.report.model import INT, MONEY, PCT, finite, format_number
 from segchain.schema import META_PARAMS
 
 Tables = Mapping[str, pl.DataFrame]
@@ -54,15 +54,15 @@ def wmean(df: pl.DataFrame, value: str, weight: str | None) -> float | None:
 
 
 def pct(x: float | None) -> str:
-    return format_value(x, PCT)
+    return format_number(x, PCT)
 
 
 def money(x: float | None) -> str:
-    return format_value(x, MONEY)
+    return format_number(x, MONEY)
 
 
 def count(x: float | int | None) -> str:
-    return format_value(x, INT)
+    return format_number(x, INT)
 
 
 def params_of(meta: Meta, kind: str) -> dict[str, Any]:

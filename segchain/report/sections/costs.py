@@ -109,7 +109,7 @@ def _stack_chart(seg: pl.DataFrame) -> Chart | None:
         names=names,
         parts=stack,
         title="Cost to serve per unit of revenue, by cost",
-        fmt="{:.0%}",
+        kind=PCT,
     )
     return Chart(
         "cost_stack",

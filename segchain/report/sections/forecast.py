@@ -13,14 +13,14 @@ import polars as pl
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
-    NUM,
     PCT,
+    UNITS,
     Block,
     Chart,
     Headline,
     Section,
     TableBlock,
-    format_value,
+    format_number,
 )
 from segchain.report.sections.common import (
     Colours,
@@ -188,7 +188,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     heads = [
         Headline("Series", count(series), "by " + " × ".join(by) if by else "forecast series"),
         Headline("Horizon", f"{periods} {period}{'s' * (periods != 1)}", f"{first} to {last}"),
-        Headline("Forecast demand", format_value(demand, NUM), "units over the horizon"),
+        Headline("Forecast demand", format_number(demand, UNITS), "units over the horizon"),
     ]
     subtitle_parts = []
     if params.get("freq"):
@@ -222,7 +222,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             TableBlock(
                 "Forecast demand by segment",
                 by_seg,
-                formats={"series": INT, "forecast": NUM, "share": PCT},
+                formats={"series": INT, "forecast": UNITS, "share": PCT},
                 heat=("share",),
             )
         )
@@ -234,7 +234,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             TableBlock(
                 "Demand classes (Syntetos-Boylan)",
                 by_class,
-                formats={"series": INT, "forecast": NUM, "share": PCT},
+                formats={"series": INT, "forecast": UNITS, "share": PCT},
             )
         )
     return Section("forecast", "Demand forecast", subtitle, heads, blocks)

@@ -11,8 +11,8 @@ from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
     MONEY,
-    NUM,
     PCT,
+    UNITS,
     Block,
     Chart,
     Headline,
@@ -20,7 +20,7 @@ from segchain.report.model import (
     Section,
     TableBlock,
     finite,
-    format_value,
+    format_number,
 )
 from segchain.report.sections.common import (
     Colours,
@@ -135,7 +135,7 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
         "Segmented vs uniform policy",
         ("+" if (change or 0) > 0 else "") + money(change),
         f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs one target"
-        + (f" of {format_value(target, NUM)}" if finite(target) is not None else ""),
+        + (f" of {format_number(target, PCT)}" if finite(target) is not None else ""),
     )
 
 
@@ -209,7 +209,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         ),
         Headline("Safety stock value", money(ss_value), "at unit cost")
         if ss_value is not None
-        else Headline("Safety stock", format_value(ss_units, NUM), "units"),
+        else Headline("Safety stock", format_number(ss_units, UNITS), "units"),
     ]
     overall = overall_comparison(comparison)
     heads.append(
@@ -221,7 +221,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         blocks.append(
             Note(
                 f"{count(due.height)} of {count(points)} stocking points are at or below their "
-                f"reorder point: order {format_value(total(due, 'order_now'), NUM)} units now."
+                f"reorder point: order {format_number(total(due, 'order_now'), UNITS)} units now."
             )
         )
     shared = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
@@ -258,7 +258,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 by_seg,
                 formats={
                     "stocking_points": INT,
-                    "safety_stock": NUM,
+                    "safety_stock": UNITS,
                     "safety_stock_value": MONEY,
                     "inventory_value": MONEY,
                     "service_target": PCT,
@@ -301,12 +301,12 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 top.select([c for c in TOP_POINT_COLUMNS if c in p.columns]),
                 formats={
                     "service_target": PCT,
-                    "safety_stock": NUM,
-                    "reorder_point": NUM,
-                    "order_qty": NUM,
+                    "safety_stock": UNITS,
+                    "reorder_point": UNITS,
+                    "order_qty": UNITS,
                     "inventory_value": MONEY,
-                    "on_hand": NUM,
-                    "order_now": NUM,
+                    "on_hand": UNITS,
+                    "order_now": UNITS,
                 },
             )
         )

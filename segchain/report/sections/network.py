@@ -16,6 +16,7 @@ from segchain.report.model import (
     MONEY,
     NUM,
     PCT,
+    UNITS,
     Block,
     Chart,
     Headline,
@@ -23,7 +24,7 @@ from segchain.report.model import (
     Section,
     TableBlock,
     finite,
-    format_value,
+    format_number,
 )
 from segchain.report.sections.common import (
     Colours,
@@ -383,7 +384,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         heads.append(
             Headline(
                 "Mean distance",
-                f"{format_value(wmean(asg, 'distance_km', weight), NUM)} km",
+                f"{format_number(wmean(asg, 'distance_km', weight), NUM)} km",
                 "demand-weighted" if weight else "per customer",
             )
         )
@@ -403,7 +404,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
                 by_seg,
                 formats={
                     "customers": INT,
-                    "demand": NUM,
+                    "demand": UNITS,
                     "within_promise": PCT,
                     "sla_days": NUM,
                     "transit_days": NUM,
@@ -429,8 +430,8 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
                 srt.select(show),
                 formats={
                     "fixed_cost": MONEY,
-                    "capacity": NUM,
-                    "demand_served": NUM,
+                    "capacity": UNITS,
+                    "demand_served": UNITS,
                     "utilization": PCT,
                     "customers": INT,
                 },

@@ -1,0 +1,173 @@
+"""Numbers as text, written one way everywhere: the report's tables, headlines and charts, and
+the tables the commands print on stderr.
+
+A number is written according to what it measures (its *kind*), never with Python's default
+``repr`` (no ``9.151858259554439``) and always with thousands separators (no ``3105``):
+
+==========  ===============================  =====================================
+kind        what                             examples
+==========  ===============================  =====================================
+``int``     counts (series, customers)       ``3,105``
+``units``   quantities of goods              ``23,382``  ``152``  ``12.5``  ``0.35``
+``money``   values, costs, margins           ``1,234,568``  ``12.35``
+``pct``     shares and rates given as 0-1    ``72.6%``  ``1,278%``
+``ratio``   scaled errors, ratios (MASE)     ``1.05``  ``0.04``  ``1,234``
+``num``     any other measure (km, days)     ``1,234``  ``152``  ``12.3``  ``1.05``  ``0.012``
+``text``    written as it is                 ``Champions``
+==========  ===============================  =====================================
+
+Absent, NaN and infinite values are a dash; booleans are yes/no; dates are ISO.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+MISSING = "–"  # an absent value (never "nan", "None" or "inf")
+
+INT, UNITS, MONEY, PCT, RATIO, NUM, TEXT = "int", "units", "money", "pct", "ratio", "num", "text"
+KINDS = (INT, UNITS, MONEY, PCT, RATIO, NUM, TEXT)
+NUMERIC = (INT, UNITS, MONEY, PCT, RATIO, NUM)  # right-aligned in every table
+
+
+def finite(value: Any) -> float | None:
+    """``value`` as a float, or None when it is absent, not a number, NaN or infinite."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def format_number(value: Any, kind: str = NUM, *, signed: bool = False) -> str:
+    """One value as text, by its kind (see the module's table).
+
+    Args:
+        value: a number, None, a bool, a date or a string (strings are written as they are).
+        kind: one of ``KINDS``.
+        signed: write ``+`` before a positive number (a change).
+    """
+    if value is None:
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if kind == TEXT:
+        return str(value)
+    if isinstance(value, str):
+        # A number read as text (a CSV column typed from empty first rows) is still a number.
+        x = finite(value.strip()) if kind in NUMERIC else None
+        return value if x is None else format_number(x, kind, signed=signed)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    x = finite(value)
+    if x is None:
+        return MISSING
+    text = _digits(x, kind)
+    if _is_zero(text):
+        text = text.lstrip("-")  # no "-0.0%"
+    elif signed and x > 0:
+        text = "+" + text
+    return text
+
+
+def _digits(x: float, kind: str) -> str:
+    a = abs(x)
+    if kind == INT:
+        return f"{x:,.0f}"
+    if kind == PCT:
+        p = x * 100
+        return f"{p:,.0f}%" if abs(p) >= 1000 else f"{p:.1f}%"
+    if kind == MONEY:
+        return f"{x:,.0f}" if a >= 100 else f"{x:,.2f}"
+    if kind == UNITS:
+        if a >= 100:
+            return f"{x:,.0f}"
+        return f"{x:.1f}" if a >= 1 or a == 0 else f"{x:.2f}"
+    if kind == RATIO:
+        return f"{x:,.0f}" if a >= 100 else f"{x:.2f}"
+    # NUM: about three significant digits, thousands separators from 1,000
+    if a == 0:
+        return "0"
+    if a >= 100:
+        return f"{x:,.0f}"
+    if a >= 10:
+        return f"{x:.1f}"
+    if a >= 1:
+        return f"{x:.2f}"
+    return f"{x:.3f}"
+
+
+def _is_zero(text: str) -> bool:
+    return not any(ch in "123456789" for ch in text)
+
+
+def compact(x: float, _pos: object = None) -> str:
+    """Axis tick text: 1.2M, 250k, 4,000, 40, 0.5 (no offset, no scientific notation)."""
+    a = abs(x)
+    if a >= 1e9:
+        return f"{x / 1e9:g}B"
+    if a >= 1e6:
+        return f"{x / 1e6:g}M"
+    if a >= 1e4:
+        return f"{x / 1e3:g}k"
+    if a >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:g}"
+
+
+# Column names that say what a column measures, for tables whose kinds are not declared
+# (the commands' stderr tables). Checked in order; the first match wins.
+_NAME_KINDS: tuple[tuple[str, str], ...] = (
+    (r"(^|_)(share|rate|wape|fill|csl|target|utili[sz]ation|within_promise|service_level)", PCT),
+    (r"(^|_)(mase|rmsse|ratio)($|_)", RATIO),
+    (r"(^|_)(value|cost|costs|revenue|margin|profit|price|monetary|clv|amount)", MONEY),
+    (
+        r"(^|_)(quantity|qty|stock|demand|inventory|on_hand|order_now|reorder_point|order_up_to)",
+        UNITS,
+    ),
+    (r"(^|_)(series|customers|orders|lines|skus|periods|points|count|rows)$", INT),
+)
+
+
+def kind_of(column: str, *, integer: bool = False, numeric: bool = True) -> str:
+    """The kind of a column from its name (``fill_rate`` is pct, ``inventory_value`` money),
+    else INT for an integer dtype, NUM for another number, TEXT for anything else."""
+    if not numeric:
+        return TEXT
+    if integer:
+        return INT
+    name = column.lower()
+    for pattern, kind in _NAME_KINDS:
+        if re.search(pattern, name):
+            return kind
+    return NUM
+
+
+# ---- checking text for numbers written raw (used by the tests of every rendered output)
+
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?\b")
+_LONG_DECIMALS = re.compile(r"(?<![\w.])-?\d+\.\d{4,}(?![\w])")
+_BARE_THOUSANDS = re.compile(r"(?<![\w.,\-/#])-?([1-9]\d{3,})(?:\.\d+)?(?![\w,])")
+
+
+def raw_numbers(text: str) -> list[str]:
+    """Numbers in ``text`` that were not written by ``format_number``: four or more decimals
+    (``9.151858259554439``), or 1,000 and above without a thousands separator (``3105``).
+
+    Dates, years (1900-2100), and identifiers (digits joined to letters, or with a leading
+    zero such as ``00036``) are not numbers here.
+    """
+    text = _DATE.sub(" ", text)
+    found = [m.group(0) for m in _LONG_DECIMALS.finditer(text)]
+    for m in _BARE_THOUSANDS.finditer(text):
+        digits = m.group(1)
+        if len(digits) == 4 and 1900 <= int(digits) <= 2100 and "." not in m.group(0):
+            continue
+        found.append(m.group(0))
+    return found
