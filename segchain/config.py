@@ -11,7 +11,7 @@ import math
 import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
 from segchain.schema import ORDER_COLUMNS
 
 DEFAULT_CONFIG = "segchain.toml"
+FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
 
 # Each canonical column maps to the export headers that may hold it, first present wins.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -76,6 +77,26 @@ class Config:
     preset: str | None = None
     segments: PolicyTable = field(default_factory=PolicyTable)
     sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # How the file was found: "--config", "$SEGCHAIN_CONFIG" or FOUND (in the working folder).
+    source: str | None = None
+    sha256: str | None = None  # of the file's bytes, as read
+
+    def describe(self) -> str:
+        """One line for stderr: which file, found how, its content hash (short)."""
+        if self.path is None:
+            return "none (no --config, no $SEGCHAIN_CONFIG, no ./segchain.toml): defaults"
+        how, shown = self.source or "given", str(self.path)
+        if how == FOUND:
+            how = "found in the working folder; not named by --config or $SEGCHAIN_CONFIG"
+            shown = f"./{self.path}"
+        digest = f", sha256 {self.sha256[:12]}" if self.sha256 else ""
+        return f"{shown} ({how}){digest}"
+
+    def record(self) -> dict[str, Any] | None:
+        """What the provenance of every output records of the config (None: none was read)."""
+        if self.path is None:
+            return None
+        return {"path": str(self.path), "source": self.source, "sha256": self.sha256}
 
     def option(self, command: str, name: str, default: Any = None) -> Any:
         """A command option's value from the ``[<command>]`` table, else ``default``."""
@@ -359,35 +380,44 @@ def option_name(key: str) -> str:
 def load_config(path: str | Path | None = None) -> Config:
     """Load ``path``, else $SEGCHAIN_CONFIG, else ./segchain.toml if present, else defaults.
 
+    The Config records where the file came from (``source``) and the sha256 of its bytes.
+
     Raises:
         UsageError: the named file is missing, is not valid TOML, or holds invalid values.
     """
-    explicit = path if path is not None else os.environ.get("SEGCHAIN_CONFIG") or None
+    env_config = os.environ.get("SEGCHAIN_CONFIG") or None
+    explicit = path if path is not None else env_config
     if explicit is None:
         candidate = Path(DEFAULT_CONFIG)
-        if not candidate.is_file():
+        if not candidate.exists():
             return Config()
-        file = candidate
+        # Nobody named it, so it is named here: "./segchain.toml", not a bare file name.
+        file, via = Path(".", DEFAULT_CONFIG), f"./{DEFAULT_CONFIG} (found in the working folder)"
+        source = FOUND
     else:
         file = Path(explicit)
-    env_config = os.environ.get("SEGCHAIN_CONFIG")
-    via = "--config" if path is not None and str(path) != env_config else "$SEGCHAIN_CONFIG"
-    text = _read_config_text(file, via=via)
+        # Typer passes $SEGCHAIN_CONFIG in as the option's value: tell the two apart.
+        source = "--config" if path is not None and str(path) != env_config else "$SEGCHAIN_CONFIG"
+        via = f"{source} {file}"
+    data = _read_config_bytes(file, label=via)
+    text = _config_text(data, label=via)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{file}: not a valid TOML file: {exc}") from None
-    return parse_config(raw, source=str(file), path=file)
+        raise UsageError(f"{via}: not a valid TOML file: {exc}") from None
+    config = parse_config(raw, source=str(file), path=file)
+    import hashlib
+
+    return replace(config, source=source, sha256=hashlib.sha256(data).hexdigest())
 
 
 MAX_CONFIG_BYTES = 1 << 20
 
 
-def _read_config_text(file: Path, *, via: str) -> str:
-    """The text of a config file; a folder, a device, a huge or binary file is a usage error."""
+def _read_config_bytes(file: Path, *, label: str) -> bytes:
+    """The bytes of a config file; a folder, a device or a huge file is a usage error."""
     import stat
 
-    label = f"{via} {file}"
     try:
         st = file.stat()
     except FileNotFoundError:
@@ -398,6 +428,11 @@ def _read_config_text(file: Path, *, via: str) -> str:
         raise UsageError(f"{label}: is a folder, not a config file", hint="name a segchain.toml")
     if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
         raise UsageError(f"{label}: is a device, not a config file", hint="name a segchain.toml")
+    if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
+        raise UsageError(
+            f"{label}: is a {'pipe' if stat.S_ISFIFO(st.st_mode) else 'socket'}, not a config file",
+            hint="name a segchain.toml",
+        )
     try:
         with open(file, "rb") as stream:
             data = stream.read(MAX_CONFIG_BYTES + 1)
@@ -405,6 +440,10 @@ def _read_config_text(file: Path, *, via: str) -> str:
         raise UsageError(f"{label}: cannot read the config file: {exc.strerror}") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise UsageError(f"{label}: larger than 1 MiB: not a segchain.toml")
+    return data
+
+
+def _config_text(data: bytes, *, label: str) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:

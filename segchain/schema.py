@@ -185,6 +185,8 @@ SITE_COLUMNS = (
 # those a stage adds for the report and costs
 
 META_STAGE = "stage"
+META_VERSION = "version"  # segchain's version
+META_CONFIG = "config"  # the config read: path, source, sha256 (None: none was read)
 META_PARAMS = "params"  # the resolved options of the run
 META_INPUTS = "inputs"  # rows read per input
 META_TOTALS = "totals"  # network: NetworkTotals.as_dict()

@@ -27,7 +27,13 @@ import polars as pl
 
 from segchain import __version__
 from segchain.errors import DataError, UsageError
-from segchain.schema import ID_COLUMNS
+from segchain.schema import (
+    ID_COLUMNS,
+    META_INPUTS,
+    META_PARAMS,
+    META_STAGE,
+    META_VERSION,
+)
 
 FORMATS = ("csv", "parquet")
 DELIMITERS = (",", ";", "\t", "|")
@@ -398,12 +404,26 @@ def provenance(
     inputs: Mapping[str, int] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """The metadata every output carries. No timestamps: reruns must be byte-identical."""
-    meta: dict[str, Any] = {"stage": stage, "version": __version__}
-    meta["params"] = {k: _jsonable(v) for k, v in (params or {}).items()}
-    meta["inputs"] = dict(inputs or {})
+    """The metadata every output carries. No timestamps: reruns must be byte-identical.
+
+    Inside a command, what the run records for all its outputs (``record_run_metadata``: the
+    config read) is added.
+    """
+    meta: dict[str, Any] = {META_STAGE: stage, META_VERSION: __version__}
+    meta[META_PARAMS] = {k: _jsonable(v) for k, v in (params or {}).items()}
+    meta[META_INPUTS] = dict(inputs or {})
+    active = _ACTIVE.get()
+    if active is not None:
+        meta.update({k: _jsonable(v) for k, v in active.run_metadata.items()})
     meta.update({k: _jsonable(v) for k, v in extra.items()})
     return meta
+
+
+def record_run_metadata(key: str, value: Any) -> None:
+    """Record ``key`` in the provenance of every output of the running command (if any)."""
+    active = _ACTIVE.get()
+    if active is not None:
+        active.run_metadata[key] = value
 
 
 def _jsonable(value: Any) -> Any:
@@ -632,6 +652,8 @@ class OutputSet:
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
+        # What every output's provenance records of this run (the config read).
+        self.run_metadata: dict[str, Any] = {}
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)

@@ -103,9 +103,11 @@ def test_validate_missing_columns_exact_message(cli, tmp_path: Path) -> None:
     result = cli("validate", str(path), "-o", str(out))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"Error: {path}: missing required columns order_id, order_date, customer_id, sku, "
+        f"segchain validate: Error: {path}: missing required columns order_id, order_date, "
+        "customer_id, sku, "
         "quantity, unit_price or amount; found Beleg, Datum, Kunde\n"
-        "  hint: map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) or pick "
+        "segchain validate:   hint: map them with --map CANONICAL=HEADER (e.g. --map "
+        "customer_id=KUNNR) or pick "
         "a --preset (sap, odoo, online-retail)\n"
     )
     assert not out.exists()
@@ -145,13 +147,13 @@ def test_validate_empty_file_exit_1(cli, tmp_path: Path) -> None:
     path.write_text("")
     result = cli("validate", str(path))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {path}: the file is empty")
+    assert result.stderr.startswith(f"segchain validate: Error: {path}: the file is empty")
 
 
 def test_validate_missing_file_exit_1(cli, tmp_path: Path) -> None:
     result = cli("validate", str(tmp_path / "nope.csv"))
     assert result.exit_code == 1
-    assert result.stderr == f"Error: {tmp_path / 'nope.csv'}: no such file\n"
+    assert result.stderr == f"segchain validate: Error: {tmp_path / 'nope.csv'}: no such file\n"
 
 
 def test_validate_all_lines_rejected_exit_1(cli, tmp_path: Path) -> None:
@@ -167,7 +169,8 @@ def test_unknown_preset_exit_2(cli, orders_csv: Path) -> None:
     result = cli("validate", str(orders_csv), "--preset", "navision")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: unknown preset 'navision'; choose one of: sap, odoo, online-retail\n"
+        "segchain validate: Error: unknown preset 'navision'; choose one of: sap, odoo, "
+        "online-retail\n"
     )
 
 
@@ -175,7 +178,8 @@ def test_unknown_header_in_map_exit_2(cli, orders_csv: Path) -> None:
     result = cli("validate", str(orders_csv), "--map", "sku=Material")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: no such column: --map sku='Material'. The file's headers are: order_id, "
+        "segchain validate: Error: no such column: --map sku='Material'. The file's headers are: "
+        "order_id, "
         "order_date, customer_id, sku, quantity, unit_price\n"
     )
 

@@ -92,7 +92,8 @@ def test_cli_costs_bad_config_type_exits_2_writes_nothing(cli, files, tmp_path) 
     result = cli(*_args(files, "-o", str(out)))
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"Error: {files['config']} [costs] cost_per_order: must be a number >= 0, got 'eight'"
+        f"segchain costs: Error: {files['config']} [costs] cost_per_order: must be a number >= "
+        "0, got 'eight'"
     )
     assert not out.exists()
 
@@ -106,7 +107,10 @@ def test_cli_costs_unknown_customer_in_assignments_exits_1_writes_nothing(
     out = tmp_path / "c.csv"
     result = cli(*_args(files, "-o", str(out)))
     assert result.exit_code == 1
-    assert "Error: assignments: 1 customer(s) are not in the segments: 'Z9'" in result.stderr
+    assert (
+        "segchain costs: Error: assignments: 1 customer(s) are not in the segments: 'Z9'"
+        in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not out.exists()
 

@@ -75,7 +75,8 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
     r = cli("forecast", str(segments), "--orders", str(orders), "--n-jobs", "1")
     assert r.exit_code == 1
     assert (
-        "Error: segments and orders have no customer_id in common: orders have '0001', '0002'; "
+        "segchain forecast: Error: segments and orders have no customer_id in common: orders "
+        "have '0001', '0002'; "
         "segments have 'X8', 'X9'"
     ) in r.stderr
 
@@ -83,20 +84,28 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "text"),
     [
-        (["--horizon", "0"], "Error: --horizon: must be a whole number >= 1, got 0\n"),
-        (["--models", "AutoETS,Prophet"], "Error: --models: unknown model Prophet\n"),
+        (
+            ["--horizon", "0"],
+            "segchain forecast: Error: --horizon: must be a whole number >= 1, got 0\n",
+        ),
+        (
+            ["--models", "AutoETS,Prophet"],
+            "segchain forecast: Error: --models: unknown model Prophet\n",
+        ),
         (
             ["--engine", "hadoop"],
-            "Error: --engine: must be one of local, dask, ray, spark, got 'hadoop'\n",
+            "segchain forecast: Error: --engine: must be one of local, dask, ray, spark, got "
+            "'hadoop'\n",
         ),
         (
             ["--reconcile", "magic"],
-            "Error: --reconcile: must be one of auto, none, bottom-up, mint, top-down, "
+            "segchain forecast: Error: --reconcile: must be one of auto, none, bottom-up, mint, "
+            "top-down, "
             "got 'magic'\n",
         ),
         (
             ["--outliers", "clip"],
-            "Error: --outliers: must be one of keep, cap, drop, got 'clip'\n",
+            "segchain forecast: Error: --outliers: must be one of keep, cap, drop, got 'clip'\n",
         ),
     ],
 )
@@ -117,7 +126,7 @@ def test_cli_forecast_too_little_history_exit_1(cli, tmp_path):
 def test_cli_forecast_both_inputs_on_stdin_exit_2(cli, tmp_path):
     r = cli("forecast", "-", "--orders", "-")
     assert r.exit_code == 2
-    assert "Error: SEGMENTS and --orders cannot both read stdin" in r.stderr
+    assert "segchain forecast: Error: SEGMENTS and --orders cannot both read stdin" in r.stderr
 
 
 def test_cli_forecast_reads_segments_from_stdin(cli, tmp_path):

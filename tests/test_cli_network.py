@@ -130,8 +130,10 @@ def test_cli_network_unlocated_customers_exit_1_with_their_ids(cli, sites_csv, t
     result = cli("network", str(path), "--sites", str(sites_csv))
     assert result.exit_code == 1
     assert result.stderr == (
-        "Error: customers: 1 customer(s) have no coordinates (lat, lon): customer_id 'B'\n"
-        "  hint: add their lat, lon, give freight rates with --costs FILE, or leave them out "
+        "segchain network: Error: customers: 1 customer(s) have no coordinates (lat, lon): "
+        "customer_id 'B'\n"
+        "segchain network:   hint: add their lat, lon, give freight rates with --costs FILE, or "
+        "leave them out "
         "with --skip-unlocated\n"
     )
 
@@ -172,33 +174,37 @@ def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) ->
     result = cli("network", str(customers_csv), "--sites", str(sites))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "Error: total capacity 12 is below total demand 20: short by 8\n"
+        "segchain network: Error: total capacity 12 is below total demand 20: short by 8\n"
     )
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ([], "Error: give the candidate sites with --sites FILE, or --candidates N\n"),
+        (
+            [],
+            "segchain network: Error: give the candidate sites with --sites FILE, or "
+            "--candidates N\n",
+        ),
         (
             ["--sites", "SITES", "--candidates", "2"],
-            "Error: give either --sites FILE or --candidates N, not both\n",
+            "segchain network: Error: give either --sites FILE or --candidates N, not both\n",
         ),
         (
             ["--sites", "SITES", "--open", "3"],
-            "Error: --open 3 is more than the 2 sites given; use at most 2\n",
+            "segchain network: Error: --open 3 is more than the 2 sites given; use at most 2\n",
         ),
         (
             ["--sites", "SITES", "--km-per-day", "0"],
-            "Error: --km-per-day: must be a number > 0, got 0.0\n",
+            "segchain network: Error: --km-per-day: must be a number > 0, got 0.0\n",
         ),
         (
             ["--sites", "SITES", "--max-points", "0"],
-            "Error: --max-points: must be a whole number >= 1, got 0\n",
+            "segchain network: Error: --max-points: must be a whole number >= 1, got 0\n",
         ),
         (
             ["--candidates", "9"],
-            "Error: --candidates 9 is more than the 3 distinct customer "
+            "segchain network: Error: --candidates 9 is more than the 3 distinct customer "
             "locations; ask for at most 3\n",
         ),
     ],

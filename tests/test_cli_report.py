@@ -100,15 +100,19 @@ def test_cli_report_unknown_output_suffix_is_a_usage_error(cli, inputs):
     result = cli("report", str(inputs["segments"]), "-o", "report.pdf")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: -o report.pdf: a report is written as .html or .md\n"
-        "  hint: use -o report.html, -o report.md, or -o - for Markdown on stdout\n"
+        "segchain report: Error: -o report.pdf: a report is written as .html or .md\n"
+        "segchain report:   hint: use -o report.html, -o report.md, or -o - for Markdown on "
+        "stdout\n"
     )
 
 
 def test_cli_report_stdin_twice_is_a_usage_error(cli):
     result = cli("report", "-", "-", "-o", "-", input=b"")
     assert result.exit_code == 2
-    assert result.stderr == "Error: stdin ('-') can be given only once among the inputs\n"
+    assert (
+        result.stderr
+        == "segchain report: Error: stdin ('-') can be given only once among the inputs\n"
+    )
 
 
 def test_cli_report_two_tables_of_one_kind_is_a_usage_error(cli, inputs, tmp_path):
@@ -117,7 +121,7 @@ def test_cli_report_two_tables_of_one_kind_is_a_usage_error(cli, inputs, tmp_pat
     result = cli("report", str(inputs["segments"]), str(copy), "-o", "-")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "Error: more than one input of the same kind "
+        "segchain report: Error: more than one input of the same kind "
         f"(segments (segchain segment): {inputs['segments']}, {copy})\n"
     )
 
@@ -128,9 +132,10 @@ def test_cli_report_lists_every_unusable_input_at_once(cli, inputs, tmp_path):
     result = cli("report", "nope.csv", str(items), str(inputs["segments"]), "-o", "-")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[0] == "Error: nope.csv: no such file"
+    assert lines[0] == "segchain report: Error: nope.csv: no such file"
     assert lines[1].startswith(
-        f"{items}: not a segchain stage output; columns sku, unit_cost. A table is recognised "
+        f"segchain report: {items}: not a segchain stage output; columns sku, unit_cost. A table "
+        "is recognised "
         "by its Parquet metadata or by the key columns of one kind: segments: customer_id, "
         "segment, segment_rank;"
     )

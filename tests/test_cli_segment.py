@@ -85,31 +85,40 @@ def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, t
         (
             ["--method", "dbscan"],
             2,
-            "Error: --method: must be one of rfm, kmeans, abc-xyz, got 'dbscan'\n",
+            "segchain segment: Error: --method: must be one of rfm, kmeans, abc-xyz, got "
+            "'dbscan'\n",
         ),
         (
             ["--as-of", "yesterday"],
             2,
-            "Error: --as-of: must be a date like 2024-03-31, got 'yesterday'\n",
+            "segchain segment: Error: --as-of: must be a date like 2024-03-31, got 'yesterday'\n",
         ),
-        (["--k", "3"], 2, "Error: --k applies to --method kmeans only (got --method rfm)\n"),
+        (
+            ["--k", "3"],
+            2,
+            "segchain segment: Error: --k applies to --method kmeans only (got --method rfm)\n",
+        ),
         (
             ["--abc-cutoffs", "80"],
             2,
-            "Error: --abc-cutoffs: must be two numbers separated by a comma, e.g. 0.8,0.95, "
+            "segchain segment: Error: --abc-cutoffs: must be two numbers separated by a comma, "
+            "e.g. 0.8,0.95, "
             "got '80'\n",
         ),
         (
             ["--as-of", "2024-01-01"],
             1,
-            "Error: no order lines before --as-of 2024-01-01: the orders run from 2024-03-01 to "
-            "2024-03-09\n  hint: pick an --as-of after 2024-03-01\n",
+            "segchain segment: Error: no order lines before --as-of 2024-01-01: the orders run "
+            "from 2024-03-01 to "
+            "2024-03-09\nsegchain segment:   hint: pick an --as-of after 2024-03-01\n",
         ),
         (
             ["--clv"],
             1,
-            "Error: cannot fit the CLV model: no customer has a repeat purchase (a second "
-            "purchase day) before --as-of\n  hint: drop --clv, or use a longer order history or "
+            "segchain segment: Error: cannot fit the CLV model: no customer has a repeat "
+            "purchase (a second "
+            "purchase day) before --as-of\nsegchain segment:   hint: drop --clv, or use a longer "
+            "order history or "
             "a later --as-of\n",
         ),
     ],

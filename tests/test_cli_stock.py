@@ -144,8 +144,9 @@ def test_cli_stock_unknown_on_hand_sku_exits_1(cli, forecast_csv, tmp_path) -> N
     result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "Error: on-hand: 1 row(s) for sku(s) not in the forecast: 'ZZ'\n"
-        "  hint: on-hand rows must name SKUs of the forecast; drop or fix those rows"
+        "segchain stock: Error: on-hand: 1 row(s) for sku(s) not in the forecast: 'ZZ'\n"
+        "segchain stock:   hint: on-hand rows must name SKUs of the forecast; drop or fix those "
+        "rows"
     )
 
 
@@ -155,7 +156,7 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     result = cli("stock", str(forecast_csv), "--items", str(items))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "Error: items: duplicate sku(s) 'A'; unit_cost must be > 0 for sku(s) 'B'\n"
+        "segchain stock: Error: items: duplicate sku(s) 'A'; unit_cost must be > 0 for sku(s) 'B'\n"
     )
 
 
@@ -164,16 +165,26 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     [
         (
             ["--service-level", "1.5"],
-            "Error: --service-level: must be a service level between 0 and 1 "
+            "segchain stock: Error: --service-level: must be a service level between 0 and 1 "
             "(or 50-99.99 for percent), got 1.5\n",
         ),
         (
             ["--service-measure", "speed"],
-            "Error: --service-measure: must be one of csl, fill-rate, got 'speed'\n",
+            "segchain stock: Error: --service-measure: must be one of csl, fill-rate, got "
+            "'speed'\n",
         ),
-        (["--blend", "min"], "Error: --blend: must be one of weighted, max, got 'min'\n"),
-        (["--review-days", "0"], "Error: --review-days: must be a number > 0, got 0.0\n"),
-        (["--simulate", "0"], "Error: --simulate: must be a whole number >= 1, got 0\n"),
+        (
+            ["--blend", "min"],
+            "segchain stock: Error: --blend: must be one of weighted, max, got 'min'\n",
+        ),
+        (
+            ["--review-days", "0"],
+            "segchain stock: Error: --review-days: must be a number > 0, got 0.0\n",
+        ),
+        (
+            ["--simulate", "0"],
+            "segchain stock: Error: --simulate: must be a whole number >= 1, got 0\n",
+        ),
     ],
 )
 def test_cli_stock_bad_options_exit_2(cli, forecast_csv, args, message) -> None:
@@ -190,7 +201,8 @@ def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
     result = cli("stock", str(path))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "Error: forecast: column 'forecast' has 1 negative, empty or non-finite value(s) "
+        "segchain stock: Error: forecast: column 'forecast' has 1 negative, empty or non-finite "
+        "value(s) "
         "in series (unique_id) 'u1'\n"
     )
 

@@ -134,7 +134,10 @@ def test_bad_input_fails_cleanly_and_leaves_outputs_untouched(
     before = sorted(p.name for p in tmp_path.iterdir())
     result = cli(*args)
     assert result.exit_code == 1, result.stderr
-    assert ("\n" + result.stderr).count("\nError: ") == 1, result.stderr
+    # One error, and every line of stderr says which command wrote it (make -j2 logs).
+    lines = result.stderr.splitlines()
+    assert sum(f"segchain {command}: Error: " in line for line in lines) == 1, result.stderr
+    assert all(line.startswith(f"segchain {command}: ") for line in lines), result.stderr
     assert "Traceback" not in result.stderr
     for i, path in enumerate(outputs):
         assert path.read_bytes() == f"previous output {i}\n".encode()
@@ -178,7 +181,7 @@ def test_missing_input_file_is_a_data_error(cli, tmp_path: Path, command: str) -
     args, outputs = _args(contract, tmp_path, tmp_path / "absent.csv")
     result = cli(*args)
     assert result.exit_code == 1
-    assert "Error: " in result.stderr and "absent.csv" in result.stderr
+    assert f"segchain {command}: Error: " in result.stderr and "absent.csv" in result.stderr
     assert not any(p.exists() for p in outputs)
 
 
@@ -219,7 +222,8 @@ def test_report_on_header_only_segments_is_a_data_error(cli, tmp_path: Path) -> 
     result = cli("report", str(source), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 1
     assert result.stderr.endswith(
-        f"Error: {source}: the segments table has no rows (only a header): nothing to report\n"
+        f"segchain report: Error: {source}: the segments table has no rows (only a header): "
+        "nothing to report\n"
     )
 
 

@@ -137,3 +137,51 @@ def test_cli_short_version(cli) -> None:
     result = cli("-V")
     assert result.exit_code == 0
     assert result.stdout == f"segchain {__version__}\n"
+
+
+def test_cli_every_stderr_line_of_a_run_carries_the_prefix(cli, network_inputs) -> None:
+    # The promise table and the totals are several lines each: in a `make -j2` log each of them
+    # must still say which command wrote it.
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert any("delivery promise by segment" in line for line in lines)
+    assert len(lines) >= 6
+    assert all(line.startswith("segchain network: ") for line in lines), result.stderr
+
+
+def test_cli_errors_carry_the_prefix_on_every_line(cli, tmp_path) -> None:
+    result = cli("forecast", "x.csv", "--orders", "o.csv", "-o", str(tmp_path / "no" / "f.csv"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain forecast: Error: -o {tmp_path / 'no' / 'f.csv'}: folder "
+        f"'{tmp_path / 'no'}' does not exist\n"
+        "segchain forecast:   hint: create it first\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "head", "first"),
+    [
+        (
+            ("forecast", "x.csv", "--horizon", "abc"),
+            "segchain forecast: ",
+            "segchain forecast: Error: Invalid value for '--horizon': ",
+        ),
+        (
+            ("stock", "x.csv", "--no-such-option"),
+            "segchain stock: ",
+            "segchain stock: Error: No such option: --no-such-option",
+        ),
+        (("segmnet", "x.csv"), "segchain: ", "segchain: Error: No such command 'segmnet'"),
+    ],
+)
+def test_cli_parser_errors_are_prefixed_lines_not_a_panel(cli, args, head, first) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(first), result.stderr
+    assert all(line.startswith(head) for line in lines), result.stderr
+    assert any(line.endswith(" -h lists the options") for line in lines)
+    assert "╭" not in result.stderr and "Traceback" not in result.stderr

@@ -88,7 +88,7 @@ def test_corrupt_parquet_pages_are_a_data_error(cli, tmp_path: Path, command: st
     path.write_bytes(bytes(data))
     result = cli(command, str(path), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 1
-    assert result.stderr.startswith(f"Error: {path}: cannot read the data (")
+    assert result.stderr.startswith(f"segchain {command}: Error: {path}: cannot read the data (")
 
 
 # ---- finding 19: --date-format ----------------------------------------------------------------
@@ -98,7 +98,9 @@ def test_unknown_date_format_directive_is_a_usage_error(cli, tmp_path: Path) -> 
     path = write(tmp_path, HEADER + lines())
     result = cli("validate", str(path), "--date-format", "%Q/%m/%Y")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: --date-format '%Q/%m/%Y': unknown directive %Q")
+    assert result.stderr.startswith(
+        "segchain validate: Error: --date-format '%Q/%m/%Y': unknown directive %Q"
+    )
 
 
 # ---- finding 21: CR-only line endings ---------------------------------------------------------
@@ -162,7 +164,7 @@ def test_cr_in_first_line_of_a_stage_table_is_no_traceback(cli, tmp_path: Path) 
     )
     result = cli("stock", str(path), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code in (1, 2)
-    assert "Traceback" not in result.stderr and result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.stderr and result.stderr.startswith("segchain stock: Error: ")
 
 
 def test_random_bytes_as_a_stage_table_are_no_traceback(cli, tmp_path: Path) -> None:
@@ -172,7 +174,7 @@ def test_random_bytes_as_a_stage_table_are_no_traceback(cli, tmp_path: Path) -> 
     path = write(tmp_path, bytes(rng.randrange(256) for _ in range(4000)), "fc.csv")
     result = cli("stock", str(path), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ")
+    assert result.stderr.startswith("segchain stock: Error: ")
 
 
 # ---- finding 6: series keys that cannot collide -----------------------------------------------
@@ -238,7 +240,7 @@ def test_review_days_inf_is_refused(cli, tmp_path: Path) -> None:
     fc = _forecast_csv(tmp_path, "A/x,2024-01-01,5,1,x,A\nA/x,2024-01-08,5,1,x,A\n")
     result = cli("stock", str(fc), "--review-days", "inf", "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: --review-days: must be a finite number")
+    assert result.stderr.startswith("segchain stock: Error: --review-days: must be a finite number")
 
 
 # ---- findings 11 and 28: sites' existing flag, blank customer ids ------------------------------

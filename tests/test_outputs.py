@@ -306,7 +306,7 @@ def test_output_under_a_file_is_a_usage_error(cli, orders: Path) -> None:
 def test_sample_under_a_file_is_a_usage_error(cli, orders: Path) -> None:
     result = cli("sample", "-o", f"{orders}/x", "--customers", "5", "--skus", "2", "--years", "1")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: -o ")
+    assert result.stderr.startswith("segchain sample: Error: -o ")
     assert "a part of the path is a file, not a folder" in result.stderr
 
 

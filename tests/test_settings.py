@@ -84,14 +84,14 @@ def test_wrong_type_config_values_exit_2_without_traceback(
     path = write_config(tmp_path, text)
     result = cli(command, str(tmp_path / "in.csv"), "--config", str(path))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: {path} [")
+    assert result.stderr.startswith(f"segchain {command}: Error: {path} [")
 
 
 def test_config_value_is_not_blamed_on_the_option(cli, tmp_path: Path) -> None:
     path = write_config(tmp_path, "[stock]\nservice_level = 1.5\n")
     result = cli("stock", "x.csv", "--config", str(path))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: {path} [stock] service_level: ")
+    assert result.stderr.startswith(f"segchain stock: Error: {path} [stock] service_level: ")
     assert "--service-level" not in result.stderr
 
 
@@ -99,19 +99,25 @@ def test_environment_value_names_the_variable(cli, monkeypatch) -> None:
     monkeypatch.setenv("SEGCHAIN_KM_PER_DAY", "0")
     result = cli("network", "x.csv", "--candidates", "2")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: $SEGCHAIN_KM_PER_DAY: must be a number > 0, got 0.0")
+    assert result.stderr.startswith(
+        "segchain network: Error: $SEGCHAIN_KM_PER_DAY: must be a number > 0, got 0.0"
+    )
 
 
 def test_config_folder_is_named_as_a_folder(cli, tmp_path: Path) -> None:
     result = cli("segment", "x.csv", "--config", str(tmp_path))
     assert result.exit_code == 2
-    assert result.stderr.startswith(f"Error: --config {tmp_path}: is a folder, not a config file")
+    assert result.stderr.startswith(
+        f"segchain segment: Error: --config {tmp_path}: is a folder, not a config file"
+    )
 
 
 def test_config_device_is_refused_without_reading_it(cli) -> None:
     result = cli("segment", "x.csv", "--config", "/dev/zero")
     assert result.exit_code == 2
-    assert result.stderr.startswith("Error: --config /dev/zero: is a device, not a config file")
+    assert result.stderr.startswith(
+        "segchain segment: Error: --config /dev/zero: is a device, not a config file"
+    )
 
 
 def test_missing_config_from_environment_names_the_variable(
@@ -121,7 +127,8 @@ def test_missing_config_from_environment_names_the_variable(
     result = cli("segment", "x.csv")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        f"Error: $SEGCHAIN_CONFIG {tmp_path / 'nope.toml'}: config file does not exist"
+        f"segchain segment: Error: $SEGCHAIN_CONFIG {tmp_path / 'nope.toml'}: config file does "
+        "not exist"
     )
 
 
@@ -137,34 +144,34 @@ def test_binary_config_is_a_usage_error(tmp_path: Path) -> None:
     [
         (
             ("stock", "x.csv", "--review-days", "inf"),
-            "Error: --review-days: must be a finite number",
+            "--review-days: must be a finite number",
         ),
         (
             ("stock", "x.csv", "--simulate", "100000000"),
-            "Error: --simulate: must be at most 100000",
+            "--simulate: must be at most 100000",
         ),
         (
             ("stock", "x.csv", "--lead-time-days", "nan"),
-            "Error: --lead-time-days: must be a finite",
+            "--lead-time-days: must be a finite",
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "100000"),
-            "Error: --horizon: must be at most 3660",
+            "--horizon: must be at most 3660",
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "1000"),
-            "Error: --horizon: at most 522 periods of W (ten years ahead), got 1,000",
+            "--horizon: at most 522 periods of W (ten years ahead), got 1,000",
         ),
         (
             ("network", "x.csv", "--candidates", "2", "--gap", "nan"),
-            "Error: --gap: must be a finite",
+            "--gap: must be a finite",
         ),
     ],
 )
 def test_absurd_command_line_values_exit_2(cli, args: tuple[str, ...], message: str) -> None:
     result = cli(*args)
     assert result.exit_code == 2
-    assert result.stderr.startswith(message)
+    assert result.stderr.startswith(f"segchain {args[0]}: Error: {message}")
 
 
 def test_every_declared_table_is_accepted(tmp_path: Path) -> None:

@@ -2,9 +2,68 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Sequence
+from typing import Any
+
 import typer
+from typer.core import TyperGroup
+
+
+class SegchainGroup(TyperGroup):
+    """Typer's group, with usage errors written as segchain's own errors are.
+
+    ``segchain <command>: Error: ...`` on one line (and a usage line, also prefixed) instead of a
+    rich panel: in ``make -j2`` logs every line of stderr says which command wrote it.
+    """
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        # Typer's bundled click: its exception types are not exported by typer.
+        from typer._click.exceptions import ClickException
+
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except ClickException as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # the help was shown: nothing to add
+                sys.exit(exc.exit_code)
+            _usage_error(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            _usage_error(None)
+            sys.exit(1)
+        # Without standalone mode Typer returns an Exit's code instead of exiting with it.
+        sys.exit(result if isinstance(result, int) else 0)
+
+
+def _usage_error(exc: Any) -> None:
+    """``segchain <command>: Error: <what the parser said>`` and where to find the options."""
+    ctx = getattr(exc, "ctx", None)
+    if ctx is not None and ctx.parent is not None:
+        head, path = f"segchain {ctx.info_name}: ", ctx.command_path
+    else:
+        head, path = "segchain: ", "segchain"
+    if exc is None:
+        lines = ["Error: aborted"]
+    else:
+        lines = [f"Error: {exc.format_message()}"]
+        if ctx is not None:
+            lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
+            lines.append(f"  hint: {path} -h lists the options")
+    sys.stderr.write("".join(f"{head}{line}\n" for line in lines))
+    sys.stderr.flush()
+
 
 app = typer.Typer(
+    cls=SegchainGroup,
     name="segchain",
     help=(
         "Segment-driven supply-chain decisions from ERP order exports.\n\n"

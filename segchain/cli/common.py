@@ -233,15 +233,26 @@ def _values(value: Any) -> list[str]:
 
 
 def error(message: str) -> None:
-    """Write ``Error: message`` to stderr, unstyled (it may be parsed by scripts)."""
-    sys.stderr.write(f"Error: {message}\n")
-    sys.stderr.flush()
+    """Write ``segchain <command>: Error: message`` to stderr, unstyled (scripts may parse it).
+
+    Every line carries the prefix (a hint, each problem of a list), so interleaved logs of
+    parallel runs (``make -j2``) stay attributable; one write keeps the lines together.
+    """
+    write_lines("Error: " + message)
 
 
 def prefix() -> str:
     """``segchain <command>: `` for messages on stderr (``segchain: `` outside a command)."""
     name = COMMAND.get()
     return f"segchain {name}: " if name else "segchain: "
+
+
+def write_lines(text: str) -> None:
+    """Write ``text`` to stderr with the command prefix on every line, in one write."""
+    head = prefix()
+    lines = text.rstrip("\n").split("\n")
+    sys.stderr.write("".join(f"{head}{line}".rstrip() + "\n" for line in lines))
+    sys.stderr.flush()
 
 
 class Reporter:
@@ -262,41 +273,45 @@ class Reporter:
             from rich.console import Console
 
             # Logs from make and cron are not terminals: give tables room instead of 80 columns.
+            # On a terminal, leave room for the prefix every line carries.
             width = None if sys.stderr.isatty() else 160
-            self._console = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
+            console = Console(stderr=True, highlight=False, soft_wrap=True, width=width)
+            if width is None:
+                console.width = max(40, console.width - len(prefix()))
+            self._console = console
         return self._console
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            self.console.print(prefix() + message, markup=False)
+            write_lines(message)
 
     def warn(self, message: str) -> None:
         if self.quiet:
             # cron mails any stderr: --quiet keeps warnings to one counting line at the end.
             self.hidden_warnings += 1
             return
-        sys.stderr.write(f"{prefix()}Warning: {message}\n")
-        sys.stderr.flush()
+        write_lines(f"Warning: {message}")
 
     def count_hidden(self) -> None:
         """With --quiet, say once how many warnings were not shown (nothing if none)."""
         if self.quiet and self.hidden_warnings and not self._counted:
             self._counted = True
             n = self.hidden_warnings
-            sys.stderr.write(
-                f"{prefix()}{n} warning{'s' * (n != 1)} not shown (--quiet); run without "
-                "--quiet to see them\n"
+            write_lines(
+                f"{n} warning{'s' * (n != 1)} not shown (--quiet); run without --quiet to see them"
             )
-            sys.stderr.flush()
 
     def table(self, renderable: Any) -> None:
+        """A rich table, each of its lines prefixed like every other message."""
         if not self.quiet:
-            self.console.print(renderable)
+            with self.console.capture() as captured:
+                self.console.print(renderable)
+            write_lines(captured.get())
 
     def provenance(self, metadata: Mapping[str, Any]) -> None:
         """With --verbose, show CSV outputs' provenance (Parquet carries it in the file)."""
         if self.verbose:
-            sys.stderr.write("provenance: " + json.dumps(metadata, sort_keys=True) + "\n")
+            write_lines("provenance: " + json.dumps(metadata, sort_keys=True))
 
 
 def frame_table(
@@ -409,10 +424,21 @@ def warn_unmatched_policies(config: Config, frame: pl.DataFrame, reporter: Repor
             reporter.warn(message)
 
 
-def load_config(path: Path | None) -> Config:
-    from segchain.config import load_config as _load
+def load_config(path: Path | None, reporter: Reporter | None = None) -> Config:
+    """The config of this run (see ``segchain.config.load_config``), named on stderr.
 
-    return _load(path)
+    A config changes the numbers, so which file was read, and how it was found, is said on
+    stderr (through ``reporter``) and recorded with its sha256 in every output's provenance.
+    """
+    from segchain.config import load_config as _load
+    from segchain.schema import META_CONFIG
+    from segchain.tableio import record_run_metadata
+
+    config = _load(path)
+    if reporter is not None and config.path is not None:
+        reporter.info(f"config: {config.describe()}")
+    record_run_metadata(META_CONFIG, config.record())
+    return config
 
 
 def load_orders(

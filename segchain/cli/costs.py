@@ -106,7 +106,7 @@ def costs_command(
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     by_value = by or "segment"
     if by_value not in ("segment", "customer"):
         raise UsageError(f"--by must be segment or customer, got {by_value!r}")

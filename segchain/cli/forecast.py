@@ -136,7 +136,7 @@ def forecast(
     from segchain.tableio import provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     if assignments == "-" and "-" in (segments, orders):
         raise UsageError("only one of SEGMENTS, --orders and --assignments can read stdin")
     if segments == "-" and orders == "-":

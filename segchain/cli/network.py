@@ -153,7 +153,7 @@ def network_command(
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     sites = setting(sites, cfg, "network", "sites", None)
     costs = setting(costs, cfg, "network", "costs", None)
     given = {

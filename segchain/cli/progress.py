@@ -102,7 +102,7 @@ class Work:
 
             self._bar = Progress(
                 SpinnerColumn(),
-                TextColumn(f"{self.command}: {{task.description}}"),
+                TextColumn(f"segchain {self.command}: {{task.description}}"),
                 BarColumn(),
                 MofNCompleteColumn(),
                 TextColumn(self.unit),

@@ -118,7 +118,7 @@ def report_command(
             loaded = c.load_orders(
                 source,
                 c.OrderOptions(),
-                config=c.load_config(None),
+                config=c.load_config(None, reporter),
                 reporter=c.Reporter(quiet=True),
             )
             [frame], recon = loaded.collect(loaded.clean)

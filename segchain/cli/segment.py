@@ -114,7 +114,7 @@ def segment_command(
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     params = _resolve(
         {
             "method": method,

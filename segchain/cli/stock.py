@@ -156,7 +156,7 @@ def stock_command(
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     # Options resolved once (command line, environment, config, default): the same params are
     # passed to the stage and recorded in the provenance.
     params = {

@@ -35,7 +35,7 @@ def validate(
     from segchain.tableio import provenance
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config)
+    cfg = c.load_config(config, reporter)
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
     )
