@@ -24,7 +24,7 @@ from segchain.schema import (
     ORDER_REQUIRED,
     ORDER_VALUE,
 )
-from segchain.tableio import short
+from segchain.tableio import EXTRA_FIELDS, META_COLUMNS, SOURCE_FILE, SOURCE_ROW, short
 
 Returns = Literal["net", "drop", "keep"]
 RETURNS_CHOICES = ("net", "drop", "keep")
@@ -104,25 +104,47 @@ class OrderImport:
     date_order: str | None = None
     returns: str | None = None
     """How returns were treated (``net``/``keep``/``drop``); None for a table cleaned earlier."""
+    source: str = "orders"
+    """The file name for a single file (several files carry ``_file`` in ``raw``)."""
+
+    @property
+    def multi_file(self) -> bool:
+        return SOURCE_FILE in self.lines.collect_schema()
 
     @property
     def clean(self) -> pl.LazyFrame:
         """Used lines, canonical columns only."""
-        keep = [c for c in self.lines.collect_schema().names() if c not in ("reason", "_row")]
+        names = self.lines.collect_schema().names()
+        keep = [c for c in names if c != "reason" and not c.startswith("_")]
         return self.lines.filter(pl.col("reason").is_null()).select(keep)
 
     @property
     def rejects(self) -> pl.LazyFrame:
-        """Rejected lines: original fields as exported, ``row`` (1-based) and ``reason``."""
+        """Rejected lines as exported: ``row`` (1-based, in its own file), ``source_file``, the
+        original fields, ``extra_fields`` (the surplus of a line with more fields than the
+        header, when any line has some) and ``reason``."""
         rejected = self.lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
+        raw_names = self.raw.collect_schema().names()
+        if SOURCE_FILE in raw_names:
+            where = [
+                pl.col(SOURCE_ROW).cast(pl.Int64).alias("row"),
+                pl.col(SOURCE_FILE).cast(pl.String).alias("source_file"),
+            ]
+        else:
+            where = [
+                pl.col("_row").cast(pl.Int64).alias("row"),
+                pl.lit(self.source, dtype=pl.String).alias("source_file"),
+            ]
+        extra = [pl.col(EXTRA_FIELDS).alias("extra_fields")] if EXTRA_FIELDS in raw_names else []
         return rejected.join(self.raw, on="_row", how="left", maintain_order="left").select(
-            pl.col("_row").alias("row"), *self.raw_columns, "reason"
+            *where, *self.raw_columns, *extra, "reason"
         )
 
     @property
     def summary(self) -> pl.LazyFrame:
-        """Counts by (reason, flag): the reconciliation."""
-        return self.lines.group_by("reason", "flag").agg(pl.len().alias("n"))
+        """Counts by (reason, flag), and by file for several files: the reconciliation."""
+        keys = [SOURCE_FILE] if self.multi_file else []
+        return self.lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n"))
 
 
 def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
@@ -131,18 +153,23 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
     Re-parsing ten million clean lines would cost more than the stage that reads them.
     """
     lf = frame.lazy()
-    names = lf.collect_schema().names()
+    all_names = lf.collect_schema().names()
+    names = [c for c in all_names if c not in META_COLUMNS]
     missing = [c for c in (*ORDER_REQUIRED, "unit_price", "amount", "flag") if c not in names]
     if missing:
         raise MissingColumnsError(missing, names, source=source)
     indexed = lf.with_row_index("_row", offset=1)
+    keys = [SOURCE_FILE] if SOURCE_FILE in all_names else []
     return OrderImport(
-        lines=indexed.with_columns(reason=pl.lit(None, dtype=pl.String)),
+        lines=indexed.select("_row", *keys, *names).with_columns(
+            reason=pl.lit(None, dtype=pl.String)
+        ),
         raw=indexed,
         raw_columns=names,
         mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
         notes=["cleaned earlier by segchain validate: used as it is"],
         date_order="typed",
+        source=source,
     )
 
 
@@ -155,13 +182,34 @@ class Reconciliation:
     rejected: int
     by_reason: dict[str, int]
     by_flag: dict[str, int]
+    by_file: dict[str, Reconciliation] = field(default_factory=dict)
+    """Each file's own reconciliation, in the order read (several files only)."""
 
     @classmethod
-    def from_summary(cls, summary: pl.DataFrame) -> Reconciliation:
+    def from_summary(cls, summary: pl.DataFrame, files: Sequence[str] = ()) -> Reconciliation:
+        """From ``OrderImport.summary``; ``files`` orders the per-file figures (all listed,
+        a file without lines too)."""
+        if SOURCE_FILE in summary.columns:
+            per_file = summary.with_columns(pl.col(SOURCE_FILE).cast(pl.String))
+            by_file = {
+                name: cls.from_summary(
+                    per_file.filter(pl.col(SOURCE_FILE) == name).drop(SOURCE_FILE)
+                )
+                for name in (files or sorted(set(per_file.get_column(SOURCE_FILE).to_list())))
+            }
+            total = cls.from_summary(summary.drop(SOURCE_FILE))
+            return cls(
+                read=total.read,
+                used=total.used,
+                rejected=total.rejected,
+                by_reason=total.by_reason,
+                by_flag=total.by_flag,
+                by_file=by_file,
+            )
         by_reason: dict[str, int] = {}
         by_flag: dict[str, int] = {}
         used = rejected = 0
-        for reason, flag, n in summary.iter_rows():
+        for reason, flag, n in summary.select("reason", "flag", "n").iter_rows():
             if reason is None:
                 used += n
                 if flag is not None:
@@ -184,13 +232,19 @@ class Reconciliation:
         return text
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "read": self.read,
             "used": self.used,
             "rejected": self.rejected,
             "rejected_by_reason": self.by_reason,
             "flagged": self.by_flag,
         }
+        if self.by_file:
+            out["files"] = {
+                name: {"read": r.read, "used": r.used, "rejected": r.rejected}
+                for name, r in self.by_file.items()
+            }
+        return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,6 +325,60 @@ def decimal_comma_columns(
     return out
 
 
+class MixedDateOrderError(DataError):
+    """Slash dates whose day is above 12 in the first place on some lines and in the second on
+    others: the column has no single order. ``locate`` adds where the values occur."""
+
+    def __init__(
+        self,
+        day_first: Sequence[str],
+        month_first: Sequence[str],
+        where: Mapping[str, str] | None = None,
+        source: str | None = None,
+    ) -> None:
+        self.day_first, self.month_first = list(day_first), list(month_first)
+
+        def shown(values: Sequence[str]) -> str:
+            return ", ".join(
+                f"{short(v, 40)!r}" + (f" ({where[v]})" if where and v in where else "")
+                for v in values
+            )
+
+        super().__init__(
+            f"{source + ': ' if source else ''}order dates mix day-first and month-first "
+            f"values: {shown(self.day_first)} can only be day first, "
+            f"{shown(self.month_first)} only month first",
+            hint="export the dates in one format, or pass --date-format %d/%m/%Y "
+            "(lines that do not fit it are then rejected with reason bad_date, with their rows)",
+        )
+
+    def locate(self, lf: pl.LazyFrame, column: str, *, source: str) -> MixedDateOrderError:
+        """The same error naming the first row (and file) where each example value occurs."""
+        values = [*self.day_first, *self.month_first]
+        names = lf.collect_schema().names()
+        indexed = lf if SOURCE_ROW in names else lf.with_row_index(SOURCE_ROW, offset=1)
+        files = [pl.col(SOURCE_FILE).cast(pl.String)] if SOURCE_FILE in names else []
+        found = (
+            indexed.select(pl.col(column).str.strip_chars().alias("_v"), SOURCE_ROW, *files)
+            .filter(pl.col("_v").is_in(values))
+            .group_by("_v")
+            .first()
+            .collect()
+        )
+        where = {}
+        for row in found.iter_rows(named=True):
+            text = f"row {row[SOURCE_ROW]:,}"
+            if SOURCE_FILE in row:
+                text += f" of {short(row[SOURCE_FILE])}"
+            where[row["_v"]] = text
+        return MixedDateOrderError(
+            self.day_first,
+            self.month_first,
+            where,
+            source=None if SOURCE_FILE in names else source,
+        )
+
+
 @dataclass(frozen=True)
 class DateStyle:
     """How a date column is parsed: per-value kinds, and for slashes the column's day order."""
@@ -316,14 +424,9 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     second = parts.struct.field("2").cast(pl.Int32)
     first_big, second_big = bool((first > 12).any()), bool((second > 12).any())
     if first_big and second_big:
-        day_first = sorted(slash.filter(first > 12).to_list())[0]
-        month_first = sorted(slash.filter(second > 12).to_list())[0]
-        raise DataError(
-            "order dates mix day-first and month-first values: "
-            f"{short(day_first, 40)!r} (day first) and {short(month_first, 40)!r} (month first) "
-            "both occur",
-            hint="export the dates in one format, or pass --date-format %d/%m/%Y "
-            "(lines that do not fit it are then rejected with reason bad_date, with their rows)",
+        raise MixedDateOrderError(
+            sorted(slash.filter(first > 12).unique().to_list())[:3],
+            sorted(slash.filter(second > 12).unique().to_list())[:3],
         )
     if second_big:
         return DateStyle("month-first", note="month-first (mm/dd; a day above 12 is in 2nd place)")
@@ -445,7 +548,7 @@ def import_orders(
         raise UsageError(f"--returns must be one of {', '.join(RETURNS_CHOICES)}, got {returns!r}")
     lf = raw.lazy()
     schema = lf.collect_schema()
-    headers = schema.names()
+    headers = [h for h in schema.names() if h not in META_COLUMNS]
     check_mapping(headers, mapping, source=source)
     mapping = {c: h for c, h in mapping.items() if h in headers}
     notes: list[str] = []
@@ -462,7 +565,10 @@ def import_orders(
     date_col = mapping["order_date"]
     if schema[date_col] == pl.String:
         distinct = lf.select(pl.col(date_col).unique()).collect().to_series().drop_nulls()
-        style = detect_date_style(distinct, date_format=date_format)
+        try:
+            style = detect_date_style(distinct, date_format=date_format)
+        except MixedDateOrderError as exc:
+            raise exc.locate(lf, date_col, source=source) from None
         notes.append(f"dates: {style.note}")
         # Parse each distinct string once (an export has few distinct dates), then look up.
         parsed = distinct.to_frame().select(date_expr(date_col, style)).to_series()
@@ -499,9 +605,15 @@ def import_orders(
 
     raw_cols = list(headers)
     raw_indexed = lf.with_row_index("_row", offset=1)
+    keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
+    ragged = (
+        pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in schema else pl.lit(False)
+    ).alias("_ragged")
     lines = raw_indexed.select(
         pl.col("_row"),
+        *keys,
         blank_date.alias("_blank_date"),
+        ragged,
         *exprs,
     )
     lines = _derive_values(lines, has_price="unit_price" in mapping, has_amount="amount" in mapping)
@@ -518,7 +630,7 @@ def import_orders(
         "flag",
         *optional,
     ]
-    lines = lines.select("_row", *canonical, "reason")
+    lines = lines.select("_row", *keys, *canonical, "reason")
     return OrderImport(
         lines=lines,
         raw=raw_indexed,
@@ -527,6 +639,7 @@ def import_orders(
         notes=notes,
         date_order=date_order,
         returns=returns,
+        source=source,
     )
 
 
@@ -564,7 +677,11 @@ def _flag_and_reason(
     non_finite = pl.any_horizontal([pl.col(c).is_infinite() | pl.col(c).is_nan() for c in numbers])
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
     reason = (
-        pl.when(pl.col("order_id").is_null())
+        # A line with more fields than the header: its fields may have shifted, so none is
+        # trusted.
+        pl.when(pl.col("_ragged"))
+        .then(pl.lit("extra_fields"))
+        .when(pl.col("order_id").is_null())
         .then(pl.lit("missing_order_id"))
         .when(pl.col("customer_id").is_null())
         .then(pl.lit("missing_customer"))

@@ -11,6 +11,7 @@ import contextlib
 import contextvars
 import csv
 import errno
+import glob
 import gzip
 import io
 import json
@@ -18,10 +19,11 @@ import os
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import unquote
 
 import polars as pl
 
@@ -74,6 +76,8 @@ class Table:
     dialect: Dialect
     metadata: dict[str, Any]
     name: str
+    parts: list[Table] = field(default_factory=list)
+    """The files read as this one table (several paths, a glob or a folder); empty for one file."""
 
     @property
     def stage(self) -> str | None:
@@ -232,12 +236,56 @@ def read_csv_bytes(
     except pl.exceptions.ComputeError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "more fields" in first:
+            if all_strings:
+                ragged = _read_ragged(payload, delimiter=delimiter)
+                if ragged is not None:
+                    return ragged
             _raise_ragged(payload, delimiter=delimiter, name=name)
         raise DataError(
             f"{name}: cannot parse as CSV ({first})",
             hint="check the delimiter and quoting",
         ) from None
     return df
+
+
+EXTRA_FIELDS = "_extra"
+"""A raw export's column holding, for a line with more fields than the header, the surplus fields
+(joined by the delimiter); null on every other line. The importer rejects such lines
+(``extra_fields``) and the rejects file shows the surplus, so nothing is lost."""
+
+
+def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
+    """An export some of whose lines have more fields than the header: every line read (the
+    header's width), the surplus kept in ``_extra``. None when the records cannot be matched
+    one to one with polars' (then the caller names the rows in an error instead)."""
+    text = payload.decode("utf-8", errors="replace")
+    extras: dict[int, str] = {}
+    try:
+        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        width = len(next(rows, []))
+        count = 0
+        for i, row in enumerate(rows):
+            count += 1
+            if len(row) > width:
+                extras[i] = delimiter.join(row[width:])
+    except csv.Error:
+        return None
+    try:
+        df = pl.read_csv(
+            payload,
+            separator=delimiter,
+            infer_schema=False,
+            quote_char='"',
+            truncate_ragged_lines=True,
+        )
+    except pl.exceptions.PolarsError:
+        return None
+    if df.height != count or EXTRA_FIELDS in df.columns:
+        return None
+    column: list[str | None] = [None] * count
+    for i, value in extras.items():
+        column[i] = value
+    return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
 
 
 def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
@@ -335,6 +383,162 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         compressed=compressed,
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several files as one table: paths, globs, folders (hive-partitioned Parquet included)
+
+SOURCE_FILE = "_file"
+"""A multi-file table's column naming each line's file (an Enum of the file names)."""
+SOURCE_ROW = "_line"
+"""A multi-file table's column: each line's row in its own file (1 = first after the header)."""
+META_COLUMNS = (SOURCE_FILE, SOURCE_ROW, EXTRA_FIELDS)
+GLOB_CHARS = "*?["
+_SKIPPED_PREFIXES = (".", "_")  # hidden files, temporaries, Spark's _SUCCESS and _metadata
+
+
+def expand_sources(sources: Sequence[str]) -> list[str]:
+    """The files that paths, globs (expanded here, so they may be quoted) and folders name.
+
+    A folder gives every CSV, CSV.gz and Parquet file under it (recursively, hidden files and
+    names starting with '_' skipped); a glob its matches in sorted order. A file named twice is
+    read once. '-' (stdin) stays as it is.
+
+    Raises:
+        DataError: a glob matches nothing, or a folder holds no table file.
+    """
+    files: list[str] = []
+    seen: set[str] = set()
+    for source in sources:
+        for path in _expand_one(source):
+            key = path if path == "-" else os.path.realpath(path)
+            if key not in seen:
+                seen.add(key)
+                files.append(path)
+    return files
+
+
+def _expand_one(source: str) -> list[str]:
+    if source == "-":
+        return ["-"]
+    path = Path(source)
+    if path.is_dir():
+        return _folder_files(source)
+    if path.exists() or not any(ch in source for ch in GLOB_CHARS):
+        return [source]
+    matches = sorted(glob.glob(source, recursive=True))
+    if not matches:
+        raise DataError(
+            f"{short(source)}: no file matches this pattern",
+            hint="check the pattern and the folder it runs in; '**' matches sub-folders",
+        )
+    out: list[str] = []
+    for match in matches:
+        out.extend(_folder_files(match) if Path(match).is_dir() else [match])
+    return out
+
+
+def _folder_files(folder: str) -> list[str]:
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(_SKIPPED_PREFIXES))
+        for name in names:
+            if not name.startswith(_SKIPPED_PREFIXES) and format_from_name(name) is not None:
+                found.append(os.path.join(root, name))
+    if not found:
+        raise DataError(
+            f"{short(folder)}: the folder holds no CSV, CSV.gz or Parquet file",
+            hint="name the files (.csv, .csv.gz, .tsv, .parquet), or give them one by one",
+        )
+    return sorted(found)
+
+
+def hive_partitions(path: str) -> dict[str, str]:
+    """``key=value`` folders on a file's path (hive partitioning), as string columns."""
+    out: dict[str, str] = {}
+    for part in Path(path).parent.parts:
+        key, sep, value = part.partition("=")
+        if sep and key and not key.startswith(_SKIPPED_PREFIXES):
+            out[unquote(key)] = unquote(value)
+    return out
+
+
+def read_raw_sources(sources: Sequence[str], *, format: str | None = None) -> Table:
+    """Read one or several ERP exports (paths, globs, folders) lazily as one table.
+
+    One plain file is read exactly as ``read_raw`` reads it. Several files become one lazy
+    table with ``_file`` (each line's file) and ``_line`` (its row in that file), so that
+    rejected lines can be traced back; hive ``key=value`` folders become string columns.
+
+    Raises:
+        DataError: a file cannot be read, a glob matches nothing, or the files' columns differ
+            (the message names the first file that differs and how).
+        UsageError: stdin is a terminal.
+    """
+    files = expand_sources(sources)
+    if len(files) == 1 and (files[0] == "-" or not hive_partitions(files[0])):
+        return read_raw(files[0], format=format)
+    return combine_tables([read_raw(f, format=format) for f in files])
+
+
+def combine_tables(tables: Sequence[Table]) -> Table:
+    """Several raw tables of one layout as one lazy table (see ``read_raw_sources``)."""
+    frames: list[pl.LazyFrame] = []
+    for table in tables:
+        lf = table.frame.lazy()
+        names = lf.collect_schema().names()
+        hive = {k: v for k, v in hive_partitions(table.name).items() if k not in names}
+        if table.name != "<stdin>" and hive:
+            lf = lf.with_columns(pl.lit(v, dtype=pl.String).alias(k) for k, v in hive.items())
+        frames.append(lf)
+    schemas = [lf.collect_schema() for lf in frames]
+    reference = [c for c in schemas[0].names() if c not in META_COLUMNS]
+    for table, schema in zip(tables[1:], schemas[1:], strict=True):
+        names = [c for c in schema.names() if c not in META_COLUMNS]
+        lacks = [c for c in reference if c not in names]
+        extra = [c for c in names if c not in reference]
+        if lacks or extra:
+            what = []
+            if lacks:
+                what.append(f"lacks {', '.join(short(c, 40) for c in lacks[:10])}")
+            if extra:
+                what.append(f"has {', '.join(short(c, 40) for c in extra[:10])} in addition")
+            raise DataError(
+                f"{short(table.name)}: its columns differ from those of {short(tables[0].name)} "
+                f"(it {'; it '.join(what)}): the files cannot be read as one table",
+                hint="give together only files of one export layout (the same columns), or "
+                "read the others in a separate run",
+            )
+    # A column typed differently across files (a Parquet's numbers, a CSV's text) is read as
+    # text in all of them: the importer parses text the same way whatever its file.
+    mixed = {c for c in reference if len({s[c] for s in schemas}) > 1}
+    extra_fields = any(EXTRA_FIELDS in s for s in schemas)
+    file_type = pl.Enum([t.name for t in tables])
+    parts = []
+    for table, lf, schema in zip(tables, frames, schemas, strict=True):
+        cols = [pl.col(c).cast(pl.String) if c in mixed else pl.col(c) for c in reference]
+        if extra_fields:
+            cols.append(
+                pl.col(EXTRA_FIELDS)
+                if EXTRA_FIELDS in schema
+                else pl.lit(None, dtype=pl.String).alias(EXTRA_FIELDS)
+            )
+        parts.append(
+            lf.select(cols)
+            .with_row_index(SOURCE_ROW, offset=1)
+            .with_columns(pl.lit(table.name, dtype=file_type).alias(SOURCE_FILE))
+        )
+    stages = {t.stage for t in tables}
+    metadata = tables[0].metadata if len(stages) == 1 else {}
+    names = [t.name for t in tables]
+    name = names[0] if len(names) == 1 else f"{len(names)} files ({names[0]} ... {names[-1]})"
+    return Table(
+        frame=pl.concat(parts, how="vertical"),
+        dialect=tables[0].dialect,
+        metadata=metadata,
+        name=name,
+        parts=list(tables),
+    )
 
 
 def _note_input(source: str) -> None:

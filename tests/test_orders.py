@@ -253,10 +253,13 @@ def test_rejects_keep_original_fields_and_row_numbers(orders_csv) -> None:
     from segchain.tableio import read_raw
 
     table = read_raw(str(orders_csv))
-    rejects = orders.import_orders(table.frame, mapping=CANONICAL).rejects.collect()
+    rejects = orders.import_orders(
+        table.frame, mapping=CANONICAL, source=table.name
+    ).rejects.collect()
     first = rejects.row(0, named=True)
     assert first == {
         "row": 5,
+        "source_file": str(orders_csv),
         "order_id": "1004",
         "order_date": "2024-03-06",
         "customer_id": None,

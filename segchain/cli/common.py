@@ -60,6 +60,15 @@ Input = Annotated[
     typer.Argument(help="Input table (CSV, CSV.gz or Parquet); '-' reads stdin."),
     reads("INPUT"),
 ]
+OrdersInput = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="Order lines: one or more files, quoted globs ('exports/*.csv') or folders of CSV, "
+        "CSV.gz or Parquet (hive-partitioned too), read as one table; '-' reads stdin (default).",
+        show_default=False,
+    ),
+    reads("INPUT"),
+]
 Output = Annotated[
     str,
     typer.Option("-o", "--output", help="Output file (.csv or .parquet); '-' writes stdout."),
@@ -194,6 +203,8 @@ def handle_errors(func: F) -> F:
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):
                             outputs.add_input(value, option=role.option)
+                            for path in _expanded(value):
+                                outputs.add_input(path, option=role.option)
                 for name, role in roles.items():
                     if role.kind == "output":
                         for value in _values(kwargs.get(name)):
@@ -230,6 +241,18 @@ def _values(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v) for v in value if v is not None]
     return [str(value)]
+
+
+def _expanded(value: str) -> list[str]:
+    """The files a glob or folder names (none when it names nothing: reading says so later)."""
+    from segchain.tableio import GLOB_CHARS, expand_sources
+
+    if value == "-" or not (Path(value).is_dir() or any(ch in value for ch in GLOB_CHARS)):
+        return []
+    try:
+        return expand_sources([value])
+    except SegchainError:
+        return []
 
 
 def error(message: str) -> None:
@@ -381,7 +404,9 @@ class LoadedOrders:
             wanted.append(self.imp.rejects)
         with reading(self.table.name):
             results = pl.collect_all(wanted)
-        recon = Reconciliation.from_summary(results[len(frames)])
+        recon = Reconciliation.from_summary(
+            results[len(frames)], files=[t.name for t in self.table.parts]
+        )
         if self.rejects_path:
             write_table(
                 results[-1],
@@ -404,10 +429,20 @@ class LoadedOrders:
 
     def report(self, recon: Reconciliation) -> None:
         r = self.reporter
-        r.info(f"{self.table.name}: {self.table.dialect.describe()}")
+        if self.table.parts:
+            # Several files: each one's dialect and reconciliation, then the run's total.
+            r.info(f"{self.table.name}:")
+            for part in self.table.parts:
+                own = recon.by_file.get(part.name)
+                r.info(
+                    f"  {part.name}: {part.dialect.describe()}"
+                    + (f"; {own.line()}" if own is not None else "")
+                )
+        else:
+            r.info(f"{self.table.name}: {self.table.dialect.describe()}")
         for note in self.imp.notes:
             r.info(f"  {note}")
-        r.info(f"  {recon.line()}")
+        r.info(f"  {'all files: ' if self.table.parts else ''}{recon.line()}")
         if recon.by_flag:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
             r.info(f"  flagged (kept): {flags}")
@@ -442,22 +477,25 @@ def load_config(path: Path | None, reporter: Reporter | None = None) -> Config:
 
 
 def load_orders(
-    source: str,
+    source: str | Sequence[str],
     opts: OrderOptions,
     *,
     config: Config,
     reporter: Reporter,
 ) -> LoadedOrders:
-    """Read, map and prepare an order export (lazy); see LoadedOrders.collect."""
+    """Read, map and prepare an order export (lazy); see LoadedOrders.collect.
+
+    ``source`` may name several files: paths, globs and folders, read as one table.
+    """
     from segchain.config import env_map, parse_map_options, resolve_mapping, setting
     from segchain.orders import from_clean, import_orders
-    from segchain.tableio import read_raw, reading
+    from segchain.tableio import META_COLUMNS, read_raw_sources, reading
 
-    table = read_raw(source)
+    table = read_raw_sources([source] if isinstance(source, str) else list(source) or ["-"])
     if table.stage == "orders" and not opts.map and not opts.preset:
         imp = from_clean(table.frame, source=table.name)
         return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
-    headers = table.frame.collect_schema().names()
+    headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
     mapping = resolve_mapping(
         headers,
         cli_map=parse_map_options(opts.map or []),

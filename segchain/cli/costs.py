@@ -11,9 +11,11 @@ from segchain.cli.app import app
 from segchain.errors import UsageError
 
 OrdersOpt = Annotated[
-    str,
+    list[str],
     typer.Option(
-        "--orders", help="Order lines (ERP export or validate's output); '-' reads stdin."
+        "--orders",
+        help="Order lines (ERP export or validate's output): a file, a quoted glob or a "
+        "folder (CSV, CSV.gz, Parquet), repeatable, read as one table; '-' reads stdin.",
     ),
     c.reads("--orders"),
 ]
@@ -114,7 +116,7 @@ def costs_command(
     rates = parse_rates(cfg.sections.get("costs"), where=where)
     files = {
         "SEGMENTS": segments,
-        "--orders": orders,
+        "--orders": "-" if "-" in orders else None,
         "--policy": policy,
         "--stock-segments": stock_segments,
         "--forecast": forecast,
@@ -122,7 +124,7 @@ def costs_command(
         "--sites": sites,
         "--items": items,
     }
-    if sum(v == "-" for v in files.values()) > 1:
+    if sum(v == "-" for v in files.values()) > 1 or orders.count("-") > 1:
         named = ", ".join(k for k, v in files.items() if v == "-")
         raise UsageError(f"only one input can be '-' (stdin); got {named}")
 

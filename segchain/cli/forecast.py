@@ -11,9 +11,11 @@ from segchain.cli.app import app
 from segchain.cli.progress import Work
 
 Orders = Annotated[
-    str,
+    list[str],
     typer.Option(
-        "--orders", help="Order lines (ERP export or validate's output); '-' reads stdin."
+        "--orders",
+        help="Order lines (ERP export or validate's output): a file, a quoted glob or a "
+        "folder (CSV, CSV.gz, Parquet), repeatable, read as one table; '-' reads stdin.",
     ),
     c.reads("--orders"),
 ]
@@ -94,7 +96,7 @@ NJobs = Annotated[
 @c.handle_errors
 def forecast(
     segments: c.Input = "-",
-    orders: Orders = cast(str, ...),  # required: typer reads the ... default as "no default"
+    orders: Orders = cast(list[str], ...),  # required: typer reads ... as "no default"
     output: c.Output = "-",
     freq: Freq = None,
     horizon: Horizon = None,
@@ -137,9 +139,11 @@ def forecast(
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
-    if assignments == "-" and "-" in (segments, orders):
+    if orders.count("-") > 1:
+        raise UsageError("--orders can read stdin ('-') only once")
+    if assignments == "-" and (segments == "-" or "-" in orders):
         raise UsageError("only one of SEGMENTS, --orders and --assignments can read stdin")
-    if segments == "-" and orders == "-":
+    if segments == "-" and "-" in orders:
         raise UsageError(
             "SEGMENTS and --orders cannot both read stdin",
             hint="give one of them as a file, e.g. --orders orders.csv",

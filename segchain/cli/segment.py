@@ -72,7 +72,7 @@ XyzOpt = Annotated[
 @app.command("segment")
 @c.handle_errors
 def segment_command(
-    orders: c.Input = "-",
+    orders: c.OrdersInput = None,
     output: c.Output = "-",
     method: MethodOpt = None,
     k: KOpt = None,
@@ -136,7 +136,7 @@ def segment_command(
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
     )
-    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
     # The reconciliation first: an export whose every line is rejected stops here with its
     # reasons rather than with "no customers".
     _, recon = loaded.collect()

@@ -9,7 +9,7 @@ from segchain.cli.app import app
 @app.command("validate")
 @c.handle_errors
 def validate(
-    orders: c.Input = "-",
+    orders: c.OrdersInput = None,
     output: c.OptionalOutput = None,
     rejects: c.Rejects = None,
     returns: c.ReturnsOpt = None,
@@ -39,7 +39,7 @@ def validate(
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
     )
-    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
     reporter.info(
         "mapping: " + ", ".join(f"{k}={v}" for k, v in loaded.imp.mapping.items() if k != v)
         if any(k != v for k, v in loaded.imp.mapping.items())

@@ -1,0 +1,254 @@
+"""Several order files read as one table (issue 13, item 3), and lines with extra fields or mixed
+date orders (issue 12, findings 22 and 26).
+
+Every expected count here is computed from how the files were written (the test decides which
+lines are bad), never from segchain's own output.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price"
+
+
+def good_line(i: int) -> str:
+    return f"{1000 + i},2024-{1 + i % 12:02d}-{1 + i % 28:02d},C{i % 7},S{i % 5},{1 + i % 3},2.50"
+
+
+def write_export(path: Path, lines: list[str]) -> None:
+    text = "\n".join([HEADER, *lines]) + "\n"
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+
+
+@pytest.fixture
+def exports(tmp_path: Path) -> tuple[Path, dict[str, int], set[tuple[str, int, str]]]:
+    """A folder of three exports (CSV, CSV.gz, Parquet); the CSV.gz holds bad lines.
+
+    Returns the folder, the number of lines written per file and the (file, row, reason) of
+    every bad line, as written.
+    """
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    counts: dict[str, int] = {}
+    bad: set[tuple[str, int, str]] = set()
+
+    a = folder / "2024_01.csv"
+    write_export(a, [good_line(i) for i in range(30)])
+    counts[str(a)] = 30
+
+    b = folder / "2024_02.csv.gz"
+    lines = [good_line(i) for i in range(100, 140)]
+    lines[4] = "1104,2024-02-30,C1,S1,1,2.50"  # no such day
+    lines[9] = "1109,2024-02-03,,S1,1,2.50"  # no customer
+    lines[20] = good_line(120) + ",surplus"  # one field too many
+    lines[33] = "1133,2024-02-03,C2,S2,lots,2.50"  # not a number
+    write_export(b, lines)
+    counts[str(b)] = 40
+    bad |= {
+        (str(b), 5, "bad_date"),
+        (str(b), 10, "missing_customer"),
+        (str(b), 21, "extra_fields"),
+        (str(b), 34, "bad_quantity"),
+    }
+
+    c = folder / "2024_03.parquet"
+    rows = [good_line(i).split(",") for i in range(200, 225)]
+    frame = pl.DataFrame(rows, schema=HEADER.split(","), orient="row")
+    frame.with_columns(pl.col("quantity").cast(pl.Float64)).write_parquet(c)
+    counts[str(c)] = 25
+
+    # Not order exports: skipped by name, never read.
+    (folder / ".hidden.csv").write_text("junk\n")
+    (folder / "_SUCCESS").write_text("")
+    (folder / "notes.md").write_text("# notes\n")
+    return folder, counts, bad
+
+
+def test_folder_reconciles_per_file_and_rejects_keep_file_and_row(cli, exports, tmp_path) -> None:
+    folder, counts, bad = exports
+    rejects, out = tmp_path / "rejects.csv", tmp_path / "clean.parquet"
+    result = cli("validate", str(folder), "--rejects", str(rejects), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+
+    read = sum(counts.values())
+    rejected = len(bad)
+    assert f"all files: read {read:,} = used {read - rejected:,} + rejected {rejected:,}" in (
+        result.stderr
+    )
+    for name, n in counts.items():
+        own = sum(1 for f, _, _ in bad if f == name)
+        assert f"{name}: " in result.stderr
+        assert f"read {n:,} = used {n - own:,} + rejected {own:,}" in result.stderr
+
+    rows = pl.read_csv(rejects, infer_schema=False)
+    got = {(r["source_file"], int(r["row"]), r["reason"]) for r in rows.iter_rows(named=True)}
+    assert got == bad
+    surplus = rows.filter(pl.col("reason") == "extra_fields")
+    assert surplus["extra_fields"].to_list() == ["surplus"]
+    assert pl.read_parquet(out).height == read - rejected
+
+
+def test_glob_and_paths_read_the_same_lines_as_one_concatenated_file(
+    cli, exports, tmp_path
+) -> None:
+    folder, counts, _ = exports
+    csvs = sorted(str(p) for p in folder.glob("2024_*.csv*"))
+    one = tmp_path / "all.csv"
+    lines = []
+    for name in csvs:
+        data = Path(name).read_bytes()
+        text = gzip.decompress(data).decode() if name.endswith(".gz") else data.decode()
+        lines += [ln for ln in text.splitlines()[1:] if ln.count(",") == 5]
+    one.write_text("\n".join([HEADER, *lines]) + "\n")
+
+    outs = []
+    for args in ([str(folder / "2024_0[12].csv*")], csvs, [str(one)]):
+        out = tmp_path / f"seg{len(outs)}.csv"
+        result = cli("segment", *args, "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_a_file_named_twice_is_read_once(cli, exports) -> None:
+    folder, counts, _ = exports
+    first = str(folder / "2024_01.csv")
+    result = cli("validate", first, str(folder / "2024_0*.csv"), first)
+    assert result.exit_code == 0, result.stderr
+    assert f"read {counts[first]:,} = used {counts[first]:,} + rejected 0" in result.stderr
+
+
+def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
+    from segchain.tableio import read_raw_sources
+
+    root = tmp_path / "orders"
+    expected = 0
+    for year, n in (("2023", 4), ("2024", 6)):
+        part = root / f"year={year}" / "country=DE"
+        part.mkdir(parents=True)
+        rows = [good_line(i).split(",") for i in range(n)]
+        pl.DataFrame(rows, schema=HEADER.split(","), orient="row").write_parquet(
+            part / "part-0.parquet"
+        )
+        expected += n
+    table = read_raw_sources([str(root)])
+    frame = table.frame.lazy().collect()
+    assert frame.height == expected
+    assert frame["year"].to_list() == ["2023"] * 4 + ["2024"] * 6
+    assert set(frame["country"].to_list()) == {"DE"}
+    assert frame["_line"].to_list() == [*range(1, 5), *range(1, 7)]
+
+
+def test_mixed_schemas_name_the_file_that_differs(cli, exports) -> None:
+    folder, _, _ = exports
+    odd = folder / "2024_04.csv"
+    odd.write_text(
+        "order_id,order_date,customer_id,sku,qty,unit_price,note\n1,2024-04-01,C,S,1,2,x\n"
+    )
+    result = cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert f"Error: {odd}: its columns differ from those of {folder / '2024_01.csv'}" in (
+        result.stderr
+    )
+    assert "lacks quantity" in result.stderr and "has qty, note in addition" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: str(d / "nothing_*.csv"), "no file matches this pattern"),
+        (lambda d: str(d / "empty"), "the folder holds no CSV, CSV.gz or Parquet file"),
+    ],
+)
+def test_a_glob_or_folder_naming_nothing_is_one_message(cli, tmp_path, make, message) -> None:
+    (tmp_path / "empty").mkdir()
+    result = cli("validate", make(tmp_path))
+    assert result.exit_code == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_output_onto_a_file_of_the_input_folder_is_refused(cli, exports) -> None:
+    folder, _, _ = exports
+    target = folder / "2024_01.csv"
+    before = target.read_bytes()
+    result = cli("validate", str(folder), "-o", str(target))
+    assert result.exit_code == 2
+    assert "writing it would destroy the input" in result.stderr
+    assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["forecast", "costs"])
+def test_orders_option_takes_several_files_and_globs(cli, exports, command) -> None:
+    folder, _, _ = exports
+    segments = folder.parent / "segments.csv"
+    segments.write_text("customer_id,segment\nC1,A\nC2,B\n")
+    odd = folder.parent / "other.csv"
+    odd.write_text("order_id,order_date,customer_id,sku,qty,unit_price\n1,2024-04-01,C,S,1,2\n")
+    args = ["--orders", str(folder / "2024_01.csv"), "--orders", str(odd)]
+    result = cli(command, str(segments), *args)
+    assert result.exit_code == 1
+    assert f"Error: {odd}: its columns differ from those of {folder / '2024_01.csv'}" in (
+        result.stderr
+    )
+    result = cli(command, str(segments), "--orders", str(folder / "nothing_*.csv"))
+    assert result.exit_code == 1 and "no file matches this pattern" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 22: lines with more fields than the header are rejected one by one
+
+
+def test_extra_fields_reject_those_lines_only(cli, tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    lines = [good_line(i) for i in range(200)]
+    ragged = list(range(5, 200, 10))  # 20 lines, rows 6, 16, ..., 196
+    for i in ragged:
+        lines[i] = lines[i] + f",x{i},y"
+    write_export(export, lines)
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(export), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "read 200 = used 180 + rejected 20 (extra_fields 20)" in result.stderr
+    rows = pl.read_csv(rejects, infer_schema=False)
+    assert [int(r) for r in rows["row"]] == [i + 1 for i in ragged]
+    assert rows["extra_fields"].to_list() == [f"x{i},y" for i in ragged]
+    assert set(rows["reason"]) == {"extra_fields"}
+    # The line's own fields, as exported.
+    assert rows["order_id"].to_list() == [str(1000 + i) for i in ragged]
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding 26: the mixed date-order message shows the file's own values and their rows
+
+
+def test_mixed_date_orders_show_the_files_values_and_rows(cli, tmp_path: Path) -> None:
+    export = tmp_path / "export.csv"
+    lines = [f"{i},0{1 + i % 9}/0{1 + i % 9}/2024,C{i},S,1,2" for i in range(10)]
+    lines[3] = "3,17/05/2023,C3,S,1,2"  # row 4: day first
+    lines[7] = "7,06/29/2023,C7,S,1,2"  # row 8: month first
+    write_export(export, lines)
+    result = cli("validate", str(export))
+    assert result.exit_code == 1
+    message = result.stderr
+    assert "'17/05/2023' (row 4)" in message and "'06/29/2023' (row 8)" in message
+    assert message.startswith(f"Error: {export}: order dates mix day-first and month-first")
+
+
+def test_mixed_date_orders_across_files_name_the_file(cli, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_export(a, ["1,17/05/2023,C1,S,1,2", "2,01/02/2023,C2,S,1,2"])
+    write_export(b, ["3,01/02/2023,C3,S,1,2", "4,06/29/2023,C4,S,1,2"])
+    result = cli("validate", str(a), str(b))
+    assert result.exit_code == 1
+    assert re.search(rf"'17/05/2023' \(row 1 of {re.escape(str(a))}\)", result.stderr)
+    assert re.search(rf"'06/29/2023' \(row 2 of {re.escape(str(b))}\)", result.stderr)
