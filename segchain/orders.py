@@ -123,7 +123,12 @@ class OrderImport:
         """Rejected lines as exported: ``row`` (1-based, in its own file), ``source_file``, the
         original fields, ``extra_fields`` (the surplus of a line with more fields than the
         header, when any line has some) and ``reason``."""
-        rejected = self.lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
+        return self.rejects_of(self.lines)
+
+    def rejects_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
+        """``rejects`` from ``lines`` (``self.lines`` or a frame derived from it with its
+        ``_row`` and ``reason``), so that a stage's pass can share the scan."""
+        rejected = lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
         raw_names = self.raw.collect_schema().names()
         if SOURCE_FILE in raw_names:
             where = [
@@ -143,8 +148,12 @@ class OrderImport:
     @property
     def summary(self) -> pl.LazyFrame:
         """Counts by (reason, flag), and by file for several files: the reconciliation."""
+        return self.summary_of(self.lines)
+
+    def summary_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
+        """``summary`` from ``lines`` (see ``rejects_of``)."""
         keys = [SOURCE_FILE] if self.multi_file else []
-        return self.lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n"))
+        return lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n"))
 
 
 def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:

@@ -23,6 +23,7 @@ previous profile) when ``previous`` is given.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
@@ -86,6 +87,10 @@ KMEANS_SAMPLE = 2000
 KMEANS_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
 ONE_SEGMENT = "All customers"
 
+# The queries of one run share the scan of the orders (polars caches their common part) only if
+# no filter is pushed down into that common part: each query's filters stay where it applies them.
+ONE_PASS = pl.QueryOptFlags(predicate_pushdown=False)
+
 
 @dataclass
 class SegmentResult:
@@ -124,11 +129,14 @@ def segment(
     abc_cutoffs: tuple[float, float] = ABC_CUTOFFS,
     xyz_cutoffs: tuple[float, float] = XYZ_CUTOFFS,
     seed: int = 0,
+    tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None = None,
+    on_tally: Callable[[list[pl.DataFrame]], object] | None = None,
 ) -> SegmentResult:
     """Segment customers from clean order lines.
 
     Args:
-        orders: canonical clean order lines (lazy or eager).
+        orders: canonical order lines (lazy or eager). Lines with a ``reason`` (the import's
+            rejected lines, when its lines are given whole) count toward nothing.
         method: ``rfm``, ``kmeans`` or ``abc-xyz``.
         k: number of k-means clusters; None chooses it (the previous run's number of segments
             when ``previous`` is given, else the best silhouette for k in 2..8).
@@ -139,6 +147,11 @@ def segment(
         abc_cutoffs: cumulative value shares closing classes A and B.
         xyz_cutoffs: coefficients of variation closing classes X and Y.
         seed: seed of k-means and of its sampling.
+        tally: builds further queries from the order lines as read here (every column of
+            ``orders`` kept): the import's reconciliation, its rejected lines. They are collected
+            in the same pass as the features, so a raw export is read and cleaned once.
+        on_tally: called with the collected ``tally`` before the features are checked, so
+            that an export whose every line was rejected says so (it may raise).
 
     Raises:
         UsageError: invalid option values.
@@ -146,23 +159,17 @@ def segment(
             two customers, nothing before ``as_of``, CLV without repeat purchases).
     """
     _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
-    lf = orders.lazy()
-    lf, names = _canonical(lf)
-    window = lf.filter(pl.col("order_date") < pl.lit(as_of)) if as_of is not None else lf
-    queries = [_prepare(window).group_by("customer_id").agg(_aggregations())]
-    if as_of is not None:
-        queries.append(
-            lf.select(
-                after=(pl.col("order_date") >= pl.lit(as_of)).sum(),
-                first=pl.col("order_date").min(),
-                last=pl.col("order_date").max(),
-                lines=pl.len(),
-            )
-        )
-    ship_to = [c for c in SHIP_TO if c in names]
-    if ship_to:
-        queries.append(_ship_to_query(window, ship_to))
-    frames = pl.collect_all(queries, engine="streaming")
+    lf, names = _canonical(orders.lazy())
+    queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
+    extra = list(tally(lf)) if tally is not None else []
+    # One pass over the source: every query starts from the same `lf` (filters come after it),
+    # so polars caches it and reads and cleans the export once for all of them.
+    collected = pl.collect_all([*queries, *extra], engine="streaming", optimizations=ONE_PASS)
+    frames, tallied = collected[: len(queries)], collected[len(queries) :]
+    if on_tally is not None:
+        on_tally(tallied)
+    if method == "abc-xyz":
+        monthly = frames.pop()
     agg = frames[0]
     excluded: dict[str, int] = {}
     if as_of is not None:
@@ -193,14 +200,6 @@ def segment(
     if method == "rfm":
         labelled = _rfm(features)
     elif method == "abc-xyz":
-        monthly = (
-            window.filter(product_line())
-            .group_by("customer_id", pl.col("order_date").dt.truncate(XYZ_PERIOD).alias("_p"))
-            .agg(pl.col("amount").sum().alias("_v"))
-            .group_by("customer_id")
-            .agg(_s=pl.col("_v").sum(), _ss=(pl.col("_v") ** 2).sum())
-            .collect(engine="streaming")
-        )
         labelled = _abc_xyz(features, monthly, as_of, abc_cutoffs, xyz_cutoffs, warnings)
     else:
         labelled, chosen_k = _kmeans(features, k, previous, seed, warnings)
@@ -232,6 +231,34 @@ def segment(
         k=chosen_k,
         new_customers=new_customers,
     )
+
+
+def segment_queries(
+    lf: pl.LazyFrame, names: Sequence[str], *, method: str, as_of: dt.date | None
+) -> tuple[list[pl.LazyFrame], list[str]]:
+    """The per-customer queries over canonical lines ``lf``: the aggregation, the span of dates
+    (with ``as_of``), the ship-to (when the lines carry one), the monthly values (abc-xyz).
+
+    Each query filters after ``lf``, never before it, so that they share one scan.
+    """
+    used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
+    in_window = used & (pl.col("order_date") < pl.lit(as_of)) if as_of is not None else used
+    queries = [_prepare(lf).filter(in_window).group_by("customer_id").agg(_aggregations())]
+    if as_of is not None:
+        queries.append(
+            lf.filter(used).select(
+                after=(pl.col("order_date") >= pl.lit(as_of)).sum(),
+                first=pl.col("order_date").min(),
+                last=pl.col("order_date").max(),
+                lines=pl.len(),
+            )
+        )
+    ship_to = [c for c in SHIP_TO if c in names]
+    if ship_to:
+        queries.append(_ship_to_query(lf, in_window, ship_to))
+    if method == "abc-xyz":
+        queries.append(_monthly_query(lf, in_window))
+    return queries, ship_to
 
 
 def _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs) -> None:
@@ -687,11 +714,22 @@ def _add_clv(df: pl.DataFrame, horizon: int, warnings: list[str]) -> pl.DataFram
     )
 
 
-def _ship_to_query(window: pl.LazyFrame, columns: list[str]) -> pl.LazyFrame:
+def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
+    """Each customer's sum and sum of squares of monthly net product value (for XYZ)."""
+    return (
+        lf.filter(in_window & product_line())
+        .group_by("customer_id", pl.col("order_date").dt.truncate(XYZ_PERIOD).alias("_p"))
+        .agg(pl.col("amount").sum().alias("_v"))
+        .group_by("customer_id")
+        .agg(_s=pl.col("_v").sum(), _ss=(pl.col("_v") ** 2).sum())
+    )
+
+
+def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
     """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
     return (
-        window.filter(present)
+        lf.filter(in_window & present)
         .group_by("customer_id", *columns)
         .agg(pl.len().alias("_n"))
         .sort(["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns))

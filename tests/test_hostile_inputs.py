@@ -152,7 +152,9 @@ def test_mixed_date_orders_name_the_files_values(cli, tmp_path: Path) -> None:
     text = HEADER + "1,25/01/2024,C1,S1,1,10\n2,01/26/2024,C1,S1,1,10\n"
     result = cli("validate", str(write(tmp_path, text)))
     assert result.exit_code == 1
-    assert "'25/01/2024' (day first) and '01/26/2024' (month first)" in result.stderr
+    assert "'25/01/2024' (row 1) can only be day first, '01/26/2024' (row 2) only month first" in (
+        result.stderr
+    )
 
 
 # ---- finding 29: a CR inside the first line of a stage's table --------------------------------
@@ -305,8 +307,11 @@ def test_duplicate_header_names_are_refused(cli, tmp_path: Path) -> None:
     assert "the header names a column twice: 'sku' in columns 4, 7" in result.stderr
 
 
-def test_rows_with_extra_fields_are_named(cli, tmp_path: Path) -> None:
+def test_rows_with_extra_fields_are_rejected_one_by_one(cli, tmp_path: Path) -> None:
     body = "".join(f"{i},2024-03-01,C,A,1,2{',x' if i % 10 == 3 else ''}\n" for i in range(1, 201))
-    result = cli("validate", str(write(tmp_path, HEADER + body)))
-    assert result.exit_code == 1
-    assert "20 row(s) have more fields than the header's 6: row(s) 3, 13, 23" in result.stderr
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(write(tmp_path, HEADER + body)), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "read 200 = used 180 + rejected 20 (extra_fields 20)" in result.stderr
+    rows = pl.read_csv(rejects, infer_schema=False)
+    assert rows["row"].to_list()[:3] == ["3", "13", "23"]

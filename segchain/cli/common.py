@@ -395,21 +395,36 @@ class LoadedOrders:
         """
         import polars as pl
 
-        from segchain.errors import DataError
-        from segchain.orders import Reconciliation
-        from segchain.tableio import active_outputs, provenance, reading, write_table
+        from segchain.tableio import reading
 
-        wanted = [*frames, self.imp.summary]
-        if self.rejects_path:
-            wanted.append(self.imp.rejects)
+        wanted = [*frames, *self.tally()]
         with reading(self.table.name):
             results = pl.collect_all(wanted)
-        recon = Reconciliation.from_summary(
-            results[len(frames)], files=[t.name for t in self.table.parts]
-        )
+        recon = self.settle(results[len(frames) :])
+        return list(results[: len(frames)]), recon
+
+    def tally(self, lines: pl.LazyFrame | None = None) -> list[pl.LazyFrame]:
+        """The queries of the reconciliation (and of the rejected lines, with --rejects): collect
+        them in the same pass as the command's own queries, then give them to ``settle``.
+        ``lines``: the import's lines as a stage reads them (else the import's own)."""
+        lines = self.imp.lines if lines is None else lines
+        rejects = [self.imp.rejects_of(lines)] if self.rejects_path else []
+        return [self.imp.summary_of(lines), *rejects]
+
+    def settle(self, tallied: Sequence[pl.DataFrame]) -> Reconciliation:
+        """The reconciliation from the collected ``tally``: writes rejects, reports.
+
+        Raises:
+            DataError: no line of the export is usable.
+        """
+        from segchain.errors import DataError
+        from segchain.orders import Reconciliation
+        from segchain.tableio import active_outputs, provenance, write_table
+
+        recon = Reconciliation.from_summary(tallied[0], files=[t.name for t in self.table.parts])
         if self.rejects_path:
             write_table(
-                results[-1],
+                tallied[1],
                 self.rejects_path,
                 metadata=provenance("rejects", inputs={"orders": recon.read}),
             )
@@ -425,7 +440,7 @@ class LoadedOrders:
                 f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items()) or 'empty file'})",
                 hint="write them out with --rejects FILE to see why, and check --map / --preset",
             )
-        return list(results[: len(frames)]), recon
+        return recon
 
     def report(self, recon: Reconciliation) -> None:
         r = self.reporter

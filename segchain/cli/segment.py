@@ -111,7 +111,7 @@ def segment_command(
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
     from segchain.segment import segment as run_segment
-    from segchain.tableio import collect, provenance, read_table
+    from segchain.tableio import collect, provenance, read_table, reading
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
@@ -137,16 +137,27 @@ def segment_command(
         map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
     )
     loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
-    # The reconciliation first: an export whose every line is rejected stops here with its
-    # reasons rather than with "no customers".
-    _, recon = loaded.collect()
+    # One pass: the reconciliation (and the rejected lines) are collected with the features,
+    # and settled first, so that an export whose every line is rejected stops with its reasons
+    # rather than with "no customers".
+    recons = []
     fits_clv = bool(params["clv"])
-    with Work(
-        "segment",
-        "segmenting" + (" and fitting CLV" if fits_clv else ""),
-        quiet=quiet or not fits_clv,
+    with (
+        Work(
+            "segment",
+            "segmenting" + (" and fitting CLV" if fits_clv else ""),
+            quiet=quiet or not fits_clv,
+        ),
+        reading(loaded.table.name),
     ):
-        result = run_segment(loaded.clean, previous=previous_frame, **params)
+        result = run_segment(
+            loaded.imp.lines,
+            previous=previous_frame,
+            tally=loaded.tally,
+            on_tally=lambda tallied: recons.append(loaded.settle(tallied)),
+            **params,
+        )
+    recon = recons[0]
     for warning in result.warnings:
         reporter.warn(warning)
     segments, located = g.locate_customers(

@@ -124,3 +124,91 @@ def test_bench_segment_cli_end_to_end(
         f"\nsegchain segment {big_orders_parquet.name} (import, clean, reconcile, segment, "
         f"write): {t:.2f} s; segchain validate alone (import, clean, reconcile): {v:.2f} s"
     )
+
+
+# ---- one pass over a raw export (issue 13, item 9) ---------------------------------------------
+# `segchain segment` on a Parquet export that segchain has not validated: import, clean, reconcile
+# and segment, against a bare lazy polars query computing the same per-customer figures from the
+# same file (net value, quantity, distinct orders and days, first/last dates, lines, the most
+# frequent ship-to). Runs alternate (floor, stage, stage, floor, ...) in fresh processes, so that
+# a shared machine's load falls on both alike; the medians are compared.
+
+RAW_FLOOR_SETUP = "import polars as pl"
+RAW_FLOOR = """
+lf = pl.scan_parquet(PATH)
+d = pl.col("order_date")
+core = lf.group_by("customer_id").agg(
+    (pl.col("quantity") * pl.col("unit_price")).sum().alias("amount"), pl.col("quantity").sum(),
+    pl.col("order_id").n_unique(), d.n_unique().alias("days"), d.min().alias("first"),
+    d.max().alias("last"), pl.len())
+ship = (lf.group_by("customer_id", "lat", "lon", "postal_code", "city", "country")
+    .agg(pl.len().alias("n")).sort("customer_id", "n", descending=[False, True])
+    .group_by("customer_id", maintain_order=True).first())
+out = pl.collect_all([core, ship], engine="streaming")[0]
+"""
+RAW_STAGE_SETUP = """
+import polars as pl
+from segchain.cli import common as c
+from segchain.segment import segment
+"""
+RAW_STAGE = """
+loaded = c.load_orders(PATH, c.OrderOptions(), config=c.load_config(None),
+                       reporter=c.Reporter(quiet=True))
+recons = []
+out = segment(loaded.imp.lines, method="rfm", tally=loaded.tally,
+              on_tally=lambda t: recons.append(loaded.settle(t))).segments
+assert recons[0].used > 0
+"""
+RAW_MEASURE = """
+import resource, time
+PATH = {path!r}
+{setup}
+t = time.perf_counter()
+{body}
+wall = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(f"{{wall:.3f}} {{peak:.0f}} {{out.height}}")
+"""
+RAW_ROUNDS = 5
+
+
+def run_raw(path: Path, setup: str, body: str) -> tuple[float, float, int]:
+    code = RAW_MEASURE.format(path=str(path), setup=setup, body=body)
+    out = subprocess.run(
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=path.parent
+    ).stdout.split()
+    return float(out[0]), float(out[1]), int(out[2])
+
+
+def test_bench_segment_raw_export_one_pass(big_orders_parquet: Path) -> None:
+    import statistics
+
+    import polars as pl
+
+    lines = pl.scan_parquet(big_orders_parquet).select(pl.len()).collect().item()
+    floors, stages, ratios, mems = [], [], [], []
+    for i in range(RAW_ROUNDS):
+        pair = [("floor", RAW_FLOOR_SETUP, RAW_FLOOR), ("stage", RAW_STAGE_SETUP, RAW_STAGE)]
+        if i % 2:
+            pair.reverse()
+        got = {}
+        for name, setup, body in pair:
+            got[name] = run_raw(big_orders_parquet, setup, body)
+        assert got["floor"][2] >= got["stage"][2] > 0
+        floors.append(got["floor"][0])
+        stages.append(got["stage"][0])
+        mems.append(got["stage"][1])
+        ratios.append(got["stage"][0] / got["floor"][0])
+        print(
+            f"\n  round {i + 1}: segment {got['stage'][0]:.2f} s, floor {got['floor'][0]:.2f} s, "
+            f"ratio {ratios[-1]:.2f}x, peak {got['stage'][1]:,.0f} MB",
+            end="",
+        )
+    print(
+        f"\nsegment rfm on a raw (not validated) Parquet export, {lines:,} lines, "
+        f"{RAW_ROUNDS} alternating rounds: median {statistics.median(stages):.2f} s against a "
+        f"bare polars floor of {statistics.median(floors):.2f} s: ratio of medians "
+        f"{statistics.median(stages) / statistics.median(floors):.2f}x, median of ratios "
+        f"{statistics.median(ratios):.2f}x; peak memory {max(mems):,.0f} MB "
+        "(target <= 1.2x, < 4 GiB)"
+    )
