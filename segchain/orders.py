@@ -75,6 +75,25 @@ def latest_plausible_date() -> dt.date:
     return dt.date.today() + dt.timedelta(days=FUTURE_DAYS)
 
 
+REASONS = (
+    "extra_fields",
+    "missing_order_id",
+    "missing_customer",
+    "missing_sku",
+    "missing_date",
+    "bad_date",
+    "bad_quantity",
+    "bad_price",
+    "non_finite",
+    "out_of_range",
+    "implausible_date",
+    "return",
+)
+"""Every reason code a rejected line can carry, in the order they are tested."""
+# An Enum, not text: ten million lines pass through the reason chain, and small integer codes
+# cost a fraction of repeated strings there.
+REASON = pl.Enum(REASONS)
+
 EXCEL_EPOCH = "1899-12-30"
 # The strptime/chrono directives a --date-format may use.
 STRPTIME_DIRECTIVES = frozenset(
@@ -142,7 +161,7 @@ class OrderImport:
             ]
         extra = [pl.col(EXTRA_FIELDS).alias("extra_fields")] if EXTRA_FIELDS in raw_names else []
         return rejected.join(self.raw, on="_row", how="left", maintain_order="left").select(
-            *where, *self.raw_columns, *extra, "reason"
+            *where, *self.raw_columns, *extra, pl.col("reason").cast(pl.String)
         )
 
     @property
@@ -153,7 +172,11 @@ class OrderImport:
     def summary_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """``summary`` from ``lines`` (see ``rejects_of``)."""
         keys = [SOURCE_FILE] if self.multi_file else []
-        return lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n"))
+        return (
+            lines.group_by(*keys, "reason", "flag")
+            .agg(pl.len().alias("n"))
+            .with_columns(pl.col("reason").cast(pl.String))
+        )
 
 
 def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
@@ -170,9 +193,7 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
     indexed = lf.with_row_index("_row", offset=1)
     keys = [SOURCE_FILE] if SOURCE_FILE in all_names else []
     return OrderImport(
-        lines=indexed.select("_row", *keys, *names).with_columns(
-            reason=pl.lit(None, dtype=pl.String)
-        ),
+        lines=indexed.select("_row", *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
         raw=indexed,
         raw_columns=names,
         mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
@@ -689,35 +710,35 @@ def _flag_and_reason(
         # A line with more fields than the header: its fields may have shifted, so none is
         # trusted.
         pl.when(pl.col("_ragged"))
-        .then(pl.lit("extra_fields"))
+        .then(pl.lit("extra_fields", dtype=REASON))
         .when(pl.col("order_id").is_null())
-        .then(pl.lit("missing_order_id"))
+        .then(pl.lit("missing_order_id", dtype=REASON))
         .when(pl.col("customer_id").is_null())
-        .then(pl.lit("missing_customer"))
+        .then(pl.lit("missing_customer", dtype=REASON))
         .when(pl.col("sku").is_null())
-        .then(pl.lit("missing_sku"))
+        .then(pl.lit("missing_sku", dtype=REASON))
         .when(pl.col("_blank_date"))
-        .then(pl.lit("missing_date"))
+        .then(pl.lit("missing_date", dtype=REASON))
         .when(pl.col("order_date").is_null())
-        .then(pl.lit("bad_date"))
+        .then(pl.lit("bad_date", dtype=REASON))
         .when(q.is_null())
-        .then(pl.lit("bad_quantity"))
+        .then(pl.lit("bad_quantity", dtype=REASON))
         .when(~pl.col("_value_ok"))
-        .then(pl.lit("bad_price"))
+        .then(pl.lit("bad_price", dtype=REASON))
         .when(non_finite.fill_null(False))
-        .then(pl.lit("non_finite"))
+        .then(pl.lit("non_finite", dtype=REASON))
         .when(
             pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]).fill_null(False)
         )
-        .then(pl.lit("out_of_range"))
+        .then(pl.lit("out_of_range", dtype=REASON))
         .when(
             (pl.col("order_date") < EARLIEST_DATE)
             | (pl.col("order_date") > pl.lit(latest_plausible_date()))
         )
-        .then(pl.lit("implausible_date"))
+        .then(pl.lit("implausible_date", dtype=REASON))
     )
     if returns == "drop":
-        reason = reason.when(pl.col("_ret")).then(pl.lit("return"))
+        reason = reason.when(pl.col("_ret")).then(pl.lit("return", dtype=REASON))
     # Exact codes in their usual spellings: upper-casing every sku of a large export is slow.
     spellings = {v for code in non_product_skus for v in (code, code.lower(), code.title())}
     sku = pl.col("sku")

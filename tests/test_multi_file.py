@@ -241,7 +241,7 @@ def test_mixed_date_orders_show_the_files_values_and_rows(cli, tmp_path: Path) -
     assert result.exit_code == 1
     message = result.stderr
     assert "'17/05/2023' (row 4)" in message and "'06/29/2023' (row 8)" in message
-    assert message.startswith(f"Error: {export}: order dates mix day-first and month-first")
+    assert f"Error: {export}: order dates mix day-first and month-first" in message
 
 
 def test_mixed_date_orders_across_files_name_the_file(cli, tmp_path: Path) -> None:
@@ -252,3 +252,14 @@ def test_mixed_date_orders_across_files_name_the_file(cli, tmp_path: Path) -> No
     assert result.exit_code == 1
     assert re.search(rf"'17/05/2023' \(row 1 of {re.escape(str(a))}\)", result.stderr)
     assert re.search(rf"'06/29/2023' \(row 2 of {re.escape(str(b))}\)", result.stderr)
+
+
+def test_report_reads_a_folder_of_raw_exports_as_one_orders_table(cli, exports, tmp_path) -> None:
+    folder, counts, bad = exports
+    result = cli("report", str(folder), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.stderr
+    read, rejected = sum(counts.values()), len(bad)
+    assert (
+        f"raw order lines, read as validate would: read {read:,} = used {read - rejected:,} "
+        f"+ rejected {rejected:,}"
+    ) in result.stderr

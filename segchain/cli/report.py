@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -85,21 +85,31 @@ def report_command(
         recognise_table,
         unrecognised_message,
     )
-    from segchain.tableio import collect, read_table
+    from segchain.tableio import collect, expand_sources, read_table
 
     reporter = c.Reporter(quiet=quiet)
-    sources = list(inputs or ["-"])
+    given = list(inputs or ["-"])
     kind = output_kind(output)
-    if sources.count("-") > 1:
+    if given.count("-") > 1:
         raise UsageError("stdin ('-') can be given only once among the inputs")
-    named = []
+    # Globs (quoted) and folders name their files; raw order exports among them are read
+    # together as one orders table, as every stage reads orders.
+    sources = expand_sources(given)
+    named: list[tuple[str, str, str, Any, dict[str, Any]]] = []
     problems = []
+    raw_orders: list[str] = []
+    raw_at: int | None = None
     for source in sources:
         try:
             table = read_table(source)
             frame = collect(table.frame)
         except DataError as exc:
-            problems.append(str(exc))
+            # A raw export that only the order importer can read (lines with extra fields).
+            if source != "-" and _raw_orders(source):
+                raw_orders.append(source)
+                raw_at = len(named) if raw_at is None else raw_at
+            else:
+                problems.append(str(exc))
             continue
         name = "<stdin>" if source == "-" else source
         if is_rejects(frame.columns, table.stage):
@@ -115,14 +125,9 @@ def report_command(
                     "segchain validate on it first"
                 )
                 continue
-            loaded = c.load_orders(
-                source,
-                c.OrderOptions(),
-                config=c.load_config(None, reporter),
-                reporter=c.Reporter(quiet=True),
-            )
-            [frame], recon = loaded.collect(loaded.clean)
-            reporter.info(f"{name}: raw order lines, read as validate would: {recon.line()}")
+            raw_orders.append(source)
+            raw_at = len(named) if raw_at is None else raw_at
+            continue
         if what is None:
             problems.append(unrecognised_message(name, frame.columns, table.stage))
             continue
@@ -132,6 +137,18 @@ def report_command(
             )
             continue
         named.append((name, what, how, frame, table.metadata))
+    if raw_orders and not problems:
+        loaded = c.load_orders(
+            raw_orders,
+            c.OrderOptions(),
+            config=c.load_config(None, reporter),
+            reporter=c.Reporter(quiet=True),
+        )
+        [frame], recon = loaded.collect(loaded.clean)
+        name = loaded.table.name
+        reporter.info(f"{name}: raw order lines, read as validate would: {recon.line()}")
+        assert raw_at is not None
+        named.insert(raw_at, (name, "orders", "columns", frame, {}))
     if problems:
         raise DataError("\n".join(problems))
     tables, meta, infos = collect_tables(named)
@@ -182,6 +199,19 @@ def report_command(
         f"wrote the report ({sections}) to {output}"
         + (f" and {len(files)} charts to {path.parent / image_dir}/" if files else "")
     )
+
+
+def _raw_orders(source: str) -> bool:
+    """Whether ``source`` reads, as an export, as order lines (by its columns)."""
+    from segchain.report import recognise_table
+    from segchain.tableio import META_COLUMNS, read_raw
+
+    try:
+        table = read_raw(source)
+    except DataError:
+        return False
+    columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
+    return recognise_table(columns, table.stage) == ("orders", "columns")
 
 
 def _write(dest: str, data: bytes) -> None:
