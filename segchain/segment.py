@@ -158,7 +158,7 @@ def segment(
         DataError: the orders cannot be segmented (missing columns, empty values, fewer than
             two customers, nothing before ``as_of``, CLV without repeat purchases).
     """
-    _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
+    check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
     lf, names = _canonical(orders.lazy())
     queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
     extra = list(tally(lf)) if tally is not None else []
@@ -261,7 +261,8 @@ def segment_queries(
     return queries, ship_to
 
 
-def _check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs) -> None:
+def check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs) -> None:
+    """Raise UsageError listing every invalid option (the CLI calls it before reading orders)."""
     problems = []
     if method not in METHODS:
         problems.append(f"--method must be one of {', '.join(METHODS)}, got {method!r}")

@@ -506,6 +506,9 @@ def load_orders(
     from segchain.orders import from_clean, import_orders
     from segchain.tableio import META_COLUMNS, read_raw_sources, reading
 
+    # Options first: a bad value is a usage error before the export is opened.
+    returns = setting(opts.returns, config, "orders", "returns", "net")
+    date_format = setting(opts.date_format, config, "orders", "date_format", None)
     table = read_raw_sources([source] if isinstance(source, str) else list(source) or ["-"])
     if table.stage == "orders" and not opts.map and not opts.preset:
         imp = from_clean(table.frame, source=table.name)
@@ -518,8 +521,6 @@ def load_orders(
         config=config,
         preset=opts.preset,
     )
-    returns = setting(opts.returns, config, "orders", "returns", "net")
-    date_format = setting(opts.date_format, config, "orders", "date_format", None)
     with reading(table.name):
         imp = import_orders(
             table.frame,

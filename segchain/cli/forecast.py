@@ -131,10 +131,12 @@ def forecast(
         segchain segment orders.csv \\
           | segchain forecast --orders orders.csv --backtest bt.csv -o fc.parquet
     """
+    from segchain.cli.endpoint import check_engine
     from segchain.config import setting
     from segchain.errors import UsageError
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
+    from segchain.forecast.options import check_options, parse_levels, parse_models
     from segchain.tableio import provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -165,6 +167,19 @@ def forecast(
         lambda name, default: setting(given[name], cfg, "forecast", name, default)
     ).as_dict()
     _check_horizon(params["horizon"], params["freq"])
+    # The stage's own checks (it runs them again), before any input is read.
+    check_options(
+        params["freq"],
+        params["horizon"],
+        [b.strip() for b in str(params["by"]).split(",") if b.strip()],
+        params["engine"],
+        outliers=params["outliers"],
+        reconcile=params["reconcile"],
+    )
+    parse_levels(params["level"])
+    parse_models(params["models"])
+    # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
+    check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
     opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)

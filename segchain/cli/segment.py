@@ -212,7 +212,7 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
     """The options of ``segment()``, resolved once (command line, environment, config, default):
     the same dict is the stage's keywords and, with what the stage settled, the provenance."""
     from segchain.config import setting
-    from segchain.segment import ABC_CUTOFFS, XYZ_CUTOFFS
+    from segchain.segment import ABC_CUTOFFS, XYZ_CUTOFFS, check_options
 
     def get(name: str, default: Any) -> Any:
         return setting(given[name], cfg, "segment", name, default)
@@ -221,7 +221,7 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
     if abc is not None and max(abc) > 1:  # given in percent: 80,95
         abc = (abc[0] / 100, abc[1] / 100)
     xyz = _pair(get("xyz_cutoffs", None), "--xyz-cutoffs")
-    return {
+    params = {
         "method": get("method", "rfm"),
         "k": get("k", None),
         "as_of": _parse_date(get("as_of", None)),
@@ -232,6 +232,15 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
         "xyz_cutoffs": xyz or XYZ_CUTOFFS,
         "seed": get("seed", 0),
     }
+    # The stage's own rules too, before the orders are read.
+    check_options(
+        params["method"],
+        params["k"],
+        params["clv_horizon"],
+        params["abc_cutoffs"],
+        params["xyz_cutoffs"],
+    )
+    return params
 
 
 _EXCLUDED = {"after_as_of": "lines on or after --as-of", "non_product": "non-product lines"}
