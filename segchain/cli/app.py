@@ -9,6 +9,8 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+HELP_OPTIONS = ["-h", "--help"]
+
 
 class SegchainGroup(TyperGroup):
     """Typer's group, with usage errors written as segchain's own errors are.
@@ -16,6 +18,21 @@ class SegchainGroup(TyperGroup):
     ``segchain <command>: Error: ...`` on one line (and a usage line, also prefixed) instead of a
     rich panel: in ``make -j2`` logs every line of stderr says which command wrote it.
     """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from segchain.cli.helptext import polish
+
+        # Panels, metavars and defaults: one rule for every command's --help.
+        for command in self.commands.values():
+            polish(command)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from segchain.cli.helptext import polish
+
+        # Typer adds the completion options after __init__: polish the group's own when shown.
+        polish(self)
+        super().format_help(ctx, formatter)
 
     def main(  # type: ignore[override]
         self,
@@ -68,9 +85,11 @@ app = typer.Typer(
     help=(
         "Segment-driven supply-chain decisions from ERP order exports.\n\n"
         "Each command reads tables (CSV or Parquet, files or '-' for stdin), runs one stage and "
-        "writes one table (-o, default stdout):\n\n"
-        "  segchain segment orders.csv | segchain forecast --orders orders.csv "
-        "| segchain stock | segchain report -o report.html"
+        "writes one table to -o (default: -, stdout):\n\n"
+        "    segchain segment orders.csv \\\n"
+        "      | segchain forecast --orders orders.csv \\\n"
+        "      | segchain stock | segchain report -o report.html\n\n"
+        "Each command's options: segchain COMMAND -h."
     ),
     no_args_is_help=True,
     rich_markup_mode="markdown",
@@ -78,7 +97,7 @@ app = typer.Typer(
     add_completion=True,
     # ERP rows must never leak into logs through a traceback's local variables.
     pretty_exceptions_show_locals=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": HELP_OPTIONS},
 )
 
 

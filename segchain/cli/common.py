@@ -64,7 +64,8 @@ OrdersInput = Annotated[
     list[str] | None,
     typer.Argument(
         help="Order lines: one or more files, quoted globs ('exports/*.csv') or folders of CSV, "
-        "CSV.gz or Parquet (hive-partitioned too), read as one table; '-' reads stdin (default).",
+        "CSV.gz or Parquet (hive-partitioned too), read as one table; '-' reads stdin "
+        "(default: -).",
         show_default=False,
     ),
     reads("INPUT"),
@@ -93,7 +94,8 @@ Format = Annotated[
     typer.Option(
         "-f",
         "--format",
-        help="Output format: csv or parquet (default: from the -o name, else csv).",
+        help="Output format (default: from the -o name, else csv).",
+        metavar="csv|parquet",
         envvar="SEGCHAIN_FORMAT",
         callback=_check_format,
     ),
@@ -102,8 +104,8 @@ ConfigFile = Annotated[
     Path | None,
     typer.Option(
         "--config",
-        help='segchain.toml with [columns] and [segments."<label>"] policies '
-        "(default: ./segchain.toml if present).",
+        help='segchain.toml with [columns], [segments."LABEL"] policies and a table per '
+        "command (default: ./segchain.toml if present).",
         envvar="SEGCHAIN_CONFIG",
     ),
     reads("--config"),
@@ -120,7 +122,8 @@ Preset = Annotated[
     str | None,
     typer.Option(
         "--preset",
-        help="Column names of a known export: sap, odoo, online-retail.",
+        help="Column names of a known export.",
+        metavar="sap|odoo|online-retail",
         envvar="SEGCHAIN_PRESET",
     ),
 ]
@@ -129,6 +132,7 @@ DateFormat = Annotated[
     typer.Option(
         "--date-format",
         help="Date order (day-first, month-first) or a strptime format such as %d/%m/%Y.",
+        metavar="ORDER|FORMAT",
         envvar="SEGCHAIN_DATE_FORMAT",
     ),
 ]
@@ -136,8 +140,9 @@ ReturnsOpt = Annotated[
     str | None,
     typer.Option(
         "--returns",
-        help="Returns and cancellations: net (subtract, default), keep (as exported), "
-        "drop (reject with reason 'return').",
+        help="Returns and cancellations: net (subtract them), keep (as exported) or drop "
+        "(reject with reason 'return') (default: net).",
+        metavar="net|keep|drop",
         envvar="SEGCHAIN_RETURNS",
     ),
 ]
@@ -174,7 +179,7 @@ CsvSafe = Annotated[
 ]
 Seed = Annotated[
     int | None,
-    typer.Option("--seed", help="Seed for every random step (default 0).", envvar="SEGCHAIN_SEED"),
+    typer.Option("--seed", help="Seed for every random step (default: 0).", envvar="SEGCHAIN_SEED"),
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -59,7 +59,11 @@ ItemsOpt = Annotated[
 ]
 ByOpt = Annotated[
     str | None,
-    typer.Option("--by", help="One row per segment (default) or per customer."),
+    typer.Option(
+        "--by",
+        help="One row per segment or per customer (default: segment).",
+        metavar="segment|customer",
+    ),
 ]
 
 
@@ -99,9 +103,9 @@ def costs_command(
 
     Example:
 
-        segchain costs segments.parquet --orders orders.parquet --policy policy.parquet
-        --assignments assignments.parquet --sites sites.csv --items items.csv
-        --config segchain.toml -o costs.csv
+        segchain costs segments.parquet --orders orders.parquet \\
+          --policy policy.parquet --assignments assignments.parquet \\
+          --sites sites.csv --items items.csv --config segchain.toml -o costs.csv
     """
     from segchain.costs import costs as run_costs
     from segchain.costs import parse_rates

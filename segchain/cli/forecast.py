@@ -22,26 +22,36 @@ Orders = Annotated[
 Freq = Annotated[
     str | None,
     typer.Option(
-        "--freq", help="Period: D, W (weeks start Monday; default) or M.", envvar="SEGCHAIN_FREQ"
+        "--freq",
+        help="Period: days, weeks starting Monday, or months (default: W).",
+        envvar="SEGCHAIN_FREQ",
+        metavar="D|W|M",
     ),
 ]
-Horizon = Annotated[int | None, typer.Option("--horizon", help="Periods to forecast (default 13).")]
+Horizon = Annotated[
+    int | None, typer.Option("--horizon", help="Periods to forecast (default: 13).")
+]
 Level = Annotated[
-    str | None, typer.Option("--level", help="Interval levels in percent (default 80,95).")
+    str | None,
+    typer.Option("--level", help="Interval levels in percent (default: 80,95).", metavar="LEVELS"),
 ]
 By = Annotated[
     str | None,
     typer.Option(
-        "--by", help="Series key columns (default segment,sku; e.g. sku or site,segment,sku)."
+        "--by",
+        help="Series key columns, e.g. sku or site,segment,sku (default: segment,sku).",
+        metavar="COLUMNS",
     ),
 ]
 Models = Annotated[
     str | None,
     typer.Option(
         "--models",
-        help="auto (route by demand class; default) or a list: AutoETS, AutoTheta, CrostonSBA, "
+        metavar="MODELS",
+        help="auto (route by demand class) or a list: AutoETS, AutoTheta, CrostonSBA, "
         "ADIDA, IMAPA, TSB, Naive, SeasonalNaive, WindowAverage (WindowAverage4: 4 periods), "
-        "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.).",
+        "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.) "
+        "(default: auto).",
     ),
 ]
 Backtest = Annotated[
@@ -51,13 +61,22 @@ Backtest = Annotated[
 ]
 EngineOpt = Annotated[
     str | None,
-    typer.Option("--engine", help="local (default), dask, ray or spark.", envvar="SEGCHAIN_ENGINE"),
+    typer.Option(
+        "--engine",
+        help="Where the models run (default: local).",
+        envvar="SEGCHAIN_ENGINE",
+        rich_help_panel="Engine",
+        metavar="local|dask|ray|spark",
+    ),
 ]
 Address = Annotated[
     str | None,
     typer.Option(
         "--address",
-        help="Scheduler of a running cluster, e.g. tcp://10.0.0.5:8786 (default: local cluster).",
+        help="Dask scheduler of a running cluster, e.g. tcp://10.0.0.5:8786; checked before any "
+        "input is read (default: a local cluster).",
+        metavar="URL",
+        rich_help_panel="Engine",
         envvar="SEGCHAIN_ADDRESS",
     ),
 ]
@@ -74,8 +93,10 @@ Outliers = Annotated[
     str | None,
     typer.Option(
         "--outliers",
-        help="Demand cleansing: cap (default) caps lines far beyond their sku's usual line size "
-        "and leaves zero-price lines out; drop leaves both out; keep uses every line.",
+        metavar="cap|drop|keep",
+        help="Demand cleansing: cap caps lines far beyond their sku's usual line size "
+        "and leaves zero-price lines out; drop leaves both out; keep uses every line "
+        "(default: cap).",
     ),
 ]
 Reconcile = Annotated[
@@ -83,12 +104,19 @@ Reconcile = Annotated[
     typer.Option(
         "--reconcile",
         help="How segment x sku forecasts are made to sum to the sku's: auto (chosen by "
-        "backtest; default), bottom-up, mint (MinTrace, shrinkage covariance), top-down (recent "
-        "segment shares) or none.",
+        "backtest), bottom-up, mint (MinTrace, shrinkage covariance), top-down (recent "
+        "segment shares) or none (default: auto).",
+        metavar="METHOD",
     ),
 ]
 NJobs = Annotated[
-    int | None, typer.Option("--n-jobs", help="Processes for the local engine (-1: all cores).")
+    int | None,
+    typer.Option(
+        "--n-jobs",
+        help="Processes for the local engine, -1 for all cores (default: -1).",
+        metavar="N",
+        rich_help_panel="Engine",
+    ),
 ]
 
 

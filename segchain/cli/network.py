@@ -47,7 +47,8 @@ SplitOpt = Annotated[
     bool | None,
     typer.Option(
         "--allow-split/--single-source",
-        help="Let a customer's demand be split over several sites (default: single source).",
+        help="Let a customer's demand be split over several sites, or not (default: "
+        "--single-source).",
         show_default=False,
     ),
 ]
@@ -55,16 +56,20 @@ KmPerDayOpt = Annotated[
     float | None,
     typer.Option(
         "--km-per-day",
-        help="Transit speed for delivery promises: transit days = km / this (default 500).",
+        help="Transit speed for delivery promises: transit days = km / this (default: 500).",
+        metavar="KM",
         envvar="SEGCHAIN_KM_PER_DAY",
+        rich_help_panel="Transport",
     ),
 ]
 CostPerUnitKmOpt = Annotated[
     float | None,
     typer.Option(
         "--cost-per-unit-km",
-        help="Transport cost per unit of demand per great-circle km, without --costs (default 1).",
+        help="Transport cost per unit of demand per great-circle km, without --costs (default: 1).",
+        metavar="COST",
         envvar="SEGCHAIN_COST_PER_UNIT_KM",
+        rich_help_panel="Transport",
     ),
 ]
 SitesOutOpt = Annotated[
@@ -81,12 +86,19 @@ TimeLimitOpt = Annotated[
     typer.Option(
         "--time-limit",
         help="Solver time limit in seconds per solve; the proven gap is reported.",
+        metavar="SECONDS",
         envvar="SEGCHAIN_TIME_LIMIT",
+        rich_help_panel="Solver",
     ),
 ]
 GapOpt = Annotated[
     float | None,
-    typer.Option("--gap", help="Relative optimality gap at which the solver stops (default 1e-6)."),
+    typer.Option(
+        "--gap",
+        help="Relative optimality gap at which the solver stops (default: 1e-6).",
+        metavar="GAP",
+        rich_help_panel="Solver",
+    ),
 ]
 SkipUnlocatedOpt = Annotated[
     bool,
@@ -102,6 +114,7 @@ MaxPointsOpt = Annotated[
         help="Aggregate customers into at most N demand points (default: only when customers x "
         "sites exceeds 1,000,000 pairs). The error bound is reported.",
         metavar="N",
+        rich_help_panel="Solver",
     ),
 ]
 
@@ -144,8 +157,8 @@ def network_command(
 
     Example:
 
-        segchain network segments.parquet --sites sites.csv --config segchain.toml
-        --sites-out sites_plan.csv -o assignments.parquet
+        segchain network segments.parquet --sites sites.csv --config segchain.toml \\
+          --sites-out sites_plan.csv -o assignments.parquet
     """
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams

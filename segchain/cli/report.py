@@ -16,7 +16,7 @@ Inputs = Annotated[
     list[str] | None,
     typer.Argument(
         help="Stage outputs (segments, profile, forecast, backtest, policy, assignments, sites, "
-        "orders), CSV or Parquet, in any order; '-' reads stdin (default).",
+        "orders), CSV or Parquet, in any order; '-' reads stdin (default: -).",
         show_default=False,
     ),
     c.reads("INPUTS"),
@@ -27,7 +27,8 @@ ReportOutput = Annotated[
         "-o",
         "--output",
         help="report.html (self-contained page), report.md (charts in report_files/ beside it) "
-        "or '-' (Markdown on stdout). Default: a summary on a terminal, else Markdown on stdout.",
+        "or '-' (Markdown on stdout) (default: a summary on a terminal, else Markdown on "
+        "stdout).",
     ),
     c.writes("-o"),
 ]
@@ -74,8 +75,8 @@ def report_command(
 
     Example:
 
-        segchain report segments.parquet profile.parquet forecast.parquet backtest.parquet
-        policy.parquet -o report.html
+        segchain report segments.parquet profile.parquet forecast.parquet \\
+          backtest.parquet policy.parquet -o report.html
     """
     from segchain.report import (
         DEFAULT_TITLE,

@@ -15,17 +15,25 @@ from segchain.cli.app import app
 @c.handle_errors
 def sample(
     output: Annotated[
-        Path, typer.Option("-o", "--output", help="Folder to write the files into (created).")
+        Path,
+        typer.Option(
+            "-o", "--output", help="Folder to write the files into (created).", metavar="DIR"
+        ),
     ],
     customers: Annotated[
-        int, typer.Option("--customers", help="Number of customers.", min=2)
+        int, typer.Option("--customers", help="Number of customers, at least 2.")
     ] = 400,
-    skus: Annotated[int, typer.Option("--skus", help="Number of SKUs.", min=1)] = 80,
-    years: Annotated[int, typer.Option("--years", help="Years of history.", min=1, max=20)] = 3,
+    skus: Annotated[int, typer.Option("--skus", help="Number of SKUs, at least 1.")] = 80,
+    years: Annotated[int, typer.Option("--years", help="Years of history, 1 to 20.")] = 3,
     seed: c.Seed = None,
     format: Annotated[
         str | None,
-        typer.Option("-f", "--format", help="Format of orders: csv (default) or parquet."),
+        typer.Option(
+            "-f",
+            "--format",
+            help="Format of orders (default: csv).",
+            metavar="csv|parquet",
+        ),
     ] = None,
     quiet: c.Quiet = False,
 ) -> None:
@@ -45,6 +53,14 @@ def sample(
     from segchain.tableio import check_format, os_message, provenance, short, write_table
 
     reporter = c.Reporter(quiet=quiet)
+    for option, value, low, high in (
+        ("--customers", customers, 2, None),
+        ("--skus", skus, 1, None),
+        ("--years", years, 1, 20),
+    ):
+        if value < low or (high is not None and value > high):
+            limits = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise UsageError(f"{option}: must be {limits}, got {value}")
     fmt = check_format(format) or "csv"
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: exists and is not a folder")

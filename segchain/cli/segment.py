@@ -17,14 +17,17 @@ MethodOpt = Annotated[
     str | None,
     typer.Option(
         "--method",
-        help="rfm (named RFM segments, default), kmeans (clusters of log recency, frequency, "
-        "value and tenure) or abc-xyz.",
+        help="rfm (named RFM segments), kmeans (clusters of log recency, frequency, value and "
+        "tenure) or abc-xyz (default: rfm).",
+        metavar="rfm|kmeans|abc-xyz",
         envvar="SEGCHAIN_SEGMENT_METHOD",
     ),
 ]
 KOpt = Annotated[
     int | None,
-    typer.Option("--k", help="Number of k-means clusters (default: best silhouette in 2..8)."),
+    typer.Option(
+        "--k", help="Number of k-means clusters (default: best silhouette in 2..8).", metavar="K"
+    ),
 ]
 AsOfOpt = Annotated[
     str | None,
@@ -32,6 +35,7 @@ AsOfOpt = Annotated[
         "--as-of",
         help="Measure recency from this date (YYYY-MM-DD) and ignore orders on or after it "
         "(default: the day after the last order).",
+        metavar="DATE",
     ),
 ]
 ClvOpt = Annotated[
@@ -39,7 +43,8 @@ ClvOpt = Annotated[
     typer.Option("--clv", help="Add p_alive, expected_purchases and clv (BG/NBD + Gamma-Gamma)."),
 ]
 ClvHorizonOpt = Annotated[
-    int | None, typer.Option("--clv-horizon", help="CLV horizon in days (default 365).")
+    int | None,
+    typer.Option("--clv-horizon", help="CLV horizon in days (default: 365).", metavar="DAYS"),
 ]
 PreviousOpt = Annotated[
     str | None,

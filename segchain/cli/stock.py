@@ -33,7 +33,8 @@ ServiceLevelOpt = Annotated[
     float | None,
     typer.Option(
         "--service-level",
-        help="Target for segments without one in the config (default 0.95; 95 means 95 %).",
+        help="Target for segments without one in the config; 95 means 95 % (default: 0.95).",
+        metavar="LEVEL",
         envvar="SEGCHAIN_SERVICE_LEVEL",
     ),
 ]
@@ -41,7 +42,9 @@ ServiceMeasureOpt = Annotated[
     str | None,
     typer.Option(
         "--service-measure",
-        help="csl (cycle service level) or fill-rate (default) for segments without one.",
+        help="csl (cycle service level) or fill-rate, for segments without one (default: "
+        "fill-rate).",
+        metavar="csl|fill-rate",
         envvar="SEGCHAIN_SERVICE_MEASURE",
     ),
 ]
@@ -51,19 +54,24 @@ ReviewDaysOpt = Annotated[
         "--review-days",
         help="Periodic review (R, S) every N days; without it, continuous review (s, Q), looked "
         "at once per forecast period (protects lead time + 1 period).",
+        metavar="DAYS",
     ),
 ]
 LeadTimeOpt = Annotated[
     float | None,
     typer.Option(
-        "--lead-time-days", help="Lead time for items without one in --items (default 14)."
+        "--lead-time-days",
+        help="Lead time for items without one in --items (default: 14).",
+        metavar="DAYS",
     ),
 ]
 BlendOpt = Annotated[
     str | None,
     typer.Option(
         "--blend",
-        help="How a SKU's target comes from its segments: weighted (by demand, default) or max.",
+        help="How a SKU's target comes from its segments: weighted by demand, or max "
+        "(default: weighted).",
+        metavar="weighted|max",
     ),
 ]
 CompareOpt = Annotated[
@@ -82,9 +90,9 @@ RationingOpt = Annotated[
     str | None,
     typer.Option(
         "--rationing",
-        help="critical-level (default): where an (R, S) SKU's segments are promised different "
+        help="critical-level: where an (R, S) SKU's segments are promised different "
         "service, serve them by priority, holding stock back from lower-priority segments below "
-        "their reserve level; none: first come, first served.",
+        "their reserve level; none: first come, first served (default: critical-level).",
         metavar="critical-level|none",
     ),
 ]
@@ -144,8 +152,8 @@ def stock_command(
 
     Example:
 
-        segchain stock forecast.parquet --items items.csv --on-hand on_hand.csv
-        --compare-uniform 0.95 -o policy.parquet
+        segchain stock forecast.parquet --items items.csv --on-hand on_hand.csv \\
+          --compare-uniform 0.95 -o policy.parquet
     """
     import polars as pl
 

@@ -29,7 +29,8 @@ def validate(
 
     Example:
 
-        segchain validate export.csv --preset sap --rejects rejects.csv -o orders.parquet
+        segchain validate export.csv --preset sap --rejects rejects.csv \\
+          -o orders.parquet
     """
     from segchain.schema import META_PARAMS
     from segchain.tableio import provenance
