@@ -138,16 +138,21 @@ def test_cli_stock_reads_stdin(cli, forecast_csv) -> None:
     assert result.stdout.splitlines()[0].startswith("sku,segment,")
 
 
-def test_cli_stock_unknown_on_hand_sku_exits_1(cli, forecast_csv, tmp_path) -> None:
+def test_cli_stock_on_hand_sku_without_demand_is_a_flagged_row(cli, forecast_csv, tmp_path) -> None:
     on_hand = tmp_path / "on_hand.csv"
-    on_hand.write_text("sku,on_hand\nA,1\nZZ,3\n")
-    result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand))
-    assert result.exit_code == 1
-    assert result.stderr.startswith(
-        "segchain stock: Error: on-hand: 1 row(s) for sku(s) not in the forecast: 'ZZ'\n"
-        "segchain stock:   hint: on-hand rows must name SKUs of the forecast; drop or fix those "
-        "rows"
-    )
+    on_hand.write_text("sku,on_hand\nA,1\nZZ,3\nZZ,2\n")
+    out = tmp_path / "policy.csv"
+    result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert (
+        "segchain stock: Warning: 2 on-hand row(s) at 1 stocking point(s) without forecast "
+        "demand (sku 'ZZ'): 5 units, 5.00 at unit cost, kept in the policy with no_demand = true "
+        "and nothing ordered: stock to move or clear"
+    ) in result.stderr
+    policy = pl.read_csv(out)
+    assert policy.filter(pl.col("no_demand")).select("sku", "on_hand", "order_now").rows() == [
+        ("ZZ", 5.0, 0.0)
+    ]
 
 
 def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:

@@ -108,3 +108,71 @@ def test_forecast_with_assignments_forecasts_each_site_its_customers_share() -> 
     )
     assert per_site == pytest.approx({"N": 8.0 * 0.25, "S": 8.0 * 0.75 + 4.0})
     assert r.forecast["unique_id"].str.starts_with("N/").any()
+
+
+# --- on-hand where the network puts no demand ----------------------------------------------
+ON_HAND = pl.DataFrame(
+    {
+        # S3 is a site the network closed; Y has no demand anywhere; X@S1 is a planned point.
+        "sku": ["X", "X", "X", "Y", "Y"],
+        "site": ["S1", "S3", "S3", "S2", "S1"],
+        "on_hand": [5.0, 7.0, 3.0, 4.0, 0.0],
+        "backorders": [0.0, 0.0, 0.0, 6.0, 0.0],
+    }
+)
+SITE_ITEMS = pl.DataFrame(
+    {
+        "sku": ["X", "Y", "X"],
+        "site": [None, None, "S3"],
+        "unit_cost": [2.0, 3.0, 5.0],
+        "pack_size": [None, 4.0, None],
+    }
+)
+
+
+@pytest.mark.parametrize("review_days", [7.0, None])
+def test_stock_keeps_on_hand_without_demand_as_flagged_rows_per_site(
+    review_days: float | None,
+) -> None:
+    r = stock(_site_forecast(), items=SITE_ITEMS, on_hand=ON_HAND, review_days=review_days)
+    p = r.policy
+    flagged = p.filter(pl.col("no_demand")).sort("sku", "site")
+    # Every on-hand unit is in the plan: nothing refused, nothing dropped.
+    assert p["on_hand"].sum() == ON_HAND["on_hand"].sum()
+    assert flagged.select("sku", "site", "on_hand", "unit_cost").rows() == [
+        ("X", "S3", 10.0, 5.0),  # two rows summed; S3's own unit cost
+        ("Y", "S1", 0.0, 3.0),
+        ("Y", "S2", 4.0, 3.0),
+    ]
+    # No demand: nothing to protect, no planned inventory; only backorders owed are ordered
+    # (Y@S2 owes 6, holds 4: 2 units, one pack of 4).
+    assert flagged["order_now"].to_list() == [0.0, 0.0, 4.0]
+    for col in ("mean_demand", "safety_stock", "order_up_to", "avg_inventory", "inventory_value"):
+        assert flagged[col].to_list() == [0.0, 0.0, 0.0], col
+    planned = p.filter(~pl.col("no_demand")).sort("site")
+    assert planned.select("sku", "site").rows() == [("X", "S1"), ("X", "S2")]
+    assert (planned["order_now"] > 0).all()
+    # Not in the per-segment table: no segment's demand is there.
+    assert r.segments is not None and set(r.segments["site"]) == {"S1", "S2"}
+    assert r.notes[-1] == (
+        "4 on-hand row(s) at 3 stocking point(s) without forecast demand (sku@site 'X@S3', "
+        "'Y@S1', 'Y@S2'): 14 units, 62.00 at unit cost, kept in the policy with no_demand = true "
+        "and nothing ordered: stock to move or clear"
+    )
+
+
+def test_stock_on_hand_rows_need_a_site_when_the_forecast_is_by_site() -> None:
+    oh = ON_HAND.with_columns(site=pl.Series(["S1", None, "S3", "S2", "S1"]))
+    with pytest.raises(DataError, match="1 row\\(s\\) have no site"):
+        stock(_site_forecast(), on_hand=oh)
+
+
+def test_costs_inventory_reconciles_with_a_policy_holding_stock_without_demand() -> None:
+    from segchain.costs.allocate import segment_inventory
+
+    r = stock(_site_forecast(), items=SITE_ITEMS, on_hand=ON_HAND, review_days=7.0)
+    alloc, _, unattributed = segment_inventory(
+        r.policy, stock_segments=r.segments, forecast=None, lines=pl.DataFrame()
+    )
+    assert unattributed == 0.0
+    assert round(alloc["inventory_value"].sum(), 2) == round(r.policy["inventory_value"].sum(), 2)

@@ -394,10 +394,25 @@ def test_stock_rejects_bad_item_master_listing_all_problems() -> None:
     )
 
 
-def test_stock_rejects_on_hand_for_unknown_skus() -> None:
+def test_stock_keeps_on_hand_for_skus_without_demand_as_flagged_rows() -> None:
     fc = forecast([{"sku": "A", "forecast": 1.0, "error_sd": 1.0}])
     oh = pl.DataFrame({"sku": ["A", "Z9"], "on_hand": [1.0, 2.0]})
-    with pytest.raises(DataError, match="1 row\\(s\\) for sku\\(s\\) not in the forecast: 'Z9'"):
+    r = stock(fc, on_hand=oh)
+    z9 = r.policy.filter(pl.col("sku") == "Z9").row(0, named=True)
+    assert (z9["no_demand"], z9["on_hand"], z9["order_now"], z9["mean_demand"]) == (
+        True,
+        2.0,
+        0.0,
+        0.0,
+    )
+    assert one(r, "no_demand") is False
+    assert "1 on-hand row(s) at 1 stocking point(s) without forecast demand (sku 'Z9')" in r.notes[-1]
+
+
+def test_stock_rejects_on_hand_rows_without_a_sku() -> None:
+    fc = forecast([{"sku": "A", "forecast": 1.0, "error_sd": 1.0}])
+    oh = pl.DataFrame({"sku": ["A", None], "on_hand": [1.0, 2.0]})
+    with pytest.raises(DataError, match="1 row\\(s\\) have no sku"):
         stock(fc, on_hand=oh)
 
 

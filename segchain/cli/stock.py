@@ -25,7 +25,8 @@ OnHandOpt = Annotated[
     typer.Option(
         "--on-hand",
         help="Stock on hand: sku, on_hand (site, on_order, backorders optional); adds on_hand, "
-        "inventory_position and order_now.",
+        "inventory_position, order_now and no_demand (a row per on-hand point the forecast has "
+        "no demand for: nothing ordered, stock to move or clear).",
     ),
     c.reads("--on-hand"),
 ]
@@ -233,7 +234,10 @@ def stock_command(
         )
     if simulate is not None:
         with Work("stock", f"simulating {simulate:,} periods", quiet=quiet):
-            sim = run_simulate(policy, periods=simulate, seed=seed_value)
+            demand = (
+                policy.filter(~pl.col("no_demand")) if "no_demand" in policy.columns else policy
+            )
+            sim = run_simulate(demand, periods=simulate, seed=seed_value)
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
         )

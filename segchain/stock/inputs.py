@@ -320,9 +320,44 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
         )
 
 
+# A stocking point with stock on hand and no forecast demand (a site the network closed, a SKU
+# nobody buys there any more) is kept in the plan: nothing to protect, nothing to order, its stock
+# to move or clear. These columns are 0 on such a row; the other measures are empty.
+NO_DEMAND_ZERO = (
+    "segments",
+    "mean_demand",
+    "sd_demand",
+    "mean_demand_lt",
+    "sd_demand_lt",
+    "safety_stock",
+    "reorder_point",
+    "eoq",
+    "order_qty",
+    "order_up_to",
+    "avg_inventory",
+    "inventory_value",
+    "unrationed_avg_inventory",
+)
+
+
 def join_on_hand(
-    policy: pl.DataFrame, on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]
-) -> tuple[pl.DataFrame, int]:
+    policy: pl.DataFrame,
+    on_hand: pl.DataFrame | pl.LazyFrame,
+    keys: list[str],
+    *,
+    items: pl.DataFrame | pl.LazyFrame | None = None,
+    lead_time_days: float | None = None,
+) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    """The policy with ``on_hand, inventory_position, order_now, no_demand``.
+
+    On-hand rows at a stocking point the forecast has no demand for become policy rows of their
+    own (``no_demand`` true): zero demand, levels and planned inventory, nothing ordered beyond
+    backorders already owed, item values from ``items``. They are stock to move or clear, and
+    are returned too (``keys, on_hand, unit_cost, rows``) so that the caller can report them.
+
+    Returns:
+        (policy, stocking points without an on-hand row, on-hand points without demand).
+    """
     oh = on_hand.collect() if isinstance(on_hand, pl.LazyFrame) else on_hand
     qty = "on_hand" if "on_hand" in oh.columns else "quantity"
     require_columns(
@@ -340,26 +375,37 @@ def join_on_hand(
         pl.col(qty).cast(pl.Float64, strict=False).alias("on_hand"),
         *[pl.col(c).cast(pl.Float64, strict=False).fill_null(0.0) for c in extra],
     )
+    problems = []
     bad = oh.filter(
         pl.col("on_hand").is_null() | pl.col("on_hand").is_nan() | pl.col("on_hand").is_infinite()
     )
-    problems = []
     if bad.height:
         problems.append(f"empty or non-numeric on_hand for sku(s) {examples(bad['sku'].to_list())}")
-    unknown = oh.join(policy.select(by), on=by, how="anti")
-    if unknown.height:
-        problems.append(
-            f"{unknown.height} row(s) for sku(s) not in the forecast: "
-            f"{examples(unknown.get_column('sku').unique(maintain_order=True).to_list())}"
-        )
+    for k in by:
+        blank = oh.filter(pl.col(k).is_null() | (pl.col(k).str.strip_chars() == ""))
+        if blank.height:
+            problems.append(f"{blank.height} row(s) have no {k}")
     if problems:
         raise DataError(
             "on-hand: " + "; ".join(problems),
-            hint="on-hand rows must name SKUs of the forecast; drop or fix those rows",
+            hint="every on-hand row needs a sku"
+            + (" and a site" if "site" in by else "")
+            + " and a number on hand; drop or fix those rows",
         )
-    oh = oh.group_by(by).agg(pl.col(c).sum() for c in ["on_hand", *extra])
-    joined = policy.join(oh, on=by, how="left", maintain_order="left")
+    oh = oh.group_by(by, maintain_order=True).agg(
+        pl.len().alias("_rows"), *[pl.col(c).sum() for c in ["on_hand", *extra]]
+    )
+    order = ["sku", *[k for k in by if k != "sku"]]  # sku first, then site
+    unknown = oh.join(policy.select(by), on=by, how="anti").sort(order)
+    joined = policy.join(oh.drop("_rows"), on=by, how="left", maintain_order="left")
     missing = int(joined.get_column("on_hand").null_count())
+    joined = joined.with_columns(no_demand=pl.lit(False))
+    orphans = unknown.select(*by, "on_hand", pl.col("_rows").alias("rows"))
+    if unknown.height:
+        rows, _, _ = join_items(unknown.select(by), items, lead_time_days)
+        rows = rows.join(unknown.drop("_rows"), on=by, how="left").sort(order)
+        orphans = orphans.join(rows.select(*by, "unit_cost"), on=by, how="left").sort(order)
+        joined = pl.concat([joined, _no_demand_rows(rows, joined)], how="vertical")
     ip = pl.col("on_hand")
     if "on_order" in extra:
         ip = ip + pl.col("on_order")
@@ -369,7 +415,8 @@ def join_on_hand(
         pl.col("on_hand").fill_null(0.0), *[pl.col(c).fill_null(0.0) for c in extra]
     )
     joined = joined.with_columns(inventory_position=ip)
-    periodic = pl.col("review_days") > 0
+    # A point without demand orders only what it already owes (backorders), like (R, S) with S 0.
+    periodic = (pl.col("review_days") > 0) | pl.col("no_demand")
     need_periodic = pl.max_horizontal(pl.col("order_up_to") - pl.col("inventory_position"), 0.0)
     # (s, Q): enough whole order quantities to lift the position above s.
     n_orders = (
@@ -387,7 +434,31 @@ def join_on_hand(
     joined = joined.with_columns(
         order_now=pl.when(periodic).then(rounded).otherwise(need_continuous)
     )
-    return joined.drop(extra), missing
+    return joined.drop(extra), missing, orphans
+
+
+def _no_demand_rows(rows: pl.DataFrame, policy: pl.DataFrame) -> pl.DataFrame:
+    """Policy rows for on-hand points without demand, in the policy's columns and types."""
+    first = policy.row(0, named=True) if policy.height else {}
+    same = ("period_days", "review_days")  # the run's, not the point's
+    cols = []
+    for name, dtype in policy.schema.items():
+        if name in rows.columns:
+            expr = pl.col(name)
+        elif name in NO_DEMAND_ZERO:
+            expr = pl.lit(0)
+        elif name in same:
+            expr = pl.lit(first.get(name))
+        elif name == "distribution":
+            expr = pl.lit("poisson")  # of mean 0: no demand to replay
+        elif name == "no_demand":
+            expr = pl.lit(True)
+        elif dtype == pl.Boolean:
+            expr = pl.lit(False)
+        else:
+            expr = pl.lit(None)
+        cols.append(expr.cast(dtype).alias(name))
+    return rows.select(cols)
 
 
 def level_caps(fc: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:

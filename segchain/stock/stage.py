@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from segchain.config import PolicyTable, check_service_level, check_service_measure
-from segchain.errors import UsageError
+from segchain.errors import UsageError, examples
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.compare import compare, equal_service_level
 from segchain.stock.inputs import (
@@ -100,7 +100,7 @@ def stock(
         seed: seed of the rationing search's simulation.
 
     Raises:
-        DataError: negative or missing forecasts or sds, bad item master, unknown on-hand SKUs.
+        DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows.
         UsageError: service level outside (0, 1), unknown blend or measure, negative days.
     """
     if rationing not in RATIONING:
@@ -151,7 +151,11 @@ def stock(
         )
     missing_on_hand = 0
     if on_hand is not None:
-        policy, missing_on_hand = join_on_hand(policy, on_hand, keys)
+        policy, missing_on_hand, no_demand = join_on_hand(
+            policy, on_hand, keys, items=items, lead_time_days=lead_time_days
+        )
+        if no_demand.height:
+            notes.append(_no_demand_note(no_demand, keys))
     comparison = None
     if equal:
         uniform = equal_service_level(points)
@@ -196,6 +200,20 @@ def stock(
         series=series,
         rationing_detail=service,
         keys=tuple(keys),
+    )
+
+
+def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> str:
+    """What stderr says about on-hand stock where the forecast has no demand."""
+    names = ["sku", "site"] if "site" in keys else ["sku"]
+    points = no_demand.select(pl.concat_str(names, separator="@")).to_series().to_list()
+    value = float((no_demand["on_hand"] * no_demand["unit_cost"]).sum())
+    what = "sku@site" if "site" in keys else "sku"
+    return (
+        f"{int(no_demand['rows'].sum()):,} on-hand row(s) at {no_demand.height:,} stocking "
+        f"point(s) without forecast demand ({what} {examples(points)}): "
+        f"{float(no_demand['on_hand'].sum()):,.0f} units, {value:,.2f} at unit cost, kept in "
+        "the policy with no_demand = true and nothing ordered: stock to move or clear"
     )
 
 
