@@ -406,7 +406,8 @@ def test_stock_keeps_on_hand_for_skus_without_demand_as_flagged_rows() -> None:
         0.0,
     )
     assert one(r, "no_demand") is False
-    assert "1 on-hand row(s) at 1 stocking point(s) without forecast demand (sku 'Z9')" in r.notes[-1]
+    note = "1 on-hand row(s) at 1 stocking point(s) without forecast demand (sku 'Z9')"
+    assert note in r.notes[-1]
 
 
 def test_stock_rejects_on_hand_rows_without_a_sku() -> None:
