@@ -38,19 +38,25 @@ $(OUT)/segments.parquet $(OUT)/segment_profile.csv &: $(OUT)/orders.parquet $(ST
 	$(SEG) segment $(OUT)/orders.parquet --clv --profile $(OUT)/segment_profile.csv \
 		-o $(OUT)/segments.parquet
 
-$(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/orders.parquet
+# The closed chain: network decides which site serves which customer; forecast routes each
+# customer's demand to its site(s) (site x segment x sku); stock plans per site with the items'
+# per-site lead times and each site's on-hand (stock where no demand is routed stays in the
+# policy, flagged no_demand: to move or clear).
+$(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
+	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
+		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
+
+$(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/orders.parquet \
+		$(OUT)/assignments.parquet
 	$(SEG) forecast $(OUT)/segments.parquet --orders $(OUT)/orders.parquet \
-		--backtest $(OUT)/backtest.csv -o $(OUT)/forecast.parquet
+		--assignments $(OUT)/assignments.parquet --backtest $(OUT)/backtest.csv \
+		-o $(OUT)/forecast.parquet
 
 $(OUT)/policy.parquet $(OUT)/stock_segments.parquet &: $(OUT)/forecast.parquet $(DATA)/items.csv \
 		$(DATA)/on_hand.csv $(CONFIG)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
 		--config $(CONFIG) --review-days 7 --compare-uniform equal \
 		--segments-out $(OUT)/stock_segments.parquet -o $(OUT)/policy.parquet
-
-$(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
-	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
-		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
 
 COSTS_INPUTS := $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
 	$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG)

@@ -72,6 +72,13 @@ SITES = (
 )
 
 
+# Suppliers deliver to the central warehouse (the first site, Frankfurt) in the item's lead time;
+# every other site is replenished through it, a cross-dock transfer adding a day per started
+# TRANSFER_KM_PER_DAY of great-circle distance. items.csv states that per site (sku x site rows
+# with only lead_time_days; the sku's row without a site holds everything else).
+TRANSFER_KM_PER_DAY = 500.0
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """A planted customer behaviour."""
@@ -208,9 +215,10 @@ def generate(
     lines = _lines(rng, orders, cust, items, days)
     sites = _sites(lines)
     on_hand = _on_hand(rng, items, lines, sites)
+    master = items.drop("pattern", "popularity", "base_price", "mean_qty", "season_peak")
     return {
         "orders": lines,
-        "items": items.drop("pattern", "popularity", "base_price", "mean_qty", "season_peak"),
+        "items": _items_per_site(master),
         "sites": sites,
         "on_hand": on_hand,
         "customers": cust.select(
@@ -583,6 +591,43 @@ def _sites(lines: pl.DataFrame) -> pl.DataFrame:
             "existing": [s[4] for s in SITES],
         }
     )
+
+
+def transfer_days() -> dict[str, float]:
+    """Days a site's replenishment takes on top of the item's lead time (0 at the central site)."""
+    hub = CITIES[SITES[0][1]]
+    out = {}
+    for site_id, city, *_ in SITES:
+        lat, lon = CITIES[city][2], CITIES[city][3]
+        p1, p2 = np.radians(hub[2]), np.radians(lat)
+        a = (
+            np.sin((p2 - p1) / 2) ** 2
+            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - hub[3]) / 2) ** 2
+        )
+        km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+        out[site_id] = float(np.ceil(km / TRANSFER_KM_PER_DAY))
+    return out
+
+
+def _items_per_site(master: pl.DataFrame) -> pl.DataFrame:
+    """The item master with a ``site`` column: one default row per sku (no site), then sku x
+    site rows stating the site's own lead time (the item's plus the transfer from the hub)."""
+    extra = pl.DataFrame(
+        {"site": list(transfer_days()), "_days": list(transfer_days().values())},
+        schema={"site": pl.String, "_days": pl.Float64},
+    ).filter(pl.col("_days") > 0)
+    per_site = (
+        master.select("sku", "lead_time_days")
+        .join(extra, how="cross")
+        .select(
+            "sku", "site", (pl.col("lead_time_days") + pl.col("_days")).alias("lead_time_days")
+        )
+        .sort("sku", "site")
+    )
+    default = master.with_columns(site=pl.lit(None, pl.String)).select(
+        "sku", "site", *[c for c in master.columns if c != "sku"]
+    )
+    return pl.concat([default, per_site], how="diagonal_relaxed").select(default.columns)
 
 
 def _on_hand(

@@ -176,3 +176,37 @@ def test_costs_inventory_reconciles_with_a_policy_holding_stock_without_demand()
     )
     assert unattributed == 0.0
     assert round(alloc["inventory_value"].sum(), 2) == round(r.policy["inventory_value"].sum(), 2)
+
+
+def test_stock_without_sites_takes_the_skus_default_row_of_items_per_site() -> None:
+    fc = _site_forecast().filter(pl.col("site") == "S1").drop("site")
+    items = pl.DataFrame(
+        {"sku": ["X", "X", "X"], "site": ["S2", None, "S3"], "lead_time_days": [35.0, 21.0, 9.0]}
+    )
+    policy = stock(fc, items=items).policy
+    assert policy["lead_time_days"].to_list() == [21.0]
+
+
+def test_costs_carrying_takes_a_sites_own_holding_rate_else_the_skus() -> None:
+    from segchain.costs.allocate import carrying, holding_rates
+
+    items = pl.DataFrame(
+        {
+            "sku": ["X", "X", "X", "Y"],
+            "site": ["S2", None, "S3", "S1"],
+            "holding_rate": [0.5, 0.2, None, None],
+        }
+    )
+    inv = pl.DataFrame(
+        {
+            "segment": ["Gold"] * 4,
+            "sku": ["X", "X", "X", "Y"],
+            "site": ["S1", "S2", "S3", "S1"],
+            "inventory_value": [100.0, 100.0, 100.0, 100.0],
+        }
+    )
+    out = carrying(inv, rates=holding_rates(items, 0.25), default_rate=0.25, period_days=365)
+    # S2 states its own rate; S1 and S3 take X's row without a site; Y states none: default.
+    assert out["holding_rate"].to_list() == [0.2, 0.5, 0.2, 0.25]
+    # period_days / 365 (issue 15): a year of carrying at the rate.
+    assert out["inventory_carrying"].to_list() == pytest.approx([20.0, 50.0, 20.0, 25.0])

@@ -88,6 +88,7 @@ def test_coordinates_lie_in_western_europe(files) -> None:
 def test_items_sites_on_hand_columns(files) -> None:
     assert files["items"].columns == [
         "sku",
+        "site",
         "description",
         "unit_cost",
         "order_cost",
@@ -146,3 +147,24 @@ def test_site_fixed_costs_are_in_the_transport_rates_money(files) -> None:
     )
     ratio = files["sites"]["fixed_cost"] / (units * 20 * TRANSPORT_RATE)
     assert ratio.min() >= 0.6 and ratio.max() <= 1.2
+
+
+def test_items_state_each_sites_lead_time_from_the_hub(files) -> None:
+    """One default row per sku; sites other than the hub (Frankfurt) add a transfer day per
+    started 500 km (great-circle distances from a map: Paris 479 km, Toulouse 830 km)."""
+    items = files["items"]
+    default = items.filter(pl.col("site").is_null())
+    assert default["sku"].n_unique() == default.height == files["skus"].height
+    per_site = items.filter(pl.col("site").is_not_null())
+    assert "DC-FRA" not in per_site["site"].to_list()
+    assert per_site.select(
+        pl.exclude("sku", "site", "lead_time_days")
+    ).null_count().sum_horizontal().item() == (per_site.height * (len(items.columns) - 3))
+    joined = per_site.join(default.select("sku", "lead_time_days"), on="sku", suffix="_sku")
+    extra = dict(
+        joined.select("site", pl.col("lead_time_days") - pl.col("lead_time_days_sku"))
+        .unique()
+        .iter_rows()
+    )
+    assert extra["DC-PAR"] == 1.0 and extra["DC-TLS"] == 2.0
+    assert len(extra) == 11

@@ -184,18 +184,34 @@ def segment_inventory(
 
 
 def holding_rates(items: pl.DataFrame | None, default: float) -> pl.DataFrame | None:
-    """sku, holding_rate from the item master (first stated per sku), else None."""
+    """sku [, site], holding_rate from the item master, else None.
+
+    Per sku: the first rate stated on a row without a site (else on any row). With a ``site``
+    column, also one row per sku x site stating its own rate (as ``stock`` reads items per site).
+    """
     if items is None or "holding_rate" not in items.columns:
         return None
-    return (
-        items.select(
-            pl.col("sku").cast(pl.String),
-            pl.col("holding_rate").cast(pl.Float64, strict=False),
-        )
+    rate = pl.col("holding_rate").cast(pl.Float64, strict=False)
+    has_site = "site" in items.columns
+    site = pl.col("site").cast(pl.String).str.strip_chars() if has_site else pl.lit(None)
+    rows = items.select(
+        pl.col("sku").cast(pl.String),
+        pl.when(site == "").then(None).otherwise(site).cast(pl.String).alias("site"),
+        rate.alias("holding_rate"),
+    )
+    per_sku = (
+        rows.sort(pl.col("site").is_not_null(), maintain_order=True)
         .group_by("sku", maintain_order=True)
         .agg(pl.col("holding_rate").drop_nulls().first())
         .with_columns(pl.col("holding_rate").fill_null(default))
     )
+    if not has_site:
+        return per_sku
+    per_site = rows.filter(pl.col("site").is_not_null(), pl.col("holding_rate").is_not_null())
+    if per_site.height == 0:
+        return per_sku
+    per_sku = per_sku.select("sku", pl.lit(None, pl.String).alias("site"), "holding_rate")
+    return pl.concat([per_sku, per_site.select(per_sku.columns)])
 
 
 def carrying(
@@ -205,10 +221,22 @@ def carrying(
     default_rate: float,
     period_days: int,
 ) -> pl.DataFrame:
-    """Add holding_rate and inventory_carrying = value x rate x period_days / 365."""
+    """Add holding_rate and inventory_carrying = value x rate x period_days / 365.
+
+    A stocking point's rate: its site's own rate when the items state one, else the sku's.
+    """
     df = seg_inventory
     if rates is not None:
-        df = df.join(rates, on="sku", how="left", maintain_order="left")
+        by_sku = rates.filter(pl.col("site").is_null()).drop("site") if "site" in rates.columns else rates
+        df = df.join(by_sku, on="sku", how="left", maintain_order="left")
+        if "site" in rates.columns and "site" in df.columns:
+            at_site = rates.filter(pl.col("site").is_not_null()).rename(
+                {"holding_rate": "_site_rate"}
+            )
+            df = df.join(
+                at_site, on=["sku", "site"], how="left", maintain_order="left"
+            ).with_columns(pl.coalesce("_site_rate", "holding_rate").alias("holding_rate"))
+            df = df.drop("_site_rate")
         df = df.with_columns(pl.col("holding_rate").fill_null(default_rate))
     else:
         df = df.with_columns(holding_rate=pl.lit(default_rate))

@@ -229,6 +229,10 @@ def join_items(
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
     per_site = "site" in it.columns and "site" in points.columns
+    if "site" in it.columns and not per_site:
+        # A forecast without sites plans one point per sku: the sku's default row (no site).
+        site = pl.col("site").cast(pl.String).str.strip_chars()
+        it = it.filter(site.is_null() | (site == "")).drop("site")
     it = it.select(
         pl.col("sku").cast(pl.String),
         *([pl.col("site").cast(pl.String).replace("", None)] if per_site else []),
