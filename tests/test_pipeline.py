@@ -217,7 +217,8 @@ def _check_closed_chain(data: Path, out: Path, log: str) -> None:
     with policies exactly where the network routes demand, plus on-hand-only points flagged."""
     import polars as pl
 
-    commands = [line for line in log.splitlines() if line.startswith(str(EXE))]
+    echoed = log.replace("\\\n", " ")  # make echoes a recipe's continued lines as written
+    commands = [line for line in echoed.splitlines() if line.startswith(str(EXE))]
     order = [line.split()[1] for line in commands]
     assert order.index("network") < order.index("forecast") < order.index("stock")
     assert "--assignments" in next(c for c in commands if c.split()[1] == "forecast")

@@ -227,7 +227,11 @@ def carrying(
     """
     df = seg_inventory
     if rates is not None:
-        by_sku = rates.filter(pl.col("site").is_null()).drop("site") if "site" in rates.columns else rates
+        by_sku = (
+            rates.filter(pl.col("site").is_null()).drop("site")
+            if "site" in rates.columns
+            else rates
+        )
         df = df.join(by_sku, on="sku", how="left", maintain_order="left")
         if "site" in rates.columns and "site" in df.columns:
             at_site = rates.filter(pl.col("site").is_not_null()).rename(
