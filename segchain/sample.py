@@ -619,9 +619,7 @@ def _items_per_site(master: pl.DataFrame) -> pl.DataFrame:
     per_site = (
         master.select("sku", "lead_time_days")
         .join(extra, how="cross")
-        .select(
-            "sku", "site", (pl.col("lead_time_days") + pl.col("_days")).alias("lead_time_days")
-        )
+        .select("sku", "site", (pl.col("lead_time_days") + pl.col("_days")).alias("lead_time_days"))
         .sort("sku", "site")
     )
     default = master.with_columns(site=pl.lit(None, pl.String)).select(
