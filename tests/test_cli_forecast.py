@@ -162,3 +162,41 @@ def test_cli_forecast_counts_cleansed_lines_in_backtest_metadata(cli, tmp_path):
     meta = read_metadata(bt)
     assert meta["excluded"]["zero_price"] == 1
     assert meta["params"]["outliers"] == "cap"
+
+
+def test_cli_forecast_counts_every_fallback_on_stderr_and_in_the_metadata(cli, tmp_path):
+    from segchain.tableio import read_metadata
+
+    # 2 customers (2 segments) x 2 skus x 30 weeks: 120 segment series-periods, under the 200
+    # the global model needs; a new sku sold once in the last week is too short to backtest.
+    orders, segments = write_inputs(tmp_path, weeks=30)
+    with orders.open("a") as f:
+        f.write("new,2023-07-25,0001,B-9,4,2.50\n")
+    bt = tmp_path / "bt.parquet"
+    out = tmp_path / "fc.parquet"
+    r = cli(
+        "forecast",
+        str(segments),
+        "--orders",
+        str(orders),
+        "--horizon",
+        "4",
+        "--n-jobs",
+        "1",
+        "--backtest",
+        str(bt),
+        "-o",
+        str(out),
+    )
+    assert r.exit_code == 0, r.stderr
+    fc = pl.read_parquet(out)
+    # The short series is still forecast (4 weeks), by the history's average.
+    new = fc.filter(pl.col("sku") == "B-9")
+    assert new.height == 4 and new.get_column("model").unique().to_list() == ["HistoricAverage"]
+    fallbacks = read_metadata(bt)["fallbacks"]
+    assert fallbacks["global_model_skipped"] == 4  # the backtested segment x sku series
+    assert fallbacks["not_backtested"] == 1
+    assert fallbacks["sku_not_backtested"] == 1
+    assert read_metadata(out)["fallbacks"] == fallbacks
+    assert "4 series: too little data for the global model" in r.stderr
+    assert "1 series with under 12 periods of history" in r.stderr

@@ -426,11 +426,14 @@ def test_comparison_equal_when_one_segment_holds_every_customer():
     r = run(values, horizon=4)
     c = r.comparison
     # One segment: its series are the sku series, so every way of adding them up (and every
-    # reconciliation of identical levels) is the direct sku forecast.
+    # reconciliation of identical levels) is the direct sku forecast; MinT alone also weighs
+    # the total's own forecast against the skus' sum, so it may move them.
     seg = c.filter(pl.col("approach").str.starts_with("segment x sku"))
     direct = c.filter(pl.col("approach") == "sku direct").get_column("wape").item()
     assert seg.height == 4
-    assert seg.get_column("wape").to_list() == pytest.approx([direct] * 4)
+    not_mint = seg.filter(~pl.col("approach").str.contains("mint"))
+    assert not_mint.height >= 3
+    assert not_mint.get_column("wape").to_list() == pytest.approx([direct] * not_mint.height)
     assert c.get_column("series").unique().to_list() == [3]
     # The simple baselines on the totals are reported beside them.
     assert "sku naive" in c.get_column("approach").to_list()

@@ -87,3 +87,56 @@ def test_global_model_is_skipped_on_tiny_data_and_series_are_still_forecast():
     r = forecast(orders, segments, freq="W", horizon=2, by="sku", n_jobs=1, models="Global")
     assert r.forecast.height == 2
     assert r.forecast.get_column("forecast").to_list() == pytest.approx([5.0, 5.0])
+    # The fallback is counted and said, not silent.
+    # Only Global was allowed, so the sku also has no backtested model: HistoricAverage.
+    assert r.fallbacks == {"global_model_skipped": 1, "not_backtested": 1}
+    assert any("too little data for the global model" in w for w in r.warnings)
+
+
+def alternating_orders(n_skus: int = 12, n_weeks: int = 30) -> pl.DataFrame:
+    rows = [
+        (f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(3 + (w + k) % 4))
+        for k in range(n_skus)
+        for w in range(n_weeks)
+    ]
+    return pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+
+
+def test_a_failing_global_model_leaves_the_local_candidates_and_is_counted(monkeypatch):
+    from segchain.forecast import selection
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the regressor could not be fitted")
+
+    monkeypatch.setattr(selection, "global_cross_validation", broken)
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+    r = forecast(alternating_orders(), segments, freq="W", horizon=4, by="sku", n_jobs=1)
+    assert r.forecast.get_column("unique_id").n_unique() == 12
+    assert "Global" not in r.forecast.get_column("model").to_list()
+    assert r.fallbacks.get("global_model_failed") == 12
+    assert any("the global model failed" in w for w in r.warnings)
+
+
+def test_a_failing_global_refit_falls_back_to_the_moving_average_and_is_counted(monkeypatch):
+    from segchain.forecast import final
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the regressor could not be refitted")
+
+    monkeypatch.setattr(final, "global_forecast", broken)
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+    orders = alternating_orders()
+    r = forecast(orders, segments, freq="W", horizon=4, by="sku", n_jobs=1, models="Global")
+    fc = r.forecast
+    assert fc.get_column("model").unique().to_list() == ["WindowAverage"]
+    assert r.fallbacks.get("global_model_failed") == 12
+    # The stand-in is the 8-week moving average of each sku's history, computed here.
+    last8 = (
+        orders.sort("order_date")
+        .group_by("sku")
+        .agg(pl.col("quantity").tail(8).mean().alias("ma8"))
+        .join(fc.select("sku", "forecast").unique("sku"), on="sku")
+    )
+    assert last8["forecast"].to_list() == pytest.approx(last8["ma8"].to_list())

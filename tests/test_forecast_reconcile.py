@@ -86,7 +86,10 @@ def test_mint_leaves_coherent_forecasts_unchanged_and_sums_to_its_top():
     )
     bottom_res = res.filter(pl.col("unique_id").str.contains("/"))
     top_res = res.filter(~pl.col("unique_id").str.contains("/"))
-    out = hierarchical(bottom, top, links, bottom_res, top_res)
+    out, estimator = hierarchical(
+        {"bottom": bottom, "top": top}, links, {"bottom": bottom_res, "top": top_res}
+    )
+    assert estimator == "mint_shrink"
     for method in ("bottom-up", "mint"):
         got = out[method].join(bottom, on=["unique_id", "ds"], suffix="_base")
         assert got.height == 20
@@ -117,12 +120,13 @@ def test_mint_moves_incoherent_forecasts_to_coherent_ones():
     )
     top = pl.DataFrame({"unique_id": ["x", "x"], "ds": ds[8:], "yhat": [14.0, 16.0]})
     out = hierarchical(
-        bottom,
-        top,
+        {"bottom": bottom, "top": top},
         links,
-        res.filter(pl.col("unique_id") != "x"),
-        res.filter(pl.col("unique_id") == "x"),
-    )["mint"]
+        {
+            "bottom": res.filter(pl.col("unique_id") != "x"),
+            "top": res.filter(pl.col("unique_id") == "x"),
+        },
+    )[0]["mint"]
     sums = out.group_by("ds").agg(pl.col("yhat").sum()).sort("ds").get_column("yhat").to_list()
     # Between the bottom-up sums (8, 10) and the direct top forecasts (14, 16).
     assert 8 < sums[0] < 14 and 10 < sums[1] < 16
@@ -201,3 +205,97 @@ def test_significant_gain_is_the_paired_mean_over_its_standard_error():
         (1 / 3) / math.sqrt((11 / 9) / 6), rel=1e-9
     )
     assert significant_gain(reference, reference) == 0.0
+
+
+def test_mint_with_the_total_level_is_the_wls_projection_computed_independently():
+    # Without backtest errors MinT has structural weights (WLS, W = diag(S 1)); the reconciled
+    # bottom forecasts are (S' W^-1 S)^-1 S' W^-1 y_hat over all three levels (Hyndman &
+    # Athanasopoulos, FPP3 11.4), computed here with numpy alone.
+    links = pl.DataFrame({"unique_id": ["A/x", "B/x", "A/y"], "top_id": ["x", "x", "y"]})
+    ds = weeks(2)
+    base_total = [30.0, 12.0]
+    base_top = {"x": [9.0, 7.0], "y": [6.0, 2.0]}
+    base_bottom = {"A/x": [4.0, 3.0], "B/x": [2.0, 5.0], "A/y": [5.0, 1.0]}
+    base = {
+        "total": pl.DataFrame({"unique_id": ["total"] * 2, "ds": ds, "yhat": base_total}),
+        "top": pl.DataFrame(
+            {
+                "unique_id": [u for u in base_top for _ in ds],
+                "ds": ds * 2,
+                "yhat": [v for u in base_top for v in base_top[u]],
+            }
+        ),
+        "bottom": pl.DataFrame(
+            {
+                "unique_id": [u for u in base_bottom for _ in ds],
+                "ds": ds * 3,
+                "yhat": [v for u in base_bottom for v in base_bottom[u]],
+            }
+        ),
+    }
+    out, estimator = hierarchical(base, links, None)
+    assert estimator == "wls_struct"
+    # Rows: total, x, y, A/x, A/y, B/x (bottoms in the order of the S columns A/x, A/y, B/x).
+    s = np.array([[1, 1, 1], [1, 0, 1], [0, 1, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float)
+    w_inv = np.diag(1 / s.sum(axis=1))
+    order = ["A/x", "A/y", "B/x"]
+    for k, d in enumerate(ds):
+        y_hat = np.array(
+            [base_total[k], base_top["x"][k], base_top["y"][k]] + [base_bottom[u][k] for u in order]
+        )
+        expected = np.linalg.solve(s.T @ w_inv @ s, s.T @ w_inv @ y_hat)
+        got = out["mint"].filter(pl.col("ds") == d).sort("unique_id")
+        assert got.get_column("unique_id").to_list() == order
+        assert got.get_column("yhat").to_list() == pytest.approx(expected.tolist(), abs=1e-9)
+    # Bottom-up keeps the bottom forecasts.
+    bu = out["bottom-up"].sort("unique_id", "ds").get_column("yhat").to_list()
+    assert bu == pytest.approx([4.0, 3.0, 5.0, 1.0, 2.0, 5.0])
+
+
+def test_backtest_mint_weights_never_see_the_window_they_reconcile():
+    from segchain.forecast.reconcile import _backtest_hierarchical
+
+    rng = np.random.default_rng(4)
+    links = pl.DataFrame({"unique_id": ["A/x", "B/x", "A/y"], "top_id": ["x", "x", "y"]})
+    ds = weeks(12)
+    cutoffs = [ds[2], ds[5], ds[8]]
+
+    def rows(scale_last: float) -> dict[str, pl.DataFrame]:
+        out = {}
+        for level, ids in (("bottom", ["A/x", "B/x", "A/y"]), ("top", ["x", "y"])):
+            recs = []
+            for c, cut in enumerate(cutoffs):
+                for d in ds[3 * c + 3 : 3 * c + 6]:
+                    for u in ids:
+                        y = float(rng.poisson(6))
+                        noise = rng.normal(0, 3) * (scale_last if c == 2 else 1.0)
+                        recs.append((u, d, cut, y, max(0.0, y + noise)))
+            out[level] = pl.DataFrame(
+                recs, schema=["unique_id", "ds", "cutoff", "y", "yhat"], orient="row"
+            )
+        return out
+
+    state = rng.bit_generator.state
+    first = rows(1.0)
+    rng.bit_generator.state = state
+    changed = rows(50.0)  # the same data, but wild errors in the last window
+    fb: dict[str, int] = {}
+    a = _backtest_hierarchical(first, links, fb)["mint"]
+    b = _backtest_hierarchical(
+        {
+            k: first[k]
+            .filter(pl.col("cutoff") < cutoffs[2])
+            .vstack(changed[k].filter(pl.col("cutoff") == cutoffs[2]))
+            for k in first
+        },
+        links,
+        {},
+    )["mint"]
+    # The two earlier windows were reconciled without the last window's errors: unchanged.
+    early = pl.col("cutoff") < cutoffs[2]
+    assert a.filter(early).sort("unique_id", "ds")["yhat"].to_list() == pytest.approx(
+        b.filter(early).sort("unique_id", "ds")["yhat"].to_list(), abs=1e-12
+    )
+    # The earliest window has no errors before it: structural weights, by design not counted.
+    assert fb.get("mint_structural_weights", 0) == 0
+    assert a.get_column("cutoff").n_unique() == 3

@@ -248,6 +248,7 @@ def forecast(
                 inputs=inputs,
                 excluded=result.excluded,
                 reconciliation=result.reconciliation,
+                fallbacks=result.fallbacks,
             ),
             reporter=reporter,
             what="backtest rows",
@@ -259,6 +260,7 @@ def forecast(
         netted=result.netted,
         excluded=result.excluded,
         reconciliation=result.reconciliation,
+        fallbacks=result.fallbacks,
     )
     c.write_output(
         result.forecast,

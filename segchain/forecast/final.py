@@ -11,7 +11,10 @@ from segchain.forecast.global_model import global_forecast
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
 from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, Plan
-from segchain.forecast.selection import Selection
+from segchain.forecast.selection import GLOBAL_FAILED, Selection
+
+# What a series that chose the global model gets when its refit fails.
+GLOBAL_STAND_IN_MODEL = "WindowAverage"
 
 
 def final_forecast(
@@ -37,19 +40,32 @@ def final_forecast(
         pl.DataFrame(schema={"unique_id": pl.Utf8, "ds": pl.Date, "yhat1": pl.Float64})
     ]
     fit = stats.filter(pl.col("backtested"))
-    groups = (
-        fit.group_by("model", "two_seasons", "smooth_route")
-        .agg("unique_id")
-        .sort("model", "two_seasons", "smooth_route")
-    )
     conformal = conformal_halfwidths(sel.cv, fit, levels)
     done, total = 0, fit.height
     tick(done, total)
     chose_global = fit.filter(pl.col("model") == GLOBAL).get_column("unique_id")
     if chose_global.len():
-        frames.append(_global_part(y, keys, plan, chose_global, conformal, levels, fitted_frames))
-        done += chose_global.len()
-        tick(done, total)
+        try:
+            part = _global_part(y, keys, plan, chose_global, conformal, levels, fitted_frames)
+        except Exception:  # noqa: BLE001 - a failed refit leaves the moving average
+            sel.fallbacks[GLOBAL_FAILED] = sel.fallbacks.get(GLOBAL_FAILED, 0) + chose_global.len()
+            stand_in = (
+                pl.when(pl.col("model") == GLOBAL)
+                .then(pl.lit(GLOBAL_STAND_IN_MODEL))
+                .otherwise(pl.col("model"))
+                .alias("model")
+            )
+            fit = fit.with_columns(stand_in)
+            sel.stats = stats = stats.with_columns(stand_in)
+        else:
+            frames.append(part)
+            done += chose_global.len()
+            tick(done, total)
+    groups = (
+        fit.group_by("model", "two_seasons", "smooth_route")
+        .agg("unique_id")
+        .sort("model", "two_seasons", "smooth_route")
+    )
     for row in groups.filter(pl.col("model") != GLOBAL).iter_rows(named=True):
         name = row["model"]
         names = ensemble_members(row["smooth_route"]) if name == ENSEMBLE else [name]

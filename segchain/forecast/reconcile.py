@@ -1,29 +1,31 @@
-"""Hierarchical reconciliation of segment x sku forecasts with the sku forecasts above them.
+"""Hierarchical reconciliation of segment x sku forecasts with the sku and total forecasts.
 
-The hierarchy is two levels per sku (or per sku x site, whatever ``--by`` holds besides
-``segment``): the sku series and its segment series below it. Methods:
+The hierarchy is three levels: the total, each sku (or sku x site, whatever ``--by`` holds
+besides ``segment``) and its segment series below it. Methods:
 
 - ``bottom-up``: the segment forecasts as fitted; the sku forecast is their sum (Nixtla
   hierarchicalforecast ``BottomUp``).
-- ``mint``: MinTrace with the shrinkage covariance of the backtest errors (``mint_shrink``;
-  Wickramasuriya, Athanasopoulos & Hyndman 2019), hierarchicalforecast ``MinTrace``. The skus
-  are independent blocks (no total level above them), so they are reconciled in chunks of
-  ``CHUNK`` skus: the result does not need one dense matrix over every series. Negative
-  reconciled forecasts are set to zero.
+- ``mint``: MinTrace over all three levels (Wickramasuriya, Athanasopoulos & Hyndman 2019),
+  hierarchicalforecast ``MinTrace``: with the shrinkage covariance of the backtest errors
+  (``mint_shrink``) up to ``DENSE_LIMIT`` series, with their variances only (``wls_var``,
+  sparse) beyond, and with structural weights (``wls_struct``) when no usable errors exist.
+  In the backtest each window is reconciled with the errors of the earlier windows only, so
+  the window scored never informs its own weights. Negative reconciled forecasts are set to 0.
 - ``top-down``: the sku forecast split by each segment's share of the sku's demand over the most
   recent periods (13 weeks, 28 days, 6 months; the whole history when those hold none).
 
 Whatever the method, the segment x sku rows written sum exactly to the sku forecast that goes
 with them. ``auto`` picks the method whose summed backtest forecasts have the least
 recency-weighted selection error at the sku level (the level ``stock`` plans at), when it beats
-top-down (the sku forecast made directly, split) significantly; else top-down.
+top-down (the sku forecast made directly, split) significantly; else top-down. Every fallback
+(structural or variance-only weights, skus without a complete backtest window) is counted.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import polars as pl
 
@@ -31,7 +33,14 @@ from segchain.forecast.options import KEY_SEP
 from segchain.forecast.selection import WINDOW_DECAY, selection_error
 
 METHODS = ("bottom-up", "mint", "top-down")
-CHUNK = 250
+TOTAL_ID = "total"
+# Up to this many series (all levels), MinT with the dense shrinkage covariance; beyond, the
+# error variances only (sparse WLS): a dense covariance of 10,000 series is 800 MB and cubic.
+DENSE_LIMIT = 2000
+# Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
+MINT_STRUCTURAL = "mint_structural_weights"  # reconciliations without usable errors
+MINT_VARIANCES = "mint_variances_only"  # reconciliations over DENSE_LIMIT series
+NOT_BACKTESTED = "reconciliation_not_backtested"  # skus without a complete backtest window
 SIGNIFICANCE = 2.0
 
 
@@ -89,112 +98,133 @@ def top_down(top: pl.DataFrame, shares: pl.DataFrame, on: Sequence[str] = ()) ->
     )
 
 
+def _structure(links: pl.DataFrame, with_total: bool):
+    """The summing matrix (sparse, hierarchicalforecast ``SMatrix``), tags and id maps of the
+    hierarchy total -> top -> bottom (no total level when ``with_total`` is False)."""
+    import numpy as np
+    import scipy.sparse as sp
+    from hierarchicalforecast.utils import SMatrix
+
+    ordered = links.sort("top_id", "unique_id")
+    bottoms = ordered.get_column("unique_id").to_list()
+    uppers = ordered.get_column("top_id").unique(maintain_order=True).to_list()
+    # The levels share no id: prefix them so that a sku named like a series cannot clash.
+    top_hid = [f"T{KEY_SEP}{t}" for t in uppers]
+    bottom_hid = [f"B{KEY_SEP}{b}" for b in bottoms]
+    total_hid = [f"A{KEY_SEP}{TOTAL_ID}"] if with_total else []
+    n_b, n_t = len(bottoms), len(uppers)
+    top_pos = {t: k for k, t in enumerate(uppers)}
+    parent = [top_pos[t] for t in ordered.get_column("top_id").to_list()]
+    cols = np.arange(n_b)
+    blocks = [
+        sp.csr_matrix((np.ones(n_b), (np.array(parent, dtype=int), cols)), shape=(n_t, n_b)),
+        sp.identity(n_b, format="csr"),
+    ]
+    if with_total:
+        blocks.insert(0, sp.csr_matrix(np.ones((1, n_b))))
+    s = sp.vstack(blocks)
+    labels = np.array(total_hid + top_hid + bottom_hid, dtype=object)
+    s_matrix = SMatrix(s, labels, np.array(bottom_hid, dtype=object), backend="polars")
+    tags = {"top": np.array(top_hid, dtype=object), "bottom": np.array(bottom_hid, dtype=object)}
+    if with_total:
+        tags = {"total": np.array(total_hid, dtype=object), **tags}
+    maps = {
+        "bottom": pl.DataFrame({"unique_id": bottoms, "hid": bottom_hid}),
+        "top": pl.DataFrame({"unique_id": uppers, "hid": top_hid}),
+        "total": pl.DataFrame({"unique_id": [TOTAL_ID] * len(total_hid), "hid": total_hid}),
+    }
+    return s_matrix, tags, maps, labels
+
+
+def _relabel(frames: dict[str, pl.DataFrame], maps: dict[str, pl.DataFrame], cols: list[str]):
+    parts = [
+        frames[level].select("unique_id", *cols).join(maps[level], on="unique_id").drop("unique_id")
+        for level in maps
+        if level in frames
+    ]
+    return pl.concat(parts).rename({"hid": "unique_id"}).select("unique_id", *cols)
+
+
 def hierarchical(
-    bottom: pl.DataFrame,
-    top: pl.DataFrame,
+    base: dict[str, pl.DataFrame],
     links: pl.DataFrame,
-    bottom_res: pl.DataFrame,
-    top_res: pl.DataFrame,
-) -> dict[str, pl.DataFrame]:
-    """BottomUp and MinTrace(mint_shrink) with hierarchicalforecast, chunk by chunk of skus.
+    residuals: dict[str, pl.DataFrame] | None,
+) -> tuple[dict[str, pl.DataFrame], str]:
+    """BottomUp and MinTrace with hierarchicalforecast over total -> sku -> segment x sku.
 
     Args:
-        bottom, top: ``unique_id, ds, yhat`` of the segment series and of the sku series
-            (``ds`` unique per id; a bottom series without a row there forecasts 0).
+        base: per level (``bottom``, ``top`` and optionally ``total``) ``unique_id, ds, yhat``
+            base forecasts (``ds`` unique per id; a series without a row there forecasts 0;
+            the total's ``unique_id`` is ``TOTAL_ID``).
         links: bottom ``unique_id`` -> ``top_id``.
-        bottom_res, top_res: ``unique_id, ds, y, yhat`` backtest forecasts, for the error
-            covariance.
+        residuals: per level ``unique_id, ds, y, yhat`` forecasts of periods before the ones
+            reconciled (never the reconciled periods themselves), for MinT's error covariance;
+            None or empty: weights from the structure alone.
 
     Returns:
-        ``{"bottom-up": frame, "mint": frame}`` of bottom ``unique_id, ds, yhat``.
+        (``{"bottom-up": frame, "mint": frame}`` of bottom ``unique_id, ds, yhat``, the MinT
+        estimator used: ``mint_shrink`` (shrinkage covariance, Wickramasuriya et al. 2019) up
+        to ``DENSE_LIMIT`` series, ``wls_var`` (error variances only, sparse) beyond, or
+        ``wls_struct`` (structural weights) without usable errors).
     """
-    import numpy as np
     from hierarchicalforecast.core import HierarchicalReconciliation
-    from hierarchicalforecast.methods import BottomUp, MinTrace
+    from hierarchicalforecast.methods import BottomUpSparse, MinTrace, MinTraceSparse
 
-    tops = links.get_column("top_id").unique().sort().to_list()
-    out: dict[str, list[pl.DataFrame]] = {"bottom-up": [], "mint": []}
-    names = {"bottom-up": "yhat/BottomUp", "mint": "yhat/MinTrace_method-mint_shrink"}
-    for i in range(0, len(tops), CHUNK):
-        chunk = links.filter(pl.col("top_id").is_in(tops[i : i + CHUNK])).sort(
-            "top_id", "unique_id"
-        )
-        bottoms = chunk.get_column("unique_id").to_list()
-        uppers = chunk.get_column("top_id").unique(maintain_order=True).to_list()
-        # The two levels share no id: prefix them so that a sku named like a series cannot clash.
-        ids = [f"T{KEY_SEP}{t}" for t in uppers] + [f"B{KEY_SEP}{b}" for b in bottoms]
-        parent = chunk.get_column("top_id").to_list()
-        top_pos = {t: k for k, t in enumerate(uppers)}
-        s = np.zeros((len(ids), len(bottoms)))
-        for j, t in enumerate(parent):
-            s[top_pos[t], j] = 1.0
-            s[len(uppers) + j, j] = 1.0
-        s_df = pl.DataFrame({"unique_id": ids}).with_columns(
-            pl.Series(ids[len(uppers) + j], s[:, j]) for j in range(len(bottoms))
-        )
-        tags = {
-            "top": [f"T{KEY_SEP}{t}" for t in uppers],
-            "bottom": [f"B{KEY_SEP}{b}" for b in bottoms],
-        }
-
-        top_ids = pl.DataFrame({"unique_id": uppers, "hid": ids[: len(uppers)]})
-        bottom_ids = pl.DataFrame({"unique_id": bottoms, "hid": ids[len(uppers) :]})
-
-        def relabel(
-            b: pl.DataFrame,
-            t: pl.DataFrame,
-            bi: pl.DataFrame = bottom_ids,
-            ti: pl.DataFrame = top_ids,
-        ) -> pl.DataFrame:
-            parts = [f.join(m, on="unique_id").drop("unique_id") for f, m in ((t, ti), (b, bi))]
-            return pl.concat(parts).rename({"hid": "unique_id"})
-
-        all_ids = pl.DataFrame({"unique_id": ids})
-        part = relabel(
-            bottom.select("unique_id", "ds", "yhat"), top.select("unique_id", "ds", "yhat")
-        )
-        y_hat = (
-            all_ids.join(part.select("ds").unique(), how="cross")
-            .join(part, on=["unique_id", "ds"], how="left")
-            .with_columns(pl.col("yhat").fill_null(0.0))
-            .sort("unique_id", "ds")
-        )
-        res = relabel(
-            bottom_res.select("unique_id", "ds", "y", "yhat"),
-            top_res.select("unique_id", "ds", "y", "yhat"),
-        )
-        res_grid = all_ids.join(res.select("ds").unique(), how="cross")
-        # A series without a backtest in a window counts as error 0 there: covariances from
+    with_total = "total" in base
+    s_matrix, tags, maps, labels = _structure(links, with_total)
+    all_ids = pl.DataFrame({"unique_id": labels.tolist()})
+    part = _relabel(base, maps, ["ds", "yhat"])
+    y_hat = (
+        all_ids.join(part.select("ds").unique(), how="cross")
+        .join(part, on=["unique_id", "ds"], how="left")
+        .with_columns(pl.col("yhat").fill_null(0.0))
+        .sort("unique_id", "ds")
+    )
+    y_in = None
+    if residuals and all(f.height for f in residuals.values()):
+        res = _relabel(residuals, maps, ["ds", "y", "yhat"])
+        # A series without a forecast in a period counts as error 0 there: covariances from
         # pairwise-complete errors need not be positive definite, and then MinT's weights
         # explode (seen on Online Retail: WAPE 3.4), while zeros keep W a covariance matrix.
         y_in = (
-            res_grid.join(res, on=["unique_id", "ds"], how="left")
+            all_ids.join(res.select("ds").unique(), how="cross")
+            .join(res, on=["unique_id", "ds"], how="left")
             .with_columns(pl.col("y").fill_null(0.0), pl.col("yhat").fill_null(0.0))
             .sort("unique_id", "ds")
         )
-        arrays = {k: np.array(v) for k, v in tags.items()}
+    estimator = "mint_shrink" if len(labels) <= DENSE_LIMIT else "wls_var"
+    reconciled = None
+    if y_in is not None:
+        mint = (
+            MinTrace(method="mint_shrink")
+            if estimator == "mint_shrink"
+            else MinTraceSparse(method="wls_var")
+        )
         try:
-            reconciled = HierarchicalReconciliation(
-                reconcilers=[BottomUp(), MinTrace(method="mint_shrink")]
-            ).reconcile(Y_hat_df=y_hat, Y_df=y_in, S_df=s_df, tags=arrays)
-        except Exception:  # noqa: BLE001 - hierarchicalforecast raises bare Exception
-            # No usable backtest errors (too few, or all zero: a perfect fit): weights from
-            # the structure alone (WLS, Hyndman & Athanasopoulos FPP3 11.4).
-            reconciled = HierarchicalReconciliation(
-                reconcilers=[BottomUp(), MinTrace(method="wls_struct")]
-            ).reconcile(Y_hat_df=y_hat, S_df=s_df, tags=arrays)
-            reconciled = reconciled.rename({"yhat/MinTrace_method-wls_struct": names["mint"]})
-        rec_bottom = reconciled.filter(pl.col("unique_id").str.starts_with(f"B{KEY_SEP}"))
-        for method, col in names.items():
-            out[method].append(
-                rec_bottom.select(
-                    pl.col("unique_id").str.slice(2),
-                    pl.col("ds").cast(pl.Date),
-                    pl.col(col).cast(pl.Float64).clip(lower_bound=0.0).alias("yhat"),
-                )
+            reconciled = HierarchicalReconciliation(reconcilers=[BottomUpSparse(), mint]).reconcile(
+                Y_hat_df=y_hat, Y_df=y_in, S_df=s_matrix, tags=tags
             )
-    empty = pl.DataFrame(schema={"unique_id": pl.Utf8, "ds": pl.Date, "yhat": pl.Float64})
-    return {m: pl.concat(frames) if frames else empty for m, frames in out.items()}
+        except Exception:  # noqa: BLE001 - hierarchicalforecast raises bare Exception
+            reconciled = None
+    if reconciled is None:
+        # No usable errors (none before these periods, too few, or all zero: a perfect fit):
+        # weights from the structure alone (WLS, Hyndman & Athanasopoulos FPP3 11.4).
+        estimator = "wls_struct"
+        reconciled = HierarchicalReconciliation(
+            reconcilers=[BottomUpSparse(), MinTraceSparse(method="wls_struct")]
+        ).reconcile(Y_hat_df=y_hat, S_df=s_matrix, tags=tags)
+    mint_col = next(c for c in reconciled.columns if "MinTrace" in c)
+    bu_col = next(c for c in reconciled.columns if "BottomUp" in c)
+    rec_bottom = reconciled.filter(pl.col("unique_id").str.starts_with(f"B{KEY_SEP}"))
+    out = {
+        method: rec_bottom.select(
+            pl.col("unique_id").str.slice(2),
+            pl.col("ds").cast(pl.Date),
+            pl.col(col).cast(pl.Float64).clip(lower_bound=0.0).alias("yhat"),
+        ).sort("unique_id", "ds")
+        for method, col in (("bottom-up", bu_col), ("mint", mint_col))
+    }
+    return out, estimator
 
 
 @dataclass
@@ -205,6 +235,7 @@ class Reconciliation:
     scores: dict[str, float]  # recency-weighted sku-level selection error per method
     rows: dict[str, pl.DataFrame]  # method -> segment rows unique_id, cutoff, ds, yhat
     forecast: pl.DataFrame  # unique_id, ds, yhat of the segment series
+    fallbacks: dict[str, int] = field(default_factory=dict)
 
 
 def _windows(rows: pl.DataFrame) -> pl.DataFrame:
@@ -280,6 +311,40 @@ def complete_slots(
     )
 
 
+def _backtest_hierarchical(
+    rows: dict[str, pl.DataFrame], links: pl.DataFrame, fallbacks: dict[str, int]
+) -> dict[str, pl.DataFrame]:
+    """BottomUp and MinT rows ``unique_id, cutoff, ds, yhat`` for every backtest window, each
+    reconciled with the errors of the earlier windows only (the window scored never informs
+    its own weights; the earliest window has structural weights)."""
+    cutoffs = pl.concat([f.select("cutoff") for f in rows.values()]).unique().sort("cutoff")
+    out: dict[str, list[pl.DataFrame]] = {"bottom-up": [], "mint": []}
+    for cut in cutoffs.get_column("cutoff").to_list():
+        base = {k: f.filter(pl.col("cutoff") == cut) for k, f in rows.items()}
+        if not base["bottom"].height or not base["top"].height:
+            continue
+        earlier = {k: f.filter(pl.col("cutoff") < cut) for k, f in rows.items()}
+        rec, estimator = hierarchical(base, links, earlier)
+        if earlier["bottom"].height:  # the earliest window has no errors before it by design
+            _count_estimator(estimator, fallbacks)
+        for method, frame in rec.items():
+            out[method].append(
+                frame.join(base["bottom"].select("ds").unique(), on="ds").select(
+                    "unique_id", pl.lit(cut).alias("cutoff"), "ds", "yhat"
+                )
+            )
+    empty = pl.DataFrame(
+        schema={"unique_id": pl.Utf8, "cutoff": pl.Date, "ds": pl.Date, "yhat": pl.Float64}
+    )
+    return {m: pl.concat(f) if f else empty for m, f in out.items()}
+
+
+def _count_estimator(estimator: str, fallbacks: dict[str, int]) -> None:
+    key = {"wls_struct": MINT_STRUCTURAL, "wls_var": MINT_VARIANCES}.get(estimator)
+    if key:
+        fallbacks[key] = fallbacks.get(key, 0) + 1
+
+
 def reconcile(
     *,
     method: str,
@@ -290,26 +355,29 @@ def reconcile(
     bottom_fc: pl.DataFrame,
     top_fc: pl.DataFrame,
     recent: int,
+    total_rows: pl.DataFrame | None = None,
+    total_fc: pl.DataFrame | None = None,
 ) -> Reconciliation:
-    """Backtest every method on the honest backtest rows of both levels, choose (``auto``) or
+    """Backtest every method on the honest backtest rows of every level, choose (``auto``) or
     take ``method``, and reconcile the final forecasts with it.
 
     Args:
-        bottom_rows, top_rows: ``unique_id, ds, cutoff, y, yhat`` backtest forecasts.
-        bottom_fc, top_fc: ``unique_id, ds, yhat`` final forecasts.
+        bottom_rows, top_rows, total_rows: ``unique_id, ds, cutoff, y, yhat`` backtest
+            forecasts (the total's ``unique_id`` is ``TOTAL_ID``; None: no total level).
+        bottom_fc, top_fc, total_fc: ``unique_id, ds, yhat`` final forecasts.
         y_bottom: the segment series' history (for the top-down shares).
         recent: periods of recent history for the top-down shares.
     """
     rows: dict[str, pl.DataFrame] = {}
     scores: dict[str, float] = {}
     gains: dict[str, float] = {}
+    fallbacks: dict[str, int] = {}
+    with_total = total_rows is not None and total_fc is not None
     if bottom_rows.height and top_rows.height:
-        windows = pl.concat([_windows(bottom_rows), _windows(top_rows)]).unique()
-        hier = hierarchical(bottom_rows, top_rows, links, bottom_rows, top_rows)
-        for name in ("bottom-up", "mint"):
-            rows[name] = (
-                hier[name].join(windows, on="ds").select("unique_id", "cutoff", "ds", "yhat")
-            )
+        level_rows = {"bottom": bottom_rows, "top": top_rows}
+        if with_total and total_rows is not None and total_rows.height:
+            level_rows["total"] = total_rows
+        rows.update(_backtest_hierarchical(level_rows, links, fallbacks))
         shares = recent_shares(
             y_bottom, links, recent=recent, cutoffs=top_rows.select("cutoff").unique()
         )
@@ -320,6 +388,11 @@ def reconcile(
         errors = {m: _top_errors(rows[m], links, top_rows, slots) for m in METHODS}
         scores = {m: float((e["e"] * e["w"]).sum()) for m, e in errors.items()}
         gains = {m: significant_gain(errors["top-down"], errors[m]) for m in METHODS}
+        unscored = links.get_column("top_id").n_unique() - slots.get_column("top_id").n_unique()
+    else:
+        unscored = links.get_column("top_id").n_unique()
+    if unscored:
+        fallbacks[NOT_BACKTESTED] = unscored
     if method == "auto":
         # Top-down adds up to the sku forecast made directly, so segmenting cannot make the
         # sku total worse; another method replaces it only when its backtest gain is
@@ -333,7 +406,15 @@ def reconcile(
             top_fc.select("unique_id", "ds", "yhat"), recent_shares(y_bottom, links, recent=recent)
         )
     elif method == "mint":
-        final = hierarchical(bottom_fc, top_fc, links, bottom_rows, top_rows)["mint"]
+        base = {"bottom": bottom_fc, "top": top_fc}
+        residuals = {"bottom": bottom_rows, "top": top_rows}
+        if with_total and total_fc is not None and total_rows is not None:
+            base["total"], residuals["total"] = total_fc, total_rows
+        rec, estimator = hierarchical(base, links, residuals)
+        _count_estimator(estimator, fallbacks)
+        final = rec["mint"]
     else:
         final = bottom_fc.select("unique_id", "ds", "yhat")
-    return Reconciliation(method=method, scores=scores, rows=rows, forecast=final)
+    return Reconciliation(
+        method=method, scores=scores, rows=rows, forecast=final, fallbacks=fallbacks
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import polars as pl
@@ -25,6 +25,11 @@ from segchain.forecast.models import (
 from segchain.forecast.options import FREQS, GLOBAL, Plan
 
 CV_WINDOWS = 4
+# Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
+GLOBAL_SKIPPED = "global_model_skipped"  # series: too little data to learn across series
+GLOBAL_FAILED = "global_model_failed"  # series: the global model's fit raised
+GLOBAL_STAND_IN = "global_model_stand_in"  # series-windows forecast by the moving average
+NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAverage
 # Weight of a CV window against the next more recent one (measured in the README: held-out WAPE
 # on Superstore 0.939 -> 0.914 of the best baseline, Online Retail unchanged).
 WINDOW_DECAY = 0.5
@@ -64,12 +69,14 @@ def cross_validate(
     engine: Engine,
     tick: Callable[[int, int], None],
     keys: pl.DataFrame | None = None,
+    fallbacks: dict[str, int] | None = None,
 ) -> pl.DataFrame:
     """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null).
 
     ``tick(done, total)`` counts series after each group's cross-validation. The global model
     (when ``keys`` are given and the data are large enough) is fitted once across every series
-    and scored on exactly the windows the series' local models were.
+    and scored on exactly the windows the series' local models were. Every fallback on the way
+    is counted in ``fallbacks`` (see ``count_global``).
     """
     frames = []
     groups = (
@@ -111,33 +118,65 @@ def cross_validate(
             }
         )
     out = pl.concat(frames, how="vertical_relaxed")
-    if keys is not None and wants_global(plan) and usable(y):
-        windows = buckets.get_column("windows").max()
-        glob = global_cross_validation(y, keys, plan, n_windows=int(cast(int, windows)))
-        # Scored on exactly the local models' windows; where it could not forecast one (a
-        # series with no history at the fit), the default moving average (or naive) stands in.
-        present = set(out.get_column("model").unique().to_list())
-        proxy = "WindowAverage" if "WindowAverage" in present else "Naive"
-        stand_in = out.filter(pl.col("model") == proxy).select(
-            "unique_id", "ds", "cutoff", "y", pl.col("yhat").alias("stand_in")
-        )
-        glob = stand_in.join(
-            glob.select("unique_id", "ds", "cutoff", "yhat"),
-            on=["unique_id", "ds", "cutoff"],
-            how="left",
-        ).select(
-            "unique_id",
-            "ds",
-            "cutoff",
-            "y",
-            pl.lit(GLOBAL).alias("model"),
-            pl.coalesce("yhat", "stand_in").alias("yhat"),
-        )
-        out = pl.concat([out, glob.select(out.columns)], how="vertical_relaxed")
+    if keys is not None and wants_global(plan):
+        glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {})
+        if glob is not None:
+            out = _with_global(out, glob, fallbacks if fallbacks is not None else {})
     return out.with_columns(
         pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).cast(pl.Float64),
         pl.col("y").cast(pl.Float64),
     )
+
+
+def _global_cv(
+    y: pl.DataFrame,
+    keys: pl.DataFrame,
+    plan: Plan,
+    buckets: pl.DataFrame,
+    fallbacks: dict[str, int],
+) -> pl.DataFrame | None:
+    """The global model's backtest forecasts, or None (counted) when it is skipped or fails."""
+    backtested = buckets.filter(pl.col("windows") > 0).height
+    if not backtested:
+        return None
+    if not usable(y):
+        # Too little data to learn across series: the local candidates compete without it.
+        fallbacks[GLOBAL_SKIPPED] = fallbacks.get(GLOBAL_SKIPPED, 0) + backtested
+        return None
+    windows = int(cast(int, buckets.get_column("windows").max()))
+    try:
+        return global_cross_validation(y, keys, plan, n_windows=windows)
+    except Exception:  # noqa: BLE001 - any failure of the fit leaves the local candidates
+        fallbacks[GLOBAL_FAILED] = fallbacks.get(GLOBAL_FAILED, 0) + backtested
+        return None
+
+
+def _with_global(out: pl.DataFrame, glob: pl.DataFrame, fallbacks: dict[str, int]) -> pl.DataFrame:
+    """The global model's rows, scored on exactly the local models' windows; where it could
+    not forecast one (a series with no history at the fit), the default moving average (or
+    naive) stands in, and the series-windows stood in for are counted."""
+    present = set(out.get_column("model").unique().to_list())
+    proxy = "WindowAverage" if "WindowAverage" in present else "Naive"
+    stand_in = out.filter(pl.col("model") == proxy).select(
+        "unique_id", "ds", "cutoff", "y", pl.col("yhat").alias("stand_in")
+    )
+    joined = stand_in.join(
+        glob.select("unique_id", "ds", "cutoff", "yhat"),
+        on=["unique_id", "ds", "cutoff"],
+        how="left",
+    )
+    missing = joined.filter(pl.col("yhat").is_null()).select("unique_id", "cutoff").unique().height
+    if missing:
+        fallbacks[GLOBAL_STAND_IN] = fallbacks.get(GLOBAL_STAND_IN, 0) + missing
+    glob = joined.select(
+        "unique_id",
+        "ds",
+        "cutoff",
+        "y",
+        pl.lit(GLOBAL).alias("model"),
+        pl.coalesce("yhat", "stand_in").alias("yhat"),
+    )
+    return pl.concat([out, glob.select(out.columns)], how="vertical_relaxed")
 
 
 def selection_error(error: pl.Expr) -> pl.Expr:
@@ -229,6 +268,7 @@ class Selection:
     stats: pl.DataFrame  # classify() + buckets + model + cv_rmse + fallback_sd
     cv: pl.DataFrame
     rows: pl.DataFrame  # honest backtest rows of the chosen procedure
+    fallbacks: dict[str, int] = field(default_factory=dict)
 
 
 def select_models(
@@ -239,7 +279,8 @@ def select_models(
     keys: pl.DataFrame | None = None,
 ) -> Selection:
     stats = cv_buckets(classify(y, recent=FREQS[plan.freq][3]), plan)
-    cv = cross_validate(y, stats, plan, engine, tick, keys)
+    fallbacks: dict[str, int] = {}
+    cv = cross_validate(y, stats, plan, engine, tick, keys, fallbacks)
     parts = ["demand_class", "windows", "has_season", "two_seasons"]
     groups = stats.select(
         "unique_id",
@@ -269,4 +310,7 @@ def select_models(
         )
         .drop("ok", "n_err")
     )
-    return Selection(stats=stats, cv=cv, rows=rows)
+    short = stats.filter(~pl.col("backtested")).height
+    if short:
+        fallbacks[NOT_BACKTESTED] = short
+    return Selection(stats=stats, cv=cv, rows=rows, fallbacks=fallbacks)

@@ -15,12 +15,28 @@ from segchain.forecast.backtest import (
 )
 from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
+from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, check_options, parse_levels, parse_models
-from segchain.forecast.reconcile import hierarchy
+from segchain.forecast.reconcile import (
+    DENSE_LIMIT,
+    MINT_STRUCTURAL,
+    MINT_VARIANCES,
+    TOTAL_ID,
+    Reconciliation,
+    hierarchy,
+)
+from segchain.forecast.reconcile import NOT_BACKTESTED as REC_NOT_BACKTESTED
 from segchain.forecast.reconcile import reconcile as reconcile_levels
 from segchain.forecast.routing import route_orders
-from segchain.forecast.selection import select_models
+from segchain.forecast.selection import (
+    GLOBAL_FAILED,
+    GLOBAL_SKIPPED,
+    GLOBAL_STAND_IN,
+    NOT_BACKTESTED,
+    Selection,
+    select_models,
+)
 from segchain.forecast.series import build_series
 
 
@@ -40,6 +56,8 @@ class ForecastResult:
     netted: int = 0
     excluded: dict[str, int] = field(default_factory=dict)
     reconciliation: str | None = None
+    # What was done instead of the plan, counted (see FALLBACKS); also in the metadata.
+    fallbacks: dict[str, int] = field(default_factory=dict)
 
 
 Progress = Callable[[str, int, int], None]
@@ -125,17 +143,23 @@ def forecast(
 
         return tick
 
-    top_sel = top_fc = None
+    top_sel = top_fc = total_sel = total_fc = None
+    total_y = _total(top.y) if top is not None else None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
         sel = select_models(series.y, plan, eng, step("backtesting models"), series.keys)
         fc, error_sd = final_forecast(
             series.y, sel, plan, levels, eng, step("final forecasts"), series.keys
         )
-        if top is not None:
+        if top is not None and total_y is not None:
             top_sel = select_models(top.y, plan, eng, step("backtesting sku totals"), top.keys)
             if reconcile != "none":
                 top_fc, _ = final_forecast(
                     top.y, top_sel, plan, levels, eng, step("final sku forecasts"), top.keys
+                )
+                # The grand total: one series, local candidates only (nothing to learn across).
+                total_sel = select_models(total_y, plan, eng, step("backtesting the total"))
+                total_fc, _ = final_forecast(
+                    total_y, total_sel, plan, levels, eng, step("final total forecast")
                 )
 
     backtest, summary = backtest_tables(sel, series.y, series.keys, by)
@@ -150,6 +174,12 @@ def forecast(
             bottom_fc=fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
             top_fc=top_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
             recent=FREQS[freq][3],
+            total_rows=total_sel.rows if total_sel is not None else None,
+            total_fc=(
+                total_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat"))
+                if total_fc is not None
+                else None
+            ),
         )
         fc = _apply(fc, rec.forecast, levels)
     if (
@@ -197,12 +227,8 @@ def forecast(
         .sort("unique_id", "ds")
     )
     warnings = [*routing_warnings, *series.warnings]
-    short = sel.stats.filter(~pl.col("backtested")).height
-    if short:
-        warnings.append(
-            f"{short} series with under {window + horizon} periods of history: "
-            f"{FALLBACK_MODEL} without a backtest"
-        )
+    fallbacks = _fallbacks(sel, top_sel, rec)
+    warnings += _fallback_warnings(fallbacks, window + horizon)
     return ForecastResult(
         forecast=out,
         backtest=with_comparison(backtest, comparison),
@@ -212,7 +238,57 @@ def forecast(
         netted=series.netted,
         excluded=series.excluded,
         reconciliation=rec.method if rec is not None else None,
+        fallbacks=fallbacks,
     )
+
+
+def _total(top_y: pl.DataFrame) -> pl.DataFrame:
+    """The grand total per period (``unique_id`` = ``TOTAL_ID``), from the sku series."""
+    return (
+        top_y.sort("ds", "unique_id")
+        .group_by("ds", maintain_order=True)
+        .agg(pl.col("y").sum())
+        .select(pl.lit(TOTAL_ID).alias("unique_id"), "ds", "y")
+        .sort("ds")
+    )
+
+
+def _fallbacks(
+    sel: Selection, top_sel: Selection | None, rec: Reconciliation | None
+) -> dict[str, int]:
+    """Every fallback counted: segment series and sku series (``sku_`` prefix) apart."""
+    out = dict(sorted(sel.fallbacks.items()))
+    if top_sel is not None:
+        out.update({f"sku_{k}": v for k, v in sorted(top_sel.fallbacks.items())})
+    if rec is not None:
+        out.update(sorted(rec.fallbacks.items()))
+    return out
+
+
+FALLBACK_TEXT = {
+    NOT_BACKTESTED: "{n} series with under {p} periods of history: "
+    f"{FALLBACK_MODEL} without a backtest",
+    GLOBAL_SKIPPED: "{n} series: too little data for the global model (under "
+    f"{MIN_ROWS} series-periods); local models only",
+    GLOBAL_FAILED: "{n} series: the global model failed; local models (or the moving average)",
+    GLOBAL_STAND_IN: "{n} series-windows the global model could not forecast: the moving "
+    "average stood in",
+    MINT_STRUCTURAL: "{n} MinT reconciliation(s) without usable backtest errors: structural "
+    "weights",
+    MINT_VARIANCES: "{n} MinT reconciliation(s) over more than "
+    f"{DENSE_LIMIT:,} series: error variances only",
+    REC_NOT_BACKTESTED: "{n} sku(s) without a complete backtest window: reconciliation "
+    "not scored there",
+}
+
+
+def _fallback_warnings(fallbacks: dict[str, int], periods: int) -> list[str]:
+    out = []
+    for key, n in fallbacks.items():
+        sku = key.startswith("sku_")
+        text = FALLBACK_TEXT[key[4:] if sku else key].format(n=f"{n:,}", p=periods)
+        out.append(f"sku level: {text}" if sku else text)
+    return out
 
 
 def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataFrame:
