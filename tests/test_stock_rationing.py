@@ -224,3 +224,63 @@ def test_simulate_segments_each_rationed_segment_meets_its_target() -> None:
     assert (sim["achieved_fill_rate"] >= sim["service_level"] - 0.005).all()
     # Rationed: gold is served better than bronze, not the same as first come, first served.
     assert sim["achieved_fill_rate"][1] > sim["achieved_fill_rate"][0] + 0.02
+
+
+def test_rationing_sample_carries_lead_time_variability_as_the_textbook_does() -> None:
+    # Var(D_L) = L sd^2 + mean^2 sd_L^2 (random sum of daily demands; Silver, Pyke & Peterson),
+    # with L drawn in whole days: Var(L) = sd_L^2 + 1/12 (rounding). Poisson days: sd^2 = mean.
+    from segchain.stock.rationing import Segments, sample
+
+    mean = np.array([2.0, 3.0])
+    seg = Segments(
+        mean=mean, var=mean.copy(), fill_target=np.array([0.99, 0.9]), csl_target=np.full(2, np.nan)
+    )
+    smp = sample(seg, 14, 7, 200_000, seed=1, lead_sd_days=3.0)
+    m = float(mean.sum())
+    expected = 14 * m + m * m * (9.0 + 1.0 / 12.0)
+    assert abs(smp.lead.mean() - 14 * m) < 0.05 * m
+    assert abs(smp.lead.var() / expected - 1.0) < 0.03
+    # Without variability, only the daily demand's.
+    flat = sample(seg, 14, 7, 200_000, seed=1)
+    assert abs(flat.lead.var() / (14 * m) - 1.0) < 0.03
+
+
+def test_compare_keep_rationed_and_uniform_in_one_model_and_no_reserves_falls_back() -> None:
+    # FAST is rationed; DOMINANT (gold buys 97 %, bronze 3 % at 0.98) gains nothing from a
+    # reserve, so it keeps every promise first come, first served: the textbook plan at the top
+    # target, the same as the uniform plan that keeps every promise.
+    rows = [r for r in MIX if r[0] == "FAST"] + [
+        ("DOMINANT", "gold", 97.0, 97.0**0.5 * 1.2),
+        ("DOMINANT", "silver", 3.0, 3.0**0.5 * 1.2),
+    ]
+    table = PolicyTable(
+        {
+            "gold": SegmentPolicy(service_level=0.99),
+            "silver": SegmentPolicy(service_level=0.98),
+            "bronze": SegmentPolicy(service_level=0.90),
+        }
+    )
+    items = pl.DataFrame({"sku": ["FAST", "DOMINANT"], "lead_time_days": [float(LEAD)] * 2})
+    res = stock(
+        forecast(rows), items=items, policies=table, review_days=REVIEW, compare_uniform="keep"
+    )
+    pol = {r["sku"]: r for r in res.policy.iter_rows(named=True)}
+    assert pol["FAST"]["rationed"]
+    assert not pol["DOMINANT"]["rationed"]
+    top = stock(
+        forecast(rows),
+        items=items,
+        policies=PolicyTable({g: SegmentPolicy(service_level=0.99) for g in ("gold", "silver")}),
+        review_days=REVIEW,
+        rationing="none",
+    ).policy.filter(pl.col("sku") == "DOMINANT")
+    assert pol["DOMINANT"]["order_up_to"] == top["order_up_to"][0]
+    assert pol["DOMINANT"]["avg_inventory"] == pytest.approx(top["avg_inventory"][0])
+    cmp = res.comparison
+    assert cmp is not None
+    total = cmp.filter(pl.col("segment") == "(all)")
+    assert total["inventory_value_segmented"][0] < total["inventory_value_uniform"][0]
+    # The uniform plan at the rationed point is the no-reserve plan of the same simulation.
+    fast = pol["FAST"]
+    gap = total["inventory_value_uniform"][0] - total["inventory_value_segmented"][0]
+    assert gap == pytest.approx(fast["unrationed_avg_inventory"] - fast["avg_inventory"], rel=0.05)

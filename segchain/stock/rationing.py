@@ -15,11 +15,20 @@ demand arriving in random order and served down to its reserve. So independent c
 no correlation) give each segment's fill rate, its CSL (share of cycles in which it was never
 short) and the mean stock on hand, for many (S, c) at once on common random numbers.
 
+Demand model: the formulas' (``policy.compute_policy``) mean and variance. Each segment's daily
+demand has its forecast mean and variance per period spread over the period's days (Poisson, or
+negative binomial when over-dispersed; segments independent, as the formulas add their
+variances); each order's lead time is drawn from normal(L, sd_L) rounded to whole days, so D_L
+has variance L sd^2 + mean^2 sd_L^2 as in the formulas.
+
 Search: the segments are grouped into at most ``MAX_TIERS`` tiers of consecutive priorities (the
 grouping that over-serves the least demand); the top tier has no reserve. For each reserve vector
 of a grid (and then a finer grid around the best), the smallest S meeting every segment's target
-is found by bisection; the vector with the least stock wins. Its service is then re-estimated on
-a fresh sample, and S raised while a target is missed there.
+is found by bisection on a small sample; the vector with the least stock wins. Then, on a fresh
+larger sample common to every plan of the point (common random numbers), its reserves and their
+whole-unit neighbours are walked while the stock falls, each with its smallest S there; the plan
+without reserves (every promise kept first come, first served), the uniform plan compared
+against and the blended targets first come, first served are computed on the same sample.
 """
 
 from __future__ import annotations
@@ -37,6 +46,8 @@ SEARCH_CYCLES = 1000
 CHECK_CYCLES = 20000
 # Reserve levels tried per tier in the coarse grid.
 GRID_POINTS = 7
+# Rounds of the whole-unit neighbourhood search on the check sample.
+NEIGHBOUR_ROUNDS = 8
 
 
 @dataclass(frozen=True)
@@ -75,20 +86,6 @@ class Segments:
         )
 
 
-@dataclass(frozen=True)
-class Plan:
-    """The rationed plan of one stocking point and what the check sample says of it."""
-
-    level: float
-    reserves: np.ndarray  # per segment
-    fill: np.ndarray
-    csl: np.ndarray
-    avg_on_hand: float
-    fill_total: float
-    csl_total: float
-    unrationed_on_hand: float  # stock on hand without reserves, every promise kept
-
-
 def tiers(priority: np.ndarray, target: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Tier of each segment: consecutive priorities grouped into at most ``MAX_TIERS``.
 
@@ -114,20 +111,31 @@ def tiers(priority: np.ndarray, target: np.ndarray, weight: np.ndarray) -> np.nd
 
 
 def _draw(
-    rng: np.random.Generator, mean: np.ndarray, var: np.ndarray, shape: tuple[int, ...]
+    rng: np.random.Generator,
+    mean: np.ndarray,
+    var: np.ndarray,
+    shape: tuple[int, ...],
+    scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """Integer demand, one column per segment (last axis): Poisson, or negative binomial when
-    the variance exceeds the mean (fitted by mean and variance)."""
+    the variance exceeds the mean (fitted by mean and variance).
+
+    ``scale`` (of ``shape``): the number of days each draw covers (the sum of that many daily
+    draws: both families are closed under sums of independent days with the same p).
+    """
     out = np.zeros((*shape, mean.size))
+    days = np.ones(shape) if scale is None else np.asarray(scale, dtype=float)
+    live = days > 0
     for k in range(mean.size):
         m, v = float(mean[k]), float(var[k])
         if m <= 0:
             continue
         if v <= m * (1 + 1e-9):
-            out[..., k] = rng.poisson(m, shape)
+            out[..., k] = rng.poisson(m * days, shape)
         else:
             p = m / v
-            out[..., k] = rng.negative_binomial(m * p / (1 - p), p, shape)
+            r = np.where(live, m * p / (1 - p) * days, 1.0)
+            out[..., k] = np.where(live, rng.negative_binomial(r, p, shape), 0.0)
     return out
 
 
@@ -136,23 +144,43 @@ class Sample:
     """Independent replenishment cycles: lead-time demand and the days of the cycle."""
 
     lead: np.ndarray  # (n,) total demand over the lead time
-    days: np.ndarray  # (n, R, K) demand per day and segment
-    order: np.ndarray  # (n, R, K) the segments in the order their demand arrives each day
-    onehot: np.ndarray  # (R, K, n, K): 1 where the segment at (day, position) of a cycle is k
+    seq: np.ndarray  # (n, R, K) demand per day in arrival order (position on the last axis)
+    order: np.ndarray  # (n, R, K) the segment at each position of each day
+    total: np.ndarray  # (n,) demand over the R days of the cycle
+    drain: np.ndarray  # (n,) mean over the days of the demand served so far (mid-day)
+    demand: np.ndarray  # (K,) demand per segment over all cycles
+
+    @property
+    def size(self) -> int:
+        return int(self.lead.size)
 
 
-def sample(seg: Segments, lead_days: int, review_days: int, n: int, seed: int) -> Sample:
+def sample(
+    seg: Segments, lead_days: int, review_days: int, n: int, seed: int, lead_sd_days: float = 0.0
+) -> Sample:
+    """``n`` cycles: the lead time of each cycle's order drawn from normal(L, sd_L) rounded to
+    whole days (at least 0), its demand the sum of that many days; then ``review_days`` days."""
     rng = np.random.default_rng(seed)
-    lead = (
-        _draw(rng, seg.mean * lead_days, seg.var * lead_days, (n,)).sum(axis=-1)
-        if lead_days > 0
-        else np.zeros(n)
-    )
+    if lead_sd_days > 0:
+        lead_len = np.maximum(np.rint(rng.normal(lead_days, lead_sd_days, n)), 0.0)
+    else:
+        lead_len = np.full(n, float(lead_days))
+    lead = _draw(rng, seg.mean, seg.var, (n,), lead_len).sum(axis=-1)
     days = _draw(rng, seg.mean, seg.var, (n, review_days))
     k = seg.mean.size
     order = np.argsort(rng.random((n, review_days, k)), axis=-1)
-    onehot = (order.transpose(1, 2, 0)[..., None] == np.arange(k)).astype(float)
-    return Sample(lead=lead, days=days, order=order, onehot=onehot)
+    seq = np.take_along_axis(days, order, axis=-1)
+    per_day = days.sum(axis=-1)
+    cum = np.cumsum(per_day, axis=1)
+    drain = (cum - 0.5 * per_day).mean(axis=1)
+    return Sample(
+        lead=lead,
+        seq=seq,
+        order=order,
+        total=cum[:, -1] if review_days else np.zeros(n),
+        drain=drain,
+        demand=days.sum(axis=(0, 1)),
+    )
 
 
 def replay(
@@ -164,69 +192,137 @@ def replay(
         shortage per candidate and segment (C, K), cycles short per candidate and segment (C, K),
         mean stock on hand per candidate (C,), cycles with any shortage (C,). With ``cycles``
         false the cycle counts are left at zero (faster, for fill-rate targets only).
+
+    A cycle that starts with at least its whole demand above the largest reserve serves every
+    demand from stock: its stock on hand is computed in closed form, and only the other
+    (candidate, cycle) pairs are replayed day by day (the same numbers, much less work at high
+    service levels).
     """
     c_count, k_count = reserves.shape
-    n, r_days, _ = smp.days.shape
-    h = np.maximum(level[:, None] - smp.lead[None, :], 0.0)
+    n, r_days, _ = smp.seq.shape
+    h0 = np.maximum(level[:, None] - smp.lead[None, :], 0.0)
+    tight = h0 - reserves.max(axis=1)[:, None] < smp.total[None, :]
+    on_hand = np.where(tight, 0.0, h0 - smp.drain[None, :]).sum(axis=1)
+    ci, ni = np.nonzero(tight)
     short = np.zeros((c_count, k_count))
-    flags = np.zeros((c_count, k_count, n), dtype=bool) if cycles else None
-    on_hand = np.zeros((c_count, n))
-    rows = np.arange(n)
-    for day in range(r_days):
-        start = h.copy()
-        for pos in range(k_count):
-            seg = smp.order[:, day, pos]
-            d = smp.days[rows, day, seg]
-            avail = np.maximum(h - reserves[:, seg], 0.0)
-            served = np.minimum(d[None, :], avail)
-            h -= served
-            missed = d[None, :] - served
-            short += missed @ smp.onehot[day, pos]
+    short_cycles = np.zeros((c_count, k_count))
+    any_short = np.zeros(c_count)
+    if ci.size:
+        h = h0[ci, ni]
+        res = reserves[ci]
+        pairs = np.arange(ci.size)
+        missed_by = np.zeros((ci.size, k_count))
+        flags = np.zeros((ci.size, k_count), dtype=bool) if cycles else None
+        acc = np.zeros(ci.size)
+        for day in range(r_days):
+            start = h.copy()
+            for pos in range(k_count):
+                seg = smp.order[ni, day, pos]
+                d = smp.seq[ni, day, pos]
+                served = np.minimum(d, np.maximum(h - res[pairs, seg], 0.0))
+                h -= served
+                missed = d - served
+                missed_by[pairs, seg] += missed
+                if flags is not None:
+                    flags[pairs, seg] |= missed > 0
+            acc += 0.5 * (start + h)
+        on_hand += np.bincount(ci, weights=acc / r_days, minlength=c_count)
+        for k in range(k_count):
+            short[:, k] = np.bincount(ci, weights=missed_by[:, k], minlength=c_count)
             if flags is not None:
-                # Each cycle has one segment at this position: the (segment, cycle) pairs are
-                # unique.
-                flags[:, seg, rows] |= missed > 0
-        on_hand += 0.5 * (start + h)
-    if flags is None:
-        none = np.zeros(c_count)
-        return short, np.zeros((c_count, k_count)), on_hand.mean(axis=1) / r_days, none
-    return (
-        short,
-        flags.sum(axis=2),
-        on_hand.mean(axis=1) / r_days,
-        flags.any(axis=1).sum(axis=1),
-    )
+                short_cycles[:, k] = np.bincount(ci, weights=flags[:, k], minlength=c_count)
+        if flags is not None:
+            any_short = np.bincount(ci, weights=flags.any(axis=1), minlength=c_count).astype(float)
+    return short, short_cycles, on_hand / n, any_short
 
 
-def _meets(smp: Sample, seg: Segments, level: np.ndarray, reserves: np.ndarray) -> np.ndarray:
-    cycles = bool(np.any(~np.isnan(seg.csl_target)))
-    short, short_cycles, _, _ = replay(smp, level, reserves, cycles=cycles)
-    demand = smp.days.sum(axis=(0, 1))
-    n = smp.lead.size
+@dataclass(frozen=True)
+class Need:
+    """What a plan must achieve: per tier fill rate and CSL, and the totals (NaN: none)."""
+
+    fill: np.ndarray
+    csl: np.ndarray
+    fill_total: float = float("nan")
+    csl_total: float = float("nan")
+
+    @property
+    def cycles(self) -> bool:
+        return bool(np.any(~np.isnan(self.csl))) or not np.isnan(self.csl_total)
+
+
+def _service(
+    smp: Sample, level: np.ndarray, reserves: np.ndarray, cycles: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Fill rate and CSL per candidate and tier, their totals, and the mean stock on hand."""
+    short, short_cycles, on_hand, any_short = replay(smp, level, reserves, cycles=cycles)
+    demand = smp.demand
     fill = np.where(demand > 0, 1.0 - short / np.maximum(demand, 1e-300), 1.0)
-    csl = 1.0 - short_cycles / n
-    ok_fill = np.isnan(seg.fill_target)[None, :] | (fill >= seg.fill_target[None, :] - 1e-12)
-    ok_csl = np.isnan(seg.csl_target)[None, :] | (csl >= seg.csl_target[None, :] - 1e-12)
-    return np.all(ok_fill & ok_csl, axis=1)
+    total = float(demand.sum())
+    fill_total = 1.0 - short.sum(axis=1) / total if total > 0 else np.ones(level.size)
+    n = smp.size
+    return fill, 1.0 - short_cycles / n, fill_total, 1.0 - any_short / n, on_hand
+
+
+def _meets(smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray) -> np.ndarray:
+    fill, csl, fill_total, csl_total, _ = _service(smp, level, reserves, need.cycles)
+    ok = np.all(
+        (np.isnan(need.fill)[None, :] | (fill >= need.fill[None, :] - 1e-12))
+        & (np.isnan(need.csl)[None, :] | (csl >= need.csl[None, :] - 1e-12)),
+        axis=1,
+    )
+    if not np.isnan(need.fill_total):
+        ok &= fill_total >= need.fill_total - 1e-12
+    if not np.isnan(need.csl_total):
+        ok &= csl_total >= need.csl_total - 1e-12
+    return ok
+
+
+def _bisect(
+    smp: Sample, need: Need, reserves: np.ndarray, lo: np.ndarray, up: np.ndarray
+) -> np.ndarray:
+    """Per candidate, the smallest S in (lo, up] meeting ``need`` (``up`` known to meet it)."""
+    lo, up = lo.astype(float).copy(), up.astype(float).copy()
+    while np.any(up - lo > 1):
+        open_ = up - lo > 1
+        mid = np.where(open_, np.floor((lo + up) / 2.0), up)
+        rows = np.flatnonzero(open_)
+        good = _meets(smp, need, mid[rows], reserves[rows])
+        up[rows] = np.where(good, mid[rows], up[rows])
+        lo[rows] = np.where(good, lo[rows], mid[rows])
+    return up
 
 
 def _smallest_levels(
-    smp: Sample, seg: Segments, reserves: np.ndarray, hi: float, lo: float = -1.0
+    smp: Sample, need: Need, reserves: np.ndarray, hi: float, lo: float = -1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per reserve vector, the smallest S <= hi meeting every target (bisection) and whether
     one exists."""
     c_count = reserves.shape[0]
     top = np.full(c_count, hi)
-    ok = _meets(smp, seg, top, reserves)
-    lo_ = np.full(c_count, min(lo, hi - 1.0))
-    up = top.copy()
-    while np.any(up - lo_ > 1):
-        open_ = up - lo_ > 1
-        mid = np.where(open_, np.floor((lo_ + up) / 2.0), up)
-        good = _meets(smp, seg, mid, reserves)
-        up = np.where(open_ & good, mid, up)
-        lo_ = np.where(open_ & ~good, mid, lo_)
-    return up, ok
+    ok = _meets(smp, need, top, reserves)
+    low = np.full(c_count, min(lo, hi - 1.0))
+    return _bisect(smp, need, reserves, low, top), ok
+
+
+def _levels_near(smp: Sample, need: Need, reserves: np.ndarray, guess: np.ndarray) -> np.ndarray:
+    """Per reserve vector, the smallest S meeting ``need``, searched around ``guess``."""
+    span = np.maximum(np.ceil(0.05 * guess), 2.0)
+    top = guess + span
+    ok = _meets(smp, need, top, reserves)
+    while not ok.all():
+        bad = np.flatnonzero(~ok)
+        top[bad] += span[bad]
+        span[bad] *= 2.0
+        ok[bad] = _meets(smp, need, top[bad], reserves[bad]) | (top[bad] > 1e9)
+    low = np.maximum(guess - span, -1.0)
+    fits = _meets(smp, need, low, reserves)
+    while fits.any():
+        # The guess was high: widen downwards (rare; S >= 0 always fails at -1).
+        rows = np.flatnonzero(fits)
+        top[rows] = low[rows]
+        low[rows] = np.maximum(low[rows] - 2.0 * span[rows], -1.0)
+        fits[rows] = (low[rows] >= 0) & _meets(smp, need, low[rows], reserves[rows])
+    return _bisect(smp, need, reserves, low, top)
 
 
 def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndarray:
@@ -237,42 +333,101 @@ def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndar
     return np.asarray(grids)
 
 
-def plan(seg: Segments, *, lead_days: int, review_days: int, start_level: float, seed: int) -> Plan:
-    """The critical-level plan of one stocking point (see the module docstring)."""
+def _neighbours(centre: np.ndarray, reach: int) -> np.ndarray:
+    """Reserve vectors within ``reach`` whole units of ``centre`` per lower tier (monotone)."""
+    steps = np.arange(-reach, reach + 1, dtype=float)
+    values = [np.maximum(centre[t] + steps, 0.0) for t in range(1, centre.size)]
+    return np.unique(_reserve_vectors(centre.size, values), axis=0)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A plan's level, stock on hand and total service on the check sample."""
+
+    level: float
+    on_hand: float
+    fill_total: float
+    csl_total: float
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The rationed plan of one stocking point and what the check sample says of it.
+
+    ``unrationed``: no reserves, every promise kept; ``uniform``: no reserves, every segment at
+    the uniform target compared against (None: no comparison); ``fcfs``: no reserves, the
+    demand-weighted targets met on the total (first come, first served). All in the same demand
+    model and on the same cycles as the rationed plan.
+    """
+
+    level: float
+    reserves: np.ndarray  # per tier
+    fill: np.ndarray
+    csl: np.ndarray
+    avg_on_hand: float
+    fill_total: float
+    csl_total: float
+    unrationed: Outcome
+    uniform: Outcome | None
+    fcfs: Outcome | None
+
+    @property
+    def unrationed_on_hand(self) -> float:
+        return self.unrationed.on_hand
+
+
+def _outcome(smp: Sample, level: float, reserves: np.ndarray) -> Outcome:
+    _, _, fill_total, csl_total, on_hand = _service(smp, np.array([level]), reserves[None, :])
+    return Outcome(level, float(on_hand[0]), float(fill_total[0]), float(csl_total[0]))
+
+
+def plan(
+    seg: Segments,
+    *,
+    lead_days: int,
+    review_days: int,
+    start_level: float,
+    seed: int,
+    lead_sd_days: float = 0.0,
+    uniform: float | None = None,
+    blended: tuple[float, float] | None = None,
+) -> Plan:
+    """The critical-level plan of one stocking point (see the module docstring).
+
+    ``uniform``: also the plan without reserves meeting this target for every segment (in each
+    segment's measure); ``blended``: also the plan without reserves whose total fill rate and CSL
+    meet these (NaN: none), first come, first served.
+    """
     mean_cycle = float(seg.mean.sum()) * (lead_days + review_days)
+    own = Need(seg.fill_target, seg.csl_target)
     # Over-dispersed demand needs more cycles for the same precision (its shortages come in rare
     # large lumps): scale by the variance-to-mean ratio.
     vmr = float(seg.var.sum() / seg.mean.sum()) if seg.mean.sum() > 0 else 1.0
     n = int(min(SEARCH_CYCLES * max(vmr, 1.0), 8 * SEARCH_CYCLES))
-    smp = sample(seg, lead_days, review_days, n, seed)
+    smp = sample(seg, lead_days, review_days, n, seed, lead_sd_days)
     n_tiers = seg.mean.size
     # The plan without reserves (everyone served at the top target) bounds S from above.
     hi = max(float(start_level), 1.0)
-    zero = np.zeros((1, seg.mean.size))
-    while not _meets(smp, seg, np.array([hi]), zero)[0]:
+    zero = np.zeros((1, n_tiers))
+    while not _meets(smp, own, np.array([hi]), zero)[0]:
         hi = hi * 2.0 + 1.0
         if hi > 1e7 + 100 * mean_cycle:
             break
-    base, _ = _smallest_levels(smp, seg, zero, hi)
+    base, _ = _smallest_levels(smp, own, zero, hi)
     hi = float(base[0])
     # Reserves only take stock from the lowest tier, so it never does better than with none:
     # S is at least the level at which, without reserves, the lowest tier's targets are met.
     last = n_tiers - 1
-    lowest = Segments(
-        mean=seg.mean,
-        var=seg.var,
-        fill_target=np.full(n_tiers, seg.fill_target[last]),
-        csl_target=np.full(n_tiers, seg.csl_target[last]),
-    )
+    lowest = Need(np.full(n_tiers, seg.fill_target[last]), np.full(n_tiers, seg.csl_target[last]))
     floor_level = float(_smallest_levels(smp, lowest, zero, hi)[0][0]) - 1.0
     best_inv = float(replay(smp, base, zero, cycles=False)[2][0])
-    best = (hi, zero[0])
+    best: tuple[float, np.ndarray] = (hi, zero[0])
     if n_tiers > 1 and hi - floor_level > 2:
         step = max(hi / (GRID_POINTS - 1), 1.0)
         values = [np.unique(np.round(np.arange(0.0, hi + step / 2, step)))] * (n_tiers - 1)
         while True:
             cands = _reserve_vectors(n_tiers, values)
-            levels, ok = _smallest_levels(smp, seg, cands, hi, floor_level)
+            levels, ok = _smallest_levels(smp, own, cands, hi, floor_level)
             inv = np.where(ok, replay(smp, levels, cands, cycles=False)[2], np.inf)
             i = int(np.argmin(inv))
             if inv[i] < best_inv - 1e-9:
@@ -285,45 +440,79 @@ def plan(seg: Segments, *, lead_days: int, review_days: int, start_level: float,
             values = [
                 np.unique(np.clip(np.round(c + step * np.arange(-2, 3)), 0.0, hi)) for c in centre
             ]
-    level, reserves = best
-    # Check on a fresh, larger sample: the smallest S meeting every target there, with the
-    # reserves found (the search's sample is small and its level noisy), and the same without
-    # reserves (every promise kept first come, first served: what rationing is measured against,
-    # in the same demand model). Rationing is kept only where it holds less.
-    check = sample(seg, lead_days, review_days, CHECK_CYCLES, seed + 1)
-
-    def on_check(level: float, reserves: np.ndarray) -> float:
-        span = max(np.ceil(0.1 * level), 3.0)
-        top = level + span
-        while not _meets(check, seg, np.array([top]), reserves[None, :])[0] and top < 1e9:
-            top += span
-        found = _smallest_levels(check, seg, reserves[None, :], top, max(level - span, -1.0))
-        return float(found[0][0])
-
-    base_level = on_check(hi, zero[0])
-    base_on_hand = float(replay(check, np.array([base_level]), zero, cycles=False)[2][0])
+    level: float = best[0]
+    reserves = best[1]
+    # On a fresh, larger sample (common to every plan below): the smallest S meeting every
+    # target without reserves (every promise kept first come, first served: what rationing is
+    # measured against, in the same demand model), and for the search's reserves and their
+    # whole-unit neighbours, walked while the stock on hand falls (the search's sample is small
+    # and its levels noisy). Rationing is kept only where it holds less than no reserves.
+    check = sample(seg, lead_days, review_days, CHECK_CYCLES, seed + 1, lead_sd_days)
+    base_level = float(_levels_near(check, own, zero, np.array([hi]))[0])
+    unrationed = _outcome(check, base_level, zero[0])
     if reserves.any():
-        level = on_check(level, reserves)
-        if float(replay(check, np.array([level]), reserves[None, :], cycles=False)[2][0]) >= (
-            base_on_hand
-        ):
+        level = float(_levels_near(check, own, reserves[None, :], np.array([level]))[0])
+        held = _outcome(check, level, reserves).on_hand
+        seen = {tuple(reserves.tolist())}
+        for _ in range(NEIGHBOUR_ROUNDS):
+            cands = np.array([c for c in _neighbours(reserves, 1) if tuple(c.tolist()) not in seen])
+            if not cands.size:
+                break
+            seen |= {tuple(c.tolist()) for c in cands}
+            levels = _levels_near(check, own, cands, np.full(len(cands), level))
+            stock = replay(check, levels, cands, cycles=False)[2]
+            i = int(np.argmin(stock))
+            if stock[i] >= held - 1e-9:
+                break
+            level, reserves, held = float(levels[i]), cands[i], float(stock[i])
+        if held >= unrationed.on_hand or not reserves.any():
             level, reserves = base_level, zero[0]
     else:
         level = base_level
-    short, short_cycles, on_hand, any_short = replay(check, np.array([level]), reserves[None, :])
-    demand = check.days.sum(axis=(0, 1))
-    fill = np.where(demand > 0, 1.0 - short[0] / np.maximum(demand, 1e-300), 1.0)
-    total = float(demand.sum())
+    fill, csl, fill_total, csl_total, on_hand = _service(
+        check, np.array([level]), reserves[None, :]
+    )
+    other: list[Outcome | None] = []
+    for need in (
+        Need(
+            np.where(np.isnan(seg.fill_target), np.nan, uniform),
+            np.where(np.isnan(seg.csl_target), np.nan, uniform),
+        )
+        if uniform is not None
+        else None,
+        Need(np.full(n_tiers, np.nan), np.full(n_tiers, np.nan), *blended)
+        if blended is not None
+        else None,
+    ):
+        if need is None:
+            other.append(None)
+            continue
+        found = float(_levels_near(check, need, zero, np.array([base_level]))[0])
+        other.append(_outcome(check, found, zero[0]))
     return Plan(
         level=level,
         reserves=reserves,
-        fill=fill,
-        csl=1.0 - short_cycles[0] / CHECK_CYCLES,
+        fill=fill[0],
+        csl=csl[0],
         avg_on_hand=float(on_hand[0]),
-        fill_total=1.0 - float(short[0].sum()) / total if total > 0 else 1.0,
-        csl_total=1.0 - float(any_short[0]) / CHECK_CYCLES,
-        unrationed_on_hand=base_on_hand,
+        fill_total=float(fill_total[0]),
+        csl_total=float(csl_total[0]),
+        unrationed=unrationed,
+        uniform=other[0],
+        fcfs=other[1],
     )
+
+
+def _blend(targets: np.ndarray, weight: np.ndarray, mask: np.ndarray) -> float:
+    """The demand-weighted mean target of the masked segments (NaN: none)."""
+    w = weight[mask]
+    return float((targets[mask] * w).sum() / w.sum()) if w.sum() > 0 else float("nan")
+
+
+ALTERNATIVE_COLUMNS = {
+    "uniform": ("uniform_avg_inventory", "uniform_fill_rate", "uniform_csl"),
+    "fcfs": ("fcfs_avg_inventory", "fcfs_fill_rate", "fcfs_csl"),
+}
 
 
 def ration(
@@ -334,13 +523,25 @@ def ration(
     *,
     period_days: float,
     seed: int = 0,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+    keep: pl.DataFrame | None = None,
+    uniform: float | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Critical-level plans for the (R, S) stocking points whose segments' targets differ.
 
+    Args:
+        keep: the policy (same rows as ``policy``) meeting every segment's target first come,
+            first served (the top targets); a point where reserves do not hold less than that
+            in the simulation's demand model takes its row from there. None: such points keep
+            their row of ``policy``.
+        uniform: the uniform target compared against; the rationed points' plan at that target
+            (no reserves) is computed in the simulation's demand model too.
+
     Returns:
-        the policy with those points' levels, expected service and stock replaced (and a
-        ``rationed`` column), and per point x segment ``reserve_level, expected_fill_rate,
-        expected_csl`` for the per-segment table.
+        the policy with the rationed points' levels, expected service and stock replaced (and
+        ``rationed``, ``unrationed_avg_inventory`` columns); per rationed point x segment
+        ``reserve_level, expected_fill_rate, expected_csl`` for the per-segment table; per
+        rationed point the same-model alternatives (``ALTERNATIVE_COLUMNS``: the uniform plan
+        and the blended targets first come, first served).
     """
     seg_rows = (
         series.join(priorities, on="segment", how="left")
@@ -358,12 +559,14 @@ def ration(
     pol = policy.with_row_index("_row")
     updates: list[dict[str, float | int | bool]] = []
     service: list[dict[str, object]] = []
+    alternatives: list[dict[str, object]] = []
+    fallback: list[int] = []
     for point in pol.iter_rows(named=True):
         key = tuple(point[k] for k in keys)
         rows = groups.get(key)
         if rows is None or point["review_days"] <= 0:
             continue
-        targets = rows.get_column("seg_level").to_numpy()
+        targets = rows.get_column("seg_level").to_numpy().astype(float)
         measures = rows.get_column("seg_measure").to_numpy().astype(str)
         mu = rows.get_column("mu").to_numpy().astype(float)
         live = mu > 0
@@ -373,21 +576,29 @@ def ration(
         ):
             continue
         prio = rows.get_column("priority").to_numpy()
-        tier = tiers(prio, targets.astype(float), mu)
+        tier = tiers(prio, targets, mu)
+        fill = measures == "fill-rate"
         seg = Segments.from_segments(
             tier,
             mu / period_days,
             rows.get_column("var").to_numpy().astype(float) / period_days,
-            targets.astype(float),
-            measures == "fill-rate",
+            targets,
+            fill,
         )
+
         found = plan(
             seg,
             lead_days=int(round(point["lead_time_days"])),
+            lead_sd_days=float(point["lead_time_sd_days"] or 0.0),
             review_days=max(int(round(point["review_days"])), 1),
             start_level=float(point["order_up_to"]),
             seed=seed + int(point["_row"]),
+            uniform=uniform,
+            blended=(_blend(targets, mu, fill), _blend(targets, mu, ~fill)),
         )
+        if not found.reserves.any():
+            fallback.append(int(point["_row"]))
+            continue
         updates.append(
             {
                 "_row": int(point["_row"]),
@@ -395,10 +606,20 @@ def ration(
                 "avg_inventory": found.avg_on_hand,
                 "expected_fill_rate": found.fill_total,
                 "expected_csl": found.csl_total,
-                "unrationed_avg_inventory": found.unrationed_on_hand,
-                "held_back": bool(found.reserves.any()),
+                "unrationed_avg_inventory": found.unrationed.on_hand,
             }
         )
+        alt: dict[str, object] = {c: point[c] for c in keys}
+        for name, outcome in (("uniform", found.uniform), ("fcfs", found.fcfs)):
+            cols = ALTERNATIVE_COLUMNS[name]
+            alt.update(
+                dict.fromkeys(cols, None)
+                if outcome is None
+                else dict(
+                    zip(cols, (outcome.on_hand, outcome.fill_total, outcome.csl_total), strict=True)
+                )
+            )
+        alternatives.append(alt)
         for name, k in zip(rows.get_column("segment").to_list(), tier.tolist(), strict=True):
             service.append(
                 {
@@ -421,17 +642,40 @@ def ration(
             "tier": pl.Int64,
         },
     )
+    alt_frame = pl.DataFrame(
+        alternatives,
+        schema={
+            **{c: pl.String for c in keys},
+            **{c: pl.Float64 for cols in ALTERNATIVE_COLUMNS.values() for c in cols},
+        },
+    )
+    if keep is not None and fallback:
+        # Reserves do not pay there: every promise kept first come, first served, as the
+        # uniform plan keeping every promise computes it.
+        back = pl.Series("_row", fallback, dtype=pl.UInt32)
+        pol = pl.concat(
+            [
+                pol.filter(~pl.col("_row").is_in(back)),
+                keep.select(policy.columns)
+                .with_row_index("_row")
+                .filter(pl.col("_row").is_in(back)),
+            ]
+        ).sort("_row")
     if not updates:
-        return policy.with_columns(
-            rationed=pl.lit(False), unrationed_avg_inventory=pl.col("avg_inventory")
-        ), service_frame
+        return (
+            pol.drop("_row").with_columns(
+                rationed=pl.lit(False), unrationed_avg_inventory=pl.col("avg_inventory")
+            ),
+            service_frame,
+            alt_frame,
+        )
     upd = pl.DataFrame(updates).with_columns(pl.col("_row").cast(pl.UInt32))
     new = pol.join(upd, on="_row", how="left", suffix="_r")
     hit = pl.col("order_up_to_r").is_not_null()
     changed = ["order_up_to", "avg_inventory", "expected_fill_rate", "expected_csl"]
     out = new.with_columns(
         *[pl.when(hit).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c) for c in changed],
-        rationed=hit & pl.col("held_back").fill_null(False),
+        rationed=hit,
         unrationed_avg_inventory=pl.when(hit)
         .then(pl.col("unrationed_avg_inventory"))
         .otherwise(pl.col("avg_inventory")),
@@ -442,9 +686,13 @@ def ration(
         .otherwise(pl.col("safety_stock")),
         inventory_value=pl.col("avg_inventory") * pl.col("unit_cost"),
     )
-    return out.drop("_row", "held_back", *[f"{c}_r" for c in changed]).select(
-        *policy.columns, "rationed", "unrationed_avg_inventory"
-    ), service_frame
+    return (
+        out.drop("_row", *[f"{c}_r" for c in changed]).select(
+            *policy.columns, "rationed", "unrationed_avg_inventory"
+        ),
+        service_frame,
+        alt_frame,
+    )
 
 
 def simulate_rationed(
@@ -485,14 +733,19 @@ def simulate_rationed(
         )
         review = max(int(round(point["review_days"])), 1)
         n = max(int(periods * period_days / review), 1)
-        smp = sample(seg, int(round(point["lead_time_days"])), review, n, seed + 7)
+        smp = sample(
+            seg,
+            int(round(point["lead_time_days"])),
+            review,
+            n,
+            seed + 7,
+            float(point["lead_time_sd_days"] or 0.0),
+        )
         reserves = np.zeros(int(tier.max()) + 1)
         for k, c in zip(tier.tolist(), seg_rows["reserve_level"].to_list(), strict=True):
             reserves[k] = c
-        short, short_cycles, _, _ = replay(smp, np.array([point["order_up_to"]]), reserves[None, :])
-        dem = smp.days.sum(axis=(0, 1))
-        fill = np.where(dem > 0, 1.0 - short[0] / np.maximum(dem, 1e-300), 1.0)
-        csl = 1.0 - short_cycles[0] / n
+        fill_, csl_, _, _, _ = _service(smp, np.array([point["order_up_to"]]), reserves[None, :])
+        fill, csl = fill_[0], csl_[0]
         for name, k in zip(seg_rows["segment"].to_list(), tier.tolist(), strict=True):
             out.append(
                 {

@@ -26,7 +26,7 @@ from segchain.stock.inputs import (
     stocking_points,
 )
 from segchain.stock.policy import compute_policy
-from segchain.stock.rationing import RATIONING, ration
+from segchain.stock.rationing import ALTERNATIVE_COLUMNS, RATIONING, ration
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
 
 
@@ -140,10 +140,30 @@ def stock(
     )
     service = None
     fcfs = None
+    alternatives = None
+    if equal:
+        uniform = equal_service_level(points)
+    if keep:
+        # One target high enough to keep every promise: the highest any segment is promised.
+        uniform = float(series.get_column("seg_level").max())  # type: ignore[arg-type]
     if rationing == "critical-level" and review_days is not None:
         fcfs = policy
-        policy, service = ration(
-            series, policy, keys, segment_priorities(series), period_days=period_days, seed=seed
+        policy, service, alternatives = ration(
+            series,
+            policy,
+            keys,
+            segment_priorities(series),
+            period_days=period_days,
+            seed=seed,
+            keep=_compute_per_measure(
+                _top_targets(points, series, keys),
+                series,
+                keys,
+                blend="max",
+                period_days=period_days,
+                review_days=review_days,
+            ),
+            uniform=uniform,
         )
     else:
         policy = policy.with_columns(
@@ -157,11 +177,6 @@ def stock(
         if no_demand.height:
             notes.append(_no_demand_note(no_demand, keys))
     comparison = None
-    if equal:
-        uniform = equal_service_level(points)
-    if keep:
-        # One target high enough to keep every promise: the highest any segment is promised.
-        uniform = float(series.get_column("seg_level").max())  # type: ignore[arg-type]
     if uniform is not None:
         alt = compute_policy(
             points.with_columns(service_target=pl.lit(uniform)),
@@ -169,6 +184,11 @@ def stock(
             period_days=period_days,
             review_days=review_days,
         )
+        if alternatives is not None and alternatives.height:
+            # Rationed points: every plan compared in the rationing's demand model.
+            alt = _same_model(alt, alternatives, keys, "uniform")
+            assert fcfs is not None
+            fcfs = _same_model(fcfs, alternatives, keys, "fcfs")
         comparison = compare(series, keys, policy, alt, uniform, service=service, fcfs=fcfs)
     rationed = policy.filter(pl.col("rationed"))
     if rationed.height:
@@ -214,6 +234,42 @@ def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> str:
         f"point(s) without forecast demand ({what} {examples(points)}): "
         f"{float(no_demand['on_hand'].sum()):,.0f} units, {value:,.2f} at unit cost, kept in "
         "the policy with no_demand = true and nothing ordered: stock to move or clear"
+    )
+
+
+def _top_targets(points: pl.DataFrame, series: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The stocking points with each one's highest segment target (and that segment's measure):
+    served first come, first served, the level that keeps every promise."""
+    top = series.group_by(keys).agg(
+        pl.col("seg_level").sort_by(["seg_level", "mu"], descending=True).first().alias("_top"),
+        pl.col("seg_measure").sort_by(["seg_level", "mu"], descending=True).first().alias("_tm"),
+    )
+    return (
+        points.join(top, on=keys, how="left", maintain_order="left")
+        .with_columns(service_target=pl.col("_top"), service_measure=pl.col("_tm"))
+        .drop("_top", "_tm")
+    )
+
+
+def _same_model(
+    plan: pl.DataFrame, alternatives: pl.DataFrame, keys: list[str], name: str
+) -> pl.DataFrame:
+    """``plan`` with the rationed points' stock and service from the rationing's simulation."""
+    inv, fill, csl = ALTERNATIVE_COLUMNS[name]
+    joined = plan.join(
+        alternatives.select(*keys, inv, fill, csl), on=keys, how="left", maintain_order="left"
+    )
+    hit = pl.col(inv).is_not_null()
+    return (
+        joined.with_columns(
+            avg_inventory=pl.when(hit).then(pl.col(inv)).otherwise(pl.col("avg_inventory")),
+            expected_fill_rate=pl.when(hit)
+            .then(pl.col(fill))
+            .otherwise(pl.col("expected_fill_rate")),
+            expected_csl=pl.when(hit).then(pl.col(csl)).otherwise(pl.col("expected_csl")),
+        )
+        .with_columns(inventory_value=pl.col("avg_inventory") * pl.col("unit_cost"))
+        .select(plan.columns)
     )
 
 
