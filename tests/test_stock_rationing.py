@@ -171,12 +171,23 @@ def test_rationed_plan_captures_most_of_the_best_critical_level_saving(sku: str)
     levels = np.array([float(s) for s, _ in grid])
     reserves = np.array([np.asarray(c, dtype=float) for _, c in grid])
     fill, inv = simulate(demand, levels, reserves, seed=5)
-    uniform, _ = _smallest_feasible(
-        fill[reserves.sum(axis=1) == 0],
-        inv[reserves.sum(axis=1) == 0],
-        targets,
-    )
-    best, at = _smallest_feasible(fill, inv, targets)
+    # The cheapest of thousands of plans on one sample favours plans that met a target there by
+    # luck (SLOW: S 19, reserves (0, 1, 2) gives gold 0.9900 on this sample and 0.9895 over
+    # 1.2 M weeks). So the plans feasible on this sample, cheapest first, are re-checked on an
+    # independent sample of the same length: the best is the cheapest feasible on both.
+    rng_b = np.random.default_rng(4)
+    check = np.stack([daily_demand(rng_b, m, sd, periods * 7) for _, _, m, sd in rows], axis=1)
+
+    def cheapest(mask: np.ndarray) -> tuple[float, int]:
+        feasible = np.flatnonzero(mask & np.all(fill >= targets[None, :], axis=1))
+        first = feasible[np.argsort(inv[feasible], kind="stable")][:300]
+        fill_b, _ = simulate(check, levels[first], reserves[first], seed=6)
+        good = first[np.all(fill_b >= targets[None, :], axis=1)]
+        assert good.size, "no plan feasible on both samples"
+        return float(inv[good[0]]), int(good[0])
+
+    uniform, _ = cheapest(reserves.sum(axis=1) == 0)
+    best, at = cheapest(np.ones(levels.size, dtype=bool))
     mine_res = np.array([[by_seg[g]["reserve_level"] for _, g, _, _ in rows]])
     mine_fill, mine_inv = simulate(demand, np.array([level]), mine_res, seed=5)
     best_saving = uniform - best

@@ -44,10 +44,12 @@ MAX_TIERS = 3
 # Cycles simulated per candidate in the search, and to check the plan found.
 SEARCH_CYCLES = 1000
 CHECK_CYCLES = 20000
+# The check sample grows with the variance-to-mean ratio, up to this factor.
+CHECK_DISPERSION_CAP = 4.0
 # Reserve levels tried per tier in the coarse grid.
 GRID_POINTS = 7
 # Rounds of the whole-unit neighbourhood search on the check sample.
-NEIGHBOUR_ROUNDS = 8
+NEIGHBOUR_ROUNDS = 12
 
 
 @dataclass(frozen=True)
@@ -333,11 +335,26 @@ def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndar
     return np.asarray(grids)
 
 
-def _neighbours(centre: np.ndarray, reach: int) -> np.ndarray:
-    """Reserve vectors within ``reach`` whole units of ``centre`` per lower tier (monotone)."""
-    steps = np.arange(-reach, reach + 1, dtype=float)
-    values = [np.maximum(centre[t] + steps, 0.0) for t in range(1, centre.size)]
-    return np.unique(_reserve_vectors(centre.size, values), axis=0)
+def _moves(centre: np.ndarray, reach: float) -> np.ndarray:
+    """Reserve vectors one pattern move from ``centre``: one lower tier's reserve, or all of
+    them together, moved by +-1, 2, 4, ... whole units up to ``reach`` (kept non-negative and
+    non-decreasing down the tiers). Large moves cross the plateaus on which S does not change."""
+    steps = [1.0]
+    while steps[-1] * 2 <= reach:
+        steps.append(steps[-1] * 2)
+    out = []
+    for size in steps:
+        for sign in (-1.0, 1.0):
+            for t in [*range(1, centre.size), -1]:
+                c = centre.copy()
+                if t < 0:
+                    c[1:] += sign * size
+                else:
+                    c[t] += sign * size
+                c[1:] = np.maximum(c[1:], 0.0)
+                if np.all(np.diff(c[1:]) >= 0) and not np.array_equal(c, centre):
+                    out.append(c)
+    return np.unique(np.asarray(out), axis=0) if out else np.zeros((0, centre.size))
 
 
 @dataclass(frozen=True)
@@ -447,15 +464,21 @@ def plan(
     # measured against, in the same demand model), and for the search's reserves and their
     # whole-unit neighbours, walked while the stock on hand falls (the search's sample is small
     # and its levels noisy). Rationing is kept only where it holds less than no reserves.
-    check = sample(seg, lead_days, review_days, CHECK_CYCLES, seed + 1, lead_sd_days)
+    checks = int(CHECK_CYCLES * min(max(vmr, 1.0), CHECK_DISPERSION_CAP))
+    check = sample(seg, lead_days, review_days, checks, seed + 1, lead_sd_days)
     base_level = float(_levels_near(check, own, zero, np.array([hi]))[0])
     unrationed = _outcome(check, base_level, zero[0])
-    if reserves.any():
-        level = float(_levels_near(check, own, reserves[None, :], np.array([level]))[0])
-        held = _outcome(check, level, reserves).on_hand
+    if n_tiers > 1 and hi - floor_level > 2:
+        if reserves.any():
+            level = float(_levels_near(check, own, reserves[None, :], np.array([level]))[0])
+            held = _outcome(check, level, reserves).on_hand
+        else:
+            level, held = base_level, unrationed.on_hand
         seen = {tuple(reserves.tolist())}
         for _ in range(NEIGHBOUR_ROUNDS):
-            cands = np.array([c for c in _neighbours(reserves, 1) if tuple(c.tolist()) not in seen])
+            cands = np.array(
+                [c for c in _moves(reserves, max(hi / 4.0, 1.0)) if tuple(c.tolist()) not in seen]
+            )
             if not cands.size:
                 break
             seen |= {tuple(c.tolist()) for c in cands}
@@ -468,7 +491,7 @@ def plan(
         if held >= unrationed.on_hand or not reserves.any():
             level, reserves = base_level, zero[0]
     else:
-        level = base_level
+        level, reserves = base_level, zero[0]
     fill, csl, fill_total, csl_total, on_hand = _service(
         check, np.array([level]), reserves[None, :]
     )
