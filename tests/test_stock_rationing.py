@@ -131,18 +131,8 @@ def _smallest_feasible(
     return float(inv[i]), i
 
 
-GAP = "the search's simulated levels miss the best by a unit on slow and lumpy SKUs (see issue 11)"
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "sku",
-    [
-        "FAST",
-        pytest.param("SLOW", marks=pytest.mark.xfail(reason=GAP, strict=False)),
-        pytest.param("LUMPY", marks=pytest.mark.xfail(reason=GAP, strict=False)),
-    ],
-)
+@pytest.mark.parametrize("sku", ["FAST", "SLOW", "LUMPY"])
 def test_rationed_plan_captures_most_of_the_best_critical_level_saving(sku: str) -> None:
     # Exhaustive search over (S, reserves) with the simulator above on one demand sample: the
     # uniform plan (no reserves, every target kept) against the best critical-level plan.
