@@ -55,7 +55,7 @@ $(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/or
 $(OUT)/policy.parquet $(OUT)/stock_segments.parquet &: $(OUT)/forecast.parquet $(DATA)/items.csv \
 		$(DATA)/on_hand.csv $(CONFIG)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
-		--config $(CONFIG) --review-days 7 --compare-uniform equal \
+		--config $(CONFIG) --policy RS --review-days 7 --compare-uniform equal \
 		--segments-out $(OUT)/stock_segments.parquet -o $(OUT)/policy.parquet
 
 COSTS_INPUTS := $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \

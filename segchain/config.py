@@ -192,6 +192,7 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "service_level": Rule("level", env="SEGCHAIN_SERVICE_LEVEL"),
         "service_measure": _choice(*SERVICE_MEASURES, env="SEGCHAIN_SERVICE_MEASURE"),
         "review_days": _float(0, 3660, low_open=True, why_high="ten years"),
+        "policy": Rule("str"),
         "lead_time_days": _float(0, 3660, why_high="ten years"),
         "blend": _choice("weighted", "max"),
         "compare_uniform": Rule("text"),

@@ -98,9 +98,14 @@ def test_stock_csl_reorder_point_is_mean_plus_z_sd() -> None:
 
 
 def test_stock_sd_over_interval_includes_lead_time_variability() -> None:
-    # sqrt(T*sd^2 + mean^2*sd_L^2) with T = L + 1 period = 2 weeks, sd_L = 0.5 week.
+    # sqrt(T*sd^2 + mean^2*sd_L^2) with T = L + R, sd_L = 0.5 week; (s, Q) looked at nightly
+    # by default (R = 1/7 week), or weekly.
     fc = forecast([{"sku": "A", "forecast": 100.0, "error_sd": 20.0}])
-    res = stock(fc, items=items(sku=["A"], lead_time_days=[7.0], lead_time_sd_days=[3.5]))
+    it = items(sku=["A"], lead_time_days=[7.0], lead_time_sd_days=[3.5])
+    res = stock(fc, items=it)
+    assert one(res, "sd_demand_lt") == pytest.approx(math.sqrt(8 / 7 * 400 + 100**2 * 0.25))
+    assert (one(res, "policy_type"), one(res, "review_days")) == ("sQ", 1.0)
+    res = stock(fc, items=it, policy_type="sQ", review_days=7)
     assert one(res, "sd_demand_lt") == pytest.approx(math.sqrt(2 * 400 + 100**2 * 0.25))
 
 
@@ -140,6 +145,8 @@ def test_stock_fill_rate_level_solves_loss_equation() -> None:
         ),
         service_level=0.98,
         service_measure="fill-rate",
+        policy_type="sQ",
+        review_days=7,
     )
     q = math.ceil(math.sqrt(2 * 100 * 365.25 / 7 * 50 / 2.5))
     s = one(res, "reorder_point")
@@ -164,7 +171,7 @@ def test_stock_fill_rate_level_solves_loss_equation() -> None:
 def test_stock_daily_forecast_counts_lead_time_in_days() -> None:
     days = [date(2024, 1, 1) + timedelta(days=i) for i in range(5)]
     fc = forecast([{"sku": "A", "forecast": 30.0, "error_sd": 5.0}], periods=days)
-    # (s, Q) protects 9 days of lead time plus one (daily) period.
+    # (s, Q) protects 9 days of lead time plus the nightly review.
     res = stock(fc, items=items(sku=["A"], lead_time_days=[9.0]))
     assert one(res, "mean_demand_lt") == pytest.approx(300.0)
     assert res.period_days == 1.0
@@ -516,22 +523,32 @@ def test_stock_pmf_grid_matches_closed_form_bisection(
         assert grid[col].to_numpy() == pytest.approx(closed[col].to_numpy(), abs=1e-9)
 
 
+@pytest.mark.parametrize("review_days", [7.0, 1.0, 3.0])
 @pytest.mark.parametrize(
     ("mu", "sd", "lead_days", "unit_cost", "target"),
     [
         (100.0, 20.0, 14.0, 10.0, 0.98),
-        (40.0, 15.0, 0.0, 50.0, 0.95),  # no lead time: the one-period review alone
+        (40.0, 15.0, 0.0, 50.0, 0.95),  # no lead time: the review alone
         (25.0, 4.0, 35.0, 200.0, 0.99),
     ],
 )
 def test_stock_sq_normal_level_is_smallest_meeting_uniform_position_shortage(
-    mu: float, sd: float, lead_days: float, unit_cost: float, target: float
+    mu: float, sd: float, lead_days: float, unit_cost: float, target: float, review_days: float
 ) -> None:
+    # Weekly forecast; (s, Q) looked at every R days sees R/7 of a week's mean and variance.
     fc = forecast([{"sku": "A", "forecast": mu, "error_sd": sd, "demand_class": "smooth"}])
     it = items(sku=["A"], unit_cost=[unit_cost], lead_time_days=[lead_days])
-    res = stock(fc, items=it, service_level=target, service_measure="fill-rate")
+    res = stock(
+        fc,
+        items=it,
+        service_level=target,
+        service_measure="fill-rate",
+        policy_type="sQ",
+        review_days=review_days,
+    )
     s, q = one(res, "reorder_point"), one(res, "order_qty")
     weeks = lead_days / 7
+    r = review_days / 7
 
     def loss_lead(y: float) -> float:
         return normal_first_loss(y, mu * weeks, sd * math.sqrt(weeks)) if weeks else max(-y, 0)
@@ -542,18 +559,21 @@ def test_stock_sq_normal_level_is_smallest_meeting_uniform_position_shortage(
         total = 0.0
         for i in range(steps + 1):
             y = level + i * h
-            d = normal_first_loss(y, mu * (weeks + 1), sd * math.sqrt(weeks + 1)) - loss_lead(y)
+            d = normal_first_loss(y, mu * (weeks + r), sd * math.sqrt(weeks + r)) - loss_lead(y)
             total += (1 if i in (0, steps) else (4 if i % 2 else 2)) * d
         return total * h / 3 / q
 
-    assert shortage(s) <= (1 - target) * mu < shortage(s - 1)
+    assert shortage(s) <= (1 - target) * mu * r < shortage(s - 1)
 
 
-def poisson_sq_csl(mean_week: float, q: int, s: int, lead_weeks: int = 2) -> float:
-    """P(D_L + U <= s) for (s, Q) on weekly Poisson demand, summed term by term.
+def poisson_sq_csl(
+    mean_week: float, q: int, s: int, lead_weeks: int = 2, review_weeks: float = 1.0
+) -> float:
+    """P(D_L + U <= s) for (s, Q) on Poisson demand looked at every R, summed term by term.
 
-    The position after ordering is uniform on s+1..s+Q and falls by one week's demand D_1, so
-    the undershoot U has P(U = u) proportional to P(u < D_1 <= u + Q).
+    The position after ordering is uniform on s+1..s+Q and falls by one review's demand D_R
+    (Poisson with mean R times the week's), so the undershoot U has P(U = u) proportional to
+    P(u < D_R <= u + Q).
     """
 
     def pmf(k: int, m: float) -> float:
@@ -562,7 +582,8 @@ def poisson_sq_csl(mean_week: float, q: int, s: int, lead_weeks: int = 2) -> flo
     def cdf(k: int, m: float) -> float:
         return sum(pmf(i, m) for i in range(k + 1)) if k >= 0 else 0.0
 
-    weights = [cdf(u + q, mean_week) - cdf(u, mean_week) for u in range(80)]
+    m_r = mean_week * review_weeks
+    weights = [cdf(u + q, m_r) - cdf(u, m_r) for u in range(80)]
     under = [wt / sum(weights) for wt in weights]
     return sum(under[u] * cdf(s - u, lead_weeks * mean_week) for u in range(s + 1))
 
@@ -580,39 +601,51 @@ def slow_item(mean_week: float) -> pl.DataFrame:
     )
 
 
+@pytest.mark.parametrize("review_days", [7.0, 1.0])
 @pytest.mark.parametrize(("mean_week", "target"), [(0.2, 0.95), (1.5, 0.9), (0.6, 0.99)])
 def test_stock_sq_poisson_csl_counts_undershoot_by_brute_force(
-    mean_week: float, target: float
+    mean_week: float, target: float, review_days: float
 ) -> None:
-    # (s, Q) on weekly Poisson demand, L = 2 weeks: no stockout before the order arrives with
+    # (s, Q) on Poisson demand, L = 2 weeks: no stockout before the order arrives with
     # probability P(D_L + U <= s), U the undershoot of s.
     it = items(sku=["A"], lead_time_days=[14.0], unit_cost=[40.0])
-    res = stock(slow_item(mean_week), items=it, service_level=target, service_measure="csl")
+    res = stock(
+        slow_item(mean_week),
+        items=it,
+        service_level=target,
+        service_measure="csl",
+        policy_type="sQ",
+        review_days=review_days,
+    )
     q = int(one(res, "order_qty"))
-    expected = next(s for s in range(80) if poisson_sq_csl(mean_week, q, s) >= target)
+    r = review_days / 7
+    expected = next(
+        s for s in range(80) if poisson_sq_csl(mean_week, q, s, review_weeks=r) >= target
+    )
     assert one(res, "reorder_point") == expected
-    assert one(res, "expected_csl") == pytest.approx(poisson_sq_csl(mean_week, q, expected))
+    assert one(res, "expected_csl") == pytest.approx(
+        poisson_sq_csl(mean_week, q, expected, review_weeks=r)
+    )
 
 
 def test_stock_sq_fill_rate_policy_reports_undershoot_csl() -> None:
     it = items(sku=["A"], lead_time_days=[14.0], unit_cost=[40.0])
     res = stock(slow_item(1.5), items=it, service_level=0.97, service_measure="fill-rate")
     q, s = int(one(res, "order_qty")), int(one(res, "reorder_point"))
-    assert one(res, "expected_csl") == pytest.approx(poisson_sq_csl(1.5, q, s))
+    assert one(res, "expected_csl") == pytest.approx(poisson_sq_csl(1.5, q, s, review_weeks=1 / 7))
 
 
-def test_stock_sq_normal_csl_protects_lead_time_plus_one_period() -> None:
+def test_stock_sq_normal_csl_protects_lead_time_plus_one_review() -> None:
     # Normal weekly demand (100, 20), L = 2 weeks: the undershoot of a normal (IFR, hence NBUE)
-    # period demand is stochastically smaller than a period's demand, so s = mean + z*sd over
-    # L + 1 = 3 weeks is a safe level: 300 + 1.6449*sqrt(3)*20.
+    # review demand is stochastically smaller than a review's demand, so s = mean + z*sd over
+    # L + R is a safe level: weekly 300 + 1.6449*sqrt(3)*20, nightly over 15 days.
     fc = forecast([{"sku": "A", "forecast": 100.0, "error_sd": 20.0, "demand_class": "smooth"}])
-    res = stock(
-        fc,
-        items=items(sku=["A"], lead_time_days=[14.0]),
-        service_level=0.95,
-        service_measure="csl",
-    )
+    kw = {"items": items(sku=["A"], lead_time_days=[14.0]), "service_measure": "csl"}
+    res = stock(fc, service_level=0.95, policy_type="sQ", review_days=7, **kw)
     assert one(res, "reorder_point") == math.ceil(300 + 1.6449 * math.sqrt(3) * 20)
+    res = stock(fc, service_level=0.95, **kw)
+    t = 15 / 7
+    assert one(res, "reorder_point") == math.ceil(100 * t + 1.6449 * math.sqrt(t) * 20)
 
 
 @pytest.mark.parametrize("tiny", [5e-324, 1e-12])

@@ -25,16 +25,21 @@ def negbin(mean: float, var: float):  # type: ignore[no-untyped-def]
     return stats.nbinom(mean * p / (1 - p), p)
 
 
-def test_sq_csl_of_an_over_dispersed_item_is_not_overstated() -> None:
-    # 4(a): mean 0.1 a week, variance/mean 20, (s, Q) looked at weekly, CSL 0.90. The exact CSL
-    # P(D_L + U <= s), U the undershoot with P(U = u) = P(u < D_1 <= u + Q)/E[min(D_1, Q)],
-    # computed here on a support of 200,000 units with scipy's negative binomial.
+@pytest.mark.parametrize("review_days", [7.0, 1.0])
+def test_sq_csl_of_an_over_dispersed_item_is_not_overstated(review_days: float) -> None:
+    # 4(a): mean 0.1 a week, variance/mean 20, (s, Q) looked at weekly (or nightly), CSL 0.90.
+    # The exact CSL P(D_L + U <= s), U the undershoot with P(U = u) = P(u < D_R <= u + Q) /
+    # E[min(D_R, Q)], computed here on a support of 200,000 units with scipy's negative
+    # binomial (a review of R days: R/7 of the week's mean and variance).
     mu, vmr = 0.1, 20.0
+    r = review_days / 7
     fc = forecast([{"sku": "A", "forecast": mu, "error_sd": math.sqrt(mu * vmr)}])
-    p = stock(fc, service_level=0.9, service_measure="csl").policy
+    p = stock(
+        fc, service_level=0.9, service_measure="csl", policy_type="sQ", review_days=review_days
+    ).policy
     s, q = int(p["reorder_point"][0]), int(p["order_qty"][0])
     k = np.arange(200_000)
-    f1 = negbin(mu, mu * vmr).cdf(k)
+    f1 = negbin(mu * r, mu * r * vmr).cdf(k)
     g = np.concatenate([f1[q:], np.ones(q)]) - f1
     g /= g.sum()
     lead = negbin(2 * mu, 2 * mu * vmr).pmf(k[:5000])  # 14 days = 2 weekly periods

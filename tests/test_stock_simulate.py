@@ -91,7 +91,7 @@ def test_simulate_one_unit_less_misses_fill_rate_target(replayed, name: str) -> 
     assert achieved_less < target
 
 
-# Continuous review (s, Q): (item, fill-rate target, unit_cost, order_cost). Costs keep Q small
+# (s, Q) looked at weekly: (item, fill-rate target, unit_cost, order_cost). Costs keep Q small
 # (46, 7 and 7 units), so that one unit of reorder point moves the fill rate measurably.
 SQ_CASES = {"smooth": (0.95, 100.0, 50.0), "slow": (0.95, 100.0, 50.0), "lumpy": (0.90, 50.0, 10.0)}
 
@@ -111,7 +111,14 @@ def sq_policy_for(name: str) -> pl.DataFrame:
             "order_cost": [order_cost],
         }
     )
-    return stock(fc, items=items, service_level=target, service_measure="fill-rate").policy
+    return stock(
+        fc,
+        items=items,
+        service_level=target,
+        service_measure="fill-rate",
+        policy_type="sQ",
+        review_days=7,
+    ).policy
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +172,14 @@ def replayed_sq_csl() -> dict[str, tuple[float, float]]:
         items = pl.DataFrame(
             {"sku": [name], "lead_time_days": [14.0], "unit_cost": [SQ_CASES[name][1]]}
         )
-        policy = stock(fc, items=items, service_level=0.9, service_measure="csl").policy
+        policy = stock(
+            fc,
+            items=items,
+            service_level=0.9,
+            service_measure="csl",
+            review_days=7,
+            policy_type="sQ",
+        ).policy
         less = policy.with_columns(pl.col("reorder_point") - 1, pl.col("order_up_to") - 1)
         both = pl.concat([policy] * CSL_REPLICAS + [less] * CSL_REPLICAS)
         if name == "lumpy":

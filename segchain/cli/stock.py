@@ -53,9 +53,19 @@ ReviewDaysOpt = Annotated[
     float | None,
     typer.Option(
         "--review-days",
-        help="Periodic review (R, S) every N days; without it, continuous review (s, Q), looked "
-        "at once per forecast period (protects lead time + 1 period).",
+        help="Days between two reviews, for both policies; given without --policy it means "
+        "(R, S), as before --policy existed (default: 1, a nightly MRP run).",
         metavar="DAYS",
+    ),
+]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--policy",
+        help="sQ: reorder point s and order quantity Q (EOQ), the position looked at every "
+        "--review-days; RS: order up to S every --review-days (default: sQ, or RS when "
+        "--review-days is given).",
+        metavar="sQ|RS",
     ),
 ]
 LeadTimeOpt = Annotated[
@@ -129,6 +139,7 @@ def stock_command(
     on_hand: OnHandOpt = None,
     service_level: ServiceLevelOpt = None,
     service_measure: ServiceMeasureOpt = None,
+    policy_type: PolicyOpt = None,
     review_days: ReviewDaysOpt = None,
     lead_time_days: LeadTimeOpt = None,
     blend: BlendOpt = None,
@@ -171,6 +182,7 @@ def stock_command(
     params = {
         "service_level": setting(service_level, cfg, "stock", "service_level", None),
         "service_measure": setting(service_measure, cfg, "stock", "service_measure", None),
+        "policy_type": setting(policy_type, cfg, "stock", "policy", None),
         "review_days": setting(review_days, cfg, "stock", "review_days", None),
         "lead_time_days": setting(lead_time_days, cfg, "stock", "lead_time_days", None),
         "blend": setting(blend, cfg, "stock", "blend", "weighted"),
@@ -205,8 +217,13 @@ def stock_command(
         reporter.info(
             f"{result.on_hand_missing:,} stocking points have no on-hand row (counted as 0)"
         )
-    review = params["review_days"]
-    mode = f"(R, S) every {review:g} days" if review else "continuous review (s, Q)"
+    kind = policy["policy_type"][0] if policy.height else "sQ"
+    review = policy["review_days"][0] if policy.height else 1.0
+    mode = (
+        f"(R, S) every {review:g} day(s)"
+        if kind == "RS"
+        else f"(s, Q) looked at every {review:g} day(s)"
+    )
     reporter.info(
         f"{policy.height:,} stocking points, {mode}, periods of {result.period_days:g} days; "
         f"inventory value {policy['inventory_value'].sum():,.2f}"

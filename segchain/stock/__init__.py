@@ -4,16 +4,17 @@ The stage reads a forecast (Nixtla long format, one row per series x future peri
 series of each stocking point (``sku``, and ``site`` when present), and computes a replenishment
 policy with the textbook formulas:
 
-* protection interval ``T``: ``L + R`` for periodic review ``(R, S)`` when ``review_days`` is
-  given; ``L + 1`` period for continuous review ``(s, Q)``: demand is known per forecast period,
-  so the stock is in effect looked at once per period and falls below ``s`` by up to a period's
-  demand before the order goes out (the undershoot; see ``_compute``);
+* protection interval ``T``: ``L + R`` for both policy types, ``R`` the days between two reviews
+  (``review_days``, default 1: nightly): order-up-to ``(R, S)``, or ``(s, Q)`` looked at every
+  ``R``, whose position falls below ``s`` by up to a review's demand before the order goes out
+  (the undershoot; see ``policy.compute_policy``);
 * demand over the interval: mean ``mu*T``, sd ``sqrt(T*sd^2 + mu^2*sd_L^2)`` with the forecast's
-  one-step error sd (not the raw demand's deviation);
+  one-step error sd (not the raw demand's deviation), ``T`` and ``sd_L`` in forecast periods (a
+  period the sum of its independent days);
 * cycle service level: ``s = mean_T + z*sd_T`` (for slow and lumpy ``(s, Q)`` items, the exact
   ``P(D_L + U <= s)`` with the undershoot ``U``); fill rate ``(R, S)``: ``sd_T*G(k) = (1 -
   target)*mu*R`` with the standard normal loss function ``G`` (Silver, Pyke & Peterson); fill
-  rate ``(s, Q)``: the exact ``(R = 1 period, s, nQ)`` shortage, the position after ordering
+  rate ``(s, Q)``: the exact ``(R, s, nQ)`` shortage, the position after ordering
   being uniform on ``(s, s + Q]``, with second-order loss functions (Hadley & Whitin; Axsaeter);
 * slow and lumpy items (``demand_class`` intermittent or lumpy, or fewer than ``LOW_MEAN_UNITS``
   units over the interval): Poisson when the variance does not exceed the mean, else negative

@@ -36,6 +36,9 @@ TINY_UNITS = 1.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
 KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
 DEFAULT_PERIOD_DAYS = 7.0
+# Policy types, and the days between two reviews without --review-days (a nightly MRP run).
+POLICY_TYPES = ("sQ", "RS")
+DEFAULT_REVIEW_DAYS = 1.0
 
 
 def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[str]]:
@@ -420,7 +423,7 @@ def join_on_hand(
     )
     joined = joined.with_columns(inventory_position=ip)
     # A point without demand orders only what it already owes (backorders), like (R, S) with S 0.
-    periodic = (pl.col("review_days") > 0) | pl.col("no_demand")
+    periodic = (pl.col("policy_type") == "RS") | pl.col("no_demand")
     need_periodic = pl.max_horizontal(pl.col("order_up_to") - pl.col("inventory_position"), 0.0)
     # (s, Q): enough whole order quantities to lift the position above s.
     n_orders = (

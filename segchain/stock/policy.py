@@ -14,23 +14,32 @@ from segchain.stock.loss_functions import normal_losses
 
 
 def compute_policy(
-    points: pl.DataFrame, keys: list[str], *, period_days: float, review_days: float | None
+    points: pl.DataFrame,
+    keys: list[str],
+    *,
+    period_days: float,
+    review_days: float,
+    periodic: bool,
 ) -> pl.DataFrame:
     """The numbers of every policy, vectorised over stocking points.
 
-    Demand is known per forecast period, so a continuous-review (s, Q) policy in effect sees the
-    stock once per period: it is an (R, s, nQ) policy with R = one period (Hadley & Whitin ch. 5;
-    Axsaeter, Inventory Control, sec. 5.3). Between two looks the position falls by a whole
-    period's demand, so it is usually below s when the order goes out (the undershoot). The
-    textbook (s, Q) formulas ignore that and promise more than they deliver when replayed (0.93
-    against a 0.98 target on the sample). Here the protection interval of (s, Q) is L + 1 period
-    and the fill rate is the exact one of (R, s, nQ): after ordering, the inventory position is
-    uniform on (s, s + Q], so the expected shortage per period is the mean over that range of
-    E[(D_{L+1} - y)^+] - E[(D_L - y)^+], a difference of second-order loss functions. The CSL
+    ``periodic``: order-up-to (R, S) every ``review_days``; else (s, Q) looked at every
+    ``review_days`` (a nightly MRP run: 1). Demand per forecast period (mean mu, variance sd^2)
+    is taken as the sum of independent demands of its days, so a review of R days sees mean
+    mu*R/P and variance sd^2*R/P (P the period in days); lead times convert the same way.
+
+    (s, Q) looked at every R is an (R, s, nQ) policy (Hadley & Whitin ch. 5; Axsaeter,
+    Inventory Control, sec. 5.3). Between two looks the position falls by a review's demand,
+    so it is usually below s when the order goes out (the undershoot). The textbook (s, Q)
+    formulas ignore that and promise more than they deliver when replayed (0.93 against a 0.98
+    target on the sample). Here the protection interval of (s, Q) is L + R and the fill rate
+    is the exact one of (R, s, nQ): after ordering, the inventory position is uniform on
+    (s, s + Q], so the expected shortage per review is the mean over that range of
+    E[(D_{L+R} - y)^+] - E[(D_L - y)^+], a difference of second-order loss functions. The CSL
     is P(D_L + U <= s) with the undershoot U: exact for slow and lumpy items (whose undershoot
-    can exceed a period's mean demand), and P(D_{L+1} <= s), a safe bound, for normal ones.
+    can exceed a review's mean demand), and P(D_{L+R} <= s), a safe bound, for normal ones.
     (The alternative, adding E[U] = E[D^2]/(2E[D]) to the textbook reorder point, is a renewal
-    approximation for Q much larger than a period's demand; the form used here is exact.)
+    approximation for Q much larger than a review's demand; the form used here is exact.)
     """
     n = points.height
     col = points.get_column
@@ -42,9 +51,8 @@ def compute_policy(
     lt_sd = col("lead_time_sd_days").to_numpy().astype(float) / period_days
     cls = col("demand_class").fill_null("").to_numpy().astype(str)
     unit_cost = col("unit_cost").to_numpy().astype(float)
-    periodic = review_days is not None
-    # Review period in forecast periods; (s, Q) looks once per period (see the docstring).
-    r = np.full(n, review_days / period_days if review_days is not None else 1.0)
+    # Review interval in forecast periods, for both policies (see the docstring).
+    r = np.full(n, review_days / period_days)
     t = lt + r
     mean_t = mu * t
     var_t = t * sd**2 + mu**2 * lt_sd**2
@@ -102,8 +110,8 @@ def compute_policy(
         level[m], exp_csl[m], short = discrete_levels(
             dist[m],
             periodic=periodic,
-            mean_1=mu[m],
-            var_1=sd[m] ** 2,
+            mean_1=mu[m] * r[m],
+            var_1=sd[m] ** 2 * r[m],
             fill=fill[m],
             target=target[m],
             allowed=allowed_all[m],
@@ -139,13 +147,13 @@ def compute_policy(
     exp_csl = np.clip(exp_csl, 0.0, 1.0)
 
     safety = level - mean_t
-    # Mean stock on hand: safety stock plus half a cycle; (s, Q) also carries half a period's
+    # Mean stock on hand: safety stock plus half a cycle; (s, Q) also carries half a review's
     # demand, because the position after ordering is s + Q/2 on average, looked at once per
-    # period. That is the mean net inventory; on hand is net inventory plus backorders, so the
+    # review. That is the mean net inventory; on hand is net inventory plus backorders, so the
     # mean backorders (the mean of the expected backorders at the start and at the end of a
     # cycle) are added: without them, low targets understated the on-hand stock 1.4-1.9x (bug
     # 4(f)).
-    cycle = mu * r if periodic else order_qty + mu
+    cycle = mu * r if periodic else order_qty + mu * r
     backorders = mean_backorders(
         dist,
         level,
@@ -170,7 +178,8 @@ def compute_policy(
         pl.Series("period_days", np.full(n, period_days)),
         col("lead_time_days"),
         col("lead_time_sd_days"),
-        pl.Series("review_days", np.full(n, float(review_days or 0.0))),
+        pl.Series("policy_type", np.full(n, "RS" if periodic else "sQ").astype(object), pl.String),
+        pl.Series("review_days", np.full(n, float(review_days))),
         pl.Series("mean_demand", mu),
         pl.Series("sd_demand", sd),
         pl.Series("mean_demand_lt", mean_t),

@@ -24,13 +24,12 @@ def simulate(
     """Replay each policy against demand drawn from the distribution it assumed.
 
     Discrete-time replay with backorders: each step serves its demand from stock, then reviews
-    (every step for (s, Q), every R for (R, S)); an order placed at the end of step t is on hand
-    from step t + 1 + L, with L drawn per order from normal(L, sd_L) when sd_L > 0. By default a
-    step is one forecast period, the granularity ``stock`` assumes (demand known per period, so
-    (s, Q) looks once per period and the undershoot of s counts). ``substeps`` splits each period
-    into that many steps with the period's distribution divided accordingly (all four families
-    are infinitely divisible): an (s, Q) policy then looks more often and does better than
-    promised.
+    every ``review_days`` (both policy types: (s, Q) orders when the position is at or below s,
+    (R, S) up to S); an order placed at the end of step t is on hand from step t + 1 + L, with L
+    drawn per order from normal(L, sd_L) when sd_L > 0. A step is one forecast period when every
+    review is a whole number of periods, else a day (``review_steps``); ``substeps`` sets the
+    steps per period instead, the period's distribution divided accordingly (all four families
+    are infinitely divisible, the same conversion ``stock`` uses).
 
     Achieved fill rate = 1 - demand not served from stock / demand; achieved CSL = share of
     replenishment cycles (order arrivals) without a backorder just before the arrival.
@@ -39,7 +38,7 @@ def simulate(
         policy: the output of ``stock`` (needs its distribution and level columns).
         periods: forecast periods to replay after a warm-up.
         seed: random seed.
-        substeps: steps per forecast period (default 1).
+        substeps: steps per forecast period (default: ``review_steps``).
         demand: optional (periods, rows) array of demand per period to replay instead of draws
             (then ``substeps`` is 1).
         warmup: periods discarded first (default: 2 protection intervals + 10).
@@ -68,21 +67,25 @@ def simulate(
     n = policy.height
     col = policy.get_column
     period_days = col("period_days").to_numpy().astype(float)
-    periodic = col("review_days").to_numpy().astype(float) > 0
+    review_days = col("review_days").to_numpy().astype(float)
+    periodic = (
+        col("policy_type").to_numpy().astype(str) == "RS"
+        if "policy_type" in policy.columns
+        else review_days > 0
+    )
     if demand is not None:
         demand = np.asarray(demand, dtype=float)
         if demand.shape != (periods, n):
             raise ValueError(f"demand must have shape {(periods, n)}, got {demand.shape}")
         k = 1
     elif substeps is None:
-        k = 1
+        k = review_steps(period_days, review_days)
     else:
         k = int(substeps)
     lt = col("lead_time_days").to_numpy() / period_days * k
     lt_sd = col("lead_time_sd_days").to_numpy() / period_days * k
-    rev = np.where(
-        periodic, np.maximum(np.rint(col("review_days").to_numpy() / period_days * k), 1), 1
-    )
+    # Both policy types look every review_days (rounded to whole steps, at least one).
+    rev = np.maximum(np.rint(review_days / period_days * k), 1)
     rev = rev.astype(np.int64)
     lt_steps = np.rint(lt).astype(np.int64)
     max_lt = int(np.max(np.ceil(lt + 6 * lt_sd))) if n else 0
@@ -148,7 +151,7 @@ def simulate(
             due = (step + 1) % rev == 0
             amount = np.maximum(big_s - ip, 0.0)
         else:
-            due = ip <= s
+            due = (ip <= s) & ((step + 1) % rev == 0)
             amount = (np.floor((s - ip) / q_safe) + 1.0) * q
             if any_periodic:
                 due = np.where(periodic, (step + 1) % rev == 0, due)
@@ -187,6 +190,17 @@ def simulate(
         pl.Series("target_met", achieved >= col("service_target").to_numpy()),
     )
     return out
+
+
+def review_steps(period_days: np.ndarray, review_days: np.ndarray) -> int:
+    """Steps per forecast period that make every review a whole number of steps: 1 when every
+    review is a whole number of periods, else days (the period's length rounded)."""
+    if not period_days.size:
+        return 1
+    per = review_days / period_days
+    if np.all((per >= 1) & (np.abs(per - np.rint(per)) < 1e-9)):
+        return 1
+    return max(int(np.rint(period_days.max())), 1)
 
 
 def _drawer(policy: pl.DataFrame, k: int, rng: np.random.Generator) -> Any:

@@ -15,8 +15,10 @@ from segchain.stock.compare import compare, equal_service_level
 from segchain.stock.inputs import (
     BLENDS,
     DEFAULT_PERIOD_DAYS,
+    DEFAULT_REVIEW_DAYS,
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
+    POLICY_TYPES,
     TINY_UNITS,
     join_items,
     join_on_hand,
@@ -70,6 +72,7 @@ def stock(
     review_days: float | None = None,
     lead_time_days: float | None = None,
     blend: str = "weighted",
+    policy_type: str | None = None,
     compare_uniform: float | str | None = None,
     rationing: str = "critical-level",
     seed: int = 0,
@@ -85,7 +88,11 @@ def stock(
         on_hand: ``sku, on_hand`` (optional ``site``, ``on_order``, ``backorders``).
         policies: the segment policy table; ``service_level``/``service_measure`` fill what
             neither a segment nor ``"*"`` sets (defaults 0.95 and fill-rate).
-        review_days: periodic review (R, S) every so many days; None for continuous (s, Q).
+        review_days: days between two reviews (default ``DEFAULT_REVIEW_DAYS``, 1: a nightly
+            MRP run), for both policy types.
+        policy_type: ``sQ`` (reorder point s, order quantity Q, looked at every review) or
+            ``RS`` (order up to S every review). Without it: ``RS`` when ``review_days`` is
+            given (what ``--review-days`` alone meant before ``--policy``), else ``sQ``.
         lead_time_days: lead time for items without one.
         blend: ``weighted`` (demand-weighted segment targets) or ``max`` (best-served segment).
         compare_uniform: also compute the policies with this one target, compared per segment;
@@ -121,6 +128,8 @@ def stock(
     )
     if review_days is not None and not review_days > 0:
         raise UsageError(f"--review-days must be a number of days > 0, got {review_days!r}")
+    periodic = resolve_policy_type(policy_type, review_days) == "RS"
+    review = float(review_days) if review_days is not None else DEFAULT_REVIEW_DAYS
     if lead_time_days is not None and not lead_time_days >= 0:
         raise UsageError(f"--lead-time-days must be a number of days >= 0, got {lead_time_days!r}")
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
@@ -136,7 +145,13 @@ def stock(
         points = points.join(caps, on=keys, how="left")
 
     policy = _compute_per_measure(
-        points, series, keys, blend=blend, period_days=period_days, review_days=review_days
+        points,
+        series,
+        keys,
+        blend=blend,
+        period_days=period_days,
+        review_days=review,
+        periodic=periodic,
     )
     service = None
     fcfs = None
@@ -146,7 +161,7 @@ def stock(
     if keep:
         # One target high enough to keep every promise: the highest any segment is promised.
         uniform = float(series.get_column("seg_level").max())  # type: ignore[arg-type]
-    if rationing == "critical-level" and review_days is not None:
+    if rationing == "critical-level" and periodic:
         fcfs = policy
         policy, service, alternatives = ration(
             series,
@@ -161,7 +176,8 @@ def stock(
                 keys,
                 blend="max",
                 period_days=period_days,
-                review_days=review_days,
+                review_days=review,
+                periodic=periodic,
             ),
             uniform=uniform,
         )
@@ -182,7 +198,8 @@ def stock(
             points.with_columns(service_target=pl.lit(uniform)),
             keys,
             period_days=period_days,
-            review_days=review_days,
+            review_days=review,
+            periodic=periodic,
         )
         if alternatives is not None and alternatives.height:
             # Rationed points: every plan compared in the rationing's demand model.
@@ -273,6 +290,20 @@ def _same_model(
     )
 
 
+def resolve_policy_type(policy_type: str | None, review_days: float | None) -> str:
+    """``sQ`` or ``RS`` from ``--policy`` (any case; ``s,Q``, ``R,S`` too) and ``--review-days``.
+
+    Without ``--policy``, ``--review-days`` alone means (R, S), as it did before ``--policy``.
+    """
+    if policy_type is None:
+        return "RS" if review_days is not None else "sQ"
+    word = policy_type.strip().replace(",", "").replace(" ", "").replace("(", "").replace(")", "")
+    for name in POLICY_TYPES:
+        if word.lower() == name.lower():
+            return name
+    raise UsageError(f"--policy must be one of {', '.join(POLICY_TYPES)}, got {policy_type!r}")
+
+
 def _compute_per_measure(
     points: pl.DataFrame,
     series: pl.DataFrame,
@@ -280,7 +311,8 @@ def _compute_per_measure(
     *,
     blend: str,
     period_days: float,
-    review_days: float | None,
+    review_days: float,
+    periodic: bool,
 ) -> pl.DataFrame:
     """Policies; a stocking point whose segments use different measures meets each of them.
 
@@ -290,7 +322,9 @@ def _compute_per_measure(
     number averaged over both scales, applied with the largest segment's measure, gave gold's
     CSL 0.99 promise a CSL of 0.706.)
     """
-    policy = compute_policy(points, keys, period_days=period_days, review_days=review_days)
+    policy = compute_policy(
+        points, keys, period_days=period_days, review_days=review_days, periodic=periodic
+    )
     mixed = (
         series.group_by(keys)
         .agg(pl.col("seg_measure").n_unique().alias("measures"))
@@ -314,7 +348,11 @@ def _compute_per_measure(
         )
         variants.append(
             compute_policy(
-                pts.drop("measure_target"), keys, period_days=period_days, review_days=review_days
+                pts.drop("measure_target"),
+                keys,
+                period_days=period_days,
+                review_days=review_days,
+                periodic=periodic,
             )
         )
     chosen = (
