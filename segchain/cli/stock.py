@@ -30,6 +30,17 @@ OnHandOpt = Annotated[
     ),
     c.reads("--on-hand"),
 ]
+OrdersOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--orders",
+        help="Order lines (validate's output or an export): each stocking point's demand "
+        "history, for the bootstrap of slow and lumpy points whose fitted level exceeds what "
+        "their history shows, and mean selling prices as unit costs for items without one.",
+        metavar="FILE",
+    ),
+    c.reads("--orders"),
+]
 ServiceLevelOpt = Annotated[
     float | None,
     typer.Option(
@@ -137,6 +148,7 @@ def stock_command(
     output: c.Output = "-",
     items: ItemsOpt = None,
     on_hand: OnHandOpt = None,
+    orders: OrdersOpt = None,
     service_level: ServiceLevelOpt = None,
     service_measure: ServiceMeasureOpt = None,
     policy_type: PolicyOpt = None,
@@ -192,16 +204,25 @@ def stock_command(
     }
     seed_value = params["seed"]
     simulate = setting(simulate, cfg, "stock", "simulate", None)
-    if sum(x == "-" for x in (forecast, items, on_hand)) > 1:
-        raise UsageError("only one of FORECAST, --items and --on-hand can be '-' (stdin)")
+    if sum(x == "-" for x in (forecast, items, on_hand, orders)) > 1:
+        raise UsageError("only one of FORECAST, --items, --on-hand and --orders can be '-' (stdin)")
 
     fc_table = read_table(forecast)
     fc = collect(fc_table.frame)
     item_frame = collect(read_table(items).frame) if items is not None else None
     on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
+    order_frame = None
+    if orders is not None:
+        loaded = c.load_orders(orders, c.OrderOptions(), config=cfg, reporter=reporter)
+        (order_frame,), _ = loaded.collect(loaded.clean)
     c.warn_unmatched_policies(cfg, fc, reporter)
     result = run_stock(
-        fc, items=item_frame, on_hand=on_hand_frame, policies=policy_table(cfg), **params
+        fc,
+        items=item_frame,
+        on_hand=on_hand_frame,
+        orders=order_frame,
+        policies=policy_table(cfg),
+        **params,
     )
     policy = result.policy
     for note in result.notes:
@@ -224,9 +245,25 @@ def stock_command(
         if kind == "RS"
         else f"(s, Q) looked at every {review:g} day(s)"
     )
+    cost_from = policy.get_column("unit_cost_source")
+    priced = int((cost_from == "price").sum())
+    if priced:
+        reporter.info(
+            f"{priced:,} of {policy.height:,} stocking points valued at their sku's mean "
+            "selling price in --orders (no unit_cost in --items): inventory value at price, "
+            "above cost"
+        )
+    total = policy["inventory_value"].sum()
+    if bool((cost_from == "default").all()):
+        # No unit cost anywhere: every unit counts 1, so the total is units, not value.
+        worth = (
+            f"inventory {total:,.2f} units (no unit costs: give --items, or --orders with prices)"
+        )
+    else:
+        worth = f"inventory value {total:,.2f}"
     reporter.info(
         f"{policy.height:,} stocking points, {mode}, periods of {result.period_days:g} days; "
-        f"inventory value {policy['inventory_value'].sum():,.2f}"
+        f"{worth}"
     )
     if result.comparison is not None:
         shown = result.comparison.select(
@@ -267,7 +304,13 @@ def stock_command(
                 )
             )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
-    recorded = {**params, "period_days": result.period_days, "items": items, "on_hand": on_hand}
+    recorded = {
+        **params,
+        "period_days": result.period_days,
+        "items": items,
+        "on_hand": on_hand,
+        "orders": orders,
+    }
     if segments_out is not None and result.segments is not None:
         c.write_output(
             result.segments,
@@ -288,6 +331,7 @@ def stock_command(
                 "period_days": result.period_days,
                 "items": items,
                 "on_hand": on_hand,
+                "orders": orders,
             },
             inputs=inputs,
             **result.metadata(),

@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.config import PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
-from segchain.schema import require_columns
+from segchain.schema import product_line, require_columns
 
 # Item master defaults, used column by column for items missing from the master or with an empty
 # value (documented in the README; the count of items that used any default is reported).
@@ -216,16 +216,45 @@ def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.Dat
     )
 
 
+def mean_prices(orders: pl.DataFrame) -> pl.DataFrame | None:
+    """``sku, price``: each sku's mean selling price over its product sales (quantity > 0 and a
+    price > 0), weighted by quantity: sum(quantity*unit_price)/sum(quantity), or
+    sum(amount)/sum(quantity) when the orders carry amounts only. None without either column."""
+    if "sku" not in orders.columns or "quantity" not in orders.columns:
+        return None
+    qty = pl.col("quantity").cast(pl.Float64, strict=False)
+    if "unit_price" in orders.columns:
+        value = qty * pl.col("unit_price").cast(pl.Float64, strict=False)
+    elif "amount" in orders.columns:
+        value = pl.col("amount").cast(pl.Float64, strict=False)
+    else:
+        return None
+    lines = orders.filter(product_line()) if "flag" in orders.columns else orders
+    lines = lines.select(pl.col("sku").cast(pl.String), qty.alias("q"), value.alias("v")).filter(
+        (pl.col("q") > 0) & (pl.col("v") > 0) & pl.col("v").is_finite()
+    )
+    return lines.group_by("sku").agg((pl.col("v").sum() / pl.col("q").sum()).alias("price"))
+
+
 def join_items(
     points: pl.DataFrame,
     items: pl.DataFrame | pl.LazyFrame | None,
     lead_time_days: float | None,
+    *,
+    prices: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, int, dict[str, int]]:
+    """Item values per stocking point, defaults where missing; ``unit_cost_source`` says where
+    each unit cost comes from: ``items``, ``price`` (the sku's mean selling price in the orders,
+    ``mean_prices``, for items without a unit cost) or ``default`` (1: values are units)."""
     fallback = dict(ITEM_DEFAULTS)
     if lead_time_days is not None:
         fallback["lead_time_days"] = float(lead_time_days)
     if items is None:
-        out = points.with_columns([pl.lit(v, pl.Float64).alias(c) for c, v in fallback.items()])
+        out = points.with_columns(
+            *[pl.lit(v, pl.Float64).alias(c) for c, v in fallback.items() if c != "unit_cost"],
+            pl.lit(None, pl.Float64).alias("unit_cost"),
+        )
+        out = _unit_costs(out, prices)
         return out, points.height, {c: points.height for c in fallback}
     it = items.collect() if isinstance(items, pl.LazyFrame) else items
     require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
@@ -270,7 +299,30 @@ def join_items(
     defaulted = int(joined.select(used.sum() if present else pl.len()).item())
     if len(present) < len(ITEM_COLUMNS):
         defaulted = joined.height
-    return joined.with_columns(fills), defaulted, {k: v for k, v in by_column.items() if v}
+    fills = [f for c, f in zip(fallback, fills, strict=True) if c != "unit_cost"]
+    if "unit_cost" not in present:
+        joined = joined.with_columns(pl.lit(None, pl.Float64).alias("unit_cost"))
+    out = _unit_costs(joined.with_columns(fills), prices)
+    return out, defaulted, {k: v for k, v in by_column.items() if v}
+
+
+def _unit_costs(points: pl.DataFrame, prices: pl.DataFrame | None) -> pl.DataFrame:
+    """Fill missing unit costs from the mean selling price, else 1; ``unit_cost_source``."""
+    if prices is not None:
+        points = points.join(prices, on="sku", how="left", maintain_order="left")
+    else:
+        points = points.with_columns(pl.lit(None, pl.Float64).alias("price"))
+    source = (
+        pl.when(pl.col("unit_cost").is_not_null())
+        .then(pl.lit("items"))
+        .when(pl.col("price").is_not_null())
+        .then(pl.lit("price"))
+        .otherwise(pl.lit("default"))
+    )
+    return points.with_columns(
+        pl.coalesce("unit_cost", "price", pl.lit(ITEM_DEFAULTS["unit_cost"])).alias("unit_cost"),
+        source.alias("unit_cost_source"),
+    ).drop("price")
 
 
 def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:

@@ -232,47 +232,113 @@ def grid_levels(
     for w in np.unique(width[width > 0]).tolist():
         rows = np.flatnonzero(width == w)
         step = max(GRID_CELLS // w, 1)
-        k = np.arange(w, dtype=float)
         for start in range(0, rows.size, step):
             i = rows[start : start + step]
-            f_t = np.cumsum(grid_pmf(fam_t[i], mean_t[i], var_t[i], w), axis=1)
-            np.minimum(f_t, 1.0, out=f_t)
-            f_l = np.cumsum(grid_pmf(fam_l[i], mean_l[i], var_l[i], w), axis=1)
-            np.minimum(f_l, 1.0, out=f_l)
-            d = grid_loss(f_t, mean_t[i], k) - grid_loss(f_l, mean_l[i], k)
-            if sq:
-                # Mean of d(y) over y = x+1..x+Q: differences of its cumulative sum.
-                cum = np.cumsum(d, axis=1)
-                q = qi[i].astype(np.int64)
-                up = np.arange(w)[None, :] + q[:, None]
-                valid = up <= w - 1
-                upper = np.take_along_axis(cum, np.minimum(up, w - 1), axis=1)
-                value = np.maximum(upper - cum, 0.0) / q[:, None]
-                g = grid_undershoot_pmf(grid_pmf(fam_1[i], mean_1[i], var_1[i], w), q)
-                # For fill-rate rows the CSL is only reported: it is needed at the level alone.
-                cycle = None if fill else grid_convolved_cdf(f_l, g)
-            else:
-                value = np.maximum(d, 0.0)
-                valid = np.ones(value.shape, dtype=bool)
-                cycle = f_t
-            if fill:
-                ok = valid & (value <= allowed[i][:, None])
-            else:
-                assert cycle is not None
-                ok = cycle >= (target[i] - 1e-12)[:, None]
-            first = np.argmax(ok, axis=1)
-            at = np.arange(i.size)
-            found[i] = ok[at, first] & valid[at, first]
-            level[i] = first
-            if cycle is not None:
-                csl[i] = cycle[at, first]
-            else:
-                # P(D_L + U <= x) = sum over u <= x of P(U = u)*P(D_L <= x - u).
-                back = first[:, None] - np.arange(w)[None, :]
-                f_back = np.take_along_axis(f_l, np.maximum(back, 0), axis=1)
-                csl[i] = np.minimum((g * np.where(back >= 0, f_back, 0.0)).sum(axis=1), 1.0)
-            short[i] = value[at, first]
+            found[i], level[i], csl[i], short[i] = pmf_levels(
+                sq,
+                fill=fill,
+                pmf_t=grid_pmf(fam_t[i], mean_t[i], var_t[i], w),
+                pmf_l=grid_pmf(fam_l[i], mean_l[i], var_l[i], w),
+                pmf_1=grid_pmf(fam_1[i], mean_1[i], var_1[i], w) if sq else None,
+                mean_t=mean_t[i],
+                mean_l=mean_l[i],
+                target=target[i],
+                allowed=allowed[i],
+                qi=qi[i],
+            )
     return found, level, csl, short
+
+
+def pmf_levels(
+    sq: bool,
+    *,
+    fill: bool,
+    pmf_t: np.ndarray,
+    pmf_l: np.ndarray,
+    pmf_1: np.ndarray | None,
+    mean_t: np.ndarray,
+    mean_l: np.ndarray,
+    target: np.ndarray,
+    allowed: np.ndarray,
+    qi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Smallest levels from each row's pmfs on 0..W-1 (see ``grid_levels``): demand over the
+    protection interval (``pmf_t``), the lead time (``pmf_l``) and, for (s, Q), one review
+    (``pmf_1``). Fitted distributions and the bootstrap of a history use it alike.
+
+    Returns:
+        found, level, the cycle's cdf at the level, shortage per review at the level.
+    """
+    n, w = pmf_t.shape
+    k = np.arange(w, dtype=float)
+    f_t = np.minimum(np.cumsum(pmf_t, axis=1), 1.0)
+    f_l = np.minimum(np.cumsum(pmf_l, axis=1), 1.0)
+    d = grid_loss(f_t, mean_t, k) - grid_loss(f_l, mean_l, k)
+    if sq:
+        assert pmf_1 is not None
+        # Mean of d(y) over y = x+1..x+Q: differences of its cumulative sum.
+        cum = np.cumsum(d, axis=1)
+        q = qi.astype(np.int64)
+        up = np.arange(w)[None, :] + q[:, None]
+        valid = up <= w - 1
+        upper = np.take_along_axis(cum, np.minimum(up, w - 1), axis=1)
+        value = np.maximum(upper - cum, 0.0) / q[:, None]
+        g = grid_undershoot_pmf(pmf_1, q)
+        # For fill-rate rows the CSL is only reported: it is needed at the level alone.
+        cycle = None if fill else grid_convolved_cdf(f_l, g)
+    else:
+        value = np.maximum(d, 0.0)
+        valid = np.ones(value.shape, dtype=bool)
+        cycle = f_t
+    if fill:
+        ok = valid & (value <= allowed[:, None])
+    else:
+        assert cycle is not None
+        ok = cycle >= (target - 1e-12)[:, None]
+    first = np.argmax(ok, axis=1)
+    at = np.arange(n)
+    found = ok[at, first] & valid[at, first]
+    if cycle is not None:
+        csl = cycle[at, first]
+    else:
+        # P(D_L + U <= x) = sum over u <= x of P(U = u)*P(D_L <= x - u).
+        back = first[:, None] - np.arange(w)[None, :]
+        f_back = np.take_along_axis(f_l, np.maximum(back, 0), axis=1)
+        csl = np.minimum((g * np.where(back >= 0, f_back, 0.0)).sum(axis=1), 1.0)
+    return found, first.astype(float), csl, value[at, first]
+
+
+def pmf_service(
+    sq: bool,
+    level: np.ndarray,
+    *,
+    pmf_t: np.ndarray,
+    pmf_l: np.ndarray,
+    pmf_1: np.ndarray,
+    mean_t: np.ndarray,
+    mean_l: np.ndarray,
+    qi: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CSL and shortage per review at given integer levels (on the grid), from the pmfs of
+    ``pmf_levels``: the same quantities ``pmf_levels`` reports at the level it finds."""
+    n, w = pmf_t.shape
+    at = np.arange(n)
+    x = np.clip(level.astype(np.int64), 0, w - 1)
+    k = np.arange(w, dtype=float)
+    f_t = np.minimum(np.cumsum(pmf_t, axis=1), 1.0)
+    f_l = np.minimum(np.cumsum(pmf_l, axis=1), 1.0)
+    d = grid_loss(f_t, mean_t, k) - grid_loss(f_l, mean_l, k)
+    if not sq:
+        return f_t[at, x], np.maximum(d[at, x], 0.0)
+    q = qi.astype(np.int64)
+    cum = np.cumsum(d, axis=1)
+    upper = cum[at, np.minimum(x + q, w - 1)]
+    short = np.maximum(upper - cum[at, x], 0.0) / q
+    g = grid_undershoot_pmf(pmf_1, q)
+    back = x[:, None] - np.arange(w)[None, :]
+    f_back = np.take_along_axis(f_l, np.maximum(back, 0), axis=1)
+    csl = np.minimum((g * np.where(back >= 0, f_back, 0.0)).sum(axis=1), 1.0)
+    return csl, short
 
 
 def grid_loss(cdf: np.ndarray, mean: np.ndarray, k: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from segchain.stock.bootstrap import bootstrap_levels, histories
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import DAYS_PER_YEAR, GAMMA_ABOVE_UNITS, LOW_MEAN_UNITS, TINY_UNITS
@@ -20,8 +21,15 @@ def compute_policy(
     period_days: float,
     review_days: float,
     periodic: bool,
+    history: pl.DataFrame | None = None,
+    seed: int = 0,
 ) -> pl.DataFrame:
     """The numbers of every policy, vectorised over stocking points.
+
+    ``history`` (``bootstrap.demand_history``): a slow or lumpy point whose fitted level exceeds
+    the largest demand its history shows over any window as long as its protection interval
+    (whole periods) takes its level from the bootstrap of that history instead
+    (``bootstrap.bootstrap_levels``, seeded with ``seed``): ``demand_model`` bootstrap.
 
     ``periodic``: order-up-to (R, S) every ``review_days``; else (s, Q) looked at every
     ``review_days`` (a nightly MRP run: 1). Demand per forecast period (mean mu, variance sd^2)
@@ -122,15 +130,45 @@ def compute_policy(
             q=order_qty[m],
         )
         exp_fill[m] = 1.0 - short / np.maximum(q_fill[m], 1e-300)
+    boot = np.zeros(n, dtype=bool)
+    history_max = np.full(n, np.nan)
+    boot_inv = np.zeros(n)
+    has_history = np.zeros(n, dtype=bool)
+    boot_capped = np.zeros(0, dtype=bool)
+    if history is not None:
+        h = histories(history, points, keys)
+        has_history = h.has
+        history_max = h.window_max(t)
+        boot = has_history & (dist != "normal") & (level > history_max)
+        if boot.any():
+            m = np.flatnonzero(boot)
+            found = bootstrap_levels(
+                h,
+                m,
+                periodic=periodic,
+                lead=lt[m],
+                review=r[m],
+                fill=fill[m],
+                target=target[m],
+                q=order_qty[m],
+                cap=history_max[m],
+                seed=seed,
+            )
+            level[m], exp_fill[m], exp_csl[m] = found.level, found.fill, found.csl
+            boot_inv[m] = found.avg_inventory
+            boot_capped = found.capped
     capped = np.zeros(n, dtype=bool)
+    if boot.any():
+        capped[np.flatnonzero(boot)] = boot_capped
     if "level_cap" in points.columns:
         # Credible plans: a point expecting under 1 unit over its protection interval holds no
         # more than one period's upper forecast bound (its history's largest plausible lump).
         # The fill-rate level of a tiny, over-dispersed mean otherwise ran to 322,035 units.
         cap = np.ceil(col("level_cap").fill_null(np.inf).to_numpy().astype(float) - 1e-9)
-        capped = (mean_t < TINY_UNITS) & (level > cap) & (dist != "normal")
-        if capped.any():
-            m = np.flatnonzero(capped)
+        by_bound = (mean_t < TINY_UNITS) & (level > cap) & (dist != "normal") & ~has_history
+        capped |= by_bound
+        if by_bound.any():
+            m = np.flatnonzero(by_bound)
             level[m] = np.maximum(cap[m], 0.0)
             exp_fill[m], exp_csl[m] = service_at(
                 dist[m],
@@ -165,6 +203,8 @@ def compute_policy(
         var_l=var_l,
     )
     avg_inv = np.maximum(safety + cycle / 2.0 + backorders, 0.0)
+    # Bootstrapped points: the same quantities on their bootstrap distribution.
+    avg_inv = np.where(boot, boot_inv, avg_inv)
     order_up_to = level if periodic else level + order_qty
     out = points.select(
         *keys,
@@ -193,10 +233,13 @@ def compute_policy(
         pl.Series("expected_csl", exp_csl),
         pl.Series("avg_inventory", avg_inv),
         col("unit_cost"),
+        *([col("unit_cost_source")] if "unit_cost_source" in points.columns else []),
         pl.Series("inventory_value", avg_inv * unit_cost),
         col("moq"),
         col("pack_size"),
         pl.Series("capped", capped),
+        pl.Series("demand_model", np.where(boot, "bootstrap", "fit").astype(object), pl.String),
+        *([pl.Series("history_max", history_max).fill_nan(None)] if history is not None else []),
     )
     return out
 

@@ -11,6 +11,7 @@ import polars as pl
 from segchain.config import PolicyTable, check_service_level, check_service_measure
 from segchain.errors import UsageError, examples
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
+from segchain.stock.bootstrap import demand_history
 from segchain.stock.compare import compare, equal_service_level
 from segchain.stock.inputs import (
     BLENDS,
@@ -23,6 +24,7 @@ from segchain.stock.inputs import (
     join_items,
     join_on_hand,
     level_caps,
+    mean_prices,
     read_series,
     segment_targets,
     stocking_points,
@@ -73,6 +75,7 @@ def stock(
     lead_time_days: float | None = None,
     blend: str = "weighted",
     policy_type: str | None = None,
+    orders: pl.DataFrame | pl.LazyFrame | None = None,
     compare_uniform: float | str | None = None,
     rationing: str = "critical-level",
     seed: int = 0,
@@ -90,6 +93,9 @@ def stock(
             neither a segment nor ``"*"`` sets (defaults 0.95 and fill-rate).
         review_days: days between two reviews (default ``DEFAULT_REVIEW_DAYS``, 1: a nightly
             MRP run), for both policy types.
+        orders: the order lines (``segchain validate``): each stocking point's demand history,
+            for the bootstrap of slow and lumpy points whose fit is implausible
+            (``bootstrap``), and mean selling prices for items without a unit cost.
         policy_type: ``sQ`` (reorder point s, order quantity Q, looked at every review) or
             ``RS`` (order up to S every review). Without it: ``RS`` when ``review_days`` is
             given (what ``--review-days`` alone meant before ``--policy``), else ``sQ``.
@@ -138,8 +144,15 @@ def stock(
     series, keys, period_days, notes = read_series(fc)
     series = segment_targets(series, table)
     points = stocking_points(series, keys, blend)
-    points, defaulted, by_column = join_items(points, items, lead_time_days)
     notes = list(notes)
+    history = None
+    prices = None
+    if orders is not None:
+        od = orders.collect() if isinstance(orders, pl.LazyFrame) else orders
+        history, more = demand_history(od, keys, period_days)
+        notes += more
+        prices = mean_prices(od)
+    points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
     caps = level_caps(fc, keys)
     if caps is not None:
         points = points.join(caps, on=keys, how="left")
@@ -152,6 +165,8 @@ def stock(
         period_days=period_days,
         review_days=review,
         periodic=periodic,
+        history=history,
+        seed=seed,
     )
     service = None
     fcfs = None
@@ -200,6 +215,8 @@ def stock(
             period_days=period_days,
             review_days=review,
             periodic=periodic,
+            history=history,
+            seed=seed,
         )
         if alternatives is not None and alternatives.height:
             # Rationed points: every plan compared in the rationing's demand model.
@@ -218,7 +235,16 @@ def stock(
             if fcfs_held > 0
             else f"rationing: {rationed.height:,} stocking points"
         )
-    capped = int(policy.get_column("capped").sum())
+    model = policy.get_column("demand_model")
+    booted = int((model == "bootstrap").sum())
+    held = int((policy.get_column("capped") & (model == "bootstrap")).sum())
+    if booted:
+        notes.append(
+            f"{booted:,} slow or lumpy stocking points took their level from the bootstrap of "
+            "their order history (their fitted level exceeded the largest demand their history "
+            f"shows over a protection interval); {held:,} of them held at that largest demand"
+        )
+    capped = int((policy.get_column("capped") & (model == "fit")).sum())
     if capped:
         notes.append(
             f"{capped:,} stocking points with under {TINY_UNITS:g} unit of expected demand over "
@@ -313,6 +339,8 @@ def _compute_per_measure(
     period_days: float,
     review_days: float,
     periodic: bool,
+    history: pl.DataFrame | None = None,
+    seed: int = 0,
 ) -> pl.DataFrame:
     """Policies; a stocking point whose segments use different measures meets each of them.
 
@@ -323,7 +351,13 @@ def _compute_per_measure(
     CSL 0.99 promise a CSL of 0.706.)
     """
     policy = compute_policy(
-        points, keys, period_days=period_days, review_days=review_days, periodic=periodic
+        points,
+        keys,
+        period_days=period_days,
+        review_days=review_days,
+        periodic=periodic,
+        history=history,
+        seed=seed,
     )
     mixed = (
         series.group_by(keys)
@@ -353,6 +387,8 @@ def _compute_per_measure(
                 period_days=period_days,
                 review_days=review_days,
                 periodic=periodic,
+                history=history,
+                seed=seed,
             )
         )
     chosen = (

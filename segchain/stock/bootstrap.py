@@ -1,0 +1,325 @@
+"""Lead-time demand from the order history: the bootstrap of Willemain, Smart & Schwarz (2004).
+
+For intermittent and lumpy items with little history, a negative binomial fitted to a tiny,
+over-dispersed forecast mean asks for absurd levels (93,892 units for 0.00005 expected). The
+empirical alternative resamples the item's own history:
+
+1. demand per forecast period, each series from its first period with demand to the last period
+   of the data (zeros in between; a period whose returns exceed its sales counts as zero);
+2. a two-state Markov chain of zero / non-zero periods, its transition probabilities counted
+   from the history (a state never left in the history: the overall share of non-zero periods);
+   the first period of a draw starts from the chain's stationary distribution (a policy is
+   planned for any time, not from the last observed period);
+3. each non-zero period takes a size drawn from the history's non-zero periods and jittered:
+   ``1 + int(x + z*sqrt(x))``, z standard normal, the drawn x itself when that is not positive;
+4. demand over an interval of ``T`` periods is the sum over ``floor(T)`` periods plus the next
+   period's demand thinned to its fraction ``T - floor(T)`` (each unit kept with that
+   probability: a period is the sum of its days).
+
+The draws are seeded: the same history and seed give the same levels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from segchain.errors import DataError
+from segchain.schema import product_line, require_columns
+
+# Draws per stocking point; the level's sampling error is well under one unit for slow items.
+DRAWS = 4000
+# Stocking points bootstrapped at a time (DRAWS x CHUNK cells per array).
+CHUNK = 256
+
+
+def period_interval(period_days: float) -> str:
+    """The polars truncation interval of the forecast's period."""
+    named = {1.0: "1d", 7.0: "1w", 30.4375: "1mo", 91.3125: "1q"}
+    return named.get(period_days, f"{max(round(period_days), 1)}d")
+
+
+def demand_history(
+    orders: pl.DataFrame, keys: list[str], period_days: float
+) -> tuple[pl.DataFrame, list[str]]:
+    """Net product demand per stocking point and forecast period: ``keys, ds, y``.
+
+    Returns the history and notes (lines left out). With a forecast by site and orders without
+    a site column there is no history per site: an empty frame and a note.
+    """
+    require_columns(
+        orders.columns,
+        ["order_date", "sku", "quantity"],
+        source="orders",
+        hint="pass the orders given to `segchain forecast` (the output of `segchain validate`)",
+    )
+    notes: list[str] = []
+    if "site" in keys and "site" not in orders.columns:
+        notes.append(
+            "--orders has no site column: no history per site, so no bootstrap of lead-time "
+            "demand (the forecast is by site)"
+        )
+        schema = {**dict.fromkeys(keys, pl.String), "ds": pl.Date, "y": pl.Float64}
+        return pl.DataFrame(schema=schema), notes
+    o = orders
+    if "flag" in o.columns:
+        o = o.filter(product_line())
+    try:
+        o = o.select(
+            *[pl.col(k).cast(pl.String) for k in keys],
+            pl.col("order_date").cast(pl.Date).alias("ds"),
+            pl.col("quantity").cast(pl.Float64),
+        )
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(
+            f"orders: order_date or quantity cannot be read ({exc.__class__.__name__})",
+            hint="pass the output of `segchain validate`",
+        ) from exc
+    o = o.filter(pl.col("ds").is_not_null() & pl.col("quantity").is_not_null())
+    if o.height == 0:
+        return o.rename({"quantity": "y"}), notes
+    o = o.with_columns(pl.col("ds").dt.truncate(period_interval(period_days)))
+    last = o.get_column("ds").max()
+    agg = (
+        o.group_by([*keys, "ds"])
+        .agg(pl.col("quantity").sum().alias("y"))
+        .with_columns(pl.col("y").clip(lower_bound=0.0))
+        .sort([*keys, "ds"])
+    )
+    first = agg.filter(pl.col("y") > 0).group_by(keys).agg(pl.col("ds").min().alias("start"))
+    grid = first.with_columns(
+        pl.date_ranges("start", pl.lit(last), interval=period_interval(period_days)).alias("ds")
+    ).explode("ds")
+    out = (
+        grid.drop("start")
+        .join(agg, on=[*keys, "ds"], how="left")
+        .with_columns(pl.col("y").fill_null(0.0))
+        .sort([*keys, "ds"])
+    )
+    return out, notes
+
+
+@dataclass(frozen=True)
+class Histories:
+    """Per stocking point (rows aligned with the policy): the Markov chain and the sizes."""
+
+    has: np.ndarray  # bool: a history with at least one non-zero period
+    p01: np.ndarray  # P(non-zero | zero)
+    p11: np.ndarray  # P(non-zero | non-zero)
+    start: np.ndarray  # stationary P(non-zero)
+    sizes: np.ndarray  # all points' non-zero sizes, concatenated
+    offset: np.ndarray  # where each point's sizes start in ``sizes``
+    count: np.ndarray  # how many sizes each point has
+    periods: np.ndarray  # periods of history
+    values: list[np.ndarray]  # each point's demand per period (for window maxima)
+
+    def window_max(self, length: np.ndarray) -> np.ndarray:
+        """The largest demand over any ``ceil(length)`` consecutive periods of each history."""
+        out = np.full(self.has.size, np.nan)
+        for i in np.flatnonzero(self.has):
+            y = self.values[i]
+            w = int(min(max(math.ceil(length[i] - 1e-9), 1), y.size))
+            c = np.concatenate([[0.0], np.cumsum(y)])
+            out[i] = float(np.max(c[w:] - c[:-w]))
+        return out
+
+
+def histories(history: pl.DataFrame, points: pl.DataFrame, keys: list[str]) -> Histories:
+    """The Markov chain and sizes of each stocking point's history (``demand_history``)."""
+    n = points.height
+    grouped = history.group_by(keys, maintain_order=True).agg(pl.col("y"))
+    joined = points.select(keys).join(grouped, on=keys, how="left", maintain_order="left")
+    values = [np.asarray(v if v is not None else [], dtype=float) for v in joined.get_column("y")]
+    has = np.array([bool((v > 0).any()) for v in values])
+    p01 = np.zeros(n)
+    p11 = np.zeros(n)
+    sizes: list[np.ndarray] = []
+    count = np.zeros(n, dtype=np.int64)
+    for i, v in enumerate(values):
+        nz = v > 0
+        if not nz.any():
+            continue
+        sizes.append(v[nz])
+        count[i] = int(nz.sum())
+        share = nz.mean()
+        prev, nxt = nz[:-1], nz[1:]
+        from_zero, from_one = (~prev).sum(), prev.sum()
+        p01[i] = (nxt & ~prev).sum() / from_zero if from_zero else share
+        p11[i] = (nxt & prev).sum() / from_one if from_one else share
+    offset = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
+    denom = 1.0 - p11 + p01
+    start = np.where(denom > 0, p01 / np.where(denom > 0, denom, 1.0), 1.0)
+    return Histories(
+        has=has,
+        p01=p01,
+        p11=p11,
+        start=start,
+        sizes=np.concatenate(sizes) if sizes else np.zeros(0),
+        offset=offset,
+        count=count,
+        periods=np.array([v.size for v in values]),
+        values=values,
+    )
+
+
+def draw_interval(
+    h: Histories, rows: np.ndarray, length: np.ndarray, rng: np.random.Generator, draws: int
+) -> np.ndarray:
+    """Demand over ``length`` periods (real) for each of ``rows``: (rows, draws) integers."""
+    m = rows.size
+    full = np.floor(length + 1e-9).astype(np.int64)
+    frac = np.clip(length - full, 0.0, 1.0)
+    frac = np.where(frac < 1e-9, 0.0, frac)
+    steps = int(full.max(initial=0)) + int(bool((frac > 0).any()))
+    total = np.zeros((m, draws))
+    state = rng.random((m, draws)) < h.start[rows][:, None]
+    p01, p11 = h.p01[rows][:, None], h.p11[rows][:, None]
+    count, offset = h.count[rows][:, None], h.offset[rows][:, None]
+    for t in range(steps):
+        if t:
+            u = rng.random((m, draws))
+            state = np.where(state, u < p11, u < p01)
+        pick = offset + np.minimum((rng.random((m, draws)) * count).astype(np.int64), count - 1)
+        x = h.sizes[np.minimum(pick, max(h.sizes.size - 1, 0))] if h.sizes.size else 0.0
+        x = np.rint(x)  # whole units (a size under half a unit counts as 0, jittered to 1)
+        jitter = 1.0 + np.trunc(x + rng.standard_normal((m, draws)) * np.sqrt(x))
+        size = np.where(jitter > 0, jitter, x)
+        demand = np.where(state, size, 0.0)
+        in_full = (t < full)[:, None]
+        partial = ((t == full) & (frac > 0))[:, None]
+        if partial.any():
+            keep = np.broadcast_to(frac[:, None], demand.shape)
+            thinned = rng.binomial(demand.astype(np.int64), keep)
+            demand = np.where(partial, thinned, demand)
+        total += np.where(in_full | partial, demand, 0.0)
+    return total
+
+
+def empirical_pmf(samples: np.ndarray, width: int) -> np.ndarray:
+    """Row-wise pmf of integer samples on 0..width-1 (samples beyond are not expected)."""
+    m, draws = samples.shape
+    idx = np.clip(samples.astype(np.int64), 0, width - 1) + (np.arange(m) * width)[:, None]
+    counts = np.bincount(idx.ravel(), minlength=m * width).reshape(m, width)
+    return counts / draws
+
+
+@dataclass(frozen=True)
+class Levels:
+    """What the bootstrap gives each of its rows (aligned with the rows asked for)."""
+
+    level: np.ndarray
+    fill: np.ndarray
+    csl: np.ndarray
+    avg_inventory: np.ndarray
+    capped: np.ndarray  # the target asked for more than the cap
+
+
+def bootstrap_levels(
+    h: Histories,
+    rows: np.ndarray,
+    *,
+    periodic: bool,
+    lead: np.ndarray,
+    review: np.ndarray,
+    fill: np.ndarray,
+    target: np.ndarray,
+    q: np.ndarray,
+    cap: np.ndarray,
+    seed: int,
+) -> Levels:
+    """The smallest integer level meeting each row's target on its bootstrap distribution.
+
+    ``lead`` and ``review`` in forecast periods (for ``rows``); demand over the lead time, the
+    review and the protection interval (lead + review) are drawn separately, ``DRAWS`` each.
+    The fill rate is against the bootstrap's mean demand per review; the (s, Q) CSL counts the
+    undershoot from the review's draws, as for fitted distributions (``levels.pmf_levels``).
+    No level exceeds ``cap`` (the history's largest demand over the interval): where the target
+    asks for more, the level is the cap and the expected service is what it gives.
+    Mean on hand: level - mean demand over the interval + half a cycle + mean backorders (the
+    mean of E[(D - y)^+] over the lead time and the interval, y = S, or uniform on (s, s + Q]).
+    """
+    from segchain.stock.levels import grid_loss, pmf_levels, pmf_service
+
+    zeros = np.zeros(rows.size)
+    out = Levels(
+        level=zeros.copy(),
+        fill=zeros.copy(),
+        csl=zeros.copy(),
+        avg_inventory=zeros.copy(),
+        capped=np.zeros(rows.size, dtype=bool),
+    )
+    qi = np.maximum(np.rint(q), 1.0)
+    rng = np.random.default_rng(seed)
+    for start in range(0, rows.size, CHUNK):
+        part = np.arange(start, min(start + CHUNK, rows.size))
+        r = rows[part]
+        d_t = draw_interval(h, r, lead[part] + review[part], rng, DRAWS)
+        d_l = draw_interval(h, r, lead[part], rng, DRAWS)
+        d_r = draw_interval(h, r, review[part], rng, DRAWS)
+        top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
+        w = int(math.ceil((top + (0 if periodic else qi[part].max()) + 2) / 32.0) * 32)
+        pmf_t, pmf_l, pmf_r = (empirical_pmf(d, w) for d in (d_t, d_l, d_r))
+        mean_t, mean_l, mean_r = d_t.mean(axis=1), d_l.mean(axis=1), d_r.mean(axis=1)
+        allowed = (1.0 - target[part]) * mean_r
+        for kind in (True, False):
+            sel = np.flatnonzero(fill[part] == kind)
+            if not sel.size:
+                continue
+            found, lev, _, _ = pmf_levels(
+                not periodic,
+                fill=kind,
+                pmf_t=pmf_t[sel],
+                pmf_l=pmf_l[sel],
+                pmf_1=pmf_r[sel],
+                mean_t=mean_t[sel],
+                mean_l=mean_l[sel],
+                target=target[part][sel],
+                allowed=allowed[sel],
+                qi=qi[part][sel],
+            )
+            # The grid reaches past every draw: a level is always found.
+            lev = np.where(found, lev, w - 1.0)
+            top_level = np.floor(cap[part][sel] + 1e-9)
+            out.capped[part[sel]] = lev > top_level
+            lev = np.minimum(lev, top_level)
+            csl, short = pmf_service(
+                not periodic,
+                lev,
+                pmf_t=pmf_t[sel],
+                pmf_l=pmf_l[sel],
+                pmf_1=pmf_r[sel],
+                mean_t=mean_t[sel],
+                mean_l=mean_l[sel],
+                qi=qi[part][sel],
+            )
+            at = part[sel]
+            out.level[at] = lev
+            out.csl[at] = csl
+            mr = mean_r[sel]
+            out.fill[at] = np.where(mr > 0, 1.0 - short / np.maximum(mr, 1e-300), 1.0)
+        k = np.arange(w, dtype=float)
+        loss_t = grid_loss(np.cumsum(pmf_t, axis=1), mean_t, k)
+        loss_l = grid_loss(np.cumsum(pmf_l, axis=1), mean_l, k)
+        lev = out.level[part].astype(np.int64)
+        if periodic:
+            at = np.minimum(lev, w - 1)[:, None]
+            back = (
+                0.5
+                * (np.take_along_axis(loss_t, at, axis=1) + np.take_along_axis(loss_l, at, axis=1))[
+                    :, 0
+                ]
+            )
+            cycle = mean_r
+        else:
+            both = 0.5 * (loss_t + loss_l)
+            cum = np.concatenate([np.zeros((part.size, 1)), np.cumsum(both, axis=1)], axis=1)
+            qq = qi[part].astype(np.int64)
+            hi = np.minimum(lev + qq, w - 1)
+            lo = np.minimum(lev, w - 1)
+            back = (cum[np.arange(part.size), hi + 1] - cum[np.arange(part.size), lo + 1]) / qq
+            cycle = qi[part] + mean_r
+        out.avg_inventory[part] = np.maximum(lev - mean_t + cycle / 2.0 + back, 0.0)
+    return out

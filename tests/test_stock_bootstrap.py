@@ -1,0 +1,250 @@
+"""Lead-time demand from the order history (Willemain, Smart & Schwarz 2004; issue 11, item 4)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+from scipy import stats
+
+from segchain.stock import stock
+from segchain.stock.bootstrap import demand_history, draw_interval, histories
+
+MONDAY = date(2024, 1, 1)
+WEEKS = [MONDAY + timedelta(weeks=i) for i in range(4)]
+
+
+def orders(lines: list[tuple[str, int, float]], flag: list[str | None] | None = None):
+    """Order lines (sku, week number, quantity), each on the Wednesday of its week."""
+    df = pl.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(len(lines))],
+            "order_date": [MONDAY + timedelta(weeks=w, days=2) for _, w, _ in lines],
+            "customer_id": "C1",
+            "sku": [s for s, _, _ in lines],
+            "quantity": [q for _, _, q in lines],
+        }
+    )
+    if flag is not None:
+        df = df.with_columns(pl.Series("flag", flag, dtype=pl.String))
+    return df
+
+
+def test_history_runs_from_first_demand_to_the_last_period_with_zeros_and_netted_returns():
+    o = orders(
+        [("A", 1, 3.0), ("A", 3, 2.0), ("A", 3, -5.0), ("A", 4, 1.0), ("B", 0, 9.0), ("P", 2, 1)],
+        flag=[None, None, "return", None, None, "non_product"],
+    )
+    hist, notes = demand_history(o, ["sku"], 7.0)
+    assert notes == []
+    a = hist.filter(pl.col("sku") == "A")
+    assert a["ds"].to_list() == [MONDAY + timedelta(weeks=w) for w in (1, 2, 3, 4)]
+    assert a["y"].to_list() == [3.0, 0.0, 0.0, 1.0]  # week 3: returns exceed sales
+    assert hist.filter(pl.col("sku") == "B")["y"].to_list() == [9.0, 0.0, 0.0, 0.0, 0.0]
+    assert "P" not in hist["sku"].to_list()  # postage is not demand
+
+
+def test_markov_chain_is_counted_from_the_history():
+    # 0 3 0 0 5 5 0 2: from zero 4 times (to non-zero 3), from non-zero 3 times (to non-zero 1).
+    y = [0, 3, 0, 0, 5, 5, 0, 2]
+    hist = pl.DataFrame({"sku": "A", "ds": [MONDAY + timedelta(weeks=i) for i in range(8)], "y": y})
+    h = histories(
+        hist.with_columns(pl.col("y").cast(pl.Float64)), pl.DataFrame({"sku": ["A"]}), ["sku"]
+    )
+    assert h.p01[0] == pytest.approx(3 / 4)
+    assert h.p11[0] == pytest.approx(1 / 3)
+    assert h.start[0] == pytest.approx(0.75 / (1 - 1 / 3 + 0.75))
+    assert sorted(h.sizes.tolist()) == [2.0, 3.0, 5.0, 5.0]
+    assert h.window_max(np.array([2.0]))[0] == 10.0
+    assert h.window_max(np.array([1.5]))[0] == 10.0  # a window is whole periods
+    assert h.window_max(np.array([1.0]))[0] == 5.0
+
+
+def alternating(periods: int = 12, size: float = 2.0) -> pl.DataFrame:
+    """A history 2 0 2 0 ...: the chain alternates (p01 = 1, p11 = 0), every size is 2."""
+    days = [MONDAY + timedelta(weeks=i) for i in range(periods)]
+    return pl.DataFrame(
+        {"sku": "A", "ds": days, "y": [size if i % 2 == 0 else 0.0 for i in range(periods)]}
+    )
+
+
+def jittered_two_cdf(k: int) -> float:
+    """P(size <= k) for a drawn size 2 jittered: 1 + trunc(2 + z*sqrt(2)), 2 when not positive,
+    written out with the normal cdf: for k >= 2, size <= k iff 2 + z*sqrt(2) < k."""
+    return float(stats.norm.cdf((k - 2) / math.sqrt(2))) if k >= 2 else 0.0
+
+
+def test_draws_of_an_alternating_history_follow_the_jittered_size():
+    h = histories(alternating(), pl.DataFrame({"sku": ["A"]}), ["sku"])
+    rng = np.random.default_rng(0)
+    two = draw_interval(h, np.array([0]), np.array([2.0]), rng, 20_000)[0]
+    one = draw_interval(h, np.array([0]), np.array([1.0]), rng, 20_000)[0]
+    half = draw_interval(h, np.array([0]), np.array([1.5]), rng, 20_000)[0]
+    # Over two periods exactly one is non-zero: the jittered size itself.
+    for k in (2, 3, 4, 5):
+        assert (two <= k).mean() == pytest.approx(jittered_two_cdf(k), abs=0.01)
+    # One period: non-zero half the time (stationary start).
+    assert (one == 0).mean() == pytest.approx(0.5, abs=0.01)
+    # 1.5 periods: the half period is the next period thinned, so the mean is 1.5 periods'.
+    assert half.mean() == pytest.approx(1.5 * one.mean(), rel=0.03)
+
+
+def tiny_forecast(sd: float = 40.0) -> pl.DataFrame:
+    # A tiny, over-dispersed mean: the negative binomial fit asks for hundreds of units.
+    return pl.DataFrame({"sku": "A", "ds": WEEKS, "forecast": 0.05, "error_sd": sd})
+
+
+def jittered_two_pmf(k: int) -> float:
+    """P(size = k): 1 + trunc(a), a = 2 + z*sqrt(2); a <= -1 gives a size <= 0, replaced by 2."""
+    norm = stats.norm(2, math.sqrt(2))
+    if k == 1:
+        return float(norm.cdf(1) - norm.cdf(-1))
+    own = float(norm.cdf(k) - norm.cdf(k - 1))
+    return own + (float(norm.cdf(-1)) if k == 2 else 0.0)
+
+
+def bootstrap_rs_fill_level(target: float) -> int:
+    # (R, S) every week, lead time one week: the interval is 2 weeks, in which the alternating
+    # history has exactly one lump (D_2 = size); a lead time of one week has it half the time.
+    # Shortage per review E[(D_2 - S)^+] - E[(D_1 - S)^+] = E[(size - S)^+]/2 against the
+    # allowed (1 - target)*E[D_1] = (1 - target)*E[size]/2.
+    ks = range(1, 60)
+    mean = sum(k * jittered_two_pmf(k) for k in ks)
+    for s in range(60):
+        if sum(max(k - s, 0) * jittered_two_pmf(k) for k in ks) <= (1 - target) * mean:
+            return s
+    raise AssertionError
+
+
+def jittered_fill(level: int) -> float:
+    ks = range(1, 60)
+    mean = sum(k * jittered_two_pmf(k) for k in ks)
+    return 1 - sum(max(k - level, 0) * jittered_two_pmf(k) for k in ks) / mean
+
+
+@pytest.mark.parametrize("target", [0.95, 0.8])
+def test_rs_fill_rate_level_is_the_smallest_meeting_the_target_on_the_bootstrap(target: float):
+    from segchain.stock.bootstrap import bootstrap_levels
+
+    expected = bootstrap_rs_fill_level(target)
+    h = histories(alternating(), pl.DataFrame({"sku": ["A"]}), ["sku"])
+    one = np.array([1.0])
+    found = bootstrap_levels(
+        h,
+        np.array([0]),
+        periodic=True,
+        lead=one,
+        review=one,
+        fill=np.array([True]),
+        target=np.array([target]),
+        q=one,
+        cap=np.array([np.inf]),
+        seed=0,
+    )
+    assert found.level[0] == expected
+    assert found.fill[0] == pytest.approx(jittered_fill(expected), abs=0.01)
+    assert not found.capped[0]
+
+
+def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
+    # Through the stage: the fit asks for over 50 units, the bootstrap for 4 (jitter), the
+    # history never shows more than 2 in two weeks: the level is 2, and its expected fill rate
+    # the bootstrap's at 2, 1 - E[(size - 2)^+]/E[size].
+    items = pl.DataFrame({"sku": ["A"], "lead_time_days": [7.0]})
+    kw = {"items": items, "review_days": 7, "service_level": 0.95}
+    fitted = stock(tiny_forecast(), **kw).policy
+    assert fitted["order_up_to"].item() > 50
+    o = orders([("A", w, 2.0) for w in range(0, 12, 2)])
+    p = stock(tiny_forecast(), orders=o, **kw).policy
+    assert p["demand_model"].item() == "bootstrap"
+    assert p["history_max"].item() == 2.0
+    assert p["order_up_to"].item() == 2.0
+    assert p["capped"].item()
+    assert p["expected_fill_rate"].item() == pytest.approx(jittered_fill(2), abs=0.01)
+
+
+def test_bootstrap_is_deterministic_and_leaves_plausible_fits_alone():
+    o = orders([("A", w, 2.0) for w in range(0, 12, 2)] + [("B", w, 10.0) for w in range(12)])
+    fc = pl.concat(
+        [
+            tiny_forecast(),
+            pl.DataFrame({"sku": "B", "ds": WEEKS, "forecast": 10.0, "error_sd": 3.0}),
+        ]
+    )
+    a = stock(fc, orders=o).policy
+    b = stock(fc, orders=o).policy
+    assert a.equals(b)
+    assert a["demand_model"].to_list() == ["bootstrap", "fit"]
+    cols = ["reorder_point", "order_qty", "expected_fill_rate", "expected_csl", "avg_inventory"]
+    fit = stock(fc).policy
+    assert (
+        a.filter(pl.col("sku") == "B")
+        .select(cols)
+        .equals(fit.filter(pl.col("sku") == "B").select(cols))
+    )
+    # L + R = 15 days: windows of 3 weeks of the history.
+    assert a["history_max"].to_list() == [4.0, 30.0]
+
+
+# --- unit cost from the orders' prices (item 4, second half) ---------------------------------
+
+
+def priced_orders() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3", "4", "5"],
+            "order_date": [MONDAY + timedelta(days=d) for d in (0, 7, 8, 14, 15)],
+            "customer_id": "C1",
+            "sku": ["A", "A", "A", "A", "P"],
+            "quantity": [2.0, 1.0, -1.0, 5.0, 1.0],
+            "unit_price": [3.0, 6.0, 3.0, 0.0, 9.0],
+            "flag": [None, None, "return", "zero_price", "non_product"],
+        }
+    )
+
+
+def test_mean_selling_price_weights_sales_by_quantity():
+    from segchain.stock.inputs import mean_prices
+
+    prices = mean_prices(priced_orders())
+    assert prices is not None
+    # (2*3 + 1*6)/3: the return and the giveaway are no sale; postage is no product.
+    assert dict(zip(prices["sku"], prices["price"], strict=True)) == {"A": 4.0}
+    amounts = priced_orders().with_columns(amount=pl.col("quantity") * pl.col("unit_price"))
+    prices = mean_prices(amounts.drop("unit_price"))
+    assert prices is not None and prices["price"].to_list() == [4.0]
+
+
+def test_unit_cost_defaults_to_the_price_then_to_one():
+    fc = pl.concat(
+        [
+            pl.DataFrame({"sku": s, "ds": WEEKS, "forecast": 10.0, "error_sd": 3.0})
+            for s in ("A", "B")
+        ]
+    )
+    p = stock(fc, orders=priced_orders()).policy
+    assert p["unit_cost"].to_list() == [4.0, 1.0]
+    assert p["unit_cost_source"].to_list() == ["price", "default"]
+    value = (p["avg_inventory"] * pl.Series([4.0, 1.0])).to_list()
+    assert p["inventory_value"].to_list() == pytest.approx(value)
+    items = pl.DataFrame({"sku": ["A", "B"], "unit_cost": [2.5, None]})
+    p = stock(fc, orders=priced_orders(), items=items).policy
+    assert p["unit_cost"].to_list() == [2.5, 1.0]
+    assert p["unit_cost_source"].to_list() == ["items", "default"]
+
+
+def test_cli_says_price_or_units(cli, tmp_path):
+    fc, o, out = tmp_path / "fc.csv", tmp_path / "orders.csv", tmp_path / "p.csv"
+    pl.DataFrame({"sku": "A", "ds": WEEKS, "forecast": 10.0, "error_sd": 3.0}).write_csv(fc)
+    priced_orders().write_csv(o)
+    result = cli("stock", str(fc), "--orders", str(o), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "1 of 1 stocking points valued at their sku's mean selling price" in result.stderr
+    assert "inventory value " in result.stderr
+    result = cli("stock", str(fc), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "units (no unit costs: give --items, or --orders with prices)" in result.stderr
+    assert "inventory value" not in result.stderr
