@@ -64,15 +64,22 @@ NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 # Beyond any order line's quantity, price or value; sums of such values would overflow to inf.
 MAX_VALUE = 1e15
 VALUE_FIELDS = ("quantity", "unit_price", "amount")
-# Order dates before this, or more than a year after the run, are typos or placeholders
-# (0001-01-01, 9999-12-31): rejected so that they cannot drive recency or the as-of date.
+# Implausible order dates are typos or placeholders (0001-01-01, 9999-12-31, 2052 for 2025):
+# rejected so that they cannot drive recency or the as-of date. The rule depends on the data
+# only, never on the day it runs (reruns stay byte-identical): a date before EARLIEST_DATE or
+# after LATEST_DATE, or more than FUTURE_GAP_DAYS after the date that 99 % of the export's dated
+# lines (within that window) fall on or before.
 EARLIEST_DATE = dt.date(1900, 1, 1)
-FUTURE_DAYS = 366
+LATEST_DATE = dt.date(2099, 12, 31)
+FUTURE_GAP_DAYS = 1096  # three years
+TAIL_QUANTILE = 0.99
 
 
-def latest_plausible_date() -> dt.date:
-    """The last order date accepted: a year after today."""
-    return dt.date.today() + dt.timedelta(days=FUTURE_DAYS)
+def implausible_date(date: pl.Expr) -> pl.Expr:
+    """True where ``date`` (a Date column of the whole export) is implausible; see above."""
+    in_window = (date >= EARLIEST_DATE) & (date <= LATEST_DATE)
+    tail = date.filter(in_window).cast(pl.Int32).quantile(TAIL_QUANTILE, "lower")
+    return ~in_window | (date.cast(pl.Int32) > tail + FUTURE_GAP_DAYS)
 
 
 REASONS = (
@@ -731,10 +738,7 @@ def _flag_and_reason(
             pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]).fill_null(False)
         )
         .then(pl.lit("out_of_range", dtype=REASON))
-        .when(
-            (pl.col("order_date") < EARLIEST_DATE)
-            | (pl.col("order_date") > pl.lit(latest_plausible_date()))
-        )
+        .when(implausible_date(pl.col("order_date")).fill_null(False))
         .then(pl.lit("implausible_date", dtype=REASON))
     )
     if returns == "drop":

@@ -219,7 +219,7 @@ REJECT_REASONS = {
     "bad_price": "unit price / amount is blank or not a number",
     "non_finite": "a number is infinite or NaN",
     "out_of_range": "a quantity, price or amount above 1e15 in size (sums would overflow)",
-    "implausible_date": "an order date before 1900 or more than a year after the run",
+    "implausible_date": "an order date before 1900, after 2099, or 3 years past 99 % of the lines",
     "return": "return or cancellation (dropped by --returns drop)",
 }
 

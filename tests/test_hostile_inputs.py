@@ -39,6 +39,30 @@ def test_implausible_dates_are_rejected_with_a_reason(cli, tmp_path: Path, date:
     assert rows["reason"].to_list() == ["implausible_date"] and rows["row"].to_list() == ["31"]
 
 
+def test_implausible_date_rule_does_not_depend_on_the_run_date(cli, tmp_path: Path) -> None:
+    # An export dated years after any day this suite runs: all kept (a cutoff at "a year after
+    # today" rejected every line), and a typo decades ahead of its data still rejected.
+    body = "".join(f"{i},2090-03-{1 + i % 28:02d},C{i % 5},S{i % 3},1,10\n" for i in range(60))
+    path = write(tmp_path, HEADER + body + "99,2095-03-01,C1,S1,1,10\n")
+    rejects = tmp_path / "r.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "read 61 = used 60 + rejected 1" in result.stderr
+    assert pl.read_csv(rejects, infer_schema=False)["order_date"].to_list() == ["2095-03-01"]
+
+
+@pytest.mark.parametrize(("date", "rejected"), [("2027-02-28", 0), ("2027-03-01", 1)])
+def test_a_date_over_three_years_after_the_data_is_implausible(
+    cli, tmp_path: Path, date: str, rejected: int
+) -> None:
+    # 99 % of the lines fall on or before 2024-02-28; 1,096 days later is 2027-02-28.
+    body = "".join(f"{i},2024-02-{1 + i % 28:02d},C{i % 5},S{i % 3},1,10\n" for i in range(200))
+    path = write(tmp_path, HEADER + body + f"999,{date},C1,S1,1,10\n")
+    result = cli("validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert f"read 201 = used {201 - rejected} + rejected {rejected}" in result.stderr
+
+
 def test_far_future_order_does_not_drive_the_as_of_date(cli, tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + lines() + "99,9999-12-31,C1,S1,1,10\n")
     out = tmp_path / "s.csv"

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from segchain.cli.common import reads
+
 if TYPE_CHECKING:
     import polars as pl
 
@@ -22,6 +24,7 @@ GeoOpt = Annotated[
         metavar="FILE",
         envvar="SEGCHAIN_GEO",
     ),
+    reads("--geo"),
 ]
 GeoCountryOpt = Annotated[
     str | None,
