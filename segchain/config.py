@@ -640,7 +640,8 @@ def resolve_mapping(
     used = set(mapping.values())
     for canonical in ORDER_COLUMNS:
         if canonical not in mapping:
-            found = by_fold.get(canonical)
+            # The exact name wins over a case variant (`sku` over `SKU` when both are headers).
+            found = _find_header(canonical, present, by_fold)
             if found is not None and found not in used:
                 mapping[canonical] = found
     return mapping

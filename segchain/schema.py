@@ -249,3 +249,41 @@ def require_one_of(columns: Iterable[str], choices: Sequence[str], *, source: st
         present,
         source=source,
     )
+
+
+def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) -> pl.DataFrame:
+    """``df`` with those of ``columns`` it has as Float64 (an all-empty column read from a CSV
+    arrives as text: it becomes nulls).
+
+    Raises:
+        DataError: a column holds text that is not a number (``fixed_cost = abc``).
+    """
+    from segchain.errors import DataError, examples
+
+    casts = []
+    problems = []
+    for col in columns:
+        if col not in df.columns:
+            continue
+        dtype = df.schema[col]
+        if dtype.is_numeric() or dtype == pl.Null:
+            casts.append(pl.col(col).cast(pl.Float64))
+            continue
+        if dtype != pl.String:
+            problems.append(f"column {col!r} is {dtype}, not numbers")
+            continue
+        text = pl.col(col).str.strip_chars()
+        number = text.cast(pl.Float64, strict=False)
+        bad = df.filter(text.is_not_null() & (text != "") & number.is_null())
+        if bad.height:
+            values = examples(bad.get_column(col).unique(maintain_order=True).to_list())
+            problems.append(
+                f"column {col!r} holds {bad.height:,} value(s) that are not numbers ({values})"
+            )
+        casts.append(number.alias(col))
+    if problems:
+        raise DataError(
+            f"{source}: " + "; ".join(problems),
+            hint="write numbers with a decimal point, or leave a value empty",
+        )
+    return df.with_columns(casts) if casts else df

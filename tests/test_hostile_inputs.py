@@ -339,3 +339,114 @@ def test_rows_with_extra_fields_are_rejected_one_by_one(cli, tmp_path: Path) -> 
     assert "read 200 = used 180 + rejected 20 (extra_fields 20)" in result.stderr
     rows = pl.read_csv(rejects, infer_schema=False)
     assert rows["row"].to_list()[:3] == ["3", "13", "23"]
+
+
+# ---- second campaign (issue 12, re-run on what landed) ----------------------------------------
+
+
+def _segments_and_orders(tmp_path: Path) -> tuple[Path, Path]:
+    orders = write(tmp_path, HEADER + lines(40))
+    segments = write(
+        tmp_path,
+        "customer_id,segment,segment_rank\n" + "".join(f"C{i},A,1\n" for i in range(5)),
+        "segments.csv",
+    )
+    return segments, orders
+
+
+ASSIGNMENTS = "customer_id,segment,site_id,share,demand,transport_cost,left_out\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "text", "message"),
+    [
+        (
+            "--sites",
+            "sites.csv",
+            "site_id,open,fixed_cost\nW1,true,abc\n",
+            "sites: column 'fixed_cost' holds 1 value(s) that are not numbers ('abc')",
+        ),
+        (
+            "--items",
+            "items.csv",
+            "sku,unit_cost\nS0,abc\n",
+            "items: column 'unit_cost' holds 1 value(s) that are not numbers ('abc')",
+        ),
+    ],
+)
+def test_costs_inputs_with_text_for_numbers_are_data_errors(
+    cli, tmp_path: Path, option: str, name: str, text: str, message: str
+) -> None:
+    segments, orders = _segments_and_orders(tmp_path)
+    extra = write(tmp_path, text, name)
+    asg = write(tmp_path, ASSIGNMENTS + "C0,A,W1,1,1,2,\n", "asg.csv")
+    out = tmp_path / "out.csv"
+    args = ["costs", str(segments), "--orders", str(orders), option, str(extra)]
+    result = cli(*args, "--assignments", str(asg), "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "text"),
+    [
+        ("--assignments", ASSIGNMENTS),
+        ("--assignments", ASSIGNMENTS + "C0,A,,,0,,no_demand\nC1,A,,,0,,no_demand\n"),
+        ("--policy", "sku,inventory_value,avg_inventory\n"),
+    ],
+)
+def test_costs_inputs_with_empty_number_columns_are_no_traceback(
+    cli, tmp_path: Path, option: str, text: str
+) -> None:
+    # An all-empty column of a CSV is read as text: summing it was a traceback.
+    segments, orders = _segments_and_orders(tmp_path)
+    extra = write(tmp_path, text, "extra.csv")
+    out = tmp_path / "out.csv"
+    args = ["costs", str(segments), "--orders", str(orders), option, str(extra), "-o", str(out)]
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["revenue"].sum() > 0
+
+
+def test_forecast_assignments_with_text_shares_are_a_data_error(cli, tmp_path: Path) -> None:
+    segments, orders = _segments_and_orders(tmp_path)
+    asg = write(tmp_path, ASSIGNMENTS + "".join(f"C{i},A,W1,abc,1,1,\n" for i in range(5)), "a.csv")
+    out = tmp_path / "out.csv"
+    result = cli(
+        "forecast", str(segments), "--orders", str(orders), "--assignments", str(asg),
+        "--models", "Naive", "--horizon", "2", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert "assignments: column 'share' holds 5 value(s) that are not numbers ('abc')" in (
+        result.stderr
+    )
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("level", "code"), [("95", 0), ("200", 2)])
+def test_forecast_level_as_a_number_in_the_config(
+    cli, tmp_path: Path, level: str, code: int
+) -> None:
+    # TOML `level = 95` is a number, not the text "95": it was a TypeError traceback.
+    segments, orders = _segments_and_orders(tmp_path)
+    config = write(tmp_path, f"[forecast]\nlevel = {level}\n", "s.toml")
+    out = tmp_path / "out.csv"
+    result = cli(
+        "forecast", str(segments), "--orders", str(orders), "--config", str(config),
+        "--models", "Naive", "--horizon", "2", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == code, result.stderr
+    if code == 0:
+        assert "forecast-hi-95" in pl.read_csv(out).columns
+    else:
+        assert "200 is not a percentage strictly between 0 and 100" in result.stderr
+
+
+def test_the_exact_header_wins_over_a_case_variant(cli, tmp_path: Path) -> None:
+    # `sku` and `SKU` both in the header: the later `SKU` silently replaced the sku column.
+    path = write(tmp_path, HEADER.rstrip("\n") + ",SKU\n1,2024-03-01,C1,A-1,1,2,other\n")
+    out = tmp_path / "out.csv"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["sku"].to_list() == ["A-1"]

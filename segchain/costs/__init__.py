@@ -21,7 +21,7 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
-from segchain.schema import require_columns
+from segchain.schema import numeric_columns, require_columns
 
 BY = ("segment", "customer")
 # Every cost that adds up to cost_to_serve, in the order of the cost stack.
@@ -139,6 +139,26 @@ def costs(
         raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     rates = rates or CostRates()
     require_columns(segments.columns, ("customer_id", "segment"), source="segments")
+    # Numbers that arrive as text (an all-empty column of a CSV, a typo) are checked here, not
+    # summed into a traceback or silently dropped.
+    numbers = {
+        "policy": (policy, ("inventory_value", "avg_inventory")),
+        "per-segment stock": (stock_segments, ("inventory_value", "demand_share")),
+        "forecast": (forecast, ("forecast",)),
+        "assignments": (assignments, ("share", "demand", "transport_cost", "distance_km")),
+        "sites": (sites, ("fixed_cost", "capacity", "demand_served")),
+        "items": (items, ("unit_cost", "holding_rate")),
+    }
+    checked = {
+        name: numeric_columns(frame, cols, source=name) if frame is not None else None
+        for name, (frame, cols) in numbers.items()
+    }
+    policy, stock_segments, forecast = (
+        checked["policy"],
+        checked["per-segment stock"],
+        checked["forecast"],
+    )
+    assignments, sites, items = checked["assignments"], checked["sites"], checked["items"]
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )

@@ -55,9 +55,15 @@ PANDAS_FREQS = {"D": "D", "W": "W-MON", "M": "MS"}
 # Options
 
 
-def parse_levels(level: Sequence[float] | str) -> list[int | float]:
+def parse_levels(level: Sequence[float] | str | float) -> list[int | float]:
     """Parse ``80,95`` (or a sequence) into sorted interval levels strictly between 0 and 100."""
-    items = [s.strip() for s in level.split(",") if s.strip()] if isinstance(level, str) else level
+    items: Sequence[Any]
+    if isinstance(level, str):
+        items = [s.strip() for s in level.split(",") if s.strip()]
+    elif isinstance(level, int | float):  # a number in segchain.toml: level = 95
+        items = [level]
+    else:
+        items = level
     out: list[int | float] = []
     bad = []
     for item in items:

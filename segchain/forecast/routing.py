@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from segchain.errors import DataError, examples
-from segchain.schema import require_columns
+from segchain.schema import numeric_columns, require_columns
 
 
 @dataclass
@@ -35,7 +35,8 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
         DataError: shares of a customer do not add up to 1.
     """
     require_columns(assignments.columns, ("customer_id", "site_id"), source="assignments")
-    share = pl.col("share").cast(pl.Float64) if "share" in assignments.columns else pl.lit(1.0)
+    assignments = numeric_columns(assignments, ("share",), source="assignments")
+    share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
     lanes = assignments.filter(pl.col("site_id").is_not_null()).select(
         pl.col("customer_id").cast(pl.String),
         pl.col("site_id").cast(pl.String).alias("site"),
