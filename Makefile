@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 CONFIG := $(DATA)/segchain.toml
 REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_profile.csv $(OUT)/forecast.parquet \
 	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv \
-	$(OUT)/costs.parquet $(OUT)/customer_costs.parquet
+	$(OUT)/costs.parquet $(OUT)/customer_costs.parquet $(OUT)/stock_segments.parquet
 
 demo: $(OUT)/report.html
 	@echo "demo done: open $(OUT)/report.html"

@@ -8,11 +8,11 @@ A number is written according to what it measures (its *kind*), never with Pytho
 kind        what                             examples
 ==========  ===============================  =====================================
 ``int``     counts (series, customers)       ``3,105``
-``units``   quantities of goods              ``23,382``  ``152``  ``12.5``  ``0.35``
+``units``   quantities of goods              ``23,382``  ``152``  ``12.5``  ``12``  ``0.35``
 ``money``   values, costs, margins           ``1,234,568``  ``12.35``
 ``pct``     shares and rates given as 0-1    ``72.6%``  ``1,278%``
 ``ratio``   scaled errors, ratios (MASE)     ``1.05``  ``0.04``  ``1,234``
-``num``     any other measure (km, days)     ``1,234``  ``152``  ``12.3``  ``1.05``  ``0.012``
+``num``     any other measure (km, days)     ``1,234``  ``12.3``  ``1.05``  ``2``  ``0.012``
 ``text``    written as it is                 ``Champions``
 ==========  ===============================  =====================================
 
@@ -85,10 +85,12 @@ def _digits(x: float, kind: str) -> str:
         return f"{p:,.0f}%" if abs(p) >= 1000 else f"{p:.1f}%"
     if kind == MONEY:
         return f"{x:,.0f}" if a >= 100 else f"{x:,.2f}"
+    if kind in (UNITS, NUM) and x == round(x):
+        return f"{x:,.0f}"  # whole units and days: "12", not "12.0"
     if kind == UNITS:
         if a >= 100:
             return f"{x:,.0f}"
-        return f"{x:.1f}" if a >= 1 or a == 0 else f"{x:.2f}"
+        return f"{x:.1f}" if a >= 1 else f"{x:.2f}"
     if kind == RATIO:
         return f"{x:,.0f}" if a >= 100 else f"{x:.2f}"
     # NUM: about three significant digits, thousands separators from 1,000

@@ -102,6 +102,12 @@ TABLE_KINDS: dict[str, TableKind] = {
             "policy (segchain stock)",
         ),
         TableKind(
+            "stock_segments",
+            ("sku", "segment", "service_level", "demand_share"),
+            ("stock_segments",),
+            "stock per segment (segchain stock --segments-out)",
+        ),
+        TableKind(
             "assignments",
             ("customer_id", "site_id", "distance_km"),
             ("assignments", "network"),

@@ -34,7 +34,10 @@ from segchain.formatting import (
         (23382.4, "units", "23,382"),
         (12.46, "units", "12.5"),
         (0.354, "units", "0.35"),
-        (0.0, "units", "0.0"),
+        (0.0, "units", "0"),
+        (12.0, "units", "12"),  # whole units are written whole
+        (2.0, "num", "2"),
+        (2.0, "ratio", "2.00"),
         (9.151858259554439, "ratio", "9.15"),
         (1234.5, "ratio", "1,234"),
         (0.01234, "num", "0.012"),

@@ -267,7 +267,7 @@ def test_forecast_headlines_series_horizon_and_total():
     report = build_report({"forecast": forecast_frame()})
     heads = section(report, "forecast").headlines
     # (10 + 11 + 12) + (1 + 2 + 3) = 39 units over 3 weekly periods.
-    assert [h.value for h in heads] == ["2", "3 weeks", "39.0"]
+    assert [h.value for h in heads] == ["2", "3 weeks", "39"]
     assert heads[1].detail == "2024-01-01 to 2024-01-15"
 
 
@@ -398,7 +398,7 @@ def test_network_cost_counts_fixed_cost_of_open_sites_only():
 def test_sections_are_skipped_with_a_note_when_their_table_is_absent():
     report = build_report({"segments": segments_frame()})
     assert [s.key for s in report.sections] == ["segments"]
-    assert len(report.skipped) == 6  # orders, forecast, accuracy, inventory, network, costs
+    assert len(report.skipped) == 7  # actions, orders, forecast, accuracy, inventory, network, costs
     assert "Forecast: no forecast table (segchain forecast) in the inputs." in report.skipped
 
 
@@ -435,7 +435,8 @@ def test_sections_are_skipped_with_a_note_when_their_table_is_absent():
 def test_report_renders_from_key_columns_only(kind, frame):
     report = build_report({kind: frame})
     page = to_html(report)
-    assert len(report.sections) == 1
+    # One section for the stage (and the actions section when the table is a plan's part).
+    assert len([s for s in report.sections if s.key != "actions"]) == 1
     assert ">nan<" not in page.lower() and "NaN" not in page
 
 
@@ -504,8 +505,8 @@ def test_html_has_a_heading_per_section_and_three_headlines_each():
     page = to_html(report)
     for s in report.sections:
         assert f"<h2>{s.title}</h2>" in page
-        assert len(s.headlines) == 3
-    assert page.count('<div class="kpi">') == 3 * len(report.sections)
+        assert len(s.headlines) == 3 or s.key == "actions"
+    assert page.count('<div class="kpi">') == sum(len(s.headlines) for s in report.sections)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -551,7 +552,14 @@ def test_rich_summary_keeps_markup_in_values_as_text():
 
 def test_build_sections_orders_sections_as_the_pipeline():
     sections, skipped = build_sections(all_tables(), {})
-    assert [s.key for s in sections] == ["segments", "forecast", "accuracy", "inventory", "network"]
+    assert [s.key for s in sections] == [
+        "actions",
+        "segments",
+        "forecast",
+        "accuracy",
+        "inventory",
+        "network",
+    ]
     assert len(skipped) == 2 and skipped[0].startswith("Order history: no order lines")
     assert skipped[1] == "Cost to serve: no costs table (segchain costs) in the inputs."
 

@@ -193,7 +193,7 @@ def test_browser_dom_has_every_section_heading(rendered):
     report, _, _, dom = rendered
     assert dom.returncode == 0, dom.stderr[-2000:]
     headings = [s.title for s in report.sections] + ["About this report"]
-    assert len(report.sections) == 6
+    assert len(report.sections) == 7  # the actions, then one per stage
     for title in headings:
         assert f"<h2>{title}</h2>" in dom.stdout
     assert dom.stdout.count("<svg") == len(report.charts())

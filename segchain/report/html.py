@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
+import polars as pl
+
 from segchain.report.charts import render_svg
 from segchain.report.model import (
     Chart,
@@ -137,13 +139,33 @@ def column_title(name: str) -> str:
 
 def _table(block: TableBlock) -> str:
     df = block.frame
+    out = [f"<h3>{escape(block.title)}</h3>"]
+    if block.preview and df.height > block.preview:
+        out.append(_rows(block, df.head(block.preview)))
+        out.append(
+            f"<details><summary>All {df.height:,} rows (the first {block.preview} are above)"
+            "</summary>"
+        )
+        out.append(_rows(block, df))
+        out.append("</details>")
+    else:
+        out.append(_rows(block, df))
+    if block.note:
+        out.append(f'<p class="note">{escape(block.note)}</p>')
+    return "\n".join(out)
+
+
+def _rows(block: TableBlock, df: pl.DataFrame) -> str:
+    """The table itself, in a box that scrolls sideways on a narrow screen (the first column,
+    the key, stays in view)."""
     ranges = {}
     for c in block.heat:
-        if c in df.columns:
-            values = [v for v in (finite(x) for x in df.get_column(c).to_list()) if v is not None]
+        if c in block.frame.columns:
+            column = block.frame.get_column(c).to_list()
+            values = [v for v in (finite(x) for x in column) if v is not None]
             if values:
                 ranges[c] = (min(values), max(values))
-    out = [f"<h3>{escape(block.title)}</h3>", '<div class="table-wrap"><table>', "<thead><tr>"]
+    out = ['<div class="table-wrap"><table>', "<thead><tr>"]
     for c in df.columns:
         cls = ' class="n"' if block.numeric(c) else ""
         out.append(f"<th{cls}>{escape(column_title(c))}</th>")
@@ -151,7 +173,8 @@ def _table(block: TableBlock) -> str:
     for row in df.iter_rows(named=True):
         out.append("<tr>")
         for c in df.columns:
-            attrs = ' class="n"' if block.numeric(c) else ""
+            classes = [n for n, on in (("n", block.numeric(c)), ("wrap", c in block.wrap)) if on]
+            attrs = f' class="{" ".join(classes)}"' if classes else ""
             if c in ranges:
                 colour = _heat(finite(row[c]), *ranges[c])
                 if colour:
@@ -159,8 +182,6 @@ def _table(block: TableBlock) -> str:
             out.append(f"<td{attrs}>{escape(block.cell(c, row[c]))}</td>")
         out.append("</tr>")
     out.append("</tbody></table></div>")
-    if block.note:
-        out.append(f'<p class="note">{escape(block.note)}</p>')
     return "\n".join(out)
 
 

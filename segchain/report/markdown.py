@@ -71,6 +71,8 @@ def _table(block: TableBlock) -> list[str]:
     df = block.frame
     numeric = {c for c in df.columns if block.numeric(c)}
     out = [f"### {text(block.title)}", ""]
+    if block.preview and df.height > block.preview:
+        out += [f"All {df.height:,} rows:", ""]
     out.append("| " + " | ".join(text(c.replace("_", " ")) for c in df.columns) + " |")
     out.append("|" + "|".join("---:" if c in numeric else "---" for c in df.columns) + "|")
     for row in df.iter_rows(named=True):

@@ -44,7 +44,7 @@ class Headline:
 
 @dataclass
 class TableBlock:
-    """A small table; ``formats`` maps columns to INT/NUM/PCT/MONEY/TEXT, ``heat`` columns are
+    """A table; ``formats`` maps columns to segchain.formatting's kinds, ``heat`` columns are
     shaded from their smallest to their largest value."""
 
     title: str
@@ -52,6 +52,10 @@ class TableBlock:
     formats: dict[str, str] = field(default_factory=dict)
     heat: tuple[str, ...] = ()
     note: str = ""
+    # Long lists: the first ``preview`` rows in the page, every row one click away (0: all).
+    preview: int = 0
+    # Columns of sentences, wrapped rather than kept on one line.
+    wrap: tuple[str, ...] = ()
 
     def kind(self, column: str) -> str:
         """The column's format: the one given, else from its name and dtype (``kind_of``)."""

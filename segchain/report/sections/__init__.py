@@ -8,6 +8,7 @@ needs). Optional columns only add rows, columns or charts; their absence never f
 ==============  =====================================================
 module          section
 ==============  =====================================================
+``actions``     What to do now (reorder list, sites and why, promises not kept)
 ``orders``      Order history
 ``segments``    Customer segments
 ``forecast``    Demand forecast (fan chart of the largest series)
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from segchain.report import charts as ch
 from segchain.report.model import Section
 from segchain.report.sections.accuracy import backtest_section
+from segchain.report.sections.actions import actions_section
 from segchain.report.sections.common import Colours, Meta, Tables, segment_order
 from segchain.report.sections.costs import costs_section
 from segchain.report.sections.forecast import forecast_section, interval_levels, period_interval
@@ -35,6 +37,7 @@ from segchain.report.sections.orders import orders_section
 from segchain.report.sections.segments import segment_profile, segments_section
 
 BUILDERS: tuple[Callable[[Tables, Meta, Colours], Section | str], ...] = (
+    actions_section,
     orders_section,
     segments_section,
     forecast_section,
@@ -46,7 +49,8 @@ BUILDERS: tuple[Callable[[Tables, Meta, Colours], Section | str], ...] = (
 
 
 def build_sections(tables: Tables, meta: Meta) -> tuple[list[Section], list[str]]:
-    """Every section the inputs allow, in pipeline order, and why the others were skipped."""
+    """Every section the inputs allow: the actions first, then the stages in pipeline order;
+    and why the others were skipped."""
     colours = ch.segment_colours(segment_order(tables))
     sections: list[Section] = []
     skipped: list[str] = []

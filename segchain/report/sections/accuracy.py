@@ -96,7 +96,71 @@ def models_chosen(series: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> tuple[int, int, float | None]:
+    """Series with a lower MASE than their baseline, series compared, and the share of the
+    forecast demand those series carry (None without the forecast table)."""
+    both = series.select(
+        pl.col("unique_id").cast(pl.String), num("mase").alias("m"), num("baseline_mase").alias("b")
+    ).drop_nulls(["m", "b"])
+    better = both.filter(pl.col("m") < pl.col("b"))
+    if not has(forecast, "unique_id", "forecast") or both.height == 0:
+        return better.height, both.height, None
+    assert forecast is not None
+    volume = forecast.group_by(pl.col("unique_id").cast(pl.String)).agg(
+        num("forecast").sum().alias("v")
+    )
+    sized = both.join(volume, on="unique_id", how="left").with_columns(pl.col("v").fill_null(0.0))
+    total_v = finite(sized["v"].sum())
+    if not total_v:
+        return better.height, both.height, None
+    won = finite(sized.filter(pl.col("m") < pl.col("b"))["v"].sum()) or 0.0
+    return better.height, both.height, won / total_v
+
+
 # ---- wording
+
+
+def beating_note(
+    series: pl.DataFrame,
+    forecast: pl.DataFrame | None,
+    wape: float | None,
+    base_wape: float | None,
+    base_name: str,
+    pooled: bool,
+) -> str:
+    """What the share of series beating the baseline means for the plan."""
+    better, n, volume = beating(series, forecast)
+    share = better / n if n else None
+    text = (
+        f"How to read the share of series beating the baseline: {count(better)} of {count(n)} "
+        f"series ({pct(share)}) have a lower backtest error (MASE) than {base_name}"
+    )
+    text += (
+        f", and they carry {pct(volume)} of the forecast demand. " if volume is not None else ". "
+    )
+    if wape is not None and base_wape is not None:
+        how = "Pooled over all series" if pooled else "On average over series"
+        if wape < base_wape:
+            text += (
+                f"{how}, the chosen models' error (WAPE {pct(wape)}) is below the baseline's "
+                f"({pct(base_wape)})"
+            )
+            if share is not None and volume is not None and volume > share:
+                text += (
+                    ": the models win where the volume is; on the other, smaller series the "
+                    "baseline does as well or better."
+                )
+            else:
+                text += "."
+        else:
+            text += (
+                f"{how}, the chosen models do not beat the baseline (WAPE {pct(wape)} against "
+                f"{pct(base_wape)}): read the forecast as no better than repeating the past."
+            )
+    return (
+        text + " Stock sizes safety stock from the measured backtest error (the forecast's "
+        "error_sd), so a weak forecast shows as more stock, not as a broken promise."
+    )
 
 
 def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
@@ -135,6 +199,14 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     else:
         heads.append(Headline("Series backtested", count(series.height), "held-out windows"))
     blocks: list[Block] = []
+    if has(series, "mase", "baseline_mase"):
+        blocks.append(
+            Note(
+                beating_note(
+                    series, tables.get("forecast"), wape, base_wape, base_name, wape_how == ""
+                )
+            )
+        )
     if not seg_rows.height and has(series, "segment") and "wape" in series.columns:
         seg_rows = segment_means(series)
         blocks.append(Note("Per-segment figures are means over series (no pooled segment rows)."))

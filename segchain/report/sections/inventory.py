@@ -54,7 +54,7 @@ COMPARISON_COLUMNS = (
 TOP_POINT_COLUMNS = (
     "sku",
     "site",
-    "segment",
+    "largest_segment",
     "service_target",
     "safety_stock",
     "reorder_point",
@@ -90,6 +90,25 @@ def with_safety_stock_value(policy: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def inventory_by_segment(tables: Tables, meta: Meta) -> pl.DataFrame | None:
+    """Inventory value and stocking points per segment with each stocking point's stock shared
+    among the segments that buy it: summed from stock's per-segment table when given, else its
+    totals recorded in the policy's metadata. None without either (the policy's own segment is
+    only the largest one, and grouping by it would give a different, wrong figure)."""
+    segs = tables.get("stock_segments")
+    if has(segs, "segment", "inventory_value"):
+        assert segs is not None
+        buys = num("demand_share") > 0 if "demand_share" in segs.columns else pl.lit(True)
+        return segs.group_by(pl.col("segment").cast(pl.String)).agg(
+            buys.sum().cast(pl.Int64).alias("stocking_points"),
+            num("inventory_value").sum().alias("inventory_value"),
+        )
+    rows = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
+    if rows is not None and has(rows, "segment", "stocking_points", "inventory_value"):
+        return rows.select(pl.col("segment").cast(pl.String), "stocking_points", "inventory_value")
+    return None
+
+
 def _compares(comparison: pl.DataFrame | None) -> bool:
     return has(comparison, "segment", "inventory_value_segmented", "inventory_value_uniform")
 
@@ -105,21 +124,6 @@ def overall_comparison(comparison: pl.DataFrame | None) -> dict[str, Any] | None
         "inventory_value_segmented": total(comparison, "inventory_value_segmented"),
         "inventory_value_uniform": total(comparison, "inventory_value_uniform"),
     }
-
-
-def by_segment(p: pl.DataFrame, order: list[str | None]) -> pl.DataFrame:
-    """Stocking points, safety stock and value summed, targets and fill rates averaged."""
-    aggs = [pl.len().alias("stocking_points")]
-    for c in ("safety_stock", "safety_stock_value", "inventory_value"):
-        if c in p.columns:
-            aggs.append(num(c).sum().alias(c))
-    for c in ("service_target", "expected_fill_rate"):
-        if c in p.columns:
-            aggs.append(num(c).mean().alias(c))
-    by_seg = order_frame(p.group_by(pl.col("segment").cast(pl.String)).agg(aggs), order)
-    if by_seg["safety_stock_value"].null_count() == by_seg.height:
-        by_seg = by_seg.drop("safety_stock_value")
-    return by_seg
 
 
 # ---- wording
@@ -224,14 +228,16 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 f"reorder point: order {format_number(total(due, 'order_now'), UNITS)} units now."
             )
         )
-    shared = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
-    if shared is not None and has(shared, "segment", "stocking_points", "inventory_value"):
+    shared = inventory_by_segment(tables, meta)
+    if shared is not None:
         # Each SKU's stock shared among the segments that buy it (stock's per-segment table),
         # the same allocation as the comparison's, so the report has one inventory by segment.
-        by_seg = order_frame(
-            shared.select(pl.col("segment").cast(pl.String), "stocking_points", "inventory_value"),
-            segment_order(tables),
+        by_seg = order_frame(shared, segment_order(tables))
+        chart = _segment_chart(
+            by_seg, comparison, tables, colours, title="Inventory value by segment"
         )
+        if chart is not None:
+            blocks.append(chart)
         blocks.append(
             TableBlock(
                 "Inventory value by segment",
@@ -239,35 +245,18 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 formats={"stocking_points": INT, "inventory_value": MONEY},
                 heat=("inventory_value",),
                 note="Each stocking point's stock is shared among the segments that buy it, by "
-                "demand share; stocking_points counts the points each segment buys from.",
+                "demand share (stock's per-segment table); stocking_points counts the points "
+                "each segment buys from. Every inventory-by-segment figure in this report uses "
+                "this allocation.",
             )
         )
-        chart = _segment_chart(
-            by_seg, comparison, tables, colours, title="Inventory value by segment"
-        )
-        if chart is not None:
-            blocks.insert(len(blocks) - 1, chart)
     elif "segment" in p.columns:
-        by_seg = by_segment(p, segment_order(tables))
-        chart = _segment_chart(by_seg, comparison, tables, colours)
-        if chart is not None:
-            blocks.append(chart)
         blocks.append(
-            TableBlock(
-                "Safety stock and inventory value by segment",
-                by_seg,
-                formats={
-                    "stocking_points": INT,
-                    "safety_stock": UNITS,
-                    "safety_stock_value": MONEY,
-                    "inventory_value": MONEY,
-                    "service_target": PCT,
-                    "expected_fill_rate": PCT,
-                },
-                heat=tuple(
-                    c for c in ("inventory_value", "safety_stock_value") if c in by_seg.columns
-                ),
-                note="Each SKU counts under the segment that buys most of it.",
+            Note(
+                "Inventory by segment: not shown. The policy's segment column names only each "
+                "SKU's largest segment, so grouping by it would put a SKU's whole stock on one "
+                "segment; give stock's per-segment table (segchain stock --segments-out FILE) to "
+                "share each SKU's stock among the segments that buy it."
             )
         )
     if comparison is not None:
@@ -298,7 +287,11 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         blocks.append(
             TableBlock(
                 "The 10 stocking points holding the most value",
-                top.select([c for c in TOP_POINT_COLUMNS if c in p.columns]),
+                top.rename({"segment": "largest_segment"}, strict=False).select(
+                    [c for c in TOP_POINT_COLUMNS if c in p.columns or c == "largest_segment"]
+                    if "segment" in p.columns
+                    else [c for c in TOP_POINT_COLUMNS if c in p.columns]
+                ),
                 formats={
                     "service_target": PCT,
                     "safety_stock": UNITS,

@@ -1,0 +1,595 @@
+"""What to do now: the full reorder list, the sites to open or close and why, and the segments
+whose promise the plan does not keep. The report's first section: the plan, before the figures.
+
+Data preparation only reads the stage outputs (policy, the per-segment stock table, sites,
+assignments, segments, orders); nothing is re-planned here. The one estimate is which delivery
+promise needs a site: a customer needs its site when no other open site is within its promise by
+the network's own rule (great-circle km / km_per_day, from the network's recorded options).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from segchain.report.model import (
+    INT,
+    MONEY,
+    NUM,
+    PCT,
+    UNITS,
+    Block,
+    Headline,
+    Note,
+    Section,
+    TableBlock,
+    finite,
+    format_number,
+)
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    count,
+    has,
+    money,
+    num,
+    order_frame,
+    params_of,
+    pct,
+    segment_order,
+)
+
+REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
+LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
+SERVICE_TOLERANCE = 0.0005  # expected service this close to the target counts as kept
+EARTH_RADIUS_KM = 6371.0088  # mean Earth radius, as the network's great-circle distances
+STOCK_SEGMENT_KEYS = ("sku", "segment", "demand_share")
+
+
+# ---- data: the reorder list
+
+
+def descriptions(tables: Tables) -> pl.DataFrame | None:
+    """One description per sku: the policy's, else the one the order lines use most often
+    (ties: alphabetically first), so that a list of codes reads as products."""
+    policy = tables.get("policy")
+    if has(policy, "sku", "description"):
+        assert policy is not None
+        return (
+            policy.select(pl.col("sku").cast(pl.String), pl.col("description").cast(pl.String))
+            .drop_nulls()
+            .unique("sku", keep="first", maintain_order=True)
+        )
+    orders = tables.get("orders")
+    if not has(orders, "sku", "description"):
+        return None
+    assert orders is not None
+    return (
+        orders.select(pl.col("sku").cast(pl.String), pl.col("description").cast(pl.String))
+        .drop_nulls()
+        .filter(pl.col("description").str.strip_chars() != "")
+        .group_by("sku", "description")
+        .len()
+        .sort(["sku", "len", "description"], descending=[False, True, False])
+        .unique("sku", keep="first", maintain_order=True)
+        .drop("len")
+    )
+
+
+def most_affected(tables: Tables, keys: list[str]) -> pl.DataFrame | None:
+    """Per stocking point, the segment buying the largest share of its demand (ties: the higher
+    priority, then alphabetically) and how many segments buy it, from stock's per-segment
+    table."""
+    segs = tables.get("stock_segments")
+    if not has(segs, *STOCK_SEGMENT_KEYS) or not all(
+        segs is not None and k in segs.columns for k in keys
+    ):
+        return None
+    assert segs is not None
+    prio = num("priority") if "priority" in segs.columns else pl.lit(None, pl.Float64)
+    ranked = segs.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        pl.col("segment").cast(pl.String),
+        num("demand_share").fill_null(0.0).alias("_share"),
+        prio.alias("_prio"),
+    )
+    buyers = ranked.filter(pl.col("_share") > 0).group_by(keys).len().rename({"len": "segments"})
+    top = (
+        ranked.sort(
+            [*keys, "_share", "_prio", "segment"],
+            descending=[*([False] * len(keys)), True, False, False],
+            nulls_last=True,
+        )
+        .unique(keys, keep="first", maintain_order=True)
+        .select(*keys, pl.col("segment").alias("segment_most_affected"))
+    )
+    return top.join(buyers, on=keys, how="left")
+
+
+def reorder_list(tables: Tables) -> pl.DataFrame | None:
+    """Every stocking point to order now (order_now > 0): sku (and site), description,
+    quantity, its value at unit cost, on hand, reorder point, the segment most affected.
+    Largest value first (largest quantity when there is no cost), then sku and site."""
+    policy = tables.get("policy")
+    if not has(policy, "sku", "order_now"):
+        return None
+    assert policy is not None
+    keys = ["sku"] + (["site"] if "site" in policy.columns else [])
+    due = policy.filter(num("order_now") > 0).with_columns(
+        *[pl.col(k).cast(pl.String) for k in keys]
+    )
+    cols: list[pl.Expr] = [*[pl.col(k) for k in keys], num("order_now").alias("order_now")]
+    if "unit_cost" in due.columns:
+        cols.append((num("order_now") * num("unit_cost")).alias("order_value"))
+    for c in ("on_hand", "reorder_point"):
+        if c in due.columns:
+            cols.append(num(c).alias(c))
+    if "segment" in due.columns:
+        cols.append(pl.col("segment").cast(pl.String).alias("segment_most_affected"))
+    out = due.select(cols)
+    found = descriptions(tables)
+    if found is not None:
+        out = out.join(found, on="sku", how="left")
+    affected = most_affected(tables, keys)
+    if affected is not None:
+        # The per-segment table's answer, else (a point it does not list) the policy's segment.
+        out = out.join(affected, on=keys, how="left", suffix="_split")
+        if "segment_most_affected_split" in out.columns:
+            out = out.with_columns(
+                pl.coalesce("segment_most_affected_split", "segment_most_affected").alias(
+                    "segment_most_affected"
+                )
+            ).drop("segment_most_affected_split")
+    by = "order_value" if "order_value" in out.columns else "order_now"
+    out = out.sort([by, *keys], descending=[True, *([False] * len(keys))], nulls_last=True)
+    first = [*keys, "description", "order_now", "order_value", "segment_most_affected"]
+    return out.select(
+        [c for c in first if c in out.columns] + [c for c in out.columns if c not in first]
+    )
+
+
+# ---- data: sites
+
+
+def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
+def _located(tables: Tables, asg: pl.DataFrame) -> pl.DataFrame | None:
+    if has(asg, "lat", "lon"):
+        return asg
+    seg = tables.get("segments")
+    if not has(seg, "customer_id", "lat", "lon") or "customer_id" not in asg.columns:
+        return None
+    assert seg is not None
+    return asg.join(
+        seg.select(pl.col("customer_id").cast(pl.String), "lat", "lon"),
+        on="customer_id",
+        how="left",
+    )
+
+
+def needed_by_promise(
+    tables: Tables, meta: Meta, asg: pl.DataFrame, sites: pl.DataFrame
+) -> pl.DataFrame | None:
+    """Per open site and segment: customers who have no other open site within their promise
+    (so the site is needed to keep it), with that promise in days. None when the inputs lack
+    coordinates, promises or the network's km_per_day."""
+    if not has(asg, "customer_id", "site_id", "sla_days", "segment"):
+        return None
+    if not has(sites, "site_id", "lat", "lon", "open"):
+        return None
+    km_per_day = finite(params_of(meta, "assignments").get("km_per_day")) or finite(
+        params_of(meta, "sites").get("km_per_day")
+    )
+    if not km_per_day or km_per_day <= 0:
+        return None
+    located = _located(tables, asg)
+    if located is None:
+        return None
+    rows = located.filter(
+        num("sla_days").is_not_null() & num("lat").is_not_null() & num("lon").is_not_null()
+    ).with_columns(pl.col("site_id").cast(pl.String), pl.col("segment").cast(pl.String))
+    opened = sites.filter(
+        pl.col("open").cast(pl.Boolean, strict=False) & num("lat").is_not_null()
+    ).with_columns(pl.col("site_id").cast(pl.String))
+    if rows.height == 0 or opened.height == 0:
+        return None
+    ids = opened["site_id"].to_list()
+    lat = rows.select(num("lat")).to_series().to_numpy()[:, None]
+    lon = rows.select(num("lon")).to_series().to_numpy()[:, None]
+    slat = opened.select(num("lat")).to_series().to_numpy()[None, :]
+    slon = opened.select(num("lon")).to_series().to_numpy()[None, :]
+    transit = _haversine_km(lat, lon, slat, slon) / km_per_day
+    sla = rows.select(num("sla_days")).to_series().to_numpy()[:, None]
+    reach = transit <= sla * (1 + 1e-9) + 1e-9  # the network's within_promise tolerance
+    own = np.array([[sid == s for s in ids] for sid in rows["site_id"].to_list()], dtype=bool)
+    alone = reach[np.arange(rows.height), own.argmax(axis=1)] & own.any(axis=1)
+    others = (reach & ~own).any(axis=1)
+    needs = rows.with_columns(pl.Series("_needs", alone & ~others))
+    return (
+        needs.filter(pl.col("_needs"))
+        .group_by("site_id", "segment")
+        .agg(
+            pl.col("customer_id").n_unique().alias("customers"),
+            num("sla_days").min().alias("sla_days"),
+        )
+        .sort("site_id", "segment")
+    )
+
+
+def site_decisions(
+    tables: Tables, meta: Meta, order: list[str | None]
+) -> tuple[pl.DataFrame, bool] | None:
+    """One row per site: open or not (open / keep / close when the sites say which exist),
+    customers, utilisation, and why: the segments whose promise needs it, else that no promise
+    does (cost alone), flagged when it is open at a low utilisation. The bool says whether
+    promises could be checked."""
+    sites = tables.get("sites")
+    if not has(sites, "site_id", "open"):
+        return None
+    assert sites is not None
+    asg = tables.get("assignments")
+    needed = (
+        needed_by_promise(tables, meta, asg, sites)
+        if asg is not None and "left_out" not in asg.columns
+        else needed_by_promise(tables, meta, asg.filter(pl.col("left_out").is_null()), sites)
+        if asg is not None
+        else None
+    )
+    kept = delivery_kept(asg) if asg is not None else None
+    all_kept = kept is not None and bool((kept["within_promise"].fill_null(0.0) >= 1 - 1e-9).all())
+    position = {name: i for i, name in enumerate(order)}
+    why_by_site: dict[str, list[str]] = {}
+    if needed is not None:
+        ranked = needed.with_columns(
+            pl.col("segment")
+            .map_elements(lambda s: position.get(s, len(order)), return_dtype=pl.Int64)
+            .alias("_pos")
+        ).sort("site_id", "_pos", "segment")
+        for sid, seg, n, days in ranked.select(
+            "site_id", "segment", "customers", "sla_days"
+        ).iter_rows():
+            why_by_site.setdefault(sid, []).append(
+                f"{seg} ({format_number(days, NUM)}-day promise): "
+                f"{count(n)} customer{'s' * (n != 1)} with no other open site in reach"
+            )
+    out = []
+    existing = "existing" in sites.columns
+    for row in sites.sort("site_id").iter_rows(named=True):
+        sid = str(row["site_id"])
+        is_open = bool(row["open"])
+        was = bool(row["existing"]) if existing and row["existing"] is not None else None
+        if was is None:
+            decision = "open" if is_open else "not opened"
+        elif is_open:
+            decision = "keep" if was else "open (new)"
+        else:
+            decision = "close" if was else "not opened"
+        util = finite(row.get("utilization"))
+        customers = row.get("customers")
+        reasons = why_by_site.get(sid, [])
+        flag = False
+        if not is_open:
+            why = (
+                "not needed: every customer is served within promise from the open sites"
+                if all_kept
+                else "not chosen by the network plan"
+            )
+        elif reasons:
+            why = "needed by " + "; ".join(reasons)
+        elif needed is not None:
+            why = "no promise needs it: opened because it lowers the total cost"
+            flag = util is not None and util < LOW_UTILISATION
+        else:
+            why = "serves its customers at the lowest total cost"
+        if flag:
+            why = (
+                f"CHECK: open for {count(customers)} customers at {pct(util)} utilisation and "
+                "no promise needs it"
+            )
+        out.append(
+            {
+                "site_id": sid,
+                "decision": decision,
+                "why": why,
+                "customers": customers,
+                "utilization": util,
+                "city": row.get("city"),
+                "_open": is_open,
+                "_flag": flag,
+            }
+        )
+    frame = pl.DataFrame(
+        out,
+        schema={
+            "site_id": pl.String,
+            "decision": pl.String,
+            "why": pl.String,
+            "customers": pl.Int64,
+            "utilization": pl.Float64,
+            "city": pl.String,
+            "_open": pl.Boolean,
+            "_flag": pl.Boolean,
+        },
+    )
+    if frame["city"].null_count() == frame.height:
+        frame = frame.drop("city")
+    frame = frame.sort(["_open", "site_id"], descending=[True, False])
+    return frame, needed is not None
+
+
+# ---- data: promises by segment
+
+
+def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
+    """Per segment: the delivery promise (days) and the share of its demand within it."""
+    if not has(asg, "segment", "sla_days", "sla_met"):
+        return None
+    rows = asg.filter(num("sla_days").is_not_null())
+    if "left_out" in rows.columns:
+        rows = rows.filter(pl.col("left_out").is_null())
+    if rows.height == 0:
+        return None
+    weight = num("demand") * (num("share").fill_null(1.0) if "share" in rows.columns else 1.0)
+    met = pl.col("sla_met").cast(pl.Float64, strict=False)
+    return rows.group_by(pl.col("segment").cast(pl.String)).agg(
+        num("sla_days").min().alias("delivery_days"),
+        pl.when(weight.sum() > 0)
+        .then((met * weight).sum() / weight.sum())
+        .otherwise(met.mean())
+        .alias("within_promise"),
+    )
+
+
+def service_kept(tables: Tables) -> pl.DataFrame | None:
+    """Per segment: its service target and the expected service it gets (fill rate or CSL as
+    its measure says), weighted by the segment's demand at each stocking point; and the
+    stocking points where it gets less than its target."""
+    segs = tables.get("stock_segments")
+    policy = tables.get("policy")
+    if not has(segs, "sku", "segment", "service_level", "demand_share"):
+        return None
+    assert segs is not None
+    measure = (
+        pl.col("service_measure").cast(pl.String)
+        if "service_measure" in segs.columns
+        else pl.lit("fill-rate")
+    )
+    fill = num("expected_fill_rate") if "expected_fill_rate" in segs.columns else pl.lit(None)
+    csl = num("expected_csl") if "expected_csl" in segs.columns else pl.lit(None)
+    achieved = pl.when(measure == "csl").then(csl).otherwise(fill)
+    keys = ["sku"] + (["site"] if "site" in segs.columns else [])
+    rows = segs.with_columns(*[pl.col(k).cast(pl.String) for k in keys])
+    if has(policy, *keys, "mean_demand"):
+        assert policy is not None
+        demand = policy.select(
+            *[pl.col(k).cast(pl.String) for k in keys], num("mean_demand").alias("_demand")
+        ).unique(keys, keep="first")
+        rows = rows.join(demand, on=keys, how="left")
+    else:
+        rows = rows.with_columns(pl.lit(1.0).alias("_demand"))
+    rows = rows.with_columns(
+        (num("demand_share") * pl.col("_demand").fill_null(0.0)).alias("_w"),
+        achieved.alias("_got"),
+        num("service_level").alias("_target"),
+    ).filter(pl.col("_w") > 0)
+    if rows.height == 0:
+        return None
+    return rows.group_by(pl.col("segment").cast(pl.String)).agg(
+        ((pl.col("_target") * pl.col("_w")).sum() / pl.col("_w").sum()).alias("service_target"),
+        ((pl.col("_got") * pl.col("_w")).sum() / pl.col("_w").sum()).alias("expected_service"),
+        (pl.col("_got") < pl.col("_target") - SERVICE_TOLERANCE)
+        .sum()
+        .cast(pl.Int64)
+        .alias("points_below_target"),
+    )
+
+
+def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
+    """Delivery and service promise per segment, what the plan gives, and whether it is kept."""
+    asg = tables.get("assignments")
+    delivery = delivery_kept(asg) if asg is not None else None
+    service = service_kept(tables)
+    if delivery is not None and service is not None:
+        both = delivery.join(service, on="segment", how="full", coalesce=True)
+    elif delivery is not None:
+        both = delivery
+    elif service is not None:
+        both = service
+    else:
+        return None
+    late = (
+        pl.col("within_promise") < 1 - 1e-9 if "within_promise" in both.columns else pl.lit(False)
+    )
+    short = (
+        pl.col("expected_service") < pl.col("service_target") - SERVICE_TOLERANCE
+        if "expected_service" in both.columns
+        else pl.lit(False)
+    )
+    kept = (
+        pl.when(late.fill_null(False) & short.fill_null(False))
+        .then(pl.lit("no: delivery and service"))
+        .when(late.fill_null(False))
+        .then(pl.lit("no: delivery"))
+        .when(short.fill_null(False))
+        .then(pl.lit("no: service"))
+        .otherwise(pl.lit("yes"))
+    )
+    return order_frame(both.with_columns(kept.alias("kept")), order)
+
+
+# ---- wording
+
+
+def _reorder_blocks(due: pl.DataFrame, points: int) -> tuple[Headline, list[Block]]:
+    value = finite(due["order_value"].sum()) if "order_value" in due.columns else None
+    units = finite(due["order_now"].sum())
+    head = Headline(
+        "Order now",
+        f"{count(due.height)} stocking point{'s' * (due.height != 1)}",
+        (f"value {money(value)}, " if value is not None else "")
+        + f"{format_number(units, UNITS)} units; {count(points)} planned",
+    )
+    if due.height == 0:
+        return head, [
+            Note("Nothing to order now: every stocking point is above its reorder point.")
+        ]
+    blocks: list[Block] = [
+        TableBlock(
+            "Reorder list: order these now",
+            due,
+            formats={
+                "order_now": UNITS,
+                "order_value": MONEY,
+                "on_hand": UNITS,
+                "reorder_point": UNITS,
+                "segments": INT,
+            },
+            preview=REORDER_SHOWN,
+            note="Every stocking point at or below its reorder point, largest order value first. "
+            "order_now brings the inventory position back to the policy's level; the segment "
+            "most affected buys the largest share of the sku's demand"
+            + (
+                " (segments: how many buy it)."
+                if "segments" in due.columns
+                else " (give stock's --segments-out table for the split by segment)."
+            ),
+        )
+    ]
+    return head, blocks
+
+
+def _site_blocks(decisions: pl.DataFrame, checked: bool) -> tuple[Headline, list[Block]]:
+    opened = decisions.filter(pl.col("_open"))
+    needed = opened.filter(pl.col("why").str.starts_with("needed by"))
+    flagged = decisions.filter(pl.col("_flag"))
+    closing = decisions.filter(pl.col("decision") == "close")
+    detail = (
+        f"{count(needed.height)} needed by a delivery promise"
+        if checked
+        else "promises not checked (no coordinates or km_per_day)"
+    )
+    if closing.height:
+        detail += f"; close {count(closing.height)}"
+    head = Headline("Open sites", count(opened.height), detail)
+    blocks: list[Block] = [
+        TableBlock(
+            "Sites: what to open or close, and why",
+            decisions.drop("_open", "_flag"),
+            formats={"customers": INT, "utilization": PCT},
+            wrap=("why",),
+            note="A site is needed by a promise when some of its customers have no other open "
+            "site within their promise (great-circle distance at the network's km_per_day)."
+            if checked
+            else "",
+        )
+    ]
+    if flagged.height:
+        blocks.append(
+            Note(
+                f"{count(flagged.height)} open site{'s' * (flagged.height != 1)} "
+                f"({', '.join(flagged['site_id'].to_list())}) "
+                f"{'are' if flagged.height != 1 else 'is'} below {pct(LOW_UTILISATION)} "
+                "utilisation with no promise needing "
+                f"{'them' if flagged.height != 1 else 'it'}: check the fixed costs and the "
+                "candidate list before opening."
+            )
+        )
+    return head, blocks
+
+
+def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
+    broken = table.filter(pl.col("kept") != "yes")
+    head = Headline(
+        "Promises kept",
+        f"{count(table.height - broken.height)} of {count(table.height)} segments",
+        "none broken"
+        if broken.height == 0
+        else "not kept: "
+        + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
+        + (f" and {broken.height - 4} more" if broken.height > 4 else ""),
+    )
+    shown = [
+        c
+        for c in (
+            "segment",
+            "kept",
+            "delivery_days",
+            "within_promise",
+            "service_target",
+            "expected_service",
+            "points_below_target",
+        )
+        if c in table.columns
+    ]
+    note = (
+        "Delivery: share of the segment's demand delivered within its promise. Service: the "
+        "fill rate (or cycle service level) stock expects to give the segment, weighted by "
+        "its demand at each stocking point, against its target."
+    )
+    blocks: list[Block] = [
+        TableBlock(
+            "Segments whose promise is not kept"
+            if broken.height
+            else "Every segment's promise is kept",
+            (broken if broken.height else table).select(shown),
+            formats={
+                "delivery_days": NUM,
+                "within_promise": PCT,
+                "service_target": PCT,
+                "expected_service": PCT,
+                "points_below_target": INT,
+            },
+            note=note,
+        )
+    ]
+    return head, blocks
+
+
+def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
+    order = segment_order(tables)
+    heads: list[Headline] = []
+    blocks: list[Block] = []
+    due = reorder_list(tables)
+    if due is not None:
+        policy = tables["policy"]
+        head, more = _reorder_blocks(due, policy.height)
+        heads.append(head)
+        blocks.extend(more)
+    elif "policy" in tables:
+        blocks.append(
+            Note(
+                "No reorder list: the policy has no order_now (give stock the stock on hand "
+                "with --on-hand)."
+            )
+        )
+    decided = site_decisions(tables, meta, order)
+    if decided is not None:
+        head, more = _site_blocks(*decided)
+        heads.append(head)
+        blocks.extend(more)
+    kept = promises(tables, order)
+    if kept is not None:
+        head, more = _promise_blocks(kept)
+        heads.append(head)
+        blocks.extend(more)
+    if not heads:
+        return (
+            "Actions: no policy with order_now, sites or promises in the inputs "
+            "(segchain stock --on-hand, segchain network)."
+        )
+    return Section(
+        "actions",
+        "What to do now",
+        "The plan in one place: what to order, which sites to run, and which segments' "
+        "promises the plan does not keep. The sections below give the figures behind it.",
+        heads,
+        blocks,
+    )
