@@ -148,3 +148,48 @@ def test_cli_report_failed_run_leaves_previous_report_untouched(cli, inputs, tmp
     result = cli("report", "nope.csv", "-o", str(out))
     assert result.exit_code == 1
     assert out.read_text() == "previous"
+
+
+def test_cli_report_records_its_resolved_options_in_the_page(cli, inputs, tmp_path, monkeypatch):
+    import html
+    import json
+    import re
+
+    from segchain import __version__
+
+    monkeypatch.setenv("SEGCHAIN_REPORT_TITLE", "From <env>")
+    out = tmp_path / "report.html"
+    result = cli("report", str(inputs["segments"]), str(inputs["forecast"]), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text(encoding="utf-8")
+    found = re.search(r'<meta name="segchain-provenance" content="([^"]*)">', page)
+    assert found is not None
+    recorded = json.loads(html.unescape(found.group(1)))
+    assert recorded["stage"] == "report" and recorded["version"] == __version__
+    # The title came from the environment; the same resolved value titles the page.
+    assert recorded["params"] == {
+        "inputs": [str(inputs["segments"]), str(inputs["forecast"])],
+        "title": "From <env>",
+        "layout": "html",
+    }
+    assert "<title>From &lt;env&gt;</title>" in page
+    assert recorded["inputs"] == {str(inputs["segments"]): 3, str(inputs["forecast"]): 3}
+
+
+def test_cli_report_verbose_prints_the_provenance(cli, inputs):
+    result = cli("report", str(inputs["segments"]), "-o", "-", "--verbose")
+    assert result.exit_code == 0, result.stderr
+    line = next(x for x in result.stderr.splitlines() if x.startswith("provenance: "))
+    assert '"stage": "report"' in line and '"layout": "-"' in line
+
+
+def test_report_params_checks_every_option_before_reading():
+    from segchain.errors import UsageError
+    from segchain.report import ReportParams
+
+    with pytest.raises(UsageError, match="stdin"):
+        ReportParams.resolve(inputs=["-", "-"], output=None, title=None, stdout_is_terminal=False)
+    with pytest.raises(UsageError, match="written as .html or .md"):
+        ReportParams.resolve(inputs=None, output="r.pdf", title=None, stdout_is_terminal=False)
+    p = ReportParams.resolve(inputs=None, output=None, title=None, stdout_is_terminal=True)
+    assert (p.inputs, p.layout, p.title) == (("-",), "terminal", "segchain report")

@@ -134,15 +134,26 @@ def test_chain_twice_is_byte_identical(data: Path, tmp_path: Path) -> None:
         assert (out / name).read_bytes() == snapshot[name], f"{name} differs between runs"
 
 
-def test_demo_closed_chain_and_its_costs_reconcile_to_the_cent(data: Path, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def demo(
+    data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The demo run once for the tests that only read its outputs."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = run_demo(data, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc
+
+
+def test_demo_closed_chain_and_its_costs_reconcile_to_the_cent(
+    data: Path, demo: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
     """The demo runs the closed chain, policies exist exactly where the network routes demand
     (plus on-hand-only points, flagged), and every cost total of the demo equals its source
     table's total, computed here from it."""
     import polars as pl
 
-    out = tmp_path / "out"
-    proc = run_demo(data, out)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out, proc = demo
     costs = pl.read_parquet(out / "costs.parquet")
     orders = pl.read_parquet(out / "orders.parquet")
     segments = pl.read_parquet(out / "segments.parquet")
@@ -254,3 +265,66 @@ def _check_closed_chain(data: Path, out: Path, log: str) -> None:
     got = planned.join(expect, on=["site", "sku"])
     assert got.height == planned.height
     assert (got["lead_time_days"] == got["lt"]).all()
+
+
+def _report_text(page: str) -> str:
+    """The words and numbers a reader sees: the page's text and the charts' text elements."""
+    import re
+
+    page = re.sub(r"<(style|head)>.*?</\\1>", " ", page, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_demo_report_writes_every_number_formatted(
+    demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """No `mae 9.151858259554439` or `series 3105` anywhere a reader looks: tables, headlines,
+    notes and the charts' labels."""
+    from segchain.formatting import raw_numbers
+
+    out, _ = demo
+    page = (out / "report.html").read_text(encoding="utf-8")
+    text = _report_text(page)
+    assert "Reorder list" in text and "<text" in page  # the charts' text is in the page
+    assert raw_numbers(text) == []
+    assert " nan " not in text.lower() and "None" not in text
+
+
+def test_demo_report_opens_with_what_to_do_now(
+    demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    import polars as pl
+
+    out, _ = demo
+    page = (out / "report.html").read_text(encoding="utf-8")
+    sections = page.split("<section id=")[1:]
+    assert sections[0].startswith('"actions"')
+    policy = pl.read_parquet(out / "policy.parquet")
+    due = policy.filter(pl.col("order_now") > 0)["sku"].to_list()
+    actions = sections[0]
+    # Every sku to order now is in the section (the full list), with its description.
+    assert all(f"<td>{sku}</td>" in actions for sku in due)
+    orders = pl.read_parquet(out / "orders.parquet")
+    described = orders.filter(pl.col("sku") == due[0])["description"].drop_nulls()
+    assert described.len() and f"<td>{described.mode().sort()[0]}</td>" in actions
+    assert "needed by" in actions  # the sites say which promise needs them
+
+
+def test_demo_report_shows_inventory_by_segment_one_way(
+    demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """One inventory-by-segment figure: the per-segment table's allocation, in the inventory
+    section and in the cost section alike."""
+    import polars as pl
+
+    out, _ = demo
+    page = (out / "report.html").read_text(encoding="utf-8")
+    inventory = page.split('<section id="inventory">')[1].split("</section>")[0]
+    assert "by main segment" not in inventory and "largest_segment" not in inventory.split(
+        "holding the most value"
+    )[0]
+    shares = pl.read_parquet(out / "stock_segments.parquet")
+    by_seg = shares.group_by("segment").agg(pl.col("inventory_value").sum())
+    top = by_seg.sort("inventory_value", descending=True).row(0)
+    assert f"<td>{top[0]}</td>" in inventory
+    assert f"{top[1]:,.0f}" in inventory

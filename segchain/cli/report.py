@@ -10,7 +10,7 @@ import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
-from segchain.errors import DataError, UsageError
+from segchain.errors import DataError
 
 Inputs = Annotated[
     list[str] | None,
@@ -37,27 +37,6 @@ Title = Annotated[
     typer.Option("--title", help="The report's title.", envvar="SEGCHAIN_REPORT_TITLE"),
 ]
 
-HTML_SUFFIXES = (".html", ".htm")
-MD_SUFFIXES = (".md", ".markdown")
-
-
-def output_kind(output: str | None) -> str:
-    """``html``, ``md``, ``-`` (Markdown on stdout) or ``terminal`` for an -o value."""
-    if output is None:
-        stdout = sys.stdout
-        return "terminal" if stdout is not None and stdout.isatty() else "-"
-    if output == "-":
-        return "-"
-    lower = output.lower()
-    if lower.endswith(HTML_SUFFIXES):
-        return "html"
-    if lower.endswith(MD_SUFFIXES):
-        return "md"
-    raise UsageError(
-        f"-o {output}: a report is written as .html or .md",
-        hint="use -o report.html, -o report.md, or -o - for Markdown on stdout",
-    )
-
 
 @app.command("report")
 @c.handle_errors
@@ -66,6 +45,7 @@ def report_command(
     output: ReportOutput = None,
     title: Title = None,
     quiet: c.Quiet = False,
+    verbose: c.Verbose = False,
 ) -> None:
     """Report on any stage outputs: segments, forecast and accuracy, inventory, network.
 
@@ -79,7 +59,7 @@ def report_command(
           backtest.parquet policy.parquet -o report.html
     """
     from segchain.report import (
-        DEFAULT_TITLE,
+        ReportParams,
         build_report,
         collect_tables,
         is_rejects,
@@ -88,14 +68,18 @@ def report_command(
     )
     from segchain.tableio import collect, expand_sources, read_table
 
-    reporter = c.Reporter(quiet=quiet)
-    given = list(inputs or ["-"])
-    kind = output_kind(output)
-    if given.count("-") > 1:
-        raise UsageError("stdin ('-') can be given only once among the inputs")
+    reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    stdout = sys.stdout
+    params = ReportParams.resolve(
+        inputs=inputs,
+        output=output,
+        title=title,
+        stdout_is_terminal=stdout is not None and stdout.isatty(),
+    )
+    kind = params.layout
     # Globs (quoted) and folders name their files; raw order exports among them are read
     # together as one orders table, as every stage reads orders.
-    sources = expand_sources(given)
+    sources = expand_sources(list(params.inputs))
     named: list[tuple[str, str, str, Any, dict[str, Any]]] = []
     problems = []
     raw_orders: list[str] = []
@@ -157,7 +141,8 @@ def report_command(
         reporter.info(
             f"{info.source}: {info.kind}, {info.rows:,} rows (recognised by its {info.how})"
         )
-    report = build_report(tables, title=title or DEFAULT_TITLE, metadata=meta, inputs=infos)
+    report = build_report(tables, metadata=meta, inputs=infos, params=params)
+    reporter.provenance(report.provenance)
     for note in report.skipped:
         reporter.info(f"  skipped: {note}")
     sections = f"{len(report.sections)} section{'s' * (len(report.sections) != 1)}"

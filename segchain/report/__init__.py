@@ -15,10 +15,9 @@ import polars as pl
 
 from segchain.errors import UsageError
 from segchain.report.model import InputInfo, Report
+from segchain.report.params import DEFAULT_TITLE, ReportParams
 from segchain.schema import TABLE_KEYS, TABLE_KINDS
-from segchain.tableio import collect
-
-DEFAULT_TITLE = "segchain report"
+from segchain.tableio import collect, provenance
 
 # Stage names found in ``segchain.stage`` metadata -> the report's table kinds.
 STAGE_KINDS = {stage: kind.name for kind in TABLE_KINDS.values() for stage in kind.stages}
@@ -92,19 +91,22 @@ def collect_tables(
 def build_report(
     tables: Mapping[str, pl.DataFrame],
     *,
-    title: str = DEFAULT_TITLE,
+    title: str | None = None,
     metadata: Mapping[str, Mapping[str, Any]] | None = None,
     inputs: Sequence[InputInfo] = (),
+    params: ReportParams | None = None,
 ) -> Report:
-    """A Report with one section per stage present, in pipeline order.
+    """A Report: what to do now first, then one section per stage present, in pipeline order.
 
     Args:
         tables: frames keyed by kind (``segments``, ``segment_profile``, ``forecast``,
-            ``backtest``, ``policy``, ``assignments``, ``sites``, ``orders``,
-            ``forecast_comparison``, ``stock_comparison``).
-        title: the report's title.
+            ``backtest``, ``policy``, ``stock_segments``, ``assignments``, ``sites``,
+            ``orders``, ``costs``, ``customer_costs``, ``forecast_comparison``,
+            ``stock_comparison``).
+        title: the report's title (default: ``params.title``, else "segchain report").
         metadata: each table's provenance (``params``, ``inputs``, ...), keyed by kind.
         inputs: where each table came from (listed at the end of the report).
+        params: the resolved options, recorded in the report's provenance.
 
     Raises:
         UsageError: a kind is not one the report knows, or no table was given.
@@ -118,7 +120,17 @@ def build_report(
         raise UsageError("no table to report on", hint="give one or more stage outputs")
     frames = {k: collect(v) for k, v in tables.items()}
     sections, skipped = build_sections(frames, metadata or {})
-    return Report(title=title, sections=sections, inputs=list(inputs), skipped=skipped)
+    params = params or ReportParams(title=title or DEFAULT_TITLE)
+    recorded = provenance(
+        "report", params=params.as_dict(), inputs={i.source: i.rows for i in inputs}
+    )
+    return Report(
+        title=title or params.title,
+        sections=sections,
+        inputs=list(inputs),
+        skipped=skipped,
+        provenance=recorded,
+    )
 
 
 def to_html(report: Report) -> str:
@@ -148,6 +160,7 @@ def to_rich(report: Report) -> list[Any]:
 __all__ = [
     "DEFAULT_TITLE",
     "KINDS",
+    "ReportParams",
     "build_report",
     "collect_tables",
     "is_rejects",

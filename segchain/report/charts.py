@@ -169,9 +169,7 @@ def barh(
         ax.set_title(title, loc="left")
     style(ax)
     if kind == PCT:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent_axis(ax)
 
 
 def paired_barh(
@@ -215,9 +213,14 @@ def paired_barh(
         ax.set_title(title, loc="left")
     style(ax)
     if kind == PCT:
-        from matplotlib.ticker import PercentFormatter
+        _percent_axis(ax)
 
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+
+def _percent_axis(ax: Axes) -> None:
+    """Shares on the x axis as whole percentages, written as the tables write them (1,000%)."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x * 100:,.0f}%"))
 
 
 def _date_axis(ax: Axes) -> None:
@@ -462,6 +465,4 @@ def stacked_bars(
         ax.set_title(title, loc="left")
     style(ax)
     if kind == PCT:
-        from matplotlib.ticker import PercentFormatter
-
-        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        _percent_axis(ax)

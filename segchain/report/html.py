@@ -74,6 +74,8 @@ def render(report: Report) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{escape(report.title)}</title>",
+        f'<meta name="generator" content="segchain {escape(_version(report))}">',
+        f'<meta name="segchain-provenance" content="{escape(_provenance(report))}">',
         f"<style>\n{CSS}\n</style>",
         "</head>",
         "<body>",
@@ -194,12 +196,27 @@ def _heat(value: float | None, low: float, high: float) -> str:
     return "#" + "".join(f"{v:02x}" for v in rgb)
 
 
+def _version(report: Report) -> str:
+    return str(report.provenance.get("version", ""))
+
+
+def _provenance(report: Report) -> str:
+    import json
+
+    return json.dumps(report.provenance, sort_keys=True, ensure_ascii=False)
+
+
 def _about(report: Report) -> str:
     out = ['<section id="about">', "<h2>About this report</h2>"]
     out.append(
         '<p class="sub">Built by segchain from the tables below; every figure is computed from '
         "them, and the same inputs give the same file.</p>"
     )
+    if report.provenance.get("params"):
+        out.append(
+            f'<p class="note">Made by segchain {escape(_version(report))} with: '
+            f"<code>{escape(report.command())}</code></p>"
+        )
     if report.inputs:
         out.append('<div class="table-wrap"><table><thead><tr>')
         out.append('<th>input</th><th>recognised as</th><th>by its</th><th class="n">rows</th>')

@@ -51,6 +51,9 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
             elif isinstance(block, Note):
                 lines += [f"> {text(block.text)}", ""]
     lines += ["## About this report", ""]
+    if report.provenance.get("params"):
+        version = text(str(report.provenance.get("version", "")))
+        lines += [f"Made by segchain {version} with: `{report.command().replace('`', '')}`", ""]
     if report.inputs:
         lines += ["| input | recognised as | by its | rows |", "|---|---|---|---:|"]
         lines += [

@@ -119,6 +119,18 @@ class Report:
     sections: list[Section]
     inputs: list[InputInfo] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # What made it: segchain's version and the resolved options (no clock: reruns are identical)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def command(self) -> str:
+        """The command line that makes this report again (add -o), from the recorded options."""
+        import shlex
+
+        params = self.provenance.get("params") or {}
+        words = ["segchain", "report", *params.get("inputs", [])]
+        if params.get("title"):
+            words += ["--title", str(params["title"])]
+        return shlex.join(words)
 
     def charts(self) -> list[Chart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
