@@ -398,7 +398,8 @@ def test_network_cost_counts_fixed_cost_of_open_sites_only():
 def test_sections_are_skipped_with_a_note_when_their_table_is_absent():
     report = build_report({"segments": segments_frame()})
     assert [s.key for s in report.sections] == ["segments"]
-    assert len(report.skipped) == 7  # actions, orders, forecast, accuracy, inventory, network, costs
+    # actions, orders, forecast, accuracy, inventory, network, costs
+    assert len(report.skipped) == 7
     assert "Forecast: no forecast table (segchain forecast) in the inputs." in report.skipped
 
 
