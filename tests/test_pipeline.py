@@ -320,9 +320,10 @@ def test_demo_report_shows_inventory_by_segment_one_way(
     out, _ = demo
     page = (out / "report.html").read_text(encoding="utf-8")
     inventory = page.split('<section id="inventory">')[1].split("</section>")[0]
-    assert "by main segment" not in inventory and "largest_segment" not in inventory.split(
-        "holding the most value"
-    )[0]
+    assert (
+        "by main segment" not in inventory
+        and "largest_segment" not in inventory.split("holding the most value")[0]
+    )
     shares = pl.read_parquet(out / "stock_segments.parquet")
     by_seg = shares.group_by("segment").agg(pl.col("inventory_value").sum())
     top = by_seg.sort("inventory_value", descending=True).row(0)
