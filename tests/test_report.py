@@ -595,3 +595,23 @@ def test_network_cost_and_promise_premium_come_from_the_metadata_totals():
     assert any(
         n.startswith("Keeping every segment's delivery promise costs 200 (20.0%)") for n in notes
     )
+
+
+def test_phone_charts_write_text_at_least_9px_on_a_390px_screen():
+    # Without a browser: a 390 px screen leaves 348 px for a chart (the CSS's paddings), and
+    # each phone drawing is scaled to that width; its smallest text must come out >= 9 px.
+    from segchain.report.charts import render_svg
+    from segchain.report.html import CSS
+
+    assert "@media (max-width: 600px)" in CSS and ".chart-wide { display: none; }" in CSS
+    report = build_report(all_tables())
+    assert report.charts()
+    for chart in report.charts():
+        svg = render_svg(chart, phone=True)
+        width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+        sizes = [float(x) for x in re.findall(r"<text style=\"font-size: ([\d.]+)px", svg)]
+        assert sizes, chart.key
+        assert min(sizes) * 348 / width >= 9.0, (chart.key, min(sizes), width)
+        desktop = render_svg(chart)
+        wide = float(re.search(r'viewBox="0 0 ([\d.]+) ', desktop).group(1))
+        assert min(sizes) * 348 / wide < 9.0  # the desktop drawing would not do on a phone

@@ -196,7 +196,8 @@ def test_browser_dom_has_every_section_heading(rendered):
     assert len(report.sections) == 7  # the actions, then one per stage
     for title in headings:
         assert f"<h2>{title}</h2>" in dom.stdout
-    assert dom.stdout.count("<svg") == len(report.charts())
+    # Each chart drawn twice: for a desktop and for a phone.
+    assert dom.stdout.count("<svg") == 2 * len(report.charts())
     assert "<script" not in dom.stdout
 
 
@@ -211,3 +212,78 @@ def test_browser_console_check_catches_a_script_error(tmp_path):
     page.write_text("<!DOCTYPE html><p>x</p><script>throw new Error('boom')</script>")
     run = chromium(tmp_path, page, "--enable-logging=stderr", "--v=0", "--dump-dom")
     assert any("boom" in line for line in console_errors(run.stderr)), run.stderr[-2000:]
+
+
+# Headless Chromium will not make its window narrower than 500 px, so the page is measured in
+# an iframe of the width wanted: its media queries see the iframe's width, as a phone's would.
+PROBE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="width:WIDTHpx;height:900px;border:0" srcdoc="PAGE"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", () => {
+  const win = document.getElementById("f").contentWindow;
+  const doc = win.document;
+  const out = {width: win.innerWidth, page: doc.documentElement.scrollWidth, texts: []};
+  for (const svg of doc.querySelectorAll("figure svg")) {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;  // the other drawing of the chart, hidden at this width
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const t of svg.querySelectorAll("text")) {
+      out.texts.push([t.textContent, parseFloat(win.getComputedStyle(t).fontSize) * scale]);
+    }
+  }
+  const wraps = [...doc.querySelectorAll(".table-wrap")];
+  out.tables = wraps.map((w) => [w.clientWidth, w.scrollWidth, win.getComputedStyle(w).overflowX]);
+  const pre = document.createElement("pre");
+  pre.id = "measure";
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
+});
+</script></body></html>
+"""
+
+
+def measured(tmp_path: Path, page: str, width: int) -> dict:
+    import html
+    import json
+    import re
+
+    probe = tmp_path / f"probe-{width}.html"
+    # The report has no script; the probe page around it measures what the browser drew.
+    probe.write_text(
+        PROBE.replace("WIDTH", str(width)).replace("PAGE", html.escape(page, quote=True)),
+        encoding="utf-8",
+    )
+    run = chromium(
+        tmp_path,
+        probe,
+        "--dump-dom",
+        "--window-size=1280,1000",
+        "--virtual-time-budget=10000",
+    )
+    found = re.search(r'<pre id="measure">(.*?)</pre>', run.stdout, flags=re.S)
+    assert found is not None, run.stderr[-2000:]
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_browser_at_390px_chart_text_is_readable_and_tables_scroll_in_their_box(tmp_path):
+    page = to_html(build_report(tables(), title="Phone check"))
+    m = measured(tmp_path, page, 390)
+    assert m["width"] == 390
+    # Nothing makes the page wider than the phone: wide tables scroll inside their box.
+    assert m["page"] <= 390
+    assert all(overflow == "auto" for _, _, overflow in m["tables"])
+    sizes = [size for text, size in m["texts"] if text.strip()]
+    assert sizes, "no chart text measured"
+    assert min(sizes) >= 9.0, sorted(m["texts"], key=lambda t: t[1])[:5]
+
+
+def test_browser_at_1280px_shows_the_desktop_charts(tmp_path):
+    # The check above must be able to fail: the desktop drawing at phone width is too small.
+    page = to_html(build_report(tables(), title="Desktop check"))
+    wide = measured(tmp_path, page, 1280)
+    assert min(size for text, size in wide["texts"] if text.strip()) >= 9.0
+    forced = page.replace(".chart-wide { display: none; }", "").replace(
+        ".chart-phone { display: block; }", ""
+    )
+    narrow = measured(tmp_path, forced, 390)
+    assert min(size for text, size in narrow["texts"] if text.strip()) < 9.0

@@ -63,6 +63,27 @@ RC: dict[RcKeyType, Any] = {
 }
 
 
+# Charts are drawn twice: at their own size for a desktop page, and NARROW_WIDTH inches wide for
+# a phone, where the page shows that one instead. A 390 px screen leaves about 348 px for a chart:
+# at 4.2 in (302 pt) every text of at least SMALLEST pt is drawn at least 9 px high.
+NARROW_WIDTH = 4.2
+NARROW_RC: dict[RcKeyType, Any] = {"font.size": 10, "axes.titlesize": 10.5}
+SMALLEST = 8.0  # the smallest text of any chart, in points (ticks, bar labels, legends)
+
+
+def small() -> float:
+    """Bar labels, legends and annotations: one point under the body text, never under
+    SMALLEST."""
+    import matplotlib
+
+    return max(SMALLEST, float(matplotlib.rcParams["font.size"]) - 1)
+
+
+def narrow(fig: Figure) -> bool:
+    """Whether the chart is being drawn for a phone (legends go below, points are raster)."""
+    return float(fig.get_figwidth()) < 6
+
+
 def segment_colours(names: Iterable[str | None]) -> dict[str | None, str]:
     """The same colour for a segment in every chart of the report, in the order given."""
     return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
@@ -86,10 +107,11 @@ def style(ax: Axes, *, grid: Literal["x", "y", "both", ""] = "x") -> None:
     ax.tick_params(length=0)
 
 
-def _figure(chart: Chart) -> Any:
+def _figure(chart: Chart, *, phone: bool = False) -> Any:
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=chart.size, layout="constrained")
+    size = chart.narrow_size or (NARROW_WIDTH, chart.size[1]) if phone else chart.size
+    fig = Figure(figsize=size, layout="constrained")
     chart.plot(fig)
     return fig
 
@@ -97,16 +119,17 @@ def _figure(chart: Chart) -> Any:
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
-def render_svg(chart: Chart, *, prefix: str = "") -> str:
+def render_svg(chart: Chart, *, prefix: str = "", phone: bool = False) -> str:
     """The chart as an ``<svg>`` element to inline in HTML (no XML prolog, no metadata block).
 
-    ``prefix`` makes the element ids unique when several charts share one page.
+    ``prefix`` makes the element ids unique when several charts share one page; ``phone``
+    draws it NARROW_WIDTH inches wide with larger text, for a phone's screen.
     """
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context(RC):
-        fig = _figure(chart)
+    with matplotlib.rc_context({**RC, **(NARROW_RC if phone else {})}):
+        fig = _figure(chart, phone=phone)
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
     svg = svg[svg.index("<svg") :]
@@ -161,12 +184,12 @@ def barh(
             format_number(raw, kind),
             va="center",
             ha="left" if v >= 0 else "right",
-            fontsize=8,
+            fontsize=small(),
             color=INK,
         )
     ax.set_xlim(min(0.0, min(vals, default=0.0) * 1.15), max(vals, default=0.0) * 1.18 or 1.0)
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(_fit(title, ax), loc="left")
     style(ax)
     if kind == PCT:
         _percent_axis(ax)
@@ -201,19 +224,55 @@ def paired_barh(
     top = max([abs(v) for v in a + b], default=0.0) or 1.0
     for y, v in zip(ys, a, strict=True):
         ax.text(
-            v + top * 0.01, y + h / 2, format_number(v, kind), va="center", fontsize=7.5, color=INK
+            v + top * 0.01,
+            y + h / 2,
+            format_number(v, kind),
+            va="center",
+            fontsize=small(),
+            color=INK,
         )
     for y, v in zip(ys, b, strict=True):
         ax.text(
-            v + top * 0.01, y - h / 2, format_number(v, kind), va="center", fontsize=7.5, color=INK
+            v + top * 0.01,
+            y - h / 2,
+            format_number(v, kind),
+            va="center",
+            fontsize=small(),
+            color=INK,
         )
     ax.set_xlim(0, top * 1.2)
-    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    _legend(ax, loc="lower right")
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(_fit(title, ax), loc="left")
     style(ax)
     if kind == PCT:
         _percent_axis(ax)
+
+
+def _fit(title: str, ax: Axes) -> str:
+    """A chart's title, wrapped on a narrow chart (it starts where the plot does)."""
+    import textwrap
+
+    fig = ax.get_figure()
+    if fig is not None and narrow(fig):  # type: ignore[arg-type]
+        return "\n".join(textwrap.wrap(title, 34)) or title
+    return title
+
+
+def _legend(ax: Axes, *, loc: Any, ncol: int = 1) -> None:
+    """A legend inside the plot on a wide chart, under it on a narrow one (where it would
+    cover the bars)."""
+    fig = ax.get_figure()
+    if fig is not None and narrow(fig):  # type: ignore[arg-type]
+        ax.legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.12),
+            frameon=False,
+            fontsize=small(),
+            ncol=2,
+        )
+    else:
+        ax.legend(loc=loc, frameon=False, fontsize=small(), ncol=ncol)
 
 
 def _percent_axis(ax: Axes) -> None:
@@ -226,7 +285,9 @@ def _percent_axis(ax: Axes) -> None:
 def _date_axis(ax: Axes) -> None:
     import matplotlib.dates as mdates
 
-    locator = mdates.AutoDateLocator()
+    fig = ax.get_figure()
+    few = fig is not None and narrow(fig)  # type: ignore[arg-type]
+    locator = mdates.AutoDateLocator(maxticks=4) if few else mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
@@ -257,7 +318,9 @@ def segment_bars(
     colours: Sequence[str],
 ) -> None:
     """Customers (and revenue, when known) per segment, side by side on one shared axis."""
-    axes = fig.subplots(1, 2 if revenue is not None else 1, sharey=True, squeeze=False)[0]
+    panels = 2 if revenue is not None else 1
+    shape = (panels, 1) if narrow(fig) else (1, panels)
+    axes = fig.subplots(*shape, sharey=not narrow(fig), squeeze=False).ravel()
     barh(axes[0], names, customers, colours=colours, kind=INT, title="Customers")
     if revenue is not None:
         barh(axes[1], names, revenue, colours=colours, kind=MONEY, title="Revenue")
@@ -336,11 +399,20 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
             label="forecast",
         )
         title = label(panel.uid) + (f"  ({panel.model})" if panel.model else "")
-        ax.set_title(title, loc="left")
+        ax.set_title(_fit(title, ax), loc="left")
         _date_axis(ax)
         ax.set_ylabel("units")
         style(ax, grid="y")
-    axes[0].legend(loc="upper left", frameon=False, fontsize=8, ncol=4)
+    if narrow(fig):
+        axes[-1].legend(
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.18),
+            frameon=False,
+            fontsize=small(),
+            ncol=2,
+        )
+    else:
+        axes[0].legend(loc="upper left", frameon=False, fontsize=small(), ncol=4)
 
 
 @dataclass
@@ -373,6 +445,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
                 colors="#d1d5db",
                 linewidths=0.5,
                 zorder=1,
+                rasterized=narrow(fig),
             )
         )
     for name, xs, ys, sizes in layers.groups:
@@ -385,7 +458,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             linewidths=0,
             label=label(name),
             zorder=2,
-            rasterized=layers.raster,
+            rasterized=layers.raster or narrow(fig),
         )
     for sid, (x, y, is_open) in sorted(layers.sites.items()):
         ax.scatter(
@@ -403,7 +476,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             (x, y),
             xytext=(5, 5),
             textcoords="offset points",
-            fontsize=8,
+            fontsize=small(),
             color=INK if is_open else MUTED,
             zorder=4,
         )
@@ -412,17 +485,20 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
     ax.set_ylabel("latitude")
     if layers.groups:
         legend = ax.legend(
-            loc="center left",
-            bbox_to_anchor=(1.01, 0.5),
+            **(
+                {"loc": "upper center", "bbox_to_anchor": (0.5, -0.14), "ncol": 2}
+                if narrow(fig)
+                else {"loc": "center left", "bbox_to_anchor": (1.01, 0.5)}
+            ),
             frameon=False,
-            fontsize=8,
+            fontsize=small(),
             markerscale=0.8,
             title="segment",
         )
         for handle in legend.legend_handles:
             handle.set_sizes([30])  # type: ignore[union-attr]
     style(ax, grid="")
-    ax.set_title("▲ open site   △ closed site", loc="left", fontsize=8, fontweight="normal")
+    ax.set_title("▲ open site   △ closed site", loc="left", fontsize=small(), fontweight="normal")
 
 
 # Cost stacks: muted hues, so that segment colours stay the segments'.
@@ -456,13 +532,13 @@ def stacked_bars(
             y,
             format_number(v if k else None, kind),
             va="center",
-            fontsize=8,
+            fontsize=small(),
             color=INK,
         )
     ax.set_xlim(0, top * 1.2)
-    ax.legend(loc="lower right", frameon=False, fontsize=7.5)
+    _legend(ax, loc="lower right")
     if title:
-        ax.set_title(title, loc="left")
+        ax.set_title(_fit(title, ax), loc="left")
     style(ax)
     if kind == PCT:
         _percent_axis(ax)

@@ -46,12 +46,19 @@ h3 { margin: 22px 0 8px; font-size: 15px; }
 .kpi-detail { font-size: 13px; color: var(--muted); }
 figure { margin: 12px 0 6px; }
 figure svg { width: 100%; height: auto; display: block; }
+.chart-phone { display: none; }
 figcaption { font-size: 13px; color: var(--muted); margin-top: 4px; }
-.table-wrap { overflow-x: auto; }
+.table-wrap { overflow-x: auto; max-width: 100%; }
 table { border-collapse: collapse; font-size: 13px; min-width: 50%; }
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left;
   white-space: nowrap; }
 th { background: #f9fafb; font-weight: 600; color: #374151; }
+td:first-child { position: sticky; left: 0; background: #fff; }
+th:first-child { position: sticky; left: 0; }
+td.wrap { white-space: normal; min-width: 18em; }
+details { margin: 6px 0; }
+summary { cursor: pointer; color: var(--accent); font-size: 14px; }
+code { font-size: 12px; word-break: break-all; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 p.note { font-size: 13px; color: var(--muted); margin: 6px 0; }
 p.callout { font-size: 14px; background: #fff7e6; border: 1px solid #f5d9a6; border-radius: 6px;
@@ -59,6 +66,19 @@ p.callout { font-size: 14px; background: #fff7e6; border: 1px solid #f5d9a6; bor
 ul.skipped { color: var(--muted); font-size: 14px; }
 @media print { body { background: #fff; } section { break-inside: avoid; } }
 @media (max-width: 720px) { .headlines { grid-template-columns: 1fr; } }
+@media (max-width: 600px) {
+  header { padding: 18px 14px 14px; }
+  header h1 { font-size: 21px; }
+  main { padding: 12px 8px 32px; }
+  section { padding: 14px 12px; border-radius: 8px; }
+  .kpi-value { font-size: 22px; }
+  table { font-size: 12px; }
+  th, td { padding: 4px 6px; }
+  td.wrap { min-width: 14em; }
+  .chart-wide { display: none; }
+  .chart-phone { display: block; }
+}
+@media print { .chart-phone { display: none; } }
 """.strip()
 
 HEAT_LOW = (247, 251, 255)
@@ -121,9 +141,15 @@ def _section(section: Section, counter: list[int]) -> str:
     for block in section.blocks:
         if isinstance(block, Chart):
             counter[0] += 1
-            svg = render_svg(block, prefix=f"c{counter[0]}-")
+            wide = render_svg(block, prefix=f"c{counter[0]}-")
+            phone = render_svg(block, prefix=f"c{counter[0]}p-", phone=True)
             out.append(f"<h3>{escape(block.title)}</h3>")
-            out.append(f'<figure role="img" aria-label="{escape(block.title)}">{svg}')
+            # Drawn twice: the page shows the one drawn for its width (CSS, no script).
+            out.append(
+                f'<figure role="img" aria-label="{escape(block.title)}">'
+                f'<div class="chart-wide">{wide}</div>'
+                f'<div class="chart-phone">{phone}</div>'
+            )
             if block.caption:
                 out.append(f"<figcaption>{escape(block.caption)}</figcaption>")
             out.append("</figure>")

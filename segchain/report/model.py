@@ -78,6 +78,8 @@ class Chart:
     plot: Callable[[Figure], None]
     size: tuple[float, float] = (8.0, 3.6)
     caption: str = ""
+    # The size on a phone (default: charts.NARROW_WIDTH wide, as high as on a desktop).
+    narrow_size: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)

@@ -159,7 +159,14 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         colours=colour_list(names, colours),
     )
     blocks: list[Block] = [
-        Chart("segments", "Segment sizes and value", plot, size=(9.0, 0.9 + 0.32 * prof.height)),
+        Chart(
+            "segments",
+            "Segment sizes and value",
+            plot,
+            size=(9.0, 0.9 + 0.32 * prof.height),
+            # On a phone the two panels are stacked.
+            narrow_size=(4.2, 1.6 + 0.64 * prof.height),
+        ),
         TableBlock(
             "Segment profile",
             prof,
