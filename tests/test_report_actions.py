@@ -142,7 +142,8 @@ def test_sites_say_which_promise_needs_each_and_flag_an_open_site_none_needs():
     assert checked
     why = dict(zip(frame["site_id"].to_list(), frame["why"].to_list(), strict=True))
     assert why["A"] == (
-        "needed by Champions (1-day promise): 1 customer with no other open site in reach"
+        "needed by the delivery promise of Champions, 1 day (1 customer): no other open site "
+        "reaches them in time"
     )
     assert why["B"].startswith("CHECK: open for 1 customers at 1.0% utilisation")
     assert why["C"].startswith("not needed")

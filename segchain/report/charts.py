@@ -287,7 +287,7 @@ def _date_axis(ax: Axes) -> None:
 
     fig = ax.get_figure()
     few = fig is not None and narrow(fig)  # type: ignore[arg-type]
-    locator = mdates.AutoDateLocator(maxticks=4) if few else mdates.AutoDateLocator()
+    locator = mdates.AutoDateLocator(minticks=2, maxticks=5) if few else mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 

@@ -257,8 +257,8 @@ def site_decisions(
             "site_id", "segment", "customers", "sla_days"
         ).iter_rows():
             why_by_site.setdefault(sid, []).append(
-                f"{seg} ({format_number(days, NUM)}-day promise): "
-                f"{count(n)} customer{'s' * (n != 1)} with no other open site in reach"
+                f"{seg}, {format_number(days, NUM)} day{'s' * (days != 1)} "
+                f"({count(n)} customer{'s' * (n != 1)})"
             )
     out = []
     existing = "existing" in sites.columns
@@ -283,7 +283,11 @@ def site_decisions(
                 else "not chosen by the network plan"
             )
         elif reasons:
-            why = "needed by " + "; ".join(reasons)
+            why = (
+                "needed by the delivery promise of "
+                + "; ".join(reasons)
+                + ": no other open site reaches them in time"
+            )
         elif needed is not None:
             why = "no promise needs it: opened because it lowers the total cost"
             flag = util is not None and util < LOW_UTILISATION
@@ -468,13 +472,13 @@ def _reorder_blocks(due: pl.DataFrame, points: int) -> tuple[Headline, list[Bloc
 
 def _site_blocks(decisions: pl.DataFrame, checked: bool) -> tuple[Headline, list[Block]]:
     opened = decisions.filter(pl.col("_open"))
-    needed = opened.filter(pl.col("why").str.starts_with("needed by"))
+    needed = opened.filter(pl.col("why").str.starts_with("needed by"))  # see site_decisions
     flagged = decisions.filter(pl.col("_flag"))
     closing = decisions.filter(pl.col("decision") == "close")
     detail = (
         f"{count(needed.height)} needed by a delivery promise"
         if checked
-        else "promises not checked (no coordinates or km_per_day)"
+        else "promises not checked (no promise, coordinates or km_per_day)"
     )
     if closing.height:
         detail += f"; close {count(closing.height)}"
