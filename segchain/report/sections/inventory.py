@@ -246,8 +246,8 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 heat=("inventory_value",),
                 note="Each stocking point's stock is shared among the segments that buy it, by "
                 "demand share (stock's per-segment table); stocking_points counts the points "
-                "each segment buys from. Every inventory-by-segment figure in this report uses "
-                "this allocation.",
+                "each segment buys from. The chart above and the cost section's inventory "
+                "carrying (when costs was given this table) use the same split.",
             )
         )
     elif "segment" in p.columns:
