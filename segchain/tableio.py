@@ -78,6 +78,8 @@ class Table:
     name: str
     parts: list[Table] = field(default_factory=list)
     """The files read as this one table (several paths, a glob or a folder); empty for one file."""
+    skipped: list[str] = field(default_factory=list)
+    """Files a glob or folder named that are segchain's own rejected lines (not read)."""
 
     @property
     def stage(self) -> str | None:
@@ -478,7 +480,52 @@ def read_raw_sources(sources: Sequence[str], *, format: str | None = None) -> Ta
     files = expand_sources(sources)
     if len(files) == 1 and (files[0] == "-" or not hive_partitions(files[0])):
         return read_raw(files[0], format=format)
-    return combine_tables([read_raw(f, format=format) for f in files])
+    tables, skipped = [], []
+    for f in files:
+        table = read_raw(f, format=format)
+        # A rejects file of an earlier run, written into the folder the exports sit in.
+        if f not in sources and is_rejects_table(table):
+            skipped.append(f)
+        else:
+            tables.append(table)
+    if not tables:
+        raise DataError(
+            f"{short(', '.join(sources))}: names only segchain's rejected lines (--rejects), "
+            "no order export",
+            hint="give the exports themselves",
+        )
+    if len(tables) == 1 and not hive_partitions(tables[0].name):
+        tables[0].skipped = skipped
+        return tables[0]
+    combined = combine_tables(tables)
+    combined.skipped = skipped
+    return combined
+
+
+def looks_like_rejects(path: str) -> bool:
+    """``is_rejects_table`` from a file's metadata or first line alone (nothing else is read)."""
+    try:
+        if format_from_name(path) == "parquet":
+            return read_metadata(path).get("stage") == "rejects"
+        with open(path, "rb") as stream:
+            head = stream.read(65536)
+        if head[:2] == GZIP_MAGIC:
+            with gzip.open(path, "rb") as stream:
+                head = stream.read(65536)
+    except (OSError, EOFError):
+        return False
+    first = head.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8", "replace").lstrip("\ufeff")
+    names = first.split(sniff_delimiter(first + "\n"))
+    return names[:2] == ["row", "source_file"] and names[-1] == "reason"
+
+
+def is_rejects_table(table: Table) -> bool:
+    """Whether ``table`` is segchain's own rejected lines (``--rejects``): by its metadata, else
+    by its columns (``row, source_file, ..., reason``)."""
+    if table.stage:
+        return table.stage == "rejects"
+    names = table.frame.collect_schema().names()
+    return names[:2] == ["row", "source_file"] and names[-1] == "reason"
 
 
 def combine_tables(tables: Sequence[Table]) -> Table:

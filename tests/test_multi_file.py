@@ -263,3 +263,16 @@ def test_report_reads_a_folder_of_raw_exports_as_one_orders_table(cli, exports, 
         f"raw order lines, read as validate would: read {read:,} = used {read - rejected:,} "
         f"+ rejected {rejected:,}"
     ) in result.stderr
+
+
+def test_a_rejects_file_in_the_folder_is_not_read_as_orders(cli, exports, tmp_path) -> None:
+    folder, counts, bad = exports
+    rejects = folder / "rejects.csv"
+    first = cli("validate", str(folder), "--rejects", str(rejects))
+    assert first.exit_code == 0, first.stderr
+    again = cli("validate", str(folder), "--rejects", str(rejects))
+    assert again.exit_code == 0, again.stderr
+    assert f"{rejects}: rejected lines of an earlier run (--rejects): not read" in again.stderr
+    read = sum(counts.values())
+    assert f"all files: read {read:,} = used {read - len(bad):,}" in again.stderr
+    assert pl.read_csv(rejects, infer_schema=False).height == len(bad)

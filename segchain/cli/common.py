@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -204,11 +205,22 @@ def handle_errors(func: F) -> F:
             roles = path_roles(func)
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
+                written = {
+                    os.path.realpath(v)
+                    for name, role in roles.items()
+                    if role.kind == "output"
+                    for v in _values(kwargs.get(name))
+                    if v != "-"
+                }
                 for name, role in roles.items():
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):
                             outputs.add_input(value, option=role.option)
                             for path in _expanded(value):
+                                # A folder's rejects file of an earlier run is not read as
+                                # orders: rewriting it with this run's --rejects is no loss.
+                                if os.path.realpath(path) in written and _rejects_file(path):
+                                    continue
                                 outputs.add_input(path, option=role.option)
                 for name, role in roles.items():
                     if role.kind == "output":
@@ -246,6 +258,12 @@ def _values(value: Any) -> list[str]:
     if isinstance(value, list | tuple):
         return [str(v) for v in value if v is not None]
     return [str(value)]
+
+
+def _rejects_file(path: str) -> bool:
+    from segchain.tableio import looks_like_rejects
+
+    return looks_like_rejects(path)
 
 
 def _expanded(value: str) -> list[str]:
@@ -460,6 +478,8 @@ class LoadedOrders:
                 )
         else:
             r.info(f"{self.table.name}: {self.table.dialect.describe()}")
+        for skipped in self.table.skipped:
+            r.info(f"  {skipped}: rejected lines of an earlier run (--rejects): not read")
         for note in self.imp.notes:
             r.info(f"  {note}")
         r.info(f"  {'all files: ' if self.table.parts else ''}{recon.line()}")
