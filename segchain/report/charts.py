@@ -240,6 +240,11 @@ def paired_barh(
             fontsize=small(),
             color=INK,
         )
+    _finish_bars(ax, top=top, kind=kind, title=title)
+
+
+def _finish_bars(ax: Axes, *, top: float, kind: str, title: str) -> None:
+    """The end of every horizontal bar chart: room for the end labels, legend, title, style."""
     ax.set_xlim(0, top * 1.2)
     _legend(ax, loc="lower right")
     if title:
@@ -535,10 +540,4 @@ def stacked_bars(
             fontsize=small(),
             color=INK,
         )
-    ax.set_xlim(0, top * 1.2)
-    _legend(ax, loc="lower right")
-    if title:
-        ax.set_title(_fit(title, ax), loc="left")
-    style(ax)
-    if kind == PCT:
-        _percent_axis(ax)
+    _finish_bars(ax, top=top, kind=kind, title=title)
