@@ -28,6 +28,23 @@ import polars as pl
 
 from segchain.errors import DataError, UsageError
 
+# Mean Earth radius (IUGG), the usual choice for great-circle distances.
+EARTH_RADIUS_KM = 6371.0088
+
+
+def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    """Great-circle distance in km between points given in degrees (numpy broadcasting).
+
+    The one distance rule of the product: the network's transport and promise, the report's
+    transit days and the sample's transfer lead times all measure with it.
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
+
+
 PRECISIONS = ("exact", "postal", "city", "country")
 """Match precisions, best first."""
 

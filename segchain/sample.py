@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import UsageError
+from segchain.geo import haversine_km
 
 END_DATE = date(2025, 12, 28)  # a Sunday: the data ends on a whole week
 # Freight per unit of demand per great-circle km that the sample's money is set in (sample_data's
@@ -599,12 +600,7 @@ def transfer_days() -> dict[str, float]:
     out = {}
     for site_id, city, *_ in SITES:
         lat, lon = CITIES[city][2], CITIES[city][3]
-        p1, p2 = np.radians(hub[2]), np.radians(lat)
-        a = (
-            np.sin((p2 - p1) / 2) ** 2
-            + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon - hub[3]) / 2) ** 2
-        )
-        km = 2 * 6371.0 * np.arcsin(np.sqrt(a))
+        km = float(haversine_km(hub[2], hub[3], lat, lon))
         out[site_id] = float(np.ceil(km / TRANSFER_KM_PER_DAY))
     return out
 

@@ -165,7 +165,7 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
-    from segchain.tableio import provenance, read_table
+    from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
@@ -212,8 +212,12 @@ def forecast(
     opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), recon = loaded.collect(loaded.clean)
-    seg_frame = _collect(seg_table.frame)
-    asg_frame = _collect(read_table(assignments).frame) if assignments is not None else None
+    seg_frame = collect(seg_table.frame, name="segments")
+    asg_frame = (
+        collect(read_table(assignments).frame, name="assignments")
+        if assignments is not None
+        else None
+    )
 
     with Work("forecast", "forecasting", unit="series", quiet=quiet) as work:
         result = run_forecast(
@@ -287,9 +291,3 @@ def _check_horizon(horizon: int, freq: str) -> None:
             f"--horizon: at most {limit:,} periods of {freq} (ten years ahead), got {horizon:,}",
             hint="a forecast that far out is no basis for stock or capacity decisions",
         )
-
-
-def _collect(frame):
-    import polars as pl
-
-    return frame.collect() if isinstance(frame, pl.LazyFrame) else frame

@@ -13,6 +13,7 @@ from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.schema import FLAG_NON_PRODUCT, product_line, require_columns
+from segchain.tableio import collect
 
 
 @dataclass
@@ -45,8 +46,8 @@ def build_series(
         MissingColumnsError: a required column is absent.
         DataError: no customer id in common, duplicate customers in segments, too little history.
     """
-    orders = orders.collect() if isinstance(orders, pl.LazyFrame) else orders
-    segments = segments.collect() if isinstance(segments, pl.LazyFrame) else segments
+    orders = collect(orders, name="orders")
+    segments = collect(segments, name="segments")
     by = list(by)
     require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source="orders")
     require_columns(segments.columns, ["customer_id", "segment"], source="segments")

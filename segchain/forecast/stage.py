@@ -38,6 +38,7 @@ from segchain.forecast.selection import (
     select_models,
 )
 from segchain.forecast.series import build_series
+from segchain.tableio import collect
 
 
 @dataclass
@@ -122,9 +123,7 @@ def forecast(
 
     routing_warnings: list[str] = []
     if assignments is not None:
-        routed = route_orders(
-            orders.collect() if isinstance(orders, pl.LazyFrame) else orders, assignments
-        )
+        routed = route_orders(collect(orders, name="orders"), assignments)
         orders, routing_warnings = routed.orders, routed.warnings
         if "site" not in by:
             by = ["site", *by]

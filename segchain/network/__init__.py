@@ -16,13 +16,12 @@ module          what it holds
 
 from __future__ import annotations
 
+from segchain.geo import EARTH_RADIUS_KM, haversine_km
 from segchain.network.geometry import (
-    EARTH_RADIUS_KM,
     MAX_PAIRS,
     Points,
     aggregate_points,
     candidate_sites,
-    haversine_km,
 )
 from segchain.network.inputs import (
     DEFAULT_COST_PER_UNIT_KM,

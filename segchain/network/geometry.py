@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import polars as pl
 
 from segchain.errors import UsageError
+from segchain.geo import EARTH_RADIUS_KM, haversine_km
 
-# Mean Earth radius (IUGG), the usual choice for great-circle distances.
-EARTH_RADIUS_KM = 6371.0088
 # Above this many customer x site pairs, customers are aggregated into demand points.
 MAX_PAIRS = 1_000_000
-
-
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle distance in km between points given in degrees (numpy broadcasting)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def candidate_sites(customers: pl.DataFrame, n: int, *, seed: int = 0) -> pl.DataFrame:

@@ -8,7 +8,8 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.network.geometry import Points, haversine_km
+from segchain.geo import haversine_km
+from segchain.network.geometry import Points
 from segchain.schema import require_columns
 
 DEFAULT_KM_PER_DAY = 500.0

@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segchain.network.geometry import Points, haversine_km
+from segchain.geo import haversine_km
+from segchain.network.geometry import Points
 from segchain.network.model import Plan, within_promise
 from segchain.schema import ASSIGNMENT_COLUMNS, META_PROMISE, META_TOTALS, SITE_COLUMNS
 

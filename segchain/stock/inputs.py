@@ -10,6 +10,7 @@ import polars as pl
 from segchain.config import PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
 from segchain.schema import product_line, require_columns
+from segchain.tableio import collect
 
 # Item master defaults, used column by column for items missing from the master or with an empty
 # value (documented in the README; the count of items that used any default is reported).
@@ -256,7 +257,7 @@ def join_items(
         )
         out = _unit_costs(out, prices)
         return out, points.height, {c: points.height for c in fallback}
-    it = items.collect() if isinstance(items, pl.LazyFrame) else items
+    it = collect(items, name="items")
     require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
@@ -417,7 +418,7 @@ def join_on_hand(
     Returns:
         (policy, stocking points without an on-hand row, on-hand points without demand).
     """
-    oh = on_hand.collect() if isinstance(on_hand, pl.LazyFrame) else on_hand
+    oh = collect(on_hand, name="on-hand")
     qty = "on_hand" if "on_hand" in oh.columns else "quantity"
     require_columns(
         oh.columns, ["sku", qty], source="on-hand", hint="expected columns sku, on_hand (site)"

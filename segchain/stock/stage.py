@@ -32,6 +32,7 @@ from segchain.stock.inputs import (
 from segchain.stock.policy import compute_policy
 from segchain.stock.rationing import ALTERNATIVE_COLUMNS, RATIONING, ration
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
+from segchain.tableio import collect
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def stock(
         raise UsageError(f"--lead-time-days must be a number of days >= 0, got {lead_time_days!r}")
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
 
-    fc = forecast.collect() if isinstance(forecast, pl.LazyFrame) else forecast
+    fc = collect(forecast, name="forecast")
     series, keys, period_days, notes = read_series(fc)
     series = segment_targets(series, table)
     points = stocking_points(series, keys, blend)
@@ -148,7 +149,7 @@ def stock(
     history = None
     prices = None
     if orders is not None:
-        od = orders.collect() if isinstance(orders, pl.LazyFrame) else orders
+        od = collect(orders, name="orders")
         history, more = demand_history(od, keys, period_days)
         notes += more
         prices = mean_prices(od)

@@ -9,11 +9,10 @@ the network's own rule (great-circle km / km_per_day, from the network's recorde
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import polars as pl
 
+from segchain.geo import haversine_km
 from segchain.report.model import (
     INT,
     MONEY,
@@ -45,7 +44,6 @@ from segchain.report.sections.common import (
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
 SERVICE_TOLERANCE = 0.0005  # expected service this close to the target counts as kept
-EARTH_RADIUS_KM = 6371.0088  # mean Earth radius, as the network's great-circle distances
 STOCK_SEGMENT_KEYS = ("sku", "segment", "demand_share")
 
 
@@ -154,13 +152,6 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
 # ---- data: sites
 
 
-def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return np.asarray(2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0))))
-
-
 def _located(tables: Tables, asg: pl.DataFrame) -> pl.DataFrame | None:
     if has(asg, "lat", "lon"):
         return asg
@@ -206,7 +197,7 @@ def needed_by_promise(
     lon = rows.select(num("lon")).to_series().to_numpy()[:, None]
     slat = opened.select(num("lat")).to_series().to_numpy()[None, :]
     slon = opened.select(num("lon")).to_series().to_numpy()[None, :]
-    transit = _haversine_km(lat, lon, slat, slon) / km_per_day
+    transit = haversine_km(lat, lon, slat, slon) / km_per_day
     sla = rows.select(num("sla_days")).to_series().to_numpy()[:, None]
     reach = transit <= sla * (1 + 1e-9) + 1e-9  # the network's within_promise tolerance
     own = np.array([[sid == s for s in ids] for sid in rows["site_id"].to_list()], dtype=bool)
