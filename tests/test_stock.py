@@ -55,6 +55,25 @@ def test_normal_loss_matches_table(k: float, g: float) -> None:
     assert normal_loss(k) == pytest.approx(g, abs=5e-5)
 
 
+def test_normal_losses_reach_their_limits_without_overflow() -> None:
+    # Far tails: G(k) -> 0 and G2(k) -> 0 above the mean; G(k) -> -k below it (phi -> 0, Phi -> 0).
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert normal_loss(1e200) == 0.0
+        assert normal_loss(-1e200) == 1e200
+        assert normal_loss2(1e200) == 0.0
+        assert normal_loss2(40.0) == 0.0
+    # In the tail it still agrees with E[((Z - k)^+)^2] / 2 integrated numerically.
+    from scipy.integrate import quad
+
+    for k in (4.0, 6.0, 8.0):
+        ref = quad(lambda z, k=k: (z - k) ** 2 * math.exp(-z * z / 2), k, k + 40)[0]
+        ref /= 2 * math.sqrt(2 * math.pi)
+        assert normal_loss2(k) == pytest.approx(ref, rel=0.02, abs=0.0), k
+
+
 @pytest.mark.parametrize("k", [-3.0, -0.5, 0.0, 1.0, 2.5, 4.0])
 def test_inverse_normal_loss_inverts_closed_form(k: float) -> None:
     # G(k) written out independently: phi(k) - k*(1 - Phi(k)).

@@ -8,13 +8,22 @@ from typing import Any
 
 import numpy as np
 
+# Beyond this many standard deviations above the mean, G and G2 are below 1e-300: zero.
+_FAR_TAIL = 38.0
+
+
+def _normal_pdf(k: np.ndarray) -> np.ndarray:
+    # k*k overflows for |k| > 1e154 (a forecast of 1e308, say); exp(-inf) = 0 is the right limit.
+    with np.errstate(over="ignore"):
+        return np.exp(-0.5 * k * k) / math.sqrt(2 * math.pi)
+
 
 def normal_loss(k: Any) -> np.ndarray:
     """Standard normal loss function G(k) = phi(k) - k*(1 - Phi(k)) = E[(Z - k)^+]."""
     from scipy.special import ndtr
 
     k = np.asarray(k, dtype=float)
-    return np.exp(-0.5 * k * k) / math.sqrt(2 * math.pi) - k * ndtr(-k)
+    return _normal_pdf(k) - k * ndtr(-k)
 
 
 def inverse_normal_loss(g: Any) -> np.ndarray:
@@ -73,8 +82,9 @@ def normal_loss2(k: Any) -> np.ndarray:
     from scipy.special import ndtr
 
     k = np.asarray(k, dtype=float)
-    phi = np.exp(-0.5 * k * k) / math.sqrt(2 * math.pi)
-    return 0.5 * ((k * k + 1.0) * ndtr(-k) - k * phi)
+    with np.errstate(over="ignore", invalid="ignore"):
+        g2 = 0.5 * ((k * k + 1.0) * ndtr(-k) - k * _normal_pdf(k))
+    return np.where(k > _FAR_TAIL, 0.0, g2)
 
 
 def dist_loss2(dist: str, x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
