@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -116,7 +116,9 @@ class Rule:
 
     ``kind`` is ``int``, ``float``, ``bool``, ``str``, ``choice``, ``date``, ``pair`` (two numbers,
     a list or ``"a,b"``), ``level`` (a service level) or ``text`` (free text or a number kept as
-    text). ``low``/``high`` bound numbers (``low_open``: strictly above ``low``).
+    text). ``low``/``high`` bound numbers (``low_open``: strictly above ``low``). ``check``, when
+    given, is the setting's own rule beyond its kind: it takes the value (already of its kind) and
+    returns it (normalised) or raises ``Invalid``; ``expect`` then says what it accepts.
     """
 
     kind: str
@@ -126,8 +128,12 @@ class Rule:
     choices: tuple[str, ...] = ()
     env: str | None = None
     why_high: str = ""
+    check: Callable[[Any], Any] | None = None
+    expect: str = ""
 
     def describe(self) -> str:
+        if self.expect:
+            return self.expect
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         if self.kind in ("int", "float"):
@@ -158,12 +164,177 @@ def _choice(*choices: str, env: str | None = None) -> Rule:
     return Rule("choice", choices=choices, env=env)
 
 
+class Invalid(ValueError):
+    """A value of the right kind that breaks its setting's own rule (see ``Rule.check``).
+
+    ``reason`` completes ``<where>: ...``; ``got``: whether the message adds ``, got <value>``.
+    """
+
+    def __init__(self, reason: str, *, hint: str | None = None, got: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.hint = hint
+        self.got = got
+
+
+def _abc_cutoffs(value: tuple[float, float]) -> tuple[float, float]:
+    a, b = value
+    if max(a, b) > 1:  # given in percent: 80,95
+        a, b = a / 100, b / 100
+    if not 0 < a < b <= 1:
+        raise Invalid("must be two shares 0 < A < B <= 1 (e.g. 0.8,0.95, or 80,95 in percent)")
+    return a, b
+
+
+def _xyz_cutoffs(value: tuple[float, float]) -> tuple[float, float]:
+    x, y = value
+    if not 0 < x < y:
+        raise Invalid("must be two coefficients of variation 0 < X < Y (e.g. 0.5,1.0)")
+    return x, y
+
+
+LEVELS_HINT = "give one or more levels separated by commas, e.g. 80,95"
+
+
+def interval_levels(value: Any) -> list[int | float]:
+    """Prediction-interval levels from ``80,95`` (text), ``95`` (a number) or a list: sorted,
+    each a percentage strictly between 0 and 100.
+
+    Raises:
+        Invalid: a level is not such a number, or none is given.
+    """
+    items: Sequence[Any]
+    if isinstance(value, str):
+        items = [s.strip() for s in value.split(",") if s.strip()]
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        items = [value]
+    elif isinstance(value, list | tuple):
+        items = value
+    else:
+        items = [value]
+    out: list[int | float] = []
+    bad = []
+    for item in items:
+        try:
+            v = float(item) if not isinstance(item, bool) else math.nan
+        except (TypeError, ValueError):
+            v = math.nan
+        if not 0 < v < 100:  # NaN fails too
+            bad.append(str(item))
+            continue
+        out.append(int(v) if v.is_integer() else v)
+    if bad or not out:
+        what = f"{', '.join(bad)} is not" if bad else "no level given: give"
+        raise Invalid(
+            f"{what} a percentage strictly between 0 and 100", hint=LEVELS_HINT, got=False
+        )
+    return sorted(set(out))
+
+
+def _levels(value: Any) -> Any:
+    interval_levels(value)
+    return value
+
+
+# Columns a forecast series may be keyed by: the segment and the order lines' canonical columns.
+BY_COLUMNS = ("segment", *ORDER_COLUMNS)
+
+
+def _by(value: str) -> str:
+    names = [b.strip() for b in value.split(",")]
+    if not any(names) or not all(names):
+        raise Invalid(
+            "must name columns separated by commas, e.g. segment,sku",
+            hint="name each column once; leave no empty name between commas",
+        )
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise Invalid(f"repeats the column {', '.join(repeated)}; name each column once")
+    unknown = [n for n in names if n not in BY_COLUMNS]
+    if unknown:
+        raise Invalid(
+            f"unknown column {unknown[0]!r}{did_you_mean(unknown[0], BY_COLUMNS)}",
+            hint=f"series can be keyed by {', '.join(BY_COLUMNS)}",
+            got=False,
+        )
+    return value
+
+
+def _compare_uniform(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().lower() in ("equal", "keep"):
+        return value.strip().lower()
+    try:
+        check_service_level(value)
+    except UsageError:
+        raise Invalid(
+            "must be equal, keep or a service level between 0 and 1 (or 50-99.99 for percent)"
+        ) from None
+    return value
+
+
+# Stock's policy families: (s, Q) continuous review, (R, S) periodic review.
+POLICY_TYPES = ("sQ", "RS")
+
+
+def _policy(value: str) -> str:
+    word = "".join(ch for ch in value if ch not in ", ()").lower()
+    if word not in {p.lower() for p in POLICY_TYPES}:
+        raise Invalid(f"must be one of {', '.join(POLICY_TYPES)} (s,Q and R,S too)")
+    return value
+
+
+# The strptime/chrono directives a date format may use.
+STRPTIME_DIRECTIVES = frozenset("aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZfL%+.:3692t")
+DATE_ORDERS = {
+    "day-first": "day-first",
+    "dayfirst": "day-first",
+    "dmy": "day-first",
+    "month-first": "month-first",
+    "monthfirst": "month-first",
+    "mdy": "month-first",
+}
+DATE_FORMAT_HINT = (
+    "use strptime directives such as %d/%m/%Y or %Y-%m-%d, or day-first / month-first"
+)
+
+
+def date_format_order(value: str) -> str | None:
+    """``day-first`` or ``month-first`` when a date format names a date order, else None."""
+    return DATE_ORDERS.get(value.strip().lower().replace("_", "-"))
+
+
+def check_date_format(value: str) -> str:
+    """A date order (``day-first``, ``month-first``) or a strptime format of known directives.
+
+    Raises:
+        Invalid: an unknown directive (``%Q``), or text that is neither.
+    """
+    import re
+
+    if not value.strip() or date_format_order(value):
+        return value  # blank: detected from the data
+    bad = [d for d in re.findall(r"%[-_0^#]?(.)", value) if d not in STRPTIME_DIRECTIVES]
+    if bad:
+        raise Invalid(f"unknown directive {', '.join('%' + d for d in bad)}", hint=DATE_FORMAT_HINT)
+    if "%" not in value:
+        raise Invalid(
+            "give a strptime format such as %d/%m/%Y, or day-first / month-first",
+            hint=DATE_FORMAT_HINT,
+        )
+    return value
+
+
 SEED = _int(0, 2**32 - 1, env="SEGCHAIN_SEED")
 
 SETTINGS: dict[str, dict[str, Rule]] = {
     "orders": {
         "returns": _choice("net", "keep", "drop", env="SEGCHAIN_RETURNS"),
-        "date_format": Rule("str", env="SEGCHAIN_DATE_FORMAT"),
+        "date_format": Rule(
+            "str",
+            env="SEGCHAIN_DATE_FORMAT",
+            check=check_date_format,
+            expect="day-first, month-first or a strptime format such as %d/%m/%Y",
+        ),
     },
     "segment": {
         "method": _choice("rfm", "kmeans", "abc-xyz", env="SEGCHAIN_SEGMENT_METHOD"),
@@ -171,15 +342,15 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "as_of": Rule("date"),
         "clv": Rule("bool"),
         "clv_horizon": _int(1, 3660, why_high="ten years"),
-        "abc_cutoffs": Rule("pair"),
-        "xyz_cutoffs": Rule("pair"),
+        "abc_cutoffs": Rule("pair", check=_abc_cutoffs),
+        "xyz_cutoffs": Rule("pair", check=_xyz_cutoffs),
         "seed": SEED,
     },
     "forecast": {
         "freq": _choice("D", "W", "M", env="SEGCHAIN_FREQ"),
         "horizon": _int(1, 3660, why_high="ten years of days"),
-        "level": Rule("text"),
-        "by": Rule("str"),
+        "level": Rule("text", check=_levels, expect="percentages between 0 and 100, e.g. 80,95"),
+        "by": Rule("str", check=_by),
         "models": Rule("str"),
         "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
         "address": Rule("str", env="SEGCHAIN_ADDRESS"),
@@ -192,10 +363,14 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "service_level": Rule("level", env="SEGCHAIN_SERVICE_LEVEL"),
         "service_measure": _choice(*SERVICE_MEASURES, env="SEGCHAIN_SERVICE_MEASURE"),
         "review_days": _float(0, 3660, low_open=True, why_high="ten years"),
-        "policy": Rule("str"),
+        "policy": Rule("str", check=_policy),
         "lead_time_days": _float(0, 3660, why_high="ten years"),
         "blend": _choice("weighted", "max"),
-        "compare_uniform": Rule("text"),
+        "compare_uniform": Rule(
+            "text",
+            check=_compare_uniform,
+            expect="equal, keep or a service level between 0 and 1 (or 50-99.99 for percent)",
+        ),
         "rationing": _choice("critical-level", "none"),
         "simulate": _int(1, 100_000, why_high="more periods add no precision"),
         "seed": SEED,
@@ -227,6 +402,39 @@ STRUCTURE_TABLES = ("columns", "segments")
 TOP_LEVEL_KEYS = ("preset",)
 
 
+# Settings read from the environment only: no option, no config key; checked like the others.
+ENVIRONMENT: dict[str, Rule] = {
+    "SEGCHAIN_HEARTBEAT": Rule(
+        "float",
+        0,
+        86_400,
+        low_open=True,
+        why_high="a day",
+        expect="a number of seconds > 0",
+    ),
+}
+ENVIRONMENT_HINTS = {
+    "SEGCHAIN_HEARTBEAT": "unset it for the default (30 seconds), or give seconds, e.g. "
+    "SEGCHAIN_HEARTBEAT=60",
+}
+
+
+def env_setting(name: str, default: Any) -> Any:
+    """The value of the environment-only setting ``name``, checked, else ``default`` (unset or
+    empty).
+
+    Raises:
+        UsageError: the value does not fit the declared rule (exit 2), naming the variable.
+    """
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return check_rule(ENVIRONMENT[name], value, where=f"${name}")
+    except UsageError as exc:
+        raise UsageError(exc.message, hint=ENVIRONMENT_HINTS.get(name)) from None
+
+
 def did_you_mean(name: str, known: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest known name, or nothing."""
     import difflib
@@ -247,12 +455,29 @@ def check_setting(table: str, key: str, value: Any, *, where: str) -> Any:
     Raises:
         UsageError: the value does not fit the rule (exit 2).
     """
-    rule = SETTINGS[table][key]
+    return check_rule(SETTINGS[table][key], value, where=where)
 
+
+def check_rule(rule: Rule, value: Any, *, where: str) -> Any:
+    """``value`` checked against ``rule`` (converted where needed); see ``check_setting``."""
+    checked = _check_kind(rule, value, where=where)
+    if rule.check is None:
+        return checked
+    try:
+        return rule.check(checked)
+    except Invalid as exc:
+        got = f", got {_shown(value)!r}" if exc.got else ""
+        raise UsageError(f"{where}: {exc.reason}{got}", hint=exc.hint) from None
+
+
+def _shown(value: Any) -> Any:
+    return value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
+
+
+def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
     def bad(reason: str | None = None) -> UsageError:
-        shown = value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
         text = reason or f"must be {rule.describe()}"
-        return UsageError(f"{where}: {text}, got {shown!r}")
+        return UsageError(f"{where}: {text}, got {_shown(value)!r}")
 
     kind = rule.kind
     if kind in ("int", "float"):
@@ -321,7 +546,7 @@ def check_setting(table: str, key: str, value: Any, *, where: str) -> Any:
             or any(n != n or abs(n) == float("inf") for n in numbers)
         ):
             raise bad()
-        return value
+        return numbers[0], numbers[1]
     if kind == "str":
         if not isinstance(value, str):
             raise bad()
@@ -449,6 +674,7 @@ def _config_text(data: bytes, *, label: str) -> str:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{label}: not a text file (not UTF-8): not a segchain.toml") from None
+    text = text.removeprefix("\ufeff")  # Windows editors save UTF-8 with a BOM
     if "\x00" in text:
         raise UsageError(f"{label}: a binary file, not a segchain.toml")
     return text
@@ -473,6 +699,13 @@ def parse_config(
     segments_raw = raw.get("segments", {})
     if not isinstance(segments_raw, dict):
         raise UsageError(f'{source}: [segments] must hold tables like [segments."Champions"]')
+    blank = [label for label in segments_raw if not str(label).strip()]
+    if blank:
+        raise UsageError(
+            f'{source}: [segments."{blank[0]}"]: a segment label cannot be empty',
+            hint='name the segment the policy is for, e.g. [segments."Champions"]; '
+            'use [segments."*"] for every segment',
+        )
     policies = {
         str(label): parse_policy(table, where=f'{source} [segments."{label}"]')
         for label, table in segments_raw.items()

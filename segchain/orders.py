@@ -8,7 +8,6 @@ strings, number styles) to decide how to parse a whole column consistently.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -101,11 +100,7 @@ REASONS = (
 # cost a fraction of repeated strings there.
 REASON = pl.Enum(REASONS)
 
-EXCEL_EPOCH = "1899-12-30"
-# The strptime/chrono directives a --date-format may use.
-STRPTIME_DIRECTIVES = frozenset(
-    "aAbBcCdDeFgGhHIjklmMnpPrRsStTuUVwWxXyYzZfL%+.:3692t"
-)  # Excel's day 0 once its 1900 leap-year bug is accounted for
+EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
 DATE_KINDS = {
     "iso": r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$",
     "dotted": r"^\d{1,2}\.\d{1,2}\.\d{2,4}( .*)?$",
@@ -432,24 +427,17 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     strptime format such as ``%d/%m/%Y``.
     """
     if date_format:
-        key = date_format.strip().lower().replace("_", "-")
-        if key in ("day-first", "dayfirst", "dmy"):
-            return DateStyle("day-first", note="day-first (from --date-format)")
-        if key in ("month-first", "monthfirst", "mdy"):
-            return DateStyle("month-first", note="month-first (from --date-format)")
-        bad = [d for d in re.findall(r"%[-_0^#]?(.)", date_format) if d not in STRPTIME_DIRECTIVES]
-        if bad:
+        from segchain.config import Invalid, check_date_format, date_format_order
+
+        order = date_format_order(date_format)
+        if order is not None:
+            return DateStyle(order, note=f"{order} (from --date-format)")
+        try:
+            check_date_format(date_format)
+        except Invalid as exc:
             raise UsageError(
-                f"--date-format {short(date_format, 60)!r}: unknown directive "
-                f"{', '.join('%' + d for d in bad)}",
-                hint="use strptime directives such as %d/%m/%Y or %Y-%m-%d, "
-                "or day-first / month-first",
-            )
-        if "%" not in date_format:
-            raise UsageError(
-                f"--date-format {date_format!r}: give a strptime format such as %d/%m/%Y, "
-                "or day-first / month-first"
-            )
+                f"--date-format {short(date_format, 60)!r}: {exc.reason}", hint=exc.hint
+            ) from None
         return DateStyle("format", fmt=date_format, note=f"format {date_format} (--date-format)")
     slash = values.drop_nulls().str.strip_chars()
     slash = slash.filter(slash.str.contains(DATE_KINDS["slash"]))

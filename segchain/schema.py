@@ -293,3 +293,103 @@ def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) ->
             hint="write numbers with a decimal point, or leave a value empty",
         )
     return df.with_columns(casts) if casts else df
+
+
+ASSIGNMENT_HINT = (
+    "give network's assignments as written (one row per customer and serving site, the shares "
+    "of a customer adding up to 1)"
+)
+
+
+def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.DataFrame:
+    """Network's assignments as ``costs`` and ``forecast --assignments`` read them: checked once.
+
+    A row with a ``site_id`` is a lane (customer x serving site); a row without one is a customer
+    that network left out, and must say why (``left_out``). Lanes are unique per customer and
+    site; their ``share`` (1 when the column is absent) lies in [0, 1] and a customer's shares add
+    up to 1. Returns ``df`` with ids as text (a blank site_id null) and its number columns as
+    Float64.
+
+    Raises:
+        MissingColumnsError: no customer_id or site_id.
+        DataError: every problem found, at once (numbers as text, blank ids, duplicate lanes,
+            shares out of range or not adding up to 1).
+    """
+    from segchain.errors import DataError, examples
+
+    require_columns(df.columns, ("customer_id", "site_id"), source=source)
+    df = numeric_columns(df, ("share", "demand", "transport_cost", "distance_km"), source=source)
+    df = df.with_columns(pl.col("customer_id").cast(pl.String), pl.col("site_id").cast(pl.String))
+
+    def blank(col: str) -> pl.Expr:
+        text = pl.col(col).cast(pl.String).str.strip_chars()
+        return text.is_null() | (text == "")
+
+    problems: list[str] = []
+    rows = df.with_row_index("_row", offset=1)
+    no_customer = rows.filter(blank("customer_id"))["_row"].to_list()
+    if no_customer:
+        problems.append(
+            f"{len(no_customer):,} row(s) have a blank customer_id (rows {examples(no_customer)})"
+        )
+    why = ~blank("left_out") if "left_out" in df.columns else pl.lit(False)
+    no_site = rows.filter(blank("site_id") & ~why & ~blank("customer_id"))
+    if no_site.height:
+        problems.append(
+            f"{no_site.height:,} row(s) have a blank site_id and no left_out reason "
+            f"(customer(s) {examples(no_site['customer_id'].to_list())})"
+        )
+    lanes = rows.filter(~blank("site_id") & ~blank("customer_id"))
+    pair = pl.struct("customer_id", "site_id")
+    dup = lanes.filter(pair.is_duplicated())
+    if dup.height:
+        shown = (
+            dup.select(pl.concat_str("customer_id", pl.lit(" at "), "site_id").alias("k"))["k"]
+            .unique(maintain_order=True)
+            .to_list()
+        )
+        problems.append(f"a customer and site appear in more than one row: {examples(shown)}")
+    share = pl.col("share") if "share" in df.columns else pl.lit(1.0)
+    lanes = lanes.with_columns(share.cast(pl.Float64).alias("_share"))
+    s = pl.col("_share")
+    out_of_range = lanes.filter(s.is_null() | s.is_nan() | (s < 0) | (s > 1 + 1e-6))
+    if out_of_range.height:
+        values = examples(
+            out_of_range.select(
+                pl.concat_str("customer_id", pl.lit(": "), s.cast(pl.String).fill_null("blank"))
+            )
+            .to_series()
+            .to_list()
+        )
+        problems.append(f"share must lie between 0 and 1 on every served row, got {values}")
+    elif not dup.height:
+        sums = lanes.group_by("customer_id", maintain_order=True).agg(s.sum())
+        bad = sums.filter((s - 1.0).abs() > 1e-6)["customer_id"].to_list()
+        if bad:
+            problems.append(f"the shares of customer(s) {examples(bad)} do not add up to 1")
+    if problems:
+        raise DataError(f"{source}: " + "; ".join(problems), hint=ASSIGNMENT_HINT)
+    return df.with_columns(
+        pl.when(blank("site_id")).then(None).otherwise(pl.col("site_id")).alias("site_id")
+    )
+
+
+def check_unique(df: pl.DataFrame, keys: Sequence[str], *, source: str) -> None:
+    """Raise DataError naming the key values (``keys`` that ``df`` has) found on several rows;
+    a blank key value counts as one value (``*``)."""
+    from segchain.errors import DataError, examples
+
+    present = [k for k in keys if k in df.columns]
+    if not present:
+        return
+    text = [
+        pl.col(k).cast(pl.String).str.strip_chars().replace("", None).fill_null("*")
+        for k in present
+    ]
+    key = pl.concat_str(text, separator="@").alias("k")
+    dup = df.select(key).filter(pl.col("k").is_duplicated())["k"].unique(maintain_order=True)
+    if dup.len():
+        raise DataError(
+            f"{source}: {'@'.join(present)} listed more than once: {examples(dup.to_list())}",
+            hint=f"give one row per {' x '.join(present)}",
+        )

@@ -25,7 +25,7 @@ MISSING = "/nonexistent/dir"
         (["segment", "absent.csv", "--method", "dbscan"], "--method: "),
         (["segment", "absent.csv", "--k", "3"], "--k applies to --method kmeans only"),
         (["segment", "absent.csv", "--abc-cutoffs", "0.9,0.8", "--method", "abc-xyz"],
-         "--abc-cutoffs must be two shares 0 < A < B <= 1"),
+         "--abc-cutoffs: must be two shares 0 < A < B <= 1"),
         (["segment", "absent.csv", "--clv-horizon", "0"], "--clv-horizon: "),
         (["segment", "absent.csv", "--as-of", "yesterday"], "--as-of: "),
         (["segment", "absent.csv", "--profile", f"{MISSING}/p.csv"], f"--profile {MISSING}/p.csv"),

@@ -123,7 +123,7 @@ def test_unknown_date_format_directive_is_a_usage_error(cli, tmp_path: Path) -> 
     result = cli("validate", str(path), "--date-format", "%Q/%m/%Y")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "segchain validate: Error: --date-format '%Q/%m/%Y': unknown directive %Q"
+        "segchain validate: Error: --date-format: unknown directive %Q, got '%Q/%m/%Y'"
     )
 
 
@@ -450,3 +450,159 @@ def test_the_exact_header_wins_over_a_case_variant(cli, tmp_path: Path) -> None:
     result = cli("validate", str(path), "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert pl.read_csv(out)["sku"].to_list() == ["A-1"]
+
+
+# ---- third campaign: settings declared once (issue 12, "config validation declared once") ------
+
+# Each rule was checked only by its own command (or not at all): `validate --config` ran with it.
+CONFIG_RULES = [
+    ("segment", "abc_cutoffs", '"0.9,0.8"', "must be two shares 0 < A < B <= 1"),
+    ("segment", "abc_cutoffs", "[95, 80]", "must be two shares 0 < A < B <= 1"),
+    ("segment", "xyz_cutoffs", '"1,0.5"', "must be two coefficients of variation 0 < X < Y"),
+    ("forecast", "level", '"abc"', "abc is not a percentage strictly between 0 and 100"),
+    ("forecast", "level", '"80,0"', "0 is not a percentage strictly between 0 and 100"),
+    ("forecast", "by", '"segment,segment"', "repeats the column segment"),
+    ("forecast", "by", '"segment,,sku"', "must name columns separated by commas"),
+    ("forecast", "by", '"skuu"', "unknown column 'skuu' (did you mean 'sku'?)"),
+    ("stock", "compare_uniform", '"sometimes"', "must be equal, keep or a service level"),
+    ("stock", "compare_uniform", "1.5", "must be equal, keep or a service level"),
+    ("stock", "policy", '"minmax"', "must be one of sQ, RS"),
+    ("orders", "date_format", '"%Q/%m/%Y"', "unknown directive %Q"),
+    ("orders", "date_format", '"yyyy-mm-dd"', "give a strptime format such as %d/%m/%Y"),
+]
+
+
+@pytest.mark.parametrize("command", ["validate", "segment"])
+@pytest.mark.parametrize(("table", "key", "value", "message"), CONFIG_RULES)
+def test_every_command_refuses_a_bad_setting_naming_file_and_key(
+    cli, tmp_path: Path, command: str, table: str, key: str, value: str, message: str
+) -> None:
+    config = write(tmp_path, f"[{table}]\n{key} = {value}\n", "s.toml")
+    out = tmp_path / "out.csv"
+    out.write_text("old\n")
+    result = cli(command, str(write(tmp_path, HEADER + lines())), "--config", str(config),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"segchain {command}: Error: {config} [{table}] {key}: ")
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr and out.read_text() == "old\n"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("SEGCHAIN_DATE_FORMAT", "%Q", "$SEGCHAIN_DATE_FORMAT: unknown directive %Q"),
+        ("SEGCHAIN_HEARTBEAT", "abc", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
+        ("SEGCHAIN_HEARTBEAT", "0", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
+        ("SEGCHAIN_HEARTBEAT", "-5", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
+        ("SEGCHAIN_HEARTBEAT", "nan", "$SEGCHAIN_HEARTBEAT: must be a finite number"),
+        ("SEGCHAIN_HEARTBEAT", "inf", "$SEGCHAIN_HEARTBEAT: must be a finite number"),
+    ],
+)
+def test_bad_environment_values_are_usage_errors_naming_the_variable(
+    cli, tmp_path: Path, monkeypatch, variable: str, value: str, message: str
+) -> None:
+    # A bad heartbeat silently became 30 seconds; the env date format was called --date-format.
+    monkeypatch.setenv(variable, value)
+    out = tmp_path / "out.csv"
+    result = cli("validate", str(write(tmp_path, HEADER + lines())), "-o", str(out))
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith(f"segchain validate: Error: {message}")
+    assert "--date-format" not in result.stderr and not out.exists()
+
+
+def test_a_blank_segment_label_in_the_config_is_refused(cli, tmp_path: Path) -> None:
+    config = write(tmp_path, '[segments.""]\nservice_level = 0.9\n', "s.toml")
+    result = cli("validate", str(write(tmp_path, HEADER + lines())), "--config", str(config))
+    assert result.exit_code == 2, result.stderr
+    assert f'{config}: [segments.""]: a segment label cannot be empty' in result.stderr
+
+
+def test_a_config_file_with_a_utf8_bom_is_read(cli, tmp_path: Path) -> None:
+    # Notepad saves UTF-8 with a BOM: it was "not a valid TOML file".
+    config = write(tmp_path, "\ufeff[segment]\nmethod = 'kmeans'\nk = 3\n".encode(), "s.toml")
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(write(tmp_path, HEADER + lines())), "--config", str(config),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["segment"].n_unique() == 3
+
+
+# ---- third campaign: assignments and items that costs summed silently (exit 0) -----------------
+
+SITES = "site_id,open,fixed_cost\nW1,true,100\nW2,true,50\n"
+
+
+def _lanes(*rows: str) -> str:
+    # C0..C4 are the customers of _segments_and_orders; C1..C4 served by W1 alone.
+    rest = "".join(f"C{i},A,W1,1,10,5,\n" for i in range(1, 5))
+    return ASSIGNMENTS + "".join(r + "\n" for r in rows) + rest
+
+
+@pytest.mark.parametrize(
+    ("assignments", "message"),
+    [
+        (_lanes("C0,A,W1,-0.5,10,5,", "C0,A,W2,1.5,10,5,"), "share must lie between 0 and 1"),
+        (_lanes("C0,A,W1,1.5,10,5,"), "between 0 and 1 on every served row, got 'C0: 1.5'"),
+        (_lanes("C0,A,W1,0.5,10,5,", "C0,A,W2,0.2,10,5,"), "customer(s) 'C0' do not add up to 1"),
+        (_lanes("C0,A,W1,0.5,10,5,"), "the shares of customer(s) 'C0' do not add up to 1"),
+        (_lanes("C0,A,,1,10,5,"), "blank site_id and no left_out reason (customer(s) 'C0')"),
+        (_lanes("C0,A, ,1,10,5,"), "1 row(s) have a blank site_id and no left_out reason"),
+        (_lanes("C0,A,W1,0.5,10,5,", "C0,A,W1,0.5,10,5,"), "in more than one row: 'C0 at W1'"),
+    ],
+)  # fmt: skip
+def test_costs_refuses_assignments_that_do_not_add_up(
+    cli, tmp_path: Path, assignments: str, message: str
+) -> None:
+    segments, orders = _segments_and_orders(tmp_path)
+    asg = write(tmp_path, assignments, "a.csv")
+    sites = write(tmp_path, SITES, "sites.csv")
+    out = tmp_path / "out.csv"
+    result = cli("costs", str(segments), "--orders", str(orders), "--assignments", str(asg),
+                 "--sites", str(sites), "-o", str(out))  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert "segchain costs: Error: assignments: " in result.stderr
+    assert message in result.stderr and "hint: give network's assignments" in result.stderr
+    assert not out.exists()
+
+
+def test_forecast_assignments_are_checked_by_the_same_rule(cli, tmp_path: Path) -> None:
+    segments, orders = _segments_and_orders(tmp_path)
+    asg = write(tmp_path, _lanes("C0,A,W1,0.5,10,5,", "C0,A,W1,0.5,10,5,"), "a.csv")
+    result = cli(
+        "forecast", str(segments), "--orders", str(orders), "--assignments", str(asg),
+        "--models", "Naive", "--horizon", "2", "-o", str(tmp_path / "out.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert "assignments: a customer and site appear in more than one row: 'C0 at W1'" in (
+        result.stderr
+    )
+
+
+def test_left_out_customers_and_split_lanes_are_accepted(cli, tmp_path: Path) -> None:
+    segments, orders = _segments_and_orders(tmp_path)
+    rows = ("C0,A,W1,0.25,10,5,", "C0,A,W2,0.75,10,5,")
+    text = _lanes(*rows).replace("C4,A,W1,1,10,5,\n", "C4,A,,,0,,no_demand\n")
+    asg = write(tmp_path, text, "a.csv")
+    out = tmp_path / "out.csv"
+    result = cli("costs", str(segments), "--orders", str(orders), "--assignments", str(asg),
+                 "--by", "customer", "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    transport = dict(pl.read_csv(out).select("customer_id", "transport").iter_rows())
+    assert transport["C0"] == 10 and transport["C1"] == 5
+
+
+@pytest.mark.parametrize(
+    ("items", "message"),
+    [
+        ("sku,unit_cost\nS0,1\nS1,2\nS0,3\n", "items: sku listed more than once: 'S0'"),
+        ("sku,site,unit_cost\nS0,,1\nS0,W1,2\nS0,W1,3\n", "sku@site listed more than once: 'S0@W1"),
+    ],
+)  # fmt: skip
+def test_costs_refuses_an_item_listed_twice(cli, tmp_path: Path, items: str, message: str) -> None:
+    # The first stated unit_cost silently won.
+    segments, orders = _segments_and_orders(tmp_path)
+    path = write(tmp_path, items, "items.csv")
+    result = cli("costs", str(segments), "--orders", str(orders), "--items", str(path))
+    assert result.exit_code == 1, result.stderr
+    assert message in result.stderr

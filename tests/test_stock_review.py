@@ -137,4 +137,4 @@ def test_cli_policy_and_review_days(cli, tmp_path) -> None:
     assert pl.read_csv(out)["policy_type"].item() == "RS"
     result = cli("stock", str(fc), "--policy", "Ss", "-o", str(out))
     assert result.exit_code == 2
-    assert "--policy must be one of sQ, RS, got 'Ss'" in result.stderr
+    assert "--policy: must be one of sQ, RS (s,Q and R,S too), got 'Ss'" in result.stderr

@@ -200,8 +200,10 @@ def handle_errors(func: F) -> F:
         # Messages say which command wrote them: `make -j2` logs interleave.
         COMMAND.set(func.__name__.removesuffix("_command"))
         try:
+            from segchain.cli.progress import heartbeat_seconds
             from segchain.tableio import OutputSet
 
+            heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             roles = path_roles(func)
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))

@@ -12,7 +12,6 @@ and one line at the end gives the time taken. ``--quiet`` silences all of it.
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -23,12 +22,14 @@ HEARTBEAT_SECONDS = 30.0
 
 
 def heartbeat_seconds() -> float:
-    """The heartbeat interval: ``SEGCHAIN_HEARTBEAT`` seconds (tests set it short), else 30."""
-    try:
-        value = float(os.environ.get("SEGCHAIN_HEARTBEAT", HEARTBEAT_SECONDS))
-    except ValueError:
-        return HEARTBEAT_SECONDS
-    return value if value > 0 else HEARTBEAT_SECONDS
+    """The heartbeat interval: ``SEGCHAIN_HEARTBEAT`` seconds (tests set it short), else 30.
+
+    Raises:
+        UsageError: the variable is not a number of seconds > 0 (declared in ``config``).
+    """
+    from segchain.config import env_setting
+
+    return float(env_setting("SEGCHAIN_HEARTBEAT", HEARTBEAT_SECONDS))
 
 
 def duration(seconds: float) -> str:

@@ -21,7 +21,7 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
-from segchain.schema import numeric_columns, require_columns
+from segchain.schema import check_assignments, check_unique, numeric_columns, require_columns
 
 BY = ("segment", "customer")
 # Every cost that adds up to cost_to_serve, in the order of the cost stack.
@@ -159,6 +159,10 @@ def costs(
         checked["forecast"],
     )
     assignments, sites, items = checked["assignments"], checked["sites"], checked["items"]
+    if assignments is not None:
+        assignments = check_assignments(assignments)
+    if items is not None:
+        check_unique(items, ("sku", "site"), source="items")
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )

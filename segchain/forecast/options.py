@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -56,33 +55,17 @@ PANDAS_FREQS = {"D": "D", "W": "W-MON", "M": "MS"}
 
 
 def parse_levels(level: Sequence[float] | str | float) -> list[int | float]:
-    """Parse ``80,95`` (or a sequence) into sorted interval levels strictly between 0 and 100."""
-    items: Sequence[Any]
-    if isinstance(level, str):
-        items = [s.strip() for s in level.split(",") if s.strip()]
-    elif isinstance(level, int | float):  # a number in segchain.toml: level = 95
-        items = [level]
-    else:
-        items = level
-    out: list[int | float] = []
-    bad = []
-    for item in items:
-        try:
-            v = float(item)
-        except (TypeError, ValueError):
-            bad.append(str(item))
-            continue
-        if not 0 < v < 100 or math.isnan(v):
-            bad.append(str(item))
-            continue
-        out.append(int(v) if v.is_integer() else v)
-    if bad or not out:
+    """Parse ``80,95`` (or a sequence) into sorted interval levels strictly between 0 and 100
+    (the rule is declared with the settings: ``segchain.config.interval_levels``)."""
+    from segchain.config import Invalid, interval_levels
+
+    try:
+        return interval_levels(level)
+    except Invalid as exc:
         raise UsageError(
-            f"--level: {', '.join(bad) if bad else 'no level given'} is not a percentage "
-            "strictly between 0 and 100",
+            f"--level: {exc.reason}",
             hint="give one or more levels separated by commas, e.g. --level 80,95",
-        )
-    return sorted(set(out))
+        ) from None
 
 
 def parse_models(models: str | Sequence[str]) -> list[str] | None:

@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from segchain.errors import DataError, examples
-from segchain.schema import numeric_columns, require_columns
+from segchain.schema import check_assignments
 
 
 @dataclass
@@ -32,23 +31,16 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
 
     Raises:
         MissingColumnsError: the assignments lack customer_id or site_id.
-        DataError: shares of a customer do not add up to 1.
+        DataError: the assignments fail ``schema.check_assignments`` (shares of a customer do
+            not add up to 1, ...).
     """
-    require_columns(assignments.columns, ("customer_id", "site_id"), source="assignments")
-    assignments = numeric_columns(assignments, ("share",), source="assignments")
+    assignments = check_assignments(assignments)
     share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
     lanes = assignments.filter(pl.col("site_id").is_not_null()).select(
         pl.col("customer_id").cast(pl.String),
         pl.col("site_id").cast(pl.String).alias("site"),
         share.alias("_share"),
     )
-    sums = lanes.group_by("customer_id", maintain_order=True).agg(pl.col("_share").sum())
-    bad = sums.filter((pl.col("_share") - 1.0).abs() > 1e-6)["customer_id"].to_list()
-    if bad:
-        raise DataError(
-            f"assignments: the shares of customer(s) {examples(bad)} do not add up to 1",
-            hint="give network's assignments as written (one row per customer and serving site)",
-        )
     base = orders.drop("site") if "site" in orders.columns else orders
     base = base.with_columns(pl.col("customer_id").cast(pl.String))
     routed = base.join(lanes, on="customer_id", how="left", maintain_order="left").with_columns(

@@ -37,8 +37,8 @@ TINY_UNITS = 1.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
 KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
 DEFAULT_PERIOD_DAYS = 7.0
-# Policy types, and the days between two reviews without --review-days (a nightly MRP run).
-POLICY_TYPES = ("sQ", "RS")
+# The days between two reviews without --review-days (a nightly MRP run); the policy types
+# (POLICY_TYPES) are declared with the settings.
 DEFAULT_REVIEW_DAYS = 1.0
 
 

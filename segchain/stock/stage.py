@@ -8,7 +8,12 @@ from typing import Any
 
 import polars as pl
 
-from segchain.config import PolicyTable, check_service_level, check_service_measure
+from segchain.config import (
+    POLICY_TYPES,
+    PolicyTable,
+    check_service_level,
+    check_service_measure,
+)
 from segchain.errors import UsageError, examples
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.bootstrap import demand_history
@@ -19,7 +24,6 @@ from segchain.stock.inputs import (
     DEFAULT_REVIEW_DAYS,
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
-    POLICY_TYPES,
     TINY_UNITS,
     join_items,
     join_on_hand,
