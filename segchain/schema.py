@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import polars as pl
 
 from segchain.errors import MissingColumnsError
+
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
@@ -393,3 +396,122 @@ def check_unique(df: pl.DataFrame, keys: Sequence[str], *, source: str) -> None:
             f"{source}: {'@'.join(present)} listed more than once: {examples(dup.to_list())}",
             hint=f"give one row per {' x '.join(present)}",
         )
+
+
+# ---- Column types: what a table read from a file may hold (checked by tableio on every read)
+
+DATE_COLUMNS = frozenset({"order_date", "ds"})
+BOOL_COLUMNS = frozenset({"open", "existing", "sla_met"})
+TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach"}
+# Number columns of the inputs no stage writes (items, stock on hand).
+INPUT_NUMBER_COLUMNS = (
+    "unit_cost",
+    "order_cost",
+    "holding_rate",
+    "lead_time_days",
+    "lead_time_sd_days",
+    "moq",
+    "pack_size",
+    "on_hand",
+    "on_order",
+    "backorders",
+)
+KNOWN_COLUMNS = (
+    frozenset(ORDER_COLUMNS)
+    | TEXT_COLUMNS
+    | DATE_COLUMNS
+    | BOOL_COLUMNS
+    | {key for kind in TABLE_KINDS.values() for key in kind.keys}
+    | set(ASSIGNMENT_COLUMNS)
+    | set(SITE_COLUMNS)
+    | set(INPUT_NUMBER_COLUMNS)
+)
+
+
+def expected_type(column: str) -> str:
+    """What segchain expects a known column to hold, for messages."""
+    if column in DATE_COLUMNS:
+        return "dates (like 2024-03-31)"
+    if column in BOOL_COLUMNS:
+        return "true or false"
+    if column in TEXT_COLUMNS:
+        return "text"
+    return "numbers"
+
+
+def _unreadable(dtype: pl.DataType) -> bool:
+    # Nested values, raw bytes, times of day, durations: no segchain column holds them.
+    return (
+        dtype.is_nested()
+        or dtype in (pl.Time, pl.Binary, pl.Object)
+        or isinstance(dtype, pl.Duration)
+    )
+
+
+def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    col = pl.col(name)
+    if dtype.is_nested():  # as JSON: [1,2], {"a":1}
+        encoded = pl.struct(col.alias("v")).struct.json_encode()
+        return encoded.str.strip_prefix('{"v":').str.strip_suffix("}").alias(name)
+    if dtype == pl.Binary:
+        return col.bin.encode("hex").alias(name)
+    if isinstance(dtype, pl.Duration):
+        return col.dt.to_string("iso").alias(name)
+    return col.cast(pl.String).alias(name)
+
+
+def readable_columns(frame: FrameT, *, source: str) -> FrameT:
+    """``frame`` with only column types segchain reads (see ``tableio``).
+
+    A column segchain knows (``quantity``, ``ds``, ``share``, ...) that holds a list, a struct,
+    bytes, a time of day or a duration is an error naming it, its type and what is expected; any
+    other column of such a type (a column no command uses) becomes text (nested values as JSON),
+    so that it passes through, and into the rejected lines, without harm.
+
+    Raises:
+        DataError: every known column of an unreadable type, at once.
+    """
+    from segchain.errors import DataError
+
+    schema = frame.collect_schema()
+    problems, fixes = [], []
+    for name, dtype in schema.items():
+        if not _unreadable(dtype):
+            continue
+        if name in KNOWN_COLUMNS:
+            problems.append(f"column {name!r} is of type {dtype}; expected {expected_type(name)}")
+        else:
+            fixes.append(_as_text(name, dtype))
+    if problems:
+        raise DataError(
+            f"{source}: " + "; ".join(problems),
+            hint="write those columns as plain values: lists, structs, bytes, times of day and "
+            "durations cannot be read",
+        )
+    return frame.with_columns(fixes) if fixes else frame
+
+
+def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds",)) -> pl.DataFrame:
+    """``df`` with those of ``columns`` that hold text parsed as dates (a Parquet written with
+    text dates, a CSV whose dates did not parse).
+
+    Raises:
+        DataError: a value is not a date (naming how many and a few of them).
+    """
+    from segchain.errors import DataError, examples
+
+    for name in columns:
+        if name not in df.columns or df.schema[name] != pl.String:
+            continue
+        text = pl.col(name).str.strip_chars()
+        parsed = text.str.to_date(strict=False)
+        bad = df.filter(text.is_not_null() & (text != "") & parsed.is_null())
+        if bad.height:
+            values = examples(bad.get_column(name).unique(maintain_order=True).to_list())
+            raise DataError(
+                f"{source}: column {name!r} holds {bad.height:,} value(s) that are not dates "
+                f"({values}); expected {expected_type(name)}",
+                hint="give the table as its stage wrote it (segchain forecast writes dates)",
+            )
+        df = df.with_columns(parsed.alias(name))
+    return df

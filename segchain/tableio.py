@@ -35,6 +35,8 @@ from segchain.schema import (
     META_PARAMS,
     META_STAGE,
     META_VERSION,
+    parse_dates,
+    readable_columns,
 )
 
 FORMATS = ("csv", "parquet")
@@ -359,7 +361,10 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     if fmt is None:
         fmt = "parquet" if data[:4] == PARQUET_MAGIC else "csv"
     if fmt == "parquet":
-        return _read_parquet_bytes(data, name)
+        table = _read_parquet_bytes(data, name)
+        if not all_strings:
+            table.frame = parse_dates(collect(table.frame, name=name), source=name)
+        return table
     compressed = data[:2] == GZIP_MAGIC
     if compressed:
         try:
@@ -377,6 +382,8 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     check_header(payload, delimiter=delimiter, name=name)
     df = read_csv_bytes(payload, delimiter=delimiter, all_strings=all_strings, name=name)
     df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
+    if not all_strings:
+        df = parse_dates(df, source=name)
     dialect = Dialect(
         format="csv",
         delimiter=delimiter,
@@ -604,6 +611,7 @@ def _scan_parquet_file(path: str) -> Table:
         meta = read_metadata(path)
     except (pl.exceptions.ComputeError, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+    lf = readable_columns(lf, source=path)
     return Table(frame=lf, dialect=Dialect(format="parquet"), metadata=meta, name=path)
 
 
@@ -615,6 +623,7 @@ def _read_parquet_bytes(data: bytes, name: str) -> Table:
         meta = read_metadata(io.BytesIO(data))
     except (pl.exceptions.ComputeError, OSError) as exc:
         raise DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})") from None
+    df = readable_columns(df, source=name)
     return Table(frame=df, dialect=Dialect(format="parquet"), metadata=meta, name=name)
 
 
@@ -888,6 +897,62 @@ class _Staged:
     keep_on_error: bool = False
 
 
+@dataclass
+class _Backup:
+    """An existing destination kept under another name while the outputs are renamed."""
+
+    staged: _Staged
+    existed: bool
+    path: str | None  # the backup (a hard link, else a copy); None: none was needed or made
+
+    @classmethod
+    def of(cls, staged: _Staged) -> _Backup:
+        dest = staged.target.path
+        assert dest is not None
+        if not dest.exists():
+            return cls(staged, False, None)
+        name = str(dest.parent / f".{dest.name[:60]}.{os.urandom(4).hex()}.bak")
+        try:
+            os.link(dest, name)
+        except OSError:
+            try:  # a file system without hard links
+                import shutil
+
+                shutil.copy2(dest, name)
+            except OSError:
+                with contextlib.suppress(OSError):
+                    os.unlink(name)
+                return cls(staged, True, None)
+        return cls(staged, True, name)
+
+    def restore(self) -> bool:
+        """Put the destination back as it was before the commit; False if that failed."""
+        dest = self.staged.target.path
+        assert dest is not None
+        try:
+            if self.path is not None:
+                os.replace(self.path, dest)
+                self.path = None
+            elif not self.existed:
+                os.unlink(dest)
+            else:
+                return False  # no backup could be made: the new file stays
+        except OSError:
+            return False
+        return True
+
+    def remove(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            self.path = None
+
+
+def _roll_back(done: Sequence[_Backup]) -> bool:
+    """Restore the destinations already renamed, last first; False if any could not be."""
+    return all([backup.restore() for backup in reversed(done)])
+
+
 class OutputSet:
     """All of a command's outputs: checked before any work, written last, all or nothing.
 
@@ -988,24 +1053,48 @@ class OutputSet:
                 staged.keep_on_error = True
 
     def commit(self, *, only_kept: bool = False) -> None:
-        """Write the streams and devices, then rename every temporary file over its destination."""
+        """Write the streams and devices, then rename every temporary file over its destination.
+
+        The renames are all or nothing, as far as the OS allows: each existing destination is
+        first kept under a backup name in its folder (a hard link: the same file, no copy), and
+        when a rename fails (or Ctrl-C comes between two) the destinations already renamed get
+        their previous file back, or are removed if they had none, before the error is raised.
+        """
         chosen = [s for s in self.staged if s.keep_on_error or not only_kept]
+        files = [s for s in chosen if s.tmp is not None]
+        backups: list[_Backup] = []
+        done: list[_Backup] = []
         try:
             # Streams first: when a device refuses (disk full, closed pipe) no file is replaced.
             for staged in chosen:
                 if staged.data is not None:
                     _write_through(staged.target, staged.data)
-            for staged in chosen:
-                if staged.tmp is not None:
-                    assert staged.target.path is not None
-                    try:
-                        os.replace(staged.tmp, staged.target.path)
-                    except OSError as exc:
-                        raise DataError(
-                            f"{staged.target.label}: cannot write: {os_message(exc)}"
-                        ) from None
-                    staged.tmp = None
+            backups = [_Backup.of(staged) for staged in files]
+            for backup in backups:
+                staged = backup.staged
+                assert staged.target.path is not None and staged.tmp is not None
+                try:
+                    os.replace(staged.tmp, staged.target.path)
+                except OSError as exc:
+                    kept = _roll_back(done)
+                    done = []
+                    others = (
+                        "; no output file was changed"
+                        if kept
+                        else "; some outputs could not be put back as they were"
+                    )
+                    raise DataError(
+                        f"{staged.target.label}: cannot write: {os_message(exc)}"
+                        + (others if len(files) > 1 else "")
+                    ) from None
+                staged.tmp = None
+                done.append(backup)
+        except BaseException:
+            _roll_back(done)  # an interrupt between two renames
+            raise
         finally:
+            for backup in backups:
+                backup.remove()
             self.discard()
 
     def discard(self) -> None:

@@ -547,3 +547,47 @@ def test_disk_full_on_any_output_leaves_every_output_untouched(
         assert path.read_bytes() == f"previous output {i}\n".encode(), path
         assert stat.S_IMODE(path.stat().st_mode) == 0o640
     assert not _temporaries(valid, main.parent)
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "command", sorted(c for c, k in CONTRACTS.items() if k.secondary or k.folder)
+)
+def test_a_rename_failing_halfway_leaves_every_output_as_it_was(
+    cli, valid: Path, command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several outputs are renamed over their destinations one by one: when the second rename
+    fails, the first destination must get its previous file back (no mix of new and old)."""
+    contract = CONTRACTS[command]
+    args, _ = _run_args(contract, valid, _main_output(contract, valid))
+    before_run = _files(valid)
+    assert cli(*args).exit_code == 0
+    outputs = [valid / name for name in _files(valid) if name not in before_run]
+    assert len(outputs) >= 2, outputs
+    for i, path in enumerate(outputs):
+        path.write_bytes(f"previous output {i}\n".encode())
+        path.chmod(0o640)
+    before = _files(valid)
+    replace = os.replace
+    renames: list[str] = []
+
+    def second_fails(src: str, dst: str) -> None:
+        if str(src).endswith(".tmp"):
+            renames.append(str(dst))
+            if len(renames) == 2:
+                raise OSError(errno.EIO, "Input/output error")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_fails)
+    result = cli(*args)
+    assert result.exit_code == 1, result.stderr
+    assert _files(valid) == before  # byte-identical, and no temporary or backup left behind
+    assert f"{renames[1]}: cannot write: Input/output error; no output file was changed" in (
+        result.stderr.replace("\n", " ")
+    )
+    assert "Traceback" not in result.stderr
+    for path in outputs:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o640

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -606,3 +607,154 @@ def test_costs_refuses_an_item_listed_twice(cli, tmp_path: Path, items: str, mes
     result = cli("costs", str(segments), "--orders", str(orders), "--items", str(path))
     assert result.exit_code == 1, result.stderr
     assert message in result.stderr
+
+
+# ---- third campaign: Parquet column types segchain cannot read -------------------------------
+
+ODD_TYPES = {
+    "list": (pl.List(pl.Float64), [1.0, 2.0]),
+    "struct": (pl.Struct({"a": pl.Int64}), {"a": 1}),
+    "array": (pl.Array(pl.Int64, 2), [1, 2]),
+    "time": (pl.Time, dt.time(12, 30)),
+    "binary": (pl.Binary, b"\x00\x01"),
+    "duration": (pl.Duration("us"), dt.timedelta(days=1)),
+}
+
+
+def _odd(name: str, kind: str, n: int) -> pl.Series:
+    dtype, value = ODD_TYPES[kind]
+    return pl.Series(name, [value] * n, dtype=dtype)
+
+
+def _orders_parquet(tmp_path: Path, **replace: str) -> Path:
+    n = 30
+    df = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": [f"2024-03-{1 + i % 28:02d}" for i in range(n)],
+            "customer_id": [f"C{i % 5}" for i in range(n)],
+            "sku": [f"S{i % 3}" for i in range(n)],
+            "quantity": [1.0 + i % 4 for i in range(n)],
+            "unit_price": [10.0] * n,
+        }
+    )
+    df = df.with_columns(_odd(col, kind, n) for col, kind in replace.items())
+    path = tmp_path / "orders.parquet"
+    df.write_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("kind", list(ODD_TYPES))
+def test_a_column_no_command_uses_may_have_any_type(cli, tmp_path: Path, kind: str) -> None:
+    # Rejected lines keep every field: a nested one made the rejects CSV a traceback.
+    path = _orders_parquet(tmp_path, extra=kind)
+    out, rejects = tmp_path / "out.csv", tmp_path / "r.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out).height == 30
+
+
+@pytest.mark.parametrize(
+    ("column", "kind", "shown"),
+    [
+        ("quantity", "list", "column 'quantity' is of type List(Float64); expected numbers"),
+        ("sku", "struct", "column 'sku' is of type Struct({'a': Int64}); expected text"),
+        ("order_date", "time", "column 'order_date' is of type Time; expected dates"),
+        ("unit_price", "binary", "column 'unit_price' is of type Binary; expected numbers"),
+        ("customer_id", "array", "column 'customer_id' is of type Array(Int64, shape=(2,))"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "segment"])
+def test_a_needed_column_of_an_unreadable_type_is_named(
+    cli, tmp_path: Path, command: str, column: str, kind: str, shown: str
+) -> None:
+    path = _orders_parquet(tmp_path, **{column: kind})
+    out = tmp_path / "out.csv"
+    result = cli(command, str(path), "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(f"segchain {command}: Error: {path}: {shown}")
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def _stage_parquet(tmp_path: Path, frame: pl.DataFrame, name: str, **replace: str) -> Path:
+    frame = frame.with_columns(_odd(col, kind, frame.height) for col, kind in replace.items())
+    path = tmp_path / name
+    frame.write_parquet(path)
+    return path
+
+
+FORECAST_ROWS = pl.DataFrame(
+    {
+        "unique_id": ["A/x", "A/x", "B/y", "B/y"],
+        "ds": [dt.date(2024, 1, 1), dt.date(2024, 1, 8)] * 2,
+        "forecast": [5.0, 6.0, 2.0, 3.0],
+        "error_sd": [1.0] * 4,
+        "sku": ["x", "x", "y", "y"],
+        "segment": ["A", "A", "B", "B"],
+    }
+)
+SEGMENT_ROWS = pl.DataFrame(
+    {"customer_id": [f"C{i}" for i in range(5)], "segment": ["A"] * 5, "segment_rank": [1] * 5}
+)
+
+
+@pytest.mark.parametrize(
+    ("command", "table", "column", "kind", "extra_args"),
+    [
+        ("stock", "forecast", "forecast", "list", []),
+        ("stock", "forecast", "ds", "time", []),
+        ("report", "forecast", "ds", "time", []),
+        ("report", "forecast", "forecast", "struct", []),
+        ("report", "segments", "segment", "list", []),
+        ("network", "segments", "segment", "list", ["--candidates", "2"]),
+        ("forecast", "segments", "segment", "struct", ["--orders", "ORDERS"]),
+        ("costs", "segments", "customer_id", "list", ["--orders", "ORDERS"]),
+    ],
+)
+def test_every_command_names_a_column_of_an_unreadable_type(
+    cli, tmp_path: Path, command: str, table: str, column: str, kind: str, extra_args: list[str]
+) -> None:
+    frame = FORECAST_ROWS if table == "forecast" else SEGMENT_ROWS
+    path = _stage_parquet(tmp_path, frame, f"{table}.parquet", **{column: kind})
+    orders = write(tmp_path, HEADER + lines(40))
+    args = [str(orders) if a == "ORDERS" else a for a in extra_args]
+    out = tmp_path / ("out.html" if command == "report" else "out.csv")
+    result = cli(command, str(path), *args, "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert f"Error: {path}: column {column!r} is of type " in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_a_forecast_column_no_command_uses_may_be_nested(cli, tmp_path: Path) -> None:
+    path = _stage_parquet(tmp_path, FORECAST_ROWS, "forecast.parquet", tags="struct")
+    for command, out in (("stock", "p.csv"), ("report", "r.html")):
+        result = cli(command, str(path), "-o", str(tmp_path / out))
+        assert result.exit_code == 0, result.stderr
+
+
+# ---- third campaign: report on a forecast whose ds is text -------------------------------------
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_report_reads_a_forecast_with_text_dates(cli, tmp_path: Path, suffix: str) -> None:
+    frame = FORECAST_ROWS.with_columns(pl.col("ds").cast(pl.String))
+    path = tmp_path / f"forecast.{suffix}"
+    frame.write_parquet(path) if suffix == "parquet" else frame.write_csv(path)
+    result = cli("report", str(path), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.stderr
+    assert "2024-01-01 to 2024-01-08" in (tmp_path / "r.md").read_text()
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+@pytest.mark.parametrize("command", ["report", "stock"])
+def test_a_forecast_with_text_that_is_no_date_is_a_data_error(
+    cli, tmp_path: Path, suffix: str, command: str
+) -> None:
+    frame = FORECAST_ROWS.with_columns(pl.Series("ds", ["abc", "2024-01-08"] * 2))
+    path = tmp_path / f"forecast.{suffix}"
+    frame.write_parquet(path) if suffix == "parquet" else frame.write_csv(path)
+    out = tmp_path / ("r.html" if command == "report" else "p.csv")
+    result = cli(command, str(path), "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert f"{path}: column 'ds' holds 2 value(s) that are not dates ('abc')" in result.stderr
+    assert not out.exists()
