@@ -519,7 +519,9 @@ def number_expr(column: str, *, is_string: bool, decimal_comma: bool) -> pl.Expr
     return v.cast(pl.Float64, strict=False).alias(column)
 
 
-def id_expr(column: str, *, dtype: pl.DataType, float_like: bool) -> pl.Expr:
+def id_expr(
+    column: str, *, dtype: pl.DataType, float_like: bool, blank_as_null: bool = True
+) -> pl.Expr:
     """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns."""
     c = pl.col(column)
     if dtype.is_float():
@@ -530,7 +532,14 @@ def id_expr(column: str, *, dtype: pl.DataType, float_like: bool) -> pl.Expr:
     if float_like:
         v = v.str.replace(r"\.0+$", "")
     # strip_chars turns a blank into "", which must count as missing.
-    return pl.when(v.str.len_bytes() > 0).then(v).alias(column)
+    return v.alias(column) if not blank_as_null else blank_null(v).alias(column)
+
+
+def blank_null(text: pl.Expr) -> pl.Expr:
+    """``text`` with "" as null: a second step over already trimmed ids (``id_expr`` with
+    ``blank_as_null=False``), so that each id is trimmed once (a when/then naming the trimmed
+    value twice would trim it twice)."""
+    return pl.when(text.str.len_bytes() > 0).then(text)
 
 
 def text_expr(column: str, *, dtype: pl.DataType) -> pl.Expr:
@@ -611,10 +620,17 @@ def import_orders(
         date_order = "serial"
 
     exprs: list[pl.Expr] = [date.alias("order_date")]
+    trimmed = []  # string ids: trimmed in the first select, blanks made null in the next step
     for c in ID_FIELDS:
         if c in mapping:
             h = mapping[c]
-            exprs.append(id_expr(h, dtype=schema[h], float_like=h in float_ids).alias(c))
+            text = schema[h] == pl.String
+            trimmed += [c] if text else []
+            exprs.append(
+                id_expr(
+                    h, dtype=schema[h], float_like=h in float_ids, blank_as_null=not text
+                ).alias(c)
+            )
     for c in TEXT_FIELDS:
         if c in mapping:
             exprs.append(text_expr(mapping[c], dtype=schema[mapping[c]]).alias(c))
@@ -640,7 +656,7 @@ def import_orders(
         blank_date.alias("_blank_date"),
         ragged,
         *exprs,
-    )
+    ).with_columns(blank_null(pl.col(c)).alias(c) for c in trimmed)
     lines = _derive_values(lines, has_price="unit_price" in mapping, has_amount="amount" in mapping)
     lines = _flag_and_reason(lines, returns=returns, non_product_skus=non_product_skus)
     optional = [c for c in ORDER_OPTIONAL if c in mapping]
