@@ -182,13 +182,23 @@ SITE_COLUMNS = (
     "city",  # from --sites; for proposed candidates, "near <nearest town>"
     "lat",
     "lon",
+    "existing",  # from --sites (false for proposed candidates): the site runs today
     "open",
+    "decision",  # SITE_DECISIONS: what to do with the site, from existing, open and customers
     "fixed_cost",
     "capacity",
     "demand_served",
     "utilization",
     "customers",
 )
+SITE_DECISIONS = {
+    "keep": "an existing site that serves customers in the plan",
+    "open": "a new site the plan opens",
+    "close": "an existing site that serves no customer in the plan (kept open only because "
+    "existing sites are forced open)",
+    "unused": "a new site the plan does not open",
+}
+"""The ``decision`` of each site in ``network --sites-out``, and what it means."""
 
 # ---- Provenance metadata: the keys every output carries (Parquet ``segchain.<key>``) and
 # those a stage adds for the report and costs

@@ -208,6 +208,32 @@ def test_network_existing_site_is_forced_open() -> None:
     assert result.totals.fixed_cost == 1e9
 
 
+def test_network_sites_say_keep_open_close_unused() -> None:
+    # c1 sits on existing K, c2 on new N (cheap to open, 1112 km from K); existing X is 1112 km
+    # from c1 on the other side, so nobody is sent there; new U is dear and far.
+    customers = pl.DataFrame(
+        {"customer_id": ["c1", "c2"], "demand": [5.0, 5.0], "lat": [0.0, 10.0], "lon": [0.0, 0.0]}
+    )
+    sites = pl.DataFrame(
+        {
+            "site_id": ["K", "N", "X", "U"],
+            "lat": [0.0, 10.0, -10.0, 20.0],
+            "lon": [0.0, 0.0, 0.0, 0.0],
+            "fixed_cost": [0.0, 1.0, 0.0, 1e9],
+            "existing": [True, False, True, False],
+        }
+    )
+    out = network(customers, sites=sites).sites
+    assert out.columns[:7] == ["site_id", "city", "lat", "lon", "existing", "open", "decision"]
+    got = {r[0]: r[1:] for r in out.select("site_id", "existing", "open", "decision").rows()}
+    assert got == {
+        "K": (True, True, "keep"),
+        "N": (False, True, "open"),
+        "X": (True, True, "close"),  # forced open as existing, but it serves nobody
+        "U": (False, False, "unused"),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Delivery promises
 

@@ -150,6 +150,27 @@ def test_sites_say_which_promise_needs_each_and_flag_an_open_site_none_needs():
     assert frame["decision"].to_list() == ["open", "open", "not opened"]
 
 
+def test_sites_use_the_network_decision_and_name_a_site_to_close():
+    tables, meta = sites_case()
+    tables["sites"] = tables["sites"].with_columns(
+        existing=pl.Series([True, False, True]),
+        open=pl.Series([True, True, True]),  # C: existing, forced open, serves nobody
+        decision=pl.Series(["keep", "open", "close"]),
+    )
+    frame, _ = site_decisions(tables, meta, ["Champions", "Lost"])
+    rows = {r[0]: r[1:] for r in frame.select("site_id", "decision", "why").rows()}
+    assert rows["A"][0] == "keep" and rows["A"][1].startswith("needed by")
+    assert rows["B"][0] == "open"
+    assert rows["C"] == (
+        "close",
+        "serves no customer in the plan: it runs only because it exists today",
+    )
+    report = build_report(tables, metadata=meta)
+    actions = next(s for s in report.sections if s.key == "actions")
+    head = next(h for h in actions.headlines if h.label == "Open sites")
+    assert head.value == "2" and "close 1" in head.detail
+
+
 def test_sites_without_a_km_per_day_are_not_checked_and_say_so():
     tables, _ = sites_case()
     report = build_report(tables)

@@ -163,6 +163,18 @@ def with_left_out(
 def sites_table(
     site_df: pl.DataFrame, is_open: np.ndarray, assignments: pl.DataFrame
 ) -> pl.DataFrame:
+    """One row per site: whether it exists today and is open in the plan, the ``decision``
+    (``schema.SITE_DECISIONS``), and the demand and customers it serves."""
+    existing, serving = pl.col("existing"), pl.col("customers") > 0
+    decision = (
+        pl.when(existing & pl.col("open") & serving)
+        .then(pl.lit("keep"))
+        .when(existing)
+        .then(pl.lit("close"))
+        .when(pl.col("open"))
+        .then(pl.lit("open"))
+        .otherwise(pl.lit("unused"))
+    )
     served = assignments.group_by("site_id").agg(
         (pl.col("demand") * pl.col("share")).sum().alias("demand_served"),
         pl.col("customer_id").n_unique().cast(pl.Int64).alias("customers"),
@@ -177,8 +189,10 @@ def sites_table(
         .with_columns(
             utilization=pl.when(pl.col("capacity") > 0)
             .then(pl.col("demand_served") / pl.col("capacity"))
-            .otherwise(None)
+            .otherwise(None),
+            existing=existing.fill_null(False),
         )
+        .with_columns(decision=decision)
         .select(SITE_COLUMNS)
     )
 

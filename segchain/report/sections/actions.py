@@ -257,7 +257,10 @@ def site_decisions(
         sid = str(row["site_id"])
         is_open = bool(row["open"])
         was = bool(row["existing"]) if existing and row["existing"] is not None else None
-        if was is None:
+        if row.get("decision") is not None:
+            # network's own decision (keep / open / close / unused, schema.SITE_DECISIONS)
+            decision = str(row["decision"])
+        elif was is None:
             decision = "open" if is_open else "not opened"
         elif is_open:
             decision = "keep" if was else "open (new)"
@@ -267,7 +270,11 @@ def site_decisions(
         customers = row.get("customers")
         reasons = why_by_site.get(sid, [])
         flag = False
-        if not is_open:
+        if decision == "close" and is_open:
+            # Existing sites are forced open; one that serves nobody is a site to close.
+            why = "serves no customer in the plan: it runs only because it exists today"
+            is_open = False
+        elif not is_open:
             why = (
                 "not needed: every customer is served within promise from the open sites"
                 if all_kept
