@@ -185,3 +185,50 @@ def test_cli_parser_errors_are_prefixed_lines_not_a_panel(cli, args, head, first
     assert all(line.startswith(head) for line in lines), result.stderr
     assert any(line.endswith(" -h lists the options") for line in lines)
     assert "╭" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def noisy_network(monkeypatch):
+    """network as a library that warns: numpy's RuntimeWarning and a logger's warning."""
+    import logging
+
+    import numpy as np
+
+    import segchain.network as net
+
+    real = net.network
+
+    def noisy(*args, **kwargs):
+        with np.errstate(divide="warn"):
+            np.log(np.zeros(1))  # RuntimeWarning: divide by zero encountered in log
+        logging.getLogger("somelib.core").warning("falling back to %s", "a slower path")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(net, "network", noisy)
+
+
+def test_cli_library_warnings_carry_the_prefix(cli, noisy_network, network_inputs) -> None:
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("segchain network: ") for line in lines), result.stderr
+    assert re.search(
+        r"^segchain network: Warning: divide by zero encountered in log \(RuntimeWarning, "
+        r"tests/test_feedback\.py:\d+\)$",
+        result.stderr,
+        re.M,
+    ), result.stderr
+    assert (
+        "segchain network: Warning: falling back to a slower path (somelib.core)\n" in result.stderr
+    )
+
+
+def test_cli_quiet_counts_library_warnings(cli, noisy_network, network_inputs) -> None:
+    customers, sites = network_inputs
+    result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated", "-q")
+    assert result.exit_code == 0
+    # the stage's own warning (a customer left out) and the library's two
+    assert result.stderr == (
+        "segchain network: 3 warnings not shown (--quiet); run without --quiet to see them\n"
+    )

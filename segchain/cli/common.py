@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -199,6 +202,10 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # Messages say which command wrote them: `make -j2` logs interleave.
         COMMAND.set(func.__name__.removesuffix("_command"))
+        with library_messages():
+            return _run(*args, **kwargs)
+
+    def _run(*args: Any, **kwargs: Any) -> Any:
         try:
             from segchain.cli.progress import heartbeat_seconds
             from segchain.tableio import OutputSet
@@ -237,6 +244,62 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+# The command's Reporter (the first one it makes), for messages that libraries write: Python
+# warnings and log records. Module state, not a ContextVar: worker threads warn too.
+_ACTIVE: list[Reporter] = []
+
+
+class _LibraryLog(logging.Handler):
+    """Library log records of WARNING and above, as the command's warnings."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(logging.WARNING)
+        self.command = name
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            _library_warning(self.command, f"{record.getMessage()} ({record.name})")
+        except Exception:  # a log line must never break the command
+            self.handleError(record)
+
+
+def _library_warning(name: str, text: str) -> None:
+    if _ACTIVE:
+        _ACTIVE[0].warn(text)
+    else:
+        head = f"segchain {name}: " if name else "segchain: "
+        sys.stderr.write(f"{head}Warning: {text}\n")
+        sys.stderr.flush()
+
+
+@contextmanager
+def library_messages() -> Iterator[None]:
+    """Route what libraries print on stderr (statsforecast, scikit-learn, polars... through
+    ``warnings`` or ``logging``) through the command's Reporter: prefixed with
+    ``segchain <command>:`` like every message, and counted, not shown, under --quiet. The count
+    is given once at the end (if the output was not written, or warnings came after it)."""
+    name = COMMAND.get()
+    shown = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:  # type: ignore[no-untyped-def]
+        where = "/".join(Path(filename).parts[-2:])
+        _library_warning(name, f"{message} ({category.__name__}, {where}:{lineno})")
+
+    handler = _LibraryLog(name)
+    root = logging.getLogger()
+    warnings.showwarning = show
+    root.addHandler(handler)
+    _ACTIVE.clear()
+    try:
+        yield
+    finally:
+        warnings.showwarning = shown
+        root.removeHandler(handler)
+        if _ACTIVE:
+            _ACTIVE[0].count_hidden()
+        _ACTIVE.clear()
 
 
 @functools.cache
@@ -314,6 +377,8 @@ class Reporter:
         self._console: Console | None = None
         self.hidden_warnings = 0
         self._counted = False
+        if not _ACTIVE:
+            _ACTIVE.append(self)
 
     @property
     def console(self) -> Console:
