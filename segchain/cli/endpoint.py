@@ -1,10 +1,22 @@
 """Fail fast on distributed engines: the engine installed and its address answering, checked
-before any input is read.
+before any input is read, with the standard library only (the probes need neither Ray nor
+PySpark installed).
 
 A Dask scheduler speaks first: on accepting a connection it writes its handshake, a frame
 whose 8-byte little-endian length is followed by the frame count (``distributed.comm.tcp``).
 So a few seconds of reading tell a scheduler from a closed port, a silent listener or another
 protocol (an HTTP server, often the scheduler's own dashboard on port 8787).
+
+Ray's addresses (the GCS, ``HOST:6379``, and the Ray Client server, ``ray://HOST:10001``) are
+gRPC servers: sent the HTTP/2 connection preface and an empty SETTINGS frame, they answer with
+a SETTINGS frame (RFC 9113, section 3.4). An HTTP/1 server (Ray's dashboard, on 8265) answers
+``HTTP/1.x ...``; a silent listener sends nothing.
+
+A Spark standalone master (``spark://HOST:7077``) waits for the client. Its RPC layer reads an
+8-byte frame length first, so a line of HTTP is a frame far too large, and it closes the
+connection at once; a web server (the master's UI, on 8080) answers ``HTTP/1.x``, a silent
+listener holds the connection without a word. Other masters (``local[*]``, ``yarn``, ``k8s://``)
+are not probed.
 """
 
 from __future__ import annotations
@@ -26,6 +38,22 @@ DASK_HINT = (
     "HTTP); start one with `dask scheduler`, or leave --address out for a local cluster"
 )
 
+RAY_GCS_PORT = 6379
+RAY_CLIENT_PORT = 10001
+RAY_HINT = (
+    "a Ray cluster's address is its head node's GCS, HOST:6379 (`ray start --head`), or "
+    "ray://HOST:10001 for the Ray Client server (the dashboard, on 8265, is HTTP); or leave "
+    "--address out for a local Ray"
+)
+SPARK_PORT = 7077
+SPARK_HINT = (
+    "a Spark standalone master listens on spark://HOST:7077 (its web UI, on 8080, is HTTP); or "
+    "give local[*], yarn or k8s://..., or leave --address out for a local Spark"
+)
+# HTTP/2's client connection preface and an empty SETTINGS frame (RFC 9113, section 3.4).
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+H2_SETTINGS = 0x04
+
 # What each engine needs installed: (module, package to install), the pip extra.
 ENGINE_MODULES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
     "dask": ((("distributed", "Dask"), ("dask.dataframe", "Dask")), "dask"),
@@ -35,11 +63,12 @@ ENGINE_MODULES: dict[str, tuple[tuple[tuple[str, str], ...], str]] = {
 
 
 def check_engine(engine: str, address: str | None) -> None:
-    """The engine's packages are installed and, for Dask, ``address`` is a scheduler.
+    """The engine's packages are installed and ``address`` answers as the engine's server does
+    (a Dask scheduler, a Ray cluster, a Spark standalone master).
 
     Raises:
-        UsageError: a package is missing, or the address is malformed, unreachable or not a
-            Dask scheduler (exit 2, one message, within seconds).
+        UsageError: a package is missing, or the address is malformed, unreachable or not the
+            engine's server (exit 2, one message, within seconds).
     """
     needed = ENGINE_MODULES.get(engine)
     if needed is not None:
@@ -52,6 +81,10 @@ def check_engine(engine: str, address: str | None) -> None:
                 )
     if engine == "dask" and address:
         check_dask_scheduler(address)
+    elif engine == "ray" and address:
+        check_ray_address(address)
+    elif engine == "spark" and address:
+        check_spark_master(address)
 
 
 def _installed(module: str) -> bool:
@@ -159,6 +192,196 @@ def check_dask_scheduler(
         f"{handshake_seconds:g} s; a Dask scheduler greets at once: this is not one",
         hint=DASK_HINT,
     )
+
+
+def _host_port(address: str, text: str, default_port: int, hint: str) -> tuple[str, int]:
+    """``(host, port)`` of ``text`` (``HOST``, ``HOST:PORT``, ``[IPv6]:PORT``).
+
+    Raises:
+        UsageError: it cannot be read.
+    """
+    location = text.strip().rstrip("/")
+    host, port_text = location, ""
+    if location.startswith("["):
+        host, _, rest = location[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    elif location.count(":") == 1:
+        host, _, port_text = location.partition(":")
+    if not host or "/" in host or " " in host:
+        raise UsageError(f"--address {address!r}: not a host and port", hint=hint)
+    if not port_text:
+        return host, default_port
+    try:
+        port = int(port_text)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise UsageError(
+            f"--address {address}: the port must be a number from 1 to 65535, got {port_text!r}",
+            hint=hint,
+        )
+    return host, port
+
+
+def _connect(label: str, host: str, port: int, seconds: float, hint: str) -> socket.socket:
+    """An open TCP connection, or UsageError saying why there is none."""
+    try:
+        return socket.create_connection((host, port), timeout=seconds)
+    except socket.gaierror:
+        raise UsageError(f"{label}: unknown host {host!r}", hint=hint) from None
+    except ConnectionRefusedError:
+        raise UsageError(
+            f"{label}: nothing listens on {host}:{port} (connection refused)", hint=hint
+        ) from None
+    except TimeoutError:
+        raise UsageError(
+            f"{label}: no answer from {host}:{port} within {seconds:g} s (a wrong host, or a "
+            "firewall)",
+            hint=hint,
+        ) from None
+    except OSError as exc:
+        raise UsageError(
+            f"{label}: cannot connect to {host}:{port}: {exc.strerror or exc}", hint=hint
+        ) from None
+
+
+def _web_server(label: str, host: str, port: int, reply: bytes, what: str, hint: str) -> None:
+    """Raise UsageError naming an HTTP/1 server, if ``reply`` is one's."""
+    if reply.startswith(b"HTTP/"):
+        status = reply.split(b"\r\n", 1)[0].decode("ascii", "replace")
+        raise UsageError(
+            f"{label}: {host}:{port} is a web (HTTP) server ({status!r}), not {what}", hint=hint
+        )
+
+
+def ray_host_port(address: str) -> tuple[str, int] | None:
+    """``(host, port)`` to probe for a Ray ``address``; None for ``auto`` and ``local``."""
+    text = address.strip()
+    if text.lower() in ("auto", "local", ""):
+        return None
+    scheme, sep, location = text.rpartition("://")
+    if not sep:
+        return _host_port(address, text, RAY_GCS_PORT, RAY_HINT)
+    if scheme.lower() != "ray":
+        raise UsageError(
+            f"--address {address}: not a Ray address (scheme {scheme + '://'!r})", hint=RAY_HINT
+        )
+    return _host_port(address, location, RAY_CLIENT_PORT, RAY_HINT)
+
+
+def check_ray_address(
+    address: str,
+    *,
+    connect_seconds: float = CONNECT_SECONDS,
+    reply_seconds: float = HANDSHAKE_SECONDS,
+) -> None:
+    """Raise UsageError unless a gRPC (HTTP/2) server, as Ray's GCS and client server are,
+    answers at ``address``."""
+    target = ray_host_port(address)
+    if target is None:
+        return
+    host, port = target
+    label = f"--address {address}"
+    what = "a Ray cluster (gRPC)"
+    with _connect(label, host, port, connect_seconds, RAY_HINT) as conn:
+        with contextlib.suppress(OSError):
+            conn.sendall(H2_PREFACE)
+        reply = _read_some(conn, 9, reply_seconds)
+    if len(reply) == 9 and reply[3] == H2_SETTINGS:
+        return
+    if reply and not reply.startswith(b"HTTP/"):
+        # Some web servers answer the HTTP/2 preface with a bare error page: ask as a web
+        # client, to say what listens.
+        reply = _identify(host, port, connect_seconds, IDENTIFY_SECONDS) or reply
+    _web_server(label, host, port, reply, what, RAY_HINT)
+    if reply:
+        raise UsageError(
+            f"{label}: {host}:{port} answered, but not as a gRPC server does (it sent "
+            f"{_shown(reply)}): not {what}",
+            hint=RAY_HINT,
+        )
+    raise UsageError(
+        f"{label}: {host}:{port} accepted the connection but did not answer an HTTP/2 "
+        f"greeting within {reply_seconds:g} s: not {what}",
+        hint=RAY_HINT,
+    )
+
+
+def _identify(host: str, port: int, connect_seconds: float, seconds: float) -> bytes:
+    """A web server's status line, from a fresh connection (b"" when it is not one)."""
+    try:
+        conn = socket.create_connection((host, port), timeout=connect_seconds)
+    except OSError:
+        return b""
+    with conn:
+        with contextlib.suppress(OSError):
+            conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+        reply = _read_some(conn, 64, seconds)
+    return reply if reply.startswith(b"HTTP/") else b""
+
+
+def spark_host_ports(address: str) -> list[tuple[str, int]]:
+    """``(host, port)`` of each master in a ``spark://`` URL (several for standby masters,
+    ``spark://h1:7077,h2:7077``); none for other masters (``local[*]``, ``yarn``, ``k8s://``)."""
+    scheme, sep, location = address.strip().rpartition("://")
+    if not sep or scheme.lower() != "spark":
+        return []
+    return [_host_port(address, part, SPARK_PORT, SPARK_HINT) for part in location.split(",")]
+
+
+def check_spark_master(
+    address: str,
+    *,
+    connect_seconds: float = CONNECT_SECONDS,
+    reply_seconds: float = HANDSHAKE_SECONDS,
+) -> None:
+    """Raise UsageError unless each master of a ``spark://`` ``address`` behaves as a Spark
+    standalone master does: it takes a connection and closes it on a frame it cannot read."""
+    label = f"--address {address}"
+    what = "a Spark master"
+    for host, port in spark_host_ports(address):
+        with _connect(label, host, port, connect_seconds, SPARK_HINT) as conn:
+            with contextlib.suppress(OSError):
+                conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+            reply, closed = _read_until_closed(conn, 64, reply_seconds)
+        if closed and not reply:
+            continue
+        _web_server(label, host, port, reply, what, SPARK_HINT)
+        if reply:
+            raise UsageError(
+                f"{label}: {host}:{port} answered, but a Spark master would not have (it sent "
+                f"{_shown(reply)})",
+                hint=SPARK_HINT,
+            )
+        raise UsageError(
+            f"{label}: {host}:{port} accepted the connection but neither answered nor closed it "
+            f"within {reply_seconds:g} s, as a Spark master does on bytes it cannot read: not "
+            f"{what}",
+            hint=SPARK_HINT,
+        )
+
+
+def _read_until_closed(conn: socket.socket, n: int, seconds: float) -> tuple[bytes, bool]:
+    """Up to ``n`` bytes within ``seconds``, and whether the peer closed the connection."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return data, False
+        conn.settimeout(left)
+        try:
+            chunk = conn.recv(n - len(data))
+        except TimeoutError:
+            return data, False
+        except OSError:  # reset by the peer
+            return data, True
+        if not chunk:
+            return data, True
+        data += chunk
+    return data, False
 
 
 def _read_some(conn: socket.socket, n: int, seconds: float) -> bytes:
