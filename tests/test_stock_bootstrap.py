@@ -149,6 +149,38 @@ def test_rs_fill_rate_level_is_the_smallest_meeting_the_target_on_the_bootstrap(
     assert not found.capped[0]
 
 
+def test_sq_mean_on_hand_averages_the_whole_unit_positions_on_the_bootstrap():
+    # (s, Q) every week, lead time one week, Q = 3, on the alternating history: the lead time
+    # holds one lump half the time (D_L = 0 or the size, 1/2 each), lead time + review exactly
+    # one (D_T = the size). Mean on hand: the mean over the positions y = s+1, ..., s+Q (whole
+    # units: mean s + (Q + 1)/2) of E[(y - D_L)^+] and E[(y - D_T)^+].
+    from segchain.stock.bootstrap import bootstrap_levels
+
+    h = histories(alternating(), pl.DataFrame({"sku": ["A"]}), ["sku"])
+    one = np.array([1.0])
+    found = bootstrap_levels(
+        h,
+        np.array([0]),
+        periodic=False,
+        lead=one,
+        review=one,
+        fill=np.array([True]),
+        target=np.array([0.9]),
+        q=np.array([3.0]),
+        cap=np.array([np.inf]),
+        seed=0,
+    )
+    s = int(found.level[0])
+    ks = range(1, 60)
+
+    def on_hand(y: int) -> float:
+        end = sum(max(y - k, 0) * jittered_two_pmf(k) for k in ks)
+        return 0.5 * (0.5 * y + 0.5 * end) + 0.5 * end
+
+    expected = sum(on_hand(y) for y in range(s + 1, s + 4)) / 3
+    assert found.avg_inventory[0] == pytest.approx(expected, abs=0.1)
+
+
 def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
     # Through the stage: the fit asks for over 50 units, the bootstrap for 4 (jitter), the
     # history never shows more than 2 in two weeks: the level is 2, and its expected fill rate

@@ -129,3 +129,52 @@ def test_tiny_over_dispersed_point_holds_no_more_than_one_periods_upper_bound() 
     assert p["capped"][0]
     uncapped = stock(fc.drop("forecast-hi-95")).policy
     assert uncapped["reorder_point"][0] > 10_000
+
+
+def _rq_cost_poisson(
+    r: int, q: int, h: float, p: float, k: float, mean: float, start_mean: float | None = None
+) -> float:
+    """g(r, Q) = (K lambda + sum_{y=r+1}^{r+Q} g(y)) / Q, g(y) = h E[(y - D)^+] + p E[(D - y)^+]
+    with D Poisson(``mean``) (Snyder & Shen, eq. 5.48; stockpyl's ``rq.r_q_cost_poisson``),
+    summed over scipy's pmf; ``start_mean``: g(y) is the mean over two demands (start and end of
+    a review), Poisson(``start_mean``) and Poisson(``mean``). ``k`` is K lambda here."""
+    x = np.arange(0, 2000)
+    means = [mean] if start_mean is None else [start_mean, mean]
+    total = 0.0
+    for y in range(r + 1, r + q + 1):
+        for m in means:
+            f = stats.poisson(m).pmf(x)
+            on = float((np.maximum(y - x, 0) * f).sum())
+            short = float((np.maximum(x - y, 0) * f).sum())
+            total += (h * on + p * short) / len(means)
+    return (k + total) / q
+
+
+def test_rq_cost_helper_reproduces_snyder_shen_example_5_8() -> None:
+    # Example 5.8 (stockpyl doctest): r = 3, Q = 5, h = 20, p = 150, K = 100, lambda = 1.5,
+    # L = 2: g = 107.92358063314975.
+    assert _rq_cost_poisson(3, 5, 20.0, 150.0, 100.0 * 1.5, 3.0) == pytest.approx(
+        107.92358063314975, abs=1e-9
+    )
+
+
+@pytest.mark.parametrize("review_days", [1.0, 7.0])
+def test_discrete_sq_avg_inventory_is_the_mean_over_the_whole_units_of_the_position(
+    review_days: float,
+) -> None:
+    # Integer units: after ordering, the inventory position is uniform on s+1, ..., s+Q, whose
+    # mean is s + (Q + 1)/2 (Zipkin, sec. 6.2; Axsaeter, sec. 5.3), not s + Q/2. Mean stock on
+    # hand: the mean over those positions y of E[(y - D)^+] at the start (D over the lead time)
+    # and at the end (D over lead time + review) of a review: the cost g(r, Q) above with h = 1,
+    # p = 0, K = 0.
+    items = pl.DataFrame(
+        {"sku": ["A"], "lead_time_days": [14.0], "unit_cost": [2.0], "order_cost": [30.0]}
+    )
+    fc = forecast([{"sku": "A", "forecast": 3.0, "error_sd": math.sqrt(3.0)}])
+    p = stock(fc, items=items, service_level=0.95, policy_type="sQ", review_days=review_days).policy
+    assert p["distribution"][0] == "poisson"
+    s, q = int(p["reorder_point"][0]), int(p["order_qty"][0])
+    assert q == p["order_qty"][0] and q >= 4
+    lead, whole = 3.0 * 14 / 7, 3.0 * (14 + review_days) / 7
+    expected = _rq_cost_poisson(s, q, 1.0, 0.0, 0.0, whole, start_mean=lead)
+    assert p["avg_inventory"][0] == pytest.approx(expected, abs=1e-6)

@@ -320,6 +320,7 @@ def bootstrap_levels(
             hi = np.minimum(lev + qq, w - 1)
             lo = np.minimum(lev, w - 1)
             back = (cum[np.arange(part.size), hi + 1] - cum[np.arange(part.size), lo + 1]) / qq
-            cycle = qi[part] + mean_r
+            # Whole units: the position after ordering is uniform on s+1, ..., s+Q.
+            cycle = qi[part] + 1.0 + mean_r
         out.avg_inventory[part] = np.maximum(lev - mean_t + cycle / 2.0 + back, 0.0)
     return out
