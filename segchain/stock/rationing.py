@@ -22,19 +22,26 @@ variances); each order's lead time is drawn from normal(L, sd_L) rounded to whol
 has variance L sd^2 + mean^2 sd_L^2 as in the formulas.
 
 Search: the segments are grouped into at most ``MAX_TIERS`` tiers of consecutive priorities (the
-grouping that over-serves the least demand); the top tier has no reserve. For each reserve vector
-of a grid (and then a finer grid around the best), the smallest S meeting every segment's target
-is found by bisection on a small sample; the vector with the least stock wins. Then, on a fresh
-larger sample common to every plan of the point (common random numbers), its reserves and their
-whole-unit neighbours are walked while the stock falls, each with its smallest S there; the plan
-without reserves (every promise kept first come, first served), the uniform plan compared
-against and the blended targets first come, first served are computed on the same sample.
+grouping that over-serves the least demand); the top tier has no reserve. On a small sample, the
+plan without reserves meeting every target (searched outward from the formulas' level) bounds S
+from above, and two plans without reserves bound it from below (the lowest tier's targets for
+everyone; the demand-weighted mean of the fill-rate targets on the total: reserves keep stock idle
+while demand waits, so they never serve more in total). Where the bounds are within 2 units, or
+no reserve vector of the grid holds less than none, the point needs no reserve and nothing more
+is simulated (the caller keeps every promise with the formulas). Otherwise, for each reserve
+vector of a grid (and then finer grids around the best), the smallest S meeting every segment's
+target is found (bisection below the upper bound, then outward from the best S so far); the
+vector with the least stock wins. Then, on a fresh larger sample common to every plan of the
+point (common random numbers), its reserves are walked by pattern moves while the stock falls,
+each with its smallest S there; the plan without reserves (every promise kept first come, first
+served), the uniform plan compared against and the blended targets first come, first served are
+computed on the same sample.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import combinations
+from itertools import combinations, permutations
 
 import numpy as np
 import polars as pl
@@ -126,12 +133,23 @@ def _draw(
     draws: both families are closed under sums of independent days with the same p).
     """
     out = np.zeros((*shape, mean.size))
-    days = np.ones(shape) if scale is None else np.asarray(scale, dtype=float)
-    live = days > 0
+    same = 1.0
+    if scale is not None and np.size(scale) and np.all(scale == np.ravel(scale)[0]):
+        same, scale = float(np.ravel(scale)[0]), None
     for k in range(mean.size):
         m, v = float(mean[k]), float(var[k])
-        if m <= 0:
+        if m <= 0 or same <= 0:
             continue
+        if scale is None:
+            # The same days each: scalar parameters (numpy's samplers are much faster so).
+            if v <= m * (1 + 1e-9):
+                out[..., k] = rng.poisson(m * same, shape)
+            else:
+                p = m / v
+                out[..., k] = rng.negative_binomial(m * p / (1 - p) * same, p, shape)
+            continue
+        days = np.asarray(scale, dtype=float)
+        live = days > 0
         if v <= m * (1 + 1e-9):
             out[..., k] = rng.poisson(m * days, shape)
         else:
@@ -143,11 +161,14 @@ def _draw(
 
 @dataclass(frozen=True)
 class Sample:
-    """Independent replenishment cycles: lead-time demand and the days of the cycle."""
+    """Independent replenishment cycles: lead-time demand and the days of the cycle.
+
+    The days are stored day x arrival position x cycle, so that a replay reads one contiguous
+    row per (day, position)."""
 
     lead: np.ndarray  # (n,) total demand over the lead time
-    seq: np.ndarray  # (n, R, K) demand per day in arrival order (position on the last axis)
-    order: np.ndarray  # (n, R, K) the segment at each position of each day
+    seq: np.ndarray  # (R, K, n) demand per day in arrival order (position on the middle axis)
+    order: np.ndarray  # (R, K, n) the segment at each position of each day
     total: np.ndarray  # (n,) demand over the R days of the cycle
     drain: np.ndarray  # (n,) mean over the days of the demand served so far (mid-day)
     demand: np.ndarray  # (K,) demand per segment over all cycles
@@ -161,28 +182,35 @@ def sample(
     seg: Segments, lead_days: int, review_days: int, n: int, seed: int, lead_sd_days: float = 0.0
 ) -> Sample:
     """``n`` cycles: the lead time of each cycle's order drawn from normal(L, sd_L) rounded to
-    whole days (at least 0), its demand the sum of that many days; then ``review_days`` days."""
+    whole days (at least 0), its demand the sum of that many days; then ``review_days`` days,
+    each with its segments arriving in a random order (a uniformly drawn permutation)."""
     rng = np.random.default_rng(seed)
     if lead_sd_days > 0:
         lead_len = np.maximum(np.rint(rng.normal(lead_days, lead_sd_days, n)), 0.0)
     else:
         lead_len = np.full(n, float(lead_days))
     lead = _draw(rng, seg.mean, seg.var, (n,), lead_len).sum(axis=-1)
-    days = _draw(rng, seg.mean, seg.var, (n, review_days))
+    days = _draw(rng, seg.mean, seg.var, (review_days, n))  # (R, n, K)
     k = seg.mean.size
-    order = np.argsort(rng.random((n, review_days, k)), axis=-1)
+    perms = np.asarray(list(permutations(range(k))), dtype=np.intp)
+    order = perms[rng.integers(0, len(perms), (review_days, n))]  # (R, n, K)
     seq = np.take_along_axis(days, order, axis=-1)
-    per_day = days.sum(axis=-1)
-    cum = np.cumsum(per_day, axis=1)
-    drain = (cum - 0.5 * per_day).mean(axis=1)
+    per_day = days.sum(axis=-1)  # (R, n)
+    cum = np.cumsum(per_day, axis=0)
+    drain = (cum - 0.5 * per_day).mean(axis=0)
     return Sample(
         lead=lead,
-        seq=seq,
-        order=order,
-        total=cum[:, -1] if review_days else np.zeros(n),
+        seq=np.ascontiguousarray(seq.transpose(0, 2, 1)),
+        order=np.ascontiguousarray(order.transpose(0, 2, 1).astype(np.int8)),
+        total=cum[-1] if review_days else np.zeros(n),
         drain=drain,
         demand=days.sum(axis=(0, 1)),
     )
+
+
+# (candidate, cycle) pairs replayed at once: bounds the memory of a replay (about 7 arrays of
+# R x K doubles per pair).
+REPLAY_CHUNK = 1 << 16
 
 
 def replay(
@@ -201,40 +229,51 @@ def replay(
     service levels).
     """
     c_count, k_count = reserves.shape
-    n, r_days, _ = smp.seq.shape
+    r_days = smp.seq.shape[0]
+    n = smp.size
     h0 = np.maximum(level[:, None] - smp.lead[None, :], 0.0)
     tight = h0 - reserves.max(axis=1)[:, None] < smp.total[None, :]
     on_hand = np.where(tight, 0.0, h0 - smp.drain[None, :]).sum(axis=1)
-    ci, ni = np.nonzero(tight)
+    ci_all, ni_all = np.nonzero(tight)
     short = np.zeros((c_count, k_count))
     short_cycles = np.zeros((c_count, k_count))
     any_short = np.zeros(c_count)
-    if ci.size:
+    for lo in range(0, ci_all.size, REPLAY_CHUNK):
+        ci, ni = ci_all[lo : lo + REPLAY_CHUNK], ni_all[lo : lo + REPLAY_CHUNK]
         h = h0[ci, ni]
-        res = reserves[ci]
-        pairs = np.arange(ci.size)
-        missed_by = np.zeros((ci.size, k_count))
-        flags = np.zeros((ci.size, k_count), dtype=bool) if cycles else None
+        seq = smp.seq[:, :, ni]  # (R, K, P)
+        order = smp.order[:, :, ni]
+        pair = np.arange(ci.size)
+        # The reserve that applies at each (day, position): that of the segment arriving there.
+        cut = np.ascontiguousarray(reserves[ci].T)[order, pair]
+        missed = np.empty_like(seq)
         acc = np.zeros(ci.size)
+        room = np.empty(ci.size)
         for day in range(r_days):
-            start = h.copy()
+            acc += 0.5 * h
             for pos in range(k_count):
-                seg = smp.order[ni, day, pos]
-                d = smp.seq[ni, day, pos]
-                served = np.minimum(d, np.maximum(h - res[pairs, seg], 0.0))
-                h -= served
-                missed = d - served
-                missed_by[pairs, seg] += missed
-                if flags is not None:
-                    flags[pairs, seg] |= missed > 0
-            acc += 0.5 * (start + h)
+                d = seq[day, pos]
+                np.subtract(h, cut[day, pos], out=room)
+                np.maximum(room, 0.0, out=room)
+                np.minimum(d, room, out=room)  # served
+                h -= room
+                np.subtract(d, room, out=missed[day, pos])
+            acc += 0.5 * h
         on_hand += np.bincount(ci, weights=acc / r_days, minlength=c_count)
+        # Per segment: the shortages (and the shortage events) of the positions it arrived at.
+        slot = (order.astype(np.intp) * ci.size + pair).ravel()
+        by_seg = np.bincount(slot, weights=missed.ravel(), minlength=k_count * ci.size)
         for k in range(k_count):
-            short[:, k] = np.bincount(ci, weights=missed_by[:, k], minlength=c_count)
-            if flags is not None:
-                short_cycles[:, k] = np.bincount(ci, weights=flags[:, k], minlength=c_count)
-        if flags is not None:
-            any_short = np.bincount(ci, weights=flags.any(axis=1), minlength=c_count).astype(float)
+            short[:, k] += np.bincount(
+                ci, weights=by_seg[k * ci.size : (k + 1) * ci.size], minlength=c_count
+            )
+        if cycles:
+            hit = missed > 0
+            count = np.bincount(slot, weights=hit.ravel(), minlength=k_count * ci.size)
+            events = count.reshape(k_count, ci.size) > 0
+            for k in range(k_count):
+                short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
+            any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
     return short, short_cycles, on_hand / n, any_short
 
 
@@ -265,8 +304,11 @@ def _service(
     return fill, 1.0 - short_cycles / n, fill_total, 1.0 - any_short / n, on_hand
 
 
-def _meets(smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray) -> np.ndarray:
-    fill, csl, fill_total, csl_total, _ = _service(smp, level, reserves, need.cycles)
+def _meets(
+    smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each candidate meets ``need``, and its mean stock on hand."""
+    fill, csl, fill_total, csl_total, on_hand = _service(smp, level, reserves, need.cycles)
     ok = np.all(
         (np.isnan(need.fill)[None, :] | (fill >= need.fill[None, :] - 1e-12))
         & (np.isnan(need.csl)[None, :] | (csl >= need.csl[None, :] - 1e-12)),
@@ -276,55 +318,81 @@ def _meets(smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray) -> 
         ok &= fill_total >= need.fill_total - 1e-12
     if not np.isnan(need.csl_total):
         ok &= csl_total >= need.csl_total - 1e-12
-    return ok
+    return ok, on_hand
 
 
 def _bisect(
-    smp: Sample, need: Need, reserves: np.ndarray, lo: np.ndarray, up: np.ndarray
-) -> np.ndarray:
-    """Per candidate, the smallest S in (lo, up] meeting ``need`` (``up`` known to meet it)."""
-    lo, up = lo.astype(float).copy(), up.astype(float).copy()
+    smp: Sample,
+    need: Need,
+    reserves: np.ndarray,
+    lo: np.ndarray,
+    up: np.ndarray,
+    held: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per candidate, the smallest S in (lo, up] meeting ``need`` (``up`` known to meet it,
+    with ``held`` on hand) and its stock on hand."""
+    lo, up, held = lo.astype(float).copy(), up.astype(float).copy(), held.astype(float).copy()
     while np.any(up - lo > 1):
-        open_ = up - lo > 1
-        mid = np.where(open_, np.floor((lo + up) / 2.0), up)
-        rows = np.flatnonzero(open_)
-        good = _meets(smp, need, mid[rows], reserves[rows])
-        up[rows] = np.where(good, mid[rows], up[rows])
-        lo[rows] = np.where(good, lo[rows], mid[rows])
-    return up
+        rows = np.flatnonzero(up - lo > 1)
+        mid = np.floor((lo[rows] + up[rows]) / 2.0)
+        good, stock = _meets(smp, need, mid, reserves[rows])
+        up[rows[good]] = mid[good]
+        held[rows[good]] = stock[good]
+        lo[rows[~good]] = mid[~good]
+    return up, held
 
 
 def _smallest_levels(
     smp: Sample, need: Need, reserves: np.ndarray, hi: float, lo: float = -1.0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per reserve vector, the smallest S <= hi meeting every target (bisection) and whether
-    one exists."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per reserve vector, the smallest S <= hi meeting every target (bisection), whether one
+    exists, and its stock on hand."""
     c_count = reserves.shape[0]
     top = np.full(c_count, hi)
-    ok = _meets(smp, need, top, reserves)
+    ok, held = _meets(smp, need, top, reserves)
     low = np.full(c_count, min(lo, hi - 1.0))
-    return _bisect(smp, need, reserves, low, top), ok
+    # Only where hi meets the targets (the others are not plans below hi).
+    rows = np.flatnonzero(ok)
+    top[rows], held[rows] = _bisect(smp, need, reserves[rows], low[rows], top[rows], held[rows])
+    return top, ok, held
 
 
-def _levels_near(smp: Sample, need: Need, reserves: np.ndarray, guess: np.ndarray) -> np.ndarray:
-    """Per reserve vector, the smallest S meeting ``need``, searched around ``guess``."""
-    span = np.maximum(np.ceil(0.05 * guess), 2.0)
-    top = guess + span
-    ok = _meets(smp, need, top, reserves)
-    while not ok.all():
-        bad = np.flatnonzero(~ok)
-        top[bad] += span[bad]
-        span[bad] *= 2.0
-        ok[bad] = _meets(smp, need, top[bad], reserves[bad]) | (top[bad] > 1e9)
-    low = np.maximum(guess - span, -1.0)
-    fits = _meets(smp, need, low, reserves)
-    while fits.any():
-        # The guess was high: widen downwards (rare; S >= 0 always fails at -1).
-        rows = np.flatnonzero(fits)
-        top[rows] = low[rows]
-        low[rows] = np.maximum(low[rows] - 2.0 * span[rows], -1.0)
-        fits[rows] = (low[rows] >= 0) & _meets(smp, need, low[rows], reserves[rows])
-    return _bisect(smp, need, reserves, low, top)
+def _levels_near(
+    smp: Sample, need: Need, reserves: np.ndarray, guess: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per reserve vector, the smallest S >= 0 meeting ``need``, searched outward from
+    ``guess`` (steps of 1, 2, 4, ... up while S fails, down while it holds, then bisection of
+    the last step: a good guess costs two or three replays), and its stock on hand."""
+    c_count = reserves.shape[0]
+    start = np.maximum(np.round(np.asarray(guess, dtype=float)), 0.0)
+    ok, held = _meets(smp, need, start, reserves)
+    lo = np.where(ok, -1.0, start)  # fails (S = -1 holds nothing: fails by convention)
+    up = np.where(ok, start, np.inf)  # meets
+    step = np.ones(c_count)
+    rows = np.flatnonzero(~ok)
+    while rows.size:
+        cand = start[rows] + step[rows]
+        good, stock = _meets(smp, need, cand, reserves[rows])
+        good |= cand > 1e9
+        up[rows[good]] = cand[good]
+        held[rows[good]] = stock[good]
+        lo[rows[~good]] = cand[~good]
+        step[rows] *= 2.0
+        rows = rows[~good]
+    step[:] = 1.0
+    rows = np.flatnonzero(ok)
+    while rows.size:
+        cand = start[rows] - step[rows]
+        rows, cand = rows[cand >= 0], cand[cand >= 0]
+        if not rows.size:
+            break
+        good, stock = _meets(smp, need, cand, reserves[rows])
+        up[rows[good]] = cand[good]
+        held[rows[good]] = stock[good]
+        lo[rows[~good]] = cand[~good]
+        step[rows] *= 2.0
+        rows = rows[good]
+    return _bisect(smp, need, reserves, lo, up, held)
 
 
 def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndarray:
@@ -335,15 +403,12 @@ def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndar
     return np.asarray(grids)
 
 
-def _moves(centre: np.ndarray, reach: float) -> np.ndarray:
+def _moves(centre: np.ndarray, sizes: list[float]) -> np.ndarray:
     """Reserve vectors one pattern move from ``centre``: one lower tier's reserve, or all of
-    them together, moved by +-1, 2, 4, ... whole units up to ``reach`` (kept non-negative and
+    them together, moved by +-size whole units for each of ``sizes`` (kept non-negative and
     non-decreasing down the tiers). Large moves cross the plateaus on which S does not change."""
-    steps = [1.0]
-    while steps[-1] * 2 <= reach:
-        steps.append(steps[-1] * 2)
     out = []
-    for size in steps:
+    for size in sizes:
         for sign in (-1.0, 1.0):
             for t in [*range(1, centre.size), -1]:
                 c = centre.copy()
@@ -355,6 +420,14 @@ def _moves(centre: np.ndarray, reach: float) -> np.ndarray:
                 if np.all(np.diff(c[1:]) >= 0) and not np.array_equal(c, centre):
                     out.append(c)
     return np.unique(np.asarray(out), axis=0) if out else np.zeros((0, centre.size))
+
+
+def _powers(reach: float) -> list[float]:
+    """1, 2, 4, ... up to ``reach``."""
+    out = [1.0]
+    while out[-1] * 2 <= reach:
+        out.append(out[-1] * 2)
+    return out
 
 
 @dataclass(frozen=True)
@@ -384,18 +457,43 @@ class Plan:
     avg_on_hand: float
     fill_total: float
     csl_total: float
-    unrationed: Outcome
-    uniform: Outcome | None
-    fcfs: Outcome | None
-
-    @property
-    def unrationed_on_hand(self) -> float:
-        return self.unrationed.on_hand
+    unrationed: Outcome | None = None
+    uniform: Outcome | None = None
+    fcfs: Outcome | None = None
 
 
 def _outcome(smp: Sample, level: float, reserves: np.ndarray) -> Outcome:
     _, _, fill_total, csl_total, on_hand = _service(smp, np.array([level]), reserves[None, :])
     return Outcome(level, float(on_hand[0]), float(fill_total[0]), float(csl_total[0]))
+
+
+def _floor_need(seg: Segments, smp: Sample) -> Need:
+    """What the plan without reserves must give for S to be a lower bound of every rationed
+    plan's S on ``smp``.
+
+    Reserves only take stock from the tiers below the top, so at a given S none of them does
+    better than without reserves: the lowest tier's targets are met without reserves. And
+    reserves keep stock idle while demand waits, so at a given S the total served is at most
+    that served without them (first come, first served serves all it can): where every tier
+    has a fill-rate target, the total fill rate without reserves reaches the demand-weighted
+    mean of the targets (weighted by the sample's own demand, so the bound is exact on it).
+    """
+    last = seg.mean.size - 1
+    fill_total = float("nan")
+    if not np.isnan(seg.fill_target).any() and smp.demand.sum() > 0:
+        fill_total = float((seg.fill_target * smp.demand).sum() / smp.demand.sum()) - 1e-12
+    return Need(
+        np.full(seg.mean.size, seg.fill_target[last]),
+        np.full(seg.mean.size, seg.csl_target[last]),
+        fill_total,
+    )
+
+
+def _no_reserves(n_tiers: int, level: float) -> Plan:
+    """The answer where reserves do not hold less: the caller keeps every promise first come,
+    first served with the formulas."""
+    nan = np.full(n_tiers, np.nan)
+    return Plan(level, np.zeros(n_tiers), nan, nan, float("nan"), float("nan"), float("nan"))
 
 
 def plan(
@@ -413,9 +511,9 @@ def plan(
 
     ``uniform``: also the plan without reserves meeting this target for every segment (in each
     segment's measure); ``blended``: also the plan without reserves whose total fill rate and CSL
-    meet these (NaN: none), first come, first served.
+    meet these (NaN: none), first come, first served. Where no reserve holds less than none,
+    the plan has no reserves and nothing else is computed.
     """
-    mean_cycle = float(seg.mean.sum()) * (lead_days + review_days)
     own = Need(seg.fill_target, seg.csl_target)
     # Over-dispersed demand needs more cycles for the same precision (its shortages come in rare
     # large lumps): scale by the variance-to-mean ratio.
@@ -423,75 +521,76 @@ def plan(
     n = int(min(SEARCH_CYCLES * max(vmr, 1.0), 8 * SEARCH_CYCLES))
     smp = sample(seg, lead_days, review_days, n, seed, lead_sd_days)
     n_tiers = seg.mean.size
-    # The plan without reserves (everyone served at the top target) bounds S from above.
-    hi = max(float(start_level), 1.0)
     zero = np.zeros((1, n_tiers))
-    while not _meets(smp, own, np.array([hi]), zero)[0]:
-        hi = hi * 2.0 + 1.0
-        if hi > 1e7 + 100 * mean_cycle:
-            break
-    base, _ = _smallest_levels(smp, own, zero, hi)
-    hi = float(base[0])
-    # Reserves only take stock from the lowest tier, so it never does better than with none:
-    # S is at least the level at which, without reserves, the lowest tier's targets are met.
-    last = n_tiers - 1
-    lowest = Need(np.full(n_tiers, seg.fill_target[last]), np.full(n_tiers, seg.csl_target[last]))
-    floor_level = float(_smallest_levels(smp, lowest, zero, hi)[0][0]) - 1.0
-    best_inv = float(replay(smp, base, zero, cycles=False)[2][0])
+    # The plan without reserves (everyone served at the top target) bounds S from above; the
+    # formulas' level is a good first guess of it.
+    top, top_held = _levels_near(smp, own, zero, np.array([max(float(start_level), 0.0)]))
+    hi = float(top[0])
+    if n_tiers < 2:
+        return _no_reserves(n_tiers, hi)
+    floor_level = float(_levels_near(smp, _floor_need(seg, smp), zero, top)[0][0]) - 1.0
+    if hi - floor_level <= 2:
+        return _no_reserves(n_tiers, hi)
+    best_inv = float(top_held[0])
     best: tuple[float, np.ndarray] = (hi, zero[0])
-    if n_tiers > 1 and hi - floor_level > 2:
-        step = max(hi / (GRID_POINTS - 1), 1.0)
-        values = [np.unique(np.round(np.arange(0.0, hi + step / 2, step)))] * (n_tiers - 1)
-        while True:
-            cands = _reserve_vectors(n_tiers, values)
-            levels, ok = _smallest_levels(smp, own, cands, hi, floor_level)
-            inv = np.where(ok, replay(smp, levels, cands, cycles=False)[2], np.inf)
-            i = int(np.argmin(inv))
-            if inv[i] < best_inv - 1e-9:
-                best_inv, best = float(inv[i]), (float(levels[i]), cands[i])
-            if step <= 1.0:
-                break
-            # A finer grid around the best reserves so far.
-            step = max(np.floor(step / 3.0), 1.0)
-            centre = [float(best[1][t]) for t in range(1, n_tiers)]
-            values = [
-                np.unique(np.clip(np.round(c + step * np.arange(-2, 3)), 0.0, hi)) for c in centre
-            ]
+    step = max(hi / (GRID_POINTS - 1), 1.0)
+    values = [np.unique(np.round(np.arange(0.0, hi + step / 2, step)))] * (n_tiers - 1)
+    coarse = True
+    while True:
+        cands = _reserve_vectors(n_tiers, values)
+        if coarse:
+            levels, ok, stock = _smallest_levels(smp, own, cands, hi, floor_level)
+        else:
+            # Near the best so far, S is near its S.
+            levels, stock = _levels_near(smp, own, cands, np.full(len(cands), best[0]))
+            ok = levels <= hi
+        coarse = False
+        inv = np.where(ok, stock, np.inf)
+        i = int(np.argmin(inv))
+        if inv[i] < best_inv - 1e-9:
+            best_inv, best = float(inv[i]), (float(levels[i]), cands[i])
+        if step <= 1.0:
+            break
+        # A finer grid around the best reserves so far.
+        step = max(np.floor(step / 3.0), 1.0)
+        centre = [float(best[1][t]) for t in range(1, n_tiers)]
+        values = [
+            np.unique(np.clip(np.round(c + step * np.arange(-2, 3)), 0.0, hi)) for c in centre
+        ]
     level: float = best[0]
     reserves = best[1]
+    if not reserves.any():
+        # No reserve held less on the search's sample: none is worth checking.
+        return _no_reserves(n_tiers, hi)
     # On a fresh, larger sample (common to every plan below): the smallest S meeting every
     # target without reserves (every promise kept first come, first served: what rationing is
     # measured against, in the same demand model), and for the search's reserves and their
-    # whole-unit neighbours, walked while the stock on hand falls (the search's sample is small
-    # and its levels noisy). Rationing is kept only where it holds less than no reserves.
+    # neighbours, walked while the stock on hand falls (the search's sample is small and its
+    # levels noisy). Rationing is kept only where it holds less than no reserves.
     checks = int(CHECK_CYCLES * min(max(vmr, 1.0), CHECK_DISPERSION_CAP))
     check = sample(seg, lead_days, review_days, checks, seed + 1, lead_sd_days)
-    base_level = float(_levels_near(check, own, zero, np.array([hi]))[0])
+    base_level = float(_levels_near(check, own, zero, top)[0][0])
     unrationed = _outcome(check, base_level, zero[0])
-    if n_tiers > 1 and hi - floor_level > 2:
-        if reserves.any():
-            level = float(_levels_near(check, own, reserves[None, :], np.array([level]))[0])
-            held = _outcome(check, level, reserves).on_hand
-        else:
-            level, held = base_level, unrationed.on_hand
-        seen = {tuple(reserves.tolist())}
-        for _ in range(NEIGHBOUR_ROUNDS):
-            cands = np.array(
-                [c for c in _moves(reserves, max(hi / 4.0, 1.0)) if tuple(c.tolist()) not in seen]
-            )
-            if not cands.size:
-                break
-            seen |= {tuple(c.tolist()) for c in cands}
-            levels = _levels_near(check, own, cands, np.full(len(cands), level))
-            stock = replay(check, levels, cands, cycles=False)[2]
-            i = int(np.argmin(stock))
-            if stock[i] >= held - 1e-9:
-                break
-            level, reserves, held = float(levels[i]), cands[i], float(stock[i])
-        if held >= unrationed.on_hand or not reserves.any():
-            level, reserves = base_level, zero[0]
-    else:
-        level, reserves = base_level, zero[0]
+    found, found_held = _levels_near(check, own, reserves[None, :], np.array([level]))
+    level, held = float(found[0]), float(found_held[0])
+    # Pattern walk: the first round tries moves of 1, 2, 4, ... units up to a quarter of S;
+    # the next ones only half, the same and twice the size of the last move that paid.
+    sizes = _powers(max(hi / 4.0, 1.0))
+    seen = {tuple(reserves.tolist())}
+    for _ in range(NEIGHBOUR_ROUNDS):
+        cands = np.array([c for c in _moves(reserves, sizes) if tuple(c.tolist()) not in seen])
+        if not cands.size:
+            break
+        seen |= {tuple(c.tolist()) for c in cands}
+        levels, stock = _levels_near(check, own, cands, np.full(len(cands), level))
+        i = int(np.argmin(stock))
+        if stock[i] >= held - 1e-9:
+            break
+        moved = float(np.abs(cands[i] - reserves).max())
+        sizes = sorted({max(moved / 2.0, 1.0), moved, moved * 2.0})
+        level, reserves, held = float(levels[i]), cands[i], float(stock[i])
+    if held >= unrationed.on_hand or not reserves.any():
+        return _no_reserves(n_tiers, base_level)
     fill, csl, fill_total, csl_total, on_hand = _service(
         check, np.array([level]), reserves[None, :]
     )
@@ -510,8 +609,8 @@ def plan(
         if need is None:
             other.append(None)
             continue
-        found = float(_levels_near(check, need, zero, np.array([base_level]))[0])
-        other.append(_outcome(check, found, zero[0]))
+        alt = float(_levels_near(check, need, zero, np.array([base_level]))[0][0])
+        other.append(_outcome(check, alt, zero[0]))
     return Plan(
         level=level,
         reserves=reserves,
@@ -619,7 +718,7 @@ def ration(
             uniform=uniform,
             blended=(_blend(targets, mu, fill), _blend(targets, mu, ~fill)),
         )
-        if not found.reserves.any():
+        if not found.reserves.any() or found.unrationed is None:
             fallback.append(int(point["_row"]))
             continue
         updates.append(
