@@ -17,7 +17,7 @@ from segchain.report import (
     to_markdown,
     to_rich,
 )
-from segchain.report.model import TableBlock, format_number
+from segchain.report.model import Note, TableBlock, format_number
 from segchain.report.sections import build_sections
 from segchain.report.sections.forecast import history, interval_levels, period_interval
 from segchain.report.sections.segments import segment_profile
@@ -347,6 +347,46 @@ def test_inventory_headlines_value_safety_stock_value_and_fill_rate():
     # Safety stock value: 20*2 + 2*10 + 8*5 = 100; fill rate weighted by mean demand.
     fill = (0.99 * 10 + 0.9 * 1 + 0.97 * 5) / 16
     assert [h.value for h in heads] == ["200", "100", format_number(fill, "pct")]
+
+
+def _notes(report, key):
+    return [b.text for b in section(report, key).blocks if isinstance(b, Note)]
+
+
+def test_inventory_without_unit_costs_is_shown_in_units():
+    # stock without --items and without prices: every unit_cost 1 (unit_cost_source default),
+    # so the "value" is units: the section must say so, not show money.
+    policy = policy_frame().with_columns(
+        unit_cost=pl.lit(1.0), unit_cost_source=pl.lit("default"), inventory_value=pl.lit(10.0)
+    )
+    report = build_report({"policy": policy})
+    heads = section(report, "inventory").headlines
+    assert heads[0].label == "Inventory (units)"
+    assert heads[0].value == format_number(30.0, "units")
+    assert heads[1].label == "Safety stock"
+    assert any("are units, not money" in n for n in _notes(report, "inventory"))
+
+
+def test_inventory_at_selling_price_says_so():
+    policy = policy_frame().with_columns(unit_cost_source=pl.lit("price"))
+    report = build_report({"policy": policy})
+    head = section(report, "inventory").headlines[0]
+    assert head.label == "Inventory value" and head.detail.endswith("at selling price")
+    assert any("mean selling price" in n for n in _notes(report, "inventory"))
+
+
+def test_inventory_mixed_cost_bases_are_counted():
+    policy = policy_frame().with_columns(unit_cost_source=pl.Series(["items", "price", "default"]))
+    report = build_report({"policy": policy})
+    (note,) = [n for n in _notes(report, "inventory") if "cost bases" in n]
+    assert "1 at the item master's cost" in note
+    assert "1 without a cost, counted in units" in note
+
+
+def test_inventory_at_item_cost_needs_no_note():
+    policy = policy_frame().with_columns(unit_cost_source=pl.lit("items"))
+    report = build_report({"policy": policy})
+    assert not [n for n in _notes(report, "inventory") if "cost" in n and "unit" in n]
 
 
 def test_inventory_comparison_headline_is_segmented_minus_uniform():

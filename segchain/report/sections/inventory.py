@@ -126,6 +126,43 @@ def overall_comparison(comparison: pl.DataFrame | None) -> dict[str, Any] | None
     }
 
 
+def cost_basis(policy: pl.DataFrame) -> dict[str, int]:
+    """Stocking points per ``unit_cost_source`` of stock (``items``: the item master's cost;
+    ``price``: the mean selling price from the orders; ``default``: none, counted as 1, so the
+    value is units). Empty when the policy does not say."""
+    if "unit_cost_source" not in policy.columns:
+        return {}
+    counts = policy.get_column("unit_cost_source").drop_nulls().cast(pl.String).value_counts()
+    return {str(k): int(v) for k, v in counts.iter_rows()}
+
+
+def _cost_note(basis: dict[str, int]) -> Note | None:
+    """What the inventory values are worth when not all at the item master's cost."""
+    if not basis or set(basis) == {"items"}:
+        return None
+    if set(basis) == {"default"}:
+        return Note(
+            "No unit costs were given (stock without --items, and no prices from --orders): "
+            "each unit counts 1, so inventory 'values' in this section are units, not money."
+        )
+    if set(basis) == {"price"}:
+        return Note(
+            "Unit costs are each sku's mean selling price in the orders (stock --orders without "
+            "--items): inventory values are at price, above what the stock cost."
+        )
+    parts = {
+        "items": "at the item master's cost",
+        "price": "at the mean selling price (above cost)",
+        "default": "without a cost, counted in units",
+    }
+    said = [f"{count(basis[k])} {parts[k]}" for k in parts if basis.get(k)]
+    return Note(
+        "Inventory values mix cost bases: stocking points "
+        + ", ".join(said)
+        + " (the policy's unit_cost_source)."
+    )
+
+
 # ---- wording
 
 
@@ -207,12 +244,24 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     ss_units = total(p, "safety_stock")
     points = p.height
     comparison = stock_comparison(tables, meta)
+    basis = cost_basis(p)
+    units_only = set(basis) == {"default"}
+    at_price = set(basis) == {"price"}
     heads = [
         Headline(
-            "Inventory value", money(value), f"average stock of {count(points)} stocking points"
+            "Inventory (units)",
+            format_number(value, UNITS),
+            f"average stock of {count(points)} stocking points; no unit costs given",
+        )
+        if units_only
+        else Headline(
+            "Inventory value",
+            money(value),
+            f"average stock of {count(points)} stocking points"
+            + (", at selling price" if at_price else ""),
         ),
         Headline("Safety stock value", money(ss_value), "at unit cost")
-        if ss_value is not None
+        if ss_value is not None and not units_only
         else Headline("Safety stock", format_number(ss_units, UNITS), "units"),
     ]
     overall = overall_comparison(comparison)
@@ -220,6 +269,9 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         _comparison_headline(overall) if overall is not None else _service_headline(p, points)
     )
     blocks: list[Block] = []
+    note = _cost_note(basis)
+    if note is not None:
+        blocks.append(note)
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
         blocks.append(
