@@ -198,6 +198,28 @@ def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
     assert p["expected_fill_rate"].item() == pytest.approx(jittered_fill(2), abs=0.01)
 
 
+def test_point_where_rationing_falls_back_keeps_its_bootstrap_plan():
+    # Two segments promised 0.99 and 0.90 share a tiny, over-dispersed sku: rationing is tried,
+    # finds nothing to hold back, and the point keeps every promise with the plan at the top
+    # target. With --orders that plan is the bootstrap's, capped at the history's largest
+    # demand (it was computed without the history: a crash on the missing history_max column).
+    from segchain.config import PolicyTable, SegmentPolicy
+
+    table = PolicyTable(
+        {"gold": SegmentPolicy(service_level=0.99), "bronze": SegmentPolicy(service_level=0.9)}
+    )
+    fc = pl.concat(
+        [tiny_forecast(28.0).with_columns(segment=pl.lit(g)) for g in ("gold", "bronze")]
+    )
+    items = pl.DataFrame({"sku": ["A"], "lead_time_days": [7.0]})
+    o = orders([("A", w, 2.0) for w in range(0, 12, 2)])
+    res = stock(fc, items=items, policies=table, review_days=7, orders=o)
+    p = res.policy
+    assert not p["rationed"].item()
+    assert p["demand_model"].item() == "bootstrap"
+    assert p["order_up_to"].item() <= p["history_max"].item() == 2.0
+
+
 def test_bootstrap_is_deterministic_and_leaves_plausible_fits_alone():
     o = orders([("A", w, 2.0) for w in range(0, 12, 2)] + [("B", w, 10.0) for w in range(12)])
     fc = pl.concat(

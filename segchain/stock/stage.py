@@ -198,6 +198,8 @@ def stock(
                 period_days=period_days,
                 review_days=review,
                 periodic=periodic,
+                history=history,
+                seed=seed,
             ),
             uniform=uniform,
         )
