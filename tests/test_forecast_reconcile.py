@@ -299,3 +299,51 @@ def test_backtest_mint_weights_never_see_the_window_they_reconcile():
     # The earliest window has no errors before it: structural weights, by design not counted.
     assert fb.get("mint_structural_weights", 0) == 0
     assert a.get_column("cutoff").n_unique() == 3
+
+
+def _errors(values: dict) -> pl.DataFrame:
+    """Per-(sku, window) errors ``top_id, cutoff, e, w`` from {cutoff: [e per sku]}, each window
+    weighted 0.5^age as the backtest does."""
+    cutoffs = sorted(values, reverse=True)
+    frames = []
+    for age, cut in enumerate(cutoffs):
+        es = values[cut]
+        frames.append(
+            pl.DataFrame(
+                {
+                    "top_id": [f"s{i}" for i in range(len(es))],
+                    "cutoff": [cut] * len(es),
+                    "e": [float(e) for e in es],
+                    "w": [0.5**age] * len(es),
+                }
+            )
+        )
+    return pl.concat(frames)
+
+
+def test_auto_keeps_top_down_when_a_method_loses_the_most_recent_window():
+    from segchain.forecast.reconcile import auto_method, significant_gain
+
+    old, recent = MONDAY, MONDAY + dt.timedelta(weeks=8)
+    top_down = _errors({old: [10] * 20, recent: [10] * 20})
+    # Far better on the older window, slightly worse on the most recent one: d is 5 (weight
+    # 0.5) and -0.5 (weight 1) -> weighted mean 4/3, weighted variance 121/18, n_eff 36: t = 3.09,
+    # a significant gain by the paired test alone.
+    bottom_up = _errors({old: [5] * 20, recent: [10.5] * 20})
+    assert significant_gain(top_down, bottom_up) == pytest.approx(
+        (4 / 3) / math.sqrt(121 / 18 / 36), rel=1e-9
+    )
+    errors = {"top-down": top_down, "bottom-up": bottom_up, "mint": top_down}
+    assert auto_method(errors) == "top-down"
+
+
+def test_auto_takes_a_method_that_wins_significantly_and_in_every_window():
+    from segchain.forecast.reconcile import auto_method
+
+    old, recent = MONDAY, MONDAY + dt.timedelta(weeks=8)
+    top_down = _errors({old: [10] * 20, recent: [10] * 20})
+    mint = _errors({old: [5] * 20, recent: [8.5, 9.5] * 10})
+    assert auto_method({"top-down": top_down, "bottom-up": top_down, "mint": mint}) == "mint"
+    # Winning every window by a hair is not enough: the gain must be significant too.
+    hair = _errors({old: [9.9, 10.0] * 10, recent: [9.9, 10.1, 10.0, 9.99] * 5})
+    assert auto_method({"top-down": top_down, "bottom-up": hair, "mint": top_down}) == "top-down"
