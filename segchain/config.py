@@ -11,6 +11,7 @@ import math
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -896,19 +897,60 @@ def setting(cli_value: Any, config: Config, command: str, name: str, default: An
     """An option's value: command line or environment (in ``cli_value``), config, default.
 
     A value from the command line or the environment is checked by the setting's declared rule
-    (config values were checked when the file was loaded); the message names its source.
+    (config values were checked when the file was loaded); the message names its source. Where a
+    value from the environment or the config came from is remembered (``name_sources``).
     """
     key = name.replace("-", "_")
+    option = option_name(key)
     if cli_value is not None:
         rule = SETTINGS.get(command, {}).get(key)
         if rule is None:
             return cli_value
-        where = option_name(key)
+        where = option
         env_value = os.environ.get(rule.env) if rule.env else None
         if env_value is not None and _same_value(env_value, cli_value):
             where = f"${rule.env}"
+        _remember(option, where)
         return check_setting(command, key, cli_value, where=where)
-    return config.option(command, key, default)
+    value = config.option(command, key, None)
+    if value is None:
+        _remember(option, None)
+        return default
+    _remember(option, f"{config.path or 'config'} [{command}] {key}")
+    return value
+
+
+# Where each setting of the running command came from, when not from its option: a stage's own
+# checks name options (``--k applies to --method kmeans only``); ``name_sources`` rewrites such a
+# message to name the config key or environment variable the value really came from.
+_SOURCES: ContextVar[dict[str, str] | None] = ContextVar("segchain_sources", default=None)
+
+
+def _remember(option: str, where: str | None) -> None:
+    sources = _SOURCES.get()
+    if sources is None:
+        sources = {}
+        _SOURCES.set(sources)
+    if where is None or where == option:
+        sources.pop(option, None)
+    else:
+        sources[option] = where
+
+
+def forget_sources() -> None:
+    """Start a command with no remembered sources (commands may run in one process)."""
+    _SOURCES.set({})
+
+
+def name_sources(message: str) -> str:
+    """``message`` with each option whose value came from the config or the environment named
+    by its real source: ``--k`` becomes ``segchain.toml [segment] k``."""
+    import re
+
+    for option, where in sorted((_SOURCES.get() or {}).items(), key=lambda kv: -len(kv[0])):
+        pattern = rf"(?<![\w-]){re.escape(option)}(?![\w-])"
+        message = re.sub(pattern, where.replace("\\", "\\\\"), message)
+    return message
 
 
 def unmatched_policies(config: Config, labels: Iterable[object]) -> list[str]:

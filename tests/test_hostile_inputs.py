@@ -758,3 +758,50 @@ def test_a_forecast_with_text_that_is_no_date_is_a_data_error(
     assert result.exit_code == 1, result.stderr
     assert f"{path}: column 'ds' holds 2 value(s) that are not dates ('abc')" in result.stderr
     assert not out.exists()
+
+
+# ---- third campaign: a value from the config or environment is named by its source ------------
+
+
+@pytest.mark.parametrize(
+    ("command", "toml", "args", "message"),
+    [
+        ("segment", "[segment]\nk = 4\n", [], "[segment] k applies to --method kmeans only"),
+        (
+            "forecast",
+            '[forecast]\nhorizon = 3000\nfreq = "M"\n',
+            ["--orders", "ORDERS"],
+            "[forecast] horizon: at most 120 periods of M",
+        ),
+        (
+            "segment",
+            "[segment]\nas_of = 2020-01-01\n",
+            [],
+            "no order lines before CONFIG [segment] as_of 2020-01-01",
+        ),
+    ],
+)
+def test_a_stage_check_names_the_config_key_not_an_option(
+    cli, tmp_path: Path, command: str, toml: str, args: list[str], message: str
+) -> None:
+    # Checks that combine settings (or need the data) run in the stage and named the option.
+    segments, orders = _segments_and_orders(tmp_path)
+    source = orders if command == "segment" else segments
+    config = write(tmp_path, toml, "s.toml")
+    argv = [str(orders) if a == "ORDERS" else a for a in args]
+    result = cli(
+        command, str(source), *argv, "--config", str(config), "-o", str(tmp_path / "o.csv")
+    )
+    assert result.exit_code in (1, 2), result.stderr
+    expected = message.replace("CONFIG", str(config))
+    assert f"Error: {expected if 'CONFIG' in message else f'{config} {message}'}" in result.stderr
+
+
+def test_a_stage_check_names_the_environment_variable(cli, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SEGCHAIN_SEGMENT_METHOD", "rfm")
+    result = cli("segment", str(write(tmp_path, HEADER + lines())), "--k", "4")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "--k applies to $SEGCHAIN_SEGMENT_METHOD kmeans only (got $SEGCHAIN_SEGMENT_METHOD rfm)"
+        in (result.stderr)
+    )

@@ -202,10 +202,15 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # Messages say which command wrote them: `make -j2` logs interleave.
         COMMAND.set(func.__name__.removesuffix("_command"))
+        from segchain.config import forget_sources
+
+        forget_sources()
         with library_messages():
             return _run(*args, **kwargs)
 
     def _run(*args: Any, **kwargs: Any) -> Any:
+        from segchain.config import name_sources
+
         try:
             from segchain.cli.progress import heartbeat_seconds
             from segchain.tableio import OutputSet
@@ -237,7 +242,9 @@ def handle_errors(func: F) -> F:
                             outputs.plan(value, option=role.option)
                 return func(*args, **kwargs)
         except SegchainError as exc:
-            error(str(exc))
+            # A stage's check names options; a value from the config or environment is named
+            # by its real source.
+            error(name_sources(str(exc)))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
             error("interrupted; no output was written")
