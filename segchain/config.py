@@ -906,18 +906,28 @@ def setting(cli_value: Any, config: Config, command: str, name: str, default: An
         rule = SETTINGS.get(command, {}).get(key)
         if rule is None:
             return cli_value
-        where = option
-        env_value = os.environ.get(rule.env) if rule.env else None
-        if env_value is not None and _same_value(env_value, cli_value):
-            where = f"${rule.env}"
-        _remember(option, where)
-        return check_setting(command, key, cli_value, where=where)
+        return check_option(rule, cli_value, option=option)
     value = config.option(command, key, None)
     if value is None:
         _remember(option, None)
         return default
     _remember(option, f"{config.path or 'config'} [{command}] {key}")
     return value
+
+
+def check_option(rule: Rule, value: Any, *, option: str) -> Any:
+    """A value typer gave for ``option`` (from the command line, or from the rule's environment
+    variable), checked by ``rule``; a message names the variable when the value came from it.
+
+    Raises:
+        UsageError: the value does not fit the rule (exit 2).
+    """
+    where = option
+    env_value = os.environ.get(rule.env) if rule.env else None
+    if env_value is not None and _same_value(env_value, value):
+        where = f"${rule.env}"
+    _remember(option, where)
+    return check_rule(rule, value, where=where)
 
 
 # Where each setting of the running command came from, when not from its option: a stage's own

@@ -426,7 +426,7 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     ``date_format`` overrides: ``day-first``/``dayfirst``, ``month-first``/``monthfirst``, or a
     strptime format such as ``%d/%m/%Y``.
     """
-    if date_format:
+    if date_format and date_format.strip():  # blank: detected from the data
         from segchain.config import Invalid, check_date_format, date_format_order
 
         order = date_format_order(date_format)

@@ -805,3 +805,23 @@ def test_a_stage_check_names_the_environment_variable(cli, tmp_path: Path, monke
         "--k applies to $SEGCHAIN_SEGMENT_METHOD kmeans only (got $SEGCHAIN_SEGMENT_METHOD rfm)"
         in (result.stderr)
     )
+
+
+# ---- third campaign: option values ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_sample_checks_its_seed_by_the_declared_rule(cli, tmp_path: Path, seed: str) -> None:
+    # -1 was a numpy traceback; the other commands already refused it.
+    out = tmp_path / "data"
+    result = cli("sample", "--seed", seed, "-o", str(out))
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr.startswith("segchain sample: Error: --seed: ")
+    assert not out.exists()
+
+
+def test_a_blank_date_format_means_detect(cli, tmp_path: Path) -> None:
+    # A blank --date-format (or SEGCHAIN_DATE_FORMAT=" ") read every date as unparseable.
+    result = cli("validate", str(write(tmp_path, HEADER + lines())), "--date-format", " ")
+    assert result.exit_code == 0, result.stderr
+    assert "read 30 = used 30 + rejected 0" in result.stderr

@@ -48,6 +48,7 @@ def sample(
     """
     import polars as pl
 
+    from segchain.config import SEED, check_option
     from segchain.errors import UsageError
     from segchain.sample import generate
     from segchain.tableio import check_format, os_message, provenance, short, write_table
@@ -61,6 +62,7 @@ def sample(
         if value < low or (high is not None and value > high):
             limits = f"from {low} to {high}" if high is not None else f"at least {low}"
             raise UsageError(f"{option}: must be {limits}, got {value}")
+    seed = check_option(SEED, seed, option="--seed") if seed is not None else 0
     fmt = check_format(format) or "csv"
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: exists and is not a folder")
@@ -69,7 +71,7 @@ def sample(
     except OSError as exc:
         reason = os_message(exc)
         raise UsageError(f"-o {short(output)}: cannot create the folder: {reason}") from None
-    params = {"customers": customers, "skus": skus, "years": years, "seed": seed or 0}
+    params = {"customers": customers, "skus": skus, "years": years, "seed": seed}
     frames = generate(**params)
     if fmt == "parquet":
         # A typed export has no unreadable date text: those lines arrive with no date.
