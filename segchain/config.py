@@ -18,7 +18,7 @@ from typing import Any
 
 from segchain.errors import UsageError
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
-from segchain.schema import ORDER_COLUMNS
+from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, model_name
 
 DEFAULT_CONFIG = "segchain.toml"
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
@@ -237,6 +237,38 @@ def _levels(value: Any) -> Any:
     return value
 
 
+MODELS_HINT = (
+    f"use auto or a comma-separated list of {', '.join(MODEL_NAMES)} "
+    "(WindowAverage4: a 4-period moving average)"
+)
+
+
+def forecast_models(value: Any) -> list[str] | None:
+    """``auto`` (or nothing) -> None: models routed by demand class; else the named models in
+    their canonical spelling, each once (``"AutoETS,naive"`` or a list).
+
+    Raises:
+        Invalid: a name that is no model.
+    """
+    items = (
+        [s.strip() for s in value.split(",") if s.strip()]
+        if isinstance(value, str)
+        else [str(m).strip() for m in value]
+    )
+    if items == ["auto"] or not items:
+        return None
+    unknown = [m for m in items if model_name(m) is None]
+    if unknown:
+        s = "s" if len(unknown) > 1 else ""
+        raise Invalid(f"unknown model{s} {', '.join(unknown)}", hint=MODELS_HINT, got=False)
+    return list(dict.fromkeys(k for m in items if (k := model_name(m)) is not None))
+
+
+def _models(value: str) -> str:
+    forecast_models(value)
+    return value
+
+
 # Columns a forecast series may be keyed by: the segment and the order lines' canonical columns.
 BY_COLUMNS = ("segment", *ORDER_COLUMNS)
 
@@ -352,7 +384,7 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "horizon": _int(1, 3660, why_high="ten years of days"),
         "level": Rule("text", check=_levels, expect="percentages between 0 and 100, e.g. 80,95"),
         "by": Rule("str", check=_by),
-        "models": Rule("str"),
+        "models": Rule("str", check=_models, expect="auto or model names separated by commas"),
         "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
         "address": Rule("str", env="SEGCHAIN_ADDRESS"),
         "n_jobs": _int(-1, 4096),

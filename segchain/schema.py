@@ -213,6 +213,38 @@ META_PROMISE = "promise"  # network: per segment, what its delivery promise cost
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
 
+# ---- Forecast model names: the values of --models, of [forecast] models and of a forecast's
+# `model` column (the forecast stage maps each to a statsforecast / mlforecast model)
+
+BASELINES = ("WindowAverage", "HistoricAverage", "Naive", "SeasonalNaive")
+SMOOTH_MODELS = ("AutoETS", "AutoTheta")
+INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
+# The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).
+ENSEMBLE = "Ensemble"
+# One model learned across all series (mlforecast + HistGradientBoostingRegressor).
+GLOBAL = "Global"
+MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE, GLOBAL)
+
+
+def window_of(name: str) -> int | None:
+    """4 for ``WindowAverage4`` (any case); None for any other name."""
+    prefix = "windowaverage"
+    rest = name[len(prefix) :]
+    if name.lower().startswith(prefix) and rest.isdigit() and int(rest) >= 1:
+        return int(rest)
+    return None
+
+
+def model_name(name: str) -> str | None:
+    """The canonical spelling of a model name (any case; ``WindowAverage<N>`` for any N >= 1),
+    or None when it names no model."""
+    by_fold = {m.lower(): m for m in MODEL_NAMES}
+    if name.lower() in by_fold:
+        return by_fold[name.lower()]
+    window = window_of(name)
+    return f"WindowAverage{window}" if window else None
+
+
 # ---- Order line flags (orders.flag, set by segchain validate); a flagged line is kept
 
 FLAG_NON_PRODUCT = "non_product"  # postage, fees, adjustments, gift cards: not a product

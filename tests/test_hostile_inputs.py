@@ -470,6 +470,8 @@ CONFIG_RULES = [
     ("stock", "policy", '"minmax"', "must be one of sQ, RS"),
     ("orders", "date_format", '"%Q/%m/%Y"', "unknown directive %Q"),
     ("orders", "date_format", '"yyyy-mm-dd"', "give a strptime format such as %d/%m/%Y"),
+    ("forecast", "models", '"Prophet,AutoETS"', "unknown model Prophet"),
+    ("forecast", "models", '"WindowAverage0"', "unknown model WindowAverage0"),
 ]
 
 

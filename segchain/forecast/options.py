@@ -10,6 +10,16 @@ import polars as pl
 
 from segchain.errors import UsageError
 
+# The model vocabulary is declared in schema (config checks [forecast] models with it); the
+# forecast package reads it from here.
+from segchain.schema import BASELINES as BASELINES
+from segchain.schema import ENSEMBLE as ENSEMBLE
+from segchain.schema import GLOBAL as GLOBAL
+from segchain.schema import INTERMITTENT_MODELS as INTERMITTENT_MODELS
+from segchain.schema import MODEL_NAMES as MODEL_NAMES
+from segchain.schema import SMOOTH_MODELS as SMOOTH_MODELS
+from segchain.schema import window_of as window_of
+
 # freq -> (polars interval, season length, moving-average window, recent window for mean_demand)
 FREQS: dict[str, tuple[str, int, int, int]] = {
     "D": ("1d", 7, 28, 28),
@@ -18,15 +28,6 @@ FREQS: dict[str, tuple[str, int, int, int]] = {
 }
 # Further moving-average windows tried beside the default one: a month / quarter on weekly data.
 EXTRA_WINDOWS = {"D": (7, 91), "W": (4, 13), "M": (6, 12)}
-
-BASELINES = ("WindowAverage", "HistoricAverage", "Naive", "SeasonalNaive")
-SMOOTH_MODELS = ("AutoETS", "AutoTheta")
-INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
-# The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).
-ENSEMBLE = "Ensemble"
-# One model learned across all series (mlforecast + HistGradientBoostingRegressor).
-GLOBAL = "Global"
-MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE, GLOBAL)
 
 ENGINES = ("local", "dask", "ray", "spark")
 OUTLIERS = ("keep", "cap", "drop")
@@ -69,39 +70,14 @@ def parse_levels(level: Sequence[float] | str | float) -> list[int | float]:
 
 
 def parse_models(models: str | Sequence[str]) -> list[str] | None:
-    """``auto`` -> None (route by demand class); else the list of known model names."""
-    items = (
-        [s.strip() for s in models.split(",") if s.strip()]
-        if isinstance(models, str)
-        else [str(m).strip() for m in models]
-    )
-    if items == ["auto"] or not items:
-        return None
-    by_fold = {m.lower(): m for m in MODEL_NAMES}
+    """``auto`` -> None (route by demand class); else the list of known model names (the rule
+    is declared with the settings: ``segchain.config.forecast_models``)."""
+    from segchain.config import Invalid, forecast_models
 
-    def known(name: str) -> str | None:
-        if name.lower() in by_fold:
-            return by_fold[name.lower()]
-        window = window_of(name)
-        return f"WindowAverage{window}" if window else None
-
-    unknown = [m for m in items if known(m) is None]
-    if unknown:
-        raise UsageError(
-            f"--models: unknown model{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
-            hint=f"use auto or a comma-separated list of {', '.join(MODEL_NAMES)} "
-            "(WindowAverage4: a 4-period moving average)",
-        )
-    return list(dict.fromkeys(k for m in items if (k := known(m)) is not None))
-
-
-def window_of(name: str) -> int | None:
-    """4 for ``WindowAverage4`` (any case); None for any other name."""
-    prefix = "windowaverage"
-    rest = name[len(prefix) :]
-    if name.lower().startswith(prefix) and rest.isdigit() and int(rest) >= 1:
-        return int(rest)
-    return None
+    try:
+        return forecast_models(models)
+    except Invalid as exc:
+        raise UsageError(f"--models: {exc.reason}", hint=exc.hint) from None
 
 
 def check_options(
