@@ -120,3 +120,56 @@ def compare(
         uniform_target=pl.lit(level),
         value_change=pl.col("inventory_value_segmented") - pl.col("inventory_value_uniform"),
     )
+
+
+def capped_shortfalls(
+    series: pl.DataFrame,
+    keys: list[str],
+    policy: pl.DataFrame,
+    *,
+    service: pl.DataFrame | None = None,
+) -> list[str]:
+    """Why a fill-rate segment's expected service, weighted by its demand over its stocking
+    points, is under its target: the points held at a cap (a tiny series at one period's upper
+    forecast bound, or a bootstrapped one at its history's largest demand; ``capped``) give less
+    than the target on purpose. One sentence per such segment, with its service elsewhere."""
+    if "capped" not in policy.columns:
+        return []
+    rows = (
+        series.filter(pl.col("seg_measure") == "fill-rate")
+        .group_by([*keys, "segment"])
+        .agg(pl.col("mu").sum(), pl.col("seg_level").first())
+        .join(policy.select(*keys, "capped", pl.col("expected_fill_rate").alias("fill")), on=keys)
+    )
+    if service is not None and service.height:
+        own = service.select(*keys, "segment", pl.col("expected_fill_rate").alias("own"))
+        rows = rows.join(own, on=[*keys, "segment"], how="left").with_columns(
+            fill=pl.col("own").fill_null(pl.col("fill"))
+        )
+    w = pl.col("mu")
+    cap = pl.col("capped") & (w > 0)
+    by = rows.group_by("segment").agg(
+        pl.col("seg_level").first().alias("target"),
+        ((pl.col("fill") * w).sum() / w.sum()).alias("all"),
+        cap.sum().alias("points"),
+        (w.filter(cap).sum() / w.sum()).alias("share"),
+        ((pl.col("fill") * w).filter(cap).sum() / w.filter(cap).sum()).alias("capped"),
+        ((pl.col("fill") * w).filter(~cap).sum() / w.filter(~cap).sum()).alias("rest"),
+    )
+    notes = []
+    for r in by.sort("segment").iter_rows(named=True):
+        if not (r["points"] and r["all"] is not None and r["all"] < r["target"] - 5e-4):
+            continue
+        rest = (
+            f"; its other points give {r['rest']:.1%}"
+            if r["rest"] is not None and r["share"] < 1
+            else ""
+        )
+        notes.append(
+            f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
+            f"target because {r['points']:,} of its stocking points are capped (a tiny series "
+            "at one period's upper forecast bound, or a bootstrapped one at its history's "
+            f"largest demand): they carry {r['share']:.2%} of its demand at {r['capped']:.1%}"
+            + rest
+        )
+    return notes

@@ -17,7 +17,7 @@ from segchain.config import (
 from segchain.errors import UsageError, examples
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.bootstrap import demand_history
-from segchain.stock.compare import compare, equal_service_level
+from segchain.stock.compare import capped_shortfalls, compare, equal_service_level
 from segchain.stock.inputs import (
     BLENDS,
     DEFAULT_PERIOD_DAYS,
@@ -231,6 +231,7 @@ def stock(
             assert fcfs is not None
             fcfs = _same_model(fcfs, alternatives, keys, "fcfs")
         comparison = compare(series, keys, policy, alt, uniform, service=service, fcfs=fcfs)
+        notes += capped_shortfalls(series, keys, policy, service=service)
     rationed = policy.filter(pl.col("rationed"))
     if rationed.height:
         held = float((rationed["avg_inventory"] * rationed["unit_cost"]).sum())
