@@ -550,3 +550,25 @@ def test_with_comparison_backtest_carries_segment_vs_total_rows() -> None:
     assert out["scope"].to_list() == ["series", "comparison", "comparison"]
     assert out["unique_id"].to_list() == ["a/s", "segment x sku, summed", "sku direct"]
     assert out["wape"].to_list() == [0.5, 0.6, 0.4]
+
+
+def test_a_moving_average_longer_than_a_windows_history_forecasts_its_mean():
+    from segchain.forecast.selection import short_window_means
+
+    # Three periods of history before the cutoff (2, 4, 9): the 13-period average has 3 periods
+    # to average, mean 5; Naive's missing value is a failure and stays missing.
+    ds = [MONDAY + dt.timedelta(weeks=i) for i in range(5)]
+    y = pl.DataFrame({"unique_id": ["a"] * 5, "ds": ds, "y": [2.0, 4, 9, 1, 1]})
+    cut = ds[2]
+    long = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 4,
+            "ds": [ds[3], ds[4], ds[3], ds[3]],
+            "cutoff": [cut] * 4,
+            "y": [1.0, 1, 1, 1],
+            "model": ["WindowAverage13", "WindowAverage13", "Naive", "WindowAverage4"],
+            "yhat": [float("nan"), None, None, 3.0],
+        }
+    )
+    out = short_window_means(long, y)
+    assert out.get_column("yhat").to_list() == [5.0, 5.0, None, 3.0]

@@ -22,7 +22,7 @@ from segchain.forecast.models import (
     wants_global,
     with_ensemble,
 )
-from segchain.forecast.options import FREQS, GLOBAL, Plan
+from segchain.forecast.options import FREQS, GLOBAL, Plan, window_of
 
 CV_WINDOWS = 4
 # Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
@@ -101,6 +101,7 @@ def cross_validate(
         long = cv.unpivot(
             index=["unique_id", "ds", "cutoff", "y"], variable_name="model", value_name="yhat"
         ).with_columns(pl.col("yhat").cast(pl.Float64), pl.col("y").cast(pl.Float64))
+        long = short_window_means(long, part)
         if wants_ensemble(plan):
             long = with_ensemble(long, ensemble_members(row["smooth_route"]))
         frames.append(long)
@@ -125,6 +126,37 @@ def cross_validate(
     return out.with_columns(
         pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).cast(pl.Float64),
         pl.col("y").cast(pl.Float64),
+    )
+
+
+def short_window_means(long: pl.DataFrame, y: pl.DataFrame) -> pl.DataFrame:
+    """A moving average asked for more periods than a backtest window's history holds forecasts
+    the mean of the history there is (statsforecast gives NaN). Otherwise one early window of
+    young series disqualifies the 13-week average for their whole group (a model that failed
+    anywhere is never picked), as it did for the 1,143 lumpy skus of Online Retail cut at
+    2011-08-01."""
+    averages = [
+        m
+        for m in long.get_column("model").unique().to_list()
+        if m == "WindowAverage" or window_of(m)
+    ]
+    gaps = long.filter(pl.col("model").is_in(averages) & pl.col("yhat").fill_nan(None).is_null())
+    if not gaps.height:
+        return long
+    cuts = gaps.select("unique_id", "cutoff").unique()
+    means = (
+        y.join(cuts, on="unique_id")
+        .filter(pl.col("ds") <= pl.col("cutoff"))
+        .group_by("unique_id", "cutoff")
+        .agg(pl.col("y").cast(pl.Float64).mean().alias("history_mean"))
+    )
+    fill = pl.col("model").is_in(averages) & pl.col("yhat").fill_nan(None).is_null()
+    return (
+        long.join(means, on=["unique_id", "cutoff"], how="left", maintain_order="left")
+        .with_columns(
+            pl.when(fill).then(pl.col("history_mean")).otherwise(pl.col("yhat")).alias("yhat")
+        )
+        .drop("history_mean")
     )
 
 
