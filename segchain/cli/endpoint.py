@@ -105,28 +105,7 @@ def parse_dask_address(address: str) -> tuple[str, str, int] | None:
     scheme = scheme.lower() if sep else "tcp"
     if scheme not in ("tcp", "tls", "ws", "wss"):
         return None  # ucx://, inproc://: nothing to probe from here
-    location = location.rstrip("/")
-    host, port_text = location, ""
-    if location.startswith("["):  # [::1]:8786
-        host, _, rest = location[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    elif location.count(":") == 1:
-        host, _, port_text = location.partition(":")
-    if not host or "/" in host or " " in host:
-        raise UsageError(
-            f"--address {address!r}: not a scheduler address", hint="e.g. tcp://10.0.0.5:8786"
-        )
-    if not port_text:
-        return scheme, host, DASK_PORT
-    try:
-        port = int(port_text)
-    except ValueError:
-        port = -1
-    if not 0 < port < 65536:
-        raise UsageError(
-            f"--address {address}: the port must be a number from 1 to 65535, got {port_text!r}",
-            hint="e.g. tcp://10.0.0.5:8786",
-        )
+    host, port = _host_port(address, location, DASK_PORT, "e.g. tcp://10.0.0.5:8786")
     return scheme, host, port
 
 
