@@ -200,3 +200,30 @@ def test_cli_forecast_counts_every_fallback_on_stderr_and_in_the_metadata(cli, t
     assert read_metadata(out)["fallbacks"] == fallbacks
     assert "4 series: too little data for the global model" in r.stderr
     assert "1 series with under 12 periods of history" in r.stderr
+
+
+def test_cli_forecast_does_not_echo_the_librarys_lists_of_short_series(cli, tmp_path):
+    # Series of different lengths: the backtest windows of the longest are too early for the
+    # youngest, and utilsforecast warns with their ids once per window. segchain scores each
+    # series on the windows it has and says what it could not backtest itself.
+    orders, segments = write_inputs(tmp_path, weeks=60)
+    rng = np.random.default_rng(1)
+    with orders.open("a") as f:
+        for w in range(44, 60):  # a sku launched 16 weeks before the end
+            day = dt.date(2023, 1, 2) + dt.timedelta(weeks=w, days=2)
+            f.write(f"n{w},{day},0001,C-0,{int(rng.poisson(5)) + 1},2.50\n")
+    r = cli(
+        "forecast",
+        str(segments),
+        "--orders",
+        str(orders),
+        "--horizon",
+        "4",
+        "--n-jobs",
+        "1",
+        "-o",
+        str(tmp_path / "fc.csv"),
+    )
+    assert r.exit_code == 0, r.stderr
+    assert pl.read_csv(tmp_path / "fc.csv").filter(pl.col("sku") == "C-0").height == 4
+    assert "too short for the window" not in r.stderr

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -33,6 +35,19 @@ NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAvera
 # Weight of a CV window against the next more recent one (measured in the README: held-out WAPE
 # on Superstore 0.939 -> 0.914 of the best baseline, Online Retail unchanged).
 WINDOW_DECAY = 0.5
+
+
+@contextmanager
+def _short_series_dropped_quietly() -> Iterator[None]:
+    """utilsforecast warns, per backtest window, with the ids of series too short for it. The
+    selection scores each series on the windows it has and counts those it cannot backtest
+    (NOT_BACKTESTED, and the reconciliation's windows not scored), so the library's lists of ids
+    would repeat on stderr what segchain already says once."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="The following series are too short for the window"
+        )
+        yield
 
 
 def cv_buckets(stats: pl.DataFrame, plan: Plan) -> pl.DataFrame:
@@ -97,7 +112,8 @@ def cross_validate(
             for n in names
         ]
         part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
-        cv = engine.cross_validation(models, part, h=plan.horizon, n_windows=row["windows"])
+        with _short_series_dropped_quietly():
+            cv = engine.cross_validation(models, part, h=plan.horizon, n_windows=row["windows"])
         long = cv.unpivot(
             index=["unique_id", "ds", "cutoff", "y"], variable_name="model", value_name="yhat"
         ).with_columns(pl.col("yhat").cast(pl.Float64), pl.col("y").cast(pl.Float64))
@@ -177,7 +193,8 @@ def _global_cv(
         return None
     windows = int(cast(int, buckets.get_column("windows").max()))
     try:
-        return global_cross_validation(y, keys, plan, n_windows=windows)
+        with _short_series_dropped_quietly():
+            return global_cross_validation(y, keys, plan, n_windows=windows)
     except Exception:  # noqa: BLE001 - any failure of the fit leaves the local candidates
         fallbacks[GLOBAL_FAILED] = fallbacks.get(GLOBAL_FAILED, 0) + backtested
         return None
