@@ -69,6 +69,14 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# Stock codes that a layout uses for lines that are not products, beyond the ones that say so in
+# any export (orders.NON_PRODUCT_SKUS). Online Retail: M manual, D discount, B bad-debt
+# adjustment, S samples, C2 carriage, DOT dotcom postage, PADS cushion padding, CRUK charity.
+PRESET_NON_PRODUCT_SKUS: dict[str, frozenset[str]] = {
+    "online-retail": frozenset({"M", "D", "B", "S", "C2", "DOT", "PADS", "CRUK"}),
+}
+
+
 @dataclass(frozen=True)
 class Config:
     """A loaded segchain.toml (or the empty default when there is none)."""

@@ -28,27 +28,21 @@ from segchain.tableio import EXTRA_FIELDS, META_COLUMNS, SOURCE_FILE, SOURCE_ROW
 Returns = Literal["net", "drop", "keep"]
 RETURNS_CHOICES = ("net", "drop", "keep")
 
-# Stock codes that are not products in real exports (Online Retail: postage, Amazon fees,
-# manual adjustments, bank charges, discounts, samples, bad-debt adjustments).
+# Stock codes that say what they are in any export: postage, freight, fees, bank charges,
+# discounts, manual adjustments. Short codes that only one layout uses for a non-product (Online
+# Retail's M, D, B, S, C2, ...) come with that layout's preset (config.PRESET_NON_PRODUCT_SKUS):
+# in another export "B" or "S" may well be a product.
 NON_PRODUCT_SKUS = frozenset(
     {
         "POST",
-        "DOT",
-        "M",
-        "MANUAL",
-        "BANK CHARGES",
-        "AMAZONFEE",
-        "C2",
-        "CRUK",
-        "D",
-        "PADS",
-        "B",
-        "S",
-        "ADJUST",
-        "ADJUST2",
         "POSTAGE",
         "SHIPPING",
         "FREIGHT",
+        "MANUAL",
+        "BANK CHARGES",
+        "AMAZONFEE",
+        "ADJUST",
+        "ADJUST2",
         "DISCOUNT",
         "FEE",
     }

@@ -348,3 +348,29 @@ def test_validated_parquet_is_used_as_is(cli, orders_csv: Path, tmp_path: Path) 
     assert "cleaned earlier by segchain validate: used as it is" in result.stderr
     assert "read 6 = used 6 + rejected 0" in result.stderr
     assert pl.read_parquet(second).equals(pl.read_parquet(first))
+
+
+def test_online_retails_short_non_product_codes_apply_only_with_its_preset(cli, tmp_path):
+    # "B" (bad debt) and "S" (samples) are Online Retail's codes; in another export they may be
+    # products. POST says what it is everywhere.
+    lines = ["1,2024-03-01,C1,B,2,3.5", "2,2024-03-01,C1,S,1,4", "3,2024-03-02,C2,POST,1,9"]
+    generic = tmp_path / "generic.csv"
+    generic.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "\n".join(lines) + "\n"
+    )
+    retail = tmp_path / "retail.csv"
+    retail.write_text(
+        "InvoiceNo,InvoiceDate,CustomerID,StockCode,Quantity,UnitPrice\n" + "\n".join(lines) + "\n"
+    )
+    flags = {}
+    for name, path, extra in (
+        ("generic", generic, []),
+        ("retail", retail, ["--preset", "online-retail"]),
+    ):
+        out = tmp_path / f"{name}-out.csv"
+        result = cli("validate", str(path), *extra, "-o", str(out))
+        assert result.exit_code == 0, result.stderr
+        df = pl.read_csv(out, schema_overrides={"sku": pl.String})
+        flags[name] = dict(zip(df["sku"], df["flag"], strict=True))
+    assert flags["generic"] == {"B": None, "S": None, "POST": "non_product"}
+    assert flags["retail"] == {"B": "non_product", "S": "non_product", "POST": "non_product"}

@@ -601,8 +601,14 @@ def load_orders(
 
     ``source`` may name several files: paths, globs and folders, read as one table.
     """
-    from segchain.config import env_map, parse_map_options, resolve_mapping, setting
-    from segchain.orders import from_clean, import_orders
+    from segchain.config import (
+        PRESET_NON_PRODUCT_SKUS,
+        env_map,
+        parse_map_options,
+        resolve_mapping,
+        setting,
+    )
+    from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
     from segchain.tableio import META_COLUMNS, read_raw_sources, reading
 
     # Options first: a bad value is a usage error before the export is opened.
@@ -627,6 +633,8 @@ def load_orders(
             returns=returns,
             date_format=date_format,
             decimal_comma=table.dialect.decimal_comma,
+            non_product_skus=NON_PRODUCT_SKUS
+            | PRESET_NON_PRODUCT_SKUS.get(opts.preset or config.preset or "", frozenset()),
             source=table.name,
         )
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
