@@ -126,24 +126,7 @@ def check_dask_scheduler(
         return
     scheme, host, port = parsed
     label = f"--address {address}"
-    try:
-        conn = socket.create_connection((host, port), timeout=connect_seconds)
-    except socket.gaierror:
-        raise UsageError(f"{label}: unknown host {host!r}", hint=DASK_HINT) from None
-    except ConnectionRefusedError:
-        raise UsageError(
-            f"{label}: nothing listens on {host}:{port} (connection refused)", hint=DASK_HINT
-        ) from None
-    except TimeoutError:
-        raise UsageError(
-            f"{label}: no answer from {host}:{port} within {connect_seconds:g} s (a wrong "
-            "host, or a firewall)",
-            hint=DASK_HINT,
-        ) from None
-    except OSError as exc:
-        raise UsageError(
-            f"{label}: cannot connect to {host}:{port}: {exc.strerror or exc}", hint=DASK_HINT
-        ) from None
+    conn = _connect(label, host, port, connect_seconds, DASK_HINT)
     with conn:
         if scheme != "tcp":
             return
