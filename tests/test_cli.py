@@ -165,6 +165,20 @@ def test_validate_all_lines_rejected_exit_1(cli, tmp_path: Path) -> None:
     assert not (tmp_path / "o.csv").exists()
 
 
+def test_validate_all_lines_rejected_still_writes_the_rejects_to_say_why(
+    cli, tmp_path: Path
+) -> None:
+    # The decision documented under "Errors and exit codes": exit 1, no main output, but the
+    # rejects file is written, since it is the answer to "why was everything rejected?".
+    path = tmp_path / "bad.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 1
+    assert not (tmp_path / "o.csv").exists()
+    assert pl.read_csv(rejects).select("row", "reason").rows() == [(1, "missing_customer")]
+
+
 def test_unknown_preset_exit_2(cli, orders_csv: Path) -> None:
     result = cli("validate", str(orders_csv), "--preset", "navision")
     assert result.exit_code == 2
