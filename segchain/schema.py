@@ -223,7 +223,9 @@ INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
 ENSEMBLE = "Ensemble"
 # One model learned across all series (mlforecast + HistGradientBoostingRegressor).
 GLOBAL = "Global"
-MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (ENSEMBLE, GLOBAL)
+# The moving average times the seasonal lift of the total of all series (group seasonal indices).
+GROUP_SEASONAL = "GroupSeasonal"
+MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (GROUP_SEASONAL, ENSEMBLE, GLOBAL)
 
 
 def window_of(name: str) -> int | None:

@@ -50,8 +50,9 @@ Models = Annotated[
         metavar="MODELS",
         help="auto (route by demand class) or a list: AutoETS, AutoTheta, CrostonSBA, "
         "ADIDA, IMAPA, TSB, Naive, SeasonalNaive, WindowAverage (WindowAverage4: 4 periods), "
-        "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.) "
-        "(default: auto).",
+        "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.), "
+        "GroupSeasonal (moving average x the total's seasonal lift), Global (one model "
+        "across series) (default: auto).",
     ),
 ]
 Backtest = Annotated[

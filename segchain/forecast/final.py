@@ -8,9 +8,10 @@ import polars as pl
 
 from segchain.forecast.engines import Engine
 from segchain.forecast.global_model import global_forecast
+from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
-from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, Plan
+from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, GROUP_SEASONAL, Plan
 from segchain.forecast.selection import GLOBAL_FAILED, Selection
 
 # What a series that chose the global model gets when its refit fails.
@@ -68,7 +69,7 @@ def final_forecast(
     )
     for row in groups.filter(pl.col("model") != GLOBAL).iter_rows(named=True):
         name = row["model"]
-        names = ensemble_members(row["smooth_route"]) if name == ENSEMBLE else [name]
+        names = _fitted_as(name, row["smooth_route"])
         models = [
             make_model(
                 n, season_length=plan.season, seasonal=row["two_seasons"], window=plan.window
@@ -84,6 +85,9 @@ def final_forecast(
         center = pl.mean_horizontal(
             [pl.col(m.alias).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0) for m in models]
         )
+        if name == GROUP_SEASONAL:
+            out = _with_lift(out, y, plan)
+            center = center * pl.col("lift")
         if fitted is not None:
             fitted_frames.append(
                 fitted.select("unique_id", pl.col("ds").cast(pl.Date), center.alias("yhat1"))
@@ -117,6 +121,26 @@ def final_forecast(
     fitted_all = pl.concat(fitted_frames, how="vertical_relaxed")
     error_sd = one_step_sd(y, stats, sel.cv, fitted_all, plan)
     return repair(fc, y, stats, plan, levels), error_sd
+
+
+def _fitted_as(name: str, smooth: bool) -> list[str]:
+    """The statsforecast models a chosen model is refit as (derived models from their base)."""
+    if name == ENSEMBLE:
+        return ensemble_members(smooth)
+    if name == GROUP_SEASONAL:
+        return [GROUP_SEASONAL_BASE]
+    return [name]
+
+
+def _with_lift(out: pl.DataFrame, y: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """The forecast rows with the total's seasonal lift from the last period of the data."""
+    pairs = out.select(
+        pl.lit(y.get_column("ds").max()).alias("cutoff"), pl.col("ds").cast(pl.Date)
+    ).unique()
+    lift = lifts(y, pairs, plan).drop("cutoff")
+    return out.with_columns(pl.col("ds").cast(pl.Date)).join(
+        lift, on="ds", how="left", maintain_order="left"
+    )
 
 
 def _global_part(

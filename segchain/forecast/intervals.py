@@ -6,8 +6,9 @@ from typing import cast
 
 import polars as pl
 
+from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.models import FITTED_MODELS
-from segchain.forecast.options import ENSEMBLE, Plan, window_of
+from segchain.forecast.options import ENSEMBLE, FREQS, GROUP_SEASONAL, Plan, window_of
 
 
 def baseline_one_step(y: pl.DataFrame, model: str, plan: Plan) -> pl.Expr:
@@ -43,8 +44,12 @@ def one_step_sd(
             continue
         ids = chosen.filter(pl.col("model") == model).get_column("unique_id")
         part = y.filter(pl.col("unique_id").is_in(ids)).sort("unique_id", "ds")
-        expr = baseline_one_step(part, model, plan).over("unique_id")
-        frames.append(part.select("unique_id", "ds", expr.alias("yhat1")))
+        base = GROUP_SEASONAL_BASE if model == GROUP_SEASONAL else model
+        expr = baseline_one_step(part, base, plan).over("unique_id")
+        one = part.select("unique_id", "ds", expr.alias("yhat1"))
+        if model == GROUP_SEASONAL:
+            one = _one_step_lifted(one, y, plan)
+        frames.append(one)
     one = pl.concat(frames, how="vertical_relaxed")
     errors = (
         y.join(first_cut, on="unique_id")
@@ -68,6 +73,20 @@ def one_step_sd(
             .fill_null(0.0)
             .alias("error_sd"),
         )
+    )
+
+
+def _one_step_lifted(one: pl.DataFrame, y: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """One-step forecasts of the moving average times the total's lift from the period before."""
+    every = FREQS[plan.freq][0]
+    pairs = (
+        one.select("ds")
+        .unique()
+        .with_columns(pl.col("ds").dt.offset_by(f"-{every}").alias("cutoff"))
+    )
+    lift = lifts(y, pairs, plan).drop("cutoff")
+    return one.join(lift, on="ds", how="left").select(
+        "unique_id", "ds", (pl.col("yhat1") * pl.col("lift").fill_null(1.0)).alias("yhat1")
     )
 
 

@@ -6,11 +6,13 @@ from typing import Any
 
 import polars as pl
 
+from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE
 from segchain.forecast.options import (
     BASELINES,
     ENSEMBLE,
     EXTRA_WINDOWS,
     GLOBAL,
+    GROUP_SEASONAL,
     INTERMITTENT_MODELS,
     MODEL_NAMES,
     SMOOTH_MODELS,
@@ -63,11 +65,18 @@ def wants_global(plan: Plan) -> bool:
     return plan.models is None or GLOBAL in plan.models
 
 
+def wants_group_seasonal(plan: Plan) -> bool:
+    return plan.models is None or GROUP_SEASONAL in plan.models
+
+
 def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
     """statsforecast models to fit in cross-validation per series group (an Ensemble is derived
-    from its members' forecasts; the global model is cross-validated once, across groups)."""
+    from its members' forecasts, GroupSeasonal from the moving average's; the global model is
+    cross-validated once, across groups)."""
     if plan.models is not None:
-        chosen = [m for m in plan.models if m != GLOBAL]
+        chosen = [m for m in plan.models if m not in (GLOBAL, GROUP_SEASONAL)]
+        if GROUP_SEASONAL in plan.models and GROUP_SEASONAL_BASE not in chosen:
+            chosen.append(GROUP_SEASONAL_BASE)
     else:
         extra = [f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]]
         chosen = list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS) + list(BASELINES) + extra

@@ -15,6 +15,7 @@ from segchain.errors import UsageError
 from segchain.schema import BASELINES as BASELINES
 from segchain.schema import ENSEMBLE as ENSEMBLE
 from segchain.schema import GLOBAL as GLOBAL
+from segchain.schema import GROUP_SEASONAL as GROUP_SEASONAL
 from segchain.schema import INTERMITTENT_MODELS as INTERMITTENT_MODELS
 from segchain.schema import MODEL_NAMES as MODEL_NAMES
 from segchain.schema import SMOOTH_MODELS as SMOOTH_MODELS

@@ -13,6 +13,7 @@ import polars as pl
 from segchain.forecast.classes import classify
 from segchain.forecast.engines import Engine
 from segchain.forecast.global_model import global_cross_validation, usable
+from segchain.forecast.group_seasonal import lifted
 from segchain.forecast.models import (
     CV_CLASSES,
     FALLBACK_MODEL,
@@ -22,9 +23,10 @@ from segchain.forecast.models import (
     model_rank,
     wants_ensemble,
     wants_global,
+    wants_group_seasonal,
     with_ensemble,
 )
-from segchain.forecast.options import FREQS, GLOBAL, Plan, window_of
+from segchain.forecast.options import FREQS, GLOBAL, GROUP_SEASONAL, Plan, window_of
 
 CV_WINDOWS = 4
 # Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
@@ -135,6 +137,9 @@ def cross_validate(
             }
         )
     out = pl.concat(frames, how="vertical_relaxed")
+    if wants_group_seasonal(plan):
+        # The lift is the total's, so it is derived once every group's moving average is in.
+        out = pl.concat([out, lifted(out, y, plan, GROUP_SEASONAL)], how="vertical_relaxed")
     if keys is not None and wants_global(plan):
         glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {})
         if glob is not None:

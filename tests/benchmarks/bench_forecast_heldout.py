@@ -102,3 +102,32 @@ def test_bench_superstore_sub_category_held_out():
         f"{scores['direct'] / best:.3f}; chain / direct {scores['chain'] / scores['direct']:.3f}"
         f" (reconciliation {method})"
     )
+
+
+# Cut-offs around the year for the seasonal candidates: Superstore holds four years, so the
+# group seasonal lift is estimated at each (README, "Group seasonality").
+SUPERSTORE_CUTOFFS = (
+    dt.date(2022, 10, 10),
+    dt.date(2021, 10, 11),
+    dt.date(2021, 11, 29),
+    dt.date(2022, 3, 7),
+    dt.date(2022, 6, 6),
+)
+
+
+@pytest.mark.bench
+def test_bench_superstore_held_out_around_the_year():
+    orders, segments, _ = superstore()
+    ratios = []
+    for start in SUPERSTORE_CUTOFFS:
+        scores, best, method, seconds, _ = held_out(orders, segments, start)
+        ratios.append(scores["chain"] / best)
+        print(
+            f"\n  Superstore cut-off {start}: chain / best baseline {ratios[-1]:.3f}, direct / "
+            f"best {scores['direct'] / best:.3f} (reconciliation {method}, {seconds:.0f} s)",
+            end="",
+        )
+    print(
+        f"\nSuperstore, {len(ratios)} cut-offs: mean chain / best baseline "
+        f"{sum(ratios) / len(ratios):.3f}"
+    )
