@@ -310,7 +310,9 @@ def _canonical(lf: pl.LazyFrame) -> tuple[pl.LazyFrame, list[str]]:
     else:
         exprs.append((pl.col("quantity") * pl.col("unit_price")).cast(pl.Float64).alias("amount"))
     if "flag" in names:
-        exprs.append(pl.col("flag").cast(pl.String))
+        # The import's flags are an Enum (small codes): compared as they are.
+        if not isinstance(schema["flag"], pl.Enum):
+            exprs.append(pl.col("flag").cast(pl.String))
     else:
         exprs.append(pl.lit(None, dtype=pl.String).alias("flag"))
     return lf.with_columns(exprs), names

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -150,6 +151,10 @@ def test_typed_float_id_column_becomes_integer_strings() -> None:
         (("1", "2024-03-01", "1", "A", "1", "two"), "bad_price"),
         (("1", "2024-03-01", "1", "A", "nan", "2"), "non_finite"),
         (("1", "2024-03-01", "1", "A", "1", "inf"), "non_finite"),
+        (("1", "2024-03-01", "1", "A", "-inf", "2"), "non_finite"),
+        # Finite quantity and price whose product overflows: the amount is infinite.
+        (("1", "2024-03-01", "1", "A", "1e308", "1e308"), "non_finite"),
+        (("1", "2024-03-01", "1", "A", "1e16", "2"), "out_of_range"),
     ],
 )
 def test_each_reject_reason(row: tuple[str | None, ...], reason: str) -> None:
@@ -157,6 +162,70 @@ def test_each_reject_reason(row: tuple[str | None, ...], reason: str) -> None:
     clean, everything = lines([good, row])
     assert clean.height == 1
     assert everything["reason"].to_list() == [None, reason]
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "reason"),
+    [
+        ("inf", None, "non_finite"),
+        (None, "nan", "non_finite"),
+        ("-inf", "1", "non_finite"),
+        (None, None, None),
+        ("1e300", "1e300", None),
+    ],
+)
+def test_non_finite_coordinates_with_blanks(lat: str | None, lon: str | None, reason) -> None:
+    raw = pl.DataFrame(
+        [("1", "2024-03-01", "1", "A", "1", "2", lat, lon)],
+        schema={k: pl.String for k in (*CANONICAL, "lat", "lon")},
+        orient="row",
+    )
+    mapping = {**CANONICAL, "lat": "lat", "lon": "lon"}
+    everything = orders.import_orders(raw, mapping=mapping).lines.collect()
+    assert everything["reason"].to_list() == [reason]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_date_tail_is_the_lower_99th_percentile_of_dates_in_the_window(seed: int) -> None:
+    # Known answer: polars' own quantile over every line's date, against the tail taken from
+    # each distinct date's count.
+    rng = np.random.default_rng(seed)
+    days = rng.choice(
+        rng.integers(-30_000, 50_000, size=rng.integers(1, 30)), size=rng.integers(1, 500)
+    )
+    lines_ = pl.Series("order_date", days, dtype=pl.Int32).cast(pl.Date).to_frame()
+    d = pl.col("order_date")
+    window = (d >= orders.EARLIEST_DATE) & (d <= orders.LATEST_DATE)
+    expected = lines_.select(d.filter(window).cast(pl.Int32).quantile(0.99, "lower")).item()
+    counts = lines_.group_by("order_date").agg(pl.len().alias("n"))
+    assert orders.date_tail(counts) == expected
+
+
+@pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
+def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
+    # 200 lines on 2024-01-01 .. 2024-07-18 and two later: of 202 dated lines, 99 % fall on or
+    # before the 199th (index floor(201 * 0.99) = 198), 2024-07-17. 2027-07-18 is 1,096 days
+    # after it (allowed), 2027-07-19 is 1,097.
+    when = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(200)]
+    when += [dt.date(2027, 7, 18), dt.date(2027, 7, 19)]
+    n = len(when)
+    raw = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": pl.Series(when).cast(dtype),
+            "customer_id": ["1"] * n,
+            "sku": ["A"] * n,
+            "quantity": [1.0] * n,
+            "unit_price": [2.0] * n,
+        }
+    )
+    everything = orders.import_orders(raw, mapping=CANONICAL).lines.collect()
+    assert everything["reason"].to_list()[-3:] == [None, None, "implausible_date"]
+
+
+def test_clean_lines_carry_flags_as_text() -> None:
+    clean, _ = lines([("C5", "2024-03-01", "1", "A", "-2", "3")])
+    assert clean.schema["flag"] == pl.String
 
 
 @pytest.mark.parametrize(
