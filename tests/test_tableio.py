@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -192,6 +193,28 @@ def test_write_table_parquet_carries_provenance(tmp_path: Path) -> None:
     assert read["params"] == {"method": "rfm"}
     assert read["inputs"] == {"orders": 12}
     assert read["version"]
+
+
+def test_read_metadata_of_bytes_and_of_a_file_without_any(tmp_path: Path) -> None:
+    path = tmp_path / "seg.parquet"
+    tableio.write_table(pl.DataFrame({"a": [1]}), str(path), metadata={"stage": "orders"})
+    assert tableio.read_metadata(io.BytesIO(path.read_bytes()))["stage"] == "orders"
+    plain = tmp_path / "plain.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(plain)
+    assert tableio.read_metadata(plain) == {}
+    assert tableio.read_metadata(io.BytesIO(b"not a parquet file")) == {}
+
+
+def test_reading_a_parquet_export_does_not_import_pyarrow(tmp_path: Path) -> None:
+    # Importing pyarrow only for the metadata cost 0.1 s of every command reading Parquet.
+    path = tmp_path / "orders.parquet"
+    pl.DataFrame({"a": [1]}).write_parquet(path)
+    code = (
+        "import sys; from segchain import tableio; "
+        f"tableio.read_raw({str(path)!r}).frame.collect(); "
+        "assert 'pyarrow' not in sys.modules, 'pyarrow was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_provenance_has_no_timestamp() -> None:
