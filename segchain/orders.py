@@ -52,6 +52,11 @@ NON_PRODUCT_SKUS = frozenset(
 CANCEL_PATTERN = r"^[Cc]\d+$"
 
 ID_FIELDS = ("order_id", "customer_id", "sku", "site", "postal_code")
+RAW_POSTAL_CODE = "_postal_code_raw"
+"""In ``OrderImport.lines`` when the export's postal codes are plain text: the postal code as
+exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
+lines by postal code (segment's ship-to) groups the raw values and cleans the few groups,
+instead of trimming every line."""
 TEXT_FIELDS = ("city", "country", "customer_name", "description")
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
@@ -138,7 +143,7 @@ class OrderImport:
 
     lines: pl.LazyFrame
     """Canonical columns plus ``reason`` (null for used lines) and ``_row``; ``flag`` may be
-    the ``FLAG`` Enum here."""
+    the ``FLAG`` Enum here, and ``RAW_POSTAL_CODE`` may accompany ``postal_code``."""
     raw: pl.LazyFrame
     """The export as read, with ``_row``: rejected lines are reported from it as exported."""
     raw_columns: list[str]
@@ -679,6 +684,11 @@ def import_orders(
             )
     blank_date = _blank(date_col, schema)
 
+    raw_postal = []
+    postal = mapping.get("postal_code")
+    if postal is not None and schema[postal] == pl.String and postal not in float_ids:
+        raw_postal = [pl.col(postal).alias(RAW_POSTAL_CODE)]
+
     raw_cols = list(headers)
     raw_indexed = lf.with_row_index("_row", offset=1)
     keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
@@ -691,6 +701,7 @@ def import_orders(
         blank_date.alias("_blank_date"),
         ragged,
         *exprs,
+        *raw_postal,
     ).with_columns(blank_null(pl.col(c)).alias(c) for c in trimmed)
     lines = _derive_values(lines, has_price="unit_price" in mapping, has_amount="amount" in mapping)
     lines = _flag_and_reason(
@@ -708,7 +719,7 @@ def import_orders(
         "flag",
         *optional,
     ]
-    lines = lines.select("_row", *keys, *canonical, "reason")
+    lines = lines.select("_row", *keys, *canonical, "reason", *[RAW_POSTAL_CODE] * bool(raw_postal))
     return OrderImport(
         lines=lines,
         raw=raw_indexed,

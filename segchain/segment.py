@@ -730,12 +730,34 @@ def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
 
 def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
     """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
+    from segchain.orders import RAW_POSTAL_CODE, blank_null
+
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
+    if "postal_code" in columns and RAW_POSTAL_CODE in lf.collect_schema():
+        # The import's postal codes as exported: lines are counted by them and the counts of
+        # the codes that trim alike summed, so no line's postal code is trimmed.
+        keys = [RAW_POSTAL_CODE if c == "postal_code" else c for c in columns]
+        counted = (
+            lf.filter(in_window)
+            .group_by("customer_id", *keys)
+            .agg(pl.len().alias("_n"))
+            .with_columns(
+                blank_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code")
+            )
+            .filter(present)
+            .group_by("customer_id", *columns)
+            .agg(pl.col("_n").sum())
+        )
+    else:
+        counted = (
+            lf.filter(in_window & present)
+            .group_by("customer_id", *columns)
+            .agg(pl.len().alias("_n"))
+        )
     return (
-        lf.filter(in_window & present)
-        .group_by("customer_id", *columns)
-        .agg(pl.len().alias("_n"))
-        .sort(["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns))
+        counted.sort(
+            ["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns)
+        )
         .group_by("customer_id", maintain_order=True)
         .first()
         .drop("_n")

@@ -100,3 +100,29 @@ def test_segment_cli_on_an_all_rejected_export_gives_the_reasons(cli, tmp_path) 
     assert result.exit_code == 1
     assert "no usable order lines: all 1 lines were rejected (missing_customer 1)" in result.stderr
     assert rejects.exists() and not (tmp_path / "s.csv").exists()
+
+
+def test_ship_to_counts_postal_codes_as_trimmed_without_trimming_each_line(tmp_path) -> None:
+    # Customer A: "456" on 2 lines, "123" written three ways on 3 lines: trimmed, 123 is the
+    # most frequent. Customer B: a blank postal code and nothing else: no ship-to at all.
+    postal = ["456", "456", " 123", "123 ", "123", "  ", "  "]
+    n = len(postal)
+    raw = tmp_path / "raw.parquet"
+    pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": [dt.date(2024, 1, 1 + i) for i in range(n)],
+            "customer_id": ["A"] * 5 + ["B"] * 2,
+            "sku": ["S1"] * n,
+            "quantity": [1.0] * n,
+            "unit_price": [2.0] * n,
+            "postal_code": postal,
+        }
+    ).write_parquet(raw)
+    loaded = load(raw)
+    assert "_postal_code_raw" in loaded.imp.lines.collect_schema()
+    segments = sg.segment(loaded.imp.lines).segments
+    assert segments.select("customer_id", "postal_code").rows() == [("A", "123"), ("B", None)]
+    # The same answer as from the trimmed lines (the stage's general path).
+    clean = sg.segment(loaded.clean).segments
+    assert clean.select("customer_id", "postal_code").rows() == [("A", "123"), ("B", None)]
