@@ -352,6 +352,41 @@ def test_choose_breaks_exact_ties_the_same_way_every_run():
         assert set(picked.get_column("model")) == {"WindowAverage"}
 
 
+def _one_step_cv(errors_by_model: dict[str, list[float]]) -> pl.DataFrame:
+    """One series, one-week windows oldest first; each model misses each window by the error
+    given (actual 10)."""
+    rows = []
+    for model, errors in errors_by_model.items():
+        for w, e in enumerate(errors):
+            cutoff = MONDAY + dt.timedelta(weeks=w)
+            rows.append(("A/s", cutoff + dt.timedelta(weeks=1), cutoff, 10.0, model, 10.0 + e))
+    return pl.DataFrame(
+        rows, schema=["unique_id", "ds", "cutoff", "y", "model", "yhat"], orient="row"
+    )
+
+
+@pytest.mark.parametrize(
+    ("errors", "chosen"),
+    [
+        # Equal totals (12 each): the nearest window breaks the tie (a model that missed it by
+        # 12 loses to one that missed each older window by 4).
+        ({"Naive": [0, 0, 0, 12], "WindowAverage": [4, 4, 4, 0]}, "WindowAverage"),
+        # But one window does not decide alone: 5 better on each of three older windows beats
+        # 10 better on the nearest (weights 0.9^age: 10 < 5 (0.9 + 0.81 + 0.729) = 12.2).
+        ({"Naive": [0, 0, 0, 10], "WindowAverage": [5, 5, 5, 0]}, "Naive"),
+    ],
+)
+def test_choose_weighs_recent_windows_most_without_one_window_deciding(errors, chosen):
+    from segchain.forecast.options import Plan
+    from segchain.forecast.selection import choose
+
+    cv = _one_step_cv(errors)
+    groups = pl.DataFrame({"unique_id": ["A/s"], "group": ["g"]})
+    plan = Plan(freq="W", horizon=1, season=52, window=8, models=None)
+    choice, _ = choose(cv, plan, groups)
+    assert choice.get_column("model").to_list() == [chosen]
+
+
 def test_forecast_intermittent_series_forecast_is_not_biased_low():
     # 0.25 chance of an order of 4 units a week: intermittent (ADI 4, CV2 0), mean 1 per week.
     rng = np.random.default_rng(5)
