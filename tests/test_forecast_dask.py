@@ -127,6 +127,4 @@ def test_forecast_dask_equals_local(scheduler):
     assert_frame_equal(dask.forecast, local.forecast, check_exact=False, rel_tol=1e-6)
     # Backtest metrics near zero (a bias of -0.0228) are differences of sums that the engines add
     # in another order: equal to within 1e-5, not to 1e-6 of themselves.
-    assert_frame_equal(
-        dask.backtest, local.backtest, check_exact=False, rel_tol=1e-6, abs_tol=1e-5
-    )
+    assert_frame_equal(dask.backtest, local.backtest, check_exact=False, rel_tol=1e-6, abs_tol=1e-5)
