@@ -370,10 +370,10 @@ def _one_step_cv(errors_by_model: dict[str, list[float]]) -> pl.DataFrame:
     [
         # Equal totals (12 each): the nearest window breaks the tie (a model that missed it by
         # 12 loses to one that missed each older window by 4).
-        ({"Naive": [0, 0, 0, 12], "WindowAverage": [4, 4, 4, 0]}, "WindowAverage"),
+        ({"Naive": [0, 0, 0, 12], "WindowAverage4": [4, 4, 4, 0]}, "WindowAverage4"),
         # But one window does not decide alone: 5 better on each of three older windows beats
         # 10 better on the nearest (weights 0.9^age: 10 < 5 (0.9 + 0.81 + 0.729) = 12.2).
-        ({"Naive": [0, 0, 0, 10], "WindowAverage": [5, 5, 5, 0]}, "Naive"),
+        ({"Naive": [0, 0, 0, 10], "WindowAverage4": [5, 5, 5, 0]}, "Naive"),
     ],
 )
 def test_choose_weighs_recent_windows_most_without_one_window_deciding(errors, chosen):
@@ -382,9 +382,42 @@ def test_choose_weighs_recent_windows_most_without_one_window_deciding(errors, c
 
     cv = _one_step_cv(errors)
     groups = pl.DataFrame({"unique_id": ["A/s"], "group": ["g"]})
-    plan = Plan(freq="W", horizon=1, season=52, window=8, models=None)
+    # Without the default moving average among the candidates: no one-SE rule, totals decide.
+    plan = Plan(freq="W", horizon=1, season=52, window=8, models=["Naive", "WindowAverage4"])
     choice, _ = choose(cv, plan, groups)
     assert choice.get_column("model").to_list() == [chosen]
+
+
+@pytest.mark.parametrize(
+    ("naive_misses", "chosen"),
+    [
+        # 16 series, one window; the moving average misses each by 10, Naive by 7 or 12 in turn.
+        # Selection errors (2|e| for one period) 14 / 24 against 20: differences -6, +4, mean -1,
+        # standard deviation 5, standard error 5 / sqrt(16) = 1.25. Naive's total is lower
+        # (304 against 320) but by less than one standard error: the moving average stays.
+        ((7.0, 12.0), "WindowAverage"),
+        # Misses of 6.5 / 11.5: differences -7, +3, mean -2, the same standard error 1.25: Naive
+        # beats the moving average by 1.6 standard errors and is chosen.
+        ((6.5, 11.5), "Naive"),
+    ],
+)
+def test_choose_keeps_the_moving_average_unless_beaten_by_one_standard_error(naive_misses, chosen):
+    from segchain.forecast.options import Plan
+    from segchain.forecast.selection import choose
+
+    rows = []
+    for k in range(16):
+        for model, miss in (("WindowAverage", 10.0), ("Naive", naive_misses[k % 2])):
+            rows.append((f"A/s{k}", MONDAY + dt.timedelta(weeks=1), MONDAY, 10.0, model, 10 + miss))
+    cv = pl.DataFrame(
+        rows, schema=["unique_id", "ds", "cutoff", "y", "model", "yhat"], orient="row"
+    )
+    groups = cv.select("unique_id").unique().with_columns(pl.lit("g").alias("group"))
+    plan = Plan(freq="W", horizon=1, season=52, window=8, models=None)
+    choice, picked = choose(cv, plan, groups)
+    assert set(choice.get_column("model")) == {chosen}
+    # A single window: the honest backtest row is the same choice.
+    assert set(picked.get_column("model")) == {chosen}
 
 
 def test_forecast_intermittent_series_forecast_is_not_biased_low():

@@ -41,7 +41,11 @@ DENSE_LIMIT = 2000
 MINT_STRUCTURAL = "mint_structural_weights"  # reconciliations without usable errors
 MINT_VARIANCES = "mint_variances_only"  # reconciliations over DENSE_LIMIT series
 NOT_BACKTESTED = "reconciliation_not_backtested"  # skus without a complete backtest window
-SIGNIFICANCE = 2.0
+# Standard errors a method must beat top-down by. The paired test treats the sku-windows as
+# independent, but the skus of one window share its shocks, so the evidence is weaker than it
+# says: on Superstore MinT passed at 2.0 and 2.1 (and won every window), then lost to sku direct
+# held out (0.910 against 0.899 at 2021-10-11, 1.029 against 1.017 at 2022-03-07).
+SIGNIFICANCE = 3.0
 # Weight of a backtest window against the next more recent one in the paired test of ``auto``.
 # Steeper than the model selection's: a method replaces the sku forecast made directly only on
 # recent evidence (at 0.9, MinT was chosen at three of five Superstore cut-offs and lost to sku

@@ -39,6 +39,11 @@ NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAvera
 # took Superstore's mean over five cut-offs from 0.975 to 0.944 of the best baseline, Online
 # Retail 0.946 -> 0.947 and 1.039 -> 1.039; one window deciding fits that window's noise).
 WINDOW_DECAY = 0.9
+# Challengers must beat the default moving average by more than this many standard errors of
+# their paired, recency-weighted error difference (the one-standard-error rule, Hastie,
+# Tibshirani & Friedman 2009, 7.10: among models the backtest cannot tell apart, the simpler).
+CHALLENGE_SE = 1.0
+REFERENCE_MODEL = "WindowAverage"  # the default moving average: 8 weeks, 28 days, 3 months
 
 
 @contextmanager
@@ -255,7 +260,11 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
     chosen for the whole group by ``selection_error`` summed over the group's series and
     windows, each window weighted ``WINDOW_DECAY ** age`` (age 0 for the window nearest the
     forecast origin): the level of retail demand moves, and the history average that fits
-    the earliest windows best is rarely the model for the next weeks. Pooling matters on real
+    the earliest windows best is rarely the model for the next weeks. A model other than the
+    default moving average must also beat it by more than ``CHALLENGE_SE`` standard errors of
+    their paired, weighted difference over the group's series-windows (the one-standard-error
+    rule): among models the backtest cannot tell apart, the robust default, as winners picked
+    from many candidates on a few windows look better than they are. Pooling matters on real
     retail data: a choice per series on a few short windows mostly fits noise and loses to a
     moving average. The baselines are candidates too, so a group keeps its best baseline
     unless a model beats it in CV. Ties go to the simpler model. Returns (choice per series,
@@ -277,38 +286,81 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
         )
         .join(groups, on="unique_id", how="left")
     )
+    ages = (
+        per_window.select("group", "cutoff")
+        .unique()
+        # 0 for the window nearest the forecast origin, 1 for the one before, ...
+        .with_columns(
+            (pl.col("cutoff").rank("dense", descending=True).over("group") - 1).alias("age")
+        )
+        .with_columns((pl.lit(WINDOW_DECAY) ** pl.col("age")).alias("w"))
+    )
+    per_window = per_window.join(ages, on=["group", "cutoff"])
+    evidence = _evidence(per_window)
     per_window = (
         per_window.with_columns(
             pl.when(pl.col("failed")).then(float("inf")).otherwise(pl.col("error")).alias("score")
         )
         .group_by("group", "model", "cutoff")
-        .agg(pl.col("score").sum())
-        .with_columns(
-            pl.col("model").replace_strict(rank, default=99).alias("rank"),
-            # 0 for the window nearest the forecast origin, 1 for the one before, ...
-            (pl.col("cutoff").rank("dense", descending=True).over("group") - 1).alias("age"),
-        )
-        .with_columns(pl.col("score") * pl.lit(WINDOW_DECAY) ** pl.col("age"))
+        .agg(pl.col("score").sum(), pl.col("w").first())
+        .with_columns(pl.col("model").replace_strict(rank, default=99).alias("rank"))
+        .with_columns(pl.col("score") * pl.col("w"))
     )
     totals = per_window.group_by("group", "model", "rank").agg(
         pl.col("score").sum().alias("total"), pl.len().alias("k")
     )
+    sums = ["s0", "s1", "s2", "w2"]
+    ev_total = evidence.group_by("group", "model").agg([pl.col(c).sum() for c in sums])
+    referenced = totals.filter(
+        (pl.col("model") == REFERENCE_MODEL) & (pl.col("total") < float("inf"))
+    ).select("group", pl.lit(True).alias("referenced"))
+    eligible = (
+        totals.join(ev_total, on=["group", "model"], how="left")
+        .join(referenced, on="group", how="left")
+        .with_columns(
+            (
+                pl.col("referenced").is_null()
+                | (pl.col("model") == REFERENCE_MODEL)
+                | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
+            ).alias("eligible")
+        )
+    )
     group_choice = (
-        totals.sort("group", "total", "rank", "model")
+        eligible.filter(pl.col("eligible"))
+        .sort("group", "total", "rank", "model")
         .group_by("group", maintain_order=True)
         .first()
         .select("group", "model", (pl.col("total") < float("inf")).alias("ok"))
     )
     choice = groups.join(group_choice, on="group").select("unique_id", "model", "ok")
+    # Leave one window out: the same rule on the other windows' errors and evidence.
+    loo_sums = [
+        pl.when(pl.col("k") >= 2)
+        .then(pl.col(c) - pl.col(f"{c}_w").fill_null(0.0))
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in sums
+    ]
     loo = (
-        per_window.join(totals, on=["group", "model", "rank"], suffix="_total")
+        per_window.join(eligible, on=["group", "model", "rank"], suffix="_total")
+        .join(
+            evidence.rename({c: f"{c}_w" for c in sums}),
+            on=["group", "model", "cutoff"],
+            how="left",
+        )
         .with_columns(
             pl.when(pl.col("k") >= 2)
             .then(pl.col("total") - pl.col("score"))
             .otherwise(pl.col("total"))
             # inf - inf is NaN: a model that failed anywhere is never picked.
             .fill_nan(float("inf"))
-            .alias("loo")
+            .alias("loo"),
+            *loo_sums,
+        )
+        .filter(
+            pl.col("referenced").is_null()
+            | (pl.col("model") == REFERENCE_MODEL)
+            | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
         )
         .sort("group", "cutoff", "loo", "rank", "model")
         .group_by("group", "cutoff", maintain_order=True)
@@ -317,6 +369,39 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
     )
     rows = cv.join(groups, on="unique_id").join(loo, on=["group", "cutoff", "model"]).drop("group")
     return choice, rows
+
+
+def _evidence(per_window: pl.DataFrame) -> pl.DataFrame:
+    """Per group, model and window: the weighted sums of each series' error difference to the
+    reference moving average in that window (``s0, s1, s2, w2``), for the one-SE rule."""
+    ref = per_window.filter(pl.col("model") == REFERENCE_MODEL).select(
+        "unique_id",
+        "cutoff",
+        pl.col("error").alias("ref_error"),
+        pl.col("failed").alias("ref_failed"),
+    )
+    d = pl.col("error") - pl.col("ref_error")
+    w = pl.col("w")
+    return (
+        per_window.join(ref, on=["unique_id", "cutoff"])
+        .filter(~pl.col("failed") & ~pl.col("ref_failed"))
+        .group_by("group", "model", "cutoff")
+        .agg(
+            w.sum().alias("s0"),
+            (w * d).sum().alias("s1"),
+            (w * d * d).sum().alias("s2"),
+            (w * w).sum().alias("w2"),
+        )
+    )
+
+
+def _beats_reference(s0: pl.Expr, s1: pl.Expr, s2: pl.Expr, w2: pl.Expr) -> pl.Expr:
+    """True where the weighted mean difference to the reference is below minus CHALLENGE_SE
+    standard errors (effective sample size (sum w)^2 / sum w^2)."""
+    mean = s1 / s0
+    var = (s2 / s0 - mean * mean).clip(lower_bound=0.0)
+    se = (var / (s0 * s0 / w2)).sqrt()
+    return (mean < -CHALLENGE_SE * se) & (s0 > 0)
 
 
 @dataclass
