@@ -241,7 +241,12 @@ def segment_queries(
 
     Each query filters after ``lf``, never before it, so that they share one scan.
     """
-    used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
+    # The import's lines say which are used in ``_ok`` (their reason codes are only taken for
+    # the others, by the reconciliation); lines from elsewhere by a null ``reason``.
+    if "_ok" in names:
+        used = pl.col("_ok")
+    else:
+        used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
     in_window = used & (pl.col("order_date") < pl.lit(as_of)) if as_of is not None else used
     queries = [_prepare(lf).filter(in_window).group_by("customer_id").agg(_aggregations())]
     if as_of is not None:

@@ -338,3 +338,56 @@ def test_rejects_keep_original_fields_and_row_numbers(orders_csv) -> None:
         "reason": "missing_customer",
     }
     assert rejects["quantity"].to_list()[4] == "lots"  # as exported, not as parsed
+
+
+# One line per reason code, in the order they are tested, and used lines with each flag.
+# Known answers written by hand: the rule each line breaks first.
+EVERY_REASON = [
+    (("1", "2024-03-01", "c1", "A", "1", "2", "x"), "extra_fields"),
+    ((" ", "2024-03-01", "c1", "A", "1", "2", None), "missing_order_id"),
+    (("2", "2024-03-01", "  ", "A", "1", "2", None), "missing_customer"),
+    (("3", "2024-03-01", "c1", "", "1", "2", None), "missing_sku"),
+    (("4", " ", "c1", "A", "1", "2", None), "missing_date"),
+    (("5", "2024-02-30", "c1", "A", "1", "2", None), "bad_date"),
+    (("6", "2024-03-01", "c1", "A", "one", "2", None), "bad_quantity"),
+    (("7", "2024-03-01", "c1", "A", "1", "?", None), "bad_price"),
+    (("8", "2024-03-01", "c1", "A", "inf", "2", None), "non_finite"),
+    (("9", "2024-03-01", "c1", "A", "1", "1e16", None), "out_of_range"),
+    (("10", "1850-01-01", "c1", "A", "1", "2", None), "implausible_date"),
+    (("C11", "2024-03-02", "c2", "A", "-1", "2", None), None),  # a return
+    (("12", "2024-03-02", "c2", "POST", "1", "5", None), None),  # non_product
+    (("13", "2024-03-02", "c2", "B", "2", "0", None), None),  # zero_price
+    (("14", "2024-03-03", "c3", "A", "1", "2", None), None),
+]
+
+
+@pytest.mark.parametrize("returns", ["net", "keep", "drop"])
+def test_reasons_of_rejected_lines_only_match_every_lines_reason(returns) -> None:
+    # The reconciliation and the rejected lines take the reason codes of the lines that are not
+    # _ok only (OrderImport.reason_of): they must equal those read from every line's reason.
+    from segchain.tableio import EXTRA_FIELDS
+
+    rows = [fields for fields, _ in EVERY_REASON]
+    raw = pl.DataFrame(
+        rows, schema={k: pl.String for k in (*CANONICAL, EXTRA_FIELDS)}, orient="row"
+    )
+    imp = orders.import_orders(raw, mapping=CANONICAL, returns=returns)
+    everything = imp.lines.collect()
+    expected = [reason for _, reason in EVERY_REASON]
+    if returns == "drop":
+        expected[11] = "return"
+    assert everything["reason"].cast(pl.String).to_list() == expected
+    assert everything["_ok"].to_list() == [r is None for r in expected]
+    whole = (
+        everything.group_by("reason", "flag")
+        .agg(pl.len().alias("n"))
+        .with_columns(pl.col("reason", "flag").cast(pl.String))
+    )
+    got = imp.summary.collect()
+    assert got.sort("reason", "flag", nulls_last=True).equals(
+        whole.sort("reason", "flag", nulls_last=True).select(got.columns)
+    )
+    rejects = imp.rejects.collect()
+    assert rejects["reason"].to_list() == [r for r in expected if r is not None]
+    assert rejects["row"].to_list() == [i + 1 for i, r in enumerate(expected) if r is not None]
+    assert imp.clean.collect().height == expected.count(None)
