@@ -158,6 +158,12 @@ class OrderImport:
     """``reason`` as an expression over ``lines``, for the lines that are not ``_ok`` (the
     import's lines carry ``_ok`` and what the rules read): the reconciliation and the rejected
     lines take the reason codes of those lines only. None: read the ``reason`` column."""
+    customers_as_exported: pl.LazyFrame | None = None
+    """``lines`` with ``customer_id`` as exported (not trimmed; "" is still null), when it is
+    plain text: the same lines exactly when no customer id has whitespace around it, as in
+    the usual export. A stage that sees every line's customer id anyway (segment groups by it)
+    reads these, checks the distinct ids, and reads ``lines`` only when one needs trimming:
+    trimming every line's id costs more than the check."""
 
     def used(self, lines: pl.LazyFrame) -> pl.Expr:
         """True for the used lines of ``lines`` (``self.lines`` or derived from it)."""
@@ -577,15 +583,21 @@ def number_expr(column: str, *, is_string: bool, decimal_comma: bool) -> pl.Expr
 
 
 def id_expr(
-    column: str, *, dtype: pl.DataType, float_like: bool, blank_as_null: bool = True
+    column: str,
+    *,
+    dtype: pl.DataType,
+    float_like: bool,
+    blank_as_null: bool = True,
+    trim: bool = True,
 ) -> pl.Expr:
-    """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns."""
+    """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns.
+    ``trim=False``: a string id as exported (see ``OrderImport.customers_as_exported``)."""
     c = pl.col(column)
     if dtype.is_float():
         return c.round(0).cast(pl.Int64, strict=False).cast(pl.String).alias(column)
     if dtype != pl.String:
         return c.cast(pl.String).alias(column)
-    v = c.str.strip_chars()
+    v = c.str.strip_chars() if trim else c
     if float_like:
         v = v.str.replace(r"\.0+$", "")
     # strip_chars turns a blank into "", which must count as missing.
@@ -685,54 +697,16 @@ def import_orders(
         counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
     tail = date_tail(counts)
 
-    exprs: list[pl.Expr] = [date.alias("order_date")]
-    trimmed = []  # string ids: trimmed in the first select, blanks made null in the next step
-    for c in ID_FIELDS:
-        if c in mapping:
-            h = mapping[c]
-            text = schema[h] == pl.String
-            trimmed += [c] if text else []
-            exprs.append(
-                id_expr(
-                    h, dtype=schema[h], float_like=h in float_ids, blank_as_null=not text
-                ).alias(c)
-            )
-    for c in TEXT_FIELDS:
-        if c in mapping:
-            exprs.append(text_expr(mapping[c], dtype=schema[mapping[c]]).alias(c))
-    for c in NUMBER_FIELDS:
-        if c in mapping:
-            h = mapping[c]
-            exprs.append(
-                number_expr(
-                    h, is_string=_is_string(schema, h), decimal_comma=h in comma_cols
-                ).alias(c)
-            )
-    blank_date = _blank(date_col, schema)
-
     raw_postal = []
     postal = mapping.get("postal_code")
     if postal is not None and schema[postal] == pl.String and postal not in float_ids:
         raw_postal = [pl.col(postal).alias(RAW_POSTAL_CODE)]
-
     raw_cols = list(headers)
     raw_indexed = lf.with_row_index("_row", offset=1)
     keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
     ragged = (
         pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in schema else pl.lit(False)
     ).alias("_ragged")
-    lines = raw_indexed.select(
-        pl.col("_row"),
-        *keys,
-        blank_date.alias("_blank_date"),
-        ragged,
-        *exprs,
-        *raw_postal,
-    ).with_columns(blank_null(pl.col(c)).alias(c) for c in trimmed)
-    lines = _derive_values(lines, has_price="unit_price" in mapping, has_amount="amount" in mapping)
-    lines, reason_of = _flag_and_reason(
-        lines, returns=returns, non_product_skus=non_product_skus, date_tail=tail
-    )
     optional = [c for c in ORDER_OPTIONAL if c in mapping]
     canonical = [
         "order_id",
@@ -745,18 +719,70 @@ def import_orders(
         "flag",
         *optional,
     ]
-    lines = lines.select(
-        "_row",
-        *keys,
-        *canonical,
-        "reason",
-        *[RAW_POSTAL_CODE] * bool(raw_postal),
-        "_ok",
-        *REASON_INPUTS,
-    )
+
+    def build(untrimmed: frozenset[str]) -> tuple[pl.LazyFrame, pl.Expr]:
+        """The lines, with the ids in ``untrimmed`` as exported (blanks made null)."""
+        exprs: list[pl.Expr] = [date.alias("order_date")]
+        trimmed = []  # string ids: trimmed in the first select, blanks made null in the next
+        for c in ID_FIELDS:
+            if c in mapping:
+                h = mapping[c]
+                text = schema[h] == pl.String
+                trimmed += [c] if text else []
+                exprs.append(
+                    id_expr(
+                        h,
+                        dtype=schema[h],
+                        float_like=h in float_ids,
+                        blank_as_null=not text,
+                        trim=c not in untrimmed,
+                    ).alias(c)
+                )
+        for c in TEXT_FIELDS:
+            if c in mapping:
+                exprs.append(text_expr(mapping[c], dtype=schema[mapping[c]]).alias(c))
+        for c in NUMBER_FIELDS:
+            if c in mapping:
+                h = mapping[c]
+                exprs.append(
+                    number_expr(
+                        h, is_string=_is_string(schema, h), decimal_comma=h in comma_cols
+                    ).alias(c)
+                )
+        lines = raw_indexed.select(
+            pl.col("_row"),
+            *keys,
+            _blank(date_col, schema).alias("_blank_date"),
+            ragged,
+            *exprs,
+            *raw_postal,
+        ).with_columns(blank_null(pl.col(c)).alias(c) for c in trimmed)
+        lines = _derive_values(
+            lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
+        )
+        lines, reason_of = _flag_and_reason(
+            lines, returns=returns, non_product_skus=non_product_skus, date_tail=tail
+        )
+        lines = lines.select(
+            "_row",
+            *keys,
+            *canonical,
+            "reason",
+            *[RAW_POSTAL_CODE] * bool(raw_postal),
+            "_ok",
+            *REASON_INPUTS,
+        )
+        return lines, reason_of
+
+    lines, reason_of = build(frozenset())
+    customer = mapping.get("customer_id")
+    as_exported = None
+    if customer is not None and schema[customer] == pl.String and customer not in float_ids:
+        as_exported = build(frozenset({"customer_id"}))[0]
     return OrderImport(
         lines=lines,
         reason_of=reason_of,
+        customers_as_exported=as_exported,
         raw=raw_indexed,
         raw_columns=raw_cols,
         mapping=dict(mapping),

@@ -131,6 +131,7 @@ def segment(
     seed: int = 0,
     tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None = None,
     on_tally: Callable[[list[pl.DataFrame]], object] | None = None,
+    customers_as_exported: pl.LazyFrame | None = None,
 ) -> SegmentResult:
     """Segment customers from clean order lines.
 
@@ -152,6 +153,10 @@ def segment(
             in the same pass as the features, so a raw export is read and cleaned once.
         on_tally: called with the collected ``tally`` before the features are checked, so
             that an export whose every line was rejected says so (it may raise).
+        customers_as_exported: ``orders`` with the customer ids as exported, not trimmed
+            (``OrderImport.customers_as_exported``). The pass reads these and checks every
+            distinct customer id; only if one has whitespace around it does it read ``orders``
+            again. Without one, both are the same lines.
 
     Raises:
         UsageError: invalid option values.
@@ -159,13 +164,16 @@ def segment(
             two customers, nothing before ``as_of``, CLV without repeat purchases).
     """
     check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
-    lf, names = _canonical(orders.lazy())
-    queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
-    extra = list(tally(lf)) if tally is not None else []
-    # One pass over the source: every query starts from the same `lf` (filters come after it),
-    # so polars caches it and reads and cleans the export once for all of them.
-    collected = pl.collect_all([*queries, *extra], engine="streaming", optimizations=ONE_PASS)
-    frames, tallied = collected[: len(queries)], collected[len(queries) :]
+    if customers_as_exported is not None:
+        lf, ship_to, frames, tallied, padded = _one_pass(
+            customers_as_exported, method=method, as_of=as_of, tally=tally, check_ids=True
+        )
+        if padded:  # a customer id needs trimming: the pass again, over the trimmed ids
+            customers_as_exported = None
+    if customers_as_exported is None:
+        lf, ship_to, frames, tallied, _ = _one_pass(
+            orders, method=method, as_of=as_of, tally=tally, check_ids=False
+        )
     if on_tally is not None:
         on_tally(tallied)
     if method == "abc-xyz":
@@ -233,6 +241,60 @@ def segment(
     )
 
 
+def _one_pass(
+    orders: pl.LazyFrame | pl.DataFrame,
+    *,
+    method: str,
+    as_of: dt.date | None,
+    tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None,
+    check_ids: bool,
+) -> tuple[pl.LazyFrame, list[str], list[pl.DataFrame], list[pl.DataFrame], bool]:
+    """Collect segment's queries and ``tally`` in one pass over ``orders``.
+
+    Returns the canonical lines, the ship-to columns, the queries' frames, the tally's, and
+    (with ``check_ids``) whether a customer id of ``orders`` has whitespace around it
+    (trimmed, it would be another id, or blank).
+    """
+    lf, names = _canonical(orders.lazy())
+    queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
+    extra = list(tally(lf)) if tally is not None else []
+    checks = [outside_window_customers(lf, names, as_of=as_of)] if check_ids else []
+    # One pass over the source: every query starts from the same `lf` (filters come after it),
+    # so polars caches it and reads and cleans the export once for all of them.
+    collected = pl.collect_all(
+        [*queries, *extra, *checks], engine="streaming", optimizations=ONE_PASS
+    )
+    frames = list(collected[: len(queries)])
+    tallied = collected[len(queries) : len(queries) + len(extra)]
+    if check_ids:
+        # The aggregation's groups are the customer ids of the lines in the window; the last
+        # query gives those of every other line: each line's id is in one or the other.
+        inside, outside = collected[0].get_column("customer_id"), collected[-1].to_series()
+        padded = any(bool((ids != ids.str.strip_chars()).any()) for ids in (inside, outside))
+        return lf, ship_to, frames, tallied, padded
+    return lf, ship_to, frames, tallied, False
+
+
+def outside_window_customers(
+    lf: pl.LazyFrame, names: Sequence[str], *, as_of: dt.date | None
+) -> pl.LazyFrame:
+    """The distinct customer ids of the lines that the per-customer aggregation leaves out
+    (rejected, or on or after ``as_of``)."""
+    inside = _in_window(names, as_of).fill_null(False)
+    return lf.filter(~inside).select(pl.col("customer_id").unique())
+
+
+def _in_window(names: Sequence[str], as_of: dt.date | None) -> pl.Expr:
+    """True for the lines the per-customer aggregation counts: used, and before ``as_of``."""
+    # The import's lines say which are used in ``_ok`` (their reason codes are only taken for
+    # the others, by the reconciliation); lines from elsewhere by a null ``reason``.
+    if "_ok" in names:
+        used = pl.col("_ok")
+    else:
+        used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
+    return used & (pl.col("order_date") < pl.lit(as_of)) if as_of is not None else used
+
+
 def segment_queries(
     lf: pl.LazyFrame, names: Sequence[str], *, method: str, as_of: dt.date | None
 ) -> tuple[list[pl.LazyFrame], list[str]]:
@@ -241,13 +303,8 @@ def segment_queries(
 
     Each query filters after ``lf``, never before it, so that they share one scan.
     """
-    # The import's lines say which are used in ``_ok`` (their reason codes are only taken for
-    # the others, by the reconciliation); lines from elsewhere by a null ``reason``.
-    if "_ok" in names:
-        used = pl.col("_ok")
-    else:
-        used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
-    in_window = used & (pl.col("order_date") < pl.lit(as_of)) if as_of is not None else used
+    used = _in_window(names, None)
+    in_window = _in_window(names, as_of)
     queries = [_prepare(lf).filter(in_window).group_by("customer_id").agg(_aggregations())]
     if as_of is not None:
         queries.append(

@@ -126,3 +126,106 @@ def test_ship_to_counts_postal_codes_as_trimmed_without_trimming_each_line(tmp_p
     # The same answer as from the trimmed lines (the stage's general path).
     clean = sg.segment(loaded.clean).segments
     assert clean.select("customer_id", "postal_code").rows() == [("A", "123"), ("B", None)]
+
+
+def _run(path: Path, *, as_of, fast: bool) -> tuple[sg.SegmentResult, list[pl.DataFrame]]:
+    """segment's one pass as the CLI runs it; ``fast``: with the customer ids as exported."""
+    loaded = load(path, rejects="rejects.csv")
+    tallied: list[list[pl.DataFrame]] = []
+    extra = {"customers_as_exported": loaded.imp.customers_as_exported} if fast else {}
+    result = sg.segment(
+        loaded.imp.lines, as_of=as_of, tally=loaded.tally, on_tally=tallied.append, **extra
+    )
+    summary, rejects = tallied[0]
+    return result, [summary.sort(pl.all(), nulls_last=True), rejects]
+
+
+def _same(a: tuple[sg.SegmentResult, list[pl.DataFrame]], b) -> bool:
+    (ra, ta), (rb, tb) = a, b
+    return (
+        ra.segments.equals(rb.segments)
+        and ra.excluded == rb.excluded
+        and ra.as_of == rb.as_of
+        and all(x.equals(y) for x, y in zip(ta, tb, strict=True))
+    )
+
+
+def _with_ids(raw_parquet: Path, tmp_path: Path, ids: dict[int, str | None]) -> Path:
+    frame = pl.read_parquet(raw_parquet)
+    values = frame["customer_id"].to_list()
+    for row, value in ids.items():
+        values[row] = value
+    path = tmp_path / "padded.parquet"
+    frame.with_columns(customer_id=pl.Series(values, dtype=pl.String)).write_parquet(path)
+    return path
+
+
+AS_OF = dt.date(2024, 10, 1)
+# Rows of the raw_parquet fixture: 10 and 11 are used lines dated 2024-11 and 2024-12 (after
+# AS_OF), 7 is rejected (bad_quantity), 20 is a used line dated 2024-09.
+PADDED = {
+    "leading": ({20: " C2"}, True),
+    "trailing tab": ({20: "C2\t"}, True),
+    "no-break space": ({20: "C2\u00a0"}, True),
+    "after as_of": ({10: "C1 ", 11: " C2"}, True),
+    # Blank once trimmed: the exact lines reject them (missing_customer), the ids as exported
+    # would count "   " as a customer, or give the rejected line its next reason.
+    "blank, used line": ({20: "   "}, False),
+    "blank, rejected line": ({7: "  "}, False),
+    "blank, after as_of": ({11: "\t"}, False),
+}
+
+
+@pytest.mark.parametrize("as_of", [None, AS_OF], ids=["all", "as_of"])
+@pytest.mark.parametrize("case", list(PADDED))
+def test_padded_customer_ids_take_the_trimmed_lines(
+    raw_parquet, tmp_path, monkeypatch, case, as_of
+) -> None:
+    ids, same_as_unpadded = PADDED[case]
+    padded = _with_ids(raw_parquet, tmp_path, ids)
+    monkeypatch.chdir(tmp_path)
+    passes = []
+    one_pass = sg._one_pass
+    monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
+    exact = _run(padded, as_of=as_of, fast=False)
+    assert len(passes) == 1
+    fast = _run(padded, as_of=as_of, fast=True)
+    assert len(passes) == 3  # the ids as exported, then the trimmed lines
+    assert _same(fast, exact)
+    if case == "after as_of" and as_of is not None:
+        return  # lines after as_of are only counted: the check is on the safe side
+    # The check is what makes it exact: the ids as exported, taken as they are, differ.
+    loaded = load(padded, rejects="rejects.csv")
+    tallied: list[list[pl.DataFrame]] = []
+    raw_ids = sg.segment(
+        loaded.imp.customers_as_exported, as_of=as_of, tally=loaded.tally, on_tally=tallied.append
+    )
+    summary, rejects = tallied[0]
+    assert not _same((raw_ids, [summary.sort(pl.all(), nulls_last=True), rejects]), exact)
+    if same_as_unpadded:  # spaces around an id change nothing once trimmed
+        plain = _run(raw_parquet, as_of=as_of, fast=False)
+        assert fast[0].segments.equals(plain[0].segments)
+        assert all(x.equals(y) for x, y in zip(fast[1][:1], plain[1][:1], strict=True))
+
+
+@pytest.mark.parametrize("as_of", [None, AS_OF], ids=["all", "as_of"])
+def test_ids_without_whitespace_take_one_pass_with_the_same_answers(
+    raw_parquet, tmp_path, monkeypatch, as_of
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    passes = []
+    one_pass = sg._one_pass
+    monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
+    fast = _run(raw_parquet, as_of=as_of, fast=True)
+    assert len(passes) == 1
+    assert _same(fast, _run(raw_parquet, as_of=as_of, fast=False))
+
+
+def test_the_customer_check_shares_the_one_scan(raw_parquet) -> None:
+    loaded = load(raw_parquet)
+    lf, names = sg._canonical(loaded.imp.customers_as_exported)
+    queries, _ = sg.segment_queries(lf, names, method="rfm", as_of=AS_OF)
+    check = sg.outside_window_customers(lf, names, as_of=AS_OF)
+    plan = pl.explain_all([*queries, *loaded.tally(lf), check], optimizations=sg.ONE_PASS)
+    assert plan.count("Parquet SCAN") == 1, plan
+    assert "strip_chars" not in plan.split('col("customer_id")')[1][:20]

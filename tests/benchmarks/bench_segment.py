@@ -191,7 +191,8 @@ loaded = c.load_orders(PATH, c.OrderOptions(), config=c.load_config(None),
                        reporter=c.Reporter(quiet=True))
 recons = []
 out = segment(loaded.imp.lines, method="rfm", tally=loaded.tally,
-              on_tally=lambda t: recons.append(loaded.settle(t))).segments
+              on_tally=lambda t: recons.append(loaded.settle(t)),
+              customers_as_exported=loaded.imp.customers_as_exported).segments
 assert recons[0].used > 0
 """
 RAW_MEASURE = """
