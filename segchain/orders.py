@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 
@@ -154,29 +154,12 @@ class OrderImport:
     """How returns were treated (``net``/``keep``/``drop``); None for a table cleaned earlier."""
     source: str = "orders"
     """The file name for a single file (several files carry ``_file`` in ``raw``)."""
-    reason_of: pl.Expr | None = None
-    """``reason`` as an expression over ``lines``, for the lines that are not ``_ok`` (the
-    import's lines carry ``_ok`` and what the rules read): the reconciliation and the rejected
-    lines take the reason codes of those lines only. None: read the ``reason`` column."""
     customers_as_exported: pl.LazyFrame | None = None
     """``lines`` with ``customer_id`` as exported (not trimmed; "" is still null), when it is
     plain text: the same lines exactly when no customer id has whitespace around it, as in
     the usual export. A stage that sees every line's customer id anyway (segment groups by it)
     reads these, checks the distinct ids, and reads ``lines`` only when one needs trimming:
     trimming every line's id costs more than the check."""
-
-    def used(self, lines: pl.LazyFrame) -> pl.Expr:
-        """True for the used lines of ``lines`` (``self.lines`` or derived from it)."""
-        if self.reason_of is not None and "_ok" in lines.collect_schema():
-            return pl.col("_ok")
-        return pl.col("reason").is_null()
-
-    def _rejected(self, lines: pl.LazyFrame) -> pl.LazyFrame:
-        """The rejected lines of ``lines``, each with its ``reason``."""
-        rejected = lines.filter(~self.used(lines))
-        if self.reason_of is not None and "_ok" in lines.collect_schema():
-            return rejected.with_columns(reason=self.reason_of)
-        return rejected
 
     @property
     def multi_file(self) -> bool:
@@ -191,7 +174,7 @@ class OrderImport:
             for c in names
             if c != "reason" and not c.startswith("_")
         ]
-        return self.lines.filter(self.used(self.lines)).select(keep)
+        return self.lines.filter(pl.col("reason").is_null()).select(keep)
 
     @property
     def rejects(self) -> pl.LazyFrame:
@@ -203,7 +186,7 @@ class OrderImport:
     def rejects_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """``rejects`` from ``lines`` (``self.lines`` or a frame derived from it with its
         ``_row`` and ``reason``), so that a stage's pass can share the scan."""
-        rejected = self._rejected(lines).select("_row", "reason")
+        rejected = lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
         raw_names = self.raw.collect_schema().names()
         if SOURCE_FILE in raw_names:
             where = [
@@ -228,20 +211,11 @@ class OrderImport:
     def summary_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """``summary`` from ``lines`` (see ``rejects_of``)."""
         keys = [SOURCE_FILE] if self.multi_file else []
-        if self.reason_of is None or "_ok" not in lines.collect_schema():
-            counts = lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n"))
-        else:
-            # Grouped by _ok before the filter: a filter on _ok alone would be the same plan as
-            # a stage's, and polars would cache it apart from the pass all queries share.
-            used = (
-                lines.group_by(*keys, "_ok", "flag")
-                .agg(pl.len().alias("n"))
-                .filter(pl.col("_ok"))
-                .select(*keys, pl.lit(None, dtype=REASON).alias("reason"), "flag", "n")
-            )
-            rejected = self._rejected(lines).group_by(*keys, "reason", "flag")
-            counts = pl.concat([used, rejected.agg(pl.len().alias("n"))], how="diagonal")
-        return counts.with_columns(pl.col("reason", "flag").cast(pl.String))
+        return (
+            lines.group_by(*keys, "reason", "flag")
+            .agg(pl.len().alias("n"))
+            .with_columns(pl.col("reason", "flag").cast(pl.String))
+        )
 
 
 def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
@@ -720,7 +694,7 @@ def import_orders(
         *optional,
     ]
 
-    def build(untrimmed: frozenset[str]) -> tuple[pl.LazyFrame, pl.Expr]:
+    def build(untrimmed: frozenset[str]) -> pl.LazyFrame:
         """The lines, with the ids in ``untrimmed`` as exported (blanks made null)."""
         exprs: list[pl.Expr] = [date.alias("order_date")]
         trimmed = []  # string ids: trimmed in the first select, blanks made null in the next
@@ -760,7 +734,7 @@ def import_orders(
         lines = _derive_values(
             lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
         )
-        lines, reason_of = _flag_and_reason(
+        lines = _flag_and_reason(
             lines, returns=returns, non_product_skus=non_product_skus, date_tail=tail
         )
         lines = lines.select(
@@ -769,19 +743,16 @@ def import_orders(
             *canonical,
             "reason",
             *[RAW_POSTAL_CODE] * bool(raw_postal),
-            "_ok",
-            *REASON_INPUTS,
         )
-        return lines, reason_of
+        return lines
 
-    lines, reason_of = build(frozenset())
+    lines = build(frozenset())
     customer = mapping.get("customer_id")
     as_exported = None
     if customer is not None and schema[customer] == pl.String and customer not in float_ids:
-        as_exported = build(frozenset({"customer_id"}))[0]
+        as_exported = build(frozenset({"customer_id"}))
     return OrderImport(
         lines=lines,
-        reason_of=reason_of,
         customers_as_exported=as_exported,
         raw=raw_indexed,
         raw_columns=raw_cols,
@@ -818,71 +789,51 @@ def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl
     )
 
 
-REASON_INPUTS = ("_ragged", "_blank_date", "_value_ok", "_ret")
-"""Columns of ``OrderImport.lines`` (with ``_ok``) from which ``reason_of`` gives the reason of
-the lines that are not ``_ok``."""
-
-
-def _reason_rules(
-    schema: pl.Schema, *, returns: Returns, date_tail: float | None
-) -> list[tuple[pl.Expr, str]]:
-    """Each reject rule (a condition, null read as false) and its code, in the order tested."""
-    q = pl.col("quantity")
-    numbers = [c for c in ("quantity", "unit_price", "amount", "lat", "lon") if c in schema]
-    # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
-    # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
-    # a column instead of is_infinite | is_nan (three, the first slow).
-    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in numbers]).is_nan()
-    rules = [
-        # A line with more fields than the header: its fields may have shifted, so none is
-        # trusted.
-        (pl.col("_ragged"), "extra_fields"),
-        (pl.col("order_id").is_null(), "missing_order_id"),
-        (pl.col("customer_id").is_null(), "missing_customer"),
-        (pl.col("sku").is_null(), "missing_sku"),
-        (pl.col("_blank_date"), "missing_date"),
-        (pl.col("order_date").is_null(), "bad_date"),
-        (q.is_null(), "bad_quantity"),
-        (~pl.col("_value_ok"), "bad_price"),
-        (non_finite, "non_finite"),
-        (pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]), "out_of_range"),
-        (implausible_date(pl.col("order_date"), date_tail), "implausible_date"),
-    ]
-    if returns == "drop":
-        rules.append((pl.col("_ret"), "return"))
-    return rules
-
-
-def _reason(rules: list[tuple[pl.Expr, str]]) -> pl.Expr:
-    """The first rule a line breaks, as a ``REASON`` code; null for a used line."""
-    first, code = rules[0]
-    chain: Any = pl.when(first.fill_null(False)).then(pl.lit(code, dtype=REASON))
-    for cond, code in rules[1:]:
-        chain = chain.when(cond.fill_null(False)).then(pl.lit(code, dtype=REASON))
-    return chain.otherwise(None)
-
-
 def _flag_and_reason(
     lf: pl.LazyFrame,
     *,
     returns: Returns,
     non_product_skus: frozenset[str],
     date_tail: float | None,
-) -> tuple[pl.LazyFrame, pl.Expr]:
-    """The lines with ``flag``, ``reason``, ``_ok`` and the ``REASON_INPUTS``, and the reason as
-    an expression over those columns (``OrderImport.reason_of``).
-
-    ``_ok`` (no rule broken) is a few boolean steps a line; the chain of reason codes costs a
-    pass over every line per rule, so the import's reconciliation and rejected lines take it
-    for the lines that are not ``_ok`` only (``reason`` stays for whoever reads it whole).
-    """
+) -> pl.LazyFrame:
     schema = lf.collect_schema()
     q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
+    numbers = [c for c in ("quantity", "unit_price", "amount", "lat", "lon") if c in schema]
+    # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
+    # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
+    # a column instead of is_infinite | is_nan (three, the first slow).
+    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in numbers]).is_nan()
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
-    rules = _reason_rules(schema, returns=returns, date_tail=date_tail)
-    broken = rules[0][0].fill_null(False)
-    for cond, _ in rules[1:]:
-        broken = broken | cond.fill_null(False)
+    reason = (
+        # A line with more fields than the header: its fields may have shifted, so none is
+        # trusted.
+        pl.when(pl.col("_ragged"))
+        .then(pl.lit("extra_fields", dtype=REASON))
+        .when(pl.col("order_id").is_null())
+        .then(pl.lit("missing_order_id", dtype=REASON))
+        .when(pl.col("customer_id").is_null())
+        .then(pl.lit("missing_customer", dtype=REASON))
+        .when(pl.col("sku").is_null())
+        .then(pl.lit("missing_sku", dtype=REASON))
+        .when(pl.col("_blank_date"))
+        .then(pl.lit("missing_date", dtype=REASON))
+        .when(pl.col("order_date").is_null())
+        .then(pl.lit("bad_date", dtype=REASON))
+        .when(q.is_null())
+        .then(pl.lit("bad_quantity", dtype=REASON))
+        .when(~pl.col("_value_ok"))
+        .then(pl.lit("bad_price", dtype=REASON))
+        .when(non_finite.fill_null(False))
+        .then(pl.lit("non_finite", dtype=REASON))
+        .when(
+            pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]).fill_null(False)
+        )
+        .then(pl.lit("out_of_range", dtype=REASON))
+        .when(implausible_date(pl.col("order_date"), date_tail).fill_null(False))
+        .then(pl.lit("implausible_date", dtype=REASON))
+    )
+    if returns == "drop":
+        reason = reason.when(pl.col("_ret")).then(pl.lit("return", dtype=REASON))
     # Exact codes in their usual spellings: upper-casing every sku of a large export is slow.
     spellings = {v for code in non_product_skus for v in (code, code.lower(), code.title())}
     sku = pl.col("sku")
@@ -898,13 +849,11 @@ def _flag_and_reason(
         .then(pl.lit(FLAG_ZERO_PRICE, dtype=FLAG))
     )
     lf = lf.with_columns(_ret=is_return)
-    lf = lf.with_columns(reason=_reason(rules), _ok=~broken, flag=flag.otherwise(None))
+    lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None))
     if returns == "net":
         # A return subtracts from demand and revenue whatever sign the export gave it.
         lf = lf.with_columns(
             quantity=pl.when(pl.col("_ret")).then(-q.abs()).otherwise(q),
             amount=pl.when(pl.col("_ret")).then(-amount.abs()).otherwise(amount),
         )
-    # Every rule reads a value's absence, finiteness or size, never its sign: the reason can be
-    # taken again from the netted values and the absolute price.
-    return lf.with_columns(unit_price=price.abs()), _reason(rules)
+    return lf.with_columns(unit_price=price.abs())

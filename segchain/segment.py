@@ -286,12 +286,7 @@ def outside_window_customers(
 
 def _in_window(names: Sequence[str], as_of: dt.date | None) -> pl.Expr:
     """True for the lines the per-customer aggregation counts: used, and before ``as_of``."""
-    # The import's lines say which are used in ``_ok`` (their reason codes are only taken for
-    # the others, by the reconciliation); lines from elsewhere by a null ``reason``.
-    if "_ok" in names:
-        used = pl.col("_ok")
-    else:
-        used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
+    used = pl.col("reason").is_null() if "reason" in names else pl.lit(True)
     return used & (pl.col("order_date") < pl.lit(as_of)) if as_of is not None else used
 
 
