@@ -115,22 +115,28 @@ SUPERSTORE_CUTOFFS = (
 )
 
 
-@pytest.mark.bench
-def test_bench_superstore_held_out_around_the_year():
-    orders, segments, _ = superstore()
+def print_at_cutoffs(name: str, orders, segments, cutoffs) -> None:
+    """The held-out protocol at each cut-off: chain and sku direct against the best baseline."""
     ratios = []
-    for start in SUPERSTORE_CUTOFFS:
-        scores, best, method, seconds, _ = held_out(orders, segments, start)
+    for start in cutoffs:
+        scores, best, method, seconds, skus = held_out(orders, segments, start)
         ratios.append(scores["chain"] / best)
         print(
-            f"\n  Superstore cut-off {start}: chain / best baseline {ratios[-1]:.3f}, direct / "
-            f"best {scores['direct'] / best:.3f} (reconciliation {method}, {seconds:.0f} s)",
+            f"\n  {name} cut-off {start} ({skus:,} skus): chain / best baseline "
+            f"{ratios[-1]:.3f}, direct / best {scores['direct'] / best:.3f} (reconciliation "
+            f"{method}, {seconds:.0f} s)",
             end="",
         )
     print(
-        f"\nSuperstore, {len(ratios)} cut-offs: mean chain / best baseline "
+        f"\n{name}, {len(ratios)} cut-offs: mean chain / best baseline "
         f"{sum(ratios) / len(ratios):.3f}"
     )
+
+
+@pytest.mark.bench
+def test_bench_superstore_held_out_around_the_year():
+    orders, segments, _ = superstore()
+    print_at_cutoffs("Superstore", orders, segments, SUPERSTORE_CUTOFFS)
 
 
 def online_retail():
@@ -177,17 +183,4 @@ ONLINE_RETAIL_CUTOFFS = (
 @pytest.mark.bench
 def test_bench_online_retail_held_out_at_rolling_origins():
     orders, segments = online_retail()
-    ratios = []
-    for start in ONLINE_RETAIL_CUTOFFS:
-        scores, best, method, seconds, skus = held_out(orders, segments, start)
-        ratios.append(scores["chain"] / best)
-        print(
-            f"\n  Online Retail cut-off {start} ({skus:,} skus): chain / best baseline "
-            f"{ratios[-1]:.3f}, direct / best {scores['direct'] / best:.3f} (reconciliation "
-            f"{method}, {seconds:.0f} s)",
-            end="",
-        )
-    print(
-        f"\nOnline Retail, {len(ratios)} cut-offs: mean chain / best baseline "
-        f"{sum(ratios) / len(ratios):.3f}"
-    )
+    print_at_cutoffs("Online Retail", orders, segments, ONLINE_RETAIL_CUTOFFS)
