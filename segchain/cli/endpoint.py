@@ -140,8 +140,7 @@ def check_dask_scheduler(
                 hint=DASK_HINT,
             )
         # A scheduler would have spoken by now. Ask as a web client, to say what listens.
-        with contextlib.suppress(OSError):
-            conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+        _send_head(conn, host)
         reply = _read_some(conn, 64, identify_seconds)
     if reply.startswith(b"HTTP/"):
         status = reply.split(b"\r\n", 1)[0].decode("ascii", "replace")
@@ -269,6 +268,12 @@ def check_ray_address(
     )
 
 
+def _send_head(conn: socket.socket, host: str) -> None:
+    """A web client's ``HEAD /`` request (a peer that already closed is told by the reply)."""
+    with contextlib.suppress(OSError):
+        conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+
+
 def _identify(host: str, port: int, connect_seconds: float, seconds: float) -> bytes:
     """A web server's status line, from a fresh connection (b"" when it is not one)."""
     try:
@@ -276,8 +281,7 @@ def _identify(host: str, port: int, connect_seconds: float, seconds: float) -> b
     except OSError:
         return b""
     with conn:
-        with contextlib.suppress(OSError):
-            conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+        _send_head(conn, host)
         reply = _read_some(conn, 64, seconds)
     return reply if reply.startswith(b"HTTP/") else b""
 
@@ -303,8 +307,7 @@ def check_spark_master(
     what = "a Spark master"
     for host, port in spark_host_ports(address):
         with _connect(label, host, port, connect_seconds, SPARK_HINT) as conn:
-            with contextlib.suppress(OSError):
-                conn.sendall(f"HEAD / HTTP/1.0\r\nHost: {host}\r\n\r\n".encode("ascii", "replace"))
+            _send_head(conn, host)
             reply, closed = _read_until_closed(conn, 64, reply_seconds)
         if closed and not reply:
             continue

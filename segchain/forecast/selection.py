@@ -317,13 +317,7 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
     eligible = (
         totals.join(ev_total, on=["group", "model"], how="left")
         .join(referenced, on="group", how="left")
-        .with_columns(
-            (
-                pl.col("referenced").is_null()
-                | (pl.col("model") == REFERENCE_MODEL)
-                | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
-            ).alias("eligible")
-        )
+        .with_columns(_eligible(sums).alias("eligible"))
     )
     group_choice = (
         eligible.filter(pl.col("eligible"))
@@ -357,11 +351,7 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
             .alias("loo"),
             *loo_sums,
         )
-        .filter(
-            pl.col("referenced").is_null()
-            | (pl.col("model") == REFERENCE_MODEL)
-            | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
-        )
+        .filter(_eligible(sums))
         .sort("group", "cutoff", "loo", "rank", "model")
         .group_by("group", "cutoff", maintain_order=True)
         .first()
@@ -392,6 +382,16 @@ def _evidence(per_window: pl.DataFrame) -> pl.DataFrame:
             (w * d * d).sum().alias("s2"),
             (w * w).sum().alias("w2"),
         )
+    )
+
+
+def _eligible(sums: list[str]) -> pl.Expr:
+    """A model may be chosen: its group has no usable reference, it is the reference, or it
+    beats the reference by the one-SE rule on the evidence columns ``sums``."""
+    return (
+        pl.col("referenced").is_null()
+        | (pl.col("model") == REFERENCE_MODEL)
+        | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
     )
 
 
