@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
@@ -52,6 +52,23 @@ NON_PRODUCT_SKUS = frozenset(
 CANCEL_PATTERN = r"^[Cc]\d+$"
 
 ID_FIELDS = ("order_id", "customer_id", "sku", "site", "postal_code")
+AS_EXPORTED_IDS = ("order_id", "customer_id", "sku")
+"""The ids that ``OrderImport.as_exported`` leaves as exported (see there): checking them
+costs less than trimming every line's."""
+WHITESPACE = (
+    *"\t\n\x0b\x0c\r \x85\xa0\u1680",
+    *(chr(c) for c in range(0x2000, 0x200B)),
+    *"\u2028\u2029\u202f\u205f\u3000",
+)
+"""The characters that ``str.strip_chars()`` removes (Unicode White_Space)."""
+
+
+def has_whitespace(column: str) -> pl.Expr:
+    """True where a text column's value holds whitespace anywhere: every value that trimming
+    would change is among them. One multi-pattern search, cheaper than trimming the value."""
+    return pl.col(column).str.contains_any(list(WHITESPACE))
+
+
 RAW_POSTAL_CODE = "_postal_code_raw"
 """In ``OrderImport.lines`` when the export's postal codes are plain text: the postal code as
 exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
@@ -154,12 +171,15 @@ class OrderImport:
     """How returns were treated (``net``/``keep``/``drop``); None for a table cleaned earlier."""
     source: str = "orders"
     """The file name for a single file (several files carry ``_file`` in ``raw``)."""
-    customers_as_exported: pl.LazyFrame | None = None
-    """``lines`` with ``customer_id`` as exported (not trimmed; "" is still null), when it is
-    plain text: the same lines exactly when no customer id has whitespace around it, as in
-    the usual export. A stage that sees every line's customer id anyway (segment groups by it)
-    reads these, checks the distinct ids, and reads ``lines`` only when one needs trimming:
-    trimming every line's id costs more than the check."""
+    as_exported: pl.LazyFrame | None = None
+    """``lines`` as the usual export makes them, at less cost: the ids of ``AS_EXPORTED_IDS``
+    that are plain text as exported (not trimmed; "" is still null), the rules
+    ``non_finite`` and ``out_of_range`` not tested line by line, and the descriptive texts
+    (``TEXT_FIELDS``) with their "" kept. The same lines but for those "" exactly when no
+    customer id has whitespace around it and the aggregate ``as_exported_differs`` is False,
+    as in the usual export. A stage that reads every line anyway (segment's one pass) reads
+    these, checks both in the same scan and reads ``lines`` only when one fails; it counts
+    a text by the groups it forms, and makes a "" group's text null."""
 
     @property
     def multi_file(self) -> bool:
@@ -565,7 +585,7 @@ def id_expr(
     trim: bool = True,
 ) -> pl.Expr:
     """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns.
-    ``trim=False``: a string id as exported (see ``OrderImport.customers_as_exported``)."""
+    ``trim=False``: a string id as exported (see ``OrderImport.as_exported``)."""
     c = pl.col(column)
     if dtype.is_float():
         return c.round(0).cast(pl.Int64, strict=False).cast(pl.String).alias(column)
@@ -585,11 +605,12 @@ def blank_null(text: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
-def text_expr(column: str, *, dtype: pl.DataType) -> pl.Expr:
+def text_expr(column: str, *, dtype: pl.DataType, blank_as_null: bool = True) -> pl.Expr:
     """A descriptive text column (names, cities): blanks become null. Not stripped: it is shown,
-    never joined on, and stripping every name of a large export costs more than it is worth."""
+    never joined on, and stripping every name of a large export costs more than it is worth.
+    ``blank_as_null=False``: "" kept (see ``OrderImport.as_exported``)."""
     c = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
-    return pl.when(c == "").then(None).otherwise(c).alias(column)
+    return pl.when(c == "").then(None).otherwise(c).alias(column) if blank_as_null else c
 
 
 # ---------------------------------------------------------------------------------------------
@@ -694,8 +715,12 @@ def import_orders(
         *optional,
     ]
 
-    def build(untrimmed: frozenset[str]) -> pl.LazyFrame:
-        """The lines, with the ids in ``untrimmed`` as exported (blanks made null)."""
+    def plain_text(c: str) -> bool:
+        return c in mapping and schema[mapping[c]] == pl.String and mapping[c] not in float_ids
+
+    def build(*, as_exported: bool) -> pl.LazyFrame:
+        """``lines``, or ``as_exported`` (see ``OrderImport``)."""
+        untrimmed = {c for c in AS_EXPORTED_IDS if as_exported and plain_text(c)}
         exprs: list[pl.Expr] = [date.alias("order_date")]
         trimmed = []  # string ids: trimmed in the first select, blanks made null in the next
         for c in ID_FIELDS:
@@ -714,7 +739,8 @@ def import_orders(
                 )
         for c in TEXT_FIELDS:
             if c in mapping:
-                exprs.append(text_expr(mapping[c], dtype=schema[mapping[c]]).alias(c))
+                h = mapping[c]
+                exprs.append(text_expr(h, dtype=schema[h], blank_as_null=not as_exported).alias(c))
         for c in NUMBER_FIELDS:
             if c in mapping:
                 h = mapping[c]
@@ -735,7 +761,11 @@ def import_orders(
             lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
         )
         lines = _flag_and_reason(
-            lines, returns=returns, non_product_skus=non_product_skus, date_tail=tail
+            lines,
+            returns=returns,
+            non_product_skus=non_product_skus,
+            date_tail=tail,
+            number_rules=not as_exported,
         )
         lines = lines.select(
             "_row",
@@ -746,14 +776,9 @@ def import_orders(
         )
         return lines
 
-    lines = build(frozenset())
-    customer = mapping.get("customer_id")
-    as_exported = None
-    if customer is not None and schema[customer] == pl.String and customer not in float_ids:
-        as_exported = build(frozenset({"customer_id"}))
     return OrderImport(
-        lines=lines,
-        customers_as_exported=as_exported,
+        lines=build(as_exported=False),
+        as_exported=build(as_exported=True),
         raw=raw_indexed,
         raw_columns=raw_cols,
         mapping=dict(mapping),
@@ -789,51 +814,76 @@ def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl
     )
 
 
+def _reason_rules(
+    names: Sequence[str], *, date_tail: float | None, number_rules: bool
+) -> list[tuple[pl.Expr, str]]:
+    """Each rule a line can break (null read as not broken) and its reason code, in the order
+    of ``REASONS``; without ``number_rules``, not ``non_finite`` and ``out_of_range`` (see
+    ``OrderImport.as_exported``)."""
+    q = pl.col("quantity")
+    numbers = [c for c in NUMBER_FIELDS if c in names]
+    # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
+    # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
+    # a column instead of is_infinite | is_nan (three, the first slow).
+    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in numbers]).is_nan()
+    out_of_range = pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS])
+    rules = [
+        # A line with more fields than the header: its fields may have shifted, so none is
+        # trusted.
+        (pl.col("_ragged"), "extra_fields"),
+        (pl.col("order_id").is_null(), "missing_order_id"),
+        (pl.col("customer_id").is_null(), "missing_customer"),
+        (pl.col("sku").is_null(), "missing_sku"),
+        (pl.col("_blank_date"), "missing_date"),
+        (pl.col("order_date").is_null(), "bad_date"),
+        (q.is_null(), "bad_quantity"),
+        (~pl.col("_value_ok"), "bad_price"),
+    ]
+    if number_rules:
+        rules.append((non_finite.fill_null(False), "non_finite"))
+        rules.append((out_of_range.fill_null(False), "out_of_range"))
+    date = pl.col("order_date")
+    rules.append((implausible_date(date, date_tail).fill_null(False), "implausible_date"))
+    return rules
+
+
+def as_exported_differs(names: Sequence[str]) -> pl.Expr:
+    """An aggregate over ``OrderImport.as_exported`` (its columns ``names``): False when those
+    lines are ``lines`` but for their customer ids (the caller checks those: a stage grouping
+    by customer has them at hand), True when they may differ: an order id or sku holds
+    whitespace, or a line may break the ``non_finite`` or ``out_of_range`` rule. A sum holding
+    an infinite or NaN value is not finite (nor is one that overflows: True, on the safe
+    side); the extremes of the values bound every line's."""
+    not_finite = [~pl.col(c).sum().is_finite() for c in NUMBER_FIELDS if c in names]
+    beyond = [
+        (pl.col(c).max() > MAX_VALUE) | (pl.col(c).min() < -MAX_VALUE)
+        for c in VALUE_FIELDS
+        if c in names
+    ]
+    ids = [has_whitespace(c).any() for c in AS_EXPORTED_IDS if c != "customer_id" and c in names]
+    return pl.any_horizontal([pl.lit(False), *not_finite, *beyond, *ids]).fill_null(False)
+
+
 def _flag_and_reason(
     lf: pl.LazyFrame,
     *,
     returns: Returns,
     non_product_skus: frozenset[str],
     date_tail: float | None,
+    number_rules: bool = True,
 ) -> pl.LazyFrame:
-    schema = lf.collect_schema()
     q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
-    numbers = [c for c in ("quantity", "unit_price", "amount", "lat", "lon") if c in schema]
-    # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
-    # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
-    # a column instead of is_infinite | is_nan (three, the first slow).
-    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in numbers]).is_nan()
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
-    reason = (
-        # A line with more fields than the header: its fields may have shifted, so none is
-        # trusted.
-        pl.when(pl.col("_ragged"))
-        .then(pl.lit("extra_fields", dtype=REASON))
-        .when(pl.col("order_id").is_null())
-        .then(pl.lit("missing_order_id", dtype=REASON))
-        .when(pl.col("customer_id").is_null())
-        .then(pl.lit("missing_customer", dtype=REASON))
-        .when(pl.col("sku").is_null())
-        .then(pl.lit("missing_sku", dtype=REASON))
-        .when(pl.col("_blank_date"))
-        .then(pl.lit("missing_date", dtype=REASON))
-        .when(pl.col("order_date").is_null())
-        .then(pl.lit("bad_date", dtype=REASON))
-        .when(q.is_null())
-        .then(pl.lit("bad_quantity", dtype=REASON))
-        .when(~pl.col("_value_ok"))
-        .then(pl.lit("bad_price", dtype=REASON))
-        .when(non_finite.fill_null(False))
-        .then(pl.lit("non_finite", dtype=REASON))
-        .when(
-            pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS]).fill_null(False)
-        )
-        .then(pl.lit("out_of_range", dtype=REASON))
-        .when(implausible_date(pl.col("order_date"), date_tail).fill_null(False))
-        .then(pl.lit("implausible_date", dtype=REASON))
+    rules = _reason_rules(
+        lf.collect_schema().names(), date_tail=date_tail, number_rules=number_rules
     )
     if returns == "drop":
-        reason = reason.when(pl.col("_ret")).then(pl.lit("return", dtype=REASON))
+        rules.append((pl.col("_ret"), "return"))
+    # The first rule a line breaks gives its reason.
+    (first, code), *others = rules
+    reason: Any = pl.when(first).then(pl.lit(code, dtype=REASON))  # a when/then chain
+    for broken, code in others:
+        reason = reason.when(broken).then(pl.lit(code, dtype=REASON))
     # Exact codes in their usual spellings: upper-casing every sku of a large export is slow.
     spellings = {v for code in non_product_skus for v in (code, code.lower(), code.title())}
     sku = pl.col("sku")

@@ -131,7 +131,7 @@ def segment(
     seed: int = 0,
     tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None = None,
     on_tally: Callable[[list[pl.DataFrame]], object] | None = None,
-    customers_as_exported: pl.LazyFrame | None = None,
+    as_exported: pl.LazyFrame | None = None,
 ) -> SegmentResult:
     """Segment customers from clean order lines.
 
@@ -153,10 +153,10 @@ def segment(
             in the same pass as the features, so a raw export is read and cleaned once.
         on_tally: called with the collected ``tally`` before the features are checked, so
             that an export whose every line was rejected says so (it may raise).
-        customers_as_exported: ``orders`` with the customer ids as exported, not trimmed
-            (``OrderImport.customers_as_exported``). The pass reads these and checks every
-            distinct customer id; only if one has whitespace around it does it read ``orders``
-            again. Without one, both are the same lines.
+        as_exported: ``orders`` as the usual export makes them, at less cost
+            (``OrderImport.as_exported``). The pass reads these and checks, in the same scan,
+            every distinct customer id and ``as_exported_differs``; only if a customer id has
+            whitespace around it or the lines may differ does it read ``orders`` again.
 
     Raises:
         UsageError: invalid option values.
@@ -164,15 +164,15 @@ def segment(
             two customers, nothing before ``as_of``, CLV without repeat purchases).
     """
     check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
-    if customers_as_exported is not None:
-        lf, ship_to, frames, tallied, padded = _one_pass(
-            customers_as_exported, method=method, as_of=as_of, tally=tally, check_ids=True
+    if as_exported is not None:
+        lf, ship_to, frames, tallied, differs = _one_pass(
+            as_exported, method=method, as_of=as_of, tally=tally, check=True
         )
-        if padded:  # a customer id needs trimming: the pass again, over the trimmed ids
-            customers_as_exported = None
-    if customers_as_exported is None:
+        if differs:  # the pass again, over the import's exact lines
+            as_exported = None
+    if as_exported is None:
         lf, ship_to, frames, tallied, _ = _one_pass(
-            orders, method=method, as_of=as_of, tally=tally, check_ids=False
+            orders, method=method, as_of=as_of, tally=tally, check=False
         )
     if on_tally is not None:
         on_tally(tallied)
@@ -247,18 +247,18 @@ def _one_pass(
     method: str,
     as_of: dt.date | None,
     tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None,
-    check_ids: bool,
+    check: bool,
 ) -> tuple[pl.LazyFrame, list[str], list[pl.DataFrame], list[pl.DataFrame], bool]:
     """Collect segment's queries and ``tally`` in one pass over ``orders``.
 
     Returns the canonical lines, the ship-to columns, the queries' frames, the tally's, and
-    (with ``check_ids``) whether a customer id of ``orders`` has whitespace around it
-    (trimmed, it would be another id, or blank).
+    (with ``check``, for ``OrderImport.as_exported``) whether those lines may differ from the
+    import's ``lines``.
     """
     lf, names = _canonical(orders.lazy())
     queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
     extra = list(tally(lf)) if tally is not None else []
-    checks = [outside_window_customers(lf, names, as_of=as_of)] if check_ids else []
+    checks = as_exported_checks(lf, names, as_of=as_of) if check else []
     # One pass over the source: every query starts from the same `lf` (filters come after it),
     # so polars caches it and reads and cleans the export once for all of them.
     collected = pl.collect_all(
@@ -266,22 +266,35 @@ def _one_pass(
     )
     frames = list(collected[: len(queries)])
     tallied = collected[len(queries) : len(queries) + len(extra)]
-    if check_ids:
-        # The aggregation's groups are the customer ids of the lines in the window; the last
-        # query gives those of every other line: each line's id is in one or the other.
-        inside, outside = collected[0].get_column("customer_id"), collected[-1].to_series()
+    if check:
+        # The aggregation's groups are the customer ids of the lines in the window; the first
+        # check gives those of every other line: each line's id is in one or the other.
+        inside = collected[0].get_column("customer_id")
+        outside = collected[-2].get_column("customer_id").unique()
         padded = any(bool((ids != ids.str.strip_chars()).any()) for ids in (inside, outside))
-        return lf, ship_to, frames, tallied, padded
+        return lf, ship_to, frames, tallied, padded or bool(collected[-1].item())
     return lf, ship_to, frames, tallied, False
+
+
+def as_exported_checks(
+    lf: pl.LazyFrame, names: Sequence[str], *, as_of: dt.date | None
+) -> list[pl.LazyFrame]:
+    """The queries telling whether ``OrderImport.as_exported`` lines ``lf`` may differ from
+    the import's ``lines``: the customer ids of the lines the aggregation leaves out (those
+    of the others are its groups), and ``as_exported_differs`` (one boolean)."""
+    from segchain.orders import as_exported_differs
+
+    return [outside_window_customers(lf, names, as_of=as_of), lf.select(as_exported_differs(names))]
 
 
 def outside_window_customers(
     lf: pl.LazyFrame, names: Sequence[str], *, as_of: dt.date | None
 ) -> pl.LazyFrame:
-    """The distinct customer ids of the lines that the per-customer aggregation leaves out
-    (rejected, or on or after ``as_of``)."""
+    """The customer ids of the lines that the per-customer aggregation leaves out (rejected,
+    or on or after ``as_of``), not made distinct: usually a few lines, and a streaming
+    ``unique`` costs some 0.05 s however few they are."""
     inside = _in_window(names, as_of).fill_null(False)
-    return lf.filter(~inside).select(pl.col("customer_id").unique())
+    return lf.filter(~inside).select("customer_id")
 
 
 def _in_window(names: Sequence[str], as_of: dt.date | None) -> pl.Expr:
@@ -787,30 +800,29 @@ def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
 
 def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
     """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
-    from segchain.orders import RAW_POSTAL_CODE, blank_null
+    from segchain.orders import RAW_POSTAL_CODE, blank_null, text_expr
 
+    # Lines are counted by their ship-to as read, then the groups' values are cleaned and the
+    # counts of those alike once cleaned summed: the same counts, and the few groups are
+    # cleaned instead of every line. The import's postal codes may come as exported (trimmed
+    # here), its texts with "" (made null here, see OrderImport.as_exported).
+    schema = lf.collect_schema()
+    raw_postal = "postal_code" in columns and RAW_POSTAL_CODE in schema
+    keys = [RAW_POSTAL_CODE if raw_postal and c == "postal_code" else c for c in columns]
+    texts = [c for c in ("city", "country") if c in columns and schema[c] == pl.String]
+    cleaned = [text_expr(c, dtype=pl.String()) for c in texts]
+    if raw_postal:
+        cleaned.append(blank_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code"))
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
-    if "postal_code" in columns and RAW_POSTAL_CODE in lf.collect_schema():
-        # The import's postal codes as exported: lines are counted by them and the counts of
-        # the codes that trim alike summed, so no line's postal code is trimmed.
-        keys = [RAW_POSTAL_CODE if c == "postal_code" else c for c in columns]
-        counted = (
-            lf.filter(in_window)
-            .group_by("customer_id", *keys)
-            .agg(pl.len().alias("_n"))
-            .with_columns(
-                blank_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code")
-            )
-            .filter(present)
-            .group_by("customer_id", *columns)
-            .agg(pl.col("_n").sum())
-        )
-    else:
-        counted = (
-            lf.filter(in_window & present)
-            .group_by("customer_id", *columns)
-            .agg(pl.len().alias("_n"))
-        )
+    counted = (
+        lf.filter(in_window)
+        .group_by("customer_id", *keys)
+        .agg(pl.len().alias("_n"))
+        .with_columns(cleaned)
+        .filter(present)
+        .group_by("customer_id", *columns)
+        .agg(pl.col("_n").sum())
+    )
     return (
         counted.sort(
             ["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns)

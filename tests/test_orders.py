@@ -389,3 +389,43 @@ def test_every_reason_code_in_the_reconciliation_and_the_rejected_lines(returns)
     assert rejects["reason"].to_list() == [r for r in expected if r is not None]
     assert rejects["row"].to_list() == [i + 1 for i, r in enumerate(expected) if r is not None]
     assert imp.clean.collect().height == expected.count(None)
+
+
+def test_whitespace_is_every_character_that_trimming_removes() -> None:
+    # Every Unicode scalar value, trimmed by polars alone: those that vanish are the set.
+    chars = pl.Series([chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF])
+    removed = chars.filter(chars.str.strip_chars() == "")
+    assert sorted(removed.to_list()) == sorted(orders.WHITESPACE)
+    # has_whitespace finds one anywhere: every value that trimming changes is among them.
+    values = pl.DataFrame({"id": ["a b", "a", "\u3000a", "a\u0085", "", None, "\x1c"]})
+    found = values.select(orders.has_whitespace("id"))["id"].to_list()
+    assert found == [True, False, True, True, False, None, False]
+
+
+INF, NAN = float("inf"), float("nan")
+
+
+@pytest.mark.parametrize(
+    ("columns", "differs"),
+    [
+        ({"quantity": [1.0, -2.0], "amount": [3.0, -1e15]}, False),
+        ({"quantity": [1.0, None], "lat": [None, None]}, False),  # nulls: no line breaks
+        ({"quantity": [1.0, INF]}, True),
+        ({"quantity": [-INF, INF]}, True),  # the sum is NaN, not infinite
+        ({"unit_price": [NAN, 1.0]}, True),
+        ({"lon": [4.8, NAN]}, True),
+        ({"amount": [1.0, 1.0000001e15]}, True),
+        ({"quantity": [-2e15, 1.0]}, True),
+        ({"lat": [2e15, 1.0]}, False),  # lat/lon: only their finiteness is a rule
+        ({"amount": [1e308, 1e308]}, True),  # the sum overflows: on the safe side
+        ({"order_id": ["1", "2 "]}, True),
+        ({"sku": ["\u00a0A", "B"]}, True),
+        ({"customer_id": [" C1", "C2"]}, False),  # the caller's to check
+        ({"order_id": ["C1", None], "sku": ["A", "B"]}, False),
+    ],
+)
+def test_as_exported_differs_when_a_line_may_break_a_rule_or_hold_whitespace(
+    columns, differs
+) -> None:
+    df = pl.DataFrame(columns)
+    assert df.select(orders.as_exported_differs(df.columns)).item() is differs

@@ -132,7 +132,7 @@ def _run(path: Path, *, as_of, fast: bool) -> tuple[sg.SegmentResult, list[pl.Da
     """segment's one pass as the CLI runs it; ``fast``: with the customer ids as exported."""
     loaded = load(path, rejects="rejects.csv")
     tallied: list[list[pl.DataFrame]] = []
-    extra = {"customers_as_exported": loaded.imp.customers_as_exported} if fast else {}
+    extra = {"as_exported": loaded.imp.as_exported} if fast else {}
     result = sg.segment(
         loaded.imp.lines, as_of=as_of, tally=loaded.tally, on_tally=tallied.append, **extra
     )
@@ -150,59 +150,74 @@ def _same(a: tuple[sg.SegmentResult, list[pl.DataFrame]], b) -> bool:
     )
 
 
-def _with_ids(raw_parquet: Path, tmp_path: Path, ids: dict[int, str | None]) -> Path:
+def _with(raw_parquet: Path, tmp_path: Path, column: str, values: dict[int, object]) -> Path:
+    """The fixture's export with some lines' ``column`` replaced."""
     frame = pl.read_parquet(raw_parquet)
-    values = frame["customer_id"].to_list()
-    for row, value in ids.items():
-        values[row] = value
-    path = tmp_path / "padded.parquet"
-    frame.with_columns(customer_id=pl.Series(values, dtype=pl.String)).write_parquet(path)
+    cells = frame[column].to_list()
+    for row, value in values.items():
+        cells[row] = value
+    path = tmp_path / "changed.parquet"
+    frame.with_columns(pl.Series(column, cells, dtype=frame[column].dtype)).write_parquet(path)
     return path
 
 
 AS_OF = dt.date(2024, 10, 1)
 # Rows of the raw_parquet fixture: 10 and 11 are used lines dated 2024-11 and 2024-12 (after
-# AS_OF), 7 is rejected (bad_quantity), 20 is a used line dated 2024-09.
-PADDED = {
-    "leading": ({20: " C2"}, True),
-    "trailing tab": ({20: "C2\t"}, True),
-    "no-break space": ({20: "C2\u00a0"}, True),
-    "after as_of": ({10: "C1 ", 11: " C2"}, True),
+# AS_OF), 7 is rejected (bad_quantity), 20 (order 110) and 29 (order 114) are used lines of
+# customer C2 dated 2024-09 and 2024-06.
+DIFFERING = {
+    "leading": ("customer_id", {20: " C2"}, True),
+    "trailing tab": ("customer_id", {20: "C2\t"}, True),
+    "no-break space": ("customer_id", {20: "C2\u00a0"}, True),
+    "after as_of": ("customer_id", {10: "C1 ", 11: " C2"}, True),
     # Blank once trimmed: the exact lines reject them (missing_customer), the ids as exported
     # would count "   " as a customer, or give the rejected line its next reason.
-    "blank, used line": ({20: "   "}, False),
-    "blank, rejected line": ({7: "  "}, False),
-    "blank, after as_of": ({11: "\t"}, False),
+    "blank, used line": ("customer_id", {20: "   "}, False),
+    "blank, rejected line": ("customer_id", {7: "  "}, False),
+    "blank, after as_of": ("customer_id", {11: "\t"}, False),
+    # Order ids and skus: trimmed, a cancellation (a return), one order of C2 with another,
+    # a non-product line, a blank id (rejected).
+    "order id, cancelled once trimmed": ("order_id", {20: " C110"}, False),
+    "order id, the same order once trimmed": ("order_id", {29: "110\u3000"}, False),
+    "order id, blank": ("order_id", {20: "\u2003"}, False),
+    "sku, postage once trimmed": ("sku", {20: "POST "}, False),
+    "sku, blank": ("sku", {20: " "}, False),
+    # Numbers the line-by-line rules reject (non_finite, out_of_range).
+    "quantity inf": ("quantity", {20: float("inf")}, False),
+    "price NaN": ("unit_price", {20: float("nan")}, False),
+    "price beyond 1e15": ("unit_price", {29: 2e15}, False),
+    "negative quantity beyond 1e15": ("quantity", {29: -3e15}, False),
+    "lat NaN": ("lat", {20: float("nan")}, False),
 }
 
 
 @pytest.mark.parametrize("as_of", [None, AS_OF], ids=["all", "as_of"])
-@pytest.mark.parametrize("case", list(PADDED))
-def test_padded_customer_ids_take_the_trimmed_lines(
+@pytest.mark.parametrize("case", list(DIFFERING))
+def test_lines_as_exported_that_may_differ_take_the_exact_lines(
     raw_parquet, tmp_path, monkeypatch, case, as_of
 ) -> None:
-    ids, same_as_unpadded = PADDED[case]
-    padded = _with_ids(raw_parquet, tmp_path, ids)
+    column, values, same_as_unchanged = DIFFERING[case]
+    changed = _with(raw_parquet, tmp_path, column, values)
     monkeypatch.chdir(tmp_path)
     passes = []
     one_pass = sg._one_pass
     monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
-    exact = _run(padded, as_of=as_of, fast=False)
+    exact = _run(changed, as_of=as_of, fast=False)
     assert len(passes) == 1
-    fast = _run(padded, as_of=as_of, fast=True)
-    assert len(passes) == 3  # the ids as exported, then the trimmed lines
+    fast = _run(changed, as_of=as_of, fast=True)
+    assert len(passes) == 3  # the lines as exported, then the exact lines
     assert _same(fast, exact)
     if case == "after as_of" and as_of is not None:
         return  # lines after as_of are only counted: the check is on the safe side
-    # The check is what makes it exact: the ids as exported, taken as they are, differ.
-    loaded = load(padded, rejects="rejects.csv")
+    # The check is what makes it exact: the lines as exported, taken as they are, differ.
+    loaded = load(changed, rejects="rejects.csv")
     tallied: list[list[pl.DataFrame]] = []
     raw_ids = sg.segment(
-        loaded.imp.customers_as_exported, as_of=as_of, tally=loaded.tally, on_tally=tallied.append
+        loaded.imp.as_exported, as_of=as_of, tally=loaded.tally, on_tally=tallied.append
     )
     summary, rejects = tallied[0]
     assert not _same((raw_ids, [summary.sort(pl.all(), nulls_last=True), rejects]), exact)
-    if same_as_unpadded:  # spaces around an id change nothing once trimmed
+    if same_as_unchanged:  # spaces around an id change nothing once trimmed
         plain = _run(raw_parquet, as_of=as_of, fast=False)
         assert fast[0].segments.equals(plain[0].segments)
         assert all(x.equals(y) for x, y in zip(fast[1][:1], plain[1][:1], strict=True))
@@ -221,11 +236,38 @@ def test_ids_without_whitespace_take_one_pass_with_the_same_answers(
     assert _same(fast, _run(raw_parquet, as_of=as_of, fast=False))
 
 
-def test_the_customer_check_shares_the_one_scan(raw_parquet) -> None:
+def test_the_checks_share_the_one_scan_and_trim_no_line(raw_parquet) -> None:
     loaded = load(raw_parquet)
-    lf, names = sg._canonical(loaded.imp.customers_as_exported)
+    lf, names = sg._canonical(loaded.imp.as_exported)
     queries, _ = sg.segment_queries(lf, names, method="rfm", as_of=AS_OF)
-    check = sg.outside_window_customers(lf, names, as_of=AS_OF)
-    plan = pl.explain_all([*queries, *loaded.tally(lf), check], optimizations=sg.ONE_PASS)
+    checks = sg.as_exported_checks(lf, names, as_of=AS_OF)
+    plan = pl.explain_all([*queries, *loaded.tally(lf), *checks], optimizations=sg.ONE_PASS)
     assert plan.count("Parquet SCAN") == 1, plan
-    assert "strip_chars" not in plan.split('col("customer_id")')[1][:20]
+    for column in ("order_id", "customer_id", "sku"):
+        assert f'col("{column}").str.strip_chars' not in plan
+    assert "is_nan" not in plan  # the non_finite rule is checked on sums
+
+
+def test_ship_to_of_lines_as_exported_counts_blank_texts_as_none(tmp_path) -> None:
+    # Customer A: a blank city on 3 lines (no other ship-to), Lyon on 2: Lyon, as from the
+    # exact lines (where "" is null). B: "" on its only line, with country FR.
+    raw = tmp_path / "raw.parquet"
+    n = 6
+    pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": [dt.date(2024, 1, 1 + i) for i in range(n)],
+            "customer_id": ["A"] * 5 + ["B"],
+            "sku": ["S1"] * n,
+            "quantity": [1.0] * n,
+            "unit_price": [2.0] * n,
+            "city": ["", "", "", "Lyon", "Lyon", ""],
+            "country": [None, None, None, None, None, "FR"],
+        }
+    ).write_parquet(raw)
+    loaded = load(raw)
+    assert loaded.imp.as_exported.select("city").collect()["city"].to_list()[0] == ""
+    ship_to = ["customer_id", "city", "country"]
+    fast = sg.segment(loaded.imp.lines, as_exported=loaded.imp.as_exported).segments
+    assert fast.select(ship_to).rows() == [("A", "Lyon", None), ("B", None, "FR")]
+    assert fast.equals(sg.segment(loaded.imp.lines).segments)

@@ -160,7 +160,7 @@ def segment_command(
             previous=previous_frame,
             tally=loaded.tally,
             on_tally=lambda tallied: recons.append(loaded.settle(tallied)),
-            customers_as_exported=loaded.imp.customers_as_exported,
+            as_exported=loaded.imp.as_exported,
             **params,
         )
     recon = recons[0]

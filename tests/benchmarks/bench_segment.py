@@ -192,7 +192,7 @@ loaded = c.load_orders(PATH, c.OrderOptions(), config=c.load_config(None),
 recons = []
 out = segment(loaded.imp.lines, method="rfm", tally=loaded.tally,
               on_tally=lambda t: recons.append(loaded.settle(t)),
-              customers_as_exported=loaded.imp.customers_as_exported).segments
+              as_exported=loaded.imp.as_exported).segments
 assert recons[0].used > 0
 """
 RAW_MEASURE = """
