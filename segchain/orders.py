@@ -231,11 +231,41 @@ class OrderImport:
     def summary_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """``summary`` from ``lines`` (see ``rejects_of``)."""
         keys = [SOURCE_FILE] if self.multi_file else []
-        return (
-            lines.group_by(*keys, "reason", "flag")
-            .agg(pl.len().alias("n"))
-            .with_columns(pl.col("reason", "flag").cast(pl.String))
+        text = [pl.col("reason", "flag").cast(pl.String)]
+        if keys or lines.collect_schema()["flag"] != FLAG:
+            return (
+                lines.group_by(*keys, "reason", "flag").agg(pl.len().alias("n")).with_columns(text)
+            )
+        # The import's flags are a closed set: the used lines are counted per flag by sums
+        # (a group-by of every line costs more), the few rejected ones grouped.
+        rejected = lines.filter(pl.col("reason").is_not_null())
+        rejected = rejected.group_by("reason", "flag").agg(pl.len().alias("n"))
+        return pl.concat([rejected.with_columns(text), _used_by_flag(lines)])
+
+
+def _used_by_flag(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """``reason, flag, n`` of the used lines of each flag (``FLAG``, null included) that some
+    hold: the rows and types a group-by by (reason, flag) gives them."""
+    used = pl.col("reason").is_null()
+    flags: list[str | None] = [None, *LINE_FLAGS]
+    counts = lines.select(
+        # A sum of booleans has pl.len()'s type.
+        (used & (pl.col("flag").is_null() if f is None else pl.col("flag") == f))
+        .sum()
+        .alias(str(i))
+        for i, f in enumerate(flags)
+    )
+    return (
+        counts.unpivot(variable_name="_i", value_name="n")
+        .filter(pl.col("n") > 0)
+        .select(
+            pl.lit(None, dtype=pl.String).alias("reason"),
+            pl.col("_i")
+            .replace_strict([str(i) for i in range(len(flags))], flags, return_dtype=pl.String)
+            .alias("flag"),
+            "n",
         )
+    )
 
 
 def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
