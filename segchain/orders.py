@@ -721,6 +721,11 @@ def import_orders(
     else:  # typed dates or serials may carry times: counted by day
         counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
     tail = date_tail(counts)
+    # A date rule that no distinct date breaks cannot reject a line: it is left out of the
+    # reason chain (and a string column is not trimmed line by line to find blank dates).
+    undated = counts.get_column("order_date").null_count() > 0
+    implausible = counts.select(implausible_date(pl.col("order_date"), tail).fill_null(False).any())
+    date_rules = DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail)
 
     raw_postal = []
     postal = mapping.get("postal_code")
@@ -782,7 +787,7 @@ def import_orders(
         lines = raw_indexed.select(
             pl.col("_row"),
             *keys,
-            _blank(date_col, schema).alias("_blank_date"),
+            *[_blank(date_col, schema).alias("_blank_date")] * undated,
             ragged,
             *exprs,
             *raw_postal,
@@ -794,7 +799,7 @@ def import_orders(
             lines,
             returns=returns,
             non_product_skus=non_product_skus,
-            date_tail=tail,
+            dates=date_rules,
             number_rules=not as_exported,
         )
         lines = lines.select(
@@ -844,12 +849,22 @@ def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl
     )
 
 
+@dataclass(frozen=True)
+class DateRules:
+    """What the import's look at the date column found, before the pass: whether a line has
+    no date (blank or unreadable), whether one is implausible, and the implausible-date tail."""
+
+    undated: bool = True
+    implausible: bool = True
+    tail: float | None = None
+
+
 def _reason_rules(
-    names: Sequence[str], *, date_tail: float | None, number_rules: bool
+    names: Sequence[str], *, dates: DateRules, number_rules: bool
 ) -> list[tuple[pl.Expr, str]]:
     """Each rule a line can break (null read as not broken) and its reason code, in the order
-    of ``REASONS``; without ``number_rules``, not ``non_finite`` and ``out_of_range`` (see
-    ``OrderImport.as_exported``)."""
+    of ``REASONS``: the date rules that some line breaks (``dates``), and without
+    ``number_rules`` not ``non_finite`` and ``out_of_range`` (see ``OrderImport.as_exported``)."""
     q = pl.col("quantity")
     numbers = [c for c in NUMBER_FIELDS if c in names]
     # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
@@ -864,16 +879,19 @@ def _reason_rules(
         (pl.col("order_id").is_null(), "missing_order_id"),
         (pl.col("customer_id").is_null(), "missing_customer"),
         (pl.col("sku").is_null(), "missing_sku"),
-        (pl.col("_blank_date"), "missing_date"),
-        (pl.col("order_date").is_null(), "bad_date"),
-        (q.is_null(), "bad_quantity"),
-        (~pl.col("_value_ok"), "bad_price"),
     ]
+    date = pl.col("order_date")
+    if dates.undated:
+        rules.append((pl.col("_blank_date"), "missing_date"))
+        rules.append((date.is_null(), "bad_date"))
+    rules.append((q.is_null(), "bad_quantity"))
+    rules.append((~pl.col("_value_ok"), "bad_price"))
     if number_rules:
         rules.append((non_finite.fill_null(False), "non_finite"))
         rules.append((out_of_range.fill_null(False), "out_of_range"))
-    date = pl.col("order_date")
-    rules.append((implausible_date(date, date_tail).fill_null(False), "implausible_date"))
+    if dates.implausible:
+        implausible = implausible_date(date, dates.tail).fill_null(False)
+        rules.append((implausible, "implausible_date"))
     return rules
 
 
@@ -899,14 +917,12 @@ def _flag_and_reason(
     *,
     returns: Returns,
     non_product_skus: frozenset[str],
-    date_tail: float | None,
+    dates: DateRules,
     number_rules: bool = True,
 ) -> pl.LazyFrame:
     q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
-    rules = _reason_rules(
-        lf.collect_schema().names(), date_tail=date_tail, number_rules=number_rules
-    )
+    rules = _reason_rules(lf.collect_schema().names(), dates=dates, number_rules=number_rules)
     if returns == "drop":
         rules.append((pl.col("_ret"), "return"))
     # The first rule a line breaks gives its reason.

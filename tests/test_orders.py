@@ -429,3 +429,17 @@ def test_as_exported_differs_when_a_line_may_break_a_rule_or_hold_whitespace(
 ) -> None:
     df = pl.DataFrame(columns)
     assert df.select(orders.as_exported_differs(df.columns)).item() is differs
+
+
+def test_date_rules_that_no_date_breaks_are_left_out_of_the_reason_chain() -> None:
+    # Every date readable and plausible: the chain holds neither date rule, nor trims the
+    # string dates of every line to find blanks. One blank date brings both back.
+    values = {c: ["1", "2"] for c in CANONICAL}
+    values["order_date"] = ["2024-03-01", "2024-03-02"]
+    plan = orders.import_orders(frame(**values), mapping=CANONICAL).lines.explain()
+    for code in ("missing_date", "bad_date", "implausible_date"):
+        assert code not in plan
+    assert 'col("order_date").str.strip_chars' not in plan
+    values["order_date"] = ["2024-03-01", " "]
+    plan = orders.import_orders(frame(**values), mapping=CANONICAL).lines.explain()
+    assert "missing_date" in plan and "bad_date" in plan and "implausible_date" not in plan
