@@ -75,6 +75,35 @@ def test_build_series_weeks_start_monday_and_fill_zeros():
     assert s.y.filter(pl.col("unique_id") == "A/s2").height == 5
 
 
+def test_segment_series_start_with_their_sku():
+    # Segment B first buys s1 in week 4; s1 sells from week 1 (segment A).
+    orders = orders_from_series({("a", "s1"): [3, 0, 2, 0, 1], ("b", "s1"): [0, 0, 0, 6, 0]})
+    segments = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["A", "B"]})
+    s = build_series(orders, segments, freq="W", by=("segment", "sku"))
+    b = s.y.filter(pl.col("unique_id") == "B/s1")
+    assert b.get_column("ds").to_list() == [MONDAY + dt.timedelta(weeks=w) for w in range(5)]
+    assert b.get_column("y").to_list() == [0.0, 0.0, 0.0, 6.0, 0.0]
+    # Without a segment in the key each series keeps its own start.
+    by_customer = build_series(orders, segments, freq="W", by=("customer_id", "sku"))
+    assert by_customer.y.filter(pl.col("unique_id") == "b/s1").height == 2
+    alone = build_series(orders, segments, freq="W", by=("segment",))
+    assert alone.y.filter(pl.col("unique_id") == "B").height == 2
+
+
+def test_a_segments_one_recent_sale_is_not_its_weekly_level():
+    # 20 weeks of s1 in segment A; segment B bought 6 once, in the last week. Started at its
+    # own sale, B's series is one week long, too short to backtest, and the mean of its
+    # history (6 a week) would be its forecast; from the sku's start the 8-week average of
+    # B's weeks is 6 / 8.
+    orders = orders_from_series({("a", "s1"): [5] * 20, ("b", "s1"): [0] * 19 + [6]})
+    segments = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["A", "B"]})
+    fc = forecast(
+        orders, segments, horizon=4, models="WindowAverage", reconcile="none", n_jobs=1
+    ).forecast
+    b = fc.filter(pl.col("unique_id") == "B/s1").get_column("forecast").to_list()
+    assert b == pytest.approx([6 / 8] * 4)
+
+
 def test_build_series_nets_returns_and_counts_negative_periods():
     orders = orders_from_series({("c1", "s1"): [5, -7, 2], ("c2", "s1"): [0, 3, 0]})
     s = build_series(orders, segments_for(["c1", "c2"]), freq="W", by=("sku",))
