@@ -478,7 +478,17 @@ def test_forecast_one_period_and_all_zero_series_do_not_crash():
     numeric = f.select(pl.selectors.float())
     assert not numeric.select(pl.all().is_nan().any()).to_numpy().any()
     one = f.filter(pl.col("unique_id") == "A/s1")
-    assert one.get_column("forecast").to_list() == pytest.approx([4.0] * 3)
+    # Its only period is its first sale: half of it (see young_level).
+    assert one.get_column("forecast").to_list() == pytest.approx([2.0] * 3)
+
+
+def test_a_series_too_short_to_backtest_does_not_count_its_first_sale_as_its_level():
+    # Three weeks, too short for the 8-week window: the periods after the first sale average
+    # (0 + 2) / 2 = 1 a week; the plain mean (6 + 0 + 2) / 3 counts the sale the series
+    # starts on.
+    r = run({("c1", "s1"): [6, 0, 2]}, horizon=2, by="sku")
+    assert r.fallbacks.get("not_backtested") == 1
+    assert r.forecast.get_column("forecast").to_list() == pytest.approx([1.0, 1.0])
 
 
 def test_forecast_never_negative_on_falling_series():

@@ -116,6 +116,7 @@ def final_forecast(
         tick(done, total)
     short = stats.filter(~pl.col("backtested"))
     if short.height:
+        short = short.drop("mean_all").join(young_level(y), on="unique_id", how="left")
         frames.append(manual_forecast(y, short, plan, levels))
     fc = pl.concat(frames, how="vertical_relaxed")
     fitted_all = pl.concat(fitted_frames, how="vertical_relaxed")
@@ -170,8 +171,29 @@ def _global_part(
     )
 
 
+def young_level(y: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id, mean_all``: the level of a series too short to backtest, the mean of its
+    periods after the first, half the first when it has no other.
+
+    A series starts at its first sale, so its first period holds a sale by construction, and
+    the plain mean counts that selection as demand: the rate of events observed from an event
+    is (n - 1) / T, not n / T. Measured at sku level on the skus too young to backtest, summed
+    8-week absolute error: Online Retail, six cut-offs, 438,600 -> 423,000 (better at four);
+    Superstore by product, three cut-offs, 512 -> 198 (the plain mean forecast 566 units for 64
+    sold).
+    """
+    v = pl.col("y").sort_by("ds")
+    return y.group_by("unique_id").agg(
+        pl.when(pl.len() > 1)
+        .then((v.sum() - v.first()) / (pl.len() - 1))
+        .otherwise(v.first() / 2)
+        .cast(pl.Float64)
+        .alias("mean_all")
+    )
+
+
 def manual_forecast(y: pl.DataFrame, stats: pl.DataFrame, plan: Plan, levels: list) -> pl.DataFrame:
-    """Historic average with normal intervals of width cv_rmse: short series, no conformal."""
+    """Level ``mean_all`` with normal intervals of width cv_rmse: short series, no conformal."""
     last = y.group_by("unique_id").agg(pl.col("ds").max().alias("last"))
     interval = FREQS[plan.freq][0]
     base = stats.select("unique_id", "mean_all", "cv_rmse").join(last, on="unique_id")
