@@ -691,9 +691,10 @@ def import_orders(
         notes.append("decimal comma in: " + ", ".join(sorted(comma_cols)))
 
     date_col = mapping["order_date"]
-    # One look at the date column before the pass: each distinct value and its number of lines.
-    # Strings are parsed once per distinct value; the tail of the implausible-date rule is taken
-    # from the counts, so that the pass itself is line by line.
+    # One look at the date column before the pass: each distinct string and its number of lines
+    # (typed dates: their extremes and nulls, see typed_date_rules). Strings are parsed once per
+    # distinct value; the tail of the implausible-date rule is taken from the counts, so that
+    # the pass itself is line by line.
     if schema[date_col] == pl.String:
         counts = lf.group_by(date_col).agg(pl.len().alias("n")).collect()
         distinct = counts.get_column(date_col).drop_nulls()
@@ -717,15 +718,9 @@ def import_orders(
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
     if schema[date_col] == pl.String:
-        counts = counts.select(date.alias("order_date"), "n")
-    else:  # typed dates or serials may carry times: counted by day
-        counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
-    tail = date_tail(counts)
-    # A date rule that no distinct date breaks cannot reject a line: it is left out of the
-    # reason chain (and a string column is not trimmed line by line to find blank dates).
-    undated = counts.get_column("order_date").null_count() > 0
-    implausible = counts.select(implausible_date(pl.col("order_date"), tail).fill_null(False).any())
-    date_rules = DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail)
+        date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
+    else:
+        date_rules = typed_date_rules(lf, date)
 
     raw_postal = []
     postal = mapping.get("postal_code")
@@ -787,7 +782,7 @@ def import_orders(
         lines = raw_indexed.select(
             pl.col("_row"),
             *keys,
-            *[_blank(date_col, schema).alias("_blank_date")] * undated,
+            *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
             ragged,
             *exprs,
             *raw_postal,
@@ -822,6 +817,40 @@ def import_orders(
         returns=returns,
         source=source,
     )
+
+
+def date_rules_of(counts: pl.DataFrame) -> DateRules:
+    """The date rules from each distinct date (``order_date``, a Date) and its lines (``n``).
+    A rule that no distinct date breaks cannot reject a line: it is left out of the reason
+    chain (and a string column is not trimmed line by line to find blank dates)."""
+    tail = date_tail(counts)
+    undated = counts.get_column("order_date").null_count() > 0
+    implausible = counts.select(implausible_date(pl.col("order_date"), tail).fill_null(False).any())
+    return DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail)
+
+
+def typed_date_rules(lf: pl.LazyFrame, date: pl.Expr) -> DateRules:
+    """``date_rules_of`` typed dates or serials (``date``, a Date expression over ``lf``), from
+    their extremes and nulls when these rule implausible dates out: every date within the
+    window, and the last at most ``FUTURE_GAP_DAYS`` after the first (the tail, a date of the
+    window, is not before the first). One aggregation of the column instead of a group-by of its
+    days (a few ms against some 40 on 9 M lines); the days are counted only otherwise."""
+    first, last = date.min(), date.max()
+    plausible = (
+        (first >= EARLIEST_DATE)
+        & (last <= LATEST_DATE)
+        & ((last - first).dt.total_days() <= FUTURE_GAP_DAYS)
+    )
+    # Without a dated line the extremes are null: no date can be implausible.
+    nulls, all_plausible = (
+        lf.select(date.null_count().alias("nulls"), plausible.fill_null(True).alias("plausible"))
+        .collect()
+        .row(0)
+    )
+    if all_plausible:
+        return DateRules(undated=nulls > 0, implausible=False, tail=None)
+    # Dates may carry times: counted by day.
+    return date_rules_of(lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect())
 
 
 def _blank(column: str, schema: pl.Schema) -> pl.Expr:

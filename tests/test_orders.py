@@ -223,6 +223,57 @@ def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
     assert everything["reason"].to_list()[-3:] == [None, None, "implausible_date"]
 
 
+@pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
+@pytest.mark.parametrize(
+    ("first", "gap", "reason"),
+    [
+        # 200 lines on the first day (the tail) and one `gap` days later: 1,096 is allowed,
+        # 1,097 is not; typed dates are looked at by their extremes first, by day only when
+        # these do not rule every date plausible.
+        (dt.date(2024, 1, 1), 1096, None),
+        (dt.date(2024, 1, 1), 1097, "implausible_date"),
+        # Every date close together, but before the window (1900-01-01) or after it.
+        (dt.date(1899, 12, 1), 5, "implausible_date"),
+        (dt.date(2099, 12, 1), 31, "implausible_date"),
+        (dt.date(2099, 12, 1), 30, None),
+    ],
+)
+def test_typed_dates_implausible_from_their_extremes_or_days(dtype, first, gap, reason) -> None:
+    when = [first] * 200 + [first + dt.timedelta(days=gap)]
+    n = len(when)
+    raw = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(n)],
+            "order_date": pl.Series(when).cast(dtype),
+            "customer_id": ["1"] * n,
+            "sku": ["A"] * n,
+            "quantity": [1.0] * n,
+            "unit_price": [2.0] * n,
+        }
+    )
+    imp = orders.import_orders(raw, mapping=CANONICAL)
+    reasons = imp.lines.collect()["reason"].to_list()
+    expected = "implausible_date" if first.year == 1899 else None
+    assert reasons == [expected] * 200 + [reason]
+    assert ("implausible_date" in imp.lines.explain()) is (reason is not None)
+
+
+def test_typed_dates_undated_lines_keep_the_date_rules() -> None:
+    raw = pl.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "order_date": [dt.date(2024, 1, 1), None],
+            "customer_id": ["1", "1"],
+            "sku": ["A", "A"],
+            "quantity": [1.0, 1.0],
+            "unit_price": [2.0, 2.0],
+        }
+    )
+    imp = orders.import_orders(raw, mapping=CANONICAL)
+    assert imp.lines.collect()["reason"].to_list() == [None, "missing_date"]
+    assert "implausible_date" not in imp.lines.explain()
+
+
 def test_clean_lines_carry_flags_as_text() -> None:
     clean, _ = lines([("C5", "2024-03-01", "1", "A", "-2", "3")])
     assert clean.schema["flag"] == pl.String
