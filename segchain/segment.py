@@ -178,7 +178,7 @@ def segment(
         on_tally(tallied)
     if method == "abc-xyz":
         monthly = frames.pop()
-    agg = frames[0]
+    agg = _counted_groups(frames[0])
     excluded: dict[str, int] = {}
     if as_of is not None:
         span = frames[1].row(0, named=True)
@@ -313,7 +313,11 @@ def segment_queries(
     """
     used = _in_window(names, None)
     in_window = _in_window(names, as_of)
-    queries = [_prepare(lf).filter(in_window).group_by("customer_id").agg(_aggregations())]
+    queries = [
+        _prepare(lf)
+        .group_by(_counted_customer(in_window))
+        .agg(*_aggregations(), in_window.sum().alias("_counted"))
+    ]
     if as_of is not None:
         queries.append(
             lf.filter(used).select(
@@ -329,6 +333,19 @@ def segment_queries(
     if method == "abc-xyz":
         queries.append(_monthly_query(lf, in_window))
     return queries, ship_to
+
+
+def _counted_customer(in_window: pl.Expr) -> pl.Expr:
+    """The customer id of a line the per-customer queries count (``in_window``), else null: the
+    lines left out are grouped under a null id, dropped after the group-by (``_counted``), rather
+    than filtered out before it (a filter copies every column of nearly every line)."""
+    return pl.when(in_window).then(pl.col("customer_id")).alias("customer_id")
+
+
+def _counted_groups(agg: pl.DataFrame) -> pl.DataFrame:
+    """The aggregation's groups of counted lines: without the null id of the lines left out
+    (kept if a counted line has no customer id, for ``_check_values``)."""
+    return agg.filter(pl.col("customer_id").is_not_null() | (pl.col("_counted") > 0))
 
 
 def check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs) -> None:
@@ -429,7 +446,7 @@ def _check_values(agg: pl.DataFrame, lf: pl.LazyFrame) -> None:
     problems = []
     nulls = agg.filter(pl.col("customer_id").is_null())
     if nulls.height:
-        problems.append(f"{nulls.item(0, '_lines_all')} line(s) have an empty customer_id")
+        problems.append(f"{nulls.item(0, '_counted')} line(s) have an empty customer_id")
     for column in ("order_date", "quantity", "amount"):
         bad = agg.filter(pl.col(f"_null_{'date' if column == 'order_date' else column}") > 0)
         bad = bad.filter(pl.col("customer_id").is_not_null())
@@ -815,11 +832,10 @@ def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> 
         cleaned.append(blank_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code"))
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
     counted = (
-        lf.filter(in_window)
-        .group_by("customer_id", *keys)
+        lf.group_by(_counted_customer(in_window), *keys)
         .agg(pl.len().alias("_n"))
         .with_columns(cleaned)
-        .filter(present)
+        .filter(pl.col("customer_id").is_not_null() & present)
         .group_by("customer_id", *columns)
         .agg(pl.col("_n").sum())
     )
