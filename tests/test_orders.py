@@ -201,15 +201,10 @@ def test_date_tail_is_the_lower_99th_percentile_of_dates_in_the_window(seed: int
     assert orders.date_tail(counts) == expected
 
 
-@pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
-def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
-    # 200 lines on 2024-01-01 .. 2024-07-18 and two later: of 202 dated lines, 99 % fall on or
-    # before the 199th (index floor(201 * 0.99) = 198), 2024-07-17. 2027-07-18 is 1,096 days
-    # after it (allowed), 2027-07-19 is 1,097.
-    when = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(200)]
-    when += [dt.date(2027, 7, 18), dt.date(2027, 7, 19)]
+def _lines_dated(when: list[dt.date], dtype) -> pl.DataFrame:
+    """One canonical line per date, the dates typed ``dtype``."""
     n = len(when)
-    raw = pl.DataFrame(
+    return pl.DataFrame(
         {
             "order_id": [str(i) for i in range(n)],
             "order_date": pl.Series(when).cast(dtype),
@@ -219,6 +214,16 @@ def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
             "unit_price": [2.0] * n,
         }
     )
+
+
+@pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
+def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
+    # 200 lines on 2024-01-01 .. 2024-07-18 and two later: of 202 dated lines, 99 % fall on or
+    # before the 199th (index floor(201 * 0.99) = 198), 2024-07-17. 2027-07-18 is 1,096 days
+    # after it (allowed), 2027-07-19 is 1,097.
+    when = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(200)]
+    when += [dt.date(2027, 7, 18), dt.date(2027, 7, 19)]
+    raw = _lines_dated(when, dtype)
     everything = orders.import_orders(raw, mapping=CANONICAL).lines.collect()
     assert everything["reason"].to_list()[-3:] == [None, None, "implausible_date"]
 
@@ -240,17 +245,7 @@ def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
 )
 def test_typed_dates_implausible_from_their_extremes_or_days(dtype, first, gap, reason) -> None:
     when = [first] * 200 + [first + dt.timedelta(days=gap)]
-    n = len(when)
-    raw = pl.DataFrame(
-        {
-            "order_id": [str(i) for i in range(n)],
-            "order_date": pl.Series(when).cast(dtype),
-            "customer_id": ["1"] * n,
-            "sku": ["A"] * n,
-            "quantity": [1.0] * n,
-            "unit_price": [2.0] * n,
-        }
-    )
+    raw = _lines_dated(when, dtype)
     imp = orders.import_orders(raw, mapping=CANONICAL)
     reasons = imp.lines.collect()["reason"].to_list()
     expected = "implausible_date" if first.year == 1899 else None

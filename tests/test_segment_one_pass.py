@@ -128,6 +128,14 @@ def test_ship_to_counts_postal_codes_as_trimmed_without_trimming_each_line(tmp_p
     assert clean.select("customer_id", "postal_code").rows() == [("A", "123"), ("B", None)]
 
 
+def _count_passes(monkeypatch) -> list[int]:
+    """A list that grows by one each time segment runs its pass over the lines."""
+    passes: list[int] = []
+    one_pass = sg._one_pass
+    monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
+    return passes
+
+
 def _run(path: Path, *, as_of, fast: bool) -> tuple[sg.SegmentResult, list[pl.DataFrame]]:
     """segment's one pass as the CLI runs it; ``fast``: with the customer ids as exported."""
     loaded = load(path, rejects="rejects.csv")
@@ -199,9 +207,7 @@ def test_lines_as_exported_that_may_differ_take_the_exact_lines(
     column, values, same_as_unchanged = DIFFERING[case]
     changed = _with(raw_parquet, tmp_path, column, values)
     monkeypatch.chdir(tmp_path)
-    passes = []
-    one_pass = sg._one_pass
-    monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
+    passes = _count_passes(monkeypatch)
     exact = _run(changed, as_of=as_of, fast=False)
     assert len(passes) == 1
     fast = _run(changed, as_of=as_of, fast=True)
@@ -228,9 +234,7 @@ def test_ids_without_whitespace_take_one_pass_with_the_same_answers(
     raw_parquet, tmp_path, monkeypatch, as_of
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    passes = []
-    one_pass = sg._one_pass
-    monkeypatch.setattr(sg, "_one_pass", lambda *a, **k: passes.append(1) or one_pass(*a, **k))
+    passes = _count_passes(monkeypatch)
     fast = _run(raw_parquet, as_of=as_of, fast=True)
     assert len(passes) == 1
     assert _same(fast, _run(raw_parquet, as_of=as_of, fast=False))

@@ -8,46 +8,18 @@ from the same history, independently of the code under test."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
+import realdata
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "online_retail"
 HOLDOUT_START = dt.date(2011, 10, 10)  # 8 full weeks before the last, partial week
-END = dt.date(2011, 12, 5)
 H = 8
 
 
 @pytest.fixture(scope="module")
 def retail():
-    path = DATA / "online_retail.csv.gz"
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent (see ../shared/data/README.md)")
-    from segchain.cli.common import OrderOptions, Reporter, load_orders
-    from segchain.config import load_config
-
-    loaded = load_orders(
-        str(path),
-        OrderOptions(preset="online-retail"),
-        config=load_config(None),
-        reporter=Reporter(quiet=True),
-    )
-    (orders,), _ = loaded.collect(loaded.clean)
-    orders = orders.filter(pl.col("order_date").cast(pl.Date) < END)
-    # Two segments independent of the code under test: home market and export customers.
-    segments = (
-        orders.group_by("customer_id")
-        .agg(pl.col("country").mode().first())
-        .select(
-            "customer_id",
-            pl.when(pl.col("country") == "United Kingdom")
-            .then(pl.lit("UK"))
-            .otherwise(pl.lit("Export"))
-            .alias("segment"),
-        )
-    )
-    return orders, segments
+    return realdata.online_retail()
 
 
 def wape(errors: pl.Expr, actual: pl.Expr) -> pl.Expr:

@@ -10,45 +10,18 @@ independently of the code under test."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import polars as pl
 import pytest
+import realdata
 
-PATH = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "superstore" / "superstore.csv"
-)
 START = dt.date(2022, 10, 10)
 H = 8
 
 
 @pytest.fixture(scope="module")
 def products():
-    if not PATH.exists():
-        pytest.skip(f"real data not available: {PATH} is absent (see ../shared/data/README.md)")
-    from segchain.cli.common import OrderOptions, Reporter, load_orders
-    from segchain.config import load_config
-
-    mapping = [
-        "order_id=Order ID",
-        "order_date=Order Date",
-        "customer_id=Customer ID",
-        "sku=Product ID",
-        "amount=Sales",
-        "quantity=Quantity",
-    ]
-    loaded = load_orders(
-        str(PATH),
-        OrderOptions(map=mapping),
-        config=load_config(None),
-        reporter=Reporter(quiet=True),
-    )
-    (orders,), _ = loaded.collect(loaded.clean)
-    raw = pl.read_csv(PATH, infer_schema=False)
-    segments = raw.select(
-        pl.col("Customer ID").alias("customer_id"), pl.col("Segment").alias("segment")
-    ).unique("customer_id", keep="first", maintain_order=True)
-    return orders, segments
+    return realdata.superstore("Product ID")
 
 
 def weekly(orders: pl.DataFrame) -> pl.DataFrame:

@@ -11,41 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from pathlib import Path
 
 import polars as pl
 import pytest
+import realdata
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 H = 8
 
 
 def superstore():
-    path = DATA / "superstore" / "superstore.csv"
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent")
-    from segchain.cli.common import OrderOptions, Reporter, load_orders
-    from segchain.config import load_config
-
-    mapping = [
-        "order_id=Order ID",
-        "order_date=Order Date",
-        "customer_id=Customer ID",
-        "sku=Sub-Category",
-        "amount=Sales",
-        "quantity=Quantity",
-    ]
-    loaded = load_orders(
-        str(path),
-        OrderOptions(map=mapping),
-        config=load_config(None),
-        reporter=Reporter(quiet=True),
-    )
-    (orders,), _ = loaded.collect(loaded.clean)
-    raw = pl.read_csv(path, infer_schema=False)
-    segments = raw.select(
-        pl.col("Customer ID").alias("customer_id"), pl.col("Segment").alias("segment")
-    ).unique("customer_id", keep="first", maintain_order=True)
+    orders, segments = realdata.superstore("Sub-Category")
     return orders, segments, dt.date(2022, 10, 10)
 
 
@@ -139,36 +114,6 @@ def test_bench_superstore_held_out_around_the_year():
     print_at_cutoffs("Superstore", orders, segments, SUPERSTORE_CUTOFFS)
 
 
-def online_retail():
-    path = DATA / "online_retail" / "online_retail.csv.gz"
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent")
-    from segchain.cli.common import OrderOptions, Reporter, load_orders
-    from segchain.config import load_config
-
-    loaded = load_orders(
-        str(path),
-        OrderOptions(preset="online-retail"),
-        config=load_config(None),
-        reporter=Reporter(quiet=True),
-    )
-    (orders,), _ = loaded.collect(loaded.clean)
-    orders = orders.filter(pl.col("order_date").cast(pl.Date) < dt.date(2011, 12, 5))
-    # The acceptance test's segments: home market and export customers.
-    segments = (
-        orders.group_by("customer_id")
-        .agg(pl.col("country").mode().first())
-        .select(
-            "customer_id",
-            pl.when(pl.col("country") == "United Kingdom")
-            .then(pl.lit("UK"))
-            .otherwise(pl.lit("Export"))
-            .alias("segment"),
-        )
-    )
-    return orders, segments
-
-
 # Rolling origins through the second half of 2011 (the acceptance test holds 2011-10-10).
 ONLINE_RETAIL_CUTOFFS = (
     dt.date(2011, 6, 6),
@@ -182,5 +127,5 @@ ONLINE_RETAIL_CUTOFFS = (
 
 @pytest.mark.bench
 def test_bench_online_retail_held_out_at_rolling_origins():
-    orders, segments = online_retail()
+    orders, segments = realdata.online_retail()
     print_at_cutoffs("Online Retail", orders, segments, ONLINE_RETAIL_CUTOFFS)

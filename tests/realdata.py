@@ -1,0 +1,77 @@
+"""Real third-party exports of ../shared/data loaded as a user's run would load them, for the
+acceptance tests and the held-out benchmarks; a missing file skips the test saying so."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+ONLINE_RETAIL_END = dt.date(2011, 12, 5)  # the last, partial week left out
+
+
+def _clean(path: Path, options) -> pl.DataFrame:
+    """The canonical clean lines of one export, as `segchain validate` makes them."""
+    from segchain.cli.common import Reporter, load_orders
+    from segchain.config import load_config
+
+    loaded = load_orders(
+        str(path), options, config=load_config(None), reporter=Reporter(quiet=True)
+    )
+    (orders,), _ = loaded.collect(loaded.clean)
+    return orders
+
+
+def _required(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent (see ../shared/data/README.md)")
+    return path
+
+
+def superstore(sku: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Superstore's orders with ``sku`` from the column named (Sub-Category, Product ID, ...) and
+    the customer's own Superstore segment (Consumer / Corporate / Home Office)."""
+    from segchain.cli.common import OrderOptions
+
+    path = _required("superstore", "superstore.csv")
+    mapping = [
+        "order_id=Order ID",
+        "order_date=Order Date",
+        "customer_id=Customer ID",
+        f"sku={sku}",
+        "amount=Sales",
+        "quantity=Quantity",
+    ]
+    orders = _clean(path, OrderOptions(map=mapping))
+    segments = (
+        pl.read_csv(path, infer_schema=False)
+        .select(pl.col("Customer ID").alias("customer_id"), pl.col("Segment").alias("segment"))
+        .unique("customer_id", keep="first", maintain_order=True)
+    )
+    return orders, segments
+
+
+def online_retail() -> tuple[pl.DataFrame, pl.DataFrame]:
+    """UCI Online Retail's orders before its last, partial week, and two segments independent of
+    the code under test: home market (United Kingdom) and export customers."""
+    from segchain.cli.common import OrderOptions
+
+    path = _required("online_retail", "online_retail.csv.gz")
+    orders = _clean(path, OrderOptions(preset="online-retail"))
+    orders = orders.filter(pl.col("order_date").cast(pl.Date) < ONLINE_RETAIL_END)
+    segments = (
+        orders.group_by("customer_id")
+        .agg(pl.col("country").mode().first())
+        .select(
+            "customer_id",
+            pl.when(pl.col("country") == "United Kingdom")
+            .then(pl.lit("UK"))
+            .otherwise(pl.lit("Export"))
+            .alias("segment"),
+        )
+    )
+    return orders, segments
