@@ -82,6 +82,10 @@ def test_online_retail_weekly_sku_forecast_vs_baselines_on_held_out_weeks(retail
     best = min(v for k, v in scores.items() if k not in ("chain", "direct"))
     vs_best, seg_vs_direct = scores["chain"] / best, scores["chain"] / scores["direct"]
     print(f"\nheld-out WAPE at sku level: { {k: round(v, 4) for k, v in scores.items()} }")
+    sums = joined.select([(pl.col(c).sum() / pl.col("y").sum()).alias(c) for c in names])
+    print(
+        f"forecast sum / demand: { {k: round(v, 2) for k, v in sums.row(0, named=True).items()} }"
+    )
     print(
         f"chain / best baseline = {vs_best:.3f} (target 0.90); "
         f"segment x sku summed / sku direct = {seg_vs_direct:.3f} (target <= 1.0); "

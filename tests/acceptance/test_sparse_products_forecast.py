@@ -79,7 +79,11 @@ def test_segment_by_product_chain_no_worse_than_direct_or_the_best_baseline(prod
         [((pl.col(c) - pl.col("y")).abs().sum() / pl.col("y").sum()).alias(c) for c in names]
     ).row(0, named=True)
     best = min(v for k, v in scores.items() if k not in ("chain", "direct"))
+    # WAPE rewards forecasts below the mean on intermittent weeks, which stock cannot plan with:
+    # print each forecast's sum against the demand beside it (README, "Below the mean").
+    sums = joined.select([(pl.col(c).sum() / pl.col("y").sum()).alias(c) for c in names])
     print(
+        f"\nforecast sum / demand: { {k: round(v, 2) for k, v in sums.row(0, named=True).items()} }"
         f"\nSuperstore by product ({joined.get_column('sku').n_unique():,} products held out): "
         f"{ {k: round(v, 3) for k, v in scores.items()} }; chain / best baseline "
         f"{scores['chain'] / best:.3f}, chain / direct {scores['chain'] / scores['direct']:.3f} "
