@@ -127,6 +127,22 @@ class Histories:
         return out
 
 
+def lump_variance(mu: np.ndarray, h: Histories) -> np.ndarray:
+    """The variance per period of demand at mean ``mu`` arriving in lumps sized like each
+    point's history: a period sells with probability p = mu / E[X] and then X, one of its
+    non-zero periods' demands, so var = p E[X^2] - mu^2 = mu E[X^2] / E[X] - mu^2 (compound
+    Bernoulli). 0 where a point has no history.
+
+    A slow item's forecast error can look Poisson (its backtest windows held a sale or none),
+    yet it sells 8 units at once: held out on Superstore by product, the points fitted as
+    Poisson (variance <= mean) promised a 0.99 fill rate and gave 0.62."""
+    out = np.zeros(h.has.size)
+    for i in np.flatnonzero(h.has):
+        x = h.sizes[h.offset[i] : h.offset[i] + h.count[i]]
+        out[i] = max(mu[i] * float((x * x).mean() / x.mean()) - mu[i] ** 2, 0.0)
+    return out
+
+
 def histories(history: pl.DataFrame, points: pl.DataFrame, keys: list[str]) -> Histories:
     """The Markov chain and sizes of each stocking point's history (``demand_history``)."""
     n = points.height

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from segchain.stock.bootstrap import bootstrap_levels, histories
+from segchain.stock.bootstrap import bootstrap_levels, histories, lump_variance
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import DAYS_PER_YEAR, GAMMA_ABOVE_UNITS, LOW_MEAN_UNITS, TINY_UNITS
@@ -63,6 +63,10 @@ def compute_policy(
     r = np.full(n, review_days / period_days)
     t = lt + r
     mean_t = mu * t
+    slow = np.isin(cls, ["intermittent", "lumpy"]) | (mean_t < LOW_MEAN_UNITS)
+    hist = histories(history, points, keys) if history is not None else None
+    if hist is not None:
+        sd = np.where(slow & hist.has, np.sqrt(np.maximum(sd**2, lump_variance(mu, hist))), sd)
     var_t = t * sd**2 + mu**2 * lt_sd**2
     sd_t = np.sqrt(var_t)
     mean_l = mu * lt
@@ -78,7 +82,6 @@ def compute_policy(
     q_fill = mu * r
     allowed_all = (1.0 - target) * q_fill
 
-    slow = np.isin(cls, ["intermittent", "lumpy"]) | (mean_t < LOW_MEAN_UNITS)
     dist = np.where(
         mean_t <= 0,
         "poisson",
@@ -135,15 +138,14 @@ def compute_policy(
     boot_inv = np.zeros(n)
     has_history = np.zeros(n, dtype=bool)
     boot_capped = np.zeros(0, dtype=bool)
-    if history is not None:
-        h = histories(history, points, keys)
-        has_history = h.has
-        history_max = h.window_max(t)
+    if hist is not None:
+        has_history = hist.has
+        history_max = hist.window_max(t)
         boot = has_history & (dist != "normal") & (level > history_max)
         if boot.any():
             m = np.flatnonzero(boot)
             found = bootstrap_levels(
-                h,
+                hist,
                 m,
                 periodic=periodic,
                 lead=lt[m],

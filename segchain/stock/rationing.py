@@ -637,6 +637,17 @@ ALTERNATIVE_COLUMNS = {
 }
 
 
+def point_variances(var: np.ndarray, mu: np.ndarray, point: dict) -> np.ndarray:
+    """The segments' variances per period, raised in proportion to their means where the
+    point's own (``sd_demand``: at least the variance of its history's lumps, see
+    ``policy.compute_policy``) is larger than their sum, so rationing plans for the same
+    demand as the formulas."""
+    extra = float(point["sd_demand"]) ** 2 - float(var.sum())
+    if extra <= 1e-12 or mu.sum() <= 0:
+        return var
+    return var + extra * mu / mu.sum()
+
+
 def ration(
     series: pl.DataFrame,
     policy: pl.DataFrame,
@@ -703,7 +714,8 @@ def ration(
         seg = Segments.from_segments(
             tier,
             mu / period_days,
-            rows.get_column("var").to_numpy().astype(float) / period_days,
+            point_variances(rows.get_column("var").to_numpy().astype(float), mu, point)
+            / period_days,
             targets,
             fill,
         )
