@@ -13,8 +13,8 @@ empirical alternative resamples the item's own history:
 3. each non-zero period takes a size drawn from the history's non-zero periods and jittered:
    ``1 + int(x + z*sqrt(x))``, z standard normal, the drawn x itself when that is not positive;
 4. demand over an interval of ``T`` periods is the sum over ``floor(T)`` periods plus the next
-   period's demand thinned to its fraction ``T - floor(T)`` (each unit kept with that
-   probability: a period is the sum of its days).
+   period's demand, whole, with probability ``T - floor(T)`` (a slow item's non-zero period is
+   mostly one order, which arrives on one day, whole).
 
 The draws are seeded: the same history and seed give the same levels.
 """
@@ -185,12 +185,30 @@ def draw_interval(
     h: Histories, rows: np.ndarray, length: np.ndarray, rng: np.random.Generator, draws: int
 ) -> np.ndarray:
     """Demand over ``length`` periods (real) for each of ``rows``: (rows, draws) integers."""
+    return draw_intervals(h, rows, [length], rng, draws)[0]
+
+
+def draw_intervals(
+    h: Histories,
+    rows: np.ndarray,
+    lengths: list[np.ndarray],
+    rng: np.random.Generator,
+    draws: int,
+) -> list[np.ndarray]:
+    """Demand over each of ``lengths`` (periods, real) from the start of one drawn path per
+    draw: the intervals share their periods, so a longer one holds at least a shorter one's
+    demand. The (s, Q) fill rate is a difference between the lead time's and the lead time +
+    review's expected shortages; drawn apart, with a nightly review (a seventh of a weekly
+    period), that difference was smaller than their sampling noise and often came out as no
+    shortage at all: levels of 0 promised a fill rate of 1."""
     m = rows.size
-    full = np.floor(length + 1e-9).astype(np.int64)
-    frac = np.clip(length - full, 0.0, 1.0)
-    frac = np.where(frac < 1e-9, 0.0, frac)
-    steps = int(full.max(initial=0)) + int(bool((frac > 0).any()))
-    total = np.zeros((m, draws))
+    fulls = [np.floor(x + 1e-9).astype(np.int64) for x in lengths]
+    fracs = [np.clip(x - f, 0.0, 1.0) for x, f in zip(lengths, fulls, strict=True)]
+    fracs = [np.where(f < 1e-9, 0.0, f) for f in fracs]
+    steps = max(
+        int(f.max(initial=0)) + int(bool((r > 0).any())) for f, r in zip(fulls, fracs, strict=True)
+    )
+    totals = [np.zeros((m, draws)) for _ in lengths]
     state = rng.random((m, draws)) < h.start[rows][:, None]
     p01, p11 = h.p01[rows][:, None], h.p11[rows][:, None]
     count, offset = h.count[rows][:, None], h.offset[rows][:, None]
@@ -202,16 +220,17 @@ def draw_interval(
         x = h.sizes[np.minimum(pick, max(h.sizes.size - 1, 0))] if h.sizes.size else 0.0
         x = np.rint(x)  # whole units (a size under half a unit counts as 0, jittered to 1)
         jitter = 1.0 + np.trunc(x + rng.standard_normal((m, draws)) * np.sqrt(x))
-        size = np.where(jitter > 0, jitter, x)
-        demand = np.where(state, size, 0.0)
-        in_full = (t < full)[:, None]
-        partial = ((t == full) & (frac > 0))[:, None]
-        if partial.any():
-            keep = np.broadcast_to(frac[:, None], demand.shape)
-            thinned = rng.binomial(demand.astype(np.int64), keep)
-            demand = np.where(partial, thinned, demand)
-        total += np.where(in_full | partial, demand, 0.0)
-    return total
+        demand = np.where(state, np.where(jitter > 0, jitter, x), 0.0)
+        # A fraction of a period holds the whole period's demand with that probability (a
+        # slow item's non-zero period is mostly one order, on one day); one draw decides for
+        # every interval, so the intervals stay nested.
+        keep = rng.random((m, draws))
+        for total, full, frac in zip(totals, fulls, fracs, strict=True):
+            inside = (t < full)[:, None] | (
+                ((t == full) & (frac > 0))[:, None] & (keep < frac[:, None])
+            )
+            total += np.where(inside, demand, 0.0)
+    return totals
 
 
 def empirical_pmf(samples: np.ndarray, width: int) -> np.ndarray:
@@ -248,8 +267,9 @@ def bootstrap_levels(
 ) -> Levels:
     """The smallest integer level meeting each row's target on its bootstrap distribution.
 
-    ``lead`` and ``review`` in forecast periods (for ``rows``); demand over the lead time, the
-    review and the protection interval (lead + review) are drawn separately, ``DRAWS`` each.
+    ``lead`` and ``review`` in forecast periods (for ``rows``); demand over the lead time and
+    the protection interval (lead + review) from the same ``DRAWS`` paths (``draw_intervals``),
+    over the review from paths of its own.
     The fill rate is against the bootstrap's mean demand per review; the (s, Q) CSL counts the
     undershoot from the review's draws, as for fitted distributions (``levels.pmf_levels``).
     No level exceeds ``cap`` (the history's largest demand over the interval): where the target
@@ -272,8 +292,7 @@ def bootstrap_levels(
     for start in range(0, rows.size, CHUNK):
         part = np.arange(start, min(start + CHUNK, rows.size))
         r = rows[part]
-        d_t = draw_interval(h, r, lead[part] + review[part], rng, DRAWS)
-        d_l = draw_interval(h, r, lead[part], rng, DRAWS)
+        d_l, d_t = draw_intervals(h, r, [lead[part], lead[part] + review[part]], rng, DRAWS)
         d_r = draw_interval(h, r, review[part], rng, DRAWS)
         top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
         w = int(math.ceil((top + (0 if periodic else qi[part].max()) + 2) / 32.0) * 32)
