@@ -643,7 +643,9 @@ def point_variances(var: np.ndarray, mu: np.ndarray, point: dict) -> np.ndarray:
     ``policy.compute_policy``) is larger than their sum, so rationing plans for the same
     demand as the formulas."""
     extra = float(point["sd_demand"]) ** 2 - float(var.sum())
-    if extra <= 1e-12 or mu.sum() <= 0:
+    # sd_demand is the square root of the segments' summed variances where nothing was added:
+    # its square differs from that sum by rounding only.
+    if extra <= 1e-9 * max(float(var.sum()), 1.0) or mu.sum() <= 0:
         return var
     return var + extra * mu / mu.sum()
 
