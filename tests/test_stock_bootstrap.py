@@ -395,9 +395,9 @@ def test_rationing_plans_for_the_points_lump_variance_split_by_the_segments_mean
 
     var, mu = np.array([1.0, 1.0]), np.array([1.0, 3.0])
     # The point's variance 6 exceeds the segments' 2 by 4: 1 and 3 of it go to the segments.
-    assert point_variances(var, mu, {"sd_demand": math.sqrt(6.0)}) == pytest.approx([2.0, 4.0])
+    assert point_variances(var, mu, math.sqrt(6.0)) == pytest.approx([2.0, 4.0])
     # Not larger (no history, or demand not in lumps): the segments' own variances.
-    assert point_variances(var, mu, {"sd_demand": math.sqrt(2.0)}).tolist() == [1.0, 1.0]
+    assert point_variances(var, mu, math.sqrt(2.0)).tolist() == [1.0, 1.0]
 
 
 def replay_sq_daily(h, s: float, q: float, lead_days: int, weeks: int, seed: int) -> float:

@@ -637,12 +637,12 @@ ALTERNATIVE_COLUMNS = {
 }
 
 
-def point_variances(var: np.ndarray, mu: np.ndarray, point: dict) -> np.ndarray:
+def point_variances(var: np.ndarray, mu: np.ndarray, sd_demand: float) -> np.ndarray:
     """The segments' variances per period, raised in proportion to their means where the
     point's own (``sd_demand``: at least the variance of its history's lumps, see
     ``policy.compute_policy``) is larger than their sum, so rationing plans for the same
     demand as the formulas."""
-    extra = float(point["sd_demand"]) ** 2 - float(var.sum())
+    extra = sd_demand**2 - float(var.sum())
     # sd_demand is the square root of the segments' summed variances where nothing was added:
     # its square differs from that sum by rounding only.
     if extra <= 1e-9 * max(float(var.sum()), 1.0) or mu.sum() <= 0:
@@ -716,7 +716,9 @@ def ration(
         seg = Segments.from_segments(
             tier,
             mu / period_days,
-            point_variances(rows.get_column("var").to_numpy().astype(float), mu, point)
+            point_variances(
+                rows.get_column("var").to_numpy().astype(float), mu, float(point["sd_demand"])
+            )
             / period_days,
             targets,
             fill,
