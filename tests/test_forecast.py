@@ -465,6 +465,43 @@ def test_forecast_intermittent_series_forecast_is_not_biased_low():
     assert fc.get_column("forecast").mean() == pytest.approx(1.0, abs=0.2)
 
 
+def _rare_lumps(series: int = 30) -> dict:
+    """Intermittent series: a lump of 1-8 units in about one week of 30, over two years."""
+    rng = np.random.default_rng(0)
+    values = {}
+    for i in range(series):
+        v = np.where(rng.random(104) < 1 / 30, rng.integers(1, 9, 104).astype(float), 0.0)
+        v[0] = 4.0
+        values[(f"c{i}", "s1")] = v
+    return values
+
+
+@pytest.mark.parametrize(
+    ("models", "single_period_chosen"),
+    # Named in --models, the user's list is the candidate set: Naive competes again (and wins).
+    [({}, False), ({"models": "Naive,WindowAverage"}, True)],
+)
+def test_intermittent_series_are_not_forecast_by_a_single_past_period(
+    models, single_period_chosen
+):
+    # Most 8-week backtest windows of these series hold no sale, so the last week's value (0)
+    # scores best there, and before this rule all 30 series were given Naive: a zero for every
+    # week (or a whole lump) while they sell 0.15 units a week on average.
+    values = _rare_lumps()
+    orders = orders_from_series(values)
+    segs = pl.DataFrame(
+        {"customer_id": [c for c, _ in values], "segment": [f"g{i}" for i in range(len(values))]}
+    )
+    r = forecast(orders, segs, by="segment", n_jobs=1, horizon=8, **models)
+    fc = r.forecast
+    assert set(fc.get_column("demand_class")) <= {"intermittent", "lumpy"}
+    chosen = set(fc.get_column("model"))
+    assert bool(chosen & {"Naive", "SeasonalNaive"}) is single_period_chosen
+    # Still backtested: the report's baseline is the seasonal naive forecast (two years here).
+    series_rows = r.backtest.filter(pl.col("scope") == "series")
+    assert set(series_rows.get_column("baseline_model")) == {"SeasonalNaive"}
+
+
 # --- robustness ------------------------------------------------------------------------------
 
 

@@ -43,6 +43,8 @@ WINDOW_DECAY = 0.9
 # their paired, recency-weighted error difference (the one-standard-error rule, Hastie,
 # Tibshirani & Friedman 2009, 7.10: among models the backtest cannot tell apart, the simpler).
 CHALLENGE_SE = 1.0
+# Baselines that forecast one past period: not candidates for intermittent demand (selectable).
+SINGLE_PERIOD_BASELINES = ("Naive", "SeasonalNaive")
 REFERENCE_MODEL = "WindowAverage"  # the default moving average: 8 weeks, 28 days, 3 months
 
 
@@ -361,6 +363,28 @@ def choose(cv: pl.DataFrame, plan: Plan, groups: pl.DataFrame) -> tuple[pl.DataF
     return choice, rows
 
 
+def selectable(cv: pl.DataFrame, stats: pl.DataFrame, plan: Plan) -> pl.DataFrame:
+    """The backtest rows a series may be given: on the intermittent route (intermittent and
+    lumpy series) not those of the single-period baselines, unless ``--models`` names them.
+
+    Naive repeats the last period and SeasonalNaive the one a season ago; on demand that is
+    mostly zero that is one draw, a zero (or a whole lump) for every period of the horizon.
+    Where the backtest windows happen to hold little demand, the zero scores best, and the
+    group is then forecast nothing while its items still sell (Superstore by product, cut at
+    2022-10-10: 174 skus forecast 0 that sold 241 units in the next 8 weeks). They are still
+    backtested: the report's baselines are theirs. Measured in an offline replay of the
+    selection at sku level (the held-out 8 weeks as a fifth window), WAPE against the best
+    baseline: Online Retail 1.064 -> 1.000 (cut at 2011-08-01), its 300 best sellers 1.124 ->
+    0.969, Superstore by product 0.937 -> 0.911 (2022-06-06); within 0.004 at the other five
+    cut-offs of those data and unchanged on Superstore's sub-categories (README).
+    """
+    if plan.models is not None:
+        return cv
+    sparse = stats.filter(~pl.col("smooth_route")).get_column("unique_id").implode()
+    single_period = pl.col("model").is_in(SINGLE_PERIOD_BASELINES)
+    return cv.filter(~(single_period & pl.col("unique_id").is_in(sparse)))
+
+
 def _evidence(per_window: pl.DataFrame) -> pl.DataFrame:
     """Per group, model and window: the weighted sums of each series' error difference to the
     reference moving average in that window (``s0, s1, s2, w2``), for the one-SE rule."""
@@ -427,7 +451,7 @@ def select_models(
         "unique_id",
         pl.concat_str([pl.col(c).cast(pl.Utf8) for c in parts], separator="|").alias("group"),
     )
-    choice, rows = choose(cv, plan, groups)
+    choice, rows = choose(selectable(cv, stats, plan), plan, groups)
     err = rows.group_by("unique_id").agg(
         ((pl.col("yhat").fill_null(0.0) - pl.col("y")) ** 2).mean().sqrt().alias("cv_rmse"),
         pl.len().alias("n_err"),
