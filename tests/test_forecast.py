@@ -481,9 +481,7 @@ def _rare_lumps(series: int = 30) -> dict:
     # Named in --models, the user's list is the candidate set: Naive competes again (and wins).
     [({}, False), ({"models": "Naive,WindowAverage"}, True)],
 )
-def test_intermittent_series_are_not_forecast_by_a_single_past_period(
-    models, single_period_chosen
-):
+def test_intermittent_series_are_not_forecast_by_a_single_past_period(models, single_period_chosen):
     # Most 8-week backtest windows of these series hold no sale, so the last week's value (0)
     # scores best there, and before this rule all 30 series were given Naive: a zero for every
     # week (or a whole lump) while they sell 0.15 units a week on average.
