@@ -374,7 +374,7 @@ def selectable(cv: pl.DataFrame, stats: pl.DataFrame, plan: Plan) -> pl.DataFram
     2022-10-10: 174 skus forecast 0 that sold 241 units in the next 8 weeks). They are still
     backtested: the report's baselines are theirs. Held out at sku level, WAPE against the
     best baseline: Online Retail cut at 2011-08-01 1.009 -> 0.964, Superstore by product
-    0.930 -> 0.885 and 0.900 -> 0.841; 0.987 -> 0.994 at one cut-off, within 0.004 at eight
+    0.930 -> 0.885 and 0.900 -> 0.841; 0.987 -> 0.994 at one cut-off, within 0.004 at nine
     others, unchanged on Superstore's sub-categories (README, Routing).
     """
     if plan.models is not None:
