@@ -26,6 +26,24 @@ def daily_demand(orders: pl.DataFrame, start: dt.date, weeks: int) -> pl.DataFra
     )
 
 
+def sq_nightly(daily, s: float, q: float, lead_days: int, on_hand: float) -> tuple[float, float]:
+    """(units filled from stock on the day asked, mean units on hand) of one point under (s, Q)
+    looked at every night with backorders, over ``daily`` demand, from ``on_hand`` units and
+    nothing on order."""
+    arriving: dict[int, float] = {}
+    filled = held = 0.0
+    for t, d in enumerate(daily):
+        on_hand += arriving.pop(t, 0.0)
+        filled += min(d, max(on_hand, 0.0))
+        on_hand -= d
+        held += max(on_hand, 0.0)
+        position = on_hand + sum(arriving.values())
+        while position <= s and q > 0:
+            arriving[t + lead_days] = arriving.get(t + lead_days, 0.0) + q
+            position += q
+    return filled, held / max(len(daily), 1)
+
+
 def replay(policy: pl.DataFrame, daily: pl.DataFrame, start: dt.date, weeks: int):
     """(fill rate, mean stock on hand at the policy's unit cost) over the points of ``policy``
     and the daily demand ``daily`` (sku, day, q): units filled from stock on the day they were
@@ -39,20 +57,13 @@ def replay(policy: pl.DataFrame, daily: pl.DataFrame, start: dt.date, weeks: int
     asked = filled = held = 0.0
     for row in policy.iter_rows(named=True):
         by_day = demand.get(row["sku"], {})
+        asked_here = [float(by_day.get(day, 0.0)) for day in days]
         s, q, lead = row["reorder_point"], row["order_qty"], int(round(row["lead_time_days"]))
         for first in np.linspace(s + 1, s + max(q, 1.0), STARTS):
-            on_hand, arriving = float(np.floor(first)), {}
-            for t, day in enumerate(days):
-                on_hand += arriving.pop(t, 0.0)
-                d = float(by_day.get(day, 0.0))
-                asked += d
-                filled += min(d, max(on_hand, 0.0))
-                on_hand -= d
-                held += max(on_hand, 0.0) * row["unit_cost"] / (len(days) * STARTS)
-                position = on_hand + sum(arriving.values())
-                while position <= s and q > 0:
-                    arriving[t + lead] = arriving.get(t + lead, 0.0) + q
-                    position += q
+            got, units = sq_nightly(asked_here, s, q, lead, float(np.floor(first)))
+            asked += sum(asked_here)
+            filled += got
+            held += units * row["unit_cost"] / STARTS
     return filled / asked, held
 
 

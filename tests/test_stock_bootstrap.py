@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
+from heldout import sq_nightly
 from scipy import stats
 
 from segchain.stock import stock
@@ -403,8 +404,8 @@ def test_rationing_plans_for_the_points_lump_variance_split_by_the_segments_mean
 def replay_sq_daily(h, s: float, q: float, lead_days: int, weeks: int, seed: int) -> float:
     """Long-run fill rate of (s, Q) looked at every day, backorders, against demand drawn from
     the history's own model (its weekly chain of zero / non-zero weeks, a jittered size drawn
-    from its non-zero weeks) arriving whole on one day of its week: a replay written here, not
-    the stage's estimate."""
+    from its non-zero weeks) arriving whole on one day of its week, replayed by
+    ``heldout.sq_nightly`` (written apart from the stage), not the stage's estimate."""
     rng = np.random.default_rng(seed)
     sizes = h.sizes[h.offset[0] : h.offset[0] + h.count[0]]
     daily = np.zeros(weeks * 7)
@@ -416,15 +417,7 @@ def replay_sq_daily(h, s: float, q: float, lead_days: int, weeks: int, seed: int
             x = float(rng.choice(sizes))
             j = 1.0 + math.trunc(x + rng.standard_normal() * math.sqrt(x))
             daily[w * 7 + rng.integers(7)] += j if j > 0 else x
-    on_hand, arriving, filled = s + q, {}, 0.0
-    for t, d in enumerate(daily):
-        on_hand += arriving.pop(t, 0.0)
-        filled += min(d, max(on_hand, 0.0))
-        on_hand -= d
-        position = on_hand + sum(arriving.values())
-        while position <= s:
-            arriving[t + lead_days] = arriving.get(t + lead_days, 0.0) + q
-            position += q
+    filled, _ = sq_nightly(daily.tolist(), s, q, lead_days, on_hand=s + q)
     return filled / daily.sum()
 
 
