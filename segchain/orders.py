@@ -20,6 +20,7 @@ from segchain.schema import (
     FLAG_RETURN,
     FLAG_ZERO_PRICE,
     LINE_FLAGS,
+    MAX_VALUE,
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
@@ -77,8 +78,6 @@ instead of trimming every line."""
 TEXT_FIELDS = ("city", "country", "customer_name", "description")
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
-# Beyond any order line's quantity, price or value; sums of such values would overflow to inf.
-MAX_VALUE = 1e15
 VALUE_FIELDS = ("quantity", "unit_price", "amount")
 # Implausible order dates are typos or placeholders (0001-01-01, 9999-12-31, 2052 for 2025):
 # rejected so that they cannot drive recency or the as-of date. The rule depends on the data

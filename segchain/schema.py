@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -348,19 +348,23 @@ ASSIGNMENT_HINT = (
 )
 
 
+LANE_KEYS = ("customer_id", "site_id")
+
+
 def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.DataFrame:
     """Network's assignments as ``costs`` and ``forecast --assignments`` read them: checked once.
 
     A row with a ``site_id`` is a lane (customer x serving site); a row without one is a customer
     that network left out, and must say why (``left_out``). Lanes are unique per customer and
     site; their ``share`` (1 when the column is absent) lies in [0, 1] and a customer's shares add
-    up to 1. Returns ``df`` with ids as text (a blank site_id null) and its number columns as
-    Float64.
+    up to 1; their ``demand`` and every ``transport_cost`` are finite numbers >= 0. Returns
+    ``df`` with ids as text (a blank site_id null) and its number columns as Float64.
 
     Raises:
         MissingColumnsError: no customer_id or site_id.
         DataError: every problem found, at once (numbers as text, blank ids, duplicate lanes,
-            shares out of range or not adding up to 1).
+            shares out of range or not adding up to 1, demand or transport cost not a finite
+            number >= 0).
     """
     from segchain.errors import DataError, examples
 
@@ -414,6 +418,9 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
         bad = sums.filter((s - 1.0).abs() > 1e-6)["customer_id"].to_list()
         if bad:
             problems.append(f"the shares of customer(s) {examples(bad)} do not add up to 1")
+    # A left-out customer's demand may be negative (returns exceed purchases): lanes only.
+    problems += number_problems(lanes, {"demand": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
+    problems += number_problems(rows, {"transport_cost": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems), hint=ASSIGNMENT_HINT)
     return df.with_columns(
@@ -421,25 +428,70 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
     )
 
 
-def check_unique(df: pl.DataFrame, keys: Sequence[str], *, source: str) -> None:
-    """Raise DataError naming the key values (``keys`` that ``df`` has) found on several rows;
-    a blank key value counts as one value (``*``)."""
-    from segchain.errors import DataError, examples
+# Beyond any quantity, price or cost an input can hold: sums of such values overflow to inf.
+MAX_VALUE = 1e15
+NUMBER_RULES = {">= 0": lambda c: c >= 0, "> 0": lambda c: c > 0, "": lambda c: pl.lit(True)}
+
+
+def _key_text(keys: Sequence[str]) -> pl.Expr:
+    """A row's key as text for messages: ``sku@site``, a blank value shown as ``*``."""
+    text = [
+        pl.col(k).cast(pl.String).str.strip_chars().replace("", None).fill_null("*") for k in keys
+    ]
+    return pl.concat_str(text, separator="@")
+
+
+def number_problems(
+    df: pl.DataFrame,
+    rules: Mapping[str, str],
+    *,
+    keys: Sequence[str],
+    limit: float | None = None,
+) -> list[str]:
+    """One message per column of ``rules`` that ``df`` has (Float64) whose values are NaN,
+    infinite, above ``limit`` in size or break the column's rule (``">= 0"``, ``"> 0"``, or
+    ``""`` for any finite number), naming each such value and its row's ``keys`` (those ``df``
+    has); empty values pass. Callers list these with their other problems in one DataError."""
+    present = [k for k in keys if k in df.columns]
+    if present:
+        key, label = _key_text(present), "@".join(present)
+    else:
+        key, label = pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
+    problems = []
+    for col, rule in rules.items():
+        if col not in df.columns:
+            continue
+        c = pl.col(col)
+        wrong = c.is_nan() | c.is_infinite() | ~NUMBER_RULES[rule](c)
+        if limit is not None:
+            wrong = wrong | (c.abs() > limit)
+        bad = df.select(key.alias("k"), c.alias("v"), (c.is_not_null() & wrong).alias("bad"))
+        bad = bad.filter("bad")
+        if not bad.height:
+            continue
+        shown = [f"{v} for {label} {k!r}" for k, v, _ in bad.head(5).iter_rows()]
+        more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""
+        bound = "" if limit is None else f" up to {limit:g}" + ("" if rule else " in size")
+        rule_text = f" {rule}" if rule else ""
+        problems.append(
+            f"{col} must be a finite number{rule_text}{bound}, got {', '.join(shown)}{more}"
+        )
+    return problems
+
+
+def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
+    """A message naming the key values (``keys`` that ``df`` has) found on several rows, or
+    none; a blank key value counts as one value (``*``)."""
+    from segchain.errors import examples
 
     present = [k for k in keys if k in df.columns]
     if not present:
-        return
-    text = [
-        pl.col(k).cast(pl.String).str.strip_chars().replace("", None).fill_null("*")
-        for k in present
-    ]
-    key = pl.concat_str(text, separator="@").alias("k")
-    dup = df.select(key).filter(pl.col("k").is_duplicated())["k"].unique(maintain_order=True)
-    if dup.len():
-        raise DataError(
-            f"{source}: {'@'.join(present)} listed more than once: {examples(dup.to_list())}",
-            hint=f"give one row per {' x '.join(present)}",
-        )
+        return []
+    key = df.select(_key_text(present).alias("k"))
+    dup = key.filter(pl.col("k").is_duplicated())["k"].unique(maintain_order=True)
+    if not dup.len():
+        return []
+    return [f"{'@'.join(present)} listed more than once: {examples(dup.to_list())}"]
 
 
 # ---- Column types: what a table read from a file may hold (checked by tableio on every read)
@@ -460,6 +512,17 @@ INPUT_NUMBER_COLUMNS = (
     "on_order",
     "backorders",
 )
+# What each item value may be (number_problems): stock checks them all, costs unit_cost (>= 0
+# there: goods given away cost nothing) and holding_rate.
+ITEM_RULES: dict[str, str] = {
+    "unit_cost": "> 0",
+    "order_cost": ">= 0",
+    "holding_rate": "> 0",
+    "lead_time_days": ">= 0",
+    "lead_time_sd_days": ">= 0",
+    "moq": ">= 0",
+    "pack_size": "> 0",
+}
 KNOWN_COLUMNS = (
     frozenset(ORDER_COLUMNS)
     | TEXT_COLUMNS

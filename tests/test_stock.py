@@ -416,7 +416,8 @@ def test_stock_rejects_bad_item_master_listing_all_problems() -> None:
     with pytest.raises(DataError) as exc:
         stock(fc, items=it)
     assert str(exc.value).startswith(
-        "items: duplicate sku(s) 'A'; lead_time_days must be >= 0 for sku(s) 'B'"
+        "items: duplicate sku(s) 'A'; lead_time_days must be a finite number >= 0, got -3.0 "
+        "for sku 'B'"
     )
 
 

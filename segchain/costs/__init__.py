@@ -12,6 +12,7 @@ Modules: ``rates`` (the ``[costs]`` table), ``sales`` (revenue, goods, orders pe
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,15 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
-from segchain.schema import check_assignments, check_unique, numeric_columns, require_columns
+from segchain.schema import (
+    ITEM_RULES,
+    MAX_VALUE,
+    check_assignments,
+    duplicate_keys,
+    number_problems,
+    numeric_columns,
+    require_columns,
+)
 
 BY = ("segment", "customer")
 # Every cost that adds up to cost_to_serve, in the order of the cost stack.
@@ -44,6 +53,64 @@ DEFAULT_HOLDING_RATE = 0.25
 
 
 @dataclass(frozen=True)
+class InputRule:
+    """What ``costs`` requires of an input table: ``keys`` unique (the table's own key, e.g.
+    stock's ``sku [, site]`` per stocking point) and each number that drives a figure finite,
+    at most MAX_VALUE in size and within its rule (``schema.number_problems``)."""
+
+    keys: tuple[str, ...]
+    numbers: dict[str, str]
+    hint: str
+    unique: bool = True
+
+
+INPUT_RULES: dict[str, InputRule] = {
+    "policy": InputRule(
+        ("sku", "site"),
+        {"inventory_value": ">= 0"},
+        "give stock's policy as written: one row per stocking point (sku, or sku x site)",
+    ),
+    "per-segment stock": InputRule(
+        ("sku", "site", "segment"),
+        {"inventory_value": ">= 0", "inventory_share": ">= 0"},
+        "give stock's --segments-out table as written: one row per sku (x site) x segment",
+    ),
+    "forecast": InputRule(
+        ("unique_id", "ds"),
+        {"forecast": ">= 0"},
+        "give forecast's table as written (forecasts are numbers >= 0)",
+        unique=False,
+    ),
+    "sites": InputRule(
+        ("site_id",),
+        {"fixed_cost": ">= 0"},
+        "give network's --sites-out as written (one row per site), or fix those rows",
+    ),
+    "items": InputRule(
+        ("sku", "site"),
+        # unit_cost may be 0 here (goods given away cost nothing); stock needs > 0.
+        {"unit_cost": ">= 0", "holding_rate": ITEM_RULES["holding_rate"]},
+        "fix the item master: one row per sku (or sku x site), unit_cost >= 0 and "
+        "holding_rate > 0 a year, or leave a value empty",
+    ),
+}
+
+
+def check_input(frame: pl.DataFrame, name: str) -> None:
+    """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once.
+
+    Raises:
+        DataError: a key on several rows; a number NaN, infinite, above MAX_VALUE or breaking
+            its rule (naming the column, the row's key and the value).
+    """
+    rule = INPUT_RULES[name]
+    problems = duplicate_keys(frame, rule.keys) if rule.unique else []
+    problems += number_problems(frame, rule.numbers, keys=rule.keys, limit=MAX_VALUE)
+    if problems:
+        raise DataError(f"{name}: " + "; ".join(problems), hint=rule.hint)
+
+
+@dataclass(frozen=True)
 class Check:
     """A total reconciled with its source table: ``source_total = sum(parts)``."""
 
@@ -58,7 +125,8 @@ class Check:
 
     @property
     def ok(self) -> bool:
-        return round(self.source_total, 2) == round(sum(self.parts.values()), 2)
+        total, parts = self.source_total, sum(self.parts.values())
+        return math.isfinite(total) and math.isfinite(parts) and round(total, 2) == round(parts, 2)
 
     def line(self) -> str:
         parts = " + ".join(f"{k} {v:,.2f}" for k, v in self.parts.items())
@@ -133,7 +201,8 @@ def costs(
 
     Raises:
         UsageError: unknown ``by``.
-        DataError: missing columns; assignments naming customers not in the segments.
+        DataError: missing columns; an input that does not add up (``INPUT_RULES``,
+            ``schema.check_assignments``); assignments naming customers not in the segments.
     """
     if by not in BY:
         raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
@@ -159,10 +228,11 @@ def costs(
         checked["forecast"],
     )
     assignments, sites, items = checked["assignments"], checked["sites"], checked["items"]
+    for name, frame in checked.items():
+        if frame is not None and name in INPUT_RULES:
+            check_input(frame, name)
     if assignments is not None:
         assignments = check_assignments(assignments)
-    if items is not None:
-        check_unique(items, ("sku", "site"), source="items")
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from segchain.errors import DataError, examples
+from segchain.errors import DataError
 from segchain.schema import FLAG_RETURN, product_line, require_columns
 
 _PRODUCT = product_line()
@@ -122,11 +122,5 @@ def _unit_costs(items: pl.DataFrame | None) -> pl.DataFrame | None:
     costs = items.select(
         pl.col("sku").cast(pl.String), pl.col("unit_cost").cast(pl.Float64, strict=False)
     )
-    bad = costs.filter(pl.col("unit_cost") < 0)["sku"].to_list()
-    if bad:
-        raise DataError(
-            f"items: negative unit_cost for sku {examples(bad)}",
-            hint="unit_cost is what one unit costs you, >= 0",
-        )
     # Items listed per site (lead times per site) repeat the sku: the first stated cost counts.
     return costs.group_by("sku", maintain_order=True).agg(pl.col("unit_cost").drop_nulls().first())

@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.config import PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
-from segchain.schema import product_line, require_columns
+from segchain.schema import ITEM_RULES, number_problems, product_line, require_columns
 from segchain.tableio import collect
 
 # Item master defaults, used column by column for items missing from the master or with an empty
@@ -358,21 +358,9 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
     if dup.len():
         what = "sku(s)" if keys == ["sku"] else "sku@site(s)"
         problems.append(f"duplicate {what} {examples(dup.to_list())}")
-    rules = {
-        "unit_cost": (lambda c: c > 0, "> 0"),
-        "order_cost": (lambda c: c >= 0, ">= 0"),
-        "holding_rate": (lambda c: c > 0, "> 0"),
-        "lead_time_days": (lambda c: c >= 0, ">= 0"),
-        "lead_time_sd_days": (lambda c: c >= 0, ">= 0"),
-        "moq": (lambda c: c >= 0, ">= 0"),
-        "pack_size": (lambda c: c > 0, "> 0"),
-    }
-    for col in present:
-        rule, text = rules[col]
-        c = pl.col(col)
-        bad = it.filter(c.is_not_null() & (c.is_nan() | c.is_infinite() | ~rule(c)))
-        if bad.height:
-            problems.append(f"{col} must be {text} for sku(s) {examples(bad['sku'].to_list())}")
+    problems += number_problems(
+        it, {c: rule for c, rule in ITEM_RULES.items() if c in present}, keys=keys
+    )
     if problems:
         raise DataError(
             "items: " + "; ".join(problems),
