@@ -149,7 +149,8 @@ DATE_KINDS = {
     "slash": r"^\d{1,2}/\d{1,2}/\d{2,4}( .*)?$",
     "ymd_slash": r"^\d{4}/\d{1,2}/\d{1,2}( .*)?$",
     "compact": r"^\d{8}$",
-    "serial": r"^\d{5}(\.\d+)?$",
+    # A fraction (the time of day) after a point, or a comma where Excel writes decimal commas.
+    "serial": r"^\d{5}([.,]\d+)?$",
 }
 
 
@@ -416,6 +417,21 @@ _COMMA_SURE = r"^[+-]?[\d.]*,(\d{1,2}|\d{4,})$"
 _DOT_SURE = r"^[+-]?[\d,]*\.(\d{1,2}|\d{4,})$"
 
 
+def _sure_counts(columns: Sequence[str]) -> list[pl.Expr]:
+    """Per column, how many values can only be read with a decimal comma, and with a point."""
+    exprs = []
+    for c in columns:
+        v = _number_text(c)
+        exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
+        exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
+    return exprs
+
+
+def _uses_comma(row: Mapping[str, Any], column: str, *, default_comma: bool) -> bool:
+    comma, dot = row[f"{column}|comma"] or 0, row[f"{column}|dot"] or 0
+    return (default_comma and comma >= dot) or (not default_comma and comma > dot)
+
+
 def decimal_comma_columns(
     lf: pl.LazyFrame, columns: Sequence[str], *, default_comma: bool
 ) -> set[str]:
@@ -429,18 +445,30 @@ def decimal_comma_columns(
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return set()
-    exprs = []
-    for c in text_cols:
-        v = pl.col(c).str.strip_chars()
-        exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
-        exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
-    row = lf.select(exprs).collect().row(0, named=True)
-    out = set()
-    for c in text_cols:
-        comma, dot = row[f"{c}|comma"] or 0, row[f"{c}|dot"] or 0
-        if (default_comma and comma >= dot) or (not default_comma and comma > dot):
-            out.add(c)
-    return out
+    row = lf.select(_sure_counts(text_cols)).collect().row(0, named=True)
+    return {c for c in text_cols if _uses_comma(row, c, default_comma=default_comma)}
+
+
+def decimal_comma_files(
+    lf: pl.LazyFrame, columns: Sequence[str], *, defaults: Mapping[str, bool]
+) -> dict[str, list[str]]:
+    """For a table of several files (``_file``): per number column, the files that write it with
+    a decimal comma, each file decided on its own values with its own default (``defaults``, by
+    file name), as ``decimal_comma_columns`` decides one file. A folder may mix an export saved
+    with ';' and decimal commas and one saved with ',' and points: one decision for the column
+    would read one of them a hundred times too large."""
+    schema = lf.collect_schema()
+    text_cols = [c for c in columns if _is_string(schema, c)]
+    if not text_cols:
+        return {}
+    rows = lf.group_by(SOURCE_FILE).agg(_sure_counts(text_cols)).collect()
+    out: dict[str, list[str]] = {}
+    for row in rows.iter_rows(named=True):
+        name = str(row[SOURCE_FILE])
+        for c in text_cols:
+            if _uses_comma(row, c, default_comma=defaults.get(name, False)):
+                out.setdefault(c, []).append(name)
+    return {c: sorted(files) for c, files in out.items()}
 
 
 class MixedDateOrderError(DataError):
@@ -566,7 +594,12 @@ def date_expr(column: str, style: DateStyle) -> pl.Expr:
         return pl.when(v.str.contains(DATE_KINDS[kind])).then(parsed)
 
     dotted = head.str.replace_all(r"\.", "/")
-    serial = v.cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
+    serial = (
+        v.str.replace(",", ".", literal=True)
+        .cast(pl.Float64, strict=False)
+        .floor()
+        .cast(pl.Int64, strict=False)
+    )
     return pl.coalesce(
         when("iso", head.str.strptime(pl.Date, "%Y-%m-%d", strict=False)),
         when("ymd_slash", head.str.strptime(pl.Date, "%Y/%m/%d", strict=False)),
@@ -591,15 +624,29 @@ def _dmy(text: pl.Expr, long_fmt: str, short_fmt: str) -> pl.Expr:
     )
 
 
-def number_expr(column: str, *, is_string: bool, decimal_comma: bool) -> pl.Expr:
-    """Parse a number column; unparseable values become null (the caller gives the reason)."""
+def _number_text(column: str) -> pl.Expr:
+    """A number's text without what is not the number: spaces and apostrophes grouping digits,
+    a currency sign ($1,234.50, 12,50 €), and accounting parentheses for a negative ((12.50)
+    is -12.50)."""
+    v = pl.col(column).str.replace_all(r"[\s\u00a0'’$€£¥₹]", "")
+    negative = v.str.starts_with("(") & v.str.ends_with(")")
+    return pl.when(negative).then("-" + v.str.strip_prefix("(").str.strip_suffix(")")).otherwise(v)
+
+
+def number_expr(column: str, *, is_string: bool, decimal_comma: bool | pl.Expr) -> pl.Expr:
+    """Parse a number column; unparseable values become null (the caller gives the reason).
+
+    ``decimal_comma``: the column's separator, or a boolean expression per line (the lines of
+    the files that use a comma, in a table of several files)."""
     if not is_string:
         return pl.col(column).cast(pl.Float64, strict=False)
-    v = pl.col(column).str.strip_chars().str.replace_all(r"[\s\u00a0'’]", "")
-    if decimal_comma:
-        v = v.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    v = _number_text(column)
+    comma_form = v.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    point_form = v.str.replace_all(",", "", literal=True)
+    if isinstance(decimal_comma, pl.Expr):
+        v = pl.when(decimal_comma).then(comma_form).otherwise(point_form)
     else:
-        v = v.str.replace_all(",", "", literal=True)
+        v = comma_form if decimal_comma else point_form
     # A trailing minus (SAP writes 5.00-) means negative.
     v = pl.when(v.str.ends_with("-")).then("-" + v.str.strip_suffix("-")).otherwise(v)
     return v.cast(pl.Float64, strict=False).alias(column)
@@ -642,6 +689,35 @@ def text_expr(column: str, *, dtype: pl.DataType, blank_as_null: bool = True) ->
     return pl.when(c == "").then(None).otherwise(c).alias(column) if blank_as_null else c
 
 
+def _decimal_commas(
+    lf: pl.LazyFrame,
+    numbers: Sequence[str],
+    decimal_comma: bool | Mapping[str, bool],
+    notes: list[str],
+) -> dict[str, bool | pl.Expr]:
+    """Per number column, its decimal comma for ``number_expr`` (noted in ``notes``): one
+    decision for one file, or per file when ``decimal_comma`` gives each file's default."""
+    if isinstance(decimal_comma, bool) or SOURCE_FILE not in lf.collect_schema():
+        default = decimal_comma if isinstance(decimal_comma, bool) else any(decimal_comma.values())
+        cols = decimal_comma_columns(lf, numbers, default_comma=default)
+        if cols:
+            notes.append("decimal comma in: " + ", ".join(sorted(cols)))
+        return {c: True for c in cols}
+    files = decimal_comma_files(lf, numbers, defaults=decimal_comma)
+    out: dict[str, bool | pl.Expr] = {}
+    for c, names in sorted(files.items()):
+        if len(names) == len(decimal_comma):
+            out[c] = True
+            notes.append(f"decimal comma in: {c}")
+        else:
+            out[c] = pl.col(SOURCE_FILE).cast(pl.String).is_in(names)
+            shown = ", ".join(short(n, 60) for n in names[:3]) + (", ..." if len(names) > 3 else "")
+            notes.append(
+                f"decimal comma in: {c} ({len(names)} of {len(decimal_comma)} files: {shown})"
+            )
+    return out
+
+
 # ---------------------------------------------------------------------------------------------
 # The import
 
@@ -652,7 +728,7 @@ def import_orders(
     mapping: Mapping[str, str],
     returns: Returns = "net",
     date_format: str | None = None,
-    decimal_comma: bool = False,
+    decimal_comma: bool | Mapping[str, bool] = False,
     non_product_skus: frozenset[str] = NON_PRODUCT_SKUS,
     source: str = "orders",
 ) -> OrderImport:
@@ -664,7 +740,8 @@ def import_orders(
         returns: ``net`` makes return lines negative so sums net them; ``keep`` leaves them as
             exported (flagged); ``drop`` rejects them with reason ``return``.
         date_format: override of the date order or a strptime format.
-        decimal_comma: the file's default decimal separator is a comma (';'-delimited files).
+        decimal_comma: the file's default decimal separator is a comma (';'-delimited files);
+            for a table of several files, each file's default by name (decided per file).
         source: the file name for messages.
 
     Raises:
@@ -685,9 +762,7 @@ def import_orders(
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
-    comma_cols = decimal_comma_columns(lf, numbers, default_comma=decimal_comma)
-    if comma_cols:
-        notes.append("decimal comma in: " + ", ".join(sorted(comma_cols)))
+    comma = _decimal_commas(lf, numbers, decimal_comma, notes)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -707,7 +782,14 @@ def import_orders(
         date = pl.col(date_col).replace_strict(distinct, parsed, default=None, return_dtype=pl.Date)
         date_order = style.order
     elif schema[date_col].is_temporal():
-        date = pl.col(date_col).cast(pl.Date)
+        typed = pl.col(date_col)
+        zone = getattr(schema[date_col], "time_zone", None)
+        if zone is not None:
+            # The day on the clock of the column's own zone, as the same instant written as text
+            # with its offset reads: casting an aware timestamp to a date takes the UTC day, and
+            # an order placed at 00:30 in Berlin on 1 January would fall in the previous year.
+            typed = typed.dt.replace_time_zone(None)
+        date = typed.cast(pl.Date)
         date_order = "typed"
     else:
         # Excel serial numbers stored as numbers.
@@ -775,7 +857,7 @@ def import_orders(
                 h = mapping[c]
                 exprs.append(
                     number_expr(
-                        h, is_string=_is_string(schema, h), decimal_comma=h in comma_cols
+                        h, is_string=_is_string(schema, h), decimal_comma=comma.get(h, False)
                     ).alias(c)
                 )
         lines = raw_indexed.select(

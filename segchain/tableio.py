@@ -274,6 +274,14 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
                 extras[i] = delimiter.join(row[width:])
     except csv.Error:
         return None
+    # Every data line ending in the same empty fields beyond the header (a delimiter after the
+    # last field, as some exports write each line but not the header) is the file's convention,
+    # not damage, and holds nothing. A surplus on some lines only stays an error: an unquoted
+    # thousands separator (5,1,234.50) shifts the line's fields as much.
+    surplus = set(extras.values())
+    every_line = bool(count) and len(extras) == count and len(surplus) == 1
+    if every_line and not surplus.pop().replace(delimiter, "").strip():
+        extras = {}
     try:
         df = pl.read_csv(
             payload,
@@ -286,6 +294,8 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
         return None
     if df.height != count or EXTRA_FIELDS in df.columns:
         return None
+    if not extras:
+        return df
     column: list[str | None] = [None] * count
     for i, value in extras.items():
         column[i] = value

@@ -227,6 +227,21 @@ def test_extra_fields_reject_those_lines_only(cli, tmp_path: Path) -> None:
     assert rows["order_id"].to_list() == [str(1000 + i) for i in ragged]
 
 
+def test_a_delimiter_ending_every_data_line_is_the_files_convention(cli, tmp_path) -> None:
+    """Every data line ends with a tab the header lacks: an empty field beyond the header on
+    every line holds nothing, so every line is read (it was rejected as extra_fields)."""
+    export = tmp_path / "export.tsv"
+    rows = [good_line(i).split(",") for i in range(12)]
+    export.write_text(
+        "\t".join(HEADER.split(",")) + "\n" + "".join("\t".join(r) + "\t\n" for r in rows)
+    )
+    result = cli("validate", str(export), "-o", str(tmp_path / "orders.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "read 12 = used 12 + rejected 0" in result.stderr
+    out = pl.read_csv(tmp_path / "orders.csv", schema_overrides={"order_id": pl.String})
+    assert out["quantity"].to_list() == [float(r[4]) for r in rows]
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding 26: the mixed date-order message shows the file's own values and their rows
 
@@ -276,3 +291,35 @@ def test_a_rejects_file_in_the_folder_is_not_read_as_orders(cli, exports, tmp_pa
     read = sum(counts.values())
     assert f"all files: read {read:,} = used {read - len(bad):,}" in again.stderr
     assert pl.read_csv(rejects, infer_schema=False).height == len(bad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Each file keeps its own decimal separator (a helper's sweep of real exports, session 23)
+
+
+@pytest.mark.parametrize("comma_first", [True, False])
+def test_each_file_keeps_its_own_decimal_separator(cli, tmp_path: Path, comma_first) -> None:
+    """One export saved with ';' and decimal commas, one with ',' and points, in one folder:
+    one decision for the column read one of them a hundred times too large (10.50 -> 1050),
+    whichever sorted first. Amounts as written: 10.50 and 2.25; 37,32 and 1.234,50."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    names = ("a.csv", "b.csv") if comma_first else ("b.csv", "a.csv")
+    (folder / names[0]).write_text(
+        "order_id;order_date;customer_id;sku;quantity;amount\n"
+        "2;05.01.2021;C2;B;3;37,32\n3;06.01.2021;C3;B;1;1.234,50\n"
+    )
+    (folder / names[1]).write_text(
+        "order_id,order_date,customer_id,sku,quantity,amount\n"
+        "1,2021-01-04,C1,A,2,10.50\n4,2021-01-07,C4,A,1,2.25\n"
+    )
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(folder), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    got = dict(
+        pl.read_csv(out, schema_overrides={"order_id": pl.String})
+        .select("order_id", "amount")
+        .iter_rows()
+    )
+    assert got == {"1": 10.5, "4": 2.25, "2": 37.32, "3": 1234.5}
+    assert "decimal comma in: amount (1 of 2 files: " in result.stderr

@@ -46,6 +46,8 @@ def dates(values: list[str], date_format: str | None = None) -> list[dt.date | N
         # Excel serials: 45000 is 2023-03-15, 44927 is 2023-01-01 (Excel's own DATEVALUE).
         (["45000", "44927"], [dt.date(2023, 3, 15), dt.date(2023, 1, 1)]),
         (["45000.75"], [dt.date(2023, 3, 15)]),
+        # German Excel writes a serial's time of day after a decimal comma.
+        (["45000,75", "44927"], [dt.date(2023, 3, 15), dt.date(2023, 1, 1)]),
     ],
 )
 def test_date_kinds_parse(values: list[str], expected: list[dt.date]) -> None:
@@ -106,6 +108,9 @@ def test_unparseable_dates_become_null() -> None:
         (["1.234,5", "7"], True, [1234.5, 7.0]),  # ';' file: comma by default
         (["1.25", "3.5"], True, [1.25, 3.5]),  # ';' file whose column clearly uses points
         (["5.00-", "1 000"], False, [-5.0, 1000.0]),  # SAP trailing minus, space thousands
+        # Currency signs and accounting parentheses, as spreadsheets and finance exports write.
+        (["$1,234.50", "($12.50)", "-$4", "€ 7.25"], False, [1234.5, -12.5, -4.0, 7.25]),
+        (["12,50 €", "(1.234,5)", "£3"], True, [12.5, -1234.5, 3.0]),
     ],
 )
 def test_number_styles(values: list[str], comma: bool, expected: list[float]) -> None:
@@ -489,3 +494,30 @@ def test_date_rules_that_no_date_breaks_are_left_out_of_the_reason_chain() -> No
     values["order_date"] = ["2024-03-01", " "]
     plan = orders.import_orders(frame(**values), mapping=CANONICAL).lines.explain()
     assert "missing_date" in plan and "bad_date" in plan and "implausible_date" not in plan
+
+
+def test_time_zone_aware_timestamps_give_the_day_of_their_own_zone() -> None:
+    """00:30 in Berlin on 1 January is 23:30 UTC on 31 December: the order was placed in
+    January, as the same instant written as text with its offset reads."""
+    stamps = pl.Series(
+        [dt.datetime(2021, 1, 1, 0, 30), dt.datetime(2021, 6, 15, 23, 45)]
+    ).dt.replace_time_zone("Europe/Berlin")
+    raw = frame(
+        order_id=["A1", "A2"],
+        customer_id=["C1", "C2"],
+        sku=["S", "S"],
+        quantity=["1", "2"],
+        unit_price=["3", "4"],
+    ).with_columns(stamps.alias("order_date"))
+    clean = orders.import_orders(raw, mapping=CANONICAL).clean.collect()
+    assert clean["order_date"].to_list() == [dt.date(2021, 1, 1), dt.date(2021, 6, 15)]
+    as_text = frame(
+        order_id=["A1"],
+        order_date=["2021-01-01T00:30:00+01:00"],
+        customer_id=["C1"],
+        sku=["S"],
+        quantity=["1"],
+        unit_price=["3"],
+    )
+    text_day = orders.import_orders(as_text, mapping=CANONICAL).clean.collect()["order_date"]
+    assert text_day.to_list() == [dt.date(2021, 1, 1)]

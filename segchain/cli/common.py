@@ -632,7 +632,12 @@ def load_orders(
             mapping=mapping,
             returns=returns,
             date_format=date_format,
-            decimal_comma=table.dialect.decimal_comma,
+            # Each file of several keeps its own decimal separator.
+            decimal_comma=(
+                {t.name: t.dialect.decimal_comma for t in table.parts}
+                if table.parts
+                else table.dialect.decimal_comma
+            ),
             non_product_skus=NON_PRODUCT_SKUS
             | PRESET_NON_PRODUCT_SKUS.get(opts.preset or config.preset or "", frozenset()),
             source=table.name,
