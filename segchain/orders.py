@@ -417,11 +417,15 @@ _COMMA_SURE = r"^[+-]?[\d.]*,(\d{1,2}|\d{4,})$"
 _DOT_SURE = r"^[+-]?[\d,]*\.(\d{1,2}|\d{4,})$"
 
 
-def _sure_counts(columns: Sequence[str]) -> list[pl.Expr]:
+def _sure_counts(
+    columns: Sequence[str], marks: Mapping[str, frozenset[str]] | None = None
+) -> list[pl.Expr]:
     """Per column, how many values can only be read with a decimal comma, and with a point."""
     exprs = []
     for c in columns:
-        v = _number_text(c)
+        found = marks[c] if marks is not None else NUMBER_MARKS
+        cleaning = found & {"parenthesis", "trailing_minus", "currency"}
+        v = _number_text(c, found) if cleaning else pl.col(c).str.strip_chars()
         exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
         exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
     return exprs
@@ -433,7 +437,11 @@ def _uses_comma(row: Mapping[str, Any], column: str, *, default_comma: bool) -> 
 
 
 def decimal_comma_columns(
-    lf: pl.LazyFrame, columns: Sequence[str], *, default_comma: bool
+    lf: pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    default_comma: bool,
+    marks: Mapping[str, frozenset[str]] | None = None,
 ) -> set[str]:
     """Number columns written with a decimal comma (``1.234,5``).
 
@@ -445,12 +453,16 @@ def decimal_comma_columns(
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return set()
-    row = lf.select(_sure_counts(text_cols)).collect().row(0, named=True)
+    row = lf.select(_sure_counts(text_cols, marks)).collect().row(0, named=True)
     return {c for c in text_cols if _uses_comma(row, c, default_comma=default_comma)}
 
 
 def decimal_comma_files(
-    lf: pl.LazyFrame, columns: Sequence[str], *, defaults: Mapping[str, bool]
+    lf: pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    defaults: Mapping[str, bool],
+    marks: Mapping[str, frozenset[str]] | None = None,
 ) -> dict[str, list[str]]:
     """For a table of several files (``_file``): per number column, the files that write it with
     a decimal comma, each file decided on its own values with its own default (``defaults``, by
@@ -461,7 +473,7 @@ def decimal_comma_files(
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return {}
-    rows = lf.group_by(SOURCE_FILE).agg(_sure_counts(text_cols)).collect()
+    rows = lf.group_by(SOURCE_FILE).agg(_sure_counts(text_cols, marks)).collect()
     out: dict[str, list[str]] = {}
     for row in rows.iter_rows(named=True):
         name = str(row[SOURCE_FILE])
@@ -624,31 +636,99 @@ def _dmy(text: pl.Expr, long_fmt: str, short_fmt: str) -> pl.Expr:
     )
 
 
-def _number_text(column: str) -> pl.Expr:
+# Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
+# 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
+_POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
+_COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
+
+
+NUMBER_MARKS = frozenset({"comma", "point", "parenthesis", "trailing_minus", "currency"})
+"""What a number's text may hold besides digits and a sign; see ``number_marks``."""
+
+
+def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozenset[str]]:
+    """Per text number column, which of ``NUMBER_MARKS`` occur in it at all, so that millions of
+    plain numbers pay for no step they do not need (each step on every value of a 2 M-line
+    export cost more than half the whole validate). One regex pass a column for anything but a
+    point; a column holding something looks closer. A point matters only in a decimal-comma
+    column, whose parse always checks it."""
+    if not columns:
+        return {}
+    unusual = r"[,()\-$€£¥₹]"
+    row = lf.select(pl.col(c).str.contains(unusual).any().alias(c) for c in columns).collect()
+    busy = [c for c in columns if row[c][0]]
+    out = {c: frozenset[str]() for c in columns}
+    if not busy:
+        return out
+    checks = {
+        "comma": lambda v: v.str.contains(",", literal=True),
+        "parenthesis": lambda v: v.str.contains("(", literal=True),
+        "trailing_minus": lambda v: v.str.contains("-", literal=True),
+        "currency": lambda v: v.str.contains(f"[{_CURRENCY_SIGNS}]"),
+    }
+    found = (
+        lf.select(
+            check(pl.col(c)).any().alias(f"{c}|{m}") for c in busy for m, check in checks.items()
+        )
+        .collect()
+        .row(0, named=True)
+    )
+    out.update({c: frozenset(m for m in checks if found[f"{c}|{m}"]) for c in busy})
+    return out
+
+
+_CURRENCY_SIGNS = "$€£¥₹"
+# Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
+# 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
+_POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
+_COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
+
+
+def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
     """A number's text without what is not the number: spaces and apostrophes grouping digits,
-    a currency sign ($1,234.50, 12,50 €), and accounting parentheses for a negative ((12.50)
-    is -12.50)."""
-    v = pl.col(column).str.replace_all(r"[\s\u00a0'’$€£¥₹]", "")
-    negative = v.str.starts_with("(") & v.str.ends_with(")")
-    return pl.when(negative).then("-" + v.str.strip_prefix("(").str.strip_suffix(")")).otherwise(v)
+    a currency sign ($1,234.50, 12,50 €), accounting parentheses ((12.50) is -12.50) and SAP's
+    trailing minus (5.00- is -5.00); only the steps for the ``marks`` that occur."""
+    signs = _CURRENCY_SIGNS if "currency" in marks else ""
+    v = pl.col(column).str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
+    if "parenthesis" in marks:
+        negative = v.str.starts_with("(") & v.str.ends_with(")")
+        v = pl.when(negative).then("-" + v.str.strip_prefix("(").str.strip_suffix(")")).otherwise(v)
+    if "trailing_minus" in marks:
+        v = pl.when(v.str.ends_with("-")).then("-" + v.str.strip_suffix("-")).otherwise(v)
+    return v
 
 
-def number_expr(column: str, *, is_string: bool, decimal_comma: bool | pl.Expr) -> pl.Expr:
+def number_expr(
+    column: str,
+    *,
+    is_string: bool,
+    decimal_comma: bool | pl.Expr,
+    marks: frozenset[str] = NUMBER_MARKS,
+) -> pl.Expr:
     """Parse a number column; unparseable values become null (the caller gives the reason).
 
     ``decimal_comma``: the column's separator, or a boolean expression per line (the lines of
-    the files that use a comma, in a table of several files)."""
+    the files that use a comma, in a table of several files). The other separator must group
+    thousands: in a decimal-point column ``2,5`` or ``1.234,56`` is not a number (it is
+    rejected, not read as 25 or 1.23456), nor ``0.5`` in a decimal-comma one. ``marks``: what
+    the column holds (``number_marks``); the default assumes anything."""
     if not is_string:
         return pl.col(column).cast(pl.Float64, strict=False)
-    v = _number_text(column)
-    comma_form = v.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+    v = _number_text(column, marks)
+    comma_form = v.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
+    if "point" in marks or isinstance(decimal_comma, pl.Expr) or decimal_comma:
+        comma_form = pl.when(
+            v.str.contains(_COMMA_GROUPED) | ~v.str.contains(".", literal=True)
+        ).then(comma_form)
     point_form = v.str.replace_all(",", "", literal=True)
+    if "comma" in marks:
+        point_form = pl.when(
+            v.str.contains(_POINT_GROUPED) | ~v.str.contains(",", literal=True)
+        ).then(point_form)
     if isinstance(decimal_comma, pl.Expr):
         v = pl.when(decimal_comma).then(comma_form).otherwise(point_form)
     else:
         v = comma_form if decimal_comma else point_form
-    # A trailing minus (SAP writes 5.00-) means negative.
-    v = pl.when(v.str.ends_with("-")).then("-" + v.str.strip_suffix("-")).otherwise(v)
     return v.cast(pl.Float64, strict=False).alias(column)
 
 
@@ -694,16 +774,17 @@ def _decimal_commas(
     numbers: Sequence[str],
     decimal_comma: bool | Mapping[str, bool],
     notes: list[str],
+    marks: Mapping[str, frozenset[str]],
 ) -> dict[str, bool | pl.Expr]:
     """Per number column, its decimal comma for ``number_expr`` (noted in ``notes``): one
     decision for one file, or per file when ``decimal_comma`` gives each file's default."""
     if isinstance(decimal_comma, bool) or SOURCE_FILE not in lf.collect_schema():
         default = decimal_comma if isinstance(decimal_comma, bool) else any(decimal_comma.values())
-        cols = decimal_comma_columns(lf, numbers, default_comma=default)
+        cols = decimal_comma_columns(lf, numbers, default_comma=default, marks=marks)
         if cols:
             notes.append("decimal comma in: " + ", ".join(sorted(cols)))
         return {c: True for c in cols}
-    files = decimal_comma_files(lf, numbers, defaults=decimal_comma)
+    files = decimal_comma_files(lf, numbers, defaults=decimal_comma, marks=marks)
     out: dict[str, bool | pl.Expr] = {}
     for c, names in sorted(files.items()):
         if len(names) == len(decimal_comma):
@@ -762,7 +843,8 @@ def import_orders(
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
-    comma = _decimal_commas(lf, numbers, decimal_comma, notes)
+    marks = number_marks(lf, [c for c in numbers if _is_string(schema, c)])
+    comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -857,7 +939,10 @@ def import_orders(
                 h = mapping[c]
                 exprs.append(
                     number_expr(
-                        h, is_string=_is_string(schema, h), decimal_comma=comma.get(h, False)
+                        h,
+                        is_string=_is_string(schema, h),
+                        decimal_comma=comma.get(h, False),
+                        marks=marks.get(h, NUMBER_MARKS),
                     ).alias(c)
                 )
         lines = raw_indexed.select(

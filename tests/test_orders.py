@@ -111,6 +111,11 @@ def test_unparseable_dates_become_null() -> None:
         # Currency signs and accounting parentheses, as spreadsheets and finance exports write.
         (["$1,234.50", "($12.50)", "-$4", "€ 7.25"], False, [1234.5, -12.5, -4.0, 7.25]),
         (["12,50 €", "(1.234,5)", "£3"], True, [12.5, -1234.5, 3.0]),
+        # The other separator must group thousands, else the value is no number (rejected):
+        # 1.234,56 among decimal points is not 1.23456, 2,5 not 25, 1,2,3 not 123.
+        (["2.50", "3.75", "1.234,56"], False, [2.5, 3.75, None]),
+        (["1,234.5", "2,5", "1,2,3", "12,34,567.5"], False, [1234.5, None, None, 1234567.5]),
+        (["1.234,5", "0.5", "2,25", "7.000.000"], True, [1234.5, None, 2.25, 7000000.0]),
     ],
 )
 def test_number_styles(values: list[str], comma: bool, expected: list[float]) -> None:
@@ -521,3 +526,15 @@ def test_time_zone_aware_timestamps_give_the_day_of_their_own_zone() -> None:
     )
     text_day = orders.import_orders(as_text, mapping=CANONICAL).clean.collect()["order_date"]
     assert text_day.to_list() == [dt.date(2021, 1, 1)]
+
+
+def test_a_price_that_does_not_fit_its_columns_separators_is_rejected() -> None:
+    """A European 1.234,56 in a column of decimal points was read as 1.23456, exit 0."""
+    rows = [
+        ("1", "2024-01-01", "C1", "P1", "2", "1.234,56"),
+        ("2", "2024-01-02", "C2", "P1", "2", "2.50"),
+        ("3", "2024-01-03", "C3", "P1", "2", "3.75"),
+    ]
+    clean, everything = lines(rows)
+    assert clean["unit_price"].to_list() == [2.5, 3.75]
+    assert everything.filter(pl.col("order_id") == "1")["reason"].to_list() == ["bad_price"]
