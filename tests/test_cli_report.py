@@ -96,6 +96,18 @@ def test_cli_report_markdown_file_writes_charts_beside_it(cli, inputs, tmp_path)
     assert "![Segment sizes and value](r_files/segments.png)" in (tmp_path / "r.md").read_text()
 
 
+def test_cli_report_charts_folder_is_checked_before_any_input_is_read(cli, tmp_path):
+    """A file where the charts folder goes was found only after every input was read (exit 1);
+    it is a destination like -o: a usage error before reading (the input here does not even
+    exist), and the report already there is left as it was."""
+    (tmp_path / "r_files").write_text("not a folder")
+    (tmp_path / "r.md").write_text("previous report")
+    result = cli("report", str(tmp_path / "missing.parquet"), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2, result.stderr
+    assert "r_files/, which exists and is not a folder" in result.stderr
+    assert (tmp_path / "r.md").read_text() == "previous report"
+
+
 def test_cli_report_unknown_output_suffix_is_a_usage_error(cli, inputs):
     result = cli("report", str(inputs["segments"]), "-o", "report.pdf")
     assert result.exit_code == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,7 +11,7 @@ import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
-from segchain.errors import DataError
+from segchain.errors import DataError, UsageError
 
 Inputs = Annotated[
     list[str] | None,
@@ -77,6 +78,9 @@ def report_command(
         stdout_is_terminal=stdout is not None and stdout.isatty(),
     )
     kind = params.layout
+    if kind == "md":
+        assert output is not None
+        _check_charts_folder(output)
     # Globs (quoted) and folders name their files; raw order exports among them are read
     # together as one orders table, as every stage reads orders.
     sources = expand_sources(list(params.inputs))
@@ -167,7 +171,7 @@ def report_command(
     from segchain.report import to_markdown
 
     path = Path(output)
-    image_dir = f"{path.name.rsplit('.', 1)[0]}_files"
+    image_dir = charts_folder(output).name
     text, files = to_markdown(report, image_dir=image_dir)
     if files:
         try:
@@ -198,6 +202,27 @@ def _raw_orders(source: str) -> bool:
         return False
     columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
     return recognise_table(columns, table.stage) == ("orders", "columns")
+
+
+def charts_folder(output: str) -> Path:
+    """Where a Markdown report's charts go: ``report_files/`` beside ``report.md``."""
+    path = Path(output)
+    return path.parent / f"{path.name.rsplit('.', 1)[0]}_files"
+
+
+def _check_charts_folder(output: str) -> None:
+    """The charts folder is a destination too: checked before any input is read."""
+    folder = charts_folder(output)
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(
+            f"-o {output}: its charts go to {folder}/, which exists and is not a folder",
+            hint="move that file away, or write the report as .html (charts inline)",
+        )
+    if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(
+            f"-o {output}: its charts folder {folder}/ is not writable",
+            hint="make it writable, or write the report elsewhere",
+        )
 
 
 def _write(dest: str, data: bytes) -> None:
