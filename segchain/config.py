@@ -18,7 +18,7 @@ from typing import Any
 
 from segchain.errors import UsageError
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
-from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, model_name
+from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, model_name
 
 DEFAULT_CONFIG = "segchain.toml"
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
@@ -848,6 +848,12 @@ def parse_map_options(items: Iterable[str], *, source: str = "--map") -> dict[st
             key, header = key.strip(), header.strip()
             if not key or not header:
                 raise UsageError(f"{source}: expected CANONICAL=HEADER, got {part!r}")
+            if key in mapping and mapping[key] != header:
+                raise UsageError(
+                    f"{source}: {key} is mapped twice ({key}={mapping[key]!r} and "
+                    f"{key}={header!r})",
+                    hint=f"give one header for {key}",
+                )
             mapping[key] = header
     _check_canonical(mapping, source=source)
     return mapping
@@ -885,6 +891,9 @@ def resolve_mapping(
     config = config or Config()
     present = list(headers)
     by_fold = {h.casefold().strip(): h for h in present}
+    variants: dict[str, list[str]] = {}
+    for h in present:
+        variants.setdefault(h.casefold().strip(), []).append(h)
     mapping: dict[str, str] = {}
     explicit: list[tuple[str, str, str]] = []
     for source, layer in (
@@ -917,7 +926,19 @@ def resolve_mapping(
             # The exact name wins over a case variant (`sku` over `SKU` when both are headers).
             found = _find_header(canonical, present, by_fold)
             if found is not None and found not in used:
+                if found != canonical and len(variants[canonical]) > 1:
+                    shown = " and ".join(repr(v) for v in variants[canonical])
+                    raise UsageError(
+                        f"headers {shown} could both be {canonical}",
+                        hint=f"say which with --map {canonical}=HEADER",
+                    )
                 mapping[canonical] = found
+            elif found is not None and canonical in ORDER_REQUIRED:
+                taken = next(c for c, h in mapping.items() if h == found)
+                raise UsageError(
+                    f"the header {found!r} is mapped to {taken}, so {canonical} has no column",
+                    hint=f"map {canonical} to its own header too: --map {canonical}=HEADER",
+                )
     return mapping
 
 

@@ -111,6 +111,23 @@ def test_canonical_headers_map_to_themselves() -> None:
     assert config.resolve_mapping(["Order_ID", "sku"]) == {"order_id": "Order_ID", "sku": "sku"}
 
 
+def test_two_case_variants_of_a_canonical_header_are_ambiguous() -> None:
+    """'Quantity' and 'QUANTITY' both fold to quantity: the last one was taken silently."""
+    with pytest.raises(UsageError, match="'Quantity' and 'QUANTITY' could both be quantity"):
+        config.resolve_mapping(["order_id", "Quantity", "QUANTITY"])
+    chosen = config.resolve_mapping(["Quantity", "QUANTITY"], cli_map={"quantity": "Quantity"})
+    assert chosen == {"quantity": "Quantity"}
+    # The exact canonical name still wins over its case variants.
+    assert config.resolve_mapping(["quantity", "QUANTITY"]) == {"quantity": "quantity"}
+
+
+def test_a_required_columns_header_taken_by_another_mapping_is_named() -> None:
+    """--map customer_id=sku left sku without a column, and the error said 'missing required
+    column sku; found ..., sku, ...'."""
+    with pytest.raises(UsageError, match="'sku' is mapped to customer_id, so sku has no column"):
+        config.resolve_mapping(["order_id", "sku", "quantity"], cli_map={"customer_id": "sku"})
+
+
 @pytest.mark.parametrize(
     ("items", "expected"),
     [
@@ -129,6 +146,7 @@ def test_parse_map_options(items: list[str], expected: dict[str, str]) -> None:
         (["sku"], "--map: expected CANONICAL=HEADER, got 'sku'"),
         (["=X"], "--map: expected CANONICAL=HEADER, got '=X'"),
         (["material=X"], "--map: unknown canonical column(s) material"),
+        (["sku=sku", "sku=description"], "--map: sku is mapped twice"),
     ],
 )
 def test_parse_map_options_errors(items: list[str], message: str) -> None:
