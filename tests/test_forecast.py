@@ -541,6 +541,18 @@ def test_forecast_no_common_customers_lists_examples_from_both_sides():
     assert "'c1', 'c2'" in msg and "'x1', 'x2'" in msg
 
 
+def test_forecast_without_a_product_line_says_so_not_that_ids_differ():
+    """Customers whose every line is postage: the error said the segments and orders had no
+    customer_id in common (orders have ''), with a hint to check --map."""
+    orders = orders_from_series({("c1", "s1"): [1, 2], ("c2", "s1"): [3, 4]})
+    orders = orders.with_columns(pl.lit("non_product").alias("flag"))
+    with pytest.raises(DataError) as err:
+        forecast(orders, segments_for(["c1", "c2"]))
+    msg = str(err.value)
+    assert "no product line to forecast" in msg and "4 non-product line(s)" in msg
+    assert "in common" not in msg
+
+
 @pytest.mark.parametrize(
     ("kw", "text"),
     [

@@ -104,6 +104,13 @@ def build_series(
                 "that size (--outliers keep|cap|drop)"
             )
 
+    if o.height == 0:
+        raise DataError(
+            "orders: no product line to forecast"
+            + (f": every line was left out ({_left_out(excluded)})" if excluded else ""),
+            hint="forecast needs order lines of products"
+            + ("; --outliers keep keeps zero-price lines" if excluded.get("zero_price") else ""),
+        )
     common = o.select("customer_id").unique().join(seg, on="customer_id", how="inner")
     if common.height == 0:
         o_ids = o.get_column("customer_id").drop_nulls().unique().sort()
@@ -190,3 +197,13 @@ def build_series(
         excluded=excluded,
         warnings=warnings,
     )
+
+
+def _left_out(excluded: dict[str, int]) -> str:
+    """``excluded`` counts in words, for a message."""
+    words = {
+        FLAG_NON_PRODUCT: "non-product line(s) (postage, fees)",
+        "zero_price": "zero-price line(s)",
+        "outlier_dropped": "oversized line(s)",
+    }
+    return ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(excluded.items()) if n)
