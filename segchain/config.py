@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from segchain.errors import UsageError
+from segchain.errors import UsageError, title_row_hint
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
 from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, model_name
 
@@ -908,7 +908,10 @@ def resolve_mapping(
     bad = [(s, c, h) for s, c, h in explicit if _find_header(h, present, by_fold) is None]
     if bad:
         named = "; ".join(f"{s} {c}={h!r}" for s, c, h in bad)
-        raise UsageError(f"no such column: {named}. The file's headers are: {', '.join(present)}")
+        raise UsageError(
+            f"no such column: {named}. The file's headers are: {', '.join(present)}",
+            hint=title_row_hint(present),
+        )
     mapping = {c: _find_header(h, present, by_fold) or h for c, h in mapping.items()}
     preset_name = preset or config.preset
     if preset_name:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 EXIT_OK = 0
@@ -55,6 +56,22 @@ MAP_HINT = (
     "map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR) "
     "or pick a --preset (sap, odoo, online-retail)"
 )
+
+
+def title_row_hint(headers: Sequence[str]) -> str | None:
+    """A hint when an export's first line is a report's title, not its header (a finance or
+    ERP report saved as CSV: 'Sales by Item Detail' above the real header), or None. The CSV
+    reader names the blank fields of such a line ``_duplicated_N``."""
+    named = [h for h in headers if h.strip() and not re.fullmatch(r"_duplicated_\d+", h)]
+    # A title is words ('Sales by Item Detail'); a lone column name (KUNNR) is not one.
+    if len(named) > 1 or (named and " " not in named[0].strip()):
+        return None
+    title = f" ({_cut(named[0], 40)!r})" if named else ""
+    return (
+        f"the first line looks like a report's title{title}, not the header: drop the lines "
+        "above the header, e.g. tail -n +N export.csv | segchain validate - (N = the header's "
+        "line number)"
+    )
 
 
 class MissingColumnsError(DataError):

@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 import polars as pl
 
-from segchain.errors import MAP_HINT, DataError, MissingColumnsError, UsageError
+from segchain.errors import (
+    MAP_HINT,
+    DataError,
+    MissingColumnsError,
+    UsageError,
+    title_row_hint,
+)
 from segchain.schema import (
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
@@ -376,7 +382,8 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
     if not any(c in mapping for c in ORDER_VALUE):
         missing.append("unit_price or amount")
     if missing:
-        raise MissingColumnsError(missing, list(headers), source=source, hint=MAP_HINT)
+        hint = title_row_hint(headers) or MAP_HINT
+        raise MissingColumnsError(missing, list(headers), source=source, hint=hint)
 
 
 def _is_string(schema: pl.Schema, column: str) -> bool:

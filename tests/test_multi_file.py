@@ -242,6 +242,25 @@ def test_a_delimiter_ending_every_data_line_is_the_files_convention(cli, tmp_pat
     assert out["quantity"].to_list() == [float(r[4]) for r in rows]
 
 
+@pytest.mark.parametrize("lines_above", [["Sales by Item Detail"], ["Acme Corp,,,,,", ",,,,,"]])
+def test_a_report_title_above_the_header_is_named_with_the_way_out(
+    cli, tmp_path, lines_above
+) -> None:
+    """A finance report saved as CSV, its title above the header: the error listed the title
+    (and the reader's _duplicated_N names) as the headers, with a hint to use --map."""
+    export = tmp_path / "report.csv"
+    body = [HEADER, *[good_line(i) for i in range(5)]]
+    export.write_text("\n".join([*lines_above, *body]) + "\n")
+    result = cli("validate", str(export))
+    assert result.exit_code == 1
+    assert "hint: the first line looks like a report's title" in result.stderr
+    assert "drop the lines above the header" in result.stderr
+    # The way out it names works: the lines from the header on.
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text("\n".join(body) + "\n")
+    assert cli("validate", str(fixed)).exit_code == 0
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding 26: the mixed date-order message shows the file's own values and their rows
 
