@@ -162,7 +162,7 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     assert result.exit_code == 1
     assert result.stderr.startswith(
         "segchain stock: Error: items: duplicate sku(s) 'A'; unit_cost must be a finite number "
-        "> 0, got -1.0 for sku 'B'\n"
+        "> 0 up to 1e+15, got -1.0 for sku 'B'\n"
     )
 
 
@@ -207,9 +207,8 @@ def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
     result = cli("stock", str(path))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "segchain stock: Error: forecast: column 'forecast' has 1 negative, empty or non-finite "
-        "value(s) "
-        "in series (unique_id) 'u1'\n"
+        "segchain stock: Error: forecast: forecast must be a finite number >= 0 up to 1e+15, "
+        "got -2.0 for unique_id 'u1'\n"
     )
 
 

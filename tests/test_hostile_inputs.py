@@ -243,7 +243,7 @@ def _forecast_csv(tmp_path: Path, rows: str) -> Path:
         ("A/x,2024-01-01,5,1,x,A\nA/,2024-01-01,5,1,,A\n", "1 row(s) have no sku"),
         (
             "A/x,2024-01-01,1e308,1,x,A\nA/x,2024-01-08,1e308,1,x,A\n",
-            "forecast or error_sd above 1e+15",
+            "forecast must be a finite number >= 0 up to 1e+15, got 1e+308 for unique_id 'A/x'",
         ),
         ("A/x,abc,5,1,x,A\nA/x,def,5,1,x,A\n", "column 'ds' holds 2 value(s) that are not dates"),
     ],

@@ -396,11 +396,13 @@ def test_stock_rejects_negative_forecast_naming_series() -> None:
     )
     with pytest.raises(DataError) as exc:
         stock(fc)
+    message = str(exc.value)
     assert (
-        "'forecast' has 4 negative, empty or non-finite value(s) in series (unique_id) 's1'"
-        in str(exc.value)
+        "forecast must be a finite number >= 0 up to 1e+15, got -1.0 for unique_id 's1'" in message
     )
-    assert "'error_sd' has 4" in str(exc.value) and "'s2'" in str(exc.value)
+    assert (
+        "error_sd must be a finite number >= 0 up to 1e+15, got nan for unique_id 's2'" in message
+    )
 
 
 @pytest.mark.parametrize("level", [0.0, 1.0, 1.5, -0.2, 100])
@@ -416,7 +418,8 @@ def test_stock_rejects_bad_item_master_listing_all_problems() -> None:
     with pytest.raises(DataError) as exc:
         stock(fc, items=it)
     assert str(exc.value).startswith(
-        "items: duplicate sku(s) 'A'; lead_time_days must be a finite number >= 0, got -3.0 "
+        "items: duplicate sku(s) 'A'; lead_time_days must be a finite number >= 0 up to 3660, "
+        "got -3.0 "
         "for sku 'B'"
     )
 

@@ -10,7 +10,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
-from segchain.schema import require_columns
+from segchain.schema import MAX_VALUE, number_problems, require_columns
 
 DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
@@ -54,15 +54,8 @@ def prepare_customers(
         float_col(customers, "lat").alias("lat"),
         float_col(customers, "lon").alias("lon"),
     )
-    problems: list[str] = []
-    blank = df.filter(
-        pl.col("customer_id").is_null() | (pl.col("customer_id").str.strip_chars() == "")
-    )
-    if blank.height:
-        problems.append(f"{blank.height} row(s) with a blank customer_id")
-    named = df.filter(
-        pl.col("customer_id").is_not_null() & (pl.col("customer_id").str.strip_chars() != "")
-    )
+    problems = blank_ids(df, "customer_id")
+    named = df.filter(~is_blank("customer_id"))
     dup = named.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique(
         maintain_order=True
     )
@@ -108,10 +101,23 @@ def prepare_customers(
     return df, unlocated, pl.concat(left_out)
 
 
+def is_blank(col: str) -> pl.Expr:
+    return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
+
+
+def blank_ids(df: pl.DataFrame, key: str) -> list[str]:
+    """A problem naming the rows (1 = the first data row) whose ``key`` is blank, if any."""
+    rows = df.with_row_index("_row", offset=1).filter(is_blank(key))["_row"]
+    return (
+        [f"{rows.len():,} row(s) with a blank {key} (row {examples(rows)})"] if rows.len() else []
+    )
+
+
 def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
     problems = []
     for col, limit in (("lat", 90.0), ("lon", 180.0)):
-        bad = df.filter(pl.col(col).is_not_null() & ~(pl.col(col).abs() <= limit))
+        problems += number_problems(df, {col: ""}, keys=[key])
+        bad = df.filter(pl.col(col).is_finite() & ~(pl.col(col).abs() <= limit))
         if bad.height:
             problems.append(
                 f"{col} outside [-{limit:g}, {limit:g}] for {key} {examples(bad[key])} "
@@ -160,14 +166,20 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         float_col(sites, "fixed_cost").fill_null(0.0).alias("fixed_cost"),
         float_col(sites, "capacity").alias("capacity"),
         existing.alias("existing"),
+    ).with_columns(  # An infinite capacity is the same as none: unlimited.
+        pl.when(pl.col("capacity") == float("inf"))
+        .then(None)
+        .otherwise("capacity")
+        .alias("capacity")
     )
     if df.height == 0:
         raise DataError(
             "sites: no sites (the table is empty)",
             hint="list candidate sites, or propose some from the customers with --candidates N",
         )
-    problems: list[str] = []
-    dup = df.filter(pl.col("site_id").is_duplicated())["site_id"].unique(maintain_order=True)
+    problems = blank_ids(df, "site_id")
+    named = df.filter(~is_blank("site_id"))
+    dup = named.filter(pl.col("site_id").is_duplicated())["site_id"].unique(maintain_order=True)
     if dup.len():
         problems.append(f"duplicate site_id {examples(dup)}: one row per site expected")
     if need_coords:
@@ -175,21 +187,17 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         if missing.height:
             problems.append(f"no coordinates (lat, lon) for site_id {examples(missing['site_id'])}")
     problems += range_problems(df, "site_id", source="sites")
-    for col in ("fixed_cost", "capacity"):
-        bad = df.filter(pl.col(col).is_not_null() & ~(pl.col(col) >= 0))
-        if bad.height:
-            problems.append(
-                f"{col} negative or not a number for site_id {examples(bad['site_id'])}"
-            )
+    # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
+    # demand is clipped to it in the model.
+    problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
+    problems += number_problems(df, {"capacity": ">= 0"}, keys=["site_id"])
     if problems:
-        raise DataError("sites: " + "; ".join(problems))
-    # An infinite capacity is the same as none.
-    return df.with_columns(
-        pl.when(pl.col("capacity").is_infinite())
-        .then(None)
-        .otherwise(pl.col("capacity"))
-        .alias("capacity")
-    )
+        raise DataError(
+            "sites: " + "; ".join(problems),
+            hint="give every site a site_id and numbers >= 0 (fixed_cost at most 1e15; an empty "
+            "capacity is unlimited)",
+        )
+    return df
 
 
 def lane_pairs(

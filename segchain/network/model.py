@@ -131,8 +131,13 @@ def add_capacity(
 
     ``sum_j d_j x_ij - C_i y_i <= 0``;  and, when every site is capacitated, the valid cut
     ``sum_i C_i y_i >= sum_j d_j`` (enough capacity open for the whole demand).
+
+    A capacity above the total demand is clipped to it: the same constraints (no site can serve
+    more), without coefficients so large against the demands that HiGHS misjudged the model
+    (a capacity of 1e15 for a demand of 15 was called infeasible).
     """
     m = rows.m
+    capacity = np.minimum(capacity, float(demand.sum()))  # NaN (unlimited) stays NaN
     capped = np.flatnonzero(~np.isnan(capacity))
     if not capped.size:
         return

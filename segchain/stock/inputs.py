@@ -7,9 +7,16 @@ from typing import cast
 
 import polars as pl
 
-from segchain.config import PolicyTable, SegmentPolicy
+from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
-from segchain.schema import ITEM_RULES, number_problems, product_line, require_columns
+from segchain.schema import (
+    ITEM_RULES,
+    MAX_VALUE,
+    number_problems,
+    numeric_columns,
+    product_line,
+    require_columns,
+)
 from segchain.tableio import collect
 
 # Item master defaults, used column by column for items missing from the master or with an empty
@@ -24,6 +31,14 @@ ITEM_DEFAULTS: dict[str, float] = {
     "pack_size": 1.0,
 }
 ITEM_COLUMNS = tuple(ITEM_DEFAULTS)
+# The largest each item value may be (the others: MAX_VALUE): lead times as --lead-time-days
+# (ten years; 1e200 days hung the level search, 1e20 gave a negative safety stock), the holding
+# rate as costs' --holding-rate.
+ITEM_LIMITS: dict[str, float] = {
+    "lead_time_days": float(SETTINGS["stock"]["lead_time_days"].high or MAX_VALUE),
+    "lead_time_sd_days": float(SETTINGS["stock"]["lead_time_days"].high or MAX_VALUE),
+    "holding_rate": float(SETTINGS["costs"]["holding_rate"].high or MAX_VALUE),
+}
 DEFAULT_SERVICE_LEVEL = 0.95
 DEFAULT_SERVICE_MEASURE = "fill-rate"
 BLENDS = ("weighted", "max")
@@ -73,13 +88,12 @@ def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[
                 "unique_id"
             )
         )
-    fcast = pl.col("forecast").cast(pl.Float64, strict=False)
+    # Text that is not a number is an error; an empty forecast is the recent mean, when given.
+    fc = numeric_columns(fc, ("forecast", "error_sd", "mean_demand"), source="forecast")
+    fcast = pl.col("forecast")
     if "mean_demand" in fc.columns:
-        fcast = fcast.fill_null(pl.col("mean_demand").cast(pl.Float64))
-    cols += [
-        fcast.alias("forecast"),
-        pl.col("error_sd").cast(pl.Float64, strict=False).alias("error_sd"),
-    ]
+        fcast = fcast.fill_null(pl.col("mean_demand"))
+    cols += [fcast.alias("forecast"), pl.col("error_sd")]
     df = fc.select(*cols, pl.col("ds"))
     _check_values(df, keys)
     period_days, note = _period_days(df)
@@ -96,7 +110,7 @@ def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[
 
 
 MIN_DEMAND = 1e-9
-MAX_DEMAND = 1e15  # beyond any real demand; stock levels from such values overflow to inf
+MAX_DEMAND = MAX_VALUE  # beyond any real demand; stock levels from such values overflow to inf
 """Mean demand per period below which a series counts as having none."""
 
 
@@ -106,20 +120,15 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
         if missing.height:
             problems.append(f"{missing.height} row(s) have no {key}")
-    huge = df.filter((pl.col("forecast") > MAX_DEMAND) | (pl.col("error_sd") > MAX_DEMAND))
-    if huge.height:
-        ids = huge.get_column("unique_id").unique(maintain_order=True).to_list()
-        problems.append(
-            f"forecast or error_sd above {MAX_DEMAND:g} in series (unique_id) {examples(ids)}"
-        )
-    for col in ("forecast", "error_sd"):
-        c = pl.col(col)
-        bad = df.filter(c.is_null() | c.is_nan() | c.is_infinite() | (c < 0))
-        if bad.height:
-            ids = bad.get_column("unique_id").unique(maintain_order=True).to_list()
+    rules = {"forecast": ">= 0", "error_sd": ">= 0"}
+    problems += number_problems(df, rules, keys=["unique_id"], limit=MAX_DEMAND)
+    for col in rules:
+        empty = df.filter(pl.col(col).is_null())
+        if empty.height:
+            ids = empty.get_column("unique_id").unique(maintain_order=True).to_list()
             problems.append(
-                f"column {col!r} has {bad.height} negative, empty or non-finite value(s) "
-                f"in series (unique_id) {examples(ids)}"
+                f"column {col!r} has {empty.height} empty value(s) in series (unique_id) "
+                f"{examples(ids)}"
             )
     if problems:
         raise DataError(
@@ -358,9 +367,9 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
     if dup.len():
         what = "sku(s)" if keys == ["sku"] else "sku@site(s)"
         problems.append(f"duplicate {what} {examples(dup.to_list())}")
-    problems += number_problems(
-        it, {c: rule for c, rule in ITEM_RULES.items() if c in present}, keys=keys
-    )
+    for col in [c for c in ITEM_RULES if c in present]:
+        limit = ITEM_LIMITS.get(col, MAX_VALUE)
+        problems += number_problems(it, {col: ITEM_RULES[col]}, keys=keys, limit=limit)
     if problems:
         raise DataError(
             "items: " + "; ".join(problems),
@@ -407,9 +416,14 @@ def join_on_hand(
         (policy, stocking points without an on-hand row, on-hand points without demand).
     """
     oh = collect(on_hand, name="on-hand")
-    qty = "on_hand" if "on_hand" in oh.columns else "quantity"
+    # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
+    qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
     require_columns(
-        oh.columns, ["sku", qty], source="on-hand", hint="expected columns sku, on_hand (site)"
+        oh.columns,
+        ["sku", qty],
+        source="on-hand",
+        hint="expected columns sku, on_hand (and site with a forecast by site; on_order, "
+        "backorders optional)",
     )
     if "site" in keys and "site" not in oh.columns:
         raise DataError(
@@ -418,17 +432,18 @@ def join_on_hand(
         )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
-    oh = oh.select(
+    oh = numeric_columns(oh, [qty, *extra], source="on-hand").select(
         *[pl.col(k).cast(pl.String) for k in by],
-        pl.col(qty).cast(pl.Float64, strict=False).alias("on_hand"),
-        *[pl.col(c).cast(pl.Float64, strict=False).fill_null(0.0) for c in extra],
+        pl.col(qty).alias("on_hand"),
+        *[pl.col(c).fill_null(0.0) for c in extra],
     )
     problems = []
-    bad = oh.filter(
-        pl.col("on_hand").is_null() | pl.col("on_hand").is_nan() | pl.col("on_hand").is_infinite()
-    )
+    bad = oh.filter(pl.col("on_hand").is_null())
     if bad.height:
-        problems.append(f"empty or non-numeric on_hand for sku(s) {examples(bad['sku'].to_list())}")
+        problems.append(f"empty on_hand for sku(s) {examples(bad['sku'].to_list())}")
+    problems += number_problems(
+        oh, dict.fromkeys(["on_hand", *extra], ""), keys=by, limit=MAX_VALUE
+    )
     for k in by:
         blank = oh.filter(pl.col(k).is_null() | (pl.col(k).str.strip_chars() == ""))
         if blank.height:
@@ -438,7 +453,7 @@ def join_on_hand(
             "on-hand: " + "; ".join(problems),
             hint="every on-hand row needs a sku"
             + (" and a site" if "site" in by else "")
-            + " and a number on hand; drop or fix those rows",
+            + " and a number on hand (at most 1e15 in size); drop or fix those rows",
         )
     oh = oh.group_by(by, maintain_order=True).agg(
         pl.len().alias("_rows"), *[pl.col(c).sum() for c in ["on_hand", *extra]]

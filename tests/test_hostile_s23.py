@@ -1,0 +1,221 @@
+"""Hostile inputs (session 23): network sites and stock inputs that gave tracebacks, hangs or
+silent nonsense get one message naming column, key and value, exit 1, and write nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,A,48.9,2.3,5\n"
+FORECAST = "sku,ds,forecast,error_sd\nP1,2025-01-06,10,2\nP1,2025-01-13,10,2\n"
+SITES = "site_id,lat,lon,fixed_cost,capacity\n"
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def refused(result, tmp_path: Path, *messages: str) -> None:
+    """Exit 1, every message on stderr, no traceback, and the existing output untouched."""
+    assert result.exit_code == 1, result.stderr
+    for message in messages:
+        assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+    assert not (tmp_path / "sites_out.csv").exists()
+
+
+def network(cli, tmp_path: Path, sites: str, customers: str = SEGMENTS):
+    (tmp_path / "out.csv").write_text("before\n")
+    return cli(
+        "network",
+        write(tmp_path, "seg.csv", customers),
+        "--sites",
+        write(tmp_path, "sites.csv", SITES + sites),
+        "-o",
+        str(tmp_path / "out.csv"),
+        "--sites-out",
+        str(tmp_path / "sites_out.csv"),
+    )
+
+
+def stock(cli, tmp_path: Path, forecast: str = FORECAST, *args: str):
+    (tmp_path / "out.csv").write_text("before\n")
+    fc = write(tmp_path, "fc.csv", forecast)
+    return cli("stock", fc, *args, "-o", str(tmp_path / "out.csv"))
+
+
+# ---- 1. a site's fixed cost: finite and at most 1e15 (scipy's ValueError, HiGHS status 15) ---
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("inf", "inf"), ("nan", "nan"), ("1e400", "inf"), ("1e308", "1e+308"), ("1e16", "1e+16")],
+)
+def test_network_non_finite_or_huge_fixed_cost_is_a_data_error(
+    cli, tmp_path: Path, value: str, shown: str
+) -> None:
+    result = network(cli, tmp_path, f"S1,50,8,{value},1000\nS2,49,2,100,1000\n")
+    message = f"sites: fixed_cost must be a finite number >= 0 up to 1e+15, got {shown} for site_id"
+    refused(result, tmp_path, message + " 'S1'")
+
+
+def test_network_fixed_cost_of_1e15_is_solved(cli, tmp_path: Path) -> None:
+    # At the bound HiGHS still proves the optimum: the cheap site S2 serves both customers.
+    result = network(cli, tmp_path, "S1,50,8,1e15,1000\nS2,49,2,100,1000\n")
+    assert result.exit_code == 0, result.stderr
+    assert "opened 1 of 2 sites" in result.stderr and "fixed 100.00" in result.stderr
+
+
+# ---- 2. item master values bounded like the options (1e200 days hung at 100 % CPU) ----------
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "rule"),
+    [
+        ("lead_time_days", "1e200", ">= 0 up to 3660, got 1e+200"),
+        ("lead_time_days", "1e20", ">= 0 up to 3660, got 1e+20"),
+        ("lead_time_sd_days", "3661", ">= 0 up to 3660, got 3661.0"),
+        ("lead_time_days", "inf", ">= 0 up to 3660, got inf"),
+        ("holding_rate", "1e9", "> 0 up to 100, got 1000000000.0"),
+        ("order_cost", "1e300", ">= 0 up to 1e+15, got 1e+300"),
+        ("moq", "1e16", ">= 0 up to 1e+15, got 1e+16"),
+        ("pack_size", "1e200", "> 0 up to 1e+15, got 1e+200"),
+        ("unit_cost", "1e300", "> 0 up to 1e+15, got 1e+300"),
+    ],
+)
+def test_stock_item_values_beyond_their_bounds_are_data_errors(
+    cli, tmp_path: Path, column: str, value: str, rule: str
+) -> None:
+    items = write(tmp_path, "items.csv", f"sku,{column}\nP1,{value}\n")
+    result = stock(cli, tmp_path, FORECAST, "--items", items)
+    refused(result, tmp_path, f"items: {column} must be a finite number {rule} for sku 'P1'")
+
+
+def test_stock_item_lead_time_at_the_bound_is_planned(cli, tmp_path: Path) -> None:
+    items = write(tmp_path, "items.csv", "sku,lead_time_days\nP1,3660\n")
+    result = stock(cli, tmp_path, FORECAST, "--items", items)
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ("on_hand\nP1,1e300", "on_hand must be a finite number up to 1e+15 in size, got 1e+300"),
+        ("on_hand\nP1,inf", "on_hand must be a finite number up to 1e+15 in size, got inf"),
+        ("on_hand\nP1,-1e300", "on_hand must be a finite number up to 1e+15 in size, got -1e+300"),
+        (
+            "on_hand,backorders\nP1,5,nan",
+            "backorders must be a finite number up to 1e+15 in size, got nan",
+        ),
+        # It was read as 0 on order.
+        ("on_hand,on_order\nP1,5,abc", "column 'on_order' holds 1 value(s) that are not numbers"),
+    ],
+)
+def test_stock_on_hand_beyond_its_bounds_is_a_data_error(
+    cli, tmp_path: Path, table: str, message: str
+) -> None:
+    on_hand = write(tmp_path, "on_hand.csv", f"sku,{table}\n")
+    result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
+    refused(result, tmp_path, "on-hand: " + message)
+
+
+# ---- 3. a forecast that is not a number is refused, not replaced by mean_demand --------------
+
+
+def test_stock_forecast_text_is_not_replaced_by_mean_demand(cli, tmp_path: Path) -> None:
+    text = "sku,ds,forecast,error_sd,mean_demand\nP1,2025-01-06,abc,2,40\nP1,2025-01-13,abc,2,40\n"
+    refused(
+        stock(cli, tmp_path, text),
+        tmp_path,
+        "forecast: column 'forecast' holds 2 value(s) that are not numbers ('abc')",
+    )
+
+
+def test_stock_empty_forecast_still_takes_mean_demand(cli, tmp_path: Path) -> None:
+    # An empty forecast is the series' recent mean: 40 a week, as if the forecast said 40.
+    empty = "sku,ds,forecast,error_sd,mean_demand\nP1,2025-01-06,,2,40\nP1,2025-01-13,,2,40\n"
+    result = stock(cli, tmp_path, empty)
+    assert result.exit_code == 0, result.stderr
+    planned = (tmp_path / "out.csv").read_text()
+    full = "sku,ds,forecast,error_sd\nP1,2025-01-06,40,2\nP1,2025-01-13,40,2\n"
+    assert stock(cli, tmp_path, full).exit_code == 0
+    assert (tmp_path / "out.csv").read_text() == planned
+
+
+# ---- 4. a blank site_id ------------------------------------------------------------------
+
+
+def test_network_blank_site_id_is_a_data_error(cli, tmp_path: Path) -> None:
+    result = network(cli, tmp_path, "S1,50,8,100,1000\n,49,2,100,1000\n")
+    refused(result, tmp_path, "sites: 1 row(s) with a blank site_id (row '2')")
+
+
+# ---- 5. a NaN capacity (an empty one is unlimited) ---------------------------------------
+
+
+def test_network_nan_capacity_is_a_data_error(cli, tmp_path: Path) -> None:
+    result = network(cli, tmp_path, "S1,50,8,100,nan\n")
+    refused(
+        result, tmp_path, "sites: capacity must be a finite number >= 0, got nan for site_id 'S1'"
+    )
+
+
+@pytest.mark.parametrize("capacity", ["", "inf", "1e15", "1e300"])
+def test_network_unlimited_or_huge_capacity_serves_everyone(
+    cli, tmp_path: Path, capacity: str
+) -> None:
+    # S2 holds 1 unit of 15: S1 must serve both customers. A capacity of 1e15 was called
+    # infeasible by HiGHS (coefficients 1e15 against demands of 5 and 10).
+    result = network(cli, tmp_path, f"S1,50,8,100,{capacity}\nS2,49,2,100,1\n")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "out.csv").read_text().count(",S1,") == 2
+
+
+# ---- 6. the on-hand column the message asks for ------------------------------------------
+
+
+def test_stock_on_hand_without_its_column_names_on_hand(cli, tmp_path: Path) -> None:
+    on_hand = write(tmp_path, "on_hand.csv", "sku,on_hand_qty\nP1,5\n")
+    result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
+    refused(result, tmp_path, "on-hand: missing required column on_hand; found sku, on_hand_qty")
+
+
+# ---- 7. NaN is called not a finite number -------------------------------------------------
+
+
+def test_stock_nan_forecast_is_not_called_above_the_bound(cli, tmp_path: Path) -> None:
+    text = "sku,ds,forecast,error_sd\nP1,2025-01-06,nan,2\nP1,2025-01-13,10,2\n"
+    result = stock(cli, tmp_path, text)
+    refused(
+        result,
+        tmp_path,
+        "forecast: forecast must be a finite number >= 0 up to 1e+15, got nan for unique_id 'P1'",
+    )
+    assert "above" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("customers", "sites", "message"),
+    [
+        (
+            "customer_id,segment,lat,lon,quantity\nC1,A,nan,8.7,10\n",
+            "S1,50,8,100,1000\n",
+            "customers: lat must be a finite number, got nan for customer_id 'C1'",
+        ),
+        (
+            SEGMENTS,
+            "S1,50,nan,100,1000\n",
+            "sites: lon must be a finite number, got nan for site_id",
+        ),
+    ],
+)
+def test_network_nan_coordinates_are_not_called_swapped(
+    cli, tmp_path: Path, customers: str, sites: str, message: str
+) -> None:
+    result = network(cli, tmp_path, sites, customers)
+    refused(result, tmp_path, message)
+    assert "swapped" not in result.stderr
