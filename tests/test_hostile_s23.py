@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,A,48.9,2.3,5\n"
@@ -219,3 +220,18 @@ def test_network_nan_coordinates_are_not_called_swapped(
     result = network(cli, tmp_path, sites, customers)
     refused(result, tmp_path, message)
     assert "swapped" not in result.stderr
+
+
+# ---- found on the way: values within every bound that hung the level search ---------------
+
+
+def test_stock_largest_demand_and_lead_time_are_planned(cli, tmp_path: Path) -> None:
+    # 1e15 a week for 3660 days + a nightly review: 1e15 * 3661 / 7 = 5.23e17 units, beyond
+    # 2**53, where the bisection's midpoint rounded to an end and the search never stopped.
+    big = "sku,ds,forecast,error_sd\nP1,2025-01-06,1e15,1e15\nP1,2025-01-13,1e15,1e15\n"
+    result = stock(cli, tmp_path, big, "--lead-time-days", "3660")
+    assert result.exit_code == 0, result.stderr
+    row = pl.read_csv(tmp_path / "out.csv").row(0, named=True)
+    assert row["mean_demand_lt"] == pytest.approx(1e15 * 3661 / 7)
+    assert row["reorder_point"] > row["mean_demand_lt"]
+    assert row["expected_fill_rate"] == pytest.approx(0.95, abs=1e-6)

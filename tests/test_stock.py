@@ -679,3 +679,12 @@ def test_stock_vanishing_forecast_counts_as_no_demand(tiny: float) -> None:
     assert policy["mean_demand"].to_list() == [0.0]
     assert policy["reorder_point"].to_list() == [0.0]
     assert policy["expected_fill_rate"].to_list() == [1.0]
+
+
+def test_smallest_level_stops_where_integers_are_not_all_floats() -> None:
+    from segchain.stock.distributions import smallest_level
+
+    # Above 2**53 floats are 128 apart just below 2**60: the smallest float level >= 2**60 is
+    # 2**60 itself, and the search must reach it rather than loop on a midpoint that rounds.
+    level = smallest_level(lambda v: v >= 2.0**60, np.array([2.0**60]), np.array([0.0]))
+    assert level.tolist() == [2.0**60]

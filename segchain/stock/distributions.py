@@ -97,9 +97,14 @@ def smallest_level(ok: Any, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
             break
         hi = np.where(bad, hi * 2.0, hi)
     lo = np.full_like(hi, -1.0)  # -1 never meets a target: levels start at 0
-    while np.any(hi - lo > 1):
-        open_ = hi - lo > 1
-        mid = np.where(open_, np.floor((lo + hi) / 2.0), hi)
+    while True:
+        mid = np.floor((lo + hi) / 2.0)
+        # Above 2**53 not every integer is a float: the midpoint can round to an end, and the
+        # search stops there (it looped forever on a lead-time demand of 5e17).
+        open_ = (hi - lo > 1) & (mid > lo) & (mid < hi)
+        if not open_.any():
+            break
+        mid = np.where(open_, mid, hi)
         good = ok(mid)
         hi = np.where(open_ & good, mid, hi)
         lo = np.where(open_ & ~good, mid, lo)
