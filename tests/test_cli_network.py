@@ -216,6 +216,87 @@ def test_cli_network_usage_errors_exit_2(cli, customers_csv, sites_csv, args, me
     assert result.stderr == message
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (  # existing A (8) is always open: 8 < 20
+            ["--open", "1"],
+            "segchain network: Error: with --open 1 at most 8 of capacity can be open (site_id "
+            "'A'; existing sites are always open), below total demand 20: short by 12; "
+            "splitting customers over sites (--allow-split) cannot help\n"
+            "segchain network:   hint: raise --open, add capacity (sites.capacity), or check "
+            "the demand units\n",
+        ),
+        (  # A (8) plus the larger of B (9) and C (4): 17 < 20, although all three hold 21
+            ["--open", "2", "--allow-split"],
+            "segchain network: Error: with --open 2 at most 17 of capacity can be open (site_id "
+            "'A', 'B'; existing sites are always open), below total demand 20: short by 3; "
+            "splitting customers over sites (--allow-split) cannot help\n"
+            "segchain network:   hint: raise --open, add capacity (sites.capacity), or check "
+            "the demand units\n",
+        ),
+    ],
+)
+def test_cli_network_open_k_largest_sites_below_demand_says_so(
+    cli, customers_csv, tmp_path, args, message
+) -> None:
+    # No promise configured: the message must not blame max_delivery_days.
+    sites = tmp_path / "s.csv"
+    sites.write_text(
+        "site_id,lat,lon,capacity,existing\nA,0,0,8,true\nB,1,1,9,false\nC,2,2,4,false\n"
+    )
+    result = cli("network", str(customers_csv), "--sites", str(sites), *args)
+    assert result.exit_code == 1
+    assert result.stderr == message
+
+
+def test_cli_network_customer_larger_than_any_site_is_named(cli, tmp_path) -> None:
+    (tmp_path / "c.csv").write_text("customer_id,demand\na,5\nb,3\n")
+    (tmp_path / "s.csv").write_text("site_id,capacity\nS,4\nT,10\n")
+    (tmp_path / "l.csv").write_text("site_id,customer_id,unit_cost\nS,a,1\nS,b,1\nT,b,1\n")
+    args = ["--sites", str(tmp_path / "s.csv"), "--costs", str(tmp_path / "l.csv")]
+    result = cli("network", str(tmp_path / "c.csv"), *args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain network: Error: 1 customer(s) need more than any single site they may use "
+        "can hold (demand > largest capacity): customer_id 'a' (first: demand 5, largest "
+        "capacity 4)\n"
+        "segchain network:   hint: let customers be split over sites with --allow-split, or "
+        "raise capacities, or add lanes to --costs\n"
+    )
+
+
+def test_cli_network_lanes_that_overload_a_site_name_only_what_limits(cli, tmp_path) -> None:
+    # Each customer fits S (6) alone, but a (5) + b (3) = 8 both only have a lane to S; T is
+    # unused. Capacities and lanes limit; no promise is configured.
+    (tmp_path / "c.csv").write_text("customer_id,demand\na,5\nb,3\n")
+    (tmp_path / "s.csv").write_text("site_id,capacity\nS,6\nT,6\n")
+    (tmp_path / "l.csv").write_text("site_id,customer_id,unit_cost\nS,a,1\nS,b,1\n")
+    args = ["--sites", str(tmp_path / "s.csv"), "--costs", str(tmp_path / "l.csv")]
+    result = cli("network", str(tmp_path / "c.csv"), *args, "--allow-split")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain network: Error: no plan serves every customer under the capacities and the "
+        "lanes in --costs\n"
+        "segchain network:   hint: raise capacities, or add lanes to --costs\n"
+    )
+    assert "max_delivery_days" not in result.stderr
+
+
+def test_cli_network_every_customer_skipped_as_unlocated_says_so(cli, tmp_path) -> None:
+    (tmp_path / "c.csv").write_text("customer_id,demand,lat,lon\nA,5,,\nB,3,,\nC,0,,\n")
+    result = cli("network", str(tmp_path / "c.csv"), "--candidates", "2", "--skip-unlocated")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain network: Error: customers: no customer to assign: all 2 customer(s) with "
+        "positive demand have no coordinates (lat, lon) and were left out by --skip-unlocated: "
+        "customer_id 'A', 'B'; 1 more with no positive demand\n"
+        "segchain network:   hint: locate them from a postal code (--geo FILE, --geo-country "
+        "CODE), city or country column, add their lat, lon, or give freight rates with --costs "
+        "FILE\n"
+    )
+
+
 def test_cli_network_costs_file_without_coordinates(cli, tmp_path) -> None:
     (tmp_path / "c.csv").write_text("customer_id,demand\na,2\nb,3\n")
     (tmp_path / "s.csv").write_text("site_id,fixed_cost\nS,10\nT,10\n")

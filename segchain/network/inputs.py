@@ -92,6 +92,17 @@ def prepare_customers(
             )
             df = df.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
     if df.height == 0:
+        if unlocated:
+            also = (
+                f"; {no_demand.height:,} more with no positive demand" if no_demand.height else ""
+            )
+            raise DataError(
+                f"customers: no customer to assign: all {len(unlocated):,} customer(s) with "
+                f"positive demand have no coordinates (lat, lon) and were left out by "
+                f"--skip-unlocated: customer_id {examples(unlocated)}{also}",
+                hint="locate them from a postal code (--geo FILE, --geo-country CODE), city or "
+                "country column, add their lat, lon, or give freight rates with --costs FILE",
+            )
         if no_demand.height:
             raise DataError(
                 f"customers: no customer to assign: all {no_demand.height:,} customers with "

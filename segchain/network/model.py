@@ -236,6 +236,7 @@ class Model:
     allow_split: bool
     time_limit: float | None
     gap: float
+    lanes_missing: bool = False  # --costs leaves some customer-site pairs out
 
     def solve(
         self,
@@ -282,7 +283,7 @@ class Model:
         what = "the plan ignoring delivery promises" if baseline else "the network plan"
         if res.x is None:
             if res.status == 2:
-                raise InfeasibleError(self._infeasible_message(baseline))
+                raise self._infeasible()
             if res.status == 1:
                 raise SegchainError(
                     f"the solver reached its time limit ({self.time_limit:g} s) before finding "
@@ -329,19 +330,21 @@ class Model:
             parts.append(f"--open {self.open}")
         return " and ".join(parts) or "the lanes given"
 
-    def _infeasible_message(self, baseline: bool) -> str:
-        parts = []
-        if np.any(~np.isnan(self.capacity)):
-            parts.append("the capacities")
-        if self.open is not None:
-            parts.append(f"--open {self.open}")
-        if not baseline:
-            parts.append("the delivery promises (max_delivery_days)")
-        why = " with ".join(parts) if parts else "the lanes given"
-        hint = "relax max_delivery_days, raise capacities"
-        if not self.allow_split:
-            hint += ", or let customers be split over sites with --allow-split"
-        return f"no plan serves every customer under {why}; hint: {hint}"
+    def _infeasible(self) -> InfeasibleError:
+        # Never the delivery promises: a customer no plan can serve in time is served late.
+        capped = bool(np.any(~np.isnan(self.capacity)))
+        single = capped and not self.allow_split
+        limits = [
+            (capped, "the capacities", "raise capacities"),
+            (self.open is not None, f"--open {self.open}", "raise --open"),
+            (self.lanes_missing, "the lanes in --costs", "add lanes to --costs"),
+            (single, "single sourcing", "let customers be split over sites with --allow-split"),
+        ]
+        named = [w for on, w, _ in limits if on]
+        why = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)
+        why = why or "the lanes given"
+        hint = ", or ".join(h for on, _, h in limits if on) or "check the lanes"
+        return InfeasibleError(f"no plan serves every customer under {why}", hint=hint)
 
 
 def cheapest_open(j: np.ndarray, cost: np.ndarray, is_open: np.ndarray) -> np.ndarray:

@@ -88,7 +88,7 @@ def network(
     Raises:
         UsageError: contradictory or impossible options.
         DataError: bad customers, sites or lanes (every problem listed).
-        InfeasibleError: capacities (or promises with capacities) cannot hold the demand.
+        InfeasibleError: capacities, --open or lanes cannot serve the demand (never promises).
     """
     customers = collect(customers)
     sites = collect(sites) if sites is not None else None
@@ -123,7 +123,7 @@ def network(
         )
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
     demand_total = float(cust["demand"].sum())
-    _check_capacity(site_df, demand_total)
+    _check_capacity(site_df, demand_total, open)
     policies = policies or _no_policies()
     sla_by_segment = {
         s: policies.for_segment(s).max_delivery_days for s in cust["segment"].unique().to_list()
@@ -141,6 +141,8 @@ def network(
     has_promise = bool(np.isfinite(sla_points).any())
     if has_promise:
         require_distances(pairs, sla_points, cust, points)
+    if not points.aggregated:
+        _check_customer_fits(pairs, cust, site_df, allow_split, lane_mode)
     allowed = promise_pairs(pairs, sla_points, points.radius, km_per_day)
     model = Model(
         n=len(points.demand),
@@ -152,6 +154,7 @@ def network(
         allow_split=allow_split,
         time_limit=time_limit,
         gap=gap,
+        lanes_missing=bool(lanes_missing),
     )
     restricted = has_promise and allowed.height < pairs.height
     try:
@@ -278,14 +281,75 @@ def _site_frame(
     return site_df
 
 
-def _check_capacity(site_df: pl.DataFrame, demand_total: float) -> None:
-    cap = site_df["capacity"].to_numpy().astype(float)
-    if (~np.isnan(cap)).all() and cap.sum() < demand_total * (1 - 1e-12):
+def _check_capacity(site_df: pl.DataFrame, demand_total: float, open: int | None) -> None:
+    """Before solving: the sites that may open must hold the whole demand (splitting or not)."""
+    cap = np.nan_to_num(site_df["capacity"].to_numpy().astype(float), nan=np.inf)
+    short = demand_total * (1 - 1e-12)
+    if cap.sum() < short:
         raise InfeasibleError(
             f"total capacity {cap.sum():,.6g} is below total demand {demand_total:,.6g}: "
             f"short by {demand_total - cap.sum():,.6g}",
             hint="add sites or capacity (sites.capacity), or check the demand units",
         )
+    if open is None:
+        return
+    # With --open K the most that can be open: the existing sites (always open), then the
+    # largest others.
+    existing = site_df["existing"].to_numpy()
+    others = np.flatnonzero(~existing)
+    chosen = np.concatenate(
+        [np.flatnonzero(existing), others[np.argsort(-cap[others], kind="stable")]]
+    )[:open]
+    best = cap[chosen].sum()
+    if best < short:
+        forced = "; existing sites are always open" if existing.any() else ""
+        raise InfeasibleError(
+            f"with --open {open} at most {best:,.6g} of capacity can be open (site_id "
+            f"{examples(site_df['site_id'].to_numpy()[chosen])}{forced}), below total demand "
+            f"{demand_total:,.6g}: short by {demand_total - best:,.6g}; splitting customers "
+            "over sites (--allow-split) cannot help",
+            hint="raise --open, add capacity (sites.capacity), or check the demand units",
+        )
+
+
+def _check_customer_fits(
+    pairs: pl.DataFrame,
+    cust: pl.DataFrame,
+    site_df: pl.DataFrame,
+    allow_split: bool,
+    lanes: bool,
+) -> None:
+    """Before solving: each customer's demand fits in the sites it may use (one of them, when
+    single-sourced). ``pairs`` are per customer (no aggregation)."""
+    cap = np.nan_to_num(site_df["capacity"].to_numpy().astype(float), nan=np.inf)
+    j, i = pairs["j"].to_numpy(), pairs["i"].to_numpy()
+    demand = cust["demand"].to_numpy()
+    room = np.zeros(cust.height)
+    if allow_split:
+        np.add.at(room, j, cap[i])
+    else:
+        np.maximum.at(room, j, cap[i])
+    bad = np.flatnonzero(demand > room * (1 + 1e-12))
+    if not bad.size:
+        return
+    ids = cust["customer_id"].to_numpy()
+    first = bad[0]
+    shown = (
+        f"{examples(ids[bad])} (first: demand {demand[first]:,.6g}, "
+        f"{'total' if allow_split else 'largest'} capacity {room[first]:,.6g})"
+    )
+    if allow_split:
+        raise InfeasibleError(
+            f"{bad.size:,} customer(s) need more than all the sites they have a lane to can "
+            f"hold (demand > their total capacity): customer_id {shown}",
+            hint="add lanes for them to --costs, or raise those sites' capacity",
+        )
+    raise InfeasibleError(
+        f"{bad.size:,} customer(s) need more than any single site they may use can hold "
+        f"(demand > largest capacity): customer_id {shown}",
+        hint="let customers be split over sites with --allow-split, or raise capacities"
+        + (", or add lanes to --costs" if lanes else ""),
+    )
 
 
 def _lane_pairs(
