@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, timedelta
+from statistics import NormalDist
 
 import numpy as np
 import polars as pl
@@ -328,6 +329,54 @@ def test_stock_compare_uniform_equal_uses_demand_weighted_mean_target() -> None:
     assert res.comparison is not None
     # SKU A (demand 30) at 0.99, SKU B (demand 10) at 0.90: (30*0.99 + 10*0.90) / 40.
     assert res.comparison["uniform_target"][0] == pytest.approx((30 * 0.99 + 10 * 0.90) / 40)
+
+
+@pytest.mark.parametrize("rationing", ["none", "critical-level"])
+def test_stock_compare_uniform_keep_meets_every_measure_at_every_point(rationing: str) -> None:
+    # A: Gold (fill rate 0.99) buys 60 a week, Silver (CSL 0.95) 40; B: Bronze (CSL 0.90) 100.
+    # Both points: (R, S), R = L = 1 week, demand over L + R normal(200, 20*sqrt(2)). The uniform
+    # plan keeping every promise holds, at every point, the CSL 0.95 level as a CSL and the fill
+    # rate 0.99 level as a fill rate: S = ceil(200 + z(0.95) 20 sqrt(2)) = 247 (its fill rate,
+    # 1 - E[(D_{L+R} - 247)^+] / 100 with the normal loss written out, is above 0.99). One
+    # 0.99 target applied in A's main measure (fill rate) gave Silver a CSL of 0.92.
+    fc = forecast(
+        [
+            {"sku": "A", "segment": "Gold", "forecast": 60.0, "error_sd": 12.0},
+            {"sku": "A", "segment": "Silver", "forecast": 40.0, "error_sd": 16.0},
+            {"sku": "B", "segment": "Bronze", "forecast": 100.0, "error_sd": 20.0},
+        ]
+    )
+    table = PolicyTable(
+        {
+            "Gold": SegmentPolicy(service_level=0.99, service_measure="fill-rate"),
+            "Silver": SegmentPolicy(service_level=0.95, service_measure="csl"),
+            "Bronze": SegmentPolicy(service_level=0.90, service_measure="csl"),
+        }
+    )
+    it = items(sku=["A", "B"], unit_cost=[1.0, 1.0], lead_time_days=[7.0, 7.0])
+    it = it.with_columns(lead_time_sd_days=pl.lit(0.0))
+    res = stock(
+        fc, items=it, policies=table, review_days=7, rationing=rationing, compare_uniform="keep"
+    )
+    assert res.comparison is not None
+    rows = {r["segment"]: r for r in res.comparison.iter_rows(named=True)}
+    sd = 20.0 * math.sqrt(2)
+    level = math.ceil(200 + NormalDist().inv_cdf(0.95) * sd)
+    assert level == 247
+    assert 1 - normal_first_loss(level, 200, sd) / 100 >= 0.99
+    csl = NormalDist(200, sd).cdf(level)
+    for name in ("Gold", "Silver", "Bronze"):
+        assert rows[name]["csl_uniform"] == pytest.approx(csl, abs=1e-6)
+        assert rows[name]["csl_uniform"] >= 0.95
+        assert rows[name]["fill_rate_uniform"] >= 0.99
+    assert (
+        rows["(all)"]["uniform_plan"] == "uniform: csl 0.9500 and fill-rate 0.9900 at every point"
+    )
+    seg, uni = rows["(all)"]["inventory_value_segmented"], rows["(all)"]["inventory_value_uniform"]
+    assert seg <= uni + 1e-9
+    # B alone is stocked at CSL 0.90 in the segmented plan, below the uniform 247.
+    assert one(res, "reorder_point", "B") == math.ceil(200 + NormalDist().inv_cdf(0.90) * sd)
+    assert seg < uni
 
 
 # --- items and on-hand ----------------------------------------------------------------------

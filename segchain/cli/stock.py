@@ -282,10 +282,8 @@ def stock_command(
                 if c in result.comparison.columns
             ],
         )
-        level = result.comparison["uniform_target"][0]
-        reporter.table(
-            c.frame_table(shown, title=f"segmented targets vs one uniform target {level:.4f}")
-        )
+        plan = result.comparison["uniform_plan"][0]
+        reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
     if simulate is not None:
         with Work("stock", f"simulating {simulate:,} periods", quiet=quiet):
             demand = (

@@ -30,12 +30,14 @@ def compare(
     *,
     service: pl.DataFrame | None = None,
     fcfs: pl.DataFrame | None = None,
+    plan: str | None = None,
 ) -> pl.DataFrame:
     """Per segment and overall: inventory value and expected service, segmented vs uniform.
 
     ``service``: per point x segment expected service of the rationed plan (each segment's own,
     not the point's); ``fcfs``: the plan with the same blended targets served first come, first
-    served, added as ``*_fcfs`` columns.
+    served, added as ``*_fcfs`` columns; ``plan``: what the uniform plan is, in words
+    (``uniform_plan``; default: one uniform target ``level``).
     """
     both = segmented.select(
         *keys,
@@ -118,6 +120,7 @@ def compare(
     out = pl.concat([per, total], how="vertical_relaxed")
     return out.with_columns(
         uniform_target=pl.lit(level),
+        uniform_plan=pl.lit(plan or f"one uniform target {level:.4f}"),
         value_change=pl.col("inventory_value_segmented") - pl.col("inventory_value_uniform"),
     )
 

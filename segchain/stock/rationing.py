@@ -504,15 +504,16 @@ def plan(
     start_level: float,
     seed: int,
     lead_sd_days: float = 0.0,
-    uniform: float | None = None,
+    uniform: float | tuple[float, float] | None = None,
     blended: tuple[float, float] | None = None,
 ) -> Plan:
     """The critical-level plan of one stocking point (see the module docstring).
 
     ``uniform``: also the plan without reserves meeting this target for every segment (in each
-    segment's measure); ``blended``: also the plan without reserves whose total fill rate and CSL
-    meet these (NaN: none), first come, first served. Where no reserve holds less than none,
-    the plan has no reserves and nothing else is computed.
+    segment's measure; a pair: this fill rate for the fill-rate segments, this CSL for the
+    others); ``blended``: also the plan without reserves whose total fill rate and CSL meet
+    these (NaN: none), first come, first served. Where no reserve holds less than none, the
+    plan has no reserves and nothing else is computed.
     """
     own = Need(seg.fill_target, seg.csl_target)
     # Over-dispersed demand needs more cycles for the same precision (its shortages come in rare
@@ -596,12 +597,12 @@ def plan(
     )
     other: list[Outcome | None] = []
     for need in (
-        Need(
-            np.where(np.isnan(seg.fill_target), np.nan, uniform),
-            np.where(np.isnan(seg.csl_target), np.nan, uniform),
-        )
-        if uniform is not None
-        else None,
+        None
+        if uniform is None
+        else Need(
+            np.where(np.isnan(seg.fill_target), np.nan, _pair(uniform)[0]),
+            np.where(np.isnan(seg.csl_target), np.nan, _pair(uniform)[1]),
+        ),
         Need(np.full(n_tiers, np.nan), np.full(n_tiers, np.nan), *blended)
         if blended is not None
         else None,
@@ -623,6 +624,11 @@ def plan(
         uniform=other[0],
         fcfs=other[1],
     )
+
+
+def _pair(uniform: float | tuple[float, float]) -> tuple[float, float]:
+    """The uniform fill-rate and CSL targets: one number for both, or a pair."""
+    return uniform if isinstance(uniform, tuple) else (uniform, uniform)
 
 
 def _blend(targets: np.ndarray, weight: np.ndarray, mask: np.ndarray) -> float:
@@ -659,7 +665,7 @@ def ration(
     period_days: float,
     seed: int = 0,
     keep: pl.DataFrame | None = None,
-    uniform: float | None = None,
+    uniform: float | tuple[float, float] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Critical-level plans for the (R, S) stocking points whose segments' targets differ.
 
@@ -668,8 +674,9 @@ def ration(
             first served (the top targets); a point where reserves do not hold less than that
             in the simulation's demand model takes its row from there. None: such points keep
             their row of ``policy``.
-        uniform: the uniform target compared against; the rationed points' plan at that target
-            (no reserves) is computed in the simulation's demand model too.
+        uniform: the uniform target compared against (a pair: the fill rate of the fill-rate
+            segments and the CSL of the others); the rationed points' plan at that target (no
+            reserves) is computed in the simulation's demand model too.
 
     Returns:
         the policy with the rationed points' levels, expected service and stock replaced (and

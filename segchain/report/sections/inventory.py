@@ -172,11 +172,18 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
     change = seg_v - uni_v if seg_v is not None and uni_v is not None else None
     rel = change / uni_v if change is not None and uni_v else None
     target = overall.get("uniform_target")
+    plan = overall.get("uniform_plan")
+    against = (
+        # Segments on both measures, --compare-uniform keep: a CSL and a fill rate everywhere.
+        plan
+        if isinstance(plan, str) and plan.startswith("uniform:")
+        else "one target"
+        + (f" of {format_number(target, PCT)}" if finite(target) is not None else "")
+    )
     return Headline(
         "Segmented vs uniform policy",
         ("+" if (change or 0) > 0 else "") + money(change),
-        f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs one target"
-        + (f" of {format_number(target, PCT)}" if finite(target) is not None else ""),
+        f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs {against}",
     )
 
 
