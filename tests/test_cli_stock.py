@@ -272,3 +272,41 @@ def test_cli_stock_simulate_prints_achieved_service_per_segment(
     assert result.exit_code == 0, result.output
     assert "achieved service per segment, replay of 300 periods" in result.stderr
     assert "Hibernating" in result.stderr
+
+
+@pytest.mark.parametrize(("freq", "days"), [("D", 1.0), ("M", 30.4375)])
+def test_cli_stock_takes_a_one_period_forecasts_length_from_its_freq(
+    cli, tmp_path, freq, days
+) -> None:
+    """A forecast of one period (--horizon 1) has no date gap to read its length from: stock
+    assumed a week, so a daily item was planned on a seventh of its lead-time demand (and a
+    monthly one on 4.3 times it). segchain forecast records its --freq: stock reads it."""
+    orders = tmp_path / "orders.csv"
+    lines = [
+        f"{i},{date(2023, 1, 1) + timedelta(days=i)},C{i % 3},S1,{1 + i % 4},2.0"
+        for i in range(400)
+    ]
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "\n".join(lines) + "\n"
+    )
+    seg, fc, pol = tmp_path / "seg.parquet", tmp_path / "fc.parquet", tmp_path / "pol.parquet"
+    assert cli("segment", str(orders), "-o", str(seg)).exit_code == 0
+    made = cli(
+        "forecast",
+        str(seg),
+        "--orders",
+        str(orders),
+        "--freq",
+        freq,
+        "--horizon",
+        "1",
+        "--models",
+        "WindowAverage",
+        "-o",
+        str(fc),
+    )
+    assert made.exit_code == 0, made.stderr
+    result = cli("stock", str(fc), "-o", str(pol))
+    assert result.exit_code == 0, result.stderr
+    assert "single period" not in result.stderr
+    assert pl.read_parquet(pol)["period_days"].unique().to_list() == [days]

@@ -222,6 +222,9 @@ def stock_command(
         on_hand=on_hand_frame,
         orders=order_frame,
         policies=policy_table(cfg),
+        freq=(fc_table.metadata.get("params") or {}).get("freq")
+        if fc_table.stage == "forecast"
+        else None,
         **params,
     )
     policy = result.policy

@@ -52,13 +52,19 @@ TINY_UNITS = 1.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
 KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
 DEFAULT_PERIOD_DAYS = 7.0
+FREQ_PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
 # The days between two reviews without --review-days (a nightly MRP run); the policy types
 # (POLICY_TYPES) are declared with the settings.
 DEFAULT_REVIEW_DAYS = 1.0
 
 
-def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[str]]:
-    """One row per forecast series: mean demand per period, error sd, class, segment."""
+def read_series(
+    fc: pl.DataFrame, *, freq: str | None = None
+) -> tuple[pl.DataFrame, list[str], float, list[str]]:
+    """One row per forecast series: mean demand per period, error sd, class, segment.
+
+    ``freq``: the period the forecast records (its ``--freq``, D/W/M), for a forecast of a
+    single period, whose dates cannot tell."""
     require_columns(
         fc.columns,
         ["sku", "ds", "forecast", "error_sd"],
@@ -96,7 +102,7 @@ def read_series(fc: pl.DataFrame) -> tuple[pl.DataFrame, list[str], float, list[
     cols += [fcast.alias("forecast"), pl.col("error_sd")]
     df = fc.select(*cols, pl.col("ds"))
     _check_values(df, keys)
-    period_days, note = _period_days(df)
+    period_days, note = _period_days(df, freq)
     notes = [note] if note else []
     # Demand below a billionth of a unit per period is no demand: distributions fitted to such
     # a mean underflow (a forecast of 5e-324 gave a NaN fill rate).
@@ -138,7 +144,7 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         )
 
 
-def _period_days(df: pl.DataFrame) -> tuple[float, str | None]:
+def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str | None]:
     ds = df.get_column("ds")
     if ds.dtype == pl.String:
         parsed = ds.str.to_date(strict=False)
@@ -154,8 +160,13 @@ def _period_days(df: pl.DataFrame) -> tuple[float, str | None]:
         raise DataError(f"forecast: column 'ds' must hold dates, found {ds.dtype}")
     uniq = ds.drop_nulls().unique().sort()
     if uniq.len() < 2:
+        # One period: its length is what the forecast says it is (a daily forecast of one day
+        # planned as weeks had a seventh of its lead-time demand).
+        if freq in FREQ_PERIOD_DAYS:
+            return FREQ_PERIOD_DAYS[freq], None
         return DEFAULT_PERIOD_DAYS, (
-            f"forecast has a single period; assumed {DEFAULT_PERIOD_DAYS:g}-day periods"
+            f"forecast has a single period and does not record its --freq; assumed "
+            f"{DEFAULT_PERIOD_DAYS:g}-day periods"
         )
     gaps = uniq.diff().drop_nulls().dt.total_seconds() / 86400.0
     days = float(cast(float, gaps.median()))

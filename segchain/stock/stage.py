@@ -84,6 +84,7 @@ def stock(
     compare_uniform: float | str | None = None,
     rationing: str = "critical-level",
     seed: int = 0,
+    freq: str | None = None,
 ) -> StockResult:
     """Inventory policy per stocking point (``sku``, and ``site`` when the forecast has one).
 
@@ -116,6 +117,8 @@ def stock(
             are promised different service, serve them by priority with reserve levels
             (``rationing``); ``none``: first come, first served.
         seed: seed of the rationing search's simulation.
+        freq: the forecast's period as it records it (``D``, ``W``, ``M``), for a forecast of a
+            single period, whose dates cannot tell its length.
 
     Raises:
         DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows.
@@ -146,7 +149,7 @@ def stock(
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
 
     fc = collect(forecast, name="forecast")
-    series, keys, period_days, notes = read_series(fc)
+    series, keys, period_days, notes = read_series(fc, freq=freq)
     series = segment_targets(series, table)
     points = stocking_points(series, keys, blend)
     notes = list(notes)
