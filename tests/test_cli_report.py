@@ -205,3 +205,14 @@ def test_report_params_checks_every_option_before_reading():
         ReportParams.resolve(inputs=None, output="r.pdf", title=None, stdout_is_terminal=False)
     p = ReportParams.resolve(inputs=None, output=None, title=None, stdout_is_terminal=True)
     assert (p.inputs, p.layout, p.title) == (("-",), "terminal", "segchain report")
+
+
+def test_cli_report_skips_an_empty_stage_output_among_others(cli, inputs, tmp_path):
+    """forecast on a short history writes a backtest with no rows; `report out/*` then failed
+    (exit 1) on it, whatever the other tables held. An empty table is skipped with a note; alone
+    it is still an error (test_contracts)."""
+    empty = tmp_path / "backtest.parquet"
+    write_table(forecast().head(0), str(empty), metadata=provenance("forecast", params={}))
+    result = cli("report", str(inputs["segments"]), str(empty), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.stderr
+    assert f"{empty}: the forecast table has no rows (only a header): skipped" in result.stderr

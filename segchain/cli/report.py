@@ -88,6 +88,7 @@ def report_command(
     problems = []
     raw_orders: list[str] = []
     raw_at: int | None = None
+    empty: list[str] = []
     for source in sources:
         try:
             table = read_table(source)
@@ -121,9 +122,9 @@ def report_command(
             problems.append(unrecognised_message(name, frame.columns, table.stage))
             continue
         if frame.height == 0:
-            problems.append(
-                f"{name}: the {what} table has no rows (only a header): nothing to report"
-            )
+            # A stage may rightly write an empty table (forecast's backtest on a short history):
+            # skipped, unless it leaves nothing to report on.
+            empty.append(f"{name}: the {what} table has no rows (only a header)")
             continue
         named.append((name, what, how, frame, table.metadata))
     if raw_orders and not problems:
@@ -138,8 +139,12 @@ def report_command(
         reporter.info(f"{name}: raw order lines, read as validate would: {recon.line()}")
         assert raw_at is not None
         named.insert(raw_at, (name, "orders", "columns", frame, {}))
+    if not named and not raw_orders and empty:
+        problems += [f"{note}: nothing to report" for note in empty]
     if problems:
         raise DataError("\n".join(problems))
+    for note in empty:
+        reporter.info(f"{note}: skipped")
     tables, meta, infos = collect_tables(named)
     for info in infos:
         reporter.info(
