@@ -726,3 +726,20 @@ def test_a_moving_average_longer_than_a_windows_history_forecasts_its_mean():
     )
     out = short_window_means(long, y)
     assert out.get_column("yhat").to_list() == [5.0, 5.0, None, 3.0]
+
+
+@pytest.mark.parametrize("method", ["mint", "bottom-up", "top-down"])
+def test_a_reconcile_method_asked_for_without_segments_says_it_has_no_effect(method):
+    """--by sku --reconcile mint ran without a word: the method was dropped silently."""
+    r = run(
+        {("c1", "s1"): [3, 4, 5, 4, 3, 4, 5, 4]},
+        by="sku",
+        models="WindowAverage",
+        horizon=2,
+        reconcile=method,
+    )
+    assert any(f"--reconcile {method} has no effect with --by sku" in w for w in r.warnings)
+    quiet = run(
+        {("c1", "s1"): [3, 4, 5, 4, 3, 4, 5, 4]}, by="sku", models="WindowAverage", horizon=2
+    )
+    assert not any("--reconcile" in w for w in quiet.warnings)

@@ -226,6 +226,12 @@ def forecast(
         .sort("unique_id", "ds")
     )
     warnings = [*routing_warnings, *series.warnings]
+    if top_by is None and reconcile not in ("auto", "none"):
+        # Asked for by name, a method that has nothing to act on is said, not dropped silently.
+        warnings.append(
+            f"--reconcile {reconcile} has no effect with --by {','.join(by)}: reconciliation "
+            "adds each segment's series of a key up to the key's own forecast (--by segment,sku)"
+        )
     fallbacks = _fallbacks(sel, top_sel, rec)
     warnings += _fallback_warnings(fallbacks, window + horizon)
     return ForecastResult(
