@@ -110,6 +110,31 @@ def test_forecast_with_assignments_forecasts_each_site_its_customers_share() -> 
     assert r.forecast["unique_id"].str.starts_with("N/").any()
 
 
+def test_forecast_counts_lines_without_a_serving_site_once() -> None:
+    """The lines of a customer without a serving site were reported as having none, then again
+    as lines with a blank site (220 and 213 of them on Online Retail): one count, one warning."""
+    from segchain.forecast import forecast
+    from tests.test_forecast import orders_from_series, segments_for
+
+    orders = orders_from_series({("c1", "s1"): [8.0] * 30, ("c2", "s1"): [4.0] * 30})
+    assignments = pl.DataFrame({"customer_id": ["c1"], "site_id": ["N"]})
+    r = forecast(orders, segments_for(["c1", "c2"]), horizon=4, n_jobs=1, assignments=assignments)
+    assert r.excluded.get("no_serving_site") == 30  # c2's 30 lines
+    assert "blank_key" not in r.excluded
+    assert [w for w in r.warnings if "serving site" in w or "blank" in w] == [
+        "30 order line(s) of 1 customer(s) have no serving site in the assignments: left out "
+        "of the site series"
+    ]
+    with pytest.raises(DataError, match="none of the 2 customer"):
+        forecast(
+            orders,
+            segments_for(["c1", "c2"]),
+            horizon=4,
+            n_jobs=1,
+            assignments=pl.DataFrame({"customer_id": ["c9"], "site_id": ["N"]}),
+        )
+
+
 # --- on-hand where the network puts no demand ----------------------------------------------
 ON_HAND = pl.DataFrame(
     {

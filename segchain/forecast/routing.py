@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from segchain.errors import DataError
 from segchain.schema import check_assignments
 
 
@@ -26,8 +27,8 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
     A customer split over sites (``share``) has each line once per site with quantity x share,
     so a customer's demand is conserved. The orders' own ``site`` (where a line shipped from in
     the past) is replaced: the plan is for the network, not for history. Lines of customers with
-    no serving site (not in the assignments, or left out by network) keep a null site and are
-    left out of the site series (counted and reported).
+    no serving site (not in the assignments, or left out by network) are left out of the site
+    series here (counted and reported once, ``excluded["no_serving_site"]``).
 
     Raises:
         MissingColumnsError: the assignments lack customer_id or site_id.
@@ -50,7 +51,14 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
         routed = routed.with_columns(amount=pl.col("amount") * pl.col("_share").fill_null(1.0))
     routed = routed.drop("_share")
     lost = routed.filter(pl.col("site").is_null())
-    out = Routed(orders=routed)
+    # Left out here, once: kept with a blank site, the series counted them again as blank keys.
+    if lost.height and lost.height == routed.height:
+        raise DataError(
+            f"assignments: none of the {lost['customer_id'].n_unique():,} customer(s) of the "
+            "orders has a serving site",
+            hint="give the assignments network made for these customers (--assignments)",
+        )
+    out = Routed(orders=routed.filter(pl.col("site").is_not_null()) if lost.height else routed)
     if lost.height:
         out.unrouted_lines = lost.height
         out.unrouted_customers = lost["customer_id"].n_unique()

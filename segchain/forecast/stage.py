@@ -122,12 +122,16 @@ def forecast(
     plan = Plan(freq=freq, horizon=horizon, season=season, window=window, models=model_list)
 
     routing_warnings: list[str] = []
+    unrouted = 0
     if assignments is not None:
         routed = route_orders(collect(orders, name="orders"), assignments)
         orders, routing_warnings = routed.orders, routed.warnings
+        unrouted = routed.unrouted_lines
         if "site" not in by:
             by = ["site", *by]
     series = build_series(orders, segments, freq=freq, by=by, outliers=outliers)
+    if unrouted:
+        series.excluded["no_serving_site"] = unrouted
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
     top = (
         build_series(orders, segments, freq=freq, by=top_by, outliers=outliers) if top_by else None
