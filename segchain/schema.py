@@ -498,6 +498,37 @@ def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
 
 DATE_COLUMNS = frozenset({"order_date", "ds"})
 BOOL_COLUMNS = frozenset({"open", "existing", "sla_met"})
+TRUE_WORDS = ("true", "1", "1.0", "yes", "y", "x", "t")
+FALSE_WORDS = ("false", "0", "0.0", "no", "n", "f", "")
+
+
+def flag_column(df: pl.DataFrame, column: str, *, source: str, hint: str) -> pl.Expr:
+    """A yes/no column (``existing``, ``open``) as a Boolean expression over ``df``, empty as
+    false; a value that is neither (``maybe``) is refused, naming it and its ``site_id``, rather
+    than read as false.
+
+    Raises:
+        DataError: a value neither true nor false.
+    """
+    from segchain.errors import DataError, examples
+
+    if df.schema[column] == pl.Boolean:
+        return pl.col(column).fill_null(False)
+    text = pl.col(column).cast(pl.String).str.strip_chars().str.to_lowercase()
+    unclear = df.filter(text.is_not_null() & ~text.is_in([*TRUE_WORDS, *FALSE_WORDS]))
+    if unclear.height:
+        values = unclear.get_column(column).cast(pl.String).unique(maintain_order=True)
+        where = (
+            f" for site_id {examples(unclear.get_column('site_id').cast(pl.String))}"
+            if "site_id" in df.columns
+            else ""
+        )
+        raise DataError(
+            f"{source}: {column} must be true or false, got {examples(values)}{where}", hint=hint
+        )
+    return text.is_in(list(TRUE_WORDS)).fill_null(False)
+
+
 TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach"}
 # Number columns of the inputs no stage writes (items, stock on hand).
 INPUT_NUMBER_COLUMNS = (

@@ -60,7 +60,18 @@ CASES = {
     ),
     "negative holding rate": (
         [("--items", "sku,unit_cost,holding_rate\nP1,2,-0.1\nP2,1,0.2\n")],
-        "items: holding_rate must be a finite number > 0 up to 1e+15, got -0.1 for sku 'P1'",
+        "items: holding_rate must be a finite number > 0 up to 100, got -0.1 for sku 'P1'",
+    ),
+    # An unclear open flag was read as closed, its fixed cost dropped; network refuses the same
+    # in `existing`.
+    "unclear open flag": (
+        [("--assignments", LANES), ("--sites", "site_id,open,fixed_cost\nS1,maybe,100\n")],
+        "sites: open must be true or false, got 'maybe' for site_id 'S1'",
+    ),
+    # stock refuses a holding rate above --holding-rate's bound (100 a year); costs did not.
+    "holding rate above stock's bound": (
+        [("--items", "sku,unit_cost,holding_rate\nP1,2,1e10\nP2,1,0.2\n")],
+        "items: holding_rate must be a finite number > 0 up to 100, got 10000000000.0 for sku 'P1'",
     ),
     "policy inventory value NaN": (
         [("--policy", "sku,inventory_value\nP1,nan\nP2,50\n")],
@@ -132,7 +143,7 @@ def test_costs_hostile_lists_every_problem_of_an_input_at_once(cli, tmp_path: Pa
     assert result.exit_code == 1, result.stderr
     assert (
         "items: sku listed more than once: 'P1'; unit_cost must be a finite number >= 0 up to "
-        "1e+15, got nan for sku 'P1'; holding_rate must be a finite number > 0 up to 1e+15, "
+        "1e+15, got nan for sku 'P1'; holding_rate must be a finite number > 0 up to 100, "
         "got inf for sku 'P2'\n"
     ) in result.stderr
 

@@ -31,6 +31,7 @@ from segchain.schema import (
     numeric_columns,
     require_columns,
 )
+from segchain.stock.inputs import ITEM_LIMITS
 
 BY = ("segment", "customer")
 # Every cost that adds up to cost_to_serve, in the order of the cost stack.
@@ -62,6 +63,8 @@ class InputRule:
     numbers: dict[str, str]
     hint: str
     unique: bool = True
+    # Bounds tighter than MAX_VALUE, per column.
+    limits: dict[str, float] = field(default_factory=dict)
 
 
 INPUT_RULES: dict[str, InputRule] = {
@@ -92,6 +95,8 @@ INPUT_RULES: dict[str, InputRule] = {
         {"unit_cost": ">= 0", "holding_rate": ITEM_RULES["holding_rate"]},
         "fix the item master: one row per sku (or sku x site), unit_cost >= 0 and "
         "holding_rate > 0 a year, or leave a value empty",
+        # The bound stock applies to the same item master, --holding-rate's.
+        limits={"holding_rate": ITEM_LIMITS["holding_rate"]},
     ),
 }
 
@@ -105,7 +110,9 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
     """
     rule = INPUT_RULES[name]
     problems = duplicate_keys(frame, rule.keys) if rule.unique else []
-    problems += number_problems(frame, rule.numbers, keys=rule.keys, limit=MAX_VALUE)
+    for column, how in rule.numbers.items():
+        limit = rule.limits.get(column, MAX_VALUE)
+        problems += number_problems(frame, {column: how}, keys=rule.keys, limit=limit)
     if problems:
         raise DataError(f"{name}: " + "; ".join(problems), hint=rule.hint)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from segchain.errors import DataError, examples
-from segchain.schema import require_columns
+from segchain.schema import flag_column, require_columns
 
 DAYS_PER_YEAR = 365.0
 
@@ -23,18 +23,13 @@ def served(assignments: pl.DataFrame) -> pl.DataFrame:
 
 
 def _open_flag(sites: pl.DataFrame, used: set[str]) -> pl.Expr:
+    hint = "write true/false (or yes/no, 1/0), as network writes it"
     if "open" in sites.columns:
-        col = pl.col("open")
-        if sites.schema["open"] != pl.Boolean:
-            col = col.cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes", "t"])
-        return col.fill_null(False)
+        return flag_column(sites, "open", source="sites", hint=hint)
     # Candidate sites (no plan): open where the assignments use them, or existing.
     opened = pl.col("site_id").is_in(sorted(used))
     if "existing" in sites.columns:
-        existing = pl.col("existing")
-        if sites.schema["existing"] != pl.Boolean:
-            existing = existing.cast(pl.String).str.to_lowercase().is_in(["true", "1", "yes", "t"])
-        opened = opened | existing.fill_null(False)
+        opened = opened | flag_column(sites, "existing", source="sites", hint=hint)
     return opened
 
 

@@ -10,7 +10,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
-from segchain.schema import MAX_VALUE, number_problems, require_columns
+from segchain.schema import MAX_VALUE, flag_column, number_problems, require_columns
 
 DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
@@ -137,36 +137,20 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
     return problems
 
 
-TRUE_WORDS = ("true", "1", "1.0", "yes", "y", "x", "t")
-FALSE_WORDS = ("false", "0", "0.0", "no", "n", "f", "")
-
-
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
     require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source="sites")
-    existing = pl.lit(False)
-    if "existing" in cols and sites.schema["existing"] != pl.Boolean:
-        text = pl.col("existing").cast(pl.String).str.strip_chars().str.to_lowercase()
-        unclear = sites.filter(text.is_not_null() & ~text.is_in([*TRUE_WORDS, *FALSE_WORDS]))
-        if unclear.height:
-            raise DataError(
-                f"sites: existing must be true or false, got "
-                f"{examples(unclear.get_column('existing').cast(pl.String).unique(maintain_order=True))}"
-                f" for site_id {examples(unclear.get_column('site_id').cast(pl.String))}",
-                hint="write true/false (or yes/no, 1/0); leave it empty for a candidate site",
-            )
-    if "existing" in cols:
-        dtype = sites.schema["existing"]
-        existing = (
-            pl.col("existing").fill_null(False)
-            if dtype == pl.Boolean
-            else pl.col("existing")
-            .cast(pl.String)
-            .str.strip_chars()
-            .str.to_lowercase()
-            .is_in(list(TRUE_WORDS))
+    existing = (
+        flag_column(
+            sites,
+            "existing",
+            source="sites",
+            hint="write true/false (or yes/no, 1/0); leave it empty for a candidate site",
         )
+        if "existing" in cols
+        else pl.lit(False)
+    )
     df = sites.select(
         pl.col("site_id").cast(pl.String),
         (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
