@@ -96,6 +96,15 @@ def test_stock_item_values_beyond_their_bounds_are_data_errors(
     refused(result, tmp_path, f"items: {column} must be a finite number {rule} for sku 'P1'")
 
 
+def test_stock_a_holding_cost_that_underflows_is_a_data_error(cli, tmp_path: Path) -> None:
+    """unit_cost 1e-300 x holding_rate 1e-300 is 0 a unit-year: the EOQ was infinite and the plan
+    held infinite stock, exit 0. Each value passes its own bound; their product means nothing."""
+    items = write(tmp_path, "items.csv", "sku,unit_cost,holding_rate\nP1,1e-300,1e-300\n")
+    result = stock(cli, tmp_path, FORECAST, "--items", items)
+    refused(result, tmp_path, "items: the economic order quantity of 1 stocking point(s) is above")
+    assert "divide by zero" not in result.stderr
+
+
 def test_stock_item_lead_time_at_the_bound_is_planned(cli, tmp_path: Path) -> None:
     items = write(tmp_path, "items.csv", "sku,lead_time_days\nP1,3660\n")
     result = stock(cli, tmp_path, FORECAST, "--items", items)

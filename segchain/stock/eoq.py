@@ -12,7 +12,9 @@ def eoq(annual_demand: Any, order_cost: Any, holding_cost: Any) -> np.ndarray:
     d = np.asarray(annual_demand, dtype=float)
     k = np.asarray(order_cost, dtype=float)
     h = np.asarray(holding_cost, dtype=float)
-    return np.sqrt(2.0 * d * k / h)
+    # A holding cost of 0 (an underflow) gives inf, which the caller refuses with a message.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.sqrt(2.0 * d * k / h)
 
 
 def round_order_qty(q: Any, moq: Any, pack_size: Any) -> np.ndarray:

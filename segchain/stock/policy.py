@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from segchain.errors import DataError, examples
+from segchain.schema import MAX_VALUE
 from segchain.stock.bootstrap import bootstrap_levels, histories, lump_variance
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
@@ -75,6 +77,7 @@ def compute_policy(
     annual = mu * DAYS_PER_YEAR / period_days
     h = col("holding_rate").to_numpy() * unit_cost
     q_eoq = eoq(annual, col("order_cost").to_numpy(), h)
+    _check_order_quantities(points, keys, q_eoq, h, periodic=periodic)
     # (R, S) orders what was sold since the last review: mean demand per review period.
     q_raw = mu * r if periodic else q_eoq
     order_qty = round_order_qty(q_raw, col("moq").to_numpy(), col("pack_size").to_numpy())
@@ -313,3 +316,25 @@ def mean_backorders(
             else:
                 out[d] += 0.5 * (fitted.loss2(level[d]) - fitted.loss2(level[d] + qd)) / qd
     return np.maximum(out, 0.0)
+
+
+def _check_order_quantities(
+    points: pl.DataFrame, keys: list[str], q: np.ndarray, h: np.ndarray, *, periodic: bool
+) -> None:
+    """An EOQ beyond MAX_VALUE units (or not a number) comes from a holding cost per unit too
+    small to mean anything: unit_cost 1e-300 x holding_rate 1e-300 underflows to 0, and the
+    plan held infinite stock with exit 0."""
+    if periodic:
+        return
+    bad = ~(q <= MAX_VALUE)
+    if not bad.any():
+        return
+    where = points.filter(pl.Series(bad)).select(
+        pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="@")
+    )
+    raise DataError(
+        f"items: the economic order quantity of {int(bad.sum())} stocking point(s) is above "
+        f"{MAX_VALUE:g} units, e.g. {examples(where.to_series().to_list())} (holding cost "
+        f"{float(h[bad][0]):g} a unit-year: unit_cost x holding_rate)",
+        hint="check unit_cost and holding_rate in the item master",
+    )
