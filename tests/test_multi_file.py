@@ -261,6 +261,25 @@ def test_a_report_title_above_the_header_is_named_with_the_way_out(
     assert cli("validate", str(fixed)).exit_code == 0
 
 
+def test_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> None:
+    """A month exported twice (its file copied) counted every line twice without a word (a
+    sweep's doubled monthly file put 81 % on the forecast). Noted, and kept as exported; a line
+    repeated within one file is not noted (Online Retail has genuine ones)."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    january = [good_line(i) for i in range(6)]
+    write_export(folder / "2024-01.csv", january)
+    write_export(folder / "2024-01 copy.csv", january[:4])  # 4 of its lines again
+    write_export(folder / "2024-02.csv", [good_line(50), good_line(50)])  # one line twice
+    result = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "4 line(s) appear field for field in more than one file" in result.stderr
+    assert "all files: read 12 = used 12 + rejected 0" in result.stderr
+    write_export(folder / "2024-01 copy.csv", [good_line(99)])
+    again = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
+    assert "more than one file" not in again.stderr
+
+
 # ---------------------------------------------------------------------------------------------
 # Finding 26: the mixed date-order message shows the file's own values and their rows
 
