@@ -890,10 +890,11 @@ def resolve_mapping(
     """
     config = config or Config()
     present = list(headers)
-    by_fold = {h.casefold().strip(): h for h in present}
+    # Each header under its case-folded name; the last of several variants is the one found.
     variants: dict[str, list[str]] = {}
     for h in present:
         variants.setdefault(h.casefold().strip(), []).append(h)
+    by_fold = {fold: names[-1] for fold, names in variants.items()}
     mapping: dict[str, str] = {}
     explicit: list[tuple[str, str, str]] = []
     for source, layer in (
