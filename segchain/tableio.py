@@ -56,6 +56,8 @@ class Dialect:
     encoding: str | None = None
     decimal_comma: bool = False
     compressed: bool = False
+    skipped: tuple[str, ...] = ()
+    """The lines above the header that were not read (a report's title, company, period)."""
 
     def describe(self) -> str:
         if self.format == "parquet":
@@ -67,6 +69,13 @@ class Dialect:
             f"decimal {'comma' if self.decimal_comma else 'point'}",
             f"encoding {self.encoding}",
         ]
+        if self.skipped:
+            n = len(self.skipped)
+            shown = [repr(short(t, 40)) if t.strip() else "blank" for t in self.skipped[:5]]
+            shown += ["..."] if n > 5 else []
+            parts.append(
+                f"{n} line{'s' if n > 1 else ''} above the header skipped ({', '.join(shown)})"
+            )
         return ", ".join(parts)
 
 
@@ -196,6 +205,52 @@ def sniff_delimiter(sample: str) -> str:
         if score > best_score:
             best, best_score = delim, score
     return best
+
+
+MAX_PREAMBLE = 20
+"""Lines a report saved as CSV may carry above its header (title, company, period, blank lines)."""
+
+
+def _named_fields(line: str, delimiter: str) -> int:
+    try:
+        fields = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:
+        fields = line.split(delimiter)
+    return sum(1 for f in fields if f.strip())
+
+
+def preamble(payload: bytes) -> list[str]:
+    """The lines above the header of a report saved as CSV ('Sales by Item Detail', the
+    company, the period, blank lines), or [] for a plain table.
+
+    A preamble line holds at most one non-empty field whatever the delimiter (a title, or a
+    title followed by empty cells as a spreadsheet saves it, or Excel's ``sep=;``); the header
+    is the first line with two or more, and the lines below it must split into as many fields
+    as it does. A table's header never holds a single name (an order export has four columns
+    or more), so a plain file is never cut.
+    """
+    sample = payload[:65536].decode("utf-8", errors="ignore")
+    lines = [line.rstrip("\r") for line in sample.split("\n")]
+    if len(lines) > 1 and not sample.endswith("\n"):
+        lines = lines[:-1]  # the last line of a sample may be cut in half
+    k = 0
+    while k < min(len(lines), MAX_PREAMBLE + 1):
+        if max(_named_fields(lines[k], d) for d in DELIMITERS) > 1:
+            break
+        k += 1
+    if k == 0 or k > MAX_PREAMBLE or k >= len(lines):
+        return []
+    rest = "\n".join(lines[k:]) + "\n"
+    delimiter = sniff_delimiter(rest)
+    try:
+        rows = [r for r in csv.reader(io.StringIO(rest), delimiter=delimiter) if r]
+    except csv.Error:
+        return []
+    width = len(rows[0])
+    below = rows[1:]
+    if width < 2 or sum(len(r) == width for r in below) * 2 < len(below):
+        return []
+    return lines[:k]
 
 
 def read_csv_bytes(
@@ -388,6 +443,10 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         payload = payload.replace(b"\r", b"\n")  # old Mac line endings (CR only)
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
+    # Only an export is cut: a stage's output is a table segchain wrote.
+    skipped = preamble(payload) if all_strings else []
+    if skipped:
+        payload = payload.split(b"\n", len(skipped))[-1]
     delimiter = sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
     check_header(payload, delimiter=delimiter, name=name)
     df = read_csv_bytes(payload, delimiter=delimiter, all_strings=all_strings, name=name)
@@ -400,6 +459,7 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         encoding=encoding,
         decimal_comma=delimiter == ";",
         compressed=compressed,
+        skipped=tuple(skipped),
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
 

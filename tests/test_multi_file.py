@@ -242,23 +242,57 @@ def test_a_delimiter_ending_every_data_line_is_the_files_convention(cli, tmp_pat
     assert out["quantity"].to_list() == [float(r[4]) for r in rows]
 
 
-@pytest.mark.parametrize("lines_above", [["Sales by Item Detail"], ["Acme Corp,,,,,", ",,,,,"]])
-def test_a_report_title_above_the_header_is_named_with_the_way_out(
-    cli, tmp_path, lines_above
-) -> None:
-    """A finance report saved as CSV, its title above the header: the error listed the title
-    (and the reader's _duplicated_N names) as the headers, with a hint to use --map."""
-    export = tmp_path / "report.csv"
+@pytest.mark.parametrize(
+    "lines_above",
+    [
+        ["Sales by Item Detail"],
+        ["Acme Corp,,,,,", ",,,,,"],  # a spreadsheet's title row, its empty cells saved
+        ['"Sales by Item Detail, all customers"', "Acme Corp", "January - December 2024", ""],
+    ],
+)
+def test_a_report_title_above_the_header_is_skipped_and_named(cli, tmp_path, lines_above) -> None:
+    """A finance report saved as CSV (NetSuite's 'Sales by Item Detail', QuickBooks): title,
+    company, period and a blank line above the header. The reader took the title for the header
+    (exit 1, the title and _duplicated_N listed as columns); the lines above the header are now
+    skipped, named on stderr, and every line below is read as from the bare table."""
     body = [HEADER, *[good_line(i) for i in range(5)]]
+    export, plain = tmp_path / "report.csv", tmp_path / "plain.csv"
     export.write_text("\n".join([*lines_above, *body]) + "\n")
-    result = cli("validate", str(export))
+    plain.write_text("\n".join(body) + "\n")
+    result = cli("validate", str(export), "-o", str(tmp_path / "from_report.csv"))
+    assert result.exit_code == 0, result.stderr
+    n = len(lines_above)
+    assert f"{n} line{'s' if n > 1 else ''} above the header skipped (" in result.stderr
+    assert "read 5 = used 5 + rejected 0" in result.stderr
+    assert cli("validate", str(plain), "-o", str(tmp_path / "from_plain.csv")).exit_code == 0
+    assert (tmp_path / "from_report.csv").read_bytes() == (tmp_path / "from_plain.csv").read_bytes()
+
+
+def test_lines_above_the_header_that_are_not_a_title_stay_an_error(cli, tmp_path) -> None:
+    """A line above the header with two fields ('Period:,2024') could be a header itself:
+    nothing is guessed, the missing columns are named and nothing is written."""
+    export = tmp_path / "report.csv"
+    export.write_text("\n".join(["Period:,2024", HEADER, good_line(1)]) + "\n")
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(export), "-o", str(out))
     assert result.exit_code == 1
-    assert "hint: the first line looks like a report's title" in result.stderr
-    assert "drop the lines above the header" in result.stderr
-    # The way out it names works: the lines from the header on.
-    fixed = tmp_path / "fixed.csv"
-    fixed.write_text("\n".join(body) + "\n")
-    assert cli("validate", str(fixed)).exit_code == 0
+    assert "missing required column" in result.stderr and "Period:" in result.stderr
+    assert not out.exists()
+
+
+def test_a_title_is_skipped_in_each_file_of_a_folder(cli, tmp_path) -> None:
+    """Monthly report files, each with its title: each file's lines above its header are
+    skipped and named, and the folder reads as the bare files do."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "2024-01.csv").write_text(
+        "\n".join(["Sales January", HEADER, good_line(1), good_line(2)]) + "\n"
+    )
+    write_export(folder / "2024-02.csv", [good_line(3)])
+    result = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "1 line above the header skipped ('Sales January')" in result.stderr
+    assert "read 3 = used 3 + rejected 0" in result.stderr
 
 
 def test_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> None:

@@ -278,3 +278,35 @@ def test_write_csv_dates_are_iso(tmp_path: Path) -> None:
     dest = tmp_path / "d.csv"
     tableio.write_table(pl.DataFrame({"d": [dt.date(2024, 3, 1)]}), str(dest))
     assert dest.read_text() == "d\n2024-03-01\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "skipped", "delimiter"),
+    [
+        ("a,b,c\n1,2,3\n", (), ","),  # a plain table is never cut
+        ("sep=;\na;b;c\n1;2,5;3\n", ("sep=;",), ";"),  # Excel's delimiter line
+        ("Report\r\n\r\na\tb\r\n1\t2\r\n", ("Report", ""), "\t"),  # CRLF, a blank line
+        ("only\none\ncolumn\n", (), ","),  # one column throughout: no header to find
+        ("Title\na,b,c\n1\n2\n3\n", (), ","),  # the lines below do not split like it
+    ],
+)
+def test_read_raw_skips_the_lines_above_a_reports_header(
+    tmp_path: Path, text: str, skipped: tuple[str, ...], delimiter: str
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(gzip.compress(text.encode()))
+    table = tableio.read_raw(str(path))
+    assert table.dialect.skipped == skipped
+    assert table.dialect.delimiter == delimiter
+    lines = [line.rstrip("\r") for line in text.splitlines()][len(skipped) :]
+    header = lines[0].split(delimiter)
+    assert table.frame.columns[: len(header)] == header  # (+ _extra where lines are longer)
+    assert table.frame.height == len([line for line in lines[1:] if line])
+
+
+def test_a_table_read_as_a_stage_output_is_not_cut(tmp_path: Path) -> None:
+    """read_table reads what segchain wrote: a first line with one name is a one-column table."""
+    path = tmp_path / "t.csv"
+    path.write_text("note\na,b\n")
+    with pytest.raises(DataError):
+        tableio.read_table(str(path))
