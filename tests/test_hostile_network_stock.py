@@ -71,6 +71,23 @@ def test_network_fixed_cost_of_1e15_is_solved(cli, tmp_path: Path) -> None:
     assert "opened 1 of 2 sites" in result.stderr and "fixed 100.00" in result.stderr
 
 
+@pytest.mark.parametrize("value", ["1e20", "1e300"])
+def test_network_customer_demand_beyond_1e15_is_a_data_error(cli, tmp_path: Path, value) -> None:
+    """A customer's demand of 1e20 beside 10 and 5: HiGHS failed with 'status 15 unknown'."""
+    customers = SEGMENTS + f"C3,B,52.5,13.4,{value}\n"
+    result = network(cli, tmp_path, "S1,48.1,11.6,100,\nS2,50.1,8.7,100,\n", customers)
+    refused(result, tmp_path, "customers: quantity above 1e+15 for customer_id 'C3'")
+
+
+def test_network_customer_demand_of_1e15_is_solved(cli, tmp_path: Path) -> None:
+    # Berlin's 1e15 units go to the nearer site (S2, Frankfurt: 422 km against Munich's 506).
+    customers = SEGMENTS + "C3,B,52.5,13.4,1e15\n"
+    result = network(cli, tmp_path, "S1,48.1,11.6,100,\nS2,50.1,8.7,100,\n", customers)
+    assert result.exit_code == 0, result.stderr
+    rows = pl.read_csv(tmp_path / "out.csv").filter(pl.col("customer_id") == "C3")
+    assert rows["site_id"].to_list() == ["S2"]
+
+
 # ---- 2. item master values bounded like the options (1e200 days hung at 100 % CPU) ----------
 
 
