@@ -443,6 +443,17 @@ def _uses_comma(row: Mapping[str, Any], column: str, *, default_comma: bool) -> 
     return (default_comma and comma >= dot) or (not default_comma and comma > dot)
 
 
+def _file_default(row: Mapping[str, Any], columns: Sequence[str], *, default_comma: bool) -> bool:
+    """The decimal separator of a file's number columns that show none for sure (``5,000``,
+    ``1.250``): one export writes every number in one locale, so the columns that do show one
+    decide, when they agree. An SAP list's quantities ``5,000`` (three decimals) beside values
+    ``125,00`` are 5 units, not 5,000; a ';' export's ``1,234`` beside prices ``12.50`` is
+    1,234, not 1.234. Without such a column, the delimiter's default stands."""
+    comma = any(_uses_comma(row, c, default_comma=False) for c in columns)
+    dot = any(not _uses_comma(row, c, default_comma=True) for c in columns)
+    return comma if comma != dot else default_comma
+
+
 def decimal_comma_columns(
     lf: pl.LazyFrame,
     columns: Sequence[str],
@@ -454,13 +465,15 @@ def decimal_comma_columns(
 
     With a ';' delimiter the comma is the default unless a column clearly uses points; otherwise
     a column must clearly use commas (a fraction of other than three digits, since ``1,234`` could
-    be a thousands separator).
+    be a thousands separator). A column that shows neither follows the file's other number
+    columns when they agree (``_file_default``).
     """
     schema = lf.collect_schema()
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return set()
     row = lf.select(_sure_counts(text_cols, marks)).collect().row(0, named=True)
+    default_comma = _file_default(row, text_cols, default_comma=default_comma)
     return {c for c in text_cols if _uses_comma(row, c, default_comma=default_comma)}
 
 
@@ -484,8 +497,9 @@ def decimal_comma_files(
     out: dict[str, list[str]] = {}
     for row in rows.iter_rows(named=True):
         name = str(row[SOURCE_FILE])
+        default = _file_default(row, text_cols, default_comma=defaults.get(name, False))
         for c in text_cols:
-            if _uses_comma(row, c, default_comma=defaults.get(name, False)):
+            if _uses_comma(row, c, default_comma=default):
                 out.setdefault(c, []).append(name)
     return {c: sorted(files) for c, files in out.items()}
 

@@ -395,3 +395,66 @@ def test_each_file_keeps_its_own_decimal_separator(cli, tmp_path: Path, comma_fi
     )
     assert got == {"1": 10.5, "4": 2.25, "2": 37.32, "3": 1234.5}
     assert "decimal comma in: amount (1 of 2 files: " in result.stderr
+
+
+SAP_LIST = """05.12.2024                 Dynamic List Display                  1
+--------------------------------------------------------------------------------
+|Sales Doc.|Created on|Sold-to pt|Material  |Order Qty |Net value |
+--------------------------------------------------------------------------------
+|0000012345|01.03.2024|0000100001|MAT-001   |     5,000|    125,00|
+|0000012346|02.03.2024|0000100002|MAT-002   |    12,000|  1.250,50|
+|0000012347|15.03.2024|0000100001|MAT-001   |     1,000|     25,00|
+--------------------------------------------------------------------------------
+"""
+SAP_MAP = [
+    *("--map", "order_id=Sales Doc.", "--map", "order_date=Created on"),
+    *("--map", "customer_id=Sold-to pt", "--map", "sku=Material"),
+    *("--map", "quantity=Order Qty", "--map", "amount=Net value"),
+]
+
+
+def test_an_sap_lists_quantities_follow_its_values_decimal_comma(cli, tmp_path) -> None:
+    """An SAP list saved unconverted (title and rules above a '|' header): quantities with three
+    decimals, '5,000', beside values '125,00'. The quantity column alone cannot tell '5,000'
+    from five thousand, and was read 5000 (x1000); one export writes every number in one locale."""
+    export = tmp_path / "sap.txt"
+    export.write_text(SAP_LIST)
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(export), *SAP_MAP, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "2 lines above the header skipped" in result.stderr
+    got = pl.read_csv(out, schema_overrides={"order_id": pl.String})
+    assert got["order_id"].to_list() == ["0000012345", "0000012346", "0000012347"]
+    assert got["quantity"].to_list() == [5.0, 12.0, 1.0]
+    assert got["amount"].to_list() == [125.0, 1250.5, 25.0]
+
+
+def test_a_semicolon_exports_grouped_quantities_follow_its_decimal_points(cli, tmp_path) -> None:
+    """';' makes the comma the default, but prices '12.50' show this export's point: its
+    quantities '1,234' are 1234 (were read 1.234)."""
+    lines = [HEADER.replace(",", ";")] + [
+        f"{100 + i};2024-03-0{1 + i};C{i};S{i};{q};{p}"
+        for i, (q, p) in enumerate([("1,234", "12.50"), ("2,000", "3.25"), ("5", "0.99")])
+    ]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(export), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    got = pl.read_csv(out)
+    assert got["quantity"].to_list() == [1234.0, 2000.0, 5.0]
+    assert got["unit_price"].to_list() == [12.5, 3.25, 0.99]
+
+
+def test_each_file_of_a_folder_follows_its_own_number_columns(cli, tmp_path) -> None:
+    """In a folder, each file's ambiguous quantities follow that file's own prices."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "de.csv").write_text(HEADER + "\n" + '1,2024-03-01,C1,S1,"2,000","12,50"\n')
+    (folder / "us.csv").write_text(HEADER + "\n" + '2,2024-03-02,C2,S2,"2,000",12.50\n')
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(folder), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    got = pl.read_csv(out).sort("order_id")
+    assert got["quantity"].to_list() == [2.0, 2000.0]
+    assert got["unit_price"].to_list() == [12.5, 12.5]
