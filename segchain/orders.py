@@ -149,6 +149,14 @@ FLAG = pl.Enum(LINE_FLAGS)
 flags of ten million lines are built, compared and counted as small integer codes."""
 
 EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+# A date with an English month name: an optional weekday, then day, month, year or month, day,
+# year; three groups each (day, month's first three letters, year), read by ``_named_month``.
+_NAMED_LEAD = r"(?i)^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+_MONTH = rf"({'|'.join(MONTHS)})[a-z]*\.?"
+_DAY_MONTH_YEAR = rf"(\d{{1,2}})[-\s./]?{_MONTH}[-\s./,]*(\d{{2,4}})"
+_MONTH_DAY_YEAR = rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})"
+
 DATE_KINDS = {
     "iso": r"^\d{4}-\d{1,2}-\d{1,2}([ T].*)?$",
     "dotted": r"^\d{1,2}\.\d{1,2}\.\d{2,4}( .*)?$",
@@ -157,6 +165,10 @@ DATE_KINDS = {
     "compact": r"^\d{8}$",
     # A fraction (the time of day) after a point, or a comma where Excel writes decimal commas.
     "serial": r"^\d{5}([.,]\d+)?$",
+    # English month names: Oracle's 01-MAR-24, a spreadsheet's 1-Mar-24 or 1 March 2024, SAS's
+    # 01MAR2024; and Mar 1, 2024 (a weekday before either is allowed: Friday, March 1, 2024).
+    "day_month_name": _NAMED_LEAD + _DAY_MONTH_YEAR + r"([ T].*)?$",
+    "month_name_day": _NAMED_LEAD + _MONTH_DAY_YEAR + r"([ T].*)?$",
 }
 
 
@@ -634,6 +646,8 @@ def date_expr(column: str, style: DateStyle) -> pl.Expr:
         .cast(pl.Int64, strict=False)
     )
     return pl.coalesce(
+        when("day_month_name", _named_month(v, day_first=True)),
+        when("month_name_day", _named_month(v, day_first=False)),
         when("iso", head.str.strptime(pl.Date, "%Y-%m-%d", strict=False)),
         when("ymd_slash", head.str.strptime(pl.Date, "%Y/%m/%d", strict=False)),
         when("dotted", _dmy(dotted, "%d/%m/%Y", "%d/%m/%y")),
@@ -643,7 +657,24 @@ def date_expr(column: str, style: DateStyle) -> pl.Expr:
             "serial",
             pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial),
         ),
+    ).alias(column)
+
+
+def _named_month(text: pl.Expr, *, day_first: bool) -> pl.Expr:
+    """A date written with an English month name, as dd/mm/yyyy for ``_dmy``."""
+    parts = text.str.extract_groups(
+        _NAMED_LEAD + (_DAY_MONTH_YEAR if day_first else _MONTH_DAY_YEAR)
     )
+    day, month = ("1", "2") if day_first else ("2", "1")
+    number = (
+        parts.struct.field(month)
+        .str.to_lowercase()
+        .replace_strict(MONTHS, [f"{i:02d}" for i in range(1, 13)], default=None)
+    )
+    joined = pl.concat_str(
+        [parts.struct.field(day), number, parts.struct.field("3")], separator="/"
+    )
+    return _dmy(joined, "%d/%m/%Y", "%d/%m/%y")
 
 
 def _dmy(text: pl.Expr, long_fmt: str, short_fmt: str) -> pl.Expr:

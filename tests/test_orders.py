@@ -48,6 +48,14 @@ def dates(values: list[str], date_format: str | None = None) -> list[dt.date | N
         (["45000.75"], [dt.date(2023, 3, 15)]),
         # German Excel writes a serial's time of day after a decimal comma.
         (["45000,75", "44927"], [dt.date(2023, 3, 15), dt.date(2023, 1, 1)]),
+        # English month names (were all bad_date): Oracle's DD-MON-RR, a spreadsheet's d-mmm-yy
+        # and d mmmm yyyy, SAS's DATE9, US long dates with or without the weekday.
+        (["01-MAR-24", "13-Dec-99"], [dt.date(2024, 3, 1), dt.date(1999, 12, 13)]),
+        (["1-Mar-2024 14:05:00", "1 March 2024"], [dt.date(2024, 3, 1)] * 2),
+        (["01MAR2024", "Tue 5 Mar 2024"], [dt.date(2024, 3, 1), dt.date(2024, 3, 5)]),
+        (["Mar 1, 2024", "Sept 13th, 2024"], [dt.date(2024, 3, 1), dt.date(2024, 9, 13)]),
+        (["Friday, March 1, 2024"], [dt.date(2024, 3, 1)]),
+        (["31-Feb-2024", "Mai 1, 2024"], [None, None]),  # no such day; not an English month
     ],
 )
 def test_date_kinds_parse(values: list[str], expected: list[dt.date]) -> None:
