@@ -431,9 +431,12 @@ def _float_id_profile(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, boo
 
 _COMMA_DECIMAL = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$"
 _DOT_DECIMAL = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$"
-# Evidence that cannot be read the other way: a fraction that is not three digits long.
-_COMMA_SURE = r"^[+-]?[\d.]*,(\d{1,2}|\d{4,})$"
-_DOT_SURE = r"^[+-]?[\d,]*\.(\d{1,2}|\d{4,})$"
+# Evidence that cannot be read the other way: a fraction that is not three digits long. The
+# whole part may be grouped by spaces or apostrophes as well (1 234,50 in French, 1'234.50 in
+# Swiss exports), which the parse removes (``_number_text``): counted as evidence too, or a
+# column of such values alone is decided by the file's default and every value rejected.
+_COMMA_SURE = r"^[+-]?[\d.\s'’]*,(\d{1,2}|\d{4,})$"
+_DOT_SURE = r"^[+-]?[\d,\s'’]*\.(\d{1,2}|\d{4,})$"
 
 
 def _sure_counts(

@@ -1,0 +1,85 @@
+"""Hostile inputs to the order import (session 24): numbers, dates and files as real ERP exports
+and careless users write them. Each value is read right, or its line rejected with a reason, or
+the run refused with one message; never a silently wrong number."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+HEADER = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+
+
+def export(path: Path, rows: list[tuple[str, str]], delimiter: str = ",") -> Path:
+    """An export of one line per (quantity, unit_price), written as given (no quoting)."""
+    text = delimiter.join(HEADER) + "\n"
+    for i, (quantity, price) in enumerate(rows, start=1):
+        text += delimiter.join([f"O{i}", "2024-03-01", f"C{i}", "S1", quantity, price]) + "\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def validated(cli, path: Path, tmp_path: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = cli("validate", str(path), "-o", str(out), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    return pl.read_csv(out), pl.read_csv(rejects, infer_schema=False)
+
+
+# ---- numbers grouped by spaces or apostrophes count as evidence of their decimal separator ----
+
+
+def test_swiss_export_with_semicolons_and_points_reads_its_quantities_as_points(
+    cli, tmp_path: Path
+) -> None:
+    # de-CH: list separator ';', decimal point, apostrophe grouping. The prices say so
+    # (1'234.50); the quantities (12.500 kg) cannot say it themselves. Before: the prices were
+    # all rejected and 12.500 read as 12,500 (the ';' default).
+    path = export(tmp_path / "ch.csv", [("12.500", "1'234.50"), ("1", "2'345.75")], ";")
+    out, rejects = validated(cli, path, tmp_path)
+    assert rejects.height == 0
+    assert out["quantity"].to_list() == [12.5, 1.0]
+    assert out["unit_price"].to_list() == [1234.5, 2345.75]
+    assert out["amount"].to_list() == [12.5 * 1234.5, 2345.75]
+
+
+def test_space_grouped_decimal_commas_in_a_comma_delimited_export_are_read(
+    cli, tmp_path: Path
+) -> None:
+    # A French export saved with ',' as delimiter: every amount quoted, grouped by a
+    # (non-breaking) space, decimal comma. Before: no value counted as evidence of the comma,
+    # the column took the ',' file's point, and every line was rejected.
+    nbsp, thin = "\u00a0", "\u202f"
+    rows = [("1", f'"1{nbsp}234,50"'), ("2", f'"2{thin}345,75"'), ("1", '"10 000,01"')]
+    out, rejects = validated(cli, export(tmp_path / "fr.csv", rows), tmp_path)
+    assert rejects.height == 0
+    assert out["unit_price"].to_list() == [1234.5, 2345.75, 10000.01]
+
+
+def test_a_column_without_evidence_follows_the_other_columns_of_its_file_in_a_folder(
+    cli, tmp_path: Path
+) -> None:
+    # Two files of one folder: a Swiss one (';', points) and a German one (';', commas); each
+    # file's quantities (1.500) follow that file's own prices.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    export(folder / "a.csv", [("1.500", "1'000.50")], ";")
+    export(folder / "b.csv", [("1.500", "1.000,50")], ";")
+    out, rejects = validated(cli, folder, tmp_path)
+    assert rejects.height == 0
+    assert out["quantity"].to_list() == [1.5, 1500.0]
+    assert out["unit_price"].to_list() == [1000.5, 1000.5]
+
+
+def test_columns_that_disagree_leave_an_evidence_free_column_to_the_files_default(
+    cli, tmp_path: Path
+) -> None:
+    # Prices with decimal commas, amounts with points: no single locale, so the quantities
+    # (1.500) keep the ';' default, as before.
+    text = "order_id;order_date;customer_id;sku;quantity;unit_price;amount\n"
+    text += "O1;2024-03-01;C1;S1;1.500;2,50;3750.00\n"
+    path = tmp_path / "mixed.csv"
+    path.write_text(text)
+    out, _ = validated(cli, path, tmp_path)
+    assert out["quantity"].to_list() == [1500.0]
