@@ -446,7 +446,7 @@ def _sure_counts(
     exprs = []
     for c in columns:
         found = marks[c] if marks is not None else NUMBER_MARKS
-        cleaning = found & {"parenthesis", "trailing_minus", "currency"}
+        cleaning = found & {"parenthesis", "trailing_minus", "currency", "minus_sign"}
         v = _number_text(c, found) if cleaning else pl.col(c).str.strip_chars()
         exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
         exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
@@ -697,7 +697,9 @@ _POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
 _COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
 
 
-NUMBER_MARKS = frozenset({"comma", "point", "parenthesis", "trailing_minus", "currency"})
+NUMBER_MARKS = frozenset(
+    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign"}
+)
 """What a number's text may hold besides digits and a sign; see ``number_marks``."""
 
 
@@ -709,7 +711,7 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
     column, whose parse always checks it."""
     if not columns:
         return {}
-    unusual = r"[,()\-$€£¥₹]"
+    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}]"
     row = lf.select(pl.col(c).str.contains(unusual).any().alias(c) for c in columns).collect()
     busy = [c for c in columns if row[c][0]]
     out = {c: frozenset[str]() for c in columns}
@@ -718,7 +720,8 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
     checks = {
         "comma": lambda v: v.str.contains(",", literal=True),
         "parenthesis": lambda v: v.str.contains("(", literal=True),
-        "trailing_minus": lambda v: v.str.contains("-", literal=True),
+        "trailing_minus": lambda v: v.str.contains("[-\u2212]"),
+        "minus_sign": lambda v: v.str.contains(MINUS_SIGN, literal=True),
         "currency": lambda v: v.str.contains(f"[{_CURRENCY_SIGNS}]"),
     }
     found = (
@@ -733,6 +736,9 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
 
 
 _CURRENCY_SIGNS = "$€£¥₹"
+MINUS_SIGN = "\u2212"
+"""Unicode's minus sign (−5): the negative sign of Swedish, Finnish and Norwegian number formats
+in the Unicode locale data (programs formatting with it write it), and of typeset text."""
 # Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
 # 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
 _POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
@@ -742,9 +748,12 @@ _COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
 def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
     """A number's text without what is not the number: spaces and apostrophes grouping digits,
     a currency sign ($1,234.50, 12,50 €), accounting parentheses ((12.50) is -12.50) and SAP's
-    trailing minus (5.00- is -5.00); only the steps for the ``marks`` that occur."""
+    trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only the steps for the
+    ``marks`` that occur."""
     signs = _CURRENCY_SIGNS if "currency" in marks else ""
     v = pl.col(column).str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
+    if "minus_sign" in marks:
+        v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
     if "parenthesis" in marks:
         negative = v.str.starts_with("(") & v.str.ends_with(")")
         v = pl.when(negative).then("-" + v.str.strip_prefix("(").str.strip_suffix(")")).otherwise(v)

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 
 HEADER = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+MINUS = "\u2212"  # Unicode's minus sign
 
 
 def export(path: Path, rows: list[tuple[str, str]], delimiter: str = ",") -> Path:
@@ -83,3 +84,29 @@ def test_columns_that_disagree_leave_an_evidence_free_column_to_the_files_defaul
     path.write_text(text)
     out, _ = validated(cli, path, tmp_path)
     assert out["quantity"].to_list() == [1500.0]
+
+
+# ---- Unicode's minus sign ----------------------------------------------------------------------
+
+
+def test_unicode_minus_sign_is_a_minus(cli, tmp_path: Path) -> None:
+    rows = [
+        (f"{MINUS}2", "12,50"),  # a return: quantity -2
+        ("3", f"{MINUS}1.234,50"),
+        ("1", f"5,00{MINUS}"),  # trailing, as SAP writes its minus
+        ("1", f"{MINUS}€5,00"),
+        ("1", f"€{MINUS}5,00"),
+    ]
+    out, rejects = validated(cli, export(tmp_path / "se.csv", rows, ";"), tmp_path)
+    assert rejects.height == 0
+    assert out["quantity"].to_list() == [-2.0, 3.0, 1.0, 1.0, 1.0]
+    # unit_price is kept positive; the amount carries the sign (quantity x signed price).
+    assert out["amount"].to_list() == [-25.0, -3703.5, -5.0, -5.0, -5.0]
+    assert out["flag"].to_list()[0] == "return"
+
+
+def test_unicode_minus_sign_in_a_comma_delimited_export(cli, tmp_path: Path) -> None:
+    rows = [("1", f"{MINUS}2.50"), (f"{MINUS}1", "4.25"), ("1", "7")]
+    out, rejects = validated(cli, export(tmp_path / "m.csv", rows), tmp_path)
+    assert rejects.height == 0
+    assert out["amount"].to_list() == [-2.5, -4.25, 7.0]
