@@ -39,6 +39,12 @@ from segchain.schema import (
     readable_columns,
 )
 
+# Python's csv module refuses a field over 128 KiB (csv.Error), and the readers that look at the
+# lines themselves (sniffing, ragged lines, the header) then gave up on a file polars reads: an
+# export with a long free-text field (a product's HTML description) and a delimiter ending every
+# line was refused as unparseable. Any field a file holds is accepted.
+csv.field_size_limit(2**31 - 1)
+
 FORMATS = ("csv", "parquet")
 DELIMITERS = (",", ";", "\t", "|")
 PARQUET_MAGIC = b"PAR1"

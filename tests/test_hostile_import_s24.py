@@ -110,3 +110,30 @@ def test_unicode_minus_sign_in_a_comma_delimited_export(cli, tmp_path: Path) -> 
     out, rejects = validated(cli, export(tmp_path / "m.csv", rows), tmp_path)
     assert rejects.height == 0
     assert out["amount"].to_list() == [-2.5, -4.25, 7.0]
+
+
+# ---- a field over Python's csv limit (128 KiB) --------------------------------------------------
+
+
+def test_a_long_free_text_field_does_not_stop_the_readers_of_ragged_lines(
+    cli, tmp_path: Path
+) -> None:
+    # A 200 KB description (a product's HTML) in an export ending every line with a delimiter,
+    # and in one with a line holding a surplus field. Before: 'cannot parse as CSV', exit 1.
+    long = "x" * 200_000
+    header = ",".join([*HEADER, "description"])
+    trailing = tmp_path / "trailing.csv"
+    trailing.write_text(
+        f'{header}\nO1,2024-03-01,C1,S1,1,2.50,"{long}",\nO2,2024-03-01,C2,S1,2,3.50,short,\n'
+    )
+    out, rejects = validated(cli, trailing, tmp_path)
+    assert out["amount"].to_list() == [2.5, 7.0] and rejects.height == 0
+    assert len(out["description"][0]) == 200_000
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text(
+        f'{header}\nO1,2024-03-01,C1,S1,1,2.50,"{long}"\nO2,2024-03-01,C2,S1,2,3.50,short,extra\n'
+    )
+    out, rejects = validated(cli, ragged, tmp_path)
+    assert out["order_id"].to_list() == ["O1"]
+    assert rejects["reason"].to_list() == ["extra_fields"]
+    assert rejects["extra_fields"].to_list() == ["extra"]
