@@ -149,6 +149,9 @@ FLAG = pl.Enum(LINE_FLAGS)
 flags of ten million lines are built, compared and counted as small integer codes."""
 
 EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
+COMPACT_NUMBER_MIN = 10_000_000
+"""A typed date number of eight digits (from here up) is a yyyymmdd date (20240315); below, an
+Excel serial."""
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # A date with an English month name: an optional weekday, then day, month, year or month, day,
 # year; three groups each (day, month's first three letters, year), read by ``_named_month``.
@@ -981,12 +984,24 @@ def import_orders(
         date = typed.cast(pl.Date)
         date_order = "typed"
     else:
-        # Excel serial numbers stored as numbers.
-        serial = (
-            pl.col(date_col).cast(pl.Float64, strict=False).floor().cast(pl.Int64, strict=False)
-        )
+        # Excel serial numbers stored as numbers, or dates as yyyymmdd numbers (a data
+        # warehouse's date key, 20240315): a serial of 2099 is 73,050, the first yyyymmdd
+        # 10,000,101, so the size tells them apart. Looked for in one aggregation first, so
+        # that serials alone pay for no second parse.
+        number = pl.col(date_col).cast(pl.Float64, strict=False)
+        serial = number.floor().cast(pl.Int64, strict=False)
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
+        eight_digits = (number >= COMPACT_NUMBER_MIN) & (number < 10 * COMPACT_NUMBER_MIN)
+        if lf.select(eight_digits.any()).collect().item():
+            compact = (
+                number.cast(pl.Int64, strict=False)
+                .cast(pl.String)
+                .str.strptime(pl.Date, "%Y%m%d", strict=False)
+            )
+            date = pl.when(eight_digits).then(compact).otherwise(date)
+            date_order = "compact"
+            notes.append("dates: yyyymmdd numbers")
     if schema[date_col] == pl.String:
         date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
     else:

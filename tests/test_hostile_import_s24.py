@@ -4,6 +4,7 @@ the run refused with one message; never a silently wrong number."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -137,3 +138,34 @@ def test_a_long_free_text_field_does_not_stop_the_readers_of_ragged_lines(
     assert out["order_id"].to_list() == ["O1"]
     assert rejects["reason"].to_list() == ["extra_fields"]
     assert rejects["extra_fields"].to_list() == ["extra"]
+
+
+# ---- dates as yyyymmdd numbers (a warehouse's date key) in Parquet ----------------------------
+
+
+def test_yyyymmdd_numbers_in_parquet_are_dates_beside_excel_serials(cli, tmp_path: Path) -> None:
+    # Before: every such date was read as an Excel serial (20240101 days after 1899) and the
+    # run failed with every line rejected as implausible_date.
+    path = tmp_path / "orders.parquet"
+    pl.DataFrame(
+        {
+            "order_id": ["A", "B", "C", "D", "E"],
+            "order_date": [20240101, 20240229, 20241231, 45000, 20241341],
+            "customer_id": ["1", "2", "3", "4", "5"],
+            "sku": ["s"] * 5,
+            "quantity": [1.0] * 5,
+            "unit_price": [2.0] * 5,
+        }
+    ).write_parquet(path)
+    out, rejects = validated(cli, path, tmp_path)
+    # Excel's serial 45000: 45000 days after its day 0, 1899-12-30.
+    serial = dt.date(1899, 12, 30) + dt.timedelta(days=45000)
+    assert out["order_date"].to_list() == [
+        "2024-01-01",
+        "2024-02-29",
+        "2024-12-31",
+        serial.isoformat(),
+    ]
+    # Month 13 is no date: rejected, not moved.
+    assert rejects["order_date"].to_list() == ["20241341"]
+    assert rejects["reason"].to_list() == ["bad_date"]
