@@ -28,7 +28,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from segchain import __version__
-from segchain.errors import DataError, UsageError
+from segchain.errors import DataError, UsageError, title_row_hint
 from segchain.schema import (
     ID_COLUMNS,
     META_INPUTS,
@@ -623,6 +623,7 @@ def combine_tables(tables: Sequence[Table]) -> Table:
         frames.append(lf)
     schemas = [lf.collect_schema() for lf in frames]
     reference = [c for c in schemas[0].names() if c not in META_COLUMNS]
+    _refuse_title_rows(tables, schemas)
     for table, schema in zip(tables[1:], schemas[1:], strict=True):
         names = [c for c in schema.names() if c not in META_COLUMNS]
         lacks = [c for c in reference if c not in names]
@@ -668,6 +669,26 @@ def combine_tables(tables: Sequence[Table]) -> Table:
         metadata=metadata,
         name=name,
         parts=list(tables),
+    )
+
+
+def _refuse_title_rows(tables: Sequence[Table], schemas: Sequence[pl.Schema]) -> None:
+    """Name the file whose first line is a report's title while another file's is a header:
+    the difference of their columns said only that the two differ, and blamed the file with the
+    header when the title came first."""
+    names = [[c for c in schema.names() if c not in META_COLUMNS] for schema in schemas]
+    if all(n == names[0] for n in names):
+        return
+    hints = [title_row_hint(n) for n in names]
+    titled = [i for i, hint in enumerate(hints) if hint]
+    headed = [i for i, hint in enumerate(hints) if not hint]
+    if not titled or not headed:
+        return
+    first, other = titled[0], headed[0]
+    raise DataError(
+        f"{short(tables[first].name)}: its first line is not a header like that of "
+        f"{short(tables[other].name)}: the files cannot be read as one table",
+        hint=hints[first],
     )
 
 

@@ -169,3 +169,23 @@ def test_yyyymmdd_numbers_in_parquet_are_dates_beside_excel_serials(cli, tmp_pat
     # Month 13 is no date: rejected, not moved.
     assert rejects["order_date"].to_list() == ["20241341"]
     assert rejects["reason"].to_list() == ["bad_date"]
+
+
+# ---- a report's title in one file of a folder -------------------------------------------------
+
+
+def test_a_title_in_one_file_of_a_folder_is_named_as_such(cli, tmp_path: Path) -> None:
+    # a.csv is only a report's title (an export of an empty period), b.csv a plain export.
+    # Before: 'b.csv: its columns differ from those of a.csv (it lacks Sales by Item Detail;
+    # ...)', blaming the good file and not saying what the other one is.
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text("Sales by Item Detail\n")
+    export(folder / "b.csv", [("1", "2.50")])
+    out = tmp_path / "out.csv"
+    result = cli("validate", str(folder), "-o", str(out))
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[-2]
+    assert "Error: " + str(folder / "a.csv") in first and "b.csv" in first
+    assert "report's title ('Sales by Item Detail')" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()
