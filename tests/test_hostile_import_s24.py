@@ -189,3 +189,27 @@ def test_a_title_in_one_file_of_a_folder_is_named_as_such(cli, tmp_path: Path) -
     assert "Error: " + str(folder / "a.csv") in first and "b.csv" in first
     assert "report's title ('Sales by Item Detail')" in result.stderr
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+# ---- an export with a header and no lines -----------------------------------------------------
+
+
+def test_an_export_of_only_a_header_says_so(cli, tmp_path: Path) -> None:
+    # An export of an empty period. Before: 'no usable order lines: all 0 lines were rejected
+    # (empty file)', with a hint to look at the rejected lines (there are none) and --map, and
+    # an empty --rejects file kept.
+    path = tmp_path / "empty_period.csv"
+    path.write_text(",".join(HEADER) + "\n")
+    out, rejects = tmp_path / "out.csv", tmp_path / "rejects.csv"
+    result = cli("validate", str(path), "-o", str(out), "--rejects", str(rejects))
+    assert result.exit_code == 1
+    assert f"{path}: the export has no order lines (only a header)" in result.stderr
+    assert "rejected" not in result.stderr.splitlines()[-2]
+    assert not out.exists() and not rejects.exists()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    for name in ("a.csv", "b.csv"):
+        (folder / name).write_text(",".join(HEADER) + "\n")
+    result = cli("segment", str(folder), "-o", str(out))
+    assert result.exit_code == 1
+    assert "no file has order lines (only a header)" in result.stderr

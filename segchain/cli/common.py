@@ -526,6 +526,14 @@ class LoadedOrders:
                 metadata=provenance("rejects", inputs={"orders": recon.read}),
             )
         self.report(recon)
+        if recon.read == 0:
+            # A header and nothing below it (an export of an empty period): no line to reject,
+            # and no rejects file to keep.
+            what = "no file has" if self.table.parts else "the export has no"
+            raise DataError(
+                f"{self.table.name}: {what} order lines (only a header)",
+                hint="check the export's period and filters",
+            )
         if recon.used == 0:
             # The rejected lines say why nothing is usable: they are written although the
             # command fails (and writes none of its other outputs).
@@ -534,7 +542,7 @@ class LoadedOrders:
                 active.keep_on_error(self.rejects_path)
             raise DataError(
                 f"{self.table.name}: no usable order lines: all {recon.read:,} lines were rejected "
-                f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items()) or 'empty file'})",
+                f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
                 hint="write them out with --rejects FILE to see why, and check --map / --preset",
             )
         return recon
