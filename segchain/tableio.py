@@ -184,18 +184,19 @@ def to_utf8(data: bytes) -> tuple[bytes, str]:
         return data.decode("latin-1").encode("utf-8"), "latin-1"
 
 
-def sniff_delimiter(sample: str) -> str:
+def sniff_delimiter(sample: str, prefer: Sequence[str] = ()) -> str:
     """The delimiter among , ; tab | that splits the first lines into the most consistent fields.
 
     Quoted fields are honoured (a comma inside quotes does not count), which a plain character
-    count gets wrong on exports with free-text product names.
+    count gets wrong on exports with free-text product names. ``prefer``: delimiters that win
+    a tie, in this order (else the order of ``DELIMITERS``).
     """
     lines = sample.splitlines()[:50]
     if len(lines) > 1 and not sample.endswith(("\n", "\r")):
         lines = lines[:-1]  # the last line of a sample may be cut in half
     text = "\n".join(lines)
     best, best_score = ",", (-1, -1)
-    for delim in DELIMITERS:
+    for delim in [*prefer, *(d for d in DELIMITERS if d not in prefer)]:
         try:
             rows = [r for r in csv.reader(io.StringIO(text), delimiter=delim) if r]
         except csv.Error:  # a stray CR or NUL: this delimiter cannot be judged from it
@@ -241,7 +242,7 @@ def preamble(payload: bytes) -> list[str]:
         lines = lines[:-1]  # the last line of a sample may be cut in half
     k = 0
     while k < min(len(lines), MAX_PREAMBLE + 1):
-        if max(_named_fields(lines[k], d) for d in DELIMITERS) > 1:
+        if max(_named_fields(lines[k], d) for d in DELIMITERS) > 1 and _header_among(lines, k):
             break
         k += 1
     if k == 0 or k > MAX_PREAMBLE or k >= len(lines):
@@ -254,9 +255,33 @@ def preamble(payload: bytes) -> list[str]:
         return []
     width = len(rows[0])
     below = rows[1:]
-    if width < 2 or sum(len(r) == width for r in below) * 2 < len(below):
+
+    def splits_like(row: list[str]) -> bool:
+        # A delimiter ending every data line but not the header (an export's convention, read
+        # as such: see _read_ragged) leaves empty fields beyond the header's.
+        return len(row) >= width and not any(f.strip() for f in row[width:])
+
+    if width < 2 or sum(splits_like(r) for r in below) * 2 < len(below):
         return []
     return lines[:k]
+
+
+def _header_among(lines: Sequence[str], k: int) -> bool:
+    """Whether ``lines[k]``, which holds two fields or more with some delimiter, is a header:
+    it does with the delimiter the lines below it are written in (the lines with two fields or
+    more; a delimiter that makes it a header wins a tie). A title may hold a comma above a ';'
+    or tab table ('Umsatz nach Artikel, Januar 2024'). Without such lines below, it is taken
+    as the header."""
+    below = []
+    for line in lines[k + 1 :]:
+        if max(_named_fields(line, d) for d in DELIMITERS) > 1:
+            below.append(line)
+            if len(below) == 50:  # as many as the sniffer looks at
+                break
+    if not below:
+        return True
+    splitting = [d for d in DELIMITERS if _named_fields(lines[k], d) > 1]
+    return _named_fields(lines[k], sniff_delimiter("\n".join(below) + "\n", splitting)) > 1
 
 
 def read_csv_bytes(

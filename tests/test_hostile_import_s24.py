@@ -213,3 +213,65 @@ def test_an_export_of_only_a_header_says_so(cli, tmp_path: Path) -> None:
     result = cli("segment", str(folder), "-o", str(out))
     assert result.exit_code == 1
     assert "no file has order lines (only a header)" in result.stderr
+
+
+# ---- lines above the header (a report saved as CSV) -------------------------------------------
+
+SEMI_HEADER = ";".join(HEADER)
+
+
+def test_a_title_above_an_export_ending_every_line_with_a_delimiter_is_skipped(
+    cli, tmp_path: Path
+) -> None:
+    # Each convention alone was read; together, the lines below the header (one more, empty,
+    # field each) did not 'split like' it and the title was the error's header.
+    path = tmp_path / "report.csv"
+    path.write_text(
+        "Sales by Item Detail\n"
+        + ",".join(HEADER)
+        + "\nO1,2024-03-01,C1,S1,2,2.50,\nO2,2024-03-02,C2,S1,1,4.00,\n"
+    )
+    out, rejects = validated(cli, path, tmp_path)
+    assert out["amount"].to_list() == [5.0, 4.0] and rejects.height == 0
+
+
+def test_a_title_holding_a_comma_above_a_semicolon_or_tab_table_is_skipped(
+    cli, tmp_path: Path
+) -> None:
+    # The title split by ',' holds two fields and was taken for the header: exit 1.
+    semi = tmp_path / "umsatz.csv"
+    semi.write_text(
+        f"Umsatz nach Artikel, Januar 2024\nACME GmbH\n\n{SEMI_HEADER}\n"
+        "O1;2024-03-01;C1;S1;2;2,50\nO2;2024-03-02;C2;S1;1;1.234,00\n"
+    )
+    out, _ = validated(cli, semi, tmp_path)
+    assert out["amount"].to_list() == [5.0, 1234.0]
+    tab = tmp_path / "sales.tsv"
+    tab.write_text(
+        "Sales by Item, January 2024\n" + "\t".join(HEADER) + "\nO1\t2024-03-01\tC1\tS1\t3\t1.5\n"
+    )
+    result = cli("validate", str(tab), "-o", str(tmp_path / "t.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "1 line above the header skipped ('Sales by Item, January 2024')" in result.stderr
+
+
+def test_a_header_holding_commas_is_still_a_header(cli, tmp_path: Path) -> None:
+    # A ';' export whose header names hold commas ('Menge, Stk') is not cut: its header has
+    # two fields or more with ';' too.
+    header = "order_id;order_date;customer_id;sku;Menge, Stk;Preis, EUR"
+    path = tmp_path / "export.csv"
+    path.write_text(f"{header}\nO1;2024-03-01;C1;S1;2;2,50\n")
+    out = tmp_path / "out.csv"
+    result = cli(
+        "validate",
+        str(path),
+        "-o",
+        str(out),
+        "--map",
+        "quantity=Menge, Stk",
+        "--map",
+        "unit_price=Preis, EUR",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "skipped" not in result.stderr
+    assert pl.read_csv(out)["amount"].to_list() == [5.0]
