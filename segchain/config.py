@@ -38,6 +38,8 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "country": ("LAND1",),
         "postal_code": ("PSTLZ",),
         "city": ("ORT01",),
+        "currency": ("WAERK",),
+        "unit": ("VRKME",),
     },
     # Odoo's sale.order.line export, with its screen labels or its technical field names.
     "odoo": {
@@ -55,6 +57,8 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "amount": ("Subtotal", "price_subtotal"),
         "site": ("Warehouse", "warehouse_id"),
         "description": ("Description", "name"),
+        "currency": ("Currency", "currency_id"),
+        "unit": ("Unit of Measure", "product_uom"),
     },
     "online-retail": {
         "order_id": ("InvoiceNo", "Invoice"),

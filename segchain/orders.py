@@ -81,7 +81,7 @@ RAW_POSTAL_CODE = "_postal_code_raw"
 exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
 lines by postal code (segment's ship-to) groups the raw values and cleans the few groups,
 instead of trimming every line."""
-TEXT_FIELDS = ("city", "country", "customer_name", "description")
+TEXT_FIELDS = ("city", "country", "customer_name", "description", "currency", "unit")
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
 VALUE_FIELDS = ("quantity", "unit_price", "amount")
@@ -911,6 +911,56 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
 # The import
 
 
+def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
+    """Notes when the export's own ``currency`` or ``unit`` column says that numbers summed as one
+    are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case (SAP's
+    WAERK, VRKME). Nothing is converted (the rates and pack sizes are not in an export); the
+    lines are kept, and the note says how many and where."""
+    notes: list[str] = []
+
+    def text(column: str) -> pl.Expr:
+        return blank_null(pl.col(mapping[column]).cast(pl.String).str.strip_chars())
+
+    if "currency" in mapping:
+        counts = (
+            lf.select(text("currency").alias("c"))
+            .drop_nulls()
+            .group_by("c")
+            .agg(pl.len().alias("n"))
+            .sort(["n", "c"], descending=[True, False])
+            .collect()
+        )
+        if counts.height > 1:
+            shown = ", ".join(f"{c} {n:,}" for c, n in counts.head(5).iter_rows())
+            more = ", ..." if counts.height > 5 else ""
+            notes.append(
+                f"currency ({mapping['currency']}): amounts in {counts.height} currencies are "
+                f"summed as one (lines: {shown}{more}); convert them to one currency first, or "
+                "read one currency at a time"
+            )
+    if "unit" in mapping:
+        units = (
+            lf.select(text("sku").alias("sku"), text("unit").alias("u"))
+            .drop_nulls()
+            .group_by("sku")
+            .agg(pl.col("u").unique().sort())
+            .filter(pl.col("u").list.len() > 1)
+            .sort("sku")
+            .collect()
+        )
+        if units.height:
+            shown = "; ".join(
+                f"{short(sku, 30)}: {', '.join(u)}" for sku, u in units.head(3).iter_rows()
+            )
+            more = "; ..." if units.height > 3 else ""
+            notes.append(
+                f"unit ({mapping['unit']}): {units.height:,} sku(s) sold in more than one unit, "
+                f"their quantities summed as they are ({shown}{more}); convert them to one unit "
+                "per sku first"
+            )
+    return notes
+
+
 def import_orders(
     raw: pl.DataFrame | pl.LazyFrame,
     *,
@@ -948,6 +998,7 @@ def import_orders(
 
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
+    notes += _mixed_units(lf, mapping)
     float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:

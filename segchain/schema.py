@@ -24,6 +24,8 @@ ORDER_OPTIONAL = (
     "country",
     "customer_name",
     "description",
+    "currency",
+    "unit",
 )
 ORDER_COLUMNS = ORDER_REQUIRED + ORDER_VALUE + ORDER_OPTIONAL
 
@@ -43,6 +45,8 @@ ID_COLUMNS = frozenset(
         "city",
         "customer_name",
         "description",
+        "currency",
+        "unit",
         "model",
         "demand_class",
         "service_measure",

@@ -458,3 +458,33 @@ def test_each_file_of_a_folder_follows_its_own_number_columns(cli, tmp_path) -> 
     got = pl.read_csv(out).sort("order_id")
     assert got["quantity"].to_list() == [2.0, 2000.0]
     assert got["unit_price"].to_list() == [12.5, 12.5]
+
+
+def test_an_exports_currencies_and_units_are_noted_when_they_differ(cli, tmp_path) -> None:
+    """SAP's WAERK and VRKME (the preset maps them): amounts in EUR and USD, and a material sold
+    by the piece and by the case, were summed as one without a word. Noted, lines kept."""
+    rows = [
+        ("1", "EUR", "MAT-1", "EA"),
+        ("2", "USD", "MAT-1", "CS"),
+        ("3", "EUR", "MAT-2", "EA"),
+        ("4", "EUR", "MAT-2", "EA"),
+    ]
+    text = "VBELN,AUDAT,KUNNR,MATNR,KWMENG,NETWR,WAERK,VRKME\n" + "".join(
+        f"{o},2024-03-0{o},K{o},{m},2,10.00,{c},{u}\n" for o, c, m, u in rows
+    )
+    export = tmp_path / "sap.csv"
+    export.write_text(text)
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(export), "--preset", "sap", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "amounts in 2 currencies are summed as one (lines: EUR 3, USD 1)" in result.stderr
+    assert "1 sku(s) sold in more than one unit" in result.stderr
+    assert "(MAT-1: CS, EA)" in result.stderr
+    got = pl.read_csv(out)
+    assert got.height == 4 and got["currency"].to_list() == [c for _, c, _, _ in rows]
+    # One currency and one unit per sku: nothing to say.
+    single = tmp_path / "single.csv"
+    single.write_text("".join(line for line in text.splitlines(keepends=True) if "USD" not in line))
+    result = cli("validate", str(single), "--preset", "sap", "-o", str(tmp_path / "o2.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "amounts in" not in result.stderr and "more than one unit" not in result.stderr
