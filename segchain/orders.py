@@ -187,6 +187,8 @@ class OrderImport:
     raw_columns: list[str]
     mapping: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What may make the numbers wrong although every line was read (shown as warnings)."""
     date_order: str | None = None
     returns: str | None = None
     """How returns were treated (``net``/``keep``/``drop``); None for a table cleaned earlier."""
@@ -911,10 +913,54 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
 # The import
 
 
+# How a spreadsheet writes a long number in a cell formatted "General": 4.00638E+12.
+_SCIENTIFIC = r"^\d(\.\d+)?[eE]\+\d{2,}$"
+
+
+def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
+    """Warnings for id columns holding values in a spreadsheet's scientific notation: a 13-digit
+    EAN saved as ``4.00638E+12`` has lost its last digits, so different skus (customers,
+    orders) may have become one, and nothing can recover them. A spreadsheet does this to the
+    whole column, so the first 10,000 lines decide whether the lines are counted."""
+    schema = lf.collect_schema()
+    cols = {
+        c: mapping[c]
+        for c in ("order_id", "customer_id", "sku")
+        if c in mapping and _is_string(schema, mapping[c])
+    }
+
+    def rounded(h: str) -> pl.Expr:
+        return pl.col(h).str.strip_chars().str.contains(_SCIENTIFIC)
+
+    head = lf.head(10_000).select(rounded(h).any().alias(c) for c, h in cols.items()).collect()
+    hit = {c: h for c, h in cols.items() if head[c][0]}
+    if not hit:
+        return []
+    counts = lf.select(
+        expr
+        for c, h in hit.items()
+        for expr in (
+            rounded(h).sum().alias(f"{c}|n"),
+            pl.col(h).filter(rounded(h)).n_unique().alias(f"{c}|u"),
+            pl.col(h).filter(rounded(h)).first().alias(f"{c}|e"),
+        )
+    ).collect()
+    out = []
+    for c, h in hit.items():
+        n, u, e = (counts[f"{c}|{k}"][0] for k in "nue")
+        named = c if h == c else f"{c} ({short(h, 40)})"
+        out.append(
+            f"{named}: {n:,} line(s) hold an id in a spreadsheet's scientific notation ({u:,} "
+            f"distinct, e.g. {short(e, 30)!r}): its last digits are lost, so different ids may "
+            "have become one; export the column again formatted as text"
+        )
+    return out
+
+
 def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
-    """Notes when the export's own ``currency`` or ``unit`` column says that numbers summed as one
-    are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case (SAP's
-    WAERK, VRKME). Nothing is converted (the rates and pack sizes are not in an export); the
+    """Warnings when the export's own ``currency`` or ``unit`` column says that numbers summed as
+    one are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case
+    (SAP's WAERK, VRKME). Nothing is converted (the rates and pack sizes are not in an export); the
     lines are kept, and the note says how many and where."""
     notes: list[str] = []
 
@@ -998,7 +1044,7 @@ def import_orders(
 
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
-    notes += _mixed_units(lf, mapping)
+    warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
     float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
@@ -1152,6 +1198,7 @@ def import_orders(
         raw_columns=raw_cols,
         mapping=dict(mapping),
         notes=notes,
+        warnings=warnings,
         date_order=date_order,
         returns=returns,
         source=source,

@@ -488,3 +488,25 @@ def test_an_exports_currencies_and_units_are_noted_when_they_differ(cli, tmp_pat
     result = cli("validate", str(single), "--preset", "sap", "-o", str(tmp_path / "o2.csv"))
     assert result.exit_code == 0, result.stderr
     assert "amounts in" not in result.stderr and "more than one unit" not in result.stderr
+
+
+def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_warned_of(cli, tmp_path) -> None:
+    """13-digit EANs saved from a spreadsheet's 'General' cells as 4.00638E+12: three products
+    became one sku without a word. A warning names the column and counts; lines kept."""
+    eans = ["4006381333931", "4006381333948", "4006381333955", "5012345678900"]
+    shown = [f"{int(e[:6]) / 1e5:.5f}E+12" for e in eans]  # what Excel writes: 6 digits kept
+    assert shown[:3] == ["4.00638E+12"] * 3
+    lines = [f"{100 + i},2024-03-0{1 + i},C{i},{s},1,2.50" for i, s in enumerate(shown)]
+    export = tmp_path / "export.csv"
+    export.write_text("\n".join([HEADER, *lines, "200,2024-03-09,C9,1E5,1,2.50"]) + "\n")
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(export), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: sku: 4 line(s) hold an id in a spreadsheet's scientific notation "
+        "(2 distinct, e.g. '4.00638E+12')" in result.stderr
+    )
+    assert "customer_id" not in result.stderr.split("Warning:")[-1]
+    assert pl.read_csv(out).height == 5
+    quiet = cli("validate", str(export), "-q", "-o", str(out))
+    assert quiet.exit_code == 0 and "scientific" not in quiet.stderr

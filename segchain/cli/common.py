@@ -564,6 +564,8 @@ class LoadedOrders:
             r.info(f"  {skipped}: rejected lines of an earlier run (--rejects): not read")
         for note in self.imp.notes:
             r.info(f"  {note}")
+        for warning in self.imp.warnings:
+            r.warn(warning)
         r.info(f"  {'all files: ' if self.table.parts else ''}{recon.line()}")
         if recon.by_flag:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
