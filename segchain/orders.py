@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import polars as pl
@@ -128,6 +128,7 @@ def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> f
 
 REASONS = (
     "extra_fields",
+    "repeated_header",
     "missing_order_id",
     "missing_customer",
     "missing_sku",
@@ -1101,6 +1102,10 @@ def import_orders(
             notes.append("dates: yyyymmdd numbers")
     if schema[date_col] == pl.String:
         date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
+        # The header as a value: files joined with cat. Found among the distinct dates, so the
+        # rule costs the pass nothing when no line repeats it.
+        if (distinct.str.strip_chars() == date_col).any():
+            date_rules = replace(date_rules, header=date_col)
     else:
         date_rules = typed_date_rules(lf, date)
 
@@ -1168,6 +1173,8 @@ def import_orders(
             pl.col("_row"),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
+            *[(pl.col(date_col).str.strip_chars() == date_col).alias("_header_line")]
+            * bool(date_rules.header),
             ragged,
             *exprs,
             *raw_postal,
@@ -1272,6 +1279,9 @@ class DateRules:
     undated: bool = True
     implausible: bool = True
     tail: float | None = None
+    header: str | None = None
+    """The date column's header, when some line's date field repeats it (exports joined with
+    ``cat``, each file's header now a line in the middle)."""
 
 
 def _reason_rules(
@@ -1291,6 +1301,7 @@ def _reason_rules(
         # A line with more fields than the header: its fields may have shifted, so none is
         # trusted.
         (pl.col("_ragged"), "extra_fields"),
+        *[(pl.col("_header_line").fill_null(False), "repeated_header")] * bool(dates.header),
         (pl.col("order_id").is_null(), "missing_order_id"),
         (pl.col("customer_id").is_null(), "missing_customer"),
         (pl.col("sku").is_null(), "missing_sku"),

@@ -267,6 +267,8 @@ def product_line(flag: str = "flag") -> pl.Expr:
 
 # Reason codes for rejected order lines (written to --rejects).
 REJECT_REASONS = {
+    "extra_fields": "more fields than the header (an unquoted delimiter)",
+    "repeated_header": "the line repeats the header (exports joined with cat)",
     "missing_order_id": "order id is blank",
     "missing_customer": "customer id is blank",
     "missing_sku": "sku is blank",

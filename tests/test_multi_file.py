@@ -510,3 +510,19 @@ def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_warned_of(cli, tmp_p
     assert pl.read_csv(out).height == 5
     quiet = cli("validate", str(export), "-q", "-o", str(out))
     assert quiet.exit_code == 0 and "scientific" not in quiet.stderr
+
+
+def test_headers_of_exports_joined_with_cat_are_rejected_as_such(cli, tmp_path) -> None:
+    """`cat jan.csv feb.csv mar.csv`: the later headers are lines in the middle. They were
+    rejected as bad_date (a date that is the word order_date); now as repeated_header."""
+    months = [[good_line(i), good_line(i + 1)] for i in (0, 10, 20)]
+    text = "".join("\n".join([HEADER, *m]) + "\n" for m in months)
+    export = tmp_path / "joined.csv"
+    export.write_text(text)
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(export), "--rejects", str(rejects), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "read 8 = used 6 + rejected 2 (repeated_header 2)" in result.stderr
+    # Rows counted from 1 after the first header: the second file's header is row 3.
+    got = pl.read_csv(rejects, infer_schema=False)
+    assert got["row"].to_list() == ["3", "6"] and set(got["reason"]) == {"repeated_header"}
