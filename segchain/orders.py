@@ -962,8 +962,8 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     """Warnings when the export's own ``currency`` or ``unit`` column says that numbers summed as
     one are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case
     (SAP's WAERK, VRKME). Nothing is converted (the rates and pack sizes are not in an export); the
-    lines are kept, and the note says how many and where."""
-    notes: list[str] = []
+    lines are kept, and the warning says how many and where."""
+    out: list[str] = []
 
     def text(column: str) -> pl.Expr:
         return blank_null(pl.col(mapping[column]).cast(pl.String).str.strip_chars())
@@ -980,7 +980,7 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         if counts.height > 1:
             shown = ", ".join(f"{c} {n:,}" for c, n in counts.head(5).iter_rows())
             more = ", ..." if counts.height > 5 else ""
-            notes.append(
+            out.append(
                 f"currency ({mapping['currency']}): amounts in {counts.height} currencies are "
                 f"summed as one (lines: {shown}{more}); convert them to one currency first, or "
                 "read one currency at a time"
@@ -1000,12 +1000,12 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
                 f"{short(sku, 30)}: {', '.join(u)}" for sku, u in units.head(3).iter_rows()
             )
             more = "; ..." if units.height > 3 else ""
-            notes.append(
+            out.append(
                 f"unit ({mapping['unit']}): {units.height:,} sku(s) sold in more than one unit, "
                 f"their quantities summed as they are ({shown}{more}); convert them to one unit "
                 "per sku first"
             )
-    return notes
+    return out
 
 
 def import_orders(
