@@ -9,16 +9,30 @@ import polars as pl
 from segchain.forecast.selection import Selection
 
 
+def in_order(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """``frame`` sorted by those of ``columns`` it has: joins and group-bys return rows in no
+    fixed order, and a float sum depends on the order of its terms, so every sum here is taken
+    over sorted rows (with ``maintain_order``) and reruns write byte-identical backtests."""
+    return frame.sort([c for c in columns if c in frame.columns])
+
+
+ROW_ORDER = ("unique_id", "cutoff", "ds")
+
+
 def series_metrics(rows: pl.DataFrame, scale: pl.DataFrame, prefix: str = "") -> pl.DataFrame:
     """MASE, RMSSE, WAPE, bias per series from backtest rows (non-seasonal naive scaling)."""
     e = pl.col("yhat").fill_null(0.0) - pl.col("y")
-    m = rows.group_by("unique_id").agg(
-        e.abs().mean().alias("mae"),
-        (e**2).mean().alias("mse"),
-        e.abs().sum().alias("sae"),
-        e.sum().alias("se"),
-        pl.col("y").sum().alias("sy"),
-        pl.len().alias("periods"),
+    m = (
+        in_order(rows, ROW_ORDER)
+        .group_by("unique_id", maintain_order=True)
+        .agg(
+            e.abs().mean().alias("mae"),
+            (e**2).mean().alias("mse"),
+            e.abs().sum().alias("sae"),
+            e.sum().alias("se"),
+            pl.col("y").sum().alias("sy"),
+            pl.len().alias("periods"),
+        )
     )
     m = m.join(scale, on="unique_id", how="left")
     ratio = safe_ratio
@@ -47,12 +61,12 @@ def mase_scales(y: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
     """In-sample naive-difference scale per series, on the history before its first cutoff."""
     first_cut = cv.group_by("unique_id").agg(pl.col("cutoff").min())
     d = (
-        y.join(first_cut, on="unique_id")
+        in_order(y.join(first_cut, on="unique_id"), ("unique_id", "ds"))
         .filter(pl.col("ds") <= pl.col("cutoff"))
         .with_columns(pl.col("y").diff().over("unique_id").alias("d"))
         .drop_nulls("d")
     )
-    return d.group_by("unique_id").agg(
+    return d.group_by("unique_id", maintain_order=True).agg(
         pl.col("d").abs().mean().alias("scale1"), (pl.col("d") ** 2).mean().alias("scale2")
     )
 
@@ -109,9 +123,11 @@ def backtest_tables(
         means = [
             pl.col(c).mean().alias(c) for c in ("mase", "rmsse", "baseline_mase", "baseline_rmsse")
         ] + [pl.len().alias("series")]
+        frame = in_order(frame, [*group, *ROW_ORDER])
+        series_frame = in_order(series_frame, [*group, "unique_id"])
         if group:
-            a = frame.group_by(group).agg(agg)
-            b = series_frame.group_by(group).agg(means)
+            a = frame.group_by(group, maintain_order=True).agg(agg)
+            b = series_frame.group_by(group, maintain_order=True).agg(means)
             out = a.join(b, on=group, how="left")
         else:
             out = pl.concat([frame.select(agg), series_frame.select(means)], how="horizontal")

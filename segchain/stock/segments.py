@@ -130,10 +130,14 @@ def segment_table(
 def by_segment(table: pl.DataFrame) -> pl.DataFrame:
     """Totals per segment of the per-segment table: what the report shows as inventory by segment.
 
-    ``segment, priority, stocking_points, avg_inventory, inventory_value``.
+    ``segment, priority, stocking_points, avg_inventory, inventory_value``. Summed over the rows
+    sorted by segment and stocking point, so the totals (the policy's metadata) do not depend on
+    the order the rows come in, down to the last bit.
     """
+    point = [c for c in ("site", "sku") if c in table.columns]
     return (
-        table.group_by("segment")
+        table.sort("segment", *point)
+        .group_by("segment", maintain_order=True)
         .agg(
             pl.col("priority").min(),
             pl.len().alias("stocking_points"),
