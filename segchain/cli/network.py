@@ -76,8 +76,8 @@ SitesOutOpt = Annotated[
     str | None,
     typer.Option(
         "--sites-out",
-        help="Write the sites: site_id, lat, lon, open, fixed_cost, capacity, demand_served, "
-        "utilization, customers.",
+        help="Write the sites: site_id, city, lat, lon, existing, open, decision (keep, open, "
+        "close, unused), fixed_cost, capacity, demand_served, utilization, customers.",
     ),
     c.writes("--sites-out"),
 ]
@@ -153,7 +153,7 @@ def network_command(
     A customer may only be served within its segment's max_delivery_days (segchain.toml);
     stderr shows, per segment, what the promise costs against the cheapest plan without it.
     Writes customer_id, segment, site_id, share, distance_km, transit_days, sla_days, sla_met,
-    demand, transport_cost.
+    demand, transport_cost, left_out (no_demand, unlocated: customers not in the model).
 
     Example:
 

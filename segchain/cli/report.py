@@ -16,8 +16,9 @@ from segchain.errors import DataError, UsageError
 Inputs = Annotated[
     list[str] | None,
     typer.Argument(
-        help="Stage outputs (segments, profile, forecast, backtest, policy, assignments, sites, "
-        "orders), CSV or Parquet, in any order; '-' reads stdin (default: -).",
+        help="Stage outputs (orders, segments, profile, forecast, backtest, policy, stock's "
+        "--segments-out, assignments, sites, costs, costs by customer), CSV or Parquet, in any "
+        "order; '-' reads stdin (default: -).",
         show_default=False,
     ),
     c.reads("INPUTS"),
