@@ -119,3 +119,22 @@ def test_help_of_every_command_shows_its_options_and_an_example(cli, name: str) 
     flat = re.sub(r"[\s│]", "", result.stdout)
     for option in command_options()[name]:
         assert option in flat, f"segchain {name} --help does not show {option}"
+
+
+def test_options_every_command_shares_name_the_commands_that_lack_them() -> None:
+    """A shared option a command lacks is named as an exception in its bullet (or the bullet names
+    the commands that have it): ``segchain report --config`` and ``report -f`` are usage errors,
+    and the section's title says every command shares them."""
+    text = section("Options every command shares")
+    bullets = re.split(r"^- ", text, flags=re.M)[1:]
+    assert len(bullets) >= 6, bullets
+    options = command_options()
+    problems = []
+    for bullet in bullets:
+        named = set(re.findall(r"`([a-z]+)`", bullet)) & set(COMMANDS)
+        for option in set(OPTION.findall(bullet)):
+            having = {name for name in COMMANDS if option in options[name]}
+            lacking = set(COMMANDS) - having
+            if not (lacking <= named or having <= named):
+                problems.append(f"{option}: not on {', '.join(sorted(lacking - named))}")
+    assert not problems, "; ".join(problems)
