@@ -50,6 +50,13 @@ DELIMITERS = (",", ";", "\t", "|")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+# UTF-32's little-endian BOM begins with UTF-16's: looked for first.
+_UNICODE_BOMS = (
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe", "utf-16-le"),
+    (b"\xfe\xff", "utf-16-be"),
+)
 META_PREFIX = "segchain."
 
 
@@ -164,10 +171,17 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
 
 
 def to_utf8(data: bytes) -> tuple[bytes, str]:
-    """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), cp1252, latin-1.
+    """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), UTF-16 or UTF-32
+    with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), cp1252, latin-1.
 
-    Valid UTF-8 is passed through without a copy; only legacy encodings are transcoded.
+    Valid UTF-8 is passed through without a copy; only other encodings are transcoded.
     """
+    for bom, codec in _UNICODE_BOMS:
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(codec).encode("utf-8"), codec
+            except UnicodeDecodeError:
+                break  # not what its first bytes say: read as the legacy encodings below
     if data.startswith(UTF8_BOM):
         data, encoding = data[len(UTF8_BOM) :], "utf-8-sig"
     else:

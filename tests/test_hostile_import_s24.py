@@ -275,3 +275,21 @@ def test_a_header_holding_commas_is_still_a_header(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "skipped" not in result.stderr
     assert pl.read_csv(out)["amount"].to_list() == [5.0]
+
+
+# ---- encodings ---------------------------------------------------------------------------------
+
+
+def test_excel_unicode_text_utf16_is_read(cli, tmp_path: Path) -> None:
+    # Excel's 'Unicode Text' export: UTF-16 LE with a BOM, tab-delimited, CRLF. Before: read as
+    # cp1252, 'missing required columns ...; found ÿþo r d e r _ i d ...', exit 1.
+    text = "\t".join([*HEADER, "customer_name"]) + "\r\n"
+    text += "O1\t2024-03-01\tC1\tS1\t2\t2.50\tMüller & Søn\r\n"
+    text += "O2\t2024-03-02\tC2\tS1\t1\t4.00\t東京商事\r\n"
+    for codec, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff")):
+        path = tmp_path / f"{codec}.txt"
+        path.write_bytes(bom + text.encode(codec))
+        out, rejects = validated(cli, path, tmp_path)
+        assert rejects.height == 0
+        assert out["amount"].to_list() == [5.0, 4.0]
+        assert out["customer_name"].to_list() == ["Müller & Søn", "東京商事"]
