@@ -853,6 +853,12 @@ def _decimal_commas(
         cols = decimal_comma_columns(lf, numbers, default_comma=default, marks=marks)
         if cols:
             notes.append("decimal comma in: " + ", ".join(sorted(cols)))
+        # The file's dialect line says 'decimal comma' (a ';' file's default): the columns
+        # read with a point after all are named, or a user checking that line would think
+        # 12.500 read as 12,500.
+        points = [c for c in numbers if c in marks and c not in cols]
+        if default and points:
+            notes.append(f"decimal point in: {', '.join(points)} (not the ';' default, a comma)")
         return {c: True for c in cols}
     files = decimal_comma_files(lf, numbers, defaults=decimal_comma, marks=marks)
     out: dict[str, bool | pl.Expr] = {}
@@ -865,6 +871,15 @@ def _decimal_commas(
             shown = ", ".join(short(n, 60) for n in names[:3]) + (", ..." if len(names) > 3 else "")
             notes.append(
                 f"decimal comma in: {c} ({len(names)} of {len(decimal_comma)} files: {shown})"
+            )
+    by_default = sorted(name for name, comma in decimal_comma.items() if comma)
+    for c in (c for c in numbers if c in marks):
+        pointed = [n for n in by_default if n not in files.get(c, [])]
+        if pointed:
+            shown = ", ".join(short(n, 60) for n in pointed[:3]) + (", ..." * (len(pointed) > 3))
+            notes.append(
+                f"decimal point in: {c} ({len(pointed)} of {len(by_default)} files whose "
+                f"delimiter ';' makes a comma the default: {shown})"
             )
     return out
 

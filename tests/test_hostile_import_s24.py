@@ -293,3 +293,26 @@ def test_excel_unicode_text_utf16_is_read(cli, tmp_path: Path) -> None:
         assert rejects.height == 0
         assert out["amount"].to_list() == [5.0, 4.0]
         assert out["customer_name"].to_list() == ["Müller & Søn", "東京商事"]
+
+
+# ---- the dialect line says 'decimal comma' for every ';' file ----------------------------------
+
+
+def test_columns_read_with_a_point_in_a_semicolon_file_are_named(cli, tmp_path: Path) -> None:
+    # The dialect line says 'decimal comma' (the ';' default); nothing said that the Swiss
+    # file's numbers were read with a point, so a user checking it would think 12.500 was
+    # read as 12,500.
+    path = export(tmp_path / "ch.csv", [("12.500", "1'234.50")], ";")
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "decimal point in: quantity, unit_price (not the ';' default, a comma)" in result.stderr
+    folder = tmp_path / "exports"  # the current directory is tmp_path: names stay short
+    folder.mkdir()
+    export(folder / "a.csv", [("1", "2,50")], ";")
+    export(folder / "b.csv", [("1", "2.50")], ";")
+    export(folder / "c.csv", [("1", "2.50")], ",")
+    result = cli("validate", "exports", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    named = "(1 of 2 files whose delimiter ';' makes a comma the default: exports/b.csv)"
+    assert f"decimal point in: quantity {named}" in result.stderr
+    assert f"decimal point in: unit_price {named}" in result.stderr
