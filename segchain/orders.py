@@ -1023,6 +1023,36 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _mixed_signs(
+    lf: pl.LazyFrame, mapping: Mapping[str, str], marks: Mapping[str, frozenset[str]]
+) -> list[str]:
+    """Warnings when a value column's own currency signs say that amounts summed as one are not
+    in one currency ($12.50 beside €12.50), as ``_mixed_units`` warns of a currency column: the
+    signs are dropped when the numbers are read. Looked at only in columns holding a sign."""
+    out = []
+    for c in ("unit_price", "amount"):
+        header = mapping.get(c)
+        if header is None or "currency" not in marks.get(header, frozenset()):
+            continue
+        counts = (
+            lf.select(
+                pl.col(header).str.contains(sign, literal=True).sum().alias(sign)
+                for sign in _CURRENCY_SIGNS
+            )
+            .collect()
+            .row(0, named=True)
+        )
+        found = sorted(((n, sign) for sign, n in counts.items() if n), key=lambda t: -t[0])
+        if len(found) > 1:
+            shown = ", ".join(f"{sign} {n:,}" for n, sign in found)
+            out.append(
+                f"{c} ({header}): amounts in {len(found)} currencies by their signs are summed "
+                f"as one (lines: {shown}); convert them to one currency first, or read one "
+                "currency at a time"
+            )
+    return out
+
+
 def import_orders(
     raw: pl.DataFrame | pl.LazyFrame,
     *,
@@ -1067,6 +1097,8 @@ def import_orders(
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
     marks = number_marks(lf, [c for c in numbers if _is_string(schema, c)])
+    if "currency" not in mapping:  # else _mixed_units has counted the currencies
+        warnings += _mixed_signs(lf, mapping, marks)
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks)
 
     date_col = mapping["order_date"]

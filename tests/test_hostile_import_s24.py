@@ -316,3 +316,24 @@ def test_columns_read_with_a_point_in_a_semicolon_file_are_named(cli, tmp_path: 
     named = "(1 of 2 files whose delimiter ';' makes a comma the default: exports/b.csv)"
     assert f"decimal point in: quantity {named}" in result.stderr
     assert f"decimal point in: unit_price {named}" in result.stderr
+
+
+# ---- currency signs of more than one currency ---------------------------------------------------
+
+
+def test_prices_in_two_currencies_by_their_signs_are_warned_of(cli, tmp_path: Path) -> None:
+    # $10.00 and €10.00 were both read as 10 and summed as one without a word (the signs are
+    # dropped when the number is read); a currency column would have been warned of.
+    rows = [("1", "$10.00"), ("1", "€10.00"), ("2", "$5.00"), ("1", "7.00")]
+    path = export(tmp_path / "mixed.csv", rows)
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "unit_price (unit_price): amounts in 2 currencies by their signs are summed as one "
+        "(lines: $ 2, € 1)"
+    ) in result.stderr
+    # Lines kept, values as written.
+    assert pl.read_csv(tmp_path / "out.csv")["amount"].to_list() == [10.0, 10.0, 10.0, 7.0]
+    one = export(tmp_path / "one.csv", [("1", "$10.00"), ("1", "7.00")])
+    result = cli("validate", str(one), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0 and "by their signs" not in result.stderr
