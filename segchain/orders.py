@@ -452,7 +452,7 @@ def _sure_counts(
     exprs = []
     for c in columns:
         found = marks[c] if marks is not None else NUMBER_MARKS
-        cleaning = found & {"parenthesis", "trailing_minus", "currency", "minus_sign"}
+        cleaning = found & {"parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
         v = _number_text(c, found) if cleaning else pl.col(c).str.strip_chars()
         exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
         exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
@@ -704,7 +704,7 @@ _COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
 
 
 NUMBER_MARKS = frozenset(
-    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign"}
+    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
 )
 """What a number's text may hold besides digits and a sign; see ``number_marks``."""
 
@@ -717,7 +717,7 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
     column, whose parse always checks it."""
     if not columns:
         return {}
-    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}]"
+    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}A-Z]"
     row = lf.select(pl.col(c).str.contains(unusual).any().alias(c) for c in columns).collect()
     busy = [c for c in columns if row[c][0]]
     out = {c: frozenset[str]() for c in columns}
@@ -729,6 +729,7 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
         "trailing_minus": lambda v: v.str.contains("[-\u2212]"),
         "minus_sign": lambda v: v.str.contains(MINUS_SIGN, literal=True),
         "currency": lambda v: v.str.contains(f"[{_CURRENCY_SIGNS}]"),
+        "code": lambda v: v.str.contains(_CODE_AROUND),
     }
     found = (
         lf.select(
@@ -743,6 +744,11 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
 
 _CURRENCY_SIGNS = "$€£¥₹"
 MINUS_SIGN = "\u2212"
+# An ISO 4217 currency code before or after the number (USD 12.50, 1.234,50 EUR): three capital
+# letters beside a digit, a sign or a parenthesis, so that INF and NAN stay what they are.
+_CODE_BEFORE = rf"^\s*\(?\s*([A-Z]{{3}})\s*[-+(\d.,{MINUS_SIGN}{_CURRENCY_SIGNS}]"
+_CODE_AFTER = rf"[\d.,)\-{MINUS_SIGN}{_CURRENCY_SIGNS}]\s*([A-Z]{{3}})\s*\)?\s*$"
+_CODE_AROUND = f"{_CODE_BEFORE}|{_CODE_AFTER}"
 """Unicode's minus sign (−5): the negative sign of Swedish, Finnish and Norwegian number formats
 in the Unicode locale data (programs formatting with it write it), and of typeset text."""
 # Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
@@ -753,11 +759,15 @@ _COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
 
 def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
     """A number's text without what is not the number: spaces and apostrophes grouping digits,
-    a currency sign ($1,234.50, 12,50 €), accounting parentheses ((12.50) is -12.50) and SAP's
-    trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only the steps for the
-    ``marks`` that occur."""
+    a currency sign ($1,234.50, 12,50 €) or code (USD 12.50), accounting parentheses ((12.50)
+    is -12.50) and SAP's trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only
+    the steps for the ``marks`` that occur."""
     signs = _CURRENCY_SIGNS if "currency" in marks else ""
     v = pl.col(column).str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
+    if "code" in marks:
+        # (USD 5.00) and (5.00 USD) keep their parentheses.
+        v = v.str.replace(rf"^(\(?)[A-Z]{{3}}([-+(\d.,{MINUS_SIGN}])", "${1}${2}")
+        v = v.str.replace(rf"([\d.,)\-{MINUS_SIGN}])[A-Z]{{3}}(\)?)$", "${1}${2}")
     if "minus_sign" in marks:
         v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
     if "parenthesis" in marks:
@@ -1026,30 +1036,39 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
 def _mixed_signs(
     lf: pl.LazyFrame, mapping: Mapping[str, str], marks: Mapping[str, frozenset[str]]
 ) -> list[str]:
-    """Warnings when a value column's own currency signs say that amounts summed as one are not
-    in one currency ($12.50 beside €12.50), as ``_mixed_units`` warns of a currency column: the
-    signs are dropped when the numbers are read. Looked at only in columns holding a sign."""
+    """Warnings when a value column's own currency signs or codes say that amounts summed as one
+    are not in one currency ($12.50 beside €12.50, USD 12.50 beside EUR 12.50), as
+    ``_mixed_units`` warns of a currency column: signs and codes are dropped when the numbers
+    are read. Looked at only in columns holding a sign or a code."""
     out = []
     for c in ("unit_price", "amount"):
         header = mapping.get(c)
-        if header is None or "currency" not in marks.get(header, frozenset()):
+        found = marks.get(header, frozenset()) if header is not None else frozenset()
+        if header is None or not found & {"currency", "code"}:
             continue
-        counts = (
-            lf.select(
-                pl.col(header).str.contains(sign, literal=True).sum().alias(sign)
-                for sign in _CURRENCY_SIGNS
+        v = pl.col(header)
+        counted: list[tuple[str, pl.DataFrame]] = []
+        if "currency" in found:
+            signs = lf.select(v.str.extract(f"([{_CURRENCY_SIGNS}])").alias("c"))
+            counted.append(("signs", signs.collect()))
+        if "code" in found:
+            either = pl.coalesce(v.str.extract(_CODE_BEFORE), v.str.extract(_CODE_AFTER))
+            counted.append(("codes", lf.select(either.alias("c")).collect()))
+        for what, values in counted:
+            counts = (
+                values.drop_nulls()
+                .group_by("c")
+                .agg(pl.len().alias("n"))
+                .sort(["n", "c"], descending=[True, False])
             )
-            .collect()
-            .row(0, named=True)
-        )
-        found = sorted(((n, sign) for sign, n in counts.items() if n), key=lambda t: -t[0])
-        if len(found) > 1:
-            shown = ", ".join(f"{sign} {n:,}" for n, sign in found)
-            out.append(
-                f"{c} ({header}): amounts in {len(found)} currencies by their signs are summed "
-                f"as one (lines: {shown}); convert them to one currency first, or read one "
-                "currency at a time"
-            )
+            if counts.height > 1:
+                shown = ", ".join(f"{k} {n:,}" for k, n in counts.head(5).iter_rows())
+                more = ", ..." if counts.height > 5 else ""
+                out.append(
+                    f"{c} ({header}): amounts in {counts.height} currencies by their {what} are "
+                    f"summed as one (lines: {shown}{more}); convert them to one currency first, "
+                    "or read one currency at a time"
+                )
     return out
 
 
@@ -1097,6 +1116,9 @@ def import_orders(
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
     marks = number_marks(lf, [c for c in numbers if _is_string(schema, c)])
+    # A code beside a quantity is a unit (5 PCE, 2 KGM): not dropped, the line is rejected.
+    values = {mapping[c] for c in ("unit_price", "amount") if c in mapping}
+    marks = {h: m if h in values else m - {"code"} for h, m in marks.items()}
     if "currency" not in mapping:  # else _mixed_units has counted the currencies
         warnings += _mixed_signs(lf, mapping, marks)
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks)

@@ -337,3 +337,38 @@ def test_prices_in_two_currencies_by_their_signs_are_warned_of(cli, tmp_path: Pa
     one = export(tmp_path / "one.csv", [("1", "$10.00"), ("1", "7.00")])
     result = cli("validate", str(one), "-o", str(tmp_path / "out.csv"))
     assert result.exit_code == 0 and "by their signs" not in result.stderr
+
+
+def test_iso_currency_codes_beside_prices_are_read_and_mixed_codes_warned_of(
+    cli, tmp_path: Path
+) -> None:
+    # 12.50 USD, USD 12.50, EUR 1.234,50: every such line was rejected (bad_price).
+    rows = [
+        ("1", '"12.50 USD"'),
+        ("1", "USD 12.50"),
+        ("2", "(USD 5.00)"),  # accounting parentheses around the code too
+        ("1", '"EUR 1,234.50"'),
+        ("1", "INF"),  # three capitals, no digits: still not finite
+    ]
+    path = export(tmp_path / "codes.csv", rows)
+    out, rejects = validated(cli, path, tmp_path)
+    assert out["amount"].to_list() == [12.5, 12.5, -10.0, 1234.5]
+    assert rejects["reason"].to_list() == ["non_finite"]
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert (
+        "unit_price (unit_price): amounts in 2 currencies by their codes are summed as one "
+        "(lines: USD 3, EUR 1)"
+    ) in result.stderr
+    # A ';' export in one currency: read, no warning.
+    semi = export(tmp_path / "eur.csv", [("1", "EUR 1.234,50"), ("2", "5,00- EUR")], ";")
+    result = cli("validate", str(semi), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0 and "by their codes" not in result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["amount"].to_list() == [1234.5, -10.0]
+
+
+def test_a_unit_code_beside_a_quantity_is_not_dropped(cli, tmp_path: Path) -> None:
+    # '5 PCE' and '2 KGM' are units, not currencies: the line is rejected, not read as 5.
+    path = export(tmp_path / "units.csv", [("5 PCE", "1.00"), ("3", "2.00")])
+    out, rejects = validated(cli, path, tmp_path)
+    assert out["quantity"].to_list() == [3.0]
+    assert rejects["reason"].to_list() == ["bad_quantity"]
