@@ -745,9 +745,11 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
 _CURRENCY_SIGNS = "$€£¥₹"
 MINUS_SIGN = "\u2212"
 # An ISO 4217 currency code before or after the number (USD 12.50, 1.234,50 EUR): three capital
-# letters beside a digit, a sign or a parenthesis, so that INF and NAN stay what they are.
-_CODE_BEFORE = rf"^\s*\(?\s*([A-Z]{{3}})\s*[-+(\d.,{MINUS_SIGN}{_CURRENCY_SIGNS}]"
-_CODE_AFTER = rf"[\d.,)\-{MINUS_SIGN}{_CURRENCY_SIGNS}]\s*([A-Z]{{3}})\s*\)?\s*$"
+# letters set apart by a space from a digit, a sign or a parenthesis. INF and NAN stay what they
+# are, and a code glued to digits (a sku such as ABC123 in a line whose fields shifted) is no
+# number.
+_CODE_BEFORE = rf"^\s*\(?\s*([A-Z]{{3}})\s+[-+(\d.,{MINUS_SIGN}{_CURRENCY_SIGNS}]"
+_CODE_AFTER = rf"[\d.,)\-{MINUS_SIGN}{_CURRENCY_SIGNS}]\s+([A-Z]{{3}})\s*\)?\s*$"
 _CODE_AROUND = f"{_CODE_BEFORE}|{_CODE_AFTER}"
 """Unicode's minus sign (−5): the negative sign of Swedish, Finnish and Norwegian number formats
 in the Unicode locale data (programs formatting with it write it), and of typeset text."""
@@ -763,11 +765,13 @@ def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
     is -12.50) and SAP's trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only
     the steps for the ``marks`` that occur."""
     signs = _CURRENCY_SIGNS if "currency" in marks else ""
-    v = pl.col(column).str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
+    v = pl.col(column)
     if "code" in marks:
-        # (USD 5.00) and (5.00 USD) keep their parentheses.
-        v = v.str.replace(rf"^(\(?)[A-Z]{{3}}([-+(\d.,{MINUS_SIGN}])", "${1}${2}")
-        v = v.str.replace(rf"([\d.,)\-{MINUS_SIGN}])[A-Z]{{3}}(\)?)$", "${1}${2}")
+        # Before the spaces go: a code is set apart by one. (USD 5.00) and (5.00 USD) keep
+        # their parentheses.
+        v = v.str.replace(rf"^(\s*\(?)\s*[A-Z]{{3}}\s+([-+(\d.,{MINUS_SIGN}{signs}])", "${1}${2}")
+        v = v.str.replace(rf"([\d.,)\-{MINUS_SIGN}{signs}])\s+[A-Z]{{3}}(\s*\)?\s*)$", "${1}${2}")
+    v = v.str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
     if "minus_sign" in marks:
         v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
     if "parenthesis" in marks:

@@ -366,6 +366,15 @@ def test_iso_currency_codes_beside_prices_are_read_and_mixed_codes_warned_of(
     assert pl.read_csv(tmp_path / "out.csv")["amount"].to_list() == [1234.5, -10.0]
 
 
+def test_capitals_glued_to_digits_in_a_price_are_no_currency_code(cli, tmp_path: Path) -> None:
+    # A sku (ABC123) in the price of a line whose fields shifted is no price of 123.
+    path = export(tmp_path / "glued.csv", [("1", "ABC123"), ("1", "USD 2.00")])
+    out, rejects = validated(cli, path, tmp_path)
+    assert out["unit_price"].to_list() == [2.0]
+    assert rejects["unit_price"].to_list() == ["ABC123"]
+    assert rejects["reason"].to_list() == ["bad_price"]
+
+
 def test_a_unit_code_beside_a_quantity_is_not_dropped(cli, tmp_path: Path) -> None:
     # '5 PCE' and '2 KGM' are units, not currencies: the line is rejected, not read as 5.
     path = export(tmp_path / "units.csv", [("5 PCE", "1.00"), ("3", "2.00")])
