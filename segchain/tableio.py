@@ -19,6 +19,7 @@ import os
 import stat
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,12 @@ DELIMITERS = (",", ";", "\t", "|")
 PARQUET_MAGIC = b"PAR1"
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Excel 97-2003 (.xls)
+SAVE_AS_CSV = (
+    "save the sheet as CSV (Excel: File > Save As > CSV UTF-8; LibreOffice: File > Save As > "
+    "Text CSV) and give that file"
+)
 # UTF-32's little-endian BOM begins with UTF-16's: looked for first.
 _UNICODE_BOMS = (
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -463,11 +470,63 @@ def read_table(source: str, *, format: str | None = None, lazy: bool = False) ->
     return _read(source, format=format, all_strings=False, lazy_parquet=lazy)
 
 
+def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None]:
+    """The one table inside a ZIP archive (an ERP's zipped export), with its display name
+    (``archive.zip:orders.csv``) and its format from its name; other bytes as they are. A
+    spreadsheet workbook is refused with the way out: read as text it was 'missing required
+    columns ... found PK...'."""
+    if data[:8] == OLE2_MAGIC:
+        raise DataError(
+            f"{name}: an Excel 97-2003 workbook (.xls), not a CSV or Parquet table",
+            hint=SAVE_AS_CSV,
+        )
+    if data[:4] != ZIP_MAGIC:
+        return data, name, None
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise DataError(f"{name}: a damaged ZIP archive ({exc})") from None
+    names = {m.filename for m in members}
+    if names & {"xl/workbook.xml", "xl/workbook.bin"}:
+        raise DataError(f"{name}: an Excel workbook, not a CSV or Parquet table", hint=SAVE_AS_CSV)
+    if {"mimetype", "content.xml"} <= names:
+        raise DataError(
+            f"{name}: an OpenDocument spreadsheet, not a CSV or Parquet table", hint=SAVE_AS_CSV
+        )
+    tables = [
+        m
+        for m in members
+        if format_from_name(m.filename) is not None
+        and not any(
+            part.startswith(_SKIPPED_PREFIXES) or part == "__MACOSX"
+            for part in m.filename.split("/")
+        )
+    ]
+    if len(tables) != 1:
+        held = ", ".join(short(m.filename, 40) for m in tables[:5]) + (
+            ", ..." if len(tables) > 5 else ""
+        )
+        what = f"{len(tables)} table files ({held})" if tables else "no CSV or Parquet file"
+        raise DataError(
+            f"{name}: a ZIP archive holding {what}",
+            hint="unzip it and give the folder (its files are read as one table) or one file",
+        )
+    member = tables[0]
+    try:
+        inner = archive.read(member)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+        raise DataError(f"{name}: cannot read {member.filename} from the archive ({exc})") from None
+    return inner, f"{name}:{member.filename}", format_from_name(member.filename)
+
+
 def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: bool) -> Table:
     fmt = check_format(format) or (format_from_name(source) if source != "-" else None)
     if fmt == "parquet" and source != "-" and lazy_parquet:
         return _scan_parquet_file(source)
     data, name = _read_source_bytes(source)
+    data, name, inner = _unwrap(data, name)
+    fmt = inner or fmt
     if fmt is None:
         fmt = "parquet" if data[:4] == PARQUET_MAGIC else "csv"
     if fmt == "parquet":

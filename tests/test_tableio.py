@@ -310,3 +310,57 @@ def test_a_table_read_as_a_stage_output_is_not_cut(tmp_path: Path) -> None:
     path.write_text("note\na,b\n")
     with pytest.raises(DataError):
         tableio.read_table(str(path))
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for member, data in members.items():
+            z.writestr(member, data)
+    return path
+
+
+ORDERS_CSV = b"order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-03-01,C1,S1,2,3.5\n"
+
+
+@pytest.mark.parametrize(
+    ("members", "message"),
+    [
+        # What an .xlsx holds (Office Open XML) and an .ods (OpenDocument).
+        ({"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<w/>"}, "an Excel workbook"),
+        ({"mimetype": b"application/vnd.oasis", "content.xml": b"<c/>"}, "an OpenDocument"),
+        ({"a.csv": ORDERS_CSV, "b.csv": ORDERS_CSV}, "a ZIP archive holding 2 table files"),
+        ({"readme.pdf": b"%PDF"}, "a ZIP archive holding no CSV or Parquet file"),
+    ],
+)
+def test_workbooks_and_archives_are_named_with_the_way_out(tmp_path, members, message) -> None:
+    """An .xlsx read as text was 'missing required columns ... found PK...'."""
+    path = _zip(tmp_path / "export.xlsx", members)
+    with pytest.raises(DataError, match=message) as info:
+        tableio.read_raw(str(path))
+    assert info.value.hint is not None
+
+
+def test_a_legacy_xls_workbook_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "export.xls"
+    path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
+    with pytest.raises(DataError, match=r"Excel 97-2003 workbook \(.xls\)"):
+        tableio.read_raw(str(path))
+
+
+@pytest.mark.parametrize("member", ["export/orders.csv", "orders.parquet"])
+def test_a_zip_holding_one_table_is_read_as_that_table(tmp_path: Path, member: str) -> None:
+    """A zipped export (the folder of the zip, macOS's __MACOSX copies aside) reads as the file."""
+    plain = tmp_path / "plain.csv"
+    plain.write_bytes(ORDERS_CSV)
+    data = ORDERS_CSV
+    if member.endswith(".parquet"):
+        buffer = io.BytesIO()
+        pl.read_csv(plain, infer_schema=False).write_parquet(buffer)
+        data = buffer.getvalue()
+    path = _zip(tmp_path / "export.zip", {member: data, "__MACOSX/._orders.csv": b"junk"})
+    table = tableio.read_raw(str(path))
+    assert table.name == f"{path}:{member}"
+    got = tableio.collect(table.frame)
+    assert got.equals(pl.read_csv(plain, infer_schema=False))
