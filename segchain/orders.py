@@ -157,7 +157,11 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 # A date with an English month name: an optional weekday, then day, month, year or month, day,
 # year; three groups each (day, month's first three letters, year), read by ``_named_month``.
 _NAMED_LEAD = r"(?i)^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
-_MONTH = rf"({'|'.join(MONTHS)})[a-z]*\.?"
+# A month's full name or abbreviation (Sept too), not any word it starts ('Mayday').
+_MONTH = (
+    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
 _DAY_MONTH_YEAR = rf"(\d{{1,2}})[-\s./]?{_MONTH}[-\s./,]*(\d{{2,4}})"
 _MONTH_DAY_YEAR = rf"{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})"
 
@@ -678,6 +682,7 @@ def _named_month(text: pl.Expr, *, day_first: bool) -> pl.Expr:
     number = (
         parts.struct.field(month)
         .str.to_lowercase()
+        .str.slice(0, 3)
         .replace_strict(MONTHS, [f"{i:02d}" for i in range(1, 13)], default=None)
     )
     joined = pl.concat_str(

@@ -56,6 +56,8 @@ def dates(values: list[str], date_format: str | None = None) -> list[dt.date | N
         (["Mar 1, 2024", "Sept 13th, 2024"], [dt.date(2024, 3, 1), dt.date(2024, 9, 13)]),
         (["Friday, March 1, 2024"], [dt.date(2024, 3, 1)]),
         (["31-Feb-2024", "Mai 1, 2024"], [None, None]),  # no such day; not an English month
+        (["Mayday 5 2024", "5 Marchx 2024"], [None, None]),  # words that start like a month
+        (["5 Sept. 2024", "JUNE 30, 2024"], [dt.date(2024, 9, 5), dt.date(2024, 6, 30)]),
     ],
 )
 def test_date_kinds_parse(values: list[str], expected: list[dt.date]) -> None:
