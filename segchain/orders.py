@@ -1003,22 +1003,8 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         return blank_null(pl.col(mapping[column]).cast(pl.String).str.strip_chars())
 
     if "currency" in mapping:
-        counts = (
-            lf.select(text("currency").alias("c"))
-            .drop_nulls()
-            .group_by("c")
-            .agg(pl.len().alias("n"))
-            .sort(["n", "c"], descending=[True, False])
-            .collect()
-        )
-        if counts.height > 1:
-            shown = ", ".join(f"{c} {n:,}" for c, n in counts.head(5).iter_rows())
-            more = ", ..." if counts.height > 5 else ""
-            out.append(
-                f"currency ({mapping['currency']}): amounts in {counts.height} currencies are "
-                f"summed as one (lines: {shown}{more}); convert them to one currency first, or "
-                "read one currency at a time"
-            )
+        counts = _value_counts(lf.select(text("currency").alias("c")))
+        out += _currencies_warning(f"currency ({mapping['currency']})", counts)
     if "unit" in mapping:
         units = (
             lf.select(text("sku").alias("sku"), text("unit").alias("u"))
@@ -1064,21 +1050,35 @@ def _mixed_signs(
             code = pl.when(v.str.contains(_CODE_AROUND)).then(v.str.extract("([A-Z]{3})"))
             counted.append(("codes", lf.select(code.alias("c")).collect()))
         for what, values in counted:
-            counts = (
-                values.drop_nulls()
-                .group_by("c")
-                .agg(pl.len().alias("n"))
-                .sort(["n", "c"], descending=[True, False])
+            out += _currencies_warning(
+                f"{c} ({header})", _value_counts(values), f" by their {what}"
             )
-            if counts.height > 1:
-                shown = ", ".join(f"{k} {n:,}" for k, n in counts.head(5).iter_rows())
-                more = ", ..." if counts.height > 5 else ""
-                out.append(
-                    f"{c} ({header}): amounts in {counts.height} currencies by their {what} are "
-                    f"summed as one (lines: {shown}{more}); convert them to one currency first, "
-                    "or read one currency at a time"
-                )
     return out
+
+
+def _value_counts(values: pl.LazyFrame | pl.DataFrame) -> pl.DataFrame:
+    """Each non-null value of ``c`` and its lines ``n``, most lines first (then by value, so
+    that reruns say the same)."""
+    return (
+        values.lazy()
+        .drop_nulls()
+        .group_by("c")
+        .agg(pl.len().alias("n"))
+        .sort(["n", "c"], descending=[True, False])
+        .collect()
+    )
+
+
+def _currencies_warning(column: str, counts: pl.DataFrame, by: str = "") -> list[str]:
+    """The warning when ``counts`` (see ``_value_counts``) holds more than one currency."""
+    if counts.height < 2:
+        return []
+    shown = ", ".join(f"{k} {n:,}" for k, n in counts.head(5).iter_rows())
+    more = ", ..." if counts.height > 5 else ""
+    return [
+        f"{column}: amounts in {counts.height} currencies{by} are summed as one (lines: "
+        f"{shown}{more}); convert them to one currency first, or read one currency at a time"
+    ]
 
 
 def import_orders(
