@@ -57,6 +57,12 @@ SAVE_AS_CSV = (
     "save the sheet as CSV (Excel: File > Save As > CSV UTF-8; LibreOffice: File > Save As > "
     "Text CSV) and give that file"
 )
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+WORKBOOKS = {
+    "xlsx": "an Excel workbook",
+    "xls": "an Excel 97-2003 workbook (.xls)",
+    "ods": "an OpenDocument spreadsheet",
+}
 # UTF-32's little-endian BOM begins with UTF-16's: looked for first.
 _UNICODE_BOMS = (
     (b"\xff\xfe\x00\x00", "utf-32-le"),
@@ -78,6 +84,8 @@ class Dialect:
     compressed: bool = False
     skipped: tuple[str, ...] = ()
     """The lines above the header that were not read (a report's title, company, period)."""
+    sheets: tuple[str, ...] = ()
+    """A workbook's sheet names (the first is the one read); empty for a CSV."""
 
     def describe(self) -> str:
         if self.format == "parquet":
@@ -89,9 +97,18 @@ class Dialect:
             f"decimal {'comma' if self.decimal_comma else 'point'}",
             f"encoding {self.encoding}",
         ]
+        if self.sheets:
+            others = ", ".join(repr(short(t, 30)) for t in self.sheets[1:6])
+            more = ", ..." if len(self.sheets) > 6 else ""
+            parts = [
+                f"workbook, sheet {short(self.sheets[0], 30)!r}"
+                + (f" (the first; not read: {others}{more})" if others else "")
+            ]
         if self.skipped:
             n = len(self.skipped)
-            shown = [repr(short(t, 40)) if t.strip() else "blank" for t in self.skipped[:5]]
+            # A title as a spreadsheet saves it ends in the empty cells of its row.
+            texts = [t.strip().strip(",;\t|").strip() for t in self.skipped[:5]]
+            shown = [repr(short(t, 40)) if t else "blank" for t in texts]
             shown += ["..."] if n > 5 else []
             parts.append(
                 f"{n} line{'s' if n > 1 else ''} above the header skipped ({', '.join(shown)})"
@@ -247,7 +264,7 @@ def _named_fields(line: str, delimiter: str) -> int:
     return sum(1 for f in fields if f.strip())
 
 
-def preamble(payload: bytes) -> list[str]:
+def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     """The lines above the header of a report saved as CSV ('Sales by Item Detail', the
     company, the period, blank lines), or [] for a plain table.
 
@@ -255,23 +272,30 @@ def preamble(payload: bytes) -> list[str]:
     title followed by empty cells as a spreadsheet saves it, or Excel's ``sep=;``); the header
     is the first line with two or more, and the lines below it must split into as many fields
     as it does. A table's header never holds a single name (an order export has four columns
-    or more), so a plain file is never cut.
+    or more), so a plain file is never cut. ``delimiter``: the one the text is known to be
+    written with (a workbook's sheet), instead of any.
     """
+    delimiters = DELIMITERS if delimiter is None else (delimiter,)
     sample = payload[:65536].decode("utf-8", errors="ignore")
     lines = [line.rstrip("\r") for line in sample.split("\n")]
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]  # the last line of a sample may be cut in half
     k = 0
     while k < min(len(lines), MAX_PREAMBLE + 1):
-        if max(_named_fields(lines[k], d) for d in DELIMITERS) > 1 and _header_among(lines, k):
+        if max(_named_fields(lines[k], d) for d in delimiters) > 1 and (
+            delimiter is not None or _header_among(lines, k)
+        ):
             break
         k += 1
     if k == 0 or k > MAX_PREAMBLE or k >= len(lines):
         return []
     rest = "\n".join(lines[k:]) + "\n"
-    delimiter = sniff_delimiter(rest)
     try:
-        rows = [r for r in csv.reader(io.StringIO(rest), delimiter=delimiter) if r]
+        rows = [
+            r
+            for r in csv.reader(io.StringIO(rest), delimiter=delimiter or sniff_delimiter(rest))
+            if r
+        ]
     except csv.Error:
         return []
     width = len(rows[0])
@@ -470,30 +494,34 @@ def read_table(source: str, *, format: str | None = None, lazy: bool = False) ->
     return _read(source, format=format, all_strings=False, lazy_parquet=lazy)
 
 
-def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None]:
-    """The one table inside a ZIP archive (an ERP's zipped export), with its display name
-    (``archive.zip:orders.csv``) and its format from its name; other bytes as they are. A
-    spreadsheet workbook is refused with the way out: read as text it was 'missing required
-    columns ... found PK...'."""
+def _workbook_kind(data: bytes, names: set[str] | None = None) -> str | None:
+    """``xlsx``, ``xls`` or ``ods`` when ``data`` is a spreadsheet workbook (``names``: the
+    members of a ZIP archive), else None."""
     if data[:8] == OLE2_MAGIC:
-        raise DataError(
-            f"{name}: an Excel 97-2003 workbook (.xls), not a CSV or Parquet table",
-            hint=SAVE_AS_CSV,
-        )
+        return "xls"
+    if names is None:
+        return None
+    if names & {"xl/workbook.xml", "xl/workbook.bin"}:
+        return "xlsx"
+    if {"mimetype", "content.xml"} <= names:
+        return "ods"
+    return None
+
+
+def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None, str | None]:
+    """The one table inside a ZIP archive (an ERP's zipped export), with its display name
+    (``archive.zip:orders.csv``) and its format from its name; other bytes as they are. The
+    last item is the workbook kind (``_workbook_kind``) of a spreadsheet."""
     if data[:4] != ZIP_MAGIC:
-        return data, name, None
+        return data, name, None, _workbook_kind(data)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise DataError(f"{name}: a damaged ZIP archive ({exc})") from None
-    names = {m.filename for m in members}
-    if names & {"xl/workbook.xml", "xl/workbook.bin"}:
-        raise DataError(f"{name}: an Excel workbook, not a CSV or Parquet table", hint=SAVE_AS_CSV)
-    if {"mimetype", "content.xml"} <= names:
-        raise DataError(
-            f"{name}: an OpenDocument spreadsheet, not a CSV or Parquet table", hint=SAVE_AS_CSV
-        )
+    kind = _workbook_kind(data, {m.filename for m in members})
+    if kind is not None:
+        return data, name, None, kind
     tables = [
         m
         for m in members
@@ -517,7 +545,37 @@ def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None]:
         inner = archive.read(member)
     except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
         raise DataError(f"{name}: cannot read {member.filename} from the archive ({exc})") from None
-    return inner, f"{name}:{member.filename}", format_from_name(member.filename)
+    return inner, f"{name}:{member.filename}", format_from_name(member.filename), None
+
+
+def _sheet_as_csv(data: bytes, name: str, kind: str) -> tuple[bytes, list[str]]:
+    """A workbook's first sheet as the CSV a spreadsheet would save from it (every cell as its
+    text, numbers in full: an EAN cell keeps its 13 digits; dates as ISO), and the workbook's
+    sheet names. Rows with no value at all are left out, as CSV readers skip blank
+    lines; lines above the header are then found as in any CSV."""
+    import fastexcel
+
+    what = WORKBOOKS[kind]
+    try:
+        book = fastexcel.read_excel(data)
+        sheets = list(book.sheet_names)
+        if not sheets:
+            raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
+        cells = book.load_sheet(0, header_row=None, dtypes="string").to_polars()
+    except DataError:
+        raise
+    except Exception as exc:  # calamine's errors: a damaged or encrypted file, not a workbook
+        raise DataError(
+            f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+        ) from None
+    cells = cells.filter(
+        ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
+    )
+    if cells.is_empty():
+        raise DataError(f"{name}: the first sheet ({sheets[0]!r}) is empty", hint=SAVE_AS_CSV)
+    buffer = io.BytesIO()
+    cells.write_csv(buffer, include_header=False)
+    return buffer.getvalue(), sheets
 
 
 def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: bool) -> Table:
@@ -525,8 +583,13 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     if fmt == "parquet" and source != "-" and lazy_parquet:
         return _scan_parquet_file(source)
     data, name = _read_source_bytes(source)
-    data, name, inner = _unwrap(data, name)
+    data, name, inner, kind = _unwrap(data, name)
     fmt = inner or fmt
+    sheets: list[str] = []
+    if kind is not None:
+        # A workbook is read as its first sheet saved as CSV would be.
+        data, sheets = _sheet_as_csv(data, name, kind)
+        fmt = "csv"
     if fmt is None:
         fmt = "parquet" if data[:4] == PARQUET_MAGIC else "csv"
     if fmt == "parquet":
@@ -548,10 +611,11 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     # Only an export is cut: a stage's output is a table segchain wrote.
-    skipped = preamble(payload) if all_strings else []
+    known = "," if sheets else None  # a sheet is written here, with commas
+    skipped = preamble(payload, delimiter=known) if all_strings else []
     if skipped:
         payload = payload.split(b"\n", len(skipped))[-1]
-    delimiter = sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
+    delimiter = known or sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
     check_header(payload, delimiter=delimiter, name=name)
     df = read_csv_bytes(payload, delimiter=delimiter, all_strings=all_strings, name=name)
     df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
@@ -564,6 +628,7 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         decimal_comma=delimiter == ";",
         compressed=compressed,
         skipped=tuple(skipped),
+        sheets=tuple(sheets),
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
 
@@ -626,12 +691,15 @@ def _folder_files(folder: str) -> list[str]:
     for root, dirs, names in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith(_SKIPPED_PREFIXES))
         for name in names:
-            if not name.startswith(_SKIPPED_PREFIXES) and format_from_name(name) is not None:
+            readable = format_from_name(name) is not None or name.lower().endswith(
+                WORKBOOK_SUFFIXES
+            )
+            if not name.startswith(_SKIPPED_PREFIXES) and readable:
                 found.append(os.path.join(root, name))
     if not found:
         raise DataError(
-            f"{short(folder)}: the folder holds no CSV, CSV.gz or Parquet file",
-            hint="name the files (.csv, .csv.gz, .tsv, .parquet), or give them one by one",
+            f"{short(folder)}: the folder holds no CSV, CSV.gz, Parquet or spreadsheet file",
+            hint="name the files (.csv, .csv.gz, .tsv, .parquet, .xlsx), or give them one by one",
         )
     return sorted(found)
 

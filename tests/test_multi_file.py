@@ -167,7 +167,10 @@ def test_mixed_schemas_name_the_file_that_differs(cli, exports) -> None:
     ("make", "message"),
     [
         (lambda d: str(d / "nothing_*.csv"), "no file matches this pattern"),
-        (lambda d: str(d / "empty"), "the folder holds no CSV, CSV.gz or Parquet file"),
+        (
+            lambda d: str(d / "empty"),
+            "the folder holds no CSV, CSV.gz, Parquet or spreadsheet file",
+        ),
     ],
 )
 def test_a_glob_or_folder_naming_nothing_is_one_message(cli, tmp_path, make, message) -> None:
@@ -526,3 +529,25 @@ def test_headers_of_exports_joined_with_cat_are_rejected_as_such(cli, tmp_path) 
     # Rows counted from 1 after the first header: the second file's header is row 3.
     got = pl.read_csv(rejects, infer_schema=False)
     assert got["row"].to_list() == ["3", "6"] and set(got["reason"]) == {"repeated_header"}
+
+
+def test_a_folder_of_workbooks_and_csv_files_reads_as_one_table(cli, tmp_path) -> None:
+    """Monthly exports, some saved as .xlsx: every line of every file, per file in the
+    reconciliation."""
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    write_export(folder / "2024-01.csv", [good_line(1), good_line(2)])
+    book = xlsxwriter.Workbook(str(folder / "2024-02.xlsx"))
+    sheet = book.add_worksheet("Feb")
+    for i, line in enumerate([HEADER, good_line(3), good_line(4), good_line(5)]):
+        for j, value in enumerate(line.split(",")):
+            sheet.write_string(i, j, value)
+    book.close()
+    out = tmp_path / "orders.csv"
+    result = cli("validate", str(folder), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "read 5 = used 5 + rejected 0" in result.stderr
+    assert "workbook, sheet 'Feb'" in result.stderr
+    got = pl.read_csv(out, schema_overrides={"order_id": pl.String})
+    assert sorted(got["order_id"].to_list()) == [str(1000 + i) for i in range(1, 6)]

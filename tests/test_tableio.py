@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import os
@@ -327,14 +328,16 @@ ORDERS_CSV = b"order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-0
 @pytest.mark.parametrize(
     ("members", "message"),
     [
-        # What an .xlsx holds (Office Open XML) and an .ods (OpenDocument).
+        # The parts that say what a file is, without a sheet: a damaged workbook.
         ({"[Content_Types].xml": b"<x/>", "xl/workbook.xml": b"<w/>"}, "an Excel workbook"),
         ({"mimetype": b"application/vnd.oasis", "content.xml": b"<c/>"}, "an OpenDocument"),
         ({"a.csv": ORDERS_CSV, "b.csv": ORDERS_CSV}, "a ZIP archive holding 2 table files"),
         ({"readme.pdf": b"%PDF"}, "a ZIP archive holding no CSV or Parquet file"),
     ],
 )
-def test_workbooks_and_archives_are_named_with_the_way_out(tmp_path, members, message) -> None:
+def test_damaged_workbooks_and_archives_are_named_with_the_way_out(
+    tmp_path, members, message
+) -> None:
     """An .xlsx read as text was 'missing required columns ... found PK...'."""
     path = _zip(tmp_path / "export.xlsx", members)
     with pytest.raises(DataError, match=message) as info:
@@ -342,10 +345,60 @@ def test_workbooks_and_archives_are_named_with_the_way_out(tmp_path, members, me
     assert info.value.hint is not None
 
 
-def test_a_legacy_xls_workbook_is_named(tmp_path: Path) -> None:
+def test_a_damaged_legacy_xls_workbook_is_named(tmp_path: Path) -> None:
     path = tmp_path / "export.xls"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    with pytest.raises(DataError, match=r"Excel 97-2003 workbook \(.xls\)"):
+    with pytest.raises(DataError, match=r"cannot read an Excel 97-2003 workbook \(.xls\)"):
+        tableio.read_raw(str(path))
+
+
+def _workbook(path: Path, sheets: dict[str, list[list[object]]], date_format: str) -> Path:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    book = xlsxwriter.Workbook(str(path))
+    dated = book.add_format({"num_format": date_format})
+    for sheet, rows in sheets.items():
+        ws = book.add_worksheet(sheet)
+        for i, row in enumerate(rows):
+            for j, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    ws.write_datetime(i, j, value, dated)
+                elif value is not None:
+                    ws.write(i, j, value)
+    book.close()
+    return path
+
+
+def test_an_excel_workbook_is_read_as_its_first_sheet_saved_as_csv(tmp_path: Path) -> None:
+    """A NetSuite-style report saved as .xlsx: title rows, typed cells (dates, whole numbers,
+    a 13-digit EAN that a CSV saved from 'General' cells would round), a second sheet."""
+    rows = [
+        ["Sales by Item Detail"],
+        ["ACME Corp"],
+        [],
+        ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"],
+        ["0001", dt.datetime(2024, 3, 1), 17850, 4006381333931, 2, 3.5],
+        ["0002", dt.datetime(2024, 3, 13, 10, 5), 13047, "A-1", 1, 12.25],
+    ]
+    path = _workbook(tmp_path / "export.xlsx", {"Orders": rows, "Summary": [["x"]]}, "dd.mm.yyyy")
+    table = tableio.read_raw(str(path))
+    assert table.dialect.sheets == ("Orders", "Summary")
+    # The lines as the sheet saves them; the empty row between is not a line.
+    assert table.dialect.skipped == ("Sales by Item Detail,,,,,", "ACME Corp,,,,,")
+    described = table.dialect.describe()
+    assert "workbook, sheet 'Orders' (the first; not read: 'Summary')" in described
+    assert "2 lines above the header skipped ('Sales by Item Detail', 'ACME Corp')" in described
+    got = tableio.collect(table.frame)
+    assert got.columns == rows[3]
+    assert got["order_id"].to_list() == ["0001", "0002"]  # text cells keep their zeros
+    assert got["sku"].to_list() == ["4006381333931", "A-1"]  # every digit of the EAN
+    assert got["customer_id"].to_list() == ["17850", "13047"]
+    assert [v[:10] for v in got["order_date"]] == ["2024-03-01", "2024-03-13"]
+    assert got["unit_price"].to_list() == ["3.5", "12.25"]
+
+
+def test_an_empty_first_sheet_is_a_data_error(tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "export.xlsx", {"Empty": [], "Orders": [["a", "b"]]}, "d")
+    with pytest.raises(DataError, match="the first sheet \\('Empty'\\) is empty"):
         tableio.read_raw(str(path))
 
 
