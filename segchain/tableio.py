@@ -553,9 +553,14 @@ def _sheet_as_csv(data: bytes, name: str, kind: str) -> tuple[bytes, list[str]]:
     text, numbers in full: an EAN cell keeps its 13 digits; dates as ISO), and the workbook's
     sheet names. Rows with no value at all are left out, as CSV readers skip blank
     lines; lines above the header are then found as in any CSV."""
-    import fastexcel
-
     what = WORKBOOKS[kind]
+    try:
+        import fastexcel
+    except ImportError:  # a dependency; an install that lacks it still says what to do
+        raise DataError(
+            f"{name}: {what}, and reading one needs the fastexcel package (pip install fastexcel)",
+            hint=SAVE_AS_CSV,
+        ) from None
     try:
         book = fastexcel.read_excel(data)
         sheets = list(book.sheet_names)

@@ -417,3 +417,11 @@ def test_a_zip_holding_one_table_is_read_as_that_table(tmp_path: Path, member: s
     assert table.name == f"{path}:{member}"
     got = tableio.collect(table.frame)
     assert got.equals(pl.read_csv(plain, infer_schema=False))
+
+
+def test_a_workbook_without_its_reader_installed_says_what_to_do(tmp_path, monkeypatch) -> None:
+    """fastexcel is a dependency; an environment that lacks it gets a message, not a traceback."""
+    monkeypatch.setitem(sys.modules, "fastexcel", None)  # import fastexcel raises ImportError
+    path = _zip(tmp_path / "export.xlsx", {"xl/workbook.xml": b"<w/>"})
+    with pytest.raises(DataError, match=r"needs the fastexcel package \(pip install fastexcel\)"):
+        tableio.read_raw(str(path))
