@@ -963,6 +963,8 @@ def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         for c in ("order_id", "customer_id", "sku")
         if c in mapping and _is_string(schema, mapping[c])
     }
+    if not cols:
+        return []
 
     def rounded(h: str) -> pl.Expr:
         return pl.col(h).str.strip_chars().str.contains(_SCIENTIFIC)

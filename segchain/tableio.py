@@ -564,15 +564,13 @@ def _sheet_as_csv(data: bytes, name: str, kind: str) -> tuple[bytes, list[str]]:
     try:
         book = fastexcel.read_excel(data)
         sheets = list(book.sheet_names)
-        if not sheets:
-            raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
-        cells = book.load_sheet(0, header_row=None, dtypes="string").to_polars()
-    except DataError:
-        raise
+        cells = book.load_sheet(0, header_row=None, dtypes="string").to_polars() if sheets else None
     except Exception as exc:  # calamine's errors: a damaged or encrypted file, not a workbook
         raise DataError(
             f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
         ) from None
+    if cells is None:
+        raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
     cells = cells.filter(
         ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
     )
