@@ -369,6 +369,14 @@ def check_date_format(value: str) -> str:
     return value
 
 
+def _sheet(value: Any) -> str:
+    # A number in the config (sheet = 2) is a position as "2" is on the command line; a sheet
+    # called "2" would still win (tableio.choose_sheet).
+    if isinstance(value, float) or not str(value).strip():
+        raise Invalid("give a sheet's name or its position counted from 1")
+    return str(value)
+
+
 SEED = _int(0, 2**32 - 1, env="SEGCHAIN_SEED")
 
 SETTINGS: dict[str, dict[str, Rule]] = {
@@ -379,6 +387,12 @@ SETTINGS: dict[str, dict[str, Rule]] = {
             env="SEGCHAIN_DATE_FORMAT",
             check=check_date_format,
             expect="day-first, month-first or a strptime format such as %d/%m/%Y",
+        ),
+        "sheet": Rule(
+            "text",
+            env="SEGCHAIN_SHEET",
+            check=_sheet,
+            expect="a sheet's name or its position counted from 1",
         ),
     },
     "segment": {

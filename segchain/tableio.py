@@ -85,7 +85,9 @@ class Dialect:
     skipped: tuple[str, ...] = ()
     """The lines above the header that were not read (a report's title, company, period)."""
     sheets: tuple[str, ...] = ()
-    """A workbook's sheet names (the first is the one read); empty for a CSV."""
+    """A workbook's sheet names; empty for a CSV."""
+    sheet: int = 0
+    """The position (from 0) among ``sheets`` of the sheet read: the first unless one was chosen."""
 
     def describe(self) -> str:
         if self.format == "parquet":
@@ -98,11 +100,13 @@ class Dialect:
             f"encoding {self.encoding}",
         ]
         if self.sheets:
-            others = ", ".join(repr(short(t, 30)) for t in self.sheets[1:6])
-            more = ", ..." if len(self.sheets) > 6 else ""
+            rest = [t for i, t in enumerate(self.sheets) if i != self.sheet]
+            others = ", ".join(repr(short(t, 30)) for t in rest[:5])
+            more = ", ..." if len(rest) > 5 else ""
+            which = "the first" if self.sheet == 0 else f"{self.sheet + 1} of {len(self.sheets)}"
             parts = [
-                f"workbook, sheet {short(self.sheets[0], 30)!r}"
-                + (f" (the first; not read: {others}{more})" if others else "")
+                f"workbook, sheet {short(self.sheets[self.sheet], 30)!r}"
+                + (f" ({which}; not read: {others}{more})" if others else "")
             ]
         if self.skipped:
             n = len(self.skipped)
@@ -475,18 +479,21 @@ def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
 # Readers
 
 
-def read_raw(source: str, *, format: str | None = None) -> Table:
+def read_raw(source: str, *, format: str | None = None, sheet: str | None = None) -> Table:
     """Read an ERP export as it is: CSV fields all strings; Parquet lazily with its own types.
 
     Args:
         source: a path, or '-' for stdin.
         format: 'csv' or 'parquet'; else from the name, else from the first bytes.
+        sheet: a workbook's sheet to read (``choose_sheet``), else its first; a file that is
+            no workbook is read as it is.
 
     Raises:
-        DataError: the file does not exist, is empty, or cannot be parsed.
+        DataError: the file does not exist, is empty, or cannot be parsed; a workbook has no
+            such sheet.
         UsageError: stdin is a terminal.
     """
-    return _read(source, format=format, all_strings=True, lazy_parquet=True)
+    return _read(source, format=format, all_strings=True, lazy_parquet=True, sheet=sheet)
 
 
 def read_table(source: str, *, format: str | None = None, lazy: bool = False) -> Table:
@@ -548,11 +555,59 @@ def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None, str | None]
     return inner, f"{name}:{member.filename}", format_from_name(member.filename), None
 
 
-def _sheet_as_csv(data: bytes, name: str, kind: str) -> tuple[bytes, list[str]]:
-    """A workbook's first sheet as the CSV a spreadsheet would save from it (every cell as its
-    text, numbers in full: an EAN cell keeps its 13 digits; dates as ISO), and the workbook's
-    sheet names. Rows with no value at all are left out, as CSV readers skip blank
-    lines; lines above the header are then found as in any CSV."""
+class NoSuchSheet(DataError):
+    """A workbook has no sheet that ``--sheet`` names (or two that differ only in case or
+    spaces)."""
+
+
+def choose_sheet(sheets: Sequence[str], wanted: str, *, name: str) -> int:
+    """The position (from 0) of the sheet ``wanted`` names among a workbook's ``sheets``: a name
+    as written, else the one name equal to it but for case and surrounding spaces, else a
+    position counted from 1 (``"2"``). A sheet's name wins over a position: of the sheets
+    ``2023, 2024``, ``"2024"`` is the second.
+
+    Raises:
+        NoSuchSheet: no sheet is called so and it is no position, or it names two sheets that
+            differ only in case or spaces (the message names ``--sheet``, the file and its sheets).
+    """
+    if wanted in sheets:
+        return list(sheets).index(wanted)
+    folded = [i for i, t in enumerate(sheets) if t.strip().casefold() == wanted.strip().casefold()]
+    if len(folded) == 1:
+        return folded[0]
+    listed = ", ".join(repr(short(t, 30)) for t in sheets[:10]) + (
+        ", ..." if len(sheets) > 10 else ""
+    )
+    if folded:
+        raise NoSuchSheet(
+            f"{name}: --sheet {wanted!r} names {len(folded)} sheets that differ only in case "
+            f"or spaces ({', '.join(repr(sheets[i]) for i in folded)})",
+            hint="give the sheet's name as the workbook writes it, or its position (--sheet N)",
+        )
+    text = wanted.strip()
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= len(sheets):
+        return int(text) - 1
+    import difflib
+
+    close = difflib.get_close_matches(wanted, list(sheets), n=1, cutoff=0.6)
+    count = f"{len(sheets)} sheet{'s' * (len(sheets) != 1)}"
+    guess = f" (did you mean {close[0]!r}?)" if close else ""
+    raise NoSuchSheet(
+        f"{name}: no sheet {wanted!r} (--sheet): the workbook has {count}: {listed}",
+        hint=f"give one of these names{guess}, or a position from 1 to {len(sheets)}"
+        if len(sheets) > 1
+        else f"give that name{guess}, or 1",
+    )
+
+
+def _sheet_as_csv(
+    data: bytes, name: str, kind: str, *, sheet: str | None = None
+) -> tuple[bytes, list[str], int]:
+    """A workbook's sheet (``sheet``, see ``choose_sheet``; else the first) as the CSV a
+    spreadsheet would save from it (every cell as its text, numbers in full: an EAN cell keeps
+    its 13 digits; dates as ISO), the workbook's sheet names and the position of the one read.
+    Rows with no value at all are left out, as CSV readers skip blank lines; lines above the
+    header are then found as in any CSV."""
     what = WORKBOOKS[kind]
     try:
         import fastexcel
@@ -564,24 +619,43 @@ def _sheet_as_csv(data: bytes, name: str, kind: str) -> tuple[bytes, list[str]]:
     try:
         book = fastexcel.read_excel(data)
         sheets = list(book.sheet_names)
-        cells = book.load_sheet(0, header_row=None, dtypes="string").to_polars() if sheets else None
     except Exception as exc:  # calamine's errors: a damaged or encrypted file, not a workbook
         raise DataError(
             f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
         ) from None
-    if cells is None:
+    if not sheets:
         raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
+    index = 0 if sheet is None else choose_sheet(sheets, sheet, name=name)
+    try:
+        cells = book.load_sheet(index, header_row=None, dtypes="string").to_polars()
+    except Exception as exc:
+        raise DataError(
+            f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+        ) from None
     cells = cells.filter(
         ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
     )
     if cells.is_empty():
-        raise DataError(f"{name}: the first sheet ({sheets[0]!r}) is empty", hint=SAVE_AS_CSV)
+        which = "the first sheet" if index == 0 else f"sheet {index + 1}"
+        others = [t for i, t in enumerate(sheets) if i != index]
+        hint = SAVE_AS_CSV
+        if others:
+            listed = ", ".join(repr(short(t, 30)) for t in others[:5])
+            hint = f"read another sheet with --sheet NAME or --sheet N (the others: {listed})"
+        raise DataError(f"{name}: {which} ({sheets[index]!r}) is empty", hint=hint)
     buffer = io.BytesIO()
     cells.write_csv(buffer, include_header=False)
-    return buffer.getvalue(), sheets
+    return buffer.getvalue(), sheets, index
 
 
-def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: bool) -> Table:
+def _read(
+    source: str,
+    *,
+    format: str | None,
+    all_strings: bool,
+    lazy_parquet: bool,
+    sheet: str | None = None,
+) -> Table:
     fmt = check_format(format) or (format_from_name(source) if source != "-" else None)
     if fmt == "parquet" and source != "-" and lazy_parquet:
         return _scan_parquet_file(source)
@@ -589,9 +663,10 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
     data, name, inner, kind = _unwrap(data, name)
     fmt = inner or fmt
     sheets: list[str] = []
+    index = 0
     if kind is not None:
-        # A workbook is read as its first sheet saved as CSV would be.
-        data, sheets = _sheet_as_csv(data, name, kind)
+        # A workbook is read as one sheet (the first, else the one asked for) saved as CSV.
+        data, sheets, index = _sheet_as_csv(data, name, kind, sheet=sheet)
         fmt = "csv"
     if fmt is None:
         fmt = "parquet" if data[:4] == PARQUET_MAGIC else "csv"
@@ -632,6 +707,7 @@ def _read(source: str, *, format: str | None, all_strings: bool, lazy_parquet: b
         compressed=compressed,
         skipped=tuple(skipped),
         sheets=tuple(sheets),
+        sheet=index,
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
 
@@ -717,24 +793,37 @@ def hive_partitions(path: str) -> dict[str, str]:
     return out
 
 
-def read_raw_sources(sources: Sequence[str], *, format: str | None = None) -> Table:
+def read_raw_sources(
+    sources: Sequence[str], *, format: str | None = None, sheet: str | None = None
+) -> Table:
     """Read one or several ERP exports (paths, globs, folders) lazily as one table.
 
     One plain file is read exactly as ``read_raw`` reads it. Several files become one lazy
     table with ``_file`` (each line's file) and ``_line`` (its row in that file), so that
     rejected lines can be traced back; hive ``key=value`` folders become string columns.
+    ``sheet`` is read in every workbook among them (see ``read_raw``).
 
     Raises:
-        DataError: a file cannot be read, a glob matches nothing, or the files' columns differ
-            (the message names the first file that differs and how).
+        DataError: a file cannot be read, a glob matches nothing, the files' columns differ
+            (the message names the first file that differs and how), or a workbook lacks
+            ``sheet``.
         UsageError: stdin is a terminal.
     """
     files = expand_sources(sources)
     if len(files) == 1 and (files[0] == "-" or not hive_partitions(files[0])):
-        return read_raw(files[0], format=format)
+        return read_raw(files[0], format=format, sheet=sheet)
     tables, skipped = [], []
     for f in files:
-        table = read_raw(f, format=format)
+        try:
+            table = read_raw(f, format=format, sheet=sheet)
+        except NoSuchSheet as exc:
+            # One month's workbook without the sheet: neither its first sheet nor no lines
+            # at all would be that month's orders.
+            raise DataError(
+                exc.message,
+                hint=f"{exc.hint}; every workbook of the run is read at this sheet: rename "
+                "the sheet in this one, or read it in a run of its own",
+            ) from None
         # A rejects file of an earlier run, written into the folder the exports sit in.
         if f not in sources and is_rejects_table(table):
             skipped.append(f)

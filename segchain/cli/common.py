@@ -140,6 +140,16 @@ DateFormat = Annotated[
         envvar="SEGCHAIN_DATE_FORMAT",
     ),
 ]
+Sheet = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        help="The sheet of a workbook (.xlsx, .xls, .ods) to read: its name, or its position "
+        "from 1; a sheet named like the number wins (default: the first).",
+        metavar="NAME|N",
+        envvar="SEGCHAIN_SHEET",
+    ),
+]
 ReturnsOpt = Annotated[
     str | None,
     typer.Option(
@@ -469,6 +479,7 @@ class OrderOptions:
     date_format: str | None = None
     returns: str | None = None
     rejects: str | None = None
+    sheet: str | None = None
 
 
 @dataclass
@@ -624,7 +635,12 @@ def load_orders(
     # Options first: a bad value is a usage error before the export is opened.
     returns = setting(opts.returns, config, "orders", "returns", "net")
     date_format = setting(opts.date_format, config, "orders", "date_format", None)
-    table = read_raw_sources([source] if isinstance(source, str) else list(source) or ["-"])
+    sheet = setting(opts.sheet, config, "orders", "sheet", None)
+    table = read_raw_sources(
+        [source] if isinstance(source, str) else list(source) or ["-"], sheet=sheet
+    )
+    if sheet is not None:
+        _sheet_applies(table, sheet, reporter)
     if table.stage == "orders" and not opts.map and not opts.preset:
         imp = from_clean(table.frame, source=table.name)
         return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
@@ -636,7 +652,7 @@ def load_orders(
         config=config,
         preset=opts.preset,
     )
-    with reading(table.name):
+    with reading(table.name), _other_sheets_hint(table):
         imp = import_orders(
             table.frame,
             mapping=mapping,
@@ -653,6 +669,62 @@ def load_orders(
             source=table.name,
         )
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+
+
+def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
+    """Refuse ``--sheet`` on the command line for inputs none of which is a workbook (a
+    mistake: they have no sheets); a sheet from the config or the environment is a standing
+    setting for the workbooks of other runs, and is not. With workbooks among other files (a
+    folder of monthly exports), say that the others are read as they are.
+
+    Raises:
+        UsageError: ``--sheet`` given on the command line, and no input is a workbook.
+    """
+    from segchain.config import name_sources
+    from segchain.errors import UsageError
+
+    parts = table.parts or [table]
+    books = sum(1 for t in parts if t.dialect.sheets)
+    where = name_sources("--sheet")
+    if books == 0:
+        if where != "--sheet":
+            return
+        what = f"none of {table.name} is" if table.parts else f"{table.name} is not"
+        raise UsageError(
+            f"--sheet {sheet!r}: {what} a workbook (.xlsx, .xls, .ods): only a workbook has sheets",
+            hint="leave --sheet out for CSV and Parquet files",
+        )
+    if books < len(parts):
+        others = len(parts) - books
+        reporter.info(
+            f"{where} {sheet!r}: read in {books} workbook{'s' * (books != 1)}; "
+            + (
+                "1 other file (CSV, Parquet) read as it is"
+                if others == 1
+                else f"{others} other files (CSV, Parquet) read as they are"
+            )
+        )
+
+
+@contextmanager
+def _other_sheets_hint(table: Table) -> Iterator[None]:
+    """A workbook whose sheet read lacks the order columns (a cover or summary sheet first):
+    the hint names its other sheets and ``--sheet``, not the CSV way of cutting lines."""
+    from segchain.errors import MissingColumnsError
+
+    try:
+        yield
+    except MissingColumnsError as exc:
+        sheets = table.dialect.sheets
+        if table.parts or len(sheets) < 2:
+            raise
+        read = table.dialect.sheet
+        others = ", ".join(repr(t) for i, t in enumerate(sheets) if i != read)
+        exc.hint = (
+            f"they were looked for on sheet {sheets[read]!r}; the workbook's other sheets: "
+            f"{others}: read the one holding the order lines with --sheet NAME or --sheet N"
+        )
+        raise
 
 
 def write_output(

@@ -83,6 +83,7 @@ def costs_command(
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
+    sheet: c.Sheet = None,
     returns: c.ReturnsOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
@@ -133,7 +134,9 @@ def costs_command(
         raise UsageError(f"only one input can be '-' (stdin); got {named}")
 
     seg_frame = collect(read_table(segments).frame)
-    opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
+    opts = c.OrderOptions(
+        map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
+    )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), _ = loaded.collect(loaded.clean)
 

@@ -142,6 +142,7 @@ def forecast(
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
+    sheet: c.Sheet = None,
     returns: c.ReturnsOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
@@ -210,7 +211,9 @@ def forecast(
     # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
     check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
-    opts = c.OrderOptions(map=map, preset=preset, date_format=date_format, returns=returns)
+    opts = c.OrderOptions(
+        map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
+    )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), recon = loaded.collect(loaded.clean)
     seg_frame = collect(seg_table.frame, name="segments")

@@ -21,7 +21,7 @@ PANEL_GENERAL = "General"
 PANEL_ORDER = (None, PANEL_INPUT, PANEL_ORDERS, PANEL_OUTPUT, PANEL_GENERAL)
 
 GENERAL = ("config", "seed", "quiet", "verbose")
-ORDER_EXPORT = ("map", "preset", "date_format", "returns")
+ORDER_EXPORT = ("map", "preset", "date_format", "returns", "sheet")
 OUTPUT_OPTIONS = ("format", "csv_safe")
 INPUT_OPTIONS = ("geo", "geo_country")
 

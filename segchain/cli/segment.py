@@ -93,6 +93,7 @@ def segment_command(
     rejects: c.Rejects = None,
     returns: c.ReturnsOpt = None,
     date_format: c.DateFormat = None,
+    sheet: c.Sheet = None,
     map: c.Map = None,
     preset: c.Preset = None,
     config: c.ConfigFile = None,
@@ -139,7 +140,12 @@ def segment_command(
         previous_frame = collect(read_table(previous).frame)
 
     opts = c.OrderOptions(
-        map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
+        map=map,
+        preset=preset,
+        date_format=date_format,
+        returns=returns,
+        sheet=sheet,
+        rejects=rejects,
     )
     loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
     # One pass: the reconciliation (and the rejected lines) are collected with the features,

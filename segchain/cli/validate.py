@@ -14,6 +14,7 @@ def validate(
     rejects: c.Rejects = None,
     returns: c.ReturnsOpt = None,
     date_format: c.DateFormat = None,
+    sheet: c.Sheet = None,
     map: c.Map = None,
     preset: c.Preset = None,
     config: c.ConfigFile = None,
@@ -38,7 +39,12 @@ def validate(
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
     opts = c.OrderOptions(
-        map=map, preset=preset, date_format=date_format, returns=returns, rejects=rejects
+        map=map,
+        preset=preset,
+        date_format=date_format,
+        returns=returns,
+        sheet=sheet,
+        rejects=rejects,
     )
     loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
     reporter.info(
