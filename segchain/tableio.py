@@ -200,7 +200,8 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
 
 def to_utf8(data: bytes) -> tuple[bytes, str]:
     """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), UTF-16 or UTF-32
-    with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), cp1252, latin-1.
+    with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), UTF-16 without one
+    (``utf16_without_bom``), cp1252, latin-1.
 
     Valid UTF-8 is passed through without a copy; only other encodings are transcoded.
     """
@@ -210,6 +211,13 @@ def to_utf8(data: bytes) -> tuple[bytes, str]:
                 return data[len(bom) :].decode(codec).encode("utf-8"), codec
             except UnicodeDecodeError:
                 break  # not what its first bytes say: read as the legacy encodings below
+    else:
+        utf16 = utf16_without_bom(data)
+        if utf16 is not None:
+            try:
+                return data.decode(utf16).encode("utf-8"), f"{utf16} (no BOM)"
+            except UnicodeDecodeError:
+                pass  # NULs that were not UTF-16: read as the encodings below
     if data.startswith(UTF8_BOM):
         data, encoding = data[len(UTF8_BOM) :], "utf-8-sig"
     else:
@@ -224,6 +232,33 @@ def to_utf8(data: bytes) -> tuple[bytes, str]:
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+UTF16_SAMPLE = 256
+"""Bytes of a file's start in which ``utf16_without_bom`` looks for UTF-16's NUL bytes."""
+
+
+def utf16_without_bom(data: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``data`` starts as UTF-16 text written without a BOM
+    (some Windows tools do), else None.
+
+    A header's characters are ASCII or Latin-1, whose UTF-16 code units hold one NUL byte each:
+    every other byte of the first ones is NUL (the second of each pair in little-endian, the
+    first in big-endian) and the bytes between them are not. Text in UTF-8 or a legacy code page
+    holds no NUL at all, and UTF-32 holds three in four; three quarters of the pairs must fit
+    (a character beyond Latin-1, a euro sign, has no NUL byte). Only the first bytes are looked
+    at, so that a file of any size pays nothing for it.
+    """
+    sample = data[: min(len(data), UTF16_SAMPLE) // 2 * 2]
+    if len(sample) < 4:
+        return None
+    pairs = len(sample) // 2
+    first, second = sample[0::2].count(0), sample[1::2].count(0)
+    if second * 4 >= pairs * 3 and first * 4 < pairs:
+        return "utf-16-le"
+    if first * 4 >= pairs * 3 and second * 4 < pairs:
+        return "utf-16-be"
+    return None
 
 
 def sniff_delimiter(sample: str, prefer: Sequence[str] = ()) -> str:
