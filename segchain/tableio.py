@@ -536,6 +536,20 @@ def read_table(source: str, *, format: str | None = None, lazy: bool = False) ->
     return _read(source, format=format, all_strings=False, lazy_parquet=lazy)
 
 
+def may_be_workbook(source: str) -> bool:
+    """Whether ``source`` may be a spreadsheet workbook, from its first bytes alone (a ZIP, as
+    .xlsx and .ods are, or an .xls): False for a CSV, CSV.gz or Parquet file. stdin, and a file
+    that cannot be opened (reading it says why), may be one."""
+    if source == "-":
+        return True
+    try:
+        with open(source, "rb") as stream:
+            head = stream.read(8)
+    except OSError:
+        return True
+    return head[:4] == ZIP_MAGIC or head == OLE2_MAGIC
+
+
 def _workbook_kind(data: bytes, names: set[str] | None = None) -> str | None:
     """``xlsx``, ``xls`` or ``ods`` when ``data`` is a spreadsheet workbook (``names``: the
     members of a ZIP archive), else None."""

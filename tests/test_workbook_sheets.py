@@ -211,6 +211,15 @@ def test_cover_sheet_first_names_the_other_sheets_in_the_missing_columns_hint(
     )
 
 
+def test_cover_sheet_hint_lists_at_most_ten_other_sheets(cli, tmp_path) -> None:
+    sheets = {"Cover": COVER} | {f"S{i}": lines(str(i)) for i in range(1, 13)}
+    book = workbook(tmp_path / "b.xlsx", sheets)
+    result = cli("validate", str(book))
+    assert result.exit_code == 1
+    shown = ", ".join(f"'S{i}'" for i in range(1, 11))
+    assert f"the workbook's other sheets: {shown}, ...: read the one holding" in result.stderr
+
+
 def csv_export(path: Path, *ids: str) -> Path:
     path.write_text("\n".join(",".join(map(str, row)) for row in lines(*ids)) + "\n")
     return path
@@ -227,6 +236,26 @@ def test_sheet_for_a_csv_on_the_command_line_is_a_usage_error(cli, tmp_path) -> 
         "segchain validate:   hint: leave --sheet out for CSV and Parquet files\n"
     )
     assert_untouched(out)
+
+
+def test_sheet_for_a_csv_is_refused_before_the_csv_is_read(cli, tmp_path) -> None:
+    """A usage error comes before any input is read: an empty CSV is not reported as such."""
+    export = tmp_path / "export.csv"
+    export.write_bytes(b"")
+    result = cli("validate", str(export), "--sheet", "2")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain validate: Error: --sheet '2': {export} is not a workbook (.xlsx, .xls, .ods)"
+    )
+
+
+def test_sheet_for_a_csv_on_stdin_is_a_usage_error(cli, tmp_path) -> None:
+    export = csv_export(tmp_path / "export.csv", "a")
+    result = cli("validate", "-", "--sheet", "Orders", input=export.read_bytes())
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "segchain validate: Error: --sheet 'Orders': <stdin> is not a workbook (.xlsx, .xls, .ods)"
+    )
 
 
 def test_sheet_for_a_folder_of_csv_files_is_a_usage_error(cli, tmp_path) -> None:

@@ -625,20 +625,31 @@ def load_orders(
     from segchain.config import (
         PRESET_NON_PRODUCT_SKUS,
         env_map,
+        name_sources,
         parse_map_options,
         resolve_mapping,
         setting,
     )
     from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
-    from segchain.tableio import META_COLUMNS, read_raw_sources, reading
+    from segchain.tableio import (
+        META_COLUMNS,
+        expand_sources,
+        may_be_workbook,
+        read_raw_sources,
+        reading,
+    )
 
     # Options first: a bad value is a usage error before the export is opened.
     returns = setting(opts.returns, config, "orders", "returns", "net")
     date_format = setting(opts.date_format, config, "orders", "date_format", None)
     sheet = setting(opts.sheet, config, "orders", "sheet", None)
-    table = read_raw_sources(
-        [source] if isinstance(source, str) else list(source) or ["-"], sheet=sheet
-    )
+    sources = [source] if isinstance(source, str) else list(source) or ["-"]
+    if sheet is not None and name_sources("--sheet") == "--sheet":
+        # --sheet for CSV or Parquet files is refused before they are read (by first bytes).
+        files = expand_sources(sources)
+        if not any(may_be_workbook(f) for f in files):
+            raise _no_workbook(sheet, files)
+    table = read_raw_sources(sources, sheet=sheet)
     if sheet is not None:
         _sheet_applies(table, sheet, reporter)
     if table.stage == "orders" and not opts.map and not opts.preset:
@@ -671,29 +682,40 @@ def load_orders(
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
 
 
+def _no_workbook(sheet: str, names: Sequence[str]) -> SegchainError:
+    """``--sheet`` on the command line for inputs none of which is a workbook: a mistake (a CSV
+    has no sheets), a usage error."""
+    from segchain.errors import UsageError
+
+    what = (
+        f"{names[0]} is not"
+        if len(names) == 1
+        else f"none of {len(names)} files ({names[0]} ... {names[-1]}) is"
+    )
+    return UsageError(
+        f"--sheet {sheet!r}: {what} a workbook (.xlsx, .xls, .ods): only a workbook has sheets",
+        hint="leave --sheet out for CSV and Parquet files",
+    )
+
+
 def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
-    """Refuse ``--sheet`` on the command line for inputs none of which is a workbook (a
-    mistake: they have no sheets); a sheet from the config or the environment is a standing
-    setting for the workbooks of other runs, and is not. With workbooks among other files (a
-    folder of monthly exports), say that the others are read as they are.
+    """After reading: refuse ``--sheet`` on the command line when no input was a workbook
+    (stdin, a zipped CSV: not known before); a sheet from the config or the environment is a
+    standing setting for the workbooks of other runs, and is not refused. With workbooks among
+    other files (a folder of monthly exports), say that the others are read as they are.
 
     Raises:
         UsageError: ``--sheet`` given on the command line, and no input is a workbook.
     """
     from segchain.config import name_sources
-    from segchain.errors import UsageError
 
     parts = table.parts or [table]
     books = sum(1 for t in parts if t.dialect.sheets)
     where = name_sources("--sheet")
     if books == 0:
-        if where != "--sheet":
-            return
-        what = f"none of {table.name} is" if table.parts else f"{table.name} is not"
-        raise UsageError(
-            f"--sheet {sheet!r}: {what} a workbook (.xlsx, .xls, .ods): only a workbook has sheets",
-            hint="leave --sheet out for CSV and Parquet files",
-        )
+        if where == "--sheet":
+            raise _no_workbook(sheet, [t.name for t in parts])
+        return
     if books < len(parts):
         others = len(parts) - books
         reporter.info(
@@ -719,7 +741,8 @@ def _other_sheets_hint(table: Table) -> Iterator[None]:
         if table.parts or len(sheets) < 2:
             raise
         read = table.dialect.sheet
-        others = ", ".join(repr(t) for i, t in enumerate(sheets) if i != read)
+        rest = [t for i, t in enumerate(sheets) if i != read]
+        others = ", ".join(repr(t) for t in rest[:10]) + (", ..." if len(rest) > 10 else "")
         exc.hint = (
             f"they were looked for on sheet {sheets[read]!r}; the workbook's other sheets: "
             f"{others}: read the one holding the order lines with --sheet NAME or --sheet N"
