@@ -259,3 +259,43 @@ def test_share_of_series_beating_the_baseline_is_interpreted_with_their_volume()
     assert "the models win where the volume is" in text
     worse = beating_note(series, forecast, 0.5, 0.4, "Naive", True)
     assert "do not beat the baseline (WAPE 50.0% against 40.0%)" in worse
+
+
+def capped_case(fill_y_at_d: float) -> list[dict]:
+    """Segment Y (target 0.90) at A (capped; 10 x 0.7 = 7 units, fill 0.5) and at D (not
+    capped; 20 x 0.5 = 10 units, fill ``fill_y_at_d``); X (0.99) at A (3 units, 0.995) and D
+    (10 units, 0.99)."""
+    capped_policy = policy().with_columns((pl.col("sku") == "A").alias("capped"))
+    segs = stock_segments().with_columns(
+        pl.when((pl.col("segment") == "Y") & (pl.col("sku") == "A"))
+        .then(0.5)
+        .when((pl.col("segment") == "Y") & (pl.col("sku") == "D"))
+        .then(fill_y_at_d)
+        .otherwise(pl.col("expected_fill_rate"))
+        .alias("expected_fill_rate")
+    )
+    report = build_report({"policy": capped_policy, "stock_segments": segs})
+    actions = next(s for s in report.sections if s.key == "actions")
+    table = next(b for b in actions.blocks if isinstance(b, TableBlock) and "kept" in b.title)
+    head = next(h for h in actions.headlines if h.label == "Promises kept")
+    return table.frame.to_dicts(), head.detail, table.note
+
+
+def test_a_service_shortfall_from_capped_points_alone_is_said_so():
+    rows, detail, note = capped_case(0.95)
+    assert [r["segment"] for r in rows] == ["Y"]  # X: (0.995 x 3 + 0.99 x 10) / 13 = 0.9912
+    y = rows[0]
+    assert y["kept"] == "no: service (capped points)"
+    assert abs(y["expected_service"] - (0.5 * 7 + 0.95 * 10) / 17) < 1e-12
+    assert abs(y["demand_at_capped_points"] - 7 / 17) < 1e-12
+    assert abs(y["service_elsewhere"] - 0.95) < 1e-12
+    assert detail == "not kept: Y (capped points alone)"
+    assert "Capped points" in note
+
+
+def test_a_service_shortfall_beyond_the_capped_points_stays_a_plain_shortfall():
+    rows, detail, _ = capped_case(0.88)
+    y = rows[0]
+    assert y["kept"] == "no: service"
+    assert abs(y["service_elsewhere"] - 0.88) < 1e-12
+    assert detail == "not kept: Y"

@@ -369,10 +369,13 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
     achieved = pl.when(measure == "csl").then(csl).otherwise(fill)
     keys = ["sku"] + (["site"] if "site" in segs.columns else [])
     rows = segs.with_columns(*[pl.col(k).cast(pl.String) for k in keys])
+    with_capped = has(policy, *keys, "capped")
     if has(policy, *keys, "mean_demand"):
         assert policy is not None
         demand = policy.select(
-            *[pl.col(k).cast(pl.String) for k in keys], num("mean_demand").alias("_demand")
+            *[pl.col(k).cast(pl.String) for k in keys],
+            num("mean_demand").alias("_demand"),
+            *([pl.col("capped").cast(pl.Boolean, strict=False).alias("_capped")] * with_capped),
         ).unique(keys, keep="first")
         rows = rows.join(demand, on=keys, how="left")
     else:
@@ -384,13 +387,22 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
     ).filter(pl.col("_w") > 0)
     if rows.height == 0:
         return None
+    w = pl.col("_w")
+    capped = pl.col("_capped").fill_null(False) if "_capped" in rows.columns else pl.lit(False)
     return rows.group_by(pl.col("segment").cast(pl.String)).agg(
-        ((pl.col("_target") * pl.col("_w")).sum() / pl.col("_w").sum()).alias("service_target"),
-        ((pl.col("_got") * pl.col("_w")).sum() / pl.col("_w").sum()).alias("expected_service"),
+        ((pl.col("_target") * w).sum() / w.sum()).alias("service_target"),
+        ((pl.col("_got") * w).sum() / w.sum()).alias("expected_service"),
         (pl.col("_got") < pl.col("_target") - SERVICE_TOLERANCE)
         .sum()
         .cast(pl.Int64)
         .alias("points_below_target"),
+        # Stock holds some points below what their target asks, on purpose (``capped``: a tiny
+        # series at one period's upper forecast bound, or a bootstrapped one at its history's
+        # largest demand); what the segment gets at its other points says whether that is why.
+        (w.filter(capped).sum() / w.sum()).alias("demand_at_capped_points"),
+        ((pl.col("_got") * w).filter(~capped).sum() / w.filter(~capped).sum()).alias(
+            "service_elsewhere"
+        ),
     )
 
 
@@ -415,13 +427,22 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
         if "expected_service" in both.columns
         else pl.lit(False)
     )
+    # A service shortfall that the capped points alone explain (the segment's other points
+    # meet its target) is said so: the remedy is a decision on those points, not more stock.
+    by_caps = (
+        (pl.col("demand_at_capped_points") > 0)
+        & (pl.col("service_elsewhere") >= pl.col("service_target") - SERVICE_TOLERANCE)
+        if "demand_at_capped_points" in both.columns
+        else pl.lit(False)
+    ).fill_null(False)
+    what = pl.when(by_caps).then(pl.lit("service (capped points)")).otherwise(pl.lit("service"))
     kept = (
         pl.when(late.fill_null(False) & short.fill_null(False))
-        .then(pl.lit("no: delivery and service"))
+        .then(pl.lit("no: delivery and ") + what)
         .when(late.fill_null(False))
         .then(pl.lit("no: delivery"))
         .when(short.fill_null(False))
-        .then(pl.lit("no: service"))
+        .then(pl.lit("no: ") + what)
         .otherwise(pl.lit("yes"))
     )
     return order_frame(both.with_columns(kept.alias("kept")), order)
@@ -516,9 +537,14 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
         if broken.height == 0
         else "not kept: "
         + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
-        + (f" and {broken.height - 4} more" if broken.height > 4 else ""),
+        + (f" and {broken.height - 4} more" if broken.height > 4 else "")
+        + (
+            " (capped points alone)"
+            if broken["kept"].str.ends_with("(capped points)").all()
+            else ""
+        ),
     )
-    shown = [
+    shown: list[str] = [
         c
         for c in (
             "segment",
@@ -536,6 +562,17 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
         "fill rate (or cycle service level) stock expects to give the segment, weighted by "
         "its demand at each stocking point, against its target."
     )
+    if "demand_at_capped_points" in table.columns and bool(
+        (broken["demand_at_capped_points"].fill_null(0.0) > 0).any()
+    ):
+        shown += ["demand_at_capped_points", "service_elsewhere"]
+        note += (
+            " Capped points: stocking points that stock holds below what the target asks, on "
+            "purpose (a tiny series at one period's upper forecast bound, or a series at the "
+            "largest demand its order history shows); service elsewhere is what the segment "
+            "gets at its other points. Where that meets the target, the capped points are the "
+            "whole shortfall: stock them by hand, or accept the lower service there."
+        )
     blocks: list[Block] = [
         TableBlock(
             "Segments whose promise is not kept"
@@ -548,6 +585,8 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
                 "service_target": PCT,
                 "expected_service": PCT,
                 "points_below_target": INT,
+                "demand_at_capped_points": PCT,
+                "service_elsewhere": PCT,
             },
             note=note,
         )
