@@ -16,6 +16,7 @@ import gzip
 import io
 import json
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -88,6 +89,10 @@ class Dialect:
     """A workbook's sheet names; empty for a CSV."""
     sheet: int = 0
     """The position (from 0) among ``sheets`` of the sheet read: the first unless one was chosen."""
+    cr_lines: bool = False
+    """The lines end in a bare CR (classic Mac OS, Excel for Mac's 'CSV (Macintosh)')."""
+    cr_breaks: int = 0
+    """Bare CRs read as line ends in a file whose lines end otherwise (see ``split_bare_crs``)."""
 
     def describe(self) -> str:
         if self.format == "parquet":
@@ -99,6 +104,14 @@ class Dialect:
             f"decimal {'comma' if self.decimal_comma else 'point'}",
             f"encoding {self.encoding}",
         ]
+        if self.cr_lines:
+            parts.append("line ends CR (old Mac)")
+        if self.cr_breaks:
+            n = self.cr_breaks
+            parts.append(
+                f"{n:,} bare CR{'s' if n > 1 else ''} (old Mac line end{'s' if n > 1 else ''}) "
+                f"joining lines read as line break{'s' if n > 1 else ''}"
+            )
         if self.sheets:
             rest = [t for i, t in enumerate(self.sheets) if i != self.sheet]
             others = ", ".join(repr(short(t, 30)) for t in rest[:5])
@@ -291,6 +304,75 @@ def sniff_delimiter(sample: str, prefer: Sequence[str] = ()) -> str:
     return best
 
 
+def cr_line_ends(payload: bytes) -> bool:
+    """Whether ``payload``'s lines end in a bare CR (classic Mac OS, Excel for Mac's 'CSV
+    (Macintosh)'): its first line does. Only the first line is looked at, so that a file of any
+    size pays nothing for it; a cell's line break is an LF in such files, which is why a file
+    holding an LF may still be one."""
+    head = payload[:65536]
+    cr = head.find(b"\r")
+    if cr < 0:
+        return False
+    lf = head.find(b"\n", 0, cr)
+    return lf < 0 and payload[cr + 1 : cr + 2] != b"\n"
+
+
+_BARE_CR = re.compile(rb"\r(?!\n)")
+
+
+def split_bare_crs(payload: bytes, *, delimiter: str) -> tuple[bytes, int]:
+    """``payload`` with the bare CRs that join two lines read as line breaks, and their number.
+
+    A line saved by an old Mac tool into a file whose lines end in LF (or CRLF) ends in a bare
+    CR, which polars does not take for a line end: the line and the next are one line with more
+    fields than the header. A bare CR outside quotes on a line of more fields than the header is
+    such a line end (the joined lines come apart; a piece that still has too many fields is
+    rejected as any such line is). Elsewhere a bare CR is a cell's own (a text pasted from a
+    Mac app, a quoted line break) and is left as it is: polars reads it within its field. Only
+    the lines holding a bare CR are looked at in Python; called where polars cannot parse the
+    text, never on a file that reads.
+    """
+    found = [m.start() for m in _BARE_CR.finditer(payload)]
+    if not found:
+        return payload, 0
+    header_end = payload.find(b"\n")
+    header = payload[: header_end if header_end >= 0 else len(payload)].rstrip(b"\r")
+    width = _field_count(header, delimiter)
+    breaks: list[int] = []
+    quotes, counted = 0, 0  # quotes from the file's start up to ``counted``
+    i = 0
+    while i < len(found):
+        start = payload.rfind(b"\n", 0, found[i]) + 1
+        end = payload.find(b"\n", found[i])
+        end = len(payload) if end < 0 else end
+        on_line = []
+        while i < len(found) and found[i] < end:
+            on_line.append(found[i])
+            i += 1
+        quotes += payload.count(b'"', counted, start)
+        counted = start
+        if quotes % 2 or start == 0:
+            continue  # within a quoted field that began on an earlier line, or the header
+        line = payload[start:end].rstrip(b"\r")
+        if _field_count(line.replace(b"\r", b" "), delimiter) <= width:
+            continue
+        breaks += [p for p in on_line if not payload.count(b'"', start, p) % 2]
+    if not breaks:
+        return payload, 0
+    split = bytearray(payload)
+    for p in breaks:
+        split[p] = ord("\n")
+    return bytes(split), len(breaks)
+
+
+def _field_count(line: bytes, delimiter: str) -> int:
+    text = line.decode("utf-8", errors="replace")
+    try:
+        return len(next(csv.reader([text], delimiter=delimiter), []))
+    except csv.Error:
+        return len(text.split(delimiter))
+
+
 MAX_PREAMBLE = 20
 """Lines a report saved as CSV may carry above its header (title, company, period, blank lines)."""
 
@@ -374,8 +456,13 @@ def read_csv_bytes(
     delimiter: str,
     all_strings: bool,
     name: str,
+    cr_breaks: list[int] | None = None,
 ) -> pl.DataFrame:
-    """Parse CSV text with polars; raise DataError on an empty or malformed file."""
+    """Parse CSV text with polars; raise DataError on an empty or malformed file.
+
+    Where polars cannot parse the text, bare CRs that join lines are read as line ends
+    (``split_bare_crs``) and their number appended to ``cr_breaks``.
+    """
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     try:
@@ -408,6 +495,14 @@ def read_csv_bytes(
     except pl.exceptions.NoDataError:
         raise DataError(f"{name}: the file is empty", hint="check the export") from None
     except pl.exceptions.ComputeError as exc:
+        split, breaks = split_bare_crs(payload, delimiter=delimiter)
+        if breaks:
+            if cr_breaks is not None:
+                cr_breaks.append(breaks)
+            # Each call turns bare CRs into LFs: the recursion ends.
+            return read_csv_bytes(
+                split, delimiter=delimiter, all_strings=all_strings, name=name, cr_breaks=cr_breaks
+            )
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "more fields" in first:
             if all_strings:
@@ -432,7 +527,7 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     """An export some of whose lines have more fields than the header: every line read (the
     header's width), the surplus kept in ``_extra``. None when the records cannot be matched
     one to one with polars' (then the caller names the rows in an error instead)."""
-    text = payload.decode("utf-8", errors="replace")
+    text = _csv_text(payload)
     extras: dict[int, str] = {}
     try:
         rows = csv.reader(io.StringIO(text), delimiter=delimiter)
@@ -441,7 +536,7 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
         for i, row in enumerate(rows):
             count += 1
             if len(row) > width:
-                extras[i] = delimiter.join(row[width:])
+                extras[i] = delimiter.join(row[width:]).replace(_CR_HELD, "\r")
     except csv.Error:
         return None
     # Every data line ending in the same empty fields beyond the header (a delimiter after the
@@ -472,9 +567,22 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
 
 
+_CR_HELD = "\ue000"  # a private-use character: never in an export's text
+
+
+def _csv_text(payload: bytes) -> str:
+    """``payload`` as text for Python's csv module, which stops at a bare CR outside quotes
+    (a text pasted from a Mac app) that polars reads within its field: such CRs are held as
+    ``_CR_HELD`` (a line end here is an LF, with or without CR)."""
+    text = payload.decode("utf-8", errors="replace")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", _CR_HELD)
+    return text
+
+
 def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
     """Name the rows that have more fields than the header (polars says only that some do)."""
-    text = payload.decode("utf-8", errors="replace")
+    text = _csv_text(payload)
     try:
         rows = csv.reader(io.StringIO(text), delimiter=delimiter)
         width = len(next(rows, []))
@@ -733,8 +841,9 @@ def _read(
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
     payload, encoding = to_utf8(data)
-    if b"\r" in payload and b"\n" not in payload:
-        payload = payload.replace(b"\r", b"\n")  # old Mac line endings (CR only)
+    cr_lines = cr_line_ends(payload)
+    if cr_lines:
+        payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     # Only an export is cut: a stage's output is a table segchain wrote.
@@ -744,7 +853,10 @@ def _read(
         payload = payload.split(b"\n", len(skipped))[-1]
     delimiter = known or sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
     check_header(payload, delimiter=delimiter, name=name)
-    df = read_csv_bytes(payload, delimiter=delimiter, all_strings=all_strings, name=name)
+    breaks: list[int] = []
+    df = read_csv_bytes(
+        payload, delimiter=delimiter, all_strings=all_strings, name=name, cr_breaks=breaks
+    )
     df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
     if not all_strings:
         df = parse_dates(df, source=name)
@@ -757,6 +869,8 @@ def _read(
         skipped=tuple(skipped),
         sheets=tuple(sheets),
         sheet=index,
+        cr_lines=cr_lines,
+        cr_breaks=sum(breaks),
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
 

@@ -74,3 +74,89 @@ def test_utf16_without_bom_is_told_from_its_first_bytes(data: bytes, expected: s
     from segchain.tableio import utf16_without_bom
 
     assert utf16_without_bom(data) == expected
+
+
+# ---- line ends: a bare CR (old Mac) ------------------------------------------------------------
+
+LINES = [
+    "O1,2024-03-01,C1,S1,2,10.00",
+    "O2,2024-03-02,C2,S1,1,4.50",
+    "O3,2024-03-03,C3,S2,5,1.00",
+    "O4,2024-03-04,C4,S2,1,2.00",
+]
+
+
+def test_a_line_ending_in_a_bare_cr_inside_an_lf_file_is_a_line_of_its_own(
+    cli, tmp_path: Path
+) -> None:
+    # One line saved by an old Mac tool into an LF export: it and the next were one line of 11
+    # fields. Before: 'cannot parse as CSV (found more fields than defined ...)', exit 1.
+    text = ",".join(HEADER) + "\n" + LINES[0] + "\n" + LINES[1] + "\r" + LINES[2] + "\n"
+    path = tmp_path / "stray.csv"
+    path.write_bytes((text + LINES[3] + "\n").encode())
+    out, rejects, stderr = validated(cli, path, tmp_path)
+    assert out["order_id"].to_list() == ["O1", "O2", "O3", "O4"]
+    assert out["amount"].to_list() == [20.0, 4.5, 5.0, 2.0]
+    assert rejects.height == 0
+    assert "1 bare CR (old Mac line end) joining lines read as line break" in stderr
+    assert "read 4 = used 4 + rejected 0" in stderr
+
+
+def test_bare_crs_in_a_crlf_file_split_only_the_lines_they_join(cli, tmp_path: Path) -> None:
+    # A CRLF export: O1 ends in a bare CR after a quoted field holding the delimiter, O3's
+    # description holds a pasted CR (a line of the header's width: the CR is the cell's own,
+    # kept), and O5 has a field too many (rejected, as before, once the lines come apart).
+    header = ",".join([*HEADER, "description"])
+    text = (
+        f'{header}\r\nO1,2024-03-01,C1,S1,2,10.00,"a, b"\rO2,2024-03-02,C2,S1,1,4.50,x\r\n'
+        "O3,2024-03-03,C3,S2,5,1.00,pasted\rtext\r\nO4,2024-03-04,C4,S2,1,2.00,y\r"
+        "O5,2024-03-05,C5,S2,1,3.00,z,surplus\r\n"
+    )
+    path = tmp_path / "crlf.csv"
+    path.write_bytes(text.encode())
+    out, rejects, stderr = validated(cli, path, tmp_path)
+    assert out["order_id"].to_list() == ["O1", "O2", "O3", "O4"]
+    assert out["description"].to_list() == ["a, b", "x", "pasted\rtext", "y"]
+    assert rejects.select("order_id", "extra_fields", "reason").rows() == [
+        ("O5", "surplus", "extra_fields")
+    ]
+    assert "2 bare CRs (old Mac line ends) joining lines read as line breaks" in stderr
+
+
+def test_a_bare_cr_inside_quotes_on_a_joined_line_stays_in_its_cell(cli, tmp_path: Path) -> None:
+    header = ",".join([*HEADER, "description"])
+    text = f'{header}\nO1,2024-03-01,C1,S1,2,10.00,"two\rlines"\rO2,2024-03-02,C2,S1,1,4.50,x\n'
+    path = tmp_path / "quoted.csv"
+    path.write_bytes(text.encode())
+    out, _, _ = validated(cli, path, tmp_path)
+    assert out["description"].to_list() == ["two\rlines", "x"]
+
+
+def test_an_excel_for_mac_csv_with_line_breaks_in_cells_is_read(cli, tmp_path: Path) -> None:
+    # Excel for Mac's 'CSV (Macintosh)': lines end in CR, a cell's line break is an LF. Before:
+    # the LF made the file look like LF lines: 'the export has no order lines (only a header)'.
+    header = ",".join([*HEADER, "description"])
+    text = f'{header}\rO1,2024-03-01,C1,S1,2,10.00,"two\nlines"\rO2,2024-03-02,C2,S1,1,4.50,x\r'
+    path = tmp_path / "mac.csv"
+    path.write_bytes(text.encode("mac-roman"))
+    out, rejects, stderr = validated(cli, path, tmp_path)
+    assert out["description"].to_list() == ["two\nlines", "x"]
+    assert rejects.height == 0
+    assert "line ends CR (old Mac)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a,b\r1,2\r", True),
+        (b'a,b\r1,"x\ny"\r', True),  # an LF within a cell
+        (b"a,b\r\n1,2\r\n", False),
+        (b"a,b\n1,2\r3,4\n", False),  # a stray CR: see split_bare_crs
+        (b"a,b\n1,2\n", False),
+    ],
+    ids=["cr", "cr-with-lf-in-cell", "crlf", "lf-stray-cr", "lf"],
+)
+def test_cr_line_ends_are_told_from_the_first_line(data: bytes, expected: bool) -> None:
+    from segchain.tableio import cr_line_ends
+
+    assert cr_line_ends(data) is expected
