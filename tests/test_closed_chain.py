@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from segchain.errors import DataError
-from segchain.forecast.routing import route_orders
+from segchain.routing import route_orders
 from segchain.stock import stock
 
 ORDERS = pl.DataFrame(

@@ -28,7 +28,6 @@ from segchain.forecast.reconcile import (
 )
 from segchain.forecast.reconcile import NOT_BACKTESTED as REC_NOT_BACKTESTED
 from segchain.forecast.reconcile import reconcile as reconcile_levels
-from segchain.forecast.routing import route_orders
 from segchain.forecast.selection import (
     GLOBAL_FAILED,
     GLOBAL_SKIPPED,
@@ -38,6 +37,7 @@ from segchain.forecast.selection import (
     select_models,
 )
 from segchain.forecast.series import build_series
+from segchain.routing import route_orders
 from segchain.tableio import collect
 
 
