@@ -125,3 +125,12 @@ def _hits(pattern: str) -> list[str]:
 def test_a_rule_lives_in_one_place(rule, pattern, home):
     hits = _hits(pattern)
     assert sorted({h.rsplit(":", 1)[0] for h in hits}) == sorted(home), (rule, hits)
+
+
+def test_forecast_and_stock_share_routing_without_importing_each_other():
+    """Both route demand to the network's sites with one rule (``segchain.routing``); neither
+    reaches into the other's package for it."""
+    rule = {"forecast": {"stock"}, "stock": {"forecast"}}
+    assert _violations(rule) == []
+    users = {_module(p) for p in SOURCES if "segchain.routing" in _imports(p)}
+    assert {"segchain.forecast.stage", "segchain.stock.stage"} <= users

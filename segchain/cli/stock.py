@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -10,6 +10,9 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError
+
+if TYPE_CHECKING:
+    from segchain.tableio import Table
 
 ItemsOpt = Annotated[
     str | None,
@@ -40,6 +43,18 @@ OrdersOpt = Annotated[
         metavar="FILE",
     ),
     c.reads("--orders"),
+]
+AssignmentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--assignments",
+        help="network's assignments (those given to `forecast --assignments`): route the "
+        "--orders history to the site(s) serving each customer, as forecast routes it, so that "
+        "each site's points are planned from the demand routed there, not from the orders' own "
+        "site. Needs --orders and a forecast by site.",
+        metavar="FILE",
+    ),
+    c.reads("--assignments"),
 ]
 ServiceLevelOpt = Annotated[
     float | None,
@@ -149,6 +164,7 @@ def stock_command(
     items: ItemsOpt = None,
     on_hand: OnHandOpt = None,
     orders: OrdersOpt = None,
+    assignments: AssignmentsOpt = None,
     service_level: ServiceLevelOpt = None,
     service_measure: ServiceMeasureOpt = None,
     policy_type: PolicyOpt = None,
@@ -185,6 +201,7 @@ def stock_command(
     from segchain.stock import simulate as run_simulate
     from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
+    from segchain.stock.stage import NOT_BY_SITE
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -204,23 +221,40 @@ def stock_command(
     }
     seed_value = params["seed"]
     simulate = setting(simulate, cfg, "stock", "simulate", None)
-    if sum(x == "-" for x in (forecast, items, on_hand, orders)) > 1:
-        raise UsageError("only one of FORECAST, --items, --on-hand and --orders can be '-' (stdin)")
+    if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments)) > 1:
+        raise UsageError(
+            "only one of FORECAST, --items, --on-hand, --orders and --assignments can be '-' "
+            "(stdin)"
+        )
+    if assignments is not None and orders is None:
+        raise UsageError(
+            "--assignments routes the --orders history to the network's sites: give --orders too",
+            hint="e.g. --orders orders.parquet --assignments assignments.parquet",
+        )
 
     fc_table = read_table(forecast)
     fc = collect(fc_table.frame)
+    if assignments is not None and "site" not in fc.columns:
+        raise UsageError(NOT_BY_SITE)
+    _warn_history_routing(fc_table, orders=orders, assignments=assignments, reporter=reporter)
     item_frame = collect(read_table(items).frame) if items is not None else None
     on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
     order_frame = None
     if orders is not None:
         loaded = c.load_orders(orders, c.OrderOptions(), config=cfg, reporter=reporter)
         (order_frame,), _ = loaded.collect(loaded.clean)
+    asg_frame = (
+        collect(read_table(assignments).frame, name="assignments")
+        if assignments is not None
+        else None
+    )
     c.warn_unmatched_policies(cfg, fc, reporter)
     result = run_stock(
         fc,
         items=item_frame,
         on_hand=on_hand_frame,
         orders=order_frame,
+        assignments=asg_frame,
         policies=policy_table(cfg),
         freq=(fc_table.metadata.get("params") or {}).get("freq")
         if fc_table.stage == "forecast"
@@ -305,12 +339,15 @@ def stock_command(
                 )
             )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
+    if asg_frame is not None:
+        inputs["assignments"] = asg_frame.height
     recorded = {
         **params,
         "period_days": result.period_days,
         "items": items,
         "on_hand": on_hand,
         "orders": orders,
+        "assignments": assignments,
     }
     if segments_out is not None and result.segments is not None:
         c.write_output(
@@ -327,19 +364,43 @@ def stock_command(
         fmt=format,
         metadata=provenance(
             "policy",
-            params={
-                **params,
-                "period_days": result.period_days,
-                "items": items,
-                "on_hand": on_hand,
-                "orders": orders,
-            },
+            params=recorded,
             inputs=inputs,
             **result.metadata(),
         ),
         reporter=reporter,
         what="stocking points",
     )
+
+
+def _warn_history_routing(
+    fc_table: Table, *, orders: str | None, assignments: str | None, reporter: c.Reporter
+) -> None:
+    """One line on stderr where the --orders history and the forecast's sites disagree.
+
+    A forecast routed through network's assignments (its metadata counts them) has the network's
+    sites; the orders' own ``site`` is where lines shipped from in the past. Read without
+    --assignments, each point's history is that of the old shipments, whose site names may well
+    be network sites too (nothing looks wrong). Not an error: orders whose site already is the
+    network's are fine. The other way round, a forecast made by the orders' own sites and a
+    history routed to the network's does not match either.
+    """
+    if orders is None or fc_table.stage != "forecast":
+        return
+    routed = (fc_table.metadata.get("inputs") or {}).get("assignments")
+    if routed is not None and assignments is None:
+        reporter.warn(
+            f"the forecast was routed through network assignments ({int(routed):,} rows) but "
+            "--orders is read by its own site column (where lines shipped from): each site's "
+            "history may be another site's shipments; pass --assignments FILE (the assignments "
+            "given to forecast) to route it the same way"
+        )
+    elif routed is None and assignments is not None:
+        reporter.warn(
+            "the forecast was not routed through assignments (its sites are the orders' own): "
+            "--assignments routes the --orders history to other sites than the forecast's; "
+            "leave --assignments out, or make the forecast with `segchain forecast --assignments`"
+        )
 
 
 def _simulation_summary(sim):  # type: ignore[no-untyped-def]

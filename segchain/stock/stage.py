@@ -15,6 +15,7 @@ from segchain.config import (
     check_service_measure,
 )
 from segchain.errors import UsageError, examples
+from segchain.routing import route_orders
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.bootstrap import demand_history
 from segchain.stock.compare import capped_shortfalls, compare, equal_service_level
@@ -37,6 +38,12 @@ from segchain.stock.policy import compute_policy
 from segchain.stock.rationing import ALTERNATIVE_COLUMNS, RATIONING, ration
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
 from segchain.tableio import collect
+
+NOT_BY_SITE = (
+    "--assignments: the forecast has no site column, so its stocking points are not per site "
+    "and there is nothing to route the history to (make the forecast with `segchain forecast "
+    "--assignments`, or leave --assignments out)"
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ def stock(
     blend: str = "weighted",
     policy_type: str | None = None,
     orders: pl.DataFrame | pl.LazyFrame | None = None,
+    assignments: pl.DataFrame | pl.LazyFrame | None = None,
     compare_uniform: float | str | None = None,
     rationing: str = "critical-level",
     seed: int = 0,
@@ -102,6 +110,12 @@ def stock(
         orders: the order lines (``segchain validate``): each stocking point's demand history,
             for the bootstrap of slow and lumpy points whose fit is implausible
             (``bootstrap``), and mean selling prices for items without a unit cost.
+        assignments: network's assignments (``customer_id, site_id, share``): the history of
+            ``orders`` is routed to the site(s) serving each customer (``routing.route_orders``,
+            as ``forecast`` routes it) before it is read per stocking point, so that a forecast
+            by network site is planned from the demand routed there, not from the orders' own
+            ``site`` (where lines shipped from in the past). Needs ``orders`` and a forecast
+            by site. Mean selling prices still come from every line of ``orders``.
         policy_type: ``sQ`` (reorder point s, order quantity Q, looked at every review) or
             ``RS`` (order up to S every review). Without it: ``RS`` when ``review_days`` is
             given (what ``--review-days`` alone meant before ``--policy``), else ``sQ``.
@@ -121,9 +135,15 @@ def stock(
             single period, whose dates cannot tell its length.
 
     Raises:
-        DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows.
-        UsageError: service level outside (0, 1), unknown blend or measure, negative days.
+        DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows,
+            assignments that fail ``schema.check_assignments`` or route no order line.
+        UsageError: service level outside (0, 1), unknown blend or measure, negative days;
+            ``assignments`` without ``orders`` or with a forecast without ``site``.
     """
+    if assignments is not None and orders is None:
+        raise UsageError(
+            "--assignments routes the --orders history to the network's sites: give --orders too"
+        )
     if rationing not in RATIONING:
         raise UsageError(f"--rationing must be one of {', '.join(RATIONING)}, got {rationing!r}")
     if blend not in BLENDS:
@@ -150,6 +170,8 @@ def stock(
 
     fc = collect(forecast, name="forecast")
     series, keys, period_days, notes = read_series(fc, freq=freq)
+    if assignments is not None and "site" not in keys:
+        raise UsageError(NOT_BY_SITE)
     series = segment_targets(series, table)
     points = stocking_points(series, keys, blend)
     notes = list(notes)
@@ -157,8 +179,15 @@ def stock(
     prices = None
     if orders is not None:
         od = collect(orders, name="orders")
-        history, more = demand_history(od, keys, period_days)
+        routed = od
+        if assignments is not None:
+            # The plan is per network site: each point's history is the demand routed there.
+            r = route_orders(od, collect(assignments, name="assignments"))
+            routed = r.orders
+            notes += r.warnings
+        history, more = demand_history(routed, keys, period_days)
         notes += more
+        # A sku's selling price does not depend on the site: every line of the orders.
         prices = mean_prices(od)
     points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
     caps = level_caps(fc, keys)
