@@ -22,6 +22,7 @@ from segchain.errors import (
     title_row_hint,
 )
 from segchain.schema import (
+    FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
     FLAG_ZERO_PRICE,
@@ -140,6 +141,7 @@ REASONS = (
     "out_of_range",
     "implausible_date",
     "return",
+    "negative_price",
 )
 """Every reason code a rejected line can carry, in the order they are tested."""
 # An Enum, not text: ten million lines pass through the reason chain, and small integer codes
@@ -1099,7 +1101,8 @@ def import_orders(
         raw: the export as read (CSV fields as strings, or a typed Parquet frame).
         mapping: canonical column -> header in ``raw`` (from ``config.resolve_mapping``).
         returns: ``net`` makes return lines negative so sums net them; ``keep`` leaves them as
-            exported (flagged); ``drop`` rejects them with reason ``return``.
+            exported (flagged); ``drop`` rejects them with reason ``return``. Price corrections
+            (flag and reason ``negative_price``) go the same way for their value.
         date_format: override of the date order or a strptime format.
         decimal_comma: the file's default decimal separator is a comma (';'-delimited files);
             for a table of several files, each file's default by name (decided per file).
@@ -1428,9 +1431,14 @@ def _flag_and_reason(
 ) -> pl.LazyFrame:
     q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
+    # A price correction or credit: a line that is no return with a negative price or value
+    # ((12.50), 'Adjust bad debt'). Its value nets as a return's does; its quantity is no
+    # demand (schema.demand_line).
+    credit = ~pl.col("_ret") & ((price < 0) | (amount < 0)).fill_null(False)
     rules = _reason_rules(lf.collect_schema().names(), dates=dates, number_rules=number_rules)
     if returns == "drop":
         rules.append((pl.col("_ret"), "return"))
+        rules.append((pl.col("_credit"), "negative_price"))
     # The first rule a line breaks gives its reason.
     (first, code), *others = rules
     reason: Any = pl.when(first).then(pl.lit(code, dtype=REASON))  # a when/then chain
@@ -1447,15 +1455,23 @@ def _flag_and_reason(
         .then(pl.lit(FLAG_NON_PRODUCT, dtype=FLAG))
         .when(pl.col("_ret"))
         .then(pl.lit(FLAG_RETURN, dtype=FLAG))
+        .when(pl.col("_credit"))
+        .then(pl.lit(FLAG_NEGATIVE_PRICE, dtype=FLAG))
         .when((price == 0) | (amount == 0))
         .then(pl.lit(FLAG_ZERO_PRICE, dtype=FLAG))
     )
     lf = lf.with_columns(_ret=is_return)
+    lf = lf.with_columns(_credit=credit)
     lf = lf.with_columns(reason=reason.otherwise(None), flag=flag.otherwise(None))
     if returns == "net":
-        # A return subtracts from demand and revenue whatever sign the export gave it.
+        # A return subtracts from demand and revenue whatever sign the export gave it; a
+        # credit from revenue (an export may give its amount without the price's sign).
         lf = lf.with_columns(
             quantity=pl.when(pl.col("_ret")).then(-q.abs()).otherwise(q),
-            amount=pl.when(pl.col("_ret")).then(-amount.abs()).otherwise(amount),
+            amount=pl.when(pl.col("_ret"))
+            .then(-amount.abs())
+            .when(pl.col("_credit") & (amount > 0))
+            .then(-amount)
+            .otherwise(amount),
         )
     return lf.with_columns(unit_price=price.abs())

@@ -256,13 +256,25 @@ def model_name(name: str) -> str | None:
 FLAG_NON_PRODUCT = "non_product"  # postage, fees, adjustments, gift cards: not a product
 FLAG_RETURN = "return"  # a return or cancellation (negative quantity or value)
 FLAG_ZERO_PRICE = "zero_price"  # a product line given away at price 0
-LINE_FLAGS = (FLAG_NON_PRODUCT, FLAG_RETURN, FLAG_ZERO_PRICE)
+# A price correction or credit: a negative price or value on a line that is no return (an
+# accounting export's (12.50), Online Retail's 'Adjust bad debt'). Its value is netted as a
+# return's; its quantity moved no goods.
+FLAG_NEGATIVE_PRICE = "negative_price"
+LINE_FLAGS = (FLAG_NON_PRODUCT, FLAG_RETURN, FLAG_ZERO_PRICE, FLAG_NEGATIVE_PRICE)
 
 
 def product_line(flag: str = "flag") -> pl.Expr:
-    """The product-line rule: every line except those flagged non_product (returns and
-    zero-price lines are product lines; an unflagged line is one)."""
+    """The product-line rule, for value: every line except those flagged non_product (returns,
+    zero-price lines and price corrections are product lines; an unflagged line is one)."""
     return pl.col(flag).is_null() | (pl.col(flag) != FLAG_NON_PRODUCT)
+
+
+def demand_line(flag: str = "flag") -> pl.Expr:
+    """The demand rule, for quantities (units bought, sales, demand history): the product lines
+    except price corrections (``negative_price``: a credit moves no goods, its quantity is not
+    units sold). Returns are demand lines (their units net)."""
+    c = pl.col(flag)
+    return c.is_null() | ((c != FLAG_NON_PRODUCT) & (c != FLAG_NEGATIVE_PRICE))
 
 
 # Reason codes for rejected order lines (written to --rejects).
@@ -280,6 +292,8 @@ REJECT_REASONS = {
     "out_of_range": "a quantity, price or amount above 1e15 in size (sums would overflow)",
     "implausible_date": "an order date before 1900, after 2099, or 3 years past 99 % of the lines",
     "return": "return or cancellation (dropped by --returns drop)",
+    "negative_price": "a price correction or credit: a negative price or value on a line that is "
+    "no return (dropped by --returns drop)",
 }
 
 

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.schema import product_line, require_columns, require_one_of
+from segchain.schema import demand_line, product_line, require_columns, require_one_of
 
 Method = Literal["rfm", "kmeans", "abc-xyz"]
 METHODS = ("rfm", "kmeans", "abc-xyz")
@@ -409,10 +409,12 @@ def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
     """Row-wise masked columns, so that the per-customer aggregation is plain sums, minima and
     distinct counts (filters inside a group-by aggregation cost twice as much)."""
     product = product_line()
-    sale = product & (pl.col("quantity") > 0)
+    # A price correction nets the value (monetary) but is no purchase: no units, no order.
+    demand = demand_line()
+    sale = demand & (pl.col("quantity") > 0)
     return lf.with_columns(
         _amount=pl.when(product).then(pl.col("amount")).otherwise(0.0),
-        _quantity=pl.when(product).then(pl.col("quantity")).otherwise(0.0),
+        _quantity=pl.when(demand).then(pl.col("quantity")).otherwise(0.0),
         _sale=sale,
         _sale_date=pl.when(sale).then(pl.col("order_date")),
         _sale_order=pl.when(sale).then(pl.col("order_id")),

@@ -4,6 +4,7 @@ refused with one message; never a silently wrong number."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -160,3 +161,144 @@ def test_cr_line_ends_are_told_from_the_first_line(data: bytes, expected: bool) 
     from segchain.tableio import cr_line_ends
 
     assert cr_line_ends(data) is expected
+
+
+# ---- a negative price on a line that is no return: a price correction or credit ----------------
+
+
+def credit_export(path: Path, rows: list[str], header: list[str] = HEADER) -> Path:
+    path.write_text(",".join(header) + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_negative_price_with_a_positive_quantity_is_flagged_and_counted(
+    cli, tmp_path: Path
+) -> None:
+    # (12.50) in accounting notation is -12.50. Before: an unflagged line, a 'sale' of 1 unit
+    # worth -12.50, and nothing on stderr.
+    rows = [
+        "O1,2024-03-01,C1,S1,2,10.00",
+        'O2,2024-03-05,C1,S1,1,"(12.50)"',
+        "C3,2024-03-06,C1,S1,-1,10.00",  # a return stays a return
+        "O4,2024-03-07,C2,S2,3,0",  # a giveaway stays zero_price
+    ]
+    out, rejects, stderr = validated(cli, credit_export(tmp_path / "e.csv", rows), tmp_path)
+    assert rejects.height == 0
+    assert out["flag"].to_list() == [None, "negative_price", "return", "zero_price"]
+    # The price kept positive as on every line; the value carries the sign.
+    assert out["unit_price"].to_list() == [10.0, 12.5, 10.0, 0.0]
+    assert out["amount"].to_list() == [20.0, -12.5, -10.0, 0.0]
+    assert "flagged (kept): negative_price 1, return 1, zero_price 1" in stderr
+
+
+def test_a_credit_by_its_amount_nets_whatever_sign_the_export_gave_it(cli, tmp_path: Path) -> None:
+    # Price and amount both exported: the credit's amount written without the price's sign
+    # (O2) nets as a return's does with --returns net, and stays as exported with keep.
+    header = [*HEADER, "amount"]
+    rows = [
+        "O1,2024-03-01,C1,S1,2,10.00,20.00",
+        "O2,2024-03-02,C1,S1,1,-2.00,2.00",
+        "O3,2024-03-03,C1,S1,1,3.00,-3.00",  # a negative amount alone says it too
+    ]
+    path = credit_export(tmp_path / "e.csv", rows, header)
+    out, _, _ = validated(cli, path, tmp_path)
+    assert out["flag"].to_list() == [None, "negative_price", "negative_price"]
+    assert out["amount"].to_list() == [20.0, -2.0, -3.0]
+    kept, _, _ = validated(cli, path, tmp_path, "--returns", "keep")
+    assert kept["amount"].to_list() == [20.0, 2.0, -3.0]
+
+
+def test_returns_drop_rejects_credits_with_their_own_reason(cli, tmp_path: Path) -> None:
+    rows = [
+        "O1,2024-03-01,C1,S1,2,10.00",
+        "O2,2024-03-05,C1,S1,1,-12.50",
+        "C3,2024-03-06,C1,S1,-1,10.00",
+    ]
+    path = credit_export(tmp_path / "e.csv", rows)
+    out, rejects, stderr = validated(cli, path, tmp_path, "--returns", "drop")
+    assert out["order_id"].to_list() == ["O1"]
+    assert rejects.select("order_id", "reason").rows() == [
+        ("O2", "negative_price"),
+        ("C3", "return"),
+    ]
+    assert "read 3 = used 1 + rejected 2 (negative_price 1, return 1)" in stderr
+
+
+def test_segment_nets_a_credit_in_monetary_but_counts_no_purchase(cli, tmp_path: Path) -> None:
+    # C1 bought 2 x 10.00 on 1 March and was credited 12.50 on 5 March; C2 bought on 8 March
+    # (as of 9 March). By hand: monetary 20 - 12.50 = 7.50, one order, one line, 2 units, last
+    # order 1 March, recency 8 days. Before: frequency 2, 3 units, 2 lines, last order 5 March.
+    rows = [
+        "O1,2024-03-01,C1,S1,2,10.00",
+        "O2,2024-03-05,C1,S1,1,(12.50)",
+        "O3,2024-03-08,C2,S1,1,5.00",
+    ]
+    path = credit_export(tmp_path / "e.csv", rows)
+    out = tmp_path / "segments.csv"
+    result = cli("segment", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    c1 = (
+        pl.read_csv(out, try_parse_dates=True)
+        .filter(pl.col("customer_id") == "C1")
+        .row(0, named=True)
+    )
+    assert c1["monetary"] == 7.5
+    assert (c1["frequency"], c1["lines"], c1["quantity"]) == (1, 1, 2.0)
+    assert str(c1["last_order"]) == "2024-03-01"
+    assert c1["recency_days"] == 8
+
+
+def credit_lines() -> pl.DataFrame:
+    """One sale of 2 units at 10.00 and one credit of 12.50 (as validate writes them)."""
+    return pl.DataFrame(
+        {
+            "order_id": ["O1", "O2"],
+            "order_date": [dt.date(2024, 1, 1), dt.date(2024, 1, 8)],
+            "customer_id": ["c1", "c1"],
+            "sku": ["A", "A"],
+            "quantity": [2.0, 1.0],
+            "unit_price": [10.0, 12.5],
+            "amount": [20.0, -12.5],
+            "flag": [None, "negative_price"],
+        }
+    )
+
+
+def test_forecast_history_leaves_credits_out_of_demand() -> None:
+    from segchain.forecast import build_series
+
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["S"]})
+    later = (
+        credit_lines()
+        .head(1)
+        .with_columns(
+            order_id=pl.lit("O3"), order_date=pl.lit(dt.date(2024, 1, 15)), quantity=pl.lit(3.0)
+        )
+    )
+    orders = pl.concat([credit_lines(), later])
+    s = build_series(orders, segments, freq="W", by=("segment", "sku"))
+    assert s.y.get_column("y").to_list() == [2.0, 0.0, 3.0]  # the sales' units; before 2, 1, 3
+    assert s.excluded == {"negative_price": 1}
+    assert any("1 price-correction order line(s)" in w for w in s.warnings)
+
+
+def test_cost_to_serve_counts_a_credit_in_revenue_not_in_goods_or_lines() -> None:
+    from segchain.costs.sales import customer_sales
+
+    customers = pl.DataFrame({"customer_id": ["c1"], "segment": ["S"]})
+    items = pl.DataFrame({"sku": ["A"], "unit_cost": [4.0]})
+    table, totals = customer_sales(credit_lines(), customers, items)
+    row = table.row(0, named=True)
+    # By hand: revenue 20 - 12.50; cogs 2 units x 4.00; one sales order of one line.
+    assert row["revenue"] == 7.5
+    assert row["cogs"] == 8.0  # before 12.0 (3 units)
+    assert (row["orders"], row["lines"], row["return_lines"]) == (1, 1, 0)
+    assert totals.net_value == 7.5
+
+
+def test_stock_mean_selling_price_leaves_credits_out() -> None:
+    from segchain.stock.inputs import mean_prices
+
+    prices = mean_prices(credit_lines())
+    assert prices is not None
+    assert prices.row(0) == ("A", 10.0)  # before (20 + 12.50) / 3

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 import polars as pl
 
 from segchain.errors import DataError
-from segchain.schema import FLAG_RETURN, product_line, require_columns
+from segchain.schema import FLAG_RETURN, demand_line, product_line, require_columns
 
 _PRODUCT = product_line()
+_DEMAND = demand_line()
 _RETURN = pl.col("flag").fill_null("") == FLAG_RETURN
+_SALE = _DEMAND & ~_RETURN  # a price correction is neither a sale nor a return
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,9 @@ class SalesTotals:
 
 
 def product_lines(orders: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
-    """The product lines (not postage or fees) of segmented customers, with their segment."""
-    return orders.filter(_PRODUCT).join(
+    """The lines of goods (not postage or fees, not price corrections) of segmented customers,
+    with their segment: their quantities are units bought."""
+    return orders.filter(_DEMAND).join(
         customers, on="customer_id", how="inner", maintain_order="left"
     )
 
@@ -71,12 +74,12 @@ def customer_sales(
     product = lines.filter(_PRODUCT)
     per_customer = product.group_by("customer_id", maintain_order=True).agg(
         pl.col("amount").sum().alias("revenue"),
-        pl.when(pl.col("unit_cost").is_null().any())
+        pl.when((pl.col("unit_cost").is_null() & _DEMAND).any())
         .then(None)
-        .otherwise((pl.col("quantity") * pl.col("unit_cost")).sum())
+        .otherwise((pl.col("quantity") * pl.col("unit_cost")).filter(_DEMAND).sum())
         .alias("cogs"),
-        pl.col("order_id").filter(~_RETURN).n_unique().cast(pl.Int64).alias("orders"),
-        (~_RETURN).sum().cast(pl.Int64).alias("lines"),
+        pl.col("order_id").filter(_SALE).n_unique().cast(pl.Int64).alias("orders"),
+        _SALE.sum().cast(pl.Int64).alias("lines"),
         _RETURN.sum().cast(pl.Int64).alias("return_lines"),
     )
     out = (
@@ -107,7 +110,9 @@ def customer_sales(
         non_product=float(lines.filter(~_PRODUCT)["amount"].sum()),
         unsegmented=float(other["amount"].sum()),
         unsegmented_customers=other["customer_id"].n_unique(),
-        uncosted_lines=int(product["unit_cost"].is_null().sum()) if unit_cost is not None else 0,
+        uncosted_lines=int(product.filter(_DEMAND)["unit_cost"].is_null().sum())
+        if unit_cost is not None
+        else 0,
         first_date=str(first) if first is not None else None,
         last_date=str(last) if last is not None else None,
         period_days=int(period),

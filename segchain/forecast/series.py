@@ -12,7 +12,13 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
-from segchain.schema import FLAG_NON_PRODUCT, product_line, require_columns
+from segchain.schema import (
+    FLAG_NEGATIVE_PRICE,
+    FLAG_NON_PRODUCT,
+    demand_line,
+    product_line,
+    require_columns,
+)
 from segchain.tableio import collect
 
 
@@ -89,7 +95,14 @@ def build_series(
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
             warnings.append(f"{non_product} non-product order line(s) (postage, fees) left out")
-        o = o.filter(product_line())
+        credits = o.filter(product_line() & ~demand_line()).height
+        if credits:
+            excluded[FLAG_NEGATIVE_PRICE] = credits
+            warnings.append(
+                f"{credits} price-correction order line(s) (negative price: credits, no goods) "
+                "left out"
+            )
+        o = o.filter(demand_line())
     o, cleansed = cleanse(o, outliers=outliers)
     excluded.update(cleansed)
     if cleansed.get("zero_price"):
@@ -204,6 +217,7 @@ def _left_out(excluded: dict[str, int]) -> str:
     words = {
         FLAG_NON_PRODUCT: "non-product line(s) (postage, fees)",
         "zero_price": "zero-price line(s)",
+        FLAG_NEGATIVE_PRICE: "price-correction line(s) (negative price)",
         "outlier_dropped": "oversized line(s)",
     }
     return ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(excluded.items()) if n)

@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError
-from segchain.schema import product_line, require_columns
+from segchain.schema import demand_line, require_columns
 
 # Draws per stocking point; the level's sampling error is well under one unit for slow items.
 DRAWS = 4000
@@ -66,7 +66,7 @@ def demand_history(
         return pl.DataFrame(schema=schema), notes
     o = orders
     if "flag" in o.columns:
-        o = o.filter(product_line())
+        o = o.filter(demand_line())
     try:
         o = o.select(
             *[pl.col(k).cast(pl.String) for k in keys],

@@ -12,9 +12,9 @@ from segchain.errors import DataError, examples
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
+    demand_line,
     number_problems,
     numeric_columns,
-    product_line,
     require_columns,
 )
 from segchain.tableio import collect
@@ -250,7 +250,7 @@ def mean_prices(orders: pl.DataFrame) -> pl.DataFrame | None:
         value = pl.col("amount").cast(pl.Float64, strict=False)
     else:
         return None
-    lines = orders.filter(product_line()) if "flag" in orders.columns else orders
+    lines = orders.filter(demand_line()) if "flag" in orders.columns else orders
     lines = lines.select(pl.col("sku").cast(pl.String), qty.alias("q"), value.alias("v")).filter(
         (pl.col("q") > 0) & (pl.col("v") > 0) & pl.col("v").is_finite()
     )

@@ -35,7 +35,7 @@ from segchain.report.sections.common import (
     segment_order,
     total,
 )
-from segchain.schema import product_line
+from segchain.schema import demand_line
 
 TOP_SERIES = 3
 
@@ -79,7 +79,7 @@ def history(
     assert orders is not None
     lf = orders.lazy()
     if "flag" in orders.columns:
-        lf = lf.filter(product_line())
+        lf = lf.filter(demand_line())
     if "segment" in keys and "segment" not in orders.columns:
         seg = tables.get("segments")
         if not has(seg, "customer_id", "segment") or "customer_id" not in orders.columns:
