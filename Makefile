@@ -40,8 +40,9 @@ $(OUT)/segments.parquet $(OUT)/segment_profile.csv &: $(OUT)/orders.parquet $(ST
 
 # The closed chain: network decides which site serves which customer; forecast routes each
 # customer's demand to its site(s) (site x segment x sku); stock plans per site with the items'
-# per-site lead times and each site's on-hand (stock where no demand is routed stays in the
-# policy, flagged no_demand: to move or clear).
+# per-site lead times, each site's on-hand (stock where no demand is routed stays in the
+# policy, flagged no_demand: to move or clear) and the order history routed the same way (the
+# bootstrap of each point's own demand, not of the warehouse that shipped it in the past).
 $(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
 		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
@@ -53,8 +54,9 @@ $(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/or
 		-o $(OUT)/forecast.parquet
 
 $(OUT)/policy.parquet $(OUT)/stock_segments.parquet &: $(OUT)/forecast.parquet $(DATA)/items.csv \
-		$(DATA)/on_hand.csv $(CONFIG)
+		$(DATA)/on_hand.csv $(OUT)/orders.parquet $(OUT)/assignments.parquet $(CONFIG)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
+		--orders $(OUT)/orders.parquet --assignments $(OUT)/assignments.parquet \
 		--config $(CONFIG) --policy RS --review-days 7 --compare-uniform equal \
 		--segments-out $(OUT)/stock_segments.parquet -o $(OUT)/policy.parquet
 
