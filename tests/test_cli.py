@@ -179,6 +179,31 @@ def test_validate_all_lines_rejected_still_writes_the_rejects_to_say_why(
     assert pl.read_csv(rejects).select("row", "reason").rows() == [(1, "missing_customer")]
 
 
+@pytest.mark.parametrize("with_rejects", [True, False])
+def test_validate_all_lines_rejected_hint_names_the_rejects_file_when_given(
+    cli, tmp_path: Path, with_rejects: bool
+) -> None:
+    # The hint said "write them out with --rejects FILE to see why" to a user who had given
+    # --rejects: the lines are already in that file.
+    path = tmp_path / "bad.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")
+    rejects = tmp_path / "rejects.csv"
+    args = ["--rejects", str(rejects)] if with_rejects else []
+    result = cli("validate", str(path), *args, "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 1
+    hint = result.stderr.splitlines()[-1]
+    if with_rejects:
+        assert hint == (
+            f"segchain validate:   hint: the rejected lines and their reasons are in {rejects}; "
+            "check --map / --preset"
+        )
+    else:
+        assert hint == (
+            "segchain validate:   hint: write them out with --rejects FILE to see why, and check "
+            "--map / --preset"
+        )
+
+
 def test_unknown_preset_exit_2(cli, orders_csv: Path) -> None:
     result = cli("validate", str(orders_csv), "--preset", "navision")
     assert result.exit_code == 2

@@ -554,7 +554,12 @@ class LoadedOrders:
             raise DataError(
                 f"{self.table.name}: no usable order lines: all {recon.read:,} lines were rejected "
                 f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
-                hint="write them out with --rejects FILE to see why, and check --map / --preset",
+                hint=(
+                    f"the rejected lines and their reasons are in {self.rejects_path}; check "
+                    "--map / --preset"
+                    if self.rejects_path
+                    else "write them out with --rejects FILE to see why, and check --map / --preset"
+                ),
             )
         return recon
 
