@@ -138,3 +138,61 @@ def test_options_every_command_shares_name_the_commands_that_lack_them() -> None
             if not (lacking <= named or having <= named):
                 problems.append(f"{option}: not on {', '.join(sorted(lacking - named))}")
     assert not problems, "; ".join(problems)
+
+
+def test_every_command_option_the_readme_names_inline_exists_on_that_command() -> None:
+    """An option named after its command in running text (`` `stock --assignments` ``,
+    `` `segchain validate export.xlsx --sheet Orders ...` ``) is an option of that command, not
+    only of some command: the code-block examples are checked above, the prose was not."""
+    options = command_options()
+    wrong = []
+    for span in re.findall(r"`([^`\n]+)`", readme()):
+        m = re.match(r"(?:segchain )?([a-z]+)\b(.*)", span)
+        if m is None or m.group(1) not in COMMANDS:
+            continue
+        wrong += [
+            f"`{span}`: {opt}"
+            for opt in OPTION.findall(m.group(2))
+            if opt not in options[m.group(1)] | {"--help"}
+        ]
+    assert not wrong, f"README names options their command lacks: {'; '.join(wrong)}"
+
+
+def test_inline_command_option_check_sees_the_readmes_spans() -> None:
+    # The check above is vacuous if its pattern finds nothing; these are in the README today.
+    spans = re.findall(r"`([^`\n]+)`", readme())
+    assert "stock --segments-out" in spans
+    assert any(s.startswith("segchain validate export.xlsx --sheet") for s in spans)
+
+
+def environment_variables() -> set[str]:
+    """The variables segchain reads: its options' ``envvar`` and the names its code looks up."""
+    group = typer.main.get_command(app)
+    names = {
+        p.envvar
+        for command in (group, *group.commands.values())  # type: ignore[attr-defined]
+        for p in command.params
+        if isinstance(p.envvar, str)
+    }
+    source = "\n".join(
+        path.read_text(encoding="utf-8") for path in (README.parent / "segchain").rglob("*.py")
+    )
+    return names | set(re.findall(r"[\"'](SEGCHAIN_[A-Z_]+)[\"']", source))
+
+
+def test_every_environment_variable_the_readme_names_is_read() -> None:
+    named = set(re.findall(r"\b(SEGCHAIN_[A-Z][A-Z_]*[A-Z])\b", readme()))
+    assert {"SEGCHAIN_FORMAT", "SEGCHAIN_MAP", "SEGCHAIN_SHEET"} <= named
+    unknown = sorted(named - environment_variables())
+    assert not unknown, f"the README names variables segchain does not read: {', '.join(unknown)}"
+
+
+def test_the_reject_reason_table_lists_every_reason_code_and_no_other() -> None:
+    from segchain.schema import LINE_FLAGS, REJECT_REASONS
+
+    text = section("`segchain validate`")
+    first_cells = re.findall(r"^\| ([^|]+) \|", text, flags=re.M)
+    documented = {code for cell in first_cells for code in re.findall(r"`([a-z_]+)`", cell)}
+    assert documented == set(REJECT_REASONS)
+    # The flags of kept lines: each named in the validate section.
+    assert all(f"`{flag}`" in text for flag in LINE_FLAGS)
