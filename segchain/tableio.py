@@ -639,9 +639,12 @@ def read_raw(source: str, *, format: str | None = None, sheet: str | None = None
     return _read(source, format=format, all_strings=True, lazy_parquet=True, sheet=sheet)
 
 
-def read_table(source: str, *, format: str | None = None, lazy: bool = False) -> Table:
-    """Read a stage's output (typed; id columns kept as strings)."""
-    return _read(source, format=format, all_strings=False, lazy_parquet=lazy)
+def read_table(
+    source: str, *, format: str | None = None, lazy: bool = False, sheet: str | None = None
+) -> Table:
+    """Read a stage's output (typed; id columns kept as strings); a workbook at ``sheet``
+    (see ``read_raw``)."""
+    return _read(source, format=format, all_strings=False, lazy_parquet=lazy, sheet=sheet)
 
 
 def may_be_workbook(source: str) -> bool:

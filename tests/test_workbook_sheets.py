@@ -409,15 +409,105 @@ def test_choose_sheet_table() -> None:
             choose_sheet(sheets, wanted, name="b.xlsx")
 
 
-@pytest.mark.parametrize("command", ["segment", "forecast", "costs"])
+FORECAST = "unique_id,ds,forecast,segment,sku,error_sd\n" + "".join(
+    f"Champions/S1,2024-04-{d:02d},3,Champions,S1,1\n" for d in (1, 8, 15)
+)
+
+
+@pytest.mark.parametrize("command", ["segment", "forecast", "costs", "report"])
 def test_every_command_reading_orders_takes_sheet(cli, report_book, tmp_path, command) -> None:
     segments = tmp_path / "segments.csv"
     segments.write_text("customer_id,segment\nC1,Champions\n")
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text(FORECAST)
     args = {
         "segment": [str(report_book)],
         "forecast": [str(segments), "--orders", str(report_book)],
         "costs": [str(segments), "--orders", str(report_book)],
+        "report": [str(report_book)],
     }[command]
     result = cli(command, *args, "--sheet", "Nope")
     assert result.exit_code == 1, result.stderr
     assert f"Error: {report_book}: no sheet 'Nope' (--sheet)" in result.stderr
+
+
+# ---- report's raw order exports choose the sheet as validate does --------
+
+
+def priced_book(path: Path) -> Path:
+    """A cover, then two sheets of order lines for S1 at different prices: 3.5 and 9.0."""
+
+    def priced(price: float, *ids: str) -> list[list[object]]:
+        return [HEADER, *([i, "2024-03-01", "C1", "S1", 2, price] for i in ids)]
+
+    return workbook(
+        path, {"Cover": COVER, "Orders": priced(3.5, "o1", "o2"), "Other": priced(9.0, "x1")}
+    )
+
+
+def choose(route: str, sheet: str, tmp_path: Path, monkeypatch) -> list[str]:
+    """Choose ``sheet`` by ``route``: the option (its arguments returned), the environment
+    variable or the config found in the working folder."""
+    if route == "option":
+        return ["--sheet", sheet]
+    if route == "env":
+        monkeypatch.setenv("SEGCHAIN_SHEET", sheet)
+    else:
+        (tmp_path / "segchain.toml").write_text(f'[orders]\nsheet = "{sheet}"\n')
+    return []
+
+
+@pytest.mark.parametrize("route", ["option", "env", "config"])
+@pytest.mark.parametrize(("sheet", "rows"), [("Orders", 2), ("other", 1), ("2", 2)])
+def test_report_raw_workbook_read_at_the_chosen_sheet(
+    cli, tmp_path, monkeypatch, route, sheet, rows
+) -> None:
+    """Before, report recognised a workbook by its first sheet only (the cover: 'not a segchain
+    stage output', exit 1) whatever --sheet / SEGCHAIN_SHEET / [orders] sheet said."""
+    book = priced_book(tmp_path / "export.xlsx")
+    args = choose(route, sheet, tmp_path, monkeypatch)
+    out = tmp_path / "report.md"
+    result = cli("report", str(book), *args, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    name = "Orders" if sheet != "other" else "Other"
+    assert f"{book}: raw order lines (workbook, sheet {name!r} (" in result.stderr
+    assert f"{book}: orders, {rows} rows (recognised by its columns)\n" in result.stderr
+    # The command that makes the report again reads the same sheet.
+    assert f"`segchain report {book} --title 'segchain report' --sheet {sheet}`" in (
+        out.read_text()
+    )
+
+
+def test_report_unknown_sheet_is_a_data_error_naming_file_sheet_and_sheets(cli, tmp_path):
+    book = priced_book(tmp_path / "export.xlsx")
+    result = cli("report", str(book), "--sheet", "Ordres", "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain report: Error: {book}: no sheet 'Ordres' (--sheet): the workbook has 3 "
+        "sheets: 'Cover', 'Orders', 'Other'\n"
+        "segchain report:   hint: give one of these names (did you mean 'Orders'?), or a "
+        "position from 1 to 3\n"
+    )
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_report_sheet_for_csv_inputs_is_refused_before_they_are_read(cli, tmp_path) -> None:
+    empty = tmp_path / "segments.csv"
+    empty.write_bytes(b"")
+    result = cli("report", str(empty), "--sheet", "2", "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain report: Error: --sheet '2': {empty} is not a workbook (.xlsx, .xls, .ods): "
+        "only a workbook has sheets\n"
+        "segchain report:   hint: leave --sheet out for CSV and Parquet files\n"
+    )
+
+
+def test_report_cover_sheet_first_names_the_other_sheets(cli, tmp_path) -> None:
+    book = priced_book(tmp_path / "export.xlsx")
+    result = cli("report", str(book), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "It is sheet 'Cover' of a workbook; its other sheets: 'Orders', 'Other': read the one "
+        "holding the order lines with --sheet NAME or --sheet N\n"
+    )

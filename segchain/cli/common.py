@@ -630,30 +630,18 @@ def load_orders(
     from segchain.config import (
         PRESET_NON_PRODUCT_SKUS,
         env_map,
-        name_sources,
         parse_map_options,
         resolve_mapping,
         setting,
     )
     from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
-    from segchain.tableio import (
-        META_COLUMNS,
-        expand_sources,
-        may_be_workbook,
-        read_raw_sources,
-        reading,
-    )
+    from segchain.tableio import META_COLUMNS, read_raw_sources, reading
 
     # Options first: a bad value is a usage error before the export is opened.
     returns = setting(opts.returns, config, "orders", "returns", "net")
     date_format = setting(opts.date_format, config, "orders", "date_format", None)
-    sheet = setting(opts.sheet, config, "orders", "sheet", None)
     sources = [source] if isinstance(source, str) else list(source) or ["-"]
-    if sheet is not None and name_sources("--sheet") == "--sheet":
-        # --sheet for CSV or Parquet files is refused before they are read (by first bytes).
-        files = expand_sources(sources)
-        if not any(may_be_workbook(f) for f in files):
-            raise _no_workbook(sheet, files)
+    sheet = order_sheet(opts.sheet, config, sources)
     table = read_raw_sources(sources, sheet=sheet)
     if sheet is not None:
         _sheet_applies(table, sheet, reporter)
@@ -685,6 +673,25 @@ def load_orders(
             source=table.name,
         )
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+
+
+def order_sheet(value: str | None, config: Config, sources: Sequence[str]) -> str | None:
+    """The sheet at which the order exports ``sources`` are read when they are workbooks:
+    ``--sheet`` (or ``SEGCHAIN_SHEET``, in ``value``), else the config's ``[orders] sheet``.
+
+    Raises:
+        UsageError: ``--sheet`` on the command line for sources none of which may be a
+            workbook; checked by their first bytes, before any is read.
+    """
+    from segchain.config import name_sources, setting
+    from segchain.tableio import expand_sources, may_be_workbook
+
+    sheet = setting(value, config, "orders", "sheet", None)
+    if sheet is not None and name_sources("--sheet") == "--sheet":
+        files = expand_sources(sources)
+        if not any(may_be_workbook(f) for f in files):
+            raise _no_workbook(sheet, files)
+    return sheet
 
 
 def _no_workbook(sheet: str, names: Sequence[str]) -> SegchainError:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from segchain.tableio import Table
 
 Inputs = Annotated[
     list[str] | None,
@@ -46,6 +50,7 @@ def report_command(
     inputs: Inputs = None,
     output: ReportOutput = None,
     title: Title = None,
+    sheet: c.Sheet = None,
     quiet: c.Quiet = False,
     verbose: c.Verbose = False,
 ) -> None:
@@ -60,6 +65,7 @@ def report_command(
         segchain report segments.parquet profile.parquet forecast.parquet \\
           backtest.parquet policy.parquet -o report.html
     """
+    from segchain.config import name_sources
     from segchain.report import (
         ReportParams,
         build_report,
@@ -68,7 +74,7 @@ def report_command(
         recognise_table,
         unrecognised_message,
     )
-    from segchain.tableio import collect, expand_sources, read_table
+    from segchain.tableio import NoSuchSheet, collect, expand_sources, may_be_workbook, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     stdout = sys.stdout
@@ -85,6 +91,14 @@ def report_command(
     # Globs (quoted) and folders name their files; raw order exports among them are read
     # together as one orders table, as every stage reads orders.
     sources = expand_sources(list(params.inputs))
+    # A workbook is a raw order export: read at the sheet validate would read (--sheet,
+    # SEGCHAIN_SHEET, the config's [orders] sheet), with the config validate would use.
+    config = None
+    at_sheet = None
+    if sheet is not None or any(s != "-" and may_be_workbook(s) for s in sources):
+        config = c.load_config(None, reporter)
+        at_sheet = c.order_sheet(sheet, config, sources)
+    books = 0
     named: list[tuple[str, str, str, Any, dict[str, Any]]] = []
     problems = []
     raw_orders: list[str] = []
@@ -92,17 +106,21 @@ def report_command(
     empty: list[str] = []
     for source in sources:
         try:
-            table = read_table(source)
+            table = read_table(source, sheet=at_sheet)
             frame = collect(table.frame)
+        except NoSuchSheet:
+            raise
         except DataError as exc:
             # A raw export that only the order importer can read (lines with extra fields).
-            if source != "-" and _raw_orders(source):
+            if source != "-" and _raw_orders(source, sheet=at_sheet):
+                books += may_be_workbook(source)
                 raw_orders.append(source)
                 raw_at = len(named) if raw_at is None else raw_at
             else:
                 problems.append(str(exc))
             continue
         name = "<stdin>" if source == "-" else source
+        books += bool(table.dialect.sheets)
         if is_rejects(frame.columns, table.stage):
             # `report out/*.csv` picks up validate's --rejects file: not a stage output.
             reporter.info(f"{name}: rejected order lines (--rejects), not reported on: skipped")
@@ -120,7 +138,9 @@ def report_command(
             raw_at = len(named) if raw_at is None else raw_at
             continue
         if what is None:
-            problems.append(unrecognised_message(name, frame.columns, table.stage))
+            problems.append(
+                unrecognised_message(name, frame.columns, table.stage) + _other_sheets(table)
+            )
             continue
         if frame.height == 0:
             # A stage may rightly write an empty table (forecast's backtest on a short history):
@@ -128,16 +148,30 @@ def report_command(
             empty.append(f"{name}: the {what} table has no rows (only a header)")
             continue
         named.append((name, what, how, frame, table.metadata))
+    if at_sheet is not None and books == 0 and name_sources("--sheet") == "--sheet":
+        # stdin is known to be no workbook only now (files were checked before reading).
+        raise UsageError(
+            f"--sheet {at_sheet!r}: no input is a workbook (.xlsx, .xls, .ods): only a "
+            "workbook has sheets",
+            hint="leave --sheet out for CSV and Parquet files",
+        )
+    if at_sheet is not None and books:
+        # Recorded, so the command under "About this report" reads the same sheet again.
+        params = replace(params, sheet=at_sheet)
     if raw_orders and not problems:
+        # --sheet applies to the workbooks among the exports; CSV exports are read as they are.
+        in_books = any(may_be_workbook(s) for s in raw_orders)
         loaded = c.load_orders(
             raw_orders,
-            c.OrderOptions(),
-            config=c.load_config(None, reporter),
+            c.OrderOptions(sheet=sheet if in_books else None),
+            config=config if config is not None else c.load_config(None, reporter),
             reporter=c.Reporter(quiet=True),
         )
         [frame], recon = loaded.collect(loaded.clean)
         name = loaded.table.name
-        reporter.info(f"{name}: raw order lines, read as validate would: {recon.line()}")
+        dialect = loaded.table.dialect
+        how = f" ({dialect.describe()})" if dialect.sheets and not loaded.table.parts else ""
+        reporter.info(f"{name}: raw order lines{how}, read as validate would: {recon.line()}")
         assert raw_at is not None
         named.insert(raw_at, (name, "orders", "columns", frame, {}))
     if not named and not raw_orders and empty:
@@ -197,17 +231,31 @@ def report_command(
     )
 
 
-def _raw_orders(source: str) -> bool:
+def _raw_orders(source: str, *, sheet: str | None) -> bool:
     """Whether ``source`` reads, as an export, as order lines (by its columns)."""
     from segchain.report import recognise_table
     from segchain.tableio import META_COLUMNS, read_raw
 
     try:
-        table = read_raw(source)
+        table = read_raw(source, sheet=sheet)
     except DataError:
         return False
     columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
     return recognise_table(columns, table.stage) == ("orders", "columns")
+
+
+def _other_sheets(table: Table) -> str:
+    """For a workbook read at a sheet that is no stage output (a cover sheet first): its other
+    sheets, and how to read the one holding the order lines."""
+    sheets, read = table.dialect.sheets, table.dialect.sheet
+    rest = [t for i, t in enumerate(sheets) if i != read]
+    if not rest:
+        return ""
+    others = ", ".join(repr(t) for t in rest[:10]) + (", ..." if len(rest) > 10 else "")
+    return (
+        f". It is sheet {sheets[read]!r} of a workbook; its other sheets: {others}: read the "
+        "one holding the order lines with --sheet NAME or --sheet N"
+    )
 
 
 def charts_folder(output: str) -> Path:

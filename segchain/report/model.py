@@ -132,6 +132,8 @@ class Report:
         words = ["segchain", "report", *params.get("inputs", [])]
         if params.get("title"):
             words += ["--title", str(params["title"])]
+        if params.get("sheet") is not None:
+            words += ["--sheet", str(params["sheet"])]
         return shlex.join(words)
 
     def charts(self) -> list[Chart]:

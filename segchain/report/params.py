@@ -29,6 +29,9 @@ class ReportParams:
     output: str | None = None
     title: str = DEFAULT_TITLE
     layout: str = "-"
+    sheet: str | None = None
+    """The sheet the workbooks among the inputs were read at, when one was chosen (``--sheet``,
+    ``SEGCHAIN_SHEET``, the config's ``[orders] sheet``); recorded only then."""
 
     @classmethod
     def resolve(
@@ -57,7 +60,11 @@ class ReportParams:
     def as_dict(self) -> dict[str, Any]:
         """The provenance's ``params``: every option but where the report is written, so the
         same inputs give the same bytes under any file name (a cron job's dated names)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "output"}
+        return {
+            f.name: getattr(self, f.name)
+            for f in fields(self)
+            if f.name != "output" and not (f.name == "sheet" and self.sheet is None)
+        }
 
 
 def layout_of(output: str | None, *, stdout_is_terminal: bool) -> str:
