@@ -414,7 +414,7 @@ FORECAST = "unique_id,ds,forecast,segment,sku,error_sd\n" + "".join(
 )
 
 
-@pytest.mark.parametrize("command", ["segment", "forecast", "costs", "report"])
+@pytest.mark.parametrize("command", ["segment", "forecast", "costs", "stock", "report"])
 def test_every_command_reading_orders_takes_sheet(cli, report_book, tmp_path, command) -> None:
     segments = tmp_path / "segments.csv"
     segments.write_text("customer_id,segment\nC1,Champions\n")
@@ -424,6 +424,7 @@ def test_every_command_reading_orders_takes_sheet(cli, report_book, tmp_path, co
         "segment": [str(report_book)],
         "forecast": [str(segments), "--orders", str(report_book)],
         "costs": [str(segments), "--orders", str(report_book)],
+        "stock": [str(forecast), "--orders", str(report_book)],
         "report": [str(report_book)],
     }[command]
     result = cli(command, *args, "--sheet", "Nope")
@@ -431,7 +432,7 @@ def test_every_command_reading_orders_takes_sheet(cli, report_book, tmp_path, co
     assert f"Error: {report_book}: no sheet 'Nope' (--sheet)" in result.stderr
 
 
-# ---- report's raw order exports choose the sheet as validate does --------
+# ---- stock --orders and report's raw order exports choose the sheet as validate does --------
 
 
 def priced_book(path: Path) -> Path:
@@ -455,6 +456,71 @@ def choose(route: str, sheet: str, tmp_path: Path, monkeypatch) -> list[str]:
     else:
         (tmp_path / "segchain.toml").write_text(f'[orders]\nsheet = "{sheet}"\n')
     return []
+
+
+@pytest.mark.parametrize("route", ["option", "env", "config"])
+@pytest.mark.parametrize(("sheet", "cost"), [("Orders", 3.5), ("Other", 9.0), ("3", 9.0)])
+def test_stock_orders_workbook_read_at_the_chosen_sheet(
+    cli, tmp_path, monkeypatch, route, sheet, cost
+) -> None:
+    """Without --items, the sku's unit cost is its mean selling price in --orders: the price
+    written on the sheet read (the known answer) says which sheet that was. Before, stock had
+    no --sheet and ignored SEGCHAIN_SHEET (the cover was read: missing columns, exit 1)."""
+    book = priced_book(tmp_path / "export.xlsx")
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text(FORECAST)
+    out = tmp_path / "policy.csv"
+    args = choose(route, sheet, tmp_path, monkeypatch)
+    result = cli("stock", str(forecast), "--orders", str(book), *args, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out)["unit_cost"].to_list() == [cost]
+    assert f"{book}: workbook, sheet " in result.stderr
+
+
+def test_stock_unknown_sheet_is_a_data_error_naming_file_sheet_and_sheets(cli, tmp_path):
+    book = priced_book(tmp_path / "export.xlsx")
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text(FORECAST)
+    out = previous_output(tmp_path)
+    result = cli("stock", str(forecast), "--orders", str(book), "--sheet", "Ordres", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain stock: Error: {book}: no sheet 'Ordres' (--sheet): the workbook has 3 sheets: "
+        "'Cover', 'Orders', 'Other'\n"
+        "segchain stock:   hint: give one of these names (did you mean 'Orders'?), or a position "
+        "from 1 to 3\n"
+    )
+    assert_untouched(out)
+
+
+def test_stock_sheet_for_csv_orders_is_refused_before_any_input_is_read(cli, tmp_path) -> None:
+    """An empty forecast is not reported: the usage error comes first."""
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_bytes(b"")
+    export = csv_export(tmp_path / "export.csv", "a")
+    result = cli("stock", str(forecast), "--orders", str(export), "--sheet", "Orders")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain stock: Error: --sheet 'Orders': {export} is not a workbook (.xlsx, .xls, "
+        ".ods): only a workbook has sheets\n"
+        "segchain stock:   hint: leave --sheet out for CSV and Parquet files\n"
+    )
+
+
+def test_stock_sheet_without_orders_is_a_usage_error(cli, tmp_path, monkeypatch) -> None:
+    forecast = tmp_path / "forecast.csv"
+    forecast.write_text(FORECAST)
+    result = cli("stock", str(forecast), "--sheet", "Orders")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "segchain stock: Error: --sheet 'Orders' chooses the sheet of the --orders workbook: "
+        "give --orders too\n"
+        "segchain stock:   hint: e.g. --orders export.xlsx --sheet Orders\n"
+    )
+    # From the environment it is a standing setting, not a mistake.
+    monkeypatch.setenv("SEGCHAIN_SHEET", "Orders")
+    result = cli("stock", str(forecast), "-o", str(tmp_path / "policy.csv"))
+    assert result.exit_code == 0, result.stderr
 
 
 @pytest.mark.parametrize("route", ["option", "env", "config"])

@@ -165,6 +165,7 @@ def stock_command(
     on_hand: OnHandOpt = None,
     orders: OrdersOpt = None,
     assignments: AssignmentsOpt = None,
+    sheet: c.Sheet = None,
     service_level: ServiceLevelOpt = None,
     service_measure: ServiceMeasureOpt = None,
     policy_type: PolicyOpt = None,
@@ -197,7 +198,7 @@ def stock_command(
     """
     import polars as pl
 
-    from segchain.config import policy_table, setting
+    from segchain.config import name_sources, policy_table, setting
     from segchain.stock import simulate as run_simulate
     from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
@@ -231,6 +232,16 @@ def stock_command(
             "--assignments routes the --orders history to the network's sites: give --orders too",
             hint="e.g. --orders orders.parquet --assignments assignments.parquet",
         )
+    if orders is not None:
+        # --sheet for a CSV or Parquet --orders is refused before any input is read.
+        c.order_sheet(sheet, cfg, [orders])
+    elif sheet is not None:
+        setting(sheet, cfg, "orders", "sheet", None)  # checked, and where it came from noted
+        if name_sources("--sheet") == "--sheet":
+            raise UsageError(
+                f"--sheet {sheet!r} chooses the sheet of the --orders workbook: give --orders too",
+                hint="e.g. --orders export.xlsx --sheet Orders",
+            )
 
     fc_table = read_table(forecast)
     fc = collect(fc_table.frame)
@@ -241,7 +252,8 @@ def stock_command(
     on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
     order_frame = None
     if orders is not None:
-        loaded = c.load_orders(orders, c.OrderOptions(), config=cfg, reporter=reporter)
+        opts = c.OrderOptions(sheet=sheet)
+        loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
         (order_frame,), _ = loaded.collect(loaded.clean)
     asg_frame = (
         collect(read_table(assignments).frame, name="assignments")
