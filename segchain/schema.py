@@ -618,22 +618,39 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
     return col.cast(pl.String).alias(name)
 
 
+# The widest decimal polars reads: a Parquet decimal256 column (BigQuery's BIGNUMERIC, a
+# NUMERIC(60, 10)) has a schema but no readable data.
+MAX_DECIMAL_DIGITS = 38
+
+
 def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     """``frame`` with only column types segchain reads (see ``tableio``).
 
     A column segchain knows (``quantity``, ``ds``, ``share``, ...) that holds a list, a struct,
     bytes, a time of day or a duration is an error naming it, its type and what is expected; any
     other column of such a type (a column no command uses) becomes text (nested values as JSON),
-    so that it passes through, and into the rejected lines, without harm.
+    so that it passes through, and into the rejected lines, without harm. Categorical and enum
+    columns (pandas' ``category``, Arrow dictionaries read as such) become text: their values are
+    text, and a categorical key does not join with the same key as text in another table. A
+    decimal wider than 38 digits cannot be read at all: an error naming it, whatever the column.
 
     Raises:
-        DataError: every known column of an unreadable type, at once.
+        DataError: every known column of an unreadable type, and every too wide decimal, at once.
     """
     from segchain.errors import DataError
 
     schema = frame.collect_schema()
     problems, fixes = [], []
     for name, dtype in schema.items():
+        if isinstance(dtype, pl.Categorical | pl.Enum):
+            fixes.append(pl.col(name).cast(pl.String))
+            continue
+        if isinstance(dtype, pl.Decimal) and (dtype.precision or 0) > MAX_DECIMAL_DIGITS:
+            problems.append(
+                f"column {name!r} is a decimal of {dtype.precision} digits; at most "
+                f"{MAX_DECIMAL_DIGITS} can be read"
+            )
+            continue
         if not _unreadable(dtype):
             continue
         if name in KNOWN_COLUMNS:
@@ -643,8 +660,8 @@ def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     if problems:
         raise DataError(
             f"{source}: " + "; ".join(problems),
-            hint="write those columns as plain values: lists, structs, bytes, times of day and "
-            "durations cannot be read",
+            hint="write those columns as plain values (a decimal of at most 38 digits or a "
+            "double): lists, structs, bytes, times of day and durations cannot be read",
         )
     return frame.with_columns(fixes) if fixes else frame
 

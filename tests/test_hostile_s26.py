@@ -1,0 +1,85 @@
+"""Hostile users and faulty machines (session 26): inputs, options and signals that gave a
+traceback, a misleading message, litter beside an output or an input silently ignored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "O1,2024-01-02,C1,S1,2,10\n"
+    "O2,2024-01-09,C2,S1,1,10\n"
+    "O3,2024-02-05,C1,S2,4,5\n"
+    "O4,2024-02-20,C3,S2,1,5\n"
+)
+
+
+def orders_frame() -> pl.DataFrame:
+    return pl.read_csv(ORDERS.encode(), schema_overrides={"order_date": pl.Date})
+
+
+# --- Parquet column types -----------------------------------------------------------------
+
+
+def test_a_categorical_date_column_is_read_as_its_text(cli, tmp_path: Path) -> None:
+    # pandas writes a `category` column as an Arrow dictionary; polars reads it as Categorical,
+    # which the date reader tried to cast to numbers: "cannot cast categorical types to Float64".
+    path = tmp_path / "orders.parquet"
+    orders_frame().with_columns(
+        pl.col("order_date").cast(pl.String).cast(pl.Categorical)
+    ).write_parquet(path)
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["order_date"].to_list() == ["2024-01-02", "2024-01-09", "2024-02-05", "2024-02-20"]
+
+
+def test_report_joins_categorical_keys_with_text_keys(cli, tmp_path: Path) -> None:
+    # Segments with coordinates and assignments without: the report joins them on customer_id;
+    # categorical ids in the assignments gave "datatypes of join keys don't match" (a traceback).
+    segments = pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "segment": ["A", "A", "B"],
+            "segment_rank": [1, 1, 2],
+            "lat": [50.1, 48.9, 52.5],
+            "lon": [8.7, 2.3, 13.4],
+        }
+    )
+    assignments = pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "segment": ["A", "A", "B"],
+            "site_id": ["S1", "S1", "S2"],
+            "distance_km": [1.0, 2.0, 3.0],
+            "sla_met": [True, True, False],
+            "demand": [1.0, 2.0, 3.0],
+        }
+    ).with_columns(pl.col("customer_id", "segment", "site_id").cast(pl.Categorical))
+    segments.write_parquet(tmp_path / "seg.parquet")
+    assignments.write_parquet(tmp_path / "asg.parquet")
+    result = cli(
+        "report", str(tmp_path / "seg.parquet"), str(tmp_path / "asg.parquet"), "-o", "r.md"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "r.md").exists()
+
+
+def test_a_decimal_wider_than_38_digits_is_named_not_a_traceback(cli, tmp_path: Path) -> None:
+    # BigQuery's BIGNUMERIC and a NUMERIC(60, 10) arrive as Parquet decimal256: polars reads the
+    # schema but not the data ("precision must be between 1 and 38", a traceback).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = orders_frame().to_arrow()
+    index = table.schema.get_field_index("quantity")
+    wide = pa.array([2, 1, 4, 1], type=pa.int64()).cast(pa.decimal256(60, 10))
+    pq.write_table(table.set_column(index, "quantity", wide), tmp_path / "orders.parquet")
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("validate", str(tmp_path / "orders.parquet"), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1
+    assert "column 'quantity' is a decimal of 60 digits; at most 38 can be read" in result.stderr
+    assert "a decimal of at most 38 digits or a double" in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
