@@ -206,6 +206,13 @@ def _xyz_cutoffs(value: tuple[float, float]) -> tuple[float, float]:
     return x, y
 
 
+def _n_jobs(value: int) -> int:
+    # 0 processes is no run: the local engine split the series into 0 parts (a traceback).
+    if value == 0:
+        raise Invalid("must be -1 (every core) or a whole number of processes >= 1")
+    return value
+
+
 LEVELS_HINT = "give one or more levels separated by commas, e.g. 80,95"
 
 
@@ -413,7 +420,9 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "models": Rule("str", check=_models, expect="auto or model names separated by commas"),
         "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
         "address": Rule("str", env="SEGCHAIN_ADDRESS"),
-        "n_jobs": _int(-1, 4096),
+        "n_jobs": _int(
+            -1, 4096, check=_n_jobs, expect="-1 (every core) or a whole number of processes >= 1"
+        ),
         "outliers": _choice("keep", "cap", "drop"),
         "reconcile": _choice("auto", "none", "bottom-up", "mint", "top-down"),
         "seed": SEED,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 ORDERS = (
     "order_id,order_date,customer_id,sku,quantity,unit_price\n"
@@ -83,3 +84,25 @@ def test_a_decimal_wider_than_38_digits_is_named_not_a_traceback(cli, tmp_path: 
     assert "column 'quantity' is a decimal of 60 digits; at most 38 can be read" in result.stderr
     assert "a decimal of at most 38 digits or a double" in result.stderr
     assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+# --- option values ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["--n-jobs", "0"], "--n-jobs"),
+        (["--config", "nj.toml"], "nj.toml [forecast] n_jobs"),
+    ],
+)
+def test_forecast_zero_jobs_is_a_usage_error(cli, tmp_path: Path, args, where) -> None:
+    # 0 passed the declared rule (>= -1) and, from 200 series on, the local engine split the
+    # series into 0 parts: "ValueError: number sections must be larger than 0" (a traceback).
+    (tmp_path / "nj.toml").write_text("[forecast]\nn_jobs = 0\n")
+    result = cli("forecast", "missing.csv", "--orders", "missing.csv", *args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain forecast: Error: {where}: must be -1 (every core) or a whole number of "
+        "processes >= 1, got 0"
+    )
