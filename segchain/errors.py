@@ -25,6 +25,20 @@ class SegchainError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP (a scheduler's time limit, ``kill``, a closed terminal): the command
+    stops as on Ctrl-C, every temporary output is removed, and it exits 128 + the signal's
+    number. A BaseException, like KeyboardInterrupt, so that no ``except Exception`` stops it."""
+
+    def __init__(self, signum: int) -> None:
+        import signal
+
+        super().__init__(signum)
+        self.signum = signum
+        self.exit_code = 128 + signum
+        self.name = signal.Signals(signum).name
+
+
 class DataError(SegchainError):
     """The input table cannot be used as it is (missing columns, empty file, bad values)."""
 

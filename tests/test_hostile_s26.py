@@ -106,3 +106,102 @@ def test_forecast_zero_jobs_is_a_usage_error(cli, tmp_path: Path, args, where) -
         f"segchain forecast: Error: {where}: must be -1 (every core) or a whole number of "
         "processes >= 1, got 0"
     )
+
+
+# --- signals ------------------------------------------------------------------------------
+
+# Runs the real entry point; the CSV writer sends the signal to its own process once the
+# temporary output file holds part of the data, as `timeout` or `kill` would mid-write.
+SIGNAL_MID_WRITE = """
+import os, signal, sys
+import segchain.tableio as tableio
+from segchain.cli import main
+
+SIGNAL = getattr(signal, sys.argv[1])
+plain = tableio._csv_writer
+
+def killed_mid_write(df):
+    write = plain(df)
+    def partial(stream):
+        stream.write(b"order_id,partial")
+        stream.flush()
+        os.kill(os.getpid(), SIGNAL)
+        write(stream)
+    return partial
+
+tableio._csv_writer = killed_mid_write
+sys.argv = ["segchain", "validate", "orders.csv", "-o", "out.csv"]
+main()
+"""
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_sigterm_mid_write_leaves_no_temporary_file(tmp_path: Path, name: str, code: int) -> None:
+    # SIGTERM (a scheduler's time limit, kill) or SIGHUP (the terminal closed) killed the
+    # process at once: the partial temporary file stayed beside the output for good (71 MB of
+    # .bigv.csv.*.tmp after `segchain validate big.csv -o bigv.csv` was killed mid-write).
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "out.csv").write_text("before\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_MID_WRITE, name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr.endswith(
+        f"segchain validate: Error: stopped by {name}; no output was written\n"
+    )
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "out.csv"]
+
+
+def test_an_ignored_sighup_stays_ignored(tmp_path: Path) -> None:
+    # nohup ignores SIGHUP so that a run outlives its terminal: segchain must not undo that.
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_MID_WRITE, "SIGHUP"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out.csv").read_text().startswith("order_id,partial")
+
+
+FORKED_WORKER = """
+import os, signal, sys
+import segchain.cli as cli
+
+signal.signal(signal.SIGTERM, cli._terminate)
+pid = os.fork()
+if pid == 0:  # a process pool's worker, stopped by the pool with SIGTERM
+    os.kill(os.getpid(), signal.SIGTERM)
+    os._exit(0)
+_, status = os.waitpid(pid, 0)
+print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+"""
+
+
+def test_a_forked_worker_still_dies_quietly_of_sigterm(tmp_path: Path) -> None:
+    # Process pools (forecast's local engine) fork workers that inherit the handler and stop
+    # them with SIGTERM: a worker raising there printed "Process ForkPoolWorker-1: Traceback".
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", FORKED_WORKER], capture_output=True, text=True, timeout=60
+    )
+    assert proc.stdout == "True\n", proc.stderr
+    assert proc.stderr == ""

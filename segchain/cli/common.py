@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from segchain.errors import EXIT_INTERRUPTED, SegchainError
+from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated
 
 if TYPE_CHECKING:
     import polars as pl
@@ -259,6 +259,9 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             error("interrupted; no output was written")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Terminated as exc:
+            error(f"stopped by {exc.name}; no output was written")
+            raise typer.Exit(exc.exit_code) from None
 
     return wrapper  # type: ignore[return-value]
 
