@@ -205,3 +205,42 @@ def test_a_forked_worker_still_dies_quietly_of_sigterm(tmp_path: Path) -> None:
     )
     assert proc.stdout == "True\n", proc.stderr
     assert proc.stderr == ""
+
+
+# --- inputs that are folders --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["validate", "orders.csv", "--config", "."], "--config .: is a folder, not a config file"),
+        (["segment", "orders.csv", "--geo", "."], ".: is a folder, not a table file"),
+        (["stock", "."], ".: is a folder, not a table file"),
+        (["stock", "forecast.csv", "--items", "."], ".: is a folder, not a table file"),
+        (["network", ".", "--candidates", "1"], ".: is a folder, not a table file"),
+        (["costs", "seg.csv", "--orders", "orders.csv", "--policy", "."], "is a folder"),
+    ],
+)
+def test_a_folder_for_a_one_file_input_is_named_as_a_folder(
+    cli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    # The folder's files were taken as that option's inputs, so an output into the same folder
+    # was refused as "is also the input --config ./out.csv; writing it would destroy the input".
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "forecast.csv").write_text("sku,ds,forecast,error_sd\nS1,2025-01-06,1,1\n")
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\n")
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli(*args, "-o", "out.csv")
+    assert result.exit_code in (1, 2)
+    assert message in result.stderr
+    assert "is also the input" not in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+def test_an_orders_folder_holding_the_output_is_still_refused(cli, tmp_path: Path) -> None:
+    # Order lines read a whole folder: there an output onto one of its files destroys an input.
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "a.csv").write_text(ORDERS)
+    result = cli("validate", "exports", "-o", "exports/a.csv")
+    assert result.exit_code == 2
+    assert "-o exports/a.csv: is also the input INPUT" in result.stderr

@@ -46,10 +46,13 @@ class PathRole:
 
     kind: str  # "input" or "output"
     option: str  # how messages name it: "-o", "--profile", "INPUT"
+    # An input that reads every table of a folder or glob (order lines, report's inputs); any
+    # other input names one file, and a folder there is refused by the reader as a folder.
+    folders: bool = False
 
 
-def reads(option: str) -> PathRole:
-    return PathRole("input", option)
+def reads(option: str, *, folders: bool = False) -> PathRole:
+    return PathRole("input", option, folders)
 
 
 def writes(option: str) -> PathRole:
@@ -72,7 +75,7 @@ OrdersInput = Annotated[
         "(default: -).",
         show_default=False,
     ),
-    reads("INPUT"),
+    reads("INPUT", folders=True),
 ]
 Output = Annotated[
     str,
@@ -240,7 +243,7 @@ def handle_errors(func: F) -> F:
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):
                             outputs.add_input(value, option=role.option)
-                            for path in _expanded(value):
+                            for path in _expanded(value) if role.folders else ():
                                 # A folder's rejects file of an earlier run is not read as
                                 # orders: rewriting it with this run's --rejects is no loss.
                                 if os.path.realpath(path) in written and _rejects_file(path):

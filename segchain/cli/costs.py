@@ -17,7 +17,7 @@ OrdersOpt = Annotated[
         help="Order lines (ERP export or validate's output): a file, a quoted glob or a "
         "folder (CSV, CSV.gz, Parquet), repeatable, read as one table; '-' reads stdin.",
     ),
-    c.reads("--orders"),
+    c.reads("--orders", folders=True),
 ]
 PolicyOpt = Annotated[
     str | None,

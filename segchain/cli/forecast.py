@@ -17,7 +17,7 @@ Orders = Annotated[
         help="Order lines (ERP export or validate's output): a file, a quoted glob or a "
         "folder (CSV, CSV.gz, Parquet), repeatable, read as one table; '-' reads stdin.",
     ),
-    c.reads("--orders"),
+    c.reads("--orders", folders=True),
 ]
 Freq = Annotated[
     str | None,

@@ -25,7 +25,7 @@ Inputs = Annotated[
         "order; '-' reads stdin (default: -).",
         show_default=False,
     ),
-    c.reads("INPUTS"),
+    c.reads("INPUTS", folders=True),
 ]
 ReportOutput = Annotated[
     str | None,

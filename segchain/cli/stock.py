@@ -42,7 +42,7 @@ OrdersOpt = Annotated[
         "their history shows, and mean selling prices as unit costs for items without one.",
         metavar="FILE",
     ),
-    c.reads("--orders"),
+    c.reads("--orders", folders=True),
 ]
 AssignmentsOpt = Annotated[
     str | None,
