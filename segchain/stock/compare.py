@@ -163,16 +163,26 @@ def capped_shortfalls(
     for r in by.sort("segment").iter_rows(named=True):
         if not (r["points"] and r["all"] is not None and r["all"] < r["target"] - 5e-4):
             continue
+        capped = (
+            f"{r['points']:,} of its stocking points are capped (a tiny series at one period's "
+            "upper forecast bound, or a bootstrapped one at its history's largest demand): they "
+            f"carry {r['share']:.2%} of its demand at {r['capped']:.1%}"
+        )
+        head = f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
+        if r["rest"] is not None and r["share"] < 1 and r["rest"] < r["target"] - 5e-4:
+            # Its other points fall short too: they serve it first come, first served at the
+            # blend of their segments' targets, below its own; the caps are not the reason.
+            notes.append(
+                head + f"target: its stocking points serve every segment first come, first "
+                f"served at their segments' blended target, {r['rest']:.1%} where not capped "
+                "((s, Q) points are not rationed; `--policy RS` rations by priority, `--blend "
+                f"max` plans for the highest target); {capped}"
+            )
+            continue
         rest = (
             f"; its other points give {r['rest']:.1%}"
             if r["rest"] is not None and r["share"] < 1
             else ""
         )
-        notes.append(
-            f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
-            f"target because {r['points']:,} of its stocking points are capped (a tiny series "
-            "at one period's upper forecast bound, or a bootstrapped one at its history's "
-            f"largest demand): they carry {r['share']:.2%} of its demand at {r['capped']:.1%}"
-            + rest
-        )
+        notes.append(head + f"target because {capped}" + rest)
     return notes
