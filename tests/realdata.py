@@ -32,9 +32,10 @@ def _required(*parts: str) -> Path:
     return path
 
 
-def superstore(sku: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Superstore's orders with ``sku`` from the column named (Sub-Category, Product ID, ...) and
-    the customer's own Superstore segment (Consumer / Corporate / Home Office)."""
+def superstore(sku: str, site: str | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Superstore's orders with ``sku`` from the column named (Sub-Category, Product ID, ...),
+    ``site`` from the column named if any (``Region``: where the order shipped to), and the
+    customer's own Superstore segment (Consumer / Corporate / Home Office)."""
     from segchain.cli.common import OrderOptions
 
     path = _required("superstore", "superstore.csv")
@@ -45,6 +46,7 @@ def superstore(sku: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         f"sku={sku}",
         "amount=Sales",
         "quantity=Quantity",
+        *([f"site={site}"] if site else []),
     ]
     orders = _clean(path, OrderOptions(map=mapping))
     segments = (

@@ -1,0 +1,55 @@
+"""Acceptance per site and segment, held out: Superstore with its `Region` as the site, its
+sub-categories as skus and the customers' own Superstore segments, each promised its fill rate
+(Corporate 0.98, served first; Home Office 0.95; Consumer 0.90). Weekly forecast by site x
+segment x sku and `stock --orders` as (R, S) every 7 days with critical-level rationing, from
+the lines before 2022-10-10; the plans are replayed day by day over the 8 weeks that followed
+(``tests/heldout.py``, ``site_segment_replay``), beside one target for every segment at the
+same replayed stock (``bench_stock_site_heldout.py`` prints both cut-offs and both policies).
+
+What is asserted is what rationing is for, not the promises: those weeks asked 1.30 times the
+forecast (the season's rise; Corporate 1.43 times), so no segment got its target, with or
+without segments. Rationing moves service from the lower segments to the top one at the points
+it shares: measured, Corporate 0.939 against 0.913 with one target at equal stock, ahead at each
+of the 4 sites (by 0.019 to 0.049); Consumer 0.829 against 0.912, behind at each (by 0.025 to
+0.172). The mean of the per-site differences is 4.4 and 2.6 of its standard errors (0.007,
+0.032) from 0, so the signs are what the data support, and no tolerance is given on them. One
+site's difference varies by 0.014 (Corporate's standard deviation over the sites), and the
+day's arrival order alone moved Corporate by 0.006 (0.933 before the replay's order was fixed),
+so 3 of the 4 sites are asked for, not 4."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+import realdata
+from heldout import by_cell, site_segment_replay
+
+START = dt.date(2022, 10, 10)
+
+
+@pytest.mark.slow
+def test_rationing_serves_the_top_segment_better_and_the_lowest_worse_at_equal_stock():
+    orders, segments = realdata.superstore("Sub-Category", site="Region")
+    run = site_segment_replay(orders, segments, START, policy_type="RS", review_days=7)
+    assert run.points == 68 and run.rationed > 0
+    mine = by_cell(run.cells, ["segment"])
+    one = by_cell(run.uniform_cells, ["segment"])
+    stock, stock_one = float(mine["stock"].sum()), float(one["stock"].sum())
+    assert abs(stock / stock_one - 1) < 0.005  # equal stock, as the bisection set it
+    fill = dict(zip(mine["segment"], mine["fill"], strict=True))
+    fill_one = dict(zip(one["segment"], one["fill"], strict=True))
+    print(
+        f"\nSuperstore, Region x sub-category, held out from {START}, (R, S) weekly: "
+        f"{run.rationed} of {run.points} points rationed; fill segmented / one target "
+        f"{run.uniform_target:.4f} at equal stock ({stock:,.0f}): "
+        + ", ".join(f"{s} {fill[s]:.3f} / {fill_one[s]:.3f}" for s in sorted(fill))
+    )
+    assert fill["Corporate"] > fill_one["Corporate"]
+    assert fill["Consumer"] < fill_one["Consumer"]
+    per_site = by_cell(run.cells, ["segment", "site"]).join(
+        by_cell(run.uniform_cells, ["segment", "site"]), on=["segment", "site"], suffix="_one"
+    )
+    corporate = per_site.filter(pl.col("segment") == "Corporate")
+    assert (corporate["fill"] >= corporate["fill_one"]).sum() >= 3
