@@ -165,6 +165,48 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     k.name: k.keys for k in TABLE_KINDS.values() if not k.printed
 }
 
+# Stage names found in ``segchain.stage`` metadata -> table kinds.
+STAGE_KINDS = {stage: kind.name for kind in TABLE_KINDS.values() for stage in kind.stages}
+
+
+def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[str | None, str]:
+    """The kind of a table and how it was recognised: ``("forecast", "metadata")``,
+    ``("segments", "columns")`` or ``(None, "")``."""
+    if stage and stage in STAGE_KINDS:
+        return STAGE_KINDS[stage], "metadata"
+    present = set(columns)
+    for kind in TABLE_KINDS.values():
+        if set(kind.keys) <= present:
+            return kind.name, "columns"
+    return None, ""
+
+
+def check_table_kind(
+    columns: Sequence[str], stage: str | None, expected: str, *, source: str, hint: str
+) -> None:
+    """Refuse another stage's output given where ``expected`` is read.
+
+    A table recognised (by its metadata, else its key columns) as another kind can pass the
+    column checks of the one expected (stock's policy has the ``sku, segment, inventory_value``
+    of its per-segment table) and give plausible, wrong figures. A table of no known kind (one
+    made by hand) is left to the column checks.
+
+    Raises:
+        DataError: naming what the table is and what was expected.
+    """
+    from segchain.errors import DataError
+
+    kind, how = recognise_table(columns, stage)
+    if kind is None or kind == expected:
+        return
+    by = "its metadata" if how == "metadata" else "its columns"
+    raise DataError(
+        f"{source}: holds {TABLE_KINDS[kind].about} (by {by}), not the expected "
+        f"{TABLE_KINDS[expected].about}",
+        hint=hint,
+    )
+
+
 # ---- Columns shared by a stage and the report
 
 # segchain network: one row per customer and serving site; the sites table (--sites-out).

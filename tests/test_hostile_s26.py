@@ -244,3 +244,81 @@ def test_an_orders_folder_holding_the_output_is_still_refused(cli, tmp_path: Pat
     result = cli("validate", "exports", "-o", "exports/a.csv")
     assert result.exit_code == 2
     assert "-o exports/a.csv: is also the input INPUT" in result.stderr
+
+
+# --- costs: inputs silently unused or of the wrong stage ----------------------------------
+
+SEGMENTS = "customer_id,segment\nC1,A\nC2,B\nC3,B\n"
+POLICY = "sku,segment,safety_stock,reorder_point,inventory_value\nS1,A,1,2,100\nS2,B,1,2,50\n"
+
+
+def costs(cli, tmp_path: Path, *args: str):
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "policy.csv").write_text(POLICY)
+    (tmp_path / "out.csv").write_text("before\n")
+    return cli("costs", "seg.csv", "--orders", "orders.csv", *args, "-o", "out.csv")
+
+
+@pytest.mark.parametrize("option", ["--stock-segments", "--forecast"])
+def test_costs_split_table_without_a_policy_is_a_usage_error(cli, tmp_path, option) -> None:
+    # Both only split the policy's inventory value: without --policy they were read and
+    # ignored, and the user saw no inventory cost without a word why.
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", option, "x.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain costs: Error: {option} splits the --policy's inventory value by segment: "
+        "without --policy it would be read for nothing\n"
+    )
+
+
+def test_costs_refuses_the_policy_given_as_the_per_segment_table(cli, tmp_path: Path) -> None:
+    # The policy has the sku, segment and inventory_value the split reads: each sku's whole
+    # value went to the policy's one segment label, reconciled to the cent, and exit 0.
+    result = costs(cli, tmp_path, "--policy", "policy.csv", "--stock-segments", "policy.csv")
+    assert result.exit_code == 1
+    assert (
+        "--stock-segments policy.csv: holds policy (segchain stock) (by its columns), not the "
+        "expected stock per segment (segchain stock --segments-out)" in result.stderr
+    )
+    assert "give --stock-segments the table that segchain stock --segments-out writes" in (
+        result.stderr
+    )
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+def test_costs_refuses_another_stages_parquet_by_its_metadata(cli, tmp_path: Path) -> None:
+    from segchain.tableio import provenance, write_table
+
+    assignments = pl.DataFrame({"customer_id": ["C1", "C2", "C3"], "segment": ["A", "B", "B"]})
+    write_table(assignments, str(tmp_path / "asg.parquet"), metadata=provenance("assignments"))
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("costs", "asg.parquet", "--orders", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert (
+        "SEGMENTS asg.parquet: holds assignments (segchain network) (by its metadata), not the "
+        "expected segments (segchain segment)" in result.stderr
+    )
+
+
+def test_costs_forecast_without_segments_cannot_split_and_says_so(cli, tmp_path: Path) -> None:
+    # A forecast by sku alone (--by sku) has no segment: the split fell back to units bought
+    # without a word, while the user asked for the forecast's.
+    (tmp_path / "fc.csv").write_text("unique_id,ds,sku,forecast\nS1,2025-01-06,S1,3\n")
+    result = costs(cli, tmp_path, "--policy", "policy.csv", "--forecast", "fc.csv")
+    assert result.exit_code == 1
+    assert "forecast: missing required column segment" in result.stderr
+    assert "give forecast's table by segment x sku (its default --by)" in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+def test_costs_still_splits_by_a_forecast_by_segment(cli, tmp_path: Path) -> None:
+    # S1: forecast A 3, B 1 -> A carries 3/4 of its 100; S2: only B -> 50.
+    (tmp_path / "fc.csv").write_text(
+        "unique_id,ds,segment,sku,forecast\n"
+        "A/S1,2025-01-06,A,S1,3\nB/S1,2025-01-06,B,S1,1\nB/S2,2025-01-06,B,S2,2\n"
+    )
+    result = costs(cli, tmp_path, "--policy", "policy.csv", "--forecast", "fc.csv")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").select("segment", "inventory_value").sort("segment")
+    assert out.rows() == [("A", 75.0), ("B", 75.0)]

@@ -110,6 +110,7 @@ def costs_command(
     """
     from segchain.costs import costs as run_costs
     from segchain.costs import parse_rates
+    from segchain.schema import check_table_kind
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -132,8 +133,23 @@ def costs_command(
     if sum(v == "-" for v in files.values()) > 1 or orders.count("-") > 1:
         named = ", ".join(k for k, v in files.items() if v == "-")
         raise UsageError(f"only one input can be '-' (stdin); got {named}")
+    for option in ("--stock-segments", "--forecast"):
+        if files[option] is not None and policy is None:
+            raise UsageError(
+                f"{option} splits the --policy's inventory value by segment: without --policy "
+                "it would be read for nothing",
+                hint="give stock's policy with --policy, or leave " + option + " out",
+            )
 
-    seg_frame = collect(read_table(segments).frame)
+    seg_table = read_table(segments)
+    check_table_kind(
+        seg_table.frame.collect_schema().names(),
+        seg_table.stage,
+        "segments",
+        source=f"SEGMENTS {segments}",
+        hint="give segment's output as SEGMENTS",
+    )
+    seg_frame = collect(seg_table.frame)
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
@@ -145,6 +161,27 @@ def costs_command(
 
     pol_t, seg_stock_t, fc_t = optional(policy), optional(stock_segments), optional(forecast)
     asg_t, sites_t, items_t = optional(assignments), optional(sites), optional(items)
+    for option, path, table, kind, maker in (
+        ("--policy", policy, pol_t, "policy", "segchain stock -o"),
+        (
+            "--stock-segments",
+            stock_segments,
+            seg_stock_t,
+            "stock_segments",
+            "segchain stock --segments-out",
+        ),
+        ("--forecast", forecast, fc_t, "forecast", "segchain forecast -o"),
+        ("--assignments", assignments, asg_t, "assignments", "segchain network -o"),
+        ("--sites", sites, sites_t, "sites", "segchain network --sites-out"),
+    ):
+        if table is not None:
+            check_table_kind(
+                table.frame.collect_schema().names(),
+                table.stage,
+                kind,
+                source=f"{option} {path}",
+                hint=f"give {option} the table that {maker} writes",
+            )
 
     def frame(t: Any) -> Any:
         return collect(t.frame) if t is not None else None

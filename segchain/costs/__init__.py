@@ -215,6 +215,15 @@ def costs(
         raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     rates = rates or CostRates()
     require_columns(segments.columns, ("customer_id", "segment"), source="segments")
+    if forecast is not None:
+        # Without them the split fell back to units bought, silently.
+        require_columns(
+            forecast.columns,
+            ("segment", "sku", "forecast"),
+            source="forecast",
+            hint="give forecast's table by segment x sku (its default --by), or leave "
+            "--forecast out to split inventory by the units each segment bought",
+        )
     # Numbers that arrive as text (an all-empty column of a CSV, a typo) are checked here, not
     # summed into a traceback or silently dropped.
     numbers = {

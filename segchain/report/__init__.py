@@ -16,26 +16,12 @@ import polars as pl
 from segchain.errors import UsageError
 from segchain.report.model import InputInfo, Report
 from segchain.report.params import DEFAULT_TITLE, ReportParams
-from segchain.schema import TABLE_KEYS, TABLE_KINDS
+from segchain.schema import STAGE_KINDS, TABLE_KEYS, TABLE_KINDS, recognise_table
 from segchain.tableio import collect, provenance
 
-# Stage names found in ``segchain.stage`` metadata -> the report's table kinds.
-STAGE_KINDS = {stage: kind.name for kind in TABLE_KINDS.values() for stage in kind.stages}
 KINDS = tuple(TABLE_KINDS)
 # What each kind is, for messages.
 KIND_NAMES = {name: kind.about for name, kind in TABLE_KINDS.items()}
-
-
-def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[str | None, str]:
-    """The kind of a table and how it was recognised: ``("forecast", "metadata")``,
-    ``("segments", "columns")`` or ``(None, "")``."""
-    if stage and stage in STAGE_KINDS:
-        return STAGE_KINDS[stage], "metadata"
-    present = set(columns)
-    for kind in TABLE_KINDS.values():
-        if set(kind.keys) <= present:
-            return kind.name, "columns"
-    return None, ""
 
 
 def is_rejects(columns: Sequence[str], stage: str | None = None) -> bool:
@@ -160,6 +146,7 @@ def to_rich(report: Report) -> list[Any]:
 __all__ = [
     "DEFAULT_TITLE",
     "KINDS",
+    "STAGE_KINDS",
     "ReportParams",
     "build_report",
     "collect_tables",
