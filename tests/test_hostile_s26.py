@@ -322,3 +322,17 @@ def test_costs_still_splits_by_a_forecast_by_segment(cli, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     out = pl.read_csv(tmp_path / "out.csv").select("segment", "inventory_value").sort("segment")
     assert out.rows() == [("A", 75.0), ("B", 75.0)]
+
+
+# --- sample -------------------------------------------------------------------------------
+
+
+def test_sample_to_stdout_is_a_usage_error_and_makes_no_folder(cli, tmp_path: Path) -> None:
+    # Every other command reads '-o -' as stdout; sample made a folder named '-' and filled it.
+    result = cli("sample", "-o", "-", "--customers", "2", "--skus", "1", "--years", "1")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "segchain sample: Error: -o -: sample writes a folder of files (orders, items, sites, "
+        "...), not a stream\n"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -64,6 +64,12 @@ def sample(
             raise UsageError(f"{option}: must be {limits}, got {value}")
     seed = check_option(SEED, seed, option="--seed") if seed is not None else 0
     fmt = check_format(format) or "csv"
+    if str(output) == "-":
+        # Elsewhere '-' is stdout; here it made a folder named '-' in the working directory.
+        raise UsageError(
+            "-o -: sample writes a folder of files (orders, items, sites, ...), not a stream",
+            hint="give a folder name, e.g. -o data",
+        )
     if output.exists() and not output.is_dir():
         raise UsageError(f"-o {output}: exists and is not a folder")
     try:
