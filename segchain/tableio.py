@@ -211,26 +211,36 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
 # CSV dialect sniffing
 
 
-def to_utf8(data: bytes) -> tuple[bytes, str]:
+def to_utf8(data: bytes, *, name: str = "input") -> tuple[bytes, str]:
     """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), UTF-16 or UTF-32
-    with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), UTF-16 without one
-    (``utf16_without_bom``), cp1252, latin-1.
+    with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), UTF-16 or UTF-32 without
+    one (``utf16_without_bom``, ``utf32_without_bom``), cp1252, latin-1.
 
     Valid UTF-8 is passed through without a copy; only other encodings are transcoded.
+
+    Raises:
+        DataError: UTF-16 or UTF-32 text (by its BOM or its first bytes) whose length is no
+            whole number of its characters' bytes: cut short, or a byte added (``name`` says
+            which file).
     """
     for bom, codec in _UNICODE_BOMS:
         if data.startswith(bom):
+            _check_whole_units(data, codec, name=name, how="BOM")
             try:
                 return data[len(bom) :].decode(codec).encode("utf-8"), codec
             except UnicodeDecodeError:
                 break  # not what its first bytes say: read as the legacy encodings below
     else:
-        utf16 = utf16_without_bom(data)
-        if utf16 is not None:
+        # UTF-8 and the code pages hold no NUL: the common case looks no further.
+        wide = None
+        if 0 in data[:UTF16_SAMPLE]:
+            wide = utf32_without_bom(data) or utf16_without_bom(data)
+        if wide is not None:
+            _check_whole_units(data, wide, name=name, how="first bytes")
             try:
-                return data.decode(utf16).encode("utf-8"), f"{utf16} (no BOM)"
+                return data.decode(wide).encode("utf-8"), f"{wide} (no BOM)"
             except UnicodeDecodeError:
-                pass  # NULs that were not UTF-16: read as the encodings below
+                pass  # NULs that were not UTF-16/32: read as the encodings below
     if data.startswith(UTF8_BOM):
         data, encoding = data[len(UTF8_BOM) :], "utf-8-sig"
     else:
@@ -245,6 +255,20 @@ def to_utf8(data: bytes) -> tuple[bytes, str]:
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+def _check_whole_units(data: bytes, codec: str, *, name: str, how: str) -> None:
+    """Refuse UTF-16 text of an odd number of bytes (UTF-32: not a multiple of 4): decoded, its
+    last character would be lost or garbled, or the whole file read as mojibake."""
+    unit = 4 if codec.startswith("utf-32") else 2
+    if len(data) % unit == 0:
+        return
+    what = "an odd number" if unit == 2 else "not a multiple of 4"
+    raise DataError(
+        f"{name}: {codec} text (by its {how}) of {len(data):,} bytes, {what}: the file is cut "
+        "short, or a byte was added to it",
+        hint="export or copy it again, or save it as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)",
+    )
 
 
 UTF16_SAMPLE = 256
@@ -271,6 +295,28 @@ def utf16_without_bom(data: bytes) -> str | None:
         return "utf-16-le"
     if first * 4 >= pairs * 3 and second * 4 < pairs:
         return "utf-16-be"
+    return None
+
+
+def utf32_without_bom(data: bytes) -> str | None:
+    """``utf-32-le`` or ``utf-32-be`` when ``data`` starts as UTF-32 text written without a BOM,
+    else None.
+
+    A character's code point fits in 21 bits, so the highest byte of every 4-byte unit is NUL
+    (the last in little-endian, the first in big-endian); a header's characters (Latin-1, or
+    any of the Basic Multilingual Plane) leave the next byte NUL too, in three quarters of the
+    units at least, and the lowest byte is seldom NUL. UTF-16 has no NUL in every other pair of
+    bytes, UTF-8 and the code pages none at all. Only the first bytes are looked at.
+    """
+    sample = data[: min(len(data), UTF16_SAMPLE) // 4 * 4]
+    if len(sample) < 8:
+        return None
+    units = len(sample) // 4
+    zeros = [sample[i::4].count(0) for i in range(4)]
+    if zeros[3] == units and zeros[2] * 4 >= units * 3 and zeros[0] * 4 < units:
+        return "utf-32-le"
+    if zeros[0] == units and zeros[1] * 4 >= units * 3 and zeros[3] * 4 < units:
+        return "utf-32-be"
     return None
 
 
@@ -843,7 +889,7 @@ def _read(
             raise DataError(f"{name}: corrupt gzip file: {exc}") from None
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
-    payload, encoding = to_utf8(data)
+    payload, encoding = to_utf8(data, name=name)
     cr_lines = cr_line_ends(payload)
     if cr_lines:
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")

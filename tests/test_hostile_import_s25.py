@@ -77,6 +77,86 @@ def test_utf16_without_bom_is_told_from_its_first_bytes(data: bytes, expected: s
     assert utf16_without_bom(data) == expected
 
 
+# ---- UTF-32 without a byte-order mark; UTF-16/32 cut short ----------------------------------
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_a_bom_is_read_and_named(cli, tmp_path: Path, codec: str) -> None:
+    # Before: its NULs are valid UTF-8, so it was read as UTF-8 with a NUL after every letter:
+    # 'missing required columns ...; found o   r   d   e   r ...', exit 1.
+    path = tmp_path / f"{codec}.txt"
+    path.write_bytes(UNICODE_TEXT.encode(codec))
+    out, rejects, stderr = validated(cli, path, tmp_path)
+    assert rejects.height == 0
+    assert out["amount"].to_list() == [5.0, 4.0]
+    assert out["customer_name"].to_list() == ["Müller & Søn", "東京商事 €"]
+    assert f"delimiter tab, decimal point, encoding {codec} (no BOM)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("order_id,sku\n".encode("utf-32-le"), "utf-32-le"),
+        ("order_id,sku\n".encode("utf-32-be"), "utf-32-be"),
+        ("Bestell-Nr.;Menge (Stück);Betrag €;東京\n".encode("utf-32-le"), "utf-32-le"),
+        ("order_id,sku\n".encode("utf-16-le"), None),  # a NUL in every other byte only
+        ("order_id,sku\n".encode("utf-16-be"), None),
+        ("Müller,sku\n".encode(), None),
+        ("a".encode("utf-32-le"), None),  # one character: too short to tell
+        (bytes(256), None),  # NULs only
+        (bytes(range(256)), None),  # binary
+    ],
+    ids=["le", "be", "beyond-latin1", "utf-16-le", "utf-16-be", "utf-8", "short", "nul", "binary"],
+)
+def test_utf32_without_bom_is_told_from_its_first_bytes(data: bytes, expected: str | None) -> None:
+    from segchain.tableio import utf32_without_bom
+
+    assert utf32_without_bom(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "cut", "how", "what"),
+    [
+        ("utf-16-le", b"", 1, "first bytes", "an odd number"),
+        ("utf-16-be", b"", 1, "first bytes", "an odd number"),
+        ("utf-16-le", b"\xff\xfe", 1, "BOM", "an odd number"),
+        ("utf-16-be", b"\xfe\xff", 1, "BOM", "an odd number"),
+        ("utf-32-le", b"", 2, "first bytes", "not a multiple of 4"),
+        ("utf-32-be", b"\x00\x00\xfe\xff", 3, "BOM", "not a multiple of 4"),
+    ],
+    ids=["utf-16-le", "utf-16-be", "utf-16-le-bom", "utf-16-be-bom", "utf-32-le", "utf-32-be-bom"],
+)
+def test_utf16_or_utf32_text_cut_short_is_refused_with_one_message(
+    cli, tmp_path: Path, codec: str, bom: bytes, cut: int, how: str, what: str
+) -> None:
+    # A download or copy cut off mid-character. Before: read as UTF-8 with NULs (or as cp1252,
+    # 'ÿþo r d e r _ i d'): 'missing required columns ...', exit 1, the file's real fault unsaid.
+    data = (bom + UNICODE_TEXT.encode(codec))[:-cut]
+    path = tmp_path / "export.txt"
+    path.write_bytes(data)
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain validate: Error: {path}: {codec} text (by its {how}) of {len(data):,} bytes, "
+        f"{what}: the file is cut short, or a byte was added to it\n"
+        "segchain validate:   hint: export or copy it again, or save it as CSV UTF-8 (Excel: "
+        "File > Save As > CSV UTF-8)\n"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_utf16_cut_short_over_a_thousand_bytes_counts_them_with_separators(
+    cli, tmp_path: Path
+) -> None:
+    data = (UNICODE_TEXT * 20).encode("utf-16-le")[:-1]
+    assert len(data) == 5_879  # 20 x 294 bytes, one cut
+    path = tmp_path / "export.txt"
+    path.write_bytes(data)
+    result = cli("validate", str(path))
+    assert result.exit_code == 1
+    assert "utf-16-le text (by its first bytes) of 5,879 bytes, an odd number" in result.stderr
+
+
 # ---- line ends: a bare CR (old Mac) ------------------------------------------------------------
 
 LINES = [
