@@ -58,7 +58,7 @@ def examples(values: Iterable[object], limit: int = 5) -> str:
     items = list(values)
     shown = ", ".join(repr(str(v)) for v in items[:limit])
     more = len(items) - limit
-    return shown + (f" (and {more} more)" if more > 0 else "")
+    return shown + (f" (and {more:,} more)" if more > 0 else "")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -103,7 +103,7 @@ class MissingColumnsError(DataError):
         self.found = list(found)
         shown = [_cut(f, 40) for f in self.found[:30]]
         if len(self.found) > 30:
-            shown.append(f"... ({len(self.found) - 30} more)")
+            shown.append(f"... ({len(self.found) - 30:,} more)")
         message = (
             f"{source}: missing required column{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)}; found {', '.join(shown) if shown else 'no columns'}"

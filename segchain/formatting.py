@@ -76,6 +76,11 @@ def format_number(value: Any, kind: str = NUM, *, signed: bool = False) -> str:
     return text
 
 
+def count(n: Any) -> str:
+    """A count (lines, customers, series) as every message writes it: ``3,105``, not ``3105``."""
+    return format_number(n, INT)
+
+
 def _digits(x: float, kind: str) -> str:
     a = abs(x)
     if kind == INT:

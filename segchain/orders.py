@@ -21,6 +21,7 @@ from segchain.errors import (
     UsageError,
     title_row_hint,
 )
+from segchain.formatting import count
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -891,7 +892,8 @@ def _decimal_commas(
             out[c] = pl.col(SOURCE_FILE).cast(pl.String).is_in(names)
             shown = ", ".join(short(n, 60) for n in names[:3]) + (", ..." if len(names) > 3 else "")
             notes.append(
-                f"decimal comma in: {c} ({len(names)} of {len(decimal_comma)} files: {shown})"
+                f"decimal comma in: {c} ({count(len(names))} of {count(len(decimal_comma))} "
+                f"files: {shown})"
             )
     by_default = sorted(name for name, comma in decimal_comma.items() if comma)
     for c in (c for c in numbers if c in marks):
@@ -899,8 +901,8 @@ def _decimal_commas(
         if pointed:
             shown = ", ".join(short(n, 60) for n in pointed[:3]) + (", ..." * (len(pointed) > 3))
             notes.append(
-                f"decimal point in: {c} ({len(pointed)} of {len(by_default)} files whose "
-                f"delimiter ';' makes a comma the default: {shown})"
+                f"decimal point in: {c} ({count(len(pointed))} of {count(len(by_default))} "
+                f"files whose delimiter ';' makes a comma the default: {shown})"
             )
     return out
 

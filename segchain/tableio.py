@@ -748,7 +748,7 @@ def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None, str | None]
         held = ", ".join(short(m.filename, 40) for m in tables[:5]) + (
             ", ..." if len(tables) > 5 else ""
         )
-        what = f"{len(tables)} table files ({held})" if tables else "no CSV or Parquet file"
+        what = f"{len(tables):,} table files ({held})" if tables else "no CSV or Parquet file"
         raise DataError(
             f"{name}: a ZIP archive holding {what}",
             hint="unzip it and give the folder (its files are read as one table) or one file",
@@ -1132,7 +1132,7 @@ def combine_tables(tables: Sequence[Table]) -> Table:
     stages = {t.stage for t in tables}
     metadata = tables[0].metadata if len(stages) == 1 else {}
     names = [t.name for t in tables]
-    name = names[0] if len(names) == 1 else f"{len(names)} files ({names[0]} ... {names[-1]})"
+    name = names[0] if len(names) == 1 else f"{len(names):,} files ({names[0]} ... {names[-1]})"
     return Table(
         frame=pl.concat(parts, how="vertical"),
         dialect=tables[0].dialect,

@@ -11,6 +11,7 @@ import pytest
 from segchain.formatting import (
     MISSING,
     compact,
+    count,
     format_number,
     kind_of,
     raw_numbers,
@@ -52,6 +53,14 @@ from segchain.formatting import (
 )
 def test_format_number_table(value, kind, expected):
     assert format_number(value, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("n", "expected"),
+    [(0, "0"), (999, "999"), (1000, "1,000"), (3105, "3,105"), (1234567, "1,234,567")],
+)
+def test_count_writes_thousands_separators(n, expected):
+    assert count(n) == expected
 
 
 def test_format_number_signed_marks_increases_only():

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated
+from segchain.formatting import count
 
 if TYPE_CHECKING:
     import polars as pl
@@ -434,7 +435,8 @@ class Reporter:
             self._counted = True
             n = self.hidden_warnings
             write_lines(
-                f"{n} warning{'s' * (n != 1)} not shown (--quiet); run without --quiet to see them"
+                f"{count(n)} warning{'s' * (n != 1)} not shown (--quiet); run without --quiet to "
+                "see them"
             )
 
     def table(self, renderable: Any) -> None:
@@ -708,7 +710,7 @@ def _no_workbook(sheet: str, names: Sequence[str]) -> SegchainError:
     what = (
         f"{names[0]} is not"
         if len(names) == 1
-        else f"none of {len(names)} files ({names[0]} ... {names[-1]}) is"
+        else f"none of {count(len(names))} files ({names[0]} ... {names[-1]}) is"
     )
     return UsageError(
         f"--sheet {sheet!r}: {what} a workbook (.xlsx, .xls, .ods): only a workbook has sheets",
@@ -737,11 +739,11 @@ def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
     if books < len(parts):
         others = len(parts) - books
         reporter.info(
-            f"{where} {sheet!r}: read in {books} workbook{'s' * (books != 1)}; "
+            f"{where} {sheet!r}: read in {count(books)} workbook{'s' * (books != 1)}; "
             + (
                 "1 other file (CSV, Parquet) read as it is"
                 if others == 1
-                else f"{others} other files (CSV, Parquet) read as they are"
+                else f"{count(others)} other files (CSV, Parquet) read as they are"
             )
         )
 

@@ -13,6 +13,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import DataError, UsageError
+from segchain.formatting import count
 
 if TYPE_CHECKING:
     from segchain.tableio import Table
@@ -206,7 +207,9 @@ def report_command(
         from segchain.report import to_html
 
         _write(output, to_html(report).encode("utf-8"))
-        reporter.info(f"wrote the report ({sections}, {len(report.charts())} charts) to {output}")
+        reporter.info(
+            f"wrote the report ({sections}, {count(len(report.charts()))} charts) to {output}"
+        )
         return
     from segchain.report import to_markdown
 
@@ -227,7 +230,7 @@ def report_command(
     _write(output, text.encode("utf-8"))
     reporter.info(
         f"wrote the report ({sections}) to {output}"
-        + (f" and {len(files)} charts to {path.parent / image_dir}/" if files else "")
+        + (f" and {count(len(files))} charts to {path.parent / image_dir}/" if files else "")
     )
 
 

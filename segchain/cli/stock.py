@@ -10,6 +10,7 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError
+from segchain.formatting import count
 
 if TYPE_CHECKING:
     from segchain.tableio import Table
@@ -340,14 +341,14 @@ def stock_command(
             )
             sim = run_simulate(demand, periods=simulate, seed=seed_value)
         reporter.table(
-            c.frame_table(_simulation_summary(sim), title=f"replay of {simulate} periods")
+            c.frame_table(_simulation_summary(sim), title=f"replay of {count(simulate)} periods")
         )
         if result.segments is not None:
             per_seg = simulate_segments(result, periods=simulate, seed=seed_value)
             reporter.table(
                 c.frame_table(
                     _segment_summary(per_seg),
-                    title=f"achieved service per segment, replay of {simulate} periods",
+                    title=f"achieved service per segment, replay of {count(simulate)} periods",
                 )
             )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from segchain.errors import DataError, examples
+from segchain.formatting import count
 from segchain.schema import flag_column, require_columns
 
 DAYS_PER_YEAR = 365.0
@@ -79,7 +80,8 @@ def fixed_by_customer(
     total_w = float(customer["w"].sum())
     if idle.height:
         notes.append(
-            f"{idle.height} open site(s) serve no demand ({', '.join(idle['site_id'].to_list())}); "
+            f"{count(idle.height)} open site(s) serve no demand "
+            f"({', '.join(idle['site_id'].to_list())}); "
             f"their fixed cost {idle_cost:,.2f} is shared by all customers by demand"
         )
     out = (

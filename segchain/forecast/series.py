@@ -12,6 +12,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
+from segchain.formatting import count
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -76,7 +77,7 @@ def build_series(
     dup = seg.group_by("customer_id").len().filter(pl.col("len") > 1)
     if dup.height:
         raise DataError(
-            f"segments: {dup.height} customer_id value(s) appear more than once, e.g. "
+            f"segments: {count(dup.height)} customer_id value(s) appear more than once, e.g. "
             f"{examples(dup.get_column('customer_id').sort())}",
             hint="give one row per customer (the output of segchain segment)",
         )
@@ -94,27 +95,29 @@ def build_series(
         non_product = o.filter(~product_line()).height
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
-            warnings.append(f"{non_product} non-product order line(s) (postage, fees) left out")
+            warnings.append(
+                f"{count(non_product)} non-product order line(s) (postage, fees) left out"
+            )
         credits = o.filter(product_line() & ~demand_line()).height
         if credits:
             excluded[FLAG_NEGATIVE_PRICE] = credits
             warnings.append(
-                f"{credits} price-correction order line(s) (negative price: credits, no goods) "
-                "left out"
+                f"{count(credits)} price-correction order line(s) (negative price: credits, "
+                "no goods) left out"
             )
         o = o.filter(demand_line())
     o, cleansed = cleanse(o, outliers=outliers)
     excluded.update(cleansed)
     if cleansed.get("zero_price"):
         warnings.append(
-            f"{cleansed['zero_price']} zero-price order line(s) (giveaways, samples) left out "
-            "(--outliers keep keeps them)"
+            f"{count(cleansed['zero_price'])} zero-price order line(s) (giveaways, samples) "
+            "left out (--outliers keep keeps them)"
         )
     for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
         if cleansed.get(key):
             warnings.append(
-                f"{cleansed[key]} order line(s) far beyond their sku's usual line size {verb} "
-                "that size (--outliers keep|cap|drop)"
+                f"{count(cleansed[key])} order line(s) far beyond their sku's usual line size "
+                f"{verb} that size (--outliers keep|cap|drop)"
             )
 
     if o.height == 0:
@@ -141,14 +144,14 @@ def build_series(
         ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
         excluded["no_segment"] = no_segment.height
         warnings.append(
-            f"{no_segment.height} order line(s) of {ids.len()} customer(s) without a segment "
-            f"left out, e.g. {examples(ids)}"
+            f"{count(no_segment.height)} order line(s) of {count(ids.len())} customer(s) "
+            f"without a segment left out, e.g. {examples(ids)}"
         )
     joined = joined.filter(pl.col("segment").is_not_null())
     blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
     if blank.height:
         excluded["blank_key"] = blank.height
-        warnings.append(f"{blank.height} order line(s) with a blank {'/'.join(by)} left out")
+        warnings.append(f"{count(blank.height)} order line(s) with a blank {'/'.join(by)} left out")
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
     if joined.height == 0:
         raise DataError("orders: no order line left to forecast after joining to segments")
@@ -162,7 +165,7 @@ def build_series(
     netted = agg.filter(pl.col("y") < 0).height
     if netted:
         warnings.append(
-            f"{netted} series-period(s) had more returns than sales; counted as zero demand"
+            f"{count(netted)} series-period(s) had more returns than sales; counted as zero demand"
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, joined.get_column("ds").max())
@@ -220,4 +223,4 @@ def _left_out(excluded: dict[str, int]) -> str:
         FLAG_NEGATIVE_PRICE: "price-correction line(s) (negative price)",
         "outlier_dropped": "oversized line(s)",
     }
-    return ", ".join(f"{n} {words.get(k, k)}" for k, n in sorted(excluded.items()) if n)
+    return ", ".join(f"{count(n)} {words.get(k, k)}" for k, n in sorted(excluded.items()) if n)

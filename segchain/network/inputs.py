@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
+from segchain.formatting import count
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import MAX_VALUE, flag_column, number_problems, require_columns
@@ -89,8 +90,8 @@ def prepare_customers(
             unlocated = missing["customer_id"].to_list()
             if not skip_unlocated:
                 raise DataError(
-                    f"customers: {len(unlocated)} customer(s) have no coordinates (lat, lon): "
-                    f"customer_id {examples(unlocated)}",
+                    f"customers: {count(len(unlocated))} customer(s) have no coordinates "
+                    f"(lat, lon): customer_id {examples(unlocated)}",
                     hint="add their lat, lon, give freight rates with --costs FILE, or leave them "
                     "out with --skip-unlocated",
                 )
@@ -266,7 +267,7 @@ def lane_pairs(
     if not served.all():
         lost = cust["customer_id"].to_numpy()[~served]
         raise DataError(
-            f"costs: {len(lost)} customer(s) have no lane from any site: customer_id "
+            f"costs: {count(len(lost))} customer(s) have no lane from any site: customer_id "
             f"{examples(lost)}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
         )
@@ -281,8 +282,8 @@ def require_distances(
     if unknown.size:
         ids = cust["customer_id"].to_numpy()[np.isin(points.point, unknown)]
         raise DataError(
-            f"cannot check the delivery promise of {len(ids)} customer(s) without distances: "
-            f"customer_id {examples(ids)}",
+            f"cannot check the delivery promise of {count(len(ids))} customer(s) without "
+            f"distances: customer_id {examples(ids)}",
             hint="give customers and sites lat, lon, or a distance_km column in --costs, or set "
             "no max_delivery_days for their segment",
         )

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import InfeasibleError, UsageError, examples
+from segchain.formatting import count
 from segchain.network.geometry import (
     MAX_PAIRS,
     Points,
@@ -118,7 +119,7 @@ def network(
         )
     if unlocated:
         warnings.append(
-            f"{len(unlocated)} customer(s) without coordinates left out (--skip-unlocated): "
+            f"{count(len(unlocated))} customer(s) without coordinates left out (--skip-unlocated): "
             f"customer_id {examples(unlocated)}"
         )
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
@@ -263,8 +264,8 @@ def _site_frame(
         )
         if open is None:
             notes.append(
-                f"{candidates} candidate sites proposed; they have no fixed cost, so without "
-                "--open K every candidate that is some customer's nearest is opened"
+                f"{count(candidates)} candidate sites proposed; they have no fixed cost, so "
+                "without --open K every candidate that is some customer's nearest is opened"
             )
     else:
         assert sites is not None

@@ -9,6 +9,7 @@ import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
+from segchain.formatting import count
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -125,7 +126,7 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
     for key in keys:
         missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
         if missing.height:
-            problems.append(f"{missing.height} row(s) have no {key}")
+            problems.append(f"{count(missing.height)} row(s) have no {key}")
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
     problems += number_problems(df, rules, keys=["unique_id"], limit=MAX_DEMAND)
     for col in rules:
@@ -133,7 +134,7 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         if empty.height:
             ids = empty.get_column("unique_id").unique(maintain_order=True).to_list()
             problems.append(
-                f"column {col!r} has {empty.height} empty value(s) in series (unique_id) "
+                f"column {col!r} has {count(empty.height)} empty value(s) in series (unique_id) "
                 f"{examples(ids)}"
             )
     if problems:
@@ -458,7 +459,7 @@ def join_on_hand(
     for k in by:
         blank = oh.filter(pl.col(k).is_null() | (pl.col(k).str.strip_chars() == ""))
         if blank.height:
-            problems.append(f"{blank.height} row(s) have no {k}")
+            problems.append(f"{count(blank.height)} row(s) have no {k}")
     if problems:
         raise DataError(
             "on-hand: " + "; ".join(problems),
