@@ -21,6 +21,10 @@ $(STAMP): pyproject.toml
 # ---- the demo: every stage on sample_data/, with real file targets -------------------------
 # `make -j2 demo` runs independent stages in parallel; a second `make demo` rebuilds nothing.
 CONFIG := $(DATA)/segchain.toml
+# Every output is remade when segchain's code or this Makefile (a recipe) changes, as after
+# pulling a new release: out/ must not keep the outputs of the last release's stages or recipes.
+HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+CODE := $(HERE)Makefile $(shell find $(HERE)segchain -name '*.py' 2>/dev/null)
 REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_profile.csv $(OUT)/forecast.parquet \
 	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv \
 	$(OUT)/costs.parquet $(OUT)/customer_costs.parquet $(OUT)/stock_segments.parquet
@@ -31,10 +35,10 @@ demo: $(OUT)/report.html
 $(OUT)/.dir:
 	mkdir -p $(OUT) && touch $@
 
-$(OUT)/orders.parquet: $(DATA)/orders.csv $(STAMP) | $(OUT)/.dir
+$(OUT)/orders.parquet: $(DATA)/orders.csv $(STAMP) $(CODE) | $(OUT)/.dir
 	$(SEG) validate $(DATA)/orders.csv --rejects $(OUT)/rejects.csv -o $@
 
-$(OUT)/segments.parquet $(OUT)/segment_profile.csv &: $(OUT)/orders.parquet $(STAMP)
+$(OUT)/segments.parquet $(OUT)/segment_profile.csv &: $(OUT)/orders.parquet $(STAMP) $(CODE)
 	$(SEG) segment $(OUT)/orders.parquet --clv --profile $(OUT)/segment_profile.csv \
 		-o $(OUT)/segments.parquet
 
@@ -43,25 +47,27 @@ $(OUT)/segments.parquet $(OUT)/segment_profile.csv &: $(OUT)/orders.parquet $(ST
 # per-site lead times, each site's on-hand (stock where no demand is routed stays in the
 # policy, flagged no_demand: to move or clear) and the order history routed the same way (the
 # bootstrap of each point's own demand, not of the warehouse that shipped it in the past).
-$(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG)
+$(OUT)/assignments.parquet $(OUT)/sites.csv &: $(OUT)/segments.parquet $(DATA)/sites.csv $(CONFIG) \
+		$(CODE)
 	$(SEG) network $(OUT)/segments.parquet --sites $(DATA)/sites.csv --config $(CONFIG) \
 		--sites-out $(OUT)/sites.csv -o $(OUT)/assignments.parquet
 
 $(OUT)/forecast.parquet $(OUT)/backtest.csv &: $(OUT)/segments.parquet $(OUT)/orders.parquet \
-		$(OUT)/assignments.parquet
+		$(OUT)/assignments.parquet $(CODE)
 	$(SEG) forecast $(OUT)/segments.parquet --orders $(OUT)/orders.parquet \
 		--assignments $(OUT)/assignments.parquet --backtest $(OUT)/backtest.csv \
 		-o $(OUT)/forecast.parquet
 
 $(OUT)/policy.parquet $(OUT)/stock_segments.parquet &: $(OUT)/forecast.parquet $(DATA)/items.csv \
-		$(DATA)/on_hand.csv $(OUT)/orders.parquet $(OUT)/assignments.parquet $(CONFIG)
+		$(DATA)/on_hand.csv $(OUT)/orders.parquet $(OUT)/assignments.parquet $(CONFIG) $(CODE)
 	$(SEG) stock $(OUT)/forecast.parquet --items $(DATA)/items.csv --on-hand $(DATA)/on_hand.csv \
 		--orders $(OUT)/orders.parquet --assignments $(OUT)/assignments.parquet \
 		--config $(CONFIG) --policy RS --review-days 7 --compare-uniform equal \
 		--segments-out $(OUT)/stock_segments.parquet -o $(OUT)/policy.parquet
 
 COSTS_INPUTS := $(OUT)/segments.parquet $(OUT)/orders.parquet $(OUT)/policy.parquet \
-	$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG)
+	$(OUT)/stock_segments.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv $(DATA)/items.csv $(CONFIG) \
+	$(CODE)
 COSTS_ARGS = $(OUT)/segments.parquet --orders $(OUT)/orders.parquet --policy $(OUT)/policy.parquet \
 	--stock-segments $(OUT)/stock_segments.parquet --assignments $(OUT)/assignments.parquet \
 	--sites $(OUT)/sites.csv --items $(DATA)/items.csv --config $(CONFIG)
@@ -72,7 +78,7 @@ $(OUT)/costs.parquet: $(COSTS_INPUTS)
 $(OUT)/customer_costs.parquet: $(COSTS_INPUTS)
 	$(SEG) costs $(COSTS_ARGS) --by customer --quiet -o $@
 
-$(OUT)/report.html: $(REPORT_INPUTS)
+$(OUT)/report.html: $(REPORT_INPUTS) $(CODE)
 	$(SEG) report $(REPORT_INPUTS) --title "segchain demo: sample_data" -o $@
 
 # Regenerate the committed sample (deterministic: the same bytes every time).

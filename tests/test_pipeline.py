@@ -145,6 +145,44 @@ def demo(
     return out, proc
 
 
+def test_makefile_demo_is_remade_when_a_recipe_or_the_code_changes(
+    data: Path, demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    """A pulled release changes the Makefile and segchain's sources: `make demo` remakes every
+    output then (it kept the last release's outputs before), and nothing when neither changed.
+    Dry runs (-n) of a copy of the Makefile beside a stand-in source, their times set here."""
+    import os
+
+    out, _ = demo
+    release = tmp_path / "release"
+    (release / "segchain").mkdir(parents=True)
+    makefile = release / "Makefile"
+    shutil.copy(ROOT / "Makefile", makefile)
+    source = release / "segchain" / "stage.py"
+    source.write_text("")
+    built = min((out / name).stat().st_mtime for name in STAGE_FILES)
+    before = (built - 60, built - 60)
+
+    def remade() -> set[str]:
+        proc = subprocess.run(
+            ["make", "-f", str(makefile), "-o", ".venv/.installed-stamp", f"SEG={EXE}",
+             f"DATA={data}", f"OUT={out}", "-n", "demo"],
+            cwd=out.parent, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return {line.split()[1] for line in proc.stdout.splitlines() if line.startswith(f"{EXE} ")}
+
+    every = {"validate", "segment", "network", "forecast", "stock", "costs", "report"}
+    os.utime(makefile, before)
+    os.utime(source, before)
+    assert remade() == set()
+    os.utime(makefile)  # a recipe changed
+    assert remade() == every
+    os.utime(makefile, before)
+    os.utime(source)  # a stage's code changed
+    assert remade() == every
+
+
 def test_demo_closed_chain_and_its_costs_reconcile_to_the_cent(
     data: Path, demo: tuple[Path, subprocess.CompletedProcess[str]]
 ) -> None:
