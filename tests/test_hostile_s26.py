@@ -336,3 +336,34 @@ def test_sample_to_stdout_is_a_usage_error_and_makes_no_folder(cli, tmp_path: Pa
         "...), not a stream\n"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+# --- report -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Segment plan November.md", "plan (draft.md", "a<b>.md"])
+def test_markdown_report_links_its_charts_whatever_its_file_name(
+    cli, tmp_path: Path, name: str
+) -> None:
+    # 'Segment plan November.md' linked its charts as ](Segment plan November_files/...):
+    # a space ends a CommonMark link destination, so every chart was lost from the page.
+    from urllib.parse import unquote
+
+    from markdown_it import MarkdownIt
+
+    segments = pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2", "C3"],
+            "segment": ["A", "A", "B"],
+            "segment_rank": [1, 1, 2],
+            "monetary": [10.0, 20.0, 5.0],
+        }
+    )
+    segments.write_parquet(tmp_path / "seg.parquet")
+    result = cli("report", "seg.parquet", "-o", name)
+    assert result.exit_code == 0, result.stderr
+    tokens = MarkdownIt("commonmark").parse((tmp_path / name).read_text())
+    images = [c.attrs["src"] for t in tokens for c in t.children or [] if c.type == "image"]
+    assert images
+    for src in images:
+        assert (tmp_path / unquote(str(src))).is_file()

@@ -7,6 +7,7 @@ for tables (``|``, line breaks).
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import quote
 
 from segchain.report.charts import render_png
 from segchain.report.model import Chart, Note, Report, TableBlock
@@ -43,7 +44,9 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
                     continue
                 name = f"{image_dir.rstrip('/')}/{block.key}.png"
                 files[name] = render_png(block)
-                lines += [f"![{text(block.title)}]({name})", ""]
+                # Percent-encoded: a space (report 'Segment plan.md'), '<' or an unbalanced
+                # parenthesis in the folder's name ends a Markdown link, and the chart is lost.
+                lines += [f"![{text(block.title)}]({quote(name)})", ""]
                 if block.caption:
                     lines += [f"*{text(block.caption)}*", ""]
             elif isinstance(block, TableBlock):
