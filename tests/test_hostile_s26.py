@@ -367,3 +367,44 @@ def test_markdown_report_links_its_charts_whatever_its_file_name(
     assert images
     for src in images:
         assert (tmp_path / unquote(str(src))).is_file()
+
+
+# --- stock: a forecast's rows ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        # The 2025-01-06 row twice: mean demand was (1 + 5 + 1) / 3 rows = 2.33 as if three
+        # periods, where the forecast has two.
+        (
+            "P1,2025-01-06,1,1\nP1,2025-01-13,1,1\nP1,2025-01-06,5,1\n",
+            "forecast: 1 period(s) of a series on more than one row: 'P1 at 2025-01-06'",
+        ),
+        # A row without its period was averaged into the demand all the same.
+        ("P1,2025-01-06,1,1\nP1,,9,1\n", "forecast: 1 row(s) have no ds, in series 'P1'"),
+    ],
+)
+def test_stock_refuses_a_forecast_period_twice_or_without_a_date(
+    cli, tmp_path: Path, rows: str, message: str
+) -> None:
+    (tmp_path / "fc.csv").write_text("sku,ds,forecast,error_sd\n" + rows)
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("stock", "fc.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert message in result.stderr
+    assert "a forecast has one row per series and period (ds)" in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+def test_stock_reads_one_row_per_segment_of_a_sku_and_period(cli, tmp_path: Path) -> None:
+    # Two segments' series of one sku share their periods: that is no duplicate. Poisson
+    # demand, mean 1 + 3 = 4 a week, is planned from both.
+    (tmp_path / "fc.csv").write_text(
+        "unique_id,sku,segment,ds,forecast,error_sd\n"
+        "A/P1,P1,A,2025-01-06,1,1\nB/P1,P1,B,2025-01-06,3,1\n"
+        "A/P1,P1,A,2025-01-13,1,1\nB/P1,P1,B,2025-01-13,3,1\n"
+    )
+    result = cli("stock", "fc.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["mean_demand"].to_list() == [4.0]

@@ -127,6 +127,19 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
         if missing.height:
             problems.append(f"{count(missing.height)} row(s) have no {key}")
+    undated = df.filter(pl.col("ds").is_null())
+    if undated.height:
+        ids = undated.get_column("unique_id").unique(maintain_order=True).to_list()
+        problems.append(f"{count(undated.height)} row(s) have no ds, in series {examples(ids)}")
+    # One series, one period, one row: a second row of the same period (two forecast files
+    # concatenated, a key column dropped) was averaged with the first as if another period.
+    twice = df.filter(pl.col("ds").is_not_null() & pl.struct("unique_id", "ds").is_duplicated())
+    if twice.height:
+        pairs = twice.select("unique_id", "ds").unique(maintain_order=True)
+        shown = [f"{u} at {d}" for u, d in pairs.iter_rows()]
+        problems.append(
+            f"{count(pairs.height)} period(s) of a series on more than one row: {examples(shown)}"
+        )
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
     problems += number_problems(df, rules, keys=["unique_id"], limit=MAX_DEMAND)
     for col in rules:
@@ -140,8 +153,8 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
     if problems:
         raise DataError(
             "forecast: " + "; ".join(problems),
-            hint="forecasts and error sds must be numbers >= 0; rerun `segchain forecast` "
-            "or fix those rows",
+            hint="a forecast has one row per series and period (ds), forecasts and error sds "
+            "numbers >= 0; rerun `segchain forecast` or fix those rows",
         )
 
 
