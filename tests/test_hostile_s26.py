@@ -408,3 +408,19 @@ def test_stock_reads_one_row_per_segment_of_a_sku_and_period(cli, tmp_path: Path
     result = cli("stock", "fc.csv", "-o", "out.csv")
     assert result.exit_code == 0, result.stderr
     assert pl.read_csv(tmp_path / "out.csv")["mean_demand"].to_list() == [4.0]
+
+
+# --- orders: what to check when every line is rejected ----------------------------------
+
+
+def test_every_date_rejected_hint_names_the_date_format(cli, tmp_path: Path) -> None:
+    # A --date-format that fits no date rejected every line as bad_date, and the hint sent the
+    # user to --map / --preset, which were right.
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("validate", "orders.csv", "--date-format", "%d.%m.%Y", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert "all 4 lines were rejected (bad_date 4)" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "segchain validate:   hint: write them out with --rejects FILE to see why, and check "
+        "--date-format (leave it out and the dates' order is detected) and --map / --preset"
+    )

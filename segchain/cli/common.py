@@ -490,6 +490,18 @@ class OrderOptions:
     sheet: str | None = None
 
 
+# Reasons that say the dates were read the wrong way, not that a column is mapped wrong.
+_DATE_REASONS = ("bad_date", "implausible_date")
+
+
+def _what_to_check(by_reason: Mapping[str, int]) -> str:
+    """The options to check when every line is rejected, from the commonest reason."""
+    top = max(by_reason.items(), key=lambda kv: kv[1])[0] if by_reason else None
+    if top in _DATE_REASONS:
+        return "--date-format (leave it out and the dates' order is detected) and --map / --preset"
+    return "--map / --preset"
+
+
 @dataclass
 class LoadedOrders:
     """An order export read and mapped, still lazy; ``collect`` runs the one pass."""
@@ -564,9 +576,10 @@ class LoadedOrders:
                 f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
                 hint=(
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
-                    "--map / --preset"
+                    + _what_to_check(recon.by_reason)
                     if self.rejects_path
-                    else "write them out with --rejects FILE to see why, and check --map / --preset"
+                    else "write them out with --rejects FILE to see why, and check "
+                    + _what_to_check(recon.by_reason)
                 ),
             )
         return recon
