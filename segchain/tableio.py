@@ -1268,12 +1268,35 @@ def _jsonable(value: Any) -> Any:
 def output_format(dest: str, format: str | None) -> str:
     """The format to write: -f, else the name, else CSV. Parquet to a terminal is refused."""
     fmt = check_format(format) or (format_from_name(dest) if dest != "-" else None) or "csv"
-    if dest == "-" and fmt == "parquet" and sys.stdout is not None and sys.stdout.isatty():
+    if fmt == "parquet" and _is_terminal(dest):
         raise UsageError(
-            "refusing to write Parquet to a terminal",
+            "refusing to write Parquet to a terminal"
+            + (f" ({short(dest)})" if dest != "-" else ""),
             hint="redirect stdout to a file or pipe (> out.parquet), or use -f csv",
         )
     return fmt
+
+
+def _is_terminal(dest: str) -> bool:
+    """Whether ``dest`` ('-', /dev/stdout and its aliases, a tty device) is a terminal."""
+    fd = 1 if dest == "-" else _STREAM_NAMES.get(dest)
+    if fd is not None:
+        stream = sys.stdout if fd == 1 else sys.stderr
+        try:
+            return stream is not None and stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+    try:
+        if not stat.S_ISCHR(os.stat(dest).st_mode):
+            return False
+        # /dev/tty, /dev/pts/N: a character device that is a terminal (/dev/null is not).
+        handle = os.open(dest, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.isatty(handle)
+    finally:
+        os.close(handle)
 
 
 def write_table(

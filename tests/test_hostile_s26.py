@@ -424,3 +424,59 @@ def test_every_date_rejected_hint_names_the_date_format(cli, tmp_path: Path) -> 
         "segchain validate:   hint: write them out with --rejects FILE to see why, and check "
         "--date-format (leave it out and the dates' order is detected) and --map / --preset"
     )
+
+
+# --- Parquet onto a terminal --------------------------------------------------------------
+
+
+def run_on_a_terminal(tmp_path: Path, *args: str) -> tuple[int, bytes, str]:
+    """The real executable with stdout on a pseudo-terminal: (exit code, bytes the terminal
+    got, stderr)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "segchain", *args],
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=child,
+        stderr=subprocess.PIPE,
+    )
+    os.close(child)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other end closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    return proc.wait(timeout=120), shown, stderr
+
+
+def test_parquet_to_dev_stdout_on_a_terminal_is_refused(tmp_path: Path) -> None:
+    # Only '-' was checked: -o /dev/stdout -f parquet put 477 KB of binary on the terminal.
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    code, shown, stderr = run_on_a_terminal(
+        tmp_path, "validate", "orders.csv", "-o", "/dev/stdout", "-f", "parquet"
+    )
+    assert code == 2
+    assert shown == b""
+    assert "Error: refusing to write Parquet to a terminal (/dev/stdout)" in stderr
+
+
+def test_parquet_to_a_terminal_is_refused_before_any_work(tmp_path: Path) -> None:
+    # The refusal came when the output was written: after the whole run (a forecast: minutes),
+    # its segments table already printed on stderr.
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    code, shown, stderr = run_on_a_terminal(tmp_path, "segment", "orders.csv", "-f", "parquet")
+    assert code == 2
+    assert shown == b""
+    assert stderr.startswith("segchain segment: Error: refusing to write Parquet to a terminal\n")

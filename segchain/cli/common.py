@@ -227,7 +227,7 @@ def handle_errors(func: F) -> F:
 
         try:
             from segchain.cli.progress import heartbeat_seconds
-            from segchain.tableio import OutputSet
+            from segchain.tableio import OutputSet, output_format
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             roles = path_roles(func)
@@ -254,6 +254,10 @@ def handle_errors(func: F) -> F:
                     if role.kind == "output":
                         for value in _values(kwargs.get(name)):
                             outputs.plan(value, option=role.option)
+                main_output = kwargs.get("output")
+                if "format" in kwargs and isinstance(main_output, str) and "output" in roles:
+                    # -f parquet onto a terminal is refused now, not after the whole run.
+                    output_format(main_output, kwargs["format"])
                 return func(*args, **kwargs)
         except SegchainError as exc:
             # A stage's check names options; a value from the config or environment is named
