@@ -198,13 +198,35 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
     _note_input(source)
     path = Path(source)
     if not path.exists():
-        raise DataError(f"{source}: no such file")
+        raise missing_input(source)
     if path.is_dir():
         raise DataError(f"{source}: is a folder, not a table file")
     try:
         return path.read_bytes(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot read the file: {exc.strerror}") from None
+
+
+def missing_input(source: str) -> DataError:
+    """Why ``source``, which ``Path.exists`` denies, cannot be read: not only 'no such file'
+    (a dangling or looping symbolic link, a file in the path, a folder that may not be read)."""
+    try:
+        os.stat(source)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return DataError(
+                f"{source}: is a symbolic link loop (a link that leads back to itself)",
+                hint="point the link at the file, or give the file's own path",
+            )
+        if exc.errno == errno.ENOENT and os.path.islink(source):
+            return DataError(
+                f"{source}: is a symbolic link to {short(os.readlink(source))}, which does not "
+                "exist",
+                hint="point the link at the file, or give the file's own path",
+            )
+        if exc.errno != errno.ENOENT:
+            return DataError(f"{source}: cannot read the file: {os_message(exc)}")
+    return DataError(f"{source}: no such file")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1171,7 +1193,7 @@ def _note_input(source: str) -> None:
 def _scan_parquet_file(path: str) -> Table:
     _note_input(path)
     if not Path(path).exists():
-        raise DataError(f"{path}: no such file")
+        raise missing_input(path)
     try:
         lf = pl.scan_parquet(path)
         lf.collect_schema()

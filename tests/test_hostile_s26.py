@@ -480,3 +480,39 @@ def test_parquet_to_a_terminal_is_refused_before_any_work(tmp_path: Path) -> Non
     assert code == 2
     assert shown == b""
     assert stderr.startswith("segchain segment: Error: refusing to write Parquet to a terminal\n")
+
+
+# --- inputs that are broken links ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["orders.csv", "forecast.parquet"])
+def test_a_symbolic_link_loop_is_named_as_such(cli, tmp_path: Path, name: str) -> None:
+    # 'no such file' sent the user looking for a file that is there, as a link to itself.
+    (tmp_path / name).symlink_to(tmp_path / name)
+    command = "validate" if name == "orders.csv" else "stock"
+    result = cli(command, name, "-o", "out.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"segchain {command}: Error: {name}: is a symbolic link loop (a link that leads back to "
+        "itself)\n"
+    )
+
+
+def test_a_dangling_symbolic_link_names_its_target(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").symlink_to(tmp_path / "exports" / "orders.csv")
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert (
+        f"orders.csv: is a symbolic link to {tmp_path}/exports/orders.csv, which does not exist"
+        in result.stderr
+    )
+
+
+def test_a_file_inside_a_file_says_so(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("validate", "orders.csv/2024.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert (
+        "orders.csv/2024.csv: cannot read the file: a part of the path is a file, not a folder"
+        in result.stderr
+    )
