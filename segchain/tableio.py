@@ -896,19 +896,24 @@ def _read(
         # A workbook is read as one sheet (the first, else the one asked for) saved as CSV.
         data, sheets, index = _sheet_as_csv(data, name, kind, sheet=sheet)
         fmt = "csv"
+    claimed = fmt  # by -f or the file's name
     if fmt is None:
         fmt = "parquet" if data[:4] == PARQUET_MAGIC else "csv"
-    if fmt == "parquet":
-        table = _read_parquet_bytes(data, name)
-        if not all_strings:
-            table.frame = parse_dates(collect(table.frame, name=name), source=name)
-        return table
-    compressed = data[:2] == GZIP_MAGIC
+    compressed = fmt == "csv" and data[:2] == GZIP_MAGIC
     if compressed:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError) as exc:
             raise DataError(f"{name}: corrupt gzip file: {exc}") from None
+        if data[:4] == PARQUET_MAGIC and claimed is None:
+            # A gzipped Parquet file (x.parquet.gz, or piped through gzip): neither -f nor its
+            # name says CSV. It was refused as 'this is a Parquet file: give it a .parquet name'.
+            fmt = "parquet"
+    if fmt == "parquet":
+        table = _read_parquet_bytes(data, name)
+        if not all_strings:
+            table.frame = parse_dates(collect(table.frame, name=name), source=name)
+        return table
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
     payload, encoding = to_utf8(data, name=name)

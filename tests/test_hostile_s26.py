@@ -516,3 +516,45 @@ def test_a_file_inside_a_file_says_so(cli, tmp_path: Path) -> None:
         "orders.csv/2024.csv: cannot read the file: a part of the path is a file, not a folder"
         in result.stderr
     )
+
+
+# --- a gzipped Parquet file ---------------------------------------------------------------
+
+
+def test_a_gzipped_parquet_file_is_read_from_a_file_and_from_stdin(cli, tmp_path: Path) -> None:
+    # 'forecast.parquet.gz' (or a Parquet piped through gzip) was decompressed, found to be
+    # Parquet and refused: 'this is a Parquet file; hint: give it a .parquet name'.
+    import gzip
+    import io
+
+    frame = pl.DataFrame(
+        {
+            "sku": ["P1", "P1"],
+            "ds": ["2025-01-06", "2025-01-13"],
+            "forecast": [3.0, 5.0],
+            "error_sd": [1.0, 1.0],
+        }
+    ).with_columns(pl.col("ds").str.to_date())
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    packed = gzip.compress(buffer.getvalue())
+    (tmp_path / "forecast.parquet.gz").write_bytes(packed)
+    from_file = cli("stock", "forecast.parquet.gz", "-o", "a.csv")
+    assert from_file.exit_code == 0, from_file.stderr
+    from_stdin = cli("stock", "-", "-o", "b.csv", input=packed)
+    assert from_stdin.exit_code == 0, from_stdin.stderr
+    for name in ("a.csv", "b.csv"):
+        # Weekly periods, mean demand (3 + 5) / 2 = 4.
+        assert pl.read_csv(tmp_path / name)["mean_demand"].to_list() == [4.0]
+
+
+def test_a_gzipped_parquet_file_named_csv_is_still_refused(cli, tmp_path: Path) -> None:
+    import gzip
+    import io
+
+    buffer = io.BytesIO()
+    pl.DataFrame({"sku": ["P1"]}).write_parquet(buffer)
+    (tmp_path / "forecast.csv.gz").write_bytes(gzip.compress(buffer.getvalue()))
+    result = cli("stock", "forecast.csv.gz", "-o", "a.csv")
+    assert result.exit_code == 1
+    assert "forecast.csv.gz: this is a Parquet file" in result.stderr
