@@ -558,3 +558,17 @@ def test_a_gzipped_parquet_file_named_csv_is_still_refused(cli, tmp_path: Path) 
     result = cli("stock", "forecast.csv.gz", "-o", "a.csv")
     assert result.exit_code == 1
     assert "forecast.csv.gz: this is a Parquet file" in result.stderr
+
+
+# --- options that need another ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["segment"], ["network", "--candidates", "2"]])
+def test_geo_country_without_geo_is_a_usage_error(cli, command: list[str]) -> None:
+    # It only names the country of a --geo table: alone it was read and ignored without a word.
+    result = cli(*command, "missing.csv", "--geo-country", "US")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain {command[0]}: Error: --geo-country names the country of a --geo table that "
+        "has none: without --geo it has nothing to apply to\n"
+    )

@@ -37,8 +37,21 @@ GeoCountryOpt = Annotated[
 
 
 def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
-    """Read and check ``--geo`` (None without it)."""
+    """Read and check ``--geo`` (None without it).
+
+    Raises:
+        UsageError: ``--geo-country`` without ``--geo`` (it was ignored without a word).
+    """
     if geo is None:
+        if geo_country is not None:
+            from segchain.errors import UsageError
+
+            raise UsageError(
+                "--geo-country names the country of a --geo table that has none: without "
+                "--geo it has nothing to apply to",
+                hint="give your postal-code table with --geo FILE, or leave --geo-country out "
+                "(the installed gazetteer knows each place's country)",
+            )
         return None
     from segchain.geo import postal_table
     from segchain.tableio import collect, read_raw
