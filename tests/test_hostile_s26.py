@@ -572,3 +572,28 @@ def test_geo_country_without_geo_is_a_usage_error(cli, command: list[str]) -> No
         f"segchain {command[0]}: Error: --geo-country names the country of a --geo table that "
         "has none: without --geo it has nothing to apply to\n"
     )
+
+
+def test_stock_refuses_forecast_dates_centuries_apart(cli, tmp_path: Path) -> None:
+    # Two periods, 1900-01-01 and 2999-01-01: planned as one period of 401,402 days, exit 0.
+    (tmp_path / "fc.csv").write_text(
+        "sku,ds,forecast,error_sd\nP1,1900-01-01,1,1\nP1,2999-01-01,1,1\n"
+    )
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("stock", "fc.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert (
+        "forecast: its periods are 401,402 days apart (the median gap between its dates "
+        "1900-01-01 to 2999-01-01)" in result.stderr
+    )
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+def test_stock_still_plans_a_yearly_forecast(cli, tmp_path: Path) -> None:
+    # 2024 is a leap year: 366 days between the two periods, the longest accepted.
+    (tmp_path / "fc.csv").write_text(
+        "sku,ds,forecast,error_sd\nP1,2024-01-01,1,1\nP1,2025-01-01,1,1\n"
+    )
+    result = cli("stock", "fc.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["period_days"].to_list() == [366.0]

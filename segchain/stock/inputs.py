@@ -187,7 +187,20 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
     for low, high, named in KNOWN_PERIODS:
         if low <= days <= high:
             return named, None
+    if days > MAX_PERIOD_DAYS:
+        # Dates far apart (1900 and 2999: a typo, a default date) made one period of centuries,
+        # planned as such, with exit 0.
+        raise DataError(
+            f"forecast: its periods are {days:,.0f} days apart (the median gap between its "
+            f"dates {uniq[0]} to {uniq[-1]}); a forecast's periods are days, weeks, months or "
+            "quarters, at most a year",
+            hint="pass the output of `segchain forecast`, or fix the dates in ds",
+        )
     return days, None
+
+
+MAX_PERIOD_DAYS = 366.0
+"""The longest forecast period stock plans from (a year); longer gaps are wrong dates."""
 
 
 def segment_targets(series: pl.DataFrame, table: PolicyTable) -> pl.DataFrame:
