@@ -184,7 +184,7 @@ FORKED_WORKER = """
 import os, signal, sys
 import segchain.cli as cli
 
-signal.signal(signal.SIGTERM, cli._terminate)
+cli.install_signal_handlers()
 pid = os.fork()
 if pid == 0:  # a process pool's worker, stopped by the pool with SIGTERM
     os.kill(os.getpid(), signal.SIGTERM)
@@ -205,6 +205,49 @@ def test_a_forked_worker_still_dies_quietly_of_sigterm(tmp_path: Path) -> None:
     )
     assert proc.stdout == "True\n", proc.stderr
     assert proc.stderr == ""
+
+
+WORKER_WAITING_ON_A_LOCK = """
+import os, signal, sys, threading, time
+import multiprocessing
+import segchain.cli as cli
+
+cli.install_signal_handlers()
+pid = os.fork()
+if pid == 0:
+    # A pool worker: another thread (BLAS, polars) running, the main thread waiting on the
+    # queue's lock, and the pool's SIGTERM taken by the other thread (the main thread blocks it).
+    threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    multiprocessing.Semaphore(0).acquire()
+    os._exit(0)
+time.sleep(0.5)
+os.kill(pid, signal.SIGTERM)
+for _ in range(100):
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done:
+        print(os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGTERM)
+        sys.exit(0)
+    time.sleep(0.1)
+os.kill(pid, signal.SIGKILL)
+print("still running 10 s after SIGTERM")
+"""
+
+
+def test_a_forked_worker_dies_of_sigterm_whichever_thread_takes_it(tmp_path: Path) -> None:
+    # With a Python handler inherited, a SIGTERM taken by a worker's other thread while its main
+    # thread waited on a lock never ran, and the pool waited for that worker for ever: the README's
+    # Online Retail forecast hung in Pool.terminate. Forked children get the default action.
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", WORKER_WAITING_ON_A_LOCK],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.stdout == "True\n", proc.stdout + proc.stderr
 
 
 # --- inputs that are folders --------------------------------------------------------------

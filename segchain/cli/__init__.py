@@ -17,33 +17,45 @@ for _name in COMMANDS:
         importlib.import_module(f"segchain.cli.{_name}")
 
 
-_MAIN_PID = os.getpid()
+_STOPPING = ("SIGTERM", "SIGHUP")
 
 
 def _terminate(signum: int, frame: object) -> None:
-    if os.getpid() != _MAIN_PID:
-        # A forked worker (a process pool's) inherits this handler; the pool stops its workers
-        # with SIGTERM, which must end them at once and quietly, as it did before.
-        signal.signal(signum, signal.SIG_DFL)
-        os.kill(os.getpid(), signum)
-        return
     from segchain.errors import Terminated
 
     raise Terminated(signum)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    # `segchain ... | head` must end quietly, as other Unix filters do.
+def _default_in_child(signums: tuple[int, ...]) -> None:
+    # A forked child (the forecast engine's pool workers) must die at once on SIGTERM, as the pool
+    # stops its workers that way. A Python handler only runs when the child's main thread gets
+    # back to the interpreter: a SIGTERM taken by one of its other threads (BLAS, polars) while
+    # the main thread waits on the pool's queue lock never ran, and the pool waited for that
+    # worker for ever (the README's Online Retail forecast hung in `Pool.terminate`).
+    for signum in signums:
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def install_signal_handlers() -> None:
+    """`segchain ... | head` ends quietly; SIGTERM and SIGHUP stop a command as Ctrl-C does."""
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     # `timeout`, `kill` or a closed terminal must not leave a partial temporary file beside an
     # output (they kill at once by default): stop as on Ctrl-C. A signal ignored on purpose
     # (`nohup` ignores SIGHUP) stays ignored.
-    for name in ("SIGTERM", "SIGHUP"):
+    caught = []
+    for name in _STOPPING:
         signum = getattr(signal, name, None)
         if signum is not None and signal.getsignal(signum) == signal.SIG_DFL:
             signal.signal(signum, _terminate)
+            caught.append(signum)
+    if caught and hasattr(os, "register_at_fork"):
+        os.register_at_fork(after_in_child=lambda: _default_in_child(tuple(caught)))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    install_signal_handlers()
     app()
 
 
