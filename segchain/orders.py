@@ -312,12 +312,16 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
         raise MissingColumnsError(missing, names, source=source)
     indexed = lf.with_row_index("_row", offset=1)
     keys = [SOURCE_FILE] if SOURCE_FILE in all_names else []
+    notes = ["cleaned earlier by segchain validate: used as it is"]
+    if keys:
+        # Two cleaned periods that overlap count the shared lines twice, as raw exports would.
+        notes += _lines_in_several_files(lf, {c: c for c in LINE_IDENTITY if c in names})
     return OrderImport(
         lines=indexed.select("_row", *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
         raw=indexed,
         raw_columns=names,
         mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
-        notes=["cleaned earlier by segchain validate: used as it is"],
+        notes=notes,
         date_order="typed",
         source=source,
     )

@@ -972,16 +972,41 @@ def expand_sources(sources: Sequence[str]) -> list[str]:
 
     Raises:
         DataError: a glob matches nothing, or a folder holds no table file.
+        UsageError: one file (or stdin) named twice as a path, not through a glob or folder:
+            ``segment a.csv a.csv`` is more likely a typo for a second file than a request.
     """
     files: list[str] = []
     seen: set[str] = set()
+    named: dict[str, str] = {}  # a path given as it is -> how it was spelled
     for source in sources:
+        if source == "-" or not (Path(source).is_dir() or _is_pattern(source)):
+            key = source if source == "-" else os.path.realpath(source)
+            if key in named:
+                raise _named_twice(named[key], source)
+            named[key] = source
         for path in _expand_one(source):
             key = path if path == "-" else os.path.realpath(path)
             if key not in seen:
                 seen.add(key)
                 files.append(path)
     return files
+
+
+def _is_pattern(source: str) -> bool:
+    return not Path(source).exists() and any(ch in source for ch in GLOB_CHARS)
+
+
+def _named_twice(first: str, again: str) -> UsageError:
+    if first == "-":
+        return UsageError(
+            "stdin ('-') is given twice among the inputs",
+            hint="give '-' once; stdin can be read only once",
+        )
+    what = "" if first == again else f" (as {short(first, 60)} and {short(again, 60)})"
+    return UsageError(
+        f"{short(again)}: the same file is given twice among the inputs{what}",
+        hint="name each file once; to read another export, check the second name",
+    )
 
 
 def _expand_one(source: str) -> list[str]:
@@ -1051,7 +1076,7 @@ def read_raw_sources(
     files = expand_sources(sources)
     if len(files) == 1 and (files[0] == "-" or not hive_partitions(files[0])):
         return read_raw(files[0], format=format, sheet=sheet)
-    tables, skipped = [], []
+    tables, skipped, read = [], [], []
     for f in files:
         try:
             table = read_raw(f, format=format, sheet=sheet)
@@ -1068,6 +1093,8 @@ def read_raw_sources(
             skipped.append(f)
         else:
             tables.append(table)
+            read.append(f)
+    _refuse_copies(read, tables)
     if not tables:
         raise DataError(
             f"{short(', '.join(sources))}: names only segchain's rejected lines (--rejects), "
@@ -1080,6 +1107,67 @@ def read_raw_sources(
     combined = combine_tables(tables)
     combined.skipped = skipped
     return combined
+
+
+def identical_files(paths: Sequence[str]) -> list[list[str]]:
+    """Groups of two or more of ``paths`` whose bytes are identical, in the order given.
+
+    Only files of one size are compared: their first 64 KiB, then (when those agree) a hash
+    of the whole file read in 1 MiB chunks. Monthly exports almost never share a size, so a
+    run of many files reads nothing more. stdin ('-') is never compared."""
+    import hashlib
+
+    by_size: dict[int, list[str]] = {}
+    for p in paths:
+        if p != "-" and os.path.isfile(p):
+            by_size.setdefault(os.path.getsize(p), []).append(p)
+    groups: list[list[str]] = []
+    for same_size in by_size.values():
+        if len(same_size) < 2:
+            continue
+        by_hash: dict[tuple[bytes, bytes], list[str]] = {}
+        for p in same_size:
+            with open(p, "rb") as stream:
+                head = stream.read(65536)
+            by_hash.setdefault((head, b""), []).append(p)
+        for (head, _), alike in list(by_hash.items()):
+            if len(alike) < 2:
+                continue
+            del by_hash[(head, b"")]
+            for p in alike:
+                with open(p, "rb") as stream:
+                    digest = hashlib.file_digest(stream, "blake2b").digest()
+                by_hash.setdefault((head, digest), []).append(p)
+        groups += [g for g in by_hash.values() if len(g) > 1]
+    order = {p: i for i, p in enumerate(paths)}
+    return sorted(groups, key=lambda g: order[g[0]])
+
+
+def _refuse_copies(paths: Sequence[str], tables: Sequence[Table]) -> None:
+    """Refuse files of one run that are byte-for-byte copies of each other (one month's
+    export saved twice, ``a.csv`` and ``a (1).csv``): read as one table, each of their lines
+    would count twice. Copies without a line (a header only) double nothing and are read."""
+    lines = {p: t for p, t in zip(paths, tables, strict=True)}
+    copies = [
+        g for g in identical_files(paths) if lines[g[0]].frame.lazy().head(1).collect().height
+    ]
+    if not copies:
+        return
+    listed = "\n".join(
+        "  " + " = ".join(short(p, 60) for p in g[:4]) + (" = ..." * (len(g) > 4)) for g in copies
+    )
+    first = copies[0]
+    twice = "read together, every order line in them would count twice"
+    if len(copies) == 1 and len(first) == 2:
+        what = f"{short(first[0], 60)} and {short(first[1], 60)} are identical (the same bytes): "
+        what += twice
+    else:
+        what = f"these files are copies of each other (the same bytes); {twice}:\n{listed}"
+    raise DataError(
+        what,
+        hint="give each export once (leave the copy out); if the files should hold different "
+        "periods, export the missing one again",
+    )
 
 
 def looks_like_rejects(path: str) -> bool:

@@ -119,12 +119,106 @@ def test_glob_and_paths_read_the_same_lines_as_one_concatenated_file(
     assert outs[0] == outs[1] == outs[2]
 
 
-def test_a_file_named_twice_is_read_once(cli, exports) -> None:
+def test_a_file_named_by_a_path_and_a_glob_is_read_once(cli, exports) -> None:
     folder, counts, _ = exports
     first = str(folder / "2024_01.csv")
-    result = cli("validate", first, str(folder / "2024_0*.csv"), first)
+    result = cli("validate", first, str(folder / "2024_0*.csv"))
     assert result.exit_code == 0, result.stderr
     assert f"read {counts[first]:,} = used {counts[first]:,} + rejected 0" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("second", "shown"),
+    [
+        ("a.csv", "a.csv: the same file is given twice among the inputs"),
+        (
+            "./a.csv",
+            "./a.csv: the same file is given twice among the inputs (as a.csv and ./a.csv)",
+        ),
+        (
+            "link.csv",
+            "link.csv: the same file is given twice among the inputs (as a.csv and link.csv)",
+        ),
+    ],
+)
+def test_a_file_given_twice_as_a_path_is_a_usage_error(cli, tmp_path, second, shown) -> None:
+    """`segment a.csv a.csv` (a typo for a second month, most likely) read a.csv once without a
+    word; the same file named twice by path is a usage error, and nothing is written."""
+    write_export(tmp_path / "a.csv", [good_line(i) for i in range(3)])
+    (tmp_path / "link.csv").symlink_to(tmp_path / "a.csv")
+    out = tmp_path / "seg.csv"
+    result = cli("segment", "a.csv", second, "-o", str(out))
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain segment: Error: {shown}\n"
+        "segchain segment:   hint: name each file once; to read another export, check the "
+        "second name\n"
+    )
+    assert not out.exists()
+
+
+def test_stdin_given_twice_is_a_usage_error(cli, tmp_path) -> None:
+    result = cli("validate", "-", "-", input=HEADER + "\n" + good_line(1) + "\n")
+    assert result.exit_code == 2
+    assert "Error: stdin ('-') is given twice among the inputs" in result.stderr
+
+
+def test_a_repeated_orders_option_naming_one_file_is_a_usage_error(cli, tmp_path) -> None:
+    write_export(tmp_path / "a.csv", [good_line(i) for i in range(3)])
+    assert cli("segment", "a.csv", "-o", "seg.csv").exit_code == 0
+    result = cli("forecast", "seg.csv", "--orders", "a.csv", "--orders", "a.csv", "-o", "f.csv")
+    assert result.exit_code == 2
+    assert "Error: a.csv: the same file is given twice among the inputs" in result.stderr
+
+
+def test_byte_identical_copies_are_refused(cli, tmp_path) -> None:
+    """A month's export saved twice (a.csv and its copy) doubled every line: refused (exit 1)
+    with both names, before anything is written; with its rejects file too."""
+    lines = [good_line(i) for i in range(5)] + ["1999,never,C1,S1,1,2.50"]
+    write_export(tmp_path / "2024-01.csv", lines)
+    write_export(tmp_path / "2024-01 (1).csv", lines)
+    write_export(tmp_path / "2024-02.csv", [good_line(i) for i in range(40, 45)])
+    out, rejects = tmp_path / "orders.csv", tmp_path / "rejects.csv"
+    result = cli("validate", "2024-0*.csv", "--rejects", str(rejects), "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain validate: Error: 2024-01 (1).csv and 2024-01.csv are "
+        "identical (the same bytes): read together, every order line in them would count "
+        "twice\n"
+        "segchain validate:   hint: give each export once (leave the copy out); if the files "
+        "should hold different periods, export the missing one again\n"
+    )
+    assert not out.exists() and not rejects.exists()
+
+
+def test_three_copies_are_listed_in_one_group(cli, tmp_path) -> None:
+    for name in ("a.csv", "b.csv", "c.csv"):
+        write_export(tmp_path / name, [good_line(1)])
+    result = cli("segment", "a.csv", "b.csv", "c.csv", "-o", "seg.csv")
+    assert result.exit_code == 1
+    assert "these files are copies of each other (the same bytes)" in result.stderr
+    assert "segchain segment:   a.csv = b.csv = c.csv\n" in result.stderr
+
+
+def test_header_only_copies_double_nothing_and_are_read(cli, tmp_path) -> None:
+    write_export(tmp_path / "2024-01.csv", [])
+    write_export(tmp_path / "2024-02.csv", [])
+    write_export(tmp_path / "2024-03.csv", [good_line(1), good_line(2)])
+    result = cli("validate", "2024-01.csv", "2024-02.csv", "2024-03.csv", "-o", "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "all files: read 2 = used 2 + rejected 0" in result.stderr
+
+
+def test_identical_files_compares_content_not_size(tmp_path) -> None:
+    from segchain.tableio import identical_files
+
+    a, b, c, d = (tmp_path / n for n in "abcd")
+    big = b"x" * 200_000
+    a.write_bytes(big + b"1")
+    b.write_bytes(big + b"2")  # same size, same first 64 KiB, differs at the end
+    c.write_bytes(big + b"1")
+    d.write_bytes(b"short")
+    assert identical_files([str(p) for p in (d, a, b, c)]) == [[str(a), str(c)]]
 
 
 def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
@@ -315,6 +409,19 @@ def test_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> None:
     write_export(folder / "2024-01 copy.csv", [good_line(99)])
     again = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
     assert "more than one file" not in again.stderr
+
+
+def test_cleaned_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> None:
+    """Two periods cleaned by validate whose dates overlap counted the shared lines twice
+    without the note raw exports get."""
+    write_export(tmp_path / "q1.csv", [good_line(i) for i in range(6)])
+    write_export(tmp_path / "q2.csv", [good_line(i) for i in range(3, 9)])  # 3 shared
+    for q in ("q1", "q2"):
+        assert cli("validate", f"{q}.csv", "-o", f"{q}.parquet").exit_code == 0
+    result = cli("segment", "q1.parquet", "q2.parquet", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "3 line(s) appear field for field in more than one file" in result.stderr
+    assert "all files: read 12 = used 12 + rejected 0" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------
