@@ -472,13 +472,14 @@ TOP_LEVEL_KEYS = ("preset",)
 
 # Settings read from the environment only: no option, no config key; checked like the others.
 ENVIRONMENT: dict[str, Rule] = {
+    # At least a second: the heartbeat line counts whole seconds, so a shorter interval only
+    # repeats it ("0s elapsed" a thousand times a second at 0.001) and floods the log.
     "SEGCHAIN_HEARTBEAT": Rule(
         "float",
-        0,
+        1,
         86_400,
-        low_open=True,
         why_high="a day",
-        expect="a number of seconds > 0",
+        expect="a number of seconds from 1 to 86400 (a day)",
     ),
 }
 ENVIRONMENT_HINTS = {

@@ -82,7 +82,9 @@ def slow_network(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(net, "network", slow)
-    monkeypatch.setenv("SEGCHAIN_HEARTBEAT", "0.05")
+    # Below the 1 s that $SEGCHAIN_HEARTBEAT accepts: the default, patched.
+    monkeypatch.delenv("SEGCHAIN_HEARTBEAT", raising=False)
+    monkeypatch.setattr("segchain.cli.progress.HEARTBEAT_SECONDS", 0.05)
 
 
 @pytest.fixture

@@ -495,9 +495,28 @@ def test_every_command_refuses_a_bad_setting_naming_file_and_key(
     ("variable", "value", "message"),
     [
         ("SEGCHAIN_DATE_FORMAT", "%Q", "$SEGCHAIN_DATE_FORMAT: unknown directive %Q"),
-        ("SEGCHAIN_HEARTBEAT", "abc", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
-        ("SEGCHAIN_HEARTBEAT", "0", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
-        ("SEGCHAIN_HEARTBEAT", "-5", "$SEGCHAIN_HEARTBEAT: must be a number of seconds > 0"),
+        (
+            "SEGCHAIN_HEARTBEAT",
+            "abc",
+            "$SEGCHAIN_HEARTBEAT: must be a number of seconds from 1 to 86400 (a day)",
+        ),
+        (
+            "SEGCHAIN_HEARTBEAT",
+            "0",
+            "$SEGCHAIN_HEARTBEAT: must be a number of seconds from 1 to 86400 (a day)",
+        ),
+        (
+            "SEGCHAIN_HEARTBEAT",
+            "-5",
+            "$SEGCHAIN_HEARTBEAT: must be a number of seconds from 1 to 86400 (a day)",
+        ),
+        (
+            "SEGCHAIN_HEARTBEAT",
+            "0.001",
+            "$SEGCHAIN_HEARTBEAT: must be a number of seconds from 1 to 86400 (a day), got '0.001'",
+        ),
+        ("SEGCHAIN_HEARTBEAT", "0.999", "$SEGCHAIN_HEARTBEAT: must be a number of seconds from 1"),
+        ("SEGCHAIN_HEARTBEAT", "86401", "$SEGCHAIN_HEARTBEAT: must be at most 86400 (a day)"),
         ("SEGCHAIN_HEARTBEAT", "nan", "$SEGCHAIN_HEARTBEAT: must be a finite number"),
         ("SEGCHAIN_HEARTBEAT", "inf", "$SEGCHAIN_HEARTBEAT: must be a finite number"),
     ],
