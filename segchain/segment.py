@@ -193,8 +193,11 @@ def segment(
                 hint=f"pick an --as-of after {span['first']}",
             )
         raise DataError("orders: no order lines to segment")
+    warnings: list[str] = []
     if as_of is None:
         as_of = cast(dt.date, agg.get_column("_last_any").max()) + dt.timedelta(days=1)
+    else:
+        warnings += _far_as_of(as_of, span["last"], method)
     excluded["non_product"] = int(agg.get_column("_non_product").sum())
     features = _features(agg, as_of)
     if features.height < 2:
@@ -204,7 +207,6 @@ def segment(
             hint="check the customer_id mapping, or use a wider --as-of window",
         )
 
-    warnings: list[str] = []
     chosen_k: int | None = None
     if method == "rfm":
         labelled = _rfm(features)
@@ -240,6 +242,25 @@ def segment(
         k=chosen_k,
         new_customers=new_customers,
     )
+
+
+# A later --as-of is normal (segmenting at month end on data from the 28th); past a year after
+# the last order it is more likely a typo (2205 for 2025, a placeholder 2999-12-31).
+FAR_AS_OF_DAYS = 366  # the default --as-of (the day after the last order) plus a year
+
+
+def _far_as_of(as_of: dt.date, last: dt.date, method: str) -> list[str]:
+    """A warning when ``as_of`` is more than a year after the last order line (``last``)."""
+    gap = (as_of - last).days
+    if gap <= FAR_AS_OF_DAYS:
+        return []
+    what = "every customer's recency_days and tenure_days are at least that"
+    if method == "abc-xyz":
+        what += ", and XYZ counts every month up to it as one without demand (erratic, Z)"
+    return [
+        f"--as-of {as_of} is {gap:,} days after the last order ({last}): {what}; leave "
+        "--as-of out to measure from the day after the last order, or check the date"
+    ]
 
 
 def _one_pass(

@@ -30,6 +30,18 @@ def test_segment_cli_writes_one_row_per_customer_to_stdout(cli, orders_csv: Path
     ]
 
 
+def test_segment_cli_warns_of_an_as_of_far_after_the_last_order(cli, orders_csv: Path):
+    """--as-of 2999-12-31 gave every customer a recency of 356,408 days or more without a
+    word; warned (the lines run to 2024-03-09), and still written: a later as-of is normal."""
+    result = cli("segment", str(orders_csv), "--as-of", "2999-12-31", "-o", "segments.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain segment: Warning: --as-of 2999-12-31 is 356,408 days after the last order "
+        "(2024-03-09): every customer's recency_days and tenure_days are at least that"
+    ) in result.stderr
+    assert pl.read_csv("segments.csv")["recency_days"].min() >= 356_408
+
+
 def test_segment_cli_prints_reconciliation_and_profile(cli, orders_csv: Path):
     result = cli("segment", str(orders_csv), "-o", "segments.csv")
     assert "  read 14 = used 6 + rejected 8" in result.stderr

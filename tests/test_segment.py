@@ -119,6 +119,37 @@ def test_segment_all_orders_after_as_of_raises():
     )
 
 
+@pytest.mark.parametrize(
+    ("as_of", "warned"),
+    [
+        # The last order is 2024-03-01; 2024-03-01 + 366 days = 2025-03-02 (no 29 February
+        # between them): the default --as-of plus a year is not warned about, a day later is.
+        (D(2025, 3, 2), []),
+        (
+            D(2025, 3, 3),
+            [
+                "--as-of 2025-03-03 is 367 days after the last order (2024-03-01): every "
+                "customer's recency_days and tenure_days are at least that; leave --as-of out "
+                "to measure from the day after the last order, or check the date"
+            ],
+        ),
+    ],
+)
+def test_segment_as_of_more_than_a_year_after_the_last_order_warns(as_of, warned):
+    result = segment(orders(FEATURE_ORDERS), as_of=as_of)
+    assert result.warnings == warned
+    assert row(result, "B")["recency_days"] == (as_of - D(2024, 3, 1)).days  # kept, not refused
+
+
+def test_segment_far_as_of_warns_that_xyz_counts_the_empty_months():
+    result = segment(orders(FEATURE_ORDERS), method="abc-xyz", as_of=D(2999, 12, 31))
+    assert any(
+        w.startswith("--as-of 2999-12-31 is 356,416 days after the last order (2024-03-01)")
+        and "XYZ counts every month up to it as one without demand" in w
+        for w in result.warnings
+    ), result.warnings
+
+
 def test_segment_customer_with_only_returns_keeps_dates_and_no_nan():
     rows = [*FEATURE_ORDERS, ("r9", D(2024, 2, 10), "C", -2.0, 3.0, "return")]
     result = segment(orders(rows), clv=True)
