@@ -81,6 +81,13 @@ def count(n: Any) -> str:
     return format_number(n, INT)
 
 
+def plural(n: Any, noun: str, nouns: str | None = None) -> str:
+    """A count with its noun, singular for exactly one: ``1 customer``, ``3,105 customers``,
+    ``0 customers``; ``nouns`` for an irregular plural (``plural(n, "entry", "entries")``)."""
+    many = nouns if nouns is not None else noun + "s"
+    return f"{count(n)} {noun if n == 1 else many}"
+
+
 def _digits(x: float, kind: str) -> str:
     a = abs(x)
     if kind == INT:

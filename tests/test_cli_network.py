@@ -192,7 +192,13 @@ def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) ->
         ),
         (
             ["--sites", "SITES", "--open", "3"],
-            "segchain network: Error: --open 3 is more than the 2 sites given; use at most 2\n",
+            "segchain network: Error: --open 3 is more than the 2 sites in --sites; use --open 2 "
+            "or less, or add sites to the file\n",
+        ),
+        (
+            ["--candidates", "1", "--open", "2"],
+            "segchain network: Error: --open 2 is more than the 1 candidate site that "
+            "--candidates 1 proposes; use --open 1 or less, or ask for --candidates 2\n",
         ),
         (
             ["--sites", "SITES", "--km-per-day", "0"],

@@ -14,8 +14,24 @@ from segchain.formatting import (
     count,
     format_number,
     kind_of,
+    plural,
     raw_numbers,
 )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((1, "site"), "1 site"),
+        ((0, "site"), "0 sites"),
+        ((2, "stocking point"), "2 stocking points"),
+        ((3105, "customer"), "3,105 customers"),
+        ((1, "entry", "entries"), "1 entry"),
+        ((2, "entry", "entries"), "2 entries"),
+    ],
+)
+def test_plural_singular_only_for_exactly_one(args, expected) -> None:
+    assert plural(*args) == expected
 
 
 @pytest.mark.parametrize(

@@ -503,8 +503,34 @@ def test_network_no_sites_is_an_error() -> None:
 
 def test_network_open_more_than_sites_is_a_usage_error() -> None:
     customers, sites = _promise_case()
-    with pytest.raises(UsageError, match="--open 3 is more than the 2 sites given"):
+    with pytest.raises(UsageError, match="--open 3 is more than the 2 sites in --sites"):
         network(customers, sites=sites, open=3)
+
+
+def test_network_open_fewer_than_existing_sites_names_them() -> None:
+    customers, sites = _promise_case()
+    with pytest.raises(UsageError) as err:
+        network(customers, sites=sites.with_columns(existing=pl.Series([True, True])), open=1)
+    assert str(err.value) == (
+        "--open 1 is fewer than the 2 existing sites in --sites (always open); use --open 2 or more"
+    )
+
+
+def test_network_candidates_fewer_than_open_say_where_the_sites_came_from() -> None:
+    """--candidates 1 --open 2 said 'more than the 1 sites given' when no site was given."""
+    customers, _ = _promise_case()
+    with pytest.raises(UsageError) as err:
+        network(customers, candidates=1, open=2)
+    assert str(err.value) == (
+        "--open 2 is more than the 1 candidate site that --candidates 1 proposes; use --open 1 "
+        "or less, or ask for --candidates 2"
+    )
+
+
+def test_network_one_customer_location_is_singular() -> None:
+    customers, _ = _promise_case()  # both customers at (0, 0)
+    with pytest.raises(UsageError, match="more than the 1 distinct customer location; ask"):
+        network(customers, candidates=2)
 
 
 def test_network_needs_sites_or_candidates() -> None:

@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import UsageError
+from segchain.formatting import plural
 from segchain.geo import EARTH_RADIUS_KM, haversine_km
 
 # Above this many customer x site pairs, customers are aggregated into demand points.
@@ -36,7 +37,8 @@ def candidate_sites(customers: pl.DataFrame, n: int, *, seed: int = 0) -> pl.Dat
     distinct = located.select("lat", "lon").unique().height
     if n > distinct:
         raise UsageError(
-            f"--candidates {n} is more than the {distinct} distinct customer locations; "
+            f"--candidates {n} is more than the "
+            f"{plural(distinct, 'distinct customer location')}; "
             f"ask for at most {distinct}"
         )
     lat = np.radians(located["lat"].to_numpy())

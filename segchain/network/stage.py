@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import InfeasibleError, UsageError, examples
-from segchain.formatting import count
+from segchain.formatting import count, plural
 from segchain.network.geometry import (
     MAX_PAIRS,
     Points,
@@ -272,12 +272,21 @@ def _site_frame(
         site_df = prepare_sites(sites, need_coords=not lane_mode)
     m = site_df.height
     if open is not None and open > m:
-        raise UsageError(f"--open {open} is more than the {m} sites given; use at most {m}")
+        if candidates is not None:
+            raise UsageError(
+                f"--open {open} is more than the {plural(m, 'candidate site')} that "
+                f"--candidates {candidates} proposes; use --open {m} or less, or ask for "
+                f"--candidates {open}"
+            )
+        raise UsageError(
+            f"--open {open} is more than the {plural(m, 'site')} in --sites; use --open {m} "
+            "or less, or add sites to the file"
+        )
     n_existing = int(site_df["existing"].sum())
     if open is not None and open < n_existing:
         raise UsageError(
-            f"--open {open} is fewer than the {n_existing} existing sites (always open); "
-            f"use at least {n_existing}"
+            f"--open {open} is fewer than the {plural(n_existing, 'existing site')} in --sites "
+            f"(always open); use --open {n_existing} or more"
         )
     return site_df
 
