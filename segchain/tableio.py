@@ -209,24 +209,37 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
 
 def missing_input(source: str) -> DataError:
     """Why ``source``, which ``Path.exists`` denies, cannot be read: not only 'no such file'
-    (a dangling or looping symbolic link, a file in the path, a folder that may not be read)."""
+    (a dangling or looping symbolic link, a file in the path, a folder that may not be read).
+    The message names the option that gave the file (``--orders x.csv: no such file``)."""
+    name = named_by_option(source)
     try:
         os.stat(source)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             return DataError(
-                f"{source}: is a symbolic link loop (a link that leads back to itself)",
+                f"{name}: is a symbolic link loop (a link that leads back to itself)",
                 hint="point the link at the file, or give the file's own path",
             )
         if exc.errno == errno.ENOENT and os.path.islink(source):
             return DataError(
-                f"{source}: is a symbolic link to {short(os.readlink(source))}, which does not "
-                "exist",
+                f"{name}: is a symbolic link to {short(os.readlink(source))}, which does not exist",
                 hint="point the link at the file, or give the file's own path",
             )
         if exc.errno != errno.ENOENT:
-            return DataError(f"{source}: cannot read the file: {os_message(exc)}")
-    return DataError(f"{source}: no such file")
+            return DataError(f"{name}: cannot read the file: {os_message(exc)}")
+    return DataError(f"{name}: no such file")
+
+
+def named_by_option(source: str) -> str:
+    """``source`` with the option that gave it to the running command (``--sites x.csv``), as
+    the command registered its inputs (``OutputSet.add_input``); as it is for an argument
+    (INPUT) or outside a command. A command reads several files: the name alone may not say
+    which of them is missing."""
+    active = _ACTIVE.get()
+    for option, given in active.inputs if active is not None else ():
+        if given == source and option.startswith("-"):
+            return f"{option} {short(source)}"
+    return short(source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1020,7 +1033,7 @@ def _expand_one(source: str) -> list[str]:
     matches = sorted(glob.glob(source, recursive=True))
     if not matches:
         raise DataError(
-            f"{short(source)}: no file matches this pattern",
+            f"{named_by_option(source)}: no file matches this pattern",
             hint="check the pattern and the folder it runs in; '**' matches sub-folders",
         )
     out: list[str] = []

@@ -119,3 +119,14 @@ def test_cli_costs_bad_by_exits_2(cli, files) -> None:
     result = cli(*_args(files, "--by", "site"))
     assert result.exit_code == 2
     assert "--by must be segment or customer, got 'site'" in result.stderr
+
+
+@pytest.mark.parametrize("option", ["--orders", "--sites", "--policy", "--items", "--assignments"])
+def test_cli_costs_a_missing_file_names_its_option(cli, files, tmp_path, option) -> None:
+    """'missing.csv: no such file' did not say which of the six files costs reads it was."""
+    args = _args(files, "-o", str(tmp_path / "c.csv"))
+    args[args.index(option) + 1] = "missing.csv"
+    result = cli(*args)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(f"segchain costs: Error: {option} missing.csv: no such file\n")
+    assert not (tmp_path / "c.csv").exists()

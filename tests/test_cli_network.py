@@ -320,3 +320,21 @@ def test_cli_network_costs_file_without_coordinates(cli, tmp_path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "1 customer-site pairs have no lane in --costs and are not allowed" in result.stderr
     assert "total 25.00" in result.stderr
+
+
+def test_cli_network_a_missing_sites_file_names_its_option(cli, customers_csv, tmp_path) -> None:
+    out = tmp_path / "a.csv"
+    result = cli("network", str(customers_csv), "--sites", "missing.csv", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == "segchain network: Error: --sites missing.csv: no such file\n"
+    assert not out.exists()
+
+
+def test_cli_network_a_dangling_sites_link_names_its_option(cli, customers_csv, tmp_path) -> None:
+    (tmp_path / "sites.csv").symlink_to(tmp_path / "gone.csv")
+    result = cli("network", str(customers_csv), "--sites", "sites.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"segchain network: Error: --sites sites.csv: is a symbolic link to {tmp_path}/gone.csv, "
+        "which does not exist\n"
+    )

@@ -216,3 +216,16 @@ def test_segment_cli_provenance_is_what_the_stage_was_given(cli, orders_csv: Pat
     assert params["abc_cutoffs"] == [0.7, 0.9]
     assert (params["clv"], params["clv_horizon"], params["seed"]) == (False, 90, 7)
     assert set(pl.read_parquet(out)["segment"].str.slice(0, 1)) <= {"A", "B", "C"}
+
+
+def test_segment_cli_a_missing_previous_file_names_its_option(cli, orders_csv: Path):
+    result = cli("segment", str(orders_csv), "--previous", "missing.csv", "-o", "s.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith("segchain segment: Error: --previous missing.csv: no such file\n")
+    assert not Path("s.csv").exists()
+
+
+def test_segment_cli_a_missing_input_is_named_as_it_is(cli):
+    result = cli("segment", "missing.csv")
+    assert result.exit_code == 1
+    assert result.stderr == "segchain segment: Error: missing.csv: no such file\n"

@@ -310,3 +310,20 @@ def test_cli_stock_takes_a_one_period_forecasts_length_from_its_freq(
     assert result.exit_code == 0, result.stderr
     assert "single period" not in result.stderr
     assert pl.read_parquet(pol)["period_days"].unique().to_list() == [days]
+
+
+@pytest.mark.parametrize("option", ["--items", "--orders", "--on-hand"])
+def test_cli_stock_a_missing_file_names_its_option(cli, forecast_csv, tmp_path, option) -> None:
+    out = tmp_path / "policy.csv"
+    result = cli("stock", str(forecast_csv), option, "missing.csv", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == f"segchain stock: Error: {option} missing.csv: no such file\n"
+    assert not out.exists()
+
+
+def test_cli_stock_an_orders_glob_matching_nothing_names_its_option(cli, forecast_csv) -> None:
+    result = cli("stock", str(forecast_csv), "--orders", "exports/*.csv", "-o", "p.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "segchain stock: Error: --orders exports/*.csv: no file matches this pattern\n"
+    )
