@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from segchain.errors import DataError
+from segchain.formatting import plural
 
 DAYS_PER_WEEK = 7.0
 # Bounds on log-parameters keep the optimiser away from overflow on degenerate data.
@@ -249,7 +250,8 @@ def lifetime_value(
     warnings: list[str] = []
     if len(x) < 50:
         warnings.append(
-            f"CLV fitted on only {len(x)} customers: treat p_alive and clv as rough estimates"
+            f"CLV fitted on only {plural(len(x), 'customer')}: treat p_alive and clv as rough "
+            "estimates"
         )
     bg = fit_bgnbd(x, t_x, T)
     horizon = horizon_days / DAYS_PER_WEEK

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.formatting import count
+from segchain.formatting import count, plural
 from segchain.schema import demand_line, product_line, require_columns, require_one_of
 
 Method = Literal["rfm", "kmeans", "abc-xyz"]
@@ -644,7 +644,8 @@ def _kmeans(
         return one, 1
     if k is not None and k > distinct:
         raise DataError(
-            f"--k {k} asks for more clusters than the {count(distinct)} distinct customer profiles "
+            f"--k {k} asks for more clusters than the "
+            f"{plural(distinct, 'distinct customer profile')} "
             "(recency, frequency, monetary) in the data",
             hint=f"use --k {distinct} or fewer, or leave --k out to choose it automatically",
         )

@@ -318,7 +318,7 @@ def test_cli_network_costs_file_without_coordinates(cli, tmp_path) -> None:
         str(tmp_path / "a.csv"),
     )
     assert result.exit_code == 0, result.stderr
-    assert "1 customer-site pairs have no lane in --costs and are not allowed" in result.stderr
+    assert "1 customer-site pair has no lane in --costs and is not allowed" in result.stderr
     assert "total 25.00" in result.stderr
 
 

@@ -45,7 +45,7 @@ def test_segment_cli_warns_of_an_as_of_far_after_the_last_order(cli, orders_csv:
 def test_segment_cli_prints_reconciliation_and_profile(cli, orders_csv: Path):
     result = cli("segment", str(orders_csv), "-o", "segments.csv")
     assert "  read 14 = used 6 + rejected 8" in result.stderr
-    assert "  not counted in the features: 1 non-product lines" in result.stderr
+    assert "  not counted in the features: 1 non-product line\n" in result.stderr
     assert "3 customers in 3 segments (rfm, as of 2024-03-10)" in result.stderr
     assert "wrote 3 customers to segments.csv (csv)" in result.stderr
 
@@ -88,7 +88,7 @@ def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, t
     ).write_csv(tmp_path / "prev.csv")
     result = cli("segment", str(orders_csv), "-o", "again.csv", "--previous", "prev.csv")
     assert result.exit_code == 0, result.stderr
-    assert "1 customers changed segment since prev.csv" in result.stderr
+    assert "1 customer changed segment since prev.csv" in result.stderr
 
 
 @pytest.mark.parametrize(

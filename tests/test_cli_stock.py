@@ -129,7 +129,7 @@ def test_cli_stock_on_hand_adds_order_now(cli, forecast_csv, tmp_path) -> None:
     assert result.exit_code == 0, result.output
     policy = pl.read_csv(out)
     assert policy["on_hand"].to_list() == [15.0, 0.0]
-    assert "1 stocking points have no on-hand row (counted as 0)" in result.stderr
+    assert "1 stocking point has no on-hand row (counted as 0)" in result.stderr
 
 
 def test_cli_stock_reads_stdin(cli, forecast_csv) -> None:
@@ -326,4 +326,16 @@ def test_cli_stock_an_orders_glob_matching_nothing_names_its_option(cli, forecas
     assert result.exit_code == 1
     assert result.stderr.startswith(
         "segchain stock: Error: --orders exports/*.csv: no file matches this pattern\n"
+    )
+
+
+def test_cli_stock_one_stocking_point_is_singular(cli, forecast_csv, items_csv, tmp_path) -> None:
+    """'wrote 1 stocking points' and '1 stocking points, (s, Q) ...' on stderr."""
+    one = tmp_path / "one.csv"
+    pl.read_csv(forecast_csv).filter(pl.col("sku") == "B").write_csv(one)
+    result = cli("stock", str(one), "--items", str(items_csv), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "segchain stock: 1 stocking point, (s, Q)" in result.stderr
+    assert f"segchain stock: wrote 1 stocking point to {tmp_path / 'p.csv'} (csv)\n" in (
+        result.stderr
     )

@@ -309,7 +309,7 @@ def test_cli_says_price_or_units(cli, tmp_path):
     priced_orders().write_csv(o)
     result = cli("stock", str(fc), "--orders", str(o), "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "1 of 1 stocking points valued at their sku's mean selling price" in result.stderr
+    assert "1 of 1 stocking point valued at their sku's mean selling price" in result.stderr
     assert "inventory value " in result.stderr
     result = cli("stock", str(fc), "-o", str(out))
     assert result.exit_code == 0, result.output

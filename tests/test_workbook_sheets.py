@@ -537,7 +537,8 @@ def test_report_raw_workbook_read_at_the_chosen_sheet(
     assert result.exit_code == 0, result.stderr
     name = "Orders" if sheet != "other" else "Other"
     assert f"{book}: raw order lines (workbook, sheet {name!r} (" in result.stderr
-    assert f"{book}: orders, {rows} rows (recognised by its columns)\n" in result.stderr
+    lines = f"{rows} row{'s' * (rows != 1)}"
+    assert f"{book}: orders, {lines} (recognised by its columns)\n" in result.stderr
     # The command that makes the report again reads the same sheet.
     assert f"`segchain report {book} --title 'segchain report' --sheet {sheet}`" in (
         out.read_text()

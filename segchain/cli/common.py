@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated
-from segchain.formatting import count
+from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -756,7 +756,7 @@ def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
     if books < len(parts):
         others = len(parts) - books
         reporter.info(
-            f"{where} {sheet!r}: read in {count(books)} workbook{'s' * (books != 1)}; "
+            f"{where} {sheet!r}: read in {plural(books, 'workbook')}; "
             + (
                 "1 other file (CSV, Parquet) read as it is"
                 if others == 1
@@ -796,7 +796,8 @@ def write_output(
     reporter: Reporter,
     what: str,
 ) -> None:
-    """Write a stage's table and say where it went (stderr)."""
+    """Write a stage's table and say where it went (stderr); ``what`` names its rows in the
+    plural (``stocking points``), the singular being that without its final s."""
     from segchain.tableio import write_table
 
     written = write_table(df, dest, format=fmt, metadata=metadata)
@@ -804,4 +805,4 @@ def write_output(
     if written == "csv":
         reporter.provenance(metadata)
     where = "stdout" if dest == "-" else dest
-    reporter.info(f"wrote {df.height:,} {what} to {where} ({written})")
+    reporter.info(f"wrote {plural(df.height, what.removesuffix('s'), what)} to {where} ({written})")

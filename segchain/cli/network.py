@@ -11,6 +11,7 @@ from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError
+from segchain.formatting import count, plural
 
 SitesOpt = Annotated[
     str | None,
@@ -279,7 +280,8 @@ def _report(result: Any, reporter: c.Reporter) -> None:
     reporter.table(c.frame_table(promise.select(shown), title="delivery promise by segment"))
     status = "optimal" if t.status == "optimal" else "stopped at the time limit"
     reporter.info(
-        f"opened {t.sites_opened:,} of {t.sites:,} sites for {t.customers:,} customers; "
+        f"opened {count(t.sites_opened)} of {plural(t.sites, 'site')} for "
+        f"{plural(t.customers, 'customer')}; "
         f"fixed {t.fixed_cost:,.2f} + transport {t.transport_cost:,.2f} = "
         f"total {t.total_cost:,.2f} ({status}, gap {t.mip_gap:.2e})"
     )

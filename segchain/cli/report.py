@@ -13,7 +13,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import DataError, UsageError
-from segchain.formatting import count
+from segchain.formatting import plural
 
 if TYPE_CHECKING:
     from segchain.tableio import Table
@@ -184,13 +184,13 @@ def report_command(
     tables, meta, infos = collect_tables(named)
     for info in infos:
         reporter.info(
-            f"{info.source}: {info.kind}, {info.rows:,} rows (recognised by its {info.how})"
+            f"{info.source}: {info.kind}, {plural(info.rows, 'row')} (recognised by its {info.how})"
         )
     report = build_report(tables, metadata=meta, inputs=infos, params=params)
     reporter.provenance(report.provenance)
     for note in report.skipped:
         reporter.info(f"  skipped: {note}")
-    sections = f"{len(report.sections)} section{'s' * (len(report.sections) != 1)}"
+    sections = plural(len(report.sections), "section")
     if kind == "terminal":
         _print_summary(report)
         reporter.info(f"{sections}; write the full report with -o report.html")
@@ -208,7 +208,7 @@ def report_command(
 
         _write(output, to_html(report).encode("utf-8"))
         reporter.info(
-            f"wrote the report ({sections}, {count(len(report.charts()))} charts) to {output}"
+            f"wrote the report ({sections}, {plural(len(report.charts()), 'chart')}) to {output}"
         )
         return
     from segchain.report import to_markdown
@@ -230,7 +230,7 @@ def report_command(
     _write(output, text.encode("utf-8"))
     reporter.info(
         f"wrote the report ({sections}) to {output}"
-        + (f" and {count(len(files))} charts to {path.parent / image_dir}/" if files else "")
+        + (f" and {plural(len(files), 'chart')} to {path.parent / image_dir}/" if files else "")
     )
 
 

@@ -9,6 +9,7 @@ import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
+from segchain.formatting import plural
 
 
 @app.command("sample")
@@ -88,4 +89,4 @@ def sample(
         ext = fmt if name == "orders" else "csv"
         dest = output / f"{name}.{ext}"
         write_table(df, str(dest), metadata=provenance("sample", params=params))
-        reporter.info(f"wrote {df.height:,} rows to {dest}")
+        reporter.info(f"wrote {plural(df.height, 'row')} to {dest}")

@@ -12,6 +12,7 @@ from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError
+from segchain.formatting import plural
 
 MethodOpt = Annotated[
     str | None,
@@ -179,7 +180,7 @@ def segment_command(
     if excluded:
         reporter.info(
             "  not counted in the features: "
-            + ", ".join(f"{v:,} {_EXCLUDED[k_]}" for k_, v in excluded.items())
+            + ", ".join(plural(v, *_EXCLUDED[k_]) for k_, v in excluded.items())
         )
     # What was used: the resolved options, with k and as_of as the stage settled them.
     recorded = {
@@ -193,13 +194,14 @@ def segment_command(
     if params["method"] != "abc-xyz":
         del recorded["abc_cutoffs"], recorded["xyz_cutoffs"]
     inputs = {"orders": recon.read, "customers": segments.height}
-    title = f"{result.segments.height:,} customers in {result.profile.height} segments"
+    title = f"{plural(result.segments.height, 'customer')} in "
+    title += plural(result.profile.height, "segment")
     title += f" ({params['method']}, as of {result.as_of})"
     reporter.table(c.frame_table(result.profile, title=title))
     if result.changed is not None:
         reporter.info(
-            f"{result.changed.height:,} customers changed segment since {previous}"
-            + (f"; {result.new_customers:,} new customers" if result.new_customers else "")
+            f"{plural(result.changed.height, 'customer')} changed segment since {previous}"
+            + (f"; {plural(result.new_customers, 'new customer')}" if result.new_customers else "")
         )
     if profile is not None:
         c.write_output(
@@ -255,7 +257,10 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
     return params
 
 
-_EXCLUDED = {"after_as_of": "lines on or after --as-of", "non_product": "non-product lines"}
+_EXCLUDED = {
+    "after_as_of": ("line on or after --as-of", "lines on or after --as-of"),
+    "non_product": ("non-product line", "non-product lines"),
+}
 
 
 def _parse_date(value: object) -> dt.date | None:

@@ -10,7 +10,7 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError
-from segchain.formatting import count
+from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
     from segchain.tableio import Table
@@ -281,12 +281,15 @@ def stock_command(
         detail = ", ".join(f"{k} {v:,}" for k, v in result.defaults_by_column.items())
         source = "not in --items or with empty values" if items else "no --items given"
         reporter.info(
-            f"{result.items_defaulted:,} of {policy.height:,} items used default parameters "
+            f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used default "
+            "parameters "
             f"({source}): {detail}"
         )
     if result.on_hand_missing:
+        n = result.on_hand_missing
         reporter.info(
-            f"{result.on_hand_missing:,} stocking points have no on-hand row (counted as 0)"
+            f"{plural(n, 'stocking point')} {'has' if n == 1 else 'have'} no on-hand row "
+            "(counted as 0)"
         )
     kind = policy["policy_type"][0] if policy.height else "sQ"
     review = policy["review_days"][0] if policy.height else 1.0
@@ -299,8 +302,8 @@ def stock_command(
     priced = int((cost_from == "price").sum())
     if priced:
         reporter.info(
-            f"{priced:,} of {policy.height:,} stocking points valued at their sku's mean "
-            "selling price in --orders (no unit_cost in --items): inventory value at price, "
+            f"{count(priced)} of {plural(policy.height, 'stocking point')} valued at their sku's "
+            "mean selling price in --orders (no unit_cost in --items): inventory value at price, "
             "above cost"
         )
     total = policy["inventory_value"].sum()
@@ -312,7 +315,8 @@ def stock_command(
     else:
         worth = f"inventory value {total:,.2f}"
     reporter.info(
-        f"{policy.height:,} stocking points, {mode}, periods of {result.period_days:g} days; "
+        f"{plural(policy.height, 'stocking point')}, {mode}, periods of "
+        f"{result.period_days:g} day{'s' * (result.period_days != 1)}; "
         f"{worth}"
     )
     if result.comparison is not None:
@@ -335,20 +339,20 @@ def stock_command(
         plan = result.comparison["uniform_plan"][0]
         reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
     if simulate is not None:
-        with Work("stock", f"simulating {simulate:,} periods", quiet=quiet):
+        with Work("stock", f"simulating {plural(simulate, 'period')}", quiet=quiet):
             demand = (
                 policy.filter(~pl.col("no_demand")) if "no_demand" in policy.columns else policy
             )
             sim = run_simulate(demand, periods=simulate, seed=seed_value)
         reporter.table(
-            c.frame_table(_simulation_summary(sim), title=f"replay of {count(simulate)} periods")
+            c.frame_table(_simulation_summary(sim), title=f"replay of {plural(simulate, 'period')}")
         )
         if result.segments is not None:
             per_seg = simulate_segments(result, periods=simulate, seed=seed_value)
             reporter.table(
                 c.frame_table(
                     _segment_summary(per_seg),
-                    title=f"achieved service per segment, replay of {count(simulate)} periods",
+                    title=f"achieved service per segment, replay of {plural(simulate, 'period')}",
                 )
             )
     inputs = {"forecast": fc.height, "stocking_points": policy.height}

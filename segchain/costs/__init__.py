@@ -22,6 +22,7 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
+from segchain.formatting import plural
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -279,7 +280,9 @@ def costs(
             {
                 "revenue": float(table["revenue"].sum()),
                 "non-product lines (postage, fees; not revenue)": st.non_product,
-                f"{st.unsegmented_customers:,} customers not in the segments": st.unsegmented,
+                f"{plural(st.unsegmented_customers, 'customer')} not in the segments": (
+                    st.unsegmented
+                ),
             },
         )
     )
@@ -289,8 +292,9 @@ def costs(
         sources["cogs"] = "orders x items: net units x unit_cost"
         if st.uncosted_lines:
             warnings.append(
-                f"{st.uncosted_lines:,} product lines have a sku without unit_cost in the items: "
-                "their customers' cogs is missing"
+                f"{plural(st.uncosted_lines, 'product line')} "
+                f"{'has' if st.uncosted_lines == 1 else 'have'} a sku without unit_cost in the "
+                "items: their customers' cogs is missing"
             )
     sources["gross_margin"] = "revenue - cogs"
     table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))

@@ -113,8 +113,13 @@ def prepare_customers(
             )
         if no_demand.height:
             raise DataError(
-                f"customers: no customer to assign: all {no_demand.height:,} customers with "
-                "coordinates have no positive demand"
+                "customers: no customer to assign: "
+                + (
+                    "the one customer with coordinates has"
+                    if no_demand.height == 1
+                    else f"all {count(no_demand.height)} customers with coordinates have"
+                )
+                + " no positive demand"
             )
         raise DataError("customers: no customer to assign (the table is empty)")
     return df, unlocated, pl.concat(left_out)

@@ -264,7 +264,7 @@ def _site_frame(
         )
         if open is None:
             notes.append(
-                f"{count(candidates)} candidate sites proposed; they have no fixed cost, so "
+                f"{plural(candidates, 'candidate site')} proposed, with no fixed cost: "
                 "without --open K every candidate that is some customer's nearest is opened"
             )
     else:
@@ -373,7 +373,9 @@ def _lane_pairs(
         )
     if lanes_missing:
         notes.append(
-            f"{lanes_missing:,} customer-site pairs have no lane in --costs and are not allowed"
+            f"{plural(lanes_missing, 'customer-site pair')} "
+            f"{'has' if lanes_missing == 1 else 'have'} no lane in --costs and "
+            f"{'is' if lanes_missing == 1 else 'are'} not allowed"
         )
     return pairs, lanes_missing
 

@@ -15,6 +15,7 @@ from segchain.config import (
     check_service_measure,
 )
 from segchain.errors import UsageError, examples
+from segchain.formatting import count, plural
 from segchain.routing import route_orders
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.bootstrap import demand_history
@@ -296,25 +297,28 @@ def stock(
         held = float((rationed["avg_inventory"] * rationed["unit_cost"]).sum())
         fcfs_held = float((rationed["unrationed_avg_inventory"] * rationed["unit_cost"]).sum())
         notes.append(
-            f"rationing: {rationed.height:,} stocking points hold {held:,.2f} in value against "
+            f"rationing: {plural(rationed.height, 'stocking point')} "
+            f"{'holds' if rationed.height == 1 else 'hold'} {held:,.2f} in value against "
             f"{fcfs_held:,.2f} without reserves with every promise kept "
             f"({(held - fcfs_held) / fcfs_held:+.1%})"
             if fcfs_held > 0
-            else f"rationing: {rationed.height:,} stocking points"
+            else f"rationing: {plural(rationed.height, 'stocking point')}"
         )
     model = policy.get_column("demand_model")
     booted = int((model == "bootstrap").sum())
     held = int((policy.get_column("capped") & (model == "bootstrap")).sum())
     if booted:
         notes.append(
-            f"{booted:,} slow or lumpy stocking points took their level from the bootstrap of "
-            "their order history (their fitted level exceeded the largest demand their history "
-            f"shows over a protection interval); {held:,} of them held at that largest demand"
+            f"{plural(booted, 'slow or lumpy stocking point')} took their level from the "
+            "bootstrap of their order history (their fitted level exceeded the largest demand "
+            f"their history shows over a protection interval); {count(held)} of them held at "
+            "that largest demand"
         )
     capped = int((policy.get_column("capped") & (model == "fit")).sum())
     if capped:
         notes.append(
-            f"{capped:,} stocking points with under {TINY_UNITS:g} unit of expected demand over "
+            f"{plural(capped, 'stocking point')} with under {TINY_UNITS:g} unit of expected "
+            "demand over "
             "their protection interval capped at one period's upper forecast bound"
         )
     if orders is None:
