@@ -1598,6 +1598,22 @@ def _fd_open(stream: object, fd: int) -> bool:
     return True
 
 
+def _destroys_input(target: OutputTarget, option: str, source: str) -> UsageError:
+    return UsageError(
+        f"{target.label}: is also the input {option} {short(source)}; "
+        "writing it would destroy the input",
+        hint="write the output to another file",
+    )
+
+
+def register_input(source: str, *, option: str) -> None:
+    """Tell the running command's outputs about an input named outside its options (see
+    ``OutputSet.add_late_input``); nothing outside a command."""
+    active = _ACTIVE.get()
+    if active is not None:
+        active.add_late_input(source, option=option)
+
+
 def same_file(a: str | Path, b: str | Path) -> bool:
     """Whether two paths name the same file (same inode, else same resolved path)."""
     try:
@@ -1698,6 +1714,21 @@ class OutputSet:
         if source != "-" and source not in {s for _, s in self.inputs}:
             self.inputs.append((option, source))
 
+    def add_late_input(self, source: str, *, option: str) -> None:
+        """An input known only once the command runs (a path from the config: ``[network]
+        sites``): remembered as ``add_input`` does, and refused if an output already planned
+        would replace it.
+
+        Raises:
+            UsageError: a planned output is that file.
+        """
+        self.add_input(source, option=option)
+        if source == "-" or not Path(source).exists():
+            return
+        for target in self.planned.values():
+            if target.path is not None and not target.through and same_file(source, target.path):
+                raise _destroys_input(target, option, source)
+
     def plan(self, dest: str, *, option: str = "-o") -> OutputTarget:
         """Check ``dest`` now (before any work): UsageError if it cannot or must not be written."""
         target = check_output(dest, option=option)
@@ -1705,11 +1736,7 @@ class OutputSet:
             assert target.path is not None
             for in_option, source in self.inputs:
                 if Path(source).exists() and same_file(source, target.path):
-                    raise UsageError(
-                        f"{target.label}: is also the input {in_option} {short(source)}; "
-                        "writing it would destroy the input",
-                        hint="write the output to another file",
-                    )
+                    raise _destroys_input(target, in_option, source)
             for other in self.planned.values():
                 if (
                     other.path is not None

@@ -338,3 +338,31 @@ def test_cli_network_a_dangling_sites_link_names_its_option(cli, customers_csv, 
         f"segchain network: Error: --sites sites.csv: is a symbolic link to {tmp_path}/gone.csv, "
         "which does not exist\n"
     )
+
+
+def test_cli_network_refuses_to_overwrite_the_config_sites_file(
+    cli, customers_csv, sites_csv, tmp_path
+) -> None:
+    """[network] sites = "sites.csv" with --sites-out sites.csv replaced the sites file with
+    the plan (the input check saw only the command line's files)."""
+    before = sites_csv.read_bytes()
+    (tmp_path / "segchain.toml").write_text('[network]\nsites = "sites.csv"\n')
+    result = cli("network", str(customers_csv), "--sites-out", "sites.csv", "-o", "a.csv")
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "segchain network: Error: --sites-out sites.csv: is also the input segchain.toml "
+        "[network] sites sites.csv; writing it would destroy the input\n"
+        "segchain network:   hint: write the output to another file\n"
+    )
+    assert sites_csv.read_bytes() == before and not (tmp_path / "a.csv").exists()
+
+
+def test_cli_network_a_missing_config_sites_file_names_the_config_key(
+    cli, customers_csv, tmp_path
+) -> None:
+    (tmp_path / "segchain.toml").write_text('[network]\nsites = "missing.csv"\n')
+    result = cli("network", str(customers_csv), "-o", "a.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "segchain network: Error: segchain.toml [network] sites missing.csv: no such file\n"
+    )

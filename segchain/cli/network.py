@@ -164,12 +164,16 @@ def network_command(
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
-    from segchain.tableio import collect, provenance, read_table
+    from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
     sites = setting(sites, cfg, "network", "sites", None)
     costs = setting(costs, cfg, "network", "costs", None)
+    # A path from the config is an input too: no output may replace it, messages name it.
+    for option, value in (("--sites", sites), ("--costs", costs)):
+        if value is not None:
+            register_input(value, option=option)
     given = {
         "candidates": candidates,
         "open": open,
