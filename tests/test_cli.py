@@ -413,3 +413,31 @@ def test_online_retails_short_non_product_codes_apply_only_with_its_preset(cli, 
         flags[name] = dict(zip(df["sku"], df["flag"], strict=True))
     assert flags["generic"] == {"B": None, "S": None, "POST": "non_product"}
     assert flags["retail"] == {"B": "non_product", "S": "non_product", "POST": "non_product"}
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["segment", ""], "INPUT"),
+        (["segment", "a.csv", " "], "INPUT"),
+        (
+            ["validate", "a.csv", "--rejects", "r.csv", "--map", "sku=sku", "-o", "o.csv", ""],
+            "INPUT",
+        ),
+        (["network", "s.csv", "--sites", ""], "--sites"),
+        (["stock", "f.csv", "--orders", "", "-o", "p.csv"], "--orders"),
+        (["report", ""], "INPUTS"),
+    ],
+)
+def test_an_empty_input_name_is_a_usage_error(cli, tmp_path: Path, args, option) -> None:
+    """'segment ""' (an unset $FILE) read the working folder as the export ('the folder holds
+    no CSV ...'); 'network --sites ""' said ': is a folder, not a table file' (exit 1)."""
+    (tmp_path / "a.csv").write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n")
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain {args[0]}: Error: {option}: the file name is empty\n"
+        f"segchain {args[0]}:   hint: an unset shell variable gives an empty name; give the "
+        "file's path\n"
+    )
+    assert not any(p.name in ("o.csv", "r.csv", "p.csv") for p in tmp_path.iterdir())

@@ -243,6 +243,7 @@ def handle_errors(func: F) -> F:
                 for name, role in roles.items():
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):
+                            _check_input_name(value, role.option)
                             outputs.add_input(value, option=role.option)
                             for path in _expanded(value) if role.folders else ():
                                 # A folder's rejects file of an earlier run is not read as
@@ -343,6 +344,18 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
                 if isinstance(extra, PathRole):
                     roles[name] = extra
     return roles
+
+
+def _check_input_name(value: str, option: str) -> None:
+    # '' is read as the working folder by pathlib ('segment ""' read every table in it, or
+    # said ': is a folder'); outputs refuse it the same way.
+    if not value.strip():
+        from segchain.errors import UsageError
+
+        raise UsageError(
+            f"{option}: the file name is empty",
+            hint="an unset shell variable gives an empty name; give the file's path",
+        )
 
 
 def _values(value: Any) -> list[str]:
