@@ -449,7 +449,8 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "costs": Rule("str"),
         "open": _int(1, 100_000),
         "allow_split": Rule("bool"),
-        "km_per_day": _float(0, 1e6, low_open=True, env="SEGCHAIN_KM_PER_DAY"),
+        # At least 1 km a day: 1e-300 gave transit times of 1e302 days without a word.
+        "km_per_day": _float(1, 1e6, env="SEGCHAIN_KM_PER_DAY"),
         "cost_per_unit_km": _float(0, 1e12, env="SEGCHAIN_COST_PER_UNIT_KM"),
         "time_limit": _float(0, 1e7, low_open=True, env="SEGCHAIN_TIME_LIMIT"),
         "gap": _float(0, 1),

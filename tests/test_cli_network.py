@@ -202,7 +202,12 @@ def test_cli_network_capacity_shortfall_exits_1(cli, customers_csv, tmp_path) ->
         ),
         (
             ["--sites", "SITES", "--km-per-day", "0"],
-            "segchain network: Error: --km-per-day: must be a number > 0, got 0.0\n",
+            "segchain network: Error: --km-per-day: must be a number >= 1, got 0.0\n",
+        ),
+        (
+            # Accepted: transit_days of 2.9e302 in the assignments.
+            ["--sites", "SITES", "--km-per-day", "1e-300"],
+            "segchain network: Error: --km-per-day: must be a number >= 1, got 1e-300\n",
         ),
         (
             ["--sites", "SITES", "--max-points", "0"],

@@ -31,7 +31,7 @@ def write_config(tmp_path: Path, text: str) -> Path:
         ),
         (
             '[network]\nkm_per_day = "abc"\n',
-            "s.toml [network] km_per_day: must be a number > 0, got 'abc'",
+            "s.toml [network] km_per_day: must be a number >= 1, got 'abc'",
         ),
         (
             '[network]\nopen = "three"\n',
@@ -100,7 +100,7 @@ def test_environment_value_names_the_variable(cli, monkeypatch) -> None:
     result = cli("network", "x.csv", "--candidates", "2")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "segchain network: Error: $SEGCHAIN_KM_PER_DAY: must be a number > 0, got 0.0"
+        "segchain network: Error: $SEGCHAIN_KM_PER_DAY: must be a number >= 1, got 0.0"
     )
 
 
