@@ -229,3 +229,30 @@ def test_segment_cli_a_missing_input_is_named_as_it_is(cli):
     result = cli("segment", "missing.csv")
     assert result.exit_code == 1
     assert result.stderr == "segchain segment: Error: missing.csv: no such file\n"
+
+
+def test_segment_cli_names_another_stages_table_given_as_orders(cli, tmp_path: Path):
+    """A segments table given as orders said 'missing required columns order_id, ...; hint: map
+    them with --map': no mapping makes order lines of it."""
+    segments = tmp_path / "segments.csv"
+    segments.write_text(
+        "customer_id,segment,segment_rank,recency_days\n0001,Champions,1,3\n0002,Lost,11,400\n"
+    )
+    result = cli("segment", str(segments), "-o", "s.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain segment: Error: {segments}: holds segments (segchain segment) (by its "
+        "columns), not the expected order lines\n"
+        "segchain segment:   hint: give the order lines here: the ERP export, or validate's "
+        "output\n"
+    )
+    assert not Path("s.csv").exists()
+
+
+def test_segment_cli_an_export_missing_a_column_keeps_the_mapping_hint(cli, tmp_path: Path):
+    export = tmp_path / "export.csv"
+    export.write_text("order_id,order_date,sku,quantity,unit_price\n1,2024-01-02,A,1,2.0\n")
+    result = cli("segment", str(export), "-o", "s.csv")
+    assert result.exit_code == 1
+    assert "missing required column customer_id" in result.stderr
+    assert "hint: map them with --map" in result.stderr

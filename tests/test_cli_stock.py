@@ -339,3 +339,16 @@ def test_cli_stock_one_stocking_point_is_singular(cli, forecast_csv, items_csv, 
     assert f"segchain stock: wrote 1 stocking point to {tmp_path / 'p.csv'} (csv)\n" in (
         result.stderr
     )
+
+
+def test_cli_stock_a_forecast_given_as_orders_is_named(cli, forecast_csv, tmp_path) -> None:
+    copy = tmp_path / "forecast2.csv"
+    copy.write_bytes(forecast_csv.read_bytes())
+    result = cli("stock", str(forecast_csv), "--orders", str(copy), "-o", "p.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain stock: Error: --orders {copy}: holds forecast (segchain forecast) (by its "
+        "columns), not the expected order lines\n"
+        "segchain stock:   hint: give the order lines here: the ERP export, or validate's "
+        "output\n"
+    )

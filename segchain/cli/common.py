@@ -687,14 +687,15 @@ def load_orders(
         imp = from_clean(table.frame, source=table.name)
         return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
-    mapping = resolve_mapping(
-        headers,
-        cli_map=parse_map_options(opts.map or []),
-        env_map=env_map(),
-        config=config,
-        preset=opts.preset,
-    )
-    with reading(table.name), _other_sheets_hint(table):
+    with _not_order_lines(table, headers):
+        mapping = resolve_mapping(
+            headers,
+            cli_map=parse_map_options(opts.map or []),
+            env_map=env_map(),
+            config=config,
+            preset=opts.preset,
+        )
+    with reading(table.name), _other_sheets_hint(table), _not_order_lines(table, headers):
         imp = import_orders(
             table.frame,
             mapping=mapping,
@@ -711,6 +712,29 @@ def load_orders(
             source=table.name,
         )
     return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+
+
+@contextmanager
+def _not_order_lines(table: Table, headers: Sequence[str]) -> Iterator[None]:
+    """Another stage's output given as order lines ('forecast --orders segments.csv') said
+    'missing required columns order_id, ...; hint: map them with --map': name what it is.
+    Only when columns are missing: an export may carry another table's key columns."""
+    from segchain.errors import MissingColumnsError
+
+    try:
+        yield
+    except MissingColumnsError:
+        from segchain.schema import check_table_kind
+        from segchain.tableio import named_by_option
+
+        check_table_kind(
+            headers,
+            table.stage,
+            "orders",
+            source=named_by_option(table.name),
+            hint="give the order lines here: the ERP export, or validate's output",
+        )
+        raise
 
 
 def order_sheet(value: str | None, config: Config, sources: Sequence[str]) -> str | None:
