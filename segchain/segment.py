@@ -165,6 +165,8 @@ def segment(
             two customers, nothing before ``as_of``, CLV without repeat purchases).
     """
     check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
+    if previous is not None:
+        _check_previous(previous)
     if as_exported is not None:
         lf, ship_to, frames, tallied, differs = _one_pass(
             as_exported, method=method, as_of=as_of, tally=tally, check=True
@@ -790,14 +792,27 @@ def _match_previous(
     return _unique(out)
 
 
+def _check_previous(previous: pl.DataFrame) -> None:
+    """Before any work: ``previous`` has its columns and one row per customer (a customer
+    twice was compared with its first row only, the other dropped without a word)."""
+    require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
+    ids = previous.get_column("customer_id").cast(pl.String).drop_nulls()
+    dup = ids.filter(ids.is_duplicated()).unique().sort()
+    if dup.len():
+        raise DataError(
+            f"--previous: {plural(dup.len(), 'customer_id value')} "
+            f"{'appears' if dup.len() == 1 else 'appear'} more than once, e.g. {examples(dup)}",
+            hint="give an earlier segment output as it was written: one row per customer",
+        )
+
+
 def _compare(
     labelled: pl.DataFrame, previous: pl.DataFrame, method: str, warnings: list[str]
 ) -> tuple[pl.DataFrame, int]:
-    require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
     prev = previous.select(
         pl.col("customer_id").cast(pl.String),
         pl.col("segment").cast(pl.String).alias("previous_segment"),
-    ).unique("customer_id", keep="first")
+    )
     both = labelled.select("customer_id", "segment").join(prev, on="customer_id", how="left")
     new_customers = both.get_column("previous_segment").null_count()
     changed = (

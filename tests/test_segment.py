@@ -524,3 +524,16 @@ def test_rfm_places_planted_behaviours_in_expected_segments(planted):
     top = majority(segment(clean, method="rfm"), key)
     assert (top["frequent_high_value"], top["lapsed"]) == ("Champions", "At Risk")
     assert top["one_off"] in {"Lost", "Hibernating"}
+
+
+def test_segment_previous_with_a_customer_twice_is_refused():
+    """A customer twice in --previous (two segments) was compared with its first row only."""
+    previous = pl.DataFrame(
+        {"customer_id": ["A", "A", "B"], "segment": ["Champions", "Lost", "Loyal"]}
+    )
+    with pytest.raises(DataError) as err:
+        segment(orders(FEATURE_ORDERS), previous=previous)
+    assert str(err.value) == (
+        "--previous: 1 customer_id value appears more than once, e.g. 'A'\n"
+        "  hint: give an earlier segment output as it was written: one row per customer"
+    )
