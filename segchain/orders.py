@@ -1480,4 +1480,12 @@ def _flag_and_reason(
             .then(-amount)
             .otherwise(amount),
         )
-    return lf.with_columns(unit_price=price.abs())
+    # A return at price 0 (-abs(0.0)), or an export's "-0", was written "-0.0" in the cleaned
+    # lines. (Not "+ 0.0": collect_all's optimiser drops it.)
+    return lf.with_columns(
+        unit_price=price.abs(),
+        **{
+            c: pl.when(pl.col(c) == 0).then(0.0).otherwise(pl.col(c))
+            for c in ("quantity", "amount")
+        },
+    )

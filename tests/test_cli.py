@@ -441,3 +441,22 @@ def test_an_empty_input_name_is_a_usage_error(cli, tmp_path: Path, args, option)
         "file's path\n"
     )
     assert not any(p.name in ("o.csv", "r.csv", "p.csv") for p in tmp_path.iterdir())
+
+
+def test_validate_writes_no_negative_zero(cli, tmp_path: Path) -> None:
+    """A return at price 0 (its amount -abs(0.0)) and an export's '-0' were written '-0.0'."""
+    export = tmp_path / "z.csv"
+    export.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "C1,2024-01-02,7,A,-3,0\n"  # a return at price 0
+        "2,2024-01-02,7,A,-0,2.00\n"
+        "3,2024-01-02,7,A,2,-0.0\n"
+    )
+    result = cli("validate", str(export), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    rows = (tmp_path / "o.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[4:7] for r in rows] == [
+        ["-3.0", "0.0", "0.0"],
+        ["0.0", "2.0", "0.0"],
+        ["2.0", "0.0", "0.0"],
+    ]
