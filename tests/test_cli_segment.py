@@ -256,3 +256,16 @@ def test_segment_cli_an_export_missing_a_column_keeps_the_mapping_hint(cli, tmp_
     assert result.exit_code == 1
     assert "missing required column customer_id" in result.stderr
     assert "hint: map them with --map" in result.stderr
+
+
+@pytest.mark.parametrize("orders", [["-"], []])
+def test_segment_cli_stdin_for_orders_and_previous_is_a_usage_error(cli, orders_csv: Path, orders):
+    """'segment - --previous -' read the orders as --previous (it is read first), then found
+    stdin empty for the orders: exit 1 after the work, '<stdin>: the file is empty'."""
+    result = cli("segment", *orders, "--previous", "-", "-o", "s.csv", input=orders_csv.read_text())
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "segchain segment: Error: only one input can be '-' (stdin); got INPUT, --previous\n"
+        "segchain segment:   hint: give the others as files, e.g. --previous last_month.parquet\n"
+    )
+    assert not Path("s.csv").exists()

@@ -120,6 +120,22 @@ def segment_command(
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table, reading
 
+    # '- --previous -': --previous (read first) took the order lines from stdin, and the orders
+    # then found it empty ('<stdin>: the file is empty', exit 1, after the work).
+    stdin = [
+        name
+        for name, value in (
+            ("INPUT", "-" if "-" in (orders or ["-"]) else None),
+            ("--previous", previous),
+            ("--geo", geo),
+        )
+        if value == "-"
+    ]
+    if len(stdin) > 1:
+        raise UsageError(
+            f"only one input can be '-' (stdin); got {', '.join(stdin)}",
+            hint="give the others as files, e.g. --previous last_month.parquet",
+        )
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
     params = _resolve(
