@@ -371,3 +371,13 @@ def test_cli_network_a_missing_config_sites_file_names_the_config_key(
     assert result.stderr.endswith(
         "segchain network: Error: segchain.toml [network] sites missing.csv: no such file\n"
     )
+
+
+def test_cli_network_stdin_for_customers_and_geo_is_a_usage_error(cli, customers_csv) -> None:
+    """'network - --geo -' read the customers as the postal table, then found stdin empty."""
+    result = cli("network", "-", "--geo", "-", "--candidates", "1", input=customers_csv.read_text())
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "segchain network: Error: only one of CUSTOMERS, --sites, --costs and --geo can be '-' "
+        "(stdin)\n"
+    )

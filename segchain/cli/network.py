@@ -190,8 +190,9 @@ def network_command(
         lambda name, default: setting(given[name], cfg, "network", name, default)
     )
     params.check(sites_given=sites is not None)
-    if sum(x == "-" for x in (customers, sites, costs)) > 1:
-        raise UsageError("only one of CUSTOMERS, --sites and --costs can be '-' (stdin)")
+    # --geo is read first: with the customers on stdin too, it took their lines.
+    if sum(x == "-" for x in (customers, sites, costs, geo)) > 1:
+        raise UsageError("only one of CUSTOMERS, --sites, --costs and --geo can be '-' (stdin)")
 
     postal_codes = g.postal(geo, geo_country)
     cust = collect(read_table(customers).frame)
