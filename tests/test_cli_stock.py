@@ -352,3 +352,26 @@ def test_cli_stock_a_forecast_given_as_orders_is_named(cli, forecast_csv, tmp_pa
         "segchain stock:   hint: give the order lines here: the ERP export, or validate's "
         "output\n"
     )
+
+
+def test_cli_stock_warns_when_no_item_matches_a_forecast_sku(cli, forecast_csv, tmp_path) -> None:
+    """An item master of other skus was reported only as '2 of 2 items used default
+    parameters', and the summary then asked for --items, which was given."""
+    items = tmp_path / "items.csv"
+    items.write_text("sku,unit_cost,lead_time_days\nC,5.0,14\n")
+    result = cli("stock", str(forecast_csv), "--items", str(items), "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: Warning: --items matches no sku of the forecast (1 sku in the items: "
+        "'C'; in the forecast: 'A', 'B'); every stocking point uses the default parameters\n"
+    ) in result.stderr
+
+
+def test_items_matching_none_names_dropped_leading_zeros() -> None:
+    from segchain.stock.inputs import items_matching_none
+
+    points = pl.DataFrame({"sku": ["00047", "00046"]})
+    (warning,) = items_matching_none(points, pl.DataFrame({"sku": [47, 46], "unit_cost": [1, 2]}))
+    assert "(2 skus in the items: '46', '47'; in the forecast: '00046', '00047')" in warning
+    assert "the skus meet once leading zeros are dropped" in warning
+    assert items_matching_none(points, pl.DataFrame({"sku": ["00047", "9"]})) == []

@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
-from segchain.formatting import count
+from segchain.formatting import count, plural
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -282,6 +282,40 @@ def mean_prices(orders: pl.DataFrame) -> pl.DataFrame | None:
         (pl.col("q") > 0) & (pl.col("v") > 0) & pl.col("v").is_finite()
     )
     return lines.group_by("sku").agg((pl.col("v").sum() / pl.col("q").sum()).alias("price"))
+
+
+def items_matching_none(
+    points: pl.DataFrame, items: pl.DataFrame | pl.LazyFrame | None
+) -> list[str]:
+    """A warning when not one sku of the item master is a stocking point's sku: every point
+    then plans with default parameters and no unit cost, which stderr reported only as 'N of N
+    items used default parameters'. Most often a spreadsheet dropped the skus' leading zeros
+    (00047 -> 47), which is said when dropping them makes the skus meet."""
+    if items is None or "sku" not in points.columns:
+        return []
+    it = collect(items, name="items")
+    if "sku" not in it.columns or it.height == 0 or points.height == 0:
+        return []
+    theirs = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
+    ours = points.get_column("sku").cast(pl.String).unique().sort()
+    if theirs.is_in(ours.implode()).any():
+        return []
+
+    def unpadded(s: pl.Series) -> pl.Series:
+        return s.str.strip_chars_start("0")
+
+    zeros = bool(unpadded(theirs).is_in(unpadded(ours).implode()).any())
+    why = (
+        ": the skus meet once leading zeros are dropped (a spreadsheet dropped them; export the "
+        "sku column as text)"
+        if zeros
+        else ""
+    )
+    return [
+        f"--items matches no sku of the forecast ({plural(theirs.len(), 'sku')} in the items: "
+        f"{examples(theirs, 3)}; in the forecast: {examples(ours, 3)}){why}; every stocking "
+        "point uses the default parameters"
+    ]
 
 
 def join_items(

@@ -27,6 +27,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
+    items_matching_none,
     join_items,
     join_on_hand,
     level_caps,
@@ -190,6 +191,7 @@ def stock(
         notes += more
         # A sku's selling price does not depend on the site: every line of the orders.
         prices = mean_prices(od)
+    notes += items_matching_none(points, items)
     points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
     caps = level_caps(fc, keys)
     if caps is not None:
