@@ -381,3 +381,20 @@ def test_cli_network_stdin_for_customers_and_geo_is_a_usage_error(cli, customers
         "segchain network: Error: only one of CUSTOMERS, --sites, --costs and --geo can be '-' "
         "(stdin)\n"
     )
+
+
+def test_cli_network_site_coordinates_out_of_range_hint_names_the_ranges(
+    cli, customers_csv, tmp_path
+) -> None:
+    """A lat of 95 was answered with 'hint: give every site a site_id and numbers >= 0'."""
+    sites = tmp_path / "bad_sites.csv"
+    sites.write_text("site_id,lat,lon,fixed_cost\nX1,95.0,10.0,0\n")
+    result = cli("network", str(customers_csv), "--sites", str(sites), "-o", "a.csv")
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert lines[-2].startswith("segchain network: Error: sites: lat outside [-90, 90] for site_id")
+    assert lines[-1] == (
+        "segchain network:   hint: give every site one row with a site_id, lat within [-90, 90] "
+        "and lon within [-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: "
+        "unlimited)"
+    )

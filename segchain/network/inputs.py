@@ -202,8 +202,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     if problems:
         raise DataError(
             "sites: " + "; ".join(problems),
-            hint="give every site a site_id and numbers >= 0 (fixed_cost at most 1e15; an empty "
-            "capacity is unlimited)",
+            # The hint covers every rule above: it named only the numbers, also for a lat of 95.
+            hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
+            "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: unlimited)",
         )
     return df
 
