@@ -335,7 +335,9 @@ def test_cli_stock_one_stocking_point_is_singular(cli, forecast_csv, items_csv, 
     pl.read_csv(forecast_csv).filter(pl.col("sku") == "B").write_csv(one)
     result = cli("stock", str(one), "--items", str(items_csv), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.stderr
-    assert "segchain stock: 1 stocking point, (s, Q)" in result.stderr
+    assert "segchain stock: 1 stocking point, (s, Q) looked at every 1 day, periods of" in (
+        result.stderr
+    )
     assert f"segchain stock: wrote 1 stocking point to {tmp_path / 'p.csv'} (csv)\n" in (
         result.stderr
     )

@@ -129,11 +129,11 @@ def test_cli_policy_and_review_days(cli, tmp_path) -> None:
     weekly(10.0, 2.0).write_csv(fc)
     result = cli("stock", str(fc), "--policy", "sQ", "--review-days", "7", "-o", str(out))
     assert result.exit_code == 0, result.output
-    assert "(s, Q) looked at every 7 day(s)" in result.stderr
+    assert "(s, Q) looked at every 7 days" in result.stderr
     p = pl.read_csv(out)
     assert (p["policy_type"].item(), p["review_days"].item()) == ("sQ", 7.0)
     result = cli("stock", str(fc), "--review-days", "7", "-o", str(out))
-    assert "(R, S) every 7 day(s)" in result.stderr
+    assert "(R, S) every 7 days" in result.stderr
     assert pl.read_csv(out)["policy_type"].item() == "RS"
     result = cli("stock", str(fc), "--policy", "Ss", "-o", str(out))
     assert result.exit_code == 2

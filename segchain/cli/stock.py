@@ -294,9 +294,9 @@ def stock_command(
     kind = policy["policy_type"][0] if policy.height else "sQ"
     review = policy["review_days"][0] if policy.height else 1.0
     mode = (
-        f"(R, S) every {review:g} day(s)"
+        f"(R, S) every {review:g} day{'s' * (review != 1)}"
         if kind == "RS"
-        else f"(s, Q) looked at every {review:g} day(s)"
+        else f"(s, Q) looked at every {review:g} day{'s' * (review != 1)}"
     )
     cost_from = policy.get_column("unit_cost_source")
     priced = int((cost_from == "price").sum())
