@@ -22,6 +22,27 @@ def test_a_reserve_keeps_stock_from_the_lower_segment_and_serves_it_down_to_that
     assert filled == [1.0, 4.0] and held == 0.0
 
 
+def test_an_arrival_fills_every_backorder_from_all_the_stock_on_hand():
+    # Reserve 2 for segment 1; 4 on hand. Day 0: segment 1 asks 2 and gets 2 (down to its
+    # reserve); the review orders up to 4: 2 units, on the shelf on day 2 (lead 1). Day 1:
+    # segment 1 asks 3, gets none (2 on hand, its reserve), owes 3. Day 2: the 2 units arrive;
+    # with the 2 kept back that makes 4, which pay the 3 owed, leaving 1 for segment 0's 2.
+    # (Paid from the arriving units alone, 1 would stay owed and segment 0 get 2.)
+    days = [[(1, 2.0)], [(1, 3.0)], [(0, 2.0)]]
+    asked, filled, held = serve(
+        days,
+        s=0.0,
+        q=0.0,
+        up_to=4.0,
+        review_days=7,
+        lead_days=1,
+        on_hand=4.0,
+        reserves=(0.0, 2.0),
+    )
+    assert asked == [2.0, 5.0] and filled == [1.0, 2.0]
+    assert held == pytest.approx((2.0 + 2.0 + 0.0) / 3)
+
+
 def test_lead_days_whole_days_of_demand_wait_for_an_order():
     # Order up to 5 every night; 5 asked on day 0 empties the shelf and orders 5 that night.
     # With a lead time of 2 days, days 1 and 2 wait for it and day 3 is served from it.
