@@ -452,8 +452,7 @@ class Reporter:
             self._counted = True
             n = self.hidden_warnings
             write_lines(
-                f"{count(n)} warning{'s' * (n != 1)} not shown (--quiet); run without --quiet to "
-                "see them"
+                f"{plural(n, 'warning')} not shown (--quiet); run without --quiet to see them"
             )
 
     def table(self, renderable: Any) -> None:
