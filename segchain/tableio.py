@@ -1529,6 +1529,24 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+def refuse_empty_name(value: str, option: str, *, what: str = "file") -> None:
+    """Refuse an empty (or blank) path name, the value of an unset shell variable.
+
+    pathlib reads '' as the working folder: an input '' read every table in it, an output or
+    ``sample -o ''`` wrote into it. Typer turns a ``Path`` option's '' into '.', so path options
+    are ``str`` and come through here first.
+
+    Raises:
+        UsageError: ``value`` is empty or blank.
+    """
+    if not value.strip():
+        example = ", e.g. -o data" if what == "folder" else ""
+        raise UsageError(
+            f"{option}: the {what} name is empty",
+            hint=f"an unset shell variable gives an empty name; give the {what}'s path{example}",
+        )
+
+
 def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     """Check that ``dest`` can be written; say where the bytes will go.
 
@@ -1546,8 +1564,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
                 hint="give a file name with -o FILE",
             )
         return OutputTarget(dest, option, None, True)
-    if not dest.strip():
-        raise UsageError(f"{option}: the file name is empty")
+    refuse_empty_name(dest, option)
     raw = Path(dest)
     try:
         st: os.stat_result | None = raw.stat()  # follows a symlink to its target

@@ -109,7 +109,8 @@ Format = Annotated[
     ),
 ]
 ConfigFile = Annotated[
-    Path | None,
+    # str, not Path: Typer turns a Path's '' (an unset variable) into '.', 'is a folder'.
+    str | None,
     typer.Option(
         "--config",
         help='segchain.toml with [columns], [segments."LABEL"] policies and a table per '
@@ -349,13 +350,9 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
 def _check_input_name(value: str, option: str) -> None:
     # '' is read as the working folder by pathlib ('segment ""' read every table in it, or
     # said ': is a folder'); outputs refuse it the same way.
-    if not value.strip():
-        from segchain.errors import UsageError
+    from segchain.tableio import refuse_empty_name
 
-        raise UsageError(
-            f"{option}: the file name is empty",
-            hint="an unset shell variable gives an empty name; give the file's path",
-        )
+    refuse_empty_name(value, option)
 
 
 def _values(value: Any) -> list[str]:
@@ -636,7 +633,7 @@ def warn_unmatched_policies(config: Config, frame: pl.DataFrame, reporter: Repor
             reporter.warn(message)
 
 
-def load_config(path: Path | None, reporter: Reporter | None = None) -> Config:
+def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     """The config of this run (see ``segchain.config.load_config``), named on stderr.
 
     A config changes the numbers, so which file was read, and how it was found, is said on

@@ -16,7 +16,8 @@ from segchain.formatting import plural
 @c.handle_errors
 def sample(
     output: Annotated[
-        Path,
+        # str, not Path: Typer turns '' (an unset variable) into '.', the working folder.
+        str,
         typer.Option(
             "-o", "--output", help="Folder to write the files into (created).", metavar="DIR"
         ),
@@ -52,7 +53,14 @@ def sample(
     from segchain.config import SEED, check_option
     from segchain.errors import UsageError
     from segchain.sample import generate
-    from segchain.tableio import check_format, os_message, provenance, short, write_table
+    from segchain.tableio import (
+        check_format,
+        os_message,
+        provenance,
+        refuse_empty_name,
+        short,
+        write_table,
+    )
 
     reporter = c.Reporter(quiet=quiet)
     for option, value, low, high in (
@@ -65,19 +73,21 @@ def sample(
             raise UsageError(f"{option}: must be {limits}, got {value}")
     seed = check_option(SEED, seed, option="--seed") if seed is not None else 0
     fmt = check_format(format) or "csv"
-    if str(output) == "-":
+    refuse_empty_name(output, "-o", what="folder")
+    if output == "-":
         # Elsewhere '-' is stdout; here it made a folder named '-' in the working directory.
         raise UsageError(
             "-o -: sample writes a folder of files (orders, items, sites, ...), not a stream",
             hint="give a folder name, e.g. -o data",
         )
-    if output.exists() and not output.is_dir():
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {output}: exists and is not a folder")
     try:
-        output.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         reason = os_message(exc)
-        raise UsageError(f"-o {short(output)}: cannot create the folder: {reason}") from None
+        raise UsageError(f"-o {short(folder)}: cannot create the folder: {reason}") from None
     params = {"customers": customers, "skus": skus, "years": years, "seed": seed}
     frames = generate(**params)
     if fmt == "parquet":
@@ -87,6 +97,6 @@ def sample(
         )
     for name, df in frames.items():
         ext = fmt if name == "orders" else "csv"
-        dest = output / f"{name}.{ext}"
+        dest = folder / f"{name}.{ext}"
         write_table(df, str(dest), metadata=provenance("sample", params=params))
         reporter.info(f"wrote {plural(df.height, 'row')} to {dest}")
