@@ -221,6 +221,37 @@ def test_identical_files_compares_content_not_size(tmp_path) -> None:
     assert identical_files([str(p) for p in (d, a, b, c)]) == [[str(a), str(c)]]
 
 
+def test_a_compressed_copy_is_refused(cli, tmp_path) -> None:
+    """a.csv and a.csv.gz (the same export, once gzipped) doubled every line with only a note;
+    two byte-identical files were refused."""
+    lines = [good_line(i) for i in range(5)]
+    write_export(tmp_path / "2024-01.csv", lines)
+    write_export(tmp_path / "2024-01.csv.gz", lines)
+    out = tmp_path / "orders.csv"
+    result = cli("validate", "2024-01.csv", "2024-01.csv.gz", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain validate: Error: 2024-01.csv and 2024-01.csv.gz are identical (the same "
+        "bytes once decompressed): read together, every order line in them would count twice\n"
+        "segchain validate:   hint: give each export once (leave the copy out); if the files "
+        "should hold different periods, export the missing one again\n"
+    )
+    assert not out.exists()
+
+
+def test_identical_files_compares_decompressed_bytes(tmp_path) -> None:
+    from segchain.tableio import identical_files
+
+    big = b"x" * 200_000
+    (tmp_path / "a.csv").write_bytes(big + b"1")
+    (tmp_path / "a.csv.gz").write_bytes(gzip.compress(big + b"1", compresslevel=9))
+    (tmp_path / "b.csv.gz").write_bytes(gzip.compress(big + b"1", compresslevel=1))
+    (tmp_path / "c.csv.gz").write_bytes(gzip.compress(big + b"2"))  # same size, other bytes
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(b"short"))
+    names = [str(tmp_path / n) for n in ("d.csv.gz", "a.csv", "c.csv.gz", "a.csv.gz", "b.csv.gz")]
+    assert identical_files(names) == [[names[1], names[3], names[4]]]
+
+
 def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
     from segchain.tableio import read_raw_sources
 
