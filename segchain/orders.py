@@ -27,6 +27,7 @@ from segchain.schema import (
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
     FLAG_ZERO_PRICE,
+    FLAG_ZERO_QUANTITY,
     LINE_FLAGS,
     MAX_VALUE,
     ORDER_OPTIONAL,
@@ -1463,6 +1464,9 @@ def _flag_and_reason(
         .then(pl.lit(FLAG_RETURN, dtype=FLAG))
         .when(pl.col("_credit"))
         .then(pl.lit(FLAG_NEGATIVE_PRICE, dtype=FLAG))
+        # Quantity 0 makes the amount 0: not a giveaway at price 0, a line of no goods.
+        .when(q == 0)
+        .then(pl.lit(FLAG_ZERO_QUANTITY, dtype=FLAG))
         .when((price == 0) | (amount == 0))
         .then(pl.lit(FLAG_ZERO_PRICE, dtype=FLAG))
     )

@@ -298,11 +298,20 @@ def model_name(name: str) -> str | None:
 FLAG_NON_PRODUCT = "non_product"  # postage, fees, adjustments, gift cards: not a product
 FLAG_RETURN = "return"  # a return or cancellation (negative quantity or value)
 FLAG_ZERO_PRICE = "zero_price"  # a product line given away at price 0
+# A line of quantity 0 (a zeroed line, a text or section line): no goods moved. Its amount is 0
+# too, so it was flagged zero_price, as if given away; no stage counts it as demand.
+FLAG_ZERO_QUANTITY = "zero_quantity"
 # A price correction or credit: a negative price or value on a line that is no return (an
 # accounting export's (12.50), Online Retail's 'Adjust bad debt'). Its value is netted as a
 # return's; its quantity moved no goods.
 FLAG_NEGATIVE_PRICE = "negative_price"
-LINE_FLAGS = (FLAG_NON_PRODUCT, FLAG_RETURN, FLAG_ZERO_PRICE, FLAG_NEGATIVE_PRICE)
+LINE_FLAGS = (
+    FLAG_NON_PRODUCT,
+    FLAG_RETURN,
+    FLAG_ZERO_PRICE,
+    FLAG_NEGATIVE_PRICE,
+    FLAG_ZERO_QUANTITY,
+)
 
 
 def product_line(flag: str = "flag") -> pl.Expr:

@@ -53,6 +53,15 @@ def test_cleanse_drop_leaves_huge_lines_out():
     assert counts == {"outlier_dropped": 1}
 
 
+def test_cleanse_leaves_zero_quantity_lines_out_as_zero_price_ones():
+    """A quantity-0 line was flagged zero_price and left out of the history: still left out
+    (no first sale, no line in the sku's median line size), counted under its own flag."""
+    frame = lines([3, 0, 0, 5], flags=[None, "zero_quantity", "zero_quantity", "zero_price"])
+    kept, counts = cleanse(frame)
+    assert kept["quantity"].to_list() == [3]
+    assert counts == {"zero_quantity": 2, "zero_price": 1}
+
+
 def test_cleanse_leaves_zero_price_lines_out_unless_keep():
     frame = lines([3, 4, 5], flags=[None, "zero_price", "return"])
     got, counts = cleanse(frame, outliers="cap")

@@ -302,6 +302,12 @@ def test_clean_lines_carry_flags_as_text() -> None:
         (("5", "2024-03-01", "1", "POST", "1", "3"), "non_product"),
         (("5", "2024-03-01", "1", "gift_0001_20", "1", "3"), "non_product"),
         (("5", "2024-03-01", "1", "A", "1", "0"), "zero_price"),
+        # Quantity 0 (a zeroed or text line) moved no goods: no giveaway (it was zero_price,
+        # its amount being 0), whatever its price.
+        (("5", "2024-03-01", "1", "A", "0", "3"), "zero_quantity"),
+        (("5", "2024-03-01", "1", "A", "0", "0"), "zero_quantity"),
+        (("5", "2024-03-01", "1", "A", "-0", "3"), "zero_quantity"),
+        (("5", "2024-03-01", "1", "POST", "0", "3"), "non_product"),
         # A cancelled postage line is a non-product line, not a product return.
         (("C5", "2024-03-01", "1", "POST", "-1", "3"), "non_product"),
     ],

@@ -25,7 +25,13 @@ def test_no_two_kinds_claim_the_same_stage_name() -> None:
 def test_product_line_keeps_returns_and_zero_price_lines_and_unflagged_ones() -> None:
     flags = pl.DataFrame({"flag": [None, "non_product", "return", "zero_price", "negative_price"]})
     assert flags.select(product_line())["flag"].to_list() == [True, False, True, True, True]
-    assert set(LINE_FLAGS) == {"non_product", "return", "zero_price", "negative_price"}
+    assert set(LINE_FLAGS) == {
+        "non_product",
+        "return",
+        "zero_price",
+        "negative_price",
+        "zero_quantity",
+    }
 
 
 def test_demand_line_leaves_price_corrections_and_non_products_out() -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from segchain.schema import FLAG_ZERO_PRICE
+from segchain.schema import FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
 
 MEDIAN_FACTOR = 10.0
 TUKEY_K = 3.0
@@ -45,18 +45,21 @@ def line_fences(lines: pl.DataFrame) -> pl.DataFrame:
 def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame, dict[str, int]]:
     """Apply the rules to order lines with ``quantity`` (and ``flag``, ``sku`` when present).
 
-    Returns the lines (``flag`` dropped) and the counts: ``zero_price`` lines left out,
-    ``outlier_capped`` or ``outlier_dropped`` lines.
+    Returns the lines (``flag`` dropped) and the counts: ``zero_price`` and ``zero_quantity``
+    lines left out, ``outlier_capped`` or ``outlier_dropped`` lines.
     """
     counts: dict[str, int] = {}
     has_flag = "flag" in lines.columns
     if outliers == "keep" or not lines.height:
         return (lines.drop("flag") if has_flag else lines), counts
     if has_flag:
-        zero = lines.filter(pl.col("flag") == FLAG_ZERO_PRICE).height
-        if zero:
-            counts[FLAG_ZERO_PRICE] = zero
-            lines = lines.filter((pl.col("flag") != FLAG_ZERO_PRICE) | pl.col("flag").is_null())
+        # Zero-quantity lines were flagged zero_price before they had a flag of their own:
+        # both leave the history, as before, each counted under its flag.
+        for flag in (FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY):
+            zero = lines.filter(pl.col("flag") == flag).height
+            if zero:
+                counts[flag] = zero
+                lines = lines.filter((pl.col("flag") != flag) | pl.col("flag").is_null())
         lines = lines.drop("flag")
     if "sku" not in lines.columns:
         return lines, counts

@@ -12,7 +12,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
-from segchain.formatting import count
+from segchain.formatting import count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -113,6 +113,9 @@ def build_series(
             f"{count(cleansed['zero_price'])} zero-price order line(s) (giveaways, samples) "
             "left out (--outliers keep keeps them)"
         )
+    if cleansed.get("zero_quantity"):
+        n = cleansed["zero_quantity"]
+        warnings.append(f"{plural(n, 'zero-quantity order line')} (no goods moved) left out")
     for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
         if cleansed.get(key):
             warnings.append(
@@ -220,6 +223,7 @@ def _left_out(excluded: dict[str, int]) -> str:
     words = {
         FLAG_NON_PRODUCT: "non-product line(s) (postage, fees)",
         "zero_price": "zero-price line(s)",
+        "zero_quantity": "zero-quantity line(s)",
         FLAG_NEGATIVE_PRICE: "price-correction line(s) (negative price)",
         "outlier_dropped": "oversized line(s)",
     }
