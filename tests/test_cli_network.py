@@ -132,8 +132,8 @@ def test_cli_network_unlocated_customers_exit_1_with_their_ids(cli, sites_csv, t
     assert result.stderr == (
         "segchain network: Error: customers: 1 customer(s) have no coordinates (lat, lon): "
         "customer_id 'B'\n"
-        "segchain network:   hint: add their lat, lon, give freight rates with --costs FILE, or "
-        "leave them out "
+        "segchain network:   hint: locate them from a postal code (--geo FILE), city or country "
+        "column, add their lat, lon, give freight rates with --costs FILE, or leave them out "
         "with --skip-unlocated\n"
     )
 

@@ -71,3 +71,59 @@ def test_sample_refuses_an_empty_folder_name(cli, tmp_path: Path) -> None:
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
     assert (tmp_path / "orders.csv").read_text() == "mine\n"
+
+
+SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
+
+
+@pytest.mark.parametrize(
+    ("customers", "error", "hint"),
+    [
+        (
+            "customer_id,segment,quantity,lat,lon\nA,X,10,52,13\nA,X,5,52,13\nB,X,abc,95,13\n",
+            "customers: duplicate customer_id 'A': one row per customer expected; quantity is "
+            "blank or not a number for customer_id 'B'; lat outside [-90, 90] for customer_id "
+            "'B' (are lat and lon swapped?)",
+            "give each customer one row with a customer_id, a quantity that is a number up to "
+            "1e15, and lat within [-90, 90], lon within [-180, 180] (segchain segment writes "
+            "such a table); fix or remove the rows named",
+        ),
+        (
+            "customer_id,segment,quantity,lat,lon\nA,X,0,52,13\n",
+            "customers: no customer to assign: the one customer with coordinates has no "
+            "positive demand",
+            "network serves each customer's net quantity (sales less returns): check the "
+            "quantity column, or give the segments of a period with sales",
+        ),
+        (
+            "customer_id,segment,quantity,lat,lon\n",
+            "customers: no customer to assign (the table is empty)",
+            "give the segments that segchain segment wrote (one row per customer)",
+        ),
+    ],
+)
+def test_network_customer_errors_say_how_to_fix_them(
+    cli, tmp_path: Path, customers, error, hint
+) -> None:
+    """These customer errors of network had no hint."""
+    (tmp_path / "c.csv").write_text(customers)
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli("network", "c.csv", "--sites", "sites.csv", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain network: Error: {error}\nsegchain network:   hint: {hint}\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_network_lane_errors_say_how_to_fix_them(cli, tmp_path: Path) -> None:
+    """A --costs file with a lane twice or a blank unit_cost had no hint."""
+    (tmp_path / "c.csv").write_text("customer_id,segment,quantity,lat,lon\nA,X,10,52,13\n")
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\nW1,A,1\nW1,A,2\nW1,B,\n")
+    result = cli("network", "c.csv", "--sites", "sites.csv", "--costs", "lanes.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "segchain network:   hint: give each lane (site_id, customer_id) one row with a "
+        "unit_cost that is a number >= 0\n"
+    )

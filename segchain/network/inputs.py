@@ -77,7 +77,12 @@ def prepare_customers(
         )
     problems += range_problems(df, "customer_id", source="customers")
     if problems:
-        raise DataError("customers: " + "; ".join(problems))
+        raise DataError(
+            "customers: " + "; ".join(problems),
+            hint=f"give each customer one row with a customer_id, a {demand_col} that is a "
+            "number up to 1e15, and lat within [-90, 90], lon within [-180, 180] (segchain "
+            "segment writes such a table); fix or remove the rows named",
+        )
     # Net of returns a customer may have bought nothing: there is nothing to deliver, so the
     # customer stays out of the model and is listed with no site.
     no_demand = df.filter(pl.col("demand") <= 0)
@@ -92,8 +97,9 @@ def prepare_customers(
                 raise DataError(
                     f"customers: {count(len(unlocated))} customer(s) have no coordinates "
                     f"(lat, lon): customer_id {examples(unlocated)}",
-                    hint="add their lat, lon, give freight rates with --costs FILE, or leave them "
-                    "out with --skip-unlocated",
+                    hint="locate them from a postal code (--geo FILE), city or country column, "
+                    "add their lat, lon, give freight rates with --costs FILE, or leave them out "
+                    "with --skip-unlocated",
                 )
             left_out.append(
                 missing.select("customer_id", "segment", "demand", left_out=pl.lit("unlocated"))
@@ -119,9 +125,14 @@ def prepare_customers(
                     if no_demand.height == 1
                     else f"all {count(no_demand.height)} customers with coordinates have"
                 )
-                + " no positive demand"
+                + " no positive demand",
+                hint=f"network serves each customer's net quantity (sales less returns): check "
+                f"the {demand_col} column, or give the segments of a period with sales",
             )
-        raise DataError("customers: no customer to assign (the table is empty)")
+        raise DataError(
+            "customers: no customer to assign (the table is empty)",
+            hint="give the segments that segchain segment wrote (one row per customer)",
+        )
     return df, unlocated, pl.concat(left_out)
 
 
@@ -235,7 +246,11 @@ def lane_pairs(
         shown = examples(f"{s}/{c}" for s, c in bad.select("site_id", "customer_id").iter_rows())
         problems.append(f"unit_cost blank, negative or not a number for lanes {shown}")
     if problems:
-        raise DataError("costs: " + "; ".join(problems))
+        raise DataError(
+            "costs: " + "; ".join(problems),
+            hint="give each lane (site_id, customer_id) one row with a unit_cost that is a "
+            "number >= 0",
+        )
     cidx = cust.select("customer_id", pl.int_range(pl.len()).alias("j"))
     sidx = site_df.select("site_id", pl.int_range(pl.len()).alias("i"), "lat", "lon")
     pairs = lanes.join(cidx, on="customer_id", how="inner").join(sidx, on="site_id", how="inner")
