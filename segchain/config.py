@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from segchain.errors import UsageError, title_row_hint
+from segchain.formatting import agree
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
 from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, model_name
 
@@ -799,7 +800,8 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
     if unknown:
         hints = "".join(did_you_mean(u, known) for u in unknown[:1])
         raise UsageError(
-            f"{where}: unknown setting(s) {', '.join(unknown)}{hints}; "
+            f"{where}: unknown {agree(len(unknown), 'setting', 'settings')} "
+            f"{', '.join(unknown)}{hints}; "
             f"known: {', '.join(sorted(known))}"
         )
     level = table.get("service_level")
@@ -861,7 +863,8 @@ def _check_canonical(mapping: Mapping[str, str], *, source: str) -> None:
     unknown = [k for k in mapping if k not in ORDER_COLUMNS]
     if unknown:
         raise UsageError(
-            f"{source}: unknown canonical column(s) {', '.join(unknown)}; "
+            f"{source}: unknown canonical {agree(len(unknown), 'column', 'columns')} "
+            f"{', '.join(unknown)}; "
             f"canonical columns are: {', '.join(ORDER_COLUMNS)}"
         )
 

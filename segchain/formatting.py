@@ -88,6 +88,12 @@ def plural(n: Any, noun: str, nouns: str | None = None) -> str:
     return f"{count(n)} {noun if n == 1 else many}"
 
 
+def agree(n: Any, one: str, many: str) -> str:
+    """The word that agrees with a count: ``agree(1, "has", "have")`` is ``has``, for any other
+    count ``have``; also a noun shown without its count (``unknown setting`` / ``settings``)."""
+    return one if n == 1 else many
+
+
 def _digits(x: float, kind: str) -> str:
     a = abs(x)
     if kind == INT:

@@ -21,7 +21,7 @@ from segchain.errors import (
     UsageError,
     title_row_hint,
 )
-from segchain.formatting import count
+from segchain.formatting import agree, count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -947,8 +947,10 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
     if not found[0]:
         return []
     return [
-        f"{found[0]:,} line(s) appear field for field in more than one file (e.g. in "
-        f"{short(found[1], 60)} and {short(found[2], 60)}): overlapping exports count them twice; "
+        f"{plural(found[0], 'line')} {agree(found[0], 'appears', 'appear')} field for field in "
+        "more than one file (e.g. in "
+        f"{short(found[1], 60)} and {short(found[2], 60)}): overlapping exports count "
+        f"{agree(found[0], 'it', 'them')} twice; "
         "give each period once"
     ]
 
@@ -996,7 +998,8 @@ def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         n, u, e = (counts[f"{c}|{k}"][0] for k in "nue")
         named = c if h == c else f"{c} ({short(h, 40)})"
         out.append(
-            f"{named}: {n:,} line(s) hold an id in a spreadsheet's scientific notation ({u:,} "
+            f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} an id in a "
+            f"spreadsheet's scientific notation ({u:,} "
             f"distinct, e.g. {short(e, 30)!r}): its last digits are lost, so different ids may "
             "have become one; export the column again formatted as text"
         )
@@ -1032,9 +1035,10 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
             )
             more = "; ..." if units.height > 3 else ""
             out.append(
-                f"unit ({mapping['unit']}): {units.height:,} sku(s) sold in more than one unit, "
-                f"their quantities summed as they are ({shown}{more}); convert them to one unit "
-                "per sku first"
+                f"unit ({mapping['unit']}): {plural(units.height, 'sku')} sold in more than one "
+                f"unit, {agree(units.height, 'its', 'their')} quantities summed as they are "
+                f"({shown}{more}); convert {agree(units.height, 'it', 'them')} to one unit per "
+                "sku first"
             )
     return out
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from segchain.errors import DataError
+from segchain.formatting import agree, count, plural
 from segchain.schema import check_assignments
 
 
@@ -53,9 +54,14 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
     lost = routed.filter(pl.col("site").is_null())
     # Left out here, once: kept with a blank site, the series counted them again as blank keys.
     if lost.height and lost.height == routed.height:
+        n = lost["customer_id"].n_unique()
         raise DataError(
-            f"assignments: none of the {lost['customer_id'].n_unique():,} customer(s) of the "
-            "orders has a serving site",
+            "assignments: "
+            + (
+                "the one customer of the orders has no serving site"
+                if n == 1
+                else f"none of the {count(n)} customers of the orders has a serving site"
+            ),
             hint="give the assignments network made for these customers (--assignments)",
         )
     out = Routed(orders=routed.filter(pl.col("site").is_not_null()) if lost.height else routed)
@@ -63,7 +69,8 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
         out.unrouted_lines = lost.height
         out.unrouted_customers = lost["customer_id"].n_unique()
         out.warnings.append(
-            f"{lost.height:,} order line(s) of {out.unrouted_customers:,} customer(s) have no "
+            f"{plural(lost.height, 'order line')} of "
+            f"{plural(out.unrouted_customers, 'customer')} {agree(lost.height, 'has', 'have')} no "
             "serving site in the assignments: left out of the site series"
         )
     return out

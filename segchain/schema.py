@@ -9,6 +9,7 @@ from typing import TypeVar
 import polars as pl
 
 from segchain.errors import MissingColumnsError
+from segchain.formatting import agree, plural
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
@@ -402,7 +403,8 @@ def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) ->
         if bad.height:
             values = examples(bad.get_column(col).unique(maintain_order=True).to_list())
             problems.append(
-                f"column {col!r} holds {bad.height:,} value(s) that are not numbers ({values})"
+                f"column {col!r} holds {plural(bad.height, 'value')} that "
+                f"{agree(bad.height, 'is not a number', 'are not numbers')} ({values})"
             )
         casts.append(number.alias(col))
     if problems:
@@ -452,14 +454,18 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
     no_customer = rows.filter(blank("customer_id"))["_row"].to_list()
     if no_customer:
         problems.append(
-            f"{len(no_customer):,} row(s) have a blank customer_id (rows {examples(no_customer)})"
+            f"{plural(len(no_customer), 'row')} {agree(len(no_customer), 'has', 'have')} a "
+            f"blank customer_id ({agree(len(no_customer), 'row', 'rows')} "
+            f"{examples(no_customer)})"
         )
     why = ~blank("left_out") if "left_out" in df.columns else pl.lit(False)
     no_site = rows.filter(blank("site_id") & ~why & ~blank("customer_id"))
     if no_site.height:
+        ids = no_site["customer_id"].unique(maintain_order=True).to_list()
         problems.append(
-            f"{no_site.height:,} row(s) have a blank site_id and no left_out reason "
-            f"(customer(s) {examples(no_site['customer_id'].to_list())})"
+            f"{plural(no_site.height, 'row')} {agree(no_site.height, 'has', 'have')} a blank "
+            f"site_id and no left_out reason ({agree(len(ids), 'customer', 'customers')} "
+            f"{examples(ids)})"
         )
     lanes = rows.filter(~blank("site_id") & ~blank("customer_id"))
     pair = pl.struct("customer_id", "site_id")
@@ -488,7 +494,10 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
         sums = lanes.group_by("customer_id", maintain_order=True).agg(s.sum())
         bad = sums.filter((s - 1.0).abs() > 1e-6)["customer_id"].to_list()
         if bad:
-            problems.append(f"the shares of customer(s) {examples(bad)} do not add up to 1")
+            problems.append(
+                f"the shares of {agree(len(bad), 'customer', 'customers')} {examples(bad)} do "
+                "not add up to 1"
+            )
     # A left-out customer's demand may be negative (returns exceed purchases): lanes only.
     problems += number_problems(lanes, {"demand": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
     problems += number_problems(rows, {"transport_cost": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
@@ -735,8 +744,9 @@ def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds"
         if bad.height:
             values = examples(bad.get_column(name).unique(maintain_order=True).to_list())
             raise DataError(
-                f"{source}: column {name!r} holds {bad.height:,} value(s) that are not dates "
-                f"({values}); expected {expected_type(name)}",
+                f"{source}: column {name!r} holds {plural(bad.height, 'value')} that "
+                f"{agree(bad.height, 'is not a date', 'are not dates')} ({values}); expected "
+                f"{expected_type(name)}",
                 hint="give the table as its stage wrote it (segchain forecast writes dates)",
             )
         df = df.with_columns(parsed.alias(name))

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.formatting import count, plural
+from segchain.formatting import agree, plural
 from segchain.schema import demand_line, product_line, require_columns, require_one_of
 
 Method = Literal["rfm", "kmeans", "abc-xyz"]
@@ -472,14 +472,15 @@ def _check_values(agg: pl.DataFrame, lf: pl.LazyFrame) -> None:
     problems = []
     nulls = agg.filter(pl.col("customer_id").is_null())
     if nulls.height:
-        problems.append(f"{count(nulls.item(0, '_counted'))} line(s) have an empty customer_id")
+        n = nulls.item(0, "_counted")
+        problems.append(f"{plural(n, 'line')} {agree(n, 'has', 'have')} an empty customer_id")
     for column in ("order_date", "quantity", "amount"):
         bad = agg.filter(pl.col(f"_null_{'date' if column == 'order_date' else column}") > 0)
         bad = bad.filter(pl.col("customer_id").is_not_null())
         if bad.height:
             n = int(bad.get_column(f"_null_{'date' if column == 'order_date' else column}").sum())
             problems.append(
-                f"{count(n)} line(s) have an empty {column} (customer_id "
+                f"{plural(n, 'line')} {agree(n, 'has', 'have')} an empty {column} (customer_id "
                 f"{examples(bad.get_column('customer_id').sort())})"
             )
     if problems:

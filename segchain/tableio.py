@@ -32,6 +32,7 @@ import polars as pl
 
 from segchain import __version__
 from segchain.errors import DataError, UsageError, title_row_hint
+from segchain.formatting import agree, plural
 from segchain.schema import (
     ID_COLUMNS,
     META_INPUTS,
@@ -674,8 +675,9 @@ def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
     if ragged:
         shown = ", ".join(str(r) for r in ragged[:10]) + (" ..." if len(ragged) > 10 else "")
         raise DataError(
-            f"{name}: {len(ragged):,} row(s) have more fields than the header's {width}: "
-            f"row(s) {shown} (rows counted from 1 after the header)",
+            f"{name}: {plural(len(ragged), 'row')} {agree(len(ragged), 'has', 'have')} more "
+            f"fields than the header's {width}: {agree(len(ragged), 'row', 'rows')} {shown} "
+            "(rows counted from 1 after the header)",
             hint="quote fields that contain the delimiter, or remove the extra fields",
         )
 

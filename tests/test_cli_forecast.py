@@ -158,7 +158,7 @@ def test_cli_forecast_counts_cleansed_lines_in_backtest_metadata(cli, tmp_path):
     bt = tmp_path / "bt.parquet"
     r = cli("forecast", str(segments), "--orders", str(orders), "--backtest", str(bt), "-o", "-")
     assert r.exit_code == 0, r.stderr
-    assert "1 zero-price order line(s) (giveaways, samples) left out" in r.stderr
+    assert "1 zero-price order line (giveaways, samples) left out" in r.stderr
     meta = read_metadata(bt)
     assert meta["excluded"]["zero_price"] == 1
     assert meta["params"]["outliers"] == "cap"

@@ -130,7 +130,7 @@ def test_cli_network_unlocated_customers_exit_1_with_their_ids(cli, sites_csv, t
     result = cli("network", str(path), "--sites", str(sites_csv))
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: customers: 1 customer(s) have no coordinates (lat, lon): "
+        "segchain network: Error: customers: 1 customer has no coordinates (lat, lon): "
         "customer_id 'B'\n"
         "segchain network:   hint: locate them from a postal code (--geo FILE), city or country "
         "column, add their lat, lon, give freight rates with --costs FILE, or leave them out "
@@ -144,7 +144,7 @@ def test_cli_network_skip_unlocated_warns_and_continues(cli, sites_csv, tmp_path
     result = cli("network", str(path), "--sites", str(sites_csv), "--skip-unlocated")
     assert result.exit_code == 0, result.stderr
     assert (
-        "Warning: 1 customer(s) without coordinates left out (--skip-unlocated): customer_id 'B'"
+        "Warning: 1 customer without coordinates left out (--skip-unlocated): customer_id 'B'"
         in result.stderr
     )
     lines = result.stdout.splitlines()
@@ -269,7 +269,7 @@ def test_cli_network_customer_larger_than_any_site_is_named(cli, tmp_path) -> No
     result = cli("network", str(tmp_path / "c.csv"), *args)
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: 1 customer(s) need more than any single site they may use "
+        "segchain network: Error: 1 customer needs more than any single site it may use "
         "can hold (demand > largest capacity): customer_id 'a' (first: demand 5, largest "
         "capacity 4)\n"
         "segchain network:   hint: let customers be split over sites with --allow-split, or "
@@ -299,7 +299,7 @@ def test_cli_network_every_customer_skipped_as_unlocated_says_so(cli, tmp_path) 
     result = cli("network", str(tmp_path / "c.csv"), "--candidates", "2", "--skip-unlocated")
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: customers: no customer to assign: all 2 customer(s) with "
+        "segchain network: Error: customers: no customer to assign: all 2 customers with "
         "positive demand have no coordinates (lat, lon) and were left out by --skip-unlocated: "
         "customer_id 'A', 'B'; 1 more with no positive demand\n"
         "segchain network:   hint: locate them from a postal code (--geo FILE, --geo-country "

@@ -82,7 +82,7 @@ def test_cli_report_dash_writes_markdown_without_charts_to_stdout(cli, inputs):
     assert result.exit_code == 0, result.stderr
     assert result.stdout.startswith("# Q3 &lt;review&gt;\n")
     assert "- **Customers: 3** (in 2 segments)" in result.stdout
-    assert "1 chart(s) left out" in result.stdout
+    assert "1 chart left out" in result.stdout
     assert result.stderr.endswith(
         "wrote the report (1 section, Markdown without charts) to stdout\n"
     )

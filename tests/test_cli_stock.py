@@ -145,7 +145,7 @@ def test_cli_stock_on_hand_sku_without_demand_is_a_flagged_row(cli, forecast_csv
     result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert (
-        "segchain stock: Warning: 2 on-hand row(s) at 1 stocking point(s) without forecast "
+        "segchain stock: Warning: 2 on-hand rows at 1 stocking point without forecast "
         "demand (sku 'ZZ'): 5 units, 5.00 at unit cost, kept in the policy with no_demand = true "
         "and nothing ordered: stock to move or clear"
     ) in result.stderr
@@ -161,7 +161,7 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     result = cli("stock", str(forecast_csv), "--items", str(items))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "segchain stock: Error: items: duplicate sku(s) 'A'; unit_cost must be a finite number "
+        "segchain stock: Error: items: duplicate sku 'A'; unit_cost must be a finite number "
         "> 0 up to 1e+15, got -1.0 for sku 'B'\n"
     )
 

@@ -48,7 +48,7 @@ def test_route_orders_splits_a_customer_by_its_shares_and_conserves_demand() -> 
 def test_route_orders_counts_customers_without_a_site() -> None:
     r = route_orders(ORDERS, ASSIGNMENTS)
     assert (r.unrouted_customers, r.unrouted_lines) == (1, 1)  # C has no assignment
-    assert "1 order line(s) of 1 customer(s) have no serving site" in r.warnings[0]
+    assert "1 order line of 1 customer has no serving site" in r.warnings[0]
 
 
 def test_route_orders_rejects_shares_not_adding_to_one() -> None:
@@ -122,7 +122,7 @@ def test_forecast_counts_lines_without_a_serving_site_once() -> None:
     assert r.excluded.get("no_serving_site") == 30  # c2's 30 lines
     assert "blank_key" not in r.excluded
     assert [w for w in r.warnings if "serving site" in w or "blank" in w] == [
-        "30 order line(s) of 1 customer(s) have no serving site in the assignments: left out "
+        "30 order lines of 1 customer have no serving site in the assignments: left out "
         "of the site series"
     ]
     with pytest.raises(DataError, match="none of the 2 customer"):
@@ -180,7 +180,7 @@ def test_stock_keeps_on_hand_without_demand_as_flagged_rows_per_site(
     # Not in the per-segment table: no segment's demand is there.
     assert r.segments is not None and set(r.segments["site"]) == {"S1", "S2"}
     assert r.notes[-1] == (
-        "4 on-hand row(s) at 3 stocking point(s) without forecast demand (sku@site 'X@S3', "
+        "4 on-hand rows at 3 stocking points without forecast demand (sku@site 'X@S3', "
         "'Y@S1', 'Y@S2'): 14 units, 62.00 at unit cost, kept in the policy with no_demand = true "
         "and nothing ordered: stock to move or clear"
     )
@@ -188,7 +188,7 @@ def test_stock_keeps_on_hand_without_demand_as_flagged_rows_per_site(
 
 def test_stock_on_hand_rows_need_a_site_when_the_forecast_is_by_site() -> None:
     oh = ON_HAND.with_columns(site=pl.Series(["S1", None, "S3", "S2", "S1"]))
-    with pytest.raises(DataError, match="1 row\\(s\\) have no site"):
+    with pytest.raises(DataError, match="1 row has no site"):
         stock(_site_forecast(), on_hand=oh)
 
 

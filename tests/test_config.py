@@ -145,7 +145,7 @@ def test_parse_map_options(items: list[str], expected: dict[str, str]) -> None:
     [
         (["sku"], "--map: expected CANONICAL=HEADER, got 'sku'"),
         (["=X"], "--map: expected CANONICAL=HEADER, got '=X'"),
-        (["material=X"], "--map: unknown canonical column(s) material"),
+        (["material=X"], "--map: unknown canonical column material"),
         (["sku=sku", "sku=description"], "--map: sku is mapped twice"),
     ],
 )
@@ -210,7 +210,7 @@ def test_named_config_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> No
         ({"service_level": "high"}, "service level must be a number"),
         ({"service_measure": "ready-rate"}, "service measure must be one of csl, fill-rate"),
         ({"max_delivery_days": -1}, "max_delivery_days must be a finite number >= 0"),
-        ({"speed": 3}, "unknown setting(s) speed"),
+        ({"speed": 3}, "unknown setting speed"),
     ],
 )
 def test_policy_errors_name_the_segment(table: dict, message: str) -> None:

@@ -549,7 +549,7 @@ def test_forecast_without_a_product_line_says_so_not_that_ids_differ():
     with pytest.raises(DataError) as err:
         forecast(orders, segments_for(["c1", "c2"]))
     msg = str(err.value)
-    assert "no product line to forecast" in msg and "4 non-product line(s)" in msg
+    assert "no product line to forecast" in msg and "4 non-product lines" in msg
     assert "in common" not in msg
 
 

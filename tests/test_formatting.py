@@ -34,6 +34,13 @@ def test_plural_singular_only_for_exactly_one(args, expected) -> None:
     assert plural(*args) == expected
 
 
+@pytest.mark.parametrize(("n", "expected"), [(1, "has"), (0, "have"), (2, "have"), (1.0, "has")])
+def test_agree_picks_the_word_of_the_count(n, expected) -> None:
+    from segchain.formatting import agree
+
+    assert agree(n, "has", "have") == expected
+
+
 @pytest.mark.parametrize(
     ("value", "kind", "expected"),
     [

@@ -240,12 +240,12 @@ def _forecast_csv(tmp_path: Path, rows: str) -> Path:
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ("A/x,2024-01-01,5,1,x,A\nA/,2024-01-01,5,1,,A\n", "1 row(s) have no sku"),
+        ("A/x,2024-01-01,5,1,x,A\nA/,2024-01-01,5,1,,A\n", "1 row has no sku"),
         (
             "A/x,2024-01-01,1e308,1,x,A\nA/x,2024-01-08,1e308,1,x,A\n",
             "forecast must be a finite number >= 0 up to 1e+15, got 1e+308 for unique_id 'A/x'",
         ),
-        ("A/x,abc,5,1,x,A\nA/x,def,5,1,x,A\n", "column 'ds' holds 2 value(s) that are not dates"),
+        ("A/x,abc,5,1,x,A\nA/x,def,5,1,x,A\n", "column 'ds' holds 2 values that are not dates"),
     ],
 )
 def test_nonsense_forecasts_are_data_errors(cli, tmp_path: Path, rows: str, message: str) -> None:
@@ -260,7 +260,7 @@ def test_item_value_that_is_not_a_number_is_an_error(cli, tmp_path: Path) -> Non
     items = write(tmp_path, "sku,moq\nx,abc\n", "items.csv")
     result = cli("stock", str(fc), "--items", str(items), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 1
-    assert "items: moq is not a number ('abc') for sku(s) 'x'" in result.stderr
+    assert "items: moq is not a number ('abc') for sku 'x'" in result.stderr
 
 
 def test_review_days_inf_is_refused(cli, tmp_path: Path) -> None:
@@ -315,7 +315,7 @@ def test_blank_customer_ids_are_not_called_duplicates(cli, tmp_path: Path) -> No
         str(tmp_path / "a.csv"),
     )
     assert result.exit_code == 1
-    assert "2 row(s) with a blank customer_id" in result.stderr
+    assert "2 rows with a blank customer_id" in result.stderr
     assert "None" not in result.stderr and "duplicate" not in result.stderr
 
 
@@ -365,13 +365,13 @@ ASSIGNMENTS = "customer_id,segment,site_id,share,demand,transport_cost,left_out\
             "--sites",
             "sites.csv",
             "site_id,open,fixed_cost\nW1,true,abc\n",
-            "sites: column 'fixed_cost' holds 1 value(s) that are not numbers ('abc')",
+            "sites: column 'fixed_cost' holds 1 value that is not a number ('abc')",
         ),
         (
             "--items",
             "items.csv",
             "sku,unit_cost\nS0,abc\n",
-            "items: column 'unit_cost' holds 1 value(s) that are not numbers ('abc')",
+            "items: column 'unit_cost' holds 1 value that is not a number ('abc')",
         ),
     ],
 )
@@ -419,7 +419,7 @@ def test_forecast_assignments_with_text_shares_are_a_data_error(cli, tmp_path: P
         "--models", "Naive", "--horizon", "2", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 1, result.stderr
-    assert "assignments: column 'share' holds 5 value(s) that are not numbers ('abc')" in (
+    assert "assignments: column 'share' holds 5 values that are not numbers ('abc')" in (
         result.stderr
     )
     assert not out.exists()
@@ -566,10 +566,10 @@ def _lanes(*rows: str) -> str:
     [
         (_lanes("C0,A,W1,-0.5,10,5,", "C0,A,W2,1.5,10,5,"), "share must lie between 0 and 1"),
         (_lanes("C0,A,W1,1.5,10,5,"), "between 0 and 1 on every served row, got 'C0: 1.5'"),
-        (_lanes("C0,A,W1,0.5,10,5,", "C0,A,W2,0.2,10,5,"), "customer(s) 'C0' do not add up to 1"),
-        (_lanes("C0,A,W1,0.5,10,5,"), "the shares of customer(s) 'C0' do not add up to 1"),
-        (_lanes("C0,A,,1,10,5,"), "blank site_id and no left_out reason (customer(s) 'C0')"),
-        (_lanes("C0,A, ,1,10,5,"), "1 row(s) have a blank site_id and no left_out reason"),
+        (_lanes("C0,A,W1,0.5,10,5,", "C0,A,W2,0.2,10,5,"), "customer 'C0' do not add up to 1"),
+        (_lanes("C0,A,W1,0.5,10,5,"), "the shares of customer 'C0' do not add up to 1"),
+        (_lanes("C0,A,,1,10,5,"), "blank site_id and no left_out reason (customer 'C0')"),
+        (_lanes("C0,A, ,1,10,5,"), "1 row has a blank site_id and no left_out reason"),
         (_lanes("C0,A,W1,0.5,10,5,", "C0,A,W1,0.5,10,5,"), "in more than one row: 'C0 at W1'"),
     ],
 )  # fmt: skip
@@ -777,7 +777,7 @@ def test_a_forecast_with_text_that_is_no_date_is_a_data_error(
     out = tmp_path / ("r.html" if command == "report" else "p.csv")
     result = cli(command, str(path), "-o", str(out))
     assert result.exit_code == 1, result.stderr
-    assert f"{path}: column 'ds' holds 2 value(s) that are not dates ('abc')" in result.stderr
+    assert f"{path}: column 'ds' holds 2 values that are not dates ('abc')" in result.stderr
     assert not out.exists()
 
 

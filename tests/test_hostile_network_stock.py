@@ -118,7 +118,7 @@ def test_stock_a_holding_cost_that_underflows_is_a_data_error(cli, tmp_path: Pat
     held infinite stock, exit 0. Each value passes its own bound; their product means nothing."""
     items = write(tmp_path, "items.csv", "sku,unit_cost,holding_rate\nP1,1e-300,1e-300\n")
     result = stock(cli, tmp_path, FORECAST, "--items", items)
-    refused(result, tmp_path, "items: the economic order quantity of 1 stocking point(s) is above")
+    refused(result, tmp_path, "items: the economic order quantity of 1 stocking point is above")
     assert "divide by zero" not in result.stderr
 
 
@@ -139,7 +139,7 @@ def test_stock_item_lead_time_at_the_bound_is_planned(cli, tmp_path: Path) -> No
             "backorders must be a finite number up to 1e+15 in size, got nan",
         ),
         # It was read as 0 on order.
-        ("on_hand,on_order\nP1,5,abc", "column 'on_order' holds 1 value(s) that are not numbers"),
+        ("on_hand,on_order\nP1,5,abc", "column 'on_order' holds 1 value that is not a number"),
     ],
 )
 def test_stock_on_hand_beyond_its_bounds_is_a_data_error(
@@ -158,7 +158,7 @@ def test_stock_forecast_text_is_not_replaced_by_mean_demand(cli, tmp_path: Path)
     refused(
         stock(cli, tmp_path, text),
         tmp_path,
-        "forecast: column 'forecast' holds 2 value(s) that are not numbers ('abc')",
+        "forecast: column 'forecast' holds 2 values that are not numbers ('abc')",
     )
 
 
@@ -178,7 +178,7 @@ def test_stock_empty_forecast_still_takes_mean_demand(cli, tmp_path: Path) -> No
 
 def test_network_blank_site_id_is_a_data_error(cli, tmp_path: Path) -> None:
     result = network(cli, tmp_path, "S1,50,8,100,1000\n,49,2,100,1000\n")
-    refused(result, tmp_path, "sites: 1 row(s) with a blank site_id (row '2')")
+    refused(result, tmp_path, "sites: 1 row with a blank site_id (row '2')")
 
 
 # ---- 5. a NaN capacity (an empty one is unlimited) ---------------------------------------

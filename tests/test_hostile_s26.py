@@ -422,10 +422,10 @@ def test_markdown_report_links_its_charts_whatever_its_file_name(
         # periods, where the forecast has two.
         (
             "P1,2025-01-06,1,1\nP1,2025-01-13,1,1\nP1,2025-01-06,5,1\n",
-            "forecast: 1 period(s) of a series on more than one row: 'P1 at 2025-01-06'",
+            "forecast: 1 period of a series on more than one row: 'P1 at 2025-01-06'",
         ),
         # A row without its period was averaged into the demand all the same.
-        ("P1,2025-01-06,1,1\nP1,,9,1\n", "forecast: 1 row(s) have no ds, in series 'P1'"),
+        ("P1,2025-01-06,1,1\nP1,,9,1\n", "forecast: 1 row has no ds, in series 'P1'"),
     ],
 )
 def test_stock_refuses_a_forecast_period_twice_or_without_a_date(

@@ -435,7 +435,7 @@ def test_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> None:
     write_export(folder / "2024-02.csv", [good_line(50), good_line(50)])  # one line twice
     result = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
     assert result.exit_code == 0, result.stderr
-    assert "4 line(s) appear field for field in more than one file" in result.stderr
+    assert "4 lines appear field for field in more than one file" in result.stderr
     assert "all files: read 12 = used 12 + rejected 0" in result.stderr
     write_export(folder / "2024-01 copy.csv", [good_line(99)])
     again = cli("validate", str(folder), "-o", str(tmp_path / "orders.csv"))
@@ -451,7 +451,7 @@ def test_cleaned_lines_in_two_files_are_noted_and_kept(cli, tmp_path: Path) -> N
         assert cli("validate", f"{q}.csv", "-o", f"{q}.parquet").exit_code == 0
     result = cli("segment", "q1.parquet", "q2.parquet", "-o", "seg.csv")
     assert result.exit_code == 0, result.stderr
-    assert "3 line(s) appear field for field in more than one file" in result.stderr
+    assert "3 lines appear field for field in more than one file" in result.stderr
     assert "all files: read 12 = used 12 + rejected 0" in result.stderr
 
 
@@ -619,7 +619,7 @@ def test_an_exports_currencies_and_units_are_noted_when_they_differ(cli, tmp_pat
     result = cli("validate", str(export), "--preset", "sap", "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert "amounts in 2 currencies are summed as one (lines: EUR 3, USD 1)" in result.stderr
-    assert "1 sku(s) sold in more than one unit" in result.stderr
+    assert "1 sku sold in more than one unit" in result.stderr
     assert "(MAT-1: CS, EA)" in result.stderr
     got = pl.read_csv(out)
     assert got.height == 4 and got["currency"].to_list() == [c for _, c, _, _ in rows]
@@ -644,7 +644,7 @@ def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_warned_of(cli, tmp_p
     result = cli("validate", str(export), "-o", str(out))
     assert result.exit_code == 0, result.stderr
     assert (
-        "Warning: sku: 4 line(s) hold an id in a spreadsheet's scientific notation "
+        "Warning: sku: 4 lines hold an id in a spreadsheet's scientific notation "
         "(2 distinct, e.g. '4.00638E+12')" in result.stderr
     )
     assert "customer_id" not in result.stderr.split("Warning:")[-1]

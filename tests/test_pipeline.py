@@ -289,7 +289,8 @@ def _check_closed_chain(data: Path, out: Path, log: str) -> None:
     assert (flagged["order_now"] == 0).all() and (flagged["inventory_value"] == 0).all()
     assert policy["on_hand"].sum() == on_hand["on_hand"].sum()
     if flagged.height:
-        assert f"at {flagged.height} stocking point(s) without forecast demand" in log
+        points = f"{flagged.height:,} stocking point{'' if flagged.height == 1 else 's'}"
+        assert f"at {points} without forecast demand" in log
     # Each site plans with its own lead time from the items (the sku's plus the transfer).
     items = pl.read_csv(data / "items.csv", schema_overrides={"sku": pl.String})
     own = items.filter(pl.col("site").is_not_null()).select("sku", "site", "lead_time_days")

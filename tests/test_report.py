@@ -389,6 +389,41 @@ def test_inventory_at_item_cost_needs_no_note():
     assert not [n for n in _notes(report, "inventory") if "cost" in n and "unit" in n]
 
 
+@pytest.mark.parametrize(
+    ("order_now", "note", "detail"),
+    [
+        (
+            [5.0],
+            "1 of 1 stocking point is at or below its reorder point: order 5 units now.",
+            "average stock of 1 stocking point",
+        ),
+        (
+            [5.0, 0.0],
+            "1 of 2 stocking points is at or below its reorder point: order 5 units now.",
+            "average stock of 2 stocking points",
+        ),
+        (
+            [5.0, 1.0],
+            "2 of 2 stocking points are at or below their reorder point: order 6 units now.",
+            "average stock of 2 stocking points",
+        ),
+    ],
+)
+def test_inventory_counts_agree_with_their_nouns(order_now, note, detail):
+    """The page said '1 of 1 stocking points are at or below their reorder point'."""
+    n = len(order_now)
+    policy = policy_frame().head(n).with_columns(order_now=pl.Series(order_now))
+    report = build_report({"policy": policy})
+    assert note in _notes(report, "inventory")
+    assert section(report, "inventory").headlines[0].detail == detail
+
+
+def test_network_promise_of_one_customer_says_customer():
+    asg = assignments_frame().head(1)
+    report = build_report({"assignments": asg})
+    assert headline(report, "network", "Demand within promise").detail == "1 of 1 customer"
+
+
 def test_inventory_comparison_headline_is_segmented_minus_uniform():
     comparison = pl.DataFrame(
         {
@@ -572,7 +607,7 @@ def test_markdown_escapes_html_and_pipes_in_values():
 def test_markdown_without_image_dir_notes_the_charts_left_out():
     text, files = to_markdown(build_report({"segments": segments_frame()}))
     assert files == {}
-    assert "1 chart(s) left out" in text
+    assert "1 chart left out" in text
 
 
 def test_markdown_png_is_byte_identical_on_rerun():

@@ -145,7 +145,7 @@ def test_sites_say_which_promise_needs_each_and_flag_an_open_site_none_needs():
         "needed by the delivery promise of Champions, 1 day (1 customer): no other open site "
         "reaches them in time"
     )
-    assert why["B"].startswith("CHECK: open for 1 customers at 1.0% utilisation")
+    assert why["B"].startswith("CHECK: open for 1 customer at 1.0% utilisation")
     assert why["C"].startswith("not needed")
     assert frame["decision"].to_list() == ["open", "open", "not opened"]
 

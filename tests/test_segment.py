@@ -194,8 +194,7 @@ def test_segment_empty_customer_id_and_dates_listed_together():
     with pytest.raises(DataError) as err:
         segment(df)
     assert str(err.value).startswith(
-        "orders: 1 line(s) have an empty customer_id; 1 line(s) have an empty order_date "
-        "(customer_id 'A')"
+        "orders: 1 line has an empty customer_id; 1 line has an empty order_date (customer_id 'A')"
     )
 
 

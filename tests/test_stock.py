@@ -467,7 +467,7 @@ def test_stock_rejects_bad_item_master_listing_all_problems() -> None:
     with pytest.raises(DataError) as exc:
         stock(fc, items=it)
     assert str(exc.value).startswith(
-        "items: duplicate sku(s) 'A'; lead_time_days must be a finite number >= 0 up to 3660, "
+        "items: duplicate sku 'A'; lead_time_days must be a finite number >= 0 up to 3660, "
         "got -3.0 "
         "for sku 'B'"
     )
@@ -485,14 +485,14 @@ def test_stock_keeps_on_hand_for_skus_without_demand_as_flagged_rows() -> None:
         0.0,
     )
     assert one(r, "no_demand") is False
-    note = "1 on-hand row(s) at 1 stocking point(s) without forecast demand (sku 'Z9')"
+    note = "1 on-hand row at 1 stocking point without forecast demand (sku 'Z9')"
     assert sum(note in n for n in r.notes) == 1
 
 
 def test_stock_rejects_on_hand_rows_without_a_sku() -> None:
     fc = forecast([{"sku": "A", "forecast": 1.0, "error_sd": 1.0}])
     oh = pl.DataFrame({"sku": ["A", None], "on_hand": [1.0, 2.0]})
-    with pytest.raises(DataError, match="1 row\\(s\\) have no sku"):
+    with pytest.raises(DataError, match="1 row has no sku"):
         stock(fc, on_hand=oh)
 
 

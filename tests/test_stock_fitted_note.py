@@ -46,7 +46,7 @@ def test_without_orders_the_fitted_slow_points_and_their_share_of_value_are_name
     value = (p["avg_inventory"] * p["unit_cost"]).to_list()
     share = value[p["sku"].to_list().index("A")] / sum(value)
     (note,) = fitted_notes(res.notes)
-    assert note.startswith(f"1 slow or lumpy stocking points ({share:.0%} of inventory value)")
+    assert note.startswith(f"1 slow or lumpy stocking point ({share:.0%} of inventory value)")
     assert "--orders FILE" in note
 
 

@@ -22,7 +22,7 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
-from segchain.formatting import plural
+from segchain.formatting import agree, plural
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -256,7 +256,8 @@ def costs(
     dup = customers.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique()
     if dup.len():
         raise DataError(
-            f"segments: customer(s) listed more than once: {examples(dup.sort().to_list())}",
+            f"segments: {agree(dup.len(), 'a customer', 'customers')} listed more than once: "
+            f"{examples(dup.sort().to_list())}",
             hint="give segment's output: one row per customer",
         )
     orders = orders.with_columns(
@@ -333,7 +334,8 @@ def costs(
         if strangers.height:
             ids = strangers["customer_id"].unique(maintain_order=True).to_list()
             raise DataError(
-                f"assignments: {len(ids):,} customer(s) are not in the segments: {examples(ids)}",
+                f"assignments: {plural(len(ids), 'customer')} {agree(len(ids), 'is', 'are')} "
+                f"not in the segments: {examples(ids)}",
                 hint="give the segments that network was run on (the same segment output)",
             )
         per = assignments.group_by("customer_id", maintain_order=True).agg(
@@ -352,7 +354,8 @@ def costs(
         unassigned = table["transport"].null_count()
         if unassigned:
             warnings.append(
-                f"{unassigned:,} customer(s) have no assignment: their transport is missing"
+                f"{plural(unassigned, 'customer')} {agree(unassigned, 'has', 'have')} no "
+                f"assignment: {agree(unassigned, 'its', 'their')} transport is missing"
             )
     else:
         table = table.with_columns(transport=pl.lit(None, pl.Float64))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from segchain.errors import DataError, examples
-from segchain.formatting import count
+from segchain.formatting import agree, plural
 from segchain.schema import flag_column, require_columns
 
 DAYS_PER_YEAR = 365.0
@@ -54,7 +54,8 @@ def fixed_by_customer(
     unknown = sorted(set(s["site_id"].to_list()) - set(site_df["site_id"].to_list()))
     if unknown:
         raise DataError(
-            f"assignments name site(s) not in the sites table: {examples(unknown)}",
+            f"assignments name {agree(len(unknown), 'a site', 'sites')} not in the sites "
+            f"table: {examples(unknown)}",
             hint="give the --sites-out table of the same network run",
         )
     opened = site_df.filter(pl.col("open")).select("site_id", "fixed_cost")
@@ -80,9 +81,10 @@ def fixed_by_customer(
     total_w = float(customer["w"].sum())
     if idle.height:
         notes.append(
-            f"{count(idle.height)} open site(s) serve no demand "
-            f"({', '.join(idle['site_id'].to_list())}); "
-            f"their fixed cost {idle_cost:,.2f} is shared by all customers by demand"
+            f"{plural(idle.height, 'open site')} {agree(idle.height, 'serves', 'serve')} no "
+            f"demand ({', '.join(idle['site_id'].to_list())}); "
+            f"{agree(idle.height, 'its', 'their')} fixed cost {idle_cost:,.2f} is shared by all "
+            "customers by demand"
         )
     out = (
         customer.join(

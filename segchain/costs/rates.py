@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from segchain.errors import UsageError
+from segchain.formatting import agree
 
 # Each setting, what it means (for messages and the column sources).
 RATE_SETTINGS: dict[str, str] = {
@@ -42,7 +43,8 @@ def parse_rates(table: Mapping[str, Any] | None, *, where: str = "[costs]") -> C
     unknown = sorted(set(table) - set(RATE_SETTINGS))
     if unknown:
         problems.append(
-            f"unknown setting(s) {', '.join(unknown)} (known: {', '.join(RATE_SETTINGS)})"
+            f"unknown {agree(len(unknown), 'setting', 'settings')} {', '.join(unknown)} "
+            f"(known: {', '.join(RATE_SETTINGS)})"
         )
     values: dict[str, float] = {}
     for key in RATE_SETTINGS:

@@ -12,7 +12,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
-from segchain.formatting import count, plural
+from segchain.formatting import agree, count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -77,7 +77,8 @@ def build_series(
     dup = seg.group_by("customer_id").len().filter(pl.col("len") > 1)
     if dup.height:
         raise DataError(
-            f"segments: {count(dup.height)} customer_id value(s) appear more than once, e.g. "
+            f"segments: {plural(dup.height, 'customer_id value')} "
+            f"{agree(dup.height, 'appears', 'appear')} more than once, e.g. "
             f"{examples(dup.get_column('customer_id').sort())}",
             hint="give one row per customer (the output of segchain segment)",
         )
@@ -96,13 +97,13 @@ def build_series(
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
             warnings.append(
-                f"{count(non_product)} non-product order line(s) (postage, fees) left out"
+                f"{plural(non_product, 'non-product order line')} (postage, fees) left out"
             )
         credits = o.filter(product_line() & ~demand_line()).height
         if credits:
             excluded[FLAG_NEGATIVE_PRICE] = credits
             warnings.append(
-                f"{count(credits)} price-correction order line(s) (negative price: credits, "
+                f"{plural(credits, 'price-correction order line')} (negative price: credits, "
                 "no goods) left out"
             )
         o = o.filter(demand_line())
@@ -110,7 +111,7 @@ def build_series(
     excluded.update(cleansed)
     if cleansed.get("zero_price"):
         warnings.append(
-            f"{count(cleansed['zero_price'])} zero-price order line(s) (giveaways, samples) "
+            f"{plural(cleansed['zero_price'], 'zero-price order line')} (giveaways, samples) "
             "left out (--outliers keep keeps them)"
         )
     if cleansed.get("zero_quantity"):
@@ -119,7 +120,8 @@ def build_series(
     for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
         if cleansed.get(key):
             warnings.append(
-                f"{count(cleansed[key])} order line(s) far beyond their sku's usual line size "
+                f"{plural(cleansed[key], 'order line')} far beyond "
+                f"{agree(cleansed[key], 'its', 'their')} sku's usual line size "
                 f"{verb} that size (--outliers keep|cap|drop)"
             )
 
@@ -147,14 +149,16 @@ def build_series(
         ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
         excluded["no_segment"] = no_segment.height
         warnings.append(
-            f"{count(no_segment.height)} order line(s) of {count(ids.len())} customer(s) "
+            f"{plural(no_segment.height, 'order line')} of {plural(ids.len(), 'customer')} "
             f"without a segment left out, e.g. {examples(ids)}"
         )
     joined = joined.filter(pl.col("segment").is_not_null())
     blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
     if blank.height:
         excluded["blank_key"] = blank.height
-        warnings.append(f"{count(blank.height)} order line(s) with a blank {'/'.join(by)} left out")
+        warnings.append(
+            f"{plural(blank.height, 'order line')} with a blank {'/'.join(by)} left out"
+        )
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
     if joined.height == 0:
         raise DataError("orders: no order line left to forecast after joining to segments")
@@ -168,7 +172,7 @@ def build_series(
     netted = agg.filter(pl.col("y") < 0).height
     if netted:
         warnings.append(
-            f"{count(netted)} series-period(s) had more returns than sales; counted as zero demand"
+            f"{plural(netted, 'series-period')} had more returns than sales; counted as zero demand"
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, joined.get_column("ds").max())
@@ -221,10 +225,14 @@ def build_series(
 def _left_out(excluded: dict[str, int]) -> str:
     """``excluded`` counts in words, for a message."""
     words = {
-        FLAG_NON_PRODUCT: "non-product line(s) (postage, fees)",
-        "zero_price": "zero-price line(s)",
-        "zero_quantity": "zero-quantity line(s)",
-        FLAG_NEGATIVE_PRICE: "price-correction line(s) (negative price)",
-        "outlier_dropped": "oversized line(s)",
+        FLAG_NON_PRODUCT: ("non-product line", " (postage, fees)"),
+        "zero_price": ("zero-price line", ""),
+        "zero_quantity": ("zero-quantity line", ""),
+        FLAG_NEGATIVE_PRICE: ("price-correction line", " (negative price)"),
+        "outlier_dropped": ("oversized line", ""),
     }
-    return ", ".join(f"{count(n)} {words.get(k, k)}" for k, n in sorted(excluded.items()) if n)
+    return ", ".join(
+        plural(n, words[k][0]) + words[k][1] if k in words else f"{count(n)} {k}"
+        for k, n in sorted(excluded.items())
+        if n
+    )

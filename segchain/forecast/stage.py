@@ -282,11 +282,11 @@ FALLBACK_TEXT = {
     GLOBAL_FAILED: "{n} series: the global model failed; local models (or the moving average)",
     GLOBAL_STAND_IN: "{n} series-windows the global model could not forecast: the moving "
     "average stood in",
-    MINT_STRUCTURAL: "{n} MinT reconciliation(s) without usable backtest errors: structural "
+    MINT_STRUCTURAL: "{n} MinT reconciliation{s} without usable backtest errors: structural "
     "weights",
-    MINT_VARIANCES: "{n} MinT reconciliation(s) over more than "
+    MINT_VARIANCES: "{n} MinT reconciliation{s} over more than "
     f"{DENSE_LIMIT:,} series: error variances only",
-    REC_NOT_BACKTESTED: "{n} sku(s) without a complete backtest window: reconciliation "
+    REC_NOT_BACKTESTED: "{n} sku{s} without a complete backtest window: reconciliation "
     "not scored there",
 }
 
@@ -295,7 +295,9 @@ def _fallback_warnings(fallbacks: dict[str, int], periods: int) -> list[str]:
     out = []
     for key, n in fallbacks.items():
         sku = key.startswith("sku_")
-        text = FALLBACK_TEXT[key[4:] if sku else key].format(n=f"{n:,}", p=periods)
+        text = FALLBACK_TEXT[key[4:] if sku else key].format(
+            n=f"{n:,}", p=periods, s="" if n == 1 else "s"
+        )
         out.append(f"sku level: {text}" if sku else text)
     return out
 

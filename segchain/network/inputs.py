@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
-from segchain.formatting import count
+from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import MAX_VALUE, flag_column, number_problems, require_columns
@@ -95,7 +95,8 @@ def prepare_customers(
             unlocated = missing["customer_id"].to_list()
             if not skip_unlocated:
                 raise DataError(
-                    f"customers: {count(len(unlocated))} customer(s) have no coordinates "
+                    f"customers: {plural(len(unlocated), 'customer')} "
+                    f"{agree(len(unlocated), 'has', 'have')} no coordinates "
                     f"(lat, lon): customer_id {examples(unlocated)}",
                     hint="locate them from a postal code (--geo FILE), city or country column, "
                     "add their lat, lon, give freight rates with --costs FILE, or leave them out "
@@ -111,9 +112,15 @@ def prepare_customers(
                 f"; {no_demand.height:,} more with no positive demand" if no_demand.height else ""
             )
             raise DataError(
-                f"customers: no customer to assign: all {len(unlocated):,} customer(s) with "
-                f"positive demand have no coordinates (lat, lon) and were left out by "
-                f"--skip-unlocated: customer_id {examples(unlocated)}{also}",
+                "customers: no customer to assign: "
+                + (
+                    "the one customer with positive demand has no coordinates (lat, lon) and "
+                    "was left out by "
+                    if len(unlocated) == 1
+                    else f"all {count(len(unlocated))} customers with positive demand have no "
+                    "coordinates (lat, lon) and were left out by "
+                )
+                + f"--skip-unlocated: customer_id {examples(unlocated)}{also}",
                 hint="locate them from a postal code (--geo FILE, --geo-country CODE), city or "
                 "country column, add their lat, lon, or give freight rates with --costs FILE",
             )
@@ -144,7 +151,12 @@ def blank_ids(df: pl.DataFrame, key: str) -> list[str]:
     """A problem naming the rows (1 = the first data row) whose ``key`` is blank, if any."""
     rows = df.with_row_index("_row", offset=1).filter(is_blank(key))["_row"]
     return (
-        [f"{rows.len():,} row(s) with a blank {key} (row {examples(rows)})"] if rows.len() else []
+        [
+            f"{plural(rows.len(), 'row')} with a blank {key} "
+            f"({agree(rows.len(), 'row', 'rows')} {examples(rows)})"
+        ]
+        if rows.len()
+        else []
     )
 
 
@@ -288,7 +300,8 @@ def lane_pairs(
     if not served.all():
         lost = cust["customer_id"].to_numpy()[~served]
         raise DataError(
-            f"costs: {count(len(lost))} customer(s) have no lane from any site: customer_id "
+            f"costs: {plural(len(lost), 'customer')} {agree(len(lost), 'has', 'have')} no lane "
+            "from any site: customer_id "
             f"{examples(lost)}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
         )
@@ -303,7 +316,7 @@ def require_distances(
     if unknown.size:
         ids = cust["customer_id"].to_numpy()[np.isin(points.point, unknown)]
         raise DataError(
-            f"cannot check the delivery promise of {count(len(ids))} customer(s) without "
+            f"cannot check the delivery promise of {plural(len(ids), 'customer')} without "
             f"distances: customer_id {examples(ids)}",
             hint="give customers and sites lat, lon, or a distance_km column in --costs, or set "
             "no max_delivery_days for their segment",

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import InfeasibleError, UsageError, examples
-from segchain.formatting import count, plural
+from segchain.formatting import agree, plural
 from segchain.network.geometry import (
     MAX_PAIRS,
     Points,
@@ -113,13 +113,14 @@ def network(
     no_demand = left_out.filter(pl.col("left_out") == "no_demand")["customer_id"].to_list()
     if no_demand:
         notes.append(
-            f"{len(no_demand):,} customer(s) with no positive demand (net quantity <= 0 after "
-            f"returns) left out of the model, listed with no site: customer_id "
+            f"{plural(len(no_demand), 'customer')} with no positive demand (net quantity <= 0 "
+            f"after returns) left out of the model, listed with no site: customer_id "
             f"{examples(no_demand)}"
         )
     if unlocated:
         warnings.append(
-            f"{count(len(unlocated))} customer(s) without coordinates left out (--skip-unlocated): "
+            f"{plural(len(unlocated), 'customer')} without coordinates left out "
+            "(--skip-unlocated): "
             f"customer_id {examples(unlocated)}"
         )
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
@@ -350,12 +351,14 @@ def _check_customer_fits(
     )
     if allow_split:
         raise InfeasibleError(
-            f"{bad.size:,} customer(s) need more than all the sites they have a lane to can "
+            f"{plural(bad.size, 'customer')} {agree(bad.size, 'needs', 'need')} more than all "
+            f"the sites {agree(bad.size, 'it has', 'they have')} a lane to can "
             f"hold (demand > their total capacity): customer_id {shown}",
             hint="add lanes for them to --costs, or raise those sites' capacity",
         )
     raise InfeasibleError(
-        f"{bad.size:,} customer(s) need more than any single site they may use can hold "
+        f"{plural(bad.size, 'customer')} {agree(bad.size, 'needs', 'need')} more than any "
+        f"single site {agree(bad.size, 'it', 'they')} may use can hold "
         f"(demand > largest capacity): customer_id {shown}",
         hint="let customers be split over sites with --allow-split, or raise capacities"
         + (", or add lanes to --costs" if lanes else ""),
@@ -368,8 +371,9 @@ def _lane_pairs(
     pairs, lanes_missing, lanes_unknown = lane_pairs(costs, cust, site_df)
     if lanes_unknown:
         notes.append(
-            f"{lanes_unknown:,} lane(s) in --costs name a site_id or customer_id not in the "
-            "inputs and were not used"
+            f"{plural(lanes_unknown, 'lane')} in --costs {agree(lanes_unknown, 'names', 'name')} "
+            f"a site_id or customer_id not in the inputs and {agree(lanes_unknown, 'was', 'were')} "
+            "not used"
         )
     if lanes_missing:
         notes.append(
@@ -422,7 +426,8 @@ def _plan_warnings(
             else "no site can reach them in time, so they go to their cheapest site"
         )
         warnings.append(
-            f"{missed:,} customer(s) are served beyond their delivery promise "
+            f"{plural(missed, 'customer')} {agree(missed, 'is', 'are')} served beyond "
+            f"{agree(missed, 'its', 'their')} delivery promise "
             f"(sla_met = false): {why}"
         )
     if plan.status != "optimal":

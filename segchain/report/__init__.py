@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from segchain.errors import UsageError
+from segchain.formatting import agree
 from segchain.report.model import InputInfo, Report
 from segchain.report.params import DEFAULT_TITLE, ReportParams
 from segchain.schema import STAGE_KINDS, TABLE_KEYS, TABLE_KINDS, recognise_table
@@ -101,7 +102,10 @@ def build_report(
 
     unknown = sorted(set(tables) - set(KINDS))
     if unknown:
-        raise UsageError(f"unknown table kind(s) {', '.join(unknown)}; known: {', '.join(KINDS)}")
+        raise UsageError(
+            f"unknown table {agree(len(unknown), 'kind', 'kinds')} {', '.join(unknown)}; "
+            f"known: {', '.join(KINDS)}"
+        )
     if not tables:
         raise UsageError("no table to report on", hint="give one or more stage outputs")
     frames = {k: collect(v) for k, v in tables.items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 from urllib.parse import quote
 
+from segchain.formatting import plural
 from segchain.report.charts import render_png
 from segchain.report.model import Chart, Note, Report, TableBlock
 
@@ -65,7 +66,10 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
         ]
         lines.append("")
     if omitted:
-        lines += [f"{omitted} chart(s) left out: Markdown on stdout has no files beside it.", ""]
+        lines += [
+            f"{plural(omitted, 'chart')} left out: Markdown on stdout has no files beside it.",
+            "",
+        ]
     if report.skipped:
         lines += ["Not in this report:", ""]
         lines += [f"- {text(s)}" for s in report.skipped]

@@ -7,6 +7,8 @@ from typing import cast
 
 import polars as pl
 
+from segchain.formatting import agree, count
+
 
 def equal_service_level(points: pl.DataFrame) -> float:
     """The demand-weighted mean target: one uniform level promising the same average service."""
@@ -164,9 +166,10 @@ def capped_shortfalls(
         if not (r["points"] and r["all"] is not None and r["all"] < r["target"] - 5e-4):
             continue
         capped = (
-            f"{r['points']:,} of its stocking points are capped (a tiny series at one period's "
-            "upper forecast bound, or a bootstrapped one at its history's largest demand): they "
-            f"carry {r['share']:.2%} of its demand at {r['capped']:.1%}"
+            f"{count(r['points'])} of its stocking points {agree(r['points'], 'is', 'are')} "
+            "capped (a tiny series at one period's upper forecast bound, or a bootstrapped one at "
+            f"its history's largest demand): {agree(r['points'], 'it carries', 'they carry')} "
+            f"{r['share']:.2%} of its demand at {r['capped']:.1%}"
         )
         head = f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
         if r["rest"] is not None and r["share"] < 1 and r["rest"] < r["target"] - 5e-4:

@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
-from segchain.formatting import count, plural
+from segchain.formatting import agree, plural
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -126,11 +126,15 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
     for key in keys:
         missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
         if missing.height:
-            problems.append(f"{count(missing.height)} row(s) have no {key}")
+            n = missing.height
+            problems.append(f"{plural(n, 'row')} {agree(n, 'has', 'have')} no {key}")
     undated = df.filter(pl.col("ds").is_null())
     if undated.height:
         ids = undated.get_column("unique_id").unique(maintain_order=True).to_list()
-        problems.append(f"{count(undated.height)} row(s) have no ds, in series {examples(ids)}")
+        n = undated.height
+        problems.append(
+            f"{plural(n, 'row')} {agree(n, 'has', 'have')} no ds, in series {examples(ids)}"
+        )
     # One series, one period, one row: a second row of the same period (two forecast files
     # concatenated, a key column dropped) was averaged with the first as if another period.
     twice = df.filter(pl.col("ds").is_not_null() & pl.struct("unique_id", "ds").is_duplicated())
@@ -138,7 +142,7 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         pairs = twice.select("unique_id", "ds").unique(maintain_order=True)
         shown = [f"{u} at {d}" for u, d in pairs.iter_rows()]
         problems.append(
-            f"{count(pairs.height)} period(s) of a series on more than one row: {examples(shown)}"
+            f"{plural(pairs.height, 'period')} of a series on more than one row: {examples(shown)}"
         )
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
     problems += number_problems(df, rules, keys=["unique_id"], limit=MAX_DEMAND)
@@ -147,7 +151,7 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
         if empty.height:
             ids = empty.get_column("unique_id").unique(maintain_order=True).to_list()
             problems.append(
-                f"column {col!r} has {count(empty.height)} empty value(s) in series (unique_id) "
+                f"column {col!r} has {plural(empty.height, 'empty value')} in series (unique_id) "
                 f"{examples(ids)}"
             )
     if problems:
@@ -165,7 +169,8 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
         bad = ds.filter(parsed.is_null() & ds.is_not_null())
         if bad.len():
             raise DataError(
-                f"forecast: column 'ds' holds {bad.len():,} value(s) that are not dates, "
+                f"forecast: column 'ds' holds {plural(bad.len(), 'value')} that "
+                f"{agree(bad.len(), 'is not a date', 'are not dates')}, "
                 f"e.g. {examples(bad.unique(maintain_order=True).to_list())}",
                 hint="pass the output of `segchain forecast`; ds must be dates like 2024-03-04",
             )
@@ -418,7 +423,8 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
         if bad.height:
             values = examples(bad.get_column(col).cast(pl.String).unique(maintain_order=True))
             skus = examples(bad.get_column("sku").cast(pl.String).to_list())
-            problems.append(f"{col} is not a number ({values}) for sku(s) {skus}")
+            what = agree(bad.height, "sku", "skus")
+            problems.append(f"{col} is not a number ({values}) for {what} {skus}")
     if problems:
         raise DataError(
             "items: " + "; ".join(problems),
@@ -437,7 +443,8 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
         .unique(maintain_order=True)
     )
     if dup.len():
-        what = "sku(s)" if keys == ["sku"] else "sku@site(s)"
+        what = agree(dup.len(), "sku", "skus") if keys == ["sku"] else "sku@site"
+        what += "" if keys == ["sku"] else agree(dup.len(), "", "s")
         problems.append(f"duplicate {what} {examples(dup.to_list())}")
     for col in [c for c in ITEM_RULES if c in present]:
         limit = ITEM_LIMITS.get(col, MAX_VALUE)
@@ -512,14 +519,16 @@ def join_on_hand(
     problems = []
     bad = oh.filter(pl.col("on_hand").is_null())
     if bad.height:
-        problems.append(f"empty on_hand for sku(s) {examples(bad['sku'].to_list())}")
+        what = agree(bad.height, "sku", "skus")
+        problems.append(f"empty on_hand for {what} {examples(bad['sku'].to_list())}")
     problems += number_problems(
         oh, dict.fromkeys(["on_hand", *extra], ""), keys=by, limit=MAX_VALUE
     )
     for k in by:
         blank = oh.filter(pl.col(k).is_null() | (pl.col(k).str.strip_chars() == ""))
         if blank.height:
-            problems.append(f"{count(blank.height)} row(s) have no {k}")
+            n = blank.height
+            problems.append(f"{plural(n, 'row')} {agree(n, 'has', 'have')} no {k}")
     if problems:
         raise DataError(
             "on-hand: " + "; ".join(problems),

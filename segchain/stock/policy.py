@@ -7,7 +7,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, examples
-from segchain.formatting import count
+from segchain.formatting import plural
 from segchain.schema import MAX_VALUE
 from segchain.stock.bootstrap import bootstrap_levels, histories, lump_variance
 from segchain.stock.distributions import Fitted
@@ -334,7 +334,8 @@ def _check_order_quantities(
         pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="@")
     )
     raise DataError(
-        f"items: the economic order quantity of {count(int(bad.sum()))} stocking point(s) is above "
+        f"items: the economic order quantity of {plural(int(bad.sum()), 'stocking point')} is "
+        "above "
         f"{MAX_VALUE:g} units, e.g. {examples(where.to_series().to_list())} (holding cost "
         f"{float(h[bad][0]):g} a unit-year: unit_cost x holding_rate)",
         hint="check unit_cost and holding_rate in the item master",

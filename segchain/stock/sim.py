@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError
+from segchain.formatting import agree
 from segchain.schema import require_columns
 from segchain.stock.distributions import DISTRIBUTIONS, fit_params
 
@@ -209,7 +210,8 @@ def _drawer(policy: pl.DataFrame, k: int, rng: np.random.Generator) -> Any:
     dist = col("distribution").to_numpy().astype(str)
     unknown = sorted(set(dist) - set(DISTRIBUTIONS))
     if unknown:
-        raise DataError(f"policy: unknown distribution(s) {', '.join(unknown)}")
+        what = agree(len(unknown), "distribution", "distributions")
+        raise DataError(f"policy: unknown {what} {', '.join(unknown)}")
     mu = col("mean_demand").to_numpy().astype(float) / k
     var = col("sd_demand").to_numpy().astype(float) ** 2 / k
     groups: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]] = []

@@ -15,7 +15,7 @@ from segchain.config import (
     check_service_measure,
 )
 from segchain.errors import UsageError, examples
-from segchain.formatting import count, plural
+from segchain.formatting import agree, count, plural
 from segchain.routing import route_orders
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 from segchain.stock.bootstrap import demand_history
@@ -359,8 +359,9 @@ def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
     total = float(policy.select(value.sum()).item())
     share = float(fitted.select(value.sum()).item()) / total if total > 0 else 0.0
     return [
-        f"{fitted.height:,} slow or lumpy stocking points ({share:.0%} of inventory value) are "
-        "planned from a distribution fitted to the forecast and its backtest error alone: give "
+        f"{plural(fitted.height, 'slow or lumpy stocking point')} ({share:.0%} of inventory "
+        f"value) {agree(fitted.height, 'is', 'are')} planned from a distribution fitted to the "
+        "forecast and its backtest error alone: give "
         "--orders FILE (the orders given to forecast) so that none holds more than the largest "
         "demand its order history shows over a protection interval"
     ]
@@ -372,10 +373,12 @@ def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> str:
     points = no_demand.select(pl.concat_str(names, separator="@")).to_series().to_list()
     value = float((no_demand["on_hand"] * no_demand["unit_cost"]).sum())
     what = "sku@site" if "site" in keys else "sku"
+    units = f"{float(no_demand['on_hand'].sum()):,.0f}"
     return (
-        f"{int(no_demand['rows'].sum()):,} on-hand row(s) at {no_demand.height:,} stocking "
-        f"point(s) without forecast demand ({what} {examples(points)}): "
-        f"{float(no_demand['on_hand'].sum()):,.0f} units, {value:,.2f} at unit cost, kept in "
+        f"{plural(int(no_demand['rows'].sum()), 'on-hand row')} at "
+        f"{plural(no_demand.height, 'stocking point')} without forecast demand "
+        f"({what} {examples(points)}): "
+        f"{units} {'unit' if units == '1' else 'units'}, {value:,.2f} at unit cost, kept in "
         "the policy with no_demand = true and nothing ordered: stock to move or clear"
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from segchain.formatting import agree
 from segchain.geo import haversine_km
 from segchain.report.model import (
     INT,
@@ -293,7 +294,8 @@ def site_decisions(
             why = "serves its customers at the lowest total cost"
         if flag:
             why = (
-                f"CHECK: open for {count(customers)} customers at {pct(util)} utilisation and "
+                f"CHECK: open for {count(customers)} {agree(customers, 'customer', 'customers')} "
+                f"at {pct(util)} utilisation and "
                 "no promise needs it"
             )
         out.append(
@@ -532,7 +534,8 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
     broken = table.filter(pl.col("kept") != "yes")
     head = Headline(
         "Promises kept",
-        f"{count(table.height - broken.height)} of {count(table.height)} segments",
+        f"{count(table.height - broken.height)} of {count(table.height)} "
+        + agree(table.height, "segment", "segments"),
         "none broken"
         if broken.height == 0
         else "not kept: "

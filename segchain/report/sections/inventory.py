@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from segchain.formatting import agree, plural
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -258,13 +259,13 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         Headline(
             "Inventory (units)",
             format_number(value, UNITS),
-            f"average stock of {count(points)} stocking points; no unit costs given",
+            f"average stock of {plural(points, 'stocking point')}; no unit costs given",
         )
         if units_only
         else Headline(
             "Inventory value",
             money(value),
-            f"average stock of {count(points)} stocking points"
+            f"average stock of {plural(points, 'stocking point')}"
             + (", at selling price" if at_price else ""),
         ),
         Headline("Safety stock value", money(ss_value), "at unit cost")
@@ -281,10 +282,13 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         blocks.append(note)
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
+        units = format_number(total(due, "order_now"), UNITS)
         blocks.append(
             Note(
-                f"{count(due.height)} of {count(points)} stocking points are at or below their "
-                f"reorder point: order {format_number(total(due, 'order_now'), UNITS)} units now."
+                f"{count(due.height)} of {plural(points, 'stocking point')} "
+                f"{agree(due.height, 'is', 'are')} at or below "
+                f"{agree(due.height, 'its', 'their')} reorder point: order {units} "
+                f"{'unit' if units == '1' else 'units'} now."
             )
         )
     shared = inventory_by_segment(tables, meta)

@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from segchain.formatting import agree
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -365,7 +366,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             Headline(
                 "Demand within promise" if weight else "Customers within promise",
                 pct(share),
-                f"{count(n_met)} of {count(n_all)} customers",
+                f"{count(n_met)} of {count(n_all)} {agree(n_all, 'customer', 'customers')}",
             )
         )
     open_ids = open_site_ids(asg, sites)

@@ -6,6 +6,7 @@ from functools import partial
 
 import polars as pl
 
+from segchain.formatting import agree
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -131,7 +132,8 @@ def _headlines(prof: pl.DataFrame) -> list[Headline]:
             Headline(
                 f"Customers in {ch.label(top['segment'])}",
                 pct(top.get("share_customers")),
-                f"{count(top.get('customers'))} customers",
+                f"{count(top.get('customers'))} "
+                + agree(top.get("customers"), "customer", "customers"),
             )
         )
     if "revenue" in prof.columns:
