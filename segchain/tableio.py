@@ -900,6 +900,28 @@ def _read(
     lazy_parquet: bool,
     sheet: str | None = None,
 ) -> Table:
+    try:
+        return _read_file(
+            source, format=format, all_strings=all_strings, lazy_parquet=lazy_parquet, sheet=sheet
+        )
+    except DataError as exc:
+        # A command reads several files: 'empty.csv: the file is empty' did not say which of
+        # them it was, while a missing one is named with its option ('--sites x.csv: ...').
+        plain, named = short(source), named_by_option(source)
+        if named != plain and exc.message.startswith(f"{plain}:"):
+            exc.message = named + exc.message[len(plain) :]
+            exc.args = (exc.message,)
+        raise
+
+
+def _read_file(
+    source: str,
+    *,
+    format: str | None,
+    all_strings: bool,
+    lazy_parquet: bool,
+    sheet: str | None = None,
+) -> Table:
     fmt = check_format(format) or (format_from_name(source) if source != "-" else None)
     if fmt == "parquet" and source != "-" and lazy_parquet:
         return _scan_parquet_file(source)

@@ -127,3 +127,44 @@ def test_network_lane_errors_say_how_to_fix_them(cli, tmp_path: Path) -> None:
         "segchain network:   hint: give each lane (site_id, customer_id) one row with a "
         "unit_cost that is a number >= 0\n"
     )
+
+
+SEGMENTS = "customer_id,segment,quantity,lat,lon\nA,X,10,52,13\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "file", "text", "message"),
+    [
+        (
+            ["network", "s.csv", "--sites", "bad.csv"],
+            "bad.csv",
+            "",
+            "--sites bad.csv: the file is empty",
+        ),
+        (
+            ["network", "s.csv", "--sites", "sites.csv", "--costs", "bad.csv"],
+            "bad.csv",
+            "site_id,site_id,unit_cost\nW1,W1,1\n",
+            "--costs bad.csv: the header names a column twice: 'site_id' in columns 1, 2",
+        ),
+        (
+            ["segment", "a.csv", "--previous", "bad.csv"],
+            "bad.csv",
+            "",
+            "--previous bad.csv: the file is empty",
+        ),
+    ],
+)
+def test_a_bad_file_of_an_option_is_named_with_its_option(
+    cli, tmp_path: Path, args, file, text, message
+) -> None:
+    """'empty.csv: the file is empty' did not say which of a command's inputs it was, while a
+    missing one was '--sites x.csv: no such file'."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    (tmp_path / "s.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / file).write_text(text)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 1
+    assert f"segchain {args[0]}: Error: {message}\n" in result.stderr
+    assert not (tmp_path / "o.csv").exists()

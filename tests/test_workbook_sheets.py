@@ -429,7 +429,9 @@ def test_every_command_reading_orders_takes_sheet(cli, report_book, tmp_path, co
     }[command]
     result = cli(command, *args, "--sheet", "Nope")
     assert result.exit_code == 1, result.stderr
-    assert f"Error: {report_book}: no sheet 'Nope' (--sheet)" in result.stderr
+    # A file given with an option is named with it (--orders), an argument as it is.
+    named = f"--orders {report_book}" if "--orders" in args else str(report_book)
+    assert f"Error: {named}: no sheet 'Nope' (--sheet)" in result.stderr
 
 
 # ---- stock --orders and report's raw order exports choose the sheet as validate does --------
@@ -485,7 +487,8 @@ def test_stock_unknown_sheet_is_a_data_error_naming_file_sheet_and_sheets(cli, t
     result = cli("stock", str(forecast), "--orders", str(book), "--sheet", "Ordres", "-o", str(out))
     assert result.exit_code == 1
     assert result.stderr == (
-        f"segchain stock: Error: {book}: no sheet 'Ordres' (--sheet): the workbook has 3 sheets: "
+        f"segchain stock: Error: --orders {book}: no sheet 'Ordres' (--sheet): the workbook has "
+        "3 sheets: "
         "'Cover', 'Orders', 'Other'\n"
         "segchain stock:   hint: give one of these names (did you mean 'Orders'?), or a position "
         "from 1 to 3\n"
