@@ -168,3 +168,42 @@ def test_a_bad_file_of_an_option_is_named_with_its_option(
     assert result.exit_code == 1
     assert f"segchain {args[0]}: Error: {message}\n" in result.stderr
     assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("customers", "sites", "message"),
+    [
+        (
+            SEGMENTS,
+            "site_id;lat;lon\nW1;52,5;13,4\n",
+            "sites: column 'lat' holds 1 value that is not a number ('52,5'); column 'lon' "
+            "holds 1 value that is not a number ('13,4')",
+        ),
+        (
+            SEGMENTS,
+            "site_id,lat,lon,fixed_cost,capacity\nW1,52.5,13.4,abc,xyz\n",
+            "sites: column 'fixed_cost' holds 1 value that is not a number ('abc'); column "
+            "'capacity' holds 1 value that is not a number ('xyz')",
+        ),
+        (
+            "customer_id;segment;quantity;lat;lon\nA;X;10;52,5;13,4\n",
+            SITES,
+            "customers: column 'lat' holds 1 value that is not a number ('52,5'); column 'lon' "
+            "holds 1 value that is not a number ('13,4')",
+        ),
+    ],
+)
+def test_network_coordinates_that_are_not_numbers_are_named(
+    cli, tmp_path: Path, customers, sites, message
+) -> None:
+    """A sites file saved with ';' and decimal commas (lat 52,5) was refused as 'no
+    coordinates (lat, lon) for site_id 'W1''; a customer's, as 'has no coordinates'; a
+    fixed_cost 'abc' was taken as 0 and a capacity 'xyz' as unlimited, without a word."""
+    (tmp_path / "c.csv").write_text(customers)
+    (tmp_path / "sites.csv").write_text(sites)
+    result = cli("network", "c.csv", "--sites", "sites.csv", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain network: Error: {message}\n"
+        "segchain network:   hint: write numbers with a decimal point, or leave a value empty\n"
+    )

@@ -11,7 +11,13 @@ from segchain.errors import DataError, UsageError, examples
 from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
-from segchain.schema import MAX_VALUE, flag_column, number_problems, require_columns
+from segchain.schema import (
+    MAX_VALUE,
+    flag_column,
+    number_problems,
+    numeric_columns,
+    require_columns,
+)
 
 DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
@@ -46,6 +52,8 @@ def prepare_customers(
             hint="add the customers' coordinates (segments keep lat, lon when the orders have "
             "them) or give freight rates with --costs FILE",
         )
+    # Text that is no number (a decimal comma, 52,5) was read as no coordinates.
+    customers = numeric_columns(customers, ("lat", "lon"), source="customers")
     df = customers.select(
         pl.col("customer_id").cast(pl.String),
         (pl.col("segment").cast(pl.String) if "segment" in cols else pl.lit(NO_SEGMENT))
@@ -187,6 +195,8 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         if "existing" in cols
         else pl.lit(False)
     )
+    # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
+    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source="sites")
     df = sites.select(
         pl.col("site_id").cast(pl.String),
         (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
