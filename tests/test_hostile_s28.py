@@ -207,3 +207,40 @@ def test_network_coordinates_that_are_not_numbers_are_named(
         f"segchain network: Error: {message}\n"
         "segchain network:   hint: write numbers with a decimal point, or leave a value empty\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (
+            ["network", "a.csv", "--sites", "sites.csv"],
+            "CUSTOMERS a.csv: holds order lines (by its columns), not the expected segments "
+            "(segchain segment)",
+            "give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
+        ),
+        (
+            ["forecast", "s.csv", "--orders", "a.csv", "--assignments", "a.csv"],
+            "--assignments a.csv: holds order lines (by its columns), not the expected "
+            "assignments (segchain network)",
+            "give --assignments the table that segchain network -o writes",
+        ),
+        (
+            ["segment", "a.csv", "--previous", "a.csv"],
+            "--previous a.csv: holds order lines (by its columns), not the expected segments "
+            "(segchain segment)",
+            "give --previous the table that segchain segment -o wrote last time",
+        ),
+    ],
+)
+def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, message, hint):
+    """'customers: missing required column customer_id; found unique_id, ds, ...' and the like
+    had no hint; costs already says what the table is and what it wants."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    (tmp_path / "s.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain {args[0]}: Error: {message}\nsegchain {args[0]}:   hint: {hint}\n"
+    )
+    assert not (tmp_path / "o.csv").exists()

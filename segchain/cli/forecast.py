@@ -167,6 +167,7 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
+    from segchain.schema import check_table_kind
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -217,11 +218,17 @@ def forecast(
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), recon = loaded.collect(loaded.clean)
     seg_frame = collect(seg_table.frame, name="segments")
-    asg_frame = (
-        collect(read_table(assignments).frame, name="assignments")
-        if assignments is not None
-        else None
-    )
+    asg_frame = None
+    if assignments is not None:
+        asg_table = read_table(assignments)
+        check_table_kind(
+            asg_table.frame.collect_schema().names(),
+            asg_table.stage,
+            "assignments",
+            source=f"--assignments {assignments}",
+            hint="give --assignments the table that segchain network -o writes",
+        )
+        asg_frame = collect(asg_table.frame, name="assignments")
 
     with Work("forecast", "forecasting", unit="series", quiet=quiet) as work:
         result = run_forecast(

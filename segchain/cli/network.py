@@ -164,6 +164,7 @@ def network_command(
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
+    from segchain.schema import check_table_kind
     from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -195,7 +196,15 @@ def network_command(
         raise UsageError("only one of CUSTOMERS, --sites, --costs and --geo can be '-' (stdin)")
 
     postal_codes = g.postal(geo, geo_country)
-    cust = collect(read_table(customers).frame)
+    cust_table = read_table(customers)
+    check_table_kind(
+        cust_table.frame.collect_schema().names(),
+        cust_table.stage,
+        "segments",
+        source=f"CUSTOMERS {customers}",
+        hint="give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
+    )
+    cust = collect(cust_table.frame)
     located = None
     if costs is None and _needs_coordinates(cust):
         # Customers from a segments table made without them, or the user's own table.

@@ -117,6 +117,7 @@ def segment_command(
 
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
+    from segchain.schema import check_table_kind
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table, reading
 
@@ -154,7 +155,15 @@ def segment_command(
     postal_codes = g.postal(geo, geo_country)
     previous_frame = None
     if previous is not None:
-        previous_frame = collect(read_table(previous).frame)
+        prev_table = read_table(previous)
+        check_table_kind(
+            prev_table.frame.collect_schema().names(),
+            prev_table.stage,
+            "segments",
+            source=f"--previous {previous}",
+            hint="give --previous the table that segchain segment -o wrote last time",
+        )
+        previous_frame = collect(prev_table.frame)
 
     opts = c.OrderOptions(
         map=map,
