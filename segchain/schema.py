@@ -208,6 +208,25 @@ def check_table_kind(
     )
 
 
+def check_not_a_stage_table(
+    columns: Sequence[str], stage: str | None, what: str, *, source: str, hint: str
+) -> None:
+    """Refuse an order export or a stage's output where a table that no stage writes is read
+    (``what``: an item master, stock on hand): its columns may pass the checks (an export's
+    ``sku`` and ``quantity`` were read as stock on hand). A table of no known kind passes.
+
+    Raises:
+        DataError: naming what the table is and what was expected.
+    """
+    from segchain.errors import DataError
+
+    kind, how = recognise_table(columns, stage)
+    if kind is None:
+        return
+    by = "its metadata" if how == "metadata" else "its columns"
+    raise DataError(f"{source}: holds {TABLE_KINDS[kind].about} (by {by}), not {what}", hint=hint)
+
+
 # ---- Columns shared by a stage and the report
 
 # segchain network: one row per customer and serving site; the sites table (--sites-out).

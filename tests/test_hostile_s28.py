@@ -244,3 +244,34 @@ def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, me
         f"segchain {args[0]}: Error: {message}\nsegchain {args[0]}:   hint: {hint}\n"
     )
     assert not (tmp_path / "o.csv").exists()
+
+
+FORECAST = "unique_id,ds,forecast,error_sd,sku,segment\nA/S,2025-01-06,5,1,S,A\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "message", "hint"),
+    [
+        (
+            "--on-hand",
+            "--on-hand a.csv: holds order lines (by its columns), not stock on hand",
+            "give the stock on hand: one row per sku (and site) with on_hand",
+        ),
+        (
+            "--items",
+            "--items a.csv: holds order lines (by its columns), not an item master",
+            "give the item master: one row per sku (and site) with its costs and lead times",
+        ),
+    ],
+)
+def test_stock_refuses_order_lines_as_items_or_on_hand(cli, tmp_path: Path, option, message, hint):
+    """An order export given as --on-hand had its quantities taken for stock on hand (sku S: 1
+    unit on hand), and as --items every item's defaults used, without a word."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,S,1,2\n")
+    (tmp_path / "f.csv").write_text(FORECAST)
+    result = cli("stock", "f.csv", option, "a.csv", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain stock: Error: {message}\nsegchain stock:   hint: {hint}\n"
+    )
+    assert not (tmp_path / "o.csv").exists()

@@ -13,6 +13,8 @@ from segchain.errors import UsageError
 from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from segchain.tableio import Table
 
 ItemsOpt = Annotated[
@@ -249,8 +251,18 @@ def stock_command(
     if assignments is not None and "site" not in fc.columns:
         raise UsageError(NOT_BY_SITE)
     _warn_history_routing(fc_table, orders=orders, assignments=assignments, reporter=reporter)
-    item_frame = collect(read_table(items).frame) if items is not None else None
-    on_hand_frame = collect(read_table(on_hand).frame) if on_hand is not None else None
+    item_frame = _side_table(
+        items,
+        "--items",
+        "an item master",
+        hint="give the item master: one row per sku (and site) with its costs and lead times",
+    )
+    on_hand_frame = _side_table(
+        on_hand,
+        "--on-hand",
+        "stock on hand",
+        hint="give the stock on hand: one row per sku (and site) with on_hand",
+    )
     order_frame = None
     if orders is not None:
         opts = c.OrderOptions(sheet=sheet)
@@ -455,3 +467,17 @@ def _segment_summary(per_seg):  # type: ignore[no-untyped-def]
         )
         .sort("target", "segment", descending=[True, False])
     )
+
+
+def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.DataFrame | None:
+    """``--items`` or ``--on-hand`` read, refused when it is an order export or a stage's
+    output (an export's quantities were taken for stock on hand)."""
+    if path is None:
+        return None
+    from segchain.schema import check_not_a_stage_table
+    from segchain.tableio import collect, read_table
+
+    table = read_table(path)
+    columns = table.frame.collect_schema().names()
+    check_not_a_stage_table(columns, table.stage, what, source=f"{option} {path}", hint=hint)
+    return collect(table.frame)
