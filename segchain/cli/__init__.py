@@ -34,6 +34,12 @@ def _default_in_child(signums: tuple[int, ...]) -> None:
     # worker for ever (the README's Online Retail forecast hung in `Pool.terminate`).
     for signum in signums:
         signal.signal(signum, signal.SIG_DFL)
+    # Ctrl-C reaches the whole process group, workers included. A worker that took it died with
+    # a KeyboardInterrupt traceback and took its task with it, and the pool waited for that
+    # task's result for ever. The parent alone stops the run: it stops the pool, and the pool
+    # stops its workers with SIGTERM (above).
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def install_signal_handlers() -> None:
