@@ -398,3 +398,60 @@ def test_cli_network_site_coordinates_out_of_range_hint_names_the_ranges(
         "and lon within [-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: "
         "unlimited)"
     )
+
+
+# The real entry point with the solver's call replaced by a hard MILP (a market split instance:
+# 4 equality rows over 40 binaries, which HiGHS does not close within its 30 s limit) that sends
+# Ctrl-C to the process one second into the solve.
+CTRL_C_IN_THE_SOLVER = """
+import os, signal, sys, threading, time
+import numpy as np
+import scipy.optimize
+from segchain.cli import main
+
+real_milp = scipy.optimize.milp
+
+def hard_milp(*args, **kwargs):
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 100, (4, 40)).astype(float)
+    b = np.floor(a.sum(axis=1) / 2)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()
+    sys.stderr.write(f"solve started {time.monotonic()}\\n")
+    return real_milp(
+        np.zeros(40),
+        integrality=np.ones(40),
+        bounds=scipy.optimize.Bounds(0, 1),
+        constraints=scipy.optimize.LinearConstraint(a, b, b),
+        options={"time_limit": 30.0, "disp": False},
+    )
+
+scipy.optimize.milp = hard_milp
+sys.argv = ["segchain", "network", "customers.csv", "--sites", "sites.csv", "-o", "out.csv"]
+try:
+    main()
+finally:
+    sys.stderr.write(f"stopped {time.monotonic()}\\n")
+"""
+
+
+def test_ctrl_c_stops_network_while_the_solver_runs(customers_csv, sites_csv, tmp_path) -> None:
+    # HiGHS gives the interpreter back only when the solve ends, and a signal's handler runs
+    # only then: Ctrl-C stopped `network` on 30,000 customers 4 to 22 s after it was pressed.
+    import re
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", CTRL_C_IN_THE_SOLVER],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "interrupted; no output was written" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out.csv").exists()
+    started = float(re.search(r"solve started ([\d.]+)", proc.stderr).group(1))
+    stopped = float(re.search(r"stopped ([\d.]+)", proc.stderr).group(1))
+    assert stopped - started < 10.0, f"stopped {stopped - started:.1f} s into a 30 s solve"

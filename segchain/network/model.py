@@ -273,7 +273,8 @@ class Model:
         options: dict[str, Any] = {"mip_rel_gap": self.gap, "disp": False}
         if self.time_limit is not None:
             options["time_limit"] = float(self.time_limit)
-        res = milp(
+        res = _interruptible(
+            milp,
             np.concatenate([fixed, cost]),
             integrality=integrality,
             bounds=Bounds(lower, np.ones(m + len(j))),
@@ -345,6 +346,33 @@ class Model:
         why = why or "the lanes given"
         hint = ", or ".join(h for on, _, h in limits if on) or "check the lanes"
         return InfeasibleError(f"no plan serves every customer under {why}", hint=hint)
+
+
+def _interruptible(solve: Any, *args: Any, **kwargs: Any) -> Any:
+    """``solve(*args, **kwargs)`` in a daemon thread, the calling thread waiting in short steps.
+
+    A signal's Python handler (Ctrl-C, SIGTERM) runs only when the main thread is back in the
+    interpreter, and HiGHS gives it back only when the solve ends: Ctrl-C stopped `network` on
+    30,000 customers 4 to 22 s later. Waiting here, the command stops at once; the abandoned
+    solve ends with the process (a caller that goes on lets it finish in the background).
+    """
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = solve(*args, **kwargs)
+        except BaseException as exc:  # raised again in the calling thread
+            out["error"] = exc
+
+    worker = threading.Thread(target=run, name="highs", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 def cheapest_open(j: np.ndarray, cost: np.ndarray, is_open: np.ndarray) -> np.ndarray:
