@@ -1588,7 +1588,38 @@ def os_message(exc: OSError) -> str:
         errno.EBADF: "the stream is closed",
         errno.EDQUOT: "disk quota exceeded",
     }
+    # polars' writers raise a bare OSError("No space left on device (os error 28)").
+    exc = write_failure(exc) or exc
     return reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
+
+
+# How Rust libraries (polars) quote an OS error in their messages.
+_OS_ERROR = re.compile(r"\s*\(os error (\d+)\)")
+
+
+def cannot_write(label: str, exc: OSError) -> DataError:
+    """The error for an output that could not be written, with what to do about a full disk."""
+    full = (write_failure(exc) or exc).errno in (errno.ENOSPC, errno.EDQUOT)
+    return DataError(
+        f"{label}: cannot write: {os_message(exc)}",
+        hint="free some space there or write the output to another disk" if full else None,
+    )
+
+
+def write_failure(exc: BaseException) -> OSError | None:
+    """The OS error behind a writer's exception (None: not an I/O failure).
+
+    polars reports a Parquet writer's I/O failure as a ComputeError ('parquet: File out of
+    specification: underlying IO error: No space left on device (os error 28)'): a full disk
+    printed a traceback instead of the 'cannot write' error a CSV output gets.
+    """
+    found = _OS_ERROR.search(str(exc))
+    if isinstance(exc, OSError) and (exc.errno is not None or found is None):
+        return exc
+    if found is None:
+        return None
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code))
 
 
 def _name_max(folder: Path) -> int:
@@ -1862,7 +1893,7 @@ class OutputSet:
                 dir=folder, prefix=f".{target.path.name[:60]}.", suffix=".tmp"
             )
         except OSError as exc:
-            raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+            raise cannot_write(target.label, exc) from None
         staged = _Staged(target, tmp=tmp, keep_on_error=keep_on_error)
         self.staged.append(staged)
         try:
@@ -1874,8 +1905,11 @@ class OutputSet:
             if target.owner is not None and os.geteuid() == 0:
                 with contextlib.suppress(OSError):
                     os.chown(tmp, *target.owner)
-        except OSError as exc:
-            raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+        except Exception as exc:
+            failure = write_failure(exc)
+            if failure is None:
+                raise
+            raise cannot_write(target.label, failure) from None
 
     def keep_on_error(self, dest: str) -> None:
         """Write ``dest`` even when the command then fails (rejected lines that explain why)."""
@@ -1972,7 +2006,7 @@ def _write_through(target: OutputTarget, data: bytes) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        raise DataError(f"{target.label}: cannot write: {os_message(exc)}") from None
+        raise cannot_write(target.label, exc) from None
 
 
 def _write_fd_stream(fd: int, data: bytes) -> None:

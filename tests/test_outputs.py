@@ -325,3 +325,42 @@ def test_check_output_refuses_an_unwritable_folder(tmp_path: Path, monkeypatch) 
 def test_messages_cut_long_values() -> None:
     text = tableio.short("a" * 1000)
     assert len(text) <= 120 and " ... " in text
+
+
+# What polars raises when the disk fills while it writes (seen on a full 2 MB tmpfs): a bare
+# OSError without errno for CSV, a ComputeError for Parquet.
+POLARS_FULL_DISK = {
+    "csv": ("write_csv", OSError("No space left on device (os error 28)")),
+    "parquet": (
+        "write_parquet",
+        pl.exceptions.ComputeError(
+            "parquet: File out of specification: underlying IO error: No space left on device "
+            "(os error 28)"
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(POLARS_FULL_DISK))
+def test_a_disk_filling_up_while_polars_writes_is_named(
+    cli, orders: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    # The Parquet case printed a ComputeError traceback, the CSV case 'cannot write: OSError'.
+    method, error = POLARS_FULL_DISK[fmt]
+
+    def full(self, stream, *args, **kwargs):  # type: ignore[no-untyped-def]
+        stream.write(b"half a table")
+        raise error
+
+    monkeypatch.setattr(pl.DataFrame, method, full)
+    out = tmp_path / f"out.{fmt}"
+    result = cli("validate", str(orders), "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert f"{out}: cannot write: no space left on the device" in result.stderr
+    assert "Traceback" not in result.stderr and "ComputeError" not in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_a_writer_error_that_is_no_io_failure_is_not_called_one() -> None:
+    assert tableio.write_failure(pl.exceptions.ComputeError("cannot cast")) is None
+    assert tableio.write_failure(pl.exceptions.ComputeError("x (os error 122)")).errno == 122  # type: ignore[union-attr]
