@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -11,6 +15,30 @@ from segchain.forecast.options import FREQS, PANDAS_FREQS
 
 if TYPE_CHECKING:
     from distributed import Client, LocalCluster
+
+
+# What the distributed engines say on every run that no user can act on: pandas deprecating
+# the group-by apply that fugue's Dask backend runs (28 warnings on the demo's sample), and
+# Dask's P2P shuffle announcing each shuffle it starts and stops at WARNING level (36 more).
+# They buried the forecast's own warnings on stderr.
+ENGINE_NOISE = ("DataFrameGroupBy.apply operated on the grouping columns",)
+ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin",)
+
+
+@contextlib.contextmanager
+def _engine_noise_hidden() -> Iterator[None]:
+    loggers = [logging.getLogger(name) for name in ENGINE_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    with warnings.catch_warnings():
+        for text in ENGINE_NOISE:
+            warnings.filterwarnings("ignore", message=text)
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for lg, level in zip(loggers, levels, strict=True):
+                lg.setLevel(level)
 
 
 class Engine:
@@ -25,8 +53,18 @@ class Engine:
         self._cluster: LocalCluster | None = None
         # pyspark is an optional, untyped dependency.
         self._spark: Any = None
+        self._quiet = contextlib.ExitStack()
 
     def __enter__(self) -> Engine:
+        if self.name != "local":
+            self._quiet.enter_context(_engine_noise_hidden())
+        try:
+            return self._start()
+        except BaseException:
+            self._quiet.close()
+            raise
+
+    def _start(self) -> Engine:
         if self.name == "dask":
             try:
                 import dask.dataframe  # noqa: F401
@@ -75,10 +113,13 @@ class Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        try:
+            if self._client is not None:
+                self._client.close()
+            if self._cluster is not None:
+                self._cluster.close()
+        finally:
+            self._quiet.close()
 
     def _sf(self, models: list, n_series: int):
         from statsforecast import StatsForecast
