@@ -208,6 +208,13 @@ def check_table_kind(
     )
 
 
+# What --items and --on-hand hold, for check_not_a_stage_table (stock and costs read them).
+ITEM_MASTER = "an item master"
+ITEM_MASTER_HINT = "give the item master: one row per sku (and site) with its costs and lead times"
+ON_HAND = "stock on hand"
+ON_HAND_HINT = "give the stock on hand: one row per sku (and site) with on_hand"
+
+
 def check_not_a_stage_table(
     columns: Sequence[str], stage: str | None, what: str, *, source: str, hint: str
 ) -> None:

@@ -275,3 +275,16 @@ def test_stock_refuses_order_lines_as_items_or_on_hand(cli, tmp_path: Path, opti
         f"segchain stock: Error: {message}\nsegchain stock:   hint: {hint}\n"
     )
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_costs_refuses_order_lines_as_items(cli, tmp_path: Path) -> None:
+    """An order export given as --items said 'items: sku@site listed more than once'."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,S,1,2\n2,2024-03-02,C1,S,1,2\n")
+    (tmp_path / "s.csv").write_text(SEGMENTS.replace("A,X", "C1,X"))
+    result = cli("costs", "s.csv", "--orders", "a.csv", "--items", "a.csv", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "segchain costs: Error: --items a.csv: holds order lines (by its columns), not an item "
+        "master\nsegchain costs:   hint: give the item master: one row per sku (and site) with "
+        "its costs and lead times\n"
+    )

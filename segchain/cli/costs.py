@@ -110,7 +110,12 @@ def costs_command(
     """
     from segchain.costs import costs as run_costs
     from segchain.costs import parse_rates
-    from segchain.schema import check_table_kind
+    from segchain.schema import (
+        ITEM_MASTER,
+        ITEM_MASTER_HINT,
+        check_not_a_stage_table,
+        check_table_kind,
+    )
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -182,6 +187,15 @@ def costs_command(
                 source=f"{option} {path}",
                 hint=f"give {option} the table that {maker} writes",
             )
+
+    if items_t is not None:
+        check_not_a_stage_table(
+            items_t.frame.collect_schema().names(),
+            items_t.stage,
+            ITEM_MASTER,
+            source=f"--items {items}",
+            hint=ITEM_MASTER_HINT,
+        )
 
     def frame(t: Any) -> Any:
         return collect(t.frame) if t is not None else None

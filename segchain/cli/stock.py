@@ -202,6 +202,7 @@ def stock_command(
     import polars as pl
 
     from segchain.config import name_sources, policy_table, setting
+    from segchain.schema import ITEM_MASTER, ITEM_MASTER_HINT, ON_HAND, ON_HAND_HINT
     from segchain.stock import simulate as run_simulate
     from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
@@ -251,18 +252,8 @@ def stock_command(
     if assignments is not None and "site" not in fc.columns:
         raise UsageError(NOT_BY_SITE)
     _warn_history_routing(fc_table, orders=orders, assignments=assignments, reporter=reporter)
-    item_frame = _side_table(
-        items,
-        "--items",
-        "an item master",
-        hint="give the item master: one row per sku (and site) with its costs and lead times",
-    )
-    on_hand_frame = _side_table(
-        on_hand,
-        "--on-hand",
-        "stock on hand",
-        hint="give the stock on hand: one row per sku (and site) with on_hand",
-    )
+    item_frame = _side_table(items, "--items", ITEM_MASTER, hint=ITEM_MASTER_HINT)
+    on_hand_frame = _side_table(on_hand, "--on-hand", ON_HAND, hint=ON_HAND_HINT)
     order_frame = None
     if orders is not None:
         opts = c.OrderOptions(sheet=sheet)
