@@ -288,3 +288,18 @@ def test_costs_refuses_order_lines_as_items(cli, tmp_path: Path) -> None:
         "master\nsegchain costs:   hint: give the item master: one row per sku (and site) with "
         "its costs and lead times\n"
     )
+
+
+def test_network_lanes_without_their_columns_say_what_a_lane_is(cli, tmp_path: Path) -> None:
+    """'costs: missing required columns site_id, unit_cost; found ...' had no hint."""
+    (tmp_path / "c.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "lanes.csv").write_text("customer_id,cost\nA,1\n")
+    result = cli("network", "c.csv", "--sites", "sites.csv", "--costs", "lanes.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain network: Error: costs: missing required columns site_id, unit_cost; found "
+        "customer_id, cost\n"
+        "segchain network:   hint: give --costs one row per lane: site_id, customer_id, "
+        "unit_cost (a unit's freight from the site to the customer), optionally distance_km\n"
+    )

@@ -246,7 +246,13 @@ def lane_pairs(
     costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame
 ) -> tuple[pl.DataFrame, int, int]:
     """The lanes as model pairs; the count of pairs without a lane; of lanes not used."""
-    require_columns(costs.columns, ["site_id", "customer_id", "unit_cost"], source="costs")
+    require_columns(
+        costs.columns,
+        ["site_id", "customer_id", "unit_cost"],
+        source="costs",
+        hint="give --costs one row per lane: site_id, customer_id, unit_cost (a unit's freight "
+        "from the site to the customer), optionally distance_km",
+    )
     lanes = costs.select(
         pl.col("site_id").cast(pl.String),
         pl.col("customer_id").cast(pl.String),
