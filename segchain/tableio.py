@@ -1462,9 +1462,21 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def output_format(dest: str, format: str | None) -> str:
-    """The format to write: -f, else the name, else CSV. Parquet to a terminal is refused."""
-    fmt = check_format(format) or (format_from_name(dest) if dest != "-" else None) or "csv"
+# Names of files segchain reads but does not write: CSV bytes under them would be called corrupt.
+_WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def output_format(dest: str, format: str | None, *, option: str = "-o") -> str:
+    """The format to write: -f, else the name, else CSV. Parquet to a terminal is refused, and
+    so is a workbook's name (.xlsx)."""
+    if dest != "-" and dest.lower().endswith(_WORKBOOK_NAMES):
+        raise UsageError(
+            f"{option} {short(dest)}: segchain writes CSV or Parquet, not a spreadsheet workbook",
+            hint="name it .csv (a spreadsheet opens it; --csv-safe for one people open) or "
+            ".parquet",
+        )
+    named = format_from_name(dest.removesuffix(".gz")) if dest != "-" else None
+    fmt = check_format(format) or named or "csv"
     if fmt == "parquet" and _is_terminal(dest):
         raise UsageError(
             "refusing to write Parquet to a terminal"
@@ -1510,9 +1522,25 @@ def write_table(
     Parquet files carry ``metadata`` as ``segchain.*`` key-value pairs (JSON values).
     """
     fmt = output_format(dest, format)
-    writer = _parquet_writer(df, metadata) if fmt == "parquet" else _csv_writer(df)
+    # The name's promise is kept: x.tsv holds tabs, x.csv.gz (x.parquet.gz) gzip, as read.
+    tabs = fmt == "csv" and dest.lower().removesuffix(".gz").endswith(".tsv")
+    if fmt == "parquet":
+        writer = _parquet_writer(df, metadata)
+    else:
+        writer = _csv_writer(df, separator="\t") if tabs else _csv_writer(df)
+    if dest != "-" and dest.lower().endswith(".gz"):
+        writer = _gzip_writer(writer)
     write_output_bytes(dest, writer)
     return fmt
+
+
+def _gzip_writer(writer: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]], None]:
+    def write(stream: IO[bytes]) -> None:
+        # No time and no (temporary) file name in the header: a rerun writes the same bytes.
+        with gzip.GzipFile(filename="", mode="wb", fileobj=stream, mtime=0) as packed:
+            writer(packed)  # type: ignore[arg-type]  # a GzipFile is a binary stream
+
+    return write
 
 
 def write_output_bytes(dest: str, writer: Callable[[IO[bytes]], object]) -> None:
@@ -2052,13 +2080,13 @@ def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(exprs) if exprs else df
 
 
-def _csv_writer(df: pl.DataFrame) -> Callable[[IO[bytes]], None]:
+def _csv_writer(df: pl.DataFrame, *, separator: str = ",") -> Callable[[IO[bytes]], None]:
     active = _ACTIVE.get()
     if active is not None and active.csv_safe:
         df = csv_safe(df)
 
     def write(stream: IO[bytes]) -> None:
-        df.write_csv(stream, date_format="%Y-%m-%d", float_precision=None)
+        df.write_csv(stream, separator=separator, date_format="%Y-%m-%d", float_precision=None)
 
     return write
 

@@ -303,3 +303,49 @@ def test_network_lanes_without_their_columns_say_what_a_lane_is(cli, tmp_path: P
         "segchain network:   hint: give --costs one row per lane: site_id, customer_id, "
         "unit_cost (a unit's freight from the site to the customer), optionally distance_km\n"
     )
+
+
+def test_an_output_named_gz_is_written_gzipped(cli, tmp_path: Path) -> None:
+    """'-o segments.csv.gz' wrote plain CSV under a .gz name: zcat and pandas refused it."""
+    import gzip
+
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n2,2024-03-05,C2,A,2,2\n")
+    assert cli("segment", "a.csv", "-o", "plain.csv").exit_code == 0
+    runs = []
+    for _ in range(2):  # the same bytes on a rerun: no time or temporary name in the header
+        result = cli("segment", "a.csv", "-o", "seg.csv.gz")
+        assert result.exit_code == 0, result.stderr
+        runs.append((tmp_path / "seg.csv.gz").read_bytes())
+    assert runs[0][:2] == b"\x1f\x8b"
+    assert gzip.decompress(runs[0]) == (tmp_path / "plain.csv").read_bytes()
+    assert runs[0] == runs[1]
+    result = cli("segment", "a.csv", "-o", "seg.parquet.gz")
+    assert result.exit_code == 0, result.stderr
+    assert gzip.decompress((tmp_path / "seg.parquet.gz").read_bytes())[:4] == b"PAR1"
+
+
+def test_an_output_named_tsv_is_written_with_tabs(cli, tmp_path: Path) -> None:
+    """'-o x.tsv' wrote commas under a name that promises tabs."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    result = cli("validate", "a.csv", "-o", "o.tsv")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "o.tsv").read_text().splitlines()[0]
+    assert header.split("\t")[:4] == ["order_id", "order_date", "customer_id", "sku"]
+
+
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("-o", "o.xlsx"), ("-o", "o.XLS"), ("-o", "o.ods"), ("--rejects", "o.xlsx")],
+)
+def test_an_output_named_as_a_workbook_is_refused(cli, tmp_path: Path, option, name) -> None:
+    """'-o orders.xlsx' wrote CSV under a workbook's name: Excel calls such a file corrupt."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    result = cli("validate", "a.csv", "-o", "x.csv", option, name)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain validate: Error: {option} {name}: segchain writes CSV or Parquet, not a "
+        "spreadsheet workbook\n"
+        "segchain validate:   hint: name it .csv (a spreadsheet opens it; --csv-safe for one "
+        "people open) or .parquet\n"
+    )
+    assert not (tmp_path / name).exists() and not (tmp_path / "x.csv").exists()

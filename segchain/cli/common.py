@@ -260,6 +260,13 @@ def handle_errors(func: F) -> F:
                 if "format" in kwargs and isinstance(main_output, str) and "output" in roles:
                     # -f parquet onto a terminal is refused now, not after the whole run.
                     output_format(main_output, kwargs["format"])
+                if "format" in kwargs:
+                    # A command's other tables named as a workbook (--rejects r.xlsx) are
+                    # refused now too, not after the work.
+                    for name, role in roles.items():
+                        if role.kind == "output" and name != "output":
+                            for value in _values(kwargs.get(name)):
+                                output_format(value, None, option=role.option)
                 return func(*args, **kwargs)
         except SegchainError as exc:
             # A stage's check names options; a value from the config or environment is named
