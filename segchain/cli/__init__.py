@@ -38,8 +38,7 @@ def _default_in_child(signums: tuple[int, ...]) -> None:
     # a KeyboardInterrupt traceback and took its task with it, and the pool waited for that
     # task's result for ever. The parent alone stops the run: it stops the pool, and the pool
     # stops its workers with SIGTERM (above).
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def install_signal_handlers() -> None:
