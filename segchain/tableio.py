@@ -95,6 +95,8 @@ class Dialect:
     """The lines end in a bare CR (classic Mac OS, Excel for Mac's 'CSV (Macintosh)')."""
     cr_breaks: int = 0
     """Bare CRs read as line ends in a file whose lines end otherwise (see ``split_bare_crs``)."""
+    cut_short: tuple[int, int, int] | None = None
+    """The file ends inside its last line: its row, its fields, the header's (``cut_short``)."""
 
     def describe(self) -> str:
         if self.format == "parquet":
@@ -974,6 +976,7 @@ def _read_file(
     df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
     if not all_strings:
         df = parse_dates(df, source=name)
+    cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
     dialect = Dialect(
         format="csv",
         delimiter=delimiter,
@@ -985,8 +988,40 @@ def _read_file(
         sheet=index,
         cr_lines=cr_lines,
         cr_breaks=sum(breaks),
+        cut_short=cut,
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
+
+
+def cut_short(payload: bytes, *, delimiter: str, rows: int) -> tuple[int, int, int] | None:
+    """(row, fields, the header's fields) when the export ends inside its last line: no line
+    break after it, and fewer fields than the header and than the line before it. A download,
+    copy or export stopped part way leaves such a line, which reads like any short line (its
+    missing fields blank, quantity 16 for 160 possibly): the user must hear of it. A last line
+    without a line break but with every field is common (many tools write none) and says
+    nothing; lines that all stop short of the header are the file's convention."""
+    if rows < 1 or payload.endswith((b"\n", b"\r")):
+        return None
+    width = len(next(csv.reader([_header_line(payload)], delimiter=delimiter), []))
+    # The last records, parsed from a line start far enough back for a quoted line break.
+    tail = payload[-65536:]
+    if len(tail) < len(payload):
+        tail = tail[tail.find(b"\n") + 1 :]
+    try:
+        records = list(csv.reader(io.StringIO(_csv_text(tail)), delimiter=delimiter))
+    except csv.Error:
+        return None
+    if not records:
+        return None
+    fields = len(records[-1])
+    before = len(records[-2]) if len(records) > 1 and rows > 1 else width
+    if fields < width and fields < before:
+        return rows, fields, width
+    return None
+
+
+def _header_line(payload: bytes) -> str:
+    return payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
 
 
 # ---------------------------------------------------------------------------------------------

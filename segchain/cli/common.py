@@ -619,6 +619,9 @@ class LoadedOrders:
             r.info(f"{self.table.name}: {self.table.dialect.describe()}")
         for skipped in self.table.skipped:
             r.info(f"  {skipped}: rejected lines of an earlier run (--rejects): not read")
+        for part in self.table.parts or [self.table]:
+            if part.dialect.cut_short is not None:
+                r.warn(cut_short_warning(part.name, *part.dialect.cut_short))
         for note in self.imp.notes:
             r.info(f"  {note}")
         for warning in self.imp.warnings:
@@ -629,6 +632,14 @@ class LoadedOrders:
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
             r.info("  (write the rejected lines out with --rejects FILE)")
+
+
+def cut_short_warning(name: str, row: int, fields: int, width: int) -> str:
+    return (
+        f"{name}: the file ends inside its last line (row {row:,}: {fields} of the header's "
+        f"{width} fields, and no line break after it): the export looks cut short; that line "
+        "is read with its missing fields blank. Export the file again, or check that line"
+    )
 
 
 def warn_unmatched_policies(config: Config, frame: pl.DataFrame, reporter: Reporter) -> None:
