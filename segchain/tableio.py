@@ -1884,6 +1884,8 @@ class OutputSet:
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
         # What every output's provenance records of this run (the config read).
         self.run_metadata: dict[str, Any] = {}
+        # What to say once an output is written (see ``when_written``), by destination.
+        self.announcements: list[tuple[str, Callable[[], None]]] = []
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)
@@ -2044,10 +2046,30 @@ class OutputSet:
             self._token = None
         if exc is None:
             self.commit()
+            self._announce(None)
         elif isinstance(exc, DataError):
+            kept = {s.target.dest for s in self.staged if s.keep_on_error}
             self.commit(only_kept=True)
+            self._announce(kept)
         else:
             self.discard()
+
+    def _announce(self, dests: set[str] | None) -> None:
+        for dest, say in self.announcements:
+            if dests is None or dest in dests:
+                say()
+        self.announcements = []
+
+
+def when_written(dest: str, say: Callable[[], None]) -> None:
+    """Call ``say`` (a 'wrote ...' line) once ``dest`` is written: after the active OutputSet
+    commits it, at once without one. Said when staged, 'wrote 400 customers to /dev/full' came
+    just before the error that nothing could be written there."""
+    active = _ACTIVE.get()
+    if active is None:
+        say()
+    else:
+        active.announcements.append((dest, say))
 
 
 def active_outputs() -> OutputSet | None:

@@ -95,6 +95,8 @@ def test_output_to_a_full_device_is_a_clean_error_and_keeps_the_device(
     assert f"Error: -o {full}: cannot write: no space left on the device" in proc.stderr.decode()
     assert b"Traceback" not in proc.stderr
     assert stat.S_ISCHR(os.stat(full).st_mode)
+    # 'wrote 60 order lines to .../full' came first: said when staged, before the device refused.
+    assert b"wrote" not in proc.stderr, proc.stderr.decode()
 
 
 @needs_exe
@@ -108,6 +110,7 @@ def test_stdout_redirected_to_dev_full_is_a_clean_error(orders: Path, tmp_path: 
         )
     assert proc.returncode == 1
     assert b"Traceback" not in proc.stderr and b"Exception ignored" not in proc.stderr
+    assert b"wrote" not in proc.stderr, proc.stderr.decode()
     assert b"Error: -o -: cannot write: no space left on the device" in proc.stderr
 
 

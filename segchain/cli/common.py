@@ -849,11 +849,12 @@ def write_output(
 ) -> None:
     """Write a stage's table and say where it went (stderr); ``what`` names its rows in the
     plural (``stocking points``), the singular being that without its final s."""
-    from segchain.tableio import write_table
+    from segchain.tableio import when_written, write_table
 
     written = write_table(df, dest, format=fmt, metadata=metadata)
     reporter.count_hidden()
     if written == "csv":
         reporter.provenance(metadata)
     where = "stdout" if dest == "-" else dest
-    reporter.info(f"wrote {plural(df.height, what.removesuffix('s'), what)} to {where} ({written})")
+    rows = plural(df.height, what.removesuffix("s"), what)
+    when_written(dest, lambda: reporter.info(f"wrote {rows} to {where} ({written})"))

@@ -200,15 +200,19 @@ def report_command(
 
         text, _ = to_markdown(report, image_dir=None)
         _write("-", text.encode("utf-8"))
-        reporter.info(f"wrote the report ({sections}, Markdown without charts) to stdout")
+        _say_when_written(
+            "-", reporter, f"wrote the report ({sections}, Markdown without charts) to stdout"
+        )
         return
     assert output is not None
     if kind == "html":
         from segchain.report import to_html
 
         _write(output, to_html(report).encode("utf-8"))
-        reporter.info(
-            f"wrote the report ({sections}, {plural(len(report.charts()), 'chart')}) to {output}"
+        _say_when_written(
+            output,
+            reporter,
+            f"wrote the report ({sections}, {plural(len(report.charts()), 'chart')}) to {output}",
         )
         return
     from segchain.report import to_markdown
@@ -228,9 +232,11 @@ def report_command(
     for name, data in sorted(files.items()):
         _write(str(path.parent / name), data)
     _write(output, text.encode("utf-8"))
-    reporter.info(
+    _say_when_written(
+        output,
+        reporter,
         f"wrote the report ({sections}) to {output}"
-        + (f" and {plural(len(files), 'chart')} to {path.parent / image_dir}/" if files else "")
+        + (f" and {plural(len(files), 'chart')} to {path.parent / image_dir}/" if files else ""),
     )
 
 
@@ -280,6 +286,12 @@ def _check_charts_folder(output: str) -> None:
             f"-o {output}: its charts folder {folder}/ is not writable",
             hint="make it writable, or write the report elsewhere",
         )
+
+
+def _say_when_written(dest: str, reporter, message: str) -> None:  # type: ignore[no-untyped-def]
+    from segchain.tableio import when_written
+
+    when_written(dest, lambda: reporter.info(message))
 
 
 def _write(dest: str, data: bytes) -> None:

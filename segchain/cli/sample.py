@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated
 
@@ -59,6 +60,7 @@ def sample(
         provenance,
         refuse_empty_name,
         short,
+        when_written,
         write_table,
     )
 
@@ -99,4 +101,5 @@ def sample(
         ext = fmt if name == "orders" else "csv"
         dest = folder / f"{name}.{ext}"
         write_table(df, str(dest), metadata=provenance("sample", params=params))
-        reporter.info(f"wrote {plural(df.height, 'row')} to {dest}")
+        said = f"wrote {plural(df.height, 'row')} to {dest}"
+        when_written(str(dest), functools.partial(reporter.info, said))
