@@ -559,7 +559,7 @@ def read_csv_bytes(
                 quote_char='"',
             )
         else:
-            first = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+            first = _header_line(payload)
             try:
                 header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
             except csv.Error:
@@ -686,7 +686,7 @@ def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
 
 def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
     """Refuse a header that names a column twice (one of the two would be lost or renamed)."""
-    first = payload.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip("\r")
+    first = _header_line(payload)
     try:
         header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     except csv.Error:
@@ -1197,9 +1197,14 @@ def _content_size(path: str) -> int:
     return os.path.getsize(path) % (1 << 32)
 
 
+def _open_content(path: str) -> gzip.GzipFile | io.BufferedReader:
+    """``path``'s bytes as read: decompressed when gzipped."""
+    return gzip.open(path, "rb") if _gzipped(path) else open(path, "rb")
+
+
 def _content_head(path: str) -> bytes:
     """The first 64 KiB of ``path``'s bytes as read (decompressed when gzipped)."""
-    with gzip.open(path, "rb") if _gzipped(path) else open(path, "rb") as stream:
+    with _open_content(path) as stream:
         return stream.read(65536)
 
 
@@ -1207,7 +1212,7 @@ def _content_digest(path: str) -> bytes:
     """A hash of ``path``'s bytes as read (decompressed when gzipped), in 1 MiB chunks."""
     import hashlib
 
-    with gzip.open(path, "rb") if _gzipped(path) else open(path, "rb") as stream:
+    with _open_content(path) as stream:
         return hashlib.file_digest(stream, "blake2b").digest()  # type: ignore[arg-type]
 
 
