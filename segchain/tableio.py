@@ -1697,22 +1697,31 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
-def refuse_empty_name(value: str, option: str, *, what: str = "file") -> None:
+def refuse_empty_name(
+    value: str, option: str, *, what: str = "file", env: str | None = None
+) -> None:
     """Refuse an empty (or blank) path name, the value of an unset shell variable.
 
     pathlib reads '' as the working folder: an input '' read every table in it, an output or
     ``sample -o ''`` wrote into it. Typer turns a ``Path`` option's '' into '.', so path options
-    are ``str`` and come through here first.
+    are ``str`` and come through here first. ``env``: the environment variable the value came
+    from (``SEGCHAIN_CONFIG=' '``), named instead of ``option``.
 
     Raises:
         UsageError: ``value`` is empty or blank.
     """
-    if not value.strip():
-        example = ", e.g. -o data" if what == "folder" else ""
+    if value.strip():
+        return
+    if env is not None:
         raise UsageError(
-            f"{option}: the {what} name is empty",
-            hint=f"an unset shell variable gives an empty name; give the {what}'s path{example}",
+            f"${env}: the {what} name is empty",
+            hint=f"{env} is set but blank; unset it (unset {env}) or set it to the {what}'s path",
         )
+    example = ", e.g. -o data" if what == "folder" else ""
+    raise UsageError(
+        f"{option}: the {what} name is empty",
+        hint=f"an unset shell variable gives an empty name; give the {what}'s path{example}",
+    )
 
 
 def check_output(dest: str, *, option: str = "-o") -> OutputTarget:

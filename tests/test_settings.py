@@ -132,6 +132,31 @@ def test_missing_config_from_environment_names_the_variable(
     )
 
 
+@pytest.mark.parametrize(
+    ("args", "variable"),
+    [
+        (["segment", "x.csv"], "SEGCHAIN_CONFIG"),
+        (["network", "s.csv"], "SEGCHAIN_CONFIG"),
+        (["network", "s.csv"], "SEGCHAIN_GEO"),
+    ],
+)
+@pytest.mark.parametrize("value", [" ", "\t"])
+def test_a_blank_file_name_from_the_environment_names_the_variable(
+    cli, monkeypatch, tmp_path: Path, args, variable, value
+) -> None:
+    """SEGCHAIN_CONFIG=' ' was refused as '--config: the file name is empty', an option the
+    command line did not have."""
+    monkeypatch.setenv(variable, value)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain {args[0]}: Error: ${variable}: the file name is empty\n"
+        f"segchain {args[0]}:   hint: {variable} is set but blank; unset it "
+        f"(unset {variable}) or set it to the file's path\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
 def test_binary_config_is_a_usage_error(tmp_path: Path) -> None:
     path = tmp_path / "s.toml"
     path.write_bytes(b"\x00\x01\x02")

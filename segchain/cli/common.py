@@ -50,6 +50,9 @@ class PathRole:
     # An input that reads every table of a folder or glob (order lines, report's inputs); any
     # other input names one file, and a folder there is refused by the reader as a folder.
     folders: bool = False
+    # The option's environment variable (SEGCHAIN_CONFIG), taken from its typer.Option: a
+    # message about a value that came from it names the variable, not the option.
+    env: str | None = None
 
 
 def reads(option: str, *, folders: bool = False) -> PathRole:
@@ -244,7 +247,7 @@ def handle_errors(func: F) -> F:
                 for name, role in roles.items():
                     if role.kind == "input":
                         for value in _values(kwargs.get(name)):
-                            _check_input_name(value, role.option)
+                            _check_input_name(value, role)
                             outputs.add_input(value, option=role.option)
                             for path in _expanded(value) if role.folders else ():
                                 # A folder's rejects file of an earlier run is not read as
@@ -343,23 +346,31 @@ def library_messages() -> Iterator[None]:
 def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
     """The parameters of a command that name files it reads or writes (see PathRole)."""
     import typing
+    from dataclasses import replace
+
+    from typer.models import OptionInfo
 
     hints = typing.get_type_hints(func, include_extras=True)
     roles: dict[str, PathRole] = {}
     for name, hint in hints.items():
         if typing.get_origin(hint) is Annotated:
-            for extra in typing.get_args(hint)[1:]:
+            extras = typing.get_args(hint)[1:]
+            envvar = next((e.envvar for e in extras if isinstance(e, OptionInfo)), None)
+            for extra in extras:
                 if isinstance(extra, PathRole):
-                    roles[name] = extra
+                    roles[name] = replace(extra, env=envvar if isinstance(envvar, str) else None)
     return roles
 
 
-def _check_input_name(value: str, option: str) -> None:
+def _check_input_name(value: str, role: PathRole) -> None:
     # '' is read as the working folder by pathlib ('segment ""' read every table in it, or
     # said ': is a folder'); outputs refuse it the same way.
     from segchain.tableio import refuse_empty_name
 
-    refuse_empty_name(value, option)
+    # Typer gives SEGCHAIN_CONFIG=' ' as --config's value: the message names the variable.
+    # (An empty variable counts as unset: Typer passes None.)
+    from_env = role.env is not None and os.environ.get(role.env) == value
+    refuse_empty_name(value, role.option, env=role.env if from_env else None)
 
 
 def _values(value: Any) -> list[str]:
