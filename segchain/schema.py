@@ -213,6 +213,12 @@ ITEM_MASTER = "an item master"
 ITEM_MASTER_HINT = "give the item master: one row per sku (and site) with its costs and lead times"
 ON_HAND = "stock on hand"
 ON_HAND_HINT = "give the stock on hand: one row per sku (and site) with on_hand"
+# What --geo holds (segment and network read it).
+POSTAL_TABLE = "a postal-code table"
+POSTAL_TABLE_HINT = (
+    "give --geo a table of postal codes with their latitude, longitude (and country), or the "
+    "GeoNames postal dump"
+)
 
 
 def check_not_a_stage_table(

@@ -246,6 +246,47 @@ def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, me
     assert not (tmp_path / "o.csv").exists()
 
 
+# An export and a segments table that carry every column a postal-code table needs.
+PLACED_ORDERS = HEADER.replace("\n", ",postal_code,country,lat,lon\n") + (
+    "1,2024-03-01,C1,A,1,2,10115,DE,52.53,13.38\n"
+)
+PLACED_SEGMENTS = (
+    "customer_id,segment,segment_rank,postal_code,country,lat,lon\nC1,X,1,10115,DE,52,13\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "geo", "text", "holds"),
+    [
+        (["segment", "a.csv"], "o2.csv", PLACED_ORDERS, "order lines"),
+        (["network", "s.csv", "--sites", "sites.csv"], "o2.csv", PLACED_ORDERS, "order lines"),
+        (
+            ["network", "s.csv", "--sites", "sites.csv"],
+            "s2.csv",
+            PLACED_SEGMENTS,
+            "segments (segchain segment)",
+        ),
+    ],
+)
+def test_another_table_given_as_geo_is_refused(cli, tmp_path: Path, args, geo, text, holds):
+    """An order export or a segments table with postal_code, country, lat, lon given as --geo
+    was read as a postal-code table without a word (each code placed at the mean of its
+    lines' coordinates), where --items and --on-hand refuse another table."""
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n2,2024-03-02,C2,A,1,2\n")
+    (tmp_path / "s.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / geo).write_text(text)
+    result = cli(*args, "--geo", geo, "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain {args[0]}: Error: --geo {geo}: holds {holds} (by its columns), not a "
+        "postal-code table\n"
+        f"segchain {args[0]}:   hint: give --geo a table of postal codes with their latitude, "
+        "longitude (and country), or the GeoNames postal dump\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
 FORECAST = "unique_id,ds,forecast,error_sd,sku,segment\nA/S,2025-01-06,5,1,S,A\n"
 
 

@@ -40,6 +40,7 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
     """Read and check ``--geo`` (None without it).
 
     Raises:
+        DataError: ``--geo`` holds order lines or a stage's output, not postal codes.
         UsageError: ``--geo-country`` without ``--geo`` (it was ignored without a word).
     """
     if geo is None:
@@ -54,9 +55,19 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
             )
         return None
     from segchain.geo import postal_table
+    from segchain.schema import POSTAL_TABLE, POSTAL_TABLE_HINT, check_not_a_stage_table
     from segchain.tableio import collect, read_raw
 
-    return postal_table(collect(read_raw(geo).frame), country=geo_country, source=geo)
+    table = read_raw(geo)
+    # An export or a segments table with postal_code, lat, lon passes postal_table's checks.
+    check_not_a_stage_table(
+        table.frame.collect_schema().names(),
+        table.stage,
+        POSTAL_TABLE,
+        source=f"--geo {geo}",
+        hint=POSTAL_TABLE_HINT,
+    )
+    return postal_table(collect(table.frame), country=geo_country, source=geo)
 
 
 def locate_customers(
