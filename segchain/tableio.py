@@ -1900,6 +1900,9 @@ class OutputSet:
         self.run_metadata: dict[str, Any] = {}
         # What to say once an output is written (see ``when_written``), by destination.
         self.announcements: list[tuple[str, Callable[[], None]]] = []
+        # Folders the command made for its outputs (``make_output_folder``), parents first:
+        # removed again, when empty, if the command fails.
+        self.made_folders: list[Path] = []
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)
@@ -2058,21 +2061,62 @@ class OutputSet:
         if self._token is not None:
             _ACTIVE.reset(self._token)
             self._token = None
+        try:
+            if exc is None:
+                self.commit()
+            elif isinstance(exc, DataError):
+                kept = {s.target.dest for s in self.staged if s.keep_on_error}
+                self.commit(only_kept=True)
+            else:
+                self.discard()
+        except BaseException:
+            self._remove_made_folders()
+            raise
         if exc is None:
-            self.commit()
             self._announce(None)
-        elif isinstance(exc, DataError):
-            kept = {s.target.dest for s in self.staged if s.keep_on_error}
-            self.commit(only_kept=True)
+            return
+        self._remove_made_folders()
+        if isinstance(exc, DataError):
             self._announce(kept)
-        else:
-            self.discard()
+
+    def _remove_made_folders(self) -> None:
+        """Remove the folders made for outputs that were not written (only if empty)."""
+        for folder in reversed(self.made_folders):
+            with contextlib.suppress(OSError):
+                folder.rmdir()  # refuses a folder that holds anything (a kept --rejects)
+        self.made_folders = []
 
     def _announce(self, dests: set[str] | None) -> None:
         for dest, say in self.announcements:
             if dests is None or dest in dests:
                 say()
         self.announcements = []
+
+
+def make_output_folder(folder: Path) -> None:
+    """Create ``folder`` and its missing parents for a command's outputs (``sample -o DIR``).
+
+    The folders made here (not one that existed) are removed again, if still empty, when the
+    active OutputSet's command fails: a failed write or Ctrl-C leaves no empty folder behind.
+
+    Raises:
+        OSError: a folder cannot be made.
+    """
+    missing: list[Path] = []
+    level = folder
+    while not level.exists() and level.parent != level:
+        missing.append(level)
+        level = level.parent
+    active = _ACTIVE.get()
+    for path in reversed(missing):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if path.is_dir():
+                continue  # made meanwhile by someone else: not ours to remove
+            raise
+        if active is not None:
+            active.made_folders.append(path)
 
 
 def when_written(dest: str, say: Callable[[], None]) -> None:

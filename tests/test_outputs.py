@@ -313,6 +313,46 @@ def test_sample_under_a_file_is_a_usage_error(cli, orders: Path) -> None:
     assert "a part of the path is a file, not a folder" in result.stderr
 
 
+def _small_files() -> None:
+    import resource
+
+    # 4 KiB per file: sample's orders.csv cannot be written (EFBIG; Python ignores SIGXFSZ).
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+SMALL_SAMPLE = ("--customers", "20", "--skus", "3", "--years", "1")
+
+
+@needs_exe
+def test_sample_removes_the_folders_it_made_when_a_write_fails(tmp_path: Path) -> None:
+    """'sample -o new/a/b' left new/a/b behind, empty, when its files could not be written."""
+    proc = run("sample", "-o", "new/a/b", *SMALL_SAMPLE, cwd=tmp_path, preexec_fn=_small_files)
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert b"cannot write" in proc.stderr
+    assert not (tmp_path / "new").exists()
+
+
+@needs_exe
+def test_sample_keeps_a_folder_it_did_not_make_when_a_write_fails(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    proc = run("sample", "-o", "mine/a", *SMALL_SAMPLE, cwd=tmp_path, preexec_fn=_small_files)
+    assert proc.returncode == 1, proc.stderr.decode()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+    assert list((tmp_path / "mine").iterdir()) == []
+
+
+def test_sample_removes_the_folder_it_made_on_ctrl_c(cli, tmp_path: Path, monkeypatch) -> None:
+    import segchain.sample
+
+    def interrupted(**_: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(segchain.sample, "generate", interrupted)
+    result = cli("sample", "-o", "new", *SMALL_SAMPLE)
+    assert result.exit_code == 130
+    assert not (tmp_path / "new").exists()
+
+
 def test_output_onto_a_folder_is_a_usage_error(cli, orders: Path, tmp_path: Path) -> None:
     result = cli("validate", str(orders), "-o", str(tmp_path))
     assert result.exit_code == 2

@@ -56,6 +56,7 @@ def sample(
     from segchain.sample import generate
     from segchain.tableio import (
         check_format,
+        make_output_folder,
         os_message,
         provenance,
         refuse_empty_name,
@@ -86,7 +87,7 @@ def sample(
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"-o {output}: exists and is not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_output_folder(folder)  # removed again if the command fails
     except OSError as exc:
         reason = os_message(exc)
         raise UsageError(f"-o {short(folder)}: cannot create the folder: {reason}") from None
