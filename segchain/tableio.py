@@ -1768,15 +1768,15 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     else:
         if not folder.exists():
             raise UsageError(
-                f"{label}: folder {short(folder)!r} does not exist", hint="create it first"
+                f"{label}: folder '{short(folder)}' does not exist", hint="create it first"
             )
         if not folder.is_dir():
-            raise UsageError(f"{label}: {short(folder)!r} is a file, not a folder")
+            raise UsageError(f"{label}: '{short(folder)}' is a file, not a folder")
         name_max = _name_max(folder)
         if len(path.name.encode("utf-8", "surrogateescape")) > name_max:
             raise UsageError(f"{label}: the file name is longer than {name_max} bytes")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"{label}: cannot write in folder {short(folder)!r}: permission denied")
+        raise UsageError(f"{label}: cannot write in folder '{short(folder)}': permission denied")
     return OutputTarget(dest, option, path, False, mode, owner)
 
 

@@ -156,6 +156,33 @@ def test_validate_missing_file_exit_1(cli, tmp_path: Path) -> None:
     assert result.stderr == f"segchain validate: Error: {tmp_path / 'nope.csv'}: no such file\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["validate", "bad\udcff.csv"], 1, "bad\\xff.csv: no such file"),
+        (["segment", "a\udce4.csv"], 1, "a\\xe4.csv: no such file"),
+        (["network", "s.csv", "--sites", "s\udcff.csv"], 1, "--sites s\\xff.csv: no such file"),
+        (["validate", "März\udcff.csv"], 1, "März\\xff.csv: no such file"),
+        (
+            ["validate", "s.csv", "-o", "n\udcff/o.csv"],
+            2,
+            "-o n\\xff/o.csv: folder 'TMP/n\\xff' does not exist\n"
+            "segchain validate:   hint: create it first",
+        ),
+    ],
+)
+def test_a_file_name_that_is_not_utf8_is_shown_with_its_bytes(
+    cli, tmp_path: Path, args, code, message
+) -> None:
+    """A name with a byte that is not UTF-8 (a latin-1 'ä', 0xe4, from an old share) was shown
+    as Python's surrogate escape, 'bad\\udcff.csv', not as the byte it is, 'bad\\xff.csv'."""
+    (tmp_path / "s.csv").write_text("customer_id,segment,quantity,lat,lon\nA,X,10,52,13\n")
+    result = cli(*args)
+    assert result.exit_code == code
+    message = message.replace("TMP", str(tmp_path))
+    assert result.stderr == f"segchain {args[0]}: Error: {message}\n"
+
+
 def test_validate_all_lines_rejected_exit_1(cli, tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
     path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")

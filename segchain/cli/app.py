@@ -75,7 +75,9 @@ def _usage_error(exc: Any) -> None:
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
             lines.append(f"  hint: {path} -h lists the options")
-    sys.stderr.write("".join(f"{head}{line}\n" for line in lines))
+    from segchain.cli.common import readable
+
+    sys.stderr.write("".join(f"{head}{readable(line)}\n" for line in lines))
     sys.stderr.flush()
 
 

@@ -310,7 +310,7 @@ def _library_warning(name: str, text: str) -> None:
         _ACTIVE[0].warn(text)
     else:
         head = f"segchain {name}: " if name else "segchain: "
-        sys.stderr.write(f"{head}Warning: {text}\n")
+        sys.stderr.write(f"{head}Warning: {readable(text)}\n")
         sys.stderr.flush()
 
 
@@ -414,10 +414,23 @@ def prefix() -> str:
     return f"segchain {name}: " if name else "segchain: "
 
 
+def readable(text: str) -> str:
+    """``text`` with the bytes of a file name that are not UTF-8 shown as ``\\xff``.
+
+    Python gives such a name (``bad\\xff.csv`` on disk) a lone surrogate per byte, which
+    stderr showed as ``bad\\udcff.csv``. Every message goes through here on its way to stderr,
+    so file names are shown one way wherever they appear; other text is unchanged.
+    """
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate that is no escaped byte: leave it to stderr's handler
+        return text
+
+
 def write_lines(text: str) -> None:
     """Write ``text`` to stderr with the command prefix on every line, in one write."""
     head = prefix()
-    lines = text.rstrip("\n").split("\n")
+    lines = readable(text).rstrip("\n").split("\n")
     sys.stderr.write("".join(f"{head}{line}".rstrip() + "\n" for line in lines))
     sys.stderr.flush()
 
