@@ -206,6 +206,36 @@ def test_validate_all_lines_rejected_still_writes_the_rejects_to_say_why(
     assert pl.read_csv(rejects).select("row", "reason").rows() == [(1, "missing_customer")]
 
 
+@pytest.mark.parametrize("command", ["validate", "segment"])
+def test_rejects_file_is_announced_like_every_output(
+    cli, orders_csv: Path, tmp_path: Path, command: str
+) -> None:
+    """Every output says 'wrote N ... to FILE' on stderr but --rejects, written silently."""
+    rejects, out = tmp_path / "rejects.csv", tmp_path / "o.csv"
+    result = cli(command, str(orders_csv), "--rejects", str(rejects), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain {command}: wrote 8 rejected lines to {rejects} (csv)\n" in result.stderr
+    assert f" to {out} (csv)\n" in result.stderr
+
+
+def test_rejects_file_kept_when_every_line_is_rejected_is_announced(cli, tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 1
+    assert f"segchain validate: wrote 1 rejected line to {rejects} (csv)\n" in result.stderr
+
+
+def test_quiet_does_not_announce_the_rejects_file(cli, orders_csv: Path, tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    args = ("--rejects", str(rejects), "-o", str(tmp_path / "o.csv"), "--quiet")
+    result = cli("validate", str(orders_csv), *args)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert rejects.exists()
+
+
 @pytest.mark.parametrize("with_rejects", [True, False])
 def test_validate_all_lines_rejected_hint_names_the_rejects_file_when_given(
     cli, tmp_path: Path, with_rejects: bool

@@ -591,15 +591,19 @@ class LoadedOrders:
         """
         from segchain.errors import DataError
         from segchain.orders import Reconciliation
-        from segchain.tableio import active_outputs, provenance, write_table
+        from segchain.tableio import active_outputs, provenance, when_written, write_table
 
         recon = Reconciliation.from_summary(tallied[0], files=[t.name for t in self.table.parts])
         if self.rejects_path:
-            write_table(
+            written = write_table(
                 tallied[1],
                 self.rejects_path,
                 metadata=provenance("rejects", inputs={"orders": recon.read}),
             )
+            lines = plural(tallied[1].height, "rejected line")
+            where = "stdout" if self.rejects_path == "-" else self.rejects_path
+            said = f"wrote {lines} to {where} ({written})"
+            when_written(self.rejects_path, functools.partial(self.reporter.info, said))
         self.report(recon)
         if recon.read == 0:
             # A header and nothing below it (an export of an empty period): no line to reject,
