@@ -252,6 +252,41 @@ def test_identical_files_compares_decompressed_bytes(tmp_path) -> None:
     assert identical_files(names) == [[names[1], names[3], names[4]]]
 
 
+def test_a_copy_gzipped_in_several_members_is_refused(cli, tmp_path) -> None:
+    """A gzip file of several members (parts gzipped apart and joined with cat, bgzip, a log
+    appended with gzip >>) records only its last member's size: its copy a.csv, whose size
+    differs from that, was read with it, every line counted twice with only a note."""
+    lines = [good_line(i) for i in range(6)]
+    write_export(tmp_path / "2024-01.csv", lines)
+    text = ("\n".join([HEADER, *lines]) + "\n").encode()
+    cut = len(text) // 2
+    (tmp_path / "2024-01.csv.gz").write_bytes(gzip.compress(text[:cut]) + gzip.compress(text[cut:]))
+    out = tmp_path / "orders.csv"
+    result = cli("validate", "2024-01.csv", "2024-01.csv.gz", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "segchain validate: Error: 2024-01.csv and 2024-01.csv.gz are identical (the same "
+        "bytes once decompressed)"
+    )
+    assert not out.exists()
+
+
+def test_identical_files_reads_every_member_of_a_gzip(tmp_path) -> None:
+    from segchain.tableio import identical_files
+
+    big = b"x" * 200_000
+    members = gzip.compress(big) + gzip.compress(b"1")  # records the size 1
+    (tmp_path / "a.csv").write_bytes(big + b"1")
+    (tmp_path / "m.csv.gz").write_bytes(members)
+    (tmp_path / "n.csv.gz").write_bytes(members)
+    (tmp_path / "one.csv").write_bytes(b"1")  # the size the members record, other bytes
+    (tmp_path / "other.csv.gz").write_bytes(gzip.compress(big) + gzip.compress(b"2"))
+    names = [
+        str(tmp_path / n) for n in ("one.csv", "m.csv.gz", "other.csv.gz", "a.csv", "n.csv.gz")
+    ]
+    assert identical_files(names) == [[names[1], names[3], names[4]]]
+
+
 def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
     from segchain.tableio import read_raw_sources
 
