@@ -96,13 +96,17 @@ def read_series(
             )
         )
     # Text that is not a number is an error; an empty forecast is the recent mean, when given.
-    fc = numeric_columns(fc, ("forecast", "error_sd", "mean_demand"), source="forecast")
+    # The widest upper bound caps slow points (level_caps), so it is checked here too.
+    hi = upper_bound_column(fc.columns)
+    bounds = [hi] if hi else []
+    fc = numeric_columns(fc, ("forecast", "error_sd", "mean_demand", *bounds), source="forecast")
     fcast = pl.col("forecast")
     if "mean_demand" in fc.columns:
         fcast = fcast.fill_null(pl.col("mean_demand"))
     cols += [fcast.alias("forecast"), pl.col("error_sd")]
-    df = fc.select(*cols, pl.col("ds"))
-    _check_values(df, keys)
+    df = fc.select(*cols, pl.col("ds"), *bounds)
+    _check_values(df, keys, bounds)
+    df = df.drop(bounds)
     period_days, note = _period_days(df, freq)
     notes = [note] if note else []
     # Demand below a billionth of a unit per period is no demand: distributions fitted to such
@@ -121,7 +125,7 @@ MAX_DEMAND = MAX_VALUE  # beyond any real demand; stock levels from such values 
 """Mean demand per period below which a series counts as having none."""
 
 
-def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
+def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
     problems: list[str] = []
     for key in keys:
         missing = df.filter(pl.col(key).is_null() | (pl.col(key).str.strip_chars() == ""))
@@ -145,7 +149,9 @@ def _check_values(df: pl.DataFrame, keys: list[str]) -> None:
             f"{plural(pairs.height, 'period')} of a series on more than one row: {examples(shown)}"
         )
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
-    problems += number_problems(df, rules, keys=["unique_id"], limit=MAX_DEMAND)
+    problems += number_problems(
+        df, rules | dict.fromkeys(bounds, ">= 0"), keys=["unique_id"], limit=MAX_DEMAND
+    )
     for col in rules:
         empty = df.filter(pl.col(col).is_null())
         if empty.height:
@@ -610,7 +616,21 @@ def level_caps(fc: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
 
     The widest ``forecast-hi-XX`` column the forecast carries; None when it has none.
     """
-    highs = [c for c in fc.columns if c.startswith("forecast-hi-")]
+    hi = upper_bound_column(fc.columns)
+    if hi is None:
+        return None
+    return (
+        fc.select(*[pl.col(k).cast(pl.String) for k in keys], "ds", pl.col(hi).cast(pl.Float64))
+        .group_by([*keys, "ds"])
+        .agg(pl.col(hi).sum())
+        .group_by(keys)
+        .agg(pl.col(hi).max().alias("level_cap"))
+    )
+
+
+def upper_bound_column(columns: list[str]) -> str | None:
+    """The widest ``forecast-hi-XX`` column among ``columns`` (None when there is none)."""
+    highs = [c for c in columns if c.startswith("forecast-hi-")]
     if not highs:
         return None
 
@@ -620,11 +640,4 @@ def level_caps(fc: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
         except ValueError:
             return -1.0
 
-    hi = max(highs, key=width)
-    return (
-        fc.select(*[pl.col(k).cast(pl.String) for k in keys], "ds", pl.col(hi).cast(pl.Float64))
-        .group_by([*keys, "ds"])
-        .agg(pl.col(hi).sum())
-        .group_by(keys)
-        .agg(pl.col(hi).max().alias("level_cap"))
-    )
+    return max(highs, key=width)

@@ -1,0 +1,37 @@
+"""Session 29: faults a byte-level fuzz of the stages' inputs found (stage outputs edited by hand,
+cells cut or overwritten): each gave a traceback instead of a message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+FORECAST_HEADER = "sku,ds,forecast,error_sd,forecast-hi-95\n"
+
+
+@pytest.mark.parametrize("bound", ["é", "0.03  1903", "true1.8e-6"])
+def test_stock_refuses_an_upper_bound_that_is_not_a_number(cli, tmp_path: Path, bound) -> None:
+    """The widest upper bound caps slow points; a cell of text there was a polars traceback."""
+    (tmp_path / "f.csv").write_text(
+        FORECAST_HEADER + f"A,2024-01-01,0.01,0.5,{bound}\nA,2024-01-08,0.01,0.5,0.2\n"
+    )
+    result = cli("stock", "f.csv", "-o", "p.csv")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "column 'forecast-hi-95' holds 1 value that is not a number" in result.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+@pytest.mark.parametrize("bound", ["-5", "-inf", "inf", "nan", "1e309"])
+def test_stock_refuses_an_upper_bound_below_zero_or_not_finite(cli, tmp_path: Path, bound) -> None:
+    """A negative or infinite bound capped a point at nothing (or at infinity) without a word;
+    bounds are checked as the forecast itself is (numbers >= 0)."""
+    (tmp_path / "f.csv").write_text(
+        FORECAST_HEADER + f"A,2024-01-01,0.01,0.5,{bound}\nA,2024-01-08,0.01,0.5,0.2\n"
+    )
+    result = cli("stock", "f.csv", "-o", "p.csv")
+    assert result.exit_code == 1
+    assert "forecast-hi-95 must be a finite number >= 0" in result.stderr
+    assert "for unique_id 'A'" in result.stderr
+    assert not (tmp_path / "p.csv").exists()
