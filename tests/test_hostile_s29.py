@@ -35,3 +35,28 @@ def test_stock_refuses_an_upper_bound_below_zero_or_not_finite(cli, tmp_path: Pa
     assert "forecast-hi-95 must be a finite number >= 0" in result.stderr
     assert "for unique_id 'A'" in result.stderr
     assert not (tmp_path / "p.csv").exists()
+
+
+ASSIGNMENTS = (
+    "customer_id,segment,site_id,distance_km,transit_days,sla_days,sla_met,demand\n"
+    "C1,A,S1,10,1,2,true,5\n"
+    "C2,B,S1,20,1,2,{},7\n"
+    "C3,B,S1,30,3,2,false,7\n"
+)
+
+
+@pytest.mark.parametrize("cell", ["1e309", "1e15", "2", "yes?"])
+def test_report_reads_an_odd_sla_met_cell_as_unknown(cli, tmp_path: Path, cell) -> None:
+    """sla_met is true or false; a cell of 1e309 was an OverflowError and one of 1e15 a
+    matplotlib raster overflow (the share of demand within promise read as a number). An odd
+    cell counts as unknown, as an empty one does, and the other rows keep their flags (read as
+    text because of it, 'true' and 'false' had become unknown too)."""
+    (tmp_path / "a.csv").write_text(ASSIGNMENTS.format(""))
+    assert cli("report", "a.csv", "-o", "r.md").exit_code == 0
+    with_empty = (tmp_path / "r.md").read_text()
+    assert "Delivery promise met by segment" in with_empty
+    (tmp_path / "a.csv").write_text(ASSIGNMENTS.format(cell))
+    odd = cli("report", "a.csv", "-o", "r.md")
+    assert odd.exit_code == 0, odd.output
+    assert (tmp_path / "r.md").read_text() == with_empty
+    assert cli("report", "a.csv", "-o", "r.html").exit_code == 0

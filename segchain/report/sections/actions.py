@@ -33,6 +33,7 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    flag,
     has,
     money,
     num,
@@ -342,7 +343,7 @@ def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
     if rows.height == 0:
         return None
     weight = num("demand") * (num("share").fill_null(1.0) if "share" in rows.columns else 1.0)
-    met = pl.col("sla_met").cast(pl.Float64, strict=False)
+    met = flag("sla_met")
     return rows.group_by(pl.col("segment").cast(pl.String)).agg(
         num("sla_days").min().alias("delivery_days"),
         pl.when(weight.sum() > 0)

@@ -34,6 +34,22 @@ def num(col: str) -> pl.Expr:
     return pl.when(x.is_finite()).then(x).otherwise(None)
 
 
+def flag(col: str) -> pl.Expr:
+    """A true/false column (``sla_met``) as 1.0 / 0.0, null for anything else.
+
+    Booleans, the numbers 1 and 0 and the words true and false in any case: a CSV column with
+    one odd cell is read as text, and cast to a number its words would all be null while the
+    odd cell (1e15, 1e309) became the share of demand within promise."""
+    text = pl.col(col).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(text.is_in(["true", "1", "1.0"]))
+        .then(1.0)
+        .when(text.is_in(["false", "0", "0.0"]))
+        .then(0.0)
+        .otherwise(None)
+    )
+
+
 def total(df: pl.DataFrame, col: str) -> float | None:
     if col not in df.columns:
         return None

@@ -33,6 +33,7 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    flag,
     has,
     money,
     num,
@@ -105,7 +106,7 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
     (customers with a promise only)."""
     if "sla_days" in asg.columns:
         asg = asg.filter(pl.col("sla_days").is_not_null())
-    met = asg.with_columns(pl.col("sla_met").cast(pl.Float64, strict=False).alias("_met"))
+    met = asg.with_columns(flag("sla_met").alias("_met"))
     share = wmean(met, "_met", weight)
     if "customer_id" in met.columns:
         per_customer = met.group_by("customer_id").agg(pl.col("_met").min())
@@ -154,7 +155,7 @@ def delivery_by_segment(
     if weight:
         aggs.append(pl.col(weight).sum().alias("demand"))
     if "sla_met" in asg.columns:
-        met_expr = pl.col("sla_met").cast(pl.Float64, strict=False)
+        met_expr = flag("sla_met")
         if weight:
             aggs.append(
                 ((met_expr * pl.col(weight)).sum() / pl.col(weight).sum()).alias("within_promise")
