@@ -60,3 +60,17 @@ def test_report_reads_an_odd_sla_met_cell_as_unknown(cli, tmp_path: Path, cell) 
     assert odd.exit_code == 0, odd.output
     assert (tmp_path / "r.md").read_text() == with_empty
     assert cli("report", "a.csv", "-o", "r.html").exit_code == 0
+
+
+def test_report_draws_the_forecast_when_a_row_has_no_series_id(cli, tmp_path: Path) -> None:
+    """The largest series are drawn by unique_id; a row without one made a series of its own
+    with the null id, whose rows a filter on equality never finds: an IndexError traceback."""
+    rows = ["unique_id,ds,forecast,forecast-lo-80,forecast-hi-80,segment,sku,model"]
+    for week in range(1, 5):
+        rows.append(f"Gold/A,2024-01-{7 * week - 6:02d},9,7,11,Gold,A,AutoETS")
+        uid = "" if week == 2 else "Silver/B"
+        rows.append(f"{uid},2024-01-{7 * week - 6:02d},50,40,60,Silver,B,Naive")
+    (tmp_path / "f.csv").write_text("\n".join(rows) + "\n")
+    result = cli("report", "f.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.output
+    assert "Demand forecast" in (tmp_path / "r.md").read_text()

@@ -128,8 +128,10 @@ def fan_panels(
     """The TOP_SERIES largest series by forecast demand, with their bands and history."""
     periods = fc["ds"].n_unique()
     levels = interval_levels(fc.columns)
+    # A row without a series id (a cell emptied by hand) belongs to no series that can be drawn.
     sums = (
-        fc.group_by("unique_id")
+        fc.filter(pl.col("unique_id").is_not_null())
+        .group_by("unique_id")
         .agg(num("forecast").sum().fill_null(0.0).alias("total"))
         .sort(["total", "unique_id"], descending=[True, False])
     )
