@@ -74,3 +74,26 @@ def test_report_draws_the_forecast_when_a_row_has_no_series_id(cli, tmp_path: Pa
     result = cli("report", "f.csv", "-o", "r.md")
     assert result.exit_code == 0, result.output
     assert "Demand forecast" in (tmp_path / "r.md").read_text()
+
+
+SITES = (
+    "site_id,lat,lon,existing,open,decision,fixed_cost,capacity,demand_served,customers\n"
+    "S1,50.11,8.68,true,true,keep,100,1000,300,3\n"
+    "S2,48.86,2.35,{},{},,200,1000,0,0\n"
+    "S3,52.52,13.40,false,true,open,300,1000,500,5\n"
+)
+
+
+@pytest.mark.parametrize("cell", ["maybe", "2", "1e309"])
+def test_report_reads_an_odd_open_or_existing_cell_as_unknown(cli, tmp_path: Path, cell) -> None:
+    """network's sites table with one odd cell in open or existing is read as text: polars cannot
+    cast text to a boolean (a traceback), and bool('false') is true."""
+    (tmp_path / "sites.csv").write_text(SITES.format("", ""))
+    assert cli("report", "sites.csv", "-o", "r.md").exit_code == 0
+    with_empty = (tmp_path / "r.md").read_text()
+    assert "Open sites: 2" in with_empty
+    for row in ((cell, ""), ("", cell)):
+        (tmp_path / "sites.csv").write_text(SITES.format(*row))
+        odd = cli("report", "sites.csv", "-o", "r.md")
+        assert odd.exit_code == 0, odd.output
+        assert (tmp_path / "r.md").read_text() == with_empty

@@ -17,10 +17,12 @@ from segchain.errors import UsageError
 from segchain.formatting import agree
 from segchain.report.model import InputInfo, Report
 from segchain.report.params import DEFAULT_TITLE, ReportParams
-from segchain.schema import STAGE_KINDS, TABLE_KEYS, TABLE_KINDS, recognise_table
+from segchain.schema import BOOL_COLUMNS, STAGE_KINDS, TABLE_KEYS, TABLE_KINDS, recognise_table
 from segchain.tableio import collect, provenance
 
 KINDS = tuple(TABLE_KINDS)
+# The stages' true/false columns: network's sites and assignments, stock's policy.
+FLAG_COLUMNS = (*sorted(BOOL_COLUMNS), "capped", "rationed", "no_demand")
 # What each kind is, for messages.
 KIND_NAMES = {name: kind.about for name, kind in TABLE_KINDS.items()}
 
@@ -108,7 +110,7 @@ def build_report(
         )
     if not tables:
         raise UsageError("no table to report on", hint="give one or more stage outputs")
-    frames = {k: collect(v) for k, v in tables.items()}
+    frames = {k: with_flags(collect(v)) for k, v in tables.items()}
     sections, skipped = build_sections(frames, metadata or {})
     params = params or ReportParams(title=title or DEFAULT_TITLE)
     recorded = provenance(
@@ -121,6 +123,18 @@ def build_report(
         skipped=skipped,
         provenance=recorded,
     )
+
+
+def with_flags(frame: pl.DataFrame) -> pl.DataFrame:
+    """The stages' true/false columns as booleans, null where unknown (``sections.common.truth``).
+
+    A CSV column with one odd cell (``maybe``, ``1e15``) is read as text: shown as it is, its
+    other rows would read ``true`` and ``false`` instead of yes and no, and a test of it would
+    take the text ``false`` for true."""
+    from segchain.report.sections.common import truth
+
+    text = [c for c in FLAG_COLUMNS if c in frame.columns and frame.schema[c] != pl.Boolean]
+    return frame.with_columns(truth(c) for c in text) if text else frame
 
 
 def to_html(report: Report) -> str:

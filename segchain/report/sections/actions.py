@@ -41,6 +41,7 @@ from segchain.report.sections.common import (
     params_of,
     pct,
     segment_order,
+    truth,
 )
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
@@ -189,9 +190,9 @@ def needed_by_promise(
     rows = located.filter(
         num("sla_days").is_not_null() & num("lat").is_not_null() & num("lon").is_not_null()
     ).with_columns(pl.col("site_id").cast(pl.String), pl.col("segment").cast(pl.String))
-    opened = sites.filter(
-        pl.col("open").cast(pl.Boolean, strict=False) & num("lat").is_not_null()
-    ).with_columns(pl.col("site_id").cast(pl.String))
+    opened = sites.filter(truth("open") & num("lat").is_not_null()).with_columns(
+        pl.col("site_id").cast(pl.String)
+    )
     if rows.height == 0 or opened.height == 0:
         return None
     ids = opened["site_id"].to_list()
@@ -228,6 +229,7 @@ def site_decisions(
     if not has(sites, "site_id", "open"):
         return None
     assert sites is not None
+    sites = sites.with_columns(truth(c) for c in ("open", "existing") if c in sites.columns)
     asg = tables.get("assignments")
     needed = (
         needed_by_promise(tables, meta, asg, sites)
@@ -378,7 +380,7 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
         demand = policy.select(
             *[pl.col(k).cast(pl.String) for k in keys],
             num("mean_demand").alias("_demand"),
-            *([pl.col("capped").cast(pl.Boolean, strict=False).alias("_capped")] * with_capped),
+            *([truth("capped").alias("_capped")] * with_capped),
         ).unique(keys, keep="first")
         rows = rows.join(demand, on=keys, how="left")
     else:

@@ -13,7 +13,7 @@ import polars as pl
 
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, finite, format_number
-from segchain.schema import META_PARAMS
+from segchain.schema import FALSE_WORDS, META_PARAMS, TRUE_WORDS
 
 Tables = Mapping[str, pl.DataFrame]
 Meta = Mapping[str, Mapping[str, Any]]
@@ -37,17 +37,25 @@ def num(col: str) -> pl.Expr:
 def flag(col: str) -> pl.Expr:
     """A true/false column (``sla_met``) as 1.0 / 0.0, null for anything else.
 
-    Booleans, the numbers 1 and 0 and the words true and false in any case: a CSV column with
-    one odd cell is read as text, and cast to a number its words would all be null while the
-    odd cell (1e15, 1e309) became the share of demand within promise."""
+    Booleans, and the words for true and false the stages read (``schema.TRUE_WORDS``: true,
+    1, yes, ... in any case); an empty cell is unknown. A CSV column with one odd cell is read
+    as text, and cast to a number its words would all be null while the odd cell (1e15, 1e309)
+    became the share of demand within promise."""
     text = pl.col(col).cast(pl.String).str.strip_chars().str.to_lowercase()
     return (
-        pl.when(text.is_in(["true", "1", "1.0"]))
+        pl.when(text.is_in(list(TRUE_WORDS)))
         .then(1.0)
-        .when(text.is_in(["false", "0", "0.0"]))
+        .when(text.is_in([w for w in FALSE_WORDS if w]))
         .then(0.0)
         .otherwise(None)
+        .alias(col)
     )
+
+
+def truth(col: str) -> pl.Expr:
+    """A true/false column (``open``, ``existing``, ``capped``) as booleans, null when unknown
+    (see ``flag``): polars cannot cast text to a boolean, and ``bool("false")`` is true."""
+    return flag(col).cast(pl.Boolean)
 
 
 def total(df: pl.DataFrame, col: str) -> float | None:

@@ -42,6 +42,7 @@ from segchain.report.sections.common import (
     pct,
     segment_order,
     total,
+    truth,
     wmean,
 )
 from segchain.schema import META_TOTALS, SITE_COLUMNS
@@ -117,9 +118,7 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
     if has(sites, "site_id", "open"):
         assert sites is not None
-        return sorted(
-            str(s) for s in sites.filter(pl.col("open").cast(pl.Boolean, strict=False))["site_id"]
-        )
+        return sorted(str(s) for s in sites.filter(truth("open"))["site_id"])
     if has(asg, "site_id"):
         assert asg is not None
         return sorted(str(s) for s in asg["site_id"].drop_nulls().unique())
@@ -133,7 +132,7 @@ def cost_parts(
     fixed = finite(totals.get("fixed_cost"))
     if fixed is None and has(sites, "fixed_cost", "open"):
         assert sites is not None
-        fixed = total(sites.filter(pl.col("open").cast(pl.Boolean, strict=False)), "fixed_cost")
+        fixed = total(sites.filter(truth("open")), "fixed_cost")
     transport = finite(totals.get("transport_cost"))
     for c in ("transport_cost", "cost") if transport is None else ():
         if asg is not None and c in asg.columns:
@@ -193,7 +192,7 @@ def map_layers(
     lats: list[float] = []
     if sites is not None:
         open_col = (
-            sites["open"].cast(pl.Boolean, strict=False).to_list()
+            sites.select(truth("open"))["open"].to_list()
             if "open" in sites.columns
             else [True] * sites.height
         )
