@@ -97,3 +97,34 @@ def test_report_reads_an_odd_open_or_existing_cell_as_unknown(cli, tmp_path: Pat
         odd = cli("report", "sites.csv", "-o", "r.md")
         assert odd.exit_code == 0, odd.output
         assert (tmp_path / "r.md").read_text() == with_empty
+
+
+@pytest.mark.parametrize("cell", ["-", "customers", "1e309", "2.5"])
+def test_report_reads_an_odd_customers_count_of_a_site_as_unknown(
+    cli, tmp_path: Path, cell
+) -> None:
+    """The site decisions table holds whole customer counts; a cell of text there was a polars
+    ComputeError traceback."""
+    (tmp_path / "sites.csv").write_text(SITES.format("false", "true").replace(",0\n", ",\n"))
+    assert cli("report", "sites.csv", "-o", "r.md").exit_code == 0
+    with_empty = (tmp_path / "r.md").read_text()
+    assert "| S2 |" in with_empty
+    (tmp_path / "sites.csv").write_text(SITES.format("false", "true").replace(",0\n", f",{cell}\n"))
+    odd = cli("report", "sites.csv", "-o", "r.md")
+    assert odd.exit_code == 0, odd.output
+
+    def decisions(page: str) -> str:  # the site decisions; the sites table shows cells as read
+        return page.split("## What to do now")[1].split("\n## ")[0]
+
+    assert "| S2 |" in decisions(with_empty)
+    assert decisions((tmp_path / "r.md").read_text()) == decisions(with_empty)
+
+
+def test_report_lists_costs_left_out_whatever_their_type(cli, tmp_path: Path) -> None:
+    """costs_missing names what cost to serve left out; read as numbers (a hand-edited file
+    whose fields moved), the note's join raised a TypeError traceback."""
+    header = "segment,customers,revenue,cost_to_serve,profit,costs_missing\n"
+    (tmp_path / "c.csv").write_text(header + "Gold,2,100,60,40,7\nSilver,3,90,80,10,\n")
+    result = cli("report", "c.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.output
+    assert "Left out of cost to serve for lack of input: 7." in (tmp_path / "r.md").read_text()

@@ -42,6 +42,7 @@ from segchain.report.sections.common import (
     pct,
     segment_order,
     truth,
+    whole,
 )
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
@@ -271,7 +272,7 @@ def site_decisions(
         else:
             decision = "close" if was else "not opened"
         util = finite(row.get("utilization"))
-        customers = row.get("customers")
+        customers = whole(row.get("customers"))
         reasons = why_by_site.get(sid, [])
         flag = False
         if decision == "close" and is_open:

@@ -58,6 +58,12 @@ def truth(col: str) -> pl.Expr:
     return flag(col).cast(pl.Boolean)
 
 
+def whole(value: Any) -> int | None:
+    """A count read from a table: a whole finite number, else None (unknown)."""
+    x = finite(value)
+    return int(x) if x is not None and x.is_integer() else None
+
+
 def total(df: pl.DataFrame, col: str) -> float | None:
     if col not in df.columns:
         return None
