@@ -99,12 +99,14 @@ def test_report_reads_an_odd_open_or_existing_cell_as_unknown(cli, tmp_path: Pat
         assert (tmp_path / "r.md").read_text() == with_empty
 
 
-@pytest.mark.parametrize("cell", ["-", "customers", "1e309", "2.5"])
+@pytest.mark.parametrize(
+    "cell", ["-", "customers", "1e309", "2.5", "45999999999999999225842882314240"]
+)
 def test_report_reads_an_odd_customers_count_of_a_site_as_unknown(
     cli, tmp_path: Path, cell
 ) -> None:
-    """The site decisions table holds whole customer counts; a cell of text there was a polars
-    ComputeError traceback."""
+    """The site decisions table holds whole customer counts; a cell of text there, or a count
+    beyond a 64-bit integer, was a polars ComputeError traceback."""
     (tmp_path / "sites.csv").write_text(SITES.format("false", "true").replace(",0\n", ",\n"))
     assert cli("report", "sites.csv", "-o", "r.md").exit_code == 0
     with_empty = (tmp_path / "r.md").read_text()

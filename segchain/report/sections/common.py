@@ -13,7 +13,7 @@ import polars as pl
 
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, finite, format_number
-from segchain.schema import FALSE_WORDS, META_PARAMS, TRUE_WORDS
+from segchain.schema import FALSE_WORDS, MAX_VALUE, META_PARAMS, TRUE_WORDS
 
 Tables = Mapping[str, pl.DataFrame]
 Meta = Mapping[str, Mapping[str, Any]]
@@ -59,9 +59,10 @@ def truth(col: str) -> pl.Expr:
 
 
 def whole(value: Any) -> int | None:
-    """A count read from a table: a whole finite number, else None (unknown)."""
+    """A count read from a table: a whole finite number up to MAX_VALUE in size, else None
+    (unknown; a 64-bit integer column holds no more)."""
     x = finite(value)
-    return int(x) if x is not None and x.is_integer() else None
+    return int(x) if x is not None and x.is_integer() and abs(x) <= MAX_VALUE else None
 
 
 def total(df: pl.DataFrame, col: str) -> float | None:
