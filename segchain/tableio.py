@@ -1414,7 +1414,9 @@ def _scan_parquet_file(path: str) -> Table:
         lf = pl.scan_parquet(path)
         lf.collect_schema()
         meta = read_metadata(path)
-    except (pl.exceptions.ComputeError, OSError) as exc:
+    # Any polars error here is the file's: a damaged footer raises InvalidOperationError (its
+    # Arrow schema not base64), a damaged page ComputeError.
+    except (pl.exceptions.PolarsError, OSError) as exc:
         raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
     lf = readable_columns(lf, source=path)
     return Table(frame=lf, dialect=Dialect(format="parquet"), metadata=meta, name=path)
@@ -1426,7 +1428,7 @@ def _read_parquet_bytes(data: bytes, name: str) -> Table:
     try:
         df = pl.read_parquet(io.BytesIO(data))
         meta = read_metadata(io.BytesIO(data))
-    except (pl.exceptions.ComputeError, OSError) as exc:
+    except (pl.exceptions.PolarsError, OSError) as exc:  # as in _scan_parquet_file
         raise DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})") from None
     df = readable_columns(df, source=name)
     return Table(frame=df, dialect=Dialect(format="parquet"), metadata=meta, name=name)

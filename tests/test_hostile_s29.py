@@ -130,3 +130,35 @@ def test_report_lists_costs_left_out_whatever_their_type(cli, tmp_path: Path) ->
     result = cli("report", "c.csv", "-o", "r.md")
     assert result.exit_code == 0, result.output
     assert "Left out of cost to serve for lack of input: 7." in (tmp_path / "r.md").read_text()
+
+
+def _parquet_with_a_damaged_schema(path: Path) -> bytes:
+    """A Parquet file whose Arrow schema (base64 in the footer's key-value metadata) holds a
+    byte that is not base64, as a disk or a transfer damages a file."""
+    import polars as pl
+
+    pl.DataFrame(
+        {"sku": ["A"], "ds": ["2024-01-01"], "forecast": [1.0], "error_sd": [0.5]}
+    ).write_parquet(path)
+    data = bytearray(path.read_bytes())
+    at = data.find(b"ARROW:schema") + len(b"ARROW:schema") + 20
+    data[at] = ord("=")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("via", ["file", "stdin"])
+def test_a_parquet_file_with_a_damaged_schema_is_named(cli, tmp_path: Path, via) -> None:
+    """polars raises InvalidOperationError, not ComputeError, for it: a traceback."""
+    data = _parquet_with_a_damaged_schema(tmp_path / "f.parquet")
+    (tmp_path / "f.parquet").write_bytes(data)
+    if via == "file":
+        result = cli("stock", "f.parquet", "-o", "p.csv")
+        name = "f.parquet"
+    else:
+        result = cli("stock", "-o", "p.csv", input=data)
+        name = "<stdin>"
+    assert result.exit_code == 1
+    assert f"{name}: not a readable Parquet file (unable to decode the encoded schema" in (
+        result.stderr
+    )
+    assert not (tmp_path / "p.csv").exists()
