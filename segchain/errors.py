@@ -54,9 +54,10 @@ class InfeasibleError(DataError):
 
 
 def examples(values: Iterable[object], limit: int = 5) -> str:
-    """Format a few values for an error message: ``'a', 'b', 'c' (and 7 more)``."""
+    """Format a few values for an error message: ``'a', 'b', 'c' (and 7 more)``; a missing
+    value is ``(blank)``, not ``'None'``, which reads as a value of that name."""
     items = list(values)
-    shown = ", ".join(repr(str(v)) for v in items[:limit])
+    shown = ", ".join("(blank)" if v is None else repr(str(v)) for v in items[:limit])
     more = len(items) - limit
     return shown + (f" (and {more:,} more)" if more > 0 else "")
 

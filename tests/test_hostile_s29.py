@@ -162,3 +162,16 @@ def test_a_parquet_file_with_a_damaged_schema_is_named(cli, tmp_path: Path, via)
         result.stderr
     )
     assert not (tmp_path / "p.csv").exists()
+
+
+def test_a_blank_key_in_a_message_is_shown_as_blank_not_none(cli, tmp_path: Path) -> None:
+    """A sku literally named 'None' and a blank sku read alike in 'empty on_hand for sku
+    'None''; a blank value is now shown as (blank)."""
+    (tmp_path / "f.csv").write_text(
+        "sku,ds,forecast,error_sd\nA,2024-01-01,1,0.5\nA,2024-01-08,1,0.5\n"
+    )
+    (tmp_path / "oh.csv").write_text("sku,on_hand\nA,3\n,\n")
+    result = cli("stock", "f.csv", "--on-hand", "oh.csv", "-o", "p.csv")
+    assert result.exit_code == 1
+    assert "None" not in result.stderr
+    assert "(blank)" in result.stderr
