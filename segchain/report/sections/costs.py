@@ -193,8 +193,8 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
         )
     if "costs_missing" in seg.columns:
         # Text as written; a hand-edited file may give the column another type.
-        missing = seg["costs_missing"].cast(pl.String).drop_nulls().str.strip_chars()
-        gaps = sorted({g for g in missing.to_list() if g})
+        left_out = seg["costs_missing"].cast(pl.String).drop_nulls().str.strip_chars()
+        gaps = sorted({g for g in left_out.to_list() if g})
         if gaps:
             blocks.append(
                 Note("Left out of cost to serve for lack of input: " + "; ".join(gaps) + ".")
