@@ -175,3 +175,25 @@ def test_a_blank_key_in_a_message_is_shown_as_blank_not_none(cli, tmp_path: Path
     assert result.exit_code == 1
     assert "None" not in result.stderr
     assert "(blank)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["forecast", "s.csv", "--orders", "o.csv", "--horizon", "abc"], {},
+         "Invalid value for '--horizon': Input should be a valid integer, unable to parse "
+         "string as an integer, got 'abc'"),
+        (["forecast", "s.csv", "--orders", "o.csv", "--horizon=1O"], {}, ", got '1O'"),
+        (["segment", "o.csv", "--k", "2", "--k", "2.5"], {}, ", got '2.5'"),
+        (["stock", "f.csv"], {"SEGCHAIN_SERVICE_LEVEL": "95%"},
+         ", got '95%' (from SEGCHAIN_SERVICE_LEVEL)"),
+    ],
+)  # fmt: skip
+def test_an_option_value_the_parser_refuses_is_shown(runner, args, env, expected) -> None:
+    """The parser said 'Input should be a valid integer' without the value given: a typo in a
+    long command line (or a variable set long ago) had to be found by eye."""
+    from segchain.cli import app
+
+    result = runner.invoke(app, args, env=env)
+    assert result.exit_code == 2
+    assert expected in result.stderr.splitlines()[0]

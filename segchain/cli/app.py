@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -52,7 +53,7 @@ class SegchainGroup(TyperGroup):
         except ClickException as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help was shown: nothing to add
                 sys.exit(exc.exit_code)
-            _usage_error(exc)
+            _usage_error(exc, args)
             sys.exit(exc.exit_code)
         except typer.Abort:
             _usage_error(None)
@@ -61,8 +62,11 @@ class SegchainGroup(TyperGroup):
         sys.exit(result if isinstance(result, int) else 0)
 
 
-def _usage_error(exc: Any) -> None:
-    """``segchain <command>: Error: <what the parser said>`` and where to find the options."""
+def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
+    """``segchain <command>: Error: <what the parser said>`` and where to find the options.
+
+    ``args``: the command line (default ``sys.argv``), to show the value of an option the
+    parser refused, which its message does not say ('Input should be a valid integer')."""
     ctx = getattr(exc, "ctx", None)
     if ctx is not None and ctx.parent is not None:
         head, path = f"segchain {ctx.info_name}: ", ctx.command_path
@@ -71,7 +75,8 @@ def _usage_error(exc: Any) -> None:
     if exc is None:
         lines = ["Error: aborted"]
     else:
-        lines = [f"Error: {exc.format_message()}"]
+        given = _refused_value(exc, sys.argv[1:] if args is None else list(args))
+        lines = [f"Error: {exc.format_message()}{given}"]
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
             lines.append(f"  hint: {path} -h lists the options")
@@ -123,3 +128,29 @@ def _root(
     ),
 ) -> None:
     """Segment-driven supply-chain decisions from ERP order exports."""
+
+
+def _refused_value(exc: Any, args: list[str]) -> str:
+    """``, got 'abc'`` for the option whose value the parser refused (its last occurrence, as
+    the parser takes the last), ``(from SEGCHAIN_X)`` when it came from the environment; empty
+    when the message names no option or already holds the value."""
+    param = getattr(exc, "param", None)
+    opts = [o for o in getattr(param, "opts", None) or [] if o.startswith("-")]
+    if not opts:
+        return ""
+    value = None
+    for i, token in enumerate(args):
+        if token == "--":  # what follows is arguments, not options
+            break
+        for opt in opts:
+            if token == opt and i + 1 < len(args):
+                value = args[i + 1]
+            elif opt.startswith("--") and token.startswith(opt + "="):
+                value = token[len(opt) + 1 :]
+    source = ""
+    envvar = getattr(param, "envvar", None)
+    if value is None and isinstance(envvar, str) and envvar in os.environ:
+        value, source = os.environ[envvar], f" (from {envvar})"
+    if value is None or repr(value) in exc.format_message():
+        return ""
+    return f", got {value!r}{source}"
