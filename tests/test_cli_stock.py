@@ -93,8 +93,24 @@ def test_cli_stock_reports_items_using_defaults(cli, forecast_csv, tmp_path) -> 
     assert result.exit_code == 0, result.output
     assert (
         "1 of 2 items used default parameters (not in --items or with empty values): "
-        "unit_cost 1, order_cost 1, holding_rate 1, lead_time_days 1, lead_time_sd_days 1, "
-        "moq 1, pack_size 1"
+        "no unit_cost, order_cost = 50, holding_rate = 0.25, lead_time_days = 14, "
+        "lead_time_sd_days = 0, moq = 0, pack_size = 1 (each for 1 item)"
+    ) in result.stderr
+
+
+def test_cli_stock_says_which_default_each_item_value_took(cli, forecast_csv, tmp_path) -> None:
+    """'unit_cost 23, order_cost 23, ...' counted items, and read as the values used (the
+    default order cost is 50); each default is now named with its value and how many items
+    took it, --lead-time-days as the lead time's."""
+    items = tmp_path / "items.csv"
+    items.write_text("sku,unit_cost,order_cost,moq\nA,5,,2\nB,3,40,\n")
+    args = ["stock", str(forecast_csv), "--items", str(items), "--lead-time-days", "9"]
+    result = cli(*args, "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "2 of 2 items used default parameters (not in --items or with empty values): "
+        "order_cost = 50 (1 item), holding_rate = 0.25 (2 items), lead_time_days = 9 (2 items), "
+        "lead_time_sd_days = 0 (2 items), moq = 0 (1 item), pack_size = 1 (2 items)"
     ) in result.stderr
 
 

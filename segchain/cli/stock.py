@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -281,7 +282,10 @@ def stock_command(
     for note in result.notes:
         reporter.warn(note)
     if result.items_defaulted:
-        detail = ", ".join(f"{k} {v:,}" for k, v in result.defaults_by_column.items())
+        from segchain.stock.inputs import item_fallbacks
+
+        fallbacks = item_fallbacks(params["lead_time_days"])
+        detail = defaults_detail(result.defaults_by_column, fallbacks)
         source = "not in --items or with empty values" if items else "no --items given"
         reporter.info(
             f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used default "
@@ -472,3 +476,18 @@ def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.Da
     columns = table.frame.collect_schema().names()
     check_not_a_stage_table(columns, table.stage, what, source=f"{option} {path}", hint=hint)
     return collect(table.frame)
+
+
+def defaults_detail(counts: Mapping[str, int], values: Mapping[str, float]) -> str:
+    """Each defaulted item column with the value it took and how many items took it:
+    ``order_cost = 50, moq = 0 (each for 3 items)``; a unit cost is said missing (the
+    inventory line says what stands in for it: prices, or units)."""
+    parts = [
+        "no unit_cost" if column == "unit_cost" else f"{column} = {values[column]:g}"
+        for column in counts
+    ]
+    if len(set(counts.values())) == 1:
+        return f"{', '.join(parts)} (each for {plural(next(iter(counts.values())), 'item')})"
+    return ", ".join(
+        f"{p} ({plural(n, 'item')})" for p, n in zip(parts, counts.values(), strict=True)
+    )

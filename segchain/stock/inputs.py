@@ -339,9 +339,7 @@ def join_items(
     """Item values per stocking point, defaults where missing; ``unit_cost_source`` says where
     each unit cost comes from: ``items``, ``price`` (the sku's mean selling price in the orders,
     ``mean_prices``, for items without a unit cost) or ``default`` (1: values are units)."""
-    fallback = dict(ITEM_DEFAULTS)
-    if lead_time_days is not None:
-        fallback["lead_time_days"] = float(lead_time_days)
+    fallback = item_fallbacks(lead_time_days)
     if items is None:
         out = points.with_columns(
             *[pl.lit(v, pl.Float64).alias(c) for c, v in fallback.items() if c != "unit_cost"],
@@ -397,6 +395,16 @@ def join_items(
         joined = joined.with_columns(pl.lit(None, pl.Float64).alias("unit_cost"))
     out = _unit_costs(joined.with_columns(fills), prices)
     return out, defaulted, {k: v for k, v in by_column.items() if v}
+
+
+def item_fallbacks(lead_time_days: float | None = None) -> dict[str, float]:
+    """The value each item column takes where the item master has none: ``ITEM_DEFAULTS``,
+    the lead time ``--lead-time-days`` when given (a unit cost then comes from prices when the
+    orders give them, see ``_unit_costs``)."""
+    fallback = dict(ITEM_DEFAULTS)
+    if lead_time_days is not None:
+        fallback["lead_time_days"] = float(lead_time_days)
+    return fallback
 
 
 def _unit_costs(points: pl.DataFrame, prices: pl.DataFrame | None) -> pl.DataFrame:
