@@ -606,6 +606,53 @@ def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
     return [f"{'@'.join(present)} listed more than once: {examples(dup.to_list())}"]
 
 
+# A customers table (segments, network's CUSTOMERS, segment --previous) has one row per customer:
+# a customer twice was counted twice, or compared with one of its rows only.
+ONE_ROW_PER_CUSTOMER_HINT = (
+    "keep one row per customer_id: remove or merge the repeated rows, or give the table that "
+    "segchain segment wrote, as it was written"
+)
+
+
+def duplicate_customers(df: pl.DataFrame) -> str | None:
+    """The problem of a customers table holding a ``customer_id`` on more than one row, or None:
+    how many customers, which, and on which rows (1 = the first data row). A blank id is no
+    customer (callers that refuse blank ids say so apart); a table without the column is left
+    to the caller's column check."""
+    if "customer_id" not in df.columns:
+        return None
+    ids = df.select(pl.col("customer_id").cast(pl.String).str.strip_chars().alias("k"))
+    ids = ids.with_row_index("row", offset=1).filter(
+        pl.col("k").is_not_null() & (pl.col("k") != "") & pl.col("k").is_duplicated()
+    )
+    if not ids.height:
+        return None
+    rows = ids.group_by("k", maintain_order=True).agg("row")
+    shown = []
+    for k, r in rows.head(5).iter_rows():
+        more_rows = f" and {len(r) - 4:,} more" if len(r) > 4 else ""
+        shown.append(f"{k!r} (rows {', '.join(f'{n:,}' for n in r[:4])}{more_rows})")
+    more = f" (and {rows.height - 5:,} more)" if rows.height > 5 else ""
+    return (
+        f"{plural(rows.height, 'customer_id')} {agree(rows.height, 'is', 'are')} on more than "
+        f"one row: {', '.join(shown)}{more}"
+    )
+
+
+def check_one_row_per_customer(df: pl.DataFrame, *, source: str) -> None:
+    """Refuse a customers table with a ``customer_id`` on several rows (see
+    ``duplicate_customers``); ``source`` names the file (``SEGMENTS segments.csv``).
+
+    Raises:
+        DataError: naming the customers, how many, and their rows.
+    """
+    from segchain.errors import DataError
+
+    problem = duplicate_customers(df)
+    if problem is not None:
+        raise DataError(f"{source}: {problem}", hint=ONE_ROW_PER_CUSTOMER_HINT)
+
+
 # ---- Column types: what a table read from a file may hold (checked by tableio on every read)
 
 DATE_COLUMNS = frozenset({"order_date", "ds"})

@@ -32,7 +32,13 @@ import polars as pl
 
 from segchain.errors import DataError, UsageError, examples
 from segchain.formatting import agree, plural
-from segchain.schema import demand_line, product_line, require_columns, require_one_of
+from segchain.schema import (
+    check_one_row_per_customer,
+    demand_line,
+    product_line,
+    require_columns,
+    require_one_of,
+)
 
 Method = Literal["rfm", "kmeans", "abc-xyz"]
 METHODS = ("rfm", "kmeans", "abc-xyz")
@@ -797,14 +803,7 @@ def _check_previous(previous: pl.DataFrame) -> None:
     """Before any work: ``previous`` has its columns and one row per customer (a customer
     twice was compared with its first row only, the other dropped without a word)."""
     require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
-    ids = previous.get_column("customer_id").cast(pl.String).drop_nulls()
-    dup = ids.filter(ids.is_duplicated()).unique().sort()
-    if dup.len():
-        raise DataError(
-            f"--previous: {plural(dup.len(), 'customer_id value')} "
-            f"{'appears' if dup.len() == 1 else 'appear'} more than once, e.g. {examples(dup)}",
-            hint="give an earlier segment output as it was written: one row per customer",
-        )
+    check_one_row_per_customer(previous, source="--previous")
 
 
 def _compare(

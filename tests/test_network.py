@@ -482,7 +482,9 @@ def test_network_lists_every_customer_problem_at_once() -> None:
     customers = customers.with_columns(
         customer_id=pl.Series(["a", "a"]), lat=pl.Series([0.0, 99.0])
     )
-    with pytest.raises(DataError, match="duplicate customer_id 'a'.*lat outside"):
+    with pytest.raises(
+        DataError, match="1 customer_id is on more than one row: 'a' \\(rows 1, 2\\);.*lat outside"
+    ):
         network(customers, sites=sites)
 
 

@@ -533,6 +533,7 @@ def test_segment_previous_with_a_customer_twice_is_refused():
     with pytest.raises(DataError) as err:
         segment(orders(FEATURE_ORDERS), previous=previous)
     assert str(err.value) == (
-        "--previous: 1 customer_id value appears more than once, e.g. 'A'\n"
-        "  hint: give an earlier segment output as it was written: one row per customer"
+        "--previous: 1 customer_id is on more than one row: 'A' (rows 1, 2)\n"
+        "  hint: keep one row per customer_id: remove or merge the repeated rows, or give the "
+        "table that segchain segment wrote, as it was written"
     )

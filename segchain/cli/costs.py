@@ -114,6 +114,7 @@ def costs_command(
         ITEM_MASTER,
         ITEM_MASTER_HINT,
         check_not_a_stage_table,
+        check_one_row_per_customer,
         check_table_kind,
     )
     from segchain.tableio import collect, provenance, read_table
@@ -155,6 +156,7 @@ def costs_command(
         hint="give segment's output as SEGMENTS",
     )
     seg_frame = collect(seg_table.frame)
+    check_one_row_per_customer(seg_frame, source=f"SEGMENTS {segments}")
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )

@@ -167,7 +167,7 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
-    from segchain.schema import check_table_kind
+    from segchain.schema import check_one_row_per_customer, check_table_kind
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -212,12 +212,14 @@ def forecast(
     # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
     check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
+    # A customer twice is refused before the orders are read (a large export takes a while).
+    seg_frame = collect(seg_table.frame, name="segments")
+    check_one_row_per_customer(seg_frame, source=f"SEGMENTS {segments}")
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
     (clean,), recon = loaded.collect(loaded.clean)
-    seg_frame = collect(seg_table.frame, name="segments")
     asg_frame = None
     if assignments is not None:
         asg_table = read_table(assignments)

@@ -164,7 +164,7 @@ def network_command(
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
-    from segchain.schema import check_table_kind
+    from segchain.schema import check_one_row_per_customer, check_table_kind
     from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -205,6 +205,7 @@ def network_command(
         hint="give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
     )
     cust = collect(cust_table.frame)
+    check_one_row_per_customer(cust, source=f"CUSTOMERS {customers}")
     located = None
     if costs is None and _needs_coordinates(cust):
         # Customers from a segments table made without them, or the user's own table.

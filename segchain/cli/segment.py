@@ -117,7 +117,7 @@ def segment_command(
 
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
-    from segchain.schema import check_table_kind
+    from segchain.schema import check_one_row_per_customer, check_table_kind
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table, reading
 
@@ -164,6 +164,7 @@ def segment_command(
             hint="give --previous the table that segchain segment -o wrote last time",
         )
         previous_frame = collect(prev_table.frame)
+        check_one_row_per_customer(previous_frame, source=f"--previous {previous}")
 
     opts = c.OrderOptions(
         map=map,

@@ -27,6 +27,7 @@ from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
     check_assignments,
+    check_one_row_per_customer,
     duplicate_keys,
     number_problems,
     numeric_columns,
@@ -253,13 +254,7 @@ def costs(
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
-    dup = customers.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique()
-    if dup.len():
-        raise DataError(
-            f"segments: {agree(dup.len(), 'a customer', 'customers')} listed more than once: "
-            f"{examples(dup.sort().to_list())}",
-            hint="give segment's output: one row per customer",
-        )
+    check_one_row_per_customer(customers, source="segments")
     orders = orders.with_columns(
         pl.col("customer_id").cast(pl.String), pl.col("sku").cast(pl.String)
     )

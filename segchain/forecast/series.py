@@ -16,6 +16,7 @@ from segchain.formatting import agree, count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
+    check_one_row_per_customer,
     demand_line,
     product_line,
     require_columns,
@@ -74,14 +75,7 @@ def build_series(
     seg = segments.select(
         pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8)
     ).filter(pl.col("customer_id").is_not_null())
-    dup = seg.group_by("customer_id").len().filter(pl.col("len") > 1)
-    if dup.height:
-        raise DataError(
-            f"segments: {plural(dup.height, 'customer_id value')} "
-            f"{agree(dup.height, 'appears', 'appear')} more than once, e.g. "
-            f"{examples(dup.get_column('customer_id').sort())}",
-            hint="give one row per customer (the output of segchain segment)",
-        )
+    check_one_row_per_customer(segments, source="segments")
     o_cols = ["order_date", "customer_id", "quantity"] + [
         c for c in by if c != "segment" and c not in ("customer_id",)
     ]

@@ -13,6 +13,7 @@ from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
     MAX_VALUE,
+    duplicate_customers,
     flag_column,
     number_problems,
     numeric_columns,
@@ -64,12 +65,9 @@ def prepare_customers(
         float_col(customers, "lon").alias("lon"),
     )
     problems = blank_ids(df, "customer_id")
-    named = df.filter(~is_blank("customer_id"))
-    dup = named.filter(pl.col("customer_id").is_duplicated())["customer_id"].unique(
-        maintain_order=True
-    )
-    if dup.len():
-        problems.append(f"duplicate customer_id {examples(dup)}: one row per customer expected")
+    dup = duplicate_customers(df)
+    if dup is not None:
+        problems.append(dup)
     bad_demand = df.filter(pl.col("demand").is_null() | ~pl.col("demand").is_finite())
     if bad_demand.height:
         problems.append(

@@ -1,0 +1,69 @@
+"""Session 30: leftovers (one message for a customer twice, report's charts folder on a failed
+write, sample's write errors, SEGCHAIN_GEO named as the source of a refused --geo table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.errors import DataError
+from segchain.schema import check_one_row_per_customer, duplicate_customers
+
+HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+ORDERS = HEADER + "".join(
+    f"{i},2024-{1 + i % 12:02d}-01,C{i % 3},P1,{1 + i % 4},5\n" for i in range(36)
+)
+# C1 on data rows 2 and 4: a segments table with a customer twice.
+SEGMENTS = (
+    "customer_id,segment,quantity,lat,lon\n"
+    "C0,A,10,52,13\nC1,A,5,52,13\nC2,B,4,52,13\nC1,B,5,52,13\n"
+)
+SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
+HINT = (
+    "keep one row per customer_id: remove or merge the repeated rows, or give the table that "
+    "segchain segment wrote, as it was written"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "source"),
+    [
+        (["forecast", "seg.csv", "--orders", "orders.csv"], "SEGMENTS seg.csv"),
+        (["costs", "seg.csv", "--orders", "orders.csv"], "SEGMENTS seg.csv"),
+        (["network", "seg.csv", "--sites", "sites.csv"], "CUSTOMERS seg.csv"),
+        (["segment", "orders.csv", "--previous", "seg.csv"], "--previous seg.csv"),
+    ],
+)
+def test_a_customer_twice_is_one_message_in_every_stage(cli, tmp_path: Path, args, source):
+    """forecast said '1 customer_id value appears more than once', costs 'a customer listed
+    more than once', network 'duplicate customer_id ...: one row per customer expected', none
+    of them which file or rows."""
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 1
+    command = args[0]
+    assert result.stderr == (
+        f"segchain {command}: Error: {source}: 1 customer_id is on more than one row: "
+        f"'C1' (rows 2, 4)\nsegchain {command}:   hint: {HINT}\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_duplicate_customers_counts_every_customer_and_cuts_long_lists() -> None:
+    ids = ["a", "b", " ", None, "b", "c", "d", "e", "f", "g", "a", "b", "b", "b", "c", "d", "e"]
+    ids += ["f", "g", " "]
+    assert duplicate_customers(pl.DataFrame({"customer_id": ids})) == (
+        "7 customer_ids are on more than one row: 'a' (rows 1, 11), 'b' (rows 2, 5, 12, 13 "
+        "and 1 more), 'c' (rows 6, 15), 'd' (rows 7, 16), 'e' (rows 8, 17) (and 2 more)"
+    )
+
+
+def test_one_row_per_customer_passes_blank_ids_and_tables_without_the_column() -> None:
+    check_one_row_per_customer(pl.DataFrame({"customer_id": [None, None, "", "a"]}), source="x")
+    check_one_row_per_customer(pl.DataFrame({"sku": ["a", "a"]}), source="x")
+    with pytest.raises(DataError, match=r"^x: 1 customer_id is on more than one row: '1' \(rows"):
+        check_one_row_per_customer(pl.DataFrame({"customer_id": [1, 1]}), source="x")
