@@ -67,3 +67,31 @@ def test_one_row_per_customer_passes_blank_ids_and_tables_without_the_column() -
     check_one_row_per_customer(pl.DataFrame({"sku": ["a", "a"]}), source="x")
     with pytest.raises(DataError, match=r"^x: 1 customer_id is on more than one row: '1' \(rows"):
         check_one_row_per_customer(pl.DataFrame({"customer_id": [1, 1]}), source="x")
+
+
+def test_report_markdown_leaves_no_charts_folder_when_a_write_fails(cli, tmp_path, monkeypatch):
+    """'report -o r.md' made r_files/ for its charts and left it behind, empty, when the last
+    rename failed (the charts already renamed are taken back; the folder was not)."""
+    import errno
+    import os
+
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,segment_rank,monetary\nC0,A,1,50\nC1,A,1,40\nC2,B,2,5\n"
+    )
+    assert cli("report", "seg.csv", "-o", "probe.md").exit_code == 0
+    assert (tmp_path / "probe_files").is_dir()  # the case has charts
+    replace = os.replace
+
+    def report_fails(src, dst) -> None:
+        if str(dst).endswith("r.md"):
+            raise OSError(errno.EIO, "Input/output error")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", report_fails)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli("report", "seg.csv", "-o", "r.md")
+    assert result.exit_code == 1, result.stderr
+    assert "r.md: cannot write: Input/output error; no output file was changed" in (
+        result.stderr.replace("\n", " ")
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -221,11 +221,13 @@ def report_command(
     image_dir = charts_folder(output).name
     text, files = to_markdown(report, image_dir=image_dir)
     if files:
-        try:
-            (path.parent / image_dir).mkdir(exist_ok=True)
-        except OSError as exc:
-            from segchain.tableio import os_message
+        from segchain.tableio import make_output_folder, os_message
 
+        try:
+            # Made through the command's outputs: removed again, when empty, if a later write
+            # fails (the charts already renamed are taken back; the folder was left behind).
+            make_output_folder(path.parent / image_dir)
+        except OSError as exc:
             raise DataError(
                 f"cannot create the charts folder {path.parent / image_dir}: {os_message(exc)}"
             ) from None
