@@ -1627,13 +1627,20 @@ class OutputTarget:
 
     @property
     def label(self) -> str:
-        return f"{self.option} {short(self.dest)}"
+        return output_label(self.option, self.dest)
 
     @property
     def fd(self) -> int | None:
         if self.dest == "-":
             return 1
         return _STREAM_NAMES.get(self.dest)
+
+
+def output_label(option: str, dest: str) -> str:
+    """How messages name an output: ``-o out.csv``; the file alone when no option named it
+    (sample's files in its -o folder, a Markdown report's charts): 'output smp/orders.csv'
+    named an option that does not exist."""
+    return f"{option} {short(dest)}" if option else short(dest)
 
 
 def short(value: object, limit: int = 120) -> str:
@@ -1658,6 +1665,8 @@ def os_message(exc: OSError) -> str:
         errno.EPIPE: "the reader closed the pipe",
         errno.EBADF: "the stream is closed",
         errno.EDQUOT: "disk quota exceeded",
+        errno.EFBIG: "the file is larger than the file system or the file size limit (ulimit -f) "
+        "allows",
     }
     # polars' writers raise a bare OSError("No space left on device (os error 28)").
     exc = write_failure(exc) or exc
@@ -1670,11 +1679,14 @@ _OS_ERROR = re.compile(r"\s*\(os error (\d+)\)")
 
 def cannot_write(label: str, exc: OSError) -> DataError:
     """The error for an output that could not be written, with what to do about a full disk."""
-    full = (write_failure(exc) or exc).errno in (errno.ENOSPC, errno.EDQUOT)
-    return DataError(
-        f"{label}: cannot write: {os_message(exc)}",
-        hint="free some space there or write the output to another disk" if full else None,
-    )
+    code = (write_failure(exc) or exc).errno
+    hints = {
+        errno.ENOSPC: "free some space there or write the output to another disk",
+        errno.EDQUOT: "free some space there or write the output to another disk",
+        errno.EFBIG: "write it to a file system that takes larger files (FAT32 stops at 4 GiB), "
+        "raise the file size limit, or write less",
+    }
+    return DataError(f"{label}: cannot write: {os_message(exc)}", hint=hints.get(code or 0))
 
 
 def write_failure(exc: BaseException) -> OSError | None:
@@ -1734,7 +1746,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         UsageError: a folder, a read-only file, a missing or unwritable folder, a name too long,
             a closed stdout (exit 2: nothing was read or computed yet).
     """
-    label = f"{option} {short(dest)}"
+    label = output_label(option, dest)
     fd = 1 if dest == "-" else _STREAM_NAMES.get(dest)
     if fd is not None:
         stream = sys.stdout if fd == 1 else sys.stderr
@@ -1965,7 +1977,7 @@ class OutputSet:
         self, dest: str, writer: Callable[[IO[bytes]], object], *, keep_on_error: bool = False
     ) -> None:
         """Write one output to its temporary file (or to memory); see the class docstring."""
-        target = self.planned.get(dest) or self.plan(dest, option="output")
+        target = self.planned.get(dest) or self.plan(dest, option="")
         if target.through:
             buffer = io.BytesIO()
             writer(buffer)

@@ -95,3 +95,66 @@ def test_report_markdown_leaves_no_charts_folder_when_a_write_fails(cli, tmp_pat
         result.stderr.replace("\n", " ")
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+SMALL_SAMPLE = ("--customers", "20", "--skus", "3", "--years", "1")
+EFBIG_TEXT = (
+    "segchain sample: Error: smp/orders.csv: cannot write: the file is larger than the file "
+    "system or the file size limit (ulimit -f) allows\n"
+    "segchain sample:   hint: write it to a file system that takes larger files (FAT32 stops "
+    "at 4 GiB), raise the file size limit, or write less\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "strerror", "expected"),
+    [
+        ("EFBIG", "File too large", EFBIG_TEXT),
+        (
+            "ENOSPC",
+            "No space left on device",
+            "segchain sample: Error: smp/orders.csv: cannot write: no space left on the device\n"
+            "segchain sample:   hint: free some space there or write the output to another disk\n",
+        ),
+    ],
+)
+def test_sample_write_refused_for_size_names_the_file(
+    cli, tmp_path, monkeypatch, code, strerror, expected
+):
+    """'sample -o smp' on a full disk or past a file size limit said 'output smp/orders.csv:
+    cannot write: File too large': 'output' is no option of sample, the reason was Python's."""
+    import errno
+    import os
+
+    def refused(fd: int) -> None:
+        raise OSError(getattr(errno, code), strerror)
+
+    monkeypatch.setattr(os, "fsync", refused)
+    result = cli("sample", "-o", "smp", *SMALL_SAMPLE)
+    assert result.exit_code == 1
+    assert result.stderr == expected
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def _small_files() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+
+
+def test_sample_past_the_file_size_limit_says_what_to_do(tmp_path) -> None:
+    """The same with a real file size limit (EFBIG; Python ignores SIGXFSZ)."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("segchain")
+    proc = subprocess.run(
+        [str(exe), "sample", "-o", "smp", *SMALL_SAMPLE],
+        cwd=tmp_path,
+        capture_output=True,
+        timeout=120,
+        preexec_fn=_small_files,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == EFBIG_TEXT
+    assert list(tmp_path.iterdir()) == []
