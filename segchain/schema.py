@@ -215,10 +215,11 @@ ON_HAND = "stock on hand"
 ON_HAND_HINT = "give the stock on hand: one row per sku (and site) with on_hand"
 # What --geo holds (segment and network read it).
 POSTAL_TABLE = "a postal-code table"
-POSTAL_TABLE_HINT = (
-    "give --geo a table of postal codes with their latitude, longitude (and country), or the "
-    "GeoNames postal dump"
+POSTAL_TABLE_WANTED = (
+    "a table of postal codes with their latitude, longitude (and country), or the GeoNames "
+    "postal dump"
 )
+POSTAL_TABLE_HINT = f"give --geo {POSTAL_TABLE_WANTED}"
 
 
 def check_not_a_stage_table(

@@ -158,3 +158,48 @@ def test_sample_past_the_file_size_limit_says_what_to_do(tmp_path) -> None:
     assert proc.returncode == 1
     assert proc.stderr.decode() == EFBIG_TEXT
     assert list(tmp_path.iterdir()) == []
+
+
+GEO_HINT = (
+    "a table of postal codes with their latitude, longitude (and country), or the GeoNames "
+    "postal dump"
+)
+
+
+@pytest.mark.parametrize(
+    ("args", "geo", "what"),
+    [
+        (["segment", "orders.csv"], "orders.csv", "order lines"),
+        (["network", "seg.csv", "--sites", "sites.csv"], "seg.csv", "segments (segchain segment)"),
+    ],
+)
+def test_a_wrong_geo_table_from_the_environment_names_the_variable(
+    cli, tmp_path, monkeypatch, args, geo, what
+):
+    """SEGCHAIN_GEO=orders.csv was refused as '--geo orders.csv: holds order lines', an
+    option the command line did not have."""
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,segment_rank,quantity,postal_code\nC0,A,1,10,10115\n"
+    )
+    (tmp_path / "sites.csv").write_text(SITES)
+    monkeypatch.setenv("SEGCHAIN_GEO", geo)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain {args[0]}: Error: $SEGCHAIN_GEO {geo}: holds {what} (by its columns), not a "
+        f"postal-code table\n"
+        f"segchain {args[0]}:   hint: set SEGCHAIN_GEO to {GEO_HINT}, or unset it\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_wrong_geo_table_on_the_command_line_names_the_option(cli, tmp_path):
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("segment", "orders.csv", "--geo", "orders.csv", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain segment: Error: --geo orders.csv: holds order lines (by its columns), not a "
+        "postal-code table\n"
+        f"segchain segment:   hint: give --geo {GEO_HINT}\n"
+    )

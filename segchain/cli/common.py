@@ -369,8 +369,13 @@ def _check_input_name(value: str, role: PathRole) -> None:
 
     # Typer gives SEGCHAIN_CONFIG=' ' as --config's value: the message names the variable.
     # (An empty variable counts as unset: Typer passes None.)
-    from_env = role.env is not None and os.environ.get(role.env) == value
-    refuse_empty_name(value, role.option, env=role.env if from_env else None)
+    refuse_empty_name(value, role.option, env=role.env if from_env(value, role.env) else None)
+
+
+def from_env(value: object, env: str | None) -> bool:
+    """Whether an option's ``value`` came from its environment variable ``env``: Typer passes
+    the variable in as the option's value, and a message about it must name the variable."""
+    return env is not None and value is not None and os.environ.get(env) == str(value)
 
 
 def _values(value: Any) -> list[str]:

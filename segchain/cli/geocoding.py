@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from segchain.cli.common import reads
+from segchain.cli.common import from_env, reads
 
 if TYPE_CHECKING:
     import polars as pl
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from segchain.cli.common import Reporter
     from segchain.geo import GeoResult
 
+GEO_ENV = "SEGCHAIN_GEO"
 GeoOpt = Annotated[
     str | None,
     typer.Option(
@@ -22,7 +23,7 @@ GeoOpt = Annotated[
         "postal dump) to place customers by postal code; else by city or country from the "
         "installed GeoNames gazetteer.",
         metavar="FILE",
-        envvar="SEGCHAIN_GEO",
+        envvar=GEO_ENV,
     ),
     reads("--geo"),
 ]
@@ -55,17 +56,24 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
             )
         return None
     from segchain.geo import postal_table
-    from segchain.schema import POSTAL_TABLE, POSTAL_TABLE_HINT, check_not_a_stage_table
+    from segchain.schema import (
+        POSTAL_TABLE,
+        POSTAL_TABLE_HINT,
+        POSTAL_TABLE_WANTED,
+        check_not_a_stage_table,
+    )
     from segchain.tableio import collect, read_raw
 
     table = read_raw(geo)
     # An export or a segments table with postal_code, lat, lon passes postal_table's checks.
+    # A path from $SEGCHAIN_GEO is named so: the command line has no --geo to correct.
+    env = from_env(geo, GEO_ENV)
     check_not_a_stage_table(
         table.frame.collect_schema().names(),
         table.stage,
         POSTAL_TABLE,
-        source=f"--geo {geo}",
-        hint=POSTAL_TABLE_HINT,
+        source=f"${GEO_ENV} {geo}" if env else f"--geo {geo}",
+        hint=f"set {GEO_ENV} to {POSTAL_TABLE_WANTED}, or unset it" if env else POSTAL_TABLE_HINT,
     )
     return postal_table(collect(table.frame), country=geo_country, source=geo)
 
