@@ -203,3 +203,21 @@ def test_a_wrong_geo_table_on_the_command_line_names_the_option(cli, tmp_path):
         "postal-code table\n"
         f"segchain segment:   hint: give --geo {GEO_HINT}\n"
     )
+
+
+def test_report_sites_table_shows_odd_number_cells_as_unknown(cli, tmp_path):
+    """A sites table edited by hand showed 'lots' customers, 2 for 2.5 customers, 'abc' as a
+    fixed cost and 'zz' as utilization, while the decisions above it read them as unknown."""
+    (tmp_path / "sites.csv").write_text(
+        "site_id,open,fixed_cost,capacity,demand_served,utilization,customers\n"
+        "W1,true,100,50,30,0.6,lots\nW2,false,abc,50,0,0,2.5\nW3,true,100,1e400,20,zz,3\n"
+    )
+    result = cli("report", "sites.csv", "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    page = result.stdout
+    table = page[page.index("### Sites\n") :].split("\n\n")[1].splitlines()
+    assert table[2:] == [
+        "| W1 | yes | 100 | 50 | 30 | 60.0% | – |",
+        "| W3 | yes | 100 | – | 20 | – | 3 |",
+        "| W2 | no | – | 50 | 0 | 0.0% | – |",
+    ]

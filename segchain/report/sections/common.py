@@ -65,6 +65,13 @@ def whole(value: Any) -> int | None:
     return int(x) if x is not None and x.is_integer() and abs(x) <= MAX_VALUE else None
 
 
+def whole_col(col: str) -> pl.Expr:
+    """A count column as ``whole`` reads each cell: a whole finite number up to MAX_VALUE in
+    size, else null (unknown): text, a fraction, 1e400."""
+    x = num(col)
+    return pl.when((x == x.round(0)) & (x.abs() <= MAX_VALUE)).then(x).otherwise(None).alias(col)
+
+
 def total(df: pl.DataFrame, col: str) -> float | None:
     if col not in df.columns:
         return None

@@ -43,6 +43,7 @@ from segchain.report.sections.common import (
     segment_order,
     total,
     truth,
+    whole_col,
     wmean,
 )
 from segchain.schema import META_TOTALS, SITE_COLUMNS
@@ -425,17 +426,25 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             if "open" in sites.columns
             else sites.sort("site_id")
         )
+        formats = {
+            "fixed_cost": MONEY,
+            "capacity": UNITS,
+            "demand_served": UNITS,
+            "utilization": PCT,
+            "customers": INT,
+        }
+        # A cell edited by hand that is no number ('lots', 2.5 customers) is unknown, as the
+        # decisions read it (actions: whole, finite); shown as typed it read as a figure.
+        cells = [
+            whole_col(c) if kind == INT else num(c).alias(c)
+            for c, kind in formats.items()
+            if c in show
+        ]
         blocks.append(
             TableBlock(
                 "Sites",
-                srt.select(show),
-                formats={
-                    "fixed_cost": MONEY,
-                    "capacity": UNITS,
-                    "demand_served": UNITS,
-                    "utilization": PCT,
-                    "customers": INT,
-                },
+                srt.select(show).with_columns(cells),
+                formats=formats,
                 heat=tuple(c for c in ("utilization",) if c in show),
             )
         )
