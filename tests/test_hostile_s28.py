@@ -125,7 +125,8 @@ def test_network_lane_errors_say_how_to_fix_them(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.stderr.endswith(
         "segchain network:   hint: give each lane (site_id, customer_id) one row with a "
-        "unit_cost that is a number >= 0\n"
+        "unit_cost from 0 to 1e15 (and a distance_km from 0 to 1e15, or empty for the "
+        "great-circle distance)\n"
     )
 
 

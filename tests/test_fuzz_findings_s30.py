@@ -1,0 +1,82 @@
+"""Session 30: faults a fuzz of three input paths found (order lines in workbooks, network's
+--costs lane tables, costs --by customer's inputs): a traceback, a value read as something
+plausible without a word, or a solver's failure instead of the cell to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.6,10\nC2,A,48.1,11.6,5\n"
+SITES = "site_id,lat,lon,fixed_cost\nS1,50.1,8.7,0\nS2,48.2,11.5,0\n"
+
+
+def lanes(tmp_path: Path, s1c1: str = "1", distance: str | None = None) -> None:
+    """Two customers, two sites, each customer's cheap lane at its near site; the first lane's
+    unit_cost (and distance_km, when given) as the test damages it."""
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    rows = [("S1", "C1", s1c1, distance), ("S2", "C1", "9", "300"), ("S1", "C2", "9", "300")]
+    rows.append(("S2", "C2", "1", "8"))
+    with_km = distance is not None
+    text = "site_id,customer_id,unit_cost" + (",distance_km" if with_km else "") + "\n"
+    text += "".join(",".join(r if with_km else r[:3]) + "\n" for r in rows)  # type: ignore[arg-type]
+    (tmp_path / "lanes.csv").write_text(text)
+
+
+def network(cli):
+    return cli("network", "seg.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv")
+
+
+@pytest.mark.parametrize("cost", ["1e16", "1e300"])
+def test_network_refuses_a_lane_unit_cost_above_1e15(cli, tmp_path: Path, cost) -> None:
+    """1e300 failed in HiGHS ('the solver failed on the network plan: ... status 15'), naming no
+    lane; 1e16 was solved into costs of 1e21. Refused as a site's fixed cost is, naming the lane."""
+    lanes(tmp_path, s1c1=cost)
+    result = network(cli)
+    assert result.exit_code == 1
+    assert "solver" not in result.stderr
+    assert "unit_cost must be a finite number >= 0 up to 1e+15" in result.stderr
+    assert "'S1@C1'" in result.stderr
+    assert not (tmp_path / "a.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("km", "said"),
+    [
+        ("-500", "distance_km must be a finite number >= 0 up to 1e+15, got -500"),
+        ("inf", "distance_km must be a finite number >= 0 up to 1e+15, got inf"),
+        ("NaN", "distance_km must be a finite number >= 0 up to 1e+15, got nan"),
+        ("1e300", "distance_km must be a finite number >= 0 up to 1e+15, got 1e+300"),
+        ("abc", "column 'distance_km' holds 1 value that is not a number ('abc')"),
+    ],
+)
+def test_network_refuses_a_lane_distance_that_is_no_distance(cli, tmp_path: Path, km, said):
+    """A lane's distance_km decides its transit days: -500 km was a promise kept (mean 21.5 km),
+    inf and NaN a distance of '-', 1e300 a mean of 1.3e302 km, and 'abc' was replaced by the
+    great-circle distance, all without a word."""
+    lanes(tmp_path, distance=km)
+    result = network(cli)
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_network_lane_with_a_blank_distance_takes_the_great_circle(cli, tmp_path: Path) -> None:
+    """An empty distance_km is none given: the great-circle distance (6.8 km here), as before."""
+    lanes(tmp_path, distance="")
+    assert network(cli).exit_code == 0
+    first = (tmp_path / "a.csv").read_text().splitlines()[1].split(",")
+    assert first[:3] == ["C1", "A", "S1"]
+    assert 6 < float(first[4]) < 8
+
+
+def test_network_names_a_lane_without_ids_as_blank(cli, tmp_path: Path) -> None:
+    lanes(tmp_path)
+    with (tmp_path / "lanes.csv").open("a") as f:
+        f.write(",,x\n")
+    result = network(cli)
+    assert result.exit_code == 1
+    assert "for lanes '(blank)/(blank)'" in result.stderr
+    assert "None" not in result.stderr
