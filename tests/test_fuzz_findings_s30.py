@@ -80,3 +80,33 @@ def test_network_names_a_lane_without_ids_as_blank(cli, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "for lanes '(blank)/(blank)'" in result.stderr
     assert "None" not in result.stderr
+
+
+@pytest.mark.parametrize("by", ["segment", "customer"])
+def test_costs_refuses_segments_with_a_blank_customer_id(cli, tmp_path: Path, by) -> None:
+    """A segments row whose customer_id was emptied was a TypeError traceback (sorting the
+    customers with a None among them)."""
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\n,B\nC2,A\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-02,C1,S1,2,3.5\n2,2024-02-02,C2,S1,1,3.5\n"
+    )
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--by", by, "-o", "c.csv")
+    assert result.exit_code == 1
+    assert "segments: 1 row with a blank customer_id (row 2)" in result.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize("by", ["segment", "customer"])
+def test_costs_refuses_segments_with_a_blank_segment(cli, tmp_path: Path, by) -> None:
+    """A customer whose segment was emptied made a segment row without a name (listed first,
+    its revenue and costs apart from its segment's) without a word."""
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\nC2,\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-02,C1,S1,2,3.5\n2,2024-02-02,C2,S1,1,3.5\n"
+    )
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--by", by, "-o", "c.csv")
+    assert result.exit_code == 1
+    assert "segments: 1 row with a blank segment (row 2)" in result.stderr
+    assert not (tmp_path / "c.csv").exists()

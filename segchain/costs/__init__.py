@@ -254,6 +254,25 @@ def costs(
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
+    # A row whose customer_id was emptied was a TypeError (sorting the ids with a None); one
+    # whose segment was emptied became a segment row without a name, first, without a word.
+    problems = []
+    for col in ("customer_id", "segment"):
+        rows = customers.with_row_index("row", offset=1).filter(
+            pl.col(col).str.strip_chars().replace("", None).is_null()
+        )["row"]
+        if rows.len():
+            shown = ", ".join(map(str, rows.head(5))) + (" ..." if rows.len() > 5 else "")
+            problems.append(
+                f"{plural(rows.len(), 'row')} with a blank {col} "
+                f"({agree(rows.len(), 'row', 'rows')} {shown})"
+            )
+    if problems:
+        raise DataError(
+            "segments: " + "; ".join(problems),
+            hint="give segment's output: one row per customer, each with its customer_id and "
+            "segment",
+        )
     check_one_row_per_customer(customers, source="segments")
     orders = orders.with_columns(
         pl.col("customer_id").cast(pl.String), pl.col("sku").cast(pl.String)
