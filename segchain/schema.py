@@ -592,6 +592,27 @@ def number_problems(
     return problems
 
 
+def blank_problems(df: pl.DataFrame, columns: Sequence[str], *, keys: Sequence[str]) -> list[str]:
+    """One message per column of ``columns`` that ``df`` has with empty values, naming the
+    rows' ``keys`` (those ``df`` has; else the row, from 1), for numbers a stage always writes:
+    an empty one is a damaged file, not a zero."""
+    present = [k for k in keys if k in df.columns]
+    if present:
+        key, label = _key_text(present), "@".join(present)
+    else:
+        key, label = pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
+    problems = []
+    for col in columns:
+        if col not in df.columns:
+            continue
+        blank = df.filter(pl.col(col).is_null()).select(key.alias("k"))["k"]
+        if blank.len():
+            shown = ", ".join(repr(k) for k in blank.head(5))
+            more = f" (and {blank.len() - 5:,} more)" if blank.len() > 5 else ""
+            problems.append(f"{col} blank for {label} {shown}{more}")
+    return problems
+
+
 def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
     """A message naming the key values (``keys`` that ``df`` has) found on several rows, or
     none; a blank key value counts as one value (``*``)."""

@@ -110,3 +110,42 @@ def test_costs_refuses_segments_with_a_blank_segment(cli, tmp_path: Path, by) ->
     assert result.exit_code == 1
     assert "segments: 1 row with a blank segment (row 2)" in result.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+COSTS_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-02,C1,S1,2,3.5\n2,2024-02-02,C2,S1,1,3.5\n3,2024-02-02,C2,S2,1,3.5\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "text", "said"),
+    [
+        ("--policy", "policy.csv", "sku,inventory_value\nS1,100\nS2,\n",
+         "policy: inventory_value blank for sku 'S2'"),
+        ("--stock-segments", "ss.csv", "sku,segment,inventory_value\nS1,A,60\nS1,B,\nS2,B,5\n",
+         "per-segment stock: inventory_value blank for sku@segment 'S1@B'"),
+        ("--forecast", "f.csv",
+         "unique_id,segment,sku,ds,forecast\nA/S1,A,S1,2024-03-01,2\nB/S1,B,S1,2024-03-01,\n"
+         "B/S2,B,S2,2024-03-01,1\n",
+         "forecast: forecast blank for unique_id@ds 'B/S1@2024-03-01'"),
+    ],
+)  # fmt: skip
+def test_costs_refuses_a_blank_number_an_inventory_figure_is_made_of(
+    cli, tmp_path: Path, option, name, text, said
+) -> None:
+    """A blank inventory_value in the policy was a stocking point holding nothing (its carrying
+    cost left out of every customer's, reconciled as if the policy said 0), and a blank weight
+    in the per-segment table or the forecast gave that segment none of the stock: stage outputs
+    never leave these empty, so a blank one is a damaged file, not a zero."""
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\nC2,B\n")
+    (tmp_path / "orders.csv").write_text(COSTS_ORDERS)
+    (tmp_path / "policy.csv").write_text("sku,inventory_value\nS1,100\nS2,10\n")
+    (tmp_path / name).write_text(text)
+    args = ["seg.csv", "--orders", "orders.csv", "--policy", "policy.csv", "--by", "customer"]
+    if option != "--policy":
+        args += [option, name]
+    result = cli("costs", *args, "-o", "c.csv")
+    assert result.exit_code == 1
+    assert said in result.stderr
+    assert not (tmp_path / "c.csv").exists()

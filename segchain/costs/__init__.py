@@ -26,6 +26,7 @@ from segchain.formatting import agree, plural
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
+    blank_problems,
     check_assignments,
     check_one_row_per_customer,
     duplicate_keys,
@@ -67,6 +68,9 @@ class InputRule:
     unique: bool = True
     # Bounds tighter than MAX_VALUE, per column.
     limits: dict[str, float] = field(default_factory=dict)
+    # Numbers the stage that wrote the table never leaves empty: an empty one was read as 0
+    # (a stocking point holding nothing, a segment's share of none) without a word.
+    filled: tuple[str, ...] = ()
 
 
 INPUT_RULES: dict[str, InputRule] = {
@@ -74,17 +78,20 @@ INPUT_RULES: dict[str, InputRule] = {
         ("sku", "site"),
         {"inventory_value": ">= 0"},
         "give stock's policy as written: one row per stocking point (sku, or sku x site)",
+        filled=("inventory_value",),
     ),
     "per-segment stock": InputRule(
         ("sku", "site", "segment"),
         {"inventory_value": ">= 0", "inventory_share": ">= 0"},
         "give stock's --segments-out table as written: one row per sku (x site) x segment",
+        filled=("inventory_value",),
     ),
     "forecast": InputRule(
         ("unique_id", "ds"),
         {"forecast": ">= 0"},
         "give forecast's table as written (forecasts are numbers >= 0)",
         unique=False,
+        filled=("forecast",),
     ),
     "sites": InputRule(
         ("site_id",),
@@ -107,11 +114,12 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
     """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once.
 
     Raises:
-        DataError: a key on several rows; a number NaN, infinite, above MAX_VALUE or breaking
-            its rule (naming the column, the row's key and the value).
+        DataError: a key on several rows; a number blank (``filled``), NaN, infinite, above
+            MAX_VALUE or breaking its rule (naming the column, the row's key and the value).
     """
     rule = INPUT_RULES[name]
     problems = duplicate_keys(frame, rule.keys) if rule.unique else []
+    problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)
         problems += number_problems(frame, {column: how}, keys=rule.keys, limit=limit)
