@@ -91,7 +91,10 @@ class Dialect:
     sheets: tuple[str, ...] = ()
     """A workbook's sheet names; empty for a CSV."""
     sheet: int = 0
-    """The position (from 0) among ``sheets`` of the sheet read: the first unless one was chosen."""
+    """The position (from 0) among ``sheets`` of the sheet read: the first shown (not hidden)
+    unless one was chosen."""
+    hidden: tuple[int, ...] = ()
+    """The positions of the hidden sheets before the one read, when none was chosen."""
     cr_lines: bool = False
     """The lines end in a bare CR (classic Mac OS, Excel for Mac's 'CSV (Macintosh)')."""
     cr_breaks: int = 0
@@ -118,10 +121,16 @@ class Dialect:
                 f"joining lines read as line break{'s' if n > 1 else ''}"
             )
         if self.sheets:
-            rest = [t for i, t in enumerate(self.sheets) if i != self.sheet]
-            others = ", ".join(repr(short(t, 30)) for t in rest[:5])
+            rest = [
+                repr(short(t, 30)) + " (hidden)" * (i in self.hidden)
+                for i, t in enumerate(self.sheets)
+                if i != self.sheet
+            ]
+            others = ", ".join(rest[:5])
             more = ", ..." if len(rest) > 5 else ""
             which = "the first" if self.sheet == 0 else f"{self.sheet + 1} of {len(self.sheets)}"
+            if self.sheet and len(self.hidden) == self.sheet:
+                which = "the first shown"
             parts = [
                 f"workbook, sheet {short(self.sheets[self.sheet], 30)!r}"
                 + (f" ({which}; not read: {others}{more})" if others else "")
@@ -849,10 +858,11 @@ def choose_sheet(sheets: Sequence[str], wanted: str, *, name: str) -> int:
 
 def _sheet_as_csv(
     data: bytes, name: str, kind: str, *, sheet: str | None = None
-) -> tuple[bytes, list[str], int]:
-    """A workbook's sheet (``sheet``, see ``choose_sheet``; else the first) as the CSV a
+) -> tuple[bytes, list[str], int, tuple[int, ...]]:
+    """A workbook's sheet (``sheet``, see ``choose_sheet``; else the first not hidden) as the CSV a
     spreadsheet would save from it (every cell as its text, numbers in full: an EAN cell keeps
-    its 13 digits; dates as ISO), the workbook's sheet names and the position of the one read.
+    its 13 digits; dates as ISO), the workbook's sheet names, the position of the one read and
+    those of the hidden sheets passed over before it.
     Rows with no value at all are left out, as CSV readers skip blank lines; lines above the
     header are then found as in any CSV."""
     what = WORKBOOKS[kind]
@@ -872,9 +882,33 @@ def _sheet_as_csv(
         ) from None
     if not sheets:
         raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
-    index = 0 if sheet is None else choose_sheet(sheets, sheet, name=name)
+
+    def load(index: int, rows: int | None = None) -> Any:
+        try:
+            return book.load_sheet(index, header_row=None, dtypes="string", n_rows=rows)
+        except Exception as exc:
+            raise DataError(
+                f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+            ) from None
+
+    hidden: list[int] = []
+    if sheet is None:
+        # The first sheet shown: a hidden one before it (last year's copy, a lookup table) is
+        # not the sheet a user sees first, and was read without a word but its name.
+        index, loaded = 0, load(0)
+        while loaded.visible != "visible" and index + 1 < len(sheets):
+            hidden.append(index)
+            index += 1
+            loaded = load(index, rows=0)
+        if loaded.visible != "visible":  # every sheet hidden: the first, as before
+            index, hidden, loaded = 0, [], load(0)
+        elif index:
+            loaded = load(index)
+    else:
+        index = choose_sheet(sheets, sheet, name=name)
+        loaded = load(index)
     try:
-        cells = book.load_sheet(index, header_row=None, dtypes="string").to_polars()
+        cells = loaded.to_polars()
     except Exception as exc:
         raise DataError(
             f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
@@ -884,6 +918,8 @@ def _sheet_as_csv(
     )
     if cells.is_empty():
         which = "the first sheet" if index == 0 else f"sheet {index + 1}"
+        if index and len(hidden) == index:
+            which = "the first shown sheet"
         others = [t for i, t in enumerate(sheets) if i != index]
         hint = SAVE_AS_CSV
         if others:
@@ -892,7 +928,7 @@ def _sheet_as_csv(
         raise DataError(f"{name}: {which} ({sheets[index]!r}) is empty", hint=hint)
     buffer = io.BytesIO()
     cells.write_csv(buffer, include_header=False)
-    return buffer.getvalue(), sheets, index
+    return buffer.getvalue(), sheets, index, tuple(hidden)
 
 
 def _read(
@@ -933,9 +969,10 @@ def _read_file(
     fmt = inner or fmt
     sheets: list[str] = []
     index = 0
+    hidden: tuple[int, ...] = ()
     if kind is not None:
         # A workbook is read as one sheet (the first, else the one asked for) saved as CSV.
-        data, sheets, index = _sheet_as_csv(data, name, kind, sheet=sheet)
+        data, sheets, index, hidden = _sheet_as_csv(data, name, kind, sheet=sheet)
         fmt = "csv"
     claimed = fmt  # by -f or the file's name
     if fmt is None:
@@ -987,6 +1024,7 @@ def _read_file(
         skipped=tuple(skipped),
         sheets=tuple(sheets),
         sheet=index,
+        hidden=hidden,
         cr_lines=cr_lines,
         cr_breaks=sum(breaks),
         cut_short=cut,

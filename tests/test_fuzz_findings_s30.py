@@ -149,3 +149,42 @@ def test_costs_refuses_a_blank_number_an_inventory_figure_is_made_of(
     assert result.exit_code == 1
     assert said in result.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+def hidden_first_book(path: Path, *, first_hidden: int = 1) -> Path:
+    """A workbook whose first sheet(s) are hidden (last year's copy of the orders): Excel opens
+    on 'Orders', the first sheet shown."""
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    book = xlsxwriter.Workbook(str(path))
+    header = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+    for i in range(first_hidden):
+        ws = book.add_worksheet(f"Old{i + 1}")
+        for r, row in enumerate([header, ["old-1", "2023-03-01", "C1", "S1", 2, 3.5]]):
+            ws.write_row(r, 0, row)
+        ws.hide()
+    ws = book.add_worksheet("Orders")
+    for r, row in enumerate([header, ["new-1", "2024-03-01", "C1", "S1", 2, 3.5]]):
+        ws.write_row(r, 0, row)
+    ws.activate()
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("hidden", [1, 2])
+def test_workbook_hidden_first_sheet_is_passed_over(cli, tmp_path: Path, hidden) -> None:
+    """A hidden first sheet was read instead of the sheet the workbook shows first, named only as
+    'sheet 'Old' (the first; not read: 'Orders')': half the orders, or last year's."""
+    book = hidden_first_book(tmp_path / "b.xlsx", first_hidden=hidden)
+    result = cli("validate", str(book), "-o", "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("new-1,")
+    olds = ", ".join(f"'Old{i + 1}' (hidden)" for i in range(hidden))
+    assert f"workbook, sheet 'Orders' (the first shown; not read: {olds})" in result.stderr
+
+
+def test_workbook_hidden_sheet_is_read_when_named(cli, tmp_path: Path) -> None:
+    book = hidden_first_book(tmp_path / "b.xlsx")
+    result = cli("validate", str(book), "--sheet", "Old1", "-o", "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("old-1,")
+    assert "workbook, sheet 'Old1' (the first; not read: 'Orders')" in result.stderr
