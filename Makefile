@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 DATA   := sample_data
 OUT    := out
 
-.PHONY: install demo test lint typecheck bench clean sample
+.PHONY: install demo test lint typecheck bench fuzz clean sample
 
 install: $(STAMP)
 
@@ -102,6 +102,13 @@ test: lint
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks -m bench -s -p no:cacheprovider -o addopts="" \
 		-o python_files="bench_*.py test_*.py"
+
+# A longer run of the seeded fuzz tests (stage inputs, lane tables, workbooks damaged as files
+# are): FUZZ_SEEDS cases per command instead of 10 to 30. Not part of `make test`.
+FUZZ_SEEDS ?= 200
+fuzz: $(STAMP)
+	FUZZ_SEEDS=$(FUZZ_SEEDS) $(BIN)/python -m pytest tests/test_fuzz_stage_inputs.py \
+		tests/test_fuzz_workbooks.py -q -p no:cacheprovider
 
 clean:
 	rm -rf $(OUT) .pytest_cache .ruff_cache .mypy_cache

@@ -8,6 +8,7 @@ sample, written as CSV, as a user edits them."""
 
 from __future__ import annotations
 
+import os
 import random
 from pathlib import Path
 
@@ -107,7 +108,28 @@ def stage_files(tmp_path_factory) -> dict[str, str]:
     ok("stock", str(d / "forecast.csv"), "--items", str(d / "items.csv"),
        "--on-hand", str(d / "on_hand.csv"), "-o", str(d / "policy.csv"))  # fmt: skip
     pl.read_parquet(d / "orders.parquet").head(400).write_csv(d / "orders_head.csv")
-    names = ["segments", "sites", "sites_out", "assignments", "forecast", "policy", "items"]
+    # A lane table for network --costs: every site to every customer, a unit's freight and the
+    # lane's distance (a tenth of the customers' lanes without one: great-circle).
+    segments = pl.read_csv(d / "segments.csv", schema_overrides={"customer_id": pl.String})
+    sites = pl.read_csv(d / "sites.csv").select("site_id", "lat", "lon")
+    lanes = segments.select("customer_id", clat="lat", clon="lon").join(sites, how="cross")
+    km = ((pl.col("lat") - pl.col("clat")) ** 2 + (pl.col("lon") - pl.col("clon")) ** 2).sqrt()
+    lanes.select(
+        "site_id",
+        "customer_id",
+        unit_cost=(km * 0.8).round(3),
+        distance_km=pl.when(pl.int_range(pl.len()) % 10 > 0).then((km * 90).round(1)),
+    ).write_csv(d / "lanes.csv")
+    names = [
+        "segments",
+        "sites",
+        "sites_out",
+        "assignments",
+        "forecast",
+        "policy",
+        "items",
+        "lanes",
+    ]
     files = {f"{n}.csv": (d / f"{n}.csv").read_text() for n in [*names, "on_hand"]}
     files["orders.csv"] = (d / "orders_head.csv").read_text()
     return files
@@ -138,6 +160,48 @@ COMMANDS = {
         ],
         ["segments.csv", "orders.csv", "policy.csv", "assignments.csv", "items.csv"],
     ),  # fmt: skip
+    "network-lanes": (
+        [
+            "network",
+            "segments.csv",
+            "--sites",
+            "sites.csv",
+            "--costs",
+            "lanes.csv",
+            "--sites-out",
+            "so.csv",
+        ],
+        ["lanes.csv"],
+    ),
+    "costs-customer": (
+        [
+            "costs",
+            "segments.csv",
+            "--orders",
+            "orders.csv",
+            "--policy",
+            "policy.csv",
+            "--assignments",
+            "assignments.csv",
+            "--items",
+            "items.csv",
+            "--sites",
+            "sites_out.csv",
+            "--forecast",
+            "forecast.csv",
+            "--by",
+            "customer",
+        ],
+        [
+            "segments.csv",
+            "orders.csv",
+            "policy.csv",
+            "assignments.csv",
+            "items.csv",
+            "sites_out.csv",
+            "forecast.csv",
+        ],
+    ),
     "report": (
         [
             "report",
@@ -150,11 +214,14 @@ COMMANDS = {
         ["segments.csv", "forecast.csv", "policy.csv", "assignments.csv", "sites_out.csv"],
     ),  # fmt: skip
 }
-SEEDS = range(25)
+# The commands fuzzed in session 30 (a lane table, costs per customer) get fewer seeds here;
+# `make fuzz` runs every command with FUZZ_SEEDS seeds (these and more).
+RUN = int(os.environ.get("FUZZ_SEEDS", "0"))
+SEEDS = {"network-lanes": 10, "costs-customer": 10}
+CASES = [(c, seed) for c in sorted(COMMANDS) for seed in range(RUN or SEEDS.get(c, 25))]
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize(("command", "seed"), CASES)
 def test_a_damaged_input_gets_a_message_not_a_traceback(
     runner, stage_files, tmp_path: Path, command: str, seed: int
 ) -> None:
