@@ -694,6 +694,21 @@ def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
         )
 
 
+def stripped_names(columns: Sequence[str]) -> dict[str, str]:
+    """The renames that strip the spaces around column names. ``check_header`` refuses two
+    names equal once stripped; blank ones may still meet (' ' beside an empty name, a cell
+    typed past the header): the first keeps the blank name, the others theirs (two becoming ''
+    was a polars DuplicateError)."""
+    taken = set(columns)
+    renames = {}
+    for column in columns:
+        name = column.strip()
+        if name != column and name not in taken:
+            renames[column] = name
+            taken.add(name)
+    return renames
+
+
 def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
     """Refuse a header that names a column twice (one of the two would be lost or renamed)."""
     first = _header_line(payload)
@@ -1011,7 +1026,7 @@ def _read_file(
     df = read_csv_bytes(
         payload, delimiter=delimiter, all_strings=all_strings, name=name, cr_breaks=breaks
     )
-    df = df.rename({c: c.strip() for c in df.columns if c != c.strip()})
+    df = df.rename(stripped_names(df.columns))
     if not all_strings:
         df = parse_dates(df, source=name)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None

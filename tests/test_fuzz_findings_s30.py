@@ -188,3 +188,20 @@ def test_workbook_hidden_sheet_is_read_when_named(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("old-1,")
     assert "workbook, sheet 'Old1' (the first; not read: 'Orders')" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        " ,order_date,customer_id,sku,quantity,unit_price,",  # a blank name and an empty one
+        " ,order_date,customer_id,sku,quantity,unit_price,  ",  # two blank names
+    ],
+)
+def test_a_header_with_blank_names_gets_a_message(cli, tmp_path: Path, header) -> None:
+    """A header cell of spaces beside an empty one (a workbook's first column's name cleared,
+    a cell typed past the header) was a polars DuplicateError traceback: both became ''."""
+    (tmp_path / "o.csv").write_text(f"{header}\n1,2024-01-01,C1,S1,1,2,x\n")
+    result = cli("validate", "o.csv", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert "missing required column order_id" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
