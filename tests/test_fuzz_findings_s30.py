@@ -205,3 +205,65 @@ def test_a_header_with_blank_names_gets_a_message(cli, tmp_path: Path, header) -
     assert result.exit_code == 1
     assert "missing required column order_id" in result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+TEXT = 'office:value-type="string"'  # a cell without a type is empty to calamine
+
+
+def ods_book(path: Path) -> Path:
+    """An OpenDocument spreadsheet, written by hand: a hidden sheet 'Old' (table:display false),
+    then 'Orders'."""
+    import zipfile
+
+    def table(name: str, order_id: str, style: str) -> str:
+        rows = [["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]]
+        rows.append([order_id, "2024-03-01", "C1", "S1", "2", "3.5"])
+        cells = "".join(
+            "<table:table-row>"
+            + "".join(
+                f"<table:table-cell {TEXT}><text:p>{v}</text:p></table:table-cell>" for v in row
+            )
+            + "</table:table-row>"
+            for row in rows
+        )
+        return f'<table:table table:name="{name}" table:style-name="{style}">{cells}</table:table>'
+
+    ns = {
+        "office": "urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+        "style": "urn:oasis:names:tc:opendocument:xmlns:style:1.0",
+        "text": "urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+        "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    }
+    styles = "".join(
+        f'<style:style style:name="{n}" style:family="table"><style:table-properties '
+        f'table:display="{shown}"/></style:style>'
+        for n, shown in (("shown", "true"), ("hidden", "false"))
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+        + " ".join(f'xmlns:{k}="{v}"' for k, v in ns.items())
+        + f' office:version="1.2"><office:automatic-styles>{styles}</office:automatic-styles>'
+        + "<office:body><office:spreadsheet>"
+        + table("Old", "old-1", "hidden")
+        + table("Orders", "new-1", "shown")
+        + "</office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr(  # calamine tells a workbook by its manifest
+            "META-INF/manifest.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest='
+            '"urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"><manifest:file-entry '
+            'manifest:full-path="/" manifest:media-type='
+            '"application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>',
+        )
+    return path
+
+
+def test_ods_hidden_first_sheet_is_passed_over(cli, tmp_path: Path) -> None:
+    book = ods_book(tmp_path / "b.ods")
+    result = cli("validate", str(book), "-o", "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("new-1,")
+    assert "sheet 'Orders' (the first shown; not read: 'Old' (hidden))" in result.stderr
