@@ -52,6 +52,8 @@ def mutate(rng: random.Random, text: str) -> str:
     """One to five edits of the kinds a hand, a disk or a transfer makes."""
     lines = text.split("\n")
     for _ in range(rng.randint(1, 5)):
+        if not lines:  # every line lost: an empty file
+            break
         op, i = rng.random(), rng.randrange(len(lines))
         line = lines[i]
         if op < 0.25 and line:  # a token typed into a cell
