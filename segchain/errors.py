@@ -89,6 +89,24 @@ def title_row_hint(headers: Sequence[str]) -> str | None:
     )
 
 
+def _blanks_counted(names: list[str]) -> list[str]:
+    """Header names for a message, blank ones as ``(blank)`` and a run of them as ``(4 blank)``:
+    the CSV reader names the empty fields past the first ``_duplicated_N``, which read as columns
+    of the file ('found Period: 2024, x, , _duplicated_0, _duplicated_1')."""
+    out: list[str] = []
+    run = 0
+    for name in [*names, None]:
+        if name is not None and (not name.strip() or re.fullmatch(r"_duplicated_\d+", name)):
+            run += 1
+            continue
+        if run:
+            out.append("(blank)" if run == 1 else f"({run} blank)")
+            run = 0
+        if name is not None:
+            out.append(name)
+    return out
+
+
 class MissingColumnsError(DataError):
     """One or more required columns are absent; lists all of them at once."""
 
@@ -102,7 +120,7 @@ class MissingColumnsError(DataError):
     ) -> None:
         self.missing = list(missing)
         self.found = list(found)
-        shown = [_cut(f, 40) for f in self.found[:30]]
+        shown = _blanks_counted([_cut(f, 40) for f in self.found[:30]])
         if len(self.found) > 30:
             shown.append(f"... ({len(self.found) - 30:,} more)")
         message = (

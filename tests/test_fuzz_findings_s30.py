@@ -267,3 +267,27 @@ def test_ods_hidden_first_sheet_is_passed_over(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "o.csv").read_text().splitlines()[1].startswith("new-1,")
     assert "sheet 'Orders' (the first shown; not read: 'Old' (hidden))" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("lines", "found"),
+    [
+        (
+            "Period: 2024,x,,,,\norder_id,order_date,customer_id,sku,quantity,unit_price\n",
+            "found Period: 2024, x, (4 blank)\n",
+        ),
+        (
+            ",order_date,customer_id,sku,quantity,unit_price\n",
+            "found (blank), order_date, customer_id, sku, quantity, unit_price\n",
+        ),
+    ],
+)
+def test_missing_columns_error_shows_blank_header_names_as_blank(cli, tmp_path, lines, found):
+    """A line of two values above the header (not read as a title) listed the reader's own
+    names for its empty fields as columns: 'found Period: 2024, x, , _duplicated_0,
+    _duplicated_1, _duplicated_2'; a blank name was an empty item (', ,')."""
+    (tmp_path / "o.csv").write_text(lines + "1,2024-01-01,C1,S1,1,2\n")
+    result = cli("validate", "o.csv")
+    assert result.exit_code == 1
+    assert found in result.stderr
+    assert "_duplicated" not in result.stderr
