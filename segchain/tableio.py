@@ -61,6 +61,9 @@ SAVE_AS_CSV = (
     "save the sheet as CSV (Excel: File > Save As > CSV UTF-8; LibreOffice: File > Save As > "
     "Text CSV) and give that file"
 )
+DAMAGED_WORKBOOK = (
+    "save it again from the spreadsheet, or download or copy it again; or " + SAVE_AS_CSV
+)
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 WORKBOOKS = {
     "xlsx": "an Excel workbook",
@@ -796,7 +799,17 @@ def _unwrap(data: bytes, name: str) -> tuple[bytes, str, str | None, str | None]
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise DataError(f"{name}: a damaged ZIP archive ({exc})") from None
+        # A workbook is a ZIP archive too: one cut short by a download is no 'ZIP archive' to
+        # whoever saved it, and was named so with nothing to do.
+        if name.lower().endswith(WORKBOOK_SUFFIXES):
+            raise DataError(
+                f"{name}: a damaged workbook, or one cut short (not a readable ZIP archive: {exc})",
+                hint=DAMAGED_WORKBOOK,
+            ) from None
+        raise DataError(
+            f"{name}: a damaged ZIP archive ({exc})",
+            hint="download or copy it again, or zip the export again",
+        ) from None
     kind = _workbook_kind(data, {m.filename for m in members})
     if kind is not None:
         return data, name, None, kind
@@ -893,7 +906,7 @@ def _sheet_as_csv(
         sheets = list(book.sheet_names)
     except Exception as exc:  # calamine's errors: a damaged or encrypted file, not a workbook
         raise DataError(
-            f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+            f"{name}: cannot read {what} ({_first_line(exc)})", hint=DAMAGED_WORKBOOK
         ) from None
     if not sheets:
         raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
@@ -903,7 +916,7 @@ def _sheet_as_csv(
             return book.load_sheet(index, header_row=None, dtypes="string", n_rows=rows)
         except Exception as exc:
             raise DataError(
-                f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+                f"{name}: cannot read {what} ({_first_line(exc)})", hint=DAMAGED_WORKBOOK
             ) from None
 
     hidden: list[int] = []
@@ -926,7 +939,7 @@ def _sheet_as_csv(
         cells = loaded.to_polars()
     except Exception as exc:
         raise DataError(
-            f"{name}: cannot read {what} ({_first_line(exc)})", hint=SAVE_AS_CSV
+            f"{name}: cannot read {what} ({_first_line(exc)})", hint=DAMAGED_WORKBOOK
         ) from None
     cells = cells.filter(
         ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))

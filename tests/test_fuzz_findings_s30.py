@@ -291,3 +291,39 @@ def test_missing_columns_error_shows_blank_header_names_as_blank(cli, tmp_path, 
     assert result.exit_code == 1
     assert found in result.stderr
     assert "_duplicated" not in result.stderr
+
+
+def test_a_workbook_cut_short_says_so_and_what_to_do(cli, tmp_path: Path) -> None:
+    """A download stopped part way: 'b.xlsx: a damaged ZIP archive (File is not a zip file)',
+    with no hint, called the workbook a ZIP archive and said nothing of what to do."""
+    book = hidden_first_book(tmp_path / "whole.xlsx")
+    (tmp_path / "b.xlsx").write_bytes(book.read_bytes()[:3000])
+    result = cli("validate", "b.xlsx", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "segchain validate: Error: b.xlsx: a damaged workbook, or one cut short (not a readable "
+        "ZIP archive: File is not a zip file)\n"
+        "segchain validate:   hint: save it again from the spreadsheet, or download or copy it "
+        "again; or save the sheet as CSV (Excel: File > Save As > CSV UTF-8; LibreOffice: File "
+        "> Save As > Text CSV) and give that file\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_a_workbook_with_a_member_lost_says_what_to_do(cli, tmp_path: Path) -> None:
+    """calamine's 'Cannot detect file format' (a workbook whose ZIP lost a member) came with
+    only the hint to save the sheet as CSV, which a damaged file may not allow."""
+    import zipfile
+
+    whole = zipfile.ZipFile(hidden_first_book(tmp_path / "whole.xlsx"))
+    with zipfile.ZipFile(tmp_path / "b.xlsx", "w") as damaged:
+        for member in whole.namelist():
+            if member != "xl/_rels/workbook.xml.rels":
+                damaged.writestr(member, whole.read(member))
+    result = cli("validate", "b.xlsx", "-o", "o.csv")
+    assert result.exit_code == 1
+    assert "segchain validate: Error: b.xlsx: cannot read an Excel workbook (" in result.stderr
+    assert "hint: save it again from the spreadsheet, or download or copy it again" in (
+        result.stderr
+    )
+    assert not (tmp_path / "o.csv").exists()
