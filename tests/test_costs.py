@@ -257,3 +257,19 @@ def test_default_holding_rate_is_stocks() -> None:
 def test_costs_period_is_the_segmented_order_span() -> None:
     r = _full()
     assert (r.first_date, r.last_date) == (str(dt.date(2024, 1, 1)), str(dt.date(2024, 1, 31)))
+
+
+def test_costs_promise_without_any_inventory_value_is_carried_at_the_default_rate() -> None:
+    # Every stocking point valued 0 (zero-price lines, no unit cost): no segment has a
+    # value-weighted holding rate, so the uniform comparison's difference is carried at the
+    # rate that applies without one (stock's default 0.25), not a crash.
+    comparison = [
+        {"segment": "Gold", "inventory_value_segmented": 10.0, "inventory_value_uniform": 4.0},
+        {"segment": "(all)", "inventory_value_segmented": 10.0, "inventory_value_uniform": 4.0},
+    ]
+    zero = POLICY.with_columns(inventory_value=pl.lit(0.0))
+    r = _full(policy=zero, stock_comparison=comparison)
+    gold = _row(r.table, "segment", "Gold")
+    assert gold["inventory_carrying"] == pytest.approx(0.0)
+    assert gold["service_promise_inventory"] == pytest.approx(6.0)
+    assert gold["service_promise_cost"] == pytest.approx(6.0 * 0.25 * YEAR)

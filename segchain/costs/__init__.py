@@ -472,7 +472,7 @@ def costs(
     if by == "segment":
         table = _by_segment(table, segments)
         promised, promise_sources = _promises(
-            network_promise, network_totals, stock_comparison, seg_rates, period
+            network_promise, network_totals, stock_comparison, seg_rates, default_rate, period
         )
         table = table.join(promised, on="segment", how="left", maintain_order="left")
         sources.update(promise_sources)
@@ -593,10 +593,13 @@ def _promises(
     network_totals: Mapping[str, Any] | None,
     stock_comparison: Sequence[Mapping[str, Any]] | None,
     seg_rates: pl.DataFrame,
+    default_rate: float,
     period: int,
 ) -> tuple[pl.DataFrame, dict[str, str]]:
     delivery, d_how = promise.delivery_promise(network_promise, network_totals)
-    service, s_how = promise.service_promise(stock_comparison, seg_rates, period_days=period)
+    service, s_how = promise.service_promise(
+        stock_comparison, seg_rates, default_rate=default_rate, period_days=period
+    )
     out = pl.DataFrame(schema={"segment": pl.String})
     sources: dict[str, str] = {}
     frames = []

@@ -75,12 +75,16 @@ def service_promise(
     comparison: Sequence[Mapping[str, Any]] | None,
     rates: pl.DataFrame,
     *,
+    default_rate: float,
     period_days: int,
 ) -> tuple[pl.DataFrame | None, str]:
     """Per segment, the extra inventory value of its service target against stock's uniform plan
     (``--compare-uniform``), and its carrying over the period at the segment's mean holding rate.
 
     ``rates`` holds segment, holding_rate (value-weighted mean of the segment's stocking points).
+    A segment without one (its points hold no value) takes the mean of the others, and where no
+    segment has one (every point valued 0: zero prices, no unit cost) ``default_rate``, the
+    rate a point without its own takes.
     """
     if not comparison:
         return None, "missing: the policy carries no uniform comparison (stock --compare-uniform)"
@@ -90,6 +94,8 @@ def service_promise(
         return None, "missing: the policy's comparison lacks inventory values"
     df = df.filter(pl.col("segment") != "(all)")
     overall = rates["holding_rate"].mean() if rates.height else None
+    if overall is None:
+        overall = default_rate
     out = (
         df.select(
             pl.col("segment").cast(pl.String),
