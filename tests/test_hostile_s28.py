@@ -231,12 +231,21 @@ def test_network_coordinates_that_are_not_numbers_are_named(
             "(segchain segment)",
             "give --previous the table that segchain segment -o wrote last time",
         ),
+        (
+            # An order export as forecast's SEGMENTS was refused as '1 customer_id is on more
+            # than one row' (session 30).
+            ["forecast", "a.csv", "--orders", "b.csv"],
+            "SEGMENTS a.csv: holds order lines (by its columns), not the expected segments "
+            "(segchain segment)",
+            "give segment's output (or a table of customer_id, segment) as SEGMENTS",
+        ),
     ],
 )
 def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, message, hint):
     """'customers: missing required column customer_id; found unique_id, ds, ...' and the like
     had no hint; costs already says what the table is and what it wants."""
-    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    (tmp_path / "a.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n1,2024-03-01,C1,B,1,2\n")
+    (tmp_path / "b.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
     (tmp_path / "s.csv").write_text(SEGMENTS)
     (tmp_path / "sites.csv").write_text(SITES)
     result = cli(*args, "-o", "o.csv")

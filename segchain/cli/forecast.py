@@ -212,7 +212,16 @@ def forecast(
     # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
     check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
-    # A customer twice is refused before the orders are read (a large export takes a while).
+    # The wrong table and a customer twice are refused before the orders are read (a large
+    # export takes a while): an order export given as SEGMENTS is named as one, not as
+    # customers listed many times.
+    check_table_kind(
+        seg_table.frame.collect_schema().names(),
+        seg_table.stage,
+        "segments",
+        source=f"SEGMENTS {segments}",
+        hint="give segment's output (or a table of customer_id, segment) as SEGMENTS",
+    )
     seg_frame = collect(seg_table.frame, name="segments")
     check_one_row_per_customer(seg_frame, source=f"SEGMENTS {segments}")
     opts = c.OrderOptions(
