@@ -73,10 +73,43 @@ WHITESPACE = (
 """The characters that ``str.strip_chars()`` removes (Unicode White_Space)."""
 
 
+SPREADSHEET_ERRORS = (
+    "#N/A",
+    "#NAME?",
+    "#REF!",
+    "#VALUE!",
+    "#DIV/0!",
+    "#NULL!",
+    "#NUM!",
+    "#SPILL!",
+    "#CALC!",
+    "#FIELD!",
+    "#GETTING_DATA",
+    "#ERROR!",
+)
+"""The error values Excel, LibreOffice and Google Sheets write into a cell whose formula
+failed, as a CSV saved from the sheet holds them: a customer id looked up with VLOOKUP that
+found nothing is ``#N/A``. As an id it is no customer (or sku, order, site): all the lines
+of every failed lookup would be one customer named ``#N/A``. Read as a blank id, as a
+workbook's error cell is read."""
+
+
 def has_whitespace(column: str) -> pl.Expr:
     """True where a text column's value holds whitespace anywhere: every value that trimming
     would change is among them. One multi-pattern search, cheaper than trimming the value."""
     return pl.col(column).str.contains_any(list(WHITESPACE))
+
+
+def may_differ_as_id(column: str) -> pl.Expr:
+    """True where a text id as exported may not be the import's: it holds whitespace (trimming
+    would change it) or a spreadsheet error value (``SPREADSHEET_ERRORS``, read as blank). One
+    multi-pattern search; a value merely holding such a text errs on the safe side."""
+    return pl.col(column).str.contains_any([*WHITESPACE, *SPREADSHEET_ERRORS])
+
+
+def id_null(text: pl.Expr) -> pl.Expr:
+    """A trimmed id with "" and spreadsheet error values (``SPREADSHEET_ERRORS``) as null."""
+    return pl.when((text.str.len_bytes() > 0) & ~text.is_in(SPREADSHEET_ERRORS)).then(text)
 
 
 RAW_POSTAL_CODE = "_postal_code_raw"
@@ -848,7 +881,7 @@ def id_expr(
     if float_like:
         v = v.str.replace(r"\.0+$", "")
     # strip_chars turns a blank into "", which must count as missing.
-    return v.alias(column) if not blank_as_null else blank_null(v).alias(column)
+    return v.alias(column) if not blank_as_null else id_null(v).alias(column)
 
 
 def blank_null(text: pl.Expr) -> pl.Expr:
@@ -1272,7 +1305,11 @@ def import_orders(
             ragged,
             *exprs,
             *raw_postal,
-        ).with_columns(blank_null(pl.col(c)).alias(c) for c in trimmed)
+        ).with_columns(
+            # As exported, an id is checked, not cleaned, line by line (``may_differ_as_id``).
+            (blank_null if c in untrimmed else id_null)(pl.col(c)).alias(c)
+            for c in trimmed
+        )
         lines = _derive_values(
             lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
         )
@@ -1419,16 +1456,17 @@ def as_exported_differs(names: Sequence[str]) -> pl.Expr:
     """An aggregate over ``OrderImport.as_exported`` (its columns ``names``): False when those
     lines are ``lines`` but for their customer ids (the caller checks those: a stage grouping
     by customer has them at hand), True when they may differ: an order id or sku holds
-    whitespace, or a line may break the ``non_finite`` or ``out_of_range`` rule. A sum holding
-    an infinite or NaN value is not finite (nor is one that overflows: True, on the safe
-    side); the extremes of the values bound every line's."""
+    whitespace or a spreadsheet error value (``may_differ_as_id``), or a line may break the
+    ``non_finite`` or ``out_of_range`` rule. A sum holding an infinite or NaN value is not
+    finite (nor is one that overflows: True, on the safe side); the extremes of the values
+    bound every line's."""
     not_finite = [~pl.col(c).sum().is_finite() for c in NUMBER_FIELDS if c in names]
     beyond = [
         (pl.col(c).max() > MAX_VALUE) | (pl.col(c).min() < -MAX_VALUE)
         for c in VALUE_FIELDS
         if c in names
     ]
-    ids = [has_whitespace(c).any() for c in AS_EXPORTED_IDS if c != "customer_id" and c in names]
+    ids = [may_differ_as_id(c).any() for c in AS_EXPORTED_IDS if c != "customer_id" and c in names]
     return pl.any_horizontal([pl.lit(False), *not_finite, *beyond, *ids]).fill_null(False)
 
 

@@ -366,9 +366,9 @@ def demand_line(flag: str = "flag") -> pl.Expr:
 REJECT_REASONS = {
     "extra_fields": "more fields than the header (an unquoted delimiter)",
     "repeated_header": "the line repeats the header (exports joined with cat)",
-    "missing_order_id": "order id is blank",
-    "missing_customer": "customer id is blank",
-    "missing_sku": "sku is blank",
+    "missing_order_id": "order id is blank (or a spreadsheet error value, #N/A)",
+    "missing_customer": "customer id is blank (or a spreadsheet error value, #N/A)",
+    "missing_sku": "sku is blank (or a spreadsheet error value, #N/A)",
     "missing_date": "order date is blank",
     "bad_date": "order date cannot be parsed",
     "bad_quantity": "quantity is blank or not a number",

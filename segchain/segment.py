@@ -301,7 +301,14 @@ def _one_pass(
         # check gives those of every other line: each line's id is in one or the other.
         inside = collected[0].get_column("customer_id")
         outside = collected[-2].get_column("customer_id").unique()
-        padded = any(bool((ids != ids.str.strip_chars()).any()) for ids in (inside, outside))
+        # An id padded with whitespace, or a spreadsheet error value (no customer: read as
+        # blank), is not the import's: the pass again over the exact lines.
+        from segchain.orders import SPREADSHEET_ERRORS
+
+        padded = any(
+            bool(((ids != ids.str.strip_chars()) | ids.is_in(SPREADSHEET_ERRORS)).any())
+            for ids in (inside, outside)
+        )
         return lf, ship_to, frames, tallied, padded or bool(collected[-1].item())
     return lf, ship_to, frames, tallied, False
 
@@ -865,7 +872,7 @@ def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
 
 def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
     """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
-    from segchain.orders import RAW_POSTAL_CODE, blank_null, text_expr
+    from segchain.orders import RAW_POSTAL_CODE, id_null, text_expr
 
     # Lines are counted by their ship-to as read, then the groups' values are cleaned and the
     # counts of those alike once cleaned summed: the same counts, and the few groups are
@@ -877,7 +884,7 @@ def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> 
     texts = [c for c in ("city", "country") if c in columns and schema[c] == pl.String]
     cleaned = [text_expr(c, dtype=pl.String()) for c in texts]
     if raw_postal:
-        cleaned.append(blank_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code"))
+        cleaned.append(id_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code"))
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
     counted = (
         lf.group_by(_counted_customer(in_window), *keys)

@@ -190,6 +190,12 @@ DIFFERING = {
     "order id, blank": ("order_id", {20: "\u2003"}, False),
     "sku, postage once trimmed": ("sku", {20: "POST "}, False),
     "sku, blank": ("sku", {20: " "}, False),
+    # A spreadsheet's error value (a lookup that found nothing, saved as CSV) is no id: the
+    # exact lines reject it as blank, the ids as exported would make '#N/A' a customer.
+    "customer #N/A": ("customer_id", {20: "#N/A"}, False),
+    "customer #N/A, after as_of": ("customer_id", {11: "#N/A"}, False),
+    "order id #REF!": ("order_id", {20: "#REF!"}, False),
+    "sku #N/A": ("sku", {20: "#N/A"}, False),
     # Numbers the line-by-line rules reject (non_finite, out_of_range).
     "quantity inf": ("quantity", {20: float("inf")}, False),
     "price NaN": ("unit_price", {20: float("nan")}, False),
