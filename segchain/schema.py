@@ -554,6 +554,15 @@ def _key_text(keys: Sequence[str]) -> pl.Expr:
     return pl.concat_str(text, separator="@")
 
 
+def _row_key(df: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.Expr, str]:
+    """How a problem names a row: its ``keys`` that ``df`` has (``sku@site``), else its number
+    from 1 (``row``); the expression and its label."""
+    present = [k for k in keys if k in df.columns]
+    if present:
+        return _key_text(present), "@".join(present)
+    return pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
+
+
 def number_problems(
     df: pl.DataFrame,
     rules: Mapping[str, str],
@@ -565,11 +574,7 @@ def number_problems(
     infinite, above ``limit`` in size or break the column's rule (``">= 0"``, ``"> 0"``, or
     ``""`` for any finite number), naming each such value and its row's ``keys`` (those ``df``
     has); empty values pass. Callers list these with their other problems in one DataError."""
-    present = [k for k in keys if k in df.columns]
-    if present:
-        key, label = _key_text(present), "@".join(present)
-    else:
-        key, label = pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
+    key, label = _row_key(df, keys)
     problems = []
     for col, rule in rules.items():
         if col not in df.columns:
@@ -596,11 +601,7 @@ def blank_problems(df: pl.DataFrame, columns: Sequence[str], *, keys: Sequence[s
     """One message per column of ``columns`` that ``df`` has with empty values, naming the
     rows' ``keys`` (those ``df`` has; else the row, from 1), for numbers a stage always writes:
     an empty one is a damaged file, not a zero."""
-    present = [k for k in keys if k in df.columns]
-    if present:
-        key, label = _key_text(present), "@".join(present)
-    else:
-        key, label = pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
+    key, label = _row_key(df, keys)
     problems = []
     for col in columns:
         if col not in df.columns:
