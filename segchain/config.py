@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -16,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from segchain.errors import UsageError, title_row_hint
+from segchain.errors import MAP_HINT, UsageError, title_row_hint
 from segchain.formatting import agree
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
-from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, model_name
+from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, ORDER_VALUE, model_name
 
 DEFAULT_CONFIG = "segchain.toml"
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
@@ -976,6 +977,61 @@ def resolve_mapping(
                     hint=f"map {canonical} to its own header too: --map {canonical}=HEADER",
                 )
     return mapping
+
+
+def _squeezed(name: str) -> str:
+    """A header without case, spaces or punctuation: 'Customer ID' and 'customer_id' alike."""
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+def preset_layouts(headers: Sequence[str]) -> list[str]:
+    """The presets that find every required column among ``headers`` by their own names."""
+    present = list(headers)
+    by_fold = {h.casefold().strip(): h for h in present}
+
+    def finds(candidates: Iterable[str]) -> bool:
+        return any(_find_header(c, present, by_fold) is not None for c in candidates)
+
+    return [
+        name
+        for name, layout in PRESETS.items()
+        if all(finds(layout.get(c, ())) for c in ORDER_REQUIRED)
+        and any(finds(layout.get(c, ())) for c in ORDER_VALUE)
+    ]
+
+
+def look_alikes(headers: Sequence[str], missing: Sequence[str], mapped: Iterable[str]) -> dict:
+    """Canonical column -> the one header not yet mapped that reads as its name once case,
+    spaces and punctuation are set aside ('Order Date' for order_date); none where two do."""
+    free = [h for h in headers if h not in set(mapped)]
+    out: dict[str, str] = {}
+    for canonical in missing:
+        alike = [h for h in free if _squeezed(h) == _squeezed(canonical)]
+        if len(alike) == 1:
+            out[canonical] = alike[0]
+    return out
+
+
+def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterable[str]) -> str:
+    """How to map this file's ``missing`` required columns: the preset whose layout it is, or
+    a --map ready to paste for each look-alike header, then what is left."""
+    presets = preset_layouts(headers)
+    if presets:
+        return "these are the headers of a known layout: add " + " or ".join(
+            f"--preset {p}" for p in presets
+        )
+    alike = look_alikes(headers, [c for c in missing if c in ORDER_COLUMNS], mapped)
+    if not alike:
+        return MAP_HINT
+    import shlex  # only for this message: not on every command's import path
+
+    pasted = " ".join(f"--map {shlex.quote(f'{c}={h}')}" for c, h in alike.items())
+    rest = [c for c in missing if c not in alike]
+    text = f"add {pasted}"
+    if rest:
+        text += f"; {' and '.join(rest)} {agree(len(rest), 'has', 'have')} no look-alike header: "
+        text += "map with --map CANONICAL=HEADER too"
+    return text
 
 
 def _find_header(name: str, present: Sequence[str], by_fold: Mapping[str, str]) -> str | None:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from segchain.config import mapping_hint
 from segchain.errors import (
-    MAP_HINT,
     DataError,
     MissingColumnsError,
     UsageError,
@@ -445,7 +445,7 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
     if not any(c in mapping for c in ORDER_VALUE):
         missing.append("unit_price or amount")
     if missing:
-        hint = title_row_hint(headers) or MAP_HINT
+        hint = title_row_hint(headers) or mapping_hint(headers, missing, mapping.values())
         raise MissingColumnsError(missing, list(headers), source=source, hint=hint)
 
 

@@ -1,0 +1,67 @@
+"""When an export's headers do not name the required columns, the hint says how to fix this
+file: the preset whose layout it is, or the --map for each header that looks like a canonical
+column ('Customer ID' for customer_id), ready to paste."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+from typer.testing import CliRunner
+
+from segchain.cli import app
+from segchain.config import resolve_mapping
+from segchain.errors import MissingColumnsError
+from segchain.orders import check_mapping
+
+ONLINE_RETAIL_II = [
+    "Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID",
+    "Country",
+]  # fmt: skip
+SUPERSTORE = [
+    "Row ID", "Order ID", "Order Date", "Ship Date", "Customer ID", "Product ID", "Quantity",
+    "Sales",
+]  # fmt: skip
+SAP = ["VBELN", "ERDAT", "KUNNR", "MATNR", "KWMENG", "NETWR", "WERKS"]
+
+
+def hint_for(headers: list[str]) -> str:
+    with pytest.raises(MissingColumnsError) as exc:
+        check_mapping(headers, resolve_mapping(headers), source="export.csv")
+    return exc.value.hint or ""
+
+
+@pytest.mark.parametrize(("headers", "preset"), [(ONLINE_RETAIL_II, "online-retail"), (SAP, "sap")])
+def test_a_presets_layout_is_named(headers, preset):
+    hint = hint_for(headers)
+    assert f"--preset {preset}" in hint
+    # and the suggestion works: with it every required column is mapped
+    check_mapping(headers, resolve_mapping(headers, preset=preset), source="export.csv")
+
+
+def test_look_alike_headers_get_a_map_ready_to_paste():
+    hint = hint_for(SUPERSTORE)
+    assert "--preset" not in hint.split(";")[0]
+    pasted = shlex.split(hint[hint.index("--map") : hint.index(";")])
+    pairs = [pasted[i + 1] for i, word in enumerate(pasted) if word == "--map"]
+    assert pairs == ["order_id=Order ID", "order_date=Order Date", "customer_id=Customer ID"]
+    # what has no look-alike is named, so the user knows what is left to map
+    assert "sku" in hint and "unit_price or amount" in hint
+
+
+def test_a_header_already_mapped_elsewhere_or_ambiguous_is_not_suggested():
+    hint = hint_for(["order id", "Order-ID", "Order Date", "Customer", "sku", "quantity", "amount"])
+    assert "order_date=Order Date" in hint
+    assert "order_id=" not in hint  # two look-alikes: the user must choose
+    assert "customer_id" in hint
+
+
+def test_the_cli_prints_the_hint(tmp_path):
+    export = tmp_path / "or2.csv"
+    export.write_text(
+        ",".join(ONLINE_RETAIL_II)
+        + "\n536365,85123A,HEART,6,2010-12-01 08:26:00,2.55,17850.0,United Kingdom\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(export)])
+    assert result.exit_code == 1
+    assert "--preset online-retail" in result.output
