@@ -33,6 +33,7 @@ from segchain.schema import (
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
+    SPREADSHEET_ERRORS,
 )
 from segchain.tableio import EXTRA_FIELDS, META_COLUMNS, SOURCE_FILE, SOURCE_ROW, short
 
@@ -71,27 +72,6 @@ WHITESPACE = (
     *"\u2028\u2029\u202f\u205f\u3000",
 )
 """The characters that ``str.strip_chars()`` removes (Unicode White_Space)."""
-
-
-SPREADSHEET_ERRORS = (
-    "#N/A",
-    "#NAME?",
-    "#REF!",
-    "#VALUE!",
-    "#DIV/0!",
-    "#NULL!",
-    "#NUM!",
-    "#SPILL!",
-    "#CALC!",
-    "#FIELD!",
-    "#GETTING_DATA",
-    "#ERROR!",
-)
-"""The error values Excel, LibreOffice and Google Sheets write into a cell whose formula
-failed, as a CSV saved from the sheet holds them: a customer id looked up with VLOOKUP that
-found nothing is ``#N/A``. As an id it is no customer (or sku, order, site): all the lines
-of every failed lookup would be one customer named ``#N/A``. Read as a blank id, as a
-workbook's error cell is read."""
 
 
 def has_whitespace(column: str) -> pl.Expr:

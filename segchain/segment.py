@@ -303,7 +303,7 @@ def _one_pass(
         outside = collected[-2].get_column("customer_id").unique()
         # An id padded with whitespace, or a spreadsheet error value (no customer: read as
         # blank), is not the import's: the pass again over the exact lines.
-        from segchain.orders import SPREADSHEET_ERRORS
+        from segchain.schema import SPREADSHEET_ERRORS
 
         padded = any(
             bool(((ids != ids.str.strip_chars()) | ids.is_in(SPREADSHEET_ERRORS)).any())

@@ -40,6 +40,7 @@ from segchain.schema import (
     META_PARAMS,
     META_STAGE,
     META_VERSION,
+    check_key_values,
     parse_dates,
     readable_columns,
 )
@@ -1019,6 +1020,7 @@ def _read_file(
         table = _read_parquet_bytes(data, name)
         if not all_strings:
             table.frame = parse_dates(collect(table.frame, name=name), source=name)
+            check_key_values(table.frame, source=name)
         return table
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
@@ -1042,6 +1044,7 @@ def _read_file(
     df = df.rename(stripped_names(df.columns))
     if not all_strings:
         df = parse_dates(df, source=name)
+        check_key_values(df, source=name)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
     dialect = Dialect(
         format="csv",
