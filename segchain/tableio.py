@@ -260,6 +260,14 @@ def named_by_option(source: str) -> str:
     return short(source)
 
 
+def rename_source(exc: DataError, plain: str, named: str) -> None:
+    """``exc``'s message, when it starts with ``plain:`` (the table as a file or a stage names
+    it: ``x.csv``, ``--costs``), starting with ``named:`` instead (``--costs lanes.csv``)."""
+    if named != plain and exc.message.startswith(f"{plain}:"):
+        exc.message = named + exc.message[len(plain) :]
+        exc.args = (exc.message,)
+
+
 # ---------------------------------------------------------------------------------------------
 # CSV dialect sniffing
 
@@ -975,10 +983,7 @@ def _read(
     except DataError as exc:
         # A command reads several files: 'empty.csv: the file is empty' did not say which of
         # them it was, while a missing one is named with its option ('--sites x.csv: ...').
-        plain, named = short(source), named_by_option(source)
-        if named != plain and exc.message.startswith(f"{plain}:"):
-            exc.message = named + exc.message[len(plain) :]
-            exc.args = (exc.message,)
+        rename_source(exc, short(source), named_by_option(source))
         raise
 
 

@@ -349,8 +349,8 @@ def test_network_lanes_without_their_columns_say_what_a_lane_is(cli, tmp_path: P
     result = cli("network", "c.csv", "--sites", "sites.csv", "--costs", "lanes.csv")
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: costs: missing required columns site_id, unit_cost; found "
-        "customer_id, cost\n"
+        "segchain network: Error: --costs lanes.csv: missing required columns site_id, "
+        "unit_cost; found customer_id, cost\n"
         "segchain network:   hint: give --costs one row per lane: site_id, customer_id, "
         "unit_cost (a unit's freight from the site to the customer), optionally distance_km\n"
     )

@@ -168,3 +168,63 @@ def test_key_value_problems_lists_each_column_value_and_rows() -> None:
         "6 rows with a spreadsheet error value as customer_id: '#N/A' (rows 2, 3, 5, 6 and 2 more)",
         "2 rows with a spreadsheet error value as sku: '#REF!' (row 1), '#NAME?' (row 4)",
     ]
+
+
+# ---- 2. network --costs: the lane table named by its option and file -----------------------
+# Its messages began 'costs:', which reads as the costs command, and did not say which file;
+# every other input is named as '--sites sites.csv: ...'.
+
+LANE_CASES = {
+    "unit cost not a number": (
+        LANES.replace("S2,C1,2", "S2,C1,abc"),
+        "--costs lanes.csv: unit_cost blank or not a number for lanes 'S2/C1'",
+    ),
+    "lane twice": (
+        LANES + "S1,C1,1\n",
+        "--costs lanes.csv: duplicate lanes (site_id/customer_id) 'S1/C1'",
+    ),
+    "negative unit cost": (
+        LANES.replace("S2,C1,2", "S2,C1,-2"),
+        "--costs lanes.csv: unit_cost must be a finite number >= 0 up to 1e+15, got -2.0 for "
+        "site_id@customer_id 'S2@C1'",
+    ),
+    "distance not a number": (
+        "site_id,customer_id,unit_cost,distance_km\nS1,C1,1,x\nS1,C2,1,5\n",
+        "--costs lanes.csv: column 'distance_km' holds 1 value that is not a number ('x')",
+    ),
+    "customer without a lane": (
+        "site_id,customer_id,unit_cost\nS1,C1,1\n",
+        "--costs lanes.csv: 1 customer has no lane from any site: customer_id 'C2'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LANE_CASES))
+def test_network_lane_problems_name_the_costs_option_and_file(
+    cli, tmp_path: Path, case: str
+) -> None:
+    lanes, message = LANE_CASES[case]
+    _inputs(tmp_path)
+    write(tmp_path, "lanes.csv", lanes)
+    result = cli(
+        "network", "segments.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "out.csv"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert f"segchain network: Error: {message}" in result.stderr
+    assert "Error: costs:" not in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_network_lanes_from_the_config_are_named_by_its_key(cli, tmp_path: Path) -> None:
+    _inputs(tmp_path)
+    write(tmp_path, "lanes.csv", "site_id,customer_id,unit_cost\nS1,C1,1\n")
+    write(tmp_path, "segchain.toml", '[network]\ncosts = "lanes.csv"\n')
+    result = cli(
+        "network", "segments.csv", "--sites", "sites.csv", "--config", "segchain.toml",
+        "-o", "out.csv",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "segchain network: Error: segchain.toml [network] costs lanes.csv: 1 customer has no "
+        "lane from any site: customer_id 'C2'\n"
+    ) in result.stderr

@@ -24,6 +24,9 @@ DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
 DEFAULT_GAP = 1e-6
 NO_SEGMENT = "all"
+# The lane table's messages name it by its option, as the CLI gave it: the CLI adds the file
+# (``--costs lanes.csv: ...``); 'costs: ...' read as the costs command.
+LANES = "--costs"
 
 
 def float_col(df: pl.DataFrame, name: str) -> pl.Expr:
@@ -247,13 +250,13 @@ def lane_pairs(
     require_columns(
         costs.columns,
         ["site_id", "customer_id", "unit_cost"],
-        source="costs",
+        source=LANES,
         hint="give --costs one row per lane: site_id, customer_id, unit_cost (a unit's freight "
         "from the site to the customer), optionally distance_km",
     )
     # A lane's distance_km decides its transit days: text there was replaced by the great-circle
     # distance, and -500, inf or NaN km read as a promise kept or an unknown distance, silently.
-    costs = numeric_columns(costs, ("distance_km",), source="costs")
+    costs = numeric_columns(costs, ("distance_km",), source=LANES)
     lanes = costs.select(
         pl.col("site_id").cast(pl.String),
         pl.col("customer_id").cast(pl.String),
@@ -282,7 +285,7 @@ def lane_pairs(
     )
     if problems:
         raise DataError(
-            "costs: " + "; ".join(problems),
+            f"{LANES}: " + "; ".join(problems),
             hint="give each lane (site_id, customer_id) one row with a unit_cost from 0 to 1e15 "
             "(and a distance_km from 0 to 1e15, or empty for the great-circle distance)",
         )
@@ -324,7 +327,7 @@ def lane_pairs(
     if not served.all():
         lost = cust["customer_id"].to_numpy()[~served]
         raise DataError(
-            f"costs: {plural(len(lost), 'customer')} {agree(len(lost), 'has', 'have')} no lane "
+            f"{LANES}: {plural(len(lost), 'customer')} {agree(len(lost), 'has', 'have')} no lane "
             "from any site: customer_id "
             f"{examples(lost)}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
