@@ -266,8 +266,10 @@ def postal_table(
     no header). A table without a country column needs ``country`` (an ISO code or a name).
     Several rows for one code (a code spanning places) are averaged.
 
+    ``source`` names the table in messages (``--geo geo.csv``, ``$SEGCHAIN_GEO geo.csv``).
+
     Raises:
-        DataError: the table has no postal code or coordinate column.
+        DataError: the table has no postal code or coordinate column, or no usable row.
         UsageError: no country column and no ``country`` given, or an unknown ``country``.
     """
     by_key = {_key(c): c for c in frame.columns}
@@ -314,7 +316,12 @@ def postal_table(
     ).drop_nulls()
     table = table.filter(pl.col("lat").abs() <= 90, pl.col("lon").abs() <= 180)
     if table.height == 0:
-        raise DataError(f"{source}: no row with a postal code, a known country and coordinates")
+        raise DataError(
+            f"{source}: no row with a postal code, a known country and coordinates",
+            hint="give each postal code its latitude and longitude as numbers with a decimal "
+            "point (52.52, 13.40; within [-90, 90] and [-180, 180]) and its country as an ISO "
+            "code or name (or --geo-country CODE)",
+        )
     return (
         table.group_by("iso", "postal_key")
         .agg(pl.col("lat").mean().round(5), pl.col("lon").mean().round(5))

@@ -228,3 +228,83 @@ def test_network_lanes_from_the_config_are_named_by_its_key(cli, tmp_path: Path)
         "segchain network: Error: segchain.toml [network] costs lanes.csv: 1 customer has no "
         "lane from any site: customer_id 'C2'\n"
     ) in result.stderr
+
+
+# ---- 3. --geo: its content named by the option (or $SEGCHAIN_GEO) and the file -------------
+# 'geo.csv: no postal_code column; ...' named the path only: the command reads several files,
+# and the path may have come from the environment, not from the command line.
+
+GEO_COLUMNS_HINT = (
+    "hint: a postal table needs a postal code (zip, postcode, postal_code), latitude and "
+    "longitude, and a country column or --geo-country; or the GeoNames postal dump"
+)
+GEO_ROWS_HINT = (
+    "hint: give each postal code its latitude and longitude as numbers with a decimal point "
+    "(52.52, 13.40; within [-90, 90] and [-180, 180]) and its country as an ISO code or name "
+    "(or --geo-country CODE)"
+)
+GEO_CASES = {
+    "no postal code column": (
+        "zipcode_x,latitude,longitude,country\n28024,53.1,8.6,DE\n",
+        1,
+        "no postal_code column; found zipcode_x, latitude, longitude, country",
+        GEO_COLUMNS_HINT,
+    ),
+    "latitude not a number": (
+        "postal_code,latitude,longitude,country\n28024,abc,8.6,DE\n",
+        1,
+        "no row with a postal code, a known country and coordinates",
+        GEO_ROWS_HINT,
+    ),
+    "unknown country": (
+        "postal_code,latitude,longitude,country\n28024,53.1,8.6,Atlantis\n",
+        1,
+        "no row with a postal code, a known country and coordinates",
+        GEO_ROWS_HINT,
+    ),
+}
+
+
+@pytest.mark.parametrize("source", ["option", "environment"])
+@pytest.mark.parametrize("case", list(GEO_CASES))
+def test_geo_table_problems_name_the_option_or_variable_and_file(
+    cli, tmp_path: Path, monkeypatch, case: str, source: str
+) -> None:
+    text, code, problem, hint = GEO_CASES[case]
+    write(tmp_path, "orders.csv", ORDERS)
+    write(tmp_path, "geo.csv", text)
+    if source == "option":
+        result = cli("segment", "orders.csv", "--geo", "geo.csv", "-o", "out.csv")
+        named = "--geo geo.csv"
+    else:
+        monkeypatch.setenv("SEGCHAIN_GEO", "geo.csv")
+        result = cli("segment", "orders.csv", "-o", "out.csv")
+        named = "$SEGCHAIN_GEO geo.csv"
+    assert result.exit_code == code, result.stderr
+    assert result.stderr == (
+        f"segchain segment: Error: {named}: {problem}\nsegchain segment:   {hint}\n"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_geo_table_without_country_names_the_variable(cli, tmp_path: Path, monkeypatch) -> None:
+    _inputs(tmp_path)
+    write(tmp_path, "geo.csv", "postal_code,latitude,longitude\n28024,53.1,8.6\n")
+    monkeypatch.setenv("SEGCHAIN_GEO", "geo.csv")
+    result = cli("network", "segments.csv", "--sites", "sites.csv", "-o", "out.csv")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == (
+        "segchain network: Error: $SEGCHAIN_GEO geo.csv has no country column: name the "
+        "country its codes belong to with --geo-country (e.g. --geo-country US)\n"
+    )
+
+
+def test_a_missing_geo_table_from_the_environment_names_the_variable(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    """'--geo gone.csv: no such file' named an option the command line did not have."""
+    write(tmp_path, "orders.csv", ORDERS)
+    monkeypatch.setenv("SEGCHAIN_GEO", "gone.csv")
+    result = cli("segment", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr == "segchain segment: Error: $SEGCHAIN_GEO gone.csv: no such file\n"

@@ -55,6 +55,7 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
                 "(the installed gazetteer knows each place's country)",
             )
         return None
+    from segchain.errors import DataError
     from segchain.geo import postal_table
     from segchain.schema import (
         POSTAL_TABLE,
@@ -62,20 +63,26 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
         POSTAL_TABLE_WANTED,
         check_not_a_stage_table,
     )
-    from segchain.tableio import collect, read_raw
+    from segchain.tableio import collect, named_by_option, read_raw, rename_source, short
 
-    table = read_raw(geo)
-    # An export or a segments table with postal_code, lat, lon passes postal_table's checks.
     # A path from $SEGCHAIN_GEO is named so: the command line has no --geo to correct.
     env = from_env(geo, GEO_ENV)
+    label = f"${GEO_ENV} {geo}" if env else f"--geo {geo}"
+    try:
+        table = read_raw(geo)
+    except DataError as exc:  # named '--geo PATH: no such file' as an option's file is
+        if env:
+            rename_source(exc, named_by_option(geo), f"${GEO_ENV} {short(geo)}")
+        raise
+    # An export or a segments table with postal_code, lat, lon passes postal_table's checks.
     check_not_a_stage_table(
         table.frame.collect_schema().names(),
         table.stage,
         POSTAL_TABLE,
-        source=f"${GEO_ENV} {geo}" if env else f"--geo {geo}",
+        source=label,
         hint=f"set {GEO_ENV} to {POSTAL_TABLE_WANTED}, or unset it" if env else POSTAL_TABLE_HINT,
     )
-    return postal_table(collect(table.frame), country=geo_country, source=geo)
+    return postal_table(collect(table.frame), country=geo_country, source=label)
 
 
 def locate_customers(
