@@ -517,3 +517,43 @@ def test_validate_writes_no_negative_zero(cli, tmp_path: Path) -> None:
         ["0.0", "2.0", "0.0"],
         ["2.0", "0.0", "0.0"],
     ]
+
+
+@pytest.mark.parametrize("value_option", ["--rejects", "--map", "--date-format"])
+def test_an_option_followed_by_another_option_is_missing_its_value(
+    cli, orders_csv: Path, tmp_path: Path, value_option: str
+) -> None:
+    # `--rejects -o clean.csv` took '-o' as the rejects file, then refused clean.csv as an extra
+    # argument (or, without it, wrote a file named '-o'): the message named neither mistake.
+    out = tmp_path / "clean.csv"
+    result = cli("validate", str(orders_csv), value_option, "-o", str(out))
+    assert result.exit_code == 2
+    assert f"{value_option} needs a value, but the next word is the option -o" in result.stderr
+    assert "unexpected extra argument" not in result.stderr
+    assert not out.exists() and not (tmp_path / "-o").exists()
+
+
+def test_a_value_option_last_with_an_option_for_value_writes_nothing(
+    cli, orders_csv: Path, tmp_path: Path
+) -> None:
+    result = cli("validate", str(orders_csv), "-o", str(tmp_path / "clean.csv"), "--rejects", "-q")
+    assert result.exit_code == 2
+    assert "--rejects needs a value, but the next word is the option -q" in result.stderr
+    assert list(tmp_path.glob("*.csv")) == [orders_csv]
+
+
+def test_values_that_look_like_options_but_are_not_are_still_values(
+    cli, orders_csv: Path, tmp_path: Path
+) -> None:
+    # '-' is stdin/stdout, a negative number is a number: neither is an option name.
+    result = cli("validate", str(orders_csv), "-o", "-")
+    assert result.exit_code == 0
+    result = cli("segment", str(orders_csv), "--k", "-3", "--method", "kmeans")
+    assert result.exit_code == 2
+    assert "needs a value" not in result.stderr
+
+
+def test_a_value_spelt_like_the_commands_argument_is_still_a_value(cli, orders_csv: Path) -> None:
+    # An argument is no option: `--date-format orders` is a value, refused as a date format.
+    result = cli("validate", str(orders_csv), "--date-format", "orders")
+    assert "needs a value" not in result.stderr

@@ -27,6 +27,7 @@ class SegchainGroup(TyperGroup):
         # Panels, metavars and defaults: one rule for every command's --help.
         for command in self.commands.values():
             polish(command)
+            _guard_option_values(command)
 
     def format_help(self, ctx: Any, formatter: Any) -> None:
         from segchain.cli.helptext import polish
@@ -60,6 +61,35 @@ class SegchainGroup(TyperGroup):
             sys.exit(1)
         # Without standalone mode Typer returns an Exit's code instead of exiting with it.
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def _guard_option_values(command: Any) -> None:
+    """Refuse an option whose value would be another of the command's options.
+
+    The parser takes the word after ``--rejects`` as its value whatever it is, so
+    ``--rejects -o clean.csv`` wrote the rejects to a file named ``-o`` and then refused
+    ``clean.csv`` as an extra argument, a message naming neither mistake. No file or value a
+    user means is spelt like one of the command's own options (``-`` and negative numbers are
+    not option names)."""
+    options = [p for p in command.params if p.param_type_name == "option"]
+    names = {name for p in options for name in (*p.opts, *p.secondary_opts)}
+    names.update(HELP_OPTIONS)
+    takes_value = {name for p in options if not p.is_flag and not p.count for name in p.opts}
+    parse_args = command.parse_args
+
+    def guarded(ctx: Any, args: list[str]) -> list[str]:
+        from typer._click.exceptions import UsageError
+
+        for option, value in zip(args, args[1:], strict=False):
+            if option == "--":  # what follows is arguments, not options
+                break
+            if option in takes_value and value in names:
+                raise UsageError(
+                    f"{option} needs a value, but the next word is the option {value}", ctx=ctx
+                )
+        return parse_args(ctx, args)
+
+    command.parse_args = guarded
 
 
 def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
