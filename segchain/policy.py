@@ -5,7 +5,7 @@ Pure domain types that stages import; ``segchain.config`` reads them from segcha
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,4 +61,22 @@ class PolicyTable:
         return [k for k in self.policies if k != "*"]
 
 
-__all__ = ["SERVICE_MEASURES", "PolicyTable", "SegmentPolicy"]
+def unnamed_segments_note(table: PolicyTable, labels: Iterable[str]) -> str | None:
+    """A note when the config names segments but none of ``labels`` (the input's): each then
+    takes the ``"*"`` default, silently (RFM labels in the config, k-means clusters in the
+    table). None when one is named, or the config names none."""
+    from segchain.errors import examples
+
+    named = table.labels
+    mine = sorted({lab for lab in labels if lab != "*"})
+    folded = {k.casefold() for k in named}
+    if not named or not mine or any(lab.casefold() in folded for lab in mine):
+        return None
+    return (
+        f"none of the {len(mine)} segments ({examples(mine)}) is named in the config's "
+        f'[segments] ({examples(named)}): each takes the [segments."*"] default; name them as '
+        "the segments table does"
+    )
+
+
+__all__ = ["SERVICE_MEASURES", "PolicyTable", "SegmentPolicy", "unnamed_segments_note"]

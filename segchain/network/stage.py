@@ -36,6 +36,7 @@ from segchain.network.outputs import (
     sites_table,
     with_left_out,
 )
+from segchain.policy import unnamed_segments_note
 from segchain.tableio import collect
 
 if TYPE_CHECKING:
@@ -141,6 +142,15 @@ def network(
         dtype=float,
     )
     has_promise = bool(np.isfinite(sla_points).any())
+    unnamed = unnamed_segments_note(policies, sla_by_segment)
+    if unnamed is not None:
+        notes.append(unnamed)
+    elif not has_promise:
+        notes.append(
+            "no segment has a delivery promise (max_delivery_days in the config's [segments]): "
+            "the sites are chosen for cost alone; set one per segment in segchain.toml, e.g. "
+            '[segments."Champions"] max_delivery_days = 1'
+        )
     if has_promise:
         require_distances(pairs, sla_points, cust, points)
     if not points.aggregated:

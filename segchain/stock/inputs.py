@@ -10,6 +10,7 @@ import polars as pl
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
+from segchain.policy import unnamed_segments_note
 from segchain.schema import (
     ITEM_RULES,
     MAX_VALUE,
@@ -232,6 +233,24 @@ def segment_targets(series: pl.DataFrame, table: PolicyTable) -> pl.DataFrame:
         },
     )
     return series.join(lookup, on="segment", how="left")
+
+
+def target_notes(series: pl.DataFrame, table: PolicyTable) -> list[str]:
+    """Why the segments' targets do not differ, when they do not: the config names none of
+    them, or sets no service_level of a segment's own (``segment_targets``' columns)."""
+    labels = series.get_column("segment").unique().to_list()
+    unnamed = unnamed_segments_note(table, labels)
+    if unnamed is not None:
+        return [unnamed]
+    targets = series.filter(pl.col("segment") != "*").select("seg_level", "seg_measure").unique()
+    if len([lab for lab in labels if lab != "*"]) < 2 or targets.height != 1:
+        return []
+    level, measure = targets.row(0)
+    return [
+        f"every segment has the same service target ({measure} {level:g}): the config gives "
+        "no segment a service_level of its own, so the stock does not differ by segment; set "
+        'one per segment in segchain.toml, e.g. [segments."Champions"] service_level = 0.99'
+    ]
 
 
 def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.DataFrame:

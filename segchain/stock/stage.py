@@ -35,6 +35,7 @@ from segchain.stock.inputs import (
     read_series,
     segment_targets,
     stocking_points,
+    target_notes,
 )
 from segchain.stock.policy import compute_policy
 from segchain.stock.rationing import ALTERNATIVE_COLUMNS, RATIONING, ration
@@ -176,7 +177,7 @@ def stock(
         raise UsageError(NOT_BY_SITE)
     series = segment_targets(series, table)
     points = stocking_points(series, keys, blend)
-    notes = list(notes)
+    notes = [*notes, *target_notes(series, table)]
     history = None
     prices = None
     if orders is not None:
