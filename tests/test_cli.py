@@ -557,3 +557,18 @@ def test_a_value_spelt_like_the_commands_argument_is_still_a_value(cli, orders_c
     # An argument is no option: `--date-format orders` is a value, refused as a date format.
     result = cli("validate", str(orders_csv), "--date-format", "orders")
     assert "needs a value" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "argument"),
+    [("costs", "--segments", "SEGMENTS"), ("stock", "--forecast", "FORECAST")],
+)
+def test_a_positional_input_given_as_an_option_is_named_as_positional(
+    cli, tmp_path: Path, command: str, option: str, argument: str
+) -> None:
+    # `costs --segments seg.parquet` said only "No such option: --segments (Possible options:
+    # --assignments, --sheet, --stock-segments)", none of which is what was meant.
+    result = cli(command, option, str(tmp_path / "x.parquet"))
+    assert result.exit_code == 2
+    assert f"{argument} is given without an option name" in result.stderr
+    assert f"segchain {command} {tmp_path / 'x.parquet'}" in result.stderr

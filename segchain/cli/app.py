@@ -109,7 +109,8 @@ def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
         lines = [f"Error: {exc.format_message()}{given}"]
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
-            lines.append(f"  hint: {path} -h lists the options")
+            hint = _positional_hint(exc, ctx, path, sys.argv[1:] if args is None else list(args))
+            lines.append(f"  hint: {hint or f'{path} -h lists the options'}")
     from segchain.cli.common import readable
 
     sys.stderr.write("".join(f"{head}{readable(line)}\n" for line in lines))
@@ -158,6 +159,32 @@ def _root(
     ),
 ) -> None:
     """Segment-driven supply-chain decisions from ERP order exports."""
+
+
+def _positional_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | None:
+    """For ``costs --segments seg.parquet``: the input is the command's argument, named by
+    place, not an option (the parser offers only options spelt alike)."""
+    option = getattr(exc, "option_name", None)
+    if type(exc).__name__ != "NoSuchOption" or not option:
+        return None
+    name = option.lstrip("-").split("=", 1)[0].replace("-", "_")
+    arguments = [p for p in ctx.command.params if p.param_type_name == "argument"]
+    if not any(p.name == name for p in arguments):
+        return None
+    value = next(
+        (
+            after
+            for token, after in zip(args, [*args[1:], None], strict=True)
+            if token == option and after is not None
+        ),
+        None,
+    )
+    if value is None:
+        value = next((t.split("=", 1)[1] for t in args if t.startswith(option + "=")), "FILE")
+    return (
+        f"{name.upper()} is given without an option name: {path} {value} ... "
+        f"(no {option.split('=', 1)[0]})"
+    )
 
 
 def _refused_value(exc: Any, args: list[str]) -> str:
