@@ -20,7 +20,14 @@ from typing import Any
 from segchain.errors import MAP_HINT, UsageError, title_row_hint
 from segchain.formatting import agree
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
-from segchain.schema import MODEL_NAMES, ORDER_COLUMNS, ORDER_REQUIRED, ORDER_VALUE, model_name
+from segchain.schema import (
+    MODEL_NAMES,
+    ORDER_COLUMNS,
+    ORDER_OPTIONAL,
+    ORDER_REQUIRED,
+    ORDER_VALUE,
+    model_name,
+)
 
 DEFAULT_CONFIG = "segchain.toml"
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
@@ -1032,6 +1039,20 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
         text += f"; {' and '.join(rest)} {agree(len(rest), 'has', 'have')} no look-alike header: "
         text += "map with --map CANONICAL=HEADER too"
     return text
+
+
+def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]) -> str | None:
+    """A note naming the headers left unread that look like optional columns segchain reads
+    ('Postal Code' for postal_code), with the --map that reads them; None when there are none."""
+    import shlex  # only for this message: not on every command's import path
+
+    missing = [c for c in ORDER_OPTIONAL if c not in mapping]
+    alike = look_alikes(headers, missing, mapping.values())
+    if not alike:
+        return None
+    named = ", ".join(f"{h!r} ({c})" for c, h in alike.items())
+    pasted = " ".join(f"--map {shlex.quote(f'{c}={h}')}" for c, h in alike.items())
+    return f"not read, though they look like columns segchain reads: {named}; add {pasted}"
 
 
 def _find_header(name: str, present: Sequence[str], by_fold: Mapping[str, str]) -> str | None:

@@ -65,3 +65,35 @@ def test_the_cli_prints_the_hint(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(export)])
     assert result.exit_code == 1
     assert "--preset online-retail" in result.output
+
+
+def test_validate_names_unmapped_headers_that_look_like_optional_columns(tmp_path):
+    # Superstore's 'Postal Code' places a customer better than its city, and 'Customer Name'
+    # names it in the report; neither is read unless mapped, and nothing said so.
+    export = tmp_path / "superstore.csv"
+    export.write_text(
+        "Order ID,Order Date,Customer ID,Customer Name,Product ID,Quantity,Sales,City,Postal Code\n"
+        "CA-1,2022-01-03,C1,Ann Lee,P1,2,10.5,Houston,77095\n"
+    )
+    result = CliRunner().invoke(
+        app,
+        [
+            "validate", str(export), "--map", "order_id=Order ID", "--map", "order_date=Order Date",
+            "--map", "customer_id=Customer ID", "--map", "sku=Product ID", "--map", "amount=Sales",
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    line = next(x for x in result.stderr.splitlines() if "look like" in x)
+    assert "--map 'postal_code=Postal Code' --map 'customer_name=Customer Name'" in line
+    assert "city" not in line.split(":")[1].split("add")[0]  # City maps itself already
+
+
+def test_no_note_when_every_look_alike_is_mapped(tmp_path):
+    export = tmp_path / "orders.csv"
+    export.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,Postal Code\n"
+        "1,2022-01-03,C1,P1,2,10.5,77095\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(export), "--map", "postal_code=Postal Code"])
+    assert result.exit_code == 0, result.output
+    assert "look like" not in result.stderr

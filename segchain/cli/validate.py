@@ -33,8 +33,9 @@ def validate(
         segchain validate export.csv --preset sap --rejects rejects.csv \\
           -o orders.parquet
     """
+    from segchain.config import unmapped_look_alikes_note
     from segchain.schema import META_PARAMS
-    from segchain.tableio import provenance
+    from segchain.tableio import META_COLUMNS, provenance
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
@@ -52,6 +53,9 @@ def validate(
         if any(k != v for k, v in loaded.imp.mapping.items())
         else "mapping: headers are already canonical"
     )
+    headers = [h for h in loaded.table.frame.collect_schema().names() if h not in META_COLUMNS]
+    if (unread := unmapped_look_alikes_note(headers, loaded.imp.mapping)) is not None:
+        reporter.info(unread)
     if output is None:
         _, recon = loaded.collect()
         return
