@@ -315,7 +315,10 @@ def _by(value: str) -> str:
     if unknown:
         raise Invalid(
             f"unknown column {unknown[0]!r}{did_you_mean(unknown[0], BY_COLUMNS)}",
-            hint=f"series can be keyed by {', '.join(BY_COLUMNS)}",
+            # The keys that make sense first: a list of every order-line column put quantity
+            # and order_date beside sku as if they were.
+            hint="series are keyed by segment and sku (the default), and by site, country or "
+            f"customer_id; any order-line column is accepted: {', '.join(BY_COLUMNS[1:])}",
             got=False,
         )
     return value
