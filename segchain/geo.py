@@ -27,6 +27,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, UsageError
+from segchain.formatting import agree, plural
 
 # Mean Earth radius (IUGG), the usual choice for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -256,8 +257,20 @@ def city_table(countries: frozenset[str]) -> pl.DataFrame:
     )
 
 
+# How to make a postal table's row usable: in its 'no usable row' error and 'rows left out' note.
+POSTAL_ROWS_HINT = (
+    "give each postal code its latitude and longitude as numbers with a decimal point (52.52, "
+    "13.40; within [-90, 90] and [-180, 180]) and its country as an ISO code or name (or "
+    "--geo-country CODE)"
+)
+
+
 def postal_table(
-    frame: pl.DataFrame, *, country: str | None = None, source: str = "--geo"
+    frame: pl.DataFrame,
+    *,
+    country: str | None = None,
+    source: str = "--geo",
+    notes: list[str] | None = None,
 ) -> pl.DataFrame:
     """A user's postal-code table as ``iso, postal_key, lat, lon`` (one row per code).
 
@@ -267,6 +280,9 @@ def postal_table(
     Several rows for one code (a code spanning places) are averaged.
 
     ``source`` names the table in messages (``--geo geo.csv``, ``$SEGCHAIN_GEO geo.csv``).
+    Rows that cannot be used (no postal code, an unknown country, coordinates that are no
+    numbers or out of range) are left out and, given ``notes``, counted there in one line
+    with examples and their rows (1 = the first data row): they were dropped without a word.
 
     Raises:
         DataError: the table has no postal code or coordinate column, or no usable row.
@@ -308,24 +324,80 @@ def postal_table(
         )
         iso_expr = pl.col("_iso")
     code, lat, lon = (str(found[k]) for k in ("postal_code", "lat", "lon"))
-    table = frame.select(
+    given = {
+        "_lat": pl.col(lat).cast(pl.String).str.strip_chars(),
+        "_lon": pl.col(lon).cast(pl.String).str.strip_chars(),
+        "_country": pl.col(found["country"]).cast(pl.String) if found["country"] else pl.lit(""),
+    }
+    rows = frame.select(
         iso_expr.alias("iso"),
         _postal_key(code).alias("postal_key"),
         pl.col(lat).cast(pl.Float64, strict=False).alias("lat"),
         pl.col(lon).cast(pl.Float64, strict=False).alias("lon"),
-    ).drop_nulls()
-    table = table.filter(pl.col("lat").abs() <= 90, pl.col("lon").abs() <= 180)
+        **given,
+    ).with_row_index("_row", offset=1)
+    usable = (
+        pl.all_horizontal(pl.col("iso", "postal_key", "lat", "lon").is_not_null())
+        & (pl.col("lat").abs() <= 90)
+        & (pl.col("lon").abs() <= 180)
+    )
+    table = rows.filter(usable).select("iso", "postal_key", "lat", "lon")
     if table.height == 0:
         raise DataError(
             f"{source}: no row with a postal code, a known country and coordinates",
-            hint="give each postal code its latitude and longitude as numbers with a decimal "
-            "point (52.52, 13.40; within [-90, 90] and [-180, 180]) and its country as an ISO "
-            "code or name (or --geo-country CODE)",
+            hint=POSTAL_ROWS_HINT,
         )
+    if notes is not None and table.height < rows.height:
+        notes.append(_rows_left_out(rows.filter(~usable), rows.height, source))
     return (
         table.group_by("iso", "postal_key")
         .agg(pl.col("lat").mean().round(5), pl.col("lon").mean().round(5))
         .sort("iso", "postal_key")
+    )
+
+
+def _rows_left_out(bad: pl.DataFrame, total: int, source: str) -> str:
+    """One line for the rows of a postal table that cannot be used: how many, why, examples."""
+
+    def shown(df: pl.DataFrame, column: str | None) -> str:
+        if column is None:
+            items = [f"row {r}" for r in df["_row"].head(3)]
+        else:
+            items = [
+                f"{repr(str(v)[:40]) if v else '(blank)'} (row {r})"
+                for r, v in df.select("_row", column).head(3).rows()
+            ]
+        more = f" (and {df.height - 3:,} more)" if df.height > 3 else ""
+        return ", ".join(items) + more
+
+    def blank(col: str) -> pl.Expr:
+        return pl.col(col).is_null() | (pl.col(col) == "")
+
+    lat_text = pl.col("lat").is_null() & ~blank("_lat")
+    lon_text = pl.col("lon").is_null() & ~blank("_lon")
+    out_of_range = (
+        pl.col("lat").is_not_null()
+        & pl.col("lon").is_not_null()
+        & ~((pl.col("lat").abs() <= 90) & (pl.col("lon").abs() <= 180))
+    )
+    reasons = [
+        ("postal code blank", pl.col("postal_key").is_null(), None),
+        ("country unknown", pl.col("iso").is_null(), "_country"),
+        ("latitude not a number", lat_text, "_lat"),
+        ("longitude not a number", lon_text, "_lon"),
+        ("latitude or longitude blank", blank("_lat") | blank("_lon"), None),
+        ("outside [-90, 90], [-180, 180]", out_of_range, "_at"),
+    ]
+    bad = bad.with_columns(_at=pl.format("{}, {}", "_lat", "_lon"))
+    parts = []
+    for what, rule, column in reasons:
+        rows = bad.filter(rule)
+        if rows.height:
+            parts.append(f"{what}: {shown(rows, column)}")
+    return (
+        f"{source}: {plural(bad.height, 'row')} of {total:,} left out (no customer is located "
+        f"by {agree(bad.height, 'it', 'them')}): " + "; ".join(parts) + f"; to use "
+        f"{agree(bad.height, 'it', 'them')}, {POSTAL_ROWS_HINT}"
     )
 
 

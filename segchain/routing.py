@@ -36,7 +36,9 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
         DataError: the assignments fail ``schema.check_assignments`` (shares of a customer do
             not add up to 1, ...).
     """
-    assignments = check_assignments(assignments)
+    # Both commands that route take the table as --assignments: messages name it so, and the
+    # CLI adds the file (``--assignments asg.csv: ...``).
+    assignments = check_assignments(assignments, source="--assignments")
     share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
     lanes = assignments.filter(pl.col("site_id").is_not_null()).select(
         pl.col("customer_id").cast(pl.String),
@@ -56,7 +58,7 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
     if lost.height and lost.height == routed.height:
         n = lost["customer_id"].n_unique()
         raise DataError(
-            "assignments: "
+            "--assignments: "
             + (
                 "the one customer of the orders has no serving site"
                 if n == 1

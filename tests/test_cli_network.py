@@ -392,7 +392,9 @@ def test_cli_network_site_coordinates_out_of_range_hint_names_the_ranges(
     result = cli("network", str(customers_csv), "--sites", str(sites), "-o", "a.csv")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
-    assert lines[-2].startswith("segchain network: Error: sites: lat outside [-90, 90] for site_id")
+    assert lines[-2].startswith(
+        f"segchain network: Error: --sites {sites}: lat outside [-90, 90] for site_id"
+    )
     assert lines[-1] == (
         "segchain network:   hint: give every site one row with a site_id, lat within [-90, 90] "
         "and lon within [-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: "

@@ -36,55 +36,59 @@ def costs(cli, tmp_path: Path, *args: str, out: Path):  # type: ignore[no-untype
 CASES = {
     "transport NaN": (
         [("--assignments", ASSIGNMENTS + "C1,A,S1,1,12,nan\nC2,A,S1,1,5,20\n")],
-        "assignments: transport_cost must be a finite number >= 0 up to 1e+15, "
+        "--assignments {in0}: transport_cost must be a finite number >= 0 up to 1e+15, "
         "got nan for customer_id@site_id 'C1@S1'",
     ),
     "site fixed cost inf": (
         [("--assignments", LANES), ("--sites", "site_id,open,fixed_cost\nS1,true,inf\n")],
-        "sites: fixed_cost must be a finite number >= 0 up to 1e+15, got inf for site_id 'S1'",
+        "--sites {in1}: fixed_cost must be a finite number >= 0 up to 1e+15, got inf for site_id "
+        "'S1'",
     ),
     "site listed twice": (
         [
             ("--assignments", LANES),
             ("--sites", "site_id,open,fixed_cost\nS1,true,100\nS1,true,100\n"),
         ],
-        "sites: site_id listed more than once: 'S1'",
+        "--sites {in1}: site_id listed more than once: 'S1'",
     ),
     "policy row twice": (
         [("--policy", "sku,inventory_value\nP1,100\nP1,100\nP2,50\n")],
-        "policy: sku listed more than once: 'P1'",
+        "--policy {in0}: sku listed more than once: 'P1'",
     ),
     "item unit cost inf": (
         [("--items", "sku,unit_cost\nP1,inf\nP2,1\n")],
-        "items: unit_cost must be a finite number >= 0 up to 1e+15, got inf for sku 'P1'",
+        "--items {in0}: unit_cost must be a finite number >= 0 up to 1e+15, got inf for sku 'P1'",
     ),
     "negative holding rate": (
         [("--items", "sku,unit_cost,holding_rate\nP1,2,-0.1\nP2,1,0.2\n")],
-        "items: holding_rate must be a finite number > 0 up to 100, got -0.1 for sku 'P1'",
+        "--items {in0}: holding_rate must be a finite number > 0 up to 100, got -0.1 for sku 'P1'",
     ),
     # An unclear open flag was read as closed, its fixed cost dropped; network refuses the same
     # in `existing`.
     "unclear open flag": (
         [("--assignments", LANES), ("--sites", "site_id,open,fixed_cost\nS1,maybe,100\n")],
-        "sites: open must be true or false, got 'maybe' for site_id 'S1'",
+        "--sites {in1}: open must be true or false, got 'maybe' for site_id 'S1'",
     ),
     # stock refuses a holding rate above --holding-rate's bound (100 a year); costs did not.
     "holding rate above stock's bound": (
         [("--items", "sku,unit_cost,holding_rate\nP1,2,1e10\nP2,1,0.2\n")],
-        "items: holding_rate must be a finite number > 0 up to 100, got 10000000000.0 for sku 'P1'",
+        "--items {in0}: holding_rate must be a finite number > 0 up to 100, got 10000000000.0 for "
+        "sku 'P1'",
     ),
     "policy inventory value NaN": (
         [("--policy", "sku,inventory_value\nP1,nan\nP2,50\n")],
-        "policy: inventory_value must be a finite number >= 0 up to 1e+15, got nan for sku 'P1'",
+        "--policy {in0}: inventory_value must be a finite number >= 0 up to 1e+15, got nan for "
+        "sku 'P1'",
     ),
     "negative lane demand": (
         [("--assignments", ASSIGNMENTS + "C1,A,S1,1,-12,10\nC2,A,S1,1,5,20\n")],
-        "assignments: demand must be a finite number >= 0 up to 1e+15, "
+        "--assignments {in0}: demand must be a finite number >= 0 up to 1e+15, "
         "got -12.0 for customer_id@site_id 'C1@S1'",
     ),
     "fixed cost beyond any real cost": (
         [("--assignments", LANES), ("--sites", "site_id,open,fixed_cost\nS1,true,1e300\n")],
-        "sites: fixed_cost must be a finite number >= 0 up to 1e+15, got 1e+300 for site_id 'S1'",
+        "--sites {in1}: fixed_cost must be a finite number >= 0 up to 1e+15, got 1e+300 for "
+        "site_id 'S1'",
     ),
     "stock segment row twice": (
         [
@@ -94,14 +98,14 @@ CASES = {
                 "sku,site,segment,inventory_value\nP1,S1,A,60\nP1,S1,A,40\n",
             ),
         ],
-        "per-segment stock: sku@site@segment listed more than once: 'P1@S1@A'",
+        "--stock-segments {in1}: sku@site@segment listed more than once: 'P1@S1@A'",
     ),
     "forecast inf": (
         [
             ("--policy", "sku,inventory_value\nP1,100\n"),
             ("--forecast", "unique_id,ds,segment,sku,forecast\nA/P1,2024-04-01,A,P1,inf\n"),
         ],
-        "forecast: forecast must be a finite number >= 0 up to 1e+15, "
+        "--forecast {in1}: forecast must be a finite number >= 0 up to 1e+15, "
         "got inf for unique_id@ds 'A/P1@2024-04-01'",
     ),
 }
@@ -122,7 +126,9 @@ def test_costs_hostile_input_exits_1_names_it_and_writes_nothing(
     out = tmp_path / "costs.csv"
     result = costs(cli, tmp_path, *_args(tmp_path, files), out=out)
     assert result.exit_code == 1, result.stderr
-    assert f"segchain costs: Error: {message}\n" in result.stderr
+    # The input is named by its option and file (in0.csv, in1.csv: the files of the case).
+    named = message.format(**{f"in{i}": tmp_path / f"in{i}.csv" for i in range(len(files))})
+    assert f"segchain costs: Error: {named}\n" in result.stderr
     assert "Traceback" not in result.stderr and "reconciled" not in result.stderr
     assert not out.exists()
 
@@ -142,7 +148,8 @@ def test_costs_hostile_lists_every_problem_of_an_input_at_once(cli, tmp_path: Pa
     result = costs(cli, tmp_path, "--items", write(tmp_path, "i.csv", items), out=out)
     assert result.exit_code == 1, result.stderr
     assert (
-        "items: sku listed more than once: 'P1'; unit_cost must be a finite number >= 0 up to "
+        f"--items {tmp_path / 'i.csv'}: sku listed more than once: 'P1'; unit_cost must be a "
+        "finite number >= 0 up to "
         "1e+15, got nan for sku 'P1'; holding_rate must be a finite number > 0 up to 100, "
         "got inf for sku 'P2'\n"
     ) in result.stderr

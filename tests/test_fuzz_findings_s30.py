@@ -78,7 +78,7 @@ def test_network_names_a_lane_without_ids_as_blank(cli, tmp_path: Path) -> None:
         f.write(",,x\n")
     result = network(cli)
     assert result.exit_code == 1
-    assert "for lanes '(blank)/(blank)'" in result.stderr
+    assert "unit_cost is not a number ('x') for lane '(blank)/(blank)'" in result.stderr
     assert "None" not in result.stderr
 
 
@@ -122,13 +122,13 @@ COSTS_ORDERS = (
     ("option", "name", "text", "said"),
     [
         ("--policy", "policy.csv", "sku,inventory_value\nS1,100\nS2,\n",
-         "policy: inventory_value blank for sku 'S2'"),
+         "--policy policy.csv: inventory_value blank for sku 'S2'"),
         ("--stock-segments", "ss.csv", "sku,segment,inventory_value\nS1,A,60\nS1,B,\nS2,B,5\n",
-         "per-segment stock: inventory_value blank for sku@segment 'S1@B'"),
+         "--stock-segments ss.csv: inventory_value blank for sku@segment 'S1@B'"),
         ("--forecast", "f.csv",
          "unique_id,segment,sku,ds,forecast\nA/S1,A,S1,2024-03-01,2\nB/S1,B,S1,2024-03-01,\n"
          "B/S2,B,S2,2024-03-01,1\n",
-         "forecast: forecast blank for unique_id@ds 'B/S1@2024-03-01'"),
+         "--forecast f.csv: forecast blank for unique_id@ds 'B/S1@2024-03-01'"),
     ],
 )  # fmt: skip
 def test_costs_refuses_a_blank_number_an_inventory_figure_is_made_of(

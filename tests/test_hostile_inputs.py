@@ -260,7 +260,7 @@ def test_item_value_that_is_not_a_number_is_an_error(cli, tmp_path: Path) -> Non
     items = write(tmp_path, "sku,moq\nx,abc\n", "items.csv")
     result = cli("stock", str(fc), "--items", str(items), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 1
-    assert "items: moq is not a number ('abc') for sku 'x'" in result.stderr
+    assert "items.csv: moq is not a number ('abc') for sku 'x'" in result.stderr
 
 
 def test_review_days_inf_is_refused(cli, tmp_path: Path) -> None:
@@ -302,7 +302,9 @@ def test_unclear_existing_flag_is_an_error(cli, tmp_path: Path) -> None:
         str(tmp_path / "a.csv"),
     )
     assert result.exit_code == 1
-    assert "sites: existing must be true or false, got 'maybe' for site_id 'S1'" in result.stderr
+    assert (
+        "sites.csv: existing must be true or false, got 'maybe' for site_id 'S1'" in result.stderr
+    )
 
 
 def test_blank_customer_ids_are_not_called_duplicates(cli, tmp_path: Path) -> None:
@@ -365,13 +367,13 @@ ASSIGNMENTS = "customer_id,segment,site_id,share,demand,transport_cost,left_out\
             "--sites",
             "sites.csv",
             "site_id,open,fixed_cost\nW1,true,abc\n",
-            "sites: column 'fixed_cost' holds 1 value that is not a number ('abc')",
+            "sites.csv: column 'fixed_cost' holds 1 value that is not a number ('abc')",
         ),
         (
             "--items",
             "items.csv",
             "sku,unit_cost\nS0,abc\n",
-            "items: column 'unit_cost' holds 1 value that is not a number ('abc')",
+            "items.csv: column 'unit_cost' holds 1 value that is not a number ('abc')",
         ),
     ],
 )
@@ -419,9 +421,7 @@ def test_forecast_assignments_with_text_shares_are_a_data_error(cli, tmp_path: P
         "--models", "Naive", "--horizon", "2", "-o", str(out),
     )  # fmt: skip
     assert result.exit_code == 1, result.stderr
-    assert "assignments: column 'share' holds 5 values that are not numbers ('abc')" in (
-        result.stderr
-    )
+    assert "a.csv: column 'share' holds 5 values that are not numbers ('abc')" in (result.stderr)
     assert not out.exists()
 
 
@@ -583,7 +583,7 @@ def test_costs_refuses_assignments_that_do_not_add_up(
     result = cli("costs", str(segments), "--orders", str(orders), "--assignments", str(asg),
                  "--sites", str(sites), "-o", str(out))  # fmt: skip
     assert result.exit_code == 1, result.stderr
-    assert "segchain costs: Error: assignments: " in result.stderr
+    assert f"segchain costs: Error: --assignments {asg}: " in result.stderr
     assert message in result.stderr and "hint: give network's assignments" in result.stderr
     assert not out.exists()
 
@@ -596,9 +596,7 @@ def test_forecast_assignments_are_checked_by_the_same_rule(cli, tmp_path: Path) 
         "--models", "Naive", "--horizon", "2", "-o", str(tmp_path / "out.csv"),
     )  # fmt: skip
     assert result.exit_code == 1, result.stderr
-    assert "assignments: a customer and site appear in more than one row: 'C0 at W1'" in (
-        result.stderr
-    )
+    assert "a.csv: a customer and site appear in more than one row: 'C0 at W1'" in (result.stderr)
 
 
 def test_left_out_customers_and_split_lanes_are_accepted(cli, tmp_path: Path) -> None:
@@ -617,7 +615,7 @@ def test_left_out_customers_and_split_lanes_are_accepted(cli, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("items", "message"),
     [
-        ("sku,unit_cost\nS0,1\nS1,2\nS0,3\n", "items: sku listed more than once: 'S0'"),
+        ("sku,unit_cost\nS0,1\nS1,2\nS0,3\n", "items.csv: sku listed more than once: 'S0'"),
         ("sku,site,unit_cost\nS0,,1\nS0,W1,2\nS0,W1,3\n", "sku@site listed more than once: 'S0@W1"),
     ],
 )  # fmt: skip

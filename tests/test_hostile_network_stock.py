@@ -60,7 +60,9 @@ def test_network_non_finite_or_huge_fixed_cost_is_a_data_error(
     cli, tmp_path: Path, value: str, shown: str
 ) -> None:
     result = network(cli, tmp_path, f"S1,50,8,{value},1000\nS2,49,2,100,1000\n")
-    message = f"sites: fixed_cost must be a finite number >= 0 up to 1e+15, got {shown} for site_id"
+    message = (
+        f"sites.csv: fixed_cost must be a finite number >= 0 up to 1e+15, got {shown} for site_id"
+    )
     refused(result, tmp_path, message + " 'S1'")
 
 
@@ -110,7 +112,7 @@ def test_stock_item_values_beyond_their_bounds_are_data_errors(
 ) -> None:
     items = write(tmp_path, "items.csv", f"sku,{column}\nP1,{value}\n")
     result = stock(cli, tmp_path, FORECAST, "--items", items)
-    refused(result, tmp_path, f"items: {column} must be a finite number {rule} for sku 'P1'")
+    refused(result, tmp_path, f"items.csv: {column} must be a finite number {rule} for sku 'P1'")
 
 
 def test_stock_a_holding_cost_that_underflows_is_a_data_error(cli, tmp_path: Path) -> None:
@@ -118,7 +120,7 @@ def test_stock_a_holding_cost_that_underflows_is_a_data_error(cli, tmp_path: Pat
     held infinite stock, exit 0. Each value passes its own bound; their product means nothing."""
     items = write(tmp_path, "items.csv", "sku,unit_cost,holding_rate\nP1,1e-300,1e-300\n")
     result = stock(cli, tmp_path, FORECAST, "--items", items)
-    refused(result, tmp_path, "items: the economic order quantity of 1 stocking point is above")
+    refused(result, tmp_path, "items.csv: the economic order quantity of 1 stocking point is above")
     assert "divide by zero" not in result.stderr
 
 
@@ -147,7 +149,7 @@ def test_stock_on_hand_beyond_its_bounds_is_a_data_error(
 ) -> None:
     on_hand = write(tmp_path, "on_hand.csv", f"sku,{table}\n")
     result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
-    refused(result, tmp_path, "on-hand: " + message)
+    refused(result, tmp_path, "on_hand.csv: " + message)
 
 
 # ---- 3. a forecast that is not a number is refused, not replaced by mean_demand --------------
@@ -178,7 +180,7 @@ def test_stock_empty_forecast_still_takes_mean_demand(cli, tmp_path: Path) -> No
 
 def test_network_blank_site_id_is_a_data_error(cli, tmp_path: Path) -> None:
     result = network(cli, tmp_path, "S1,50,8,100,1000\n,49,2,100,1000\n")
-    refused(result, tmp_path, "sites: 1 row with a blank site_id (row '2')")
+    refused(result, tmp_path, "sites.csv: 1 row with a blank site_id (row '2')")
 
 
 # ---- 5. a NaN capacity (an empty one is unlimited) ---------------------------------------
@@ -187,7 +189,9 @@ def test_network_blank_site_id_is_a_data_error(cli, tmp_path: Path) -> None:
 def test_network_nan_capacity_is_a_data_error(cli, tmp_path: Path) -> None:
     result = network(cli, tmp_path, "S1,50,8,100,nan\n")
     refused(
-        result, tmp_path, "sites: capacity must be a finite number >= 0, got nan for site_id 'S1'"
+        result,
+        tmp_path,
+        "sites.csv: capacity must be a finite number >= 0, got nan for site_id 'S1'",
     )
 
 
@@ -208,7 +212,9 @@ def test_network_unlimited_or_huge_capacity_serves_everyone(
 def test_stock_on_hand_without_its_column_names_on_hand(cli, tmp_path: Path) -> None:
     on_hand = write(tmp_path, "on_hand.csv", "sku,on_hand_qty\nP1,5\n")
     result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
-    refused(result, tmp_path, "on-hand: missing required column on_hand; found sku, on_hand_qty")
+    refused(
+        result, tmp_path, "on_hand.csv: missing required column on_hand; found sku, on_hand_qty"
+    )
 
 
 # ---- 7. NaN is called not a finite number -------------------------------------------------
@@ -236,7 +242,7 @@ def test_stock_nan_forecast_is_not_called_above_the_bound(cli, tmp_path: Path) -
         (
             SEGMENTS,
             "S1,50,nan,100,1000\n",
-            "sites: lon must be a finite number, got nan for site_id",
+            "sites.csv: lon must be a finite number, got nan for site_id",
         ),
     ],
 )

@@ -393,7 +393,7 @@ def test_costs_forecast_without_segments_cannot_split_and_says_so(cli, tmp_path:
     (tmp_path / "fc.csv").write_text("unique_id,ds,sku,forecast\nS1,2025-01-06,S1,3\n")
     result = costs(cli, tmp_path, "--policy", "policy.csv", "--forecast", "fc.csv")
     assert result.exit_code == 1
-    assert "forecast: missing required column segment" in result.stderr
+    assert "--forecast fc.csv: missing required column segment" in result.stderr
     assert "give forecast's table by segment x sku (its default --by)" in result.stderr
     assert (tmp_path / "out.csv").read_text() == "before\n"
 

@@ -177,13 +177,15 @@ def test_a_bad_file_of_an_option_is_named_with_its_option(
         (
             SEGMENTS,
             "site_id;lat;lon\nW1;52,5;13,4\n",
-            "sites: column 'lat' holds 1 value that is not a number ('52,5'); column 'lon' "
+            "--sites sites.csv: column 'lat' holds 1 value that is not a number ('52,5'); column "
+            "'lon' "
             "holds 1 value that is not a number ('13,4')",
         ),
         (
             SEGMENTS,
             "site_id,lat,lon,fixed_cost,capacity\nW1,52.5,13.4,abc,xyz\n",
-            "sites: column 'fixed_cost' holds 1 value that is not a number ('abc'); column "
+            "--sites sites.csv: column 'fixed_cost' holds 1 value that is not a number ('abc'); "
+            "column "
             "'capacity' holds 1 value that is not a number ('xyz')",
         ),
         (

@@ -177,7 +177,7 @@ def test_key_value_problems_lists_each_column_value_and_rows() -> None:
 LANE_CASES = {
     "unit cost not a number": (
         LANES.replace("S2,C1,2", "S2,C1,abc"),
-        "--costs lanes.csv: unit_cost blank or not a number for lanes 'S2/C1'",
+        "--costs lanes.csv: unit_cost is not a number ('abc') for lane 'S2/C1'",
     ),
     "lane twice": (
         LANES + "S1,C1,1\n",

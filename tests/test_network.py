@@ -497,7 +497,7 @@ def test_network_duplicate_site_ids_are_an_error() -> None:
 
 def test_network_no_sites_is_an_error() -> None:
     customers, sites = _promise_case()
-    with pytest.raises(DataError, match="sites: no sites"):
+    with pytest.raises(DataError, match="--sites: no sites"):
         network(customers, sites=sites.clear())
 
 

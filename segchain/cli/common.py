@@ -891,3 +891,34 @@ def write_output(
     where = "stdout" if dest == "-" else dest
     rows = plural(df.height, what.removesuffix("s"), what)
     when_written(dest, lambda: reporter.info(f"wrote {rows} to {where} ({written})"))
+
+
+@contextmanager
+def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[None]:
+    """A stage's error about a table given by an option, named by the option and its file.
+
+    A stage names such a table by its option alone (``--items: sku listed more than once``):
+    it does not know the file. Here the file is added (``--items items.csv: ...``) as a read
+    error is named (``tableio.named_by_option``); a path from the config is named by its key
+    when the error is shown (``config.name_sources``). ``given`` maps each option to its path
+    (several for a repeated --orders), or None when the option was not given.
+    """
+    from segchain.errors import DataError
+    from segchain.tableio import named_by_option, rename_source, short
+
+    try:
+        yield
+    except DataError as exc:
+        for option, value in given.items():
+            if value is None:
+                continue
+            paths = [value] if isinstance(value, str) else list(value)
+            if not paths:
+                continue
+            named = named_by_option(paths[0]) if len(paths) == 1 else ""
+            if not named.startswith(f"{option} "):  # stdin, several files, or read otherwise
+                shown = ["<stdin>" if p == "-" else short(p, 60) for p in paths[:3]]
+                more = f" (+{len(paths) - 3})" if len(paths) > 3 else ""
+                named = f"{option} {', '.join(shown)}{more}"
+            rename_source(exc, option, named)
+        raise

@@ -202,21 +202,27 @@ def costs_command(
     def frame(t: Any) -> Any:
         return collect(t.frame) if t is not None else None
 
-    result = run_costs(
-        clean,
-        seg_frame,
-        rates=rates,
-        policy=frame(pol_t),
-        stock_segments=frame(seg_stock_t),
-        forecast=frame(fc_t),
-        assignments=frame(asg_t),
-        sites=frame(sites_t),
-        items=frame(items_t),
-        network_promise=asg_t.metadata.get("promise") if asg_t is not None else None,
-        network_totals=asg_t.metadata.get("totals") if asg_t is not None else None,
-        stock_comparison=pol_t.metadata.get("comparison") if pol_t is not None else None,
-        by=by_value,
-    )
+    # The stage names each table given by an option by the option alone: the file is added here.
+    by_option: dict[str, str | list[str] | None] = {
+        k: v for k, v in files.items() if k.startswith("--")
+    }
+    by_option["--orders"] = orders  # all its files, not '-' alone
+    with c.tables_named(by_option):
+        result = run_costs(
+            clean,
+            seg_frame,
+            rates=rates,
+            policy=frame(pol_t),
+            stock_segments=frame(seg_stock_t),
+            forecast=frame(fc_t),
+            assignments=frame(asg_t),
+            sites=frame(sites_t),
+            items=frame(items_t),
+            network_promise=asg_t.metadata.get("promise") if asg_t is not None else None,
+            network_totals=asg_t.metadata.get("totals") if asg_t is not None else None,
+            stock_comparison=pol_t.metadata.get("comparison") if pol_t is not None else None,
+            by=by_value,
+        )
     for note in result.notes:
         reporter.info(note)
     for warning in result.warnings:

@@ -241,7 +241,11 @@ def forecast(
         )
         asg_frame = collect(asg_table.frame, name="assignments")
 
-    with Work("forecast", "forecasting", unit="series", quiet=quiet) as work:
+    # The stage names --orders and --assignments by the option alone: the file is added here.
+    with (
+        c.tables_named({"--orders": orders, "--assignments": assignments}),
+        Work("forecast", "forecasting", unit="series", quiet=quiet) as work,
+    ):
         result = run_forecast(
             clean, seg_frame, assignments=asg_frame, progress=work.update, **params
         )

@@ -37,8 +37,8 @@ GeoCountryOpt = Annotated[
 ]
 
 
-def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
-    """Read and check ``--geo`` (None without it).
+def postal(geo: str | None, geo_country: str | None, *, reporter: Reporter) -> pl.DataFrame | None:
+    """Read and check ``--geo`` (None without it); rows it cannot use are a warning.
 
     Raises:
         DataError: ``--geo`` holds order lines or a stage's output, not postal codes.
@@ -82,7 +82,11 @@ def postal(geo: str | None, geo_country: str | None) -> pl.DataFrame | None:
         source=label,
         hint=f"set {GEO_ENV} to {POSTAL_TABLE_WANTED}, or unset it" if env else POSTAL_TABLE_HINT,
     )
-    return postal_table(collect(table.frame), country=geo_country, source=label)
+    notes: list[str] = []
+    codes = postal_table(collect(table.frame), country=geo_country, source=label, notes=notes)
+    for note in notes:
+        reporter.warn(note)
+    return codes
 
 
 def locate_customers(

@@ -10,7 +10,7 @@ from segchain.cli import common as c
 from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
-from segchain.errors import DataError, UsageError
+from segchain.errors import UsageError
 from segchain.formatting import count, plural
 
 SitesOpt = Annotated[
@@ -164,16 +164,8 @@ def network_command(
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
-    from segchain.network.inputs import LANES
     from segchain.schema import check_one_row_per_customer, check_table_kind
-    from segchain.tableio import (
-        collect,
-        named_by_option,
-        provenance,
-        read_table,
-        register_input,
-        rename_source,
-    )
+    from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
@@ -203,7 +195,7 @@ def network_command(
     if sum(x == "-" for x in (customers, sites, costs, geo)) > 1:
         raise UsageError("only one of CUSTOMERS, --sites, --costs and --geo can be '-' (stdin)")
 
-    postal_codes = g.postal(geo, geo_country)
+    postal_codes = g.postal(geo, geo_country, reporter=reporter)
     cust_table = read_table(customers)
     check_table_kind(
         cust_table.frame.collect_schema().names(),
@@ -221,19 +213,18 @@ def network_command(
     site_frame = collect(read_table(sites).frame) if sites is not None else None
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
     c.warn_unmatched_policies(cfg, cust, reporter)
-    try:
-        with Work("network", "solving the network", quiet=quiet):
-            result = run_network(
-                cust,
-                sites=site_frame,
-                costs=cost_frame,
-                policies=policy_table(cfg),
-                **params.as_dict(),
-            )
-    except DataError as exc:
-        if costs is not None:  # the stage names the lane table by its option alone
-            rename_source(exc, LANES, named_by_option(costs))
-        raise
+    # The stage names --sites and --costs by the option alone: the file is added here.
+    with (
+        c.tables_named({"--sites": sites, "--costs": costs}),
+        Work("network", "solving the network", quiet=quiet),
+    ):
+        result = run_network(
+            cust,
+            sites=site_frame,
+            costs=cost_frame,
+            policies=policy_table(cfg),
+            **params.as_dict(),
+        )
     for note in result.notes:
         reporter.info(note)
     for warning in result.warnings:

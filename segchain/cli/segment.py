@@ -152,7 +152,7 @@ def segment_command(
         },
         cfg,
     )
-    postal_codes = g.postal(geo, geo_country)
+    postal_codes = g.postal(geo, geo_country, reporter=reporter)
     previous_frame = None
     if previous is not None:
         prev_table = read_table(previous)

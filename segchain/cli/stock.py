@@ -266,18 +266,22 @@ def stock_command(
         else None
     )
     c.warn_unmatched_policies(cfg, fc, reporter)
-    result = run_stock(
-        fc,
-        items=item_frame,
-        on_hand=on_hand_frame,
-        orders=order_frame,
-        assignments=asg_frame,
-        policies=policy_table(cfg),
-        freq=(fc_table.metadata.get("params") or {}).get("freq")
-        if fc_table.stage == "forecast"
-        else None,
-        **params,
-    )
+    # The stage names the tables of its options by the option alone: the file is added here.
+    with c.tables_named(
+        {"--items": items, "--on-hand": on_hand, "--orders": orders, "--assignments": assignments}
+    ):
+        result = run_stock(
+            fc,
+            items=item_frame,
+            on_hand=on_hand_frame,
+            orders=order_frame,
+            assignments=asg_frame,
+            policies=policy_table(cfg),
+            freq=(fc_table.metadata.get("params") or {}).get("freq")
+            if fc_table.stage == "forecast"
+            else None,
+            **params,
+        )
     policy = result.policy
     for note in result.notes:
         reporter.warn(note)

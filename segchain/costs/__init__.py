@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 
 from segchain.costs import allocate, promise, sales
+from segchain.costs.options import ASSIGNMENTS, FORECAST, OPTION
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
 from segchain.formatting import agree, plural
@@ -124,7 +125,7 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
         limit = rule.limits.get(column, MAX_VALUE)
         problems += number_problems(frame, {column: how}, keys=rule.keys, limit=limit)
     if problems:
-        raise DataError(f"{name}: " + "; ".join(problems), hint=rule.hint)
+        raise DataError(f"{OPTION[name]}: " + "; ".join(problems), hint=rule.hint)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def costs(
         require_columns(
             forecast.columns,
             ("segment", "sku", "forecast"),
-            source="forecast",
+            source=FORECAST,
             hint="give forecast's table by segment x sku (its default --by), or leave "
             "--forecast out to split inventory by the units each segment bought",
         )
@@ -245,7 +246,7 @@ def costs(
         "items": (items, ("unit_cost", "holding_rate")),
     }
     checked = {
-        name: numeric_columns(frame, cols, source=name) if frame is not None else None
+        name: numeric_columns(frame, cols, source=OPTION[name]) if frame is not None else None
         for name, (frame, cols) in numbers.items()
     }
     policy, stock_segments, forecast = (
@@ -258,7 +259,7 @@ def costs(
         if frame is not None and name in INPUT_RULES:
             check_input(frame, name)
     if assignments is not None:
-        assignments = check_assignments(assignments)
+        assignments = check_assignments(assignments, source=ASSIGNMENTS)
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
@@ -349,14 +350,14 @@ def costs(
         require_columns(
             assignments.columns,
             ("customer_id", "site_id", "demand", "transport_cost"),
-            source="assignments",
+            source=ASSIGNMENTS,
         )
         assignments = assignments.with_columns(pl.col("customer_id").cast(pl.String))
         strangers = assignments.join(customers, on="customer_id", how="anti", maintain_order="left")
         if strangers.height:
             ids = strangers["customer_id"].unique(maintain_order=True).to_list()
             raise DataError(
-                f"assignments: {plural(len(ids), 'customer')} {agree(len(ids), 'is', 'are')} "
+                f"{ASSIGNMENTS}: {plural(len(ids), 'customer')} {agree(len(ids), 'is', 'are')} "
                 f"not in the segments: {examples(ids)}",
                 hint="give the segments that network was run on (the same segment output)",
             )

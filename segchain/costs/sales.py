@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from segchain.costs.options import ITEMS, ORDERS
 from segchain.errors import DataError
 from segchain.schema import FLAG_RETURN, demand_line, product_line, require_columns
 
@@ -52,7 +53,7 @@ def customer_sales(
     require_columns(
         orders.columns,
         ("order_id", "order_date", "customer_id", "sku", "quantity", "amount"),
-        source="orders",
+        source=ORDERS,
     )
     if "flag" not in orders.columns:
         orders = orders.with_columns(flag=pl.lit(None, pl.String))
@@ -63,7 +64,7 @@ def customer_sales(
     )
     if lines.height == 0:
         raise DataError(
-            "orders: no order line belongs to a customer in the segments",
+            f"{ORDERS}: no order line belongs to a customer in the segments",
             hint="give the orders the segments were computed from",
         )
     unit_cost = _unit_costs(items)
@@ -123,7 +124,7 @@ def customer_sales(
 def _unit_costs(items: pl.DataFrame | None) -> pl.DataFrame | None:
     if items is None or "unit_cost" not in items.columns:
         return None
-    require_columns(items.columns, ("sku",), source="items")
+    require_columns(items.columns, ("sku",), source=ITEMS)
     costs = items.select(
         pl.col("sku").cast(pl.String), pl.col("unit_cost").cast(pl.Float64, strict=False)
     )

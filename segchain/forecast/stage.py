@@ -124,7 +124,7 @@ def forecast(
     routing_warnings: list[str] = []
     unrouted = 0
     if assignments is not None:
-        routed = route_orders(collect(orders, name="orders"), assignments)
+        routed = route_orders(collect(orders, name="--orders"), assignments)
         orders, routing_warnings = routed.orders, routed.warnings
         unrouted = routed.unrouted_lines
         if "site" not in by:

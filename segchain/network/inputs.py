@@ -24,9 +24,10 @@ DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
 DEFAULT_GAP = 1e-6
 NO_SEGMENT = "all"
-# The lane table's messages name it by its option, as the CLI gave it: the CLI adds the file
-# (``--costs lanes.csv: ...``); 'costs: ...' read as the costs command.
+# The lane and site tables' messages name them by their option, as the CLI gave them: the CLI
+# adds the file (``--costs lanes.csv: ...``); 'costs: ...' read as the costs command.
 LANES = "--costs"
+SITES = "--sites"
 
 
 def float_col(df: pl.DataFrame, name: str) -> pl.Expr:
@@ -185,19 +186,19 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
-    require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source="sites")
+    require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES)
     existing = (
         flag_column(
             sites,
             "existing",
-            source="sites",
+            source=SITES,
             hint="write true/false (or yes/no, 1/0); leave it empty for a candidate site",
         )
         if "existing" in cols
         else pl.lit(False)
     )
     # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
-    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source="sites")
+    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES)
     df = sites.select(
         pl.col("site_id").cast(pl.String),
         (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
@@ -216,7 +217,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     )
     if df.height == 0:
         raise DataError(
-            "sites: no sites (the table is empty)",
+            f"{SITES}: no sites (the table is empty)",
             hint="list candidate sites, or propose some from the customers with --candidates N",
         )
     problems = blank_ids(df, "site_id")
@@ -228,14 +229,14 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
         if missing.height:
             problems.append(f"no coordinates (lat, lon) for site_id {examples(missing['site_id'])}")
-    problems += range_problems(df, "site_id", source="sites")
+    problems += range_problems(df, "site_id", source=SITES)
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
     problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
     problems += number_problems(df, {"capacity": ">= 0"}, keys=["site_id"])
     if problems:
         raise DataError(
-            "sites: " + "; ".join(problems),
+            f"{SITES}: " + "; ".join(problems),
             # The hint covers every rule above: it named only the numbers, also for a lat of 95.
             hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
             "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: unlimited)",
@@ -262,6 +263,7 @@ def lane_pairs(
         pl.col("customer_id").cast(pl.String),
         pl.col("unit_cost").cast(pl.Float64, strict=False),
         float_col(costs, "distance_km").alias("distance_km"),
+        pl.col("unit_cost").cast(pl.String).str.strip_chars().alias("_given"),
     )
     lane = pl.concat_str(
         [pl.col(k).fill_null("(blank)") for k in ("site_id", "customer_id")], separator="/"
@@ -271,11 +273,24 @@ def lane_pairs(
     if dup.height:
         shown = examples(dup.select(lane).to_series().unique(maintain_order=True))
         problems.append(f"duplicate lanes (site_id/customer_id) {shown}")
+    # A unit_cost that is text is shown, as other numbers that are none are ('abc', a decimal
+    # comma '2,5'): 'blank or not a number' named the lane but not what was wrong with it.
     bad = lanes.filter(pl.col("unit_cost").is_null())
-    if bad.height:
+    blank = pl.col("_given").is_null() | (pl.col("_given") == "")
+    text = bad.filter(~blank)
+    if text.height:
+        values = examples(v[:40] for v in text["_given"].unique(maintain_order=True))
         problems.append(
-            f"unit_cost blank or not a number for lanes {examples(bad.select(lane).to_series())}"
+            f"unit_cost is not a number ({values}) for "
+            f"{agree(text.height, 'lane', 'lanes')} {examples(text.select(lane).to_series())}"
         )
+    empty = bad.filter(blank)
+    if empty.height:
+        problems.append(
+            f"unit_cost blank for {agree(empty.height, 'lane', 'lanes')} "
+            f"{examples(empty.select(lane).to_series())}"
+        )
+    lanes = lanes.drop("_given")
     # Past 1e15 HiGHS fails with no lane named (status 15), as on a site's fixed cost.
     problems += number_problems(
         lanes,

@@ -29,6 +29,7 @@ import polars as pl
 
 from segchain.errors import DataError
 from segchain.schema import demand_line, require_columns
+from segchain.stock.inputs import ORDERS_OPT
 
 # Draws per stocking point; the level's sampling error is well under one unit for slow items.
 DRAWS = 4000
@@ -53,7 +54,7 @@ def demand_history(
     require_columns(
         orders.columns,
         ["order_date", "sku", "quantity"],
-        source="orders",
+        source=ORDERS_OPT,
         hint="pass the orders given to `segchain forecast` (the output of `segchain validate`)",
     )
     notes: list[str] = []
@@ -75,7 +76,7 @@ def demand_history(
         )
     except pl.exceptions.PolarsError as exc:
         raise DataError(
-            f"orders: order_date or quantity cannot be read ({exc.__class__.__name__})",
+            f"{ORDERS_OPT}: order_date or quantity cannot be read ({exc.__class__.__name__})",
             hint="pass the output of `segchain validate`",
         ) from exc
     o = o.filter(pl.col("ds").is_not_null() & pl.col("quantity").is_not_null())

@@ -33,6 +33,12 @@ ITEM_DEFAULTS: dict[str, float] = {
     "pack_size": 1.0,
 }
 ITEM_COLUMNS = tuple(ITEM_DEFAULTS)
+# The tables given by an option are named by it in messages (``--items: duplicate sku ...``);
+# the CLI adds the file (``--items items.csv: ...``). 'items: ...' named neither.
+ITEMS_OPT = "--items"
+ON_HAND_OPT = "--on-hand"
+ORDERS_OPT = "--orders"
+ASSIGNMENTS_OPT = "--assignments"
 # The largest each item value may be (the others: MAX_VALUE): lead times as --lead-time-days
 # (ten years; 1e200 days hung the level search, 1e20 gave a negative safety stock), the holding
 # rate as costs' --holding-rate.
@@ -323,7 +329,7 @@ def items_matching_none(
     (00047 -> 47), which is said when dropping them makes the skus meet."""
     if items is None or "sku" not in points.columns:
         return []
-    it = collect(items, name="items")
+    it = collect(items, name=ITEMS_OPT)
     if "sku" not in it.columns or it.height == 0 or points.height == 0:
         return []
     theirs = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
@@ -366,8 +372,10 @@ def join_items(
         )
         out = _unit_costs(out, prices)
         return out, points.height, {c: points.height for c in fallback}
-    it = collect(items, name="items")
-    require_columns(it.columns, ["sku"], source="items", hint="the item master needs a sku column")
+    it = collect(items, name=ITEMS_OPT)
+    require_columns(
+        it.columns, ["sku"], source=ITEMS_OPT, hint="the item master needs a sku column"
+    )
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
     per_site = "site" in it.columns and "site" in points.columns
@@ -460,7 +468,7 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
             problems.append(f"{col} is not a number ({values}) for {what} {skus}")
     if problems:
         raise DataError(
-            "items: " + "; ".join(problems),
+            f"{ITEMS_OPT}: " + "; ".join(problems),
             hint="write numbers with a decimal point, or leave a value empty to use the default",
         )
 
@@ -484,7 +492,7 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
         problems += number_problems(it, {col: ITEM_RULES[col]}, keys=keys, limit=limit)
     if problems:
         raise DataError(
-            "items: " + "; ".join(problems),
+            f"{ITEMS_OPT}: " + "; ".join(problems),
             hint="fix the item master (one row per sku), or leave a value empty to use the default",
         )
 
@@ -527,24 +535,24 @@ def join_on_hand(
     Returns:
         (policy, stocking points without an on-hand row, on-hand points without demand).
     """
-    oh = collect(on_hand, name="on-hand")
+    oh = collect(on_hand, name=ON_HAND_OPT)
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
     qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
     require_columns(
         oh.columns,
         ["sku", qty],
-        source="on-hand",
+        source=ON_HAND_OPT,
         hint="expected columns sku, on_hand (and site with a forecast by site; on_order, "
         "backorders optional)",
     )
     if "site" in keys and "site" not in oh.columns:
         raise DataError(
-            "on-hand: the forecast is by site but the on-hand table has no site column",
+            f"{ON_HAND_OPT}: the forecast is by site but the on-hand table has no site column",
             hint="add a site column to the on-hand table",
         )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
-    oh = numeric_columns(oh, [qty, *extra], source="on-hand").select(
+    oh = numeric_columns(oh, [qty, *extra], source=ON_HAND_OPT).select(
         *[pl.col(k).cast(pl.String) for k in by],
         pl.col(qty).alias("on_hand"),
         *[pl.col(c).fill_null(0.0) for c in extra],
@@ -564,7 +572,7 @@ def join_on_hand(
             problems.append(f"{plural(n, 'row')} {agree(n, 'has', 'have')} no {k}")
     if problems:
         raise DataError(
-            "on-hand: " + "; ".join(problems),
+            f"{ON_HAND_OPT}: " + "; ".join(problems),
             hint="every on-hand row needs a sku"
             + (" and a site" if "site" in by else "")
             + " and a number on hand (at most 1e15 in size); drop or fix those rows",

@@ -12,7 +12,13 @@ from segchain.schema import MAX_VALUE
 from segchain.stock.bootstrap import bootstrap_levels, histories, lump_variance
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
-from segchain.stock.inputs import DAYS_PER_YEAR, GAMMA_ABOVE_UNITS, LOW_MEAN_UNITS, TINY_UNITS
+from segchain.stock.inputs import (
+    DAYS_PER_YEAR,
+    GAMMA_ABOVE_UNITS,
+    ITEMS_OPT,
+    LOW_MEAN_UNITS,
+    TINY_UNITS,
+)
 from segchain.stock.levels import discrete_levels, normal_levels
 from segchain.stock.loss_functions import normal_losses
 
@@ -334,8 +340,8 @@ def _check_order_quantities(
         pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="@")
     )
     raise DataError(
-        f"items: the economic order quantity of {plural(int(bad.sum()), 'stocking point')} is "
-        "above "
+        f"{ITEMS_OPT}: the economic order quantity of "
+        f"{plural(int(bad.sum()), 'stocking point')} is above "
         f"{MAX_VALUE:g} units, e.g. {examples(where.to_series().to_list())} (holding cost "
         f"{float(h[bad][0]):g} a unit-year: unit_cost x holding_rate)",
         hint="check unit_cost and holding_rate in the item master",
