@@ -1022,6 +1022,13 @@ def look_alikes(headers: Sequence[str], missing: Sequence[str], mapped: Iterable
     return out
 
 
+def _pasted_maps(alike: Mapping[str, str]) -> str:
+    """``--map 'order_id=Order ID' ...``: each canonical column and its header, shell-quoted."""
+    import shlex  # only for these messages: not on every command's import path
+
+    return " ".join(f"--map {shlex.quote(f'{c}={h}')}" for c, h in alike.items())
+
+
 def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterable[str]) -> str:
     """How to map this file's ``missing`` required columns: the preset whose layout it is, or
     a --map ready to paste for each look-alike header, then what is left."""
@@ -1033,9 +1040,7 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
     alike = look_alikes(headers, [c for c in missing if c in ORDER_COLUMNS], mapped)
     if not alike:
         return MAP_HINT
-    import shlex  # only for this message: not on every command's import path
-
-    pasted = " ".join(f"--map {shlex.quote(f'{c}={h}')}" for c, h in alike.items())
+    pasted = _pasted_maps(alike)
     rest = [c for c in missing if c not in alike]
     text = f"add {pasted}"
     if rest:
@@ -1047,14 +1052,12 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
 def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]) -> str | None:
     """A note naming the headers left unread that look like optional columns segchain reads
     ('Postal Code' for postal_code), with the --map that reads them; None when there are none."""
-    import shlex  # only for this message: not on every command's import path
-
     missing = [c for c in ORDER_OPTIONAL if c not in mapping]
     alike = look_alikes(headers, missing, mapping.values())
     if not alike:
         return None
     named = ", ".join(f"{h!r} ({c})" for c, h in alike.items())
-    pasted = " ".join(f"--map {shlex.quote(f'{c}={h}')}" for c, h in alike.items())
+    pasted = _pasted_maps(alike)
     return f"not read, though they look like columns segchain reads: {named}; add {pasted}"
 
 

@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.errors import DataError
 from segchain.formatting import agree, count, plural
-from segchain.schema import check_assignments
+from segchain.schema import ASSIGNMENTS_OPTION, check_assignments
 
 
 @dataclass
@@ -38,7 +38,7 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
     """
     # Both commands that route take the table as --assignments: messages name it so, and the
     # CLI adds the file (``--assignments asg.csv: ...``).
-    assignments = check_assignments(assignments, source="--assignments")
+    assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
     share = pl.col("share") if "share" in assignments.columns else pl.lit(1.0)
     lanes = assignments.filter(pl.col("site_id").is_not_null()).select(
         pl.col("customer_id").cast(pl.String),

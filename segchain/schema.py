@@ -56,6 +56,19 @@ ID_COLUMNS = frozenset(
     }
 )
 
+# ---- Options that give a stage a table. A stage's message names such a table by its option
+# (``--items: sku listed more than once``): the stage does not know the file, and 'items: ...'
+# named neither; the CLI adds the file (``--items items.csv: ...``, ``cli.common.tables_named``).
+ORDERS_OPTION = "--orders"
+ASSIGNMENTS_OPTION = "--assignments"
+ITEMS_OPTION = "--items"
+SITES_OPTION = "--sites"
+ON_HAND_OPTION = "--on-hand"
+LANES_OPTION = "--costs"
+POLICY_OPTION = "--policy"
+STOCK_SEGMENTS_OPTION = "--stock-segments"
+FORECAST_OPTION = "--forecast"
+
 SPREADSHEET_ERRORS = (
     "#N/A",
     "#NAME?",
@@ -733,10 +746,7 @@ def duplicate_customers(df: pl.DataFrame) -> str | None:
     if not ids.height:
         return None
     rows = ids.group_by("k", maintain_order=True).agg("row")
-    shown = []
-    for k, r in rows.head(5).iter_rows():
-        more_rows = f" and {len(r) - 4:,} more" if len(r) > 4 else ""
-        shown.append(f"{k!r} (rows {', '.join(f'{n:,}' for n in r[:4])}{more_rows})")
+    shown = [f"{k!r} ({_rows_text(r)})" for k, r in rows.head(5).iter_rows()]
     more = f" (and {rows.height - 5:,} more)" if rows.height > 5 else ""
     return (
         f"{plural(rows.height, 'customer_id')} {agree(rows.height, 'is', 'are')} on more than "

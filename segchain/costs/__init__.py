@@ -20,11 +20,13 @@ from typing import Any
 import polars as pl
 
 from segchain.costs import allocate, promise, sales
-from segchain.costs.options import ASSIGNMENTS, FORECAST, OPTION
+from segchain.costs.options import OPTION
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
+    ASSIGNMENTS_OPTION,
+    FORECAST_OPTION,
     ITEM_RULES,
     MAX_VALUE,
     blank_problems,
@@ -231,7 +233,7 @@ def costs(
         require_columns(
             forecast.columns,
             ("segment", "sku", "forecast"),
-            source=FORECAST,
+            source=FORECAST_OPTION,
             hint="give forecast's table by segment x sku (its default --by), or leave "
             "--forecast out to split inventory by the units each segment bought",
         )
@@ -259,7 +261,7 @@ def costs(
         if frame is not None and name in INPUT_RULES:
             check_input(frame, name)
     if assignments is not None:
-        assignments = check_assignments(assignments, source=ASSIGNMENTS)
+        assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
@@ -350,15 +352,15 @@ def costs(
         require_columns(
             assignments.columns,
             ("customer_id", "site_id", "demand", "transport_cost"),
-            source=ASSIGNMENTS,
+            source=ASSIGNMENTS_OPTION,
         )
         assignments = assignments.with_columns(pl.col("customer_id").cast(pl.String))
         strangers = assignments.join(customers, on="customer_id", how="anti", maintain_order="left")
         if strangers.height:
             ids = strangers["customer_id"].unique(maintain_order=True).to_list()
             raise DataError(
-                f"{ASSIGNMENTS}: {plural(len(ids), 'customer')} {agree(len(ids), 'is', 'are')} "
-                f"not in the segments: {examples(ids)}",
+                f"{ASSIGNMENTS_OPTION}: {plural(len(ids), 'customer')} "
+                f"{agree(len(ids), 'is', 'are')} not in the segments: {examples(ids)}",
                 hint="give the segments that network was run on (the same segment output)",
             )
         per = assignments.group_by("customer_id", maintain_order=True).agg(

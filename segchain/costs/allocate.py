@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from segchain.costs.options import POLICY, SITES, STOCK_SEGMENTS
 from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
-from segchain.schema import flag_column, require_columns
+from segchain.schema import (
+    POLICY_OPTION,
+    SITES_OPTION,
+    STOCK_SEGMENTS_OPTION,
+    flag_column,
+    require_columns,
+)
 
 DAYS_PER_YEAR = 365.0
 
@@ -27,11 +32,11 @@ def served(assignments: pl.DataFrame) -> pl.DataFrame:
 def _open_flag(sites: pl.DataFrame, used: set[str]) -> pl.Expr:
     hint = "write true/false (or yes/no, 1/0), as network writes it"
     if "open" in sites.columns:
-        return flag_column(sites, "open", source=SITES, hint=hint)
+        return flag_column(sites, "open", source=SITES_OPTION, hint=hint)
     # Candidate sites (no plan): open where the assignments use them, or existing.
     opened = pl.col("site_id").is_in(sorted(used))
     if "existing" in sites.columns:
-        opened = opened | flag_column(sites, "existing", source=SITES, hint=hint)
+        opened = opened | flag_column(sites, "existing", source=SITES_OPTION, hint=hint)
     return opened
 
 
@@ -46,7 +51,7 @@ def fixed_by_customer(
     Returns:
         (customer_id, warehouse_fixed), the open sites' total fixed cost, notes.
     """
-    require_columns(sites.columns, ("site_id", "fixed_cost"), source=SITES)
+    require_columns(sites.columns, ("site_id", "fixed_cost"), source=SITES_OPTION)
     s = served(assignments)
     site_df = sites.with_columns(
         pl.col("site_id").cast(pl.String), pl.col("fixed_cost").cast(pl.Float64).fill_null(0.0)
@@ -123,17 +128,19 @@ def segment_inventory(
         (segment, sku, [site], inventory_value), a description of the split, and the policy
         value that no segment could carry (0 when every stocking point is attributed).
     """
-    require_columns(policy.columns, ("sku", "inventory_value"), source=POLICY)
+    require_columns(policy.columns, ("sku", "inventory_value"), source=POLICY_OPTION)
     keys = ["sku", "site"] if "site" in policy.columns else ["sku"]
     pol = policy.select(
         *[pl.col(k).cast(pl.String) for k in keys],
         pl.col("inventory_value").cast(pl.Float64).fill_null(0.0),
     )
     if stock_segments is not None:
-        require_columns(stock_segments.columns, ("sku", "segment"), source=STOCK_SEGMENTS)
+        require_columns(stock_segments.columns, ("sku", "segment"), source=STOCK_SEGMENTS_OPTION)
         wcol = "inventory_value" if "inventory_value" in stock_segments.columns else None
         if wcol is None:
-            require_columns(stock_segments.columns, ("inventory_share",), source=STOCK_SEGMENTS)
+            require_columns(
+                stock_segments.columns, ("inventory_share",), source=STOCK_SEGMENTS_OPTION
+            )
             wcol = "inventory_share"
         wkeys = [k for k in keys if k in stock_segments.columns]
         weights = stock_segments.select(

@@ -1,20 +1,20 @@
-"""The options that give costs its tables: the stage names a table by its option in a message
-(``--items: sku listed more than once``), the CLI adds the file (``--items items.csv: ...``);
-'items: ...' did not say which file, nor that it came from an option."""
+"""The option that gives costs each of its tables, by the stage's own name of the table
+(``INPUT_RULES``): its messages name a table by the option (``schema.*_OPTION``)."""
 
-ORDERS = "--orders"
-POLICY = "--policy"
-STOCK_SEGMENTS = "--stock-segments"
-FORECAST = "--forecast"
-ASSIGNMENTS = "--assignments"
-SITES = "--sites"
-ITEMS = "--items"
-# The stage's own name of each table (``INPUT_RULES``) and its option.
+from segchain.schema import (
+    ASSIGNMENTS_OPTION,
+    FORECAST_OPTION,
+    ITEMS_OPTION,
+    POLICY_OPTION,
+    SITES_OPTION,
+    STOCK_SEGMENTS_OPTION,
+)
+
 OPTION = {
-    "policy": POLICY,
-    "per-segment stock": STOCK_SEGMENTS,
-    "forecast": FORECAST,
-    "assignments": ASSIGNMENTS,
-    "sites": SITES,
-    "items": ITEMS,
+    "policy": POLICY_OPTION,
+    "per-segment stock": STOCK_SEGMENTS_OPTION,
+    "forecast": FORECAST_OPTION,
+    "assignments": ASSIGNMENTS_OPTION,
+    "sites": SITES_OPTION,
+    "items": ITEMS_OPTION,
 }

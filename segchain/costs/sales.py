@@ -6,9 +6,15 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from segchain.costs.options import ITEMS, ORDERS
 from segchain.errors import DataError
-from segchain.schema import FLAG_RETURN, demand_line, product_line, require_columns
+from segchain.schema import (
+    FLAG_RETURN,
+    ITEMS_OPTION,
+    ORDERS_OPTION,
+    demand_line,
+    product_line,
+    require_columns,
+)
 
 _PRODUCT = product_line()
 _DEMAND = demand_line()
@@ -53,7 +59,7 @@ def customer_sales(
     require_columns(
         orders.columns,
         ("order_id", "order_date", "customer_id", "sku", "quantity", "amount"),
-        source=ORDERS,
+        source=ORDERS_OPTION,
     )
     if "flag" not in orders.columns:
         orders = orders.with_columns(flag=pl.lit(None, pl.String))
@@ -64,7 +70,7 @@ def customer_sales(
     )
     if lines.height == 0:
         raise DataError(
-            f"{ORDERS}: no order line belongs to a customer in the segments",
+            f"{ORDERS_OPTION}: no order line belongs to a customer in the segments",
             hint="give the orders the segments were computed from",
         )
     unit_cost = _unit_costs(items)
@@ -124,7 +130,7 @@ def customer_sales(
 def _unit_costs(items: pl.DataFrame | None) -> pl.DataFrame | None:
     if items is None or "unit_cost" not in items.columns:
         return None
-    require_columns(items.columns, ("sku",), source=ITEMS)
+    require_columns(items.columns, ("sku",), source=ITEMS_OPTION)
     costs = items.select(
         pl.col("sku").cast(pl.String), pl.col("unit_cost").cast(pl.Float64, strict=False)
     )

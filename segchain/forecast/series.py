@@ -16,16 +16,13 @@ from segchain.formatting import agree, count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
+    ORDERS_OPTION,
     check_one_row_per_customer,
     demand_line,
     product_line,
     require_columns,
 )
 from segchain.tableio import collect
-
-# The orders are named by their option in messages (``--orders: no product line ...``); the CLI
-# adds the file (``--orders orders.csv: ...``). 'orders: ...' named neither.
-ORDERS_OPT = "--orders"
 
 
 @dataclass
@@ -60,10 +57,10 @@ def build_series(
         MissingColumnsError: a required column is absent.
         DataError: no customer id in common, duplicate customers in segments, too little history.
     """
-    orders = collect(orders, name=ORDERS_OPT)
+    orders = collect(orders, name=ORDERS_OPTION)
     segments = collect(segments, name="segments")
     by = list(by)
-    require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source=ORDERS_OPT)
+    require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source=ORDERS_OPTION)
     require_columns(segments.columns, ["customer_id", "segment"], source="segments")
     available = set(orders.columns) | {"segment"}
     missing_by = [c for c in by if c not in available]
@@ -125,7 +122,7 @@ def build_series(
 
     if o.height == 0:
         raise DataError(
-            f"{ORDERS_OPT}: no product line to forecast"
+            f"{ORDERS_OPTION}: no product line to forecast"
             + (f": every line was left out ({_left_out(excluded)})" if excluded else ""),
             hint="forecast needs order lines of products"
             + ("; --outliers keep keeps zero-price lines" if excluded.get("zero_price") else ""),
@@ -159,7 +156,9 @@ def build_series(
         )
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
     if joined.height == 0:
-        raise DataError(f"{ORDERS_OPT}: no order line left to forecast after joining to segments")
+        raise DataError(
+            f"{ORDERS_OPTION}: no order line left to forecast after joining to segments"
+        )
 
     interval = FREQS[freq][0]
     joined = joined.with_columns(
@@ -178,7 +177,7 @@ def build_series(
     n_periods = pl.date_range(first_all, last, interval, eager=True).len()
     if n_periods < 2:
         raise DataError(
-            f"{ORDERS_OPT}: all demand falls in one period ({first_all}) at --freq {freq}; "
+            f"{ORDERS_OPTION}: all demand falls in one period ({first_all}) at --freq {freq}; "
             "forecasting needs at least 2 periods of history",
             hint="use a finer --freq (e.g. --freq D) or export a longer history",
         )

@@ -38,6 +38,7 @@ from segchain.forecast.selection import (
 )
 from segchain.forecast.series import build_series
 from segchain.routing import route_orders
+from segchain.schema import ORDERS_OPTION
 from segchain.tableio import collect
 
 
@@ -124,7 +125,7 @@ def forecast(
     routing_warnings: list[str] = []
     unrouted = 0
     if assignments is not None:
-        routed = route_orders(collect(orders, name="--orders"), assignments)
+        routed = route_orders(collect(orders, name=ORDERS_OPTION), assignments)
         orders, routing_warnings = routed.orders, routed.warnings
         unrouted = routed.unrouted_lines
         if "site" not in by:

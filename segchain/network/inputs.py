@@ -12,7 +12,9 @@ from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
+    LANES_OPTION,
     MAX_VALUE,
+    SITES_OPTION,
     duplicate_customers,
     flag_column,
     number_problems,
@@ -24,10 +26,6 @@ DEFAULT_KM_PER_DAY = 500.0
 DEFAULT_COST_PER_UNIT_KM = 1.0
 DEFAULT_GAP = 1e-6
 NO_SEGMENT = "all"
-# The lane and site tables' messages name them by their option, as the CLI gave them: the CLI
-# adds the file (``--costs lanes.csv: ...``); 'costs: ...' read as the costs command.
-LANES = "--costs"
-SITES = "--sites"
 
 
 def float_col(df: pl.DataFrame, name: str) -> pl.Expr:
@@ -186,19 +184,21 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
-    require_columns(cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES)
+    require_columns(
+        cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES_OPTION
+    )
     existing = (
         flag_column(
             sites,
             "existing",
-            source=SITES,
+            source=SITES_OPTION,
             hint="write true/false (or yes/no, 1/0); leave it empty for a candidate site",
         )
         if "existing" in cols
         else pl.lit(False)
     )
     # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
-    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES)
+    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES_OPTION)
     df = sites.select(
         pl.col("site_id").cast(pl.String),
         (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
@@ -217,7 +217,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     )
     if df.height == 0:
         raise DataError(
-            f"{SITES}: no sites (the table is empty)",
+            f"{SITES_OPTION}: no sites (the table is empty)",
             hint="list candidate sites, or propose some from the customers with --candidates N",
         )
     problems = blank_ids(df, "site_id")
@@ -229,14 +229,14 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
         if missing.height:
             problems.append(f"no coordinates (lat, lon) for site_id {examples(missing['site_id'])}")
-    problems += range_problems(df, "site_id", source=SITES)
+    problems += range_problems(df, "site_id", source=SITES_OPTION)
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
     problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
     problems += number_problems(df, {"capacity": ">= 0"}, keys=["site_id"])
     if problems:
         raise DataError(
-            f"{SITES}: " + "; ".join(problems),
+            f"{SITES_OPTION}: " + "; ".join(problems),
             # The hint covers every rule above: it named only the numbers, also for a lat of 95.
             hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
             "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: unlimited)",
@@ -251,13 +251,13 @@ def lane_pairs(
     require_columns(
         costs.columns,
         ["site_id", "customer_id", "unit_cost"],
-        source=LANES,
+        source=LANES_OPTION,
         hint="give --costs one row per lane: site_id, customer_id, unit_cost (a unit's freight "
         "from the site to the customer), optionally distance_km",
     )
     # A lane's distance_km decides its transit days: text there was replaced by the great-circle
     # distance, and -500, inf or NaN km read as a promise kept or an unknown distance, silently.
-    costs = numeric_columns(costs, ("distance_km",), source=LANES)
+    costs = numeric_columns(costs, ("distance_km",), source=LANES_OPTION)
     lanes = costs.select(
         pl.col("site_id").cast(pl.String),
         pl.col("customer_id").cast(pl.String),
@@ -300,7 +300,7 @@ def lane_pairs(
     )
     if problems:
         raise DataError(
-            f"{LANES}: " + "; ".join(problems),
+            f"{LANES_OPTION}: " + "; ".join(problems),
             hint="give each lane (site_id, customer_id) one row with a unit_cost from 0 to 1e15 "
             "(and a distance_km from 0 to 1e15, or empty for the great-circle distance)",
         )
@@ -342,7 +342,8 @@ def lane_pairs(
     if not served.all():
         lost = cust["customer_id"].to_numpy()[~served]
         raise DataError(
-            f"{LANES}: {plural(len(lost), 'customer')} {agree(len(lost), 'has', 'have')} no lane "
+            f"{LANES_OPTION}: {plural(len(lost), 'customer')} "
+            f"{agree(len(lost), 'has', 'have')} no lane "
             "from any site: customer_id "
             f"{examples(lost)}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",

@@ -28,8 +28,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError
-from segchain.schema import demand_line, require_columns
-from segchain.stock.inputs import ORDERS_OPT
+from segchain.schema import ORDERS_OPTION, demand_line, require_columns
 
 # Draws per stocking point; the level's sampling error is well under one unit for slow items.
 DRAWS = 4000
@@ -54,7 +53,7 @@ def demand_history(
     require_columns(
         orders.columns,
         ["order_date", "sku", "quantity"],
-        source=ORDERS_OPT,
+        source=ORDERS_OPTION,
         hint="pass the orders given to `segchain forecast` (the output of `segchain validate`)",
     )
     notes: list[str] = []
@@ -76,7 +75,7 @@ def demand_history(
         )
     except pl.exceptions.PolarsError as exc:
         raise DataError(
-            f"{ORDERS_OPT}: order_date or quantity cannot be read ({exc.__class__.__name__})",
+            f"{ORDERS_OPTION}: order_date or quantity cannot be read ({exc.__class__.__name__})",
             hint="pass the output of `segchain validate`",
         ) from exc
     o = o.filter(pl.col("ds").is_not_null() & pl.col("quantity").is_not_null())

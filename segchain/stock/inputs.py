@@ -13,7 +13,9 @@ from segchain.formatting import agree, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
     ITEM_RULES,
+    ITEMS_OPTION,
     MAX_VALUE,
+    ON_HAND_OPTION,
     demand_line,
     number_problems,
     numeric_columns,
@@ -33,12 +35,6 @@ ITEM_DEFAULTS: dict[str, float] = {
     "pack_size": 1.0,
 }
 ITEM_COLUMNS = tuple(ITEM_DEFAULTS)
-# The tables given by an option are named by it in messages (``--items: duplicate sku ...``);
-# the CLI adds the file (``--items items.csv: ...``). 'items: ...' named neither.
-ITEMS_OPT = "--items"
-ON_HAND_OPT = "--on-hand"
-ORDERS_OPT = "--orders"
-ASSIGNMENTS_OPT = "--assignments"
 # The largest each item value may be (the others: MAX_VALUE): lead times as --lead-time-days
 # (ten years; 1e200 days hung the level search, 1e20 gave a negative safety stock), the holding
 # rate as costs' --holding-rate.
@@ -329,7 +325,7 @@ def items_matching_none(
     (00047 -> 47), which is said when dropping them makes the skus meet."""
     if items is None or "sku" not in points.columns:
         return []
-    it = collect(items, name=ITEMS_OPT)
+    it = collect(items, name=ITEMS_OPTION)
     if "sku" not in it.columns or it.height == 0 or points.height == 0:
         return []
     theirs = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
@@ -372,9 +368,9 @@ def join_items(
         )
         out = _unit_costs(out, prices)
         return out, points.height, {c: points.height for c in fallback}
-    it = collect(items, name=ITEMS_OPT)
+    it = collect(items, name=ITEMS_OPTION)
     require_columns(
-        it.columns, ["sku"], source=ITEMS_OPT, hint="the item master needs a sku column"
+        it.columns, ["sku"], source=ITEMS_OPTION, hint="the item master needs a sku column"
     )
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
@@ -468,7 +464,7 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
             problems.append(f"{col} is not a number ({values}) for {what} {skus}")
     if problems:
         raise DataError(
-            f"{ITEMS_OPT}: " + "; ".join(problems),
+            f"{ITEMS_OPTION}: " + "; ".join(problems),
             hint="write numbers with a decimal point, or leave a value empty to use the default",
         )
 
@@ -492,7 +488,7 @@ def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = 
         problems += number_problems(it, {col: ITEM_RULES[col]}, keys=keys, limit=limit)
     if problems:
         raise DataError(
-            f"{ITEMS_OPT}: " + "; ".join(problems),
+            f"{ITEMS_OPTION}: " + "; ".join(problems),
             hint="fix the item master (one row per sku), or leave a value empty to use the default",
         )
 
@@ -535,24 +531,24 @@ def join_on_hand(
     Returns:
         (policy, stocking points without an on-hand row, on-hand points without demand).
     """
-    oh = collect(on_hand, name=ON_HAND_OPT)
+    oh = collect(on_hand, name=ON_HAND_OPTION)
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
     qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
     require_columns(
         oh.columns,
         ["sku", qty],
-        source=ON_HAND_OPT,
+        source=ON_HAND_OPTION,
         hint="expected columns sku, on_hand (and site with a forecast by site; on_order, "
         "backorders optional)",
     )
     if "site" in keys and "site" not in oh.columns:
         raise DataError(
-            f"{ON_HAND_OPT}: the forecast is by site but the on-hand table has no site column",
+            f"{ON_HAND_OPTION}: the forecast is by site but the on-hand table has no site column",
             hint="add a site column to the on-hand table",
         )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
-    oh = numeric_columns(oh, [qty, *extra], source=ON_HAND_OPT).select(
+    oh = numeric_columns(oh, [qty, *extra], source=ON_HAND_OPTION).select(
         *[pl.col(k).cast(pl.String) for k in by],
         pl.col(qty).alias("on_hand"),
         *[pl.col(c).fill_null(0.0) for c in extra],
@@ -572,7 +568,7 @@ def join_on_hand(
             problems.append(f"{plural(n, 'row')} {agree(n, 'has', 'have')} no {k}")
     if problems:
         raise DataError(
-            f"{ON_HAND_OPT}: " + "; ".join(problems),
+            f"{ON_HAND_OPTION}: " + "; ".join(problems),
             hint="every on-hand row needs a sku"
             + (" and a site" if "site" in by else "")
             + " and a number on hand (at most 1e15 in size); drop or fix those rows",

@@ -8,14 +8,13 @@ import polars as pl
 
 from segchain.errors import DataError, examples
 from segchain.formatting import plural
-from segchain.schema import MAX_VALUE
+from segchain.schema import ITEMS_OPTION, MAX_VALUE
 from segchain.stock.bootstrap import bootstrap_levels, histories, lump_variance
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import (
     DAYS_PER_YEAR,
     GAMMA_ABOVE_UNITS,
-    ITEMS_OPT,
     LOW_MEAN_UNITS,
     TINY_UNITS,
 )
@@ -340,7 +339,7 @@ def _check_order_quantities(
         pl.concat_str([pl.col(k).cast(pl.String) for k in keys], separator="@")
     )
     raise DataError(
-        f"{ITEMS_OPT}: the economic order quantity of "
+        f"{ITEMS_OPTION}: the economic order quantity of "
         f"{plural(int(bad.sum()), 'stocking point')} is above "
         f"{MAX_VALUE:g} units, e.g. {examples(where.to_series().to_list())} (holding cost "
         f"{float(h[bad][0]):g} a unit-year: unit_cost x holding_rate)",

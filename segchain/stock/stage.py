@@ -17,17 +17,20 @@ from segchain.config import (
 from segchain.errors import UsageError, examples
 from segchain.formatting import agree, count, plural
 from segchain.routing import route_orders
-from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
+from segchain.schema import (
+    ASSIGNMENTS_OPTION,
+    META_COMPARISON,
+    META_INVENTORY_BY_SEGMENT,
+    ORDERS_OPTION,
+)
 from segchain.stock.bootstrap import demand_history
 from segchain.stock.compare import capped_shortfalls, compare, equal_service_level
 from segchain.stock.inputs import (
-    ASSIGNMENTS_OPT,
     BLENDS,
     DEFAULT_PERIOD_DAYS,
     DEFAULT_REVIEW_DAYS,
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
-    ORDERS_OPT,
     TINY_UNITS,
     items_matching_none,
     join_items,
@@ -183,11 +186,11 @@ def stock(
     history = None
     prices = None
     if orders is not None:
-        od = collect(orders, name=ORDERS_OPT)
+        od = collect(orders, name=ORDERS_OPTION)
         routed = od
         if assignments is not None:
             # The plan is per network site: each point's history is the demand routed there.
-            r = route_orders(od, collect(assignments, name=ASSIGNMENTS_OPT))
+            r = route_orders(od, collect(assignments, name=ASSIGNMENTS_OPTION))
             routed = r.orders
             notes += r.warnings
         history, more = demand_history(routed, keys, period_days)
