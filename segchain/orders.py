@@ -168,6 +168,9 @@ flags of ten million lines are built, compared and counted as small integer code
 
 EXCEL_EPOCH = "1899-12-30"  # Excel's day 0 once its 1900 leap-year bug is accounted for
 COMPACT_NUMBER_MIN = 10_000_000
+# Whole numbers all below this in a date column are day or week numbers from a start the file
+# does not give (dunnhumby's DAY 1..711), not Excel serials: 10,000 is 1927-05-18.
+DAY_NUMBER_MAX = 10_000
 """A typed date number of eight digits (from here up) is a yyyymmdd date (20240315); below, an
 Excel serial."""
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -604,6 +607,23 @@ class MixedDateOrderError(DataError):
         )
 
 
+class AmbiguousDateOrderError(DataError):
+    """Slash dates none of which has a part above 12 (``01/03/2024``): day first and month first
+    both read every line, as different dates, and nothing in the column says which is meant."""
+
+    def __init__(self, examples: Sequence[str], *, source: str | None = None) -> None:
+        self.examples = list(examples)
+        shown = ", ".join(f"{short(v, 40)!r}" for v in self.examples)
+        super().__init__(
+            f"{source + ': ' if source else ''}order dates can be read day first or month "
+            f"first: no value has a day above 12 ({shown}), so nothing in the column says "
+            "which order it is",
+            hint="say which with --date-format month-first (mm/dd/yyyy, as US exports write "
+            "them) or --date-format day-first (dd/mm/yyyy), or date_format in the [orders] "
+            "table of segchain.toml",
+        )
+
+
 @dataclass(frozen=True)
 class DateStyle:
     """How a date column is parsed: per-value kinds, and for slashes the column's day order."""
@@ -650,11 +670,12 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
         return DateStyle("month-first", note="month-first (mm/dd; a day above 12 is in 2nd place)")
     if first_big:
         return DateStyle("day-first", note="day-first (dd/mm; a day above 12 is in 1st place)")
-    return DateStyle(
-        "day-first",
-        note="day-first assumed: no value has a day above 12; "
-        "use --date-format month-first if wrong",
-    )
+    differ = slash.filter(first != second)
+    if not differ.is_empty():
+        # A US export of a month's first days (01/03/2024: 3 January) was read day first, every
+        # date wrong by months, with only a note: no value here says which order it is.
+        raise AmbiguousDateOrderError(sorted(differ.unique().to_list())[:3])
+    return DateStyle("day-first", note="dd/mm and mm/dd agree (every day equals its month)")
 
 
 def date_expr(column: str, style: DateStyle) -> pl.Expr:
@@ -1173,6 +1194,14 @@ def import_orders(
             style = detect_date_style(distinct, date_format=date_format)
         except MixedDateOrderError as exc:
             raise exc.locate(lf, date_col, source=source) from None
+        except AmbiguousDateOrderError as exc:
+            raise AmbiguousDateOrderError(exc.examples, source=source) from None
+        if style.order == "iso" and not (date_format and date_format.strip()):
+            given = distinct.str.strip_chars()
+            given = given.filter(given != "")
+            if given.len() and given.str.contains(r"^\d{1,4}$").all():
+                days = given.cast(pl.Int64).to_list()
+                _refuse_day_numbers(min(days), max(days), date_col, source=source)
         notes.append(f"dates: {style.note}")
         # Parse each distinct string once (an export has few distinct dates), then look up.
         parsed = distinct.to_frame().select(date_expr(date_col, style)).to_series()
@@ -1194,6 +1223,17 @@ def import_orders(
         # 10,000,101, so the size tells them apart. Looked for in one aggregation first, so
         # that serials alone pay for no second parse.
         number = pl.col(date_col).cast(pl.Float64, strict=False)
+        lo, hi, whole = (
+            lf.select(
+                number.min().alias("lo"),
+                number.max().alias("hi"),
+                (number.drop_nulls() % 1 == 0).all().alias("whole"),
+            )
+            .collect()
+            .row(0)
+        )
+        if hi is not None and whole and hi < DAY_NUMBER_MAX:
+            _refuse_day_numbers(int(lo), int(hi), date_col, source=source)
         serial = number.floor().cast(pl.Int64, strict=False)
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
@@ -1320,6 +1360,19 @@ def import_orders(
         date_order=date_order,
         returns=returns,
         source=source,
+    )
+
+
+def _refuse_day_numbers(lo: int, hi: int, header: str, *, source: str) -> None:
+    """Refuse a date column of small whole numbers (day 1 to 711): the date of day 1 is not in
+    the file, and reading them as Excel serials put every order in 1900."""
+    raise DataError(
+        f"{source}: order_date ({header}) holds whole numbers from {lo:,} to {hi:,}, not "
+        "dates: day or week numbers counted from a start the file does "
+        "not give (dunnhumby's DAY), which segchain does not guess",
+        hint="add a column of real dates to the export (the date of day 1, plus the day number "
+        "less 1) and map it with --map order_date=HEADER, or map the export's own date or "
+        "timestamp column",
     )
 
 

@@ -78,10 +78,11 @@ def test_detect_date_style_says_which_order_it_chose() -> None:
     assert "day-first" in style.note
 
 
-def test_ambiguous_slash_dates_assume_day_first_and_say_so() -> None:
-    style = orders.detect_date_style(pl.Series(["01/02/2024", "03/04/2024"]))
-    assert style.order == "day-first"
-    assert "assumed" in style.note and "--date-format month-first" in style.note
+def test_ambiguous_slash_dates_are_refused_naming_date_format() -> None:
+    # Assumed day first, a US export's 01/02/2024 (2 January) became 1 February (session 32).
+    with pytest.raises(DataError, match="can be read day first or month first") as info:
+        orders.detect_date_style(pl.Series(["01/02/2024", "03/04/2024"]))
+    assert "--date-format month-first" in str(info.value)
 
 
 def test_mixed_day_and_month_first_is_an_error() -> None:
