@@ -160,3 +160,30 @@ def test_excel_serials_stay_dates(tmp_path: Path) -> None:
     result = run("validate", export, *KAGGLE_MAP, "-o", out)
     assert result.exit_code == 0, result.stderr
     assert set(pl.read_parquet(out)["order_date"].to_list()) == {dt.date(2023, 3, 15)}
+
+
+# ---- stock --orders: an export that needs --map ---------------------------------------------
+
+
+def test_stock_orders_export_reads_with_map_like_forecast(tmp_path: Path) -> None:
+    # The README says stock's --orders takes validate's output or an export, and the missing
+    # columns' hint says --map; stock had no --map (nor --preset, --date-format, --returns):
+    # "No such option: --map", and no way to read the export but validating it first.
+    rows = "".join(
+        f"SO{i},{1 + i % 12:02d}/{13 + i % 15:02d}/2024,Cust {i % 4},ITEM-{i % 2},{1 + i % 3},"
+        f'"1,{i % 9}00.00"\n'
+        for i in range(60)
+    )
+    export = write(tmp_path / "netsuite.csv", NETSUITE + rows)
+    forecast = write(
+        tmp_path / "forecast.csv",
+        "unique_id,sku,ds,forecast,error_sd\n"
+        + "".join(
+            f"ITEM-{s},ITEM-{s},2025-01-{6 + 7 * w:02d},3,1\n" for s in (0, 1) for w in range(3)
+        ),
+    )
+    out = tmp_path / "policy.csv"
+    result = run("stock", forecast, "--orders", export, *NETSUITE_MAP, "-o", out)
+    assert result.exit_code == 0, result.stderr
+    policy = pl.read_csv(out)
+    assert sorted(policy["sku"].to_list()) == ["ITEM-0", "ITEM-1"]

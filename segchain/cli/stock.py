@@ -169,7 +169,11 @@ def stock_command(
     on_hand: OnHandOpt = None,
     orders: OrdersOpt = None,
     assignments: AssignmentsOpt = None,
+    map: c.Map = None,
+    preset: c.Preset = None,
+    date_format: c.DateFormat = None,
     sheet: c.Sheet = None,
+    returns: c.ReturnsOpt = None,
     service_level: ServiceLevelOpt = None,
     service_measure: ServiceMeasureOpt = None,
     policy_type: PolicyOpt = None,
@@ -247,6 +251,11 @@ def stock_command(
                 f"--sheet {sheet!r} chooses the sheet of the --orders workbook: give --orders too",
                 hint="e.g. --orders export.xlsx --sheet Orders",
             )
+    if orders is None and map:
+        raise UsageError(
+            "--map maps the headers of the --orders export: give --orders too",
+            hint="e.g. --orders export.csv --map customer_id=KUNNR",
+        )
 
     fc_table = read_table(forecast)
     fc = collect(fc_table.frame)
@@ -257,7 +266,9 @@ def stock_command(
     on_hand_frame = _side_table(on_hand, "--on-hand", ON_HAND, hint=ON_HAND_HINT)
     order_frame = None
     if orders is not None:
-        opts = c.OrderOptions(sheet=sheet)
+        opts = c.OrderOptions(
+            map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
+        )
         loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
         (order_frame,), _ = loaded.collect(loaded.clean)
     asg_frame = (
