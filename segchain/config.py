@@ -32,6 +32,9 @@ from segchain.schema import (
 DEFAULT_CONFIG = "segchain.toml"
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
 
+# A missing required column that either of two may fill, as missing-column messages name it.
+VALUE_WANTED = "unit_price or amount"
+
 # Each canonical column maps to the export headers that may hold it, first present wins.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "sap": {
@@ -1010,6 +1013,64 @@ def preset_layouts(headers: Sequence[str]) -> list[str]:
     ]
 
 
+# The headers other ERPs and data sets give a canonical column, squeezed (see _squeezed), most
+# telling first: NetSuite's saved searches, Dynamics 365's sales lines, SAP's German screen
+# labels, dunnhumby's Complete Journey, Shopify, Magento. Only suggested in hints, never taken:
+# 'Name' or 'Date' may be something else in another export.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "order_id": (
+        "ordernumber", "orderno", "ordernr", "salesorder", "salesordernumber", "salesorderid",
+        "salesid", "documentnumber", "documentno", "docnumber", "invoice", "invoiceno",
+        "invoicenumber", "invoiceid", "basketid", "transactionid", "receiptnumber", "receiptid",
+        "verkaufsbeleg", "auftragsnummer", "auftrag", "belegnummer", "bestellnummer",
+    ),
+    "order_date": (
+        "orderdate", "invoicedate", "documentdate", "transactiondate", "transactiontimestamp",
+        "trandate", "salesdate", "postingdate", "createdat", "date", "belegdatum",
+        "auftragsdatum", "datum",
+    ),
+    "customer_id": (
+        "customer", "customerno", "customernumber", "customeraccount", "custaccount",
+        "customercode", "accountnumber", "householdid", "householdkey", "clientid", "client",
+        "buyerid", "soldto", "soldtoparty", "entity", "name", "auftraggeber", "kunde",
+        "kundennummer", "kundennr", "debitor",
+    ),
+    "sku": (
+        "item", "itemid", "itemnumber", "itemno", "itemcode", "productid", "productcode",
+        "productnumber", "product", "stockcode", "material", "materialnumber", "article",
+        "articlenumber", "partnumber", "partno", "artikel", "artikelnummer",
+    ),
+    "quantity": (
+        "qty", "salesquantity", "salesqty", "quantityordered", "orderedquantity", "orderqty",
+        "qtyordered", "units", "unitssold", "menge", "auftragsmenge", "anzahl",
+    ),
+    "unit_price": (
+        "price", "unitprice", "salesprice", "priceunit", "rate", "netprice", "einzelpreis",
+        "nettopreis", "preis",
+    ),
+    "amount": (
+        "lineamount", "salesvalue", "netamount", "netvalue", "linetotal", "linevalue",
+        "extendedprice", "extendedamount", "sales", "revenue", "subtotal", "total", "nettowert",
+        "umsatz", "betrag",
+    ),
+    "site": (
+        "store", "storeid", "storeno", "storenumber", "warehouse", "warehouseid", "warehousecode",
+        "inventlocationid", "plant", "location", "locationid", "branch", "depot", "werk", "lager",
+        "filiale",
+    ),
+    "currency": ("currencycode", "currencyid", "ccy", "waehrung"),
+    "country": ("countryregion", "countrycode", "countryname", "land"),
+    "city": ("town", "shiptocity", "ort", "stadt"),
+    "postal_code": ("zip", "zipcode", "postcode", "plz", "postleitzahl"),
+    "description": (
+        "itemdescription", "productname", "itemname", "productdescription", "materialdescription",
+        "bezeichnung",
+    ),
+    "customer_name": ("clientname", "accountname"),
+    "unit": ("uom", "unitofmeasure", "salesunit", "einheit"),
+}  # fmt: skip
+
+
 def look_alikes(headers: Sequence[str], missing: Sequence[str], mapped: Iterable[str]) -> dict:
     """Canonical column -> the one header not yet mapped that reads as its name once case,
     spaces and punctuation are set aside ('Order Date' for order_date); none where two do."""
@@ -1019,6 +1080,26 @@ def look_alikes(headers: Sequence[str], missing: Sequence[str], mapped: Iterable
         alike = [h for h in free if _squeezed(h) == _squeezed(canonical)]
         if len(alike) == 1:
             out[canonical] = alike[0]
+    return out
+
+
+def synonym_headers(
+    headers: Sequence[str], missing: Sequence[str], mapped: Iterable[str]
+) -> dict[str, str]:
+    """Canonical column -> the header not yet mapped (nor suggested for another column) that
+    other ERPs give it (``HEADER_SYNONYMS``: 'SalesOrderNumber' for order_id), by the first of
+    its names that one header has. ``missing`` may hold 'unit_price or amount'."""
+    free = [h for h in headers if h not in set(mapped)]
+    out: dict[str, str] = {}
+    for wanted in missing:
+        for canonical in ("amount", "unit_price") if wanted == VALUE_WANTED else (wanted,):
+            for name in HEADER_SYNONYMS.get(canonical, ()):
+                found = [h for h in free if _squeezed(h) == name and h not in out.values()]
+                if len(found) == 1:
+                    out[canonical] = found[0]
+                    break
+            if canonical in out:
+                break
     return out
 
 
@@ -1038,15 +1119,27 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
             f"--preset {p}" for p in presets
         )
     alike = look_alikes(headers, [c for c in missing if c in ORDER_COLUMNS], mapped)
-    if not alike:
+    left = [c for c in missing if c not in alike]
+    other = synonym_headers(headers, left, [*mapped, *alike.values()])
+    if not alike and not other:
         return MAP_HINT
-    pasted = _pasted_maps(alike)
-    rest = [c for c in missing if c not in alike]
-    text = f"add {pasted}"
+    value = "amount" in other or "unit_price" in other
+    rest = [c for c in left if c not in other and not (c == VALUE_WANTED and value)]
+    parts = [f"add {_pasted_maps(alike)}"] if alike else []
+    if other:
+        parts.append(
+            ("and, " if alike else "")
+            + "as other exports name "
+            + ("it" if len(other) == 1 else "them")
+            + f" (check that {agree(len(other), 'it holds', 'they hold')} what you mean): "
+            + _pasted_maps(other)
+        )
     if rest:
-        text += f"; {' and '.join(rest)} {agree(len(rest), 'has', 'have')} no look-alike header: "
-        text += "map with --map CANONICAL=HEADER too"
-    return text
+        parts.append(
+            f"{' and '.join(rest)} {agree(len(rest), 'has', 'have')} no such header: "
+            "map with --map CANONICAL=HEADER" + (" too" if alike or other else "")
+        )
+    return "; ".join(parts)
 
 
 def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]) -> str | None:
@@ -1054,6 +1147,9 @@ def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]
     ('Postal Code' for postal_code), with the --map that reads them; None when there are none."""
     missing = [c for c in ORDER_OPTIONAL if c not in mapping]
     alike = look_alikes(headers, missing, mapping.values())
+    alike |= synonym_headers(
+        headers, [c for c in missing if c not in alike], [*mapping.values(), *alike.values()]
+    )
     if not alike:
         return None
     named = ", ".join(f"{h!r} ({c})" for c, h in alike.items())

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from segchain.config import mapping_hint
+from segchain.config import VALUE_WANTED, mapping_hint
 from segchain.errors import (
     DataError,
     MissingColumnsError,
@@ -426,7 +426,7 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
     """Raise MissingColumnsError listing every required canonical column that is not mapped."""
     missing = [c for c in ORDER_REQUIRED if c not in mapping]
     if not any(c in mapping for c in ORDER_VALUE):
-        missing.append("unit_price or amount")
+        missing.append(VALUE_WANTED)
     if missing:
         hint = title_row_hint(headers) or mapping_hint(headers, missing, mapping.values())
         raise MissingColumnsError(missing, list(headers), source=source, hint=hint)

@@ -106,9 +106,9 @@ def test_validate_missing_columns_exact_message(cli, tmp_path: Path) -> None:
         f"segchain validate: Error: {path}: missing required columns order_id, order_date, "
         "customer_id, sku, "
         "quantity, unit_price or amount; found Beleg, Datum, Kunde\n"
-        "segchain validate:   hint: map them with --map CANONICAL=HEADER (e.g. --map "
-        "customer_id=KUNNR) or pick "
-        "a --preset (sap, odoo, online-retail)\n"
+        "segchain validate:   hint: as other exports name them (check that they hold what you "
+        "mean): --map order_date=Datum --map customer_id=Kunde; order_id and sku and quantity "
+        "and unit_price or amount have no such header: map with --map CANONICAL=HEADER too\n"
     )
     assert not out.exists()
 

@@ -187,3 +187,85 @@ def test_stock_orders_export_reads_with_map_like_forecast(tmp_path: Path) -> Non
     assert result.exit_code == 0, result.stderr
     policy = pl.read_csv(out)
     assert sorted(policy["sku"].to_list()) == ["ITEM-0", "ITEM-1"]
+
+
+# ---- Headers other ERPs give the columns: suggested, never taken -----------------------------
+
+
+def missing_hint(headers: list[str]) -> str:
+    from segchain.config import resolve_mapping
+    from segchain.errors import MissingColumnsError
+    from segchain.orders import check_mapping
+
+    with pytest.raises(MissingColumnsError) as exc:
+        check_mapping(headers, resolve_mapping(headers), source="export.csv")
+    return exc.value.hint or ""
+
+
+def suggested(hint: str) -> list[str]:
+    import shlex
+
+    words = shlex.split(hint.replace(";", " ; "))
+    pairs = [words[i + 1] for i, w in enumerate(words) if w == "--map" and i + 1 < len(words)]
+    return [p for p in pairs if p != "CANONICAL=HEADER"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (  # Dynamics 365 sales order lines
+            ["SalesOrderNumber", "OrderDate", "CustomerAccount", "ItemNumber", "SalesQuantity",
+             "LineAmount"],
+            ["order_date=OrderDate", "order_id=SalesOrderNumber", "customer_id=CustomerAccount",
+             "sku=ItemNumber", "quantity=SalesQuantity", "amount=LineAmount"],
+        ),
+        (  # NetSuite saved search
+            ["Document Number", "Date", "Name", "Item", "Quantity", "Amount"],
+            ["order_id=Document Number", "order_date=Date", "customer_id=Name", "sku=Item"],
+        ),
+        (  # Complete Journey (R package completejourney)
+            ["household_id", "store_id", "basket_id", "product_id", "quantity", "sales_value",
+             "retail_disc", "coupon_disc", "coupon_match_disc", "week", "transaction_timestamp"],
+            ["order_id=basket_id", "order_date=transaction_timestamp",
+             "customer_id=household_id", "sku=product_id", "amount=sales_value"],
+        ),
+        (  # a German SAP list with its screen labels
+            ["Verkaufsbeleg", "Belegdatum", "Auftraggeber", "Material", "Auftragsmenge",
+             "Nettowert", "Werk"],
+            ["order_id=Verkaufsbeleg", "order_date=Belegdatum", "customer_id=Auftraggeber",
+             "sku=Material", "quantity=Auftragsmenge", "amount=Nettowert"],
+        ),
+    ],
+)  # fmt: skip
+def test_missing_columns_hint_suggests_other_erps_headers(
+    headers: list[str], expected: list[str]
+) -> None:
+    # The hint said only "map them with --map CANONICAL=HEADER (e.g. --map customer_id=KUNNR)".
+    hint = missing_hint(headers)
+    assert sorted(suggested(hint)) == sorted(expected)
+    assert "check that they hold what you mean" in hint
+
+
+def test_kaggle_day_is_not_suggested_as_a_date() -> None:
+    headers = ["household_key", "BASKET_ID", "DAY", "PRODUCT_ID", "QUANTITY", "SALES_VALUE"]
+    hint = missing_hint(headers)
+    assert not any(s.startswith("order_date=") for s in suggested(hint))
+    assert "order_date has no such header" in hint
+
+
+def test_validate_offers_store_id_as_site(tmp_path: Path) -> None:
+    # Complete Journey's store_id was left unread without a word: stock per store and network
+    # need a site.
+    export = write(
+        tmp_path / "cj.csv",
+        "household_id,store_id,basket_id,product_id,quantity,sales_value,transaction_timestamp\n"
+        "2261,309,31198459904,1026695,1,3.99,2017-01-28 14:06:53\n",
+    )
+    result = run(
+        "validate", export, "--map", "order_id=basket_id", "--map", "customer_id=household_id",
+        "--map", "sku=product_id", "--map", "amount=sales_value",
+        "--map", "order_date=transaction_timestamp",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "'store_id' (site)" in message and "--map site=store_id" in message
