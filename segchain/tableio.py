@@ -99,6 +99,8 @@ class Dialect:
     unless one was chosen."""
     hidden: tuple[int, ...] = ()
     """The positions of the hidden sheets before the one read, when none was chosen."""
+    same_header: tuple[int, ...] = ()
+    """The positions of the other sheets shown that begin with the header of the one read."""
     cr_lines: bool = False
     """The lines end in a bare CR (classic Mac OS, Excel for Mac's 'CSV (Macintosh)')."""
     cr_breaks: int = 0
@@ -139,6 +141,19 @@ class Dialect:
                 f"workbook, sheet {short(self.sheets[self.sheet], 30)!r}"
                 + (f" ({which}; not read: {others}{more})" if others else "")
             ]
+            if self.same_header:
+                import shlex
+
+                alike = [self.sheets[i] for i in self.same_header]
+                parts.append(
+                    f"{agree(len(alike), 'sheet', 'sheets')} "
+                    + ", ".join(repr(short(t, 30)) for t in alike[:5])
+                    + f" {agree(len(alike), 'has', 'have')} the same header as the one read, and "
+                    + f"{agree(len(alike), 'its', 'their')} lines are not read: more order lines "
+                    "(another year?); read each with "
+                    + " / ".join(f"--sheet {shlex.quote(t)}" for t in alike[:5])
+                    + " into a file of its own, and give all the files to the next command"
+                )
         if self.skipped:
             n = len(self.skipped)
             # A title as a spreadsheet saves it ends in the empty cells of its row.
@@ -895,11 +910,12 @@ def choose_sheet(sheets: Sequence[str], wanted: str, *, name: str) -> int:
 
 def _sheet_as_csv(
     data: bytes, name: str, kind: str, *, sheet: str | None = None
-) -> tuple[bytes, list[str], int, tuple[int, ...]]:
+) -> tuple[bytes, list[str], int, tuple[int, ...], tuple[int, ...]]:
     """A workbook's sheet (``sheet``, see ``choose_sheet``; else the first not hidden) as the CSV a
     spreadsheet would save from it (every cell as its text, numbers in full: an EAN cell keeps
-    its 13 digits; dates as ISO), the workbook's sheet names, the position of the one read and
-    those of the hidden sheets passed over before it.
+    its 13 digits; dates as ISO), the workbook's sheet names, the position of the one read,
+    those of the hidden sheets passed over before it and those of the sheets shown that have
+    the same header (``_same_header``).
     Rows with no value at all are left out, as CSV readers skip blank lines; lines above the
     header are then found as in any CSV."""
     what = WORKBOOKS[kind]
@@ -965,7 +981,41 @@ def _sheet_as_csv(
         raise DataError(f"{name}: {which} ({sheets[index]!r}) is empty", hint=hint)
     buffer = io.BytesIO()
     cells.write_csv(buffer, include_header=False)
-    return buffer.getvalue(), sheets, index, tuple(hidden)
+    return buffer.getvalue(), sheets, index, tuple(hidden), _same_header(load, sheets, index, cells)
+
+
+def _first_row(cells: pl.DataFrame) -> tuple[str, ...]:
+    """A sheet's first row with a value, its cells trimmed, without the empty cells after it."""
+    for row in cells.iter_rows():
+        values = [(v or "").strip() for v in row]
+        if any(values):
+            while values and not values[-1]:
+                values.pop()
+            return tuple(values)
+    return ()
+
+
+def _same_header(
+    load: Callable[[int, int | None], Any], sheets: Sequence[str], index: int, cells: pl.DataFrame
+) -> tuple[int, ...]:
+    """The other sheets shown (the first 50) that begin with the same row as the one read: a
+    workbook with a sheet per year (UCI's Online Retail II) holds more order lines in them."""
+    header = _first_row(cells)
+    if len(header) < 2:
+        return ()
+    out = []
+    for i in range(min(len(sheets), 50)):
+        if i == index:
+            continue
+        try:
+            other = load(i, 20)
+            if other.visible == "visible" and _first_row(other.to_polars()) == header:
+                out.append(i)
+        except DataError:
+            continue  # a sheet that cannot be read is no more order lines to point at
+        except Exception:  # calamine's errors on that sheet alone: the same
+            continue
+    return tuple(out)
 
 
 def _read(
@@ -1004,9 +1054,10 @@ def _read_file(
     sheets: list[str] = []
     index = 0
     hidden: tuple[int, ...] = ()
+    alike: tuple[int, ...] = ()
     if kind is not None:
         # A workbook is read as one sheet (the first, else the one asked for) saved as CSV.
-        data, sheets, index, hidden = _sheet_as_csv(data, name, kind, sheet=sheet)
+        data, sheets, index, hidden, alike = _sheet_as_csv(data, name, kind, sheet=sheet)
         fmt = "csv"
     claimed = fmt  # by -f or the file's name
     if fmt is None:
@@ -1061,6 +1112,7 @@ def _read_file(
         sheets=tuple(sheets),
         sheet=index,
         hidden=hidden,
+        same_header=alike,
         cr_lines=cr_lines,
         cr_breaks=sum(breaks),
         cut_short=cut,

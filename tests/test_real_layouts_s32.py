@@ -269,3 +269,40 @@ def test_validate_offers_store_id_as_site(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     message = " ".join(result.stderr.split())
     assert "'store_id' (site)" in message and "--map site=store_id" in message
+
+
+# ---- A workbook with a sheet per year (UCI Online Retail II's .xlsx) --------------------------
+
+OR2 = ["Invoice", "StockCode", "Description", "Quantity", "InvoiceDate", "Price", "Customer ID",
+       "Country"]  # fmt: skip
+
+
+def year_book(path: Path) -> Path:
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    book = xlsxwriter.Workbook(str(path))
+    for name, invoice in (("Year 2009-2010", "489434"), ("Year 2010-2011", "536365")):
+        ws = book.add_worksheet(name)
+        for i, row in enumerate(
+            [OR2, [invoice, "85048", "LED", 12, "2010-12-01 07:45:00", 6.95, 13085.0, "UK"]]
+        ):
+            for j, value in enumerate(row):
+                ws.write(i, j, value)
+    notes = book.add_worksheet("Notes")
+    notes.write(0, 0, "Source: UCI")
+    book.close()
+    return path
+
+
+def test_workbook_names_the_unread_sheets_with_the_same_header(tmp_path: Path) -> None:
+    # Online Retail II comes as one workbook, a sheet per year: the first was read, and the
+    # second named only among 'not read', as a cover or notes sheet is: half the orders lost.
+    book = year_book(tmp_path / "online_retail_II.xlsx")
+    result = run("validate", book, "--preset", "online-retail", "-o", tmp_path / "y1.parquet")
+    assert result.exit_code == 0, result.stderr
+    message = " ".join(result.stderr.split())
+    assert (
+        "sheet 'Year 2010-2011' has the same header as the one read, and its lines are not read"
+        in message
+    )
+    assert "--sheet 'Year 2010-2011'" in message
+    assert "Notes' has the same" not in message
