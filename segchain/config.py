@@ -1022,34 +1022,41 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "ordernumber", "orderno", "ordernr", "salesorder", "salesordernumber", "salesorderid",
         "salesid", "documentnumber", "documentno", "docnumber", "invoice", "invoiceno",
         "invoicenumber", "invoiceid", "basketid", "transactionid", "receiptnumber", "receiptid",
-        "verkaufsbeleg", "auftragsnummer", "auftrag", "belegnummer", "bestellnummer",
+        "incrementid", "verkaufsbeleg", "auftragsnummer", "auftrag", "belegnummer",
+        "bestellnummer",
     ),
     "order_date": (
         "orderdate", "invoicedate", "documentdate", "transactiondate", "transactiontimestamp",
-        "trandate", "salesdate", "postingdate", "createdat", "date", "belegdatum",
-        "auftragsdatum", "datum",
+        "orderpurchasetimestamp", "trandate", "salesdate", "postingdate", "createdat", "date",
+        "belegdatum", "auftragsdatum", "datum",
     ),
     "customer_id": (
         "customer", "customerno", "customernumber", "customeraccount", "custaccount",
-        "customercode", "accountnumber", "householdid", "householdkey", "clientid", "client",
+        "customercode", "customerkey", "customeruniqueid", "customeruserid", "accountnumber",
+        "householdid", "householdkey", "clientid", "client", "customeremail", "email",
+        "billingemail",
         "buyerid", "soldto", "soldtoparty", "entity", "name", "auftraggeber", "kunde",
         "kundennummer", "kundennr", "debitor",
     ),
     "sku": (
         "item", "itemid", "itemnumber", "itemno", "itemcode", "productid", "productcode",
-        "productnumber", "product", "stockcode", "material", "materialnumber", "article",
+        "productnumber", "productkey", "lineitemsku", "product", "stockcode", "material",
+        "materialnumber", "article",
         "articlenumber", "partnumber", "partno", "artikel", "artikelnummer",
     ),
     "quantity": (
-        "qty", "salesquantity", "salesqty", "quantityordered", "orderedquantity", "orderqty",
+        "qty", "salesquantity", "salesqty", "orderquantity", "quantityordered",
+        "orderedquantity", "orderqty", "lineitemquantity",
         "qtyordered", "units", "unitssold", "menge", "auftragsmenge", "anzahl",
     ),
     "unit_price": (
-        "price", "unitprice", "salesprice", "priceunit", "rate", "netprice", "einzelpreis",
+        "price", "unitprice", "salesprice", "priceunit", "lineitemprice", "itemcost", "rate",
+        "netprice", "einzelpreis",
         "nettopreis", "preis",
     ),
     "amount": (
-        "lineamount", "salesvalue", "netamount", "netvalue", "linetotal", "linevalue",
+        "lineamount", "salesvalue", "salesamount", "netamount", "netvalue", "linetotal",
+        "linevalue", "rowtotal",
         "extendedprice", "extendedamount", "sales", "revenue", "subtotal", "total", "nettowert",
         "umsatz", "betrag",
     ),
@@ -1100,6 +1107,14 @@ def synonym_headers(
                     break
             if canonical in out:
                 break
+    if "order_date" in missing and "order_date" not in out:
+        # The one header that names a date or timestamp (Olist's order_purchase_timestamp),
+        # where no name above is one: several (a ship date too) are left to the user.
+        dated = [
+            h for h in free if re.search("date|timestamp", _squeezed(h)) and h not in out.values()
+        ]
+        if len(dated) == 1:
+            out["order_date"] = dated[0]
     return out
 
 

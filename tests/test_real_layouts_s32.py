@@ -306,3 +306,32 @@ def test_workbook_names_the_unread_sheets_with_the_same_header(tmp_path: Path) -
     )
     assert "--sheet 'Year 2010-2011'" in message
     assert "Notes' has the same" not in message
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        (  # AdventureWorks / Contoso fact table
+            ["SalesOrderNumber", "OrderDate", "CustomerKey", "ProductKey", "OrderQuantity",
+             "UnitPrice", "SalesAmount"],
+            ["order_date=OrderDate", "order_id=SalesOrderNumber", "customer_id=CustomerKey",
+             "sku=ProductKey", "quantity=OrderQuantity", "amount=SalesAmount"],
+        ),
+        (  # Olist order items joined to orders: the one header naming a time
+            ["order_id", "order_item_id", "product_id", "customer_unique_id",
+             "order_purchase_timestamp", "price"],
+            ["order_date=order_purchase_timestamp", "customer_id=customer_unique_id",
+             "sku=product_id", "unit_price=price"],
+        ),
+    ],
+)  # fmt: skip
+def test_missing_columns_hint_suggests_warehouse_and_shop_headers(
+    headers: list[str], expected: list[str]
+) -> None:
+    assert sorted(suggested(missing_hint(headers))) == sorted(expected)
+
+
+def test_two_date_headers_are_left_to_the_user() -> None:
+    hint = missing_hint(["order_id", "Created", "ship_date", "due_date", "customer_id", "sku",
+                         "quantity", "amount"])  # fmt: skip
+    assert not any(s.startswith("order_date=") for s in suggested(hint))
