@@ -1077,6 +1077,32 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _valued_zero_quantities(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
+    """A note counting the lines of quantity 0 that carry a value of their own (an ``amount``
+    column: Complete Journey's lines of quantity 0 with a sales_value): what segchain does with
+    them, which nothing said (only 'zero_quantity N' among the flags)."""
+    if "amount" not in mapping or "quantity" not in mapping:
+        return []
+    schema = lf.collect_schema()
+    q, a = pl.col(mapping["quantity"]), pl.col(mapping["amount"])
+    if schema[mapping["quantity"]] == pl.String:
+        zero = q.str.contains(r"^\s*[+-]?(0+([.,]0*)?|[.,]0+)\s*$")
+    else:
+        zero = q.cast(pl.Float64, strict=False) == 0
+    if schema[mapping["amount"]] == pl.String:
+        valued = a.str.contains(r"[1-9]")
+    else:
+        valued = a.cast(pl.Float64, strict=False).fill_nan(0).abs() > 0
+    n = lf.select((zero & valued).fill_null(False).sum()).collect().item()
+    if not n:
+        return []
+    return [
+        f"{plural(n, 'line')} {agree(n, 'has', 'have')} quantity 0 and a value "
+        f"({mapping['amount']}), flagged zero_quantity (or return, non_product): no demand, "
+        "and the value counts in revenue (segment's monetary, costs) unless non_product"
+    ]
+
+
 def _mixed_signs(
     lf: pl.LazyFrame, mapping: Mapping[str, str], marks: Mapping[str, frozenset[str]]
 ) -> list[str]:
@@ -1169,6 +1195,7 @@ def import_orders(
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
     warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
+    notes += _valued_zero_quantities(lf, mapping)
     float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:

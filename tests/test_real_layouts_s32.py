@@ -335,3 +335,38 @@ def test_two_date_headers_are_left_to_the_user() -> None:
     hint = missing_hint(["order_id", "Created", "ship_date", "due_date", "customer_id", "sku",
                          "quantity", "amount"])  # fmt: skip
     assert not any(s.startswith("order_date=") for s in suggested(hint))
+
+
+# ---- Quantity 0 with a value (Complete Journey) ---------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_zero_quantity_lines_with_a_value_are_counted_and_explained(
+    tmp_path: Path, suffix: str
+) -> None:
+    # Complete Journey has lines of quantity 0 with a sales_value: kept as zero_quantity, their
+    # value in revenue and their units in no demand, with nothing but 'zero_quantity 1' said.
+    frame = pl.DataFrame(
+        {
+            "household_id": ["2261", "2261", "1364"],
+            "basket_id": ["31198459904", "31198459904", "31198460000"],
+            "product_id": ["1026695", "6534178", "1026695"],
+            "quantity": [1, 0, 2],
+            "sales_value": [3.99, 25.49, 7.98],
+            "transaction_timestamp": ["2017-01-28 14:06:53"] * 2 + ["2017-01-29 10:00:00"],
+        }
+    )
+    export = tmp_path / f"cj{suffix}"
+    frame.write_csv(export) if suffix == ".csv" else frame.write_parquet(export)
+    out = tmp_path / "out.parquet"
+    result = run(
+        "validate", export, "--map", "order_id=basket_id", "--map", "customer_id=household_id",
+        "--map", "sku=product_id", "--map", "amount=sales_value",
+        "--map", "order_date=transaction_timestamp", "-o", out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    message = " ".join(result.stderr.split())
+    assert "1 line has quantity 0 and a value (sales_value), flagged zero_quantity" in message
+    assert pl.read_parquet(out).filter(pl.col("flag") == "zero_quantity")["amount"].to_list() == [
+        25.49
+    ]
