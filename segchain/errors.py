@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 EXIT_OK = 0
 EXIT_DATA = 1
@@ -16,13 +16,36 @@ class SegchainError(Exception):
 
     exit_code = EXIT_DATA
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, hint: str | None = None, tables: Mapping[str, str] | None = None
+    ) -> None:
+        """``tables``: a message about several tables marks each as ``{KEY}``, KEY being how the
+        command is given it (``--orders``, ``SEGMENTS``), and maps KEY to the word that names it
+        when a stage is run from Python (``orders``); the CLI names it by its option and file
+        instead (``name_tables``)."""
+        self.template = message if tables else None
+        self.tables = dict(tables or {})
+        message = _named(message, self.tables)
         super().__init__(message)
         self.message = message
         self.hint = hint
 
+    def name_tables(self, names: Mapping[str, str]) -> None:
+        """Name the tables of a message about several (see ``tables``) by ``names``: KEY ->
+        ``--orders orders.csv``; a table not in ``names`` keeps its word."""
+        if self.template is not None:
+            self.message = _named(self.template, {**self.tables, **names})
+            self.args = (self.message,)
+
     def __str__(self) -> str:
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
+
+
+def _named(template: str, names: Mapping[str, str]) -> str:
+    # Each {KEY} replaced as text: the message's values may hold braces of their own.
+    for key, name in names.items():
+        template = template.replace(f"{{{key}}}", name)
+    return template
 
 
 class Terminated(BaseException):

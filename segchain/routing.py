@@ -9,7 +9,7 @@ import polars as pl
 
 from segchain.errors import DataError
 from segchain.formatting import agree, count, plural
-from segchain.schema import ASSIGNMENTS_OPTION, check_assignments
+from segchain.schema import ASSIGNMENTS_OPTION, ORDERS_OPTION, check_assignments
 
 
 @dataclass
@@ -58,13 +58,14 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
     if lost.height and lost.height == routed.height:
         n = lost["customer_id"].n_unique()
         raise DataError(
-            "--assignments: "
+            f"{{{ASSIGNMENTS_OPTION}}}: "
             + (
-                "the one customer of the orders has no serving site"
+                f"the one customer of {{{ORDERS_OPTION}}} has no serving site"
                 if n == 1
-                else f"none of the {count(n)} customers of the orders has a serving site"
+                else f"none of the {count(n)} customers of {{{ORDERS_OPTION}}} has a serving site"
             ),
             hint="give the assignments network made for these customers (--assignments)",
+            tables={ASSIGNMENTS_OPTION: ASSIGNMENTS_OPTION, ORDERS_OPTION: "the orders"},
         )
     out = Routed(orders=routed.filter(pl.col("site").is_not_null()) if lost.height else routed)
     if lost.height:

@@ -68,6 +68,10 @@ LANES_OPTION = "--costs"
 POLICY_OPTION = "--policy"
 STOCK_SEGMENTS_OPTION = "--stock-segments"
 FORECAST_OPTION = "--forecast"
+# The arguments that give a stage a table: a message about two tables names each by its option
+# or argument (``{SEGMENTS} and {--orders} have ...``, ``errors.SegchainError`` ``tables``).
+SEGMENTS_ARGUMENT = "SEGMENTS"
+FORECAST_ARGUMENT = "FORECAST"
 
 SPREADSHEET_ERRORS = (
     "#N/A",

@@ -32,7 +32,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from segchain import __version__
-from segchain.errors import DataError, UsageError, title_row_hint
+from segchain.errors import DataError, SegchainError, UsageError, title_row_hint
 from segchain.formatting import agree, plural
 from segchain.schema import (
     ID_COLUMNS,
@@ -275,7 +275,7 @@ def named_by_option(source: str) -> str:
     return short(source)
 
 
-def rename_source(exc: DataError, plain: str, named: str) -> None:
+def rename_source(exc: SegchainError, plain: str, named: str) -> None:
     """``exc``'s message, when it starts with ``plain:`` (the table as a file or a stage names
     it: ``x.csv``, ``--costs``), starting with ``named:`` instead (``--costs lanes.csv``)."""
     if named != plain and exc.message.startswith(f"{plain}:"):

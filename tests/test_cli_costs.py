@@ -108,8 +108,8 @@ def test_cli_costs_unknown_customer_in_assignments_exits_1_writes_nothing(
     result = cli(*_args(files, "-o", str(out)))
     assert result.exit_code == 1
     assert (
-        f"segchain costs: Error: --assignments {files['assignments']}: 1 customer is not in the "
-        "segments: 'Z9'" in result.stderr
+        f"segchain costs: Error: --assignments {files['assignments']}: 1 customer is not in "
+        f"SEGMENTS {files['segments']}: 'Z9'" in result.stderr
     )
     assert "Traceback" not in result.stderr
     assert not out.exists()

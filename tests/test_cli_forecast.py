@@ -75,8 +75,8 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
     r = cli("forecast", str(segments), "--orders", str(orders), "--n-jobs", "1")
     assert r.exit_code == 1
     assert (
-        "segchain forecast: Error: segments and orders have no customer_id in common: orders "
-        "have '0001', '0002'; "
+        f"segchain forecast: Error: SEGMENTS {segments} and --orders {orders} have no customer_id "
+        "in common: orders have '0001', '0002'; "
         "segments have 'X8', 'X9'"
     ) in r.stderr
 

@@ -91,12 +91,12 @@ CASES = {
     "costs --assignments": (
         ["costs", "segments.csv", "--orders", "orders.csv", "--assignments", "{bad}"],
         ASSIGNMENTS + "C9,A,S1,1,1,1\n",
-        "--assignments bad.csv: 1 customer is not in the segments: 'C9'",
+        "--assignments bad.csv: 1 customer is not in SEGMENTS segments.csv: 'C9'",
     ),
     "costs --orders": (
         ["costs", "segments.csv", "--orders", "{bad}"],
         ORDERS.replace(",C1,", ",X1,").replace(",C2,", ",X2,"),
-        "--orders bad.csv: no order line belongs to a customer in the segments",
+        "--orders bad.csv: no order line belongs to a customer in SEGMENTS segments.csv",
     ),
     "stock --items": (
         ["stock", "forecast.csv", "--items", "{bad}"],
@@ -112,7 +112,7 @@ CASES = {
     "stock --assignments": (
         ["stock", "forecast_sites.csv", "--orders", "orders.csv", "--assignments", "{bad}"],
         ASSIGNMENTS.replace("C1,", "C8,").replace("C2,", "C9,"),
-        "--assignments bad.csv: none of the 2 customers of the orders has a serving site",
+        "--assignments bad.csv: none of the 2 customers of --orders orders.csv has a serving site",
     ),
     "forecast --orders": (
         ["forecast", "segments.csv", "--orders", "{bad}"],

@@ -168,7 +168,7 @@ def test_a_repeated_orders_option_naming_one_file_is_a_usage_error(cli, tmp_path
     assert cli("segment", "a.csv", "-o", "seg.csv").exit_code == 0
     result = cli("forecast", "seg.csv", "--orders", "a.csv", "--orders", "a.csv", "-o", "f.csv")
     assert result.exit_code == 2
-    assert "Error: a.csv: the same file is given twice among the inputs" in result.stderr
+    assert "Error: --orders a.csv: the same file is given twice among the inputs" in result.stderr
 
 
 def test_byte_identical_copies_are_refused(cli, tmp_path) -> None:
@@ -360,7 +360,7 @@ def test_orders_option_takes_several_files_and_globs(cli, exports, command) -> N
     args = ["--orders", str(folder / "2024_01.csv"), "--orders", str(odd)]
     result = cli(command, str(segments), *args)
     assert result.exit_code == 1
-    assert f"Error: {odd}: its columns differ from those of {folder / '2024_01.csv'}" in (
+    assert f"Error: --orders {odd}: its columns differ from those of {folder / '2024_01.csv'}" in (
         result.stderr
     )
     result = cli(command, str(segments), "--orders", str(folder / "nothing_*.csv"))

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from segchain.config import Config
-    from segchain.orders import OrderImport, Reconciliation
+    from segchain.orders import OrderImport, Reconciliation, Returns
     from segchain.tableio import Table
 
 # ---------------------------------------------------------------------------------------------
@@ -559,10 +559,16 @@ class LoadedOrders:
     table: Table
     rejects_path: str | None
     reporter: Reporter
+    option: str | None = None  # see load_orders
 
     @property
     def clean(self) -> pl.LazyFrame:
         return self.imp.clean
+
+    @property
+    def name(self) -> str:
+        """The orders as messages name them: ``--orders orders.csv``, ``orders.csv``."""
+        return by_option(self.option, self.table.name)
 
     def collect(self, *frames: pl.LazyFrame) -> tuple[list[pl.DataFrame], Reconciliation]:
         """Collect ``frames`` and the reconciliation together, write rejects, report.
@@ -575,7 +581,7 @@ class LoadedOrders:
         from segchain.tableio import reading
 
         wanted = [*frames, *self.tally()]
-        with reading(self.table.name):
+        with reading(self.name):
             results = pl.collect_all(wanted)
         recon = self.settle(results[len(frames) :])
         return list(results[: len(frames)]), recon
@@ -615,7 +621,7 @@ class LoadedOrders:
             # and no rejects file to keep.
             what = "no file has" if self.table.parts else "the export has no"
             raise DataError(
-                f"{self.table.name}: {what} order lines (only a header)",
+                f"{self.name}: {what} order lines (only a header)",
                 hint="check the export's period and filters",
             )
         if recon.used == 0:
@@ -625,7 +631,7 @@ class LoadedOrders:
             if active is not None and self.rejects_path:
                 active.keep_on_error(self.rejects_path)
             raise DataError(
-                f"{self.table.name}: no usable order lines: all {recon.read:,} lines were rejected "
+                f"{self.name}: no usable order lines: all {recon.read:,} lines were rejected "
                 f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
                 hint=(
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
@@ -641,7 +647,7 @@ class LoadedOrders:
         r = self.reporter
         if self.table.parts:
             # Several files: each one's dialect and reconciliation, then the run's total.
-            r.info(f"{self.table.name}:")
+            r.info(f"{self.name}:")
             for part in self.table.parts:
                 own = recon.by_file.get(part.name)
                 r.info(
@@ -649,12 +655,14 @@ class LoadedOrders:
                     + (f"; {own.line()}" if own is not None else "")
                 )
         else:
-            r.info(f"{self.table.name}: {self.table.dialect.describe()}")
+            r.info(f"{self.name}: {self.table.dialect.describe()}")
         for skipped in self.table.skipped:
             r.info(f"  {skipped}: rejected lines of an earlier run (--rejects): not read")
         for part in self.table.parts or [self.table]:
             if part.dialect.cut_short is not None:
-                r.warn(cut_short_warning(part.name, *part.dialect.cut_short))
+                r.warn(
+                    cut_short_warning(by_option(self.option, part.name), *part.dialect.cut_short)
+                )
         for note in self.imp.notes:
             r.info(f"  {note}")
         for warning in self.imp.warnings:
@@ -707,34 +715,60 @@ def load_orders(
     *,
     config: Config,
     reporter: Reporter,
+    option: str | None = None,
 ) -> LoadedOrders:
     """Read, map and prepare an order export (lazy); see LoadedOrders.collect.
 
     ``source`` may name several files: paths, globs and folders, read as one table.
+    ``option``: the option that gives the orders (``--orders`` of forecast, stock and costs):
+    every message about them begins with it and the file (``--orders bad.csv: ...``), as a side
+    table's does; None for the command's INPUT, which is named by its path.
     """
-    from segchain.config import (
-        PRESET_NON_PRODUCT_SKUS,
-        env_map,
-        parse_map_options,
-        resolve_mapping,
-        setting,
-    )
-    from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
-    from segchain.tableio import META_COLUMNS, read_raw_sources, reading
+    from segchain.config import setting
+    from segchain.tableio import read_raw_sources
 
     # Options first: a bad value is a usage error before the export is opened.
     returns = setting(opts.returns, config, "orders", "returns", "net")
     date_format = setting(opts.date_format, config, "orders", "date_format", None)
     sources = [source] if isinstance(source, str) else list(source) or ["-"]
     sheet = order_sheet(opts.sheet, config, sources)
-    table = read_raw_sources(sources, sheet=sheet)
+    with _named_by(option, _file_names(sources)):
+        table = read_raw_sources(sources, sheet=sheet)
     if sheet is not None:
         _sheet_applies(table, sheet, reporter)
+    with _named_by(option, [table.name]):
+        imp = _import_table(
+            table,
+            opts,
+            config=config,
+            returns=returns,
+            date_format=date_format,
+            name=by_option(option, table.name),
+        )
+    return LoadedOrders(
+        imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter, option=option
+    )
+
+
+def _import_table(
+    table: Table,
+    opts: OrderOptions,
+    *,
+    config: Config,
+    returns: Returns,
+    date_format: str | None,
+    name: str,
+) -> OrderImport:
+    """The order lines of ``table``: validate's output as it is, an export mapped and imported.
+    ``name``: the table as messages name it."""
+    from segchain.config import PRESET_NON_PRODUCT_SKUS, env_map, parse_map_options, resolve_mapping
+    from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
+    from segchain.tableio import META_COLUMNS, reading
+
     if table.stage == "orders" and not opts.map and not opts.preset:
-        imp = from_clean(table.frame, source=table.name)
-        return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+        return from_clean(table.frame, source=table.name)
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
-    with _not_order_lines(table, headers):
+    with _not_order_lines(table, headers, name):
         mapping = resolve_mapping(
             headers,
             cli_map=parse_map_options(opts.map or []),
@@ -742,8 +776,8 @@ def load_orders(
             config=config,
             preset=opts.preset,
         )
-    with reading(table.name), _other_sheets_hint(table), _not_order_lines(table, headers):
-        imp = import_orders(
+    with reading(name), _other_sheets_hint(table), _not_order_lines(table, headers, name):
+        return import_orders(
             table.frame,
             mapping=mapping,
             returns=returns,
@@ -758,27 +792,57 @@ def load_orders(
             | PRESET_NON_PRODUCT_SKUS.get(opts.preset or config.preset or "", frozenset()),
             source=table.name,
         )
-    return LoadedOrders(imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter)
+
+
+def by_option(option: str | None, name: str) -> str:
+    """``name`` (a file, ``<stdin>``) as messages name it: with the option that gave it."""
+    return f"{option} {name}" if option else name
+
+
+def _file_names(sources: Sequence[str]) -> Iterator[str]:
+    """The names by which reading ``sources`` may name them: each source, each file of a
+    folder or glob, ``<stdin>`` (a generator: folders are listed only for an error)."""
+    for s in sources:
+        yield "<stdin>" if s == "-" else s
+    for s in sources:
+        yield from _expanded(s)
 
 
 @contextmanager
-def _not_order_lines(table: Table, headers: Sequence[str]) -> Iterator[None]:
+def _named_by(option: str | None, names: Iterable[str]) -> Iterator[None]:
+    """An error about orders given by ``option`` that begins with one of their ``names``
+    (``bad.csv: missing required column sku``) begins with the option too (``--orders bad.csv:
+    ...``), as a side table's does (``tables_named``). Unchanged for the INPUT (no option)."""
+    from segchain.tableio import rename_source, short
+
+    try:
+        yield
+    except SegchainError as exc:
+        for name in names if option else ():
+            # Messages name a file as given, or cut short (``tableio.short``) when long.
+            rename_source(exc, name, by_option(option, name))
+            rename_source(exc, short(name), by_option(option, short(name)))
+        raise
+
+
+@contextmanager
+def _not_order_lines(table: Table, headers: Sequence[str], name: str) -> Iterator[None]:
     """Another stage's output given as order lines ('forecast --orders segments.csv') said
     'missing required columns order_id, ...; hint: map them with --map': name what it is.
-    Only when columns are missing: an export may carry another table's key columns."""
+    Only when columns are missing: an export may carry another table's key columns.
+    ``name``: the table as messages name it."""
     from segchain.errors import MissingColumnsError
 
     try:
         yield
     except MissingColumnsError:
         from segchain.schema import check_table_kind
-        from segchain.tableio import named_by_option
 
         check_table_kind(
             headers,
             table.stage,
             "orders",
-            source=named_by_option(table.name),
+            source=name,
             hint="give the order lines here: the ERP export, or validate's output",
         )
         raise
@@ -900,25 +964,38 @@ def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[No
     A stage names such a table by its option alone (``--items: sku listed more than once``):
     it does not know the file. Here the file is added (``--items items.csv: ...``) as a read
     error is named (``tableio.named_by_option``); a path from the config is named by its key
-    when the error is shown (``config.name_sources``). ``given`` maps each option to its path
-    (several for a repeated --orders), or None when the option was not given.
+    when the error is shown (``config.name_sources``). A message about several tables names
+    each where it marks it (``SegchainError.name_tables``): ``SEGMENTS seg.csv and --orders
+    orders.csv have no customer_id in common``. ``given`` maps each option or argument to its
+    path (several for a repeated --orders), or None when the option was not given.
     """
-    from segchain.errors import DataError
-    from segchain.tableio import named_by_option, rename_source, short
+    from segchain.tableio import rename_source
 
     try:
         yield
-    except DataError as exc:
-        for option, value in given.items():
-            if value is None:
-                continue
-            paths = [value] if isinstance(value, str) else list(value)
-            if not paths:
-                continue
-            named = named_by_option(paths[0]) if len(paths) == 1 else ""
-            if not named.startswith(f"{option} "):  # stdin, several files, or read otherwise
-                shown = ["<stdin>" if p == "-" else short(p, 60) for p in paths[:3]]
-                more = f" (+{len(paths) - 3})" if len(paths) > 3 else ""
-                named = f"{option} {', '.join(shown)}{more}"
+    except SegchainError as exc:
+        names = table_names(given)
+        exc.name_tables(names)
+        for option, named in names.items():
             rename_source(exc, option, named)
         raise
+
+
+def table_names(given: Mapping[str, str | Sequence[str] | None]) -> dict[str, str]:
+    """How messages name each table of ``given`` (see ``tables_named``): ``--items items.csv``,
+    ``--orders <stdin>``, ``--orders a.csv, b.csv``, ``SEGMENTS seg.csv``."""
+    from segchain.tableio import named_by_option, short
+
+    names = {}
+    for option, value in given.items():
+        paths = [] if value is None else [value] if isinstance(value, str) else list(value)
+        if not paths:
+            continue
+        named = named_by_option(paths[0]) if len(paths) == 1 else ""
+        if not named.startswith(f"{option} "):  # stdin, several files, an argument
+            limit = 120 if len(paths) == 1 else 60  # as named_by_option cuts one file's name
+            shown = ["<stdin>" if p == "-" else short(p, limit) for p in paths[:3]]
+            more = f" (+{len(paths) - 3})" if len(paths) > 3 else ""
+            named = f"{option} {', '.join(shown)}{more}"
+        names[option] = named
+    return names

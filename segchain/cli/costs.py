@@ -160,7 +160,7 @@ def costs_command(
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
-    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
     (clean,), _ = loaded.collect(loaded.clean)
 
     def optional(path: str | None) -> Any:
@@ -202,11 +202,8 @@ def costs_command(
     def frame(t: Any) -> Any:
         return collect(t.frame) if t is not None else None
 
-    # The stage names each table given by an option by the option alone: the file is added here.
-    by_option: dict[str, str | list[str] | None] = {
-        k: v for k, v in files.items() if k.startswith("--")
-    }
-    by_option["--orders"] = orders  # all its files, not '-' alone
+    # The stage names each table by its option or argument alone: the file is added here.
+    by_option: dict[str, str | list[str] | None] = {**files, "--orders": orders}  # all its files
     with c.tables_named(by_option):
         result = run_costs(
             clean,

@@ -227,7 +227,7 @@ def forecast(
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
-    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
     (clean,), recon = loaded.collect(loaded.clean)
     asg_frame = None
     if assignments is not None:
@@ -241,9 +241,9 @@ def forecast(
         )
         asg_frame = collect(asg_table.frame, name="assignments")
 
-    # The stage names --orders and --assignments by the option alone: the file is added here.
+    # The stage names SEGMENTS, --orders and --assignments without their files: added here.
     with (
-        c.tables_named({"--orders": orders, "--assignments": assignments}),
+        c.tables_named({"SEGMENTS": segments, "--orders": orders, "--assignments": assignments}),
         Work("forecast", "forecasting", unit="series", quiet=quiet) as work,
     ):
         result = run_forecast(

@@ -269,7 +269,7 @@ def stock_command(
         opts = c.OrderOptions(
             map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
         )
-        loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter)
+        loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
         (order_frame,), _ = loaded.collect(loaded.clean)
     asg_frame = (
         collect(read_table(assignments).frame, name="assignments")
@@ -277,9 +277,15 @@ def stock_command(
         else None
     )
     c.warn_unmatched_policies(cfg, fc, reporter)
-    # The stage names the tables of its options by the option alone: the file is added here.
+    # The stage names FORECAST and the tables of its options without their files: added here.
     with c.tables_named(
-        {"--items": items, "--on-hand": on_hand, "--orders": orders, "--assignments": assignments}
+        {
+            "FORECAST": forecast,
+            "--items": items,
+            "--on-hand": on_hand,
+            "--orders": orders,
+            "--assignments": assignments,
+        }
     ):
         result = run_stock(
             fc,

@@ -29,6 +29,7 @@ from segchain.schema import (
     FORECAST_OPTION,
     ITEM_RULES,
     MAX_VALUE,
+    SEGMENTS_ARGUMENT,
     blank_problems,
     check_assignments,
     check_one_row_per_customer,
@@ -359,9 +360,10 @@ def costs(
         if strangers.height:
             ids = strangers["customer_id"].unique(maintain_order=True).to_list()
             raise DataError(
-                f"{ASSIGNMENTS_OPTION}: {plural(len(ids), 'customer')} "
-                f"{agree(len(ids), 'is', 'are')} not in the segments: {examples(ids)}",
+                f"{{{ASSIGNMENTS_OPTION}}}: {plural(len(ids), 'customer')} "
+                f"{agree(len(ids), 'is', 'are')} not in {{{SEGMENTS_ARGUMENT}}}: {examples(ids)}",
                 hint="give the segments that network was run on (the same segment output)",
+                tables={ASSIGNMENTS_OPTION: ASSIGNMENTS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
             )
         per = assignments.group_by("customer_id", maintain_order=True).agg(
             pl.col("transport_cost").cast(pl.Float64).sum().alias("transport")

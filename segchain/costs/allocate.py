@@ -8,6 +8,7 @@ import polars as pl
 from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
+    ASSIGNMENTS_OPTION,
     POLICY_OPTION,
     SITES_OPTION,
     STOCK_SEGMENTS_OPTION,
@@ -60,9 +61,10 @@ def fixed_by_customer(
     unknown = sorted(set(s["site_id"].to_list()) - set(site_df["site_id"].to_list()))
     if unknown:
         raise DataError(
-            f"assignments name {agree(len(unknown), 'a site', 'sites')} not in the sites "
-            f"table: {examples(unknown)}",
+            f"{{{ASSIGNMENTS_OPTION}}} name {agree(len(unknown), 'a site', 'sites')} not in "
+            f"{{{SITES_OPTION}}}: {examples(unknown)}",
             hint="give the --sites-out table of the same network run",
+            tables={ASSIGNMENTS_OPTION: "assignments", SITES_OPTION: "the sites table"},
         )
     opened = site_df.filter(pl.col("open")).select("site_id", "fixed_cost")
     total_fixed = float(opened["fixed_cost"].sum())

@@ -11,6 +11,7 @@ from segchain.schema import (
     FLAG_RETURN,
     ITEMS_OPTION,
     ORDERS_OPTION,
+    SEGMENTS_ARGUMENT,
     demand_line,
     product_line,
     require_columns,
@@ -70,8 +71,9 @@ def customer_sales(
     )
     if lines.height == 0:
         raise DataError(
-            f"{ORDERS_OPTION}: no order line belongs to a customer in the segments",
+            f"{{{ORDERS_OPTION}}}: no order line belongs to a customer in {{{SEGMENTS_ARGUMENT}}}",
             hint="give the orders the segments were computed from",
+            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
         )
     unit_cost = _unit_costs(items)
     if unit_cost is not None:

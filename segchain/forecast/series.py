@@ -17,6 +17,7 @@ from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     ORDERS_OPTION,
+    SEGMENTS_ARGUMENT,
     check_one_row_per_customer,
     demand_line,
     product_line,
@@ -67,8 +68,9 @@ def build_series(
     if missing_by:
         raise UsageError(
             f"--by: column{'s' if len(missing_by) > 1 else ''} {', '.join(missing_by)} "
-            f"not in the orders or segments; available: "
+            f"not in {{{ORDERS_OPTION}}} or {{{SEGMENTS_ARGUMENT}}}; available: "
             f"{', '.join(sorted(c for c in available if c in KEY_CANDIDATES))}",
+            tables={ORDERS_OPTION: "the orders", SEGMENTS_ARGUMENT: "segments"},
         )
     warnings: list[str] = []
     excluded: dict[str, int] = {}
@@ -132,10 +134,11 @@ def build_series(
         o_ids = o.get_column("customer_id").drop_nulls().unique().sort()
         s_ids = seg.get_column("customer_id").unique().sort()
         raise DataError(
-            "segments and orders have no customer_id in common: orders have "
-            f"{examples(o_ids)}; segments have {examples(s_ids)}",
+            f"{{{SEGMENTS_ARGUMENT}}} and {{{ORDERS_OPTION}}} have no customer_id in common: "
+            f"orders have {examples(o_ids)}; segments have {examples(s_ids)}",
             hint="check that both come from the same export and that the ids are mapped the "
             "same way (--map customer_id=...)",
+            tables={SEGMENTS_ARGUMENT: "segments", ORDERS_OPTION: "orders"},
         )
     # Row order fixed (and so the order of float sums): reruns must write the same bytes.
     joined = o.join(seg, on="customer_id", how="left", maintain_order="left")
@@ -157,7 +160,9 @@ def build_series(
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
     if joined.height == 0:
         raise DataError(
-            f"{ORDERS_OPTION}: no order line left to forecast after joining to segments"
+            f"{{{ORDERS_OPTION}}}: no order line left to forecast after joining to "
+            f"{{{SEGMENTS_ARGUMENT}}}",
+            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "segments"},
         )
 
     interval = FREQS[freq][0]

@@ -12,6 +12,7 @@ from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
+    FORECAST_ARGUMENT,
     ITEM_RULES,
     ITEMS_OPTION,
     MAX_VALUE,
@@ -543,8 +544,10 @@ def join_on_hand(
     )
     if "site" in keys and "site" not in oh.columns:
         raise DataError(
-            f"{ON_HAND_OPTION}: the forecast is by site but the on-hand table has no site column",
+            f"{{{ON_HAND_OPTION}}}: {{{FORECAST_ARGUMENT}}} is by site but the on-hand table has "
+            "no site column",
             hint="add a site column to the on-hand table",
+            tables={ON_HAND_OPTION: ON_HAND_OPTION, FORECAST_ARGUMENT: "the forecast"},
         )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
