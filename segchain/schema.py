@@ -645,10 +645,12 @@ MAX_VALUE = 1e15
 NUMBER_RULES = {">= 0": lambda c: c >= 0, "> 0": lambda c: c > 0, "": lambda c: pl.lit(True)}
 
 
-def _key_text(keys: Sequence[str]) -> pl.Expr:
-    """A row's key as text for messages: ``sku@site``, a blank value shown as ``*``."""
+def key_text(keys: Sequence[str]) -> pl.Expr:
+    """A row's key as text for messages: ``sku@site``, a blank value shown as ``(blank)``, as
+    ``errors.examples`` shows one (``*`` would read as the policy's any-segment row)."""
     text = [
-        pl.col(k).cast(pl.String).str.strip_chars().replace("", None).fill_null("*") for k in keys
+        pl.col(k).cast(pl.String).str.strip_chars().replace("", None).fill_null("(blank)")
+        for k in keys
     ]
     return pl.concat_str(text, separator="@")
 
@@ -658,7 +660,7 @@ def _row_key(df: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.Expr, str]:
     from 1 (``row``); the expression and its label."""
     present = [k for k in keys if k in df.columns]
     if present:
-        return _key_text(present), "@".join(present)
+        return key_text(present), "@".join(present)
     return pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
 
 
@@ -715,13 +717,13 @@ def blank_problems(df: pl.DataFrame, columns: Sequence[str], *, keys: Sequence[s
 
 def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
     """A message naming the key values (``keys`` that ``df`` has) found on several rows, or
-    none; a blank key value counts as one value (``*``)."""
+    none; a blank key value counts as one value (``(blank)``)."""
     from segchain.errors import examples
 
     present = [k for k in keys if k in df.columns]
     if not present:
         return []
-    key = df.select(_key_text(present).alias("k"))
+    key = df.select(key_text(present).alias("k"))
     dup = key.filter(pl.col("k").is_duplicated())["k"].unique(maintain_order=True)
     if not dup.len():
         return []

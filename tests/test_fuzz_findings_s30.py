@@ -78,7 +78,9 @@ def test_network_names_a_lane_without_ids_as_blank(cli, tmp_path: Path) -> None:
         f.write(",,x\n")
     result = network(cli)
     assert result.exit_code == 1
-    assert "unit_cost is not a number ('x') for lane '(blank)/(blank)'" in result.stderr
+    assert (
+        "unit_cost is not a number ('x') for site_id@customer_id '(blank)@(blank)'" in result.stderr
+    )
     assert "None" not in result.stderr
 
 

@@ -190,12 +190,13 @@ LANES = "site_id,customer_id,unit_cost\nS1,C1,1\nS2,C1,2\nS1,C2,2\nS2,C2,1\n"
     [
         (
             LANES.replace("S2,C1,2", "S2,C1,abc").replace("S1,C2,2", 'S1,C2,"2,5"'),
-            "unit_cost is not a number ('abc', '2,5') for lanes 'S2/C1', 'S1/C2'",
+            "unit_cost is not a number ('abc', '2,5') for site_id@customer_id 'S2@C1', 'S1@C2'",
         ),
-        (LANES.replace("S2,C1,2", "S2,C1,"), "unit_cost blank for lane 'S2/C1'"),
+        (LANES.replace("S2,C1,2", "S2,C1,"), "unit_cost blank for site_id@customer_id 'S2@C1'"),
         (
             LANES.replace("S2,C1,2", "S2,C1,x").replace("S1,C2,2", "S1,C2, "),
-            "unit_cost is not a number ('x') for lane 'S2/C1'; unit_cost blank for lane 'S1/C2'",
+            "unit_cost is not a number ('x') for site_id@customer_id 'S2@C1'; "
+            "unit_cost blank for site_id@customer_id 'S1@C2'",
         ),
     ],
 )

@@ -177,11 +177,11 @@ def test_key_value_problems_lists_each_column_value_and_rows() -> None:
 LANE_CASES = {
     "unit cost not a number": (
         LANES.replace("S2,C1,2", "S2,C1,abc"),
-        "--costs lanes.csv: unit_cost is not a number ('abc') for lane 'S2/C1'",
+        "--costs lanes.csv: unit_cost is not a number ('abc') for site_id@customer_id 'S2@C1'",
     ),
     "lane twice": (
         LANES + "S1,C1,1\n",
-        "--costs lanes.csv: duplicate lanes (site_id/customer_id) 'S1/C1'",
+        "--costs lanes.csv: site_id@customer_id listed more than once: 'S1@C1'",
     ),
     "negative unit cost": (
         LANES.replace("S2,C1,2", "S2,C1,-2"),

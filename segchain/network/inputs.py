@@ -15,8 +15,11 @@ from segchain.schema import (
     LANES_OPTION,
     MAX_VALUE,
     SITES_OPTION,
+    blank_problems,
     duplicate_customers,
+    duplicate_keys,
     flag_column,
+    key_text,
     number_problems,
     numeric_columns,
     require_columns,
@@ -265,14 +268,10 @@ def lane_pairs(
         float_col(costs, "distance_km").alias("distance_km"),
         pl.col("unit_cost").cast(pl.String).str.strip_chars().alias("_given"),
     )
-    lane = pl.concat_str(
-        [pl.col(k).fill_null("(blank)") for k in ("site_id", "customer_id")], separator="/"
-    )
-    problems = []
-    dup = lanes.filter(pl.struct("site_id", "customer_id").is_duplicated())
-    if dup.height:
-        shown = examples(dup.select(lane).to_series().unique(maintain_order=True))
-        problems.append(f"duplicate lanes (site_id/customer_id) {shown}")
+    # A lane is named as every stage table's row is (site_id@customer_id 'S2@C1'), so one file's
+    # messages do not write the same lane two ways.
+    lane_keys = ("site_id", "customer_id")
+    problems = duplicate_keys(lanes, lane_keys)
     # A unit_cost that is text is shown, as other numbers that are none are ('abc', a decimal
     # comma '2,5'): 'blank or not a number' named the lane but not what was wrong with it.
     bad = lanes.filter(pl.col("unit_cost").is_null())
@@ -280,22 +279,15 @@ def lane_pairs(
     text = bad.filter(~blank)
     if text.height:
         values = examples(v[:40] for v in text["_given"].unique(maintain_order=True))
-        problems.append(
-            f"unit_cost is not a number ({values}) for "
-            f"{agree(text.height, 'lane', 'lanes')} {examples(text.select(lane).to_series())}"
-        )
-    empty = bad.filter(blank)
-    if empty.height:
-        problems.append(
-            f"unit_cost blank for {agree(empty.height, 'lane', 'lanes')} "
-            f"{examples(empty.select(lane).to_series())}"
-        )
+        named = examples(text.select(key_text(lane_keys)).to_series())
+        problems.append(f"unit_cost is not a number ({values}) for site_id@customer_id {named}")
+    problems += blank_problems(bad.filter(blank), ["unit_cost"], keys=lane_keys)
     lanes = lanes.drop("_given")
     # Past 1e15 HiGHS fails with no lane named (status 15), as on a site's fixed cost.
     problems += number_problems(
         lanes,
         {"unit_cost": ">= 0", "distance_km": ">= 0"},
-        keys=["site_id", "customer_id"],
+        keys=lane_keys,
         limit=MAX_VALUE,
     )
     if problems:
