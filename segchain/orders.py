@@ -790,6 +790,10 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
 
 
 _CURRENCY_SIGNS = "$€£¥₹"
+# A dollar sign with its country's capitals before it (US$, CA$, A$, NZ$, HK$, R$): read as a
+# sign, and told apart from the others when signs are counted as currencies.
+_DOLLAR_OF = r"[A-Z]{1,3}\$"
+_SIGN = f"({_DOLLAR_OF}|[{_CURRENCY_SIGNS}])"
 MINUS_SIGN = "\u2212"
 # An ISO 4217 currency code before or after the number (USD 12.50, 1.234,50 EUR): three capital
 # letters set apart by a space from a digit, a sign or a parenthesis. INF and NAN stay what they
@@ -818,6 +822,8 @@ def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
         # the first three capitals in a row ((USD 5.00), 1.2E+03 USD): dropped by a plain
         # replace (a replace by the pattern's groups cost three times as much).
         v = pl.when(v.str.contains(_CODE_AROUND)).then(v.str.replace("[A-Z]{3}", "")).otherwise(v)
+    if signs:
+        v = v.str.replace(_DOLLAR_OF, "")
     v = v.str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
     if "minus_sign" in marks:
         v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
@@ -1119,7 +1125,7 @@ def _mixed_signs(
         v = pl.col(header)
         counted: list[tuple[str, pl.DataFrame]] = []
         if "currency" in found:
-            signs = lf.select(v.str.extract(f"([{_CURRENCY_SIGNS}])").alias("c"))
+            signs = lf.select(v.str.extract(_SIGN).alias("c"))
             counted.append(("signs", signs.collect()))
         if "code" in found:
             code = pl.when(v.str.contains(_CODE_AROUND)).then(v.str.extract("([A-Z]{3})"))

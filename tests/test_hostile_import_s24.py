@@ -339,6 +339,24 @@ def test_prices_in_two_currencies_by_their_signs_are_warned_of(cli, tmp_path: Pa
     assert result.exit_code == 0 and "by their signs" not in result.stderr
 
 
+def test_dollars_of_two_countries_are_warned_of(cli, tmp_path: Path) -> None:
+    # US$ and CA$ are read (they were rejected as bad_price); as two signs they are two
+    # currencies, which a bare '$' (the dollar of either) would not tell apart.
+    rows = [("1", "US$10.00"), ("1", "CA$10.00"), ("2", "US$5.00")]
+    path = export(tmp_path / "dollars.csv", rows)
+    result = cli("validate", str(path), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "unit_price (unit_price): amounts in 2 currencies by their signs are summed as one "
+        "(lines: US$ 2, CA$ 1)"
+    ) in result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["amount"].to_list() == [10.0, 10.0, 10.0]
+    one = export(tmp_path / "one.csv", [("1", "US$10.00"), ("1", "7.00")])
+    result = cli("validate", str(one), "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0 and "by their signs" not in result.stderr
+    assert "rejected" not in result.stderr or "rejected 0" in result.stderr
+
+
 def test_iso_currency_codes_beside_prices_are_read_and_mixed_codes_warned_of(
     cli, tmp_path: Path
 ) -> None:

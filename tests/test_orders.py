@@ -122,6 +122,10 @@ def test_unparseable_dates_become_null() -> None:
         # Currency signs and accounting parentheses, as spreadsheets and finance exports write.
         (["$1,234.50", "($12.50)", "-$4", "€ 7.25"], False, [1234.5, -12.5, -4.0, 7.25]),
         (["12,50 €", "(1.234,5)", "£3"], True, [12.5, -1234.5, 3.0]),
+        # A dollar sign with its country's capitals (US$, CA$, A$, NZ$, R$), as NetSuite, Xero
+        # or a Brazilian ERP writes it: each line was rejected as bad_price.
+        (["US$1,234.50", "(CA$12.50)", "-A$4", "NZ$ 7"], False, [1234.5, -12.5, -4.0, 7.0]),
+        (["R$ 1.234,50", "R$2,25", "-R$ 3"], True, [1234.5, 2.25, -3.0]),
         # The other separator must group thousands, else the value is no number (rejected):
         # 1.234,56 among decimal points is not 1.23456, 2,5 not 25, 1,2,3 not 123.
         (["2.50", "3.75", "1.234,56"], False, [2.5, 3.75, None]),
