@@ -1254,13 +1254,15 @@ def import_orders(
         # Excel serial numbers stored as numbers, or dates as yyyymmdd numbers (a data
         # warehouse's date key, 20240315): a serial of 2099 is 73,050, the first yyyymmdd
         # 10,000,101, so the size tells them apart. Looked for in one aggregation first, so
-        # that serials alone pay for no second parse.
+        # that serials alone pay for no second parse; day numbers are found in the same one.
         number = pl.col(date_col).cast(pl.Float64, strict=False)
-        lo, hi, whole = (
+        eight_digits = (number >= COMPACT_NUMBER_MIN) & (number < 10 * COMPACT_NUMBER_MIN)
+        lo, hi, whole, any_compact = (
             lf.select(
                 number.min().alias("lo"),
                 number.max().alias("hi"),
                 (number.drop_nulls() % 1 == 0).all().alias("whole"),
+                eight_digits.any().alias("compact"),
             )
             .collect()
             .row(0)
@@ -1270,8 +1272,7 @@ def import_orders(
         serial = number.floor().cast(pl.Int64, strict=False)
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
-        eight_digits = (number >= COMPACT_NUMBER_MIN) & (number < 10 * COMPACT_NUMBER_MIN)
-        if lf.select(eight_digits.any()).collect().item():
+        if any_compact:
             compact = (
                 number.cast(pl.Int64, strict=False)
                 .cast(pl.String)
