@@ -34,6 +34,7 @@ from segchain.forecast.selection import (
     GLOBAL_STAND_IN,
     NOT_BACKTESTED,
     Selection,
+    report_rows_only,
     select_models,
 )
 from segchain.forecast.series import build_series
@@ -154,6 +155,7 @@ def forecast(
         fc, error_sd = final_forecast(
             series.y, sel, plan, levels, eng, step("final forecasts"), series.keys
         )
+        sel = report_rows_only(sel, plan)
         if top is not None and total_y is not None:
             top_sel = select_models(top.y, plan, eng, step("backtesting sku totals"), top.keys)
             if reconcile != "none":
@@ -165,6 +167,7 @@ def forecast(
                 total_fc, _ = final_forecast(
                     total_y, total_sel, plan, levels, eng, step("final total forecast")
                 )
+            top_sel = report_rows_only(top_sel, plan)
 
     backtest, summary = backtest_tables(sel, series.y, series.keys, by)
     rec = None
