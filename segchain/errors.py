@@ -41,6 +41,40 @@ class SegchainError(Exception):
         return self.message if not self.hint else f"{self.message}\n  hint: {self.hint}"
 
 
+class TableMessage(str):
+    """A stage's warning or note about tables it was given, marked as an error's are (see
+    ``SegchainError``'s ``tables``): ``{--orders}: 3 zero-price order lines left out``. As a
+    string it reads with the stage's own words (``--orders: 3 ...``); the CLI names each table
+    by its option and file (``name_tables``: ``--orders orders.csv: 3 ...``): a command that
+    reads two tables said '3 order lines left out' and not of which file."""
+
+    template: str
+    tables: dict[str, str]
+
+    def __new__(cls, message: str, tables: Mapping[str, str] | None = None) -> TableMessage:
+        self = super().__new__(cls, _named(message, tables or {}))
+        self.template = message
+        self.tables = dict(tables or {})
+        return self
+
+    def name_tables(self, names: Mapping[str, str]) -> str:
+        """The message with each table named by ``names`` (KEY -> ``--orders orders.csv``);
+        a table not in ``names`` keeps its word."""
+        return _named(self.template, {**self.tables, **names})
+
+
+def named_tables(message: str, names: Mapping[str, str]) -> str:
+    """``message`` with its tables named by ``names`` when it marks them (``TableMessage``)."""
+    return message.name_tables(names) if isinstance(message, TableMessage) else message
+
+
+def about(key: str, message: str, tables: Mapping[str, str] | None = None) -> TableMessage:
+    """A message about the one table given as ``key`` (``--orders``, ``SEGMENTS``), which it
+    begins with, as a stage's error about one table does: ``--orders: 3 lines ...``. ``tables``:
+    the words of other tables the message marks, and ``key``'s if not itself."""
+    return TableMessage(f"{{{key}}}: {message}", {key: key, **(tables or {})})
+
+
 def _named(template: str, names: Mapping[str, str]) -> str:
     # Each {KEY} replaced as text: the message's values may hold braces of their own.
     for key, name in names.items():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from segchain.errors import DataError
+from segchain.errors import DataError, about
 from segchain.formatting import agree, count, plural
 from segchain.schema import ASSIGNMENTS_OPTION, ORDERS_OPTION, check_assignments
 
@@ -72,8 +72,13 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
         out.unrouted_lines = lost.height
         out.unrouted_customers = lost["customer_id"].n_unique()
         out.warnings.append(
-            f"{plural(lost.height, 'order line')} of "
-            f"{plural(out.unrouted_customers, 'customer')} {agree(lost.height, 'has', 'have')} no "
-            "serving site in the assignments: left out of the site series"
+            about(
+                ORDERS_OPTION,
+                f"{plural(lost.height, 'order line')} of "
+                f"{plural(out.unrouted_customers, 'customer')} "
+                f"{agree(lost.height, 'has', 'have')} no serving site in "
+                f"{{{ASSIGNMENTS_OPTION}}}: left out of the site series",
+                {ASSIGNMENTS_OPTION: "the assignments"},
+            )
         )
     return out

@@ -72,6 +72,7 @@ FORECAST_OPTION = "--forecast"
 # or argument (``{SEGMENTS} and {--orders} have ...``, ``errors.SegchainError`` ``tables``).
 SEGMENTS_ARGUMENT = "SEGMENTS"
 FORECAST_ARGUMENT = "FORECAST"
+CUSTOMERS_ARGUMENT = "CUSTOMERS"
 
 SPREADSHEET_ERRORS = (
     "#N/A",

@@ -30,7 +30,7 @@ from typing import Literal, cast
 import numpy as np
 import polars as pl
 
-from segchain.errors import DataError, UsageError, examples
+from segchain.errors import DataError, TableMessage, UsageError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
     check_one_row_per_customer,
@@ -785,7 +785,11 @@ def _match_previous(
     missing = [c for c in needed if c not in previous.columns]
     if missing:
         warnings.append(
-            f"--previous lacks {', '.join(missing)}: k-means labels could not be matched to it"
+            TableMessage(
+                f"{{--previous}} lacks {', '.join(missing)}: k-means labels could not be "
+                "matched to it",
+                {"--previous": "--previous"},
+            )
         )
         return labels
     groups = previous.select(needed).drop_nulls().sort("segment")
@@ -834,8 +838,11 @@ def _compare(
     before = set(prev.get_column("previous_segment").unique().to_list())
     if not now & before:
         warnings.append(
-            f"--previous shares no segment label with this run (--method {method}): was it "
-            "made with another method?"
+            TableMessage(
+                f"{{--previous}} shares no segment label with this run (--method {method}): "
+                "was it made with another method?",
+                {"--previous": "--previous"},
+            )
         )
     return changed, new_customers
 

@@ -144,8 +144,8 @@ def test_cli_network_skip_unlocated_warns_and_continues(cli, sites_csv, tmp_path
     result = cli("network", str(path), "--sites", str(sites_csv), "--skip-unlocated")
     assert result.exit_code == 0, result.stderr
     assert (
-        "Warning: 1 customer without coordinates left out (--skip-unlocated): customer_id 'B'"
-        in result.stderr
+        f"Warning: CUSTOMERS {path}: 1 customer without coordinates left out (--skip-unlocated): "
+        "customer_id 'B'" in result.stderr
     )
     lines = result.stdout.splitlines()
     assert len(lines) == 3 and lines[2].startswith("B,all,,") and lines[2].endswith(",unlocated")
@@ -323,7 +323,10 @@ def test_cli_network_costs_file_without_coordinates(cli, tmp_path) -> None:
         str(tmp_path / "a.csv"),
     )
     assert result.exit_code == 0, result.stderr
-    assert "1 customer-site pair has no lane in --costs and is not allowed" in result.stderr
+    assert (
+        f"1 customer-site pair has no lane in --costs {tmp_path / 'l.csv'} and is not allowed"
+        in result.stderr
+    )
     assert "total 25.00" in result.stderr
 
 

@@ -161,7 +161,8 @@ def test_cli_stock_on_hand_sku_without_demand_is_a_flagged_row(cli, forecast_csv
     result = cli("stock", str(forecast_csv), "--on-hand", str(on_hand), "-o", str(out))
     assert result.exit_code == 0, result.output
     assert (
-        "segchain stock: Warning: 2 on-hand rows at 1 stocking point without forecast "
+        f"segchain stock: Warning: --on-hand {on_hand}: 2 on-hand rows at 1 stocking point "
+        "without forecast "
         "demand (sku 'ZZ'): 5 units, 5.00 at unit cost, kept in the policy with no_demand = true "
         "and nothing ordered: stock to move or clear"
     ) in result.stderr
@@ -381,8 +382,9 @@ def test_cli_stock_warns_when_no_item_matches_a_forecast_sku(cli, forecast_csv, 
     result = cli("stock", str(forecast_csv), "--items", str(items), "-o", "p.csv")
     assert result.exit_code == 0, result.stderr
     assert (
-        "segchain stock: Warning: --items matches no sku of the forecast (1 sku in the items: "
-        "'C'; in the forecast: 'A', 'B'); every stocking point uses the default parameters\n"
+        f"segchain stock: Warning: --items {items} matches no sku of FORECAST {forecast_csv} (1 "
+        "sku in the items: 'C'; in the forecast: 'A', 'B'); every stocking point uses the "
+        "default parameters\n"
     ) in result.stderr
 
 

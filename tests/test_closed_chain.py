@@ -122,8 +122,8 @@ def test_forecast_counts_lines_without_a_serving_site_once() -> None:
     assert r.excluded.get("no_serving_site") == 30  # c2's 30 lines
     assert "blank_key" not in r.excluded
     assert [w for w in r.warnings if "serving site" in w or "blank" in w] == [
-        "30 order lines of 1 customer have no serving site in the assignments: left out "
-        "of the site series"
+        "--orders: 30 order lines of 1 customer have no serving site in the assignments: left "
+        "out of the site series"
     ]
     with pytest.raises(DataError, match="none of the 2 customer"):
         forecast(
@@ -180,7 +180,7 @@ def test_stock_keeps_on_hand_without_demand_as_flagged_rows_per_site(
     # Not in the per-segment table: no segment's demand is there.
     assert r.segments is not None and set(r.segments["site"]) == {"S1", "S2"}
     assert r.notes[-1] == (
-        "4 on-hand rows at 3 stocking points without forecast demand (sku@site 'X@S3', "
+        "--on-hand: 4 on-hand rows at 3 stocking points without forecast demand (sku@site 'X@S3', "
         "'Y@S1', 'Y@S2'): 14 units, 62.00 at unit cost, kept in the policy with no_demand = true "
         "and nothing ordered: stock to move or clear"
     )

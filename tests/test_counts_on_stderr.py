@@ -92,12 +92,14 @@ def test_counts_on_stderr_have_thousands_separators(chain_stderr: str) -> None:
     [
         # A planted customer whose every line is rejected or no demand drops out of each
         # count, so the counts are matched by their shape: over 999, with a separator.
-        r"order lines of 1,0\d\d customers without a segment left out, e\.g\. ",
+        r"order lines of 1,0\d\d customers without a segment in SEGMENTS [^\n]* left out, "
+        r"e\.g\. ",
         r"'\d+' \(and 1,0\d\d more\)\n",
-        r"\n[^\n]*: Warning: 1,\d\d\d customers without coordinates left out",
-        r"\n[^\n]*: Warning: 2,\d\d\d non-product order lines \(postage, fees\) left out",
-        r"\n[^\n]*: Warning: 1,\d\d\d price-correction order lines",
-        r"\n[^\n]*: Warning: 1,\d\d\d zero-price order lines",
+        r"\n[^\n]*: Warning: CUSTOMERS [^\n]*: 1,\d\d\d customers without coordinates left out",
+        r"\n[^\n]*: Warning: --orders [^\n]*: 2,\d\d\d non-product order lines \(postage, fees\) "
+        r"left out",
+        r"\n[^\n]*: Warning: --orders [^\n]*: 1,\d\d\d price-correction order lines",
+        r"\n[^\n]*: Warning: --orders [^\n]*: 1,\d\d\d zero-price order lines",
         r"replay of 1,200 periods",
     ],
 )

@@ -109,7 +109,10 @@ def test_cli_heartbeat_lines_and_timing_in_a_log(cli, slow_network, network_inpu
 def test_cli_messages_carry_the_command_prefix(cli, network_inputs) -> None:
     customers, sites = network_inputs
     result = cli("network", str(customers), "--sites", str(sites), "--skip-unlocated")
-    assert "segchain network: Warning: 1 customer without coordinates left out" in (result.stderr)
+    assert (
+        f"segchain network: Warning: CUSTOMERS {customers}: 1 customer without coordinates left out"
+        in result.stderr
+    )
     assert "segchain network: wrote 2 assignments to stdout (csv)" in result.stderr
 
 

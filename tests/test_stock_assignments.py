@@ -164,14 +164,14 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 TRAP = (
-    "Warning: the forecast was routed through network assignments (5 rows) but --orders is read "
+    "was routed through network assignments (5 rows) but --orders {orders} is read "
     "by its own site column (where lines shipped from): each site's history may be another "
     "site's shipments; pass --assignments FILE (the assignments given to forecast) to route it "
     "the same way"
 )
 UNROUTED = (
-    "Warning: 1 order line of 1 customer has no serving site in the assignments: left "
-    "out of the site series"
+    "Warning: --orders {orders}: 1 order line of 1 customer has no serving site in "
+    "--assignments {assignments}: left out of the site series"
 )
 
 
@@ -204,7 +204,7 @@ def test_cli_stock_routes_the_history_and_reports_unrouted_lines_once(cli, files
     assert maxima == {**expected, ("B", "Y"): None}
     text = _one_line(result.stderr)
     assert text.count("has no serving site") == 1
-    assert UNROUTED in text
+    assert UNROUTED.format(orders=files["orders"], assignments=files["assignments"]) in text
     assert "routed through network assignments" not in text
     assert read_table(str(out)).metadata["inputs"]["assignments"] == 5
 
@@ -220,7 +220,7 @@ def test_cli_stock_warns_once_when_a_routed_forecast_reads_the_orders_own_sites(
     result = cli(*args, "-o", str(out))
     assert result.exit_code == 0, result.stderr
     text = _one_line(result.stderr)
-    assert text.count(TRAP) == 1
+    assert text.count(f"Warning: FORECAST {files['forecast']} " + TRAP.format(orders=orders)) == 1
     # Not an error: the plan is written, from the orders' own sites (B/X: 16, 8, 4 a week).
     b_x = pl.read_parquet(out).filter(pl.col("site") == "B", pl.col("sku") == "X")
     assert b_x["history_max"].to_list() == [16.0]
@@ -254,8 +254,9 @@ def test_cli_stock_warns_when_assignments_route_a_forecast_made_by_the_orders_ow
     )
     assert result.exit_code == 0, result.stderr
     assert (
-        "Warning: the forecast was not routed through assignments (its sites are the orders' "
-        "own): --assignments routes the --orders history to other sites than the forecast's"
+        f"Warning: FORECAST {files['unrouted']} was not routed through assignments (its sites are "
+        f"the orders' own): --assignments {files['assignments']} routes the --orders "
+        f"{files['orders']} history to other sites than the forecast's"
     ) in _one_line(result.stderr)
 
 

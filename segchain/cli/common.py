@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated
+from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated, named_tables
 from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
@@ -451,6 +451,8 @@ class Reporter:
         self._console: Console | None = None
         self.hidden_warnings = 0
         self._counted = False
+        # How a stage's messages about tables name them (``name_tables``); none until set.
+        self.tables: dict[str, str] = {}
         if not _ACTIVE:
             _ACTIVE.append(self)
 
@@ -468,16 +470,22 @@ class Reporter:
             self._console = console
         return self._console
 
+    def name_tables(self, given: Mapping[str, str | Sequence[str] | None]) -> None:
+        """Name the tables a stage's notes and warnings mark (``errors.TableMessage``) by the
+        option or argument and file that gave each (``given``: see ``tables_named``), as its
+        errors are: ``--orders orders.csv: 3 zero-price order lines left out``."""
+        self.tables = table_names(given)
+
     def info(self, message: str) -> None:
         if not self.quiet:
-            write_lines(message)
+            write_lines(named_tables(message, self.tables))
 
     def warn(self, message: str) -> None:
         if self.quiet:
             # cron mails any stderr: --quiet keeps warnings to one counting line at the end.
             self.hidden_warnings += 1
             return
-        write_lines(f"Warning: {message}")
+        write_lines(f"Warning: {named_tables(message, self.tables)}")
 
     def count_hidden(self) -> None:
         """With --quiet, say once how many warnings were not shown (nothing if none)."""
@@ -666,7 +674,8 @@ class LoadedOrders:
         for note in self.imp.notes:
             r.info(f"  {note}")
         for warning in self.imp.warnings:
-            r.warn(warning)
+            # Given by an option, the orders are one of the command's tables: say which.
+            r.warn(f"{self.name}: {warning}" if self.option else warning)
         r.info(f"  {'all files: ' if self.table.parts else ''}{recon.line()}")
         if recon.by_flag:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())

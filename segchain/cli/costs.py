@@ -204,6 +204,7 @@ def costs_command(
 
     # The stage names each table by its option or argument alone: the file is added here.
     by_option: dict[str, str | list[str] | None] = {**files, "--orders": orders}  # all its files
+    reporter.name_tables(by_option)
     with c.tables_named(by_option):
         result = run_costs(
             clean,

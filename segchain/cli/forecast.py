@@ -242,8 +242,14 @@ def forecast(
         asg_frame = collect(asg_table.frame, name="assignments")
 
     # The stage names SEGMENTS, --orders and --assignments without their files: added here.
+    tables: dict[str, str | list[str] | None] = {
+        "SEGMENTS": segments,
+        "--orders": orders,
+        "--assignments": assignments,
+    }
+    reporter.name_tables(tables)
     with (
-        c.tables_named({"SEGMENTS": segments, "--orders": orders, "--assignments": assignments}),
+        c.tables_named(tables),
         Work("forecast", "forecasting", unit="series", quiet=quiet) as work,
     ):
         result = run_forecast(

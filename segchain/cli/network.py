@@ -214,6 +214,7 @@ def network_command(
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
     c.warn_unmatched_policies(cfg, cust, reporter)
     # The stage names --sites and --costs by the option alone: the file is added here.
+    reporter.name_tables({"CUSTOMERS": customers, "--sites": sites, "--costs": costs})
     with (
         c.tables_named({"--sites": sites, "--costs": costs}),
         Work("network", "solving the network", quiet=quiet),

@@ -197,6 +197,7 @@ def segment_command(
             **params,
         )
     recon = recons[0]
+    reporter.name_tables({"--previous": previous})
     for warning in result.warnings:
         reporter.warn(warning)
     segments, located = g.locate_customers(

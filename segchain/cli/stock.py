@@ -257,6 +257,14 @@ def stock_command(
             hint="e.g. --orders export.csv --map customer_id=KUNNR",
         )
 
+    given = {
+        "FORECAST": forecast,
+        "--items": items,
+        "--on-hand": on_hand,
+        "--orders": orders,
+        "--assignments": assignments,
+    }
+    reporter.name_tables(given)
     fc_table = read_table(forecast)
     fc = collect(fc_table.frame)
     if assignments is not None and "site" not in fc.columns:
@@ -278,15 +286,7 @@ def stock_command(
     )
     c.warn_unmatched_policies(cfg, fc, reporter)
     # The stage names FORECAST and the tables of its options without their files: added here.
-    with c.tables_named(
-        {
-            "FORECAST": forecast,
-            "--items": items,
-            "--on-hand": on_hand,
-            "--orders": orders,
-            "--assignments": assignments,
-        }
-    ):
+    with c.tables_named(given):
         result = run_stock(
             fc,
             items=item_frame,
@@ -430,21 +430,34 @@ def _warn_history_routing(
     network's are fine. The other way round, a forecast made by the orders' own sites and a
     history routed to the network's does not match either.
     """
+    from segchain.errors import TableMessage
+
     if orders is None or fc_table.stage != "forecast":
         return
     routed = (fc_table.metadata.get("inputs") or {}).get("assignments")
     if routed is not None and assignments is None:
         reporter.warn(
-            f"the forecast was routed through network assignments ({int(routed):,} rows) but "
-            "--orders is read by its own site column (where lines shipped from): each site's "
-            "history may be another site's shipments; pass --assignments FILE (the assignments "
-            "given to forecast) to route it the same way"
+            TableMessage(
+                f"{{FORECAST}} was routed through network assignments ({int(routed):,} rows) "
+                "but {--orders} is read by its own site column (where lines shipped from): each "
+                "site's history may be another site's shipments; pass --assignments FILE (the "
+                "assignments given to forecast) to route it the same way",
+                {"FORECAST": "the forecast", "--orders": "--orders"},
+            )
         )
     elif routed is None and assignments is not None:
         reporter.warn(
-            "the forecast was not routed through assignments (its sites are the orders' own): "
-            "--assignments routes the --orders history to other sites than the forecast's; "
-            "leave --assignments out, or make the forecast with `segchain forecast --assignments`"
+            TableMessage(
+                "{FORECAST} was not routed through assignments (its sites are the orders' own): "
+                "{--assignments} routes the {--orders} history to other sites than the "
+                "forecast's; leave --assignments out, or make the forecast with `segchain "
+                "forecast --assignments`",
+                {
+                    "FORECAST": "the forecast",
+                    "--assignments": "--assignments",
+                    "--orders": "--orders",
+                },
+            )
         )
 
 

@@ -22,13 +22,16 @@ import polars as pl
 from segchain.costs import allocate, promise, sales
 from segchain.costs.options import OPTION
 from segchain.costs.rates import CostRates, parse_rates
-from segchain.errors import DataError, UsageError, examples
+from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     FORECAST_OPTION,
     ITEM_RULES,
+    ITEMS_OPTION,
     MAX_VALUE,
+    ORDERS_OPTION,
+    POLICY_OPTION,
     SEGMENTS_ARGUMENT,
     blank_problems,
     check_assignments,
@@ -319,9 +322,13 @@ def costs(
         sources["cogs"] = "orders x items: net units x unit_cost"
         if st.uncosted_lines:
             warnings.append(
-                f"{plural(st.uncosted_lines, 'product line')} "
-                f"{'has' if st.uncosted_lines == 1 else 'have'} a sku without unit_cost in the "
-                "items: their customers' cogs is missing"
+                about(
+                    ORDERS_OPTION,
+                    f"{plural(st.uncosted_lines, 'product line')} "
+                    f"{'has' if st.uncosted_lines == 1 else 'have'} a sku without unit_cost in "
+                    f"{{{ITEMS_OPTION}}}: their customers' cogs is missing",
+                    {ITEMS_OPTION: "the items"},
+                )
             )
     sources["gross_margin"] = "revenue - cogs"
     table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))
@@ -381,8 +388,13 @@ def costs(
         unassigned = table["transport"].null_count()
         if unassigned:
             warnings.append(
-                f"{plural(unassigned, 'customer')} {agree(unassigned, 'has', 'have')} no "
-                f"assignment: {agree(unassigned, 'its', 'their')} transport is missing"
+                about(
+                    SEGMENTS_ARGUMENT,
+                    f"{plural(unassigned, 'customer')} {agree(unassigned, 'has', 'have')} no "
+                    f"assignment in {{{ASSIGNMENTS_OPTION}}}: "
+                    f"{agree(unassigned, 'its', 'their')} transport is missing",
+                    {SEGMENTS_ARGUMENT: "segments", ASSIGNMENTS_OPTION: "the assignments"},
+                )
             )
     else:
         table = table.with_columns(transport=pl.lit(None, pl.Float64))
@@ -423,8 +435,11 @@ def costs(
         if unattributed:
             parts["no segment's demand"] = unattributed
             warnings.append(
-                f"inventory value {unattributed:,.2f} sits at stocking points no segment buys "
-                "from: it is in no segment's carrying cost"
+                about(
+                    POLICY_OPTION,
+                    f"inventory value {unattributed:,.2f} sits at stocking points no segment "
+                    "buys from: it is in no segment's carrying cost",
+                )
             )
         checks.append(
             Check(

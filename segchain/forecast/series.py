@@ -9,7 +9,7 @@ from typing import cast
 
 import polars as pl
 
-from segchain.errors import DataError, UsageError, examples
+from segchain.errors import DataError, UsageError, about, examples
 from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.formatting import agree, count, plural
@@ -94,32 +94,48 @@ def build_series(
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
             warnings.append(
-                f"{plural(non_product, 'non-product order line')} (postage, fees) left out"
+                about(
+                    ORDERS_OPTION,
+                    f"{plural(non_product, 'non-product order line')} (postage, fees) left out",
+                )
             )
         credits = o.filter(product_line() & ~demand_line()).height
         if credits:
             excluded[FLAG_NEGATIVE_PRICE] = credits
             warnings.append(
-                f"{plural(credits, 'price-correction order line')} (negative price: credits, "
-                "no goods) left out"
+                about(
+                    ORDERS_OPTION,
+                    f"{plural(credits, 'price-correction order line')} (negative price: "
+                    "credits, no goods) left out",
+                )
             )
         o = o.filter(demand_line())
     o, cleansed = cleanse(o, outliers=outliers)
     excluded.update(cleansed)
     if cleansed.get("zero_price"):
         warnings.append(
-            f"{plural(cleansed['zero_price'], 'zero-price order line')} (giveaways, samples) "
-            "left out (--outliers keep keeps them)"
+            about(
+                ORDERS_OPTION,
+                f"{plural(cleansed['zero_price'], 'zero-price order line')} (giveaways, "
+                "samples) left out (--outliers keep keeps them)",
+            )
         )
     if cleansed.get("zero_quantity"):
         n = cleansed["zero_quantity"]
-        warnings.append(f"{plural(n, 'zero-quantity order line')} (no goods moved) left out")
+        warnings.append(
+            about(
+                ORDERS_OPTION, f"{plural(n, 'zero-quantity order line')} (no goods moved) left out"
+            )
+        )
     for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
         if cleansed.get(key):
             warnings.append(
-                f"{plural(cleansed[key], 'order line')} far beyond "
-                f"{agree(cleansed[key], 'its', 'their')} sku's usual line size "
-                f"{verb} that size (--outliers keep|cap|drop)"
+                about(
+                    ORDERS_OPTION,
+                    f"{plural(cleansed[key], 'order line')} far beyond "
+                    f"{agree(cleansed[key], 'its', 'their')} sku's usual line size "
+                    f"{verb} that size (--outliers keep|cap|drop)",
+                )
             )
 
     if o.height == 0:
@@ -146,16 +162,24 @@ def build_series(
     if no_segment.height:
         ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
         excluded["no_segment"] = no_segment.height
+        # Lines of the orders, left out for want of a row in the other table: both named.
         warnings.append(
-            f"{plural(no_segment.height, 'order line')} of {plural(ids.len(), 'customer')} "
-            f"without a segment left out, e.g. {examples(ids)}"
+            about(
+                ORDERS_OPTION,
+                f"{plural(no_segment.height, 'order line')} of {plural(ids.len(), 'customer')} "
+                f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(ids)}",
+                {SEGMENTS_ARGUMENT: "the segments"},
+            )
         )
     joined = joined.filter(pl.col("segment").is_not_null())
     blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
     if blank.height:
         excluded["blank_key"] = blank.height
         warnings.append(
-            f"{plural(blank.height, 'order line')} with a blank {'/'.join(by)} left out"
+            about(
+                ORDERS_OPTION,
+                f"{plural(blank.height, 'order line')} with a blank {'/'.join(by)} left out",
+            )
         )
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
     if joined.height == 0:
@@ -174,7 +198,11 @@ def build_series(
     netted = agg.filter(pl.col("y") < 0).height
     if netted:
         warnings.append(
-            f"{plural(netted, 'series-period')} had more returns than sales; counted as zero demand"
+            about(
+                ORDERS_OPTION,
+                f"{plural(netted, 'series-period')} had more returns than sales; counted as "
+                "zero demand",
+            )
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, joined.get_column("ds").max())

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import polars as pl
 
-from segchain.errors import InfeasibleError, UsageError, examples
+from segchain.errors import InfeasibleError, TableMessage, UsageError, about, examples
 from segchain.formatting import agree, plural
 from segchain.network.geometry import (
     MAX_PAIRS,
@@ -37,6 +37,7 @@ from segchain.network.outputs import (
     with_left_out,
 )
 from segchain.policy import unnamed_segments_note
+from segchain.schema import CUSTOMERS_ARGUMENT, LANES_OPTION
 from segchain.tableio import collect
 
 if TYPE_CHECKING:
@@ -114,15 +115,22 @@ def network(
     no_demand = left_out.filter(pl.col("left_out") == "no_demand")["customer_id"].to_list()
     if no_demand:
         notes.append(
-            f"{plural(len(no_demand), 'customer')} with no positive demand (net quantity <= 0 "
-            f"after returns) left out of the model, listed with no site: customer_id "
-            f"{examples(no_demand)}"
+            about(
+                CUSTOMERS_ARGUMENT,
+                f"{plural(len(no_demand), 'customer')} with no positive demand (net quantity "
+                f"<= 0 after returns) left out of the model, listed with no site: customer_id "
+                f"{examples(no_demand)}",
+                {CUSTOMERS_ARGUMENT: "customers"},
+            )
         )
     if unlocated:
         warnings.append(
-            f"{plural(len(unlocated), 'customer')} without coordinates left out "
-            "(--skip-unlocated): "
-            f"customer_id {examples(unlocated)}"
+            about(
+                CUSTOMERS_ARGUMENT,
+                f"{plural(len(unlocated), 'customer')} without coordinates left out "
+                f"(--skip-unlocated): customer_id {examples(unlocated)}",
+                {CUSTOMERS_ARGUMENT: "customers"},
+            )
         )
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
     demand_total = float(cust["demand"].sum())
@@ -381,15 +389,21 @@ def _lane_pairs(
     pairs, lanes_missing, lanes_unknown = lane_pairs(costs, cust, site_df)
     if lanes_unknown:
         notes.append(
-            f"{plural(lanes_unknown, 'lane')} in --costs {agree(lanes_unknown, 'names', 'name')} "
-            f"a site_id or customer_id not in the inputs and {agree(lanes_unknown, 'was', 'were')} "
-            "not used"
+            TableMessage(
+                f"{plural(lanes_unknown, 'lane')} in {{{LANES_OPTION}}} "
+                f"{agree(lanes_unknown, 'names', 'name')} a site_id or customer_id not in the "
+                f"inputs and {agree(lanes_unknown, 'was', 'were')} not used",
+                {LANES_OPTION: LANES_OPTION},
+            )
         )
     if lanes_missing:
         notes.append(
-            f"{plural(lanes_missing, 'customer-site pair')} "
-            f"{'has' if lanes_missing == 1 else 'have'} no lane in --costs and "
-            f"{'is' if lanes_missing == 1 else 'are'} not allowed"
+            TableMessage(
+                f"{plural(lanes_missing, 'customer-site pair')} "
+                f"{'has' if lanes_missing == 1 else 'have'} no lane in {{{LANES_OPTION}}} and "
+                f"{'is' if lanes_missing == 1 else 'are'} not allowed",
+                {LANES_OPTION: LANES_OPTION},
+            )
         )
     return pairs, lanes_missing
 

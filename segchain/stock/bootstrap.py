@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from segchain.errors import DataError
+from segchain.errors import DataError, TableMessage
 from segchain.schema import ORDERS_OPTION, demand_line, require_columns
 
 # Draws per stocking point; the level's sampling error is well under one unit for slow items.
@@ -59,8 +59,11 @@ def demand_history(
     notes: list[str] = []
     if "site" in keys and "site" not in orders.columns:
         notes.append(
-            "--orders has no site column: no history per site, so no bootstrap of lead-time "
-            "demand (the forecast is by site)"
+            TableMessage(
+                f"{{{ORDERS_OPTION}}} has no site column: no history per site, so no bootstrap "
+                "of lead-time demand (the forecast is by site)",
+                {ORDERS_OPTION: ORDERS_OPTION},
+            )
         )
         schema = {**dict.fromkeys(keys, pl.String), "ds": pl.Date, "y": pl.Float64}
         return pl.DataFrame(schema=schema), notes

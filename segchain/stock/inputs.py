@@ -8,7 +8,7 @@ from typing import cast
 import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
-from segchain.errors import DataError, examples
+from segchain.errors import DataError, TableMessage, examples
 from segchain.formatting import agree, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
@@ -193,9 +193,10 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
         # planned as weeks had a seventh of its lead-time demand).
         if freq in FREQ_PERIOD_DAYS:
             return FREQ_PERIOD_DAYS[freq], None
-        return DEFAULT_PERIOD_DAYS, (
-            f"forecast has a single period and does not record its --freq; assumed "
-            f"{DEFAULT_PERIOD_DAYS:g}-day periods"
+        return DEFAULT_PERIOD_DAYS, TableMessage(
+            f"{{{FORECAST_ARGUMENT}}} has a single period and does not record its --freq; "
+            f"assumed {DEFAULT_PERIOD_DAYS:g}-day periods",
+            {FORECAST_ARGUMENT: "forecast"},
         )
     gaps = uniq.diff().drop_nulls().dt.total_seconds() / 86400.0
     days = float(cast(float, gaps.median()))
@@ -345,9 +346,13 @@ def items_matching_none(
         else ""
     )
     return [
-        f"--items matches no sku of the forecast ({plural(theirs.len(), 'sku')} in the items: "
-        f"{examples(theirs, 3)}; in the forecast: {examples(ours, 3)}){why}; every stocking "
-        "point uses the default parameters"
+        TableMessage(
+            f"{{{ITEMS_OPTION}}} matches no sku of {{{FORECAST_ARGUMENT}}} ("
+            f"{plural(theirs.len(), 'sku')} in the items: {examples(theirs, 3)}; in the "
+            f"forecast: {examples(ours, 3)}){why}; every stocking point uses the default "
+            "parameters",
+            {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+        )
     ]
 
 

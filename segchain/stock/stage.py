@@ -14,13 +14,14 @@ from segchain.config import (
     check_service_level,
     check_service_measure,
 )
-from segchain.errors import UsageError, examples
+from segchain.errors import TableMessage, UsageError, about, examples
 from segchain.formatting import agree, count, plural
 from segchain.routing import route_orders
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     META_COMPARISON,
     META_INVENTORY_BY_SEGMENT,
+    ON_HAND_OPTION,
     ORDERS_OPTION,
 )
 from segchain.stock.bootstrap import demand_history
@@ -373,19 +374,20 @@ def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
     ]
 
 
-def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> str:
+def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> TableMessage:
     """What stderr says about on-hand stock where the forecast has no demand."""
     names = ["sku", "site"] if "site" in keys else ["sku"]
     points = no_demand.select(pl.concat_str(names, separator="@")).to_series().to_list()
     value = float((no_demand["on_hand"] * no_demand["unit_cost"]).sum())
     what = "sku@site" if "site" in keys else "sku"
     units = f"{float(no_demand['on_hand'].sum()):,.0f}"
-    return (
+    return about(
+        ON_HAND_OPTION,
         f"{plural(int(no_demand['rows'].sum()), 'on-hand row')} at "
         f"{plural(no_demand.height, 'stocking point')} without forecast demand "
         f"({what} {examples(points)}): "
         f"{units} {'unit' if units == '1' else 'units'}, {value:,.2f} at unit cost, kept in "
-        "the policy with no_demand = true and nothing ordered: stock to move or clear"
+        "the policy with no_demand = true and nothing ordered: stock to move or clear",
     )
 
 
