@@ -45,6 +45,31 @@ def test_heartbeat_line_counts_series_and_extrapolates_the_step() -> None:
         assert work.line().endswith(", 3m20s elapsed, about 1m31s left in this step")
 
 
+def test_heartbeat_drops_its_estimate_once_half_of_it_passed_without_news() -> None:
+    """On 188,976 series the heartbeat counted its estimate down to 'about 2s left' minutes
+    before the step ended: its units cost unequally (statsforecast groups, the global model)
+    and the work after the last one is not counted. An estimate that half ran out without a
+    unit done rests on stale news: it is not shown."""
+    clock = _Clock()
+    work = Work("forecast", "forecasting", unit="series", stream=io.StringIO(), terminal=False,
+                clock=clock, quiet=True)  # fmt: skip
+    with work:
+        work.update("backtesting models", 0, 200)
+        clock.now = 100.0
+        work.update("backtesting models", 100, 200)  # 100 s for 100 series: 100 s left
+        clock.now = 140.0  # 40 s without news: 60 s left, still more than half
+        assert work.line().endswith(", 2m20s elapsed, about 1m00s left in this step")
+        clock.now = 160.0  # 60 s without news: more than half the estimate gone
+        assert work.line() == (
+            "segchain forecast: backtesting models: 100 of 200 series, 2m40s elapsed"
+        )
+        clock.now = 198.0  # where the countdown said 'about 2s left'
+        assert "left" not in work.line()
+        clock.now = 210.0
+        work.update("backtesting models", 150, 200)  # news: 210 s for 150, 70 s for 50
+        assert work.line().endswith(", 3m30s elapsed, about 1m10s left in this step")
+
+
 def test_heartbeat_without_a_total_says_only_what_runs_and_for_how_long() -> None:
     clock = _Clock()
     with Work("network", "solving the network", stream=io.StringIO(), terminal=False,

@@ -7,7 +7,8 @@ says what is running::
 
     segchain forecast: backtesting models: 3,200 of 7,155 series, 2m10s elapsed, about 2m40s left
 
-and one line at the end gives the time taken. ``--quiet`` silences all of it.
+and one line at the end gives the time taken (the time left is left out when half of it passed
+with no unit done: see ``Work.line``). ``--quiet`` silences all of it.
 """
 
 from __future__ import annotations
@@ -145,8 +146,13 @@ class Work:
             text += f": {done:,} of {total:,}{' ' + self.unit if self.unit else ''}"
         text += f", {duration(elapsed)} elapsed"
         if 0 < done < total and rate_time > 0:
-            left = rate_time / done * (total - done) - since
-            if left >= 1:
+            estimate = rate_time / done * (total - done)
+            left = estimate - since
+            # Shown only while less than half of it has passed without a unit done: a step's
+            # units cost unequally (forecast's statsforecast groups, its global model) and work
+            # after the last one is not counted, so a countdown on stale news said "about 2s
+            # left" minutes before a 189k-series step ended. The next unit done brings it back.
+            if left >= 1 and since <= estimate / 2:
                 text += f", about {duration(left)} left in this step"
         return text
 
