@@ -1083,13 +1083,13 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     return out
 
 
-def _valued_zero_quantities(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
-    """A note counting the lines of quantity 0 that carry a value of their own (an ``amount``
-    column: Complete Journey's lines of quantity 0 with a sales_value): what segchain does with
-    them, which nothing said (only 'zero_quantity N' among the flags)."""
+def _valued_zero(schema: pl.Schema, mapping: Mapping[str, str]) -> pl.Expr | None:
+    """The number of lines of quantity 0 that carry a value of their own (an ``amount`` column:
+    Complete Journey's lines of quantity 0 with a sales_value), as an aggregation: counted in
+    the import's one look at the date column, not in a pass of its own; None without both
+    columns. See ``_valued_zero_note``."""
     if "amount" not in mapping or "quantity" not in mapping:
-        return []
-    schema = lf.collect_schema()
+        return None
     q, a = pl.col(mapping["quantity"]), pl.col(mapping["amount"])
     if schema[mapping["quantity"]] == pl.String:
         zero = q.str.contains(r"^\s*[+-]?(0+([.,]0*)?|[.,]0+)\s*$")
@@ -1099,7 +1099,15 @@ def _valued_zero_quantities(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
         valued = a.str.contains(r"[1-9]")
     else:
         valued = a.cast(pl.Float64, strict=False).fill_nan(0).abs() > 0
-    n = lf.select((zero & valued).fill_null(False).sum()).collect().item()
+    return (zero & valued).fill_null(False).sum().alias(_VALUED_ZERO)
+
+
+_VALUED_ZERO = "_valued_zero"
+
+
+def _valued_zero_note(n: int, mapping: Mapping[str, str]) -> list[str]:
+    """A note counting the ``n`` lines of ``_valued_zero``: what segchain does with them, which
+    nothing said (only 'zero_quantity N' among the flags)."""
     if not n:
         return []
     return [
@@ -1201,7 +1209,11 @@ def import_orders(
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
     warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
-    notes += _valued_zero_quantities(lf, mapping)
+    # Counted where the date column is looked at below (one pass over the lines, not one more
+    # of its own); the note keeps its place among the notes.
+    valued_zero = _valued_zero(schema, mapping)
+    valued_zero_at = len(notes)
+    n_valued_zero = 0
     float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
@@ -1221,7 +1233,13 @@ def import_orders(
     # distinct value; the tail of the implausible-date rule is taken from the counts, so that
     # the pass itself is line by line.
     if schema[date_col] == pl.String:
-        counts = lf.group_by(date_col).agg(pl.len().alias("n")).collect()
+        counts = (
+            lf.group_by(date_col)
+            .agg(pl.len().alias("n"), *([valued_zero] if valued_zero is not None else []))
+            .collect()
+        )
+        if valued_zero is not None:
+            n_valued_zero = int(counts.get_column(_VALUED_ZERO).sum())
         distinct = counts.get_column(date_col).drop_nulls()
         try:
             style = detect_date_style(distinct, date_format=date_format)
@@ -1288,7 +1306,12 @@ def import_orders(
         if (distinct.str.strip_chars() == date_col).any():
             date_rules = replace(date_rules, header=date_col)
     else:
-        date_rules = typed_date_rules(lf, date)
+        date_rules, also = typed_date_rules(
+            lf, date, also=[valued_zero] if valued_zero is not None else []
+        )
+        n_valued_zero = int(also.get(_VALUED_ZERO, 0))
+    if valued_zero is not None:
+        notes[valued_zero_at:valued_zero_at] = _valued_zero_note(n_valued_zero, mapping)
 
     raw_postal = []
     postal = mapping.get("postal_code")
@@ -1420,12 +1443,15 @@ def date_rules_of(counts: pl.DataFrame) -> DateRules:
     return DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail)
 
 
-def typed_date_rules(lf: pl.LazyFrame, date: pl.Expr) -> DateRules:
+def typed_date_rules(
+    lf: pl.LazyFrame, date: pl.Expr, *, also: Sequence[pl.Expr] = ()
+) -> tuple[DateRules, dict[str, Any]]:
     """``date_rules_of`` typed dates or serials (``date``, a Date expression over ``lf``), from
     their extremes and nulls when these rule implausible dates out: every date within the
     window, and the last at most ``FUTURE_GAP_DAYS`` after the first (the tail, a date of the
     window, is not before the first). One aggregation of the column instead of a group-by of its
-    days (a few ms against some 40 on 9 M lines); the days are counted only otherwise."""
+    days (a few ms against some 40 on 9 M lines); the days are counted only otherwise. ``also``:
+    other aggregations of ``lf``, computed in the same pass and returned by their names."""
     first, last = date.min(), date.max()
     plausible = (
         (first >= EARLIEST_DATE)
@@ -1433,15 +1459,21 @@ def typed_date_rules(lf: pl.LazyFrame, date: pl.Expr) -> DateRules:
         & ((last - first).dt.total_days() <= FUTURE_GAP_DAYS)
     )
     # Without a dated line the extremes are null: no date can be implausible.
-    nulls, all_plausible = (
-        lf.select(date.null_count().alias("nulls"), plausible.fill_null(True).alias("plausible"))
+    row = (
+        lf.select(
+            date.null_count().alias("nulls"),
+            plausible.fill_null(True).alias("plausible"),
+            *also,
+        )
         .collect()
-        .row(0)
+        .row(0, named=True)
     )
-    if all_plausible:
-        return DateRules(undated=nulls > 0, implausible=False, tail=None)
+    others = {k: v for k, v in row.items() if k not in ("nulls", "plausible")}
+    if row["plausible"]:
+        return DateRules(undated=row["nulls"] > 0, implausible=False, tail=None), others
     # Dates may carry times: counted by day.
-    return date_rules_of(lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect())
+    counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
+    return date_rules_of(counts), others
 
 
 def _blank(column: str, schema: pl.Schema) -> pl.Expr:
