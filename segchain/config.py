@@ -589,7 +589,9 @@ def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
             raise bad()
         if high is not None and number > high:
             why = f" ({rule.why_high})" if rule.why_high else ""
-            raise bad(f"must be at most {high:g}{why}")
+            # A whole number's bound in full: 4.29497e+09 read as less than 4294970000.
+            shown = f"{int(high):,}" if kind == "int" else f"{high:g}"
+            raise bad(f"must be at most {shown}{why}")
         return number
     if kind == "bool":
         if not isinstance(value, bool):

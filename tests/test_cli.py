@@ -396,6 +396,24 @@ def test_sample_rejects_too_few_customers(cli, tmp_path: Path) -> None:
     assert cli("sample", "-o", str(tmp_path), "--customers", "1").exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--customers", "10000000000", "must be from 2 to 1,000,000, got 10,000,000,000"),
+        ("--skus", "10000000000", "must be from 1 to 99,999, got 10,000,000,000"),
+    ],
+)
+def test_sample_refuses_sizes_beyond_its_bound(
+    cli, tmp_path: Path, option: str, value: str, message: str
+) -> None:
+    # --customers 10000000000 died of a MemoryError traceback (74.5 GiB for one array) after
+    # making the folder; 100,000 customers take about 4 GB.
+    result = cli("sample", "-o", str(tmp_path / "out"), option, value)
+    assert result.exit_code == 2
+    assert result.stderr == f"segchain sample: Error: {option}: {message}\n"
+    assert not (tmp_path / "out").exists()
+
+
 def test_installed_executable_help_runs(tmp_path: Path) -> None:
     # A real subprocess: the console script, not the in-process runner.
     exe = Path(sys.executable).with_name("segchain")

@@ -54,7 +54,7 @@ def write_config(tmp_path: Path, text: str) -> Path:
         ),
         ('[segments."A"]\nservice_levle = 0.9\n', "(did you mean 'service_level'?)"),
         ('preset = "sapp"\n', "s.toml: unknown preset 'sapp'"),
-        ("[stock]\nsimulate = 100000000\n", "s.toml [stock] simulate: must be at most 100000"),
+        ("[stock]\nsimulate = 100000000\n", "s.toml [stock] simulate: must be at most 100,000"),
     ],
 )
 def test_config_errors_name_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -173,7 +173,16 @@ def test_binary_config_is_a_usage_error(tmp_path: Path) -> None:
         ),
         (
             ("stock", "x.csv", "--simulate", "100000000"),
-            "--simulate: must be at most 100000",
+            "--simulate: must be at most 100,000",
+        ),
+        (
+            # A whole number's bound in full: '4.29497e+09' read as less than 4294970000.
+            ("stock", "x.csv", "--seed", "4294967296"),
+            "--seed: must be at most 4,294,967,295, got 4294967296",
+        ),
+        (
+            ("network", "x.csv", "--max-points", "1000000000"),
+            "--max-points: must be at most 10,000,000, got 1000000000",
         ),
         (
             ("stock", "x.csv", "--lead-time-days", "nan"),
@@ -181,7 +190,7 @@ def test_binary_config_is_a_usage_error(tmp_path: Path) -> None:
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "100000"),
-            "--horizon: must be at most 3660",
+            "--horizon: must be at most 3,660",
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "1000"),

@@ -24,9 +24,9 @@ def sample(
         ),
     ],
     customers: Annotated[
-        int, typer.Option("--customers", help="Number of customers, at least 2.")
+        int, typer.Option("--customers", help="Number of customers, 2 to 1,000,000.")
     ] = 400,
-    skus: Annotated[int, typer.Option("--skus", help="Number of SKUs, at least 1.")] = 80,
+    skus: Annotated[int, typer.Option("--skus", help="Number of SKUs, 1 to 99,999.")] = 80,
     years: Annotated[int, typer.Option("--years", help="Years of history, 1 to 20.")] = 3,
     seed: c.Seed = None,
     format: Annotated[
@@ -66,14 +66,15 @@ def sample(
     )
 
     reporter = c.Reporter(quiet=quiet)
+    # Bounded, as every size is: 100,000 customers take about 4 GB of memory, and
+    # --customers 10000000000 died of a MemoryError; ids are written 7 and 5 digits wide.
     for option, value, low, high in (
-        ("--customers", customers, 2, None),
-        ("--skus", skus, 1, None),
+        ("--customers", customers, 2, 1_000_000),
+        ("--skus", skus, 1, 99_999),
         ("--years", years, 1, 20),
     ):
-        if value < low or (high is not None and value > high):
-            limits = f"from {low} to {high}" if high is not None else f"at least {low}"
-            raise UsageError(f"{option}: must be {limits}, got {value}")
+        if not low <= value <= high:
+            raise UsageError(f"{option}: must be from {low:,} to {high:,}, got {value:,}")
     seed = check_option(SEED, seed, option="--seed") if seed is not None else 0
     fmt = check_format(format) or "csv"
     refuse_empty_name(output, "-o", what="folder")
