@@ -71,6 +71,7 @@ FORECAST_OPTION = "--forecast"
 # The arguments that give a stage a table: a message about two tables names each by its option
 # or argument (``{SEGMENTS} and {--orders} have ...``, ``errors.SegchainError`` ``tables``).
 SEGMENTS_ARGUMENT = "SEGMENTS"
+SEGMENTS_HINT = "give the segments that segchain segment wrote (one row per customer)"
 FORECAST_ARGUMENT = "FORECAST"
 CUSTOMERS_ARGUMENT = "CUSTOMERS"
 
@@ -280,6 +281,21 @@ def recognise_table(columns: Sequence[str], stage: str | None = None) -> tuple[s
         if set(kind.keys) <= present:
             return kind.name, "columns"
     return None, ""
+
+
+def require_rows(frame: pl.DataFrame, key: str, *, word: str, hint: str) -> None:
+    """Refuse a table of only a header, given as ``key`` (``SEGMENTS``; ``word`` names it from
+    Python): forecast said 'no customer_id in common: ...; segments have' and nothing after.
+
+    Raises:
+        DataError: the table has no rows.
+    """
+    from segchain.errors import DataError
+
+    if frame.height == 0:
+        raise DataError(
+            f"{{{key}}}: the table has no rows (only a header)", hint=hint, tables={key: word}
+        )
 
 
 def check_table_kind(

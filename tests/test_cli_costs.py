@@ -115,6 +115,19 @@ def test_cli_costs_unknown_customer_in_assignments_exits_1_writes_nothing(
     assert not out.exists()
 
 
+def test_cli_costs_segments_of_only_a_header_exit_1(cli, files, tmp_path) -> None:
+    # Said 'no order line belongs to a customer in SEGMENTS ...', as if the ids differed.
+    files["segments"].write_text("customer_id,segment\n")
+    result = cli(*_args(files), "-o", str(tmp_path / "c.csv"))
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain costs: Error: SEGMENTS {files['segments']}: the table has no rows (only a "
+        "header)\nsegchain costs:   hint: give the segments that segchain segment wrote (one "
+        "row per customer)\n"
+    )
+    assert not (tmp_path / "c.csv").exists()
+
+
 def test_cli_costs_bad_by_exits_2(cli, files) -> None:
     result = cli(*_args(files, "--by", "site"))
     assert result.exit_code == 2

@@ -81,6 +81,21 @@ def test_cli_forecast_no_common_customers_exit_1_with_examples(cli, tmp_path):
     ) in r.stderr
 
 
+def test_cli_forecast_segments_of_only_a_header_exit_1(cli, tmp_path):
+    # Said 'have no customer_id in common: orders have '0001', '0002'; segments have' and
+    # nothing after.
+    orders, segments = write_inputs(tmp_path)
+    segments.write_text("customer_id,segment,segment_rank\n")
+    r = cli("forecast", str(segments), "--orders", str(orders), "-o", "fc.csv")
+    assert r.exit_code == 1
+    assert r.stderr.endswith(
+        f"segchain forecast: Error: SEGMENTS {segments}: the table has no rows (only a header)\n"
+        "segchain forecast:   hint: give the segments that segchain segment wrote (one row per "
+        "customer)\n"
+    )
+    assert not (tmp_path / "fc.csv").exists()
+
+
 @pytest.mark.parametrize(
     ("args", "text"),
     [

@@ -325,8 +325,9 @@ def _file_options(command: str) -> tuple[list[str], list[str]]:
 
 
 def _set_option(args: list[str], option: str, value: str) -> list[str]:
-    """``args`` with ``option`` given ``value`` (the positional INPUT is args[1])."""
-    if option in ("INPUT", "INPUTS"):
+    """``args`` with ``option`` given ``value`` (the positional argument, INPUT, SEGMENTS, ...,
+    is args[1])."""
+    if not option.startswith("-"):
         return [args[0], value, *args[2:]]
     if option in args:
         at = args.index(option)

@@ -241,6 +241,14 @@ def test_network_coordinates_that_are_not_numbers_are_named(
             "(segchain segment)",
             "give segment's output (or a table of customer_id, segment) as SEGMENTS",
         ),
+        (
+            # stock said 'forecast: missing required columns ds, forecast, error_sd; found
+            # order_id, ...': neither the file nor what it holds (session 34).
+            ["stock", "a.csv"],
+            "FORECAST a.csv: holds order lines (by its columns), not the expected forecast "
+            "(segchain forecast)",
+            "give forecast's output (or a table of sku, ds, forecast, error_sd) as FORECAST",
+        ),
     ],
 )
 def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, message, hint):
@@ -255,6 +263,32 @@ def test_another_table_given_for_an_input_is_named(cli, tmp_path: Path, args, me
     assert result.stderr.endswith(
         f"segchain {args[0]}: Error: {message}\nsegchain {args[0]}:   hint: {hint}\n"
     )
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["network", "-", "--sites", "sites.csv"],
+            "CUSTOMERS <stdin>: holds order lines (by its columns)",
+        ),
+        (["stock", "-"], "FORECAST <stdin>: holds order lines (by its columns)"),
+        (
+            ["costs", "-", "--orders", "b.csv"],
+            "SEGMENTS <stdin>: holds order lines (by its columns)",
+        ),
+        (["forecast", "-", "--orders", "b.csv"], "SEGMENTS <stdin>: holds order lines"),
+    ],
+)
+def test_a_commands_input_read_from_stdin_is_named_stdin(cli, tmp_path: Path, args, message):
+    """'CUSTOMERS -: holds order lines': stdin is '<stdin>' in every other message."""
+    (tmp_path / "b.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    (tmp_path / "sites.csv").write_text(SITES)
+    export = HEADER + "1,2024-03-01,C1,A,1,2\n1,2024-03-01,C1,B,1,2\n"
+    result = cli(*args, "-o", "o.csv", input=export)
+    assert result.exit_code == 1
+    assert f"segchain {args[0]}: Error: {message}" in result.stderr
     assert not (tmp_path / "o.csv").exists()
 
 

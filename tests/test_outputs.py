@@ -177,6 +177,30 @@ def test_output_equal_to_input_is_refused(cli, orders: Path) -> None:
     assert orders.read_bytes() == before
 
 
+@pytest.mark.parametrize(
+    ("command", "argument", "extra"),
+    [
+        ("forecast", "SEGMENTS", ("--orders", "orders.csv")),
+        ("costs", "SEGMENTS", ("--orders", "orders.csv")),
+        ("network", "CUSTOMERS", ()),
+        ("stock", "FORECAST", ()),
+    ],
+)
+def test_output_equal_to_a_commands_argument_names_it_as_usage_does(
+    cli, tmp_path: Path, command: str, argument: str, extra: tuple[str, ...]
+) -> None:
+    # 'stock fc.csv --segments-out fc.csv' said 'is also the input INPUT fc.csv': the command's
+    # usage line and every other message name it FORECAST.
+    table = tmp_path / "table.csv"
+    table.write_text("customer_id,segment\nC1,A\n")
+    result = cli(command, str(table), *extra, "-o", str(table))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain {command}: Error: -o {table}: is also the input {argument} {table}; "
+    )
+    assert table.read_text() == "customer_id,segment\nC1,A\n"
+
+
 def test_output_hard_link_to_input_is_refused(cli, orders: Path, tmp_path: Path) -> None:
     alias = tmp_path / "alias.csv"
     os.link(orders, alias)

@@ -46,13 +46,19 @@ class PathRole:
     """
 
     kind: str  # "input" or "output"
-    option: str  # how messages name it: "-o", "--profile", "INPUT"
+    # How messages name it: "-o", "--profile", "INPUT"; ARGUMENT for a command's one input
+    # table, named as its usage line shows it (SEGMENTS, FORECAST, CUSTOMERS).
+    option: str
     # An input that reads every table of a folder or glob (order lines, report's inputs); any
     # other input names one file, and a folder there is refused by the reader as a folder.
     folders: bool = False
     # The option's environment variable (SEGCHAIN_CONFIG), taken from its typer.Option: a
     # message about a value that came from it names the variable, not the option.
     env: str | None = None
+
+
+# A command's argument named by its parameter (see PathRole.option, path_roles).
+ARGUMENT = ""
 
 
 def reads(option: str, *, folders: bool = False) -> PathRole:
@@ -69,7 +75,7 @@ def writes(option: str) -> PathRole:
 Input = Annotated[
     str,
     typer.Argument(help="Input table (CSV, CSV.gz or Parquet); '-' reads stdin."),
-    reads("INPUT"),
+    reads(ARGUMENT),
 ]
 OrdersInput = Annotated[
     list[str] | None,
@@ -358,7 +364,12 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
             envvar = next((e.envvar for e in extras if isinstance(e, OptionInfo)), None)
             for extra in extras:
                 if isinstance(extra, PathRole):
-                    roles[name] = replace(extra, env=envvar if isinstance(envvar, str) else None)
+                    roles[name] = replace(
+                        extra,
+                        # 'stock fc.csv -o fc.csv' named FORECAST 'the input INPUT fc.csv'.
+                        option=extra.option or name.upper(),
+                        env=envvar if isinstance(envvar, str) else None,
+                    )
     return roles
 
 
@@ -988,6 +999,12 @@ def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[No
         for option, named in names.items():
             rename_source(exc, option, named)
         raise
+
+
+def table_name(option: str, path: str | None) -> str:
+    """How messages name the table ``path`` given by ``option`` (see ``table_names``):
+    ``SEGMENTS <stdin>``, where ``f"SEGMENTS {path}"`` wrote ``SEGMENTS -``."""
+    return table_names({option: path}).get(option, option)
 
 
 def table_names(given: Mapping[str, str | Sequence[str] | None]) -> dict[str, str]:

@@ -152,11 +152,11 @@ def costs_command(
         seg_table.frame.collect_schema().names(),
         seg_table.stage,
         "segments",
-        source=f"SEGMENTS {segments}",
+        source=c.table_name("SEGMENTS", segments),
         hint="give segment's output as SEGMENTS",
     )
     seg_frame = collect(seg_table.frame)
-    check_one_row_per_customer(seg_frame, source=f"SEGMENTS {segments}")
+    check_one_row_per_customer(seg_frame, source=c.table_name("SEGMENTS", segments))
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
@@ -186,7 +186,7 @@ def costs_command(
                 table.frame.collect_schema().names(),
                 table.stage,
                 kind,
-                source=f"{option} {path}",
+                source=c.table_name(option, path),
                 hint=f"give {option} the table that {maker} writes",
             )
 
@@ -195,7 +195,7 @@ def costs_command(
             items_t.frame.collect_schema().names(),
             items_t.stage,
             ITEM_MASTER,
-            source=f"--items {items}",
+            source=c.table_name("--items", items),
             hint=ITEM_MASTER_HINT,
         )
 

@@ -219,11 +219,11 @@ def forecast(
         seg_table.frame.collect_schema().names(),
         seg_table.stage,
         "segments",
-        source=f"SEGMENTS {segments}",
+        source=c.table_name("SEGMENTS", segments),
         hint="give segment's output (or a table of customer_id, segment) as SEGMENTS",
     )
     seg_frame = collect(seg_table.frame, name="segments")
-    check_one_row_per_customer(seg_frame, source=f"SEGMENTS {segments}")
+    check_one_row_per_customer(seg_frame, source=c.table_name("SEGMENTS", segments))
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
@@ -236,7 +236,7 @@ def forecast(
             asg_table.frame.collect_schema().names(),
             asg_table.stage,
             "assignments",
-            source=f"--assignments {assignments}",
+            source=c.table_name("--assignments", assignments),
             hint="give --assignments the table that segchain network -o writes",
         )
         asg_frame = collect(asg_table.frame, name="assignments")

@@ -201,11 +201,11 @@ def network_command(
         cust_table.frame.collect_schema().names(),
         cust_table.stage,
         "segments",
-        source=f"CUSTOMERS {customers}",
+        source=c.table_name("CUSTOMERS", customers),
         hint="give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
     )
     cust = collect(cust_table.frame)
-    check_one_row_per_customer(cust, source=f"CUSTOMERS {customers}")
+    check_one_row_per_customer(cust, source=c.table_name("CUSTOMERS", customers))
     located = None
     if costs is None and _needs_coordinates(cust):
         # Customers from a segments table made without them, or the user's own table.

@@ -160,11 +160,11 @@ def segment_command(
             prev_table.frame.collect_schema().names(),
             prev_table.stage,
             "segments",
-            source=f"--previous {previous}",
+            source=c.table_name("--previous", previous),
             hint="give --previous the table that segchain segment -o wrote last time",
         )
         previous_frame = collect(prev_table.frame)
-        check_one_row_per_customer(previous_frame, source=f"--previous {previous}")
+        check_one_row_per_customer(previous_frame, source=c.table_name("--previous", previous))
 
     opts = c.OrderOptions(
         map=map,

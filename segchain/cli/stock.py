@@ -207,7 +207,13 @@ def stock_command(
     import polars as pl
 
     from segchain.config import name_sources, policy_table, setting
-    from segchain.schema import ITEM_MASTER, ITEM_MASTER_HINT, ON_HAND, ON_HAND_HINT
+    from segchain.schema import (
+        ITEM_MASTER,
+        ITEM_MASTER_HINT,
+        ON_HAND,
+        ON_HAND_HINT,
+        check_table_kind,
+    )
     from segchain.stock import simulate as run_simulate
     from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
@@ -266,6 +272,16 @@ def stock_command(
     }
     reporter.name_tables(given)
     fc_table = read_table(forecast)
+    # Another stage's output (the policy, segments, an order export) was refused only by its
+    # missing columns, as 'forecast: missing required columns ...', naming neither the file nor
+    # what it holds, as the other commands name their input.
+    check_table_kind(
+        fc_table.frame.collect_schema().names(),
+        fc_table.stage,
+        "forecast",
+        source=c.table_name("FORECAST", forecast),
+        hint="give forecast's output (or a table of sku, ds, forecast, error_sd) as FORECAST",
+    )
     fc = collect(fc_table.frame)
     if assignments is not None and "site" not in fc.columns:
         raise UsageError(NOT_BY_SITE)
@@ -508,7 +524,9 @@ def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.Da
 
     table = read_table(path)
     columns = table.frame.collect_schema().names()
-    check_not_a_stage_table(columns, table.stage, what, source=f"{option} {path}", hint=hint)
+    check_not_a_stage_table(
+        columns, table.stage, what, source=c.table_name(option, path), hint=hint
+    )
     return collect(table.frame)
 
 

@@ -33,6 +33,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     POLICY_OPTION,
     SEGMENTS_ARGUMENT,
+    SEGMENTS_HINT,
     blank_problems,
     check_assignments,
     check_one_row_per_customer,
@@ -40,6 +41,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    require_rows,
 )
 from segchain.stock.inputs import ITEM_LIMITS
 
@@ -232,6 +234,7 @@ def costs(
         raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     rates = rates or CostRates()
     require_columns(segments.columns, ("customer_id", "segment"), source="segments")
+    require_rows(segments, SEGMENTS_ARGUMENT, word="segments", hint=SEGMENTS_HINT)
     if forecast is not None:
         # Without them the split fell back to units bought, silently.
         require_columns(

@@ -18,10 +18,12 @@ from segchain.schema import (
     FLAG_NON_PRODUCT,
     ORDERS_OPTION,
     SEGMENTS_ARGUMENT,
+    SEGMENTS_HINT,
     check_one_row_per_customer,
     demand_line,
     product_line,
     require_columns,
+    require_rows,
 )
 from segchain.tableio import collect
 
@@ -63,6 +65,7 @@ def build_series(
     by = list(by)
     require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source=ORDERS_OPTION)
     require_columns(segments.columns, ["customer_id", "segment"], source="segments")
+    require_rows(segments, SEGMENTS_ARGUMENT, word="segments", hint=SEGMENTS_HINT)
     available = set(orders.columns) | {"segment"}
     missing_by = [c for c in by if c not in available]
     if missing_by:
