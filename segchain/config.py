@@ -275,18 +275,21 @@ MODELS_HINT = (
 
 
 def forecast_models(value: Any) -> list[str] | None:
-    """``auto`` (or nothing) -> None: models routed by demand class; else the named models in
-    their canonical spelling, each once (``"AutoETS,naive"`` or a list).
+    """``auto`` -> None: models routed by demand class; else the named models in their
+    canonical spelling, each once (``"AutoETS,naive"`` or a list).
 
     Raises:
-        Invalid: a name that is no model.
+        Invalid: a name that is no model; no name at all.
     """
     items = (
         [s.strip() for s in value.split(",") if s.strip()]
         if isinstance(value, str)
         else [str(m).strip() for m in value]
     )
-    if items == ["auto"] or not items:
+    if not items:
+        # An unset shell variable (--models "$MODELS") ran every model, as auto, unsaid.
+        raise Invalid("no model given: give auto or model names", hint=MODELS_HINT, got=False)
+    if items == ["auto"]:
         return None
     unknown = [m for m in items if model_name(m) is None]
     if unknown:

@@ -512,17 +512,19 @@ def require_columns(
         raise MissingColumnsError(missing, present, source=source, hint=hint)
 
 
-def require_one_of(columns: Iterable[str], choices: Sequence[str], *, source: str = "input") -> str:
+def require_one_of(
+    columns: Iterable[str],
+    choices: Sequence[str],
+    *,
+    source: str = "input",
+    hint: str | None = None,
+) -> str:
     """Return the first of ``choices`` present, or raise naming all of them."""
     present = list(columns)
     for c in choices:
         if c in present:
             return c
-    raise MissingColumnsError(
-        [" or ".join(choices)],
-        present,
-        source=source,
-    )
+    raise MissingColumnsError([" or ".join(choices)], present, source=source, hint=hint)
 
 
 def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) -> pl.DataFrame:

@@ -134,6 +134,49 @@ def test_cli_costs_bad_by_exits_2(cli, files) -> None:
     assert "--by must be segment or customer, got 'site'" in result.stderr
 
 
+def test_cli_costs_empty_by_exits_2(cli, files) -> None:
+    # --by "$BY" with BY unset ran by segment; forecast refuses --by '' too.
+    result = cli(*_args(files, "--by", ""))
+    assert result.exit_code == 2
+    assert "--by must be segment or customer, got ''" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        # The stock on hand and the candidate sites given as --items were read for nothing:
+        # cogs left empty ('costs_missing'), not a word on stderr.
+        ("sku,site,on_hand\nP1,S1,4\n", "missing required column unit_cost or holding_rate"),
+        ("site_id,lat,lon,fixed_cost\nS1,50,8,100\n", "missing required column sku"),
+    ],
+)
+def test_cli_costs_items_without_a_column_costs_reads_exit_1(
+    cli, files, tmp_path, table, message
+) -> None:
+    files["items"].write_text(table)
+    result = cli(*_args(files), "-o", str(tmp_path / "c.csv"))
+    assert result.exit_code == 1
+    assert f"segchain costs: Error: --items {files['items']}: {message}; found " in result.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_cli_costs_sites_without_assignments_exits_2(cli, files, tmp_path) -> None:
+    # --sites only shares the open sites' fixed cost over the assignments' demand: without
+    # them it was read for nothing, and warehouse_fixed left empty without a word.
+    args = _args(files, "-o", str(tmp_path / "c.csv"))
+    at = args.index("--assignments")
+    del args[at : at + 2]
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.endswith(
+        "segchain costs: Error: --sites shares the open sites' fixed_cost over the demand each "
+        "serves in --assignments: without --assignments it would be read for nothing\n"
+        "segchain costs:   hint: give network's assignments with --assignments, or leave --sites "
+        "out\n"
+    )
+    assert not (tmp_path / "c.csv").exists()
+
+
 @pytest.mark.parametrize("option", ["--orders", "--sites", "--policy", "--items", "--assignments"])
 def test_cli_costs_a_missing_file_names_its_option(cli, files, tmp_path, option) -> None:
     """'missing.csv: no such file' did not say which of the six files costs reads it was."""

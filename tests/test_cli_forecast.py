@@ -108,6 +108,16 @@ def test_cli_forecast_segments_of_only_a_header_exit_1(cli, tmp_path):
             "segchain forecast: Error: --models: unknown model Prophet\n",
         ),
         (
+            # An unset shell variable (--models "$MODELS") ran every model, as auto, unsaid;
+            # --level '' and --by '' are refused.
+            ["--models", ""],
+            "segchain forecast: Error: --models: no model given: give auto or model names\n",
+        ),
+        (
+            ["--models", " , "],
+            "segchain forecast: Error: --models: no model given: give auto or model names\n",
+        ),
+        (
             ["--engine", "hadoop"],
             "segchain forecast: Error: --engine: must be one of local, dask, ray, spark, got "
             "'hadoop'\n",

@@ -121,7 +121,7 @@ def costs_command(
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config, reporter)
-    by_value = by or "segment"
+    by_value = "segment" if by is None else by  # --by '' (an unset variable) is refused
     if by_value not in ("segment", "customer"):
         raise UsageError(f"--by must be segment or customer, got {by_value!r}")
     where = f"{cfg.path or 'config'} [costs]"
@@ -139,6 +139,12 @@ def costs_command(
     if sum(v == "-" for v in files.values()) > 1 or orders.count("-") > 1:
         named = ", ".join(k for k, v in files.items() if v == "-")
         raise UsageError(f"only one input can be '-' (stdin); got {named}")
+    if sites is not None and assignments is None:
+        raise UsageError(
+            "--sites shares the open sites' fixed_cost over the demand each serves in "
+            "--assignments: without --assignments it would be read for nothing",
+            hint="give network's assignments with --assignments, or leave --sites out",
+        )
     for option in ("--stock-segments", "--forecast"):
         if files[option] is not None and policy is None:
             raise UsageError(

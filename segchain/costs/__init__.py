@@ -27,6 +27,7 @@ from segchain.formatting import agree, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     FORECAST_OPTION,
+    ITEM_MASTER_HINT,
     ITEM_RULES,
     ITEMS_OPTION,
     MAX_VALUE,
@@ -41,6 +42,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    require_one_of,
     require_rows,
 )
 from segchain.stock.inputs import ITEM_LIMITS
@@ -243,6 +245,12 @@ def costs(
             source=FORECAST_OPTION,
             hint="give forecast's table by segment x sku (its default --by), or leave "
             "--forecast out to split inventory by the units each segment bought",
+        )
+    if items is not None:
+        # The stock on hand or the candidate sites given as --items were read for nothing.
+        require_columns(items.columns, ("sku",), source=ITEMS_OPTION, hint=ITEM_MASTER_HINT)
+        require_one_of(
+            items.columns, ("unit_cost", "holding_rate"), source=ITEMS_OPTION, hint=ITEM_MASTER_HINT
         )
     # Numbers that arrive as text (an all-empty column of a CSV, a typo) are checked here, not
     # summed into a traceback or silently dropped.
