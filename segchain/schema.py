@@ -74,6 +74,13 @@ SEGMENTS_ARGUMENT = "SEGMENTS"
 SEGMENTS_HINT = "give the segments that segchain segment wrote (one row per customer)"
 FORECAST_ARGUMENT = "FORECAST"
 CUSTOMERS_ARGUMENT = "CUSTOMERS"
+# The word a stage's own message names each by ('forecast: 1 row has no ds'), without the file;
+# the CLI names it as the command does ('FORECAST fc.csv: 1 row has no ds').
+ARGUMENT_WORDS = {
+    SEGMENTS_ARGUMENT: "segments",
+    FORECAST_ARGUMENT: "forecast",
+    CUSTOMERS_ARGUMENT: "customers",
+}
 
 SPREADSHEET_ERRORS = (
     "#N/A",

@@ -130,7 +130,7 @@ def test_cli_network_unlocated_customers_exit_1_with_their_ids(cli, sites_csv, t
     result = cli("network", str(path), "--sites", str(sites_csv))
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: customers: 1 customer has no coordinates (lat, lon): "
+        f"segchain network: Error: CUSTOMERS {path}: 1 customer has no coordinates (lat, lon): "
         "customer_id 'B'\n"
         "segchain network:   hint: locate them from a postal code (--geo FILE), city or country "
         "column, add their lat, lon, give freight rates with --costs FILE, or leave them out "
@@ -299,7 +299,8 @@ def test_cli_network_every_customer_skipped_as_unlocated_says_so(cli, tmp_path) 
     result = cli("network", str(tmp_path / "c.csv"), "--candidates", "2", "--skip-unlocated")
     assert result.exit_code == 1
     assert result.stderr == (
-        "segchain network: Error: customers: no customer to assign: all 2 customers with "
+        f"segchain network: Error: CUSTOMERS {tmp_path / 'c.csv'}: no customer to assign: all 2 "
+        "customers with "
         "positive demand have no coordinates (lat, lon) and were left out by --skip-unlocated: "
         "customer_id 'A', 'B'; 1 more with no positive demand\n"
         "segchain network:   hint: locate them from a postal code (--geo FILE, --geo-country "

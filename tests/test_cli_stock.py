@@ -225,7 +225,8 @@ def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
     result = cli("stock", str(path))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        "segchain stock: Error: forecast: forecast must be a finite number >= 0 up to 1e+15, "
+        f"segchain stock: Error: FORECAST {path}: forecast must be a finite number >= 0 up to "
+        "1e+15, "
         "got -2.0 for unique_id 'u1'\n"
     )
 

@@ -95,7 +95,7 @@ def test_costs_refuses_segments_with_a_blank_customer_id(cli, tmp_path: Path, by
     )
     result = cli("costs", "seg.csv", "--orders", "orders.csv", "--by", by, "-o", "c.csv")
     assert result.exit_code == 1
-    assert "segments: 1 row with a blank customer_id (row 2)" in result.stderr
+    assert "SEGMENTS seg.csv: 1 row with a blank customer_id (row 2)" in result.stderr
     assert not (tmp_path / "c.csv").exists()
 
 
@@ -110,7 +110,7 @@ def test_costs_refuses_segments_with_a_blank_segment(cli, tmp_path: Path, by) ->
     )
     result = cli("costs", "seg.csv", "--orders", "orders.csv", "--by", by, "-o", "c.csv")
     assert result.exit_code == 1
-    assert "segments: 1 row with a blank segment (row 2)" in result.stderr
+    assert "SEGMENTS seg.csv: 1 row with a blank segment (row 2)" in result.stderr
     assert not (tmp_path / "c.csv").exists()
 
 

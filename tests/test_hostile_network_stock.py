@@ -78,7 +78,7 @@ def test_network_customer_demand_beyond_1e15_is_a_data_error(cli, tmp_path: Path
     """A customer's demand of 1e20 beside 10 and 5: HiGHS failed with 'status 15 unknown'."""
     customers = SEGMENTS + f"C3,B,52.5,13.4,{value}\n"
     result = network(cli, tmp_path, "S1,48.1,11.6,100,\nS2,50.1,8.7,100,\n", customers)
-    refused(result, tmp_path, "customers: quantity above 1e+15 for customer_id 'C3'")
+    refused(result, tmp_path, "seg.csv: quantity above 1e+15 for customer_id 'C3'")
 
 
 def test_network_customer_demand_of_1e15_is_solved(cli, tmp_path: Path) -> None:
@@ -160,7 +160,7 @@ def test_stock_forecast_text_is_not_replaced_by_mean_demand(cli, tmp_path: Path)
     refused(
         stock(cli, tmp_path, text),
         tmp_path,
-        "forecast: column 'forecast' holds 2 values that are not numbers ('abc')",
+        "fc.csv: column 'forecast' holds 2 values that are not numbers ('abc')",
     )
 
 
@@ -226,7 +226,7 @@ def test_stock_nan_forecast_is_not_called_above_the_bound(cli, tmp_path: Path) -
     refused(
         result,
         tmp_path,
-        "forecast: forecast must be a finite number >= 0 up to 1e+15, got nan for unique_id 'P1'",
+        "fc.csv: forecast must be a finite number >= 0 up to 1e+15, got nan for unique_id 'P1'",
     )
     assert "above" not in result.stderr
 
@@ -237,7 +237,7 @@ def test_stock_nan_forecast_is_not_called_above_the_bound(cli, tmp_path: Path) -
         (
             "customer_id,segment,lat,lon,quantity\nC1,A,nan,8.7,10\n",
             "S1,50,8,100,1000\n",
-            "customers: lat must be a finite number, got nan for customer_id 'C1'",
+            "seg.csv: lat must be a finite number, got nan for customer_id 'C1'",
         ),
         (
             SEGMENTS,

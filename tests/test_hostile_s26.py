@@ -465,10 +465,10 @@ def test_markdown_report_links_its_charts_whatever_its_file_name(
         # periods, where the forecast has two.
         (
             "P1,2025-01-06,1,1\nP1,2025-01-13,1,1\nP1,2025-01-06,5,1\n",
-            "forecast: 1 period of a series on more than one row: 'P1 at 2025-01-06'",
+            "FORECAST fc.csv: 1 period of a series on more than one row: 'P1 at 2025-01-06'",
         ),
         # A row without its period was averaged into the demand all the same.
-        ("P1,2025-01-06,1,1\nP1,,9,1\n", "forecast: 1 row has no ds, in series 'P1'"),
+        ("P1,2025-01-06,1,1\nP1,,9,1\n", "FORECAST fc.csv: 1 row has no ds, in series 'P1'"),
     ],
 )
 def test_stock_refuses_a_forecast_period_twice_or_without_a_date(
@@ -669,7 +669,7 @@ def test_stock_refuses_forecast_dates_centuries_apart(cli, tmp_path: Path) -> No
     result = cli("stock", "fc.csv", "-o", "out.csv")
     assert result.exit_code == 1
     assert (
-        "forecast: its periods are 401,402 days apart (the median gap between its dates "
+        "FORECAST fc.csv: its periods are 401,402 days apart (the median gap between its dates "
         "1900-01-01 to 2999-01-01)" in result.stderr
     )
     assert (tmp_path / "out.csv").read_text() == "before\n"

@@ -82,7 +82,7 @@ SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
         (
             # A customer twice is refused on its own, before these (test_hostile_s30).
             "customer_id,segment,quantity,lat,lon\nA,X,10,52,13\nB,X,abc,95,13\n",
-            "customers: quantity is blank or not a number for customer_id 'B'; lat outside "
+            "CUSTOMERS c.csv: quantity is blank or not a number for customer_id 'B'; lat outside "
             "[-90, 90] for customer_id 'B' (are lat and lon swapped?)",
             "give each customer one row with a customer_id, a quantity that is a number up to "
             "1e15, and lat within [-90, 90], lon within [-180, 180] (segchain segment writes "
@@ -90,14 +90,14 @@ SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
         ),
         (
             "customer_id,segment,quantity,lat,lon\nA,X,0,52,13\n",
-            "customers: no customer to assign: the one customer with coordinates has no "
+            "CUSTOMERS c.csv: no customer to assign: the one customer with coordinates has no "
             "positive demand",
             "network serves each customer's net quantity (sales less returns): check the "
             "quantity column, or give the segments of a period with sales",
         ),
         (
             "customer_id,segment,quantity,lat,lon\n",
-            "customers: no customer to assign (the table is empty)",
+            "CUSTOMERS c.csv: no customer to assign (the table is empty)",
             "give the segments that segchain segment wrote (one row per customer)",
         ),
     ],
@@ -191,7 +191,8 @@ def test_a_bad_file_of_an_option_is_named_with_its_option(
         (
             "customer_id;segment;quantity;lat;lon\nA;X;10;52,5;13,4\n",
             SITES,
-            "customers: column 'lat' holds 1 value that is not a number ('52,5'); column 'lon' "
+            "CUSTOMERS c.csv: column 'lat' holds 1 value that is not a number ('52,5'); column "
+            "'lon' "
             "holds 1 value that is not a number ('13,4')",
         ),
     ],
@@ -289,6 +290,45 @@ def test_a_commands_input_read_from_stdin_is_named_stdin(cli, tmp_path: Path, ar
     result = cli(*args, "-o", "o.csv", input=export)
     assert result.exit_code == 1
     assert f"segchain {args[0]}: Error: {message}" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (
+            ["stock", "t.csv"],
+            "FORECAST t.csv: missing required columns sku, ds, forecast, error_sd; found sku_no",
+            "pass the output of `segchain forecast` (or any table with these columns)",
+        ),
+        (
+            ["network", "t.csv", "--sites", "sites.csv"],
+            "CUSTOMERS t.csv: missing required column customer_id; found sku_no",
+            "give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
+        ),
+        (
+            ["forecast", "t.csv", "--orders", "b.csv"],
+            "SEGMENTS t.csv: missing required columns customer_id, segment; found sku_no",
+            "give the segments that segchain segment wrote (one row per customer)",
+        ),
+        (
+            ["costs", "t.csv", "--orders", "b.csv"],
+            "SEGMENTS t.csv: missing required columns customer_id, segment; found sku_no",
+            "give the segments that segchain segment wrote (one row per customer)",
+        ),
+    ],
+)
+def test_a_stage_names_its_input_by_argument_and_file(cli, tmp_path: Path, args, message, hint):
+    """'forecast: missing required columns ...', 'customers: ...', 'segments: ...' (without a
+    hint): the stage's word for the table, not the file, where README promises its path."""
+    (tmp_path / "t.csv").write_text("sku_no\n1\n")
+    (tmp_path / "b.csv").write_text(HEADER + "1,2024-03-01,C1,A,1,2\n")
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli(*args, "-o", "o.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        f"segchain {args[0]}: Error: {message}\nsegchain {args[0]}:   hint: {hint}\n"
+    )
     assert not (tmp_path / "o.csv").exists()
 
 

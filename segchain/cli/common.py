@@ -987,8 +987,12 @@ def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[No
     when the error is shown (``config.name_sources``). A message about several tables names
     each where it marks it (``SegchainError.name_tables``): ``SEGMENTS seg.csv and --orders
     orders.csv have no customer_id in common``. ``given`` maps each option or argument to its
-    path (several for a repeated --orders), or None when the option was not given.
+    path (several for a repeated --orders), or None when the option was not given. A stage
+    names its argument by a word (``forecast: forecast must be a finite number``,
+    ``schema.ARGUMENT_WORDS``): that message names it as the command does (``FORECAST fc.csv:
+    forecast must be ...``).
     """
+    from segchain.schema import ARGUMENT_WORDS
     from segchain.tableio import rename_source
 
     try:
@@ -998,6 +1002,8 @@ def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[No
         exc.name_tables(names)
         for option, named in names.items():
             rename_source(exc, option, named)
+            if option in ARGUMENT_WORDS:
+                rename_source(exc, ARGUMENT_WORDS[option], named)
         raise
 
 

@@ -216,7 +216,7 @@ def network_command(
     # The stage names --sites and --costs by the option alone: the file is added here.
     reporter.name_tables({"CUSTOMERS": customers, "--sites": sites, "--costs": costs})
     with (
-        c.tables_named({"--sites": sites, "--costs": costs}),
+        c.tables_named({"CUSTOMERS": customers, "--sites": sites, "--costs": costs}),
         Work("network", "solving the network", quiet=quiet),
     ):
         result = run_network(

@@ -235,7 +235,9 @@ def costs(
     if by not in BY:
         raise UsageError(f"--by must be one of {', '.join(BY)}, got {by!r}")
     rates = rates or CostRates()
-    require_columns(segments.columns, ("customer_id", "segment"), source="segments")
+    require_columns(
+        segments.columns, ("customer_id", "segment"), source="segments", hint=SEGMENTS_HINT
+    )
     require_rows(segments, SEGMENTS_ARGUMENT, word="segments", hint=SEGMENTS_HINT)
     if forecast is not None:
         # Without them the split fell back to units bought, silently.

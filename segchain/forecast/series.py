@@ -64,7 +64,9 @@ def build_series(
     segments = collect(segments, name="segments")
     by = list(by)
     require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source=ORDERS_OPTION)
-    require_columns(segments.columns, ["customer_id", "segment"], source="segments")
+    require_columns(
+        segments.columns, ["customer_id", "segment"], source="segments", hint=SEGMENTS_HINT
+    )
     require_rows(segments, SEGMENTS_ARGUMENT, word="segments", hint=SEGMENTS_HINT)
     available = set(orders.columns) | {"segment"}
     missing_by = [c for c in by if c not in available]

@@ -43,7 +43,12 @@ def prepare_customers(
     """Checked customers ``customer_id, segment, demand, lat, lon`` with positive demand; the
     unlocated ids; and the customers left out of the model (``left_out`` says why)."""
     cols = customers.columns
-    require_columns(cols, ["customer_id"], source="customers")
+    require_columns(
+        cols,
+        ["customer_id"],
+        source="customers",
+        hint="give segment's output (or a table of customer_id, demand, lat, lon) as CUSTOMERS",
+    )
     demand_col = "demand" if "demand" in cols else "quantity" if "quantity" in cols else None
     if demand_col is None:
         raise DataError(
