@@ -871,10 +871,16 @@ def check_service_measure(value: Any, *, where: str = "--service-measure") -> st
     return measure
 
 
-def check_preset(name: str) -> str:
-    """Raise UsageError naming the presets when ``name`` is not one of them."""
+def check_preset(name: str, *, where: str | None = None) -> str:
+    """Raise UsageError naming the presets when ``name`` is not one of them; ``where`` names
+    the value's source (``--preset``, ``$SEGCHAIN_PRESET``) with the closest preset."""
     if name not in PRESETS:
-        raise UsageError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        head = (
+            f"{where}: unknown preset {name!r}{did_you_mean(name, PRESETS)}"
+            if where
+            else (f"unknown preset {name!r}")
+        )
+        raise UsageError(f"{head}; choose one of: {', '.join(PRESETS)}")
     return name
 
 

@@ -265,7 +265,7 @@ def test_unknown_preset_exit_2(cli, orders_csv: Path) -> None:
     result = cli("validate", str(orders_csv), "--preset", "navision")
     assert result.exit_code == 2
     assert result.stderr == (
-        "segchain validate: Error: unknown preset 'navision'; choose one of: sap, odoo, "
+        "segchain validate: Error: --preset: unknown preset 'navision'; choose one of: sap, odoo, "
         "online-retail\n"
     )
 

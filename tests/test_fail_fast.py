@@ -36,6 +36,19 @@ MISSING = "/nonexistent/dir"
          "--sites-out "),
         (["costs", "absent.csv", "--orders", "absent.csv", "--by", "region"], "--by "),
         (["validate", "absent.csv", "--returns", "keep-all"], "--returns: "),
+        # A preset was checked only once the export's headers were read: 'unknown preset
+        # 'sapp'', naming neither the option nor the preset meant.
+        (["validate", "absent.csv", "--preset", "sapp"],
+         "--preset: unknown preset 'sapp' (did you mean 'sap'?); choose one of: sap, odoo, "
+         "online-retail"),
+        (["costs", "absent.csv", "--orders", "absent.csv", "--preset", "odo"], "--preset: "),
+        # Read for nothing without --orders, as --map is refused.
+        (["stock", "absent.csv", "--preset", "sap"],
+         "--preset names the columns of the --orders export: give --orders too"),
+        (["stock", "absent.csv", "--date-format", "day-first"],
+         "--date-format reads the dates of the --orders export: give --orders too"),
+        (["stock", "absent.csv", "--returns", "drop"],
+         "--returns says what becomes of the returns in the --orders export: give --orders too"),
         (["validate", "absent.csv", "--rejects", f"{MISSING}/r.csv"], "--rejects "),
         (["report", "absent.csv", "-o", "report.pdf"], "-o report.pdf: "),
     ],

@@ -495,6 +495,7 @@ def test_every_command_refuses_a_bad_setting_naming_file_and_key(
     ("variable", "value", "message"),
     [
         ("SEGCHAIN_DATE_FORMAT", "%Q", "$SEGCHAIN_DATE_FORMAT: unknown directive %Q"),
+        ("SEGCHAIN_PRESET", "bogus", "$SEGCHAIN_PRESET: unknown preset 'bogus'; choose one of"),
         (
             "SEGCHAIN_HEARTBEAT",
             "abc",

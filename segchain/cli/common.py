@@ -240,6 +240,7 @@ def handle_errors(func: F) -> F:
             from segchain.tableio import OutputSet, output_format
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
+            _check_preset(kwargs.get("preset"))
             roles = path_roles(func)
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
@@ -371,6 +372,16 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
                         env=envvar if isinstance(envvar, str) else None,
                     )
     return roles
+
+
+def _check_preset(value: object) -> None:
+    # Checked once the export's headers were read, and named neither the option nor the
+    # preset meant ('unknown preset 'sapp''); now before any input, as every option is.
+    from segchain.config import check_preset
+
+    if isinstance(value, str):
+        env = "SEGCHAIN_PRESET"
+        check_preset(value, where=f"${env}" if from_env(value, env) else "--preset")
 
 
 def _check_input_name(value: str, role: PathRole) -> None:

@@ -262,6 +262,30 @@ def stock_command(
             "--map maps the headers of the --orders export: give --orders too",
             hint="e.g. --orders export.csv --map customer_id=KUNNR",
         )
+    # Read for nothing without --orders, as --map would be; from the environment (or the
+    # config) they are standing settings for the runs that read orders.
+    for option, value, env, does, example in (
+        ("--preset", preset, "SEGCHAIN_PRESET", "names the columns of", "--preset sap"),
+        (
+            "--date-format",
+            date_format,
+            "SEGCHAIN_DATE_FORMAT",
+            "reads the dates of",
+            "--date-format day-first",
+        ),
+        (
+            "--returns",
+            returns,
+            "SEGCHAIN_RETURNS",
+            "says what becomes of the returns in",
+            "--returns drop",
+        ),
+    ):
+        if orders is None and value is not None and not c.from_env(value, env):
+            raise UsageError(
+                f"{option} {does} the --orders export: give --orders too",
+                hint=f"e.g. --orders export.csv {example}",
+            )
 
     given = {
         "FORECAST": forecast,
