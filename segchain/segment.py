@@ -202,6 +202,7 @@ def segment(
             )
         raise DataError("orders: no order lines to segment")
     warnings: list[str] = []
+    as_of_given = as_of is not None
     if as_of is None:
         as_of = cast(dt.date, agg.get_column("_last_any").max()) + dt.timedelta(days=1)
     else:
@@ -212,7 +213,9 @@ def segment(
         raise DataError(
             f"segment needs at least 2 customers; found {features.height} "
             f"({examples(features.get_column('customer_id'))})",
-            hint="check the customer_id mapping, or use a wider --as-of window",
+            # 'or use a wider --as-of window' was said without --as-of too.
+            hint="check the customer_id mapping"
+            + ("; or pick a later --as-of: only the lines before it count" if as_of_given else ""),
         )
 
     chosen_k: int | None = None

@@ -142,6 +142,31 @@ def test_segment_cli_errors_exact_text(cli, orders_csv: Path, args, code, messag
     assert not Path("s.csv").exists()
 
 
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        # 'or use a wider --as-of window' was said without --as-of too.
+        ([], "check the customer_id mapping"),
+        (
+            ["--as-of", "2024-03-03"],
+            "check the customer_id mapping; or pick a later --as-of: only the lines before it "
+            "count",
+        ),
+    ],
+)
+def test_segment_cli_one_customer_hint_names_as_of_only_when_given(cli, tmp_path: Path, args, hint):
+    orders = tmp_path / "one.csv"
+    # C2 buys only after the --as-of: one customer either way.
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-03-01,C1,A,1,2\n"
+        + ("2,2024-03-05,C2,A,1,2\n" if args else "")
+    )
+    result = cli("segment", str(orders), "-o", "s.csv", "--quiet", *args)
+    assert result.exit_code == 1
+    assert result.stderr.endswith(f"segchain segment:   hint: {hint}\n")
+    assert not Path("s.csv").exists()
+
+
 def test_segment_cli_missing_previous_file(cli, orders_csv: Path):
     result = cli("segment", str(orders_csv), "--previous", "nope.csv", "--quiet")
     assert result.exit_code == 1

@@ -227,7 +227,7 @@ def test_cli_stock_negative_forecast_exits_1(cli, tmp_path) -> None:
     assert result.stderr.startswith(
         f"segchain stock: Error: FORECAST {path}: forecast must be a finite number >= 0 up to "
         "1e+15, "
-        "got -2.0 for unique_id 'u1'\n"
+        "got -2.0 for unique_id@ds 'u1@2024-01-01'\n"
     )
 
 

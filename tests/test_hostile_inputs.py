@@ -243,7 +243,9 @@ def _forecast_csv(tmp_path: Path, rows: str) -> Path:
         ("A/x,2024-01-01,5,1,x,A\nA/,2024-01-01,5,1,,A\n", "1 row has no sku"),
         (
             "A/x,2024-01-01,1e308,1,x,A\nA/x,2024-01-08,1e308,1,x,A\n",
-            "forecast must be a finite number >= 0 up to 1e+15, got 1e+308 for unique_id 'A/x'",
+            # Each period of the series named apart: 'for unique_id 'A/x'' twice, as if one.
+            "forecast must be a finite number >= 0 up to 1e+15, got 1e+308 for unique_id@ds "
+            "'A/x@2024-01-01', 1e+308 for unique_id@ds 'A/x@2024-01-08'",
         ),
         ("A/x,abc,5,1,x,A\nA/x,def,5,1,x,A\n", "column 'ds' holds 2 values that are not dates"),
     ],

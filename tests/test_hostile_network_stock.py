@@ -226,7 +226,8 @@ def test_stock_nan_forecast_is_not_called_above_the_bound(cli, tmp_path: Path) -
     refused(
         result,
         tmp_path,
-        "fc.csv: forecast must be a finite number >= 0 up to 1e+15, got nan for unique_id 'P1'",
+        "fc.csv: forecast must be a finite number >= 0 up to 1e+15, got nan for unique_id@ds "
+        "'P1@2025-01-06'",
     )
     assert "above" not in result.stderr
 

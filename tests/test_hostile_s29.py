@@ -33,7 +33,7 @@ def test_stock_refuses_an_upper_bound_below_zero_or_not_finite(cli, tmp_path: Pa
     result = cli("stock", "f.csv", "-o", "p.csv")
     assert result.exit_code == 1
     assert "forecast-hi-95 must be a finite number >= 0" in result.stderr
-    assert "for unique_id 'A'" in result.stderr
+    assert "for unique_id@ds 'A@2024-01-01'" in result.stderr
     assert not (tmp_path / "p.csv").exists()
 
 

@@ -447,10 +447,12 @@ def test_stock_rejects_negative_forecast_naming_series() -> None:
         stock(fc)
     message = str(exc.value)
     assert (
-        "forecast must be a finite number >= 0 up to 1e+15, got -1.0 for unique_id 's1'" in message
+        "forecast must be a finite number >= 0 up to 1e+15, got -1.0 for unique_id@ds 's1@"
+        in message
     )
     assert (
-        "error_sd must be a finite number >= 0 up to 1e+15, got nan for unique_id 's2'" in message
+        "error_sd must be a finite number >= 0 up to 1e+15, got nan for unique_id@ds 's2@"
+        in message
     )
 
 

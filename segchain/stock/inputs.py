@@ -153,8 +153,10 @@ def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
             f"{plural(pairs.height, 'period')} of a series on more than one row: {examples(shown)}"
         )
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
+    # Each row by its series and period: 'inf for unique_id 'A', inf for unique_id 'A', ...'
+    # named one series' periods as if the same row, once per period.
     problems += number_problems(
-        df, rules | dict.fromkeys(bounds, ">= 0"), keys=["unique_id"], limit=MAX_DEMAND
+        df, rules | dict.fromkeys(bounds, ">= 0"), keys=["unique_id", "ds"], limit=MAX_DEMAND
     )
     for col in rules:
         empty = df.filter(pl.col(col).is_null())
