@@ -714,18 +714,22 @@ def test_a_moving_average_longer_than_a_windows_history_forecasts_its_mean():
     ds = [MONDAY + dt.timedelta(weeks=i) for i in range(5)]
     y = pl.DataFrame({"unique_id": ["a"] * 5, "ds": ds, "y": [2.0, 4, 9, 1, 1]})
     cut = ds[2]
-    long = pl.DataFrame(
+    wide = pl.DataFrame(
         {
-            "unique_id": ["a"] * 4,
-            "ds": [ds[3], ds[4], ds[3], ds[3]],
-            "cutoff": [cut] * 4,
-            "y": [1.0, 1, 1, 1],
-            "model": ["WindowAverage13", "WindowAverage13", "Naive", "WindowAverage4"],
-            "yhat": [float("nan"), None, None, 3.0],
-        }
+            "unique_id": ["a"] * 2,
+            "ds": [ds[3], ds[4]],
+            "cutoff": [cut] * 2,
+            "y": [1.0, 1],
+            "WindowAverage13": [float("nan"), None],
+            "Naive": [None, None],
+            "WindowAverage4": [3.0, 3.0],
+        },
+        schema_overrides={"Naive": pl.Float64},
     )
-    out = short_window_means(long, y)
-    assert out.get_column("yhat").to_list() == [5.0, 5.0, None, 3.0]
+    out = short_window_means(wide, y)
+    assert out.get_column("WindowAverage13").to_list() == [5.0, 5.0]
+    assert out.get_column("Naive").to_list() == [None, None]
+    assert out.get_column("WindowAverage4").to_list() == [3.0, 3.0]
 
 
 @pytest.mark.parametrize("method", ["mint", "bottom-up", "top-down"])
@@ -743,3 +747,25 @@ def test_a_reconcile_method_asked_for_without_segments_says_it_has_no_effect(met
         {("c1", "s1"): [3, 4, 5, 4, 3, 4, 5, 4]}, by="sku", models="WindowAverage", horizon=2
     )
     assert not any("--reconcile" in w for w in quiet.warnings)
+
+
+def test_the_ensembles_backtest_forecast_is_the_mean_of_its_members_that_forecast():
+    from segchain.forecast.models import with_ensemble
+
+    # Members' forecasts per row: (2, 4) -> 3; (NaN, 5) -> 5 (a failed member is left out);
+    # (-1, 3) -> 1.5 (negative forecasts count as 0); (None, None) -> None.
+    wide = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 4,
+            "AutoETS": [2.0, float("nan"), -1.0, None],
+            "AutoTheta": [4.0, 5.0, 3.0, None],
+            "Naive": [100.0, 100.0, 100.0, 100.0],
+        }
+    )
+    out = with_ensemble(wide, ["AutoETS", "AutoTheta"])
+    assert out.get_column("Ensemble").to_list() == [3.0, 5.0, 1.5, None]
+    # No member among the candidates (--models without them): no Ensemble column.
+    assert with_ensemble(wide.select("unique_id", "Naive"), ["AutoETS"]).columns == [
+        "unique_id",
+        "Naive",
+    ]

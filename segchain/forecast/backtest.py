@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from segchain.forecast.intervals import first_cutoffs
 from segchain.forecast.selection import Selection
 
 
@@ -59,7 +60,7 @@ def safe_ratio(num: pl.Expr, den: pl.Expr) -> pl.Expr:
 
 def mase_scales(y: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
     """In-sample naive-difference scale per series, on the history before its first cutoff."""
-    first_cut = cv.group_by("unique_id").agg(pl.col("cutoff").min())
+    first_cut = first_cutoffs(cv).rename({"first_cut": "cutoff"})
     d = (
         in_order(y.join(first_cut, on="unique_id"), ("unique_id", "ds"))
         .filter(pl.col("ds") <= pl.col("cutoff"))
@@ -77,9 +78,12 @@ def backtest_tables(
     stats = sel.stats
     scale = mase_scales(y, sel.cv)
     chosen = series_metrics(sel.rows, scale)
+    # Lazily, as the CV frame is large (see selection.choose).
     base_name = (
-        sel.cv.group_by("unique_id")
+        sel.cv.lazy()
+        .group_by("unique_id")
         .agg(pl.col("model").is_in(["SeasonalNaive"]).any().alias("sn"))
+        .collect()
         .select(
             "unique_id",
             pl.when(pl.col("sn"))
@@ -88,8 +92,10 @@ def backtest_tables(
             .alias("baseline_model"),
         )
     )
-    base_rows = sel.cv.join(
-        base_name.rename({"baseline_model": "model"}), on=["unique_id", "model"]
+    base_rows = (
+        sel.cv.lazy()
+        .join(base_name.lazy().rename({"baseline_model": "model"}), on=["unique_id", "model"])
+        .collect()
     )
     base = series_metrics(base_rows, scale, prefix="baseline_")
     series = (

@@ -36,7 +36,7 @@ def one_step_sd(
     one-step-ahead fitted values, parameters estimated once; ``fitted`` holds them). Fewer than
     two errors, or no backtest: the standard deviation of the history instead.
     """
-    first_cut = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cut"))
+    first_cut = first_cutoffs(cv)
     chosen = stats.filter(pl.col("backtested")).select("unique_id", "model")
     frames = [fitted.select("unique_id", "ds", pl.col("yhat1").cast(pl.Float64))]
     for model in chosen.get_column("model").unique().sort().to_list():
@@ -99,7 +99,10 @@ def conformal_halfwidths(cv: pl.DataFrame, stats: pl.DataFrame, levels: list) ->
     """
     from statistics import NormalDist
 
-    errs = cv.join(stats.select("unique_id", "model", "cv_rmse"), on=["unique_id", "model"])
+    # Lazily, as the CV frame holds every candidate's rows (see selection.choose).
+    errs = cv.lazy().join(
+        stats.lazy().select("unique_id", "model", "cv_rmse"), on=["unique_id", "model"]
+    )
     errs = errs.with_columns((pl.col("yhat") - pl.col("y")).abs().fill_null(0.0).alias("ae"))
     aggs = []
     for lv in levels:
@@ -112,7 +115,12 @@ def conformal_halfwidths(cv: pl.DataFrame, stats: pl.DataFrame, levels: list) ->
             .first()
             .alias(f"q-{lv}")
         )
-    return errs.group_by("unique_id").agg(aggs)
+    return errs.group_by("unique_id").agg(aggs).collect()
+
+
+def first_cutoffs(cv: pl.DataFrame) -> pl.DataFrame:
+    """Each series' first CV cutoff (``first_cut``), read lazily from the large CV frame."""
+    return cv.lazy().group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cut")).collect()
 
 
 def normal_bounds(center: pl.Expr, sd: pl.Expr, levels: list) -> list[pl.Expr]:

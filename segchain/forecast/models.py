@@ -95,19 +95,14 @@ def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
     return chosen
 
 
-def with_ensemble(long: pl.DataFrame, members: list[str]) -> pl.DataFrame:
-    """Add the Ensemble's rows: the mean of its members' (non-negative) forecasts."""
-    ens = (
-        long.filter(pl.col("model").is_in(members))
-        .group_by("unique_id", "ds", "cutoff", maintain_order=True)
-        .agg(
-            pl.col("y").first(),
-            pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).mean(),
-        )
-        .with_columns(pl.lit(ENSEMBLE).alias("model"))
-        .select(long.columns)
-    )
-    return pl.concat([long, ens], how="vertical_relaxed")
+def with_ensemble(wide: pl.DataFrame, members: list[str]) -> pl.DataFrame:
+    """Add the Ensemble's column to a wide CV frame: the mean of its members' (non-negative)
+    forecasts that exist (none of them among the columns: no Ensemble)."""
+    present = [m for m in members if m in wide.columns]
+    if not present:
+        return wide
+    forecasts = [pl.col(m).fill_nan(None).clip(lower_bound=0.0) for m in present]
+    return wide.with_columns(pl.mean_horizontal(forecasts).alias(ENSEMBLE))
 
 
 def wants_ensemble(plan: Plan) -> bool:
