@@ -1645,7 +1645,21 @@ def output_format(dest: str, format: str | None, *, option: str = "-o") -> str:
             ".parquet",
         )
     named = format_from_name(dest.removesuffix(".gz")) if dest != "-" else None
-    fmt = check_format(format) or named or "csv"
+    chosen = check_format(format)
+    if chosen is not None and named is not None and chosen != named:
+        # '-f parquet -o costs.csv' wrote Parquet into a file named .csv (and a standing
+        # SEGCHAIN_FORMAT=parquet did so to every .csv output), which the next reader
+        # refused as 'a Parquet file named .csv'.
+        env = os.environ.get("SEGCHAIN_FORMAT")
+        given = f"$SEGCHAIN_FORMAT={format}" if env == format else f"-f {format}"
+        raise UsageError(
+            f"{option} {short(dest)}: the name says {_FORMAT_WORDS[named]}, but {given} asks "
+            f"for {_FORMAT_WORDS[chosen]}",
+            hint=f"name it {_renamed(dest, chosen)}, or leave "
+            + ("SEGCHAIN_FORMAT unset" if given.startswith("$") else "-f out")
+            + ": the name decides the format",
+        )
+    fmt = chosen or named or "csv"
     if fmt == "parquet" and _is_terminal(dest):
         raise UsageError(
             "refusing to write Parquet to a terminal"
@@ -1653,6 +1667,17 @@ def output_format(dest: str, format: str | None, *, option: str = "-o") -> str:
             hint="redirect stdout to a file or pipe (> out.parquet), or use -f csv",
         )
     return fmt
+
+
+_FORMAT_WORDS = {"csv": "CSV", "parquet": "Parquet"}
+
+
+def _renamed(dest: str, fmt: str) -> str:
+    """``dest`` with the extension of ``fmt`` (``x.csv.gz`` -> ``x.parquet.gz``), cut short."""
+    gz = dest.lower().endswith(".gz")
+    core = dest[:-3] if gz else dest
+    stem = os.path.splitext(core)[0]
+    return short(stem + (".parquet" if fmt == "parquet" else ".csv") + (".gz" if gz else ""))
 
 
 def _is_terminal(dest: str) -> bool:

@@ -201,6 +201,44 @@ def test_output_equal_to_a_commands_argument_names_it_as_usage_does(
     assert table.read_text() == "customer_id,segment\nC1,A\n"
 
 
+@pytest.mark.parametrize(
+    ("args", "env", "message", "hint"),
+    [
+        (
+            ["-f", "parquet", "-o", "seg.csv"],
+            None,
+            "-o seg.csv: the name says CSV, but -f parquet asks for Parquet",
+            "name it seg.parquet, or leave -f out: the name decides the format",
+        ),
+        (
+            ["-f", "csv", "-o", "seg.parquet.gz"],
+            None,
+            "-o seg.parquet.gz: the name says Parquet, but -f csv asks for CSV",
+            "name it seg.csv.gz, or leave -f out: the name decides the format",
+        ),
+        (
+            ["-o", "seg.csv"],
+            "parquet",
+            "-o seg.csv: the name says CSV, but $SEGCHAIN_FORMAT=parquet asks for Parquet",
+            "name it seg.parquet, or leave SEGCHAIN_FORMAT unset: the name decides the format",
+        ),
+    ],
+)
+def test_a_format_the_output_name_contradicts_is_refused(
+    cli, orders: Path, tmp_path: Path, monkeypatch, args, env, message, hint
+) -> None:
+    # Parquet was written into seg.csv, which the next stage refused as a Parquet file named
+    # .csv; a standing SEGCHAIN_FORMAT=parquet did so to every .csv output of a Makefile.
+    if env is not None:
+        monkeypatch.setenv("SEGCHAIN_FORMAT", env)
+    result = cli("segment", str(orders), *args)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"segchain segment: Error: {message}\nsegchain segment:   hint: {hint}\n"
+    )
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("seg.")]
+
+
 def test_output_hard_link_to_input_is_refused(cli, orders: Path, tmp_path: Path) -> None:
     alias = tmp_path / "alias.csv"
     os.link(orders, alias)

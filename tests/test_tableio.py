@@ -160,13 +160,20 @@ def test_read_stdin_refuses_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         ("out.csv", None, "csv"),
         ("out.csv.gz", None, "csv"),
         ("out.bin", None, "csv"),
-        ("out.csv", "parquet", "parquet"),
+        ("out.bin", "parquet", "parquet"),
+        ("-", "parquet", "parquet"),
     ],
 )
 def test_output_format_from_option_then_name_then_csv(
     dest: str, fmt: str | None, expected: str
 ) -> None:
     assert tableio.output_format(dest, fmt) == expected
+
+
+def test_output_format_refuses_a_format_the_name_contradicts() -> None:
+    # Parquet was written into out.csv.
+    with pytest.raises(UsageError, match="-o out.csv: the name says CSV, but -f parquet"):
+        tableio.output_format("out.csv", "parquet")
 
 
 def test_output_format_refuses_parquet_to_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
