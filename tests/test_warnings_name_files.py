@@ -120,3 +120,41 @@ def test_a_stage_run_from_python_names_its_tables_by_their_words() -> None:
         "--orders o.csv: 2 lines of 1 customer without a segment in SEGMENTS seg.csv"
     )
     assert named_tables("plain {SEGMENTS}", names) == "plain {SEGMENTS}"
+
+
+# A two-sku forecast for stock; the item master below gives only sku A.
+STOCK_FORECAST = "unique_id,ds,forecast,segment,sku,error_sd\n" + "".join(
+    f"A/{sku},2024-04-{d:02d},3,A,{sku},1\n" for sku in ("P1", "P2") for d in (1, 8, 15)
+)
+
+
+def test_stock_items_defaults_line_names_the_items_file(cli, tmp_path: Path) -> None:
+    """'1 of 2 items used default parameters (not in --items ...)' named the option and not
+    its file, where stock's warnings about --items name it (session 35)."""
+    fc = write(tmp_path, "fc.csv", STOCK_FORECAST)
+    items = write(
+        tmp_path,
+        "items.csv",
+        "sku,unit_cost,order_cost,holding_rate,lead_time_days,lead_time_sd_days,moq,pack_size\n"
+        "P1,5,50,0.2,14,0,1,1\n",
+    )
+    result = cli("stock", fc, "--items", items, "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: 1 of 2 items used default parameters (not in --items items.csv or with "
+        "empty values): no unit_cost, order_cost = 50, holding_rate = 0.25, lead_time_days = 14, "
+        "lead_time_sd_days = 0, moq = 0, pack_size = 1 (each for 1 item)\n"
+    ) in result.stderr
+
+
+def test_stock_price_line_names_the_orders_file(cli, tmp_path: Path) -> None:
+    """Without unit costs, stock values a sku at its mean selling price in the orders: the
+    line saying so named '--orders' without its file."""
+    fc = write(tmp_path, "fc.csv", STOCK_FORECAST)
+    orders = write(tmp_path, "o.csv", ORDERS)
+    result = cli("stock", fc, "--orders", orders, "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: 1 of 2 stocking points valued at their sku's mean selling price in "
+        "--orders o.csv (no unit_cost in --items): inventory value at price, above cost\n"
+    ) in result.stderr

@@ -10,7 +10,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.cli.progress import Work
-from segchain.errors import UsageError
+from segchain.errors import TableMessage, UsageError
 from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
@@ -347,11 +347,14 @@ def stock_command(
 
         fallbacks = item_fallbacks(params["lead_time_days"])
         detail = defaults_detail(result.defaults_by_column, fallbacks)
-        source = "not in --items or with empty values" if items else "no --items given"
+        source = "not in {--items} or with empty values" if items else "no --items given"
+        # Named by its file, as stock's warnings about --items are.
         reporter.info(
-            f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used default "
-            "parameters "
-            f"({source}): {detail}"
+            TableMessage(
+                f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used "
+                f"default parameters ({source}): {detail}",
+                {"--items": "--items"},
+            )
         )
     if result.on_hand_missing:
         n = result.on_hand_missing
@@ -370,9 +373,12 @@ def stock_command(
     priced = int((cost_from == "price").sum())
     if priced:
         reporter.info(
-            f"{count(priced)} of {plural(policy.height, 'stocking point')} valued at their sku's "
-            "mean selling price in --orders (no unit_cost in --items): inventory value at price, "
-            "above cost"
+            TableMessage(
+                f"{count(priced)} of {plural(policy.height, 'stocking point')} valued at their "
+                "sku's mean selling price in {--orders} (no unit_cost in {--items}): inventory "
+                "value at price, above cost",
+                {"--orders": "--orders", "--items": "--items"},
+            )
         )
     total = policy["inventory_value"].sum()
     if bool((cost_from == "default").all()):
@@ -470,7 +476,6 @@ def _warn_history_routing(
     network's are fine. The other way round, a forecast made by the orders' own sites and a
     history routed to the network's does not match either.
     """
-    from segchain.errors import TableMessage
 
     if orders is None or fc_table.stage != "forecast":
         return
