@@ -58,3 +58,54 @@ def test_usage_errors_come_before_reading_any_input(cli, args: list[str], messag
     assert result.exit_code == 2, result.stderr
     assert result.stderr.startswith(f"segchain {args[0]}: Error: {message}"), result.stderr
     assert "absent.csv" not in result.stderr
+
+
+ORDER_COMMANDS = [
+    ["validate", "absent.csv"],
+    ["segment", "absent.csv"],
+    ["forecast", "absent.csv", "--orders", "absent.csv"],
+    ["stock", "absent.csv", "--orders", "absent.csv"],
+    ["stock", "absent.csv"],
+    ["costs", "absent.csv", "--orders", "absent.csv"],
+]
+EMPTY_VALUE_ERRORS = {
+    "--preset": (
+        "--preset: the preset name is empty\n"
+        "  hint: an unset shell variable gives an empty value; leave --preset out for none, or "
+        "give one of: sap, odoo, online-retail\n"
+    ),
+    "--map": (
+        "--map: the value is empty\n"
+        "  hint: an unset shell variable gives an empty value; leave --map out for none, or give "
+        "CANONICAL=HEADER, e.g. --map customer_id=KUNNR\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("command", ORDER_COMMANDS, ids=" ".join)
+@pytest.mark.parametrize("option", sorted(EMPTY_VALUE_ERRORS))
+@pytest.mark.parametrize("value", ["", " "], ids=["empty", "blank"])
+def test_empty_preset_or_map_is_a_usage_error(cli, command, option, value) -> None:
+    """'--preset "$PRESET"' or '--map "$MAP"' of an unset variable: --map '' ran with no
+    mapping and --preset '' said "unknown preset ''" with no way out, where an empty --by or
+    --models is refused with a hint (session 35)."""
+    result = cli(*command, option, value)
+    assert result.exit_code == 2, result.stderr
+    name = command[0]
+    expected = "".join(
+        f"segchain {name}: {'Error: ' * (i == 0)}{line}\n"
+        for i, line in enumerate(EMPTY_VALUE_ERRORS[option].splitlines())
+    )
+    assert result.stderr == expected
+
+
+def test_blank_preset_variable_is_named_as_the_variable(cli, monkeypatch) -> None:
+    # An empty SEGCHAIN_PRESET counts as unset (Typer passes None); a blank one is refused.
+    monkeypatch.setenv("SEGCHAIN_PRESET", " ")
+    result = cli("validate", "absent.csv")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == (
+        "segchain validate: Error: $SEGCHAIN_PRESET: the preset name is empty\n"
+        "segchain validate:   hint: SEGCHAIN_PRESET is set but blank; unset it (unset "
+        "SEGCHAIN_PRESET) or set it to one of: sap, odoo, online-retail\n"
+    )

@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from segchain.errors import EXIT_INTERRUPTED, SegchainError, Terminated, named_tables
+from segchain.errors import (
+    EXIT_INTERRUPTED,
+    SegchainError,
+    Terminated,
+    UsageError,
+    named_tables,
+)
 from segchain.formatting import count, plural
 
 if TYPE_CHECKING:
@@ -241,6 +247,7 @@ def handle_errors(func: F) -> F:
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             _check_preset(kwargs.get("preset"))
+            _check_map(kwargs.get("map"))
             roles = path_roles(func)
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
@@ -377,11 +384,36 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
 def _check_preset(value: object) -> None:
     # Checked once the export's headers were read, and named neither the option nor the
     # preset meant ('unknown preset 'sapp''); now before any input, as every option is.
-    from segchain.config import check_preset
+    from segchain.config import PRESETS, check_preset
 
     if isinstance(value, str):
         env = "SEGCHAIN_PRESET"
+        choices = ", ".join(PRESETS)
+        if not value.strip():
+            # --preset "$PRESET" of an unset variable said "unknown preset ''", no way out.
+            if from_env(value, env):
+                raise UsageError(
+                    f"${env}: the preset name is empty",
+                    hint=f"{env} is set but blank; unset it (unset {env}) or set it to one of: "
+                    f"{choices}",
+                )
+            raise UsageError(
+                "--preset: the preset name is empty",
+                hint="an unset shell variable gives an empty value; leave --preset out for none, "
+                f"or give one of: {choices}",
+            )
         check_preset(value, where=f"${env}" if from_env(value, env) else "--preset")
+
+
+def _check_map(values: object) -> None:
+    # --map "$MAP" of an unset variable ran with no mapping, unsaid, where an empty --by or
+    # --models is refused.
+    if isinstance(values, list) and any(not str(v).strip() for v in values):
+        raise UsageError(
+            "--map: the value is empty",
+            hint="an unset shell variable gives an empty value; leave --map out for none, or "
+            "give CANONICAL=HEADER, e.g. --map customer_id=KUNNR",
+        )
 
 
 def _check_input_name(value: str, role: PathRole) -> None:
@@ -901,8 +933,6 @@ def order_sheet(value: str | None, config: Config, sources: Sequence[str]) -> st
 def _no_workbook(sheet: str, names: Sequence[str]) -> SegchainError:
     """``--sheet`` on the command line for inputs none of which is a workbook: a mistake (a CSV
     has no sheets), a usage error."""
-    from segchain.errors import UsageError
-
     what = (
         f"{names[0]} is not"
         if len(names) == 1
