@@ -34,6 +34,7 @@ from segchain.schema import (
     ORDER_REQUIRED,
     ORDER_VALUE,
     SPREADSHEET_ERRORS,
+    check_number_types,
 )
 from segchain.tableio import EXTRA_FIELDS, META_COLUMNS, SOURCE_FILE, SOURCE_ROW, short
 
@@ -1204,6 +1205,9 @@ def import_orders(
     headers = [h for h in schema.names() if h not in META_COLUMNS]
     check_mapping(headers, mapping, source=source)
     mapping = {c: h for c, h in mapping.items() if h in headers}
+    check_number_types(
+        schema, {c: mapping[c] for c in NUMBER_FIELDS if c in mapping}, source=source
+    )
     notes: list[str] = []
 
     if SOURCE_FILE in schema:

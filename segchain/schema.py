@@ -952,6 +952,40 @@ def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     return frame.with_columns(fixes) if fixes else frame
 
 
+def check_number_types(schema: pl.Schema, columns: Mapping[str, str], *, source: str) -> None:
+    """Refuse the columns of ``columns`` (canonical name -> header in ``schema``, as mapped) that
+    a typed file (Parquet, a workbook) holds as neither numbers nor text: a Boolean quantity was
+    read as 1 and 0, a date as its day number, without a word. Text is parsed, and refused
+    line by line, where it is read.
+
+    Raises:
+        DataError: every such column at once, with its type and the ``--map`` that fixes it.
+    """
+    from segchain.errors import DataError
+
+    wrong = {
+        name: header
+        for name, header in columns.items()
+        if header in schema
+        and not schema[header].is_numeric()
+        and schema[header] not in (pl.String, pl.Null)
+    }
+    if not wrong:
+        return
+    problems = []
+    for name, header in wrong.items():
+        dtype = schema[header]
+        kind = "Boolean (true/false)" if dtype == pl.Boolean else str(dtype.base_type())
+        column = f"column {name!r}" if header == name else f"{name} ({header})"
+        problems.append(f"{column} is {kind}, not numbers")
+    maps = " ".join(f"--map {name}=HEADER" for name in wrong)
+    raise DataError(
+        f"{source}: " + "; ".join(problems),
+        hint=f"map the {agree(len(wrong), 'column that holds', 'columns that hold')} the "
+        f"numbers with {maps} (a true/false column is a flag, and a date is no number)",
+    )
+
+
 def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds",)) -> pl.DataFrame:
     """``df`` with those of ``columns`` that hold text parsed as dates (a Parquet written with
     text dates, a CSV whose dates did not parse).
