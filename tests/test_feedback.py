@@ -260,3 +260,24 @@ def test_cli_quiet_counts_library_warnings(cli, noisy_network, network_inputs) -
     assert result.stderr == (
         "segchain network: 3 warnings not shown (--quiet); run without --quiet to see them\n"
     )
+
+
+def test_heartbeat_estimates_a_step_resumed_from_its_units_since_it_resumed() -> None:
+    """A step resumed after work of its own (forecast's final forecasts after the global model's
+    refit: 'final forecasts', 12 of 112 series already done) extrapolates the series done since
+    it resumed, not every series done of the step in that time."""
+    clock = _Clock()
+    work = Work("forecast", "forecasting", unit="series", stream=io.StringIO(), terminal=False,
+                clock=clock, quiet=True)  # fmt: skip
+    with work:
+        work.update("final forecasts", 0, 112)
+        work.update("final forecasts: fitting the global model", 0, 0)
+        clock.now = 300.0
+        assert work.line() == (
+            "segchain forecast: final forecasts: fitting the global model, 5m00s elapsed"
+        )
+        work.update("final forecasts", 12, 112)
+        clock.now = 310.0
+        work.update("final forecasts", 22, 112)
+        # 10 s for 10 series: the 90 left take 90 s (not 10 / 22 x 90 = 41 s).
+        assert work.line().endswith(", 5m10s elapsed, about 1m30s left in this step")

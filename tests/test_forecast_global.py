@@ -140,3 +140,28 @@ def test_a_failing_global_refit_falls_back_to_the_moving_average_and_is_counted(
         .join(fc.select("sku", "forecast").unique("sku"), on="sku")
     )
     assert last8["forecast"].to_list() == pytest.approx(last8["ma8"].to_list())
+
+
+def test_the_global_model_fit_is_a_step_of_its_own_in_the_progress_calls():
+    """The heartbeat sat at 'backtesting models: N of N series' with no estimate while the
+    global model fitted after the last local group (and at 'final forecasts: 0 of N' while it
+    was refitted): the fit is no unit of the step. It is now reported as what runs, with no
+    count, and the step's count resumes after it (session 35)."""
+    calls: list[tuple[str, int, int]] = []
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+
+    def record(step: str, done: int, total: int) -> None:
+        calls.append((step, done, total))
+
+    orders = alternating_orders()
+    r = forecast(orders, segments, freq="W", horizon=4, by="sku", n_jobs=1, models="Global",
+                 progress=record)  # fmt: skip
+    assert r.forecast.get_column("model").unique().to_list() == ["Global"]
+    assert calls == [
+        ("backtesting models", 0, 12),
+        ("backtesting models", 12, 12),
+        ("backtesting models: fitting the global model", 0, 0),
+        ("final forecasts", 0, 12),
+        ("final forecasts: fitting the global model", 0, 0),
+        ("final forecasts", 12, 12),
+    ]

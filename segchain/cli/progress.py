@@ -76,6 +76,7 @@ class Work:
         self._done = 0
         self._total = 0
         self._step_start = 0.0
+        self._step_done = 0  # units already done when the step (re)started
         self._updated = 0.0
         self.start = 0.0
         self._stop = threading.Event()
@@ -126,6 +127,7 @@ class Work:
             if step != self.step:
                 self.step = step
                 self._step_start = self._clock()
+                self._step_done = done
             self._done, self._total = done, total
             self._updated = self._clock()
         if self._bar is not None:
@@ -137,6 +139,9 @@ class Work:
         """The heartbeat line for the current state."""
         with self._lock:
             step, done, total = self.step, self._done, self._total
+            # Units done since the step (re)started: forecast's final forecasts resume after
+            # the global model's refit with its series done.
+            units = done - self._step_done
             now = self._clock()
             elapsed = now - self.start
             # The rate up to the last report; time since then counts against what is left.
@@ -145,8 +150,8 @@ class Work:
         if total > 0:
             text += f": {done:,} of {total:,}{' ' + self.unit if self.unit else ''}"
         text += f", {duration(elapsed)} elapsed"
-        if 0 < done < total and rate_time > 0:
-            estimate = rate_time / done * (total - done)
+        if units > 0 and done < total and rate_time > 0:
+            estimate = rate_time / units * (total - done)
             left = estimate - since
             # Shown only while less than half of it has passed without a unit done: a step's
             # units cost unequally (forecast's statsforecast groups, its global model) and work

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import polars as pl
 
 from segchain.forecast.engines import Engine
@@ -11,8 +9,8 @@ from segchain.forecast.global_model import global_forecast
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
-from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, GROUP_SEASONAL, Plan
-from segchain.forecast.selection import GLOBAL_FAILED, Selection
+from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, GROUP_SEASONAL, Plan, Tick
+from segchain.forecast.selection import GLOBAL_FAILED, GLOBAL_FIT, Selection
 
 # What a series that chose the global model gets when its refit fails.
 GLOBAL_STAND_IN_MODEL = "WindowAverage"
@@ -24,7 +22,7 @@ def final_forecast(
     plan: Plan,
     levels: list,
     engine: Engine,
-    tick: Callable[[int, int], None],
+    tick: Tick,
     keys: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Refit each series' chosen model on its whole history; intervals at every level.
@@ -46,6 +44,7 @@ def final_forecast(
     tick(done, total)
     chose_global = fit.filter(pl.col("model") == GLOBAL).get_column("unique_id")
     if chose_global.len():
+        tick(0, 0, GLOBAL_FIT)
         try:
             part = _global_part(y, keys, plan, chose_global, conformal, levels, fitted_frames)
         except Exception:  # noqa: BLE001 - a failed refit leaves the moving average

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Protocol
 
 import polars as pl
 
@@ -117,6 +117,14 @@ class Plan:
     season: int
     window: int
     models: list[str] | None
+
+
+class Tick(Protocol):
+    """A step's progress callback: ``done`` of ``total`` series; ``doing``: what the step runs
+    apart from its series (the global model's fit, which no series count measures), said with
+    no count."""
+
+    def __call__(self, done: int, total: int, doing: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True)

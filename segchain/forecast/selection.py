@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import cast
@@ -32,6 +32,7 @@ from segchain.forecast.options import (
     GLOBAL,
     GROUP_SEASONAL,
     Plan,
+    Tick,
     window_of,
 )
 
@@ -42,6 +43,8 @@ INDEX = ("unique_id", "ds", "cutoff", "y")
 # Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
 GLOBAL_SKIPPED = "global_model_skipped"  # series: too little data to learn across series
 GLOBAL_FAILED = "global_model_failed"  # series: the global model's fit raised
+# What the progress line says while the global model fits: no series count measures it.
+GLOBAL_FIT = "fitting the global model"
 GLOBAL_STAND_IN = "global_model_stand_in"  # series-windows forecast by the moving average
 NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAverage
 # Weight of a CV window against the next more recent one: the nearest window weighs most, and
@@ -103,7 +106,7 @@ def cross_validate(
     buckets: pl.DataFrame,
     plan: Plan,
     engine: Engine,
-    tick: Callable[[int, int], None],
+    tick: Tick,
     keys: pl.DataFrame | None = None,
     fallbacks: dict[str, int] | None = None,
 ) -> pl.DataFrame:
@@ -161,7 +164,7 @@ def cross_validate(
         # The lift is the total's, so it is derived once every group's moving average is in.
         out = pl.concat([out, lifted(out, y, plan, GROUP_SEASONAL)], how="vertical_relaxed")
     if keys is not None and wants_global(plan):
-        glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {})
+        glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {}, tick)
         if glob is not None:
             out = _with_global(out, glob, fallbacks if fallbacks is not None else {})
     return out.with_columns(
@@ -208,8 +211,10 @@ def _global_cv(
     plan: Plan,
     buckets: pl.DataFrame,
     fallbacks: dict[str, int],
+    tick: Tick,
 ) -> pl.DataFrame | None:
-    """The global model's backtest forecasts, or None (counted) when it is skipped or fails."""
+    """The global model's backtest forecasts, or None (counted) when it is skipped or fails.
+    Its fit, after every series' local models, is said as what the step does (``tick``)."""
     backtested = buckets.filter(pl.col("windows") > 0).height
     if not backtested:
         return None
@@ -218,6 +223,7 @@ def _global_cv(
         fallbacks[GLOBAL_SKIPPED] = fallbacks.get(GLOBAL_SKIPPED, 0) + backtested
         return None
     windows = int(cast(int, buckets.get_column("windows").max()))
+    tick(0, 0, GLOBAL_FIT)
     try:
         with _short_series_dropped_quietly():
             return global_cross_validation(y, keys, plan, n_windows=windows)
@@ -478,7 +484,7 @@ def select_models(
     y: pl.DataFrame,
     plan: Plan,
     engine: Engine,
-    tick: Callable[[int, int], None],
+    tick: Tick,
     keys: pl.DataFrame | None = None,
 ) -> Selection:
     stats = cv_buckets(classify(y, recent=FREQS[plan.freq][3]), plan)

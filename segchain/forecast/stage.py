@@ -17,7 +17,7 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.models import FALLBACK_MODEL
-from segchain.forecast.options import FREQS, Plan, check_options, parse_levels, parse_models
+from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
 from segchain.forecast.reconcile import (
     DENSE_LIMIT,
     MINT_STRUCTURAL,
@@ -107,7 +107,8 @@ def forecast(
             demand goes to the site(s) serving it and the series are per site (``site`` is
             added to ``by``), so stock plans where the network puts the stock.
         progress: called as ``progress(step, done, total)``: series done of the step's total,
-            at the start of each step and after each group of series.
+            at the start of each step and after each group of series; while the global model
+            fits, as ``progress("<step>: fitting the global model", 0, 0)`` (no count).
 
     Returns:
         ForecastResult with the forecast (Nixtla long format), backtest, summary, comparison.
@@ -139,12 +140,13 @@ def forecast(
         build_series(orders, segments, freq=freq, by=top_by, outliers=outliers) if top_by else None
     )
 
-    def step(name: str) -> Callable[[int, int], None]:
-        """The stage's progress callback for one step: series done of the step's total."""
+    def step(name: str) -> Tick:
+        """The stage's progress callback for one step: series done of the step's total, or
+        what the step does apart from its series (``name: doing``, no count)."""
 
-        def tick(done: int, total: int) -> None:
+        def tick(done: int, total: int, doing: str | None = None) -> None:
             if progress is not None:
-                progress(name, done, total)
+                progress(f"{name}: {doing}" if doing else name, done, total)
 
         return tick
 
