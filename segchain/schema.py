@@ -424,20 +424,11 @@ SMOOTH_MODELS = ("AutoETS", "AutoTheta")
 INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
 # The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).
 ENSEMBLE = "Ensemble"
-# The mean of the short, default and long moving averages (4, 8 and 13 weeks): forecast
-# combination across estimation windows (Pesaran & Pick 2011), the default of the selection.
-WINDOW_MIX = "WindowAverageMix"
 # One model learned across all series (mlforecast + HistGradientBoostingRegressor).
 GLOBAL = "Global"
 # The moving average times the seasonal lift of the total of all series (group seasonal indices).
 GROUP_SEASONAL = "GroupSeasonal"
-MODEL_NAMES = (
-    BASELINES
-    + (WINDOW_MIX,)
-    + SMOOTH_MODELS
-    + INTERMITTENT_MODELS
-    + (GROUP_SEASONAL, ENSEMBLE, GLOBAL)
-)
+MODEL_NAMES = BASELINES + SMOOTH_MODELS + INTERMITTENT_MODELS + (GROUP_SEASONAL, ENSEMBLE, GLOBAL)
 
 
 def window_of(name: str) -> int | None:

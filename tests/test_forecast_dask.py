@@ -124,9 +124,7 @@ def test_forecast_dask_equals_local(scheduler):
     orders, segments = small_inputs()
     local = forecast(orders, segments, horizon=6, n_jobs=1)
     dask = forecast(orders, segments, horizon=6, engine="dask", address=scheduler)
-    # The engines hand statsforecast's moving averages back through pandas in float32 or float64:
-    # forecasts agree to 1e-7 in absolute terms, which is 2e-6 of a lower bound near 0.02.
-    assert_frame_equal(dask.forecast, local.forecast, check_exact=False, rel_tol=1e-6, abs_tol=1e-6)
+    assert_frame_equal(dask.forecast, local.forecast, check_exact=False, rel_tol=1e-6)
     # Backtest metrics near zero (a bias of -0.0228) are differences of sums that the engines add
     # in another order: equal to within 1e-5, not to 1e-6 of themselves.
     assert_frame_equal(dask.backtest, local.backtest, check_exact=False, rel_tol=1e-6, abs_tol=1e-5)

@@ -50,7 +50,6 @@ Models = Annotated[
         metavar="MODELS",
         help="auto (route by demand class) or a list: AutoETS, AutoTheta, CrostonSBA, "
         "ADIDA, IMAPA, TSB, Naive, SeasonalNaive, WindowAverage (WindowAverage4: 4 periods), "
-        "WindowAverageMix (mean of the 4/8/13-week averages), "
         "HistoricAverage, Ensemble (mean of the route's AutoETS+AutoTheta or Croston & co.), "
         "GroupSeasonal (moving average x the total's seasonal lift), Global (one model "
         "across series) (default: auto).",

@@ -8,22 +8,8 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.global_model import global_forecast
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
-from segchain.forecast.models import (
-    FITTED_MODELS,
-    NATIVE_INTERVALS,
-    ensemble_members,
-    make_model,
-    mix_members,
-)
-from segchain.forecast.options import (
-    ENSEMBLE,
-    FREQS,
-    GLOBAL,
-    GROUP_SEASONAL,
-    WINDOW_MIX,
-    Plan,
-    Tick,
-)
+from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
+from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, GROUP_SEASONAL, Plan, Tick
 from segchain.forecast.selection import GLOBAL_FAILED, GLOBAL_FIT, Selection
 
 # What a series that chose the global model gets when its refit fails.
@@ -82,7 +68,7 @@ def final_forecast(
     )
     for row in groups.filter(pl.col("model") != GLOBAL).iter_rows(named=True):
         name = row["model"]
-        names = _fitted_as(name, row["smooth_route"], plan)
+        names = _fitted_as(name, row["smooth_route"])
         models = [
             make_model(
                 n, season_length=plan.season, seasonal=row["two_seasons"], window=plan.window
@@ -137,14 +123,12 @@ def final_forecast(
     return repair(fc, y, stats, plan, levels), error_sd
 
 
-def _fitted_as(name: str, smooth: bool, plan: Plan) -> list[str]:
+def _fitted_as(name: str, smooth: bool) -> list[str]:
     """The statsforecast models a chosen model is refit as (derived models from their base)."""
     if name == ENSEMBLE:
         return ensemble_members(smooth)
     if name == GROUP_SEASONAL:
         return [GROUP_SEASONAL_BASE]
-    if name == WINDOW_MIX:
-        return mix_members(plan)
     return [name]
 
 

@@ -7,8 +7,8 @@ from typing import cast
 import polars as pl
 
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
-from segchain.forecast.models import FITTED_MODELS, mix_members
-from segchain.forecast.options import ENSEMBLE, FREQS, GROUP_SEASONAL, WINDOW_MIX, Plan, window_of
+from segchain.forecast.models import FITTED_MODELS
+from segchain.forecast.options import ENSEMBLE, FREQS, GROUP_SEASONAL, Plan, window_of
 
 
 def baseline_one_step(y: pl.DataFrame, model: str, plan: Plan) -> pl.Expr:
@@ -20,9 +20,6 @@ def baseline_one_step(y: pl.DataFrame, model: str, plan: Plan) -> pl.Expr:
         return v.shift(plan.season)
     if model == "HistoricAverage":
         return v.cum_sum().shift(1) / pl.int_range(pl.len()).cast(pl.Float64)
-    if model == WINDOW_MIX:
-        # The mean of the averages that have their periods, as the final forecast is.
-        return pl.mean_horizontal(baseline_one_step(y, m, plan) for m in mix_members(plan))
     # Only the baselines come here, so any other model is a WindowAverageN.
     window = plan.window if model == "WindowAverage" else cast(int, window_of(model))
     return v.rolling_mean(window_size=window).shift(1)

@@ -16,7 +16,6 @@ from segchain.forecast.options import (
     INTERMITTENT_MODELS,
     MODEL_NAMES,
     SMOOTH_MODELS,
-    WINDOW_MIX,
     Plan,
     window_of,
 )
@@ -62,29 +61,6 @@ def ensemble_members(smooth: bool) -> list[str]:
     return list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS)
 
 
-def mix_members(plan: Plan) -> list[str]:
-    """The moving averages a ``WindowAverageMix`` averages: the default window and the two
-    further ones of the frequency (4, 8 and 13 weeks; 7, 28 and 91 days; 3, 6 and 12 months)."""
-    short, long = EXTRA_WINDOWS[plan.freq]
-    return sorted(
-        [f"WindowAverage{short}", "WindowAverage", f"WindowAverage{long}"],
-        key=lambda m: window_of(m) or plan.window,
-    )
-
-
-def wants_window_mix(plan: Plan) -> bool:
-    return plan.models is None or WINDOW_MIX in plan.models
-
-
-def with_window_mix(wide: pl.DataFrame, plan: Plan) -> pl.DataFrame:
-    """Add the WindowAverageMix column to a wide CV frame: the mean of its moving averages
-    (none when one of them is not among the columns)."""
-    members = mix_members(plan)
-    if not all(m in wide.columns for m in members):
-        return wide
-    return wide.with_columns(pl.mean_horizontal(members).alias(WINDOW_MIX))
-
-
 def wants_global(plan: Plan) -> bool:
     return plan.models is None or GLOBAL in plan.models
 
@@ -94,15 +70,13 @@ def wants_group_seasonal(plan: Plan) -> bool:
 
 
 def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
-    """statsforecast models to fit in cross-validation per series group (an Ensemble and a
-    WindowAverageMix are derived from their members' forecasts, GroupSeasonal from the moving
-    average's; the global model is cross-validated once, across groups)."""
+    """statsforecast models to fit in cross-validation per series group (an Ensemble is derived
+    from its members' forecasts, GroupSeasonal from the moving average's; the global model is
+    cross-validated once, across groups)."""
     if plan.models is not None:
-        chosen = [m for m in plan.models if m not in (GLOBAL, GROUP_SEASONAL, WINDOW_MIX)]
+        chosen = [m for m in plan.models if m not in (GLOBAL, GROUP_SEASONAL)]
         if GROUP_SEASONAL in plan.models and GROUP_SEASONAL_BASE not in chosen:
             chosen.append(GROUP_SEASONAL_BASE)
-        if WINDOW_MIX in plan.models:
-            chosen += [m for m in mix_members(plan) if m not in chosen]
     else:
         extra = [f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]]
         chosen = list(SMOOTH_MODELS if smooth else INTERMITTENT_MODELS) + list(BASELINES) + extra

@@ -19,7 +19,6 @@ from segchain.schema import GROUP_SEASONAL as GROUP_SEASONAL
 from segchain.schema import INTERMITTENT_MODELS as INTERMITTENT_MODELS
 from segchain.schema import MODEL_NAMES as MODEL_NAMES
 from segchain.schema import SMOOTH_MODELS as SMOOTH_MODELS
-from segchain.schema import WINDOW_MIX as WINDOW_MIX
 from segchain.schema import window_of as window_of
 
 # freq -> (polars interval, season length, moving-average window, recent window for mean_demand)

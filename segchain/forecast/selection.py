@@ -24,16 +24,13 @@ from segchain.forecast.models import (
     wants_ensemble,
     wants_global,
     wants_group_seasonal,
-    wants_window_mix,
     with_ensemble,
-    with_window_mix,
 )
 from segchain.forecast.options import (
     EXTRA_WINDOWS,
     FREQS,
     GLOBAL,
     GROUP_SEASONAL,
-    WINDOW_MIX,
     Plan,
     Tick,
     window_of,
@@ -55,19 +52,13 @@ NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAvera
 # took Superstore's mean over five cut-offs from 0.975 to 0.944 of the best baseline, Online
 # Retail 0.946 -> 0.947 and 1.039 -> 1.039; one window deciding fits that window's noise).
 WINDOW_DECAY = 0.9
-# Challengers must beat the reference by more than this many standard errors of their paired,
-# recency-weighted error difference (the one-standard-error rule, Hastie, Tibshirani & Friedman
-# 2009, 7.10: among models the backtest cannot tell apart, the robust default).
+# Challengers must beat the default moving average by more than this many standard errors of
+# their paired, recency-weighted error difference (the one-standard-error rule, Hastie,
+# Tibshirani & Friedman 2009, 7.10: among models the backtest cannot tell apart, the simpler).
 CHALLENGE_SE = 1.0
 # Baselines that forecast one past period: not candidates for intermittent demand (selectable).
 SINGLE_PERIOD_BASELINES = ("Naive", "SeasonalNaive")
-# The reference of the one-standard-error rule: the mean of the 4-, 8- and 13-week moving
-# averages (WINDOW_MIX), or the default moving average (8 weeks, 28 days, 3 months) when
-# `--models` leaves the mix out. Averaging across windows hedges a level shift (the short one
-# sees it) against noise (the long one smooths it) without the backtest having to say which is
-# coming (Pesaran & Pick 2011); measured held out in the README (Benchmarks, "Moving averages
-# mixed").
-REFERENCE_MODEL = "WindowAverage"
+REFERENCE_MODEL = "WindowAverage"  # the default moving average: 8 weeks, 28 days, 3 months
 
 
 @contextmanager
@@ -154,8 +145,6 @@ def cross_validate(
         cv = short_window_means(cv, part)
         if wants_ensemble(plan):
             cv = with_ensemble(cv, ensemble_members(row["smooth_route"]))
-        if wants_window_mix(plan):
-            cv = with_window_mix(cv, plan)
         frames.append(cv.unpivot(index=list(INDEX), variable_name="model", value_name="yhat"))
         done += len(row["unique_id"])
         tick(done, total)
@@ -294,15 +283,14 @@ def choose(
     windows, each window weighted ``WINDOW_DECAY ** age`` (age 0 for the window nearest the
     forecast origin): the level of retail demand moves, and the history average that fits
     the earliest windows best is rarely the model for the next weeks. A model other than the
-    reference (``WINDOW_MIX``, the mean of the moving averages, or the default moving average
-    where the candidates leave the mix out) must also beat it by more than ``CHALLENGE_SE``
-    standard errors of their paired, weighted difference over the group's series-windows (the
-    one-standard-error rule): among models the backtest cannot tell apart, the robust default,
-    as winners picked from many candidates on a few windows look better than they are. Pooling
-    matters on real retail data: a choice per series on a few short windows mostly fits noise
-    and loses to a moving average. The baselines are candidates too, so a group keeps its best
-    baseline unless a model beats it in CV. Ties go to the simpler model. Returns (choice per
-    series, honest backtest rows), where the backtest rows come from leave-one-window-out selection:
+    default moving average must also beat it by more than ``CHALLENGE_SE`` standard errors of
+    their paired, weighted difference over the group's series-windows (the one-standard-error
+    rule): among models the backtest cannot tell apart, the robust default, as winners picked
+    from many candidates on a few windows look better than they are. Pooling matters on real
+    retail data: a choice per series on a few short windows mostly fits noise and loses to a
+    moving average. The baselines are candidates too, so a group keeps its best baseline
+    unless a model beats it in CV. Ties go to the simpler model. Returns (choice per series,
+    honest backtest rows), where the backtest rows come from leave-one-window-out selection:
     the model scored on a window is the one chosen on the other windows, so the reported
     accuracy is not flattered.
     """
@@ -323,9 +311,7 @@ def choose(
         .collect()
         .join(groups, on="unique_id", how="left")
     )
-    present = per_window.get_column("model").unique().to_list()
-    rank = {m: model_rank(m) for m in present}
-    reference = WINDOW_MIX if WINDOW_MIX in present else REFERENCE_MODEL
+    rank = {m: model_rank(m) for m in per_window.get_column("model").unique().to_list()}
     ages = (
         per_window.select("group", "cutoff")
         .unique()
@@ -336,7 +322,7 @@ def choose(
         .with_columns((pl.lit(WINDOW_DECAY) ** pl.col("age")).alias("w"))
     )
     per_window = per_window.join(ages, on=["group", "cutoff"])
-    evidence = _evidence(per_window, reference)
+    evidence = _evidence(per_window)
     per_window = (
         per_window.with_columns(
             pl.when(pl.col("failed")).then(float("inf")).otherwise(pl.col("error")).alias("score")
@@ -352,12 +338,12 @@ def choose(
     sums = ["s0", "s1", "s2", "w2"]
     ev_total = evidence.group_by("group", "model").agg([pl.col(c).sum() for c in sums])
     referenced = totals.filter(
-        (pl.col("model") == reference) & (pl.col("total") < float("inf"))
+        (pl.col("model") == REFERENCE_MODEL) & (pl.col("total") < float("inf"))
     ).select("group", pl.lit(True).alias("referenced"))
     eligible = (
         totals.join(ev_total, on=["group", "model"], how="left")
         .join(referenced, on="group", how="left")
-        .with_columns(_eligible(sums, reference).alias("eligible"))
+        .with_columns(_eligible(sums).alias("eligible"))
     )
     group_choice = (
         eligible.filter(pl.col("eligible"))
@@ -391,7 +377,7 @@ def choose(
             .alias("loo"),
             *loo_sums,
         )
-        .filter(_eligible(sums, reference))
+        .filter(_eligible(sums))
         .sort("group", "cutoff", "loo", "rank", "model")
         .group_by("group", "cutoff", maintain_order=True)
         .first()
@@ -427,10 +413,10 @@ def selectable(cv: pl.LazyFrame, stats: pl.DataFrame, plan: Plan) -> pl.LazyFram
     return cv.filter(~(single_period & pl.col("unique_id").is_in(sparse)))
 
 
-def _evidence(per_window: pl.DataFrame, reference: str) -> pl.DataFrame:
+def _evidence(per_window: pl.DataFrame) -> pl.DataFrame:
     """Per group, model and window: the weighted sums of each series' error difference to the
-    ``reference`` in that window (``s0, s1, s2, w2``), for the one-SE rule."""
-    ref = per_window.filter(pl.col("model") == reference).select(
+    reference moving average in that window (``s0, s1, s2, w2``), for the one-SE rule."""
+    ref = per_window.filter(pl.col("model") == REFERENCE_MODEL).select(
         "unique_id",
         "cutoff",
         pl.col("error").alias("ref_error"),
@@ -451,12 +437,12 @@ def _evidence(per_window: pl.DataFrame, reference: str) -> pl.DataFrame:
     )
 
 
-def _eligible(sums: list[str], reference: str) -> pl.Expr:
+def _eligible(sums: list[str]) -> pl.Expr:
     """A model may be chosen: its group has no usable reference, it is the reference, or it
     beats the reference by the one-SE rule on the evidence columns ``sums``."""
     return (
         pl.col("referenced").is_null()
-        | (pl.col("model") == reference)
+        | (pl.col("model") == REFERENCE_MODEL)
         | _beats_reference(*[pl.col(c) for c in sums]).fill_null(False)
     )
 
@@ -488,7 +474,6 @@ def report_rows_only(sel: Selection, plan: Plan) -> Selection:
     kept = {
         *SINGLE_PERIOD_BASELINES,
         REFERENCE_MODEL,
-        WINDOW_MIX,
         *(f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]),
         *sel.stats.get_column("model").drop_nulls().unique().to_list(),
     }
