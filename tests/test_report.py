@@ -375,6 +375,35 @@ def test_inventory_at_selling_price_says_so():
     assert any("mean selling price" in n for n in _notes(report, "inventory"))
 
 
+def test_inventory_safety_stock_at_selling_price_is_not_called_unit_cost():
+    # Found on a grocery export (stock --orders, no --items): the value headline said "at selling
+    # price" and the safety stock beside it "at unit cost", of the same prices.
+    policy = policy_frame().with_columns(unit_cost_source=pl.lit("price"))
+    head = section(build_report({"policy": policy}), "inventory").headlines[1]
+    assert head.label == "Safety stock value"
+    assert head.detail == "at selling price"
+
+
+def test_inventory_negative_safety_stock_is_counted_and_explained():
+    # With a fill-rate target and orders covering many periods, the reorder point can sit below
+    # the lead-time demand (Silver, Pyke & Peterson's k < 0): 2 of 3 points here, so the total
+    # is 20*2 - 3*10 - 9*5 = -35. The page must say why instead of showing a bare negative.
+    policy = policy_frame().with_columns(safety_stock=pl.Series([20.0, -3.0, -9.0]))
+    report = build_report({"policy": policy})
+    head = section(report, "inventory").headlines[1]
+    assert head.value == "-35.00"
+    assert head.detail == "at unit cost; below zero at 2 of 3 stocking points"
+    notes = [n for n in _notes(report, "inventory") if "below the demand expected" in n]
+    assert len(notes) == 1
+    assert notes[0].startswith("2 of 3 stocking points have a reorder point below the demand")
+
+
+def test_inventory_without_negative_safety_stock_has_no_such_note():
+    report = build_report({"policy": policy_frame()})
+    assert section(report, "inventory").headlines[1].detail == "at unit cost"
+    assert not [n for n in _notes(report, "inventory") if "below the demand expected" in n]
+
+
 def test_inventory_mixed_cost_bases_are_counted():
     policy = policy_frame().with_columns(unit_cost_source=pl.Series(["items", "price", "default"]))
     report = build_report({"policy": policy})

@@ -137,6 +137,36 @@ def cost_basis(policy: pl.DataFrame) -> dict[str, int]:
     return {str(k): int(v) for k, v in counts.iter_rows()}
 
 
+def _count_below_zero(policy: pl.DataFrame) -> int:
+    """Stocking points whose safety stock (reorder point less the protection interval's mean
+    demand) is negative."""
+    if "safety_stock" not in policy.columns:
+        return 0
+    return int(policy.select((num("safety_stock") < 0).sum()).item() or 0)
+
+
+def _below_zero(below: int, points: int) -> str:
+    return f"; below zero at {below} of {plural(points, 'stocking point')}" if below else ""
+
+
+def _negative_safety_stock_note(policy: pl.DataFrame, below: int, points: int) -> Note:
+    """Why a safety stock can be negative, so a planner does not read it as an error: with a
+    fill-rate target and an order quantity covering many periods, the stock each order brings
+    serves most demand, and the level that meets the target sits below the mean lead-time
+    demand (Silver, Pyke & Peterson's safety factor k < 0)."""
+    units = format_number(
+        float(policy.select(num("safety_stock").clip(upper_bound=0).sum()).item()), UNITS
+    )
+    return Note(
+        f"{count(below)} of {plural(points, 'stocking point')} "
+        f"{agree(below, 'has', 'have')} a reorder point below the demand expected over "
+        f"{agree(below, 'its', 'their')} lead time and review (negative safety stock, {units} "
+        "units in all): each order covers many periods, so the stock it brings already serves "
+        "most demand and the target is met ordering later (a fill-rate target's safety factor "
+        "below zero). Raising the reorder point to that demand buys service above the target."
+    )
+
+
 def _cost_note(basis: dict[str, int]) -> Note | None:
     """What the inventory values are worth when not all at the item master's cost."""
     if not basis or set(basis) == {"items"}:
@@ -253,6 +283,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     points = p.height
     comparison = stock_comparison(tables, meta)
     basis = cost_basis(p)
+    below = _count_below_zero(p)
     units_only = set(basis) == {"default"}
     at_price = set(basis) == {"price"}
     heads = [
@@ -268,9 +299,15 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             f"average stock of {plural(points, 'stocking point')}"
             + (", at selling price" if at_price else ""),
         ),
-        Headline("Safety stock value", money(ss_value), "at unit cost")
+        Headline(
+            "Safety stock value",
+            money(ss_value),
+            ("at selling price" if at_price else "at unit cost") + _below_zero(below, points),
+        )
         if ss_value is not None and not units_only
-        else Headline("Safety stock", format_number(ss_units, UNITS), "units"),
+        else Headline(
+            "Safety stock", format_number(ss_units, UNITS), "units" + _below_zero(below, points)
+        ),
     ]
     overall = overall_comparison(comparison)
     heads.append(
@@ -280,6 +317,8 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     note = _cost_note(basis)
     if note is not None:
         blocks.append(note)
+    if below:
+        blocks.append(_negative_safety_stock_note(p, below, points))
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
         units = format_number(total(due, "order_now"), UNITS)
