@@ -8,7 +8,9 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from test_costs import ASSIGNMENTS, ITEMS, POLICY, SEGMENTS, SITES, _orders
+from test_costs import ASSIGNMENTS, ITEMS, POLICY, SEGMENTS, SITES, STOCK_TOTALS, _orders
+
+from segchain.tableio import write_table
 
 
 @pytest.fixture
@@ -68,6 +70,23 @@ def test_cli_costs_writes_segment_rows_and_reconciles(cli, files, tmp_path) -> N
     sources = json.loads(meta[b"segchain.sources"])
     assert sources["returns_handling"].startswith("missing")
     assert json.loads(meta[b"segchain.period_days"]) == 31
+
+
+def test_cli_costs_names_the_option_when_its_split_differs_from_stocks(
+    cli, files, tmp_path
+) -> None:
+    # stock's policy records its totals by segment in its metadata (what the report shows);
+    # costs given that policy but not --stock-segments splits by units bought, and says so.
+    policy = tmp_path / "policy.parquet"
+    write_table(
+        POLICY, str(policy), metadata={"stage": "policy", "inventory_by_segment": STOCK_TOTALS}
+    )
+    args = _args(files, "-o", str(tmp_path / "costs.csv"))
+    args[args.index("--policy") + 1] = str(policy)
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    assert "Gold 100.00 here against 85.00 in stock's" in result.stderr
+    assert "--stock-segments" in result.stderr
 
 
 def test_cli_costs_by_customer(cli, files, tmp_path) -> None:

@@ -154,6 +154,35 @@ def test_costs_without_stock_table_split_inventory_by_units_bought() -> None:
     assert "net units bought" in r.sources["inventory_value"]
 
 
+# stock's totals by segment, as its policy's metadata records them (from STOCK_SEGMENTS).
+STOCK_TOTALS = [
+    {"segment": "Gold", "stocking_points": 2, "inventory_value": 85.0},
+    {"segment": "Bronze", "stocking_points": 1, "inventory_value": 45.0},
+]
+
+
+def test_costs_says_when_its_inventory_split_differs_from_stocks() -> None:
+    # Found on a grocery export: the report showed stock's split (by forecast demand) and
+    # costs, given no --stock-segments, split by units bought, with nothing saying so. By units
+    # Gold carries 60 + 40 = 100, stock's own split 85.
+    r = _full(stock_segments=None, stock_by_segment=STOCK_TOTALS)
+    said = [str(w) for w in r.warnings if "--stock-segments" in str(w)]
+    assert len(said) == 1
+    assert "Gold 100.00 here against 85.00 in stock's" in said[0]
+
+
+def test_costs_is_silent_when_the_split_agrees_with_stocks() -> None:
+    same = [
+        {"segment": "Gold", "stocking_points": 2, "inventory_value": 100.0},
+        {"segment": "Bronze", "stocking_points": 1, "inventory_value": 30.0},
+    ]
+    r = _full(stock_segments=None, stock_by_segment=same)
+    assert not [w for w in r.warnings if "--stock-segments" in str(w)]
+    # Given stock's own table, the split is stock's: nothing to say either.
+    r = _full(stock_by_segment=STOCK_TOTALS)
+    assert not [w for w in r.warnings if "--stock-segments" in str(w)]
+
+
 def test_costs_forecast_split_when_no_stock_table() -> None:
     fc = pl.DataFrame(
         {"segment": ["Gold", "Bronze", "Gold"], "sku": ["X", "X", "Y"], "forecast": [1.0, 2.0, 5.0]}

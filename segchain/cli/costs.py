@@ -9,6 +9,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import UsageError
+from segchain.schema import META_INVENTORY_BY_SEGMENT
 
 OrdersOpt = Annotated[
     list[str],
@@ -225,6 +226,9 @@ def costs_command(
             network_promise=asg_t.metadata.get("promise") if asg_t is not None else None,
             network_totals=asg_t.metadata.get("totals") if asg_t is not None else None,
             stock_comparison=pol_t.metadata.get("comparison") if pol_t is not None else None,
+            stock_by_segment=(
+                pol_t.metadata.get(META_INVENTORY_BY_SEGMENT) if pol_t is not None else None
+            ),
             by=by_value,
         )
     for note in result.notes:

@@ -208,6 +208,7 @@ def costs(
     network_promise: Sequence[Mapping[str, Any]] | None = None,
     network_totals: Mapping[str, Any] | None = None,
     stock_comparison: Sequence[Mapping[str, Any]] | None = None,
+    stock_by_segment: Sequence[Mapping[str, Any]] | None = None,
     by: str = "segment",
 ) -> CostsResult:
     """Cost to serve and profit per segment (``by="segment"``) or per customer.
@@ -225,6 +226,8 @@ def costs(
         items: item master (``sku, unit_cost, holding_rate``).
         network_promise, network_totals: network's promise comparison and totals (metadata).
         stock_comparison: stock's segmented-vs-uniform comparison (metadata).
+        stock_by_segment: stock's inventory value per segment (its policy's metadata), to say
+            when the split here, without ``stock_segments``, differs from stock's own.
         by: ``segment`` or ``customer``.
 
     Raises:
@@ -465,6 +468,10 @@ def costs(
         by_seg = seg_inv.group_by("segment", maintain_order=True).agg(
             pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
         )
+        if stock_segments is None:
+            differs = allocate.split_differs_from_stock(by_seg, stock_by_segment, how)
+            if differs is not None:
+                warnings.append(about(POLICY_OPTION, differs))
         seg_rates = by_seg.select(
             "segment",
             pl.when(pl.col("inventory_value") > 0)

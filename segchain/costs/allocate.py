@@ -3,6 +3,9 @@ each segment's share of a stocking point's stock (or demand), then by each custo
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import polars as pl
 
 from segchain.errors import DataError, examples
@@ -188,6 +191,51 @@ def segment_inventory(
         ].sum()
     )
     return alloc, how, unattributed
+
+
+# A split that moves less than this share of the inventory value between segments is stock's
+# own, up to rounding; above it, the table and the report would show two figures for a segment.
+SPLIT_TOLERANCE = 0.005
+
+
+def split_differs_from_stock(
+    by_segment: pl.DataFrame, stock_totals: Sequence[Mapping[str, Any]] | None, how: str
+) -> str | None:
+    """What to tell the user when the inventory value per segment split here (``by_segment``:
+    ``segment, inventory_value``) differs from stock's own split (its policy's metadata, which
+    the report shows): the segment that differs most and the option that makes them agree.
+    None when stock recorded no totals or the two agree."""
+    if not stock_totals:
+        return None
+    try:
+        theirs = pl.DataFrame(list(stock_totals), infer_schema_length=None)
+    except (TypeError, ValueError, pl.exceptions.PolarsError):
+        return None
+    if not {"segment", "inventory_value"} <= set(theirs.columns):
+        return None
+    both = by_segment.select(pl.col("segment").cast(pl.String), "inventory_value").join(
+        theirs.select(
+            pl.col("segment").cast(pl.String),
+            pl.col("inventory_value").cast(pl.Float64).alias("stock"),
+        ),
+        on="segment",
+        how="full",
+        coalesce=True,
+    )
+    both = both.with_columns(pl.col("inventory_value", "stock").fill_null(0.0)).with_columns(
+        gap=(pl.col("inventory_value") - pl.col("stock")).abs()
+    )
+    total = float(both["stock"].sum())
+    # The segment that moved most; of equal moves (two segments trade value), the larger one.
+    worst = both.sort("gap", "stock", "segment", descending=[True, True, False]).row(0, named=True)
+    if total <= 0 or worst["gap"] <= SPLIT_TOLERANCE * total:
+        return None
+    return (
+        f"inventory value split among segments by {how}, not as stock split it: "
+        f"{worst['segment']} {worst['inventory_value']:,.2f} here against {worst['stock']:,.2f} "
+        "in stock's totals (what the report's inventory section shows); give "
+        "--stock-segments FILE (stock --segments-out) to split as stock did"
+    )
 
 
 def holding_rates(items: pl.DataFrame | None, default: float) -> pl.DataFrame | None:
