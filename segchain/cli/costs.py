@@ -9,7 +9,6 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import UsageError
-from segchain.schema import META_INVENTORY_BY_SEGMENT
 
 OrdersOpt = Annotated[
     list[str],
@@ -114,6 +113,7 @@ def costs_command(
     from segchain.schema import (
         ITEM_MASTER,
         ITEM_MASTER_HINT,
+        META_INVENTORY_BY_SEGMENT,
         check_not_a_stage_table,
         check_one_row_per_customer,
         check_table_kind,
