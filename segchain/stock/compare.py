@@ -127,24 +127,31 @@ def compare(
     )
 
 
-def capped_shortfalls(
+def segment_shortfalls(
     series: pl.DataFrame,
     keys: list[str],
     policy: pl.DataFrame,
     *,
     service: pl.DataFrame | None = None,
+    unrationed: str = "(s, Q) points are not rationed",
 ) -> list[str]:
     """Why a fill-rate segment's expected service, weighted by its demand over its stocking
-    points, is under its target: the points held at a cap (a tiny series at one period's upper
+    points, is under its target, one sentence per such segment: its points serve every segment
+    first come, first served at the blend of their segments' targets (``unrationed`` says why
+    they are not rationed), or points held at a cap (a tiny series at one period's upper
     forecast bound, or a bootstrapped one at its history's largest demand; ``capped``) give less
-    than the target on purpose. One sentence per such segment, with its service elsewhere."""
-    if "capped" not in policy.columns:
-        return []
+    than the target on purpose, with the segment's service elsewhere."""
+    capped_col = pl.col("capped").fill_null(False) if "capped" in policy.columns else pl.lit(False)
     rows = (
         series.filter(pl.col("seg_measure") == "fill-rate")
         .group_by([*keys, "segment"])
         .agg(pl.col("mu").sum(), pl.col("seg_level").first())
-        .join(policy.select(*keys, "capped", pl.col("expected_fill_rate").alias("fill")), on=keys)
+        .join(
+            policy.select(
+                *keys, capped_col.alias("capped"), pl.col("expected_fill_rate").alias("fill")
+            ),
+            on=keys,
+        )
     )
     if service is not None and service.height:
         own = service.select(*keys, "segment", pl.col("expected_fill_rate").alias("own"))
@@ -161,9 +168,20 @@ def capped_shortfalls(
         ((pl.col("fill") * w).filter(cap).sum() / w.filter(cap).sum()).alias("capped"),
         ((pl.col("fill") * w).filter(~cap).sum() / w.filter(~cap).sum()).alias("rest"),
     )
+    blended = (
+        "target: its stocking points serve every segment first come, first served at their "
+        "segments' blended target, {rest:.1%}{where} ("
+        + unrationed
+        + "; `--blend max` plans for the highest target)"
+    )
     notes = []
     for r in by.sort("segment").iter_rows(named=True):
-        if not (r["points"] and r["all"] is not None and r["all"] < r["target"] - 5e-4):
+        if r["all"] is None or not r["all"] < r["target"] - 5e-4:
+            continue
+        head = f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
+        if not r["points"]:
+            # No cap: its points planned the blend of their segments' targets, below its own.
+            notes.append(head + blended.format(rest=r["all"], where=""))
             continue
         capped = (
             f"{count(r['points'])} of its stocking points {agree(r['points'], 'is', 'are')} "
@@ -171,15 +189,11 @@ def capped_shortfalls(
             f"its history's largest demand): {agree(r['points'], 'it carries', 'they carry')} "
             f"{r['share']:.2%} of its demand at {r['capped']:.1%}"
         )
-        head = f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
         if r["rest"] is not None and r["share"] < 1 and r["rest"] < r["target"] - 5e-4:
             # Its other points fall short too: they serve it first come, first served at the
             # blend of their segments' targets, below its own; the caps are not the reason.
             notes.append(
-                head + f"target: its stocking points serve every segment first come, first "
-                f"served at their segments' blended target, {r['rest']:.1%} where not capped "
-                "((s, Q) points are not rationed; `--policy RS` rations by priority, `--blend "
-                f"max` plans for the highest target); {capped}"
+                head + blended.format(rest=r["rest"], where=" where not capped") + f"; {capped}"
             )
             continue
         rest = (

@@ -25,7 +25,7 @@ from segchain.schema import (
     ORDERS_OPTION,
 )
 from segchain.stock.bootstrap import demand_history
-from segchain.stock.compare import capped_shortfalls, compare, equal_service_level
+from segchain.stock.compare import compare, equal_service_level, segment_shortfalls
 from segchain.stock.inputs import (
     BLENDS,
     DEFAULT_PERIOD_DAYS,
@@ -300,7 +300,18 @@ def stock(
         comparison = compare(
             series, keys, policy, alt, uniform, service=service, fcfs=fcfs, plan=plan
         )
-        notes += capped_shortfalls(series, keys, policy, service=service)
+    # Every run, not only with --compare-uniform: a promise the plan does not keep is said.
+    notes += segment_shortfalls(
+        series,
+        keys,
+        policy,
+        service=service,
+        unrationed="(s, Q) points are not rationed; `--policy RS` rations by priority"
+        if not periodic
+        else "rationing is off (`--rationing none`)"
+        if rationing == "none"
+        else "not rationed there",
+    )
     rationed = policy.filter(pl.col("rationed"))
     if rationed.height:
         held = float((rationed["avg_inventory"] * rationed["unit_cost"]).sum())
