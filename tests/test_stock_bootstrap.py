@@ -209,6 +209,18 @@ def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
     assert p["order_up_to"].item() == 2.0
     assert p["capped"].item()
     assert p["expected_fill_rate"].item() == pytest.approx(jittered_fill(2), abs=0.01)
+    notes = stock(tiny_forecast(), orders=o, **kw).notes
+    (note,) = [n for n in notes if n.startswith("1 slow or lumpy")]
+    # A forecast without segments: the shortfall is said of all demand, not of a segment "*".
+    (short,) = [n for n in notes if "expected fill rate" in n]
+    assert short.startswith("all demand (no segments): expected fill rate ")
+    # One point is "it", not "1 ... took their level ...; 1 of them held" (found on a
+    # 10-product run of The Complete Journey).
+    assert note == (
+        "1 slow or lumpy stocking point took its level from the bootstrap of its order history "
+        "(its fitted level exceeded the largest demand its history shows over a protection "
+        "interval), and is held at that largest demand"
+    )
 
 
 def test_point_where_rationing_falls_back_keeps_its_bootstrap_plan():

@@ -178,7 +178,9 @@ def segment_shortfalls(
     for r in by.sort("segment").iter_rows(named=True):
         if r["all"] is None or not r["all"] < r["target"] - 5e-4:
             continue
-        head = f"{r['segment']}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
+        # "*" is a forecast without segments (by sku): its demand is all the points'.
+        who = "all demand (no segments)" if r["segment"] == "*" else r["segment"]
+        head = f"{who}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
         if not r["points"]:
             # No cap: its points planned the blend of their segments' targets, below its own.
             notes.append(head + blended.format(rest=r["all"], where=""))

@@ -329,10 +329,14 @@ def stock(
     held = int((policy.get_column("capped") & (model == "bootstrap")).sum())
     if booted:
         notes.append(
-            f"{plural(booted, 'slow or lumpy stocking point')} took their level from the "
-            "bootstrap of their order history (their fitted level exceeded the largest demand "
-            f"their history shows over a protection interval); {count(held)} of them held at "
-            "that largest demand"
+            f"{plural(booted, 'slow or lumpy stocking point')} took {_its(booted)} level from the "
+            f"bootstrap of {_its(booted)} order history ({_its(booted)} fitted level exceeded the "
+            f"largest demand {_its(booted)} history shows over a protection interval)"
+            + (
+                f"; {count(held)} of them held at that largest demand"
+                if booted > 1
+                else f", and {'is' if held else 'is not'} held at that largest demand"
+            )
         )
     capped = int((policy.get_column("capped") & (model == "fit")).sum())
     if capped:
@@ -383,6 +387,10 @@ def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
         "--orders FILE (the orders given to forecast) so that none holds more than the largest "
         "demand its order history shows over a protection interval"
     ]
+
+
+def _its(n: int) -> str:
+    return agree(n, "its", "their")
 
 
 def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> TableMessage:
