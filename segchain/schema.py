@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -415,6 +415,18 @@ META_TOTALS = "totals"  # network: NetworkTotals.as_dict()
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
+
+
+def records_frame(value: Any) -> pl.DataFrame | None:
+    """Rows a stage stored in its table's metadata (a list of records) as a frame; None when
+    the value is not such a list (absent, hand-edited, from another version)."""
+    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
+        try:
+            return pl.DataFrame(value, infer_schema_length=None)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):
+            return None
+    return None
+
 
 # ---- Forecast model names: the values of --models, of [forecast] models and of a forecast's
 # `model` column (the forecast stage maps each to a statsforecast / mlforecast model)

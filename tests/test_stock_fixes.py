@@ -204,21 +204,29 @@ def test_a_segment_under_its_target_because_of_capped_points_is_explained() -> N
     assert f"its other points give {p['B']['expected_fill_rate']:.1%}" in note
 
 
+GOLD_BRONZE = PolicyTable(
+    {"gold": SegmentPolicy(service_level=0.99), "bronze": SegmentPolicy(service_level=0.90)}
+)
+
+
+def shared_point() -> pl.DataFrame:
+    """Point A bought by gold (0.99) and bronze (0.90) alike: 50 a week each, sd 10."""
+    return pl.concat(
+        [
+            forecast([{"sku": "A", "segment": seg, "forecast": 50.0, "error_sd": 10.0}])
+            for seg in ("gold", "bronze")
+        ]
+    )
+
+
 def test_a_segment_under_its_target_at_shared_points_is_said_so_without_compare_uniform():
     # Found on 300 products of The Complete Journey with the demo's segchain.toml (default
     # (s, Q), no --compare-uniform): every product is bought by every segment, so every point
     # planned the blend (about 0.973) and Champions, promised 0.99, were expected to get 97.4 %
     # with nothing on stderr; only --compare-uniform's table showed it. Here gold (0.99) and
     # bronze (0.90) share one point at equal demand: planned for 0.945, gold gets that.
-    table = PolicyTable(
-        {"gold": SegmentPolicy(service_level=0.99), "bronze": SegmentPolicy(service_level=0.90)}
-    )
-    fc = pl.concat(
-        [
-            forecast([{"sku": "A", "segment": "gold", "forecast": 50.0, "error_sd": 10.0}]),
-            forecast([{"sku": "A", "segment": "bronze", "forecast": 50.0, "error_sd": 10.0}]),
-        ]
-    )
+    table = GOLD_BRONZE
+    fc = shared_point()
     res = stock(fc, policies=table, policy_type="sQ")
     (p,) = res.policy.iter_rows(named=True)
     assert p["service_target"] == pytest.approx(0.945) and not p["capped"]
@@ -242,13 +250,10 @@ def test_a_segment_under_its_target_at_points_it_shares_is_not_said_to_be_short_
     # promised 0.95 and 0.90), stderr said Corporate's 94.4 % was "because 2 of its stocking
     # points are capped", which carry 0.39 % of its demand; its other points gave 94.4 % too,
     # first come, first served at the blended target. A is a shared point, B a capped tiny one.
-    table = PolicyTable(
-        {"gold": SegmentPolicy(service_level=0.99), "bronze": SegmentPolicy(service_level=0.90)}
-    )
+    table = GOLD_BRONZE
     fc = pl.concat(
         [
-            forecast([{"sku": "A", "segment": "gold", "forecast": 50.0, "error_sd": 10.0}]),
-            forecast([{"sku": "A", "segment": "bronze", "forecast": 50.0, "error_sd": 10.0}]),
+            shared_point(),
             forecast([{"sku": "B", "segment": "gold", "forecast": 0.059, "error_sd": 103.1}]),
         ]
     ).with_columns(pl.lit(359.3).alias("forecast-hi-95"))

@@ -16,6 +16,7 @@ from segchain.schema import (
     SITES_OPTION,
     STOCK_SEGMENTS_OPTION,
     flag_column,
+    records_frame,
     require_columns,
 )
 
@@ -205,18 +206,14 @@ def split_differs_from_stock(
     ``segment, inventory_value``) differs from stock's own split (its policy's metadata, which
     the report shows): the segment that differs most and the option that makes them agree.
     None when stock recorded no totals or the two agree."""
-    if not stock_totals:
-        return None
-    try:
-        theirs = pl.DataFrame(list(stock_totals), infer_schema_length=None)
-    except (TypeError, ValueError, pl.exceptions.PolarsError):
-        return None
-    if not {"segment", "inventory_value"} <= set(theirs.columns):
+    theirs = records_frame(list(stock_totals) if stock_totals else None)
+    if theirs is None or not {"segment", "inventory_value"} <= set(theirs.columns):
         return None
     both = by_segment.select(pl.col("segment").cast(pl.String), "inventory_value").join(
         theirs.select(
             pl.col("segment").cast(pl.String),
-            pl.col("inventory_value").cast(pl.Float64).alias("stock"),
+            # strict=False: a hand-edited total that is not a number is no total.
+            pl.col("inventory_value").cast(pl.Float64, strict=False).alias("stock"),
         ),
         on="segment",
         how="full",

@@ -13,7 +13,7 @@ import polars as pl
 
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, finite, format_number
-from segchain.schema import FALSE_WORDS, MAX_VALUE, META_PARAMS, TRUE_WORDS
+from segchain.schema import FALSE_WORDS, MAX_VALUE, META_PARAMS, TRUE_WORDS, records_frame
 
 Tables = Mapping[str, pl.DataFrame]
 Meta = Mapping[str, Mapping[str, Any]]
@@ -110,13 +110,7 @@ def params_of(meta: Meta, kind: str) -> dict[str, Any]:
 
 def meta_rows(meta: Meta, kind: str, key: str) -> pl.DataFrame | None:
     """Rows stored in a table's provenance metadata (a list of records), if any."""
-    value = meta.get(kind, {}).get(key)
-    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
-        try:
-            return pl.DataFrame(value, infer_schema_length=None)
-        except (TypeError, ValueError, pl.exceptions.PolarsError):
-            return None
-    return None
+    return records_frame(meta.get(kind, {}).get(key))
 
 
 def segment_order(tables: Tables) -> list[str | None]:
