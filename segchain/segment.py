@@ -688,7 +688,7 @@ def _kmeans(
         .agg(pl.col("monetary").mean().alias("_value"), pl.col("frequency").mean().alias("_f"))
         .sort("_cluster")
     )
-    labels = _centroid_labels(centroids, value.get_column("_f").to_numpy())
+    labels = _cluster_labels(matrix, model.labels_, value.get_column("_f").to_numpy())
     if previous is not None:
         labels = _match_previous(labels, centroids, previous, mean, scale, warnings)
     order = value.with_columns(segment=pl.Series(labels)).sort(
@@ -738,26 +738,64 @@ def _choose_k(z: np.ndarray, distinct: int, seed: int) -> int:
     return best_k
 
 
-def _centroid_labels(centroids: np.ndarray, mean_frequency: np.ndarray) -> list[str]:
-    """Readable names from standardised centroids (recency, frequency, monetary, tenure)."""
+# Each word compares a cluster's typical customer with the typical customer of all the others:
+# twice as much or more (TWICE) earns the high word, half or less the low one. The typical customer
+# is the cluster's k-means centroid taken back to days, orders and money: the geometric mean
+# expm1(mean(log1p(x))) of each feature, as k-means sees it.
+# Not z-scores of the centroid (the earlier rule): a cluster holding a share s of the
+# customers has |z| <= sqrt((1 - s) / s) on every feature (0.65 at 70 %, 0.33 at 90 %), so fixed z
+# thresholds described the cluster's size, not its customers: on 300 products of The Complete
+# Journey the 70 % of households with 95 % of the revenue (typical spend 309 against the others'
+# 34, last order 7 days ago against 47) read 'Mid value, frequent', with no recency word. The
+# ratio to the other customers has no such bound.
+# Not arithmetic means (share of revenue over share of customers): against the average customer
+# that index is bounded by 1 / s too (1.43 at 70 %), and against the other customers' mean a few
+# very large accounts outweigh everybody else (on the sample data at k=6, 69 customers spending 7
+# times the typical other customer would read 'Mid value' next to 36 large accounts).
+TWICE = 2.0
+
+
+def _cluster_labels(
+    matrix: np.ndarray, clusters: np.ndarray, mean_frequency: np.ndarray
+) -> list[str]:
+    """Readable names for clusters 0..k-1 of the customers' log features ``matrix`` (log1p of
+    recency, frequency, monetary, tenure): each cluster's typical customer against the others'.
+
+    Value: High at twice the others' typical spend or more, Top for a High cluster spending twice
+    another High cluster's or more (two tiers of big spenders read apart), Low at half or less,
+    else Mid. Frequency: frequent at twice the orders, occasional at half (one-off under 1.5
+    orders on average), else regular. Recency: lapsed at twice the days since the last order,
+    recent at half. Tenure: new at half the days since the first order."""
+    k = len(mean_frequency)
+    n = np.bincount(clusters, minlength=k).astype(float)
+    sums = np.vstack([matrix[clusters == c].sum(axis=0) for c in range(k)])
+    inside = np.expm1(sums / n[:, None])
+    rest_n = n.sum() - n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        outside = np.expm1((sums.sum(axis=0) - sums) / rest_n[:, None])
+        ratio = np.where(outside > 0, inside / outside, np.where(inside > 0, np.inf, 1.0))
+    ratio[rest_n == 0] = 1.0  # one cluster: nobody to compare with
+    r_recency, r_frequency, r_value, r_tenure = ratio.T
+    high = r_value >= TWICE
     labels = []
-    for (zr, zf, zm, zt), f in zip(centroids, mean_frequency, strict=True):
-        if zm >= 1.25:
-            value = "Top value"
+    for c in range(k):
+        if high[c]:
+            top = any(inside[c, 2] >= TWICE * inside[o, 2] for o in range(k) if high[o] and o != c)
+            value = "Top value" if top else "High value"
         else:
-            value = "High value" if zm >= 0.5 else "Low value" if zm <= -0.5 else "Mid value"
-        if zf >= 0.5:
+            value = "Low value" if r_value[c] <= 1 / TWICE else "Mid value"
+        if r_frequency[c] >= TWICE:
             often = "frequent"
-        elif zf <= -0.5:
-            often = "one-off" if f < 1.5 else "occasional"
+        elif r_frequency[c] <= 1 / TWICE:
+            often = "one-off" if mean_frequency[c] < 1.5 else "occasional"
         else:
             often = "regular"
         label = f"{value}, {often}"
-        if zr >= 0.5:
+        if r_recency[c] >= TWICE:
             label += ", lapsed"
-        elif zr <= -0.5:
+        elif r_recency[c] <= 1 / TWICE:
             label += ", recent"
-        if zt <= -1.0:
+        if r_tenure[c] <= 1 / TWICE:
             label += ", new"
         labels.append(label)
     return _unique(labels)

@@ -374,6 +374,69 @@ def test_kmeans_labels_describe_centroids():
     assert labels == {1: "High value, frequent, recent", 2: "Low value, one-off, lapsed"}
 
 
+AS_OF = D(2024, 12, 2)
+
+
+def loyal(i: int) -> list[tuple[dt.date, float]]:
+    """12 orders of 45-55 every 25 days, the last 3-7 days before AS_OF: about 600 in all."""
+    last = AS_OF - dt.timedelta(days=3 + i % 5)
+    return [(last - dt.timedelta(days=25 * j), 45.0 + (i + j) % 11) for j in range(12)]
+
+
+def one_off(i: int) -> list[tuple[dt.date, float]]:
+    """One order of 20-40, 150-250 days before AS_OF."""
+    return [(AS_OF - dt.timedelta(days=150 + (7 * i) % 101), 20.0 + i % 21)]
+
+
+@pytest.mark.parametrize(
+    ("n_loyal", "n_one_off"),
+    [(90, 10), (10, 90)],
+    ids=["loyal-majority", "one-off-majority"],
+)
+def test_kmeans_labels_compare_a_majority_cluster_with_the_other_customers(n_loyal, n_one_off):
+    """A cluster of 90 % of the customers has its centroid near the overall mean by construction
+    (|z| <= sqrt(0.1 / 0.9) = 0.33 for any feature), so z thresholds of +-0.5 called it 'Mid value,
+    regular' whichever it was: on The Complete Journey the households with 95 % of the revenue read
+    'Mid value'. By hand: the loyal spend about 600 in 12 orders, the last 3-7 days ago, over about
+    280-300 days; the one-off 20-40 in 1 order 150-250 days ago: 20 times the spend, 12 times the
+    orders, a 30th to a 50th of the days since the last order, 1.2-2 times the tenure."""
+    spec = {f"loyal{i:02d}": loyal(i) for i in range(n_loyal)}
+    spec |= {f"once{i:02d}": one_off(i) for i in range(n_one_off)}
+    result = segment(customers(spec), method="kmeans", k=2, as_of=AS_OF)
+    named = result.segments.group_by(pl.col("customer_id").str.slice(0, 4)).agg(
+        pl.col("segment").unique()
+    )
+    assert dict(named.select("customer_id", pl.col("segment").list.join("|")).iter_rows()) == {
+        "loya": "High value, frequent, recent",
+        "once": "Low value, one-off, lapsed",
+    }
+
+
+def test_kmeans_value_is_the_typical_customer_not_the_mean():
+    """Five accounts of 60,000 among 60 customers of 1,200 and 35 of 30: the means (share of
+    revenue over share of customers) would put the 1,200s at a sixth of the others' mean spend
+    (1,200 against (5 x 60,000 + 35 x 30) / 40 = 7,526), a 'Low value' cluster. Their typical
+    other customer (geometric mean, as k-means sees spend) spends exp((5 ln 60,001 + 35 ln 31) /
+    40) - 1 = 79: 15 times less, so 'High value'; the big accounts, twice a High cluster's spend
+    or more, are 'Top value'."""
+    spec = {}
+    for i in range(5):
+        spec[f"a{i:02d}"] = [(AS_OF - dt.timedelta(days=3 + 25 * j), 5000.0) for j in range(12)]
+    for i in range(60):
+        spec[f"b{i:02d}"] = [(AS_OF - dt.timedelta(days=3 + 25 * j), 100.0) for j in range(12)]
+    for i in range(35):
+        spec[f"c{i:02d}"] = one_off(i)
+    result = segment(customers(spec), method="kmeans", k=3, as_of=AS_OF)
+    named = result.segments.group_by(pl.col("customer_id").str.slice(0, 1)).agg(
+        pl.col("segment").unique()
+    )
+    assert dict(named.select("customer_id", pl.col("segment").list.join("|")).iter_rows()) == {
+        "a": "Top value, frequent, recent",
+        "b": "High value, frequent, recent",
+        "c": "Low value, one-off, lapsed",
+    }
+
+
 def test_kmeans_constant_features_fall_back_to_one_segment():
     spec = {f"c{i}": [(D(2024, 1, 1), 10.0)] for i in range(5)}
     result = segment(customers(spec), method="kmeans")
