@@ -164,4 +164,6 @@ def test_the_global_model_fit_is_a_step_of_its_own_in_the_progress_calls():
         ("final forecasts", 0, 12),
         ("final forecasts: fitting the global model", 0, 0),
         ("final forecasts", 12, 12),
+        ("scoring the backtest", 0, 0),
+        ("assembling the forecast table", 0, 0),
     ]

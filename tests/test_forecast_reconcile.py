@@ -361,3 +361,31 @@ def test_auto_keeps_top_down_when_fewer_than_four_windows_were_won():
     mint = _errors({old: [5] * 20, recent: [5] * 20})
     assert significant_gain(top_down, mint) == math.inf
     assert auto_method({"top-down": top_down, "bottom-up": top_down, "mint": mint}) == "top-down"
+
+
+def test_the_work_after_the_last_forecasts_is_named_in_the_progress_calls():
+    """On the whole Complete Journey export the heartbeat sat for 8 minutes at 'final total
+    forecast: 1 of 1 series' while the backtest was scored, the segment forecasts reconciled
+    and the tables built: that work had no step of its own (session 36). Each part is now a
+    step with no count, called before it runs."""
+    orders, segments = two_segment_orders()
+    calls: list[tuple[str, int, int]] = []
+
+    def record(step: str, done: int, total: int) -> None:
+        calls.append((step, done, total))
+
+    forecast(orders, segments, freq="W", horizon=4, n_jobs=1, progress=record)
+    last = max(i for i, c in enumerate(calls) if c[0] == "final total forecast")
+    assert calls[last] == ("final total forecast", 1, 1)
+    assert calls[last + 1 :] == [
+        ("scoring the backtest", 0, 0),
+        ("reconciling segment and sku forecasts", 0, 0),
+        ("comparing segment forecasts summed vs direct", 0, 0),
+        ("assembling the forecast table", 0, 0),
+    ]
+    # Without segments, nothing to reconcile or compare: only the steps that run are named.
+    calls.clear()
+    forecast(orders, segments, freq="W", horizon=4, n_jobs=1, by="sku", progress=record)
+    steps = [c[0] for c in calls]
+    assert steps[-2:] == ["scoring the backtest", "assembling the forecast table"]
+    assert not any("reconcil" in s or "comparing" in s for s in steps)

@@ -108,7 +108,10 @@ def forecast(
             added to ``by``), so stock plans where the network puts the stock.
         progress: called as ``progress(step, done, total)``: series done of the step's total,
             at the start of each step and after each group of series; while the global model
-            fits, as ``progress("<step>: fitting the global model", 0, 0)`` (no count).
+            fits, as ``progress("<step>: fitting the global model", 0, 0)`` (no count); after
+            the last forecasts, ``progress(name, 0, 0)`` before each part of the work left
+            (``scoring the backtest``, ``reconciling segment and sku forecasts``, ``comparing
+            segment forecasts summed vs direct``, ``assembling the forecast table``).
 
     Returns:
         ForecastResult with the forecast (Nixtla long format), backtest, summary, comparison.
@@ -150,6 +153,13 @@ def forecast(
 
         return tick
 
+    def phase(name: str) -> None:
+        """A step no series count measures, said before it runs: the work after the last
+        forecasts took 8 of 38 minutes on the whole Complete Journey export (README
+        Benchmarks), where the heartbeat had sat at 'final total forecast: 1 of 1 series'."""
+        if progress is not None:
+            progress(name, 0, 0)
+
     top_sel = top_fc = total_sel = total_fc = None
     total_y = _total(top.y) if top is not None else None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
@@ -171,9 +181,11 @@ def forecast(
                 )
             top_sel = report_rows_only(top_sel, plan)
 
+    phase("scoring the backtest")
     backtest, summary = backtest_tables(sel, series.y, series.keys, by)
     rec = None
     if top is not None and top_by is not None and top_sel is not None and top_fc is not None:
+        phase("reconciling segment and sku forecasts")
         rec = reconcile_levels(
             method=reconcile,
             links=hierarchy(series.keys, top.keys, top_by),
@@ -198,6 +210,7 @@ def forecast(
         and sel.rows.height
         and top_sel.rows.height
     ):
+        phase("comparing segment forecasts summed vs direct")
         reconciled = {}
         if rec is not None and rec.rows:
             reconciled = {m: rec.rows[m] for m in ("mint", "top-down")}
@@ -213,6 +226,7 @@ def forecast(
         )
     else:
         comparison = pl.DataFrame(schema=COMPARISON_SCHEMA)
+    phase("assembling the forecast table")
     lv_cols = [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
     out = (
         fc.join(series.keys, on="unique_id", how="left")
