@@ -459,6 +459,9 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         ),
         "rationing": _choice("critical-level", "none"),
         "simulate": _int(1, 100_000, why_high="more periods add no precision"),
+        "n_jobs": _int(
+            -1, 4096, check=_n_jobs, expect="-1 (every core) or a whole number of processes >= 1"
+        ),
         "seed": SEED,
     },
     "network": {

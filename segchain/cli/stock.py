@@ -159,6 +159,16 @@ SimulateOpt = Annotated[
     ),
 ]
 
+NJobsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--n-jobs",
+        help="Processes for the rationing search of (R, S) points, -1 for all cores "
+        "(default: -1). The plans are the same whatever the number.",
+        metavar="N",
+    ),
+]
+
 
 @app.command("stock")
 @c.handle_errors
@@ -184,6 +194,7 @@ def stock_command(
     rationing: RationingOpt = None,
     segments_out: SegmentsOutOpt = None,
     simulate: SimulateOpt = None,
+    n_jobs: NJobsOpt = None,
     config: c.ConfigFile = None,
     format: c.Format = None,
     csv_safe: c.CsvSafe = False,
@@ -237,6 +248,8 @@ def stock_command(
     }
     seed_value = params["seed"]
     simulate = setting(simulate, cfg, "stock", "simulate", None)
+    # Not in params: the plans do not depend on it, so the provenance does not either.
+    processes = setting(n_jobs, cfg, "stock", "n_jobs", -1)
     if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments)) > 1:
         raise UsageError(
             "only one of FORECAST, --items, --on-hand, --orders and --assignments can be '-' "
@@ -326,7 +339,10 @@ def stock_command(
     )
     c.warn_unmatched_policies(cfg, fc, reporter)
     # The stage names FORECAST and the tables of its options without their files: added here.
-    with c.tables_named(given):
+    with (
+        c.tables_named(given),
+        Work("stock", "planning", unit="stocking points", quiet=quiet) as work,
+    ):
         result = run_stock(
             fc,
             items=item_frame,
@@ -337,6 +353,8 @@ def stock_command(
             freq=(fc_table.metadata.get("params") or {}).get("freq")
             if fc_table.stage == "forecast"
             else None,
+            n_jobs=processes,
+            progress=work.update,
             **params,
         )
     policy = result.policy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +102,8 @@ def stock(
     rationing: str = "critical-level",
     seed: int = 0,
     freq: str | None = None,
+    n_jobs: int = -1,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> StockResult:
     """Inventory policy per stocking point (``sku``, and ``site`` when the forecast has one).
 
@@ -142,6 +144,10 @@ def stock(
         seed: seed of the rationing search's simulation.
         freq: the forecast's period as it records it (``D``, ``W``, ``M``), for a forecast of a
             single period, whose dates cannot tell its length.
+        n_jobs: processes for the rationing search (-1: every core); its plans do not depend
+            on it.
+        progress: called as ``progress(step, done, total)`` while the rationing search runs
+            (stocking points planned of those rationed).
 
     Raises:
         DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows,
@@ -152,6 +158,10 @@ def stock(
     if assignments is not None and orders is None:
         raise UsageError(
             "--assignments routes the --orders history to the network's sites: give --orders too"
+        )
+    if n_jobs == 0 or n_jobs < -1:
+        raise UsageError(
+            f"--n-jobs must be -1 (every core) or a whole number of processes >= 1, got {n_jobs}"
         )
     if rationing not in RATIONING:
         raise UsageError(f"--rationing must be one of {', '.join(RATIONING)}, got {rationing!r}")
@@ -253,6 +263,8 @@ def stock(
                 seed=seed,
             ),
             uniform=(both["fill-rate"], both["csl"]) if both is not None else uniform,
+            n_jobs=n_jobs,
+            progress=progress,
         )
     else:
         policy = policy.with_columns(

@@ -15,6 +15,7 @@ import pytest
 pytestmark = pytest.mark.bench
 
 POINTS = 1_000_000
+POINTS_RATIONED = 20
 
 
 def _forecast(n: int, seed: int = 0) -> pl.DataFrame:
@@ -80,3 +81,73 @@ def test_bench_stock_simulate() -> None:
         f"{sim['achieved_fill_rate'].mean():.4f} vs target 0.95; "
         f"{int(sim['target_met'].sum())} of 1,000 met"
     )
+
+
+def _segment_forecast(n: int, seed: int = 2) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``n`` SKUs each bought by three segments promised 0.99 / 0.95 / 0.90, weekly."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        base = rng.lognormal(2.5, 0.8)
+        for segment, share in (("gold", 0.2), ("silver", 0.3), ("bronze", 0.5)):
+            mu = base * share
+            rows.append((f"{i:05d}", segment, mu, 1.5 * np.sqrt(mu)))
+    days = [date(2025, 1, 6) + timedelta(weeks=w) for w in range(4)]
+    fc = pl.DataFrame(
+        [
+            {"sku": s, "segment": g, "ds": d, "forecast": m, "error_sd": sd}
+            for s, g, m, sd in rows
+            for d in days
+        ]
+    )
+    items = pl.DataFrame({"sku": [f"{i:05d}" for i in range(n)], "lead_time_days": [14.0] * n})
+    return fc, items
+
+
+def test_bench_stock_rationing() -> None:
+    """The rationing search of (R, S) points: one process against every core, and the replay's
+    chunk size (its floor: the same replay in the chunks it used before)."""
+    from segchain.policy import PolicyTable, SegmentPolicy
+    from segchain.stock import rationing, stock
+
+    table = PolicyTable(
+        {
+            "gold": SegmentPolicy(service_level=0.99),
+            "silver": SegmentPolicy(service_level=0.95),
+            "bronze": SegmentPolicy(service_level=0.90),
+        }
+    )
+    fc, items = _segment_forecast(POINTS_RATIONED)
+    took = {}
+    for n_jobs in (1, -1):
+        start = time.perf_counter()
+        res = stock(fc, items=items, policies=table, review_days=7.0, n_jobs=n_jobs)
+        took[n_jobs] = time.perf_counter() - start
+    rationed = int(res.policy["rationed"].sum())
+    cores = rationing._workers(-1, 10**6)
+    print(
+        f"\nstock (R, S) {POINTS_RATIONED} points x 3 segments ({rationed} rationed): 1 process "
+        f"{took[1]:.1f} s, {cores} processes {took[-1]:.1f} s "
+        f"(x{took[1] / took[-1]:.2f}; {took[1] / POINTS_RATIONED:.2f} s a point on one)"
+    )
+    seg = rationing.Segments(
+        mean=np.array([3.0, 5.0, 8.0]),
+        var=np.array([6.0, 12.0, 20.0]),
+        fill_target=np.array([0.99, 0.95, 0.9]),
+        csl_target=np.full(3, np.nan),
+    )
+    smp = rationing.sample(seg, 14, 7, 80_000, seed=1)
+    level = np.full(3, 16.0 * 14 + 60.0)
+    reserves = np.array([[0.0, 10.0, 20.0], [0.0, 20.0, 40.0], [0.0, 5.0, 30.0]])
+    default = rationing.REPLAY_CHUNK
+    line = []
+    for chunk in (1 << 16, default):
+        rationing.REPLAY_CHUNK = chunk
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            rationing.replay(smp, level, reserves)
+            times.append(time.perf_counter() - start)
+        line.append(f"chunks of {chunk:,}: {np.median(times) * 1e3:.0f} ms")
+    rationing.REPLAY_CHUNK = default
+    print(f"replay of 3 plans x 80,000 cycles (R 7 days, 3 tiers), median of 5: {'; '.join(line)}")
