@@ -124,3 +124,84 @@ def test_cli_plans_with_two_processes_as_with_one(tmp_path: Path) -> None:
         outs.append(out.read_bytes())
     assert pl.read_csv(tmp_path / "policy1.csv")["rationed"].sum() == 3
     assert outs[0] == outs[1]
+
+
+@pytest.mark.parametrize(("name", "code", "message"), [
+    ("SIGINT", 130, "interrupted"),
+    ("SIGTERM", 143, "stopped by SIGTERM"),
+])  # fmt: skip
+def test_a_signal_during_the_pool_stops_every_process_and_writes_nothing(
+    tmp_path: Path, name: str, code: int, message: str
+) -> None:
+    # The search's pool of forked workers: Ctrl-C (to the whole process group, as a terminal
+    # sends it) or SIGTERM (to the command, as `timeout` sends it) must stop the command at
+    # once, leave no worker behind and write nothing.
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("lists the command's processes from /proc (Linux)")
+    rows = [(f"{sku}{i}", g, m, sd) for i in range(8) for sku, g, m, sd in MIX]
+    forecast(rows).write_csv(tmp_path / "fc.csv")
+    (tmp_path / "segchain.toml").write_text(
+        "".join(
+            f'[segments."{label}"]\nservice_level = {p.service_level}\n'
+            for label, p in TABLE.policies.items()
+        )
+    )
+    (tmp_path / "policy.csv").write_text("before\n")
+    sig = getattr(signal, name)
+    exe = str(Path(sys.executable).with_name("segchain"))
+    proc = subprocess.Popen(
+        [exe, "stock", "fc.csv", "--config", "segchain.toml", "--policy", "RS"]
+        + ["--review-days", str(REVIEW), "--n-jobs", "2", "-o", "policy.csv"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SEGCHAIN_HEARTBEAT": "1"},
+        start_new_session=True,
+        # As from a terminal: a test run in the background hands SIGINT down ignored.
+        preexec_fn=lambda: signal.signal(sig, signal.SIG_DFL),
+    )
+    assert proc.stderr is not None
+    lines = []
+    for line in proc.stderr:  # the pool is at work once the heartbeat counts its points
+        lines.append(line)
+        if "rationing by segment priority" in line:
+            break
+    assert any("rationing by segment priority" in x for x in lines), "".join(lines)
+
+    def group() -> list[str]:
+        # The live processes of the command's process group, from /proc (no pgrep needed).
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+            if fields[2] == str(proc.pid) and fields[0] != "Z":
+                found.append(stat.parent.name)
+        return found
+
+    for _ in range(100):  # the pool starts right after the step is announced
+        if len(group()) == 3:
+            break
+        time.sleep(0.1)
+    assert len(group()) == 3  # the command and its two workers
+    start = time.monotonic()
+    if name == "SIGINT":
+        os.killpg(proc.pid, sig)
+    else:
+        proc.send_signal(sig)
+    stderr = "".join(lines) + proc.stderr.read()
+    assert proc.wait(timeout=60) == code, stderr
+    assert time.monotonic() - start < 30
+    assert stderr.rstrip().endswith(f"segchain stock: Error: {message}; no output was written")
+    assert "Traceback" not in stderr
+    time.sleep(0.5)
+    assert group() == []
+    assert (tmp_path / "policy.csv").read_text() == "before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "policy.csv", "segchain.toml"]
