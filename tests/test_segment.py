@@ -388,6 +388,14 @@ def one_off(i: int) -> list[tuple[dt.date, float]]:
     return [(AS_OF - dt.timedelta(days=150 + (7 * i) % 101), 20.0 + i % 21)]
 
 
+def labels_by_prefix(segments: pl.DataFrame, width: int) -> dict[str, str]:
+    """The labels given to the customers of each id prefix (``|``-joined when several)."""
+    named = segments.group_by(pl.col("customer_id").str.slice(0, width)).agg(
+        pl.col("segment").unique()
+    )
+    return dict(named.select("customer_id", pl.col("segment").list.join("|")).iter_rows())
+
+
 @pytest.mark.parametrize(
     ("n_loyal", "n_one_off"),
     [(90, 10), (10, 90)],
@@ -403,10 +411,7 @@ def test_kmeans_labels_compare_a_majority_cluster_with_the_other_customers(n_loy
     spec = {f"loyal{i:02d}": loyal(i) for i in range(n_loyal)}
     spec |= {f"once{i:02d}": one_off(i) for i in range(n_one_off)}
     result = segment(customers(spec), method="kmeans", k=2, as_of=AS_OF)
-    named = result.segments.group_by(pl.col("customer_id").str.slice(0, 4)).agg(
-        pl.col("segment").unique()
-    )
-    assert dict(named.select("customer_id", pl.col("segment").list.join("|")).iter_rows()) == {
+    assert labels_by_prefix(result.segments, 4) == {
         "loya": "High value, frequent, recent",
         "once": "Low value, one-off, lapsed",
     }
@@ -427,10 +432,7 @@ def test_kmeans_value_is_the_typical_customer_not_the_mean():
     for i in range(35):
         spec[f"c{i:02d}"] = one_off(i)
     result = segment(customers(spec), method="kmeans", k=3, as_of=AS_OF)
-    named = result.segments.group_by(pl.col("customer_id").str.slice(0, 1)).agg(
-        pl.col("segment").unique()
-    )
-    assert dict(named.select("customer_id", pl.col("segment").list.join("|")).iter_rows()) == {
+    assert labels_by_prefix(result.segments, 1) == {
         "a": "Top value, frequent, recent",
         "b": "High value, frequent, recent",
         "c": "Low value, one-off, lapsed",
