@@ -235,3 +235,34 @@ def test_costs_hostile_check_with_an_infinite_total_is_not_reconciled() -> None:
     assert not Check("fixed", "sites", float("inf"), {"allocated": float("inf")}).ok
     assert not Check("fixed", "sites", float("nan"), {"allocated": float("nan")}).ok
     assert Check("fixed", "sites", 200.0, {"allocated": 199.999}).ok
+
+
+# The split of stock's inventory value named segments that SEGMENTS does not have (stock run on
+# another segmentation, a label renamed): their share went to no customer, so no row of the
+# output, while stderr said "reconciled inventory value: policy 145,917.59 = allocated to
+# segments 145,917.59" (found by hand: a 'Mystery' row in stock's --segments-out, s38).
+@pytest.mark.parametrize(
+    ("option", "table"),
+    [
+        ("--stock-segments", "sku,segment,inventory_value\nP1,A,60\nP1,Z,40\n"),
+        (
+            "--forecast",
+            "unique_id,ds,segment,sku,forecast\nA/P1,2024-04-01,A,P1,6\nZ/P1,2024-04-01,Z,P1,4\n",
+        ),
+    ],
+)
+def test_costs_hostile_inventory_split_to_a_segment_not_in_segments_exits_1(
+    cli, tmp_path: Path, option: str, table: str
+) -> None:
+    policy = write(tmp_path, "policy.csv", "sku,inventory_value\nP1,100\n")
+    split = write(tmp_path, "split.csv", table)
+    out = tmp_path / "costs.csv"
+    out.write_text("earlier run\n")
+    result = costs(cli, tmp_path, "--policy", policy, option, split, out=out)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"segchain costs: Error: {option} {split}: inventory value 40.00 is split to 1 segment "
+        f"not in SEGMENTS {tmp_path / 'seg.csv'}: 'Z'\n"
+    ) in result.stderr
+    assert "Traceback" not in result.stderr and "reconciled" not in result.stderr
+    assert out.read_text() == "earlier run\n"

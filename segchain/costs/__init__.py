@@ -35,6 +35,7 @@ from segchain.schema import (
     POLICY_OPTION,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
+    STOCK_SEGMENTS_OPTION,
     blank_problems,
     check_assignments,
     check_one_row_per_customer,
@@ -443,6 +444,7 @@ def costs(
         seg_inv, how, unattributed = allocate.segment_inventory(
             policy, stock_segments=stock_segments, forecast=forecast, lines=lines
         )
+        _refuse_unknown_segments(seg_inv, customers, stock_segments=stock_segments)
         item_rates = allocate.holding_rates(items, default_rate)
         seg_inv = allocate.carrying(
             seg_inv, rates=item_rates, default_rate=default_rate, period_days=period
@@ -549,6 +551,35 @@ _SUMMED = (
     *COST_COMPONENTS,
     "inventory_value",
 )
+
+
+def _refuse_unknown_segments(
+    seg_inventory: pl.DataFrame, customers: pl.DataFrame, *, stock_segments: pl.DataFrame | None
+) -> None:
+    """Refuse a split of the inventory value onto segments the segments table does not have
+    (stock or forecast run on another segmentation, a label renamed): their share would reach
+    no customer and no row, while the reconciliation counted it as allocated.
+
+    Raises:
+        DataError: naming the split's input, the segments and the value they would carry.
+    """
+    known = customers.select("segment").unique()
+    strangers = seg_inventory.join(known, on="segment", how="anti", nulls_equal=False)
+    if not strangers.height:
+        return
+    # Only the per-segment stock table or the forecast name segments of their own (a split by
+    # units bought takes each line's segment from SEGMENTS).
+    source = STOCK_SEGMENTS_OPTION if stock_segments is not None else FORECAST_OPTION
+    names = strangers["segment"].unique(maintain_order=True).to_list()
+    value = float(strangers["inventory_value"].sum())
+    run = "stock --segments-out" if stock_segments is not None else "forecast"
+    raise DataError(
+        f"{{{source}}}: inventory value {value:,.2f} is split to "
+        f"{plural(len(names), 'segment')} not in {{{SEGMENTS_ARGUMENT}}}: {examples(names)}",
+        hint=f"give the {run} table made from these segments (rerun the chain after "
+        "segment), or the segments it was made from",
+        tables={source: source, SEGMENTS_ARGUMENT: "the segments"},
+    )
 
 
 def _by_segment(table: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
