@@ -736,6 +736,19 @@ def number_problems(
     return problems
 
 
+def blank_ids(df: pl.DataFrame, key: str) -> list[str]:
+    """A problem naming the rows (1 = the first data row) whose ``key`` (a table's id: a
+    site_id, customer_id or sku) is empty or blank, if any: such a row is about nothing and
+    matches nothing, so it is refused rather than dropped without a word."""
+    text = pl.col(key).cast(pl.String)
+    rows = df.with_row_index("_row", offset=1).filter(
+        text.is_null() | (text.str.strip_chars() == "")
+    )["_row"]
+    if not rows.len():
+        return []
+    return [f"{plural(rows.len(), 'row')} with a blank {key} ({_rows_text(rows.to_list())})"]
+
+
 def blank_problems(df: pl.DataFrame, columns: Sequence[str], *, keys: Sequence[str]) -> list[str]:
     """One message per column of ``columns`` that ``df`` has with empty values, naming the
     rows' ``keys`` (those ``df`` has; else the row, from 1), for numbers a stage always writes:

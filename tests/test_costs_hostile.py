@@ -59,6 +59,12 @@ CASES = {
         [("--items", "sku,unit_cost\nP1,inf\nP2,1\n")],
         "--items {in0}: unit_cost must be a finite number >= 0 up to 1e+15, got inf for sku 'P1'",
     ),
+    # A row whose sku was emptied was dropped without a word (its unit cost and rate lost); stock
+    # refuses it too (s38).
+    "item without a sku": (
+        [("--items", "sku,unit_cost\nP1,2\n,1\n")],
+        "--items {in0}: 1 row with a blank sku (row 2)",
+    ),
     "negative holding rate": (
         [("--items", "sku,unit_cost,holding_rate\nP1,2,-0.1\nP2,1,0.2\n")],
         "--items {in0}: holding_rate must be a finite number > 0 up to 100, got -0.1 for sku 'P1'",

@@ -115,6 +115,16 @@ def test_stock_item_values_beyond_their_bounds_are_data_errors(
     refused(result, tmp_path, f"items.csv: {column} must be a finite number {rule} for sku 'P1'")
 
 
+@pytest.mark.parametrize("sku", ["", "   "], ids=["empty", "blank"])
+def test_stock_item_without_a_sku_is_a_data_error(cli, tmp_path: Path, sku: str) -> None:
+    """An item master row whose sku was emptied (a lookup pasted as values, a trimmed cell)
+    matched no stocking point and was dropped without a word: its sku planned with defaults,
+    said only as 'used default parameters' (s38). As a blank sku of --on-hand, it is refused."""
+    items = write(tmp_path, "items.csv", f"sku,lead_time_days\nP2,7\n{sku},30\n")
+    result = stock(cli, tmp_path, FORECAST, "--items", items)
+    refused(result, tmp_path, "items.csv: 1 row with a blank sku (row 2)")
+
+
 def test_stock_a_holding_cost_that_underflows_is_a_data_error(cli, tmp_path: Path) -> None:
     """unit_cost 1e-300 x holding_rate 1e-300 is 0 a unit-year: the EOQ was infinite and the plan
     held infinite stock, exit 0. Each value passes its own bound; their product means nothing."""
@@ -180,7 +190,7 @@ def test_stock_empty_forecast_still_takes_mean_demand(cli, tmp_path: Path) -> No
 
 def test_network_blank_site_id_is_a_data_error(cli, tmp_path: Path) -> None:
     result = network(cli, tmp_path, "S1,50,8,100,1000\n,49,2,100,1000\n")
-    refused(result, tmp_path, "sites.csv: 1 row with a blank site_id (row '2')")
+    refused(result, tmp_path, "sites.csv: 1 row with a blank site_id (row 2)")
 
 
 # ---- 5. a NaN capacity (an empty one is unlimited) ---------------------------------------

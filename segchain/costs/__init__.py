@@ -36,6 +36,7 @@ from segchain.schema import (
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
     STOCK_SEGMENTS_OPTION,
+    blank_ids,
     blank_problems,
     check_assignments,
     check_one_row_per_customer,
@@ -83,6 +84,8 @@ class InputRule:
     # Numbers the stage that wrote the table never leaves empty: an empty one was read as 0
     # (a stocking point holding nothing, a segment's share of none) without a word.
     filled: tuple[str, ...] = ()
+    # Key columns never blank: a row without one is about nothing (an item without a sku).
+    ids: tuple[str, ...] = ()
 
 
 INPUT_RULES: dict[str, InputRule] = {
@@ -118,6 +121,7 @@ INPUT_RULES: dict[str, InputRule] = {
         "holding_rate > 0 a year, or leave a value empty",
         # The bound stock applies to the same item master, --holding-rate's.
         limits={"holding_rate": ITEM_LIMITS["holding_rate"]},
+        ids=("sku",),
     ),
 }
 
@@ -130,7 +134,8 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
             MAX_VALUE or breaking its rule (naming the column, the row's key and the value).
     """
     rule = INPUT_RULES[name]
-    problems = duplicate_keys(frame, rule.keys) if rule.unique else []
+    problems = [p for k in rule.ids if k in frame.columns for p in blank_ids(frame, k)]
+    problems += duplicate_keys(frame, rule.keys) if rule.unique else []
     problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)

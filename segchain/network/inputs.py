@@ -15,6 +15,7 @@ from segchain.schema import (
     LANES_OPTION,
     MAX_VALUE,
     SITES_OPTION,
+    blank_ids,
     blank_problems,
     duplicate_customers,
     duplicate_keys,
@@ -161,19 +162,6 @@ def prepare_customers(
 
 def is_blank(col: str) -> pl.Expr:
     return pl.col(col).is_null() | (pl.col(col).str.strip_chars() == "")
-
-
-def blank_ids(df: pl.DataFrame, key: str) -> list[str]:
-    """A problem naming the rows (1 = the first data row) whose ``key`` is blank, if any."""
-    rows = df.with_row_index("_row", offset=1).filter(is_blank(key))["_row"]
-    return (
-        [
-            f"{plural(rows.len(), 'row')} with a blank {key} "
-            f"({agree(rows.len(), 'row', 'rows')} {examples(rows)})"
-        ]
-        if rows.len()
-        else []
-    )
 
 
 def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:

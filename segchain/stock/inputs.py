@@ -17,6 +17,7 @@ from segchain.schema import (
     ITEMS_OPTION,
     MAX_VALUE,
     ON_HAND_OPTION,
+    blank_ids,
     demand_line,
     number_problems,
     numeric_columns,
@@ -380,6 +381,13 @@ def join_items(
     require_columns(
         it.columns, ["sku"], source=ITEMS_OPTION, hint="the item master needs a sku column"
     )
+    # A row without a sku matches no stocking point: refused (as on --on-hand), not dropped.
+    blank = blank_ids(it, "sku")
+    if blank:
+        raise DataError(
+            f"{ITEMS_OPTION}: " + "; ".join(blank),
+            hint="give every item its sku, or remove the rows that have none",
+        )
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
     per_site = "site" in it.columns and "site" in points.columns
