@@ -90,6 +90,31 @@ def test_network_customer_demand_of_1e15_is_solved(cli, tmp_path: Path) -> None:
     assert rows["site_id"].to_list() == ["S2"]
 
 
+def test_network_infeasible_after_aggregation_names_max_points(cli, tmp_path: Path) -> None:
+    """Two customers of 10 and 5 units fit two sites of 12 each, one per site; --max-points 1
+    makes them one point of 15 that no site holds alone. The message blamed only the capacities
+    and single sourcing, and its hint (raise capacities, --allow-split) missed the cause (s38:
+    200 sample customers, --max-points 1 to 20)."""
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli(
+        "network", write(tmp_path, "seg.csv", SEGMENTS),
+        "--sites", write(tmp_path, "sites.csv", SITES + "S1,50,8,100,12\nS2,49,2,100,12\n"),
+        "--max-points", "1", "-o", str(tmp_path / "out.csv"),
+    )  # fmt: skip
+    refused(
+        result,
+        tmp_path,
+        "no plan serves every customer under the capacities, single sourcing and the "
+        "aggregation of 2 customers into 1 demand point (--max-points)",
+        "raise --max-points",
+    )
+    # Without aggregation the same sites serve both.
+    assert cli(
+        "network", str(tmp_path / "seg.csv"), "--sites", str(tmp_path / "sites.csv"),
+        "-o", str(tmp_path / "ok.csv"),
+    ).exit_code == 0  # fmt: skip
+
+
 # ---- 2. item master values bounded like the options (1e200 days hung at 100 % CPU) ----------
 
 

@@ -237,6 +237,10 @@ class Model:
     time_limit: float | None
     gap: float
     lanes_missing: bool = False  # --costs leaves some customer-site pairs out
+    # Customers aggregated into demand points ('200 customers into 11 demand points'): a point
+    # is served whole by one site when single-sourced, so a site may hold its customers apart
+    # and not together.
+    aggregated: str | None = None
 
     def solve(
         self,
@@ -340,6 +344,11 @@ class Model:
             (self.open is not None, f"--open {self.open}", "raise --open"),
             (self.lanes_missing, "the lanes in --costs", "add lanes to --costs"),
             (single, "single sourcing", "let customers be split over sites with --allow-split"),
+            (
+                single and self.aggregated is not None,
+                f"the aggregation of {self.aggregated} (--max-points)",
+                "raise --max-points (a demand point is served by one site)",
+            ),
         ]
         named = [w for on, w, _ in limits if on]
         why = " and ".join([", ".join(named[:-1]), named[-1]] if len(named) > 1 else named)

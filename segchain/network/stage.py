@@ -175,6 +175,11 @@ def network(
         time_limit=time_limit,
         gap=gap,
         lanes_missing=bool(lanes_missing),
+        aggregated=(
+            f"{plural(cust.height, 'customer')} into {plural(len(points.demand), 'demand point')}"
+            if points.aggregated
+            else None
+        ),
     )
     restricted = has_promise and allowed.height < pairs.height
     try:
