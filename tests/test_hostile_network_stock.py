@@ -187,6 +187,20 @@ def test_stock_on_hand_beyond_its_bounds_is_a_data_error(
     refused(result, tmp_path, "on_hand.csv: " + message)
 
 
+def test_stock_on_hand_rows_of_one_point_are_added_up_and_said(cli, tmp_path: Path) -> None:
+    """Several on-hand rows of one stocking point (bins, lots; or an export appended twice) are
+    added up, as stock in two bins is: that was silent, and a doubled export doubled the stock
+    and cut the orders without a word (s38)."""
+    on_hand = write(tmp_path, "on_hand.csv", "sku,on_hand\nP1,5\nP1,3\n")
+    result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["on_hand"].to_list() == [8.0]
+    assert (
+        f"--on-hand {on_hand}: 2 on-hand rows added up into 1 stocking point (sku 'P1'): "
+        "stock in several bins or lots; if the export holds some rows twice, remove them"
+    ) in result.stderr
+
+
 # ---- 3. a forecast that is not a number is refused, not replaced by mean_demand --------------
 
 

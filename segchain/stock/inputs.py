@@ -536,7 +536,7 @@ def join_on_hand(
     *,
     items: pl.DataFrame | pl.LazyFrame | None = None,
     lead_time_days: float | None = None,
-) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+) -> tuple[pl.DataFrame, int, pl.DataFrame, pl.DataFrame]:
     """The policy with ``on_hand, inventory_position, order_now, no_demand``.
 
     On-hand rows at a stocking point the forecast has no demand for become policy rows of their
@@ -544,8 +544,12 @@ def join_on_hand(
     backorders already owed, item values from ``items``. They are stock to move or clear, and
     are returned too (``keys, on_hand, unit_cost, rows``) so that the caller can report them.
 
+    Several rows of one stocking point (bins, lots) are added up; those points are returned
+    (``keys, rows``) so that the caller can say so: an export appended twice doubles the stock.
+
     Returns:
-        (policy, stocking points without an on-hand row, on-hand points without demand).
+        (policy, stocking points without an on-hand row, on-hand points without demand,
+        stocking points whose on-hand rows were added up).
     """
     oh = collect(on_hand, name=ON_HAND_OPTION)
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
@@ -595,6 +599,7 @@ def join_on_hand(
         pl.len().alias("_rows"), *[pl.col(c).sum() for c in ["on_hand", *extra]]
     )
     order = ["sku", *[k for k in by if k != "sku"]]  # sku first, then site
+    merged = oh.filter(pl.col("_rows") > 1).select(*order, pl.col("_rows").alias("rows"))
     unknown = oh.join(policy.select(by), on=by, how="anti").sort(order)
     joined = policy.join(oh.drop("_rows"), on=by, how="left", maintain_order="left")
     missing = int(joined.get_column("on_hand").null_count())
@@ -633,7 +638,7 @@ def join_on_hand(
     joined = joined.with_columns(
         order_now=pl.when(periodic).then(rounded).otherwise(need_continuous)
     )
-    return joined.drop(extra), missing, orphans
+    return joined.drop(extra), missing, orphans, merged
 
 
 def _no_demand_rows(rows: pl.DataFrame, policy: pl.DataFrame) -> pl.DataFrame:

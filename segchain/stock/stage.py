@@ -272,9 +272,11 @@ def stock(
         )
     missing_on_hand = 0
     if on_hand is not None:
-        policy, missing_on_hand, no_demand = join_on_hand(
+        policy, missing_on_hand, no_demand, merged = join_on_hand(
             policy, on_hand, keys, items=items, lead_time_days=lead_time_days
         )
+        if merged.height:
+            notes.append(_merged_on_hand_note(merged, keys))
         if no_demand.height:
             notes.append(_no_demand_note(no_demand, keys))
     comparison = None
@@ -419,6 +421,19 @@ def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> TableMessage:
         f"({what} {examples(points)}): "
         f"{units} {'unit' if units == '1' else 'units'}, {value:,.2f} at unit cost, kept in "
         "the policy with no_demand = true and nothing ordered: stock to move or clear",
+    )
+
+
+def _merged_on_hand_note(merged: pl.DataFrame, keys: list[str]) -> TableMessage:
+    """What stderr says about stocking points whose on-hand rows were added up."""
+    names = ["sku", "site"] if "site" in keys else ["sku"]
+    points = merged.select(pl.concat_str(names, separator="@")).to_series().to_list()
+    what = "sku@site" if "site" in keys else "sku"
+    return about(
+        ON_HAND_OPTION,
+        f"{plural(int(merged['rows'].sum()), 'on-hand row')} added up into "
+        f"{plural(merged.height, 'stocking point')} ({what} {examples(points)}): stock in "
+        "several bins or lots; if the export holds some rows twice, remove them",
     )
 
 
