@@ -65,6 +65,19 @@ CASES = {
         [("--items", "sku,unit_cost\nP1,2\n,1\n")],
         "--items {in0}: 1 row with a blank sku (row 2)",
     ),
+    # A policy or per-segment row whose sku was emptied: its value went to 'stocking points no
+    # segment buys from', or the point's other segments took it (s38).
+    "policy row without a sku": (
+        [("--policy", "sku,inventory_value\nP1,100\n,50\n")],
+        "--policy {in0}: 1 row with a blank sku (row 2)",
+    ),
+    "stock segment row without a sku": (
+        [
+            ("--policy", "sku,inventory_value\nP1,100\n"),
+            ("--stock-segments", "sku,segment,inventory_value\nP1,A,60\n,A,40\n"),
+        ],
+        "--stock-segments {in1}: 1 row with a blank sku (row 2)",
+    ),
     "negative holding rate": (
         [("--items", "sku,unit_cost,holding_rate\nP1,2,-0.1\nP2,1,0.2\n")],
         "--items {in0}: holding_rate must be a finite number > 0 up to 100, got -0.1 for sku 'P1'",

@@ -94,12 +94,14 @@ INPUT_RULES: dict[str, InputRule] = {
         {"inventory_value": ">= 0"},
         "give stock's policy as written: one row per stocking point (sku, or sku x site)",
         filled=("inventory_value",),
+        ids=("sku",),
     ),
     "per-segment stock": InputRule(
         ("sku", "site", "segment"),
         {"inventory_value": ">= 0", "inventory_share": ">= 0"},
         "give stock's --segments-out table as written: one row per sku (x site) x segment",
         filled=("inventory_value",),
+        ids=("sku",),
     ),
     "forecast": InputRule(
         ("unique_id", "ds"),
