@@ -201,6 +201,24 @@ def test_stock_on_hand_rows_of_one_point_are_added_up_and_said(cli, tmp_path: Pa
     ) in result.stderr
 
 
+def test_stock_orders_matching_no_stocking_point_are_said(cli, tmp_path: Path) -> None:
+    """--orders whose skus are none of the forecast's (another export, renamed skus): no point
+    had a history, and the one warning that says so (slow or lumpy points planned from the fit
+    alone, 'give --orders') was left out because --orders was given (s38)."""
+    orders = write(
+        tmp_path,
+        "orders.csv",
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-12-02,C1,X9,3,2\n2,2024-12-16,C2,X9,1,2\n",
+    )
+    result = stock(cli, tmp_path, FORECAST, "--orders", orders)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"--orders {orders} matches no stocking point of FORECAST {tmp_path / 'fc.csv'} "
+        "(1 sku in the orders: 'X9'; in the forecast: 'P1'): no point has an order history"
+    ) in result.stderr
+
+
 # ---- 3. a forecast that is not a number is refused, not replaced by mean_demand --------------
 
 

@@ -17,6 +17,7 @@ from segchain.schema import (
     ITEMS_OPTION,
     MAX_VALUE,
     ON_HAND_OPTION,
+    ORDERS_OPTION,
     blank_ids,
     demand_line,
     number_problems,
@@ -355,6 +356,40 @@ def items_matching_none(
             f"forecast: {examples(ours, 3)}){why}; every stocking point uses the default "
             "parameters",
             {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+        )
+    ]
+
+
+def orders_matching_none(points: pl.DataFrame, history: pl.DataFrame, keys: list[str]) -> list[str]:
+    """A warning when ``--orders`` gives not one stocking point a history (another export, skus
+    renamed, sites that are not the forecast's): every slow or lumpy point is then planned from
+    the forecast's fit alone, and the warning that says so is left out when ``--orders`` is
+    given, so nothing said it."""
+    if points.height == 0:
+        return []
+    theirs_keys = history.select(keys).unique()
+    if points.join(theirs_keys, on=keys, how="semi").height:
+        return []
+
+    order = ["sku", *[k for k in keys if k != "sku"]]  # sku@site, as other messages name them
+
+    def key(df: pl.DataFrame) -> pl.Series:
+        return df.select(pl.concat_str(order, separator="@")).to_series().unique().sort()
+
+    theirs, ours = key(theirs_keys), key(points)
+    word = ("sku", "skus") if keys == ["sku"] else ("sku@site", "sku@site pairs")
+    shown = (
+        f"{theirs.len():,} {agree(theirs.len(), *word)} in the orders: {examples(theirs, 3)}"
+        if theirs.len()
+        else "no sale in the orders"
+    )
+    return [
+        TableMessage(
+            f"{{{ORDERS_OPTION}}} matches no stocking point of {{{FORECAST_ARGUMENT}}} ({shown}; "
+            f"in the forecast: {examples(ours, 3)}): no point has an order history, so slow and "
+            "lumpy points are planned from the forecast's fit alone; give the orders the "
+            "forecast was made from",
+            {ORDERS_OPTION: ORDERS_OPTION, FORECAST_ARGUMENT: "the forecast"},
         )
     ]
 

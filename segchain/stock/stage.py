@@ -38,6 +38,7 @@ from segchain.stock.inputs import (
     join_on_hand,
     level_caps,
     mean_prices,
+    orders_matching_none,
     read_series,
     segment_targets,
     stocking_points,
@@ -206,6 +207,8 @@ def stock(
             notes += r.warnings
         history, more = demand_history(routed, keys, period_days)
         notes += more
+        if not more or "site" not in keys or "site" in routed.columns:
+            notes += orders_matching_none(points, history, keys)
         # A sku's selling price does not depend on the site: every line of the orders.
         prices = mean_prices(od)
     notes += items_matching_none(points, items)
