@@ -825,6 +825,33 @@ def check_one_row_per_customer(df: pl.DataFrame, *, source: str) -> None:
         raise DataError(f"{source}: {problem}", hint=ONE_ROW_PER_CUSTOMER_HINT)
 
 
+def check_customer_ids(df: pl.DataFrame, *, source: str, hint: str = SEGMENTS_HINT) -> None:
+    """Refuse a customers table with a row whose ``customer_id`` is blank (empty, or only
+    spaces): that row is no customer, and a stage that joined on the id dropped it without a
+    word. ``source`` names the table (``SEGMENTS segments.csv``).
+
+    Raises:
+        DataError: how many rows and which (1 = the first data row).
+    """
+    from segchain.errors import DataError
+
+    if "customer_id" not in df.columns:
+        return
+    text = pl.col("customer_id").cast(pl.String).str.strip_chars()
+    rows = (
+        df.select(text.alias("k"))
+        .with_row_index("row", offset=1)
+        .filter(pl.col("k").is_null() | (pl.col("k") == ""))
+        .get_column("row")
+        .to_list()
+    )
+    if rows:
+        raise DataError(
+            f"{source}: {plural(len(rows), 'row')} with a blank customer_id ({_rows_text(rows)})",
+            hint=hint,
+        )
+
+
 # ---- Column types: what a table read from a file may hold (checked by tableio on every read)
 
 DATE_COLUMNS = frozenset({"order_date", "ds"})

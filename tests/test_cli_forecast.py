@@ -252,3 +252,38 @@ def test_cli_forecast_does_not_echo_the_librarys_lists_of_short_series(cli, tmp_
     assert r.exit_code == 0, r.stderr
     assert pl.read_csv(tmp_path / "fc.csv").filter(pl.col("sku") == "C-0").height == 4
     assert "too short for the window" not in r.stderr
+
+
+def test_cli_forecast_refuses_segments_with_a_blank_customer_id(cli, tmp_path):
+    """A segments row without its customer_id was dropped without a word (costs refuses it);
+    found by a hostile sweep (session 38): a table given to a stage with a blank key is exit 1."""
+    orders, segments = write_inputs(tmp_path)
+    segments.write_text("customer_id,segment\n0001,Champions\n,At risk\n0002,At risk\n , x\n")
+    r = cli("forecast", str(segments), "--orders", str(orders), "-o", "fc.csv")
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"segchain forecast: Error: SEGMENTS {segments}: 2 rows with a blank customer_id "
+        "(rows 2, 4)\n"
+        "segchain forecast:   hint: give the segments that segchain segment wrote (one row per "
+        "customer)\n"
+    )
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_forecast_stage_refuses_segments_with_a_blank_customer_id():
+    """The stage run from Python refuses it too, naming the table by its word."""
+    from segchain.errors import DataError
+    from segchain.forecast.series import build_series
+
+    orders = pl.DataFrame(
+        {
+            "order_date": [dt.date(2024, 1, 1), dt.date(2024, 1, 8)],
+            "customer_id": ["C1", "C2"],
+            "sku": ["P1", "P1"],
+            "quantity": [1.0, 2.0],
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["C1", None], "segment": ["A", "B"]})
+    with pytest.raises(DataError) as exc:
+        build_series(orders, segments, by=["segment", "sku"], freq="W")
+    assert exc.value.message == "segments: 1 row with a blank customer_id (row 2)"

@@ -167,7 +167,7 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
-    from segchain.schema import check_one_row_per_customer, check_table_kind
+    from segchain.schema import check_customer_ids, check_one_row_per_customer, check_table_kind
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -223,6 +223,7 @@ def forecast(
         hint="give segment's output (or a table of customer_id, segment) as SEGMENTS",
     )
     seg_frame = collect(seg_table.frame, name="segments")
+    check_customer_ids(seg_frame, source=c.table_name("SEGMENTS", segments))
     check_one_row_per_customer(seg_frame, source=c.table_name("SEGMENTS", segments))
     opts = c.OrderOptions(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet

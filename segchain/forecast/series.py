@@ -19,6 +19,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
+    check_customer_ids,
     check_one_row_per_customer,
     demand_line,
     product_line,
@@ -80,9 +81,9 @@ def build_series(
     warnings: list[str] = []
     excluded: dict[str, int] = {}
 
-    seg = segments.select(
-        pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8)
-    ).filter(pl.col("customer_id").is_not_null())
+    # A row without its customer_id was dropped here without a word.
+    check_customer_ids(segments, source="segments")
+    seg = segments.select(pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8))
     check_one_row_per_customer(segments, source="segments")
     o_cols = ["order_date", "customer_id", "quantity"] + [
         c for c in by if c != "segment" and c not in ("customer_id",)
