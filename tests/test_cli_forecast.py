@@ -287,3 +287,40 @@ def test_forecast_stage_refuses_segments_with_a_blank_customer_id():
     with pytest.raises(DataError) as exc:
         build_series(orders, segments, by=["segment", "sku"], freq="W")
     assert exc.value.message == "segments: 1 row with a blank customer_id (row 2)"
+
+
+@pytest.mark.parametrize("engine", [[], ["--engine", "local"]])
+def test_cli_forecast_refuses_an_address_without_a_cluster_engine(cli, tmp_path, engine):
+    """--address tcp://... without --engine dask ran every model on this machine, unsaid:
+    the cluster the user named was never asked. Found by a hostile sweep (session 38)."""
+    orders, segments = write_inputs(tmp_path, weeks=3)
+    r = cli(
+        "forecast",
+        str(segments),
+        "--orders",
+        str(orders),
+        "--address",
+        "tcp://10.0.0.5:8786",
+        *engine,
+        "-o",
+        "fc.csv",
+    )
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "segchain forecast: Error: --address tcp://10.0.0.5:8786 names a cluster, but the "
+        "engine is local: the models would run on this machine, the address unused\n"
+        "segchain forecast:   hint: add --engine dask (or ray, spark) to run on that cluster, "
+        "or leave --address out\n"
+    )
+    assert not (tmp_path / "fc.csv").exists()
+
+
+def test_cli_forecast_an_address_from_the_environment_is_a_standing_setting(
+    cli, tmp_path, monkeypatch
+):
+    """$SEGCHAIN_ADDRESS (for the runs on a cluster) does not stop a local run."""
+    orders, segments = write_inputs(tmp_path, weeks=12)
+    monkeypatch.setenv("SEGCHAIN_ADDRESS", "tcp://10.0.0.5:8786")
+    r = cli("forecast", str(segments), "--orders", str(orders), "--n-jobs", "1", "-o", "fc.csv")
+    assert r.exit_code == 0, r.stderr
+    assert (tmp_path / "fc.csv").exists()

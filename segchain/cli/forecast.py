@@ -209,6 +209,18 @@ def forecast(
     )
     parse_levels(params["level"])
     parse_models(params["models"])
+    if (
+        address is not None
+        and params["engine"] == "local"
+        and not c.from_env(address, "SEGCHAIN_ADDRESS")
+    ):
+        # It ran every model on this machine, unsaid: the cluster named was never asked. From
+        # the environment (or the config) it is a standing setting, for the runs on a cluster.
+        raise UsageError(
+            f"--address {address} names a cluster, but the engine is local: the models would "
+            "run on this machine, the address unused",
+            hint="add --engine dask (or ray, spark) to run on that cluster, or leave --address out",
+        )
     # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
     check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
