@@ -72,6 +72,7 @@ FORECAST_OPTION = "--forecast"
 # or argument (``{SEGMENTS} and {--orders} have ...``, ``errors.SegchainError`` ``tables``).
 SEGMENTS_ARGUMENT = "SEGMENTS"
 SEGMENTS_HINT = "give the segments that segchain segment wrote (one row per customer)"
+PREVIOUS_HINT = "give --previous the table that segchain segment -o wrote last time"
 FORECAST_ARGUMENT = "FORECAST"
 CUSTOMERS_ARGUMENT = "CUSTOMERS"
 # The word a stage's own message names each by ('forecast: 1 row has no ds'), without the file;

@@ -33,6 +33,8 @@ import polars as pl
 from segchain.errors import DataError, TableMessage, UsageError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
+    PREVIOUS_HINT,
+    check_customer_ids,
     check_one_row_per_customer,
     demand_line,
     product_line,
@@ -855,6 +857,7 @@ def _check_previous(previous: pl.DataFrame) -> None:
     """Before any work: ``previous`` has its columns and one row per customer (a customer
     twice was compared with its first row only, the other dropped without a word)."""
     require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
+    check_customer_ids(previous, source="--previous", hint=PREVIOUS_HINT)
     check_one_row_per_customer(previous, source="--previous")
 
 

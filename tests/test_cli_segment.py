@@ -294,3 +294,17 @@ def test_segment_cli_stdin_for_orders_and_previous_is_a_usage_error(cli, orders_
         "segchain segment:   hint: give the others as files, e.g. --previous last_month.parquet\n"
     )
     assert not Path("s.csv").exists()
+
+
+def test_segment_cli_refuses_a_previous_table_with_a_blank_customer_id(cli, orders_csv: Path):
+    """A --previous row without its customer_id was dropped without a word, as forecast dropped
+    one of SEGMENTS; found by a hostile sweep (session 38)."""
+    Path("prev.csv").write_text("customer_id,segment\n0001,A\n,B\n0002,A\n")
+    result = cli("segment", str(orders_csv), "--previous", "prev.csv", "-o", "s.csv")
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "segchain segment: Error: --previous prev.csv: 1 row with a blank customer_id (row 2)\n"
+        "segchain segment:   hint: give --previous the table that segchain segment -o wrote "
+        "last time\n"
+    )
+    assert not Path("s.csv").exists()

@@ -117,7 +117,12 @@ def segment_command(
 
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
-    from segchain.schema import check_one_row_per_customer, check_table_kind
+    from segchain.schema import (
+        PREVIOUS_HINT,
+        check_customer_ids,
+        check_one_row_per_customer,
+        check_table_kind,
+    )
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table, reading
 
@@ -161,9 +166,14 @@ def segment_command(
             prev_table.stage,
             "segments",
             source=c.table_name("--previous", previous),
-            hint="give --previous the table that segchain segment -o wrote last time",
+            hint=PREVIOUS_HINT,
         )
         previous_frame = collect(prev_table.frame)
+        check_customer_ids(
+            previous_frame,
+            source=c.table_name("--previous", previous),
+            hint=PREVIOUS_HINT,
+        )
         check_one_row_per_customer(previous_frame, source=c.table_name("--previous", previous))
 
     opts = c.OrderOptions(
