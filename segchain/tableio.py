@@ -1543,7 +1543,8 @@ def _scan_parquet_file(path: str) -> Table:
     # Any polars error here is the file's: a damaged footer raises InvalidOperationError (its
     # Arrow schema not base64), a damaged page ComputeError.
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise DataError(f"{path}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise _unreadable_parquet(path, path, exc) from None
+    _check_parquet_columns(lf.collect_schema().names(), path)
     lf = readable_columns(lf, source=path)
     return Table(frame=lf, dialect=Dialect(format="parquet"), metadata=meta, name=path)
 
@@ -1555,9 +1556,46 @@ def _read_parquet_bytes(data: bytes, name: str) -> Table:
         df = pl.read_parquet(io.BytesIO(data))
         meta = read_metadata(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError) as exc:  # as in _scan_parquet_file
-        raise DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})") from None
+        raise _unreadable_parquet(io.BytesIO(data), name, exc) from None
+    _check_parquet_columns(df.columns, name)
     df = readable_columns(df, source=name)
     return Table(frame=df, dialect=Dialect(format="parquet"), metadata=meta, name=name)
+
+
+def _unreadable_parquet(source: str | IO[bytes], name: str, exc: BaseException) -> DataError:
+    """The error for a Parquet file polars cannot read: one that names a column twice (pyarrow
+    writes such files; polars refuses them) is named as such, as a CSV header doing so is, not
+    as a damaged file."""
+    try:
+        import pyarrow.parquet as pq  # only here: reading a good file never imports pyarrow
+
+        names = list(pq.read_schema(source).names)
+    except Exception:  # noqa: BLE001 - the file is damaged indeed: polars' error says how
+        names = []
+    dups = sorted({n for n in names if names.count(n) > 1})
+    if dups:
+        where = "; ".join(
+            f"{short(d, 40)!r} in columns "
+            + ", ".join(str(i + 1) for i, n in enumerate(names) if n == d)
+            for d in dups[:5]
+        )
+        return DataError(
+            f"{name}: the Parquet file names a column twice: {where}",
+            hint="give each column its own name where the file is written",
+        )
+    return DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})")
+
+
+def _check_parquet_columns(columns: Sequence[str], name: str) -> None:
+    """Refuse a Parquet file without a column (written from an empty frame): no column can be
+    mapped, and the hints for a CSV's missing columns (a title line above the header) do not
+    apply to it."""
+    if not columns:
+        raise DataError(
+            f"{name}: the Parquet file has no columns",
+            hint="write it again from the table it should hold (it was written from a table "
+            "without columns)",
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -432,3 +432,40 @@ def test_a_workbook_without_its_reader_installed_says_what_to_do(tmp_path, monke
     path = _zip(tmp_path / "export.xlsx", {"xl/workbook.xml": b"<w/>"})
     with pytest.raises(DataError, match=r"needs the fastexcel package \(pip install fastexcel\)"):
         tableio.read_raw(str(path))
+
+
+def test_a_parquet_file_naming_a_column_twice_is_named_as_such(cli, tmp_path: Path) -> None:
+    """'not a readable Parquet file (column with name 'quantity' has more than one occurrence)'
+    said the file was damaged, without a way out; pyarrow writes such files. A CSV naming a
+    column twice is refused naming the columns. Found by a hostile sweep (session 38)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["order_id", "order_date", "customer_id", "sku", "quantity", "quantity", "amount"]
+    table = pa.Table.from_arrays([pa.array(["1"]) for _ in names], names=names)
+    pq.write_table(table, tmp_path / "o.parquet")
+    for args in (["validate"], ["segment"]):
+        result = cli(*args, str(tmp_path / "o.parquet"), "-o", str(tmp_path / "x.csv"))
+        assert result.exit_code == 1
+        assert result.stderr == (
+            f"segchain {args[0]}: Error: {tmp_path / 'o.parquet'}: the Parquet file names a "
+            "column twice: 'quantity' in columns 5, 6\n"
+            f"segchain {args[0]}:   hint: give each column its own name where the file is "
+            "written\n"
+        )
+        assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_parquet_file_without_columns_is_named_as_such(cli, tmp_path: Path) -> None:
+    """A Parquet file of no column was 'missing required columns ...; found no columns' with
+    the hint for a CSV report's title line ('tail -n +N export.csv | segchain validate -'),
+    no way out for a Parquet file; as a stage's table ('SEGMENTS'), missing columns. Found by a
+    hostile sweep (session 38)."""
+    pl.DataFrame().write_parquet(tmp_path / "o.parquet")
+    result = cli("validate", str(tmp_path / "o.parquet"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain validate: Error: {tmp_path / 'o.parquet'}: the Parquet file has no columns\n"
+        "segchain validate:   hint: write it again from the table it should hold (it was "
+        "written from a table without columns)\n"
+    )
