@@ -632,6 +632,7 @@ def read_csv_bytes(
                 if ragged is not None:
                     return ragged
             _raise_ragged(payload, delimiter=delimiter, name=name)
+        _raise_open_quote(payload, delimiter=delimiter, name=name)
         raise DataError(
             f"{name}: cannot parse as CSV ({first})",
             hint="check the delimiter and quoting",
@@ -700,6 +701,28 @@ def _csv_text(payload: bytes) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", _CR_HELD)
     return text
+
+
+def _raise_open_quote(payload: bytes, *, delimiter: str, name: str) -> None:
+    """Name the row whose quoted field no quote closes (a stray quote opening a field, or a
+    file cut inside a quoted field): polars says only that it could not parse the field."""
+    text = _csv_text(payload)
+    rows = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    records, line = 0, 1
+    try:
+        for _ in rows:
+            records, line = records + 1, rows.line_num + 1
+    except csv.Error as exc:
+        if "end of data" not in str(exc) or records == 0:
+            return
+        start = text.split("\n", line)[line - 1] if line > 0 else ""
+        raise DataError(
+            f"{name}: row {records:,} opens a quoted field that no quote closes, so the rest "
+            f"of the file would be one field: {short(start, 60)!r} (rows counted from 1 after "
+            "the header)",
+            hint='remove the stray double quote, or double it inside a quoted field (""); if '
+            "the export was cut short, export it again",
+        ) from None
 
 
 def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:

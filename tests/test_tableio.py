@@ -469,3 +469,31 @@ def test_a_parquet_file_without_columns_is_named_as_such(cli, tmp_path: Path) ->
         "segchain validate:   hint: write it again from the table it should hold (it was "
         "written from a table without columns)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("lines", "row", "shown"),
+    [
+        # A stray quote opening a field mid-file: the rest of the file is one field.
+        (['1,2024-01-01,C1,P1,1,5', '2,2024-01-02,"C2,P2,1,5', "3,2024-01-03,C3,P3,1,5"], 2,
+         '2,2024-01-02,"C2,P2,1,5'),
+        # A download cut inside a quoted field of the last line.
+        (["1,2024-01-01,C1,P1,1,5", '2,2024-01-02,C2,"P2 blue'], 2, '2,2024-01-02,C2,"P2 blue'),
+    ],
+)  # fmt: skip
+def test_a_quote_that_nothing_closes_is_named_with_its_row(cli, tmp_path: Path, lines, row, shown):
+    """'cannot parse as CSV (could not parse `"C2,P2,1,5)', hint 'check the delimiter and
+    quoting', named neither the line nor what was wrong with it. Found by a hostile sweep
+    (session 38)."""
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n" + "\n".join(lines))
+    result = cli("validate", str(path), "-o", str(tmp_path / "x.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"segchain validate: Error: {path}: row {row} opens a quoted field that no quote "
+        f"closes, so the rest of the file would be one field: {shown!r} (rows counted from 1 "
+        "after the header)\n"
+        "segchain validate:   hint: remove the stray double quote, or double it inside a quoted "
+        'field (""); if the export was cut short, export it again\n'
+    )
+    assert not (tmp_path / "x.csv").exists()
