@@ -713,15 +713,26 @@ def _raise_open_quote(payload: bytes, *, delimiter: str, name: str) -> None:
         for _ in rows:
             records, line = records + 1, rows.line_num + 1
     except csv.Error as exc:
-        if "end of data" not in str(exc) or records == 0:
+        if records == 0:  # the header's own quoting: polars' message says what it could not read
             return
-        start = text.split("\n", line)[line - 1] if line > 0 else ""
+        start = short(text.split("\n", line)[line - 1], 60)
+        if "end of data" in str(exc):
+            raise DataError(
+                f"{name}: row {records:,} opens a quoted field that no quote closes, so the "
+                f"rest of the file would be one field: {start!r} (rows counted from 1 after "
+                "the header)",
+                hint='remove the stray double quote, or double it inside a quoted field (""); '
+                "if the export was cut short, export it again",
+            ) from None
+        # A quote closing a field with text after it ('"C2"x,'), or a stray quote that opened
+        # a field lines before another one closed it.
+        lines = rows.line_num - line + 1
+        over = f" running over {lines:,} lines" if lines > 1 else ""
         raise DataError(
-            f"{name}: row {records:,} opens a quoted field that no quote closes, so the rest "
-            f"of the file would be one field: {short(start, 60)!r} (rows counted from 1 after "
-            "the header)",
-            hint='remove the stray double quote, or double it inside a quoted field (""); if '
-            "the export was cut short, export it again",
+            f"{name}: row {records:,} has a quote out of place: text follows the quote that "
+            f"closes a quoted field{over}: {start!r} (rows counted from 1 after the header)",
+            hint='a double quote inside a field is doubled ("") in a quoted field: remove the '
+            "stray quote, or export the file again with every field quoted",
         ) from None
 
 

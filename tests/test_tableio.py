@@ -497,3 +497,30 @@ def test_a_quote_that_nothing_closes_is_named_with_its_row(cli, tmp_path: Path, 
         'field (""); if the export was cut short, export it again\n'
     )
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("lines", "found"),
+    [
+        (["1,2024-01-01,C1,P1,1,5", '2,2024-01-02,"C2"x,P2,1,5'],
+         "a quoted field: '2,2024-01-02,\"C2\"x,P2,1,5'"),
+        # A stray quote that opened a field, closed by another one two lines below.
+        (['1,2024-01-01,"C1,P1,1,5', "2,2024-01-02,C2,P2,1,5", '3,2024-01-03,C3,"P3,1,5'],
+         "a quoted field running over 3 lines: '1,2024-01-01,\"C1,P1,1,5'"),
+    ],
+)  # fmt: skip
+def test_a_quote_out_of_place_is_named_with_its_row(cli, tmp_path: Path, lines, found):
+    """As a quote nothing closes: 'cannot parse as CSV (could not parse `"C2"x` as dtype ...)',
+    hint 'check the delimiter and quoting'. Found by a hostile sweep (session 38)."""
+    path = tmp_path / "o.csv"
+    path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n" + "\n".join(lines))
+    result = cli("validate", str(path), "-o", str(tmp_path / "x.csv"))
+    assert result.exit_code == 1
+    row = 2 if '"C2"x' in found else 1
+    assert result.stderr == (
+        f"segchain validate: Error: {path}: row {row} has a quote out of place: text follows the "
+        f"quote that closes {found} (rows counted from 1 after the header)\n"
+        'segchain validate:   hint: a double quote inside a field is doubled ("") in a quoted '
+        "field: remove the stray quote, or export the file again with every field quoted\n"
+    )
+    assert not (tmp_path / "x.csv").exists()
