@@ -1047,6 +1047,48 @@ def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _joined_lines(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
+    """Warnings for id columns holding a line break: a stray quote opening an id, closed by a
+    quote lines later, makes the lines between one quoted field of a valid CSV, so they are
+    read as no order line and the count of lines read does not show it. No id holds a line
+    break (a description may: it is not looked at). The lines are kept as read."""
+    schema = lf.collect_schema()
+    cols = {
+        c: mapping[c]
+        for c in ("order_id", "customer_id", "sku")
+        if c in mapping and _is_string(schema, mapping[c])
+    }
+    if not cols:
+        return []
+
+    def broken(h: str) -> pl.Expr:
+        return pl.col(h).str.contains(r"[\r\n]")
+
+    indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
+    counts = indexed.select(
+        expr
+        for c, h in cols.items()
+        for expr in (
+            broken(h).sum().alias(f"{c}|n"),
+            pl.col(h).filter(broken(h)).first().alias(f"{c}|e"),
+            pl.col(SOURCE_ROW).filter(broken(h)).first().alias(f"{c}|r"),
+        )
+    ).collect()
+    out = []
+    for c, h in cols.items():
+        n, e, r = (counts[f"{c}|{k}"][0] for k in "ner")
+        if not n:
+            continue
+        named = c if h == c else f"{c} ({short(h, 40)})"
+        out.append(
+            f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} a line break in "
+            f"{agree(n, 'its id', 'their ids')} (row {int(r):,}: {short(e, 80)!r}): a quoted "
+            "field spanning lines joined them into one, so the lines in it are not read as "
+            "order lines; check the export's quotes there (a stray \" opening the field)"
+        )
+    return out
+
+
 def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     """Warnings when the export's own ``currency`` or ``unit`` column says that numbers summed as
     one are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case
@@ -1212,7 +1254,7 @@ def import_orders(
 
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
-    warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
+    warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping) + _joined_lines(lf, mapping)
     # Counted where the date column is looked at below (one pass over the lines, not one more
     # of its own); the note keeps its place among the notes.
     valued_zero = _valued_zero(schema, mapping)

@@ -590,3 +590,27 @@ def test_a_positional_input_given_as_an_option_is_named_as_positional(
     assert result.exit_code == 2
     assert f"{argument} is given without an option name" in result.stderr
     assert f"segchain {command} {tmp_path / 'x.parquet'}" in result.stderr
+
+
+def test_validate_warns_of_lines_joined_into_an_id_by_a_stray_quote(cli, tmp_path: Path) -> None:
+    """A stray quote opening a customer id, and another closing a field three lines below: a
+    valid CSV whose rows 2 to 5 were one line, 'read 3 = used 3 + rejected 0' of six, the lines
+    between gone into a customer id without a word. Found by a hostile sweep (session 38)."""
+    export = tmp_path / "export.csv"
+    export.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-01,C1,P1,1,5\n"
+        '2,2024-01-02,"C2,P2,1,5\n'
+        "3,2024-01-03,C3,P3,1,5\n"
+        "4,2024-01-04,C4,P4,1,5\n"
+        '5,2024-01-05,C5",P5,1,5\n'
+        "6,2024-01-06,C6,P6,1,5\n"
+    )
+    result = cli("validate", str(export), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain validate: Warning: customer_id: 1 line holds a line break in its id (row 2: "
+        "'C2,P2,1,5\\n3,2024-01-03,C3,P3,1,5\\n4,2024-01-04,C4,P4,1,5\\n5,2024-01-05,C5'): a "
+        "quoted field spanning lines joined them into one, so the lines in it are not read as "
+        "order lines; check the export's quotes there (a stray \" opening the field)\n"
+    ) in result.stderr
