@@ -391,6 +391,24 @@ def check_date_format(value: str) -> str:
             "give a strptime format such as %d/%m/%Y, or day-first / month-first",
             hint=DATE_FORMAT_HINT,
         )
+    # A directive of a whole date or of a year: %F is %Y-%m-%d, %D %m/%d/%y, %s seconds since
+    # 1970, %c and %+ a date and time.
+    if not re.search(r"%[-_0^#]?[YyGgCFDcxs+]", value):
+        raise Invalid(
+            "it has no year (%Y, %y), so no date can be read with it", hint=DATE_FORMAT_HINT
+        )
+    import polars as pl
+
+    try:
+        # As orders.parse_dates reads the column with it: the format is polars' to refuse.
+        sample = pl.Series(["2024-01-01"])
+        sample.str.strptime(pl.Datetime, value, strict=False)
+        sample.str.strptime(pl.Date, value, strict=False)
+    except pl.exceptions.PolarsError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise Invalid(
+            f"polars cannot read dates with it ({first})", hint=DATE_FORMAT_HINT
+        ) from None
     return value
 
 

@@ -128,6 +128,29 @@ def test_unknown_date_format_directive_is_a_usage_error(cli, tmp_path: Path) -> 
     )
 
 
+@pytest.mark.parametrize(
+    ("fmt", "said"),
+    [
+        # polars refuses an hour without minutes: it was exit 1 after the read, 'cannot read
+        # the data (Invalid format string: ...)', not naming --date-format.
+        ("%d/%m/%Y %H", "polars cannot read dates with it (Invalid format string: Please "
+         "either specify both hour and minute, or neither.)"),
+        # No year: every line was rejected as implausible_date (or bad_date), after the read.
+        ("%d/%m", "it has no year (%Y, %y), so no date can be read with it"),
+    ],
+)  # fmt: skip
+def test_a_date_format_that_cannot_read_dates_is_a_usage_error(cli, tmp_path, fmt, said):
+    """Found by a hostile sweep (session 38): both are the option's fault, known before any
+    input is read."""
+    path = write(tmp_path, HEADER + lines())
+    result = cli("validate", str(path), "--date-format", fmt, "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain validate: Error: --date-format: {said}, got {fmt!r}\n"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
 # ---- finding 21: CR-only line endings ---------------------------------------------------------
 
 
