@@ -414,6 +414,17 @@ def test_sample_refuses_sizes_beyond_its_bound(
     assert not (tmp_path / "out").exists()
 
 
+def test_sample_names_its_format_option_when_refusing_a_format(cli, tmp_path: Path) -> None:
+    """'unknown format 'xlsx'; choose one of: csv, parquet' named no option (the other
+    commands say '-f' / '--format'). Found by a hostile sweep (session 38)."""
+    result = cli("sample", "-o", str(tmp_path / "out"), "-f", "xlsx")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "segchain sample: Error: -f/--format: unknown format 'xlsx'; choose one of: csv, parquet\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_installed_executable_help_runs(tmp_path: Path) -> None:
     # A real subprocess: the console script, not the in-process runner.
     exe = Path(sys.executable).with_name("segchain")

@@ -76,7 +76,10 @@ def sample(
         if not low <= value <= high:
             raise UsageError(f"{option}: must be from {low:,} to {high:,}, got {value:,}")
     seed = check_option(SEED, seed, option="--seed") if seed is not None else 0
-    fmt = check_format(format) or "csv"
+    try:
+        fmt = check_format(format) or "csv"
+    except UsageError as exc:  # it named no option: the other commands' parser names -f
+        raise UsageError(f"-f/--format: {exc.message}") from None
     refuse_empty_name(output, "-o", what="folder")
     if output == "-":
         # Elsewhere '-' is stdout; here it made a folder named '-' in the working directory.
