@@ -838,19 +838,9 @@ def check_customer_ids(df: pl.DataFrame, *, source: str, hint: str = SEGMENTS_HI
 
     if "customer_id" not in df.columns:
         return
-    text = pl.col("customer_id").cast(pl.String).str.strip_chars()
-    rows = (
-        df.select(text.alias("k"))
-        .with_row_index("row", offset=1)
-        .filter(pl.col("k").is_null() | (pl.col("k") == ""))
-        .get_column("row")
-        .to_list()
-    )
-    if rows:
-        raise DataError(
-            f"{source}: {plural(len(rows), 'row')} with a blank customer_id ({_rows_text(rows)})",
-            hint=hint,
-        )
+    problems = blank_ids(df, "customer_id")
+    if problems:
+        raise DataError(f"{source}: {problems[0]}", hint=hint)
 
 
 # ---- Column types: what a table read from a file may hold (checked by tableio on every read)
