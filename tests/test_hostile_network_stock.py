@@ -335,3 +335,38 @@ def test_stock_largest_demand_and_lead_time_are_planned(cli, tmp_path: Path) -> 
     assert row["mean_demand_lt"] == pytest.approx(1e15 * 3661 / 7)
     assert row["reorder_point"] > row["mean_demand_lt"]
     assert row["expected_fill_rate"] == pytest.approx(0.95, abs=1e-6)
+
+
+# ---- s38 minor messages: each names its input, its rows and how to fix it --------------------
+
+
+def test_network_capacity_below_demand_names_the_sites_file(cli, tmp_path: Path) -> None:
+    # 'total capacity 8 is below total demand 15' did not say which file held the capacities,
+    # while network's other messages about --sites name it.
+    result = network(cli, tmp_path, "S1,50,8,0,4\nS2,49,2,0,4\n")
+    refused(
+        result,
+        tmp_path,
+        f"Error: --sites {tmp_path / 'sites.csv'}: total capacity 8 is below total demand 15: "
+        "short by 7\n",
+    )
+
+
+def test_network_unused_lanes_are_named(cli, tmp_path: Path) -> None:
+    # '2 lanes in --costs name a site_id or customer_id not in the inputs' named none of them.
+    lanes = "site_id,customer_id,unit_cost\nS1,C1,1\nS1,C2,1\nS9,C1,1\nS1,C9,1\n"
+    result = cli(
+        "network",
+        write(tmp_path, "seg.csv", SEGMENTS),
+        "--sites",
+        write(tmp_path, "sites.csv", SITES + "S1,50,8,0,\n"),
+        "--costs",
+        write(tmp_path, "lanes.csv", lanes),
+        "-o",
+        str(tmp_path / "out.csv"),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"2 lanes in --costs {tmp_path / 'lanes.csv'} name a site_id or customer_id not in the "
+        "inputs and were not used (site_id@customer_id 'S9@C1', 'S1@C9')"
+    ) in result.stderr

@@ -242,8 +242,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
 
 def lane_pairs(
     costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame
-) -> tuple[pl.DataFrame, int, int]:
-    """The lanes as model pairs; the count of pairs without a lane; of lanes not used."""
+) -> tuple[pl.DataFrame, int, list[str]]:
+    """The lanes as model pairs; the count of pairs without a lane; the lanes not used (their
+    site_id@customer_id, in the file's order)."""
     require_columns(
         costs.columns,
         ["site_id", "customer_id", "unit_cost"],
@@ -293,7 +294,10 @@ def lane_pairs(
     cidx = cust.select("customer_id", pl.int_range(pl.len()).alias("j"))
     sidx = site_df.select("site_id", pl.int_range(pl.len()).alias("i"), "lat", "lon")
     pairs = lanes.join(cidx, on="customer_id", how="inner").join(sidx, on="site_id", how="inner")
-    unknown = lanes.height - pairs.height
+    known = pl.col("customer_id").is_in(cidx["customer_id"].implode()) & pl.col("site_id").is_in(
+        sidx["site_id"].implode()
+    )
+    unknown = lanes.filter(~known.fill_null(False)).select(key_text(lane_keys)).to_series()
     pairs = pairs.join(
         cust.select(
             pl.int_range(pl.len()).alias("j"),
@@ -333,7 +337,7 @@ def lane_pairs(
             f"{examples(lost)}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
         )
-    return pairs, cust.height * site_df.height - pairs.height, unknown
+    return pairs, cust.height * site_df.height - pairs.height, unknown.to_list()
 
 
 def require_distances(

@@ -37,7 +37,7 @@ from segchain.network.outputs import (
     with_left_out,
 )
 from segchain.policy import unnamed_segments_note
-from segchain.schema import CUSTOMERS_ARGUMENT, LANES_OPTION
+from segchain.schema import CUSTOMERS_ARGUMENT, LANES_OPTION, SITES_OPTION
 from segchain.tableio import collect
 
 if TYPE_CHECKING:
@@ -320,8 +320,10 @@ def _check_capacity(site_df: pl.DataFrame, demand_total: float, open: int | None
     cap = np.nan_to_num(site_df["capacity"].to_numpy().astype(float), nan=np.inf)
     short = demand_total * (1 - 1e-12)
     if cap.sum() < short:
+        # Named as network's other messages about --sites are: the CLI adds the file.
         raise InfeasibleError(
-            f"total capacity {cap.sum():,.6g} is below total demand {demand_total:,.6g}: "
+            f"{SITES_OPTION}: total capacity {cap.sum():,.6g} is below total demand "
+            f"{demand_total:,.6g}: "
             f"short by {demand_total - cap.sum():,.6g}",
             hint="add sites or capacity (sites.capacity), or check the demand units",
         )
@@ -338,7 +340,8 @@ def _check_capacity(site_df: pl.DataFrame, demand_total: float, open: int | None
     if best < short:
         forced = "; existing sites are always open" if existing.any() else ""
         raise InfeasibleError(
-            f"with --open {open} at most {best:,.6g} of capacity can be open (site_id "
+            f"{SITES_OPTION}: with --open {open} at most {best:,.6g} of capacity can be open "
+            "(site_id "
             f"{examples(site_df['site_id'].to_numpy()[chosen])}{forced}), below total demand "
             f"{demand_total:,.6g}: short by {demand_total - best:,.6g}; splitting customers "
             "over sites (--allow-split) cannot help",
@@ -391,13 +394,17 @@ def _check_customer_fits(
 def _lane_pairs(
     costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame, notes: list[str]
 ) -> tuple[pl.DataFrame, int]:
-    pairs, lanes_missing, lanes_unknown = lane_pairs(costs, cust, site_df)
-    if lanes_unknown:
+    pairs, lanes_missing, unknown = lane_pairs(costs, cust, site_df)
+    if unknown:
+        # Counted alone, the lanes could not be found in the file (a typo'd site_id, another
+        # export's customers): a few are named, as other messages name rows.
+        lanes_unknown = len(unknown)
         notes.append(
             TableMessage(
                 f"{plural(lanes_unknown, 'lane')} in {{{LANES_OPTION}}} "
                 f"{agree(lanes_unknown, 'names', 'name')} a site_id or customer_id not in the "
-                f"inputs and {agree(lanes_unknown, 'was', 'were')} not used",
+                f"inputs and {agree(lanes_unknown, 'was', 'were')} not used "
+                f"(site_id@customer_id {examples(unknown)})",
                 {LANES_OPTION: LANES_OPTION},
             )
         )
