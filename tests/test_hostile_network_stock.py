@@ -370,3 +370,16 @@ def test_network_unused_lanes_are_named(cli, tmp_path: Path) -> None:
         f"2 lanes in --costs {tmp_path / 'lanes.csv'} name a site_id or customer_id not in the "
         "inputs and were not used (site_id@customer_id 'S9@C1', 'S1@C9')"
     ) in result.stderr
+
+
+def test_stock_items_text_names_the_rows_it_counts(cli, tmp_path: Path) -> None:
+    # A per-site item master named its rows 'skus' ('for skus 'P1', 'P1', ... (and 235 more)'
+    # on 240 rows): each row is a sku@site.
+    items = "sku,site,moq\n" + "".join(f"P{i // 4},S{i % 4},abc\n" for i in range(12))
+    result = stock(cli, tmp_path, FORECAST, "--items", write(tmp_path, "items.csv", items))
+    refused(
+        result,
+        tmp_path,
+        f"--items {tmp_path / 'items.csv'}: moq is not a number ('abc') for sku@site 'P0@S0', "
+        "'P0@S1', 'P0@S2', 'P0@S3', 'P1@S0' (and 7 more)",
+    )

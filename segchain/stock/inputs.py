@@ -20,6 +20,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     blank_ids,
     demand_line,
+    key_text,
     number_problems,
     numeric_columns,
     require_columns,
@@ -510,9 +511,11 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
         )
         if bad.height:
             values = examples(bad.get_column(col).cast(pl.String).unique(maintain_order=True))
-            skus = examples(bad.get_column("sku").cast(pl.String).to_list())
-            what = agree(bad.height, "sku", "skus")
-            problems.append(f"{col} is not a number ({values}) for {what} {skus}")
+            # Each row is named, by its key: a per-site table's rows are sku@site ('skus' counted
+            # the rows, 'P1', 'P1', ... (and 235 more) for 48 skus).
+            keys = ["sku", "site"] if "site" in it.columns else ["sku"]
+            rows = examples(bad.select(key_text(keys)).to_series().to_list())
+            problems.append(f"{col} is not a number ({values}) for {'@'.join(keys)} {rows}")
     if problems:
         raise DataError(
             f"{ITEMS_OPTION}: " + "; ".join(problems),
