@@ -285,3 +285,22 @@ def test_costs_hostile_inventory_split_to_a_segment_not_in_segments_exits_1(
     ) in result.stderr
     assert "Traceback" not in result.stderr and "reconciled" not in result.stderr
     assert out.read_text() == "earlier run\n"
+
+
+@pytest.mark.parametrize("sites", [False, True], ids=["without sites", "with sites"])
+def test_costs_hostile_assignments_without_rows_exit_1(cli, tmp_path: Path, sites: bool) -> None:
+    # A header-only --assignments exited 0: every customer's transport missing, and with
+    # --sites 'NOT reconciled warehouse fixed' on stderr (s38).
+    files = [("--assignments", ASSIGNMENTS)]
+    if sites:
+        files.append(("--sites", "site_id,open,fixed_cost\nS1,true,100\n"))
+    out = tmp_path / "costs.csv"
+    result = costs(cli, tmp_path, *_args(tmp_path, files), out=out)
+    assert result.exit_code == 1, result.stderr
+    assert "reconciled" not in result.stderr
+    assert result.stderr.endswith(
+        f"segchain costs: Error: --assignments {tmp_path / 'in0.csv'}: the assignments table "
+        "has no rows (only a header)\n"
+        "segchain costs:   hint: give --assignments the table that segchain network -o writes\n"
+    )
+    assert not out.exists()

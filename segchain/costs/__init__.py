@@ -290,6 +290,14 @@ def costs(
             check_input(frame, name)
     if assignments is not None:
         assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
+        # Given on purpose, a table without rows is no plan: every customer's transport went
+        # missing and the open sites' fixed cost 'NOT reconciled', exit 0. (Assignments that
+        # miss some customers are costed, those customers' transport missing: see README.)
+        if assignments.height == 0:
+            raise DataError(
+                f"{ASSIGNMENTS_OPTION}: the assignments table has no rows (only a header)",
+                hint=f"give {ASSIGNMENTS_OPTION} the table that segchain network -o writes",
+            )
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
