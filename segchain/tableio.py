@@ -1585,7 +1585,13 @@ def _scan_parquet_file(path: str) -> Table:
 
 def _read_parquet_bytes(data: bytes, name: str) -> Table:
     if not data:
-        raise DataError(f"{name}: the file is empty")
+        # A Parquet table, even one without rows, is never 0 bytes: it had no hint.
+        raise DataError(
+            f"{name}: the file is empty",
+            hint="a Parquet table, even one without rows, is never empty: the write was cut "
+            "short or the file emptied; give the table as it was written, or rerun the stage "
+            "that writes it",
+        )
     try:
         df = pl.read_parquet(io.BytesIO(data))
         meta = read_metadata(io.BytesIO(data))

@@ -18,3 +18,17 @@ def test_report_reads_a_raw_export_with_bad_dates(cli, tmp_path: Path) -> None:
         "raw order lines, read as validate would: read 42 = used 40 + rejected 2" in result.stderr
     )
     assert (tmp_path / "r.md").read_text().strip()
+
+
+def test_report_empty_parquet_says_how_to_fix_it(cli, tmp_path: Path) -> None:
+    # 'x/empty.parquet: the file is empty' had no hint (s38): a stage writes no empty file.
+    (tmp_path / "empty.parquet").write_bytes(b"")
+    result = cli("report", str(tmp_path / "empty.parquet"), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'empty.parquet'}: the file is empty\n" in result.stderr
+    assert (
+        "hint: a Parquet table, even one without rows, is never empty: the write was cut short "
+        "or the file emptied; give the table as it was written, or rerun the stage that writes "
+        "it; or leave it out of the report\n"
+    ) in result.stderr
+    assert not (tmp_path / "r.html").exists()

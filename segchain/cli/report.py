@@ -118,6 +118,9 @@ def report_command(
                 raw_orders.append(source)
                 raw_at = len(named) if raw_at is None else raw_at
             else:
+                if _zero_bytes(source):
+                    # report reads every table it is given, and needs none of them.
+                    exc.hint = (exc.hint or "check the file") + "; or leave it out of the report"
                 problems.append(str(exc))
             continue
         name = "<stdin>" if source == "-" else source
@@ -240,6 +243,14 @@ def report_command(
         f"wrote the report ({sections}) to {output}"
         + (f" and {plural(len(files), 'chart')} to {path.parent / image_dir}/" if files else ""),
     )
+
+
+def _zero_bytes(source: str) -> bool:
+    """Whether ``source`` is a file of 0 bytes (an interrupted write, an emptied file)."""
+    try:
+        return source != "-" and Path(source).stat().st_size == 0
+    except OSError:
+        return False
 
 
 def _raw_orders(source: str, *, sheet: str | None) -> bool:
