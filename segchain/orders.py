@@ -102,31 +102,33 @@ TEXT_FIELDS = ("city", "country", "customer_name", "description", "currency", "u
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
 VALUE_FIELDS = ("quantity", "unit_price", "amount")
-# Implausible order dates are typos or placeholders (0001-01-01, 9999-12-31, 2052 for 2025):
-# rejected so that they cannot drive recency or the as-of date. The rule depends on the data
-# only, never on the day it runs (reruns stay byte-identical): a date before EARLIEST_DATE or
-# after LATEST_DATE, or more than FUTURE_GAP_DAYS after the date that 99 % of the export's dated
-# lines (within that window) fall on or before.
+# Implausible order dates are typos or placeholders (0001-01-01, 9999-12-31, 2052 for 2025,
+# SQL Server's empty 1900-01-01, the Unix epoch 1970-01-01): rejected so that they cannot drive
+# recency, the as-of date or the start of a series. The rule depends on the data only, never on
+# the day it runs (reruns stay byte-identical): a date before EARLIEST_DATE or after
+# LATEST_DATE; more than FUTURE_GAP_DAYS after the date that 99 % of the export's dated lines
+# (within that window) fall on or before; or before the 1 % of them that come first and more
+# than FUTURE_GAP_DAYS apart from every later line (old history of a business that grew is
+# kept: it has no such hole).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
 FUTURE_GAP_DAYS = 1096  # three years
 TAIL_QUANTILE = 0.99
 
 
-def implausible_date(date: pl.Expr, tail: float | None) -> pl.Expr:
+def implausible_date(date: pl.Expr, tail: float | None, head: float | None = None) -> pl.Expr:
     """True where ``date`` (a Date column) is implausible; see above. ``tail``: the export's
     ``date_tail`` (a number, not a quantile taken in the pass, which would hold every line of
-    the export in memory until its last line is read)."""
+    the export in memory until its last line is read); ``head``: its ``date_head``."""
     in_window = (date >= EARLIEST_DATE) & (date <= LATEST_DATE)
     limit = pl.lit(tail, dtype=pl.Float64) + FUTURE_GAP_DAYS
-    return ~in_window | (date.cast(pl.Int32) > limit)
+    day = date.cast(pl.Int32)
+    return ~in_window | (day > limit) | (day < pl.lit(head, dtype=pl.Float64))
 
 
-def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> float | None:
-    """The date (days since 1970) that ``TAIL_QUANTILE`` of the dated lines within the window
-    fall on or before: polars' ``quantile(TAIL_QUANTILE, "lower")`` of those lines' dates, from
-    ``counts`` (each distinct Date and its number of lines). None without such lines."""
-    inside = (
+def _days_in_window(counts: pl.DataFrame, date: str, n: str) -> pl.DataFrame:
+    """Each day within the window (days since 1970, ascending) and its dated lines."""
+    return (
         counts.lazy()
         .filter((pl.col(date) >= EARLIEST_DATE) & (pl.col(date) <= LATEST_DATE))
         .group_by(pl.col(date).cast(pl.Int32))
@@ -134,13 +136,40 @@ def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> f
         .sort(date)
         .collect()
     )
-    total = int(inside.get_column(n).sum())
+
+
+def _lower_quantile(days: pl.DataFrame, q: float, date: str, n: str) -> int | None:
+    """polars' ``quantile(q, "lower")`` of the lines' days: the value at index
+    floor((count - 1) * q) in sorted order. None without a line."""
+    total = int(days.get_column(n).sum())
     if total == 0:
         return None
-    # polars' "lower" quantile: the value at index floor((count - 1) * q) in sorted order.
-    index = int((total - 1) * TAIL_QUANTILE)
-    at = inside.filter(pl.col(n).cum_sum() > index).get_column(date)[0]
-    return float(at)
+    index = int((total - 1) * q)
+    return int(days.filter(pl.col(n).cum_sum() > index).get_column(date)[0])
+
+
+def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> float | None:
+    """The date (days since 1970) that ``TAIL_QUANTILE`` of the dated lines within the window
+    fall on or before, from ``counts`` (each distinct Date and its number of lines). None
+    without such lines."""
+    at = _lower_quantile(_days_in_window(counts, date, n), TAIL_QUANTILE, date, n)
+    return None if at is None else float(at)
+
+
+def date_head(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> float | None:
+    """The first plausible day (days since 1970) on the early side, from ``counts``: the first
+    line after the last hole of more than ``FUTURE_GAP_DAYS`` among the days up to the one that
+    1 - ``TAIL_QUANTILE`` of the dated lines fall on or before. None without such a hole.
+
+    A placeholder date stands decades before the data, with nothing between; a business's
+    early, sparse years run up to its busy ones without a three-year hole, and are kept."""
+    days = _days_in_window(counts, date, n)
+    low = _lower_quantile(days, 1.0 - TAIL_QUANTILE, date, n)
+    if low is None:
+        return None
+    early = days.get_column(date).filter(days.get_column(date) <= low)
+    after_hole = early.filter(early.diff() > FUTURE_GAP_DAYS)
+    return float(after_hole[-1]) if after_hole.len() else None
 
 
 REASONS = (
@@ -1483,10 +1512,12 @@ def date_rules_of(counts: pl.DataFrame) -> DateRules:
     """The date rules from each distinct date (``order_date``, a Date) and its lines (``n``).
     A rule that no distinct date breaks cannot reject a line: it is left out of the reason
     chain (and a string column is not trimmed line by line to find blank dates)."""
-    tail = date_tail(counts)
+    tail, head = date_tail(counts), date_head(counts)
     undated = counts.get_column("order_date").null_count() > 0
-    implausible = counts.select(implausible_date(pl.col("order_date"), tail).fill_null(False).any())
-    return DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail)
+    implausible = counts.select(
+        implausible_date(pl.col("order_date"), tail, head).fill_null(False).any()
+    )
+    return DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail, head=head)
 
 
 def typed_date_rules(
@@ -1550,11 +1581,13 @@ def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl
 @dataclass(frozen=True)
 class DateRules:
     """What the import's look at the date column found, before the pass: whether a line has
-    no date (blank or unreadable), whether one is implausible, and the implausible-date tail."""
+    no date (blank or unreadable), whether one is implausible, and the implausible-date tail
+    and head."""
 
     undated: bool = True
     implausible: bool = True
     tail: float | None = None
+    head: float | None = None
     header: str | None = None
     """The date column's header, when some line's date field repeats it (exports joined with
     ``cat``, each file's header now a line in the middle)."""
@@ -1592,7 +1625,7 @@ def _reason_rules(
         rules.append((non_finite.fill_null(False), "non_finite"))
         rules.append((out_of_range.fill_null(False), "out_of_range"))
     if dates.implausible:
-        implausible = implausible_date(date, dates.tail).fill_null(False)
+        implausible = implausible_date(date, dates.tail, dates.head).fill_null(False)
         rules.append((implausible, "implausible_date"))
     return rules
 

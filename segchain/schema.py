@@ -511,7 +511,8 @@ REJECT_REASONS = {
     "bad_price": "unit price / amount is blank or not a number",
     "non_finite": "a number is infinite or NaN",
     "out_of_range": "a quantity, price or amount above 1e15 in size (sums would overflow)",
-    "implausible_date": "an order date before 1900, after 2099, or 3 years past 99 % of the lines",
+    "implausible_date": "an order date before 1900, after 2099, 3 years past 99 % of the lines, "
+    "or alone 3 years before them (a placeholder: 1900-01-01, 1970-01-01)",
     "return": "return or cancellation (dropped by --returns drop)",
     "negative_price": "a price correction or credit: a negative price or value on a line that is "
     "no return (dropped by --returns drop)",

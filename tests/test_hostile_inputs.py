@@ -64,6 +64,33 @@ def test_a_date_over_three_years_after_the_data_is_implausible(
     assert f"read 201 = used {201 - rejected} + rejected {rejected}" in result.stderr
 
 
+@pytest.mark.parametrize("placeholder", ["1900-01-01", "1970-01-01"])
+def test_a_placeholder_date_decades_before_the_data_is_implausible(
+    cli, tmp_path: Path, placeholder: str
+) -> None:
+    # SQL Server's empty datetime (1900-01-01) and the Unix epoch (1970-01-01) stand for "no
+    # date" in real exports. Kept, one such line started its customer's history and its sku's
+    # series there: forecast filled 125 years of zero weeks before the real ones.
+    path = write(tmp_path, HEADER + lines(200) + f"999,{placeholder},C1,S1,1,10\n")
+    rejects = tmp_path / "r.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "read 201 = used 200 + rejected 1" in result.stderr
+    rows = pl.read_csv(rejects, infer_schema=False)
+    assert rows["reason"].to_list() == ["implausible_date"]
+    assert rows["order_date"].to_list() == [placeholder]
+
+
+def test_old_history_without_a_three_year_hole_is_kept(cli, tmp_path: Path) -> None:
+    # A business that grew: a few orders a year from 2005 on, the bulk in 2024. Every year has
+    # an order, so nothing stands apart from the rest, however old.
+    old = "".join(f"{500 + y},{y}-06-01,C1,S1,1,10\n" for y in range(2005, 2024))
+    path = write(tmp_path, HEADER + old + lines(2000))
+    result = cli("validate", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "read 2,019 = used 2,019 + rejected 0" in result.stderr
+
+
 def test_far_future_order_does_not_drive_the_as_of_date(cli, tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + lines() + "99,9999-12-31,C1,S1,1,10\n")
     out = tmp_path / "s.csv"

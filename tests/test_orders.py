@@ -254,6 +254,19 @@ def test_typed_dates_three_years_past_the_tail_are_implausible(dtype) -> None:
 
 
 @pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
+@pytest.mark.parametrize(("gap", "reason"), [(1096, None), (1097, "implausible_date")])
+def test_typed_dates_alone_three_years_before_the_data_are_implausible(dtype, gap, reason) -> None:
+    # 300 lines from 2024-01-01 and two earlier, on one day `gap` days before the first: of
+    # 302 dated lines, 1 % fall before the 4th (index floor(301 * 0.01) = 3), 2024-01-02.
+    # Between the early day and 2024-01-01 no line: 1,096 days apart is allowed, 1,097 not.
+    first = dt.date(2024, 1, 1)
+    when = [first - dt.timedelta(days=gap)] * 2
+    when += [first + dt.timedelta(days=i // 2) for i in range(300)]
+    reasons = orders.import_orders(_lines_dated(when, dtype), mapping=CANONICAL).lines.collect()
+    assert reasons["reason"].to_list() == [reason] * 2 + [None] * 300
+
+
+@pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
 @pytest.mark.parametrize(
     ("first", "gap", "reason"),
     [
