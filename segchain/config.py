@@ -140,10 +140,11 @@ class Rule:
     """What one setting accepts.
 
     ``kind`` is ``int``, ``float``, ``bool``, ``str``, ``choice``, ``date``, ``pair`` (two numbers,
-    a list or ``"a,b"``), ``level`` (a service level) or ``text`` (free text or a number kept as
-    text). ``low``/``high`` bound numbers (``low_open``: strictly above ``low``). ``check``, when
-    given, is the setting's own rule beyond its kind: it takes the value (already of its kind) and
-    returns it (normalised) or raises ``Invalid``; ``expect`` then says what it accepts.
+    a list or ``"a,b"``), ``names`` (``"a,b"`` or a list of texts, read as ``"a,b"``), ``level``
+    (a service level) or ``text`` (free text or a number kept as text). ``low``/``high`` bound
+    numbers (``low_open``: strictly above ``low``). ``check``, when given, is the setting's own
+    rule beyond its kind: it takes the value (already of its kind) and returns it (normalised)
+    or raises ``Invalid``; ``expect`` then says what it accepts.
     """
 
     kind: str
@@ -173,6 +174,7 @@ class Rule:
             "pair": "two numbers separated by a comma, e.g. 0.8,0.95",
             "level": "a service level between 0 and 1 (or 50-99.99 for percent)",
             "str": "a text value",
+            "names": "names separated by commas, or a list of names",
             "text": "a text value or number",
         }.get(self.kind, self.kind)
 
@@ -452,8 +454,10 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "freq": _choice("D", "W", "M", env="SEGCHAIN_FREQ"),
         "horizon": _int(1, 3660, why_high="ten years of days"),
         "level": Rule("text", check=_levels, expect="percentages between 0 and 100, e.g. 80,95"),
-        "by": Rule("str", check=_by),
-        "models": Rule("str", check=_models, expect="auto or model names separated by commas"),
+        "by": Rule("names", check=_by),
+        "models": Rule(
+            "names", check=_models, expect="auto or model names separated by commas (or a list)"
+        ),
         "engine": _choice("local", "dask", "ray", "spark", env="SEGCHAIN_ENGINE"),
         "address": Rule("str", env="SEGCHAIN_ADDRESS"),
         "n_jobs": _int(
@@ -659,6 +663,13 @@ def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
             raise bad()
         return numbers[0], numbers[1]
     if kind == "str":
+        if not isinstance(value, str):
+            raise bad()
+        return value
+    if kind == "names":
+        # A TOML list of names, as level and the cutoffs take one, is the text the option takes.
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return ",".join(value)
         if not isinstance(value, str):
             raise bad()
         return value

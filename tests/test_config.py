@@ -236,3 +236,20 @@ def test_setting_precedence_cli_then_config_then_default() -> None:
     assert config.setting("abc-xyz", cfg, "segment", "method", "rfm") == "abc-xyz"
     assert config.setting(None, cfg, "segment", "method", "rfm") == "kmeans"
     assert config.setting(None, config.Config(), "segment", "method", "rfm") == "rfm"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [("by", ["segment", "site", "sku"], "segment,site,sku"), ("models", ["Naive"], "Naive")],
+)
+def test_forecast_column_and_model_names_may_be_a_toml_list(key, value, expected) -> None:
+    # level and abc_cutoffs took a TOML list or a text; by and models refused the list
+    # ("must be a text value") though they name several things too.
+    sections = config.check_tables({"forecast": {key: value}}, source="segchain.toml")
+    assert sections["forecast"][key] == expected
+
+
+@pytest.mark.parametrize("value", [[], ["segment", 3], [["sku"]]])
+def test_forecast_names_list_of_other_things_is_refused(value) -> None:
+    with pytest.raises(UsageError, match=r"\[forecast\] by"):
+        config.check_tables({"forecast": {"by": value}}, source="segchain.toml")
