@@ -516,6 +516,24 @@ def test_every_date_rejected_hint_names_the_date_format(cli, tmp_path: Path) -> 
     )
 
 
+def test_every_line_a_return_dropped_hint_names_returns(cli, tmp_path: Path) -> None:
+    # An export of returns alone with --returns drop: every line rejected as a return, and the
+    # hint sent the user to --map / --preset, which were right; --returns was the cause.
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "C1,2025-01-06,A,P1,-1,5\nC2,2025-01-07,B,P1,-2,5\n"
+    )
+    result = cli("validate", "orders.csv", "--returns", "drop", "-o", "out.csv")
+    assert result.exit_code == 1
+    assert "all 2 lines were rejected (return 2)" in result.stderr
+    assert result.stderr.splitlines()[-1] == (
+        "segchain validate:   hint: write them out with --rejects FILE to see why, and check "
+        "--returns (drop rejects returns and credits; net, the default, keeps them as negative "
+        "lines)"
+    )
+    assert not (tmp_path / "out.csv").exists()
+
+
 # --- Parquet onto a terminal --------------------------------------------------------------
 
 

@@ -603,6 +603,8 @@ class OrderOptions:
 
 # Reasons that say the dates were read the wrong way, not that a column is mapped wrong.
 _DATE_REASONS = ("bad_date", "implausible_date")
+# Reasons only --returns drop gives: the lines were read right and rejected on request.
+_RETURN_REASONS = ("return", "negative_price")
 
 
 def _what_to_check(by_reason: Mapping[str, int]) -> str:
@@ -610,6 +612,11 @@ def _what_to_check(by_reason: Mapping[str, int]) -> str:
     top = max(by_reason.items(), key=lambda kv: kv[1])[0] if by_reason else None
     if top in _DATE_REASONS:
         return "--date-format (leave it out and the dates' order is detected) and --map / --preset"
+    if top in _RETURN_REASONS:
+        return (
+            "--returns (drop rejects returns and credits; net, the default, keeps them as "
+            "negative lines)"
+        )
     return "--map / --preset"
 
 
