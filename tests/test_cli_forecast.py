@@ -315,6 +315,32 @@ def test_cli_forecast_refuses_an_address_without_a_cluster_engine(cli, tmp_path,
     assert not (tmp_path / "fc.csv").exists()
 
 
+def test_cli_forecast_refuses_n_jobs_with_a_cluster_engine(cli, tmp_path):
+    """--n-jobs sizes the local engine's pool; with --engine dask it did nothing, unsaid (the
+    cluster's workers run the models). Found by a hostile sweep (session 38)."""
+    orders, segments = write_inputs(tmp_path, weeks=3)
+    r = cli(
+        "forecast",
+        str(segments),
+        "--orders",
+        str(orders),
+        "--engine",
+        "dask",
+        "--n-jobs",
+        "2",
+        "-o",
+        "fc.csv",
+    )
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "segchain forecast: Error: --n-jobs 2 sets the local engine's processes, but the "
+        "engine is dask: the cluster's workers run the models, --n-jobs unused\n"
+        "segchain forecast:   hint: leave --n-jobs out and size the cluster, or run with "
+        "--engine local\n"
+    )
+    assert not (tmp_path / "fc.csv").exists()
+
+
 def test_cli_forecast_an_address_from_the_environment_is_a_standing_setting(
     cli, tmp_path, monkeypatch
 ):

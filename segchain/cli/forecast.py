@@ -221,6 +221,14 @@ def forecast(
             "run on this machine, the address unused",
             hint="add --engine dask (or ray, spark) to run on that cluster, or leave --address out",
         )
+    if n_jobs is not None and params["engine"] != "local":
+        # It did nothing, unsaid: the cluster's workers (or Dask's local one) run the models.
+        # From the config it is a standing setting, for the local runs.
+        raise UsageError(
+            f"--n-jobs {n_jobs} sets the local engine's processes, but the engine is "
+            f"{params['engine']}: the cluster's workers run the models, --n-jobs unused",
+            hint="leave --n-jobs out and size the cluster, or run with --engine local",
+        )
     # The engine before any input: a wrong --address costs seconds, not a read and a backtest.
     check_engine(params["engine"], params["address"])
     seg_table = read_table(segments)
