@@ -1033,17 +1033,28 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
 _SCIENTIFIC = r"^\d(\.\d+)?[eE]\+\d{2,}$"
 
 
+def _text_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> dict[str, str]:
+    """The id columns (``order_id``, ``customer_id``, ``sku``) read as text: canonical name ->
+    header. Only these can hold what a spreadsheet or a stray quote did to an id."""
+    schema = lf.collect_schema()
+    return {
+        c: mapping[c]
+        for c in ("order_id", "customer_id", "sku")
+        if c in mapping and _is_string(schema, mapping[c])
+    }
+
+
+def _id_named(canonical: str, header: str) -> str:
+    """An id column as the import's warnings name it: ``sku``, or ``sku (MATNR)``."""
+    return canonical if header == canonical else f"{canonical} ({short(header, 40)})"
+
+
 def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     """Warnings for id columns holding values in a spreadsheet's scientific notation: a 13-digit
     EAN saved as ``4.00638E+12`` has lost its last digits, so different skus (customers,
     orders) may have become one, and nothing can recover them. A spreadsheet does this to the
     whole column, so the first 10,000 lines decide whether the lines are counted."""
-    schema = lf.collect_schema()
-    cols = {
-        c: mapping[c]
-        for c in ("order_id", "customer_id", "sku")
-        if c in mapping and _is_string(schema, mapping[c])
-    }
+    cols = _text_ids(lf, mapping)
     if not cols:
         return []
 
@@ -1066,7 +1077,7 @@ def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     out = []
     for c, h in hit.items():
         n, u, e = (counts[f"{c}|{k}"][0] for k in "nue")
-        named = c if h == c else f"{c} ({short(h, 40)})"
+        named = _id_named(c, h)
         out.append(
             f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} an id in a "
             f"spreadsheet's scientific notation ({u:,} "
@@ -1081,19 +1092,15 @@ def _joined_lines(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     quote lines later, makes the lines between one quoted field of a valid CSV, so they are
     read as no order line and the count of lines read does not show it. No id holds a line
     break (a description may: it is not looked at). The lines are kept as read."""
-    schema = lf.collect_schema()
-    cols = {
-        c: mapping[c]
-        for c in ("order_id", "customer_id", "sku")
-        if c in mapping and _is_string(schema, mapping[c])
-    }
+    cols = _text_ids(lf, mapping)
     if not cols:
         return []
 
     def broken(h: str) -> pl.Expr:
         return pl.col(h).str.contains(r"[\r\n]")
 
-    indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
+    has_row = SOURCE_ROW in lf.collect_schema()
+    indexed = lf if has_row else lf.with_row_index(SOURCE_ROW, offset=1)
     counts = indexed.select(
         expr
         for c, h in cols.items()
@@ -1108,7 +1115,7 @@ def _joined_lines(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         n, e, r = (counts[f"{c}|{k}"][0] for k in "ner")
         if not n:
             continue
-        named = c if h == c else f"{c} ({short(h, 40)})"
+        named = _id_named(c, h)
         out.append(
             f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} a line break in "
             f"{agree(n, 'its id', 'their ids')} (row {int(r):,}: {short(e, 80)!r}): a quoted "
