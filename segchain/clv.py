@@ -217,6 +217,8 @@ class CLVResult:
     bgnbd: BGNBD
     gamma_gamma: GammaGamma | None
     warnings: list[str]
+    bgnbd_customers: int = 0
+    gamma_gamma_customers: int = 0
 
 
 MIN_GAMMA_GAMMA = 10
@@ -276,7 +278,17 @@ def lifetime_value(
     p_alive = _finite(p_alive)
     expected = _finite(expected)
     spend = _finite(spend)
-    return CLVResult(p_alive, expected, spend, expected * spend, bg, gg, warnings)
+    return CLVResult(
+        p_alive,
+        expected,
+        spend,
+        expected * spend,
+        bg,
+        gg,
+        warnings,
+        bgnbd_customers=len(x),
+        gamma_gamma_customers=int(usable.sum()) if gg is not None else 0,
+    )
 
 
 def _finite(values: np.ndarray) -> np.ndarray:

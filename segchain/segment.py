@@ -114,6 +114,9 @@ class SegmentResult:
         excluded: counts of order lines that did not enter the features, by reason.
         as_of: the date recency is measured from.
         k: number of clusters (k-means only).
+        clv_fit: with ``clv``, the fitted models: ``bgnbd`` (``r, alpha, a, b`` with time in
+            weeks, ``log_likelihood``, ``customers``) and ``gamma_gamma`` (``p, q, gamma``,
+            ``log_likelihood``, ``customers``; None when too few repeat customers to fit it).
     """
 
     segments: pl.DataFrame
@@ -124,6 +127,7 @@ class SegmentResult:
     as_of: dt.date | None = None
     k: int | None = None
     new_customers: int = 0
+    clv_fit: dict[str, dict[str, float] | None] | None = None
 
 
 def segment(
@@ -233,8 +237,9 @@ def segment(
     if previous is not None:
         changed, new_customers = _compare(labelled, previous, method, warnings)
 
+    clv_fit = None
     if clv:
-        labelled = _add_clv(labelled, clv_horizon, warnings)
+        labelled, clv_fit = _add_clv(labelled, clv_horizon, warnings)
     if ship_to:
         labelled = labelled.join(frames[-1], on="customer_id", how="left")
 
@@ -254,6 +259,7 @@ def segment(
         as_of=as_of,
         k=chosen_k,
         new_customers=new_customers,
+        clv_fit=clv_fit,
     )
 
 
@@ -891,7 +897,9 @@ def _compare(
     return changed, new_customers
 
 
-def _add_clv(df: pl.DataFrame, horizon: int, warnings: list[str]) -> pl.DataFrame:
+def _add_clv(
+    df: pl.DataFrame, horizon: int, warnings: list[str]
+) -> tuple[pl.DataFrame, dict[str, dict[str, float] | None]]:
     from segchain.clv import lifetime_value
 
     days = df.get_column("_purchase_days").to_numpy()
@@ -903,11 +911,31 @@ def _add_clv(df: pl.DataFrame, horizon: int, warnings: list[str]) -> pl.DataFram
         horizon_days=horizon,
     )
     warnings.extend(result.warnings)
+    bg, gg = result.bgnbd, result.gamma_gamma
+    fit: dict[str, dict[str, float] | None] = {
+        "bgnbd": {
+            "r": float(bg.r),
+            "alpha": float(bg.alpha),
+            "a": float(bg.a),
+            "b": float(bg.b),
+            "log_likelihood": float(bg.log_likelihood),
+            "customers": result.bgnbd_customers,
+        },
+        "gamma_gamma": None
+        if gg is None
+        else {
+            "p": float(gg.p),
+            "q": float(gg.q),
+            "gamma": float(gg.gamma),
+            "log_likelihood": float(gg.log_likelihood),
+            "customers": result.gamma_gamma_customers,
+        },
+    }
     return df.with_columns(
         p_alive=pl.Series(result.p_alive).round(6),
         expected_purchases=pl.Series(result.expected_purchases).round(6),
         clv=pl.Series(result.clv).round(2),
-    )
+    ), fit
 
 
 def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:

@@ -602,3 +602,22 @@ def test_segment_previous_with_a_customer_twice_is_refused():
         "  hint: keep one row per customer_id: remove or merge the repeated rows, or give the "
         "table that segchain segment wrote, as it was written"
     )
+
+
+def test_segment_clv_fit_in_result_and_cli_metadata(cli, tmp_path):
+    data = two_groups()
+    data.write_csv(tmp_path / "orders.csv")
+    result = segment(data, clv=True, as_of=D(2024, 12, 2))
+    fit = result.clv_fit
+    assert set(fit) == {"bgnbd", "gamma_gamma"}
+    assert fit["bgnbd"]["customers"] == 80 and fit["gamma_gamma"]["customers"] == 40
+    ran = cli("segment", "orders.csv", "--clv", "--as-of", "2024-12-02", "-o", "s.parquet")
+    assert ran.exit_code == 0, ran.stderr
+    from segchain.tableio import read_metadata
+
+    assert read_metadata(tmp_path / "s.parquet")["clv"] == fit
+    bg = fit["bgnbd"]
+    assert (
+        f"  CLV fitted: BG/NBD r {bg['r']:.4g}, alpha {bg['alpha']:.4g}, a {bg['a']:.4g}, "
+        f"b {bg['b']:.4g} (time in weeks; 80 customers); Gamma-Gamma p "
+    ) in ran.stderr

@@ -213,6 +213,8 @@ def segment_command(
     segments, located = g.locate_customers(
         result.segments, postal_codes=postal_codes, reporter=reporter
     )
+    if result.clv_fit is not None:
+        reporter.info(_clv_fit_line(result.clv_fit))
     excluded = {k_: v for k_, v in result.excluded.items() if v}
     if excluded:
         reporter.info(
@@ -253,7 +255,13 @@ def segment_command(
         segments,
         output,
         fmt=format,
-        metadata=provenance("segments", params=recorded, inputs=inputs, **g.provenance(located)),
+        metadata=provenance(
+            "segments",
+            params=recorded,
+            inputs=inputs,
+            **g.provenance(located),
+            **({"clv": result.clv_fit} if result.clv_fit is not None else {}),
+        ),
         reporter=reporter,
         what="customers",
     )
@@ -292,6 +300,21 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
         params["xyz_cutoffs"],
     )
     return params
+
+
+def _clv_fit_line(fit: dict[str, Any]) -> str:
+    """The fitted CLV models in one line of stderr (the Parquet metadata holds them whole)."""
+    bg, gg = fit["bgnbd"], fit["gamma_gamma"]
+    line = (
+        f"  CLV fitted: BG/NBD r {bg['r']:.4g}, alpha {bg['alpha']:.4g}, a {bg['a']:.4g}, "
+        f"b {bg['b']:.4g} (time in weeks; {plural(bg['customers'], 'customer')})"
+    )
+    if gg is not None:
+        line += (
+            f"; Gamma-Gamma p {gg['p']:.4g}, q {gg['q']:.4g}, gamma {gg['gamma']:.4g} "
+            f"({plural(gg['customers'], 'repeat customer')})"
+        )
+    return line
 
 
 _EXCLUDED = {
