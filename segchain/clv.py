@@ -6,10 +6,11 @@ scipy on the log of their parameters, with the log-likelihood evaluated over all
 once (customers sharing the same ``(x, t_x, T)`` are weighted, not repeated).
 
 BG/NBD inputs per customer: ``x`` repeat purchases (distinct purchase days after the first),
-``t_x`` time from the first to the last purchase, ``T`` time from the first purchase to the end
-of the observation period. Gamma-Gamma inputs: ``x`` purchases and ``m`` the mean value per
-purchase; customers with a non-positive mean (all returns, zero-price orders) do not enter the
-fit and are given the population mean spend.
+``t_x`` time from the first to the last purchase day, ``T`` time from the first purchase day to
+the last day of the observation period (both differences of days, as in the paper).
+Gamma-Gamma inputs: ``x`` purchases and ``m`` the mean value per purchase; customers with a
+non-positive mean (all returns, zero-price orders) do not enter the fit and are given the
+population mean spend.
 """
 
 from __future__ import annotations
@@ -232,7 +233,8 @@ def lifetime_value(
     Args:
         purchase_days: distinct purchase days per customer (>= 1; 0 is treated as 1).
         first_to_last_days: days from the first to the last purchase.
-        age_days: days from the first purchase to the end of the observation period.
+        age_days: days from the first purchase to the last day of the observation period (the
+            day before ``as_of``): a purchase on that day has ``t_x = T``, as in the paper.
         value_per_purchase: net value divided by purchase days (may be <= 0).
         horizon_days: CLV horizon.
 
@@ -246,8 +248,9 @@ def lifetime_value(
     x = n_days - 1.0
     t_x = np.asarray(first_to_last_days, dtype=float) / DAYS_PER_WEEK
     T = np.asarray(age_days, dtype=float) / DAYS_PER_WEEK
-    # A purchase on the last day before as-of has T = t_x; keep T strictly positive.
-    T = np.maximum(T, np.maximum(t_x, 1.0 / DAYS_PER_WEEK))
+    # T >= t_x (a purchase on the last day observed has T = t_x); a first purchase on that day
+    # has T = 0 and x = 0, whose likelihood is 1 (no purchase in no time).
+    T = np.maximum(T, t_x)
     m = np.asarray(value_per_purchase, dtype=float)
     warnings: list[str] = []
     if len(x) < 50:

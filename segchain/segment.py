@@ -906,7 +906,9 @@ def _add_clv(
     result = lifetime_value(
         days,
         df.get_column("_first_to_last").to_numpy(),
-        df.get_column("tenure_days").to_numpy(),
+        # T runs to the last day observed, the day before as_of, as the purchases' times are
+        # their days: Fader, Hardie & Lee's T (lifetimes and CLVTools measure it so).
+        df.get_column("tenure_days").to_numpy() - 1,
         df.get_column("monetary").to_numpy() / np.maximum(days, 1),
         horizon_days=horizon,
     )
