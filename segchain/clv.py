@@ -8,8 +8,10 @@ once (customers sharing the same ``(x, t_x, T)`` are weighted, not repeated).
 BG/NBD inputs per customer: ``x`` repeat purchases (distinct purchase days after the first),
 ``t_x`` time from the first to the last purchase day, ``T`` time from the first purchase day to
 the last day of the observation period (both differences of days, as in the paper).
-Gamma-Gamma inputs: ``x`` purchases and ``m`` the mean value per purchase; customers with a
-non-positive mean (all returns, zero-price orders) do not enter the fit and are given the
+Gamma-Gamma inputs (Fader & Hardie 2013): ``x`` repeat purchases and ``m_x`` the mean value of
+those repeat purchases, the first left out (it may differ: on CDNOW, repeat buyers' first day
+averaged $36.14, their repeat days $38.81); customers without repeat purchases, or whose repeat
+purchases net to nothing (returns, zero-price orders), do not enter the fit and are given the
 population mean spend.
 """
 
@@ -226,7 +228,7 @@ MIN_GAMMA_GAMMA = 10
 
 
 def lifetime_value(
-    purchase_days, first_to_last_days, age_days, value_per_purchase, *, horizon_days: float
+    purchase_days, first_to_last_days, age_days, repeat_value, *, horizon_days: float
 ) -> CLVResult:
     """Fit both models and return p_alive, expected purchases and CLV per customer.
 
@@ -235,7 +237,8 @@ def lifetime_value(
         first_to_last_days: days from the first to the last purchase.
         age_days: days from the first purchase to the last day of the observation period (the
             day before ``as_of``): a purchase on that day has ``t_x = T``, as in the paper.
-        value_per_purchase: net value divided by purchase days (may be <= 0).
+        repeat_value: the mean net value of the repeat purchase days, the first purchase day
+            left out as in Fader & Hardie's m_x (may be <= 0; ignored without repeat purchases).
         horizon_days: CLV horizon.
 
     Returns:
@@ -251,7 +254,7 @@ def lifetime_value(
     # T >= t_x (a purchase on the last day observed has T = t_x); a first purchase on that day
     # has T = 0 and x = 0, whose likelihood is 1 (no purchase in no time).
     T = np.maximum(T, t_x)
-    m = np.asarray(value_per_purchase, dtype=float)
+    m = np.asarray(repeat_value, dtype=float)
     warnings: list[str] = []
     if len(x) < 50:
         warnings.append(
@@ -263,21 +266,25 @@ def lifetime_value(
     p_alive = bgnbd_p_alive(bg, x, t_x, T)
     expected = bgnbd_expected_purchases(bg, horizon, x, t_x, T)
 
+    # A customer without repeat purchases (or whose repeat purchases net to nothing) has no
+    # observed spend: the population mean.
     usable = (m > 0) & np.isfinite(m) & (x > 0)
     gg: GammaGamma | None = None
     if usable.sum() >= MIN_GAMMA_GAMMA and np.ptp(m[usable]) > 0:
-        gg = fit_gamma_gamma(n_days[usable], m[usable])
+        gg = fit_gamma_gamma(x[usable], m[usable])
         spend = np.where(
-            m > 0, gamma_gamma_expected_spend(gg, n_days, np.where(m > 0, m, 1.0)), gg.mean_spend
+            usable,
+            gamma_gamma_expected_spend(gg, x, np.where(usable, m, 1.0)),
+            gg.mean_spend,
         )
     else:
-        fallback = float(np.mean(m[m > 0])) if np.any(m > 0) else 0.0
+        fallback = float(np.mean(m[usable])) if np.any(usable) else 0.0
         warnings.append(
-            f"only {int(usable.sum())} repeat customers with positive spend: spend per purchase "
-            "is each customer's own mean (Gamma-Gamma needs at least "
-            f"{MIN_GAMMA_GAMMA} with differing spend)"
+            f"only {int(usable.sum())} repeat customers with positive spend on their repeat "
+            "purchases: spend per purchase is each one's own mean, the other customers' the "
+            f"mean of those (Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} with differing spend)"
         )
-        spend = np.where(m > 0, m, fallback)
+        spend = np.where(usable, m, fallback)
     p_alive = _finite(p_alive)
     expected = _finite(expected)
     spend = _finite(spend)

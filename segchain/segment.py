@@ -181,13 +181,13 @@ def segment(
         _check_previous(previous)
     if as_exported is not None:
         lf, ship_to, frames, tallied, differs = _one_pass(
-            as_exported, method=method, as_of=as_of, tally=tally, check=True
+            as_exported, method=method, as_of=as_of, clv=clv, tally=tally, check=True
         )
         if differs:  # the pass again, over the import's exact lines
             as_exported = None
     if as_exported is None:
         lf, ship_to, frames, tallied, _ = _one_pass(
-            orders, method=method, as_of=as_of, tally=tally, check=False
+            orders, method=method, as_of=as_of, clv=clv, tally=tally, check=False
         )
     if on_tally is not None:
         on_tally(tallied)
@@ -287,6 +287,7 @@ def _one_pass(
     *,
     method: str,
     as_of: dt.date | None,
+    clv: bool = False,
     tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None,
     check: bool,
 ) -> tuple[pl.LazyFrame, list[str], list[pl.DataFrame], list[pl.DataFrame], bool]:
@@ -297,7 +298,7 @@ def _one_pass(
     import's ``lines``.
     """
     lf, names = _canonical(orders.lazy())
-    queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of)
+    queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of, clv=clv)
     extra = list(tally(lf)) if tally is not None else []
     checks = as_exported_checks(lf, names, as_of=as_of) if check else []
     # One pass over the source: every query starts from the same `lf` (filters come after it),
@@ -352,10 +353,16 @@ def _in_window(names: Sequence[str], as_of: dt.date | None) -> pl.Expr:
 
 
 def segment_queries(
-    lf: pl.LazyFrame, names: Sequence[str], *, method: str, as_of: dt.date | None
+    lf: pl.LazyFrame,
+    names: Sequence[str],
+    *,
+    method: str,
+    as_of: dt.date | None,
+    clv: bool = False,
 ) -> tuple[list[pl.LazyFrame], list[str]]:
-    """The per-customer queries over canonical lines ``lf``: the aggregation, the span of dates
-    (with ``as_of``), the ship-to (when the lines carry one), the monthly values (abc-xyz).
+    """The per-customer queries over canonical lines ``lf``: the aggregation (with ``clv``, also
+    the value of the first purchase day), the span of dates (with ``as_of``), the ship-to (when
+    the lines carry one), the monthly values (abc-xyz).
 
     Each query filters after ``lf``, never before it, so that they share one scan.
     """
@@ -364,7 +371,7 @@ def segment_queries(
     queries = [
         _prepare(lf)
         .group_by(_counted_customer(in_window))
-        .agg(*_aggregations(), in_window.sum().alias("_counted"))
+        .agg(*_aggregations(clv=clv), in_window.sum().alias("_counted"))
     ]
     if as_of is not None:
         queries.append(
@@ -470,9 +477,15 @@ def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def _aggregations() -> list[pl.Expr]:
+def _aggregations(*, clv: bool = False) -> list[pl.Expr]:
     date = pl.col("order_date")
+    # Gamma-Gamma's spend is that of the repeat purchases: the first purchase day's net value
+    # is taken out of monetary (a filter in the aggregation, so only when CLV is asked for).
+    first_day = [
+        pl.col("_amount").filter(date == pl.col("_sale_date").min()).sum().alias("_first_day_value")
+    ]
     return [
+        *(first_day if clv else []),
         pl.col("_amount").sum().alias("monetary"),
         pl.col("_quantity").sum().alias("quantity"),
         pl.col("_sale").sum().alias("lines"),
@@ -542,6 +555,7 @@ def _features(agg: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
         pl.col("lines").cast(pl.Int64).alias("lines"),
         (pl.col("_purchase_days").cast(pl.Int64) - has_other).alias("_purchase_days"),
         (last - first).dt.total_days().cast(pl.Int64).alias("_first_to_last"),
+        *(["_first_day_value"] if "_first_day_value" in agg.columns else []),
     ).sort("customer_id")
 
 
@@ -903,13 +917,15 @@ def _add_clv(
     from segchain.clv import lifetime_value
 
     days = df.get_column("_purchase_days").to_numpy()
+    repeats = np.maximum(days - 1, 1)
+    repeat_value = df.get_column("monetary") - df.get_column("_first_day_value")
     result = lifetime_value(
         days,
         df.get_column("_first_to_last").to_numpy(),
         # T runs to the last day observed, the day before as_of, as the purchases' times are
         # their days: Fader, Hardie & Lee's T (lifetimes and CLVTools measure it so).
         df.get_column("tenure_days").to_numpy() - 1,
-        df.get_column("monetary").to_numpy() / np.maximum(days, 1),
+        repeat_value.to_numpy() / repeats,
         horizon_days=horizon,
     )
     warnings.extend(result.warnings)
