@@ -51,10 +51,13 @@ def load(path: Path, rejects: str | None = None) -> c.LoadedOrders:
 
 @pytest.mark.parametrize("method", ["rfm", "abc-xyz"])
 @pytest.mark.parametrize("as_of", [None, dt.date(2024, 10, 1)])
-def test_segment_queries_and_the_reconciliation_share_one_scan(raw_parquet, method, as_of) -> None:
+@pytest.mark.parametrize("clv", [False, True])
+def test_segment_queries_and_the_reconciliation_share_one_scan(
+    raw_parquet, method, as_of, clv
+) -> None:
     loaded = load(raw_parquet)
     lf, names = sg._canonical(loaded.imp.lines)
-    queries, ship_to = sg.segment_queries(lf, names, method=method, as_of=as_of)
+    queries, ship_to = sg.segment_queries(lf, names, method=method, as_of=as_of, clv=clv)
     assert ship_to  # the ship-to query is among them
     plan = pl.explain_all([*queries, *loaded.tally(lf)], optimizations=sg.ONE_PASS)
     assert plan.count("Parquet SCAN") == 1, plan
