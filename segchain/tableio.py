@@ -265,12 +265,19 @@ def missing_input(source: str) -> DataError:
 
 def named_by_option(source: str) -> str:
     """``source`` with the option that gave it to the running command (``--sites x.csv``), as
-    the command registered its inputs (``OutputSet.add_input``); as it is for an argument
-    (INPUT) or outside a command. A command reads several files: the name alone may not say
-    which of them is missing."""
+    the command registered its inputs (``OutputSet.add_input``), or with the argument that did
+    (``SEGMENTS seg.csv``: ``OutputSet.named_arguments``); as it is for the order lines' INPUT
+    and report's INPUTS, or outside a command. A command reads several files: the name alone
+    may not say which of them is missing. Stdin is ``<stdin>``, named likewise (``--items
+    <stdin>``) by the option or argument that reads it (``OutputSet.stdin_option``)."""
     active = _ACTIVE.get()
-    for option, given in active.inputs if active is not None else ():
-        if given == source and option.startswith("-"):
+    if active is None:
+        return "<stdin>" if source == "-" else short(source)
+    if source == "-":
+        named = active.stdin_option
+        return f"{named} <stdin>" if named else "<stdin>"
+    for option, given in active.inputs:
+        if given == source and (option.startswith("-") or option in active.named_arguments):
             return f"{option} {short(source)}"
     return short(source)
 
@@ -1067,7 +1074,7 @@ def _read(
     except DataError as exc:
         # A command reads several files: 'empty.csv: the file is empty' did not say which of
         # them it was, while a missing one is named with its option ('--sites x.csv: ...').
-        rename_source(exc, short(source), named_by_option(source))
+        rename_source(exc, "<stdin>" if source == "-" else short(source), named_by_option(source))
         raise
 
 
@@ -1623,7 +1630,11 @@ def _unreadable_parquet(source: str | IO[bytes], name: str, exc: BaseException) 
             f"{name}: the Parquet file names a column twice: {where}",
             hint="give each column its own name where the file is written",
         )
-    return DataError(f"{name}: not a readable Parquet file ({_first_line(exc)})")
+    return DataError(
+        f"{name}: not a readable Parquet file ({_first_line(exc)})",
+        hint="the file is damaged or was cut short (a copy, download or write that stopped "
+        "early); give the table as it was written, or rerun the stage or export that writes it",
+    )
 
 
 def _check_parquet_columns(columns: Sequence[str], name: str) -> None:
@@ -2137,6 +2148,11 @@ class OutputSet:
 
     def __init__(self, inputs: Iterable[tuple[str, str]] = ()) -> None:
         self.inputs: list[tuple[str, str]] = []  # (option, path)
+        # The arguments whose file messages name with them, as an option's (``SEGMENTS
+        # seg.csv: ...``): a command's one input table; not the order lines' INPUT.
+        self.named_arguments: set[str] = set()
+        # The option or argument that reads stdin ('-'), when messages name it so.
+        self.stdin_option: str | None = None
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs

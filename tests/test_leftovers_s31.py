@@ -41,13 +41,13 @@ ERROR_VALUE_CASES = {
     "network customer_id": (
         ["network", "{bad}", "--sites", "sites.csv"],
         SEGMENTS.replace("C2,B", "#N/A,B"),
-        "seg.csv",
+        "CUSTOMERS seg.csv",
         "1 row with a spreadsheet error value as customer_id: '#N/A' (row 2)",
     ),
     "network segment": (
         ["network", "{bad}", "--sites", "sites.csv"],
         SEGMENTS.replace("C2,B", "C2,#N/A"),
-        "seg.csv",
+        "CUSTOMERS seg.csv",
         "1 row with a spreadsheet error value as segment: '#N/A' (row 2)",
     ),
     "network site_id": (
@@ -65,7 +65,7 @@ ERROR_VALUE_CASES = {
     "costs segment": (
         ["costs", "{bad}", "--orders", "orders.csv"],
         SEGMENTS.replace("C1,A", "C1,#N/A "),
-        "seg.csv",
+        "SEGMENTS seg.csv",
         "1 row with a spreadsheet error value as segment: '#N/A' (row 1)",
     ),
     "costs items": (
@@ -77,13 +77,13 @@ ERROR_VALUE_CASES = {
     "forecast segments": (
         ["forecast", "{bad}", "--orders", "orders.csv"],
         SEGMENTS.replace("C2,B", "#N/A,B"),
-        "seg.csv",
+        "SEGMENTS seg.csv",
         "1 row with a spreadsheet error value as customer_id: '#N/A' (row 2)",
     ),
     "stock forecast": (
         ["stock", "{bad}"],
         FORECAST.replace("P2,", "#N/A,"),
-        "seg.csv",
+        "FORECAST seg.csv",
         "1 row with a spreadsheet error value as sku: '#N/A' (row 2)",
     ),
     "stock on hand": (
@@ -137,7 +137,7 @@ def test_spreadsheet_error_value_in_a_parquet_table_is_refused(cli, tmp_path: Pa
     result = cli("network", "seg.parquet", "--sites", "sites.csv", "-o", "out.csv")
     assert result.exit_code == 1, result.stderr
     assert result.stderr == (
-        "segchain network: Error: seg.parquet: 1 row with a spreadsheet error value as "
+        "segchain network: Error: CUSTOMERS seg.parquet: 1 row with a spreadsheet error value as "
         "segment: '#DIV/0!' (row 2)\n"
         f"segchain network:   {HINT}\n"
     )

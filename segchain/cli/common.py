@@ -260,7 +260,15 @@ def handle_errors(func: F) -> F:
                 }
                 for name, role in roles.items():
                     if role.kind == "input":
+                        # A command's one input table is named in messages by its argument,
+                        # as an option's is (SEGMENTS seg.csv: ...); the order lines' INPUT
+                        # and report's INPUTS, any number of files, by their paths alone.
+                        named = role.option.startswith("-") or not role.folders
+                        if named and not role.option.startswith("-"):
+                            outputs.named_arguments.add(role.option)
                         for value in _values(kwargs.get(name)):
+                            if value == "-" and named:
+                                outputs.stdin_option = role.option
                             _check_input_name(value, role)
                             outputs.add_input(value, option=role.option)
                             for path in _expanded(value) if role.folders else ():
