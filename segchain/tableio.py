@@ -1577,6 +1577,9 @@ def _scan_parquet_file(path: str) -> Table:
     _note_input(path)
     if not Path(path).exists():
         raise missing_input(path)
+    if Path(path).is_file() and Path(path).stat().st_size == 0:
+        # Order lines are scanned, not read whole: the same message as a stage's input.
+        raise _empty_parquet(path)
     try:
         lf = pl.scan_parquet(path)
         lf.collect_schema()
@@ -1590,15 +1593,19 @@ def _scan_parquet_file(path: str) -> Table:
     return Table(frame=lf, dialect=Dialect(format="parquet"), metadata=meta, name=path)
 
 
+def _empty_parquet(name: str) -> DataError:
+    # A Parquet table, even one without rows, is never 0 bytes: it had no hint.
+    return DataError(
+        f"{name}: the file is empty",
+        hint="a Parquet table, even one without rows, is never empty: the write was cut "
+        "short or the file emptied; give the table as it was written, or rerun the stage "
+        "or export that writes it",
+    )
+
+
 def _read_parquet_bytes(data: bytes, name: str) -> Table:
     if not data:
-        # A Parquet table, even one without rows, is never 0 bytes: it had no hint.
-        raise DataError(
-            f"{name}: the file is empty",
-            hint="a Parquet table, even one without rows, is never empty: the write was cut "
-            "short or the file emptied; give the table as it was written, or rerun the stage "
-            "that writes it",
-        )
+        raise _empty_parquet(name)
     try:
         df = pl.read_parquet(io.BytesIO(data))
         meta = read_metadata(io.BytesIO(data))

@@ -1,7 +1,8 @@
 """Session 39, leftovers of the s38 hostile sweep: a command's one input table (SEGMENTS,
 FORECAST, CUSTOMERS) is named by its argument in the messages of its reading, as an option's
 table is ('SEGMENTS seg.parquet: not a readable Parquet file', not 'seg.parquet: ...'); a
-damaged Parquet file says how to fix it."""
+damaged Parquet file says how to fix it; a 0-byte Parquet export of order lines is told as a
+stage's 0-byte table is."""
 
 from __future__ import annotations
 
@@ -22,6 +23,11 @@ FORECAST = "sku,ds,forecast,error_sd\nP1,2025-01-06,10,2\nP2,2025-01-06,5,1\n"
 DAMAGED_HINT = (
     "hint: the file is damaged or was cut short (a copy, download or write that stopped early); "
     "give the table as it was written, or rerun the stage or export that writes it\n"
+)
+EMPTY_HINT = (
+    "hint: a Parquet table, even one without rows, is never empty: the write was cut short or "
+    "the file emptied; give the table as it was written, or rerun the stage or export that "
+    "writes it\n"
 )
 
 
@@ -118,3 +124,30 @@ def test_validate_input_damaged_parquet_keeps_its_path_with_hint(cli, tmp_path: 
     assert result.exit_code == 1, result.stderr
     assert "segchain validate: Error: bad.parquet: not a readable Parquet file (" in result.stderr
     assert result.stderr.endswith(f"segchain validate:   {DAMAGED_HINT}")
+
+
+# ---- a 0-byte Parquet export of order lines: told as a stage's 0-byte table -----------------
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["validate", "empty.parquet"], "empty.parquet"),
+        (["segment", "empty.parquet"], "empty.parquet"),
+        (["forecast", "segments.csv", "--orders", "empty.parquet"], "--orders empty.parquet"),
+        (["forecast", "empty.parquet", "--orders", "orders.csv"], "SEGMENTS empty.parquet"),
+    ],
+    ids=["validate", "segment", "--orders", "a stage's table"],
+)
+def test_empty_parquet_one_message(cli, tmp_path: Path, args: list[str], named: str) -> None:
+    # validate, segment and --orders said 'not a readable Parquet file (... at least 12 bytes)'
+    # without a hint, where a stage's 0-byte table says it is empty and how to fix it (25b7ab6).
+    _write(tmp_path)
+    (tmp_path / "empty.parquet").write_bytes(b"")
+    out = tmp_path / "out.csv"
+    result = cli(*args, "-o", str(out))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.endswith(
+        f"segchain {args[0]}: Error: {named}: the file is empty\nsegchain {args[0]}:   {EMPTY_HINT}"
+    )
+    assert not out.exists()

@@ -28,7 +28,7 @@ def test_report_empty_parquet_says_how_to_fix_it(cli, tmp_path: Path) -> None:
     assert f"{tmp_path / 'empty.parquet'}: the file is empty\n" in result.stderr
     assert (
         "hint: a Parquet table, even one without rows, is never empty: the write was cut short "
-        "or the file emptied; give the table as it was written, or rerun the stage that writes "
-        "it; or leave it out of the report\n"
+        "or the file emptied; give the table as it was written, or rerun the stage or export "
+        "that writes it; or leave it out of the report\n"
     ) in result.stderr
     assert not (tmp_path / "r.html").exists()
