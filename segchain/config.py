@@ -810,6 +810,16 @@ def parse_config(
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise UsageError(f"{source}: [columns] must map canonical names to header strings")
     _check_canonical(columns, source=f"{source} [columns]")
+    for key, header in columns.items():
+        # As --map sku= and an empty sheet or preset are refused: an empty header mapped the
+        # column to a blank one (an export's trailing delimiter), every line's value blank.
+        if not header.strip():
+            raise UsageError(
+                f"{source} [columns] {key}: the header is empty, got {header!r}",
+                hint=f"give the export's header for {key}, or delete the line to read {key} "
+                "under its own name; a column without a header cannot be mapped: name it in "
+                "the export",
+            )
     preset = raw.get("preset")
     if preset is not None:
         if not isinstance(preset, str):

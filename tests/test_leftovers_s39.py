@@ -2,7 +2,7 @@
 FORECAST, CUSTOMERS) is named by its argument in the messages of its reading, as an option's
 table is ('SEGMENTS seg.parquet: not a readable Parquet file', not 'seg.parquet: ...'); a
 damaged Parquet file says how to fix it; a 0-byte Parquet export of order lines is told as a
-stage's 0-byte table is."""
+stage's 0-byte table is; an empty header in the config's [columns] is refused as --map sku= is."""
 
 from __future__ import annotations
 
@@ -149,5 +149,38 @@ def test_empty_parquet_one_message(cli, tmp_path: Path, args: list[str], named: 
     assert result.exit_code == 1, result.stderr
     assert result.stderr.endswith(
         f"segchain {args[0]}: Error: {named}: the file is empty\nsegchain {args[0]}:   {EMPTY_HINT}"
+    )
+    assert not out.exists()
+
+
+# ---- the config's [columns] with an empty header: refused as --map sku= is -----------------
+
+SITE_TRAILING = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,site,\n"
+    "1,2024-01-01,C1,P1,10,5,S1,\n2,2024-02-01,C2,P1,5,5,S2,\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("value", ['""', '"  "'], ids=["empty", "blank"])
+def test_config_columns_empty_header_refused(cli, tmp_path: Path, fmt: str, value: str) -> None:
+    # site = "" took the export's trailing empty column (a delimiter at each line's end) for
+    # site: every line's site blank, exit 0, the real site column unread. An export without
+    # such a column said 'no such column'. Refused now, as --map site= is, before any input.
+    export = tmp_path / f"o.{fmt}"
+    if fmt == "csv":
+        export.write_text(SITE_TRAILING)
+    else:
+        pl.read_csv(io.StringIO(SITE_TRAILING)).write_parquet(export)
+    (tmp_path / "cfg.toml").write_text(f"[columns]\nsite = {value}\n")
+    out = tmp_path / "out.csv"
+    result = cli("validate", str(export), "--config", "cfg.toml", "-o", str(out))
+    assert result.exit_code == 2, result.stderr
+    shown = value.strip('"')
+    assert result.stderr.endswith(
+        f"segchain validate: Error: cfg.toml [columns] site: the header is empty, got {shown!r}\n"
+        "segchain validate:   hint: give the export's header for site, or delete the line to "
+        "read site under its own name; a column without a header cannot be mapped: name it in "
+        "the export\n"
     )
     assert not out.exists()
