@@ -144,7 +144,11 @@ def _lower_quantile(days: pl.DataFrame, q: float, date: str, n: str) -> int | No
     total = int(days.get_column(n).sum())
     if total == 0:
         return None
-    index = int((total - 1) * q)
+    return _line_day(days, int((total - 1) * q), date, n)
+
+
+def _line_day(days: pl.DataFrame, index: int, date: str, n: str) -> int:
+    """The day of the line at ``index`` (from 0) of the lines in date order."""
     return int(days.filter(pl.col(n).cum_sum() > index).get_column(date)[0])
 
 
@@ -158,15 +162,28 @@ def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> f
 
 def date_head(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> float | None:
     """The first plausible day (days since 1970) on the early side, from ``counts``: the first
-    line after the last hole of more than ``FUTURE_GAP_DAYS`` among the days up to the one that
-    1 - ``TAIL_QUANTILE`` of the dated lines fall on or before. None without such a hole.
+    line after the last hole of more than ``FUTURE_GAP_DAYS`` among the days up to the line
+    that mirrors ``date_tail``'s (as many lines from the first as the tail's is from the
+    last). None without such a hole.
 
     A placeholder date stands decades before the data, with nothing between; a business's
-    early, sparse years run up to its busy ones without a three-year hole, and are kept."""
+    early, sparse years run up to its busy ones without a three-year hole, and are kept.
+
+    The mirror judges a small export alike on both sides: up to 101 lines the tail's line is
+    the last but one, so a typo years ahead is caught from three lines, where the head's was
+    the first line itself (floor((count - 1) * 0.01)) and a placeholder before 50 lines of
+    2024 passed. Of two lines the tail's is the first and the head's would be the second,
+    each line implausible by the other: no head then (two lines have no bulk to tell a
+    placeholder from a typo by), and the tail rule judges them alone, as before."""
     days = _days_in_window(counts, date, n)
-    low = _lower_quantile(days, 1.0 - TAIL_QUANTILE, date, n)
-    if low is None:
+    total = int(days.get_column(n).sum())
+    if total == 0:
         return None
+    tail_index = int((total - 1) * TAIL_QUANTILE)
+    index = total - 1 - tail_index
+    if index > tail_index:
+        return None
+    low = _line_day(days, index, date, n)
     early = days.get_column(date).filter(days.get_column(date) <= low)
     after_hole = early.filter(early.diff() > FUTURE_GAP_DAYS)
     return float(after_hole[-1]) if after_hole.len() else None

@@ -266,6 +266,41 @@ def test_typed_dates_alone_three_years_before_the_data_are_implausible(dtype, ga
     assert reasons["reason"].to_list() == [reason] * 2 + [None] * 300
 
 
+@pytest.mark.parametrize("n", [3, 10, 51, 100, 101, 150])
+@pytest.mark.parametrize(
+    ("early", "late"),
+    [
+        # A placeholder before the data, and a typo years after it (2052 for 2024).
+        (dt.date(1970, 1, 1), None),
+        (None, dt.date(2052, 1, 1)),
+    ],
+    ids=["placeholder before", "typo after"],
+)
+def test_dates_apart_from_a_small_export_are_implausible_on_either_side(n, early, late) -> None:
+    # n - 1 lines on consecutive days of 2024 and one line decades before or after them: the
+    # lone line is the implausible one on either side. The future side caught it from three
+    # lines (the tail's line is the last but one up to 101 lines); the early side only from
+    # 102 (its line was the first itself, floor((n - 1) * 0.01) = 0): a 1970 placeholder
+    # before 50 lines of 2024 was kept and started its sku's series 54 years early (s39).
+    when = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n - 1)]
+    when = [early, *when] if early else [*when, late]
+    reasons = orders.import_orders(_lines_dated(when, pl.Date), mapping=CANONICAL).lines
+    got = reasons.collect()["reason"].to_list()
+    alone = 0 if early else n - 1
+    assert got == ["implausible_date" if i == alone else None for i in range(n)]
+
+
+@pytest.mark.parametrize("placeholder", [dt.date(1900, 1, 1), dt.date(1970, 1, 1)])
+def test_two_lines_decades_apart_are_judged_by_the_later_side(placeholder) -> None:
+    # Two lines have no bulk to tell a placeholder from a typo by: [1970, 2024] and [2024,
+    # 2078] are alike to a rule on the data alone. Each side's rule would reject the other
+    # line (both rejected, no line left); the future side's rule judges them, as before the
+    # early side's rule was mirrored on it (s39): the later line is rejected.
+    when = [placeholder, dt.date(2024, 5, 1)]
+    reasons = orders.import_orders(_lines_dated(when, pl.Date), mapping=CANONICAL).lines
+    assert reasons.collect()["reason"].to_list() == [None, "implausible_date"]
+
+
 @pytest.mark.parametrize("dtype", [pl.Date, pl.Datetime])
 @pytest.mark.parametrize(
     ("first", "gap", "reason"),
