@@ -240,6 +240,35 @@ def test_segments_section_from_profile_alone_derives_revenue():
     assert section(report, "segments").headlines[2].value == "280"
 
 
+def test_segment_profile_revenue_is_the_segments_sum_not_the_rounded_mean_times_customers():
+    # segment --profile writes each segment's mean monetary rounded to cents; given the segments
+    # table too, the revenue per segment is its customers' monetary summed, as costs and the
+    # order history count it (CDNOW: Champions 1,320,703 from 303.54 x 4,351 against
+    # 1,320,691 sold).
+    segments = pl.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3", "c4"],
+            "segment": ["A", "A", "A", "B"],
+            "segment_rank": [1, 1, 1, 2],
+            "monetary": [100.004, 100.004, 100.004, 50.0],
+        }
+    )
+    prof = pl.DataFrame(
+        {
+            "segment": ["A", "B"],
+            "segment_rank": [1, 2],
+            "customers": [3, 1],
+            "share_customers": [0.75, 0.25],
+            "share_revenue": [300.012 / 350.012, 50.0 / 350.012],
+            "monetary": [100.0, 50.0],  # the mean, rounded to cents as segment writes it
+        }
+    )
+    got = segment_profile({"segment_profile": prof, "segments": segments})
+    revenue = dict(zip(got["segment"].to_list(), got["revenue"].to_list(), strict=True))
+    assert revenue["A"] == pytest.approx(300.012)
+    assert revenue["B"] == pytest.approx(50.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Forecast
 
