@@ -82,6 +82,23 @@ def test_costs_least_profitable_customers_lowest_profit_first_ten_at_most() -> N
     assert table.frame["profit"].to_list()[0] == -6.0
 
 
+def test_costs_customer_costs_without_profit_say_why_instead_of_an_empty_table() -> None:
+    # costs --by customer without --items: every customer's gross margin, so profit, is empty;
+    # the report showed a heading "The 0 least profitable customers" over an empty table.
+    customers = customer_frame(3).with_columns(
+        pl.lit(None, pl.Float64).alias("profit"),
+        pl.lit("cogs, order_handling").alias("costs_missing"),
+    )
+    section, _ = _section({"costs": costs_frame(), "customer_costs": customers})
+    assert not any(isinstance(b, TableBlock) and "least" in b.title for b in section.blocks)
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert (
+        "Least profitable customers: none of the 3 customers in the customer costs has a profit "
+        "(their costs lack cogs, order_handling); run segchain costs --by customer with --items "
+        "(unit_cost) so each customer's gross margin, and so its profit, is known."
+    ) in notes
+
+
 def test_costs_section_names_costs_left_out_and_draws_profit_and_stack() -> None:
     section, report = _section({"costs": costs_frame()})
     notes = [b.text for b in section.blocks if isinstance(b, Note)]

@@ -71,6 +71,21 @@ def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.D
     )
 
 
+def _no_customer_profit(customers: pl.DataFrame) -> str:
+    """Why the customer costs rank no customer: not one has a profit (costs --by customer run
+    without what gross margin needs, such as --items' unit_cost)."""
+    missing: set[str] = set()
+    if "costs_missing" in customers.columns:
+        for cell in customers["costs_missing"].cast(pl.String).drop_nulls().unique().to_list():
+            missing.update(p.strip() for p in cell.split(",") if p.strip())
+    lacking = f" (their costs lack {', '.join(sorted(missing))})" if missing else ""
+    return (
+        f"Least profitable customers: none of the {customers.height:,} customers in the "
+        f"customer costs has a profit{lacking}; run segchain costs --by customer with --items "
+        "(unit_cost) so each customer's gross margin, and so its profit, is known."
+    )
+
+
 # ---- wording
 
 
@@ -184,13 +199,18 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
     customers = tables.get("customer_costs")
     if customers is not None and not lacks(customers, ("customer_id", "profit")):
         lowest = least_profitable(customers)
-        blocks.append(
-            TableBlock(
-                f"The {lowest.height} least profitable customers",
-                lowest,
-                formats={c: MONEY for c in lowest.columns if c not in ("customer_id", "segment")},
+        if lowest.height:
+            blocks.append(
+                TableBlock(
+                    f"The {lowest.height} least profitable customers",
+                    lowest,
+                    formats={
+                        c: MONEY for c in lowest.columns if c not in ("customer_id", "segment")
+                    },
+                )
             )
-        )
+        else:
+            blocks.append(Note(_no_customer_profit(customers)))
     if "costs_missing" in seg.columns:
         # Text as written; a hand-edited file may give the column another type.
         left_out = seg["costs_missing"].cast(pl.String).drop_nulls().str.strip_chars()
