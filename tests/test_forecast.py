@@ -769,3 +769,21 @@ def test_the_ensembles_backtest_forecast_is_the_mean_of_its_members_that_forecas
         "unique_id",
         "Naive",
     ]
+
+
+def test_a_segment_forecast_nothing_though_its_customers_bought_is_warned_of():
+    # CDNOW (23,570 customers, one sku) cut at 1998-01-05: RFM's Loyal (4,602 customers) and
+    # six other segments defined by recency had no sale in their last weeks, so were forecast
+    # 0 for the 8 weeks after, where their customers bought 30 % of the units; said nowhere.
+    values = {("c1", "P1"): [5] * 40, ("c2", "P1"): [8] * 20 + [0] * 20}
+    segments = pl.concat([segments_for(["c1"], "Active"), segments_for(["c2"], "Lapsed")])
+    result = forecast(orders_from_series(values), segments, horizon=4, n_jobs=1)
+    by_segment = dict(result.forecast.group_by("segment").agg(pl.col("forecast").sum()).iter_rows())
+    assert by_segment["Lapsed"] == 0 and by_segment["Active"] > 0
+    said = [w for w in result.warnings if "forecast no demand" in w]
+    assert len(said) == 1
+    assert said[0].startswith(
+        "1 of 2 segments is forecast no demand over the 4 weeks ahead, though its customers "
+        "bought 44.4% of the history's units (160 of 360): Lapsed (160 units, the last in the "
+        "week of 2022-05-16)."
+    )
