@@ -34,6 +34,10 @@ FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
 
 # A missing required column that either of two may fill, as missing-column messages name it.
 VALUE_WANTED = "unit_price or amount"
+NO_SKU_HINT = (
+    "an export without a product column (one product, or none recorded) needs one: add a column "
+    "sku holding the same value on every line (e.g. the product's name)"
+)
 
 # Each canonical column maps to the export headers that may hold it, first present wins.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -1189,8 +1193,11 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
     alike = look_alikes(headers, [c for c in missing if c in ORDER_COLUMNS], mapped)
     left = [c for c in missing if c not in alike]
     other = synonym_headers(headers, left, [*mapped, *alike.values()])
+    # No header can answer a sku that was never exported (a shop of one product: CDNOW's log),
+    # told where it is the one column without a header (several: a layout not understood).
+    no_sku = "; " + NO_SKU_HINT if [c for c in left if c not in other] == ["sku"] else ""
     if not alike and not other:
-        return MAP_HINT
+        return MAP_HINT + no_sku
     value = "amount" in other or "unit_price" in other
     rest = [c for c in left if c not in other and not (c == VALUE_WANTED and value)]
     parts = [f"add {_pasted_maps(alike)}"] if alike else []
@@ -1207,7 +1214,7 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
             f"{' and '.join(rest)} {agree(len(rest), 'has', 'have')} no such header: "
             "map with --map CANONICAL=HEADER" + (" too" if alike or other else "")
         )
-    return "; ".join(parts)
+    return "; ".join(parts) + no_sku
 
 
 def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]) -> str | None:

@@ -283,6 +283,25 @@ def test_segment_cli_an_export_missing_a_column_keeps_the_mapping_hint(cli, tmp_
     assert "hint: map them with --map" in result.stderr
 
 
+@pytest.mark.parametrize("look_alike", [False, True])
+def test_segment_cli_an_export_without_a_product_column_is_told_to_add_one(
+    cli, tmp_path: Path, look_alike: bool
+):
+    # CDNOW's log has no product: the hint said only "map them with --map CANONICAL=HEADER (e.g.
+    # --map customer_id=KUNNR)", which no header of the file can answer.
+    export = tmp_path / "export.csv"
+    head = "Order ID,order_date,customer_id" if look_alike else "order_id,order_date,customer_id"
+    export.write_text(f"{head},quantity,unit_price\n1-19970101,1997-01-01,1,1,11.77\n")
+    result = cli("segment", str(export), "-o", "s.csv")
+    assert result.exit_code == 1
+    stderr = " ".join(result.stderr.split())
+    assert "missing required column" in stderr and "sku" in stderr
+    assert (
+        "an export without a product column (one product, or none recorded) needs one: add a "
+        "column sku holding the same value on every line (e.g. the product's name)"
+    ) in stderr
+
+
 @pytest.mark.parametrize("orders", [["-"], []])
 def test_segment_cli_stdin_for_orders_and_previous_is_a_usage_error(cli, orders_csv: Path, orders):
     """'segment - --previous -' read the orders as --previous (it is read first), then found
