@@ -822,7 +822,7 @@ def read_table(
     source: str, *, format: str | None = None, lazy: bool = False, sheet: str | None = None
 ) -> Table:
     """Read a stage's output (typed; id columns kept as strings); a workbook at ``sheet``
-    (see ``read_raw``)."""
+    (see ``read_raw``). A CSV that ends in the middle of a row is refused (``refuse_cut_row``)."""
     return _read(source, format=format, all_strings=False, lazy_parquet=lazy, sheet=sheet)
 
 
@@ -1127,7 +1127,7 @@ def _read_file(
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
-    # Only an export is cut: a stage's output is a table segchain wrote.
+    # An export's title lines are skipped; a stage's table starts with its header.
     known = "," if sheets else None  # a sheet is written here, with commas
     skipped = preamble(payload, delimiter=known) if all_strings else []
     if skipped:
@@ -1140,6 +1140,9 @@ def _read_file(
     )
     df = df.rename(stripped_names(df.columns))
     if not all_strings:
+        if not sheets:
+            # Before its types are checked: a cut ds is no 'value that is not a date'.
+            refuse_cut_row(payload, df, delimiter=delimiter, name=name)
         df = parse_dates(df, source=name)
         check_key_values(df, source=name)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
@@ -1186,6 +1189,70 @@ def cut_short(payload: bytes, *, delimiter: str, rows: int) -> tuple[int, int, i
     if fields < width and fields < before:
         return rows, fields, width
     return None
+
+
+_KINDS = {
+    pl.Date: "a date",
+    pl.Datetime: "a date and time",
+    pl.Boolean: "true or false",
+}
+
+
+def refuse_cut_row(payload: bytes, df: pl.DataFrame, *, delimiter: str, name: str) -> None:
+    """Refuse a stage's table read from CSV ``payload`` (``df``, typed) that ends in the middle
+    of a row: no line break after its last row, and that row short of the header's fields
+    (``cut_short``) or its last value no value of its column (``2025-01-0`` among dates,
+    ``1.5e-`` among numbers). A copy interrupted, a disk that filled or ``head -c`` leaves such
+    a file; read, its partial row had blank fields and the rows after it were gone without a
+    word (costs wrote its table without the lost customers). An order export is only warned
+    of (``cut_short``): a human export may lack its last line break and is read as it is. A
+    stage's table segchain wrote always ends in one, and a complete last row without it (a
+    table saved from a spreadsheet) is read.
+
+    Raises:
+        DataError: naming the row and what is missing, with the way out.
+    """
+    if not df.height or payload.endswith((b"\n", b"\r")):
+        return
+    cut = cut_short(payload, delimiter=delimiter, rows=df.height)
+    where = (
+        _cut_value(df)
+        if cut is None
+        else f"row {cut[0]:,}: {cut[1]} of the header's {cut[2]} fields"
+    )
+    if where is None:
+        return
+    raise DataError(
+        f"{name}: the file ends in the middle of a row: it was cut short ({where}, and no line "
+        "break after it); a partial row is no row, and any rows that followed it are missing",
+        hint="rewrite the file by rerunning the stage that writes it (or copy it again in "
+        "full); a table typed or edited by hand: complete its last row or delete it",
+    )
+
+
+def _cut_value(df: pl.DataFrame) -> str | None:
+    """Where ``df``'s last value is cut inside (every field there): text in its last column
+    whose other values all read as numbers, dates or true/false, as the CSV reader infers them
+    (a value cut inside that still reads as one, 16 for 160, cannot be told)."""
+    column = df.columns[-1]
+    if df.height < 2 or column in ID_COLUMNS or df.schema[column] != pl.String:
+        return None
+    value = df.get_column(column)[-1]
+    if value is None or not value.strip():
+        return None
+    others = df.select(pl.col(column).head(df.height - 1))
+    if others.get_column(column).null_count() == others.height:
+        return None
+    kind = pl.read_csv(
+        others.write_csv().encode(), try_parse_dates=True, infer_schema_length=None
+    ).schema[column]
+    if kind == pl.String:
+        return None
+    what = next((v for k, v in _KINDS.items() if kind == k), "a number")
+    return (
+        f"row {df.height:,}: its last value {short(value, 40)!r} is not {what} like the rest of "
+        f"column {column!r}"
+    )
 
 
 def _header_line(payload: bytes) -> str:
