@@ -777,7 +777,11 @@ def test_a_segment_forecast_nothing_though_its_customers_bought_is_warned_of():
     # 0 for the 8 weeks after, where their customers bought 30 % of the units; said nowhere.
     values = {("c1", "P1"): [5] * 40, ("c2", "P1"): [8] * 20 + [0] * 20}
     segments = pl.concat([segments_for(["c1"], "Active"), segments_for(["c2"], "Lapsed")])
-    result = forecast(orders_from_series(values), segments, horizon=4, n_jobs=1)
+    # Bottom-up: each segment's own models, which follow its recent periods (top-down reads
+    # the whole history: next test).
+    result = forecast(
+        orders_from_series(values), segments, horizon=4, n_jobs=1, reconcile="bottom-up"
+    )
     by_segment = dict(result.forecast.group_by("segment").agg(pl.col("forecast").sum()).iter_rows())
     assert by_segment["Lapsed"] == 0 and by_segment["Active"] > 0
     said = [w for w in result.warnings if "forecast no demand" in w]
@@ -787,3 +791,20 @@ def test_a_segment_forecast_nothing_though_its_customers_bought_is_warned_of():
         "bought 44.4% of the history's units (160 of 360): Lapsed (160 units, the last in the "
         "week of 2022-05-16)."
     )
+
+
+def test_top_down_gives_a_lapsed_segment_its_share_of_the_whole_history():
+    # The sku forecast split among segments by their shares of the last 13 weeks gave a segment
+    # defined by recency nothing (CDNOW cut at 1998-01-05: 7 of 9 RFM segments forecast 0 for 8
+    # weeks in which their customers bought 30 % of the units). Split by the whole history,
+    # Lapsed gets its 160 of the 360 units' share of the sku forecast.
+    values = {("c1", "P1"): [5] * 40, ("c2", "P1"): [8] * 20 + [0] * 20}
+    segments = pl.concat([segments_for(["c1"], "Active"), segments_for(["c2"], "Lapsed")])
+    result = forecast(
+        orders_from_series(values), segments, horizon=4, n_jobs=1, reconcile="top-down"
+    )
+    by_segment = dict(result.forecast.group_by("segment").agg(pl.col("forecast").sum()).iter_rows())
+    total = by_segment["Lapsed"] + by_segment["Active"]
+    assert total > 0
+    assert by_segment["Lapsed"] / total == pytest.approx(160 / 360)
+    assert not [w for w in result.warnings if "forecast no demand" in w]

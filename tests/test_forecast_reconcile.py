@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from segchain.forecast import forecast
-from segchain.forecast.reconcile import hierarchical, recent_shares, top_down
+from segchain.forecast.reconcile import hierarchical, history_shares, top_down
 
 MONDAY = dt.date(2022, 1, 3)
 
@@ -19,7 +19,10 @@ def weeks(n, start=MONDAY):
     return [start + dt.timedelta(weeks=i) for i in range(n)]
 
 
-def test_recent_shares_use_the_recent_periods_then_the_whole_history():
+def test_history_shares_read_the_whole_history_not_its_last_periods():
+    # A segment defined by recency (RFM's lapsed customers) has no sale in its last periods by
+    # construction while its customers go on buying: its share of the sku is its share of the
+    # whole history (7 of 10 units for x), not 0 from the last two weeks.
     links = pl.DataFrame(
         {"unique_id": ["A/x", "B/x", "A/y", "B/y"], "top_id": ["x", "x", "y", "y"]}
     )
@@ -27,28 +30,28 @@ def test_recent_shares_use_the_recent_periods_then_the_whole_history():
         {
             "unique_id": ["A/x"] * 4 + ["B/x"] * 4 + ["A/y"] * 4 + ["B/y"] * 4,
             "ds": weeks(4) * 4,
-            # x: the last two weeks hold 3 (A) and 1 (B); y: nothing recent, 6 and 2 earlier.
-            "y": [9.0, 0, 2, 1] + [0.0, 9, 0, 1] + [6.0, 0, 0, 0] + [0.0, 2, 0, 0],
+            "y": [3.0, 4, 0, 0] + [0.0, 0, 2, 1] + [6.0, 0, 0, 0] + [0.0, 2, 0, 0],
         }
     )
-    shares = recent_shares(y, links, recent=2).sort("unique_id")
+    shares = history_shares(y, links).sort("unique_id")
     assert dict(zip(shares["unique_id"], shares["share"], strict=True)) == pytest.approx(
-        {"A/x": 0.75, "B/x": 0.25, "A/y": 0.75, "B/y": 0.25}
+        {"A/x": 0.7, "B/x": 0.3, "A/y": 0.75, "B/y": 0.25}
     )
 
 
-def test_recent_shares_per_cutoff_see_only_the_past():
+def test_history_shares_per_cutoff_see_only_the_past_and_split_nothing_evenly():
     links = pl.DataFrame({"unique_id": ["A/x", "B/x"], "top_id": ["x", "x"]})
     y = pl.DataFrame(
         {
             "unique_id": ["A/x"] * 4 + ["B/x"] * 4,
             "ds": weeks(4) * 2,
-            "y": [1.0, 1, 0, 0, 0, 0, 1, 1],
+            "y": [0.0, 1, 0, 0, 0, 0, 3, 0],
         }
     )
-    cutoffs = pl.DataFrame({"cutoff": [weeks(4)[1], weeks(4)[3]]})
-    shares = recent_shares(y, links, recent=2, cutoffs=cutoffs).sort("cutoff", "unique_id")
-    assert shares.get_column("share").to_list() == pytest.approx([1.0, 0.0, 0.0, 1.0])
+    cutoffs = pl.DataFrame({"cutoff": [weeks(4)[0], weeks(4)[1], weeks(4)[3]]})
+    shares = history_shares(y, links, cutoffs=cutoffs).sort("cutoff", "unique_id")
+    # no demand up to the first cutoff: even; then A alone; then 1 of 4 units.
+    assert shares.get_column("share").to_list() == pytest.approx([0.5, 0.5, 1.0, 0.0, 0.25, 0.75])
 
 
 def test_top_down_splits_the_top_forecast_by_share():

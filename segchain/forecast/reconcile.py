@@ -11,8 +11,8 @@ besides ``segment``) and its segment series below it. Methods:
   sparse) beyond, and with structural weights (``wls_struct``) when no usable errors exist.
   In the backtest each window is reconciled with the errors of the earlier windows only, so
   the window scored never informs its own weights. Negative reconciled forecasts are set to 0.
-- ``top-down``: the sku forecast split by each segment's share of the sku's demand over the most
-  recent periods (13 weeks, 28 days, 6 months; the whole history when those hold none).
+- ``top-down``: the sku forecast split by each segment's share of the sku's demand over the
+  whole history (``history_shares``).
 
 Whatever the method, the segment x sku rows written sum exactly to the sku forecast that goes
 with them. ``auto`` keeps top-down (the sku forecast made directly, split) unless bottom-up or
@@ -66,14 +66,27 @@ def hierarchy(bottom_keys: pl.DataFrame, top_keys: pl.DataFrame, top_by: Sequenc
     ).select("unique_id", "top_id")
 
 
-def recent_shares(
-    y: pl.DataFrame, links: pl.DataFrame, *, recent: int, cutoffs: pl.DataFrame | None = None
+def history_shares(
+    y: pl.DataFrame, links: pl.DataFrame, *, cutoffs: pl.DataFrame | None = None
 ) -> pl.DataFrame:
-    """Each bottom series' share of its top's demand over the last ``recent`` periods.
+    """Each bottom series' share of its top's demand over the whole history.
 
     Per cutoff when ``cutoffs`` (``cutoff`` column) is given, from the periods up to it: the
-    shares a top-down forecast made at that cutoff would have used. Falls back to the whole
-    history before the cutoff, then to equal shares. Returns ``unique_id, [cutoff,] share``.
+    shares a top-down forecast made at that cutoff would have used. Equal shares where the top
+    has no demand. Returns ``unique_id, [cutoff,] share``.
+
+    The whole history, not its last periods: a segment is a set of customers, and segments are
+    most often defined by recency (RFM's recency score, k-means' lapsed clusters), so a
+    segment's last periods hold no sale by construction while its customers go on buying.
+    Splitting the true sku totals of the next 8 weeks among the segments (horizon-total WAPE
+    at segment x sku) by the last 13 weeks against the whole history: RFM segments of Online
+    Retail at 3 cut-offs 0.629 / 0.571 / 0.594 against 0.569 / 0.519 / 0.525, of Superstore's
+    sub-categories at 3 cut-offs 1.104 / 0.999 / 1.096 against 0.569 / 0.400 / 0.524, CDNOW
+    (one sku) 0.824 against 0.355; segments not defined by recency gain too (Online Retail's
+    home and export customers 0.234 / 0.241 / 0.215 against 0.218 / 0.210 / 0.178,
+    Superstore's own segments 0.218 / 0.255 / 0.156 against 0.185 / 0.203 / 0.148). On
+    sparse products (Superstore by product, RFM) both are poor and within noise: 1.685 /
+    1.546 / 1.654 against 1.663 / 1.574 / 1.621.
     """
     frame = y.join(links, on="unique_id")
     if cutoffs is None:
@@ -83,21 +96,14 @@ def recent_shares(
         frame = frame.join(cutoffs.select("cutoff").unique(), how="cross").filter(
             pl.col("ds") <= pl.col("cutoff")
         )
-    interval = frame.select(pl.col("ds").unique().sort().diff().min()).item()
-    start = pl.col("cutoff") - interval * (recent - 1)
-    sums = frame.group_by("unique_id", "top_id", "cutoff").agg(
-        pl.col("y").filter(pl.col("ds") >= start).sum().alias("recent"),
-        pl.col("y").sum().alias("all"),
-    )
+    sums = frame.group_by("unique_id", "top_id", "cutoff").agg(pl.col("y").sum().alias("all"))
     every = links.join(sums.select("cutoff").unique(), how="cross")
     sums = every.join(sums, on=["unique_id", "top_id", "cutoff"], how="left").with_columns(
-        pl.col("recent").fill_null(0.0), pl.col("all").fill_null(0.0)
+        pl.col("all").fill_null(0.0)
     )
     over = ["top_id", "cutoff"]
     share = (
-        pl.when(pl.col("recent").sum().over(over) > 0)
-        .then(pl.col("recent") / pl.col("recent").sum().over(over))
-        .when(pl.col("all").sum().over(over) > 0)
+        pl.when(pl.col("all").sum().over(over) > 0)
         .then(pl.col("all") / pl.col("all").sum().over(over))
         .otherwise(1.0 / pl.len().over(over))
     )
@@ -403,7 +409,6 @@ def reconcile(
     top_rows: pl.DataFrame,
     bottom_fc: pl.DataFrame,
     top_fc: pl.DataFrame,
-    recent: int,
     total_rows: pl.DataFrame | None = None,
     total_fc: pl.DataFrame | None = None,
 ) -> Reconciliation:
@@ -415,7 +420,6 @@ def reconcile(
             forecasts (the total's ``unique_id`` is ``TOTAL_ID``; None: no total level).
         bottom_fc, top_fc, total_fc: ``unique_id, ds, yhat`` final forecasts.
         y_bottom: the segment series' history (for the top-down shares).
-        recent: periods of recent history for the top-down shares.
     """
     rows: dict[str, pl.DataFrame] = {}
     scores: dict[str, float] = {}
@@ -427,9 +431,7 @@ def reconcile(
         if with_total and total_rows is not None and total_rows.height:
             level_rows["total"] = total_rows
         rows.update(_backtest_hierarchical(level_rows, links, fallbacks))
-        shares = recent_shares(
-            y_bottom, links, recent=recent, cutoffs=top_rows.select("cutoff").unique()
-        )
+        shares = history_shares(y_bottom, links, cutoffs=top_rows.select("cutoff").unique())
         rows["top-down"] = top_down(
             top_rows.select("unique_id", "ds", "cutoff", "yhat"), shares, on=["cutoff"]
         ).select("unique_id", "cutoff", "ds", "yhat")
@@ -444,9 +446,7 @@ def reconcile(
     if method == "auto":
         method = auto_method(errors) if errors else "top-down"
     if method == "top-down":
-        final = top_down(
-            top_fc.select("unique_id", "ds", "yhat"), recent_shares(y_bottom, links, recent=recent)
-        )
+        final = top_down(top_fc.select("unique_id", "ds", "yhat"), history_shares(y_bottom, links))
     elif method == "mint":
         base = {"bottom": bottom_fc, "top": top_fc}
         residuals = {"bottom": bottom_rows, "top": top_rows}

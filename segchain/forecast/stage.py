@@ -195,7 +195,6 @@ def forecast(
             top_rows=top_sel.rows,
             bottom_fc=fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
             top_fc=top_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat")),
-            recent=FREQS[freq][3],
             total_rows=total_sel.rows if total_sel is not None else None,
             total_fc=(
                 total_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat"))
@@ -320,9 +319,9 @@ def _segments_forecast_nothing(
         f"customers bought {format_number(units / total, PCT)} of the history's units "
         f"({count(units)} of {count(total)}): {', '.join(named)}{more}. A segment's series is "
         "its customers' history: a segment defined by recency (RFM's lower recency scores, "
-        "k-means' lapsed clusters) has no sale in its last periods by construction, and the "
-        "models and the top-down split (each segment's share of the recent periods) follow "
-        "them, while its customers may still buy. "
+        "k-means' lapsed clusters) has no sale in its last periods by construction, and its "
+        "models (bottom-up or MinT reconciliation) follow them, while its customers may still "
+        "buy (the top-down split reads the whole history). "
         "The sku forecasts are not affected; the per-segment figures built on these (stock "
         "--segments-out, costs' inventory split, the report's demand by segment) give "
         f"{agree(k, 'it', 'them')} none"

@@ -167,25 +167,34 @@ def test_cdnow_forecast_held_out_and_segments_forecast_nothing(cdnow, capsys):
         print(f"\nCDNOW at {CUT}, {HORIZON} weeks: chain WAPE {chain:.3f}, 8-week MA {moving:.3f}")
     assert chain <= moving * 1.05
 
-    # Which segments got nothing, and whether their customers bought in the held-out weeks.
+    # How the sku forecast is split among the segments, against what each segment's customers
+    # bought in the held-out weeks. Split by the last 13 weeks' shares, 7 of 9 RFM segments
+    # (defined by recency: no sale in their last weeks) were forecast 0 while their customers
+    # bought 3,036 of the 10,139 units; the split reads the whole history now.
     seg = pl.read_parquet(folder / "seg_cut.parquet").select("customer_id", "segment")
     ahead = (
         pl.read_parquet(folder / "fc_cut.parquet").group_by("segment").agg(pl.col("forecast").sum())
     )
-    silent = ahead.filter(pl.col("forecast") == 0)["segment"].to_list()
-    bought = (
+    held = (
         sold.filter(
             (pl.col("order_date") >= CUT)
             & (pl.col("order_date") < CUT + dt.timedelta(weeks=HORIZON))
         )
         .join(seg, on="customer_id")
-        .filter(pl.col("segment").is_in(silent))["quantity"]
+        .group_by("segment")
+        .agg(pl.col("quantity").sum().alias("bought"))
+    )
+    both = ahead.join(held, on="segment", how="full", coalesce=True).fill_null(0)
+    # The split's own error: each segment's share of the forecast against its share of the
+    # units bought (the total's error taken out), summed over segments.
+    split = (
+        (both["forecast"] / both["forecast"].sum() - both["bought"] / both["bought"].sum())
+        .abs()
         .sum()
     )
-    assert silent and bought > 0.2 * actual  # 3,036 of 10,139 units
-    stderr = " ".join(ran.stderr.split())
-    assert (
-        f"{len(silent)} of {ahead.height} segments are forecast no demand over the {HORIZON} "
-        "weeks ahead"
-    ) in stderr
-    assert "Loyal (" in stderr
+    with capsys.disabled():
+        print(f"CDNOW split among {both.height} segments: sum of share errors {split:.3f}")
+    silent = both.filter((pl.col("forecast") == 0) & (pl.col("bought") > 0.01 * actual))
+    assert silent.is_empty(), silent
+    assert split < 0.45  # 0.617 split by the last 13 weeks, 0.361 by the whole history
+    assert "forecast no demand" not in " ".join(ran.stderr.split())
