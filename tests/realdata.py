@@ -122,3 +122,22 @@ def complete_journey(best_sellers: int = 300) -> pl.DataFrame:
         .select("sku")
     )
     return orders.join(best, on="sku", how="semi")
+
+
+def cdnow(name: str) -> Path:
+    """A file of CDNOW's data (Fader, Hardie & Lee 2005: ``CDNOW_sample.txt``, the 2,357
+    customers of the paper; ``CDNOW_master.txt``, all 23,570), as the PyPI wheel ``lifetimes``
+    carries them (the dev extra installs it). Found without importing lifetimes (its import may
+    break on current numpy or pandas); a missing package or file skips the test saying so."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None or not spec.submodule_search_locations:
+        pytest.skip(
+            f"CDNOW's data are not available: pip install lifetimes (its wheel carries "
+            f"lifetimes/datasets/{name})"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / name
+    if not path.exists():
+        pytest.skip(f"CDNOW's data are not available: {path} is absent")
+    return path

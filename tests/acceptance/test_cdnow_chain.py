@@ -14,31 +14,22 @@ Every expected figure is computed here from the log with polars, not taken from 
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from pathlib import Path
 
 import polars as pl
 import pytest
+import realdata
 
 CUT = dt.date(1998, 1, 5)  # a Monday: the 8 weeks after it are held out
 HORIZON = 8
 
 
-def _master() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip(
-            "CDNOW's master log is not available: pip install lifetimes (its wheel carries "
-            "lifetimes/datasets/CDNOW_master.txt)"
-        )
-    path = Path(next(iter(spec.submodule_search_locations))) / "datasets" / "CDNOW_master.txt"
-    if not path.exists():
-        pytest.skip(f"CDNOW's master log is not available: {path} is absent")
-    return path
-
-
 def _log() -> pl.DataFrame:
-    rows = [line.split() for line in _master().read_text().splitlines()[1:] if line.strip()]
+    rows = [
+        line.split()
+        for line in realdata.cdnow("CDNOW_master.txt").read_text().splitlines()[1:]
+        if line.strip()
+    ]
     return pl.DataFrame(
         {
             "customer_id": [r[0] for r in rows],

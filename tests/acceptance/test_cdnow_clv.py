@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
-from pathlib import Path
 
 import polars as pl
 import pytest
+import realdata
 
 # Fader, Hardie & Lee (2005), section 4, and Fader & Hardie (2013), "The Gamma-Gamma Model of
 # Monetary Value": the estimates as printed, each asserted to one unit in its last digit.
@@ -40,19 +39,6 @@ EXAMPLE_EXPECTED = 1.226
 CALIBRATION_END = dt.date(1997, 9, 30)  # inclusive: --as-of is the day after
 
 
-def _datasets() -> Path:
-    spec = importlib.util.find_spec("lifetimes")
-    if spec is None or not spec.submodule_search_locations:
-        pytest.skip(
-            "the CDNOW sample is not available: pip install lifetimes (its wheel carries "
-            "lifetimes/datasets/CDNOW_sample.txt)"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / "datasets"
-    if not (folder / "CDNOW_sample.txt").exists():
-        pytest.skip(f"the CDNOW sample is not available: {folder}/CDNOW_sample.txt is absent")
-    return folder
-
-
 @pytest.fixture(scope="module")
 def cdnow(tmp_path_factory):
     """``segment --clv`` on the CDNOW sample: (Parquet metadata, segments, authors' summary)."""
@@ -61,7 +47,7 @@ def cdnow(tmp_path_factory):
     from segchain.cli import app
     from segchain.tableio import read_metadata
 
-    datasets = _datasets()
+    datasets = realdata.cdnow("CDNOW_sample.txt").parent
     folder = tmp_path_factory.mktemp("cdnow")
     orders = folder / "orders.csv"
     with (datasets / "CDNOW_sample.txt").open() as src, orders.open("w", newline="") as out:
