@@ -331,13 +331,30 @@ def to_utf8(data: bytes, *, name: str = "input") -> tuple[bytes, str]:
     try:
         data.decode("utf-8")
         return data, encoding
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        _check_whole_utf8(data, exc, name=name)
     try:
         return data.decode("cp1252").encode("utf-8"), "cp1252"
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+def _check_whole_utf8(data: bytes, exc: UnicodeDecodeError, *, name: str) -> None:
+    """Refuse UTF-8 text that ends inside a character (a copy or download stopped early): read
+    as cp1252 instead, every other non-ASCII character of the file would be garbled without a
+    word ('Düsseldorf' as 'DÃ¼sseldorf'). Only where the rest is UTF-8 holding a character
+    beyond ASCII: a legacy file that is ASCII but for its last byte stays cp1252."""
+    head = data[: exc.start]
+    if exc.end != len(data) or "end of data" not in exc.reason or head.isascii():
+        return
+    need = 2 if data[exc.start] < 0xE0 else 3 if data[exc.start] < 0xF0 else 4
+    have = len(data) - exc.start
+    raise DataError(
+        f"{name}: UTF-8 text that ends inside a character (its last {have} "
+        f"{'byte' if have == 1 else 'bytes'} of {need}): the file is cut short",
+        hint="export or copy it again in full",
+    )
 
 
 def _check_whole_units(data: bytes, codec: str, *, name: str, how: str) -> None:

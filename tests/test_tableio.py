@@ -524,3 +524,24 @@ def test_a_quote_out_of_place_is_named_with_its_row(cli, tmp_path: Path, lines, 
         "field: remove the stray quote, or export the file again with every field quoted\n"
     )
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_to_utf8_refuses_utf8_text_cut_inside_its_last_character() -> None:
+    # A UTF-8 export cut inside a two-byte character (a copy or download that stopped early)
+    # was read as cp1252: every non-ASCII character of the file garbled ('Düsseldorf' read as
+    # 'DÃ¼sseldorf'), with only 'encoding cp1252' on stderr. UTF-16 cut short is refused the
+    # same way.
+    data = "city\nDüsseldorf\nMünchen\n".encode()
+    cut = data[: data.index("ü".encode(), 15) + 1]  # inside München's ü
+    with pytest.raises(DataError) as err:
+        tableio.to_utf8(cut, name="orders.csv")
+    assert str(err.value).startswith(
+        "orders.csv: UTF-8 text that ends inside a character (its last 1 byte of 2): the file "
+        "is cut short"
+    )
+
+
+def test_to_utf8_reads_a_legacy_file_ending_in_a_lead_byte_as_before() -> None:
+    # All ASCII but its last byte: nothing says UTF-8, so a cp1252 'Ã' there stays cp1252.
+    payload, found = tableio.to_utf8(b"city\nA\xc3")
+    assert found == "cp1252" and payload.decode() == "city\nAÃ"
