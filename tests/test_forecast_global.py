@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import numpy as np
 import polars as pl
@@ -167,3 +168,72 @@ def test_the_global_model_fit_is_a_step_of_its_own_in_the_progress_calls():
         ("scoring the backtest", 0, 0),
         ("assembling the forecast table", 0, 0),
     ]
+
+
+_THREADS_DURING_FIT = r"""
+import datetime as dt, json, sys
+import numpy as np, polars as pl
+from segchain.forecast.global_model import global_cross_validation, global_forecast
+from segchain.forecast.options import Plan
+
+# Nothing here has loaded an OpenMP runtime yet, as in a fresh `segchain forecast`: the spy
+# patches the regressor's fit when the stage first imports it, and imports nothing itself.
+import builtins
+
+seen = []
+_import = builtins.__import__
+HGB = "sklearn.ensemble._hist_gradient_boosting.gradient_boosting"
+
+
+def spying_import(*a, **k):
+    module = _import(*a, **k)
+    cls = getattr(sys.modules.get(HGB), "HistGradientBoostingRegressor", None)
+    if cls is not None and not hasattr(cls.fit, "spied"):
+        fit = cls.fit
+
+        def wrapped(self, *args, **kwargs):
+            from threadpoolctl import threadpool_info
+
+            openmp = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
+            seen.append(max(openmp))
+            return fit(self, *args, **kwargs)
+
+        wrapped.spied = True
+        cls.fit = wrapped
+    return module
+
+
+builtins.__import__ = spying_import
+rng = np.random.default_rng(0)
+y = pl.DataFrame(
+    {
+        "unique_id": [f"s{k}" for k in range(4) for _ in range(40)],
+        "ds": [dt.date(2022, 1, 3) + dt.timedelta(weeks=w) for _ in range(4) for w in range(40)],
+        "y": rng.integers(0, 9, 160).astype(float),
+    }
+)
+keys = y.select("unique_id").unique().with_columns(sku=pl.col("unique_id"))
+plan = Plan(freq="W", horizon=4, season=52, window=8, models=None)
+global_cross_validation(y, keys, plan, n_windows=2)
+global_forecast(y, keys, plan, keys.get_column("unique_id"))
+json.dump(seen, sys.stdout)
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: every fit runs on one thread")
+def test_the_global_model_fits_on_one_openmp_thread_from_a_fresh_process():
+    # threadpoolctl limits only the OpenMP runtimes already loaded. The backtest's fit imported
+    # mlforecast and scikit-learn inside the limit, so it ran on every core: 19 s for 23
+    # series on a busy 2-core machine, against about 2 s on one thread.
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _THREADS_DURING_FIT],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OMP_NUM_THREADS": ""},
+    )
+    assert json.loads(out.stdout) == [1, 1]

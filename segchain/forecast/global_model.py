@@ -131,6 +131,9 @@ def _model(plan: Plan, periods: int):
 def _one_thread():
     """OpenMP on one thread for the fit: on a busy machine its spinning worker threads cost
     far more than they save on data of this size (measured: 135 s against 2 s)."""
+    # threadpoolctl limits only the runtimes already loaded, and scikit-learn loads OpenMP on
+    # import: a fit whose pipeline was first imported inside the limit ran on every core.
+    import sklearn.ensemble  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=1, user_api="openmp")
