@@ -278,6 +278,23 @@ def test_backtest_baseline_metrics_match_hand_computed_naive():
     assert row["baseline_mase"] == pytest.approx(np.mean(errors) / scale)
 
 
+def test_backtest_series_rows_carry_the_totals_their_wape_is_pooled_from():
+    # Two series; two windows of 2 weeks at the end, so the last 4 weeks are scored.
+    values = {
+        ("c1", "s1"): [3.0, 5, 2, 8, 6, 4, 9, 7, 5, 6, 8, 3, 7, 9, 4, 6, 5, 8, 2, 7],
+        ("c1", "s2"): [1.0, 0, 2, 0, 1, 3, 0, 0, 2, 1, 0, 4, 1, 0, 2, 1, 0, 3, 0, 5],
+    }
+    r = run(values, horizon=2)
+    series = r.backtest.filter(pl.col("scope") == "series").sort("unique_id")
+    assert series["backtest_actual"].to_list() == [sum(v[16:]) for v in values.values()]
+    assert (
+        series["backtest_abs_error"] / series["backtest_actual"] - series["wape"]
+    ).abs().max() < 1e-12
+    overall = r.backtest.filter(pl.col("scope") == "overall").row(0, named=True)
+    pooled = series["backtest_abs_error"].sum() / series["backtest_actual"].sum()
+    assert overall["wape"] == pytest.approx(pooled)
+
+
 def test_forecast_chosen_beats_naive_on_noisy_level_series():
     rng = np.random.default_rng(11)
     values = {(f"c{i}", "s1"): rng.poisson(20, 104).astype(float) for i in range(10)}

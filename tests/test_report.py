@@ -357,6 +357,45 @@ def test_backtest_without_summary_rows_quotes_means_per_series():
     assert head.detail.endswith("(mean per series)")
 
 
+def models_chosen_block(backtest: pl.DataFrame) -> TableBlock:
+    blocks = section(build_report({"backtest": backtest}), "accuracy").blocks
+    return next(b for b in blocks if isinstance(b, TableBlock) and b.title == "Models chosen")
+
+
+def test_models_chosen_wape_is_pooled_over_the_series_each_model_was_chosen_for():
+    # AutoETS missed 10 of 100 units on one series and 50 of 50 on another: pooled 60 / 150 =
+    # 40 %, where the mean of the two series' WAPE (10 % and 100 %) said 55 %.
+    bt = pl.DataFrame(
+        {
+            "unique_id": ["a", "b", "c"],
+            "scope": ["series"] * 3,
+            "segment": ["S", "S", "T"],
+            "model": ["AutoETS", "AutoETS", "Naive"],
+            "mase": [0.5, 1.5, 1.0],
+            "wape": [0.1, 1.0, 0.5],
+            "backtest_abs_error": [10.0, 50.0, 5.0],
+            "backtest_actual": [100.0, 50.0, 10.0],
+        }
+    )
+    want = bt.group_by("model").agg(
+        (pl.col("backtest_abs_error").sum() / pl.col("backtest_actual").sum()).alias("want")
+    )
+    got = models_chosen_block(bt).frame.join(want, on="model")
+    assert got.height == 2
+    assert (got["wape"] - got["want"]).abs().max() < 1e-12
+    assert got.filter(pl.col("model") == "AutoETS")["wape"][0] == pytest.approx(0.4)
+
+
+def test_models_chosen_of_an_older_backtest_says_its_wape_is_a_mean_per_series():
+    # A backtest written before the per-series totals: a pooled WAPE cannot be had from it,
+    # so the column says what it is rather than pass a mean for the pooled figure.
+    block = models_chosen_block(backtest_frame())
+    assert "wape" not in block.frame.columns
+    autoets = block.frame.filter(pl.col("model") == "AutoETS")
+    assert autoets["mean_series_wape"][0] == pytest.approx((0.3 + 0.4) / 2)
+    assert "mean over series" in block.note
+
+
 def test_backtest_shows_the_segment_vs_total_comparison_when_given():
     comparison = pl.DataFrame(
         {"approach": ["segment x sku, summed", "sku direct"], "series": [5, 5], "wape": [0.5, 0.6]}

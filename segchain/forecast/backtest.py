@@ -43,7 +43,17 @@ def series_metrics(rows: pl.DataFrame, scale: pl.DataFrame, prefix: str = "") ->
         ratio(pl.col("mse").sqrt(), pl.col("scale2").sqrt()).alias(f"{prefix}rmsse"),
         ratio(pl.col("sae"), pl.col("sy")).alias(f"{prefix}wape"),
         (pl.col("se") / pl.col("periods")).alias(f"{prefix}bias"),
-        *([] if prefix else [pl.col("periods").alias("backtest_periods")]),
+        *(
+            []
+            if prefix
+            else [
+                pl.col("periods").alias("backtest_periods"),
+                # The totals the WAPE is the ratio of, so that a WAPE pooled over any set of
+                # series (the report's per model) can be had from these rows.
+                pl.col("sae").alias("backtest_abs_error"),
+                pl.col("sy").alias("backtest_actual"),
+            ]
+        ),
     )
 
 
@@ -137,10 +147,14 @@ def backtest_tables(
             out = a.join(b, on=group, how="left")
         else:
             out = pl.concat([frame.select(agg), series_frame.select(means)], how="horizontal")
-        return out.with_columns(
-            safe_ratio(pl.col("sae"), pl.col("sy")).alias("wape"),
-            safe_ratio(pl.col("bsae"), pl.col("sy")).alias("baseline_wape"),
-        ).drop("sae", "bsae", "sy")
+        return (
+            out.with_columns(
+                safe_ratio(pl.col("sae"), pl.col("sy")).alias("wape"),
+                safe_ratio(pl.col("bsae"), pl.col("sy")).alias("baseline_wape"),
+            )
+            .drop("bsae")
+            .rename({"sae": "backtest_abs_error", "sy": "backtest_actual"})
+        )
 
     parts = []
     if "segment" in by and pooled.height:
@@ -171,7 +185,13 @@ def backtest_tables(
         "baseline_bias",
     ]
     order = ["unique_id", "scope", *by, "model", "demand_class", *metric_cols]
-    order += ["backtest_windows", "backtest_periods", "series"]
+    order += [
+        "backtest_windows",
+        "backtest_periods",
+        "backtest_abs_error",
+        "backtest_actual",
+        "series",
+    ]
     backtest = pl.concat([series, summary], how="diagonal_relaxed")
     backtest = backtest.select([c for c in order if c in backtest.columns])
     if summary.height:

@@ -85,15 +85,38 @@ def segment_means(series: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def models_chosen(series: pl.DataFrame) -> pl.DataFrame:
-    return (
+POOLED_TOTALS = ("backtest_abs_error", "backtest_actual")
+
+
+def models_chosen(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """Series per chosen model with their mean MASE and their WAPE, and a note saying how the
+    WAPE was had. The WAPE is pooled (absolute errors over actual demand, summed over the
+    model's series and windows), as every other WAPE of the product, when the backtest has the
+    per-series totals; a backtest written without them only allows the mean of the series'
+    WAPE, which weighs a series selling 2 units as one selling 2,000, so it is named so."""
+    pooled = has(series, *POOLED_TOTALS)
+    aggs = [pl.len().alias("series")]
+    if "mase" in series.columns:
+        aggs.append(num("mase").mean().alias("mase"))
+    if pooled:
+        error, actual = (num(c).sum() for c in POOLED_TOTALS)
+        # Null where the model's series sold nothing in their windows: no share of nothing.
+        aggs.append(pl.when(actual > 0).then(error / actual).alias("wape"))
+    elif "wape" in series.columns:
+        aggs.append(num("wape").mean().alias("mean_series_wape"))
+    table = (
         series.group_by(pl.col("model").cast(pl.String))
-        .agg(
-            pl.len().alias("series"),
-            *[num(c).mean().alias(c) for c in ("mase", "wape") if c in series.columns],
-        )
+        .agg(aggs)
         .sort(["series", "model"], descending=[True, False], nulls_last=True)
     )
+    note = "mase is the mean over the model's series, as in the headline. " + (
+        "wape is pooled: the absolute errors over the actual demand of every series and "
+        "backtest window the model was chosen for."
+        if pooled
+        else "mean_series_wape is the mean over series of each series' WAPE (this backtest "
+        "has no per-series totals to pool; forecast --backtest writes them now)."
+    )
+    return table, note
 
 
 def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> tuple[int, int, float | None]:
@@ -276,11 +299,13 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             )
         )
     if has(series, "model") and series.height:
+        chosen, note = models_chosen(series)
         blocks.append(
             TableBlock(
                 "Models chosen",
-                models_chosen(series),
-                formats={"series": INT, "mase": RATIO, "wape": PCT},
+                chosen,
+                formats={"series": INT, "mase": RATIO, "wape": PCT, "mean_series_wape": PCT},
+                note=note,
             )
         )
     return Section(
