@@ -130,6 +130,27 @@ def test_cli_stock_prints_uniform_comparison(cli, forecast_csv, config_toml, tmp
     assert "(all)" in result.stderr and "Hibernating" in result.stderr
 
 
+def test_cli_stock_uniform_comparison_gives_no_fill_rate_without_demand(
+    cli, forecast_csv, config_toml, tmp_path
+) -> None:
+    # Lost buys nothing (forecast 0): it showed the 95.0 % of the point it does not buy from.
+    lost = pl.read_csv(forecast_csv, try_parse_dates=True).filter(pl.col("segment") == "Champions")
+    lost = lost.with_columns(
+        segment=pl.lit("Lost"), unique_id=pl.lit("Lost/") + pl.col("sku"), forecast=0.0
+    ).with_columns(mean_demand=0.0, error_sd=0.0)
+    fc = tmp_path / "fc.csv"
+    pl.concat([pl.read_csv(forecast_csv, try_parse_dates=True), lost]).write_csv(fc)
+    args = ["stock", str(fc), "--config", str(config_toml), "--compare-uniform", "0.95"]
+    result = cli(*args, "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stderr.splitlines() if "│" in line and "Lost" in line)
+    assert row.count("%") == 1  # its target only
+    assert (
+        "no fill rate or CSL for 1 segment without forecast demand (Lost): service is "
+        "undefined without demand"
+    ) in " ".join(result.stderr.split())
+
+
 def test_cli_stock_simulate_prints_replay(cli, forecast_csv, tmp_path) -> None:
     result = cli("stock", str(forecast_csv), "--simulate", "200", "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output

@@ -787,3 +787,31 @@ def test_phone_charts_write_text_at_least_9px_on_a_390px_screen():
         desktop = render_svg(chart)
         wide = float(re.search(r'viewBox="0 0 ([\d.]+) ', desktop).group(1))
         assert min(sizes) * 348 / wide < 9.0  # the desktop drawing would not do on a phone
+
+
+def test_stock_comparison_shows_no_fill_rate_for_a_segment_without_demand():
+    # As a policy's metadata recorded it before stock left it blank: Lost buys nothing, and
+    # its 95 % was the plain mean of its points' rates.
+    comparison = pl.DataFrame(
+        {
+            "segment": ["Champions", "Lost", "(all)"],
+            "target": [0.98, 0.8, None],
+            "skus": [2, 1, 3],
+            "demand_per_period": [15.0, 0.0, 15.0],
+            "inventory_value_segmented": [170.0, 0.0, 170.0],
+            "inventory_value_uniform": [160.0, 0.0, 160.0],
+            "fill_rate_segmented": [0.985, 0.95, 0.985],
+            "fill_rate_uniform": [0.97, 0.95, 0.97],
+        }
+    )
+    report = build_report({"policy": policy_frame(), "stock_comparison": comparison})
+    block = next(
+        b
+        for b in section(report, "inventory").blocks
+        if isinstance(b, TableBlock) and b.title == "Segmented targets vs one uniform target"
+    )
+    rows = {r["segment"]: r for r in block.frame.iter_rows(named=True)}
+    assert rows["Lost"]["fill_rate_segmented"] is None
+    assert rows["Lost"]["fill_rate_uniform"] is None
+    assert rows["Champions"]["fill_rate_segmented"] == 0.985
+    assert "no forecast demand" in block.note

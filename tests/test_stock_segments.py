@@ -128,3 +128,41 @@ def test_report_inventory_by_segment_shares_each_skus_stock() -> None:
             "inventory_value"
         ].item()
     )
+
+
+# A segment buying nothing at a point (forecast 0): silver at A, and at no point at all.
+NO_DEMAND_ROWS = [*ROWS, ("A", "silver", 0.0, 0.0)]
+
+
+def test_segments_table_gives_no_fill_rate_to_a_segment_without_demand_at_the_point() -> None:
+    # A fill rate is demand served over demand: with no demand it is undefined, not the point's.
+    seg = stock(forecast(NO_DEMAND_ROWS), policies=TABLE, review_days=7).segments
+    assert seg is not None
+    row = seg.filter((pl.col("sku") == "A") & (pl.col("segment") == "silver")).row(0, named=True)
+    assert row["demand_share"] == 0.0
+    assert row["expected_fill_rate"] is None
+    assert row["expected_csl"] is None
+    buying = seg.filter(pl.col("demand_share") > 0)
+    assert buying["expected_fill_rate"].null_count() == 0
+
+
+def test_uniform_comparison_gives_no_fill_rate_to_a_segment_without_demand() -> None:
+    rows = [*ROWS, ("C", "lapsed", 0.0, 0.0)]
+    table = PolicyTable({**TABLE.policies, "lapsed": SegmentPolicy(service_level=0.80)})
+    res = stock(forecast(rows), policies=table, review_days=7, compare_uniform=0.95)
+    assert res.comparison is not None
+    by_seg = {r["segment"]: r for r in res.comparison.iter_rows(named=True)}
+    lapsed = by_seg["lapsed"]
+    assert lapsed["demand_per_period"] == 0.0
+    for col in ("fill_rate_segmented", "fill_rate_uniform", "csl_segmented", "csl_uniform"):
+        assert lapsed[col] is None, col
+    # Bronze buys at A and C: its fill rate is the demand-weighted mean of what it gets there.
+    assert res.segments is not None
+    got = res.segments.filter(pl.col("segment") == "bronze").select("sku", "expected_fill_rate")
+    bronze = (
+        pl.DataFrame({"sku": ["A", "C"], "mu": [70.0, 5.0]})
+        .join(got, on="sku")
+        .select((pl.col("expected_fill_rate") * pl.col("mu")).sum() / pl.col("mu").sum())
+        .item()
+    )
+    assert by_seg["bronze"]["fill_rate_segmented"] == pytest.approx(bronze)

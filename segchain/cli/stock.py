@@ -430,6 +430,13 @@ def stock_command(
         )
         plan = result.comparison["uniform_plan"][0]
         reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
+        idle = _segments_without_demand(result.comparison)
+        if idle:
+            # Their service cells are blank: say why, so a blank is not read as a failure.
+            reporter.info(
+                f"no fill rate or CSL for {plural(len(idle), 'segment')} without forecast "
+                f"demand ({', '.join(idle)}): service is undefined without demand"
+            )
     if simulate is not None:
         with Work("stock", f"simulating {plural(simulate, 'period')}", quiet=quiet):
             demand = (
@@ -522,6 +529,17 @@ def _warn_history_routing(
                 },
             )
         )
+
+
+def _segments_without_demand(comparison):  # type: ignore[no-untyped-def]
+    """The segments of the uniform comparison with no forecast demand at any stocking point."""
+    import polars as pl
+
+    return (
+        comparison.filter((pl.col("demand_per_period") <= 0) & (pl.col("segment") != "(all)"))
+        .get_column("segment")
+        .to_list()
+    )
 
 
 def _simulation_summary(sim):  # type: ignore[no-untyped-def]

@@ -93,7 +93,10 @@ def compare(
         wsum = w.sum()
 
         def wmean(c: str) -> pl.Expr:
-            return pl.when(wsum > 0).then((pl.col(c) * w).sum() / wsum).otherwise(pl.col(c).mean())
+            # Null for a segment with no demand: service is demand served over demand, so it
+            # is undefined there, and the mean of its points' rates (95 % for a segment buying
+            # nothing) would read as a service it gets.
+            return pl.when(wsum > 0).then((pl.col(c) * w).sum() / wsum)
 
         aggs = [
             pl.col("sku").n_unique().alias("skus"),

@@ -48,6 +48,9 @@ def segment_priorities(series: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+SERVICE_COLUMNS = ("expected_fill_rate", "expected_csl")
+
+
 def segment_table(
     series: pl.DataFrame,
     policy: pl.DataFrame,
@@ -101,6 +104,11 @@ def segment_table(
             pl.col("point_expected_fill_rate").alias("expected_fill_rate"),
             pl.col("point_expected_csl").alias("expected_csl"),
         )
+    # A segment with no demand at the point gets no service figure: a fill rate or cycle
+    # service level of no demand is undefined, not the point's.
+    rows = rows.with_columns(
+        *[pl.when(pl.col("mu") > 0).then(pl.col(c)).alias(c) for c in SERVICE_COLUMNS]
+    )
     out = rows.select(
         *keys,
         "segment",

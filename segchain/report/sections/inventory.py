@@ -110,6 +110,25 @@ def inventory_by_segment(tables: Tables, meta: Meta) -> pl.DataFrame | None:
     return None
 
 
+SERVICE_PREFIXES = ("fill_rate_", "csl_")
+NO_DEMAND_NOTE = (
+    "–: the segment has no forecast demand at any stocking point, so it has no fill rate "
+    "(demand served over demand is undefined without demand)."
+)
+
+
+def without_service_for_no_demand(comparison: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    """The comparison with its service columns blanked for segments without demand, and how
+    many such segments. Stock leaves them blank itself now; a policy written before gave such
+    a segment the plain mean of its points' rates (95 % for a segment buying nothing)."""
+    if "demand_per_period" not in comparison.columns:
+        return comparison, 0
+    none = num("demand_per_period").fill_null(1.0) <= 0
+    service = [c for c in comparison.columns if c.startswith(SERVICE_PREFIXES)]
+    blanked = comparison.with_columns(*[pl.when(~none).then(num(c)).alias(c) for c in service])
+    return blanked, int(comparison.select(none.sum()).item())
+
+
 def _compares(comparison: pl.DataFrame | None) -> bool:
     return has(comparison, "segment", "inventory_value_segmented", "inventory_value_uniform")
 
@@ -362,10 +381,11 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             )
         )
     if comparison is not None:
+        shown, no_demand = without_service_for_no_demand(comparison)
         blocks.append(
             TableBlock(
                 "Segmented targets vs one uniform target",
-                comparison.select([c for c in COMPARISON_COLUMNS if c in comparison.columns]),
+                shown.select([c for c in COMPARISON_COLUMNS if c in shown.columns]),
                 formats={
                     "target": PCT,
                     "skus": INT,
@@ -375,6 +395,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                     "fill_rate_segmented": PCT,
                     "fill_rate_uniform": PCT,
                 },
+                note=NO_DEMAND_NOTE if no_demand else "",
             )
         )
     else:
