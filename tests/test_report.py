@@ -815,3 +815,61 @@ def test_stock_comparison_shows_no_fill_rate_for_a_segment_without_demand():
     assert rows["Lost"]["fill_rate_uniform"] is None
     assert rows["Champions"]["fill_rate_segmented"] == 0.985
     assert "no forecast demand" in block.note
+
+
+def idle_backtest() -> pl.DataFrame:
+    """Four series: a and b sold in their backtest windows (a beats its baseline, b does not);
+    c and d sold nothing there, and their forecasts nearer zero 'beat' the baseline."""
+    return pl.DataFrame(
+        {
+            "unique_id": ["a", "b", "c", "d"],
+            "scope": ["series"] * 4,
+            "model": ["AutoETS"] * 4,
+            "mase": [0.5, 1.5, 0.1, 0.2],
+            "baseline_mase": [1.0, 1.0, 0.4, 0.3],
+            "wape": [0.2, 0.6, None, 0.0],
+            "baseline_wape": [0.4, 0.5, None, None],
+            "backtest_abs_error": [4.0, 12.0, 3.0, 0.0],
+            "backtest_actual": [20.0, 20.0, 0.0, 0.0],
+        }
+    )
+
+
+def test_series_beating_the_baseline_counts_only_series_with_backtest_demand():
+    bt = idle_backtest()
+    scored = bt.filter(pl.col("backtest_actual") > 0)
+    better = scored.filter(pl.col("mase") < pl.col("baseline_mase")).height
+    head = headline(build_report({"backtest": bt}), "accuracy", "Series beating")
+    assert head.value == format_number(better / scored.height, "pct")
+    assert head.detail == (
+        f"{better} of {scored.height} series (lower MASE); "
+        f"{bt.height - scored.height} had no demand in the backtest windows"
+    )
+
+
+def test_series_without_backtest_demand_are_found_in_a_backtest_without_its_totals():
+    # Written before backtest_actual: a WAPE is empty (or 0) exactly when nothing was sold.
+    bt = idle_backtest().drop("backtest_abs_error", "backtest_actual")
+    head = headline(build_report({"backtest": bt}), "accuracy", "Series beating")
+    assert head.detail == "1 of 2 series (lower MASE); 2 had no demand in the backtest windows"
+
+
+def test_beating_note_says_which_series_were_not_counted_and_why():
+    from segchain.report.sections.accuracy import beating_note
+
+    bt = idle_backtest().with_columns(
+        mase=pl.when(pl.col("unique_id") == "b").then(None).otherwise(pl.col("mase"))
+    )
+    # e is forecast but was too short to backtest; a carries 30 of the 30 + 10 units of the
+    # scored series (b has no MASE, c and d no demand).
+    forecast = pl.DataFrame(
+        {"unique_id": ["a", "b", "c", "d", "e"], "forecast": [30.0, 10.0, 5.0, 5.0, 2.0]}
+    )
+    text = beating_note(bt, forecast, 0.3, 0.4, "Naive", True)
+    assert "1 of 1 series (100.0%) have a lower backtest error (MASE) than Naive" in text
+    assert "they carry 100.0% of the forecast demand of the series counted" in text
+    assert (
+        "Not counted: 2 series had no demand in the backtest windows; 1 has no MASE (too "
+        "little or too flat a history before the first window to scale the error); 1 was "
+        "too short to backtest."
+    ) in text

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import polars as pl
 
+from segchain.formatting import agree
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -119,25 +121,88 @@ def models_chosen(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
     return table, note
 
 
-def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> tuple[int, int, float | None]:
-    """Series with a lower MASE than their baseline, series compared, and the share of the
-    forecast demand those series carry (None without the forecast table)."""
-    both = series.select(
-        pl.col("unique_id").cast(pl.String), num("mase").alias("m"), num("baseline_mase").alias("b")
-    ).drop_nulls(["m", "b"])
+@dataclass(frozen=True)
+class Beating:
+    """Series beating their baseline, out of the series that could be scored, and why the
+    others could not."""
+
+    better: int
+    scored: int
+    no_demand: int  # no demand in any backtest window: nothing to score
+    no_mase: int  # a history before the first window too short or flat to scale the error
+    not_backtested: int  # in the forecast, too short for a backtest (None without it)
+    volume: float | None  # share of the scored series' forecast demand the better ones carry
+
+    @property
+    def share(self) -> float | None:
+        return self.better / self.scored if self.scored else None
+
+
+def no_backtest_demand(series: pl.DataFrame) -> pl.Expr:
+    """True for a series without demand in its backtest windows. From ``backtest_actual`` when
+    the backtest has it; a backtest written before has only the ratios, and a WAPE is 0 or
+    empty exactly when the actual demand is 0 (or the forecast perfect, which beats nothing)."""
+    if "backtest_actual" in series.columns:
+        return num("backtest_actual").fill_null(1.0) <= 0
+    nothing = [num(c).fill_null(0.0) == 0 for c in ("wape", "baseline_wape") if c in series.columns]
+    return pl.all_horizontal(nothing) if nothing else pl.lit(False)
+
+
+def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
+    """Series with a lower MASE than their baseline among those that could be scored: a series
+    without demand in the backtest windows is left out (counting it, 368 of the demo's 658
+    such series 'beat' the baseline by forecasting nearer zero), as is one without a MASE."""
+    uid = (
+        pl.col("unique_id").cast(pl.String)
+        if "unique_id" in series.columns
+        else pl.int_range(pl.len()).cast(pl.String).alias("unique_id")
+    )
+    rows = series.select(
+        uid,
+        no_backtest_demand(series).alias("idle"),
+        num("mase").alias("m"),
+        num("baseline_mase").alias("b"),
+    )
+    idle = int(rows["idle"].sum())
+    both = rows.filter(~pl.col("idle")).drop_nulls(["m", "b"])
+    no_mase = rows.height - idle - both.height
     better = both.filter(pl.col("m") < pl.col("b"))
-    if not has(forecast, "unique_id", "forecast") or both.height == 0:
-        return better.height, both.height, None
+    if not has(forecast, "unique_id", "forecast"):
+        return Beating(better.height, both.height, idle, no_mase, 0, None)
     assert forecast is not None
     volume = forecast.group_by(pl.col("unique_id").cast(pl.String)).agg(
         num("forecast").sum().alias("v")
     )
+    not_backtested = volume.join(rows, on="unique_id", how="anti").height
     sized = both.join(volume, on="unique_id", how="left").with_columns(pl.col("v").fill_null(0.0))
-    total_v = finite(sized["v"].sum())
-    if not total_v:
-        return better.height, both.height, None
+    total_v = finite(sized["v"].sum()) if both.height else None
     won = finite(sized.filter(pl.col("m") < pl.col("b"))["v"].sum()) or 0.0
-    return better.height, both.height, won / total_v
+    return Beating(
+        better.height,
+        both.height,
+        idle,
+        no_mase,
+        not_backtested,
+        won / total_v if total_v else None,
+    )
+
+
+def not_scored(b: Beating) -> str:
+    """The series left out of the count and why, as a sentence ('' when none)."""
+    parts = []
+    if b.no_demand:
+        parts.append(f"{count(b.no_demand)} series had no demand in the backtest windows")
+    if b.no_mase:
+        parts.append(
+            f"{count(b.no_mase)} {agree(b.no_mase, 'has', 'have')} no MASE (too little or too "
+            "flat a history before the first window to scale the error)"
+        )
+    if b.not_backtested:
+        parts.append(
+            f"{count(b.not_backtested)} {agree(b.not_backtested, 'was', 'were')} too short to "
+            "backtest"
+        )
+    return f"Not counted: {'; '.join(parts)}. " if parts else ""
 
 
 # ---- wording
@@ -152,15 +217,20 @@ def beating_note(
     pooled: bool,
 ) -> str:
     """What the share of series beating the baseline means for the plan."""
-    better, n, volume = beating(series, forecast)
-    share = better / n if n else None
+    b = beating(series, forecast)
+    share, volume = b.share, b.volume
     text = (
-        f"How to read the share of series beating the baseline: {count(better)} of {count(n)} "
-        f"series ({pct(share)}) have a lower backtest error (MASE) than {base_name}"
+        f"How to read the share of series beating the baseline: {count(b.better)} of "
+        f"{count(b.scored)} series ({pct(share)}) have a lower backtest error (MASE) than "
+        f"{base_name}"
     )
-    text += (
-        f", and they carry {pct(volume)} of the forecast demand. " if volume is not None else ". "
-    )
+    left_out = not_scored(b)
+    if volume is not None:
+        text += f", and they carry {pct(volume)} of the forecast demand"
+        text += " of the series counted. " if left_out else ". "
+    else:
+        text += ". "
+    text += left_out
     if wape is not None and base_wape is not None:
         how = "Pooled over all series" if pooled else "On average over series"
         if wape < base_wape:
@@ -210,13 +280,13 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         ),
     ]
     if has(series, "mase", "baseline_mase"):
-        both = series.select(num("mase").alias("m"), num("baseline_mase").alias("b")).drop_nulls()
-        better = int((both["m"] < both["b"]).sum())
+        b = beating(series, None)
+        idle = f"; {count(b.no_demand)} had no demand in the backtest windows" * bool(b.no_demand)
         heads.append(
             Headline(
                 "Series beating the baseline",
-                pct(better / both.height if both.height else None),
-                f"{count(better)} of {count(both.height)} series (lower MASE)",
+                pct(b.share),
+                f"{count(b.better)} of {count(b.scored)} series (lower MASE){idle}",
             )
         )
     else:
