@@ -327,3 +327,53 @@ def test_segment_cli_refuses_a_previous_table_with_a_blank_customer_id(cli, orde
         "last time\n"
     )
     assert not Path("s.csv").exists()
+
+
+def repeat_buyers_csv(path: Path) -> Path:
+    """60 customers buying 1 to 6 times in 2024 (seeded), so that CLV can be fitted."""
+    import random
+
+    rng = random.Random(5)
+    lines = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    for c in range(60):
+        for k in range(rng.randint(1, 6)):
+            day = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            price = rng.choice([4.5, 12.0, 30.0, 75.0])
+            lines.append(f"o{c}-{k},{day},cust{c:02d},A-{k % 3},{rng.randint(1, 4)},{price}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def stderr_table(stderr: str) -> dict[str, dict[str, str]]:
+    """The rows of the stderr summary table by segment: {segment: {column: cell}}."""
+    rows = [
+        [cell.strip() for cell in line.removeprefix("segchain segment: ").split(sep)]
+        for line in stderr.splitlines()
+        for sep in ("┃", "│")
+        if sep in line
+    ]
+    header, body = rows[0], rows[1:]
+    return {r[0]: dict(zip(header, r, strict=True)) for r in body}
+
+
+def test_segment_cli_summary_shows_clv_per_customer_beside_the_other_means(
+    cli, tmp_path: Path
+) -> None:
+    # The table's recency_days, frequency and monetary are means per customer; clv was the
+    # segment's sum beside them (Champions of CDNOW: 615,327 beside a monetary of 304).
+    orders = repeat_buyers_csv(tmp_path / "orders.csv")
+    result = cli("segment", str(orders), "--clv", "-o", "s.parquet")
+    assert result.exit_code == 0, result.stderr
+    table = stderr_table(result.stderr)
+    assert "clv" not in next(iter(table.values()))
+    want = (
+        pl.read_parquet(tmp_path / "s.parquet")
+        .group_by("segment")
+        .agg(pl.col("clv").mean(), pl.col("monetary").mean())
+    )
+    assert want.height == len(table) > 1
+    for seg, clv, monetary in want.iter_rows():
+        shown = float(table[seg]["clv_per_customer"].replace(",", ""))
+        # Written as money: whole units from 100 up, else cents.
+        assert abs(shown - clv) <= (0.5 if abs(clv) >= 100 else 0.005) + 1e-9, seg
+        assert float(table[seg]["monetary"].replace(",", "")) == pytest.approx(monetary, abs=0.5)

@@ -123,6 +123,7 @@ def segment_command(
         check_one_row_per_customer,
         check_table_kind,
     )
+    from segchain.segment import profile_per_customer
     from segchain.segment import segment as run_segment
     from segchain.tableio import collect, provenance, read_table, reading
 
@@ -236,7 +237,7 @@ def segment_command(
     title = f"{plural(result.segments.height, 'customer')} in "
     title += plural(result.profile.height, "segment")
     title += f" ({params['method']}, as of {result.as_of})"
-    reporter.table(c.frame_table(result.profile, title=title))
+    reporter.table(c.frame_table(profile_per_customer(result.profile), title=title))
     if result.changed is not None:
         reporter.info(
             f"{plural(result.changed.height, 'customer')} changed segment since {previous}"
