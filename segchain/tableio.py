@@ -2244,6 +2244,8 @@ class OutputSet:
         self.named_arguments: set[str] = set()
         # The option or argument that reads stdin ('-'), when messages name it so.
         self.stdin_option: str | None = None
+        # The first option or argument given '-' (stdin), whether messages name it or not.
+        self.stdin_reader: str | None = None
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
@@ -2261,6 +2263,8 @@ class OutputSet:
     def add_input(self, source: str | Path, *, option: str = "input") -> None:
         """Remember a file that is read, so that no output replaces it."""
         source = str(source)
+        if source == "-" and self.stdin_reader is None:
+            self.stdin_reader = option
         if source != "-" and source not in {s for _, s in self.inputs}:
             self.inputs.append((option, source))
 
@@ -2287,6 +2291,7 @@ class OutputSet:
             for in_option, source in self.inputs:
                 if Path(source).exists() and same_file(source, target.path):
                     raise _destroys_input(target, in_option, source)
+            self._refuse_stdin_file(target)
             for other in self.planned.values():
                 if (
                     other.path is not None
@@ -2308,6 +2313,29 @@ class OutputSet:
                     )
         self.planned[dest] = target
         return target
+
+    def _refuse_stdin_file(self, target: OutputTarget) -> None:
+        """Refuse an output onto the file that stdin, read as an input, comes from.
+
+        ``segchain segment -o orders.csv < orders.csv`` (or ``-o /dev/stdin``): '-' names no
+        path to compare with, and renaming the output over that file replaced the orders.
+
+        Raises:
+            UsageError: ``target`` is the regular file stdin reads.
+        """
+        if self.stdin_reader is None or target.path is None:
+            return
+        try:
+            st = os.fstat(_stdin().fileno())
+            out = os.stat(target.path)
+        except (AttributeError, OSError, ValueError):  # a test runner's stdin; a new file
+            return
+        if stat.S_ISREG(st.st_mode) and (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+            raise UsageError(
+                f"{target.label}: is also the input {self.stdin_reader} <stdin> "
+                f"(stdin reads {short(target.path)}); writing it would destroy the input",
+                hint="write the output to another file",
+            )
 
     def stage(
         self, dest: str, writer: Callable[[IO[bytes]], object], *, keep_on_error: bool = False

@@ -1,0 +1,74 @@
+"""Hostile-user findings of session 40: each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXE = Path(sys.executable).with_name("segchain")
+needs_exe = pytest.mark.skipif(not EXE.exists(), reason="segchain console script not installed")
+
+ORDERS = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
+    f"{i},2024-03-{1 + i % 28:02d},C{i % 7},S{i % 3},{1 + i % 4},10\n" for i in range(60)
+)
+
+
+@pytest.fixture
+def orders(tmp_path: Path) -> Path:
+    path = tmp_path / "orders.csv"
+    path.write_text(ORDERS)
+    return path
+
+
+def run(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
+    return subprocess.run([str(EXE), *args], capture_output=True, timeout=120, **kwargs)
+
+
+# ---- an output onto the file that stdin reads ------------------------------------------------
+# `segchain segment -o orders.csv < orders.csv` replaced the orders with the segments, exit 0
+# (and so did `-o /dev/stdin`, `-o /dev/fd/0`, which resolve to that file): '-' was no path to
+# compare the outputs with.
+
+
+@needs_exe
+@pytest.mark.parametrize(
+    ("command", "dest"),
+    [("segment", "same"), ("validate", "same"), ("segment", "/dev/fd/0")],
+)
+def test_output_onto_the_file_stdin_reads_is_refused(orders: Path, command: str, dest: str) -> None:
+    target = str(orders) if dest == "same" else dest
+    with open(orders, "rb") as stdin:
+        proc = run(command, "-", "-o", target, stdin=stdin)
+    assert proc.returncode == 2, proc.stderr
+    assert (
+        f"segchain {command}: Error: -o {target}: is also the input INPUT <stdin> "
+        f"(stdin reads {orders}); writing it would destroy the input\n"
+    ).encode() in proc.stderr
+    assert orders.read_text() == ORDERS
+    assert sorted(p.name for p in orders.parent.iterdir()) == ["orders.csv"]
+
+
+@needs_exe
+def test_rejects_onto_the_file_stdin_reads_is_refused(orders: Path, tmp_path: Path) -> None:
+    with open(orders, "rb") as stdin:
+        proc = run(
+            "validate", "-", "--rejects", str(orders), "-o", str(tmp_path / "v.csv"), stdin=stdin
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert b"--rejects " + str(orders).encode() + b": is also the input INPUT <stdin>" in (
+        proc.stderr
+    )
+    assert orders.read_text() == ORDERS
+
+
+@needs_exe
+def test_stdin_from_a_file_still_writes_another_file(orders: Path, tmp_path: Path) -> None:
+    out = tmp_path / "clean.csv"
+    with open(orders, "rb") as stdin:
+        proc = run("validate", "-", "-o", str(out), stdin=stdin)
+    assert proc.returncode == 0, proc.stderr
+    assert out.read_text().startswith("order_id,")
+    assert orders.read_text() == ORDERS
