@@ -72,3 +72,49 @@ def test_stdin_from_a_file_still_writes_another_file(orders: Path, tmp_path: Pat
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().startswith("order_id,")
     assert orders.read_text() == ORDERS
+
+
+# ---- a file whose name starts with a dash ------------------------------------------------------
+# `segchain validate -export.csv` said "No such option: -e" (hint: -h lists the options), and
+# `segchain validate -o.csv -o clean.csv` took '-o.csv' as `-o .csv`, then read an empty stdin:
+# "<stdin>: the file is empty". Neither said that the word is a file, nor how to name it.
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("-export.csv", ("validate", "-export.csv", "-o", "clean.csv")),
+        ("-o.csv", ("validate", "-o.csv", "-o", "clean.csv")),
+        ("--orders.csv", ("segment", "--orders.csv")),
+    ],
+)
+def test_a_file_named_like_an_option_is_named_with_how_to_give_it(
+    cli, tmp_path: Path, name: str, args: tuple[str, ...]
+) -> None:
+    (tmp_path / name).write_text(ORDERS)
+    result = cli(*args)
+    assert result.exit_code == 2
+    command = args[0]
+    assert result.stderr.startswith(
+        f"segchain {command}: Error: {name} is a file, but a word starting with a dash is "
+        f"read as an option\n"
+    ), result.stderr
+    assert f"segchain {command}:   hint: write it as ./{name} (or put -- before it)\n" in (
+        result.stderr
+    )
+    assert not (tmp_path / "clean.csv").exists()
+
+
+def test_a_file_named_like_an_option_is_read_as_dot_slash_name(cli, tmp_path: Path) -> None:
+    (tmp_path / "-export.csv").write_text(ORDERS)
+    result = cli("validate", "./-export.csv", "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "clean.csv").read_text().startswith("order_id,")
+
+
+def test_an_option_value_starting_with_a_dash_is_still_a_value(cli, tmp_path: Path) -> None:
+    # The word after an option that takes a value is that value, whatever it is spelt like.
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "-rejects.csv").write_text("old\n")
+    result = cli("validate", "orders.csv", "--rejects", "-rejects.csv", "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr

@@ -87,9 +87,44 @@ def _guard_option_values(command: Any) -> None:
                 raise UsageError(
                     f"{option} needs a value, but the next word is the option {value}", ctx=ctx
                 )
+        _refuse_dash_files(ctx, args, names, takes_value)
         return parse_args(ctx, args)
 
     command.parse_args = guarded
+
+
+def _refuse_dash_files(ctx: Any, args: list[str], names: set[str], takes_value: set[str]) -> None:
+    """Refuse a file whose name starts with a dash, given where the parser reads options.
+
+    ``segchain validate -export.csv`` said "No such option: -e", and ``-o.csv`` was read as
+    ``-o .csv``: neither message named the file or said how to give it. A word that names an
+    existing file and is no option of the command (nor an option's value) is that file.
+    """
+    from typer._click.exceptions import UsageError
+
+    skip = False
+    for token in args:
+        if token == "--":
+            return
+        if skip:
+            skip = False
+            continue
+        if token in takes_value:
+            skip = True
+            continue
+        if (
+            len(token) > 1
+            and token.startswith("-")
+            and token not in names
+            and token.split("=", 1)[0] not in names
+            and os.path.lexists(token)
+        ):
+            exc = UsageError(
+                f"{token} is a file, but a word starting with a dash is read as an option",
+                ctx=ctx,
+            )
+            exc.segchain_hint = f"write it as ./{token} (or put -- before it)"  # type: ignore[attr-defined]
+            raise exc
 
 
 def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
@@ -109,7 +144,9 @@ def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
         lines = [f"Error: {exc.format_message()}{given}"]
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
-            hint = _positional_hint(exc, ctx, path, sys.argv[1:] if args is None else list(args))
+            hint = getattr(exc, "segchain_hint", None) or _positional_hint(
+                exc, ctx, path, sys.argv[1:] if args is None else list(args)
+            )
             lines.append(f"  hint: {hint or f'{path} -h lists the options'}")
     from segchain.cli.common import readable
 
