@@ -127,6 +127,20 @@ CASES = {
         "--forecast {in1}: forecast must be a finite number >= 0 up to 1e+15, "
         "got inf for unique_id@ds 'A/P1@2024-04-01'",
     ),
+    # A period of a series twice (two runs' forecasts concatenated, a row pasted twice) was
+    # summed twice into its segment's share of the inventory, exit 0; stock refuses the same
+    # table (s40).
+    "forecast period twice": (
+        [
+            ("--policy", "sku,inventory_value\nP1,100\n"),
+            (
+                "--forecast",
+                "unique_id,ds,segment,sku,forecast\nA/P1,2024-04-01,A,P1,6\n"
+                "A/P1,2024-04-08,A,P1,6\nA/P1,2024-04-01,A,P1,6\n",
+            ),
+        ],
+        "--forecast {in1}: unique_id@ds listed more than once: 'A/P1@2024-04-01'",
+    ),
 }
 
 
@@ -304,3 +318,16 @@ def test_costs_hostile_assignments_without_rows_exit_1(cli, tmp_path: Path, site
         "segchain costs:   hint: give --assignments the table that segchain network -o writes\n"
     )
     assert not out.exists()
+
+
+def test_costs_hostile_forecast_without_periods_may_repeat_a_series(cli, tmp_path: Path) -> None:
+    # Without ds a series' rows are its periods, unnamed: no key to be unique, read as before.
+    policy = write(tmp_path, "policy.csv", "sku,inventory_value\nP1,100\n")
+    forecast = write(
+        tmp_path,
+        "fc.csv",
+        "unique_id,segment,sku,forecast\nA/P1,A,P1,6\nA/P1,A,P1,6\n",
+    )
+    out = tmp_path / "costs.csv"
+    result = costs(cli, tmp_path, "--policy", policy, "--forecast", forecast, out=out)
+    assert result.exit_code == 0, result.stderr

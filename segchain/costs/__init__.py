@@ -79,6 +79,9 @@ class InputRule:
     numbers: dict[str, str]
     hint: str
     unique: bool = True
+    # Unique only when the table has every key column (a forecast without ds repeats its series,
+    # one row per unnamed period); else those of ``keys`` it has.
+    whole_key: bool = False
     # Bounds tighter than MAX_VALUE, per column.
     limits: dict[str, float] = field(default_factory=dict)
     # Numbers the stage that wrote the table never leaves empty: an empty one was read as 0
@@ -107,7 +110,7 @@ INPUT_RULES: dict[str, InputRule] = {
         ("unique_id", "ds"),
         {"forecast": ">= 0"},
         "give forecast's table as written (forecasts are numbers >= 0)",
-        unique=False,
+        whole_key=True,
         filled=("forecast",),
     ),
     "sites": InputRule(
@@ -137,7 +140,8 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
     """
     rule = INPUT_RULES[name]
     problems = [p for k in rule.ids if k in frame.columns for p in blank_ids(frame, k)]
-    problems += duplicate_keys(frame, rule.keys) if rule.unique else []
+    keyed = not rule.whole_key or all(k in frame.columns for k in rule.keys)
+    problems += duplicate_keys(frame, rule.keys) if rule.unique and keyed else []
     problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)
