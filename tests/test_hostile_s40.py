@@ -118,3 +118,39 @@ def test_an_option_value_starting_with_a_dash_is_still_a_value(cli, tmp_path: Pa
     (tmp_path / "-rejects.csv").write_text("old\n")
     result = cli("validate", "orders.csv", "--rejects", "-rejects.csv", "-o", "clean.csv")
     assert result.exit_code == 0, result.stderr
+
+
+# ---- stderr that cannot be written ------------------------------------------------------------
+# With stderr on a full disk (`2>>run.log`, ENOSPC) the first message failed and the command
+# exited 1 with nothing written; with stderr closed (`2>&-`) Python has no sys.stderr and every
+# command died of "'NoneType' object has no attribute 'write'", exit 1, nothing written.
+
+
+@needs_exe
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("stderr", ["closed", "full"])
+def test_outputs_are_written_when_stderr_cannot_be(
+    orders: Path, tmp_path: Path, stderr: str
+) -> None:
+    out = tmp_path / "clean.csv"
+    redirect = "2>&-" if stderr == "closed" else "2>/dev/full"
+    proc = subprocess.run(
+        f"exec '{EXE}' validate '{orders}' -o '{out}' {redirect}",
+        shell=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0
+    assert out.read_text().startswith("order_id,")
+    assert len(out.read_text().splitlines()) == 61
+
+
+@needs_exe
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+@pytest.mark.parametrize("stderr", ["closed", "full"])
+def test_a_data_error_still_exits_1_when_stderr_cannot_be_written(
+    tmp_path: Path, stderr: str
+) -> None:
+    redirect = "2>&-" if stderr == "closed" else "2>/dev/full"
+    missing = tmp_path / "missing.csv"
+    proc = subprocess.run(f"exec '{EXE}' validate '{missing}' {redirect}", shell=True, timeout=120)
+    assert proc.returncode == 1

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import signal
+import sys
+from typing import Any, TextIO
 
 from segchain.cli.app import app
 
@@ -58,8 +61,43 @@ def install_signal_handlers() -> None:
         os.register_at_fork(after_in_child=lambda: _default_in_child(tuple(caught)))
 
 
+class _BestEffortStream:
+    """stderr whose write failures are ignored: messages never cost the run its outputs.
+
+    A full disk under the log (``2>>run.log``: ENOSPC) made the first message fail, and the
+    command exit 1 with nothing written, its outputs' own disk free; so did a closed stderr
+    (``2>&-``), where Python has no ``sys.stderr`` at all ('NoneType' object has no attribute
+    'write'). The exit code still says how the run ended.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except OSError:
+            return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(OSError):
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def guard_stderr() -> None:
+    """Make stderr best effort (see ``_BestEffortStream``); a closed one writes nowhere."""
+    stream = sys.stderr
+    if stream is None:  # fd 2 was closed when Python started
+        stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - for the whole run
+    sys.stderr = _BestEffortStream(stream)  # type: ignore[assignment]
+
+
 def main() -> None:
     """Console-script entry point."""
+    guard_stderr()
     install_signal_handlers()
     app()
 
