@@ -222,7 +222,12 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
     """All bytes of ``source`` ('-' is stdin) and a display name."""
     if source == "-":
         stream = sys.stdin
-        if stream is None or (hasattr(stream, "isatty") and stream.isatty()):
+        if stream is None:  # fd 0 closed (`<&-`): Python has no stdin
+            raise UsageError(
+                "stdin is closed: there is no table to read on it",
+                hint="give a file name, or pipe a table in: segchain segment orders.csv | ...",
+            )
+        if hasattr(stream, "isatty") and stream.isatty():
             raise UsageError(
                 "refusing to wait for a table typed at the terminal on stdin",
                 hint="give a file name, or pipe a table in: segchain segment orders.csv | ...",

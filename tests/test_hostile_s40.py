@@ -154,3 +154,23 @@ def test_a_data_error_still_exits_1_when_stderr_cannot_be_written(
     missing = tmp_path / "missing.csv"
     proc = subprocess.run(f"exec '{EXE}' validate '{missing}' {redirect}", shell=True, timeout=120)
     assert proc.returncode == 1
+
+
+# ---- a closed stdin ---------------------------------------------------------------------------
+# `segchain validate - <&-` said "refusing to wait for a table typed at the terminal on stdin":
+# there was no terminal, and no stdin at all.
+
+
+@needs_exe
+def test_a_closed_stdin_is_named_as_closed(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        f"exec '{EXE}' validate - -o '{tmp_path / 'clean.csv'}' <&-",
+        shell=True,
+        capture_output=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(
+        b"segchain validate: Error: stdin is closed: there is no table to read on it\n"
+    ), proc.stderr
+    assert not (tmp_path / "clean.csv").exists()
