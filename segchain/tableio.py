@@ -1678,6 +1678,7 @@ def _scan_parquet_file(path: str) -> Table:
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise _unreadable_parquet(path, path, exc) from None
     _check_parquet_columns(lf.collect_schema().names(), path)
+    lf = lf.rename(stripped_names(lf.collect_schema().names()))
     lf = readable_columns(lf, source=path)
     return Table(frame=lf, dialect=Dialect(format="parquet"), metadata=meta, name=path)
 
@@ -1701,6 +1702,7 @@ def _read_parquet_bytes(data: bytes, name: str) -> Table:
     except (pl.exceptions.PolarsError, OSError) as exc:  # as in _scan_parquet_file
         raise _unreadable_parquet(io.BytesIO(data), name, exc) from None
     _check_parquet_columns(df.columns, name)
+    df = df.rename(stripped_names(df.columns))
     df = readable_columns(df, source=name)
     return Table(frame=df, dialect=Dialect(format="parquet"), metadata=meta, name=name)
 
@@ -1736,7 +1738,8 @@ def _unreadable_parquet(source: str | IO[bytes], name: str, exc: BaseException) 
 def _check_parquet_columns(columns: Sequence[str], name: str) -> None:
     """Refuse a Parquet file without a column (written from an empty frame): no column can be
     mapped, and the hints for a CSV's missing columns (a title line above the header) do not
-    apply to it."""
+    apply to it. Its names are then stripped of spaces around them, as a CSV header's are: a
+    'segment ' read from a spreadsheet was 'missing required column segment' in Parquet alone."""
     if not columns:
         raise DataError(
             f"{name}: the Parquet file has no columns",

@@ -174,3 +174,47 @@ def test_a_closed_stdin_is_named_as_closed(tmp_path: Path) -> None:
         b"segchain validate: Error: stdin is closed: there is no table to read on it\n"
     ), proc.stderr
     assert not (tmp_path / "clean.csv").exists()
+
+
+# ---- spaces around a Parquet column's name ------------------------------------------------------
+# A CSV header's names are stripped ('segment ' is segment); the same table as Parquet (pandas'
+# to_parquet of a frame read from a spreadsheet) was refused: "SEGMENTS seg.parquet: missing
+# required column segment; found customer_id, segment , ...".
+
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.3,5\n"
+COST_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-01,C1,P1,10,5\n2,2024-02-01,C2,P1,5,5\n3,2024-03-01,C1,P2,2,7\n"
+)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_spaces_around_a_stage_tables_column_names_are_stripped(
+    cli, tmp_path: Path, fmt: str
+) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(SEGMENTS.encode()).rename({"segment": " segment "})
+    segments = tmp_path / f"seg.{fmt}"
+    frame.write_csv(segments) if fmt == "csv" else frame.write_parquet(segments)
+    (tmp_path / "orders.csv").write_text(COST_ORDERS)
+    out = tmp_path / "costs.csv"
+    result = cli("costs", str(segments), "--orders", "orders.csv", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    revenue = dict(pl.read_csv(out).select("segment", "revenue").iter_rows())
+    assert revenue == {"A": 10 * 5 + 2 * 7, "B": 5 * 5}
+
+
+def test_spaces_around_a_parquet_order_exports_column_names_are_stripped(
+    cli, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(ORDERS.encode(), infer_schema_length=0)
+    frame.rename({"customer_id": "customer_id ", "sku": " sku"}).write_parquet(
+        tmp_path / "orders.parquet"
+    )
+    result = cli("validate", "orders.parquet", "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr
+    clean = pl.read_csv(tmp_path / "clean.csv", infer_schema_length=0)
+    assert clean["customer_id"].to_list() == frame["customer_id"].to_list()
