@@ -719,6 +719,17 @@ def plan_all(
     return plans
 
 
+def _bootstrapped_rows(policy: pl.DataFrame, keep: pl.DataFrame | None) -> set[int]:
+    """Rows whose level comes from the bootstrap of the point's order history, in ``policy``
+    (the blended targets) or in ``keep`` (the top targets)."""
+    rows: set[int] = set()
+    for frame in (policy, keep):
+        if frame is not None and "demand_model" in frame.columns:
+            found = frame.with_row_index("_row").filter(pl.col("demand_model") == "bootstrap")
+            rows.update(int(r) for r in found["_row"])
+    return rows
+
+
 def ration(
     series: pl.DataFrame,
     policy: pl.DataFrame,
@@ -737,8 +748,11 @@ def ration(
     Args:
         keep: the policy (same rows as ``policy``) meeting every segment's target first come,
             first served (the top targets); a point where reserves do not hold less than that
-            in the simulation's demand model takes its row from there. None: such points keep
-            their row of ``policy``.
+            in the simulation's demand model takes its row from there, and so does a point
+            whose level comes from the bootstrap of its history (``demand_model`` bootstrap in
+            either table), which is not rationed: the simulation draws from the fitted demand
+            that the bootstrap found implausible. None: such points keep their row of
+            ``policy``.
         uniform: the uniform target compared against (a pair: the fill rate of the fill-rate
             segments and the CSL of the others); the rationed points' plan at that target (no
             reserves) is computed in the simulation's demand model too.
@@ -772,6 +786,7 @@ def ration(
     fallback: list[int] = []
     tasks: list[tuple[dict[str, Any], pl.DataFrame, np.ndarray]] = []
     searches: list[tuple[Segments, dict[str, Any]]] = []
+    booted = _bootstrapped_rows(policy, keep)
     for point in pol.iter_rows(named=True):
         key = tuple(point[k] for k in keys)
         rows = groups.get(key)
@@ -785,6 +800,11 @@ def ration(
             live.sum() < 2
             or len({(t, m) for t, m in zip(targets[live], measures[live], strict=True)}) < 2
         ):
+            continue
+        if int(point["_row"]) in booted:
+            # Its level comes from its own history: the fitted demand the simulation would draw
+            # was found implausible there (it asked for more than the history ever showed).
+            fallback.append(int(point["_row"]))
             continue
         prio = rows.get_column("priority").to_numpy()
         tier = tiers(prio, targets, mu)
