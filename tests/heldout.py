@@ -3,7 +3,8 @@
 (s, Q) looked at every review, or (R, S) ordering up to S every R days, with the plan's lead
 time in whole days and backorders (an arrival fills every backorder first, from all the stock
 then on hand). Shared by the sparse-products acceptance test, ``bench_stock_heldout.py`` and,
-per site and segment, ``bench_stock_site_heldout.py`` and ``test_site_segments_stock.py``.
+per site and segment, ``bench_stock_site_heldout.py`` and ``test_site_segments_stock.py``;
+with `segment`'s default RFM segments and the demo's targets, ``bench_stock_rfm_heldout.py``.
 
 Per sku (``replay``, (s, Q) nightly): each point's inventory position started at s+1, ..., s+Q
 in turn (evenly spread, as the position after ordering is uniform there), all of it on hand, no
@@ -161,6 +162,7 @@ def replay_segments(
     weeks: int,
     warmup_weeks: int = 8,
     seed: int = 0,
+    unplanned_reserve: str = "none",
 ) -> pl.DataFrame:
     """Per stocking point x segment of a plan: units asked and filled from stock on the day
     asked over the ``weeks`` from ``start``, and the point's mean stock on hand (units, and
@@ -172,8 +174,10 @@ def replay_segments(
         segments: its per-segment table (``keys, segment, reserve_level, demand_share``).
         orders: order lines with ``keys``, ``segment`` (the customer's), ``order_date``,
             ``quantity`` and ``flag``, over the warm-up and the weeks replayed. Demand of a
-            segment the plan did not foresee at a point is served without a reserve and gets
-            no share of the stock.
+            segment the plan did not foresee at a point gets no share of the stock and is
+            served without a reserve (``unplanned_reserve`` "none"), or ("lowest") down to the
+            point's highest reserve level, as its lowest segment (customers new after the
+            cut-off, whom no plan knows: a business serves the unknown last).
     """
     keys = list(keys)
     first_day = start - dt.timedelta(weeks=warmup_weeks)
@@ -198,9 +202,10 @@ def replay_segments(
         shares = plan["demand_share"].to_list() if plan is not None else []
         demand = by_point.get(point)
         if demand is not None:
+            unplanned = max(reserves, default=0.0) if unplanned_reserve == "lowest" else 0.0
             for name in sorted(set(demand["segment"].to_list()) - set(names)):
                 names.append(name)
-                reserves.append(0.0)
+                reserves.append(unplanned)
                 shares.append(0.0)
         index = {name: i for i, name in enumerate(names)}
         days: list[list[tuple[int, float]]] = [[] for _ in range(n_days)]
@@ -301,11 +306,12 @@ SITE_TARGETS = {"Corporate": (0.98, 1), "Home Office": (0.95, None), "Consumer":
 class SiteReplay:
     """The segmented plan and the plan with one target for everyone at equal stock, replayed:
     ``segment_cells`` rows of each (with ``rationed``: the segmented plan rations the point),
-    and the one target found."""
+    the one target found and how far its stock is from the segmented plan's."""
 
     cells: pl.DataFrame
     uniform_cells: pl.DataFrame
     uniform_target: float
+    stock_gap: float  # the one-target plan's replayed stock / the segmented plan's, - 1
     points: int
     rationed: int
 
@@ -320,23 +326,53 @@ def site_segment_replay(
     weeks: int = 8,
     targets: dict[str, tuple[float, int | None]] = SITE_TARGETS,
 ) -> SiteReplay:
-    """Weekly forecast by site x segment x sku and `stock --orders` with ``targets`` from the
-    lines before ``start``, replayed per point x segment over the ``weeks`` after it; then one
-    target for every segment (no rationing), set by bisection so that its replayed stock on
-    hand (value) equals the segmented plan's within 0.5 %, replayed alike."""
-    from segchain.forecast import forecast
+    """``segment_replay`` per site x sku with ``targets`` (fill rates and priorities)."""
     from segchain.policy import PolicyTable, SegmentPolicy
-    from segchain.stock import stock
 
-    keys = ["site", "sku"]
-    train = orders.filter(pl.col("order_date").cast(pl.Date) < start)
-    fc = forecast(train, segments, freq="W", horizon=weeks, by=("site", "segment", "sku"))
     table = PolicyTable(
         {
             name: SegmentPolicy(level, "fill-rate", priority=prio)
             for name, (level, prio) in targets.items()
         }
     )
+    return segment_replay(
+        orders,
+        segments,
+        start,
+        keys=("site", "sku"),
+        policies=table,
+        policy_type=policy_type,
+        review_days=review_days,
+        weeks=weeks,
+    )
+
+
+def segment_replay(
+    orders: pl.DataFrame,
+    segments: pl.DataFrame,
+    start: dt.date,
+    *,
+    keys: Sequence[str],
+    policies,
+    policy_type: str,
+    review_days: float | None,
+    weeks: int = 8,
+    unplanned_reserve: str = "none",
+) -> SiteReplay:
+    """Weekly forecast by (site x) segment x sku and `stock --orders` with the segment policy
+    table ``policies`` from the lines before ``start``, replayed per point x segment over the
+    ``weeks`` after it (``replay_segments``); then one target for every segment (no
+    rationing), set by bisection so that its replayed stock on hand (value) equals the
+    segmented plan's within 0.5 %, replayed alike, between 0.5 and 0.999 (where even 0.999
+    holds less, the closest plan is kept: ``SiteReplay.stock_gap`` says how far).
+    ``keys``: the stocking point, ``("sku",)`` or ``("site", "sku")``."""
+    from segchain.forecast import forecast
+    from segchain.stock import stock
+
+    keys = list(keys)
+    train = orders.filter(pl.col("order_date").cast(pl.Date) < start)
+    by = (*keys[:-1], "segment", keys[-1])
+    fc = forecast(train, segments, freq="W", horizon=weeks, by=by)
     lines = orders.join(segments, on="customer_id", how="inner")
 
     def run(**options):
@@ -345,11 +381,17 @@ def site_segment_replay(
         )
         assert result.segments is not None
         replayed = replay_segments(
-            result.policy, result.segments, lines, keys=keys, start=start, weeks=weeks
+            result.policy,
+            result.segments,
+            lines,
+            keys=keys,
+            start=start,
+            weeks=weeks,
+            unplanned_reserve=unplanned_reserve,
         )
         return result, segment_cells(result.segments, replayed, result.policy, keys)
 
-    planned, cells = run(policies=table)
+    planned, cells = run(policies=policies)
     held = float(cells["stock_value"].sum())
     lo, hi = 0.5, 0.999
     best: tuple[float, float, pl.DataFrame] | None = None
@@ -368,6 +410,41 @@ def site_segment_replay(
         cells=cells.join(flag, on=keys, how="left"),
         uniform_cells=best[2].join(flag, on=keys, how="left"),
         uniform_target=best[0],
+        stock_gap=best[1],
         points=planned.policy.height,
         rationed=int(planned.policy["rationed"].sum()),
     )
+
+
+# Customers who first buy after the cut-off: no segment of the cut-off knows them.
+NEW_AFTER_CUTOFF = "(new after the cut-off)"
+
+
+def rfm_segments(orders: pl.DataFrame, start: dt.date) -> pl.DataFrame:
+    """``customer_id, segment``: `segment`'s default RFM segments with ``--as-of start`` (the
+    lines before it), and ``NEW_AFTER_CUTOFF`` for the customers whose first line is on or
+    after it (their demand is replayed; no plan foresaw it)."""
+    from segchain.segment import segment
+
+    known = segment(orders, as_of=start).segments.select("customer_id", "segment")
+    later = (
+        orders.filter(pl.col("order_date").cast(pl.Date) >= start)
+        .select("customer_id")
+        .unique()
+        .join(known, on="customer_id", how="anti")
+        .with_columns(segment=pl.lit(NEW_AFTER_CUTOFF))
+    )
+    return pl.concat([known, later])
+
+
+def demo_policies():
+    """The ``[segments]`` policy table of ``sample_data/segchain.toml``, the demo's RFM
+    targets (Champions 0.99 served first, Loyal and Cannot Lose Them 0.98 next, then by
+    target down to Lost 0.80): what a user given only the default segments copies, since
+    `stock` gives every segment the same 0.95 without a config and says to set them there."""
+    from pathlib import Path
+
+    from segchain.config import load_config
+
+    root = Path(__file__).resolve().parents[1]
+    return load_config(root / "sample_data" / "segchain.toml").segments
