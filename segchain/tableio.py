@@ -2097,6 +2097,15 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         return OutputTarget(dest, option, None, True)
     refuse_empty_name(dest, option)
     raw = Path(dest)
+    if dest.endswith("/") and not raw.is_dir():
+        # pathlib drops the slash: `-o results/` wrote a file named 'results'.
+        there = raw.exists() or raw.is_symlink()
+        why = f"{short(str(raw))!r} is a file" if there else f"no folder {short(str(raw))!r} exists"
+        raise UsageError(
+            f"{label}: a name ending in '/' is a folder, and {why}",
+            hint=f"name a file: {option or '-o'} {short(str(raw))} (no '/'), or a file inside "
+            "an existing folder",
+        )
     try:
         st: os.stat_result | None = raw.stat()  # follows a symlink to its target
     except FileNotFoundError:

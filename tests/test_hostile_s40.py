@@ -218,3 +218,32 @@ def test_spaces_around_a_parquet_order_exports_column_names_are_stripped(
     assert result.exit_code == 0, result.stderr
     clean = pl.read_csv(tmp_path / "clean.csv", infer_schema_length=0)
     assert clean["customer_id"].to_list() == frame["customer_id"].to_list()
+
+
+# ---- an output name ending in '/' ---------------------------------------------------------------
+# `-o results/` (a folder meant, not there yet) wrote a CSV file named 'results', exit 0; and
+# `-o seg.csv/` replaced the file seg.csv: pathlib drops the trailing slash that says "folder".
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing file"])
+def test_an_output_name_ending_in_a_slash_is_refused(cli, tmp_path: Path, existing: bool) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    if existing:
+        (tmp_path / "results").write_text("earlier\n")
+    result = cli("validate", "orders.csv", "-o", "results/")
+    assert result.exit_code == 2
+    why = "'results' is a file" if existing else "no folder 'results' exists"
+    assert result.stderr.startswith(
+        f"segchain validate: Error: -o results/: a name ending in '/' is a folder, and {why}\n"
+    ), result.stderr
+    assert (tmp_path / "results").exists() == existing
+    if existing:
+        assert (tmp_path / "results").read_text() == "earlier\n"
+
+
+def test_an_existing_folder_with_a_slash_is_still_named_as_a_folder(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "results").mkdir()
+    result = cli("validate", "orders.csv", "-o", "results/")
+    assert result.exit_code == 2
+    assert "segchain validate: Error: -o results/: is a folder\n" in result.stderr
