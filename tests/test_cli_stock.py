@@ -294,6 +294,53 @@ def test_cli_stock_reads_a_csv_whose_decimals_start_late(cli, tmp_path) -> None:
     assert policy.filter(pl.col("sku") == "k2599")["mean_demand"].item() == 2.5
 
 
+def _table_rows(stderr: str, title: str) -> list[list[str]]:
+    """The body rows of the stderr table under ``title``, split into cells."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.endswith(title))
+    rows = []
+    for line in lines[start + 3 :]:
+        if "│" not in line:
+            break
+        rows.append([cell.strip() for cell in line.split(": ", 1)[1].split("│")])
+    return rows
+
+
+def test_cli_stock_simulate_leaves_points_without_forecast_demand_out(
+    cli, forecast_csv, tmp_path
+) -> None:
+    # C is forecast 0: it has no service to replay or to expect. Counted, it added a point
+    # meeting its target at 100 % to the summary, and to Champions' per-segment rows with the
+    # weight of a whole point (demand_share 1 of 1 segment).
+    fc = pl.read_csv(forecast_csv, try_parse_dates=True)
+    c = fc.filter(pl.col("sku") == "B").with_columns(
+        sku=pl.lit("C"), unique_id=pl.lit("Champions/C"), forecast=0.0, mean_demand=0.0
+    )
+    path = tmp_path / "fc.csv"
+    pl.concat([fc, c.with_columns(error_sd=0.0)]).write_csv(path)
+    out = tmp_path / "p.csv"
+    result = cli("stock", str(path), "--simulate", "200", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    policy = pl.read_csv(out)
+    assert policy.filter(pl.col("sku") == "C")["expected_fill_rate"].to_list() == [None]
+    # By hand: the points with demand, per distribution, and their mean expected fill rate.
+    want = (
+        policy.filter(pl.col("mean_demand") > 0)
+        .group_by("distribution")
+        .agg(pl.len().alias("points"), pl.col("expected_fill_rate").mean().alias("fill"))
+    )
+    summary = _table_rows(result.stderr, "replay of 200 periods")
+    got = {r[0]: (int(r[2]), r[4]) for r in summary}
+    assert got == {
+        d: (n, f"{fill:.1%}") for d, n, fill in want.select("distribution", "points", "fill").rows()
+    }
+    # Per segment: Champions buys at A and B (C has no demand at all).
+    per_segment = _table_rows(result.stderr, "achieved service per segment, replay of 200 periods")
+    champions = next(r for r in per_segment if r[0] == "Champions")
+    assert int(champions[3]) == fc.filter(pl.col("segment") == "Champions")["sku"].n_unique()
+    assert "1 stocking point without forecast demand" in " ".join(result.stderr.split())
+
+
 def test_cli_stock_simulate_prints_achieved_service_per_segment(
     cli, forecast_csv, config_toml, tmp_path
 ) -> None:

@@ -429,8 +429,12 @@ def test_stock_no_null_or_nan_in_output() -> None:
     )
     pol = stock(fc).policy
     numeric = pol.select(pl.col(pl.Float64))
-    assert numeric.null_count().sum_horizontal().item() == 0
     assert not any(numeric.select(pl.all().is_nan().any()).row(0))
+    # Empty only where service is undefined: A's, forecast 0 (a fill rate of no demand).
+    service = ["expected_fill_rate", "expected_csl"]
+    assert numeric.drop(service).null_count().sum_horizontal().item() == 0
+    for c in service:
+        assert pol.filter(pl.col(c).is_null())["sku"].to_list() == ["A"]
 
 
 # --- bad input ------------------------------------------------------------------------------
@@ -729,7 +733,31 @@ def test_stock_vanishing_forecast_counts_as_no_demand(tiny: float) -> None:
     policy = stock(fc, service_level=0.75, service_measure="csl").policy
     assert policy["mean_demand"].to_list() == [0.0]
     assert policy["reorder_point"].to_list() == [0.0]
-    assert policy["expected_fill_rate"].to_list() == [1.0]
+    # No demand, no service: empty (null), neither NaN nor an invented 1.0.
+    assert policy["expected_fill_rate"].to_list() == [None]
+    assert policy["expected_csl"].to_list() == [None]
+
+
+@pytest.mark.parametrize("policy_type", ["sQ", "RS"])
+def test_stock_point_without_forecast_demand_has_no_expected_service(policy_type: str) -> None:
+    # A fill rate is demand served over demand, a CSL the share of cycles without a stockout
+    # of demand: neither exists without demand. A point forecast 0 was given 1.0 for both (73
+    # of the demo's 552 points), which a plain mean over points (stock --simulate's summary)
+    # counted as perfect service.
+    fc = forecast(
+        [
+            {"sku": "A", "forecast": 20.0, "error_sd": 4.0, "demand_class": "smooth"},
+            {"sku": "Z", "forecast": 0.0, "error_sd": 0.0, "demand_class": "intermittent"},
+        ]
+    )
+    review = {"review_days": 7} if policy_type == "RS" else {}
+    policy = stock(fc, service_level=0.95, policy_type=policy_type, **review).policy
+    z = policy.filter(pl.col("sku") == "Z").row(0, named=True)
+    a = policy.filter(pl.col("sku") == "A").row(0, named=True)
+    assert z["mean_demand"] == 0.0
+    assert (z["expected_fill_rate"], z["expected_csl"]) == (None, None)
+    assert 0.9 < a["expected_fill_rate"] <= 1.0
+    assert a["expected_csl"] is not None
 
 
 def test_smallest_level_stops_where_integers_are_not_all_floats() -> None:

@@ -11,7 +11,7 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import TableMessage, UsageError
-from segchain.formatting import count, plural
+from segchain.formatting import agree, count, plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -439,10 +439,19 @@ def stock_command(
             )
     if simulate is not None:
         with Work("stock", f"simulating {plural(simulate, 'period')}", quiet=quiet):
-            demand = (
-                policy.filter(~pl.col("no_demand")) if "no_demand" in policy.columns else policy
-            )
+            # Points without forecast demand (on-hand stock nobody buys, a sku forecast 0) have
+            # no service to replay: each would add a point 'meeting' its target at 100 %.
+            from segchain.stock.sim import with_demand
+
+            demand = policy.filter(with_demand(policy))
             sim = run_simulate(demand, periods=simulate, seed=seed_value)
+        idle = policy.height - demand.height
+        if idle:
+            reporter.info(
+                f"{plural(idle, 'stocking point')} without forecast demand "
+                f"{agree(idle, 'is', 'are')} left out of the replay: service is undefined "
+                "without demand"
+            )
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {plural(simulate, 'period')}")
         )

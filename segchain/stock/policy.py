@@ -194,6 +194,12 @@ def compute_policy(
             )
     exp_fill = np.clip(np.where(q_fill > 0, exp_fill, 1.0), 0.0, 1.0)
     exp_csl = np.clip(exp_csl, 0.0, 1.0)
+    # A point without forecast demand has no service: a fill rate is demand served over demand,
+    # a CSL the share of cycles whose demand is met. Left empty, not 1.0, which a mean over
+    # points read as perfect service (73 of the demo's 552 points).
+    idle = ~(mu > 0)
+    exp_fill = np.where(idle, np.nan, exp_fill)
+    exp_csl = np.where(idle, np.nan, exp_csl)
 
     safety = level - mean_t
     # Mean stock on hand: safety stock plus half a cycle; (s, Q) also carries half a review's
@@ -242,8 +248,8 @@ def compute_policy(
         pl.Series("eoq", q_eoq),
         pl.Series("order_qty", order_qty),
         pl.Series("order_up_to", order_up_to),
-        pl.Series("expected_fill_rate", exp_fill),
-        pl.Series("expected_csl", exp_csl),
+        pl.Series("expected_fill_rate", exp_fill, nan_to_null=True),
+        pl.Series("expected_csl", exp_csl, nan_to_null=True),
         pl.Series("avg_inventory", avg_inv),
         col("unit_cost"),
         *([col("unit_cost_source")] if "unit_cost_source" in points.columns else []),

@@ -13,6 +13,14 @@ from segchain.schema import require_columns
 from segchain.stock.distributions import DISTRIBUTIONS, fit_params
 
 
+def with_demand(policy: pl.DataFrame) -> pl.Expr:
+    """True for the stocking points with forecast demand: the others (a sku forecast 0, on-hand
+    stock nobody buys, ``no_demand``) have no service to replay, since a fill rate is demand
+    served over demand and a CSL the share of cycles whose demand is met."""
+    some = pl.col("mean_demand").fill_null(0.0) > 0
+    return some & ~pl.col("no_demand").fill_null(False) if "no_demand" in policy.columns else some
+
+
 def simulate(
     policy: pl.DataFrame,
     *,

@@ -589,14 +589,17 @@ def simulate_segments(result: StockResult, *, periods: int, seed: int = 0) -> pl
     replay of ``sim.simulate``.
     """
     from segchain.stock.rationing import simulate_rationed
-    from segchain.stock.sim import simulate
+    from segchain.stock.sim import simulate, with_demand
 
     keys = list(result.keys)
     assert result.segments is not None and result.series is not None
-    point = simulate(result.policy, periods=periods, seed=seed).select(
+    # Only where the segment has demand: a point without any (its segments' demand_share 1/n)
+    # or a segment buying nothing at a point has no service to replay (see ``with_demand``).
+    demand = result.policy.filter(with_demand(result.policy))
+    point = simulate(demand, periods=periods, seed=seed).select(
         *keys, "achieved_fill_rate", "achieved_csl"
     )
-    table = result.segments.join(point, on=keys, how="left")
+    table = result.segments.join(point, on=keys, how="inner").filter(pl.col("demand_share") > 0)
     if result.rationing_detail is not None and result.rationing_detail.height:
         own = simulate_rationed(
             result.policy,
