@@ -166,3 +166,20 @@ def test_uniform_comparison_gives_no_fill_rate_to_a_segment_without_demand() -> 
         .item()
     )
     assert by_seg["bronze"]["fill_rate_segmented"] == pytest.approx(bronze)
+
+
+def test_uniform_comparison_counts_the_skus_a_segment_has_demand_for() -> None:
+    # lapsed is forecast 0 at B and C, and nobody buys D: they are not skus of theirs. CDNOW
+    # bottom-up showed 'skus 1' for each of the 7 segments forecast nothing.
+    rows = [*ROWS, ("B", "lapsed", 0.0, 0.0), ("C", "lapsed", 0.0, 0.0), ("D", "silver", 0.0, 0.0)]
+    table = PolicyTable({**TABLE.policies, "lapsed": SegmentPolicy(service_level=0.80)})
+    res = stock(forecast(rows), policies=table, review_days=7, compare_uniform=0.95)
+    assert res.comparison is not None
+    got = dict(res.comparison.select("segment", "skus").rows())
+    # By hand: the skus each segment is forecast demand for, and all of them together.
+    fc = pl.DataFrame(rows, schema=["sku", "segment", "mu", "sd"], orient="row")
+    buying = fc.filter(pl.col("mu") > 0)
+    want = dict(buying.group_by("segment").agg(pl.col("sku").n_unique()).rows())
+    want["lapsed"] = 0
+    want["(all)"] = buying["sku"].n_unique()
+    assert got == want

@@ -99,7 +99,9 @@ def compare(
             return pl.when(wsum > 0).then((pl.col(c) * w).sum() / wsum)
 
         aggs = [
-            pl.col("sku").n_unique().alias("skus"),
+            # The skus the segment is forecast demand for: a sku it buys nothing of is not one
+            # of its skus (CDNOW bottom-up: 'skus 1' for 7 segments forecast nothing).
+            pl.col("sku").filter(pl.col("mu") > 0).n_unique().alias("skus"),
             pl.col("mu").sum().alias("demand_per_period"),
             (pl.col("value_seg") * pl.col("share")).sum().alias("inventory_value_segmented"),
             (pl.col("value_uni") * pl.col("share")).sum().alias("inventory_value_uniform"),
