@@ -1005,16 +1005,17 @@ def profile_per_customer(prof: pl.DataFrame) -> pl.DataFrame:
     """The profile as stderr shows it: the segment's total CLV as a mean per customer
     (``clv_per_customer``), beside recency, frequency and monetary, which are means per
     customer too; a total there read as a customer's value (CDNOW's Champions: 615,327 beside
-    a monetary of 304). The file keeps the total (``clv``), as README and the report read it."""
-    if "clv" not in prof.columns:
+    a monetary of 304). The file keeps the total, named so (``clv_total``)."""
+    if "clv_total" not in prof.columns:
         return prof
-    return prof.with_columns((pl.col("clv") / pl.col("customers")).alias("clv")).rename(
-        {"clv": "clv_per_customer"}
+    return prof.with_columns((pl.col("clv_total") / pl.col("customers")).alias("clv_total")).rename(
+        {"clv_total": "clv_per_customer"}
     )
 
 
 def profile(segments: pl.DataFrame) -> pl.DataFrame:
-    """One row per segment: size, shares of customers and revenue, mean R/F/M (and total CLV)."""
+    """One row per segment: size, shares of customers and revenue, mean R/F/M (and the total
+    CLV, ``clv_total``: the segments table's ``clv`` is a customer's, this the segment's sum)."""
     total_customers = segments.height
     total_revenue = float(segments.get_column("monetary").sum())
     aggs = [
@@ -1025,13 +1026,13 @@ def profile(segments: pl.DataFrame) -> pl.DataFrame:
         pl.col("monetary").mean().round(2).alias("monetary"),
     ]
     if "clv" in segments.columns:
-        aggs.append(pl.col("clv").sum().round(2).alias("clv"))
+        aggs.append(pl.col("clv").sum().round(2).alias("clv_total"))
     out = segments.group_by("segment", "segment_rank").agg(aggs).sort("segment_rank", "segment")
     share = pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(0.0)
     columns = ["segment", "segment_rank", "customers", "share_customers", "share_revenue"]
     columns += ["recency_days", "frequency", "monetary"]
     if "clv" in segments.columns:
-        columns.append("clv")
+        columns.append("clv_total")
     return out.with_columns(
         share_customers=(pl.col("customers") / total_customers).round(6),
         share_revenue=share.round(6),

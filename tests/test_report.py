@@ -269,6 +269,47 @@ def test_segment_profile_revenue_is_the_segments_sum_not_the_rounded_mean_times_
     assert revenue["B"] == pytest.approx(50.0)
 
 
+def clv_segments() -> pl.DataFrame:
+    return segments_frame().with_columns(clv=pl.Series([500.0, 300.0, 2.0, 40.0]))
+
+
+@pytest.mark.parametrize("given", ["profile", "older profile", "segments only"])
+def test_segment_profile_labels_clv_as_the_segments_total_and_per_customer(given):
+    # The table set the segment's total CLV (the profile's clv) under the name clv beside
+    # per-customer means: CDNOW's Champions read clv 615,327 beside a monetary of 304.
+    seg = clv_segments()
+    want = (
+        seg.group_by("segment")
+        .agg(
+            pl.col("clv").sum().alias("clv_total"),
+            pl.col("clv").mean().alias("clv_per_customer"),
+            pl.len().alias("customers"),
+        )
+        .sort("segment")
+    )
+    prof = want.select(
+        "segment",
+        pl.col("segment")
+        .replace_strict({"Champions": 1, "At Risk": 2, "Lost": 3})
+        .alias("segment_rank"),
+        "customers",
+        (pl.col("customers") / 4).alias("share_customers"),
+        pl.col("clv_total").alias("clv" if given == "older profile" else "clv_total"),
+    )
+    tables = {"segments": seg} if given == "segments only" else {"segment_profile": prof}
+    block = next(
+        b
+        for b in section(build_report(tables), "segments").blocks
+        if isinstance(b, TableBlock) and b.title == "Segment profile"
+    )
+    assert "clv" not in block.frame.columns
+    got = block.frame.sort("segment")
+    assert got["segment"].to_list() == want["segment"].to_list()
+    for c in ("clv_total", "clv_per_customer"):
+        assert got[c].to_list() == pytest.approx(want[c].to_list()), c
+    assert "clv_per_customer" in block.note and "clv_total" in block.note
+
+
 # ---------------------------------------------------------------------------------------------
 # Forecast
 

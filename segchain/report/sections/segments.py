@@ -43,10 +43,11 @@ PROFILE_COLUMNS = (
     "share_customers",
     "revenue",
     "share_revenue",
+    "clv_total",
     "recency_days",
     "frequency",
     "monetary",
-    "clv",
+    "clv_per_customer",
 )
 
 
@@ -78,6 +79,9 @@ def segment_profile(tables: Tables) -> pl.DataFrame | None:
     if has(prof, "segment", "customers"):
         assert prof is not None
         df = prof.with_columns(pl.col("segment").cast(pl.String), num("customers"))
+        if "clv" in df.columns and "clv_total" not in df.columns:
+            # A profile written before its total CLV was named so: clv was the total there.
+            df = df.rename({"clv": "clv_total"})
         exact = _segments_revenue(seg, df)
         if exact is not None and "revenue" not in df.columns:
             df = df.join(exact, on="segment", how="left")
@@ -94,10 +98,17 @@ def segment_profile(tables: Tables) -> pl.DataFrame | None:
             if c in seg.columns:
                 aggs.append(num(c).mean().alias(c))
         if "clv" in seg.columns:
-            aggs.append(num("clv").sum().alias("clv"))
+            aggs.append(num("clv").sum().alias("clv_total"))
         df = seg.with_columns(pl.col("segment").cast(pl.String)).group_by("segment").agg(aggs)
     else:
         return None
+    if "clv_total" in df.columns:
+        # The total beside revenue, and per customer beside the other means per customer.
+        df = df.with_columns(
+            pl.when(pl.col("customers") > 0)
+            .then(num("clv_total") / pl.col("customers"))
+            .alias("clv_per_customer")
+        )
     customers = finite(df["customers"].sum()) or 0.0
     if "share_customers" not in df.columns:
         df = df.with_columns(
@@ -201,16 +212,25 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 "recency_days": NUM,
                 "frequency": NUM,
                 "monetary": MONEY,
-                "clv": MONEY,
+                "clv_total": MONEY,
+                "clv_per_customer": MONEY,
             },
             heat=tuple(
                 c
-                for c in ("share_customers", "share_revenue", "recency_days", "frequency")
-                + ("monetary", "clv")
+                for c in ("share_customers", "share_revenue", "clv_total", "recency_days")
+                + ("frequency", "monetary", "clv_per_customer")
                 if c in prof.columns
             ),
-            note="recency_days, frequency and monetary are means per customer; "
-            "the shading runs from the lowest to the highest value of each column.",
+            note=(
+                (
+                    "recency_days, frequency, monetary and clv_per_customer are means per "
+                    "customer; clv_total is the segment's expected customer lifetime value, its "
+                    "customers' summed"
+                    if "clv_total" in prof.columns
+                    else "recency_days, frequency and monetary are means per customer"
+                )
+                + "; the shading runs from the lowest to the highest value of each column."
+            ),
         ),
     ]
     return Section("segments", "Customer segments", _subtitle(meta), _headlines(prof), blocks)
