@@ -907,10 +907,33 @@ def test_beating_note_says_which_series_were_not_counted_and_why():
         {"unique_id": ["a", "b", "c", "d", "e"], "forecast": [30.0, 10.0, 5.0, 5.0, 2.0]}
     )
     text = beating_note(bt, forecast, 0.3, 0.4, "Naive", True)
-    assert "1 of 1 series (100.0%) have a lower backtest error (MASE) than Naive" in text
-    assert "they carry 100.0% of the forecast demand of the series counted" in text
+    assert "1 of 1 series (100.0%) has a lower backtest error (MASE) than Naive" in text
+    assert "it carries 100.0% of the forecast demand of the series counted" in text
     assert (
         "Not counted: 2 series had no demand in the backtest windows; 1 has no MASE (too "
         "little or too flat a history before the first window to scale the error); 1 was "
         "too short to backtest."
     ) in text
+
+
+@pytest.mark.parametrize(
+    ("better", "verb", "carry"), [(1, "has", "it carries"), (2, "have", "they carry")]
+)
+def test_beating_note_agrees_with_the_count_of_series_beating_the_baseline(better, verb, carry):
+    # CDNOW's report said '1 of 3 series (33.3%) have a lower backtest error'.
+    from segchain.report.sections.accuracy import beating_note
+
+    bt = pl.DataFrame(
+        {
+            "unique_id": ["a", "b", "c"],
+            "scope": ["series"] * 3,
+            "mase": [0.5, 0.6 if better == 2 else 1.5, 1.2],
+            "baseline_mase": [1.0, 1.0, 1.0],
+            "backtest_actual": [10.0, 10.0, 10.0],
+        }
+    )
+    forecast = pl.DataFrame({"unique_id": ["a", "b", "c"], "forecast": [5.0, 3.0, 2.0]})
+    text = beating_note(bt, forecast, None, None, "Naive", True)
+    share = format_number(better / 3, "pct")
+    assert f"{better} of 3 series ({share}) {verb} a lower backtest error (MASE)" in text
+    assert f", and {carry} " in text

@@ -254,8 +254,8 @@ def test_share_of_series_beating_the_baseline_is_interpreted_with_their_volume()
     )
     text = beating_note(series, forecast, 0.3, 0.4, "Naive", True)
     # u1 beats its baseline and carries 90 of the 100 units forecast.
-    assert "1 of 3 series (33.3%) have a lower backtest error (MASE) than Naive" in text
-    assert "they carry 90.0% of the forecast demand" in text
+    assert "1 of 3 series (33.3%) has a lower backtest error (MASE) than Naive" in text
+    assert "it carries 90.0% of the forecast demand" in text
     assert "the models win where the volume is" in text
     worse = beating_note(series, forecast, 0.5, 0.4, "Naive", True)
     assert "do not beat the baseline (WAPE 50.0% against 40.0%)" in worse

@@ -123,3 +123,20 @@ def test_costs_section_in_markdown_without_promises() -> None:
     assert not any(isinstance(b, TableBlock) and "promise" in b.title for b in section.blocks)
     text, _ = to_markdown(report)
     assert "## Cost to serve and profit" in text
+
+
+def test_costs_one_customer_is_not_counted_in_the_plural() -> None:
+    # 'The 1 least profitable customers' and 'none of the 1 customers ... (their costs lack'.
+    section, _ = _section({"costs": costs_frame(), "customer_costs": customer_frame(1)})
+    titles = [b.title for b in section.blocks if isinstance(b, TableBlock)]
+    assert "The least profitable customer" in titles
+    customers = customer_frame(1).with_columns(
+        pl.lit(None, pl.Float64).alias("profit"), pl.lit("cogs").alias("costs_missing")
+    )
+    section, _ = _section({"costs": costs_frame(), "customer_costs": customers})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert (
+        "Least profitable customers: the 1 customer in the customer costs has no profit (its "
+        "costs lack cogs); run segchain costs --by customer with --items (unit_cost) so each "
+        "customer's gross margin, and so its profit, is known."
+    ) in notes

@@ -221,12 +221,13 @@ def beating_note(
     share, volume = b.share, b.volume
     text = (
         f"How to read the share of series beating the baseline: {count(b.better)} of "
-        f"{count(b.scored)} series ({pct(share)}) have a lower backtest error (MASE) than "
-        f"{base_name}"
+        f"{count(b.scored)} series ({pct(share)}) {agree(b.better, 'has', 'have')} a lower "
+        f"backtest error (MASE) than {base_name}"
     )
     left_out = not_scored(b)
     if volume is not None:
-        text += f", and they carry {pct(volume)} of the forecast demand"
+        text += f", and {agree(b.better, 'it carries', 'they carry')} {pct(volume)} of the "
+        text += "forecast demand"
         text += " of the series counted. " if left_out else ". "
     else:
         text += ". "

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from segchain.formatting import agree, plural
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, Block, Chart, Headline, Note, Section, TableBlock
 from segchain.report.sections.common import (
@@ -78,11 +79,17 @@ def _no_customer_profit(customers: pl.DataFrame) -> str:
     if "costs_missing" in customers.columns:
         for cell in customers["costs_missing"].cast(pl.String).drop_nulls().unique().to_list():
             missing.update(p.strip() for p in cell.split(",") if p.strip())
-    lacking = f" (their costs lack {', '.join(sorted(missing))})" if missing else ""
+    n = customers.height
+    whose = agree(n, "its", "their")
+    lacking = f" ({whose} costs lack {', '.join(sorted(missing))})" if missing else ""
+    which = (
+        f"the {plural(n, 'customer')} in the customer costs has no profit"
+        if n == 1
+        else f"none of the {plural(n, 'customer')} in the customer costs has a profit"
+    )
     return (
-        f"Least profitable customers: none of the {customers.height:,} customers in the "
-        f"customer costs has a profit{lacking}; run segchain costs --by customer with --items "
-        "(unit_cost) so each customer's gross margin, and so its profit, is known."
+        f"Least profitable customers: {which}{lacking}; run segchain costs --by customer with "
+        "--items (unit_cost) so each customer's gross margin, and so its profit, is known."
     )
 
 
@@ -202,7 +209,9 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
         if lowest.height:
             blocks.append(
                 TableBlock(
-                    f"The {lowest.height} least profitable customers",
+                    f"The {lowest.height} least profitable customers"
+                    if lowest.height != 1
+                    else "The least profitable customer",
                     lowest,
                     formats={
                         c: MONEY for c in lowest.columns if c not in ("customer_id", "segment")
