@@ -384,10 +384,10 @@ def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
     """Without ``--orders``, slow and lumpy points rest on a fitted distribution alone.
 
     Their variance is the forecast's backtest error, which one large past order inflates: on the
-    demo's routed forecast, 197 of 552 points then held more than the largest demand their
-    history shows over a protection interval (up to 18x), and inventory value was 56 % higher
-    than with the history. Said once, with the points' share of the value, so the user knows
-    what ``--orders`` changes.
+    demo's routed forecast (at 375b7a9), 196 of 552 points then held more than the largest
+    demand their history shows over a protection interval (up to 18x), and inventory value was
+    60 % higher than with the history. Said once, with the points' share of the value, so the
+    user knows what ``--orders`` changes.
     """
     fitted = policy.filter(
         (pl.col("distribution") != "normal") & ~pl.col("capped") & (pl.col("mean_demand") > 0)
