@@ -465,3 +465,41 @@ def test_items_matching_none_names_dropped_leading_zeros() -> None:
     assert "(2 skus in the items: '46', '47'; in the forecast: '00046', '00047')" in warning
     assert "the skus meet once leading zeros are dropped" in warning
     assert items_matching_none(points, pl.DataFrame({"sku": ["00047", "9"]})) == []
+
+
+def test_cli_stock_simulate_leaves_points_the_replay_drew_no_demand_at_out_of_its_means(
+    cli, forecast_csv, tmp_path
+) -> None:
+    # D sells 0.01 a week: over 3 replayed weeks no unit is asked. Its achieved fill rate
+    # was 100 %, a point 'meeting' its target on nothing, pulling the means up.
+    fc = pl.read_csv(forecast_csv, try_parse_dates=True)
+    d = fc.filter(pl.col("sku") == "B").with_columns(
+        sku=pl.lit("D"), unique_id=pl.lit("Champions/D"), forecast=0.01, mean_demand=0.01
+    )
+    path = tmp_path / "fc.csv"
+    pl.concat([fc, d.with_columns(error_sd=0.01)]).write_csv(path)
+    result = cli("stock", str(path), "--simulate", "3", "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert "drew no demand (or no order arrived) in the replay of 3 periods" in said
+
+
+def test_segment_summary_weights_only_the_points_the_replay_measured() -> None:
+    from segchain.cli.stock import _segment_summary
+
+    per_seg = pl.DataFrame(
+        {
+            "segment": ["g", "g", "g"],
+            "service_measure": ["fill-rate"] * 3,
+            "service_level": [0.95] * 3,
+            "demand_share": [0.5, 0.25, 0.25],
+            "achieved_fill_rate": [0.9, 1.0, None],
+            "achieved_csl": [0.8, 0.9, None],
+            "target_met": [False, True, None],
+        }
+    )
+    row = _segment_summary(per_seg).row(0, named=True)
+    # By hand: (0.5 * 0.9 + 0.25 * 1.0) / 0.75, the unmeasured point out of the weights.
+    assert row["achieved_fill_rate"] == pytest.approx((0.45 + 0.25) / 0.75)
+    assert row["achieved_csl"] == pytest.approx((0.4 + 0.225) / 0.75)
+    assert row["met"] == 1

@@ -256,3 +256,31 @@ def test_simulate_rejects_zero_periods() -> None:
 
     with pytest.raises(UsageError, match="--simulate needs a number of periods >= 1, got 0"):
         simulate(policy_for("smooth"), periods=0)
+
+
+def test_simulate_gives_no_achieved_service_where_the_replay_drew_no_demand() -> None:
+    # A slow item (0.2 a week) replayed for 3 weeks: in some of 40 copies no unit is asked.
+    # Demand served over demand is undefined there; the replay counted it 100 % and met.
+    sim = simulate(pl.concat([policy_for("slow")] * 40), periods=3, seed=1)
+    none = sim.filter(pl.col("demand") == 0)
+    some = sim.filter(pl.col("demand") > 0)
+    assert none.height > 0 and some.height > 0
+    assert none["achieved_fill_rate"].null_count() == none.height
+    assert none["target_met"].null_count() == none.height
+    assert some["achieved_fill_rate"].null_count() == 0
+    # Where demand was asked, the figure is the replay's own: 1 - shortage / demand.
+    by_hand = 1 - some["shortage"] / some["demand"]
+    assert np.allclose(some["achieved_fill_rate"].to_numpy(), by_hand.clip(0, 1).to_numpy())
+
+
+def test_simulate_gives_no_achieved_csl_without_a_replenishment_cycle() -> None:
+    # A CSL policy reviewed every 28 days, replayed for one week: no order arrives, no cycle.
+    fc = pl.DataFrame(
+        {"sku": "s", "ds": WEEKS, "forecast": 10.0, "error_sd": 2.0, "demand_class": "smooth"}
+    )
+    items = pl.DataFrame({"sku": ["s"], "lead_time_days": [14.0], "lead_time_sd_days": [0.0]})
+    policy = stock(fc, items=items, review_days=28, service_level=0.9, service_measure="csl").policy
+    sim = simulate(policy, periods=1, seed=0, warmup=0)
+    assert sim["cycles"].to_list() == [0]
+    assert sim["achieved_csl"].to_list() == [None]
+    assert sim["target_met"].to_list() == [None]

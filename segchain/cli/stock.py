@@ -452,6 +452,13 @@ def stock_command(
                 f"{agree(idle, 'is', 'are')} left out of the replay: service is undefined "
                 "without demand"
             )
+        unmeasured = sim.filter(pl.col("target_met").is_null()).height
+        if unmeasured:
+            reporter.info(
+                f"{plural(unmeasured, 'stocking point')} drew no demand (or no order arrived) "
+                f"in the replay of {plural(simulate, 'period')}: no achieved service there, "
+                "left out of its means and of met"
+            )
         reporter.table(
             c.frame_table(_simulation_summary(sim), title=f"replay of {plural(simulate, 'period')}")
         )
@@ -574,14 +581,18 @@ def _segment_summary(per_seg):  # type: ignore[no-untyped-def]
     """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it."""
     import polars as pl
 
-    w = pl.col("demand_share")
+    def weighted(c: str) -> pl.Expr:
+        # Over the points where the replay measured it (drew demand, brought an order).
+        w = pl.when(pl.col(c).is_not_null()).then(pl.col("demand_share"))
+        return ((pl.col(c) * w).sum() / w.sum()).alias(c)
+
     return (
         per_seg.group_by("segment", "service_measure")
         .agg(
             pl.col("service_level").first().alias("target"),
             pl.len().alias("points"),
-            ((pl.col("achieved_fill_rate") * w).sum() / w.sum()).alias("achieved_fill_rate"),
-            ((pl.col("achieved_csl") * w).sum() / w.sum()).alias("achieved_csl"),
+            weighted("achieved_fill_rate"),
+            weighted("achieved_csl"),
             pl.col("target_met").sum().alias("met"),
         )
         .sort("target", "segment", descending=[True, False])

@@ -992,7 +992,8 @@ def simulate_rationed(
                 {
                     **{c: point[c] for c in keys},
                     "segment": name,
-                    "achieved_fill_rate": float(fill[k]),
+                    # None where the replay drew nothing for the segment (see sim.simulate).
+                    "achieved_fill_rate": float(fill[k]) if smp.demand[k] > 0 else None,
                     "achieved_csl": float(csl[k]),
                 }
             )

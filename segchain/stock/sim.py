@@ -176,8 +176,11 @@ def simulate(
         pipe[dest[r], r] += amount[r]
         cyc[dest[r], r] = True
         ip[r] += amount[r]
-    fill = np.where(dem_sum > 0, 1.0 - short_sum / np.where(dem_sum > 0, dem_sum, 1.0), 1.0)
-    csl = np.where(cycles > 0, 1.0 - stockouts / np.where(cycles > 0, cycles, 1.0), 1.0)
+    # No service where the replay drew no demand (fill rate) or brought no order (CSL): served
+    # over asked is undefined there, and a 100 % would count a point as meeting its target on
+    # nothing (a slow point's draws are often all zero over a short replay).
+    fill = np.where(dem_sum > 0, 1.0 - short_sum / np.where(dem_sum > 0, dem_sum, 1.0), np.nan)
+    csl = np.where(cycles > 0, 1.0 - stockouts / np.where(cycles > 0, cycles, 1.0), np.nan)
     keys = [c for c in ("site", "sku") if c in policy.columns]
     measure = col("service_measure").to_numpy().astype(str)
     achieved = np.where(measure == "fill-rate", fill, csl)
@@ -190,13 +193,15 @@ def simulate(
         "order_up_to",
         *[c for c in ("expected_fill_rate", "expected_csl") if c in policy.columns],
     ).with_columns(
-        pl.Series("achieved_fill_rate", np.clip(fill, 0.0, 1.0)),
-        pl.Series("achieved_csl", csl),
+        pl.Series("achieved_fill_rate", np.clip(fill, 0.0, 1.0), nan_to_null=True),
+        pl.Series("achieved_csl", csl, nan_to_null=True),
         pl.Series("cycles", cycles.astype(np.int64)),
         pl.Series("demand", dem_sum),
         pl.Series("shortage", short_sum),
         pl.Series("periods", np.full(n, periods, dtype=np.int64)),
-        pl.Series("target_met", achieved >= col("service_target").to_numpy()),
+        pl.Series("target_met", achieved >= col("service_target").to_numpy()).set(
+            pl.Series(np.isnan(achieved)), None
+        ),
     )
     return out
 
