@@ -36,12 +36,14 @@ from segchain.report.sections.common import (
     flag,
     has,
     money,
+    noted,
     num,
     order_frame,
     params_of,
     pct,
     segment_order,
     truth,
+    unknown_note,
     whole,
 )
 
@@ -463,8 +465,11 @@ def _reorder_blocks(due: pl.DataFrame, points: int) -> tuple[Headline, list[Bloc
     head = Headline(
         "Order now",
         f"{count(due.height)} stocking point{'s' * (due.height != 1)}",
-        (f"value {money(value)}, " if value is not None else "")
-        + f"{format_number(units, UNITS)} units; {count(points)} planned",
+        noted(
+            (f"value {money(value)}, " if value is not None else "")
+            + f"{format_number(units, UNITS)} units; {count(points)} planned",
+            unknown_note(due, "order_value", "stocking point", "value"),
+        ),
     )
     if due.height == 0:
         return head, [

@@ -79,6 +79,29 @@ def total(df: pl.DataFrame, col: str) -> float | None:
     return finite(s.item(0, 0)) if s.item(0, 1) else None
 
 
+def unknown(df: pl.DataFrame, col: str) -> int:
+    """How many rows ``total`` leaves out of ``col``'s sum: cells that are no finite number
+    (empty, NaN, infinite, text), which README counts as unknown."""
+    if col not in df.columns or not df.height:
+        return 0
+    return df.height - int(df.select(num(col).count()).item())
+
+
+def unknown_note(df: pl.DataFrame, col: str, row: str, what: str) -> str:
+    """What a headline summing ``col`` must add when a part of it is unknown ("1 lane's cost
+    unknown, left out"), else "": a sum of the known cells alone is no total of the table."""
+    n = unknown(df, col)
+    if not n:
+        return ""
+    whose = f"{row}'s" if n == 1 else f"{row}s'"
+    return f"{count(n)} {whose} {what} unknown, left out"
+
+
+def noted(detail: str, *notes: str) -> str:
+    """A headline's detail with the notes that are not empty, after a semicolon."""
+    return "; ".join(x for x in (detail, *notes) if x)
+
+
 def wmean(df: pl.DataFrame, value: str, weight: str | None) -> float | None:
     """Mean of ``value`` weighted by ``weight`` (plain mean when the weights are absent or 0)."""
     if value not in df.columns:

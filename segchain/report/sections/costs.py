@@ -18,11 +18,13 @@ from segchain.report.sections.common import (
     colour_list,
     lacks,
     money,
+    noted,
     num,
     order_frame,
     pct,
     segment_order,
     total,
+    unknown_note,
 )
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
@@ -155,9 +157,26 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
     def share(x: float | None) -> float | None:
         return x / revenue if x is not None and revenue else None
 
+    unknown_revenue = unknown_note(seg, "revenue", "segment", "revenue")
     heads = [
-        Headline("Profit", money(profit), f"{pct(share(profit))} of revenue {money(revenue)}"),
-        Headline("Cost to serve", money(cts), f"{pct(share(cts))} of revenue"),
+        Headline(
+            "Profit",
+            money(profit),
+            noted(
+                f"{pct(share(profit))} of revenue {money(revenue)}",
+                unknown_note(seg, "profit", "segment", "profit"),
+                unknown_revenue,
+            ),
+        ),
+        Headline(
+            "Cost to serve",
+            money(cts),
+            noted(
+                f"{pct(share(cts))} of revenue",
+                unknown_note(seg, "cost_to_serve", "segment", "cost to serve"),
+                unknown_revenue,
+            ),
+        ),
     ]
     ranked = seg.filter(num("profit_share").is_not_null()) if "profit_share" in seg.columns else seg
     if ranked.height and "profit_share" in ranked.columns:

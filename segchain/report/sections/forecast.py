@@ -29,11 +29,13 @@ from segchain.report.sections.common import (
     count,
     has,
     lacks,
+    noted,
     num,
     order_frame,
     params_of,
     segment_order,
     total,
+    unknown_note,
 )
 from segchain.schema import demand_line
 
@@ -190,7 +192,11 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     heads = [
         Headline("Series", count(series), "by " + " × ".join(by) if by else "forecast series"),
         Headline("Horizon", f"{periods} {period}{'s' * (periods != 1)}", f"{first} to {last}"),
-        Headline("Forecast demand", format_number(demand, UNITS), "units over the horizon"),
+        Headline(
+            "Forecast demand",
+            format_number(demand, UNITS),
+            noted("units over the horizon", unknown_note(fc, "forecast", "period", "forecast")),
+        ),
     ]
     subtitle_parts = []
     if params.get("freq"):

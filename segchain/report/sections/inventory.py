@@ -33,11 +33,13 @@ from segchain.report.sections.common import (
     lacks,
     meta_rows,
     money,
+    noted,
     num,
     order_frame,
     pct,
     segment_order,
     total,
+    unknown_note,
     wmean,
 )
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
@@ -309,23 +311,37 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         Headline(
             "Inventory (units)",
             format_number(value, UNITS),
-            f"average stock of {plural(points, 'stocking point')}; no unit costs given",
+            noted(
+                f"average stock of {plural(points, 'stocking point')}; no unit costs given",
+                unknown_note(p, "inventory_value", "stocking point", "stock"),
+            ),
         )
         if units_only
         else Headline(
             "Inventory value",
             money(value),
-            f"average stock of {plural(points, 'stocking point')}"
-            + (", at selling price" if at_price else ""),
+            noted(
+                f"average stock of {plural(points, 'stocking point')}"
+                + (", at selling price" if at_price else ""),
+                unknown_note(p, "inventory_value", "stocking point", "value"),
+            ),
         ),
         Headline(
             "Safety stock value",
             money(ss_value),
-            ("at selling price" if at_price else "at unit cost") + _below_zero(below, points),
+            noted(
+                ("at selling price" if at_price else "at unit cost") + _below_zero(below, points),
+                unknown_note(p, "safety_stock_value", "stocking point", "value"),
+            ),
         )
         if ss_value is not None and not units_only
         else Headline(
-            "Safety stock", format_number(ss_units, UNITS), "units" + _below_zero(below, points)
+            "Safety stock",
+            format_number(ss_units, UNITS),
+            noted(
+                "units" + _below_zero(below, points),
+                unknown_note(p, "safety_stock", "stocking point", "safety stock"),
+            ),
         ),
     ]
     overall = overall_comparison(comparison)

@@ -36,6 +36,7 @@ from segchain.report.sections.common import (
     flag,
     has,
     money,
+    noted,
     num,
     order_frame,
     params_of,
@@ -43,6 +44,7 @@ from segchain.report.sections.common import (
     segment_order,
     total,
     truth,
+    unknown_note,
     whole_col,
     wmean,
 )
@@ -128,19 +130,24 @@ def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[
 
 def cost_parts(
     totals: Mapping[str, Any], asg: pl.DataFrame | None, sites: pl.DataFrame | None
-) -> dict[str, float]:
-    """Fixed cost of open sites and transport cost, from the totals metadata else the tables."""
+) -> tuple[dict[str, float], list[str]]:
+    """Fixed cost of open sites and transport cost, from the totals metadata else the tables;
+    and what a sum from the tables left out as unknown ("1 lane's cost unknown, left out")."""
+    notes: list[str] = []
     fixed = finite(totals.get("fixed_cost"))
     if fixed is None and has(sites, "fixed_cost", "open"):
         assert sites is not None
-        fixed = total(sites.filter(truth("open")), "fixed_cost")
+        opened = sites.filter(truth("open"))
+        fixed = total(opened, "fixed_cost")
+        notes.append(unknown_note(opened, "fixed_cost", "open site", "fixed cost"))
     transport = finite(totals.get("transport_cost"))
     for c in ("transport_cost", "cost") if transport is None else ():
         if asg is not None and c in asg.columns:
             transport = total(asg, c)
+            notes.append(unknown_note(asg, c, "lane", "cost"))
             break
     parts = {"fixed cost of open sites": fixed, "transport cost": transport}
-    return {k: v for k, v in parts.items() if v is not None}
+    return {k: v for k, v in parts.items() if v is not None}, [n for n in notes if n]
 
 
 def delivery_by_segment(
@@ -293,7 +300,7 @@ def _promise_chart(by_seg: pl.DataFrame, colours: Colours) -> Chart:
 
 
 def _cost_blocks(
-    known: dict[str, float], totals: Mapping[str, Any]
+    known: dict[str, float], totals: Mapping[str, Any], unknowns: list[str]
 ) -> tuple[Headline, list[Block]]:
     grand = sum(known.values())
     split = (
@@ -326,7 +333,7 @@ def _cost_blocks(
             formats={"value": MONEY, "share": PCT},
         )
     )
-    return Headline("Network cost", money(grand), split), blocks
+    return Headline("Network cost", money(grand), noted(split, *unknowns)), blocks
 
 
 def _subtitle(meta: Meta, totals: Mapping[str, Any]) -> str:
@@ -376,9 +383,9 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             f" and {len(open_ids) - 4} more" if len(open_ids) > 4 else ""
         )
         heads.append(Headline("Open sites", count(len(open_ids)), shown))
-    known = cost_parts(totals, asg, sites)
+    known, unknowns = cost_parts(totals, asg, sites)
     if known:
-        head, cost_blocks = _cost_blocks(known, totals)
+        head, cost_blocks = _cost_blocks(known, totals, unknowns)
         heads.append(head)
         blocks.extend(cost_blocks)
     elif has(asg, "distance_km"):

@@ -10,7 +10,18 @@ import polars as pl
 
 from segchain.report import charts as ch
 from segchain.report.model import INT, Block, Chart, Headline, Section, TableBlock, finite
-from segchain.report.sections.common import Colours, Meta, Tables, count, lacks, money, num, total
+from segchain.report.sections.common import (
+    Colours,
+    Meta,
+    Tables,
+    count,
+    lacks,
+    money,
+    noted,
+    num,
+    total,
+    unknown_note,
+)
 from segchain.schema import product_line
 
 # ---- data
@@ -81,7 +92,14 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         )
     if value is not None:
         heads.append(
-            Headline("Net value", money(total(o, "_value")), "product lines, returns netted")
+            Headline(
+                "Net value",
+                money(total(o, "_value")),
+                noted(
+                    "product lines, returns netted",
+                    unknown_note(o, "_value", "order line", "value"),
+                ),
+            )
         )
     elif "sku" in o.columns:
         heads.append(Headline("SKUs", count(o["sku"].n_unique()), "ordered"))

@@ -28,12 +28,14 @@ from segchain.report.sections.common import (
     count,
     has,
     money,
+    noted,
     num,
     order_frame,
     params_of,
     pct,
     segment_order,
     total,
+    unknown_note,
 )
 
 PROFILE_COLUMNS = (
@@ -145,7 +147,32 @@ def _subtitle(meta: Meta) -> str:
     ).replace(" .", ".")
 
 
-def _headlines(prof: pl.DataFrame) -> list[Headline]:
+def _revenue_unknowns(tables: Tables, prof: pl.DataFrame) -> str:
+    """What the revenue headline leaves out as unknown: segments whose revenue is unknown in the
+    profile, or customers whose monetary is, when the revenue is summed from the segments
+    table (as ``segment_profile`` does without a profile's revenue)."""
+    given = tables.get("segment_profile")
+    seg = tables.get("segments")
+    from_segments = has(seg, "segment", "monetary") and (
+        not has(given, "segment", "customers")
+        or (
+            given is not None
+            and "revenue" not in given.columns
+            and _segments_revenue(
+                seg, given.with_columns(pl.col("segment").cast(pl.String), num("customers"))
+            )
+            is not None
+        )
+    )
+    customers = (
+        unknown_note(seg, "monetary", "customer", "revenue")
+        if from_segments and seg is not None
+        else ""
+    )
+    return noted(unknown_note(prof, "revenue", "segment", "revenue"), customers)
+
+
+def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
     customers = finite(prof["customers"].sum()) or 0.0
     k = prof.height
     heads = [Headline("Customers", count(customers), f"in {k} segment{'s' * (k != 1)}")]
@@ -168,7 +195,9 @@ def _headlines(prof: pl.DataFrame) -> list[Headline]:
             )
         )
     if "revenue" in prof.columns:
-        heads.append(Headline("Revenue", money(total(prof, "revenue")), "net order value"))
+        heads.append(
+            Headline("Revenue", money(total(prof, "revenue")), noted("net order value", unknowns))
+        )
     else:
         largest = prof.sort("customers", descending=True).row(0, named=True)
         heads.append(
@@ -233,4 +262,5 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             ),
         ),
     ]
-    return Section("segments", "Customer segments", _subtitle(meta), _headlines(prof), blocks)
+    heads = _headlines(prof, _revenue_unknowns(tables, prof))
+    return Section("segments", "Customer segments", _subtitle(meta), heads, blocks)
