@@ -2515,6 +2515,29 @@ def make_output_folder(folder: Path) -> None:
             active.made_folders.append(path)
 
 
+def remove_stale_files(folder: Path, names: Iterable[str]) -> list[tuple[Path, str]]:
+    """Remove the files of ``names`` from ``folder`` (files an earlier run wrote that the new
+    output no longer uses); then the folder too if that left it empty. Names that are absent,
+    or are folders, are left. Returns the files that could not be removed, with why."""
+    failed: list[tuple[Path, str]] = []
+    removed = False
+    for name in sorted(names):
+        path = folder / name
+        if not path.is_symlink() and not path.is_file():
+            continue
+        try:
+            path.unlink()
+            removed = True
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            failed.append((path, os_message(exc)))
+    if removed:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # refuses a folder that holds anything
+    return failed
+
+
 def when_written(dest: str, say: Callable[[], None]) -> None:
     """Call ``say`` (a 'wrote ...' line) once ``dest`` is written: after the active OutputSet
     commits it, at once without one. Said when staged, 'wrote 400 customers to /dev/full' came

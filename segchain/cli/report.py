@@ -237,6 +237,7 @@ def report_command(
     for name, data in sorted(files.items()):
         _write(str(path.parent / name), data)
     _write(output, text.encode("utf-8"))
+    _remove_stale_charts(output, {Path(name).name for name in files}, reporter)
     _say_when_written(
         output,
         reporter,
@@ -299,6 +300,24 @@ def _check_charts_folder(output: str) -> None:
             f"-o {output}: its charts folder {folder}/ is not writable",
             hint="make it writable, or write the report elsewhere",
         )
+
+
+def _remove_stale_charts(output: str, kept: set[str], reporter) -> None:  # type: ignore[no-untyped-def]
+    """Once the page is written: remove from its charts folder the charts an earlier run wrote
+    that the new page does not use (a report of fewer inputs), so that the folder a user
+    forwards holds no chart of another plan. Only files named as the report's charts are
+    (``CHART_KEYS``: ``map.png``); the user's own files stay, and the folder is removed only if
+    that left it empty."""
+    from segchain.report.model import CHART_KEYS
+    from segchain.tableio import remove_stale_files, when_written
+
+    stale = {f"{key}.png" for key in CHART_KEYS} - kept
+
+    def remove() -> None:
+        for name, problem in remove_stale_files(charts_folder(output), stale):
+            reporter.warn(f"could not remove the earlier chart {name}: {problem}")
+
+    when_written(output, remove)
 
 
 def _say_when_written(dest: str, reporter, message: str) -> None:  # type: ignore[no-untyped-def]

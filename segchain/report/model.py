@@ -32,6 +32,23 @@ if TYPE_CHECKING:
 
 # Column formats (how a table column's values are written) are segchain.formatting's kinds.
 
+# Every chart's key, which names its PNG in a Markdown report's charts folder (``map.png``): a
+# report run again removes there the charts of these names its new page does not use, and no
+# other file (see cli/report.py). A new chart's key must be added here.
+CHART_KEYS = frozenset(
+    {
+        "accuracy",
+        "cost_stack",
+        "forecast",
+        "inventory",
+        "map",
+        "orders",
+        "profit",
+        "promise",
+        "segments",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -80,6 +97,10 @@ class Chart:
     caption: str = ""
     # The size on a phone (default: charts.NARROW_WIDTH wide, as high as on a desktop).
     narrow_size: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.key not in CHART_KEYS:
+            raise ValueError(f"chart key {self.key!r} is not in CHART_KEYS")
 
 
 @dataclass(frozen=True)
@@ -148,6 +169,7 @@ def _default_format(frame: pl.DataFrame, column: str) -> str:
 
 
 __all__ = [
+    "CHART_KEYS",
     "INT",
     "Block",
     "Chart",
