@@ -306,6 +306,21 @@ def _table_rows(stderr: str, title: str) -> list[list[str]]:
     return rows
 
 
+def _with_champions_sku(fc: pl.DataFrame, sku: str, forecast: float, tmp_path) -> str:
+    """The forecast with one more sku, bought by Champions alone at ``forecast`` a period
+    (error sd the same), written to a CSV file."""
+    extra = fc.filter(pl.col("sku") == "B").with_columns(
+        sku=pl.lit(sku),
+        unique_id=pl.lit(f"Champions/{sku}"),
+        forecast=forecast,
+        mean_demand=forecast,
+        error_sd=forecast,
+    )
+    path = tmp_path / "fc.csv"
+    pl.concat([fc, extra]).write_csv(path)
+    return str(path)
+
+
 def test_cli_stock_simulate_leaves_points_without_forecast_demand_out(
     cli, forecast_csv, tmp_path
 ) -> None:
@@ -313,11 +328,7 @@ def test_cli_stock_simulate_leaves_points_without_forecast_demand_out(
     # meeting its target at 100 % to the summary, and to Champions' per-segment rows with the
     # weight of a whole point (demand_share 1 of 1 segment).
     fc = pl.read_csv(forecast_csv, try_parse_dates=True)
-    c = fc.filter(pl.col("sku") == "B").with_columns(
-        sku=pl.lit("C"), unique_id=pl.lit("Champions/C"), forecast=0.0, mean_demand=0.0
-    )
-    path = tmp_path / "fc.csv"
-    pl.concat([fc, c.with_columns(error_sd=0.0)]).write_csv(path)
+    path = _with_champions_sku(fc, "C", 0.0, tmp_path)
     out = tmp_path / "p.csv"
     result = cli("stock", str(path), "--simulate", "200", "-o", str(out))
     assert result.exit_code == 0, result.output
@@ -473,11 +484,7 @@ def test_cli_stock_simulate_leaves_points_the_replay_drew_no_demand_at_out_of_it
     # D sells 0.01 a week: over 3 replayed weeks no unit is asked. Its achieved fill rate
     # was 100 %, a point 'meeting' its target on nothing, pulling the means up.
     fc = pl.read_csv(forecast_csv, try_parse_dates=True)
-    d = fc.filter(pl.col("sku") == "B").with_columns(
-        sku=pl.lit("D"), unique_id=pl.lit("Champions/D"), forecast=0.01, mean_demand=0.01
-    )
-    path = tmp_path / "fc.csv"
-    pl.concat([fc, d.with_columns(error_sd=0.01)]).write_csv(path)
+    path = _with_champions_sku(fc, "D", 0.01, tmp_path)
     result = cli("stock", str(path), "--simulate", "3", "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())

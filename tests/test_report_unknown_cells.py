@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import polars as pl
+from test_report import assignments_frame
 
 from segchain.report import build_report
 
@@ -27,19 +28,8 @@ def known_sum(values) -> float:
 
 
 def assignments(cost) -> pl.DataFrame:
-    return pl.DataFrame(
-        {
-            "customer_id": ["c1", "c2", "c3", "c4"],
-            "segment": ["Champions", "Champions", "Lost", "At Risk"],
-            "site_id": ["DC-1", "DC-1", "DC-2", "DC-2"],
-            "distance_km": [100.0, 300.0, 50.0, 200.0],
-            "transit_days": [1.0, 2.0, 1.0, 2.0],
-            "sla_days": [1.0, 1.0, 5.0, 3.0],
-            "sla_met": [True, False, True, True],
-            "demand": [10.0, 30.0, 5.0, 5.0],
-            "transport_cost": cost,
-        }
-    )
+    """test_report's four lanes, with these transport costs."""
+    return assignments_frame().with_columns(transport_cost=pl.Series(cost, dtype=pl.Float64))
 
 
 def test_network_cost_with_a_nan_lane_names_the_lane_left_out():
