@@ -80,45 +80,43 @@ def _print(name: str, run, seconds: float) -> None:
             )
 
 
+def _replay_and_print(name: str, orders, every, start: dt.date, keys, policies) -> None:
+    """The RFM segments of ``every``'s lines before ``start``, their plans for ``orders``
+    replayed over the next 8 weeks (RS every 7 days, rationed), printed as ``name``."""
+    t0 = time.perf_counter()
+    run = segment_replay(
+        orders,
+        rfm_segments(every, start),
+        start,
+        keys=keys,
+        policies=policies,
+        policy_type="RS",
+        review_days=7,
+        unplanned_reserve="lowest",
+    )
+    _print(
+        f"{name}, RFM, held out 8 weeks from {start}, RS every 7 days",
+        run,
+        time.perf_counter() - t0,
+    )
+
+
 @pytest.mark.bench
 def test_bench_stock_held_out_per_rfm_segment():
     policies = demo_policies()
     orders, _ = realdata.superstore("Sub-Category", site="Region")
     for start in SUPERSTORE_CUTOFFS:
-        t0 = time.perf_counter()
-        run = segment_replay(
-            orders,
-            rfm_segments(orders, start),
-            start,
-            keys=("site", "sku"),
-            policies=policies,
-            policy_type="RS",
-            review_days=7,
-            unplanned_reserve="lowest",
-        )
-        _print(
-            f"Superstore, Region x sub-category, RFM, held out 8 weeks from {start}, RS every 7 "
-            "days",
-            run,
-            time.perf_counter() - t0,
+        _replay_and_print(
+            "Superstore, Region x sub-category", orders, orders, start, ("site", "sku"), policies
         )
     every, _ = realdata.online_retail()
     retail = _best_sellers(every, min(ONLINE_RETAIL_CUTOFFS), ONLINE_RETAIL_SKUS)
     for start in ONLINE_RETAIL_CUTOFFS:
-        t0 = time.perf_counter()
-        run = segment_replay(
+        _replay_and_print(
+            f"Online Retail, {ONLINE_RETAIL_SKUS} best-selling skus",
             retail,
-            rfm_segments(every, start),
+            every,
             start,
-            keys=("sku",),
-            policies=policies,
-            policy_type="RS",
-            review_days=7,
-            unplanned_reserve="lowest",
-        )
-        _print(
-            f"Online Retail, {ONLINE_RETAIL_SKUS} best-selling skus, RFM, held out 8 weeks from "
-            f"{start}, RS every 7 days",
-            run,
-            time.perf_counter() - t0,
+            ("sku",),
+            policies,
         )
