@@ -9,6 +9,8 @@ EXIT_OK = 0
 EXIT_DATA = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+# A table's reader closed the pipe (`segchain ... | head`): the code of a writer SIGPIPE kills.
+EXIT_PIPE_CLOSED = 128 + 13
 
 
 class SegchainError(Exception):

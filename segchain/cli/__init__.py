@@ -45,9 +45,15 @@ def _default_in_child(signums: tuple[int, ...]) -> None:
 
 
 def install_signal_handlers() -> None:
-    """`segchain ... | head` ends quietly; SIGTERM and SIGHUP stop a command as Ctrl-C does."""
+    """A closed pipe is an error to handle, not death; SIGTERM and SIGHUP stop a command as
+    Ctrl-C does."""
     if hasattr(signal, "SIGPIPE"):
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        # Not SIGPIPE's default: it killed the run at the first message that could not be
+        # written to a closed stderr (`segchain segment orders.csv -o seg.csv 2>&1 | head -1`:
+        # exit 141, seg.csv never written). Ignored, a write to a closed pipe raises
+        # BrokenPipeError: stderr's is ignored (guard_stderr), stdout's ends the run quietly
+        # with SIGPIPE's exit code, 141 (common.handle_errors), as `| head` ended it before.
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     # `timeout`, `kill` or a closed terminal must not leave a partial temporary file beside an
     # output (they kill at once by default): stop as on Ctrl-C. A signal ignored on purpose
     # (`nohup` ignores SIGHUP) stays ignored.

@@ -23,6 +23,7 @@ import typer
 
 from segchain.errors import (
     EXIT_INTERRUPTED,
+    EXIT_PIPE_CLOSED,
     SegchainError,
     Terminated,
     UsageError,
@@ -304,8 +305,28 @@ def handle_errors(func: F) -> F:
         except Terminated as exc:
             error(f"stopped by {exc.name}; no output was written")
             raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # The reader of a table on stdout (or a FIFO) is gone: `segchain ... | head` has
+            # what it wanted. End quietly, as SIGPIPE ended the run when it killed it; stderr's
+            # writes never raise (segchain.cli.guard_stderr), so this is never a message's.
+            _silence_stdout()
+            raise typer.Exit(EXIT_PIPE_CLOSED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that Python's flush at exit does not fail on the closed
+    pipe again (the Python docs' recipe for SIGPIPE)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # closed, or a test runner's in-memory stream
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 # The command's Reporter (the first one it makes), for messages that libraries write: Python
