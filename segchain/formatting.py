@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 
 MISSING = "–"  # an absent value (never "nan", "None" or "inf")
@@ -191,3 +193,64 @@ def raw_numbers(text: str) -> list[str]:
             continue
         found.append(m.group(0))
     return found
+
+
+# ---- text from outside (file names, cells) in messages on stderr ---------------------------
+# What a terminal or a log acts on instead of showing: C0 and C1 controls and DEL (a newline
+# forges a line of its own, ESC a colour or a cursor move, CR overwrites the line), and the
+# bidirectional overrides and isolates that reorder what follows them ("Trojan Source").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escaped(char: str) -> str:
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte of a name that is not UTF-8 (surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    if _CONTROL.match(char):
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return char
+
+
+def quote_name(name: str) -> str:
+    """``name`` (a file's) as messages show it: as it is, or, when it holds a control character,
+    quoted and escaped as Python writes a string (``'evil\\nname.csv'``), so that a hostile file
+    name can neither forge a line on stderr nor send escape sequences to a terminal. A byte that
+    is not UTF-8 is ``\\xff`` either way (see ``cli.common.readable``)."""
+    if not _CONTROL.search(name):
+        return name
+    return "'" + "".join(_escaped(c) for c in name) + "'"
+
+
+def escape_controls(text: str, *, keep: str = "") -> str:
+    """``text`` with every control character but those in ``keep`` escaped (``\\x1b``), the
+    rest as it is: the last guard of a message whose parts are not all quoted."""
+    return _CONTROL.sub(lambda m: m.group() if m.group() in keep else _escaped(m.group()), text)
+
+
+# The file names of the running command that hold a control character (``remember_name``).
+_NAMES: ContextVar[tuple[str, ...]] = ContextVar("segchain_hostile_names", default=())
+
+
+def remember_name(name: str) -> None:
+    """Note a file name the running command reads or writes, for ``quote_names``."""
+    if _CONTROL.search(name) and name not in _NAMES.get():
+        _NAMES.set((*_NAMES.get(), name))
+
+
+def forget_names() -> None:
+    """Forget the names ``remember_name`` noted (a new command starts)."""
+    _NAMES.set(())
+
+
+def quote_names(text: str, names: Iterable[str] = ()) -> str:
+    """``text`` with every file name remembered (``remember_name``) or given in ``names`` that
+    holds a control character quoted (``quote_name``) wherever it appears as it is: a message
+    that names a file by its raw name cannot forge a line either."""
+    hostile = {*_NAMES.get(), *(n for n in names if _CONTROL.search(n))}
+    for name in sorted(hostile, key=len, reverse=True):  # a name within a longer one: after it
+        if name in text:
+            text = text.replace(name, quote_name(name))
+    return text

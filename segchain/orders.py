@@ -36,7 +36,14 @@ from segchain.schema import (
     SPREADSHEET_ERRORS,
     check_number_types,
 )
-from segchain.tableio import EXTRA_FIELDS, META_COLUMNS, SOURCE_FILE, SOURCE_ROW, short
+from segchain.tableio import (
+    EXTRA_FIELDS,
+    META_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_ROW,
+    quoted,
+    short,
+)
 
 Returns = Literal["net", "drop", "keep"]
 RETURNS_CHOICES = ("net", "drop", "keep")
@@ -615,7 +622,7 @@ class MixedDateOrderError(DataError):
 
         def shown(values: Sequence[str]) -> str:
             return ", ".join(
-                f"{short(v, 40)!r}" + (f" ({where[v]})" if where and v in where else "")
+                f"{quoted(v, 40)}" + (f" ({where[v]})" if where and v in where else "")
                 for v in values
             )
 
@@ -660,7 +667,7 @@ class AmbiguousDateOrderError(DataError):
 
     def __init__(self, examples: Sequence[str], *, source: str | None = None) -> None:
         self.examples = list(examples)
-        shown = ", ".join(f"{short(v, 40)!r}" for v in self.examples)
+        shown = ", ".join(f"{quoted(v, 40)}" for v in self.examples)
         super().__init__(
             f"{source + ': ' if source else ''}order dates can be read day first or month "
             f"first: no value has a day above 12 ({shown}), so nothing in the column says "
@@ -696,7 +703,7 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             check_date_format(date_format)
         except Invalid as exc:
             raise UsageError(
-                f"--date-format {short(date_format, 60)!r}: {exc.reason}", hint=exc.hint
+                f"--date-format {quoted(date_format, 60)}: {exc.reason}", hint=exc.hint
             ) from None
         return DateStyle("format", fmt=date_format, note=f"format {date_format} (--date-format)")
     slash = values.drop_nulls().str.strip_chars()
@@ -1098,7 +1105,7 @@ def _rounded_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         out.append(
             f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} an id in a "
             f"spreadsheet's scientific notation ({u:,} "
-            f"distinct, e.g. {short(e, 30)!r}): its last digits are lost, so different ids may "
+            f"distinct, e.g. {quoted(e, 30)}): its last digits are lost, so different ids may "
             "have become one; export the column again formatted as text"
         )
     return out
@@ -1135,7 +1142,7 @@ def _joined_lines(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
         named = _id_named(c, h)
         out.append(
             f"{named}: {plural(n, 'line')} {agree(n, 'holds', 'hold')} a line break in "
-            f"{agree(n, 'its id', 'their ids')} (row {int(r):,}: {short(e, 80)!r}): a quoted "
+            f"{agree(n, 'its id', 'their ids')} (row {int(r):,}: {quoted(e, 80)}): a quoted "
             "field spanning lines joined them into one, so the lines in it are not read as "
             "order lines; check the export's quotes there (a stray \" opening the field)"
         )

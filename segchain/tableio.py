@@ -33,7 +33,7 @@ import polars as pl
 
 from segchain import __version__
 from segchain.errors import DataError, SegchainError, UsageError, title_row_hint
-from segchain.formatting import agree, plural
+from segchain.formatting import agree, plural, quote_name, remember_name
 from segchain.schema import (
     ID_COLUMNS,
     META_INPUTS,
@@ -128,7 +128,7 @@ class Dialect:
             )
         if self.sheets:
             rest = [
-                repr(short(t, 30)) + " (hidden)" * (i in self.hidden)
+                quoted(t, 30) + " (hidden)" * (i in self.hidden)
                 for i, t in enumerate(self.sheets)
                 if i != self.sheet
             ]
@@ -138,7 +138,7 @@ class Dialect:
             if self.sheet and len(self.hidden) == self.sheet:
                 which = "the first shown"
             parts = [
-                f"workbook, sheet {short(self.sheets[self.sheet], 30)!r}"
+                f"workbook, sheet {quoted(self.sheets[self.sheet], 30)}"
                 + (f" ({which}; not read: {others}{more})" if others else "")
             ]
             if self.same_header:
@@ -147,7 +147,7 @@ class Dialect:
                 alike = [self.sheets[i] for i in self.same_header]
                 parts.append(
                     f"{agree(len(alike), 'sheet', 'sheets')} "
-                    + ", ".join(repr(short(t, 30)) for t in alike[:5])
+                    + ", ".join(quoted(t, 30) for t in alike[:5])
                     + f" {agree(len(alike), 'has', 'have')} the same header as the one read, and "
                     + f"{agree(len(alike), 'its', 'their')} lines are not read: more order lines "
                     "(another year?); read each with "
@@ -158,7 +158,7 @@ class Dialect:
             n = len(self.skipped)
             # A title as a spreadsheet saves it ends in the empty cells of its row.
             texts = [t.strip().strip(",;\t|").strip() for t in self.skipped[:5]]
-            shown = [repr(short(t, 40)) if t else "blank" for t in texts]
+            shown = [quoted(t, 40) if t else "blank" for t in texts]
             shown += ["..."] if n > 5 else []
             parts.append(
                 f"{n} line{'s' if n > 1 else ''} above the header skipped ({', '.join(shown)})"
@@ -811,7 +811,7 @@ def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
     if dups:
         positions = {d: [str(i + 1) for i, h in enumerate(names) if h == d] for d in dups[:5]}
         where = "; ".join(
-            f"{short(d, 40)!r} in columns {', '.join(positions[d])}" for d in positions
+            f"{quoted(d, 40)} in columns {', '.join(positions[d])}" for d in positions
         )
         raise DataError(
             f"{name}: the header names a column twice: {where}",
@@ -946,9 +946,7 @@ def choose_sheet(sheets: Sequence[str], wanted: str, *, name: str) -> int:
     folded = [i for i, t in enumerate(sheets) if t.strip().casefold() == wanted.strip().casefold()]
     if len(folded) == 1:
         return folded[0]
-    listed = ", ".join(repr(short(t, 30)) for t in sheets[:10]) + (
-        ", ..." if len(sheets) > 10 else ""
-    )
+    listed = ", ".join(quoted(t, 30) for t in sheets[:10]) + (", ..." if len(sheets) > 10 else "")
     if folded:
         raise NoSuchSheet(
             f"{name}: --sheet {wanted!r} names {len(folded)} sheets that differ only in case "
@@ -1039,7 +1037,7 @@ def _sheet_as_csv(
         others = [t for i, t in enumerate(sheets) if i != index]
         hint = SAVE_AS_CSV
         if others:
-            listed = ", ".join(repr(short(t, 30)) for t in others[:5])
+            listed = ", ".join(quoted(t, 30) for t in others[:5])
             hint = f"read another sheet with --sheet NAME or --sheet N (the others: {listed})"
         raise DataError(f"{name}: {which} ({sheets[index]!r}) is empty", hint=hint)
     buffer = io.BytesIO()
@@ -1272,7 +1270,7 @@ def _cut_value(df: pl.DataFrame) -> str | None:
         return None
     what = next((v for k, v in _KINDS.items() if kind == k), "a number")
     return (
-        f"row {df.height:,}: its last value {short(value, 40)!r} is not {what} like the rest of "
+        f"row {df.height:,}: its last value {quoted(value, 40)} is not {what} like the rest of "
         f"column {column!r}"
     )
 
@@ -1720,7 +1718,7 @@ def _unreadable_parquet(source: str | IO[bytes], name: str, exc: BaseException) 
     dups = sorted({n for n in names if names.count(n) > 1})
     if dups:
         where = "; ".join(
-            f"{short(d, 40)!r} in columns "
+            f"{quoted(d, 40)} in columns "
             + ", ".join(str(i + 1) for i, n in enumerate(names) if n == d)
             for d in dups[:5]
         )
@@ -1983,8 +1981,19 @@ def output_label(option: str, dest: str) -> str:
 
 
 def short(value: object, limit: int = 120) -> str:
-    """``value`` as text, cut in the middle past ``limit`` characters (for messages)."""
-    text = str(value)
+    """``value`` (a file's name) as messages show it: cut in the middle past ``limit``
+    characters, and quoted when it holds a control character (``formatting.quote_name``: a
+    newline in a name forged a line on stderr)."""
+    return quote_name(_cut(str(value), limit))
+
+
+def quoted(value: object, limit: int = 120) -> str:
+    """``value`` (a cell, a sheet's or a column's name) quoted as ``repr`` quotes it, cut in the
+    middle past ``limit`` characters; ``repr`` escapes control characters itself."""
+    return repr(_cut(str(value), limit))
+
+
+def _cut(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     keep = (limit - 5) // 2
@@ -2100,7 +2109,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     if dest.endswith("/") and not raw.is_dir():
         # pathlib drops the slash: `-o results/` wrote a file named 'results'.
         there = raw.exists() or raw.is_symlink()
-        why = f"{short(str(raw))!r} is a file" if there else f"no folder {short(str(raw))!r} exists"
+        why = f"{quoted(str(raw))} is a file" if there else f"no folder {quoted(str(raw))} exists"
         raise UsageError(
             f"{label}: a name ending in '/' is a folder, and {why}",
             hint=f"name a file: {option or '-o'} {short(str(raw))} (no '/'), or a file inside "
@@ -2280,6 +2289,7 @@ class OutputSet:
     def add_input(self, source: str | Path, *, option: str = "input") -> None:
         """Remember a file that is read, so that no output replaces it."""
         source = str(source)
+        remember_name(source)  # quoted where messages name it, if it holds a control character
         if source == "-" and self.stdin_reader is None:
             self.stdin_reader = option
         if source != "-" and source not in {s for _, s in self.inputs}:
@@ -2302,6 +2312,7 @@ class OutputSet:
 
     def plan(self, dest: str, *, option: str = "-o") -> OutputTarget:
         """Check ``dest`` now (before any work): UsageError if it cannot or must not be written."""
+        remember_name(dest)
         target = check_output(dest, option=option)
         if not target.through:
             assert target.path is not None

@@ -98,3 +98,89 @@ def test_a_table_on_a_closed_stdout_ends_quietly_and_leaves_no_file(
     assert b"Traceback" not in proc.stderr and b"BrokenPipe" not in proc.stderr
     assert b"Error" not in proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+# ---- control characters in file names ----------------------------------------------------------
+# A file named 'evil\nsegchain segment: wrote 400 customers to ok.csv' printed its name raw: a
+# forged line on stderr; an ESC sequence in a name reached the terminal as it was.
+
+FORGED = "evil\nsegchain segment: wrote 400 customers to ok"
+COLOURED = "esc\x1b[31mRED\x1b[0m"
+
+
+def stderr_lines(text: str, command: str) -> list[str]:
+    lines = text.splitlines()
+    assert all(line.startswith(f"segchain {command}: ") for line in lines), text
+    return lines
+
+
+def test_quote_name_escapes_control_characters_as_python_writes_them() -> None:
+    from segchain.formatting import quote_name
+
+    assert quote_name("orders 2024.csv") == "orders 2024.csv"
+    assert quote_name("a\nb.csv") == "'a\\nb.csv'"
+    assert quote_name("it's\t.csv") == "'it\\'s\\t.csv'"
+    assert quote_name("a\x1b[2Jb") == "'a\\x1b[2Jb'"
+    assert quote_name("a\u202eb") == "'a\\u202eb'"
+    assert quote_name("a\rb\udcff") == "'a\\rb\\xff'"  # a byte that is not UTF-8: \xff, as ever
+
+
+def test_a_missing_file_with_a_newline_in_its_name_is_one_quoted_line(cli, tmp_path) -> None:
+    missing = tmp_path / f"{FORGED}.csv"
+    result = cli("segment", str(missing), "-o", str(tmp_path / "seg.csv"))
+    assert result.exit_code == 1
+    assert stderr_lines(result.stderr, "segment")[0] == (
+        f"segchain segment: Error: '{tmp_path}/evil\\nsegchain segment: wrote 400 customers to "
+        "ok.csv': no such file"
+    )
+
+
+def test_file_names_with_control_characters_are_quoted_in_every_message(cli, tmp_path) -> None:
+    source = tmp_path / f"{FORGED}.csv"
+    source.write_text(ORDERS)
+    out = tmp_path / f"{COLOURED}.csv"
+    result = cli("segment", str(source), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    lines = stderr_lines(result.stderr, "segment")
+    assert "\x1b" not in result.stderr
+    shown_in = f"'{tmp_path}/evil\\nsegchain segment: wrote 400 customers to ok.csv'"
+    shown_out = f"'{tmp_path}/esc\\x1b[31mRED\\x1b[0m.csv'"
+    assert (
+        lines[0]
+        == f"segchain segment: {shown_in}: csv, delimiter comma, decimal point, encoding utf-8"
+    )
+    assert lines[-1] == f"segchain segment: wrote 7 customers to {shown_out} (csv)"
+    assert out.read_text().startswith("customer_id,")
+
+
+def test_a_tab_in_a_file_name_is_quoted(cli, tmp_path) -> None:
+    source = tmp_path / "tab\there.csv"
+    source.write_text("x,y\n1,2\n")
+    result = cli("validate", str(source))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"segchain validate: Error: '{tmp_path}/tab\\there.csv': missing required columns "
+    ), result.stderr
+
+
+def test_a_file_found_in_a_folder_is_quoted(cli, tmp_path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / f"{FORGED}.csv").write_text("x,y\n1,2\n")
+    result = cli("segment", str(folder))
+    assert result.exit_code == 1
+    assert stderr_lines(result.stderr, "segment")[0].startswith(
+        f"segchain segment: Error: '{folder}/evil\\nsegchain segment: wrote 400 customers to "
+        "ok.csv': missing required columns "
+    )
+
+
+def test_an_escape_sequence_in_a_header_reaches_stderr_escaped(cli, tmp_path) -> None:
+    source = tmp_path / "seg.csv"
+    source.write_text("customer_id,segment\x1b[2J,lat\nC1,A,1\n")
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    result = cli("network", str(source), "--sites", str(sites))
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr
+    assert "segment\\x1b[2J" in result.stderr

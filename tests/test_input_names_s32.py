@@ -83,7 +83,7 @@ LOADER_ERRORS = {
     "not a table (wrong format)": (
         "\x89PNG\r\n\x1a\n\x00\x00garbage",
         "missing required columns order_id, order_date, customer_id, sku, quantity, unit_price "
-        "or amount; found \x89PNG\n",
+        "or amount; found \\x89PNG\n",
     ),
 }
 

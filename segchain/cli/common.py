@@ -29,7 +29,7 @@ from segchain.errors import (
     UsageError,
     named_tables,
 )
-from segchain.formatting import count, plural
+from segchain.formatting import count, escape_controls, forget_names, plural, quote_names
 
 if TYPE_CHECKING:
     import polars as pl
@@ -236,6 +236,7 @@ def handle_errors(func: F) -> F:
         from segchain.config import forget_sources
 
         forget_sources()
+        forget_names()
         with library_messages():
             return _run(*args, **kwargs)
 
@@ -502,23 +503,32 @@ def prefix() -> str:
     return f"segchain {name}: " if name else "segchain: "
 
 
-def readable(text: str) -> str:
-    """``text`` with the bytes of a file name that are not UTF-8 shown as ``\\xff``.
+def readable(text: str, *, styled: bool = False, names: Iterable[str] = ()) -> str:
+    """``text`` with the bytes of a file name that are not UTF-8 shown as ``\\xff``, and every
+    control character but the newlines between its lines escaped (``\\x1b``).
 
     Python gives such a name (``bad\\xff.csv`` on disk) a lone surrogate per byte, which
     stderr showed as ``bad\\udcff.csv``. Every message goes through here on its way to stderr,
-    so file names are shown one way wherever they appear; other text is unchanged.
+    so file names are shown one way wherever they appear; and a file name that holds a control
+    character (a newline forged a line on stderr, an escape sequence reached the terminal) is
+    quoted wherever a message names it: those ``tableio.short`` formats, those the command was
+    given (``formatting.remember_name``) and ``names``. Any other control character (a cell, a
+    header, a library's warning) is escaped. ``styled``: a table rich rendered for a terminal,
+    whose escape sequences are its own colours (its cells were escaped: ``frame_table``).
     """
+    if not styled:
+        text = escape_controls(quote_names(text, names), keep="\n")
     try:
         return os.fsencode(text).decode("utf-8", "backslashreplace")
     except UnicodeError:  # a surrogate that is no escaped byte: leave it to stderr's handler
         return text
 
 
-def write_lines(text: str) -> None:
-    """Write ``text`` to stderr with the command prefix on every line, in one write."""
+def write_lines(text: str, *, styled: bool = False) -> None:
+    """Write ``text`` to stderr with the command prefix on every line, in one write
+    (``styled``: see ``readable``)."""
     head = prefix()
-    lines = readable(text).rstrip("\n").split("\n")
+    lines = readable(text, styled=styled).rstrip("\n").split("\n")
     sys.stderr.write("".join(f"{head}{line}".rstrip() + "\n" for line in lines))
     sys.stderr.flush()
 
@@ -584,7 +594,7 @@ class Reporter:
         if not self.quiet:
             with self.console.capture() as captured:
                 self.console.print(renderable)
-            write_lines(captured.get())
+            write_lines(captured.get(), styled=True)
 
     def provenance(self, metadata: Mapping[str, Any]) -> None:
         """With --verbose, show CSV outputs' provenance (Parquet carries it in the file)."""
@@ -608,9 +618,14 @@ def frame_table(
         for c, t in df.schema.items()
     }
     for c in df.columns:
-        table.add_column(c, justify="right" if kind[c] in NUMERIC else "left")
+        table.add_column(escape_controls(c), justify="right" if kind[c] in NUMERIC else "left")
     for row in df.iter_rows(named=True):
-        table.add_row(*("" if v is None else format_number(v, kind[c]) for c, v in row.items()))
+        table.add_row(
+            *(
+                "" if v is None else escape_controls(format_number(v, kind[c]))
+                for c, v in row.items()
+            )
+        )
     return table
 
 
