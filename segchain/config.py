@@ -767,7 +767,8 @@ MAX_CONFIG_BYTES = 1 << 20
 
 
 def _read_config_bytes(file: Path, *, label: str) -> bytes:
-    """The bytes of a config file; a folder, a device or a huge file is a usage error."""
+    """The bytes of a config file (or a pipe's); a folder, a device, a socket or a huge file is
+    a usage error."""
     import stat
 
     try:
@@ -780,11 +781,10 @@ def _read_config_bytes(file: Path, *, label: str) -> bytes:
         raise UsageError(f"{label}: is a folder, not a config file", hint="name a segchain.toml")
     if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
         raise UsageError(f"{label}: is a device, not a config file", hint="name a segchain.toml")
-    if stat.S_ISFIFO(st.st_mode) or stat.S_ISSOCK(st.st_mode):
-        raise UsageError(
-            f"{label}: is a {'pipe' if stat.S_ISFIFO(st.st_mode) else 'socket'}, not a config file",
-            hint="name a segchain.toml",
-        )
+    # A pipe is read: a config is read once, in one go, so `--config <(sed ... segchain.toml)`
+    # (process substitution: /dev/fd/63, a pipe) works as a file does.
+    if stat.S_ISSOCK(st.st_mode):
+        raise UsageError(f"{label}: is a socket, not a config file", hint="name a segchain.toml")
     try:
         with open(file, "rb") as stream:
             data = stream.read(MAX_CONFIG_BYTES + 1)

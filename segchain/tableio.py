@@ -850,11 +850,16 @@ def read_table(
 
 def may_be_workbook(source: str) -> bool:
     """Whether ``source`` may be a spreadsheet workbook, from its first bytes alone (a ZIP, as
-    .xlsx and .ods are, or an .xls): False for a CSV, CSV.gz or Parquet file. stdin, and a file
-    that cannot be opened (reading it says why), may be one."""
+    .xlsx and .ods are, or an .xls): False for a CSV, CSV.gz or Parquet file. stdin, a pipe
+    (nothing is read from it here), and a file that cannot be opened (reading it says why), may
+    be one."""
     if source == "-":
         return True
     try:
+        if not stat.S_ISREG(os.stat(source).st_mode):
+            # A pipe (`<(cat book.xlsx)`: /dev/fd/63) is read once: bytes looked at here
+            # were gone when the table was read (report read a Parquet file as CSV).
+            return True
         with open(source, "rb") as stream:
             head = stream.read(8)
     except OSError:

@@ -25,6 +25,10 @@ def orders(tmp_path: Path) -> Path:
     return path
 
 
+def run(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
+    return subprocess.run([str(EXE), *args], capture_output=True, timeout=120, **kwargs)
+
+
 def closed_pipe() -> int:
     """The write end of a pipe whose reader is gone: `| head` once head has exited."""
     read, write = os.pipe()
@@ -184,3 +188,88 @@ def test_an_escape_sequence_in_a_header_reaches_stderr_escaped(cli, tmp_path) ->
     assert result.exit_code == 1
     assert "\x1b" not in result.stderr
     assert "segment\\x1b[2J" in result.stderr
+
+
+# ---- a config (and report's inputs) from a pipe --------------------------------------------------
+# `segchain forecast ... --config <(cat segchain.toml)` said "--config /dev/fd/63: is a pipe, not a
+# config file" (exit 2). A config is read once, in one go: a pipe works as a file does.
+
+MAPPED_ORDERS = ORDERS.replace("customer_id", "KUNNR", 1)
+CONFIG = '[columns]\ncustomer_id = "KUNNR"\n'
+
+
+def pipe_holding(data: bytes) -> int:
+    """The read end of a pipe holding ``data`` and then closed: `<(cat FILE)`."""
+    read, write = os.pipe()
+    with os.fdopen(write, "wb") as stream:  # small: the pipe's buffer holds it all
+        stream.write(data)
+    return read
+
+
+@needs_exe
+@pytest.mark.parametrize("given", ["--config", "SEGCHAIN_CONFIG"])
+def test_a_config_is_read_from_a_pipe(tmp_path: Path, given: str) -> None:
+    (tmp_path / "orders.csv").write_text(MAPPED_ORDERS)
+    fd = pipe_holding(CONFIG.encode())
+    config = f"/dev/fd/{fd}"
+    args = ["validate", "orders.csv", "-o", "clean.csv"]
+    env = dict(os.environ)
+    if given == "--config":
+        args += ["--config", config]
+    else:
+        env["SEGCHAIN_CONFIG"] = config
+    try:
+        proc = run(*args, cwd=tmp_path, env=env, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        (tmp_path / "clean.csv")
+        .read_text()
+        .splitlines()[0]
+        .startswith("order_id,order_date,customer_id,")
+    )
+
+
+@needs_exe
+def test_report_reads_a_parquet_table_from_a_pipe(cli, orders: Path, tmp_path: Path) -> None:
+    seg = tmp_path / "seg.parquet"
+    assert cli("segment", str(orders), "-o", str(seg)).exit_code == 0
+    fd = pipe_holding(seg.read_bytes())
+    try:
+        proc = run("report", f"/dev/fd/{fd}", "-o", "r.md", cwd=tmp_path, pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    assert proc.returncode == 0, proc.stderr
+    assert "Segment" in (tmp_path / "r.md").read_text()
+
+
+@needs_exe
+def test_a_workbook_from_a_pipe_is_read_at_its_sheet(tmp_path: Path) -> None:
+    # --sheet looked at the input's first bytes (is it a workbook?) before reading it: from a
+    # pipe those bytes were gone, and the rest was read as a CSV.
+    xlsxwriter = pytest.importorskip("xlsxwriter")
+    path = tmp_path / "book.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    book.add_worksheet("cover").write(0, 0, "Orders of March")
+    sheet = book.add_worksheet("orders")
+    for i, line in enumerate(ORDERS.splitlines()):
+        for j, value in enumerate(line.split(",")):
+            sheet.write(i, j, value)
+    book.close()
+    fd = pipe_holding(path.read_bytes())
+    try:
+        proc = run(
+            "validate",
+            f"/dev/fd/{fd}",
+            "--sheet",
+            "orders",
+            "-o",
+            "v.csv",
+            cwd=tmp_path,
+            pass_fds=(fd,),
+        )
+    finally:
+        os.close(fd)
+    assert proc.returncode == 0, proc.stderr
+    assert len((tmp_path / "v.csv").read_text().splitlines()) == 61
