@@ -916,6 +916,48 @@ KNOWN_COLUMNS = (
 )
 
 
+# Every column a stage writes or reads, beyond KNOWN_COLUMNS: what a stage table's column names
+# are matched with whatever their capitals (``case_renames``).
+STAGE_COLUMNS = KNOWN_COLUMNS | frozenset(
+    {
+        *("available_to_promise", "avg_inventory", "avg_order_value", "backtest_abs_error"),
+        *("backtest_actual", "backtest_periods", "backtest_windows", "baseline_bias"),
+        *("baseline_mase", "baseline_model", "baseline_rmsse", "baseline_wape", "bias", "capped"),
+        *("clv", "clv_total", "cogs", "costs_missing", "delivery_promise_cost"),
+        *("delivery_promise_fixed", "delivery_promise_transport", "demand_class", "demand_model"),
+        *("demand_share", "distribution", "eoq", "error_sd", "expected_csl", "expected_fill_rate"),
+        *("expected_purchases", "f_score", "first_order", "forecast-hi-80", "forecast-hi-95"),
+        *("forecast-lo-80", "forecast-lo-95", "frequency", "geo_precision", "gross_margin"),
+        *("history_max", "inventory_carrying", "inventory_position", "inventory_share"),
+        *("inventory_value", "last_order", "lines", "m_score", "mae", "mean_demand"),
+        *("mean_demand_lt", "model", "monetary", "no_demand", "order_handling", "order_now"),
+        *("order_qty", "order_up_to", "order_value", "orders", "p_alive", "period_days"),
+        *("periods", "policy_type", "priority", "profit", "profit_share", "r_score", "rationed"),
+        *("recency_days", "reserve_level", "return_lines", "returns_handling", "review_days"),
+        *("rmsse", "scope", "sd_demand", "sd_demand_lt", "segments", "service_level"),
+        *("service_measure", "service_promise_cost", "service_promise_inventory"),
+        *("service_target", "share_revenue", "tenure_days", "transport", "unit_cost_source"),
+        *("unrationed_avg_inventory", "warehouse_fixed", "demand", "lat", "lon", "capacity"),
+        *("fixed_cost", "transport_cost", "existing", "city", "country", "postal_code"),
+    }
+)
+
+
+def case_renames(columns: Sequence[str]) -> dict[str, str]:
+    """The renames that read a stage table's columns as segchain's own names whatever their
+    capitals (``Segment`` is ``segment``, as a spreadsheet or an export writes it; order
+    exports' headers are matched so too). A name already present stays as it is, beside the
+    other spelling; two spellings of one name (``Segment``, ``SEGMENT``) are both left as
+    they are: which one is meant is not known."""
+    present = set(columns)
+    folded: dict[str, list[str]] = {}
+    for column in columns:
+        name = column.lower()
+        if column not in STAGE_COLUMNS and name in STAGE_COLUMNS and name not in present:
+            folded.setdefault(name, []).append(column)
+    return {spellings[0]: name for name, spellings in folded.items() if len(spellings) == 1}
+
+
 def expected_type(column: str) -> str:
     """What segchain expects a known column to hold, for messages."""
     if column in DATE_COLUMNS:

@@ -40,6 +40,8 @@ from segchain.schema import (
     META_PARAMS,
     META_STAGE,
     META_VERSION,
+    FrameT,
+    case_renames,
     check_key_values,
     parse_dates,
     readable_columns,
@@ -1113,7 +1115,12 @@ def _read_file(
 ) -> Table:
     fmt = check_format(format) or (format_from_name(source) if source != "-" else None)
     if fmt == "parquet" and source != "-" and lazy_parquet:
-        return _scan_parquet_file(source)
+        table = _scan_parquet_file(source)
+        if not all_strings:
+            scanned = table.frame
+            assert isinstance(scanned, pl.LazyFrame)
+            table.frame = _as_stage_names(scanned, source)
+        return table
     data, name = _read_source_bytes(source)
     data, name, inner, kind = _unwrap(data, name)
     fmt = inner or fmt
@@ -1141,7 +1148,8 @@ def _read_file(
     if fmt == "parquet":
         table = _read_parquet_bytes(data, name)
         if not all_strings:
-            table.frame = parse_dates(collect(table.frame, name=name), source=name)
+            table.frame = _as_stage_names(collect(table.frame, name=name), source)
+            table.frame = parse_dates(table.frame, source=name)
             check_key_values(table.frame, source=name)
         return table
     if data[:4] == PARQUET_MAGIC:
@@ -1165,6 +1173,7 @@ def _read_file(
     )
     df = df.rename(stripped_names(df.columns))
     if not all_strings:
+        df = _as_stage_names(df, source)
         if not sheets:
             # Before its types are checked: a cut ds is no 'value that is not a date'.
             refuse_cut_row(payload, df, delimiter=delimiter, name=name)
@@ -1187,6 +1196,22 @@ def _read_file(
         cut_short=cut,
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
+
+
+def _as_stage_names(frame: FrameT, source: str) -> FrameT:
+    """A stage table's ``frame`` with its columns named as segchain names them whatever their
+    capitals (``schema.case_renames``), said on stderr (``note``). A segments table whose
+    column was ``Segment`` (an export's, a spreadsheet's) was refused by forecast and costs
+    ('missing required column segment') and run by network as one segment 'all'."""
+    renames = case_renames(frame.collect_schema().names())
+    if not renames:
+        return frame
+    read = ", ".join(f"{quoted(old, 40)} as {new}" for old, new in renames.items())
+    note(
+        f"{named_by_option(source)}: read column{'s' * (len(renames) > 1)} {read} (column "
+        "names are matched whatever their capitals)"
+    )
+    return frame.rename(renames)
 
 
 def cut_short(payload: bytes, *, delimiter: str, rows: int) -> tuple[int, int, int] | None:
@@ -2287,6 +2312,8 @@ class OutputSet:
         # Folders the command made for its outputs (``make_output_folder``), parents first:
         # removed again, when empty, if the command fails.
         self.made_folders: list[Path] = []
+        # How the command says a note about reading its inputs (``note``); none: unsaid.
+        self.say: Callable[[str], None] | None = None
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)
@@ -2563,6 +2590,14 @@ def when_written(dest: str, say: Callable[[], None]) -> None:
         say()
     else:
         active.announcements.append((dest, say))
+
+
+def note(message: str) -> None:
+    """Say ``message`` on stderr through the running command (``OutputSet.say``); nothing
+    outside a command (a stage run from Python)."""
+    active = _ACTIVE.get()
+    if active is not None and active.say is not None:
+        active.say(message)
 
 
 def active_outputs() -> OutputSet | None:

@@ -273,3 +273,122 @@ def test_a_workbook_from_a_pipe_is_read_at_its_sheet(tmp_path: Path) -> None:
         os.close(fd)
     assert proc.returncode == 0, proc.stderr
     assert len((tmp_path / "v.csv").read_text().splitlines()) == 61
+
+
+# ---- a stage table's column names in other capitals ---------------------------------------------
+# A segments table whose column was `Segment` (an export's, a spreadsheet's) made network run one
+# segment 'all' ("none of the 1 segments ('all') is named in the config"), and forecast and costs
+# refuse it ("missing required column segment; found customer_id, Segment, ..."), while order
+# exports' headers were matched whatever their capitals. Every command now reads a stage table's
+# columns as segchain's names whatever their capitals, and says so.
+
+CAP_SEGMENTS = "customer_id,Segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.3,5\n"
+NOTE = "read column 'Segment' as segment (column names are matched whatever their capitals)"
+HISTORY = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
+    f"{i},2024-{1 + i * 3 // 28:02d}-{1 + i * 3 % 28:02d},C{i % 2 + 1},P{i % 3 + 1},{i % 4 + 1},5\n"
+    for i in range(1, 41)
+)
+
+
+def test_costs_reads_a_capitalised_segment_column(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "seg.csv").write_text(CAP_SEGMENTS)
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-01,C1,P1,10,5\n2,2024-02-01,C2,P1,5,5\n3,2024-03-01,C1,P2,2,7\n"
+    )
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "-o", "costs.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain costs: SEGMENTS seg.csv: {NOTE}\n" in result.stderr
+    revenue = dict(pl.read_csv(tmp_path / "costs.csv").select("segment", "revenue").iter_rows())
+    assert revenue == {"A": 10 * 5 + 2 * 7, "B": 5 * 5}
+
+
+def test_network_reads_a_capitalised_segment_column(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "seg.csv").write_text(CAP_SEGMENTS)
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "asg.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain network: CUSTOMERS seg.csv: {NOTE}\n" in result.stderr
+    asg = pl.read_csv(tmp_path / "asg.csv")
+    assert dict(asg.select("customer_id", "segment").iter_rows()) == {"C1": "A", "C2": "B"}
+
+
+def test_forecast_reads_a_capitalised_segment_column(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "seg.csv").write_text(CAP_SEGMENTS)
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    result = cli("forecast", "seg.csv", "--orders", "orders.csv", "--horizon", "2", "-o", "fc.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain forecast: SEGMENTS seg.csv: {NOTE}\n" in result.stderr
+    segment_of = {"C1": "A", "C2": "B"}
+    bought = {
+        f"{segment_of[line.split(',')[2]]}/{line.split(',')[3]}"
+        for line in HISTORY.splitlines()[1:]
+    }
+    assert set(pl.read_csv(tmp_path / "fc.csv")["unique_id"]) == bought
+
+
+def test_stock_reads_a_forecast_whose_columns_are_capitalised(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "seg.csv").write_text(CAP_SEGMENTS.replace("Segment", "segment"))
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    made = cli("forecast", "seg.csv", "--orders", "orders.csv", "--horizon", "2", "-o", "fc.csv")
+    assert made.exit_code == 0, made.stderr
+    fc = pl.read_csv(tmp_path / "fc.csv")
+    fc.rename({"sku": "SKU", "forecast": "Forecast", "unique_id": "Unique_ID"}).write_csv(
+        tmp_path / "fc_caps.csv"
+    )
+    result = cli("stock", "fc_caps.csv", "-o", "caps.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: FORECAST fc_caps.csv: read columns 'Unique_ID' as unique_id, 'Forecast' "
+        "as forecast, 'SKU' as sku (column names are matched whatever their capitals)\n"
+    ) in result.stderr
+    assert cli("stock", "fc.csv", "-o", "plain.csv").exit_code == 0
+    assert pl.read_csv(tmp_path / "caps.csv").equals(pl.read_csv(tmp_path / "plain.csv"))
+
+
+def test_segment_reads_previous_segments_whose_column_is_capitalised(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    text = (tmp_path / "seg.csv").read_text()
+    (tmp_path / "prev.csv").write_text(
+        text.replace("customer_id,segment,", "customer_id,Segment,", 1)
+    )
+    result = cli("segment", "orders.csv", "--previous", "prev.csv", "-o", "again.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain segment: --previous prev.csv: {NOTE}\n" in result.stderr
+    assert "0 customers changed segment since prev.csv" in result.stderr
+
+
+def test_report_recognises_segments_whose_column_is_capitalised(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    text = (tmp_path / "seg.csv").read_text()
+    (tmp_path / "caps.csv").write_text(
+        text.replace("customer_id,segment,", "customer_id,Segment,", 1)
+    )
+    result = cli("report", "caps.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain report: caps.csv: {NOTE}\n" in result.stderr
+    assert (
+        "segchain report: caps.csv: segments, 2 rows (recognised by its columns)" in result.stderr
+    )
+
+
+def test_two_spellings_of_one_column_are_not_guessed_between(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(
+        CAP_SEGMENTS.replace("Segment,", "Segment,SEGMENT,")
+        .replace(",A,", ",A,A,")
+        .replace(",B,", ",B,B,")
+    )
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "-o", "costs.csv")
+    assert result.exit_code == 1
+    assert "missing required column segment; found customer_id, Segment, SEGMENT" in result.stderr

@@ -253,6 +253,7 @@ def handle_errors(func: F) -> F:
             roles = path_roles(func)
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
+                outputs.say = _note
                 written = {
                     os.path.realpath(v)
                     for name, role in roles.items()
@@ -314,6 +315,14 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_PIPE_CLOSED) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _note(message: str) -> None:
+    """A note of the I/O module (``tableio.note``), as the command's Reporter says notes."""
+    if _ACTIVE:
+        _ACTIVE[0].info(message)
+    else:
+        write_lines(message)
 
 
 def _silence_stdout() -> None:
