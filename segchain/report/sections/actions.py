@@ -35,6 +35,7 @@ from segchain.report.sections.common import (
     count,
     flag,
     has,
+    mean_note,
     money,
     noted,
     num,
@@ -45,6 +46,7 @@ from segchain.report.sections.common import (
     truth,
     unknown_note,
     whole,
+    with_unknowns,
 )
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
@@ -347,8 +349,10 @@ def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
         rows = rows.filter(pl.col("left_out").is_null())
     if rows.height == 0:
         return None
-    weight = num("demand") * (num("share").fill_null(1.0) if "share" in rows.columns else 1.0)
     met = flag("sla_met")
+    # Over the demand whose delivery is known: a lane whose sla_met is unknown is neither late
+    # nor on time.
+    weight = pl.when(met.is_not_null()).then(_lane_demand(rows))
     return rows.group_by(pl.col("segment").cast(pl.String)).agg(
         num("sla_days").min().alias("delivery_days"),
         pl.when(weight.sum() > 0)
@@ -358,10 +362,42 @@ def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
     )
 
 
-def service_kept(tables: Tables) -> pl.DataFrame | None:
-    """Per segment: its service target and the expected service it gets (fill rate or CSL as
-    its measure says), weighted by the segment's demand at each stocking point; and the
-    stocking points where it gets less than its target."""
+def _lane_demand(rows: pl.DataFrame) -> pl.Expr:
+    return num("demand") * (num("share").fill_null(1.0) if "share" in rows.columns else 1.0)
+
+
+def _promised_lanes(asg: pl.DataFrame) -> pl.DataFrame:
+    rows = asg.filter(num("sla_days").is_not_null())
+    return rows.filter(pl.col("left_out").is_null()) if "left_out" in rows.columns else rows
+
+
+def promise_notes(tables: Tables) -> list[str]:
+    """Over how many lanes and stocking points the promise table's shares are taken, where
+    some are unknown (see ``delivery_kept`` and ``service_kept``)."""
+    notes = []
+    asg = tables.get("assignments")
+    if has(asg, "segment", "sla_days", "sla_met"):
+        assert asg is not None
+        rows = _promised_lanes(asg)
+        notes.append(
+            mean_note(
+                rows,
+                "sla_met",
+                "lane",
+                known=flag("sla_met").is_not_null() & _lane_demand(rows).is_not_null(),
+                name="within_promise",
+            )
+        )
+    points = _service_rows(tables)
+    if points is not None:
+        notes.append(mean_note(points, "_target", "stocking point", name="service_target"))
+        notes.append(mean_note(points, "_got", "stocking point", name="expected_service"))
+    return notes
+
+
+def _service_rows(tables: Tables) -> pl.DataFrame | None:
+    """The per-segment stock rows where the segment buys (``_w`` > 0), with ``_got`` (its
+    expected service by its measure), ``_target`` and ``_capped``."""
     segs = tables.get("stock_segments")
     policy = tables.get("policy")
     if not has(segs, "sku", "segment", "service_level", "demand_share"):
@@ -393,13 +429,28 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
         achieved.alias("_got"),
         num("service_level").alias("_target"),
     ).filter(pl.col("_w") > 0)
-    if rows.height == 0:
+    return rows if rows.height else None
+
+
+def service_kept(tables: Tables) -> pl.DataFrame | None:
+    """Per segment: its service target and the expected service it gets (fill rate or CSL as
+    its measure says), weighted by the segment's demand at each stocking point where they are
+    known; and the stocking points where it gets less than its target."""
+    rows = _service_rows(tables)
+    if rows is None:
         return None
     w = pl.col("_w")
+    # Each mean over the points where its figure is known: an unknown one is no 0 %.
+    w_target = pl.when(pl.col("_target").is_not_null()).then(w)
+    w_got = pl.when(pl.col("_got").is_not_null()).then(w)
     capped = pl.col("_capped").fill_null(False) if "_capped" in rows.columns else pl.lit(False)
     return rows.group_by(pl.col("segment").cast(pl.String)).agg(
-        ((pl.col("_target") * w).sum() / w.sum()).alias("service_target"),
-        ((pl.col("_got") * w).sum() / w.sum()).alias("expected_service"),
+        pl.when(w_target.sum() > 0)
+        .then((pl.col("_target") * w).sum() / w_target.sum())
+        .alias("service_target"),
+        pl.when(w_got.sum() > 0)
+        .then((pl.col("_got") * w).sum() / w_got.sum())
+        .alias("expected_service"),
         (pl.col("_got") < pl.col("_target") - SERVICE_TOLERANCE)
         .sum()
         .cast(pl.Int64)
@@ -408,7 +459,7 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
         # series at one period's upper forecast bound, or a bootstrapped one at its history's
         # largest demand); what the segment gets at its other points says whether that is why.
         (w.filter(capped).sum() / w.sum()).alias("demand_at_capped_points"),
-        ((pl.col("_got") * w).filter(~capped).sum() / w.filter(~capped).sum()).alias(
+        ((pl.col("_got") * w).filter(~capped).sum() / w_got.filter(~capped).sum()).alias(
             "service_elsewhere"
         ),
     )
@@ -444,6 +495,15 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
         else pl.lit(False)
     ).fill_null(False)
     what = pl.when(by_caps).then(pl.lit("service (capped points)")).otherwise(pl.lit("service"))
+    # A promise whose figure is unknown (every lane's delivery, every point's service) is
+    # neither kept nor broken.
+    unknown = pl.lit(False)
+    for figure, promise in (
+        ("within_promise", "delivery_days"),
+        ("expected_service", "service_target"),
+    ):
+        if figure in both.columns:
+            unknown = unknown | (pl.col(figure).is_null() & pl.col(promise).is_not_null())
     kept = (
         pl.when(late.fill_null(False) & short.fill_null(False))
         .then(pl.lit("no: delivery and ") + what)
@@ -451,6 +511,8 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
         .then(pl.lit("no: delivery"))
         .when(short.fill_null(False))
         .then(pl.lit("no: ") + what)
+        .when(unknown)
+        .then(pl.lit("unknown"))
         .otherwise(pl.lit("yes"))
     )
     return order_frame(both.with_columns(kept.alias("kept")), order)
@@ -539,21 +601,27 @@ def _site_blocks(decisions: pl.DataFrame, checked: bool) -> tuple[Headline, list
     return head, blocks
 
 
-def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
-    broken = table.filter(pl.col("kept") != "yes")
+def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline, list[Block]]:
+    broken = table.filter(pl.col("kept").str.starts_with("no"))
+    unsure = table.filter(pl.col("kept") == "unknown")
     head = Headline(
         "Promises kept",
-        f"{count(table.height - broken.height)} of {count(table.height)} "
+        f"{count(table.height - broken.height - unsure.height)} of {count(table.height)} "
         + agree(table.height, "segment", "segments"),
-        "none broken"
-        if broken.height == 0
-        else "not kept: "
-        + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
-        + (f" and {broken.height - 4} more" if broken.height > 4 else "")
-        + (
-            " (capped points alone)"
-            if broken["kept"].str.ends_with("(capped points)").all()
-            else ""
+        noted(
+            "none broken"
+            if broken.height == 0
+            else "not kept: "
+            + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
+            + (f" and {broken.height - 4} more" if broken.height > 4 else "")
+            + (
+                " (capped points alone)"
+                if broken["kept"].str.ends_with("(capped points)").all()
+                else ""
+            ),
+            f"unknown: {', '.join(str(s) for s in unsure['segment'].to_list())}"
+            if unsure.height
+            else "",
         ),
     )
     shown: list[str] = [
@@ -585,12 +653,15 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
             "gets at its other points. Where that meets the target, the capped points are the "
             "whole shortfall: stock them by hand, or accept the lower service there."
         )
+    listed = table.filter(pl.col("kept") != "yes")
     blocks: list[Block] = [
         TableBlock(
             "Segments whose promise is not kept"
             if broken.height
+            else "Segments whose promise is not known to be kept"
+            if unsure.height
             else "Every segment's promise is kept",
-            (broken if broken.height else table).select(shown),
+            (listed if listed.height else table).select(shown),
             formats={
                 "delivery_days": NUM,
                 "within_promise": PCT,
@@ -600,7 +671,7 @@ def _promise_blocks(table: pl.DataFrame) -> tuple[Headline, list[Block]]:
                 "demand_at_capped_points": PCT,
                 "service_elsewhere": PCT,
             },
-            note=note,
+            note=with_unknowns(note, *unknowns),
         )
     ]
     return head, blocks
@@ -630,7 +701,7 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         blocks.extend(more)
     kept = promises(tables, order)
     if kept is not None:
-        head, more = _promise_blocks(kept)
+        head, more = _promise_blocks(kept, promise_notes(tables))
         heads.append(head)
         blocks.extend(more)
     if not heads:

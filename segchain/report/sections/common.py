@@ -97,6 +97,95 @@ def unknown_note(df: pl.DataFrame, col: str, row: str, what: str) -> str:
     return f"{count(n)} {whose} {what} unknown, left out"
 
 
+def _groups_with_unknowns(
+    df: pl.DataFrame, known: pl.Expr, by: str | None
+) -> list[tuple[str, int, int]]:
+    """(group label, known rows, rows) of each group of ``by`` with a row whose ``known`` is
+    false, in the frame's order of groups; one unnamed group without ``by``."""
+    if not df.height:
+        return []
+    if by is None or by not in df.columns:
+        n_known = int(df.select(known.fill_null(False).sum()).item() or 0)
+        return [("", n_known, df.height)] if n_known < df.height else []
+    rows = (
+        df.select(pl.col(by).cast(pl.String).alias("_g"), known.fill_null(False).alias("_k"))
+        .group_by("_g", maintain_order=True)
+        .agg(pl.col("_k").sum().alias("k"), pl.len().alias("n"))
+        .filter(pl.col("k") < pl.col("n"))
+    )
+    return [(ch.label(g), int(k), int(n)) for g, k, n in rows.iter_rows()]
+
+
+def sum_note(
+    df: pl.DataFrame,
+    col: str,
+    row: str,
+    what: str,
+    *,
+    by: str | None = "segment",
+    name: str | None = None,
+) -> str:
+    """What a table's (or a chart's) sums of ``col`` per ``by`` leave out as unknown, as the
+    headlines say it ("transport_cost: 1 lane's cost unknown, left out (Champions)"), else "":
+    a group's sum of its known cells alone is no total of the group."""
+    note = unknown_note(df, col, row, what)
+    if not note:
+        return ""
+    return f"{name or col}: {note}{groups_of(df, col, by)}"
+
+
+def groups_of(df: pl.DataFrame, col: str, by: str | None = "segment") -> str:
+    """ " (Champions, Lost)": the groups of ``by`` with a row whose ``col`` is unknown, else ""."""
+    groups = [g for g, _, _ in _groups_with_unknowns(df, num(col).is_not_null(), by)]
+    return f" ({', '.join(groups)})" if any(groups) else ""
+
+
+def known_sum(expr: pl.Expr) -> pl.Expr:
+    """A group's sum of its known cells, null (unknown) when it has none: polars sums nothing
+    to 0, which a table shows as a figure."""
+    return pl.when(expr.count() > 0).then(expr.sum())
+
+
+def mean_note(
+    df: pl.DataFrame,
+    col: str,
+    row: str,
+    *,
+    by: str | None = "segment",
+    known: pl.Expr | None = None,
+    name: str | None = None,
+) -> str:
+    """Over how many rows a table's (or a chart's) means of ``col`` per ``by`` are taken where
+    some of its cells are unknown ("distance_km: a mean over 1 of 2 lanes in Champions (the
+    others unknown)"), else "". ``known`` says which rows count (default: ``col`` is a finite
+    number); a mean of the known cells alone must say it is one."""
+    if known is None and col not in df.columns:
+        return ""
+    groups = [
+        g
+        for g in _groups_with_unknowns(df, num(col).is_not_null() if known is None else known, by)
+        if g[1]  # a group without a known cell has no mean: its cell shows as unknown
+    ]
+    if not groups:
+        return ""
+    parts = [
+        f"{count(k)} of {count(n)}"
+        + (f" {row}{'s' * (n != 1)}" if i == 0 else "")
+        + (f" in {g}" if g else "")
+        for i, (g, k, n) in enumerate(groups)
+    ]
+    return f"{name or col}: a mean over {', '.join(parts)} (the others unknown)"
+
+
+def with_unknowns(note: str, *notes: str) -> str:
+    """A table's note or a chart's caption, then what its sums and means left out as unknown
+    (the notes that are not empty), as one sentence: unchanged when nothing was."""
+    said = "; ".join(n for n in notes if n)
+    if not said:
+        return note
+    return f"{note} {said}." if note else f"{said}."
+
+
 def noted(detail: str, *notes: str) -> str:
     """A headline's detail with the notes that are not empty, after a semicolon."""
     return "; ".join(x for x in (detail, *notes) if x)

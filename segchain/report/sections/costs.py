@@ -16,6 +16,8 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     colour_list,
+    count,
+    groups_of,
     lacks,
     money,
     noted,
@@ -24,7 +26,9 @@ from segchain.report.sections.common import (
     pct,
     segment_order,
     total,
+    unknown,
     unknown_note,
+    with_unknowns,
 )
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
@@ -48,7 +52,11 @@ def promise_costs(seg: pl.DataFrame) -> pl.DataFrame | None:
     parts = [c for c in ("delivery_promise_cost", "service_promise_cost") if c in seg.columns]
     if not parts or seg.select(pl.all_horizontal(num(c).is_null() for c in parts).all()).item():
         return None
-    cost = pl.sum_horizontal(num(c) for c in parts)
+    # Null where no part is known (polars sums nothing to 0); a part unknown is named in the
+    # table's note (``parts_note``).
+    cost = pl.when(pl.any_horizontal(num(c).is_not_null() for c in parts)).then(
+        pl.sum_horizontal(num(c) for c in parts)
+    )
     margin = num("gross_margin") if "gross_margin" in seg.columns else pl.lit(None, pl.Float64)
     return seg.select(
         "segment",
@@ -58,6 +66,22 @@ def promise_costs(seg: pl.DataFrame) -> pl.DataFrame | None:
         pl.when(margin > 0).then(cost / margin).otherwise(None).alias("share_of_margin"),
         num("profit").alias("profit"),
     )
+
+
+def parts_note(seg: pl.DataFrame, parts: list[tuple[str, str]], what: str) -> str:
+    """Which parts a sum over ``parts`` (column, name) leaves out as unknown, and where:
+    "promise_cost: delivery_promise_cost unknown, left out (Lost)"; segments without any part
+    known are left alone (their sum is unknown as a whole)."""
+    cols = [c for c, _ in parts if c in seg.columns]
+    if not cols:
+        return ""
+    some = seg.filter(pl.any_horizontal(num(c).is_not_null() for c in cols))
+    said = [
+        f"{name} unknown, left out{groups_of(some, c)}"
+        for c, name in parts
+        if c in cols and unknown(some, c)
+    ]
+    return f"{what}: {'; '.join(said)}" if said else ""
 
 
 def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.DataFrame:
@@ -72,6 +96,15 @@ def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.D
         .head(n)
         .select(shown)
     )
+
+
+def _not_ranked(customers: pl.DataFrame) -> str:
+    """The customers left out of the ranking for want of a profit ("" when none)."""
+    n = unknown(customers, "profit")
+    if not n:
+        return ""
+    whose = "customer's" if n == 1 else "customers'"
+    return f"Not ranked: {count(n)} {whose} profit unknown{groups_of(customers, 'profit')}."
 
 
 def _no_customer_profit(customers: pl.DataFrame) -> str:
@@ -118,6 +151,7 @@ def _stack_chart(seg: pl.DataFrame) -> Chart | None:
         return None
     names = seg["segment"].to_list()
     revenue = seg.select(num("revenue"))["revenue"].to_list()
+    shared = seg.filter(num("revenue") > 0)
     stack = [
         (
             name,
@@ -140,7 +174,10 @@ def _stack_chart(seg: pl.DataFrame) -> Chart | None:
         "Cost stack by segment",
         plot,
         size=(8.0, 1.2 + 0.34 * len(names)),
-        caption="Each cost as a share of the segment's revenue; the label is the total.",
+        caption=with_unknowns(
+            "Each cost as a share of the segment's revenue; the label is the total.",
+            parts_note(shared, parts, "Totals"),
+        ),
     )
 
 
@@ -203,8 +240,16 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                 }
                 | {"share_of_margin": PCT},
                 heat=("share_of_margin",),
-                note="Delivery: network's plan against its plan without promises; service: stock's "
-                "segmented targets against one uniform target with the same mean service.",
+                note=with_unknowns(
+                    "Delivery: network's plan against its plan without promises; service: "
+                    "stock's segmented targets against one uniform target with the same mean "
+                    "service.",
+                    parts_note(
+                        seg,
+                        [(c, c) for c in ("delivery_promise_cost", "service_promise_cost")],
+                        "promise_cost",
+                    ),
+                ),
             )
         )
     shown = [
@@ -235,6 +280,7 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                     formats={
                         c: MONEY for c in lowest.columns if c not in ("customer_id", "segment")
                     },
+                    note=_not_ranked(customers),
                 )
             )
         else:

@@ -28,14 +28,17 @@ from segchain.report.sections.common import (
     Tables,
     count,
     has,
+    known_sum,
     lacks,
     noted,
     num,
     order_frame,
     params_of,
     segment_order,
+    sum_note,
     total,
     unknown_note,
+    with_unknowns,
 )
 from segchain.schema import demand_line
 
@@ -165,7 +168,7 @@ def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
         fc.group_by(pl.col(col).cast(pl.String))
         .agg(
             pl.col("unique_id").n_unique().alias("series"),
-            num("forecast").sum().alias("forecast"),
+            known_sum(num("forecast")).alias("forecast"),
         )
         .with_columns((pl.col("forecast") / (demand or float("nan"))).alias("share"))
     )
@@ -221,7 +224,16 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 "Forecast of the largest series",
                 partial(ch.forecast_fan, panels=panels),
                 size=(9.0, 2.3 * len(panels) + 0.4),
-                caption=caption,
+                caption=with_unknowns(
+                    caption,
+                    sum_note(
+                        fc.filter(pl.col("unique_id").is_in([str(p.uid) for p in panels])),
+                        "forecast",
+                        "period",
+                        "forecast",
+                        by="unique_id",
+                    ),
+                ),
             )
         )
     if "segment" in fc.columns:
@@ -232,6 +244,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 by_seg,
                 formats={"series": INT, "forecast": UNITS, "share": PCT},
                 heat=("share",),
+                note=with_unknowns("", sum_note(fc, "forecast", "period", "forecast")),
             )
         )
     if "demand_class" in fc.columns:
@@ -243,6 +256,9 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 "Demand classes (Syntetos-Boylan)",
                 by_class,
                 formats={"series": INT, "forecast": UNITS, "share": PCT},
+                note=with_unknowns(
+                    "", sum_note(fc, "forecast", "period", "forecast", by="demand_class")
+                ),
             )
         )
     return Section("forecast", "Demand forecast", subtitle, heads, blocks)

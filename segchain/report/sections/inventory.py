@@ -30,6 +30,7 @@ from segchain.report.sections.common import (
     colour_list,
     count,
     has,
+    known_sum,
     lacks,
     meta_rows,
     money,
@@ -38,8 +39,10 @@ from segchain.report.sections.common import (
     order_frame,
     pct,
     segment_order,
+    sum_note,
     total,
     unknown_note,
+    with_unknowns,
     wmean,
 )
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
@@ -104,7 +107,7 @@ def inventory_by_segment(tables: Tables, meta: Meta) -> pl.DataFrame | None:
         buys = num("demand_share") > 0 if "demand_share" in segs.columns else pl.lit(True)
         return segs.group_by(pl.col("segment").cast(pl.String)).agg(
             buys.sum().cast(pl.Int64).alias("stocking_points"),
-            num("inventory_value").sum().alias("inventory_value"),
+            known_sum(num("inventory_value")).alias("inventory_value"),
         )
     rows = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
     if rows is not None and has(rows, "segment", "stocking_points", "inventory_value"):
@@ -136,15 +139,29 @@ def _compares(comparison: pl.DataFrame | None) -> bool:
 
 
 def overall_comparison(comparison: pl.DataFrame | None) -> dict[str, Any] | None:
-    """The '(all)' row of the comparison, else the segmented and uniform values summed."""
+    """The '(all)' row of the comparison, else the segmented and uniform values summed over
+    the segments where both are known (a segment counted on one side only would be compared
+    with nothing), with ``unknown``: what that left out ("1 segment's value unknown, left
+    out"), as a headline says it."""
     if comparison is None or not _compares(comparison):
         return None
     rows = comparison.filter(pl.col("segment") == "(all)")
     if rows.height:
         return rows.row(0, named=True)
+    both = (
+        num("inventory_value_segmented").is_not_null()
+        & num("inventory_value_uniform").is_not_null()
+    )
+    paired = comparison.filter(both)
     return {
-        "inventory_value_segmented": total(comparison, "inventory_value_segmented"),
-        "inventory_value_uniform": total(comparison, "inventory_value_uniform"),
+        "inventory_value_segmented": total(paired, "inventory_value_segmented"),
+        "inventory_value_uniform": total(paired, "inventory_value_uniform"),
+        "unknown": unknown_note(
+            comparison.with_columns(pl.when(both).then(1.0).alias("_both")),
+            "_both",
+            "segment",
+            "value",
+        ),
     }
 
 
@@ -235,17 +252,40 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
     return Headline(
         "Segmented vs uniform policy",
         ("+" if (change or 0) > 0 else "") + money(change),
-        f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs {against}",
+        noted(
+            f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs {against}",
+            str(overall.get("unknown") or ""),
+        ),
     )
+
+
+def _weighted_unknowns(p: pl.DataFrame, value: str, what: str) -> str:
+    """The stocking points a mean weighted by demand leaves out: its value or demand unknown
+    (a point without demand weighs nothing, and has no fill rate: not counted)."""
+    if "mean_demand" not in p.columns:
+        return unknown_note(p, value, "stocking point", what)
+    weighs = p.filter(~(num("mean_demand") == 0).fill_null(False))
+    left = weighs.with_columns(
+        pl.when(num("mean_demand").is_not_null()).then(num(value)).alias("_v")
+    )
+    return unknown_note(left, "_v", "stocking point", what)
 
 
 def _service_headline(p: pl.DataFrame, points: int) -> Headline:
     fill = wmean(p, "expected_fill_rate", "mean_demand")
     if fill is not None:
-        return Headline("Expected fill rate", pct(fill), "demand-weighted")
+        return Headline(
+            "Expected fill rate",
+            pct(fill),
+            noted("demand-weighted", _weighted_unknowns(p, "expected_fill_rate", "fill rate")),
+        )
     target = wmean(p, "service_target", "mean_demand")
     if target is not None:
-        return Headline("Service target", pct(target), "demand-weighted")
+        return Headline(
+            "Service target",
+            pct(target),
+            noted("demand-weighted", _weighted_unknowns(p, "service_target", "target")),
+        )
     return Headline("Stocking points", count(points), "sku (x site)")
 
 
@@ -255,6 +295,7 @@ def _segment_chart(
     tables: Tables,
     colours: Colours,
     title: str = "Inventory value by main segment",
+    note: str = "",
 ) -> Chart | None:
     if comparison is not None and _compares(comparison):
         cmp = order_frame(
@@ -272,8 +313,19 @@ def _segment_chart(
             labels=("segmented", "uniform"),
             title="Inventory value by segment: segmented vs uniform target",
         )
+        undrawn = [
+            ch.label(n)
+            for n, a, b in cmp.select(
+                "segment", num("inventory_value_segmented"), num("inventory_value_uniform")
+            ).iter_rows()
+            if a is None or b is None
+        ]
         return Chart(
-            "inventory", "Inventory value by segment", plot, size=(8.0, 1.0 + 0.45 * len(cnames))
+            "inventory",
+            "Inventory value by segment",
+            plot,
+            size=(8.0, 1.0 + 0.45 * len(cnames)),
+            caption=f"Not drawn, a value unknown: {', '.join(undrawn)}." if undrawn else "",
         )
     if "inventory_value" in by_seg.columns:
         names = by_seg["segment"].to_list()
@@ -285,7 +337,11 @@ def _segment_chart(
             title=title,
         )
         return Chart(
-            "inventory", "Inventory value by segment", plot, size=(8.0, 0.9 + 0.32 * len(names))
+            "inventory",
+            "Inventory value by segment",
+            plot,
+            size=(8.0, 0.9 + 0.32 * len(names)),
+            caption=with_unknowns("", note),
         )
     return None
 
@@ -361,8 +417,12 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             Note(
                 f"{count(due.height)} of {plural(points, 'stocking point')} "
                 f"{agree(due.height, 'is', 'are')} at or below "
-                f"{agree(due.height, 'its', 'their')} reorder point: order {units} "
-                f"{'unit' if units == '1' else 'units'} now."
+                f"{agree(due.height, 'its', 'their')} reorder point: "
+                + noted(
+                    f"order {units} {'unit' if units == '1' else 'units'} now",
+                    unknown_note(p, "order_now", "stocking point", "order"),
+                )
+                + "."
             )
         )
     shared = inventory_by_segment(tables, meta)
@@ -370,8 +430,14 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         # Each SKU's stock shared among the segments that buy it (stock's per-segment table),
         # the same allocation as the comparison's, so the report has one inventory by segment.
         by_seg = order_frame(shared, segment_order(tables))
+        segs = tables.get("stock_segments")
+        unknowns = (
+            sum_note(segs, "inventory_value", "stocking point", "value")
+            if segs is not None and has(segs, "segment", "inventory_value")
+            else ""
+        )
         chart = _segment_chart(
-            by_seg, comparison, tables, colours, title="Inventory value by segment"
+            by_seg, comparison, tables, colours, title="Inventory value by segment", note=unknowns
         )
         if chart is not None:
             blocks.append(chart)
@@ -381,10 +447,13 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 by_seg,
                 formats={"stocking_points": INT, "inventory_value": MONEY},
                 heat=("inventory_value",),
-                note="Each stocking point's stock is shared among the segments that buy it, by "
-                "demand share (stock's per-segment table); stocking_points counts the points "
-                "each segment buys from. The chart above and the cost section's inventory "
-                "carrying (when costs was given this table) use the same split.",
+                note=with_unknowns(
+                    "Each stocking point's stock is shared among the segments that buy it, by "
+                    "demand share (stock's per-segment table); stocking_points counts the points "
+                    "each segment buys from. The chart above and the cost section's inventory "
+                    "carrying (when costs was given this table) use the same split.",
+                    unknowns,
+                ),
             )
         )
     elif "segment" in p.columns:

@@ -34,7 +34,10 @@ from segchain.report.sections.common import (
     colour_list,
     count,
     flag,
+    groups_of,
     has,
+    known_sum,
+    mean_note,
     money,
     noted,
     num,
@@ -42,10 +45,13 @@ from segchain.report.sections.common import (
     params_of,
     pct,
     segment_order,
+    sum_note,
     total,
     truth,
+    unknown,
     unknown_note,
     whole_col,
+    with_unknowns,
     wmean,
 )
 from segchain.schema import META_TOTALS, SITE_COLUMNS
@@ -118,6 +124,15 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
     return share, int(met["_met"].fill_null(0).sum()), met.height
 
 
+def _promise_unknowns(asg: pl.DataFrame, weight: str | None) -> str:
+    """The lanes the share within promise leaves out: promise kept or demand unknown."""
+    rows = asg.filter(pl.col("sla_days").is_not_null()) if "sla_days" in asg.columns else asg
+    n = rows.height - int(rows.select(within_promise_known(rows, weight).sum()).item() or 0)
+    if not n:
+        return ""
+    return f"{count(n)} {'lane' if n == 1 else 'lanes'} left out, whether on time unknown"
+
+
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
     if has(sites, "site_id", "open"):
         assert sites is not None
@@ -160,12 +175,18 @@ def delivery_by_segment(
         else pl.len().alias("customers")
     ]
     if weight:
-        aggs.append(pl.col(weight).sum().alias("demand"))
+        aggs.append(known_sum(num(weight)).alias("demand"))
     if "sla_met" in asg.columns:
         met_expr = flag("sla_met")
         if weight:
+            # Over the demand whose delivery is known: a lane whose sla_met is unknown is
+            # neither late nor on time.
+            w = pl.when(met_expr.is_not_null()).then(num(weight))
             aggs.append(
-                ((met_expr * pl.col(weight)).sum() / pl.col(weight).sum()).alias("within_promise")
+                pl.when(w.sum() > 0)
+                .then((met_expr * w).sum() / w.sum())
+                .otherwise(met_expr.mean())
+                .alias("within_promise")
             )
         else:
             aggs.append(met_expr.mean().alias("within_promise"))
@@ -173,8 +194,36 @@ def delivery_by_segment(
         if c in asg.columns:
             aggs.append(num(c).mean().alias(c))
     if "transport_cost" in asg.columns:
-        aggs.append(num("transport_cost").sum().alias("transport_cost"))
+        aggs.append(known_sum(num("transport_cost")).alias("transport_cost"))
     return order_frame(asg.group_by(pl.col("segment").cast(pl.String)).agg(aggs), order)
+
+
+def within_promise_known(asg: pl.DataFrame, weight: str | None) -> pl.Expr:
+    """Which rows a segment's within_promise is taken over: sla_met (and the demand weighing
+    it) known."""
+    met = flag("sla_met").is_not_null()
+    return met & num(weight).is_not_null() if weight else met
+
+
+def delivery_notes(asg: pl.DataFrame, weight: str | None) -> list[str]:
+    """What ``delivery_by_segment``'s sums and means leave out as unknown."""
+    notes = []
+    if weight:
+        notes.append(sum_note(asg, weight, "lane", "demand", name="demand"))
+    if "sla_met" in asg.columns:
+        notes.append(promise_note(asg, weight))
+    notes += [mean_note(asg, c, "lane") for c in ("sla_days", "transit_days", "distance_km")]
+    notes.append(sum_note(asg, "transport_cost", "lane", "cost"))
+    return notes
+
+
+def promise_note(asg: pl.DataFrame, weight: str | None) -> str:
+    """Over how many lanes each segment's within_promise is a share ("" when over all)."""
+    if "sla_met" not in asg.columns:
+        return ""
+    return mean_note(
+        asg, "sla_met", "lane", known=within_promise_known(asg, weight), name="within_promise"
+    )
 
 
 def customer_points(tables: Tables, assignments: pl.DataFrame) -> pl.DataFrame | None:
@@ -274,13 +323,27 @@ def _map_chart(
         "Customers by segment and the sites that serve them",
         partial(ch.network_map, layers=map_layers(points, sites, order), colours=colours),
         size=(9.0, 6.0),
-        caption="Marker area grows with the customer's demand."
+        caption=with_unknowns("Marker area grows with the customer's demand.", _size_note(points))
         if points is not None
         else "No customer coordinates in the inputs: only the sites are shown.",
     )
 
 
-def _promise_chart(by_seg: pl.DataFrame, colours: Colours) -> Chart:
+def _size_note(points: pl.DataFrame) -> str:
+    """Which customers on the map are drawn at the smallest size for want of a demand."""
+    if "demand" not in points.columns:
+        return ""
+    drawn = points.filter(num("lat").is_not_null() & num("lon").is_not_null())
+    n = unknown(drawn, "demand")
+    if not n:
+        return ""
+    whose = "customer's" if n == 1 else "customers'"
+    return f"{count(n)} {whose} demand unknown, drawn at the smallest size" + groups_of(
+        drawn, "demand"
+    )
+
+
+def _promise_chart(by_seg: pl.DataFrame, colours: Colours, note: str = "") -> Chart:
     names = by_seg["segment"].to_list()
     promise = by_seg["sla_days"].to_list() if "sla_days" in by_seg.columns else None
     labels = [
@@ -295,7 +358,11 @@ def _promise_chart(by_seg: pl.DataFrame, colours: Colours) -> Chart:
         title="Share of demand delivered within its promise",
     )
     return Chart(
-        "promise", "Delivery promise met by segment", plot, size=(8.0, 0.9 + 0.32 * len(names))
+        "promise",
+        "Delivery promise met by segment",
+        plot,
+        size=(8.0, 0.9 + 0.32 * len(names)),
+        caption=with_unknowns("", note),
     )
 
 
@@ -331,6 +398,7 @@ def _cost_blocks(
                 }
             ),
             formats={"value": MONEY, "share": PCT},
+            note=with_unknowns("", *unknowns),
         )
     )
     return Headline("Network cost", money(grand), noted(split, *unknowns)), blocks
@@ -374,7 +442,10 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             Headline(
                 "Demand within promise" if weight else "Customers within promise",
                 pct(share),
-                f"{count(n_met)} of {count(n_all)} {agree(n_all, 'customer', 'customers')}",
+                noted(
+                    f"{count(n_met)} of {count(n_all)} {agree(n_all, 'customer', 'customers')}",
+                    _promise_unknowns(asg, weight),
+                ),
             )
         )
     open_ids = open_site_ids(asg, sites)
@@ -394,7 +465,16 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             Headline(
                 "Mean distance",
                 f"{format_number(wmean(asg, 'distance_km', weight), NUM)} km",
-                "demand-weighted" if weight else "per customer",
+                noted(
+                    "demand-weighted" if weight else "per customer",
+                    unknown_note(
+                        asg.filter(num(weight).is_not_null()) if weight else asg,
+                        "distance_km",
+                        "lane",
+                        "distance",
+                    ),
+                    unknown_note(asg, weight, "lane", "demand") if weight else "",
+                ),
             )
         )
     points = customer_points(tables, asg) if asg is not None else None
@@ -405,12 +485,16 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         by_seg = delivery_by_segment(asg, weight, segment_order(tables))
         if not promised:
             by_seg = by_seg.drop("within_promise", "sla_days", strict=False)
+        notes = delivery_notes(asg, weight)
+        if not promised:
+            notes = [n for n in notes if not n.startswith(("within_promise:", "sla_days:"))]
         if "within_promise" in by_seg.columns:
-            blocks.append(_promise_chart(by_seg, colours))
+            blocks.append(_promise_chart(by_seg, colours, promise_note(asg, weight)))
         blocks.append(
             TableBlock(
                 "Delivery by segment",
                 by_seg,
+                note=with_unknowns("", *notes),
                 formats={
                     "customers": INT,
                     "demand": UNITS,

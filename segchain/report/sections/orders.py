@@ -15,12 +15,14 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    groups_of,
     lacks,
     money,
     noted,
     num,
     total,
     unknown_note,
+    with_unknowns,
 )
 from segchain.schema import product_line
 
@@ -52,6 +54,19 @@ def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
         .drop_nulls("month")
         .sort("month")
     )
+
+
+def _monthly_unknowns(o: pl.DataFrame) -> list[str]:
+    """What the monthly sums leave out: lines whose value is unknown (by month), lines whose
+    date is."""
+    months = o.with_columns(pl.col("order_date").dt.strftime("%Y-%m").alias("_month"))
+    dated = months.filter(pl.col("_month").is_not_null())
+    undated = o.height - dated.height
+    whose = "order line's" if undated == 1 else "order lines'"
+    return [
+        unknown_note(dated, "_value", "order line", "value") + groups_of(dated, "_value", "_month"),
+        f"{count(undated)} {whose} date unknown, left out" if undated else "",
+    ]
 
 
 def flag_counts(o: pl.DataFrame) -> pl.DataFrame:
@@ -111,7 +126,15 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
             months=monthly["month"].to_list(),
             values=[finite(v) or 0.0 for v in monthly["_value"].to_list()],
         )
-        blocks.append(Chart("orders", "Net order value per month", plot, size=(9.0, 2.6)))
+        blocks.append(
+            Chart(
+                "orders",
+                "Net order value per month",
+                plot,
+                size=(9.0, 2.6),
+                caption=with_unknowns("", *_monthly_unknowns(o)),
+            )
+        )
     if "flag" in o.columns:
         flags = flag_counts(o)
         if flags.height:

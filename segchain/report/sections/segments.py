@@ -26,7 +26,10 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    groups_of,
     has,
+    known_sum,
+    mean_note,
     money,
     noted,
     num,
@@ -34,8 +37,11 @@ from segchain.report.sections.common import (
     params_of,
     pct,
     segment_order,
+    sum_note,
     total,
+    unknown,
     unknown_note,
+    with_unknowns,
 )
 
 PROFILE_COLUMNS = (
@@ -65,7 +71,7 @@ def _segments_revenue(seg: pl.DataFrame | None, prof: pl.DataFrame) -> pl.DataFr
         return None
     assert seg is not None
     exact = seg.group_by(pl.col("segment").cast(pl.String)).agg(
-        pl.len().cast(pl.Float64).alias("n"), num("monetary").sum().alias("revenue")
+        pl.len().cast(pl.Float64).alias("n"), known_sum(num("monetary")).alias("revenue")
     )
     same = prof.select("segment", "customers").join(exact, on="segment", how="full")
     if same.height != prof.height or (same["customers"] != same["n"]).fill_null(True).any():
@@ -95,16 +101,19 @@ def segment_profile(tables: Tables) -> pl.DataFrame | None:
         if "segment_rank" in seg.columns:
             aggs.append(num("segment_rank").min().alias("segment_rank"))
         if "monetary" in seg.columns:
-            aggs.append(num("monetary").sum().alias("revenue"))
+            aggs.append(known_sum(num("monetary")).alias("revenue"))
         for c in ("recency_days", "frequency", "monetary"):
             if c in seg.columns:
                 aggs.append(num(c).mean().alias(c))
         if "clv" in seg.columns:
-            aggs.append(num("clv").sum().alias("clv_total"))
+            aggs.append(known_sum(num("clv")).alias("clv_total"))
+            # The mean of the customers whose CLV is known (the total over every customer
+            # would count an unknown one as 0).
+            aggs.append(num("clv").mean().alias("clv_per_customer"))
         df = seg.with_columns(pl.col("segment").cast(pl.String)).group_by("segment").agg(aggs)
     else:
         return None
-    if "clv_total" in df.columns:
+    if "clv_total" in df.columns and "clv_per_customer" not in df.columns:
         # The total beside revenue, and per customer beside the other means per customer.
         df = df.with_columns(
             pl.when(pl.col("customers") > 0)
@@ -147,13 +156,12 @@ def _subtitle(meta: Meta) -> str:
     ).replace(" .", ".")
 
 
-def _revenue_unknowns(tables: Tables, prof: pl.DataFrame) -> str:
-    """What the revenue headline leaves out as unknown: segments whose revenue is unknown in the
-    profile, or customers whose monetary is, when the revenue is summed from the segments
-    table (as ``segment_profile`` does without a profile's revenue)."""
+def _revenue_from_segments(tables: Tables) -> bool:
+    """Whether ``segment_profile`` sums each segment's revenue from the segments table's
+    customers (no profile, or a profile without revenue over the same customers)."""
     given = tables.get("segment_profile")
     seg = tables.get("segments")
-    from_segments = has(seg, "segment", "monetary") and (
+    return has(seg, "segment", "monetary") and (
         not has(given, "segment", "customers")
         or (
             given is not None
@@ -164,12 +172,46 @@ def _revenue_unknowns(tables: Tables, prof: pl.DataFrame) -> str:
             is not None
         )
     )
+
+
+def _revenue_unknowns(tables: Tables, prof: pl.DataFrame) -> str:
+    """What the revenue headline leaves out as unknown: segments whose revenue is unknown in the
+    profile, or customers whose monetary is, when the revenue is summed from the segments
+    table (as ``segment_profile`` does without a profile's revenue)."""
+    seg = tables.get("segments")
     customers = (
         unknown_note(seg, "monetary", "customer", "revenue")
-        if from_segments and seg is not None
+        if _revenue_from_segments(tables) and seg is not None
         else ""
     )
     return noted(unknown_note(prof, "revenue", "segment", "revenue"), customers)
+
+
+def profile_notes(tables: Tables, prof: pl.DataFrame) -> tuple[list[str], str]:
+    """What the profile's sums and means per segment leave out as unknown (for its table), and
+    what its revenue does (for the chart): customers whose monetary, CLV or mean features are
+    unknown when it is aggregated from the segments table; segments whose revenue is unknown,
+    when the revenue shares are computed here."""
+    seg = tables.get("segments")
+    notes: list[str] = []
+    revenue = ""
+    if seg is not None and _revenue_from_segments(tables):
+        revenue = sum_note(seg, "monetary", "customer", "revenue", name="revenue")
+    notes.append(revenue)
+    if seg is not None and not has(tables.get("segment_profile"), "segment", "customers"):
+        notes += [mean_note(seg, c, "customer") for c in ("recency_days", "frequency", "monetary")]
+        notes.append(sum_note(seg, "clv", "customer", "CLV", name="clv_total"))
+        notes.append(mean_note(seg, "clv", "customer", name="clv_per_customer"))
+    given = tables.get("segment_profile")
+    computed_share = given is None or "share_revenue" not in given.columns
+    n = unknown(prof, "revenue")
+    if n and computed_share and "share_revenue" in prof.columns:
+        whose = "segment's" if n == 1 else "segments'"
+        notes.append(
+            f"share_revenue: a share of the known revenue, {count(n)} {whose} revenue unknown"
+            + groups_of(prof, "revenue")
+        )
+    return notes, revenue
 
 
 def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
@@ -213,6 +255,7 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             return "Customer segments: the segments table has no 'segment' column."
         return "Customer segments: no segments table (segchain segment) in the inputs."
     names = prof["segment"].to_list()
+    unknowns, revenue_unknowns = profile_notes(tables, prof)
     plot = partial(
         ch.segment_bars,
         names=names,
@@ -228,6 +271,7 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             size=(9.0, 0.9 + 0.32 * prof.height),
             # On a phone the two panels are stacked.
             narrow_size=(4.2, 1.6 + 0.64 * prof.height),
+            caption=with_unknowns("", revenue_unknowns),
         ),
         TableBlock(
             "Segment profile",
@@ -250,7 +294,7 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 + ("frequency", "monetary", "clv_per_customer")
                 if c in prof.columns
             ),
-            note=(
+            note=with_unknowns(
                 (
                     "recency_days, frequency, monetary and clv_per_customer are means per "
                     "customer; clv_total is the segment's expected customer lifetime value, its "
@@ -258,7 +302,8 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     if "clv_total" in prof.columns
                     else "recency_days, frequency and monetary are means per customer"
                 )
-                + "; the shading runs from the lowest to the highest value of each column."
+                + "; the shading runs from the lowest to the highest value of each column.",
+                *unknowns,
             ),
         ),
     ]
