@@ -485,3 +485,92 @@ def test_forecast_fan_chart_names_the_period_it_left_out():
     row = classes.frame.filter(pl.col("demand_class") == "smooth").row(0, named=True)
     assert row["forecast"] == 22.0
     assert classes.note == "forecast: 1 period's forecast unknown, left out (smooth)."
+
+
+# ---- accuracy
+
+
+def series_backtest(mase, wape, **more) -> pl.DataFrame:
+    """Four series rows (no overall or segment rows): two AutoETS, two CrostonSBA."""
+    return pl.DataFrame(
+        {
+            "unique_id": ["Champions/A", "Champions/B", "Lost/A", "Lost/B"],
+            "scope": ["series"] * 4,
+            "segment": ["Champions", "Champions", "Lost", "Lost"],
+            "model": ["AutoETS", "CrostonSBA", "AutoETS", "CrostonSBA"],
+            "mase": mase,
+            "wape": wape,
+            "baseline_model": ["Naive"] * 4,
+            "baseline_mase": [1.0, 1.2, 1.1, 1.3],
+            "baseline_wape": [0.4, 0.8, 0.5, 0.6],
+        }
+        | more,
+        schema_overrides={"mase": pl.Float64, "wape": pl.Float64},
+    )
+
+
+def test_models_chosen_mase_says_over_how_many_series():
+    bt = series_backtest([0.8, None, 0.6, 1.4], [0.3, 0.9, 0.4, 0.5])
+    report = build_report({"backtest": bt})
+    table = block(report, "accuracy", "Models chosen")
+    row = table.frame.filter(pl.col("model") == "CrostonSBA").row(0, named=True)
+    assert row["mase"] == 1.4  # CrostonSBA's one known MASE
+    said = "mase: a mean over 1 of 2 series for CrostonSBA (the others unknown)"
+    assert said in table.note
+    on_both_pages(report, said)
+
+
+def test_models_chosen_pooled_wape_names_the_series_left_out():
+    bt = series_backtest(
+        [0.8, 0.9, 0.6, 1.4],
+        [0.3, 0.9, 0.4, 0.5],
+        backtest_abs_error=[3.0, NAN, 4.0, 5.0],
+        backtest_actual=[10.0, 10.0, 10.0, 10.0],
+    )
+    table = block(build_report({"backtest": bt}), "accuracy", "Models chosen")
+    said = "wape's absolute error: 1 series' absolute error unknown, left out (CrostonSBA)"
+    assert said in table.note
+
+
+def test_accuracy_without_pooled_rows_says_over_how_many_series_each_mean_is():
+    mase = [0.8, None, 0.6, 1.4]
+    bt = series_backtest(mase, [0.3, 0.9, 0.4, 0.5])
+    report = build_report({"backtest": bt})
+    section = next(s for s in report.sections if s.key == "accuracy")
+    head = next(h for h in section.headlines if h.label == "MASE")
+    assert head.value == format_number(sum(known(mase)) / 3, "ratio")
+    assert head.detail.endswith("(mean over 3 of 4 series, the others unknown)")
+    table = block(report, "accuracy", "Accuracy by segment")
+    assert cell(table, "Champions", "mase") == format_number(0.8, "ratio")
+    said = "mase: a mean over 1 of 2 series in Champions (the others unknown)"
+    assert said in table.note
+    on_both_pages(report, said)
+
+
+def test_accuracy_chart_names_the_segment_it_cannot_draw():
+    bt = series_backtest([0.8, 0.9, 0.6, 1.4], [0.3, 0.9, None, None])
+    chart = next(
+        b
+        for s in build_report({"backtest": bt}).sections
+        for b in s.blocks
+        if isinstance(b, Chart) and b.key == "accuracy"
+    )
+    assert chart.caption == "Not drawn, a WAPE unknown: Lost."
+
+
+def test_beating_note_names_the_forecast_left_out_of_the_volume_share():
+    from test_report import backtest_frame, forecast_frame
+
+    fc = forecast_frame()
+    forecast = fc["forecast"].to_list()
+    forecast[1] = NAN  # Champions/A's second week
+    fc = fc.with_columns(forecast=pl.Series(forecast))
+    report = build_report({"backtest": backtest_frame(), "forecast": fc})
+    section = next(s for s in report.sections if s.key == "accuracy")
+    note = next(b.text for b in section.blocks if hasattr(b, "text") and "How to read" in b.text)
+    # Champions/A (10 + 12) and At Risk/A (not forecast) beat Naive; Lost/B carries 1 + 2 + 3.
+    share = format_number(22 / (22 + 6), "pct")
+    assert (
+        f"they carry {share} of the forecast demand (1 period's forecast unknown, left out). "
+        in note
+    )

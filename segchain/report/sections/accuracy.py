@@ -29,11 +29,15 @@ from segchain.report.sections.common import (
     Tables,
     count,
     has,
+    mean_note,
     meta_rows,
     num,
     order_frame,
     pct,
     segment_order,
+    sum_note,
+    unknown_note,
+    with_unknowns,
     wmean,
 )
 from segchain.schema import META_COMPARISON
@@ -68,7 +72,13 @@ def headline_value(
     if overall.height and col in overall.columns:
         return finite(overall[col][0]), ""
     if col in series.columns:
-        return wmean(series, col, None), " (mean per series)"
+        scored = int(series.select(num(col).count()).item())
+        over = f"over {count(scored)} of {count(series.height)} series"
+        return wmean(series, col, None), (
+            f" (mean {over}, the others unknown)"
+            if scored < series.height
+            else " (mean per series)"
+        )
     return None, ""
 
 
@@ -118,7 +128,28 @@ def models_chosen(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
         else "mean_series_wape is the mean over series of each series' WAPE (this backtest "
         "has no per-series totals to pool; forecast --backtest writes them now)."
     )
-    return table, note
+    # In the table's order of models, so the note reads down the table.
+    position = {m: i for i, m in enumerate(table["model"].to_list())}
+    by = (
+        series.with_columns(pl.col("model").cast(pl.String))
+        .with_columns(
+            pl.col("model")
+            .replace_strict(position, default=len(position), return_dtype=pl.Int64)
+            .alias("_pos")
+        )
+        .sort("_pos", maintain_order=True)
+    )
+    unknowns = [mean_note(by, "mase", "series", by="model", within="for")]
+    if pooled:
+        unknowns += [
+            sum_note(by, c, "series", what, by="model", name=f"wape's {what}")
+            for c, what in zip(POOLED_TOTALS, ("absolute error", "actual demand"), strict=True)
+        ]
+    elif "wape" in series.columns:
+        unknowns.append(
+            mean_note(by, "wape", "series", by="model", within="for", name="mean_series_wape")
+        )
+    return table, with_unknowns(note, *unknowns)
 
 
 @dataclass(frozen=True)
@@ -132,6 +163,8 @@ class Beating:
     no_mase: int  # a history before the first window too short or flat to scale the error
     not_backtested: int  # in the forecast, too short for a backtest (None without it)
     volume: float | None  # share of the scored series' forecast demand the better ones carry
+    # What that share left out as unknown ("1 period's forecast unknown, left out"), else "".
+    volume_unknown: str = ""
 
     @property
     def share(self) -> float | None:
@@ -177,6 +210,7 @@ def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
     sized = both.join(volume, on="unique_id", how="left").with_columns(pl.col("v").fill_null(0.0))
     total_v = finite(sized["v"].sum()) if both.height else None
     won = finite(sized.filter(pl.col("m") < pl.col("b"))["v"].sum()) or 0.0
+    scored = forecast.filter(pl.col("unique_id").cast(pl.String).is_in(both["unique_id"]))
     return Beating(
         better.height,
         both.height,
@@ -184,6 +218,7 @@ def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
         no_mase,
         not_backtested,
         won / total_v if total_v else None,
+        unknown_note(scored, "forecast", "period", "forecast"),
     )
 
 
@@ -228,7 +263,9 @@ def beating_note(
     if volume is not None:
         text += f", and {agree(b.better, 'it carries', 'they carry')} {pct(volume)} of the "
         text += "forecast demand"
-        text += " of the series counted. " if left_out else ". "
+        text += " of the series counted" if left_out else ""
+        text += f" ({b.volume_unknown})" if b.volume_unknown else ""
+        text += ". "
     else:
         text += ". "
     text += left_out
@@ -301,9 +338,14 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 )
             )
         )
+    means_note = ""
     if not seg_rows.height and has(series, "segment") and "wape" in series.columns:
         seg_rows = segment_means(series)
         blocks.append(Note("Per-segment figures are means over series (no pooled segment rows)."))
+        means_note = with_unknowns(
+            "",
+            *[mean_note(series, c, "series") for c in SEGMENT_METRICS if c in series.columns],
+        )
     if seg_rows.height and "segment" in seg_rows.columns:
         seg_rows = order_frame(
             seg_rows.with_columns(pl.col("segment").cast(pl.String)), segment_order(tables)
@@ -323,12 +365,22 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 kind=PCT if m == "wape" else RATIO,
                 title=f"{m.upper()} by segment (lower is better)",
             )
+            undrawn = [
+                ch.label(n)
+                for n, a, b in seg_rows.select(
+                    "segment", num(m).alias("a"), num(f"baseline_{m}").alias("b")
+                ).iter_rows()
+                if a is None or b is None
+            ]
             blocks.append(
                 Chart(
                     "accuracy",
                     "Backtest accuracy against the baseline",
                     plot,
                     size=(8.0, 1.0 + 0.45 * len(names)),
+                    caption=f"Not drawn, a {m.upper()} unknown: {', '.join(undrawn)}."
+                    if undrawn
+                    else "",
                 )
             )
         blocks.append(
@@ -344,6 +396,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     "bias": UNITS,
                 },
                 heat=tuple(c for c in ("wape", "mase") if c in show),
+                note=means_note,
             )
         )
     comparison = forecast_comparison(tables, meta)

@@ -93,7 +93,7 @@ def unknown_note(df: pl.DataFrame, col: str, row: str, what: str) -> str:
     n = unknown(df, col)
     if not n:
         return ""
-    whose = f"{row}'s" if n == 1 else f"{row}s'"
+    whose = f"{row}'" if row.endswith("s") else f"{row}'s" if n == 1 else f"{row}s'"
     return f"{count(n)} {whose} {what} unknown, left out"
 
 
@@ -154,6 +154,7 @@ def mean_note(
     by: str | None = "segment",
     known: pl.Expr | None = None,
     name: str | None = None,
+    within: str = "in",
 ) -> str:
     """Over how many rows a table's (or a chart's) means of ``col`` per ``by`` are taken where
     some of its cells are unknown ("distance_km: a mean over 1 of 2 lanes in Champions (the
@@ -170,8 +171,8 @@ def mean_note(
         return ""
     parts = [
         f"{count(k)} of {count(n)}"
-        + (f" {row}{'s' * (n != 1)}" if i == 0 else "")
-        + (f" in {g}" if g else "")
+        + (f" {row}{'s' * (n != 1 and not row.endswith('s'))}" if i == 0 else "")
+        + (f" {within} {g}" if g else "")
         for i, (g, k, n) in enumerate(groups)
     ]
     return f"{name or col}: a mean over {', '.join(parts)} (the others unknown)"
