@@ -574,3 +574,24 @@ def test_beating_note_names_the_forecast_left_out_of_the_volume_share():
         f"they carry {share} of the forecast demand (1 period's forecast unknown, left out). "
         in note
     )
+
+
+def test_segment_service_leaves_out_a_point_whose_demand_is_unknown_and_says_so():
+    segs = stock_segments([1.0, 1.0, 1.0, 1.0]).with_columns(
+        expected_fill_rate=pl.Series([0.99, 0.95, 0.50, 0.93])
+    )
+    p = policy().with_columns(mean_demand=pl.Series([10.0, None, 5.0]))
+    report = build_report({"policy": p, "stock_segments": segs})
+    table = next(
+        b
+        for s in report.sections
+        if s.key == "actions"
+        for b in s.blocks
+        if isinstance(b, TableBlock) and "promise" in b.title
+    )
+    # Champions: A (10 x 0.5 at 99 %) and B (demand unknown, 50 %): 99 % over A alone, and the
+    # note says B was left out. The old code weighed B as no demand, without a word.
+    assert cell(table, "Champions", "expected_service") == format_number(0.99, "pct")
+    said = "expected_service: a mean over 1 of 2 stocking points in Champions (the others unknown)"
+    assert said in table.note
+    on_both_pages(report, said)

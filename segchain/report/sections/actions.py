@@ -390,8 +390,10 @@ def promise_notes(tables: Tables) -> list[str]:
         )
     points = _service_rows(tables)
     if points is not None:
-        notes.append(mean_note(points, "_target", "stocking point", name="service_target"))
-        notes.append(mean_note(points, "_got", "stocking point", name="expected_service"))
+        weighed = pl.col("_w").is_not_null()
+        for col, name in (("_target", "service_target"), ("_got", "expected_service")):
+            known = num(col).is_not_null() & weighed
+            notes.append(mean_note(points, col, "stocking point", known=known, name=name))
     return notes
 
 
@@ -425,10 +427,12 @@ def _service_rows(tables: Tables) -> pl.DataFrame | None:
     else:
         rows = rows.with_columns(pl.lit(1.0).alias("_demand"))
     rows = rows.with_columns(
-        (num("demand_share") * pl.col("_demand").fill_null(0.0)).alias("_w"),
+        (num("demand_share") * pl.col("_demand")).alias("_w"),
         achieved.alias("_got"),
         num("service_level").alias("_target"),
-    ).filter(pl.col("_w") > 0)
+        # A point whose demand (or the segment's share of it) is unknown stays, unweighted: its
+        # service cannot be weighed into the segment's, and the promise table says so.
+    ).filter(pl.col("_w").fill_null(1.0) > 0)
     return rows if rows.height else None
 
 
