@@ -757,6 +757,20 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{via}: not a valid TOML file: {exc}") from None
+    # tomllib reads nested arrays and tables by recursion, and Python refuses to read an integer
+    # of more than 4,300 digits: both ended in a traceback, no config holds either.
+    except RecursionError:
+        raise UsageError(
+            f"{via}: not a segchain.toml: values nested too deeply to read",
+            hint="a segchain.toml nests a table or a list a level or two: check the file",
+        ) from None
+    except ValueError as exc:
+        if "digits" not in str(exc):
+            raise
+        raise UsageError(
+            f"{via}: not a segchain.toml: a whole number too long to read (thousands of digits)",
+            hint="give the setting a number of a sensible size",
+        ) from None
     config = parse_config(raw, source=str(file), path=file)
     import hashlib
 

@@ -392,3 +392,29 @@ def test_two_spellings_of_one_column_are_not_guessed_between(cli, tmp_path: Path
     result = cli("costs", "seg.csv", "--orders", "orders.csv", "-o", "costs.csv")
     assert result.exit_code == 1
     assert "missing required column segment; found customer_id, Segment, SEGMENT" in result.stderr
+
+
+# ---- a config tomllib cannot read without a traceback ------------------------------------------
+# Lists nested 50,000 deep ended in "RecursionError: maximum recursion depth exceeded", a number
+# of 5,000 digits in "ValueError: Exceeds the limit (4300 digits) for integer string conversion":
+# tracebacks, exit 1.
+
+
+@pytest.mark.parametrize(
+    ("text", "what"),
+    [
+        ("a = " + "[" * 50_000 + "]" * 50_000 + "\n", "values nested too deeply to read"),
+        ("[network]\nkm_per_day = " + "9" * 5_000 + "\n", "a whole number too long to read"),
+    ],
+    ids=["nested", "long number"],
+)
+def test_a_config_too_deep_or_long_to_read_is_a_usage_error(
+    cli, orders: Path, tmp_path: Path, text: str, what: str
+) -> None:
+    (tmp_path / "odd.toml").write_text(text)
+    result = cli("validate", str(orders), "--config", "odd.toml", "-o", "clean.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain validate: Error: --config odd.toml: not a segchain.toml: {what}"
+    ), result.stderr
+    assert not (tmp_path / "clean.csv").exists()
