@@ -786,15 +786,30 @@ def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
         )
 
 
+# Invisible characters a header cell may carry around a name: a byte-order mark (pandas reads a
+# CSV saved with one as '\ufeffcustomer_id' unless told utf-8-sig, and to_parquet keeps it),
+# zero-width spaces and joiners, a word joiner (pasted from web pages and documents).
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
+
+
+def bare_name(name: str) -> str:
+    """``name`` without the spaces and invisible characters (``_INVISIBLE``) around it."""
+    while (bare := name.strip().strip(_INVISIBLE)) != name:
+        name = bare
+    return name
+
+
 def stripped_names(columns: Sequence[str]) -> dict[str, str]:
-    """The renames that strip the spaces around column names. ``check_header`` refuses two
-    names equal once stripped; blank ones may still meet (' ' beside an empty name, a cell
-    typed past the header): the first keeps the blank name, the others theirs (two becoming ''
-    was a polars DuplicateError)."""
+    """The renames that strip the spaces and invisible characters around column names (a
+    Parquet file's '\ufeffcustomer_id' was 'missing required column customer_id; found
+    customer_id, ...', the mark unseen). ``check_header`` refuses two names equal once
+    stripped; blank ones may still meet (' ' beside an empty name, a cell typed past the
+    header): the first keeps the blank name, the others theirs (two becoming '' was a polars
+    DuplicateError)."""
     taken = set(columns)
     renames = {}
     for column in columns:
-        name = column.strip()
+        name = bare_name(column)
         if name != column and name not in taken:
             renames[column] = name
             taken.add(name)
@@ -808,7 +823,7 @@ def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
         header = next(csv.reader(io.StringIO(first), delimiter=delimiter), [])
     except csv.Error:
         return
-    names = [h.strip() for h in header]
+    names = [bare_name(h) for h in header]
     dups = sorted({h for h in names if names.count(h) > 1 and h})
     if dups:
         positions = {d: [str(i + 1) for i, h in enumerate(names) if h == d] for d in dups[:5]}

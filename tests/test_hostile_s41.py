@@ -418,3 +418,55 @@ def test_a_config_too_deep_or_long_to_read_is_a_usage_error(
         f"segchain validate: Error: --config odd.toml: not a segchain.toml: {what}"
     ), result.stderr
     assert not (tmp_path / "clean.csv").exists()
+
+
+# ---- invisible characters around a column's name ----------------------------------------------
+# pandas reads a CSV saved with a byte-order mark as '\ufeffcustomer_id' (unless told utf-8-sig),
+# and to_parquet keeps the mark: "missing required column customer_id; found \ufeffcustomer_id,
+# ...", the mark unseen in the message. A zero-width space before 'segment' (pasted from a web
+# page) made network plan one segment 'all'.
+
+COST_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-01,C1,P1,10,5\n2,2024-02-01,C2,P1,5,5\n3,2024-03-01,C1,P2,2,7\n"
+)
+
+
+def test_a_byte_order_mark_in_a_parquet_stage_tables_column_name_is_dropped(
+    cli, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(CAP_SEGMENTS.encode()).rename(
+        {"customer_id": "\ufeffcustomer_id", "Segment": "segment"}
+    )
+    frame.write_parquet(tmp_path / "seg.parquet")
+    (tmp_path / "orders.csv").write_text(COST_ORDERS)
+    result = cli("costs", "seg.parquet", "--orders", "orders.csv", "-o", "costs.csv")
+    assert result.exit_code == 0, result.stderr
+    revenue = dict(pl.read_csv(tmp_path / "costs.csv").select("segment", "revenue").iter_rows())
+    assert revenue == {"A": 10 * 5 + 2 * 7, "B": 5 * 5}
+
+
+def test_a_byte_order_mark_in_a_parquet_order_exports_column_name_is_dropped(
+    cli, tmp_path: Path
+) -> None:
+    import polars as pl
+
+    frame = pl.read_csv(ORDERS.encode(), infer_schema_length=0)
+    frame.rename({"order_id": "\ufefforder_id"}).write_parquet(tmp_path / "orders.parquet")
+    result = cli("validate", "orders.parquet", "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr
+    clean = pl.read_csv(tmp_path / "clean.csv", infer_schema_length=0)
+    assert clean["order_id"].to_list() == frame["order_id"].to_list()
+
+
+def test_a_zero_width_space_before_a_column_name_is_dropped(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "seg.csv").write_text(CAP_SEGMENTS.replace("Segment", "\u200bsegment"))
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "asg.csv")
+    assert result.exit_code == 0, result.stderr
+    asg = pl.read_csv(tmp_path / "asg.csv")
+    assert dict(asg.select("customer_id", "segment").iter_rows()) == {"C1": "A", "C2": "B"}
