@@ -241,10 +241,51 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
         raise missing_input(source)
     if path.is_dir():
         raise DataError(f"{source}: is a folder, not a table file")
+    _refuse_device(source)
     try:
         return path.read_bytes(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot read the file: {exc.strerror}") from None
+
+
+def _refuse_device(source: str) -> None:
+    """Refuse a device given as a table (``--items /dev/zero``, ``/dev/urandom``, a disk): it
+    was read whole, and one whose reads never end filled the memory until the kernel killed the
+    run (exit 137, no message). A terminal is refused as stdin's is; /dev/null, which reads
+    as an empty file, is read (and said to be empty).
+
+    Raises:
+        UsageError: ``source`` is a terminal.
+        DataError: ``source`` is another device.
+    """
+    try:
+        st = os.stat(source)
+    except OSError:
+        return  # reading it says why
+    if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+        return
+    with contextlib.suppress(OSError):
+        if stat.S_ISCHR(st.st_mode) and st.st_rdev == os.stat(os.devnull).st_rdev:
+            return
+    name = named_by_option(source)
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    except OSError:
+        fd = None
+    if fd is not None:
+        try:
+            terminal = os.isatty(fd)
+        finally:
+            os.close(fd)
+        if terminal:
+            raise UsageError(
+                f"{name}: is a terminal: refusing to wait for a table typed at it",
+                hint="give a file name, or pipe a table in",
+            )
+    raise DataError(
+        f"{name}: is a device, not a table file",
+        hint="give the file the table was saved to",
+    )
 
 
 def missing_input(source: str) -> DataError:

@@ -190,7 +190,7 @@ def test_an_escape_sequence_in_a_header_reaches_stderr_escaped(cli, tmp_path) ->
     assert "segment\\x1b[2J" in result.stderr
 
 
-# ---- a config (and report's inputs) from a pipe --------------------------------------------------
+# ---- a config (and report's inputs) from a pipe -------------------------------------------------
 # `segchain forecast ... --config <(cat segchain.toml)` said "--config /dev/fd/63: is a pipe, not a
 # config file" (exit 2). A config is read once, in one go: a pipe works as a file does.
 
@@ -470,3 +470,44 @@ def test_a_zero_width_space_before_a_column_name_is_dropped(cli, tmp_path: Path)
     assert result.exit_code == 0, result.stderr
     asg = pl.read_csv(tmp_path / "asg.csv")
     assert dict(asg.select("customer_id", "segment").iter_rows()) == {"C1": "A", "C2": "B"}
+
+
+# ---- a device given as a table ------------------------------------------------------------------
+# `segchain validate /dev/zero` (or `--items /dev/urandom`, a link named x.csv to either) read the
+# device whole: the memory filled until the kernel killed the run, exit 137 and no message.
+
+
+def _capped_memory() -> None:  # the old code's read of /dev/zero must end in the test
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))
+
+
+@needs_exe
+@pytest.mark.parametrize("device", ["/dev/zero", "link"])
+def test_a_device_given_as_a_table_is_refused(tmp_path: Path, device: str) -> None:
+    if device == "link":
+        (tmp_path / "seg.csv").symlink_to("/dev/zero")
+    source = "seg.csv" if device == "link" else device
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    proc = run(
+        "network",
+        source,
+        "--sites",
+        "sites.csv",
+        "-o",
+        "asg.csv",
+        cwd=tmp_path,
+        preexec_fn=_capped_memory,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.decode() == (
+        f"segchain network: Error: CUSTOMERS {source}: is a device, not a table file\n"
+        "segchain network:   hint: give the file the table was saved to\n"
+    )
+
+
+def test_dev_null_as_a_table_is_still_an_empty_file(cli) -> None:
+    result = cli("validate", "/dev/null")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("segchain validate: Error: /dev/null: the file is empty\n")
