@@ -511,3 +511,33 @@ def test_dev_null_as_a_table_is_still_an_empty_file(cli) -> None:
     result = cli("validate", "/dev/null")
     assert result.exit_code == 1
     assert result.stderr.startswith("segchain validate: Error: /dev/null: the file is empty\n")
+
+
+# ---- a file name's newline in the report's "Made by" line ---------------------------------------
+# The report quotes the command that makes it again with shlex, which keeps a newline as it is:
+# a file named 'x\n# Hacked <img src=x onerror=alert(1)>.csv' split the line, and in Markdown the
+# rest became a heading of its own, its raw HTML rendered by renderers that allow it.
+
+
+def test_the_reports_command_line_keeps_a_file_names_newline_quoted(cli, tmp_path: Path) -> None:
+    import shutil
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    name = "x\n# Hacked <img src=x onerror=alert(1)>.csv"
+    (tmp_path / "seg.csv").rename(tmp_path / name)
+    result = cli("report", name, "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    lines = (tmp_path / "r.md").read_text().splitlines()
+    assert not any(line.startswith("# Hacked") for line in lines)
+    [made] = [line for line in lines if line.startswith("Made by segchain")]
+    command = made.split("with: `", 1)[1].removesuffix("`")
+    assert command.startswith("segchain report $'x\\n# Hacked ")
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash to read the command back")
+    words = command.removeprefix("segchain report ")
+    read_back = subprocess.run(
+        [bash, "-c", f"set -- {words}; printf '%s' \"$1\""], capture_output=True, check=True
+    )
+    assert read_back.stdout.decode() == name

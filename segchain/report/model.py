@@ -25,6 +25,7 @@ from segchain.formatting import (
     finite,
     format_number,
     kind_of,
+    quote_name,
 )
 
 if TYPE_CHECKING:
@@ -147,15 +148,13 @@ class Report:
 
     def command(self) -> str:
         """The command line that makes this report again (add -o), from the recorded options."""
-        import shlex
-
         params = self.provenance.get("params") or {}
         words = ["segchain", "report", *params.get("inputs", [])]
         if params.get("title"):
             words += ["--title", str(params["title"])]
         if params.get("sheet") is not None:
             words += ["--sheet", str(params["sheet"])]
-        return shlex.join(words)
+        return " ".join(_shell_word(w) for w in words)
 
     def charts(self) -> list[Chart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
@@ -190,3 +189,14 @@ __all__ = [
     "finite",
     "format_number",
 ]
+
+
+def _shell_word(word: str) -> str:
+    """``word`` quoted for a shell: as ``shlex.quote`` does, or, when it holds a control
+    character, in ANSI-C quotes (``$'x\\n# y.csv'``: bash, zsh, ksh), which keep the command on
+    one line. A file name's newline, quoted by shlex as it was, split the report's "Made by"
+    line: in Markdown the rest became a heading of its own, raw HTML in it rendered."""
+    import shlex
+
+    quoted = quote_name(word)
+    return shlex.quote(word) if quoted == word else "$" + quoted
