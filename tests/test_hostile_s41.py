@@ -104,6 +104,22 @@ def test_a_table_on_a_closed_stdout_ends_quietly_and_leaves_no_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
 
 
+@needs_exe
+@pytest.mark.parametrize("words", [["stock", "--help"], ["--version"]], ids=["help", "version"])
+def test_help_on_a_closed_stdout_ends_with_sigpipes_code(words: list[str]) -> None:
+    # rich and click catch BrokenPipeError themselves and exit 1: a shell saw 141 while SIGPIPE
+    # killed the run, and sees it still.
+    stdout = closed_pipe()
+    try:
+        proc = subprocess.run(
+            [str(EXE), *words], stdout=stdout, stderr=subprocess.PIPE, timeout=120
+        )
+    finally:
+        os.close(stdout)
+    assert proc.returncode == 141
+    assert proc.stderr == b""
+
+
 # ---- control characters in file names ----------------------------------------------------------
 # A file named 'evil\nsegchain segment: wrote 400 customers to ok.csv' printed its name raw: a
 # forged line on stderr; an ESC sequence in a name reached the terminal as it was.

@@ -101,11 +101,49 @@ def guard_stderr() -> None:
     sys.stderr = _BestEffortStream(stream)  # type: ignore[assignment]
 
 
+class _ReaderGone(BaseException):
+    """stdout's reader closed the pipe while help or the version was written to it."""
+
+
+class _StdoutGuard:
+    """stdout whose closed pipe ends the run with SIGPIPE's code, 141, as a table's does
+    (common.handle_errors). Help and the version are written by rich and click, which catch
+    BrokenPipeError themselves and exit 1 (`segchain stock --help | head -1`): raised as
+    ``_ReaderGone``, it passes them by to ``main``."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise _ReaderGone from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise _ReaderGone from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main() -> None:
     """Console-script entry point."""
     guard_stderr()
     install_signal_handlers()
-    app()
+    if sys.stdout is not None:
+        sys.stdout = _StdoutGuard(sys.stdout)  # type: ignore[assignment]
+    try:
+        app()
+    except _ReaderGone:
+        from segchain.cli.common import silence_stdout
+        from segchain.errors import EXIT_PIPE_CLOSED
+
+        silence_stdout()
+        sys.exit(EXIT_PIPE_CLOSED)
 
 
 __all__ = ["app", "main"]

@@ -311,7 +311,7 @@ def handle_errors(func: F) -> F:
             # The reader of a table on stdout (or a FIFO) is gone: `segchain ... | head` has
             # what it wanted. End quietly, as SIGPIPE ended the run when it killed it; stderr's
             # writes never raise (segchain.cli.guard_stderr), so this is never a message's.
-            _silence_stdout()
+            silence_stdout()
             raise typer.Exit(EXIT_PIPE_CLOSED) from None
 
     return wrapper  # type: ignore[return-value]
@@ -325,7 +325,7 @@ def _note(message: str) -> None:
         write_lines(message)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """Point stdout at /dev/null, so that Python's flush at exit does not fail on the closed
     pipe again (the Python docs' recipe for SIGPIPE)."""
     try:
