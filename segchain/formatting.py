@@ -21,6 +21,7 @@ Absent, NaN and infinite values are a dash; booleans are yes/no; dates are ISO.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable
@@ -245,12 +246,19 @@ def forget_names() -> None:
     _NAMES.set(())
 
 
+def _shown(shown: str, _match: re.Match[str]) -> str:
+    return shown
+
+
 def quote_names(text: str, names: Iterable[str] = ()) -> str:
     """``text`` with every file name remembered (``remember_name``) or given in ``names`` that
-    holds a control character quoted (``quote_name``) wherever it appears as it is: a message
-    that names a file by its raw name cannot forge a line either."""
+    holds a control character quoted (``quote_name``) wherever it appears as it is, as a word
+    of its own: a message that names a file by its raw name cannot forge a line either. Not
+    within a word: a file named 'a\\n' is not every line of a message that ends in 'a'."""
     hostile = {*_NAMES.get(), *(n for n in names if _CONTROL.search(n))}
     for name in sorted(hostile, key=len, reverse=True):  # a name within a longer one: after it
         if name in text:
-            text = text.replace(name, quote_name(name))
+            alone = re.compile(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])")
+            # A function, not a template: the quoted name's backslashes are its own.
+            text = alone.sub(functools.partial(_shown, quote_name(name)), text)
     return text

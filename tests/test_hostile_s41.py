@@ -145,6 +145,15 @@ def test_quote_name_escapes_control_characters_as_python_writes_them() -> None:
     assert quote_name("a\rb\udcff") == "'a\\rb\\xff'"  # a byte that is not UTF-8: \xff, as ever
 
 
+def test_a_name_ending_in_a_newline_is_quoted_as_a_word_only() -> None:
+    # A file named 'a\n' (quoted where a message names it) made every line of a message that
+    # ended in 'a' end in "'a\n'": "check the dat'a\n'".
+    from segchain.formatting import quote_names
+
+    text = "--items a\n: no such file\n  hint: check the data\n"
+    assert quote_names(text, ["a\n"]) == "--items 'a\\n': no such file\n  hint: check the data\n"
+
+
 def test_a_missing_file_with_a_newline_in_its_name_is_one_quoted_line(cli, tmp_path) -> None:
     missing = tmp_path / f"{FORGED}.csv"
     result = cli("segment", str(missing), "-o", str(tmp_path / "seg.csv"))
