@@ -566,3 +566,20 @@ def test_the_reports_command_line_keeps_a_file_names_newline_quoted(cli, tmp_pat
         [bash, "-c", f"set -- {words}; printf '%s' \"$1\""], capture_output=True, check=True
     )
     assert read_back.stdout.decode() == name
+
+
+# ---- --previous named without its file ----------------------------------------------------------
+# segment's check of --previous said "--previous: missing required column customer_id; found cust,
+# segment": every other table given by an option is named with its file.
+
+
+def test_previous_segments_missing_a_column_are_named_with_their_file(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "prev.csv").write_text("cust,segment\nC1,A\n")
+    result = cli("segment", "orders.csv", "--previous", "prev.csv", "-o", "seg.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "segchain segment: Error: --previous prev.csv: missing required column customer_id; "
+        "found cust, segment\n"
+    ), result.stderr
+    assert not (tmp_path / "seg.csv").exists()

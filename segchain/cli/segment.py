@@ -198,6 +198,8 @@ def segment_command(
             quiet=quiet or not fits_clv,
         ),
         reading(loaded.table.name),
+        # The stage names --previous by its option alone: add its file, as a read error does.
+        c.tables_named({"--previous": previous}),
     ):
         result = run_segment(
             loaded.imp.lines,
