@@ -196,3 +196,14 @@ def test_the_reject_reason_table_lists_every_reason_code_and_no_other() -> None:
     assert documented == set(REJECT_REASONS)
     # The flags of kept lines: each named in the validate section.
     assert all(f"`{flag}`" in text for flag in LINE_FLAGS)
+
+
+def test_forecast_help_says_what_top_down_splits_by_as_the_readme_does(cli) -> None:
+    """`forecast --help` described `--reconcile top-down` as "recent segment shares" after the
+    split moved to each segment's share of the sku's whole history (b6f8454), as the README
+    says: a user choosing a method read the old rule."""
+    assert "share of the sku's whole history" in section("`segchain forecast`")
+    result = cli("forecast", "--help")
+    flat = " ".join(result.stdout.replace("│", " ").split())
+    assert "share of the sku's whole history" in flat
+    assert "recent segment shares" not in flat

@@ -105,8 +105,9 @@ Reconcile = Annotated[
     typer.Option(
         "--reconcile",
         help="How segment x sku forecasts are made to sum to the sku's: auto (chosen by "
-        "backtest), bottom-up, mint (MinTrace, shrinkage covariance), top-down (recent "
-        "segment shares) or none (default: auto).",
+        "backtest), bottom-up, mint (MinTrace, shrinkage covariance), top-down (the sku "
+        "forecast split by each segment's share of the sku's whole history) or none "
+        "(default: auto).",
         metavar="METHOD",
     ),
 ]
