@@ -32,3 +32,94 @@ def test_report_empty_parquet_says_how_to_fix_it(cli, tmp_path: Path) -> None:
         "that writes it; or leave it out of the report\n"
     ) in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+# Superstore's headers, as exported: no column carries segchain's name but Quantity and City.
+SUPERSTORE_HEADER = (
+    "Order ID,Order Date,Customer ID,Segment,City,Product ID,Sales,Quantity,Profit\n"
+)
+
+
+def _superstore_like(path: Path) -> Path:
+    lines = "".join(
+        f"US-{i},{1 + i % 28:02d}/03/24,C{i % 5},Consumer,Houston,P{i % 3},{10 + i}.5,1,2.5\n"
+        for i in range(40)
+    )
+    path.write_text(SUPERSTORE_HEADER + lines)
+    return path
+
+
+def _superstore_config(folder: Path) -> None:
+    """A segchain.toml mapping those headers, as the README advises for an export."""
+    (folder / "segchain.toml").write_text(
+        '[columns]\norder_id = "Order ID"\norder_date = "Order Date"\n'
+        'customer_id = "Customer ID"\nsku = "Product ID"\namount = "Sales"\n'
+    )
+
+
+def test_report_reads_a_raw_export_with_the_mapping_of_the_config(cli, tmp_path: Path) -> None:
+    """The README: a raw export given to report 'is read as validate would read it'. With a
+    segchain.toml mapping Superstore's headers ([columns], the README's advice), validate read
+    the export; report refused it ('not a segchain stage output; columns Order ID, ...'), as it
+    recognised an export by segchain's column names alone (s42 walk-through, Superstore)."""
+    export = _superstore_like(tmp_path / "superstore.csv")
+    _superstore_config(tmp_path)
+    result = cli("report", str(export), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.stderr
+    assert "raw order lines, read as validate would: read 40 = used 40 + rejected 0" in (
+        result.stderr
+    )
+    validated = cli("validate", str(export))
+    assert "read 40 = used 40 + rejected 0" in validated.stderr  # the same lines
+    # The page's order history holds the export's net value: 40 lines of 10.5 .. 49.5.
+    assert f"{sum(10.5 + i for i in range(40)):,.0f}" in (tmp_path / "r.md").read_text()
+
+
+def test_report_says_how_to_read_an_export_it_cannot_map(cli, tmp_path: Path) -> None:
+    """Without a mapping, the message said only that it is no stage output, listing every
+    stage's key columns: now that it is an order export and how to read it (report has no
+    --map), with the mapping validate suggests."""
+    export = _superstore_like(tmp_path / "superstore.csv")
+    result = cli("report", str(export), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 1
+    assert "an order export whose columns need a mapping to be read" in result.stderr
+    assert "--map 'order_id=Order ID'" in result.stderr
+    assert f"segchain validate {export} writes with that mapping" in result.stderr
+    assert "segchain.toml's [columns]" in result.stderr
+    assert "not a segchain stage output" not in result.stderr
+    assert not (tmp_path / "r.md").exists()
+
+
+def test_report_says_nothing_of_the_columns_of_a_table_it_skips(cli, tmp_path: Path) -> None:
+    """validate's rejects file of an export with capitalised headers (Online Retail's
+    Description, Quantity, Country; Superstore's Segment, City, Quantity, Profit) made report say
+    "read columns 'Description' as description, ... (column names are matched whatever their
+    capitals)" just before skipping the file, in the README's own Online Retail chain; a raw
+    export read as orders said the same of columns it then read under the export's names. Said
+    only of the stage tables it reads."""
+    export = _superstore_like(tmp_path / "superstore.csv")
+    with export.open("a") as lines:
+        lines.write("US-98,02/03/24,,Consumer,Houston,P1,1.5,1,0.5\n")  # no customer: rejected
+    _superstore_config(tmp_path)
+    validated = cli("validate", str(export), "--rejects", str(tmp_path / "rejects.csv"))
+    assert validated.exit_code == 0, validated.stderr
+    segments = cli("segment", str(export), "-o", str(tmp_path / "seg.csv"))
+    assert segments.exit_code == 0, segments.stderr
+    seg = (tmp_path / "seg.csv").read_text().replace("segment,segment_rank", "Segment,segment_rank")
+    (tmp_path / "seg.csv").write_text(seg)
+    result = cli(
+        "report",
+        str(tmp_path / "rejects.csv"),
+        str(export),
+        str(tmp_path / "seg.csv"),
+        "-o",
+        str(tmp_path / "r.md"),
+    )
+    assert result.exit_code == 0, result.stderr
+    notes = [line for line in result.stderr.splitlines() if "read column" in line]
+    # Only the segments table's renamed column is said; not the rejects' nor the export's.
+    assert notes == [
+        f"segchain report: {tmp_path / 'seg.csv'}: read column 'Segment' as segment (column "
+        "names are matched whatever their capitals)"
+    ]
+    assert "rejected order lines (--rejects), not reported on: skipped" in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,10 +13,13 @@ import typer
 
 from segchain.cli import common as c
 from segchain.cli.app import app
-from segchain.errors import DataError, UsageError
+from segchain.errors import DataError, SegchainError, UsageError
 from segchain.formatting import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from segchain.config import Config
     from segchain.tableio import Table
 
 Inputs = Annotated[
@@ -94,11 +98,19 @@ def report_command(
     sources = expand_sources(list(params.inputs))
     # A workbook is a raw order export: read at the sheet validate would read (--sheet,
     # SEGCHAIN_SHEET, the config's [orders] sheet), with the config validate would use.
-    config = None
+    config: Config | None = None
     at_sheet = None
     if sheet is not None or any(s != "-" and may_be_workbook(s) for s in sources):
         config = c.load_config(None, reporter)
         at_sheet = c.order_sheet(sheet, config, sources)
+
+    def config_now() -> Config:
+        # Read once, when a table asks for it (a workbook, an export to map, raw orders).
+        nonlocal config
+        if config is None:
+            config = c.load_config(None, reporter)
+        return config
+
     books = 0
     named: list[tuple[str, str, str, Any, dict[str, Any]]] = []
     problems = []
@@ -106,14 +118,19 @@ def report_command(
     raw_at: int | None = None
     empty: list[str] = []
     for source in sources:
+        # What reading a table says of its columns ('read column 'Quantity' as quantity') is
+        # said once it is known to be a stage table: not for a rejects file it skips, nor for
+        # an export read again as orders (their headers are an export's, not renamed).
+        notes: list[str] = []
         try:
-            table = read_table(source, sheet=at_sheet)
-            frame = collect(table.frame)
+            with _held_notes(notes):
+                table = read_table(source, sheet=at_sheet)
+                frame = collect(table.frame)
         except NoSuchSheet:
             raise
         except DataError as exc:
             # A raw export that only the order importer can read (lines with extra fields).
-            if source != "-" and _raw_orders(source, sheet=at_sheet):
+            if source != "-" and _raw_orders(source, sheet=at_sheet, config=config_now):
                 books += may_be_workbook(source)
                 raw_orders.append(source)
                 raw_at = len(named) if raw_at is None else raw_at
@@ -141,9 +158,23 @@ def report_command(
             raw_orders.append(source)
             raw_at = len(named) if raw_at is None else raw_at
             continue
+        if what is None and source != "-":
+            # An export whose headers need the mapping validate reads it with (the config's
+            # [columns] and preset, $SEGCHAIN_MAP): 'Order ID' is order_id there too.
+            mapped, needs = _export_mapping(source, sheet=at_sheet, config=config_now())
+            if mapped:
+                raw_orders.append(source)
+                raw_at = len(named) if raw_at is None else raw_at
+                continue
+        else:
+            needs = None
         if what is None:
+            for note in notes if not needs else ():
+                reporter.info(note)  # the message lists the columns as renamed
             problems.append(
-                unrecognised_message(name, frame.columns, table.stage) + _other_sheets(table)
+                _export_message(name, needs)
+                if needs
+                else unrecognised_message(name, frame.columns, table.stage) + _other_sheets(table)
             )
             continue
         if frame.height == 0:
@@ -151,6 +182,8 @@ def report_command(
             # skipped, unless it leaves nothing to report on.
             empty.append(f"{name}: the {what} table has no rows (only a header)")
             continue
+        for note in notes:
+            reporter.info(note)
         named.append((name, what, how, frame, table.metadata))
     if at_sheet is not None and books == 0 and name_sources("--sheet") == "--sheet":
         # stdin is known to be no workbook only now (files were checked before reading).
@@ -168,7 +201,7 @@ def report_command(
         loaded = c.load_orders(
             raw_orders,
             c.OrderOptions(sheet=sheet if in_books else None),
-            config=config if config is not None else c.load_config(None, reporter),
+            config=config_now(),
             reporter=c.Reporter(quiet=True),
         )
         [frame], recon = loaded.collect(loaded.clean)
@@ -254,8 +287,25 @@ def _zero_bytes(source: str) -> bool:
         return False
 
 
-def _raw_orders(source: str, *, sheet: str | None) -> bool:
-    """Whether ``source`` reads, as an export, as order lines (by its columns)."""
+@contextmanager
+def _held_notes(notes: list[str]) -> Iterator[None]:
+    """Collect in ``notes`` what the tables read meanwhile say on stderr (``tableio.note``)."""
+    from segchain.tableio import active_outputs
+
+    outputs = active_outputs()
+    say = outputs.say if outputs is not None else None
+    if outputs is not None:
+        outputs.say = notes.append
+    try:
+        yield
+    finally:
+        if outputs is not None:
+            outputs.say = say
+
+
+def _raw_orders(source: str, *, sheet: str | None, config: Callable[[], Config]) -> bool:
+    """Whether ``source`` reads, as an export, as order lines (by its columns, or by the mapping
+    validate would read it with)."""
     from segchain.report import recognise_table
     from segchain.tableio import META_COLUMNS, read_raw
 
@@ -264,7 +314,57 @@ def _raw_orders(source: str, *, sheet: str | None) -> bool:
     except DataError:
         return False
     columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
-    return recognise_table(columns, table.stage) == ("orders", "columns")
+    if recognise_table(columns, table.stage) == ("orders", "columns"):
+        return True
+    return _export_mapping(source, sheet=sheet, config=config())[0]
+
+
+def _export_mapping(source: str, *, sheet: str | None, config: Config) -> tuple[bool, str | None]:
+    """Whether ``source`` is an order export that the mapping validate reads it with maps
+    (``$SEGCHAIN_MAP``, the config's ``[columns]`` and preset: Superstore's 'Order ID', ...);
+    else, for a table that looks like one (a preset's layout, or an order id and an order date
+    among its headers as mapped or suggested), validate's hint for the columns it lacks."""
+    from segchain.config import (
+        VALUE_WANTED,
+        env_map,
+        look_alikes,
+        mapping_hint,
+        preset_layouts,
+        resolve_mapping,
+        synonym_headers,
+    )
+    from segchain.schema import ORDER_COLUMNS, ORDER_REQUIRED, ORDER_VALUE
+    from segchain.tableio import META_COLUMNS, read_raw
+
+    try:
+        table = read_raw(source, sheet=sheet)
+        headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
+        mapping = resolve_mapping(headers, env_map=env_map(), config=config)
+    except SegchainError:  # unreadable as an export, or a mapping that names no header here
+        return False, None
+    missing = [col for col in ORDER_REQUIRED if col not in mapping]
+    if not any(col in mapping for col in ORDER_VALUE):
+        missing.append(VALUE_WANTED)
+    if not missing:
+        return True, None
+    alike = look_alikes(headers, [m for m in missing if m in ORDER_COLUMNS], mapping.values())
+    other = synonym_headers(
+        headers, [m for m in missing if m not in alike], [*mapping.values(), *alike.values()]
+    )
+    if preset_layouts(headers) or {"order_id", "order_date"} <= {*mapping, *alike, *other}:
+        return False, mapping_hint(headers, missing, mapping.values())
+    return False, None
+
+
+def _export_message(name: str, needs: str) -> str:
+    """An order export that report cannot map: report has no --map or --preset, so validate
+    reads it, or the config maps it (``needs``: validate's hint for the columns it lacks)."""
+    return (
+        f"{name}: an order export whose columns need a mapping to be read ({needs}); report "
+        f"has no --map or --preset: give it what segchain validate {name} writes with that "
+        "mapping (-o orders.parquet), or map them in segchain.toml's [columns] (or preset), "
+        "which report reads as validate does"
+    )
 
 
 def _other_sheets(table: Table) -> str:
