@@ -988,6 +988,10 @@ def _split_pairs(item: str) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+class NoSuchHeader(UsageError):
+    """A mapping (``--map``, ``$SEGCHAIN_MAP``, ``[columns]``) names a header the export lacks."""
+
+
 def resolve_mapping(
     headers: Sequence[str],
     *,
@@ -1003,7 +1007,8 @@ def resolve_mapping(
     canonical name (case-insensitively) map to themselves.
 
     Raises:
-        UsageError: an explicit mapping names a header the file does not have.
+        NoSuchHeader: an explicit mapping names a header the file does not have.
+        UsageError: two headers could both be one column; a header taken twice.
     """
     config = config or Config()
     present = list(headers)
@@ -1026,7 +1031,7 @@ def resolve_mapping(
     bad = [(s, c, h) for s, c, h in explicit if _find_header(h, present, by_fold) is None]
     if bad:
         named = "; ".join(f"{s} {c}={h!r}" for s, c, h in bad)
-        raise UsageError(
+        raise NoSuchHeader(
             f"no such column: {named}. The file's headers are: {', '.join(present)}",
             hint=title_row_hint(present),
         )
@@ -1364,6 +1369,7 @@ __all__ = [
     "PRESETS",
     "load_config",
     "parse_config",
+    "NoSuchHeader",
     "resolve_mapping",
     "parse_map_options",
     "env_map",

@@ -211,6 +211,35 @@ def test_cover_sheet_first_names_the_other_sheets_in_the_missing_columns_hint(
     )
 
 
+@pytest.mark.parametrize("mapped_by", ["--map", "config"])
+def test_cover_sheet_first_names_the_other_sheets_when_a_mapping_names_a_header(
+    cli, tmp_path, mapped_by
+) -> None:
+    """The README: "When the sheet read lacks the order columns (a cover sheet first, no
+    --sheet), the error names the workbook's other sheets". With a mapping of the export's
+    headers (--map, or segchain.toml's [columns] as the README advises), the mapping was
+    checked first: "no such column: --map order_id='Order ID'. The file's headers are: Sales by
+    Item Detail", and the hint was the CSV one (tail -n +N export.csv | segchain validate -),
+    which a workbook cannot take (s42 walk-through, Superstore saved as .xlsx behind a cover)."""
+    header = ["Order ID", *HEADER[1:]]
+    book = workbook(
+        tmp_path / "export.xlsx", {"Cover": COVER, "Orders": [header, *lines("0001")[1:]]}
+    )
+    args = ["--map", "order_id=Order ID"] if mapped_by == "--map" else []
+    if mapped_by == "config":
+        (tmp_path / "segchain.toml").write_text('[columns]\norder_id = "Order ID"\n')
+    result = cli("validate", str(book), *args)
+    assert result.exit_code == 2
+    assert "no such column" in result.stderr
+    assert result.stderr.endswith(
+        "segchain validate:   hint: they were looked for on sheet 'Cover'; the workbook's other "
+        "sheets: 'Orders': read the one holding the order lines with --sheet NAME or --sheet N\n"
+    )
+    read = cli("validate", str(book), *args, "--sheet", "Orders", "-o", str(tmp_path / "o.csv"))
+    assert read.exit_code == 0, read.stderr
+    assert order_ids(tmp_path / "o.csv") == ["0001"]
+
+
 def test_cover_sheet_hint_lists_at_most_ten_other_sheets(cli, tmp_path) -> None:
     sheets = {"Cover": COVER} | {f"S{i}": lines(str(i)) for i in range(1, 13)}
     book = workbook(tmp_path / "b.xlsx", sheets)

@@ -891,7 +891,7 @@ def _import_table(
     if table.stage == "orders" and not opts.map and not opts.preset:
         return from_clean(table.frame, source=table.name)
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
-    with _not_order_lines(table, headers, name):
+    with _other_sheets_hint(table), _not_order_lines(table, headers, name):
         mapping = resolve_mapping(
             headers,
             cli_map=parse_map_options(opts.map or []),
@@ -1036,13 +1036,15 @@ def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
 
 @contextmanager
 def _other_sheets_hint(table: Table) -> Iterator[None]:
-    """A workbook whose sheet read lacks the order columns (a cover or summary sheet first):
-    the hint names its other sheets and ``--sheet``, not the CSV way of cutting lines."""
+    """A workbook whose sheet read lacks the order columns (a cover or summary sheet first), or
+    the headers a mapping names (``--map``, ``[columns]``): the hint names its other sheets and
+    ``--sheet``, not the CSV way of cutting lines."""
+    from segchain.config import NoSuchHeader
     from segchain.errors import MissingColumnsError
 
     try:
         yield
-    except MissingColumnsError as exc:
+    except (MissingColumnsError, NoSuchHeader) as exc:
         sheets = table.dialect.sheets
         if table.parts or len(sheets) < 2:
             raise
