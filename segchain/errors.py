@@ -140,6 +140,15 @@ def title_row_hint(headers: Sequence[str]) -> str | None:
     # A title is words ('Sales by Item Detail'); a lone column name (KUNNR) is not one.
     if len(named) > 1 or (named and " " not in named[0].strip()):
         return None
+    if len(headers) == 1 and re.search(r"\S {2,}\S", headers[0]):
+        # The whole line is one field, its words apart by runs of spaces: a file separated by
+        # spaces (CDNOW's log, a fixed-width listing), which no delimiter sniffed reads.
+        words = ", ".join(repr(w) for w in headers[0].split()[:6])
+        return (
+            f"the first line seems to be columns separated by spaces ({_cut(words, 80)}), which "
+            "segchain does not read: save the file with commas, e.g. awk -v OFS=, "
+            "'{$1=$1; print}' export.txt > export.csv (a field holding a space is split too)"
+        )
     title = f" ({_cut(named[0], 40)!r})" if named else ""
     return (
         f"the first line looks like a report's title{title}, not the header: drop the lines "

@@ -101,3 +101,42 @@ def test_no_note_when_every_look_alike_is_mapped(tmp_path):
     result = CliRunner().invoke(app, ["validate", str(export), "--map", "postal_code=Postal Code"])
     assert result.exit_code == 0, result.output
     assert "look like" not in result.stderr
+
+
+def test_a_file_separated_by_spaces_is_named_so_with_the_way_to_convert_it(tmp_path):
+    """CDNOW's purchase log (lifetimes' CDNOW_master.txt) is separated by runs of spaces: read as
+    one column, its header got the hint for a report's title ("drop the lines above the header,
+    e.g. tail -n +N export.csv"), which leaves the same file (s42 walk-through). The hint now
+    says it is separated by spaces and how to save it with commas; the awk command given turns
+    it into a file validate reads."""
+    import subprocess
+
+    log = tmp_path / "cdnow.txt"
+    log.write_bytes(
+        b" customer_id  date number_of_cds  dollar_value\r\n"
+        b" 00001 19970101  1   11.77\r\n 00002 19970112  1   12.00\r\n"
+    )
+    result = CliRunner().invoke(app, ["validate", str(log)])
+    assert result.exit_code == 1
+    hint = result.stderr.split("hint: ", 1)[1]
+    assert hint.startswith(
+        "the first line seems to be columns separated by spaces ('customer_id', 'date', "
+        "'number_of_cds', 'dollar_value'), which segchain does not read: save the file with "
+        "commas, e.g. awk -v OFS=, '{$1=$1; print}' export.txt > export.csv"
+    )
+    assert "tail -n +N" not in result.stderr
+    awk = shlex.split(hint.split("e.g. ", 1)[1].split(" > ", 1)[0])
+    converted = subprocess.run([*awk[:-1], str(log)], capture_output=True, check=True).stdout
+    (tmp_path / "cdnow.csv").write_bytes(converted)
+    ran = CliRunner().invoke(
+        app,
+        ["validate", str(tmp_path / "cdnow.csv"), "--map", "order_date=date"],
+    )
+    # Now read as a CSV of those columns: what is left to map is what the log lacks.
+    assert "found customer_id, date, number_of_cds, dollar_value" in ran.stderr
+
+
+def test_a_report_title_keeps_its_hint():
+    # One field of single-spaced words is a title line above the header, as before.
+    hint = hint_for(["Sales by Item Detail"])
+    assert hint.startswith("the first line looks like a report's title ('Sales by Item Detail')")
