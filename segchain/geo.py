@@ -415,6 +415,8 @@ class GeoResult:
     counts: dict[str, int]
     unlocated: int
     unknown_countries: dict[str, int] = field(default_factory=dict)
+    # Why cities went unplaced where the table has no country: '' when it has one.
+    no_country: str = ""
 
     def line(self, what: str = "customers") -> str:
         """``located 4,367 of 4,372 customers: exact 0, ...; not located 5 (...)``."""
@@ -430,6 +432,8 @@ class GeoResult:
                     + ", ".join(f"{k!r} {v:,}" for k, v in self.unknown_countries.items())
                     + ")"
                 )
+            elif self.no_country:
+                text += f" ({self.no_country})"
         return text
 
 
@@ -538,11 +542,24 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
     vc = located.group_by("geo_precision").len()
     counts = {str(p): int(n) for p, n in vc.iter_rows() if p is not None}
     counts = {p: counts.get(p, 0) for p in PRECISIONS}
+    no_country = ""
+    if not have_country and any(c in cols for c in ("city", "postal_code")):
+        # A city is placed with its country; a one-country postal table gives one to all.
+        where = (
+            f"cities are looked up in {postal['iso'][0]}, the postal table's country"
+            if postal is not None and postal["iso"].n_unique() == 1
+            else "a city is placed only with its country"
+        )
+        no_country = (
+            f"no country column: {where}; map the orders' country when segmenting "
+            "(--map country=HEADER)"
+        )
     return GeoResult(
         frame=located,
         counts=counts,
         unlocated=located.height - sum(counts.values()),
         unknown_countries=unknown,
+        no_country=no_country,
     )
 
 

@@ -100,6 +100,30 @@ def test_precision_order_exact_then_postal_then_city_then_country() -> None:
     )
 
 
+def test_customers_unplaced_for_want_of_a_country_column_are_told_why() -> None:
+    """Superstore segmented without its country column (s42 walk-through) said "located 0 of
+    804 customers ...; not located 804" and no more, where a city is placed only with its
+    country; with a one-country --geo table, the Canadian customers left over likewise."""
+    frame = pl.DataFrame({"city": ["Houston", "Toronto"], "postal_code": ["77095", "M5V"]})
+    alone = locate(frame)
+    assert alone.unlocated == 2
+    assert alone.line() == (
+        "located 0 of 2 customers (exact 0, postal 0, city 0, country 0); not located 2 (no "
+        "country column: a city is placed only with its country; map the orders' country when "
+        "segmenting (--map country=HEADER))"
+    )
+    one_country = locate(
+        frame.with_columns(postal_code=pl.Series(["10001", "M5V"])), postal=_postal()
+    )
+    assert one_country.frame["geo_precision"].to_list() == ["postal", None]
+    assert one_country.line().endswith(
+        "not located 1 (no country column: cities are looked up in US, the postal table's "
+        "country; map the orders' country when segmenting (--map country=HEADER))"
+    )
+    # With a country column the reason is the unknown country, as before.
+    assert "no country column" not in locate(frame.with_columns(country=pl.lit("US"))).line()
+
+
 @pytest.mark.parametrize("code", ["02134", "2134", "02134-1234", " 02134 "])
 def test_postal_code_forms_zip4_and_lost_leading_zero(code: str) -> None:
     r = locate(pl.DataFrame({"postal_code": [code], "country": ["USA"]}), postal=_postal())
