@@ -207,3 +207,29 @@ def test_forecast_help_says_what_top_down_splits_by_as_the_readme_does(cli) -> N
     flat = " ".join(result.stdout.replace("│", " ").split())
     assert "share of the sku's whole history" in flat
     assert "recent segment shares" not in flat
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_help_panels_are_those_the_readme_names_in_its_order(cli, name: str) -> None:
+    """The README said the panels were "its own first, then Input, Order export, Output,
+    General", while forecast shows an Engine panel and network Transport and Solver ones
+    between them: every panel of --help is named in that sentence, in the order it gives."""
+    text = " ".join(section("Options every command shares").split())
+    claim = re.search(r"in panels \((.*?)\), files as", text)
+    assert claim, "the README no longer says which panels --help shows"
+    own_part, shared_part = re.split(r";? then ", claim.group(1), maxsplit=1)
+    shared = [p.strip() for p in shared_part.split(",") if p.strip()[:1].isupper()]
+    own = {
+        command: panels.split(" and ")
+        for command, panels in re.findall(
+            r"\b([a-z]+)'s ([A-Z][a-z]+(?: and [A-Z][a-z]+)*)", own_part
+        )
+    }
+    assert set(own) <= set(COMMANDS), own
+    expected = ["Options", *own.get(name, []), *shared]
+    result = cli(name, "--help")
+    panels = [p for p in re.findall(r"╭─ ([A-Za-z ]+?) ─", result.stdout) if p != "Arguments"]
+    assert set(panels) <= set(expected), (
+        f"segchain {name} --help panels {panels}, README {expected}"
+    )
+    assert panels == [p for p in expected if p in panels]
