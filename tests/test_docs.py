@@ -233,3 +233,20 @@ def test_help_panels_are_those_the_readme_names_in_its_order(cli, name: str) -> 
         f"segchain {name} --help panels {panels}, README {expected}"
     )
     assert panels == [p for p in expected if p in panels]
+
+
+def test_every_environment_variable_the_readme_names_is_shown_in_help(cli) -> None:
+    """The README names $SEGCHAIN_MAP as --map's environment form; no --help said so (an
+    option's [env var: ...] line, or its help text), so a user reading `segchain validate -h`
+    could not find it. Variables read with no option (the heartbeat's) are the README's alone."""
+    from segchain.config import ENVIRONMENT
+
+    named = set(re.findall(r"\b(SEGCHAIN_[A-Z][A-Z_]*[A-Z])\b", readme())) - set(ENVIRONMENT)
+    shown = {
+        variable
+        for name in COMMANDS
+        for variable in re.findall(
+            r"SEGCHAIN_[A-Z_]*[A-Z]", re.sub(r"[\s│]", "", cli(name, "--help").stdout)
+        )
+    }
+    assert not named - shown, f"README names, no --help shows: {sorted(named - shown)}"

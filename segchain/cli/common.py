@@ -139,7 +139,8 @@ Map = Annotated[
     list[str] | None,
     typer.Option(
         "--map",
-        help="Map a canonical column to an export header: CANONICAL=HEADER (repeatable).",
+        help="Map a canonical column to an export header: CANONICAL=HEADER (repeatable; "
+        "$SEGCHAIN_MAP holds such pairs separated by commas).",
         metavar="CANONICAL=HEADER",
     ),
 ]
