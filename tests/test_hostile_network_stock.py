@@ -187,18 +187,44 @@ def test_stock_on_hand_beyond_its_bounds_is_a_data_error(
     refused(result, tmp_path, "on_hand.csv: " + message)
 
 
+def _added_up(cli, tmp_path: Path, table: str) -> str:
+    """Stock with the on-hand ``table`` of two rows of P1 (5 and 3 units), which are added up:
+    the note stderr gives on them."""
+    on_hand = write(tmp_path, "on_hand.csv", table)
+    result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["on_hand"].to_list() == [8.0]
+    prefix = f"--on-hand {on_hand}: 2 on-hand rows added up into 1 stocking point (sku 'P1'): "
+    said = " ".join(result.stderr.split())
+    assert prefix in said, said
+    return said.split(prefix, 1)[1]
+
+
 def test_stock_on_hand_rows_of_one_point_are_added_up_and_said(cli, tmp_path: Path) -> None:
     """Several on-hand rows of one stocking point (bins, lots; or an export appended twice) are
     added up, as stock in two bins is: that was silent, and a doubled export doubled the stock
     and cut the orders without a word (s38)."""
-    on_hand = write(tmp_path, "on_hand.csv", "sku,on_hand\nP1,5\nP1,3\n")
-    result = stock(cli, tmp_path, FORECAST, "--on-hand", on_hand)
-    assert result.exit_code == 0, result.stderr
-    assert pl.read_csv(tmp_path / "out.csv")["on_hand"].to_list() == [8.0]
-    assert (
-        f"--on-hand {on_hand}: 2 on-hand rows added up into 1 stocking point (sku 'P1'): "
+    note = _added_up(cli, tmp_path, "sku,on_hand\nP1,5\nP1,3\n")
+    assert note.startswith(
         "stock in several bins or lots; if the export holds some rows twice, remove them"
-    ) in result.stderr
+    )
+
+
+def test_stock_on_hand_rows_of_several_sites_for_a_forecast_without_sites_say_so(
+    cli, tmp_path: Path
+) -> None:
+    """The README's stock example on the sample (a forecast by segment and sku, sample_data's
+    on_hand.csv of two warehouses) warned "154 on-hand rows added up into 77 stocking points
+    ...: stock in several bins or lots; if the export holds some rows twice, remove them": the
+    rows are the sites' stock, which a forecast without sites plans as one point per sku, and
+    removing rows would lose stock (s42 walk-through). The stock is added up as before."""
+    note = _added_up(cli, tmp_path, "sku,site,on_hand\nP1,DC-A,5\nP1,DC-B,3\n")
+    assert note.startswith(
+        "the forecast has no site, so each sku's stock at its sites (up to 2) is one point's; "
+        "forecast by site (forecast --assignments, or --by site,segment,sku) to plan each "
+        "site's stock"
+    )
+    assert "bins or lots" not in note
 
 
 def test_stock_orders_matching_no_stocking_point_are_said(cli, tmp_path: Path) -> None:

@@ -584,6 +584,8 @@ def join_on_hand(
 
     Several rows of one stocking point (bins, lots) are added up; those points are returned
     (``keys, rows``) so that the caller can say so: an export appended twice doubles the stock.
+    With a forecast without sites and an on-hand table with them, a point's rows are those of
+    its sites, counted too (``_sites``).
 
     Returns:
         (policy, stocking points without an on-hand row, on-hand points without demand,
@@ -608,8 +610,12 @@ def join_on_hand(
         )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
+    # A forecast without sites plans one point per sku: the rows of its several sites are one
+    # point's stock, not bins or lots of one site (counted apart for the note).
+    across = "site" in oh.columns and "site" not in by
     oh = numeric_columns(oh, [qty, *extra], source=ON_HAND_OPTION).select(
         *[pl.col(k).cast(pl.String) for k in by],
+        *([pl.col("site").cast(pl.String).alias("_site")] if across else []),
         pl.col(qty).alias("on_hand"),
         *[pl.col(c).fill_null(0.0) for c in extra],
     )
@@ -634,10 +640,15 @@ def join_on_hand(
             + " and a number on hand (at most 1e15 in size); drop or fix those rows",
         )
     oh = oh.group_by(by, maintain_order=True).agg(
-        pl.len().alias("_rows"), *[pl.col(c).sum() for c in ["on_hand", *extra]]
+        pl.len().alias("_rows"),
+        *[pl.col(c).sum() for c in ["on_hand", *extra]],
+        *([pl.col("_site").drop_nulls().n_unique().alias("_sites")] if across else []),
     )
     order = ["sku", *[k for k in by if k != "sku"]]  # sku first, then site
-    merged = oh.filter(pl.col("_rows") > 1).select(*order, pl.col("_rows").alias("rows"))
+    merged = oh.filter(pl.col("_rows") > 1).select(
+        *order, pl.col("_rows").alias("rows"), *(["_sites"] if across else [])
+    )
+    oh = oh.drop("_sites", strict=False)
     unknown = oh.join(policy.select(by), on=by, how="anti").sort(order)
     joined = policy.join(oh.drop("_rows"), on=by, how="left", maintain_order="left")
     missing = int(joined.get_column("on_hand").null_count())

@@ -432,10 +432,22 @@ def _merged_on_hand_note(merged: pl.DataFrame, keys: list[str]) -> TableMessage:
     names = ["sku", "site"] if "site" in keys else ["sku"]
     points = merged.select(pl.concat_str(names, separator="@")).to_series().to_list()
     what = "sku@site" if "site" in keys else "sku"
+    rows = f"{plural(int(merged['rows'].sum()), 'on-hand row')} added up into "
+    sites = (
+        int(merged.select(pl.col("_sites").max()).item() or 0) if "_sites" in merged.columns else 0
+    )
+    if sites > 1:
+        # The forecast has no site: each sku's stock at every site is one point's.
+        return about(
+            ON_HAND_OPTION,
+            f"{rows}{plural(merged.height, 'stocking point')} ({what} {examples(points)}): the "
+            f"forecast has no site, so each sku's stock at its sites (up to {sites}) is one "
+            "point's; forecast by site (forecast --assignments, or --by site,segment,sku) to "
+            "plan each site's stock",
+        )
     return about(
         ON_HAND_OPTION,
-        f"{plural(int(merged['rows'].sum()), 'on-hand row')} added up into "
-        f"{plural(merged.height, 'stocking point')} ({what} {examples(points)}): stock in "
+        f"{rows}{plural(merged.height, 'stocking point')} ({what} {examples(points)}): stock in "
         "several bins or lots; if the export holds some rows twice, remove them",
     )
 
