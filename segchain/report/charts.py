@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -380,15 +381,22 @@ class FanPanel:
     model: Any = None
 
 
+def gaps(values: Sequence[Any]) -> list[float]:
+    """Values to draw as a line or a band, an unknown one (empty, NaN, infinite) as NaN, where
+    matplotlib leaves a gap: drawn as 0 it would read as a figure of 0."""
+    return [math.nan if (x := finite(v)) is None else x for v in values]
+
+
 def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
-    """The forecast fan chart: one panel per series, bands shaded under the forecast line."""
+    """The forecast fan chart: one panel per series, bands shaded under the forecast line; a
+    period whose forecast (or band) is unknown is a gap."""
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
     for ax, panel in zip(axes, panels, strict=True):
         for i, (lv, lo, hi) in enumerate(panel.bands):
             ax.fill_between(
                 panel.ds,
-                [finite(v) or 0.0 for v in lo],
-                [finite(v) or 0.0 for v in hi],
+                gaps(lo),
+                gaps(hi),
                 color=panel.colour,
                 alpha=0.15 + 0.15 * i,
                 linewidth=0,
@@ -398,7 +406,7 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
             ax.plot(panel.history[0], panel.history[1], color=INK, linewidth=1.1, label="history")
         ax.plot(
             panel.ds,
-            [finite(v) or 0.0 for v in panel.forecast],
+            gaps(panel.forecast),
             color=panel.colour,
             linewidth=1.8,
             label="forecast",

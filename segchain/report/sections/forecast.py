@@ -37,6 +37,7 @@ from segchain.report.sections.common import (
     segment_order,
     sum_note,
     total,
+    unknown,
     unknown_note,
     with_unknowns,
 )
@@ -127,19 +128,26 @@ def series_keys(fc: pl.DataFrame, params: Mapping[str, Any]) -> list[str]:
     return [c for c in by if c in fc.columns] or [c for c in ("segment", "sku") if c in fc.columns]
 
 
+def series_demand(fc: pl.DataFrame) -> pl.DataFrame:
+    """Each series' forecast demand over the horizon (``total``) to rank the series by, an
+    unknown period taken at the mean of the series' known ones (summed as 0 it ranked a series
+    below smaller ones); a series with no known period is left out, as is a row without a series
+    id (a cell emptied by hand), which belongs to no series that can be drawn."""
+    return (
+        fc.filter(pl.col("unique_id").is_not_null())
+        .group_by("unique_id")
+        .agg((num("forecast").mean() * pl.len()).alias("total"))
+        .drop_nulls("total")
+    )
+
+
 def fan_panels(
     tables: Tables, fc: pl.DataFrame, by: list[str], interval: str, colours: Colours
 ) -> list[ch.FanPanel]:
     """The TOP_SERIES largest series by forecast demand, with their bands and history."""
     periods = fc["ds"].n_unique()
     levels = interval_levels(fc.columns)
-    # A row without a series id (a cell emptied by hand) belongs to no series that can be drawn.
-    sums = (
-        fc.filter(pl.col("unique_id").is_not_null())
-        .group_by("unique_id")
-        .agg(num("forecast").sum().fill_null(0.0).alias("total"))
-        .sort(["total", "unique_id"], descending=[True, False])
-    )
+    sums = series_demand(fc).sort(["total", "unique_id"], descending=[True, False])
     panels = []
     for uid in sums["unique_id"].head(TOP_SERIES).to_list():
         rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
@@ -233,6 +241,9 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                         "forecast",
                         by="unique_id",
                     ),
+                    "an unknown period counts at its series' known mean in the ranking"
+                    if unknown(fc, "forecast")
+                    else "",
                 ),
             )
         )
