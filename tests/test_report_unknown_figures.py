@@ -11,11 +11,12 @@ from datetime import date, timedelta
 
 import polars as pl
 from matplotlib.figure import Figure
-from test_report_unknown_tables import NAN, on_both_pages
+from test_report import assignments_frame
+from test_report_unknown_tables import NAN, block, cell, on_both_pages
 
 from segchain.report import build_report
 from segchain.report import charts as ch
-from segchain.report.model import Chart
+from segchain.report.model import Chart, format_number
 
 MONDAY = date(2024, 1, 1)
 
@@ -71,3 +72,46 @@ def test_fan_chart_leaves_out_a_series_with_no_known_forecast():
     fc = four_series([NAN] * 4).filter(pl.col("unique_id").is_in(["A", "B"]))
     fan = chart(build_report({"forecast": fc}), "forecast")
     assert [p.uid for p in fan.plot.keywords["panels"]] == ["B"]
+
+
+# ---- network: demand within promise
+
+
+def late_as_network_writes_it(customer: str) -> pl.DataFrame:
+    """test_report's four lanes with ``customer``'s transit time unknown, and so sla_met false
+    as network writes it (within_promise(null, sla) filled false)."""
+    asg = assignments_frame()
+    hit = pl.col("customer_id") == customer
+    return asg.with_columns(
+        transit_days=pl.when(hit).then(None).otherwise(pl.col("transit_days")),
+        sla_met=pl.when(hit).then(False).otherwise(pl.col("sla_met")),
+    )
+
+
+def test_demand_within_promise_leaves_out_a_lane_whose_delivery_time_is_unknown():
+    # c4 (At Risk, 5 units) has no transit time: whether it is on time is unknown. The old code
+    # counted it late: (10 + 5) / 50 = 30 %, "2 of 4 customers", At Risk 0 % and broken.
+    report = build_report({"assignments": late_as_network_writes_it("c4")})
+    section = next(s for s in report.sections if s.key == "network")
+    head = next(h for h in section.headlines if h.label == "Demand within promise")
+    # c1 (10) and c3 (5) on time, c2 (30) late: 15 / 45.
+    assert head.value == format_number(15 / 45, "pct")
+    said = "5 units of demand left out (1 lane), whether on time unknown"
+    assert head.detail == f"2 of 3 customers; {said}"
+    on_both_pages(report, said)
+    table = block(report, "network", "Delivery by segment")
+    assert cell(table, "At Risk", "within_promise") == format_number(None, "pct")  # –
+    promises = block(report, "actions", "Segments whose promise is not kept")
+    assert cell(promises, "At Risk", "kept") == "unknown"
+
+
+def test_demand_within_promise_counts_a_customer_whose_delivery_is_unknown_in_neither_count():
+    # c2's sla_met unknown: c2 is neither within promise nor late (the old code: "2 of 4").
+    asg = assignments_frame().with_columns(
+        sla_met=pl.Series([True, None, True, False], dtype=pl.Boolean)
+    )
+    section = next(s for s in build_report({"assignments": asg}).sections if s.key == "network")
+    head = next(h for h in section.headlines if h.label == "Demand within promise")
+    assert head.detail == (
+        "2 of 3 customers; 30 units of demand left out (1 lane), whether on time unknown"
+    )

@@ -454,7 +454,7 @@ def test_demand_within_promise_headline_names_the_lanes_left_out():
     head = next(h for h in section.headlines if h.label == "Demand within promise")
     # Over c1, c3 and c4's demand: (10 + 5) / (10 + 5 + 5).
     assert head.value == format_number(15 / 20, "pct")
-    assert head.detail.endswith("; 1 lane left out, whether on time unknown")
+    assert head.detail.endswith("; 30 units of demand left out (1 lane), whether on time unknown")
 
 
 def test_mean_distance_headline_names_the_lane_left_out():

@@ -33,12 +33,12 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
-    flag,
     has,
     mean_note,
     money,
     noted,
     num,
+    on_time,
     order_frame,
     params_of,
     pct,
@@ -349,7 +349,7 @@ def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
         rows = rows.filter(pl.col("left_out").is_null())
     if rows.height == 0:
         return None
-    met = flag("sla_met")
+    met = on_time(rows)
     # Over the demand whose delivery is known: a lane whose sla_met is unknown is neither late
     # nor on time.
     weight = pl.when(met.is_not_null()).then(_lane_demand(rows))
@@ -384,7 +384,7 @@ def promise_notes(tables: Tables) -> list[str]:
                 rows,
                 "sla_met",
                 "lane",
-                known=flag("sla_met").is_not_null() & _lane_demand(rows).is_not_null(),
+                known=on_time(rows).is_not_null() & _lane_demand(rows).is_not_null(),
                 name="within_promise",
             )
         )

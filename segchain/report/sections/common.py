@@ -52,6 +52,16 @@ def flag(col: str) -> pl.Expr:
     )
 
 
+def on_time(df: pl.DataFrame) -> pl.Expr:
+    """A lane's delivery within its promise (``sla_met``, read as ``flag`` reads it): 1.0 / 0.0,
+    null when unknown, as it is where the lane's transit time is unknown (network writes such a
+    lane as late, sla_met false, which no one knows)."""
+    met = flag("sla_met")
+    if "transit_days" not in df.columns:
+        return met
+    return pl.when(num("transit_days").is_not_null()).then(met).alias("sla_met")
+
+
 def truth(col: str) -> pl.Expr:
     """A true/false column (``open``, ``existing``, ``capped``) as booleans, null when unknown
     (see ``flag``): polars cannot cast text to a boolean, and ``bool("false")`` is true."""

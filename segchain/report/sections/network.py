@@ -33,7 +33,6 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
-    flag,
     groups_of,
     has,
     known_sum,
@@ -41,6 +40,7 @@ from segchain.report.sections.common import (
     money,
     noted,
     num,
+    on_time,
     order_frame,
     params_of,
     pct,
@@ -111,26 +111,49 @@ def left_out_note(asg: pl.DataFrame) -> Note | None:
     return Note("Customers not served by any site: " + "; ".join(parts) + ".")
 
 
+def _promised(asg: pl.DataFrame) -> pl.DataFrame:
+    """The rows of customers with a promise (all, in an old table without sla_days)."""
+    return asg.filter(pl.col("sla_days").is_not_null()) if "sla_days" in asg.columns else asg
+
+
 def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, int, int]:
-    """Share of demand (or customers) within promise, customers all of whose rows met it, all
-    (customers with a promise only)."""
-    if "sla_days" in asg.columns:
-        asg = asg.filter(pl.col("sla_days").is_not_null())
-    met = asg.with_columns(flag("sla_met").alias("_met"))
+    """Share of demand (or customers) within promise, customers all of whose rows met it, and
+    the customers whose delivery is known (a customer with a promise and a late row, or every
+    row known): an unknown delivery is neither late nor on time."""
+    asg = _promised(asg)
+    met = asg.with_columns(on_time(asg).alias("_met"))
     share = wmean(met, "_met", weight)
-    if "customer_id" in met.columns:
-        per_customer = met.group_by("customer_id").agg(pl.col("_met").min())
-        return share, int(per_customer["_met"].fill_null(0).sum()), per_customer.height
-    return share, int(met["_met"].fill_null(0).sum()), met.height
+    if "customer_id" not in met.columns:
+        known = met.filter(pl.col("_met").is_not_null())
+        return share, int(known["_met"].sum()), known.height
+    per_customer = met.group_by("customer_id").agg(
+        pl.col("_met").min(), pl.col("_met").is_null().any().alias("_unknown")
+    )
+    known = per_customer.filter((pl.col("_met") == 0) | ~pl.col("_unknown"))
+    return share, int(known["_met"].sum()), known.height
 
 
 def _promise_unknowns(asg: pl.DataFrame, weight: str | None) -> str:
-    """The lanes the share within promise leaves out: promise kept or demand unknown."""
-    rows = asg.filter(pl.col("sla_days").is_not_null()) if "sla_days" in asg.columns else asg
-    n = rows.height - int(rows.select(within_promise_known(rows, weight).sum()).item() or 0)
-    if not n:
-        return ""
-    return f"{count(n)} {'lane' if n == 1 else 'lanes'} left out, whether on time unknown"
+    """What the share within promise leaves out: the lanes whether on time unknown and the
+    demand they serve, and the lanes whose demand is unknown."""
+    rows = _promised(asg).with_columns(on_time(asg).alias("_met"))
+    unsure = rows.filter(pl.col("_met").is_null())
+    n = unsure.height
+    lanes = f"{count(n)} {'lane' if n == 1 else 'lanes'}"
+    units = total(unsure, weight) if weight else None
+    said = (
+        f"{format_number(units, UNITS)} units of demand left out ({lanes}), whether on time unknown"
+        if units is not None
+        else f"{lanes} left out, whether on time unknown"
+        if n
+        else ""
+    )
+    demand = (
+        ""
+        if weight is None
+        else unknown_note(rows.filter(pl.col("_met").is_not_null()), weight, "lane", "demand")
+    )
+    return noted(said, demand)
 
 
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
@@ -177,7 +200,7 @@ def delivery_by_segment(
     if weight:
         aggs.append(known_sum(num(weight)).alias("demand"))
     if "sla_met" in asg.columns:
-        met_expr = flag("sla_met")
+        met_expr = on_time(asg)
         if weight:
             # Over the demand whose delivery is known: a lane whose sla_met is unknown is
             # neither late nor on time.
@@ -201,7 +224,7 @@ def delivery_by_segment(
 def within_promise_known(asg: pl.DataFrame, weight: str | None) -> pl.Expr:
     """Which rows a segment's within_promise is taken over: sla_met (and the demand weighing
     it) known."""
-    met = flag("sla_met").is_not_null()
+    met = on_time(asg).is_not_null()
     return met & num(weight).is_not_null() if weight else met
 
 
