@@ -11,12 +11,13 @@ from datetime import date, timedelta
 
 import polars as pl
 from matplotlib.figure import Figure
-from test_report import assignments_frame
+from test_report import assignments_frame, forecast_frame, segments_frame
 from test_report_unknown_tables import NAN, block, cell, on_both_pages
 
 from segchain.report import build_report
 from segchain.report import charts as ch
 from segchain.report.model import Chart, format_number
+from segchain.report.sections.forecast import history
 
 MONDAY = date(2024, 1, 1)
 
@@ -115,3 +116,58 @@ def test_demand_within_promise_counts_a_customer_whose_delivery_is_unknown_in_ne
     assert head.detail == (
         "2 of 3 customers; 30 units of demand left out (1 lane), whether on time unknown"
     )
+
+
+# ---- forecast: the order history beside it
+
+
+def history_orders() -> pl.DataFrame:
+    """Champions' (c1, c2) order lines of sku A over three weeks before the forecast: week 1
+    known (3 + 4), week 2's one line without a quantity, week 3 one known (5) and one NaN; and
+    one line without a date."""
+    start = MONDAY - timedelta(weeks=3)
+    return pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3", "4", "5", "6"],
+            "order_date": [
+                start,
+                start + timedelta(days=1),
+                start + timedelta(weeks=1),
+                start + timedelta(weeks=2),
+                start + timedelta(weeks=2, days=2),
+                None,
+            ],
+            "customer_id": ["c1", "c2", "c1", "c1", "c2", "c1"],
+            "sku": ["A"] * 6,
+            "quantity": [3.0, 4.0, None, 5.0, NAN, 8.0],
+        }
+    )
+
+
+def test_history_leaves_a_gap_where_every_quantity_of_a_period_is_unknown():
+    got = history(
+        {"orders": history_orders(), "segments": segments_frame()},
+        {"segment": "Champions", "sku": "A"},
+        "1w",
+    )
+    assert got is not None
+    # The old code drew week 2, whose one line has no quantity, as a week without demand: 0.
+    assert got[1][0] == 7.0 and got[1][2] == 5.0
+    assert math.isnan(got[1][1])
+
+
+def test_forecast_chart_says_what_the_history_left_out():
+    tables = {
+        "forecast": forecast_frame(),
+        "orders": history_orders(),
+        "segments": segments_frame(),
+    }
+    report = build_report(tables)
+    fan = chart(report, "forecast")
+    # Known by hand: lines 3 and 5 lack a quantity (week 2 has no other), line 6 a date.
+    said = (
+        "history of Champions/A: 2 order lines' quantity unknown, left out, 1 week not drawn; "
+        "1 order line's date unknown, left out"
+    )
+    assert said in fan.caption
+    on_both_pages(report, said)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping, Sequence
 from functools import partial
@@ -74,11 +75,9 @@ def period_interval(ds: pl.Series) -> tuple[str, str]:
     return "1q", "quarter"
 
 
-def history(
-    tables: Tables, keys: Mapping[str, Any], interval: str
-) -> tuple[list[dt.date], list[float]] | None:
-    """Past demand of one series (summed quantity per period, returns netted, floored at 0), from
-    the orders (and segments, for a segment key); None when the inputs cannot give it."""
+def series_lines(tables: Tables, keys: Mapping[str, Any]) -> pl.DataFrame | None:
+    """The demand lines of one series, from the orders (and segments, for a segment key); None
+    when the inputs cannot give them."""
     orders = tables.get("orders")
     if not has(orders, "order_date", "quantity") or not keys:
         return None
@@ -101,13 +100,28 @@ def history(
         if key not in cols:
             return None
         lf = lf.filter(pl.col(key).cast(pl.String) == str(value))
-    out = (
-        lf.group_by(pl.col("order_date").cast(pl.Date).dt.truncate(interval).alias("ds"))
-        .agg(num("quantity").sum().clip(0, None).alias("y"))
+    return lf.with_columns(pl.col("order_date").cast(pl.Date)).collect()
+
+
+def _per_period(lines: pl.DataFrame, interval: str) -> pl.DataFrame:
+    """Per period with a dated line: the known quantities summed (null where none is known)."""
+    return (
+        lines.group_by(pl.col("order_date").dt.truncate(interval).alias("ds"))
+        .agg(known_sum(num("quantity")).alias("y"))
+        .drop_nulls("ds")
         .sort("ds")
-        .collect()
     )
-    if not out.height:
+
+
+def history(
+    tables: Tables, keys: Mapping[str, Any], interval: str
+) -> tuple[list[dt.date], list[float]] | None:
+    """Past demand of one series (summed quantity per period, returns netted, floored at 0; 0 in
+    a period without a line, NaN, drawn as a gap, in one whose every quantity is unknown), from
+    the orders (and segments, for a segment key); None when the inputs cannot give it."""
+    lines = series_lines(tables, keys)
+    out = _per_period(lines, interval) if lines is not None else None
+    if out is None or not out.height:
         return None
     full = pl.DataFrame(
         {
@@ -118,8 +132,28 @@ def history(
                 eager=True,
             )
         }
-    ).join(out, on="ds", how="left")
+    ).join(out.with_columns(pl.col("y").clip(0, None).fill_null(math.nan)), on="ds", how="left")
     return full["ds"].to_list(), full["y"].fill_null(0.0).to_list()
+
+
+def history_note(
+    tables: Tables, keys: Mapping[str, Any], period: tuple[str, str], uid: Any, since: dt.date
+) -> str:
+    """What a series' history drawn from ``since`` leaves out ("history of Champions/A: 3 order
+    lines' quantity unknown, left out, 1 week not drawn; 1 order line's date unknown, left
+    out"), else "". ``period``: ``period_interval``'s."""
+    lines = series_lines(tables, keys)
+    if lines is None:
+        return ""
+    interval, name = period
+    dated = lines.filter(pl.col("order_date").dt.truncate(interval) >= since)
+    gaps = int(_per_period(dated, interval)["y"].null_count())
+    quantity = unknown_note(dated, "quantity", "order line", "quantity")
+    said = noted(
+        quantity + (f", {count(gaps)} {name}{'s' * (gaps != 1)} not drawn" if gaps else ""),
+        unknown_note(lines, "order_date", "order line", "date"),
+    )
+    return f"history of {ch.label(uid)}: {said}" if said else ""
 
 
 def series_keys(fc: pl.DataFrame, params: Mapping[str, Any]) -> list[str]:
@@ -142,13 +176,16 @@ def series_demand(fc: pl.DataFrame) -> pl.DataFrame:
 
 
 def fan_panels(
-    tables: Tables, fc: pl.DataFrame, by: list[str], interval: str, colours: Colours
-) -> list[ch.FanPanel]:
-    """The TOP_SERIES largest series by forecast demand, with their bands and history."""
+    tables: Tables, fc: pl.DataFrame, by: list[str], period: tuple[str, str], colours: Colours
+) -> tuple[list[ch.FanPanel], list[str]]:
+    """The TOP_SERIES largest series by forecast demand, with their bands and history; and what
+    each history drawn leaves out (``history_note``). ``period``: ``period_interval``'s."""
+    interval = period[0]
     periods = fc["ds"].n_unique()
     levels = interval_levels(fc.columns)
     sums = series_demand(fc).sort(["total", "unique_id"], descending=[True, False])
     panels = []
+    notes = []
     for uid in sums["unique_id"].head(TOP_SERIES).to_list():
         rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
         keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
@@ -156,6 +193,7 @@ def fan_panels(
         if past is not None:
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
+            notes.append(history_note(tables, keys, period, uid, since=past[0][0]))
         bands = [
             (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
             for lv in levels
@@ -167,7 +205,7 @@ def fan_panels(
                 uid, rows["ds"].to_list(), rows["forecast"].to_list(), bands, past, colour, model
             )
         )
-    return panels
+    return panels, notes
 
 
 def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
@@ -218,7 +256,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         "Each series' model was chosen by backtest."
     )
     blocks: list[Block] = []
-    panels = fan_panels(tables, fc, by, interval, colours)
+    panels, history_notes = fan_panels(tables, fc, by, (interval, period), colours)
     with_history = sum(p.history is not None for p in panels)
     if panels:
         caption = (
@@ -244,6 +282,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     "an unknown period counts at its series' known mean in the ranking"
                     if unknown(fc, "forecast")
                     else "",
+                    *history_notes,
                 ),
             )
         )
