@@ -171,3 +171,49 @@ def test_forecast_chart_says_what_the_history_left_out():
     )
     assert said in fan.caption
     on_both_pages(report, said)
+
+
+# ---- segments: a segment whose customers are unknown
+
+
+def profile_without_champions_customers(**more) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "segment": ["Champions", "Lost", "At Risk"],
+            "segment_rank": [1, 3, 2],
+            "customers": [None, 3.0, 1.0],
+            **more,
+        }
+    )
+
+
+def test_segment_profile_says_which_segments_customers_are_unknown():
+    # The old code summed the known customers (4) under "in 3 segments", shared them out and
+    # drew Champions at 0 customers, with no word.
+    report = build_report({"segment_profile": profile_without_champions_customers()})
+    section = next(s for s in report.sections if s.key == "segments")
+    head = next(h for h in section.headlines if h.label == "Customers")
+    assert (head.value, head.detail) == (
+        "4",
+        "in 3 segments; 1 segment's customers unknown, left out",
+    )
+    table = block(report, "segments", "Segment profile")
+    assert cell(table, "Lost", "share_customers") == format_number(3 / 4, "pct")
+    said = "share_customers: a share of the known customers, 1 segment's customers unknown"
+    assert f"{said} (Champions)" in table.note
+    on_both_pages(report, said)
+    caption = chart(report, "segments").caption
+    assert caption == "Not drawn, unknown: the customers of Champions."
+
+
+def test_segment_profile_names_an_unknown_customers_cell_beside_the_profiles_own_shares():
+    profile = profile_without_champions_customers(share_customers=[0.5, 0.375, 0.125])
+    table = block(build_report({"segment_profile": profile}), "segments", "Segment profile")
+    assert "customers: 1 segment's customers unknown (Champions)" in table.note
+
+
+def test_largest_segment_is_not_one_whose_customers_are_unknown():
+    report = build_report({"segment_profile": profile_without_champions_customers()})
+    section = next(s for s in report.sections if s.key == "segments")
+    head = next(h for h in section.headlines if h.label == "Largest segment")
+    assert (head.value, head.detail) == ("Lost", "3")  # the old code: Champions, –

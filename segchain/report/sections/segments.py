@@ -203,21 +203,49 @@ def profile_notes(tables: Tables, prof: pl.DataFrame) -> tuple[list[str], str]:
         notes.append(sum_note(seg, "clv", "customer", "CLV", name="clv_total"))
         notes.append(mean_note(seg, "clv", "customer", name="clv_per_customer"))
     given = tables.get("segment_profile")
-    computed_share = given is None or "share_revenue" not in given.columns
-    n = unknown(prof, "revenue")
-    if n and computed_share and "share_revenue" in prof.columns:
-        whose = "segment's" if n == 1 else "segments'"
-        notes.append(
-            f"share_revenue: a share of the known revenue, {count(n)} {whose} revenue unknown"
-            + groups_of(prof, "revenue")
-        )
+    notes += [_unknown_cells(prof, given, c) for c in ("customers", "revenue")]
     return notes, revenue
 
 
+def _unknown_cells(prof: pl.DataFrame, given: pl.DataFrame | None, col: str) -> str:
+    """The segments whose ``col`` (customers, revenue) is unknown, and so what ``share_<col>``
+    is a share of when it is worked out here ("share_customers: a share of the known
+    customers, 1 segment's customers unknown (Champions)"), else ""."""
+    n = unknown(prof, col)
+    if not n:
+        return ""
+    whose = "segment's" if n == 1 else "segments'"
+    said = f"{count(n)} {whose} {col} unknown{groups_of(prof, col)}"
+    share = f"share_{col}"
+    if share in prof.columns and (given is None or share not in given.columns):
+        return f"{share}: a share of the known {col}, {said}"
+    return f"{col}: {said}"
+
+
+def _not_drawn(prof: pl.DataFrame, columns: tuple[str, ...]) -> str:
+    """The bars the segments chart cannot draw ("Not drawn, unknown: the customers of
+    Champions"), else ""."""
+    parts = [
+        f"the {c} of {', '.join(ch.label(n) for n in names)}"
+        for c in columns
+        if c in prof.columns and (names := prof.filter(num(c).is_null())["segment"].to_list())
+    ]
+    return f"Not drawn, unknown: {'; '.join(parts)}" if parts else ""
+
+
 def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
-    customers = finite(prof["customers"].sum()) or 0.0
+    customers = total(prof, "customers") or 0.0
     k = prof.height
-    heads = [Headline("Customers", count(customers), f"in {k} segment{'s' * (k != 1)}")]
+    heads = [
+        Headline(
+            "Customers",
+            count(customers),
+            noted(
+                f"in {k} segment{'s' * (k != 1)}",
+                unknown_note(prof, "customers", "segment", "customers"),
+            ),
+        )
+    ]
     top = prof.row(0, named=True)
     if "share_revenue" in prof.columns:
         heads.append(
@@ -241,7 +269,7 @@ def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
             Headline("Revenue", money(total(prof, "revenue")), noted("net order value", unknowns))
         )
     else:
-        largest = prof.sort("customers", descending=True).row(0, named=True)
+        largest = prof.sort("customers", descending=True, nulls_last=True).row(0, named=True)
         heads.append(
             Headline("Largest segment", ch.label(largest["segment"]), count(largest["customers"]))
         )
@@ -271,7 +299,7 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             size=(9.0, 0.9 + 0.32 * prof.height),
             # On a phone the two panels are stacked.
             narrow_size=(4.2, 1.6 + 0.64 * prof.height),
-            caption=with_unknowns("", revenue_unknowns),
+            caption=with_unknowns("", revenue_unknowns, _not_drawn(prof, ("customers", "revenue"))),
         ),
         TableBlock(
             "Segment profile",
