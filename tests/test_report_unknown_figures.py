@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import polars as pl
 from matplotlib.figure import Figure
 from test_report import assignments_frame, forecast_frame, segments_frame
-from test_report_unknown_tables import NAN, block, cell, on_both_pages
+from test_report_unknown_tables import NAN, block, cell, on_both_pages, policy
 
 from segchain.report import build_report
 from segchain.report import charts as ch
@@ -217,3 +217,35 @@ def test_largest_segment_is_not_one_whose_customers_are_unknown():
     section = next(s for s in report.sections if s.key == "segments")
     head = next(h for h in section.headlines if h.label == "Largest segment")
     assert (head.value, head.detail) == ("Lost", "3")  # the old code: Champions, –
+
+
+# ---- inventory: the Expected fill rate headline says how it was taken
+
+
+def fill_rate_headline(p: pl.DataFrame):
+    section = next(s for s in build_report({"policy": p}).sections if s.key == "inventory")
+    return next(h for h in section.headlines if h.label == "Expected fill rate")
+
+
+def test_fill_rate_headline_names_a_point_whose_demand_is_unknown_as_such():
+    # B's fill rate is known (97 %) but its demand is not: it cannot be weighed, and the old
+    # code said "1 stocking point's fill rate unknown, left out".
+    p = policy().with_columns(
+        expected_fill_rate=pl.Series([0.99, 0.97, 0.95]),
+        mean_demand=pl.Series([10.0, None, 5.0]),
+    )
+    head = fill_rate_headline(p)
+    assert head.value == format_number((0.99 * 10 + 0.95 * 5) / 15, "pct")
+    assert head.detail == "demand-weighted; 1 stocking point's demand unknown, left out"
+
+
+def test_fill_rate_headline_without_any_demand_says_it_is_a_plain_mean():
+    # No demand known: the figure is the plain mean of the fill rates, which the old code
+    # called "demand-weighted" and said left out every point.
+    p = policy().with_columns(
+        expected_fill_rate=pl.Series([0.99, 0.97, None]),
+        mean_demand=pl.Series([None, None, None], dtype=pl.Float64),
+    )
+    head = fill_rate_headline(p)
+    assert head.value == format_number((0.99 + 0.97) / 2, "pct")
+    assert head.detail == "mean per stocking point; 1 stocking point's fill rate unknown, left out"

@@ -202,16 +202,40 @@ def noted(detail: str, *notes: str) -> str:
     return "; ".join(x for x in (detail, *notes) if x)
 
 
+def _weighed(df: pl.DataFrame, value: str, weight: str | None) -> pl.DataFrame | None:
+    """The rows where ``value`` and ``weight`` are both known, as ``v`` and ``w``, when their
+    weights add up to more than 0; else None (``wmean`` takes a plain mean then)."""
+    if not weight or weight not in df.columns or value not in df.columns:
+        return None
+    both = df.select(num(value).alias("v"), num(weight).alias("w")).drop_nulls()
+    wsum = finite(both["w"].sum())
+    return both if wsum and wsum > 0 else None
+
+
 def wmean(df: pl.DataFrame, value: str, weight: str | None) -> float | None:
     """Mean of ``value`` weighted by ``weight`` (plain mean when the weights are absent or 0)."""
     if value not in df.columns:
         return None
-    if weight and weight in df.columns:
-        both = df.select(num(value).alias("v"), num(weight).alias("w")).drop_nulls()
-        wsum = finite(both["w"].sum())
-        if wsum and wsum > 0:
-            return finite(cast(float, (both["v"] * both["w"]).sum()) / wsum)
+    both = _weighed(df, value, weight)
+    if both is not None:
+        return finite(cast(float, (both["v"] * both["w"]).sum()) / cast(float, both["w"].sum()))
     return finite(df.select(num(value).mean()).item())
+
+
+def wmean_note(df: pl.DataFrame, value: str, weight: str, row: str, what: str) -> str:
+    """How ``wmean`` takes its mean of ``value`` by ``weight`` (a demand) and what it leaves out,
+    for a headline: "demand-weighted; 1 stocking point's fill rate unknown, left out; 1 stocking
+    point's demand unknown, left out" (a row without demand weighs nothing and is not counted),
+    or "mean per stocking point" and the rows whose ``value`` is unknown where no demand is
+    known, as the plain mean ``wmean`` then takes."""
+    if _weighed(df, value, weight) is None:
+        return noted(f"mean per {row}", unknown_note(df, value, row, what))
+    weighs = df.filter(~(num(weight) == 0).fill_null(False))
+    return noted(
+        "demand-weighted",
+        unknown_note(weighs, value, row, what),
+        unknown_note(weighs.filter(num(value).is_not_null()), weight, row, "demand"),
+    )
 
 
 def pct(x: float | None) -> str:

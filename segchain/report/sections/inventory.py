@@ -44,6 +44,7 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
     wmean,
+    wmean_note,
 )
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 
@@ -259,32 +260,20 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
     )
 
 
-def _weighted_unknowns(p: pl.DataFrame, value: str, what: str) -> str:
-    """The stocking points a mean weighted by demand leaves out: its value or demand unknown
-    (a point without demand weighs nothing, and has no fill rate: not counted)."""
-    if "mean_demand" not in p.columns:
-        return unknown_note(p, value, "stocking point", what)
-    weighs = p.filter(~(num("mean_demand") == 0).fill_null(False))
-    left = weighs.with_columns(
-        pl.when(num("mean_demand").is_not_null()).then(num(value)).alias("_v")
-    )
-    return unknown_note(left, "_v", "stocking point", what)
-
-
 def _service_headline(p: pl.DataFrame, points: int) -> Headline:
     fill = wmean(p, "expected_fill_rate", "mean_demand")
     if fill is not None:
         return Headline(
             "Expected fill rate",
             pct(fill),
-            noted("demand-weighted", _weighted_unknowns(p, "expected_fill_rate", "fill rate")),
+            wmean_note(p, "expected_fill_rate", "mean_demand", "stocking point", "fill rate"),
         )
     target = wmean(p, "service_target", "mean_demand")
     if target is not None:
         return Headline(
             "Service target",
             pct(target),
-            noted("demand-weighted", _weighted_unknowns(p, "service_target", "target")),
+            wmean_note(p, "service_target", "mean_demand", "stocking point", "target"),
         )
     return Headline("Stocking points", count(points), "sku (x site)")
 
