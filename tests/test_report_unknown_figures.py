@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import polars as pl
 from matplotlib.figure import Figure
 from test_report import assignments_frame, forecast_frame, segments_frame
-from test_report_unknown_tables import NAN, block, cell, on_both_pages, policy
+from test_report_unknown_tables import NAN, block, cell, lanes, on_both_pages, policy
 
 from segchain.report import build_report
 from segchain.report import charts as ch
@@ -249,3 +249,19 @@ def test_fill_rate_headline_without_any_demand_says_it_is_a_plain_mean():
     head = fill_rate_headline(p)
     assert head.value == format_number((0.99 + 0.97) / 2, "pct")
     assert head.detail == "mean per stocking point; 1 stocking point's fill rate unknown, left out"
+
+
+# ---- network: the Mean distance headline says how it was taken
+
+
+def mean_distance_headline(asg: pl.DataFrame):
+    section = next(s for s in build_report({"assignments": asg}).sections if s.key == "network")
+    return next(h for h in section.headlines if h.label == "Mean distance")
+
+
+def test_mean_distance_without_any_demand_says_it_is_a_plain_mean():
+    # No lane's demand known: the figure is the plain mean over the lanes, which the old code
+    # called "demand-weighted; 4 lanes' demand unknown, left out".
+    head = mean_distance_headline(lanes(demand=[NAN] * 4).drop("sla_met"))
+    assert head.value == f"{format_number((100 + 300 + 50 + 200) / 4, 'num')} km"
+    assert head.detail == "mean per lane"

@@ -53,6 +53,7 @@ from segchain.report.sections.common import (
     whole_col,
     with_unknowns,
     wmean,
+    wmean_note,
 )
 from segchain.schema import META_TOTALS, SITE_COLUMNS
 
@@ -488,16 +489,9 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             Headline(
                 "Mean distance",
                 f"{format_number(wmean(asg, 'distance_km', weight), NUM)} km",
-                noted(
-                    "demand-weighted" if weight else "per customer",
-                    unknown_note(
-                        asg.filter(num(weight).is_not_null()) if weight else asg,
-                        "distance_km",
-                        "lane",
-                        "distance",
-                    ),
-                    unknown_note(asg, weight, "lane", "demand") if weight else "",
-                ),
+                wmean_note(asg, "distance_km", weight, "lane", "distance")
+                if weight
+                else noted("per customer", unknown_note(asg, "distance_km", "lane", "distance")),
             )
         )
     points = customer_points(tables, asg) if asg is not None else None
