@@ -12,7 +12,15 @@ from datetime import date, timedelta
 import polars as pl
 from matplotlib.figure import Figure
 from test_report import assignments_frame, forecast_frame, segments_frame
-from test_report_unknown_tables import NAN, block, cell, lanes, on_both_pages, policy
+from test_report_unknown_tables import (
+    NAN,
+    block,
+    cell,
+    costs_frame,
+    lanes,
+    on_both_pages,
+    policy,
+)
 
 from segchain.report import build_report
 from segchain.report import charts as ch
@@ -265,3 +273,14 @@ def test_mean_distance_without_any_demand_says_it_is_a_plain_mean():
     head = mean_distance_headline(lanes(demand=[NAN] * 4).drop("sla_met"))
     assert head.value == f"{format_number((100 + 300 + 50 + 200) / 4, 'num')} km"
     assert head.detail == "mean per lane"
+
+
+# ---- costs: the profit chart
+
+
+def test_profit_chart_names_the_segment_whose_profit_is_unknown():
+    # The old code drew Lost's unknown profit as a bar of 0 (labelled –) under an empty caption.
+    report = build_report({"costs": costs_frame(profit=[700.0, NAN])})
+    said = "Not drawn, unknown: the profit of Lost."
+    assert chart(report, "profit").caption == said
+    on_both_pages(report, said)

@@ -197,6 +197,17 @@ def with_unknowns(note: str, *notes: str) -> str:
     return f"{note} {said}." if note else f"{said}."
 
 
+def not_drawn(df: pl.DataFrame, columns: Sequence[str], by: str = "segment") -> str:
+    """The bars a chart of ``columns`` per ``by`` cannot draw, their value unknown ("Not drawn,
+    unknown: the customers of Champions; the revenue of Champions"), else ""."""
+    parts = [
+        f"the {c} of {', '.join(ch.label(n) for n in names)}"
+        for c in columns
+        if c in df.columns and (names := df.filter(num(c).is_null())[by].to_list())
+    ]
+    return f"Not drawn, unknown: {'; '.join(parts)}" if parts else ""
+
+
 def noted(detail: str, *notes: str) -> str:
     """A headline's detail with the notes that are not empty, after a semicolon."""
     return "; ".join(x for x in (detail, *notes) if x)

@@ -20,6 +20,7 @@ from segchain.report.sections.common import (
     groups_of,
     lacks,
     money,
+    not_drawn,
     noted,
     num,
     order_frame,
@@ -140,7 +141,13 @@ def _profit_chart(seg: pl.DataFrame, colours: Colours) -> Chart:
         colours=colour_list(names, colours),
         title="Profit by segment (gross margin - cost to serve)",
     )
-    return Chart("profit", "Profit by segment", plot, size=(8.0, 0.9 + 0.32 * len(names)))
+    return Chart(
+        "profit",
+        "Profit by segment",
+        plot,
+        size=(8.0, 0.9 + 0.32 * len(names)),
+        caption=with_unknowns("", not_drawn(seg, ("profit",))),
+    )
 
 
 def _stack_chart(seg: pl.DataFrame) -> Chart | None:

@@ -31,6 +31,7 @@ from segchain.report.sections.common import (
     known_sum,
     mean_note,
     money,
+    not_drawn,
     noted,
     num,
     order_frame,
@@ -222,17 +223,6 @@ def _unknown_cells(prof: pl.DataFrame, given: pl.DataFrame | None, col: str) -> 
     return f"{col}: {said}"
 
 
-def _not_drawn(prof: pl.DataFrame, columns: tuple[str, ...]) -> str:
-    """The bars the segments chart cannot draw ("Not drawn, unknown: the customers of
-    Champions"), else ""."""
-    parts = [
-        f"the {c} of {', '.join(ch.label(n) for n in names)}"
-        for c in columns
-        if c in prof.columns and (names := prof.filter(num(c).is_null())["segment"].to_list())
-    ]
-    return f"Not drawn, unknown: {'; '.join(parts)}" if parts else ""
-
-
 def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
     customers = total(prof, "customers") or 0.0
     k = prof.height
@@ -299,7 +289,7 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             size=(9.0, 0.9 + 0.32 * prof.height),
             # On a phone the two panels are stacked.
             narrow_size=(4.2, 1.6 + 0.64 * prof.height),
-            caption=with_unknowns("", revenue_unknowns, _not_drawn(prof, ("customers", "revenue"))),
+            caption=with_unknowns("", revenue_unknowns, not_drawn(prof, ("customers", "revenue"))),
         ),
         TableBlock(
             "Segment profile",
