@@ -284,3 +284,30 @@ def test_profit_chart_names_the_segment_whose_profit_is_unknown():
     said = "Not drawn, unknown: the profit of Lost."
     assert chart(report, "profit").caption == said
     on_both_pages(report, said)
+
+
+# ---- what to do now: the reorder list
+
+
+def order_now_headline(p: pl.DataFrame):
+    section = next(s for s in build_report({"policy": p}).sections if s.key == "actions")
+    return next(h for h in section.headlines if h.label == "Order now"), section
+
+
+def test_order_now_headline_names_the_stocking_point_whose_order_is_unknown():
+    # B's order_now is unknown: neither due nor above its reorder point. The old headline said
+    # "2 stocking points (..., 20 units; 3 planned)" with no word of B.
+    head, _ = order_now_headline(policy().with_columns(order_now=pl.Series([15.0, None, 5.0])))
+    assert head.value == "2 stocking points"
+    assert head.detail.endswith("20 units; 3 planned; 1 stocking point's order unknown, left out")
+
+
+def test_nothing_to_order_says_only_the_known_points_are_above_their_reorder_point():
+    head, section = order_now_headline(policy().with_columns(order_now=pl.Series([0.0, None, 0.0])))
+    assert head.detail.endswith("1 stocking point's order unknown, left out")
+    notes = [b.text for b in section.blocks if hasattr(b, "text")]
+    # The old note: "every stocking point is above its reorder point".
+    assert (
+        "Nothing to order now: every stocking point whose order is known is above its "
+        "reorder point." in notes
+    )

@@ -525,21 +525,28 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
 # ---- wording
 
 
-def _reorder_blocks(due: pl.DataFrame, points: int) -> tuple[Headline, list[Block]]:
+def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, list[Block]]:
     value = finite(due["order_value"].sum()) if "order_value" in due.columns else None
     units = finite(due["order_now"].sum())
+    # A point whose order_now is unknown is neither due nor above its reorder point.
+    undecided = unknown_note(policy, "order_now", "stocking point", "order")
     head = Headline(
         "Order now",
         f"{count(due.height)} stocking point{'s' * (due.height != 1)}",
         noted(
             (f"value {money(value)}, " if value is not None else "")
-            + f"{format_number(units, UNITS)} units; {count(points)} planned",
+            + f"{format_number(units, UNITS)} units; {count(policy.height)} planned",
             unknown_note(due, "order_value", "stocking point", "value"),
+            undecided,
         ),
     )
     if due.height == 0:
         return head, [
-            Note("Nothing to order now: every stocking point is above its reorder point.")
+            Note(
+                "Nothing to order now: every stocking point "
+                + ("whose order is known " if undecided else "")
+                + "is above its reorder point."
+            )
         ]
     blocks: list[Block] = [
         TableBlock(
@@ -687,8 +694,7 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     blocks: list[Block] = []
     due = reorder_list(tables)
     if due is not None:
-        policy = tables["policy"]
-        head, more = _reorder_blocks(due, policy.height)
+        head, more = _reorder_blocks(due, tables["policy"])
         heads.append(head)
         blocks.extend(more)
     elif "policy" in tables:
