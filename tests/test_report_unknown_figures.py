@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 import polars as pl
 from matplotlib.figure import Figure
-from test_report import assignments_frame, forecast_frame, segments_frame
+from test_report import assignments_frame, forecast_frame, segments_frame, sites_frame
 from test_report_unknown_tables import (
     NAN,
     block,
@@ -311,3 +311,20 @@ def test_nothing_to_order_says_only_the_known_points_are_above_their_reorder_poi
         "Nothing to order now: every stocking point whose order is known is above its "
         "reorder point." in notes
     )
+
+
+# ---- network: a site whether open unknown
+
+
+def test_open_sites_and_their_fixed_cost_name_a_site_whether_open_unknown():
+    # DC-2's open is unknown: counted neither open nor closed. The old code said "Open sites: 1
+    # (DC-1)" and a fixed cost of DC-1's 1,000 alone, with no word of DC-2 (fixed cost 500).
+    sites = sites_frame().with_columns(open=pl.Series([True, None, False], dtype=pl.Boolean))
+    report = build_report({"sites": sites, "assignments": lanes(transport_cost=[1.0] * 4)})
+    section = next(s for s in report.sections if s.key == "network")
+    heads = {h.label: h for h in section.headlines}
+    said = "1 site left out, whether open unknown"
+    assert (heads["Open sites"].value, heads["Open sites"].detail) == ("1", f"DC-1; {said}")
+    assert heads["Network cost"].value == format_number(1000.0 + 4.0, "money")
+    assert heads["Network cost"].detail.endswith(said)
+    on_both_pages(report, said)

@@ -167,6 +167,16 @@ def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[
     return []
 
 
+def undecided_sites(sites: pl.DataFrame | None) -> str:
+    """The sites whose ``open`` is unknown, which neither the open sites nor their fixed cost
+    count ("1 site left out, whether open unknown"), else ""."""
+    if not has(sites, "site_id", "open"):
+        return ""
+    assert sites is not None
+    n = int(sites.select(truth("open").is_null().sum()).item())
+    return f"{count(n)} {'site' if n == 1 else 'sites'} left out, whether open unknown" if n else ""
+
+
 def cost_parts(
     totals: Mapping[str, Any], asg: pl.DataFrame | None, sites: pl.DataFrame | None
 ) -> tuple[dict[str, float], list[str]]:
@@ -179,6 +189,7 @@ def cost_parts(
         opened = sites.filter(truth("open"))
         fixed = total(opened, "fixed_cost")
         notes.append(unknown_note(opened, "fixed_cost", "open site", "fixed cost"))
+        notes.append(undecided_sites(sites))
     transport = finite(totals.get("transport_cost"))
     for c in ("transport_cost", "cost") if transport is None else ():
         if asg is not None and c in asg.columns:
@@ -477,7 +488,9 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         shown = ", ".join(open_ids[:4]) + (
             f" and {len(open_ids) - 4} more" if len(open_ids) > 4 else ""
         )
-        heads.append(Headline("Open sites", count(len(open_ids)), shown))
+        heads.append(
+            Headline("Open sites", count(len(open_ids)), noted(shown, undecided_sites(sites)))
+        )
     known, unknowns = cost_parts(totals, asg, sites)
     if known:
         head, cost_blocks = _cost_blocks(known, totals, unknowns)
