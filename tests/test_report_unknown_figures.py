@@ -328,3 +328,22 @@ def test_open_sites_and_their_fixed_cost_name_a_site_whether_open_unknown():
     assert heads["Network cost"].value == format_number(1000.0 + 4.0, "money")
     assert heads["Network cost"].detail.endswith(said)
     on_both_pages(report, said)
+
+
+def test_what_to_do_now_does_not_decide_a_site_whose_open_is_unknown():
+    # DC-2 exists today and its open is unknown: the old code read it as closed and told the
+    # planner to close it ("close", "not chosen by the network plan").
+    sites = sites_frame().with_columns(
+        open=pl.Series([True, None, False], dtype=pl.Boolean),
+        existing=pl.Series([True, True, False]),
+    )
+    report = build_report({"sites": sites})
+    table = block(report, "actions", "Sites: what to open or close, and why")
+    row = table.frame.filter(pl.col("site_id") == "DC-2").row(0, named=True)
+    assert row["decision"] == "unknown"
+    assert row["why"] == "unknown whether open: its open cell is empty or neither true nor false"
+    section = next(s for s in report.sections if s.key == "actions")
+    head = next(h for h in section.headlines if h.label == "Open sites")
+    assert head.value == "1"
+    assert "close" not in head.detail
+    assert head.detail.endswith("; 1 site left out, whether open unknown")

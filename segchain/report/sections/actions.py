@@ -44,6 +44,7 @@ from segchain.report.sections.common import (
     pct,
     segment_order,
     truth,
+    undecided_sites,
     unknown_note,
     whole,
     with_unknowns,
@@ -269,6 +270,8 @@ def site_decisions(
         if row.get("decision") is not None:
             # network's own decision (keep / open / close / unused, schema.SITE_DECISIONS)
             decision = str(row["decision"])
+        elif row["open"] is None:
+            decision = "unknown"
         elif was is None:
             decision = "open" if is_open else "not opened"
         elif is_open:
@@ -279,7 +282,9 @@ def site_decisions(
         customers = whole(row.get("customers"))
         reasons = why_by_site.get(sid, [])
         flag = False
-        if decision == "close" and is_open:
+        if decision == "unknown":
+            why = "unknown whether open: its open cell is empty or neither true nor false"
+        elif decision == "close" and is_open:
             # Existing sites are forced open; one that serves nobody is a site to close.
             why = "serves no customer in the plan: it runs only because it exists today"
             is_open = False
@@ -573,7 +578,9 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
     return head, blocks
 
 
-def _site_blocks(decisions: pl.DataFrame, checked: bool) -> tuple[Headline, list[Block]]:
+def _site_blocks(
+    decisions: pl.DataFrame, checked: bool, sites: pl.DataFrame | None
+) -> tuple[Headline, list[Block]]:
     opened = decisions.filter(pl.col("_open"))
     needed = opened.filter(pl.col("why").str.starts_with("needed by"))  # see site_decisions
     flagged = decisions.filter(pl.col("_flag"))
@@ -585,7 +592,7 @@ def _site_blocks(decisions: pl.DataFrame, checked: bool) -> tuple[Headline, list
     )
     if closing.height:
         detail += f"; close {count(closing.height)}"
-    head = Headline("Open sites", count(opened.height), detail)
+    head = Headline("Open sites", count(opened.height), noted(detail, undecided_sites(sites)))
     blocks: list[Block] = [
         TableBlock(
             "Sites: what to open or close, and why",
@@ -706,7 +713,7 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         )
     decided = site_decisions(tables, meta, order)
     if decided is not None:
-        head, more = _site_blocks(*decided)
+        head, more = _site_blocks(*decided, tables.get("sites"))
         heads.append(head)
         blocks.extend(more)
     kept = promises(tables, order)

@@ -68,6 +68,16 @@ def truth(col: str) -> pl.Expr:
     return flag(col).cast(pl.Boolean)
 
 
+def undecided_sites(sites: pl.DataFrame | None) -> str:
+    """The sites whose ``open`` is unknown, which neither the open sites nor their fixed cost
+    count ("1 site left out, whether open unknown"), else ""."""
+    if not has(sites, "site_id", "open"):
+        return ""
+    assert sites is not None
+    n = int(sites.select(truth("open").is_null().sum()).item())
+    return f"{count(n)} {'site' if n == 1 else 'sites'} left out, whether open unknown" if n else ""
+
+
 def whole(value: Any) -> int | None:
     """A count read from a table: a whole finite number up to MAX_VALUE in size, else None
     (unknown; a 64-bit integer column holds no more)."""

@@ -48,6 +48,7 @@ from segchain.report.sections.common import (
     sum_note,
     total,
     truth,
+    undecided_sites,
     unknown,
     unknown_note,
     whole_col,
@@ -165,16 +166,6 @@ def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[
         assert asg is not None
         return sorted(str(s) for s in asg["site_id"].drop_nulls().unique())
     return []
-
-
-def undecided_sites(sites: pl.DataFrame | None) -> str:
-    """The sites whose ``open`` is unknown, which neither the open sites nor their fixed cost
-    count ("1 site left out, whether open unknown"), else ""."""
-    if not has(sites, "site_id", "open"):
-        return ""
-    assert sites is not None
-    n = int(sites.select(truth("open").is_null().sum()).item())
-    return f"{count(n)} {'site' if n == 1 else 'sites'} left out, whether open unknown" if n else ""
 
 
 def cost_parts(
