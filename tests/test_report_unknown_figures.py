@@ -347,3 +347,18 @@ def test_what_to_do_now_does_not_decide_a_site_whose_open_is_unknown():
     assert head.value == "1"
     assert "close" not in head.detail
     assert head.detail.endswith("; 1 site left out, whether open unknown")
+
+
+# ---- network: the map
+
+
+def test_network_map_names_the_customer_it_cannot_place():
+    # c3 (Lost) has no latitude: the old map left it out under "Marker area grows with the
+    # customer's demand." alone.
+    seg = segments_frame().with_columns(lat=pl.Series([48.1, 52.5, None, 53.6]))
+    report = build_report({"assignments": assignments_frame(), "segments": seg})
+    drawn = chart(report, "map").plot.keywords["layers"]
+    assert sum(len(lons) for _, lons, _, _ in drawn.groups) == 3
+    said = "1 customer's location unknown, not drawn (Lost)"
+    assert said in chart(report, "map").caption
+    on_both_pages(report, said)

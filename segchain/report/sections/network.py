@@ -349,10 +349,25 @@ def _map_chart(
         "Customers by segment and the sites that serve them",
         partial(ch.network_map, layers=map_layers(points, sites, order), colours=colours),
         size=(9.0, 6.0),
-        caption=with_unknowns("Marker area grows with the customer's demand.", _size_note(points))
+        caption=with_unknowns(
+            "Marker area grows with the customer's demand.",
+            _location_note(points),
+            _size_note(points),
+        )
         if points is not None
         else "No customer coordinates in the inputs: only the sites are shown.",
     )
+
+
+def _location_note(points: pl.DataFrame) -> str:
+    """Which customers the map leaves out for want of coordinates."""
+    located = num("lat").is_not_null() & num("lon").is_not_null()
+    rows = points.with_columns(pl.when(located).then(1.0).alias("_located"))
+    n = unknown(rows, "_located")
+    if not n:
+        return ""
+    whose = "customer's" if n == 1 else "customers'"
+    return f"{count(n)} {whose} location unknown, not drawn" + groups_of(rows, "_located")
 
 
 def _size_note(points: pl.DataFrame) -> str:
