@@ -362,3 +362,36 @@ def test_network_map_names_the_customer_it_cannot_place():
     said = "1 customer's location unknown, not drawn (Lost)"
     assert said in chart(report, "map").caption
     on_both_pages(report, said)
+
+
+# ---- customers counted: a row without a customer id is no customer of its own
+
+
+def test_order_history_does_not_count_lines_without_a_customer_as_one_customer():
+    orders = history_orders().with_columns(
+        customer_id=pl.Series(["c1", "c2", None, "c1", None, "c1"])
+    )
+    section = next(s for s in build_report({"orders": orders}).sections if s.key == "orders")
+    head = next(h for h in section.headlines if h.label == "Customers")
+    # c1 and c2; the old code counted the two lines without an id as a third customer.
+    assert (head.value, head.detail) == (
+        "2",
+        "with an order line; 2 order lines' customer unknown, left out",
+    )
+
+
+def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer():
+    # c3 (Lost) and c4 (At Risk) have lost their ids: the old code counted them as one customer
+    # in the headline ("2 of 3 customers", its one late lane, c2, aside) and one in each segment.
+    asg = assignments_frame().with_columns(
+        customer_id=pl.Series(["c1", "c2", None, None]),
+    )
+    report = build_report({"assignments": asg})
+    section = next(s for s in report.sections if s.key == "network")
+    head = next(h for h in section.headlines if h.label == "Demand within promise")
+    assert head.detail == "1 of 2 customers; 2 lanes' customer unknown, left out"
+    table = block(report, "network", "Delivery by segment")
+    assert cell(table, "Lost", "customers") == format_number(None, "int")  # –, not 0
+    said = "customers: 2 lanes' customer unknown, left out (Lost, At Risk)"
+    assert said in table.note
+    on_both_pages(report, said)

@@ -107,6 +107,13 @@ def unknown(df: pl.DataFrame, col: str) -> int:
     return df.height - int(df.select(num(col).count()).item())
 
 
+def marked(df: pl.DataFrame, known: pl.Expr) -> pl.DataFrame:
+    """``df`` with ``_known``: 1.0 where ``known`` holds, else null, so that ``unknown_note`` and
+    ``groups_of`` count the rows where it does not (a location, a customer id) as they count
+    unknown cells."""
+    return df.with_columns(pl.when(known).then(1.0).alias("_known"))
+
+
 def unknown_note(df: pl.DataFrame, col: str, row: str, what: str) -> str:
     """What a headline summing ``col`` must add when a part of it is unknown ("1 lane's cost
     unknown, left out"), else "": a sum of the known cells alone is no total of the table."""

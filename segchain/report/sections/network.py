@@ -36,6 +36,7 @@ from segchain.report.sections.common import (
     groups_of,
     has,
     known_sum,
+    marked,
     mean_note,
     money,
     noted,
@@ -128,8 +129,10 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
     if "customer_id" not in met.columns:
         known = met.filter(pl.col("_met").is_not_null())
         return share, int(known["_met"].sum()), known.height
-    per_customer = met.group_by("customer_id").agg(
-        pl.col("_met").min(), pl.col("_met").is_null().any().alias("_unknown")
+    per_customer = (
+        met.filter(pl.col("customer_id").is_not_null())
+        .group_by("customer_id")
+        .agg(pl.col("_met").min(), pl.col("_met").is_null().any().alias("_unknown"))
     )
     known = per_customer.filter((pl.col("_met") == 0) | ~pl.col("_unknown"))
     return share, int(known["_met"].sum()), known.height
@@ -155,7 +158,17 @@ def _promise_unknowns(asg: pl.DataFrame, weight: str | None) -> str:
         if weight is None
         else unknown_note(rows.filter(pl.col("_met").is_not_null()), weight, "lane", "demand")
     )
-    return noted(said, demand)
+    return noted(said, demand, unnamed(rows, "lane"))
+
+
+def unnamed(rows: pl.DataFrame, row: str, by: str | None = None) -> str:
+    """The rows whose customer_id is empty, which no count of customers can count ("1 lane's
+    customer unknown, left out")."""
+    if "customer_id" not in rows.columns:
+        return ""
+    ids = marked(rows, pl.col("customer_id").is_not_null())
+    note = unknown_note(ids, "_known", row, "customer")
+    return note + groups_of(ids, "_known", by) if note and by else note
 
 
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
@@ -196,7 +209,10 @@ def delivery_by_segment(
 ) -> pl.DataFrame:
     """Customers, demand, share within promise, mean promise/transit/distance per segment."""
     aggs: list[pl.Expr] = [
-        pl.col("customer_id").n_unique().alias("customers")
+        # A segment none of whose rows names its customer has an unknown count, not 0.
+        pl.when(pl.col("customer_id").is_not_null().any())
+        .then(pl.col("customer_id").drop_nulls().n_unique())
+        .alias("customers")
         if "customer_id" in asg.columns
         else pl.len().alias("customers")
     ]
@@ -233,7 +249,8 @@ def within_promise_known(asg: pl.DataFrame, weight: str | None) -> pl.Expr:
 
 def delivery_notes(asg: pl.DataFrame, weight: str | None) -> list[str]:
     """What ``delivery_by_segment``'s sums and means leave out as unknown."""
-    notes = []
+    customers = unnamed(asg, "lane", by="segment")
+    notes = [f"customers: {customers}" if customers else ""]
     if weight:
         notes.append(sum_note(asg, weight, "lane", "demand", name="demand"))
     if "sla_met" in asg.columns:
@@ -361,13 +378,12 @@ def _map_chart(
 
 def _location_note(points: pl.DataFrame) -> str:
     """Which customers the map leaves out for want of coordinates."""
-    located = num("lat").is_not_null() & num("lon").is_not_null()
-    rows = points.with_columns(pl.when(located).then(1.0).alias("_located"))
-    n = unknown(rows, "_located")
+    rows = marked(points, num("lat").is_not_null() & num("lon").is_not_null())
+    n = unknown(rows, "_known")
     if not n:
         return ""
     whose = "customer's" if n == 1 else "customers'"
-    return f"{count(n)} {whose} location unknown, not drawn" + groups_of(rows, "_located")
+    return f"{count(n)} {whose} location unknown, not drawn" + groups_of(rows, "_known")
 
 
 def _size_note(points: pl.DataFrame) -> str:

@@ -17,6 +17,7 @@ from segchain.report.sections.common import (
     count,
     groups_of,
     lacks,
+    marked,
     money,
     noted,
     num,
@@ -102,8 +103,13 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         )
     ]
     if "customer_id" in o.columns:
+        ids = marked(o, pl.col("customer_id").is_not_null())
         heads.append(
-            Headline("Customers", count(o["customer_id"].n_unique()), "with an order line")
+            Headline(
+                "Customers",
+                count(o["customer_id"].drop_nulls().n_unique()),
+                noted("with an order line", unknown_note(ids, "_known", "order line", "customer")),
+            )
         )
     if value is not None:
         heads.append(
