@@ -395,3 +395,15 @@ def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer()
     said = "customers: 2 lanes' customer unknown, left out (Lost, At Risk)"
     assert said in table.note
     on_both_pages(report, said)
+
+
+def test_promise_chart_names_the_segment_whose_every_delivery_is_unknown():
+    # Lost's one lane (c3) has sla_met unknown: the old chart drew its bar at 0 (labelled –)
+    # under an empty caption.
+    asg = assignments_frame().with_columns(
+        sla_met=pl.Series([True, True, None, True], dtype=pl.Boolean)
+    )
+    report = build_report({"assignments": asg})
+    said = "Not drawn, unknown: the within_promise of Lost."
+    assert chart(report, "promise").caption == said
+    on_both_pages(report, said)

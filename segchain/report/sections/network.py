@@ -39,6 +39,7 @@ from segchain.report.sections.common import (
     marked,
     mean_note,
     money,
+    not_drawn,
     noted,
     num,
     on_time,
@@ -419,7 +420,7 @@ def _promise_chart(by_seg: pl.DataFrame, colours: Colours, note: str = "") -> Ch
         "Delivery promise met by segment",
         plot,
         size=(8.0, 0.9 + 0.32 * len(names)),
-        caption=with_unknowns("", note),
+        caption=with_unknowns("", note, not_drawn(by_seg, ("within_promise",))),
     )
 
 
