@@ -159,13 +159,21 @@ class Dialect:
         if self.skipped:
             n = len(self.skipped)
             # A title as a spreadsheet saves it ends in the empty cells of its row.
-            texts = [t.strip().strip(",;\t|").strip() for t in self.skipped[:5]]
+            texts = [_shown_skipped(t) for t in self.skipped[:5]]
             shown = [quoted(t, 40) if t else "blank" for t in texts]
             shown += ["..."] if n > 5 else []
             parts.append(
                 f"{n} line{'s' if n > 1 else ''} above the header skipped ({', '.join(shown)})"
             )
         return ", ".join(parts)
+
+
+def _shown_skipped(line: str) -> str:
+    """A line skipped above the header as stderr shows it: Excel's delimiter line whole
+    (``sep=;``, not ``sep=``), a title without the empty cells a spreadsheet saves after it."""
+    if excel_sep_line(line.encode())[0]:
+        return line.strip()
+    return line.strip().strip(",;\t|").strip()
 
 
 @dataclass
@@ -577,6 +585,25 @@ def _named_fields(line: str, delimiter: str) -> int:
     except csv.Error:
         fields = line.split(delimiter)
     return sum(1 for f in fields if f.strip())
+
+
+_EXCEL_SEP = re.compile(rb'"?sep=(.)"?([,;\t|]*)\r?', re.IGNORECASE)
+
+
+def excel_sep_line(payload: bytes) -> tuple[bool, str | None]:
+    """Whether the first line of ``payload`` is Excel's delimiter line (``sep=;``), and the
+    delimiter it declares. Excel writes and reads that line above the header; segchain's own
+    tables do not have it, so a segments table saved from Excel with it was refused ('401 rows
+    have more fields than the header's 2'). The delimiter is None where a spreadsheet saved the
+    line again as a cell, followed by another delimiter (``sep=;,,,``): that one is the file's."""
+    first = payload.split(b"\n", 1)[0]
+    match = _EXCEL_SEP.fullmatch(first)
+    if match is None:
+        return False, None
+    declared, rest = match.group(1), match.group(2)
+    if set(rest) - set(declared) or declared in (b'"', b"\r"):
+        return True, None
+    return True, declared.decode("latin-1")
 
 
 def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
@@ -1216,11 +1243,16 @@ def _read_file(
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
-    # An export's title lines are skipped; a stage's table starts with its header.
-    known = "," if sheets else None  # a sheet is written here, with commas
-    skipped = preamble(payload, delimiter=known) if all_strings else []
-    if skipped:
-        payload = payload.split(b"\n", len(skipped))[-1]
+    # Excel's delimiter line is skipped above any table, and its delimiter taken; an export's
+    # title lines are skipped too, while a stage's table starts with its header.
+    sep_line, declared = excel_sep_line(payload) if not sheets else (False, None)
+    skipped = [payload.split(b"\n", 1)[0].decode("utf-8", errors="replace")] if sep_line else []
+    if sep_line:
+        payload = payload.split(b"\n", 1)[1] if b"\n" in payload else b""
+    known = "," if sheets else declared  # a sheet is written here, with commas
+    skipped += preamble(payload, delimiter=known) if all_strings else []
+    if len(skipped) > sep_line:
+        payload = payload.split(b"\n", len(skipped) - sep_line)[-1]
     delimiter = known or sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
     check_header(payload, delimiter=delimiter, name=name)
     breaks: list[int] = []
