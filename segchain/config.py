@@ -729,13 +729,15 @@ def option_name(key: str) -> str:
     return "--" + key.replace("_", "-")
 
 
-def load_config(path: str | Path | None = None) -> Config:
+def load_config(path: str | Path | None = None, *, stdin_table: str | None = None) -> Config:
     """Load ``path``, else $SEGCHAIN_CONFIG, else ./segchain.toml if present, else defaults.
 
     The Config records where the file came from (``source``) and the sha256 of its bytes.
+    ``stdin_table``: the table the command reads from stdin (``--sites <stdin>``), if any.
 
     Raises:
-        UsageError: the named file is missing, is not valid TOML, or holds invalid values.
+        UsageError: the named file is missing, is not valid TOML, or holds invalid values; it
+            is stdin, which ``stdin_table`` reads.
     """
     env_config = os.environ.get("SEGCHAIN_CONFIG") or None
     explicit = path if path is not None else env_config
@@ -751,6 +753,8 @@ def load_config(path: str | Path | None = None) -> Config:
         # Typer passes $SEGCHAIN_CONFIG in as the option's value: tell the two apart.
         source = "--config" if path is not None and str(path) != env_config else "$SEGCHAIN_CONFIG"
         via = f"{source} {file}"
+    if stdin_table is not None:
+        _refuse_shared_stdin(str(file), via, stdin_table)
     data = _read_config_bytes(file, label=via)
     text = _config_text(data, label=via)
     try:
@@ -775,6 +779,23 @@ def load_config(path: str | Path | None = None) -> Config:
     import hashlib
 
     return replace(config, source=source, sha256=hashlib.sha256(data).hexdigest())
+
+
+def _refuse_shared_stdin(file: str, via: str, table: str) -> None:
+    """Refuse a config read from stdin beside a table read from it: one stdin cannot be both.
+    The config, read first, took the table's lines ('not a valid TOML file: Expected '=' after
+    a key'), or the table found stdin empty once the config had been read.
+
+    Raises:
+        UsageError: ``file`` is stdin.
+    """
+    from segchain.tableio import reads_stdin
+
+    if reads_stdin(file):
+        raise UsageError(
+            f"{via} and {table} both read stdin, which holds one of them only",
+            hint="save the config to a file and give --config that file (or the table as a file)",
+        )
 
 
 MAX_CONFIG_BYTES = 1 << 20

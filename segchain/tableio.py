@@ -256,6 +256,36 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
         raise DataError(f"{source}: cannot read the file: {exc.strerror}") from None
 
 
+_STDIN_NAMES = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
+
+
+def reads_stdin(source: str) -> bool:
+    """Whether reading ``source`` reads this process's stdin: '-', a name of it
+    (``/dev/stdin``), or the very file or pipe stdin is (``< seg.csv``)."""
+    if source == "-" or source in _STDIN_NAMES:
+        return True
+    try:
+        given, stdin = os.stat(source), os.fstat(0)
+    except OSError:
+        return False
+    return (given.st_dev, given.st_ino) == (stdin.st_dev, stdin.st_ino)
+
+
+def stdin_table(*, besides: str) -> str | None:
+    """The table the running command reads from stdin, as messages name it (``--sites <stdin>``,
+    ``SEGMENTS /dev/stdin``), or None; the input given by the option ``besides`` (the config
+    asking) does not count."""
+    active = _ACTIVE.get()
+    if active is None:
+        return None
+    if active.stdin_reader is not None:
+        return f"{active.stdin_reader} <stdin>"
+    for option, source in active.inputs:
+        if option != besides and reads_stdin(source):
+            return f"{option} {short(source)}"
+    return None
+
+
 def _refuse_device(source: str) -> None:
     """Refuse a device given as a table (``--items /dev/zero``, ``/dev/urandom``, a disk): it
     was read whole, and one whose reads never end filled the memory until the kernel killed the

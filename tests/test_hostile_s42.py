@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,7 @@ HISTORY = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
     f"{i},2024-{1 + i * 3 // 28:02d}-{1 + i * 3 % 28:02d},C{i % 2 + 1},P{i % 3 + 1},{i % 4 + 1},5\n"
     for i in range(1, 41)
 )
-SEGMENTS = "customer_id,segment,lat,lon\nC1,A,50.1,8.7\nC2,B,48.9,2.3\n"
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.3,5\n"
 
 
 def run(*args: str, **kwargs) -> subprocess.CompletedProcess[bytes]:  # type: ignore[no-untyped-def]
@@ -57,3 +58,46 @@ def test_excels_delimiter_line_is_shown_whole_above_an_order_export(cli, tmp_pat
     assert result.exit_code == 0, result.stderr
     assert "delimiter semicolon" in result.stderr
     assert "1 line above the header skipped ('sep=;')" in result.stderr
+
+
+# ---- a config and a table both on stdin ----------------------------------------------------------
+# `cat seg.csv | segchain network - --config /dev/stdin`: the config, read first, took the table's
+# lines ("--config /dev/stdin: not a valid TOML file: Expected '=' after a key"); with the config
+# piped in and `--sites -`, the sites were read from the emptied stdin ("the file is empty").
+
+
+@needs_exe
+@pytest.mark.parametrize(
+    ("given", "table"),
+    [("--config", "-"), ("SEGCHAIN_CONFIG", "-"), ("--config", "/dev/stdin")],
+    ids=["option", "variable", "dev-stdin-table"],
+)
+def test_a_config_and_a_table_cannot_both_read_stdin(
+    tmp_path: Path, given: str, table: str
+) -> None:
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    env = {**os.environ}
+    args = ["network", table, "--sites", "sites.csv", "-o", "asg.csv"]
+    if given == "--config":
+        args += ["--config", "/dev/stdin"]
+    else:
+        env["SEGCHAIN_CONFIG"] = "/dev/stdin"
+    proc = run(*args, cwd=tmp_path, env=env, input=SEGMENTS.encode())
+    assert proc.returncode == 2, proc.stderr
+    label = "--config" if given == "--config" else "$SEGCHAIN_CONFIG"
+    shown = "<stdin>" if table == "-" else table
+    assert proc.stderr.decode().startswith(
+        f"segchain network: Error: {label} /dev/stdin and CUSTOMERS {shown} both read stdin"
+    ), proc.stderr
+    assert not (tmp_path / "asg.csv").exists()
+
+
+@needs_exe
+def test_a_config_on_stdin_is_still_read_beside_tables_from_files(tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,capacity\nS1,50,8,100\n")
+    config = b"[network]\nkm_per_day = 300\n"
+    args = ["network", "seg.csv", "--sites", "sites.csv", "--config", "/dev/stdin", "-o", "a.csv"]
+    proc = run(*args, cwd=tmp_path, input=config)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "a.csv").read_text().startswith("customer_id,")

@@ -824,9 +824,9 @@ def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     """
     from segchain.config import load_config as _load
     from segchain.schema import META_CONFIG
-    from segchain.tableio import record_run_metadata
+    from segchain.tableio import record_run_metadata, stdin_table
 
-    config = _load(path)
+    config = _load(path, stdin_table=stdin_table(besides="--config"))
     if reporter is not None and config.path is not None:
         reporter.info(f"config: {config.describe()}")
     record_run_metadata(META_CONFIG, config.record())
