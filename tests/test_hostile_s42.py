@@ -101,3 +101,32 @@ def test_a_config_on_stdin_is_still_read_beside_tables_from_files(tmp_path: Path
     proc = run(*args, cwd=tmp_path, input=config)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "a.csv").read_text().startswith("customer_id,")
+
+
+# ---- a backtick in a file name on the report's "Made by" line ------------------------------------
+# The Markdown page dropped the command's backticks (a code span cannot hold its own fence), so a
+# report made from `seg`v1.csv` named a file `segv1.csv` that does not exist.
+
+
+@pytest.mark.parametrize("name", ["seg`v1.csv", "``seg.csv", "seg.csv`"])
+def test_the_markdown_reports_command_keeps_a_file_names_backticks(
+    cli, tmp_path: Path, name: str
+) -> None:
+    import shlex
+    from html import unescape
+
+    from markdown_it import MarkdownIt
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    (tmp_path / "seg.csv").rename(tmp_path / name)
+    result = cli("report", name, "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    [made] = [
+        line
+        for line in (tmp_path / "r.md").read_text().splitlines()
+        if line.startswith("Made by segchain")
+    ]
+    html = MarkdownIt("commonmark").renderInline(made)
+    code = unescape(html.split("<code>", 1)[1].split("</code>", 1)[0])
+    assert shlex.split(code)[:3] == ["segchain", "report", name]

@@ -6,6 +6,7 @@ for tables (``|``, line breaks).
 
 from __future__ import annotations
 
+import re
 from html import escape
 from urllib.parse import quote
 
@@ -20,6 +21,17 @@ def text(value: str) -> str:
     for ch in ("\\", "|", "*", "_", "`", "[", "]"):
         out = out.replace(ch, "\\" + ch)
     return " ".join(out.split())
+
+
+def code_span(value: str) -> str:
+    """``value`` as a Markdown code span that gives it back whole: fenced by one backtick more
+    than its longest run of them, padded by a space where it starts or ends with one
+    (CommonMark). The command's backticks were dropped, so a file name holding one was not
+    given back as it is."""
+    runs = [len(run) for run in re.findall(r"`+", value)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if value.startswith("`") or value.endswith("`") else ""
+    return f"{fence}{pad}{value}{pad}{fence}"
 
 
 def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[str, bytes]]:
@@ -57,7 +69,7 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
     lines += ["## About this report", ""]
     if report.provenance.get("params"):
         version = text(str(report.provenance.get("version", "")))
-        lines += [f"Made by segchain {version} with: `{report.command().replace('`', '')}`", ""]
+        lines += [f"Made by segchain {version} with: {code_span(report.command())}", ""]
     if report.inputs:
         lines += ["| input | recognised as | by its | rows |", "|---|---|---|---:|"]
         lines += [
