@@ -130,3 +130,57 @@ def test_the_markdown_reports_command_keeps_a_file_names_backticks(
     html = MarkdownIt("commonmark").renderInline(made)
     code = unescape(html.split("<code>", 1)[1].split("</code>", 1)[0])
     assert shlex.split(code)[:3] == ["segchain", "report", name]
+
+
+# ---- matplotlib's warnings while the report's charts are drawn -----------------------------------
+# A segment label of ~100 characters left a chart's plot no room: matplotlib's "constrained_layout
+# not applied because axes sizes collapsed to zero.  Try making figure larger or Axes decorations
+# smaller." reached stderr once per chart drawn, the chart drawn without its layout; a name in a
+# script the charts' font lacks gave "Glyph 20013 (...) missing from font(s) DejaVu Sans." per
+# character and chart.
+
+
+def _segment_names(cli, tmp_path: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    import polars as pl
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    return pl.read_csv(tmp_path / "seg.csv", infer_schema=False)["segment"].unique().to_list()
+
+
+def _report_renamed(cli, tmp_path: Path, rename, output: str):  # type: ignore[no-untyped-def]
+    """report on segment's table of HISTORY with each segment named ``rename(name)``."""
+    import polars as pl
+
+    names = {s: rename(s) for s in _segment_names(cli, tmp_path)}
+    seg = pl.read_csv(tmp_path / "seg.csv", infer_schema=False)
+    seg.with_columns(pl.col("segment").replace(names)).write_csv(tmp_path / "seg.csv")
+    return cli("report", "seg.csv", "-o", output)
+
+
+@pytest.mark.parametrize("output", ["r.md", "r.html"])
+def test_a_long_segment_label_draws_its_charts_without_a_matplotlib_warning(
+    cli, tmp_path: Path, output: str
+) -> None:
+    result = _report_renamed(
+        cli,
+        tmp_path,
+        lambda s: f"{s} of the northern sales region, served from Hamburg" * 2,
+        output,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
+    assert "constrained_layout" not in result.stderr
+
+
+def test_a_glyph_missing_from_the_charts_font_is_said_once_in_plain_words(
+    cli, tmp_path: Path
+) -> None:
+    result = _report_renamed(cli, tmp_path, lambda s: f"{s} 中文", "r.md")
+    assert result.exit_code == 0, result.stderr
+    warned = [line for line in result.stderr.splitlines() if "Warning" in line]
+    assert warned == [
+        "segchain report: Warning: the charts' font (DejaVu Sans) has no glyph for some "
+        "characters of the names ('中', '文'): drawn as empty boxes in the charts (the tables "
+        "show them)"
+    ], result.stderr

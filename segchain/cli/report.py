@@ -241,10 +241,14 @@ def report_command(
         )
         return
     assert output is not None
+    from segchain.report.charts import said_plainly
+
     if kind == "html":
         from segchain.report import to_html
 
-        _write(output, to_html(report).encode("utf-8"))
+        with said_plainly(reporter.warn):
+            page = to_html(report)
+        _write(output, page.encode("utf-8"))
         _say_when_written(
             output,
             reporter,
@@ -255,7 +259,8 @@ def report_command(
 
     path = Path(output)
     image_dir = charts_folder(output).name
-    text, files = to_markdown(report, image_dir=image_dir)
+    with said_plainly(reporter.warn):
+        text, files = to_markdown(report, image_dir=image_dir)
     if files:
         from segchain.tableio import make_output_folder, os_message
 

@@ -11,11 +11,14 @@ import datetime as dt
 import io
 import math
 import re
-from collections.abc import Iterable, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from segchain.formatting import INT, MONEY, NUM, PCT, compact, finite, format_number
+from segchain.formatting import INT, MONEY, NUM, PCT, compact, finite, format_number, plural
 from segchain.report.model import Chart
 
 if TYPE_CHECKING:
@@ -95,6 +98,24 @@ def label(value: Any) -> str:
     return "(none)" if value is None else str(value)
 
 
+LONGEST_LABEL = 32
+"""The most characters a name gets on a chart's axis or legend (a segment, a site, a series)."""
+
+
+def short_label(value: Any) -> str:
+    """A name as an axis or legend label: at most LONGEST_LABEL characters, its middle cut
+    (``Champions of the n…r reporting``), so that two long names that differ at their end stay
+    apart. A segment label of ~100 characters left the plot no room: matplotlib warned on stderr
+    ("constrained_layout not applied because axes sizes collapsed to zero") and drew the chart
+    without its layout, the labels cut at the edge. The tables beside the chart keep the whole
+    name."""
+    text = label(value)
+    if len(text) <= LONGEST_LABEL:
+        return text
+    tail = LONGEST_LABEL // 3
+    return text[: LONGEST_LABEL - tail - 1].rstrip() + "…" + text[-tail:].lstrip()
+
+
 def style(ax: Axes, *, grid: Literal["x", "y", "both", ""] = "x") -> None:
     """Light grid behind the bars or lines, no frame on top and right, compact tick numbers."""
     from matplotlib.ticker import FuncFormatter
@@ -117,6 +138,83 @@ def _figure(chart: Chart, *, phone: bool = False) -> Any:
     return fig
 
 
+@dataclass
+class DrawingTrouble:
+    """What matplotlib warned of while the charts were drawn, gathered for ``said_plainly``."""
+
+    crowded: list[str] = field(default_factory=list)  # charts whose layout collapsed
+    missing_glyphs: dict[str, list[str]] = field(default_factory=dict)  # font -> characters
+
+
+_TROUBLE: ContextVar[DrawingTrouble | None] = ContextVar("segchain_chart_trouble", default=None)
+_GLYPH = re.compile(r"Glyph \d+ \((.+?)\) missing from font\(s\) (.+?)\.?$")
+
+
+@contextmanager
+def said_plainly(say: Callable[[str], None]) -> Iterator[None]:
+    """Draw the charts in the block with matplotlib's warnings said by ``say`` in plain words,
+    once each: its own lines ('constrained_layout not applied because axes sizes collapsed to
+    zero.  Try making figure larger or Axes decorations smaller.', once per chart drawn, or
+    'Glyph 20013 (...) missing from font(s) DejaVu Sans.' per character) reached stderr."""
+    trouble = DrawingTrouble()
+    token = _TROUBLE.set(trouble)
+    try:
+        yield
+    finally:
+        _TROUBLE.reset(token)
+    crowded = list(dict.fromkeys(trouble.crowded))
+    if crowded:
+        titles = ", ".join(crowded)
+        say(
+            f"the names on {plural(len(crowded), 'chart')} ({titles}) are too wide for "
+            f"{'it' if len(crowded) == 1 else 'them'}: drawn without room made for them, "
+            "cut at the edge (the tables show them whole)"
+        )
+    for font, chars in trouble.missing_glyphs.items():
+        shown = ", ".join(repr(c) for c in list(dict.fromkeys(chars))[:10])
+        say(
+            f"the charts' font ({font}) has no glyph for some characters of the names "
+            f"({shown}): drawn as empty boxes in the charts (the tables show them)"
+        )
+
+
+@contextmanager
+def _watched(chart: Chart, *, phone: bool = False) -> Iterator[None]:
+    """Draw ``chart`` with matplotlib's warnings of a collapsed layout and of a missing glyph
+    gathered for ``said_plainly`` (outside it they reach ``warnings`` as before); any other
+    warning goes on as it came."""
+    trouble = _TROUBLE.get()
+    if trouble is None:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for w in caught:
+        text = str(w.message)
+        glyph = _GLYPH.match(text)
+        if text.startswith("constrained_layout not applied"):
+            trouble.crowded.append(repr(chart.title) + " on a phone" * phone)
+        elif glyph is not None:
+            char = _unicode_name(glyph.group(1))
+            trouble.missing_glyphs.setdefault(glyph.group(2), []).append(char)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def _unicode_name(text: str) -> str:
+    """The character matplotlib names as ``\\N{CJK UNIFIED IDEOGRAPH-4E2D}``, else the text."""
+    import unicodedata
+
+    match = re.fullmatch(r"\\N\{(.+)\}", text)
+    if match is None:
+        return text
+    try:
+        return unicodedata.lookup(match.group(1))
+    except KeyError:
+        return text
+
+
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
@@ -129,7 +227,10 @@ def render_svg(chart: Chart, *, prefix: str = "", phone: bool = False) -> str:
     import matplotlib
 
     buffer = io.StringIO()
-    with matplotlib.rc_context({**RC, **(NARROW_RC if phone else {})}):
+    with (
+        matplotlib.rc_context({**RC, **(NARROW_RC if phone else {})}),
+        _watched(chart, phone=phone),
+    ):
         fig = _figure(chart, phone=phone)
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
@@ -152,7 +253,7 @@ def render_png(chart: Chart) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buffer = io.BytesIO()
-    with matplotlib.rc_context(RC):
+    with matplotlib.rc_context(RC), _watched(chart):
         fig = _figure(chart)
         FigureCanvasAgg(fig)
         fig.savefig(buffer, format="png", metadata={"Software": None})
@@ -176,7 +277,7 @@ def barh(
     ys = list(range(len(names)))[::-1]
     vals = [0.0 if v is None else float(v) for v in values]
     ax.barh(ys, vals, color=colours, height=0.7)
-    ax.set_yticks(ys, [label(n) for n in names])
+    ax.set_yticks(ys, [short_label(n) for n in names])
     top = max((abs(v) for v in vals), default=0.0) or 1.0
     for y, v, raw in zip(ys, vals, values, strict=True):
         ax.text(
@@ -221,7 +322,7 @@ def paired_barh(
     h = 0.38
     ax.barh([y + h / 2 for y in ys], a, height=h, color=ACCENT, label=labels[0])
     ax.barh([y - h / 2 for y in ys], b, height=h, color=BASELINE, label=labels[1])
-    ax.set_yticks(ys, [label(x) for x in names])
+    ax.set_yticks(ys, [short_label(x) for x in names])
     top = max([abs(v) for v in a + b], default=0.0) or 1.0
     for y, v in zip(ys, a, strict=True):
         ax.text(
@@ -411,7 +512,7 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
             linewidth=1.8,
             label="forecast",
         )
-        title = label(panel.uid) + (f"  ({panel.model})" if panel.model else "")
+        title = short_label(panel.uid) + (f"  ({panel.model})" if panel.model else "")
         ax.set_title(_fit(title, ax), loc="left")
         _date_axis(ax)
         ax.set_ylabel("units")
@@ -469,7 +570,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             color=colours.get(name, MUTED),
             alpha=0.8,
             linewidths=0,
-            label=label(name),
+            label=short_label(name),
             zorder=2,
             rasterized=layers.raster or narrow(fig),
         )
@@ -485,7 +586,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             zorder=3,
         )
         ax.annotate(
-            label(sid),
+            short_label(sid),
             (x, y),
             xytext=(5, 5),
             textcoords="offset points",
@@ -537,7 +638,7 @@ def stacked_bars(
         ax.barh(ys, vals, left=left, color=colour, height=0.7, label=part)
         left = [a + b for a, b in zip(left, vals, strict=True)]
         known = [k or v is not None for k, v in zip(known, values, strict=True)]
-    ax.set_yticks(ys, [label(n) for n in names])
+    ax.set_yticks(ys, [short_label(n) for n in names])
     top = max(left, default=0.0) or 1.0
     for y, v, k in zip(ys, left, known, strict=True):
         ax.text(
