@@ -244,14 +244,13 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
             )
         return _stdin().read(), "<stdin>"
     _note_input(source)
-    path = Path(source)
-    if not path.exists():
+    if _stat_error(source) is not None:  # Path.exists raised for a name too long: a traceback
         raise missing_input(source)
-    if path.is_dir():
+    if Path(source).is_dir():
         raise DataError(f"{source}: is a folder, not a table file")
     _refuse_device(source)
     try:
-        return path.read_bytes(), source
+        return Path(source).read_bytes(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot read the file: {exc.strerror}") from None
 
@@ -326,14 +325,39 @@ def _refuse_device(source: str) -> None:
     )
 
 
+def refuse_long_name(source: str) -> None:
+    """Refuse an input whose name no file can have: longer than the file system allows a name
+    (255 bytes) or a path (4,096). Every check of the file (``Path.exists``) raised, so the run
+    ended in a traceback.
+
+    Raises:
+        UsageError: the name is too long.
+    """
+    exc = _stat_error(source) if source != "-" else None
+    if exc is not None and exc.errno == errno.ENAMETOOLONG:
+        raise UsageError(
+            f"{named_by_option(source)}: the file name is too long for the file system",
+            hint="check the name: a file's name holds at most 255 bytes (a shell variable or a "
+            "pasted list may have run several names into one)",
+        )
+
+
+def _stat_error(path: str) -> OSError | None:
+    """Why ``os.stat(path)`` fails, or None: a name too long raised through ``Path.exists``."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc
+    return None
+
+
 def missing_input(source: str) -> DataError:
     """Why ``source``, which ``Path.exists`` denies, cannot be read: not only 'no such file'
     (a dangling or looping symbolic link, a file in the path, a folder that may not be read).
     The message names the option that gave the file (``--orders x.csv: no such file``)."""
     name = named_by_option(source)
-    try:
-        os.stat(source)
-    except OSError as exc:
+    exc = _stat_error(source)
+    if exc is not None:
         if exc.errno == errno.ELOOP:
             return DataError(
                 f"{name}: is a symbolic link loop (a link that leads back to itself)",
@@ -2454,7 +2478,7 @@ class OutputSet:
             UsageError: a planned output is that file.
         """
         self.add_input(source, option=option)
-        if source == "-" or not Path(source).exists():
+        if source == "-" or _stat_error(source) is not None:
             return
         for target in self.planned.values():
             if target.path is not None and not target.through and same_file(source, target.path):

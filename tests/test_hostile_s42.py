@@ -184,3 +184,30 @@ def test_a_glyph_missing_from_the_charts_font_is_said_once_in_plain_words(
         "characters of the names ('中', '文'): drawn as empty boxes in the charts (the tables "
         "show them)"
     ], result.stderr
+
+
+# ---- a file name too long for the file system ----------------------------------------------------
+# Every check of an input whose name is longer than 255 bytes (or whose path is longer than 4,096)
+# raised "OSError: [Errno 36] File name too long" through Path.exists: a traceback, exit 1. An
+# output's was refused already ("-o ...: the file name is longer than 255 bytes").
+
+
+@pytest.mark.parametrize(
+    ("args", "shown"),
+    [
+        (["validate", "a" * 300 + ".csv"], "a" * 57),
+        (["costs", "a" * 300 + ".parquet", "--orders", "orders.csv"], "SEGMENTS " + "a" * 57),
+        (["costs", "seg.csv", "--orders", "d/" * 2100 + "o.csv"], "--orders d/d/d/"),
+    ],
+    ids=["INPUT", "SEGMENTS", "--orders path"],
+)
+def test_an_input_name_too_long_for_the_file_system_is_a_usage_error(
+    cli, tmp_path: Path, args: list[str], shown: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    result = cli(*args)
+    assert result.exit_code == 2, result.stderr
+    first = result.stderr.splitlines()[0]
+    assert first.startswith(f"segchain {args[0]}: Error: {shown}"), first
+    assert first.endswith(": the file name is too long for the file system"), first

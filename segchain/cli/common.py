@@ -246,7 +246,7 @@ def handle_errors(func: F) -> F:
 
         try:
             from segchain.cli.progress import heartbeat_seconds
-            from segchain.tableio import OutputSet, output_format
+            from segchain.tableio import OutputSet, output_format, refuse_long_name
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             _check_preset(kwargs.get("preset"))
@@ -275,6 +275,7 @@ def handle_errors(func: F) -> F:
                                 outputs.stdin_option = role.option
                             _check_input_name(value, role)
                             outputs.add_input(value, option=role.option)
+                            refuse_long_name(value)
                             for path in _expanded(value) if role.folders else ():
                                 # A folder's rejects file of an earlier run is not read as
                                 # orders: rewriting it with this run's --rejects is no loss.
