@@ -1833,20 +1833,24 @@ def _note_input(source: str) -> None:
 
 
 def _scan_parquet_file(path: str) -> Table:
-    _note_input(path)
-    if not Path(path).exists():
-        raise missing_input(path)
-    if Path(path).is_file() and Path(path).stat().st_size == 0:
-        # Order lines are scanned, not read whole: the same message as a stage's input.
+    """A Parquet file scanned lazily from its bytes, read once: a copy in memory of the file
+    as it was (compressed: a tenth or less of the frame it holds). Scanned by its path, a file
+    replaced or cut short while the command ran (an export rewritten by the next cron job) made
+    polars panic ('assertion failed: range.end as u64 <= self.size': a Rust backtrace and a
+    Python traceback), and a name that is not UTF-8 was refused by polars ('TypeError: Object
+    does not have a .read() method')."""
+    data, _ = _read_source_bytes(path)
+    if not data:
+        # The same message as a stage table read whole.
         raise _empty_parquet(path)
     try:
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(io.BytesIO(data))
         lf.collect_schema()
-        meta = read_metadata(path)
+        meta = read_metadata(io.BytesIO(data))
     # Any polars error here is the file's: a damaged footer raises InvalidOperationError (its
     # Arrow schema not base64), a damaged page ComputeError.
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise _unreadable_parquet(path, path, exc) from None
+        raise _unreadable_parquet(io.BytesIO(data), path, exc) from None
     _check_parquet_columns(lf.collect_schema().names(), path)
     lf = lf.rename(stripped_names(lf.collect_schema().names()))
     lf = readable_columns(lf, source=path)

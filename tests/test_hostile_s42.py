@@ -211,3 +211,36 @@ def test_an_input_name_too_long_for_the_file_system_is_a_usage_error(
     first = result.stderr.splitlines()[0]
     assert first.startswith(f"segchain {args[0]}: Error: {shown}"), first
     assert first.endswith(": the file name is too long for the file system"), first
+
+
+# ---- a Parquet file's name that is not UTF-8, and a Parquet file replaced while read -------------
+# polars cannot open a path that is not UTF-8 ("TypeError: Object does not have a .read()
+# method": a traceback, where CSV files and every output of such a name worked), and a Parquet
+# table scanned by its path was read again when collected: an export replaced or cut short in
+# between made polars panic ("assertion failed: range.end as u64 <= self.size", a Rust backtrace
+# and a Python traceback).
+
+
+def test_a_parquet_export_whose_name_is_not_utf8_is_read(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    name = os.fsdecode(b"orders\xff.parquet")
+    with open(tmp_path / name, "wb") as stream:  # polars opens no such path either
+        pl.read_csv(HISTORY.encode(), infer_schema=False).write_parquet(stream)
+    result = cli("validate", name, "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr
+    assert len((tmp_path / "clean.csv").read_text().splitlines()) == 1 + 40
+
+
+def test_a_parquet_table_is_the_file_as_it_was_read(tmp_path: Path) -> None:
+    import polars as pl
+
+    from segchain import tableio
+
+    path = tmp_path / "orders.parquet"
+    orders = pl.read_csv(HISTORY.encode(), infer_schema=False)
+    orders.write_parquet(path)
+    table = tableio.read_raw(str(path))
+    orders.head(1).write_parquet(tmp_path / "next.parquet")
+    os.replace(tmp_path / "next.parquet", path)  # the next export, written while this run reads
+    assert tableio.collect(table.frame).equals(orders)
