@@ -998,7 +998,8 @@ MAX_DECIMAL_DIGITS = 38
 def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     """``frame`` with only column types segchain reads (see ``tableio``).
 
-    A column segchain knows (``quantity``, ``ds``, ``share``, ...) that holds a list, a struct,
+    A column segchain knows (``quantity``, ``ds``, ``share``, ...; ``Segment`` where no
+    ``segment`` is, as names are matched whatever their capitals) that holds a list, a struct,
     bytes, a time of day or a duration is an error naming it, its type and what is expected; any
     other column of such a type (a column no command uses) becomes text (nested values as JSON),
     so that it passes through, and into the rejected lines, without harm. Categorical and enum
@@ -1025,8 +1026,13 @@ def readable_columns(frame: FrameT, *, source: str) -> FrameT:
             continue
         if not _unreadable(dtype):
             continue
-        if name in KNOWN_COLUMNS:
-            problems.append(f"column {name!r} is of type {dtype}; expected {expected_type(name)}")
+        # Whatever its capitals, as stage tables and order exports match names (``Segment`` is
+        # segment, unless segment is there too): a list under such a name became JSON text, and
+        # costs wrote a segment '["A"]'.
+        if name in KNOWN_COLUMNS or (name.lower() in KNOWN_COLUMNS and name.lower() not in schema):
+            problems.append(
+                f"column {name!r} is of type {dtype}; expected {expected_type(name.lower())}"
+            )
         else:
             fixes.append(_as_text(name, dtype))
     if problems:

@@ -244,3 +244,52 @@ def test_a_parquet_table_is_the_file_as_it_was_read(tmp_path: Path) -> None:
     orders.head(1).write_parquet(tmp_path / "next.parquet")
     os.replace(tmp_path / "next.parquet", path)  # the next export, written while this run reads
     assert tableio.collect(table.frame).equals(orders)
+
+
+# ---- a nested column under a known name in other capitals ----------------------------------------
+# A Parquet column that holds lists or structs is refused under segchain's own name ("column
+# 'segment' is of type List(String); expected text"), but under the same name in other capitals
+# it became JSON text before the name was matched: costs wrote segments named '["A"]', exit 0,
+# and an order export's struct `Quantity` rejected every line as bad_quantity.
+
+
+def test_a_list_column_under_a_capitalised_known_name_is_refused(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    seg = pl.read_csv(SEGMENTS.encode(), infer_schema=False)
+    seg = seg.with_columns(pl.concat_list("segment").alias("segment")).rename(
+        {"segment": "Segment"}
+    )
+    seg.write_parquet(tmp_path / "seg.parquet")
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    result = cli("costs", "seg.parquet", "--orders", "orders.csv", "-o", "costs.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: SEGMENTS seg.parquet: column 'Segment' is of type List(String); expected text"
+        in result.stderr
+    )
+    assert not (tmp_path / "costs.csv").exists()
+
+
+def test_a_struct_quantity_is_refused_whatever_its_capitals(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    orders = pl.read_csv(HISTORY.encode(), infer_schema=False)
+    orders = orders.with_columns(pl.struct(v=pl.col("quantity")).alias("quantity"))
+    orders.rename({"quantity": "Quantity"}).write_parquet(tmp_path / "orders.parquet")
+    result = cli("validate", "orders.parquet", "-o", "clean.csv")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.startswith(
+        "segchain validate: Error: orders.parquet: column 'Quantity' is of type "
+        "Struct({'v': String}); expected numbers\n"
+    ), result.stderr
+
+
+def test_an_unused_capitalised_twin_of_a_known_column_still_passes(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    orders = pl.read_csv(HISTORY.encode(), infer_schema=False)
+    orders = orders.with_columns(pl.struct(v=pl.col("quantity")).alias("Quantity"))
+    orders.write_parquet(tmp_path / "orders.parquet")
+    result = cli("validate", "orders.parquet", "-o", "clean.csv")
+    assert result.exit_code == 0, result.stderr
