@@ -293,3 +293,40 @@ def test_an_unused_capitalised_twin_of_a_known_column_still_passes(cli, tmp_path
     orders.write_parquet(tmp_path / "orders.parquet")
     result = cli("validate", "orders.parquet", "-o", "clean.csv")
     assert result.exit_code == 0, result.stderr
+
+
+# ---- a table of costs given with only a header --------------------------------------------------
+# Given on purpose, a table without rows is no plan: `costs --stock-segments` of a header-only CSV
+# (its columns all text) ended in a traceback ("is_nan operation not supported for dtype str"),
+# and a header-only --policy, --forecast or --items was costed as no stock or no unit cost, exit
+# 0, where header-only --assignments were refused already.
+
+POLICY = "sku,inventory_value,avg_inventory\nP1,100,10\nP2,50,5\nP3,20,2\n"
+
+
+@pytest.mark.parametrize(
+    ("option", "header", "word"),
+    [
+        ("--stock-segments", "sku,segment,inventory_value,demand_share\n", "per-segment stock"),
+        ("--policy", POLICY.splitlines()[0] + "\n", "policy"),
+        ("--forecast", "segment,sku,forecast\n", "forecast"),
+        ("--items", "sku,unit_cost,holding_rate\n", "items"),
+    ],
+)
+def test_a_costs_table_of_only_a_header_is_refused(
+    cli, tmp_path: Path, option: str, header: str, word: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "policy.csv").write_text(POLICY)
+    (tmp_path / "empty.csv").write_text(header)
+    args = ["costs", "seg.csv", "--orders", "orders.csv", option, "empty.csv", "-o", "c.csv"]
+    if option in ("--stock-segments", "--forecast"):
+        args += ["--policy", "policy.csv"]
+    result = cli(*args)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"segchain costs: Error: {option} empty.csv: the {word} table has no rows (only a "
+        "header)\n" in result.stderr
+    ), result.stderr
+    assert not (tmp_path / "c.csv").exists()

@@ -206,6 +206,36 @@ class CostsResult:
         )
 
 
+# What each table costs may be given is, for a table given without rows.
+WRITTEN_BY = {
+    "policy": "the table that segchain stock -o writes",
+    "per-segment stock": "the table that segchain stock --segments-out writes",
+    "forecast": "the table that segchain forecast -o writes",
+    "assignments": "the table that segchain network -o writes",
+    "sites": "the table that segchain network --sites-out writes, or the candidate sites",
+    "items": "the item master (sku, unit_cost, holding_rate)",
+}
+
+
+def _refuse_tables_without_rows(tables: Mapping[str, pl.DataFrame | None]) -> None:
+    """Refuse a table given on purpose without rows (only a header): no plan, no policy. Empty
+    assignments lost every customer's transport and left the open sites' fixed cost 'NOT
+    reconciled', exit 0; an empty policy was costed as no stock at all, exit 0; an empty
+    per-segment stock table of a CSV, its columns all text, ended in a traceback ('is_nan
+    operation not supported for dtype str'); an empty forecast put all the stock 'at stocking
+    points no segment buys from'. (Tables that miss some rows are costed: see README.)
+
+    Raises:
+        DataError: a table given has no rows.
+    """
+    for name, frame in tables.items():
+        if frame is not None and frame.height == 0:
+            raise DataError(
+                f"{OPTION[name]}: the {name} table has no rows (only a header)",
+                hint=f"give {OPTION[name]} {WRITTEN_BY[name]}",
+            )
+
+
 def costs(
     orders: pl.DataFrame,
     segments: pl.DataFrame,
@@ -279,6 +309,7 @@ def costs(
         "sites": (sites, ("fixed_cost", "capacity", "demand_served")),
         "items": (items, ("unit_cost", "holding_rate")),
     }
+    _refuse_tables_without_rows({name: frame for name, (frame, _) in numbers.items()})
     checked = {
         name: numeric_columns(frame, cols, source=OPTION[name]) if frame is not None else None
         for name, (frame, cols) in numbers.items()
@@ -294,14 +325,6 @@ def costs(
             check_input(frame, name)
     if assignments is not None:
         assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
-        # Given on purpose, a table without rows is no plan: every customer's transport went
-        # missing and the open sites' fixed cost 'NOT reconciled', exit 0. (Assignments that
-        # miss some customers are costed, those customers' transport missing: see README.)
-        if assignments.height == 0:
-            raise DataError(
-                f"{ASSIGNMENTS_OPTION}: the assignments table has no rows (only a header)",
-                hint=f"give {ASSIGNMENTS_OPTION} the table that segchain network -o writes",
-            )
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
