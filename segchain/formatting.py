@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import re
 from collections.abc import Iterable
 from contextvars import ContextVar
@@ -223,6 +224,23 @@ def quote_name(name: str) -> str:
     if not _CONTROL.search(name):
         return name
     return "'" + "".join(_escaped(c) for c in name) + "'"
+
+
+def ansi_c_quoted(word: str) -> str:
+    """``word`` in a shell's ANSI-C quotes (``$'x\\n# y.csv'``, ``$'seg\\xe9.csv'``), which bash,
+    zsh and ksh read back as the word, its control characters and the bytes of a name that are
+    not UTF-8 included."""
+    return "$'" + "".join(_escaped(c) for c in word) + "'"
+
+
+def not_utf8_shown(text: str) -> str:
+    """``text`` with each byte of a file name that is not UTF-8 (Python's lone surrogate for
+    it) written ``\\xff``, as messages show it: such a name could not be encoded as UTF-8 at
+    all (report's page ended in a UnicodeEncodeError)."""
+    try:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a surrogate that is no escaped byte: left as it is
+        return text
 
 
 def escape_controls(text: str, *, keep: str = "") -> str:

@@ -330,3 +330,37 @@ def test_a_costs_table_of_only_a_header_is_refused(
         "header)\n" in result.stderr
     ), result.stderr
     assert not (tmp_path / "c.csv").exists()
+
+
+# ---- a report whose file names are not UTF-8 ----------------------------------------------------
+# `segchain report $'seg\xe9.csv' -o r.html` (or `-o $'r\xe9.md'`) ended in "UnicodeEncodeError:
+# 'utf-8' codec can't encode character '\udce9'": the page, which names its inputs, could not be
+# encoded; every other command reads and writes such names.
+
+
+@pytest.mark.parametrize("output", [b"r.html", b"r\xe9.md"])
+def test_a_report_on_files_whose_names_are_not_utf8_is_written(
+    cli, tmp_path: Path, output: bytes
+) -> None:
+    import shutil
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    name = os.fsdecode(b"seg\xe9.csv")
+    assert cli("segment", "orders.csv", "-o", name).exit_code == 0
+    result = cli("report", name, "orders.csv", "-o", os.fsdecode(output))
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / os.fsdecode(output)).read_bytes().decode("utf-8")  # valid UTF-8
+    assert "seg\\xe9.csv" in page
+    if output.endswith(b".md"):
+        # The charts' folder is linked by its bytes, percent-encoded.
+        assert "](r%E9_files/segments.png)" in page
+        assert (tmp_path / os.fsdecode(b"r\xe9_files") / "segments.png").exists()
+    command = page.split("segchain report ", 1)[1].split(" --title", 1)[0]
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash to read the command back")
+    words = command.replace("&#x27;", "'")  # the HTML page escapes the quotes
+    read_back = subprocess.run(
+        [bash, "-c", f"set -- {words}; printf '%s' \"$1\""], capture_output=True, check=True
+    )
+    assert read_back.stdout == b"seg\xe9.csv"

@@ -29,7 +29,14 @@ from segchain.errors import (
     UsageError,
     named_tables,
 )
-from segchain.formatting import count, escape_controls, forget_names, plural, quote_names
+from segchain.formatting import (
+    count,
+    escape_controls,
+    forget_names,
+    not_utf8_shown,
+    plural,
+    quote_names,
+)
 
 if TYPE_CHECKING:
     import polars as pl
@@ -529,10 +536,7 @@ def readable(text: str, *, styled: bool = False, names: Iterable[str] = ()) -> s
     """
     if not styled:
         text = escape_controls(quote_names(text, names), keep="\n")
-    try:
-        return os.fsencode(text).decode("utf-8", "backslashreplace")
-    except UnicodeError:  # a surrogate that is no escaped byte: leave it to stderr's handler
-        return text
+    return not_utf8_shown(text)
 
 
 def write_lines(text: str, *, styled: bool = False) -> None:

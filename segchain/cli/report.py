@@ -14,7 +14,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import DataError, SegchainError, UsageError
-from segchain.formatting import plural
+from segchain.formatting import not_utf8_shown, plural
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -235,7 +235,7 @@ def report_command(
         from segchain.report import to_markdown
 
         text, _ = to_markdown(report, image_dir=None)
-        _write("-", text.encode("utf-8"))
+        _write("-", _page_bytes(text))
         _say_when_written(
             "-", reporter, f"wrote the report ({sections}, Markdown without charts) to stdout"
         )
@@ -248,7 +248,7 @@ def report_command(
 
         with said_plainly(reporter.warn):
             page = to_html(report)
-        _write(output, page.encode("utf-8"))
+        _write(output, _page_bytes(page))
         _say_when_written(
             output,
             reporter,
@@ -274,7 +274,7 @@ def report_command(
             ) from None
     for name, data in sorted(files.items()):
         _write(str(path.parent / name), data)
-    _write(output, text.encode("utf-8"))
+    _write(output, _page_bytes(text))
     _remove_stale_charts(output, {Path(name).name for name in files}, reporter)
     _say_when_written(
         output,
@@ -429,6 +429,12 @@ def _say_when_written(dest: str, reporter, message: str) -> None:  # type: ignor
     from segchain.tableio import when_written
 
     when_written(dest, lambda: reporter.info(message))
+
+
+def _page_bytes(text: str) -> bytes:
+    """A page (HTML, Markdown) as UTF-8, a file name's bytes that are not UTF-8 (in its inputs
+    table, its provenance) shown as ``\\xe9``: the page could not be encoded at all."""
+    return not_utf8_shown(text).encode("utf-8")
 
 
 def _write(dest: str, data: bytes) -> None:

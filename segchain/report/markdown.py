@@ -6,6 +6,7 @@ for tables (``|``, line breaks).
 
 from __future__ import annotations
 
+import os
 import re
 from html import escape
 from urllib.parse import quote
@@ -59,7 +60,8 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
                 files[name] = render_png(block)
                 # Percent-encoded: a space (report 'Segment plan.md'), '<' or an unbalanced
                 # parenthesis in the folder's name ends a Markdown link, and the chart is lost.
-                lines += [f"![{text(block.title)}]({quote(name)})", ""]
+                # Its bytes: a name that is not UTF-8 (r\xe9.md) could not be encoded at all.
+                lines += [f"![{text(block.title)}]({quote(os.fsencode(name))})", ""]
                 if block.caption:
                     lines += [f"*{text(block.caption)}*", ""]
             elif isinstance(block, TableBlock):

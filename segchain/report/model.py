@@ -22,9 +22,11 @@ from segchain.formatting import (
     RATIO,
     TEXT,
     UNITS,
+    ansi_c_quoted,
     finite,
     format_number,
     kind_of,
+    not_utf8_shown,
     quote_name,
 )
 
@@ -198,5 +200,7 @@ def _shell_word(word: str) -> str:
     line: in Markdown the rest became a heading of its own, raw HTML in it rendered."""
     import shlex
 
-    quoted = quote_name(word)
-    return shlex.quote(word) if quoted == word else "$" + quoted
+    if quote_name(word) == word and not_utf8_shown(word) == word:
+        return shlex.quote(word)
+    # A byte that is not UTF-8 too: $'seg\xe9.csv' is the name; the page cannot hold it raw.
+    return ansi_c_quoted(word)
