@@ -364,3 +364,15 @@ def test_a_report_on_files_whose_names_are_not_utf8_is_written(
         [bash, "-c", f"set -- {words}; printf '%s' \"$1\""], capture_output=True, check=True
     )
     assert read_back.stdout == b"seg\xe9.csv"
+
+
+def test_a_markdown_report_whose_charts_folder_name_is_too_long_is_a_usage_error(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    assert cli("segment", "orders.csv", "-o", "seg.csv").exit_code == 0
+    page = "r" * 250 + ".md"  # a name that fits, beside its folder r...r_files that does not
+    result = cli("report", "seg.csv", "-o", page)
+    assert result.exit_code == 2, result.stderr
+    assert "_files/, a name too long for the file system" in result.stderr.splitlines()[0]
+    assert not (tmp_path / page).exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from contextlib import contextmanager
@@ -395,6 +396,15 @@ def charts_folder(output: str) -> Path:
 def _check_charts_folder(output: str) -> None:
     """The charts folder is a destination too: checked before any input is read."""
     folder = charts_folder(output)
+    try:
+        os.stat(folder)
+    except OSError as exc:
+        # r.md's name fits, '<its stem>_files' may not: Path.exists raised, a traceback.
+        if exc.errno == errno.ENAMETOOLONG:
+            raise UsageError(
+                f"-o {output}: its charts go to {folder}/, a name too long for the file system",
+                hint="give the report a shorter name, or write it as .html (charts inline)",
+            ) from None
     if folder.exists() and not folder.is_dir():
         raise UsageError(
             f"-o {output}: its charts go to {folder}/, which exists and is not a folder",
