@@ -958,6 +958,18 @@ def case_renames(columns: Sequence[str]) -> dict[str, str]:
     return {spellings[0]: name for name, spellings in folded.items() if len(spellings) == 1}
 
 
+def case_twins(columns: Sequence[str]) -> dict[str, str]:
+    """The columns beside one named as segchain names it but for their capitals (``Quantity``
+    beside ``quantity``), each with that name: the one so named is read, and the other was left
+    without a word, though which of the two holds the values meant is not known."""
+    present = set(columns)
+    return {
+        column: name
+        for column in columns
+        if (name := column.lower()) != column and name in STAGE_COLUMNS and name in present
+    }
+
+
 def expected_type(column: str) -> str:
     """What segchain expects a known column to hold, for messages."""
     if column in DATE_COLUMNS:

@@ -42,6 +42,7 @@ from segchain.schema import (
     META_VERSION,
     FrameT,
     case_renames,
+    case_twins,
     check_key_values,
     parse_dates,
     readable_columns,
@@ -1345,7 +1346,9 @@ def _as_stage_names(frame: FrameT, source: str) -> FrameT:
     capitals (``schema.case_renames``), said on stderr (``note``). A segments table whose
     column was ``Segment`` (an export's, a spreadsheet's) was refused by forecast and costs
     ('missing required column segment') and run by network as one segment 'all'."""
-    renames = case_renames(frame.collect_schema().names())
+    names = frame.collect_schema().names()
+    say_case_twins(named_by_option(source), case_twins(names))
+    renames = case_renames(names)
     if not renames:
         return frame
     read = ", ".join(f"{quoted(old, 40)} as {new}" for old, new in renames.items())
@@ -1354,6 +1357,13 @@ def _as_stage_names(frame: FrameT, source: str) -> FrameT:
         "names are matched whatever their capitals)"
     )
     return frame.rename(renames)
+
+
+def say_case_twins(name: str, twins: Mapping[str, str], how: str = "") -> None:
+    """Say which columns are not read beside the one of the same name in segchain's capitals
+    (``case_twins``); ``how``: how to read the other instead."""
+    for twin, column in twins.items():
+        note(f"{name}: column {quoted(twin, 40)} is not read: {column} is, beside it{how}")
 
 
 def cut_short(payload: bytes, *, delimiter: str, rows: int) -> tuple[int, int, int] | None:

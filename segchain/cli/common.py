@@ -890,9 +890,12 @@ def _import_table(
 ) -> OrderImport:
     """The order lines of ``table``: validate's output as it is, an export mapped and imported.
     ``name``: the table as messages name it."""
+    import shlex
+
     from segchain.config import PRESET_NON_PRODUCT_SKUS, env_map, parse_map_options, resolve_mapping
     from segchain.orders import NON_PRODUCT_SKUS, from_clean, import_orders
-    from segchain.tableio import META_COLUMNS, reading
+    from segchain.schema import case_twins
+    from segchain.tableio import META_COLUMNS, reading, say_case_twins
 
     if table.stage == "orders" and not opts.map and not opts.preset:
         return from_clean(table.frame, source=table.name)
@@ -905,6 +908,11 @@ def _import_table(
             config=config,
             preset=opts.preset,
         )
+    # `quantity` is read beside `Quantity`; which one holds the quantities the file cannot say.
+    for twin, column in case_twins(headers).items():
+        if mapping.get(column) == column:
+            instead = shlex.quote(f"{column}={twin}")
+            say_case_twins(name, {twin: column}, how=f" (to read it instead: --map {instead})")
     with reading(name), _other_sheets_hint(table), _not_order_lines(table, headers, name):
         return import_orders(
             table.frame,
