@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from segchain.errors import SegchainError
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -42,7 +43,8 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
 )
-from segchain.schema import demand_line
+from segchain.routing import route_orders
+from segchain.schema import META_INPUTS, demand_line
 
 TOP_SERIES = 3
 
@@ -75,13 +77,38 @@ def period_interval(ds: pl.Series) -> tuple[str, str]:
     return "1q", "quarter"
 
 
-def series_lines(tables: Tables, keys: Mapping[str, Any]) -> pl.DataFrame | None:
-    """The demand lines of one series, from the orders (and segments, for a segment key); None
-    when the inputs cannot give them."""
+def routed(meta: Meta) -> bool:
+    """Whether the forecast's series are per site the network assigns (``forecast
+    --assignments``), not per the orders' own ``site``, where a line shipped from in the past."""
+    inputs = meta.get("forecast", {}).get(META_INPUTS)
+    return isinstance(inputs, Mapping) and "assignments" in inputs
+
+
+def _routed_to(lines: pl.DataFrame, tables: Tables, site: Any) -> pl.DataFrame | None:
+    """The lines' demand at ``site`` as forecast routed it: each customer's lines at the site(s)
+    the assignments give it, quantity x share; None without assignments that can route them."""
+    assignments = tables.get("assignments")
+    if not has(assignments, "customer_id", "site_id") or "customer_id" not in lines.columns:
+        return None
+    assert assignments is not None
+    try:
+        out = route_orders(lines, assignments).orders
+    except SegchainError:  # no line routed, or assignments the stage itself would refuse
+        return None
+    return out.filter(pl.col("site") == str(site))
+
+
+def series_lines(
+    tables: Tables, keys: Mapping[str, Any], *, routed: bool = False
+) -> pl.DataFrame | None:
+    """The demand lines of one series, from the orders (and segments, for a segment key; and
+    the assignments for the site of a ``routed`` forecast); None when the inputs cannot give
+    them."""
     orders = tables.get("orders")
     if not has(orders, "order_date", "quantity") or not keys:
         return None
     assert orders is not None
+    by_site = routed and "site" in keys
     lf = orders.lazy()
     if "flag" in orders.columns:
         lf = lf.filter(demand_line())
@@ -97,10 +124,13 @@ def series_lines(tables: Tables, keys: Mapping[str, Any]) -> pl.DataFrame | None
         )
     cols = lf.collect_schema().names()
     for key, value in keys.items():
+        if by_site and key == "site":
+            continue
         if key not in cols:
             return None
         lf = lf.filter(pl.col(key).cast(pl.String) == str(value))
-    return lf.with_columns(pl.col("order_date").cast(pl.Date)).collect()
+    lines = lf.with_columns(pl.col("order_date").cast(pl.Date)).collect()
+    return _routed_to(lines, tables, keys["site"]) if by_site else lines
 
 
 def _per_period(lines: pl.DataFrame, interval: str) -> pl.DataFrame:
@@ -114,12 +144,12 @@ def _per_period(lines: pl.DataFrame, interval: str) -> pl.DataFrame:
 
 
 def history(
-    tables: Tables, keys: Mapping[str, Any], interval: str
+    tables: Tables, keys: Mapping[str, Any], interval: str, *, routed: bool = False
 ) -> tuple[list[dt.date], list[float]] | None:
     """Past demand of one series (summed quantity per period, returns netted, floored at 0; 0 in
     a period without a line, NaN, drawn as a gap, in one whose every quantity is unknown), from
     the orders (and segments, for a segment key); None when the inputs cannot give it."""
-    lines = series_lines(tables, keys)
+    lines = series_lines(tables, keys, routed=routed)
     out = _per_period(lines, interval) if lines is not None else None
     if out is None or not out.height:
         return None
@@ -137,12 +167,18 @@ def history(
 
 
 def history_note(
-    tables: Tables, keys: Mapping[str, Any], period: tuple[str, str], uid: Any, since: dt.date
+    tables: Tables,
+    keys: Mapping[str, Any],
+    period: tuple[str, str],
+    uid: Any,
+    since: dt.date,
+    *,
+    routed: bool = False,
 ) -> str:
     """What a series' history drawn from ``since`` leaves out ("history of Champions/A: 3 order
     lines' quantity unknown, left out, 1 week not drawn; 1 order line's date unknown, left
     out"), else "". ``period``: ``period_interval``'s."""
-    lines = series_lines(tables, keys)
+    lines = series_lines(tables, keys, routed=routed)
     if lines is None:
         return ""
     interval, name = period
@@ -157,9 +193,11 @@ def history_note(
 
 
 def series_keys(fc: pl.DataFrame, params: Mapping[str, Any]) -> list[str]:
-    """The columns a series is keyed by: the forecast's ``--by``, else segment and sku."""
+    """The columns a series is keyed by: the forecast's ``--by``, else segment and sku; and
+    the site first where the forecast has one beyond them (``--assignments`` adds it)."""
     by = [c for c in str(params.get("by") or "").split(",") if c]
-    return [c for c in by if c in fc.columns] or [c for c in ("segment", "sku") if c in fc.columns]
+    keys = [c for c in by if c in fc.columns] or [c for c in ("segment", "sku") if c in fc.columns]
+    return ["site", *keys] if "site" in fc.columns and "site" not in keys else keys
 
 
 def series_demand(fc: pl.DataFrame) -> pl.DataFrame:
@@ -176,10 +214,17 @@ def series_demand(fc: pl.DataFrame) -> pl.DataFrame:
 
 
 def fan_panels(
-    tables: Tables, fc: pl.DataFrame, by: list[str], period: tuple[str, str], colours: Colours
+    tables: Tables,
+    fc: pl.DataFrame,
+    by: list[str],
+    period: tuple[str, str],
+    colours: Colours,
+    *,
+    routed: bool = False,
 ) -> tuple[list[ch.FanPanel], list[str]]:
     """The TOP_SERIES largest series by forecast demand, with their bands and history; and what
-    each history drawn leaves out (``history_note``). ``period``: ``period_interval``'s."""
+    each history drawn leaves out (``history_note``). ``period``: ``period_interval``'s;
+    ``routed``: the forecast's sites are the network's (``routed(meta)``)."""
     interval = period[0]
     periods = fc["ds"].n_unique()
     levels = interval_levels(fc.columns)
@@ -189,11 +234,11 @@ def fan_panels(
     for uid in sums["unique_id"].head(TOP_SERIES).to_list():
         rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
         keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
-        past = history(tables, keys, interval)
+        past = history(tables, keys, interval, routed=routed)
         if past is not None:
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
-            notes.append(history_note(tables, keys, period, uid, since=past[0][0]))
+            notes.append(history_note(tables, keys, period, uid, since=past[0][0], routed=routed))
         bands = [
             (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
             for lv in levels
@@ -256,13 +301,17 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         "Each series' model was chosen by backtest."
     )
     blocks: list[Block] = []
-    panels, history_notes = fan_panels(tables, fc, by, (interval, period), colours)
+    by_network = routed(meta)
+    panels, history_notes = fan_panels(
+        tables, fc, by, (interval, period), colours, routed=by_network
+    )
     with_history = sum(p.history is not None for p in panels)
     if panels:
+        inputs = "orders, segments and assignments" if by_network else "orders (and segments)"
         caption = (
             f"The {len(panels)} largest series by forecast demand"
             + (", with their history." if with_history else ".")
-            + ("" if with_history else " Give the orders (and segments) to plot the history.")
+            + ("" if with_history else f" Give the {inputs} to plot the history.")
         )
         blocks.append(
             Chart(
