@@ -1284,6 +1284,13 @@ def env_map() -> dict[str, str]:
     return parse_map_options([value], source="SEGCHAIN_MAP") if value else {}
 
 
+def env_preset() -> str | None:
+    """The preset in $SEGCHAIN_PRESET, if any: for report, which reads an export as validate
+    would but has no --preset of its own (the other commands take the variable as --preset's)."""
+    value = os.environ.get("SEGCHAIN_PRESET")
+    return check_preset(value, where="$SEGCHAIN_PRESET") if value else None
+
+
 def setting(cli_value: Any, config: Config, command: str, name: str, default: Any) -> Any:
     """An option's value: command line or environment (in ``cli_value``), config, default.
 

@@ -123,3 +123,44 @@ def test_report_says_nothing_of_the_columns_of_a_table_it_skips(cli, tmp_path: P
         "names are matched whatever their capitals)"
     ]
     assert "rejected order lines (--rejects), not reported on: skipped" in result.stderr
+
+
+def _online_retail_like(path: Path) -> Path:
+    """Four lines under Online Retail's own headers, the layout preset online-retail maps."""
+    path.write_text(
+        "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+        "536365,85123A,WHITE HANGING HEART,6,12/1/2010 8:26,2.55,17850,United Kingdom\n"
+        "536366,71053,WHITE METAL LANTERN,4,12/8/2010 9:02,3.39,17850,United Kingdom\n"
+        "536367,84406B,CREAM CUPID HEARTS,8,12/9/2010 10:15,2.75,13047,United Kingdom\n"
+        "536368,22633,HAND WARMER,2,12/20/2010 11:30,1.85,12583,France\n"
+    )
+    return path
+
+
+def test_report_reads_a_raw_export_with_the_preset_of_segchain_preset(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    """validate takes $SEGCHAIN_PRESET as its --preset; report, which reads a raw export "as
+    validate would", ignored it and refused the export it names ("an order export whose
+    columns need a mapping to be read ... add --preset online-retail", exit 1)."""
+    export = _online_retail_like(tmp_path / "retail.csv")
+    monkeypatch.setenv("SEGCHAIN_PRESET", "online-retail")
+    segmented = cli("segment", str(export), "-o", str(tmp_path / "seg.csv"))
+    assert segmented.exit_code == 0, segmented.stderr
+    result = cli("report", str(tmp_path / "seg.csv"), str(export), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 0, result.stderr
+    assert "raw order lines" in result.stderr and "read as validate would" in result.stderr
+    assert "read 4 = used 4" in result.stderr
+    assert "## Order history" in (tmp_path / "r.md").read_text()
+
+
+def test_report_names_an_unknown_segchain_preset_before_reading(
+    cli, tmp_path: Path, monkeypatch
+) -> None:
+    export = _online_retail_like(tmp_path / "retail.csv")
+    monkeypatch.setenv("SEGCHAIN_PRESET", "onlne-retail")
+    result = cli("report", str(export), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 2
+    assert "$SEGCHAIN_PRESET: unknown preset 'onlne-retail'" in result.stderr
+    assert "did you mean 'online-retail'" in result.stderr
+    assert not (tmp_path / "r.md").exists()

@@ -429,6 +429,13 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
     return roles
 
 
+def check_env_preset() -> None:
+    """$SEGCHAIN_PRESET checked as --preset's value is, for report, which reads it without the
+    option."""
+    # Empty is unset, as click reads an option's variable; blank is refused, as for --preset.
+    _check_preset(os.environ.get("SEGCHAIN_PRESET") or None)
+
+
 def _check_preset(value: object) -> None:
     # Checked once the export's headers were read, and named neither the option nor the
     # preset meant ('unknown preset 'sapp''); now before any input, as every option is.

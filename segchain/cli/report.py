@@ -71,7 +71,7 @@ def report_command(
         segchain report segments.parquet profile.parquet forecast.parquet \\
           backtest.parquet policy.parquet -o report.html
     """
-    from segchain.config import name_sources
+    from segchain.config import env_preset, name_sources
     from segchain.report import (
         ReportParams,
         build_report,
@@ -83,6 +83,9 @@ def report_command(
     from segchain.tableio import NoSuchSheet, collect, expand_sources, may_be_workbook, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    # validate takes $SEGCHAIN_PRESET as its --preset: report reads a raw export with it too,
+    # checked before any input is read, as every command checks its options.
+    c.check_env_preset()
     stdout = sys.stdout
     params = ReportParams.resolve(
         inputs=inputs,
@@ -201,7 +204,7 @@ def report_command(
         in_books = any(may_be_workbook(s) for s in raw_orders)
         loaded = c.load_orders(
             raw_orders,
-            c.OrderOptions(sheet=sheet if in_books else None),
+            c.OrderOptions(sheet=sheet if in_books else None, preset=env_preset()),
             config=config_now(),
             reporter=c.Reporter(quiet=True),
         )
@@ -327,12 +330,14 @@ def _raw_orders(source: str, *, sheet: str | None, config: Callable[[], Config])
 
 def _export_mapping(source: str, *, sheet: str | None, config: Config) -> tuple[bool, str | None]:
     """Whether ``source`` is an order export that the mapping validate reads it with maps
-    (``$SEGCHAIN_MAP``, the config's ``[columns]`` and preset: Superstore's 'Order ID', ...);
+    (``$SEGCHAIN_MAP``, ``$SEGCHAIN_PRESET``, the config's ``[columns]`` and preset: Superstore's
+    'Order ID', ...);
     else, for a table that looks like one (a preset's layout, or an order id and an order date
     among its headers as mapped or suggested), validate's hint for the columns it lacks."""
     from segchain.config import (
         VALUE_WANTED,
         env_map,
+        env_preset,
         look_alikes,
         mapping_hint,
         preset_layouts,
@@ -345,7 +350,7 @@ def _export_mapping(source: str, *, sheet: str | None, config: Config) -> tuple[
     try:
         table = read_raw(source, sheet=sheet)
         headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
-        mapping = resolve_mapping(headers, env_map=env_map(), config=config)
+        mapping = resolve_mapping(headers, env_map=env_map(), config=config, preset=env_preset())
     except SegchainError:  # unreadable as an export, or a mapping that names no header here
         return False, None
     missing = [col for col in ORDER_REQUIRED if col not in mapping]
@@ -368,8 +373,8 @@ def _export_message(name: str, needs: str) -> str:
     return (
         f"{name}: an order export whose columns need a mapping to be read ({needs}); report "
         f"has no --map or --preset: give it what segchain validate {name} writes with that "
-        "mapping (-o orders.parquet), or map them in segchain.toml's [columns] (or preset), "
-        "which report reads as validate does"
+        "mapping (-o orders.parquet), or map them in segchain.toml's [columns] (or preset) or "
+        "with $SEGCHAIN_MAP or $SEGCHAIN_PRESET, which report reads as validate does"
     )
 
 
