@@ -149,7 +149,13 @@ def history(
     """Past demand of one series (summed quantity per period, returns netted, floored at 0; 0 in
     a period without a line, NaN, drawn as a gap, in one whose every quantity is unknown), from
     the orders (and segments, for a segment key); None when the inputs cannot give it."""
-    lines = series_lines(tables, keys, routed=routed)
+    return _history_of(series_lines(tables, keys, routed=routed), interval)
+
+
+def _history_of(
+    lines: pl.DataFrame | None, interval: str
+) -> tuple[list[dt.date], list[float]] | None:
+    """``history`` of a series' demand lines (``series_lines``)."""
     out = _per_period(lines, interval) if lines is not None else None
     if out is None or not out.height:
         return None
@@ -167,18 +173,12 @@ def history(
 
 
 def history_note(
-    tables: Tables,
-    keys: Mapping[str, Any],
-    period: tuple[str, str],
-    uid: Any,
-    since: dt.date,
-    *,
-    routed: bool = False,
+    lines: pl.DataFrame | None, period: tuple[str, str], uid: Any, since: dt.date
 ) -> str:
     """What a series' history drawn from ``since`` leaves out ("history of Champions/A: 3 order
     lines' quantity unknown, left out, 1 week not drawn; 1 order line's date unknown, left
-    out"), else "". ``period``: ``period_interval``'s."""
-    lines = series_lines(tables, keys, routed=routed)
+    out"), else "". ``lines``: the series' demand lines (``series_lines``); ``period``:
+    ``period_interval``'s."""
     if lines is None:
         return ""
     interval, name = period
@@ -234,11 +234,13 @@ def fan_panels(
     for uid in sums["unique_id"].head(TOP_SERIES).to_list():
         rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
         keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
-        past = history(tables, keys, interval, routed=routed)
+        # Read (and routed) once for the history and its note.
+        lines = series_lines(tables, keys, routed=routed)
+        past = _history_of(lines, interval)
         if past is not None:
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
-            notes.append(history_note(tables, keys, period, uid, since=past[0][0], routed=routed))
+            notes.append(history_note(lines, period, uid, since=past[0][0]))
         bands = [
             (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
             for lv in levels
