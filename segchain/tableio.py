@@ -963,7 +963,9 @@ def check_header(payload: bytes, *, delimiter: str, name: str) -> None:
 # Readers
 
 
-def read_raw(source: str, *, format: str | None = None, sheet: str | None = None) -> Table:
+def read_raw(
+    source: str, *, format: str | None = None, sheet: str | None = None, data: bytes | None = None
+) -> Table:
     """Read an ERP export as it is: CSV fields all strings; Parquet lazily with its own types.
 
     Args:
@@ -971,21 +973,43 @@ def read_raw(source: str, *, format: str | None = None, sheet: str | None = None
         format: 'csv' or 'parquet'; else from the name, else from the first bytes.
         sheet: a workbook's sheet to read (``choose_sheet``), else its first; a file that is
             no workbook is read as it is.
+        data: ``source``'s bytes, already read (``read_bytes``): parsed, not read again.
 
     Raises:
         DataError: the file does not exist, is empty, or cannot be parsed; a workbook has no
             such sheet.
         UsageError: stdin is a terminal.
     """
-    return _read(source, format=format, all_strings=True, lazy_parquet=True, sheet=sheet)
+    return _read(source, format=format, all_strings=True, lazy_parquet=True, sheet=sheet, data=data)
 
 
 def read_table(
-    source: str, *, format: str | None = None, lazy: bool = False, sheet: str | None = None
+    source: str,
+    *,
+    format: str | None = None,
+    lazy: bool = False,
+    sheet: str | None = None,
+    data: bytes | None = None,
 ) -> Table:
-    """Read a stage's output (typed; id columns kept as strings); a workbook at ``sheet``
-    (see ``read_raw``). A CSV that ends in the middle of a row is refused (``refuse_cut_row``)."""
-    return _read(source, format=format, all_strings=False, lazy_parquet=lazy, sheet=sheet)
+    """Read a stage's output (typed; id columns kept as strings); a workbook at ``sheet``, the
+    bytes ``data`` already read (see ``read_raw``). A CSV that ends in the middle of a row is
+    refused (``refuse_cut_row``)."""
+    return _read(
+        source, format=format, all_strings=False, lazy_parquet=lazy, sheet=sheet, data=data
+    )
+
+
+def read_bytes(source: str) -> bytes:
+    """All bytes of ``source`` ('-' is stdin), to parse them more than one way without reading
+    the file again (``read_table``, then ``read_raw`` with ``data``): report reads each input
+    as a stage table, and an order export again as an export. A pipe or a FIFO can be read only
+    once, and each read of a large gzipped export cost its read and its decompression.
+
+    Raises:
+        DataError, UsageError: as ``read_raw``, for a file that cannot be read.
+    """
+    with _named_reading(source):
+        return _read_source_bytes(source)[0]
 
 
 def may_be_workbook(source: str) -> bool:
@@ -1231,11 +1255,24 @@ def _read(
     all_strings: bool,
     lazy_parquet: bool,
     sheet: str | None = None,
+    data: bytes | None = None,
 ) -> Table:
-    try:
+    with _named_reading(source):
         return _read_file(
-            source, format=format, all_strings=all_strings, lazy_parquet=lazy_parquet, sheet=sheet
+            source,
+            format=format,
+            all_strings=all_strings,
+            lazy_parquet=lazy_parquet,
+            sheet=sheet,
+            data=data,
         )
+
+
+@contextlib.contextmanager
+def _named_reading(source: str) -> Iterator[None]:
+    """A DataError reading ``source`` names it as the command does (with its option)."""
+    try:
+        yield
     except DataError as exc:
         # A command reads several files: 'empty.csv: the file is empty' did not say which of
         # them it was, while a missing one is named with its option ('--sites x.csv: ...').
@@ -1250,16 +1287,20 @@ def _read_file(
     all_strings: bool,
     lazy_parquet: bool,
     sheet: str | None = None,
+    data: bytes | None = None,
 ) -> Table:
     fmt = check_format(format) or (format_from_name(source) if source != "-" else None)
     if fmt == "parquet" and source != "-" and lazy_parquet:
-        table = _scan_parquet_file(source)
+        table = _scan_parquet_file(source, data=data)
         if not all_strings:
             scanned = table.frame
             assert isinstance(scanned, pl.LazyFrame)
             table.frame = _as_stage_names(scanned, source)
         return table
-    data, name = _read_source_bytes(source)
+    if data is None:
+        data, name = _read_source_bytes(source)
+    else:
+        name = "<stdin>" if source == "-" else source
     data, name, inner, kind = _unwrap(data, name)
     fmt = inner or fmt
     sheets: list[str] = []
@@ -1568,14 +1609,19 @@ def hive_partitions(path: str) -> dict[str, str]:
 
 
 def read_raw_sources(
-    sources: Sequence[str], *, format: str | None = None, sheet: str | None = None
+    sources: Sequence[str],
+    *,
+    format: str | None = None,
+    sheet: str | None = None,
+    held: Mapping[str, Table] | None = None,
 ) -> Table:
     """Read one or several ERP exports (paths, globs, folders) lazily as one table.
 
     One plain file is read exactly as ``read_raw`` reads it. Several files become one lazy
     table with ``_file`` (each line's file) and ``_line`` (its row in that file), so that
     rejected lines can be traced back; hive ``key=value`` folders become string columns.
-    ``sheet`` is read in every workbook among them (see ``read_raw``).
+    ``sheet`` is read in every workbook among them (see ``read_raw``). ``held``: files among
+    them already read by ``read_raw`` (at ``sheet``), by their name: not read again.
 
     Raises:
         DataError: a file cannot be read, a glob matches nothing, the files' columns differ
@@ -1584,12 +1630,13 @@ def read_raw_sources(
         UsageError: stdin is a terminal.
     """
     files = expand_sources(sources)
+    held = held or {}
     if len(files) == 1 and (files[0] == "-" or not hive_partitions(files[0])):
-        return read_raw(files[0], format=format, sheet=sheet)
+        return held.get(files[0]) or read_raw(files[0], format=format, sheet=sheet)
     tables, skipped, read = [], [], []
     for f in files:
         try:
-            table = read_raw(f, format=format, sheet=sheet)
+            table = held.get(f) or read_raw(f, format=format, sheet=sheet)
         except NoSuchSheet as exc:
             # One month's workbook without the sheet: neither its first sheet nor no lines
             # at all would be that month's orders.
@@ -1842,14 +1889,15 @@ def _note_input(source: str) -> None:
         active.add_input(source)
 
 
-def _scan_parquet_file(path: str) -> Table:
+def _scan_parquet_file(path: str, *, data: bytes | None = None) -> Table:
     """A Parquet file scanned lazily from its bytes, read once: a copy in memory of the file
     as it was (compressed: a tenth or less of the frame it holds). Scanned by its path, a file
     replaced or cut short while the command ran (an export rewritten by the next cron job) made
     polars panic ('assertion failed: range.end as u64 <= self.size': a Rust backtrace and a
     Python traceback), and a name that is not UTF-8 was refused by polars ('TypeError: Object
-    does not have a .read() method')."""
-    data, _ = _read_source_bytes(path)
+    does not have a .read() method'). ``data``: its bytes, already read."""
+    if data is None:
+        data, _ = _read_source_bytes(path)
     if not data:
         # The same message as a stage table read whole.
         raise _empty_parquet(path)

@@ -852,6 +852,7 @@ def load_orders(
     config: Config,
     reporter: Reporter,
     option: str | None = None,
+    held: Mapping[str, Table] | None = None,
 ) -> LoadedOrders:
     """Read, map and prepare an order export (lazy); see LoadedOrders.collect.
 
@@ -859,6 +860,8 @@ def load_orders(
     ``option``: the option that gives the orders (``--orders`` of forecast, stock and costs):
     every message about them begins with it and the file (``--orders bad.csv: ...``), as a side
     table's does; None for the command's INPUT, which is named by its path.
+    ``held``: files already read as exports (``read_raw``), by name: mapped and cleaned as they
+    are, not read again (report reads each input once).
     """
     from segchain.config import setting
     from segchain.tableio import read_raw_sources
@@ -869,7 +872,7 @@ def load_orders(
     sources = [source] if isinstance(source, str) else list(source) or ["-"]
     sheet = order_sheet(opts.sheet, config, sources)
     with _named_by(option, _file_names(sources)):
-        table = read_raw_sources(sources, sheet=sheet)
+        table = read_raw_sources(sources, sheet=sheet, held=held)
     if sheet is not None:
         _sheet_applies(table, sheet, reporter)
     with _named_by(option, [table.name]):

@@ -80,7 +80,14 @@ def report_command(
         recognise_table,
         unrecognised_message,
     )
-    from segchain.tableio import NoSuchSheet, collect, expand_sources, may_be_workbook, read_table
+    from segchain.tableio import (
+        NoSuchSheet,
+        collect,
+        expand_sources,
+        may_be_workbook,
+        read_bytes,
+        read_table,
+    )
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     # validate takes $SEGCHAIN_PRESET as its --preset: report reads a raw export with it too,
@@ -119,6 +126,9 @@ def report_command(
     named: list[tuple[str, str, str, Any, dict[str, Any]]] = []
     problems = []
     raw_orders: list[str] = []
+    # Each file is read once: its bytes parsed as a stage table, and an order export's again as
+    # an export (read_raw), which is mapped and cleaned as it is (load_orders' held).
+    exports: dict[str, Table] = {}
     raw_at: int | None = None
     empty: list[str] = []
     for source in sources:
@@ -126,17 +136,25 @@ def report_command(
         # said once it is known to be a stage table: not for a rejects file it skips, nor for
         # an export read again as orders (their headers are an export's, not renamed).
         notes: list[str] = []
+        data: bytes | None = None  # None: the file could not be read
         try:
+            data = read_bytes(source)
             with _held_notes(notes):
-                table = read_table(source, sheet=at_sheet)
+                table = read_table(source, sheet=at_sheet, data=data)
                 frame = collect(table.frame)
         except NoSuchSheet:
             raise
         except DataError as exc:
             # A raw export that only the order importer can read (lines with extra fields).
-            if source != "-" and _raw_orders(source, sheet=at_sheet, config=config_now):
+            export = (
+                _raw_orders(source, data, sheet=at_sheet, config=config_now)
+                if source != "-" and data is not None
+                else None
+            )
+            if export is not None:
                 books += may_be_workbook(source)
                 raw_orders.append(source)
+                exports[source] = export
                 raw_at = len(named) if raw_at is None else raw_at
             else:
                 if _zero_bytes(source):
@@ -160,15 +178,25 @@ def report_command(
                 )
                 continue
             raw_orders.append(source)
+            export = _read_export(source, data, sheet=at_sheet)
+            if export is not None:  # else load_orders reads it, and says why it cannot
+                exports[source] = export
             raw_at = len(named) if raw_at is None else raw_at
+            del table, frame  # its read as a stage table: not held while the orders load
             continue
         if what is None and source != "-":
             # An export whose headers need the mapping validate reads it with (the config's
             # [columns] and preset, $SEGCHAIN_MAP): 'Order ID' is order_id there too.
-            mapped, needs = _export_mapping(source, sheet=at_sheet, config=config_now())
-            if mapped:
+            mapping_config = config_now()
+            export = _read_export(source, data, sheet=at_sheet)
+            mapped, needs = (
+                _export_mapping(export, config=mapping_config) if export else (False, None)
+            )
+            if export is not None and mapped:
                 raw_orders.append(source)
+                exports[source] = export
                 raw_at = len(named) if raw_at is None else raw_at
+                del table, frame
                 continue
         else:
             needs = None
@@ -207,6 +235,7 @@ def report_command(
             c.OrderOptions(sheet=sheet if in_books else None, preset=env_preset()),
             config=config_now(),
             reporter=c.Reporter(quiet=True),
+            held=exports,
         )
         [frame], recon = loaded.collect(loaded.clean)
         name = loaded.table.name
@@ -312,26 +341,40 @@ def _held_notes(notes: list[str]) -> Iterator[None]:
             outputs.say = say
 
 
-def _raw_orders(source: str, *, sheet: str | None, config: Callable[[], Config]) -> bool:
-    """Whether ``source`` reads, as an export, as order lines (by its columns, or by the mapping
-    validate would read it with)."""
-    from segchain.report import recognise_table
-    from segchain.tableio import META_COLUMNS, read_raw
+def _read_export(source: str, data: bytes | None, *, sheet: str | None) -> Table | None:
+    """``source`` read as an export (``read_raw``) from its bytes ``data``, already read; None
+    when it cannot be read so."""
+    from segchain.tableio import read_raw
 
+    if data is None:
+        return None
     try:
-        table = read_raw(source, sheet=sheet)
+        return read_raw(source, sheet=sheet, data=data)
     except DataError:
-        return False
+        return None
+
+
+def _raw_orders(
+    source: str, data: bytes, *, sheet: str | None, config: Callable[[], Config]
+) -> Table | None:
+    """``source`` read as an export (from its bytes ``data``), when it reads as order lines (by
+    its columns, or by the mapping validate would read it with); else None."""
+    from segchain.report import recognise_table
+    from segchain.tableio import META_COLUMNS
+
+    table = _read_export(source, data, sheet=sheet)
+    if table is None:
+        return None
     columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
     if recognise_table(columns, table.stage) == ("orders", "columns"):
-        return True
-    return _export_mapping(source, sheet=sheet, config=config())[0]
+        return table
+    return table if _export_mapping(table, config=config())[0] else None
 
 
-def _export_mapping(source: str, *, sheet: str | None, config: Config) -> tuple[bool, str | None]:
-    """Whether ``source`` is an order export that the mapping validate reads it with maps
-    (``$SEGCHAIN_MAP``, ``$SEGCHAIN_PRESET``, the config's ``[columns]`` and preset: Superstore's
-    'Order ID', ...);
+def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
+    """Whether ``table``, read as an export, is an order export that the mapping validate reads
+    it with maps (``$SEGCHAIN_MAP``, ``$SEGCHAIN_PRESET``, the config's ``[columns]`` and
+    preset: Superstore's 'Order ID', ...);
     else, for a table that looks like one (a preset's layout, or an order id and an order date
     among its headers as mapped or suggested), validate's hint for the columns it lacks."""
     from segchain.config import (
@@ -345,13 +388,12 @@ def _export_mapping(source: str, *, sheet: str | None, config: Config) -> tuple[
         synonym_headers,
     )
     from segchain.schema import ORDER_COLUMNS, ORDER_REQUIRED, ORDER_VALUE
-    from segchain.tableio import META_COLUMNS, read_raw
+    from segchain.tableio import META_COLUMNS
 
+    headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
     try:
-        table = read_raw(source, sheet=sheet)
-        headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
         mapping = resolve_mapping(headers, env_map=env_map(), config=config, preset=env_preset())
-    except SegchainError:  # unreadable as an export, or a mapping that names no header here
+    except SegchainError:  # a mapping that names no header here
         return False, None
     missing = [col for col in ORDER_REQUIRED if col not in mapping]
     if not any(col in mapping for col in ORDER_VALUE):
