@@ -51,6 +51,32 @@ def four_series(first: list[float]) -> pl.DataFrame:
     )
 
 
+def test_forecast_headlines_count_only_the_series_ids_and_dates_that_are_given():
+    # A and B, 4 weeks each; then a row whose series id is empty, one whose id is blank, one
+    # of B whose date is empty. The old headlines counted the empty id and the blank one as two
+    # more series (4) and the empty date as a fifth week.
+    fc = pl.concat(
+        [
+            four_series([50.0] * 4).filter(pl.col("unique_id").is_in(["A", "B"])),
+            pl.DataFrame(
+                {
+                    "unique_id": [None, "  ", "B"],
+                    "ds": [MONDAY, MONDAY + timedelta(weeks=1), None],
+                    "forecast": [5.0, 5.0, 5.0],
+                },
+                schema={"unique_id": pl.String, "ds": pl.Date, "forecast": pl.Float64},
+            ),
+        ]
+    )
+    section = next(s for s in build_report({"forecast": fc}).sections if s.key == "forecast")
+    heads = {h.label: (h.value, h.detail) for h in section.headlines}
+    assert heads["Series"] == ("2", "forecast series; 2 periods' series id unknown, left out")
+    assert heads["Horizon"] == (
+        "4 weeks",
+        "2024-01-01 to 2024-01-22; 1 period's date unknown, left out",
+    )
+
+
 def test_fan_chart_does_not_rank_an_unknown_period_as_zero():
     # A forecasts 50 a week where known: the largest series (4 x 50 = 200 over the horizon
     # against B's 120). The old code summed its two unknown weeks as 0 (100) and drew B, C, D.

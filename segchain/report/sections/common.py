@@ -34,6 +34,13 @@ def num(col: str) -> pl.Expr:
     return pl.when(x.is_finite()).then(x).otherwise(None)
 
 
+def filled(col: str) -> pl.Expr:
+    """Whether ``col``'s cell holds a value (an id, a date): false where it is empty or blank
+    (spaces only), as a cell of a table edited by hand may be; such a cell is unknown, not one
+    more value of the column."""
+    return (pl.col(col).cast(pl.String).str.strip_chars().str.len_chars() > 0).fill_null(False)
+
+
 def flag(col: str) -> pl.Expr:
     """A true/false column (``sla_met``) as 1.0 / 0.0, null for anything else.
 

@@ -29,9 +29,11 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    filled,
     has,
     known_sum,
     lacks,
+    marked,
     noted,
     num,
     order_frame,
@@ -280,14 +282,28 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     fc = fc.with_columns(pl.col("unique_id").cast(pl.String), pl.col("ds").cast(pl.Date))
     params = params_of(meta, "forecast")
     interval, period = period_interval(fc["ds"])
-    periods = fc["ds"].n_unique()
-    series = fc["unique_id"].n_unique()
+    # An empty or blank series id or date (a cell emptied by hand) is no series or period of
+    # its own: counted apart, as unknown.
+    ids, dates = marked(fc, filled("unique_id")), marked(fc, filled("ds"))
+    periods = fc["ds"].drop_nulls().n_unique()
+    series = ids.filter(pl.col("_known").is_not_null())["unique_id"].n_unique()
     by = series_keys(fc, params)
     demand = total(fc, "forecast")
     first, last = cast("dt.date | None", fc["ds"].min()), cast("dt.date | None", fc["ds"].max())
     heads = [
-        Headline("Series", count(series), "by " + " × ".join(by) if by else "forecast series"),
-        Headline("Horizon", f"{periods} {period}{'s' * (periods != 1)}", f"{first} to {last}"),
+        Headline(
+            "Series",
+            count(series),
+            noted(
+                "by " + " × ".join(by) if by else "forecast series",
+                unknown_note(ids, "_known", "period", "series id"),
+            ),
+        ),
+        Headline(
+            "Horizon",
+            f"{periods} {period}{'s' * (periods != 1)}",
+            noted(f"{first} to {last}", unknown_note(dates, "_known", "period", "date")),
+        ),
         Headline(
             "Forecast demand",
             format_number(demand, UNITS),
