@@ -393,6 +393,34 @@ def test_network_map_names_the_customer_it_cannot_place():
 # ---- customers counted: a row without a customer id is no customer of its own
 
 
+def test_monthly_order_value_leaves_a_gap_where_every_value_of_a_month_is_unknown():
+    # February's two product lines have no value (one empty, one NaN), beside a postage line
+    # (non_product: 0 by rule); March has only a postage line, a month of no product sales. The
+    # old chart drew February at 0, as March, under a caption naming its lines.
+    day = [date(2024, 1, 5), date(2024, 2, 9), date(2024, 2, 10), date(2024, 2, 11)]
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
+            "customer_id": ["c1", "c2", "c3", "c1", "c2", "c3"],
+            "order_date": [*day, date(2024, 3, 3), date(2024, 4, 2)],
+            "sku": ["A", "B", "A", "POST", "POST", "A"],
+            "quantity": [1.0] * 6,
+            "amount": [10.0, None, NAN, 5.0, 5.0, 30.0],
+            "flag": [None, None, None, "non_product", "non_product", None],
+        }
+    )
+    report = build_report({"orders": orders})
+    bars = chart(report, "orders")
+    fig = Figure()
+    bars.plot(fig)
+    heights = [float(p.get_height()) for p in fig.axes[0].patches]
+    assert heights[0] == 10.0 and math.isnan(heights[1])
+    assert heights[2:] == [0.0, 30.0]
+    said = "2 order lines' value unknown, left out (2024-02); 1 month not drawn (2024-02)."
+    assert bars.caption == said
+    on_both_pages(report, said)
+
+
 def test_order_history_does_not_count_lines_without_a_customer_as_one_customer():
     orders = history_orders().with_columns(
         customer_id=pl.Series(["c1", "c2", None, "c1", None, "c1"])

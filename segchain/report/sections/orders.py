@@ -9,7 +9,7 @@ from typing import cast
 import polars as pl
 
 from segchain.report import charts as ch
-from segchain.report.model import INT, Block, Chart, Headline, Section, TableBlock, finite
+from segchain.report.model import INT, Block, Chart, Headline, Section, TableBlock
 from segchain.report.sections.common import (
     Colours,
     Meta,
@@ -39,33 +39,45 @@ def line_value(orders: pl.DataFrame) -> pl.Expr | None:
     return None
 
 
+def _product(o: pl.DataFrame) -> pl.Expr:
+    return product_line() if "flag" in o.columns else pl.lit(True)
+
+
 def with_product_value(orders: pl.DataFrame, value: pl.Expr | None) -> pl.DataFrame:
     """Order dates as dates and ``_value``: the line's value on product lines, 0 on the others."""
     o = orders.with_columns(pl.col("order_date").cast(pl.Date))
     if value is None:
         return o
-    product = product_line() if "flag" in o.columns else pl.lit(True)
-    return o.with_columns(pl.when(product).then(value).otherwise(0.0).alias("_value"))
+    return o.with_columns(pl.when(_product(o)).then(value).otherwise(0.0).alias("_value"))
 
 
 def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
+    """Net product value per month: its known values summed; unknown (null) for a month whose
+    every product line's value is unknown, which summed to 0 would read as a month of no sales
+    (a month of non-product lines alone is 0)."""
+    product = _product(o)
+    known = (product & pl.col("_value").is_not_null()).any() | ~product.any()
     return (
         o.group_by(pl.col("order_date").dt.truncate("1mo").alias("month"))
-        .agg(pl.col("_value").sum())
+        .agg(pl.when(known).then(pl.col("_value").sum()).alias("_value"))
         .drop_nulls("month")
         .sort("month")
     )
 
 
-def _monthly_unknowns(o: pl.DataFrame) -> list[str]:
-    """What the monthly sums leave out: lines whose value is unknown (by month), lines whose
-    date is."""
+def _monthly_unknowns(o: pl.DataFrame, monthly: pl.DataFrame) -> list[str]:
+    """What the monthly sums leave out: lines whose value is unknown (by month), the months so
+    not drawn (``monthly``: ``monthly_value``'s), lines whose date is unknown."""
     months = o.with_columns(pl.col("order_date").dt.strftime("%Y-%m").alias("_month"))
     dated = months.filter(pl.col("_month").is_not_null())
     undated = o.height - dated.height
     whose = "order line's" if undated == 1 else "order lines'"
+    gaps = monthly.filter(pl.col("_value").is_null())["month"].dt.strftime("%Y-%m").to_list()
     return [
         unknown_note(dated, "_value", "order line", "value") + groups_of(dated, "_value", "_month"),
+        f"{count(len(gaps))} month{'s' * (len(gaps) != 1)} not drawn ({', '.join(gaps)})"
+        if gaps
+        else "",
         f"{count(undated)} {whose} date unknown, left out" if undated else "",
     ]
 
@@ -130,7 +142,7 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         plot = partial(
             ch.monthly_bars,
             months=monthly["month"].to_list(),
-            values=[finite(v) or 0.0 for v in monthly["_value"].to_list()],
+            values=ch.gaps(monthly["_value"].to_list()),
         )
         blocks.append(
             Chart(
@@ -138,7 +150,7 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
                 "Net order value per month",
                 plot,
                 size=(9.0, 2.6),
-                caption=with_unknowns("", *_monthly_unknowns(o)),
+                caption=with_unknowns("", *_monthly_unknowns(o, monthly)),
             )
         )
     if "flag" in o.columns:
