@@ -233,3 +233,21 @@ def test_report_reads_a_raw_export_once(cli, tmp_path: Path, monkeypatch, how: s
         result.stderr
     )
     assert "## Order history" in (tmp_path / "r.md").read_text()
+
+
+def test_report_tells_to_leave_out_only_an_input_that_held_nothing(cli, tmp_path: Path) -> None:
+    """'or leave it out of the report' is the hint for an input of 0 bytes (report needs none
+    of its tables). It was judged by the size on disk, which a pipe's is whatever it carries:
+    a cut-short table through `<(...)` was told to be left out as an empty file is."""
+    cut = 'sku,forecast\nA,1\n"B'
+    with _read_once(tmp_path / "cut.csv", cut) as fifo:
+        piped = cli("report", str(fifo), "-o", str(tmp_path / "r.md"))
+    assert piped.exit_code == 1
+    assert "opens a quoted field that no quote closes" in piped.stderr
+    assert "leave it out of the report" not in piped.stderr
+    with _read_once(tmp_path / "nothing.csv", "") as fifo:
+        empty = cli("report", str(fifo), "-o", str(tmp_path / "r.md"))
+    assert empty.exit_code == 1
+    assert "the file is empty" in empty.stderr
+    assert "; or leave it out of the report\n" in empty.stderr
+    assert not (tmp_path / "r.md").exists()

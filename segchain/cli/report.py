@@ -157,7 +157,7 @@ def report_command(
                 exports[source] = export
                 raw_at = len(named) if raw_at is None else raw_at
             else:
-                if _zero_bytes(source):
+                if _zero_bytes(source, data):
                     # report reads every table it is given, and needs none of them.
                     exc.hint = (exc.hint or "check the file") + "; or leave it out of the report"
                 problems.append(str(exc))
@@ -317,8 +317,11 @@ def report_command(
     )
 
 
-def _zero_bytes(source: str) -> bool:
-    """Whether ``source`` is a file of 0 bytes (an interrupted write, an emptied file)."""
+def _zero_bytes(source: str, data: bytes | None) -> bool:
+    """Whether ``source`` held 0 bytes (an interrupted write, an emptied file): its bytes as
+    read, where they were (a pipe's size on disk is 0, whatever it carries)."""
+    if data is not None:
+        return not data
     try:
         return source != "-" and Path(source).stat().st_size == 0
     except OSError:
