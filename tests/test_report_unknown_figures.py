@@ -77,6 +77,30 @@ def test_forecast_headlines_count_only_the_series_ids_and_dates_that_are_given()
     )
 
 
+def test_forecast_demand_by_segment_counts_only_the_series_ids_that_are_given():
+    # Champions' A and B, Lost's C, over 2 weeks; then a Champions row whose series id is empty,
+    # a Lost row whose id is blank, and a Loyal row whose id is empty. The old table counted
+    # each empty or blank id as one more series: Champions 3, Lost 2, Loyal 1.
+    ids = ["A", "A", "B", "B", "C", "C", None, "  ", ""]
+    segment = ["Champions"] * 4 + ["Lost"] * 2 + ["Champions", "Lost", "Loyal"]
+    fc = pl.DataFrame(
+        {
+            "unique_id": ids,
+            "ds": [MONDAY + timedelta(weeks=i % 2) for i in range(9)],
+            "forecast": [10.0] * 9,
+            "segment": segment,
+        }
+    )
+    report = build_report({"forecast": fc})
+    table = block(report, "forecast", "Forecast demand by segment")
+    assert cell(table, "Champions", "series") == "2"
+    assert cell(table, "Lost", "series") == "1"
+    assert cell(table, "Loyal", "series") == format_number(None, "int")  # –, not 0
+    said = "series: 3 periods' series id unknown, left out (Champions, Lost, Loyal)"
+    assert said in table.note
+    on_both_pages(report, said)
+
+
 def test_fan_chart_does_not_rank_an_unknown_period_as_zero():
     # A forecasts 50 a week where known: the largest series (4 x 50 = 200 over the horizon
     # against B's 120). The old code summed its two unknown weeks as 0 (100) and drew B, C, D.

@@ -121,6 +121,16 @@ def marked(df: pl.DataFrame, known: pl.Expr) -> pl.DataFrame:
     return df.with_columns(pl.when(known).then(1.0).alias("_known"))
 
 
+def unfilled_note(df: pl.DataFrame, col: str, row: str, what: str, by: str | None = None) -> str:
+    """The rows whose ``col`` is empty or blank (``filled``), which no count of its values counts
+    ("2 periods' series id unknown, left out"), and the groups of ``by`` they are in, else ""."""
+    if col not in df.columns:
+        return ""
+    ids = marked(df, filled(col))
+    note = unknown_note(ids, "_known", row, what)
+    return note + groups_of(ids, "_known", by) if note and by else note
+
+
 def unknown_note(df: pl.DataFrame, col: str, row: str, what: str) -> str:
     """What a headline summing ``col`` must add when a part of it is unknown ("1 lane's cost
     unknown, left out"), else "": a sum of the known cells alone is no total of the table."""

@@ -41,6 +41,7 @@ from segchain.report.sections.common import (
     segment_order,
     sum_note,
     total,
+    unfilled_note,
     unknown,
     unknown_note,
     with_unknowns,
@@ -258,15 +259,25 @@ def fan_panels(
 
 
 def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
-    """Series count, forecast demand and its share of the total, per value of ``col``."""
+    """Series count, forecast demand and its share of the total, per value of ``col``. A row
+    whose series id is empty or blank is no series of its own; a group none of whose rows has
+    one has an unknown count, not 0."""
+    given = filled("unique_id")
     return (
         fc.group_by(pl.col(col).cast(pl.String))
         .agg(
-            pl.col("unique_id").n_unique().alias("series"),
+            pl.when(given.any()).then(pl.col("unique_id").filter(given).n_unique()).alias("series"),
             known_sum(num("forecast")).alias("forecast"),
         )
         .with_columns((pl.col("forecast") / (demand or float("nan"))).alias("share"))
     )
+
+
+def unnamed_series(fc: pl.DataFrame, by: str) -> str:
+    """What a table's series counts per ``by`` leave out: the rows whose series id is empty or
+    blank ("series: 1 period's series id unknown, left out (Champions)"), else ""."""
+    note = unfilled_note(fc, "unique_id", "period", "series id", by)
+    return f"series: {note}" if note else ""
 
 
 # ---- wording
@@ -361,7 +372,11 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 by_seg,
                 formats={"series": INT, "forecast": UNITS, "share": PCT},
                 heat=("share",),
-                note=with_unknowns("", sum_note(fc, "forecast", "period", "forecast")),
+                note=with_unknowns(
+                    "",
+                    sum_note(fc, "forecast", "period", "forecast"),
+                    unnamed_series(fc, "segment"),
+                ),
             )
         )
     if "demand_class" in fc.columns:
@@ -374,7 +389,9 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 by_class,
                 formats={"series": INT, "forecast": UNITS, "share": PCT},
                 note=with_unknowns(
-                    "", sum_note(fc, "forecast", "period", "forecast", by="demand_class")
+                    "",
+                    sum_note(fc, "forecast", "period", "forecast", by="demand_class"),
+                    unnamed_series(fc, "demand_class"),
                 ),
             )
         )
