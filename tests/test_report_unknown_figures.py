@@ -101,6 +101,36 @@ def test_forecast_demand_by_segment_counts_only_the_series_ids_that_are_given():
     on_both_pages(report, said)
 
 
+def test_fan_chart_draws_a_history_of_four_times_the_periods_that_have_a_date():
+    # Champions/A over 7 weeks, and one more row of it whose date is empty; c1's 60 weeks of
+    # orders before it. The history drawn is the last max(4 x 7, 26) = 28 weeks; the old code
+    # counted the empty date as an eighth week and drew 32.
+    fc = pl.DataFrame(
+        {
+            "unique_id": ["Champions/A"] * 8,
+            "ds": [MONDAY + timedelta(weeks=i) for i in range(7)] + [None],
+            "forecast": [5.0] * 8,
+            "segment": ["Champions"] * 8,
+            "sku": ["A"] * 8,
+        }
+    )
+    start = MONDAY - timedelta(weeks=60)
+    orders = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(60)],
+            "order_date": [start + timedelta(weeks=i) for i in range(60)],
+            "customer_id": ["c1"] * 60,
+            "sku": ["A"] * 60,
+            "quantity": [1.0] * 60,
+        }
+    )
+    tables = {"forecast": fc, "orders": orders, "segments": segments_frame()}
+    (panel,) = chart(build_report(tables), "forecast").plot.keywords["panels"]
+    assert panel.history is not None
+    assert len(panel.history[0]) == 28
+    assert panel.history[0][-1] == MONDAY - timedelta(weeks=1)
+
+
 def test_fan_chart_does_not_rank_an_unknown_period_as_zero():
     # A forecasts 50 a week where known: the largest series (4 x 50 = 200 over the horizon
     # against B's 120). The old code summed its two unknown weeks as 0 (100) and drew B, C, D.

@@ -229,7 +229,7 @@ def fan_panels(
     each history drawn leaves out (``history_note``). ``period``: ``period_interval``'s;
     ``routed``: the forecast's sites are the network's (``routed(meta)``)."""
     interval = period[0]
-    periods = fc["ds"].n_unique()
+    periods = fc["ds"].drop_nulls().n_unique()  # a row without a date is no period of its own
     levels = interval_levels(fc.columns)
     sums = series_demand(fc).sort(["total", "unique_id"], descending=[True, False])
     panels = []
