@@ -10,6 +10,7 @@ import math
 from datetime import date, timedelta
 
 import polars as pl
+import pytest
 from matplotlib.figure import Figure
 from test_report import assignments_frame, forecast_frame, segments_frame, sites_frame
 from test_report_unknown_tables import (
@@ -141,6 +142,22 @@ def test_fan_chart_does_not_rank_an_unknown_period_as_zero():
     said = "an unknown period counts at its series' known mean in the ranking"
     assert said in fan.caption
     on_both_pages(report, said)
+
+
+@pytest.mark.parametrize("blank", ["  ", ""])
+def test_fan_chart_does_not_draw_rows_whose_series_id_is_blank_as_a_series(blank):
+    # Four rows of 100 whose series id is blank (or empty text): the old chart ranked them as
+    # the largest series (400) and drew them, nameless, above A and B, leaving C out.
+    rows = pl.DataFrame(
+        {
+            "unique_id": [blank] * 4,
+            "ds": [MONDAY + timedelta(weeks=i) for i in range(4)],
+            "forecast": [100.0] * 4,
+        }
+    )
+    report = build_report({"forecast": pl.concat([four_series([50.0] * 4), rows])})
+    panels = chart(report, "forecast").plot.keywords["panels"]
+    assert [p.uid for p in panels] == ["A", "B", "C"]
 
 
 def test_fan_chart_draws_an_unknown_period_as_a_gap_not_a_zero():

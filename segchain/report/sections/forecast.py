@@ -206,10 +206,10 @@ def series_keys(fc: pl.DataFrame, params: Mapping[str, Any]) -> list[str]:
 def series_demand(fc: pl.DataFrame) -> pl.DataFrame:
     """Each series' forecast demand over the horizon (``total``) to rank the series by, an
     unknown period taken at the mean of the series' known ones (summed as 0 it ranked a series
-    below smaller ones); a series with no known period is left out, as is a row without a series
-    id (a cell emptied by hand), which belongs to no series that can be drawn."""
+    below smaller ones); a series with no known period is left out, as is a row whose series id
+    is empty or blank (a cell emptied by hand), which belongs to no series that can be drawn."""
     return (
-        fc.filter(pl.col("unique_id").is_not_null())
+        fc.filter(filled("unique_id"))
         .group_by("unique_id")
         .agg((num("forecast").mean() * pl.len()).alias("total"))
         .drop_nulls("total")
