@@ -15,13 +15,14 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    filled,
     groups_of,
     lacks,
-    marked,
     money,
     noted,
     num,
     total,
+    unfilled_note,
     unknown_note,
     with_unknowns,
 )
@@ -115,12 +116,15 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         )
     ]
     if "customer_id" in o.columns:
-        ids = marked(o, pl.col("customer_id").is_not_null())
+        # A line whose customer id is empty or blank names no customer: counted apart.
         heads.append(
             Headline(
                 "Customers",
-                count(o["customer_id"].drop_nulls().n_unique()),
-                noted("with an order line", unknown_note(ids, "_known", "order line", "customer")),
+                count(o.filter(filled("customer_id"))["customer_id"].n_unique()),
+                noted(
+                    "with an order line",
+                    unfilled_note(o, "customer_id", "order line", "customer"),
+                ),
             )
         )
     if value is not None:
