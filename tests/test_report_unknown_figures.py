@@ -507,11 +507,13 @@ def test_order_history_does_not_count_lines_without_a_customer_as_one_customer(b
     )
 
 
-def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer():
+@pytest.mark.parametrize("blank", [None, "  "])
+def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer(blank):
     # c3 (Lost) and c4 (At Risk) have lost their ids: the old code counted them as one customer
-    # in the headline ("2 of 3 customers", its one late lane, c2, aside) and one in each segment.
+    # in the headline ("2 of 3 customers", its one late lane, c2, aside) and one in each segment
+    # (an empty id until 09332f4, a blank one until the commit of this case).
     asg = assignments_frame().with_columns(
-        customer_id=pl.Series(["c1", "c2", None, None]),
+        customer_id=pl.Series(["c1", "c2", blank, blank], dtype=pl.String),
     )
     report = build_report({"assignments": asg})
     section = next(s for s in report.sections if s.key == "network")

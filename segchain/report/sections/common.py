@@ -41,6 +41,13 @@ def filled(col: str) -> pl.Expr:
     return (pl.col(col).cast(pl.String).str.strip_chars().str.len_chars() > 0).fill_null(False)
 
 
+def distinct_filled(col: str) -> pl.Expr:
+    """How many distinct values ``col``'s filled cells hold (``filled``): the ids a group
+    names; null (unknown, not 0) for a group none of whose rows has one."""
+    given = filled(col)
+    return pl.when(given.any()).then(pl.col(col).filter(given).n_unique()).alias(col)
+
+
 def flag(col: str) -> pl.Expr:
     """A true/false column (``sla_met``) as 1.0 / 0.0, null for anything else.
 

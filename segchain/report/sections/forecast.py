@@ -29,6 +29,7 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    distinct_filled,
     filled,
     has,
     known_sum,
@@ -262,11 +263,10 @@ def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
     """Series count, forecast demand and its share of the total, per value of ``col``. A row
     whose series id is empty or blank is no series of its own; a group none of whose rows has
     one has an unknown count, not 0."""
-    given = filled("unique_id")
     return (
         fc.group_by(pl.col(col).cast(pl.String))
         .agg(
-            pl.when(given.any()).then(pl.col("unique_id").filter(given).n_unique()).alias("series"),
+            distinct_filled("unique_id").alias("series"),
             known_sum(num("forecast")).alias("forecast"),
         )
         .with_columns((pl.col("forecast") / (demand or float("nan"))).alias("share"))

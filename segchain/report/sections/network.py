@@ -33,6 +33,8 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    distinct_filled,
+    filled,
     groups_of,
     has,
     known_sum,
@@ -51,6 +53,7 @@ from segchain.report.sections.common import (
     total,
     truth,
     undecided_sites,
+    unfilled_note,
     unknown,
     unknown_note,
     whole_col,
@@ -131,7 +134,7 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
         known = met.filter(pl.col("_met").is_not_null())
         return share, int(known["_met"].sum()), known.height
     per_customer = (
-        met.filter(pl.col("customer_id").is_not_null())
+        met.filter(filled("customer_id"))
         .group_by("customer_id")
         .agg(pl.col("_met").min(), pl.col("_met").is_null().any().alias("_unknown"))
     )
@@ -163,13 +166,9 @@ def _promise_unknowns(asg: pl.DataFrame, weight: str | None) -> str:
 
 
 def unnamed(rows: pl.DataFrame, row: str, by: str | None = None) -> str:
-    """The rows whose customer_id is empty, which no count of customers can count ("1 lane's
-    customer unknown, left out")."""
-    if "customer_id" not in rows.columns:
-        return ""
-    ids = marked(rows, pl.col("customer_id").is_not_null())
-    note = unknown_note(ids, "_known", row, "customer")
-    return note + groups_of(ids, "_known", by) if note and by else note
+    """The rows whose customer_id is empty or blank, which no count of customers can count ("1
+    lane's customer unknown, left out")."""
+    return unfilled_note(rows, "customer_id", row, "customer", by)
 
 
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
@@ -211,9 +210,7 @@ def delivery_by_segment(
     """Customers, demand, share within promise, mean promise/transit/distance per segment."""
     aggs: list[pl.Expr] = [
         # A segment none of whose rows names its customer has an unknown count, not 0.
-        pl.when(pl.col("customer_id").is_not_null().any())
-        .then(pl.col("customer_id").drop_nulls().n_unique())
-        .alias("customers")
+        distinct_filled("customer_id").alias("customers")
         if "customer_id" in asg.columns
         else pl.len().alias("customers")
     ]
