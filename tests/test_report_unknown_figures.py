@@ -507,6 +507,17 @@ def test_order_history_does_not_count_lines_without_a_customer_as_one_customer(b
     )
 
 
+def test_order_history_counts_only_the_skus_that_are_given():
+    # Order lines without a value (so the headline counts SKUs): A, B, and one line each whose
+    # sku is empty, blank and empty text. The old headline counted 5 SKUs.
+    orders = history_orders().with_columns(
+        sku=pl.Series(["A", "B", "A", None, "  ", ""], dtype=pl.String)
+    )
+    section = next(s for s in build_report({"orders": orders}).sections if s.key == "orders")
+    head = next(h for h in section.headlines if h.label == "SKUs")
+    assert (head.value, head.detail) == ("2", "ordered; 3 order lines' sku unknown, left out")
+
+
 @pytest.mark.parametrize("blank", [None, "  "])
 def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer(blank):
     # c3 (Lost) and c4 (At Risk) have lost their ids: the old code counted them as one customer

@@ -139,7 +139,13 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
             )
         )
     elif "sku" in o.columns:
-        heads.append(Headline("SKUs", count(o["sku"].n_unique()), "ordered"))
+        heads.append(
+            Headline(
+                "SKUs",
+                count(o.filter(filled("sku"))["sku"].n_unique()),
+                noted("ordered", unfilled_note(o, "sku", "order line", "sku")),
+            )
+        )
     blocks: list[Block] = []
     if value is not None:
         monthly = monthly_value(o)
