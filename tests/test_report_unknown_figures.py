@@ -537,6 +537,22 @@ def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer(b
     on_both_pages(report, said)
 
 
+def test_open_sites_read_from_the_lanes_do_not_count_a_blank_site_id_as_a_site():
+    # No sites table: the open sites are those the lanes name. c3's lane has a blank site id
+    # (a table edited by hand); c4 is left out by network (no site, with its reason). The old
+    # headline said "3 (  , DC-1, DC-2)".
+    asg = assignments_frame().with_columns(
+        site_id=pl.Series(["DC-1", "DC-2", "  ", None], dtype=pl.String),
+        left_out=pl.Series([None, None, None, "unlocated"], dtype=pl.String),
+    )
+    report = build_report({"assignments": asg})
+    section = next(s for s in report.sections if s.key == "network")
+    head = next(h for h in section.headlines if h.label == "Open sites")
+    said = "DC-1, DC-2; 1 lane's site unknown, left out"
+    assert (head.value, head.detail) == ("2", said)
+    on_both_pages(report, said)
+
+
 def test_promise_chart_names_the_segment_whose_every_delivery_is_unknown():
     # Lost's one lane (c3) has sla_met unknown: the old chart drew its bar at 0 (labelled –)
     # under an empty caption.

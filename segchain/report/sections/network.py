@@ -177,8 +177,19 @@ def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[
         return sorted(str(s) for s in sites.filter(truth("open"))["site_id"])
     if has(asg, "site_id"):
         assert asg is not None
-        return sorted(str(s) for s in asg["site_id"].drop_nulls().unique())
+        return sorted(str(s) for s in asg.filter(filled("site_id"))["site_id"].unique())
     return []
+
+
+def unsited(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> str:
+    """The lanes of served customers (no ``left_out`` reason) whose site_id is empty or blank,
+    which ``open_site_ids`` cannot count when it reads the sites from the lanes ("1 lane's site
+    unknown, left out"), else ""."""
+    if has(sites, "site_id", "open") or not has(asg, "site_id"):
+        return ""
+    assert asg is not None
+    served = asg.filter(pl.col("left_out").is_null()) if "left_out" in asg.columns else asg
+    return unfilled_note(served, "site_id", "lane", "site")
 
 
 def cost_parts(
@@ -509,7 +520,11 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             f" and {len(open_ids) - 4} more" if len(open_ids) > 4 else ""
         )
         heads.append(
-            Headline("Open sites", count(len(open_ids)), noted(shown, undecided_sites(sites)))
+            Headline(
+                "Open sites",
+                count(len(open_ids)),
+                noted(shown, undecided_sites(sites), unsited(asg, sites)),
+            )
         )
     known, unknowns = cost_parts(totals, asg, sites)
     if known:
