@@ -20,10 +20,10 @@ the candidate equals the moving average it starts from; ties go to the simpler m
 is chosen only where the season helped in the backtest. It is pure arithmetic on the moving
 average's forecasts, so every engine gives the same numbers.
 
-Measured (held out 8 weeks at sku level, WAPE against the best simple baseline; README): on
-Superstore sub-categories cut at five origins the lift alone moved 1.000 -> 0.878 (2022-10-10),
-1.000 -> 0.926 (2021-10-11), 1.000 -> 0.819 (2021-11-29), 1.135 -> 1.046 (2022-03-07) and
-1.040 -> 1.034 (2022-06-06); unshrunk it was worse at three of five.
+Measured (held out 8 weeks at sku level, WAPE against the best simple baseline;
+docs/measurements.md): on Superstore sub-categories cut at five origins the lift alone moved
+1.000 -> 0.878 (2022-10-10), 1.000 -> 0.926 (2021-10-11), 1.000 -> 0.819 (2021-11-29), 1.135 ->
+1.046 (2022-03-07) and 1.040 -> 1.034 (2022-06-06); unshrunk it was worse at three of five.
 """
 
 from __future__ import annotations

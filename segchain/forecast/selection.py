@@ -48,7 +48,7 @@ GLOBAL_FIT = "fitting the global model"
 GLOBAL_STAND_IN = "global_model_stand_in"  # series-windows forecast by the moving average
 NOT_BACKTESTED = "not_backtested"  # series too short to backtest: HistoricAverage
 # Weight of a CV window against the next more recent one: the nearest window weighs most, and
-# the choice still rests on all four (measured in the README, held out at sku level: 0.5 -> 0.9
+# the choice still rests on all four (docs/measurements.md, held out at sku level: 0.5 -> 0.9
 # took Superstore's mean over five cut-offs from 0.975 to 0.944 of the best baseline, Online
 # Retail 0.946 -> 0.947 and 1.039 -> 1.039; one window deciding fits that window's noise).
 WINDOW_DECAY = 0.9
@@ -140,7 +140,7 @@ def cross_validate(
             cv = engine.cross_validation(models, part, h=plan.horizon, n_windows=row["windows"])
         # Wide (one column per model) until every candidate is in: the long frame repeats the
         # keys and actuals once per model, and its joins and group-bys cost 4x the memory (on
-        # The Complete Journey's 82,711 lumpy segment x sku series, +2 GB, README Benchmarks).
+        # The Complete Journey's 82,711 lumpy segment x sku series, +2 GB, docs/measurements.md).
         cv = cv.with_columns(pl.exclude(INDEX[:3]).cast(pl.Float64))
         cv = short_window_means(cv, part)
         if wants_ensemble(plan):
@@ -470,7 +470,7 @@ def report_rows_only(sel: Selection, plan: Plan) -> Selection:
     moving averages) and each series' chosen model. The frame holds every candidate's forecast
     of every backtest period, and while the next level is backtested it was the largest thing
     kept: on 113,363 segment x sku series of The Complete Journey the run's peak resident
-    memory fell from 14.2 to 10.3 GB (README, Benchmarks)."""
+    memory fell from 14.2 to 10.3 GB (docs/measurements.md)."""
     kept = {
         *SINGLE_PERIOD_BASELINES,
         REFERENCE_MODEL,

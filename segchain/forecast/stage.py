@@ -156,8 +156,8 @@ def forecast(
 
     def phase(name: str) -> None:
         """A step no series count measures, said before it runs: the work after the last
-        forecasts took 8 of 38 minutes on the whole Complete Journey export (README
-        Benchmarks), where the heartbeat had sat at 'final total forecast: 1 of 1 series'."""
+        forecasts took 8 of 38 minutes on the whole Complete Journey export (docs/measurements.md),
+        where the heartbeat had sat at 'final total forecast: 1 of 1 series'."""
         if progress is not None:
             progress(name, 0, 0)
 

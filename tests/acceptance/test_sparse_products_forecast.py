@@ -80,7 +80,8 @@ def test_segment_by_product_chain_no_worse_than_direct_or_the_best_baseline(prod
     ).row(0, named=True)
     best = min(v for k, v in scores.items() if k not in ("chain", "direct"))
     # WAPE rewards forecasts below the mean on intermittent weeks, which stock cannot plan with:
-    # print each forecast's sum against the demand beside it (README, "Below the mean").
+    # print each forecast's sum against the demand beside it (docs/measurements.md, "Below the
+    # mean").
     sums = joined.select([(pl.col(c).sum() / pl.col("y").sum()).alias(c) for c in names])
     print(
         f"\nforecast sum / demand: { {k: round(v, 2) for k, v in sums.row(0, named=True).items()} }"

@@ -84,7 +84,7 @@ def test_bench_superstore_sub_category_held_out():
 
 
 # Cut-offs around the year for the seasonal candidates: Superstore holds four years, so the
-# group seasonal lift is estimated at each (README, "Group seasonality").
+# group seasonal lift is estimated at each (docs/measurements.md, "Group seasonality").
 SUPERSTORE_CUTOFFS = (
     dt.date(2022, 10, 10),
     dt.date(2021, 10, 11),
