@@ -21,11 +21,13 @@ from segchain.errors import MAP_HINT, UsageError, title_row_hint
 from segchain.formatting import agree
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
 from segchain.schema import (
+    MAX_VALUE,
     MODEL_NAMES,
     ORDER_COLUMNS,
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
+    SUMS_OVERFLOW,
     model_name,
 )
 
@@ -506,9 +508,10 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "seed": SEED,
     },
     "costs": {
-        "cost_per_order": _float(0),
-        "cost_per_line": _float(0),
-        "cost_per_return": _float(0),
+        # Up to 1e15, as every cost and price segchain reads: 1e308 an order summed to inf.
+        "cost_per_order": _float(0, MAX_VALUE, why_high=SUMS_OVERFLOW),
+        "cost_per_line": _float(0, MAX_VALUE, why_high=SUMS_OVERFLOW),
+        "cost_per_return": _float(0, MAX_VALUE, why_high=SUMS_OVERFLOW),
         "holding_rate": _float(0, 100, low_open=True),
     },
 }

@@ -682,6 +682,7 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
 
 # Beyond any quantity, price or cost an input can hold: sums of such values overflow to inf.
 MAX_VALUE = 1e15
+SUMS_OVERFLOW = "sums of larger costs overflow"  # why a rate is at most MAX_VALUE
 NUMBER_RULES = {">= 0": lambda c: c >= 0, "> 0": lambda c: c > 0, "": lambda c: pl.lit(True)}
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from segchain.errors import UsageError
 from segchain.formatting import agree
+from segchain.schema import MAX_VALUE, SUMS_OVERFLOW
 
 # Each setting, what it means (for messages and the column sources).
 RATE_SETTINGS: dict[str, str] = {
@@ -32,7 +33,7 @@ class CostRates:
 
 
 def parse_rates(table: Mapping[str, Any] | None, *, where: str = "[costs]") -> CostRates:
-    """Check a ``[costs]`` table: known keys only, each a number >= 0 (holding_rate > 0).
+    """Check a ``[costs]`` table: known keys only, each a number from 0 to 1e15 (holding_rate > 0).
 
     Raises:
         UsageError: naming every bad setting at once (exit 2).
@@ -56,6 +57,8 @@ def parse_rates(table: Mapping[str, Any] | None, *, where: str = "[costs]") -> C
             problems.append(f"{key} must be a number, got {value!r} ({type(value).__name__})")
         elif value != value or value in (float("inf"), float("-inf")) or value < 0:
             problems.append(f"{key} must be a finite number >= 0, got {value!r}")
+        elif key != "holding_rate" and value > MAX_VALUE:
+            problems.append(f"{key} must be at most {MAX_VALUE:g} ({SUMS_OVERFLOW}), got {value!r}")
         elif key == "holding_rate" and value == 0:
             problems.append("holding_rate must be > 0 (a yearly rate such as 0.25)")
         else:

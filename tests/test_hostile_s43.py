@@ -1,0 +1,55 @@
+"""Hostile-user findings of session 43: each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HISTORY = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
+    f"{i},2024-{1 + i * 3 // 28:02d}-{1 + i * 3 % 28:02d},C{i % 2 + 1},P{i % 3 + 1},{i % 4 + 1},5\n"
+    for i in range(1, 41)
+)
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.3,5\n"
+
+
+# ---- a handling rate so large that its sums overflow ----------------------------------------
+# `[costs] cost_per_order = 1e308` was accepted: `segchain costs` wrote order_handling and
+# cost_to_serve as inf for every segment, exit 0.
+
+
+@pytest.mark.parametrize("key", ["cost_per_order", "cost_per_line", "cost_per_return"])
+@pytest.mark.parametrize("value", ["1e308", "1e16"])
+def test_a_handling_rate_beyond_1e15_is_a_usage_error(
+    cli, tmp_path: Path, key: str, value: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "c.toml").write_text(f"[costs]\n{key} = {value}\n")
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--config", "c.toml", "-o", "c.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"segchain costs: Error: c.toml [costs] {key}: must be at most 1e+15 (sums of larger "
+        f"costs overflow), got {float(value):g}\n" in result.stderr
+    ), result.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+def test_a_handling_rate_of_1e15_is_still_summed(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "c.toml").write_text("[costs]\ncost_per_order = 1e15\n")
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--config", "c.toml", "-o", "c.csv")
+    assert result.exit_code == 0, result.stderr
+    handling = pl.read_csv(tmp_path / "c.csv")["order_handling"]
+    assert handling.is_finite().all() and handling.sum() == 40 * 1e15
+
+
+def test_parse_rates_refuses_a_rate_beyond_1e15() -> None:
+    from segchain.costs import parse_rates
+    from segchain.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"cost_per_line must be at most 1e\+15"):
+        parse_rates({"cost_per_line": 1e308})
