@@ -146,7 +146,8 @@ class Rule:
     """What one setting accepts.
 
     ``kind`` is ``int``, ``float``, ``bool``, ``str``, ``choice``, ``date``, ``pair`` (two numbers,
-    a list or ``"a,b"``), ``names`` (``"a,b"`` or a list of texts, read as ``"a,b"``), ``level``
+    a list or ``"a,b"``), ``names`` (``"a,b"`` or a list of texts, read as ``"a,b"``),
+    ``numbers`` (``"80,95"``, a number or a list of numbers, read as ``"80,95"``), ``level``
     (a service level) or ``text`` (free text or a number kept as text). ``low``/``high`` bound
     numbers (``low_open``: strictly above ``low``). ``check``, when given, is the setting's own
     rule beyond its kind: it takes the value (already of its kind) and returns it (normalised)
@@ -459,7 +460,9 @@ SETTINGS: dict[str, dict[str, Rule]] = {
     "forecast": {
         "freq": _choice("D", "W", "M", env="SEGCHAIN_FREQ"),
         "horizon": _int(1, 3660, why_high="ten years of days"),
-        "level": Rule("text", check=_levels, expect="percentages between 0 and 100, e.g. 80,95"),
+        "level": Rule(
+            "numbers", check=_levels, expect="percentages between 0 and 100, e.g. 80,95 (or a list)"
+        ),
         "by": Rule("names", check=_by),
         "models": Rule(
             "names", check=_models, expect="auto or model names separated by commas (or a list)"
@@ -678,6 +681,16 @@ def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             return ",".join(value)
         if not isinstance(value, str):
+            raise bad()
+        return value
+    if kind == "numbers":
+        # A TOML list of numbers (level = [80, 95]) is the text the option takes, "80,95".
+        def one(v: Any) -> bool:
+            return isinstance(v, str | int | float) and not isinstance(v, bool)
+
+        if isinstance(value, list) and value and all(one(v) for v in value):
+            return ",".join(str(v) for v in value)
+        if not one(value):
             raise bad()
         return value
     if kind == "text":

@@ -53,3 +53,45 @@ def test_parse_rates_refuses_a_rate_beyond_1e15() -> None:
 
     with pytest.raises(UsageError, match=r"cost_per_line must be at most 1e\+15"):
         parse_rates({"cost_per_line": 1e308})
+
+
+# ---- [forecast] level as a TOML list ---------------------------------------------------------
+# The README says `models` and `level` take a list in segchain.toml, but `level = [80, 95]` was
+# refused: "segchain.toml [forecast] level: must be percentages between 0 and 100, e.g. 80,95,
+# got [80, 95]" (exit 2): its rule's kind (text) took no list.
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [([80, 95], "80,95"), ([95], "95"), ([80.5, "95"], "80.5,95")]
+)
+def test_forecast_level_may_be_a_toml_list(value, expected: str) -> None:
+    from segchain import config
+
+    sections = config.check_tables({"forecast": {"level": value}}, source="segchain.toml")
+    assert sections["forecast"]["level"] == expected
+
+
+@pytest.mark.parametrize("value", [[], [True], [[80]], [80, 120]])
+def test_forecast_level_list_of_other_things_is_refused(value) -> None:
+    from segchain import config
+    from segchain.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"segchain.toml \[forecast\] level: "):
+        config.check_tables({"forecast": {"level": value}}, source="segchain.toml")
+
+
+def test_forecast_reads_its_levels_from_a_toml_list(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "c.toml").write_text("[forecast]\nlevel = [80, 95]\n")
+    result = cli(
+        "forecast", "seg.csv", "--orders", "orders.csv", "--config", "c.toml",
+        "--horizon", "1", "--n-jobs", "1", "-o", "fc.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    columns = pl.read_csv(tmp_path / "fc.csv").columns
+    assert [c for c in columns if c.startswith("forecast-")] == [
+        "forecast-lo-80", "forecast-hi-80", "forecast-lo-95", "forecast-hi-95",
+    ]  # fmt: skip
