@@ -239,10 +239,10 @@ LEVELS_HINT = "give one or more levels separated by commas, e.g. 80,95"
 
 def interval_levels(value: Any) -> list[int | float]:
     """Prediction-interval levels from ``80,95`` (text), ``95`` (a number) or a list: sorted,
-    each a percentage strictly between 0 and 100.
+    each a percentage from 1 to under 100 (0.95 is refused: a share meant as 95 %).
 
     Raises:
-        Invalid: a level is not such a number, or none is given.
+        Invalid: a level is not such a number, is below 1, or none is given.
     """
     items: Sequence[Any]
     if isinstance(value, str):
@@ -254,7 +254,7 @@ def interval_levels(value: Any) -> list[int | float]:
     else:
         items = [value]
     out: list[int | float] = []
-    bad = []
+    bad, shares = [], []
     for item in items:
         try:
             v = float(item) if not isinstance(item, bool) else math.nan
@@ -263,7 +263,18 @@ def interval_levels(value: Any) -> list[int | float]:
         if not 0 < v < 100:  # NaN fails too
             bad.append(str(item))
             continue
+        if v < 1:  # 0.95, a share as a service level is written, drew a 0.95 % interval
+            shares.append(v)
         out.append(int(v) if v.is_integer() else v)
+    if shares and not bad:
+        s = "s" if len(shares) > 1 else ""
+        meant = ",".join(f"{v * 100 if v < 1 else v:g}" for v in sorted(set(out)))
+        raise Invalid(
+            f"{', '.join(f'{v:g}' for v in shares)} would draw {'' if s else 'an '}interval{s} "
+            f"of {' and '.join(f'{v:g} %' for v in shares)}",
+            hint=f"levels are percentages: give {meant}",
+            got=False,
+        )
     if bad or not out:
         what = f"{', '.join(bad)} is not" if bad else "no level given: give"
         raise Invalid(

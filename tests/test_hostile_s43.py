@@ -95,3 +95,44 @@ def test_forecast_reads_its_levels_from_a_toml_list(cli, tmp_path: Path) -> None
     assert [c for c in columns if c.startswith("forecast-")] == [
         "forecast-lo-80", "forecast-hi-80", "forecast-lo-95", "forecast-hi-95",
     ]  # fmt: skip
+
+
+# ---- an interval level written as a share ----------------------------------------------------
+# `segchain forecast ... --level 0.95` (a service level's way of writing 95 %) was read as a
+# 0.95 % interval: forecast-lo-0.95 and forecast-hi-0.95, a band of almost no width, exit 0.
+
+
+@pytest.mark.parametrize(
+    ("level", "said", "hint"),
+    [
+        ("0.95", "0.95 would draw an interval of 0.95 %", "give 95"),
+        ("0.8,0.95", "0.8, 0.95 would draw intervals of 0.8 % and 0.95 %", "give 80,95"),
+        ("0.5,95", "0.5 would draw an interval of 0.5 %", "give 50,95"),
+    ],
+)
+def test_an_interval_level_under_1_is_a_usage_error(
+    cli, tmp_path: Path, level: str, said: str, hint: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    result = cli("forecast", "seg.csv", "--orders", "orders.csv", "--level", level, "-o", "f.csv")
+    assert result.exit_code == 2, result.stderr
+    assert f"segchain forecast: Error: --level: {said}\n" in result.stderr, result.stderr
+    assert f"hint: levels are percentages: {hint}\n" in result.stderr, result.stderr
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_an_interval_level_under_1_in_the_config_is_refused_by_every_command(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "c.toml").write_text("[forecast]\nlevel = 0.9\n")
+    result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "seg.csv")
+    assert result.exit_code == 2, result.stderr
+    assert "c.toml [forecast] level: 0.9 would draw an interval of 0.9 %" in result.stderr
+
+
+def test_an_interval_level_of_1_is_still_a_level() -> None:
+    from segchain.config import interval_levels
+
+    assert interval_levels("1,99.5") == [1, 99.5]
