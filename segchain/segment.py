@@ -890,6 +890,19 @@ def _compare(
     )
     both = labelled.select("customer_id", "segment").join(prev, on="customer_id", how="left")
     new_customers = both.get_column("previous_segment").null_count()
+    ids = prev.get_column("customer_id").drop_nulls()
+    if ids.len() and new_customers == both.height:
+        # "0 customers changed segment; 7 new customers" read as a comparison made.
+        here = examples(both.get_column("customer_id").to_list(), 3)
+        warnings.append(
+            TableMessage(
+                f"{{--previous}} shares no customer_id with these orders: none of its "
+                f"{plural(ids.len(), 'customer')} ({examples(ids.to_list(), 3)}) is "
+                f"among these ({here}), so every customer counts as new; give the segments "
+                "written from an earlier export of the same system",
+                {"--previous": "--previous"},
+            )
+        )
     changed = (
         both.filter(
             pl.col("previous_segment").is_not_null()

@@ -136,3 +136,37 @@ def test_an_interval_level_of_1_is_still_a_level() -> None:
     from segchain.config import interval_levels
 
     assert interval_levels("1,99.5") == [1, 99.5]
+
+
+# ---- previous segments of other customers ------------------------------------------------------
+# `segchain segment orders.csv --previous prev.csv` with a prev.csv written from another export
+# (no customer_id in common) said only "0 customers changed segment since prev.csv; 2 new
+# customers", as if the run had been compared with it.
+
+
+def segment_after(cli, tmp_path: Path, previous: str):  # type: ignore[no-untyped-def]
+    """``segchain segment orders.csv --previous prev.csv`` on HISTORY, prev.csv holding
+    ``previous``'s rows; exit 0."""
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "prev.csv").write_text("customer_id,segment\n" + previous)
+    result = cli("segment", "orders.csv", "--previous", "prev.csv", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_previous_segments_sharing_no_customer_are_warned_about(cli, tmp_path: Path) -> None:
+    result = segment_after(cli, tmp_path, "0001,Lost\n0002,Champions\n")
+    assert (
+        "segchain segment: Warning: --previous prev.csv shares no customer_id with these orders: "
+        "none of its 2 customers ('0001', '0002') is among these ('C1', 'C2'), so every customer "
+        "counts as new; give the segments written from an earlier export of the same system\n"
+    ) in result.stderr, result.stderr
+    assert "0 customers changed segment since prev.csv; 2 new customers\n" in result.stderr
+
+
+def test_previous_segments_sharing_one_customer_are_compared_without_a_warning(
+    cli, tmp_path: Path
+) -> None:
+    result = segment_after(cli, tmp_path, "C1,Lost\n0002,Champions\n")
+    assert "shares no customer_id" not in result.stderr
+    assert "changed segment since prev.csv; 1 new customer\n" in result.stderr
