@@ -904,6 +904,17 @@ def parse_config(
             hint='name the segment the policy is for, e.g. [segments."Champions"]; '
             'use [segments."*"] for every segment',
         )
+    seen: dict[str, str] = {}
+    for label in map(str, segments_raw):
+        # A segment's policy is found whatever its capitals (PolicyTable.for_segment): of two
+        # such tables one was never read, and which one depended on the segment's spelling.
+        first = seen.setdefault(label.casefold(), label)
+        if first != label:
+            raise UsageError(
+                f'{source}: [segments."{first}"] and [segments."{label}"] name one segment in '
+                "other capitals (a segment's policy is found whatever its capitals)",
+                hint="keep one of the two tables, with the settings meant for that segment",
+            )
     policies = {
         str(label): parse_policy(table, where=f'{source} [segments."{label}"]')
         for label, table in segments_raw.items()

@@ -170,3 +170,31 @@ def test_previous_segments_sharing_one_customer_are_compared_without_a_warning(
     result = segment_after(cli, tmp_path, "C1,Lost\n0002,Champions\n")
     assert "shares no customer_id" not in result.stderr
     assert "changed segment since prev.csv; 1 new customer\n" in result.stderr
+
+
+# ---- one segment's policy twice, in other capitals --------------------------------------------
+# A config with [segments."Champions"] and [segments."CHAMPIONS"] was read: a segment's policy is
+# found whatever its capitals, so one table was never used, without a word (for the segment
+# 'Champions' the first, for 'champions' the last), and neither was named as matching nothing.
+
+
+def test_one_segments_policy_twice_in_other_capitals_is_a_usage_error(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "c.toml").write_text(
+        '[segments."Champions"]\nservice_level = 0.99\n'
+        '[segments."CHAMPIONS"]\nservice_level = 0.5\n'
+    )
+    result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "seg.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        'segchain segment: Error: c.toml: [segments."Champions"] and [segments."CHAMPIONS"] name '
+        "one segment in other capitals (a segment's policy is found whatever its capitals)\n"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "seg.csv").exists()
+
+
+def test_policies_of_segments_that_differ_beyond_capitals_are_read() -> None:
+    from segchain.config import parse_config
+
+    cfg = parse_config({"segments": {"Loyal": {"priority": 1}, "Loyal 2": {"priority": 2}}})
+    assert cfg.segments.for_segment("loyal 2").priority == 2
