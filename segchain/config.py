@@ -149,15 +149,17 @@ class Rule:
     a list or ``"a,b"``), ``names`` (``"a,b"`` or a list of texts, read as ``"a,b"``),
     ``numbers`` (``"80,95"``, a number or a list of numbers, read as ``"80,95"``), ``level``
     (a service level) or ``text`` (free text or a number kept as text). ``low``/``high`` bound
-    numbers (``low_open``: strictly above ``low``). ``check``, when given, is the setting's own
-    rule beyond its kind: it takes the value (already of its kind) and returns it (normalised)
-    or raises ``Invalid``; ``expect`` then says what it accepts.
+    numbers (``low_open``: strictly above ``low``; ``high_open``: strictly below ``high``).
+    ``check``, when given, is the setting's own rule beyond its kind: it takes the value (already
+    of its kind) and returns it (normalised) or raises ``Invalid``; ``expect`` then says what it
+    accepts.
     """
 
     kind: str
     low: float | None = None
     high: float | None = None
     low_open: bool = False
+    high_open: bool = False
     choices: tuple[str, ...] = ()
     env: str | None = None
     why_high: str = ""
@@ -516,7 +518,9 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "km_per_day": _float(1, 1e6, env="SEGCHAIN_KM_PER_DAY"),
         "cost_per_unit_km": _float(0, 1e12, env="SEGCHAIN_COST_PER_UNIT_KM"),
         "time_limit": _float(0, 1e7, low_open=True, env="SEGCHAIN_TIME_LIMIT"),
-        "gap": _float(0, 1),
+        # As the solver takes it: a gap of 1 (100 %) stops at any plan; network refused it, while
+        # every other command read a config holding it.
+        "gap": _float(0, 1, high_open=True),
         "max_points": _int(1, 10_000_000),
         "skip_unlocated": Rule("bool"),
         "seed": SEED,
@@ -636,11 +640,11 @@ def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
         low, high = rule.low, rule.high
         if low is not None and (number < low or (rule.low_open and number == low)):
             raise bad()
-        if high is not None and number > high:
+        if high is not None and (number > high or (rule.high_open and number == high)):
             why = f" ({rule.why_high})" if rule.why_high else ""
             # A whole number's bound in full: 4.29497e+09 read as less than 4294970000.
             shown = f"{int(high):,}" if kind == "int" else f"{high:g}"
-            raise bad(f"must be at most {shown}{why}")
+            raise bad(f"must be {'below' if rule.high_open else 'at most'} {shown}{why}")
         return number
     if kind == "bool":
         if not isinstance(value, bool):

@@ -198,3 +198,26 @@ def test_policies_of_segments_that_differ_beyond_capitals_are_read() -> None:
 
     cfg = parse_config({"segments": {"Loyal": {"priority": 1}, "Loyal 2": {"priority": 2}}})
     assert cfg.segments.for_segment("loyal 2").priority == 2
+
+
+# ---- [network] gap = 1 -------------------------------------------------------------------------
+# The declared rule of gap took [0, 1] while network refuses 1 ("gap must lie in [0, 1)"): a
+# segchain.toml with gap = 1 was read by segment, forecast, stock and costs, exit 0, and refused
+# by network only, against the rule that every command refuses a bad setting.
+
+
+def test_a_gap_of_1_in_the_config_is_refused_by_every_command(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "c.toml").write_text("[network]\ngap = 1\n")
+    result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "seg.csv")
+    assert result.exit_code == 2, result.stderr
+    assert "segchain segment: Error: c.toml [network] gap: must be below 1, got 1\n" in (
+        result.stderr
+    ), result.stderr
+    assert not (tmp_path / "seg.csv").exists()
+
+
+def test_a_gap_just_below_1_is_still_a_gap() -> None:
+    from segchain.config import check_setting
+
+    assert check_setting("network", "gap", 0.999, where="--gap") == 0.999
