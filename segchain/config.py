@@ -32,6 +32,9 @@ from segchain.schema import (
 )
 
 DEFAULT_CONFIG = "segchain.toml"
+# Below a quarter of an hour, a review's demand vanishes beside the lead time's in the fill-rate
+# formulas (1e-300 days planned every point at 0 stock and a fill rate of 1.0).
+MIN_REVIEW_DAYS = 0.01
 FOUND = "working folder"  # Config.source of a ./segchain.toml nobody named
 
 # A missing required column that either of two may fill, as missing-column messages name it.
@@ -492,7 +495,13 @@ SETTINGS: dict[str, dict[str, Rule]] = {
     "stock": {
         "service_level": Rule("level", env="SEGCHAIN_SERVICE_LEVEL"),
         "service_measure": _choice(*SERVICE_MEASURES, env="SEGCHAIN_SERVICE_MEASURE"),
-        "review_days": _float(0, 3660, low_open=True, why_high="ten years"),
+        "review_days": _float(
+            MIN_REVIEW_DAYS,
+            3660,
+            why_high="ten years",
+            expect=f"a number of days from {MIN_REVIEW_DAYS:g} (about a quarter of an hour) "
+            "to 3660",
+        ),
         "policy": Rule("str", check=_policy),
         "lead_time_days": _float(0, 3660, why_high="ten years"),
         "blend": _choice("weighted", "max"),

@@ -224,7 +224,8 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
         ),
         (
             ["--review-days", "0"],
-            "segchain stock: Error: --review-days: must be a number > 0, got 0.0\n",
+            "segchain stock: Error: --review-days: must be a number of days from 0.01 (about a "
+            "quarter of an hour) to 3660, got 0.0\n",
         ),
         (
             ["--simulate", "0"],

@@ -221,3 +221,48 @@ def test_a_gap_just_below_1_is_still_a_gap() -> None:
     from segchain.config import check_setting
 
     assert check_setting("network", "gap", 0.999, where="--gap") == 0.999
+
+
+# ---- a review period of almost no time ---------------------------------------------------------
+# `segchain stock fc.csv --policy RS --review-days 1e-300` planned: the review's demand vanished
+# beside the lead time's in the fill-rate formulas, so a point of positive forecast demand got
+# order_up_to 0, avg_inventory 0 and expected_fill_rate 1.0, exit 0 (1e-15 already drifted).
+
+FORECAST = "unique_id,ds,forecast,segment,sku,mean_demand,error_sd\n" + "".join(
+    f"A/P1,2024-01-{1 + 7 * i:02d},5,A,P1,5,1\n" for i in range(4)
+)
+
+
+@pytest.mark.parametrize("days", ["1e-300", "1e-15", "0.009"])
+def test_a_review_period_under_a_quarter_of_an_hour_is_a_usage_error(
+    cli, tmp_path: Path, days: str
+) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    result = cli("stock", "fc.csv", "--policy", "RS", "--review-days", days, "-o", "p.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "segchain stock: Error: --review-days: must be a number of days from 0.01 (about a "
+        f"quarter of an hour) to 3660, got {float(days)!r}\n"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "p.csv").exists()
+
+
+def test_stock_refuses_a_review_period_under_001_days_from_python() -> None:
+    import polars as pl
+
+    from segchain.errors import UsageError
+    from segchain.stock import stock
+
+    fc = pl.read_csv(FORECAST.encode(), try_parse_dates=True)
+    with pytest.raises(UsageError, match="--review-days must be a number of days from 0.01"):
+        stock(fc, policy_type="RS", review_days=1e-300)
+
+
+def test_a_review_period_of_001_days_plans_stock(cli, tmp_path: Path) -> None:
+    import polars as pl
+
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    result = cli("stock", "fc.csv", "--policy", "RS", "--review-days", "0.01", "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    row = pl.read_csv(tmp_path / "p.csv").row(0, named=True)
+    assert row["order_up_to"] > 0 and row["expected_fill_rate"] < 1

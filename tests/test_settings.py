@@ -39,7 +39,8 @@ def write_config(tmp_path: Path, text: str) -> Path:
         ),
         (
             '[stock]\nreview_days = "weekly"\n',
-            "s.toml [stock] review_days: must be a number > 0, got 'weekly'",
+            "s.toml [stock] review_days: must be a number of days from 0.01 (about a quarter of "
+            "an hour) to 3660, got 'weekly'",
         ),
         ('[segment]\nk = "abc"\n', "s.toml [segment] k: must be a whole number >= 2, got 'abc'"),
         ("[stock]\nreview_days = inf\n", "s.toml [stock] review_days: must be a finite number"),

@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from segchain.config import (
+    MIN_REVIEW_DAYS,
     POLICY_TYPES,
     PolicyTable,
     check_service_level,
@@ -180,8 +181,11 @@ def stock(
         if compare_uniform is not None and not equal and not keep
         else None
     )
-    if review_days is not None and not review_days > 0:
-        raise UsageError(f"--review-days must be a number of days > 0, got {review_days!r}")
+    if review_days is not None and not MIN_REVIEW_DAYS <= review_days <= 3660:
+        raise UsageError(
+            f"--review-days must be a number of days from {MIN_REVIEW_DAYS:g} to 3660, "
+            f"got {review_days!r}"
+        )
     periodic = resolve_policy_type(policy_type, review_days) == "RS"
     review = float(review_days) if review_days is not None else DEFAULT_REVIEW_DAYS
     if lead_time_days is not None and not lead_time_days >= 0:
