@@ -266,3 +266,29 @@ def test_a_review_period_of_001_days_plans_stock(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     row = pl.read_csv(tmp_path / "p.csv").row(0, named=True)
     assert row["order_up_to"] > 0 and row["expected_fill_rate"] < 1
+
+
+# ---- the config found in the working folder as an output -------------------------------------
+# `segchain segment orders.csv -o segchain.toml` in a folder whose segchain.toml the run reads
+# (found there, named by no option) replaced the config with the segments table, exit 0;
+# `--config segchain.toml -o segchain.toml` was refused.
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [(["-o", "segchain.toml"], "-o"), (["--profile", "segchain.toml", "-o", "s.csv"], "--profile")],
+)
+def test_an_output_onto_the_config_found_in_the_working_folder_is_refused(
+    cli, tmp_path: Path, args: list[str], option: str
+) -> None:
+    config = '[segments."*"]\nservice_level = 0.9\n'
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "segchain.toml").write_text(config)
+    result = cli("segment", "orders.csv", *args)
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"segchain segment: Error: {option} segchain.toml: is also the input config "
+        "./segchain.toml; writing it would destroy the input\n"
+    ) in result.stderr, result.stderr
+    assert (tmp_path / "segchain.toml").read_text() == config
+    assert not (tmp_path / "s.csv").exists()

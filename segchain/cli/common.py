@@ -834,13 +834,17 @@ def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     A config changes the numbers, so which file was read, and how it was found, is said on
     stderr (through ``reporter``) and recorded with its sha256 in every output's provenance.
     """
+    from segchain.config import FOUND
     from segchain.config import load_config as _load
     from segchain.schema import META_CONFIG
-    from segchain.tableio import record_run_metadata, stdin_table
+    from segchain.tableio import record_run_metadata, register_input, stdin_table
 
     config = _load(path, stdin_table=stdin_table(besides="--config"))
     if reporter is not None and config.path is not None:
         reporter.info(f"config: {config.describe()}")
+    if config.source == FOUND and config.path is not None:
+        # Read as --config's file is, but named by no option: `-o segchain.toml` replaced it.
+        register_input(f"./{config.path}", option="config")
     record_run_metadata(META_CONFIG, config.record())
     return config
 
