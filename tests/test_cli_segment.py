@@ -377,3 +377,26 @@ def test_segment_cli_summary_shows_clv_per_customer_beside_the_other_means(
         # Written as money: whole units from 100 up, else cents.
         assert abs(shown - clv) <= (0.5 if abs(clv) >= 100 else 0.005) + 1e-9, seg
         assert float(table[seg]["monetary"].replace(",", "")) == pytest.approx(monetary, abs=0.5)
+
+
+def test_segment_cli_a_configs_k_is_a_standing_setting_for_kmeans_runs(
+    cli, orders_csv: Path, tmp_path: Path
+):
+    """`[segment] k = 3` in segchain.toml refused every run of the default method ('segchain.toml
+    [segment] k applies to --method kmeans only (got --method rfm)', exit 2): a config holds the
+    settings of several runs, as `[forecast] address` does for a cluster's. RFM runs now leave
+    it unused, k-means runs use it, and --k on the command line with RFM is still refused."""
+    cfg = tmp_path / "segchain.toml"
+    cfg.write_text("[segment]\nk = 3\n")
+    rfm = cli("segment", str(orders_csv), "--config", str(cfg), "-o", str(tmp_path / "r.parquet"))
+    assert rfm.exit_code == 0, rfm.stderr
+    assert read_metadata(tmp_path / "r.parquet")["params"]["k"] is None
+    km = tmp_path / "k.parquet"
+    result = cli(
+        "segment", str(orders_csv), "--config", str(cfg), "--method", "kmeans", "-o", str(km)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_parquet(km)["segment"].n_unique() == 3
+    given = cli("segment", str(orders_csv), "--k", "3", "-o", str(tmp_path / "g.parquet"))
+    assert given.exit_code == 2
+    assert "--k applies to --method kmeans only (got --method rfm)" in given.stderr

@@ -294,6 +294,12 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
         "xyz_cutoffs": xyz or XYZ_CUTOFFS,
         "seed": get("seed", 0),
     }
+    if given["k"] is None and params["method"] != "kmeans":
+        # A k from the config is a standing setting for the k-means runs (as a config's
+        # [forecast] address is for a cluster's): an RFM or ABC-XYZ run does not use it, where
+        # it refused them all ('[segment] k applies to --method kmeans only', exit 2). On the
+        # command line, --k with another method is still refused: it would be read for nothing.
+        params["k"] = None
     # The stage's own rules too, before the orders are read.
     check_options(
         params["method"],
