@@ -904,7 +904,7 @@ def parse_config(
         if not isinstance(preset, str):
             raise UsageError(f"{source}: preset must be a text value, got {preset!r}")
         try:
-            check_preset(preset)
+            preset = check_preset(preset)
         except UsageError as exc:
             raise UsageError(f"{source}: {exc.message}{did_you_mean(preset, PRESETS)}") from None
     segments_raw = raw.get("segments", {})
@@ -1004,8 +1004,11 @@ def check_service_measure(value: Any, *, where: str = "--service-measure") -> st
 
 
 def check_preset(name: str, *, where: str | None = None) -> str:
-    """Raise UsageError naming the presets when ``name`` is not one of them; ``where`` names
-    the value's source (``--preset``, ``$SEGCHAIN_PRESET``) with the closest preset."""
+    """The preset ``name`` names, in any capitals (``SAP`` is ``sap``, as ``--method RFM`` is
+    ``rfm``); UsageError naming the presets when it names none; ``where`` names the value's
+    source (``--preset``, ``$SEGCHAIN_PRESET``) with the closest preset."""
+    if name.lower() in PRESETS:
+        return name.lower()
     if name not in PRESETS:
         head = (
             f"{where}: unknown preset {name!r}{did_you_mean(name, PRESETS)}"

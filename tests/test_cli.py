@@ -625,3 +625,24 @@ def test_validate_warns_of_lines_joined_into_an_id_by_a_stray_quote(cli, tmp_pat
         "quoted field spanning lines joined them into one, so the lines in it are not read as "
         "order lines; check the export's quotes there (a stray \" opening the field)\n"
     ) in result.stderr
+
+
+@pytest.mark.parametrize("where", ["option", "environment", "config"])
+def test_a_preset_is_named_in_any_capitals(cli, tmp_path: Path, monkeypatch, where) -> None:
+    """`--preset SAP` (the vendor's own spelling) was refused, exit 2, 'unknown preset 'SAP'
+    (did you mean 'sap'?)', where --method RFM and --service-measure CSL are read in any
+    capitals (noticed by hostile4, s43); from $SEGCHAIN_PRESET and a config's preset too."""
+    path = tmp_path / "x.csv"
+    path.write_text("VBELN,AUDAT,KUNNR,MATNR,KWMENG,NETWR\n0000012,20240301,0000100,M-1,2,10\n")
+    args = ["validate", str(path), "-o", "-"]
+    if where == "option":
+        args += ["--preset", "SAP"]
+    elif where == "environment":
+        monkeypatch.setenv("SEGCHAIN_PRESET", "Sap")
+    else:
+        cfg = tmp_path / "segchain.toml"
+        cfg.write_text('preset = "SAP"\n')
+        args += ["--config", str(cfg)]
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1] == "0000012,2024-03-01,0000100,M-1,2.0,5.0,10.0,"

@@ -256,7 +256,8 @@ def handle_errors(func: F) -> F:
             from segchain.tableio import OutputSet, output_format, refuse_long_name
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
-            _check_preset(kwargs.get("preset"))
+            if "preset" in kwargs:
+                kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
             roles = path_roles(func)
             with OutputSet() as outputs:
@@ -436,9 +437,10 @@ def check_env_preset() -> None:
     _check_preset(os.environ.get("SEGCHAIN_PRESET") or None)
 
 
-def _check_preset(value: object) -> None:
+def _check_preset(value: Any) -> Any:
     # Checked once the export's headers were read, and named neither the option nor the
-    # preset meant ('unknown preset 'sapp''); now before any input, as every option is.
+    # preset meant ('unknown preset 'sapp''); now before any input, as every option is. The
+    # preset's own spelling is returned (--preset SAP is sap).
     from segchain.config import PRESETS, check_preset
 
     if isinstance(value, str):
@@ -457,7 +459,8 @@ def _check_preset(value: object) -> None:
                 hint="an unset shell variable gives an empty value; leave --preset out for none, "
                 f"or give one of: {choices}",
             )
-        check_preset(value, where=f"${env}" if from_env(value, env) else "--preset")
+        return check_preset(value, where=f"${env}" if from_env(value, env) else "--preset")
+    return value
 
 
 def _check_map(values: object) -> None:
