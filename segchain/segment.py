@@ -213,6 +213,13 @@ def segment(
         as_of = cast(dt.date, agg.get_column("_last_any").max()) + dt.timedelta(days=1)
     else:
         warnings += _far_as_of(as_of, span["last"], method)
+        if span["new_after"]:
+            n = int(span["new_after"])
+            warnings.append(
+                f"{plural(n, 'customer')} whose every order line is on or after --as-of "
+                f"{as_of} {agree(n, 'is', 'are')} in no segment (not yet customers then), e.g. "
+                f"{', '.join(map(str, span['new_examples']))}"
+            )
     excluded["non_product"] = int(agg.get_column("_non_product").sum())
     features = _features(agg, as_of)
     if features.height < 2:
@@ -374,12 +381,20 @@ def segment_queries(
         .agg(*_aggregations(clv=clv), in_window.sum().alias("_counted"))
     ]
     if as_of is not None:
+        after = pl.col("order_date") >= pl.lit(as_of)
+        customer = pl.col("customer_id")
+        # Customers whose every line is on or after as_of: not customers yet at that date, so
+        # in no row of the output; counted, as the lines are.
+        later = customer.filter(after).drop_nulls().unique(maintain_order=True)
+        new = later.is_in(customer.filter(~after).drop_nulls().implode()).not_()
         queries.append(
             lf.filter(used).select(
-                after=(pl.col("order_date") >= pl.lit(as_of)).sum(),
+                after=after.sum(),
                 first=pl.col("order_date").min(),
                 last=pl.col("order_date").max(),
                 lines=pl.len(),
+                new_after=new.sum(),
+                new_examples=later.filter(new).sort().head(3).implode(),
             )
         )
     ship_to = [c for c in SHIP_TO if c in names]

@@ -400,3 +400,25 @@ def test_segment_cli_a_configs_k_is_a_standing_setting_for_kmeans_runs(
     given = cli("segment", str(orders_csv), "--k", "3", "-o", str(tmp_path / "g.parquet"))
     assert given.exit_code == 2
     assert "--k applies to --method kmeans only (got --method rfm)" in given.stderr
+
+
+def test_segment_cli_counts_the_customers_whose_every_line_is_after_as_of(cli, tmp_path: Path):
+    """With --as-of, a customer whose first line is on or after it is in no row of the output;
+    stderr counted the lines left out, not the customers (noticed by hostile4, s43)."""
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-05,C1,A,1,10\n2,2024-01-06,C2,A,2,10\n3,2024-02-10,C1,A,1,10\n"
+        "4,2024-02-11,C3,A,1,10\n5,2024-02-12,C4,A,3,10\n6,2024-02-13,C4,B,1,10\n"
+    )
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(path), "--as-of", "2024-02-01", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    # C1 and C2 bought before 2024-02-01; C3 and C4 only after it.
+    assert (
+        "Warning: 2 customers whose every order line is on or after --as-of 2024-02-01 are in no "
+        "segment (not yet customers then), e.g. C3, C4\n"
+    ) in result.stderr
+    assert sorted(pl.read_csv(out)["customer_id"].to_list()) == ["C1", "C2"]
+    plain = cli("segment", str(path), "-o", str(tmp_path / "all.csv"))
+    assert "not yet customers" not in plain.stderr
