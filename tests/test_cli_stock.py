@@ -511,3 +511,20 @@ def test_segment_summary_weights_only_the_points_the_replay_measured() -> None:
     assert row["achieved_fill_rate"] == pytest.approx((0.45 + 0.25) / 0.75)
     assert row["achieved_csl"] == pytest.approx((0.4 + 0.225) / 0.75)
     assert row["met"] == 1
+
+
+def test_cli_stock_counts_the_item_rows_no_stocking_point_has(cli, forecast_csv, tmp_path) -> None:
+    """Item rows of skus the forecast does not hold were left out without a word when another
+    row matched (noticed by hostile4, s43); all rows matching, nothing is said."""
+    items = tmp_path / "items.csv"
+    items.write_text("sku,unit_cost\nA,5\nB,3\nC,4\nD,1\n")
+    result = cli("stock", str(forecast_csv), "--items", str(items), "-o", str(tmp_path / "p.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"segchain stock: --items {items}: 2 rows of skus no stocking point of FORECAST "
+        f"{forecast_csv} has, not used: 'C', 'D'\n"
+    ) in result.stderr
+    items.write_text("sku,unit_cost\nA,5\nB,3\n")
+    result = cli("stock", str(forecast_csv), "--items", str(items), "-o", str(tmp_path / "q.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "not used" not in result.stderr

@@ -374,6 +374,8 @@ def stock_command(
                 {"--items": "--items"},
             )
         )
+    if result.items_unused:
+        reporter.info(result.items_unused)
     if result.on_hand_missing:
         n = result.on_hand_missing
         reporter.info(

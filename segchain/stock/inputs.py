@@ -361,6 +361,29 @@ def items_matching_none(
     ]
 
 
+def items_not_planned(
+    points: pl.DataFrame, items: pl.DataFrame | pl.LazyFrame | None
+) -> TableMessage | None:
+    """What stderr says of the item rows whose sku no stocking point has, when others match:
+    an item master lists every product and the forecast the ones bought, so such rows are
+    normal, but they were left out without a word. (None matching: ``items_matching_none``.)"""
+    if items is None or "sku" not in points.columns:
+        return None
+    it = collect(items, name=ITEMS_OPTION)
+    if "sku" not in it.columns or it.height == 0:
+        return None
+    skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls()
+    planned = skus.is_in(points.get_column("sku").cast(pl.String).unique().implode())
+    unused = skus.filter(~planned)
+    if unused.len() == 0 or not planned.any():
+        return None
+    return TableMessage(
+        f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'row')} of skus no stocking point of "
+        f"{{{FORECAST_ARGUMENT}}} has, not used: {examples(unused.unique().sort(), 3)}",
+        {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+    )
+
+
 def orders_matching_none(points: pl.DataFrame, history: pl.DataFrame, keys: list[str]) -> list[str]:
     """A warning when ``--orders`` gives not one stocking point a history (another export, skus
     renamed, sites that are not the forecast's): every slow or lumpy point is then planned from

@@ -35,6 +35,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
     items_matching_none,
+    items_not_planned,
     join_items,
     join_on_hand,
     level_caps,
@@ -67,6 +68,8 @@ class StockResult:
     items_defaulted: int = 0
     defaults_by_column: Mapping[str, int] = field(default_factory=dict)
     on_hand_missing: int = 0
+    # Item rows of skus no stocking point has (said as information: an item master lists more).
+    items_unused: str | None = None
     period_days: float = DEFAULT_PERIOD_DAYS
     notes: tuple[str, ...] = ()
     # For simulate_segments: the forecast series and the rationing's per-segment detail.
@@ -216,6 +219,7 @@ def stock(
         # A sku's selling price does not depend on the site: every line of the orders.
         prices = mean_prices(od)
     notes += items_matching_none(points, items)
+    unused_items = items_not_planned(points, items)
     points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
     caps = level_caps(fc, keys)
     if caps is not None:
@@ -376,6 +380,7 @@ def stock(
         items_defaulted=defaulted,
         defaults_by_column=by_column,
         on_hand_missing=missing_on_hand,
+        items_unused=unused_items,
         period_days=period_days,
         notes=tuple(notes),
         series=series,
