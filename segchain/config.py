@@ -969,6 +969,13 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
         or days < 0
     ):
         raise UsageError(f"{where}: max_delivery_days must be a finite number >= 0, got {days!r}")
+    if days is not None and days > 3660:
+        # 1e308 was taken and printed as a 309-digit promise in network's table; lead times and
+        # horizons stop at ten years too.
+        raise UsageError(
+            f"{where}: max_delivery_days must be at most 3660 (ten years), got {days!r}",
+            hint="give the delivery promise in days, e.g. 2; leave it out for no promise",
+        )
     priority = table.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
         raise UsageError(f"{where}: priority must be an integer, got {priority!r}")

@@ -210,6 +210,8 @@ def test_named_config_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> No
         ({"service_level": "high"}, "service level must be a number"),
         ({"service_measure": "ready-rate"}, "service measure must be one of csl, fill-rate"),
         ({"max_delivery_days": -1}, "max_delivery_days must be a finite number >= 0"),
+        # 1e308 was taken and printed as a 309-digit promise (noticed by hostile4, s43).
+        ({"max_delivery_days": 1e308}, "max_delivery_days must be at most 3660 (ten years)"),
         ({"speed": 3}, "unknown setting speed"),
     ],
 )
