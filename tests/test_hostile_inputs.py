@@ -843,7 +843,14 @@ def test_a_forecast_with_text_that_is_no_date_is_a_data_error(
 @pytest.mark.parametrize(
     ("command", "toml", "args", "message"),
     [
-        ("segment", "[segment]\nk = 4\n", [], "[segment] k applies to --method kmeans only"),
+        # A config's k is a standing setting for k-means runs (s43); the method it is checked
+        # against comes from the config here.
+        (
+            "segment",
+            '[segment]\nmethod = "rfm"\n',
+            ["--k", "4"],
+            "--k applies to CONFIG [segment] method kmeans only (got CONFIG [segment] method rfm)",
+        ),
         (
             "forecast",
             '[forecast]\nhorizon = 3000\nfreq = "M"\n',
