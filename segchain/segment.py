@@ -386,7 +386,7 @@ def segment_queries(
         # Customers whose every line is on or after as_of: not customers yet at that date, so
         # in no row of the output; counted, as the lines are.
         later = customer.filter(after).drop_nulls().unique(maintain_order=True)
-        new = later.is_in(customer.filter(~after).drop_nulls().implode()).not_()
+        new = later.is_in(customer.filter(~after).drop_nulls().unique().implode()).not_()
         queries.append(
             lf.filter(used).select(
                 after=after.sum(),
