@@ -1016,14 +1016,12 @@ def check_preset(name: str, *, where: str | None = None) -> str:
     source (``--preset``, ``$SEGCHAIN_PRESET``) with the closest preset."""
     if name.lower() in PRESETS:
         return name.lower()
-    if name not in PRESETS:
-        head = (
-            f"{where}: unknown preset {name!r}{did_you_mean(name, PRESETS)}"
-            if where
-            else (f"unknown preset {name!r}")
-        )
-        raise UsageError(f"{head}; choose one of: {', '.join(PRESETS)}")
-    return name
+    head = (
+        f"{where}: unknown preset {name!r}{did_you_mean(name, PRESETS)}"
+        if where
+        else (f"unknown preset {name!r}")
+    )
+    raise UsageError(f"{head}; choose one of: {', '.join(PRESETS)}")
 
 
 def _check_canonical(mapping: Mapping[str, str], *, source: str) -> None:

@@ -20,6 +20,7 @@ from segchain.formatting import agree, count, plural
 from segchain.routing import route_orders
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
+    ITEMS_OPTION,
     META_COMPARISON,
     META_INVENTORY_BY_SEGMENT,
     ON_HAND_OPTION,
@@ -218,6 +219,8 @@ def stock(
             notes += orders_matching_none(points, history, keys)
         # A sku's selling price does not depend on the site: every line of the orders.
         prices = mean_prices(od)
+    # Read once: the three uses below each collected a lazily scanned item master again.
+    items = collect(items, name=ITEMS_OPTION) if items is not None else None
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
     points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
