@@ -110,6 +110,9 @@ class SegmentResult:
         profile: one row per segment, ordered by ``segment_rank``.
         changed: ``customer_id, previous_segment, segment`` for customers whose segment changed
             against ``previous`` (None without ``previous``).
+        new_customers: customers of this run not in ``previous``.
+        previous_only: ``previous``'s customers not in this run (lost since, or left out by
+            ``as_of``), sorted.
         warnings: messages for the user (the CLI prints them on stderr).
         excluded: counts of order lines that did not enter the features, by reason.
         as_of: the date recency is measured from.
@@ -127,6 +130,7 @@ class SegmentResult:
     as_of: dt.date | None = None
     k: int | None = None
     new_customers: int = 0
+    previous_only: list[str] = field(default_factory=list)
     clv_fit: dict[str, dict[str, float] | None] | None = None
 
 
@@ -241,8 +245,9 @@ def segment(
 
     changed = None
     new_customers = 0
+    previous_only: list[str] = []
     if previous is not None:
-        changed, new_customers = _compare(labelled, previous, method, warnings)
+        changed, new_customers, previous_only = _compare(labelled, previous, method, warnings)
 
     clv_fit = None
     if clv:
@@ -266,6 +271,7 @@ def segment(
         as_of=as_of,
         k=chosen_k,
         new_customers=new_customers,
+        previous_only=previous_only,
         clv_fit=clv_fit,
     )
 
@@ -898,7 +904,7 @@ def _check_previous(previous: pl.DataFrame) -> None:
 
 def _compare(
     labelled: pl.DataFrame, previous: pl.DataFrame, method: str, warnings: list[str]
-) -> tuple[pl.DataFrame, int]:
+) -> tuple[pl.DataFrame, int, list[str]]:
     prev = previous.select(
         pl.col("customer_id").cast(pl.String),
         pl.col("segment").cast(pl.String).alias("previous_segment"),
@@ -936,7 +942,9 @@ def _compare(
                 {"--previous": "--previous"},
             )
         )
-    return changed, new_customers
+    # The other side of the migration: customers of the previous run absent from this one.
+    gone = ids.filter(~ids.is_in(labelled.get_column("customer_id").implode())).unique().sort()
+    return changed, new_customers, gone.to_list()
 
 
 def _add_clv(

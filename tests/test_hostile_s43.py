@@ -161,7 +161,10 @@ def test_previous_segments_sharing_no_customer_are_warned_about(cli, tmp_path: P
         "none of its 2 customers ('0001', '0002') is among these ('C1', 'C2'), so every customer "
         "counts as new; give the segments written from an earlier export of the same system\n"
     ) in result.stderr, result.stderr
-    assert "0 customers changed segment since prev.csv; 2 new customers\n" in result.stderr
+    assert (
+        "0 customers changed segment since prev.csv; 2 new customers; 2 customers of prev.csv "
+        "not in this run ('0001', '0002')\n"
+    ) in result.stderr
 
 
 def test_previous_segments_sharing_one_customer_are_compared_without_a_warning(
@@ -169,7 +172,10 @@ def test_previous_segments_sharing_one_customer_are_compared_without_a_warning(
 ) -> None:
     result = segment_after(cli, tmp_path, "C1,Lost\n0002,Champions\n")
     assert "shares no customer_id" not in result.stderr
-    assert "changed segment since prev.csv; 1 new customer\n" in result.stderr
+    assert (
+        "changed segment since prev.csv; 1 new customer; 1 customer of prev.csv not in this run "
+        "('0002')\n"
+    ) in result.stderr
 
 
 # ---- one segment's policy twice, in other capitals --------------------------------------------

@@ -475,6 +475,19 @@ def test_segment_previous_counts_changed_customers():
     result = segment(df, as_of=D(2024, 12, 31), previous=moved)
     assert result.changed.rows() == [("c3", "Lost", "Need Attention")]
     assert result.new_customers == 1
+    assert result.previous_only == []
+
+
+def test_segment_previous_names_its_customers_absent_from_this_run():
+    # The other side of a migration: customers the previous run had and this one has not
+    # (lost since), counted beside the changed and the new ones.
+    df = rfm_five()
+    first = segment(df, as_of=D(2024, 12, 31)).segments
+    gone = pl.DataFrame({"customer_id": ["z9", "a0"], "segment": ["Lost", "Champions"]})
+    previous = pl.concat([first.select("customer_id", "segment"), gone])
+    result = segment(df, as_of=D(2024, 12, 31), previous=previous)
+    assert result.previous_only == ["a0", "z9"]
+    assert result.new_customers == 0
 
 
 def test_segment_previous_without_segment_column_raises():

@@ -11,7 +11,7 @@ from segchain.cli import common as c
 from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
-from segchain.errors import UsageError
+from segchain.errors import UsageError, examples
 from segchain.formatting import plural
 
 MethodOpt = Annotated[
@@ -241,9 +241,16 @@ def segment_command(
     title += f" ({params['method']}, as of {result.as_of})"
     reporter.table(c.frame_table(profile_per_customer(result.profile), title=title))
     if result.changed is not None:
+        gone = result.previous_only
         reporter.info(
             f"{plural(result.changed.height, 'customer')} changed segment since {previous}"
             + (f"; {plural(result.new_customers, 'new customer')}" if result.new_customers else "")
+            + (
+                f"; {plural(len(gone), 'customer')} of {previous} not in this run "
+                f"({examples(gone, 3)})"
+                if gone
+                else ""
+            )
         )
     if profile is not None:
         c.write_output(
