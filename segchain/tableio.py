@@ -2537,8 +2537,14 @@ class OutputSet:
         would replace it.
 
         Raises:
-            UsageError: a planned output is that file.
+            UsageError: the name is empty (``sites = ""`` was looked for as a file ' ', exit
+                1), or a planned output is that file.
         """
+        if not source.strip():
+            raise UsageError(
+                f"{option}: the file name is empty",
+                hint="give the file's path, or delete the line to leave it out",
+            )
         self.add_input(source, option=option)
         if source == "-" or _stat_error(source) is not None:
             return
