@@ -2545,6 +2545,10 @@ class OutputSet:
                 f"{option}: the file name is empty",
                 hint="give the file's path, or delete the line to leave it out",
             )
+        if source == "-" and self.stdin_option is None:
+            # Messages name it as they name an option's stdin, '--sites <stdin>: ...' (the
+            # config's key once name_sources rewrites the option), not '<stdin>: ...' alone.
+            self.stdin_option = option
         self.add_input(source, option=option)
         if source == "-" or _stat_error(source) is not None:
             return

@@ -32,3 +32,31 @@ def test_an_empty_path_in_the_config_is_a_usage_error_naming_its_key(
     ), result.stderr
     assert "unset shell variable" not in result.stderr
     assert not (tmp_path / "a.csv").exists()
+
+
+# ---- a file path of the config that reads stdin ----------------------------------------------
+# `[network] sites = "-"` on an empty stdin said '<stdin>: the file is empty', naming neither the
+# config nor its key, where `--sites -` says '--sites <stdin>: the file is empty'.
+
+
+@pytest.mark.parametrize("key", ["sites", "costs"])
+def test_a_config_path_reading_stdin_is_named_by_its_key(cli, tmp_path: Path, key: str) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "c.toml").write_text(f'[network]\n{key} = "-"\n')
+    other = ["--sites", "sites.csv"] if key == "costs" else []
+    result = cli("network", "seg.csv", *other, "--config", "c.toml", "-o", "a.csv", input="")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"segchain network: Error: c.toml [network] {key} <stdin>: the file is empty\n"
+        in result.stderr
+    ), result.stderr
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_a_config_path_reading_stdin_is_still_read(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "c.toml").write_text('[network]\nsites = "-"\n')
+    result = cli("network", "seg.csv", "--config", "c.toml", "-o", "a.csv", input=SITES)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "a.csv").read_text().count("\n") == 3
