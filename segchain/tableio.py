@@ -23,7 +23,7 @@ import tempfile
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -271,17 +271,17 @@ def reads_stdin(source: str) -> bool:
     return (given.st_dev, given.st_ino) == (stdin.st_dev, stdin.st_ino)
 
 
-def stdin_table(*, besides: str) -> str | None:
+def stdin_table(*, besides: Collection[str]) -> str | None:
     """The table the running command reads from stdin, as messages name it (``--sites <stdin>``,
-    ``SEGMENTS /dev/stdin``), or None; the input given by the option ``besides`` (the config
-    asking) does not count."""
+    ``SEGMENTS /dev/stdin``), or None; the input given by the options ``besides`` (the config
+    asking: ``--config``, or its variable) does not count."""
     active = _ACTIVE.get()
     if active is None:
         return None
     if active.stdin_reader is not None:
         return f"{active.stdin_reader} <stdin>"
     for option, source in active.inputs:
-        if option != besides and reads_stdin(source):
+        if option not in besides and reads_stdin(source):
             return f"{option} {short(source)}"
     return None
 
@@ -388,7 +388,8 @@ def named_by_option(source: str) -> str:
         named = active.stdin_option
         return f"{named} <stdin>" if named else "<stdin>"
     for option, given in active.inputs:
-        if given == source and (option.startswith("-") or option in active.named_arguments):
+        by_option = option.startswith(("-", "$")) or option in active.named_arguments
+        if given == source and by_option:
             return f"{option} {short(source)}"
     return short(source)
 

@@ -60,3 +60,44 @@ def test_a_config_path_reading_stdin_is_still_read(cli, tmp_path: Path) -> None:
     result = cli("network", "seg.csv", "--config", "c.toml", "-o", "a.csv", input=SITES)
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "a.csv").read_text().count("\n") == 3
+
+
+# ---- an output onto an input a variable named ------------------------------------------------
+# `SEGCHAIN_CONFIG=c.toml segchain segment orders.csv -o c.toml` said '-o c.toml: is also the
+# input --config c.toml', an option the command line never gave (and SEGCHAIN_GEO likewise
+# '--geo'), where every other message about such a path names the variable.
+
+HISTORY = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
+    f"{i},2024-{1 + i * 3 // 28:02d}-{1 + i * 3 % 28:02d},C{i % 2 + 1},P{i % 3 + 1},{i % 4 + 1},5\n"
+    for i in range(1, 41)
+)
+
+
+@pytest.mark.parametrize(
+    ("variable", "name", "text"),
+    [
+        ("SEGCHAIN_CONFIG", "c.toml", '[segments."*"]\nservice_level = 0.9\n'),
+        ("SEGCHAIN_GEO", "geo.csv", "postal_code,lat,lon,country\n10115,52.5,13.4,DE\n"),
+    ],
+)
+def test_an_output_onto_a_file_a_variable_named_names_the_variable(
+    cli, tmp_path: Path, monkeypatch, variable: str, name: str, text: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / name).write_text(text)
+    monkeypatch.setenv(variable, name)
+    result = cli("segment", "orders.csv", "-o", name)
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"segchain segment: Error: -o {name}: is also the input ${variable} {name}; writing it "
+        "would destroy the input\n"
+    ) in result.stderr, result.stderr
+    assert (tmp_path / name).read_text() == text
+
+
+def test_an_output_onto_the_config_option_still_names_the_option(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "c.toml").write_text('[segments."*"]\nservice_level = 0.9\n')
+    result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "c.toml")
+    assert result.exit_code == 2, result.stderr
+    assert "-o c.toml: is also the input --config c.toml;" in result.stderr, result.stderr

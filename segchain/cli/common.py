@@ -282,14 +282,17 @@ def handle_errors(func: F) -> F:
                             if value == "-" and named:
                                 outputs.stdin_option = role.option
                             _check_input_name(value, role)
-                            outputs.add_input(value, option=role.option)
+                            # A path from the option's variable is named by it: '-o c.toml: is
+                            # also the input $SEGCHAIN_CONFIG c.toml', not an option never given.
+                            given = f"${role.env}" if from_env(value, role.env) else role.option
+                            outputs.add_input(value, option=given)
                             refuse_long_name(value)
                             for path in _expanded(value) if role.folders else ():
                                 # A folder's rejects file of an earlier run is not read as
                                 # orders: rewriting it with this run's --rejects is no loss.
                                 if os.path.realpath(path) in written and _rejects_file(path):
                                     continue
-                                outputs.add_input(path, option=role.option)
+                                outputs.add_input(path, option=given)
                 for name, role in roles.items():
                     if role.kind == "output":
                         for value in _values(kwargs.get(name)):
@@ -842,7 +845,7 @@ def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     from segchain.schema import META_CONFIG
     from segchain.tableio import record_run_metadata, register_input, stdin_table
 
-    config = _load(path, stdin_table=stdin_table(besides="--config"))
+    config = _load(path, stdin_table=stdin_table(besides=("--config", "$SEGCHAIN_CONFIG")))
     if reporter is not None and config.path is not None:
         reporter.info(f"config: {config.describe()}")
     if config.source == FOUND and config.path is not None:
