@@ -101,3 +101,52 @@ def test_an_output_onto_the_config_option_still_names_the_option(cli, tmp_path: 
     result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "c.toml")
     assert result.exit_code == 2, result.stderr
     assert "-o c.toml: is also the input --config c.toml;" in result.stderr, result.stderr
+
+
+# ---- a per-segment stock table of another run ------------------------------------------------
+# `segchain report policy.parquet stock_segments.csv` with the per-segment table of another run
+# (its skus none of the policy's) said "Promises kept: 2 of 2 segments (none broken)" and
+# "Every segment's promise is kept", listing Lost as kept with its 1 stocking point below
+# target: no point's demand weight was known, so the segments' targets were unknown as well as
+# their service, and a promise with an unknown target was taken for one kept.
+
+STOCK_SEGMENTS = (
+    "sku,segment,service_level,demand_share,expected_fill_rate,inventory_value\n"
+    "A,Champions,0.98,0.5,0.99,50\n"
+    "A,Lost,0.9,0.5,0.5,50\n"
+    "B,Champions,0.98,1.0,0.99,30\n"
+)
+
+
+def policy_csv(skus: tuple[str, str]) -> str:
+    return "sku,mean_demand,safety_stock,reorder_point,inventory_value\n" + "".join(
+        f"{sku},{demand},1,2,50\n" for sku, demand in zip(skus, (10, 1), strict=True)
+    )
+
+
+def test_promises_of_a_per_segment_table_of_another_run_are_not_called_kept(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "policy.csv").write_text(policy_csv(("X", "Y")))
+    (tmp_path / "segs.csv").write_text(STOCK_SEGMENTS)
+    result = cli("report", "policy.csv", "segs.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "r.md").read_text()
+    assert "**Promises kept: 0 of 2 segments** (none broken; unknown: Champions, Lost)" in page
+    assert "Every segment's promise is kept" not in page
+    assert "Segments whose promise is not known to be kept" in page
+    assert (
+        "service: 3 of 3 per-segment stock rows at a stocking point not in the policy, not "
+        "weighed (tables of different runs?)"
+    ) in page, page
+
+
+def test_promises_of_the_same_runs_tables_are_still_judged(cli, tmp_path: Path) -> None:
+    (tmp_path / "policy.csv").write_text(policy_csv(("A", "B")))
+    (tmp_path / "segs.csv").write_text(STOCK_SEGMENTS)
+    result = cli("report", "policy.csv", "segs.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "r.md").read_text()
+    # Lost gets 50 % at A against its 90 %: broken; Champions 99 % against 98 %: kept.
+    assert "**Promises kept: 1 of 2 segments** (not kept: Lost)" in page, page
+    assert "not in the policy" not in page

@@ -399,7 +399,28 @@ def promise_notes(tables: Tables) -> list[str]:
         for col, name in (("_target", "service_target"), ("_got", "expected_service")):
             known = num(col).is_not_null() & weighed
             notes.append(mean_note(points, col, "stocking point", known=known, name=name))
+        notes.append(_points_not_in_policy(tables))
     return notes
+
+
+def _points_not_in_policy(tables: Tables) -> str:
+    """The per-segment stock rows at a stocking point the policy does not have, whose demand
+    weight is unknown ("service: 3 of 3 per-segment stock rows at a stocking point not in the
+    policy, not weighed (tables of different runs?)"), else ""."""
+    segs, policy = tables.get("stock_segments"), tables.get("policy")
+    if segs is None or policy is None:
+        return ""
+    keys = ["sku"] + (["site"] if "site" in segs.columns else [])
+    if not has(policy, *keys, "mean_demand") or not has(segs, *keys):
+        return ""
+    as_text = [pl.col(k).cast(pl.String) for k in keys]
+    apart = segs.select(as_text).join(policy.select(as_text).unique(), on=keys, how="anti")
+    if not apart.height:
+        return ""
+    return (
+        f"service: {count(apart.height)} of {count(segs.height)} per-segment stock rows at a "
+        "stocking point not in the policy, not weighed (tables of different runs?)"
+    )
 
 
 def _service_rows(tables: Tables) -> pl.DataFrame | None:
@@ -507,12 +528,17 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
     # A promise whose figure is unknown (every lane's delivery, every point's service) is
     # neither kept nor broken.
     unknown = pl.lit(False)
-    for figure, promise in (
-        ("within_promise", "delivery_days"),
-        ("expected_service", "service_target"),
-    ):
-        if figure in both.columns:
-            unknown = unknown | (pl.col(figure).is_null() & pl.col(promise).is_not_null())
+    if "within_promise" in both.columns:
+        unknown = pl.col("within_promise").is_null() & pl.col("delivery_days").is_not_null()
+    if "expected_service" in both.columns:
+        # Every segment stock plans for has a service target; one whose target is unknown too
+        # (no point's demand weight known: a policy of another run, whose stocking points the
+        # per-segment table does not name) was called kept. points_below_target is counted
+        # for each segment service_kept has rows of, and empty for a segment of lanes only.
+        stocked = pl.col("points_below_target").is_not_null()
+        unknown = unknown | (
+            stocked & (pl.col("expected_service").is_null() | pl.col("service_target").is_null())
+        )
     kept = (
         pl.when(late.fill_null(False) & short.fill_null(False))
         .then(pl.lit("no: delivery and ") + what)
