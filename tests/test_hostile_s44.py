@@ -150,3 +150,37 @@ def test_promises_of_the_same_runs_tables_are_still_judged(cli, tmp_path: Path) 
     # Lost gets 50 % at A against its 90 %: broken; Champions 99 % against 98 %: kept.
     assert "**Promises kept: 1 of 2 segments** (not kept: Lost)" in page, page
     assert "not in the policy" not in page
+
+
+# ---- a forecast beside orders or segments of another run -------------------------------------
+# `segchain report orders.csv segments.csv forecast.csv` with segments of another run (no
+# customer of the orders) drew the forecast without its history and asked, under the chart,
+# "Give the orders (and segments) to plot the history.": tables it had been given.
+
+FORECAST = "unique_id,ds,forecast,segment,sku\nA/P1,2024-06-03,5,A,P1\nA/P1,2024-06-10,5,A,P1\n"
+
+
+@pytest.mark.parametrize(
+    ("customers", "said"),
+    [
+        (
+            ("X1", "X2"),
+            "The 1 largest series by forecast demand. Their history is not drawn: the orders and "
+            "segments given hold no line of them (tables of different runs?).",
+        ),
+        (("C1", "C2"), "The 1 largest series by forecast demand, with their history."),
+    ],
+)
+def test_a_forecast_beside_tables_of_another_run_says_they_hold_no_line_of_it(
+    cli, tmp_path: Path, customers: tuple[str, str], said: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,segment_rank\n" + "".join(f"{c},A,1\n" for c in customers)
+    )
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    result = cli("report", "orders.csv", "seg.csv", "fc.csv", "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "r.md").read_text()
+    assert said in page, page
+    assert "to plot the history" not in page

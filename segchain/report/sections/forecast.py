@@ -51,6 +51,8 @@ from segchain.routing import route_orders
 from segchain.schema import META_INPUTS, demand_line
 
 TOP_SERIES = 3
+# A series the orders (and segments, assignments) given hold no line of, in the chart's caption.
+NO_HISTORY = ": no order line in the tables given"
 
 _LO = re.compile(r"^(.+)-lo-(\d+(?:\.\d+)?)$")
 
@@ -227,8 +229,9 @@ def fan_panels(
     routed: bool = False,
 ) -> tuple[list[ch.FanPanel], list[str]]:
     """The TOP_SERIES largest series by forecast demand, with their bands and history; and what
-    each history drawn leaves out (``history_note``). ``period``: ``period_interval``'s;
-    ``routed``: the forecast's sites are the network's (``routed(meta)``)."""
+    each history drawn leaves out (``history_note``), or that the tables given hold no line of
+    a series. ``period``: ``period_interval``'s; ``routed``: the forecast's sites are the
+    network's (``routed(meta)``)."""
     interval = period[0]
     periods = fc["ds"].drop_nulls().n_unique()  # a row without a date is no period of its own
     levels = interval_levels(fc.columns)
@@ -245,6 +248,10 @@ def fan_panels(
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
             notes.append(history_note(lines, period, uid, since=past[0][0]))
+        elif lines is not None:
+            # The tables were given, and hold no line of it (the orders or segments of another
+            # run): said so, where the caption asked for tables already given.
+            notes.append(f"history of {ch.label(uid)}{NO_HISTORY}")
         bands = [
             (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
             for lv in levels
@@ -337,11 +344,21 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     with_history = sum(p.history is not None for p in panels)
     if panels:
         inputs = "orders, segments and assignments" if by_network else "orders (and segments)"
+        searched = with_history or any(n.endswith(NO_HISTORY) for n in history_notes)
         caption = (
             f"The {len(panels)} largest series by forecast demand"
             + (", with their history." if with_history else ".")
-            + ("" if with_history else f" Give the {inputs} to plot the history.")
+            + ("" if searched else f" Give the {inputs} to plot the history.")
         )
+        if searched and not with_history:
+            # Not one: tables of different runs, where the caption asked for tables given.
+            given = [t for t in ("orders", "segments", "assignments") if t in tables]
+            named = " and ".join([", ".join(given[:-1]), given[-1]] if len(given) > 1 else given)
+            caption += (
+                f" Their history is not drawn: the {named} given hold no line of them (tables "
+                "of different runs?)."
+            )
+            history_notes = [n for n in history_notes if not n.endswith(NO_HISTORY)]
         blocks.append(
             Chart(
                 "forecast",
