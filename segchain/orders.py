@@ -1015,7 +1015,8 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
     overlap, or one month exported twice, count those lines twice (a doubled monthly file put
     81 % on a forecast). Kept, as exported: a line repeated within one file can be genuine
     (Online Retail has such lines), and across files it is the user's to say."""
-    cols = [mapping[c] for c in LINE_IDENTITY if c in mapping]
+    # Each header once: one may give two ids (a struct of a name twice is a DuplicateError).
+    cols = list(dict.fromkeys(mapping[c] for c in LINE_IDENTITY if c in mapping))
     # By a 64-bit hash of the fields: a group-by on seven text columns cost a fifth of a
     # two-file validate; a false match needs a hash collision (about 1 in 1e19 per pair).
     groups = (
@@ -1325,7 +1326,10 @@ def import_orders(
     valued_zero = _valued_zero(schema, mapping)
     valued_zero_at = len(notes)
     n_valued_zero = 0
-    float_ids = float_id_columns(lf, [mapping[c] for c in ID_FIELDS if c in mapping])
+    # One header may give two ids (a till's receipt number as order_id and customer_id): its
+    # profile was asked for twice in one select, a polars DuplicateError.
+    id_headers = list(dict.fromkeys(mapping[c] for c in ID_FIELDS if c in mapping))
+    float_ids = float_id_columns(lf, id_headers)
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
