@@ -486,6 +486,27 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
         raise MissingColumnsError(missing, list(headers), source=source, hint=hint)
 
 
+def _refuse_shared_numbers(mapping: Mapping[str, str]) -> None:
+    """Refuse one header mapped to two number columns (``--map unit_price=quantity`` beside
+    ``quantity``): no column holds a line's quantity and its price at once (and its profile,
+    asked for twice in one select, ended in a polars DuplicateError).
+
+    Raises:
+        UsageError: a header gives two of quantity, unit_price, amount, lat, lon.
+    """
+    given: dict[str, list[str]] = {}
+    for c in NUMBER_FIELDS:
+        if c in mapping:
+            given.setdefault(mapping[c], []).append(c)
+    for header, columns in given.items():
+        if len(columns) > 1:
+            named = ", ".join(columns[:-1]) + " and " + columns[-1]
+            raise UsageError(
+                f"the header {header!r} is mapped to {named}: one column of numbers cannot be both",
+                hint=f"map each to its own header, e.g. --map {columns[-1]}=HEADER",
+            )
+
+
 def _is_string(schema: pl.Schema, column: str) -> bool:
     return schema[column] == pl.String
 
@@ -1308,6 +1329,7 @@ def import_orders(
     headers = [h for h in schema.names() if h not in META_COLUMNS]
     check_mapping(headers, mapping, source=source)
     mapping = {c: h for c, h in mapping.items() if h in headers}
+    _refuse_shared_numbers(mapping)
     check_number_types(
         schema, {c: mapping[c] for c in NUMBER_FIELDS if c in mapping}, source=source
     )

@@ -245,3 +245,38 @@ def test_one_header_for_two_ids_in_the_config_is_read(cli, tmp_path: Path) -> No
     assert result.exit_code == 0, result.stderr
     # Customers are the skus P1, P2, P3.
     assert (tmp_path / "s.csv").read_text().count("\nP") == 3
+
+
+# ---- one header for two number columns -------------------------------------------------------
+# `segchain validate orders.csv --map quantity=quantity --map unit_price=quantity` (or amount, or
+# lat and lon) ended in a polars DuplicateError traceback, exit 1.
+
+
+@pytest.mark.parametrize(
+    ("maps", "said"),
+    [
+        (
+            ["quantity=quantity", "unit_price=quantity"],
+            "'quantity' is mapped to quantity and unit_price",
+        ),
+        (
+            ["unit_price=unit_price", "amount=unit_price"],
+            "'unit_price' is mapped to unit_price and amount",
+        ),
+        (
+            ["quantity=quantity", "lat=quantity", "lon=quantity"],
+            "'quantity' is mapped to quantity, lat and lon",
+        ),
+    ],
+)
+def test_one_header_for_two_number_columns_is_a_usage_error(
+    cli, tmp_path: Path, maps: list[str], said: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    args = [a for m in maps for a in ("--map", m)]
+    result = cli("validate", "orders.csv", *args, "-o", "v.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"segchain validate: Error: the header {said}: one column of numbers cannot be both\n"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "v.csv").exists()
