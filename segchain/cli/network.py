@@ -280,6 +280,8 @@ def _report(result: Any, reporter: c.Reporter) -> None:
     """The per-segment promise table and the totals, on stderr."""
     import polars as pl
 
+    from segchain.formatting import PCT
+
     t = result.totals
     promise = result.promise
     shown = [
@@ -297,7 +299,11 @@ def _report(result: Any, reporter: c.Reporter) -> None:
             pl.col("baseline_mean_distance_km").alias("mean_km_no_promise"),
             pl.col("baseline_transport_cost").alias("cost_no_promise"),
         ]
-    reporter.table(c.frame_table(promise.select(shown), title="delivery promise by segment"))
+    # Renamed, within_promise no longer reads as a share by its name: say so.
+    shares = {"within": PCT, "within_no_promise": PCT}
+    reporter.table(
+        c.frame_table(promise.select(shown), title="delivery promise by segment", kinds=shares)
+    )
     status = "optimal" if t.status == "optimal" else "stopped at the time limit"
     reporter.info(
         f"opened {count(t.sites_opened)} of {plural(t.sites, 'site')} for "
