@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 # ---- network's promise table writes its shares within promise as percentages ---------------
 # `segchain network` on Superstore with max_delivery_days printed `within` 0.879 and 1 beside
 # the segment table's shares as 11.4%: the columns are renamed from within_promise, which the
@@ -39,3 +41,39 @@ def test_network_prints_the_share_within_promise_as_a_percentage(cli, tmp_path: 
     assert rows["A"][6] == "58.8%", result.stderr
     assert rows["B"][3] == "100.0%", result.stderr
     assert rows["B"][6] == "0.0%", result.stderr  # served from Frankfurt without promises
+
+
+# ---- costs: no extra fixed cost out of the rounding of network's sums ------------------------
+# On Superstore (candidates without a fixed cost, promises of 1-3 days) costs wrote
+# delivery_promise_fixed -1.2e-09, -5.7e-10, -7.3e-11 and -0.0 (shown 0.000 beside 0): the
+# plan without promises' fixed cost is read as its total less its transport summed per
+# segment, and the two sums of the same lanes differ in the last bits.
+
+
+@pytest.mark.parametrize(
+    ("costs", "total"),
+    [
+        ((0.1, 0.2, 0.3), 0.6),  # summed per segment: 0.6000000000000001
+        ((0.3, 0.2, 0.1), 0.6000000000000001),  # summed per segment: 0.6
+    ],
+)
+def test_delivery_promise_has_no_fixed_cost_where_neither_plan_has_one(
+    costs: tuple[float, ...], total: float
+) -> None:
+    import math
+
+    from segchain.costs.promise import delivery_promise
+
+    promise = [
+        {"segment": s, "transport_cost": t, "baseline_transport_cost": t, "demand": 1.0,
+         "baseline_within_promise": w}
+        for s, t, w in zip("ABC", costs, (0.5, 1.0, 1.0), strict=True)
+    ]  # fmt: skip
+    # network's totals: the transport summed lane by lane, in another order than per segment;
+    # no site has a fixed cost in either plan.
+    totals = {"fixed_cost": 0.0, "baseline_total_cost": total, "total_cost": total}
+    out, _ = delivery_promise(promise, totals)
+    assert out is not None
+    for column in ("delivery_promise_fixed", "delivery_promise_cost"):
+        for value in out[column]:
+            assert value == 0.0 and math.copysign(1.0, value) == 1.0, (column, value)
