@@ -1148,9 +1148,18 @@ def resolve_mapping(
     return mapping
 
 
+# German letters as German headers spell them without (HEADER_SYNONYMS' 'waehrung').
+_SPELLED_OUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
+
+
 def _squeezed(name: str) -> str:
-    """A header without case, spaces or punctuation: 'Customer ID' and 'customer_id' alike."""
-    return re.sub(r"[^0-9a-z]", "", name.casefold())
+    """A header without case, spaces or punctuation: 'Customer ID' and 'customer_id' alike;
+    umlauts spelled out and other accents dropped ('Währung' is 'waehrung', 'Catégorie'
+    'categorie'), where the letter itself had gone ('whrung')."""
+    import unicodedata
+
+    spelled = unicodedata.normalize("NFKD", name.casefold().translate(_SPELLED_OUT))
+    return re.sub(r"[^0-9a-z]", "", spelled)
 
 
 def preset_layouts(headers: Sequence[str]) -> list[str]:

@@ -77,3 +77,42 @@ def test_delivery_promise_has_no_fixed_cost_where_neither_plan_has_one(
     for column in ("delivery_promise_fixed", "delivery_promise_cost"):
         for value in out[column]:
             assert value == 0.0 and math.copysign(1.0, value) == 1.0, (column, value)
+
+
+# ---- German headers with umlauts are suggested as the columns they name ----------------------
+# An SAP list's currency header is 'Währung'. HEADER_SYNONYMS lists it as 'waehrung', but a
+# header was squeezed by dropping every letter outside a-z ('whrung'), so the list of unread
+# look-alikes never named it: on the SAP-like export of Online Retail it named 'Land' and
+# 'Bezeichnung' and left the currency out.
+
+SAP_LIST = (
+    "Verkaufsbeleg;Angelegt am;Auftraggeber;Material;Auftragsmenge;Nettowert;Währung\n"
+    "4711;01.03.2024;17850;85123A;6,000;15,30;EUR\n"
+    "4712;04.03.2024;17851;71053;2,000;20,34;EUR\n"
+)
+SAP_MAP = [
+    *("--map", "order_id=Verkaufsbeleg", "--map", "order_date=Angelegt am"),
+    *("--map", "customer_id=Auftraggeber", "--map", "sku=Material"),
+    *("--map", "quantity=Auftragsmenge", "--map", "amount=Nettowert"),
+]
+
+
+def test_validate_names_a_german_header_with_an_umlaut_as_the_column_it_looks_like(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "va05.csv").write_bytes(SAP_LIST.encode("cp1252"))
+    result = cli("validate", "va05.csv", *SAP_MAP)
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain validate: not read, though they look like columns segchain reads: "
+        "'Währung' (currency); add --map 'currency=Währung'\n" in result.stderr
+    ), result.stderr
+
+
+def test_a_header_is_squeezed_with_its_umlauts_and_accents_spelled_out() -> None:
+    from segchain.config import _squeezed
+
+    assert _squeezed("Währung") == "waehrung"
+    assert _squeezed("Straße") == "strasse"
+    assert _squeezed("Catégorie") == "categorie"
+    assert _squeezed("Customer ID") == "customerid"
