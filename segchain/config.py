@@ -1193,7 +1193,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "order_date": (
         "orderdate", "invoicedate", "documentdate", "transactiondate", "transactiontimestamp",
         "orderpurchasetimestamp", "trandate", "salesdate", "postingdate", "createdat", "date",
-        "belegdatum", "auftragsdatum", "datum",
+        "belegdatum", "auftragsdatum", "angelegtam", "datum",
     ),
     "customer_id": (
         "customer", "customerno", "customernumber", "customeraccount", "custaccount",
@@ -1239,7 +1239,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
         "bezeichnung",
     ),
     "customer_name": ("clientname", "accountname"),
-    "unit": ("uom", "unitofmeasure", "salesunit", "einheit"),
+    "unit": ("uom", "unitofmeasure", "salesunit", "einheit", "vme", "verkaufsmengeneinheit"),
 }  # fmt: skip
 
 

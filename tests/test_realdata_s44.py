@@ -116,3 +116,25 @@ def test_a_header_is_squeezed_with_its_umlauts_and_accents_spelled_out() -> None
     assert _squeezed("Straße") == "strasse"
     assert _squeezed("Catégorie") == "categorie"
     assert _squeezed("Customer ID") == "customerid"
+
+
+# ---- SAP's label of ERDAT is suggested for order_date -------------------------------------
+# The sap preset reads AUDAT else ERDAT; HEADER_SYNONYMS had AUDAT's German label
+# ('Belegdatum') but not ERDAT's, 'Angelegt am', which VA05 lists show: the hint said
+# 'order_date has no such header'. VRKME's label 'VME' likewise for unit.
+
+
+def test_validate_suggests_sap_s_created_on_label_for_order_date(cli, tmp_path: Path) -> None:
+    (tmp_path / "va05.csv").write_bytes(SAP_LIST.encode("cp1252"))
+    result = cli("validate", "va05.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "--map 'order_date=Angelegt am'" in result.stderr, result.stderr
+    assert "order_date has no such header" not in result.stderr, result.stderr
+
+
+def test_validate_names_sap_s_sales_unit_label_as_unit(cli, tmp_path: Path) -> None:
+    text = SAP_LIST.replace(";Währung\n", ";VME\n", 1).replace("EUR\n", "ST\n")
+    (tmp_path / "va05.csv").write_bytes(text.encode("cp1252"))
+    result = cli("validate", "va05.csv", *SAP_MAP)
+    assert result.exit_code == 0, result.stderr
+    assert "'VME' (unit); add --map unit=VME" in result.stderr, result.stderr
