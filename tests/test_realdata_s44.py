@@ -138,3 +138,40 @@ def test_validate_names_sap_s_sales_unit_label_as_unit(cli, tmp_path: Path) -> N
     result = cli("validate", "va05.csv", *SAP_MAP)
     assert result.exit_code == 0, result.stderr
     assert "'VME' (unit); add --map unit=VME" in result.stderr, result.stderr
+
+
+# ---- network says when transport is priced at the default rate -----------------------------
+# On Online Retail as the README runs it (network --candidates 5, no rate given) transport was
+# priced at 1 per unit and km: 561,673,551 for 4.9 million units (114 a unit, of goods sold at
+# about 1.7), which costs then summed as money, cost to serve 6,783 % of revenue, without a
+# word that no freight rate had been given.
+
+DEFAULT_RATE = "transport is priced at the default 1 per unit of demand and km"
+
+
+def test_network_says_transport_is_priced_at_the_default_rate(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "a.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain network: {DEFAULT_RATE} (--cost-per-unit-km): transport " in result.stderr, (
+        result.stderr
+    )
+    assert "for 22 units (" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "how",
+    [("--cost-per-unit-km", "0.02"), ("--config", "c.toml"), ("--costs", "lanes.csv")],
+)
+def test_network_says_nothing_of_the_rate_when_one_is_given(
+    cli, tmp_path: Path, how: tuple[str, str]
+) -> None:
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "c.toml").write_text("[network]\ncost_per_unit_km = 0.02\n")
+    lanes = "".join(f"{s},{c},1\n" for s in ("S1", "S2") for c in ("C1", "C2", "C3"))
+    (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\n" + lanes)
+    result = cli("network", "seg.csv", "--sites", "sites.csv", *how, "-o", "a.csv")
+    assert result.exit_code == 0, result.stderr
+    assert DEFAULT_RATE not in result.stderr, result.stderr

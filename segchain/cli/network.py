@@ -191,6 +191,10 @@ def network_command(
         lambda name, default: setting(given[name], cfg, "network", name, default)
     )
     params.check(sites_given=sites is not None)
+    rate_given = (
+        costs is not None
+        or setting(cost_per_unit_km, cfg, "network", "cost_per_unit_km", None) is not None
+    )
     # --geo is read first: with the customers on stdin too, it took their lines.
     if sum(x == "-" for x in (customers, sites, costs, geo)) > 1:
         raise UsageError("only one of CUSTOMERS, --sites, --costs and --geo can be '-' (stdin)")
@@ -231,6 +235,8 @@ def network_command(
     for warning in result.warnings:
         reporter.warn(warning)
     _report(result, reporter)
+    if not rate_given:
+        reporter.info(_default_rate(result.totals))
     recorded = {
         "sites": sites,
         "costs": costs,
@@ -274,6 +280,23 @@ def _needs_coordinates(customers: Any) -> bool:
     if "lat" not in cols or "lon" not in cols:
         return True
     return bool(customers.select((pl.col("lat").is_null() | pl.col("lon").is_null()).any()).item())
+
+
+def _default_rate(t: Any) -> str:
+    """What transport cost at the default rate, which costs and report then add up as money
+    (Online Retail: 561,673,551 for 4.9 million units of goods sold at about 1.7 a unit)."""
+    from segchain.formatting import MONEY, UNITS, format_number
+    from segchain.network.params import DEFAULT_COST_PER_UNIT_KM
+
+    per_unit = t.transport_cost / t.demand if t.demand > 0 else 0.0
+    return (
+        f"transport is priced at the default {DEFAULT_COST_PER_UNIT_KM:g} per unit of demand and "
+        f"km (--cost-per-unit-km): transport {format_number(t.transport_cost, MONEY)} for "
+        f"{format_number(t.demand, UNITS)} units ({format_number(per_unit, MONEY)} a unit), "
+        "which costs and report add up as money; give your freight rate per unit and km with "
+        "--cost-per-unit-km or the config's [network] cost_per_unit_km, or lane costs with "
+        "--costs"
+    )
 
 
 def _report(result: Any, reporter: c.Reporter) -> None:
