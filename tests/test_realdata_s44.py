@@ -175,3 +175,21 @@ def test_network_says_nothing_of_the_rate_when_one_is_given(
     result = cli("network", "seg.csv", "--sites", "sites.csv", *how, "-o", "a.csv")
     assert result.exit_code == 0, result.stderr
     assert DEFAULT_RATE not in result.stderr, result.stderr
+
+
+# ---- network's hint for customers without a location names the columns segment reads --------
+# The Complete Journey's transactions carry no place at all: network said 'missing required
+# columns lat, lon' with the hint 'segments keep lat, lon when the orders have them', as if
+# only coordinates would do, where segment locates customers from a postal code, city or
+# country too (the way an export usually gives the place: Online Retail's Country).
+
+
+def test_network_hint_for_unlocated_customers_names_the_columns_segment_locates_by(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "seg.csv").write_text("customer_id,segment,quantity\nC1,A,10\nC2,B,5\n")
+    result = cli("network", "seg.csv", "--candidates", "1", "-o", "a.csv")
+    assert result.exit_code == 1, result.stderr
+    hint = result.stderr.split("hint:", 1)[1]
+    for word in ("postal code, city or country", "--map country=HEADER", "--costs FILE"):
+        assert word in hint, result.stderr

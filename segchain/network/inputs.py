@@ -61,8 +61,9 @@ def prepare_customers(
             cols,
             ["lat", "lon"],
             source="customers",
-            hint="add the customers' coordinates (segments keep lat, lon when the orders have "
-            "them) or give freight rates with --costs FILE",
+            hint="segment locates customers by the orders' lat, lon, postal code, city or "
+            "country: map the one the export has when segmenting (--map country=HEADER), or "
+            "add the customers' lat, lon, or give freight rates with --costs FILE",
         )
     # Text that is no number (a decimal comma, 52,5) was read as no coordinates.
     customers = numeric_columns(customers, ("lat", "lon"), source="customers")
