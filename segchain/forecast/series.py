@@ -213,6 +213,7 @@ def build_series(
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, joined.get_column("ds").max())
     first_all = cast(dt.date, joined.get_column("ds").min())
+    warnings += _unfinished_last_period(joined, last, freq)
     n_periods = pl.date_range(first_all, last, interval, eager=True).len()
     if n_periods < 2:
         raise DataError(
@@ -272,3 +273,41 @@ def _left_out(excluded: dict[str, int]) -> str:
         for k, n in sorted(excluded.items())
         if n
     )
+
+
+PERIODS = {"W": ("week", "weeks"), "M": ("month", "months")}
+
+
+def _unfinished_last_period(joined: pl.DataFrame, last: dt.date, freq: str) -> list[str]:
+    """A warning when the orders end before half of their last period has passed: that period
+    counts as a whole one of demand in every series, and the models and moving averages read
+    the few days' sales as a collapse. The Complete Journey ends on Monday 2018-01-01 at 04:01
+    (525 product lines against about 28,000 a week): forecast 27,756 units a week against
+    36,163 when cut at the Sunday before (-23 %). Said, not changed: cut the orders."""
+    if freq not in PERIODS:
+        return []
+    word, words = PERIODS[freq]
+    interval = FREQS[freq][0]
+    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
+    period_end = cast(dt.date, pl.Series([last]).dt.offset_by(interval).item()) - dt.timedelta(1)
+    days, covered = (period_end - last).days + 1, (end - last).days + 1
+    if 2 * covered >= days:
+        return []
+    per_period = joined.group_by("ds").len().sort("ds")
+    before = per_period.filter(pl.col("ds") < last).tail(FREQS[freq][2])
+    in_last = int(per_period.filter(pl.col("ds") == last).get_column("len").sum())
+    mean = round(before.get_column("len").sum() / max(before.height, 1))
+    typical = (
+        f" against {count(mean)} a {word} over the {plural(before.height, word, words)} before"
+        if before.height
+        else ""
+    )
+    return [
+        about(
+            ORDERS_OPTION,
+            f"the orders end on {end}, day {covered} of {days} of the {word} of {last}, and "
+            f"that unfinished {word} counts as a whole {word} of demand, the last the models "
+            f"read ({plural(in_last, 'order line')} in it{typical}); leave out its lines (on "
+            f"or after {last}) or export the orders up to {period_end}",
+        )
+    ]
