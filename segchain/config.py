@@ -1024,6 +1024,20 @@ def check_preset(name: str, *, where: str | None = None) -> str:
     raise UsageError(f"{head}; choose one of: {', '.join(PRESETS)}")
 
 
+def preset_found_none(name: str, headers: Sequence[str]) -> str | None:
+    """What to say when the preset ``name`` finds none of the headers it reads among
+    ``headers`` (an SAP list saved with its screen's labels, read with --preset sap: SAP's field
+    names are not there); None when it finds one."""
+    preset = check_preset(name)
+    layout = PRESETS[preset]
+    present = list(headers)
+    by_fold = {h.casefold().strip(): h for h in present}
+    if any(_find_header(h, present, by_fold) is not None for hs in layout.values() for h in hs):
+        return None
+    read = [h for c in (*ORDER_REQUIRED, *ORDER_VALUE) for h in layout.get(c, ())]
+    return f"the preset {preset} finds none of the headers it reads here ({', '.join(read)})"
+
+
 def _check_canonical(mapping: Mapping[str, str], *, source: str) -> None:
     unknown = [k for k in mapping if k not in ORDER_COLUMNS]
     if unknown:

@@ -235,3 +235,30 @@ def test_forecast_series_say_nothing_of_a_last_period_mostly_covered(last_day: s
     orders, segments = _weekly_orders(last_day)
     warnings = build_series(orders, segments, freq="W").warnings
     assert not [w for w in warnings if "unfinished" in w], warnings
+
+
+# ---- a preset that finds none of its headers says so ---------------------------------------
+# An SAP list saved with its screen's German labels, read with --preset sap (the README's
+# example for SAP), failed exactly as without it, the hint suggesting --map for each label and
+# never saying that the preset had found nothing: it reads SAP's field names (VBELN, KUNNR,
+# ...), which such a list does not carry.
+
+
+def test_a_preset_that_finds_none_of_its_headers_says_so(cli, tmp_path: Path) -> None:
+    (tmp_path / "va05.csv").write_bytes(SAP_LIST.encode("cp1252"))
+    result = cli("validate", "va05.csv", "--preset", "sap")
+    assert result.exit_code == 1, result.stderr
+    hint = result.stderr.split("hint:", 1)[1]
+    assert hint.startswith(
+        " the preset sap finds none of the headers it reads here (VBELN, AUDAT, ERDAT, KUNNR, "
+        "MATNR, KWMENG, NETWR); "
+    ), result.stderr
+    assert "--map order_id=Verkaufsbeleg" in hint, result.stderr  # the labels' hint follows
+
+
+def test_a_preset_that_finds_some_of_its_headers_says_nothing_of_it(cli, tmp_path: Path) -> None:
+    text = SAP_LIST.replace("Verkaufsbeleg;", "VBELN;", 1)
+    (tmp_path / "va05.csv").write_bytes(text.encode("cp1252"))
+    result = cli("validate", "va05.csv", "--preset", "sap")
+    assert result.exit_code == 1, result.stderr
+    assert "finds none of the headers" not in result.stderr, result.stderr

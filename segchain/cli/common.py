@@ -933,7 +933,12 @@ def _import_table(
         if mapping.get(column) == column:
             instead = shlex.quote(f"{column}={twin}")
             say_case_twins(name, {twin: column}, how=f" (to read it instead: --map {instead})")
-    with reading(name), _other_sheets_hint(table), _not_order_lines(table, headers, name):
+    with (
+        reading(name),
+        _other_sheets_hint(table),
+        _not_order_lines(table, headers, name),
+        _preset_found_none(opts.preset or config.preset, headers),
+    ):
         return import_orders(
             table.frame,
             mapping=mapping,
@@ -1066,6 +1071,22 @@ def _sheet_applies(table: Table, sheet: str, reporter: Reporter) -> None:
                 else f"{count(others)} other files (CSV, Parquet) read as they are"
             )
         )
+
+
+@contextmanager
+def _preset_found_none(preset: str | None, headers: Sequence[str]) -> Iterator[None]:
+    """Columns missing where the preset read finds none of its headers: the hint says so first
+    (an SAP list of screen labels read with --preset sap failed as without it)."""
+    from segchain.config import preset_found_none
+    from segchain.errors import MissingColumnsError
+
+    try:
+        yield
+    except MissingColumnsError as exc:
+        said = preset_found_none(preset, headers) if preset else None
+        if said is not None:
+            exc.hint = said + (f"; {exc.hint}" if exc.hint else "")
+        raise
 
 
 @contextmanager
