@@ -262,3 +262,29 @@ def test_a_preset_that_finds_some_of_its_headers_says_nothing_of_it(cli, tmp_pat
     result = cli("validate", "va05.csv", "--preset", "sap")
     assert result.exit_code == 1, result.stderr
     assert "finds none of the headers" not in result.stderr, result.stderr
+
+
+# ---- stock --on-hand orders nothing for a sku forecast no demand -----------------------------
+# On Superstore by product 73 of 1,862 stocking points are forecast no demand (Online Retail:
+# 873 of 3,676, skus no longer sold); planned as (s, Q) with s 0 and Q one pack, each ordered a
+# unit with nothing on hand (position 0 <= s), so the report's reorder list would buy every
+# item nobody is forecast to buy. Such a point orders only what it owes, as an on-hand point
+# without demand (no_demand) does.
+
+FLAT_FORECAST = "unique_id,ds,forecast,error_sd,sku\n" + "".join(
+    f"A,2024-01-{d:02d},10,3,A\nZ,2024-01-{d:02d},0,0,Z\n" for d in (1, 8, 15, 22)
+)
+
+
+@pytest.mark.parametrize(("backorders", "owed"), [(0, 0.0), (2, 2.0)])
+def test_stock_orders_for_a_sku_forecast_no_demand_only_what_it_owes(
+    cli, tmp_path: Path, backorders: int, owed: float
+) -> None:
+    (tmp_path / "fc.csv").write_text(FLAT_FORECAST)
+    (tmp_path / "oh.csv").write_text(f"sku,on_hand,backorders\nA,0,0\nZ,0,{backorders}\n")
+    for policy in ("sQ", "RS"):
+        result = cli("stock", "fc.csv", "--on-hand", "oh.csv", "--policy", policy, "-o", "p.csv")
+        assert result.exit_code == 0, result.stderr
+        order_now = dict(pl.read_csv(tmp_path / "p.csv").select("sku", "order_now").iter_rows())
+        assert order_now["Z"] == owed, (policy, order_now)
+        assert order_now["A"] > 0, (policy, order_now)  # 10 a week with nothing on hand
