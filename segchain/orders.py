@@ -706,6 +706,8 @@ class DateStyle:
     order: str  # "day-first" | "month-first" | "iso" | "format"
     fmt: str | None = None
     note: str = ""
+    # dd.mm.yyyy, as Europe writes dots, unless --date-format or the column says month first.
+    dotted: str = "day-first"
 
 
 def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> DateStyle:
@@ -719,7 +721,7 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
 
         order = date_format_order(date_format)
         if order is not None:
-            return DateStyle(order, note=f"{order} (from --date-format)")
+            return DateStyle(order, note=f"{order} (from --date-format)", dotted=order)
         try:
             check_date_format(date_format)
         except Invalid as exc:
@@ -728,10 +730,14 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             ) from None
         return DateStyle("format", fmt=date_format, note=f"format {date_format} (--date-format)")
     slash = values.drop_nulls().str.strip_chars()
+    dotted = _dotted_order(slash.filter(slash.str.contains(DATE_KINDS["dotted"])))
     slash = slash.filter(slash.str.contains(DATE_KINDS["slash"]))
     if slash.is_empty():
         kinds = [k for k, rx in DATE_KINDS.items() if values.str.contains(rx).any()]
-        return DateStyle("iso", note=" + ".join(kinds) if kinds else "no recognisable dates")
+        if dotted == "month-first":
+            kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
+        note = " + ".join(kinds) if kinds else "no recognisable dates"
+        return DateStyle("iso", note=note, dotted=dotted)
     parts = slash.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/")
     first = parts.struct.field("1").cast(pl.Int32)
     second = parts.struct.field("2").cast(pl.Int32)
@@ -741,16 +747,42 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             sorted(slash.filter(first > 12).unique().to_list())[:3],
             sorted(slash.filter(second > 12).unique().to_list())[:3],
         )
+    also = f" + {DOTTED_MONTH_FIRST}" if dotted == "month-first" else ""
     if second_big:
-        return DateStyle("month-first", note="month-first (mm/dd; a day above 12 is in 2nd place)")
+        return DateStyle(
+            "month-first",
+            note=f"month-first (mm/dd; a day above 12 is in 2nd place){also}",
+            dotted=dotted,
+        )
     if first_big:
-        return DateStyle("day-first", note="day-first (dd/mm; a day above 12 is in 1st place)")
+        return DateStyle(
+            "day-first",
+            note=f"day-first (dd/mm; a day above 12 is in 1st place){also}",
+            dotted=dotted,
+        )
     differ = slash.filter(first != second)
     if not differ.is_empty():
         # A US export of a month's first days (01/03/2024: 3 January) was read day first, every
         # date wrong by months, with only a note: no value here says which order it is.
         raise AmbiguousDateOrderError(sorted(differ.unique().to_list())[:3])
-    return DateStyle("day-first", note="dd/mm and mm/dd agree (every day equals its month)")
+    return DateStyle(
+        "day-first", note=f"dd/mm and mm/dd agree (every day equals its month){also}", dotted=dotted
+    )
+
+
+DOTTED_MONTH_FIRST = "dotted month-first (mm.dd; a day above 12 is in 2nd place)"
+
+
+def _dotted_order(dotted: pl.Series) -> str:
+    """The day order of dd.mm.yyyy dates: day first, as Europe writes dots, unless some value
+    can only be month first (03.25.2024) and none only day first: such an export lost every
+    line whose day is above 12 (bad_date) and read 04.01.2024 as 4 January."""
+    parts = dotted.str.extract_groups(r"^(\d{1,2})\.(\d{1,2})\.")
+    first = parts.struct.field("1").cast(pl.Int32)
+    second = parts.struct.field("2").cast(pl.Int32)
+    if bool((second > 12).any()) and not bool((first > 12).any()):
+        return "month-first"
+    return "day-first"
 
 
 def date_expr(column: str, style: DateStyle) -> pl.Expr:
@@ -769,6 +801,7 @@ def date_expr(column: str, style: DateStyle) -> pl.Expr:
         return pl.when(v.str.contains(DATE_KINDS[kind])).then(parsed)
 
     dotted = head.str.replace_all(r"\.", "/")
+    dotted_fmt = "%d/%m/%Y" if style.dotted != "month-first" else "%m/%d/%Y"
     serial = (
         v.str.replace(",", ".", literal=True)
         .cast(pl.Float64, strict=False)
@@ -780,7 +813,7 @@ def date_expr(column: str, style: DateStyle) -> pl.Expr:
         when("month_name_day", _named_month(v, day_first=False)),
         when("iso", head.str.strptime(pl.Date, "%Y-%m-%d", strict=False)),
         when("ymd_slash", head.str.strptime(pl.Date, "%Y/%m/%d", strict=False)),
-        when("dotted", _dmy(dotted, "%d/%m/%Y", "%d/%m/%y")),
+        when("dotted", _dmy(dotted, dotted_fmt, dotted_fmt.replace("%Y", "%y"))),
         when("slash", _dmy(head, slash_fmt, slash_fmt_short)),
         when("compact", head.str.strptime(pl.Date, "%Y%m%d", strict=False)),
         when(

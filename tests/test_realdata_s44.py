@@ -288,3 +288,42 @@ def test_stock_orders_for_a_sku_forecast_no_demand_only_what_it_owes(
         order_now = dict(pl.read_csv(tmp_path / "p.csv").select("sku", "order_now").iter_rows())
         assert order_now["Z"] == owed, (policy, order_now)
         assert order_now["A"] > 0, (policy, order_now)  # 10 a week with nothing on hand
+
+
+# ---- dotted dates follow --date-format, and a column only month-first is read so -----------
+# The SAP-like export run with --date-format month-first said 'dates: month-first (from
+# --date-format)' and read every dd.mm.yyyy date day first all the same: the day order applied
+# to dates with slashes only. So a dotted export written month first (03.25.2024) lost every
+# line whose day is above 12 (bad_date) and read 04.01.2024 as 4 January, with or without the
+# option that the README says overrides the order.
+
+US_DOTTED = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,03.25.2024,C1,A,1,2\n2,03.26.2024,C1,A,1,2\n3,04.01.2024,C1,A,1,2\n"
+)
+
+
+@pytest.mark.parametrize("option", [[], ["--date-format", "month-first"]])
+def test_dotted_dates_written_month_first_are_read_month_first(
+    cli, tmp_path: Path, option: list[str]
+) -> None:
+    import datetime as dt
+
+    (tmp_path / "us.csv").write_text(US_DOTTED)
+    result = cli("validate", "us.csv", *option, "-o", "o.parquet")
+    assert result.exit_code == 0, result.stderr
+    dates = pl.read_parquet(tmp_path / "o.parquet")["order_date"].to_list()
+    assert dates == [dt.date(2024, 3, 25), dt.date(2024, 3, 26), dt.date(2024, 4, 1)], result.stderr
+    assert "month-first" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("option", [[], ["--date-format", "day-first"]])
+def test_dotted_dates_are_read_day_first_as_before(cli, tmp_path: Path, option: list[str]) -> None:
+    import datetime as dt
+
+    text = US_DOTTED.replace("03.25.2024", "25.03.2024").replace("03.26.2024", "01.03.2024")
+    (tmp_path / "de.csv").write_text(text)
+    result = cli("validate", "de.csv", *option, "-o", "o.parquet")
+    assert result.exit_code == 0, result.stderr
+    dates = pl.read_parquet(tmp_path / "o.parquet")["order_date"].to_list()
+    assert dates == [dt.date(2024, 3, 25), dt.date(2024, 3, 1), dt.date(2024, 1, 4)], result.stderr
