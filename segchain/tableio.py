@@ -532,6 +532,10 @@ def utf32_without_bom(data: bytes) -> str | None:
     return None
 
 
+SNIFF_BYTES = 65536
+"""The bytes of a CSV's text from its header on that its delimiter is told from."""
+
+
 def sniff_delimiter(sample: str, prefer: Sequence[str] = ()) -> str:
     """The delimiter among , ; tab | that splits the first lines into the most consistent fields.
 
@@ -1340,17 +1344,7 @@ def _read_file(
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     if not payload.strip():
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
-    # Excel's delimiter line is skipped above any table, and its delimiter taken; an export's
-    # title lines are skipped too, while a stage's table starts with its header.
-    sep_line, declared = excel_sep_line(payload) if not sheets else (False, None)
-    skipped = [payload.split(b"\n", 1)[0].decode("utf-8", errors="replace")] if sep_line else []
-    if sep_line:
-        payload = payload.split(b"\n", 1)[1] if b"\n" in payload else b""
-    known = "," if sheets else declared  # a sheet is written here, with commas
-    skipped += preamble(payload, delimiter=known) if all_strings else []
-    if len(skipped) > sep_line:
-        payload = payload.split(b"\n", len(skipped) - sep_line)[-1]
-    delimiter = known or sniff_delimiter(payload[:65536].decode("utf-8", errors="ignore"))
+    payload, skipped, delimiter = _from_header(payload, all_strings=all_strings, sheet=bool(sheets))
     check_header(payload, delimiter=delimiter, name=name)
     breaks: list[int] = []
     df = read_csv_bytes(
@@ -1381,6 +1375,90 @@ def _read_file(
         cut_short=cut,
     )
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
+
+
+def _from_header(payload: bytes, *, all_strings: bool, sheet: bool) -> tuple[bytes, list[str], str]:
+    """CSV text (UTF-8) from its header on, the lines skipped above it, and its delimiter.
+
+    Excel's delimiter line is skipped above any table, and its delimiter taken; an export's
+    title lines (``all_strings``: read as an export) are skipped too, while a stage's table
+    starts with its header. ``sheet``: the text is a workbook's sheet written here, with
+    commas. Only the first lines are looked at (``SNIFF_BYTES`` after those skipped)."""
+    sep_line, declared = excel_sep_line(payload) if not sheet else (False, None)
+    skipped = [payload.split(b"\n", 1)[0].decode("utf-8", errors="replace")] if sep_line else []
+    if sep_line:
+        payload = payload.split(b"\n", 1)[1] if b"\n" in payload else b""
+    known = "," if sheet else declared
+    skipped += preamble(payload, delimiter=known) if all_strings else []
+    if len(skipped) > sep_line:
+        payload = payload.split(b"\n", len(skipped) - sep_line)[-1]
+    delimiter = known or sniff_delimiter(payload[:SNIFF_BYTES].decode("utf-8", errors="ignore"))
+    return payload, skipped, delimiter
+
+
+HEAD_BYTES = 2 * 65536
+"""The bytes of a CSV's start ``stage_header`` reads its header from (decompressed)."""
+
+
+def stage_header(source: str, data: bytes) -> list[str] | None:
+    """The columns ``read_table(source, data=data)`` would give, from the first lines of
+    ``data`` alone (a gzipped file's first ``HEAD_BYTES``, decompressed): what a table is can be
+    told from its header before it is parsed in full (report reads an order export as one,
+    not as a stage's table first). None where the header alone cannot tell, or reading the
+    table would fail: a Parquet file, a workbook, a ZIP archive, several gzip members, a CSV
+    whose header is not whole in the window (a quoted line break), whose lines end in bare CRs,
+    or whose header ``check_header`` refuses. A window that is not ASCII is read in the
+    encoding of the whole text (UTF-8, else cp1252: a header reads otherwise in each), found
+    as ``to_utf8`` finds it, which decompresses a gzipped file in full."""
+    if (source != "-" and format_from_name(source) == "parquet") or data[:4] in (
+        PARQUET_MAGIC,
+        ZIP_MAGIC,
+    ):
+        return None
+    if _workbook_kind(data) is not None:
+        return None
+    head, whole = data[:HEAD_BYTES], len(data) <= HEAD_BYTES
+    if data[:2] == GZIP_MAGIC:
+        try:
+            unzip = zlib.decompressobj(wbits=31)
+            head = unzip.decompress(data, HEAD_BYTES)
+        except zlib.error:
+            return None
+        if unzip.eof and unzip.unused_data:
+            return None  # several gzip members: read as one text
+        whole = unzip.eof
+    if head[:4] == PARQUET_MAGIC:
+        return None
+    if head.startswith(UTF8_BOM):
+        head = head[len(UTF8_BOM) :]
+    if 0 in head or not head.isascii():
+        # The window's bytes are the text's in ASCII alone: else decode the whole.
+        try:
+            text = gzip.decompress(data) if data[:2] == GZIP_MAGIC else data
+            text = to_utf8(text)[0]
+        except (OSError, EOFError, zlib.error, DataError):
+            return None
+        head, whole = text[:HEAD_BYTES], len(text) <= HEAD_BYTES
+    first = head.find(b"\n")
+    if not whole and (first < 0 or len(head) < first + 1 + SNIFF_BYTES):
+        return None  # a first line too long for the window
+    if cr_line_ends(head) or not head.strip():
+        return None
+    payload, _, delimiter = _from_header(head, all_strings=False, sheet=False)
+    line = payload.split(b"\n", 1)[0]
+    if line.count(b'"') % 2:
+        return None  # a quoted line break in the header
+    try:
+        check_header(payload, delimiter=delimiter, name="")
+        names = pl.read_csv(
+            line + b"\n", separator=delimiter, n_rows=0, infer_schema=False, quote_char='"'
+        ).columns
+    except (DataError, pl.exceptions.PolarsError):
+        return None
+    stripped = stripped_names(names)
+    names = [stripped.get(n, n) for n in names]
+    renames = case_renames(names)
+    return [renames.get(n, n) for n in names]
 
 
 def _as_stage_names(frame: FrameT, source: str) -> FrameT:
