@@ -543,6 +543,8 @@ class MapLayers:
     )
     lines: list[tuple[float, float, float, float]] = field(default_factory=list)
     sites: dict[str, tuple[float, float, bool]] = field(default_factory=dict)
+    unnamed: list[tuple[float, float, bool]] = field(default_factory=list)
+    """Sites whose id is unknown (empty or blank): drawn without a name."""
     aspect: float = 1.0
     raster: bool = False
 
@@ -574,7 +576,8 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             zorder=2,
             rasterized=layers.raster or narrow(fig),
         )
-    for sid, (x, y, is_open) in sorted(layers.sites.items()):
+    unnamed = [(None, place) for place in layers.unnamed]
+    for sid, (x, y, is_open) in [*sorted(layers.sites.items()), *unnamed]:
         ax.scatter(
             [x],
             [y],
@@ -585,6 +588,8 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
             linewidths=1.2,
             zorder=3,
         )
+        if sid is None:
+            continue
         ax.annotate(
             short_label(sid),
             (x, y),

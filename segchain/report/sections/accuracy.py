@@ -28,14 +28,18 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    distinct_keys,
     has,
     mean_note,
     meta_rows,
+    noted,
     num,
     order_frame,
     pct,
+    repeated_note,
     segment_order,
     sum_note,
+    unfilled_note,
     unknown_note,
     with_unknowns,
     wmean,
@@ -294,6 +298,22 @@ def beating_note(
     )
 
 
+def _backtested(series: pl.DataFrame) -> Headline:
+    """Series backtested: the series ids of the backtest's series rows, not its rows (a series
+    given in two rows is one; a row without an id none, said as unknown)."""
+    if "unique_id" not in series.columns:
+        return Headline("Series backtested", count(series.height), "held-out windows")
+    return Headline(
+        "Series backtested",
+        count(distinct_keys(series, ["unique_id"])),
+        noted(
+            "held-out windows",
+            repeated_note(series, ["unique_id"], "series", ", counted once", "series"),
+            unfilled_note(series, "unique_id", "row", "series id"),
+        ),
+    )
+
+
 def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     bt = tables.get("backtest")
     if bt is None:
@@ -328,7 +348,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             )
         )
     else:
-        heads.append(Headline("Series backtested", count(series.height), "held-out windows"))
+        heads.append(_backtested(series))
     blocks: list[Block] = []
     if has(series, "mase", "baseline_mase"):
         blocks.append(

@@ -33,6 +33,8 @@ from segchain.report.sections.common import (
     Meta,
     Tables,
     count,
+    distinct_filled,
+    filled,
     has,
     mean_note,
     money,
@@ -201,7 +203,11 @@ def needed_by_promise(
     )
     if rows.height == 0 or opened.height == 0:
         return None
-    ids = opened["site_id"].to_list()
+    # A site or lane whose site_id is empty or blank is no site's: such a lane is owned by no
+    # site (None == None matched it to a site without an id), while such an open site still
+    # reaches the customers near it.
+    named = opened.select("site_id", filled("site_id").alias("_named"))
+    ids = [sid if ok else None for sid, ok in named.iter_rows()]
     lat = rows.select(num("lat")).to_series().to_numpy()[:, None]
     lon = rows.select(num("lon")).to_series().to_numpy()[:, None]
     slat = opened.select(num("lat")).to_series().to_numpy()[None, :]
@@ -209,15 +215,21 @@ def needed_by_promise(
     transit = haversine_km(lat, lon, slat, slon) / km_per_day
     sla = rows.select(num("sla_days")).to_series().to_numpy()[:, None]
     reach = transit <= sla * (1 + 1e-9) + 1e-9  # the network's within_promise tolerance
-    own = np.array([[sid == s for s in ids] for sid in rows["site_id"].to_list()], dtype=bool)
+    own = np.array(
+        [[sid is not None and sid == s for s in ids] for sid in rows["site_id"].to_list()],
+        dtype=bool,
+    ).reshape(rows.height, len(ids))
     alone = reach[np.arange(rows.height), own.argmax(axis=1)] & own.any(axis=1)
     others = (reach & ~own).any(axis=1)
     needs = rows.with_columns(pl.Series("_needs", alone & ~others))
+    # A lane without a customer id is no customer (not one more, as n_unique counted it), but
+    # its demand needs the site as much: counted apart, as the lanes whose customer is unknown.
     return (
         needs.filter(pl.col("_needs"))
         .group_by("site_id", "segment")
         .agg(
-            pl.col("customer_id").n_unique().alias("customers"),
+            distinct_filled("customer_id").fill_null(0).alias("customers"),
+            (~filled("customer_id")).sum().alias("unknown_lanes"),
             num("sla_days").min().alias("sla_days"),
         )
         .sort("site_id", "segment")
@@ -254,17 +266,22 @@ def site_decisions(
             .map_elements(lambda s: position.get(s, len(order)), return_dtype=pl.Int64)
             .alias("_pos")
         ).sort("site_id", "_pos", "segment")
-        for sid, seg, n, days in ranked.select(
-            "site_id", "segment", "customers", "sla_days"
+        for sid, seg, n, lanes, days in ranked.select(
+            "site_id", "segment", "customers", "unknown_lanes", "sla_days"
         ).iter_rows():
+            who = [f"{count(n)} customer{'s' * (n != 1)}"] if n else []
+            if lanes:
+                whose = "lane's" if lanes == 1 else "lanes'"
+                who.append(f"{count(lanes)} {whose} customer unknown")
             why_by_site.setdefault(sid, []).append(
-                f"{seg}, {format_number(days, NUM)} day{'s' * (days != 1)} "
-                f"({count(n)} customer{'s' * (n != 1)})"
+                f"{seg}, {format_number(days, NUM)} day{'s' * (days != 1)} ({'; '.join(who)})"
             )
     out = []
     existing = "existing" in sites.columns
-    for row in sites.sort("site_id").iter_rows(named=True):
-        sid = str(row["site_id"])
+    named = sites.with_columns(filled("site_id").alias("_named"))
+    for row in named.sort("site_id", nulls_last=True).iter_rows(named=True):
+        # An empty or blank site_id is unknown (–), as in the network's Sites table: not 'None'.
+        sid = str(row["site_id"]) if row["_named"] else None
         is_open = bool(row["open"])
         was = bool(row["existing"]) if existing and row["existing"] is not None else None
         if row.get("decision") is not None:
@@ -280,7 +297,7 @@ def site_decisions(
             decision = "close" if was else "not opened"
         util = finite(row.get("utilization"))
         customers = whole(row.get("customers"))
-        reasons = why_by_site.get(sid, [])
+        reasons = why_by_site.get(sid, []) if sid is not None else []
         flag = False
         if decision == "unknown":
             why = "unknown whether open: its open cell is empty or neither true nor false"
@@ -293,6 +310,11 @@ def site_decisions(
                 "not needed: every customer is served within promise from the open sites"
                 if all_kept
                 else "not chosen by the network plan"
+            )
+        elif sid is None and needed is not None:
+            why = (
+                "its site_id is unknown (empty or blank), so no lane names it: whether a promise "
+                "needs it is unknown"
             )
         elif reasons:
             why = (
@@ -338,7 +360,7 @@ def site_decisions(
     )
     if frame["city"].null_count() == frame.height:
         frame = frame.drop("city")
-    frame = frame.sort(["_open", "site_id"], descending=[True, False])
+    frame = frame.sort(["_open", "site_id"], descending=[True, False], nulls_last=True)
     return frame, needed is not None
 
 

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 import polars as pl
 
+from segchain.formatting import plural
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, finite, format_number
 from segchain.schema import FALSE_WORDS, MAX_VALUE, META_PARAMS, TRUE_WORDS, records_frame
@@ -46,6 +47,33 @@ def distinct_filled(col: str) -> pl.Expr:
     names; null (unknown, not 0) for a group none of whose rows has one."""
     given = filled(col)
     return pl.when(given.any()).then(pl.col(col).filter(given).n_unique()).alias(col)
+
+
+def distinct_keys(df: pl.DataFrame, keys: Sequence[str]) -> int:
+    """How many distinct keys (``keys``' values together: a customer_id, a sku and site) the
+    rows of ``df`` whose keys are all filled (``filled``) give: what a count of customers,
+    stocking points or series counts, where a key given in two rows is still one."""
+    if not df.height:
+        return 0
+    known = df.filter(pl.all_horizontal(filled(k) for k in keys))
+    return known.select(pl.struct(keys).n_unique()).item() if known.height else 0
+
+
+def repeated_note(
+    df: pl.DataFrame, keys: Sequence[str], what: str, then: str, whats: str | None = None
+) -> str:
+    """The keys ``df`` gives in more than one row ("1 stocking point in 2 rows (A)"), which a
+    count of rows counted as more than one, followed by ``then`` (what the figure beside does
+    with their rows: ", counted once"); else ""."""
+    known = df.filter(pl.all_horizontal(filled(k) for k in keys))
+    twice = known.group_by(keys, maintain_order=True).len().filter(pl.col("len") > 1)
+    if not twice.height:
+        return ""
+    shown = ["/".join(str(v) for v in row) for row in twice.select(keys).head(3).iter_rows()] + [
+        "..."
+    ] * (twice.height > 3)
+    n, rows = twice.height, int(twice["len"].sum())
+    return f"{plural(n, what, whats)} in {count(rows)} rows ({', '.join(shown)}){then}"
 
 
 def flag(col: str) -> pl.Expr:

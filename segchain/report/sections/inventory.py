@@ -29,6 +29,8 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    distinct_keys,
+    filled,
     has,
     known_sum,
     lacks,
@@ -38,6 +40,7 @@ from segchain.report.sections.common import (
     num,
     order_frame,
     pct,
+    repeated_note,
     segment_order,
     sum_note,
     total,
@@ -97,6 +100,19 @@ def with_safety_stock_value(policy: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def point_keys(frame: pl.DataFrame) -> list[str]:
+    """A stocking point's key columns in ``frame``: sku, and site when the plan has one."""
+    return ["sku", "site"] if "site" in frame.columns else ["sku"]
+
+
+def count_points(frame: pl.DataFrame) -> int:
+    """The stocking points ``frame``'s rows are: a sku (x site) given in two rows is one; a row
+    whose sku (or site) is empty or blank is one of its own, as a row of the plan."""
+    keys = point_keys(frame)
+    unnamed = frame.filter(~pl.all_horizontal(filled(k) for k in keys)).height
+    return distinct_keys(frame, keys) + unnamed
+
+
 def inventory_by_segment(tables: Tables, meta: Meta) -> pl.DataFrame | None:
     """Inventory value and stocking points per segment with each stocking point's stock shared
     among the segments that buy it: summed from stock's per-segment table when given, else its
@@ -106,8 +122,10 @@ def inventory_by_segment(tables: Tables, meta: Meta) -> pl.DataFrame | None:
     if has(segs, "segment", "inventory_value"):
         assert segs is not None
         buys = num("demand_share") > 0 if "demand_share" in segs.columns else pl.lit(True)
+        # The points a segment buys from, not its rows: a sku x segment row given twice is one.
+        point = pl.struct(point_keys(segs)).filter(buys.fill_null(False))
         return segs.group_by(pl.col("segment").cast(pl.String)).agg(
-            buys.sum().cast(pl.Int64).alias("stocking_points"),
+            point.n_unique().cast(pl.Int64).alias("stocking_points"),
             known_sum(num("inventory_value")).alias("inventory_value"),
         )
     rows = meta_rows(meta, "policy", META_INVENTORY_BY_SEGMENT)
@@ -181,7 +199,7 @@ def _count_below_zero(policy: pl.DataFrame) -> int:
     demand) is negative."""
     if "safety_stock" not in policy.columns:
         return 0
-    return int(policy.select((num("safety_stock") < 0).sum()).item() or 0)
+    return count_points(policy.filter((num("safety_stock") < 0).fill_null(False)))
 
 
 def _below_zero(below: int, points: int) -> str:
@@ -346,7 +364,10 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     value = total(p, "inventory_value")
     ss_value = total(p, "safety_stock_value")
     ss_units = total(p, "safety_stock")
-    points = p.height
+    # Stocking points, not rows: a sku (x site) given in two rows is one point, whose rows'
+    # figures are all summed (said beside the inventory value).
+    points = count_points(p)
+    repeated = repeated_note(p, point_keys(p), "stocking point", ": every row summed")
     comparison = stock_comparison(tables, meta)
     basis = cost_basis(p)
     below = _count_below_zero(p)
@@ -358,6 +379,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             format_number(value, UNITS),
             noted(
                 f"average stock of {plural(points, 'stocking point')}; no unit costs given",
+                repeated,
                 unknown_note(p, "inventory_value", "stocking point", "stock"),
             ),
         )
@@ -368,6 +390,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             noted(
                 f"average stock of {plural(points, 'stocking point')}"
                 + (", at selling price" if at_price else ""),
+                repeated,
                 unknown_note(p, "inventory_value", "stocking point", "value"),
             ),
         ),
@@ -402,11 +425,12 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
         units = format_number(total(due, "order_now"), UNITS)
+        n_due = count_points(due)
         blocks.append(
             Note(
-                f"{count(due.height)} of {plural(points, 'stocking point')} "
-                f"{agree(due.height, 'is', 'are')} at or below "
-                f"{agree(due.height, 'its', 'their')} reorder point: "
+                f"{count(n_due)} of {plural(points, 'stocking point')} "
+                f"{agree(n_due, 'is', 'are')} at or below "
+                f"{agree(n_due, 'its', 'their')} reorder point: "
                 + noted(
                     f"order {units} {'unit' if units == '1' else 'units'} now",
                     unknown_note(p, "order_now", "stocking point", "order"),

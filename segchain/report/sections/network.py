@@ -172,13 +172,25 @@ def unnamed(rows: pl.DataFrame, row: str, by: str | None = None) -> str:
 
 
 def open_site_ids(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> list[str]:
+    """The ids of the open sites: of the sites table when given (a site whose id is empty or
+    blank is counted by ``unnamed_open``), else the sites the lanes name."""
     if has(sites, "site_id", "open"):
         assert sites is not None
-        return sorted(str(s) for s in sites.filter(truth("open"))["site_id"])
+        return sorted(str(s) for s in sites.filter(truth("open") & filled("site_id"))["site_id"])
     if has(asg, "site_id"):
         assert asg is not None
         return sorted(str(s) for s in asg.filter(filled("site_id"))["site_id"].unique())
     return []
+
+
+def unnamed_open(sites: pl.DataFrame | None) -> int:
+    """The open sites of the sites table whose site_id is empty or blank: open sites all the
+    same (the Open sites headline counts them, as the plan's actions do), but no id to name
+    them by (they were named 'None')."""
+    if not has(sites, "site_id", "open"):
+        return 0
+    assert sites is not None
+    return int(sites.select((truth("open") & ~filled("site_id")).sum()).item() or 0)
 
 
 def unsited(asg: pl.DataFrame | None, sites: pl.DataFrame | None) -> str:
@@ -305,15 +317,19 @@ def map_layers(
             if "open" in sites.columns
             else [True] * sites.height
         )
-        for sid, lat, lon, is_open in zip(
+        for sid, named, lat, lon, is_open in zip(
             sites["site_id"].to_list(),
+            sites.select(filled("site_id"))["site_id"].to_list(),
             sites["lat"].to_list(),
             sites["lon"].to_list(),
             open_col,
             strict=True,
         ):
             if finite(lat) is not None and finite(lon) is not None:
-                layers.sites[str(sid)] = (float(lon), float(lat), bool(is_open))
+                if named:
+                    layers.sites[str(sid)] = (float(lon), float(lat), bool(is_open))
+                else:  # its id empty or blank: drawn without a name (it was 'None')
+                    layers.unnamed.append((float(lon), float(lat), bool(is_open)))
                 lats.append(float(lat))
     if points is not None:
         pts = points.filter(num("lat").is_not_null() & num("lon").is_not_null())
@@ -515,15 +531,21 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             )
         )
     open_ids = open_site_ids(asg, sites)
-    if open_ids:
+    unnamed = unnamed_open(sites)
+    if open_ids or unnamed:
         shown = ", ".join(open_ids[:4]) + (
             f" and {len(open_ids) - 4} more" if len(open_ids) > 4 else ""
+        )
+        nameless = (
+            f"{count(unnamed)} {agree(unnamed, 'site', 'sites')} whose site_id is unknown"
+            if unnamed
+            else ""
         )
         heads.append(
             Headline(
                 "Open sites",
-                count(len(open_ids)),
-                noted(shown, undecided_sites(sites), unsited(asg, sites)),
+                count(len(open_ids) + unnamed),
+                noted(shown, nameless, undecided_sites(sites), unsited(asg, sites)),
             )
         )
     known, unknowns = cost_parts(totals, asg, sites)

@@ -26,6 +26,8 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    distinct_filled,
+    distinct_keys,
     groups_of,
     has,
     known_sum,
@@ -37,9 +39,11 @@ from segchain.report.sections.common import (
     order_frame,
     params_of,
     pct,
+    repeated_note,
     segment_order,
     sum_note,
     total,
+    unfilled_note,
     unknown,
     unknown_note,
     with_unknowns,
@@ -98,7 +102,13 @@ def segment_profile(tables: Tables) -> pl.DataFrame | None:
             df = df.with_columns((num("monetary") * pl.col("customers")).alias("revenue"))
     elif has(seg, "segment"):
         assert seg is not None
-        aggs: list[pl.Expr] = [pl.len().cast(pl.Float64).alias("customers")]
+        # Customers, not rows: a customer given twice (a table edited or appended by hand) is
+        # one, and a row without a customer id none (as the report counts customers elsewhere).
+        aggs: list[pl.Expr] = [
+            distinct_filled("customer_id").cast(pl.Float64).alias("customers")
+            if "customer_id" in seg.columns
+            else pl.len().cast(pl.Float64).alias("customers")
+        ]
         if "segment_rank" in seg.columns:
             aggs.append(num("segment_rank").min().alias("segment_rank"))
         if "monetary" in seg.columns:
@@ -180,12 +190,13 @@ def _revenue_unknowns(tables: Tables, prof: pl.DataFrame) -> str:
     profile, or customers whose monetary is, when the revenue is summed from the segments
     table (as ``segment_profile`` does without a profile's revenue)."""
     seg = tables.get("segments")
-    customers = (
-        unknown_note(seg, "monetary", "customer", "revenue")
-        if _revenue_from_segments(tables) and seg is not None
-        else ""
-    )
-    return noted(unknown_note(prof, "revenue", "segment", "revenue"), customers)
+    customers = twice = ""
+    if seg is not None and _revenue_from_segments(tables):
+        customers = unknown_note(seg, "monetary", "customer", "revenue")
+        if "customer_id" in seg.columns:
+            # Counted once among the customers, summed in every row here: said, not hidden.
+            twice = repeated_note(seg, ["customer_id"], "customer", ": every row's revenue summed")
+    return noted(unknown_note(prof, "revenue", "segment", "revenue"), customers, twice)
 
 
 def profile_notes(tables: Tables, prof: pl.DataFrame) -> tuple[list[str], str]:
@@ -203,6 +214,9 @@ def profile_notes(tables: Tables, prof: pl.DataFrame) -> tuple[list[str], str]:
         notes += [mean_note(seg, c, "customer") for c in ("recency_days", "frequency", "monetary")]
         notes.append(sum_note(seg, "clv", "customer", "CLV", name="clv_total"))
         notes.append(mean_note(seg, "clv", "customer", name="clv_per_customer"))
+        if "customer_id" in seg.columns:
+            said = unfilled_note(seg, "customer_id", "row", "customer id", by="segment")
+            notes.append(f"customers: {said}" if said else "")
     given = tables.get("segment_profile")
     notes += [_unknown_cells(prof, given, c) for c in ("customers", "revenue")]
     return notes, revenue
@@ -223,17 +237,32 @@ def _unknown_cells(prof: pl.DataFrame, given: pl.DataFrame | None, col: str) -> 
     return f"{col}: {said}"
 
 
-def _headlines(prof: pl.DataFrame, unknowns: str = "") -> list[Headline]:
-    customers = total(prof, "customers") or 0.0
+def _customer_count(tables: Tables, prof: pl.DataFrame) -> tuple[float, str]:
+    """The Customers headline: the profile's customers summed, or, where the profile is the
+    segments table's (no profile given), its distinct customer ids, and what it says of the
+    ids given in more than one row or in none."""
+    seg = tables.get("segments")
+    if has(tables.get("segment_profile"), "segment", "customers") or not has(
+        seg, "segment", "customer_id"
+    ):
+        return total(prof, "customers") or 0.0, unknown_note(
+            prof, "customers", "segment", "customers"
+        )
+    assert seg is not None
+    return float(distinct_keys(seg, ["customer_id"])), noted(
+        repeated_note(seg, ["customer_id"], "customer", ", counted once"),
+        unfilled_note(seg, "customer_id", "row", "customer id"),
+    )
+
+
+def _headlines(prof: pl.DataFrame, unknowns: str, who: tuple[float, str]) -> list[Headline]:
+    customers, said = who
     k = prof.height
     heads = [
         Headline(
             "Customers",
             count(customers),
-            noted(
-                f"in {k} segment{'s' * (k != 1)}",
-                unknown_note(prof, "customers", "segment", "customers"),
-            ),
+            noted(f"in {k} segment{'s' * (k != 1)}", said),
         )
     ]
     top = prof.row(0, named=True)
@@ -325,5 +354,5 @@ def segments_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             ),
         ),
     ]
-    heads = _headlines(prof, _revenue_unknowns(tables, prof))
+    heads = _headlines(prof, _revenue_unknowns(tables, prof), _customer_count(tables, prof))
     return Section("segments", "Customer segments", _subtitle(meta), heads, blocks)
