@@ -280,3 +280,48 @@ def test_one_header_for_two_number_columns_is_a_usage_error(
         f"segchain validate: Error: the header {said}: one column of numbers cannot be both\n"
     ) in result.stderr, result.stderr
     assert not (tmp_path / "v.csv").exists()
+
+
+# ---- a signal while the command line is read -------------------------------------------------
+# SIGTERM or SIGHUP (`timeout`, `kill`, a closed terminal) in the first second of a run, while
+# the parser builds its option types, ended in a traceback ('segchain.errors.Terminated: 15'),
+# exit 1: the handler's Terminated was raised before the command's own handling of it.
+
+SIGNAL_WHILE_PARSING = """
+import os, signal, sys
+import segchain.cli as cli
+from segchain.cli.app import SegchainGroup
+
+parse = SegchainGroup.parse_args
+signum = getattr(signal, sys.argv[1])
+
+def parse_args(self, ctx, args):
+    os.kill(os.getpid(), signum)
+    return parse(self, ctx, args)
+
+SegchainGroup.parse_args = parse_args
+sys.argv = ["segchain", "validate", "orders.csv", "-o", "v.csv"]
+cli.main()
+"""
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_a_signal_while_the_command_line_is_read_is_no_traceback(
+    tmp_path: Path, name: str, code: int
+) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_WHILE_PARSING, name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert proc.stderr == (
+        f"segchain validate: Error: stopped by {name}; no output was written\n"
+    ), proc.stderr
+    assert not (tmp_path / "v.csv").exists()

@@ -136,6 +136,8 @@ def main() -> None:
     install_signal_handlers()
     if sys.stdout is not None:
         sys.stdout = _StdoutGuard(sys.stdout)  # type: ignore[assignment]
+    from segchain.errors import Terminated
+
     try:
         app()
     except _ReaderGone:
@@ -144,6 +146,21 @@ def main() -> None:
 
         silence_stdout()
         sys.exit(EXIT_PIPE_CLOSED)
+    except Terminated as exc:
+        # Taken before the command ran (the parser builds its option types lazily, a second
+        # or so): it ended in a traceback, exit 1. Nothing was written yet.
+        _stopped(exc)
+
+
+def _stopped(exc: Any) -> None:
+    """Say that SIGTERM or SIGHUP (``exc``: a Terminated) stopped the run, as a command does,
+    and exit with its code."""
+    from segchain.cli.common import COMMAND, error
+
+    if not COMMAND.get():
+        COMMAND.set(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
+    error(f"stopped by {exc.name}; no output was written")
+    sys.exit(exc.exit_code)
 
 
 __all__ = ["app", "main"]
