@@ -89,6 +89,11 @@ class Terminated(BaseException):
     stops as on Ctrl-C, every temporary output is removed, and it exits 128 + the signal's
     number. A BaseException, like KeyboardInterrupt, so that no ``except Exception`` stops it."""
 
+    # The signal taken, if any. Its handler raises Terminated wherever the interpreter runs it,
+    # and C code that runs it and clears what it raised (the compiler, importing a module) lost
+    # it: the run went on and wrote its outputs, exit 0. Outputs are not written once it is set.
+    taken: int | None = None
+
     def __init__(self, signum: int) -> None:
         import signal
 

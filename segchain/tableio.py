@@ -32,7 +32,7 @@ from urllib.parse import unquote
 import polars as pl
 
 from segchain import __version__
-from segchain.errors import DataError, SegchainError, UsageError, title_row_hint
+from segchain.errors import DataError, SegchainError, Terminated, UsageError, title_row_hint
 from segchain.formatting import agree, plural, quote_name, remember_name
 from segchain.schema import (
     ID_COLUMNS,
@@ -2744,6 +2744,8 @@ class OutputSet:
         backups: list[_Backup] = []
         done: list[_Backup] = []
         try:
+            if Terminated.taken is not None:  # a SIGTERM or SIGHUP whose exception was lost
+                raise Terminated(Terminated.taken)
             # Streams first: when a device refuses (disk full, closed pipe) no file is replaced.
             for staged in chosen:
                 if staged.data is not None:

@@ -325,3 +325,48 @@ def test_a_signal_while_the_command_line_is_read_is_no_traceback(
         f"segchain validate: Error: stopped by {name}; no output was written\n"
     ), proc.stderr
     assert not (tmp_path / "v.csv").exists()
+
+
+# ---- a signal whose exception is lost --------------------------------------------------------
+# The handler raises where the interpreter runs it; C code that runs it and clears what it
+# raised (here while a module was compiled on import) lost it: `segchain report ...` killed
+# with SIGHUP 0.7 s in wrote its report, exit 0.
+
+SIGNAL_LOST = """
+import os, signal, sys
+import segchain.cli as cli
+from segchain.cli import common
+
+def check_map(values):
+    try:  # as C code that runs the handler and clears what it raised
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(1000):
+            pass
+    except BaseException:
+        pass
+
+common._check_map = check_map
+sys.argv = ["segchain", "validate", "orders.csv", "-o", "v.csv"]
+cli.main()
+"""
+
+
+def test_a_signal_whose_exception_was_lost_still_stops_the_outputs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "v.csv").write_text("before\n")
+    proc = subprocess.run(
+        [sys.executable, "-c", SIGNAL_LOST],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 143, proc.stderr
+    assert proc.stderr.endswith(
+        "segchain validate: Error: stopped by SIGTERM; no output was written\n"
+    ), proc.stderr
+    assert (tmp_path / "v.csv").read_text() == "before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "v.csv"]

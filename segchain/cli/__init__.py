@@ -26,6 +26,7 @@ _STOPPING = ("SIGTERM", "SIGHUP")
 def _terminate(signum: int, frame: object) -> None:
     from segchain.errors import Terminated
 
+    Terminated.taken = signum
     raise Terminated(signum)
 
 
