@@ -783,7 +783,9 @@ def load_config(path: str | Path | None = None, *, stdin_table: str | None = Non
     explicit = path if path is not None else env_config
     if explicit is None:
         candidate = Path(DEFAULT_CONFIG)
-        if not candidate.exists():
+        # A link whose target is gone is a config meant and not found (a shared segchain.toml
+        # moved): it was passed over as no config, and the run took the defaults unsaid.
+        if not candidate.exists() and not candidate.is_symlink():
             return Config()
         # Nobody named it, so it is named here: "./segchain.toml", not a bare file name.
         file, via = Path(".", DEFAULT_CONFIG), f"./{DEFAULT_CONFIG} (found in the working folder)"
@@ -849,6 +851,11 @@ def _read_config_bytes(file: Path, *, label: str) -> bytes:
     try:
         st = file.stat()
     except FileNotFoundError:
+        if file.is_symlink():
+            raise UsageError(
+                f"{label}: a symbolic link to {os.readlink(file)}, which does not exist",
+                hint="point the link at the config file, or remove the link",
+            ) from None
         raise UsageError(f"{label}: config file does not exist") from None
     except OSError as exc:
         raise UsageError(f"{label}: cannot read the config file: {exc.strerror}") from None

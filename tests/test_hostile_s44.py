@@ -370,3 +370,30 @@ def test_a_signal_whose_exception_was_lost_still_stops_the_outputs(tmp_path: Pat
     ), proc.stderr
     assert (tmp_path / "v.csv").read_text() == "before\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "v.csv"]
+
+
+# ---- a config that is a link to nothing ------------------------------------------------------
+# A ./segchain.toml that is a symbolic link whose target is gone (a shared config moved) was
+# passed over as no config: the run took the defaults without a word, where a config read is
+# never silent; `--config link.toml` said 'config file does not exist' of a file that is there.
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ([], "./segchain.toml (found in the working folder)"),
+        (["--config", "segchain.toml"], "--config segchain.toml"),
+    ],
+)
+def test_a_config_linked_to_nothing_is_named_with_its_target(
+    cli, tmp_path: Path, args: list[str], named: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "segchain.toml").symlink_to(tmp_path / "shared" / "segchain.toml")
+    result = cli("segment", "orders.csv", *args, "-o", "s.csv")
+    assert result.exit_code == 2, result.stderr
+    target = tmp_path / "shared" / "segchain.toml"
+    assert (
+        f"segchain segment: Error: {named}: a symbolic link to {target}, which does not exist\n"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "s.csv").exists()
