@@ -321,9 +321,30 @@ class OrderImport:
                 pl.lit(self.source, dtype=pl.String).alias("source_file"),
             ]
         extra = [pl.col(EXTRA_FIELDS).alias("extra_fields")] if EXTRA_FIELDS in raw_names else []
-        return rejected.join(self.raw, on="_row", how="left", maintain_order="left").select(
-            *where, *self.raw_columns, *extra, pl.col("reason").cast(pl.String)
+        renamed = self.rejects_renamed
+        raw = self.raw.rename(renamed)
+        fields = [renamed.get(c, c) for c in self.raw_columns]
+        return rejected.join(raw, on="_row", how="left", maintain_order="left").select(
+            *where, *fields, *extra, pl.col("reason").cast(pl.String)
         )
+
+    @property
+    def rejects_renamed(self) -> dict[str, str]:
+        """The export's columns named as a column of the rejects file's own (``reason``, a
+        return's reason; ``row``, ``source_file``, ``extra_fields``), and the names they are
+        written under there: ``export_reason`` (the two in one file were a polars
+        DuplicateError)."""
+        own = {"row", "source_file", "extra_fields", "reason"}
+        taken = set(self.raw_columns) | own
+        out: dict[str, str] = {}
+        for c in self.raw_columns:
+            if c in own:
+                name = f"export_{c}"
+                while name in taken:
+                    name = f"export_{name}"
+                taken.add(name)
+                out[c] = name
+        return out
 
     @property
     def summary(self) -> pl.LazyFrame:

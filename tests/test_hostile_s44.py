@@ -397,3 +397,46 @@ def test_a_config_linked_to_nothing_is_named_with_its_target(
         f"segchain segment: Error: {named}: a symbolic link to {target}, which does not exist\n"
     ) in result.stderr, result.stderr
     assert not (tmp_path / "s.csv").exists()
+
+
+# ---- an export column named as a column of the rejects file ----------------------------------
+# `segchain validate orders.csv --rejects rejects.csv` of an export with a column `reason` (a
+# return's reason, as ERPs export it; or `row`, `source_file`) ended in a polars DuplicateError
+# traceback, exit 1: the rejects file writes its own row, source_file and reason beside the
+# export's fields.
+
+RETURNS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,{col}\n"
+    "1,2024-01-02,C1,A,1,5,\n"
+    "2,2024-01-03,,A,1,5,damaged\n"
+    "3,2024-01-04,C2,B,2,4,\n"
+)
+
+
+@pytest.mark.parametrize("col", ["reason", "row", "source_file", "extra_fields"])
+def test_an_export_column_named_as_a_rejects_column_is_written_apart(
+    cli, tmp_path: Path, col: str
+) -> None:
+    import polars as pl
+
+    (tmp_path / "orders.csv").write_text(RETURNS.format(col=col))
+    result = cli("validate", "orders.csv", "--rejects", "rejects.csv", "-o", "v.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"wrote 1 rejected line to rejects.csv (csv); the export's columns named as its own are "
+        f"written '{col}' as 'export_{col}'\n"
+    ) in result.stderr, result.stderr
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema_length=0)
+    assert rejects.columns[-2:] == [f"export_{col}", "reason"]
+    assert rejects.row(0, named=True) | {"source_file": None} == {
+        "row": "2",
+        "source_file": None,
+        "order_id": "2",
+        "order_date": "2024-01-03",
+        "customer_id": None,
+        "sku": "A",
+        "quantity": "1",
+        "unit_price": "5",
+        f"export_{col}": "damaged",
+        "reason": "missing_customer",
+    }

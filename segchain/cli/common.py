@@ -755,6 +755,10 @@ class LoadedOrders:
             lines = plural(tallied[1].height, "rejected line")
             where = "stdout" if self.rejects_path == "-" else self.rejects_path
             said = f"wrote {lines} to {where} ({written})"
+            renamed = ", ".join(f"{a!r} as {b!r}" for a, b in self.imp.rejects_renamed.items())
+            if renamed:
+                # The export's own reason (of a return) beside the rejects' reason code.
+                said += f"; the export's columns named as its own are written {renamed}"
             when_written(self.rejects_path, functools.partial(self.reporter.info, said))
         self.report(recon)
         if recon.read == 0:
