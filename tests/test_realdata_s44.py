@@ -327,3 +327,43 @@ def test_dotted_dates_are_read_day_first_as_before(cli, tmp_path: Path, option: 
     assert result.exit_code == 0, result.stderr
     dates = pl.read_parquet(tmp_path / "o.parquet")["order_date"].to_list()
     assert dates == [dt.date(2024, 3, 25), dt.date(2024, 3, 1), dt.date(2024, 1, 4)], result.stderr
+
+
+# ---- stock: 'none of them held', not '0 of them held' ------------------------------------
+# The Complete Journey by product category: '8 slow or lumpy stocking points took their level
+# from the bootstrap of their order history (...); 0 of them held at that largest demand'.
+
+
+def test_stock_says_none_of_the_bootstrapped_points_is_held_at_the_history_s_largest() -> None:
+    import datetime as dt
+
+    from segchain.stock import stock
+
+    monday = dt.date(2024, 1, 1)
+    weeks = [monday + dt.timedelta(weeks=i) for i in range(4)]
+    # A tiny, over-dispersed forecast (the fit asks for far more than the history shows) of two
+    # skus that sold 2 every other week and 40 once: the bootstrap's level at a 0.6 target is
+    # well below the largest two-week demand, 42, so neither is held there.
+    forecast = pl.concat(
+        [
+            pl.DataFrame({"sku": s, "ds": weeks, "forecast": 0.05, "error_sd": 40.0})
+            for s in ("A", "B")
+        ]
+    )
+    lines = [(s, w, 2.0) for s in ("A", "B") for w in range(0, 40, 2)]
+    lines += [("A", 5, 40.0), ("B", 7, 40.0)]
+    orders = pl.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(len(lines))],
+            "order_date": [monday + dt.timedelta(weeks=w, days=2) for _, w, _ in lines],
+            "customer_id": "C1",
+            "sku": [s for s, _, _ in lines],
+            "quantity": [q for _, _, q in lines],
+        }
+    )
+    items = pl.DataFrame({"sku": ["A", "B"], "lead_time_days": [7.0, 7.0]})
+    result = stock(forecast, orders=orders, items=items, review_days=7, service_level=0.6)
+    assert result.policy["demand_model"].to_list() == ["bootstrap", "bootstrap"]
+    assert not result.policy["capped"].any()
+    (note,) = [n for n in result.notes if n.startswith("2 slow or lumpy")]
+    assert note.endswith("; none of them held at that largest demand"), note

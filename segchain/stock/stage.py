@@ -361,7 +361,7 @@ def stock(
             f"bootstrap of {_its(booted)} order history ({_its(booted)} fitted level exceeded the "
             f"largest demand {_its(booted)} history shows over a protection interval)"
             + (
-                f"; {count(held)} of them held at that largest demand"
+                f"; {count(held) if held else 'none'} of them held at that largest demand"
                 if booted > 1
                 else f", and {'is' if held else 'is not'} held at that largest demand"
             )
