@@ -795,13 +795,17 @@ DOTTED_MONTH_FIRST = "dotted month-first (mm.dd; a day above 12 is in 2nd place)
 
 
 def _dotted_order(dotted: pl.Series) -> str:
-    """The day order of dd.mm.yyyy dates: day first, as Europe writes dots, unless some value
-    can only be month first (03.25.2024) and none only day first: such an export lost every
-    line whose day is above 12 (bad_date) and read 04.01.2024 as 4 January."""
-    parts = dotted.str.extract_groups(r"^(\d{1,2})\.(\d{1,2})\.")
+    """The day order of dd.mm.yyyy dates: day first, as Europe writes dots, unless values that
+    can only be month first (03.25.2024) are a tenth of the distinct dates or more and none can
+    only be day first: such an export lost every line whose day is above 12 (bad_date) and read
+    04.01.2024 as 4 January. A stray typo (05.13.2024 among dates of the 1st to the 12th) does
+    not turn a European column: it stays a bad date."""
+    distinct = dotted.unique()
+    parts = distinct.str.extract_groups(r"^(\d{1,2})\.(\d{1,2})\.")
     first = parts.struct.field("1").cast(pl.Int32)
     second = parts.struct.field("2").cast(pl.Int32)
-    if bool((second > 12).any()) and not bool((first > 12).any()):
+    month_only = int((second > 12).sum())
+    if month_only and 10 * month_only >= distinct.len() and not bool((first > 12).any()):
         return "month-first"
     return "day-first"
 

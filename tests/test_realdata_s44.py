@@ -367,3 +367,21 @@ def test_stock_says_none_of_the_bootstrapped_points_is_held_at_the_history_s_lar
     assert not result.policy["capped"].any()
     (note,) = [n for n in result.notes if n.startswith("2 slow or lumpy")]
     assert note.endswith("; none of them held at that largest demand"), note
+
+
+def test_a_stray_dotted_date_that_can_only_be_month_first_does_not_turn_the_column(
+    cli, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    # 20 German dates, every day 12 or less, and one typo for 13.05.2024.
+    days = [f"{d:02d}.{m:02d}.2024" for m in (1, 2) for d in range(1, 11)] + ["05.13.2024"]
+    lines = "".join(f"{i},{day},C1,A,1,2\n" for i, day in enumerate(days))
+    (tmp_path / "de.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n" + lines
+    )
+    result = cli("validate", "de.csv", "-o", "o.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert "bad_date 1" in result.stderr, result.stderr
+    dates = pl.read_parquet(tmp_path / "o.parquet")["order_date"].to_list()
+    assert dates[:2] == [dt.date(2024, 1, 1), dt.date(2024, 1, 2)], dates[:2]
