@@ -506,15 +506,13 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
     if postal is not None and "postal_code" in cols:
         out = _join_postal(out, postal)
         candidates.append(("_latp", "_lonp", "postal"))
+    # The gazetteer's cities (about a second to load) only for rows that a city could place:
+    # not those with coordinates already, given or from the postal table.
+    placed = [pl.col(a).is_not_null() & pl.col(b).is_not_null() for a, b, _ in candidates]
     wants_city = (
         "city" in cols
         and (have_country or postal is not None)
-        and out.select(
-            (
-                pl.col("city").is_not_null()
-                & (pl.col("_lat0").is_null() | pl.col("_lon0").is_null())
-            ).any()
-        ).item()
+        and out.select((pl.col("city").is_not_null() & ~pl.any_horizontal(placed)).any()).item()
     )
     if wants_city:
         out = out.with_columns(_tkey=_key_expr("city")).join(

@@ -118,6 +118,35 @@ def test_precision_order_exact_then_postal_then_city_then_country() -> None:
     )
 
 
+def test_the_city_gazetteer_is_read_only_for_rows_a_city_could_place(monkeypatch) -> None:
+    # Superstore with a ZIP table (s44 walk-through): every customer placed by postal code, and
+    # segment still spent about a second loading the gazetteer's cities for none of them.
+    calls: list[frozenset[str]] = []
+    real = geo.city_table
+
+    def counted(countries: frozenset[str]) -> pl.DataFrame:
+        calls.append(countries)
+        return real(countries)
+
+    monkeypatch.setattr(geo, "city_table", counted)
+    placed = pl.DataFrame(
+        {
+            "lat": [1.0, None],
+            "lon": [2.0, None],
+            "postal_code": [None, "10001"],
+            "city": ["Houston", "Houston"],
+            "country": ["US", "US"],
+        }
+    )
+    r = locate(placed, postal=_postal())
+    assert r.frame["geo_precision"].to_list() == ["exact", "postal"]
+    assert calls == []
+    # One row the postal table does not place: the gazetteer is read, and places it.
+    r = locate(placed.with_columns(postal_code=pl.lit("99999")), postal=_postal())
+    assert r.frame["geo_precision"].to_list() == ["exact", "city"]
+    assert calls == [frozenset({"US"})]
+
+
 def test_customers_unplaced_for_want_of_a_country_column_are_told_why() -> None:
     """Superstore segmented without its country column (s42 walk-through) said "located 0 of
     804 customers ...; not located 804" and no more, where a city is placed only with its
