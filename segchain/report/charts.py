@@ -216,6 +216,9 @@ def _unicode_name(text: str) -> str:
 
 
 _ID = re.compile(r'\bid="([^"]+)"')
+# An element id in matplotlib's SVG and the references to it: id="X", href="#X" and url(#X).
+_ID_ATTR = re.compile(r'(id="|href="#)([^"]+)"')
+_ID_URL = re.compile(r'#([^)"#\s]+)\)')
 
 
 def render_svg(chart: Chart, *, prefix: str = "", phone: bool = False) -> str:
@@ -237,11 +240,11 @@ def render_svg(chart: Chart, *, prefix: str = "", phone: bool = False) -> str:
     svg = svg[svg.index("<svg") :]
     svg = re.sub(r"<metadata>.*?</metadata>\s*", "", svg, flags=re.S)
     if prefix:
-        ids = sorted(set(_ID.findall(svg)), key=len, reverse=True)
-        for name in ids:
-            svg = svg.replace(f'id="{name}"', f'id="{prefix}{name}"')
-            svg = svg.replace(f"#{name})", f"#{prefix}{name})")
-            svg = svg.replace(f'href="#{name}"', f'href="#{prefix}{name}"')
+        # One pass per form of reference, not three string replaces per id over the whole SVG
+        # (158,272 calls, some 4 s, on Online Retail's report).
+        ids = set(_ID.findall(svg))
+        svg = _ID_ATTR.sub(lambda m: f'{m[1]}{prefix}{m[2]}"' if m[2] in ids else m[0], svg)
+        svg = _ID_URL.sub(lambda m: f"#{prefix}{m[1]})" if m[1] in ids else m[0], svg)
     # Let the page size the chart: keep the viewBox, drop the fixed size in points.
     svg = re.sub(r'(<svg[^>]*?) width="[^"]+" height="[^"]+"', r"\1", svg, count=1)
     return svg.strip()
@@ -480,6 +483,8 @@ class FanPanel:
     history: tuple[list[dt.date], list[float]] | None
     colour: str
     model: Any = None
+    # What the panel is called: the series' key values (the id escapes a '/' within one).
+    title: Any = None
 
 
 def gaps(values: Sequence[Any]) -> list[float]:
@@ -512,7 +517,8 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
             linewidth=1.8,
             label="forecast",
         )
-        title = short_label(panel.uid) + (f"  ({panel.model})" if panel.model else "")
+        name = panel.uid if panel.title is None else panel.title
+        title = short_label(name) + (f"  ({panel.model})" if panel.model else "")
         ax.set_title(_fit(title, ax), loc="left")
         _date_axis(ax)
         ax.set_ylabel("units")
