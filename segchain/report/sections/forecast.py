@@ -241,17 +241,20 @@ def fan_panels(
     for uid in sums["unique_id"].head(TOP_SERIES).to_list():
         rows = fc.filter(pl.col("unique_id") == uid).sort("ds")
         keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
+        # Named by its key values where the table has them all: the id escapes a '/' within
+        # one ('Loyal/COUPON%2FMISC ITEMS' is segment Loyal, sku COUPON/MISC ITEMS).
+        title = "/".join(str(keys[c]) for c in by) if by and all(c in keys for c in by) else uid
         # Read (and routed) once for the history and its note.
         lines = series_lines(tables, keys, routed=routed)
         past = _history_of(lines, interval)
         if past is not None:
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
-            notes.append(history_note(lines, period, uid, since=past[0][0]))
+            notes.append(history_note(lines, period, title, since=past[0][0]))
         elif lines is not None:
             # The tables were given, and hold no line of it (the orders or segments of another
             # run): said so, where the caption asked for tables already given.
-            notes.append(f"history of {ch.label(uid)}{NO_HISTORY}")
+            notes.append(f"history of {ch.label(title)}{NO_HISTORY}")
         bands = [
             (lv, rows[f"forecast-lo-{lv}"].to_list(), rows[f"forecast-hi-{lv}"].to_list())
             for lv in levels
@@ -260,7 +263,14 @@ def fan_panels(
         model = rows["model"][0] if "model" in rows.columns else None
         panels.append(
             ch.FanPanel(
-                uid, rows["ds"].to_list(), rows["forecast"].to_list(), bands, past, colour, model
+                uid,
+                rows["ds"].to_list(),
+                rows["forecast"].to_list(),
+                bands,
+                past,
+                colour,
+                model,
+                title=title,
             )
         )
     return panels, notes

@@ -203,7 +203,24 @@ def _count_below_zero(policy: pl.DataFrame) -> int:
 
 
 def _below_zero(below: int, points: int) -> str:
-    return f"; below zero at {below} of {plural(points, 'stocking point')}" if below else ""
+    return f"; below zero at {count(below)} of {plural(points, 'stocking point')}" if below else ""
+
+
+# How a stocking point's value is reckoned, by stock's unit_cost_source.
+_BASES = {"items": "unit cost", "price": "selling price", "default": "1 a unit (no cost)"}
+
+
+def _basis(basis: dict[str, int]) -> str:
+    """``at selling price``, or the mix of bases with their stocking points (Online Retail
+    without --items: 3,659 points at selling price and 17 with no price, then called "at unit
+    cost"): ``at selling price for 3,659 stocking points, 1 a unit (no cost) for 17``."""
+    known = {k: n for k, n in basis.items() if k in _BASES}
+    if len(known) <= 1:
+        return f"at {_BASES.get(next(iter(known), 'items'))}"
+    ranked = sorted(known.items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = [f"{_BASES[k]} for {count(n)}" for k, n in ranked]
+    parts[0] += f" stocking point{'s' * (ranked[0][1] != 1)}"
+    return "at " + ", ".join(parts)
 
 
 def _negative_safety_stock_note(policy: pl.DataFrame, below: int, points: int) -> Note:
@@ -389,7 +406,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             money(value),
             noted(
                 f"average stock of {plural(points, 'stocking point')}"
-                + (", at selling price" if at_price else ""),
+                + (f", {_basis(basis)}" if at_price or len(basis) > 1 else ""),
                 repeated,
                 unknown_note(p, "inventory_value", "stocking point", "value"),
             ),
@@ -398,7 +415,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
             "Safety stock value",
             money(ss_value),
             noted(
-                ("at selling price" if at_price else "at unit cost") + _below_zero(below, points),
+                _basis(basis) + _below_zero(below, points),
                 unknown_note(p, "safety_stock_value", "stocking point", "value"),
             ),
         )
