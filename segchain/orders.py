@@ -105,6 +105,12 @@ RAW_POSTAL_CODE = "_postal_code_raw"
 exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
 lines by postal code (segment's ship-to) groups the raw values and cleans the few groups,
 instead of trimming every line."""
+
+# Each line's row, the key of an import's lines to its raw fields: named as no export column
+# is (an export's own `_row` was a polars DuplicateError), as tableio's SOURCE_FILE and
+# SOURCE_ROW are.
+ROW = "_segchain_row"
+
 TEXT_FIELDS = ("city", "country", "customer_name", "description", "currency", "unit")
 NUMBER_FIELDS = ("quantity", "unit_price", "amount", "lat", "lon")
 
@@ -308,7 +314,7 @@ class OrderImport:
     def rejects_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """``rejects`` from ``lines`` (``self.lines`` or a frame derived from it with its
         ``_row`` and ``reason``), so that a stage's pass can share the scan."""
-        rejected = lines.filter(pl.col("reason").is_not_null()).select("_row", "reason")
+        rejected = lines.filter(pl.col("reason").is_not_null()).select(ROW, "reason")
         raw_names = self.raw.collect_schema().names()
         if SOURCE_FILE in raw_names:
             where = [
@@ -317,14 +323,14 @@ class OrderImport:
             ]
         else:
             where = [
-                pl.col("_row").cast(pl.Int64).alias("row"),
+                pl.col(ROW).cast(pl.Int64).alias("row"),
                 pl.lit(self.source, dtype=pl.String).alias("source_file"),
             ]
         extra = [pl.col(EXTRA_FIELDS).alias("extra_fields")] if EXTRA_FIELDS in raw_names else []
         renamed = self.rejects_renamed
         raw = self.raw.rename(renamed)
         fields = [renamed.get(c, c) for c in self.raw_columns]
-        return rejected.join(raw, on="_row", how="left", maintain_order="left").select(
+        return rejected.join(raw, on=ROW, how="left", maintain_order="left").select(
             *where, *fields, *extra, pl.col("reason").cast(pl.String)
         )
 
@@ -402,14 +408,14 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
     missing = [c for c in (*ORDER_REQUIRED, "unit_price", "amount", "flag") if c not in names]
     if missing:
         raise MissingColumnsError(missing, names, source=source)
-    indexed = lf.with_row_index("_row", offset=1)
+    indexed = lf.with_row_index(ROW, offset=1)
     keys = [SOURCE_FILE] if SOURCE_FILE in all_names else []
     notes = ["cleaned earlier by segchain validate: used as it is"]
     if keys:
         # Two cleaned periods that overlap count the shared lines twice, as raw exports would.
         notes += _lines_in_several_files(lf, {c: c for c in LINE_IDENTITY if c in names})
     return OrderImport(
-        lines=indexed.select("_row", *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
+        lines=indexed.select(ROW, *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
         raw=indexed,
         raw_columns=names,
         mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
@@ -1513,7 +1519,7 @@ def import_orders(
     if postal is not None and schema[postal] == pl.String and postal not in float_ids:
         raw_postal = [pl.col(postal).alias(RAW_POSTAL_CODE)]
     raw_cols = list(headers)
-    raw_indexed = lf.with_row_index("_row", offset=1)
+    raw_indexed = lf.with_row_index(ROW, offset=1)
     keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
     ragged = (
         pl.col(EXTRA_FIELDS).is_not_null() if EXTRA_FIELDS in schema else pl.lit(False)
@@ -1569,7 +1575,7 @@ def import_orders(
                     ).alias(c)
                 )
         lines = raw_indexed.select(
-            pl.col("_row"),
+            pl.col(ROW),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
             *[(pl.col(date_col).str.strip_chars() == date_col).alias("_header_line")]
@@ -1593,7 +1599,7 @@ def import_orders(
             number_rules=not as_exported,
         )
         lines = lines.select(
-            "_row",
+            ROW,
             *keys,
             *canonical,
             "reason",

@@ -29,6 +29,8 @@ ORDER_OPTIONAL = (
     "unit",
 )
 ORDER_COLUMNS = ORDER_REQUIRED + ORDER_VALUE + ORDER_OPTIONAL
+# A row's number (1 = the first data row) in a table being checked, named as no column is.
+ROW_NUMBER = "_segchain_row_number"
 
 # Identifier columns anywhere in the pipeline: always strings, never numbers, so that
 # `0001` stays `0001` when a table goes through CSV.
@@ -622,8 +624,8 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
         return text.is_null() | (text == "")
 
     problems: list[str] = []
-    rows = df.with_row_index("_row", offset=1)
-    no_customer = rows.filter(blank("customer_id"))["_row"].to_list()
+    rows = df.with_row_index(ROW_NUMBER, offset=1)
+    no_customer = rows.filter(blank("customer_id"))[ROW_NUMBER].to_list()
     if no_customer:
         problems.append(
             f"{plural(len(no_customer), 'row')} {agree(len(no_customer), 'has', 'have')} a "
@@ -744,9 +746,10 @@ def blank_ids(df: pl.DataFrame, key: str) -> list[str]:
     site_id, customer_id or sku) is empty or blank, if any: such a row is about nothing and
     matches nothing, so it is refused rather than dropped without a word."""
     text = pl.col(key).cast(pl.String)
-    rows = df.with_row_index("_row", offset=1).filter(
+    # Named as no table's column is: a stage table with a column `_row` was a DuplicateError.
+    rows = df.with_row_index(ROW_NUMBER, offset=1).filter(
         text.is_null() | (text.str.strip_chars() == "")
-    )["_row"]
+    )[ROW_NUMBER]
     if not rows.len():
         return []
     return [f"{plural(rows.len(), 'row')} with a blank {key} ({_rows_text(rows.to_list())})"]

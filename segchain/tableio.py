@@ -799,7 +799,7 @@ def read_csv_bytes(
     return df
 
 
-EXTRA_FIELDS = "_extra"
+EXTRA_FIELDS = "_segchain_extra"
 """A raw export's column holding, for a line with more fields than the header, the surplus fields
 (joined by the delimiter); null on every other line. The importer rejects such lines
 (``extra_fields``) and the rejects file shows the surplus, so nothing is lost."""
@@ -1584,9 +1584,9 @@ def _header_line(payload: bytes) -> str:
 # ---------------------------------------------------------------------------------------------
 # Several files as one table: paths, globs, folders (hive-partitioned Parquet included)
 
-SOURCE_FILE = "_file"
+SOURCE_FILE = "_segchain_file"
 """A multi-file table's column naming each line's file (an Enum of the file names)."""
-SOURCE_ROW = "_line"
+SOURCE_ROW = "_segchain_line"
 """A multi-file table's column: each line's row in its own file (1 = first after the header)."""
 META_COLUMNS = (SOURCE_FILE, SOURCE_ROW, EXTRA_FIELDS)
 GLOB_CHARS = "*?["

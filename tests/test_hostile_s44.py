@@ -440,3 +440,58 @@ def test_an_export_column_named_as_a_rejects_column_is_written_apart(
         f"export_{col}": "damaged",
         "reason": "missing_customer",
     }
+
+
+# ---- an export with columns named as segchain's own ------------------------------------------
+# Fivetran's file connectors add `_file` and `_line` (the file a row was loaded from, and its
+# line) to every table they load: an order export of such a table was taken for several files
+# read by segchain. `validate orders.csv --rejects rejects.csv` named as each rejected line's
+# source_file a file never read ('feb.csv') and its row from the column (216, not 215), left
+# the two fields out of the rejects, and recorded files 'jan.csv' and 'feb.csv' in the output's
+# reconciliation; `_file` alone, or `_row`, ended in a polars traceback, exit 1.
+
+LOADED = "order_id,order_date,customer_id,sku,quantity,unit_price,_file,_line\n" + "".join(
+    f"{i},2024-01-{i:02d},{'' if i == 3 else 'C1'},A,1,5,{'jan' if i < 3 else 'feb'}.csv,{i + 7}\n"
+    for i in range(1, 5)
+)
+
+
+def test_an_exports_own_file_and_line_columns_are_its_fields(cli, tmp_path: Path) -> None:
+    import json
+
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    (tmp_path / "orders.csv").write_text(LOADED)
+    result = cli("validate", "orders.csv", "--rejects", "rejects.csv", "-o", "v.parquet")
+    assert result.exit_code == 0, result.stderr
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema_length=0)
+    row = rejects.row(0, named=True)
+    assert (row["row"], row["source_file"], row["_file"], row["_line"], row["reason"]) == (
+        "3",
+        "orders.csv",
+        "feb.csv",
+        "10",
+        "missing_customer",
+    )
+    meta = pq.read_metadata(tmp_path / "v.parquet").metadata
+    recon = json.loads(meta[b"segchain.reconciliation"])
+    assert "files" not in recon and recon["read"] == 4, recon
+
+
+@pytest.mark.parametrize("col", ["_row", "_file", "_line", "_extra"])
+def test_an_export_column_named_as_an_internal_one_is_read(cli, tmp_path: Path, col: str) -> None:
+    (tmp_path / "orders.csv").write_text(LOADED.replace("_file,_line", f"{col},x"))
+    result = cli("validate", "orders.csv", "--rejects", "rejects.csv", "-o", "v.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "read 4 = used 3 + rejected 1 (missing_customer 1)" in result.stderr
+    assert (tmp_path / "rejects.csv").read_text().splitlines()[0].endswith(f",{col},x,reason")
+
+
+def test_a_stage_table_with_a_row_column_is_read(cli, tmp_path: Path) -> None:
+    # Its rows were numbered under that name to name a blank id (schema.blank_ids).
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "seg.csv").write_text("customer_id,segment,_row\nC1,A,1\nC2,B,2\n")
+    result = cli("forecast", "seg.csv", "--orders", "orders.csv", "--horizon", "2", "-o", "f.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "f.csv").exists()

@@ -288,7 +288,7 @@ def test_identical_files_reads_every_member_of_a_gzip(tmp_path) -> None:
 
 
 def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
-    from segchain.tableio import read_raw_sources
+    from segchain.tableio import SOURCE_ROW, read_raw_sources
 
     root = tmp_path / "orders"
     expected = 0
@@ -305,7 +305,7 @@ def test_hive_partitioned_parquet_folder(tmp_path: Path) -> None:
     assert frame.height == expected
     assert frame["year"].to_list() == ["2023"] * 4 + ["2024"] * 6
     assert set(frame["country"].to_list()) == {"DE"}
-    assert frame["_line"].to_list() == [*range(1, 5), *range(1, 7)]
+    assert frame[SOURCE_ROW].to_list() == [*range(1, 5), *range(1, 7)]
 
 
 def test_mixed_schemas_name_the_file_that_differs(cli, exports) -> None:
