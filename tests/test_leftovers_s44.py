@@ -1,11 +1,13 @@
-"""Leftovers of the s44 walk-through on real exports (segment's gazetteer, the report's series
-names and its charts' ids), each with the case that showed it."""
+"""Leftovers of the s44 walk-through on real exports (the report's series names, charts' ids
+and cost bases; stock's points forecast no demand), each with the case that showed it."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import polars as pl
+import pytest
 from test_report import forecast_frame, policy_frame
 
 from segchain.report import build_report, to_html
@@ -78,3 +80,22 @@ def test_points_below_zero_are_counted_with_thousands_separators() -> None:
     )
     detail = _inventory_headlines(policy)[1].detail
     assert detail.endswith("below zero at 1,199 of 1,200 stocking points"), detail
+
+
+# A forecast of two skus, Z forecast no demand (a sku no longer sold).
+FLAT_FORECAST = "unique_id,ds,forecast,error_sd,sku,segment\n" + "".join(
+    f"A,2024-01-{d:02d},10,3,A,S\nZ,2024-01-{d:02d},0,0,Z,S\n" for d in (1, 8, 15, 22)
+)
+
+
+@pytest.mark.parametrize("policy", ["sQ", "RS"])
+def test_a_point_forecast_no_demand_plans_no_stock(cli, tmp_path: Path, policy: str) -> None:
+    # It orders nothing but what it owes (199a63e), so the plan holds none there, as the README
+    # says of on-hand points without demand; as (s, Q) it was planned half a cycle, a unit.
+    (tmp_path / "fc.csv").write_text(FLAT_FORECAST)
+    result = cli("stock", "fc.csv", "--policy", policy, "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    plan = {r["sku"]: r for r in pl.read_csv(tmp_path / "p.csv").iter_rows(named=True)}
+    assert plan["Z"]["avg_inventory"] == 0.0
+    assert plan["Z"]["inventory_value"] == 0.0
+    assert plan["A"]["avg_inventory"] > 0.0  # 10 a week: stock to hold

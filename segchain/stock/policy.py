@@ -224,6 +224,10 @@ def compute_policy(
     avg_inv = np.maximum(safety + cycle / 2.0 + backorders, 0.0)
     # Bootstrapped points: the same quantities on their bootstrap distribution.
     avg_inv = np.where(boot, boot_inv, avg_inv)
+    # A point forecast no demand orders nothing (but what it owes): the plan holds none there,
+    # as at an on-hand point without demand; (s, Q)'s half a cycle, (Q + 1)/2, counted a unit
+    # or a pack at each (Online Retail: 873 points, 3,197 in value).
+    avg_inv = np.where(idle, 0.0, avg_inv)
     order_up_to = level if periodic else level + order_qty
     out = points.select(
         *keys,
