@@ -613,7 +613,7 @@ def check_rule(rule: Rule, value: Any, *, where: str) -> Any:
     try:
         return rule.check(checked)
     except Invalid as exc:
-        got = f", got {_shown(value)!r}" if exc.got else ""
+        got = f", got {_got(value)}" if exc.got else ""
         raise UsageError(f"{where}: {exc.reason}{got}", hint=exc.hint) from None
 
 
@@ -621,10 +621,27 @@ def _shown(value: Any) -> Any:
     return value if not isinstance(value, str) or len(value) <= 60 else value[:57] + "..."
 
 
+def _got(value: Any) -> str:
+    """A value refused, as the config file writes it: ``true``, ``1979-05-27``, ``[true]``
+    (Python's ``True`` and ``datetime.date(1979, 5, 27)`` were shown of a TOML file); text
+    quoted, as the command line and environment give it."""
+    import datetime as dt
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(_got(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_got(v)}" for k, v in value.items()) + "}"
+    return repr(_shown(value))
+
+
 def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
     def bad(reason: str | None = None) -> UsageError:
         text = reason or f"must be {rule.describe()}"
-        return UsageError(f"{where}: {text}, got {_shown(value)!r}")
+        return UsageError(f"{where}: {text}, got {_got(value)}")
 
     kind = rule.kind
     if kind in ("int", "float"):
@@ -742,7 +759,7 @@ def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, 
                 )
             continue
         if not isinstance(table, dict):
-            problems.append(f"{source}: {name} must be a table ([{name}]), got {table!r}")
+            problems.append(f"{source}: {name} must be a table ([{name}]), got {_got(table)}")
             continue
         rules = SETTINGS[name]
         checked: dict[str, Any] = {}
@@ -909,7 +926,7 @@ def parse_config(
     preset = raw.get("preset")
     if preset is not None:
         if not isinstance(preset, str):
-            raise UsageError(f"{source}: preset must be a text value, got {preset!r}")
+            raise UsageError(f"{source}: preset must be a text value, got {_got(preset)}")
         try:
             preset = check_preset(preset)
         except UsageError as exc:
@@ -975,17 +992,19 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
         or not math.isfinite(days)
         or days < 0
     ):
-        raise UsageError(f"{where}: max_delivery_days must be a finite number >= 0, got {days!r}")
+        raise UsageError(
+            f"{where}: max_delivery_days must be a finite number >= 0, got {_got(days)}"
+        )
     if days is not None and days > 3660:
         # 1e308 was taken and printed as a 309-digit promise in network's table; lead times and
         # horizons stop at ten years too.
         raise UsageError(
-            f"{where}: max_delivery_days must be at most 3660 (ten years), got {days!r}",
+            f"{where}: max_delivery_days must be at most 3660 (ten years), got {_got(days)}",
             hint="give the delivery promise in days, e.g. 2; leave it out for no promise",
         )
     priority = table.get("priority")
     if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-        raise UsageError(f"{where}: priority must be an integer, got {priority!r}")
+        raise UsageError(f"{where}: priority must be an integer, got {_got(priority)}")
     return SegmentPolicy(
         service_level=level,
         service_measure=measure,
@@ -999,11 +1018,13 @@ def check_service_level(value: Any, *, where: str = "--service-level") -> float:
     try:
         level = float(value)
     except (TypeError, ValueError):
-        raise UsageError(f"{where}: service level must be a number, got {value!r}") from None
+        raise UsageError(f"{where}: service level must be a number, got {_got(value)}") from None
     if 50 <= level < 100:  # written as a percentage (95 for 95 %)
         level = level / 100
     if not 0 < level < 1:
-        raise UsageError(f"{where}: service level must lie strictly between 0 and 1, got {value!r}")
+        raise UsageError(
+            f"{where}: service level must lie strictly between 0 and 1, got {_got(value)}"
+        )
     return level
 
 

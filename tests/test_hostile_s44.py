@@ -495,3 +495,35 @@ def test_a_stage_table_with_a_row_column_is_read(cli, tmp_path: Path) -> None:
     result = cli("forecast", "seg.csv", "--orders", "orders.csv", "--horizon", "2", "-o", "f.csv")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "f.csv").exists()
+
+
+# ---- a config value refused, shown as the file writes it -------------------------------------
+# `[network] open = true` was refused as 'got True', `km_per_day = 1979-05-27` as 'got
+# datetime.date(1979, 5, 27)': Python's words for what the TOML file says otherwise.
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (
+            "[network]\nopen = true\n",
+            "c.toml [network] open: must be a whole number >= 1, got true",
+        ),
+        (
+            "[network]\nkm_per_day = 1979-05-27\n",
+            "km_per_day: must be a number >= 1, got 1979-05-27",
+        ),
+        ("[network]\ntime_limit = 07:32:00\n", "time_limit: must be a number > 0, got 07:32:00"),
+        ("[forecast]\nlevel = [true]\n", "(or a list), got [true]"),
+        ('[segments."*"]\npriority = false\n', "priority must be an integer, got false"),
+        ("network = true\n", "c.toml: network must be a table ([network]), got true"),
+    ],
+)
+def test_a_refused_config_value_is_shown_as_toml_writes_it(
+    cli, tmp_path: Path, text: str, said: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(HISTORY)
+    (tmp_path / "c.toml").write_text(text)
+    result = cli("validate", "orders.csv", "--config", "c.toml")
+    assert result.exit_code == 2, result.stderr
+    assert f"{said}\n" in result.stderr, result.stderr
