@@ -99,3 +99,35 @@ def test_a_point_forecast_no_demand_plans_no_stock(cli, tmp_path: Path, policy: 
     assert plan["Z"]["avg_inventory"] == 0.0
     assert plan["Z"]["inventory_value"] == 0.0
     assert plan["A"]["avg_inventory"] > 0.0  # 10 a week: stock to hold
+
+
+def test_the_backtest_summary_says_how_many_series_its_mean_mase_is_of() -> None:
+    # Online Retail's stderr table gave segment New a MASE of 0.00, the mean of 1 of its 453
+    # series (the others have no in-sample change before their first window, so no MASE).
+    import datetime as dt
+
+    from segchain.forecast import forecast
+
+    monday = dt.date(2024, 1, 1)
+    rows = []
+    for w in range(40):
+        day = monday + dt.timedelta(weeks=w)
+        # Steady: changes every week (a MASE). Flat: 5 a week, then 8 from week 36, so its
+        # history before the backtest's windows (4 of 2 weeks) never changes: no MASE.
+        rows.append(("S", day, "A", 3.0 + (w * 7) % 5))
+        rows.append(("F", day, "B", 5.0 if w < 36 else 8.0))
+    orders = pl.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "order_date": [r[1] for r in rows],
+            "customer_id": [r[0] for r in rows],
+            "sku": [r[2] for r in rows],
+            "quantity": [r[3] for r in rows],
+            "unit_price": [1.0] * len(rows),
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["S", "F"], "segment": ["Steady", "Flat"]})
+    summary = forecast(orders, segments, freq="W", horizon=2).summary
+    mase_of = dict(summary.select("unique_id", "mase_of").iter_rows())
+    assert mase_of == {"segment:Flat": "0 of 1", "segment:Steady": "all", "overall": "1 of 2"}
+    assert summary.filter(pl.col("unique_id") == "segment:Flat")["mase"].item() is None

@@ -281,7 +281,8 @@ def forecast(
     for warning in result.warnings:
         reporter.warn(warning)
     if result.summary.height:
-        cols = ["unique_id", "series", "wape", "baseline_wape", "mase", "baseline_mase", "bias"]
+        cols = ["unique_id", "series", "wape", "baseline_wape", "mase", "mase_of"]
+        cols += ["baseline_mase", "bias"]
         reporter.table(
             c.frame_table(
                 result.summary.select([k for k in cols if k in result.summary.columns]),

@@ -138,7 +138,12 @@ def backtest_tables(
         ]
         means = [
             pl.col(c).mean().alias(c) for c in ("mase", "rmsse", "baseline_mase", "baseline_rmsse")
-        ] + [pl.len().alias("series")]
+        ] + [
+            pl.len().alias("series"),
+            # The series the mean MASE is of: a series with no in-sample change before its
+            # first window (a young one) has none; for stderr, not the backtest file.
+            pl.col("mase").count().alias("mase_series"),
+        ]
         frame = in_order(frame, [*group, *ROW_ORDER])
         series_frame = in_order(series_frame, [*group, "unique_id"])
         if group:
@@ -196,7 +201,7 @@ def backtest_tables(
     backtest = backtest.select([c for c in order if c in backtest.columns])
     if summary.height:
         summary = summary.select(
-            [
+            *[
                 c
                 for c in [
                     "unique_id",
@@ -207,7 +212,12 @@ def backtest_tables(
                     "backtest_periods",
                 ]
                 if c in summary.columns
-            ]
+            ],
+            # A mean MASE of a few of a segment's series (New: 1 of 453 on Online Retail).
+            pl.when(pl.col("mase_series") < pl.col("series"))
+            .then(pl.format("{} of {}", pl.col("mase_series"), pl.col("series")))
+            .otherwise(pl.lit("all"))
+            .alias("mase_of"),
         )
     return backtest, summary
 
