@@ -131,3 +131,18 @@ def test_the_backtest_summary_says_how_many_series_its_mean_mase_is_of() -> None
     mase_of = dict(summary.select("unique_id", "mase_of").iter_rows())
     assert mase_of == {"segment:Flat": "0 of 1", "segment:Steady": "all", "overall": "1 of 2"}
     assert summary.filter(pl.col("unique_id") == "segment:Flat")["mase"].item() is None
+
+
+def test_columns_named_as_the_reports_working_columns_are_passed_over() -> None:
+    # hostile5 (s44): a per-segment stock table carrying `_capped` and `_demand` of its own
+    # ended in a polars traceback (arithmetic on f64 and str), the report's own columns of those
+    # names meeting them. Such columns are passed over, as any column the report does not read:
+    # the page is the one without them.
+    from test_report import all_tables
+    from test_report_actions import orders, policy, stock_segments
+
+    tables = all_tables()
+    tables |= {"policy": policy(), "stock_segments": stock_segments(), "orders": orders()}
+    odd = {"_capped": pl.lit("x"), "_demand": pl.lit("y"), "_w": pl.lit("z"), "_got": pl.lit(1)}
+    with_odd = {k: v.with_columns(**odd) for k, v in tables.items()}
+    assert to_html(build_report(with_odd)) == to_html(build_report(tables))

@@ -110,7 +110,7 @@ def build_report(
         )
     if not tables:
         raise UsageError("no table to report on", hint="give one or more stage outputs")
-    frames = {k: with_flags(collect(v)) for k, v in tables.items()}
+    frames = {k: with_flags(without_scratch_names(collect(v))) for k, v in tables.items()}
     sections, skipped = build_sections(frames, metadata or {})
     params = params or ReportParams(title=title or DEFAULT_TITLE)
     recorded = provenance(
@@ -123,6 +123,16 @@ def build_report(
         skipped=skipped,
         provenance=recorded,
     )
+
+
+def without_scratch_names(frame: pl.DataFrame) -> pl.DataFrame:
+    """The table without columns whose name starts with '_': no stage writes one, and the
+    sections name their working columns so (``_demand``, ``_capped``, ``_w``); a table carrying
+    such columns of its own (added by hand, or by a loader: Fivetran's ``_file``) ended in a
+    traceback where a join or a computation met the report's column of that name. Like any
+    column the report does not read, they are passed over."""
+    scratch = [c for c in frame.columns if c.startswith("_")]
+    return frame.drop(scratch) if scratch else frame
 
 
 def with_flags(frame: pl.DataFrame) -> pl.DataFrame:
