@@ -211,7 +211,7 @@ def country_centres() -> pl.DataFrame:
     """``codes, lat, lon``: the population-weighted centre of each country's gazetteer cities of
     15,000+ inhabitants, and of each several-country name's (what COUNTRY_CENTRES_FILE holds)."""
     cities = _cities(COUNTRY_MIN_POPULATION)
-    wanted = {codes for codes in _country_keys().values()}
+    wanted = set(_country_keys().values())
     wanted |= {(str(iso),) for iso in cities["iso"].unique()}
     rows = []
     for codes in sorted(wanted):
@@ -508,7 +508,7 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         candidates.append(("_latp", "_lonp", "postal"))
     # The gazetteer's cities (about a second to load) only for rows that a city could place:
     # not those with coordinates already, given or from the postal table.
-    placed = [pl.col(a).is_not_null() & pl.col(b).is_not_null() for a, b, _ in candidates]
+    placed = [_placed(a, b) for a, b, _ in candidates]
     wants_city = (
         "city" in cols
         and (have_country or postal is not None)
@@ -528,7 +528,7 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         candidates.append(("_latt", "_lont", "city"))
     if have_country:
         candidates.append(("_latc", "_lonc", "country"))
-    ok = [pl.col(a).is_not_null() & pl.col(b).is_not_null() for a, b, _ in candidates]
+    ok = [_placed(a, b) for a, b, _ in candidates]
     # Coordinates placed earlier (a segments table read by network) keep their precision.
     given = (
         pl.col("geo_precision").cast(pl.String).fill_null("exact")
@@ -580,6 +580,11 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         unknown_countries=unknown,
         no_country=no_country,
     )
+
+
+def _placed(lat: str, lon: str) -> pl.Expr:
+    """Whether a candidate's coordinates (columns ``lat``, ``lon``) place the row."""
+    return pl.col(lat).is_not_null() & pl.col(lon).is_not_null()
 
 
 def _join_postal(out: pl.DataFrame, postal: pl.DataFrame) -> pl.DataFrame:
