@@ -1094,21 +1094,86 @@ def check_number_types(schema: pl.Schema, columns: Mapping[str, str], *, source:
     )
 
 
-def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds",)) -> pl.DataFrame:
-    """``df`` with those of ``columns`` that hold text parsed as dates (a Parquet written with
-    text dates, a CSV whose dates did not parse).
+YEAR_LAST_DATE = r"^(\d{1,2})([/-])(\d{1,2})[/-](\d{2}|\d{4})(?:[ T].*)?$"
+"""A date written with its year last (``1/2/2024``, ``01-02-24``), as a spreadsheet saves a
+stage table's dates in its own locale: day first or month first, which the value alone does
+not say."""
+
+_YEAR_LAST_HINT = (
+    "give the table as its stage wrote it (dates as 2024-03-31): a spreadsheet saved the dates "
+    "in its own format; format the column as yyyy-mm-dd before saving it as CSV, or keep the "
+    "stage's Parquet"
+)
+
+
+def _year_last_dates(text: pl.Series, *, name: str, source: str) -> pl.Series:
+    """``text``'s year-last dates (``YEAR_LAST_DATE``; others null) in the column's one day
+    order: day first where a first part is above 12, month first where a second one is (a US
+    spreadsheet's 1/15/2024), as order dates are read. polars read such a column day first from
+    its first value: a US spreadsheet's monthly forecast (2/1/2024 for 1 February) became daily
+    dates in January, and stock planned 1-day periods without a word.
 
     Raises:
-        DataError: a value is not a date (naming how many and a few of them).
+        DataError: both orders occur, or neither does where some day and month differ (every
+            value is a date either way, different ones).
+    """
+    from segchain.errors import DataError, examples
+
+    parts = text.str.extract_groups(YEAR_LAST_DATE)
+    first = parts.struct.field("1").cast(pl.Int32)
+    second = parts.struct.field("3").cast(pl.Int32)
+    year = parts.struct.field("4")
+
+    def distinct(mask: pl.Series) -> str:
+        return examples(text.filter(mask).unique(maintain_order=True), 3)
+
+    day_first, month_first = (first > 12).fill_null(False), (second > 12).fill_null(False)
+    if day_first.any() and month_first.any():
+        raise DataError(
+            f"{source}: column {name!r} holds dates written day first ({distinct(day_first)}) "
+            f"and month first ({distinct(month_first)})",
+            hint=_YEAR_LAST_HINT,
+        )
+    if not day_first.any() and not month_first.any() and (first != second).any():
+        raise DataError(
+            f"{source}: column {name!r} holds dates that can be read day first or month first "
+            f"({distinct(first != second)}): no value has a day above 12, so nothing in the "
+            "column says which order they are in",
+            hint=_YEAR_LAST_HINT,
+        )
+    day, month = (second, first) if month_first.any() else (first, second)
+    # Two-digit years are this century's (a forecast's dates are ahead, not in year 24).
+    full_year = pl.when(year.str.len_chars() == 2).then("20" + year).otherwise(year)
+    iso = pl.select(
+        pl.concat_str(
+            [full_year, month.cast(pl.String).str.zfill(2), day.cast(pl.String).str.zfill(2)],
+            separator="-",
+        )
+    ).to_series()
+    return iso.str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+
+
+def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds",)) -> pl.DataFrame:
+    """``df`` with those of ``columns`` that hold text parsed as dates (a Parquet written with
+    text dates, a CSV whose dates did not parse); dates written with the year last
+    (``YEAR_LAST_DATE``) in the column's day order.
+
+    Raises:
+        DataError: a value is not a date (naming how many and a few of them); year-last dates
+            of no single day order.
     """
     from segchain.errors import DataError, examples
 
     for name in columns:
         if name not in df.columns or df.schema[name] != pl.String:
             continue
-        text = pl.col(name).str.strip_chars()
-        parsed = text.str.to_date(strict=False)
-        bad = df.filter(text.is_not_null() & (text != "") & parsed.is_null())
+        text = df.get_column(name).str.strip_chars()
+        year_last = text.str.contains(YEAR_LAST_DATE).fill_null(False)
+        parsed = text.set(year_last, None).str.to_date(strict=False)
+        if year_last.any():
+            slashed = _year_last_dates(text.filter(year_last), name=name, source=source)
+            parsed = parsed.scatter(year_last.arg_true(), slashed)
+        bad = df.filter((text.is_not_null() & (text != "") & parsed.is_null()).alias("_bad"))
         if bad.height:
             values = examples(bad.get_column(name).unique(maintain_order=True).to_list())
             raise DataError(

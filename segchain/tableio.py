@@ -40,6 +40,7 @@ from segchain.schema import (
     META_PARAMS,
     META_STAGE,
     META_VERSION,
+    YEAR_LAST_DATE,
     FrameT,
     case_renames,
     case_twins,
@@ -761,6 +762,7 @@ def read_csv_bytes(
             except csv.Error:
                 header = first.split(delimiter)
             overrides = {c: pl.String for c in header if c in ID_COLUMNS}
+            overrides |= {c: pl.String for c in _year_last_columns(payload, delimiter)}
             kwargs: dict[str, Any] = {
                 "separator": delimiter,
                 "schema_overrides": overrides,
@@ -1575,6 +1577,24 @@ def _cut_value(df: pl.DataFrame) -> str | None:
         f"row {df.height:,}: its last value {quoted(value, 40)} is not {what} like the rest of "
         f"column {column!r}"
     )
+
+
+def _year_last_columns(payload: bytes, delimiter: str) -> list[str]:
+    """The columns whose first value is a date with its year last (``1/2/2024``): kept as text
+    for ``parse_dates``, which reads them in the column's day order, where polars reads them
+    day first from that first value (a US spreadsheet's 2/1/2024, 1 February, as 2 January)."""
+    try:
+        head = pl.read_csv(
+            payload, separator=delimiter, quote_char='"', infer_schema=False, n_rows=100
+        )
+    except pl.exceptions.PolarsError:  # the read proper says what is wrong
+        return []
+    return [
+        c
+        for c in head.columns
+        if (v := head.get_column(c).drop_nulls().str.strip_chars()).len()
+        and bool(v.str.contains(YEAR_LAST_DATE)[0])
+    ]
 
 
 def _header_line(payload: bytes) -> str:

@@ -1,0 +1,98 @@
+"""Hostile-user findings of session 45: each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+# ---- a stage table's dates saved by a spreadsheet with the year last ----------------------------
+# A forecast opened in a US spreadsheet and saved as CSV writes its dates m/d/yyyy. polars read
+# such a column day first from its first value: a weekly forecast was refused ('1/15/2024' is not
+# a date), and a monthly one (2/1/2024, 3/1/2024: 1 February, 1 March) was read as 2 and 3
+# January, so stock planned periods of 1 day without a word (3,359.67 units against 642.98).
+
+
+def _forecast(dates: list[dt.date]) -> pl.DataFrame:
+    n = len(dates)
+    return pl.DataFrame(
+        {
+            "unique_id": ["A/x"] * n + ["B/y"] * n,
+            "ds": dates * 2,
+            "forecast": [5.0 + i for i in range(n)] + [2.0 + i for i in range(n)],
+            "error_sd": [1.0] * (2 * n),
+            "sku": ["x"] * n + ["y"] * n,
+            "segment": ["A"] * n + ["B"] * n,
+        }
+    )
+
+
+WEEKS = [dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in range(4)]
+MONTHS = [dt.date(2024, m, 1) for m in range(2, 6)]
+
+
+def _us(d: dt.date, year: str = "%Y") -> str:
+    return f"{d.month}/{d.day}/{d.strftime(year)}"
+
+
+def _uk(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def _written(frame: pl.DataFrame, path: Path, as_text) -> Path:
+    frame = frame.with_columns(pl.Series("ds", [as_text(d) for d in frame["ds"]]))
+    frame.write_parquet(path) if path.suffix == ".parquet" else frame.write_csv(path)
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize(
+    "as_text",
+    [_us, lambda d: _us(d, "%y"), _uk],
+    ids=["month-first", "month-first-yy", "day-first"],
+)
+def test_a_forecasts_dates_with_the_year_last_are_read_in_their_order(
+    cli, tmp_path: Path, suffix: str, as_text
+) -> None:
+    iso = tmp_path / "iso.csv"
+    _forecast(WEEKS).write_csv(iso)
+    assert cli("stock", str(iso), "-o", "iso_policy.csv").exit_code == 0
+    given = _written(_forecast(WEEKS), tmp_path / f"fc{suffix}", as_text)
+    result = cli("stock", str(given), "-o", "policy.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "periods of 7 days" in result.stderr, result.stderr
+    assert (tmp_path / "policy.csv").read_bytes() == (tmp_path / "iso_policy.csv").read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+@pytest.mark.parametrize("as_text", [_us, _uk], ids=["month-first", "day-first"])
+def test_a_forecasts_dates_that_read_either_way_are_refused(
+    cli, tmp_path: Path, suffix: str, as_text
+) -> None:
+    given = _written(_forecast(MONTHS), tmp_path / f"fc{suffix}", as_text)
+    result = cli("stock", str(given), "-o", "policy.csv")
+    assert result.exit_code == 1, result.stderr
+    first = as_text(MONTHS[0])
+    assert (
+        f"segchain stock: Error: FORECAST {given}: column 'ds' holds dates that can be read "
+        f"day first or month first ('{first}'"
+    ) in result.stderr, result.stderr
+    assert "no value has a day above 12" in result.stderr
+    assert "format the column as yyyy-mm-dd" in result.stderr
+    assert not (tmp_path / "policy.csv").exists()
+
+
+def test_a_forecasts_dates_written_in_both_orders_are_refused(cli, tmp_path: Path) -> None:
+    frame = _forecast(WEEKS).with_columns(
+        pl.Series("ds", ["1/15/2024", "1/22/2024", "29/01/2024", "5/2/2024"] * 2)
+    )
+    frame.write_csv(tmp_path / "fc.csv")
+    result = cli("stock", "fc.csv", "-o", "policy.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "FORECAST fc.csv: column 'ds' holds dates written day first ('29/01/2024') and month "
+        "first ('1/15/2024', '1/22/2024')"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "policy.csv").exists()
