@@ -96,3 +96,54 @@ def test_a_forecasts_dates_written_in_both_orders_are_refused(cli, tmp_path: Pat
         "first ('1/15/2024', '1/22/2024')"
     ) in result.stderr, result.stderr
     assert not (tmp_path / "policy.csv").exists()
+
+
+# ---- the report of one run's CSV tables, its forecast routed by the network ------------------
+# Without the Parquet metadata that says forecast read --assignments, the report looked for a
+# site's history among the order lines shipped from that site in the past, found none for the
+# sites the network opened, and captioned the chart 'Their history is not drawn: the orders,
+# segments and assignments given hold no line of them (tables of different runs?)' (the demo's
+# tables written as CSV), or drew a site's past shipments as its routed demand.
+
+
+def test_a_routed_forecast_without_its_metadata_draws_each_sites_routed_history(
+    cli, tmp_path: Path
+) -> None:
+    from tests.test_report_routed_history import assignments, forecast, orders, segments
+
+    for name, frame in [
+        ("forecast", forecast()),
+        # Every line shipped from a warehouse the network did not keep.
+        ("orders", orders().with_columns(unit_price=pl.lit(5.0), site=pl.lit("DC-OLD"))),
+        ("segments", segments().with_columns(segment_rank=pl.lit(1))),
+        ("assignments", assignments().with_columns(distance_km=pl.lit(10.0))),
+    ]:
+        frame.write_csv(tmp_path / f"{name}.csv")
+    names = ["forecast.csv", "orders.csv", "segments.csv", "assignments.csv"]
+    result = cli("report", *names, "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / "r.md").read_text()
+    assert "The 2 largest series by forecast demand, with their history." in text, text
+    assert "tables of different runs" not in text
+
+
+def test_a_routed_forecast_without_its_metadata_is_told_by_its_sites() -> None:
+    from segchain.report import build_report
+    from segchain.report.model import Chart
+    from tests.test_report_routed_history import assignments, forecast, orders, segments
+
+    tables = {
+        "forecast": forecast(),
+        "orders": orders(),
+        "segments": segments(),
+        "assignments": assignments(),
+    }
+    report = build_report(tables, metadata={})
+    chart = next(
+        b for s in report.sections for b in s.blocks if isinstance(b, Chart) and b.key == "forecast"
+    )
+    got = {p.uid: p.history[1] for p in chart.plot.keywords["panels"] if p.history is not None}
+    # By hand (as tests/test_report_routed_history.py): DC-A serves c1 (3, 4) and half of c3
+    # (4, 4); DC-B c2 (10, 20) and c3's other half. The old code drew DC-B's past shipments,
+    # every line (21, 32), and no history for DC-A.
+    assert got == {"DC-A/Champions/A": [7.0, 8.0], "DC-B/Champions/A": [14.0, 24.0]}

@@ -83,11 +83,29 @@ def period_interval(ds: pl.Series) -> tuple[str, str]:
     return "1q", "quarter"
 
 
-def routed(meta: Meta) -> bool:
+def routed(meta: Meta, tables: Tables | None = None) -> bool:
     """Whether the forecast's series are per site the network assigns (``forecast
-    --assignments``), not per the orders' own ``site``, where a line shipped from in the past."""
+    --assignments``), not per the orders' own ``site``, where a line shipped from in the past.
+
+    A forecast without its metadata (a CSV, or a Parquet another tool rewrote) says it by its
+    sites where ``tables`` are given: routed when the assignments name every site of it and
+    the orders' own sites do not (the report of one run's CSV tables looked for a site's
+    history among the lines shipped from it, found none, and called the tables of different
+    runs)."""
     inputs = meta.get("forecast", {}).get(META_INPUTS)
-    return isinstance(inputs, Mapping) and "assignments" in inputs
+    if isinstance(inputs, Mapping) or tables is None:
+        return isinstance(inputs, Mapping) and "assignments" in inputs
+    fc, assignments, orders = (tables.get(t) for t in ("forecast", "assignments", "orders"))
+    if not has(fc, "site") or not has(assignments, "site_id"):
+        return False
+    assert fc is not None and assignments is not None
+
+    def sites(df: pl.DataFrame, column: str) -> set[str]:
+        return set(df.get_column(column).cast(pl.String).drop_nulls().unique().to_list())
+
+    ours = sites(fc, "site")
+    shipped = sites(orders, "site") if has(orders, "site") and orders is not None else set()
+    return bool(ours) and ours <= sites(assignments, "site_id") and not ours <= shipped
 
 
 def _routed_to(lines: pl.DataFrame, tables: Tables, site: Any) -> pl.DataFrame | None:
@@ -347,7 +365,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         "Each series' model was chosen by backtest."
     )
     blocks: list[Block] = []
-    by_network = routed(meta)
+    by_network = routed(meta, tables)
     panels, history_notes = fan_panels(
         tables, fc, by, (interval, period), colours, routed=by_network
     )
