@@ -592,6 +592,33 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (did you mean {folded[match[0]]!r}?)" if match else ""
 
 
+POLICY_KEYS = ("service_level", "service_measure", "max_delivery_days", "priority")
+"""The settings of a ``[segments."<label>"]`` table."""
+
+
+def misplaced(key: str, table: str | None) -> str:
+    """Where an unknown ``key`` of ``[table]`` (None: the top level) belongs, if anywhere: TOML
+    reads every key below a ``[table]`` line as that table's, so ``preset`` written after one is
+    that table's unknown setting, and a command's setting above every table (``horizon = 4``) an
+    unknown top-level one; both were refused without a word of where they go. "" when the key
+    belongs nowhere else."""
+    norm = key.replace("-", "_")
+    if table is not None and norm in TOP_LEVEL_KEYS:
+        return (
+            f"{key!r} is a top-level setting, read here as one of [{table}] because TOML reads "
+            "every key below a [table] line as that table's: write it above the first [table] "
+            "line"
+        )
+    owners = [f"[{name}]" for name, rules in SETTINGS.items() if name != table and norm in rules]
+    if norm in POLICY_KEYS and not (table or "").startswith("segments"):
+        owners.append('[segments."<label>"]')
+    if not owners:
+        return ""
+    where = owners[0] if len(owners) == 1 else f"{', '.join(owners[:-1])} or {owners[-1]}"
+    line = f"the {owners[0]} line" if len(owners) == 1 else "the line of each table it is for"
+    return f"{key!r} is a setting of {where}: write it below {line}"
+
+
 def check_setting(table: str, key: str, value: Any, *, where: str) -> Any:
     """``value`` checked against the declared rule of ``[table] key`` (converted where needed).
 
@@ -755,7 +782,12 @@ def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, 
                 problems.append(f"{source}: unknown table [{name}]{did_you_mean(name, known)}")
             else:
                 problems.append(
-                    f"{source}: unknown top-level setting {name!r}{did_you_mean(name, known)}"
+                    f"{source}: unknown top-level setting {name!r}"
+                    + (
+                        f"; {there}"
+                        if (there := misplaced(name, None))
+                        else did_you_mean(name, known)
+                    )
                 )
             continue
         if not isinstance(table, dict):
@@ -766,9 +798,14 @@ def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, 
         for key, value in table.items():
             norm = key.replace("-", "_")
             if norm not in rules:
+                there = misplaced(key, name)
                 problems.append(
-                    f"{source} [{name}]: unknown setting {key!r}{did_you_mean(key, rules)}; "
-                    f"known: {', '.join(rules)}"
+                    f"{source} [{name}]: unknown setting {key!r}"
+                    + (
+                        f"; {there}"
+                        if there
+                        else f"{did_you_mean(key, rules)}; known: {', '.join(rules)}"
+                    )
                 )
                 continue
             try:
@@ -912,7 +949,7 @@ def parse_config(
     columns = raw.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise UsageError(f"{source}: [columns] must map canonical names to header strings")
-    _check_canonical(columns, source=f"{source} [columns]")
+    _check_canonical(columns, source=f"{source} [columns]", table="columns")
     for key, header in columns.items():
         # As --map sku= and an empty sheet or preset are refused: an empty header mapped the
         # column to a blank one (an export's trailing delimiter), every line's value blank.
@@ -952,6 +989,15 @@ def parse_config(
                 "other capitals (a segment's policy is found whatever its capitals)",
                 hint="keep one of the two tables, with the settings meant for that segment",
             )
+    loose = [label for label, table in segments_raw.items() if not isinstance(table, dict)]
+    if loose:
+        # [segments] service_level = 0.9 was named as a table [segments."service_level"].
+        raise UsageError(
+            f"{source} [segments]: {', '.join(map(repr, loose))} "
+            f"{agree(len(loose), 'is', 'are')} written in [segments] itself, which holds one "
+            'table per segment: write a setting below [segments."*"] (every segment) or '
+            '[segments."<label>"] (one segment, as the segments table names it)',
+        )
     policies = {
         str(label): parse_policy(table, where=f'{source} [segments."{label}"]')
         for label, table in segments_raw.items()
@@ -970,14 +1016,15 @@ def parse_policy(table: Any, *, where: str) -> SegmentPolicy:
     """Check one ``[segments."<label>"]`` table."""
     if not isinstance(table, dict):
         raise UsageError(f"{where}: expected a table of settings")
-    known = {"service_level", "service_measure", "max_delivery_days", "priority"}
+    known = set(POLICY_KEYS)
     unknown = sorted(set(table) - known)
     if unknown:
         hints = "".join(did_you_mean(u, known) for u in unknown[:1])
+        there = [t for u in unknown if (t := misplaced(u, where.rpartition("[")[2].rstrip("]")))]
         raise UsageError(
             f"{where}: unknown {agree(len(unknown), 'setting', 'settings')} "
             f"{', '.join(unknown)}{hints}; "
-            f"known: {', '.join(sorted(known))}"
+            f"known: {', '.join(sorted(known))}" + "".join(f"; {t}" for t in there)
         )
     level = table.get("service_level")
     if level is not None:
@@ -1066,13 +1113,16 @@ def preset_found_none(name: str, headers: Sequence[str]) -> str | None:
     return f"the preset {preset} finds none of the headers it reads here ({', '.join(read)})"
 
 
-def _check_canonical(mapping: Mapping[str, str], *, source: str) -> None:
+def _check_canonical(mapping: Mapping[str, str], *, source: str, table: str | None = None) -> None:
+    """``table``: the config table the mapping is (``columns``), to say where a key written
+    below it belongs (``misplaced``)."""
     unknown = [k for k in mapping if k not in ORDER_COLUMNS]
     if unknown:
+        there = [t for u in unknown if table and (t := misplaced(u, table))]
         raise UsageError(
             f"{source}: unknown canonical {agree(len(unknown), 'column', 'columns')} "
             f"{', '.join(unknown)}; "
-            f"canonical columns are: {', '.join(ORDER_COLUMNS)}"
+            f"canonical columns are: {', '.join(ORDER_COLUMNS)}" + "".join(f"; {t}" for t in there)
         )
 
 

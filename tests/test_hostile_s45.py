@@ -147,3 +147,95 @@ def test_a_routed_forecast_without_its_metadata_is_told_by_its_sites() -> None:
     # (4, 4); DC-B c2 (10, 20) and c3's other half. The old code drew DC-B's past shipments,
     # every line (21, 32), and no history for DC-A.
     assert got == {"DC-A/Champions/A": [7.0, 8.0], "DC-B/Champions/A": [14.0, 24.0]}
+
+
+# ---- a config's setting written where TOML reads it as another table's ------------------------
+# TOML reads every key below a [table] line as that table's: `preset = "sap"` written after
+# [columns] or [forecast] was refused as that table's unknown setting (or 'unknown canonical
+# column preset'), and a command's setting above every table (`horizon = 4`, `seed = 4`) as an
+# 'unknown top-level setting' with no word of where it goes; `[segments] service_level = 0.9`
+# was named as a table never written, [segments."service_level"].
+
+TOP = "write it above the first [table] line"
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[columns]\ncustomer_id = "CustomerID"\npreset = "online-retail"\n',
+            "c.toml [columns]: unknown canonical column preset; canonical columns are: ",
+        ),
+        (
+            '[columns]\ncustomer_id = "CustomerID"\npreset = "online-retail"\n',
+            "'preset' is a top-level setting, read here as one of [columns] because TOML reads "
+            f"every key below a [table] line as that table's: {TOP}",
+        ),
+        (
+            '[forecast]\nhorizon = 4\npreset = "sap"\n',
+            "c.toml [forecast]: unknown setting 'preset'; 'preset' is a top-level setting, read "
+            f"here as one of [forecast] because TOML reads every key below a [table] line as "
+            f"that table's: {TOP}\n",
+        ),
+        (
+            '[segments."*"]\nservice_level = 0.9\npreset = "sap"\n',
+            "'preset' is a top-level setting, read here as one of [segments.\"*\"]",
+        ),
+        (
+            "horizon = 4\n",
+            "c.toml: unknown top-level setting 'horizon'; 'horizon' is a setting of "
+            "[forecast]: write it below the [forecast] line\n",
+        ),
+        (
+            "seed = 4\n",
+            "c.toml: unknown top-level setting 'seed'; 'seed' is a setting of [segment], "
+            "[forecast], [stock] or [network]: write it below the line of each table it is for\n",
+        ),
+        (
+            "[stock]\nhorizon = 4\n",
+            "c.toml [stock]: unknown setting 'horizon'; 'horizon' is a setting of [forecast]: "
+            "write it below the [forecast] line\n",
+        ),
+        (
+            "service_level = 0.9\n",
+            "'service_level' is a setting of [stock] or [segments.\"<label>\"]",
+        ),
+        (
+            "[segments]\nservice_level = 0.9\n",
+            "c.toml [segments]: 'service_level' is written in [segments] itself, which holds "
+            'one table per segment: write a setting below [segments."*"] (every segment) or '
+            '[segments."<label>"]',
+        ),
+    ],
+    ids=[
+        "columns-message",
+        "preset-below-columns",
+        "preset-below-forecast",
+        "preset-below-a-policy",
+        "horizon-above-tables",
+        "seed-above-tables",
+        "horizon-in-stock",
+        "service-level-above-tables",
+        "service-level-in-segments",
+    ],
+)
+def test_a_config_setting_in_the_wrong_place_says_where_it_goes(
+    cli, tmp_path: Path, toml: str, message: str
+) -> None:
+    (tmp_path / "c.toml").write_text(toml)
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-01-02,C1,A,1,5\n"
+    )
+    result = cli("segment", "orders.csv", "--config", "c.toml", "-o", "s.csv")
+    assert result.exit_code == 2, result.stderr
+    assert message in result.stderr, result.stderr
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_misspelt_setting_still_gets_its_closest_name(cli, tmp_path: Path) -> None:
+    (tmp_path / "c.toml").write_text("[forecast]\nhorizn = 4\n")
+    result = cli("segment", "x.csv", "--config", "c.toml", "-o", "s.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "c.toml [forecast]: unknown setting 'horizn' (did you mean 'horizon'?); known: freq, "
+    ) in result.stderr, result.stderr
