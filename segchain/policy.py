@@ -72,6 +72,12 @@ def unnamed_segments_note(table: PolicyTable, labels: Iterable[str]) -> str | No
     folded = {k.casefold() for k in named}
     if not named or not mine or any(lab.casefold() in folded for lab in mine):
         return None
+    if len(mine) == 1:
+        return (
+            f"the input's one segment ({examples(mine)}) is not named in the config's "
+            f'[segments] ({examples(named)}): it takes the [segments."*"] default; name it as '
+            "the segments table does"
+        )
     return (
         f"none of the {len(mine)} segments ({examples(mine)}) is named in the config's "
         f'[segments] ({examples(named)}): each takes the [segments."*"] default; name them as '

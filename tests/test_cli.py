@@ -188,7 +188,7 @@ def test_validate_all_lines_rejected_exit_1(cli, tmp_path: Path) -> None:
     path.write_text("order_id,order_date,customer_id,sku,quantity,unit_price\n1,x,,A,1,1\n")
     result = cli("validate", str(path), "-o", str(tmp_path / "o.csv"))
     assert result.exit_code == 1
-    assert "no usable order lines: all 1 lines were rejected (missing_customer 1)" in result.stderr
+    assert "no usable order lines: its one line was rejected (missing_customer 1)" in result.stderr
     assert not (tmp_path / "o.csv").exists()
 
 

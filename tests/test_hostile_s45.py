@@ -239,3 +239,70 @@ def test_a_misspelt_setting_still_gets_its_closest_name(cli, tmp_path: Path) -> 
     assert (
         "c.toml [forecast]: unknown setting 'horizn' (did you mean 'horizon'?); known: freq, "
     ) in result.stderr, result.stderr
+
+
+# ---- a count of one with its noun in the plural ---------------------------------------------
+# The words next to a count agree with it (README, Feedback on stderr), but one day of history
+# was 'period: 2024-03-01 to 2024-03-01 (1 days)' in costs and '(1 days)' under the report's
+# cost section, a lone export line rejected 'all 1 lines were rejected', a segments table of one
+# segment 'none of the 1 segments ('all') is named in the config's [segments]', and a forecast
+# routed through one assignment '(1 rows)'.
+
+ONE_DAY = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-03-01,C1,A,2,10\n2,2024-03-01,C2,A,3,10\n"
+)
+
+
+def test_costs_of_one_day_of_history_says_one_day(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ONE_DAY)
+    (tmp_path / "seg.csv").write_text("customer_id,segment,segment_rank\nC1,A,1\nC2,B,2\n")
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "-o", "costs.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert "period: 2024-03-01 to 2024-03-01 (1 day)\n" in result.stderr, result.stderr
+    report = cli("report", "costs.parquet", "-o", "r.md")
+    assert report.exit_code == 0, report.stderr
+    text = (tmp_path / "r.md").read_text()
+    assert "over the order history from 2024-03-01 to 2024-03-01 (1 day);" in text, text
+
+
+def test_an_export_of_one_rejected_line_says_its_one_line(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-03-01,,A,2,10\n"
+    )
+    result = cli("validate", "orders.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "orders.csv: no usable order lines: its one line was rejected (missing_customer 1)\n"
+    ) in result.stderr, result.stderr
+
+
+def test_one_segment_not_named_in_the_config_is_one_segment(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text("customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\n")
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon\nS1,50.0,8.0\n")
+    (tmp_path / "c.toml").write_text('[segments."Loyal"]\nmax_delivery_days = 2\n')
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "--config", "c.toml", "-o", "a.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "the input's one segment ('A') is not named in the config's [segments] ('Loyal'): it "
+        'takes the [segments."*"] default; name it as the segments table does'
+    ) in result.stderr, result.stderr
+
+
+def test_a_forecast_routed_through_one_assignment_says_one_row(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        + "".join(
+            f"{i},2024-{1 + i // 4:02d}-{1 + 7 * (i % 4):02d},C1,A,{1 + i % 3},5\n"
+            for i in range(20)
+        )
+    )
+    (tmp_path / "seg.csv").write_text("customer_id,segment,segment_rank\nC1,Champions,1\n")
+    (tmp_path / "a.csv").write_text(
+        "customer_id,segment,site_id,distance_km,share\nC1,Champions,S1,10,1.0\n"
+    )
+    args = ["seg.csv", "--orders", "orders.csv", "--assignments", "a.csv", "--horizon", "2"]
+    assert cli("forecast", *args, "-o", "fc.parquet").exit_code == 0
+    result = cli("stock", "fc.parquet", "--orders", "orders.csv", "-o", "p.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "was routed through network assignments (1 row) but --orders" in result.stderr

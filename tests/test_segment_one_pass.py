@@ -101,7 +101,7 @@ def test_segment_cli_on_an_all_rejected_export_gives_the_reasons(cli, tmp_path) 
     rejects = tmp_path / "rejects.csv"
     result = cli("segment", str(path), "--rejects", str(rejects), "-o", str(tmp_path / "s.csv"))
     assert result.exit_code == 1
-    assert "no usable order lines: all 1 lines were rejected (missing_customer 1)" in result.stderr
+    assert "no usable order lines: its one line was rejected (missing_customer 1)" in result.stderr
     assert rejects.exists() and not (tmp_path / "s.csv").exists()
 
 

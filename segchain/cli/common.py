@@ -776,8 +776,13 @@ class LoadedOrders:
             if active is not None and self.rejects_path:
                 active.keep_on_error(self.rejects_path)
             raise DataError(
-                f"{self.name}: no usable order lines: all {recon.read:,} lines were rejected "
-                f"({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
+                f"{self.name}: no usable order lines: "
+                + (
+                    "its one line was rejected"
+                    if recon.read == 1
+                    else f"all {recon.read:,} lines were rejected"
+                )
+                + f" ({', '.join(f'{k} {v:,}' for k, v in recon.by_reason.items())})",
                 hint=(
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
                     + _what_to_check(recon.by_reason)

@@ -9,6 +9,7 @@ import typer
 from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import UsageError
+from segchain.formatting import plural
 
 OrdersOpt = Annotated[
     list[str],
@@ -263,7 +264,7 @@ def costs_command(
 def _report(result: Any, reporter: c.Reporter, by: str) -> None:
     """The reconciliation (always), the segment table, and with --verbose each column's source."""
     reporter.info(
-        f"period: {result.first_date} to {result.last_date} ({result.period_days:,} days)"
+        f"period: {result.first_date} to {result.last_date} ({plural(result.period_days, 'day')})"
     )
     for check in result.checks:
         reporter.info(("reconciled " if check.ok else "NOT reconciled ") + check.line())

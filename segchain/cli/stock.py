@@ -526,7 +526,8 @@ def _warn_history_routing(
     if routed is not None and assignments is None:
         reporter.warn(
             TableMessage(
-                f"{{FORECAST}} was routed through network assignments ({int(routed):,} rows) "
+                "{FORECAST} was routed through network assignments "
+                f"({plural(int(routed), 'row')}) "
                 "but {--orders} is read by its own site column (where lines shipped from): each "
                 "site's history may be another site's shipments; pass --assignments FILE (the "
                 "assignments given to forecast) to route it the same way",

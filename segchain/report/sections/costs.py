@@ -310,7 +310,7 @@ def _subtitle(seg: pl.DataFrame, meta: Meta) -> str:
     when = ""
     if isinstance(period, list) and len(period) == 2 and all(period):
         when = f" from {period[0]} to {period[1]}"
-    length = f" ({days:,} days)" if isinstance(days, int) else ""
+    length = f" ({plural(days, 'day')})" if isinstance(days, int) else ""
     return (
         f"Revenue, goods and every cost of serving each segment over the order history{when}"
         f"{length}; inventory carried at its holding rate over the same span."
