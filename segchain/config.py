@@ -490,6 +490,7 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         ),
         "outliers": _choice("keep", "cap", "drop"),
         "reconcile": _choice("auto", "none", "bottom-up", "mint", "top-down"),
+        "as_of": Rule("date"),
         "seed": SEED,
     },
     "stock": {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
+import datetime as dt
 import errno
 import glob
 import gzip
@@ -2147,6 +2148,8 @@ def _jsonable(value: Any) -> Any:
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, float) and value != value:  # NaN is not JSON
         return None
+    if isinstance(value, dt.date):  # forecast's as_of: a date, as ISO text
+        return value.isoformat()
     return value
 
 

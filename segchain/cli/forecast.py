@@ -111,6 +111,15 @@ Reconcile = Annotated[
         metavar="METHOD",
     ),
 ]
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="Forecast as of this date (YYYY-MM-DD): order lines on or after it are left out "
+        "and the forecast starts with its period (default: the period after the last order).",
+        metavar="DATE",
+    ),
+]
 NJobs = Annotated[
     int | None,
     typer.Option(
@@ -140,6 +149,7 @@ def forecast(
     assignments: AssignmentsOpt = None,
     outliers: Outliers = None,
     reconcile: Reconcile = None,
+    as_of: AsOf = None,
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
@@ -193,6 +203,7 @@ def forecast(
         "n_jobs": n_jobs,
         "outliers": outliers,
         "reconcile": reconcile,
+        "as_of": as_of,
         "seed": seed,
     }
     params = ForecastParams.resolve(
@@ -251,6 +262,10 @@ def forecast(
     )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
     (clean,), recon = loaded.collect(loaded.clean)
+    if params["as_of"] is None:
+        note = _segments_as_of_note(seg_table.metadata, clean, c.table_name("SEGMENTS", segments))
+        if note:
+            reporter.warn(note)
     asg_frame = None
     if assignments is not None:
         asg_table = read_table(assignments)
@@ -328,6 +343,31 @@ def forecast(
         metadata=metadata,
         reporter=reporter,
         what="forecast rows",
+    )
+
+
+def _segments_as_of_note(metadata: dict, orders, name: str) -> str | None:
+    """What to say when segment's output was made as of a day before the orders end: the
+    lines since are forecast with segments that knew nothing of them (customers first seen
+    since are in no segment), where a backtest of the chain meant to stop at that day."""
+    import datetime as dt
+
+    import polars as pl
+
+    from segchain.schema import META_PARAMS, META_STAGE
+
+    params = metadata.get(META_PARAMS) if metadata.get(META_STAGE) == "segments" else None
+    try:
+        seg_as_of = dt.date.fromisoformat(str((params or {}).get("as_of")))
+    except ValueError:
+        return None
+    after = orders.filter(pl.col("order_date").cast(pl.Date) >= seg_as_of).height
+    if not after:
+        return None
+    return (
+        f"{name} was made as of {seg_as_of} (segment --as-of); {after:,} order "
+        f"line{'s' if after != 1 else ''} on or after it are in the history too; give --as-of "
+        f"{seg_as_of} to forecast as of the segments' date"
     )
 
 

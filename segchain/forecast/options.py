@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Protocol
@@ -145,6 +146,7 @@ class ForecastParams:
     n_jobs: int = -1
     outliers: str = "cap"
     reconcile: str = "auto"
+    as_of: dt.date | None = None
     seed: int = 0
 
     @classmethod

@@ -47,6 +47,7 @@ def build_series(
     freq: str = "W",
     by: Sequence[str] = ("segment", "sku"),
     outliers: str = "keep",
+    as_of: dt.date | None = None,
 ) -> Series:
     """Join orders to segments and aggregate net quantity per series and period.
 
@@ -56,6 +57,8 @@ def build_series(
     is an event of that sku's demand, not the start of it. Negative net demand in a period
     (more returns than sales) counts as zero; the number of such series-periods is ``netted``.
     ``outliers`` (``keep``, ``cap``, ``drop``) cleanses the lines first (see ``cleansing``).
+    With ``as_of`` (the orders already cut before it by ``history_before``), the data's last
+    period is the one holding the day before ``as_of``, whether or not a line falls in it.
 
     Raises:
         MissingColumnsError: a required column is absent.
@@ -212,8 +215,15 @@ def build_series(
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, joined.get_column("ds").max())
+    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
+    if as_of is not None:
+        # As of a day, the history runs to the day before it: the periods after the last line
+        # are periods without demand, as a shop's quiet weeks are.
+        end = as_of - dt.timedelta(days=1)
+        last_line, last = last, _period_of(end, freq)
+        warnings += _quiet_until_as_of(joined, last_line, last, as_of, freq)
     first_all = cast(dt.date, joined.get_column("ds").min())
-    warnings += _unfinished_last_period(joined, last, freq)
+    warnings += _unfinished_last_period(joined, last, end, freq, as_of=as_of)
     n_periods = pl.date_range(first_all, last, interval, eager=True).len()
     if n_periods < 2:
         raise DataError(
@@ -278,17 +288,92 @@ def _left_out(excluded: dict[str, int]) -> str:
 PERIODS = {"W": ("week", "weeks"), "M": ("month", "months")}
 
 
-def _unfinished_last_period(joined: pl.DataFrame, last: dt.date, freq: str) -> list[str]:
+def history_before(
+    orders: pl.DataFrame | pl.LazyFrame, as_of: dt.date, freq: str
+) -> tuple[pl.DataFrame, int, list[str]]:
+    """The order lines before ``as_of``, how many were on or after it, and the warning saying
+    so: forecasting as of a day reads only what was known that day (``forecast --as-of``).
+
+    Raises:
+        DataError: no order line before ``as_of``.
+    """
+    orders = collect(orders, name=ORDERS_OPTION)
+    require_columns(orders.columns, ["order_date"], source=ORDERS_OPTION)
+    date = pl.col("order_date").cast(pl.Date)
+    # A line without a date is not after as_of: it stays, for build_series to judge as before.
+    after = orders.filter(date >= as_of).height
+    if after == 0:
+        return orders, 0, []
+    kept = orders.filter(date.is_null() | (date < as_of))
+    span = orders.select(date.min().alias("first"), date.max().alias("last")).row(0)
+    if kept.filter(date.is_not_null()).height == 0:
+        raise DataError(
+            f"{ORDERS_OPTION}: no order line before --as-of {as_of}: the orders run from "
+            f"{span[0]} to {span[1]}",
+            hint=f"pick an --as-of after {span[0]}",
+        )
+    start = _period_of(as_of, freq)
+    if start < as_of:  # the days of as_of's period before it are history: the next one
+        start = cast(dt.date, pl.Series([start]).dt.offset_by(FREQS[freq][0]).item())
+    return (
+        kept,
+        after,
+        [
+            about(
+                ORDERS_OPTION,
+                f"{plural(after, 'order line')} on or after --as-of {as_of} left out (the "
+                f"orders run to {span[1]}); the forecast starts on {start}",
+            )
+        ],
+    )
+
+
+def _period_of(day: dt.date, freq: str) -> dt.date:
+    """The first day of the period (``freq``) holding ``day``."""
+    return cast(dt.date, pl.Series([day]).dt.truncate(FREQS[freq][0]).item())
+
+
+def _quiet_until_as_of(
+    joined: pl.DataFrame, last_line: dt.date, last: dt.date, as_of: dt.date, freq: str
+) -> list[str]:
+    """A warning when whole periods pass between the orders' last line and ``as_of``: every
+    series reads them as periods without demand (right if the business was closed, not if
+    the export stops early)."""
+    gap = pl.date_range(last_line, last, FREQS[freq][0], eager=True).len() - 1
+    if gap < 1:
+        return []
+    word, words = PERIODS.get(freq, ("day", "days"))
+    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
+    return [
+        about(
+            ORDERS_OPTION,
+            f"the orders end on {end}, before --as-of {as_of}: the last "
+            f"{plural(gap, word, words)} before it hold no order line and count as no demand in "
+            "every series; export the orders up to the day before --as-of, or give an earlier "
+            "--as-of",
+        )
+    ]
+
+
+def _unfinished_last_period(
+    joined: pl.DataFrame,
+    last: dt.date,
+    end: dt.date,
+    freq: str,
+    *,
+    as_of: dt.date | None = None,
+) -> list[str]:
     """A warning when the orders end before half of their last period has passed: that period
     counts as a whole one of demand in every series, and the models and moving averages read
     the few days' sales as a collapse. The Complete Journey ends on Monday 2018-01-01 at 04:01
     (525 product lines against about 28,000 a week): forecast 27,756 units a week against
-    36,163 when cut at the Sunday before (-23 %). Said, not changed: cut the orders."""
+    36,163 when cut at the Sunday before (-23 %). Said, not changed: ``--as-of`` at the
+    period's first day cuts it (``end`` is the last day known: the last line's, or the day
+    before ``as_of``)."""
     if freq not in PERIODS:
         return []
     word, words = PERIODS[freq]
     interval = FREQS[freq][0]
-    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
     period_end = cast(dt.date, pl.Series([last]).dt.offset_by(interval).item()) - dt.timedelta(1)
     days, covered = (period_end - last).days + 1, (end - last).days + 1
     if 2 * covered >= days:
@@ -302,12 +387,16 @@ def _unfinished_last_period(joined: pl.DataFrame, last: dt.date, freq: str) -> l
         if before.height
         else ""
     )
+    ends = f"--as-of {as_of} ends the history on {end}" if as_of else f"the orders end on {end}"
+    fix = (
+        f"give --as-of {last} (its first day) to leave out its lines, or --as-of "
+        f"{period_end + dt.timedelta(days=1)} with the orders up to {period_end}"
+    )
     return [
         about(
             ORDERS_OPTION,
-            f"the orders end on {end}, day {covered} of {days} of the {word} of {last}, and "
-            f"that unfinished {word} counts as a whole {word} of demand, the last the models "
-            f"read ({plural(in_last, 'order line')} in it{typical}); leave out its lines (on "
-            f"or after {last}) or export the orders up to {period_end}",
+            f"{ends}, day {covered} of {days} of the {word} of {last}, and that unfinished "
+            f"{word} counts as a whole {word} of demand, the last the models read "
+            f"({plural(in_last, 'order line')} in it{typical}); {fix}",
         )
     ]

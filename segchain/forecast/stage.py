@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -37,7 +38,7 @@ from segchain.forecast.selection import (
     report_rows_only,
     select_models,
 )
-from segchain.forecast.series import build_series
+from segchain.forecast.series import build_series, history_before
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
 from segchain.schema import ORDERS_OPTION
@@ -81,6 +82,7 @@ def forecast(
     outliers: str = "cap",
     reconcile: str = "auto",
     address: str | None = None,
+    as_of: dt.date | None = None,
     seed: int = 0,
     assignments: pl.DataFrame | None = None,
     progress: Progress | None = None,
@@ -103,6 +105,9 @@ def forecast(
         outliers: ``cap`` (default), ``drop`` or ``keep``: demand cleansing of zero-price lines
             and lines far beyond their sku's usual size (see ``cleansing``).
         address: scheduler / cluster address for a distributed engine.
+        as_of: forecast as of this day: the order lines on or after it are left out (counted
+            in ``excluded``), the history runs to the day before it (periods with no line up
+            to then are periods without demand) and the forecast starts at its period.
         seed: accepted for the common CLI contract; every model here is deterministic.
         assignments: network's assignments (``customer_id, site_id, share``): each customer's
             demand goes to the site(s) serving it and the series are per site (``site`` is
@@ -130,18 +135,25 @@ def forecast(
 
     routing_warnings: list[str] = []
     unrouted = 0
+    after_as_of = 0
+    if as_of is not None:
+        orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
     if assignments is not None:
         routed = route_orders(collect(orders, name=ORDERS_OPTION), assignments)
-        orders, routing_warnings = routed.orders, routed.warnings
+        orders, routing_warnings = routed.orders, [*routing_warnings, *routed.warnings]
         unrouted = routed.unrouted_lines
         if "site" not in by:
             by = ["site", *by]
-    series = build_series(orders, segments, freq=freq, by=by, outliers=outliers)
+    series = build_series(orders, segments, freq=freq, by=by, outliers=outliers, as_of=as_of)
+    if after_as_of:
+        series.excluded["after_as_of"] = after_as_of
     if unrouted:
         series.excluded["no_serving_site"] = unrouted
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
     top = (
-        build_series(orders, segments, freq=freq, by=top_by, outliers=outliers) if top_by else None
+        build_series(orders, segments, freq=freq, by=top_by, outliers=outliers, as_of=as_of)
+        if top_by
+        else None
     )
 
     def step(name: str) -> Tick:

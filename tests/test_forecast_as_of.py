@@ -1,0 +1,140 @@
+"""forecast --as-of: forecast as of a day, as segment --as-of segments.
+
+Before it, forecast read every order line whatever segment's --as-of had been, so a backtest of
+the chain (segment and forecast as of a past day) meant cutting the export by hand, and the fix
+the unfinished-last-period warning gave was an edit of the data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.forecast import forecast
+from segchain.forecast.series import build_series
+
+MONDAY = dt.date(2024, 1, 1)
+
+
+def _orders(weeks: int = 20) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two skus sold every day for ``weeks`` weeks from a Monday, three customers."""
+    rows = []
+    for d in range(weeks * 7):
+        day = MONDAY + dt.timedelta(days=d)
+        rows.append((f"O{d}", day, f"C{d % 3}", "A", float(1 + d % 5), 2.0))
+        rows.append((f"P{d}", day, f"C{(d + 1) % 3}", "B", float(2 + d % 3), 3.0))
+    schema = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+    orders = pl.DataFrame(rows, schema=schema, orient="row")
+    segments = pl.DataFrame({"customer_id": ["C0", "C1", "C2"], "segment": ["S", "S", "T"]})
+    return orders, segments
+
+
+KW = {"freq": "W", "horizon": 3, "models": "WindowAverage", "n_jobs": 1}
+
+
+def test_as_of_forecasts_what_the_orders_cut_before_it_forecast() -> None:
+    orders, segments = _orders()
+    as_of = MONDAY + dt.timedelta(weeks=12)
+    cut = orders.filter(pl.col("order_date") < as_of)  # the cut made by hand, independently
+    by_hand = forecast(cut, segments, **KW)
+    given = forecast(orders, segments, as_of=as_of, **KW)
+    assert given.forecast.equals(by_hand.forecast)
+    assert given.forecast.get_column("ds").min() == as_of
+    assert given.excluded["after_as_of"] == orders.height - cut.height == 8 * 7 * 2
+    said = [w for w in given.warnings if "--as-of" in w]
+    assert said and f"{8 * 7 * 2} order lines on or after --as-of 2024-03-25 left out" in said[0]
+    assert "the forecast starts on 2024-03-25" in said[0]
+
+
+def test_weeks_between_the_last_line_and_as_of_are_weeks_without_demand() -> None:
+    orders, segments = _orders(weeks=10)
+    as_of = MONDAY + dt.timedelta(weeks=13)  # three whole weeks after the last line
+    series = build_series(orders, segments, freq="W", as_of=as_of)
+    last = series.y.get_column("ds").max()
+    assert last == as_of - dt.timedelta(weeks=1)
+    tail = series.y.filter(pl.col("ds") >= MONDAY + dt.timedelta(weeks=10))
+    assert tail.height == 3 * series.keys.height and tail.get_column("y").sum() == 0
+    said = [w for w in series.warnings if "hold no order line" in w]
+    assert said and "the last 3 weeks before it hold no order line" in said[0], series.warnings
+
+
+def test_an_as_of_inside_a_week_starts_the_forecast_the_next_week_and_says_how_to_cut() -> None:
+    orders, segments = _orders()
+    wednesday = MONDAY + dt.timedelta(weeks=12, days=2)
+    result = forecast(orders, segments, as_of=wednesday, **KW)
+    assert result.forecast.get_column("ds").min() == MONDAY + dt.timedelta(weeks=13)
+    unfinished = [w for w in result.warnings if "unfinished" in w]
+    assert unfinished, result.warnings
+    assert "--as-of 2024-03-27 ends the history on 2024-03-26, day 2 of 7" in unfinished[0]
+    assert "give --as-of 2024-03-25 (its first day)" in unfinished[0]
+
+
+def test_an_as_of_at_a_period_start_leaves_no_unfinished_period() -> None:
+    orders, segments = _orders()
+    series = build_series(orders, segments, freq="W", as_of=MONDAY + dt.timedelta(weeks=12))
+    assert not [w for w in series.warnings if "unfinished" in w], series.warnings
+
+
+def test_cli_as_of_before_every_order_is_exit_1_and_writes_nothing(cli, tmp_path: Path):
+    orders, segments = _orders()
+    orders.write_csv(tmp_path / "orders.csv")
+    segments.write_csv(tmp_path / "seg.csv")
+    out = tmp_path / "fc.csv"
+    result = cli(
+        "forecast", str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--as-of", "2023-06-01", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "no order line before --as-of 2023-06-01" in result.output
+    assert "the orders run from 2024-01-01 to 2024-05-19" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_cli_as_of_that_is_no_date_is_exit_2(cli, tmp_path: Path):
+    orders, segments = _orders()
+    orders.write_csv(tmp_path / "orders.csv")
+    segments.write_csv(tmp_path / "seg.csv")
+    result = cli(
+        "forecast", str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--as-of", "2024-02-30", "-o", str(tmp_path / "fc.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "--as-of" in result.output and "2024-02-30" in result.output
+
+
+@pytest.mark.parametrize("given", [False, True], ids=["segments-only", "forecast-too"])
+def test_cli_says_when_segments_were_made_as_of_an_earlier_day(cli, tmp_path: Path, given):
+    orders, _ = _orders()
+    src = tmp_path / "orders.csv"
+    orders.write_csv(src)
+    seg = tmp_path / "seg.parquet"
+    made = cli("segment", str(src), "--as-of", "2024-03-25", "-o", str(seg), "-q")
+    assert made.exit_code == 0, made.output
+    extra = ["--as-of", "2024-03-25"] if given else []
+    result = cli(
+        "forecast", str(seg), "--orders", str(src), "--horizon", "2", "--models",
+        "WindowAverage", "--n-jobs", "1", "-o", str(tmp_path / "fc.parquet"), *extra,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    note = "was made as of 2024-03-25 (segment --as-of); 112 order lines on or after it"
+    assert (note in result.output) is not given, result.output
+    meta = pl.read_parquet_metadata(tmp_path / "fc.parquet")
+    assert ('"after_as_of": 112' in meta["segchain.excluded"]) is given
+    assert ('"as_of": "2024-03-25"' in meta["segchain.params"]) is given
+
+
+def test_cli_says_nothing_of_segments_made_as_of_the_end_of_the_orders(cli, tmp_path: Path):
+    orders, _ = _orders()
+    src = tmp_path / "orders.csv"
+    orders.write_csv(src)
+    seg = tmp_path / "seg.parquet"
+    assert cli("segment", str(src), "-o", str(seg), "-q").exit_code == 0
+    result = cli(
+        "forecast", str(seg), "--orders", str(src), "--horizon", "2", "--models",
+        "WindowAverage", "--n-jobs", "1", "-o", str(tmp_path / "fc.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "was made as of" not in result.output
