@@ -138,3 +138,43 @@ def test_cli_says_nothing_of_segments_made_as_of_the_end_of_the_orders(cli, tmp_
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "was made as of" not in result.output
+
+
+# ---- stock reads only the history before the forecast's first period -----------------------
+# A forecast made --as-of a past day, planned with the whole export as --orders, had its slow
+# points' bootstrap read the very weeks it was to plan for.
+
+
+def _lumpy_history(weeks: int) -> pl.DataFrame:
+    """Sku A sells 2 units every other week up to week 11, then 40 at once in weeks 12-15."""
+    rows = [
+        (f"O{w}", MONDAY + dt.timedelta(weeks=w, days=2), "C1", "A", 2.0) for w in range(0, 12, 2)
+    ]
+    rows += [
+        (f"L{w}", MONDAY + dt.timedelta(weeks=w, days=2), "C1", "A", 40.0) for w in range(12, weeks)
+    ]
+    schema = ["order_id", "order_date", "customer_id", "sku", "quantity"]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def test_stock_plans_from_the_history_before_the_forecasts_first_period() -> None:
+    from segchain.stock import stock
+
+    start = MONDAY + dt.timedelta(weeks=12)
+    fc = pl.DataFrame(
+        {
+            "sku": "A",
+            "ds": [start + dt.timedelta(weeks=i) for i in range(4)],
+            "forecast": 0.05,
+            "error_sd": 40.0,  # over-dispersed: the fit asks for more than the history shows
+        }
+    )
+    items = pl.DataFrame({"sku": ["A"], "lead_time_days": [7.0]})
+    kw = {"items": items, "review_days": 7, "service_level": 0.95}
+    whole = _lumpy_history(16)
+    cut = whole.filter(pl.col("order_date") < start)  # by hand
+    got = stock(fc, orders=whole, **kw)
+    assert got.policy.equals(stock(fc, orders=cut, **kw).policy)
+    assert got.policy["history_max"].item() == 2.0  # not the 40s of the forecast's own weeks
+    said = [n for n in map(str, got.notes) if "left out of the demand history" in n]
+    assert said and "4 demand lines on or after 2024-03-25, the forecast's first period" in said[0]

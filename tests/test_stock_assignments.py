@@ -87,8 +87,8 @@ def _histories(monkeypatch) -> list[pl.DataFrame]:
     seen: list[pl.DataFrame] = []
     real = stage.demand_history
 
-    def spy(orders, keys, period_days):  # type: ignore[no-untyped-def]
-        out = real(orders, keys, period_days)
+    def spy(orders, keys, period_days, **kw):  # type: ignore[no-untyped-def]
+        out = real(orders, keys, period_days, **kw)
         seen.append(out[0])
         return out
 

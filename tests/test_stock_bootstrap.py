@@ -15,7 +15,9 @@ from segchain.stock import stock
 from segchain.stock.bootstrap import demand_history, draw_interval, histories
 
 MONDAY = date(2024, 1, 1)
-WEEKS = [MONDAY + timedelta(weeks=i) for i in range(4)]
+# The forecast's weeks follow the order history's (weeks 0-11), as forecast's output does: stock
+# reads only the history before the forecast's first period.
+WEEKS = [MONDAY + timedelta(weeks=12 + i) for i in range(4)]
 
 
 def orders(lines: list[tuple[str, int, float]], flag: list[str | None] | None = None):

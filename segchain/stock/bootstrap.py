@@ -21,6 +21,7 @@ The draws are seeded: the same history and seed give the same levels.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -43,12 +44,19 @@ def period_interval(period_days: float) -> str:
 
 
 def demand_history(
-    orders: pl.DataFrame, keys: list[str], period_days: float
+    orders: pl.DataFrame,
+    keys: list[str],
+    period_days: float,
+    *,
+    before: dt.date | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Net product demand per stocking point and forecast period: ``keys, ds, y``.
 
     Returns the history and notes (lines left out). With a forecast by site and orders without
-    a site column there is no history per site: an empty frame and a note.
+    a site column there is no history per site: an empty frame and a note. Lines on or after
+    ``before`` (the forecast's first period) are left out, and counted in a note: the forecast
+    was made without them (``forecast --as-of``), and its plan must not read the demand it is
+    to meet.
     """
     require_columns(
         orders.columns,
@@ -82,6 +90,18 @@ def demand_history(
             hint="pass the output of `segchain validate`",
         ) from exc
     o = o.filter(pl.col("ds").is_not_null() & pl.col("quantity").is_not_null())
+    if before is not None:
+        later = o.filter(pl.col("ds") >= before).height
+        if later:
+            notes.append(
+                TableMessage(
+                    f"{{{ORDERS_OPTION}}}: {later:,} demand line{'s' if later != 1 else ''} on "
+                    f"or after {before}, the forecast's first period, left out of the demand "
+                    "history (the forecast was made without them)",
+                    {ORDERS_OPTION: ORDERS_OPTION},
+                )
+            )
+            o = o.filter(pl.col("ds") < before)
     if o.height == 0:
         return o.rename({"quantity": "y"}), notes
     o = o.with_columns(pl.col("ds").dt.truncate(period_interval(period_days)))

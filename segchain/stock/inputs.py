@@ -3,6 +3,7 @@ on-hand stock, checked and joined."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import cast
 
 import polars as pl
@@ -175,6 +176,14 @@ def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
             hint="a forecast has one row per series and period (ds), forecasts and error sds "
             "numbers >= 0; rerun `segchain forecast` or fix those rows",
         )
+
+
+def forecast_start(fc: pl.DataFrame) -> dt.date | None:
+    """The forecast's first period: its earliest ``ds`` (as ``read_series`` checked it)."""
+    ds = fc.get_column("ds")
+    if ds.dtype == pl.String:
+        ds = ds.str.to_date(strict=False)
+    return cast(dt.date | None, ds.cast(pl.Date).min())
 
 
 def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str | None]:

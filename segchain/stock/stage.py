@@ -35,6 +35,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
+    forecast_start,
     items_matching_none,
     items_not_planned,
     join_items,
@@ -213,7 +214,7 @@ def stock(
             r = route_orders(od, collect(assignments, name=ASSIGNMENTS_OPTION))
             routed = r.orders
             notes += r.warnings
-        history, more = demand_history(routed, keys, period_days)
+        history, more = demand_history(routed, keys, period_days, before=forecast_start(fc))
         notes += more
         if not more or "site" not in keys or "site" in routed.columns:
             notes += orders_matching_none(points, history, keys)
