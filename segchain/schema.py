@@ -415,6 +415,9 @@ META_CONFIG = "config"  # the config read: path, source, sha256 (None: none was 
 META_PARAMS = "params"  # the resolved options of the run
 META_INPUTS = "inputs"  # rows read per input
 META_TOTALS = "totals"  # network: NetworkTotals.as_dict()
+# network's totals' baseline_status when the plan without promises found no plan within
+# --time-limit: the comparison with it (baseline_* figures) is missing, not zero.
+BASELINE_UNFINISHED = "unfinished"
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals

@@ -205,3 +205,123 @@ def test_cli_costs_a_missing_file_names_its_option(cli, files, tmp_path, option)
     assert result.exit_code == 1
     assert result.stderr.endswith(f"segchain costs: Error: {option} missing.csv: no such file\n")
     assert not (tmp_path / "c.csv").exists()
+
+
+# network's comparison with its plan without promises, as its assignments' metadata holds it
+# (consistent with ASSIGNMENTS: Gold's lanes cost 7 + 3 + 4 = 14, Bronze's 5).
+PROMISE = [
+    {
+        "segment": "Gold",
+        "demand": 40.0,
+        "transport_cost": 14.0,
+        "baseline_transport_cost": 20.0,
+        "baseline_within_promise": 0.5,
+    },
+    {
+        "segment": "Bronze",
+        "demand": 20.0,
+        "transport_cost": 5.0,
+        "baseline_transport_cost": 5.0,
+        "baseline_within_promise": 1.0,
+    },
+]
+TOTALS = {"fixed_cost": 190.0, "baseline_total_cost": 155.0, "baseline_status": "optimal"}
+COMPARISON = [
+    {"segment": "Gold", "inventory_value_segmented": 85.0, "inventory_value_uniform": 80.0},
+    {"segment": "Bronze", "inventory_value_segmented": 45.0, "inventory_value_uniform": 40.0},
+]
+
+
+def _parquet_inputs(  # type: ignore[no-untyped-def]
+    f: dict[str, Path], tmp_path: Path, *, totals=TOTALS, promise=PROMISE, compare="equal"
+):
+    from test_costs import ASSIGNMENTS, POLICY
+
+    asg, pol = tmp_path / "assignments.parquet", tmp_path / "policy.parquet"
+    write_table(
+        ASSIGNMENTS,
+        str(asg),
+        metadata={
+            "stage": "assignments",
+            "params": {"time_limit": 30.0},
+            "totals": totals,
+            "promise": promise,
+        },
+    )
+    meta = {"stage": "policy", "params": {"compare_uniform": compare}}
+    if compare is not None:
+        meta["comparison"] = COMPARISON
+    write_table(POLICY, str(pol), metadata=meta)
+    args = _args(f, "-o", str(tmp_path / "costs.csv"))
+    args[args.index("--assignments") + 1] = str(asg)
+    args[args.index("--policy") + 1] = str(pol)
+    return args
+
+
+def test_cli_costs_says_why_the_promise_columns_are_empty_for_csv_inputs(
+    cli, files, tmp_path
+) -> None:
+    # A CSV has no room for the per-segment comparisons that network and stock carry in their
+    # Parquet metadata: the columns are empty, and the old code said so only with --verbose.
+    result = cli(*_args(files, "-o", str(tmp_path / "costs.csv")))
+    assert result.exit_code == 0, result.output
+    df = pl.read_csv(tmp_path / "costs.csv")
+    assert df["delivery_promise_cost"].null_count() == df.height == 2
+    assert df["service_promise_cost"].null_count() == 2
+    asg, pol = files["assignments"], files["policy"]
+    said = [line for line in result.stderr.splitlines() if "promise columns" in line]
+    assert said == [
+        "segchain costs: Warning: the promise columns are empty: delivery_promise_* because "
+        f"--assignments {asg} is CSV, and network's comparison with its plan without promises "
+        "travels only in the Parquet metadata of its output; service_promise_* because "
+        f"--policy {pol} is CSV, and stock's comparison with its uniform plan travels only in "
+        "the Parquet metadata of its output; to fill them, write network's output as Parquet "
+        "(-o assignments.parquet) and give that; write stock's output as Parquet "
+        "(-o policy.parquet), with --compare-uniform, and give that"
+    ]
+
+
+def test_cli_costs_says_stock_ran_without_compare_uniform(cli, files, tmp_path) -> None:
+    args = _parquet_inputs(files, tmp_path, compare=None)
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    df = pl.read_csv(tmp_path / "costs.csv")
+    # Gold: transport 14 - 20 = -6, and all of the extra fixed cost 190 - (155 - 25) = 60.
+    assert df["delivery_promise_cost"].to_list() == pytest.approx([54.0, 0.0])
+    assert df["service_promise_cost"].null_count() == 2
+    said = [line for line in result.stderr.splitlines() if "promise columns" in line]
+    assert said == [
+        "segchain costs: Warning: the promise columns are empty: service_promise_* because "
+        f"stock (--policy {tmp_path / 'policy.parquet'}) ran without --compare-uniform; to "
+        "fill them, rerun stock with --compare-uniform equal (the same mean service) or keep"
+    ]
+
+
+def test_cli_costs_says_networks_comparison_was_not_finished(cli, files, tmp_path) -> None:
+    unfinished = {"fixed_cost": 190.0, "baseline_total_cost": None, "baseline_status": "unfinished"}
+    # As network writes it: no baseline_* figures, and the totals say why.
+    promise = [{k: v for k, v in r.items() if not k.startswith("baseline_")} for r in PROMISE]
+    args = _parquet_inputs(files, tmp_path, totals=unfinished, promise=promise)
+    result = cli(*args)
+    assert result.exit_code == 0, result.output
+    df = pl.read_csv(tmp_path / "costs.csv")
+    assert df["delivery_promise_cost"].null_count() == 2
+    # Gold 85 - 80 = 5 of inventory value more than the uniform plan: filled.
+    assert df["service_promise_cost"].null_count() == 0
+    said = [line for line in result.stderr.splitlines() if "promise columns" in line]
+    assert said == [
+        "segchain costs: Warning: the promise columns are empty: delivery_promise_* because "
+        f"network (--assignments {tmp_path / 'assignments.parquet'}) found no plan without "
+        "promises within --time-limit (30 s) to compare with; to fill them, rerun network "
+        "with a larger --time-limit"
+    ]
+
+
+def test_cli_costs_is_silent_on_promises_when_both_comparisons_are_given(
+    cli, files, tmp_path
+) -> None:
+    result = cli(*_parquet_inputs(files, tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "promise columns" not in result.stderr
+    df = pl.read_csv(tmp_path / "costs.csv")
+    assert df["service_promise_inventory"].to_list() == pytest.approx([5.0, 5.0])

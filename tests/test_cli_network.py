@@ -464,3 +464,57 @@ def test_ctrl_c_stops_network_while_the_solver_runs(customers_csv, sites_csv, tm
     started = float(re.search(r"solve started ([\d.]+)", proc.stderr).group(1))
     stopped = float(re.search(r"stopped ([\d.]+)", proc.stderr).group(1))
     assert stopped - started < 10.0, f"stopped {stopped - started:.1f} s into a 30 s solve"
+
+
+def test_cli_network_writes_its_plan_when_the_comparison_plan_is_not_finished_in_time(
+    cli, customers_csv, sites_csv, config_toml, tmp_path, monkeypatch
+) -> None:
+    # HiGHS stopped at --time-limit before it found any plan (status 1, no x) on the second
+    # solve, the plan without promises: the plan with promises (NEAR opened for 0001's 1-day
+    # promise; FAR is 1,110 km away, 2.2 days at 500 km a day; then 0002 and 0003 are
+    # cheaper at NEAR too, 111 km against 1,110) was found and is written, exit 0; the
+    # comparison is missing, not zero. The old code failed the whole run (exit 1).
+    import scipy.optimize
+
+    real = scipy.optimize.milp
+    calls: list[int] = []
+
+    def milp(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        if len(calls) == 2:
+            return scipy.optimize.OptimizeResult(
+                x=None, status=1, success=False, message="Time limit reached", fun=None
+            )
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "milp", milp)
+    out = tmp_path / "assignments.parquet"
+    result = cli(
+        "network",
+        str(customers_csv),
+        "--sites",
+        str(sites_csv),
+        "--config",
+        str(config_toml),
+        "--time-limit",
+        "5",
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    assert len(calls) == 2
+    df = pl.read_parquet(out)
+    assert df["site_id"].to_list() == ["NEAR", "NEAR", "NEAR"]
+    assert (
+        "Warning: the comparison plan without delivery promises (what the promises cost) was "
+        "not finished: the solver found no such plan within --time-limit (5 s). The plan with "
+        "promises is written; its comparison is missing"
+    ) in result.stderr
+    assert "without delivery promises the plan would cost" not in result.stderr
+    meta = pq.read_metadata(out).metadata
+    totals = json.loads(meta[b"segchain.totals"])
+    assert totals["baseline_status"] == "unfinished"
+    assert totals["baseline_total_cost"] is None
+    assert totals["status"] == "optimal"
+    promise = json.loads(meta[b"segchain.promise"])
+    assert not any(k.startswith("baseline_") for row in promise for k in row)

@@ -260,6 +260,27 @@ def test_costs_promises_missing_without_comparisons() -> None:
     assert gold["service_promise_cost"] is None
 
 
+def test_costs_delivery_promise_is_missing_when_networks_comparison_was_not_finished() -> None:
+    # network found no plan without promises within --time-limit: its promise table has no
+    # baseline_* figures and its totals say so. What the promises cost is then unknown; the
+    # old code read the missing baseline as 'no promise changed the plan' and wrote 0.
+    promise = [
+        {"segment": "Gold", "demand": 40.0, "transport_cost": 14.0},
+        {"segment": "Bronze", "demand": 20.0, "transport_cost": 5.0},
+    ]
+    totals = {"fixed_cost": 190.0, "baseline_total_cost": None, "baseline_status": "unfinished"}
+    r = _full(network_promise=promise, network_totals=totals)
+    for segment in ("Gold", "Bronze"):
+        row = _row(r.table, "segment", segment)
+        for col in (
+            "delivery_promise_transport",
+            "delivery_promise_fixed",
+            "delivery_promise_cost",
+        ):
+            assert row[col] is None, (segment, col)
+    assert "--time-limit" in r.sources["delivery_promise_cost"]
+
+
 @pytest.mark.parametrize(
     "table, message",
     [

@@ -237,6 +237,14 @@ def costs_command(
     for warning in result.warnings:
         reporter.warn(warning)
     _report(result, reporter, by_value)
+    if by_value == "segment":
+        empty = _empty_promises(
+            result.table,
+            assignments=(c.table_name("--assignments", assignments), asg_t),
+            policy=(c.table_name("--policy", policy), pol_t),
+        )
+        if empty is not None:
+            reporter.warn(empty)
     params = {
         "by": by_value,
         **{k.lstrip("-").replace("-", "_").lower(): v for k, v in files.items()},
@@ -259,6 +267,70 @@ def costs_command(
         reporter=reporter,
         what=f"{by_value} rows",
     )
+
+
+def _empty_promises(
+    table: Any, *, assignments: tuple[str, Any], policy: tuple[str, Any]
+) -> str | None:
+    """Why the promise columns are empty though their stage's table was given, and how to fill
+    them, in one line; None when they are filled or their table was not given.
+
+    The comparisons are plan-level figures per segment (network's plan without promises,
+    stock's uniform plan) that only the Parquet metadata of the stage's output carries: a CSV
+    has no room for them, and stock computes one only with --compare-uniform.
+    """
+    from segchain.schema import BASELINE_UNFINISHED, META_PARAMS, META_TOTALS
+
+    whys, fixes = [], []
+    for (name, t), column, run, out, what in (
+        (
+            assignments,
+            "delivery_promise_cost",
+            "network",
+            "assignments.parquet",
+            "network's comparison with its plan without promises",
+        ),
+        (
+            policy,
+            "service_promise_cost",
+            "stock",
+            "policy.parquet",
+            "stock's comparison with its uniform plan",
+        ),
+    ):
+        if t is None or column not in table.columns or table[column].null_count() < table.height:
+            continue
+        columns = column.removesuffix("_cost") + "_*"
+        params = t.metadata.get(META_PARAMS) or {}
+        unfinished = (t.metadata.get(META_TOTALS) or {}).get("baseline_status")
+        without = run == "stock" and t.stage == "policy" and params.get("compare_uniform") is None
+        if t.dialect.format != "parquet":
+            whys.append(
+                f"{columns} because {name} is {t.dialect.format.upper()}, and {what} travels "
+                "only in the Parquet metadata of its output"
+            )
+            fixes.append(
+                f"write {run}'s output as Parquet (-o {out})"
+                + (", with --compare-uniform," if run == "stock" else "")
+                + " and give that"
+            )
+        elif run == "network" and unfinished == BASELINE_UNFINISHED:
+            limit = params.get("time_limit")
+            within = f" ({limit:g} s)" if isinstance(limit, int | float) else ""
+            whys.append(
+                f"{columns} because network ({name}) found no plan without promises "
+                f"within --time-limit{within} to compare with"
+            )
+            fixes.append("rerun network with a larger --time-limit")
+        elif without:
+            whys.append(f"{columns} because stock ({name}) ran without --compare-uniform")
+            fixes.append("rerun stock with --compare-uniform equal (the same mean service) or keep")
+        else:
+            whys.append(f"{columns} because {name} carries no {what} in its metadata")
+            fixes.append(f"give the table segchain {run} -o {out} writes")
+    if not whys:
+        return None
+    return f"the promise columns are empty: {'; '.join(whys)}; to fill them, {'; '.join(fixes)}"
 
 
 def _report(result: Any, reporter: c.Reporter, by: str) -> None:

@@ -211,6 +211,10 @@ def build_constraints(
 # The solve
 
 
+class NoPlanInTime(SegchainError):
+    """The solver reached --time-limit before it found any feasible plan."""
+
+
 @dataclass
 class Plan:
     open: np.ndarray  # bool per site
@@ -290,7 +294,7 @@ class Model:
             if res.status == 2:
                 raise self._infeasible()
             if res.status == 1:
-                raise SegchainError(
+                raise NoPlanInTime(
                     f"the solver reached its time limit ({self.time_limit:g} s) before finding "
                     f"any feasible plan for {what}",
                     hint="raise --time-limit, or aggregate customers with --max-points",

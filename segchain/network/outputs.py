@@ -45,6 +45,10 @@ class NetworkTotals:
     demand_points: int
     aggregation_bound: float
     baseline_total_cost: float | None = None
+    # The plan without promises: None when not solved (no promise restricts a site choice, so
+    # both plans are one), else its solver status, or schema.BASELINE_UNFINISHED when it found
+    # no plan within --time-limit (baseline_total_cost is then None: unknown, not equal).
+    baseline_status: str | None = None
     unlocated_ids: tuple[str, ...] = field(default=(), repr=False)
     no_demand: int = 0
     no_demand_ids: tuple[str, ...] = field(default=(), repr=False)

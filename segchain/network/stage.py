@@ -27,7 +27,15 @@ from segchain.network.inputs import (
     prepare_sites,
     require_distances,
 )
-from segchain.network.model import EPS, Model, Plan, late_demand, loosened, promise_pairs
+from segchain.network.model import (
+    EPS,
+    Model,
+    NoPlanInTime,
+    Plan,
+    late_demand,
+    loosened,
+    promise_pairs,
+)
 from segchain.network.outputs import (
     NetworkResult,
     NetworkTotals,
@@ -37,7 +45,7 @@ from segchain.network.outputs import (
     with_left_out,
 )
 from segchain.policy import unnamed_segments_note
-from segchain.schema import CUSTOMERS_ARGUMENT, LANES_OPTION, SITES_OPTION
+from segchain.schema import BASELINE_UNFINISHED, CUSTOMERS_ARGUMENT, LANES_OPTION, SITES_OPTION
 from segchain.tableio import collect
 
 if TYPE_CHECKING:
@@ -212,14 +220,21 @@ def network(
         )
 
     assignments = assign_plan(plan, allowed)
-    baseline = baseline_total = None
+    baseline = baseline_total = baseline_status = None
     if restricted:
-        base_plan = model.solve(pairs, baseline=True)
-        baseline = assign_plan(base_plan, pairs)
-        baseline_total = float(
-            site_df["fixed_cost"].to_numpy()[base_plan.open].sum()
-            + baseline["transport_cost"].sum()
-        )
+        try:
+            base_plan = model.solve(pairs, baseline=True)
+        except NoPlanInTime:
+            # The user's plan was found: it is written; only the comparison is missing.
+            baseline_status = BASELINE_UNFINISHED
+            warnings.append(_unfinished_baseline(time_limit))
+        else:
+            baseline_status = base_plan.status
+            baseline = assign_plan(base_plan, pairs)
+            baseline_total = float(
+                site_df["fixed_cost"].to_numpy()[base_plan.open].sum()
+                + baseline["transport_cost"].sum()
+            )
     fixed = float(site_df["fixed_cost"].to_numpy()[plan.open].sum())
     transport = float(assignments["transport_cost"].sum())
     missed = assignments.filter(~pl.col("sla_met"))["customer_id"].n_unique()
@@ -241,6 +256,7 @@ def network(
         demand_points=len(points.demand),
         aggregation_bound=bound,
         baseline_total_cost=baseline_total,
+        baseline_status=baseline_status,
         unlocated_ids=tuple(unlocated),
         no_demand=len(no_demand),
         no_demand_ids=tuple(no_demand),
@@ -254,6 +270,18 @@ def network(
         notes=notes,
         warnings=warnings,
         inputs={"customers": customers.height, "sites": sites_out.height},
+    )
+
+
+def _unfinished_baseline(time_limit: float | None) -> str:
+    """The comparison plan found nothing within --time-limit: what is written, what is not."""
+    limit = f" ({time_limit:g} s)" if time_limit is not None else ""
+    return (
+        "the comparison plan without delivery promises (what the promises cost) was not "
+        f"finished: the solver found no such plan within --time-limit{limit}. The plan with "
+        "promises is written; its comparison is missing: no *_no_promise columns below, no "
+        f"baseline in the outputs' metadata (totals baseline_status '{BASELINE_UNFINISHED}'), "
+        "and costs leaves delivery_promise_* empty; raise --time-limit to get it"
     )
 
 
