@@ -423,6 +423,34 @@ META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
 
 
+def segment_ranks(segments: pl.DataFrame) -> pl.DataFrame | None:
+    """``segment, rank``: each segment's ``segment_rank`` (1 = most valuable; the lowest of its
+    rows), or None when the table has none (a customers table of the user's own)."""
+    if "segment" not in segments.columns or "segment_rank" not in segments.columns:
+        return None
+    return segments.group_by(pl.col("segment").cast(pl.String)).agg(
+        pl.col("segment_rank").cast(pl.Float64, strict=False).min().alias("rank")
+    )
+
+
+def in_segment_order(table: pl.DataFrame, ranks: pl.DataFrame | None) -> pl.DataFrame:
+    """``table``'s rows (one or more per segment) by their segment's rank (``ranks``: segment,
+    rank; 1 first), as segment and costs list segments, then by label; the segments without a
+    rank after those with one, by label. Without ranks: by label. Totals are the caller's."""
+    if ranks is None:
+        return table.sort("segment", maintain_order=True)
+    rank = ranks.select(
+        pl.col("segment").cast(pl.String).alias("_segchain_label"),
+        pl.col("rank").alias("_segchain_rank"),
+    )
+    return (
+        table.with_columns(_segchain_label=pl.col("segment").cast(pl.String))
+        .join(rank, on="_segchain_label", how="left", maintain_order="left")
+        .sort("_segchain_rank", "segment", nulls_last=True, maintain_order=True)
+        .drop("_segchain_label", "_segchain_rank")
+    )
+
+
 def records_frame(value: Any) -> pl.DataFrame | None:
     """Rows a stage stored in its table's metadata (a list of records) as a frame; None when
     the value is not such a list (absent, hand-edited, from another version)."""

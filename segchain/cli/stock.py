@@ -589,16 +589,21 @@ def _segment_summary(per_seg):  # type: ignore[no-untyped-def]
         w = pl.when(pl.col(c).is_not_null()).then(pl.col("demand_share"))
         return ((pl.col(c) * w).sum() / w.sum()).alias(c)
 
+    # By stock's priority (1 served first), as segment and costs list segments by rank; then
+    # by target, highest first.
+    priority = pl.col("priority").min() if "priority" in per_seg.columns else pl.lit(None)
     return (
         per_seg.group_by("segment", "service_measure")
         .agg(
+            priority.alias("_priority"),
             pl.col("service_level").first().alias("target"),
             pl.len().alias("points"),
             weighted("achieved_fill_rate"),
             weighted("achieved_csl"),
             pl.col("target_met").sum().alias("met"),
         )
-        .sort("target", "segment", descending=[True, False])
+        .sort("_priority", "target", "segment", descending=[False, True, False], nulls_last=True)
+        .drop("_priority")
     )
 
 

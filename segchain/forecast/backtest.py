@@ -8,6 +8,7 @@ import polars as pl
 
 from segchain.forecast.intervals import first_cutoffs
 from segchain.forecast.selection import Selection
+from segchain.schema import in_segment_order
 
 
 def in_order(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
@@ -83,8 +84,15 @@ def mase_scales(y: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
 
 
 def backtest_tables(
-    sel: Selection, y: pl.DataFrame, keys: pl.DataFrame, by: Sequence[str]
+    sel: Selection,
+    y: pl.DataFrame,
+    keys: pl.DataFrame,
+    by: Sequence[str],
+    *,
+    ranks: pl.DataFrame | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-series backtest rows and the summary rows (per segment, by ``ranks``, as
+    segment and costs list them, else by label; then overall)."""
     stats = sel.stats
     scale = mase_scales(y, sel.cv)
     chosen = series_metrics(sel.rows, scale)
@@ -163,14 +171,11 @@ def backtest_tables(
 
     parts = []
     if "segment" in by and pooled.height:
-        seg = (
-            summarise(pooled, series, ["segment"])
-            .with_columns(
-                pl.lit("segment").alias("scope"),
-                (pl.lit("segment:") + pl.col("segment")).alias("unique_id"),
-            )
-            .sort("segment")
+        seg = summarise(pooled, series, ["segment"]).with_columns(
+            pl.lit("segment").alias("scope"),
+            (pl.lit("segment:") + pl.col("segment")).alias("unique_id"),
         )
+        seg = in_segment_order(seg, ranks)
         parts.append(seg)
     if pooled.height:
         overall = summarise(pooled, series, []).with_columns(

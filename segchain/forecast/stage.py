@@ -41,7 +41,7 @@ from segchain.forecast.selection import (
 from segchain.forecast.series import build_series, history_before
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
-from segchain.schema import ORDERS_OPTION
+from segchain.schema import ORDERS_OPTION, segment_ranks
 from segchain.tableio import collect
 
 
@@ -195,7 +195,9 @@ def forecast(
             top_sel = report_rows_only(top_sel, plan)
 
     phase("scoring the backtest")
-    backtest, summary = backtest_tables(sel, series.y, series.keys, by)
+    backtest, summary = backtest_tables(
+        sel, series.y, series.keys, by, ranks=_segment_ranks(segments)
+    )
     rec = None
     if top is not None and top_by is not None and top_sel is not None and top_fc is not None:
         phase("reconciling segment and sku forecasts")
@@ -290,6 +292,15 @@ PERIOD_WORDS = {
     "W": ("week", "weeks", "in the week of"),
     "M": ("month", "months", "in the month of"),
 }
+
+
+def _segment_ranks(segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
+    """Each segment's segment_rank (schema.segment_ranks), read from the segments' two
+    columns alone."""
+    names = segments.collect_schema().names()
+    if "segment" not in names or "segment_rank" not in names:
+        return None
+    return segment_ranks(collect(segments.lazy().select("segment", "segment_rank")))
 
 
 def _segments_forecast_nothing(

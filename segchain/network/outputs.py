@@ -11,7 +11,13 @@ import polars as pl
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.network.model import Plan, within_promise
-from segchain.schema import ASSIGNMENT_COLUMNS, META_PROMISE, META_TOTALS, SITE_COLUMNS
+from segchain.schema import (
+    ASSIGNMENT_COLUMNS,
+    META_PROMISE,
+    META_TOTALS,
+    SITE_COLUMNS,
+    in_segment_order,
+)
 
 # Why a customer has no site in the assignments (null for every customer in the model).
 LEFT_OUT_REASONS = {
@@ -201,9 +207,16 @@ def sites_table(
     )
 
 
-def promise_table(assignments: pl.DataFrame, baseline: pl.DataFrame | None = None) -> pl.DataFrame:
+def promise_table(
+    assignments: pl.DataFrame,
+    baseline: pl.DataFrame | None = None,
+    *,
+    ranks: pl.DataFrame | None = None,
+) -> pl.DataFrame:
     """Per segment: promise, customers, demand, share of demand within promise, demand-weighted
     mean distance and transport cost; with ``baseline`` the same for the plan without promises.
+    Segments by ``ranks`` (``schema.segment_ranks``: segment_rank, 1 first) where known, as
+    segment and costs list them, else by label.
     """
 
     def summary(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
@@ -231,4 +244,4 @@ def promise_table(assignments: pl.DataFrame, baseline: pl.DataFrame | None = Non
     if baseline is not None:
         base = summary(baseline, "baseline_").drop("sla_days", "customers", "demand")
         table = table.join(base, on="segment", how="left")
-    return table.sort("segment")
+    return in_segment_order(table, ranks)

@@ -45,7 +45,13 @@ from segchain.network.outputs import (
     with_left_out,
 )
 from segchain.policy import unnamed_segments_note
-from segchain.schema import BASELINE_UNFINISHED, CUSTOMERS_ARGUMENT, LANES_OPTION, SITES_OPTION
+from segchain.schema import (
+    BASELINE_UNFINISHED,
+    CUSTOMERS_ARGUMENT,
+    LANES_OPTION,
+    SITES_OPTION,
+    segment_ranks,
+)
 from segchain.tableio import collect
 
 if TYPE_CHECKING:
@@ -266,7 +272,7 @@ def network(
         assignments=with_left_out(assignments, left_out, customers),
         sites=sites_out,
         totals=totals,
-        promise=promise_table(assignments, baseline),
+        promise=promise_table(assignments, baseline, ranks=segment_ranks(customers)),
         notes=notes,
         warnings=warnings,
         inputs={"customers": customers.height, "sites": sites_out.height},

@@ -8,6 +8,8 @@ from typing import cast
 import polars as pl
 
 from segchain.formatting import agree, count
+from segchain.schema import in_segment_order
+from segchain.stock.segments import segment_priorities
 
 
 def equal_service_level(points: pl.DataFrame) -> float:
@@ -122,7 +124,9 @@ def compare(
             pl.lit("(all)").alias("segment"), pl.lit(None, pl.Float64).alias("target"), *aggs
         )
 
-    per = summary(share, ["segment"]).sort("segment")
+    # Segments by stock's priority (1 served first), as segment and costs list them by rank.
+    ranks = segment_priorities(series).rename({"priority": "rank"})
+    per = in_segment_order(summary(share, ["segment"]), ranks)
     total = summary(share, [])
     out = pl.concat([per, total], how="vertical_relaxed")
     return out.with_columns(

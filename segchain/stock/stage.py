@@ -653,6 +653,7 @@ def simulate_segments(result: StockResult, *, periods: int, seed: int = 0) -> pl
     return table.select(
         *keys,
         "segment",
+        "priority",
         "service_measure",
         "service_level",
         "reserve_level",
