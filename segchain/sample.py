@@ -10,6 +10,7 @@ so the same arguments always give the same files.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
@@ -577,7 +578,15 @@ def _add_mess(rng: np.random.Generator, lines: pl.DataFrame) -> pl.DataFrame:
 
 
 def _sites(lines: pl.DataFrame) -> pl.DataFrame:
-    total = float(lines.filter(pl.col("quantity") > 0)["quantity"].sum())
+    sold = lines.filter(pl.col("quantity") > 0)
+    total = float(sold["quantity"].sum())
+    # Each customer is served by one site (network's default, single sourcing): every site
+    # holds at least the largest customer's demand (its units bought, above its net demand).
+    # A share of the total alone left a sample of 2 customers, one buying 78 % of the units,
+    # with no plan but --allow-split.
+    by_customer = sold.group_by("customer_id").agg(pl.col("quantity").sum())["quantity"]
+    largest = float(cast(float, by_customer.max()) or 0.0)
+    floor = math.ceil(largest / 10.0) * 10.0
     return pl.DataFrame(
         {
             "site_id": [s[0] for s in SITES],
@@ -588,7 +597,7 @@ def _sites(lines: pl.DataFrame) -> pl.DataFrame:
             # TRANSPORT_RATE per unit-km: about what a site saves in transport when it serves
             # its region, so that how many sites to open is a real trade-off.
             "fixed_cost": [round(s[2] * max(total, 1.0) * 20 * TRANSPORT_RATE, -1) for s in SITES],
-            "capacity": [round(s[3] * max(total, 1.0), -1) for s in SITES],
+            "capacity": [max(round(s[3] * max(total, 1.0), -1), floor) for s in SITES],
             "existing": [s[4] for s in SITES],
         }
     )

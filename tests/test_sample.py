@@ -168,3 +168,30 @@ def test_items_state_each_sites_lead_time_from_the_hub(files) -> None:
     )
     assert extra["DC-PAR"] == 1.0 and extra["DC-TLS"] == 2.0
     assert len(extra) == 11
+
+
+def test_the_smallest_sample_plans_a_network_without_allow_split(cli, tmp_path) -> None:
+    # Site capacities were shares of the total demand (30-55 %): of 2 customers one bought
+    # 199 of 255 units, more than any site held (140), and network refused the sample
+    # single-sourced ('needs more than any single site ... --allow-split').
+    out = tmp_path / "s"
+    result = cli("sample", "-o", str(out), "--customers", "2", "--skus", "1")
+    assert result.exit_code == 0, result.stderr
+    orders = pl.read_csv(out / "orders.csv", schema_overrides={"customer_id": pl.String})
+    bought = (
+        orders.filter(pl.col("quantity") > 0).group_by("customer_id").agg(pl.col("quantity").sum())
+    )
+    sites = pl.read_csv(out / "sites.csv")
+    assert sites["capacity"].min() >= bought["quantity"].max()
+    assert (
+        cli("validate", str(out / "orders.csv"), "-o", str(tmp_path / "o.parquet")).exit_code == 0
+    )
+    seg = cli("segment", str(tmp_path / "o.parquet"), "-o", str(tmp_path / "seg.parquet"))
+    assert seg.exit_code == 0, seg.stderr
+    asg = tmp_path / "a.csv"
+    result = cli(
+        "network", str(tmp_path / "seg.parquet"), "--sites", str(out / "sites.csv"), "-o", str(asg)
+    )
+    assert result.exit_code == 0, result.stderr
+    lanes = pl.read_csv(asg, schema_overrides={"customer_id": pl.String})
+    assert lanes.height == 2 and lanes["share"].to_list() == [1.0, 1.0]
