@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from segchain.stock.loss_functions import dist_loss, dist_loss2
+from segchain.stock.loss_functions import dist_loss, dist_loss2, dist_sf
 
 DISTRIBUTIONS = ("normal", "poisson", "negbin", "gamma")
 
@@ -74,6 +74,10 @@ class Fitted:
     def cdf(self, x: np.ndarray) -> np.ndarray:
         """P(D <= x)."""
         return self._each(x, dist_cdf, lambda x: (x >= 0).astype(float))
+
+    def sf(self, x: np.ndarray) -> np.ndarray:
+        """P(D > x), as a tail: exact where it is far below 1e-16 (1 - cdf is 0 there)."""
+        return self._each(x, dist_sf, lambda x: (x < 0).astype(float))
 
     def loss(self, x: np.ndarray) -> np.ndarray:
         """E[(D - x)^+]."""

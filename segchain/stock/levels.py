@@ -4,6 +4,8 @@ forms with bisection where the grid would be too wide)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from segchain.stock.distributions import Fitted, grid_pmf, smallest_level
@@ -13,6 +15,8 @@ from segchain.stock.sq import (
     grid_undershoot_pmf,
     normal_sq_levels,
     normal_sq_shortage,
+    undershoot_csl_bounds,
+    undershoot_fit_fails,
     undershoot_moments,
 )
 
@@ -181,7 +185,78 @@ def closed_form_levels(
         return np.where(fill, shortage(x) <= allowed, cycle_cdf(x) >= target - 1e-12)
 
     x = smallest_level(ok, mean_t, np.sqrt(var_t))
-    return x, cycle_cdf(x), shortage(x)
+    csl = cycle_cdf(x)
+    unfit = np.flatnonzero(undershoot_fit_fails(mean_1, var_1)) if not periodic else np.zeros(0)
+    if unfit.size:
+        # Where the moments give U no variance (a squared CV above 2.15), the fit is kept only
+        # within bounds from the tails of D_1 and the cdf of D_L: error_sd 1e10 on a mean of
+        # 5 put all of U at 1e19 units, a CSL of 0 where it is 0.37 (and 0.9996 where it is
+        # 0.971 at error_sd 100). The bounds cost hundreds of tail evaluations a row, so they
+        # are taken at the level found, and a CSL target's level is searched again with them.
+        def bounded(v: np.ndarray, rows: np.ndarray) -> np.ndarray:
+            full = np.zeros(dist.size)
+            full[rows] = v
+            out = cycle_cdf(full)[rows]
+            for continuous in (False, True):
+                k = (dist[rows] == "gamma") == continuous
+                if k.any():
+                    m = rows[k]
+                    lo, hi = undershoot_csl_bounds(
+                        v[k],
+                        per_row(Fitted, dist[m], mean_1[m], var_1[m], "sf"),
+                        per_row(Fitted, dist[m], mean_l[m], var_l[m], "cdf"),
+                        qi[m],
+                        continuous=continuous,
+                    )
+                    out[k] = np.clip(out[k], lo, hi)
+            return out
+
+        csl[unfit] = bounded(x[unfit], unfit)
+        again = unfit[~fill[unfit]]
+        if again.size:
+            x[again] = _level_within(
+                lambda v: bounded(v, again) >= target[again] - 1e-12,
+                x[again],
+                meets=csl[again] >= target[again] - 1e-12,
+            )
+            csl[again] = bounded(x[again], again)
+    return x, csl, shortage(x)
+
+
+def _level_within(ok: Any, start: np.ndarray, *, meets: np.ndarray) -> np.ndarray:
+    """The smallest integer level >= 0 with ``ok`` (monotone), to 1 unit or 1e-4 of it: from
+    ``start`` (``meets``: ok there), doubling up where it fails, then bisecting. A level of
+    1e18 units needs no more places, and each ``ok`` here costs hundreds of tail evaluations
+    a row (``smallest_level`` takes up to 64 steps more)."""
+    hi = np.where(meets, start, np.maximum(2.0 * start, 1.0))
+    for _ in range(64):
+        bad = ~meets & ~ok(hi)
+        if not bad.any():
+            break
+        hi = np.where(bad, hi * 2.0, hi)
+    lo = np.where(meets, -1.0, hi / 2.0 - 1.0)
+    while True:
+        open_ = hi - lo > np.maximum(1.0, 1e-4 * hi)
+        if not open_.any():
+            break
+        mid = np.where(open_, np.floor((lo + hi) / 2.0), hi)
+        good = ok(mid)
+        hi = np.where(open_ & good, mid, hi)
+        lo = np.where(open_ & ~good, mid, lo)
+    return np.maximum(np.ceil(hi), 0.0)
+
+
+def per_row(make: Any, dist: np.ndarray, mean: np.ndarray, var: np.ndarray, what: str) -> Any:
+    """``what`` (``sf`` or ``cdf``) of each row's fitted distribution at an array of rows x
+    points (the distribution repeated along the row)."""
+
+    def at(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        k = x.shape[1]
+        fitted = make(np.repeat(dist, k), np.repeat(mean, k), np.repeat(var, k))
+        return np.asarray(getattr(fitted, what)(x.ravel())).reshape(x.shape)
+
+    return at
 
 
 # A pmf grid holds at most this many cells at a time (8 bytes each, a few arrays of it).

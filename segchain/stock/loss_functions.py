@@ -45,9 +45,12 @@ def inverse_normal_loss(g: Any) -> np.ndarray:
 
 
 def dist_sf(dist: str, x: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """P(D > x), computed as a tail (never 1 - cdf, which is 0 below 1e-16)."""
     from scipy import special
 
     xs = np.maximum(x, 0.0)
+    if dist == "gamma":
+        return np.where(x < 0, 1.0, special.gammaincc(a, xs / b))
     out = special.pdtrc(xs, a) if dist == "poisson" else special.betaincc(a, xs + 1.0, b)
     return np.where(x < 0, 1.0, out)
 

@@ -31,6 +31,106 @@ def undershoot_moments(mean: Any, var: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.where(pos, e_u, 0.0), np.where(pos, np.maximum(e_u2 - e_u**2, 0.0), 0.0)
 
 
+def undershoot_fit_fails(mean: Any, var: Any) -> np.ndarray:
+    """Rows where ``undershoot_moments`` has no variance to give: E[U^2] < E[U]^2, from a
+    squared coefficient of variation above 1 + 2/sqrt(3) ~ 2.15 (the normal third moment
+    misfits such a D), so it clips the variance to 0 and leaves a point mass at E[U], which is
+    huge: (var + mean^2)/(2 mean) is 1e19 units at a mean of 0.7 and a variance of 1.4e19."""
+    mean = np.asarray(mean, dtype=float)
+    var = np.asarray(var, dtype=float)
+    safe = np.where(mean > 0, mean, 1.0)
+    e_u = (var + mean**2) / (2.0 * safe)
+    e_u2 = (mean**2 + 3.0 * var) / 3.0
+    return (mean > 0) & (e_u2 < e_u**2)
+
+
+# Block sums of a tail, sum over j = a .. a + Q - 1 of P(D > j): the block is cut into cells
+# one unit long up to 16, then 32 cells growing geometrically to Q (33 from 1e-12 Q to Q for a
+# continuous D).
+_CELLS_EXACT = 16
+_CELLS_GEOMETRIC = 32
+
+
+def _block_tail_sums(
+    tail: Any, a: np.ndarray, q: np.ndarray, *, continuous: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds on sum_{j=a}^{a+Q-1} P(D > j) (the integral from a to a + Q for
+    a continuous D), per row of ``a`` (rows x starts), from ``tail`` (P(D > x) for x of the
+    same rows, any number of columns) at the cells' ends: P(D > j) decreases, so a cell's sum
+    lies between its length times the tail at its last point and at its first. Tails only,
+    so the bounds hold where P(D > 0) is 1e-18 (1 - cdf is 0 there)."""
+    a = np.asarray(a, dtype=float)
+    q = np.asarray(q, dtype=float)[:, None]
+    steps = np.arange(1, _CELLS_GEOMETRIC + 1)[None, :] / _CELLS_GEOMETRIC
+    if continuous:
+        cuts = np.concatenate([np.zeros_like(q), q * 1e-12 ** (1.0 - steps)], axis=1)
+        first, length = cuts[:, :-1], np.diff(cuts, axis=1)
+        last = cuts[:, 1:]
+    else:
+        exact = np.minimum(np.arange(_CELLS_EXACT + 1.0)[None, :], q)
+        top = np.maximum(q, _CELLS_EXACT)
+        grown = np.minimum(np.ceil(_CELLS_EXACT * (top / _CELLS_EXACT) ** steps), q)
+        cuts = np.maximum.accumulate(np.concatenate([exact, grown], axis=1), axis=1)
+        first, length = cuts[:, :-1], np.diff(cuts, axis=1)
+        last = first + np.maximum(length - 1.0, 0.0)
+    # rows x starts x cells, in one call of the tail.
+    n, k, c = a.shape[0], a.shape[1], first.shape[1]
+    at_first = a[:, :, None] + first[:, None, :]
+    at_last = a[:, :, None] + last[:, None, :]
+    both = tail(np.concatenate([at_first, at_last], axis=2).reshape(n, -1)).reshape(n, k, 2 * c)
+    w = length[:, None, :]
+    return (w * both[:, :, c:]).sum(axis=2), (w * both[:, :, :c]).sum(axis=2)
+
+
+def undershoot_csl_bounds(
+    x: np.ndarray,
+    tail_1: Any,
+    cdf_l: Any,
+    q: np.ndarray,
+    *,
+    continuous: bool,
+    cuts: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds on the (s, Q) CSL P(D_L + U <= x), U the undershoot of s, from
+    the tails of D_1 (``tail_1``) and the cdf of D_L (``cdf_l``), one row each; both take
+    arrays of rows x points.
+
+    P(U > y) = sum_{j=y+1}^{y+Q} P(D_1 > j) / sum_{j<Q} P(D_1 > j) (Hadley & Whitin; for a
+    continuous D_1 the integral from y to y + Q over the one from 0 to Q), each sum bounded by
+    ``_block_tail_sums``. D_L and U are independent: cutting 0..x at t_0 = 0 < ... < t_K = x,
+    sum_k P(t_{k-1} < D_L <= t_k) P(U <= x - t_k) <= P(D_L + U <= x) <= the same sum with
+    P(U <= x - t_{k-1}) (Stieltjes sums; t_{-1} = 0), the cuts packed near 0 and near x,
+    where either cdf moves fastest, and evenly between.
+    """
+    x = np.asarray(x, dtype=float)
+    q = np.asarray(q, dtype=float)
+    n = x.size
+    steps = np.geomspace(1e-9, 0.5, cuts)
+    frac = np.unique(np.concatenate([steps, 1.0 - steps, np.linspace(0.0, 1.0, 2 * cuts + 1)]))
+    t = x[:, None] * frac[None, :]
+    if not continuous:
+        t = np.floor(t)
+    # D_L in (t_{k-1}, t_k]: for integers at least t_{k-1} + 1; the first cell is D_L <= 0.
+    before = np.concatenate([np.zeros((n, 1)), t[:, :-1] + (0.0 if continuous else 1.0)], 1)
+    before[:, 0] = 0.0
+    ys = np.concatenate([x[:, None] - t, x[:, None] - before, np.zeros((n, 1))], axis=1)
+    start = np.where(ys[:, :-1] < 0, 0.0, ys[:, :-1] if continuous else np.floor(ys[:, :-1]) + 1)
+    start = np.concatenate([np.maximum(start, 0.0), np.zeros((n, 1))], axis=1)
+    t_lo, t_hi = _block_tail_sums(tail_1, start, q, continuous=continuous)
+    norm_lo = np.maximum(t_lo[:, -1:], 1e-300)
+    norm_hi = np.maximum(t_hi[:, -1:], 1e-300)
+    # Bounds on P(U <= y) at each y (0 where y < 0).
+    neg = ys[:, :-1] < 0
+    p_lo = np.where(neg, 0.0, np.clip(1.0 - t_hi[:, :-1] / norm_lo, 0.0, 1.0))
+    p_hi = np.where(neg, 0.0, np.clip(1.0 - t_lo[:, :-1] / norm_hi, 0.0, 1.0))
+    k = frac.size
+    f = np.maximum.accumulate(cdf_l(t), axis=1)
+    mass = np.diff(f, axis=1, prepend=0.0)
+    lo = (mass * p_lo[:, :k]).sum(axis=1)
+    hi = (mass * p_hi[:, k:]).sum(axis=1)
+    return np.clip(lo, 0.0, 1.0), np.clip(np.maximum(hi, lo), 0.0, 1.0)
+
+
 def normal_sq_shortage(
     x: np.ndarray,
     mean_t: np.ndarray,
