@@ -178,3 +178,80 @@ def test_stock_plans_from_the_history_before_the_forecasts_first_period() -> Non
     assert got.policy["history_max"].item() == 2.0  # not the 40s of the forecast's own weeks
     said = [n for n in map(str, got.notes) if "left out of the demand history" in n]
     assert said and "4 demand lines on or after 2024-03-25, the forecast's first period" in said[0]
+
+
+# ---- the held-out check: the forecast scored on the weeks after --as-of ---------------------
+
+
+def _one_sku(history: list[float], after: list[float], last_day: int = 6) -> pl.DataFrame:
+    """One sku, one customer: a line each Wednesday of the given weekly quantities (a week of 0
+    has no line), the weeks after ``history`` held out; the last held-out week ends on day
+    ``last_day`` (0 Monday .. 6 Sunday) with one more line."""
+    weeks = [*history, *after]
+    rows = [
+        (f"O{w}", MONDAY + dt.timedelta(weeks=w, days=2), "C0", "A", q, 1.0)
+        for w, q in enumerate(weeks)
+        if q
+    ]
+    rows.append(
+        ("END", MONDAY + dt.timedelta(weeks=len(weeks), days=last_day), "C0", "A", 1.0, 1.0)
+    )
+    schema = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def test_held_out_scores_the_whole_weeks_after_as_of_against_the_baselines() -> None:
+    history = [4.0, 0.0, 8.0, 2.0, 6.0, 4.0, 10.0, 2.0, 6.0, 3.0, 5.0, 1.0, 6.0, 3.0]  # 14 weeks
+    after = [5.0, 9.0, 0.0]
+    orders = _one_sku(history, after, last_day=3)  # week 17 ends on a Thursday: not whole
+    segments = pl.DataFrame({"customer_id": ["C0"], "segment": ["S"]})
+    as_of = MONDAY + dt.timedelta(weeks=len(history))
+    got = forecast(
+        orders, segments, as_of=as_of, freq="W", horizon=6, models="WindowAverage", n_jobs=1,
+        by="sku",
+    )  # fmt: skip
+    scored = got.held_out
+    assert scored is not None and scored.periods == 3 and scored.series == 1
+    assert scored.start == as_of and scored.demand == 14.0
+    # By hand: the 8-week average of weeks 6-13 is (10+2+6+3+5+1+6+3)/8 = 4.5, flat.
+    ma = {4: (5 + 1 + 6 + 3) / 4, 8: 36 / 8, 13: sum(history[1:]) / 13}
+    flat = {"forecast": 4.5, "naive": 3.0, "seasonal naive": 3.0}  # no year ago: naive
+    flat |= {f"{k}-week average": v for k, v in ma.items()}
+    wape = dict(zip(scored.scores["approach"], scored.scores["wape"], strict=True))
+    bias = dict(zip(scored.scores["approach"], scored.scores["bias"], strict=True))
+    assert set(wape) == set(flat)
+    for name, level in flat.items():
+        assert wape[name] == pytest.approx(sum(abs(level - y) for y in after) / 14), name
+        assert bias[name] == pytest.approx(3 * level / 14), name
+    best = min(v for k, v in wape.items() if k != "forecast")
+    assert scored.ratio == pytest.approx(wape["forecast"] / best)
+
+
+def test_held_out_is_none_when_the_orders_after_as_of_cover_no_whole_week() -> None:
+    orders = _one_sku([4.0, 2.0, 6.0, 3.0, 5.0], [], last_day=2)
+    segments = pl.DataFrame({"customer_id": ["C0"], "segment": ["S"]})
+    as_of = MONDAY + dt.timedelta(weeks=5)
+    got = forecast(orders, segments, as_of=as_of, **KW)
+    assert got.excluded["after_as_of"] == 1 and got.held_out is None
+
+
+def test_cli_prints_the_held_out_check_and_records_it(cli, tmp_path: Path) -> None:
+    orders, segments = _orders()
+    orders.write_csv(tmp_path / "orders.csv")
+    segments.write_csv(tmp_path / "seg.csv")
+    out = tmp_path / "fc.parquet"
+    result = cli(
+        "forecast", str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--as-of", "2024-03-25", "--horizon", "4", "--models", "WindowAverage", "--n-jobs", "1",
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "held out: the 4 whole weeks from 2024-03-25" in result.stderr, result.stderr
+    assert "2 sku series" in result.stderr
+    assert "held out at sku level: forecast WAPE / best baseline's (" in result.stderr
+    meta = pl.read_parquet_metadata(out)
+    held = __import__("json").loads(meta["segchain.held_out"])
+    assert held["periods"] == 4 and held["start"] == "2024-03-25" and held["series"] == 2
+    # The 4 held-out weeks hold 4 * 7 lines of each sku: (1 + d % 5) and (2 + d % 3) a day.
+    days = range(12 * 7, 16 * 7)
+    assert held["demand"] == sum(1 + d % 5 for d in days) + sum(2 + d % 3 for d in days)

@@ -308,9 +308,11 @@ def forecast(
         reporter.table(c.frame_table(result.comparison, title="segment forecasts summed vs direct"))
     if result.reconciliation:
         reporter.info(f"segment forecasts reconciled with the sku's: {result.reconciliation}")
+    _report_held_out(result, params, reporter)
     inputs = {"orders": recon.read, "segments": seg_frame.height}
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
+    held = {"held_out": result.held_out.as_metadata()} if result.held_out else {}
     if backtest:
         c.write_output(
             result.backtest,
@@ -323,6 +325,7 @@ def forecast(
                 excluded=result.excluded,
                 reconciliation=result.reconciliation,
                 fallbacks=result.fallbacks,
+                **held,
             ),
             reporter=reporter,
             what="backtest rows",
@@ -335,6 +338,7 @@ def forecast(
         excluded=result.excluded,
         reconciliation=result.reconciliation,
         fallbacks=result.fallbacks,
+        **held,
     )
     c.write_output(
         result.forecast,
@@ -343,6 +347,44 @@ def forecast(
         metadata=metadata,
         reporter=reporter,
         what="forecast rows",
+    )
+
+
+def _report_held_out(result, params: dict, reporter) -> None:
+    """The forecast scored on the whole periods the orders hold after --as-of, against the
+    simple baselines, as a table and one line (the project's own protocol, on this export)."""
+    import polars as pl
+
+    from segchain.forecast.series import PERIODS
+
+    scored = result.held_out
+    if scored is None:
+        if result.excluded.get("after_as_of"):
+            reporter.info(
+                "the order lines after --as-of cover no whole period of the forecast: "
+                "nothing held out to score"
+            )
+        return
+    word, words = PERIODS.get(str(params["freq"]), ("day", "days"))
+    table = scored.scores.select("approach", "wape", pl.col("bias").alias("sum / demand"))
+    level = ",".join(scored.level)
+    reporter.table(
+        c.frame_table(
+            table,
+            title=f"held out: the {scored.periods} whole "
+            f"{word if scored.periods == 1 else words} from {scored.start} (the lines on or "
+            f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}",
+        )
+    )
+    name, _ = scored.best_baseline
+    new = (
+        f"; {scored.unscored:,} {level} series first sold after --as-of not scored"
+        if scored.unscored
+        else ""
+    )
+    reporter.info(
+        f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
+        f"{scored.ratio:.3f}{new}"
     )
 
 

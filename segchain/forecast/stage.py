@@ -17,6 +17,7 @@ from segchain.forecast.backtest import (
 from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
+from segchain.forecast.heldout import HeldOut, held_out
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
 from segchain.forecast.reconcile import (
@@ -63,6 +64,8 @@ class ForecastResult:
     reconciliation: str | None = None
     # What was done instead of the plan, counted (see FALLBACKS); also in the metadata.
     fallbacks: dict[str, int] = field(default_factory=dict)
+    # With as_of and orders after it covering whole periods: the forecast scored on them.
+    held_out: HeldOut | None = None
 
 
 Progress = Callable[[str, int, int], None]
@@ -136,6 +139,7 @@ def forecast(
     routing_warnings: list[str] = []
     unrouted = 0
     after_as_of = 0
+    every_line = orders
     if as_of is not None:
         orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
     if assignments is not None:
@@ -274,6 +278,13 @@ def forecast(
     warnings += _fallback_warnings(fallbacks, window + horizon)
     if "segment" in by:
         warnings += _segments_forecast_nothing(out, series.y, series.keys, freq, horizon)
+    scored = None
+    if after_as_of:
+        phase("scoring the forecast on the periods after --as-of")
+        lines = collect(every_line, name=ORDERS_OPTION)
+        if assignments is not None:
+            lines = route_orders(lines, assignments).orders
+        scored = held_out(lines, collect(segments, name="segments"), out, freq=freq, by=by)
     return ForecastResult(
         forecast=out,
         backtest=with_comparison(backtest, comparison),
@@ -284,6 +295,7 @@ def forecast(
         excluded=series.excluded,
         reconciliation=rec.method if rec is not None else None,
         fallbacks=fallbacks,
+        held_out=scored,
     )
 
 

@@ -41,7 +41,9 @@ def test_online_retail_weekly_sku_forecast_vs_baselines_on_held_out_weeks(retail
 
     orders, segments = retail
     train = orders.filter(pl.col("order_date").cast(pl.Date) < HOLDOUT_START)
-    chain = forecast(train, segments, freq="W", horizon=H, n_jobs=2)
+    # The chain as a user runs the protocol: every line given, --as-of the cut-off (the stage
+    # then scores itself on the weeks after it; checked below against the figures here).
+    chain = forecast(orders, segments, freq="W", horizon=H, n_jobs=2, as_of=HOLDOUT_START)
     direct = forecast(train, segments, freq="W", horizon=H, n_jobs=2, by="sku")
     for fc in (chain.forecast, direct.forecast):
         assert fc.select(pl.selectors.float().is_nan().any()).sum_horizontal().item() == 0
@@ -95,5 +97,14 @@ def test_online_retail_weekly_sku_forecast_vs_baselines_on_held_out_weeks(retail
         f"reconciliation {chain.reconciliation}; flat oracle (hindsight) / best baseline = "
         f"{scores['flat_oracle'] / best:.3f}"
     )
+    # forecast --as-of's own held-out check computes the same figures.
+    held = chain.held_out
+    assert held is not None and held.periods == H and held.level == ["sku"]
+    own = dict(zip(held.scores["approach"], held.scores["wape"], strict=True))
+    for mine, theirs in [("forecast", "chain"), ("naive", "naive"), ("seasonal naive",
+        "seasonal_naive"), ("4-week average", "ma4"), ("8-week average", "ma8"),
+        ("13-week average", "ma13")]:  # fmt: skip
+        assert own[mine] == pytest.approx(scores[theirs], rel=1e-9), mine
+    assert held.ratio == pytest.approx(vs_best, rel=1e-9)
     assert vs_best <= REACHED_VS_BEST_BASELINE
     assert seg_vs_direct <= 1.0 + 1e-9

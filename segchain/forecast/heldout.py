@@ -1,0 +1,158 @@
+"""The held-out check of a forecast made as of a past day (``forecast --as-of``).
+
+The order lines on or after ``--as-of`` are left out of the history; when they cover whole
+periods of the horizon, they are what happened next, and the forecast is scored on them as the
+project scores itself (README, *Forecast accuracy*): at the level where stock is planned (the
+series keys without the segment: the sku), in WAPE over the whole periods held out, against
+the best in hindsight of naive, seasonal naive and moving averages of each series' own raw
+history (4, 8 and 13 weeks at ``--freq W``). So a user can run the protocol on their own export
+with ``segment --as-of D`` then ``forecast --as-of D``, and see whether the chain beats the
+simple baselines there, and how far its sum is from the demand (bias).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import polars as pl
+
+from segchain.forecast.options import EXTRA_WINDOWS, FREQS
+from segchain.forecast.series import build_series
+
+FORECAST = "forecast"
+NAIVE = "naive"
+SEASONAL_NAIVE = "seasonal naive"
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Scores of the forecast on the periods held out (``scores``: ``approach, wape, bias``,
+    bias being the approach's sum over the demand's; the forecast first, then the baselines)."""
+
+    level: list[str]
+    start: dt.date
+    periods: int
+    series: int
+    demand: float
+    scores: pl.DataFrame
+    unscored: int  # series first sold on or after as_of: no forecast, their demand not scored
+
+    @property
+    def best_baseline(self) -> tuple[str, float]:
+        rest = self.scores.filter(pl.col("approach") != FORECAST).sort("wape", "approach")
+        return str(rest.item(0, "approach")), float(rest.item(0, "wape"))
+
+    @property
+    def ratio(self) -> float:
+        wape = float(self.scores.filter(pl.col("approach") == FORECAST).item(0, "wape"))
+        return wape / self.best_baseline[1]
+
+    def as_metadata(self) -> dict[str, object]:
+        return {
+            "level": ",".join(self.level),
+            "start": self.start.isoformat(),
+            "periods": self.periods,
+            "series": self.series,
+            "demand": self.demand,
+            "unscored_new_series": self.unscored,
+            "wape": dict(zip(self.scores["approach"], self.scores["wape"], strict=True)),
+            "bias": dict(zip(self.scores["approach"], self.scores["bias"], strict=True)),
+            "vs_best_baseline": self.ratio,
+        }
+
+
+def baseline_windows(freq: str) -> list[int]:
+    """The moving averages' lengths: the default window and the extra ones (4, 8, 13 weeks)."""
+    return sorted({FREQS[freq][2], *EXTRA_WINDOWS[freq]})
+
+
+def average_name(k: int, freq: str) -> str:
+    """A moving average's name: ``8-week average``."""
+    unit = {"D": "day", "W": "week", "M": "month"}[freq]
+    return f"{k}-{unit} average"
+
+
+def held_out(
+    orders: pl.DataFrame,
+    segments: pl.DataFrame,
+    forecast: pl.DataFrame,
+    *,
+    freq: str,
+    by: Sequence[str],
+) -> HeldOut | None:
+    """Score ``forecast`` (the stage's table) on the demand ``orders`` hold in its whole
+    periods; None when the orders end before the forecast's first period is over.
+
+    ``orders`` are every line (history and after); the actuals and the baselines' history are
+    net product quantity per series and period with every line kept (``--outliers keep``), as
+    the acceptance tests compute them, not the cleansed history the models read.
+    """
+    level = [c for c in by if c != "segment"] or list(by)
+    interval, season, _, _ = FREQS[freq]
+    start = cast(dt.date, forecast.get_column("ds").min())
+    end = cast(dt.date, orders.get_column("order_date").cast(pl.Date).max())
+    full = build_series(orders, segments, freq=freq, by=level, outliers="keep")
+    y = full.y.join(full.keys, on="unique_id").with_columns(pl.col(level).cast(pl.String))
+    # A period counts only if the orders cover it to its last day.
+    whole = pl.col("ds").dt.offset_by(interval) <= pl.lit(end + dt.timedelta(days=1))
+    horizon = forecast.get_column("ds").unique()
+    actual = y.filter((pl.col("ds") >= start) & whole & pl.col("ds").is_in(horizon.implode()))
+    periods = actual.get_column("ds").n_unique()
+    if periods == 0:
+        return None
+    hist = y.filter(pl.col("ds") < start).sort("unique_id", "ds")
+    windows = baseline_windows(freq)
+    last = hist.group_by("unique_id").agg(
+        pl.col("y").last().alias(NAIVE),
+        *[pl.col("y").tail(k).mean().alias(average_name(k, freq)) for k in windows],
+    )
+    year_ago = hist.select(
+        "unique_id",
+        pl.col("ds").dt.offset_by(f"{season}{interval[1:]}").alias("ds"),
+        pl.col("y").alias("_season"),
+    )
+    summed = (
+        forecast.with_columns(pl.col(level).cast(pl.String))
+        .group_by(*level, "ds")
+        .agg(pl.col("forecast").sum().alias(FORECAST))
+    )
+    scored = actual.join(summed, on=[*level, "ds"], how="inner")
+    unscored = actual.join(summed, on=[*level, "ds"], how="anti").get_column("unique_id").n_unique()
+    if scored.height == 0:
+        return None
+    scored = (
+        scored.join(last, on="unique_id", how="left")
+        .join(year_ago, on=["unique_id", "ds"], how="left")
+        .with_columns(pl.col("_season").fill_null(pl.col(NAIVE)).alias(SEASONAL_NAIVE))
+    )
+    names = [FORECAST, NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
+    demand = float(scored.get_column("y").sum())
+    scores = pl.DataFrame(
+        {
+            "approach": names,
+            "wape": [_wape(scored, n) for n in names],
+            "bias": [float(scored.get_column(n).fill_null(0.0).sum()) / demand for n in names]
+            if demand
+            else [float("nan")] * len(names),
+        }
+    )
+    return HeldOut(
+        level=level,
+        start=start,
+        periods=periods,
+        series=scored.get_column("unique_id").n_unique(),
+        demand=demand,
+        scores=scores,
+        unscored=unscored,
+    )
+
+
+def _wape(scored: pl.DataFrame, column: str) -> float:
+    demand = float(scored.get_column("y").sum())
+    if not demand:
+        return float("nan")
+    error = (scored.get_column(column).fill_null(0.0) - scored.get_column("y")).abs().sum()
+    return float(error) / demand
