@@ -190,7 +190,7 @@ def report_command(
                 )
                 continue
             raw_orders.append(source)
-            export = raw if raw is not None else _read_export(source, data, sheet=at_sheet)
+            export = _read_export(source, data, sheet=at_sheet, held=raw)
             if export is not None:  # else load_orders reads it, and says why it cannot
                 exports[source] = export
             raw_at = len(named) if raw_at is None else raw_at
@@ -200,7 +200,7 @@ def report_command(
             # An export whose headers need the mapping validate reads it with (the config's
             # [columns] and preset, $SEGCHAIN_MAP): 'Order ID' is order_id there too.
             mapping_config = config_now()
-            export = raw if raw is not None else _read_export(source, data, sheet=at_sheet)
+            export = _read_export(source, data, sheet=at_sheet, held=raw)
             mapped, needs = (
                 _export_mapping(export, config=mapping_config) if export else (False, None)
             )
@@ -363,11 +363,16 @@ def _held_notes(notes: list[str]) -> Iterator[None]:
             outputs.say = say
 
 
-def _read_export(source: str, data: bytes | None, *, sheet: str | None) -> Table | None:
+def _read_export(
+    source: str, data: bytes | None, *, sheet: str | None, held: Table | None = None
+) -> Table | None:
     """``source`` read as an export (``read_raw``) from its bytes ``data``, already read; None
-    when it cannot be read so."""
+    when it cannot be read so. ``held``: ``source`` read so already (by ``_export_by_header``),
+    returned as it is: an input is parsed as an export once."""
     from segchain.tableio import read_raw
 
+    if held is not None:
+        return held
     if data is None:
         return None
     try:
@@ -431,7 +436,7 @@ def _raw_orders(
     from segchain.report import recognise_table
     from segchain.tableio import META_COLUMNS
 
-    table = raw if raw is not None else _read_export(source, data, sheet=sheet)
+    table = _read_export(source, data, sheet=sheet, held=raw)
     if table is None:
         return None
     columns = [c for c in table.frame.collect_schema().names() if c not in META_COLUMNS]
