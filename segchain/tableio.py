@@ -1405,18 +1405,21 @@ HEAD_BYTES = 2 * 65536
 
 def stage_header(source: str, data: bytes) -> list[str] | None:
     """The columns ``read_table(source, data=data)`` would give, from the first lines of
-    ``data`` alone (a gzipped file's first ``HEAD_BYTES``, decompressed): what a table is can be
-    told from its header before it is parsed in full (report reads an order export as one,
-    not as a stage's table first). None where the header alone cannot tell, or reading the
-    table would fail: a Parquet file, a workbook, a ZIP archive, several gzip members, a CSV
-    whose header is not whole in the window (a quoted line break), whose lines end in bare CRs,
-    or whose header ``check_header`` refuses. A window that is not ASCII is read in the
-    encoding of the whole text (UTF-8, else cp1252: a header reads otherwise in each), found
-    as ``to_utf8`` finds it, which decompresses a gzipped file in full."""
-    if (source != "-" and format_from_name(source) == "parquet") or data[:4] in (
-        PARQUET_MAGIC,
-        ZIP_MAGIC,
-    ):
+    ``data`` alone (a gzipped file's first ``HEAD_BYTES``, decompressed), or from a Parquet
+    file's schema (its footer, ``_parquet_header``): what a table is can be told from its
+    header before it is parsed in full (report reads an order export as one, not as a stage's
+    table first). None where the header alone cannot tell, or reading the table would fail: a
+    Parquet file that carries segchain's metadata (a stage's output, known by it) or whose
+    footer cannot be read, a workbook, a ZIP archive, several gzip members, a CSV whose header
+    is not whole in the window (a quoted line break), whose lines end in bare CRs, or whose
+    header ``check_header`` refuses. A window that is not ASCII is read in the encoding of the
+    whole text (UTF-8, else cp1252: a header reads otherwise in each), found as ``to_utf8``
+    finds it, which decompresses a gzipped file in full."""
+    named = format_from_name(source) if source != "-" else None
+    if data[:4] == PARQUET_MAGIC and named in ("parquet", None):
+        names = _parquet_header(data)
+        return _as_read(names) if names else None
+    if named == "parquet" or data[:4] in (PARQUET_MAGIC, ZIP_MAGIC):
         return None
     if _workbook_kind(data) is not None:
         return None
@@ -1458,10 +1461,29 @@ def stage_header(source: str, data: bytes) -> list[str] | None:
         ).columns
     except (DataError, pl.exceptions.PolarsError):
         return None
+    return _as_read(names)
+
+
+def _as_read(names: list[str]) -> list[str]:
+    """A header's ``names`` as ``read_table`` names the columns: spaces around them stripped,
+    capitals as segchain writes its columns' names (``_as_stage_names``)."""
     stripped = stripped_names(names)
     names = [stripped.get(n, n) for n in names]
     renames = case_renames(names)
     return [renames.get(n, n) for n in names]
+
+
+def _parquet_header(data: bytes) -> list[str] | None:
+    """The column names of the Parquet file ``data`` from its footer alone (no row is read),
+    or None: the file carries segchain's metadata (its stage says what it is, as the read
+    finds it), or polars cannot read its schema (the read says why)."""
+    try:
+        names = list(pl.read_parquet_schema(io.BytesIO(data)))
+    except (pl.exceptions.PolarsError, OSError):
+        return None
+    if META_STAGE in read_metadata(io.BytesIO(data)):
+        return None
+    return names
 
 
 def _as_stage_names(frame: FrameT, source: str) -> FrameT:
