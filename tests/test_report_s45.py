@@ -7,12 +7,17 @@ hand, matplotlib's own extents of what it drew), not by the report's code.
 from __future__ import annotations
 
 import io
+from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
+from matplotlib.figure import Figure
+from test_report_unknown_tables import on_both_pages
 
 from segchain import tableio
+from segchain.report import build_report
+from segchain.report.model import Chart
 
 # ---- a Parquet export told by its schema (tableio.stage_header)
 
@@ -136,3 +141,105 @@ def test_report_reads_validated_orders_in_parquet_as_a_stage_table(
     assert "orders, 40 rows (recognised by its metadata)" in result.stderr
     assert "raw order lines" not in result.stderr
     assert reads == ["orders.parquet"]
+
+
+# ---- the monthly chart: a part month is drawn as one
+
+
+def _orders_chart(dates: list[date]) -> Chart:
+    orders = pl.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(dates))],
+            "customer_id": ["c1"] * len(dates),
+            "order_date": dates,
+            "sku": ["A"] * len(dates),
+            "quantity": [1.0] * len(dates),
+            "amount": [100.0] * len(dates),
+        }
+    )
+    report = build_report({"orders": orders})
+    return next(
+        b for s in report.sections for b in s.blocks if isinstance(b, Chart) and b.key == "orders"
+    )
+
+
+def _drawn(chart: Chart) -> tuple[list[bool], list[str]]:
+    """Which bars are drawn as part months (hatched, lighter), in month order, and the texts of
+    the chart's legend."""
+    fig = Figure(figsize=chart.size, layout="constrained")
+    chart.plot(fig)
+    ax = fig.axes[0]
+    light = [bool(p.get_hatch()) and p.get_facecolor()[3] < 1 for p in ax.patches]
+    legend = ax.get_legend()
+    return light, [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+# Days counted by hand: Online Retail ends on 2011-12-09 (9 of December's 31 days); Superstore
+# runs from 2019-01-03 (29 of 31) to 2022-12-30 (30 of 31); February 2024 has 29 days.
+_PART_MONTHS = {
+    "last month": (
+        [date(2010, 12, 1), date(2011, 1, 15), date(2011, 12, 9)],
+        [False, False, True],  # months without a line have no bar
+        "part month: orders to 2011-12-09",
+        "2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days), drawn lighter.",
+    ),
+    "both ends": (
+        [date(2019, 1, 3), date(2019, 2, 10), date(2019, 3, 30)],
+        [True, False, True],
+        "part months: orders from 2019-01-03, to 2019-03-30",
+        "2019-01 and 2019-03 are part months: the orders start on 2019-01-03 (29 of its 31 "
+        "days) and end on 2019-03-30 (30 of its 31 days), drawn lighter.",
+    ),
+    "one month": (
+        [date(2024, 2, 5), date(2024, 2, 20)],
+        [True],
+        "part month: orders 2024-02-05 to 2024-02-20",
+        "2024-02 is a part month: the orders run from 2024-02-05 to 2024-02-20 (16 of its 29 "
+        "days), drawn lighter.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_PART_MONTHS))
+def test_a_part_month_is_drawn_as_one_and_says_its_days(case: str) -> None:
+    """The monthly chart drew the export's last month, nine days of Online Retail's December,
+    as a full bar: a collapse of sales to a reader. A month the orders do not cover from its
+    1st to its last day is drawn lighter and hatched, named in a legend above the plot, and
+    the caption says how many of its days the orders cover."""
+    dates, light, legend, caption = _PART_MONTHS[case]
+    chart = _orders_chart(dates)
+    assert _drawn(chart) == (light, [legend])
+    assert chart.caption == caption
+
+
+@pytest.mark.parametrize(
+    "dates",
+    [
+        [date(2024, 1, 1), date(2024, 2, 29)],  # a leap February's last day
+        [date(2023, 2, 1), date(2023, 2, 28)],
+        [date(2023, 11, 1), date(2023, 12, 31)],
+    ],
+    ids=["leap february", "february", "december"],
+)
+def test_an_export_of_whole_months_draws_every_bar_as_before(dates: list[date]) -> None:
+    chart = _orders_chart(dates)
+    light, legend = _drawn(chart)
+    assert not any(light) and legend == []
+    assert chart.caption == ""
+
+
+def test_a_part_month_is_said_on_both_pages() -> None:
+    orders = pl.DataFrame(
+        {
+            "order_id": ["o1", "o2"],
+            "customer_id": ["c1", "c1"],
+            "order_date": [date(2011, 11, 1), date(2011, 12, 9)],
+            "sku": ["A", "A"],
+            "quantity": [1.0, 1.0],
+            "amount": [10.0, 10.0],
+        }
+    )
+    on_both_pages(
+        build_report({"orders": orders}),
+        "2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days), drawn lighter.",
+    )

@@ -488,7 +488,12 @@ def test_monthly_order_value_leaves_a_gap_where_every_value_of_a_month_is_unknow
     assert heights[0] == 10.0 and math.isnan(heights[1])
     assert heights[2:] == [0.0, 30.0]
     said = "2 order lines' value unknown, left out (2024-02); 1 month not drawn (2024-02)."
-    assert bars.caption == said
+    # The lines span 5 January to 2 April 2024: both months part months (s45).
+    part = (
+        "2024-01 and 2024-04 are part months: the orders start on 2024-01-05 (27 of its 31 "
+        "days) and end on 2024-04-02 (2 of its 30 days), drawn lighter. "
+    )
+    assert bars.caption == part + said
     on_both_pages(report, said)
 
 

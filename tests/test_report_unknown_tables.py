@@ -379,7 +379,12 @@ def test_monthly_order_value_chart_names_the_lines_left_out():
         for b in s.blocks
         if isinstance(b, Chart) and b.key == "orders"
     )
-    assert chart.caption == "1 order line's value unknown, left out (2024-01)."
+    # The lines span 5 January to 3 February 2024: both months part months (s45).
+    assert chart.caption == (
+        "2024-01 and 2024-02 are part months: the orders start on 2024-01-05 (27 of its 31 "
+        "days) and end on 2024-02-03 (3 of its 29 days), drawn lighter. 1 order line's value "
+        "unknown, left out (2024-01)."
+    )
 
 
 def test_least_profitable_customers_say_how_many_were_not_ranked():

@@ -12,7 +12,7 @@ import io
 import math
 import re
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -464,12 +464,46 @@ def share_bars(
     ax.set_xlim(0, 1.15)
 
 
-def monthly_bars(fig: Figure, months: Sequence[Any], values: Sequence[float]) -> None:
-    """One bar per month on a date axis."""
+def monthly_bars(
+    fig: Figure,
+    months: Sequence[Any],
+    values: Sequence[float],
+    *,
+    part: Collection[Any] = (),
+    part_label: str = "",
+) -> None:
+    """One bar per month on a date axis; the ``part`` months (the export covers only some of
+    their days) drawn lighter and hatched, named by ``part_label`` in a legend above the plot."""
     ax = fig.subplots()
-    ax.bar(months, values, width=25, color=ACCENT)
+    drawn = ax.bar(months, values, width=25, color=ACCENT)
+    for month, patch in zip(months, drawn.patches, strict=True):
+        if month in part:
+            _as_part(patch)
+    if part:
+        from matplotlib.patches import Patch
+
+        handle = Patch(label=part_label)
+        _as_part(handle)
+        ax.legend(
+            handles=[handle],
+            loc="lower left",
+            bbox_to_anchor=(0.0, 1.0),
+            borderaxespad=0.2,
+            frameon=False,
+            fontsize=small(),
+        )
     _date_axis(ax)
     style(ax, grid="y")
+
+
+def _as_part(patch: Any) -> None:
+    """A bar that stands for part of its period: the colour's outline, lightly filled."""
+    from matplotlib.colors import to_rgba
+
+    patch.set_facecolor(to_rgba(ACCENT, 0.3))
+    patch.set_edgecolor(ACCENT)
+    patch.set_hatch("////")
+    patch.set_linewidth(0.8)
 
 
 @dataclass(frozen=True)

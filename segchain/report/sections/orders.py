@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import partial
 from typing import cast
 
@@ -83,6 +84,68 @@ def _monthly_unknowns(o: pl.DataFrame, monthly: pl.DataFrame) -> list[str]:
     ]
 
 
+@dataclass(frozen=True)
+class PartMonths:
+    """The export's first and last months where its orders do not cover them whole: their
+    bars stand for fewer days than a month's (Online Retail ends on 2011-12-09, and its
+    December's nine days read as a collapse drawn as a full month)."""
+
+    first: dt.date  # the orders' first and last dates
+    last: dt.date
+    start: bool  # the first month starts after its 1st
+    end: bool  # the last month ends before its last day
+
+    @property
+    def months(self) -> list[dt.date]:
+        """The part months, as ``monthly_value`` names them (their 1st)."""
+        firsts = [self.first.replace(day=1)] * self.start + [self.last.replace(day=1)] * self.end
+        return list(dict.fromkeys(firsts))
+
+    def legend(self) -> str:
+        """The part months' label on the chart: ``part month: orders to 2011-12-09``."""
+        if len(self.months) == 1 and self.start and self.end:
+            return f"part month: orders {self.first} to {self.last}"
+        ends = [f"from {self.first}"] * self.start + [f"to {self.last}"] * self.end
+        return f"part month{'s' * (len(ends) > 1)}: orders {', '.join(ends)}"
+
+    def caption(self) -> str:
+        """The sentence under the chart: which months, and how many of their days the orders
+        cover (``2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days),
+        drawn lighter``)."""
+        months = self.months
+        named = " and ".join(m.strftime("%Y-%m") for m in months)
+        named += " are part months" if len(months) > 1 else " is a part month"
+        if len(months) == 1 and self.start and self.end:
+            span = f"run from {self.first} to {self.last} ({_days(self.first, self.last)})"
+            return f"{named}: the orders {span}, drawn lighter"
+        ends = [f"start on {self.first} ({_days(self.first, _month_end(self.first))})"] * (
+            self.start
+        ) + [f"end on {self.last} ({_days(self.last.replace(day=1), self.last)})"] * self.end
+        return f"{named}: the orders {' and '.join(ends)}, drawn lighter"
+
+
+def _month_end(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _days(start: dt.date, end: dt.date) -> str:
+    """``9 of its 31 days``: the days from ``start`` to ``end`` in their month."""
+    return f"{(end - start).days + 1} of its {_month_end(start).day} days"
+
+
+def part_months(o: pl.DataFrame) -> PartMonths | None:
+    """The export's part months (``PartMonths``) from the dates of its lines (every line: the
+    export's span, postage and returns included), or None when it covers both whole. A month
+    counts as whole only from its 1st to its last day: the report cannot tell a day without
+    orders from a day the export leaves out, and says which days it has."""
+    dates = o["order_date"].drop_nulls()
+    if dates.is_empty():
+        return None
+    first, last = cast(dt.date, dates.min()), cast(dt.date, dates.max())
+    part = PartMonths(first, last, start=first.day != 1, end=last != _month_end(last))
+    return part if part.start or part.end else None
+
+
 def flag_counts(o: pl.DataFrame) -> pl.DataFrame:
     return (
         o.filter(pl.col("flag").is_not_null())
@@ -149,10 +212,13 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
     blocks: list[Block] = []
     if value is not None:
         monthly = monthly_value(o)
+        part = part_months(o)
         plot = partial(
             ch.monthly_bars,
             months=monthly["month"].to_list(),
             values=ch.gaps(monthly["_value"].to_list()),
+            part=part.months if part else (),
+            part_label=part.legend() if part else "",
         )
         blocks.append(
             Chart(
@@ -160,7 +226,9 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
                 "Net order value per month",
                 plot,
                 size=(9.0, 2.6),
-                caption=with_unknowns("", *_monthly_unknowns(o, monthly)),
+                caption=with_unknowns(
+                    part.caption() + "." if part else "", *_monthly_unknowns(o, monthly)
+                ),
             )
         )
     if "flag" in o.columns:
