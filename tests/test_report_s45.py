@@ -243,3 +243,114 @@ def test_a_part_month_is_said_on_both_pages() -> None:
         build_report({"orders": orders}),
         "2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days), drawn lighter.",
     )
+
+
+# ---- legends: beside the plot, over no bar, line or label
+
+
+def _clashes(fig: Figure) -> list[str]:
+    """What each legend of ``fig`` covers, drawn: any axes' plot area (bars, lines, bands and
+    the labels at their ends are drawn inside it) or any text of the figure (tick labels,
+    titles, bar labels). Extents are matplotlib's own, in display pixels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    legends = [leg for ax in fig.axes if (leg := ax.get_legend()) is not None]
+    own = {id(a) for leg in legends for a in leg.findobj()}
+    texts = [t for t in fig.findobj(Text) if t.get_text() and t.get_visible() and id(t) not in own]
+    out = []
+    for leg in legends:
+        box = leg.get_window_extent(renderer)
+        out += [f"plot of axes {i}" for i, ax in enumerate(fig.axes) if box.overlaps(ax.bbox)]
+        out += [repr(t.get_text()) for t in texts if box.overlaps(t.get_window_extent(renderer))]
+    return out
+
+
+# Superstore's WAPE by segment (full chain at 2bdfa5c): the largest bars last, under the legend.
+_WAPE = {
+    "Champions": (1.146, 1.180),
+    "Loyal": (0.989, 1.054),
+    "Potential Loyalist": (1.064, 1.014),
+    "Cannot Lose Them": (1.981, 2.046),
+    "At Risk": (1.726, 1.664),
+    "Need Attention": (1.560, 1.477),
+    "New": (1.347, 1.326),
+    "Promising": (1.421, 1.373),
+    "About to Sleep": (1.466, 1.228),
+    "Hibernating": (1.651, 1.557),
+    "Lost": (3.539, 3.613),
+}
+
+
+def _paired(fig: Figure) -> None:
+    from segchain.formatting import PCT
+    from segchain.report import charts as ch
+
+    ch.paired_bars(
+        fig,
+        list(_WAPE),
+        [a for a, _ in _WAPE.values()],
+        [b for _, b in _WAPE.values()],
+        labels=("chosen models", "SeasonalNaive"),
+        title="WAPE by segment (lower is better)",
+        kind=PCT,
+    )
+
+
+def _stacked(fig: Figure) -> None:
+    from segchain.formatting import PCT
+    from segchain.report import charts as ch
+
+    names = list(_WAPE)
+    parts = [
+        (part, [0.02 * (i + 1) * (1 + k) / 10 for i in range(len(names))])
+        for k, part in enumerate(("order handling", "transport", "warehouse fixed"))
+    ]
+    ch.stacked_bars(fig, names, parts, title="Cost to serve per unit of revenue", kind=PCT)
+
+
+def _fan(fig: Figure) -> None:
+    """Three panels, each history highest in its first weeks, where the legend was drawn."""
+    from datetime import timedelta
+
+    from segchain.report import charts as ch
+
+    weeks = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(30)]
+    ahead = [weeks[-1] + timedelta(weeks=i + 1) for i in range(8)]
+    history = [100.0 if i < 4 else 10.0 for i in range(30)]
+    panels = [
+        ch.FanPanel(
+            f"Champions/{sku}",
+            ahead,
+            [10.0] * 8,
+            [("95", [2.0] * 8, [30.0] * 8), ("80", [5.0] * 8, [20.0] * 8)],
+            (weeks, history),
+            ch.ACCENT,
+            "WindowAverage13",
+        )
+        for sku in ("A", "B", "C")
+    ]
+    ch.forecast_fan(fig, panels)
+
+
+@pytest.mark.parametrize("draw", [_paired, _stacked, _fan], ids=["paired", "stacked", "fan"])
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_a_charts_legend_covers_no_bar_line_or_label(draw, phone: bool) -> None:
+    """On Superstore the legend of the WAPE by segment chart, drawn inside the plot at its lower
+    right, covered the label of Lost's baseline bar (361.3%), the longest: any data whose last
+    bars are its longest had a label or bar under it, as had the cost stack's; the fan chart's,
+    inside its first panel at the upper left, covered a history high in its first weeks. Each
+    legend is now drawn beside the plot (under it on a phone)."""
+    import matplotlib
+
+    from segchain.report import charts as ch
+
+    width, height = (ch.NARROW_WIDTH, 6.0) if phone else (8.0, 6.0)
+    rc = {**ch.RC, **(ch.NARROW_RC if phone else {})}
+    with matplotlib.rc_context(rc):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        draw(fig)
+        assert _clashes(fig) == []

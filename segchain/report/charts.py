@@ -351,7 +351,7 @@ def paired_barh(
 def _finish_bars(ax: Axes, *, top: float, kind: str, title: str) -> None:
     """The end of every horizontal bar chart: room for the end labels, legend, title, style."""
     ax.set_xlim(0, top * 1.2)
-    _legend(ax, loc="lower right")
+    _legend(ax)
     if title:
         ax.set_title(_fit(title, ax), loc="left")
     style(ax)
@@ -369,9 +369,10 @@ def _fit(title: str, ax: Axes) -> str:
     return title
 
 
-def _legend(ax: Axes, *, loc: Any, ncol: int = 1) -> None:
-    """A legend inside the plot on a wide chart, under it on a narrow one (where it would
-    cover the bars)."""
+def _legend(ax: Axes) -> None:
+    """A legend beside the plot, at its upper right, on a wide chart; under it on a narrow one.
+    Never inside: wherever it sat there, some data put a bar or its label under it (Superstore's
+    longest WAPE bars are its last segment's, at the lower right where the legend was)."""
     fig = ax.get_figure()
     if fig is not None and narrow(fig):  # type: ignore[arg-type]
         ax.legend(
@@ -382,7 +383,7 @@ def _legend(ax: Axes, *, loc: Any, ncol: int = 1) -> None:
             ncol=2,
         )
     else:
-        ax.legend(loc=loc, frameon=False, fontsize=small(), ncol=ncol)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=small())
 
 
 def _percent_axis(ax: Axes) -> None:
@@ -557,16 +558,15 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
         _date_axis(ax)
         ax.set_ylabel("units")
         style(ax, grid="y")
-    if narrow(fig):
-        axes[-1].legend(
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.18),
-            frameon=False,
-            fontsize=small(),
-            ncol=2,
-        )
-    else:
-        axes[0].legend(loc="upper left", frameon=False, fontsize=small(), ncol=4)
+    # Under the last panel, not inside the first, where a history high in its first periods
+    # went under it.
+    axes[-1].legend(
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.18),
+        frameon=False,
+        fontsize=small(),
+        ncol=2 if narrow(fig) else 4,
+    )
 
 
 @dataclass
