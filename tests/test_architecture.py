@@ -3,9 +3,11 @@
 Read from the source with ``ast`` (nothing is imported), so a new module is covered by being
 added. The layers: ``cli`` on top; the stages (pure functions over frames) below it; ``report``
 beside the stages, reading their tables only; shared modules (``schema``, ``tableio``, ``geo``,
-``formatting``, ``config``, ``errors``, ``policy``, ``routing``) at the bottom. A rule two stages
-share (``routing``: demand routed to the network's sites, used by forecast and stock) is a shared
-module, so that no stage imports another's internals.
+``formatting``, ``config``, ``errors``, ``policy``, ``routing``, ``cleansing``) at the bottom. A
+rule two stages share (``routing``: demand routed to the network's sites, used by forecast and
+stock) is a shared module, so that no stage imports another's internals; so is one the report
+shares with a stage (``cleansing``: the lines forecast reads as demand, whose history the
+forecast chart draws).
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "segchain"
 STAGES = ("segment", "clv", "orders", "sample", "forecast", "stock", "network", "costs")
-SHARED = ("schema", "tableio", "geo", "formatting", "config", "errors", "policy", "routing")
+SHARED = (
+    "schema",
+    "tableio",
+    "geo",
+    "formatting",
+    "config",
+    "errors",
+    "policy",
+    "routing",
+    "cleansing",
+)
 
 
 def _module(path: Path) -> str:

@@ -8,8 +8,8 @@ import math
 import polars as pl
 import pytest
 
+from segchain.cleansing import cleanse, line_fences
 from segchain.forecast import build_series
-from segchain.forecast.cleansing import cleanse, line_fences
 
 MONDAY = dt.date(2022, 1, 3)
 

@@ -354,3 +354,154 @@ def test_a_charts_legend_covers_no_bar_line_or_label(draw, phone: bool) -> None:
         fig = Figure(figsize=(width, height), layout="constrained")
         draw(fig)
         assert _clashes(fig) == []
+
+
+# ---- the fan chart: the history the forecast read
+
+
+_MONDAY = date(2024, 1, 1)
+
+
+def _weekly_orders(extra: list[tuple[str, int, float, str | None]]) -> pl.DataFrame:
+    """Champions c1 and Lost c2 buy sku A: 2 units a week each for 6 weeks (12 lines), and the
+    ``extra`` lines (customer, week, quantity, flag)."""
+    from datetime import timedelta
+
+    rows = [(c, w, 2.0, None) for w in range(6) for c in ("c1", "c2")] + extra
+    return pl.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "order_date": [_MONDAY + timedelta(weeks=w) for _, w, _, _ in rows],
+            "customer_id": [c for c, _, _, _ in rows],
+            "sku": ["A"] * len(rows),
+            "quantity": [q for _, _, q, _ in rows],
+            "flag": pl.Series([f for _, _, _, f in rows], dtype=pl.String),
+        }
+    )
+
+
+def _fan_of(orders: pl.DataFrame, outliers: str | None) -> Chart:
+    from datetime import timedelta
+
+    forecast = pl.DataFrame(
+        {
+            "unique_id": ["Champions/A"] * 2,
+            "ds": [_MONDAY + timedelta(weeks=6 + i) for i in range(2)],
+            "forecast": [2.0, 2.0],
+            "segment": ["Champions"] * 2,
+            "sku": ["A"] * 2,
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["c1", "c2"], "segment": ["Champions", "Lost"]})
+    params = {"by": "segment,sku", **({"outliers": outliers} if outliers else {})}
+    report = build_report(
+        {"forecast": forecast, "orders": orders, "segments": segments},
+        metadata={"forecast": {"stage": "forecast", "params": params}},
+    )
+    return next(
+        b for s in report.sections for b in s.blocks if isinstance(b, Chart) and b.key == "forecast"
+    )
+
+
+# By hand: sku A's lines are 12 of 2 units and c1's 500 in week 3 (13 lines): the median line is
+# 2, the fence max(10 x 2, Tukey's exp(Q3 + 3 IQR) of log quantity = 2) = 20 units, so forecast
+# (--outliers cap) read c1's 500 as 20: week 3 of Champions/A is 2 + 20. A zero-price line (5
+# units, flag zero_price) is left out of what it read.
+_ORDERED = [2.0, 2.0, 2.0, 502.0, 2.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("outliers", "history", "said"),
+    [
+        ("cap", [2.0, 2.0, 2.0, 22.0, 2.0, 2.0], "history of Champions/A: 1 order line capped"),
+        ("drop", [2.0, 2.0, 2.0, 2.0, 2.0, 2.0], "1 outsized order line left out"),
+    ],
+)
+def test_the_fan_chart_draws_the_history_the_forecast_read(
+    outliers: str, history: list[float], said: str
+) -> None:
+    """The fan chart drew the history as ordered beside a forecast made from the history
+    forecast cleansed (--outliers cap, its default): c1's 500 units beside a forecast that read
+    20. It now draws what the forecast read, as its metadata records --outliers, and the
+    history as ordered dotted where that differs, both in the legend."""
+    chart = _fan_of(_weekly_orders([("c1", 3, 500.0, None)]), outliers)
+    [panel] = chart.plot.keywords["panels"]
+    assert panel.history[1] == history
+    assert panel.ordered[1] == _ORDERED
+    assert f"(--outliers {outliers}: order lines far beyond" in chart.caption
+    assert said in chart.caption
+    fig = Figure(figsize=chart.size, layout="constrained")
+    chart.plot(fig)
+    texts = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
+    assert "history as forecast read it" in texts and "history as ordered" in texts
+
+
+def test_the_fan_chart_leaves_out_the_zero_price_lines_the_forecast_left_out() -> None:
+    chart = _fan_of(_weekly_orders([("c1", 2, 5.0, "zero_price")]), "cap")
+    [panel] = chart.plot.keywords["panels"]
+    assert panel.history[1] == [2.0] * 6
+    assert panel.ordered[1] == [2.0, 2.0, 7.0, 2.0, 2.0, 2.0]
+    assert "history of Champions/A: 1 zero-price order line left out" in chart.caption
+
+
+def test_the_fan_chart_history_is_the_series_the_forecast_builds() -> None:
+    """The same as the forecast stage's own series (forecast.series.build_series, weekly)."""
+    from segchain.forecast.series import build_series
+
+    orders = _weekly_orders([("c1", 3, 500.0, None), ("c1", 4, 5.0, "zero_price")])
+    segments = pl.DataFrame({"customer_id": ["c1", "c2"], "segment": ["Champions", "Lost"]})
+    built = build_series(orders, segments, freq="W", outliers="cap").y
+    [panel] = _fan_of(orders, "cap").plot.keywords["panels"]
+    assert panel.history[1] == built.filter(pl.col("unique_id") == "Champions/A")["y"].to_list()
+
+
+@pytest.mark.parametrize("outliers", ["keep", "cap"])
+def test_a_history_the_cleansing_leaves_alone_is_drawn_as_before(outliers: str) -> None:
+    chart = _fan_of(_weekly_orders([("c1", 3, 10.0, None)]), outliers)  # under the fence
+    [panel] = chart.plot.keywords["panels"]
+    assert panel.history[1] == [2.0, 2.0, 2.0, 12.0, 2.0, 2.0]
+    assert panel.ordered is None
+    assert chart.caption == "The 1 largest series by forecast demand, with their history."
+
+
+def test_a_forecast_whose_cleansing_is_not_recorded_draws_the_history_as_ordered_and_says_so():
+    """A forecast table without segchain's metadata (CSV) does not say its --outliers: the
+    history is drawn as ordered, and the caption says what the default would change."""
+    chart = _fan_of(_weekly_orders([("c1", 3, 500.0, None)]), None)
+    [panel] = chart.plot.keywords["panels"]
+    assert panel.history[1] == _ORDERED and panel.ordered is None
+    assert (
+        "history of Champions/A as ordered: the forecast's --outliers is not recorded (a "
+        "forecast table without segchain's metadata); with its default, cap, 1 order line "
+        "capped" in chart.caption
+    )
+
+
+def test_a_routed_forecast_s_history_is_cleansed_after_routing_as_forecast_does() -> None:
+    """forecast --assignments routes the lines to the sites first, then cleanses them: the
+    fences are over the routed lines (c3's split in halves)."""
+    from test_report_routed_history import ROUTED, assignments, fan, forecast, orders, segments
+
+    big = orders().vstack(
+        orders()
+        .head(1)
+        .with_columns(order_id=pl.lit("big"), customer_id=pl.lit("c2"), quantity=pl.lit(1000.0))
+    )
+    big = big.with_columns(order_date=pl.Series([*big["order_date"][:-1], date(2024, 1, 8)]))
+    metadata = {
+        "forecast": {**ROUTED["forecast"], "params": {"by": "segment,sku", "outliers": "cap"}}
+    }
+    tables = {
+        "forecast": forecast(),
+        "orders": big,
+        "segments": segments(),
+        "assignments": assignments(),
+    }
+    panels = {p.uid: p for p in fan(tables, metadata).plot.keywords["panels"]}
+    # By hand: routed, sku A's lines are c1's 3 and 4 (DC-A), c2's 10, 20 and 1000 (DC-B) and
+    # c3's halves, 4 four times: the median 4 (x 10 = 40), log quantities' Q1 = log 4 and
+    # Q3 = log 10 (linear, 9 lines), so Tukey's fence is 10 x 2.5^3 = 156.25, above 40. DC-B's
+    # week 2 read 20 + 156.25 + 4. (Fenced before routing, over 3, 4, 10, 20, 8, 8, 1000: 221.)
+    assert panels["DC-B/Champions/A"].history[1] == pytest.approx([14.0, 180.25])
+    assert panels["DC-B/Champions/A"].ordered[1] == [14.0, 1024.0]
+    assert panels["DC-A/Champions/A"].ordered is None

@@ -9,8 +9,8 @@ from typing import cast
 
 import polars as pl
 
+from segchain.cleansing import cleanse
 from segchain.errors import DataError, UsageError, about, examples
-from segchain.forecast.cleansing import cleanse
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.formatting import agree, count, plural
 from segchain.schema import (

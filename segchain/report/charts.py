@@ -520,6 +520,8 @@ class FanPanel:
     model: Any = None
     # What the panel is called: the series' key values (the id escapes a '/' within one).
     title: Any = None
+    # The history as ordered, where the forecast read (and ``history`` is) another: cleansed.
+    ordered: tuple[list[dt.date], list[float]] | None = None
 
 
 def gaps(values: Sequence[Any]) -> list[float]:
@@ -532,6 +534,7 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
     """The forecast fan chart: one panel per series, bands shaded under the forecast line; a
     period whose forecast (or band) is unknown is a gap."""
     axes = fig.subplots(len(panels), 1, squeeze=False)[:, 0]
+    cleansed = any(p.ordered is not None for p in panels)
     for ax, panel in zip(axes, panels, strict=True):
         for i, (lv, lo, hi) in enumerate(panel.bands):
             ax.fill_between(
@@ -543,8 +546,23 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
                 linewidth=0,
                 label=f"{lv}% interval",
             )
+        if panel.ordered is not None:
+            ax.plot(
+                panel.ordered[0],
+                panel.ordered[1],
+                color=MUTED,
+                linewidth=1.1,
+                linestyle=":",
+                label="history as ordered",
+            )
         if panel.history is not None:
-            ax.plot(panel.history[0], panel.history[1], color=INK, linewidth=1.1, label="history")
+            ax.plot(
+                panel.history[0],
+                panel.history[1],
+                color=INK,
+                linewidth=1.1,
+                label="history as forecast read it" if cleansed else "history",
+            )
         ax.plot(
             panel.ds,
             gaps(panel.forecast),
@@ -559,13 +577,21 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
         ax.set_ylabel("units")
         style(ax, grid="y")
     # Under the last panel, not inside the first, where a history high in its first periods
-    # went under it.
+    # went under it. Every panel's entries (the history as ordered may be in one panel only),
+    # in the order drawn, each with the last panel's handle where it has one (its colours).
+    handles: dict[str, Any] = {}
+    for ax in [axes[-1], *axes[:-1]]:
+        for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(text, handle)
+    texts = list(dict.fromkeys(t for ax in axes for t in ax.get_legend_handles_labels()[1]))
     axes[-1].legend(
+        [handles[t] for t in texts],
+        texts,
         loc="upper center",
         bbox_to_anchor=(0.5, -0.18),
         frameon=False,
         fontsize=small(),
-        ncol=2 if narrow(fig) else 4,
+        ncol=2 if narrow(fig) else max(4, len(texts)),
     )
 
 

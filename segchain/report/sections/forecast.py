@@ -6,12 +6,14 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
 import polars as pl
 
 from segchain.errors import SegchainError
+from segchain.formatting import plural
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -48,7 +50,7 @@ from segchain.report.sections.common import (
     with_unknowns,
 )
 from segchain.routing import route_orders
-from segchain.schema import META_INPUTS, demand_line
+from segchain.schema import FLAG_ZERO_PRICE, META_INPUTS, demand_line
 
 TOP_SERIES = 3
 # A series the orders (and segments, assignments) given hold no line of, in the chart's caption.
@@ -136,9 +138,23 @@ def series_lines(
     lf = orders.lazy()
     if "flag" in orders.columns:
         lf = lf.filter(demand_line())
-    if "segment" in keys and "segment" not in orders.columns:
+    picked = _of_series(lf, tables, keys, but=("site",) if by_site else ())
+    if picked is None:
+        return None
+    lines = picked.with_columns(pl.col("order_date").cast(pl.Date)).collect()
+    return _routed_to(lines, tables, keys["site"]) if by_site else lines
+
+
+def _of_series(
+    lf: pl.LazyFrame, tables: Tables, keys: Mapping[str, Any], *, but: Sequence[str] = ()
+) -> pl.LazyFrame | None:
+    """The order lines ``lf`` of the series ``keys`` (the segment's from the segments table
+    when the orders have none), the keys in ``but`` not looked at; None when the inputs cannot
+    tell them."""
+    orders_columns = lf.collect_schema().names()
+    if "segment" in keys and "segment" not in orders_columns:
         seg = tables.get("segments")
-        if not has(seg, "customer_id", "segment") or "customer_id" not in orders.columns:
+        if not has(seg, "customer_id", "segment") or "customer_id" not in orders_columns:
             return None
         assert seg is not None
         lf = lf.join(
@@ -148,13 +164,110 @@ def series_lines(
         )
     cols = lf.collect_schema().names()
     for key, value in keys.items():
-        if by_site and key == "site":
+        if key in but:
             continue
         if key not in cols:
             return None
         lf = lf.filter(pl.col(key).cast(pl.String) == str(value))
-    lines = lf.with_columns(pl.col("order_date").cast(pl.Date)).collect()
-    return _routed_to(lines, tables, keys["site"]) if by_site else lines
+    return lf
+
+
+# How forecast cleanses the order lines before it builds its series (``--outliers``), in words.
+CLEANSING = {
+    "cap": "order lines far beyond their sku's usual line size capped at that size",
+    "drop": "order lines far beyond their sku's usual line size left out",
+}
+DEFAULT_OUTLIERS = "cap"  # forecast's default --outliers
+LINE = "_segchain_line"  # an order line's number, to tell which lines the cleansing changed
+
+
+@dataclass(frozen=True)
+class Cleansed:
+    """One series' demand lines as the forecast read them (``--outliers``, the forecast's
+    ``cleanse``), and what that changed: lines capped, outsized lines and zero-price lines left
+    out (those whose quantity is not 0: the others change no history)."""
+
+    lines: pl.DataFrame
+    capped: pl.DataFrame  # the dates of the lines changed, per kind
+    dropped: pl.DataFrame
+    zero_price: pl.DataFrame
+
+    def changes(self, since: dt.date) -> str:
+        """The lines changed from ``since`` on, in words ('1 order line capped, 2 zero-price
+        order lines left out'), else ''."""
+
+        def n(df: pl.DataFrame) -> int:
+            return df.filter(pl.col("order_date") >= since).height
+
+        capped, dropped, zero = n(self.capped), n(self.dropped), n(self.zero_price)
+        return ", ".join(
+            part
+            for part in (
+                f"{plural(capped, 'order line')} capped" if capped else "",
+                f"{plural(dropped, 'outsized order line')} left out" if dropped else "",
+                f"{plural(zero, 'zero-price order line')} left out" if zero else "",
+            )
+            if part
+        )
+
+
+def cleansed_lines(
+    tables: Tables, keys: Mapping[str, Any], outliers: str, *, routed: bool = False
+) -> Cleansed | None:
+    """The demand lines of one series as the forecast read them: the orders' demand lines
+    routed to the network's sites first for a ``routed`` forecast (as forecast routes them),
+    cleansed by the forecast's own rules (``cleansing.cleanse``, ``outliers``:
+    ``cap`` or ``drop``; the fences are the sku's, over every customer's lines), then the
+    series' (``series_lines``); None when the inputs cannot give them."""
+    from segchain.cleansing import cleanse
+
+    orders = tables.get("orders")
+    if not has(orders, "order_date", "quantity") or not keys or outliers not in CLEANSING:
+        return None
+    assert orders is not None
+    by_site = routed and "site" in keys
+    lf = orders.lazy()
+    if "flag" in orders.columns:
+        lf = lf.filter(demand_line())
+    if "sku" in keys and "sku" in orders.columns:
+        # The fences are per sku: the sku's lines alone give the same.
+        lf = lf.filter(pl.col("sku").cast(pl.String) == str(keys["sku"]))
+    lines = (
+        lf.with_columns(pl.col("order_date").cast(pl.Date), quantity=num("quantity"))
+        .collect()
+        .with_row_index(LINE)
+    )
+    if by_site:
+        assignments = tables.get("assignments")
+        if not has(assignments, "customer_id", "site_id") or "customer_id" not in lines.columns:
+            return None
+        assert assignments is not None
+        try:
+            lines = route_orders(lines, assignments).orders
+        except SegchainError:  # no line routed, or assignments the stage itself would refuse
+            return None
+    kept, _ = cleanse(lines, outliers=outliers)
+    before, after = (_of_series(x.lazy(), tables, keys) for x in (lines, kept))
+    if before is None or after is None:
+        return None
+    ours, theirs = before.collect(), after.collect()
+    both = ours.join(theirs.select(LINE, pl.col("quantity").alias("_read")), on=LINE, how="left")
+    moved = pl.col("quantity").fill_null(0.0) != 0
+    gone = both.filter(pl.col("_read").is_null() & pl.col("quantity").is_not_null() & moved)
+    zero = pl.col("flag") == FLAG_ZERO_PRICE if "flag" in both.columns else pl.lit(False)
+    return Cleansed(
+        lines=theirs.drop(LINE),
+        capped=both.filter(pl.col("_read") != pl.col("quantity")).select("order_date"),
+        dropped=gone.filter(~zero.fill_null(False)).select("order_date"),
+        zero_price=gone.filter(zero.fill_null(False)).select("order_date"),
+    )
+
+
+def _same(a: tuple[list[dt.date], list[float]], b: tuple[list[dt.date], list[float]]) -> bool:
+    """Two histories of the same periods and quantities (unknown ones, NaN, alike)."""
+    return a[0] == b[0] and all(
+        x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a[1], b[1], strict=True)
+    )
 
 
 def _per_period(lines: pl.DataFrame, interval: str) -> pl.DataFrame:
@@ -245,11 +358,19 @@ def fan_panels(
     colours: Colours,
     *,
     routed: bool = False,
+    outliers: str | None = DEFAULT_OUTLIERS,
 ) -> tuple[list[ch.FanPanel], list[str]]:
     """The TOP_SERIES largest series by forecast demand, with their bands and history; and what
     each history drawn leaves out (``history_note``), or that the tables given hold no line of
     a series. ``period``: ``period_interval``'s; ``routed``: the forecast's sites are the
-    network's (``routed(meta)``)."""
+    network's (``routed(meta)``).
+
+    The history is the demand the forecast read, cleansed as it cleansed it (``outliers``, its
+    ``--outliers``: a line far beyond its sku's usual size capped or left out, zero-price lines
+    left out): where that differs from the orders in the periods drawn, the panel also has the
+    history as ordered (``FanPanel.ordered``) and the note counts the lines it changed. Where
+    the forecast's --outliers is unknown (None: no segchain metadata), the history is drawn as
+    ordered, and the note says what the default would change."""
     interval = period[0]
     periods = fc["ds"].drop_nulls().n_unique()  # a row without a date is no period of its own
     levels = interval_levels(fc.columns)
@@ -265,10 +386,29 @@ def fan_panels(
         # Read (and routed) once for the history and its note.
         lines = series_lines(tables, keys, routed=routed)
         past = _history_of(lines, interval)
+        ordered = None
         if past is not None:
             keep = max(4 * periods, 26)
             past = (past[0][-keep:], past[1][-keep:])
             notes.append(history_note(lines, period, title, since=past[0][0]))
+            mode = outliers or DEFAULT_OUTLIERS
+            read = cleansed_lines(tables, keys, mode, routed=routed)
+            fitted = _history_of(read.lines, interval) if read is not None else None
+            if read is not None and fitted is not None:
+                since = past[0][0]
+                drawn = [(d, y) for d, y in zip(*fitted, strict=True) if d >= since]
+                fitted = ([d for d, _ in drawn], [y for _, y in drawn])
+                changed = read.changes(since)
+                if changed and not _same(fitted, past):
+                    if outliers is None:
+                        notes.append(
+                            f"history of {ch.label(title)} as ordered: the forecast's "
+                            "--outliers is not recorded (a forecast table without segchain's "
+                            f"metadata); with its default, {mode}, {changed}"
+                        )
+                    else:
+                        ordered, past = past, fitted
+                        notes.append(f"history of {ch.label(title)}: {changed}")
         elif lines is not None:
             # The tables were given, and hold no line of it (the orders or segments of another
             # run): said so, where the caption asked for tables already given.
@@ -289,6 +429,7 @@ def fan_panels(
                 colour,
                 model,
                 title=title,
+                ordered=ordered,
             )
         )
     return panels, notes
@@ -366,8 +507,16 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     )
     blocks: list[Block] = []
     by_network = routed(meta, tables)
+    # forecast records its --outliers in its metadata (and its backtest's, the same run's).
+    outliers = params.get("outliers") or params_of(meta, "backtest").get("outliers")
     panels, history_notes = fan_panels(
-        tables, fc, by, (interval, period), colours, routed=by_network
+        tables,
+        fc,
+        by,
+        (interval, period),
+        colours,
+        routed=by_network,
+        outliers=str(outliers) if outliers else None,
     )
     with_history = sum(p.history is not None for p in panels)
     if panels:
@@ -378,6 +527,12 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             + (", with their history." if with_history else ".")
             + ("" if searched else f" Give the {inputs} to plot the history.")
         )
+        if any(p.ordered is not None for p in panels):
+            caption += (
+                " The history is the demand the forecast read (--outliers "
+                f"{outliers}: {CLEANSING[str(outliers)]}, zero-price lines left out); dotted "
+                "where it differs, the history as ordered."
+            )
         if searched and not with_history:
             # Not one: tables of different runs, where the caption asked for tables given.
             given = [t for t in ("orders", "segments", "assignments") if t in tables]
