@@ -219,7 +219,8 @@ def test_held_out_scores_the_whole_weeks_after_as_of_against_the_baselines() -> 
     flat |= {f"{k}-week average": v for k, v in ma.items()}
     wape = dict(zip(scored.scores["approach"], scored.scores["wape"], strict=True))
     bias = dict(zip(scored.scores["approach"], scored.scores["bias"], strict=True))
-    assert set(wape) == set(flat)
+    assert set(wape) == set(flat)  # --by sku: no segments, so no "sku direct" beside it
+    assert scored.vs_direct is None
     for name, level in flat.items():
         assert wape[name] == pytest.approx(sum(abs(level - y) for y in after) / 14), name
         assert bias[name] == pytest.approx(3 * level / 14), name
@@ -249,9 +250,12 @@ def test_cli_prints_the_held_out_check_and_records_it(cli, tmp_path: Path) -> No
     assert "held out: the 4 whole weeks from 2024-03-25" in result.stderr, result.stderr
     assert "2 sku series" in result.stderr
     assert "held out at sku level: forecast WAPE / best baseline's (" in result.stderr
+    # Per segment, the sku forecast made directly is scored beside the segments' summed.
+    assert "sku direct" in result.stderr and "segments summed / sku direct = " in result.stderr
     meta = pl.read_parquet_metadata(out)
     held = __import__("json").loads(meta["segchain.held_out"])
     assert held["periods"] == 4 and held["start"] == "2024-03-25" and held["series"] == 2
+    assert held["vs_direct"] == held["wape"]["forecast"] / held["wape"]["sku direct"]
     # The 4 held-out weeks hold 4 * 7 lines of each sku: (1 + d % 5) and (2 + d % 3) a day.
     days = range(12 * 7, 16 * 7)
     assert held["demand"] == sum(1 + d % 5 for d in days) + sum(2 + d % 3 for d in days)

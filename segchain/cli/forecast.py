@@ -382,9 +382,14 @@ def _report_held_out(result, params: dict, reporter) -> None:
         if scored.unscored
         else ""
     )
+    direct = (
+        f"; segments summed / {scored.direct_name} = {scored.vs_direct:.3f}"
+        if scored.vs_direct is not None
+        else ""
+    )
     reporter.info(
         f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
-        f"{scored.ratio:.3f}{new}"
+        f"{scored.ratio:.3f}{direct}{new}"
     )
 
 

@@ -23,6 +23,7 @@ from segchain.forecast.options import EXTRA_WINDOWS, FREQS
 from segchain.forecast.series import build_series
 
 FORECAST = "forecast"
+DIRECT = "direct"  # the level's own forecast (the sku's), when the series are per segment
 NAIVE = "naive"
 SEASONAL_NAIVE = "seasonal naive"
 
@@ -42,13 +43,28 @@ class HeldOut:
 
     @property
     def best_baseline(self) -> tuple[str, float]:
-        rest = self.scores.filter(pl.col("approach") != FORECAST).sort("wape", "approach")
+        rest = self.scores.filter(~pl.col("approach").is_in([FORECAST, self.direct_name]))
+        rest = rest.sort("wape", "approach")
         return str(rest.item(0, "approach")), float(rest.item(0, "wape"))
 
     @property
+    def direct_name(self) -> str:
+        return f"{','.join(self.level)} {DIRECT}"
+
+    def _wape_of(self, approach: str) -> float | None:
+        row = self.scores.filter(pl.col("approach") == approach)
+        return float(row.item(0, "wape")) if row.height else None
+
+    @property
     def ratio(self) -> float:
-        wape = float(self.scores.filter(pl.col("approach") == FORECAST).item(0, "wape"))
-        return wape / self.best_baseline[1]
+        return cast(float, self._wape_of(FORECAST)) / self.best_baseline[1]
+
+    @property
+    def vs_direct(self) -> float | None:
+        """The forecast's WAPE over the level's own forecast's (segments summed against the
+        sku forecast directly), when the series were per segment."""
+        direct = self._wape_of(self.direct_name)
+        return None if direct is None else cast(float, self._wape_of(FORECAST)) / direct
 
     def as_metadata(self) -> dict[str, object]:
         return {
@@ -61,6 +77,7 @@ class HeldOut:
             "wape": dict(zip(self.scores["approach"], self.scores["wape"], strict=True)),
             "bias": dict(zip(self.scores["approach"], self.scores["bias"], strict=True)),
             "vs_best_baseline": self.ratio,
+            **({"vs_direct": self.vs_direct} if self.vs_direct is not None else {}),
         }
 
 
@@ -82,9 +99,12 @@ def held_out(
     *,
     freq: str,
     by: Sequence[str],
+    direct: pl.DataFrame | None = None,
 ) -> HeldOut | None:
     """Score ``forecast`` (the stage's table) on the demand ``orders`` hold in its whole
-    periods; None when the orders end before the forecast's first period is over.
+    periods; None when the orders end before the forecast's first period is over. ``direct``
+    (the level's columns, ``ds``, ``forecast``): the level's own forecast, scored beside it
+    (``<level> direct``: the sku forecast directly, against the segments' summed).
 
     ``orders`` are every line (history and after); the actuals and the baselines' history are
     net product quantity per series and period with every line kept (``--outliers keep``), as
@@ -123,12 +143,19 @@ def held_out(
     unscored = actual.join(summed, on=[*level, "ds"], how="anti").get_column("unique_id").n_unique()
     if scored.height == 0:
         return None
+    names = [FORECAST]
+    if direct is not None:
+        names.append(f"{','.join(level)} {DIRECT}")
+        own = direct.select(
+            pl.col(level).cast(pl.String), "ds", pl.col("forecast").alias(names[-1])
+        )
+        scored = scored.join(own, on=[*level, "ds"], how="left")
     scored = (
         scored.join(last, on="unique_id", how="left")
         .join(year_ago, on=["unique_id", "ds"], how="left")
         .with_columns(pl.col("_season").fill_null(pl.col(NAIVE)).alias(SEASONAL_NAIVE))
     )
-    names = [FORECAST, NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
+    names += [NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
     demand = float(scored.get_column("y").sum())
     scores = pl.DataFrame(
         {

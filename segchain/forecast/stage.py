@@ -284,7 +284,14 @@ def forecast(
         lines = collect(every_line, name=ORDERS_OPTION)
         if assignments is not None:
             lines = route_orders(lines, assignments).orders
-        scored = held_out(lines, collect(segments, name="segments"), out, freq=freq, by=by)
+        direct = (
+            top_fc.join(top.keys, on="unique_id").select(*top.keys.columns[1:], "ds", "forecast")
+            if top_fc is not None and top is not None
+            else None
+        )
+        scored = held_out(
+            lines, collect(segments, name="segments"), out, freq=freq, by=by, direct=direct
+        )
     return ForecastResult(
         forecast=out,
         backtest=with_comparison(backtest, comparison),

@@ -103,8 +103,9 @@ def test_online_retail_weekly_sku_forecast_vs_baselines_on_held_out_weeks(retail
     own = dict(zip(held.scores["approach"], held.scores["wape"], strict=True))
     for mine, theirs in [("forecast", "chain"), ("naive", "naive"), ("seasonal naive",
         "seasonal_naive"), ("4-week average", "ma4"), ("8-week average", "ma8"),
-        ("13-week average", "ma13")]:  # fmt: skip
+        ("13-week average", "ma13"), ("sku direct", "direct")]:  # fmt: skip
         assert own[mine] == pytest.approx(scores[theirs], rel=1e-9), mine
     assert held.ratio == pytest.approx(vs_best, rel=1e-9)
+    assert held.vs_direct == pytest.approx(seg_vs_direct, rel=1e-9)
     assert vs_best <= REACHED_VS_BEST_BASELINE
     assert seg_vs_direct <= 1.0 + 1e-9
