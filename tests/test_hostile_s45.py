@@ -306,3 +306,55 @@ def test_a_forecast_routed_through_one_assignment_says_one_row(cli, tmp_path: Pa
     result = cli("stock", "fc.parquet", "--orders", "orders.csv", "-o", "p.csv")
     assert result.exit_code == 0, result.stderr
     assert "was routed through network assignments (1 row) but --orders" in result.stderr
+
+
+# ---- a forecast series without dates or ids ---------------------------------------------------
+# The report reads an odd cell as unknown, but a forecast whose largest series has no date in
+# any row (cells emptied by hand, a ds column lost in a spreadsheet) ended in a matplotlib
+# traceback ('ufunc isfinite not supported'), exit 1; with no date at all the Horizon headline
+# said '0 weeks (None to None)'. stock read a forecast whose unique_id cells are empty as one
+# series: 'N periods of a series on more than one row: 'None at 2024-01-01', ...'.
+
+UNDATED = pl.DataFrame(
+    {
+        "unique_id": ["A/x"] * 2 + ["B/y"] * 2,
+        "ds": [None, None, dt.date(2024, 1, 1), dt.date(2024, 1, 8)],
+        "forecast": [50.0, 60.0, 2.0, 3.0],
+        "forecast-lo-80": [40.0, 50.0, 1.0, 2.0],
+        "forecast-hi-80": [60.0, 70.0, 3.0, 4.0],
+        "error_sd": [1.0] * 4,
+        "sku": ["x", "x", "y", "y"],
+        "segment": ["A", "A", "B", "B"],
+    },
+    schema_overrides={"ds": pl.Date},
+)
+
+
+@pytest.mark.parametrize("output", ["r.md", "r.html"])
+@pytest.mark.parametrize("undated", ["largest", "every"])
+def test_a_forecast_series_without_a_date_is_no_traceback(
+    cli, tmp_path: Path, output: str, undated: str
+) -> None:
+    frame = (
+        UNDATED if undated == "largest" else UNDATED.with_columns(pl.lit(None, pl.Date).alias("ds"))
+    )
+    frame.write_csv(tmp_path / "fc.csv")
+    result = cli("report", "fc.csv", "-o", output)
+    assert result.exit_code == 0, result.stderr
+    text = (tmp_path / output).read_text().replace("&#x27;", "'")
+    if undated == "largest":
+        assert "2024-01-01 to 2024-01-08; 2 periods' date unknown, left out" in text, text
+    else:
+        assert "4 periods' date unknown, left out" in text, text
+        assert "None to None" not in text
+        assert "0 weeks" not in text
+
+
+def test_stock_names_a_forecast_series_without_an_id_by_its_keys(cli, tmp_path: Path) -> None:
+    frame = _forecast(WEEKS)
+    frame.write_csv(tmp_path / "ids.csv")
+    frame.with_columns(pl.lit(None, pl.String).alias("unique_id")).write_csv(tmp_path / "no.csv")
+    assert cli("stock", "ids.csv", "-o", "ids_policy.csv").exit_code == 0
+    result = cli("stock", "no.csv", "-o", "policy.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "policy.csv").read_bytes() == (tmp_path / "ids_policy.csv").read_bytes()

@@ -94,15 +94,16 @@ def read_series(
         if "demand_class" in fc.columns
         else pl.lit(None, pl.String).alias("demand_class")
     )
+    parts = [*keys, "segment"] if "segment" in fc.columns else keys
+    from_keys = pl.concat_str([pl.col(k).cast(pl.String) for k in parts], separator="/")
     if "unique_id" in fc.columns:
-        cols.append(pl.col("unique_id").cast(pl.String))
+        # An empty or blank id is named by its keys, as a forecast without the column: every
+        # series without one was one series, 'None at 2024-01-01' given 'on more than one row'.
+        uid = pl.col("unique_id").cast(pl.String)
+        blank = uid.is_null() | (uid.str.strip_chars() == "")
+        cols.append(pl.when(blank).then(from_keys).otherwise(uid).alias("unique_id"))
     else:
-        parts = [*keys, "segment"] if "segment" in fc.columns else keys
-        cols.append(
-            pl.concat_str([pl.col(k).cast(pl.String) for k in parts], separator="/").alias(
-                "unique_id"
-            )
-        )
+        cols.append(from_keys.alias("unique_id"))
     # Text that is not a number is an error; an empty forecast is the recent mean, when given.
     # The widest upper bound caps slow points (level_caps), so it is checked here too.
     hi = upper_bound_column(fc.columns)

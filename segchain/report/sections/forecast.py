@@ -374,6 +374,9 @@ def fan_panels(
     interval = period[0]
     periods = fc["ds"].drop_nulls().n_unique()  # a row without a date is no period of its own
     levels = interval_levels(fc.columns)
+    # A row without a date has no place on the time axis (the Horizon headline counts it): a
+    # series none of whose rows has one was drawn at no date, a matplotlib TypeError.
+    fc = fc.filter(pl.col("ds").is_not_null())
     sums = series_demand(fc).sort(["total", "unique_id"], descending=[True, False])
     panels = []
     notes = []
@@ -488,8 +491,12 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         ),
         Headline(
             "Horizon",
-            f"{periods} {period}{'s' * (periods != 1)}",
-            noted(f"{first} to {last}", unknown_note(dates, "_known", "period", "date")),
+            # No date known: no period to count ('0 weeks (None to None)').
+            f"{periods} {period}{'s' * (periods != 1)}" if first else format_number(None),
+            noted(
+                f"{first} to {last}" if first else "",
+                unknown_note(dates, "_known", "period", "date"),
+            ),
         ),
         Headline(
             "Forecast demand",
