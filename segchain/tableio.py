@@ -1359,6 +1359,7 @@ def _read_file(
         if not sheets:
             # Before its types are checked: a cut ds is no 'value that is not a date'.
             refuse_cut_row(payload, df, delimiter=delimiter, name=name)
+        df = _without_trailing_empty_rows(df, source)
         df = parse_dates(df, source=name)
         check_key_values(df, source=name)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
@@ -1600,6 +1601,32 @@ def _cut_value(df: pl.DataFrame) -> str | None:
         f"row {df.height:,}: its last value {quoted(value, 40)} is not {what} like the rest of "
         f"column {column!r}"
     )
+
+
+def _without_trailing_empty_rows(df: pl.DataFrame, source: str) -> pl.DataFrame:
+    """A stage table without the rows after its last one that hold no value at all, said on
+    stderr: a spreadsheet saves rows it once held (cleared cells, a format) as ``,,,,`` lines,
+    and every stage refused the table ('3 rows with a blank customer_id (rows 401, 402,
+    403)'). Only trailing ones: an empty row between others is refused by its row number, which
+    dropping it would shift for every row after it."""
+    if not df.height or not df.width:
+        return df
+    blank = pl.all_horizontal(
+        pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+        for c in df.columns
+    )
+    empty = df.select(blank.alias("_empty")).to_series()
+    filled = (~empty).arg_true()
+    keep = int(filled[-1]) + 1 if filled.len() else 0
+    n = df.height - keep
+    if not n or not keep:  # a table of only empty rows is refused as it was
+        return df
+    rows = f"row {keep + 1:,}" if n == 1 else f"rows {keep + 1:,} to {df.height:,}"
+    note(
+        f"{named_by_option(source)}: {plural(n, 'empty row')} at the end skipped "
+        f"({rows}: every field blank, as a spreadsheet saves rows it once held)"
+    )
+    return df.head(keep)
 
 
 def _year_last_columns(payload: bytes, delimiter: str) -> list[str]:

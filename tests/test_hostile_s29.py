@@ -170,7 +170,8 @@ def test_a_blank_key_in_a_message_is_shown_as_blank_not_none(cli, tmp_path: Path
     (tmp_path / "f.csv").write_text(
         "sku,ds,forecast,error_sd\nA,2024-01-01,1,0.5\nA,2024-01-08,1,0.5\n"
     )
-    (tmp_path / "oh.csv").write_text("sku,on_hand\nA,3\n,\n")
+    # The empty row before another: one at the end is skipped as a spreadsheet's (s45).
+    (tmp_path / "oh.csv").write_text("sku,on_hand\n,\nA,3\n")
     result = cli("stock", "f.csv", "--on-hand", "oh.csv", "-o", "p.csv")
     assert result.exit_code == 1
     assert "None" not in result.stderr

@@ -358,3 +358,43 @@ def test_stock_names_a_forecast_series_without_an_id_by_its_keys(cli, tmp_path: 
     result = cli("stock", "no.csv", "-o", "policy.csv")
     assert result.exit_code == 0, result.stderr
     assert (tmp_path / "policy.csv").read_bytes() == (tmp_path / "ids_policy.csv").read_bytes()
+
+
+# ---- a stage table saved by a spreadsheet with empty rows at its end ----------------------------
+# A spreadsheet saves the rows it once held (cleared cells, a format) as ',,,,' lines after the
+# table: every stage refused such a table ('SEGMENTS seg.csv: 3 rows with a blank customer_id
+# (rows 401, 402, 403)', forecast's 'N rows have no sku', ...). They are skipped now, and said;
+# an empty row between others is still refused by its row number.
+
+SEGMENTS = (
+    "customer_id,segment,segment_rank,lat,lon,quantity\nC1,A,1,50.1,8.7,10\nC2,B,2,48.9,2.3,5\n"
+)
+SITES = "site_id,lat,lon\nS1,50.0,8.0\nS2,49.0,2.0\n"
+
+
+@pytest.mark.parametrize("empty", [",,,,,\r\n", ",,,,,\n,,,,,\n", '"","","","","",""\n'])
+def test_empty_rows_at_a_stage_tables_end_are_skipped_and_said(
+    cli, tmp_path: Path, empty: str
+) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "seg_xl.csv").write_text(SEGMENTS + empty)
+    (tmp_path / "sites.csv").write_text(SITES)
+    assert cli("network", "seg.csv", "--sites", "sites.csv", "-o", "a.csv").exit_code == 0
+    result = cli("network", "seg_xl.csv", "--sites", "sites.csv", "-o", "a_xl.csv")
+    assert result.exit_code == 0, result.stderr
+    n = empty.count("\n")
+    rows = "row 3" if n == 1 else "rows 3 to 4"
+    assert (
+        f"segchain network: CUSTOMERS seg_xl.csv: {n} empty row{'s' * (n > 1)} at the end skipped "
+        f"({rows}: every field blank, as a spreadsheet saves rows it once held)\n"
+    ) in result.stderr, result.stderr
+    assert (tmp_path / "a_xl.csv").read_bytes() == (tmp_path / "a.csv").read_bytes()
+
+
+def test_an_empty_row_between_a_stage_tables_rows_is_still_refused(cli, tmp_path: Path) -> None:
+    lines = SEGMENTS.splitlines(keepends=True)
+    (tmp_path / "seg.csv").write_text(lines[0] + lines[1] + ",,,,,\n" + lines[2])
+    (tmp_path / "sites.csv").write_text(SITES)
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "a.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "CUSTOMERS seg.csv: 1 row with a blank customer_id (row 2)" in result.stderr
