@@ -261,6 +261,13 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
 _STDIN_NAMES = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")
 
 
+def names_stdin(source: str) -> bool:
+    """Whether ``source`` is stdin by its name: '-' or ``/dev/stdin`` (``/dev/fd/0``,
+    ``/proc/self/fd/0``), read as the same stream; not a file that stdin also is, which is
+    opened anew."""
+    return source == "-" or source in _STDIN_NAMES
+
+
 def reads_stdin(source: str) -> bool:
     """Whether reading ``source`` reads this process's stdin: '-', a name of it
     (``/dev/stdin``), or the very file or pipe stdin is (``< seg.csv``)."""

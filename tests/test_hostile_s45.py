@@ -398,3 +398,60 @@ def test_an_empty_row_between_a_stage_tables_rows_is_still_refused(cli, tmp_path
     result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "a.csv")
     assert result.exit_code == 1, result.stderr
     assert "CUSTOMERS seg.csv: 1 row with a blank customer_id (row 2)" in result.stderr
+
+
+# ---- two inputs that read stdin, one of them as /dev/stdin --------------------------------------
+# Each command refuses two of its inputs given as '-', and the config read from /dev/stdin beside
+# a table from stdin; but a table named /dev/stdin beside another given '-' (or the default '-'
+# of FORECAST, SEGMENTS, ...) was given stdin's one table for both: `stock --items /dev/stdin
+# --on-hand -` said '--on-hand <stdin>: missing required column on_hand; found sku, unit_cost'
+# (the items), `report /dev/stdin -` 'more than one input of the same kind', and `stock --items
+# /dev/stdin < items.csv` read the items as the forecast.
+
+ITEMS = "sku,unit_cost\nx,3\ny,4\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["stock", "fc.csv", "--items", "/dev/stdin", "--on-hand", "-"],
+            "--items /dev/stdin and --on-hand <stdin> both read stdin",
+        ),
+        (["stock", "--items", "/dev/stdin"], "FORECAST <stdin> and --items /dev/stdin both read"),
+        (["report", "/dev/stdin", "-"], "report: Error: /dev/stdin and <stdin> both read stdin"),
+        (
+            ["forecast", "/dev/stdin", "--orders", "-"],
+            "SEGMENTS /dev/stdin and --orders <stdin> both read stdin",
+        ),
+    ],
+)
+def test_two_inputs_reading_stdin_by_its_name_are_refused(
+    cli, tmp_path: Path, args: list[str], message: str
+) -> None:
+    _forecast(WEEKS).write_csv(tmp_path / "fc.csv")
+    result = cli(*args, "-o", "out.md" if args[0] == "report" else "out.csv", input=ITEMS)
+    assert result.exit_code == 2, result.stderr
+    assert f"{message}" in result.stderr, result.stderr
+    assert "which holds one of them only" in result.stderr
+    assert "hint: give all but one of them as a file" in result.stderr
+    assert not list(tmp_path.glob("out.*"))
+
+
+def test_a_table_from_dev_stdin_alone_is_still_read(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    _forecast(WEEKS).write_csv(tmp_path / "fc.csv")
+    args = ["stock", "fc.csv", "--items", "/dev/stdin", "-o", "p.csv"]
+    result = subprocess.run(
+        [sys.executable, "-m", "segchain", *args],
+        input=ITEMS,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "unit_cost_source" in (tmp_path / "p.csv").read_text()
+    assert ",items," in (tmp_path / "p.csv").read_text()

@@ -253,7 +253,7 @@ def handle_errors(func: F) -> F:
 
         try:
             from segchain.cli.progress import heartbeat_seconds
-            from segchain.tableio import OutputSet, output_format, refuse_long_name
+            from segchain.tableio import OutputSet, names_stdin, output_format, refuse_long_name
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             if "preset" in kwargs:
@@ -270,6 +270,7 @@ def handle_errors(func: F) -> F:
                     for v in _values(kwargs.get(name))
                     if v != "-"
                 }
+                stdin_readers: list[tuple[str, str]] = []
                 for name, role in roles.items():
                     if role.kind == "input":
                         # A command's one input table is named in messages by its argument,
@@ -285,6 +286,10 @@ def handle_errors(func: F) -> F:
                             # A path from the option's variable is named by it: '-o c.toml: is
                             # also the input $SEGCHAIN_CONFIG c.toml', not an option never given.
                             given = f"${role.env}" if from_env(value, role.env) else role.option
+                            # A config read from stdin beside a table is refused when the
+                            # config is loaded, with its own way out (config._refuse_shared_stdin).
+                            if names_stdin(value) and name != "config":
+                                stdin_readers.append((given if named else "", value))
                             outputs.add_input(value, option=given)
                             refuse_long_name(value)
                             for path in _expanded(value) if role.folders else ():
@@ -293,6 +298,7 @@ def handle_errors(func: F) -> F:
                                 if os.path.realpath(path) in written and _rejects_file(path):
                                     continue
                                 outputs.add_input(path, option=given)
+                _refuse_shared_stdin(stdin_readers)
                 for name, role in roles.items():
                     if role.kind == "output":
                         for value in _values(kwargs.get(name)):
@@ -475,6 +481,27 @@ def _check_map(values: object) -> None:
             hint="an unset shell variable gives an empty value; leave --map out for none, or "
             "give CANONICAL=HEADER, e.g. --map customer_id=KUNNR",
         )
+
+
+def _refuse_shared_stdin(readers: Sequence[tuple[str, str]]) -> None:
+    """Refuse two inputs that read stdin where one names it as ``/dev/stdin``: stdin was read
+    once and given to both (``stock --items /dev/stdin --on-hand -`` said '--on-hand <stdin>:
+    missing required column on_hand; found sku, unit_cost', the items). Two '-' are each
+    command's own message, as before.
+
+    Raises:
+        UsageError: two of ``readers`` (option, path) read stdin, one of them by a name.
+    """
+    if len(readers) < 2 or all(path == "-" for _, path in readers):
+        return
+    # Named as every message names them: by option or argument, report's INPUTS by path alone.
+    shown = [f"{option} {'<stdin>' if path == '-' else path}".strip() for option, path in readers]
+    raise UsageError(
+        f"{', '.join(shown[:-1])} and {shown[-1]} all read stdin, which holds one of them only"
+        if len(shown) > 2
+        else f"{shown[0]} and {shown[1]} both read stdin, which holds one of them only",
+        hint="give all but one of them as a file",
+    )
 
 
 def _check_input_name(value: str, role: PathRole) -> None:
