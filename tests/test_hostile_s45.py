@@ -455,3 +455,24 @@ def test_a_table_from_dev_stdin_alone_is_still_read(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "unit_cost_source" in (tmp_path / "p.csv").read_text()
     assert ",items," in (tmp_path / "p.csv").read_text()
+
+
+# ---- an assignments table without its demand column -------------------------------------------
+# The report reads any table it is given, a column it lacks as unknown; but an assignments table
+# without `demand` (a cut-down export of network's output) ended in a polars ColumnNotFoundError
+# traceback: 'unable to find column "demand"'. Found by dropping each column of the demo's
+# tables (a 40-customer cut) in turn and running report on all of them: the only traceback.
+
+
+@pytest.mark.parametrize("output", ["r.md", "r.html"])
+def test_a_report_on_assignments_without_demand_is_no_traceback(
+    cli, tmp_path: Path, output: str
+) -> None:
+    (tmp_path / "asg.csv").write_text(
+        "customer_id,segment,site_id,share,distance_km,transit_days,sla_days,sla_met\n"
+        "C1,A,S1,1.0,10,0.5,1,true\nC2,A,S1,1.0,900,2.0,1,false\nC3,B,S2,1.0,20,0.5,2,true\n"
+    )
+    result = cli("report", "asg.csv", "-o", output)
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / output).exists()

@@ -390,6 +390,11 @@ def delivery_kept(asg: pl.DataFrame) -> pl.DataFrame | None:
 
 
 def _lane_demand(rows: pl.DataFrame) -> pl.Expr:
+    """A lane's demand (its customer's, times its share); unknown without a demand column, as
+    every cell of an empty one is (an assignments table without it was a polars
+    ColumnNotFoundError traceback)."""
+    if "demand" not in rows.columns:
+        return pl.lit(None, pl.Float64)
     return num("demand") * (num("share").fill_null(1.0) if "share" in rows.columns else 1.0)
 
 
