@@ -421,6 +421,15 @@ BASELINE_UNFINISHED = "unfinished"
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
+# forecast --as-of: the forecast scored on the whole periods held out after its as-of day
+# (forecast.heldout.HeldOut.as_metadata: level, start, periods, series, demand,
+# unscored_new_series, wape and bias per approach, vs_best_baseline, vs_direct), in the
+# forecast's and the backtest's metadata. Among the approaches, HELD_OUT_FORECAST is the
+# forecast's own, and '<level> HELD_OUT_DIRECT' ('sku direct') the level's own forecast, made
+# directly, when the series are per segment; the others are the simple baselines.
+META_HELD_OUT = "held_out"
+HELD_OUT_FORECAST = "forecast"
+HELD_OUT_DIRECT = "direct"
 
 
 def segment_ranks(segments: pl.DataFrame) -> pl.DataFrame | None:

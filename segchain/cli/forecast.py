@@ -178,7 +178,12 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
-    from segchain.schema import check_customer_ids, check_one_row_per_customer, check_table_kind
+    from segchain.schema import (
+        META_HELD_OUT,
+        check_customer_ids,
+        check_one_row_per_customer,
+        check_table_kind,
+    )
     from segchain.tableio import collect, provenance, read_table
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -312,7 +317,7 @@ def forecast(
     inputs = {"orders": recon.read, "segments": seg_frame.height}
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
-    held = {"held_out": result.held_out.as_metadata()} if result.held_out else {}
+    held = {META_HELD_OUT: result.held_out.as_metadata()} if result.held_out else {}
     if backtest:
         c.write_output(
             result.backtest,

@@ -21,9 +21,10 @@ import polars as pl
 
 from segchain.forecast.options import EXTRA_WINDOWS, FREQS
 from segchain.forecast.series import build_series
+from segchain.schema import HELD_OUT_DIRECT, HELD_OUT_FORECAST
 
-FORECAST = "forecast"
-DIRECT = "direct"  # the level's own forecast (the sku's), when the series are per segment
+FORECAST = HELD_OUT_FORECAST
+DIRECT = HELD_OUT_DIRECT  # the level's own forecast (the sku's), when the series are per segment
 NAIVE = "naive"
 SEASONAL_NAIVE = "seasonal naive"
 

@@ -12,7 +12,8 @@ module          section
 ``orders``      Order history
 ``segments``    Customer segments
 ``forecast``    Demand forecast (fan chart of the largest series)
-``accuracy``    Forecast accuracy (backtest)
+``accuracy``    Forecast accuracy (the held-out check of a forecast made --as-of, backtest)
+``heldout``     the held-out check, read from the forecast's metadata and worded
 ``inventory``   Inventory (safety stock, segmented vs uniform)
 ``network``     Distribution network (promise, sites, cost, map)
 ``costs``       Cost to serve and profit (cost stack, promises, least profitable customers)

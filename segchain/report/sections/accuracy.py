@@ -35,6 +35,7 @@ from segchain.report.sections.common import (
     noted,
     num,
     order_frame,
+    params_of,
     pct,
     repeated_note,
     segment_order,
@@ -43,6 +44,12 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
     wmean,
+)
+from segchain.report.sections.heldout import (
+    HeldOutCheck,
+    held_out_blocks,
+    held_out_check,
+    held_out_headline,
 )
 from segchain.schema import META_COMPARISON
 
@@ -314,13 +321,57 @@ def _backtested(series: pl.DataFrame) -> Headline:
     )
 
 
+SUBTITLE = (
+    "Backtest on held-out windows; WAPE is pooled absolute error over actual demand, MASE "
+    "scales each series' error by its naive one-step error."
+)
+HELD_OUT_SUBTITLE = (
+    "Held out: the forecast against what happened after it was made, which it did not see. "
+)
+
+
+def held_out_section(check: HeldOutCheck, why: str) -> Section:
+    """The accuracy section of a forecast with its held-out check and no backtest to show
+    (``why``: what is missing)."""
+    heads = [held_out_headline(check)]
+    best = check.best
+    heads.append(
+        Headline(
+            "Best simple baseline",
+            pct(best[1] if best else None),
+            f"WAPE of the {best[0]}" if best else "no baseline scored",
+        )
+    )
+    heads.append(
+        Headline(
+            "Forecast sum / demand",
+            format_number(check.bias, RATIO),
+            f"units forecast over units ordered, {check.span()}",
+        )
+    )
+    return Section(
+        "accuracy",
+        "Forecast accuracy",
+        HELD_OUT_SUBTITLE + why,
+        heads,
+        [*held_out_blocks(check)],
+    )
+
+
 def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     bt = tables.get("backtest")
+    held = held_out_check(meta)
     if bt is None:
-        return "Forecast accuracy: no backtest table (segchain forecast --backtest FILE)."
+        why = "No backtest table (segchain forecast --backtest FILE)."
+        if held is not None:
+            return held_out_section(held, f"{why[:-1]}: what the forecast expected is not shown.")
+        return f"Forecast accuracy: {why[0].lower()}{why[1:]}"
     metric = [c for c in ("wape", "mase") if c in bt.columns]
     if not metric:
-        return "Forecast accuracy: the backtest table has neither wape nor mase."
+        why = "The backtest table has neither wape nor mase."
+        if held is not None:
+            return held_out_section(held, why)
+        return f"Forecast accuracy: {why[0].lower()}{why[1:]}"
     scope = bt["scope"].cast(pl.String) if "scope" in bt.columns else None
     series = bt.filter(scope == "series") if scope is not None else bt
     overall = bt.filter(scope == "overall") if scope is not None else bt.head(0)
@@ -331,12 +382,29 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     mase, mase_how = headline_value(overall, series, "mase")
     base_mase, _ = headline_value(overall, series, "baseline_mase")
     base_name = baseline_name(series)
-    heads = [
-        Headline("WAPE", pct(wape), f"vs {pct(base_wape)} for {base_name}{wape_how}"),
-        Headline(
-            "MASE", format_number(mase, RATIO), f"vs {format_number(base_mase, RATIO)}{mase_how}"
-        ),
-    ]
+    if held is None:
+        heads = [
+            Headline("WAPE", pct(wape), f"vs {pct(base_wape)} for {base_name}{wape_how}"),
+            Headline(
+                "MASE",
+                format_number(mase, RATIO),
+                f"vs {format_number(base_mase, RATIO)}{mase_how}",
+            ),
+        ]
+    else:
+        # What happened leads; what the backtest expected follows, its MASE beside its WAPE,
+        # and its level named: the held-out check is at the level stock plans at (the sku).
+        by = params_of(meta, "backtest").get("by") or params_of(meta, "forecast").get("by")
+        over = f"over {' × '.join(str(by).split(','))} series, " if by else ""
+        heads = [
+            held_out_headline(held),
+            Headline(
+                "Backtest WAPE",
+                pct(wape),
+                f"{over}vs {pct(base_wape)} for {base_name}{wape_how}; MASE "
+                f"{format_number(mase, RATIO)} vs {format_number(base_mase, RATIO)}{mase_how}",
+            ),
+        ]
     if has(series, "mase", "baseline_mase"):
         b = beating(series, None)
         idle = f"; {count(b.no_demand)} had no demand in the backtest windows" * bool(b.no_demand)
@@ -349,7 +417,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         )
     else:
         heads.append(_backtested(series))
-    blocks: list[Block] = []
+    blocks: list[Block] = [*held_out_blocks(held)] if held is not None else []
     if has(series, "mase", "baseline_mase"):
         blocks.append(
             Note(
@@ -455,8 +523,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     return Section(
         "accuracy",
         "Forecast accuracy",
-        "Backtest on held-out windows; WAPE is pooled absolute error over actual demand, MASE "
-        "scales each series' error by its naive one-step error.",
+        (HELD_OUT_SUBTITLE if held is not None else "") + SUBTITLE,
         heads,
         blocks,
     )

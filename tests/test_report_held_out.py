@@ -1,0 +1,196 @@
+"""report: what happened after a forecast made --as-of a past day (forecast's held-out check).
+
+forecast --as-of records in its metadata (and its backtest's) how the forecast, summed to the
+sku, did on the whole weeks after that day against the simple baselines (``held_out``); the
+report said nothing of it. Known answers: the metadata's figures given here, divided and
+rounded by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from html import escape
+from pathlib import Path
+
+import polars as pl
+from test_report import backtest_frame, forecast_frame
+from test_report_unknown_tables import on_both_pages
+
+from segchain.report import build_report, to_html
+from segchain.report.model import TableBlock
+
+# Online Retail's chain as of 2011-10-10, 8 weeks held out (forecast's stderr of that run; the
+# sku forecast made directly equals the segments' summed, reconciled top-down with it).
+WAPE = {
+    "sku direct": 0.7807385911155315,
+    "13-week average": 0.8528975787799892,
+    "4-week average": 0.9265245834248294,
+    "8-week average": 0.8477330916041298,
+    "forecast": 0.7807385911155315,
+    "naive": 1.17492275512988,
+    "seasonal naive": 1.16969694281107,
+}
+BIAS = {
+    "sku direct": 0.9919926799453442,
+    "13-week average": 1.0413683195931405,
+    "4-week average": 1.2672276947350756,
+    "8-week average": 1.087928327069351,
+    "forecast": 0.9919926799453442,
+    "naive": 1.4285454452698192,
+    "seasonal naive": 1.410842895135514,
+}
+
+
+def held(**changes: object) -> dict[str, object]:
+    """A held_out record as forecast writes it (its JSON sorts the keys)."""
+    record: dict[str, object] = {
+        "bias": BIAS,
+        "demand": 901678.0,
+        "level": "sku",
+        "periods": 8,
+        "series": 3558,
+        "start": "2011-10-10",
+        "unscored_new_series": 107,
+        "vs_best_baseline": 0.9209721772665174,
+        "vs_direct": 1.0,
+        "wape": WAPE,
+    }
+    return record | changes
+
+
+def meta(record: dict[str, object], kind: str = "forecast") -> dict[str, dict[str, object]]:
+    return {kind: {"params": {"freq": "W", "by": "segment,sku"}, "held_out": record}}
+
+
+def accuracy(report):  # type: ignore[no-untyped-def]
+    return next(s for s in report.sections if s.key == "accuracy")
+
+
+def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> None:
+    report = build_report(
+        {"forecast": forecast_frame(), "backtest": backtest_frame()}, metadata=meta(held())
+    )
+    section = accuracy(report)
+    first = section.headlines[0]
+    # 0.78074 / 0.84773 (the 8-week average, the lowest baseline) = 0.921
+    assert (first.label, first.value) == ("Held-out WAPE", "78.1%")
+    assert first.detail == (
+        "on the 8 weeks from 2011-10-10, which the forecast did not see (sku level); best "
+        "simple baseline 84.8% (8-week average): 0.92 of it"
+    )
+    # The backtest follows, named as one, at its own level (the backtest frame's overall row).
+    second = section.headlines[1]
+    assert (second.label, second.value) == ("Backtest WAPE", "35.0%")
+    assert second.detail.startswith("over segment × sku series, vs 45.0% for ")
+    assert "MASE 1.07 vs 1.10" in second.detail
+    on_both_pages(
+        report,
+        "Held out: the 8 weeks from 2011-10-10, which the forecast did not see (the order lines "
+        "on or after its --as-of day, every line kept), scored at sku level over 3,558 sku "
+        "series (demand 901,678 units): forecast WAPE 78.1% against the best simple baseline's "
+        "84.8% (8-week average), 0.92 of it; the forecast summed to 0.99 of the demand. Made "
+        "directly at sku level, without segments, the forecast's WAPE is 78.1%: the segments' "
+        "forecasts summed are 1.00 of it. 107 sku series sold in those weeks have no forecast "
+        "(first sold on or after 2011-10-10): not scored.",
+    )
+    table = next(b for b in section.blocks if isinstance(b, TableBlock))
+    assert table.title == "Held out: each approach on the 8 weeks from 2011-10-10 (sku level)"
+    rows = [
+        (r[0], table.cell("wape", r[1]), table.cell("sum / demand", r[2]))
+        for r in table.frame.iter_rows()
+    ]
+    assert rows == [
+        ("forecast", "78.1%", "0.99"),
+        ("sku direct", "78.1%", "0.99"),
+        ("naive", "117.5%", "1.43"),
+        ("seasonal naive", "117.0%", "1.41"),
+        ("4-week average", "92.7%", "1.27"),
+        ("8-week average", "84.8%", "1.09"),
+        ("13-week average", "85.3%", "1.04"),
+    ]
+
+
+def test_a_forecast_that_lost_to_a_simple_baseline_says_so_in_the_headline() -> None:
+    # The sku forecast made directly (0.70) is no simple baseline: the best is the 4-week one.
+    wape = WAPE | {"forecast": 0.80, "4-week average": 0.79, "sku direct": 0.70}
+    report = build_report(
+        {"forecast": forecast_frame(), "backtest": backtest_frame()},
+        metadata=meta(held(wape=wape, unscored_new_series=1, periods=1), kind="backtest"),
+    )
+    first = accuracy(report).headlines[0]
+    # 0.80 / 0.79 = 1.0127
+    assert first.value == "80.0%"
+    assert first.detail == (
+        "on the week of 2011-10-10, which the forecast did not see (sku level); lost to a "
+        "simple baseline, 79.0% (4-week average): 1.01 of it"
+    )
+    on_both_pages(
+        report,
+        "forecast WAPE 80.0% against the best simple baseline's 79.0% (4-week average), 1.01 of "
+        "it: the forecast lost; the 4-week average of each sku's own history was nearer what "
+        "happened; the forecast summed to 0.99 of the demand. Made directly at sku level, "
+        "without segments, the forecast's WAPE is 70.0%: the segments' forecasts summed are 1.14 "
+        "of it, so segmenting cost accuracy in that week. 1 sku series sold in that week has no "
+        "forecast",
+    )
+
+
+def test_the_held_out_check_is_shown_without_a_backtest() -> None:
+    report = build_report({"forecast": forecast_frame()}, metadata=meta(held()))
+    section = accuracy(report)
+    assert [(h.label, h.value) for h in section.headlines] == [
+        ("Held-out WAPE", "78.1%"),
+        ("Best simple baseline", "84.8%"),
+        ("Forecast sum / demand", "0.99"),
+    ]
+    assert section.headlines[1].detail == "WAPE of the 8-week average"
+    assert "No backtest table (segchain forecast --backtest FILE)" in section.subtitle
+    assert not any("Forecast accuracy" in s for s in report.skipped)
+
+
+def test_a_forecast_without_a_held_out_check_has_the_accuracy_section_as_before() -> None:
+    report = build_report({"forecast": forecast_frame(), "backtest": backtest_frame()})
+    section = accuracy(report)
+    assert [h.label for h in section.headlines][:2] == ["WAPE", "MASE"]
+    assert "Held out" not in to_html(report)
+    without = build_report({"forecast": forecast_frame()})
+    assert "Forecast accuracy: no backtest table (segchain forecast --backtest FILE)." in (
+        without.skipped
+    )
+
+
+MONDAY = dt.date(2024, 1, 1)
+
+
+def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Path) -> None:
+    """Through the commands: forecast --as-of writes the check, report quotes it."""
+    rows = []
+    for d in range(20 * 7):  # two skus sold every day for 20 weeks
+        day = MONDAY + dt.timedelta(days=d)
+        rows.append((f"O{d}", day, f"C{d % 3}", "A", float(1 + d % 5), 2.0))
+        rows.append((f"P{d}", day, f"C{(d + 1) % 3}", "B", float(2 + d % 3 + (d > 90)), 3.0))
+    schema = ["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"]
+    orders = pl.DataFrame(rows, schema=schema, orient="row")
+    orders.write_csv(tmp_path / "orders.csv")
+    pl.DataFrame({"customer_id": ["C0", "C1", "C2"], "segment": ["S", "S", "T"]}).write_csv(
+        tmp_path / "seg.csv"
+    )
+    fc = tmp_path / "fc.parquet"
+    made = cli(
+        "forecast", str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--as-of", "2024-03-25", "--horizon", "4", "--models", "WindowAverage", "--n-jobs", "1",
+        "-o", str(fc), "-q",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    page = tmp_path / "r.html"
+    result = cli("report", str(fc), str(tmp_path / "orders.csv"), "-o", str(page), "-q")
+    assert result.exit_code == 0, result.output
+    # The demand of the 4 weeks from 2024-03-25 (days 84-111), by polars over the orders.
+    after = orders.filter(
+        (pl.col("order_date") >= dt.date(2024, 3, 25))
+        & (pl.col("order_date") < dt.date(2024, 4, 22))
+    )
+    demand = after["quantity"].sum()
+    text = page.read_text()
+    assert escape(f"scored at sku level over 2 sku series (demand {demand:,.0f} units)") in text
+    assert "Held out: the 4 weeks from 2024-03-25, which the forecast did not see" in text
