@@ -418,6 +418,12 @@ META_TOTALS = "totals"  # network: NetworkTotals.as_dict()
 # network's totals' baseline_status when the plan without promises found no plan within
 # --time-limit: the comparison with it (baseline_* figures) is missing, not zero.
 BASELINE_UNFINISHED = "unfinished"
+# costs' source of its delivery_promise_* columns (metadata ``sources``) in that case, by
+# which the report tells it from a costs table alone.
+BASELINE_UNFINISHED_SOURCE = (
+    "missing: network found no plan without promises within its --time-limit "
+    "(rerun network with a larger --time-limit)"
+)
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals

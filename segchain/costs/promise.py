@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from segchain.costs.allocate import DAYS_PER_YEAR
-from segchain.schema import BASELINE_UNFINISHED
+from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE
 
 # Relative size of a sum's rounding: far above float64's 2.2e-16 per addition over a network's
 # lanes, far below any fixed cost that a plan's choice of sites could differ by.
@@ -35,10 +35,7 @@ def delivery_promise(
         return None, "missing: the assignments carry no promise comparison (rerun network)"
     if totals is not None and totals.get("baseline_status") == BASELINE_UNFINISHED:
         # Unknown, not zero: without baseline_* figures the promises would read as free.
-        return None, (
-            "missing: network found no plan without promises within its --time-limit "
-            "(rerun network with a larger --time-limit)"
-        )
+        return None, BASELINE_UNFINISHED_SOURCE
     df = pl.DataFrame(list(promise), infer_schema_length=None)
     if "segment" not in df.columns or "transport_cost" not in df.columns:
         return None, "missing: the assignments' promise comparison lacks transport_cost"

@@ -3,6 +3,7 @@ it protects, and the least profitable customers (from ``segchain costs``)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 from typing import Any
 
@@ -24,6 +25,7 @@ from segchain.report.sections.common import (
     noted,
     num,
     order_frame,
+    params_of,
     pct,
     segment_order,
     total,
@@ -31,6 +33,8 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
 )
+from segchain.report.sections.network import network_totals, unfinished_comparison
+from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
 # The cost stack, bottom to top, with how each part is named in the chart.
@@ -83,6 +87,23 @@ def parts_note(seg: pl.DataFrame, parts: list[tuple[str, str]], what: str) -> st
         if c in cols and unknown(some, c)
     ]
     return f"{what}: {'; '.join(said)}" if said else ""
+
+
+def delivery_unfinished(seg: pl.DataFrame, meta: Meta) -> str:
+    """What to say where the costs table's delivery_promise_* would show what the delivery
+    promises cost, when they are empty because network's comparison plan without promises was
+    not finished within its --time-limit (the assignments' totals say so, or costs' own record
+    of where the columns came from); else ""."""
+    if "delivery_promise_cost" in seg.columns and total(seg, "delivery_promise_cost") is not None:
+        return ""
+    totals = network_totals(meta)
+    sources = meta.get("costs", {}).get("sources")
+    said = isinstance(sources, Mapping) and (
+        sources.get("delivery_promise_cost") == BASELINE_UNFINISHED_SOURCE
+    )
+    if said and totals.get("baseline_status") is None:
+        totals = {**totals, "baseline_status": BASELINE_UNFINISHED}
+    return unfinished_comparison(totals, params_of(meta, "assignments") or params_of(meta, "sites"))
 
 
 def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.DataFrame:
@@ -237,6 +258,9 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
     if stack is not None:
         blocks.append(stack)
     promises = promise_costs(seg)
+    unfinished = delivery_unfinished(seg, meta)
+    if promises is None and unfinished:
+        blocks.append(Note(unfinished))
     if promises is not None:
         blocks.append(
             TableBlock(
@@ -256,7 +280,8 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                         [(c, c) for c in ("delivery_promise_cost", "service_promise_cost")],
                         "promise_cost",
                     ),
-                ),
+                )
+                + (f" {unfinished}" if unfinished else ""),
             )
         )
     shown = [

@@ -61,7 +61,7 @@ from segchain.report.sections.common import (
     wmean,
     wmean_note,
 )
-from segchain.schema import META_TOTALS, SITE_COLUMNS
+from segchain.schema import BASELINE_UNFINISHED, META_TOTALS, SITE_COLUMNS
 
 MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
 RASTER_ABOVE = 5000  # scatter points drawn as one embedded image above this many customers
@@ -448,8 +448,27 @@ def _promise_chart(by_seg: pl.DataFrame, colours: Colours, note: str = "") -> Ch
     )
 
 
+def unfinished_comparison(totals: Mapping[str, Any], params: Mapping[str, Any]) -> str:
+    """What to say where the report would show what the delivery promises cost, when network's
+    comparison plan without promises was not finished within its --time-limit (its totals'
+    ``baseline_status``): that cost is unknown, not 0; else ""."""
+    if totals.get("baseline_status") != BASELINE_UNFINISHED:
+        return ""
+    limit = finite(params.get("time_limit"))
+    within = f" ({format_number(limit, NUM)} s)" if limit is not None else ""
+    return (
+        "What keeping the delivery promises costs is not known: network's comparison plan "
+        f"without promises was not finished within its --time-limit{within}, so there is no "
+        "cheapest network without promises to set this plan against. Rerun network with a "
+        "larger --time-limit to know it."
+    )
+
+
 def _cost_blocks(
-    known: dict[str, float], totals: Mapping[str, Any], unknowns: list[str]
+    known: dict[str, float],
+    totals: Mapping[str, Any],
+    unknowns: list[str],
+    unfinished: str = "",
 ) -> tuple[Headline, list[Block]]:
     grand = sum(known.values())
     split = (
@@ -469,6 +488,8 @@ def _cost_blocks(
                 f"promises ({money(base)})."
             )
         )
+    elif unfinished:
+        blocks.append(Note(unfinished))
     blocks.append(
         TableBlock(
             "Cost split",
@@ -549,10 +570,15 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             )
         )
     known, unknowns = cost_parts(totals, asg, sites)
+    unfinished = unfinished_comparison(
+        totals, params_of(meta, "assignments") or params_of(meta, "sites")
+    )
     if known:
-        head, cost_blocks = _cost_blocks(known, totals, unknowns)
+        head, cost_blocks = _cost_blocks(known, totals, unknowns, unfinished)
         heads.append(head)
         blocks.extend(cost_blocks)
+    elif unfinished:
+        blocks.append(Note(unfinished))
     elif has(asg, "distance_km"):
         assert asg is not None
         heads.append(
