@@ -194,3 +194,89 @@ def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Pa
     text = page.read_text()
     assert escape(f"scored at sku level over 2 sku series (demand {demand:,.0f} units)") in text
     assert "Held out: the 4 weeks from 2024-03-25, which the forecast did not see" in text
+
+
+# ---- the fan chart: what was ordered in the forecast's periods, where the orders run past them
+
+
+def _fan_case() -> dict[str, pl.DataFrame]:
+    """Champions/A: a line each Wednesday of weeks 0-9 (10 + week units); the forecast starts in
+    week 10 (2024-03-11), 4 weeks. Week 10 holds two lines (7 + 5), week 11 none, and the orders
+    end on the Tuesday of week 12 (9 units): not a whole week. A Lost customer's line of sku A
+    in week 10 is no demand of Champions/A."""
+    rows = [
+        (f"H{w}", MONDAY + dt.timedelta(weeks=w, days=2), "c1", "A", 10.0 + w) for w in range(10)
+    ]
+    rows += [
+        ("N1", dt.date(2024, 3, 12), "c1", "A", 7.0),
+        ("N2", dt.date(2024, 3, 14), "c1", "A", 5.0),
+        ("X1", dt.date(2024, 3, 13), "c2", "A", 100.0),
+        ("N3", dt.date(2024, 3, 26), "c1", "A", 9.0),
+    ]
+    orders = pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+    segments = pl.DataFrame({"customer_id": ["c1", "c2"], "segment": ["Champions", "Lost"]})
+    start = dt.date(2024, 3, 11)
+    fc = pl.DataFrame(
+        {
+            "unique_id": "Champions/A",
+            "ds": [start + dt.timedelta(weeks=i) for i in range(4)],
+            "forecast": 15.0,
+            "forecast-lo-80": 10.0,
+            "forecast-hi-80": 20.0,
+            "segment": "Champions",
+            "sku": "A",
+        }
+    )
+    return {"forecast": fc, "orders": orders, "segments": segments}
+
+
+def _fan(report):  # type: ignore[no-untyped-def]
+    from segchain.report.model import Chart
+
+    section = next(s for s in report.sections if s.key == "forecast")
+    chart = next(b for b in section.blocks if isinstance(b, Chart) and b.key == "forecast")
+    return chart, chart.plot.keywords["panels"]
+
+
+def test_the_fan_chart_draws_what_was_ordered_in_the_forecasts_whole_periods() -> None:
+    params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-11"}
+    report = build_report(_fan_case(), metadata={"forecast": {"params": params}})
+    chart, (panel,) = _fan(report)
+    # By hand: week 10 is 7 + 5 (c2's 100 is Lost's), week 11 has no line; week 12 ends after
+    # the orders' last day (2024-03-26), week 13 after it.
+    assert panel.actual == ([dt.date(2024, 3, 11), dt.date(2024, 3, 18)], [12.0, 0.0])
+    # The history is what the forecast read: weeks 0-9, the last 10 + 9 units.
+    assert panel.history[0][-1] == dt.date(2024, 3, 4) and panel.history[1][-1] == 19.0
+    assert chart.caption.endswith(
+        "Dashed, the demand ordered in the 2 weeks from 2024-03-11, which the forecast did not "
+        "see (every order line kept, as the held-out check scores it); the forecast's last 2 "
+        "weeks not drawn: the orders end on 2024-03-26, before they end."
+    )
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=chart.size)
+    chart.plot(fig)
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+    assert "actual, not seen by the forecast" in legend
+
+
+def test_the_fan_chart_history_ends_at_the_forecasts_as_of_day() -> None:
+    # As of Wednesday 2024-03-06: that day's line (week 9) is not in the history the forecast
+    # read, so the history ends with week 8 (18 units).
+    params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-06"}
+    report = build_report(_fan_case(), metadata={"forecast": {"params": params}})
+    _, (panel,) = _fan(report)
+    assert panel.history[0][-1] == dt.date(2024, 2, 26) and panel.history[1][-1] == 18.0
+    assert panel.actual is not None and panel.actual[1] == [12.0, 0.0]
+
+
+def test_the_fan_chart_draws_no_actual_when_the_orders_end_before_the_forecast() -> None:
+    tables = _fan_case()
+    tables["orders"] = tables["orders"].filter(pl.col("order_date") < dt.date(2024, 3, 11))
+    chart, (panel,) = _fan(build_report(tables))
+    assert panel.actual is None and "Dashed" not in chart.caption

@@ -507,6 +507,9 @@ def _as_part(patch: Any) -> None:
     patch.set_linewidth(0.8)
 
 
+ACTUAL_LABEL = "actual, not seen by the forecast"
+
+
 @dataclass(frozen=True)
 class FanPanel:
     """One series of the fan chart: its forecast, interval bands (widest first) and history."""
@@ -522,6 +525,9 @@ class FanPanel:
     title: Any = None
     # The history as ordered, where the forecast read (and ``history`` is) another: cleansed.
     ordered: tuple[list[dt.date], list[float]] | None = None
+    # The demand ordered in the forecast's periods, where the orders run past its first one (a
+    # forecast made --as-of a past day): what happened, which the forecast did not see.
+    actual: tuple[list[dt.date], list[float]] | None = None
 
 
 def gaps(values: Sequence[Any]) -> list[float]:
@@ -570,6 +576,17 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
             linewidth=1.8,
             label="forecast",
         )
+        if panel.actual is not None:
+            ax.plot(
+                panel.actual[0],
+                gaps(panel.actual[1]),
+                color=INK,
+                linewidth=1.4,
+                linestyle="--",
+                marker="o",
+                markersize=3,
+                label=ACTUAL_LABEL,
+            )
         name = panel.uid if panel.title is None else panel.title
         title = short_label(name) + (f"  ({panel.model})" if panel.model else "")
         ax.set_title(_fit(title, ax), loc="left")
@@ -584,6 +601,9 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(text, handle)
     texts = list(dict.fromkeys(t for ax in axes for t in ax.get_legend_handles_labels()[1]))
+    # One row on a desktop; six entries (the actual demand beside both histories) ran past the
+    # page's edges in one: two rows of three.
+    ncol = 2 if narrow(fig) else max(4, len(texts)) if len(texts) <= 5 else 3
     axes[-1].legend(
         [handles[t] for t in texts],
         texts,
@@ -591,7 +611,7 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
         bbox_to_anchor=(0.5, -0.18),
         frameon=False,
         fontsize=small(),
-        ncol=2 if narrow(fig) else max(4, len(texts)),
+        ncol=ncol,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -438,6 +439,115 @@ def fan_panels(
     return panels, notes
 
 
+def history_end(fc: pl.DataFrame, params: Mapping[str, Any]) -> dt.date | None:
+    """The first day the forecast did not read: its --as-of day where its metadata records one,
+    else its first period (the history ends before it either way)."""
+    first = cast("dt.date | None", fc["ds"].min())
+    try:
+        as_of = dt.date.fromisoformat(str(params["as_of"])) if params.get("as_of") else None
+    except ValueError:
+        as_of = None
+    days = [d for d in (as_of, first) if d is not None]
+    return min(days) if days else None
+
+
+def orders_end(tables: Tables) -> dt.date | None:
+    """The orders' last day (every dated line)."""
+    orders = tables.get("orders")
+    if not has(orders, "order_date"):
+        return None
+    assert orders is not None
+    return cast("dt.date | None", orders.select(pl.col("order_date").cast(pl.Date).max()).item())
+
+
+def before(tables: Tables, day: dt.date) -> Tables:
+    """The tables with the order lines the forecast read: those before ``day`` (and those whose
+    date is unknown, which the history's note counts); the same tables when no line is later."""
+    orders = tables.get("orders")
+    if not has(orders, "order_date"):
+        return tables
+    assert orders is not None
+    late = (pl.col("order_date").cast(pl.Date) >= day).fill_null(False)
+    if not orders.select(late.any()).item():
+        return tables
+    return {**tables, "orders": orders.filter(~late)}
+
+
+def whole_periods(ds: Sequence[dt.date], interval: str, end: dt.date) -> list[dt.date]:
+    """The periods of ``ds`` the orders cover to their last day (``end``: the orders' last)."""
+    periods = pl.Series("ds", sorted(set(ds)), dtype=pl.Date)
+    last = pl.lit(end + dt.timedelta(days=1))
+    return periods.to_frame().filter(pl.col("ds").dt.offset_by(interval) <= last)["ds"].to_list()
+
+
+def actual_demand(
+    tables: Tables,
+    keys: Mapping[str, Any],
+    periods: Sequence[dt.date],
+    interval: str,
+    *,
+    routed: bool = False,
+) -> tuple[list[dt.date], list[float]] | None:
+    """What one series' customers ordered in the forecast's ``periods`` (whole ones, after the
+    history the forecast read): every demand line kept, as the held-out check scores it, summed
+    per period and floored at 0 as the history is (0 in a period without a line; NaN, a gap,
+    in one whose every quantity is unknown); None when the tables cannot give the series'
+    lines."""
+    lines = series_lines(tables, keys, routed=routed)
+    if lines is None or not periods:
+        return None
+    after = lines.filter(pl.col("order_date") >= periods[0])
+    per = _per_period(after, interval).with_columns(pl.col("y").clip(0, None).fill_null(math.nan))
+    full = pl.DataFrame({"ds": list(periods)}, schema={"ds": pl.Date}).join(
+        per, on="ds", how="left"
+    )
+    return full["ds"].to_list(), full["y"].fill_null(0.0).to_list()
+
+
+def with_actuals(
+    tables: Tables,
+    fc: pl.DataFrame,
+    panels: list[ch.FanPanel],
+    by: list[str],
+    period: tuple[str, str],
+    *,
+    routed: bool = False,
+) -> tuple[list[ch.FanPanel], str]:
+    """The panels with the demand ordered in the forecast's periods where the orders run past
+    its first one (a forecast made --as-of a past day), and the caption's sentence on it; the
+    panels as they are and "" otherwise."""
+    interval, name = period
+    end = orders_end(tables)
+    first = cast("dt.date | None", fc["ds"].min())
+    if end is None or first is None or not panels:
+        return panels, ""
+    ds = fc["ds"].drop_nulls().unique().to_list()
+    drawn = whole_periods(ds, interval, end)
+    if not drawn:
+        return panels, ""
+    out = []
+    for panel in panels:
+        rows = fc.filter(pl.col("unique_id") == panel.uid)
+        keys = {c: rows[c][0] for c in by if c in rows.columns and rows[c][0] is not None}
+        actual = actual_demand(tables, keys, drawn, interval, routed=routed)
+        out.append(dataclasses.replace(panel, actual=actual))
+    if all(p.actual is None for p in out):
+        return panels, ""
+    n = len(drawn)
+    span = f"the {name} of {drawn[0]}" if n == 1 else f"the {n} {name}s from {drawn[0]}"
+    sentence = (
+        f"Dashed, the demand ordered in {span}, which the forecast did not see (every order "
+        "line kept, as the held-out check scores it)"
+    )
+    rest = len(ds) - n
+    if rest:
+        sentence += (
+            f"; the forecast's last {plural(rest, name)} not drawn: the orders end on {end}, "
+            f"before {'it ends' if rest == 1 else 'they end'}"
+        )
+    return out, sentence + "."
+
+
 def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
     """Series count, forecast demand and its share of the total, per value of ``col``. A row
     whose series id is empty or blank is no series of its own; a group none of whose rows has
@@ -516,14 +626,19 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     by_network = routed(meta, tables)
     # forecast records its --outliers in its metadata (and its backtest's, the same run's).
     outliers = params.get("outliers") or params_of(meta, "backtest").get("outliers")
+    # The history is what the forecast read; the orders past it are drawn as what happened.
+    cut = history_end(fc, params)
     panels, history_notes = fan_panels(
-        tables,
+        before(tables, cut) if cut else tables,
         fc,
         by,
         (interval, period),
         colours,
         routed=by_network,
         outliers=str(outliers) if outliers else None,
+    )
+    panels, actual_sentence = with_actuals(
+        tables, fc, panels, by, (interval, period), routed=by_network
     )
     with_history = sum(p.history is not None for p in panels)
     if panels:
@@ -549,6 +664,8 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 "of different runs?)."
             )
             history_notes = [n for n in history_notes if not n.endswith(NO_HISTORY)]
+        if actual_sentence:
+            caption += f" {actual_sentence}"
         blocks.append(
             Chart(
                 "forecast",
