@@ -111,18 +111,23 @@ def routed(meta: Meta, tables: Tables | None = None) -> bool:
     return bool(ours) and ours <= sites(assignments, "site_id") and not ours <= shipped
 
 
-def _routed_to(lines: pl.DataFrame, tables: Tables, site: Any) -> pl.DataFrame | None:
-    """The lines' demand at ``site`` as forecast routed it: each customer's lines at the site(s)
-    the assignments give it, quantity x share; None without assignments that can route them."""
+def _routed(lines: pl.DataFrame, tables: Tables) -> pl.DataFrame | None:
+    """The lines as forecast routed them: each customer's lines at the site(s) the assignments
+    give it, quantity x share; None without assignments that can route them."""
     assignments = tables.get("assignments")
     if not has(assignments, "customer_id", "site_id") or "customer_id" not in lines.columns:
         return None
     assert assignments is not None
     try:
-        out = route_orders(lines, assignments).orders
+        return route_orders(lines, assignments).orders
     except SegchainError:  # no line routed, or assignments the stage itself would refuse
         return None
-    return out.filter(pl.col("site") == str(site))
+
+
+def _routed_to(lines: pl.DataFrame, tables: Tables, site: Any) -> pl.DataFrame | None:
+    """The lines' demand at ``site`` as forecast routed it (see ``_routed``)."""
+    out = _routed(lines, tables)
+    return None if out is None else out.filter(pl.col("site") == str(site))
 
 
 def series_lines(
@@ -239,14 +244,10 @@ def cleansed_lines(
         .with_row_index(LINE)
     )
     if by_site:
-        assignments = tables.get("assignments")
-        if not has(assignments, "customer_id", "site_id") or "customer_id" not in lines.columns:
+        at_sites = _routed(lines, tables)
+        if at_sites is None:
             return None
-        assert assignments is not None
-        try:
-            lines = route_orders(lines, assignments).orders
-        except SegchainError:  # no line routed, or assignments the stage itself would refuse
-            return None
+        lines = at_sites
     kept, _ = cleanse(lines, outliers=outliers)
     before, after = (_of_series(x.lazy(), tables, keys) for x in (lines, kept))
     if before is None or after is None:
