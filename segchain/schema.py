@@ -675,8 +675,7 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
     if no_customer:
         problems.append(
             f"{plural(len(no_customer), 'row')} {agree(len(no_customer), 'has', 'have')} a "
-            f"blank customer_id ({agree(len(no_customer), 'row', 'rows')} "
-            f"{examples(no_customer)})"
+            f"blank customer_id ({_rows_text(no_customer)})"
         )
     why = ~blank("left_out") if "left_out" in df.columns else pl.lit(False)
     no_site = rows.filter(blank("site_id") & ~why & ~blank("customer_id"))
@@ -1066,7 +1065,8 @@ def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     other column of such a type (a column no command uses) becomes text (nested values as JSON),
     so that it passes through, and into the rejected lines, without harm. Categorical and enum
     columns (pandas' ``category``, Arrow dictionaries read as such) become text: their values are
-    text, and a categorical key does not join with the same key as text in another table. A
+    text, and a categorical key does not join with the same key as text in another table; so
+    does a key column (``ID_COLUMNS``) of no type, every value null. A
     decimal wider than 38 digits cannot be read at all: an error naming it, whatever the column.
 
     Raises:
@@ -1078,6 +1078,11 @@ def readable_columns(frame: FrameT, *, source: str) -> FrameT:
     problems, fixes = [], []
     for name, dtype in schema.items():
         if isinstance(dtype, pl.Categorical | pl.Enum):
+            fixes.append(pl.col(name).cast(pl.String))
+            continue
+        if dtype == pl.Null and (name in ID_COLUMNS or name.lower() in ID_COLUMNS):
+            # A key of no type (a Parquet column every value of which is null, written so by
+            # polars or pandas) is text too: joined with a text key it was a SchemaError.
             fixes.append(pl.col(name).cast(pl.String))
             continue
         if isinstance(dtype, pl.Decimal) and (dtype.precision or 0) > MAX_DECIMAL_DIGITS:

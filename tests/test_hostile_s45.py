@@ -476,3 +476,53 @@ def test_a_report_on_assignments_without_demand_is_no_traceback(
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / output).exists()
+
+
+# ---- a key column of no type --------------------------------------------------------------------
+# A Parquet column every value of which is null is written with no type (polars' and pandas'
+# Null): the report's join of such assignments' customer_id with the segments' ended in a polars
+# traceback ('SchemaError: datatypes of join keys don't match - `customer_id`: null on left does
+# not match `customer_id`: str on right'). Found by setting each column of the demo's forecast,
+# policy, assignments, stock_segments and costs tables to Null in turn: the only traceback.
+
+
+def test_a_report_on_a_key_column_of_no_type_is_no_traceback(cli, tmp_path: Path) -> None:
+    pl.DataFrame(
+        {
+            "customer_id": ["C1", "C2"],
+            "segment": ["A", "B"],
+            "segment_rank": [1, 2],
+            "lat": [50.1, 48.9],
+            "lon": [8.7, 2.3],
+        }
+    ).write_parquet(tmp_path / "seg.parquet")
+    pl.DataFrame(
+        {
+            "customer_id": [None, None],
+            "segment": ["A", "B"],
+            "site_id": ["S1", "S2"],
+            "distance_km": [1.0, 2.0],
+            "sla_met": [True, False],
+            "demand": [1.0, 2.0],
+        }
+    ).write_parquet(tmp_path / "asg.parquet")
+    assert pl.read_parquet(tmp_path / "asg.parquet").schema["customer_id"] == pl.Null
+    result = cli("report", "seg.parquet", "asg.parquet", "-o", "r.md")
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_assignments_rows_without_a_customer_are_named_by_their_row_numbers(
+    cli, tmp_path: Path
+) -> None:
+    # 'rows '1', '2'', row numbers quoted as values, where every other table says 'rows 1, 2'.
+    (tmp_path / "seg.csv").write_text("customer_id,segment,segment_rank\nC1,A,1\nC2,B,2\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-01-02,C1,S1,2,3.5\n"
+    )
+    (tmp_path / "asg.csv").write_text(
+        "customer_id,segment,site_id,share,distance_km\n,A,S1,1,5\n,B,S1,1,5\nC1,A,S1,1,5\n"
+    )
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--assignments", "asg.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "--assignments asg.csv: 2 rows have a blank customer_id (rows 1, 2)" in result.stderr
