@@ -507,6 +507,15 @@ def test_inventory_negative_safety_stock_is_counted_and_explained():
     assert notes[0].startswith("2 of 3 stocking points have a reorder point below the demand")
 
 
+def test_inventory_safety_stock_below_zero_by_rounding_only_is_not_counted():
+    # The demo: reorder point 0 for a mean demand of 2e-8 a week, a safety stock of -1e-7; the
+    # page said "below zero at 2 of 552 stocking points" and "(0.00 units in all)".
+    policy = policy_frame().with_columns(safety_stock=pl.Series([20.0, -1e-7, -1e-8]))
+    report = build_report({"policy": policy})
+    assert section(report, "inventory").headlines[1].detail == "at unit cost"
+    assert not [n for n in _notes(report, "inventory") if "below the demand expected" in n]
+
+
 def test_inventory_without_negative_safety_stock_has_no_such_note():
     report = build_report({"policy": policy_frame()})
     assert section(report, "inventory").headlines[1].detail == "at unit cost"
