@@ -141,6 +141,8 @@ def forecast(
     after_as_of = 0
     every_line = orders
     if as_of is not None:
+        # Read once: the history is cut from these lines, and the held-out check reads them all.
+        every_line = orders = collect(orders, name=ORDERS_OPTION)
         orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
     if assignments is not None:
         routed = route_orders(collect(orders, name=ORDERS_OPTION), assignments)

@@ -130,20 +130,27 @@ def _routed_to(lines: pl.DataFrame, tables: Tables, site: Any) -> pl.DataFrame |
     return None if out is None else out.filter(pl.col("site") == str(site))
 
 
+def _demand_lines(tables: Tables) -> pl.LazyFrame | None:
+    """The orders' demand lines (not postage, fees or price corrections), lazily; None when
+    the inputs hold no orders with dates and quantities."""
+    orders = tables.get("orders")
+    if not has(orders, "order_date", "quantity"):
+        return None
+    assert orders is not None
+    lf = orders.lazy()
+    return lf.filter(demand_line()) if "flag" in orders.columns else lf
+
+
 def series_lines(
     tables: Tables, keys: Mapping[str, Any], *, routed: bool = False
 ) -> pl.DataFrame | None:
     """The demand lines of one series, from the orders (and segments, for a segment key; and
     the assignments for the site of a ``routed`` forecast); None when the inputs cannot give
     them."""
-    orders = tables.get("orders")
-    if not has(orders, "order_date", "quantity") or not keys:
+    lf = _demand_lines(tables) if keys else None
+    if lf is None:
         return None
-    assert orders is not None
     by_site = routed and "site" in keys
-    lf = orders.lazy()
-    if "flag" in orders.columns:
-        lf = lf.filter(demand_line())
     picked = _of_series(lf, tables, keys, but=("site",) if by_site else ())
     if picked is None:
         return None
@@ -227,15 +234,11 @@ def cleansed_lines(
     series' (``series_lines``); None when the inputs cannot give them."""
     from segchain.cleansing import cleanse
 
-    orders = tables.get("orders")
-    if not has(orders, "order_date", "quantity") or not keys or outliers not in CLEANSING:
+    lf = _demand_lines(tables) if keys and outliers in CLEANSING else None
+    if lf is None:
         return None
-    assert orders is not None
     by_site = routed and "site" in keys
-    lf = orders.lazy()
-    if "flag" in orders.columns:
-        lf = lf.filter(demand_line())
-    if "sku" in keys and "sku" in orders.columns:
+    if "sku" in keys and "sku" in lf.collect_schema().names():
         # The fences are per sku: the sku's lines alone give the same.
         lf = lf.filter(pl.col("sku").cast(pl.String) == str(keys["sku"]))
     lines = (
