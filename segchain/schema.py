@@ -63,6 +63,7 @@ ID_COLUMNS = frozenset(
 # named neither; the CLI adds the file (``--items items.csv: ...``, ``cli.common.tables_named``).
 ORDERS_OPTION = "--orders"
 ASSIGNMENTS_OPTION = "--assignments"
+SEGMENTS_OPTION = "--segments"  # stock: segment's output, the segment of each --orders line
 ITEMS_OPTION = "--items"
 SITES_OPTION = "--sites"
 ON_HAND_OPTION = "--on-hand"
@@ -433,6 +434,11 @@ META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment tab
 # forecast's and the backtest's metadata. Among the approaches, HELD_OUT_FORECAST is the
 # forecast's own, and '<level> HELD_OUT_DIRECT' ('sku direct') the level's own forecast, made
 # directly, when the series are per segment; the others are the simple baselines.
+# stock, when --orders holds whole periods after the forecast's start: the plan replayed on
+# them, in the policy's metadata (stock.heldout.StockHeldOut.as_metadata: start, periods,
+# period_days, days, warmup_days, stocking_points, uniform_plan, unplanned_units,
+# unplanned_points, and per segment and "(all)" its target, expected and delivered fill and
+# mean stock of each plan).
 META_HELD_OUT = "held_out"
 HELD_OUT_FORECAST = "forecast"
 HELD_OUT_DIRECT = "direct"

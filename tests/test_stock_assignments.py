@@ -274,8 +274,8 @@ def test_cli_stock_warns_when_assignments_route_a_forecast_made_by_the_orders_ow
         ),
         (
             "two_stdin",
-            "only one of FORECAST, --items, --on-hand, --orders and --assignments can be '-' "
-            "(stdin)",
+            "only one of FORECAST, --items, --on-hand, --orders, --assignments and --segments "
+            "can be '-' (stdin)",
         ),
     ],
 )

@@ -60,6 +60,18 @@ AssignmentsOpt = Annotated[
     ),
     c.reads("--assignments"),
 ]
+SegmentsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--segments",
+        help="segment's output (the SEGMENTS given to forecast): the segment of each --orders "
+        "line. When --orders holds lines on or after the forecast's first period covering "
+        "whole periods of it (a forecast made --as-of), the plan is replayed on them per "
+        "segment, beside the --compare-uniform plan. Needs --orders.",
+        metavar="FILE",
+    ),
+    c.reads("--segments"),
+]
 ServiceLevelOpt = Annotated[
     float | None,
     typer.Option(
@@ -179,6 +191,7 @@ def stock_command(
     on_hand: OnHandOpt = None,
     orders: OrdersOpt = None,
     assignments: AssignmentsOpt = None,
+    segments: SegmentsOpt = None,
     map: c.Map = None,
     preset: c.Preset = None,
     date_format: c.DateFormat = None,
@@ -250,15 +263,21 @@ def stock_command(
     simulate = setting(simulate, cfg, "stock", "simulate", None)
     # Not in params: the plans do not depend on it, so the provenance does not either.
     processes = setting(n_jobs, cfg, "stock", "n_jobs", -1)
-    if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments)) > 1:
+    if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments, segments)) > 1:
         raise UsageError(
-            "only one of FORECAST, --items, --on-hand, --orders and --assignments can be '-' "
-            "(stdin)"
+            "only one of FORECAST, --items, --on-hand, --orders, --assignments and --segments "
+            "can be '-' (stdin)"
         )
     if assignments is not None and orders is None:
         raise UsageError(
             "--assignments routes the --orders history to the network's sites: give --orders too",
             hint="e.g. --orders orders.parquet --assignments assignments.parquet",
+        )
+    if segments is not None and orders is None:
+        from segchain.stock.stage import SEGMENTS_WITHOUT_ORDERS
+
+        raise UsageError(
+            SEGMENTS_WITHOUT_ORDERS, hint="e.g. --orders orders.parquet --segments seg.parquet"
         )
     if orders is not None:
         # --sheet for a CSV or Parquet --orders is refused before any input is read.
@@ -306,6 +325,7 @@ def stock_command(
         "--on-hand": on_hand,
         "--orders": orders,
         "--assignments": assignments,
+        "--segments": segments,
     }
     reporter.name_tables(given)
     fc_table = read_table(forecast)
@@ -337,6 +357,7 @@ def stock_command(
         if assignments is not None
         else None
     )
+    seg_frame = _segments_table(segments)
     c.warn_unmatched_policies(cfg, fc, reporter)
     # The stage names FORECAST and the tables of its options without their files: added here.
     with (
@@ -349,6 +370,7 @@ def stock_command(
             on_hand=on_hand_frame,
             orders=order_frame,
             assignments=asg_frame,
+            segments=seg_frame,
             policies=policy_table(cfg),
             freq=(fc_table.metadata.get("params") or {}).get("freq")
             if fc_table.stage == "forecast"
@@ -439,6 +461,9 @@ def stock_command(
                 f"no fill rate or CSL for {plural(len(idle), 'segment')} without forecast "
                 f"demand ({', '.join(idle)}): service is undefined without demand"
             )
+    _report_held_out(
+        result, priced_in_units=bool((cost_from == "default").all()), reporter=reporter
+    )
     if simulate is not None:
         with Work("stock", f"simulating {plural(simulate, 'period')}", quiet=quiet):
             # Points without forecast demand (on-hand stock nobody buys, a sku forecast 0) have
@@ -482,6 +507,7 @@ def stock_command(
         "on_hand": on_hand,
         "orders": orders,
         "assignments": assignments,
+        "segments": segments,
     }
     if segments_out is not None and result.segments is not None:
         c.write_output(
@@ -505,6 +531,110 @@ def stock_command(
         reporter=reporter,
         what="stocking points",
     )
+
+
+def _segments_table(path: str | None) -> pl.DataFrame | None:
+    """``--segments`` read and checked as forecast checks its SEGMENTS (the right table, one
+    row per customer)."""
+    if path is None:
+        return None
+    from segchain.schema import check_customer_ids, check_one_row_per_customer, check_table_kind
+    from segchain.tableio import collect, read_table
+
+    table = read_table(path)
+    name = c.table_name("--segments", path)
+    check_table_kind(
+        table.frame.collect_schema().names(),
+        table.stage,
+        "segments",
+        source=name,
+        hint="give segment's output (or a table of customer_id, segment) as --segments",
+    )
+    frame = collect(table.frame, name="segments")
+    check_customer_ids(frame, source=name)
+    check_one_row_per_customer(frame, source=name)
+    return frame
+
+
+def _report_held_out(result, *, priced_in_units: bool, reporter: c.Reporter) -> None:  # type: ignore[no-untyped-def]
+    """The plan replayed on the whole periods --orders holds after the forecast's start, per
+    segment beside the uniform plan: a table and one line (as forecast --as-of scores itself)."""
+    import polars as pl
+
+    if result.held_out_note:
+        reporter.info(result.held_out_note)
+    held = result.held_out
+    if held is None:
+        return
+    words = {1.0: ("day", "days"), 7.0: ("week", "weeks")}.get(
+        held.period_days, ("period", "periods")
+    )
+    span = f"{held.periods} {words[0] if held.periods == 1 else words[1]}"
+    uniform = "fill_uniform" in held.table.columns
+    stock = "units" if priced_in_units else "value"
+    kind = "stock_units_" if priced_in_units else "stock_"  # no unit cost: units, not value
+    table = held.table.select(
+        "segment",
+        "measure",
+        "target",
+        "expected_fill",
+        pl.col("asked").alias("demand"),
+        "fill_segmented",
+        *(["fill_uniform"] if uniform else []),
+        pl.col(f"{kind}segmented").alias(f"stock_{stock}_segmented"),
+        *([pl.col(f"{kind}uniform").alias(f"stock_{stock}_uniform")] if uniform else []),
+    )
+    unplanned = (
+        f"; {held.unplanned_units:,.0f} units asked at "
+        f"{plural(held.unplanned_points, 'stocking point')} without a plan not replayed"
+        if held.unplanned_points
+        else ""
+    )
+    reporter.table(
+        c.frame_table(
+            table,
+            title=f"held out: the plan replayed on the {span} from {held.start} (the --orders "
+            f"lines on or after the forecast's start), {plural(held.points, 'stocking point')}"
+            f", fill rate delivered and mean stock on hand ({stock}){unplanned}",
+        )
+    )
+    total = held.total
+    if not total["asked"]:
+        reporter.info(
+            f"held out over {span} from {held.start}: no unit asked at the plan's stocking points"
+        )
+        return
+    asked = held.table.filter(
+        (pl.col("segment") != "(all)") & (pl.col("asked") > 0) & pl.col("target").is_not_null()
+    )
+    worth = "units" if priced_in_units else "in value"
+
+    def named(segment: str) -> str:
+        return "all demand (no segments)" if segment == "*" else segment
+
+    if asked.height:
+        top = asked.row(0, named=True)
+        promise = (
+            f"{top['target']:.1%} promised"
+            if top["measure"] == "fill-rate"
+            else f"a CSL of {top['target']:.1%} promised"
+        )
+        seg = f"{named(top['segment'])} {top['fill_segmented']:.1%} against {promise}, "
+    else:
+        top, seg = None, ""
+    line = (
+        f"held out over {span} from {held.start}: segmented plan served {seg}all "
+        f"{total['fill_segmented']:.1%} at a mean stock of {total[f'{kind}segmented']:,.0f} "
+        f"{worth}"
+    )
+    if uniform:
+        one = held.uniform_plan or "one target"
+        mine = f"{named(top['segment'])} {top['fill_uniform']:.1%}, " if top is not None else ""
+        line += (
+            f"; {one} served {mine}all {total['fill_uniform']:.1%} at "
+            f"{total[f'{kind}uniform']:,.0f} {worth}"
+        )
+    reporter.info(line)
 
 
 def _warn_history_routing(

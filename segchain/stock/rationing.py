@@ -651,6 +651,9 @@ ALTERNATIVE_COLUMNS = {
     "uniform": ("uniform_avg_inventory", "uniform_fill_rate", "uniform_csl"),
     "fcfs": ("fcfs_avg_inventory", "fcfs_fill_rate", "fcfs_csl"),
 }
+# The order-up-to level of each alternative in the simulation (for the held-out replay of the
+# uniform plan: its level at a rationed point is the simulation's, as are its stock and service).
+ALTERNATIVE_LEVELS = {"uniform": "uniform_order_up_to", "fcfs": "fcfs_order_up_to"}
 
 
 def point_variances(var: np.ndarray, mu: np.ndarray, sd_demand: float) -> np.ndarray:
@@ -852,12 +855,16 @@ def ration(
         )
         alt: dict[str, object] = {c: point[c] for c in keys}
         for name, outcome in (("uniform", found.uniform), ("fcfs", found.fcfs)):
-            cols = ALTERNATIVE_COLUMNS[name]
+            cols = (*ALTERNATIVE_COLUMNS[name], ALTERNATIVE_LEVELS[name])
             alt.update(
                 dict.fromkeys(cols, None)
                 if outcome is None
                 else dict(
-                    zip(cols, (outcome.on_hand, outcome.fill_total, outcome.csl_total), strict=True)
+                    zip(
+                        cols,
+                        (outcome.on_hand, outcome.fill_total, outcome.csl_total, outcome.level),
+                        strict=True,
+                    )
                 )
             )
         alternatives.append(alt)
@@ -888,6 +895,7 @@ def ration(
         schema={
             **{c: pl.String for c in keys},
             **{c: pl.Float64 for cols in ALTERNATIVE_COLUMNS.values() for c in cols},
+            **{c: pl.Float64 for c in ALTERNATIVE_LEVELS.values()},
         },
     )
     if keep is not None and fallback:

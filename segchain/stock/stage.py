@@ -22,12 +22,16 @@ from segchain.schema import (
     ASSIGNMENTS_OPTION,
     ITEMS_OPTION,
     META_COMPARISON,
+    META_HELD_OUT,
     META_INVENTORY_BY_SEGMENT,
     ON_HAND_OPTION,
     ORDERS_OPTION,
+    SEGMENTS_OPTION,
+    require_columns,
 )
 from segchain.stock.bootstrap import demand_history
 from segchain.stock.compare import compare, equal_service_level, segment_shortfalls
+from segchain.stock.heldout import StockHeldOut, held_out, held_out_days
 from segchain.stock.inputs import (
     BLENDS,
     DEFAULT_PERIOD_DAYS,
@@ -49,7 +53,7 @@ from segchain.stock.inputs import (
     target_notes,
 )
 from segchain.stock.policy import compute_policy
-from segchain.stock.rationing import ALTERNATIVE_COLUMNS, RATIONING, ration
+from segchain.stock.rationing import ALTERNATIVE_COLUMNS, ALTERNATIVE_LEVELS, RATIONING, ration
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
 from segchain.tableio import collect
 
@@ -78,6 +82,10 @@ class StockResult:
     series: pl.DataFrame | None = None
     rationing_detail: pl.DataFrame | None = None
     keys: tuple[str, ...] = ("sku",)
+    # The plan replayed on the whole periods --orders holds after the forecast's start
+    # (``heldout``), and what to say when it could not be (no --segments).
+    held_out: StockHeldOut | None = None
+    held_out_note: TableMessage | None = None
 
     def metadata(self) -> dict[str, Any]:
         """What the report reads from the policy's metadata besides the provenance.
@@ -88,7 +96,8 @@ class StockResult:
         """
         comparison = self.comparison.to_dicts() if self.comparison is not None else None
         by_seg = by_segment(self.segments).to_dicts() if self.segments is not None else None
-        return {META_COMPARISON: comparison, META_INVENTORY_BY_SEGMENT: by_seg}
+        held = {META_HELD_OUT: self.held_out.as_metadata()} if self.held_out is not None else {}
+        return {META_COMPARISON: comparison, META_INVENTORY_BY_SEGMENT: by_seg, **held}
 
 
 def stock(
@@ -105,6 +114,7 @@ def stock(
     policy_type: str | None = None,
     orders: pl.DataFrame | pl.LazyFrame | None = None,
     assignments: pl.DataFrame | pl.LazyFrame | None = None,
+    segments: pl.DataFrame | pl.LazyFrame | None = None,
     compare_uniform: float | str | None = None,
     rationing: str = "critical-level",
     seed: int = 0,
@@ -134,6 +144,11 @@ def stock(
             by network site is planned from the demand routed there, not from the orders' own
             ``site`` (where lines shipped from in the past). Needs ``orders`` and a forecast
             by site. Mean selling prices still come from every line of ``orders``.
+        segments: segment's output (``customer_id, segment``): the segment of each line of
+            ``orders``, for the held-out replay per segment (``heldout``). When ``orders``
+            holds lines on or after the forecast's first period covering whole periods of its
+            horizon, the plan (and the uniform plan of ``compare_uniform``) is replayed on them
+            (``StockResult.held_out``); a forecast without segments needs none.
         policy_type: ``sQ`` (reorder point s, order quantity Q, looked at every review) or
             ``RS`` (order up to S every review). Without it: ``RS`` when ``review_days`` is
             given (what ``--review-days`` alone meant before ``--policy``), else ``sQ``.
@@ -166,6 +181,8 @@ def stock(
         raise UsageError(
             "--assignments routes the --orders history to the network's sites: give --orders too"
         )
+    if segments is not None and orders is None:
+        raise UsageError(SEGMENTS_WITHOUT_ORDERS)
     if n_jobs == 0 or n_jobs < -1:
         raise UsageError(
             f"--n-jobs must be -1 (every core) or a whole number of processes >= 1, got {n_jobs}"
@@ -206,6 +223,7 @@ def stock(
     notes = [*notes, *target_notes(series, table)]
     history = None
     prices = None
+    routed = None
     if orders is not None:
         od = collect(orders, name=ORDERS_OPTION)
         routed = od
@@ -295,6 +313,8 @@ def stock(
         if no_demand.height:
             notes.append(_no_demand_note(no_demand, keys))
     comparison = None
+    alt = None
+    plan = None
     if uniform is not None:
         targets = [(uniform, None)] if both is None else [(t, m) for m, t in sorted(both.items())]
         alt = _larger_level(
@@ -376,10 +396,25 @@ def stock(
         )
     if orders is None:
         notes += _fitted_alone_note(policy)
-    segments = segment_table(series, policy, keys, service=service)
+    seg_table = segment_table(series, policy, keys, service=service)
+    replayed = None
+    replay_note = None
+    if routed is not None:
+        replayed, replay_note = _held_out(
+            routed,
+            segments,
+            fc,
+            series,
+            keys,
+            policy=policy,
+            segment_rows=seg_table,
+            period_days=period_days,
+            uniform=alt,
+            uniform_plan=plan,
+        )
     return StockResult(
         policy=policy,
-        segments=segments,
+        segments=seg_table,
         comparison=comparison,
         items_defaulted=defaulted,
         defaults_by_column=by_column,
@@ -390,6 +425,58 @@ def stock(
         series=series,
         rationing_detail=service,
         keys=tuple(keys),
+        held_out=replayed,
+        held_out_note=replay_note,
+    )
+
+
+SEGMENTS_WITHOUT_ORDERS = (
+    "--segments gives the segment of each --orders line, for the plan's held-out replay: "
+    "give --orders too"
+)
+
+
+def _held_out(
+    orders: pl.DataFrame,
+    customers: pl.DataFrame | pl.LazyFrame | None,
+    fc: pl.DataFrame,
+    series: pl.DataFrame,
+    keys: list[str],
+    **kwargs: Any,
+) -> tuple[StockHeldOut | None, TableMessage | None]:
+    """The plan replayed on the whole periods ``orders`` hold after the forecast's start, or
+    what to say when it cannot be: a forecast per segment needs each line's segment."""
+    if any(k not in orders.columns for k in keys):
+        return None, None  # no history per site: nothing to replay either (said already)
+    per_segment = bool((series.get_column("segment") != "*").any())
+    table = None
+    if customers is not None:
+        table = collect(customers, name=SEGMENTS_OPTION)
+        require_columns(
+            table.columns,
+            ["customer_id", "segment"],
+            source=SEGMENTS_OPTION,
+            hint="give segment's output (the SEGMENTS given to forecast)",
+        )
+    if not per_segment:
+        table = None
+    elif table is None:
+        end = orders.get_column("order_date").cast(pl.Date).max()
+        span = held_out_days(fc.get_column("ds"), end, kwargs["period_days"])  # type: ignore[arg-type]
+        if span is None:
+            return None, None
+        word = "week" if kwargs["period_days"] == 7 else "period"
+        return None, TableMessage(
+            f"{{{ORDERS_OPTION}}} holds {plural(span[1], f'whole {word}')} after the "
+            f"forecast's start ({span[0]}): give {SEGMENTS_OPTION} FILE (the SEGMENTS given to "
+            "forecast) to replay the plan on them per segment",
+            {ORDERS_OPTION: ORDERS_OPTION},
+        )
+    elif "customer_id" not in orders.columns:
+        return None, None
+    return (
+        held_out(orders, table, keys=keys, forecast_ds=fc.get_column("ds"), **kwargs),
+        None,
     )
 
 
@@ -484,12 +571,22 @@ def _same_model(
 ) -> pl.DataFrame:
     """``plan`` with the rationed points' stock and service from the rationing's simulation."""
     inv, fill, csl = ALTERNATIVE_COLUMNS[name]
+    level = ALTERNATIVE_LEVELS[name]
     joined = plan.join(
-        alternatives.select(*keys, inv, fill, csl), on=keys, how="left", maintain_order="left"
+        alternatives.select(*keys, inv, fill, csl, level),
+        on=keys,
+        how="left",
+        maintain_order="left",
     )
     hit = pl.col(inv).is_not_null()
+    # The plan's level in the simulation too, so that a replay of it replays that plan.
+    at = pl.col(level).is_not_null()
     return (
         joined.with_columns(
+            order_up_to=pl.when(at).then(pl.col(level)).otherwise(pl.col("order_up_to")),
+            reorder_point=pl.when(at).then(pl.col(level)).otherwise(pl.col("reorder_point")),
+        )
+        .with_columns(
             avg_inventory=pl.when(hit).then(pl.col(inv)).otherwise(pl.col("avg_inventory")),
             expected_fill_rate=pl.when(hit)
             .then(pl.col(fill))

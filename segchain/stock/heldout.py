@@ -1,0 +1,664 @@
+"""The held-out check of a stock plan: the plan replayed on the demand that came after it.
+
+When the forecast was made as of a past day (``forecast --as-of``) and ``--orders`` holds the
+lines on or after its first period, covering whole periods of its horizon, those lines are what
+the plan was for. Each stocking point's plan is replayed day by day on them, per segment, and so
+is the uniform plan of ``--compare-uniform`` (one target for everyone, no reserves): what each
+segment was promised, the fill rate it got (units filled from stock on the day asked / units
+asked) and the stock each plan held, so segmenting is measured against one target at stated
+stock, on the user's own export.
+
+The replay has the semantics the stage plans with (``sim.simulate``, ``rationing``):
+
+- (s, Q): at a review, while the inventory position (on hand - backorders + on order) is at or
+  below s, order Q; (R, S): at a review, order up to S. A review at the end of the days ``t``
+  with ``(t - phase) % review == 0``, ``review`` the plan's ``review_days`` in whole days (at
+  least 1).
+- An order placed at the end of day t is on the shelf at the start of day t + 1 + L, L the
+  plan's ``lead_time_days`` rounded to whole days (no lead-time variability: the replay is of
+  the plan's own lead time); it fills every backorder first, from all the stock then on hand
+  (a reserve kept back included), as the rationing plans.
+- Each segment's net demand of a day at a point is one arrival (as the plan models it), served
+  from stock down to the segment's reserve level (critical-level rationing; 0 for the top tier
+  and wherever the plan does not ration), the rest backordered.
+- Demand the plan did not foresee at a point (a segment it forecast nothing for there, or
+  customers in no segment: new since the segments were made) is served last, down to the
+  point's highest reserve level, and gets no share of the stock.
+
+Starting state, as the tests' independent replay (``tests/heldout.py``): the replay starts
+``WARMUP_DAYS`` before the forecast's first period on the history's own demand, so the held-out
+days start from a state the policy reached with its pipeline, and only the days after it are
+scored; (s, Q) points start with ``STARTS`` positions evenly spread over s+1..s+Q (the position
+after ordering is uniform there), all on hand, (R, S) points with S on hand, once per review
+phase; the figures are the mean over the starts.
+
+Order of a day's arrivals: deterministic, so that the same input gives the same bytes. Every
+rotation of the point's segments in priority order is replayed (each segment first, second,
+..., last on exactly one of them: the balanced counterpart of the random order the plan assumes),
+and the figures are the mean over them. A fixed order (the top segment first, or last) would
+favour or penalise the top segment on every day, which the plan does not assume; a seeded
+shuffle would make the figures depend on the seed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, cast
+
+import numpy as np
+import polars as pl
+
+from segchain.schema import demand_line
+from segchain.stock.bootstrap import period_interval
+
+WARMUP_DAYS = 56  # 8 weeks of the history's own demand before the held-out days
+STARTS = 5  # (s, Q) starting positions per point, evenly over s+1..s+Q
+NO_SEGMENT = "(in no segment)"  # customers of the held-out lines the segments do not hold
+ALL = "(all)"
+
+
+@dataclass(frozen=True)
+class StockHeldOut:
+    """The plan (and the uniform plan) replayed on the whole periods held out.
+
+    ``table``: one row per segment (by priority) and ``(all)``: ``segment, measure, target,
+    expected_fill, asked, fill_segmented, stock_segmented, stock_units_segmented`` and, with a
+    uniform plan, ``fill_uniform, stock_uniform, stock_units_uniform``.
+    """
+
+    start: dt.date
+    periods: int
+    period_days: float
+    days: int
+    points: int
+    table: pl.DataFrame
+    uniform_plan: str | None
+    unplanned_units: float  # asked at stocking points the plan does not have (not replayed)
+    unplanned_points: int
+
+    @property
+    def total(self) -> dict[str, Any]:
+        return self.table.filter(pl.col("segment") == ALL).row(0, named=True)
+
+    def as_metadata(self) -> dict[str, object]:
+        return {
+            "start": self.start.isoformat(),
+            "periods": self.periods,
+            "period_days": self.period_days,
+            "days": self.days,
+            "warmup_days": WARMUP_DAYS,
+            "stocking_points": self.points,
+            "uniform_plan": self.uniform_plan,
+            "unplanned_units": self.unplanned_units,
+            "unplanned_points": self.unplanned_points,
+            "segments": self.table.to_dicts(),
+        }
+
+
+def held_out_days(
+    forecast_ds: pl.Series, end: dt.date | None, period_days: float
+) -> tuple[dt.date, int, int] | None:
+    """``(start, whole periods, days)`` of the forecast's horizon that orders ending on ``end``
+    cover to their last day, or None when they cover none."""
+    ds = forecast_ds
+    if ds.dtype == pl.String:
+        ds = ds.str.to_date(strict=False)
+    periods = ds.cast(pl.Date).drop_nulls().unique().sort()
+    if end is None or periods.len() == 0:
+        return None
+    ends = periods.dt.offset_by(period_interval(period_days))
+    whole = periods.filter(ends <= end + dt.timedelta(days=1))
+    if whole.len() == 0:
+        return None
+    start = cast(dt.date, periods[0])
+    last_end = cast(dt.date, ends.filter(ends <= end + dt.timedelta(days=1)).max())
+    return start, whole.len(), (last_end - start).days
+
+
+def daily_demand(
+    orders: pl.DataFrame,
+    customers: pl.DataFrame | None,
+    keys: Sequence[str],
+    first: dt.date,
+    stop: dt.date,
+) -> pl.DataFrame:
+    """``keys, segment, day, q``: net demand per stocking point, segment and day from ``first``
+    to the day before ``stop`` (a day of more returns than sales asks for nothing), the demand
+    lines of ``orders`` (as the stage's history reads them). ``customers``: each customer's
+    segment (None: one segment, ``*``, as a forecast without segments)."""
+    o = orders.filter(demand_line()) if "flag" in orders.columns else orders
+    o = o.select(
+        *[pl.col(k).cast(pl.String) for k in keys],
+        *([pl.col("customer_id").cast(pl.String)] if customers is not None else []),
+        pl.col("order_date").cast(pl.Date).alias("day"),
+        pl.col("quantity").cast(pl.Float64),
+    ).filter(
+        pl.col("day").is_between(first, stop, closed="left") & pl.col("quantity").is_not_null()
+    )
+    if customers is None:
+        o = o.with_columns(segment=pl.lit("*"))
+    else:
+        seg = customers.select(
+            pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
+        )
+        o = o.join(seg, on="customer_id", how="left").with_columns(
+            pl.col("segment").fill_null(NO_SEGMENT)
+        )
+    return (
+        o.group_by(*keys, "segment", "day")
+        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("q"))
+        .filter(pl.col("q") > 0)
+        .sort(*keys, "segment", "day")
+    )
+
+
+def serve_points(
+    demand: np.ndarray,
+    reserves: np.ndarray,
+    live: np.ndarray,
+    *,
+    reorder_point: np.ndarray,
+    order_qty: np.ndarray,
+    order_up_to: np.ndarray,
+    periodic: np.ndarray,
+    review_days: np.ndarray,
+    lead_days: np.ndarray,
+    score_from: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Replay every stocking point of a plan day by day (see the module docstring).
+
+    Args:
+        demand: (points, days, segments) units asked per segment and day, the segments of a
+            point in priority order (served first first), those with demand first, padded with
+            zeros.
+        reserves: (points, segments) each segment's reserve level.
+        live: (points,) the number of segments whose arrivals are rotated at each point.
+        reorder_point, order_qty, order_up_to, periodic, review_days, lead_days: (points,) the
+            plan; review and lead in whole days.
+        score_from: the first day scored (the days before it are the warm-up).
+
+    Returns:
+        per point and segment the units asked and filled from stock on the day asked over the
+        scored days, and per point the mean units on hand at the end of a scored day, each the
+        mean over the point's starts and arrival orders.
+
+    A point without reserves serves first come, first served: what a day serves in all,
+    min(demand, on hand), and so the point's path, do not depend on the order of the day's
+    arrivals, so it is replayed once per start on its total demand, and only on the days its
+    stock falls short is each segment's share of what was served averaged over the rotations
+    (the same numbers as replaying every rotation, at a fraction of the work).
+    """
+    n_points, n_days, n_seg = demand.shape
+    plan = (reorder_point, order_qty, order_up_to, periodic, review_days, lead_days)
+    asked = demand[:, score_from:, :].sum(axis=1)
+    filled = np.zeros((n_points, n_seg))
+    held = np.zeros(n_points)
+    rationed = (reserves > 0).any(axis=1)
+    one = np.flatnonzero(~rationed)
+    if one.size:
+        total = demand[one].sum(axis=2)  # (points, days)
+        pt, on_hand0, phase, _ = _replays(one, plan, None)
+        source = np.ascontiguousarray(total.T)  # (days, points)
+        _, _, h, before = _run(
+            source,
+            pt[:, None],
+            np.zeros((pt.size, 1)),
+            _take(plan, one[pt]),
+            on_hand0,
+            phase,
+            score_from,
+            record=True,
+        )
+        assert before is not None
+        got = _rotated_fcfs(demand[one], live[one], pt, before, total, score_from)
+        count = np.bincount(pt, minlength=one.size).astype(float)
+        filled[one] = got / count[:, None]
+        held[one] = np.bincount(pt, weights=h, minlength=one.size) / count
+    many = np.flatnonzero(rationed)
+    if many.size:
+        pt, on_hand0, phase, shift = _replays(many, plan, live[many])
+        k = np.maximum(live[many][pt].astype(np.intp), 1)
+        # The segment at each arrival position: the priority order rotated; positions past a
+        # point's live segments take its padding (no demand).
+        pos = np.arange(n_seg)[None, :]
+        order = np.where(pos < k[:, None], (pos + shift[:, None]) % k[:, None], pos)
+        res = np.take_along_axis(reserves[many][pt], order, axis=1)
+        source = np.ascontiguousarray(demand[many].transpose(1, 0, 2)).reshape(n_days, -1)
+        _, got_pos, h, _ = _run(
+            source,
+            pt[:, None] * n_seg + order,
+            res,
+            _take(plan, many[pt]),
+            on_hand0,
+            phase,
+            score_from,
+        )
+        got = np.zeros_like(got_pos)
+        np.put_along_axis(got, order, got_pos, axis=1)
+        count = np.bincount(pt, minlength=many.size).astype(float)
+        sums = np.zeros((many.size, n_seg))
+        np.add.at(sums, pt, got)
+        filled[many] = sums / count[:, None]
+        held[many] = np.bincount(pt, weights=h, minlength=many.size) / count
+    return asked, filled, held
+
+
+def _take(plan: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(np.asarray(a)[rows] for a in plan)
+
+
+def _replays(
+    points: np.ndarray, plan: tuple[np.ndarray, ...], live: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One replay per start of each point (and per rotation, with ``live``): the position in
+    ``points``, the units on hand at the start, the review phase and the rotation."""
+    reorder_point, order_qty, order_up_to, periodic, review_days, _ = plan
+    pt: list[int] = []
+    first: list[float] = []
+    phases: list[int] = []
+    shifts: list[int] = []
+    for i, p in enumerate(points):
+        if periodic[p]:
+            starts = [(float(order_up_to[p]), ph) for ph in range(int(review_days[p]))]
+        else:
+            s, q = float(reorder_point[p]), float(order_qty[p])
+            starts = [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
+        rotations = max(int(live[i]), 1) if live is not None else 1
+        for on_hand, ph in starts:
+            for rot in range(rotations):
+                pt.append(i)
+                first.append(on_hand)
+                phases.append(ph)
+                shifts.append(rot)
+    return (
+        np.asarray(pt, dtype=np.intp),
+        np.asarray(first, dtype=float),
+        np.asarray(phases, dtype=np.int64),
+        np.asarray(shifts, dtype=np.intp),
+    )
+
+
+def _run(
+    source: np.ndarray,
+    index: np.ndarray,
+    res: np.ndarray,
+    plan: tuple[np.ndarray, ...],
+    on_hand0: np.ndarray,
+    phase: np.ndarray,
+    score_from: int,
+    *,
+    record: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """The replays, day by day: ``source[t].ravel()[index[r, j]]`` is what arrives at
+    position j of replay r on day t, served down to ``res[r, j]``. Returns per replay and
+    position the units asked and filled over the scored days, the mean units on hand at the
+    end of a scored day, and (``record``) the units on hand before each scored day's demand."""
+    reorder_point, order_qty, order_up_to, periodic, review_days, lead_days = plan
+    n, n_pos = index.shape
+    n_days = source.shape[0]
+    s = reorder_point.astype(float)
+    q = order_qty.astype(float)
+    big_s = order_up_to.astype(float)
+    per = periodic.astype(bool)
+    rev = review_days.astype(np.int64)
+    lead = lead_days.astype(np.int64)
+    # An order arriving after the last day is on order to the end and never on the shelf: the
+    # ring of arrivals spans the days replayed at most (a lead time may be years).
+    ring = min(int(lead.max(initial=0)), n_days) + 2
+    q_safe = np.where(q > 0, q, 1.0)
+    on_hand = on_hand0.copy()
+    owed = np.zeros(n)
+    on_order = np.zeros(n)
+    pipe = np.zeros((ring, n))
+    rows = np.arange(n)
+    asked = np.zeros((n, n_pos))
+    filled = np.zeros((n, n_pos))
+    held = np.zeros(n)
+    before = np.zeros((n, max(n_days - score_from, 0))) if record else None
+    for t in range(n_days):
+        slot = t % ring
+        arriving = pipe[slot].copy()
+        pipe[slot] = 0.0
+        on_hand += arriving
+        on_order -= arriving
+        # Backorders are paid when an order arrives (from all the stock then on hand), not
+        # from a reserve kept back in between.
+        paid = np.where(arriving > 0, np.minimum(on_hand, owed), 0.0)
+        owed -= paid
+        on_hand -= paid
+        scored = t >= score_from
+        if before is not None and scored:
+            before[:, t - score_from] = on_hand
+        day = source[t].ravel()[index]
+        for j in range(n_pos):
+            d = day[:, j]
+            got = np.minimum(d, np.maximum(on_hand - res[:, j], 0.0))
+            on_hand -= got
+            owed += d - got
+            if scored:
+                asked[:, j] += d
+                filled[:, j] += got
+        if scored:
+            held += on_hand
+        due = (t - phase) % rev == 0
+        if not due.any():
+            continue
+        position = on_hand - owed + on_order
+        amount = np.where(
+            per,
+            np.maximum(big_s - position, 0.0),
+            np.where((position <= s) & (q > 0), (np.floor((s - position) / q_safe) + 1.0) * q, 0.0),
+        )
+        amount = np.where(due, amount, 0.0)
+        on_order += amount
+        soon = t + 1 + lead < n_days
+        dest = (t + 1 + lead) % ring
+        pipe[dest[soon], rows[soon]] += amount[soon]
+    return asked, filled, held / max(n_days - score_from, 1), before
+
+
+def _rotated_fcfs(
+    demand: np.ndarray,
+    live: np.ndarray,
+    pt: np.ndarray,
+    before: np.ndarray,
+    total: np.ndarray,
+    score_from: int,
+) -> np.ndarray:
+    """Per point and segment, the units filled over the scored days, summed over the
+    replays ``pt`` of a first-come-first-served point, each the mean over the rotations of
+    the day's arrivals: a day with at least its demand on hand fills everyone; on the others
+    the segment at position j of a rotation gets min(d, max(h - the demand before it, 0)),
+    h the units on hand before the day's demand (``before``)."""
+    n_points, _, n_seg = demand.shape
+    scored = demand[:, score_from:, :]
+    out = np.zeros((n_points, n_seg))
+    np.add.at(out, pt, scored.sum(axis=1)[pt])
+    r, t = np.nonzero(before < total[:, score_from:][pt])
+    if not r.size:
+        return out
+    p = pt[r]
+    d = scored[p, t, :]  # (m, segments)
+    h = before[r, t]
+    k = np.maximum(live[p].astype(np.intp), 1)
+    got = np.zeros_like(d)
+    for shift in range(n_seg):
+        on = shift < k
+        cum = np.zeros(r.size)
+        for j in range(n_seg):
+            seg = np.where(j < k, (j + shift) % k, j)
+            dj = np.take_along_axis(d, seg[:, None], axis=1)[:, 0]
+            share = np.where(on & (j < k), np.minimum(dj, np.maximum(h - cum, 0.0)), 0.0)
+            np.add.at(got, (np.arange(r.size), seg), share / k)
+            cum += dj
+    np.add.at(out, p, got - d)
+    return out
+
+
+def replay_plan(
+    plan: pl.DataFrame,
+    segment_rows: pl.DataFrame,
+    daily: pl.DataFrame,
+    keys: Sequence[str],
+    *,
+    first: dt.date,
+    days: int,
+    rationed: bool = True,
+) -> pl.DataFrame:
+    """Replay ``plan`` (one row per stocking point: ``policy_type, review_days, reorder_point,
+    order_qty, order_up_to, lead_time_days, unit_cost``) on ``daily`` demand (``daily_demand``)
+    from ``first`` over ``WARMUP_DAYS + days`` days, the last ``days`` scored.
+
+    ``segment_rows``: the per-segment table (``keys, segment, priority, reserve_level,
+    demand_share``): each segment's priority, reserve (with ``rationed`` false, none: the
+    uniform plan serves first come, first served) and share of the point's stock.
+    """
+    keys = list(keys)
+    n_days = WARMUP_DAYS + days
+    pts = plan.select(*[pl.col(k).cast(pl.String) for k in keys]).with_row_index("_p")
+    seg = (
+        segment_rows.select(
+            *[pl.col(k).cast(pl.String) for k in keys],
+            pl.col("segment").cast(pl.String),
+            pl.col("priority").cast(pl.Float64),
+            (pl.col("reserve_level") if rationed else pl.lit(0.0)).cast(pl.Float64).alias("c"),
+            pl.col("demand_share").cast(pl.Float64).alias("share"),
+        )
+        .join(pts, on=keys, how="inner")
+        .with_columns(planned=pl.lit(True))
+    )
+    seen = daily.join(pts, on=keys, how="inner").select("_p", "segment").unique()
+    top_reserve = seg.group_by("_p").agg(pl.col("c").max().alias("c_max"))
+    extra = (
+        seen.join(seg.select("_p", "segment"), on=["_p", "segment"], how="anti")
+        .join(top_reserve, on="_p", how="left")
+        .select(
+            "_p",
+            "segment",
+            pl.lit(float("inf")).alias("priority"),
+            pl.col("c_max").fill_null(0.0).alias("c"),
+            pl.lit(0.0).alias("share"),
+            pl.lit(False).alias("planned"),
+        )
+    )
+    # Per point: its segments by priority (then label), those it did not foresee last.
+    rows = (
+        pl.concat([seg.select(extra.columns), extra])
+        .sort("_p", "priority", "segment")
+        .with_columns(pl.int_range(pl.len()).over("_p").alias("_k"))
+    )
+    # Positions rotated: the segments with demand at the point, in priority order.
+    live_segments = (
+        rows.join(seen, on=["_p", "segment"], how="inner")
+        .sort("_p", "_k")
+        .with_columns(_live=pl.int_range(pl.len()).over("_p"))
+    )
+    rows = rows.join(
+        live_segments.select("_p", "segment", "_live"), on=["_p", "segment"], how="left"
+    ).sort("_p", "_k")
+    n_points = plan.height
+    live = np.zeros(n_points, dtype=np.int64)
+    counts = live_segments.group_by("_p").len()
+    live[counts["_p"].to_numpy()] = counts["len"].to_numpy()
+    n_seg = int(max(live.max(initial=0), 1))
+    demand = np.zeros((n_points, n_days, n_seg))
+    reserves = np.zeros((n_points, n_seg))
+    idx = rows.filter(pl.col("_live").is_not_null())
+    reserves[idx["_p"].to_numpy(), idx["_live"].to_numpy()] = idx["c"].to_numpy()
+    cells = daily.join(pts, on=keys, how="inner").join(
+        idx.select("_p", "segment", "_live"), on=["_p", "segment"], how="inner"
+    )
+    if cells.height:
+        day = cells.select((pl.col("day") - pl.lit(first)).dt.total_days()).to_series().to_numpy()
+        demand[cells["_p"].to_numpy(), day, cells["_live"].to_numpy()] = cells["q"].to_numpy()
+    col = plan.get_column
+    periodic = (col("policy_type") == "RS").to_numpy()
+    asked, filled, held = serve_points(
+        demand,
+        reserves,
+        live,
+        reorder_point=col("reorder_point").fill_null(0.0).to_numpy().astype(float),
+        order_qty=col("order_qty").fill_null(0.0).to_numpy().astype(float),
+        order_up_to=col("order_up_to").fill_null(0.0).to_numpy().astype(float),
+        periodic=periodic,
+        review_days=np.maximum(np.rint(col("review_days").to_numpy().astype(float)), 1),
+        lead_days=np.rint(col("lead_time_days").to_numpy().astype(float)),
+        score_from=WARMUP_DAYS,
+    )
+    unit_cost = col("unit_cost").fill_null(1.0).to_numpy().astype(float)
+    p = rows["_p"].to_numpy()
+    k = rows["_live"].fill_null(-1).to_numpy()
+    has = k >= 0
+    kk = np.where(has, k, 0)
+    share = rows["share"].to_numpy()
+    out = pl.DataFrame(
+        {
+            "_p": p,
+            "segment": rows["segment"],
+            "asked": np.where(has, asked[p, kk], 0.0),
+            "filled": np.where(has, filled[p, kk], 0.0),
+            "stock_units": held[p] * share,
+            "stock_value": held[p] * share * unit_cost[p],
+        }
+    )
+    # A point without any segment row (no forecast segment, no demand): its stock, unshared.
+    bare = np.setdiff1d(np.arange(n_points), p)
+    if bare.size:
+        out = pl.concat(
+            [
+                out,
+                pl.DataFrame(
+                    {
+                        "_p": bare.astype(np.uint32),
+                        "segment": [None] * bare.size,
+                        "asked": np.zeros(bare.size),
+                        "filled": np.zeros(bare.size),
+                        "stock_units": held[bare],
+                        "stock_value": held[bare] * unit_cost[bare],
+                    },
+                    schema_overrides={"segment": pl.String},
+                ),
+            ],
+            how="vertical_relaxed",
+        )
+    # Per stocking point x segment: asked, filled, stock (means over starts and orders).
+    return out.join(pts, on="_p", how="left").drop("_p").select(*keys, pl.exclude(keys))
+
+
+def held_out(
+    orders: pl.DataFrame,
+    customers: pl.DataFrame | None,
+    *,
+    policy: pl.DataFrame,
+    segment_rows: pl.DataFrame,
+    keys: Sequence[str],
+    forecast_ds: pl.Series,
+    period_days: float,
+    uniform: pl.DataFrame | None = None,
+    uniform_plan: str | None = None,
+) -> StockHeldOut | None:
+    """The plan ``policy`` (and the ``uniform`` one) replayed on the whole periods of the
+    forecast's horizon that ``orders`` cover (see the module docstring); None when they cover
+    none.
+
+    Args:
+        orders: every order line (history and after), with ``keys``, ``order_date``,
+            ``quantity`` (and ``customer_id`` with ``customers``), routed as the plan's history.
+        customers: ``customer_id, segment`` of the forecast's segments; None when the forecast
+            has none (every line is segment ``*``).
+        policy: the stage's policy (points with ``no_demand`` are not replayed).
+        segment_rows: the stage's per-segment table.
+        uniform: the uniform plan compared against (same points), replayed without reserves.
+    """
+    keys = list(keys)
+    end = cast(dt.date | None, orders.get_column("order_date").cast(pl.Date).max())
+    span = held_out_days(forecast_ds, end, period_days)
+    if span is None:
+        return None
+    start, periods, days = span
+    first = start - dt.timedelta(days=WARMUP_DAYS)
+    daily = daily_demand(orders, customers, keys, first, start + dt.timedelta(days=days))
+    plan = policy
+    if "no_demand" in plan.columns:
+        plan = plan.filter(~pl.col("no_demand").fill_null(False))
+    replayed = replay_plan(plan, segment_rows, daily, keys, first=first, days=days)
+    other = (
+        replay_plan(uniform, segment_rows, daily, keys, first=first, days=days, rationed=False)
+        if uniform is not None
+        else None
+    )
+    scored = daily.filter(pl.col("day") >= start)
+    unplanned = scored.join(
+        plan.select(*[pl.col(k).cast(pl.String) for k in keys]), on=keys, how="anti"
+    )
+    table = _by_segment(replayed, other, segment_rows, plan)
+    return StockHeldOut(
+        start=start,
+        periods=periods,
+        period_days=period_days,
+        days=days,
+        points=plan.height,
+        table=table,
+        uniform_plan=uniform_plan if uniform is not None else None,
+        unplanned_units=float(unplanned.get_column("q").sum()),
+        unplanned_points=unplanned.select(keys).unique().height,
+    )
+
+
+def _by_segment(
+    seg: pl.DataFrame,
+    uni: pl.DataFrame | None,
+    segment_rows: pl.DataFrame,
+    policy: pl.DataFrame,
+) -> pl.DataFrame:
+    """One row per segment (by priority, those no plan knew last) and ``(all)``."""
+    keys = [c for c in ("site", "sku") if c in seg.columns]
+    weight = segment_rows.join(
+        policy.select(*[pl.col(k).cast(pl.String) for k in keys], "mean_demand"),
+        on=keys,
+        how="inner",
+    ).with_columns(w=pl.col("demand_share") * pl.col("mean_demand").fill_null(0.0))
+    # Sums over rows sorted, groups in order: the same bits whatever order the rows came in.
+    weight = weight.sort("segment", *keys)
+    w = pl.col("w")
+    known = w.filter(pl.col("expected_fill_rate").is_not_null()).sum()
+    expected = pl.when(known > 0).then((pl.col("expected_fill_rate") * w).sum() / known)
+    promise = pl.concat(
+        [
+            weight.group_by("segment", maintain_order=True).agg(
+                pl.col("priority").min(),
+                pl.col("service_measure").first().alias("measure"),
+                pl.col("service_level").first().alias("target"),
+                expected.alias("expected_fill"),
+            ),
+            weight.select(
+                pl.lit(ALL).alias("segment"),
+                pl.lit(None, pl.Int64).alias("priority"),
+                pl.lit(None, pl.String).alias("measure"),
+                pl.lit(None, pl.Float64).alias("target"),
+                expected.alias("expected_fill"),
+            ),
+        ],
+        how="vertical_relaxed",
+    )
+
+    def totals(cells: pl.DataFrame, name: str) -> pl.DataFrame:
+        cells = cells.sort("segment", *keys, nulls_last=True)
+        fill = pl.when(pl.col("asked") > 0).then(pl.col("filled") / pl.col("asked"))
+        sums = [pl.col(c).sum() for c in ("asked", "filled", "stock_value", "stock_units")]
+        per = (
+            cells.filter(pl.col("segment").is_not_null())
+            .group_by("segment", maintain_order=True)
+            .agg(sums)
+        )
+        every = cells.select(pl.lit(ALL).alias("segment"), *sums)
+        return pl.concat([per, every]).select(
+            "segment",
+            "asked",
+            fill.alias(f"fill_{name}"),
+            pl.col("stock_value").alias(f"stock_{name}"),
+            pl.col("stock_units").alias(f"stock_units_{name}"),
+        )
+
+    out = totals(seg, "segmented")
+    if uni is not None:
+        out = out.join(totals(uni, "uniform").drop("asked"), on="segment", how="left")
+    out = out.join(promise, on="segment", how="left")
+    last = out.filter(pl.col("segment") == ALL)
+    per = out.filter(pl.col("segment") != ALL).sort("priority", "segment", nulls_last=True)
+    columns = [
+        "segment",
+        "measure",
+        "target",
+        "expected_fill",
+        "asked",
+        "fill_segmented",
+        *(["fill_uniform"] if uni is not None else []),
+        "stock_segmented",
+        *(["stock_uniform"] if uni is not None else []),
+        "stock_units_segmented",
+        *(["stock_units_uniform"] if uni is not None else []),
+    ]
+    return pl.concat([per, last], how="vertical_relaxed").select(columns)
