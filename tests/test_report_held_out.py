@@ -76,7 +76,7 @@ def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> N
     assert (first.label, first.value) == ("Held-out WAPE", "78.1%")
     assert first.detail == (
         "on the 8 weeks from 2011-10-10, which the forecast did not see (sku level); best "
-        "simple baseline 84.8% (8-week average): 0.92 of it"
+        "simple baseline 84.8% (8-week average): 0.921 of it"
     )
     # The backtest follows, named as one, at its own level (the backtest frame's overall row).
     second = section.headlines[1]
@@ -88,9 +88,9 @@ def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> N
         "Held out: the 8 weeks from 2011-10-10, which the forecast did not see (the order lines "
         "on or after its --as-of day, every line kept), scored at sku level over 3,558 sku "
         "series (demand 901,678 units): forecast WAPE 78.1% against the best simple baseline's "
-        "84.8% (8-week average), 0.92 of it; the forecast summed to 0.99 of the demand. Made "
+        "84.8% (8-week average), 0.921 of it; the forecast summed to 0.992 of the demand. Made "
         "directly at sku level, without segments, the forecast's WAPE is 78.1%: the segments' "
-        "forecasts summed are 1.00 of it. 107 sku series sold in those weeks have no forecast "
+        "forecasts summed are 1.000 of it. 107 sku series sold in those weeks have no forecast "
         "(first sold on or after 2011-10-10): not scored.",
     )
     table = next(b for b in section.blocks if isinstance(b, TableBlock))
@@ -100,8 +100,8 @@ def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> N
         for r in table.frame.iter_rows()
     ]
     assert rows == [
-        ("forecast", "78.1%", "0.99"),
-        ("sku direct", "78.1%", "0.99"),
+        ("forecast", "78.1%", "0.992"),
+        ("sku direct", "78.1%", "0.992"),
         ("naive", "117.5%", "1.43"),
         ("seasonal naive", "117.0%", "1.41"),
         ("4-week average", "92.7%", "1.27"),
@@ -118,18 +118,18 @@ def test_a_forecast_that_lost_to_a_simple_baseline_says_so_in_the_headline() -> 
         metadata=meta(held(wape=wape, unscored_new_series=1, periods=1), kind="backtest"),
     )
     first = accuracy(report).headlines[0]
-    # 0.80 / 0.79 = 1.0127
+    # 0.80 / 0.79 = 1.0127; 0.80 / 0.70 = 1.1429
     assert first.value == "80.0%"
     assert first.detail == (
         "on the week of 2011-10-10, which the forecast did not see (sku level); lost to a "
-        "simple baseline, 79.0% (4-week average): 1.01 of it"
+        "simple baseline, 79.0% (4-week average): 1.013 of it"
     )
     on_both_pages(
         report,
-        "forecast WAPE 80.0% against the best simple baseline's 79.0% (4-week average), 1.01 of "
+        "forecast WAPE 80.0% against the best simple baseline's 79.0% (4-week average), 1.013 of "
         "it: the forecast lost; the 4-week average of each sku's own history was nearer what "
-        "happened; the forecast summed to 0.99 of the demand. Made directly at sku level, "
-        "without segments, the forecast's WAPE is 70.0%: the segments' forecasts summed are 1.14 "
+        "happened; the forecast summed to 0.992 of the demand. Made directly at sku level, "
+        "without segments, the forecast's WAPE is 70.0%: the segments' forecasts summed are 1.143 "
         "of it, so segmenting cost accuracy in that week. 1 sku series sold in that week has no "
         "forecast",
     )
@@ -141,7 +141,7 @@ def test_the_held_out_check_is_shown_without_a_backtest() -> None:
     assert [(h.label, h.value) for h in section.headlines] == [
         ("Held-out WAPE", "78.1%"),
         ("Best simple baseline", "84.8%"),
-        ("Forecast sum / demand", "0.99"),
+        ("Forecast sum / demand", "0.992"),
     ]
     assert section.headlines[1].detail == "WAPE of the 8-week average"
     assert "No backtest table (segchain forecast --backtest FILE)" in section.subtitle
@@ -162,10 +162,11 @@ def test_a_forecast_without_a_held_out_check_has_the_accuracy_section_as_before(
 MONDAY = dt.date(2024, 1, 1)
 
 
-def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Path) -> None:
-    """Through the commands: forecast --as-of writes the check, report quotes it."""
+def _orders_as_of(tmp_path: Path) -> pl.DataFrame:
+    """Two skus sold every day for 20 weeks from MONDAY, written with three customers' segments
+    (orders.csv, seg.csv)."""
     rows = []
-    for d in range(20 * 7):  # two skus sold every day for 20 weeks
+    for d in range(20 * 7):
         day = MONDAY + dt.timedelta(days=d)
         rows.append((f"O{d}", day, f"C{d % 3}", "A", float(1 + d % 5), 2.0))
         rows.append((f"P{d}", day, f"C{(d + 1) % 3}", "B", float(2 + d % 3 + (d > 90)), 3.0))
@@ -175,15 +176,27 @@ def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Pa
     pl.DataFrame({"customer_id": ["C0", "C1", "C2"], "segment": ["S", "S", "T"]}).write_csv(
         tmp_path / "seg.csv"
     )
-    fc = tmp_path / "fc.parquet"
+    return orders
+
+
+def _forecast_as_of(cli, tmp_path: Path, *quiet: str):  # type: ignore[no-untyped-def]
     made = cli(
         "forecast", str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv"),
         "--as-of", "2024-03-25", "--horizon", "4", "--models", "WindowAverage", "--n-jobs", "1",
-        "-o", str(fc), "-q",
+        "-o", str(tmp_path / "fc.parquet"), *quiet,
     )  # fmt: skip
     assert made.exit_code == 0, made.output
+    return made
+
+
+def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Path) -> None:
+    """Through the commands: forecast --as-of writes the check, report quotes it."""
+    orders = _orders_as_of(tmp_path)
+    _forecast_as_of(cli, tmp_path, "-q")
     page = tmp_path / "r.html"
-    result = cli("report", str(fc), str(tmp_path / "orders.csv"), "-o", str(page), "-q")
+    result = cli(
+        "report", str(tmp_path / "fc.parquet"), str(tmp_path / "orders.csv"), "-o", str(page), "-q"
+    )
     assert result.exit_code == 0, result.output
     # The demand of the 4 weeks from 2024-03-25 (days 84-111), by polars over the orders.
     after = orders.filter(
@@ -194,6 +207,30 @@ def test_cli_report_shows_the_held_out_check_forecast_recorded(cli, tmp_path: Pa
     text = page.read_text()
     assert escape(f"scored at sku level over 2 sku series (demand {demand:,.0f} units)") in text
     assert "Held out: the 4 weeks from 2024-03-25, which the forecast did not see" in text
+
+
+def test_cli_report_quotes_the_held_out_figures_as_forecast_printed_them(
+    cli, tmp_path: Path
+) -> None:
+    """The page wrote forecast's ``= 0.921`` as ``0.92 of it`` and its table's 0.992 as 0.99: a
+    user comparing the two read two figures. Each is now written as stderr writes it."""
+    import re
+
+    _orders_as_of(tmp_path)
+    said = _forecast_as_of(cli, tmp_path).stderr
+    ratio = re.search(r"forecast WAPE / best baseline's \(([^)]+)\) = ([0-9.]+)", said)
+    direct = re.search(r"segments summed / sku direct = ([0-9.]+)", said)
+    bias = re.search(r"forecast: forecast +│ +[0-9.]+% │ +([0-9.]+)", said)
+    assert ratio and direct and bias, said
+    assert len(ratio[2]) == 5  # three decimals
+    page = tmp_path / "r.html"
+    result = cli("report", str(tmp_path / "fc.parquet"), "-o", str(page), "-q")
+    assert result.exit_code == 0, result.output
+    text = page.read_text()
+    assert escape(f"({ratio[1]}): {ratio[2]} of it") in text  # the headline
+    assert escape(f"({ratio[1]}), {ratio[2]} of it") in text  # the sentence under it
+    assert escape(f"the forecast summed to {bias[1]} of the demand") in text
+    assert escape(f"the segments' forecasts summed are {direct[1]} of it") in text
 
 
 # ---- the fan chart: what was ordered in the forecast's periods, where the orders run past them

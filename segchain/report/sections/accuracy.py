@@ -11,6 +11,7 @@ from segchain.formatting import agree
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
+    NUM,
     PCT,
     RATIO,
     UNITS,
@@ -345,7 +346,7 @@ def held_out_section(check: HeldOutCheck, why: str) -> Section:
     heads.append(
         Headline(
             "Forecast sum / demand",
-            format_number(check.bias, RATIO),
+            format_number(check.bias, NUM),
             f"units forecast over units ordered, {check.span()}",
         )
     )

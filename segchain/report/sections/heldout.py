@@ -17,10 +17,10 @@ from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree, plural
+from segchain.formatting import MISSING, agree, plural
 from segchain.report.model import (
+    NUM,
     PCT,
-    RATIO,
     UNITS,
     Headline,
     Note,
@@ -163,13 +163,20 @@ def _approach_order(name: str, level: str) -> tuple[int, float, str]:
 # ---- wording
 
 
+def ratio_text(x: float | None) -> str:
+    """A held-out ratio (a WAPE over another's) as forecast writes it on stderr (``= 0.921``,
+    three decimals): the page quotes the same figure, not ``0.92``. The sums over the demand
+    are written as forecast's stderr table writes them (``NUM``: 0.992, 1.43)."""
+    return MISSING if x is None else f"{x:,.3f}"
+
+
 def held_out_headline(check: HeldOutCheck) -> Headline:
     """The section's first headline: what happened, against the best simple baseline."""
     best, ratio = check.best, check.ratio
     detail = f"on {check.span()}, which the forecast did not see ({check.level} level)"
     if best is not None and ratio is not None:
         name, wape = best
-        against = f"{pct(wape)} ({name}): {format_number(ratio, RATIO)} of it"
+        against = f"{pct(wape)} ({name}): {ratio_text(ratio)} of it"
         # A forecast worse than a simple average says so where a reader looks first.
         detail += f"; lost to a simple baseline, {against}" if check.lost else ""
         detail += "" if check.lost else f"; best simple baseline {against}"
@@ -197,7 +204,7 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
         name, wape = best
         text += (
             f"forecast WAPE {pct(check.wape)} against the best simple baseline's {pct(wape)} "
-            f"({name}), {format_number(ratio, RATIO)} of it"
+            f"({name}), {ratio_text(ratio)} of it"
         )
         if check.lost:
             text += (
@@ -208,7 +215,7 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
             text += ": no better than that baseline"
     if check.wape is not None:
         if check.bias is not None:
-            text += f"; the forecast summed to {format_number(check.bias, RATIO)} of the demand"
+            text += f"; the forecast summed to {format_number(check.bias, NUM)} of the demand"
         text += "."
     direct = check.direct
     if check.wape is not None and direct:
@@ -217,7 +224,7 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
         text += (
             f" Made directly at {level} level, without segments, the forecast's WAPE is "
             f"{pct(direct)}: the segments' forecasts summed are "
-            f"{format_number(vs_direct, RATIO)} of "
+            f"{ratio_text(vs_direct)} of "
             + (
                 "it."
                 if same
@@ -235,7 +242,7 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
         TableBlock(
             f"Held out: each approach on {check.span()} ({level} level)",
             check.scores,
-            formats={"wape": PCT, "sum / demand": RATIO},
+            formats={"wape": PCT, "sum / demand": NUM},
             heat=("wape",),
             note=(
                 f"The forecast summed to the {level}; the simple baselines from each {level}'s "
