@@ -13,11 +13,11 @@ from html import escape
 from pathlib import Path
 
 import polars as pl
-from test_report import backtest_frame, forecast_frame
+from test_report import all_tables, backtest_frame, forecast_frame
 from test_report_unknown_tables import on_both_pages
 
 from segchain.report import build_report, to_html
-from segchain.report.model import TableBlock
+from segchain.report.model import Note, TableBlock
 
 # Online Retail's chain as of 2011-10-10, 8 weeks held out (forecast's stderr of that run; the
 # sku forecast made directly equals the segments' summed, reconciled top-down with it).
@@ -159,6 +159,72 @@ def test_a_forecast_without_a_held_out_check_has_the_accuracy_section_as_before(
     )
 
 
+# ---- What to do now: a forecast that lost held out is the first thing to act on
+
+# Superstore by sub-category as of 2022-06-06 (forecast's stderr of that run): the forecast's
+# 46.5 % against the 13-week average's 45.0 %, 1.034 of it.
+LOST = WAPE | {"forecast": 0.465, "sku direct": 0.465, "13-week average": 0.45}
+
+
+def actions(report):  # type: ignore[no-untyped-def]
+    return next(s for s in report.sections if s.key == "actions")
+
+
+def test_what_to_do_now_says_first_that_the_forecast_lost_held_out() -> None:
+    report = build_report(all_tables(), metadata=meta(held(wape=LOST)))
+    section = actions(report)
+    assert report.sections[0] is section
+    first = section.headlines[0]
+    # 0.465 / 0.45 = 1.0333; the 13-week average is the lowest baseline (45.0 % < 84.8 %).
+    assert (first.label, first.value) == ("Forecast held out", "lost")
+    assert (
+        first.detail == "to the 13-week average: WAPE 46.5% against 45.0%, 1.033 of it (sku level)"
+    )
+    # The plan's own headlines follow.
+    assert [h.label for h in section.headlines[1:]] == ["Open sites", "Promises kept"]
+    assert section.blocks[0].text == (
+        "Plan from the 13-week average, not from this forecast: held out over the 8 weeks from "
+        "2011-10-10, which the forecast did not see, the 13-week average of each sku's own "
+        "history was nearer what happened (WAPE 45.0% against the forecast's 46.5%: 1.033 of it, "
+        "at sku level). Forecast again with --models WindowAverage13 to plan from that average, "
+        "and stock from that forecast: the reorder points, safety stock and orders of this plan "
+        "come from the forecast that lost (Forecast accuracy gives each approach)."
+    )
+    on_both_pages(report, "Plan from the 13-week average, not from this forecast")
+
+
+def test_what_to_do_now_names_the_model_of_the_baseline_that_won() -> None:
+    averages = {"4-week average": 1.3, "8-week average": 1.3, "13-week average": 1.3}
+    wape = WAPE | averages | {"forecast": 1.2, "seasonal naive": 1.0, "naive": 1.1}
+    report = build_report(all_tables(), metadata=meta(held(wape=wape)))
+    text = actions(report).blocks[0].text
+    assert "Plan from the seasonal naive, not from this forecast" in text
+    assert "(WAPE 85.3% against" not in text and "1.200 of it" in text  # 1.2 / 1.0
+    assert "Forecast again with --models SeasonalNaive to plan from it, and stock" in text
+
+
+def test_what_to_do_now_is_made_for_a_lost_forecast_alone() -> None:
+    # No policy, sites or promises: the section was skipped; the loss alone makes it.
+    report = build_report({"forecast": forecast_frame()}, metadata=meta(held(wape=LOST)))
+    section = actions(report)
+    assert [h.label for h in section.headlines] == ["Forecast held out"]
+    assert not any(s.startswith("Actions:") for s in report.skipped)
+
+
+def _said(block) -> str:  # type: ignore[no-untyped-def]
+    return block.text if isinstance(block, Note) else block.title
+
+
+def test_what_to_do_now_is_unchanged_by_a_forecast_that_won_or_was_not_held_out() -> None:
+    won = build_report(all_tables(), metadata=meta(held()))
+    plain = build_report(all_tables())
+    assert actions(won).headlines == actions(plain).headlines
+    assert [_said(b) for b in actions(won).blocks] == [_said(b) for b in actions(plain).blocks]
+    alone = build_report({"forecast": forecast_frame()}, metadata=meta(held()))
+    assert all(s.key != "actions" for s in alone.sections)
+    assert any(s.startswith("Actions:") for s in alone.skipped)
+
+
 MONDAY = dt.date(2024, 1, 1)
 
 
@@ -231,6 +297,10 @@ def test_cli_report_quotes_the_held_out_figures_as_forecast_printed_them(
     assert escape(f"({ratio[1]}), {ratio[2]} of it") in text  # the sentence under it
     assert escape(f"the forecast summed to {bias[1]} of the demand") in text
     assert escape(f"the segments' forecasts summed are {direct[1]} of it") in text
+    # This forecast lost (stderr's ratio above 1): What to do now says so, first.
+    assert float(ratio[2]) > 1
+    assert text.index('<section id="actions">') < text.index('<section id="accuracy">')
+    assert escape(f"Plan from the {ratio[1]}, not from this forecast") in text
 
 
 # ---- the fan chart: what was ordered in the forecast's periods, where the orders run past them

@@ -9,6 +9,8 @@ the network's own rule (great-circle km / km_per_day, from the network's recorde
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import polars as pl
 
@@ -51,6 +53,7 @@ from segchain.report.sections.common import (
     whole,
     with_unknowns,
 )
+from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
@@ -748,10 +751,58 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
     return head, blocks
 
 
+def _baseline_models(name: str) -> str | None:
+    """forecast's --models that forecast as the held-out baseline ``name`` does (``13-week
+    average``: WindowAverage13), None for a name it does not know."""
+    fixed = {"naive": "Naive", "seasonal naive": "SeasonalNaive"}
+    if name in fixed:
+        return fixed[name]
+    found = re.fullmatch(r"(\d+)-(day|week|month) average", name)
+    return f"WindowAverage{found.group(1)}" if found else None
+
+
+def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
+    """When the forecast lost to a simple baseline on the periods held out after its --as-of
+    day: the plan below is made from a forecast that a simple average beat. Said first, with
+    which baseline won, by how much, and how to plan from it. None when it did not lose."""
+    best, ratio = check.best, check.ratio
+    if not check.lost or best is None or ratio is None:
+        return None
+    name, wape = best
+    models = _baseline_models(name)
+    head = Headline(
+        "Forecast held out",
+        "lost",
+        f"to the {name}: WAPE {pct(check.wape)} against {pct(wape)}, {ratio_text(ratio)} of "
+        f"it ({check.level} level)",
+    )
+    note = Note(
+        f"Plan from the {name}, not from this forecast: held out over {check.span()}, which the "
+        f"forecast did not see, the {name} of each {check.level}'s own history was nearer what "
+        f"happened (WAPE {pct(wape)} against the forecast's {pct(check.wape)}: "
+        f"{ratio_text(ratio)} of it, at {check.level} level). "
+        + (
+            f"Forecast again with --models {models} to plan from that average"
+            if models is not None and models.startswith("WindowAverage")
+            else f"Forecast again with --models {models} to plan from it"
+            if models is not None
+            else "Forecast again with a simpler model"
+        )
+        + ", and stock from that forecast: the reorder points, safety stock and orders of "
+        "this plan come from the forecast that lost (Forecast accuracy gives each approach)."
+    )
+    return head, note
+
+
 def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     order = segment_order(tables)
     heads: list[Headline] = []
     blocks: list[Block] = []
+    held = held_out_check(meta)
+    lost = _held_out_lost(held) if held is not None else None
+    if lost is not None:
+        heads.append(lost[0])
+        blocks.append(lost[1])
     due = reorder_list(tables)
     if due is not None:
         head, more = _reorder_blocks(due, tables["policy"])
@@ -778,6 +829,17 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         return (
             "Actions: no policy with order_now, sites or promises in the inputs "
             "(segchain stock --on-hand, segchain network)."
+        )
+    if lost is not None and len(heads) == 1:
+        # The forecast's loss alone: no order, site or promise to act on in the inputs.
+        return Section(
+            "actions",
+            "What to do now",
+            "The forecast lost to a simple baseline on the periods held out after it was "
+            "made; no policy with order_now, sites or promises in the inputs (segchain stock "
+            "--on-hand, segchain network).",
+            heads,
+            blocks,
         )
     return Section(
         "actions",
