@@ -81,7 +81,7 @@ def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> N
     # The backtest follows, named as one, at its own level (the backtest frame's overall row).
     second = section.headlines[1]
     assert (second.label, second.value) == ("Backtest WAPE", "35.0%")
-    assert second.detail.startswith("over segment × sku series, vs 45.0% for ")
+    assert second.detail.startswith("at segment × sku level (held out: sku); vs 45.0% for ")
     assert "MASE 1.07 vs 1.10" in second.detail
     on_both_pages(
         report,
@@ -108,6 +108,37 @@ def test_the_accuracy_section_leads_with_what_happened_after_the_forecast() -> N
         ("8-week average", "84.8%", "1.09"),
         ("13-week average", "85.3%", "1.04"),
     ]
+
+
+def test_each_accuracy_figure_names_its_level_where_both_are_shown() -> None:
+    """The held-out check is at sku level, the backtest at the forecast's own series: a page
+    giving 78.1 % and 113.2 % must say which is which. A forecast routed by --assignments has
+    site x segment x sku series while its --by says segment,sku (the site is routing's), and
+    the check's level is recorded as 'site,sku'."""
+    routed = backtest_frame().with_columns(
+        pl.lit("DC-1").alias("site"), pl.col("unique_id").str.replace("^", "DC-1/")
+    )
+    report = build_report(
+        {
+            "forecast": forecast_frame().with_columns(pl.lit("DC-1").alias("site")),
+            "backtest": routed,
+        },
+        metadata=meta(held(level="site,sku")),
+    )
+    section = accuracy(report)
+    held_out, backtest = section.headlines[:2]
+    assert held_out.detail.startswith(
+        "on the 8 weeks from 2011-10-10, which the forecast did not see (site × sku level); "
+    )
+    assert backtest.detail.startswith(
+        "at site × segment × sku level (held out: site × sku); vs 45.0% for "
+    )
+    # The note that quotes the backtest's pooled WAPE right under the check names it too.
+    on_both_pages(report, "Pooled over all site × segment × sku series, the chosen models")
+    on_both_pages(report, "scored at site × sku level over 3,558 site × sku series")
+    # Without a held-out check there is one level on the page: the note is as it was.
+    alone = to_html(build_report({"forecast": forecast_frame(), "backtest": routed}))
+    assert "Pooled over all series, the chosen models" in alone
 
 
 def test_a_forecast_that_lost_to_a_simple_baseline_says_so_in_the_headline() -> None:

@@ -46,6 +46,7 @@ from segchain.report.sections.common import (
     with_unknowns,
     wmean,
 )
+from segchain.report.sections.forecast import series_keys
 from segchain.report.sections.heldout import (
     HeldOutCheck,
     held_out_blocks,
@@ -262,8 +263,11 @@ def beating_note(
     base_wape: float | None,
     base_name: str,
     pooled: bool,
+    *,
+    level: str = "",
 ) -> str:
-    """What the share of series beating the baseline means for the plan."""
+    """What the share of series beating the baseline means for the plan; ``level`` names the
+    backtest's series (``segment × sku``) where a held-out check at another level is beside it."""
     b = beating(series, forecast)
     share, volume = b.share, b.volume
     text = (
@@ -282,7 +286,8 @@ def beating_note(
         text += ". "
     text += left_out
     if wape is not None and base_wape is not None:
-        how = "Pooled over all series" if pooled else "On average over series"
+        over = f"{level} series" if level else "series"
+        how = f"Pooled over all {over}" if pooled else f"On average over {over}"
         if wape < base_wape:
             text += (
                 f"{how}, the chosen models' error (WAPE {pct(wape)}) is below the baseline's "
@@ -320,6 +325,22 @@ def _backtested(series: pl.DataFrame) -> Headline:
             unfilled_note(series, "unique_id", "row", "series id"),
         ),
     )
+
+
+def backtest_level(series: pl.DataFrame, forecast: pl.DataFrame | None, meta: Meta) -> str:
+    """The level the backtest scored its series at, in words (``site × segment × sku``): the
+    key columns of its series rows, else of the forecast's, as the forecast section names them
+    (``series_keys``: the forecast's --by, the site first where --assignments routed it, which
+    --by does not say); else its --by alone, or "" when nothing says it."""
+    params = {"by": params_of(meta, "backtest").get("by") or params_of(meta, "forecast").get("by")}
+    by = [c for c in str(params["by"] or "").split(",") if c]
+    for frame in (series, forecast):
+        # A table without one of --by's columns (a backtest cut down by hand) cannot say it.
+        if frame is not None and all(c in frame.columns for c in by):
+            keys = series_keys(frame, params)
+            if keys:
+                return " × ".join(keys)
+    return " × ".join(by)
 
 
 SUBTITLE = (
@@ -394,15 +415,17 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         ]
     else:
         # What happened leads; what the backtest expected follows, its MASE beside its WAPE,
-        # and its level named: the held-out check is at the level stock plans at (the sku).
-        by = params_of(meta, "backtest").get("by") or params_of(meta, "forecast").get("by")
-        over = f"over {' × '.join(str(by).split(','))} series, " if by else ""
+        # and each one's level named: the held-out check is at the level stock plans at (the
+        # sku), the backtest over the forecast's own series (per segment: smaller, noisier), so
+        # two WAPEs far apart are no contradiction.
+        level = backtest_level(series, tables.get("forecast"), meta)
+        at = f"at {level} level (held out: {held.level_words}); " if level else ""
         heads = [
             held_out_headline(held),
             Headline(
                 "Backtest WAPE",
                 pct(wape),
-                f"{over}vs {pct(base_wape)} for {base_name}{wape_how}; MASE "
+                f"{at}vs {pct(base_wape)} for {base_name}{wape_how}; MASE "
                 f"{format_number(mase, RATIO)} vs {format_number(base_mase, RATIO)}{mase_how}",
             ),
         ]
@@ -423,7 +446,13 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         blocks.append(
             Note(
                 beating_note(
-                    series, tables.get("forecast"), wape, base_wape, base_name, wape_how == ""
+                    series,
+                    tables.get("forecast"),
+                    wape,
+                    base_wape,
+                    base_name,
+                    wape_how == "",
+                    level=backtest_level(series, tables.get("forecast"), meta) if held else "",
                 )
             )
         )

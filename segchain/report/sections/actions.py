@@ -774,13 +774,14 @@ def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
         "Forecast held out",
         "lost",
         f"to the {name}: WAPE {pct(check.wape)} against {pct(wape)}, {ratio_text(ratio)} of "
-        f"it ({check.level} level)",
+        f"it ({check.level_words} level)",
     )
+    level = check.level_words
     note = Note(
         f"Plan from the {name}, not from this forecast: held out over {check.span()}, which the "
-        f"forecast did not see, the {name} of each {check.level}'s own history was nearer what "
+        f"forecast did not see, the {name} of each {level}'s own history was nearer what "
         f"happened (WAPE {pct(wape)} against the forecast's {pct(check.wape)}: "
-        f"{ratio_text(ratio)} of it, at {check.level} level). "
+        f"{ratio_text(ratio)} of it, at {level} level). "
         + (
             f"Forecast again with --models {models} to plan from that average"
             if models is not None and models.startswith("WindowAverage")

@@ -53,6 +53,11 @@ class HeldOutCheck:
     period: tuple[str, str]  # the period in words: ("week", "weeks")
 
     @property
+    def level_words(self) -> str:
+        """The level in words: ``site × sku`` (recorded as ``site,sku``)."""
+        return " × ".join(self.level.split(","))
+
+    @property
     def wape(self) -> float | None:
         return self._of(HELD_OUT_FORECAST, "wape")
 
@@ -173,7 +178,7 @@ def ratio_text(x: float | None) -> str:
 def held_out_headline(check: HeldOutCheck) -> Headline:
     """The section's first headline: what happened, against the best simple baseline."""
     best, ratio = check.best, check.ratio
-    detail = f"on {check.span()}, which the forecast did not see ({check.level} level)"
+    detail = f"on {check.span()}, which the forecast did not see ({check.level_words} level)"
     if best is not None and ratio is not None:
         name, wape = best
         against = f"{pct(wape)} ({name}): {ratio_text(ratio)} of it"
@@ -185,7 +190,7 @@ def held_out_headline(check: HeldOutCheck) -> Headline:
 
 def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
     """What happened after the forecast was made, in one sentence, and the table of approaches."""
-    level, (one, many) = check.level, check.period
+    level, (one, many) = check.level_words, check.period
     those = f"in that {one}" if check.periods == 1 else f"in those {many}"
     series = f" over {plural(check.series, f'{level} series', f'{level} series')}"
     demand = f" (demand {format_number(check.demand, UNITS)} units)"
