@@ -418,3 +418,59 @@ def test_the_fan_chart_draws_no_actual_when_the_orders_end_before_the_forecast()
     tables["orders"] = tables["orders"].filter(pl.col("order_date") < dt.date(2024, 3, 11))
     chart, (panel,) = _fan(build_report(tables))
     assert panel.actual is None and "Dashed" not in chart.caption
+
+
+def _with_new_customers() -> dict[str, pl.DataFrame]:
+    """_fan_case, and lines of sku A by customers in no segment: c3 first seen in week 10
+    (4 units in week 10, 6 in week 11), c4 seen in week 2 and in week 11 (2 units), and a line
+    without a customer (1 unit) in week 10; c3's line of sku B is no line of the skus drawn."""
+    tables = _fan_case()
+    extra = pl.DataFrame(
+        [
+            ("M1", dt.date(2024, 3, 12), "c3", "A", 4.0),
+            ("M2", dt.date(2024, 3, 19), "c3", "A", 6.0),
+            ("M3", dt.date(2024, 3, 19), "c3", "B", 50.0),
+            ("M4", dt.date(2024, 1, 17), "c4", "A", 3.0),
+            ("M5", dt.date(2024, 3, 20), "c4", "A", 2.0),
+            ("M6", dt.date(2024, 3, 13), None, "A", 1.0),
+        ],
+        schema=tables["orders"].schema,
+        orient="row",
+    )
+    return tables | {"orders": pl.concat([tables["orders"], extra])}
+
+
+def test_the_fan_chart_caption_counts_the_demand_of_customers_in_no_segment() -> None:
+    """A segment's dashed line holds its customers' lines: those of customers first seen after
+    segment --as-of, in no segment, are in none, and the caption said nothing of them."""
+    params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-11"}
+    report = build_report(_with_new_customers(), metadata={"forecast": {"params": params}})
+    chart, (panel,) = _fan(report)
+    # Champions/A's own line is as before: 7 + 5 in week 10, nothing in week 11.
+    assert panel.actual == ([dt.date(2024, 3, 11), dt.date(2024, 3, 18)], [12.0, 0.0])
+    # By hand, sku A in the 2 weeks drawn (2024-03-11 to 03-24): c1 7 + 5, c2 (Lost) 100,
+    # c3 4 + 6, c4 2, no customer 1: 125 units, 13 of them in no segment (10.4%); c3 first
+    # seen on 2024-03-12, c4 on 2024-01-17.
+    assert (
+        "No segment's dashed line holds 13 units of this sku (10.4% of all ordered in those "
+        "weeks): ordered by 2 customers in no segment, 1 of them first seen on or after "
+        "2024-03-11, the forecast's --as-of day (and on 1 order line without a customer)."
+    ) in chart.caption
+
+
+def test_the_fan_chart_caption_says_nothing_of_customers_in_no_segment_without_them() -> None:
+    params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-11"}
+    tables = _with_new_customers()
+    tables["orders"] = tables["orders"].filter(~pl.col("order_id").str.starts_with("M"))
+    chart, _ = _fan(build_report(tables, metadata={"forecast": {"params": params}}))
+    assert "No segment" not in chart.caption
+    # Only new customers: said as such.
+    only_new = _with_new_customers()
+    only_new["orders"] = only_new["orders"].filter(~pl.col("order_id").is_in(["M4", "M5", "M6"]))
+    chart, _ = _fan(build_report(only_new, metadata={"forecast": {"params": params}}))
+    # sku A: 12 + 100 + 4 + 6 = 122 units, 10 of c3 (8.2%).
+    assert (
+        "No segment's dashed line holds 10 units of this sku (8.2% of all ordered in those "
+        "weeks): ordered by 1 customer in no segment, first seen on or after 2024-03-11, the "
+        "forecast's --as-of day."
+    ) in chart.caption

@@ -25,6 +25,7 @@ from segchain.report.model import (
     Headline,
     Section,
     TableBlock,
+    finite,
     format_number,
 )
 from segchain.report.sections.common import (
@@ -42,6 +43,7 @@ from segchain.report.sections.common import (
     num,
     order_frame,
     params_of,
+    pct,
     segment_order,
     sum_note,
     total,
@@ -508,6 +510,98 @@ def actual_demand(
     return full["ds"].to_list(), full["y"].fill_null(0.0).to_list()
 
 
+@dataclass(frozen=True)
+class Unsegmented:
+    """The demand of the skus drawn, in the periods drawn, that no segment's actual line holds:
+    its customers are in no segment (first seen after the segments were made, segment
+    --as-of)."""
+
+    units: float
+    share: float | None  # of the skus' units in those periods, every customer's
+    customers: int  # with a customer id
+    new: int  # of them, first seen on or after the forecast's --as-of day
+    skus: int
+    unnamed: int = 0  # order lines without a customer id: no customer's, no segment's
+
+    def sentence(self, name: str, periods: int, as_of: dt.date) -> str:
+        """``No segment's dashed line holds 2,473 units of these skus (9.6% of all ordered in
+        those weeks): bought by 77 customers in no segment, first seen on or after
+        2011-10-10, the forecast's --as-of day.``"""
+        those = f"that {name}" if periods == 1 else f"those {name}s"
+        share = f" ({pct(self.share)} of all ordered in {those})" if self.share is not None else ""
+        first = (
+            ""
+            if not self.customers
+            else f", first seen on or after {as_of}, the forecast's --as-of day"
+            if self.new == self.customers
+            else f", {count(self.new)} of them first seen on or after {as_of}, the forecast's "
+            "--as-of day"
+        )
+        who = f"{plural(self.customers, 'customer')} in no segment{first}"
+        lines = f"{plural(self.unnamed, 'order line')} without a customer"
+        by = (
+            f"by {who} (and on {lines})"
+            if self.customers and self.unnamed
+            else f"by {who}"
+            if self.customers
+            else f"on {lines}"
+        )
+        return (
+            f"No segment's dashed line holds {format_number(self.units, UNITS)} units of "
+            f"{'this sku' if self.skus == 1 else 'these skus'}{share}: ordered {by}."
+        )
+
+
+def unsegmented_demand(
+    tables: Tables,
+    skus: Sequence[str],
+    periods: Sequence[dt.date],
+    interval: str,
+    as_of: dt.date,
+) -> Unsegmented | None:
+    """The demand lines of ``skus`` in ``periods`` whose customer is in no segment of the
+    segments table (a segment's actual line joins the orders with it, and so leaves them out),
+    with how many of those customers were first seen on or after ``as_of``; None when there
+    are none or the inputs cannot tell."""
+    lf = _demand_lines(tables)
+    seg = tables.get("segments")
+    if lf is None or not skus or not periods or not has(seg, "customer_id", "segment"):
+        return None
+    assert seg is not None
+    columns = lf.collect_schema().names()
+    if "segment" in columns or "customer_id" not in columns or "sku" not in columns:
+        return None
+    start = periods[0]
+    end = pl.lit(periods[-1]).dt.offset_by(interval)
+    day = pl.col("order_date").cast(pl.Date)
+    lines = (
+        lf.filter((day >= start) & (day < end) & pl.col("sku").cast(pl.String).is_in(list(skus)))
+        .select(pl.col("customer_id").cast(pl.String), num("quantity").alias("_q"))
+        .collect()
+    )
+    known = seg.select(pl.col("customer_id").cast(pl.String)).drop_nulls().to_series()
+    outside = lines.filter(~pl.col("customer_id").is_in(known.implode()).fill_null(False))
+    units = finite(outside["_q"].sum())
+    if not outside.height or not units:
+        return None
+    whole = finite(lines["_q"].sum())
+    ids = outside.filter(filled("customer_id"))["customer_id"].unique()
+    first_seen = (
+        lf.filter(pl.col("customer_id").cast(pl.String).is_in(ids.implode()))
+        .group_by(pl.col("customer_id").cast(pl.String))
+        .agg(pl.col("order_date").cast(pl.Date).min().alias("first"))
+        .collect()
+    )
+    return Unsegmented(
+        units=units,
+        share=units / whole if whole else None,
+        customers=ids.len(),
+        new=int(first_seen.filter(pl.col("first") >= as_of).height),
+        skus=len(set(skus)),
+        unnamed=int(outside.filter(~filled("customer_id")).height),
+    )
+
+
 def with_actuals(
     tables: Tables,
     fc: pl.DataFrame,
@@ -516,6 +610,7 @@ def with_actuals(
     period: tuple[str, str],
     *,
     routed: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> tuple[list[ch.FanPanel], str]:
     """The panels with the demand ordered in the forecast's periods where the orders run past
     its first one (a forecast made --as-of a past day), and the caption's sentence on it; the
@@ -549,7 +644,18 @@ def with_actuals(
             f"; the forecast's last {plural(rest, name)} not drawn: the orders end on {end}, "
             f"before {'it ends' if rest == 1 else 'they end'}"
         )
-    return out, sentence + "."
+    sentence += "."
+    # A segment's actual line holds the lines of its customers alone: the demand of customers
+    # in no segment (first seen after segment --as-of) is in none of them, and said so.
+    skus: list[str] = []
+    if "segment" in by and "sku" in fc.columns:
+        shown = fc.filter(pl.col("unique_id").is_in([p.uid for p in out if p.actual]))
+        skus = [str(v) for v in shown["sku"].drop_nulls().unique().sort().to_list()]
+    as_of = history_end(fc, params or {}) or drawn[0]
+    outside = unsegmented_demand(tables, skus, drawn, interval, as_of)
+    if outside is not None:
+        sentence += " " + outside.sentence(name, n, as_of)
+    return out, sentence
 
 
 def demand_by(fc: pl.DataFrame, col: str, demand: float | None) -> pl.DataFrame:
@@ -642,7 +748,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         outliers=str(outliers) if outliers else None,
     )
     panels, actual_sentence = with_actuals(
-        tables, fc, panels, by, (interval, period), routed=by_network
+        tables, fc, panels, by, (interval, period), routed=by_network, params=params
     )
     with_history = sum(p.history is not None for p in panels)
     if panels:
