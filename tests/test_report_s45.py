@@ -179,9 +179,12 @@ def _drawn(chart: Chart) -> tuple[list[bool], list[str]]:
 _PART_MONTHS = {
     "last month": (
         [date(2010, 12, 1), date(2011, 1, 15), date(2011, 12, 9)],
-        [False, False, True],  # months without a line have no bar
+        # Every month from 2010-12 drawn: those without a line at 0 (they had no bar).
+        [False] * 12 + [True],
         "part month: orders to 2011-12-09",
-        "2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days), drawn lighter.",
+        "2011-12 is a part month: the orders end on 2011-12-09 (9 of its 31 days), drawn lighter. "
+        "10 months without an order line, drawn at 0 (2011-02, 2011-03, 2011-04, 2011-05, "
+        "2011-06, 2011-07 and 4 more).",
     ),
     "both ends": (
         [date(2019, 1, 3), date(2019, 2, 10), date(2019, 3, 30)],
@@ -226,6 +229,44 @@ def test_an_export_of_whole_months_draws_every_bar_as_before(dates: list[date]) 
     light, legend = _drawn(chart)
     assert not any(light) and legend == []
     assert chart.caption == ""
+
+
+def test_a_month_without_an_order_line_is_drawn_at_zero_and_said() -> None:
+    """A month inside the orders' span with no line at all had no bar: on the date axis it
+    could not be told from a month whose value is unknown (not drawn either, but named). It is
+    now a month of 0, marked 0 on the axis and named in the caption."""
+    import matplotlib.dates as mdates
+
+    chart = _orders_chart(
+        [date(2024, 1, 1), date(2024, 1, 31), date(2024, 3, 1), date(2024, 3, 31)]
+    )
+    fig = Figure(figsize=chart.size, layout="constrained")
+    chart.plot(fig)
+    ax = fig.axes[0]
+    # Bars are centred on their month's 1st: January, February, March, two lines of 100 each
+    # in January and March.
+    starts = [mdates.num2date(p.get_x() + p.get_width() / 2).date() for p in ax.patches]
+    assert starts == [date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1)]
+    assert [p.get_height() for p in ax.patches] == [200.0, 0.0, 200.0]
+    assert [t.get_text() for t in ax.texts] == ["0"]
+    assert chart.caption == "1 month without an order line, drawn at 0 (2024-02)."
+    on_both_pages(
+        build_report(
+            {
+                "orders": pl.DataFrame(
+                    {
+                        "order_id": ["o1", "o2"],
+                        "customer_id": ["c1", "c1"],
+                        "order_date": [date(2024, 1, 1), date(2024, 3, 31)],
+                        "sku": ["A", "A"],
+                        "quantity": [1.0, 1.0],
+                        "amount": [10.0, 10.0],
+                    }
+                )
+            }
+        ),
+        "1 month without an order line, drawn at 0 (2024-02).",
+    )
 
 
 def test_a_part_month_is_said_on_both_pages() -> None:

@@ -472,14 +472,28 @@ def monthly_bars(
     *,
     part: Collection[Any] = (),
     part_label: str = "",
+    empty: Collection[Any] = (),
 ) -> None:
     """One bar per month on a date axis; the ``part`` months (the export covers only some of
-    their days) drawn lighter and hatched, named by ``part_label`` in a legend above the plot."""
+    their days) drawn lighter and hatched, named by ``part_label`` in a legend above the plot;
+    the ``empty`` months (no order line) marked 0 on the axis, where a bar of 0 shows nothing
+    and reads as a month left out."""
     ax = fig.subplots()
     drawn = ax.bar(months, values, width=25, color=ACCENT)
     for month, patch in zip(months, drawn.patches, strict=True):
         if month in part:
             _as_part(patch)
+        if month in empty:
+            ax.annotate(
+                "0",
+                (month, 0),
+                xytext=(0, 1),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=small(),
+                color=MUTED,
+            )
     if part:
         from matplotlib.patches import Patch
 

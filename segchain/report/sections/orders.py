@@ -54,15 +54,32 @@ def with_product_value(orders: pl.DataFrame, value: pl.Expr | None) -> pl.DataFr
 
 
 def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
-    """Net product value per month: its known values summed; unknown (null) for a month whose
-    every product line's value is unknown, which summed to 0 would read as a month of no sales
-    (a month of non-product lines alone is 0)."""
+    """Net product value per month, every month from the first to the last: its known values
+    summed; unknown (null) for a month whose every product line's value is unknown, which
+    summed to 0 would read as a month of no sales (a month of non-product lines alone is 0);
+    0 for a month without any line (``_lines`` false), which was left out: no bar, told from
+    an unknown month by nothing."""
     product = _product(o)
     known = (product & pl.col("_value").is_not_null()).any() | ~product.any()
-    return (
+    months = (
         o.group_by(pl.col("order_date").dt.truncate("1mo").alias("month"))
         .agg(pl.when(known).then(pl.col("_value").sum()).alias("_value"))
         .drop_nulls("month")
+        .with_columns(pl.lit(True).alias("_lines"))
+    )
+    if not months.height:
+        return months.sort("month")
+    first, last = cast(dt.date, months["month"].min()), cast(dt.date, months["month"].max())
+    span = pl.select(pl.date_range(first, last, "1mo").alias("month"))
+    return (
+        span.join(months, on="month", how="left")
+        .with_columns(
+            pl.col("_lines").fill_null(False),
+            pl.when(pl.col("_lines").is_null())
+            .then(0.0)
+            .otherwise(pl.col("_value"))
+            .alias("_value"),
+        )
         .sort("month")
     )
 
@@ -75,13 +92,28 @@ def _monthly_unknowns(o: pl.DataFrame, monthly: pl.DataFrame) -> list[str]:
     undated = o.height - dated.height
     whose = "order line's" if undated == 1 else "order lines'"
     gaps = monthly.filter(pl.col("_value").is_null())["month"].dt.strftime("%Y-%m").to_list()
+    empty = _months(monthly.filter(~pl.col("_lines")))
     return [
         unknown_note(dated, "_value", "order line", "value") + groups_of(dated, "_value", "_month"),
         f"{count(len(gaps))} month{'s' * (len(gaps) != 1)} not drawn ({', '.join(gaps)})"
         if gaps
         else "",
+        f"{count(len(empty))} month{'s' * (len(empty) != 1)} without an order line, drawn at 0 "
+        f"({_listed(empty)})"
+        if empty
+        else "",
         f"{count(undated)} {whose} date unknown, left out" if undated else "",
     ]
+
+
+def _months(monthly: pl.DataFrame) -> list[str]:
+    return monthly["month"].dt.strftime("%Y-%m").to_list()
+
+
+def _listed(months: list[str], shown: int = 6) -> str:
+    """``2024-02, 2024-03`` (the first ``shown``, then how many more)."""
+    more = len(months) - shown
+    return ", ".join(months[:shown]) + (f" and {count(more)} more" if more > 0 else "")
 
 
 @dataclass(frozen=True)
@@ -217,6 +249,7 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
             ch.monthly_bars,
             months=monthly["month"].to_list(),
             values=ch.gaps(monthly["_value"].to_list()),
+            empty=monthly.filter(~pl.col("_lines"))["month"].to_list(),
             part=part.months if part else (),
             part_label=part.legend() if part else "",
         )
