@@ -1416,17 +1416,28 @@ def stage_header(source: str, data: bytes) -> list[str] | None:
     ``data`` alone (a gzipped file's first ``HEAD_BYTES``, decompressed), or from a Parquet
     file's schema (its footer, ``_parquet_header``): what a table is can be told from its
     header before it is parsed in full (report reads an order export as one, not as a stage's
-    table first). None where the header alone cannot tell, or reading the table would fail: a
-    Parquet file that carries segchain's metadata (a stage's output, known by it) or whose
-    footer cannot be read, a workbook, a ZIP archive, several gzip members, a CSV whose header
-    is not whole in the window (a quoted line break), whose lines end in bare CRs, or whose
-    header ``check_header`` refuses. A window that is not ASCII is read in the encoding of the
-    whole text (UTF-8, else cp1252: a header reads otherwise in each), found as ``to_utf8``
-    finds it, which decompresses a gzipped file in full."""
+    table first). A compressed export is looked into as the read looks into it: a gzipped
+    Parquet file (``x.parquet.gz``, decompressed in full: its footer is at its end) and the one
+    table of a ZIP archive (an ERP's zipped export). None where the header alone cannot tell,
+    or reading the table would fail: a Parquet file that carries segchain's metadata (a
+    stage's output, known by it) or whose footer cannot be read, a workbook, a ZIP archive
+    that does not hold one table, several gzip members, a CSV whose header is not whole in the
+    window (a quoted line break), whose lines end in bare CRs, or whose header
+    ``check_header`` refuses. A window that is not ASCII is read in the encoding of the whole
+    text (UTF-8, else cp1252: a header reads otherwise in each), found as ``to_utf8`` finds
+    it, which decompresses a gzipped file in full."""
     named = format_from_name(source) if source != "-" else None
     if data[:4] == PARQUET_MAGIC and named in ("parquet", None):
         names = _parquet_header(data)
         return _as_read(names) if names else None
+    if data[:4] == ZIP_MAGIC and named is None:
+        # Its one table, named 'archive.zip:orders.csv' as the read names it (a workbook is a
+        # ZIP archive too, and has no header to tell here).
+        try:
+            inner, name, _, kind = _unwrap(data, source)
+        except DataError:
+            return None
+        return None if kind is not None or inner[:4] == ZIP_MAGIC else stage_header(name, inner)
     if named == "parquet" or data[:4] in (PARQUET_MAGIC, ZIP_MAGIC):
         return None
     if _workbook_kind(data) is not None:
@@ -1442,7 +1453,14 @@ def stage_header(source: str, data: bytes) -> list[str] | None:
             return None  # several gzip members: read as one text
         whole = unzip.eof
     if head[:4] == PARQUET_MAGIC:
-        return None
+        # A gzipped Parquet file: read as Parquet unless its name says CSV (then refused).
+        if named is not None or data[:2] != GZIP_MAGIC:
+            return None
+        try:
+            names = _parquet_header(gzip.decompress(data))
+        except (OSError, EOFError, zlib.error):
+            return None
+        return _as_read(names) if names else None
     if head.startswith(UTF8_BOM):
         head = head[len(UTF8_BOM) :]
     if 0 in head or not head.isascii():
