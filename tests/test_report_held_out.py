@@ -202,17 +202,20 @@ def actions(report):  # type: ignore[no-untyped-def]
 
 
 def test_what_to_do_now_says_first_that_the_forecast_lost_held_out() -> None:
-    report = build_report(all_tables(), metadata=meta(held(wape=LOST)))
+    tables = all_tables()
+    tables["policy"] = tables["policy"].with_columns(order_now=pl.Series([5.0, 0.0, 0.0]))
+    report = build_report(tables, metadata=meta(held(wape=LOST)))
     section = actions(report)
     assert report.sections[0] is section
     first = section.headlines[0]
     # 0.465 / 0.45 = 1.0333; the 13-week average is the lowest baseline (45.0 % < 84.8 %).
     assert (first.label, first.value) == ("Forecast held out", "lost")
     assert (
-        first.detail == "to the 13-week average: WAPE 46.5% against 45.0%, 1.033 of it (sku level)"
+        first.detail
+        == "to the 13-week average: WAPE 46.5% against its 45.0%, 1.033 of it (sku level)"
     )
     # The plan's own headlines follow.
-    assert [h.label for h in section.headlines[1:]] == ["Open sites", "Promises kept"]
+    assert [h.label for h in section.headlines[1:]] == ["Order now", "Open sites", "Promises kept"]
     assert section.blocks[0].text == (
         "Plan from the 13-week average, not from this forecast: held out over the 8 weeks from "
         "2011-10-10, which the forecast did not see, the 13-week average of each sku's own "
@@ -222,6 +225,10 @@ def test_what_to_do_now_says_first_that_the_forecast_lost_held_out() -> None:
         "come from the forecast that lost (Forecast accuracy gives each approach)."
     )
     on_both_pages(report, "Plan from the 13-week average, not from this forecast")
+    # Four headlines, in one row on a desktop (three made a row, the fourth one of its own).
+    page = to_html(report)
+    assert page.count('<div class="headlines four">') == 1
+    assert ".headlines.four { grid-template-columns: repeat(4, 1fr); }" in page
 
 
 def test_what_to_do_now_names_the_model_of_the_baseline_that_won() -> None:

@@ -38,6 +38,7 @@ h2 { margin: 0 0 2px; font-size: 21px; }
 h3 { margin: 22px 0 8px; font-size: 15px; }
 .sub { margin: 0 0 16px; color: var(--muted); font-size: 14px; }
 .headlines { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px; margin: 0 0 8px; }
+.headlines.four { grid-template-columns: repeat(4, 1fr); }
 .kpi { border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 8px;
   padding: 12px 16px; background: #fafbfc; }
 .kpi-value { font-size: 28px; font-weight: 700; line-height: 1.2; }
@@ -65,7 +66,7 @@ p.callout { font-size: 14px; background: #fff7e6; border: 1px solid #f5d9a6; bor
   padding: 8px 12px; }
 ul.skipped { color: var(--muted); font-size: 14px; }
 @media print { body { background: #fff; } section { break-inside: avoid; } }
-@media (max-width: 720px) { .headlines { grid-template-columns: 1fr; } }
+@media (max-width: 720px) { .headlines, .headlines.four { grid-template-columns: 1fr; } }
 @media (max-width: 600px) {
   header { padding: 18px 14px 14px; }
   header h1 { font-size: 21px; }
@@ -128,7 +129,9 @@ def _section(section: Section, counter: list[int]) -> str:
     if section.subtitle:
         out.append(f'<p class="sub">{escape(section.subtitle)}</p>')
     if section.headlines:
-        out.append('<div class="headlines">')
+        # What to do now leads with a fourth (a forecast that lost held out): one row still.
+        four = " four" if len(section.headlines) == 4 else ""
+        out.append(f'<div class="headlines{four}">')
         for h in section.headlines:
             out.append(
                 '<div class="kpi">'

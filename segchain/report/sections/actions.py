@@ -773,8 +773,8 @@ def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
     head = Headline(
         "Forecast held out",
         "lost",
-        f"to the {name}: WAPE {pct(check.wape)} against {pct(wape)}, {ratio_text(ratio)} of "
-        f"it ({check.level_words} level)",
+        f"to the {name}: WAPE {pct(check.wape)} against its {pct(wape)}, {ratio_text(ratio)} "
+        f"of it ({check.level_words} level)",
     )
     level = check.level_words
     note = Note(
