@@ -481,3 +481,17 @@ def test_the_fan_chart_caption_says_nothing_of_customers_in_no_segment_without_t
         "weeks): ordered by 1 customer in no segment, first seen on or after 2024-03-11, the "
         "forecast's --as-of day."
     ) in chart.caption
+
+
+def test_the_fan_chart_caption_says_nothing_of_returns_of_customers_in_no_segment() -> None:
+    # c3's return of 4 units in week 10, no purchase: no demand left out of the dashed lines.
+    params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-11"}
+    tables = _fan_case()
+    back = pl.DataFrame(
+        [("R1", dt.date(2024, 3, 12), "c3", "A", -4.0)],
+        schema=tables["orders"].schema,
+        orient="row",
+    )
+    tables["orders"] = pl.concat([tables["orders"], back])
+    chart, _ = _fan(build_report(tables, metadata={"forecast": {"params": params}}))
+    assert "No segment" not in chart.caption

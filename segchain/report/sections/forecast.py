@@ -525,7 +525,7 @@ class Unsegmented:
 
     def sentence(self, name: str, periods: int, as_of: dt.date) -> str:
         """``No segment's dashed line holds 2,473 units of these skus (9.6% of all ordered in
-        those weeks): bought by 77 customers in no segment, first seen on or after
+        those weeks): ordered by 77 customers in no segment, first seen on or after
         2011-10-10, the forecast's --as-of day.``"""
         those = f"that {name}" if periods == 1 else f"those {name}s"
         share = f" ({pct(self.share)} of all ordered in {those})" if self.share is not None else ""
@@ -582,8 +582,8 @@ def unsegmented_demand(
     known = seg.select(pl.col("customer_id").cast(pl.String)).drop_nulls().to_series()
     outside = lines.filter(~pl.col("customer_id").is_in(known.implode()).fill_null(False))
     units = finite(outside["_q"].sum())
-    if not outside.height or not units:
-        return None
+    if not outside.height or units is None or units <= 0:
+        return None  # returns netting their purchases out are no demand left out
     whole = finite(lines["_q"].sum())
     ids = outside.filter(filled("customer_id"))["customer_id"].unique()
     first_seen = (
