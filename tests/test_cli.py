@@ -603,6 +603,34 @@ def test_a_positional_input_given_as_an_option_is_named_as_positional(
     assert f"segchain {command} {tmp_path / 'x.parquet'}" in result.stderr
 
 
+def test_a_second_input_by_place_is_named_with_the_option_it_belongs_in(
+    cli, tmp_path: Path
+) -> None:
+    # `forecast seg.parquet orders.csv` said only "Missing option '--orders'", and `stock
+    # fc.parquet orders.csv` "Got unexpected extra argument(s)": neither said that the file
+    # meant for the option was given, or where it goes.
+    seg, orders, fc = (str(tmp_path / name) for name in ("seg.parquet", "o.csv", "fc.parquet"))
+    result = cli("forecast", seg, orders)
+    assert result.exit_code == 2
+    assert (
+        f"segchain forecast takes 1 input by place (SEGMENTS) and was given 2 ({seg}, {orders}): "
+        f"the other goes in --orders, e.g. segchain forecast {seg} --orders {orders}"
+    ) in result.stderr
+    result = cli("stock", fc, "--items", orders, orders)
+    assert result.exit_code == 2
+    hint = next(line for line in result.stderr.splitlines() if "hint:" in line)
+    assert f"was given 2 ({fc}, {orders}): the other goes in its option, one of " in hint
+    # The input options not given, and not the one given (--items).
+    assert "--orders" in hint and "--on-hand" in hint and "--items" not in hint
+    result = cli("stock", fc, "-q", orders, orders)
+    hint = next(line for line in result.stderr.splitlines() if "hint:" in line)
+    assert "the others go in their options (--items, " in hint
+    # Every input option given: nothing to point at.
+    result = cli("forecast", seg, "--orders", orders, "--assignments", orders, orders)
+    assert result.exit_code == 2
+    assert "by place" not in result.stderr
+
+
 def test_validate_warns_of_lines_joined_into_an_id_by_a_stray_quote(cli, tmp_path: Path) -> None:
     """A stray quote opening a customer id, and another closing a field three lines below: a
     valid CSV whose rows 2 to 5 were one line, 'read 3 = used 3 + rejected 0' of six, the lines

@@ -144,8 +144,11 @@ def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
         lines = [f"Error: {exc.format_message()}{given}"]
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
-            hint = getattr(exc, "segchain_hint", None) or _positional_hint(
-                exc, ctx, path, sys.argv[1:] if args is None else list(args)
+            words = sys.argv[1:] if args is None else list(args)
+            hint = (
+                getattr(exc, "segchain_hint", None)
+                or _positional_hint(exc, ctx, path, words)
+                or _surplus_hint(exc, ctx, path, words)
             )
             lines.append(f"  hint: {hint or f'{path} -h lists the options'}")
     from segchain.cli.common import readable
@@ -225,6 +228,73 @@ def _positional_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | No
         f"{name.upper()} is given without an option name: {path} {value} ... "
         f"(no {option.split('=', 1)[0]})"
     )
+
+
+def _surplus_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | None:
+    """For ``forecast seg.parquet orders.csv``: more inputs by place than the command takes,
+    the others being options' files. The parser names only the missing ``--orders`` (or the
+    extra argument), not that the file meant for it was given."""
+    from segchain.cli.helptext import PANEL_INPUT
+
+    params = ctx.command.params
+    arguments = [p for p in params if p.param_type_name == "argument"]
+    if not arguments or any(p.nargs < 0 for p in arguments):
+        return None
+    given = _positional_words(ctx, args)
+    takes = sum(p.nargs for p in arguments)
+    if len(given) <= takes:
+        return None
+    names = ", ".join(str(p.metavar or p.name).upper() for p in arguments)
+    head = (
+        f"{path} takes {takes} input{'s' if takes > 1 else ''} by place ({names}) and was given "
+        f"{len(given)} ({', '.join(given)})"
+    )
+    missing = getattr(exc, "param", None)
+    if type(exc).__name__ == "MissingParameter" and missing is not None and missing.opts:
+        option = missing.opts[0]
+        example = " ".join([*given[:takes], option, given[takes]])
+        return f"{head}: the other goes in {option}, e.g. {path} {example}"
+    used = {word.split("=", 1)[0] for word in args}
+    files = [
+        p.opts[0]
+        for p in params
+        if p.param_type_name == "option"
+        and p.metavar == "FILE"
+        and getattr(p, "rich_help_panel", None) == PANEL_INPUT
+        and not used.intersection((*p.opts, *p.secondary_opts))
+    ]
+    if not files:
+        return None
+    extra = len(given) - takes
+    where = files[0] if len(files) == 1 else f"its option, one of {', '.join(files)}"
+    if extra == 1:
+        return f"{head}: the other goes in {where}"
+    return f"{head}: the others go in their options ({', '.join(files)})"
+
+
+def _positional_words(ctx: Any, args: list[str]) -> list[str]:
+    """The words of ``args`` after the command's name that the parser reads by place."""
+    options = [p for p in ctx.command.params if p.param_type_name == "option"]
+    takes_value = {
+        name
+        for p in options
+        if not p.is_flag and not p.count
+        for name in (*p.opts, *p.secondary_opts)
+    }
+    start = args.index(ctx.info_name) + 1 if ctx.info_name in args else 0
+    words: list[str] = []
+    skip = False
+    rest = iter(args[start:])
+    for token in rest:
+        if skip:
+            skip = False
+        elif token == "--":
+            words.extend(rest)
+        elif token in takes_value:
+            skip = True
+        elif not (token.startswith("-") and len(token) > 1):
+            words.append(token)
+    return words
 
 
 def _refused_value(exc: Any, args: list[str]) -> str:
