@@ -180,6 +180,31 @@ def test_stock_plans_from_the_history_before_the_forecasts_first_period() -> Non
     assert said and "4 demand lines on or after 2024-03-25, the forecast's first period" in said[0]
 
 
+def test_stock_values_and_orders_at_the_prices_before_the_forecasts_first_period() -> None:
+    # The unit cost a sku takes from --orders (its mean selling price) sets its EOQ and values
+    # its stock; it was read from every line, so the weeks after --as-of, sold at 100 times the
+    # price, moved the order quantity of a plan made without them.
+    from segchain.stock import stock
+
+    start = MONDAY + dt.timedelta(weeks=12)
+    whole = _lumpy_history(16).with_columns(
+        pl.when(pl.col("order_date") < start).then(2.0).otherwise(200.0).alias("unit_price")
+    )
+    cut = whole.filter(pl.col("order_date") < start)  # by hand
+    fc = pl.DataFrame(
+        {
+            "sku": "A",
+            "ds": [start + dt.timedelta(weeks=i) for i in range(4)],
+            "forecast": 1.0,
+            "error_sd": 1.0,
+        }
+    )
+    kw = {"review_days": 1, "service_level": 0.95}
+    got = stock(fc, orders=whole, **kw).policy
+    assert got.equals(stock(fc, orders=cut, **kw).policy)
+    assert got["unit_cost"].item() == 2.0  # the mean price of the lines before the start
+
+
 # ---- the held-out check: the forecast scored on the weeks after --as-of ---------------------
 
 

@@ -313,12 +313,18 @@ def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.Dat
     )
 
 
-def mean_prices(orders: pl.DataFrame) -> pl.DataFrame | None:
+def mean_prices(orders: pl.DataFrame, *, before: dt.date | None = None) -> pl.DataFrame | None:
     """``sku, price``: each sku's mean selling price over its product sales (quantity > 0 and a
     price > 0), weighted by quantity: sum(quantity*unit_price)/sum(quantity), or
-    sum(amount)/sum(quantity) when the orders carry amounts only. None without either column."""
+    sum(amount)/sum(quantity) when the orders carry amounts only. None without either column.
+
+    ``before`` (the forecast's first period): only the lines before it, as the demand history
+    (``bootstrap.demand_history``). The price values the stock and sets each EOQ, so a plan made
+    as of a day must not read the prices of the weeks it plans for."""
     if "sku" not in orders.columns or "quantity" not in orders.columns:
         return None
+    if before is not None and "order_date" in orders.columns:
+        orders = orders.filter(pl.col("order_date").cast(pl.Date, strict=False) < before)
     qty = pl.col("quantity").cast(pl.Float64, strict=False)
     if "unit_price" in orders.columns:
         value = qty * pl.col("unit_price").cast(pl.Float64, strict=False)

@@ -232,12 +232,13 @@ def stock(
             r = route_orders(od, collect(assignments, name=ASSIGNMENTS_OPTION))
             routed = r.orders
             notes += r.warnings
-        history, more = demand_history(routed, keys, period_days, before=forecast_start(fc))
+        start = forecast_start(fc)
+        history, more = demand_history(routed, keys, period_days, before=start)
         notes += more
         if not more or "site" not in keys or "site" in routed.columns:
             notes += orders_matching_none(points, history, keys)
-        # A sku's selling price does not depend on the site: every line of the orders.
-        prices = mean_prices(od)
+        # A sku's selling price does not depend on the site: every line before the forecast.
+        prices = mean_prices(od, before=start)
     # Read once: the three uses below each collected a lazily scanned item master again.
     items = collect(items, name=ITEMS_OPTION) if items is not None else None
     notes += items_matching_none(points, items)
