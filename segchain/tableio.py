@@ -48,6 +48,7 @@ from segchain.schema import (
     check_key_values,
     parse_dates,
     readable_columns,
+    stage_ids,
 )
 
 # Python's csv module refuses a field over 128 KiB (csv.Error), and the readers that look at the
@@ -1345,6 +1346,7 @@ def _read_file(
             table.frame = _as_stage_names(collect(table.frame, name=name), source)
             table.frame = parse_dates(table.frame, source=name)
             check_key_values(table.frame, source=name)
+            table.frame = _read_ids(table.frame, source)
         return table
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
@@ -1369,6 +1371,7 @@ def _read_file(
         df = _without_trailing_empty_rows(df, source)
         df = parse_dates(df, source=name)
         check_key_values(df, source=name)
+        df = _read_ids(df, source)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
     dialect = Dialect(
         format="csv",
@@ -1528,6 +1531,15 @@ def _as_stage_names(frame: FrameT, source: str) -> FrameT:
         "names are matched whatever their capitals)"
     )
     return frame.rename(renames)
+
+
+def _read_ids(df: pl.DataFrame, source: str) -> pl.DataFrame:
+    """A stage table's ids read as an order export's are (``schema.stage_ids``), said on
+    stderr."""
+    df, notes = stage_ids(df)
+    for message in notes:
+        note(f"{named_by_option(source)}: {message}")
+    return df
 
 
 def say_case_twins(name: str, twins: Mapping[str, str], how: str = "") -> None:

@@ -1,0 +1,138 @@
+"""Hostile-user findings of session 46: each test fails on the code before its fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.schema import stage_ids
+
+# ---- a stage table's ids saved through a spreadsheet ---------------------------------------------
+# An order export's ids are trimmed, and a column a spreadsheet turned into floats is read without
+# its '.0' (17850.0 is customer 17850); a stage table's ids were read as written. A segments table
+# saved from a spreadsheet (customer_id 17850.0), or a pandas Parquet of it (an integer column with
+# an empty cell is written as doubles), met none of the orders' ids: forecast refused it ('no
+# customer_id in common'), costs gave every customer no orders; ids with spaces around them (' 17850
+# ') lost their customers' lines, in costs with no more than a line of its reconciliation.
+
+CUSTOMERS = [17850, 17851, 17852, 17853]
+
+
+def _orders(path: Path) -> Path:
+    """Order lines of CUSTOMERS (whole-number ids, as Online Retail's) over ten weeks."""
+    rows = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    order = 1
+    for i, customer in enumerate(CUSTOMERS):
+        for week in range(i, 10, 2):
+            day = dt.date(2024, 1, 1) + dt.timedelta(weeks=week, days=i)
+            rows.append(f"{order},{day},{customer},{85123 + i % 2},{i + 1},2.50")
+            order += 1
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _segments(ids: list[str]) -> pl.DataFrame:
+    labels = ["A", "B", "A", "B"]
+    return pl.DataFrame({"customer_id": ids, "segment": labels, "segment_rank": [1, 2, 1, 2]})
+
+
+def _revenue_by_customer(orders: Path) -> dict[str, float]:
+    lines = pl.read_csv(orders, schema_overrides={"customer_id": pl.String})
+    per = lines.group_by("customer_id").agg((pl.col("quantity") * pl.col("unit_price")).sum())
+    return dict(per.iter_rows())
+
+
+@pytest.mark.parametrize(
+    ("ids", "suffix"),
+    [
+        ([f"{c}.0" for c in CUSTOMERS], ".csv"),
+        ([f" {c} " for c in CUSTOMERS[:2]] + [str(c) for c in CUSTOMERS[2:]], ".csv"),
+        ([float(c) for c in CUSTOMERS], ".parquet"),
+    ],
+    ids=["floats-as-text", "spaces-around", "parquet-doubles"],
+)
+def test_costs_reads_a_segments_tables_ids_as_the_orders_ids(
+    cli, tmp_path: Path, ids: list, suffix: str
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    segments = tmp_path / f"seg{suffix}"
+    table = _segments(ids)
+    table.write_parquet(segments) if suffix == ".parquet" else table.write_csv(segments)
+    result = cli("costs", segments.name, "--orders", orders.name, "--by", "customer", "-o", "c.csv")
+    assert result.exit_code == 0, result.stderr
+    costs = pl.read_csv(tmp_path / "c.csv", schema_overrides={"customer_id": pl.String})
+    got = dict(costs.select("customer_id", "revenue").iter_rows())
+    assert got == pytest.approx(_revenue_by_customer(orders))
+    assert f"SEGMENTS seg{suffix}: customer_id: " in result.stderr, result.stderr
+
+
+def test_forecast_reads_a_segments_tables_float_ids_as_the_orders_ids(cli, tmp_path: Path) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    _segments([str(c) for c in CUSTOMERS]).write_csv(tmp_path / "plain.csv")
+    _segments([f"{c}.0" for c in CUSTOMERS]).write_csv(tmp_path / "floats.csv")
+    args = ["--orders", str(orders), "--horizon", "2", "--quiet"]
+    assert cli("forecast", "plain.csv", *args, "-o", "plain_fc.csv").exit_code == 0
+    result = cli("forecast", "floats.csv", *args, "-o", "floats_fc.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "floats_fc.csv").read_bytes() == (tmp_path / "plain_fc.csv").read_bytes()
+
+
+def test_a_float_id_beside_its_whole_number_is_never_made_one(cli, tmp_path: Path) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    ids = ["17850.0", "17850", "17852.0", "17853.0"]
+    _segments(ids).write_csv(tmp_path / "seg.csv")
+    result = cli("costs", "seg.csv", "--orders", str(orders), "--by", "customer", "-o", "c.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "SEGMENTS seg.csv: customer_id: ids written as floats kept as written (3 rows): read as "
+        "whole numbers, '17850.0' would be one id with '17850', which the table holds too"
+    ) in result.stderr, result.stderr
+    costs = pl.read_csv(tmp_path / "c.csv", schema_overrides={"customer_id": pl.String})
+    assert sorted(costs["customer_id"]) == sorted(ids)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        ["1.0", "1.00"],  # two spellings of one number
+        ["A1", "A1 "],  # the space tells them apart
+        ["7", "7.0"],
+    ],
+)
+def test_stage_ids_never_makes_two_ids_one(ids: list[str]) -> None:
+    frame = pl.DataFrame({"customer_id": ids})
+    read, notes = stage_ids(frame)
+    assert read.equals(frame)
+    assert len(notes) == 1 and "kept as written" in notes[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "expected"),
+    [
+        (pl.Series("sku", [85123.0, None, 4.0]), ["85123", None, "4"]),
+        (pl.Series("sku", ["85123.0", "", " 4.00 "]), ["85123", "", "4"]),
+        (pl.Series("sku", ["\u00a0A1", "B2\t", "  "]), ["A1", "B2", "  "]),
+    ],
+    ids=["doubles", "float-text", "unicode-spaces"],
+)
+def test_stage_ids_reads_ids_as_an_exports_are(column: pl.Series, expected: list) -> None:
+    read, notes = stage_ids(column.to_frame())
+    assert read["sku"].to_list() == expected
+    assert len(notes) == 1
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pl.Series("sku", [1.5, 2.0]),  # not whole numbers: no spreadsheet's ids
+        pl.Series("sku", [2.0**60, 1.0]),  # beyond a double's whole numbers: digits lost
+        pl.Series("sku", ["85123A", "22423.0"]),  # not every value a number
+        pl.Series("segment", ["1.0", " A "]),  # not an id the orders are joined on
+    ],
+)
+def test_stage_ids_leaves_other_columns_as_they_are(column: pl.Series) -> None:
+    read, notes = stage_ids(column.to_frame())
+    assert read.equals(column.to_frame()) and not notes
