@@ -136,3 +136,59 @@ def test_stage_ids_reads_ids_as_an_exports_are(column: pl.Series, expected: list
 def test_stage_ids_leaves_other_columns_as_they_are(column: pl.Series) -> None:
     read, notes = stage_ids(column.to_frame())
     assert read.equals(column.to_frame()) and not notes
+
+
+# ---- forecast --as-of before the day its segments were made -------------------------------------
+# `segment orders.csv` then `forecast --as-of D` (or segment --as-of a later day) forecast and
+# scored itself on the lines after D with segments made from those very lines (each customer's
+# recency, frequency and spend after D), without a word: the held-out check read as a backtest of
+# the chain. Forecast without --as-of on older segments was already warned about.
+
+AS_OF = dt.date(2024, 2, 26)
+
+
+def _held_out_lines(orders: Path, since: dt.date, before: dt.date | None = None) -> int:
+    day = pl.read_csv(orders, try_parse_dates=True)["order_date"]
+    return int(((day >= since) & (day < (before or dt.date.max))).sum())
+
+
+@pytest.mark.parametrize("segment_as_of", [None, "2024-03-04"], ids=["default", "later-day"])
+def test_forecast_as_of_before_its_segments_day_says_the_segments_read_the_held_out_lines(
+    cli, tmp_path: Path, segment_as_of: str | None
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    given = ["--as-of", segment_as_of] if segment_as_of else []
+    assert cli("segment", "orders.csv", *given, "-o", "seg.parquet").exit_code == 0
+    result = cli(
+        "forecast",
+        "seg.parquet",
+        "--orders",
+        "orders.csv",
+        "--as-of",
+        str(AS_OF),
+        "--horizon",
+        "2",
+        "-o",
+        "fc.csv",
+    )
+    assert result.exit_code == 0, result.stderr
+    last = dt.date(2024, 3, 7)  # the orders' last day: segment's default as-of is the day after
+    seg_day = dt.date.fromisoformat(segment_as_of) if segment_as_of else last + dt.timedelta(1)
+    seen = _held_out_lines(orders, AS_OF, seg_day)
+    assert (
+        f"Warning: SEGMENTS seg.parquet was made from the order lines before {seg_day}, a later "
+        f"day than --as-of {AS_OF}: its segments read {seen} lines the forecast holds out, so the "
+        f"held-out check scores segments that knew that demand; give segment --as-of {AS_OF} too "
+        "for a backtest of the chain"
+    ) in result.stderr, result.stderr
+
+
+def test_forecast_as_of_its_segments_day_says_nothing_of_it(cli, tmp_path: Path) -> None:
+    _orders(tmp_path / "orders.csv")
+    as_of = ["--as-of", str(AS_OF)]
+    assert cli("segment", "orders.csv", *as_of, "-o", "seg.parquet").exit_code == 0
+    result = cli(
+        "forecast", "seg.parquet", "--orders", "orders.csv", *as_of, "--horizon", "2", "-o", "f.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "was made from" not in result.stderr and "was made as of" not in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, cast
 
 import typer
@@ -267,10 +268,17 @@ def forecast(
     )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
     (clean,), recon = loaded.collect(loaded.clean)
-    if params["as_of"] is None:
-        note = _segments_as_of_note(seg_table.metadata, clean, c.table_name("SEGMENTS", segments))
-        if note:
-            reporter.warn(note)
+    from segchain.config import name_sources
+
+    note = _segments_as_of_note(
+        seg_table.metadata,
+        clean,
+        c.table_name("SEGMENTS", segments),
+        as_of=params["as_of"],
+        option=name_sources("--as-of"),
+    )
+    if note:
+        reporter.warn(note)
     asg_frame = None
     if assignments is not None:
         asg_table = read_table(assignments)
@@ -398,12 +406,17 @@ def _report_held_out(result, params: dict, reporter) -> None:
     )
 
 
-def _segments_as_of_note(metadata: dict, orders, name: str) -> str | None:
-    """What to say when segment's output was made as of a day before the orders end: the
-    lines since are forecast with segments that knew nothing of them (customers first seen
-    since are in no segment), where a backtest of the chain meant to stop at that day."""
-    import datetime as dt
+def _segments_as_of_note(
+    metadata: dict, orders, name: str, *, as_of: dt.date | None = None, option: str = "--as-of"
+) -> str | None:
+    """What to say when segment's output was made as of another day than the forecast's.
 
+    Without ``as_of``, a day before the orders end: the lines since are forecast with segments
+    that knew nothing of them (customers first seen since are in no segment), where a backtest
+    of the chain meant to stop at that day. With an ``as_of`` before the segments' day: the
+    segments were made from the lines the forecast holds out and scores itself on (each
+    customer's segment from its orders after the day), so the held-out check of the chain is
+    no backtest of it. ``option`` names where ``as_of`` came from."""
     import polars as pl
 
     from segchain.schema import META_PARAMS, META_STAGE
@@ -413,7 +426,18 @@ def _segments_as_of_note(metadata: dict, orders, name: str) -> str | None:
         seg_as_of = dt.date.fromisoformat(str((params or {}).get("as_of")))
     except ValueError:
         return None
-    after = orders.filter(pl.col("order_date").cast(pl.Date) >= seg_as_of).height
+    day = orders.get_column("order_date").cast(pl.Date)
+    if as_of is not None:
+        seen = orders.filter((day >= as_of) & (day < seg_as_of)).height
+        if as_of >= seg_as_of or not seen:
+            return None
+        return (
+            f"{name} was made from the order lines before {seg_as_of}, a later day than "
+            f"{option} {as_of}: its segments read {seen:,} line{'s' if seen != 1 else ''} "
+            "the forecast holds out, so the held-out check scores segments that knew that "
+            f"demand; give segment --as-of {as_of} too for a backtest of the chain"
+        )
+    after = orders.filter(day >= seg_as_of).height
     if not after:
         return None
     return (
