@@ -46,6 +46,7 @@ from segchain.schema import (
     require_columns,
     require_one_of,
     require_rows,
+    written_otherwise,
 )
 from segchain.stock.inputs import ITEM_LIMITS
 
@@ -357,6 +358,8 @@ def costs(
     warnings: list[str] = []
 
     table, st = sales.customer_sales(orders, customers, items)
+    if st.unsegmented_customers:
+        warnings += _written_otherwise(orders, customers, st)
     table = table.join(customers, on="customer_id", how="left", maintain_order="left")
     period = st.period_days
     lines = sales.product_lines(orders, customers)
@@ -593,6 +596,29 @@ _SUMMED = (
     *COST_COMPONENTS,
     "inventory_value",
 )
+
+
+def _written_otherwise(
+    orders: pl.DataFrame, customers: pl.DataFrame, st: sales.SalesTotals
+) -> list[str]:
+    """A warning when customers of the orders in no segment are customers of the segments
+    written otherwise (``schema.written_otherwise``: another Unicode form, other capitals):
+    their lines were left out of every segment's costs with no more than a line of the revenue
+    reconciliation, while both tables showed the same names."""
+    ids = orders.get_column("customer_id").drop_nulls().unique()
+    known = customers.get_column("customer_id")
+    near = written_otherwise(ids.filter(~ids.is_in(known.implode())), known, other="the segments")
+    if near is None:
+        return []
+    return [
+        about(
+            ORDERS_OPTION,
+            f"{plural(st.unsegmented_customers, 'customer')} in no segment of "
+            f"{{{SEGMENTS_ARGUMENT}}} left out of the costs (net value {st.unsegmented:,.2f})"
+            + near,
+            {SEGMENTS_ARGUMENT: "the segments"},
+        )
+    ]
 
 
 def _refuse_unknown_segments(

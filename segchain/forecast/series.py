@@ -25,6 +25,7 @@ from segchain.schema import (
     product_line,
     require_columns,
     require_rows,
+    written_otherwise,
 )
 from segchain.tableio import collect
 
@@ -176,7 +177,11 @@ def build_series(
             about(
                 ORDERS_OPTION,
                 f"{plural(no_segment.height, 'order line')} of {plural(ids.len(), 'customer')} "
-                f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(ids)}",
+                f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(ids)}"
+                + (
+                    written_otherwise(ids, seg.get_column("customer_id"), other="the segments")
+                    or ""
+                ),
                 {SEGMENTS_ARGUMENT: "the segments"},
             )
         )
