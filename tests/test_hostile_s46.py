@@ -260,3 +260,30 @@ def test_costs_says_nothing_more_of_customers_in_no_segment_written_like_none(
     assert result.exit_code == 0, result.stderr
     assert "Warning" not in result.stderr, result.stderr
     assert "1 customer not in the segments" in result.stderr, result.stderr
+
+
+# ---- forecast --as-of whose held-out periods hold no demand -------------------------------------
+# The periods after --as-of held no sale (a shutdown week; here the last day holds a return only):
+# every WAPE is over the demand, and stderr said 'held out at sku level: forecast WAPE / best
+# baseline's (28-day average) = nan; segments summed / sku direct = nan', a best baseline chosen
+# among scores that do not exist.
+
+
+def test_forecast_as_of_before_periods_without_demand_says_there_is_nothing_to_score(
+    cli, tmp_path: Path
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    with orders.open("a") as out:
+        out.write("999,2024-03-11,17850,85123,-1,2.50\n")  # a return alone on the last day
+    _segments([str(c) for c in CUSTOMERS]).write_csv(tmp_path / "seg.csv")
+    result = cli(
+        "forecast", "seg.csv", "--orders", "orders.csv", "--freq", "D", "--as-of", "2024-03-11",
+        "--horizon", "1", "-o", "fc.parquet",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "held out: the 1 whole day from 2024-03-11" in result.stderr, result.stderr
+    assert (
+        "held out at sku level: no demand in the day held out, so nothing to score (a WAPE is the "
+        "error over the demand); pick an --as-of whose following periods hold sales\n"
+    ) in result.stderr, result.stderr
+    assert "nan" not in result.stderr

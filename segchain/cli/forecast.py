@@ -389,6 +389,17 @@ def _report_held_out(result, params: dict, reporter) -> None:
             f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}",
         )
     )
+    if not scored.demand:
+        from segchain.config import name_sources
+
+        # Every score is over the demand: with none (a shutdown week, a day of returns only)
+        # no approach is better than another, and the ratios were printed as 'nan'.
+        reporter.info(
+            f"held out at {level} level: no demand in the {word if scored.periods == 1 else words} "
+            "held out, so nothing to score (a WAPE is the error over the demand); pick an "
+            f"{name_sources('--as-of')} whose following periods hold sales"
+        )
+        return
     name, _ = scored.best_baseline
     new = (
         f"; {scored.unscored:,} {level} series first sold after --as-of not scored"
