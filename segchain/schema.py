@@ -1399,3 +1399,32 @@ def written_otherwise(unmatched: pl.Series, known: pl.Series, *, other: str) -> 
     n = pairs.height
     them = f"{plural(n, 'of them is', 'of them are')} {agree(n, 'an id', 'ids')} of {other}"
     return f"; {them} written {how}: {shown}; {fix}"
+
+
+def lost_zeros(ids: pl.Series, others: pl.Series) -> tuple[str, str] | None:
+    """A pair of ids, one of ``ids`` and one of ``others``, that are one id once their leading
+    zeros are dropped (``'0000102'`` and ``'102'``), or None: a spreadsheet drops them from a
+    column of ids it reads as numbers, and a table saved from it met none of the other's ids.
+    Only for a message: which width the ids had is not in the table that lost it."""
+    mine = pl.DataFrame({"id": ids.cast(pl.String)}).drop_nulls().unique()
+    theirs = pl.DataFrame({"other": others.cast(pl.String)}).drop_nulls().unique()
+    key = pl.col("id").str.strip_chars_start("0")
+    pairs = (
+        mine.with_columns(key.alias("k"))
+        .join(theirs.with_columns(pl.col("other").str.strip_chars_start("0").alias("k")), on="k")
+        .filter(pl.col("id") != pl.col("other"))
+        .sort("id")
+    )
+    return (pairs.item(0, "id"), pairs.item(0, "other")) if pairs.height else None
+
+
+def lost_zeros_hint(ids: pl.Series, others: pl.Series, *, column: str) -> str | None:
+    """The hint for two tables whose ``column`` met nowhere, when ``lost_zeros`` finds why."""
+    pair = lost_zeros(ids, others)
+    if pair is None:
+        return None
+    return (
+        f"the ids meet once their leading zeros are dropped ({pair[0]!r} / {pair[1]!r}): a "
+        f"spreadsheet dropped them from one of the tables; save its {column} column as text "
+        "(or keep segchain's Parquet)"
+    )

@@ -287,3 +287,29 @@ def test_forecast_as_of_before_periods_without_demand_says_there_is_nothing_to_s
         "error over the demand); pick an --as-of whose following periods hold sales\n"
     ) in result.stderr, result.stderr
     assert "nan" not in result.stderr
+
+
+# ---- a segments table whose ids lost their leading zeros -----------------------------------------
+# A segments table saved from a spreadsheet (0017850 read as the number 17850) met none of the
+# orders' ids: refused, with a hint to check the export and the mapping, not what happened. The
+# stock items' check already said so of skus.
+
+
+@pytest.mark.parametrize("command", ["costs", "forecast"])
+def test_segments_whose_ids_lost_their_leading_zeros_are_refused_saying_so(
+    cli, tmp_path: Path, command: str
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    text = orders.read_text()
+    for customer in CUSTOMERS:
+        text = text.replace(f",{customer},", f",00{customer},")
+    orders.write_text(text)
+    _segments([f"{c}.0" for c in CUSTOMERS]).write_csv(tmp_path / "seg.csv")
+    result = cli(command, "seg.csv", "--orders", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "hint: the ids meet once their leading zeros are dropped ('0017850' / '17850'): a "
+        "spreadsheet dropped them from one of the tables; save its customer_id column as text "
+        "(or keep segchain's Parquet)"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "out.csv").exists()

@@ -13,6 +13,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     SEGMENTS_ARGUMENT,
     demand_line,
+    lost_zeros_hint,
     product_line,
     require_columns,
 )
@@ -72,7 +73,12 @@ def customer_sales(
     if lines.height == 0:
         raise DataError(
             f"{{{ORDERS_OPTION}}}: no order line belongs to a customer in {{{SEGMENTS_ARGUMENT}}}",
-            hint="give the orders the segments were computed from",
+            hint=lost_zeros_hint(
+                orders.get_column("customer_id"),
+                customers.get_column("customer_id"),
+                column="customer_id",
+            )
+            or "give the orders the segments were computed from",
             tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
         )
     unit_cost = _unit_costs(items)

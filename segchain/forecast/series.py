@@ -22,6 +22,7 @@ from segchain.schema import (
     check_customer_ids,
     check_one_row_per_customer,
     demand_line,
+    lost_zeros_hint,
     product_line,
     require_columns,
     require_rows,
@@ -162,7 +163,8 @@ def build_series(
         raise DataError(
             f"{{{SEGMENTS_ARGUMENT}}} and {{{ORDERS_OPTION}}} have no customer_id in common: "
             f"orders have {examples(o_ids)}; segments have {examples(s_ids)}",
-            hint="check that both come from the same export and that the ids are mapped the "
+            hint=lost_zeros_hint(o_ids, s_ids, column="customer_id")
+            or "check that both come from the same export and that the ids are mapped the "
             "same way (--map customer_id=...)",
             tables={SEGMENTS_ARGUMENT: "segments", ORDERS_OPTION: "orders"},
         )
