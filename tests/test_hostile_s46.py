@@ -313,3 +313,47 @@ def test_segments_whose_ids_lost_their_leading_zeros_are_refused_saying_so(
         "(or keep segchain's Parquet)"
     ) in result.stderr, result.stderr
     assert not (tmp_path / "out.csv").exists()
+
+
+# ---- stock --orders that end long before the forecast starts -------------------------------------
+# A forecast made --as-of D beside the orders of an older export (or cut short): the bootstrap's
+# demand history stopped months before the plan starts, without a word.
+
+
+def _weekly_forecast(start: dt.date, path: Path) -> Path:
+    weeks = [start + dt.timedelta(weeks=i) for i in range(4)]
+    pl.DataFrame(
+        {
+            "unique_id": ["85123"] * 4 + ["85124"] * 4,
+            "ds": weeks * 2,
+            "forecast": [3.0] * 8,
+            "error_sd": [1.0] * 8,
+            "sku": ["85123"] * 4 + ["85124"] * 4,
+        }
+    ).write_csv(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("start", "gap"),
+    [(dt.date(2024, 6, 3), 87), (dt.date(2024, 3, 11), None)],
+    ids=["months-later", "the-next-week"],
+)
+def test_stock_says_when_the_orders_end_periods_before_the_forecast(
+    cli, tmp_path: Path, start: dt.date, gap: int | None
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    last = pl.read_csv(orders, try_parse_dates=True)["order_date"].max()
+    assert gap is None or gap == (start - last).days - 1  # the days between, by hand
+    _weekly_forecast(start, tmp_path / "fc.csv")
+    result = cli("stock", "fc.csv", "--orders", "orders.csv", "-o", "policy.csv")
+    assert result.exit_code == 0, result.stderr
+    said = (
+        f"Warning: --orders orders.csv: the order lines end on {last}, {gap} days before the "
+        f"forecast's first period ({start}): the demand history stops there, and the periods "
+        "between are not read (give the orders the forecast was made from)"
+    )
+    if gap is None:
+        assert "the order lines end on" not in result.stderr, result.stderr
+    else:
+        assert said in result.stderr, result.stderr

@@ -29,6 +29,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import DataError, TableMessage
+from segchain.formatting import plural
 from segchain.schema import ORDERS_OPTION, demand_line, require_columns
 
 # Draws per stocking point; the level's sampling error is well under one unit for slow items.
@@ -102,6 +103,19 @@ def demand_history(
                 )
             )
             o = o.filter(pl.col("ds") < before)
+        end = o.get_column("ds").max() if o.height else None
+        if isinstance(end, dt.date) and (before - end).days - 1 >= period_days:
+            # A whole period or more without a line before the plan starts: the orders of an
+            # older export (or cut short), not the ones the forecast was made from.
+            notes.append(
+                TableMessage(
+                    f"{{{ORDERS_OPTION}}}: the order lines end on {end}, "
+                    f"{plural((before - end).days - 1, 'day')} before the forecast's first "
+                    f"period ({before}): the demand history stops there, and the periods between "
+                    "are not read (give the orders the forecast was made from)",
+                    {ORDERS_OPTION: ORDERS_OPTION},
+                )
+            )
     if o.height == 0:
         return o.rename({"quantity": "y"}), notes
     o = o.with_columns(pl.col("ds").dt.truncate(period_interval(period_days)))
