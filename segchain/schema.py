@@ -188,10 +188,15 @@ def _float_ids(df: pl.DataFrame, col: str) -> pl.Expr | None:
     dtype = df.schema[col]
     c = pl.col(col)
     if dtype.is_float():
-        whole = c.is_null() | (c.is_finite() & (c == c.round(0)) & (c.abs() < _EXACT_FLOAT))
+        # NaN is pandas' missing value: no id, as in an order export (and refused as blank).
+        whole = (
+            c.is_null()
+            | c.is_nan()
+            | (c.is_finite() & (c == c.round(0)) & (c.abs() < _EXACT_FLOAT))
+        )
         if not df.select(whole.all()).item():
             return None
-        return c.cast(pl.Int64).cast(pl.String)
+        return pl.when(c.is_nan()).then(None).otherwise(c).cast(pl.Int64).cast(pl.String)
     if dtype != pl.String:
         return None
     v = c.str.strip_chars()
@@ -232,7 +237,7 @@ def stage_ids(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
         else:
             continue
         old = c.cast(pl.String)
-        new = pl.when(new.str.len_bytes() > 0).then(new).otherwise(old)
+        new = pl.when(new.str.len_bytes() == 0).then(old).otherwise(new)
         differs = old.ne_missing(new)
         changed = df.select(differs.sum()).item()
         if not changed:
@@ -251,11 +256,11 @@ def stage_ids(df: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
                 f"{was!r} would be one id with {now!r}, which the table holds too"
             )
             continue
-        was, now = pairs.filter(pl.col("old") != pl.col("new")).row(0)
+        was, now = pairs.filter(pl.col("old").ne_missing(pl.col("new"))).row(0)
         fixes.append(new.alias(col))
         notes.append(
             f"{col}: {what} {done}, as an order export's are ({plural(changed, 'row')}; "
-            f"{was!r} read as {now!r})"
+            f"{was!r} read as {'no id' if now is None else repr(now)})"
         )
     return (df.with_columns(fixes) if fixes else df), notes
 

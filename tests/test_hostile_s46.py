@@ -45,6 +45,15 @@ def _revenue_by_customer(orders: Path) -> dict[str, float]:
     return dict(per.iter_rows())
 
 
+def test_a_nan_id_of_a_double_column_is_refused_as_blank(cli, tmp_path: Path) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    ids = [float(c) for c in CUSTOMERS[:2]] + [float("nan"), float(CUSTOMERS[3])]
+    _segments(ids).write_parquet(tmp_path / "seg.parquet")
+    result = cli("forecast", "seg.parquet", "--orders", orders.name, "-o", "fc.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "Error: SEGMENTS seg.parquet: 1 row with a blank customer_id (row 3)" in result.stderr
+
+
 @pytest.mark.parametrize(
     ("ids", "suffix"),
     [
@@ -113,10 +122,11 @@ def test_stage_ids_never_makes_two_ids_one(ids: list[str]) -> None:
     ("column", "expected"),
     [
         (pl.Series("sku", [85123.0, None, 4.0]), ["85123", None, "4"]),
+        (pl.Series("sku", [85123.0, float("nan")]), ["85123", None]),  # pandas' missing value
         (pl.Series("sku", ["85123.0", "", " 4.00 "]), ["85123", "", "4"]),
         (pl.Series("sku", ["\u00a0A1", "B2\t", "  "]), ["A1", "B2", "  "]),
     ],
-    ids=["doubles", "float-text", "unicode-spaces"],
+    ids=["doubles", "doubles-nan", "float-text", "unicode-spaces"],
 )
 def test_stage_ids_reads_ids_as_an_exports_are(column: pl.Series, expected: list) -> None:
     read, notes = stage_ids(column.to_frame())
