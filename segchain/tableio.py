@@ -723,6 +723,24 @@ def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     return lines[:k]
 
 
+def _records(lines: Sequence[str]) -> Iterator[str]:
+    """``lines`` joined into the records they hold: a quoted field may hold a line break (a
+    note written on two lines), and its record goes on until its quotes close. Taken line by
+    line, the half before the break held an open quote, and the sniffer read the lines below as
+    one field with the delimiter the file is written in: a ';' export with decimal commas and
+    such a note had its header taken for a title ('The file's headers are: 1000, 01.01.2024')."""
+    record: list[str] = []
+    quotes = 0
+    for line in lines:
+        record.append(line)
+        quotes += line.count('"')
+        if quotes % 2 == 0:
+            yield "\n".join(record)
+            record, quotes = [], 0
+    if record:
+        yield "\n".join(record)
+
+
 def _header_among(lines: Sequence[str], k: int) -> bool:
     """Whether ``lines[k]``, which holds two fields or more with some delimiter, is a header:
     it does with the delimiter the lines below it are written in (the lines with two fields or
@@ -730,7 +748,7 @@ def _header_among(lines: Sequence[str], k: int) -> bool:
     or tab table ('Umsatz nach Artikel, Januar 2024'). Without such lines below, it is taken
     as the header."""
     below = []
-    for line in lines[k + 1 :]:
+    for line in _records(lines[k + 1 :]):
         if max(_named_fields(line, d) for d in DELIMITERS) > 1:
             below.append(line)
             if len(below) == 50:  # as many as the sniffer looks at

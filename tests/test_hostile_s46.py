@@ -367,3 +367,36 @@ def test_stock_says_when_the_orders_end_periods_before_the_forecast(
         assert "the order lines end on" not in result.stderr, result.stderr
     else:
         assert said in result.stderr, result.stderr
+
+
+# ---- a ';' export with decimal commas and a note written on two lines ---------------------------
+# A German ERP list (';', decimal commas) whose free-text column holds a line break in a quoted
+# cell: the look for title lines above the header split the text at every line end, so the
+# half record with the open quote made the lines below it read as one field with ';', and the
+# commas of the numbers won: the header was taken for a title and skipped, and every --map
+# refused ("no such column ... The file's headers are: 1000, 01.01.2024, K000, ...").
+
+GERMAN_HEADER = "Auftrag;Datum;Kunde;Artikel;Menge;Preis;Bemerkung"
+GERMAN_MAP = [
+    *("--map", "order_id=Auftrag", "--map", "order_date=Datum", "--map", "customer_id=Kunde"),
+    *("--map", "sku=Artikel", "--map", "quantity=Menge", "--map", "unit_price=Preis"),
+]
+
+
+@pytest.mark.parametrize("eol", ["\r\n", "\n"], ids=["crlf", "lf"])
+@pytest.mark.parametrize("broken", [0, 7], ids=["first-row", "later-row"])
+def test_a_semicolon_export_with_a_line_break_in_a_note_keeps_its_header(
+    cli, tmp_path: Path, eol: str, broken: int
+) -> None:
+    rows, quantity = [GERMAN_HEADER], 0
+    for i in range(12):
+        note = f'"Lieferung {eol}bitte ""vorne"""' if i == broken else "Größe M"
+        rows.append(f"{1000 + i};0{1 + i % 9}.03.2024;K{i % 4};A-{i % 3};{i + 1},000;12,50;{note}")
+        quantity += i + 1
+    (tmp_path / "liste.csv").write_bytes((eol.join(rows) + eol).encode("utf-8"))
+    result = cli("validate", "liste.csv", *GERMAN_MAP, "-o", "lines.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "read 12 = used 12 + rejected 0" in result.stderr, result.stderr
+    lines = pl.read_csv(tmp_path / "lines.csv")
+    assert lines["quantity"].sum() == quantity
+    assert lines["unit_price"].unique().to_list() == [12.5]
