@@ -386,7 +386,13 @@ def _report_held_out(result, params: dict, reporter) -> None:
             table,
             title=f"held out: the {scored.periods} whole "
             f"{word if scored.periods == 1 else words} from {scored.start} (the lines on or "
-            f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}",
+            f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}"
+            + (
+                f" ({scored.unsegmented:,.0f} of it of customers in no segment of SEGMENTS, "
+                "whose demand no segment's series forecast)"
+                if scored.unsegmented
+                else ""
+            ),
         )
     )
     if not scored.demand:

@@ -41,6 +41,9 @@ class HeldOut:
     demand: float
     scores: pl.DataFrame
     unscored: int  # series first sold on or after as_of: no forecast, their demand not scored
+    # Demand of customers in no segment (first seen on or after as_of, when the segments were
+    # made as of it), scored: it happened, though no segment's series could forecast it.
+    unsegmented: float = 0.0
 
     @property
     def best_baseline(self) -> tuple[str, float]:
@@ -75,6 +78,7 @@ class HeldOut:
             "series": self.series,
             "demand": self.demand,
             "unscored_new_series": self.unscored,
+            "unsegmented_demand": self.unsegmented,
             "wape": dict(zip(self.scores["approach"], self.scores["wape"], strict=True)),
             "bias": dict(zip(self.scores["approach"], self.scores["bias"], strict=True)),
             "vs_best_baseline": self.ratio,
@@ -115,7 +119,11 @@ def held_out(
     interval, season, _, _ = FREQS[freq]
     start = cast(dt.date, forecast.get_column("ds").min())
     end = cast(dt.date, orders.get_column("order_date").cast(pl.Date).max())
-    full = build_series(orders, segments, freq=freq, by=level, outliers="keep")
+    # Every line counts, as the orders hold them: the customers in no segment too (those first
+    # seen on or after as_of, with segments made as of it), whose lines build_series leaves out.
+    # Their demand in the periods held out is demand the forecast had to meet; it went unscored.
+    everyone = _with_unsegmented(orders, segments)
+    full = build_series(orders, everyone, freq=freq, by=level, outliers="keep")
     y = full.y.join(full.keys, on="unique_id").with_columns(pl.col(level).cast(pl.String))
     # A period counts only if the orders cover it to its last day.
     whole = pl.col("ds").dt.offset_by(interval) <= pl.lit(end + dt.timedelta(days=1))
@@ -158,6 +166,7 @@ def held_out(
     )
     names += [NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
     demand = float(scored.get_column("y").sum())
+    unsegmented = _unsegmented_demand(orders, segments, everyone, scored, freq=freq, level=level)
     scores = pl.DataFrame(
         {
             "approach": names,
@@ -175,7 +184,45 @@ def held_out(
         demand=demand,
         scores=scores,
         unscored=unscored,
+        unsegmented=unsegmented,
     )
+
+
+NO_SEGMENT = "\x00no segment"
+"""The segment the held-out check gives the customers in no segment: no label a table holds."""
+
+
+def _with_unsegmented(orders: pl.DataFrame, segments: pl.DataFrame) -> pl.DataFrame:
+    """``segments`` (``customer_id, segment``) with every customer of ``orders`` in none of
+    them, in ``NO_SEGMENT``."""
+    seg = segments.select(pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String))
+    ids = orders.select(pl.col("customer_id").cast(pl.String)).drop_nulls().unique()
+    missing = ids.join(seg, on="customer_id", how="anti")
+    if not missing.height:
+        return seg
+    return pl.concat([seg, missing.with_columns(pl.lit(NO_SEGMENT).alias("segment"))])
+
+
+def _unsegmented_demand(
+    orders: pl.DataFrame,
+    segments: pl.DataFrame,
+    everyone: pl.DataFrame,
+    scored: pl.DataFrame,
+    *,
+    freq: str,
+    level: list[str],
+) -> float:
+    """The demand of the customers in no segment in the periods and series scored: what the
+    scored demand holds beyond the segments' customers' (each series-period's net demand
+    clipped at 0, as the actuals are)."""
+    if everyone.height == segments.height:
+        return 0.0
+    known = build_series(orders, segments, freq=freq, by=level, outliers="keep")
+    theirs = known.y.join(known.keys, on="unique_id").with_columns(pl.col(level).cast(pl.String))
+    kept = scored.select(*level, "ds", "y").join(
+        theirs.select(*level, "ds", pl.col("y").alias("_known")), on=[*level, "ds"], how="left"
+    )
+    return float((kept.get_column("y") - kept.get_column("_known").fill_null(0.0)).sum())
 
 
 def _wape(scored: pl.DataFrame, column: str) -> float:
