@@ -217,14 +217,16 @@ def test_what_to_do_now_says_first_that_the_forecast_lost_held_out() -> None:
     # The plan's own headlines follow.
     assert [h.label for h in section.headlines[1:]] == ["Order now", "Open sites", "Promises kept"]
     assert section.blocks[0].text == (
-        "Plan from the 13-week average, not from this forecast: held out over the 8 weeks from "
+        "Check this forecast before planning from it: held out over the 8 weeks from "
         "2011-10-10, which the forecast did not see, the 13-week average of each sku's own "
         "history was nearer what happened (WAPE 45.0% against the forecast's 46.5%: 1.033 of it, "
-        "at sku level). Forecast again with --models WindowAverage13 to plan from that average, "
-        "and stock from that forecast: the reorder points, safety stock and orders of this plan "
+        "at sku level). That is one window, and the best of the simple baselines picked after "
+        "the fact: forecast as of an earlier day too (--as-of) to see whether it wins there as "
+        "well. To plan from that average, forecast again with --models WindowAverage13 and "
+        "stock from that forecast: the reorder points, safety stock and orders of this plan "
         "come from the forecast that lost (Forecast accuracy gives each approach)."
     )
-    on_both_pages(report, "Plan from the 13-week average, not from this forecast")
+    on_both_pages(report, "Check this forecast before planning from it: held out over the 8 weeks")
     # Four headlines, in one row on a desktop (three made a row, the fourth one of its own).
     page = to_html(report)
     assert page.count('<div class="headlines four">') == 1
@@ -236,9 +238,9 @@ def test_what_to_do_now_names_the_model_of_the_baseline_that_won() -> None:
     wape = WAPE | averages | {"forecast": 1.2, "seasonal naive": 1.0, "naive": 1.1}
     report = build_report(all_tables(), metadata=meta(held(wape=wape)))
     text = actions(report).blocks[0].text
-    assert "Plan from the seasonal naive, not from this forecast" in text
+    assert "the seasonal naive of each sku's own history was nearer what happened" in text
     assert "(WAPE 85.3% against" not in text and "1.200 of it" in text  # 1.2 / 1.0
-    assert "Forecast again with --models SeasonalNaive to plan from it, and stock" in text
+    assert "To plan from it, forecast again with --models SeasonalNaive and stock" in text
 
 
 def test_what_to_do_now_is_made_for_a_lost_forecast_alone() -> None:
@@ -338,7 +340,7 @@ def test_cli_report_quotes_the_held_out_figures_as_forecast_printed_them(
     # This forecast lost (stderr's ratio above 1): What to do now says so, first.
     assert float(ratio[2]) > 1
     assert text.index('<section id="actions">') < text.index('<section id="accuracy">')
-    assert escape(f"Plan from the {ratio[1]}, not from this forecast") in text
+    assert escape(f"the {ratio[1]} of each sku's own history was nearer what happened") in text
 
 
 # ---- the fan chart: what was ordered in the forecast's periods, where the orders run past them

@@ -777,20 +777,25 @@ def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
         f"of it ({check.level_words} level)",
     )
     level = check.level_words
+    # One window, and its winner picked after the fact from several baselines: a loss there is
+    # a reason to look, not proof that the baseline will do better next (docs/measurements.md,
+    # "A baseline that won held out": it won the next window in 3 of 5 cases measured).
     note = Note(
-        f"Plan from the {name}, not from this forecast: held out over {check.span()}, which the "
+        f"Check this forecast before planning from it: held out over {check.span()}, which the "
         f"forecast did not see, the {name} of each {level}'s own history was nearer what "
         f"happened (WAPE {pct(wape)} against the forecast's {pct(check.wape)}: "
-        f"{ratio_text(ratio)} of it, at {level} level). "
+        f"{ratio_text(ratio)} of it, at {level} level). That is one window, and the best of the "
+        "simple baselines picked after the fact: forecast as of an earlier day too "
+        "(--as-of) to see whether it wins there as well. "
         + (
-            f"Forecast again with --models {models} to plan from that average"
+            f"To plan from that average, forecast again with --models {models}"
             if models is not None and models.startswith("WindowAverage")
-            else f"Forecast again with --models {models} to plan from it"
+            else f"To plan from it, forecast again with --models {models}"
             if models is not None
-            else "Forecast again with a simpler model"
+            else "To plan from a simpler model, forecast again naming it in --models"
         )
-        + ", and stock from that forecast: the reorder points, safety stock and orders of "
-        "this plan come from the forecast that lost (Forecast accuracy gives each approach)."
+        + " and stock from that forecast: the reorder points, safety stock and orders of this "
+        "plan come from the forecast that lost (Forecast accuracy gives each approach)."
     )
     return head, note
 
