@@ -428,8 +428,8 @@ def test_forecast_as_of_scores_the_demand_of_customers_in_no_segment(cli, tmp_pa
     assert result.exit_code == 0, result.stderr
     demand = 5.0 + 9.0 + 0.0 + 4.0  # C0's three whole weeks and the newcomer's 4 units
     assert (
-        f"demand {demand:,.0f} (4 of it of customers in no segment of SEGMENTS, whose demand no "
-        "segment's series forecast)"
+        f"demand {demand:,.0f} (4 of it of customers in no segment of SEGMENTS, first seen on "
+        "or after --as-of)"
     ) in result.stderr, result.stderr
     held = __import__("json").loads(pl.read_parquet_metadata(tmp_path / "fc.parquet")[
         "segchain.held_out"

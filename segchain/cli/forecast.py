@@ -389,7 +389,7 @@ def _report_held_out(result, params: dict, reporter) -> None:
             f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}"
             + (
                 f" ({scored.unsegmented:,.0f} of it of customers in no segment of SEGMENTS, "
-                "whose demand no segment's series forecast)"
+                "first seen on or after --as-of)"
                 if scored.unsegmented
                 else ""
             ),

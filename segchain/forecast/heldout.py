@@ -42,7 +42,9 @@ class HeldOut:
     scores: pl.DataFrame
     unscored: int  # series first sold on or after as_of: no forecast, their demand not scored
     # Demand of customers in no segment (first seen on or after as_of, when the segments were
-    # made as of it), scored: it happened, though no segment's series could forecast it.
+    # made as of it), scored: it happened. The segments' series hold the demand of the
+    # customers won before as_of, those then new included, so their sum is a forecast of the
+    # whole demand, newcomers' too; this says how much of what is scored came from them.
     unsegmented: float = 0.0
 
     @property
