@@ -25,6 +25,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    written_otherwise,
 )
 from segchain.tableio import collect
 
@@ -398,6 +399,35 @@ def items_not_planned(
         f"{{{FORECAST_ARGUMENT}}} has, not used: {examples(unused.unique().sort(), 3)}",
         {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
     )
+
+
+def items_written_otherwise(
+    points: pl.DataFrame, items: pl.DataFrame | pl.LazyFrame | None
+) -> list[str]:
+    """A warning when item rows whose sku no stocking point has hold a stocking point's sku
+    written otherwise (``schema.written_otherwise``: another Unicode form, other capitals):
+    'Crème' with a combining accent in the item master, composed in the forecast, looks the
+    same on screen, and its stocking point was planned with the default parameters (no unit
+    cost, 14 days' lead time) with no more than a note naming the item row as unused."""
+    if items is None or "sku" not in points.columns:
+        return []
+    it = collect(items, name=ITEMS_OPTION)
+    if "sku" not in it.columns or it.height == 0:
+        return []
+    ours = points.get_column("sku").cast(pl.String).unique()
+    skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique()
+    unused = skus.filter(~skus.is_in(ours.implode()))
+    near = written_otherwise(unused, ours, other="the forecast")
+    if near is None:
+        return []
+    return [
+        TableMessage(
+            f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'sku')} no stocking point of "
+            f"{{{FORECAST_ARGUMENT}}} has{near}; else such a stocking point is planned with the "
+            "default parameters",
+            {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+        )
+    ]
 
 
 def orders_matching_none(points: pl.DataFrame, history: pl.DataFrame, keys: list[str]) -> list[str]:

@@ -42,6 +42,7 @@ from segchain.stock.inputs import (
     forecast_start,
     items_matching_none,
     items_not_planned,
+    items_written_otherwise,
     join_items,
     join_on_hand,
     level_caps,
@@ -243,6 +244,7 @@ def stock(
     items = collect(items, name=ITEMS_OPTION) if items is not None else None
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
+    notes += items_written_otherwise(points, items)
     points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
     caps = level_caps(fc, keys)
     if caps is not None:
