@@ -467,3 +467,39 @@ def test_stock_warns_of_item_skus_in_another_unicode_form(cli, tmp_path: Path) -
         "one form (NFC, as most tools write it); else such a stocking point is planned with the "
         "default parameters"
     ) in result.stderr, result.stderr
+
+
+# ---- network --costs: lanes whose customer ids are in another Unicode form ----------------------
+# A lane table saved by another tool wrote 'Café Zoë' with combining accents: network refused it
+# as "1 customer has no lane from any site: customer_id 'Café Zoë'", naming an id that reads as
+# the lanes' own.
+
+
+def test_network_says_a_customer_without_lanes_has_them_in_another_unicode_form(
+    cli, tmp_path: Path
+) -> None:
+    pl.DataFrame(
+        {
+            "customer_id": NAMES[:3],
+            "segment": ["A", "B", "A"],
+            "lat": [50.1, 48.9, 52.5],
+            "lon": [8.7, 2.3, 13.4],
+            "quantity": [10.0, 5.0, 3.0],
+        }
+    ).write_csv(tmp_path / "seg.csv")
+    pl.DataFrame({"site_id": ["S1", "S2"], "lat": [50.0, 49.0], "lon": [8.0, 2.0]}).write_csv(
+        tmp_path / "sites.csv"
+    )
+    lanes = [(s, _nfd(c) if c == NAMES[1] else c, 1.0) for c in NAMES[:3] for s in ("S1", "S2")]
+    pl.DataFrame(lanes, schema=["site_id", "customer_id", "unit_cost"], orient="row").write_csv(
+        tmp_path / "lanes.csv"
+    )
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --costs lanes.csv: 1 customer has no lane from any site: customer_id 'Café Zoë'; "
+        "1 of them is an id of the lanes written in another Unicode form only (an accent one "
+        "character in one, combining in the other): 'Caf\\xe9 Zo\\xeb' / 'Cafe\\u0301 Zoe\\u0308'"
+    ) in result.stderr, result.stderr

@@ -24,6 +24,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    written_otherwise,
 )
 
 DEFAULT_KM_PER_DAY = 500.0
@@ -331,11 +332,16 @@ def lane_pairs(
     served[pairs["j"].to_numpy()] = True
     if not served.all():
         lost = cust["customer_id"].to_numpy()[~served]
+        # Customers written otherwise in the lanes (another Unicode form, other capitals) look
+        # like the ones named: say so, or the message reads as wrong.
+        near = written_otherwise(
+            pl.Series(lost, dtype=pl.String), lanes.get_column("customer_id"), other="the lanes"
+        )
         raise DataError(
             f"{LANES_OPTION}: {plural(len(lost), 'customer')} "
             f"{agree(len(lost), 'has', 'have')} no lane "
             "from any site: customer_id "
-            f"{examples(lost)}",
+            f"{examples(lost)}{near or ''}",
             hint="add a row site_id, customer_id, unit_cost for each of them to the --costs file",
         )
     return pairs, cust.height * site_df.height - pairs.height, unknown.to_list()
