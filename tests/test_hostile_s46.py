@@ -503,3 +503,46 @@ def test_network_says_a_customer_without_lanes_has_them_in_another_unicode_form(
         "1 of them is an id of the lanes written in another Unicode form only (an accent one "
         "character in one, combining in the other): 'Caf\\xe9 Zo\\xeb' / 'Cafe\\u0301 Zoe\\u0308'"
     ) in result.stderr, result.stderr
+
+
+# ---- forecast --as-of weeks after the orders end: the unfinished week's comparison -------------
+# The unfinished last period was compared with the last periods that held lines, not the ones
+# just before it: an --as-of 10 weeks after the orders end (mid-week) said '0 order lines in it
+# against 2 a week over the 8 weeks before' of weeks that held none, beside the warning that
+# those weeks hold no order line.
+
+
+def test_forecast_as_of_weeks_after_the_orders_compares_no_week_that_held_nothing(
+    cli, tmp_path: Path
+) -> None:
+    _orders(tmp_path / "orders.csv")  # weekly lines to Thursday 2024-03-07
+    _segments([str(c) for c in CUSTOMERS]).write_csv(tmp_path / "seg.csv")
+    result = cli(
+        "forecast", "seg.csv", "--orders", "orders.csv", "--as-of", "2024-05-15",
+        "--horizon", "2", "-o", "fc.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "the orders end on 2024-03-07, before --as-of 2024-05-15" in result.stderr
+    assert "unfinished week" not in result.stderr, result.stderr
+
+
+def test_forecast_compares_an_unfinished_week_with_the_calendar_weeks_before_it(
+    cli, tmp_path: Path
+) -> None:
+    orders = _orders(tmp_path / "orders.csv")
+    lines = pl.read_csv(orders, infer_schema=False)
+    quiet = pl.col("order_date").is_between(pl.lit("2024-01-29"), pl.lit("2024-02-25"))
+    lines.filter(~quiet).write_csv(orders)  # 4 weeks without a line among the 8 before
+    _segments([str(c) for c in CUSTOMERS]).write_csv(tmp_path / "seg.csv")
+    # --as-of on the Tuesday after the orders' last week: the week of 2024-03-11 holds no line.
+    result = cli(
+        "forecast", "seg.csv", "--orders", "orders.csv", "--as-of", "2024-03-12",
+        "--horizon", "2", "-o", "fc.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    day = pl.read_csv(orders, try_parse_dates=True)["order_date"]
+    weeks = [dt.date(2024, 3, 4) - dt.timedelta(weeks=k) for k in range(8)]  # the 8 before
+    lines = sum(int(((day >= w) & (day < w + dt.timedelta(7))).sum()) for w in weeks)
+    assert (
+        f"(0 order lines in it against {round(lines / 8)} a week over the 8 weeks before)"
+    ) in result.stderr, result.stderr

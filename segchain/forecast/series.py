@@ -386,12 +386,23 @@ def _unfinished_last_period(
     if 2 * covered >= days:
         return []
     per_period = joined.group_by("ds").len().sort("ds")
-    before = per_period.filter(pl.col("ds") < last).tail(FREQS[freq][2])
     in_last = int(per_period.filter(pl.col("ds") == last).get_column("len").sum())
-    mean = round(before.get_column("len").sum() / max(before.height, 1))
+    # The calendar periods just before the last, those without a line too (from the data's
+    # first): the last periods that hold lines were counted, so an --as-of weeks after the
+    # orders end said '0 order lines in it against 284 a week over the 8 weeks before' of weeks
+    # that held none.
+    first = cast(dt.date, per_period.get_column("ds").min())
+    periods = pl.date_range(first, last, interval, eager=True)
+    shown = periods.filter(periods < last).tail(FREQS[freq][2])
+    lines = per_period.filter(pl.col("ds").is_in(shown.implode())).get_column("len").sum()
+    mean = round(lines / max(shown.len(), 1))
+    if not in_last and not mean:
+        # No line in it nor in the periods before (an --as-of after the orders end, which
+        # _quiet_until_as_of says): nothing collapses there.
+        return []
     typical = (
-        f" against {count(mean)} a {word} over the {plural(before.height, word, words)} before"
-        if before.height
+        f" against {count(mean)} a {word} over the {plural(shown.len(), word, words)} before"
+        if shown.len()
         else ""
     )
     ends = f"--as-of {as_of} ends the history on {end}" if as_of else f"the orders end on {end}"
