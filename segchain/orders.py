@@ -1020,7 +1020,21 @@ def id_expr(
     ``trim=False``: a string id as exported (see ``OrderImport.as_exported``)."""
     c = pl.col(column)
     if dtype.is_float():
-        return c.round(0).cast(pl.Int64, strict=False).cast(pl.String).alias(column)
+        # A whole number is the id a spreadsheet wrote as a float (17850.0 is 17850); one with
+        # a fraction is kept as written, so that 17850.4 never becomes customer 17850. NaN is
+        # no id.
+        whole = c == c.round(0)
+        return (
+            pl.when(c.is_nan())
+            .then(None)
+            .when(whole)
+            .then(c.cast(pl.Int64, strict=False).cast(pl.String))
+            .otherwise(c.cast(pl.String))
+            .alias(column)
+        )
+    if isinstance(dtype, pl.Decimal):
+        # Decimal(20, 2) writes 17850 as '17850.00': the zeros of its scale are no part of it.
+        return c.cast(pl.String).str.replace(r"\.0+$", "").alias(column)
     if dtype != pl.String:
         return c.cast(pl.String).alias(column)
     v = c.str.strip_chars() if trim else c

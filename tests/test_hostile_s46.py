@@ -546,3 +546,40 @@ def test_forecast_compares_an_unfinished_week_with_the_calendar_weeks_before_it(
     assert (
         f"(0 order lines in it against {round(lines / 8)} a week over the 8 weeks before)"
     ) in result.stderr, result.stderr
+
+
+# ---- an order export's float ids with a fraction -------------------------------------------------
+# A float id column (a Parquet of doubles) was rounded to whole numbers, so 17850.4 and 17850 were
+# one customer without a word; a Decimal(20, 2) column gave '17850.00', which met no '17850'.
+
+
+def test_an_order_exports_float_id_with_a_fraction_is_not_made_a_whole_number(
+    cli, tmp_path: Path
+) -> None:
+    from decimal import Decimal
+
+    day = dt.date(2024, 1, 1)
+    orders = pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3", "4"],
+            "order_date": [day] * 4,
+            "customer_id": [17850.0, 17850.4, 17851.0, 17851.0],
+            "sku": ["A", "A", "B", "B"],
+            "quantity": [1.0, 2.0, 3.0, 4.0],
+            "unit_price": [1.0] * 4,
+            "ref": [Decimal("17850.00"), Decimal("17850.50"), None, Decimal("7.00")],
+        },
+        schema_overrides={"ref": pl.Decimal(20, 2)},
+    )
+    orders.write_parquet(tmp_path / "o.parquet")
+    result = cli("validate", str(tmp_path / "o.parquet"), "-o", str(tmp_path / "v.csv"), "-q")
+    assert result.exit_code == 0, result.stderr
+    got = pl.read_csv(tmp_path / "v.csv", infer_schema=False)
+    assert got["customer_id"].to_list() == ["17850", "17850.4", "17851", "17851"]
+    # A Decimal id: the zeros of its scale are no part of it, a fraction is.
+    result = cli(
+        "validate", str(tmp_path / "o.parquet"), "--map", "customer_id=ref",
+        "-o", str(tmp_path / "d.csv"), "-q",
+    )  # fmt: skip
+    got = pl.read_csv(tmp_path / "d.csv", infer_schema=False)
+    assert sorted(got["customer_id"].drop_nulls().to_list()) == ["17850", "17850.50", "7"]
