@@ -5,20 +5,21 @@ table titles); the drawing is in ``segchain.report.charts``. A builder returns a
 sentence saying why it was skipped (table absent, or the table lacks the columns the section
 needs). Optional columns only add rows, columns or charts; their absence never fails the report.
 
-==============  =====================================================
-module          section
-==============  =====================================================
-``actions``     What to do now (reorder list, sites and why, promises not kept)
-``orders``      Order history
-``segments``    Customer segments
-``forecast``    Demand forecast (fan chart of the largest series)
-``accuracy``    Forecast accuracy (the held-out check of a forecast made --as-of, backtest)
-``heldout``     the held-out check, read from the forecast's metadata and worded
-``inventory``   Inventory (safety stock, segmented vs uniform)
-``network``     Distribution network (promise, sites, cost, map)
-``costs``       Cost to serve and profit (cost stack, promises, least profitable customers)
-``common``      helpers every section shares
-==============  =====================================================
+================= =====================================================
+module            section
+================= =====================================================
+``actions``       What to do now (reorder list, sites and why, promises not kept)
+``orders``        Order history
+``segments``      Customer segments
+``forecast``      Demand forecast (fan chart of the largest series)
+``accuracy``      Forecast accuracy (the held-out check of a forecast made --as-of, backtest)
+``heldout``       the held-out check, read from the forecast's metadata and worded
+``inventory``     Inventory (the plan held out, safety stock, segmented vs uniform)
+``stock_heldout`` the stock plan replayed held out, read from the policy's metadata and worded
+``network``       Distribution network (promise, sites, cost, map)
+``costs``         Cost to serve and profit (cost stack, promises, least profitable customers)
+``common``        helpers every section shares
+================= =====================================================
 """
 
 from __future__ import annotations

@@ -54,6 +54,7 @@ from segchain.report.sections.common import (
     with_unknowns,
 )
 from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
+from segchain.report.sections.stock_heldout import broken_promise, plan_held_out
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
@@ -809,6 +810,12 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     if lost is not None:
         heads.append(lost[0])
         blocks.append(lost[1])
+    # A promise the plan did not keep on the demand that came after it, well short (one
+    # sentence; stock_heldout.WELL_BELOW): evidence, not the plan's expectation.
+    plan = plan_held_out(meta)
+    short = broken_promise(plan) if plan is not None else None
+    if short is not None:
+        blocks.append(short)
     due = reorder_list(tables)
     if due is not None:
         head, more = _reorder_blocks(due, tables["policy"])
@@ -831,19 +838,26 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         head, more = _promise_blocks(kept, promise_notes(tables))
         heads.append(head)
         blocks.extend(more)
-    if not heads:
+    if not heads and short is None:
         return (
             "Actions: no policy with order_now, sites or promises in the inputs "
             "(segchain stock --on-hand, segchain network)."
         )
-    if lost is not None and len(heads) == 1:
-        # The forecast's loss alone: no order, site or promise to act on in the inputs.
+    if len(heads) == (lost is not None):
+        # What happened held out alone: no order, site or promise to act on in the inputs.
+        what = (
+            "The forecast lost to a simple baseline, and the plan did not keep a promise, on "
+            "the periods held out after they were made"
+            if lost is not None and short is not None
+            else "The forecast lost to a simple baseline on the periods held out after it was made"
+            if lost is not None
+            else "The plan did not keep a promise on the periods held out after it was made"
+        )
         return Section(
             "actions",
             "What to do now",
-            "The forecast lost to a simple baseline on the periods held out after it was "
-            "made; no policy with order_now, sites or promises in the inputs (segchain stock "
-            "--on-hand, segchain network).",
+            f"{what}; no policy with order_now, sites or promises in the inputs (segchain "
+            "stock --on-hand, segchain network).",
             heads,
             blocks,
         )

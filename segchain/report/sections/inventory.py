@@ -49,6 +49,11 @@ from segchain.report.sections.common import (
     wmean,
     wmean_note,
 )
+from segchain.report.sections.stock_heldout import (
+    held_out_blocks,
+    held_out_headline,
+    plan_held_out,
+)
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 
 COMPARISON_COLUMNS = (
@@ -440,6 +445,12 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         _comparison_headline(overall) if overall is not None else _service_headline(p, points)
     )
     blocks: list[Block] = []
+    held = plan_held_out(meta)
+    if held is not None:
+        # What the plan served on the demand that came after it leads: the figures below are
+        # what it expects.
+        heads.insert(0, held_out_headline(held))
+        blocks.extend(held_out_blocks(held, units=units_only))
     note = _cost_note(basis)
     if note is not None:
         blocks.append(note)
