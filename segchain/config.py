@@ -721,6 +721,11 @@ def _check_kind(rule: Rule, value: Any, *, where: str) -> Any:
         import datetime as dt
 
         if isinstance(value, dt.datetime):
+            # A TOML date-time: its day, when it names no time of day. A time was dropped
+            # without a word (the lines of that morning left out all the same), where
+            # --as-of refuses one.
+            if value.time() != dt.time(0) or value.tzinfo is not None:
+                raise bad(f"must be {rule.describe()}, a day without a time")
             return value.date()
         if isinstance(value, dt.date):
             return value

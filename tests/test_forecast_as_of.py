@@ -105,6 +105,34 @@ def test_cli_as_of_that_is_no_date_is_exit_2(cli, tmp_path: Path):
     assert "--as-of" in result.output and "2024-02-30" in result.output
 
 
+@pytest.mark.parametrize("command", ["segment", "forecast"])
+def test_config_as_of_with_a_time_of_day_is_exit_2_as_on_the_command_line(
+    cli, tmp_path: Path, command: str
+):
+    # `as_of = 2024-02-10T10:00:00` (a TOML date-time) was read as 2024-02-10, the time dropped
+    # without a word, where `--as-of 2024-02-10T10:00` is refused.
+    orders, segments = _orders()
+    orders.write_csv(tmp_path / "orders.csv")
+    segments.write_csv(tmp_path / "seg.csv")
+    config = tmp_path / "c.toml"
+    inputs = {
+        "segment": [str(tmp_path / "orders.csv")],
+        "forecast": [str(tmp_path / "seg.csv"), "--orders", str(tmp_path / "orders.csv")],
+    }[command]
+    config.write_text(f"[{command}]\nas_of = 2024-02-10T10:00:00\n")
+    out = tmp_path / "out.csv"
+    result = cli(command, *inputs, "--config", str(config), "-o", str(out))
+    assert result.exit_code == 2, result.output
+    assert f"[{command}] as_of: must be a date like 2024-03-31, a day without a time" in (
+        result.output
+    )
+    assert not out.exists()
+    # Midnight names no time of day: the day itself.
+    config.write_text(f"[{command}]\nas_of = 2024-02-10T00:00:00\n")
+    result = cli(command, *inputs, "--config", str(config), "-o", str(out), "-q")
+    assert result.exit_code == 0, result.output
+
+
 @pytest.mark.parametrize("given", [False, True], ids=["segments-only", "forecast-too"])
 def test_cli_says_when_segments_were_made_as_of_an_earlier_day(cli, tmp_path: Path, given):
     orders, _ = _orders()
