@@ -23,6 +23,7 @@ from segchain.errors import (
 )
 from segchain.formatting import agree, count, plural
 from segchain.schema import (
+    ANOTHER_FORM,
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
@@ -35,6 +36,7 @@ from segchain.schema import (
     ORDER_VALUE,
     SPREADSHEET_ERRORS,
     check_number_types,
+    in_code_points,
 )
 from segchain.tableio import (
     EXTRA_FIELDS,
@@ -352,6 +354,75 @@ class OrderImport:
                 out[c] = name
         return out
 
+    def other_forms_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
+        """The query for ``other_forms``, on ``lines`` (see ``rejects_of``): one row, a list
+        per id column of ``FORM_IDS`` exported as text, of the distinct ids of the used lines
+        that may not be in NFC (``MAY_NOT_BE_NFC``): one of two ids that are one in another
+        Unicode form is such an id. Usually none, so the pass pays one search per line."""
+        used = pl.col("reason").is_null()
+
+        def odd(c: str) -> pl.Expr:
+            # Plain ASCII (as many exports' ids all are) is told by its length in characters,
+            # at a third of the cost of the search, which then looks at the others only.
+            text = pl.col(c).filter(used & (pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()))
+            return text.filter(text.str.contains(MAY_NOT_BE_NFC)).unique().implode()
+
+        return lines.select(odd(c) for c in self._form_columns())
+
+    def _form_columns(self) -> list[str]:
+        schema = self.raw.collect_schema()
+        return [c for c in FORM_IDS if c in self.mapping and _is_string(schema, self.mapping[c])]
+
+    def other_forms(self, found: pl.DataFrame, *, source: str | None) -> list[str]:
+        """Warnings from the collected ``other_forms_of``: per column, the ids that are another
+        id of the column in another Unicode form (``'Müller'`` with its ``ü`` one character,
+        U+00FC, in some lines, ``u`` and a combining U+0308 in others, as when two systems'
+        extracts are joined): the same on screen, read as two customers (skus). Said, not
+        merged: segchain never makes two ids one. Normalising every line's ids costs seconds
+        on millions of lines: the ids that may not be NFC are found in the pass, and only when
+        there are some are the export's ids looked up for their NFC forms (the export's lines,
+        rejected ones too). ``source``: the export's one file, for the command that fixes it
+        (None: several)."""
+        out = []
+        for c in found.columns:
+            odd = found.get_column(c)[0]
+            if odd is None or not odd.len():
+                continue
+            nfc = odd.str.normalize("NFC")
+            h = self.mapping[c]
+            composed = (
+                self.raw.select(pl.col(h).str.strip_chars().alias(c))
+                .filter(pl.col(c).is_in(nfc.unique().implode()))
+                .unique()
+                .collect()
+                .get_column(c)
+            )
+            ids = pl.concat([odd, composed]).unique()
+            groups = (
+                ids.to_frame("id")
+                .with_columns(pl.col("id").str.normalize("NFC").alias("nfc"))
+                .group_by("nfc")
+                .agg(pl.col("id").sort(), pl.len().alias("n"))
+                .filter(pl.col("n") > 1)
+                .sort("nfc")
+            )
+            if not groups.height:
+                continue
+            n = int(groups.get_column("n").sum()) - groups.height
+            shown = []
+            for key, forms, _ in groups.head(2).iter_rows():
+                # The composed (NFC) form first, as most tools write it.
+                first = key if key in forms else forms[0]
+                shown.append(in_code_points(first, next(f for f in forms if f != first)))
+            what = "customer" if c == "customer_id" else "product"
+            out.append(
+                f"{_id_named(c, h)}: {plural(n, 'id')} "
+                f"{agree(n, 'is another id', 'are other ids')} of the column in {ANOTHER_FORM}, "
+                f"so one {what} is read as two: {', '.join(shown)}; {_to_nfc(source)}: "
+                "segchain does not merge them"
+            )
+        return out
+
     @property
     def summary(self) -> pl.LazyFrame:
         """Counts by (reason, flag), and by file for several files: the reconciliation."""
@@ -370,6 +441,51 @@ class OrderImport:
         rejected = lines.filter(pl.col("reason").is_not_null())
         rejected = rejected.group_by("reason", "flag").agg(pl.len().alias("n"))
         return pl.concat([rejected.with_columns(text), _used_by_flag(lines)])
+
+
+FORM_IDS = ("customer_id", "sku")
+"""The ids whose forms ``OrderImport.other_forms`` compares."""
+# The code points, other than marks, that NFC replaces (Unicode 14, Python's unicodedata):
+# Kelvin sign to K, CJK compatibility ideographs, precomposed letters excluded from composition.
+_NFC_REPLACED = (
+    "374 37E 387 958-95F 9DC-9DD 9DF A33 A36 A59-A5B A5E B5C-B5D F43 F4D F52 F57 F5C F69 "
+    "1F71 1F73 1F75 1F77 1F79 1F7B 1F7D 1FBB 1FBE 1FC9 1FCB 1FD3 1FDB 1FE3 1FEB 1FEE-1FEF "
+    "1FF9 1FFB 1FFD 2000-2001 2126 212A-212B 2329-232A 2ADC F900-FA0D FA10 FA12 FA15-FA1E "
+    "FA20 FA22 FA25-FA26 FA2A-FA6D FA70-FAD9 FB1D FB1F FB2A-FB36 FB38-FB3C FB3E FB40-FB41 "
+    "FB43-FB44 FB46-FB4E 1D15E-1D164 1D1BB-1D1C0 2F800-2FA1D"
+)
+
+
+def _class_range(text: str) -> str:
+    a, _, b = text.partition("-")
+    return f"\\x{{{a}}}" + (f"-\\x{{{b}}}" if b else "")
+
+
+MAY_NOT_BE_NFC = (
+    r"[\p{M}\x{1161}-\x{1175}\x{11A8}-\x{11C2}"
+    + "".join(_class_range(t) for t in _NFC_REPLACED.split())
+    + "]"
+)
+"""A text that matches none of these characters is in NFC (its NFC quick check is Yes): marks
+(combining accents, which NFC may compose with the letter before them), Hangul vowel and final
+jamo (composed into syllables) and the characters NFC replaces. Of two ids that NFC makes one,
+at least one holds such a character."""
+
+
+def _to_nfc(source: str | None) -> str:
+    """How ``OrderImport.other_forms`` says to fix the export ``source``: with the command
+    that does it for a text file (ICU's uconv), else in words (a Parquet file, several)."""
+    import os.path
+
+    how = "save the export's text in one form, NFC, and read it again"
+    if source is None:
+        return how
+    stem, ext = os.path.splitext(source)
+    if ext.lower() not in (".csv", ".tsv", ".txt") and source != "<stdin>":
+        return how
+    if source == "<stdin>":
+        return f"{how} (e.g. ... | uconv -x any-nfc | segchain ...)"
+    return f"{how} (e.g. uconv -x any-nfc {source} > {stem}-nfc{ext})"
 
 
 def _used_by_flag(lines: pl.LazyFrame) -> pl.LazyFrame:

@@ -1350,6 +1350,16 @@ def _folded_ascii(ids: pl.Expr) -> pl.Expr:
     return ids.str.to_lowercase().str.strip_chars()
 
 
+ANOTHER_FORM = "another Unicode form only (an accent one character in one, combining in the other)"
+"""How messages say that two ids are one in another Unicode form (NFC and NFD)."""
+
+
+def in_code_points(mine: str, yours: str) -> str:
+    """Two ids that look the same on screen, shown with their code points:
+    ``'M\\xfcller' / 'Mu\\u0308ller'``."""
+    return f"{ascii(mine)} / {ascii(yours)}"
+
+
 def written_otherwise(unmatched: pl.Series, known: pl.Series, *, other: str) -> str | None:
     """What to add to a message naming ids of one table that ``other`` (a table's name in the
     message, ``{SEGMENTS}``) does not hold, when some of them are ids of ``known`` written
@@ -1391,11 +1401,8 @@ def written_otherwise(unmatched: pl.Series, known: pl.Series, *, other: str) -> 
     import unicodedata
 
     if unicodedata.normalize("NFC", mine) == unicodedata.normalize("NFC", yours):
-        # They look the same on screen: shown with their code points.
-        how = (
-            "in another Unicode form only (an accent one character in one, combining in the other)"
-        )
-        shown = f"{ascii(mine)} / {ascii(yours)}"
+        how = f"in {ANOTHER_FORM}"
+        shown = in_code_points(mine, yours)
         fix = "save both tables' text in one form (NFC, as most tools write it)"
     else:
         how = "in other capitals only" if mine.lower() == yours.lower() else "otherwise"

@@ -760,7 +760,7 @@ class LoadedOrders:
         ``lines``: the import's lines as a stage reads them (else the import's own)."""
         lines = self.imp.lines if lines is None else lines
         rejects = [self.imp.rejects_of(lines)] if self.rejects_path else []
-        return [self.imp.summary_of(lines), *rejects]
+        return [self.imp.summary_of(lines), *rejects, self.imp.other_forms_of(lines)]
 
     def settle(self, tallied: Sequence[pl.DataFrame]) -> Reconciliation:
         """The reconciliation from the collected ``tally``: writes rejects, reports.
@@ -787,7 +787,8 @@ class LoadedOrders:
                 # The export's own reason (of a return) beside the rejects' reason code.
                 said += f"; the export's columns named as its own are written {renamed}"
             when_written(self.rejects_path, functools.partial(self.reporter.info, said))
-        self.report(recon)
+        one_file = None if self.table.parts else self.table.name
+        self.report(recon, self.imp.other_forms(tallied[-1], source=one_file))
         if recon.read == 0:
             # A header and nothing below it (an export of an empty period): no line to reject,
             # and no rejects file to keep.
@@ -820,7 +821,8 @@ class LoadedOrders:
             )
         return recon
 
-    def report(self, recon: Reconciliation) -> None:
+    def report(self, recon: Reconciliation, warnings: Sequence[str] = ()) -> None:
+        """Say how the export was read; ``warnings``: the import's, found in the pass."""
         r = self.reporter
         if self.table.parts:
             # Several files: each one's dialect and reconciliation, then the run's total.
@@ -842,7 +844,7 @@ class LoadedOrders:
                 )
         for note in self.imp.notes:
             r.info(f"  {note}")
-        for warning in self.imp.warnings:
+        for warning in [*self.imp.warnings, *warnings]:
             # Given by an option, the orders are one of the command's tables: say which.
             r.warn(f"{self.name}: {warning}" if self.option else warning)
         r.info(f"  {'all files: ' if self.table.parts else ''}{recon.line()}")
