@@ -1516,13 +1516,21 @@ def forget_sources() -> None:
     _SOURCES.set({})
 
 
+# The commands whose options a message may name beside the running command's own.
+_COMMANDS = ("validate", "segment", "forecast", "stock", "costs", "network", "report")
+
+
 def name_sources(message: str) -> str:
     """``message`` with each option whose value came from the config or the environment named
-    by its real source: ``--k`` becomes ``segchain.toml [segment] k``."""
+    by its real source: ``--k`` becomes ``segchain.toml [segment] k``. The messages of a
+    command's errors, warnings and notes all go through it. An option after a command's name
+    is that command's, not the running one's (forecast's 'give segment --as-of 2024-03-01
+    too'): left as it is."""
     import re
 
+    other = "".join(f"(?<!{command} )" for command in _COMMANDS)
     for option, where in sorted((_SOURCES.get() or {}).items(), key=lambda kv: -len(kv[0])):
-        pattern = rf"(?<![\w-]){re.escape(option)}(?![\w-])"
+        pattern = rf"(?<![\w-]){other}{re.escape(option)}(?![\w-])"
         message = re.sub(pattern, where.replace("\\", "\\\\"), message)
     return message
 

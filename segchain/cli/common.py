@@ -663,10 +663,13 @@ def frame_table(
     """A rich Table of a small polars frame: numbers right-aligned and written as the report
     writes them (``segchain.formatting``), each column by its kind: given in ``kinds``, else
     from its name and dtype (``fill_rate`` a share, ``inventory_value`` money)."""
+    from rich.markup import escape
     from rich.table import Table as RichTable
 
     from segchain.formatting import NUMERIC, format_number, kind_of
 
+    # A title is text, not markup: '[forecast] as_of' in it was dropped as a style tag.
+    title = escape(title) if title is not None else None
     table = RichTable(title=title, title_justify="left", show_edge=False, pad_edge=False)
     kind = {
         c: (kinds or {}).get(c) or kind_of(c, integer=t.is_integer(), numeric=t.is_numeric())

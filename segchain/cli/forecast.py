@@ -307,7 +307,8 @@ def forecast(
         )
 
     for warning in result.warnings:
-        reporter.warn(warning)
+        # The stage names --as-of, --by, ...: a value from the config is named by its key.
+        reporter.warn(name_sources(warning))
     if result.summary.height:
         cols = ["unique_id", "series", "wape", "baseline_wape", "mase", "mase_of"]
         cols += ["baseline_mase", "bias"]
@@ -368,14 +369,17 @@ def _report_held_out(result, params: dict, reporter) -> None:
     simple baselines, as a table and one line (the project's own protocol, on this export)."""
     import polars as pl
 
+    from segchain.config import name_sources
     from segchain.forecast.series import PERIODS
 
     scored = result.held_out
     if scored is None:
         if result.excluded.get("after_as_of"):
             reporter.info(
-                "the order lines after --as-of cover no whole period of the forecast: "
-                "nothing held out to score"
+                name_sources(
+                    "the order lines after --as-of cover no whole period of the forecast: "
+                    "nothing held out to score"
+                )
             )
         return
     word, words = PERIODS.get(str(params["freq"]), ("day", "days"))
@@ -384,20 +388,20 @@ def _report_held_out(result, params: dict, reporter) -> None:
     reporter.table(
         c.frame_table(
             table,
-            title=f"held out: the {scored.periods} whole "
-            f"{word if scored.periods == 1 else words} from {scored.start} (the lines on or "
-            f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}"
-            + (
-                f" ({scored.unsegmented:,.0f} of it of customers in no segment of SEGMENTS, "
-                "first seen on or after --as-of)"
-                if scored.unsegmented
-                else ""
+            title=name_sources(
+                f"held out: the {scored.periods} whole "
+                f"{word if scored.periods == 1 else words} from {scored.start} (the lines on or "
+                f"after --as-of), {scored.series:,} {level} series, demand {scored.demand:,.0f}"
+                + (
+                    f" ({scored.unsegmented:,.0f} of it of customers in no segment of SEGMENTS, "
+                    "first seen on or after --as-of)"
+                    if scored.unsegmented
+                    else ""
+                )
             ),
         )
     )
     if not scored.demand:
-        from segchain.config import name_sources
-
         # Every score is over the demand: with none (a shutdown week, a day of returns only)
         # no approach is better than another, and the ratios were printed as 'nan'.
         reporter.info(
@@ -418,8 +422,10 @@ def _report_held_out(result, params: dict, reporter) -> None:
         else ""
     )
     reporter.info(
-        f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
-        f"{scored.ratio:.3f}{direct}{new}"
+        name_sources(
+            f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
+            f"{scored.ratio:.3f}{direct}{new}"
+        )
     )
 
 

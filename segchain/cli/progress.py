@@ -67,6 +67,7 @@ class Work:
         self.command = command
         self.label = step
         self.step = step
+        self._given = self._named = step
         self.unit = unit
         self.quiet = quiet
         self.interval = interval if interval is not None else heartbeat_seconds()
@@ -124,6 +125,13 @@ class Work:
 
     def update(self, step: str, done: int, total: int) -> None:
         """Progress callback: ``done`` of ``total`` units of ``step`` (total 0: unknown)."""
+        if step != self._given:
+            from segchain.config import name_sources
+
+            # A stage's step names its options (forecast's 'scoring the forecast on the
+            # periods after --as-of'): one from the config is named by its key.
+            self._given, self._named = step, name_sources(step)
+        step = self._named
         with self._lock:
             if step != self.step:
                 self.step = step
@@ -132,8 +140,13 @@ class Work:
             self._done, self._total = done, total
             self._updated = self._clock()
         if self._bar is not None:
+            from rich.markup import escape
+
             self._bar.update(
-                self._task, description=step, completed=done, total=total if total > 0 else None
+                self._task,
+                description=escape(step),
+                completed=done,
+                total=total if total > 0 else None,
             )
 
     def line(self) -> str:

@@ -117,6 +117,7 @@ def segment_command(
 
         segchain segment orders.csv --clv --profile profile.csv -o segments.parquet
     """
+    from segchain.config import name_sources
     from segchain.schema import (
         PREVIOUS_HINT,
         check_customer_ids,
@@ -212,7 +213,8 @@ def segment_command(
     recon = recons[0]
     reporter.name_tables({"--previous": previous})
     for warning in result.warnings:
-        reporter.warn(warning)
+        # The stage names --as-of, --k, ...: a value from the config is named by its key.
+        reporter.warn(name_sources(warning))
     segments, located = g.locate_customers(
         result.segments, postal_codes=postal_codes, reporter=reporter
     )
@@ -221,8 +223,10 @@ def segment_command(
     excluded = {k_: v for k_, v in result.excluded.items() if v}
     if excluded:
         reporter.info(
-            "  not counted in the features: "
-            + ", ".join(plural(v, *_EXCLUDED[k_]) for k_, v in excluded.items())
+            name_sources(
+                "  not counted in the features: "
+                + ", ".join(plural(v, *_EXCLUDED[k_]) for k_, v in excluded.items())
+            )
         )
     # What was used: the resolved options, with k and as_of as the stage settled them.
     recorded = {
