@@ -74,7 +74,7 @@ def _guard_option_values(command: Any) -> None:
     options = [p for p in command.params if p.param_type_name == "option"]
     names = {name for p in options for name in (*p.opts, *p.secondary_opts)}
     names.update(HELP_OPTIONS)
-    takes_value = {name for p in options if not p.is_flag and not p.count for name in p.opts}
+    takes_value = _value_options(command)
     parse_args = command.parse_args
 
     def guarded(ctx: Any, args: list[str]) -> list[str]:
@@ -91,6 +91,16 @@ def _guard_option_values(command: Any) -> None:
         return parse_args(ctx, args)
 
     command.parse_args = guarded
+
+
+def _value_options(command: Any) -> set[str]:
+    """The names of ``command``'s options that take a value (the next word is theirs)."""
+    return {
+        name
+        for p in command.params
+        if p.param_type_name == "option" and not p.is_flag and not p.count
+        for name in p.opts
+    }
 
 
 def _refuse_dash_files(ctx: Any, args: list[str], names: set[str], takes_value: set[str]) -> None:
@@ -274,13 +284,7 @@ def _surplus_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | None:
 
 def _positional_words(ctx: Any, args: list[str]) -> list[str]:
     """The words of ``args`` after the command's name that the parser reads by place."""
-    options = [p for p in ctx.command.params if p.param_type_name == "option"]
-    takes_value = {
-        name
-        for p in options
-        if not p.is_flag and not p.count
-        for name in (*p.opts, *p.secondary_opts)
-    }
+    takes_value = _value_options(ctx.command)
     start = args.index(ctx.info_name) + 1 if ctx.info_name in args else 0
     words: list[str] = []
     skip = False

@@ -144,7 +144,8 @@ def stock(
             as ``forecast`` routes it) before it is read per stocking point, so that a forecast
             by network site is planned from the demand routed there, not from the orders' own
             ``site`` (where lines shipped from in the past). Needs ``orders`` and a forecast
-            by site. Mean selling prices still come from every line of ``orders``.
+            by site. Mean selling prices still come from every line of ``orders`` before the
+            forecast's first period, whatever its site.
         segments: segment's output (``customer_id, segment``): the segment of each line of
             ``orders``, for the held-out replay per segment (``heldout``). When ``orders``
             holds lines on or after the forecast's first period covering whole periods of its
