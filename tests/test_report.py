@@ -583,7 +583,7 @@ def test_inventory_comparison_headline_is_segmented_minus_uniform():
     report = build_report({"policy": policy_frame(), "stock_comparison": comparison})
     head = headline(report, "inventory", "Segmented vs uniform")
     assert head.value == "-50.00"
-    assert head.detail == "-20.0% inventory value vs one target of 95.0%"
+    assert head.detail == "-20.0% expected inventory value vs one target of 95.0%"
 
 
 def test_inventory_comparison_is_read_from_policy_metadata():

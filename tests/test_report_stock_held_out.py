@@ -110,10 +110,11 @@ def test_the_inventory_section_leads_with_what_the_plan_served_held_out() -> Non
         "forecast's first period). Champions, promised a 99.0% fill rate, got 90.0% of the 400 "
         "units they asked from stock (the plan expected 97.0%): the promise was not kept. One "
         "target for everyone (one uniform target 0.9500) served them 89.6%: segmenting changed "
-        "little for them, at 6.0% more stock in all (a mean stock on hand of 1,060 against "
-        "1,000 in value). All demand (520 units): 88.0% against 89.0% with one target. Of the "
-        "other segments, segmenting served Lost a point or more worse. 12 units asked at 1 "
-        "stocking point the plan has no forecast demand for were counted, not replayed.",
+        "little for them, at 6.0% more stock on hand in all (a mean of 1,060 against 1,000 in "
+        "value at the end of a day). All demand (520 units): 88.0% against 89.0% with one "
+        "target. Of the other segments, segmenting served Lost a point or more worse. 12 units "
+        "asked at 1 stocking point the plan has no forecast demand for were counted, not "
+        "replayed.",
     )
     table = next(
         b for b in inventory(report).blocks if isinstance(b, TableBlock) and "Held out" in b.title
@@ -159,9 +160,9 @@ def test_a_kept_promise_and_a_plan_in_units_are_said_so() -> None:
     assert (
         "got 99.0% of the 400 units they asked from stock (the plan expected 97.0%): the promise "
         "was kept. One target for everyone (one uniform target 0.9500) served them 97.0%: "
-        "segmenting served them better, at 6.0% more stock in all (a mean stock on hand of 106 "
-        "against 100 units). All demand (520 units): 88.0% against 89.0% with one target. The "
-        "other segment got within a point of what one target gave it."
+        "segmenting served them better, at 6.0% more stock on hand in all (a mean of 106 "
+        "against 100 units at the end of a day). All demand (520 units): 88.0% against 89.0% "
+        "with one target. The other segment got within a point of what one target gave it."
     ) in text.text
     assert "were counted, not replayed" not in text.text
     table = next(b for b in inventory(report).blocks if isinstance(b, TableBlock))
@@ -203,6 +204,106 @@ def test_a_policy_without_held_out_gives_the_page_as_before() -> None:
     # A record without the delivered fill (another version's, edited by hand) is none.
     broken = held([{k: v for k, v in r.items() if k != "fill_segmented"} for r in ROWS])
     assert to_html(build_report(tables, metadata=meta(broken))) == to_html(plain)
+
+
+# ---- The plan's stock and the replay's: two measures, each named, one sentence between them
+
+
+def planned(segmented: float = 1500.0, uniform: float = 1200.0) -> pl.DataFrame:
+    """stock --compare-uniform's table: each plan's expected inventory value, per segment."""
+    return pl.DataFrame(
+        {
+            "segment": ["Champions", "Lost", "(all)"],
+            "target": [0.99, 0.8, None],
+            "inventory_value_segmented": [segmented - 500.0, 500.0, segmented],
+            "inventory_value_uniform": [uniform - 500.0, 500.0, uniform],
+            "uniform_target": [0.95, 0.95, 0.95],
+        }
+    )
+
+
+# The sentence for planned() beside ROWS, divided by hand: planned 1,500 / 1,200 = 1.25;
+# held out 1,060 / 1,000 = 1.06; all demand 0.88 served, 0.965 expected.
+TWO_MEASURES = (
+    "The same two plans' stock, measured two ways. Planned: the mean stock on hand each plan "
+    "expects in the long run on the forecast's demand, 1,500 segmented against 1,200 in value "
+    "with one target, +25.0% (the headline Segmented vs uniform, planned). Held out: the mean "
+    "stock on hand at the end of a day, each plan replayed on the demand that came over the 8 "
+    "weeks from 2022-10-10, 1,060 against 1,000 in value, +6.0% (the table above). They differ "
+    "in the demand and the time: the replay meets the demand that came, not the forecast's (all "
+    "demand got 88.0% from the segmented plan, which expected 96.5%), over those weeks alone, "
+    "where the plan's figure is its long-run mean."
+)
+
+
+def test_the_plans_stock_and_the_replays_are_named_and_one_sentence_says_why_they_differ() -> None:
+    """Superstore, --policy RS: the headline 'Segmented vs uniform policy' gave +30.0 %
+    'inventory value' beside the held-out sentence's '6.5% more stock', two figures of extra
+    stock that contradicted each other on the page, neither saying what it measured."""
+    tables = all_tables() | {"stock_comparison": planned()}
+    report = build_report(tables, metadata=meta(held()))
+    head = inventory(report).headlines[-1]
+    assert (head.label, head.value) == ("Segmented vs uniform, planned", "+300")
+    assert head.detail == "+25.0% expected inventory value vs one target of 95.0%"
+    blocks = inventory(report).blocks
+    # After the held-out sentence and its table, before what the plan expects.
+    assert isinstance(blocks[2], Note) and blocks[2].text == TWO_MEASURES
+    assert "at 6.0% more stock on hand in all (a mean of 1,060 against 1,000 in value at the " in (
+        blocks[0].text  # type: ignore[union-attr]
+    )
+    on_both_pages(report, TWO_MEASURES)
+    table = next(
+        b for b in blocks if isinstance(b, TableBlock) and b.title.startswith("Segmented targets")
+    )
+    assert table.note.startswith(
+        "inventory_value: the mean stock on hand each plan expects in the long run on the "
+        "forecast's demand (planned, not replayed)"
+    )
+
+
+def test_the_two_measures_in_units_when_no_point_has_a_cost() -> None:
+    tables = all_tables() | {"stock_comparison": planned(150.0, 120.0)}
+    tables["policy"] = tables["policy"].with_columns(unit_cost_source=pl.lit("default"))
+    report = build_report(tables, metadata=meta(held()))
+    text = next(
+        b.text for b in inventory(report).blocks if isinstance(b, Note) and "two ways" in b.text
+    )
+    # 150 / 120 = 1.25; the replay's units 106 / 100 = 1.06.
+    assert "on the forecast's demand, 150 segmented against 120 units with one target, +25.0% " in (
+        text
+    )
+    assert "2022-10-10, 106 against 100 units, +6.0% (the table above)" in text
+
+
+@pytest.mark.parametrize(
+    ("comparison", "record"),
+    [
+        pytest.param(None, held(), id="no comparison"),
+        pytest.param(planned(), None, id="no held-out replay"),
+        pytest.param(planned(), held(without_uniform(ROWS)), id="replay without one target"),
+        pytest.param(
+            planned(),
+            held([r | {"stock_uniform": None} for r in ROWS]),
+            id="replay's one-target stock unknown",
+        ),
+        pytest.param(
+            planned().with_columns(inventory_value_uniform=pl.lit(None, pl.Float64)),
+            held(),
+            id="plan's one-target value unknown",
+        ),
+    ],
+)
+def test_the_two_measures_are_put_side_by_side_only_when_both_are_known(
+    comparison: pl.DataFrame | None, record: dict[str, Any] | None
+) -> None:
+    tables = all_tables()
+    if comparison is not None:
+        tables["stock_comparison"] = comparison
+    report = build_report(tables, metadata=meta(record))
+    said = [b for b in inventory(report).blocks if isinstance(b, Note) and "two ways" in b.text]
+    assert said == []
+    if comparison is not None:
+        assert inventory(report).headlines[-1].label == "Segmented vs uniform, planned"
 
 
 # ---- What to do now: one sentence, only when a promise fell 5 points or more short
@@ -318,9 +419,15 @@ def test_cli_report_shows_the_figures_stock_printed(cli, tmp_path: Path) -> None
     assert (
         f"All demand ({asked:,} units): {line['all']} against {line['all_uni']} with one target."
     ) in html
-    assert f"(a mean stock on hand of {line['stock']} against {line['stock_uni']} in value)" in (
-        html
-    )
+    assert (
+        f"(a mean of {line['stock']} against {line['stock_uni']} in value at the end of a day)"
+    ) in html
+    # The plan's figures beside the replay's, each as stock printed it: its comparison's (all).
+    plan = re.search(r"\(all\) +│ +│ +\d+ +│ +(?P<seg>[\d,.]+) +│ +(?P<uni>[\d,.]+) +│", said)
+    assert plan is not None, said
+    planned = f"{plan['seg']} segmented against {plan['uni']} in value with one target"
+    assert escape(f"on the forecast's demand, {planned}") in html
+    assert f"4 weeks from 2024-05-20, {line['stock']} against {line['stock_uni']} in value" in html
     markdown = tmp_path / "r.md"
     result = cli("report", str(orders), str(seg), str(fc), str(policy), "-o", str(markdown))
     assert result.exit_code == 0, result.output

@@ -188,14 +188,14 @@ def test_overall_comparison_without_an_all_row_names_the_segment_left_out():
     uniform = [400.0, 250.0, 320.0]
     report = build_report({"policy": policy(), "stock_comparison": comparison(segmented, uniform)})
     section = next(s for s in report.sections if s.key == "inventory")
-    head = next(h for h in section.headlines if h.label == "Segmented vs uniform policy")
+    head = next(h for h in section.headlines if h.label == "Segmented vs uniform, planned")
     # Lost's segmented value is unknown: compared over the segments where both are known, so
     # a segment is not counted on one side only (the old code: 800 - 970 = -170).
     seg_known, uni_known = 500.0 + 300.0, 400.0 + 320.0
     change = seg_known - uni_known
     assert head.value == "+" + format_number(change, "money")  # +80
     assert head.detail == (
-        f"+{format_number(change / uni_known, 'pct')} inventory value vs one target; "
+        f"+{format_number(change / uni_known, 'pct')} expected inventory value vs one target; "
         "1 segment's value unknown, left out"
     )
     on_both_pages(report, head.detail)
@@ -206,9 +206,11 @@ def test_overall_comparison_with_every_segment_known_says_nothing_of_unknowns():
         {"policy": policy(), "stock_comparison": comparison([500.0, 200.0, 300.0], [400.0] * 3)}
     )
     section = next(s for s in report.sections if s.key == "inventory")
-    head = next(h for h in section.headlines if h.label == "Segmented vs uniform policy")
+    head = next(h for h in section.headlines if h.label == "Segmented vs uniform, planned")
     assert head.value == format_number(1000.0 - 1200.0, "money")
-    assert head.detail == f"{format_number(-200 / 1200, 'pct')} inventory value vs one target"
+    assert head.detail == (
+        f"{format_number(-200 / 1200, 'pct')} expected inventory value vs one target"
+    )
 
 
 def test_comparison_chart_names_the_segment_it_cannot_draw():

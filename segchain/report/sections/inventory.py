@@ -50,9 +50,11 @@ from segchain.report.sections.common import (
     wmean_note,
 )
 from segchain.report.sections.stock_heldout import (
+    PlanHeldOut,
     held_out_blocks,
     held_out_headline,
     plan_held_out,
+    stock_words,
 )
 from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
 
@@ -65,6 +67,13 @@ COMPARISON_COLUMNS = (
     "value_change",
     "fill_rate_segmented",
     "fill_rate_uniform",
+)
+# The plan's figure, named so beside the held-out replay's stock on hand (two_measures_note).
+COMPARISON_LABEL = "Segmented vs uniform, planned"
+COMPARISON_NOTE = (
+    "inventory_value: the mean stock on hand each plan expects in the long run on the "
+    "forecast's demand (planned, not replayed), valued as the section's inventory value; "
+    "fill_rate: the fill rate each plan expects."
 )
 TOP_POINT_COLUMNS = (
     "sku",
@@ -297,12 +306,72 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
         + (f" of {format_number(target, PCT)}" if finite(target) is not None else "")
     )
     return Headline(
-        "Segmented vs uniform policy",
+        COMPARISON_LABEL,
         ("+" if (change or 0) > 0 else "") + money(change),
         noted(
-            f"{'+' if (rel or 0) > 0 else ''}{pct(rel)} inventory value vs {against}",
+            f"{signed_pct(rel)} expected inventory value vs {against}",
             str(overall.get("unknown") or ""),
         ),
+    )
+
+
+def signed_pct(rel: float | None) -> str:
+    """'+30.0%', '-2.1%', '0.0%', '–' (unknown)."""
+    return f"{'+' if (rel or 0) > 0 else ''}{pct(rel)}"
+
+
+def _relative(first: float, second: float) -> str:
+    """', +30.0%': ``first`` over ``second`` less 1, or nothing when ``second`` is 0."""
+    return f", {signed_pct(first / second - 1)}" if second else ""
+
+
+def two_measures_note(
+    check: PlanHeldOut, overall: dict[str, Any] | None, *, units: bool
+) -> Note | None:
+    """Where the page gives both, what the plan's stock (the comparison: the mean on hand each
+    plan expects in the long run on the forecast's demand) and the replay's (the mean on hand at
+    the end of a day held out, on the demand that came) are, and why they differ: the same two
+    plans, measured two ways. None unless both plans' figures are known on both measures.
+
+    Superstore by sub-category, --policy RS --review-days 7 --compare-uniform equal: planned
+    +30.0 % (61,127 against 47,035), held out +6.5 % (44,860 against 42,130): the page gave the
+    two side by side without saying what either was, two contradicting 'extra stock' figures."""
+    if overall is None or not check.uniform or check.total is None:
+        return None
+    kind = "stock_units_" if units else "stock_"
+    plan_seg = finite(overall.get("inventory_value_segmented"))
+    plan_uni = finite(overall.get("inventory_value_uniform"))
+    held_seg = finite(check.total.get(kind + "segmented"))
+    held_uni = finite(check.total.get(kind + "uniform"))
+    if plan_seg is None or plan_uni is None or held_seg is None or held_uni is None:
+        return None
+    shown = UNITS if units else MONEY
+    words = stock_words(units)
+    planned = (
+        f"{format_number(plan_seg, shown)} segmented against {format_number(plan_uni, shown)} "
+        f"{words} with one target{_relative(plan_seg, plan_uni)}"
+    )
+    replayed = (
+        f"{format_number(held_seg, shown)} against {format_number(held_uni, shown)} "
+        f"{words}{_relative(held_seg, held_uni)}"
+    )
+    total = check.total
+    fill, expected = finite(total.get("fill_segmented")), finite(total.get("expected_fill"))
+    served = (
+        f" (all demand got {pct(fill)} from the segmented plan, which expected {pct(expected)})"
+        if fill is not None and expected is not None and total.get("asked")
+        else ""
+    )
+    one, many = check.period
+    those = f"that {one}" if check.periods == 1 else f"those {many}"
+    return Note(
+        "The same two plans' stock, measured two ways. Planned: the mean stock on hand each "
+        "plan expects in the long run on the forecast's demand, "
+        f"{noted(planned, str(overall.get('unknown') or ''))} (the headline {COMPARISON_LABEL}). "
+        "Held out: the mean stock on hand at the end of a day, each plan replayed on the demand "
+        f"that came over {check.span()}, {replayed} (the table above). They differ in the "
+        f"demand and the time: the replay meets the demand that came, not the forecast's{served}, "
+        f"over {those} alone, where the plan's figure is its long-run mean."
     )
 
 
@@ -451,6 +520,9 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         # what it expects.
         heads.insert(0, held_out_headline(held))
         blocks.extend(held_out_blocks(held, units=units_only))
+        measures = two_measures_note(held, overall, units=units_only)
+        if measures is not None:
+            blocks.append(measures)
     note = _cost_note(basis)
     if note is not None:
         blocks.append(note)
@@ -527,7 +599,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                     "fill_rate_segmented": PCT,
                     "fill_rate_uniform": PCT,
                 },
-                note=NO_DEMAND_NOTE if no_demand else "",
+                note=COMPARISON_NOTE + (" " + NO_DEMAND_NOTE if no_demand else ""),
             )
         )
     else:

@@ -295,8 +295,8 @@ def _top_sentence(check: PlanHeldOut, top: Mapping[str, Any], *, kind: str, unit
             for p in ("segmented", "uniform")
         )
         text += (
-            f", at {more} in all (a mean stock on hand of {mine} against {theirs} "
-            f"{stock_words(units)})"
+            f", at {more} on hand in all (a mean of {mine} against {theirs} "
+            f"{stock_words(units)} at the end of a day)"
         )
     return text + ". "
 
