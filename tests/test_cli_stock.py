@@ -493,7 +493,7 @@ def test_cli_stock_simulate_leaves_points_the_replay_drew_no_demand_at_out_of_it
 
 
 def test_segment_summary_weights_only_the_points_the_replay_measured() -> None:
-    from segchain.cli.stock import _segment_summary
+    from segchain.cli.stock_summary import segment_summary as _segment_summary
 
     per_seg = pl.DataFrame(
         {

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from segchain.cli import common as c
+from segchain.cli import stock_summary as summary
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import TableMessage, UsageError
-from segchain.formatting import agree, count, plural
+from segchain.formatting import agree, plural
 
 if TYPE_CHECKING:
     import polars as pl
 
+    from segchain.config import Config
+    from segchain.stock import StockResult
     from segchain.tableio import Table
 
 ItemsOpt = Annotated[
@@ -228,9 +230,8 @@ def stock_command(
         segchain stock forecast.parquet --items items.csv --on-hand on_hand.csv \\
           --compare-uniform 0.95 -o policy.parquet
     """
-    import polars as pl
 
-    from segchain.config import name_sources, policy_table, setting
+    from segchain.config import policy_table, setting
     from segchain.schema import (
         ITEM_MASTER,
         ITEM_MASTER_HINT,
@@ -238,8 +239,6 @@ def stock_command(
         ON_HAND_HINT,
         check_table_kind,
     )
-    from segchain.stock import simulate as run_simulate
-    from segchain.stock import simulate_segments
     from segchain.stock import stock as run_stock
     from segchain.stock.stage import NOT_BY_SITE
     from segchain.tableio import collect, provenance, read_table
@@ -263,61 +262,20 @@ def stock_command(
     simulate = setting(simulate, cfg, "stock", "simulate", None)
     # Not in params: the plans do not depend on it, so the provenance does not either.
     processes = setting(n_jobs, cfg, "stock", "n_jobs", -1)
-    if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments, segments)) > 1:
-        raise UsageError(
-            "only one of FORECAST, --items, --on-hand, --orders, --assignments and --segments "
-            "can be '-' (stdin)"
-        )
-    if assignments is not None and orders is None:
-        raise UsageError(
-            "--assignments routes the --orders history to the network's sites: give --orders too",
-            hint="e.g. --orders orders.parquet --assignments assignments.parquet",
-        )
-    if segments is not None and orders is None:
-        from segchain.stock.stage import SEGMENTS_WITHOUT_ORDERS
-
-        raise UsageError(
-            SEGMENTS_WITHOUT_ORDERS, hint="e.g. --orders orders.parquet --segments seg.parquet"
-        )
-    if orders is not None:
-        # --sheet for a CSV or Parquet --orders is refused before any input is read.
-        c.order_sheet(sheet, cfg, [orders])
-    elif sheet is not None:
-        setting(sheet, cfg, "orders", "sheet", None)  # checked, and where it came from noted
-        if name_sources("--sheet") == "--sheet":
-            raise UsageError(
-                f"--sheet {sheet!r} chooses the sheet of the --orders workbook: give --orders too",
-                hint="e.g. --orders export.xlsx --sheet Orders",
-            )
-    if orders is None and map:
-        raise UsageError(
-            "--map maps the headers of the --orders export: give --orders too",
-            hint="e.g. --orders export.csv --map customer_id=KUNNR",
-        )
-    # Read for nothing without --orders, as --map would be; from the environment (or the
-    # config) they are standing settings for the runs that read orders.
-    for option, value, env, does, example in (
-        ("--preset", preset, "SEGCHAIN_PRESET", "names the columns of", "--preset sap"),
-        (
-            "--date-format",
-            date_format,
-            "SEGCHAIN_DATE_FORMAT",
-            "reads the dates of",
-            "--date-format day-first",
-        ),
-        (
-            "--returns",
-            returns,
-            "SEGCHAIN_RETURNS",
-            "says what becomes of the returns in",
-            "--returns drop",
-        ),
-    ):
-        if orders is None and value is not None and not c.from_env(value, env):
-            raise UsageError(
-                f"{option} {does} the --orders export: give --orders too",
-                hint=f"e.g. --orders export.csv {example}",
-            )
+    _refuse_misused_options(
+        forecast=forecast,
+        items=items,
+        on_hand=on_hand,
+        orders=orders,
+        assignments=assignments,
+        segments=segments,
+        sheet=sheet,
+        map=map,
+        preset=preset,
+        date_format=date_format,
+        returns=returns,
+        cfg=cfg,
+    )
 
     given = {
         "FORECAST": forecast,
@@ -380,123 +338,13 @@ def stock_command(
             **params,
         )
     policy = result.policy
-    for note in result.notes:
-        reporter.warn(note)
-    if result.items_defaulted:
-        from segchain.stock.inputs import item_fallbacks
-
-        fallbacks = item_fallbacks(params["lead_time_days"])
-        detail = defaults_detail(result.defaults_by_column, fallbacks)
-        source = "not in {--items} or with empty values" if items else "no --items given"
-        # Named by its file, as stock's warnings about --items are.
-        reporter.info(
-            TableMessage(
-                f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used "
-                f"default parameters ({source}): {detail}",
-                {"--items": "--items"},
-            )
-        )
-    if result.items_unused:
-        reporter.info(result.items_unused)
-    if result.on_hand_missing:
-        n = result.on_hand_missing
-        reporter.info(
-            f"{plural(n, 'stocking point')} {'has' if n == 1 else 'have'} no on-hand row "
-            "(counted as 0)"
-        )
-    kind = policy["policy_type"][0] if policy.height else "sQ"
-    review = policy["review_days"][0] if policy.height else 1.0
-    mode = (
-        f"(R, S) every {review:g} day{'s' * (review != 1)}"
-        if kind == "RS"
-        else f"(s, Q) looked at every {review:g} day{'s' * (review != 1)}"
+    summary.report_plan(
+        result, items=items, lead_time_days=params["lead_time_days"], reporter=reporter
     )
-    cost_from = policy.get_column("unit_cost_source")
-    priced = int((cost_from == "price").sum())
-    if priced:
-        reporter.info(
-            TableMessage(
-                f"{count(priced)} of {plural(policy.height, 'stocking point')} valued at their "
-                "sku's mean selling price in {--orders} (no unit_cost in {--items}): inventory "
-                "value at price, above cost",
-                {"--orders": "--orders", "--items": "--items"},
-            )
-        )
-    total = policy["inventory_value"].sum()
-    if bool((cost_from == "default").all()):
-        # No unit cost anywhere: every unit counts 1, so the total is units, not value.
-        worth = (
-            f"inventory {total:,.2f} units (no unit costs: give --items, or --orders with prices)"
-        )
-    else:
-        worth = f"inventory value {total:,.2f}"
-    reporter.info(
-        f"{plural(policy.height, 'stocking point')}, {mode}, periods of "
-        f"{result.period_days:g} day{'s' * (result.period_days != 1)}; "
-        f"{worth}"
-    )
-    if result.comparison is not None:
-        shown = result.comparison.select(
-            "segment",
-            "target",
-            "skus",
-            pl.col("inventory_value_segmented").alias("value_segmented"),
-            pl.col("inventory_value_uniform").alias("value_uniform"),
-            pl.col("fill_rate_segmented").alias("fill_segmented"),
-            pl.col("fill_rate_uniform").alias("fill_uniform"),
-            pl.col("csl_segmented").alias("csl_segmented"),
-            pl.col("csl_uniform").alias("csl_uniform"),
-            *[
-                pl.col(c).alias(c.replace("inventory_value", "value").replace("_rate", ""))
-                for c in ("inventory_value_fcfs", "fill_rate_fcfs")
-                if c in result.comparison.columns
-            ],
-        )
-        plan = result.comparison["uniform_plan"][0]
-        reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
-        idle = _segments_without_demand(result.comparison)
-        if idle:
-            # Their service cells are blank: say why, so a blank is not read as a failure.
-            reporter.info(
-                f"no fill rate or CSL for {plural(len(idle), 'segment')} without forecast "
-                f"demand ({', '.join(idle)}): service is undefined without demand"
-            )
-    _report_held_out(
-        result, priced_in_units=bool((cost_from == "default").all()), reporter=reporter
-    )
+    summary.report_comparison(result, reporter)
+    summary.report_held_out(result, reporter=reporter)
     if simulate is not None:
-        with Work("stock", f"simulating {plural(simulate, 'period')}", quiet=quiet):
-            # Points without forecast demand (on-hand stock nobody buys, a sku forecast 0) have
-            # no service to replay: each would add a point 'meeting' its target at 100 %.
-            from segchain.stock.sim import with_demand
-
-            demand = policy.filter(with_demand(policy))
-            sim = run_simulate(demand, periods=simulate, seed=seed_value)
-        idle = policy.height - demand.height
-        if idle:
-            reporter.info(
-                f"{plural(idle, 'stocking point')} without forecast demand "
-                f"{agree(idle, 'is', 'are')} left out of the replay: service is undefined "
-                "without demand"
-            )
-        unmeasured = sim.filter(pl.col("target_met").is_null()).height
-        if unmeasured:
-            reporter.info(
-                f"{plural(unmeasured, 'stocking point')} drew no demand (or no order arrived) "
-                f"in the replay of {plural(simulate, 'period')}: no achieved service there, "
-                "left out of its means and of met"
-            )
-        reporter.table(
-            c.frame_table(_simulation_summary(sim), title=f"replay of {plural(simulate, 'period')}")
-        )
-        if result.segments is not None:
-            per_seg = simulate_segments(result, periods=simulate, seed=seed_value)
-            reporter.table(
-                c.frame_table(
-                    _segment_summary(per_seg),
-                    title=f"achieved service per segment, replay of {plural(simulate, 'period')}",
-                )
-            )
+        _simulate(result, periods=simulate, seed=seed_value, quiet=quiet, reporter=reporter)
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
@@ -533,6 +381,129 @@ def stock_command(
     )
 
 
+def _refuse_misused_options(
+    *,
+    forecast: str,
+    items: str | None,
+    on_hand: str | None,
+    orders: str | None,
+    assignments: str | None,
+    segments: str | None,
+    sheet: str | None,
+    map: list[str] | None,
+    preset: str | None,
+    date_format: str | None,
+    returns: str | None,
+    cfg: Config,
+) -> None:
+    """Usage errors (exit 2) before any input is read: more than one input from stdin, and the
+    options that only mean something with --orders given without it."""
+    from segchain.config import name_sources, setting
+
+    if sum(x == "-" for x in (forecast, items, on_hand, orders, assignments, segments)) > 1:
+        raise UsageError(
+            "only one of FORECAST, --items, --on-hand, --orders, --assignments and --segments "
+            "can be '-' (stdin)"
+        )
+    if assignments is not None and orders is None:
+        raise UsageError(
+            "--assignments routes the --orders history to the network's sites: give --orders too",
+            hint="e.g. --orders orders.parquet --assignments assignments.parquet",
+        )
+    if segments is not None and orders is None:
+        from segchain.stock.stage import SEGMENTS_WITHOUT_ORDERS
+
+        raise UsageError(
+            SEGMENTS_WITHOUT_ORDERS, hint="e.g. --orders orders.parquet --segments seg.parquet"
+        )
+    if orders is not None:
+        # --sheet for a CSV or Parquet --orders is refused before any input is read.
+        c.order_sheet(sheet, cfg, [orders])
+    elif sheet is not None:
+        setting(sheet, cfg, "orders", "sheet", None)  # checked, and where it came from noted
+        if name_sources("--sheet") == "--sheet":
+            raise UsageError(
+                f"--sheet {sheet!r} chooses the sheet of the --orders workbook: give --orders too",
+                hint="e.g. --orders export.xlsx --sheet Orders",
+            )
+    if orders is None and map:
+        raise UsageError(
+            "--map maps the headers of the --orders export: give --orders too",
+            hint="e.g. --orders export.csv --map customer_id=KUNNR",
+        )
+    # Read for nothing without --orders, as --map would be; from the environment (or the
+    # config) they are standing settings for the runs that read orders.
+    for option, value, env, does, example in (
+        ("--preset", preset, "SEGCHAIN_PRESET", "names the columns of", "--preset sap"),
+        (
+            "--date-format",
+            date_format,
+            "SEGCHAIN_DATE_FORMAT",
+            "reads the dates of",
+            "--date-format day-first",
+        ),
+        (
+            "--returns",
+            returns,
+            "SEGCHAIN_RETURNS",
+            "says what becomes of the returns in",
+            "--returns drop",
+        ),
+    ):
+        if orders is None and value is not None and not c.from_env(value, env):
+            raise UsageError(
+                f"{option} {does} the --orders export: give --orders too",
+                hint=f"e.g. --orders export.csv {example}",
+            )
+
+
+def _simulate(
+    result: StockResult, *, periods: int, seed: int, quiet: bool, reporter: c.Reporter
+) -> None:
+    """``--simulate``: the plan replayed on demand drawn from its own forecast, per point
+    (and per segment when the forecast has segments), summed up on stderr."""
+    import polars as pl
+
+    from segchain.stock import simulate as run_simulate
+    from segchain.stock import simulate_segments
+
+    policy = result.policy
+    with Work("stock", f"simulating {plural(periods, 'period')}", quiet=quiet):
+        # Points without forecast demand (on-hand stock nobody buys, a sku forecast 0) have
+        # no service to replay: each would add a point 'meeting' its target at 100 %.
+        from segchain.stock.sim import with_demand
+
+        demand = policy.filter(with_demand(policy))
+        sim = run_simulate(demand, periods=periods, seed=seed)
+    idle = policy.height - demand.height
+    if idle:
+        reporter.info(
+            f"{plural(idle, 'stocking point')} without forecast demand "
+            f"{agree(idle, 'is', 'are')} left out of the replay: service is undefined "
+            "without demand"
+        )
+    unmeasured = sim.filter(pl.col("target_met").is_null()).height
+    if unmeasured:
+        reporter.info(
+            f"{plural(unmeasured, 'stocking point')} drew no demand (or no order arrived) "
+            f"in the replay of {plural(periods, 'period')}: no achieved service there, "
+            "left out of its means and of met"
+        )
+    reporter.table(
+        c.frame_table(
+            summary.simulation_summary(sim), title=f"replay of {plural(periods, 'period')}"
+        )
+    )
+    if result.segments is not None:
+        per_seg = simulate_segments(result, periods=periods, seed=seed)
+        reporter.table(
+            c.frame_table(
+                summary.segment_summary(per_seg),
+                title=f"achieved service per segment, replay of {plural(periods, 'period')}",
+            )
+        )
+
+
 def _segments_table(path: str | None) -> pl.DataFrame | None:
     """``--segments`` read and checked as forecast checks its SEGMENTS (the right table, one
     row per customer)."""
@@ -554,87 +525,6 @@ def _segments_table(path: str | None) -> pl.DataFrame | None:
     check_customer_ids(frame, source=name)
     check_one_row_per_customer(frame, source=name)
     return frame
-
-
-def _report_held_out(result, *, priced_in_units: bool, reporter: c.Reporter) -> None:  # type: ignore[no-untyped-def]
-    """The plan replayed on the whole periods --orders holds after the forecast's start, per
-    segment beside the uniform plan: a table and one line (as forecast --as-of scores itself)."""
-    import polars as pl
-
-    if result.held_out_note:
-        reporter.info(result.held_out_note)
-    held = result.held_out
-    if held is None:
-        return
-    words = {1.0: ("day", "days"), 7.0: ("week", "weeks")}.get(
-        held.period_days, ("period", "periods")
-    )
-    span = f"{held.periods} {words[0] if held.periods == 1 else words[1]}"
-    uniform = "fill_uniform" in held.table.columns
-    stock = "units" if priced_in_units else "value"
-    kind = "stock_units_" if priced_in_units else "stock_"  # no unit cost: units, not value
-    table = held.table.select(
-        "segment",
-        "measure",
-        "target",
-        "expected_fill",
-        pl.col("asked").alias("demand"),
-        "fill_segmented",
-        *(["fill_uniform"] if uniform else []),
-        pl.col(f"{kind}segmented").alias(f"stock_{stock}_segmented"),
-        *([pl.col(f"{kind}uniform").alias(f"stock_{stock}_uniform")] if uniform else []),
-    )
-    unplanned = (
-        f"; {held.unplanned_units:,.0f} units asked at "
-        f"{plural(held.unplanned_points, 'stocking point')} without a plan not replayed"
-        if held.unplanned_points
-        else ""
-    )
-    reporter.table(
-        c.frame_table(
-            table,
-            title=f"held out: the plan replayed on the {span} from {held.start} (the --orders "
-            f"lines on or after the forecast's start), {plural(held.points, 'stocking point')}"
-            f", fill rate delivered and mean stock on hand ({stock}){unplanned}",
-        )
-    )
-    total = held.total
-    if not total["asked"]:
-        reporter.info(
-            f"held out over {span} from {held.start}: no unit asked at the plan's stocking points"
-        )
-        return
-    asked = held.table.filter(
-        (pl.col("segment") != "(all)") & (pl.col("asked") > 0) & pl.col("target").is_not_null()
-    )
-    worth = "units" if priced_in_units else "in value"
-
-    def named(segment: str) -> str:
-        return "all demand (no segments)" if segment == "*" else segment
-
-    if asked.height:
-        top = asked.row(0, named=True)
-        promise = (
-            f"{top['target']:.1%} promised"
-            if top["measure"] == "fill-rate"
-            else f"a CSL of {top['target']:.1%} promised"
-        )
-        seg = f"{named(top['segment'])} {top['fill_segmented']:.1%} against {promise}, "
-    else:
-        top, seg = None, ""
-    line = (
-        f"held out over {span} from {held.start}: segmented plan served {seg}all "
-        f"{total['fill_segmented']:.1%} at a mean stock of {total[f'{kind}segmented']:,.0f} "
-        f"{worth}"
-    )
-    if uniform:
-        one = held.uniform_plan or "one target"
-        mine = f"{named(top['segment'])} {top['fill_uniform']:.1%}, " if top is not None else ""
-        line += (
-            f"; {one} served {mine}all {total['fill_uniform']:.1%} at "
-            f"{total[f'{kind}uniform']:,.0f} {worth}"
-        )
-    reporter.info(line)
 
 
 def _warn_history_routing(
@@ -680,63 +570,6 @@ def _warn_history_routing(
         )
 
 
-def _segments_without_demand(comparison):  # type: ignore[no-untyped-def]
-    """The segments of the uniform comparison with no forecast demand at any stocking point."""
-    import polars as pl
-
-    return (
-        comparison.filter((pl.col("demand_per_period") <= 0) & (pl.col("segment") != "(all)"))
-        .get_column("segment")
-        .to_list()
-    )
-
-
-def _simulation_summary(sim):  # type: ignore[no-untyped-def]
-    """Per distribution and measure: points, mean target, achieved and expected service."""
-    import polars as pl
-
-    return (
-        sim.group_by("distribution", "service_measure")
-        .agg(
-            pl.len().alias("points"),
-            pl.col("service_target").mean().alias("target"),
-            pl.col("expected_fill_rate").mean().alias("expected_fill_rate"),
-            pl.col("achieved_fill_rate").mean().alias("achieved_fill_rate"),
-            pl.col("expected_csl").mean().alias("expected_csl"),
-            pl.col("achieved_csl").mean().alias("achieved_csl"),
-            pl.col("target_met").sum().alias("met"),
-        )
-        .sort("distribution", "service_measure")
-    )
-
-
-def _segment_summary(per_seg):  # type: ignore[no-untyped-def]
-    """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it."""
-    import polars as pl
-
-    def weighted(c: str) -> pl.Expr:
-        # Over the points where the replay measured it (drew demand, brought an order).
-        w = pl.when(pl.col(c).is_not_null()).then(pl.col("demand_share"))
-        return ((pl.col(c) * w).sum() / w.sum()).alias(c)
-
-    # By stock's priority (1 served first), as segment and costs list segments by rank; then
-    # by target, highest first.
-    priority = pl.col("priority").min() if "priority" in per_seg.columns else pl.lit(None)
-    return (
-        per_seg.group_by("segment", "service_measure")
-        .agg(
-            priority.alias("_priority"),
-            pl.col("service_level").first().alias("target"),
-            pl.len().alias("points"),
-            weighted("achieved_fill_rate"),
-            weighted("achieved_csl"),
-            pl.col("target_met").sum().alias("met"),
-        )
-        .sort("_priority", "target", "segment", descending=[False, True, False], nulls_last=True)
-        .drop("_priority")
-    )
-
-
 def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.DataFrame | None:
     """``--items`` or ``--on-hand`` read, refused when it is an order export or a stage's
     output (an export's quantities were taken for stock on hand)."""
@@ -751,18 +584,3 @@ def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.Da
         columns, table.stage, what, source=c.table_name(option, path), hint=hint
     )
     return collect(table.frame)
-
-
-def defaults_detail(counts: Mapping[str, int], values: Mapping[str, float]) -> str:
-    """Each defaulted item column with the value it took and how many items took it:
-    ``order_cost = 50, moq = 0 (each for 3 items)``; a unit cost is said missing (the
-    inventory line says what stands in for it: prices, or units)."""
-    parts = [
-        "no unit_cost" if column == "unit_cost" else f"{column} = {values[column]:g}"
-        for column in counts
-    ]
-    if len(set(counts.values())) == 1:
-        return f"{', '.join(parts)} (each for {plural(next(iter(counts.values())), 'item')})"
-    return ", ".join(
-        f"{p} ({plural(n, 'item')})" for p, n in zip(parts, counts.values(), strict=True)
-    )

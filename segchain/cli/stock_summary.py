@@ -1,0 +1,267 @@
+"""What ``segchain stock`` says on stderr about the plan it wrote: the plan in one line, its
+item defaults, the segmented-vs-uniform comparison, the held-out replay and the simulation's
+summaries. Presentation only: the numbers come from the stage (``segchain.stock``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from segchain.cli import common as c
+from segchain.errors import TableMessage
+from segchain.formatting import count, plural
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from segchain.stock import StockResult
+
+
+def report_plan(
+    result: StockResult, *, items: str | None, lead_time_days: float | None, reporter: c.Reporter
+) -> None:
+    """The stage's notes, the items that took defaults, and the plan in one line."""
+    policy = result.policy
+    for note in result.notes:
+        reporter.warn(note)
+    if result.items_defaulted:
+        from segchain.stock.inputs import item_fallbacks
+
+        fallbacks = item_fallbacks(lead_time_days)
+        detail = defaults_detail(result.defaults_by_column, fallbacks)
+        source = "not in {--items} or with empty values" if items else "no --items given"
+        # Named by its file, as stock's warnings about --items are.
+        reporter.info(
+            TableMessage(
+                f"{count(result.items_defaulted)} of {plural(policy.height, 'item')} used "
+                f"default parameters ({source}): {detail}",
+                {"--items": "--items"},
+            )
+        )
+    if result.items_unused:
+        reporter.info(result.items_unused)
+    if result.on_hand_missing:
+        n = result.on_hand_missing
+        reporter.info(
+            f"{plural(n, 'stocking point')} {'has' if n == 1 else 'have'} no on-hand row "
+            "(counted as 0)"
+        )
+    kind = policy["policy_type"][0] if policy.height else "sQ"
+    review = policy["review_days"][0] if policy.height else 1.0
+    mode = (
+        f"(R, S) every {review:g} day{'s' * (review != 1)}"
+        if kind == "RS"
+        else f"(s, Q) looked at every {review:g} day{'s' * (review != 1)}"
+    )
+    cost_from = policy.get_column("unit_cost_source")
+    priced = int((cost_from == "price").sum())
+    if priced:
+        reporter.info(
+            TableMessage(
+                f"{count(priced)} of {plural(policy.height, 'stocking point')} valued at their "
+                "sku's mean selling price in {--orders} (no unit_cost in {--items}): inventory "
+                "value at price, above cost",
+                {"--orders": "--orders", "--items": "--items"},
+            )
+        )
+    total = policy["inventory_value"].sum()
+    if bool((cost_from == "default").all()):
+        # No unit cost anywhere: every unit counts 1, so the total is units, not value.
+        worth = (
+            f"inventory {total:,.2f} units (no unit costs: give --items, or --orders with prices)"
+        )
+    else:
+        worth = f"inventory value {total:,.2f}"
+    reporter.info(
+        f"{plural(policy.height, 'stocking point')}, {mode}, periods of "
+        f"{result.period_days:g} day{'s' * (result.period_days != 1)}; "
+        f"{worth}"
+    )
+
+
+def report_comparison(result: StockResult, reporter: c.Reporter) -> None:
+    """The segmented targets against the uniform plan (``--compare-uniform``), per segment."""
+    import polars as pl
+
+    if result.comparison is None:
+        return
+    shown = result.comparison.select(
+        "segment",
+        "target",
+        "skus",
+        pl.col("inventory_value_segmented").alias("value_segmented"),
+        pl.col("inventory_value_uniform").alias("value_uniform"),
+        pl.col("fill_rate_segmented").alias("fill_segmented"),
+        pl.col("fill_rate_uniform").alias("fill_uniform"),
+        pl.col("csl_segmented").alias("csl_segmented"),
+        pl.col("csl_uniform").alias("csl_uniform"),
+        *[
+            pl.col(name).alias(name.replace("inventory_value", "value").replace("_rate", ""))
+            for name in ("inventory_value_fcfs", "fill_rate_fcfs")
+            if name in result.comparison.columns
+        ],
+    )
+    plan = result.comparison["uniform_plan"][0]
+    reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
+    idle = segments_without_demand(result.comparison)
+    if idle:
+        # Their service cells are blank: say why, so a blank is not read as a failure.
+        reporter.info(
+            f"no fill rate or CSL for {plural(len(idle), 'segment')} without forecast "
+            f"demand ({', '.join(idle)}): service is undefined without demand"
+        )
+
+
+def report_held_out(result: StockResult, *, reporter: c.Reporter) -> None:
+    """The plan replayed on the whole periods --orders holds after the forecast's start, per
+    segment beside the uniform plan: a table and one line (as forecast --as-of scores itself)."""
+    import polars as pl
+
+    # No unit cost anywhere: every unit counts 1, so stock is in units, not value.
+    priced_in_units = bool((result.policy.get_column("unit_cost_source") == "default").all())
+    if result.held_out_note:
+        reporter.info(result.held_out_note)
+    held = result.held_out
+    if held is None:
+        return
+    words = {1.0: ("day", "days"), 7.0: ("week", "weeks")}.get(
+        held.period_days, ("period", "periods")
+    )
+    span = f"{held.periods} {words[0] if held.periods == 1 else words[1]}"
+    uniform = "fill_uniform" in held.table.columns
+    stock = "units" if priced_in_units else "value"
+    kind = "stock_units_" if priced_in_units else "stock_"  # no unit cost: units, not value
+    table = held.table.select(
+        "segment",
+        "measure",
+        "target",
+        "expected_fill",
+        pl.col("asked").alias("demand"),
+        "fill_segmented",
+        *(["fill_uniform"] if uniform else []),
+        pl.col(f"{kind}segmented").alias(f"stock_{stock}_segmented"),
+        *([pl.col(f"{kind}uniform").alias(f"stock_{stock}_uniform")] if uniform else []),
+    )
+    unplanned = (
+        f"; {held.unplanned_units:,.0f} units asked at "
+        f"{plural(held.unplanned_points, 'stocking point')} without a plan not replayed"
+        if held.unplanned_points
+        else ""
+    )
+    reporter.table(
+        c.frame_table(
+            table,
+            title=f"held out: the plan replayed on the {span} from {held.start} (the --orders "
+            f"lines on or after the forecast's start), {plural(held.points, 'stocking point')}"
+            f", fill rate delivered and mean stock on hand ({stock}){unplanned}",
+        )
+    )
+    total = held.total
+    if not total["asked"]:
+        reporter.info(
+            f"held out over {span} from {held.start}: no unit asked at the plan's stocking points"
+        )
+        return
+    asked = held.table.filter(
+        (pl.col("segment") != "(all)") & (pl.col("asked") > 0) & pl.col("target").is_not_null()
+    )
+    worth = "units" if priced_in_units else "in value"
+
+    def named(segment: str) -> str:
+        return "all demand (no segments)" if segment == "*" else segment
+
+    if asked.height:
+        top = asked.row(0, named=True)
+        promise = (
+            f"{top['target']:.1%} promised"
+            if top["measure"] == "fill-rate"
+            else f"a CSL of {top['target']:.1%} promised"
+        )
+        seg = f"{named(top['segment'])} {top['fill_segmented']:.1%} against {promise}, "
+    else:
+        top, seg = None, ""
+    line = (
+        f"held out over {span} from {held.start}: segmented plan served {seg}all "
+        f"{total['fill_segmented']:.1%} at a mean stock of {total[f'{kind}segmented']:,.0f} "
+        f"{worth}"
+    )
+    if uniform:
+        one = held.uniform_plan or "one target"
+        mine = f"{named(top['segment'])} {top['fill_uniform']:.1%}, " if top is not None else ""
+        line += (
+            f"; {one} served {mine}all {total['fill_uniform']:.1%} at "
+            f"{total[f'{kind}uniform']:,.0f} {worth}"
+        )
+    reporter.info(line)
+
+
+def segments_without_demand(comparison: pl.DataFrame) -> list[str]:
+    """The segments of the uniform comparison with no forecast demand at any stocking point."""
+    import polars as pl
+
+    return (
+        comparison.filter((pl.col("demand_per_period") <= 0) & (pl.col("segment") != "(all)"))
+        .get_column("segment")
+        .to_list()
+    )
+
+
+def simulation_summary(sim: pl.DataFrame) -> pl.DataFrame:
+    """Per distribution and measure: points, mean target, achieved and expected service."""
+    import polars as pl
+
+    return (
+        sim.group_by("distribution", "service_measure")
+        .agg(
+            pl.len().alias("points"),
+            pl.col("service_target").mean().alias("target"),
+            pl.col("expected_fill_rate").mean().alias("expected_fill_rate"),
+            pl.col("achieved_fill_rate").mean().alias("achieved_fill_rate"),
+            pl.col("expected_csl").mean().alias("expected_csl"),
+            pl.col("achieved_csl").mean().alias("achieved_csl"),
+            pl.col("target_met").sum().alias("met"),
+        )
+        .sort("distribution", "service_measure")
+    )
+
+
+def segment_summary(per_seg: pl.DataFrame) -> pl.DataFrame:
+    """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it."""
+    import polars as pl
+
+    def weighted(c: str) -> pl.Expr:
+        # Over the points where the replay measured it (drew demand, brought an order).
+        w = pl.when(pl.col(c).is_not_null()).then(pl.col("demand_share"))
+        return ((pl.col(c) * w).sum() / w.sum()).alias(c)
+
+    # By stock's priority (1 served first), as segment and costs list segments by rank; then
+    # by target, highest first.
+    priority = pl.col("priority").min() if "priority" in per_seg.columns else pl.lit(None)
+    return (
+        per_seg.group_by("segment", "service_measure")
+        .agg(
+            priority.alias("_priority"),
+            pl.col("service_level").first().alias("target"),
+            pl.len().alias("points"),
+            weighted("achieved_fill_rate"),
+            weighted("achieved_csl"),
+            pl.col("target_met").sum().alias("met"),
+        )
+        .sort("_priority", "target", "segment", descending=[False, True, False], nulls_last=True)
+        .drop("_priority")
+    )
+
+
+def defaults_detail(counts: Mapping[str, int], values: Mapping[str, float]) -> str:
+    """Each defaulted item column with the value it took and how many items took it:
+    ``order_cost = 50, moq = 0 (each for 3 items)``; a unit cost is said missing (the
+    inventory line says what stands in for it: prices, or units)."""
+    parts = [
+        "no unit_cost" if column == "unit_cost" else f"{column} = {values[column]:g}"
+        for column in counts
+    ]
+    if len(set(counts.values())) == 1:
+        return f"{', '.join(parts)} (each for {plural(next(iter(counts.values())), 'item')})"
+    return ", ".join(
+        f"{p} ({plural(n, 'item')})" for p, n in zip(parts, counts.values(), strict=True)
+    )
