@@ -23,7 +23,6 @@ from segchain.errors import (
 )
 from segchain.formatting import agree, count, plural
 from segchain.schema import (
-    ANOTHER_FORM,
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
@@ -35,6 +34,7 @@ from segchain.schema import (
     ORDER_REQUIRED,
     ORDER_VALUE,
     SPREADSHEET_ERRORS,
+    another_form,
     check_number_types,
     in_code_points,
 )
@@ -367,7 +367,13 @@ class OrderImport:
             text = pl.col(c).filter(used & (pl.col(c).str.len_bytes() != pl.col(c).str.len_chars()))
             return text.filter(text.str.contains(MAY_NOT_BE_NFC)).unique().implode()
 
-        return lines.select(odd(c) for c in self._form_columns())
+        columns = self._form_columns()
+        if not columns:
+            return lines.select()
+        # The rejected lines, by row: an id's other form found only on them is no second
+        # customer (every line of it was left out), so the look-up in ``other_forms`` skips them.
+        rejected = pl.col(ROW).filter(~used).implode().alias(_REJECTED_ROWS)
+        return lines.select(*(odd(c) for c in columns), rejected)
 
     def _form_columns(self) -> list[str]:
         schema = self.raw.collect_schema()
@@ -380,18 +386,26 @@ class OrderImport:
         extracts are joined): the same on screen, read as two customers (skus). Said, not
         merged: segchain never makes two ids one. Normalising every line's ids costs seconds
         on millions of lines: the ids that may not be NFC are found in the pass, and only when
-        there are some are the export's ids looked up for their NFC forms (the export's lines,
-        rejected ones too). ``source``: the export's one file, for the command that fixes it
-        (None: several)."""
+        there are some are the export's ids looked up for their NFC forms (in the export's
+        lines but the rejected ones: a form every line of which was rejected is read as no
+        customer, let alone a second one). ``source``: the export's one file, for the command
+        that fixes it (None: several)."""
         out = []
+        raw = self.raw
+        if _REJECTED_ROWS in found.columns:
+            rejected = found.get_column(_REJECTED_ROWS)[0]
+            if rejected is not None and rejected.len():
+                raw = raw.filter(~pl.col(ROW).is_in(rejected.implode()))
         for c in found.columns:
+            if c == _REJECTED_ROWS:
+                continue
             odd = found.get_column(c)[0]
             if odd is None or not odd.len():
                 continue
             nfc = odd.str.normalize("NFC")
             h = self.mapping[c]
             composed = (
-                self.raw.select(pl.col(h).str.strip_chars().alias(c))
+                raw.select(pl.col(h).str.strip_chars().alias(c))
                 .filter(pl.col(c).is_in(nfc.unique().implode()))
                 .unique()
                 .collect()
@@ -409,15 +423,17 @@ class OrderImport:
             if not groups.height:
                 continue
             n = int(groups.get_column("n").sum()) - groups.height
-            shown = []
+            pairs = []
             for key, forms, _ in groups.head(2).iter_rows():
                 # The composed (NFC) form first, as most tools write it.
                 first = key if key in forms else forms[0]
-                shown.append(in_code_points(first, next(f for f in forms if f != first)))
+                pairs.append((first, next(f for f in forms if f != first)))
+            shown = [in_code_points(*pair) for pair in pairs]
             what = "customer" if c == "customer_id" else "product"
             out.append(
                 f"{_id_named(c, h)}: {plural(n, 'id')} "
-                f"{agree(n, 'is another id', 'are other ids')} of the column in {ANOTHER_FORM}, "
+                f"{agree(n, 'is another id', 'are other ids')} of the column in "
+                f"{another_form(*pairs)}, "
                 f"so one {what} is read as two: {', '.join(shown)}; {_to_nfc(source)}: "
                 "segchain does not merge them"
             )
@@ -445,6 +461,8 @@ class OrderImport:
 
 FORM_IDS = ("customer_id", "sku")
 """The ids whose forms ``OrderImport.other_forms`` compares."""
+_REJECTED_ROWS = "_segchain_rejected_rows"
+"""``OrderImport.other_forms_of``'s list of the rejected lines' rows."""
 # The code points, other than marks, that NFC replaces (Unicode 14, Python's unicodedata):
 # Kelvin sign to K, CJK compatibility ideographs, precomposed letters excluded from composition.
 _NFC_REPLACED = (

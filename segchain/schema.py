@@ -1350,8 +1350,64 @@ def _folded_ascii(ids: pl.Expr) -> pl.Expr:
     return ids.str.to_lowercase().str.strip_chars()
 
 
-ANOTHER_FORM = "another Unicode form only (an accent one character in one, combining in the other)"
-"""How messages say that two ids are one in another Unicode form (NFC and NFD)."""
+# The three characters NFC writes as plain ASCII: an id holding one is another form of an ASCII
+# id ('BOLT-10\u212a' of 'BOLT-10K'), so it is folded with the ASCII ones.
+_ASCII_BY_NFC = {"\u037e": ";", "\u1fef": "`", "\u212a": "K"}
+_ASCII = r"^[\x00-\x7f]*$"
+
+
+def _by_kind(ids: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """``ids`` (column ``id``) parted: plain ASCII; ASCII once NFC writes their
+    ``_ASCII_BY_NFC`` as ASCII (column ``ascii``, so written); the others. The ASCII test is
+    made once per id, the replacement only on the ids not ASCII (usually few)."""
+    plain = ids.get_column("id").str.contains(_ASCII)
+    other = ids.filter(~plain)
+    as_nfc = pl.col("id").str.replace_many(list(_ASCII_BY_NFC), list(_ASCII_BY_NFC.values()))
+    other = other.with_columns(as_nfc.alias("ascii"))
+    twin = other.get_column("ascii").str.contains(_ASCII)
+    return ids.filter(plain), other.filter(twin), other.filter(~twin).drop("ascii")
+
+
+def _keyed(plain: pl.DataFrame, twins: pl.DataFrame) -> pl.DataFrame:
+    """The ids of ``_by_kind``'s first two parts, with their key ``k`` folded as ASCII."""
+    return pl.concat(
+        [
+            plain.with_columns(_folded_ascii(pl.col("id")).alias("k")),
+            twins.select("id", _folded_ascii(pl.col("ascii")).alias("k")),
+        ]
+    )
+
+
+ACCENT_FORMS = "an accent one character in one, combining in the other"
+"""How two ids that NFC makes one differ when one has an accent composed, the other combining."""
+
+
+def another_form(*pairs: tuple[str, str], only: bool = True) -> str:
+    """How messages say that the ids of each pair are one in another Unicode form (NFC makes
+    them one): ``another Unicode form only (an accent one character in one, combining in the
+    other)``. What differs is named from the pairs, as they show it: an accent composed in one
+    and combining in the other; a Korean syllable and its letters (jamo); or a character that
+    NFC writes as another, named with its code point (``U+212A KELVIN SIGN in one, U+004B LATIN
+    CAPITAL LETTER K in the other``): the Kelvin sign is no K with an accent."""
+    import unicodedata
+
+    def named(text: str) -> str:
+        return " + ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '(unnamed)')}" for ch in text)
+
+    ways: list[str] = []
+    for pair in pairs:
+        for ch in dict.fromkeys("".join(pair)):
+            if unicodedata.category(ch).startswith("M"):
+                way = ACCENT_FORMS
+            elif "\u1161" <= ch <= "\u11c2":
+                way = "a Korean syllable one character in one, its letters (jamo) in the other"
+            elif (nfc := unicodedata.normalize("NFC", ch)) != ch:
+                way = f"{named(ch)} in one, {named(nfc)} in the other"
+            else:
+                continue
+            if way not in ways:
+                ways.append(way)
+    return f"another Unicode form{' only' * only} ({'; '.join(ways) or ACCENT_FORMS})"
 
 
 def in_code_points(mine: str, yours: str) -> str:
@@ -1371,26 +1427,22 @@ def written_otherwise(unmatched: pl.Series, known: pl.Series, *, other: str) -> 
     if not ids.height:
         return None
     # An id and its other forms are all plain ASCII or all not (an accent, composed or
-    # combining, is no ASCII): each side is folded only against known ids of its kind, and
+    # combining, is no ASCII; but for the three characters NFC writes as ASCII, the Kelvin sign
+    # for K, ``_ASCII_BY_NFC``): each side is folded only against known ids of its kind, and
     # ASCII ones without the Unicode normalisation. On 2 M known ids of which none is near:
     # 0.2 s, against 2.1-3.0 s folding every one of them.
-    plain = pl.col("id").str.contains(r"^[\x00-\x7f]*$")
-    ids = ids.with_columns(plain.alias("ascii"))
-    theirs = pl.DataFrame({"id": known.cast(pl.String)}).drop_nulls()
+    mine_plain, mine_twins, mine_other = _by_kind(ids)
+    yours_plain, yours_twins, yours_other = _by_kind(
+        pl.DataFrame({"id": known.cast(pl.String)}).drop_nulls()
+    )
     found = []
-    for ascii_ids in (True, False):
-        some = ids.filter(pl.col("ascii") == ascii_ids).drop("ascii")
-        if not some.height:
-            continue
-        fold = _folded_ascii if ascii_ids else _folded
-        near = theirs.filter(plain if ascii_ids else ~plain)
-        found.append(
-            some.with_columns(fold(pl.col("id")).alias("k")).join(
-                near.select(pl.col("id").alias("theirs"), fold(pl.col("id")).alias("k")),
-                on="k",
-                how="inner",
-            )
-        )
+    if mine_plain.height or mine_twins.height:
+        mine, yours = _keyed(mine_plain, mine_twins), _keyed(yours_plain, yours_twins)
+        found.append(mine.join(yours.rename({"id": "theirs"}), on="k", how="inner"))
+    if mine_other.height:
+        mine = mine_other.with_columns(_folded(pl.col("id")).alias("k"))
+        yours = yours_other.select(pl.col("id").alias("theirs"), _folded(pl.col("id")).alias("k"))
+        found.append(mine.join(yours, on="k", how="inner"))
     if not found:
         return None
     pairs = pl.concat(found).select("id", "k", "theirs")
@@ -1400,13 +1452,24 @@ def written_otherwise(unmatched: pl.Series, known: pl.Series, *, other: str) -> 
     mine, yours = pairs.row(0)[0], pairs.row(0)[2]
     import unicodedata
 
-    if unicodedata.normalize("NFC", mine) == unicodedata.normalize("NFC", yours):
-        how = f"in {ANOTHER_FORM}"
+    nfc_mine, nfc_yours = (unicodedata.normalize("NFC", t) for t in (mine, yours))
+    if nfc_mine == nfc_yours:
+        how = f"in {another_form((mine, yours))}"
         shown = in_code_points(mine, yours)
         fix = "save both tables' text in one form (NFC, as most tools write it)"
     else:
-        how = "in other capitals only" if mine.lower() == yours.lower() else "otherwise"
-        shown = f"{mine!r} / {yours!r}"
+        # Other capitals, and another form too ('BOLT-10\u212a' and 'bolt-10k'): the form
+        # named and shown by its code points, as it is not seen on screen.
+        formed = (nfc_mine, nfc_yours) != (mine, yours)
+        if nfc_mine.lower() == nfc_yours.lower():
+            how = (
+                f"in other capitals and {another_form((mine, yours), only=False)}"
+                if formed
+                else "in other capitals only"
+            )
+        else:
+            how = "otherwise"
+        shown = in_code_points(mine, yours) if formed else f"{mine!r} / {yours!r}"
         fix = "write the ids alike in both tables, if they are the same"
     n = pairs.height
     them = f"{plural(n, 'of them is', 'of them are')} {agree(n, 'an id', 'ids')} of {other}"
