@@ -404,8 +404,8 @@ def test_cli_network_site_coordinates_out_of_range_hint_names_the_ranges(
     )
     assert lines[-1] == (
         "segchain network:   hint: give every site one row with a site_id, lat within [-90, 90] "
-        "and lon within [-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: "
-        "unlimited)"
+        "and lon within [-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty or "
+        "inf: unlimited)"
     )
 
 

@@ -174,3 +174,70 @@ def test_a_decimal_forecast_plans_as_the_same_forecast_in_doubles(cli, tmp_path:
     dec, dbl = pl.read_csv(tmp_path / "dec.csv"), pl.read_csv(tmp_path / "dbl.csv")
     assert dec["mean_demand"].to_list() == pytest.approx([4e-7, 0.25, 7.123456789], rel=1e-12)
     assert dec.equals(dbl)
+
+
+# ---- network: an infinite capacity is unlimited, as an empty one ---------------------------------
+# Leftover 2 of session 46: `capacity = inf` (or 1e400, which reads as inf) was taken without a
+# word. It is meant: README (network) says 'empty or `inf` unlimited', and the model and outputs
+# handle it as an empty capacity (guard below). But a site refused for its capacity (-inf) was
+# told 'capacity >= 0 (empty: unlimited)', as if inf were not.
+
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.4,5\n"
+
+
+def _network(cli, tmp_path: Path, sites: Path):
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    return cli(
+        "network",
+        "seg.csv",
+        "--sites",
+        sites.name,
+        "-o",
+        "out.csv",
+        "--sites-out",
+        "sites_out.csv",
+    )
+
+
+def test_network_refusing_a_capacity_says_inf_is_unlimited_as_empty_is(cli, tmp_path: Path) -> None:
+    sites = tmp_path / "sites.csv"
+    sites.write_text("site_id,lat,lon,fixed_cost,capacity\nS1,50,8,100,-inf\nS2,49,2,100,\n")
+    result = _network(cli, tmp_path, sites)
+    assert result.exit_code == 1, result.stderr
+    assert "capacity must be a finite number >= 0, got -inf for site_id 'S1'" in result.stderr
+    assert "capacity >= 0 (empty or inf: unlimited)" in result.stderr, result.stderr
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "sites_out.csv").exists()
+
+
+def test_network_infinite_capacities_are_unlimited_in_the_plan_and_its_tables(
+    cli, tmp_path: Path
+) -> None:
+    # Guard: a Parquet double inf and a CSV's 1e400 (beyond a double) as an empty capacity: S2
+    # holds 1 unit, so S1 serves both customers; no inf or NaN in any output.
+    for name, capacity in [("inf", float("inf")), ("empty", None)]:
+        pl.DataFrame(
+            {
+                "site_id": ["S1", "S2"],
+                "lat": [50.0, 49.0],
+                "lon": [8.0, 2.0],
+                "fixed_cost": [100.0, 100.0],
+                "capacity": [capacity, 1.0],
+            }
+        ).write_parquet(tmp_path / f"{name}.parquet")
+    (tmp_path / "huge.csv").write_text("site_id,lat,lon,fixed_cost,capacity\nS1,50,8,100,1e400\n")
+    with (tmp_path / "huge.csv").open("a") as f:
+        f.write("S2,49,2,100,1\n")
+    tables = {}
+    for sites in ["inf.parquet", "huge.csv", "empty.parquet"]:
+        result = _network(cli, tmp_path, tmp_path / sites)
+        assert result.exit_code == 0, result.stderr
+        out, sites_out = pl.read_csv(tmp_path / "out.csv"), pl.read_csv(tmp_path / "sites_out.csv")
+        assert out.get_column("site_id").to_list() == ["S1", "S1"]
+        for table in (out, sites_out):
+            text = table.write_csv().lower()
+            assert "inf" not in text and "nan" not in text, text
+        tables[sites] = (out, sites_out)
+    assert tables["inf.parquet"][1].equals(tables["empty.parquet"][1])
+    assert tables["huge.csv"][1].equals(tables["empty.parquet"][1])
+    s1 = tables["inf.parquet"][1].row(0, named=True)
+    assert s1["capacity"] is None and s1["utilization"] is None and s1["demand_served"] == 15

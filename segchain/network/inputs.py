@@ -237,7 +237,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
             f"{SITES_OPTION}: " + "; ".join(problems),
             # The hint covers every rule above: it named only the numbers, also for a lat of 95.
             hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
-            "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty: unlimited)",
+            "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty or inf: unlimited)",
         )
     return df
 
