@@ -684,6 +684,51 @@ def require_columns(
         raise MissingColumnsError(missing, present, source=source, hint=hint)
 
 
+def _name_keys(name: str) -> set[str]:
+    """A header as the column names segchain reads that it may stand for: small letters,
+    words joined by ``_``, with or without a unit in brackets at its end (``'Unit Cost (EUR)'``
+    is ``unit_cost``, ``'Distance (km)'`` ``distance_km``)."""
+    import re
+
+    def key(text: str) -> str:
+        return re.sub(r"[^0-9a-z]+", "_", text.lower()).strip("_")
+
+    bare = re.sub(r"\s*[(\[][^()\[\]]*[)\]]\s*$", "", name)
+    return {key(bare), key(name)}
+
+
+def unread_lookalikes(columns: Iterable[str], wanted: Iterable[str], *, source: str) -> None:
+    """Refuse a table whose header writes a column segchain reads (of ``wanted``, absent under
+    its own name) otherwise: ``capacity (units)``, ``Fixed Cost``, ``lead-time-days``. Such a
+    column is not read, so every site was uncapacitated, every fixed cost 0, every item on the
+    default lead time, with exit 0 and not a word. (Other capitals alone are read, and said:
+    ``tableio``.)
+
+    Raises:
+        DataError: every such column at once, with the name it stands for.
+    """
+    from segchain.errors import DataError
+
+    present = list(columns)
+    found = [
+        (col, name)
+        for name in wanted
+        if name not in present
+        for col in present
+        if col != name and name in _name_keys(col)
+    ]
+    if found:
+        n = len(found)
+        cols = ", ".join(repr(col) for col, _ in found)
+        names = ", ".join(name for _, name in found)
+        raise DataError(
+            f"{source}: {agree(n, 'column', 'columns')} {cols} {agree(n, 'is', 'are')} not "
+            f"read: segchain reads {names} by {agree(n, 'that name', 'those names')} only",
+            hint=f"rename {agree(n, 'it', 'them')} {names}, {agree(n, 'its', 'their')} values in "
+            f"the units the README gives, or drop {agree(n, 'it', 'them')}",
+        )
+
+
 def require_one_of(
     columns: Iterable[str],
     choices: Sequence[str],

@@ -241,3 +241,137 @@ def test_network_infinite_capacities_are_unlimited_in_the_plan_and_its_tables(
     assert tables["huge.csv"][1].equals(tables["empty.parquet"][1])
     s1 = tables["inf.parquet"][1].row(0, named=True)
     assert s1["capacity"] is None and s1["utilization"] is None and s1["demand_served"] == 15
+
+
+# ---- a side table's column written otherwise is not read, and was left out without a word -------
+# Segchain reads a side table's columns by their names (whatever their capitals). A sites table
+# from a planner's spreadsheet with 'capacity (units)' planned every site as uncapacitated, one
+# with 'Fixed Cost' opened sites at no fixed cost; an item master with 'Unit Cost (EUR)' and
+# 'Lead Time Days' planned every item at the default lead time and priced nothing; exit 0 each
+# time and not a word (stock said '80 of 80 items used default parameters', as a note).
+
+SITES = "site_id,lat,lon,fixed_cost,capacity\nS1,50,8,100,{cap}\nS2,49,2,100,100\n"
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("site_id,lat,lon,fixed_cost,capacity (units)", "'capacity (units)' is not read: "
+         "segchain reads capacity"),
+        ("site_id,lat,lon,Fixed Cost,capacity", "'Fixed Cost' is not read: segchain reads "
+         "fixed_cost"),
+        ("Site ID,lat,lon,fixed_cost,capacity", "'Site ID' is not read: segchain reads site_id"),
+    ],
+    ids=["unit", "spaces", "required"],
+)  # fmt: skip
+def test_network_refuses_a_sites_column_named_otherwise(
+    cli, tmp_path: Path, header: str, name: str
+) -> None:
+    sites = tmp_path / "sites.csv"
+    sites.write_text(header + "\nS1,50,8,100,1\nS2,49,2,100,100\n")
+    result = _network(cli, tmp_path, sites)
+    assert result.exit_code == 1, result.stderr
+    assert f"Error: --sites sites.csv: column {name} by that name only" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "sites_out.csv").exists()
+
+
+def test_network_refuses_a_lanes_distance_with_its_unit(cli, tmp_path: Path) -> None:
+    (tmp_path / "sites.csv").write_text(SITES.format(cap=100))
+    (tmp_path / "lanes.csv").write_text(
+        "site_id,customer_id,unit_cost,Distance (km)\nS1,C1,1,10\nS1,C2,1,700\nS2,C1,1,700\n"
+        "S2,C2,1,10\n"
+    )
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --costs lanes.csv: column 'Distance (km)' is not read: segchain reads "
+        "distance_km by that name only"
+    ) in result.stderr, result.stderr
+
+
+def test_stock_refuses_item_columns_named_otherwise_listing_them_all(cli, tmp_path: Path) -> None:
+    _forecast(tmp_path / "fc.csv", ["P1", "P2"])
+    (tmp_path / "items.csv").write_text(
+        "sku,Unit Cost (EUR),Lead Time Days,moq\nP1,10,30,1\nP2,20,30,1\n"
+    )
+    result = cli("stock", "fc.csv", "--items", "items.csv", "-o", "policy.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --items items.csv: columns 'Unit Cost (EUR)', 'Lead Time Days' are not read: "
+        "segchain reads unit_cost, lead_time_days by those names only"
+    ) in result.stderr, result.stderr
+    assert (
+        "hint: rename them unit_cost, lead_time_days, their values in the units the README "
+        "gives, or drop them"
+    ) in result.stderr, result.stderr
+    assert not (tmp_path / "policy.csv").exists()
+
+
+def test_stock_refuses_an_on_hand_column_named_otherwise(cli, tmp_path: Path) -> None:
+    _forecast(tmp_path / "fc.csv", ["P1"])
+    (tmp_path / "oh.csv").write_text("sku,on_hand,On Order\nP1,5,40\n")
+    result = cli("stock", "fc.csv", "--on-hand", "oh.csv", "-o", "policy.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "--on-hand oh.csv: column 'On Order' is not read: segchain reads on_order" in (
+        result.stderr
+    )
+
+
+def _costs_inputs(tmp_path: Path) -> None:
+    rows = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    for week in range(6):
+        day = dt.date(2024, 1, 1) + dt.timedelta(weeks=week)
+        rows += [f"{week}1,{day},C1,P1,2,10", f"{week}2,{day},C2,P2,1,20"]
+    (tmp_path / "orders.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\nC2,B\n")
+
+
+@pytest.mark.parametrize(
+    ("option", "text", "said"),
+    [
+        ("--items", "sku,Unit Cost (EUR)\nP1,4\nP2,8\n", "--items items.csv: column 'Unit Cost "
+         "(EUR)' is not read: segchain reads unit_cost"),
+        ("--sites", "site_id,open,Fixed Cost\nS1,true,500\n", "--sites sites.csv: column 'Fixed "
+         "Cost' is not read: segchain reads fixed_cost"),
+    ],
+    ids=["items", "sites"],
+)  # fmt: skip
+def test_costs_refuses_a_column_named_otherwise(
+    cli, tmp_path: Path, option: str, text: str, said: str
+) -> None:
+    _costs_inputs(tmp_path)
+    name = f"{option[2:]}.csv"
+    (tmp_path / name).write_text(text)
+    (tmp_path / "asg.csv").write_text(
+        "customer_id,segment,site_id,share,demand,transport_cost\nC1,A,S1,1,12,0\nC2,B,S1,1,6,0\n"
+    )
+    result = cli(
+        "costs", "seg.csv", "--orders", "orders.csv", "--assignments", "asg.csv", option, name,
+        "-o", "c.csv",
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert said in result.stderr, result.stderr
+    assert not (tmp_path / "c.csv").exists()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["site_id,lat,lon,fixed_cost,Capacity", "site_id,lat,lon,fixed_cost,capacity,capacity (2030)"],
+    ids=["capitals", "beside-its-own"],
+)
+def test_network_reads_capitals_and_leaves_a_column_beside_its_own(
+    cli, tmp_path: Path, header: str
+) -> None:
+    # Guard: other capitals are read (and said); a look-alike beside the column itself is an
+    # extra column, not read and not refused.
+    sites = tmp_path / "sites.csv"
+    extra = ",9" * (header.count(",") - 4)
+    sites.write_text(f"{header}\nS1,50,8,100,1{extra}\nS2,49,2,100,100{extra}\n")
+    result = _network(cli, tmp_path, sites)
+    assert result.exit_code == 0, result.stderr
+    # S1 holds 1 unit: C1 (10) and C2 (5) are served by S2.
+    assert pl.read_csv(tmp_path / "out.csv").get_column("site_id").to_list() == ["S2", "S2"]

@@ -35,6 +35,7 @@ from segchain.schema import (
     POLICY_OPTION,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
+    SITES_OPTION,
     STOCK_SEGMENTS_OPTION,
     blank_ids,
     blank_problems,
@@ -46,6 +47,7 @@ from segchain.schema import (
     require_columns,
     require_one_of,
     require_rows,
+    unread_lookalikes,
     written_otherwise,
 )
 from segchain.stock.inputs import ITEM_LIMITS
@@ -293,6 +295,15 @@ def costs(
             source=FORECAST_OPTION,
             hint="give forecast's table by segment x sku (its default --by), or leave "
             "--forecast out to split inventory by the units each segment bought",
+        )
+    # 'Unit Cost (EUR)' or 'fixed cost' were not read: no margin, no fixed cost, no word.
+    if items is not None:
+        unread_lookalikes(
+            items.columns, ("sku", "site", "unit_cost", "holding_rate"), source=ITEMS_OPTION
+        )
+    if sites is not None:
+        unread_lookalikes(
+            sites.columns, ("site_id", "fixed_cost", "open", "existing"), source=SITES_OPTION
         )
     if items is not None:
         # The stock on hand or the candidate sites given as --items were read for nothing.

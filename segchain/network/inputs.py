@@ -24,6 +24,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    unread_lookalikes,
     written_otherwise,
 )
 
@@ -179,9 +180,14 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
     return problems
 
 
+SITE_COLUMNS = ("site_id", "city", "lat", "lon", "fixed_cost", "capacity", "existing")
+"""The columns of --sites that network reads."""
+
+
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
+    unread_lookalikes(cols, SITE_COLUMNS, source=SITES_OPTION)
     require_columns(
         cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES_OPTION
     )
@@ -247,6 +253,9 @@ def lane_pairs(
 ) -> tuple[pl.DataFrame, int, list[str]]:
     """The lanes as model pairs; the count of pairs without a lane; the lanes not used (their
     site_id@customer_id, in the file's order)."""
+    unread_lookalikes(
+        costs.columns, ("site_id", "customer_id", "unit_cost", "distance_km"), source=LANES_OPTION
+    )
     require_columns(
         costs.columns,
         ["site_id", "customer_id", "unit_cost"],

@@ -25,6 +25,7 @@ from segchain.schema import (
     number_problems,
     numeric_columns,
     require_columns,
+    unread_lookalikes,
     written_otherwise,
 )
 from segchain.tableio import collect
@@ -483,6 +484,7 @@ def join_items(
         out = _unit_costs(out, prices)
         return out, points.height, {c: points.height for c in fallback}
     it = collect(items, name=ITEMS_OPTION)
+    unread_lookalikes(it.columns, ("sku", "site", *ITEM_COLUMNS), source=ITEMS_OPTION)
     require_columns(
         it.columns, ["sku"], source=ITEMS_OPTION, hint="the item master needs a sku column"
     )
@@ -661,6 +663,9 @@ def join_on_hand(
         stocking points whose on-hand rows were added up).
     """
     oh = collect(on_hand, name=ON_HAND_OPTION)
+    unread_lookalikes(
+        oh.columns, ("sku", "site", "on_hand", "on_order", "backorders"), source=ON_HAND_OPTION
+    )
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
     qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
     require_columns(
