@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from segchain.errors import MAP_HINT, UsageError, title_row_hint
 from segchain.formatting import agree
@@ -1238,12 +1238,28 @@ def resolve_mapping(
                     )
                 mapping[canonical] = found
             elif found is not None and canonical in ORDER_REQUIRED:
-                taken = next(c for c, h in mapping.items() if h == found)
-                raise UsageError(
-                    f"the header {found!r} is mapped to {taken}, so {canonical} has no column",
-                    hint=f"map {canonical} to its own header too: --map {canonical}=HEADER",
-                )
+                _taken(found, canonical, mapping)
+    if not any(c in mapping for c in ORDER_VALUE):
+        # Of the value columns one is needed: '--map quantity=unit_price' left none, and was
+        # told 'missing required column unit_price or amount; found ..., unit_price, ...'.
+        for canonical in ORDER_VALUE:
+            found = _find_header(canonical, present, by_fold)
+            if found is not None:
+                _taken(found, canonical, mapping)
     return mapping
+
+
+def _taken(header: str, canonical: str, mapping: Mapping[str, str]) -> NoReturn:
+    """Refuse a mapping that gave ``canonical``'s own ``header`` to another column.
+
+    Raises:
+        UsageError: always.
+    """
+    taken = next(c for c, h in mapping.items() if h == header)
+    raise UsageError(
+        f"the header {header!r} is mapped to {taken}, so {canonical} has no column",
+        hint=f"map {canonical} to its own header too: --map {canonical}=HEADER",
+    )
 
 
 # German letters as German headers spell them without (HEADER_SYNONYMS' 'waehrung').

@@ -375,3 +375,30 @@ def test_network_reads_capitals_and_leaves_a_column_beside_its_own(
     assert result.exit_code == 0, result.stderr
     # S1 holds 1 unit: C1 (10) and C2 (5) are served by S2.
     assert pl.read_csv(tmp_path / "out.csv").get_column("site_id").to_list() == ["S2", "S2"]
+
+
+# ---- validate --map: a value column's own header given to another column ------------------------
+# '--map customer_id=order_id' is told 'the header 'order_id' is mapped to customer_id, so order_id
+# has no column' (exit 2). '--map quantity=unit_price' was told 'missing required column
+# unit_price or amount; found ..., unit_price, ...' (exit 1): a column the message says is there.
+
+
+def test_a_map_taking_the_price_columns_header_says_so(cli, orders_csv: Path) -> None:
+    result = cli("validate", str(orders_csv), "--map", "quantity=unit_price", "-o", "out.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "Error: the header 'unit_price' is mapped to quantity, so unit_price has no column"
+    ) in result.stderr, result.stderr
+    assert "hint: map unit_price to its own header too: --map unit_price=HEADER" in result.stderr
+    assert "missing required column" not in result.stderr
+    assert not Path("out.csv").exists()
+
+
+def test_a_map_taking_the_price_header_beside_an_amount_is_read(cli, tmp_path: Path) -> None:
+    # Guard: with an amount column there is a value column left; the mapping is the user's.
+    (tmp_path / "o.csv").write_text(
+        "order_id,order_date,customer_id,sku,qty,unit_price,amount\n1,2024-01-02,C1,P1,x,3,6\n"
+    )
+    result = cli("validate", "o.csv", "--map", "quantity=unit_price", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv").get_column("quantity").to_list() == [3.0]
