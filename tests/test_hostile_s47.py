@@ -402,3 +402,50 @@ def test_a_map_taking_the_price_header_beside_an_amount_is_read(cli, tmp_path: P
     result = cli("validate", "o.csv", "--map", "quantity=unit_price", "-o", "out.csv")
     assert result.exit_code == 0, result.stderr
     assert pl.read_csv(tmp_path / "out.csv").get_column("quantity").to_list() == [3.0]
+
+
+# ---- costs: an item master that costs no customer's every line -----------------------------------
+# costs warned of product lines without a unit cost only when some customer's cogs was found. An
+# item master whose skus lost their leading zeros (a Parquet column of integers: 47 for '0047')
+# met none of the orders' skus: cogs, gross margin and profit were empty for every segment, exit
+# 0, not a word on stderr, and the columns' source said 'no items table with unit_cost'.
+
+
+def _zero_padded_orders(tmp_path: Path) -> None:
+    rows = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    for week in range(6):
+        day = dt.date(2024, 1, 1) + dt.timedelta(weeks=week)
+        rows += [f"{week}1,{day},C1,0047,2,10", f"{week}2,{day},C2,0048,1,20"]
+        rows += [f"{week}3,{day},C2,0047,1,10"]
+    (tmp_path / "orders.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\nC2,B\n")
+
+
+def test_costs_says_when_no_sku_of_the_items_is_one_of_the_orders(cli, tmp_path: Path) -> None:
+    _zero_padded_orders(tmp_path)
+    pl.DataFrame({"sku": [47, 48], "unit_cost": [4.0, 8.0]}).write_parquet(tmp_path / "it.parquet")
+    result = cli(
+        "costs", "seg.csv", "--orders", "orders.csv", "--items", "it.parquet", "-o", "c.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    # 6 weeks x 3 product lines, none with a unit cost.
+    assert (
+        "Warning: --orders orders.csv: 18 product lines have a sku without unit_cost in --items "
+        "it.parquet: their customers' cogs is missing; no sku of --items it.parquet ('47', '48') "
+        "is a sku of the orders: they meet once their leading zeros are dropped ('47' / '0047')"
+    ) in result.stderr, result.stderr
+    assert pl.read_csv(tmp_path / "c.csv").get_column("cogs").null_count() == 2
+
+
+def test_costs_says_when_every_customer_has_a_line_without_a_unit_cost(cli, tmp_path: Path) -> None:
+    # 0048 is costed, 0047 not: each customer has 0047 lines, so no customer has a cogs; the
+    # warning was given only when one had.
+    _zero_padded_orders(tmp_path)
+    (tmp_path / "it.csv").write_text("sku,unit_cost\n0048,8\n")
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--items", "it.csv", "-o", "c.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: --orders orders.csv: 12 product lines have a sku without unit_cost in --items "
+        "it.csv: their customers' cogs is missing\n"
+    ) in result.stderr, result.stderr
+    assert pl.read_csv(tmp_path / "c.csv").get_column("cogs").null_count() == 2

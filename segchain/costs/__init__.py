@@ -42,6 +42,7 @@ from segchain.schema import (
     check_assignments,
     check_one_row_per_customer,
     duplicate_keys,
+    lost_zeros,
     number_problems,
     numeric_columns,
     require_columns,
@@ -389,20 +390,27 @@ def costs(
             },
         )
     )
-    if table["cogs"].is_null().all():
+    costed = items is not None and "unit_cost" in items.columns
+    if not costed:
         sources["cogs"] = "missing: no items table with unit_cost"
+    elif table["cogs"].is_null().all():
+        sources["cogs"] = "missing: no customer's every product line has a unit_cost in the items"
     else:
         sources["cogs"] = "orders x items: net units x unit_cost"
-        if st.uncosted_lines:
-            warnings.append(
-                about(
-                    ORDERS_OPTION,
-                    f"{plural(st.uncosted_lines, 'product line')} "
-                    f"{'has' if st.uncosted_lines == 1 else 'have'} a sku without unit_cost in "
-                    f"{{{ITEMS_OPTION}}}: their customers' cogs is missing",
-                    {ITEMS_OPTION: "the items"},
-                )
+    if costed and st.uncosted_lines:
+        # An item master that met none of the orders' skus (a spreadsheet dropped their
+        # leading zeros) left every cogs empty without a word: the warning was given only when
+        # some cogs were found.
+        why = _items_matching_none(orders, items) if not st.costed_lines else ""
+        warnings.append(
+            about(
+                ORDERS_OPTION,
+                f"{plural(st.uncosted_lines, 'product line')} "
+                f"{'has' if st.uncosted_lines == 1 else 'have'} a sku without unit_cost in "
+                f"{{{ITEMS_OPTION}}}: their customers' cogs is missing{why}",
+                {ITEMS_OPTION: "the items"},
             )
+        )
     sources["gross_margin"] = "revenue - cogs"
     table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))
 
@@ -607,6 +615,25 @@ _SUMMED = (
     *COST_COMPONENTS,
     "inventory_value",
 )
+
+
+def _items_matching_none(orders: pl.DataFrame, items: pl.DataFrame | None) -> str:
+    """What to add to the warning of product lines without a unit cost when not one of them
+    has one: the item master's skus and the orders' do not meet, and why when it can be told
+    (leading zeros dropped; another Unicode form or other capitals)."""
+    if items is None:
+        return ""
+    theirs = items.get_column("sku").cast(pl.String).drop_nulls().unique()
+    ours = orders.get_column("sku").cast(pl.String).drop_nulls().unique()
+    said = f"; no sku of {{{ITEMS_OPTION}}} ({examples(theirs.sort(), 3)}) is a sku of the orders"
+    pair = lost_zeros(theirs, ours)
+    if pair is not None:
+        return (
+            f"{said}: they meet once their leading zeros are dropped ({pair[0]!r} / "
+            f"{pair[1]!r}): a spreadsheet dropped them; save the sku column as text"
+        )
+    near = written_otherwise(theirs, ours, other="the orders")
+    return said + (near or f" ({examples(ours.sort(), 3)})")
 
 
 def _written_otherwise(

@@ -34,6 +34,7 @@ class SalesTotals:
     unsegmented: float  # lines of customers not in the segments
     unsegmented_customers: int
     uncosted_lines: int  # product lines whose sku has no unit_cost
+    costed_lines: int  # product lines whose sku has one
     first_date: str | None
     last_date: str | None
     period_days: int
@@ -128,6 +129,7 @@ def customer_sales(
         uncosted_lines=int(product.filter(_DEMAND)["unit_cost"].is_null().sum())
         if unit_cost is not None
         else 0,
+        costed_lines=int(product.filter(_DEMAND)["unit_cost"].is_not_null().sum()),
         first_date=str(first) if first is not None else None,
         last_date=str(last) if last is not None else None,
         period_days=int(period),
