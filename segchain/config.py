@@ -953,8 +953,20 @@ def parse_config(
 ) -> Config:
     """Build a Config from a parsed TOML document, checking every value."""
     columns = raw.get("columns", {})
-    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
-        raise UsageError(f"{source}: [columns] must map canonical names to header strings")
+    if not isinstance(columns, dict):
+        # 'must map canonical names to header strings' named neither the key nor the value.
+        raise UsageError(
+            f"{source}: columns must be a table of canonical names and the export's headers, "
+            f"got {_got(columns)}",
+            hint='write a [columns] line, then one line per column: quantity = "Menge"',
+        )
+    for key, header in columns.items():
+        if not isinstance(header, str):
+            raise UsageError(
+                f"{source} [columns] {key}: must be the export's header, as text, got "
+                f"{_got(header)}",
+                hint=f'write the one header it is read from, in quotes: {key} = "Menge"',
+            )
     _check_canonical(columns, source=f"{source} [columns]", table="columns")
     for key, header in columns.items():
         # As --map sku= and an empty sheet or preset are refused: an empty header mapped the

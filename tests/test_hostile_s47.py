@@ -449,3 +449,38 @@ def test_costs_says_when_every_customer_has_a_line_without_a_unit_cost(cli, tmp_
         "it.csv: their customers' cogs is missing\n"
     ) in result.stderr, result.stderr
     assert pl.read_csv(tmp_path / "c.csv").get_column("cogs").null_count() == 2
+
+
+# ---- config: a [columns] value that is no header ---------------------------------------------
+# 'c.toml: [columns] must map canonical names to header strings' named neither the key nor what
+# was wrong with it.
+
+
+@pytest.mark.parametrize(
+    ("toml", "said"),
+    [
+        (
+            "[columns]\nsku = 'Material'\nquantity = 3\n",
+            "c.toml [columns] quantity: must be the export's header, as text, got 3",
+        ),
+        (
+            "[columns]\nquantity = ['Menge', 'Qty']\n",
+            "c.toml [columns] quantity: must be the export's header, as text, got ['Menge', 'Qty']",
+        ),
+        (
+            "columns = 'quantity=Menge'\n",
+            "c.toml: columns must be a table of canonical names and the export's headers, got "
+            "'quantity=Menge'",
+        ),
+    ],
+    ids=["number", "list", "not-a-table"],
+)
+def test_a_columns_value_that_is_no_header_is_named(
+    cli, orders_csv: Path, toml: str, said: str
+) -> None:
+    Path("c.toml").write_text(toml)
+    result = cli("validate", str(orders_csv), "--config", "c.toml", "-o", "out.csv")
+    assert result.exit_code == 2, result.stderr
+    assert f"Error: {said}\n" in result.stderr, result.stderr
+    assert 'quantity = "Menge"' in result.stderr, result.stderr
+    assert not Path("out.csv").exists()
