@@ -2259,6 +2259,16 @@ def _jsonable(value: Any) -> Any:
 
 # Names of files segchain reads but does not write: CSV bytes under them would be called corrupt.
 _WORKBOOK_NAMES = (".xlsx", ".xlsm", ".xls", ".ods")
+# Names of other formats and of compressions segchain does not write (.gz it does): '-o
+# seg.json' or '-o seg.csv.bz2' wrote plain CSV under them, which the next reader (jq,
+# pandas.read_csv inferring bz2 from the name, unzip) called corrupt.
+_OTHER_NAMES = {
+    "compressed": (".bz2", ".xz", ".zst", ".zstd", ".lz4", ".zip", ".7z", ".tar", ".tgz"),
+    "JSON": (".json", ".jsonl", ".ndjson"),
+    "Arrow": (".arrow", ".feather", ".ipc"),
+    "Avro": (".avro",),
+    "ORC": (".orc",),
+}
 
 
 def output_format(dest: str, format: str | None, *, option: str = "-o") -> str:
@@ -2269,6 +2279,13 @@ def output_format(dest: str, format: str | None, *, option: str = "-o") -> str:
             f"{option} {short(dest)}: segchain writes CSV or Parquet, not a spreadsheet workbook",
             hint="name it .csv (a spreadsheet opens it; --csv-safe for one people open) or "
             ".parquet",
+        )
+    other = next((kind for kind, ends in _OTHER_NAMES.items() if dest.lower().endswith(ends)), None)
+    if dest != "-" and other is not None:
+        what = "compressed with gzip only (.gz)" if other == "compressed" else f"not {other}"
+        raise UsageError(
+            f"{option} {short(dest)}: segchain writes CSV or Parquet, {what}",
+            hint="name it .csv, .csv.gz or .parquet (the name decides the format)",
         )
     named = format_from_name(dest.removesuffix(".gz")) if dest != "-" else None
     chosen = check_format(format)

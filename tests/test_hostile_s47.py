@@ -484,3 +484,41 @@ def test_a_columns_value_that_is_no_header_is_named(
     assert f"Error: {said}\n" in result.stderr, result.stderr
     assert 'quantity = "Menge"' in result.stderr, result.stderr
     assert not Path("out.csv").exists()
+
+
+# ---- an output named as another format or compression --------------------------------------------
+# '-o segments.json' wrote CSV under a JSON name, '-o seg.csv.bz2' plain CSV under a bzip2 name
+# (pandas.read_csv infers the compression from it and fails), '-o seg.zip' no archive: exit 0 each
+# time. A workbook's name was refused already; these are now too, before any work.
+
+
+@pytest.mark.parametrize(
+    ("option", "name", "what"),
+    [
+        ("-o", "seg.json", "not JSON"),
+        ("-o", "seg.NDJSON", "not JSON"),
+        ("-o", "seg.feather", "not Arrow"),
+        ("-o", "seg.csv.bz2", "compressed with gzip only (.gz)"),
+        ("-o", "seg.csv.zip", "compressed with gzip only (.gz)"),
+        ("--rejects", "rejects.csv.xz", "compressed with gzip only (.gz)"),
+    ],
+)
+def test_an_output_named_as_another_format_or_compression_is_refused(
+    cli, orders_csv: Path, option: str, name: str, what: str
+) -> None:
+    result = cli("validate", str(orders_csv), "-o", "x.csv", option, name)
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == (
+        f"segchain validate: Error: {option} {name}: segchain writes CSV or Parquet, {what}\n"
+        "segchain validate:   hint: name it .csv, .csv.gz or .parquet (the name decides the "
+        "format)\n"
+    )
+    assert not Path(name).exists() and not Path("x.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["seg.csv.gz", "seg.txt", "seg", "seg.dat"])
+def test_an_output_named_otherwise_is_still_written_as_csv(cli, orders_csv: Path, name) -> None:
+    # Guard: .gz is written gzipped; a name that says no format is CSV, as before.
+    result = cli("segment", str(orders_csv), "-o", name)
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(Path(name)).get_column("customer_id").len() > 0
