@@ -416,6 +416,41 @@ def rename_source(exc: SegchainError, plain: str, named: str) -> None:
 # CSV dialect sniffing
 
 
+# The first bytes of the compressions segchain does not read (gzip and ZIP it does), with the
+# command that undoes each: on a file, and into a pipe.
+_OTHER_COMPRESSIONS = (
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bzip2", "bunzip2 -k {}", "bunzip2 -c {} | "),
+    (re.compile(re.escape(b"\xfd7zXZ\x00")), "xz", "unxz -k {}", "unxz -c {} | "),
+    (re.compile(re.escape(b"\x28\xb5\x2f\xfd")), "zstd", "unzstd {}", "unzstd -c {} | "),
+    (re.compile(re.escape(b"\x04\x22\x4d\x18")), "lz4", "unlz4 {}", "unlz4 -c {} | "),
+    (re.compile(re.escape(b"7z\xbc\xaf\x27\x1c")), "7-Zip", "7z x {}", "7z x -so {} | "),
+)
+
+
+def refuse_other_compression(data: bytes, name: str) -> None:
+    """Refuse a file compressed with bzip2, xz, zstd, lz4 or 7-Zip (by its first bytes): read as
+    text, its bytes were parsed as a CSV of garbage, refused as '547 rows have more fields than
+    the header's 1' (a bzip2 export), which says nothing of what the file is.
+
+    Raises:
+        DataError: naming the compression and the command that undoes it.
+    """
+    import shlex
+
+    for magic, what, on_file, in_pipe in _OTHER_COMPRESSIONS:
+        if magic.match(data):
+            undo = (
+                in_pipe.format("FILE") + "segchain ..."
+                if name == "<stdin>"
+                else on_file.format(shlex.quote(name))
+            )
+            raise DataError(
+                f"{name}: compressed with {what} (by its first bytes), which segchain does not "
+                "read",
+                hint=f"decompress it first ({undo}), or compress it with gzip (.gz)",
+            )
+
+
 def to_utf8(data: bytes, *, name: str = "input") -> tuple[bytes, str]:
     """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), UTF-16 or UTF-32
     with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), UTF-16 or UTF-32 without
@@ -1368,6 +1403,7 @@ def _read_file(
         return table
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
+    refuse_other_compression(data, name)
     payload, encoding = to_utf8(data, name=name)
     cr_lines = cr_line_ends(payload)
     if cr_lines:

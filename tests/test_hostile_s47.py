@@ -522,3 +522,47 @@ def test_an_output_named_otherwise_is_still_written_as_csv(cli, orders_csv: Path
     result = cli("segment", str(orders_csv), "-o", name)
     assert result.exit_code == 0, result.stderr
     assert pl.read_csv(Path(name)).get_column("customer_id").len() > 0
+
+
+# ---- an input compressed with bzip2, xz or zstd --------------------------------------------------
+# segchain reads gzip (and ZIP archives); a bzip2 export was decoded as text and parsed as a CSV of
+# garbage: 'o.csv.bz2: 547 rows have more fields than the header's 1', a sites table 'cannot parse
+# as CSV (CSV malformed: ...)': nothing said what the file was.
+
+
+@pytest.mark.parametrize(
+    ("compress", "name", "said", "undo"),
+    [
+        ("bz2", "orders.csv.bz2", "bzip2", "bunzip2 -k orders.csv.bz2"),
+        ("lzma", "orders.csv.xz", "xz", "unxz -k orders.csv.xz"),
+    ],
+)
+def test_an_export_compressed_otherwise_than_gzip_says_so(
+    cli, orders_csv: Path, compress: str, name: str, said: str, undo: str
+) -> None:
+    import importlib
+
+    module = importlib.import_module(compress)
+    Path(name).write_bytes(module.compress(orders_csv.read_bytes()))
+    result = cli("validate", name, "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.endswith(
+        f"segchain validate: Error: {name}: compressed with {said} (by its first bytes), which "
+        f"segchain does not read\nsegchain validate:   hint: decompress it first ({undo}), or "
+        "compress it with gzip (.gz)\n"
+    ), result.stderr
+    assert not Path("out.csv").exists()
+
+
+def test_a_side_table_compressed_with_bzip2_on_stdin_says_so(cli, tmp_path: Path) -> None:
+    import bz2
+
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    sites = bz2.compress(SITES.format(cap=100).encode())
+    result = cli("network", "seg.csv", "--sites", "-", "-o", "a.csv", input=sites)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --sites <stdin>: compressed with bzip2 (by its first bytes), which segchain does "
+        "not read\nsegchain network:   hint: decompress it first (bunzip2 -c FILE | segchain "
+        "...), or compress it with gzip (.gz)"
+    ) in result.stderr, result.stderr
