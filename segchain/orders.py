@@ -33,10 +33,13 @@ from segchain.schema import (
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
+    RAW_POSTAL_CODE,
     SPREADSHEET_ERRORS,
     another_form,
     check_number_types,
+    id_null,
     in_code_points,
+    text_expr,
 )
 from segchain.tableio import (
     EXTRA_FIELDS,
@@ -96,17 +99,6 @@ def may_differ_as_id(column: str) -> pl.Expr:
     multi-pattern search; a value merely holding such a text errs on the safe side."""
     return pl.col(column).str.contains_any([*WHITESPACE, *SPREADSHEET_ERRORS])
 
-
-def id_null(text: pl.Expr) -> pl.Expr:
-    """A trimmed id with "" and spreadsheet error values (``SPREADSHEET_ERRORS``) as null."""
-    return pl.when((text.str.len_bytes() > 0) & ~text.is_in(SPREADSHEET_ERRORS)).then(text)
-
-
-RAW_POSTAL_CODE = "_postal_code_raw"
-"""In ``OrderImport.lines`` when the export's postal codes are plain text: the postal code as
-exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
-lines by postal code (segment's ship-to) groups the raw values and cleans the few groups,
-instead of trimming every line."""
 
 # Each line's row, the key of an import's lines to its raw fields: named as no export column
 # is (an export's own `_row` was a polars DuplicateError), as tableio's SOURCE_FILE and
@@ -1183,14 +1175,6 @@ def blank_null(text: pl.Expr) -> pl.Expr:
     ``blank_as_null=False``), so that each id is trimmed once (a when/then naming the trimmed
     value twice would trim it twice)."""
     return pl.when(text.str.len_bytes() > 0).then(text)
-
-
-def text_expr(column: str, *, dtype: pl.DataType, blank_as_null: bool = True) -> pl.Expr:
-    """A descriptive text column (names, cities): blanks become null. Not stripped: it is shown,
-    never joined on, and stripping every name of a large export costs more than it is worth.
-    ``blank_as_null=False``: "" kept (see ``OrderImport.as_exported``)."""
-    c = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
-    return pl.when(c == "").then(None).otherwise(c).alias(column) if blank_as_null else c
 
 
 def _decimal_commas(

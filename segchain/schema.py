@@ -104,8 +104,29 @@ SPREADSHEET_ERRORS = (
 failed, as a CSV saved from the sheet holds them: a customer id looked up with VLOOKUP that
 found nothing is ``#N/A``. As an id it is no customer (or sku, order, site): all the lines
 of every failed lookup would be one customer named ``#N/A``. In an order export it is read
-as a blank id, as a workbook's error cell is read (``orders.id_null``); in a table given to a
+as a blank id, as a workbook's error cell is read (``id_null``); in a table given to a
 stage it is refused as a key (``KEY_COLUMNS``, ``check_key_values``)."""
+
+
+def id_null(text: pl.Expr) -> pl.Expr:
+    """A trimmed id with "" and spreadsheet error values (``SPREADSHEET_ERRORS``) as null."""
+    return pl.when((text.str.len_bytes() > 0) & ~text.is_in(SPREADSHEET_ERRORS)).then(text)
+
+
+RAW_POSTAL_CODE = "_postal_code_raw"
+"""In ``OrderImport.lines`` when the export's postal codes are plain text: the postal code as
+exported, of which ``postal_code`` is ``blank_null(strip_chars())``. A stage that only counts
+lines by postal code (segment's ship-to) groups the raw values and cleans the few groups,
+instead of trimming every line."""
+
+
+def text_expr(column: str, *, dtype: pl.DataType, blank_as_null: bool = True) -> pl.Expr:
+    """A descriptive text column (names, cities): blanks become null. Not stripped: it is shown,
+    never joined on, and stripping every name of a large export costs more than it is worth.
+    ``blank_as_null=False``: "" kept (see ``OrderImport.as_exported``)."""
+    c = pl.col(column) if dtype == pl.String else pl.col(column).cast(pl.String)
+    return pl.when(c == "").then(None).otherwise(c).alias(column) if blank_as_null else c
+
 
 KEY_COLUMNS = ("order_id", "customer_id", "sku", "site", "site_id", "segment", "unique_id")
 """The columns that say what a row of a stage's table is about (whose customer, sku, site,
