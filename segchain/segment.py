@@ -386,10 +386,13 @@ def segment_queries(
     """
     used = _in_window(names, None)
     in_window = _in_window(names, as_of)
+    # Lines without a `reason` and no as_of are all counted: in_window is then the literal
+    # True, whose sum in a group is 1, not the group's lines.
+    counted = pl.len() if in_window.meta.is_literal() else in_window.sum()
     queries = [
         _prepare(lf)
         .group_by(_counted_customer(in_window))
-        .agg(*_aggregations(clv=clv), in_window.sum().alias("_counted"))
+        .agg(*_aggregations(clv=clv), counted.alias("_counted"))
     ]
     if as_of is not None:
         after = pl.col("order_date") >= pl.lit(as_of)

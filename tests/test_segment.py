@@ -198,6 +198,18 @@ def test_segment_empty_customer_id_and_dates_listed_together():
     )
 
 
+@pytest.mark.parametrize("as_of", [None, D(2024, 6, 1)])
+def test_segment_counts_every_line_without_a_customer_id(as_of):
+    # A table without the import's `reason` column: 3 of its lines have no customer id (the
+    # message said 1 without --as-of).
+    df = orders(FEATURE_ORDERS).with_columns(
+        customer_id=pl.when(pl.col("order_id") == "o1").then(None).otherwise(pl.col("customer_id"))
+    )
+    with pytest.raises(DataError) as err:
+        segment(df, as_of=as_of)
+    assert str(err.value).startswith("orders: 3 lines have an empty customer_id")
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
