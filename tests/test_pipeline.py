@@ -368,3 +368,145 @@ def test_demo_report_shows_inventory_by_segment_one_way(
     top = by_seg.sort("inventory_value", descending=True).row(0)
     assert f"<td>{top[0]}</td>" in inventory
     assert f"{top[1]:,.0f}" in inventory
+
+
+# ---- the README's lists of the columns each stage writes, against the demo's tables ----------
+
+# (table of the demo, where its README list starts, where it ends, names in that list that are
+# not columns of the table: values, inputs, another table's columns)
+README_COLUMN_LISTS = [
+    ("segments.parquet", "One row per customer: `customer_id", "(see *Coordinates* below)", ()),
+    ("segment_profile.csv", "- `--profile FILE`: one row per segment", "summed)", ("clv",)),
+    ("forecast.parquet", "- **Output** (Nixtla long format)", "the standard deviation", ()),
+    (
+        "backtest.csv",
+        "moving averages. Columns: `unique_id",
+        "mae`.",
+        ("segment", "overall", "comparison"),  # scope values
+    ),
+    (
+        "policy.parquet",
+        "One row per stocking point (`sku`",
+        "inventory_position, order_now`",
+        ("normal", "poisson", "negbin", "gamma"),  # distribution values
+    ),
+    ("stock_segments.parquet", "- `--segments-out FILE` writes", "reserve level)", ()),
+    ("assignments.parquet", "Outputs: `customer_id", "; `--sites-out`", ()),
+    ("sites.csv", "`--sites-out`: `site_id", "(`city` from", ()),
+    (
+        "costs.parquet",
+        "One row per segment (ordered by `segment_rank`)",
+        "`--compare-uniform`).",
+        (
+            "segment_rank",
+            "customer_id",
+            "unit_cost",
+            "cost_per_order",
+            "cost_per_line",
+            "cost_per_return",
+            "transport_cost",
+            "fixed_cost",
+        ),
+    ),
+    (
+        "customer_costs.parquet",
+        "One row per segment (ordered by `segment_rank`)",
+        "`--compare-uniform`).",
+        (
+            "segment_rank",
+            "customers",
+            "unit_cost",
+            "cost_per_order",
+            "cost_per_line",
+            "cost_per_return",
+            "transport_cost",
+            "fixed_cost",
+            "delivery_promise_transport",
+            "delivery_promise_fixed",
+            "delivery_promise_cost",
+            "service_promise_inventory",
+            "service_promise_cost",
+        ),
+    ),
+]
+
+
+def readme_column_list(start: str, end: str) -> set[str]:
+    """The names in backticks between ``start`` and the next ``end`` of the README, lists such
+    as `` `lat, lon, geo_precision` `` split and `[site]` unbracketed."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert text.count(start) == 1, f"the README no longer has one {start!r}"
+    begin = text.index(start)
+    excerpt = text[begin : text.index(end, begin + len(start)) + len(end)]
+    names = set()
+    for span in re.findall(r"`([^`]+)`", excerpt):
+        for part in span.split(","):
+            name = part.strip().strip("[]")
+            if re.fullmatch(r"[a-z][a-z0-9_]*(?:-[a-z0-9]+)*", name):
+                names.add(name)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("table", "start", "end", "not_columns"),
+    README_COLUMN_LISTS,
+    ids=[case[0] for case in README_COLUMN_LISTS],
+)
+def test_readme_names_every_column_the_demo_writes_and_no_other(
+    demo: tuple[Path, subprocess.CompletedProcess[str]],
+    table: str,
+    start: str,
+    end: str,
+    not_columns: tuple[str, ...],
+) -> None:
+    """The README is the reference for column names as built (a user's next tool reads them):
+    its list of each stage's columns names every column the demo's table has, and each name it
+    gives is one of them. It lacked the segment profile's segment_rank, share_customers and
+    share_revenue, and every column of the backtest but backtest_abs_error and backtest_actual."""
+    import re
+
+    import polars as pl
+
+    out, _ = demo
+    path = out / table
+    columns = pl.read_parquet(path).columns if table.endswith(".parquet") else (
+        pl.read_csv(path, n_rows=1).columns
+    )  # fmt: skip
+    documented = readme_column_list(start, end)
+    written = set(columns)
+    if table in ("forecast.parquet", "backtest.csv"):
+        # "the `--by` columns" (segment, sku, and site for the demo's routed forecast), and one
+        # interval pair per --level: forecast-lo-80, forecast-hi-80, ...
+        written -= {"segment", "sku", "site"}
+        written = {re.sub(r"^(forecast-(?:lo|hi))-\d+$", r"\1-80", c) for c in written}
+    assert not written - documented, f"{table}: the README does not name {written - documented}"
+    named = documented - set(not_columns)
+    assert not named - written, f"{table}: the README names {named - written}, not written"
+
+
+@pytest.mark.parametrize(
+    ("command", "table"),
+    [("segment", "segments.parquet"), ("network", "assignments.parquet")],
+)
+def test_help_names_every_column_the_demo_writes(
+    demo: tuple[Path, subprocess.CompletedProcess[str]], command: str, table: str
+) -> None:
+    """A command's --help, which lists the columns it writes, names each column of the demo's
+    table: segment's left out rfm's r_score, f_score and m_score."""
+    import re
+
+    import polars as pl
+
+    out, _ = demo
+    help_text = subprocess.run(
+        [str(EXE), command, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200", "NO_COLOR": "1"},
+    ).stdout
+    named = set(re.findall(r"[a-z][a-z0-9_]*", help_text.split("Example")[0]))
+    missing = set(pl.read_parquet(out / table).columns) - named
+    assert not missing, f"segchain {command} --help does not name {sorted(missing)}"

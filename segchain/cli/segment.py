@@ -108,10 +108,11 @@ def segment_command(
 
     One row per customer: customer_id, segment, segment_rank (1 = most valuable),
     recency_days, frequency, monetary, first_order, last_order, tenure_days,
-    avg_order_value, quantity, lines; with --clv also p_alive, expected_purchases,
-    clv; and the customer's most frequent ship-to (lat, lon, postal_code, city, country, as the
-    orders carry them) with geo_precision: coordinates from the orders (exact), else from the
-    postal code (--geo FILE), the city or the country (installed GeoNames gazetteer).
+    avg_order_value, quantity, lines; with --method rfm also r_score, f_score, m_score; with
+    --clv also p_alive, expected_purchases, clv; and the customer's most frequent ship-to (lat,
+    lon, postal_code, city, country, as the orders carry them) with geo_precision: coordinates
+    from the orders (exact), else from the postal code (--geo FILE), the city or the country
+    (installed GeoNames gazetteer).
 
     Example:
 
