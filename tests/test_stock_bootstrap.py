@@ -210,7 +210,9 @@ def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
     assert p["history_max"].item() == 2.0
     assert p["order_up_to"].item() == 2.0
     assert p["capped"].item()
-    assert p["expected_fill_rate"].item() == pytest.approx(jittered_fill(2), abs=0.01)
+    # Estimated on the bootstrap's 16,000 draws: over 20 seeds its standard deviation is 0.0049
+    # (mean 0.6795 against 0.6796; at 4,000 draws 0.011), so the tolerance is 4 of them.
+    assert p["expected_fill_rate"].item() == pytest.approx(jittered_fill(2), abs=0.02)
     notes = stock(tiny_forecast(), orders=o, **kw).notes
     (note,) = [n for n in notes if n.startswith("1 slow or lumpy")]
     # A forecast without segments: the shortfall is said of all demand, not of a segment "*".
@@ -435,7 +437,8 @@ def replay_sq_daily(h, s: float, q: float, lead_days: int, weeks: int, seed: int
     return filled / daily.sum()
 
 
-def test_sq_nightly_fill_rate_on_the_bootstrap_is_what_a_replay_delivers():
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_sq_nightly_fill_rate_on_the_bootstrap_is_what_a_replay_delivers(seed: int):
     # Weekly history, lumps of about 6 a fifth of the weeks; (s, Q) looked at every night, two
     # weeks' lead time. The fill rate is a difference of the lead time's and the lead time +
     # one night's shortages; drawn from separate samples it was mostly noise (levels of 0
@@ -460,12 +463,13 @@ def test_sq_nightly_fill_rate_on_the_bootstrap_is_what_a_replay_delivers():
             target=np.array([target]),
             q=np.array([5.0]),
             cap=np.array([np.inf]),
-            seed=0,
+            seed=seed,
         )
         s = float(found.level[0])
         delivered = replay_sq_daily(h, s, 5.0, lead_days=14, weeks=20_000, seed=1)
         assert found.fill[0] >= target
-        # The promise is kept (before: 0.84 for 0.90, 0.91 for 0.97), and not by a wide margin.
+        # The promise is kept (before: 0.84 for 0.90, 0.91 for 0.97), and not by a wide margin,
+        # whatever the seed (at 4,000 draws seed 0 took a level of 11 for 0.97: 0.955).
         assert target - 0.005 <= delivered <= found.fill[0] + 0.04
 
 
@@ -506,3 +510,76 @@ def test_a_bootstrapped_point_is_not_rationed_above_its_historys_largest_demand(
     assert not p["rationed"].item()
     assert p["avg_inventory"].item() == pytest.approx(keep["avg_inventory"].item())
     assert not any(n.startswith("rationing:") for n in res.notes)
+
+
+def _lumpy_histories(skus: list[str], seed: int) -> pl.DataFrame:
+    """A year of weekly history per sku: lumps of 5 to 400 units in about a fifth of the weeks
+    (a heavy tail, so the level's sampling error over the bootstrap's draws is many units)."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for sku in skus:
+        y = np.where(rng.random(52) < 0.2, np.exp(rng.uniform(1.6, 6.0, 52)).round(), 0.0)
+        y[0] = 50.0
+        days = [MONDAY + timedelta(weeks=i) for i in range(52)]
+        frames.append(pl.DataFrame({"sku": sku, "ds": days, "y": y}))
+    return pl.concat(frames)
+
+
+def test_a_points_bootstrap_does_not_depend_on_the_points_planned_beside_it():
+    # Drawn in turn from one generator, a point's draws depended on its place among the
+    # bootstrapped points: on Online Retail, leaving one sku out of the forecast moved the
+    # reorder points of 185 others (one from 811 to 1,261). The known answer is the point
+    # planned alone.
+    from segchain.stock.bootstrap import bootstrap_levels
+
+    others = [f"X{i}" for i in range(6)]
+    hist = _lumpy_histories(["A", *others], seed=11)
+
+    def level_of_a(skus: list[str]) -> tuple[float, float]:
+        h = histories(hist, pl.DataFrame({"sku": skus}), ["sku"])
+        m = len(skus)
+        found = bootstrap_levels(
+            h,
+            np.arange(m),
+            periodic=False,
+            lead=np.full(m, 2.0),
+            review=np.full(m, 1 / 7),
+            fill=np.full(m, True),
+            target=np.full(m, 0.97),
+            q=np.full(m, 60.0),
+            cap=np.full(m, np.inf),
+            seed=0,
+        )
+        i = skus.index("A")
+        return float(found.level[i]), float(found.fill[i])
+
+    alone = level_of_a(["A"])
+    assert level_of_a([*others, "A"]) == alone
+    assert level_of_a([*others[:3], "A", *others[3:]]) == alone
+
+
+def test_a_plan_is_the_same_with_or_without_an_unrelated_sku_in_the_forecast():
+    # The same end to end: stock on a forecast of lumpy skus, bootstrapped from their
+    # history, with and without one more sku; every other row is the same.
+    skus = [f"S{i}" for i in range(8)]
+    hist = _lumpy_histories(skus, seed=5)
+    lines = [
+        (r["sku"], (r["ds"] - MONDAY).days // 7, r["y"])
+        for r in hist.filter(pl.col("y") > 0).iter_rows(named=True)
+    ]
+    o = orders(lines)
+    weeks = [MONDAY + timedelta(weeks=52 + i) for i in range(4)]
+    fc = pl.DataFrame(
+        {
+            "sku": [s for s in skus for _ in weeks],
+            "ds": weeks * len(skus),
+            "forecast": 20.0,
+            "error_sd": 200.0,  # far wider than the history: every point is bootstrapped
+            "demand_class": "lumpy",
+        }
+    )
+    full = stock(fc, orders=o).policy
+    assert (full["demand_model"] == "bootstrap").sum() == len(skus)
+    less = stock(fc.filter(pl.col("sku") != "S0"), orders=o).policy
+    assert less.height == len(skus) - 1
+    assert less.equals(full.filter(pl.col("sku") != "S0"))

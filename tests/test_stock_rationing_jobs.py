@@ -205,3 +205,17 @@ def test_a_signal_during_the_pool_stops_every_process_and_writes_nothing(
     assert group() == []
     assert (tmp_path / "policy.csv").read_text() == "before\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fc.csv", "policy.csv", "segchain.toml"]
+
+
+def test_a_rationed_points_plan_does_not_depend_on_the_points_before_it() -> None:
+    # Each point's sample was seeded by its row, so a sku added before it (or left out) gave
+    # it other draws and another plan. It is now seeded by its own keys: the plan of LUMPY
+    # alone is the known answer for LUMPY planned beside the others.
+    items = pl.DataFrame({"sku": ["FAST", "SLOW", "LUMPY"], "lead_time_days": [float(LEAD)] * 3})
+    fc = forecast(MIX)
+    every = stock(fc, items=items, policies=TABLE, review_days=REVIEW).policy
+    alone = stock(
+        fc.filter(pl.col("sku") == "LUMPY"), items=items, policies=TABLE, review_days=REVIEW
+    ).policy
+    assert bool(alone["rationed"][0])
+    assert alone.equals(every.filter(pl.col("sku") == "LUMPY"))
