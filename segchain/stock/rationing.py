@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segchain.stock.bootstrap import point_streams
+from segchain.stock.bootstrap import key_stream
 
 RATIONING = ("critical-level", "none")
 MAX_TIERS = 3
@@ -792,8 +792,6 @@ def ration(
     tasks: list[tuple[dict[str, Any], pl.DataFrame, np.ndarray]] = []
     searches: list[tuple[Segments, dict[str, Any]]] = []
     booted = _bootstrapped_rows(policy, keep)
-    # A point's sample from its keys, not its row: the same plan whichever points come before.
-    streams = point_streams(policy, keys)
     for point in pol.iter_rows(named=True):
         key = tuple(point[k] for k in keys)
         rows = groups.get(key)
@@ -836,7 +834,8 @@ def ration(
                     "lead_sd_days": float(point["lead_time_sd_days"] or 0.0),
                     "review_days": max(int(round(point["review_days"])), 1),
                     "start_level": float(point["order_up_to"]),
-                    "seed": seed + int(streams[int(point["_row"])]),
+                    # Its keys, not its row: the same plan whichever points come before it.
+                    "seed": seed + key_stream(key),
                     "uniform": uniform,
                     "blended": (_blend(targets, mu, fill), _blend(targets, mu, ~fill)),
                 },
