@@ -44,6 +44,7 @@ from segchain.report.sections.common import (
     segment_order,
     sum_note,
     total,
+    unknown,
     unknown_note,
     with_unknowns,
     wmean,
@@ -72,8 +73,9 @@ COMPARISON_COLUMNS = (
 COMPARISON_LABEL = "Segmented vs uniform, planned"
 COMPARISON_NOTE = (
     "inventory_value: the mean stock on hand each plan expects in the long run on the "
-    "forecast's demand (planned, not replayed), valued as the section's inventory value; "
-    "fill_rate: the fill rate each plan expects."
+    "forecast's demand (planned, not replayed; at a stocking point whose level comes from the "
+    "bootstrap of its order history, on that history's demand), valued as the section's "
+    "inventory value; fill_rate: the fill rate each plan expects."
 )
 TOP_POINT_COLUMNS = (
     "sku",
@@ -326,16 +328,29 @@ def _relative(first: float, second: float) -> str:
 
 
 def two_measures_note(
-    check: PlanHeldOut, overall: dict[str, Any] | None, *, units: bool
+    check: PlanHeldOut,
+    overall: dict[str, Any] | None,
+    *,
+    units: bool,
+    policy: pl.DataFrame | None = None,
 ) -> Note | None:
     """Where the page gives both, what the plan's stock (the comparison: the mean on hand each
-    plan expects in the long run on the forecast's demand) and the replay's (the mean on hand at
-    the end of a day held out, on the demand that came) are, and why they differ: the same two
-    plans, measured two ways. None unless both plans' figures are known on both measures.
+    plan expects in the long run on the demand it plans for) and the replay's (the mean on hand
+    at the end of a day held out, on the demand that came) are, and why they differ: the same
+    two plans, measured two ways. None unless both plans' figures are known on both measures.
 
     Superstore by sub-category, --policy RS --review-days 7 --compare-uniform equal: planned
     +30.0 % (61,127 against 47,035), held out +6.5 % (44,860 against 42,130): the page gave the
-    two side by side without saying what either was, two contradicting 'extra stock' figures."""
+    two side by side without saying what either was, two contradicting 'extra stock' figures.
+
+    ``policy``: the segmented plan's points; those whose level comes from the bootstrap of their
+    order history (``demand_model`` bootstrap) expect their stock on that history's demand, not
+    the forecast's (``bootstrap.bootstrap_levels``), and are named with their planned value.
+    Measured (docs/measurements.md, *Planned stock and replayed stock*, 2026-12-05): that is
+    where the two figures part. On the run above at eed1b24 (planned +28.1 %, 60,181 / 46,974;
+    replayed +4.6 %, 44,033 / 42,095), both plans simulated at length on the forecast's own
+    mean and variance hold 44,331 / 42,503 (+4.3 %), as replayed; the 11 bootstrapped points'
+    planned 38,288 is 22,459 there (their history's mean was 44-90 % of the forecast)."""
     if overall is None or not check.uniform or check.total is None:
         return None
     kind = "stock_units_" if units else "stock_"
@@ -364,15 +379,49 @@ def two_measures_note(
     )
     one, many = check.period
     those = f"that {one}" if check.periods == 1 else f"those {many}"
+    booted = _bootstrapped(policy)
+    history = ""
+    where = ""
+    if booted is not None:
+        n, points, value = booted
+        held = (
+            f", {format_number(value, shown)} of its {format_number(plan_seg, shown)} {words}"
+            if value is not None
+            else ""
+        )
+        history = (
+            f"; at {count(n)} of the segmented plan's {plural(points, 'stocking point')}{held}, "
+            f"{agree(n, 'one', 'those')} whose level comes from the bootstrap of "
+            f"{agree(n, 'its', 'their')} order history, on that history's demand instead"
+        )
+        where = (
+            f" on the forecast's demand or, at {agree(n, 'that point', 'those points')}, on "
+            f"{agree(n, 'its', 'their')} history's"
+        )
     return Note(
         "The same two plans' stock, measured two ways. Planned: the mean stock on hand each "
         "plan expects in the long run on the forecast's demand, "
-        f"{noted(planned, str(overall.get('unknown') or ''))} (the headline {COMPARISON_LABEL}). "
+        f"{noted(planned, str(overall.get('unknown') or ''))} (the headline {COMPARISON_LABEL})"
+        f"{history}. "
         "Held out: the mean stock on hand at the end of a day, each plan replayed on the demand "
         f"that came over {check.span()}, {replayed} (the table above). They differ in the "
         f"demand and the time: the replay meets the demand that came, not the forecast's{served}, "
-        f"over {those} alone, where the plan's figure is its long-run mean."
+        f"over {those} alone, where the plan's figure is its long-run mean{where}."
     )
+
+
+def _bootstrapped(policy: pl.DataFrame | None) -> tuple[int, int, float | None] | None:
+    """How many of the plan's stocking points take their level from the bootstrap of their
+    order history, of how many, and their planned inventory value (None where one is unknown);
+    None when none does (or the policy does not say)."""
+    if policy is None or "demand_model" not in policy.columns:
+        return None
+    booted = policy.filter(pl.col("demand_model").cast(pl.String) == "bootstrap")
+    n = count_points(booted)
+    if not n:
+        return None
+    value = total(booted, "inventory_value") if not unknown(booted, "inventory_value") else None
+    return n, count_points(policy), value
 
 
 def _service_headline(p: pl.DataFrame, points: int) -> Headline:
@@ -520,7 +569,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         # what it expects.
         heads.insert(0, held_out_headline(held))
         blocks.extend(held_out_blocks(held, units=units_only))
-        measures = two_measures_note(held, overall, units=units_only)
+        measures = two_measures_note(held, overall, units=units_only, policy=p)
         if measures is not None:
             blocks.append(measures)
     note = _cost_note(basis)
