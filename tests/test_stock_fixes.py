@@ -127,8 +127,12 @@ def test_tiny_over_dispersed_point_holds_no_more_than_one_periods_upper_bound() 
     assert p["mean_demand_lt"][0] < 1
     assert p["reorder_point"][0] == 360.0
     assert p["capped"][0]
-    uncapped = stock(fc.drop("forecast-hi-95")).policy
-    assert uncapped["reorder_point"][0] > 10_000
+    # Without the bound (a forecast without interval columns), the fit asked for 322,035 units
+    # and nothing capped it; it is held to one period's bound from its error sd now, 0.059 +
+    # 103.1 * sqrt(3652.5 / 7) = 2,355.1 (test_stock_error_bound.py).
+    unbounded = stock(fc.drop("forecast-hi-95")).policy
+    assert unbounded["reorder_point"][0] == math.ceil(0.059 + 103.1 * math.sqrt(3652.5 / 7))
+    assert unbounded["reorder_point"][0] == 2356.0 and unbounded["capped"][0]
 
 
 def _rq_cost_poisson(

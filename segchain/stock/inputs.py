@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import cast
 
+import numpy as np
 import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
@@ -60,6 +61,9 @@ GAMMA_ABOVE_UNITS = 1000.0
 DAYS_PER_YEAR = 365.25
 # Below this expected demand over the protection interval a level is capped (credible plans).
 TINY_UNITS = 1.0
+# The longest backtest a forecast's error_sd is taken to come from, in years: without an upper
+# forecast bound, one period's is read from the error_sd over that many periods (error_bound).
+BACKTEST_YEARS = 10.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
 KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
 DEFAULT_PERIOD_DAYS = 7.0
@@ -798,18 +802,37 @@ def _no_demand_rows(rows: pl.DataFrame, policy: pl.DataFrame) -> pl.DataFrame:
 def level_caps(fc: pl.DataFrame, keys: list[str]) -> pl.DataFrame | None:
     """Per stocking point, the largest upper forecast bound of one period (segments summed).
 
-    The widest ``forecast-hi-XX`` column the forecast carries; None when it has none.
+    The widest ``forecast-hi-XX`` column the forecast carries; None when it has none. A point
+    with an empty bound (any segment's, any period's) has none (a null cap), and the policy
+    bounds it by its error sd instead (``error_bound``): summed as given, an empty bound counted
+    0 and capped a tiny point's level at 0.
     """
     hi = upper_bound_column(fc.columns)
     if hi is None:
         return None
+    bound = pl.col(hi)
     return (
-        fc.select(*[pl.col(k).cast(pl.String) for k in keys], "ds", pl.col(hi).cast(pl.Float64))
+        fc.select(*[pl.col(k).cast(pl.String) for k in keys], "ds", bound.cast(pl.Float64))
         .group_by([*keys, "ds"])
-        .agg(pl.col(hi).sum())
+        .agg(pl.when(bound.null_count() == 0).then(bound.sum()).alias(hi))
         .group_by(keys)
-        .agg(pl.col(hi).max().alias("level_cap"))
+        .agg(pl.when(bound.null_count() == 0).then(bound.max()).alias("level_cap"))
     )
+
+
+def error_bound(mean: np.ndarray, sd: np.ndarray, period_days: float) -> np.ndarray:
+    """One period's upper demand bound from the backtest error: ``mean + sd * sqrt(n)``.
+
+    Of n one-step errors with standard deviation sd, none lies more than sd * sqrt(n) from
+    their mean (Samuelson's inequality): a period of a backtest of n periods sold at most about
+    that much more than its forecast. One sale of k units in n periods has sd k / sqrt(n), so the
+    bound gives back k. n is taken as BACKTEST_YEARS of periods, the longest backtest assumed:
+    weekly, 522 periods, sd x 22.8. Read the other way: the fit's lumps of var/mean units come
+    once in var/mean^2 periods (compound Bernoulli), so a lump above this bound comes less often
+    than once in n periods, rarer than any backtest of that length could have seen.
+    """
+    periods = BACKTEST_YEARS * DAYS_PER_YEAR / period_days
+    return mean + sd * np.sqrt(periods)
 
 
 def upper_bound_column(columns: list[str]) -> str | None:

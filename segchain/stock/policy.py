@@ -17,6 +17,7 @@ from segchain.stock.inputs import (
     GAMMA_ABOVE_UNITS,
     LOW_MEAN_UNITS,
     TINY_UNITS,
+    error_bound,
 )
 from segchain.stock.levels import discrete_levels, normal_levels
 from segchain.stock.loss_functions import normal_losses
@@ -171,27 +172,34 @@ def compute_policy(
     capped = np.zeros(n, dtype=bool)
     if boot.any():
         capped[np.flatnonzero(boot)] = boot_capped
+    # Credible plans: a point expecting under 1 unit over its protection interval holds no
+    # more than one period's upper forecast bound (its history's largest plausible lump).
+    # The fill-rate level of a tiny, over-dispersed mean otherwise ran to 322,035 units. Without
+    # a bound (no forecast-hi-* column, or an empty one), an over-dispersed fit is held to one
+    # period's bound from its error sd (error_bound): mean 4e-7 a week with sd 0.1 had asked
+    # 44,547 units, lumps of 25,000. A Poisson fit does not read the sd: nothing to bound.
+    given = np.full(n, np.nan)
     if "level_cap" in points.columns:
-        # Credible plans: a point expecting under 1 unit over its protection interval holds no
-        # more than one period's upper forecast bound (its history's largest plausible lump).
-        # The fill-rate level of a tiny, over-dispersed mean otherwise ran to 322,035 units.
-        cap = np.ceil(col("level_cap").fill_null(np.inf).to_numpy().astype(float) - 1e-9)
-        by_bound = (mean_t < TINY_UNITS) & (level > cap) & (dist != "normal") & ~has_history
-        capped |= by_bound
-        if by_bound.any():
-            m = np.flatnonzero(by_bound)
-            level[m] = np.maximum(cap[m], 0.0)
-            exp_fill[m], exp_csl[m] = service_at(
-                dist[m],
-                level[m],
-                order_qty[m],
-                periodic=periodic,
-                mean_t=mean_t[m],
-                var_t=var_t[m],
-                mean_l=mean_l[m],
-                var_l=var_l[m],
-                per_cycle=q_fill[m],
-            )
+        given = col("level_cap").cast(pl.Float64).fill_null(np.nan).to_numpy()
+    has_bound = ~np.isnan(given)
+    cap = np.ceil(np.where(has_bound, given, error_bound(mu, sd, period_days)) - 1e-9)
+    bounded = has_bound | np.isin(dist, ["negbin", "gamma"])
+    by_bound = (mean_t < TINY_UNITS) & (level > cap) & (dist != "normal") & ~has_history & bounded
+    capped |= by_bound
+    if by_bound.any():
+        m = np.flatnonzero(by_bound)
+        level[m] = np.maximum(cap[m], 0.0)
+        exp_fill[m], exp_csl[m] = service_at(
+            dist[m],
+            level[m],
+            order_qty[m],
+            periodic=periodic,
+            mean_t=mean_t[m],
+            var_t=var_t[m],
+            mean_l=mean_l[m],
+            var_l=var_l[m],
+            per_cycle=q_fill[m],
+        )
     exp_fill = np.clip(np.where(q_fill > 0, exp_fill, 1.0), 0.0, 1.0)
     exp_csl = np.clip(exp_csl, 0.0, 1.0)
     # A point without forecast demand has no service: a fill rate is demand served over demand,
