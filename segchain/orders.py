@@ -22,6 +22,17 @@ from segchain.errors import (
     title_row_hint,
 )
 from segchain.formatting import agree, count, plural
+from segchain.numbers import (
+    CODE_AROUND,
+    CURRENCY_SIGN,
+    NUMBER_MARKS,
+    decimal_comma_columns,
+    file_default,
+    number_expr,
+    number_marks,
+    sure_counts,
+    uses_comma,
+)
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -691,69 +702,6 @@ def _float_id_profile(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, boo
     return lf.select(exprs).collect().row(0, named=True)
 
 
-_COMMA_DECIMAL = r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$"
-_DOT_DECIMAL = r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$"
-# Evidence that cannot be read the other way: a fraction that is not three digits long. The
-# whole part may be grouped by spaces or apostrophes as well (1 234,50 in French, 1'234.50 in
-# Swiss exports), which the parse removes (``_number_text``): counted as evidence too, or a
-# column of such values alone is decided by the file's default and every value rejected.
-_COMMA_SURE = r"^[+-]?[\d.\s'’]*,(\d{1,2}|\d{4,})$"
-_DOT_SURE = r"^[+-]?[\d,\s'’]*\.(\d{1,2}|\d{4,})$"
-
-
-def _sure_counts(
-    columns: Sequence[str], marks: Mapping[str, frozenset[str]] | None = None
-) -> list[pl.Expr]:
-    """Per column, how many values can only be read with a decimal comma, and with a point."""
-    exprs = []
-    for c in columns:
-        found = marks[c] if marks is not None else NUMBER_MARKS
-        cleaning = found & {"parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
-        v = _number_text(c, found) if cleaning else pl.col(c).str.strip_chars()
-        exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
-        exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
-    return exprs
-
-
-def _uses_comma(row: Mapping[str, Any], column: str, *, default_comma: bool) -> bool:
-    comma, dot = row[f"{column}|comma"] or 0, row[f"{column}|dot"] or 0
-    return (default_comma and comma >= dot) or (not default_comma and comma > dot)
-
-
-def _file_default(row: Mapping[str, Any], columns: Sequence[str], *, default_comma: bool) -> bool:
-    """The decimal separator of a file's number columns that show none for sure (``5,000``,
-    ``1.250``): one export writes every number in one locale, so the columns that do show one
-    decide, when they agree. An SAP list's quantities ``5,000`` (three decimals) beside values
-    ``125,00`` are 5 units, not 5,000; a ';' export's ``1,234`` beside prices ``12.50`` is
-    1,234, not 1.234. Without such a column, the delimiter's default stands."""
-    comma = any(_uses_comma(row, c, default_comma=False) for c in columns)
-    dot = any(not _uses_comma(row, c, default_comma=True) for c in columns)
-    return comma if comma != dot else default_comma
-
-
-def decimal_comma_columns(
-    lf: pl.LazyFrame,
-    columns: Sequence[str],
-    *,
-    default_comma: bool,
-    marks: Mapping[str, frozenset[str]] | None = None,
-) -> set[str]:
-    """Number columns written with a decimal comma (``1.234,5``).
-
-    With a ';' delimiter the comma is the default unless a column clearly uses points; otherwise
-    a column must clearly use commas (a fraction of other than three digits, since ``1,234`` could
-    be a thousands separator). A column that shows neither follows the file's other number
-    columns when they agree (``_file_default``).
-    """
-    schema = lf.collect_schema()
-    text_cols = [c for c in columns if _is_string(schema, c)]
-    if not text_cols:
-        return set()
-    row = lf.select(_sure_counts(text_cols, marks)).collect().row(0, named=True)
-    default_comma = _file_default(row, text_cols, default_comma=default_comma)
-    return {c for c in text_cols if _uses_comma(row, c, default_comma=default_comma)}
-
-
 def decimal_comma_files(
     lf: pl.LazyFrame,
     columns: Sequence[str],
@@ -770,13 +718,13 @@ def decimal_comma_files(
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return {}
-    rows = lf.group_by(SOURCE_FILE).agg(_sure_counts(text_cols, marks)).collect()
+    rows = lf.group_by(SOURCE_FILE).agg(sure_counts(text_cols, marks)).collect()
     out: dict[str, list[str]] = {}
     for row in rows.iter_rows(named=True):
         name = str(row[SOURCE_FILE])
-        default = _file_default(row, text_cols, default_comma=defaults.get(name, False))
+        default = file_default(row, text_cols, default_comma=defaults.get(name, False))
         for c in text_cols:
-            if _uses_comma(row, c, default_comma=default):
+            if uses_comma(row, c, default_comma=default):
                 out.setdefault(c, []).append(name)
     return {c: sorted(files) for c, files in out.items()}
 
@@ -1007,131 +955,6 @@ def _dmy(text: pl.Expr, long_fmt: str, short_fmt: str) -> pl.Expr:
         .when(year_digits == 2)
         .then(text.str.strptime(pl.Date, short_fmt, strict=False))
     )
-
-
-# Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
-# 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
-_POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
-_COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
-
-
-NUMBER_MARKS = frozenset(
-    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
-)
-"""What a number's text may hold besides digits and a sign; see ``number_marks``."""
-
-
-def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozenset[str]]:
-    """Per text number column, which of ``NUMBER_MARKS`` occur in it at all, so that millions of
-    plain numbers pay for no step they do not need (each step on every value of a 2 M-line
-    export cost more than half the whole validate). One regex pass a column for anything but a
-    point; a column holding something looks closer. A point matters only in a decimal-comma
-    column, whose parse always checks it."""
-    if not columns:
-        return {}
-    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}A-Z]"
-    row = lf.select(pl.col(c).str.contains(unusual).any().alias(c) for c in columns).collect()
-    busy = [c for c in columns if row[c][0]]
-    out = {c: frozenset[str]() for c in columns}
-    if not busy:
-        return out
-    checks = {
-        "comma": lambda v: v.str.contains(",", literal=True),
-        "parenthesis": lambda v: v.str.contains("(", literal=True),
-        "trailing_minus": lambda v: v.str.contains("[-\u2212]"),
-        "minus_sign": lambda v: v.str.contains(MINUS_SIGN, literal=True),
-        "currency": lambda v: v.str.contains(f"[{_CURRENCY_SIGNS}]"),
-        "code": lambda v: v.str.contains(_CODE_AROUND),
-    }
-    found = (
-        lf.select(
-            check(pl.col(c)).any().alias(f"{c}|{m}") for c in busy for m, check in checks.items()
-        )
-        .collect()
-        .row(0, named=True)
-    )
-    out.update({c: frozenset(m for m in checks if found[f"{c}|{m}"]) for c in busy})
-    return out
-
-
-_CURRENCY_SIGNS = "$€£¥₹"
-# A dollar sign with its country's capitals before it (US$, CA$, A$, NZ$, HK$, R$): read as a
-# sign, and told apart from the others when signs are counted as currencies.
-_DOLLAR_OF = r"[A-Z]{1,3}\$"
-_SIGN = f"({_DOLLAR_OF}|[{_CURRENCY_SIGNS}])"
-MINUS_SIGN = "\u2212"
-# An ISO 4217 currency code before or after the number (USD 12.50, 1.234,50 EUR): three capital
-# letters set apart by a space from a digit, a sign or a parenthesis. INF and NAN stay what they
-# are, and a code glued to digits (a sku such as ABC123 in a line whose fields shifted) is no
-# number.
-_CODE_BEFORE = rf"^\s*\(?\s*[A-Z]{{3}}\s+[-+(\d.,{MINUS_SIGN}{_CURRENCY_SIGNS}]"
-_CODE_AFTER = rf"[\d.,)\-{MINUS_SIGN}{_CURRENCY_SIGNS}]\s+[A-Z]{{3}}\s*\)?\s*$"
-_CODE_AROUND = f"{_CODE_BEFORE}|{_CODE_AFTER}"
-"""Unicode's minus sign (−5): the negative sign of Swedish, Finnish and Norwegian number formats
-in the Unicode locale data (programs formatting with it write it), and of typeset text."""
-# Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
-# 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
-_POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
-_COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
-
-
-def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
-    """A number's text without what is not the number: spaces and apostrophes grouping digits,
-    a currency sign ($1,234.50, 12,50 €) or code (USD 12.50), accounting parentheses ((12.50)
-    is -12.50) and SAP's trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only
-    the steps for the ``marks`` that occur."""
-    signs = _CURRENCY_SIGNS if "currency" in marks else ""
-    v = pl.col(column)
-    if "code" in marks:
-        # Before the spaces go: a code is set apart by one. In a value that holds one, it is
-        # the first three capitals in a row ((USD 5.00), 1.2E+03 USD): dropped by a plain
-        # replace (a replace by the pattern's groups cost three times as much).
-        v = pl.when(v.str.contains(_CODE_AROUND)).then(v.str.replace("[A-Z]{3}", "")).otherwise(v)
-    if signs:
-        v = v.str.replace(_DOLLAR_OF, "")
-    v = v.str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
-    if "minus_sign" in marks:
-        v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
-    if "parenthesis" in marks:
-        negative = v.str.starts_with("(") & v.str.ends_with(")")
-        v = pl.when(negative).then("-" + v.str.strip_prefix("(").str.strip_suffix(")")).otherwise(v)
-    if "trailing_minus" in marks:
-        v = pl.when(v.str.ends_with("-")).then("-" + v.str.strip_suffix("-")).otherwise(v)
-    return v
-
-
-def number_expr(
-    column: str,
-    *,
-    is_string: bool,
-    decimal_comma: bool | pl.Expr,
-    marks: frozenset[str] = NUMBER_MARKS,
-) -> pl.Expr:
-    """Parse a number column; unparseable values become null (the caller gives the reason).
-
-    ``decimal_comma``: the column's separator, or a boolean expression per line (the lines of
-    the files that use a comma, in a table of several files). The other separator must group
-    thousands: in a decimal-point column ``2,5`` or ``1.234,56`` is not a number (it is
-    rejected, not read as 25 or 1.23456), nor ``0.5`` in a decimal-comma one. ``marks``: what
-    the column holds (``number_marks``); the default assumes anything."""
-    if not is_string:
-        return pl.col(column).cast(pl.Float64, strict=False)
-    v = _number_text(column, marks)
-    comma_form = v.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
-    if "point" in marks or isinstance(decimal_comma, pl.Expr) or decimal_comma:
-        comma_form = pl.when(
-            v.str.contains(_COMMA_GROUPED) | ~v.str.contains(".", literal=True)
-        ).then(comma_form)
-    point_form = v.str.replace_all(",", "", literal=True)
-    if "comma" in marks:
-        point_form = pl.when(
-            v.str.contains(_POINT_GROUPED) | ~v.str.contains(",", literal=True)
-        ).then(point_form)
-    if isinstance(decimal_comma, pl.Expr):
-        v = pl.when(decimal_comma).then(comma_form).otherwise(point_form)
-    else:
-        v = comma_form if decimal_comma else point_form
-    return v.cast(pl.Float64, strict=False).alias(column)
 
 
 def id_expr(
@@ -1454,10 +1277,10 @@ def _mixed_signs(
         v = pl.col(header)
         counted: list[tuple[str, pl.DataFrame]] = []
         if "currency" in found:
-            signs = lf.select(v.str.extract(_SIGN).alias("c"))
+            signs = lf.select(v.str.extract(CURRENCY_SIGN).alias("c"))
             counted.append(("signs", signs.collect()))
         if "code" in found:
-            code = pl.when(v.str.contains(_CODE_AROUND)).then(v.str.extract("([A-Z]{3})"))
+            code = pl.when(v.str.contains(CODE_AROUND)).then(v.str.extract("([A-Z]{3})"))
             counted.append(("codes", lf.select(code.alias("c")).collect()))
         for what, values in counted:
             out += _currencies_warning(
