@@ -292,6 +292,7 @@ def postal_table(
     country: str | None = None,
     source: str = "--geo",
     notes: list[str] | None = None,
+    decimal_comma: bool = False,
 ) -> pl.DataFrame:
     """A user's postal-code table as ``iso, postal_key, lat, lon`` (one row per code).
 
@@ -304,11 +305,17 @@ def postal_table(
     Rows that cannot be used (no postal code, an unknown country, coordinates that are no
     numbers or out of range) are left out and, given ``notes``, counted there in one line
     with examples and their rows (1 = the first data row): they were dropped without a word.
+    Coordinates are read as an order export's numbers are (``numbers``): a decimal comma
+    (``50,11``) where the column clearly uses one, or by default (``decimal_comma``: the file's
+    delimiter is ';'), said on stderr; every row of such a table was left out.
 
     Raises:
         DataError: the table has no postal code or coordinate column, or no usable row.
         UsageError: no country column and no ``country`` given, or an unknown ``country``.
     """
+    from segchain.numbers import plain_comma_columns, plain_number_expr
+    from segchain.tableio import note
+
     by_key = {_key(c): c for c in frame.columns}
     found = {
         canon: next((by_key[h] for h in (_key(x) for x in heads) if h in by_key), None)
@@ -345,6 +352,10 @@ def postal_table(
         )
         iso_expr = pl.col("_iso")
     code, lat, lon = (str(found[k]) for k in ("postal_code", "lat", "lon"))
+    texts = [c for c in dict.fromkeys((lat, lon)) if frame.schema[c] == pl.String]
+    commas = plain_comma_columns(frame.lazy(), texts, default_comma=decimal_comma)
+    if commas:
+        note(f"{source}: decimal comma in: {', '.join(c for c in (lat, lon) if c in commas)}")
     given = {
         "_lat": pl.col(lat).cast(pl.String).str.strip_chars(),
         "_lon": pl.col(lon).cast(pl.String).str.strip_chars(),
@@ -353,8 +364,14 @@ def postal_table(
     rows = frame.select(
         iso_expr.alias("iso"),
         _postal_key(code).alias("postal_key"),
-        pl.col(lat).cast(pl.Float64, strict=False).alias("lat"),
-        pl.col(lon).cast(pl.Float64, strict=False).alias("lon"),
+        *(
+            (
+                plain_number_expr(c, decimal_comma=c in commas)
+                if c in texts
+                else pl.col(c).cast(pl.Float64, strict=False)
+            ).alias(name)
+            for c, name in ((lat, "lat"), (lon, "lon"))
+        ),
         **given,
     ).with_row_index("_row", offset=1)
     usable = (

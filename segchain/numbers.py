@@ -2,9 +2,10 @@
 separator, spaces or apostrophes, currency signs and codes, accounting parentheses, SAP's trailing
 minus, Unicode's minus sign.
 
-One rule for every table read: an order export's number columns (``orders.import_orders``) and
-a stage's or side table's read from a CSV (``tableio``: an item master saved by a German
-spreadsheet with ``12,5``).
+One rule for every table read: an order export's number columns (``orders.import_orders``) and,
+for values written plainly (``PLAIN_NUMBER``: digits, a decimal comma or point, thousands grouped
+by the other), a stage's or side table's read from a CSV (``tableio``: an item master saved by
+a German spreadsheet with ``12,5``) and a postal table's coordinates (``geo``).
 """
 
 from __future__ import annotations
@@ -193,3 +194,30 @@ def number_expr(
     else:
         v = comma_form if decimal_comma else point_form
     return v.cast(pl.Float64, strict=False).alias(column)
+
+
+# A number as a stage's or side table writes it: digits with a decimal comma or point, grouped
+# by the other separator, an exponent; no space, sign or code around it. Spaces, apostrophes
+# and currency signs, which an order export's reading drops, are not: a cell cut or overwritten
+# in a hand-edited table ('0.03  1903') was read as 0.031903.
+PLAIN_NUMBER = r"^[+-]?[\d.,]*\d[\d.,]*([eE][+-]?\d+)?$"
+_PLAIN_MARKS = frozenset({"comma"})
+
+
+def plain_comma_columns(
+    lf: pl.LazyFrame, columns: Sequence[str], *, default_comma: bool
+) -> set[str]:
+    """Number columns of a stage's or side table written with a decimal comma, decided as an
+    order export's are (``decimal_comma_columns``) on values written plainly (``PLAIN_NUMBER``)."""
+    return decimal_comma_columns(
+        lf, columns, default_comma=default_comma, marks=dict.fromkeys(columns, _PLAIN_MARKS)
+    )
+
+
+def plain_number_expr(column: str, *, decimal_comma: bool) -> pl.Expr:
+    """A text column of a stage's or side table as numbers, as ``number_expr`` reads an order
+    export's with a decimal comma or point (the other separator only grouping thousands); a
+    value not written plainly (``PLAIN_NUMBER``) is null, for the stage to name."""
+    plain = pl.col(column).str.strip_chars().str.contains(PLAIN_NUMBER)
+    number = number_expr(column, is_string=True, decimal_comma=decimal_comma, marks=_PLAIN_MARKS)
+    return pl.when(plain).then(number).alias(column)

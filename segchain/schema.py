@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -921,6 +923,56 @@ def _row_key(df: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.Expr, str]:
     return pl.int_range(1, pl.len() + 1).cast(pl.String), "row"
 
 
+# Numbers a table read by the running command writes beyond a double's range (``1e400``): read
+# as infinity, they are named as written by ``number_problems`` (a user looking for 'inf' in the
+# file found nothing). Per column, each such value's row ids (``_OVERFLOW_IDS`` the table has)
+# and its text. None outside a command (``overflows_read``): a stage run from Python.
+_OVERFLOWS: ContextVar[dict[str, list[tuple[dict[str, str], str]]] | None] = ContextVar(
+    "segchain_overflows", default=None
+)
+_OVERFLOW_IDS = ("order_id", "customer_id", "sku", "site", "site_id", "segment", "unique_id")
+
+
+@contextmanager
+def overflows_read() -> Iterator[None]:
+    """The scope (a command) whose tables' numbers written beyond a double's range are
+    remembered (``remember_overflows``) and named as written (``number_problems``)."""
+    token = _OVERFLOWS.set({})
+    try:
+        yield
+    finally:
+        _OVERFLOWS.reset(token)
+
+
+def remember_overflows(df: pl.DataFrame, written: Mapping[str, Sequence[tuple[int, str]]]) -> None:
+    """Remember the values of ``df`` that its file writes beyond a double's range, read as
+    infinity: per column, (row from 0, text as written)."""
+    found = _OVERFLOWS.get()
+    if found is None or not written:
+        return
+    ids = [k for k in _OVERFLOW_IDS if k in df.columns]
+    texts = df.select(pl.col(k).cast(pl.String).str.strip_chars() for k in ids)
+    for column, cells in written.items():
+        for row, text in cells:
+            if row < df.height:
+                values = texts.row(row, named=True)
+                shown = {k: v or "(blank)" for k, v in values.items()}
+                # A table without ids names a row by its number (``_row_key``).
+                found.setdefault(column, []).append(({**shown, "row": str(row + 1)}, text))
+
+
+def _as_written(column: str, key_names: Sequence[str], key: str, value: float) -> str:
+    """``value`` as a message shows it: an infinity that its file writes as a number beyond a
+    double's range (``1e400``), as written; any other value as Python writes it."""
+    entries = (_OVERFLOWS.get() or {}).get(column, [])
+    if value == value and abs(value) == float("inf") and entries:
+        for ids, text in entries:
+            same_row = all(k in ids for k in key_names) and "@".join(ids[k] for k in key_names)
+            if same_row == key and text.startswith("-") == (value < 0):
+                return f"{text} (too large to be read as a number: beyond 1.8e308)"
+    return f"{value}"
+
+
 def number_problems(
     df: pl.DataFrame,
     rules: Mapping[str, str],
@@ -945,7 +997,11 @@ def number_problems(
         bad = bad.filter("bad")
         if not bad.height:
             continue
-        shown = [f"{v} for {label} {k!r}" for k, v, _ in bad.head(5).iter_rows()]
+        named = label.split("@")
+        shown = [
+            f"{_as_written(col, named, k, v)} for {label} {k!r}"
+            for k, v, _ in bad.head(5).iter_rows()
+        ]
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""
         bound = "" if limit is None else f" up to {limit:g}" + ("" if rule else " in size")
         rule_text = f" {rule}" if rule else ""

@@ -33,7 +33,14 @@ from urllib.parse import unquote
 import polars as pl
 
 from segchain import __version__
-from segchain.errors import DataError, SegchainError, Terminated, UsageError, title_row_hint
+from segchain.errors import (
+    DataError,
+    MissingColumnsError,
+    SegchainError,
+    Terminated,
+    UsageError,
+    title_row_hint,
+)
 from segchain.formatting import agree, plural, quote_name, remember_name
 from segchain.schema import (
     ID_COLUMNS,
@@ -41,13 +48,17 @@ from segchain.schema import (
     META_PARAMS,
     META_STAGE,
     META_VERSION,
+    STAGE_COLUMNS,
     YEAR_LAST_DATE,
     FrameT,
     case_renames,
     case_twins,
     check_key_values,
+    expected_type,
+    overflows_read,
     parse_dates,
     readable_columns,
+    remember_overflows,
     stage_ids,
 )
 
@@ -1422,10 +1433,14 @@ def _read_file(
         if not sheets:
             # Before its types are checked: a cut ds is no 'value that is not a date'.
             refuse_cut_row(payload, df, delimiter=delimiter, name=name)
+        df, overflows = _numbers_as_written(
+            df, payload, delimiter=delimiter, name=name, source=source
+        )
         df = _without_trailing_empty_rows(df, source)
         df = parse_dates(df, source=name)
         check_key_values(df, source=name)
         df = _read_ids(df, source)
+        remember_overflows(df, overflows)
     cut = cut_short(payload, delimiter=delimiter, rows=df.height) if all_strings else None
     dialect = Dialect(
         format="csv",
@@ -1437,12 +1452,117 @@ def _read_file(
         sheets=tuple(sheets),
         sheet=index,
         hidden=hidden,
-        same_header=alike,
+        # Another sheet with the same header is more order lines of an export; a stage's
+        # or side table's reader has no --sheet to read it with.
+        same_header=alike if all_strings else (),
         cr_lines=cr_lines,
         cr_breaks=sum(breaks),
         cut_short=cut,
     )
+    if not all_strings and len(sheets) > 1:
+        # An export's reading is described on stderr (``Dialect.describe``); a stage's or side
+        # table's is not, and its sheet was chosen without a word: the first of an item
+        # master's 'Items' and 'Prices' read, the other left.
+        named = named_by_option(source)
+        note(f"{named}: {dialect.describe()}")
+        active = _ACTIVE.get()
+        if active is not None:
+            active.sheets_read[named] = dialect
     return Table(frame=df, dialect=dialect, metadata={}, name=name)
+
+
+_INFINITY_WORDS = ("inf", "infinity")
+
+
+def _numbers_as_written(
+    df: pl.DataFrame, payload: bytes, *, delimiter: str, name: str, source: str
+) -> tuple[pl.DataFrame, dict[str, list[tuple[int, str]]]]:
+    """A stage's or side table's CSV ``df`` (typed by polars) with its number columns read as an
+    order export's are (``numbers``): a decimal comma (``12,5``, the default with ``;``, else
+    where a column clearly uses one, ``1.234,5``), thousands grouped by the other separator
+    (only: a space or a currency sign, which an export's reading drops, is kept). Only
+    columns segchain reads as numbers are looked at (an item's ``unit_cost``, a site's
+    ``capacity``), and only where polars left text, or the file is ';'-delimited (polars read
+    ``165.890``, a German capacity of 165,890, as 165.89), or a value is infinite. A column's
+    values that read so become numbers (all of them: the column is a number column; else each
+    becomes its number's text, and the others stay as written, for the stage to name). The
+    columns read with a decimal comma are said on stderr. Also returns the values written as a
+    number beyond a double's range (``_overflows``), for the stage's message to name as written.
+    """
+    from segchain.numbers import plain_comma_columns, plain_number_expr
+
+    schema = df.schema
+    numbers = [
+        c
+        for c, dtype in schema.items()
+        if c in STAGE_COLUMNS
+        and expected_type(c) == "numbers"
+        and (dtype.is_numeric() or dtype == pl.String)
+    ]
+    # A column of empty values only is text to polars, and nothing to read: a stage's large
+    # table with one is not read a second time.
+    texts = [
+        c for c in numbers if schema[c] == pl.String and df.get_column(c).null_count() < df.height
+    ]
+    floats = [c for c in numbers if schema[c].is_float()]
+    infinite = [c for c in floats if df.get_column(c).is_infinite().any()]
+    if not texts and not infinite and not (delimiter == ";" and floats):
+        return df, {}
+    try:
+        raw = read_csv_bytes(payload, delimiter=delimiter, all_strings=True, name=name)
+    except DataError:
+        return df, {}
+    if raw.shape != df.shape:
+        return df, {}
+    raw.columns = df.columns  # the same header, read as text: names as the typed read gave them
+    text = raw.lazy().select(numbers)
+    commas = plain_comma_columns(text, numbers, default_comma=delimiter == ";")
+    read = text.select(plain_number_expr(c, decimal_comma=c in commas) for c in numbers).collect()
+    changed = {}
+    said = []
+    for c in numbers:
+        if schema[c] != pl.String and c not in commas:
+            continue  # polars' own reading of a point column
+        written = raw.get_column(c).str.strip_chars()
+        value = read.get_column(c)
+        unread = (written.is_not_null() & (written != "") & value.is_null()).any()
+        if schema[c] != pl.String:
+            if unread or written.str.contains(r"[.,]").not_().all():
+                continue  # nothing read otherwise than polars did
+            changed[c] = value
+        elif not unread:
+            changed[c] = value
+        else:
+            # Each value that reads as a number becomes its text; the stage names the others.
+            changed[c] = (
+                pl.select(pl.when(value.is_finite()).then(value.cast(pl.String)).otherwise(df[c]))
+                .to_series()
+                .alias(c)
+            )
+        if c in commas and (value.is_finite() & written.str.contains(r"[.,]")).any():
+            said.append(c)  # a value read with a decimal comma
+    if changed:
+        df = df.with_columns(changed.values())
+    if said:
+        note(f"{named_by_option(source)}: decimal comma in: {', '.join(said)}")
+    return df, _overflows(read, raw, numbers)
+
+
+def _overflows(
+    read: pl.DataFrame, raw: pl.DataFrame, columns: Sequence[str]
+) -> dict[str, list[tuple[int, str]]]:
+    """Per column of ``columns``, the values ``raw`` (the text as written) writes as a number
+    beyond a double's range (``1e400``), which read as infinity in ``read``: (row from 0, text).
+    ``inf`` as written is not one."""
+    out = {}
+    for c in columns:
+        written = raw.get_column(c).str.strip_chars()
+        word = written.str.to_lowercase().str.strip_chars_start("+-")
+        huge = (read.get_column(c).is_infinite() & ~word.is_in(_INFINITY_WORDS)).fill_null(False)
+        rows = huge.arg_true().to_list()
+        if rows:
+            out[c] = [(i, str(written[i])) for i in rows]
+    return out
 
 
 def _from_header(payload: bytes, *, all_strings: bool, sheet: bool) -> tuple[bytes, list[str], str]:
@@ -2777,6 +2897,10 @@ class OutputSet:
         self.made_folders: list[Path] = []
         # How the command says a note about reading its inputs (``note``); none: unsaid.
         self.say: Callable[[str], None] | None = None
+        # The workbooks of several sheets read as a stage's or side table (``read_table``), by
+        # how messages name them: a missing column's hint names their other sheets.
+        self.sheets_read: dict[str, Dialect] = {}
+        self._scope = contextlib.ExitStack()  # the command's scope of ``schema.overflows_read``
         self._token: contextvars.Token[OutputSet | None] | None = None
         for option, source in inputs:
             self.add_input(source, option=option)
@@ -2969,12 +3093,16 @@ class OutputSet:
 
     def __enter__(self) -> OutputSet:
         self._token = _ACTIVE.set(self)
+        self._scope.enter_context(overflows_read())
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if self._token is not None:
             _ACTIVE.reset(self._token)
             self._token = None
+        self._scope.close()
+        if isinstance(exc, MissingColumnsError):
+            _other_sheets_hint(exc, self.sheets_read)
         try:
             if exc is None:
                 self.commit()
@@ -3005,6 +3133,25 @@ class OutputSet:
             if dests is None or dest in dests:
                 say()
         self.announcements = []
+
+
+def _other_sheets_hint(exc: MissingColumnsError, books: Mapping[str, Dialect]) -> None:
+    """A table read from a workbook's first sheet lacks its columns (a cover or notes sheet
+    first): the hint names the sheet read and the others, and how to read the right one (a
+    stage's or side table has no ``--sheet``: that is the order export's)."""
+    for named, dialect in books.items():
+        if not exc.message.startswith(f"{named}:"):
+            continue
+        read = dialect.sheets[dialect.sheet]
+        rest = [t for i, t in enumerate(dialect.sheets) if i != dialect.sheet]
+        others = ", ".join(quoted(t, 30) for t in rest[:10]) + (", ..." if len(rest) > 10 else "")
+        said = (
+            f"the columns were looked for on sheet {quoted(read, 30)}; the workbook's other "
+            f"{agree(len(rest), 'sheet', 'sheets')}: {others}: make the sheet that holds the "
+            "table the workbook's first, or save it as CSV and give that file"
+        )
+        exc.hint = f"{said}; {exc.hint}" if exc.hint else said
+        return
 
 
 def make_output_folder(folder: Path) -> None:

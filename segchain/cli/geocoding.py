@@ -83,7 +83,13 @@ def postal(geo: str | None, geo_country: str | None, *, reporter: Reporter) -> p
         hint=f"set {GEO_ENV} to {POSTAL_TABLE_WANTED}, or unset it" if env else POSTAL_TABLE_HINT,
     )
     notes: list[str] = []
-    codes = postal_table(collect(table.frame), country=geo_country, source=label, notes=notes)
+    codes = postal_table(
+        collect(table.frame),
+        country=geo_country,
+        source=label,
+        notes=notes,
+        decimal_comma=table.dialect.decimal_comma,
+    )
     for note in notes:
         reporter.warn(note)
     return codes
