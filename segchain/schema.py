@@ -930,7 +930,7 @@ def _row_key(df: pl.DataFrame, keys: Sequence[str]) -> tuple[pl.Expr, str]:
 _OVERFLOWS: ContextVar[dict[str, list[tuple[dict[str, str], str]]] | None] = ContextVar(
     "segchain_overflows", default=None
 )
-_OVERFLOW_IDS = ("order_id", "customer_id", "sku", "site", "site_id", "segment", "unique_id")
+_OVERFLOW_IDS = ("order_id", "customer_id", "sku", "site", "site_id", "segment", "unique_id", "ds")
 
 
 @contextmanager

@@ -836,18 +836,7 @@ def read_csv_bytes(
                 header = first.split(delimiter)
             overrides = {c: pl.String for c in header if c in ID_COLUMNS}
             overrides |= {c: pl.String for c in _year_last_columns(payload, delimiter)}
-            kwargs: dict[str, Any] = {
-                "separator": delimiter,
-                "schema_overrides": overrides,
-                "try_parse_dates": True,
-                "quote_char": '"',
-            }
-            try:
-                df = pl.read_csv(payload, infer_schema_length=10_000, **kwargs)
-            except pl.exceptions.ComputeError:
-                # Types inferred from the first rows fail later (whole numbers first, then a
-                # decimal: stock bug 4(e)); infer them from every row.
-                df = pl.read_csv(payload, infer_schema_length=None, **kwargs)
+            df = _read_typed(payload, delimiter=delimiter, overrides=overrides)
     except pl.exceptions.NoDataError:
         raise DataError(f"{name}: the file is empty", hint="check the export") from None
     except pl.exceptions.ComputeError as exc:
@@ -872,6 +861,37 @@ def read_csv_bytes(
             hint="check the delimiter and quoting",
         ) from None
     return df
+
+
+# polars names the column whose value it cannot parse as the type it inferred.
+_UNPARSED_COLUMN = re.compile(r"as dtype `[^`]*` at column '([^']*)' \(column number \d+\)")
+
+
+def _read_typed(payload: bytes, *, delimiter: str, overrides: dict[str, Any]) -> pl.DataFrame:
+    """A stage's CSV with the types polars infers, ``overrides`` kept as text. Types inferred
+    from the first rows that fail later (whole numbers first, then a decimal: stock bug 4(e))
+    are inferred from every row; a column whose value no inferred type holds (a whole number
+    past 2**127, as a workbook's 1e300 is written in full: 'could not parse ... as dtype
+    i128') is read as text, for the number columns' reading (``_numbers_as_written``) and the
+    stage's checks; it was 'cannot parse as CSV', hint: check the delimiter and quoting."""
+    overrides = dict(overrides)
+    while True:
+        kwargs: dict[str, Any] = {
+            "separator": delimiter,
+            "schema_overrides": overrides,
+            "try_parse_dates": True,
+            "quote_char": '"',
+        }
+        try:
+            try:
+                return pl.read_csv(payload, infer_schema_length=10_000, **kwargs)
+            except pl.exceptions.ComputeError:
+                return pl.read_csv(payload, infer_schema_length=None, **kwargs)
+        except pl.exceptions.ComputeError as exc:
+            found = _UNPARSED_COLUMN.search(str(exc))
+            if found is None or found.group(1) in overrides:
+                raise
+            overrides[found.group(1)] = pl.String
 
 
 EXTRA_FIELDS = "_segchain_extra"

@@ -246,3 +246,27 @@ def test_a_side_table_number_with_spaces_or_signs_stays_refused(
     result = _stock(cli, tmp_path, f'sku,unit_cost\nA,"{value}"\nB,20\n')
     _refused(result, tmp_path)
     assert f"unit_cost is not a number ({value!r}) for sku 'A'" in result.stderr, result.stderr
+
+
+# ---- 4. a whole number past 2**127 in a stage's or side table ----------------------------------
+# polars infers such a column as i128 and then cannot parse the value: 'cannot parse as CSV (could
+# not parse `1000...` as dtype `i128` ...)', hint: check the delimiter and quoting. A workbook's
+# number cell of 1e300 is written in full (301 digits) when its sheet is read, so it did the same.
+
+
+def test_a_whole_number_past_i128_is_named_by_the_stage(cli, tmp_path: Path) -> None:
+    result = _stock(cli, tmp_path, "sku,unit_cost\nA,1" + "0" * 45 + "\nB,20\n")
+    _refused(result, tmp_path)
+    assert "unit_cost must be a finite number > 0 up to 1e+15, got 1e+45 for sku 'A'" in (
+        result.stderr
+    ), result.stderr
+    assert "cannot parse" not in result.stderr, result.stderr
+
+
+def test_a_workbook_number_cell_of_1e300_is_named_by_the_stage(cli, tmp_path: Path) -> None:
+    _workbook(tmp_path / "items.xlsx", {"Items": [["sku", "unit_cost"], ["A", 1e300], ["B", 20]]})
+    result = _stock(cli, tmp_path, "", name="items.xlsx")
+    _refused(result, tmp_path)
+    assert "unit_cost must be a finite number > 0 up to 1e+15, got 1e+300 for sku 'A'" in (
+        result.stderr
+    ), result.stderr
