@@ -961,16 +961,31 @@ def remember_overflows(df: pl.DataFrame, written: Mapping[str, Sequence[tuple[in
                 found.setdefault(column, []).append(({**shown, "row": str(row + 1)}, text))
 
 
-def _as_written(column: str, key_names: Sequence[str], key: str, value: float) -> str:
+def _as_written(
+    column: str, key_names: Sequence[str], key: str, value: float, *, alike: int
+) -> str:
     """``value`` as a message shows it: an infinity that its file writes as a number beyond a
-    double's range (``1e400``), as written; any other value as Python writes it."""
-    entries = (_OVERFLOWS.get() or {}).get(column, [])
-    if value == value and abs(value) == float("inf") and entries:
-        for ids, text in entries:
-            same_row = all(k in ids for k in key_names) and "@".join(ids[k] for k in key_names)
-            if same_row == key and text.startswith("-") == (value < 0):
-                return f"{text} (too large to be read as a number: beyond 1.8e308)"
-    return f"{value}"
+    double's range (``1e400``), as written; any other value as Python writes it. The row is
+    found by its ids; a stage that names it by an id of its own (a forecast's unique_id made
+    from its sku) finds none, and then the one text its column's such values are written with
+    is shown, where every value so infinite in the table (``alike``) is one of them."""
+    entries = [
+        (ids, text)
+        for ids, text in (_OVERFLOWS.get() or {}).get(column, [])
+        if text.startswith("-") == (value < 0)
+    ]
+    if value != value or abs(value) != float("inf") or not entries:
+        return f"{value}"
+    found = [
+        text
+        for ids, text in entries
+        if all(k in ids for k in key_names) and "@".join(ids[k] for k in key_names) == key
+    ]
+    if not found and len(entries) == alike and len({text for _, text in entries}) == 1:
+        found = [entries[0][1]]
+    if not found:
+        return f"{value}"
+    return f"{found[0]} (too large to be read as a number: beyond 1.8e308)"
 
 
 def number_problems(
@@ -998,8 +1013,11 @@ def number_problems(
         if not bad.height:
             continue
         named = label.split("@")
+        infinite = {
+            sign: int((df.get_column(col) == sign * float("inf")).sum()) for sign in (1, -1)
+        }
         shown = [
-            f"{_as_written(col, named, k, v)} for {label} {k!r}"
+            f"{_as_written(col, named, k, v, alike=infinite[-1 if v < 0 else 1])} for {label} {k!r}"
             for k, v, _ in bad.head(5).iter_rows()
         ]
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""

@@ -130,6 +130,16 @@ def test_an_item_value_beyond_a_double_is_named_as_written(
     ), result.stderr
 
 
+def test_a_forecast_beyond_a_double_is_named_as_written_by_its_series_and_period(
+    cli, tmp_path: Path
+) -> None:
+    # A forecast's rows are named by unique_id@ds, ds read as a date.
+    (tmp_path / "fc.csv").write_text(FORECAST.replace("A,2025-01-13,3,1", "A,2025-01-13,1e400,1"))
+    result = cli("stock", "fc.csv", "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert f"got 1e400 {TOO_LARGE} for unique_id@ds 'A@2025-01-13'" in result.stderr, result.stderr
+
+
 def test_a_lane_cost_beyond_a_double_is_named_as_written(cli, tmp_path: Path) -> None:
     (tmp_path / "seg.csv").write_text(SEGMENTS)
     (tmp_path / "sites.csv").write_text("site_id,lat,lon,fixed_cost\nS1,50,8,100\n")
