@@ -1427,10 +1427,19 @@ def _read_file(
     if fmt == "parquet":
         table = _read_parquet_bytes(data, name)
         if not all_strings:
-            table.frame = _as_stage_names(collect(table.frame, name=name), source)
-            table.frame = parse_dates(table.frame, source=name)
-            check_key_values(table.frame, source=name)
-            table.frame = _read_ids(table.frame, source)
+            frame = _as_stage_names(collect(table.frame, name=name), source)
+            # A Parquet file's number column of text (pandas' object column of '12,5', read
+            # from a German CSV) is read as a CSV's is; its other columns have their types.
+            texts = _written_numbers(frame)
+            overflows: dict[str, list[tuple[int, str]]] = {}
+            if texts:
+                frame, overflows = _text_numbers(
+                    frame, frame, texts, default_comma=False, source=source
+                )
+            frame = parse_dates(frame, source=name)
+            check_key_values(frame, source=name)
+            table.frame = _read_ids(frame, source)
+            remember_overflows(table.frame, overflows)
         return table
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
@@ -1494,39 +1503,41 @@ def _read_file(
 _INFINITY_WORDS = ("inf", "infinity")
 
 
-def _numbers_as_written(
-    df: pl.DataFrame, payload: bytes, *, delimiter: str, name: str, source: str
-) -> tuple[pl.DataFrame, dict[str, list[tuple[int, str]]]]:
-    """A stage's or side table's CSV ``df`` (typed by polars) with its number columns read as an
-    order export's are (``numbers``): a decimal comma (``12,5``, the default with ``;``, else
-    where a column clearly uses one, ``1.234,5``), thousands grouped by the other separator
-    (only: a space or a currency sign, which an export's reading drops, is kept). Only
-    columns segchain reads as numbers are looked at (an item's ``unit_cost``, a site's
-    ``capacity``), and only where polars left text, or the file is ';'-delimited (polars read
-    ``165.890``, a German capacity of 165,890, as 165.89), or a value is infinite. A column's
-    values that read so become numbers (all of them: the column is a number column; else each
-    becomes its number's text, and the others stay as written, for the stage to name). The
-    columns read with a decimal comma are said on stderr. Also returns the values written as a
-    number beyond a double's range (``_overflows``), for the stage's message to name as written.
-    """
-    from segchain.numbers import plain_comma_columns, plain_number_expr
-
-    schema = df.schema
-    numbers = [
+def _number_columns(df: pl.DataFrame) -> list[str]:
+    """The columns of a stage's or side table that segchain reads as numbers (an item's
+    ``unit_cost``, a site's ``capacity``) and ``df`` holds as numbers or text."""
+    return [
         c
-        for c, dtype in schema.items()
+        for c, dtype in df.schema.items()
         if c in STAGE_COLUMNS
         and expected_type(c) == "numbers"
         and (dtype.is_numeric() or dtype == pl.String)
     ]
-    # A column of empty values only is text to polars, and nothing to read: a stage's large
-    # table with one is not read a second time.
-    texts = [
-        c for c in numbers if schema[c] == pl.String and df.get_column(c).null_count() < df.height
+
+
+def _written_numbers(df: pl.DataFrame) -> list[str]:
+    """Those number columns (``_number_columns``) that ``df`` holds as text, a value in them:
+    a column of empty values only is text to polars, and nothing to read (a stage's large table
+    with one is not read a second time)."""
+    return [
+        c
+        for c in _number_columns(df)
+        if df.schema[c] == pl.String and df.get_column(c).null_count() < df.height
     ]
-    floats = [c for c in numbers if schema[c].is_float()]
+
+
+def _numbers_as_written(
+    df: pl.DataFrame, payload: bytes, *, delimiter: str, name: str, source: str
+) -> tuple[pl.DataFrame, dict[str, list[tuple[int, str]]]]:
+    """A stage's or side table's CSV ``df`` (typed by polars) with its number columns read as an
+    order export's are (``_text_numbers``), from the text of ``payload``: looked at only where
+    polars left text, or the file is ';'-delimited (polars read ``165.890``, a German capacity
+    of 165,890, as 165.89), or a value is infinite (written ``1e400``?). Also returns the values
+    written as a number beyond a double's range (``_overflows``)."""
+    numbers = _number_columns(df)
+    floats = [c for c in numbers if df.schema[c].is_float()]
     infinite = [c for c in floats if df.get_column(c).is_infinite().any()]
-    if not texts and not infinite and not (delimiter == ";" and floats):
+    if not _written_numbers(df) and not infinite and not (delimiter == ";" and floats):
         return df, {}
     try:
         raw = read_csv_bytes(payload, delimiter=delimiter, all_strings=True, name=name)
@@ -1535,8 +1546,31 @@ def _numbers_as_written(
     if raw.shape != df.shape:
         return df, {}
     raw.columns = df.columns  # the same header, read as text: names as the typed read gave them
+    return _text_numbers(df, raw, numbers, default_comma=delimiter == ";", source=source)
+
+
+def _text_numbers(
+    df: pl.DataFrame,
+    raw: pl.DataFrame,
+    numbers: Sequence[str],
+    *,
+    default_comma: bool,
+    source: str,
+) -> tuple[pl.DataFrame, dict[str, list[tuple[int, str]]]]:
+    """``df`` with its ``numbers`` columns read from their text (``raw``, the same rows) as an
+    order export's are (``numbers``): a decimal comma (``12,5``: ``default_comma``, a ';'
+    file's, else where a column clearly uses one, ``1.234,5``), thousands grouped by the other
+    separator (only: a space or a currency sign, which an export's reading drops, is kept).
+    Where the column is text, its values that read so become numbers (all of them: the column
+    is a number column; else each becomes its number's text, and the others stay as written,
+    for the stage to name); where it is numbers, the column is read again only with a decimal
+    comma. The columns read with a decimal comma are said on stderr. Also returns the values
+    written as a number beyond a double's range (``_overflows``)."""
+    from segchain.numbers import plain_comma_columns, plain_number_expr
+
+    schema = df.schema
     text = raw.lazy().select(numbers)
-    commas = plain_comma_columns(text, numbers, default_comma=delimiter == ";")
+    commas = plain_comma_columns(text, numbers, default_comma=default_comma)
     read = text.select(plain_number_expr(c, decimal_comma=c in commas) for c in numbers).collect()
     changed = {}
     said = []

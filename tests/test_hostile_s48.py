@@ -187,6 +187,20 @@ def test_an_item_master_with_decimal_commas_plans_as_with_points(cli, tmp_path: 
     assert pl.read_csv(tmp_path / "out.csv").equals(points)
 
 
+def test_a_parquet_item_master_of_text_numbers_with_decimal_commas_is_read(
+    cli, tmp_path: Path
+) -> None:
+    # pandas keeps a German CSV's '12,5' as text (an object column) and writes it so.
+    pl.DataFrame({"sku": ["A", "B"], "unit_cost": ["12,5", "1.020,25"]}).write_parquet(
+        tmp_path / "items.parquet"
+    )
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    result = cli("stock", "fc.csv", "--items", "items.parquet", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "--items items.parquet: decimal comma in: unit_cost\n" in result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["unit_cost"].to_list() == [12.5, 1020.25]
+
+
 def test_a_semicolon_sites_table_reads_grouped_thousands(cli, tmp_path: Path) -> None:
     # S1 holds 12.000 units (12,000) at a fixed cost of 100: it serves both customers' 15
     # units alone; S2 costs 5.000 (5,000) to open. Read as 12.0 and 5.0, S1 could not serve
