@@ -187,6 +187,19 @@ def test_an_item_master_with_decimal_commas_plans_as_with_points(cli, tmp_path: 
     assert pl.read_csv(tmp_path / "out.csv").equals(points)
 
 
+def test_a_note_on_a_side_table_from_the_config_names_its_key(cli, tmp_path: Path) -> None:
+    # The table's errors name it by the config's key; its notes named an option never given
+    # (`--sites s.csv: decimal comma in: ...`), here and in the notes of its column names.
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "s.csv").write_text("Site_ID;lat;lon;fixed_cost\nS1;50,1;8,7;100\n")
+    (tmp_path / "c.toml").write_text('[network]\nsites = "s.csv"\n')
+    result = cli("network", "seg.csv", "--config", "c.toml", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "c.toml [network] sites s.csv: decimal comma in: lat, lon\n" in result.stderr
+    assert "c.toml [network] sites s.csv: read column 'Site_ID' as site_id" in result.stderr
+    assert "--sites" not in result.stderr, result.stderr
+
+
 def test_a_parquet_item_master_of_text_numbers_with_decimal_commas_is_read(
     cli, tmp_path: Path
 ) -> None:
@@ -294,3 +307,45 @@ def test_a_workbook_number_cell_of_1e300_is_named_by_the_stage(cli, tmp_path: Pa
     assert "unit_cost must be a finite number > 0 up to 1e+15, got 1e+300 for sku 'A'" in (
         result.stderr
     ), result.stderr
+
+
+# ---- 5. an option that reads one table, given twice --------------------------------------------
+# The parser keeps the last value without a word: `--items a.csv --items b.csv` planned with
+# b.csv's costs alone, while forecast's --orders given so reads both files.
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--items", "i1.csv", "--items", "i2.csv"], ["--items=i1.csv", "--items", "i2.csv"]],
+)
+def test_a_table_option_given_twice_is_a_usage_error(cli, tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "i1.csv").write_text("sku,unit_cost\nA,10\nB,20\n")
+    (tmp_path / "i2.csv").write_text("sku,unit_cost\nA,30\nB,40\n")
+    result = cli("stock", "fc.csv", *args, "-o", "out.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "segchain stock: Error: --items is given twice, 'i1.csv' and 'i2.csv': it reads one "
+        "file, and only the last would be read\n"
+    ) in result.stderr, result.stderr
+    assert "hint: give --items once\n" in result.stderr
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_other_options_given_twice_keep_the_last_as_before(cli, tmp_path: Path) -> None:
+    # Guard: one file twice says nothing new; --map may be repeated; a value option keeps its
+    # last value (a wrapper script or an alias overrides its own), and so does -o.
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "i1.csv").write_text("sku,unit_cost\nA,10\nB,20\n")
+    result = cli(
+        "stock", "fc.csv", "--items", "i1.csv", "--items", "i1.csv", "--service-level", "0.9",
+        "--service-level", "0.99", "-o", "x.csv", "-o", "out.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["service_target"].to_list() == [0.99, 0.99]
+    assert not (tmp_path / "x.csv").exists()
+    (tmp_path / "o.csv").write_text(
+        "Order,order_date,customer_id,Item,quantity,unit_price\n1,2024-03-01,C1,A,2,3.5\n"
+    )
+    result = cli("validate", "o.csv", "--map", "order_id=Order", "--map", "sku=Item", "-o", "v.csv")
+    assert result.exit_code == 0, result.stderr

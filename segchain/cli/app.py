@@ -88,9 +88,54 @@ def _guard_option_values(command: Any) -> None:
                     f"{option} needs a value, but the next word is the option {value}", ctx=ctx
                 )
         _refuse_dash_files(ctx, args, names, takes_value)
+        _refuse_repeated(ctx, args, command, takes_value)
         return parse_args(ctx, args)
 
     command.parse_args = guarded
+
+
+def _refuse_repeated(ctx: Any, args: list[str], command: Any, takes_value: set[str]) -> None:
+    """Refuse an option that reads one table given twice with two files: the parser kept the
+    last without a word (``stock --items a.csv --items b.csv`` read b.csv alone, where
+    ``forecast --orders``, given so, reads both files). An option that takes several
+    (``--orders`` of forecast and costs) may be repeated, and one given twice with the same
+    file says nothing new. Other options keep the last value, as a wrapper script or an alias
+    overrides its own (``-o x.csv`` then ``-o y.csv``, ``--service-level`` likewise)."""
+    from typer._click.exceptions import UsageError
+
+    from segchain.cli.common import path_roles
+
+    function = getattr(command.callback, "__wrapped__", None)
+    tables = {n for n, r in path_roles(function).items() if r.kind == "input"} if function else ()
+    single = {
+        name: p
+        for p in command.params
+        if p.param_type_name == "option" and not p.multiple and p.name in tables
+        for name in p.opts
+    }
+    seen: dict[str, tuple[str, str]] = {}
+    words = iter(args)
+    for token in words:
+        if token == "--":
+            return
+        name, equals, value = token.partition("=")
+        if not (equals and name.startswith("--") and name in single):
+            if token not in takes_value:
+                continue
+            name, value = token, next(words, "")
+            if name not in single:
+                continue  # the value of an option that may be repeated
+        param = single[name].name
+        if param in seen and seen[param][1] != value:
+            first, before = seen[param]
+            exc = UsageError(
+                f"{first} is given twice, {before!r} and {value!r}: it reads one file, and "
+                "only the last would be read",
+                ctx=ctx,
+            )
+            exc.segchain_hint = f"give {first} once"  # type: ignore[attr-defined]
+            raise exc
+        seen[param] = (name, value)
 
 
 def _value_options(command: Any) -> set[str]:

@@ -337,7 +337,12 @@ def handle_errors(func: F) -> F:
 
 
 def _note(message: str) -> None:
-    """A note of the I/O module (``tableio.note``), as the command's Reporter says notes."""
+    """A note of the I/O module (``tableio.note``), as the command's Reporter says notes; a
+    table whose path came from the config named by its key, as its errors are (``--sites
+    s.csv: decimal comma in: ...`` named an option never given)."""
+    from segchain.config import name_sources
+
+    message = name_sources(message)
     if _ACTIVE:
         _ACTIVE[0].info(message)
     else:
