@@ -961,11 +961,12 @@ def remember_overflows(df: pl.DataFrame, written: Mapping[str, Sequence[tuple[in
                 found.setdefault(column, []).append(({**shown, "row": str(row + 1)}, text))
 
 
-def _as_written(
-    column: str, key_names: Sequence[str], key: str, value: float, *, alike: int
+def as_written(
+    column: str, key_names: Sequence[str], key: str, value: float, *, alike: int, why: str = ""
 ) -> str:
     """``value`` as a message shows it: an infinity that its file writes as a number beyond a
-    double's range (``1e400``), as written; any other value as Python writes it. The row is
+    double's range (``1e400``), as written (and ``why``: by default in parentheses after it);
+    any other value as Python writes it. The row is
     found by its ids; a stage that names it by an id of its own (a forecast's unique_id made
     from its sku) finds none, and then the one text its column's such values are written with
     is shown, where every value so infinite in the table (``alike``) is one of them."""
@@ -985,7 +986,7 @@ def _as_written(
         found = [entries[0][1]]
     if not found:
         return f"{value}"
-    return f"{found[0]} (too large to be read as a number: beyond 1.8e308)"
+    return found[0] + (why or " (too large to be read as a number: beyond 1.8e308)")
 
 
 def number_problems(
@@ -1017,7 +1018,7 @@ def number_problems(
             sign: int((df.get_column(col) == sign * float("inf")).sum()) for sign in (1, -1)
         }
         shown = [
-            f"{_as_written(col, named, k, v, alike=infinite[-1 if v < 0 else 1])} for {label} {k!r}"
+            f"{as_written(col, named, k, v, alike=infinite[-1 if v < 0 else 1])} for {label} {k!r}"
             for k, v, _ in bad.head(5).iter_rows()
         ]
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""

@@ -82,7 +82,8 @@ SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
         (
             # A customer twice is refused on its own, before these (test_hostile_s30).
             "customer_id,segment,quantity,lat,lon\nA,X,10,52,13\nB,X,abc,95,13\n",
-            "CUSTOMERS c.csv: quantity is blank or not a number for customer_id 'B'; lat outside "
+            "CUSTOMERS c.csv: quantity is blank or not a number for customer_id 'B' ('abc'); lat "
+            "outside "
             "[-90, 90] for customer_id 'B' (are lat and lon swapped?)",
             "give each customer one row with a customer_id, a quantity that is a number up to "
             "1e15, and lat within [-90, 90], lon within [-180, 180] (segchain segment writes "

@@ -349,3 +349,27 @@ def test_other_options_given_twice_keep_the_last_as_before(cli, tmp_path: Path) 
     )
     result = cli("validate", "o.csv", "--map", "order_id=Order", "--map", "sku=Item", "-o", "v.csv")
     assert result.exit_code == 0, result.stderr
+
+
+# ---- 6. a customer's demand that is no number is shown ----------------------------------------
+# network named the customer only ('quantity is blank or not a number for customer_id 'C1''): a
+# 1e400, an 'abc' and a blank read alike, and the value had to be found by eye.
+
+
+def test_a_customer_demand_that_is_no_number_is_shown_as_written(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,1e400\nC2,B,48.9,2.4,5\n"
+    )
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,fixed_cost\nS1,50,8,100\n")
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "CUSTOMERS seg.csv: quantity is blank or not a number for customer_id 'C1' (1e400, too "
+        "large to be read as a number)"
+    ) in result.stderr, result.stderr
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,abc\nC2,B,48.9,2.4,\n"
+    )
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "for customer_id 'C1' ('abc'), 'C2' (blank)" in result.stderr, result.stderr

@@ -15,6 +15,7 @@ from segchain.schema import (
     LANES_OPTION,
     MAX_VALUE,
     SITES_OPTION,
+    as_written,
     blank_ids,
     blank_problems,
     duplicate_customers,
@@ -82,11 +83,31 @@ def prepare_customers(
     dup = duplicate_customers(df)
     if dup is not None:
         problems.append(dup)
-    bad_demand = df.filter(pl.col("demand").is_null() | ~pl.col("demand").is_finite())
+    wrong = df.select(pl.col("demand").is_null() | ~pl.col("demand").is_finite()).to_series()
+    bad_demand = df.filter(wrong)
     if bad_demand.height:
+        # Each value as written: 'abc', a blank, or 1e400 (read as infinity), not only its id.
+        given = customers.get_column(demand_col).filter(wrong)
+        shown = []
+        for cid, value in zip(bad_demand["customer_id"].head(5), given.head(5), strict=True):
+            if value is None or (isinstance(value, str) and not value.strip()):
+                text = "blank"
+            elif isinstance(value, float):
+                alike = int((df.get_column("demand") == value).sum()) if math.isinf(value) else 0
+                text = as_written(
+                    demand_col,
+                    ["customer_id"],
+                    str(cid),
+                    value,
+                    alike=alike,
+                    why=", too large to be read as a number",
+                )
+            else:
+                text = repr(str(value))
+            shown.append(f"{cid!r} ({text})")
+        more = f" (and {bad_demand.height - 5:,} more)" if bad_demand.height > 5 else ""
         problems.append(
-            f"{demand_col} is blank or not a number for customer_id "
-            f"{examples(bad_demand['customer_id'])}"
+            f"{demand_col} is blank or not a number for customer_id {', '.join(shown)}{more}"
         )
     # Past 1e15, as for every number segchain reads, HiGHS cannot weigh the lanes against the
     # other customers' (a demand of 1e20 beside 10 and 5 failed with "status 15 unknown").
