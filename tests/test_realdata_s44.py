@@ -329,7 +329,7 @@ def test_dotted_dates_are_read_day_first_as_before(cli, tmp_path: Path, option: 
     assert dates == [dt.date(2024, 3, 25), dt.date(2024, 3, 1), dt.date(2024, 1, 4)], result.stderr
 
 
-# ---- stock: 'none of them held', not '0 of them held' ------------------------------------
+# ---- stock: 'none of them short', not '0 of them short' ----------------------------------
 # The Complete Journey by product category: '8 slow or lumpy stocking points took their level
 # from the bootstrap of their order history (...); 0 of them held at that largest demand'.
 
@@ -343,8 +343,8 @@ def test_stock_says_none_of_the_bootstrapped_points_is_held_at_the_history_s_lar
     # The forecast follows the 40 weeks of history, as forecast's output does.
     weeks = [monday + dt.timedelta(weeks=40 + i) for i in range(4)]
     # A tiny, over-dispersed forecast (the fit asks for far more than the history shows) of two
-    # skus that sold 2 every other week and 40 once: the bootstrap's level at a 0.6 target is
-    # well below the largest two-week demand, 42, so neither is held there.
+    # skus that sold 2 every other week and 40 once: the bootstrap meets a 0.6 target well
+    # below the largest two-week demand, 42, where both are held, so neither is short.
     forecast = pl.concat(
         [
             pl.DataFrame({"sku": s, "ds": weeks, "forecast": 0.05, "error_sd": 40.0})
@@ -367,7 +367,7 @@ def test_stock_says_none_of_the_bootstrapped_points_is_held_at_the_history_s_lar
     assert result.policy["demand_model"].to_list() == ["bootstrap", "bootstrap"]
     assert not result.policy["capped"].any()
     (note,) = [n for n in result.notes if n.startswith("2 slow or lumpy")]
-    assert note.endswith("; none of them held at that largest demand"), note
+    assert note.endswith("; none of them short of their target there"), note
 
 
 def test_a_stray_dotted_date_that_can_only_be_month_first_does_not_turn_the_column(

@@ -257,8 +257,9 @@ def test_the_plans_stock_and_the_replays_are_named_and_one_sentence_says_why_the
     )
     assert table.note.startswith(
         "inventory_value: the mean stock on hand each plan expects in the long run on the "
-        "forecast's demand (planned, not replayed; at a stocking point whose level comes from the "
-        "bootstrap of its order history, on that history's demand)"
+        "forecast's demand (planned, not replayed; at a stocking point held at its order "
+        "history's largest demand, on the bootstrap of that history, raised to the forecast's "
+        "level where it was lower)"
     )
 
 
@@ -269,14 +270,16 @@ def test_the_plans_stock_and_the_replays_are_named_and_one_sentence_says_why_the
         (
             ["bootstrap", "fit", "bootstrap"],
             "+25.0% (the headline Segmented vs uniform, planned); at 2 of the segmented plan's 3 "
-            "stocking points, 170 of its 1,500 in value, those whose level comes from the "
-            "bootstrap of their order history, on that history's demand instead. Held out:",
+            "stocking points, 170 of its 1,500 in value, those held at their order history's "
+            "largest demand, on the bootstrap of that history instead (raised to the forecast's "
+            "level where it was lower). Held out:",
         ),
         (
             ["fit", "bootstrap", "fit"],
             "+25.0% (the headline Segmented vs uniform, planned); at 1 of the segmented plan's 3 "
-            "stocking points, 30.00 of its 1,500 in value, one whose level comes from the "
-            "bootstrap of its order history, on that history's demand instead. Held out:",
+            "stocking points, 30.00 of its 1,500 in value, one held at its order history's "
+            "largest demand, on the bootstrap of that history instead (raised to the forecast's "
+            "level where it was lower). Held out:",
         ),
     ],
 )

@@ -12,7 +12,7 @@ from heldout import sq_nightly
 from scipy import stats
 
 from segchain.stock import stock
-from segchain.stock.bootstrap import demand_history, draw_interval, histories
+from segchain.stock.bootstrap import demand_history, draw_interval, histories, level_to
 
 MONDAY = date(2024, 1, 1)
 # The forecast's weeks follow the order history's (weeks 0-11), as forecast's output does: stock
@@ -221,9 +221,10 @@ def test_bootstrapped_level_never_exceeds_the_historys_largest_demand():
     # One point is "it", not "1 ... took their level ...; 1 of them held" (found on a
     # 10-product run of The Complete Journey).
     assert note == (
-        "1 slow or lumpy stocking point took its level from the bootstrap of its order history "
-        "(its fitted level exceeded the largest demand its history shows over a protection "
-        "interval), and is held at that largest demand"
+        "1 slow or lumpy stocking point is held at the largest demand its order history shows "
+        "over a protection interval, brought to the forecast's level (its fitted level exceeded "
+        "it), with the expected service of the bootstrap of that history, and is short of its "
+        "target there"
     )
 
 
@@ -583,3 +584,80 @@ def test_a_plan_is_the_same_with_or_without_an_unrelated_sku_in_the_forecast():
     less = stock(fc.filter(pl.col("sku") != "S0"), orders=o).policy
     assert less.height == len(skus) - 1
     assert less.equals(full.filter(pl.col("sku") != "S0"))
+
+
+# --- the demand model is chosen from the history, not the target ------------------------------
+
+
+def growing(mu: float, sd: float) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """An item that sold 1-3 units in 4 weeks of 10 for 40 weeks, once 30 at a time (1.55 a
+    week), forecast at ``mu`` a week: orders and forecast."""
+    y = [2.0, 0, 0, 3.0, 0, 1.0, 0, 0, 2.0, 0] * 4
+    y[17] = 30.0
+    o = orders([("A", w, q) for w, q in enumerate(y) if q > 0])
+    fc = pl.DataFrame(
+        {"sku": "A", "ds": [MONDAY + timedelta(weeks=40 + i) for i in range(4)], "forecast": mu}
+    ).with_columns(error_sd=pl.lit(sd))
+    return o, fc
+
+
+@pytest.mark.parametrize("measure", ["fill-rate", "csl"])
+@pytest.mark.parametrize(("mu", "sd"), [(4.0, 4.0), (6.0, 5.0), (8.0, 6.0)])
+def test_a_higher_target_never_gets_a_lower_level(measure: str, mu: float, sd: float):
+    # Judged at the point's own target, the fit was kept while its level stayed within the
+    # history's largest demand over an interval and the bootstrap took over above it: at 8 a
+    # week, (R, S) weekly, 31 units for 0.90 and 29 for 0.95.
+    o, fc = growing(mu, sd)
+    items = pl.DataFrame({"sku": ["A"], "lead_time_days": [7.0]})
+    levels = []
+    for target in (0.8, 0.9, 0.95, 0.97, 0.99, 0.995):
+        p = stock(
+            fc,
+            orders=o,
+            items=items,
+            review_days=7,
+            policy_type="RS",
+            service_level=target,
+            service_measure=measure,
+        ).policy
+        levels.append(p["reorder_point"].item())
+    assert levels == sorted(levels), levels
+
+
+def test_a_growing_items_plausible_fit_is_kept():
+    # 8 a week, 16 over the interval, against a history of 1.55 a week whose largest two weeks
+    # held 32 units: the fit's level for 0.99 (52) is below that history brought up to the
+    # forecast (every week selling, sizes x 2.1: 67 units), so the fit plans it at every
+    # target, above the history's own largest demand where the target asks for it.
+    o, fc = growing(8.0, 6.0)
+    items = pl.DataFrame({"sku": ["A"], "lead_time_days": [7.0]})
+    p = stock(fc, orders=o, items=items, review_days=7, policy_type="RS", service_level=0.99).policy
+    assert p["demand_model"].item() == "fit"
+    assert p["history_max"].item() == 32.0
+    assert p["reorder_point"].item() > 32.0
+
+
+def jittered_cdf(x: float, k: int) -> float:
+    """P(1 + trunc(x + z sqrt(x)) <= k) for k >= x >= 1: x + z sqrt(x) < k."""
+    return float(stats.norm.cdf((k - x) / math.sqrt(x)))
+
+
+def test_the_bootstrap_is_brought_up_to_its_forecast_first_by_how_often_it_sells():
+    # The alternating history (2 every other period: half the periods sell, 1 a period).
+    h = histories(alternating(), pl.DataFrame({"sku": ["A"]}), ["sku"])
+    one = np.array([1.0])
+    # At 1.5 a period, three periods in four sell at the history's sizes.
+    lv = level_to(h, np.array([0]), np.array([1.5]))
+    d = draw_interval(h, np.array([0]), one, np.random.default_rng(0), 40_000, lv)[0]
+    assert (d > 0).mean() == pytest.approx(0.75, abs=0.01)
+    size_mean = sum(k * jittered_two_pmf(k) for k in range(1, 60))
+    assert d[d > 0].mean() == pytest.approx(size_mean, rel=0.02)
+    # At 3 a period, every period sells, and the sizes grow by 1.5 to 3 (jittered).
+    lv = level_to(h, np.array([0]), np.array([3.0]))
+    d = draw_interval(h, np.array([0]), one, np.random.default_rng(0), 40_000, lv)[0]
+    assert (d > 0).all()
+    for k in (3, 4, 5, 6):
+        assert (d <= k).mean() == pytest.approx(jittered_cdf(3.0, k), abs=0.01)
+    # Below the history's mean, the history is left as it is.
+    lv = level_to(h, np.array([0]), np.array([0.2]))
+    assert lv.add[0] == 0.0 and lv.size[0] == 1.0

@@ -14,7 +14,9 @@ empirical alternative resamples the item's own history:
    ``1 + int(x + z*sqrt(x))``, z standard normal, the drawn x itself when that is not positive;
 4. demand over an interval of ``T`` periods is the sum over ``floor(T)`` periods plus the next
    period's demand, whole, with probability ``T - floor(T)`` (a slow item's non-zero period is
-   mostly one order, which arrives on one day, whole).
+   mostly one order, which arrives on one day, whole);
+5. a history whose mean per period is below the forecast's is brought up to it (``level_to``):
+   the forecast sets the level, the history the shape.
 
 The draws are seeded, each point's from a stream of its own (``point_streams``, from its keys):
 the same history and seed give the same levels, whichever other points are planned beside it.
@@ -285,9 +287,44 @@ def draw_interval(
     length: np.ndarray,
     rng: np.random.Generator | RowStreams,
     draws: int,
+    level: Level | None = None,
 ) -> np.ndarray:
     """Demand over ``length`` periods (real) for each of ``rows``: (rows, draws) integers."""
-    return draw_intervals(h, rows, [length], rng, draws)[0]
+    return draw_intervals(h, rows, [length], rng, draws, level)[0]
+
+
+@dataclass(frozen=True)
+class Level:
+    """How the draws of each row are brought up to its forecast's mean (``level_to``): a period
+    the chain leaves empty sells with probability ``add``, and every size is multiplied by
+    ``size``."""
+
+    add: np.ndarray
+    size: np.ndarray
+
+    def take(self, rows: np.ndarray) -> Level:
+        return Level(add=self.add[rows], size=self.size[rows])
+
+
+def level_to(h: Histories, rows: np.ndarray, mu: np.ndarray) -> Level:
+    """The forecast sets the level, the history the shape: the draws of each row whose history's
+    mean per period is below ``mu`` are brought up to it, by how often it sells first (up to
+    every period), then by how much (an order's size is a habit of the item and its buyers, how
+    often it is ordered follows the business). The bootstrap had kept the history's own level:
+    on Superstore by sub-category from 2022-10-10, bootstrapped (R, S) points averaged 44-90 %
+    of their forecast over the history since their first sale, and their plans delivered
+    84.1 % where they expected 99.0 % on the forecast's demand.
+
+    A history above its forecast is left as it is: thinned to a tiny forecast, few draws keep
+    any demand, and a tiny point's expected fill rate varied by 0.038 from one seed to the next
+    (0.0049 unthinned); planned on the history, a falling item errs on the side of service."""
+    share = h.start[rows]
+    mean = np.array([float(h.values[i].mean()) if h.values[i].size else 0.0 for i in rows])
+    ratio = np.divide(mu, mean, out=np.ones(rows.size), where=mean > 0)
+    want = share * np.maximum(ratio, 1.0)  # the share of periods selling at the history's sizes
+    busy = np.minimum(want, 1.0)
+    add = np.divide(busy - share, 1.0 - share, out=np.zeros(rows.size), where=share < 1.0)
+    return Level(add=np.clip(add, 0.0, 1.0), size=np.maximum(want, 1.0))
 
 
 def draw_intervals(
@@ -296,6 +333,7 @@ def draw_intervals(
     lengths: list[np.ndarray],
     rng: np.random.Generator | RowStreams,
     draws: int,
+    level: Level | None = None,
 ) -> list[np.ndarray]:
     """Demand over each of ``lengths`` (periods, real) from the start of one drawn path per
     draw: the intervals share their periods, so a longer one holds at least a shorter one's
@@ -320,9 +358,13 @@ def draw_intervals(
             state = np.where(state, u < p11, u < p01)
         pick = offset + np.minimum((rng.random((m, draws)) * count).astype(np.int64), count - 1)
         x = h.sizes[np.minimum(pick, max(h.sizes.size - 1, 0))] if h.sizes.size else 0.0
+        sells = state
+        if level is not None:
+            x = x * level.size[:, None]
+            sells = state | (rng.random((m, draws)) < level.add[:, None])
         x = np.rint(x)  # whole units (a size under half a unit counts as 0, jittered to 1)
         jitter = 1.0 + np.trunc(x + rng.standard_normal((m, draws)) * np.sqrt(x))
-        demand = np.where(state, np.where(jitter > 0, jitter, x), 0.0)
+        demand = np.where(sells, np.where(jitter > 0, jitter, x), 0.0)
         # A fraction of a period holds the whole period's demand with that probability (a
         # slow item's non-zero period is mostly one order, on one day); one draw decides for
         # every interval, so the intervals stay nested.
@@ -366,6 +408,8 @@ def bootstrap_levels(
     q: np.ndarray,
     cap: np.ndarray,
     seed: int,
+    level: Level | None = None,
+    hold: bool = False,
 ) -> Levels:
     """The smallest integer level meeting each row's target on its bootstrap distribution.
 
@@ -375,7 +419,9 @@ def bootstrap_levels(
     The fill rate is against the bootstrap's mean demand per review; the (s, Q) CSL counts the
     undershoot from the review's draws, as for fitted distributions (``levels.pmf_levels``).
     No level exceeds ``cap`` (the history's largest demand over the interval): where the target
-    asks for more, the level is the cap and the expected service is what it gives.
+    asks for more, the level is the cap and the expected service is what it gives. ``hold``:
+    every level is the cap (``capped`` where the target asks for more), with its service.
+    ``level``: the draws brought to each row's forecast (``level_to``).
     Mean on hand: level - mean demand over the interval + half a cycle + mean backorders (the
     mean of E[(D - y)^+] over the lead time and the interval, y = S, or uniform on (s, s + Q]).
     """
@@ -397,8 +443,9 @@ def bootstrap_levels(
         # review's apart (how many numbers the paths take depends on the chunk's longest one).
         paths = RowStreams(seed, h.streams[r], purpose=0)
         reviews = RowStreams(seed, h.streams[r], purpose=1)
-        d_l, d_t = draw_intervals(h, r, [lead[part], lead[part] + review[part]], paths, DRAWS)
-        d_r = draw_interval(h, r, review[part], reviews, DRAWS)
+        lv = None if level is None else level.take(part)
+        d_l, d_t = draw_intervals(h, r, [lead[part], lead[part] + review[part]], paths, DRAWS, lv)
+        d_r = draw_interval(h, r, review[part], reviews, DRAWS, lv)
         top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
         w = int(math.ceil((top + (0 if periodic else qi[part].max()) + 2) / 32.0) * 32)
         pmf_t, pmf_l, pmf_r = (empirical_pmf(d, w) for d in (d_t, d_l, d_r))
@@ -424,7 +471,7 @@ def bootstrap_levels(
             lev = np.where(found, lev, w - 1.0)
             top_level = np.floor(cap[part][sel] + 1e-9)
             out.capped[part[sel]] = lev > top_level
-            lev = np.minimum(lev, top_level)
+            lev = top_level if hold else np.minimum(lev, top_level)
             csl, short = pmf_service(
                 not periodic,
                 lev,

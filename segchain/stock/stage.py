@@ -382,13 +382,15 @@ def stock(
     held = int((policy.get_column("capped") & (model == "bootstrap")).sum())
     if booted:
         notes.append(
-            f"{plural(booted, 'slow or lumpy stocking point')} took {_its(booted)} level from the "
-            f"bootstrap of {_its(booted)} order history ({_its(booted)} fitted level exceeded the "
-            f"largest demand {_its(booted)} history shows over a protection interval)"
+            f"{plural(booted, 'slow or lumpy stocking point')} "
+            f"{'is' if booted == 1 else 'are'} held at the largest demand {_its(booted)} order "
+            f"history shows over a protection interval, brought to the forecast's level "
+            f"({_its(booted)} fitted level exceeded it), with the expected service of the "
+            f"bootstrap of that history"
             + (
-                f"; {count(held) if held else 'none'} of them held at that largest demand"
+                f"; {count(held) if held else 'none'} of them short of {_its(booted)} target there"
                 if booted > 1
-                else f", and {'is' if held else 'is not'} held at that largest demand"
+                else f", and {'is' if held else 'is not'} short of its target there"
             )
         )
     capped = int((policy.get_column("capped") & (model == "fit")).sum())

@@ -73,8 +73,9 @@ COMPARISON_COLUMNS = (
 COMPARISON_LABEL = "Segmented vs uniform, planned"
 COMPARISON_NOTE = (
     "inventory_value: the mean stock on hand each plan expects in the long run on the "
-    "forecast's demand (planned, not replayed; at a stocking point whose level comes from the "
-    "bootstrap of its order history, on that history's demand), valued as the section's "
+    "forecast's demand (planned, not replayed; at a stocking point held at its order history's "
+    "largest demand, on the bootstrap of that history, raised to the forecast's level where it "
+    "was lower), valued as the section's "
     "inventory value; fill_rate: the fill rate each plan expects."
 )
 TOP_POINT_COLUMNS = (
@@ -343,9 +344,10 @@ def two_measures_note(
     +30.0 % (61,127 against 47,035), held out +6.5 % (44,860 against 42,130): the page gave the
     two side by side without saying what either was, two contradicting 'extra stock' figures.
 
-    ``policy``: the segmented plan's points; those whose level comes from the bootstrap of their
-    order history (``demand_model`` bootstrap) expect their stock on that history's demand, not
-    the forecast's (``bootstrap.bootstrap_levels``), and are named with their planned value.
+    ``policy``: the segmented plan's points; those held at their order history's largest demand
+    (``demand_model`` bootstrap) expect their stock on the bootstrap of that history, raised to
+    the forecast's level where it was lower (``bootstrap.level_to``), not on the forecast's, and
+    are named with their planned value.
     Measured (docs/measurements.md, *Planned stock and replayed stock*, 2026-12-05): that is
     where the two figures part. On the run above at eed1b24 (planned +28.1 %, 60,181 / 46,974;
     replayed +4.6 %, 44,033 / 42,095), both plans simulated at length on the forecast's own
@@ -391,8 +393,9 @@ def two_measures_note(
         )
         history = (
             f"; at {count(n)} of the segmented plan's {plural(points, 'stocking point')}{held}, "
-            f"{agree(n, 'one', 'those')} whose level comes from the bootstrap of "
-            f"{agree(n, 'its', 'their')} order history, on that history's demand instead"
+            f"{agree(n, 'one', 'those')} held at {agree(n, 'its', 'their')} order history's "
+            "largest demand, on the bootstrap of that history instead (raised to the forecast's "
+            "level where it was lower)"
         )
         where = (
             f" on the forecast's demand or, at {agree(n, 'that point', 'those points')}, on "
