@@ -962,31 +962,33 @@ def remember_overflows(df: pl.DataFrame, written: Mapping[str, Sequence[tuple[in
 
 
 def as_written(
-    column: str, key_names: Sequence[str], key: str, value: float, *, alike: int, why: str = ""
+    column: str, key_names: Sequence[str], key: str, value: float, *, why: str = ""
 ) -> str:
     """``value`` as a message shows it: an infinity that its file writes as a number beyond a
     double's range (``1e400``), as written (and ``why``: by default in parentheses after it);
-    any other value as Python writes it. The row is
-    found by its ids; a stage that names it by an id of its own (a forecast's unique_id made
-    from its sku) finds none, and then the one text its column's such values are written with
-    is shown, where every value so infinite in the table (``alike``) is one of them."""
-    entries = [
-        (ids, text)
-        for ids, text in (_OVERFLOWS.get() or {}).get(column, [])
-        if text.startswith("-") == (value < 0)
-    ]
-    if value != value or abs(value) != float("inf") or not entries:
+    any other value as Python writes it. The row is found by its ids (``key_names``, ``key``:
+    ``sku@site``, ``'A@DC1'``); a stage that names it by an id of its own as well (a forecast's
+    unique_id, made from its sku) is matched on the ids the file has (its ``ds``), when those
+    name one text. A table that has none of the ids (another table's column of that name) is
+    never matched."""
+    if value != value or abs(value) != float("inf"):
         return f"{value}"
-    found = [
-        text
-        for ids, text in entries
-        if all(k in ids for k in key_names) and "@".join(ids[k] for k in key_names) == key
-    ]
-    if not found and len(entries) == alike and len({text for _, text in entries}) == 1:
-        found = [entries[0][1]]
-    if not found:
+    parts = key.split("@")
+    # An id holding '@' (a customer's e-mail address) leaves only the whole key to compare.
+    wanted = dict(zip(key_names, parts, strict=True)) if len(parts) == len(key_names) else {}
+    exact, partial = [], set()
+    for ids, text in (_OVERFLOWS.get() or {}).get(column, []):
+        if text.startswith("-") != (value < 0):
+            continue
+        held = [k for k in key_names if k in ids]
+        if len(held) == len(key_names) and "@".join(ids[k] for k in held) == key:
+            exact.append(text)
+        elif held and len(held) < len(key_names) and all(ids[k] == wanted.get(k) for k in held):
+            partial.add(text)
+    found = exact[0] if exact else partial.pop() if len(partial) == 1 else None
+    if found is None:
         return f"{value}"
-    return found[0] + (why or " (too large to be read as a number: beyond 1.8e308)")
+    return found + (why or " (too large to be read as a number: beyond 1.8e308)")
 
 
 def number_problems(
@@ -1014,11 +1016,8 @@ def number_problems(
         if not bad.height:
             continue
         named = label.split("@")
-        infinite = {
-            sign: int((df.get_column(col) == sign * float("inf")).sum()) for sign in (1, -1)
-        }
         shown = [
-            f"{as_written(col, named, k, v, alike=infinite[-1 if v < 0 else 1])} for {label} {k!r}"
+            f"{as_written(col, named, k, v)} for {label} {k!r}"
             for k, v, _ in bad.head(5).iter_rows()
         ]
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""

@@ -373,3 +373,22 @@ def test_a_customer_demand_that_is_no_number_is_shown_as_written(cli, tmp_path: 
     result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv")
     assert result.exit_code == 1, result.stderr
     assert "for customer_id 'C1' ('abc'), 'C2' (blank)" in result.stderr, result.stderr
+
+
+def test_an_overflow_of_one_table_is_not_shown_for_another_tables_inf() -> None:
+    # Two tables of one command may share a column's name (CUSTOMERS' and --sites' lat): a
+    # 1e400 remembered for one is no text of the other's literal inf, whose ids it does not have.
+    from segchain.schema import number_problems, overflows_read, remember_overflows
+
+    items = pl.DataFrame({"sku": ["A"], "unit_cost": [float("inf")]})
+    lanes = pl.DataFrame({"site_id": ["S1"], "customer_id": ["C1"], "unit_cost": [float("inf")]})
+    with overflows_read():
+        remember_overflows(items, {"unit_cost": [(0, "1e400")]})
+        said = number_problems(lanes, {"unit_cost": ">= 0"}, keys=["site_id", "customer_id"])
+        assert said == [
+            "unit_cost must be a finite number >= 0, got inf for site_id@customer_id 'S1@C1'"
+        ]
+        said = number_problems(items, {"unit_cost": ">= 0"}, keys=["sku"])
+        assert said == [
+            f"unit_cost must be a finite number >= 0, got 1e400 {TOO_LARGE} for sku 'A'"
+        ]

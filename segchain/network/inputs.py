@@ -93,13 +93,11 @@ def prepare_customers(
             if value is None or (isinstance(value, str) and not value.strip()):
                 text = "blank"
             elif isinstance(value, float):
-                alike = int((df.get_column("demand") == value).sum()) if math.isinf(value) else 0
                 text = as_written(
                     demand_col,
                     ["customer_id"],
                     str(cid),
                     value,
-                    alike=alike,
                     why=", too large to be read as a number",
                 )
             else:
