@@ -164,3 +164,24 @@ def test_a_point_with_one_segments_bound_empty_has_none() -> None:
     caps = level_caps(pl.DataFrame(rows), ["sku"])
     assert caps is not None
     assert caps.to_dicts() == [{"sku": "A", "level_cap": None}]
+
+
+def test_stderr_says_which_bound_capped_each_tiny_point():
+    # Two tiny, over-dispersed skus, one with a forecast-hi-95 of 3 units a period and one
+    # whose bound is empty: one capped at the forecast's bound, the other at its error_sd's
+    # (the note had called both "one period's upper forecast bound").
+    rows = [
+        {"sku": "A", "forecast": 4e-7, "error_sd": 0.1, "forecast-hi-95": 3.0},
+        {"sku": "B", "forecast": 4e-7, "error_sd": 0.1, "forecast-hi-95": None},
+    ]
+    result = stock(forecast(rows), service_level=0.95, service_measure="fill-rate")
+    assert result.policy["capped"].to_list() == [True, True]
+    notes = [n for n in result.notes if "protection interval capped at" in n]
+    assert notes == [
+        "1 stocking point with under 1 unit of expected demand over its protection interval "
+        "capped at one period's upper forecast bound (its forecast-hi-* column)",
+        "1 stocking point with under 1 unit of expected demand over its protection interval "
+        "capped at one period's bound read from its error_sd (the forecast gives no "
+        "forecast-hi-* bound there): the forecast plus error_sd times the root of ten years of "
+        "periods",
+    ]

@@ -196,7 +196,7 @@ def segment_shortfalls(
             continue
         capped = (
             f"{count(r['points'])} of its stocking points {agree(r['points'], 'is', 'are')} "
-            "capped (a tiny series at one period's upper forecast bound, or a bootstrapped one at "
+            "capped (a tiny series at one period's upper bound, or a bootstrapped one at "
             f"its history's largest demand): {agree(r['points'], 'it carries', 'they carry')} "
             f"{r['share']:.2%} of its demand at {r['capped']:.1%}"
         )

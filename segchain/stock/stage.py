@@ -393,13 +393,7 @@ def stock(
                 else f", and {'is' if held else 'is not'} short of its target there"
             )
         )
-    capped = int((policy.get_column("capped") & (model == "fit")).sum())
-    if capped:
-        notes.append(
-            f"{plural(capped, 'stocking point')} with under {TINY_UNITS:g} unit of expected "
-            "demand over "
-            "their protection interval capped at one period's upper forecast bound"
-        )
+    notes += _tiny_capped_notes(policy, points, keys)
     if orders is None:
         notes += _fitted_alone_note(policy)
     seg_table = segment_table(series, policy, keys, service=service)
@@ -687,6 +681,42 @@ def _compute_per_measure(
         .sort("_order")
         .drop("_order")
     )
+
+
+def _tiny_capped_notes(policy: pl.DataFrame, points: pl.DataFrame, keys: list[str]) -> list[str]:
+    """How many tiny points were capped, and at which bound: the forecast's ``forecast-hi-*``
+    column, or, where the forecast gives none, the bound read from its ``error_sd``
+    (``inputs.error_bound``). One note said "upper forecast bound" of both, and of a forecast
+    without interval columns too."""
+    fitted = policy.get_column("capped") & (policy.get_column("demand_model") == "fit")
+    if not fitted.any():
+        return []
+    capped = policy.filter(fitted).select(keys)
+    given = (
+        capped.join(points.select(*keys, "level_cap"), on=keys, how="left")
+        .get_column("level_cap")
+        .is_not_null()
+        .sum()
+        if "level_cap" in points.columns
+        else 0
+    )
+    tiny = f"with under {TINY_UNITS:g} unit of expected demand over"
+    out = []
+    for n, bound in (
+        (given, "one period's upper forecast bound ({own} forecast-hi-* column)"),
+        (
+            capped.height - given,
+            "one period's bound read from {own} error_sd (the forecast gives no forecast-hi-* "
+            "bound there): the forecast plus error_sd times the root of ten years of periods",
+        ),
+    ):
+        if n:
+            own = "its" if n == 1 else "their"
+            out.append(
+                f"{plural(n, 'stocking point')} {tiny} {own} protection interval capped at "
+                + bound.format(own=own)
+            )
+    return out
 
 
 def _larger_level(variants: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
