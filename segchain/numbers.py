@@ -18,9 +18,12 @@ import polars as pl
 # Evidence that cannot be read the other way: a fraction that is not three digits long. The
 # whole part may be grouped by spaces or apostrophes as well (1 234,50 in French, 1'234.50 in
 # Swiss exports), which the parse removes (``_number_text``): counted as evidence too, or a
-# column of such values alone is decided by the file's default and every value rejected.
-_COMMA_SURE = r"^[+-]?[\d.\s'’]*,(\d{1,2}|\d{4,})$"
-_DOT_SURE = r"^[+-]?[\d,\s'’]*\.(\d{1,2}|\d{4,})$"
+# column of such values alone is decided by the file's default and every value rejected. So is
+# a separator after a whole part that is none or starts with 0 (0.250, -0.250, .250): a
+# thousands-grouped number never starts with a 0 group, so such a value is a decimal whatever
+# its fraction's length (a ';' table's 0.250 was read as 250).
+_COMMA_SURE = r"^[+-]?([\d.\s'’]*,(\d{1,2}|\d{4,})|(0\d*)?,\d+)$"
+_DOT_SURE = r"^[+-]?([\d,\s'’]*\.(\d{1,2}|\d{4,})|(0\d*)?\.\d+)$"
 
 
 def sure_counts(
@@ -133,8 +136,9 @@ CODE_AROUND = f"{_CODE_BEFORE}|{_CODE_AFTER}"
 in the Unicode locale data (programs formatting with it write it), and of typeset text."""
 # Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
 # 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
-_POINT_GROUPED = r"^[+-]?\d{1,3}(,\d{2,3})*,\d{3}(\.\d*)?$"
-_COMMA_GROUPED = r"^[+-]?\d{1,3}(\.\d{3})+(,\d*)?$"
+# A first group is never 0 (0,250 is no 250 but a decimal written the other way: rejected).
+_POINT_GROUPED = r"^[+-]?[1-9]\d{0,2}(,\d{2,3})*,\d{3}(\.\d*)?$"
+_COMMA_GROUPED = r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d*)?$"
 
 
 def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:

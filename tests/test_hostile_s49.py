@@ -1,0 +1,124 @@
+"""Hostile-user findings of session 49, about how numbers, side tables and coordinates are read:
+each test fails on the code before its fix (guards of a behaviour kept as it was say so).
+
+Known answers are the numbers the tests write into the files themselves (``0.250`` is a quarter,
+``1 234,50`` is 1234.5), or what a plan must be for them (10 units at 0.25 a unit cost 2.5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+FORECAST = "sku,ds,forecast,error_sd\nA,2025-01-06,3,1\nA,2025-01-13,3,1\nB,2025-01-06,3,1\n"
+SEGMENTS = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,48.9,2.4,5\n"
+
+
+def _refused(result, tmp_path: Path) -> None:
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+# ---- 1. a separator after a whole part of 0 is a decimal, never a thousands group ----------------
+# A ';' table's 0.250 (or a ',' table's "0,250") was read as 250: the other values of the column
+# (1.500) fit a thousands group too, and nothing else in the file showed the separator.
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "values", "expected"),
+    [
+        (";", ["0.250", "1.500", "0.125"], [0.25, 1.5, 0.125]),
+        (";", ["-0.250", "1.500", ".125"], [-0.25, 1.5, 0.125]),
+        (",", ['"0,250"', '"1,500"', '"0,125"'], [0.25, 1.5, 0.125]),
+        (",", ['"-0,250"', '"1,500"', '",125"'], [-0.25, 1.5, 0.125]),
+    ],
+)
+def test_orders_quantity_with_a_zero_whole_part_reads_as_a_decimal(
+    cli, tmp_path: Path, delimiter: str, values: list[str], expected: list[float]
+) -> None:
+    d = delimiter
+    lines = [d.join(["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"])]
+    for i, v in enumerate(values, 1):
+        lines.append(d.join([str(i), f"2024-01-0{i}", "C1", "A", v, "12"]))
+    (tmp_path / "orders.csv").write_text("\n".join(lines) + "\n")
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--returns", "keep")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["quantity"].to_list() == expected
+    assert out["amount"].to_list() == [12 * q for q in expected]
+
+
+def test_orders_zero_whole_part_among_decimal_commas_is_rejected_not_read_as_thousands(
+    cli, tmp_path: Path
+) -> None:
+    # The column uses a decimal comma (2,5); its 0.125 is written the other way: rejected, as
+    # '1.234,56' among decimal points is, not read as 125.
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        "1;2024-01-05;C1;A;2,5;12\n"
+        "2;2024-01-06;C2;A;1,5;3\n"
+        "3;2024-01-07;C1;B;0.125;4\n"
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--rejects", "rejects.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["quantity"].to_list() == [2.5, 1.5]
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema=False)
+    assert rejects.select("row", "quantity", "reason").rows() == [("3", "0.125", "bad_quantity")]
+    assert "read 3 = used 2 + rejected 1 (bad_quantity 1)" in result.stderr
+
+
+def test_orders_three_decimal_values_without_a_zero_group_still_follow_the_file(
+    cli, tmp_path: Path
+) -> None:
+    # Guard: a ';' export's 1.500 beside no other evidence is still the thousands the
+    # delimiter's default reads (a German export's quantity 1.500 is 1,500 units).
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        "1;2024-01-05;C1;A;1.500;12\n"
+        "2;2024-01-06;C2;A;2.000;3\n"
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["quantity"].to_list() == [1500.0, 2000.0]
+
+
+def test_stock_items_unit_cost_with_a_zero_whole_part_reads_as_a_decimal(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "items.csv").write_text("sku;unit_cost\nA;0.250\nB;1.500\n")
+    result = cli("stock", "fc.csv", "--items", "items.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").sort("sku")
+    assert out["unit_cost"].to_list() == [0.25, 1.5]
+    assert "decimal comma in: unit_cost" not in result.stderr
+
+
+def test_network_sites_fixed_cost_with_a_zero_whole_part_reads_as_a_decimal(
+    cli, tmp_path: Path
+) -> None:
+    # ',' table, the value quoted: "0,500" is half a unit of money, not 500.
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text('site_id,lat,lon,fixed_cost\nS1,50,8,"0,500"\n')
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv", "--sites-out", "so.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "so.csv")["fixed_cost"].to_list() == [0.5]
+
+
+def test_network_lanes_unit_cost_with_a_zero_whole_part_reads_as_a_decimal(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon,fixed_cost\nS1,50,8,100\n")
+    (tmp_path / "lanes.csv").write_text("site_id;customer_id;unit_cost\nS1;C1;0.250\nS1;C2;1.500\n")
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "out.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
+    # C1 buys 10 units at 0.25 a unit, C2 5 at 1.5.
+    assert out["transport_cost"].to_list() == [2.5, 7.5]
