@@ -33,6 +33,11 @@ ORDER_OPTIONAL = (
 ORDER_COLUMNS = ORDER_REQUIRED + ORDER_VALUE + ORDER_OPTIONAL
 # A row's number (1 = the first data row) in a table being checked, named as no column is.
 ROW_NUMBER = "_segchain_row_number"
+# How to write a side table's number: a decimal comma is read as the orders' rule reads it
+# (``numbers``), so the hint may not ask for a decimal point, as it did before session 48.
+NUMBER_HINT = (
+    "write plain numbers (12.5, or 12,5 with a decimal comma; no units, currency or spaces)"
+)
 
 # Identifier columns anywhere in the pipeline: always strings, never numbers, so that
 # `0001` stays `0001` when a table goes through CSV.
@@ -801,7 +806,7 @@ def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) ->
     if problems:
         raise DataError(
             f"{source}: " + "; ".join(problems),
-            hint="write numbers with a decimal point, or leave a value empty",
+            hint=NUMBER_HINT + ", or leave a value empty",
         )
     return df.with_columns(casts) if casts else df
 

@@ -209,7 +209,8 @@ def test_network_coordinates_that_are_not_numbers_are_named(
     assert result.exit_code == 1
     assert result.stderr == (
         f"segchain network: Error: {message}\n"
-        "segchain network:   hint: write numbers with a decimal point, or leave a value empty\n"
+        "segchain network:   hint: write plain numbers (12.5, or 12,5 with a decimal comma; no "
+        "units, currency or spaces), or leave a value empty\n"
     )
 
 

@@ -187,6 +187,20 @@ def test_an_item_master_with_decimal_commas_plans_as_with_points(cli, tmp_path: 
     assert pl.read_csv(tmp_path / "out.csv").equals(points)
 
 
+def test_an_item_value_that_is_no_number_is_not_told_to_use_a_decimal_point(
+    cli, tmp_path: Path
+) -> None:
+    # Side tables read 12,5 since this session: the hint still said "write numbers with a
+    # decimal point", which a German item master already does not need.
+    result = _stock(cli, tmp_path, "sku;unit_cost\nA;12 EUR\nB;1.020,25\n")
+    assert result.exit_code == 1
+    assert "unit_cost is not a number ('12 EUR') for sku 'A'" in result.stderr, result.stderr
+    assert (
+        "hint: write plain numbers (12.5, or 12,5 with a decimal comma; no units, currency or "
+        "spaces), or leave a value empty to use the default"
+    ) in result.stderr.replace("\nsegchain stock:   ", " "), result.stderr
+
+
 def test_a_note_on_a_side_table_from_the_config_names_its_key(cli, tmp_path: Path) -> None:
     # The table's errors name it by the config's key; its notes named an option never given
     # (`--sites s.csv: decimal comma in: ...`), here and in the notes of its column names.

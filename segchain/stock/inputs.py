@@ -18,6 +18,7 @@ from segchain.schema import (
     ITEM_RULES,
     ITEMS_OPTION,
     MAX_VALUE,
+    NUMBER_HINT,
     ON_HAND_OPTION,
     ORDERS_OPTION,
     blank_ids,
@@ -594,7 +595,7 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
     if problems:
         raise DataError(
             f"{ITEMS_OPTION}: " + "; ".join(problems),
-            hint="write numbers with a decimal point, or leave a value empty to use the default",
+            hint=NUMBER_HINT + ", or leave a value empty to use the default",
         )
 
 
