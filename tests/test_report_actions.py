@@ -8,7 +8,7 @@ import re
 import polars as pl
 
 from segchain.report import build_report, to_html, to_markdown
-from segchain.report.model import Note, TableBlock
+from segchain.report.model import Note, TableBlock, format_number
 from segchain.report.sections.actions import REORDER_SHOWN, reorder_list, site_decisions
 
 
@@ -259,6 +259,37 @@ def test_share_of_series_beating_the_baseline_is_interpreted_with_their_volume()
     assert "the models win where the volume is" in text
     worse = beating_note(series, forecast, 0.5, 0.4, "Naive", True)
     assert "do not beat the baseline (WAPE 50.0% against 40.0%)" in worse
+
+
+def test_share_beating_the_baseline_is_no_win_where_the_volume_is_when_it_carries_a_minority():
+    """Superstore by product: 444 of 1,222 series (36.3 %) beat the baseline and carry 36.7 % of
+    the forecast demand, and the page said 'the models win where the volume is; on the other,
+    smaller series the baseline does as well or better' (the others carry 63.3 %)."""
+    from segchain.report.sections.accuracy import beating_note
+
+    series = pl.DataFrame(
+        {
+            "unique_id": ["u1", "u2", "u3", "u4"],
+            "mase": [0.5, 1.5, 2.0, 1.2],
+            "baseline_mase": [1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    # u1 alone beats its baseline: 1 of 4 series (25 %) carrying 30 of 100 units (30 %).
+    forecast = pl.DataFrame(
+        {"unique_id": ["u1", "u2", "u3", "u4"], "forecast": [30.0, 40.0, 20.0, 10.0]}
+    )
+    won = (
+        forecast.filter(pl.col("unique_id") == "u1")["forecast"].sum() / forecast["forecast"].sum()
+    )
+    text = beating_note(series, forecast, 0.3, 0.4, "Naive", True)
+    assert f"it carries {format_number(won, 'pct')} of the forecast demand" in text
+    assert "where the volume is" not in text
+    assert "smaller series" not in text
+    assert (
+        f"the series where the models win carry only {format_number(won, 'pct')} of the forecast "
+        f"demand: on the series carrying the other {format_number(1 - won, 'pct')}, the baseline "
+        "does as well or better, series by series." in text
+    )
 
 
 def capped_case(fill_y_at_d: float) -> list[dict]:
