@@ -568,7 +568,9 @@ def test_inventory_counts_agree_with_their_nouns(order_now, note, detail):
 def test_network_promise_of_one_customer_says_customer():
     asg = assignments_frame().head(1)
     report = build_report({"assignments": asg})
-    assert headline(report, "network", "Demand within promise").detail == "1 of 1 customer"
+    assert headline(report, "network", "Demand within promise").detail == (
+        "10 of 10 units; 1 of 1 customer"
+    )
 
 
 def test_inventory_comparison_headline_is_segmented_minus_uniform():
@@ -601,9 +603,22 @@ def test_inventory_comparison_is_read_from_policy_metadata():
 def test_network_share_within_promise_is_weighted_by_demand():
     report = build_report({"assignments": assignments_frame()})
     head = headline(report, "network", "Demand within promise")
-    # Met: 10 + 5 + 5 of 50 units.
+    # Met: 10 + 5 + 5 of 50 units, 40 %; not 3 of 4 customers (75 %), the base said beside it.
     assert head.value == "40.0%"
-    assert head.detail == "3 of 4 customers"
+    assert head.detail == "20 of 50 units; 3 of 4 customers"
+
+
+def test_network_share_within_promise_names_its_base_in_units_recomputed_from_the_lanes():
+    """The share is of demand: the page said "Demand within promise: 97.9% (793 of 804
+    customers)" on Superstore, where 793 of 804 is 98.6 %; the units it is taken over are said
+    first."""
+    asg = assignments_frame()
+    within = asg.filter(pl.col("sla_met"))["demand"].sum()
+    whole = asg["demand"].sum()
+    head = headline(build_report({"assignments": asg}), "network", "Demand within promise")
+    assert head.value == format_number(within / whole, "pct")
+    customers = f"{asg['sla_met'].sum()} of {asg.height} customers"
+    assert head.detail == f"{within:,.0f} of {whole:,.0f} units; {customers}"
 
 
 def test_network_cost_counts_fixed_cost_of_open_sites_only():
@@ -803,7 +818,7 @@ def test_network_split_customer_counts_its_demand_by_share_per_site():
     head = headline(report, "network", "Demand within promise")
     # Served within promise: 25 of c1's 100 and all of c2's 100, out of 200.
     assert head.value == format_number(125 / 200, "pct")
-    assert head.detail == "1 of 2 customers"
+    assert head.detail == "125 of 200 units; 1 of 2 customers"
 
 
 def test_network_cost_and_promise_premium_come_from_the_metadata_totals():

@@ -203,7 +203,7 @@ def test_demand_within_promise_leaves_out_a_lane_whose_delivery_time_is_unknown(
     # c1 (10) and c3 (5) on time, c2 (30) late: 15 / 45.
     assert head.value == format_number(15 / 45, "pct")
     said = "5 units of demand left out (1 lane), whether on time unknown"
-    assert head.detail == f"2 of 3 customers; {said}"
+    assert head.detail == f"15 of 45 units; 2 of 3 customers; {said}"
     on_both_pages(report, said)
     table = block(report, "network", "Delivery by segment")
     assert cell(table, "At Risk", "within_promise") == format_number(None, "pct")  # –
@@ -218,8 +218,10 @@ def test_demand_within_promise_counts_a_customer_whose_delivery_is_unknown_in_ne
     )
     section = next(s for s in build_report({"assignments": asg}).sections if s.key == "network")
     head = next(h for h in section.headlines if h.label == "Demand within promise")
+    # c1 (10) and c3 (5) on time, c4 (5) late: 15 of the 20 units whose delivery is known.
     assert head.detail == (
-        "2 of 3 customers; 30 units of demand left out (1 lane), whether on time unknown"
+        "15 of 20 units; 2 of 3 customers; 30 units of demand left out (1 lane), whether on "
+        "time unknown"
     )
 
 
@@ -534,7 +536,8 @@ def test_delivery_counts_do_not_count_lanes_without_a_customer_as_one_customer(b
     report = build_report({"assignments": asg})
     section = next(s for s in report.sections if s.key == "network")
     head = next(h for h in section.headlines if h.label == "Demand within promise")
-    assert head.detail == "1 of 2 customers; 2 lanes' customer unknown, left out"
+    # The units on time (c1 10, c3 5, c4 5 of 50) are known whoever the lanes' customer is.
+    assert head.detail == "20 of 50 units; 1 of 2 customers; 2 lanes' customer unknown, left out"
     table = block(report, "network", "Delivery by segment")
     assert cell(table, "Lost", "customers") == format_number(None, "int")  # –, not 0
     said = "customers: 2 lanes' customer unknown, left out (Lost, At Risk)"

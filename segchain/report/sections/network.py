@@ -142,6 +142,25 @@ def promise_met(asg: pl.DataFrame, weight: str | None) -> tuple[float | None, in
     return share, int(known["_met"].sum()), known.height
 
 
+def demand_within(asg: pl.DataFrame, weight: str | None) -> str:
+    """The demand the share within promise is taken over, as a base beside it: "37,841 of
+    38,654 units" ("" without a demand to weigh by). The share is of units, not of customers:
+    on Superstore 97.9 % of the demand but 793 of 804 customers (98.6 %) is within promise."""
+    if not weight:
+        return ""
+    rows = _promised(asg)
+    both = (
+        rows.with_columns(on_time(rows).alias("_met"))
+        .select(num("_met").alias("v"), num(weight).alias("w"))
+        .drop_nulls()
+    )
+    whole = finite(both["w"].sum())
+    if not whole or whole <= 0:
+        return ""
+    within = finite((both["v"] * both["w"]).sum())
+    return f"{format_number(within, UNITS)} of {format_number(whole, UNITS)} units"
+
+
 def _promise_unknowns(asg: pl.DataFrame, weight: str | None) -> str:
     """What the share within promise leaves out: the lanes whether on time unknown and the
     demand they serve, and the lanes whose demand is unknown."""
@@ -546,6 +565,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
                 "Demand within promise" if weight else "Customers within promise",
                 pct(share),
                 noted(
+                    demand_within(asg, weight),
                     f"{count(n_met)} of {count(n_all)} {agree(n_all, 'customer', 'customers')}",
                     _promise_unknowns(asg, weight),
                 ),
