@@ -621,6 +621,33 @@ def test_network_share_within_promise_names_its_base_in_units_recomputed_from_th
     assert head.detail == f"{within:,.0f} of {whole:,.0f} units; {customers}"
 
 
+def test_network_delivery_by_segment_weighs_distance_and_transit_by_demand_as_network_does():
+    """On Online Retail network's stderr gave Champions a mean_km of 105 (weighted by demand)
+    and the report's Delivery by segment 81.0 km (a plain mean per lane) for the same plan."""
+    asg = assignments_frame()
+    report = build_report({"assignments": asg})
+    table = next(
+        b
+        for b in section(report, "network").blocks
+        if getattr(b, "title", "") == "Delivery by segment"
+    )
+    expected = (
+        asg.group_by("segment")
+        .agg(
+            *[
+                ((pl.col(c) * pl.col("demand")).sum() / pl.col("demand").sum()).alias(c)
+                for c in ("distance_km", "transit_days")
+            ]
+        )
+        .sort("segment")
+    )
+    got = table.frame.select("segment", "distance_km", "transit_days").sort("segment")
+    assert got.equals(expected.select(got.columns))
+    champions = got.filter(pl.col("segment") == "Champions").row(0, named=True)
+    assert champions["distance_km"] == (100.0 * 10 + 300.0 * 30) / 40  # 250, not 200
+    assert "means weighted by demand" in table.note
+
+
 def test_network_cost_counts_fixed_cost_of_open_sites_only():
     report = build_report({"assignments": assignments_frame(), "sites": sites_frame()})
     head = headline(report, "network", "Network cost")
