@@ -550,6 +550,10 @@ BASELINE_UNFINISHED_SOURCE = (
     "missing: network found no plan without promises within its --time-limit "
     "(rerun network with a larger --time-limit)"
 )
+# network's params' transport_rate: how transport was priced, "given" (a cost_per_unit_km),
+# "lanes" (--costs) or this, no rate given (the default 1 per unit and km): not a freight cost,
+# which the report says beside it.
+TRANSPORT_RATE_DEFAULT = "default"
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals

@@ -161,6 +161,15 @@ def test_network_says_transport_is_priced_at_the_default_rate(cli, tmp_path: Pat
     assert "for 22 units (" in result.stderr, result.stderr
 
 
+def network_inputs(tmp_path: Path) -> None:
+    """CUSTOMERS, SITES and each way to give a rate: --config c.toml, --costs lanes.csv."""
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "c.toml").write_text("[network]\ncost_per_unit_km = 0.02\n")
+    lanes = "".join(f"{s},{c},1\n" for s in ("S1", "S2") for c in ("C1", "C2", "C3"))
+    (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\n" + lanes)
+
+
 @pytest.mark.parametrize(
     "how",
     [("--cost-per-unit-km", "0.02"), ("--config", "c.toml"), ("--costs", "lanes.csv")],
@@ -168,11 +177,7 @@ def test_network_says_transport_is_priced_at_the_default_rate(cli, tmp_path: Pat
 def test_network_says_nothing_of_the_rate_when_one_is_given(
     cli, tmp_path: Path, how: tuple[str, str]
 ) -> None:
-    (tmp_path / "seg.csv").write_text(CUSTOMERS)
-    (tmp_path / "sites.csv").write_text(SITES)
-    (tmp_path / "c.toml").write_text("[network]\ncost_per_unit_km = 0.02\n")
-    lanes = "".join(f"{s},{c},1\n" for s in ("S1", "S2") for c in ("C1", "C2", "C3"))
-    (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\n" + lanes)
+    network_inputs(tmp_path)
     result = cli("network", "seg.csv", "--sites", "sites.csv", *how, "-o", "a.csv")
     assert result.exit_code == 0, result.stderr
     assert DEFAULT_RATE not in result.stderr, result.stderr

@@ -164,7 +164,11 @@ def network_command(
     from segchain.config import policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
-    from segchain.schema import check_one_row_per_customer, check_table_kind
+    from segchain.schema import (
+        TRANSPORT_RATE_DEFAULT,
+        check_one_row_per_customer,
+        check_table_kind,
+    )
     from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
@@ -241,6 +245,9 @@ def network_command(
         "sites": sites,
         "costs": costs,
         **params.as_dict(),
+        "transport_rate": (
+            "lanes" if costs is not None else "given" if rate_given else TRANSPORT_RATE_DEFAULT
+        ),
         "geo": geo,
         "geo_country": geo_country,
     }

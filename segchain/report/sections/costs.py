@@ -33,7 +33,11 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
 )
-from segchain.report.sections.network import network_totals, unfinished_comparison
+from segchain.report.sections.network import (
+    default_rate_note,
+    network_totals,
+    unfinished_comparison,
+)
 from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
@@ -253,7 +257,13 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                 f"profit {pct(worst['profit_share'])} of its revenue",
             )
         )
-    blocks: list[Block] = [_profit_chart(seg, colours)]
+    blocks: list[Block] = []
+    default_rate = default_rate_note(meta)
+    if default_rate and "transport" in seg.columns and total(seg, "transport") is not None:
+        # The transport column is network's plan's: at the default rate it is no freight cost,
+        # and the profit beside it is not either (Online Retail: 115 a unit of goods).
+        blocks.append(Note(f"{default_rate} Then run costs again."))
+    blocks.append(_profit_chart(seg, colours))
     stack = _stack_chart(seg)
     if stack is not None:
         blocks.append(stack)

@@ -61,7 +61,12 @@ from segchain.report.sections.common import (
     wmean,
     wmean_note,
 )
-from segchain.schema import BASELINE_UNFINISHED, META_TOTALS, SITE_COLUMNS
+from segchain.schema import (
+    BASELINE_UNFINISHED,
+    META_TOTALS,
+    SITE_COLUMNS,
+    TRANSPORT_RATE_DEFAULT,
+)
 
 MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
 RASTER_ABOVE = 5000  # scatter points drawn as one embedded image above this many customers
@@ -76,6 +81,30 @@ SHOWN_SITE_COLUMNS = SITE_COLUMNS
 def network_totals(meta: Meta) -> dict[str, Any]:
     totals = meta.get("assignments", {}).get(META_TOTALS) or meta.get("sites", {}).get(META_TOTALS)
     return dict(totals) if isinstance(totals, Mapping) else {}
+
+
+def default_rate_note(meta: Meta) -> str:
+    """What to say when network priced transport at its default rate, no freight rate given:
+    its transport cost is units x km, not money (Online Retail as the README runs it:
+    561,673,551 for 4,901,242 units, 115 a unit, on 8.3 million of revenue); else ""."""
+    params = params_of(meta, "assignments") or params_of(meta, "sites")
+    if params.get("transport_rate") != TRANSPORT_RATE_DEFAULT:
+        return ""
+    totals = network_totals(meta)
+    rate = finite(params.get("cost_per_unit_km"))
+    transport, demand = finite(totals.get("transport_cost")), finite(totals.get("demand"))
+    size = (
+        f" ({money(transport)} for {format_number(demand, UNITS)} units, "
+        f"{money(transport / demand)} a unit)"
+        if transport is not None and demand
+        else ""
+    )
+    return (
+        f"Transport is priced at network's default rate of {format_number(rate, NUM)} per unit "
+        f"of demand and km{size}: no freight rate was given, so it is not your freight cost. "
+        "Rerun network with your rate (--cost-per-unit-km, or the config's [network] "
+        "cost_per_unit_km) or your lane costs (--costs)."
+    )
 
 
 def with_served(asg: pl.DataFrame) -> pl.DataFrame:
@@ -609,6 +638,12 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     )
     if known:
         head, cost_blocks = _cost_blocks(known, totals, unknowns, unfinished)
+        default_rate = default_rate_note(meta)
+        if default_rate:
+            head = Headline(
+                head.label, head.value, noted(head.detail, "transport at a default rate")
+            )
+            blocks.append(Note(default_rate))
         heads.append(head)
         blocks.extend(cost_blocks)
     elif unfinished:
