@@ -81,3 +81,41 @@ def test_cost_section_says_its_transport_is_at_networks_default_rate() -> None:
     assert f"{DEFAULT_RATE} (1,750 for 35 units, 50.00 a unit)" in costs_part
     given = {"assignments": {"params": {"cost_per_unit_km": 1.0, "transport_rate": "given"}}}
     assert "default rate" not in to_markdown(build_report({"costs": costs}, metadata=given))[0]
+
+
+# ---- What to do now: a site opened at no fixed cost is not said to pay ----------------------
+# `network --candidates 5` on Online Retail (the README's chain) opens every candidate, with
+# no fixed cost: stderr says so, but What to do now said "open: serves its customers at the
+# lowest total cost" of a site near Griffith, AU, serving 9 customers, as if it paid.
+
+FREE = ", at no fixed cost: a site that costs nothing to run is opened wherever it is some"
+
+
+def test_what_to_do_now_says_a_site_at_no_fixed_cost_is_opened_for_nothing(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    args = ("--candidates", "2", "--sites-out", "s.csv", "-o", "a.parquet")
+    assert cli("network", "seg.csv", *args).exit_code == 0
+    sites = pl.read_csv(tmp_path / "s.csv")
+    opened = sites.filter(pl.col("open"))
+    assert opened.height == 2 and (opened["fixed_cost"] == 0).all()
+    assert cli("report", "a.parquet", "s.csv", "-o", "r.md").exit_code == 0
+    page = (tmp_path / "r.md").read_text()
+    actions = page[page.index("### Sites: what to open") : page.index("## Distribution network")]
+    rows = [line for line in actions.splitlines() if line.startswith("| C00")]
+    assert len(rows) == 2 and all("| open |" in r for r in rows), rows
+    assert all(FREE in r for r in rows), rows
+
+
+def test_what_to_do_now_says_nothing_of_fixed_cost_where_sites_have_one(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    args = ("--sites", "sites.csv", "--sites-out", "s.csv", "-o", "a.parquet")
+    assert cli("network", "seg.csv", *args).exit_code == 0
+    assert cli("report", "a.parquet", "s.csv", "-o", "r.md").exit_code == 0
+    page = (tmp_path / "r.md").read_text()
+    assert "lowest total cost" in page
+    assert "at no fixed cost" not in page

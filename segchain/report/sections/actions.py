@@ -240,6 +240,21 @@ def needed_by_promise(
     )
 
 
+def free_site(row: dict) -> str:
+    """What to add to the reason of an open site that costs nothing to run in the plan (its
+    fixed_cost 0, as network's --candidates propose them): at no fixed cost a site lowers the
+    total cost wherever it is some customer's nearest (Online Retail as the README runs it:
+    a site near Griffith, AU, for 9 customers), so its opening says nothing of whether it
+    pays; else ""."""
+    if finite(row.get("fixed_cost")) != 0:
+        return ""
+    return (
+        ", at no fixed cost: a site that costs nothing to run is opened wherever it is some "
+        "customers' nearest; give the sites' fixed costs (network --sites) or the number to "
+        "open (--open) before opening it"
+    )
+
+
 def site_decisions(
     tables: Tables, meta: Meta, order: list[str | None]
 ) -> tuple[pl.DataFrame, bool] | None:
@@ -327,10 +342,10 @@ def site_decisions(
                 + ": no other open site reaches them in time"
             )
         elif needed is not None:
-            why = "no promise needs it: opened because it lowers the total cost"
+            why = "no promise needs it: opened because it lowers the total cost" + free_site(row)
             flag = util is not None and util < LOW_UTILISATION
         else:
-            why = "serves its customers at the lowest total cost"
+            why = "serves its customers at the lowest total cost" + free_site(row)
         if flag:
             why = (
                 f"CHECK: open for {count(customers)} {agree(customers, 'customer', 'customers')} "
