@@ -528,6 +528,29 @@ def test_profile_shares_and_means_by_hand():
     ]
 
 
+def test_profile_means_are_not_rounded_before_they_are_shown():
+    """Superstore's At Risk: 127 customers, 802 orders, a mean frequency of 6.314961; the
+    profile rounded it to 6.315, which stderr and the report show as 6.32, where the report from
+    the segments table alone shows 6.31 (the same segment, two figures)."""
+    from segchain.formatting import format_number
+
+    n = 127
+    segments = pl.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(n)],
+            "segment": ["At Risk"] * n,
+            "segment_rank": [5] * n,
+            "recency_days": [265] * n,
+            "frequency": [7] * 40 + [6] * 87,  # 802 orders
+            "monetary": [2946.0] * n,
+        }
+    )
+    mean = 802 / 127
+    got = profile(segments)["frequency"][0]
+    assert got == pytest.approx(mean, abs=1e-6)
+    assert format_number(got, "num") == format_number(mean, "num") == "6.31"
+
+
 def test_segment_clv_columns_finite_and_bounded():
     result = segment(two_groups(), method="rfm", clv=True, as_of=D(2024, 12, 2))
     seg = result.segments
