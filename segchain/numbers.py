@@ -81,7 +81,7 @@ def decimal_comma_columns(
 
 
 NUMBER_MARKS = frozenset(
-    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
+    {"comma", "point", "parenthesis", "trailing_minus", "currency", "minus_sign", "code", "space"}
 )
 """What a number's text may hold besides digits and a sign; see ``number_marks``."""
 
@@ -94,7 +94,7 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
     column, whose parse always checks it."""
     if not columns:
         return {}
-    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}A-Z]"
+    unusual = f"[,()\\-$€£¥₹{MINUS_SIGN}A-Z]|{_INNER_SPACE}"
     row = lf.select(pl.col(c).str.contains(unusual).any().alias(c) for c in columns).collect()
     busy = [c for c in columns if row[c][0]]
     out = {c: frozenset[str]() for c in columns}
@@ -107,6 +107,7 @@ def number_marks(lf: pl.LazyFrame, columns: Sequence[str]) -> dict[str, frozense
         "minus_sign": lambda v: v.str.contains(MINUS_SIGN, literal=True),
         "currency": lambda v: v.str.contains(f"[{_CURRENCY_SIGNS}]"),
         "code": lambda v: v.str.contains(CODE_AROUND),
+        "space": lambda v: v.str.contains(_INNER_SPACE),
     }
     found = (
         lf.select(
@@ -134,6 +135,13 @@ _CODE_AFTER = rf"[\d.,)\-{MINUS_SIGN}{_CURRENCY_SIGNS}]\s+[A-Z]{{3}}\s*\)?\s*$"
 CODE_AROUND = f"{_CODE_BEFORE}|{_CODE_AFTER}"
 """Unicode's minus sign (−5): the negative sign of Swedish, Finnish and Norwegian number formats
 in the Unicode locale data (programs formatting with it write it), and of typeset text."""
+# A space or apostrophe between two digits groups thousands (1 234,50 in French, 1'234.50 in
+# Swiss exports) only between groups of three: the number before its decimal separator written
+# as 1 to 3 digits, then groups of three each after one such character. Anything else (12 5,
+# 3 4, 12'34: two numbers in one cell, or a typo) is no number, not 125, 34 or 1234.
+_GROUP_MARKS = "\\s\\u00a0'’"
+_INNER_SPACE = f"\\d[{_GROUP_MARKS}]+\\d"
+_SPACE_GROUPED = f"^[^\\d]*\\d{{1,3}}([{_GROUP_MARKS}]\\d{{3}})+([.,]\\d*)?[^\\d]*$"
 # Thousands groups as written: 1,234,567.89 (or India's 12,34,567.89) with a decimal point,
 # 1.234.567,89 with a decimal comma. A separator that does not group digits this way is not one.
 # A first group is never 0 (0,250 is no 250 but a decimal written the other way: rejected).
@@ -142,7 +150,8 @@ _COMMA_GROUPED = r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d*)?$"
 
 
 def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
-    """A number's text without what is not the number: spaces and apostrophes grouping digits,
+    """A number's text without what is not the number: spaces and apostrophes grouping digits
+    (in groups of three: between other digits, ``12 5``, the value is null, no number),
     a currency sign ($1,234.50, 12,50 €) or code (USD 12.50), accounting parentheses ((12.50)
     is -12.50) and SAP's trailing minus (5.00- is -5.00), Unicode's minus sign (−5 is -5); only
     the steps for the ``marks`` that occur."""
@@ -155,7 +164,13 @@ def _number_text(column: str, marks: frozenset[str] = NUMBER_MARKS) -> pl.Expr:
         v = pl.when(v.str.contains(CODE_AROUND)).then(v.str.replace("[A-Z]{3}", "")).otherwise(v)
     if signs:
         v = v.str.replace(_DOLLAR_OF, "")
-    v = v.str.replace_all(f"[\\s\\u00a0'’{signs}]", "")
+    if "space" in marks:
+        v = (
+            pl.when(v.str.contains(_INNER_SPACE) & ~v.str.contains(_SPACE_GROUPED))
+            .then(None)
+            .otherwise(v)
+        )
+    v = v.str.replace_all(f"[{_GROUP_MARKS}{signs}]", "")
     if "minus_sign" in marks:
         v = v.str.replace_all(MINUS_SIGN, "-", literal=True)
     if "parenthesis" in marks:

@@ -122,3 +122,54 @@ def test_network_lanes_unit_cost_with_a_zero_whole_part_reads_as_a_decimal(
     out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
     # C1 buys 10 units at 0.25 a unit, C2 5 at 1.5.
     assert out["transport_cost"].to_list() == [2.5, 7.5]
+
+
+# ---- 5. digits grouped by spaces or apostrophes: only in groups of three -------------------------
+# The order export's number rule dropped every space and apostrophe: '12 5' (two numbers in one
+# cell, or a typo) was read as 125, '3 4' as 34, "12'34" as 1234, without a word.
+
+
+@pytest.mark.parametrize("value", ["12 5", "3 4", "12'34", "1234 567", "1 2345", "1\u00a023,5"])
+def test_orders_digits_split_by_a_space_not_in_groups_of_three_are_rejected(
+    cli, tmp_path: Path, value: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        "1;2024-01-05;C1;A;2;1 234,50\n"
+        f"2;2024-01-06;C2;A;{value};3\n"
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--rejects", "rejects.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["order_id"].to_list() == [1]
+    rejects = pl.read_csv(tmp_path / "rejects.csv", infer_schema=False)
+    assert rejects.select("row", "quantity", "reason").rows() == [("2", value, "bad_quantity")]
+    assert "read 2 = used 1 + rejected 1 (bad_quantity 1)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "other", "expected"),
+    [
+        ("1 234,50", "3,50", 1234.5),
+        ("1\u00a0234\u00a0567,25", "3,50", 1234567.25),
+        ("1\u202f234,50", "3,50", 1234.5),  # French: a narrow no-break space
+        ("1'234.50", "3.50", 1234.5),
+        ("-1 234,50", "3,50", -1234.5),
+        ("1 234,50 €", "3,50 €", 1234.5),
+        ("(1 234,50)", "3,50", -1234.5),
+        ("1 234,50-", "3,50", -1234.5),
+        (" 12,50 ", "3,50", 12.5),  # spaces around a number are no grouping
+    ],
+)
+def test_orders_digits_grouped_by_spaces_in_threes_are_still_read(
+    cli, tmp_path: Path, value: str, other: str, expected: float
+) -> None:
+    # Guard: grouping by spaces, non-breaking ones and apostrophes stays read, signs and all.
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        f"1;2024-01-05;C1;A;{value};1\n"
+        f"2;2024-01-06;C2;A;{other};1\n",
+        encoding="utf-8",
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--returns", "keep")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["quantity"].to_list() == [expected, 3.5]
