@@ -173,3 +173,82 @@ def test_orders_digits_grouped_by_spaces_in_threes_are_still_read(
     result = cli("validate", "orders.csv", "-o", "out.csv", "--returns", "keep")
     assert result.exit_code == 0, result.stderr
     assert pl.read_csv(tmp_path / "out.csv")["quantity"].to_list() == [expected, 3.5]
+
+
+# ---- 2. --items rows at a site the forecast has no stocking point at ----------------------------
+# join_items left such rows out without a word: a misspelt site code (DC-BRLN) planned that
+# site's skus with the defaults (14 days' lead time, no unit cost), as unknown skus are said.
+
+SITE_FORECAST = (
+    "sku,site,ds,forecast,error_sd\n"
+    "A,DC-BER,2025-01-06,3,1\nA,DC-BER,2025-01-13,3,1\n"
+    "A,DC-PAR,2025-01-06,3,1\nA,DC-PAR,2025-01-13,3,1\n"
+    "B,DC-BER,2025-01-06,3,1\nB,DC-BER,2025-01-13,3,1\n"
+)
+
+
+def _stock_sites(cli, tmp_path: Path, items: str, forecast: str = SITE_FORECAST):
+    (tmp_path / "fc.csv").write_text(forecast)
+    (tmp_path / "items.csv").write_text(items)
+    return cli("stock", "fc.csv", "--items", "items.csv", "-o", "out.csv")
+
+
+def test_stock_says_which_item_rows_name_a_site_the_forecast_has_not(cli, tmp_path: Path) -> None:
+    result = _stock_sites(
+        cli,
+        tmp_path,
+        "sku,site,unit_cost,lead_time_days\n"
+        "A,DC-BER,10,7\nA,DC-BRLN,11,3\nB,DC-BRLN,12,3\nA,DC-LYON,13,3\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: --items items.csv: 3 rows at sites where FORECAST fc.csv has no stocking "
+        "point, not used: 'DC-BRLN' (2 rows), 'DC-LYON' (1 row) (the forecast's sites: "
+        "'DC-BER', 'DC-PAR')\n"
+    ) in result.stderr, result.stderr
+    # The plan is as before: A at DC-BER from its row, the others on the defaults (unit cost
+    # 1, 14 days).
+    out = pl.read_csv(tmp_path / "out.csv").sort("sku", "site")
+    assert out.select("sku", "site", "unit_cost", "lead_time_days").rows() == [
+        ("A", "DC-BER", 10.0, 7.0),
+        ("A", "DC-PAR", 1.0, 14.0),
+        ("B", "DC-BER", 1.0, 14.0),
+    ]
+
+
+def test_stock_warns_when_no_item_site_is_a_site_of_the_forecast(cli, tmp_path: Path) -> None:
+    # Another site code altogether: every row with a site is left out.
+    result = _stock_sites(cli, tmp_path, "sku,site,unit_cost\nA,BER,10\nA,PAR,11\nA,,12\n")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: Warning: --items items.csv names no site of FORECAST fc.csv (2 sites in "
+        "the items: 'BER' (1 row), 'PAR' (1 row); in the forecast: 'DC-BER', 'DC-PAR'): its 2 "
+        "rows with a site are not used, and every stocking point takes its sku's row without a "
+        "site, or the default parameters; write the sites as the forecast does\n"
+    ) in result.stderr, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv").sort("sku", "site")["unit_cost"].to_list() == [
+        12.0,
+        12.0,
+        1.0,
+    ]
+
+
+def test_stock_warns_of_an_item_site_written_in_other_capitals(cli, tmp_path: Path) -> None:
+    result = _stock_sites(cli, tmp_path, "sku,site,unit_cost\nA,DC-BER,10\nA,dc-par,11\n")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain stock: Warning: --items items.csv: 1 site where FORECAST fc.csv has no "
+        "stocking point; 1 of them is an id of the forecast written in other capitals only: "
+        "'dc-par' / 'DC-PAR'; write the ids alike in both tables, if they are the same; else the "
+        "rows of such a site are not used, and its skus there take the defaults\n"
+    ) in result.stderr, result.stderr
+
+
+def test_stock_says_nothing_of_item_sites_that_all_have_points(cli, tmp_path: Path) -> None:
+    # Guard: rows at the forecast's sites and rows without a site are all used.
+    result = _stock_sites(cli, tmp_path, "sku,site,unit_cost\nA,DC-BER,10\nA,,11\n")
+    assert result.exit_code == 0, result.stderr
+    assert "no stocking point" not in result.stderr, result.stderr
+    assert "names no site" not in result.stderr, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").sort("sku", "site")
+    assert out["unit_cost"].to_list() == [10.0, 11.0, 1.0]

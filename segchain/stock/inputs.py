@@ -361,7 +361,7 @@ def items_matching_none(
     theirs = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
     ours = points.get_column("sku").cast(pl.String).unique().sort()
     if theirs.is_in(ours.implode()).any():
-        return []
+        return _sites_matching_none(points, it)
 
     def unpadded(s: pl.Series) -> pl.Series:
         return s.str.strip_chars_start("0")
@@ -384,6 +384,45 @@ def items_matching_none(
     ]
 
 
+def _item_sites(points: pl.DataFrame, it: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
+    """The sites of the item rows that name one (as written, but for spaces around) and the
+    forecast's sites, when both tables have sites; else None."""
+    if "site" not in it.columns or "site" not in points.columns:
+        return None
+    site = it.get_column("site").cast(pl.String).str.strip_chars().replace("", None)
+    return site.drop_nulls(), points.get_column("site").cast(pl.String).drop_nulls().unique().sort()
+
+
+def _site_rows(sites: pl.Series) -> str:
+    """Sites as written with their rows, most first: ``'DC-BRLN' (2 rows), 'DC-X' (1 row)``."""
+    counts = sites.value_counts(name="n").sort(["n", sites.name], descending=[True, False])
+    shown = ", ".join(f"{s!r} ({plural(n, 'row')})" for s, n in counts.head(5).iter_rows())
+    return shown + (f" (and {counts.height - 5:,} more)" if counts.height > 5 else "")
+
+
+def _sites_matching_none(points: pl.DataFrame, it: pl.DataFrame) -> list[str]:
+    """A warning when the item rows that name a site name not one of the forecast's sites
+    (another site code, ``BER`` for ``DC-BER``): every such row was left out without a word."""
+    found = _item_sites(points, it)
+    if found is None or found[0].len() == 0 or found[1].len() == 0:
+        return []
+    theirs, ours = found
+    if theirs.is_in(ours.implode()).any():
+        return []
+    near = written_otherwise(theirs, ours, other="the forecast") or ""
+    return [
+        TableMessage(
+            f"{{{ITEMS_OPTION}}} names no site of {{{FORECAST_ARGUMENT}}} "
+            f"({plural(theirs.n_unique(), 'site')} in the items: {_site_rows(theirs)}; in the "
+            f"forecast: {examples(ours, 5)}): its {plural(theirs.len(), 'row')} with a site "
+            f"{agree(theirs.len(), 'is', 'are')} not used, and every stocking point takes its "
+            f"sku's row without a site, or the default parameters; write the sites as the "
+            f"forecast does{near}",
+            {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+        )
+    ]
+
+
 def items_not_planned(
     points: pl.DataFrame, items: pl.DataFrame | pl.LazyFrame | None
 ) -> TableMessage | None:
@@ -397,12 +436,32 @@ def items_not_planned(
         return None
     skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls()
     planned = skus.is_in(points.get_column("sku").cast(pl.String).unique().implode())
+    if not planned.any():
+        return None
     unused = skus.filter(~planned)
-    if unused.len() == 0 or not planned.any():
+    parts = []
+    if unused.len():
+        parts.append(
+            f"{plural(unused.len(), 'row')} of skus no stocking point of {{{FORECAST_ARGUMENT}}} "
+            f"has, not used: {examples(unused.unique().sort(), 3)}"
+        )
+    # A row at a site where no point is (a misspelt site code, or a site the network did not
+    # open) was left out without a word, its skus there planned with the defaults.
+    found = _item_sites(points, it)
+    if found is not None and found[0].is_in(found[1].implode()).any():
+        theirs, ours = found
+        elsewhere = theirs.filter(~theirs.is_in(ours.implode()))
+        if elsewhere.len():
+            where = "it" if parts else f"{{{FORECAST_ARGUMENT}}}"
+            parts.append(
+                f"{plural(elsewhere.len(), 'row')} at sites where {where} has no stocking point, "
+                f"not used: {_site_rows(elsewhere)} (the forecast's "
+                f"{agree(ours.len(), 'site', 'sites')}: {examples(ours, 5)})"
+            )
+    if not parts:
         return None
     return TableMessage(
-        f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'row')} of skus no stocking point of "
-        f"{{{FORECAST_ARGUMENT}}} has, not used: {examples(unused.unique().sort(), 3)}",
+        f"{{{ITEMS_OPTION}}}: " + "; ".join(parts),
         {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
     )
 
@@ -423,17 +482,34 @@ def items_written_otherwise(
     ours = points.get_column("sku").cast(pl.String).unique()
     skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique()
     unused = skus.filter(~skus.is_in(ours.implode()))
+    names = {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"}
+    out: list[str] = []
     near = written_otherwise(unused, ours, other="the forecast")
-    if near is None:
-        return []
-    return [
-        TableMessage(
-            f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'sku')} no stocking point of "
-            f"{{{FORECAST_ARGUMENT}}} has{near}; else such a stocking point is planned with the "
-            "default parameters",
-            {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+    if near is not None:
+        out.append(
+            TableMessage(
+                f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'sku')} no stocking point of "
+                f"{{{FORECAST_ARGUMENT}}} has{near}; else such a stocking point is planned with "
+                "the default parameters",
+                names,
+            )
         )
-    ]
+    found = _item_sites(points, it)
+    # (When no site matches, ``items_matching_none`` says so, the forms included.)
+    if found is not None and found[0].is_in(found[1].implode()).any():
+        theirs, sites = found[0].unique(), found[1]
+        elsewhere = theirs.filter(~theirs.is_in(sites.implode()))
+        near = written_otherwise(elsewhere, sites, other="the forecast")
+        if near is not None:
+            out.append(
+                TableMessage(
+                    f"{{{ITEMS_OPTION}}}: {plural(elsewhere.len(), 'site')} where "
+                    f"{{{FORECAST_ARGUMENT}}} has no stocking point{near}; else the rows of "
+                    "such a site are not used, and its skus there take the defaults",
+                    names,
+                )
+            )
+    return out
 
 
 def orders_matching_none(points: pl.DataFrame, history: pl.DataFrame, keys: list[str]) -> list[str]:
