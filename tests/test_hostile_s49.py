@@ -252,3 +252,38 @@ def test_stock_says_nothing_of_item_sites_that_all_have_points(cli, tmp_path: Pa
     assert "names no site" not in result.stderr, result.stderr
     out = pl.read_csv(tmp_path / "out.csv").sort("sku", "site")
     assert out["unit_cost"].to_list() == [10.0, 11.0, 1.0]
+
+
+# ---- 3. an item master of only a header ---------------------------------------------------------
+# stock planned every point on the defaults (no unit cost: inventory in units, 14 days' lead
+# time), exit 0, while costs refused the same file: an export that selected nothing.
+
+
+@pytest.mark.parametrize("header", ["sku,unit_cost,lead_time_days\n", "sku;unit_cost\n"])
+def test_stock_refuses_an_item_master_of_only_a_header_as_costs_does(
+    cli, tmp_path: Path, header: str
+) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "items.csv").write_text(header)
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("stock", "fc.csv", "--items", "items.csv", "-o", "out.csv")
+    _refused(result, tmp_path)
+    assert (
+        "segchain stock: Error: --items items.csv: the items table has no rows (only a header)\n"
+        "segchain stock:   hint: give --items the item master (one row per sku: unit_cost, "
+        "lead_time_days, ...), or leave --items out to plan every stocking point with the "
+        "default parameters\n"
+    ) in result.stderr, result.stderr
+
+
+def test_costs_refuses_an_item_master_of_only_a_header(cli, tmp_path: Path) -> None:
+    # Guard: the message stock now gives is costs' own.
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n1,2024-01-05,C1,A,2,10\n"
+    )
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,A\n")
+    (tmp_path / "items.csv").write_text("sku,unit_cost\n")
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("costs", "seg.csv", "--orders", "orders.csv", "--items", "items.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "--items items.csv: the items table has no rows (only a header)" in result.stderr

@@ -569,6 +569,14 @@ def join_items(
     require_columns(
         it.columns, ["sku"], source=ITEMS_OPTION, hint="the item master needs a sku column"
     )
+    if it.height == 0:
+        # An export that selected nothing (a filter, a period, run before the data was loaded)
+        # planned every point on the defaults, inventory in units, exit 0; costs refuses it.
+        raise DataError(
+            f"{ITEMS_OPTION}: the items table has no rows (only a header)",
+            hint="give --items the item master (one row per sku: unit_cost, lead_time_days, "
+            "...), or leave --items out to plan every stocking point with the default parameters",
+        )
     # A row without a sku matches no stocking point: refused (as on --on-hand), not dropped.
     blank = blank_ids(it, "sku")
     if blank:
