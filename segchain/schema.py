@@ -776,9 +776,14 @@ def require_one_of(
     raise MissingColumnsError([" or ".join(choices)], present, source=source, hint=hint)
 
 
-def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) -> pl.DataFrame:
+def numeric_columns(
+    df: pl.DataFrame, columns: Iterable[str], *, source: str, keys: Sequence[str] = ()
+) -> pl.DataFrame:
     """``df`` with those of ``columns`` it has as Float64 (an all-empty column read from a CSV
     arrives as text: it becomes nulls).
+
+    ``keys``: how the message names a value's row (``site_id``: ``'52,5 N' for site_id 'S1'``;
+    those ``df`` has, else its row from 1); without them, the values alone.
 
     Raises:
         DataError: a column holds text that is not a number (``fixed_cost = abc``).
@@ -800,7 +805,19 @@ def numeric_columns(df: pl.DataFrame, columns: Iterable[str], *, source: str) ->
         text = pl.col(col).str.strip_chars()
         number = text.cast(pl.Float64, strict=False)
         bad = df.filter(text.is_not_null() & (text != "") & number.is_null())
-        if bad.height:
+        if bad.height and keys:
+            # Each value beside its row: a sites table's 'lat is not a number' named no site.
+            key, label = _row_key(df, keys)
+            wrong = text.is_not_null() & (text != "") & number.is_null()
+            named = df.select(key.alias("k"), pl.col(col).alias("v"), wrong.alias("bad"))
+            named = named.filter("bad")
+            shown = ", ".join(f"{v!r} for {label} {k!r}" for k, v, _ in named.head(5).iter_rows())
+            more = f" (and {named.height - 5:,} more)" if named.height > 5 else ""
+            problems.append(
+                f"column {col!r} holds {plural(bad.height, 'value')} that "
+                f"{agree(bad.height, 'is not a number', 'are not numbers')}: {shown}{more}"
+            )
+        elif bad.height:
             values = examples(bad.get_column(col).unique(maintain_order=True).to_list())
             problems.append(
                 f"column {col!r} holds {plural(bad.height, 'value')} that "

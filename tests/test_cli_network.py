@@ -400,7 +400,7 @@ def test_cli_network_site_coordinates_out_of_range_hint_names_the_ranges(
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[-2].startswith(
-        f"segchain network: Error: --sites {sites}: lat outside [-90, 90] for site_id"
+        f"segchain network: Error: --sites {sites}: lat outside [-90, 90]: 95.0 for site_id"
     )
     assert lines[-1] == (
         "segchain network:   hint: give every site one row with a site_id, lat within [-90, 90] "

@@ -49,7 +49,7 @@ def test_network_refuses_a_lane_unit_cost_above_1e15(cli, tmp_path: Path, cost) 
         ("inf", "distance_km must be a finite number >= 0 up to 1e+15, got inf"),
         ("NaN", "distance_km must be a finite number >= 0 up to 1e+15, got nan"),
         ("1e300", "distance_km must be a finite number >= 0 up to 1e+15, got 1e+300"),
-        ("abc", "column 'distance_km' holds 1 value that is not a number ('abc')"),
+        ("abc", "column 'distance_km' holds 1 value that is not a number: 'abc' for site_id@"),
     ],
 )
 def test_network_refuses_a_lane_distance_that_is_no_distance(cli, tmp_path: Path, km, said):

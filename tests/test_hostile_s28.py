@@ -83,8 +83,7 @@ SITES = "site_id,lat,lon,fixed_cost\nW1,52.5,13.4,100\n"
             # A customer twice is refused on its own, before these (test_hostile_s30).
             "customer_id,segment,quantity,lat,lon\nA,X,10,52,13\nB,X,abc,95,13\n",
             "CUSTOMERS c.csv: quantity is blank or not a number for customer_id 'B' ('abc'); lat "
-            "outside "
-            "[-90, 90] for customer_id 'B' (are lat and lon swapped?)",
+            "outside [-90, 90]: 95.0 for customer_id 'B' (are lat and lon swapped?)",
             "give each customer one row with a customer_id, a quantity that is a number up to "
             "1e15, and lat within [-90, 90], lon within [-180, 180] (segchain segment writes "
             "such a table); fix or remove the rows named",
@@ -178,21 +177,23 @@ def test_a_bad_file_of_an_option_is_named_with_its_option(
         (
             SEGMENTS,
             "site_id;lat;lon\nW1;52,5 N;13,4 E\n",
-            "--sites sites.csv: column 'lat' holds 1 value that is not a number ('52,5 N'); "
-            "column 'lon' holds 1 value that is not a number ('13,4 E')",
+            "--sites sites.csv: column 'lat' holds 1 value that is not a number: '52,5 N' for "
+            "site_id 'W1'; column 'lon' holds 1 value that is not a number: '13,4 E' for "
+            "site_id 'W1'",
         ),
         (
             SEGMENTS,
             "site_id,lat,lon,fixed_cost,capacity\nW1,52.5,13.4,abc,xyz\n",
-            "--sites sites.csv: column 'fixed_cost' holds 1 value that is not a number ('abc'); "
-            "column "
-            "'capacity' holds 1 value that is not a number ('xyz')",
+            "--sites sites.csv: column 'fixed_cost' holds 1 value that is not a number: 'abc' "
+            "for site_id 'W1'; column 'capacity' holds 1 value that is not a number: 'xyz' for "
+            "site_id 'W1'",
         ),
         (
             "customer_id;segment;quantity;lat;lon\nA;X;10;52,5 N;13,4 E\n",
             SITES,
-            "CUSTOMERS c.csv: column 'lat' holds 1 value that is not a number ('52,5 N'); "
-            "column 'lon' holds 1 value that is not a number ('13,4 E')",
+            "CUSTOMERS c.csv: column 'lat' holds 1 value that is not a number: '52,5 N' for "
+            "customer_id 'A'; column 'lon' holds 1 value that is not a number: '13,4 E' for "
+            "customer_id 'A'",
         ),
     ],
 )

@@ -287,3 +287,58 @@ def test_costs_refuses_an_item_master_of_only_a_header(cli, tmp_path: Path) -> N
     result = cli("costs", "seg.csv", "--orders", "orders.csv", "--items", "items.csv")
     assert result.exit_code == 1, result.stderr
     assert "--items items.csv: the items table has no rows (only a header)" in result.stderr
+
+
+# ---- 4. a coordinate out of range or no number is named with its row and value -------------------
+# 'lat outside [-90, 90] for site_id 'S1'' named no value, and 'column 'lat' holds 1 value that
+# is not a number ('abc')' no site (nor customer, nor lane).
+
+
+def _network_sites(cli, tmp_path: Path, sites: str, segments: str = SEGMENTS):
+    (tmp_path / "seg.csv").write_text(segments)
+    (tmp_path / "sites.csv").write_text(sites)
+    (tmp_path / "out.csv").write_text("before\n")
+    return cli("network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv")
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ("S1,95.5,13.4", "lat outside [-90, 90]: 95.5 for site_id 'S1' (are lat and lon swapped?)"),
+        ("S1,13.4,-190", "lon outside [-180, 180]: -190.0 for site_id 'S1'"),
+        ("S1,abc,13.4", "column 'lat' holds 1 value that is not a number: 'abc' for site_id 'S1'"),
+        (
+            "S1,52.5 N,13.4 E",
+            "column 'lat' holds 1 value that is not a number: '52.5 N' for site_id 'S1'; column "
+            "'lon' holds 1 value that is not a number: '13.4 E' for site_id 'S1'",
+        ),
+    ],
+)
+def test_network_names_a_sites_bad_coordinate_with_its_site_and_value(
+    cli, tmp_path: Path, row: str, said: str
+) -> None:
+    result = _network_sites(cli, tmp_path, f"site_id,lat,lon\nS2,48.8,2.3\n{row}\n")
+    _refused(result, tmp_path)
+    assert f"segchain network: Error: --sites sites.csv: {said}" in result.stderr, result.stderr
+
+
+def test_network_names_a_customers_bad_coordinate_with_its_customer(cli, tmp_path: Path) -> None:
+    segments = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,x48.9,2.4,5\n"
+    result = _network_sites(cli, tmp_path, "site_id,lat,lon\nS1,50,8\n", segments)
+    _refused(result, tmp_path)
+    assert (
+        "segchain network: Error: CUSTOMERS seg.csv: column 'lat' holds 1 value that is not a "
+        "number: 'x48.9' for customer_id 'C2'\n"
+    ) in result.stderr, result.stderr
+
+
+def test_network_names_a_customers_coordinate_out_of_range_with_its_value(
+    cli, tmp_path: Path
+) -> None:
+    segments = "customer_id,segment,lat,lon,quantity\nC1,A,50.1,8.7,10\nC2,B,-91,2.4,5\n"
+    result = _network_sites(cli, tmp_path, "site_id,lat,lon\nS1,50,8\n", segments)
+    _refused(result, tmp_path)
+    assert (
+        "CUSTOMERS seg.csv: lat outside [-90, 90]: -91.0 for customer_id 'C2' (are lat and lon "
+        "swapped?)"
+    ) in result.stderr, result.stderr

@@ -190,7 +190,8 @@ LANE_CASES = {
     ),
     "distance not a number": (
         "site_id,customer_id,unit_cost,distance_km\nS1,C1,1,x\nS1,C2,1,5\n",
-        "--costs lanes.csv: column 'distance_km' holds 1 value that is not a number ('x')",
+        "--costs lanes.csv: column 'distance_km' holds 1 value that is not a number: 'x' for "
+        "site_id@customer_id 'S1@C1'",
     ),
     "customer without a lane": (
         "site_id,customer_id,unit_cost\nS1,C1,1\n",

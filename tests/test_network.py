@@ -463,8 +463,8 @@ def test_network_without_promise_reports_no_within_share() -> None:
 @pytest.mark.parametrize(
     ("column", "value", "message"),
     [
-        ("lat", 95.0, "lat outside \\[-90, 90\\] for customer_id 'fast1'"),
-        ("lon", -181.0, "lon outside \\[-180, 180\\] for customer_id 'fast1'"),
+        ("lat", 95.0, "lat outside \\[-90, 90\\]: 95.0 for customer_id 'fast1'"),
+        ("lon", -181.0, "lon outside \\[-180, 180\\]: -181.0 for customer_id 'fast1'"),
         ("demand", float("nan"), "demand is blank or not a number for customer_id 'fast1'"),
     ],
 )

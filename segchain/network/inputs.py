@@ -69,7 +69,9 @@ def prepare_customers(
             "add the customers' lat, lon, or give freight rates with --costs FILE",
         )
     # Text that is no number (a decimal comma, 52,5) was read as no coordinates.
-    customers = numeric_columns(customers, ("lat", "lon"), source="customers")
+    customers = numeric_columns(
+        customers, ("lat", "lon"), source="customers", keys=("customer_id",)
+    )
     df = customers.select(
         pl.col("customer_id").cast(pl.String),
         (pl.col("segment").cast(pl.String) if "segment" in cols else pl.lit(NO_SEGMENT))
@@ -192,9 +194,15 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
         problems += number_problems(df, {col: ""}, keys=[key])
         bad = df.filter(pl.col(col).is_finite() & ~(pl.col(col).abs() <= limit))
         if bad.height:
+            # Each value beside its row: the message named the rows only, and a lat of 52520
+            # (52.520 read with a decimal comma) looked like a swap.
+            shown = ", ".join(
+                f"{as_written(col, [key], str(k), v)} for {key} {k!r}"
+                for k, v in bad.select(key, col).head(5).iter_rows()
+            )
+            more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""
             problems.append(
-                f"{col} outside [-{limit:g}, {limit:g}] for {key} {examples(bad[key])} "
-                f"(are lat and lon swapped?)"
+                f"{col} outside [-{limit:g}, {limit:g}]: {shown}{more} (are lat and lon swapped?)"
             )
     return problems
 
@@ -221,7 +229,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         else pl.lit(False)
     )
     # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
-    sites = numeric_columns(sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES_OPTION)
+    sites = numeric_columns(
+        sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES_OPTION, keys=("site_id",)
+    )
     df = sites.select(
         pl.col("site_id").cast(pl.String),
         (pl.col("city").cast(pl.String) if "city" in cols else pl.lit(None, pl.String)).alias(
@@ -284,7 +294,9 @@ def lane_pairs(
     )
     # A lane's distance_km decides its transit days: text there was replaced by the great-circle
     # distance, and -500, inf or NaN km read as a promise kept or an unknown distance, silently.
-    costs = numeric_columns(costs, ("distance_km",), source=LANES_OPTION)
+    costs = numeric_columns(
+        costs, ("distance_km",), source=LANES_OPTION, keys=("site_id", "customer_id")
+    )
     lanes = costs.select(
         pl.col("site_id").cast(pl.String),
         pl.col("customer_id").cast(pl.String),
