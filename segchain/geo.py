@@ -353,7 +353,8 @@ def postal_table(
         iso_expr = pl.col("_iso")
     code, lat, lon = (str(found[k]) for k in ("postal_code", "lat", "lon"))
     texts = [c for c in dict.fromkeys((lat, lon)) if frame.schema[c] == pl.String]
-    commas = plain_comma_columns(frame.lazy(), texts, default_comma=decimal_comma)
+    # Coordinates are never grouped in thousands: a ';' table's 52.520 is a latitude of 52.52.
+    commas = plain_comma_columns(frame.lazy(), texts, default_comma=decimal_comma, ungrouped=texts)
     if commas:
         note(f"{source}: decimal comma in: {', '.join(c for c in (lat, lon) if c in commas)}")
     given = {
@@ -366,7 +367,7 @@ def postal_table(
         _postal_key(code).alias("postal_key"),
         *(
             (
-                plain_number_expr(c, decimal_comma=c in commas)
+                plain_number_expr(c, decimal_comma=c in commas, grouped=False)
                 if c in texts
                 else pl.col(c).cast(pl.Float64, strict=False)
             ).alias(name)

@@ -10,7 +10,7 @@ a German spreadsheet with ``12,5``) and a postal table's coordinates (``geo``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import polars as pl
@@ -24,19 +24,31 @@ import polars as pl
 # its fraction's length (a ';' table's 0.250 was read as 250).
 _COMMA_SURE = r"^[+-]?([\d.\s'’]*,(\d{1,2}|\d{4,})|(0\d*)?,\d+)$"
 _DOT_SURE = r"^[+-]?([\d,\s'’]*\.(\d{1,2}|\d{4,})|(0\d*)?\.\d+)$"
+# In a column whose values are never grouped in thousands (a latitude or longitude: 52.520 read
+# as 52,520 is no place on earth), any one separator between digits is its decimal.
+_COMMA_ANY = r"^[+-]?\d*,\d+$"
+_DOT_ANY = r"^[+-]?\d*\.\d+$"
+COORDINATES = ("lat", "lon")
+"""Number columns never grouped in thousands (``ungrouped`` in ``sure_counts``, ``grouped``
+in ``number_expr``): a ';' sites table's or export's 52.520 was read as 52520."""
 
 
 def sure_counts(
-    columns: Sequence[str], marks: Mapping[str, frozenset[str]] | None = None
+    columns: Sequence[str],
+    marks: Mapping[str, frozenset[str]] | None = None,
+    *,
+    ungrouped: Collection[str] = (),
 ) -> list[pl.Expr]:
-    """Per column, how many values can only be read with a decimal comma, and with a point."""
+    """Per column, how many values can only be read with a decimal comma, and with a point;
+    in the ``ungrouped`` columns (``COORDINATES``), any value with one separator."""
     exprs = []
     for c in columns:
         found = marks[c] if marks is not None else NUMBER_MARKS
         cleaning = found & {"parenthesis", "trailing_minus", "currency", "minus_sign", "code"}
         v = _number_text(c, found) if cleaning else pl.col(c).str.strip_chars()
-        exprs.append(v.str.contains(_COMMA_SURE).sum().alias(f"{c}|comma"))
-        exprs.append(v.str.contains(_DOT_SURE).sum().alias(f"{c}|dot"))
+        comma, dot = (_COMMA_ANY, _DOT_ANY) if c in ungrouped else (_COMMA_SURE, _DOT_SURE)
+        exprs.append(v.str.contains(comma).sum().alias(f"{c}|comma"))
+        exprs.append(v.str.contains(dot).sum().alias(f"{c}|dot"))
     return exprs
 
 
@@ -63,6 +75,7 @@ def decimal_comma_columns(
     *,
     default_comma: bool,
     marks: Mapping[str, frozenset[str]] | None = None,
+    ungrouped: Collection[str] = (),
 ) -> set[str]:
     """Number columns written with a decimal comma (``1.234,5``).
 
@@ -75,7 +88,7 @@ def decimal_comma_columns(
     text_cols = [c for c in columns if schema[c] == pl.String]
     if not text_cols:
         return set()
-    row = lf.select(sure_counts(text_cols, marks)).collect().row(0, named=True)
+    row = lf.select(sure_counts(text_cols, marks, ungrouped=ungrouped)).collect().row(0, named=True)
     default_comma = file_default(row, text_cols, default_comma=default_comma)
     return {c for c in text_cols if uses_comma(row, c, default_comma=default_comma)}
 
@@ -187,6 +200,7 @@ def number_expr(
     is_string: bool,
     decimal_comma: bool | pl.Expr,
     marks: frozenset[str] = NUMBER_MARKS,
+    grouped: bool = True,
 ) -> pl.Expr:
     """Parse a number column; unparseable values become null (the caller gives the reason).
 
@@ -194,20 +208,19 @@ def number_expr(
     the files that use a comma, in a table of several files). The other separator must group
     thousands: in a decimal-point column ``2,5`` or ``1.234,56`` is not a number (it is
     rejected, not read as 25 or 1.23456), nor ``0.5`` in a decimal-comma one. ``marks``: what
-    the column holds (``number_marks``); the default assumes anything."""
+    the column holds (``number_marks``); the default assumes anything. ``grouped`` False: the
+    other separator groups nothing either (``COORDINATES``: 52.520 is no latitude 52520)."""
     if not is_string:
         return pl.col(column).cast(pl.Float64, strict=False)
     v = _number_text(column, marks)
     comma_form = v.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True)
     if "point" in marks or isinstance(decimal_comma, pl.Expr) or decimal_comma:
-        comma_form = pl.when(
-            v.str.contains(_COMMA_GROUPED) | ~v.str.contains(".", literal=True)
-        ).then(comma_form)
+        comma_grouped = v.str.contains(_COMMA_GROUPED) if grouped else pl.lit(False)
+        comma_form = pl.when(comma_grouped | ~v.str.contains(".", literal=True)).then(comma_form)
     point_form = v.str.replace_all(",", "", literal=True)
     if "comma" in marks:
-        point_form = pl.when(
-            v.str.contains(_POINT_GROUPED) | ~v.str.contains(",", literal=True)
-        ).then(point_form)
+        point_grouped = v.str.contains(_POINT_GROUPED) if grouped else pl.lit(False)
+        point_form = pl.when(point_grouped | ~v.str.contains(",", literal=True)).then(point_form)
     if isinstance(decimal_comma, pl.Expr):
         v = pl.when(decimal_comma).then(comma_form).otherwise(point_form)
     else:
@@ -224,19 +237,34 @@ _PLAIN_MARKS = frozenset({"comma"})
 
 
 def plain_comma_columns(
-    lf: pl.LazyFrame, columns: Sequence[str], *, default_comma: bool
+    lf: pl.LazyFrame,
+    columns: Sequence[str],
+    *,
+    default_comma: bool,
+    ungrouped: Collection[str] = COORDINATES,
 ) -> set[str]:
     """Number columns of a stage's or side table written with a decimal comma, decided as an
-    order export's are (``decimal_comma_columns``) on values written plainly (``PLAIN_NUMBER``)."""
+    order export's are (``decimal_comma_columns``) on values written plainly (``PLAIN_NUMBER``);
+    the ``ungrouped`` ones (a table's ``lat`` and ``lon``) as never grouped in thousands."""
     return decimal_comma_columns(
-        lf, columns, default_comma=default_comma, marks=dict.fromkeys(columns, _PLAIN_MARKS)
+        lf,
+        columns,
+        default_comma=default_comma,
+        marks=dict.fromkeys(columns, _PLAIN_MARKS),
+        ungrouped=ungrouped,
     )
 
 
-def plain_number_expr(column: str, *, decimal_comma: bool) -> pl.Expr:
+def plain_number_expr(column: str, *, decimal_comma: bool, grouped: bool | None = None) -> pl.Expr:
     """A text column of a stage's or side table as numbers, as ``number_expr`` reads an order
     export's with a decimal comma or point (the other separator only grouping thousands); a
     value not written plainly (``PLAIN_NUMBER``) is null, for the stage to name."""
     plain = pl.col(column).str.strip_chars().str.contains(PLAIN_NUMBER)
-    number = number_expr(column, is_string=True, decimal_comma=decimal_comma, marks=_PLAIN_MARKS)
+    number = number_expr(
+        column,
+        is_string=True,
+        decimal_comma=decimal_comma,
+        marks=_PLAIN_MARKS,
+        grouped=column not in COORDINATES if grouped is None else grouped,
+    )
     return pl.when(plain).then(number).alias(column)

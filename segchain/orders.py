@@ -24,6 +24,7 @@ from segchain.errors import (
 from segchain.formatting import agree, count, plural
 from segchain.numbers import (
     CODE_AROUND,
+    COORDINATES,
     CURRENCY_SIGN,
     NUMBER_MARKS,
     decimal_comma_columns,
@@ -708,6 +709,7 @@ def decimal_comma_files(
     *,
     defaults: Mapping[str, bool],
     marks: Mapping[str, frozenset[str]] | None = None,
+    ungrouped: Sequence[str] = (),
 ) -> dict[str, list[str]]:
     """For a table of several files (``_file``): per number column, the files that write it with
     a decimal comma, each file decided on its own values with its own default (``defaults``, by
@@ -718,7 +720,8 @@ def decimal_comma_files(
     text_cols = [c for c in columns if _is_string(schema, c)]
     if not text_cols:
         return {}
-    rows = lf.group_by(SOURCE_FILE).agg(sure_counts(text_cols, marks)).collect()
+    counts = sure_counts(text_cols, marks, ungrouped=ungrouped)
+    rows = lf.group_by(SOURCE_FILE).agg(counts).collect()
     out: dict[str, list[str]] = {}
     for row in rows.iter_rows(named=True):
         name = str(row[SOURCE_FILE])
@@ -1006,12 +1009,16 @@ def _decimal_commas(
     decimal_comma: bool | Mapping[str, bool],
     notes: list[str],
     marks: Mapping[str, frozenset[str]],
+    ungrouped: Sequence[str] = (),
 ) -> dict[str, bool | pl.Expr]:
     """Per number column, its decimal comma for ``number_expr`` (noted in ``notes``): one
-    decision for one file, or per file when ``decimal_comma`` gives each file's default."""
+    decision for one file, or per file when ``decimal_comma`` gives each file's default.
+    ``ungrouped``: the columns never grouped in thousands (the coordinates' headers)."""
     if isinstance(decimal_comma, bool) or SOURCE_FILE not in lf.collect_schema():
         default = decimal_comma if isinstance(decimal_comma, bool) else any(decimal_comma.values())
-        cols = decimal_comma_columns(lf, numbers, default_comma=default, marks=marks)
+        cols = decimal_comma_columns(
+            lf, numbers, default_comma=default, marks=marks, ungrouped=ungrouped
+        )
         if cols:
             notes.append("decimal comma in: " + ", ".join(sorted(cols)))
         # The file's dialect line says 'decimal comma' (a ';' file's default): the columns
@@ -1021,7 +1028,9 @@ def _decimal_commas(
         if default and points:
             notes.append(f"decimal point in: {', '.join(points)} (not the ';' default, a comma)")
         return {c: True for c in cols}
-    files = decimal_comma_files(lf, numbers, defaults=decimal_comma, marks=marks)
+    files = decimal_comma_files(
+        lf, numbers, defaults=decimal_comma, marks=marks, ungrouped=ungrouped
+    )
     out: dict[str, bool | pl.Expr] = {}
     for c, names in sorted(files.items()):
         if len(names) == len(decimal_comma):
@@ -1381,7 +1390,9 @@ def import_orders(
     marks = {h: m if h in values else m - {"code"} for h, m in marks.items()}
     if "currency" not in mapping:  # else _mixed_units has counted the currencies
         warnings += _mixed_signs(lf, mapping, marks)
-    comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks)
+    # A latitude or longitude is never grouped in thousands: a ';' export's 52.520 is 52.52.
+    coordinates = [mapping[c] for c in COORDINATES if c in mapping]
+    comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks, coordinates)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -1527,6 +1538,7 @@ def import_orders(
                         is_string=_is_string(schema, h),
                         decimal_comma=comma.get(h, False),
                         marks=marks.get(h, NUMBER_MARKS),
+                        grouped=c not in COORDINATES,
                     ).alias(c)
                 )
         lines = raw_indexed.select(

@@ -342,3 +342,78 @@ def test_network_names_a_customers_coordinate_out_of_range_with_its_value(
         "CUSTOMERS seg.csv: lat outside [-90, 90]: -91.0 for customer_id 'C2' (are lat and lon "
         "swapped?)"
     ) in result.stderr, result.stderr
+
+
+# ---- 6. a latitude or longitude is never grouped in thousands ------------------------------------
+# Found beside item 1: a ';' table's coordinates written with three decimals and a point
+# (52.520, 13.405) were read with the ';' default, a decimal comma, as 52520 and 13405: an
+# export's lines kept them so (validate wrote lat 52520), and network refused a sites table as
+# 'outside [-90, 90] ... (are lat and lon swapped?)'.
+
+SEMICOLON_ORDERS = (
+    "order_id;order_date;customer_id;sku;quantity;unit_price;lat;lon\n"
+    "1;2024-01-05;C1;A;2;12;52.520;13.405\n"
+    "2;2024-01-06;C2;A;1;3;48.857;2.352\n"
+)
+
+
+def test_orders_coordinates_with_three_decimals_read_as_decimals(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(SEMICOLON_ORDERS)
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out.select("lat", "lon").rows() == [(52.52, 13.405), (48.857, 2.352)]
+
+
+def test_orders_coordinate_written_the_other_way_is_no_number_not_thousands(
+    cli, tmp_path: Path
+) -> None:
+    # The column uses a decimal comma (50,1105); its 48.857 is written the other way: no
+    # coordinate (lat is optional, so the line is kept, unlocated), not a latitude of 48857.
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price;lat;lon\n"
+        "1;2024-01-05;C1;A;2;12;50,1105;8,6821\n"
+        "2;2024-01-06;C2;A;1;3;52,5200;13,4050\n"
+        "3;2024-01-06;C3;A;1;3;48.857;2,352\n"
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["lat"].to_list() == [50.1105, 52.52, None]
+    assert out["lon"].to_list() == [8.6821, 13.405, 2.352]
+
+
+def test_network_sites_coordinates_with_three_decimals_read_as_decimals(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(
+        "site_id;lat;lon;fixed_cost;capacity\nS1;52.520;13.405;100;20\nS2;48.857;2.352;100;20\n"
+    )
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv", "--sites-out", "so.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "so.csv").sort("site_id")
+    assert out.select("lat", "lon").rows() == [(52.52, 13.405), (48.857, 2.352)]
+
+
+def test_network_sites_three_decimal_commas_stay_decimals(cli, tmp_path: Path) -> None:
+    # Guard: the ';' default, a decimal comma, reads 52,520 as 52.52 as before.
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text("site_id;lat;lon\nS1;52,520;13,405\n")
+    result = cli(
+        "network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv", "--sites-out", "so.csv"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "so.csv").select("lat", "lon").rows() == [(52.52, 13.405)]
+
+
+def test_postal_table_coordinates_with_three_decimals_read_as_decimals() -> None:
+    from segchain.geo import postal_table
+
+    frame = pl.DataFrame(
+        {"zip": ["10115", "75001"], "lat": ["52.532", "48.863"], "lon": ["13.384", "2.336"]}
+    )
+    table = postal_table(frame, country="DE", decimal_comma=True).sort("postal_key")
+    assert table.select("lat", "lon").rows() == [(52.532, 13.384), (48.863, 2.336)]
