@@ -216,6 +216,15 @@ def test_stock_says_which_item_rows_name_a_site_the_forecast_has_not(cli, tmp_pa
     ]
 
 
+def test_stock_names_one_unknown_site_in_the_singular(cli, tmp_path: Path) -> None:
+    result = _stock_sites(cli, tmp_path, "sku,site,unit_cost\nA,DC-BER,10\nA,DC-BRLN,11\n")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "--items items.csv: 1 row at a site where FORECAST fc.csv has no stocking point, not "
+        "used: 'DC-BRLN' (1 row) (the forecast's sites: 'DC-BER', 'DC-PAR')\n"
+    ) in result.stderr, result.stderr
+
+
 def test_stock_warns_when_no_item_site_is_a_site_of_the_forecast(cli, tmp_path: Path) -> None:
     # Another site code altogether: every row with a site is left out.
     result = _stock_sites(cli, tmp_path, "sku,site,unit_cost\nA,BER,10\nA,PAR,11\nA,,12\n")

@@ -454,8 +454,9 @@ def items_not_planned(
         if elsewhere.len():
             where = "it" if parts else f"{{{FORECAST_ARGUMENT}}}"
             parts.append(
-                f"{plural(elsewhere.len(), 'row')} at sites where {where} has no stocking point, "
-                f"not used: {_site_rows(elsewhere)} (the forecast's "
+                f"{plural(elsewhere.len(), 'row')} at "
+                f"{agree(elsewhere.n_unique(), 'a site', 'sites')} where {where} has no "
+                f"stocking point, not used: {_site_rows(elsewhere)} (the forecast's "
                 f"{agree(ours.len(), 'site', 'sites')}: {examples(ours, 5)})"
             )
     if not parts:
@@ -482,31 +483,37 @@ def items_written_otherwise(
     ours = points.get_column("sku").cast(pl.String).unique()
     skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique()
     unused = skus.filter(~skus.is_in(ours.implode()))
-    names = {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"}
-    out: list[str] = []
-    near = written_otherwise(unused, ours, other="the forecast")
-    if near is not None:
-        out.append(
-            TableMessage(
-                f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'sku')} no stocking point of "
-                f"{{{FORECAST_ARGUMENT}}} has{near}; else such a stocking point is planned with "
-                "the default parameters",
-                names,
-            )
-        )
+    pairs = [
+        (
+            unused,
+            ours,
+            "sku",
+            f"no stocking point of {{{FORECAST_ARGUMENT}}} has",
+            "else such a stocking point is planned with the default parameters",
+        ),
+    ]
     found = _item_sites(points, it)
     # (When no site matches, ``items_matching_none`` says so, the forms included.)
     if found is not None and found[0].is_in(found[1].implode()).any():
         theirs, sites = found[0].unique(), found[1]
         elsewhere = theirs.filter(~theirs.is_in(sites.implode()))
-        near = written_otherwise(elsewhere, sites, other="the forecast")
+        pairs.append(
+            (
+                elsewhere,
+                sites,
+                "site",
+                f"where {{{FORECAST_ARGUMENT}}} has no stocking point",
+                "else the rows of such a site are not used, and its skus there take the defaults",
+            )
+        )
+    out: list[str] = []
+    for mine, known, what, none_of, otherwise in pairs:
+        near = written_otherwise(mine, known, other="the forecast")
         if near is not None:
             out.append(
                 TableMessage(
-                    f"{{{ITEMS_OPTION}}}: {plural(elsewhere.len(), 'site')} where "
-                    f"{{{FORECAST_ARGUMENT}}} has no stocking point{near}; else the rows of "
-                    "such a site are not used, and its skus there take the defaults",
-                    names,
+                    f"{{{ITEMS_OPTION}}}: {plural(mine.len(), what)} {none_of}{near}; {otherwise}",
+                    {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
                 )
             )
     return out
