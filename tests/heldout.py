@@ -129,6 +129,19 @@ def sq_nightly(daily, s: float, q: float, lead_days: int, on_hand: float) -> tup
     return filled[0], held
 
 
+def weekly_order_up_to(demand, order_up_to: float) -> float:
+    """Fill rate of ordering up to S every week with a one-week lead time (an order placed at the
+    end of week t is on the shelf for week t + 2), backorders, on ``demand`` per week, starting
+    with S on hand."""
+    net, pipeline, filled = order_up_to, [0.0, 0.0], 0.0
+    for d in demand:
+        net += pipeline.pop(0)
+        filled += min(d, max(net, 0.0))
+        net -= d
+        pipeline.append(order_up_to - net - sum(pipeline))
+    return filled / sum(demand)
+
+
 def replay(policy: pl.DataFrame, daily: pl.DataFrame, start: dt.date, weeks: int):
     """(fill rate, mean stock on hand at the policy's unit cost) over the points of ``policy``
     and the daily demand ``daily`` (sku, day, q): units filled from stock on the day they were

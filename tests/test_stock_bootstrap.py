@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 import pytest
-from heldout import sq_nightly
+from heldout import sq_nightly, weekly_order_up_to
 from scipy import stats
 
 from segchain.stock import stock
@@ -380,13 +380,7 @@ def simulated_fill(order_up_to: float, *, size: float, p: float, weeks: int = 10
     probability `p` a week: an independent replay, not the stage's formulas."""
     rng = np.random.default_rng(7)
     demand = np.where(rng.random(weeks) < p, size, 0.0)
-    net, pipeline, filled = order_up_to, [0.0, 0.0], 0.0
-    for d in demand:
-        net += pipeline.pop(0)
-        filled += min(d, max(net, 0.0))
-        net -= d
-        pipeline.append(order_up_to - net - sum(pipeline))
-    return filled / demand.sum()
+    return weekly_order_up_to(demand.tolist(), order_up_to)
 
 
 def test_a_lumpy_item_is_planned_for_its_lumps_and_keeps_near_its_promise():

@@ -460,8 +460,9 @@ def _refuse_misused_options(
 def _simulate(
     result: StockResult, *, periods: int, seed: int, quiet: bool, reporter: c.Reporter
 ) -> None:
-    """``--simulate``: the plan replayed on demand drawn from its own forecast, per point
-    (and per segment when the forecast has segments), summed up on stderr."""
+    """``--simulate``: the plan replayed on demand drawn from its own forecast (a bootstrapped
+    point: from its history's bootstrap), per point (and per segment when the forecast has
+    segments), summed up on stderr."""
     import polars as pl
 
     from segchain.stock import simulate as run_simulate
@@ -474,7 +475,9 @@ def _simulate(
         from segchain.stock.sim import with_demand
 
         demand = policy.filter(with_demand(policy))
-        sim = run_simulate(demand, periods=periods, seed=seed)
+        sim = run_simulate(
+            demand, periods=periods, seed=seed, history=result.history, keys=result.keys
+        )
     idle = policy.height - demand.height
     if idle:
         reporter.info(

@@ -249,6 +249,14 @@ def key_stream(values: tuple[object, ...]) -> int:
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
 
 
+def stream_generators(seed: int, streams: np.ndarray, purpose: int) -> list[np.random.Generator]:
+    """One generator per point: the seed, its stream (``point_streams``) and the draws' purpose."""
+    return [
+        np.random.default_rng([int(seed) & 0xFFFFFFFF, int(s) >> 32, int(s) & 0xFFFFFFFF, purpose])
+        for s in streams
+    ]
+
+
 class RowStreams:
     """Random numbers drawn row by row, each row from its own generator (its point's stream
     and the purpose of the draws): ``random`` and ``standard_normal`` as a numpy Generator's,
@@ -256,12 +264,7 @@ class RowStreams:
     """
 
     def __init__(self, seed: int, streams: np.ndarray, purpose: int) -> None:
-        self._gens = [
-            np.random.default_rng(
-                [int(seed) & 0xFFFFFFFF, int(s) >> 32, int(s) & 0xFFFFFFFF, purpose]
-            )
-            for s in streams
-        ]
+        self._gens = stream_generators(seed, streams, purpose)
 
     def random(self, size: tuple[int, int]) -> np.ndarray:
         return self._stack(size, lambda g, n: g.random(n))
@@ -356,15 +359,9 @@ def draw_intervals(
         if t:
             u = rng.random((m, draws))
             state = np.where(state, u < p11, u < p01)
-        pick = offset + np.minimum((rng.random((m, draws)) * count).astype(np.int64), count - 1)
-        x = h.sizes[np.minimum(pick, max(h.sizes.size - 1, 0))] if h.sizes.size else 0.0
-        sells = state
-        if level is not None:
-            x = x * level.size[:, None]
-            sells = state | (rng.random((m, draws)) < level.add[:, None])
-        x = np.rint(x)  # whole units (a size under half a unit counts as 0, jittered to 1)
-        jitter = 1.0 + np.trunc(x + rng.standard_normal((m, draws)) * np.sqrt(x))
-        demand = np.where(sells, np.where(jitter > 0, jitter, x), 0.0)
+        pick = rng.random((m, draws))
+        add = rng.random((m, draws)) if level is not None else None
+        demand = _sizes(h, offset, count, state, pick, add, rng.standard_normal((m, draws)), level)
         # A fraction of a period holds the whole period's demand with that probability (a
         # slow item's non-zero period is mostly one order, on one day); one draw decides for
         # every interval, so the intervals stay nested.
@@ -375,6 +372,75 @@ def draw_intervals(
             )
             total += np.where(inside, demand, 0.0)
     return totals
+
+
+def _sizes(
+    h: Histories,
+    offset: np.ndarray,
+    count: np.ndarray,
+    state: np.ndarray,
+    pick: np.ndarray,
+    add: np.ndarray | None,
+    z: np.ndarray,
+    level: Level | None,
+) -> np.ndarray:
+    """A period's demand from its uniforms: a size picked (``pick``) from the point's non-zero
+    periods (``offset``, ``count`` broadcast against the draws), brought to the forecast's
+    level, jittered (``z``), where the chain's ``state`` (or, brought up, ``add``) sells."""
+    at = offset + np.minimum((pick * count).astype(np.int64), count - 1)
+    x = h.sizes[np.minimum(at, max(h.sizes.size - 1, 0))] if h.sizes.size else 0.0
+    sells = state
+    if level is not None:
+        assert add is not None
+        x = x * level.size[:, None]
+        sells = state | (add < level.add[:, None])
+    x = np.rint(x)  # whole units (a size under half a unit counts as 0, jittered to 1)
+    jitter = 1.0 + np.trunc(x + z * np.sqrt(x))
+    return np.where(sells, np.where(jitter > 0, jitter, x), 0.0)
+
+
+class PeriodPaths:
+    """One long path of demand per period for each of ``rows``, continued call after call
+    (``next``), each row from its own stream (``seed``, the point's ``streams``, ``purpose``):
+    the chain, sizes and level of ``draw_intervals``, so a replay (``sim.simulate``) meets the
+    demand a bootstrapped plan was made for, and a row's path does not depend on the rows
+    drawn with it."""
+
+    def __init__(
+        self, h: Histories, rows: np.ndarray, *, seed: int, purpose: int, level: Level | None
+    ) -> None:
+        self._h, self._rows, self._level = h, rows, level
+        self._gens = stream_generators(seed, h.streams[rows], purpose)
+        self._state: np.ndarray | None = None
+
+    def next(self, periods: int, substeps: int = 1) -> np.ndarray:
+        """The path's next ``periods`` periods in ``substeps`` steps each: (periods x substeps,
+        rows) whole units. A period's demand lands whole on one of its steps, uniformly (the
+        fraction rule of ``draw_intervals``: a slow item's period is mostly one order)."""
+        h, r, m = self._h, self._rows, self._rows.size
+        # The chain's, the size's, the level's and the step's uniforms, then the jitter.
+        u = np.empty((4, m, periods))
+        for i, g in enumerate(self._gens):
+            u[:, i, :] = g.random((4, periods))
+        z = np.empty((m, periods))
+        for i, g in enumerate(self._gens):
+            z[i] = g.standard_normal(periods)
+        state = np.empty((m, periods), dtype=bool)
+        prev = self._state
+        p01, p11, start = h.p01[r], h.p11[r], h.start[r]
+        for t in range(periods):
+            # The first period from the chain's stationary distribution, as a plan's draws.
+            prev = u[0, :, t] < (start if prev is None else np.where(prev, p11, p01))
+            state[:, t] = prev
+        self._state = prev
+        add = u[2] if self._level is not None else None
+        demand = _sizes(
+            h, h.offset[r][:, None], h.count[r][:, None], state, u[1], add, z, self._level
+        )
+        out = np.zeros((periods, substeps, m))
+        on = np.minimum((u[3] * substeps).astype(np.int64), substeps - 1)  # (m, periods)
+        out[np.arange(periods)[None, :], on, np.arange(m)[:, None]] = demand
+        return out.reshape(periods * substeps, m)
 
 
 def empirical_pmf(samples: np.ndarray, width: int) -> np.ndarray:

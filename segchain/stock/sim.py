@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,17 @@ def simulate(
     substeps: int | None = None,
     demand: np.ndarray | None = None,
     warmup: int | None = None,
+    history: pl.DataFrame | None = None,
+    keys: Sequence[str] | None = None,
 ) -> pl.DataFrame:
     """Replay each policy against demand drawn from the distribution it assumed.
+
+    A point planned on the bootstrap of its order history (``demand_model`` bootstrap, given
+    that ``history``: ``bootstrap.demand_history``, by the plan's ``keys``) is replayed on a
+    path of that bootstrap, brought to its forecast's level (``bootstrap.level_to``) as its plan
+    was, from its own stream (``bootstrap.PeriodPaths``), with its lead time fixed (its plan
+    assumed one); the others on their fitted distribution. Without ``history`` every point
+    replays the fitted distribution (a bootstrapped point then meets demand its plan rejected).
 
     Discrete-time replay with backorders: each step serves its demand from stock, then reviews
     every ``review_days`` (both policy types: (s, Q) orders when the position is at or below s,
@@ -91,8 +101,15 @@ def simulate(
         k = review_steps(period_days, review_days)
     else:
         k = int(substeps)
+    boot = (
+        _bootstrap_paths(policy, history, keys, seed=seed, substeps=k)
+        if demand is None and history is not None
+        else None
+    )
     lt = col("lead_time_days").to_numpy() / period_days * k
     lt_sd = col("lead_time_sd_days").to_numpy() / period_days * k
+    if boot is not None:
+        lt_sd = np.where(np.isin(np.arange(n), boot[0]), 0.0, lt_sd)
     # Both policy types look every review_days (rounded to whole steps, at least one).
     rev = np.maximum(np.rint(review_days / period_days * k), 1)
     rev = rev.astype(np.int64)
@@ -140,6 +157,8 @@ def simulate(
             else:
                 assert draw is not None
                 buf = draw(min(block, total - step))
+                if boot is not None:
+                    buf[:, boot[0]] = boot[1](buf.shape[0])
         d = buf[i]
         slot = step % ring
         arriving = cyc[slot]
@@ -203,7 +222,49 @@ def simulate(
             pl.Series(np.isnan(achieved)), None
         ),
     )
+    if boot is not None:
+        # What the replay drew from: a bootstrapped point's history, not its fitted family.
+        out = out.with_columns(out.get_column("distribution").scatter(boot[0], "bootstrap"))
     return out
+
+
+def _bootstrap_paths(
+    policy: pl.DataFrame,
+    history: pl.DataFrame,
+    keys: Sequence[str] | None,
+    *,
+    seed: int,
+    substeps: int,
+) -> tuple[np.ndarray, Callable[[int], np.ndarray]] | None:
+    """The rows planned on their history's bootstrap and a function giving their next steps of
+    demand, (steps, rows), from one path each (``bootstrap.PeriodPaths``), or None."""
+    from segchain.stock.bootstrap import PeriodPaths, histories, level_to
+
+    if "demand_model" not in policy.columns:
+        return None
+    rows = np.flatnonzero(policy.get_column("demand_model").fill_null("").to_numpy() == "bootstrap")
+    keys = list(keys) if keys is not None else [c for c in ("site", "sku") if c in policy.columns]
+    if not rows.size:
+        return None
+    points = policy[rows]
+    h = histories(history, points, keys)
+    mine = np.flatnonzero(h.has)
+    if not mine.size:
+        return None
+    mu = points.get_column("mean_demand").to_numpy().astype(float)[mine]
+    # Purposes 0 and 1 drew the plan's paths: the replay's are others.
+    paths = PeriodPaths(h, mine, seed=seed, purpose=2, level=level_to(h, mine, mu))
+    left = np.zeros((0, mine.size))
+
+    def steps(size: int) -> np.ndarray:
+        nonlocal left
+        if left.shape[0] < size:
+            more = -(-(size - left.shape[0]) // substeps)
+            left = np.concatenate([left, paths.next(more, substeps)])
+        out, left = left[:size], left[size:]
+        return out
+
+    return rows[mine], steps
 
 
 def review_steps(period_days: np.ndarray, review_days: np.ndarray) -> int:

@@ -83,6 +83,9 @@ class StockResult:
     series: pl.DataFrame | None = None
     rationing_detail: pl.DataFrame | None = None
     keys: tuple[str, ...] = ("sku",)
+    # The --orders demand history (``demand_history``): --simulate replays the bootstrapped
+    # points on its bootstrap.
+    history: pl.DataFrame | None = None
     # The plan replayed on the whole periods --orders holds after the forecast's start
     # (``heldout``), and what to say when it could not be (no --segments).
     held_out: StockHeldOut | None = None
@@ -425,6 +428,7 @@ def stock(
         series=series,
         rationing_detail=service,
         keys=tuple(keys),
+        history=history,
         held_out=replayed,
         held_out_note=replay_note,
     )
@@ -754,7 +758,7 @@ def simulate_segments(result: StockResult, *, periods: int, seed: int = 0) -> pl
     # Only where the segment has demand: a point without any (its segments' demand_share 1/n)
     # or a segment buying nothing at a point has no service to replay (see ``with_demand``).
     demand = result.policy.filter(with_demand(result.policy))
-    point = simulate(demand, periods=periods, seed=seed).select(
+    point = simulate(demand, periods=periods, seed=seed, history=result.history, keys=keys).select(
         *keys, "achieved_fill_rate", "achieved_csl"
     )
     table = result.segments.join(point, on=keys, how="inner").filter(pl.col("demand_share") > 0)
