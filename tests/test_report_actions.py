@@ -138,8 +138,8 @@ def test_sites_say_which_promise_needs_each_and_flag_an_open_site_none_needs():
     tables, meta = sites_case()
     decided = site_decisions(tables, meta, ["Champions", "Lost"])
     assert decided is not None
-    frame, checked = decided
-    assert checked
+    frame, unchecked = decided
+    assert unchecked == ""  # checked: nothing missing
     why = dict(zip(frame["site_id"].to_list(), frame["why"].to_list(), strict=True))
     assert why["A"] == (
         "needed by the delivery promise of Champions, 1 day (1 customer): no other open site "

@@ -38,6 +38,7 @@ from segchain.report.sections.common import (
     distinct_filled,
     filled,
     has,
+    lacks,
     mean_note,
     money,
     noted,
@@ -181,32 +182,48 @@ def _located(tables: Tables, asg: pl.DataFrame) -> pl.DataFrame | None:
     )
 
 
-def needed_by_promise(
-    tables: Tables, meta: Meta, asg: pl.DataFrame, sites: pl.DataFrame
-) -> pl.DataFrame | None:
-    """Per open site and segment: customers who have no other open site within their promise
-    (so the site is needed to keep it), with that promise in days. None when the inputs lack
-    coordinates, promises or the network's km_per_day."""
-    if not has(asg, "customer_id", "site_id", "sla_days", "segment"):
-        return None
-    if not has(sites, "site_id", "lat", "lon", "open"):
-        return None
-    km_per_day = finite(params_of(meta, "assignments").get("km_per_day")) or finite(
+def _km_per_day(meta: Meta) -> float | None:
+    km = finite(params_of(meta, "assignments").get("km_per_day")) or finite(
         params_of(meta, "sites").get("km_per_day")
     )
-    if not km_per_day or km_per_day <= 0:
-        return None
+    return km if km and km > 0 else None
+
+
+def needed_by_promise(
+    tables: Tables, meta: Meta, asg: pl.DataFrame | None, sites: pl.DataFrame
+) -> pl.DataFrame | str:
+    """Per open site and segment: customers who have no other open site within their promise
+    (so the site is needed to keep it), with that promise in days. Where the inputs cannot
+    say, what is missing (one note had listed every possible cause: "no promise, coordinates
+    or km_per_day", leaving the user to find which)."""
+    if asg is None:
+        return "no assignments table (network's -o)"
+    if "sla_days" not in asg.columns:
+        return "no delivery promise: the assignments have no sla_days (give network promises)"
+    missing = lacks(asg, ("customer_id", "site_id", "segment"))
+    if missing:
+        return f"the assignments have no {', '.join(missing)}"
+    if not has(sites, "site_id", "lat", "lon", "open"):
+        return "the sites table has no coordinates (lat, lon)"
+    km_per_day = _km_per_day(meta)
+    if km_per_day is None:
+        return "network's km_per_day is unknown (its metadata does not give it)"
     located = _located(tables, asg)
     if located is None:
-        return None
+        return (
+            "the customers have no coordinates (give segment --geo, or the segments table "
+            "with lat and lon)"
+        )
     rows = located.filter(
         num("sla_days").is_not_null() & num("lat").is_not_null() & num("lon").is_not_null()
     ).with_columns(pl.col("site_id").cast(pl.String), pl.col("segment").cast(pl.String))
     opened = sites.filter(truth("open") & num("lat").is_not_null()).with_columns(
         pl.col("site_id").cast(pl.String)
     )
-    if rows.height == 0 or opened.height == 0:
-        return None
+    if rows.height == 0:
+        return "no customer has both a promise (sla_days) and coordinates"
+    if opened.height == 0:
+        return "no open site has coordinates"
     # A site or lane whose site_id is empty or blank is no site's: such a lane is owned by no
     # site (None == None matched it to a site without an id), while such an open site still
     # reaches the customers near it.
@@ -257,24 +274,26 @@ def free_site(row: dict) -> str:
 
 def site_decisions(
     tables: Tables, meta: Meta, order: list[str | None]
-) -> tuple[pl.DataFrame, bool] | None:
+) -> tuple[pl.DataFrame, str] | None:
     """One row per site: open or not (open / keep / close when the sites say which exist),
     customers, utilisation, and why: the segments whose promise needs it, else that no promise
-    does (cost alone), flagged when it is open at a low utilisation. The bool says whether
-    promises could be checked."""
+    does (cost alone), flagged when it is open at a low utilisation. The text says what
+    kept the promises from being checked ("" when they were)."""
     sites = tables.get("sites")
     if not has(sites, "site_id", "open"):
         return None
     assert sites is not None
     sites = sites.with_columns(truth(c) for c in ("open", "existing") if c in sites.columns)
     asg = tables.get("assignments")
-    needed = (
-        needed_by_promise(tables, meta, asg, sites)
-        if asg is not None and "left_out" not in asg.columns
-        else needed_by_promise(tables, meta, asg.filter(pl.col("left_out").is_null()), sites)
-        if asg is not None
-        else None
+    found = needed_by_promise(
+        tables,
+        meta,
+        asg.filter(pl.col("left_out").is_null())
+        if asg is not None and "left_out" in asg.columns
+        else asg,
+        sites,
     )
+    needed, unchecked = (None, found) if isinstance(found, str) else (found, "")
     kept = delivery_kept(asg) if asg is not None else None
     all_kept = kept is not None and bool((kept["within_promise"].fill_null(0.0) >= 1 - 1e-9).all())
     position = {name: i for i, name in enumerate(order)}
@@ -380,7 +399,7 @@ def site_decisions(
     if frame["city"].null_count() == frame.height:
         frame = frame.drop("city")
     frame = frame.sort(["_open", "site_id"], descending=[True, False], nulls_last=True)
-    return frame, needed is not None
+    return frame, unchecked
 
 
 # ---- data: promises by segment
@@ -651,8 +670,9 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
 
 
 def _site_blocks(
-    decisions: pl.DataFrame, checked: bool, sites: pl.DataFrame | None
+    decisions: pl.DataFrame, unchecked: str, sites: pl.DataFrame | None
 ) -> tuple[Headline, list[Block]]:
+    checked = not unchecked
     opened = decisions.filter(pl.col("_open"))
     needed = opened.filter(pl.col("why").str.starts_with("needed by"))  # see site_decisions
     flagged = decisions.filter(pl.col("_flag"))
@@ -660,7 +680,7 @@ def _site_blocks(
     detail = (
         f"{count(needed.height)} needed by a delivery promise"
         if checked
-        else "promises not checked (no promise, coordinates or km_per_day)"
+        else f"promises not checked: {unchecked}"
     )
     if closing.height:
         detail += f"; close {count(closing.height)}"
