@@ -139,14 +139,15 @@ def test_cli_report_two_tables_of_one_kind_is_a_usage_error(cli, inputs, tmp_pat
 
 
 def test_cli_report_lists_every_unusable_input_at_once(cli, inputs, tmp_path):
-    items = tmp_path / "items.csv"
-    items.write_text("sku,unit_cost\nA,1.0\n")
-    result = cli("report", "nope.csv", str(items), str(inputs["segments"]), "-o", "-")
+    # A table of no kind (an item master is skipped with a note: test_report_s49).
+    odd = tmp_path / "odd.csv"
+    odd.write_text("sku,colour\nA,red\n")
+    result = cli("report", "nope.csv", str(odd), str(inputs["segments"]), "-o", "-")
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert lines[0] == "segchain report: Error: nope.csv: no such file"
     assert lines[1].startswith(
-        f"segchain report: {items}: not a segchain stage output; columns sku, unit_cost. A table "
+        f"segchain report: {odd}: not a segchain stage output; columns sku, colour. A table "
         "is recognised "
         "by its Parquet metadata or by the key columns of one kind: segments: customer_id, "
         "segment, segment_rank;"

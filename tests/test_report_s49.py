@@ -4,6 +4,8 @@ Open sites headline names the one input that is missing. It had listed every pos
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from test_report_actions import sites_case
@@ -62,3 +64,44 @@ def test_sites_not_checked_say_which_input_is_missing(case: str, missing: str) -
         asg = tables["assignments"]
         tables = {**tables, "assignments": asg.with_columns(sla_days=pl.lit(None, pl.Float64))}
     assert open_sites_detail(tables, meta) == f"promises not checked: {missing}"
+
+
+# ---- report out/*.csv with another stage's inputs beside the outputs
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
+
+
+def test_report_skips_an_item_master_on_hand_and_candidate_sites_beside_the_outputs(
+    cli, tmp_path: Path
+) -> None:
+    # An item master kept in the outputs' folder stopped the report (exit 1, 'not a segchain
+    # stage output'), though the report reads no item master: as validate's --rejects file, it
+    # is now skipped and said. The sample's own inputs, beside a segments table.
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        + "".join(f"{i},2024-03-{1 + i % 28:02d},C{i % 5},S{i % 3},1,10\n" for i in range(40))
+    )
+    seg = cli("segment", str(orders), "-o", str(tmp_path / "segments.csv"))
+    assert seg.exit_code == 0, seg.stderr
+    inputs = {"items.csv": "an item master (stock's and costs' --items)"}
+    inputs["on_hand.csv"] = "stock on hand (stock's --on-hand)"
+    inputs["sites.csv"] = "candidate sites (network's --sites)"
+    for name in inputs:
+        (tmp_path / name).write_bytes((SAMPLE / name).read_bytes())
+    out = tmp_path / "r.md"
+    given = [str(tmp_path / n) for n in ("segments.csv", *inputs)]
+    result = cli("report", *given, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    for name, what in inputs.items():
+        assert f"{tmp_path / name}: " in result.stderr
+        assert f"{what}, an input the report does not read: skipped" in result.stderr
+    assert out.read_text().strip()
+
+
+def test_a_table_of_no_kind_is_still_refused(cli, tmp_path: Path) -> None:
+    (tmp_path / "odd.csv").write_text("sku,colour\nA,red\n")
+    result = cli("report", str(tmp_path / "odd.csv"), "-o", str(tmp_path / "r.md"))
+    assert result.exit_code == 1
+    assert "not a segchain stage output" in result.stderr
+    assert not (tmp_path / "r.md").exists()

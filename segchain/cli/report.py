@@ -77,6 +77,7 @@ def report_command(
         ReportParams,
         build_report,
         collect_tables,
+        input_kind,
         is_rejects,
         recognise_table,
         unrecognised_message,
@@ -212,6 +213,12 @@ def report_command(
                 continue
         else:
             needs = None
+        side = input_kind(frame.columns, table.stage) if what is None and not needs else None
+        if side is not None:
+            # `report out/*.csv` picks up an item master kept beside the outputs: an input of
+            # another stage, which the report does not read (as validate's --rejects file).
+            reporter.info(f"{name}: {side}, an input the report does not read: skipped")
+            continue
         if what is None:
             for note in notes if not needs else ():
                 reporter.info(note)  # the message lists the columns as renamed

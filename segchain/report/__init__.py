@@ -17,7 +17,17 @@ from segchain.errors import UsageError
 from segchain.formatting import agree
 from segchain.report.model import InputInfo, Report
 from segchain.report.params import DEFAULT_TITLE, ReportParams
-from segchain.schema import BOOL_COLUMNS, STAGE_KINDS, TABLE_KEYS, TABLE_KINDS, recognise_table
+from segchain.schema import (
+    BOOL_COLUMNS,
+    ITEM_RULES,
+    ITEMS_OPTION,
+    ON_HAND_OPTION,
+    SITES_OPTION,
+    STAGE_KINDS,
+    TABLE_KEYS,
+    TABLE_KINDS,
+    recognise_table,
+)
 from segchain.tableio import collect, provenance
 
 KINDS = tuple(TABLE_KINDS)
@@ -34,6 +44,24 @@ def is_rejects(columns: Sequence[str], stage: str | None = None) -> bool:
         return stage == "rejects"
     cols = list(columns)
     return len(cols) >= 2 and cols[0] == "row" and cols[-1] == "reason"
+
+
+def input_kind(columns: Sequence[str], stage: str | None = None) -> str | None:
+    """What input of another stage a table no stage wrote is, by its columns, or None: an item
+    master (``sku`` and an item value such as ``unit_cost``), stock on hand (``sku`` and
+    ``on_hand``), or network's candidate sites (``site_id`` and a site value, without the
+    ``open`` that network's sites table has). `report out/*.csv` picks them up where a user
+    keeps them beside the outputs; the report reads none of them."""
+    if stage:
+        return None
+    cols = set(columns)
+    if "sku" in cols and "on_hand" in cols:
+        return f"stock on hand (stock's {ON_HAND_OPTION})"
+    if "sku" in cols and cols & set(ITEM_RULES):
+        return f"an item master (stock's and costs' {ITEMS_OPTION})"
+    if "site_id" in cols and "open" not in cols and cols & {"lat", "lon", "capacity", "fixed_cost"}:
+        return f"candidate sites (network's {SITES_OPTION})"
+    return None
 
 
 def unrecognised_message(source: str, columns: Sequence[str], stage: str | None) -> str:
