@@ -109,7 +109,7 @@ def simulate(
     lt = col("lead_time_days").to_numpy() / period_days * k
     lt_sd = col("lead_time_sd_days").to_numpy() / period_days * k
     if boot is not None:
-        lt_sd = np.where(np.isin(np.arange(n), boot[0]), 0.0, lt_sd)
+        lt_sd[boot[0]] = 0.0
     # Both policy types look every review_days (rounded to whole steps, at least one).
     rev = np.maximum(np.rint(review_days / period_days * k), 1)
     rev = rev.astype(np.int64)
@@ -243,9 +243,9 @@ def _bootstrap_paths(
     if "demand_model" not in policy.columns:
         return None
     rows = np.flatnonzero(policy.get_column("demand_model").fill_null("").to_numpy() == "bootstrap")
-    keys = list(keys) if keys is not None else [c for c in ("site", "sku") if c in policy.columns]
     if not rows.size:
         return None
+    keys = list(keys) if keys is not None else [c for c in ("site", "sku") if c in policy.columns]
     points = policy[rows]
     h = histories(history, points, keys)
     mine = np.flatnonzero(h.has)
