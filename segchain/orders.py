@@ -1199,6 +1199,68 @@ def _joined_lines(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     return out
 
 
+def _unread_coordinates(
+    lf: pl.LazyFrame,
+    mapping: Mapping[str, str],
+    *,
+    comma: Mapping[str, bool | pl.Expr],
+    marks: Mapping[str, frozenset[str]],
+) -> list[str]:
+    """Warnings for coordinates written as no number (``abc``, ``52,5N`` in a decimal-point
+    column, ``52°31'N``): such a coordinate became empty without a word. A coordinate is
+    optional and describes the ship-to, not the sale, so the line is kept (as a blank one is)
+    and its quantity and value still count; the warning counts the lines per column and shows
+    the first with their rows and values as written. Only text columns can hold such values.
+    Their distinct values are parsed (a ship-to's coordinates repeat on its every line: a
+    fifth of the cost of parsing each line's), and the lines looked at only when some value is
+    no number."""
+    schema = lf.collect_schema()
+    cols = {c: mapping[c] for c in COORDINATES if c in mapping and _is_string(schema, mapping[c])}
+    if not cols:
+        return []
+
+    def unread(h: str) -> pl.Expr:
+        parsed = number_expr(
+            h,
+            is_string=True,
+            decimal_comma=comma.get(h, False),
+            marks=marks.get(h, NUMBER_MARKS),
+            grouped=False,
+        )
+        return (pl.col(h).str.strip_chars() != "") & parsed.is_null()
+
+    # A file's own separator (several files) reads a value: distinct per file then.
+    per_file = {
+        h: [SOURCE_FILE] if isinstance(comma.get(h), pl.Expr) else [] for h in cols.values()
+    }
+    # Collected before they are parsed: a filter after the unique is pushed before it.
+    distinct = pl.collect_all(lf.select(h, *per_file[h]).unique() for h in cols.values())
+    found = [c for c, d in zip(cols, distinct, strict=True) if d.filter(unread(cols[c])).height]
+    # Rows as the rejects file counts them: in their own file, from 1 after the header.
+    files = SOURCE_FILE in schema
+    indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
+    out = []
+    for c in found:
+        h = cols[c]
+        bad = indexed.filter(unread(h)).select(SOURCE_ROW, *[SOURCE_FILE] * files, h)
+        n, first = pl.collect_all([bad.select(pl.len()), bad.head(3)])
+        shown = "; ".join(
+            f"row {int(r[SOURCE_ROW]):,}"
+            + (f" of {short(str(r[SOURCE_FILE]), 60)}" if files else "")
+            + f": {quoted(r[h], 30)}"
+            for r in first.iter_rows(named=True)
+        )
+        lines = int(n.item())
+        more = "; ..." if lines > first.height else ""
+        out.append(
+            f"{_id_named(c, h)}: {plural(lines, 'line')} {agree(lines, 'holds', 'hold')} no "
+            f"number ({shown}{more}): kept with {c} empty (segment places a customer without "
+            "coordinates by postal code, city or country); write coordinates as numbers in "
+            "decimal degrees (52.52, -0.1276; no N/S/E/W or degree signs)"
+        )
+    return out
+
+
 def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     """Warnings when the export's own ``currency`` or ``unit`` column says that numbers summed as
     one are not in one unit: amounts in EUR and USD, or a sku sold by the piece and by the case
@@ -1393,6 +1455,7 @@ def import_orders(
     # A latitude or longitude is never grouped in thousands: a ';' export's 52.520 is 52.52.
     coordinates = [mapping[c] for c in COORDINATES if c in mapping]
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks, coordinates)
+    warnings += _unread_coordinates(lf, mapping, comma=comma, marks=marks)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines

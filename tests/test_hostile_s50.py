@@ -1,0 +1,92 @@
+"""Hostile-user findings of session 50, about input checks that were left alone: each test fails
+on the code before its fix (guards of a behaviour kept as it was say so).
+
+Known answers are what the tests write into the files themselves (the rows and values of a
+coordinate that is no number, the sites of an item master, the columns it lacks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+FORECAST = "sku,ds,forecast,error_sd\nA,2025-01-06,3,1\nA,2025-01-13,3,1\nB,2025-01-06,3,1\n"
+
+
+def _refused(result, tmp_path: Path) -> None:
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+
+
+# ---- 1. an order line's lat or lon that is no number ---------------------------------------------
+# It became empty without a word ('abc', '52,5N' among decimal points). A coordinate is optional
+# and describes the ship-to, not the sale (s49 kept such a line, unlocated): the line is kept,
+# and a warning counts the lines with their rows (as --rejects counts them) and values.
+
+ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,city,country,lat,lon\n"
+    "1,2024-01-02,C1,A,2,10,Berlin,DE,52.52,13.40\n"
+    "2,2024-01-05,C2,A,1,10,Paris,FR,abc,2.35\n"
+    '3,2024-02-02,C2,B,3,5,Paris,FR,"52,5N",2.35\n'
+    "4,2024-03-02,C1,B,1,5,Berlin,DE,52.52,13.40\n"
+)
+LAT_WARNING = (
+    "Warning: lat: 2 lines hold no number (row 2: 'abc'; row 3: '52,5N'): kept with lat empty "
+    "(segment places a customer without coordinates by postal code, city or country); write "
+    "coordinates as numbers in decimal degrees (52.52, -0.1276; no N/S/E/W or degree signs)\n"
+)
+
+
+def test_validate_warns_of_a_coordinate_that_is_no_number_and_keeps_its_line(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--rejects", "rej.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain validate: {LAT_WARNING}" in result.stderr, result.stderr
+    assert "read 4 = used 4 + rejected 0" in result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["lat"].to_list() == [52.52, None, None, 52.52]
+    assert out["quantity"].to_list() == [2.0, 1.0, 3.0, 1.0]
+
+
+def test_segment_warns_of_a_coordinate_that_is_no_number(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    result = cli("segment", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain segment: {LAT_WARNING}" in result.stderr, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
+    # C2's every line lost its latitude: placed by its city, its lines' value all counted.
+    assert out.select("customer_id", "geo_precision", "monetary").rows() == [
+        ("C1", "exact", 25.0),
+        ("C2", "city", 25.0),
+    ]
+
+
+def test_a_coordinate_that_is_no_number_is_named_with_its_file(cli, tmp_path: Path) -> None:
+    (tmp_path / "exports").mkdir()
+    header = "order_id,order_date,customer_id,sku,quantity,unit_price,lat,lon\n"
+    (tmp_path / "exports" / "a.csv").write_text(header + "1,2024-01-05,C1,A,2,10,52.52,13.40\n")
+    (tmp_path / "exports" / "b.csv").write_text(
+        header + "2,2024-01-06,C2,A,1,10,48.85,2.35\n3,2024-01-07,C2,A,1,10,48.85,2.35 E\n"
+    )
+    result = cli("validate", "exports", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: lon: 1 line holds no number (row 2 of exports/b.csv: '2.35 E'): kept with lon "
+        "empty"
+    ) in result.stderr, result.stderr
+
+
+def test_blank_and_readable_coordinates_are_not_warned_of(cli, tmp_path: Path) -> None:
+    # Guard: a blank coordinate is no value written wrong; a ';' file's decimal commas read.
+    (tmp_path / "orders.csv").write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price;lat;lon\n"
+        "1;2024-01-05;C1;A;2;12;50,1105;8,6821\n"
+        "2;2024-01-06;C2;A;1;3;;\n"
+    )
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "no number" not in result.stderr, result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["lat"].to_list() == [50.1105, None]
