@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 FORECAST = "sku,ds,forecast,error_sd\nA,2025-01-06,3,1\nA,2025-01-13,3,1\nB,2025-01-06,3,1\n"
 
@@ -90,3 +91,80 @@ def test_blank_and_readable_coordinates_are_not_warned_of(cli, tmp_path: Path) -
     assert result.exit_code == 0, result.stderr
     assert "no number" not in result.stderr, result.stderr
     assert pl.read_csv(tmp_path / "out.csv")["lat"].to_list() == [50.1105, None]
+
+
+# ---- 2. costs --items rows at sites where the policy has no stocking point ----------------------
+# costs reads one item value per site, the holding rate: a row at a misspelt site (DC-BRLN) gave
+# no site its rate, without a word. stock's check of the same item master (s49), reused.
+
+POLICY = "sku,site,inventory_value\nA,DC-BER,100\nA,DC-PAR,50\n"
+
+
+def _costs_sites(cli, tmp_path: Path, items: str):
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-05,C1,A,2,10\n2,2024-03-05,C2,A,1,10\n"
+    )
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,Gold\nC2,Silver\n")
+    (tmp_path / "pol.csv").write_text(POLICY)
+    (tmp_path / "items.csv").write_text(items)
+    return cli(
+        "costs", "seg.csv", "--orders", "orders.csv", "--policy", "pol.csv",
+        "--items", "items.csv", "-o", "out.csv",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("items", "said"),
+    [
+        # Some rows at the policy's sites: a note, as stock's.
+        (
+            "sku,site,unit_cost,holding_rate\nA,,4,0.2\nA,DC-BER,4,0.3\nA,DC-BRLN,4,0.5\n"
+            "A,DC-LYON,4,0.5\nB,DC-BRLN,4,0.5\n",
+            "segchain costs: --items items.csv: 3 rows at sites where --policy pol.csv has no "
+            "stocking point, not used as a site's own holding_rate: 'DC-BRLN' (2 rows), "
+            "'DC-LYON' (1 row) (the policy's sites: 'DC-BER', 'DC-PAR')\n",
+        ),
+        # None: another site code altogether.
+        (
+            "sku,site,unit_cost,holding_rate\nA,,4,0.2\nA,BER,4,0.3\nA,PAR,4,0.4\n",
+            "segchain costs: Warning: --items items.csv names no site of --policy pol.csv (2 "
+            "sites in the items: 'BER' (1 row), 'PAR' (1 row); in the policy: 'DC-BER', "
+            "'DC-PAR'): its 2 rows with a site are not used as a site's own holding_rate, and "
+            "every stocking point takes its sku's holding_rate (a row without a site's first), "
+            "or the default; write the sites as the policy does\n",
+        ),
+        # A site written in other capitals.
+        (
+            "sku,site,unit_cost,holding_rate\nA,DC-BER,4,0.3\nA,dc-par,4,0.4\n",
+            "segchain costs: Warning: --items items.csv: 1 site where --policy pol.csv has no "
+            "stocking point; 1 of them is an id of the policy written in other capitals only: "
+            "'dc-par' / 'DC-PAR'; write the ids alike in both tables, if they are the same; else "
+            "the rows of such a site give no site its own holding_rate\n",
+        ),
+    ],
+)
+def test_costs_says_which_item_rows_name_a_site_the_policy_has_not(
+    cli, tmp_path: Path, items: str, said: str
+) -> None:
+    result = _costs_sites(cli, tmp_path, items)
+    assert result.exit_code == 0, result.stderr
+    assert said in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        "sku,site,unit_cost,holding_rate\nA,DC-BER,4,0.3\nA,,4,0.2\n",
+        # No holding rate: costs reads nothing of an item row per site.
+        "sku,site,unit_cost\nA,DC-BRLN,4\n",
+    ],
+)
+def test_costs_says_nothing_of_item_sites_it_reads_or_reads_nothing_of(
+    cli, tmp_path: Path, items: str
+) -> None:
+    # Guard: every row with a site is at a site of the policy, or costs reads none per site.
+    result = _costs_sites(cli, tmp_path, items)
+    assert result.exit_code == 0, result.stderr
+    assert "no stocking point" not in result.stderr, result.stderr
+    assert "names no site" not in result.stderr, result.stderr

@@ -51,7 +51,7 @@ from segchain.schema import (
     unread_lookalikes,
     written_otherwise,
 )
-from segchain.stock.inputs import ITEM_LIMITS
+from segchain.stock.inputs import ITEM_LIMITS, PointsTable, item_site_messages
 
 BY = ("segment", "customer")
 # Every cost that adds up to cost_to_serve, in the order of the cost stack.
@@ -68,6 +68,16 @@ PROMISE_COLUMNS = (
     "delivery_promise_cost",
     "service_promise_inventory",
     "service_promise_cost",
+)
+# The policy's stocking points, as the item master's rows at sites are matched with them: costs
+# reads one value per site, the holding rate (a unit cost is the sku's, whatever its row's site).
+POLICY_POINTS = PointsTable(
+    table=POLICY_OPTION,
+    word="the policy",
+    unused="not used as a site's own holding_rate",
+    fallback="every stocking point takes its sku's holding_rate (a row without a site's first), "
+    "or the default",
+    site_fallback="else the rows of such a site give no site its own holding_rate",
 )
 # Same default as stock's item master (segchain.stock.ITEM_DEFAULTS), kept in step by a test.
 DEFAULT_HOLDING_RATE = 0.25
@@ -510,6 +520,12 @@ def costs(
         )
         _refuse_unknown_segments(seg_inv, customers, stock_segments=stock_segments)
         item_rates = allocate.holding_rates(items, default_rate)
+        if item_rates is not None and "site" in item_rates.columns:
+            # A row at a site where the policy has no stocking point (a misspelt code) gave
+            # no site its rate, without a word: said as stock says it of the forecast.
+            site_warnings, site_note = item_site_messages(policy, items, POLICY_POINTS)
+            warnings += site_warnings
+            notes += [site_note] if site_note is not None else []
         seg_inv = allocate.carrying(
             seg_inv, rates=item_rates, default_rate=default_rate, period_days=period
         )

@@ -4,6 +4,7 @@ on-hand stock, checked and joined."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import cast
 
 import numpy as np
@@ -346,6 +347,33 @@ def mean_prices(orders: pl.DataFrame, *, before: dt.date | None = None) -> pl.Da
     return lines.group_by("sku").agg((pl.col("v").sum() / pl.col("q").sum()).alias("price"))
 
 
+@dataclass(frozen=True)
+class PointsTable:
+    """The table whose stocking points an item master's rows are matched with, as messages
+    name it and say what a row that matches none of them loses: stock's forecast (the
+    default; a row's every value) or costs' policy (a row's ``holding_rate``, the one value
+    costs reads per site)."""
+
+    table: str = FORECAST_ARGUMENT
+    word: str = "the forecast"
+    unused: str = "not used"
+    """What becomes of an item row at a site where the table has no stocking point."""
+    fallback: str = (
+        "every stocking point takes its sku's row without a site, or the default parameters"
+    )
+    """What the points take when no row with a site is used."""
+    site_fallback: str = (
+        "else the rows of such a site are not used, and its skus there take the defaults"
+    )
+    """The same for one site written otherwise."""
+
+    def names(self) -> dict[str, str]:
+        return {ITEMS_OPTION: ITEMS_OPTION, self.table: self.word}
+
+
+FORECAST_POINTS = PointsTable()
+
+
 def items_matching_none(
     points: pl.DataFrame, items: pl.DataFrame | pl.LazyFrame | None
 ) -> list[str]:
@@ -361,7 +389,7 @@ def items_matching_none(
     theirs = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique().sort()
     ours = points.get_column("sku").cast(pl.String).unique().sort()
     if theirs.is_in(ours.implode()).any():
-        return _sites_matching_none(points, it)
+        return _sites_matching_none(points, it, FORECAST_POINTS)
 
     def unpadded(s: pl.Series) -> pl.Series:
         return s.str.strip_chars_start("0")
@@ -384,9 +412,24 @@ def items_matching_none(
     ]
 
 
+def item_site_messages(
+    points: pl.DataFrame, items: pl.DataFrame | None, of: PointsTable
+) -> tuple[list[str], TableMessage | None]:
+    """What stock says of the item rows at sites where ``points`` (the stocking points of
+    ``of``) have none, for another stage that reads the item master per site (costs, against
+    its policy): the warnings (no site matches; a site written in other capitals or another
+    Unicode form) and the note counting such rows (None without any)."""
+    if items is None or "sku" not in items.columns or items.height == 0 or points.height == 0:
+        return [], None
+    found = _item_sites(points, items)
+    part = _sites_unplanned(found, of, where=f"{{{of.table}}}")
+    note = TableMessage(f"{{{ITEMS_OPTION}}}: {part}", of.names()) if part else None
+    return _sites_matching_none(points, items, of) + _sites_written_otherwise(found, of), note
+
+
 def _item_sites(points: pl.DataFrame, it: pl.DataFrame) -> tuple[pl.Series, pl.Series] | None:
     """The sites of the item rows that name one (as written, but for spaces around) and the
-    forecast's sites, when both tables have sites; else None."""
+    points' sites, when both tables have sites; else None."""
     if "site" not in it.columns or "site" not in points.columns:
         return None
     site = it.get_column("site").cast(pl.String).str.strip_chars().replace("", None)
@@ -400,8 +443,8 @@ def _site_rows(sites: pl.Series) -> str:
     return shown + (f" (and {counts.height - 5:,} more)" if counts.height > 5 else "")
 
 
-def _sites_matching_none(points: pl.DataFrame, it: pl.DataFrame) -> list[str]:
-    """A warning when the item rows that name a site name not one of the forecast's sites
+def _sites_matching_none(points: pl.DataFrame, it: pl.DataFrame, of: PointsTable) -> list[str]:
+    """A warning when the item rows that name a site name not one of the points' sites
     (another site code, ``BER`` for ``DC-BER``): every such row was left out without a word."""
     found = _item_sites(points, it)
     if found is None or found[0].len() == 0 or found[1].len() == 0:
@@ -409,18 +452,37 @@ def _sites_matching_none(points: pl.DataFrame, it: pl.DataFrame) -> list[str]:
     theirs, ours = found
     if theirs.is_in(ours.implode()).any():
         return []
-    near = written_otherwise(theirs, ours, other="the forecast") or ""
+    near = written_otherwise(theirs, ours, other=of.word) or ""
     return [
         TableMessage(
-            f"{{{ITEMS_OPTION}}} names no site of {{{FORECAST_ARGUMENT}}} "
-            f"({plural(theirs.n_unique(), 'site')} in the items: {_site_rows(theirs)}; in the "
-            f"forecast: {examples(ours, 5)}): its {plural(theirs.len(), 'row')} with a site "
-            f"{agree(theirs.len(), 'is', 'are')} not used, and every stocking point takes its "
-            f"sku's row without a site, or the default parameters; write the sites as the "
-            f"forecast does{near}",
-            {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
+            f"{{{ITEMS_OPTION}}} names no site of {{{of.table}}} "
+            f"({plural(theirs.n_unique(), 'site')} in the items: {_site_rows(theirs)}; in "
+            f"{of.word}: {examples(ours, 5)}): its {plural(theirs.len(), 'row')} with a site "
+            f"{agree(theirs.len(), 'is', 'are')} {of.unused}, and {of.fallback}; write the "
+            f"sites as {of.word} does{near}",
+            of.names(),
         )
     ]
+
+
+def _sites_unplanned(
+    found: tuple[pl.Series, pl.Series] | None, of: PointsTable, *, where: str
+) -> str | None:
+    """The item rows at a site where no point is (a misspelt site code, or a site the network
+    did not open), counted with the sites as written, when some other row's site has points
+    (none: ``_sites_matching_none``); ``where``: the points' table as the sentence names it."""
+    if found is None or not found[0].is_in(found[1].implode()).any():
+        return None
+    theirs, ours = found
+    elsewhere = theirs.filter(~theirs.is_in(ours.implode()))
+    if not elsewhere.len():
+        return None
+    return (
+        f"{plural(elsewhere.len(), 'row')} at "
+        f"{agree(elsewhere.n_unique(), 'a site', 'sites')} where {where} has no "
+        f"stocking point, {of.unused}: {_site_rows(elsewhere)} ({of.word}'s "
+        f"{agree(ours.len(), 'site', 'sites')}: {examples(ours, 5)})"
+    )
 
 
 def items_not_planned(
@@ -445,26 +507,12 @@ def items_not_planned(
             f"{plural(unused.len(), 'row')} of skus no stocking point of {{{FORECAST_ARGUMENT}}} "
             f"has, not used: {examples(unused.unique().sort(), 3)}"
         )
-    # A row at a site where no point is (a misspelt site code, or a site the network did not
-    # open) was left out without a word, its skus there planned with the defaults.
-    found = _item_sites(points, it)
-    if found is not None and found[0].is_in(found[1].implode()).any():
-        theirs, ours = found
-        elsewhere = theirs.filter(~theirs.is_in(ours.implode()))
-        if elsewhere.len():
-            where = "it" if parts else f"{{{FORECAST_ARGUMENT}}}"
-            parts.append(
-                f"{plural(elsewhere.len(), 'row')} at "
-                f"{agree(elsewhere.n_unique(), 'a site', 'sites')} where {where} has no "
-                f"stocking point, not used: {_site_rows(elsewhere)} (the forecast's "
-                f"{agree(ours.len(), 'site', 'sites')}: {examples(ours, 5)})"
-            )
+    where = "it" if parts else f"{{{FORECAST_ARGUMENT}}}"
+    part = _sites_unplanned(_item_sites(points, it), FORECAST_POINTS, where=where)
+    parts += [part] if part else []
     if not parts:
         return None
-    return TableMessage(
-        f"{{{ITEMS_OPTION}}}: " + "; ".join(parts),
-        {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
-    )
+    return TableMessage(f"{{{ITEMS_OPTION}}}: " + "; ".join(parts), FORECAST_POINTS.names())
 
 
 def items_written_otherwise(
@@ -483,40 +531,40 @@ def items_written_otherwise(
     ours = points.get_column("sku").cast(pl.String).unique()
     skus = it.get_column("sku").cast(pl.String).str.strip_chars().drop_nulls().unique()
     unused = skus.filter(~skus.is_in(ours.implode()))
-    pairs = [
-        (
-            unused,
-            ours,
-            "sku",
-            f"no stocking point of {{{FORECAST_ARGUMENT}}} has",
-            "else such a stocking point is planned with the default parameters",
-        ),
-    ]
-    found = _item_sites(points, it)
-    # (When no site matches, ``items_matching_none`` says so, the forms included.)
-    if found is not None and found[0].is_in(found[1].implode()).any():
-        theirs, sites = found[0].unique(), found[1]
-        elsewhere = theirs.filter(~theirs.is_in(sites.implode()))
-        pairs.append(
-            (
-                elsewhere,
-                sites,
-                "site",
-                f"where {{{FORECAST_ARGUMENT}}} has no stocking point",
-                "else the rows of such a site are not used, and its skus there take the defaults",
+    out: list[str] = []
+    near = written_otherwise(unused, ours, other="the forecast")
+    if near is not None:
+        out.append(
+            TableMessage(
+                f"{{{ITEMS_OPTION}}}: {plural(unused.len(), 'sku')} no stocking point of "
+                f"{{{FORECAST_ARGUMENT}}} has{near}; else such a stocking point is planned with "
+                "the default parameters",
+                FORECAST_POINTS.names(),
             )
         )
-    out: list[str] = []
-    for mine, known, what, none_of, otherwise in pairs:
-        near = written_otherwise(mine, known, other="the forecast")
-        if near is not None:
-            out.append(
-                TableMessage(
-                    f"{{{ITEMS_OPTION}}}: {plural(mine.len(), what)} {none_of}{near}; {otherwise}",
-                    {ITEMS_OPTION: ITEMS_OPTION, FORECAST_ARGUMENT: "the forecast"},
-                )
-            )
-    return out
+    return out + _sites_written_otherwise(_item_sites(points, it), FORECAST_POINTS)
+
+
+def _sites_written_otherwise(
+    found: tuple[pl.Series, pl.Series] | None, of: PointsTable
+) -> list[str]:
+    """A warning when item sites where no point is are a point's site written otherwise (as
+    ``items_written_otherwise`` warns of skus). (When no site matches,
+    ``_sites_matching_none`` says so, the forms included.)"""
+    if found is None or not found[0].is_in(found[1].implode()).any():
+        return []
+    theirs, sites = found[0].unique(), found[1]
+    elsewhere = theirs.filter(~theirs.is_in(sites.implode()))
+    near = written_otherwise(elsewhere, sites, other=of.word)
+    if near is None:
+        return []
+    return [
+        TableMessage(
+            f"{{{ITEMS_OPTION}}}: {plural(elsewhere.len(), 'site')} where {{{of.table}}} has "
+            f"no stocking point{near}; {of.site_fallback}",
+            of.names(),
+        )
+    ]
 
 
 def orders_matching_none(points: pl.DataFrame, history: pl.DataFrame, keys: list[str]) -> list[str]:
