@@ -168,3 +168,36 @@ def test_costs_says_nothing_of_item_sites_it_reads_or_reads_nothing_of(
     assert result.exit_code == 0, result.stderr
     assert "no stocking point" not in result.stderr, result.stderr
     assert "names no site" not in result.stderr, result.stderr
+
+
+# ---- 3. a stock on hand of only a header ---------------------------------------------------------
+# stock counted every point's stock as 0 ('2 stocking points have no on-hand row (counted as
+# 0)') and order_now ordered each one up to its level, exit 0: an export that selected nothing,
+# read as an empty warehouse. Refused, as a header-only --items is, before the plan is made.
+
+
+@pytest.mark.parametrize("header", ["sku,on_hand\n", "sku;on_hand;on_order\n"])
+def test_stock_refuses_an_on_hand_table_of_only_a_header(cli, tmp_path: Path, header: str) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "oh.csv").write_text(header)
+    (tmp_path / "out.csv").write_text("before\n")
+    result = cli("stock", "fc.csv", "--on-hand", "oh.csv", "-o", "out.csv")
+    _refused(result, tmp_path)
+    assert (
+        "segchain stock: Error: --on-hand oh.csv: the on-hand table has no rows (only a header)\n"
+        "segchain stock:   hint: give --on-hand the stock on hand (one row per sku, and site, "
+        "with on_hand; a point with nothing on hand as on_hand 0), or leave --on-hand out to plan "
+        "without order_now\n"
+    ) in result.stderr, result.stderr
+    assert "planning took" not in result.stderr, result.stderr
+
+
+def test_stock_reads_an_on_hand_of_zero_as_nothing_on_hand(cli, tmp_path: Path) -> None:
+    # Guard: stock that is truly nil, written as the hint says, is planned as before.
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "oh.csv").write_text("sku,on_hand\nA,0\nB,0\n")
+    result = cli("stock", "fc.csv", "--on-hand", "oh.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["on_hand"].to_list() == [0.0, 0.0]
+    assert (out["order_now"] > 0).all()

@@ -782,6 +782,47 @@ NO_DEMAND_ZERO = (
 )
 
 
+def check_on_hand(on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> pl.DataFrame:
+    """The stock on hand, read and refused when it cannot be joined (columns missing or not
+    read, no site for a forecast by site) or has no rows: checked before the plan is made,
+    which takes minutes on a large forecast (``join_on_hand`` checks its values).
+
+    Raises:
+        DataError: as above, naming the columns or saying the table is only a header.
+    """
+    oh = collect(on_hand, name=ON_HAND_OPTION)
+    unread_lookalikes(
+        oh.columns, ("sku", "site", "on_hand", "on_order", "backorders"), source=ON_HAND_OPTION
+    )
+    # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
+    qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
+    require_columns(
+        oh.columns,
+        ["sku", qty],
+        source=ON_HAND_OPTION,
+        hint="expected columns sku, on_hand (and site with a forecast by site; on_order, "
+        "backorders optional)",
+    )
+    if "site" in keys and "site" not in oh.columns:
+        raise DataError(
+            f"{{{ON_HAND_OPTION}}}: {{{FORECAST_ARGUMENT}}} is by site but the on-hand table has "
+            "no site column",
+            hint="add a site column to the on-hand table",
+            tables={ON_HAND_OPTION: ON_HAND_OPTION, FORECAST_ARGUMENT: "the forecast"},
+        )
+    if oh.height == 0:
+        # As a header-only item master is refused (``join_items``): an export that selected
+        # nothing counted every point's stock as 0, and order_now ordered each one up to its
+        # level, exit 0. Stock that is truly nil is a row of on_hand 0, not a missing export.
+        raise DataError(
+            f"{ON_HAND_OPTION}: the on-hand table has no rows (only a header)",
+            hint="give --on-hand the stock on hand (one row per sku, and site, with on_hand; a "
+            "point with nothing on hand as on_hand 0), or leave --on-hand out to plan without "
+            "order_now",
+        )
+    return oh
+
+
 def join_on_hand(
     policy: pl.DataFrame,
     on_hand: pl.DataFrame | pl.LazyFrame,
@@ -806,26 +847,9 @@ def join_on_hand(
         (policy, stocking points without an on-hand row, on-hand points without demand,
         stocking points whose on-hand rows were added up).
     """
-    oh = collect(on_hand, name=ON_HAND_OPTION)
-    unread_lookalikes(
-        oh.columns, ("sku", "site", "on_hand", "on_order", "backorders"), source=ON_HAND_OPTION
-    )
+    oh = check_on_hand(on_hand, keys)
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
     qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
-    require_columns(
-        oh.columns,
-        ["sku", qty],
-        source=ON_HAND_OPTION,
-        hint="expected columns sku, on_hand (and site with a forecast by site; on_order, "
-        "backorders optional)",
-    )
-    if "site" in keys and "site" not in oh.columns:
-        raise DataError(
-            f"{{{ON_HAND_OPTION}}}: {{{FORECAST_ARGUMENT}}} is by site but the on-hand table has "
-            "no site column",
-            hint="add a site column to the on-hand table",
-            tables={ON_HAND_OPTION: ON_HAND_OPTION, FORECAST_ARGUMENT: "the forecast"},
-        )
     by = keys if "site" in keys else ["sku"]
     extra = [c for c in ("on_order", "backorders") if c in oh.columns]
     # A forecast without sites plans one point per sku: the rows of its several sites are one

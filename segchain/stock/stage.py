@@ -39,6 +39,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
+    check_on_hand,
     forecast_start,
     items_matching_none,
     items_not_planned,
@@ -246,6 +247,8 @@ def stock(
         prices = mean_prices(od, before=start)
     # Read once: the three uses below each collected a lazily scanned item master again.
     items = collect(items, name=ITEMS_OPTION) if items is not None else None
+    # Checked here, before the plan is made, not after it (and read once).
+    on_hand = check_on_hand(on_hand, keys) if on_hand is not None else None
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
     notes += items_written_otherwise(points, items)
