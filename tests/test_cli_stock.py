@@ -92,9 +92,9 @@ def test_cli_stock_reports_items_using_defaults(cli, forecast_csv, tmp_path) -> 
     result = cli("stock", str(forecast_csv), "--items", str(items), "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output
     assert (
-        f"1 of 2 items used default parameters (not in --items {items} or with empty values): "
-        "no unit_cost, order_cost = 50, holding_rate = 0.25, lead_time_days = 14, "
-        "lead_time_sd_days = 0, moq = 0, pack_size = 1 (each for 1 item)"
+        f"1 of 2 items used default parameters (1 item not in --items {items}): no unit_cost, "
+        "order_cost = 50, holding_rate = 0.25, lead_time_days = 14, lead_time_sd_days = 0, "
+        "moq = 0, pack_size = 1 (each for 1 item)"
     ) in result.stderr
 
 
@@ -108,9 +108,10 @@ def test_cli_stock_says_which_default_each_item_value_took(cli, forecast_csv, tm
     result = cli(*args, "-o", str(tmp_path / "p.csv"))
     assert result.exit_code == 0, result.output
     assert (
-        f"2 of 2 items used default parameters (not in --items {items} or with empty values): "
-        "order_cost = 50 (1 item), holding_rate = 0.25 (2 items), lead_time_days = 9 (2 items), "
-        "lead_time_sd_days = 0 (2 items), moq = 0 (1 item), pack_size = 1 (2 items)"
+        f"2 of 2 items used default parameters (--items {items} has no columns holding_rate, "
+        "lead_time_days, lead_time_sd_days, pack_size; empty order_cost for 1 item, moq for 1 "
+        "item): order_cost = 50 (1 item), holding_rate = 0.25 (2 items), lead_time_days = 9 "
+        "(2 items), lead_time_sd_days = 0 (2 items), moq = 0 (1 item), pack_size = 1 (2 items)"
     ) in result.stderr
 
 

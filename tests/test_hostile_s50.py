@@ -201,3 +201,48 @@ def test_stock_reads_an_on_hand_of_zero_as_nothing_on_hand(cli, tmp_path: Path) 
     out = pl.read_csv(tmp_path / "out.csv")
     assert out["on_hand"].to_list() == [0.0, 0.0]
     assert (out["order_now"] > 0).all()
+
+
+# ---- 4. which item values took their defaults, and why ------------------------------------------
+# stderr said 'not in --items or with empty values' whatever happened, also of columns the item
+# master simply does not have.
+
+
+@pytest.mark.parametrize(
+    ("items", "why"),
+    [
+        (
+            "sku,unit_cost\nA,5\nB,3\n",
+            "2 of 2 items used default parameters (--items items.csv has no columns order_cost, "
+            "holding_rate, lead_time_days, lead_time_sd_days, moq, pack_size): order_cost = 50",
+        ),
+        (
+            "sku,unit_cost,order_cost,holding_rate,lead_time_days,lead_time_sd_days,moq,pack_size\n"
+            "A,5,50,0.2,14,0,,1\nB,3,40,0.2,14,0,2,1\n",
+            "1 of 2 items used default parameters (empty moq for 1 item): moq = 0 (each for 1 "
+            "item)",
+        ),
+        (
+            "sku,unit_cost,moq\nA,5,\n",
+            "2 of 2 items used default parameters (1 item not in --items items.csv; --items "
+            "items.csv has no columns order_cost, holding_rate, lead_time_days, "
+            "lead_time_sd_days, pack_size; empty moq for 1 item): ",
+        ),
+        (
+            # A forecast without sites reads the sku's row without a site: B has none.
+            "sku,site,unit_cost,order_cost,holding_rate,lead_time_days,lead_time_sd_days,moq,"
+            "pack_size\nA,,5,50,0.2,14,0,1,1\nB,DC-BER,3,40,0.2,14,0,2,1\n",
+            "1 of 2 items used default parameters (1 item only at sites in --items items.csv, "
+            "where the forecast has no sites and reads its row without a site): no unit_cost",
+        ),
+    ],
+)
+def test_stock_says_why_items_took_default_parameters(
+    cli, tmp_path: Path, items: str, why: str
+) -> None:
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "items.csv").write_text(items)
+    result = cli("stock", "fc.csv", "--items", "items.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain stock: {why}" in result.stderr, result.stderr
+    assert "or with empty values" not in result.stderr

@@ -141,8 +141,8 @@ def test_stock_items_defaults_line_names_the_items_file(cli, tmp_path: Path) -> 
     result = cli("stock", fc, "--items", items, "-o", "p.csv")
     assert result.exit_code == 0, result.stderr
     assert (
-        "segchain stock: 1 of 2 items used default parameters (not in --items items.csv or with "
-        "empty values): no unit_cost, order_cost = 50, holding_rate = 0.25, lead_time_days = 14, "
+        "segchain stock: 1 of 2 items used default parameters (1 item not in --items "
+        "items.csv): no unit_cost, order_cost = 50, holding_rate = 0.25, lead_time_days = 14, "
         "lead_time_sd_days = 0, moq = 0, pack_size = 1 (each for 1 item)\n"
     ) in result.stderr
 

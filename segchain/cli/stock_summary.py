@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from segchain.cli import common as c
 from segchain.errors import TableMessage
-from segchain.formatting import count, plural
+from segchain.formatting import agree, count, plural
 
 if TYPE_CHECKING:
     import polars as pl
@@ -29,7 +29,7 @@ def report_plan(
 
         fallbacks = item_fallbacks(lead_time_days)
         detail = defaults_detail(result.defaults_by_column, fallbacks)
-        source = "not in {--items} or with empty values" if items else "no --items given"
+        source = defaults_cause(result) if items else "no --items given"
         # Named by its file, as stock's warnings about --items are.
         reporter.info(
             TableMessage(
@@ -250,6 +250,31 @@ def segment_summary(per_seg: pl.DataFrame) -> pl.DataFrame:
         .sort("_priority", "target", "segment", descending=[False, True, False], nulls_last=True)
         .drop("_priority")
     )
+
+
+def defaults_cause(result: StockResult) -> str:
+    """Why items took defaults, as it happened (a ``{--items}`` template): columns the item
+    master does not have, items without a row in it, values left empty. It said 'not in
+    --items or with empty values' of columns that were simply absent."""
+    gaps, by_column = result.item_gaps, result.defaults_by_column
+    parts = []
+    rowless = gaps.without_row - gaps.at_sites_only
+    if rowless:
+        parts.append(f"{plural(rowless, 'item')} not in {{--items}}")
+    if gaps.at_sites_only:
+        n = gaps.at_sites_only
+        parts.append(
+            f"{plural(n, 'item')} only at sites in {{--items}}, where the forecast has no "
+            f"sites and reads {agree(n, 'its', 'their')} row without a site"
+        )
+    absent = [c for c in gaps.absent if c in by_column]
+    if absent:
+        columns = agree(len(absent), "no column", "no columns")
+        parts.append(f"{{--items}} has {columns} {', '.join(absent)}")
+    empty = gaps.empty(by_column)
+    if empty:
+        parts.append("empty " + ", ".join(f"{c} for {plural(n, 'item')}" for c, n in empty.items()))
+    return "; ".join(parts)
 
 
 def defaults_detail(counts: Mapping[str, int], values: Mapping[str, float]) -> str:

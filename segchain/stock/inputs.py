@@ -4,6 +4,7 @@ on-hand stock, checked and joined."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -607,10 +608,15 @@ def join_items(
     lead_time_days: float | None,
     *,
     prices: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, int, dict[str, int]]:
+) -> tuple[pl.DataFrame, int, dict[str, int], ItemGaps]:
     """Item values per stocking point, defaults where missing; ``unit_cost_source`` says where
     each unit cost comes from: ``items``, ``price`` (the sku's mean selling price in the orders,
-    ``mean_prices``, for items without a unit cost) or ``default`` (1: values are units)."""
+    ``mean_prices``, for items without a unit cost) or ``default`` (1: values are units).
+
+    Returns:
+        (points with item values, points that took a default, per item column the points that
+        took its default, why they did: ``ItemGaps``).
+    """
     fallback = item_fallbacks(lead_time_days)
     if items is None:
         out = points.with_columns(
@@ -618,7 +624,7 @@ def join_items(
             pl.lit(None, pl.Float64).alias("unit_cost"),
         )
         out = _unit_costs(out, prices)
-        return out, points.height, {c: points.height for c in fallback}
+        return out, points.height, {c: points.height for c in fallback}, ItemGaps()
     it = collect(items, name=ITEMS_OPTION)
     unread_lookalikes(it.columns, ("sku", "site", *ITEM_COLUMNS), source=ITEMS_OPTION)
     require_columns(
@@ -642,16 +648,21 @@ def join_items(
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
     per_site = "site" in it.columns and "site" in points.columns
+    at_sites_only = pl.Series("sku", [], pl.String)
     if "site" in it.columns and not per_site:
         # A forecast without sites plans one point per sku: the sku's default row (no site).
         site = pl.col("site").cast(pl.String).str.strip_chars()
-        it = it.filter(site.is_null() | (site == "")).drop("site")
+        sited = site.is_not_null() & (site != "")
+        at_sites_only = it.filter(sited).get_column("sku").cast(pl.String)
+        it = it.filter(~sited).drop("site")
     it = it.select(
         pl.col("sku").cast(pl.String),
         *([pl.col("site").cast(pl.String).replace("", None)] if per_site else []),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
     )
     _check_items(it, present, keys=["sku", "site"] if per_site else ["sku"])
+    # Which points an item row reaches (_item), for ItemGaps.
+    it = it.with_columns(_item=pl.lit(True))
     if per_site:
         # Rows with a site (its own lead time, ...) win for that site; the sku's row without a
         # site is the default for every other site, value by value.
@@ -661,10 +672,19 @@ def join_items(
             default, on="sku", how="left", suffix="_default", maintain_order="left"
         )
         joined = joined.with_columns(
-            [pl.coalesce(c, f"{c}_default").alias(c) for c in present]
-        ).drop([f"{c}_default" for c in present])
+            [pl.coalesce(c, f"{c}_default").alias(c) for c in [*present, "_item"]]
+        ).drop([f"{c}_default" for c in [*present, "_item"]])
     else:
         joined = points.join(it, on="sku", how="left")
+    rowless = joined.get_column("_item").is_null()
+    gaps = ItemGaps(
+        absent=tuple(c for c in ITEM_COLUMNS if c not in present),
+        without_row=int(rowless.sum()),
+        at_sites_only=int(
+            joined.filter(rowless).get_column("sku").is_in(at_sites_only.implode()).sum()
+        ),
+    )
+    joined = joined.drop("_item")
     by_column: dict[str, int] = {}
     used = pl.lit(False)
     fills = []
@@ -684,7 +704,30 @@ def join_items(
     if "unit_cost" not in present:
         joined = joined.with_columns(pl.lit(None, pl.Float64).alias("unit_cost"))
     out = _unit_costs(joined.with_columns(fills), prices)
-    return out, defaulted, {k: v for k, v in by_column.items() if v}
+    return out, defaulted, {k: v for k, v in by_column.items() if v}, gaps
+
+
+@dataclass(frozen=True)
+class ItemGaps:
+    """Why stocking points took default item values (``join_items``), for the message that
+    counts them: it said 'not in --items or with empty values' whatever the cause."""
+
+    absent: tuple[str, ...] = ()
+    """The item columns the item master does not have (every point takes their defaults)."""
+    without_row: int = 0
+    """Points that no row of the item master reaches (its sku, or sku@site, not in it)."""
+    at_sites_only: int = 0
+    """Of those, the points of a forecast without sites whose sku has rows at sites only
+    (such a forecast reads the sku's row without a site)."""
+
+    def empty(self, by_column: Mapping[str, int]) -> dict[str, int]:
+        """Per column of the item master, the points its row reaches with the value empty,
+        from ``by_column`` (each column's defaulted points)."""
+        return {
+            c: n - self.without_row
+            for c, n in by_column.items()
+            if c not in self.absent and n > self.without_row
+        }
 
 
 def item_fallbacks(lead_time_days: float | None = None) -> dict[str, float]:
@@ -897,7 +940,7 @@ def join_on_hand(
     joined = joined.with_columns(no_demand=pl.lit(False))
     orphans = unknown.select(*by, "on_hand", pl.col("_rows").alias("rows"))
     if unknown.height:
-        rows, _, _ = join_items(unknown.select(by), items, lead_time_days)
+        rows, _, _, _ = join_items(unknown.select(by), items, lead_time_days)
         rows = rows.join(unknown.drop("_rows"), on=by, how="left").sort(order)
         orphans = orphans.join(rows.select(*by, "unit_cost"), on=by, how="left").sort(order)
         joined = pl.concat([joined, _no_demand_rows(rows, joined)], how="vertical")

@@ -39,6 +39,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
+    ItemGaps,
     check_on_hand,
     forecast_start,
     items_matching_none,
@@ -75,6 +76,8 @@ class StockResult:
     comparison: pl.DataFrame | None = None
     items_defaulted: int = 0
     defaults_by_column: Mapping[str, int] = field(default_factory=dict)
+    # Why they took defaults: item columns absent, points without an item row, values empty.
+    item_gaps: ItemGaps = field(default_factory=ItemGaps)
     on_hand_missing: int = 0
     # Item rows of skus no stocking point has (said as information: an item master lists more).
     items_unused: str | None = None
@@ -252,7 +255,9 @@ def stock(
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
     notes += items_written_otherwise(points, items)
-    points, defaulted, by_column = join_items(points, items, lead_time_days, prices=prices)
+    points, defaulted, by_column, item_gaps = join_items(
+        points, items, lead_time_days, prices=prices
+    )
     caps = level_caps(fc, keys)
     if caps is not None:
         points = points.join(caps, on=keys, how="left")
@@ -424,6 +429,7 @@ def stock(
         comparison=comparison,
         items_defaulted=defaulted,
         defaults_by_column=by_column,
+        item_gaps=item_gaps,
         on_hand_missing=missing_on_hand,
         items_unused=unused_items,
         period_days=period_days,
