@@ -29,6 +29,7 @@ import polars as pl
 
 from segchain.errors import DataError, UsageError
 from segchain.formatting import agree, plural
+from segchain.schema import POSTAL_TABLE_WANTED
 
 # Mean Earth radius (IUGG), the usual choice for great-circle distances.
 EARTH_RADIUS_KM = 6371.0088
@@ -456,6 +457,9 @@ class GeoResult:
     unknown_countries: dict[str, int] = field(default_factory=dict)
     # Why cities went unplaced where the table has no country: '' when it has one.
     no_country: str = ""
+    # Without a postal-code table: the rows with a postal code, by how they were placed
+    # instead (city, country, or None: not located). Empty with a table, or without codes.
+    postal_unused: dict[str | None, int] = field(default_factory=dict)
 
     def line(self, what: str = "customers") -> str:
         """``located 4,367 of 4,372 customers: exact 0, ...; not located 5 (...)``."""
@@ -474,6 +478,23 @@ class GeoResult:
             elif self.no_country:
                 text += f" ({self.no_country})"
         return text
+
+    def postal_hint(self) -> str:
+        """The customers placed by city or country (or not at all) although their postal code
+        is known, with how to place them by it (``--geo``); '' when there are none, or when a
+        postal-code table was given."""
+        n = sum(self.postal_unused.values())
+        if not n:
+            return ""
+        how = {"city": "city", "country": "country", None: "not located"}
+        by = ", ".join(
+            f"{how[p]} {self.postal_unused[p]:,}" for p in how if p in self.postal_unused
+        )
+        return (
+            f"{plural(n, 'customer')} with a postal code {agree(n, 'was', 'were')} not placed "
+            f"by it ({by}): no postal-code table was given; to place "
+            f"{agree(n, 'it', 'them')} by postal code, give --geo FILE: {POSTAL_TABLE_WANTED}"
+        )
 
 
 def needs_locating(columns: Iterable[str]) -> bool:
@@ -591,12 +612,23 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
             f"no country column: {where}; map the orders' country when segmenting "
             "(--map country=HEADER)"
         )
+    postal_unused: dict[str | None, int] = {}
+    if postal is None and "postal_code" in cols:
+        # Coarser than the codes allow: said with how to give a table (``postal_hint``).
+        code = pl.col("postal_code").cast(pl.String).str.strip_chars()
+        coarse = located.filter(
+            (code != "")
+            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "exact"))
+        )
+        by = coarse.group_by("geo_precision").len()
+        postal_unused = {p: int(n) for p, n in by.iter_rows()}
     return GeoResult(
         frame=located,
         counts=counts,
         unlocated=located.height - sum(counts.values()),
         unknown_countries=unknown,
         no_country=no_country,
+        postal_unused=postal_unused,
     )
 
 

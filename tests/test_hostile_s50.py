@@ -246,3 +246,55 @@ def test_stock_says_why_items_took_default_parameters(
     assert result.exit_code == 0, result.stderr
     assert f"segchain stock: {why}" in result.stderr, result.stderr
     assert "or with empty values" not in result.stderr
+
+
+# ---- 5. customers placed by city or country although their postal code is known -----------------
+# segment said 'located 2 of 2 customers (exact 0, postal 0, city 2, country 0)' and not that a
+# postal-code table (--geo) would place them by their codes.
+
+POSTAL_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,city,country\n"
+    "1,2024-01-02,C1,A,2,10,10115,Berlin,DE\n"
+    "2,2024-01-05,C2,A,1,10,75001,Paris,FR\n"
+    "3,2024-02-02,C3,B,3,5,99999,Nowhere Town,FR\n"
+)
+POSTAL_HINT = (
+    "segchain segment:   3 customers with a postal code were not placed by it (city 2, country "
+    "1): no postal-code table was given; to place them by postal code, give --geo FILE: a table "
+    "of postal codes with their latitude, longitude (and country), or the GeoNames postal dump\n"
+)
+
+
+def test_segment_hints_at_geo_when_postal_codes_are_not_used(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(POSTAL_ORDERS)
+    result = cli("segment", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert POSTAL_HINT in result.stderr, result.stderr
+    assert result.stderr.count("--geo FILE") == 1
+    out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
+    assert out["geo_precision"].to_list() == ["city", "city", "country"]
+
+
+def test_segment_gives_no_geo_hint_with_a_postal_table(cli, tmp_path: Path) -> None:
+    # Guard: with --geo the codes are looked up; nothing to hint at.
+    (tmp_path / "orders.csv").write_text(POSTAL_ORDERS)
+    (tmp_path / "geo.csv").write_text("postal_code,lat,lon,country\n10115,52.53,13.38,DE\n")
+    result = cli("segment", "orders.csv", "--geo", "geo.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "not placed by it" not in result.stderr, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
+    assert out["geo_precision"].to_list() == ["postal", "city", "country"]
+
+
+def test_network_hints_at_geo_when_it_places_customers_by_city(cli, tmp_path: Path) -> None:
+    (tmp_path / "seg.csv").write_text(
+        "customer_id,segment,quantity,postal_code,city,country\n"
+        "C1,A,10,10115,Berlin,DE\nC2,B,5,75001,Paris,FR\n"
+    )
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon\nS1,50.1,8.7\n")
+    result = cli("network", "seg.csv", "--sites", "sites.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain network:   2 customers with a postal code were not placed by it (city 2): no "
+        "postal-code table was given; to place them by postal code, give --geo FILE"
+    ) in result.stderr, result.stderr

@@ -113,6 +113,9 @@ def locate_customers(
         return frame, None
     result = locate(frame, postal=postal_codes)
     reporter.info(f"  {result.line(what)}")
+    hint = result.postal_hint()
+    if hint:
+        reporter.info(f"  {hint}")
     return result.frame, result
 
 
