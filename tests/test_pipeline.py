@@ -89,7 +89,9 @@ def test_pipe_stops_with_the_failing_stage_message(data: Path, tmp_path: Path) -
 
 def run_demo(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     # The project's own Makefile, pointed at the small sample; the install stamp is taken as
-    # up to date (-o) since the test already runs inside the installed environment.
+    # up to date (-o) since the test already runs inside the installed environment. OUT is
+    # given relative to its folder, as `make demo` has it (out/): the stages record the paths
+    # they were given in their outputs, so two runs in two folders can write the same bytes.
     return subprocess.run(
         [
             "make",
@@ -99,7 +101,7 @@ def run_demo(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[
             ".venv/.installed-stamp",
             f"SEG={EXE}",
             f"DATA={data}",
-            f"OUT={out}",
+            f"OUT={out.name}",
             *extra,
             "demo",
         ],
@@ -110,9 +112,30 @@ def run_demo(data: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[
     )
 
 
-def test_makefile_demo_parallel_then_nothing_to_rebuild(data: Path, tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    first = run_demo(data, out, "-j2")
+@pytest.fixture(scope="module")
+def demo(
+    data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The demo run once, one stage at a time, for the tests that only read its outputs."""
+    out = tmp_path_factory.mktemp("demo") / "out"
+    proc = run_demo(data, out)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out, proc
+
+
+@pytest.fixture(scope="module")
+def parallel_demo(
+    data: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    """The demo run again on the same inputs, by `make -j2`, in a folder of its own."""
+    out = tmp_path_factory.mktemp("demo_j2") / "out"
+    return out, run_demo(data, out, "-j2")
+
+
+def test_makefile_demo_parallel_then_nothing_to_rebuild(
+    data: Path, parallel_demo: tuple[Path, subprocess.CompletedProcess[str]]
+) -> None:
+    out, first = parallel_demo
     assert first.returncode == 0, first.stdout + first.stderr
     for name in STAGE_FILES:
         assert (out / name).exists(), name
@@ -121,28 +144,19 @@ def test_makefile_demo_parallel_then_nothing_to_rebuild(data: Path, tmp_path: Pa
     assert f"{EXE} " not in second.stdout  # no stage command ran again
 
 
-def test_chain_twice_is_byte_identical(data: Path, tmp_path: Path) -> None:
-    """A cron job rerun on the same inputs writes the same bytes: no timestamps, seeded steps."""
-    out = tmp_path / "out"
-    first = run_demo(data, out)
-    assert first.returncode == 0, first.stdout + first.stderr
-    snapshot = {name: (out / name).read_bytes() for name in STAGE_FILES}
-    shutil.rmtree(out)
-    second = run_demo(data, out)
-    assert second.returncode == 0, second.stdout + second.stderr
-    for name in STAGE_FILES:
-        assert (out / name).read_bytes() == snapshot[name], f"{name} differs between runs"
-
-
-@pytest.fixture(scope="module")
-def demo(
-    data: Path, tmp_path_factory: pytest.TempPathFactory
-) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    """The demo run once for the tests that only read its outputs."""
-    out = tmp_path_factory.mktemp("demo") / "out"
-    proc = run_demo(data, out)
+def test_chain_twice_is_byte_identical(
+    demo: tuple[Path, subprocess.CompletedProcess[str]],
+    parallel_demo: tuple[Path, subprocess.CompletedProcess[str]],
+) -> None:
+    """A cron job rerun on the same inputs writes the same bytes: no timestamps, seeded steps.
+    The two runs are the demo's: one stage at a time, then by `make -j2` in another folder."""
+    first, _ = demo
+    second, proc = parallel_demo
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return out, proc
+    for name in STAGE_FILES:
+        assert (second / name).read_bytes() == (first / name).read_bytes(), (
+            f"{name} differs between runs"
+        )
 
 
 def test_makefile_demo_is_remade_when_a_recipe_or_the_code_changes(
