@@ -273,6 +273,29 @@ def test_bootstrap_is_deterministic_and_leaves_plausible_fits_alone():
     assert a["history_max"].to_list() == [4.0, 30.0]
 
 
+def test_history_max_at_forecast_is_the_demand_a_held_level_stands_on():
+    # A sells 4 every other week (weeks 0-11: mean 2 a week, half the weeks selling) and is
+    # forecast 6: by hand from level_to's rule, selling every week doubles its mean and the
+    # factor still missing, 6 / (2 x 2) = 1.5, multiplies its sizes and its largest demand over
+    # 3 weeks (L 14 days + R 7), 4 + 0 + 4 = 8, to 12. The fit asks for more: the level is held
+    # at 12, where history_max shows 8 (Superstore Central x Binders: S 54 beside 48). B's
+    # history (10 a week) is above its forecast and is left as it is: 30 both.
+    o = orders([("A", w, 4.0) for w in range(0, 12, 2)] + [("B", w, 10.0) for w in range(12)])
+    fc = pl.concat(
+        [
+            pl.DataFrame({"sku": "A", "ds": WEEKS, "forecast": 6.0, "error_sd": 8.0}),
+            pl.DataFrame({"sku": "B", "ds": WEEKS, "forecast": 1.0, "error_sd": 3.0}),
+        ]
+    )
+    p = stock(fc, orders=o, policy_type="RS", review_days=7).policy
+    a, b = (p.filter(pl.col("sku") == k).row(0, named=True) for k in ("A", "B"))
+    assert a["demand_model"] == "bootstrap"
+    assert a["history_max"] == 8.0
+    assert a["history_max_at_forecast"] == pytest.approx(12.0, abs=1e-9)
+    assert a["order_up_to"] == 12.0
+    assert b["history_max"] == b["history_max_at_forecast"] == 30.0
+
+
 # --- unit cost from the orders' prices (item 4, second half) ---------------------------------
 
 

@@ -151,6 +151,7 @@ def compute_policy(
         exp_fill[m] = 1.0 - short / np.maximum(q_fill[m], 1e-300)
     boot = np.zeros(n, dtype=bool)
     history_max = np.full(n, np.nan)
+    top = np.full(n, np.nan)
     boot_inv = np.zeros(n)
     has_history = np.zeros(n, dtype=bool)
     boot_capped = np.zeros(0, dtype=bool)
@@ -161,8 +162,10 @@ def compute_policy(
         # must grow to reach its forecast shows larger demand over an interval in proportion.
         # Against the history's own level, a growing item's plausible fit was held at the
         # history's smaller demand.
+        # Every point with a history gets its factor (``history_max_at_forecast``); the cap
+        # binds only at slow and lumpy points (a row's factor does not depend on the others).
         lots = np.ones(n)
-        judged = np.flatnonzero(has_history & (dist != "normal"))
+        judged = np.flatnonzero(has_history)
         lots[judged] = level_to(hist, judged, mu[judged]).size
         top = history_max * lots
         boot = has_history & (dist != "normal") & (level > top)
@@ -308,7 +311,14 @@ def compute_policy(
         col("pack_size"),
         pl.Series("capped", capped),
         pl.Series("demand_model", np.where(boot, "bootstrap", "fit").astype(object), pl.String),
-        *([pl.Series("history_max", history_max).fill_nan(None)] if history is not None else []),
+        *(
+            [
+                pl.Series("history_max", history_max).fill_nan(None),
+                pl.Series("history_max_at_forecast", top).fill_nan(None),
+            ]
+            if history is not None
+            else []
+        ),
     )
     return out
 
