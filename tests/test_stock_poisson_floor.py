@@ -89,3 +89,29 @@ def test_a_bound_above_the_poisson_level_still_holds() -> None:
     assert bound == 3
     p = plan({"sku": "A", "forecast": mu, "error_sd": sd}, 0.95)
     assert p["order_up_to"] == bound and p["capped"]
+
+
+def test_the_note_names_a_point_held_at_the_poisson_level_above_its_bound() -> None:
+    # A's bound (forecast-hi-95 1.4: 2 units) lies below the Poisson level of 0.3 a week at 0.95
+    # (3, by scipy): A holds 3, and stderr had said it was "capped at one period's upper
+    # forecast bound" with B, which does hold its bound (4, above Poisson's 3).
+    mu, sd = 0.3, 0.7
+    level, bound = poisson_level(mu, 0.95), math.ceil(1.4)
+    assert (level, bound) == (3, 2)
+    fc = pl.concat(
+        [
+            forecast({"sku": "A", "forecast": mu, "error_sd": sd, "forecast-hi-95": 1.4}),
+            forecast({"sku": "B", "forecast": mu, "error_sd": sd, "forecast-hi-95": 4.0}),
+        ]
+    )
+    res = stock(fc, service_level=0.95, policy_type="RS", review_days=7)
+    assert res.policy["order_up_to"].to_list() == [level, 4]
+    tiny = "with under 1 unit of expected demand over its protection interval"
+    notes = [n for n in res.notes if tiny in n]
+    assert notes == [
+        f"1 stocking point {tiny} capped at one period's upper forecast bound (its "
+        "forecast-hi-* column)",
+        f"1 stocking point {tiny} holds the Poisson level of its mean at its target, above one "
+        "period's upper forecast bound (its forecast-hi-* column), which is less than sales one "
+        f"unit at a time need (sku 'A' at {level} against {bound} units)",
+    ]

@@ -201,7 +201,7 @@ def compute_policy(
     if "level_cap" in points.columns:
         given = col("level_cap").cast(pl.Float64).fill_null(np.nan).to_numpy()
     has_bound = ~np.isnan(given)
-    cap = np.ceil(np.where(has_bound, given, error_bound(mu, sd, period_days)) - 1e-9)
+    cap = tiny_bound(mu, sd, given, period_days)
     bounded = has_bound | np.isin(dist, ["negbin", "gamma"])
     by_bound = (mean_t < TINY_UNITS) & (level > cap) & (dist != "normal") & ~has_history & bounded
     # The bound refuses an over-dispersed fit's implausible lumps; it does not say demand comes
@@ -321,6 +321,13 @@ def compute_policy(
         ),
     )
     return out
+
+
+def tiny_bound(mu: np.ndarray, sd: np.ndarray, given: np.ndarray, period_days: float) -> np.ndarray:
+    """The bound a tiny point is held to before the Poisson floor, in whole units: one period's
+    upper forecast bound (``given``, the ``forecast-hi-*`` column; NaN where there is none), else
+    the bound read from the error sd (``inputs.error_bound``)."""
+    return np.ceil(np.where(~np.isnan(given), given, error_bound(mu, sd, period_days)) - 1e-9)
 
 
 def service_at(

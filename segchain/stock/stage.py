@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from segchain.config import (
@@ -55,7 +56,7 @@ from segchain.stock.inputs import (
     stocking_points,
     target_notes,
 )
-from segchain.stock.policy import compute_policy
+from segchain.stock.policy import compute_policy, tiny_bound
 from segchain.stock.rationing import ALTERNATIVE_COLUMNS, ALTERNATIVE_LEVELS, RATIONING, ration
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
 from segchain.tableio import collect
@@ -700,34 +701,68 @@ def _tiny_capped_notes(policy: pl.DataFrame, points: pl.DataFrame, keys: list[st
     """How many tiny points were capped, and at which bound: the forecast's ``forecast-hi-*``
     column, or, where the forecast gives none, the bound read from its ``error_sd``
     (``inputs.error_bound``). One note said "upper forecast bound" of both, and of a forecast
-    without interval columns too."""
+    without interval columns too. A point whose bound lies below the Poisson level of its mean
+    at its target holds that level instead (``compute_policy``): it is named with its level and
+    its bound, not said to be capped at the bound it holds more than."""
     fitted = policy.get_column("capped") & (policy.get_column("demand_model") == "fit")
     if not fitted.any():
         return []
-    capped = policy.filter(fitted).select(keys)
-    given = (
-        capped.join(points.select(*keys, "level_cap"), on=keys, how="left")
-        .get_column("level_cap")
-        .is_not_null()
-        .sum()
-        if "level_cap" in points.columns
-        else 0
+    capped = policy.filter(fitted)
+    given = np.full(capped.height, np.nan)
+    if "level_cap" in points.columns:
+        given = (
+            capped.select(keys)
+            .join(points.select(*keys, "level_cap"), on=keys, how="left", maintain_order="left")
+            .get_column("level_cap")
+            .cast(pl.Float64)
+            .fill_null(np.nan)
+            .to_numpy()
+        )
+    bound = tiny_bound(
+        capped.get_column("mean_demand").to_numpy().astype(float),
+        capped.get_column("sd_demand").to_numpy().astype(float),
+        given,
+        float(capped.get_column("period_days")[0]),  # one period for the whole plan
     )
+    level = capped.get_column("reorder_point").to_numpy().astype(float)
+    # A rationed point's level is the rationing's simulation's, not the floor's.
+    rationed = (
+        capped.get_column("rationed").fill_null(False).to_numpy()
+        if "rationed" in capped.columns
+        else np.zeros(capped.height, dtype=bool)
+    )
+    floored = (level > bound + 1e-9) & ~rationed
+    names = ["sku", "site"] if "site" in keys else ["sku"]
+    label = capped.select(pl.concat_str(names, separator="@")).to_series().to_list()
+    what = "sku@site" if "site" in keys else "sku"
     tiny = f"with under {TINY_UNITS:g} unit of expected demand over"
     out = []
-    for n, bound in (
-        (given, "one period's upper forecast bound ({own} forecast-hi-* column)"),
+    for kind, bound_text in (
+        (~np.isnan(given), "one period's upper forecast bound ({own} forecast-hi-* column)"),
         (
-            capped.height - given,
+            np.isnan(given),
             "one period's bound read from {own} error_sd (the forecast gives no forecast-hi-* "
             "bound there): the forecast plus error_sd times the root of ten years of periods",
         ),
     ):
-        if n:
-            own = "its" if n == 1 else "their"
+        at_bound = int((kind & ~floored).sum())
+        if at_bound:
+            own = _its(at_bound)
             out.append(
-                f"{plural(n, 'stocking point')} {tiny} {own} protection interval capped at "
-                + bound.format(own=own)
+                f"{plural(at_bound, 'stocking point')} {tiny} {own} protection interval capped "
+                "at " + bound_text.format(own=own)
+            )
+        rows = np.flatnonzero(kind & floored)
+        if rows.size:
+            own = _its(rows.size)
+            held = ", ".join(
+                f"{str(label[i])!r} at {level[i]:,.0f} against {bound[i]:,.0f}" for i in rows[:5]
+            ) + (f" (and {rows.size - 5:,} more)" if rows.size > 5 else "")
+            out.append(
+                f"{plural(rows.size, 'stocking point')} {tiny} {own} protection interval "
+                f"{agree(rows.size, 'holds', 'hold')} the Poisson level of {own} mean at {own} "
+                "target, above " + bound_text.format(own=own) + ", which is less than sales "
+                f"one unit at a time need ({what} {held} units)"
             )
     return out
 
