@@ -14,7 +14,9 @@ empirical alternative resamples the item's own history:
    ``1 + int(x + z*sqrt(x))``, z standard normal, the drawn x itself when that is not positive;
 4. demand over an interval of ``T`` periods is the sum over ``floor(T)`` periods plus the next
    period's demand, whole, with probability ``T - floor(T)`` (a slow item's non-zero period is
-   mostly one order, which arrives on one day, whole);
+   mostly one order, which arrives on one day, whole); with a lead-time sd, each path's lead
+   time is drawn from normal(L, sd_L) in whole days (``draw_leads``), as the fitted plan and
+   the rationing model it;
 5. a history whose mean per period is below the forecast's is brought up to it (``level_to``):
    the forecast sets the level, the history the shape.
 
@@ -338,13 +340,15 @@ def draw_intervals(
     draws: int,
     level: Level | None = None,
 ) -> list[np.ndarray]:
-    """Demand over each of ``lengths`` (periods, real) from the start of one drawn path per
-    draw: the intervals share their periods, so a longer one holds at least a shorter one's
-    demand. The (s, Q) fill rate is a difference between the lead time's and the lead time +
-    review's expected shortages; drawn apart, with a nightly review (a seventh of a weekly
-    period), that difference was smaller than their sampling noise and often came out as no
-    shortage at all: levels of 0 promised a fill rate of 1."""
+    """Demand over each of ``lengths`` (periods, real; one per row, or one per row and draw)
+    from the start of one drawn path per draw: the intervals share their periods, so a longer
+    one holds at least a shorter one's demand. The (s, Q) fill rate is a difference between the
+    lead time's and the lead time + review's expected shortages; drawn apart, with a nightly
+    review (a seventh of a weekly period), that difference was smaller than their sampling
+    noise and often came out as no shortage at all: levels of 0 promised a fill rate of 1."""
     m = rows.size
+    # A length per row (m,) or per row and draw (m, draws): a lead time drawn for each path.
+    lengths = [x if x.ndim == 2 else x[:, None] for x in lengths]
     fulls = [np.floor(x + 1e-9).astype(np.int64) for x in lengths]
     fracs = [np.clip(x - f, 0.0, 1.0) for x, f in zip(lengths, fulls, strict=True)]
     fracs = [np.where(f < 1e-9, 0.0, f) for f in fracs]
@@ -367,9 +371,7 @@ def draw_intervals(
         # every interval, so the intervals stay nested.
         keep = rng.random((m, draws))
         for total, full, frac in zip(totals, fulls, fracs, strict=True):
-            inside = (t < full)[:, None] | (
-                ((t == full) & (frac > 0))[:, None] & (keep < frac[:, None])
-            )
+            inside = (t < full) | ((t == full) & (frac > 0) & (keep < frac))
             total += np.where(inside, demand, 0.0)
     return totals
 
@@ -443,6 +445,23 @@ class PeriodPaths:
         return out.reshape(periods * substeps, m)
 
 
+def draw_leads(
+    lead: np.ndarray,
+    lead_sd: np.ndarray,
+    period_days: float,
+    rng: np.random.Generator | RowStreams,
+    draws: int,
+) -> np.ndarray:
+    """Each draw's lead time in periods, (rows, draws): normal(lead, lead_sd) rounded to whole
+    days of ``period_days``, at least 0, the model of the rationing's cycles and of ``--simulate``
+    (whose lead-time demand has the fitted plan's variance L sd^2 + mean^2 sd_L^2); a row whose
+    ``lead_sd`` is 0 keeps ``lead``, unrounded."""
+    days, sd_days = lead * period_days, lead_sd * period_days
+    z = rng.standard_normal((lead.size, draws))
+    drawn = np.maximum(np.rint(days[:, None] + sd_days[:, None] * z), 0.0) / period_days
+    return np.where(sd_days[:, None] > 0, drawn, lead[:, None])
+
+
 def empirical_pmf(samples: np.ndarray, width: int) -> np.ndarray:
     """Row-wise pmf of integer samples on 0..width-1 (samples beyond are not expected)."""
     m, draws = samples.shape
@@ -476,6 +495,8 @@ def bootstrap_levels(
     seed: int,
     level: Level | None = None,
     hold: bool = False,
+    lead_sd: np.ndarray | None = None,
+    period_days: float = 7.0,
 ) -> Levels:
     """The smallest integer level meeting each row's target on its bootstrap distribution.
 
@@ -488,6 +509,9 @@ def bootstrap_levels(
     asks for more, the level is the cap and the expected service is what it gives. ``hold``:
     every level is the cap (``capped`` where the target asks for more), with its service.
     ``level``: the draws brought to each row's forecast (``level_to``).
+    ``lead_sd`` (periods, for ``rows``): each path's lead time drawn from normal(lead, lead_sd)
+    in whole days of ``period_days`` (``draw_leads``), as the fitted plan's variance and the
+    rationing's cycles have it; a row without one keeps its fixed lead time and its draws.
     Mean on hand: level - mean demand over the interval + half a cycle + mean backorders (the
     mean of E[(D - y)^+] over the lead time and the interval, y = S, or uniform on (s, s + Q]).
     """
@@ -510,7 +534,14 @@ def bootstrap_levels(
         paths = RowStreams(seed, h.streams[r], purpose=0)
         reviews = RowStreams(seed, h.streams[r], purpose=1)
         lv = None if level is None else level.take(part)
-        d_l, d_t = draw_intervals(h, r, [lead[part], lead[part] + review[part]], paths, DRAWS, lv)
+        lead_part, review_part = lead[part], review[part]
+        if lead_sd is not None and (lead_sd[part] > 0).any():
+            # The lead times from streams of their own: a row without a lead-time sd keeps its
+            # paths' numbers, and its levels to the last digit.
+            leads = RowStreams(seed, h.streams[r], purpose=3)
+            lead_part = draw_leads(lead_part, lead_sd[part], period_days, leads, DRAWS)
+            review_part = review_part[:, None]
+        d_l, d_t = draw_intervals(h, r, [lead_part, lead_part + review_part], paths, DRAWS, lv)
         d_r = draw_interval(h, r, review[part], reviews, DRAWS, lv)
         top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
         w = int(math.ceil((top + (0 if periodic else qi[part].max()) + 2) / 32.0) * 32)

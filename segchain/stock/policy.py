@@ -184,6 +184,8 @@ def compute_policy(
                 seed=seed,
                 level=level_to(hist, m, mu[m]),
                 hold=True,
+                lead_sd=lt_sd[m],
+                period_days=period_days,
             )
             level[m], exp_fill[m], exp_csl[m] = found.level, found.fill, found.csl
             boot_inv[m] = found.avg_inventory

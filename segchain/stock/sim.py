@@ -38,9 +38,10 @@ def simulate(
     A point planned on the bootstrap of its order history (``demand_model`` bootstrap, given
     that ``history``: ``bootstrap.demand_history``, by the plan's ``keys``) is replayed on a
     path of that bootstrap, brought to its forecast's level (``bootstrap.level_to``) as its plan
-    was, from its own stream (``bootstrap.PeriodPaths``), with its lead time fixed (its plan
-    assumed one); the others on their fitted distribution. Without ``history`` every point
-    replays the fitted distribution (a bootstrapped point then meets demand its plan rejected).
+    was, from its own stream (``bootstrap.PeriodPaths``); the others on their fitted
+    distribution. Every point's orders take the lead time its plan assumed (drawn, below).
+    Without ``history`` every point replays the fitted distribution (a bootstrapped point then
+    meets demand its plan rejected).
 
     Discrete-time replay with backorders: each step serves its demand from stock, then reviews
     every ``review_days`` (both policy types: (s, Q) orders when the position is at or below s,
@@ -108,8 +109,6 @@ def simulate(
     )
     lt = col("lead_time_days").to_numpy() / period_days * k
     lt_sd = col("lead_time_sd_days").to_numpy() / period_days * k
-    if boot is not None:
-        lt_sd[boot[0]] = 0.0
     # Both policy types look every review_days (rounded to whole steps, at least one).
     rev = np.maximum(np.rint(review_days / period_days * k), 1)
     rev = rev.astype(np.int64)
@@ -252,7 +251,7 @@ def _bootstrap_paths(
     if not mine.size:
         return None
     mu = points.get_column("mean_demand").to_numpy().astype(float)[mine]
-    # Purposes 0 and 1 drew the plan's paths: the replay's are others.
+    # Purposes 0, 1 and 3 drew the plan's paths and lead times: the replay's are others.
     paths = PeriodPaths(h, mine, seed=seed, purpose=2, level=level_to(h, mine, mu))
     left = np.zeros((0, mine.size))
 
