@@ -237,3 +237,51 @@ def test_the_global_model_fits_on_one_openmp_thread_from_a_fresh_process():
         env={**os.environ, "OMP_NUM_THREADS": ""},
     )
     assert json.loads(out.stdout) == [1, 1]
+
+
+def test_a_promotion_in_the_last_week_is_not_carried_through_the_horizon():
+    # Under a year of history (44 weeks): 30 skus at a flat level, tripled in the same weeks
+    # by promotions (weeks 10, 20, 30) that each ended the next week, and again in the last
+    # week before the forecast. Nothing says the last one lasts. With the features of the year
+    # fitted on under a year, the forecast weeks (never seen in training, past the last week)
+    # fell with the last week in the trees and every one of them was forecast at the
+    # promotion's level (2.8 times the flat level, each of the 8 weeks).
+    rng = np.random.default_rng(0)
+    weeks, promos = 44, (10, 20, 30, 43)
+    rows = []
+    for k in range(30):
+        level = 10.0 * (1 + k % 5)
+        for w in range(weeks):
+            q = rng.poisson(level * (3 if w in promos else 1))
+            rows.append((f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(q)))
+    orders = pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+    fc = forecast(
+        orders,
+        segments,
+        freq="W",
+        horizon=8,
+        by="sku",
+        n_jobs=1,
+        models="Global",
+        outliers="keep",
+    ).forecast
+    assert fc.get_column("model").unique().to_list() == ["Global"]
+    level = pl.col("unique_id").str.slice(1).cast(pl.Int64).mod(5).add(1) * 10.0
+    per_week = fc.group_by("ds").agg((pl.col("forecast").sum() / level.sum()).alias("ratio"))
+    # The generator's level is the truth after a promotion; within 25 % each week.
+    assert per_week.get_column("ratio").is_between(0.75, 1.25).all(), per_week.sort("ds")
+
+
+@pytest.mark.parametrize(("freq", "periods"), [("W", 51), ("D", 364), ("M", 11)])
+def test_the_features_of_the_year_wait_for_a_whole_year_of_history(freq, periods):
+    from segchain.forecast.global_model import _calendar, day_of_week
+
+    short = _calendar(freq, periods)
+    whole = _calendar(freq, periods + 1)
+    assert days_to_christmas not in short and days_to_easter not in short
+    assert days_to_christmas in whole and days_to_easter in whole
+    # The day of the week repeats within any history a daily model is fitted on.
+    assert (day_of_week in short) == (freq == "D") == (day_of_week in whole)
