@@ -37,24 +37,33 @@ def test_days_to_christmas_wraps_after_the_25th():
     assert frame.select(days_to_christmas(pl.col("ds"))).to_series().to_list() == [1, 365]
 
 
+ONE_SEGMENT = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
+
+
+def _weekly_orders(quantity, *, weeks: int, skus: int = 30) -> pl.DataFrame:
+    """One order line a week for each of ``skus`` skus, ``quantity(k, w)`` units of sku k in
+    week w, all of one customer."""
+    rows = [
+        (f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(quantity(k, w)))
+        for k in range(skus)
+        for w in range(weeks)
+    ]
+    return pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+
+
 def test_global_model_learns_a_pattern_shared_by_every_series():
     # 30 skus that all alternate low, high, low, high (scaled per sku): a 2-period cycle that
     # no local candidate (means, naive, 52-week seasonal naive, ETS/Theta without a season)
     # can follow, and that one model across the series learns from its lags.
     rng = np.random.default_rng(0)
-    rows = []
-    for k in range(30):
-        scale = 1 + k % 5
-        for w in range(40):
-            q = scale * (2 if w % 2 == 0 else 10) + rng.integers(0, 2)
-            rows.append((f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(q)))
-    orders = pl.DataFrame(
-        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    orders = _weekly_orders(
+        lambda k, w: (1 + k % 5) * (2 if w % 2 == 0 else 10) + rng.integers(0, 2), weeks=40
     )
-    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
     r = forecast(
         orders,
-        segments,
+        ONE_SEGMENT,
         freq="W",
         horizon=4,
         by="sku",
@@ -247,20 +256,13 @@ def test_a_promotion_in_the_last_week_is_not_carried_through_the_horizon():
     # fell with the last week in the trees and every one of them was forecast at the
     # promotion's level (2.8 times the flat level, each of the 8 weeks).
     rng = np.random.default_rng(0)
-    weeks, promos = 44, (10, 20, 30, 43)
-    rows = []
-    for k in range(30):
-        level = 10.0 * (1 + k % 5)
-        for w in range(weeks):
-            q = rng.poisson(level * (3 if w in promos else 1))
-            rows.append((f"o{k}-{w}", MONDAY + dt.timedelta(weeks=w), "c1", f"s{k}", float(q)))
-    orders = pl.DataFrame(
-        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    promos = (10, 20, 30, 43)
+    orders = _weekly_orders(
+        lambda k, w: rng.poisson(10.0 * (1 + k % 5) * (3 if w in promos else 1)), weeks=44
     )
-    segments = pl.DataFrame({"customer_id": ["c1"], "segment": ["A"]})
     fc = forecast(
         orders,
-        segments,
+        ONE_SEGMENT,
         freq="W",
         horizon=8,
         by="sku",
