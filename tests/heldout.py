@@ -12,14 +12,16 @@ warm-up, and the plan's lead time (``sq_nightly``). Until 2026-12-02 an order wa
 one day sooner than planned here (``lead_days`` - 1 days of demand waited for it); the README's
 figures measured before then say so where they stand.
 
-Per stocking point x segment (``replay_segments``): each segment's net demand of a day is one
-arrival, the day's arrivals in a random order (seeded), each served from stock down to its
-segment's reserve level (critical-level rationing: 0 for the top segment and wherever the plan
-does not ration), the rest backordered: the model ``stock`` plans with. The replay starts
-``warmup_weeks`` before the cut-off on the history's own demand (so the held-out weeks start
-from a state the policy itself reached, pipeline included, not from all of it on hand) and
-scores the weeks after it only; (s, Q) points start at s+1, ..., s+Q, (R, S) points at S, one
-start per review phase."""
+Per stocking point x segment (``replay_segments``): where the plan's ``lead_time_sd_days`` is
+above 0, each order's lead time is drawn from normal(L, sd_L) rounded to whole days, at least 0
+(Python's ``random``, apart from the stage's draws; orders may cross). Each segment's net demand
+of a day is one arrival, the day's arrivals in a random order (seeded), each served from stock
+down to its segment's reserve level (critical-level rationing: 0 for the top segment and
+wherever the plan does not ration), the rest backordered: the model ``stock`` plans with. The
+replay starts ``warmup_weeks`` before the cut-off on the history's own demand (so the held-out
+weeks start from a state the policy itself reached, pipeline included, not from all of it on
+hand) and scores the weeks after it only; (s, Q) points start at s+1, ..., s+Q, (R, S) points at
+S, one start per review phase."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def serve(
     up_to: float | None = None,
     review_days: int = 1,
     phase: int = 0,
-    lead_days: int,
+    lead_days: int | Sequence[int],
     on_hand: float,
     reserves: Sequence[float] = (0.0,),
     score_from: int = 0,
@@ -71,7 +73,9 @@ def serve(
     to it, else (s, Q) orders Q while the position is at or below s. An order placed on day t
     arrives at the start of day t + 1 + ``lead_days`` (so ``lead_days`` whole days of demand
     wait for it, as ``stock`` plans and its simulation replays: ``sim.simulate``, ``rationing``)
-    and fills every backorder first, from all the stock then on hand, reserves included. A
+    and fills every backorder first, from all the stock then on hand, reserves included; a
+    sequence of ``lead_days`` gives the lead time of an order placed on each day (orders may
+    cross). A
     segment is served from stock only down to its reserve level; what is not served is
     backordered."""
     n_seg = len(reserves)
@@ -103,7 +107,7 @@ def serve(
             held += on_hand
         if (t - phase) % review_days == 0:
             position = on_hand - owed + sum(arriving.values())
-            due = t + 1 + lead_days
+            due = t + 1 + (lead_days if isinstance(lead_days, int) else lead_days[t])
             if up_to is not None:
                 if position < up_to:
                     arriving[due] = arriving.get(due, 0.0) + up_to - position
@@ -229,6 +233,7 @@ def replay_segments(
         periodic = row["policy_type"] == "RS"
         review = max(int(round(row["review_days"])), 1)
         lead = int(round(row["lead_time_days"]))
+        lead_sd = float(row.get("lead_time_sd_days") or 0.0)
         s, q = float(row["reorder_point"]), float(row["order_qty"])
         up_to = float(row["order_up_to"]) if periodic else None
         if periodic:
@@ -239,8 +244,14 @@ def replay_segments(
         filled = np.zeros(len(names))
         held = 0.0
         rng = random.Random(f"{seed}/{point}")
+        lead_rng = random.Random(f"{seed}/{point}/lead")
         for first, phase in starts:
             shuffled = [rng.sample(a, len(a)) if len(a) > 1 else a for a in days]
+            leads = (
+                [max(round(lead_rng.gauss(row["lead_time_days"], lead_sd)), 0) for _ in days]
+                if lead_sd > 0
+                else lead
+            )
             a, f, h = serve(
                 shuffled,
                 s=s,
@@ -248,7 +259,7 @@ def replay_segments(
                 up_to=up_to,
                 review_days=review,
                 phase=phase,
-                lead_days=lead,
+                lead_days=leads,
                 on_hand=first,
                 reserves=reserves,
                 score_from=warmup_weeks * 7,

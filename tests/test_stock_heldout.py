@@ -12,6 +12,7 @@ own replay written apart from the stage.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -160,11 +161,12 @@ def _expected_by_serve(
     else:
         s, q = plan["reorder_point"], plan["order_qty"]
         starts = [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
+    leads = _drawn_leads(sku, plan, len(starts), n_days)
     asked = dict.fromkeys(order, 0.0)
     filled = dict.fromkeys(order, 0.0)
     held = 0.0
     runs = 0
-    for on_hand, phase in starts:
+    for number, (on_hand, phase) in enumerate(starts):
         for shift in range(len(order)):
             seq = [order[(j + shift) % len(order)] for j in range(len(order))]
             days = [
@@ -178,7 +180,7 @@ def _expected_by_serve(
                 up_to=plan["order_up_to"] if plan["policy_type"] == "RS" else None,
                 review_days=int(plan["review_days"]),
                 phase=phase,
-                lead_days=int(plan["lead_time_days"]),
+                lead_days=leads[number] if leads else int(plan["lead_time_days"]),
                 on_hand=on_hand,
                 reserves=cut,
                 score_from=WARMUP_DAYS,
@@ -189,6 +191,20 @@ def _expected_by_serve(
             held += h
             runs += 1
     return {s: (asked[s] / runs, filled[s] / runs) for s in order}, held / runs
+
+
+def _drawn_leads(sku: str, plan: dict, starts: int, n_days: int) -> list[list[int]]:
+    """Per start, the lead time of an order placed on each day, drawn as the module documents
+    it: normal(L, sd_L) rounded to whole days, at least 0, from the point's own generator
+    (the seed 0, the blake2b hash of its key, purpose 4), a row of days per start in turn;
+    none with an sd of 0."""
+    sd = plan.get("lead_time_sd_days", 0.0)
+    if not sd:
+        return []
+    key = int.from_bytes(hashlib.blake2b(sku.encode(), digest_size=8).digest(), "little")
+    gen = np.random.default_rng([0, key >> 32, key & 0xFFFFFFFF, 4])
+    z = gen.standard_normal((starts, n_days))
+    return [[max(round(plan["lead_time_days"] + sd * x), 0) for x in row] for row in z]
 
 
 @pytest.mark.parametrize(
@@ -211,6 +227,26 @@ def _expected_by_serve(
             {"policy_type": "RS", "review_days": 3.0, "order_up_to": 20.0,
              "reorder_point": 20.0, "order_qty": 0.0, "lead_time_days": 0.0},
             {"Gold": 0.0, "Silver": 2.0, "Bronze": 2.0},
+        ),
+        # An sd of 0: the plan's own lead time on every order, as before lead times were drawn.
+        (
+            {"policy_type": "RS", "review_days": 7.0, "order_up_to": 45.0,
+             "reorder_point": 45.0, "order_qty": 0.0, "lead_time_days": 5.0,
+             "lead_time_sd_days": 0.0},
+            {"Gold": 0.0, "Silver": 3.0, "Bronze": 6.0},
+        ),
+        # Lead times drawn, orders crossing: rationed (R, S) weekly, and (s, Q) nightly.
+        (
+            {"policy_type": "RS", "review_days": 7.0, "order_up_to": 45.0,
+             "reorder_point": 45.0, "order_qty": 0.0, "lead_time_days": 5.0,
+             "lead_time_sd_days": 3.0},
+            {"Gold": 0.0, "Silver": 3.0, "Bronze": 6.0},
+        ),
+        (
+            {"policy_type": "sQ", "review_days": 1.0, "order_up_to": 0.0,
+             "reorder_point": 12.0, "order_qty": 20.0, "lead_time_days": 4.0,
+             "lead_time_sd_days": 2.5},
+            {"Gold": 0.0, "Silver": 0.0, "Bronze": 0.0},
         ),
     ],
 )  # fmt: skip
@@ -397,3 +433,53 @@ def test_cli_refuses_segments_without_orders(cli, tmp_path: Path) -> None:
     result = cli("stock", "fc.csv", "--segments", "seg.csv")
     assert result.exit_code == 2
     assert "--segments gives the segment of each --orders line" in result.stderr
+
+
+def test_replay_draws_each_orders_lead_time_poisson_binomial_fill() -> None:
+    # (R, S) reviewed nightly with S = 8, one unit asked every day, a lead time of 7 days with
+    # an sd of 3: each night orders the day's unit, so the position is S after every review
+    # and a day's unit is filled from stock when at most 7 units are still on their way.
+    # The order placed j + 1 nights before a day is still on its way when its lead time
+    # rint(normal(7, 3)) exceeds j, with probability p_j = P(normal > j + 0.5): the units on
+    # their way are a sum of independent Bernoulli(p_j), and the fill rate is P(sum <= 7)
+    # (with the lead time fixed at 7 days every day's unit is filled: the plan's own lead
+    # time replayed on every order said 1.0). 40 points over 1,000 days each.
+    from scipy.stats import norm
+
+    from segchain.stock.heldout import replay_plan
+
+    pmf = np.array([1.0])
+    for j in range(60):
+        p = float(norm.sf((j + 0.5 - 7.0) / 3.0))
+        pmf = np.convolve(pmf, [1 - p, p])
+    expected = float(pmf[:8].sum())
+    assert 0.5 < expected < 0.7
+    days = 1000
+    skus = [f"P{i}" for i in range(40)]
+    first = START - dt.timedelta(days=WARMUP_DAYS)
+    plan = pl.concat(
+        [_policy(sku=sku, order_up_to=8.0, reorder_point=8.0, lead_time_days=7.0) for sku in skus]
+    ).with_columns(lead_time_sd_days=pl.lit(3.0))
+    rows = pl.concat([_segment_rows(sku, [("Gold", 1, 0.0, 1.0)]) for sku in skus])
+    daily = pl.DataFrame(
+        {
+            "sku": [s for s in skus for _ in range(WARMUP_DAYS + days)],
+            "segment": "Gold",
+            "day": [first + dt.timedelta(days=d) for _ in skus for d in range(WARMUP_DAYS + days)],
+            "q": 1.0,
+        }
+    )
+    got = replay_plan(plan, rows, daily, ["sku"], first=first, days=days)
+    fill = got["filled"].sum() / got["asked"].sum()
+    assert got["asked"].sum() == 40 * days
+    # The standard error of a fill over 40,000 correlated days is about 0.005.
+    assert fill == pytest.approx(expected, abs=0.02)
+    fixed = replay_plan(
+        plan.with_columns(lead_time_sd_days=pl.lit(0.0)),
+        rows,
+        daily,
+        ["sku"],
+        first=first,
+        days=days,
+    )
+    assert fixed["filled"].sum() / fixed["asked"].sum() == 1.0

@@ -38,6 +38,7 @@ import polars as pl
 from segchain.errors import DataError, TableMessage
 from segchain.formatting import plural
 from segchain.schema import ORDERS_OPTION, demand_line, require_columns
+from segchain.stock.distributions import whole_day_leads
 
 # Draws per stocking point. At 4,000 the level's sampling error was not small: an item selling
 # lumps of 4-8 units a fifth of the weeks, (s, Q) looked at nightly for a 0.97 fill rate, took
@@ -458,7 +459,7 @@ def draw_leads(
     ``lead_sd`` is 0 keeps ``lead``, unrounded."""
     days, sd_days = lead * period_days, lead_sd * period_days
     z = rng.standard_normal((lead.size, draws))
-    drawn = np.maximum(np.rint(days[:, None] + sd_days[:, None] * z), 0.0) / period_days
+    drawn = whole_day_leads(days[:, None], sd_days[:, None], z) / period_days
     return np.where(sd_days[:, None] > 0, drawn, lead[:, None])
 
 

@@ -1,5 +1,5 @@
-"""Demand distributions over an interval: moment fits, cdfs, per-row families, pmf grids, and the
-smallest level meeting a monotone target."""
+"""Demand distributions over an interval: moment fits, cdfs, per-row families, pmf grids, the
+smallest level meeting a monotone target, and the lead time drawn where it varies."""
 
 from __future__ import annotations
 
@@ -10,6 +10,15 @@ import numpy as np
 from segchain.stock.loss_functions import dist_loss, dist_loss2, dist_sf
 
 DISTRIBUTIONS = ("normal", "poisson", "negbin", "gamma")
+
+
+def whole_day_leads(mean: np.ndarray | float, sd: np.ndarray | float, z: np.ndarray) -> np.ndarray:
+    """Lead times drawn from normal(``mean``, ``sd``) by standard normal draws ``z``, rounded to
+    whole units (days; steps in ``--simulate``), at least 0: the one model of a varying lead
+    time, in the bootstrap (``bootstrap.draw_leads``), the rationing's cycles
+    (``rationing.sample``), ``--simulate`` and the held-out replay (``heldout``).
+    ``mean + sd * z`` is ``Generator.normal(mean, sd)``'s own computation, to the bit."""
+    return np.maximum(np.rint(mean + sd * z), 0.0)
 
 
 def fit_params(dist: str, mean: np.ndarray, var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,9 +15,16 @@ The replay has the semantics the stage plans with (``sim.simulate``, ``rationing
   with ``(t - phase) % review == 0``, ``review`` the plan's ``review_days`` in whole days (at
   least 1).
 - An order placed at the end of day t is on the shelf at the start of day t + 1 + L, L the
-  plan's ``lead_time_days`` rounded to whole days (no lead-time variability: the replay is of
-  the plan's own lead time); it fills every backorder first, from all the stock then on hand
-  (a reserve kept back included), as the rationing plans.
+  plan's ``lead_time_days`` rounded to whole days, or, where the plan has a
+  ``lead_time_sd_days`` above 0, drawn for that order from normal(L, sd_L) rounded to whole
+  days, at least 0 (``distributions.whole_day_leads``), as the fitted plans, the bootstrap, the
+  rationing and ``--simulate`` model it: orders may cross, each arriving after its own lead
+  time. The draws are seeded, each point's from a stream of its own (its keys, as the
+  bootstrap's), one sequence per start shared by that start's arrival orders and by the
+  plans compared (the uniform plan meets the same lead times). It fills every backorder
+  first, from all the stock then on hand (a reserve kept back included), as the rationing
+  plans. A replay with the plan's mean lead time on every order overstated the service of a
+  plan whose lead time varies (it never meets a late order).
 - Each segment's net demand of a day at a point is one arrival (as the plan models it), served
   from stock down to the segment's reserve level (critical-level rationing; 0 for the top tier
   and wherever the plan does not ration), the rest backordered.
@@ -51,12 +58,14 @@ import numpy as np
 import polars as pl
 
 from segchain.schema import demand_line
-from segchain.stock.bootstrap import period_interval
+from segchain.stock.bootstrap import period_interval, point_streams, stream_generators
+from segchain.stock.distributions import whole_day_leads
 
 WARMUP_DAYS = 56  # 8 weeks of the history's own demand before the held-out days
 STARTS = 5  # (s, Q) starting positions per point, evenly over s+1..s+Q
 NO_SEGMENT = "(in no segment)"  # customers of the held-out lines the segments do not hold
 ALL = "(all)"
+LEAD_PURPOSE = 4  # the stream purpose of the replay's lead times (the bootstrap's are 0-3)
 
 
 @dataclass(frozen=True)
@@ -166,6 +175,7 @@ def serve_points(
     review_days: np.ndarray,
     lead_days: np.ndarray,
     score_from: int,
+    drawn_leads: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replay every stocking point of a plan day by day (see the module docstring).
 
@@ -178,6 +188,9 @@ def serve_points(
         reorder_point, order_qty, order_up_to, periodic, review_days, lead_days: (points,) the
             plan; review and lead in whole days.
         score_from: the first day scored (the days before it are the warm-up).
+        drawn_leads: ``(row, table)``: per point its row of ``table`` (-1: the lead time is
+            ``lead_days``), and per row, start (``_replays``' order) and day the whole days an
+            order placed at the end of that day takes (None: ``lead_days`` everywhere).
 
     Returns:
         per point and segment the units asked and filled from stock on the day asked over the
@@ -192,6 +205,13 @@ def serve_points(
     """
     n_points, n_days, n_seg = demand.shape
     plan = (reorder_point, order_qty, order_up_to, periodic, review_days, lead_days)
+
+    def leads(points: np.ndarray, pt: np.ndarray, start: np.ndarray) -> _Leads:
+        fixed = lead_days[points[pt]].astype(np.int64)
+        if drawn_leads is None:
+            return _Leads(fixed, None, np.full(fixed.size, -1), start)
+        return _Leads(fixed, drawn_leads[1], drawn_leads[0][points[pt]], start)
+
     asked = demand[:, score_from:, :].sum(axis=1)
     filled = np.zeros((n_points, n_seg))
     held = np.zeros(n_points)
@@ -199,7 +219,7 @@ def serve_points(
     one = np.flatnonzero(~rationed)
     if one.size:
         total = demand[one].sum(axis=2)  # (points, days)
-        pt, on_hand0, phase, _ = _replays(one, plan, None)
+        pt, on_hand0, phase, _, start = _replays(one, plan, None)
         source = np.ascontiguousarray(total.T)  # (days, points)
         _, _, h, before = _run(
             source,
@@ -209,6 +229,7 @@ def serve_points(
             on_hand0,
             phase,
             score_from,
+            leads(one, pt, start),
             record=True,
         )
         assert before is not None
@@ -218,7 +239,7 @@ def serve_points(
         held[one] = np.bincount(pt, weights=h, minlength=one.size) / count
     many = np.flatnonzero(rationed)
     if many.size:
-        pt, on_hand0, phase, shift = _replays(many, plan, live[many])
+        pt, on_hand0, phase, shift, start = _replays(many, plan, live[many])
         k = np.maximum(live[many][pt].astype(np.intp), 1)
         # The segment at each arrival position: the priority order rotated; positions past a
         # point's live segments take its padding (no demand).
@@ -234,6 +255,7 @@ def serve_points(
             on_hand0,
             phase,
             score_from,
+            leads(many, pt, start),
         )
         got = np.zeros_like(got_pos)
         np.put_along_axis(got, order, got_pos, axis=1)
@@ -249,35 +271,71 @@ def _take(plan: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[np.ndarray, .
     return tuple(np.asarray(a)[rows] for a in plan)
 
 
+@dataclass(frozen=True)
+class _Leads:
+    """The lead times of the replays in whole days: ``fixed`` (replays,), or where a replay's
+    ``row`` is not -1, ``drawn[row, start, t]`` for an order placed at the end of day t."""
+
+    fixed: np.ndarray
+    drawn: np.ndarray | None
+    row: np.ndarray
+    start: np.ndarray
+
+    def longest(self) -> int:
+        top = int(self.fixed.max(initial=0))
+        if self.drawn is not None:
+            mine = np.unique(self.row[self.row >= 0])
+            top = max(top, int(self.drawn[mine].max(initial=0)))
+        return top
+
+    def on(self, t: int) -> np.ndarray:
+        if self.drawn is None:
+            return self.fixed
+        row = np.maximum(self.row, 0)
+        return np.where(self.row >= 0, self.drawn[row, self.start, t], self.fixed)
+
+
 def _replays(
     points: np.ndarray, plan: tuple[np.ndarray, ...], live: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One replay per start of each point (and per rotation, with ``live``): the position in
-    ``points``, the units on hand at the start, the review phase and the rotation."""
+    ``points``, the units on hand at the start, the review phase, the rotation and the start's
+    number (``starts``)."""
     reorder_point, order_qty, order_up_to, periodic, review_days, _ = plan
     pt: list[int] = []
     first: list[float] = []
     phases: list[int] = []
     shifts: list[int] = []
+    numbers: list[int] = []
     for i, p in enumerate(points):
-        if periodic[p]:
-            starts = [(float(order_up_to[p]), ph) for ph in range(int(review_days[p]))]
-        else:
-            s, q = float(reorder_point[p]), float(order_qty[p])
-            starts = [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
         rotations = max(int(live[i]), 1) if live is not None else 1
-        for on_hand, ph in starts:
+        for number, (on_hand, ph) in enumerate(
+            starts(periodic[p], reorder_point[p], order_qty[p], order_up_to[p], review_days[p])
+        ):
             for rot in range(rotations):
                 pt.append(i)
                 first.append(on_hand)
                 phases.append(ph)
                 shifts.append(rot)
+                numbers.append(number)
     return (
         np.asarray(pt, dtype=np.intp),
         np.asarray(first, dtype=float),
         np.asarray(phases, dtype=np.int64),
         np.asarray(shifts, dtype=np.intp),
+        np.asarray(numbers, dtype=np.intp),
     )
+
+
+def starts(
+    periodic: bool, reorder_point: float, order_qty: float, order_up_to: float, review_days: float
+) -> list[tuple[float, int]]:
+    """A point's starts, ``(units on hand, review phase)``: (R, S) with S on hand once per
+    review phase, (s, Q) at ``STARTS`` positions evenly over s+1..s+Q."""
+    if periodic:
+        return [(float(order_up_to), ph) for ph in range(int(review_days))]
+    s, q = float(reorder_point), float(order_qty)
+    return [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
 
 
 def _run(
@@ -288,14 +346,16 @@ def _run(
     on_hand0: np.ndarray,
     phase: np.ndarray,
     score_from: int,
+    leads: _Leads,
     *,
     record: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """The replays, day by day: ``source[t].ravel()[index[r, j]]`` is what arrives at
-    position j of replay r on day t, served down to ``res[r, j]``. Returns per replay and
-    position the units asked and filled over the scored days, the mean units on hand at the
-    end of a scored day, and (``record``) the units on hand before each scored day's demand."""
-    reorder_point, order_qty, order_up_to, periodic, review_days, lead_days = plan
+    position j of replay r on day t, served down to ``res[r, j]``; an order placed at the end
+    of day t takes ``leads.on(t)`` whole days. Returns per replay and position the units asked
+    and filled over the scored days, the mean units on hand at the end of a scored day, and
+    (``record``) the units on hand before each scored day's demand."""
+    reorder_point, order_qty, order_up_to, periodic, review_days, _ = plan
     n, n_pos = index.shape
     n_days = source.shape[0]
     s = reorder_point.astype(float)
@@ -303,10 +363,9 @@ def _run(
     big_s = order_up_to.astype(float)
     per = periodic.astype(bool)
     rev = review_days.astype(np.int64)
-    lead = lead_days.astype(np.int64)
     # An order arriving after the last day is on order to the end and never on the shelf: the
     # ring of arrivals spans the days replayed at most (a lead time may be years).
-    ring = min(int(lead.max(initial=0)), n_days) + 2
+    ring = min(leads.longest(), n_days) + 2
     q_safe = np.where(q > 0, q, 1.0)
     on_hand = on_hand0.copy()
     owed = np.zeros(n)
@@ -353,6 +412,7 @@ def _run(
         )
         amount = np.where(due, amount, 0.0)
         on_order += amount
+        lead = leads.on(t)
         soon = t + 1 + lead < n_days
         dest = (t + 1 + lead) % ring
         pipe[dest[soon], rows[soon]] += amount[soon]
@@ -406,10 +466,12 @@ def replay_plan(
     first: dt.date,
     days: int,
     rationed: bool = True,
+    seed: int = 0,
 ) -> pl.DataFrame:
     """Replay ``plan`` (one row per stocking point: ``policy_type, review_days, reorder_point,
-    order_qty, order_up_to, lead_time_days, unit_cost``) on ``daily`` demand (``daily_demand``)
-    from ``first`` over ``WARMUP_DAYS + days`` days, the last ``days`` scored.
+    order_qty, order_up_to, lead_time_days, unit_cost``, and ``lead_time_sd_days`` where the
+    lead time varies) on ``daily`` demand (``daily_demand``) from ``first`` over
+    ``WARMUP_DAYS + days`` days, the last ``days`` scored; ``seed``: of the lead times drawn.
 
     ``segment_rows``: the per-segment table (``keys, segment, priority, reserve_level,
     demand_share``): each segment's priority, reserve (with ``rationed`` false, none: the
@@ -475,17 +537,22 @@ def replay_plan(
         demand[cells["_p"].to_numpy(), day, cells["_live"].to_numpy()] = cells["q"].to_numpy()
     col = plan.get_column
     periodic = (col("policy_type") == "RS").to_numpy()
-    asked, filled, held = serve_points(
-        demand,
-        reserves,
-        live,
+    levels = dict(
         reorder_point=col("reorder_point").fill_null(0.0).to_numpy().astype(float),
         order_qty=col("order_qty").fill_null(0.0).to_numpy().astype(float),
         order_up_to=col("order_up_to").fill_null(0.0).to_numpy().astype(float),
         periodic=periodic,
         review_days=np.maximum(np.rint(col("review_days").to_numpy().astype(float)), 1),
-        lead_days=np.rint(col("lead_time_days").to_numpy().astype(float)),
+    )
+    lead = col("lead_time_days").to_numpy().astype(float)
+    asked, filled, held = serve_points(
+        demand,
+        reserves,
+        live,
+        **levels,
+        lead_days=np.rint(lead),
         score_from=WARMUP_DAYS,
+        drawn_leads=_drawn_leads(plan, keys, levels, lead, n_days, seed),
     )
     unit_cost = col("unit_cost").fill_null(1.0).to_numpy().astype(float)
     p = rows["_p"].to_numpy()
@@ -527,6 +594,36 @@ def replay_plan(
     return out.join(pts, on="_p", how="left").drop("_p").select(*keys, pl.exclude(keys))
 
 
+def _drawn_leads(
+    plan: pl.DataFrame,
+    keys: list[str],
+    levels: dict[str, np.ndarray],
+    lead: np.ndarray,
+    n_days: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(row, table)`` (``serve_points``' ``drawn_leads``): at each start of a point whose
+    lead time varies, the whole days an order placed at the end of each day takes, drawn from
+    normal(L, sd_L) (each point from its own stream, ``n_days`` draws per start in the order
+    of ``starts``). None when no point's lead time varies."""
+    if "lead_time_sd_days" not in plan.columns:
+        return None
+    sd = plan.get_column("lead_time_sd_days").fill_null(0.0).to_numpy().astype(float)
+    varies = np.flatnonzero(sd > 0)
+    if not varies.size:
+        return None
+    count = np.where(levels["periodic"], levels["review_days"], STARTS).astype(np.int64)[varies]
+    row = np.full(plan.height, -1, dtype=np.intp)
+    row[varies] = np.arange(varies.size)
+    table = np.zeros((varies.size, int(count.max()), n_days), dtype=np.int32)
+    gens = stream_generators(seed, point_streams(plan[varies], keys), LEAD_PURPOSE)
+    for i, (p, g) in enumerate(zip(varies, gens, strict=True)):
+        z = g.standard_normal((count[i], n_days))
+        # At most the days replayed: an order due after the last day never arrives.
+        table[i, : count[i]] = np.minimum(whole_day_leads(lead[p], sd[p], z), n_days)
+    return row, table
+
+
 def held_out(
     orders: pl.DataFrame,
     customers: pl.DataFrame | None,
@@ -538,6 +635,7 @@ def held_out(
     period_days: float,
     uniform: pl.DataFrame | None = None,
     uniform_plan: str | None = None,
+    seed: int = 0,
 ) -> StockHeldOut | None:
     """The plan ``policy`` (and the ``uniform`` one) replayed on the whole periods of the
     forecast's horizon that ``orders`` cover (see the module docstring); None when they cover
@@ -551,6 +649,8 @@ def held_out(
         policy: the stage's policy (points with ``no_demand`` are not replayed).
         segment_rows: the stage's per-segment table.
         uniform: the uniform plan compared against (same points), replayed without reserves.
+        seed: of the lead times drawn where a plan's lead time varies (both plans meet the
+            same ones).
     """
     keys = list(keys)
     end = cast(dt.date | None, orders.get_column("order_date").cast(pl.Date).max())
@@ -563,9 +663,18 @@ def held_out(
     plan = policy
     if "no_demand" in plan.columns:
         plan = plan.filter(~pl.col("no_demand").fill_null(False))
-    replayed = replay_plan(plan, segment_rows, daily, keys, first=first, days=days)
+    replayed = replay_plan(plan, segment_rows, daily, keys, first=first, days=days, seed=seed)
     other = (
-        replay_plan(uniform, segment_rows, daily, keys, first=first, days=days, rationed=False)
+        replay_plan(
+            uniform,
+            segment_rows,
+            daily,
+            keys,
+            first=first,
+            days=days,
+            rationed=False,
+            seed=seed,
+        )
         if uniform is not None
         else None
     )

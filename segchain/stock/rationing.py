@@ -51,6 +51,7 @@ import numpy as np
 import polars as pl
 
 from segchain.stock.bootstrap import key_stream
+from segchain.stock.distributions import whole_day_leads
 
 RATIONING = ("critical-level", "none")
 MAX_TIERS = 3
@@ -192,7 +193,7 @@ def sample(
     each with its segments arriving in a random order (a uniformly drawn permutation)."""
     rng = np.random.default_rng(seed)
     if lead_sd_days > 0:
-        lead_len = np.maximum(np.rint(rng.normal(lead_days, lead_sd_days, n)), 0.0)
+        lead_len = whole_day_leads(lead_days, lead_sd_days, rng.standard_normal(n))
     else:
         lead_len = np.full(n, float(lead_days))
     lead = _draw(rng, seg.mean, seg.var, (n,), lead_len).sum(axis=-1)

@@ -11,7 +11,7 @@ import polars as pl
 from segchain.errors import DataError, UsageError
 from segchain.formatting import agree
 from segchain.schema import require_columns
-from segchain.stock.distributions import DISTRIBUTIONS, fit_params
+from segchain.stock.distributions import DISTRIBUTIONS, fit_params, whole_day_leads
 
 
 def with_demand(policy: pl.DataFrame) -> pl.Expr:
@@ -186,7 +186,7 @@ def simulate(
         if not due.any():
             continue
         if random_lead:
-            lead = np.minimum(np.maximum(np.rint(rng.normal(lt, lt_sd)), 0), ring - 2)
+            lead = np.minimum(whole_day_leads(lt, lt_sd, rng.standard_normal(n)), ring - 2)
             dest = (step + 1 + lead.astype(np.int64)) % ring
         else:
             dest = (step + 1 + lt_steps) % ring

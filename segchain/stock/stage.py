@@ -173,7 +173,8 @@ def stock(
         rationing: ``critical-level`` (default): where the segments of an (R, S) stocking point
             are promised different service, serve them by priority with reserve levels
             (``rationing``); ``none``: first come, first served.
-        seed: seed of the rationing search's simulation.
+        seed: seed of the rationing search's simulation, the bootstrap and the held-out
+            replay's lead times.
         freq: the forecast's period as it records it (``D``, ``W``, ``M``), for a forecast of a
             single period, whose dates cannot tell its length.
         n_jobs: processes for the rationing search (-1: every core); its plans do not depend
@@ -423,6 +424,7 @@ def stock(
             period_days=period_days,
             uniform=alt,
             uniform_plan=plan,
+            seed=seed,
         )
     return StockResult(
         policy=policy,
