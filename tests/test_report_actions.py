@@ -322,6 +322,13 @@ def test_a_service_shortfall_from_capped_points_alone_is_said_so():
     assert abs(y["service_elsewhere"] - 0.95) < 1e-12
     assert detail == "not kept: Y (capped points alone)"
     assert "Capped points" in note
+    # A tiny point may hold the Poisson level of its mean above its bound (policy.tiny_bound's
+    # floor): the note had said every tiny capped point held one period's upper bound.
+    assert (
+        "(a tiny series at one period's upper bound, or at the Poisson level of its mean at its "
+        "target where that is higher, or a series at the largest demand its order history "
+        "shows)" in note
+    )
 
 
 def test_a_service_shortfall_beyond_the_capped_points_stays_a_plain_shortfall():

@@ -115,3 +115,20 @@ def test_the_note_names_a_point_held_at_the_poisson_level_above_its_bound() -> N
         "period's upper forecast bound (its forecast-hi-* column), which is less than sales one "
         f"unit at a time need (sku 'A' at {level} against {bound} units)",
     ]
+
+
+def test_a_segment_short_because_of_a_point_at_the_poisson_level_is_told_so() -> None:
+    # Gold's only point A is capped at the Poisson level 3 (scipy), above its bound 2: the
+    # segment's note had said its capped points held one period's upper bound.
+    mu, sd = 0.3, 0.7
+    assert (poisson_level(mu, 0.95), math.ceil(1.4)) == (3, 2)
+    row = {"sku": "A", "segment": "Gold", "forecast": mu, "error_sd": sd, "forecast-hi-95": 1.4}
+    res = stock(forecast(row), service_level=0.95, policy_type="RS", review_days=7)
+    assert res.policy["order_up_to"].to_list() == [3] and res.policy["capped"].to_list() == [True]
+    gold = [n for n in res.notes if n.startswith("Gold: ")]
+    assert len(gold) == 1
+    assert (
+        "because 1 of its stocking points is capped (a tiny series at one period's upper bound, "
+        "or at the Poisson level of its mean at its target where that is higher, or a "
+        "bootstrapped one at its history's largest demand)" in gold[0]
+    )

@@ -196,8 +196,9 @@ def segment_shortfalls(
             continue
         capped = (
             f"{count(r['points'])} of its stocking points {agree(r['points'], 'is', 'are')} "
-            "capped (a tiny series at one period's upper bound, or a bootstrapped one at "
-            f"its history's largest demand): {agree(r['points'], 'it carries', 'they carry')} "
+            "capped (a tiny series at one period's upper bound, or at the Poisson level of its "
+            "mean at its target where that is higher, or a bootstrapped one at its history's "
+            f"largest demand): {agree(r['points'], 'it carries', 'they carry')} "
             f"{r['share']:.2%} of its demand at {r['capped']:.1%}"
         )
         if r["rest"] is not None and r["share"] < 1 and r["rest"] < r["target"] - 5e-4:

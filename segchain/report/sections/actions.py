@@ -758,8 +758,9 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
         shown += ["demand_at_capped_points", "service_elsewhere"]
         note += (
             " Capped points: stocking points that stock holds below what the target asks, on "
-            "purpose (a tiny series at one period's upper bound, or a series at the "
-            "largest demand its order history shows); service elsewhere is what the segment "
+            "purpose (a tiny series at one period's upper bound, or at the Poisson level of "
+            "its mean at its target where that is higher, or a series at the largest demand "
+            "its order history shows); service elsewhere is what the segment "
             "gets at its other points. Where that meets the target, the capped points are the "
             "whole shortfall: stock them by hand, or accept the lower service there."
         )
