@@ -157,6 +157,9 @@ def compute_policy(
     boot_capped = np.zeros(0, dtype=bool)
     if hist is not None:
         has_history = hist.has
+        # The mean lead time's window, not widened by its spread: L + R + z sd_L bought 0.8
+        # points of fill for 21.5 % more stock on Superstore's site plans and nothing on two
+        # other data sets (docs/measurements.md, *A held point's cap window widened*).
         history_max = hist.window_max(t)
         # The history brought up to the forecast's level (``level_to``): a history whose sizes
         # must grow to reach its forecast shows larger demand over an interval in proportion.
