@@ -396,7 +396,7 @@ README_COLUMN_LISTS = [
         "backtest.csv",
         "moving averages. Columns: `unique_id",
         "mae`.",
-        ("segment", "overall", "comparison"),  # scope values
+        ("segment", "overall", "sku", "total", "comparison"),  # scope values
     ),
     (
         "policy.parquet",

@@ -83,17 +83,11 @@ def mase_scales(y: pl.DataFrame, cv: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def backtest_tables(
-    sel: Selection,
-    y: pl.DataFrame,
-    keys: pl.DataFrame,
-    by: Sequence[str],
-    *,
-    ranks: pl.DataFrame | None = None,
+def chosen_rows(
+    sel: Selection, y: pl.DataFrame, keys: pl.DataFrame, scope: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The per-series backtest rows and the summary rows (per segment, by ``ranks``, as
-    segment and costs list them, else by label; then overall)."""
-    stats = sel.stats
+    """One row per backtested series of ``sel``: its chosen model, that model's metrics and a
+    seasonal naive (or naive) baseline's, tagged ``scope``; and the baseline's backtest rows."""
     scale = mase_scales(y, sel.cv)
     chosen = series_metrics(sel.rows, scale)
     # Lazily, as the CV frame is large (see selection.choose).
@@ -116,16 +110,37 @@ def backtest_tables(
         .collect()
     )
     base = series_metrics(base_rows, scale, prefix="baseline_")
-    series = (
-        stats.filter(pl.col("backtested"))
+    rows = (
+        sel.stats.filter(pl.col("backtested"))
         .select("unique_id", "model", "demand_class", pl.col("windows").alias("backtest_windows"))
         .join(keys, on="unique_id", how="left")
         .join(chosen, on="unique_id", how="left")
         .join(base_name, on="unique_id", how="left")
         .join(base, on="unique_id", how="left")
-        .with_columns(pl.lit("series").alias("scope"))
+        .with_columns(pl.lit(scope).alias("scope"))
         .sort("unique_id")
     )
+    return rows, base_rows
+
+
+def backtest_tables(
+    sel: Selection,
+    y: pl.DataFrame,
+    keys: pl.DataFrame,
+    by: Sequence[str],
+    *,
+    ranks: pl.DataFrame | None = None,
+    levels: Sequence[tuple[str, Selection, pl.DataFrame, pl.DataFrame]] = (),
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The per-series backtest rows and the summary rows (per segment, by ``ranks``, as
+    segment and costs list them, else by label; then overall).
+
+    ``levels`` adds, per ``(scope, selection, y, keys)``, the rows of the series of another
+    level of the hierarchy (the sku series forecast directly, the grand total) in the per-series
+    rows' columns under their own ``scope``, after the summary rows: the forecast those levels'
+    chosen models made is split (top-down) or reconciled with (MinT) into the series' forecast.
+    """
+    series, base_rows = chosen_rows(sel, y, keys, "series")
     # Summary rows: pooled WAPE and bias, mean MASE / RMSSE.
     pooled = sel.rows.join(keys, on="unique_id").join(
         base_rows.select("unique_id", "ds", "cutoff", pl.col("yhat").alias("base_yhat")),
@@ -202,7 +217,8 @@ def backtest_tables(
         "backtest_actual",
         "series",
     ]
-    backtest = pl.concat([series, summary], how="diagonal_relaxed")
+    other = [chosen_rows(s, y_, k, scope)[0] for scope, s, y_, k in levels]
+    backtest = pl.concat([series, summary, *other], how="diagonal_relaxed")
     backtest = backtest.select([c for c in order if c in backtest.columns])
     if summary.height:
         summary = summary.select(

@@ -50,8 +50,10 @@ from segchain.tableio import collect
 class ForecastResult:
     """What ``forecast`` returns: the forecast table, backtest metrics and accounting.
 
-    ``backtest`` holds the per-series rows, the summary rows (``scope`` segment / overall) and
-    the segment-summed vs direct rows (``scope = comparison``), as the backtest file carries them.
+    ``backtest`` holds the per-series rows, the summary rows (``scope`` segment / overall), the
+    rows of the levels above the series (``scope`` sku / total: each sku series and the grand
+    total with its chosen model) and the segment-summed vs direct rows (``scope =
+    comparison``), as the backtest file carries them.
     """
 
     forecast: pl.DataFrame
@@ -201,8 +203,15 @@ def forecast(
             top_sel = report_rows_only(top_sel, plan)
 
     phase("scoring the backtest")
+    # The sku level's and the total's chosen models made the forecasts that top-down splits and
+    # MinT reconciles with: their rows too, each level under its own scope.
+    upper = []
+    if top is not None and top_sel is not None:
+        upper.append(("sku", top_sel, top.y, top.keys))
+    if total_sel is not None and total_y is not None:
+        upper.append(("total", total_sel, total_y, pl.DataFrame({"unique_id": [TOTAL_ID]})))
     backtest, summary = backtest_tables(
-        sel, series.y, series.keys, by, ranks=_segment_ranks(segments)
+        sel, series.y, series.keys, by, ranks=_segment_ranks(segments), levels=upper
     )
     rec = None
     if top is not None and top_by is not None and top_sel is not None and top_fc is not None:

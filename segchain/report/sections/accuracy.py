@@ -113,12 +113,13 @@ def segment_means(series: pl.DataFrame) -> pl.DataFrame:
 POOLED_TOTALS = ("backtest_abs_error", "backtest_actual")
 
 
-def models_chosen(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+def models_chosen(series: pl.DataFrame, *, headline: bool = True) -> tuple[pl.DataFrame, str]:
     """Series per chosen model with their mean MASE and their WAPE, and a note saying how the
     WAPE was had. The WAPE is pooled (absolute errors over actual demand, summed over the
     model's series and windows), as every other WAPE of the product, when the backtest has the
     per-series totals; a backtest written without them only allows the mean of the series'
-    WAPE, which weighs a series selling 2 units as one selling 2,000, so it is named so."""
+    WAPE, which weighs a series selling 2 units as one selling 2,000, so it is named so.
+    ``headline``: the series are those of the headline's MASE (not the sku level's)."""
     pooled = has(series, *POOLED_TOTALS)
     aggs = [pl.len().alias("series")]
     if "mase" in series.columns:
@@ -134,7 +135,7 @@ def models_chosen(series: pl.DataFrame) -> tuple[pl.DataFrame, str]:
         .agg(aggs)
         .sort(["series", "model"], descending=[True, False], nulls_last=True)
     )
-    note = "mase is the mean over the model's series, as in the headline. " + (
+    note = f"mase is the mean over the model's series{', as in the headline' * headline}. " + (
         "wape is pooled: the absolute errors over the actual demand of every series and "
         "backtest window the model was chosen for."
         if pooled
@@ -548,14 +549,20 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                 "segchain forecast; give its table to include it here)."
             )
         )
+    formats = {"series": INT, "mase": RATIO, "wape": PCT, "mean_series_wape": PCT}
     if has(series, "model") and series.height:
         chosen, note = models_chosen(series)
+        blocks.append(TableBlock("Models chosen", chosen, formats=formats, note=note))
+    skus = bt.filter(scope == "sku") if scope is not None else bt.head(0)
+    if has(skus, "model") and skus.height:
+        chosen, note = models_chosen(skus, headline=False)
         blocks.append(
             TableBlock(
-                "Models chosen",
+                "Models chosen at sku level",
                 chosen,
-                formats={"series": INT, "mase": RATIO, "wape": PCT, "mean_series_wape": PCT},
-                note=note,
+                formats=formats,
+                note="The sku series forecast directly: the forecasts that the top-down "
+                "reconciliation splits by each segment's share and MinT reconciles with. " + note,
             )
         )
     return Section(
