@@ -213,12 +213,13 @@ def forecast(
     backtest, summary = backtest_tables(
         sel, series.y, series.keys, by, ranks=_segment_ranks(segments), levels=upper
     )
-    rec = None
+    rec = links = None
     if top is not None and top_by is not None and top_sel is not None and top_fc is not None:
         phase("reconciling segment and sku forecasts")
+        links = hierarchy(series.keys, top.keys, top_by)
         rec = reconcile_levels(
             method=reconcile,
-            links=hierarchy(series.keys, top.keys, top_by),
+            links=links,
             y_bottom=series.y,
             bottom_rows=sel.rows,
             top_rows=top_sel.rows,
@@ -265,13 +266,15 @@ def forecast(
             how="left",
         )
         .join(error_sd, on="unique_id", how="left")
+        .join(_made_by(rec, links, top_sel), on="unique_id", how="left")
         .select(
             "unique_id",
             "ds",
             "forecast",
             *lv_cols,
             *by,
-            "model",
+            pl.coalesce("level_model", "model").alias("model"),
+            "reconciliation",
             "demand_class",
             pl.col("mean_demand").fill_nan(0.0).fill_null(0.0),
             "error_sd",
@@ -430,6 +433,33 @@ def _fallback_warnings(fallbacks: dict[str, int], periods: int) -> list[str]:
         )
         out.append(f"sku level: {text}" if sku else text)
     return out
+
+
+def _made_by(
+    rec: Reconciliation | None, links: pl.DataFrame | None, top_sel: Selection | None
+) -> pl.DataFrame:
+    """Per series, what made its forecast: ``reconciliation``, the method its forecast was
+    reconciled by (null where it was not), and ``level_model``, under top-down the model of
+    the sku forecast that was split (the series' own model made none of its numbers; its own
+    is in the backtest file's series rows), null otherwise (bottom-up keeps the series' own
+    forecast, MinT combines it with the levels above)."""
+    empty = pl.DataFrame(
+        schema={"unique_id": pl.String, "reconciliation": pl.String, "level_model": pl.String}
+    )
+    if rec is None or links is None or top_sel is None:
+        return empty
+    ids = rec.forecast.filter(pl.col("yhat").is_not_null()).select("unique_id").unique()
+    made = ids.with_columns(pl.lit(rec.method).alias("reconciliation"))
+    if rec.method != "top-down":
+        return made.with_columns(pl.lit(None, pl.String).alias("level_model"))
+    top_models = top_sel.stats.select(
+        pl.col("unique_id").alias("top_id"), pl.col("model").cast(pl.String).alias("level_model")
+    )
+    return (
+        made.join(links, on="unique_id", how="left")
+        .join(top_models, on="top_id", how="left")
+        .select("unique_id", "reconciliation", "level_model")
+    )
 
 
 def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataFrame:
