@@ -69,8 +69,9 @@ PROMISE_COLUMNS = (
     "service_promise_inventory",
     "service_promise_cost",
 )
-# The policy's stocking points, as the item master's rows at sites are matched with them: costs
-# reads one value per site, the holding rate (a unit cost is the sku's, whatever its row's site).
+# The policy's stocking points, as the item master's rows at sites are matched with them, for the
+# one value per site costs reads of the policy, the holding rate (a unit cost at a site is
+# matched with the order lines' own sites, sales.site_unit_costs).
 POLICY_POINTS = PointsTable(
     table=POLICY_OPTION,
     word="the policy",
@@ -229,6 +230,33 @@ WRITTEN_BY = {
     "sites": "the table that segchain network --sites-out writes, or the candidate sites",
     "items": "the item master (sku, unit_cost, holding_rate)",
 }
+
+
+def _unsited_costs(unsited: pl.DataFrame) -> str:
+    """The warning for product lines not costed because their sku's unit cost differs between
+    the item master's sites and none is stated for theirs (``sales.site_unit_costs``)."""
+    n = int(unsited.get_column("lines").sum())
+    shown = []
+    for r in unsited.head(3).iter_rows(named=True):
+        where = [f"{r['without_site']:,} without a site"] * bool(r["without_site"])
+        where += [f"at {examples(r['sites'], 3)}"] * bool(r["sites"])
+        shown.append(
+            f"sku {r['sku']!r}: {plural(r['lines'], 'line')}, {' and '.join(where)}; "
+            f"{{{ITEMS_OPTION}}}: {', '.join(r['costs'])}"
+        )
+    more = "; ..." if unsited.height > 3 else ""
+    whose = agree(n, "the line's", "the lines'")
+    return about(
+        ORDERS_OPTION,
+        f"{plural(n, 'product line')} {agree(n, 'is', 'are')} not costed: "
+        f"{agree(n, 'its', 'their')} sku's unit_cost differs between its sites in "
+        f"{{{ITEMS_OPTION}}}, which has no row of the sku without a site and none at "
+        f"{whose} site ({'; '.join(shown)}{more}): "
+        f"{agree(n, 'its customer', 'their customers')}' cogs is missing, as no row says which "
+        "cost applies; give such a sku a row without a site (its cost at every other site), "
+        "or the order lines the site they ship from",
+        {ITEMS_OPTION: "the items"},
+    )
 
 
 def _refuse_tables_without_rows(tables: Mapping[str, pl.DataFrame | None]) -> None:
@@ -406,7 +434,7 @@ def costs(
     elif table["cogs"].is_null().all():
         sources["cogs"] = "missing: no customer's every product line has a unit_cost in the items"
     else:
-        sources["cogs"] = "orders x items: net units x unit_cost"
+        sources["cogs"] = "orders x items: net units x unit_cost (at the line's site)"
     if costed and st.uncosted_lines:
         # An item master that met none of the orders' skus (a spreadsheet dropped their
         # leading zeros) left every cogs empty without a word: the warning was given only when
@@ -421,6 +449,8 @@ def costs(
                 {ITEMS_OPTION: "the items"},
             )
         )
+    if costed and st.unsited.height:
+        warnings.append(_unsited_costs(st.unsited))
     sources["gross_margin"] = "revenue - cogs"
     table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))
 

@@ -34,6 +34,7 @@ class SalesTotals:
     unsegmented: float  # lines of customers not in the segments
     unsegmented_customers: int
     uncosted_lines: int  # product lines whose sku has no unit_cost
+    unsited: pl.DataFrame  # per sku, its lines with no cost at their site: its costs differ
     costed_lines: int  # product lines whose sku has one
     first_date: str | None
     last_date: str | None
@@ -54,7 +55,8 @@ def customer_sales(
     """Per customer: revenue, cogs, orders, lines, return_lines (product lines only).
 
     ``cogs`` is quantity x the item's ``unit_cost``, net of returns; null for a customer with any
-    product line whose sku has no cost, and for everyone without ``items``.
+    product line whose sku has no cost, and for everyone without ``items``. A line's unit cost
+    is the one at its ``site`` (``site_unit_costs``).
 
     Raises:
         DataError: the orders lack a column, or no order line belongs to a segmented customer.
@@ -82,11 +84,16 @@ def customer_sales(
             or "give the orders the segments were computed from",
             tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
         )
-    unit_cost = _unit_costs(items)
+    unit_cost = site_unit_costs(items)
     if unit_cost is not None:
-        lines = lines.join(unit_cost, on="sku", how="left", maintain_order="left")
+        lines = _costed(lines, *unit_cost)
     else:
-        lines = lines.with_columns(unit_cost=pl.lit(None, pl.Float64))
+        lines = lines.with_columns(
+            unit_cost=pl.lit(None, pl.Float64),
+            _unsited=pl.lit(False),
+            _site=pl.lit(None, pl.String),
+            _costs=pl.lit(None, pl.List(pl.String)),
+        )
     product = lines.filter(_PRODUCT)
     per_customer = product.group_by("customer_id", maintain_order=True).agg(
         pl.col("amount").sum().alias("revenue"),
@@ -126,9 +133,20 @@ def customer_sales(
         non_product=float(lines.filter(~_PRODUCT)["amount"].sum()),
         unsegmented=float(other["amount"].sum()),
         unsegmented_customers=other["customer_id"].n_unique(),
-        uncosted_lines=int(product.filter(_DEMAND)["unit_cost"].is_null().sum())
+        uncosted_lines=int(
+            product.filter(_DEMAND & ~pl.col("_unsited"))["unit_cost"].is_null().sum()
+        )
         if unit_cost is not None
         else 0,
+        unsited=product.filter(_DEMAND & pl.col("_unsited"))
+        .group_by("sku", maintain_order=True)
+        .agg(
+            pl.len().alias("lines"),
+            pl.col("_site").is_null().sum().alias("without_site"),
+            pl.col("_site").drop_nulls().unique().sort().alias("sites"),
+            pl.col("_costs").first().alias("costs"),
+        )
+        .sort(["lines", "sku"], descending=[True, False]),
         costed_lines=int(product.filter(_DEMAND)["unit_cost"].is_not_null().sum()),
         first_date=str(first) if first is not None else None,
         last_date=str(last) if last is not None else None,
@@ -137,12 +155,69 @@ def customer_sales(
     return out, totals
 
 
-def _unit_costs(items: pl.DataFrame | None) -> pl.DataFrame | None:
+def site_unit_costs(items: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The item master's unit costs as an order line takes them: ``(at_site, per_sku)``.
+
+    ``at_site`` (``sku, site, unit_cost``): the cost a row with a site states, for the lines
+    shipped from that site. ``per_sku`` (``sku, unit_cost, costs``): the cost of a line at any
+    other site, or without one: the sku's row without a site, else the one cost its rows at
+    sites all state; null where those differ (``costs``: each site's, to say so), as no row
+    tells which applies. The same rule as stock's, a site's own row first and the sku's row
+    without a site for every other site, but for that last case (stock has no sku row there).
+    """
     if items is None or "unit_cost" not in items.columns:
         return None
     require_columns(items.columns, ("sku",), source=ITEMS_OPTION)
-    costs = items.select(
-        pl.col("sku").cast(pl.String), pl.col("unit_cost").cast(pl.Float64, strict=False)
+    # As written, as stock reads them: two rows of a sku at 'DC-A' and ' DC-A' are two keys
+    # (each checked unique), which trimmed would both match a line and count it twice.
+    site = (
+        pl.col("site").cast(pl.String).replace("", None)
+        if "site" in items.columns
+        else pl.lit(None, pl.String)
     )
-    # Items listed per site (lead times per site) repeat the sku: the first stated cost counts.
-    return costs.group_by("sku", maintain_order=True).agg(pl.col("unit_cost").drop_nulls().first())
+    costs = items.select(
+        pl.col("sku").cast(pl.String),
+        site.alias("site"),
+        pl.col("unit_cost").cast(pl.Float64, strict=False),
+    ).filter(pl.col("unit_cost").is_not_null())
+    sited = pl.col("site").is_not_null()
+    at_site = costs.filter(sited)
+    stated = (
+        at_site.group_by("sku", maintain_order=True)
+        .agg(
+            pl.col("unit_cost").unique().len().alias("n"),
+            pl.col("unit_cost").first().alias("one"),
+            pl.format("{} at {}", pl.col("unit_cost").round(6), "site")
+            .sort_by("site")
+            .alias("costs"),
+        )
+        .join(costs.filter(~sited).select("sku", "unit_cost"), on="sku", how="full", coalesce=True)
+    )
+    per_sku = stated.select(
+        "sku",
+        pl.coalesce("unit_cost", pl.when(pl.col("n") == 1).then("one")).alias("unit_cost"),
+        pl.when(pl.col("unit_cost").is_null() & (pl.col("n") > 1)).then("costs").alias("costs"),
+    )
+    return at_site, per_sku
+
+
+def _costed(lines: pl.DataFrame, at_site: pl.DataFrame, per_sku: pl.DataFrame) -> pl.DataFrame:
+    """``lines`` with each one's ``unit_cost`` (``site_unit_costs``), ``_site`` (as joined) and
+    ``_unsited``: no cost at its site, and its sku's costs at other sites (``_costs``) differ."""
+    site = (
+        pl.col("site").cast(pl.String).str.strip_chars().replace("", None)
+        if "site" in lines.columns
+        else pl.lit(None, pl.String)
+    )
+    lines = lines.with_columns(site.alias("_site"))  # an order's site is trimmed on import
+    own = at_site.rename({"site": "_site", "unit_cost": "_own"})
+    lines = lines.join(own, on=["sku", "_site"], how="left", maintain_order="left").join(
+        per_sku.rename({"unit_cost": "_sku", "costs": "_costs"}),
+        on="sku",
+        how="left",
+        maintain_order="left",
+    )
+    return lines.with_columns(
+        pl.coalesce("_own", "_sku").alias("unit_cost"),
+        (pl.col("_own").is_null() & pl.col("_costs").is_not_null()).alias("_unsited"),
+    ).drop("_own", "_sku")
