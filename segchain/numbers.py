@@ -31,6 +31,9 @@ _DOT_ANY = r"^[+-]?\d*\.\d+$"
 COORDINATES = ("lat", "lon")
 """Number columns never grouped in thousands (``ungrouped`` in ``sure_counts``, ``grouped``
 in ``number_expr``): a ';' sites table's or export's 52.520 was read as 52520."""
+COORDINATE_LIMITS = {"lat": 90.0, "lon": 180.0}
+"""A coordinate's bound in size, in decimal degrees: a latitude within [-90, 90], a longitude
+within [-180, 180]."""
 
 
 def sure_counts(

@@ -24,6 +24,7 @@ from segchain.errors import (
 from segchain.formatting import agree, count, plural
 from segchain.numbers import (
     CODE_AROUND,
+    COORDINATE_LIMITS,
     COORDINATES,
     CURRENCY_SIGN,
     NUMBER_MARKS,
@@ -1207,27 +1208,36 @@ def _unread_coordinates(
     marks: Mapping[str, frozenset[str]],
 ) -> list[str]:
     """Warnings for coordinates written as no number (``abc``, ``52,5N`` in a decimal-point
-    column, ``52°31'N``): such a coordinate became empty without a word. A coordinate is
-    optional and describes the ship-to, not the sale, so the line is kept (as a blank one is)
-    and its quantity and value still count; the warning counts the lines per column and shows
-    the first with their rows and values as written. Only text columns can hold such values.
-    Their distinct values are parsed (a ship-to's coordinates repeat on its every line: a
-    fifth of the cost of parsing each line's), and the lines looked at only when some value is
-    no number."""
+    column, ``52°31'N``) or out of range (a lat of 95, a lon of 200): such a coordinate
+    becomes empty. A coordinate is optional and describes the ship-to, not the sale, so the
+    line is kept (as a blank one is) and its quantity and value still count; the warning counts
+    the lines per column and shows the first with their rows and values as written. Their
+    distinct values are parsed (a ship-to's coordinates repeat on its every line: a fifth of
+    the cost of parsing each line's), and the lines looked at only when some value is bad."""
     schema = lf.collect_schema()
-    cols = {c: mapping[c] for c in COORDINATES if c in mapping and _is_string(schema, mapping[c])}
+    cols = {c: mapping[c] for c in COORDINATES if c in mapping}
     if not cols:
         return []
 
-    def unread(h: str) -> pl.Expr:
-        parsed = number_expr(
+    def parsed(c: str, h: str) -> pl.Expr:
+        return number_expr(
             h,
-            is_string=True,
+            is_string=_is_string(schema, h),
             decimal_comma=comma.get(h, False),
             marks=marks.get(h, NUMBER_MARKS),
             grouped=False,
         )
-        return (pl.col(h).str.strip_chars() != "") & parsed.is_null()
+
+    def unread(c: str, h: str) -> pl.Expr:
+        # Only text can hold a value that is no number.
+        if not _is_string(schema, h):
+            return pl.lit(False)
+        return (pl.col(h).str.strip_chars() != "") & parsed(c, h).is_null()
+
+    def outside(c: str, h: str) -> pl.Expr:
+        # NaN and inf are not said here: their line is rejected (non_finite), as before.
+        value = parsed(c, h)
+        return value.is_finite() & (value.abs() > COORDINATE_LIMITS[c])
 
     # A file's own separator (several files) reads a value: distinct per file then.
     per_file = {
@@ -1235,14 +1245,19 @@ def _unread_coordinates(
     }
     # Collected before they are parsed: a filter after the unique is pushed before it.
     distinct = pl.collect_all(lf.select(h, *per_file[h]).unique() for h in cols.values())
-    found = [c for c, d in zip(cols, distinct, strict=True) if d.filter(unread(cols[c])).height]
+    found = [
+        (c, rule)
+        for c, d in zip(cols, distinct, strict=True)
+        for rule in (unread, outside)
+        if d.filter(rule(c, cols[c])).height
+    ]
     # Rows as the rejects file counts them: in their own file, from 1 after the header.
     files = SOURCE_FILE in schema
     indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
     out = []
-    for c in found:
+    for c, rule in found:
         h = cols[c]
-        bad = indexed.filter(unread(h)).select(SOURCE_ROW, *[SOURCE_FILE] * files, h)
+        bad = indexed.filter(rule(c, h)).select(SOURCE_ROW, *[SOURCE_FILE] * files, h)
         n, first = pl.collect_all([bad.select(pl.len()), bad.head(3)])
         shown = "; ".join(
             f"row {int(r[SOURCE_ROW]):,}"
@@ -1252,11 +1267,19 @@ def _unread_coordinates(
         )
         lines = int(n.item())
         more = "; ..." if lines > first.height else ""
+        limit = COORDINATE_LIMITS[c]
+        what = "no number" if rule is unread else f"a value outside [-{limit:g}, {limit:g}]"
+        fix = (
+            "write coordinates as numbers in decimal degrees (52.52, -0.1276; no N/S/E/W or "
+            "degree signs)"
+            if rule is unread
+            else "are lat and lon swapped? A latitude lies within [-90, 90], a longitude within "
+            "[-180, 180], in decimal degrees"
+        )
         out.append(
-            f"{_id_named(c, h)}: {plural(lines, 'line')} {agree(lines, 'holds', 'hold')} no "
-            f"number ({shown}{more}): kept with {c} empty (segment places a customer without "
-            "coordinates by postal code, city or country); write coordinates as numbers in "
-            "decimal degrees (52.52, -0.1276; no N/S/E/W or degree signs)"
+            f"{_id_named(c, h)}: {plural(lines, 'line')} {agree(lines, 'holds', 'hold')} "
+            f"{what} ({shown}{more}): kept with {c} empty (segment places a customer without "
+            f"coordinates by postal code, city or country); {fix}"
         )
     return out
 
@@ -1394,6 +1417,7 @@ def import_orders(
     decimal_comma: bool | Mapping[str, bool] = False,
     non_product_skus: frozenset[str] = NON_PRODUCT_SKUS,
     source: str = "orders",
+    say_coordinates: bool = True,
 ) -> OrderImport:
     """Map, parse and clean order lines; nothing is dropped without a reason code.
 
@@ -1407,6 +1431,9 @@ def import_orders(
         decimal_comma: the file's default decimal separator is a comma (';'-delimited files);
             for a table of several files, each file's default by name (decided per file).
         source: the file name for messages.
+        say_coordinates: warn of the lat and lon that are emptied (no number, out of range): the
+            command uses them (validate writes them, segment places customers by them); a stage
+            that reads no coordinate (forecast, stock, costs) neither says it nor pays the look.
 
     Raises:
         MissingColumnsError: a required column is not mapped (every one is listed).
@@ -1455,7 +1482,8 @@ def import_orders(
     # A latitude or longitude is never grouped in thousands: a ';' export's 52.520 is 52.52.
     coordinates = [mapping[c] for c in COORDINATES if c in mapping]
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks, coordinates)
-    warnings += _unread_coordinates(lf, mapping, comma=comma, marks=marks)
+    if say_coordinates:
+        warnings += _unread_coordinates(lf, mapping, comma=comma, marks=marks)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -1595,15 +1623,19 @@ def import_orders(
         for c in NUMBER_FIELDS:
             if c in mapping:
                 h = mapping[c]
-                exprs.append(
-                    number_expr(
-                        h,
-                        is_string=_is_string(schema, h),
-                        decimal_comma=comma.get(h, False),
-                        marks=marks.get(h, NUMBER_MARKS),
-                        grouped=c not in COORDINATES,
-                    ).alias(c)
+                value = number_expr(
+                    h,
+                    is_string=_is_string(schema, h),
+                    decimal_comma=comma.get(h, False),
+                    marks=marks.get(h, NUMBER_MARKS),
+                    grouped=c not in COORDINATES,
                 )
+                if c in COORDINATES:
+                    # Out of range (a lat of 95), no place: emptied, as one that is no number
+                    # is (_unread_coordinates says so). NaN and inf stay, rejected non_finite.
+                    far = value.is_finite() & (value.abs() > COORDINATE_LIMITS[c])
+                    value = pl.when(far).then(None).otherwise(value)
+                exprs.append(value.alias(c))
         lines = raw_indexed.select(
             pl.col(ROW),
             *keys,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 # ---- 1. costs: a sku's unit cost at the line's site ----------------------------------------------
 # cogs took a sku's unit cost from the first item row that stated one, whatever its site: P2's
@@ -83,3 +84,111 @@ def test_costs_takes_an_item_without_sites_at_every_site(cli, tmp_path: Path) ->
     out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
     # C1 3 x 10; C2 (3 + 5 - 1) x 3; C3 4 x 10 + 2 x 7.
     assert out.select("customer_id", "cogs").rows() == [("C1", 30.0), ("C2", 21.0), ("C3", 54.0)]
+
+
+# ---- 2. a coordinate out of range at import ------------------------------------------------------
+# A lat of 95 or a lon of 200 went through validate and segment as it was, and network refused
+# the segments later ('lat outside [-90, 90]: 95.0 for customer_id ...'), far from the export.
+# Handled as s50 handled a coordinate that is no number: the line is kept (a coordinate describes
+# the ship-to, not the sale) with the coordinate empty, and a warning per column counts the lines
+# with their rows and values as written.
+
+RANGE_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,city,country,lat,lon\n"
+    "1,2024-01-02,C1,A,2,10,Berlin,DE,52.52,13.40\n"
+    "2,2024-01-05,C2,A,1,10,Paris,FR,95,2.35\n"
+    "3,2024-02-02,C2,B,3,5,Paris,FR,-91.5,2.35\n"
+    "4,2024-03-02,C1,B,1,5,Berlin,DE,52.52,200\n"
+    "5,2024-03-03,C1,B,1,5,Berlin,DE,90,-180\n"  # the bounds themselves are places
+)
+LAT_RANGE = (
+    "Warning: lat: 2 lines hold a value outside [-90, 90] (row 2: '95'; row 3: '-91.5'): kept "
+    "with lat empty (segment places a customer without coordinates by postal code, city or "
+    "country); are lat and lon swapped? A latitude lies within [-90, 90], a longitude within "
+    "[-180, 180], in decimal degrees\n"
+)
+LON_RANGE = "Warning: lon: 1 line holds a value outside [-180, 180] (row 4: '200'): kept with lon"
+
+
+def test_validate_empties_a_coordinate_out_of_range_and_keeps_its_line(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(RANGE_ORDERS)
+    result = cli("validate", "orders.csv", "-o", "out.csv", "--rejects", "rej.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain validate: {LAT_RANGE}" in result.stderr, result.stderr
+    assert f"segchain validate: {LON_RANGE}" in result.stderr, result.stderr
+    assert "read 5 = used 5 + rejected 0" in result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out["lat"].to_list() == [52.52, None, None, 52.52, 90.0]
+    assert out["lon"].to_list() == [13.40, 2.35, 2.35, None, -180.0]
+    assert out["amount"].sum() == 20 + 10 + 15 + 5 + 5
+
+
+def test_validate_empties_a_typed_coordinate_out_of_range(cli, tmp_path: Path) -> None:
+    # A Parquet export's float column: no text to misread, the range is checked alike.
+    (tmp_path / "orders.csv").write_text(RANGE_ORDERS)
+    pl.read_csv(tmp_path / "orders.csv").write_parquet(tmp_path / "orders.parquet")
+    result = cli("validate", "orders.parquet", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "lat: 2 lines hold a value outside [-90, 90] (row 2: '95.0'; row 3: '-91.5')" in (
+        result.stderr
+    ), result.stderr
+    assert pl.read_csv(tmp_path / "out.csv")["lat"].to_list() == [52.52, None, None, 52.52, 90.0]
+
+
+def test_segment_places_a_customer_whose_latitude_is_out_of_range_by_city(
+    cli, tmp_path: Path
+) -> None:
+    # C2's every latitude is out of range: placed by its city, not written as lat 95 for
+    # network to refuse; network then plans every customer.
+    (tmp_path / "orders.csv").write_text(RANGE_ORDERS)
+    result = cli("segment", "orders.csv", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain segment: {LAT_RANGE}" in result.stderr, result.stderr
+    c2 = pl.read_csv(tmp_path / "seg.csv").filter(pl.col("customer_id") == "C2")
+    assert c2["geo_precision"].to_list() == ["city"]
+    assert c2["lat"].to_list() != [95.0]
+    result = cli("network", "seg.csv", "--candidates", "2", "--open", "1", "-o", "asg.csv")
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(tmp_path / "asg.csv")["site_id"].null_count() == 0
+
+
+# ---- 3. the coordinate warnings where coordinates are used, once -------------------------------
+# forecast, stock --orders and costs --orders repeated segment's warning of the orders' lat and
+# lon, though none of them reads a coordinate (costs takes distances from network's assignments):
+# said by validate and segment only, which write and use them.
+
+BAD_COORDINATES = "order_id,order_date,customer_id,sku,quantity,unit_price,lat,lon\n" + "".join(
+    f"{i},2024-0{1 + i % 3}-0{1 + i % 7},C{i % 2},A,2,10,95,abc\n" for i in range(1, 9)
+)
+STOCK_FORECAST = "sku,ds,forecast,error_sd\nA,2024-04-01,3,1\nA,2024-04-08,3,1\n"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("forecast", "seg.csv", "--orders", "orders.csv", "--horizon", "2"),
+        ("stock", "fc.csv", "--orders", "orders.csv"),
+        ("costs", "seg.csv", "--orders", "orders.csv"),
+    ],
+    ids=["forecast", "stock", "costs"],
+)
+def test_stages_that_read_no_coordinate_do_not_warn_of_them(
+    cli, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    (tmp_path / "orders.csv").write_text(BAD_COORDINATES)
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC0,Gold\nC1,Silver\n")
+    (tmp_path / "fc.csv").write_text(STOCK_FORECAST)
+    result = cli(*command, "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "lat:" not in result.stderr and "lon:" not in result.stderr, result.stderr
+    assert "read 8 = used 8 + rejected 0" in result.stderr, result.stderr
+
+
+def test_segment_warns_of_each_coordinate_column_once(cli, tmp_path: Path) -> None:
+    # The stage that uses the coordinates says it, once per column (of the values out of range
+    # too, which it did not say).
+    (tmp_path / "orders.csv").write_text(BAD_COORDINATES)
+    result = cli("segment", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("lat: 8 lines hold a value outside [-90, 90]") == 1, result.stderr
+    assert result.stderr.count("lon: 8 lines hold no number") == 1, result.stderr

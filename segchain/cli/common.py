@@ -909,6 +909,7 @@ def load_orders(
     reporter: Reporter,
     option: str | None = None,
     held: Mapping[str, Table] | None = None,
+    coordinates: bool = False,
 ) -> LoadedOrders:
     """Read, map and prepare an order export (lazy); see LoadedOrders.collect.
 
@@ -918,6 +919,9 @@ def load_orders(
     table's does; None for the command's INPUT, which is named by its path.
     ``held``: files already read as exports (``read_raw``), by name: mapped and cleaned as they
     are, not read again (report reads each input once).
+    ``coordinates``: the command uses the orders' lat and lon (validate writes them, segment
+    places customers by them), so it says which ones are emptied; the other stages read none,
+    and a warning the user had from segment is not repeated by each stage downstream.
     """
     from segchain.config import setting
     from segchain.tableio import read_raw_sources
@@ -939,6 +943,7 @@ def load_orders(
             returns=returns,
             date_format=date_format,
             name=by_option(option, table.name),
+            coordinates=coordinates,
         )
     return LoadedOrders(
         imp=imp, table=table, rejects_path=opts.rejects, reporter=reporter, option=option
@@ -953,6 +958,7 @@ def _import_table(
     returns: Returns,
     date_format: str | None,
     name: str,
+    coordinates: bool,
 ) -> OrderImport:
     """The order lines of ``table``: validate's output as it is, an export mapped and imported.
     ``name``: the table as messages name it."""
@@ -999,6 +1005,7 @@ def _import_table(
             non_product_skus=NON_PRODUCT_SKUS
             | PRESET_NON_PRODUCT_SKUS.get(opts.preset or config.preset or "", frozenset()),
             source=table.name,
+            say_coordinates=coordinates,
         )
 
 

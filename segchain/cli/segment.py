@@ -187,7 +187,7 @@ def segment_command(
         sheet=sheet,
         rejects=rejects,
     )
-    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter, coordinates=True)
     # One pass: the reconciliation (and the rejected lines) are collected with the features,
     # and settled first, so that an export whose every line is rejected stops with its reasons
     # rather than with "no customers".

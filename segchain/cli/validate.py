@@ -47,7 +47,7 @@ def validate(
         sheet=sheet,
         rejects=rejects,
     )
-    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter)
+    loaded = c.load_orders(orders or ["-"], opts, config=cfg, reporter=reporter, coordinates=True)
     reporter.info(
         "mapping: " + ", ".join(f"{k}={v}" for k, v in loaded.imp.mapping.items() if k != v)
         if any(k != v for k, v in loaded.imp.mapping.items())
