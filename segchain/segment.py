@@ -1024,7 +1024,9 @@ def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
 
 
 def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
-    """Each customer's most frequent ship-to (ties: the lowest values, for determinism)."""
+    """Each customer's most frequent ship-to (ties: the lowest values, for determinism, a
+    value before none: a ship-to whose lat an import emptied lost a tie to its own address
+    located)."""
     # Lines are counted by their ship-to as read, then the groups' values are cleaned and the
     # counts of those alike once cleaned summed: the same counts, and the few groups are
     # cleaned instead of every line. The import's postal codes may come as exported (trimmed
@@ -1047,7 +1049,9 @@ def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> 
     )
     return (
         counted.sort(
-            ["customer_id", "_n", *columns], descending=[False, True] + [False] * len(columns)
+            ["customer_id", "_n", *columns],
+            descending=[False, True] + [False] * len(columns),
+            nulls_last=True,
         )
         .group_by("customer_id", maintain_order=True)
         .first()

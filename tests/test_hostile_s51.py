@@ -192,3 +192,29 @@ def test_segment_warns_of_each_coordinate_column_once(cli, tmp_path: Path) -> No
     assert result.exit_code == 0, result.stderr
     assert result.stderr.count("lat: 8 lines hold a value outside [-90, 90]") == 1, result.stderr
     assert result.stderr.count("lon: 8 lines hold no number") == 1, result.stderr
+
+
+# ---- 4. a customer's ship-to: a located one wins a tie ------------------------------------------
+# Each customer takes its most frequent ship-to, ties to the lowest values; an emptied value
+# sorted first, so a customer with one line located and one whose lat was emptied (no number, or
+# out of range) lost its coordinates and was placed by its city.
+
+
+# "95" passed before only as it was kept as 95, which network refused.
+@pytest.mark.parametrize("bad", ["abc", "95"])
+def test_segment_keeps_a_located_ship_to_over_its_emptied_twin(
+    cli, tmp_path: Path, bad: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,city,country,lat,lon\n"
+        "1,2024-01-02,C1,A,2,10,Berlin,DE,52.52,13.40\n"
+        f"2,2024-02-05,C1,A,1,10,Berlin,DE,{bad},13.40\n"
+        "3,2024-02-06,C2,A,1,10,Paris,FR,48.85,2.35\n"
+    )
+    result = cli("segment", "orders.csv", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "seg.csv").sort("customer_id")
+    assert seg.select("geo_precision", "lat", "lon").rows() == [
+        ("exact", 52.52, 13.40),
+        ("exact", 48.85, 2.35),
+    ]
