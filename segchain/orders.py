@@ -8,7 +8,7 @@ strings, number styles) to decide how to parse a whole column consistently.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -1208,18 +1208,20 @@ def _unread_coordinates(
     marks: Mapping[str, frozenset[str]],
 ) -> list[str]:
     """Warnings for coordinates written as no number (``abc``, ``52,5N`` in a decimal-point
-    column, ``52°31'N``) or out of range (a lat of 95, a lon of 200): such a coordinate
-    becomes empty. A coordinate is optional and describes the ship-to, not the sale, so the
-    line is kept (as a blank one is) and its quantity and value still count; the warning counts
-    the lines per column and shows the first with their rows and values as written. Their
-    distinct values are parsed (a ship-to's coordinates repeat on its every line: a fifth of
-    the cost of parsing each line's), and the lines looked at only when some value is bad."""
+    column, ``52°31'N``), out of range (a lat of 95, a lon of 200), or both 0 (a placeholder):
+    such a coordinate becomes empty. A coordinate is optional and describes the ship-to, not
+    the sale, so the line is kept (as a blank one is) and its quantity and value still count;
+    the warning counts the lines per column and shows the first with their rows and values as
+    written. Their distinct values are parsed once (a ship-to's coordinates repeat on its every
+    line: a fifth of the cost of parsing each line's), and the lines looked at only when some
+    value is bad."""
     schema = lf.collect_schema()
     cols = {c: mapping[c] for c in COORDINATES if c in mapping}
     if not cols:
         return []
 
-    def parsed(c: str, h: str) -> pl.Expr:
+    def parsed(c: str) -> pl.Expr:
+        h = cols[c]
         return number_expr(
             h,
             is_string=_is_string(schema, h),
@@ -1228,45 +1230,71 @@ def _unread_coordinates(
             grouped=False,
         )
 
-    def unread(c: str, h: str) -> pl.Expr:
+    # Each rule over the values of ``value`` (the column parsed, by its canonical name).
+    Rule = Callable[[str, Callable[[str], pl.Expr]], pl.Expr]
+
+    def unread(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
         # Only text can hold a value that is no number.
+        h = cols[c]
         if not _is_string(schema, h):
             return pl.lit(False)
-        return (pl.col(h).str.strip_chars() != "") & parsed(c, h).is_null()
+        return (pl.col(h).str.strip_chars() != "") & value(c).is_null()
 
-    def outside(c: str, h: str) -> pl.Expr:
+    def outside(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
         # NaN and inf are not said here: their line is rejected (non_finite), as before.
-        value = parsed(c, h)
-        return value.is_finite() & (value.abs() > COORDINATE_LIMITS[c])
+        return value(c).is_finite() & (value(c).abs() > COORDINATE_LIMITS[c])
 
+    def nowhere(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
+        # Both exactly 0: a geocoder's or an ERP's placeholder for no coordinates.
+        return (value("lat") == 0) & (value("lon") == 0)
+
+    rules: list[tuple[str, Rule]] = [(c, rule) for c in cols for rule in (unread, outside)]
+    rules += [("lat", nowhere)] if len(cols) == 2 else []
     # A file's own separator (several files) reads a value: distinct per file then.
-    per_file = {
-        h: [SOURCE_FILE] if isinstance(comma.get(h), pl.Expr) else [] for h in cols.values()
-    }
-    # Collected before they are parsed: a filter after the unique is pushed before it.
-    distinct = pl.collect_all(lf.select(h, *per_file[h]).unique() for h in cols.values())
-    found = [
-        (c, rule)
-        for c, d in zip(cols, distinct, strict=True)
-        for rule in (unread, outside)
-        if d.filter(rule(c, cols[c])).height
-    ]
+    per_file = (
+        [SOURCE_FILE] if any(isinstance(comma.get(h), pl.Expr) for h in cols.values()) else []
+    )
+    # Collected before they are parsed: a filter after the unique is pushed before it. The
+    # ship-tos' distinct coordinates, one pass for every rule, each column parsed once.
+    distinct = (
+        lf.select(*dict.fromkeys(cols.values()), *per_file)
+        .unique()
+        .collect()
+        .with_columns(parsed(c).alias(f"_{c}") for c in cols)
+    )
+    met = distinct.select(
+        rule(c, lambda k: pl.col(f"_{k}")).any().alias(str(n)) for n, (c, rule) in enumerate(rules)
+    ).row(0)
+    found = [r for r, m in zip(rules, met, strict=True) if m]
     # Rows as the rejects file counts them: in their own file, from 1 after the header.
     files = SOURCE_FILE in schema
     indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
     out = []
     for c, rule in found:
-        h = cols[c]
-        bad = indexed.filter(rule(c, h)).select(SOURCE_ROW, *[SOURCE_FILE] * files, h)
+        shown_cols = list(dict.fromkeys(cols.values())) if rule is nowhere else [cols[c]]
+        bad = indexed.filter(rule(c, parsed)).select(
+            SOURCE_ROW, *[SOURCE_FILE] * files, *shown_cols
+        )
         n, first = pl.collect_all([bad.select(pl.len()), bad.head(3)])
         shown = "; ".join(
             f"row {int(r[SOURCE_ROW]):,}"
             + (f" of {short(str(r[SOURCE_FILE]), 60)}" if files else "")
-            + f": {quoted(r[h], 30)}"
+            + ": "
+            + ", ".join(quoted(r[h], 30) for h in shown_cols)
             for r in first.iter_rows(named=True)
         )
         lines = int(n.item())
         more = "; ..." if lines > first.height else ""
+        holds = f"{plural(lines, 'line')} {agree(lines, 'holds', 'hold')}"
+        where = "by postal code, city or country"
+        if rule is nowhere:
+            out.append(
+                f"{_id_named('lat', cols['lat'])}, {_id_named('lon', cols['lon'])}: {holds} "
+                f"0, 0 ({shown}{more}), the placeholder of a ship-to without coordinates (at "
+                "sea, in the Gulf of Guinea): kept with lat and lon empty (segment places a "
+                f"customer without coordinates {where}); leave unknown coordinates blank"
+            )
+            continue
         limit = COORDINATE_LIMITS[c]
         what = "no number" if rule is unread else f"a value outside [-{limit:g}, {limit:g}]"
         fix = (
@@ -1277,9 +1305,8 @@ def _unread_coordinates(
             "[-180, 180], in decimal degrees"
         )
         out.append(
-            f"{_id_named(c, h)}: {plural(lines, 'line')} {agree(lines, 'holds', 'hold')} "
-            f"{what} ({shown}{more}): kept with {c} empty (segment places a customer without "
-            f"coordinates by postal code, city or country); {fix}"
+            f"{_id_named(c, cols[c])}: {holds} {what} ({shown}{more}): kept with {c} empty "
+            f"(segment places a customer without coordinates {where}); {fix}"
         )
     return out
 
@@ -1653,6 +1680,12 @@ def import_orders(
         lines = _derive_values(
             lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
         )
+        if all(c in mapping for c in COORDINATES):
+            # 0, 0: a placeholder for no coordinates, at sea (_unread_coordinates says so).
+            nowhere = (pl.col("lat") == 0) & (pl.col("lon") == 0)
+            lines = lines.with_columns(
+                pl.when(nowhere).then(None).otherwise(pl.col(c)).alias(c) for c in COORDINATES
+            )
         lines = _flag_and_reason(
             lines,
             returns=returns,

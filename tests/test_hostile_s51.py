@@ -218,3 +218,46 @@ def test_segment_keeps_a_located_ship_to_over_its_emptied_twin(
         ("exact", 52.52, 13.40),
         ("exact", 48.85, 2.35),
     ]
+
+
+# ---- 5. lat 0 and lon 0: a placeholder -----------------------------------------------------------
+# A geocoder's or an ERP's 0, 0 for a ship-to without coordinates was taken as a place: segment
+# located the Paris and Lyon customers exactly (geo_precision exact) in the Gulf of Guinea, and
+# network opened a candidate site there for them. Emptied as an unreadable coordinate is.
+
+NOWHERE_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,city,country,lat,lon\n"
+    "1,2024-01-02,C1,A,2,10,Berlin,DE,52.52,13.40\n"
+    "2,2024-01-05,C2,A,1,10,Paris,FR,0,0\n"
+    "3,2024-02-02,C3,B,3,5,Libreville,GA,0,9.45\n"  # on the equator: a place
+    "4,2024-03-02,C4,B,1,5,Lyon,FR,0.0,-0.0\n"
+)
+
+
+def test_validate_empties_lat_and_lon_both_zero(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(NOWHERE_ORDERS)
+    result = cli("validate", "orders.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "segchain validate: Warning: lat, lon: 2 lines hold 0, 0 (row 2: '0', '0'; row 4: '0.0', "
+        "'-0.0'), the placeholder of a ship-to without coordinates (at sea, in the Gulf of "
+        "Guinea): kept with lat and lon empty (segment places a customer without coordinates by "
+        "postal code, city or country); leave unknown coordinates blank\n"
+    ) in result.stderr, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv")
+    assert out.select("lat", "lon").rows() == [
+        (52.52, 13.40),
+        (None, None),
+        (0.0, 9.45),
+        (None, None),
+    ]
+
+
+def test_segment_places_a_customer_at_zero_zero_by_its_city(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(NOWHERE_ORDERS)
+    result = cli("segment", "orders.csv", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "seg.csv").sort("customer_id")
+    assert seg["geo_precision"].to_list() == ["exact", "city", "exact", "city"]
+    # Paris and Lyon: north of 45 degrees, not on the equator.
+    assert (seg.filter(pl.col("country") == "FR")["lat"] > 45).all()
