@@ -76,6 +76,50 @@ def test_costs_says_which_lines_no_site_cost_applies_to(cli, tmp_path: Path) -> 
     assert "without unit_cost" not in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize(
+    ("items", "said", "c2"),
+    [
+        # Another site code altogether: no row's cost at a site reaches a line (C2: 7 x 3).
+        (
+            "sku,site,unit_cost\nP1,,10\nP1,A,12\nP2,,3\nP2,B,4\nP3,,7\n",
+            "Warning: --items items.csv: 2 sites with a unit_cost where no line of --orders "
+            "orders.csv ships from ('A', 'B'; the orders' sites: 'DC-A', 'DC-B'): no line takes "
+            "the unit_cost stated there, and the lines take their sku's unit_cost without a site "
+            "(or the one its sites all state); write the sites as the orders do\n",
+            21.0,
+        ),
+        # One site in other capitals, beside one that matches (C2: 3 x 3 + 4 x 4).
+        (
+            "sku,site,unit_cost\nP1,,10\nP1,dc-a,12\nP2,,3\nP2,DC-B,4\nP3,,7\n",
+            "Warning: --items items.csv: 1 site with a unit_cost where no line of --orders "
+            "orders.csv ships from ('dc-a'; the orders' sites: 'DC-A', 'DC-B'): no line takes the "
+            "unit_cost stated there, and the lines take their sku's unit_cost without a site (or "
+            "the one its sites all state); 1 of them is an id of the orders written in other "
+            "capitals only: 'dc-a' / 'DC-A'; write the ids alike in both tables, if they are the "
+            "same\n",
+            25.0,
+        ),
+    ],
+    ids=["other codes", "other capitals"],
+)
+def test_costs_says_when_item_sites_are_not_the_orders(
+    cli, tmp_path: Path, items: str, said: str, c2: float
+) -> None:
+    result = _site_costs(cli, tmp_path, SITE_ORDERS, items)
+    assert result.exit_code == 0, result.stderr
+    assert f"segchain costs: {said}" in result.stderr, result.stderr
+    # The sites written otherwise reached no line: P1 at its row without a site, 3 x 10.
+    out = pl.read_csv(tmp_path / "out.csv").sort("customer_id")
+    assert out.select("customer_id", "cogs").rows() == [("C1", 30.0), ("C2", c2), ("C3", 54.0)]
+
+
+def test_costs_says_nothing_of_an_item_site_that_sold_nothing(cli, tmp_path: Path) -> None:
+    # Guard: DC-C (P3's) has no line in the period beside DC-A, which has: not said.
+    result = _site_costs(cli, tmp_path, SITE_ORDERS, SITE_ITEMS)
+    assert result.exit_code == 0, result.stderr
+    assert "ships from" not in result.stderr, result.stderr
+
+
 def test_costs_takes_an_item_without_sites_at_every_site(cli, tmp_path: Path) -> None:
     # Guard: an item master without sites costs every site's line alike, as before.
     items = "sku,unit_cost\nP1,10\nP2,3\nP3,7\n"

@@ -232,6 +232,36 @@ WRITTEN_BY = {
 }
 
 
+def _unit_cost_sites(orders: pl.DataFrame, items: pl.DataFrame) -> list[str]:
+    """A warning when the item master states a unit_cost at sites no order line ships from,
+    and none of its sites is one of the orders', or one is an orders' site written otherwise
+    ('dc-a' for 'DC-A'): those lines took their sku's cost without a site (or none), without a
+    word. (Item sites no line ships from beside sites that match are a site that sold nothing
+    in the period: not said.)"""
+    if "site" not in items.columns or "site" not in orders.columns:
+        return []
+    stated = items.filter(pl.col("unit_cost").is_not_null())
+    theirs = stated.get_column("site").cast(pl.String).replace("", None).drop_nulls().unique()
+    ours = orders.get_column("site").cast(pl.String).drop_nulls().unique().sort()
+    elsewhere = theirs.filter(~theirs.is_in(ours.implode())).sort()
+    if not elsewhere.len() or not ours.len():
+        return []
+    near = written_otherwise(elsewhere, ours, other="the orders")
+    if near is None and theirs.is_in(ours.implode()).any():
+        return []
+    return [
+        about(
+            ITEMS_OPTION,
+            f"{plural(elsewhere.len(), 'site')} with a unit_cost where no line of "
+            f"{{{ORDERS_OPTION}}} ships from ({examples(elsewhere, 5)}; the orders' sites: "
+            f"{examples(ours, 5)}): no line takes the unit_cost stated there, and the lines take "
+            "their sku's unit_cost without a site (or the one its sites all state)"
+            + (near or "; write the sites as the orders do"),
+            {ORDERS_OPTION: "the orders"},
+        )
+    ]
+
+
 def _unsited_costs(unsited: pl.DataFrame) -> str:
     """The warning for product lines not costed because their sku's unit cost differs between
     the item master's sites and none is stated for theirs (``sales.site_unit_costs``)."""
@@ -451,6 +481,8 @@ def costs(
         )
     if costed and st.unsited.height:
         warnings.append(_unsited_costs(st.unsited))
+    if items is not None and costed:
+        warnings += _unit_cost_sites(orders, items)
     sources["gross_margin"] = "revenue - cogs"
     table = table.with_columns(gross_margin=pl.col("revenue") - pl.col("cogs"))
 
