@@ -1360,6 +1360,8 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
     "country": ("countryregion", "countrycode", "countryname", "land"),
     "city": ("town", "shiptocity", "ort", "stadt"),
     "postal_code": ("zip", "zipcode", "postcode", "plz", "postleitzahl"),
+    "lat": ("latitude", "shiptolatitude", "breitengrad"),
+    "lon": ("longitude", "lng", "long", "shiptolongitude", "laengengrad"),
     "description": (
         "itemdescription", "productname", "itemname", "productdescription", "materialdescription",
         "bezeichnung",

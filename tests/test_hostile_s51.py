@@ -305,3 +305,32 @@ def test_segment_places_a_customer_at_zero_zero_by_its_city(cli, tmp_path: Path)
     assert seg["geo_precision"].to_list() == ["exact", "city", "exact", "city"]
     # Paris and Lyon: north of 45 degrees, not on the equator.
     assert (seg.filter(pl.col("country") == "FR")["lat"] > 45).all()
+
+
+# ---- 6. coordinates under their long names ----------------------------------------------------
+# An export's 'Latitude' and 'Longitude' were left unread without a word (validate names the
+# headers it leaves unread that look like optional columns: 'Postal Code', 'Customer Name'),
+# and segment placed every customer by city or country, or not at all.
+
+
+@pytest.mark.parametrize(
+    ("headers", "said"),
+    [
+        ("Latitude,Longitude", "'Latitude' (lat), 'Longitude' (lon); add --map lat=Latitude --map "
+         "lon=Longitude"),
+        ("Breitengrad,Längengrad", "'Breitengrad' (lat), 'Längengrad' (lon); add --map "
+         "lat=Breitengrad --map 'lon=Längengrad'"),
+    ],
+)  # fmt: skip
+def test_validate_names_coordinate_headers_it_does_not_read(
+    cli, tmp_path: Path, headers: str, said: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(
+        f"order_id,order_date,customer_id,sku,quantity,unit_price,{headers}\n"
+        "1,2024-01-02,C1,P1,2,20,52.5,13.4\n"
+    )
+    result = cli("validate", "orders.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"segchain validate: not read, though they look like columns segchain reads: {said}\n"
+    ) in result.stderr, result.stderr
