@@ -682,7 +682,7 @@ def held_out(
     unplanned = scored.join(
         plan.select(*[pl.col(k).cast(pl.String) for k in keys]), on=keys, how="anti"
     )
-    table = _by_segment(replayed, other, segment_rows, plan)
+    table = _by_segment(replayed, other, segment_rows, plan, ranks=_ranks(customers))
     return StockHeldOut(
         start=start,
         periods=periods,
@@ -696,13 +696,26 @@ def held_out(
     )
 
 
+def _ranks(customers: pl.DataFrame | None) -> pl.DataFrame | None:
+    """``segment, segment_rank`` (1 the most valuable) from segment's table, None without it."""
+    if customers is None or "segment_rank" not in customers.columns:
+        return None
+    return customers.group_by(pl.col("segment").cast(pl.String)).agg(
+        pl.col("segment_rank").cast(pl.Int64, strict=False).min()
+    )
+
+
 def _by_segment(
     seg: pl.DataFrame,
     uni: pl.DataFrame | None,
     segment_rows: pl.DataFrame,
     policy: pl.DataFrame,
+    *,
+    ranks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per segment (by priority, those no plan knew last) and ``(all)``."""
+    """One row per segment (by priority, then ``ranks``' segment_rank: segments of one
+    priority, as every one without a config, most valuable first; those no plan knew last)
+    and ``(all)``."""
     keys = [c for c in ("site", "sku") if c in seg.columns]
     weight = segment_rows.join(
         policy.select(*[pl.col(k).cast(pl.String) for k in keys], "mean_demand"),
@@ -756,7 +769,12 @@ def _by_segment(
         out = out.join(totals(uni, "uniform").drop("asked"), on="segment", how="left")
     out = out.join(promise, on="segment", how="left")
     last = out.filter(pl.col("segment") == ALL)
-    per = out.filter(pl.col("segment") != ALL).sort("priority", "segment", nulls_last=True)
+    per = out.filter(pl.col("segment") != ALL)
+    if ranks is not None:
+        per = per.join(ranks, on="segment", how="left")
+    else:
+        per = per.with_columns(segment_rank=pl.lit(None, pl.Int64))
+    per = per.sort("priority", "segment_rank", "segment", nulls_last=True).drop("segment_rank")
     columns = [
         "segment",
         "measure",
