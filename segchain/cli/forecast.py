@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, cast
 
 import typer
@@ -270,7 +269,7 @@ def forecast(
     (clean,), recon = loaded.collect(loaded.clean)
     from segchain.config import name_sources
 
-    note = _segments_as_of_note(
+    note = c.segments_as_of_note(
         seg_table.metadata,
         clean,
         c.table_name("SEGMENTS", segments),
@@ -426,47 +425,6 @@ def _report_held_out(result, params: dict, reporter) -> None:
             f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
             f"{scored.ratio:.3f}{direct}{new}"
         )
-    )
-
-
-def _segments_as_of_note(
-    metadata: dict, orders, name: str, *, as_of: dt.date | None = None, option: str = "--as-of"
-) -> str | None:
-    """What to say when segment's output was made as of another day than the forecast's.
-
-    Without ``as_of``, a day before the orders end: the lines since are forecast with segments
-    that knew nothing of them (customers first seen since are in no segment), where a backtest
-    of the chain meant to stop at that day. With an ``as_of`` before the segments' day: the
-    segments were made from the lines the forecast holds out and scores itself on (each
-    customer's segment from its orders after the day), so the held-out check of the chain is
-    no backtest of it. ``option`` names where ``as_of`` came from."""
-    import polars as pl
-
-    from segchain.schema import META_PARAMS, META_STAGE
-
-    params = metadata.get(META_PARAMS) if metadata.get(META_STAGE) == "segments" else None
-    try:
-        seg_as_of = dt.date.fromisoformat(str((params or {}).get("as_of")))
-    except ValueError:
-        return None
-    day = orders.get_column("order_date").cast(pl.Date)
-    if as_of is not None:
-        seen = orders.filter((day >= as_of) & (day < seg_as_of)).height
-        if as_of >= seg_as_of or not seen:
-            return None
-        return (
-            f"{name} was made from the order lines before {seg_as_of}, a later day than "
-            f"{option} {as_of}: its segments read {seen:,} line{'s' if seen != 1 else ''} "
-            "the forecast holds out, so the held-out check scores segments that knew that "
-            f"demand; give segment --as-of {as_of} too for a backtest of the chain"
-        )
-    after = orders.filter(day >= seg_as_of).height
-    if not after:
-        return None
-    return (
-        f"{name} was made as of {seg_as_of} (segment --as-of); {after:,} order "
-        f"line{'s' if after != 1 else ''} on or after it are in the history too; give --as-of "
-        f"{seg_as_of} to forecast as of the segments' date"
     )
 
 

@@ -315,7 +315,7 @@ def stock_command(
         if assignments is not None
         else None
     )
-    seg_frame = _segments_table(segments)
+    seg_frame, seg_meta = _segments_table(segments)
     c.warn_unmatched_policies(cfg, fc, reporter)
     # The stage names FORECAST and the tables of its options without their files: added here.
     with (
@@ -342,6 +342,19 @@ def stock_command(
         result, items=items, lead_time_days=params["lead_time_days"], reporter=reporter
     )
     summary.report_comparison(result, reporter)
+    if result.held_out is not None and order_frame is not None:
+        # Segments made from the lines the replay holds out (segment run on the whole export,
+        # the forecast --as-of an earlier day): said, as forecast says it of its own check.
+        note = c.segments_as_of_note(
+            seg_meta,
+            order_frame,
+            c.table_name("--segments", segments),
+            as_of=result.held_out.start,
+            option="the forecast's first period",
+            holder="the replay",
+        )
+        if note:
+            reporter.warn(note)
     summary.report_held_out(result, reporter=reporter)
     if simulate is not None:
         _simulate(result, periods=simulate, seed=seed_value, quiet=quiet, reporter=reporter)
@@ -507,11 +520,11 @@ def _simulate(
         )
 
 
-def _segments_table(path: str | None) -> pl.DataFrame | None:
+def _segments_table(path: str | None) -> tuple[pl.DataFrame | None, dict]:
     """``--segments`` read and checked as forecast checks its SEGMENTS (the right table, one
-    row per customer)."""
+    row per customer), with its metadata."""
     if path is None:
-        return None
+        return None, {}
     from segchain.schema import check_customer_ids, check_one_row_per_customer, check_table_kind
     from segchain.tableio import collect, read_table
 
@@ -527,7 +540,7 @@ def _segments_table(path: str | None) -> pl.DataFrame | None:
     frame = collect(table.frame, name="segments")
     check_customer_ids(frame, source=name)
     check_one_row_per_customer(frame, source=name)
-    return frame
+    return frame, table.metadata
 
 
 def _warn_history_routing(
