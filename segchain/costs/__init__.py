@@ -653,6 +653,8 @@ def costs(
         f"orders: {st.first_date} to {st.last_date}, the span every figure covers"
     )
     present = [c for c in COST_COMPONENTS if not table[c].is_null().all()]
+    if not present and table["cogs"].is_null().all():
+        warnings.append(_nothing_costed(sources))
     if by == "segment":
         table = _by_segment(table, segments)
         promised, promise_sources = _promises(
@@ -693,6 +695,22 @@ _SUMMED = (
     *COST_COMPONENTS,
     "inventory_value",
 )
+
+
+def _nothing_costed(sources: dict[str, str]) -> str:
+    """The warning of a run that costed nothing (orders and segments alone): the table holds
+    revenue only, every cost, the margin and the profit empty, each for its missing input."""
+    missing = [
+        f"{c} ({sources[c].removeprefix('missing: ')})"
+        for c in ("cogs", *COST_COMPONENTS)
+        if sources.get(c, "").startswith("missing: ")
+    ]
+    return (
+        "no cost could be computed, so gross_margin, cost_to_serve and profit are empty: "
+        + "; ".join(missing)
+        + "; give at least one of --items (unit_cost), --assignments (and --sites), --policy, "
+        "or cost rates in the config's [costs]"
+    )
 
 
 def _items_matching_none(orders: pl.DataFrame, items: pl.DataFrame | None) -> str:

@@ -1,0 +1,43 @@
+"""costs given orders and segments alone: revenue only, every cost empty, and stderr says so
+with what each cost lacks (it ended 0 with every cost column blank and no word of it: The
+Complete Journey, `costs --orders orders.parquet segments.parquet`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+from test_hostile_s46 import _orders
+
+WHAT = "no cost could be computed, so gross_margin, cost_to_serve and profit are empty"
+
+
+def _run(cli, tmp_path: Path, *extra: str):
+    _orders(tmp_path / "orders.csv")
+    assert cli("segment", "orders.csv", "-o", "seg.parquet").exit_code == 0
+    result = cli("costs", "seg.parquet", "--orders", "orders.csv", *extra, "-o", "costs.csv")
+    assert result.exit_code == 0, result.stderr
+    return result, pl.read_csv(tmp_path / "costs.csv")
+
+
+def test_costs_from_orders_alone_says_nothing_was_costed_and_why(cli, tmp_path: Path) -> None:
+    result, table = _run(cli, tmp_path)
+    # What the table holds: revenue, and not one cost.
+    assert table.get_column("revenue").sum() > 0
+    assert table.get_column("cost_to_serve").null_count() == table.height
+    assert (
+        f"Warning: {WHAT}: cogs (no items table with unit_cost); order_handling (no "
+        "cost_per_order or cost_per_line in [costs]); returns_handling (no cost_per_return in "
+        "[costs]); transport (no assignments); warehouse_fixed (needs both assignments and "
+        "sites); inventory_carrying (no policy); give at least one of --items (unit_cost), "
+        "--assignments (and --sites), --policy, or cost rates in the config's [costs]"
+    ) in " ".join(result.stderr.replace("segchain costs: ", "").split()), result.stderr
+
+
+def test_one_cost_given_is_no_longer_nothing(cli, tmp_path: Path) -> None:
+    (tmp_path / "segchain.toml").write_text("[costs]\ncost_per_order = 2.0\n")
+    result, table = _run(cli, tmp_path, "--config", "segchain.toml")
+    # 2 per distinct order: the orders file has one line per order.
+    orders = pl.read_csv(tmp_path / "orders.csv")
+    assert table.get_column("order_handling").sum() == 2.0 * orders.height
+    assert "no cost could be computed" not in result.stderr
