@@ -46,6 +46,7 @@ def drop(tables: dict, table: str, *columns: str) -> dict:
         ),
         ("no segment", "the assignments have no segment"),
         ("no promise where located", "no customer has both a promise (sla_days) and coordinates"),
+        ("no promise set", "no delivery promise set (no max_delivery_days in the config)"),
     ],
 )
 def test_sites_not_checked_say_which_input_is_missing(case: str, missing: str) -> None:
@@ -60,9 +61,23 @@ def test_sites_not_checked_say_which_input_is_missing(case: str, missing: str) -
         tables = drop(tables, "assignments", "lat", "lon")
     elif case == "no segment":
         tables = drop(tables, "assignments", "segment")
-    else:
+    elif case == "no promise set":
+        # Network without a max_delivery_days: every sla_days empty, every customer located
+        # (Online Retail as the README runs it had been told its customers lacked coordinates).
         asg = tables["assignments"]
         tables = {**tables, "assignments": asg.with_columns(sla_days=pl.lit(None, pl.Float64))}
+    else:
+        # Promised customers exist, but none of them is located.
+        asg = tables["assignments"]
+        located = pl.col("customer_id") == "c2"
+        tables = {
+            **tables,
+            "assignments": asg.with_columns(
+                lat=pl.when(located).then(pl.col("lat")),
+                lon=pl.when(located).then(pl.col("lon")),
+                sla_days=pl.when(located).then(None).otherwise(pl.col("sla_days")),
+            ),
+        }
     assert open_sites_detail(tables, meta) == f"promises not checked: {missing}"
 
 

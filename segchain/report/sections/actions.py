@@ -203,6 +203,12 @@ def needed_by_promise(
     missing = lacks(asg, ("customer_id", "site_id", "segment"))
     if missing:
         return f"the assignments have no {', '.join(missing)}"
+    if not asg.select(num("sla_days").is_not_null().any()).item():
+        # Network without a max_delivery_days writes every sla_days empty: no promise to
+        # check, whatever the coordinates (it said "no customer has both a promise (sla_days)
+        # and coordinates" of Online Retail, every customer located), as the network
+        # section's Delivery promise headline says it.
+        return "no delivery promise set (no max_delivery_days in the config)"
     if not has(sites, "site_id", "lat", "lon", "open"):
         return "the sites table has no coordinates (lat, lon)"
     km_per_day = _km_per_day(meta)
