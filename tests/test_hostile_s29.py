@@ -129,7 +129,8 @@ def test_report_lists_costs_left_out_whatever_their_type(cli, tmp_path: Path) ->
     (tmp_path / "c.csv").write_text(header + "Gold,2,100,60,40,7\nSilver,3,90,80,10,\n")
     result = cli("report", "c.csv", "-o", "r.md")
     assert result.exit_code == 0, result.output
-    assert "Left out of cost to serve for lack of input: 7." in (tmp_path / "r.md").read_text()
+    page = (tmp_path / "r.md").read_text()
+    assert "Left out of cost to serve for lack of input: 7 (Gold)." in page
 
 
 def _parquet_with_a_damaged_schema(path: Path) -> bytes:

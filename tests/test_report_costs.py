@@ -102,7 +102,7 @@ def test_costs_customer_costs_without_profit_say_why_instead_of_an_empty_table()
 def test_costs_section_names_costs_left_out_and_draws_profit_and_stack() -> None:
     section, report = _section({"costs": costs_frame()})
     notes = [b.text for b in section.blocks if isinstance(b, Note)]
-    assert "Left out of cost to serve for lack of input: returns_handling." in notes
+    assert "Left out of cost to serve for lack of input: returns_handling (Champions)." in notes
     charts = [b.key for b in section.blocks if isinstance(b, Chart)]
     assert charts == ["profit", "cost_stack"]
     html = to_html(report)
@@ -139,4 +139,42 @@ def test_costs_one_customer_is_not_counted_in_the_plural() -> None:
         "Least profitable customers: the 1 customer in the customer costs has no profit (its "
         "costs lack cogs); run segchain costs --by customer with --items (unit_cost) so each "
         "customer's gross margin, and so its profit, is known."
+    ) in notes
+
+
+def test_costs_left_out_are_said_per_cost_and_cogs_apart_from_cost_to_serve() -> None:
+    # Online Retail without --items or [costs] rates: each segment's costs_missing as costs
+    # writes it. The note joined them as written ("cogs, order_handling, returns_handling;
+    # cogs, order_handling, returns_handling, warehouse_fixed (42 customers); ..."), segments
+    # unnamed, and said cogs, no part of cost to serve, was left out of it.
+    seg = costs_frame().with_columns(
+        pl.Series(
+            "costs_missing",
+            [
+                "cogs, order_handling, returns_handling, warehouse_fixed (42 customers)",
+                "cogs, order_handling, returns_handling, warehouse_fixed (1 customer)",
+            ],
+        )
+    )
+    section, _ = _section({"costs": seg})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    left_out = [n for n in notes if n.startswith("Left out of cost to serve")]
+    assert left_out == [
+        "Left out of cost to serve for lack of input: order_handling, returns_handling (every "
+        "segment); warehouse_fixed (Champions: 1 customer; Lost: 42 customers)."
+    ]
+    assert (
+        "Gross margin and profit are unknown: no customer has a cogs (no unit cost: give "
+        "segchain costs --items with a unit_cost)."
+    ) in notes
+
+
+def test_costs_cogs_missing_for_some_customers_names_where() -> None:
+    seg = costs_frame().with_columns(pl.Series("costs_missing", ["cogs (3 customers)", None]))
+    section, _ = _section({"costs": seg})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert not any(n.startswith("Left out of cost to serve") for n in notes)
+    assert (
+        "Gross margin and profit count only the customers with a cogs; without one (no unit "
+        "cost in the items): Lost: 3 customers."
     ) in notes

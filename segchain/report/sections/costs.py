@@ -3,6 +3,7 @@ it protects, and the least profitable customers (from ``segchain costs``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import partial
 from typing import Any
@@ -328,14 +329,65 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
         else:
             blocks.append(Note(_no_customer_profit(customers)))
     if "costs_missing" in seg.columns:
-        # Text as written; a hand-edited file may give the column another type.
-        left_out = seg["costs_missing"].cast(pl.String).drop_nulls().str.strip_chars()
-        gaps = sorted({g for g in left_out.to_list() if g})
-        if gaps:
-            blocks.append(
-                Note("Left out of cost to serve for lack of input: " + "; ".join(gaps) + ".")
-            )
+        blocks += [Note(text) for text in left_out_notes(seg)]
     return Section("costs", "Cost to serve and profit", _subtitle(seg, meta), heads, blocks)
+
+
+_PART = re.compile(r"^(?P<cost>.+?)(?: \((?P<n>\d+) customers?\))?$")
+
+
+def left_out_notes(seg: pl.DataFrame) -> list[str]:
+    """What the costs table's costs_missing says, per cost and not per segment: the parts of
+    cost to serve left out, and apart from them cogs, which is no part of cost to serve but of
+    the gross margin and profit. It had joined each segment's text as written: "Left out of
+    cost to serve for lack of input: cogs, order_handling; cogs, order_handling,
+    warehouse_fixed (42 customers); ..." (Online Retail), segments unnamed, and cogs said to be
+    left out of cost to serve."""
+    # Text as written; a hand-edited file may give the column another type.
+    labels = (
+        seg["segment"].cast(pl.String).to_list()
+        if "segment" in seg.columns
+        else [None] * seg.height
+    )
+    where: dict[str, list[str]] = {}
+    whole: dict[str, int] = {}
+    for label, text in zip(labels, seg["costs_missing"].cast(pl.String).to_list(), strict=True):
+        for part in (text or "").split(","):
+            found = _PART.match(part.strip())
+            if found is None:
+                continue
+            cost, n = found["cost"], found["n"]
+            name = label if label is not None and label.strip() else "a segment without a name"
+            where.setdefault(cost, []).append(
+                name
+                if n is None
+                else f"{name}: {count(int(n))} {agree(int(n), 'customer', 'customers')}"
+            )
+            whole[cost] = whole.get(cost, 0) + (n is None)
+
+    def place(cost: str) -> str:
+        return "every segment" if whole[cost] == seg.height else "; ".join(where[cost])
+
+    notes = []
+    parts: dict[str, list[str]] = {}
+    for cost in where:
+        if cost != "cogs":
+            parts.setdefault(place(cost), []).append(cost)
+    if parts:
+        notes.append(
+            "Left out of cost to serve for lack of input: "
+            + "; ".join(f"{', '.join(costs)} ({at})" for at, costs in parts.items())
+            + "."
+        )
+    if "cogs" in where:
+        notes.append(
+            "Gross margin and profit are unknown: no customer has a cogs (no unit cost: give "
+            "segchain costs --items with a unit_cost)."
+            if place("cogs") == "every segment"
+            else "Gross margin and profit count only the customers with a cogs; without one "
+            f"(no unit cost in the items): {place('cogs')}."
+        )
+    return notes
 
 
 def _subtitle(seg: pl.DataFrame, meta: Meta) -> str:
