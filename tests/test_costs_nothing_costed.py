@@ -41,3 +41,26 @@ def test_one_cost_given_is_no_longer_nothing(cli, tmp_path: Path) -> None:
     orders = pl.read_csv(tmp_path / "orders.csv")
     assert table.get_column("order_handling").sum() == 2.0 * orders.height
     assert "no cost could be computed" not in result.stderr
+
+
+def test_costs_without_unit_costs_say_profit_is_empty(cli, tmp_path: Path) -> None:
+    # Superstore's export has no item master: costs with handling rates, transport and
+    # inventory computes cost_to_serve, but every profit is empty, and stderr said nothing.
+    (tmp_path / "segchain.toml").write_text("[costs]\ncost_per_order = 2.0\n")
+    result, table = _run(cli, tmp_path, "--config", "segchain.toml")
+    assert table.get_column("cost_to_serve").null_count() == 0
+    assert table.get_column("profit").null_count() == table.height
+    assert (
+        "Warning: no unit costs (no --items with unit_cost), so cogs, gross_margin, profit and "
+        "profit_share are empty in every row; cost_to_serve is computed. To know the profit, "
+        "give --items with sku and unit_cost"
+    ) in " ".join(result.stderr.replace("segchain costs: ", "").split()), result.stderr
+
+
+def test_costs_with_unit_costs_do_not_say_profit_is_empty(cli, tmp_path: Path) -> None:
+    (tmp_path / "segchain.toml").write_text("[costs]\ncost_per_order = 2.0\n")
+    skus = pl.read_csv(_orders(tmp_path / "orders.csv")).get_column("sku").unique().sort()
+    pl.DataFrame({"sku": skus, "unit_cost": [1.0] * skus.len()}).write_csv(tmp_path / "items.csv")
+    result, table = _run(cli, tmp_path, "--config", "segchain.toml", "--items", "items.csv")
+    assert table.get_column("profit").null_count() == 0
+    assert "no unit costs" not in result.stderr

@@ -655,6 +655,14 @@ def costs(
     present = [c for c in COST_COMPONENTS if not table[c].is_null().all()]
     if not present and table["cogs"].is_null().all():
         warnings.append(_nothing_costed(sources))
+    elif not costed:
+        # Costs computed but no unit cost: the margin and profit of every row are empty, and
+        # only costs_missing said why (Superstore, whose export has no item master).
+        warnings.append(
+            "no unit costs (no --items with unit_cost), so cogs, gross_margin, profit and "
+            "profit_share are empty in every row; cost_to_serve is computed. To know the "
+            "profit, give --items with sku and unit_cost"
+        )
     if by == "segment":
         table = _by_segment(table, segments)
         promised, promise_sources = _promises(
