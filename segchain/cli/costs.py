@@ -237,6 +237,9 @@ def costs_command(
     for warning in result.warnings:
         reporter.warn(warning)
     _report(result, reporter, by_value)
+    unpriced = _default_rate(result.table, (c.table_name("--assignments", assignments), asg_t))
+    if unpriced is not None:
+        reporter.warn(unpriced)
     if by_value == "segment":
         empty = _empty_promises(
             result.table,
@@ -266,6 +269,35 @@ def costs_command(
         ),
         reporter=reporter,
         what=f"{by_value} rows",
+    )
+
+
+def _default_rate(table: Any, assignments: tuple[str, Any]) -> str | None:
+    """What to say when network priced the transport at its default rate, no freight rate
+    given: costs adds it up as money into cost_to_serve (Online Retail as the README runs it:
+    561,673,551 of transport on 8.3 million of revenue), which network said and the report
+    says, but costs did not. None for a rate or lanes given, or assignments without metadata."""
+    from segchain.formatting import MONEY, format_number
+    from segchain.network.params import DEFAULT_COST_PER_UNIT_KM
+    from segchain.schema import META_PARAMS, TRANSPORT_RATE_DEFAULT
+
+    name, t = assignments
+    if t is None:
+        return None
+    params = t.metadata.get(META_PARAMS) or {}
+    if params.get("transport_rate") != TRANSPORT_RATE_DEFAULT:
+        return None
+    rate = params.get("cost_per_unit_km")
+    rate = rate if isinstance(rate, int | float) else DEFAULT_COST_PER_UNIT_KM
+    transport = float(table["transport"].sum())
+    served = float(table["cost_to_serve"].sum())
+    share = f", {transport / served:.0%} of cost_to_serve" if served > 0 else ""
+    return (
+        f"{name}: transport ({format_number(transport, MONEY)}{share}) is priced at network's "
+        f"default rate of {rate:g} per unit of demand and km: no freight rate was given to "
+        "network, so it is not your freight cost; rerun network with your rate "
+        "(--cost-per-unit-km, or the config's [network] cost_per_unit_km) or lane costs "
+        "(--costs), then costs"
     )
 
 
