@@ -525,10 +525,36 @@ def costs(
                 hint="give the segments that network was run on (the same segment output)",
                 tables={ASSIGNMENTS_OPTION: ASSIGNMENTS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
             )
+        # A customer network left out unlocated (--skip-unlocated) has demand that no lane
+        # prices: its transport is unknown, not the 0 its row carries. One left out with no
+        # demand has nothing to deliver: 0, as its row says.
+        unlocated = (
+            pl.col("left_out").cast(pl.String).eq("unlocated").fill_null(False).all()
+            if "left_out" in assignments.columns
+            else pl.lit(False)
+        )
         per = assignments.group_by("customer_id", maintain_order=True).agg(
-            pl.col("transport_cost").cast(pl.Float64).sum().alias("transport")
+            pl.when(unlocated)
+            .then(None)
+            .otherwise(pl.col("transport_cost").cast(pl.Float64).sum())
+            .alias("transport"),
+            unlocated.alias("_unlocated"),
         )
         table = table.join(per, on="customer_id", how="left", maintain_order="left")
+        n_unlocated = int(table["_unlocated"].fill_null(False).sum())
+        table = table.drop("_unlocated")
+        if n_unlocated:
+            warnings.append(
+                about(
+                    ASSIGNMENTS_OPTION,
+                    f"{plural(n_unlocated, 'customer')} left out by network without "
+                    "coordinates (left_out = unlocated): "
+                    f"{agree(n_unlocated, 'its', 'their')} transport and warehouse fixed cost "
+                    "are missing, not 0; place "
+                    f"{agree(n_unlocated, 'it', 'them')} (segment --geo, or a postal code, city "
+                    "or country) and rerun network",
+                )
+            )
         checks.append(
             Check(
                 "transport",
@@ -538,7 +564,7 @@ def costs(
             )
         )
         sources["transport"] = "assignments: transport_cost of the customer's lanes"
-        unassigned = table["transport"].null_count()
+        unassigned = table["transport"].null_count() - n_unlocated
         if unassigned:
             warnings.append(
                 about(

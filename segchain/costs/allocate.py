@@ -111,6 +111,20 @@ def fixed_by_customer(
         )
         .select("customer_id", "warehouse_fixed")
     )
+    if "left_out" in assignments.columns:
+        # A customer network left out with no demand has nothing to deliver, so no site's
+        # fixed cost to share: 0, as its transport is, not missing (Online Retail: 51 such
+        # customers listed as lacking warehouse_fixed in costs_missing).
+        idle_customers = (
+            assignments.filter(pl.col("left_out").cast(pl.String) == "no_demand")
+            .select(pl.col("customer_id").cast(pl.String))
+            .unique(maintain_order=True)
+            .join(out.select("customer_id"), on="customer_id", how="anti")
+        )
+        out = pl.concat(
+            [out, idle_customers.with_columns(warehouse_fixed=pl.lit(0.0, pl.Float64))],
+            how="vertical_relaxed",
+        )
     if total_w <= 0 and total_fixed:
         notes.append("the assignments carry no demand: fixed cost cannot be allocated")
     return out, total_fixed, notes
