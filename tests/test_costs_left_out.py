@@ -61,8 +61,8 @@ def test_costs_of_customers_left_out_by_network(cli, tmp_path: Path) -> None:
 def test_costs_say_the_unlocated_customers_transport_is_missing(cli, tmp_path: Path) -> None:
     result, table = _costs(cli, tmp_path)
     assert table.get_column("costs_missing").to_list() == [
-        "cogs, order_handling, returns_handling, transport (1 customers), "
-        "warehouse_fixed (1 customers), inventory_carrying"
+        "cogs, order_handling, returns_handling, transport (1 customer), "
+        "warehouse_fixed (1 customer), inventory_carrying"
     ]
     said = " ".join(result.stderr.replace("segchain costs: ", "").split())
     assert (

@@ -865,6 +865,8 @@ def _totals(table: pl.DataFrame, present: list[str], *, key: str) -> pl.DataFram
             missing_parts.append(
                 pl.when(count == pl.col("customers"))
                 .then(pl.lit(c))
+                .when(count == 1)
+                .then(pl.lit(f"{c} (1 customer)"))
                 .when(count > 0)
                 .then(pl.format(f"{c} ({{}} customers)", count))
                 .otherwise(None)
