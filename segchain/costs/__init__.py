@@ -617,6 +617,9 @@ def costs(
         seg_inv = allocate.carrying(
             seg_inv, rates=item_rates, default_rate=default_rate, period_days=period
         )
+        basis = _not_at_cost(policy)
+        if basis is not None:
+            warnings.append(about(POLICY_OPTION, basis))
         parts = {"allocated to segments": float(seg_inv["inventory_value"].sum())}
         if unattributed:
             parts["no segment's demand"] = unattributed
@@ -729,6 +732,29 @@ _SUMMED = (
     *COST_COMPONENTS,
     "inventory_value",
 )
+
+
+def _not_at_cost(policy: pl.DataFrame) -> str | None:
+    """What to say when stock valued stocking points at a selling price or at 1 a unit (no
+    --items unit_cost: the policy's unit_cost_source ``price``, ``default``): the carrying
+    cost on that value is above what the stock costs, or a count of units, not money. stock
+    and the report's inventory section say it; costs had carried it without a word
+    (Superstore, Online Retail without an item master). None when every point is at cost."""
+    if "unit_cost_source" not in policy.columns:
+        return None
+    counts = dict(policy.get_column("unit_cost_source").cast(pl.String).value_counts().iter_rows())
+    parts = []
+    if counts.get("price"):
+        parts.append(f"at its sku's mean selling price at {counts['price']:,}")
+    if counts.get("default"):
+        parts.append(f"at 1 a unit (no cost or price: a count of units) at {counts['default']:,}")
+    if not parts:
+        return None
+    return (
+        f"inventory is valued {' and '.join(parts)} of {plural(policy.height, 'stocking point')} "
+        "(stock had no unit_cost for them), so inventory_value and inventory_carrying are not "
+        "at cost; rerun stock with --items giving each sku's unit_cost"
+    )
 
 
 def _nothing_costed(sources: dict[str, str]) -> str:
