@@ -178,3 +178,37 @@ def test_costs_cogs_missing_for_some_customers_names_where() -> None:
         "Gross margin and profit count only the customers with a cogs; without one (no unit "
         "cost in the items): Lost: 3 customers."
     ) in notes
+
+
+@pytest.mark.parametrize(
+    ("sources", "said"),
+    [
+        (["price", "price", "items"], "of its 3 stocking points, 2 at the mean selling price "
+         "(above cost)."),
+        (["price", "default", "default"], "of its 3 stocking points, 1 at the mean selling price "
+         "(above cost) and 2 at 1 a unit (no cost: a count of units)."),
+    ],
+)  # fmt: skip
+def test_costs_say_inventory_carried_not_at_cost(sources: list[str], said: str) -> None:
+    # Superstore without an item master: stock values its points at the mean selling price,
+    # and cost to serve (59.9 % of revenue) is mostly carrying on that value; the inventory
+    # section said "at price", the cost section carried it without a word.
+    policy = pl.DataFrame(
+        {"sku": ["A", "B", "C"], "inventory_value": [1.0, 2.0, 3.0], "unit_cost_source": sources}
+    )
+    section, _ = _section({"costs": costs_frame(), "policy": policy})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert (
+        "Inventory carrying is on the policy's inventory value, which is not at cost: "
+        + said
+        + " Give stock --items with each sku's unit_cost, then run costs again."
+    ) in notes
+
+
+def test_costs_say_nothing_of_inventory_carried_at_cost() -> None:
+    policy = pl.DataFrame(
+        {"sku": ["A", "B"], "inventory_value": [1.0, 2.0], "unit_cost_source": ["items"] * 2}
+    )
+    section, _ = _section({"costs": costs_frame(), "policy": policy})
+    notes = [b.text for b in section.blocks if isinstance(b, Note)]
+    assert not any(n.startswith("Inventory carrying is") for n in notes)

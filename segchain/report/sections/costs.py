@@ -34,6 +34,7 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
 )
+from segchain.report.sections.inventory import cost_basis
 from segchain.report.sections.network import (
     default_rate_note,
     network_totals,
@@ -264,6 +265,9 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
         # The transport column is network's plan's: at the default rate it is no freight cost,
         # and the profit beside it is not either (Online Retail: 115 a unit of goods).
         blocks.append(Note(f"{default_rate} Then run costs again."))
+    at_price = carried_not_at_cost(seg, tables.get("policy"))
+    if at_price:
+        blocks.append(Note(at_price))
     blocks.append(_profit_chart(seg, colours))
     stack = _stack_chart(seg)
     if stack is not None:
@@ -331,6 +335,34 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
     if "costs_missing" in seg.columns:
         blocks += [Note(text) for text in left_out_notes(seg)]
     return Section("costs", "Cost to serve and profit", _subtitle(seg, meta), heads, blocks)
+
+
+def carried_not_at_cost(seg: pl.DataFrame, policy: pl.DataFrame | None) -> str:
+    """What to say of inventory carrying on a policy that stock valued at the mean selling
+    price or at 1 a unit (no unit cost in an item master): the inventory section says it of
+    its values, and the carrying cost in cost to serve is as far from cost (Superstore: 59.9 %
+    of revenue, most of it carrying at price). "" when at cost, unknown or not carried."""
+    if policy is None or "inventory_carrying" not in seg.columns:
+        return ""
+    if total(seg, "inventory_carrying") is None:
+        return ""
+    basis = cost_basis(policy)
+    price, units = basis.get("price", 0), basis.get("default", 0)
+    if not price and not units:
+        return ""
+    said = [
+        f"{count(n)} at {what}"
+        for n, what in (
+            (price, "the mean selling price (above cost)"),
+            (units, "1 a unit (no cost: a count of units)"),
+        )
+        if n
+    ]
+    return (
+        "Inventory carrying is on the policy's inventory value, which is not at cost: of its "
+        f"{count(sum(basis.values()))} stocking points, {' and '.join(said)}. Give stock "
+        "--items with each sku's unit_cost, then run costs again."
+    )
 
 
 _PART = re.compile(r"^(?P<cost>.+?)(?: \((?P<n>\d+) customers?\))?$")
