@@ -35,6 +35,7 @@ from segchain.network.model import (
     late_demand,
     loosened,
     promise_pairs,
+    within_promise,
 )
 from segchain.network.outputs import (
     NetworkResult,
@@ -243,8 +244,19 @@ def network(
             )
     fixed = float(site_df["fixed_cost"].to_numpy()[plan.open].sum())
     transport = float(assignments["transport_cost"].sum())
-    missed = assignments.filter(~pl.col("sla_met"))["customer_id"].n_unique()
-    _plan_warnings(plan, model, missed, fallback, warnings)
+    late = assignments.filter(~pl.col("sla_met"))["customer_id"].unique()
+    missed = late.len()
+    reachable = (
+        _reachable(
+            cust.filter(pl.col("customer_id").is_in(late.implode())),
+            site_df,
+            sla_by_segment,
+            km_per_day,
+        )
+        if points.aggregated and missed
+        else 0
+    )
+    _plan_warnings(plan, model, missed, fallback, warnings, reachable=reachable)
     bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
     totals = NetworkTotals(
         fixed_cost=fixed,
@@ -486,15 +498,66 @@ def _least_late_plan(
     return plan
 
 
+def _reachable(
+    late: pl.DataFrame,
+    site_df: pl.DataFrame,
+    sla_by_segment: dict[str, float | None],
+    km_per_day: float,
+) -> int:
+    """How many of the late customers some site (open or not) reaches within their promise
+    from where they are: late only because their demand point was served as one."""
+    from segchain.geo import haversine_km
+
+    dist = haversine_km(
+        late["lat"].to_numpy().astype(float)[:, None],
+        late["lon"].to_numpy().astype(float)[:, None],
+        site_df["lat"].to_numpy().astype(float)[None, :],
+        site_df["lon"].to_numpy().astype(float)[None, :],
+    )
+    sla = np.array(
+        [
+            sla_by_segment.get(s) if sla_by_segment.get(s) is not None else np.inf
+            for s in late["segment"].to_list()
+        ],
+        dtype=float,
+    )
+    return int(within_promise(dist / km_per_day, sla[:, None]).any(axis=1).sum())
+
+
 def _plan_warnings(
-    plan: Plan, model: Model, missed: int, fallback: bool, warnings: list[str]
+    plan: Plan,
+    model: Model,
+    missed: int,
+    fallback: bool,
+    warnings: list[str],
+    *,
+    reachable: int = 0,
 ) -> None:
+    """``reachable``: of the customers served late, those some site reaches in time from where
+    they are, late because the customers were aggregated into demand points (each served by
+    one site, the promise checked at its centre). Those had been said to be out of any site's
+    reach (Superstore with --max-points 60: 13 customers, each within 2 days of some site)."""
     if missed:
+        aggregated = (
+            f"{'each' if reachable == missed else f'{reachable} of them'} can be reached in "
+            "time from some site, but the customers were aggregated into demand points "
+            "(--max-points), each served by one site that keeps the promise at the point's "
+            "centre: raise --max-points to plan closer to each customer"
+            if reachable
+            else ""
+        )
         why = (
             f"with {model.limits()} there is no better choice"
+            + (" of sites for the demand points" if model.aggregated is not None else "")
             if fallback
             else "no site can reach them in time, so they go to their cheapest site"
+            if not reachable
+            else aggregated
+            if reachable == missed
+            else f"{aggregated}; no site can reach the other {missed - reachable} in time"
         )
+        if fallback and reachable:
+            why += f"; {aggregated}"
         warnings.append(
             f"{plural(missed, 'customer')} {agree(missed, 'is', 'are')} served beyond "
             f"{agree(missed, 'its', 'their')} delivery promise "
