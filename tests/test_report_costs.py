@@ -212,3 +212,13 @@ def test_costs_say_nothing_of_inventory_carried_at_cost() -> None:
     section, _ = _section({"costs": costs_frame(), "policy": policy})
     notes = [b.text for b in section.blocks if isinstance(b, Note)]
     assert not any(n.startswith("Inventory carrying is") for n in notes)
+
+
+def test_costs_profit_headline_without_any_profit_gives_no_share_of_revenue() -> None:
+    # costs without --items: every profit empty. The headline said "– of revenue 2,326,534"
+    # (Superstore), a share of nothing.
+    seg = costs_frame().with_columns(pl.lit(None, pl.Float64).alias("profit"))
+    section, _ = _section({"costs": seg})
+    head = next(h for h in section.headlines if h.label == "Profit")
+    assert head.value == "–"
+    assert head.detail == "revenue 1,100; 2 segments' profit unknown, left out"

@@ -234,7 +234,10 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
             "Profit",
             money(profit),
             noted(
-                f"{pct(share(profit))} of revenue {money(revenue)}",
+                # No profit known (no unit costs): no share of revenue to give ("– of revenue").
+                f"{pct(share(profit))} of revenue {money(revenue)}"
+                if profit is not None
+                else f"revenue {money(revenue)}",
                 unknown_note(seg, "profit", "segment", "profit"),
                 unknown_revenue,
             ),
