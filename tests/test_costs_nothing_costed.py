@@ -20,6 +20,11 @@ def _run(cli, tmp_path: Path, *extra: str):
     return result, pl.read_csv(tmp_path / "costs.csv")
 
 
+def _said(result) -> str:  # type: ignore[no-untyped-def]
+    """stderr as one line, without the command's prefix (messages wrap)."""
+    return " ".join(result.stderr.replace("segchain costs: ", "").split())
+
+
 def test_costs_from_orders_alone_says_nothing_was_costed_and_why(cli, tmp_path: Path) -> None:
     result, table = _run(cli, tmp_path)
     # What the table holds: revenue, and not one cost.
@@ -31,7 +36,7 @@ def test_costs_from_orders_alone_says_nothing_was_costed_and_why(cli, tmp_path: 
         "[costs]); transport (no assignments); warehouse_fixed (needs both assignments and "
         "sites); inventory_carrying (no policy); give at least one of --items (unit_cost), "
         "--assignments (and --sites), --policy, or cost rates in the config's [costs]"
-    ) in " ".join(result.stderr.replace("segchain costs: ", "").split()), result.stderr
+    ) in _said(result), result.stderr
 
 
 def test_one_cost_given_is_no_longer_nothing(cli, tmp_path: Path) -> None:
@@ -54,7 +59,7 @@ def test_costs_without_unit_costs_say_profit_is_empty(cli, tmp_path: Path) -> No
         "Warning: no unit costs (no --items with unit_cost), so cogs, gross_margin, profit and "
         "profit_share are empty in every row; cost_to_serve is computed. To know the profit, "
         "give --items with sku and unit_cost"
-    ) in " ".join(result.stderr.replace("segchain costs: ", "").split()), result.stderr
+    ) in _said(result), result.stderr
 
 
 def test_costs_with_unit_costs_do_not_say_profit_is_empty(cli, tmp_path: Path) -> None:
