@@ -650,7 +650,8 @@ class MapLayers:
 
 
 def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str]) -> None:
-    """Customers coloured by segment, grey lines to the sites serving them, open/closed sites."""
+    """Customers coloured by segment, grey lines to the sites serving them, the sites open and
+    not open (a candidate not opened is no closed site: the legend had said "closed site")."""
     ax = fig.subplots()
     if layers.lines:
         from matplotlib.collections import LineCollection
@@ -717,7 +718,7 @@ def network_map(fig: Figure, layers: MapLayers, *, colours: dict[str | None, str
         for handle in legend.legend_handles:
             handle.set_sizes([30])  # type: ignore[union-attr]
     style(ax, grid="")
-    ax.set_title("▲ open site   △ closed site", loc="left", fontsize=small(), fontweight="normal")
+    ax.set_title("▲ open site   △ site not open", loc="left", fontsize=small(), fontweight="normal")
 
 
 # Cost stacks: muted hues, so that segment colours stay the segments'.
