@@ -738,3 +738,14 @@ def test_network_metadata_carries_totals_and_the_promise_table() -> None:
     # With the promise Fast goes to NEAR (within 1 day); without it, to the free FAR site.
     assert (fast["within_promise"], fast["baseline_within_promise"]) == (1.0, 0.0)
     assert result.inputs == {"customers": 2, "sites": 2}
+
+
+def test_network_least_late_demand_is_written_whole_not_in_exponent() -> None:
+    # Online Retail with --open 3: "(47,106 of 4.90124e+06)", the total in 6 significant
+    # digits and an exponent; 1,234,567 + 10 units is written as counted.
+    customers, sites = _far_apart()
+    customers = customers.with_columns(pl.Series("demand", [1_234_567.0, 10.0]))
+    result = network(customers, sites=sites, open=1, policies=_policies(Fast=1))
+    late = result.assignments.filter(~pl.col("sla_met"))["demand"].sum()
+    assert late == 10.0
+    assert "serves the least demand possible late (10 of 1,234,577)" in " ".join(result.warnings)

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import InfeasibleError, TableMessage, UsageError, about, examples
-from segchain.formatting import agree, plural
+from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.network.geometry import (
     MAX_PAIRS,
     Points,
@@ -493,7 +493,8 @@ def _least_late_plan(
     plan = model.solve(pairs, late=late, late_limit=loosened(least.objective))
     warnings.append(
         f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
-        f"the least demand possible late ({least.objective:,.6g} of {demand_total:,.6g})"
+        f"the least demand possible late ({format_number(least.objective, UNITS)} of "
+        f"{format_number(demand_total, UNITS)})"
     )
     return plan
 
