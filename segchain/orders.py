@@ -1234,14 +1234,16 @@ def _unread_coordinates(
     Rule = Callable[[str, Callable[[str], pl.Expr]], pl.Expr]
 
     def unread(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
-        # Only text can hold a value that is no number.
+        # Text that reads as no number, or NaN or an infinity (written so, or a typed column's
+        # float): no place, as an export's NA is none.
         h = cols[c]
+        not_finite = ~value(c).is_finite()
         if not _is_string(schema, h):
-            return pl.lit(False)
-        return (pl.col(h).str.strip_chars() != "") & value(c).is_null()
+            return not_finite
+        return (pl.col(h).str.strip_chars() != "") & (value(c).is_null() | not_finite)
 
     def outside(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
-        # NaN and inf are not said here: their line is rejected (non_finite), as before.
+        # NaN and inf are said as no number (``unread``), not as a value one could swap.
         return value(c).is_finite() & (value(c).abs() > COORDINATE_LIMITS[c])
 
     def nowhere(c: str, value: Callable[[str], pl.Expr]) -> pl.Expr:
@@ -1658,10 +1660,10 @@ def import_orders(
                     grouped=c not in COORDINATES,
                 )
                 if c in COORDINATES:
-                    # Out of range (a lat of 95), no place: emptied, as one that is no number
-                    # is (_unread_coordinates says so). NaN and inf stay, rejected non_finite.
-                    far = value.is_finite() & (value.abs() > COORDINATE_LIMITS[c])
-                    value = pl.when(far).then(None).otherwise(value)
+                    # NaN, inf or out of range (a lat of 95), no place: emptied, as one that is
+                    # no number is (_unread_coordinates says so), not rejected as non_finite.
+                    nowhere = ~value.is_finite() | (value.abs() > COORDINATE_LIMITS[c])
+                    value = pl.when(nowhere).then(None).otherwise(value)
                 exprs.append(value.alias(c))
         lines = raw_indexed.select(
             pl.col(ROW),
@@ -1821,7 +1823,8 @@ def _reason_rules(
     of ``REASONS``: the date rules that some line breaks (``dates``), and without
     ``number_rules`` not ``non_finite`` and ``out_of_range`` (see ``OrderImport.as_exported``)."""
     q = pl.col("quantity")
-    numbers = [c for c in NUMBER_FIELDS if c in names]
+    # A coordinate that is NaN or infinite is emptied at import, never rejected.
+    numbers = [c for c in VALUE_FIELDS if c in names]
     # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
     # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
     # a column instead of is_infinite | is_nan (three, the first slow).
@@ -1859,7 +1862,7 @@ def as_exported_differs(names: Sequence[str]) -> pl.Expr:
     ``non_finite`` or ``out_of_range`` rule. A sum holding an infinite or NaN value is not
     finite (nor is one that overflows: True, on the safe side); the extremes of the values
     bound every line's."""
-    not_finite = [~pl.col(c).sum().is_finite() for c in NUMBER_FIELDS if c in names]
+    not_finite = [~pl.col(c).sum().is_finite() for c in VALUE_FIELDS if c in names]
     beyond = [
         (pl.col(c).max() > MAX_VALUE) | (pl.col(c).min() < -MAX_VALUE)
         for c in VALUE_FIELDS

@@ -692,7 +692,7 @@ REJECT_REASONS = {
     "bad_date": "order date cannot be parsed",
     "bad_quantity": "quantity is blank or not a number",
     "bad_price": "unit price / amount is blank or not a number",
-    "non_finite": "a number is infinite or NaN",
+    "non_finite": "a quantity, price or amount is infinite or NaN",
     "out_of_range": "a quantity, price or amount above 1e15 in size (sums would overflow)",
     "implausible_date": "an order date before 1900, after 2099, 3 years past 99 % of the lines, "
     "or alone 3 years before them (a placeholder: 1900-01-01, 1970-01-01)",
