@@ -112,3 +112,72 @@ def test_a_quantity_that_is_nan_or_infinite_still_rejects_its_line(
     result = cli("validate", "orders.csv", "-o", "out.csv")
     assert result.exit_code == 0, result.stderr
     assert "read 2 = used 1 + rejected 1 (non_finite 1)" in result.stderr, result.stderr
+
+
+# ---- 2. MinT's backtest weights, said when MinT's numbers are written -------------------------
+# forecast warned 'N MinT reconciliations without usable backtest errors: structural weights'
+# when --reconcile auto kept top-down: it counted the MinT candidate's backtest windows, whose
+# numbers no forecast row holds. A user read it as a fault of their forecast. The windows'
+# weights are said only when MinT is chosen; the metadata counts them apart (backtest_).
+
+
+def _constant_orders(weeks: int = 60) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two customers (segments Gold and Silver) buying 3 units of skus A and B every week:
+    every model forecasts each window exactly, so the errors before any window but the first
+    are all 0, and MinT has no covariance to weight by (structural weights)."""
+    import datetime as dt
+
+    monday = dt.date(2023, 1, 2)
+    rows = [
+        (f"{w}{c}{s}", monday + dt.timedelta(weeks=w, days=1), c, s, 3.0)
+        for w in range(weeks)
+        for c in ("C1", "C2")
+        for s in ("A", "B")
+    ]
+    orders = pl.DataFrame(
+        rows, schema=["order_id", "order_date", "customer_id", "sku", "quantity"], orient="row"
+    )
+    return orders, pl.DataFrame({"customer_id": ["C1", "C2"], "segment": ["Gold", "Silver"]})
+
+
+def _windows(backtest: pl.DataFrame) -> int:
+    """The backtest windows of the segment series (all of one length here, so all alike)."""
+    counts = backtest.filter(pl.col("segment").is_not_null())["backtest_windows"].drop_nulls()
+    counts = counts.unique()
+    assert counts.len() == 1, counts
+    return int(counts.item())
+
+
+@pytest.mark.parametrize("reconcile", ["auto", "top-down"])
+def test_forecast_does_not_say_mint_weights_when_mint_is_not_chosen(reconcile: str) -> None:
+    from segchain.forecast import forecast
+
+    orders, segments = _constant_orders()
+    r = forecast(
+        orders, segments, freq="W", horizon=4, n_jobs=1, models="Naive", reconcile=reconcile
+    )
+    assert r.reconciliation == "top-down"
+    assert not [w for w in r.warnings if "MinT" in w], r.warnings
+    # The backtest's MinT is still counted, as the backtest's: every window but the first (no
+    # window before it by design) had all-0 errors before it.
+    windows = _windows(r.backtest)
+    assert windows >= 2
+    assert r.fallbacks.get("backtest_mint_structural_weights") == windows - 1
+    assert "mint_structural_weights" not in r.fallbacks
+
+
+def test_forecast_says_mint_weights_when_mint_makes_the_forecast() -> None:
+    from segchain.forecast import forecast
+
+    orders, segments = _constant_orders()
+    r = forecast(orders, segments, freq="W", horizon=4, n_jobs=1, models="Naive", reconcile="mint")
+    assert r.reconciliation == "mint"
+    windows = _windows(r.backtest)
+    said = [w for w in r.warnings if "MinT" in w]
+    assert said == [
+        f"MinT reconciled {windows - 1} backtest window{'s' * (windows > 2)} without usable "
+        "errors from the windows before (too few, or all 0): structural weights",
+        "MinT reconciled the forecast without usable backtest errors (none, too few, or all 0): "
+        "structural weights",
+    ], r.warnings
+    assert r.fallbacks["mint_structural_weights"] == 1

@@ -18,7 +18,8 @@ Whatever the method, the segment x sku rows written sum exactly to the sku forec
 with them. ``auto`` keeps top-down (the sku forecast made directly, split) unless bottom-up or
 MinT beats it at the sku level (the level ``stock`` plans at) both significantly over all
 backtest windows and in each window (``auto_method``). Every fallback
-(structural or variance-only weights, skus without a complete backtest window) is counted.
+(structural or variance-only weights, skus without a complete backtest window) is counted,
+the backtest windows' MinT apart from the forecast's (``BACKTEST``).
 """
 
 from __future__ import annotations
@@ -38,8 +39,13 @@ TOTAL_ID = "total"
 # error variances only (sparse WLS): a dense covariance of 10,000 series is 800 MB and cubic.
 DENSE_LIMIT = 2000
 # Fallback counters (stderr and the backtest's metadata, ``fallbacks``).
-MINT_STRUCTURAL = "mint_structural_weights"  # reconciliations without usable errors
-MINT_VARIANCES = "mint_variances_only"  # reconciliations over DENSE_LIMIT series
+MINT_STRUCTURAL = "mint_structural_weights"  # the forecast's, without usable errors
+MINT_VARIANCES = "mint_variances_only"  # the forecast's, over DENSE_LIMIT series
+# The same of the backtest windows' MinT, counted whichever method is chosen: MinT is
+# backtested to be compared, and its numbers are written only when it is chosen.
+BACKTEST = "backtest_"
+BACKTEST_MINT_STRUCTURAL = BACKTEST + MINT_STRUCTURAL
+BACKTEST_MINT_VARIANCES = BACKTEST + MINT_VARIANCES
 NOT_BACKTESTED = "reconciliation_not_backtested"  # skus without a complete backtest window
 # Standard errors a method must beat top-down by. The paired test treats the sku-windows as
 # independent, but the skus of one window share its shocks, so the evidence is weaker than it
@@ -430,7 +436,9 @@ def reconcile(
         level_rows = {"bottom": bottom_rows, "top": top_rows}
         if with_total and total_rows is not None and total_rows.height:
             level_rows["total"] = total_rows
-        rows.update(_backtest_hierarchical(level_rows, links, fallbacks))
+        windows: dict[str, int] = {}
+        rows.update(_backtest_hierarchical(level_rows, links, windows))
+        fallbacks.update({BACKTEST + k: n for k, n in windows.items()})
         shares = history_shares(y_bottom, links, cutoffs=top_rows.select("cutoff").unique())
         rows["top-down"] = top_down(
             top_rows.select("unique_id", "ds", "cutoff", "yhat"), shares, on=["cutoff"]

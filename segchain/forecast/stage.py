@@ -21,6 +21,8 @@ from segchain.forecast.heldout import HeldOut, held_out
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
 from segchain.forecast.reconcile import (
+    BACKTEST_MINT_STRUCTURAL,
+    BACKTEST_MINT_VARIANCES,
     DENSE_LIMIT,
     MINT_STRUCTURAL,
     MINT_VARIANCES,
@@ -289,7 +291,15 @@ def forecast(
             "adds each segment's series of a key up to the key's own forecast (--by segment,sku)"
         )
     fallbacks = _fallbacks(sel, top_sel, rec)
-    warnings += _fallback_warnings(fallbacks, window + horizon)
+    # MinT is backtested to be compared with top-down and bottom-up: its windows' weights are
+    # said only when its numbers are written (counted in the metadata whichever is chosen).
+    said = {
+        k: n
+        for k, n in fallbacks.items()
+        if (rec is not None and rec.method == "mint")
+        or k not in (BACKTEST_MINT_STRUCTURAL, BACKTEST_MINT_VARIANCES)
+    }
+    warnings += _fallback_warnings(said, window + horizon)
     if "segment" in by:
         warnings += _segments_forecast_nothing(out, series.y, series.keys, freq, horizon)
     scored = None
@@ -415,9 +425,13 @@ FALLBACK_TEXT = {
     GLOBAL_FAILED: "{n} series: the global model failed; local models (or the moving average)",
     GLOBAL_STAND_IN: "{n} series-windows the global model could not forecast: the moving "
     "average stood in",
-    MINT_STRUCTURAL: "{n} MinT reconciliation{s} without usable backtest errors: structural "
-    "weights",
-    MINT_VARIANCES: "{n} MinT reconciliation{s} over more than "
+    MINT_STRUCTURAL: "MinT reconciled the forecast without usable backtest errors (none, too "
+    "few, or all 0): structural weights",
+    MINT_VARIANCES: f"MinT reconciled the forecast over more than {DENSE_LIMIT:,} series: error "
+    "variances only",
+    BACKTEST_MINT_STRUCTURAL: "MinT reconciled {n} backtest window{s} without usable errors from "
+    "the windows before (too few, or all 0): structural weights",
+    BACKTEST_MINT_VARIANCES: "MinT reconciled {n} backtest window{s} over more than "
     f"{DENSE_LIMIT:,} series: error variances only",
     REC_NOT_BACKTESTED: "{n} sku{s} without a complete backtest window: reconciliation "
     "not scored there",
