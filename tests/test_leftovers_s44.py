@@ -79,7 +79,7 @@ def test_points_below_zero_are_counted_with_thousands_separators() -> None:
         }
     )
     detail = _inventory_headlines(policy)[1].detail
-    assert detail.endswith("below zero at 1,199 of 1,200 stocking points"), detail
+    assert detail.endswith("below zero at 1,199 of 1,200 stocking points, counted as none"), detail
 
 
 # A forecast of two skus, Z forecast no demand (a sku no longer sold).

@@ -181,3 +181,47 @@ def test_forecast_says_mint_weights_when_mint_makes_the_forecast() -> None:
         "structural weights",
     ], r.warnings
     assert r.fallbacks["mint_structural_weights"] == 1
+
+
+# ---- 3. the report's safety stock when most points order below their lead-time demand --------
+# With an item master's order costs at fill-rate targets, most points' reorder point sits
+# below the demand expected over lead time and review (legitimate: each order covers many
+# periods), and the report's headline 'Safety stock value' summed them to a negative total
+# (the sample data with order_cost 2,000: -18,325 for 409,765 of stock). It now gives the
+# safety stock the points hold, a point below zero counted as none; the note gives the net
+# with its sign.
+
+NEGATIVE_POLICY = (
+    "sku,service_target,service_measure,mean_demand,safety_stock,reorder_point,order_qty,"
+    "unit_cost,unit_cost_source,inventory_value\n"
+    "A,0.95,fill-rate,10,4,24,50,2,items,58\n"  # holds 4 units: 8 at cost
+    "B,0.95,fill-rate,20,-6,34,400,3,items,600\n"  # 6 below: -18
+    "C,0.95,fill-rate,5,-2,8,200,10,items,980\n"  # 2 below: -20
+)
+
+
+@pytest.mark.parametrize(
+    ("costs", "headline", "net"),
+    [
+        (True, "- **Safety stock value: 8.00** (at unit cost; below zero at 2 of 3 stocking "
+         "points, counted as none)", "nets to -30.00 (the stock they hold is in the inventory "
+         "value)"),
+        (False, "- **Safety stock: 4** (units; below zero at 2 of 3 stocking points, counted "
+         "as none)", "nets to -4 units (the stock they hold is in the inventory)"),
+    ],
+)  # fmt: skip
+def test_report_headlines_the_safety_stock_held_not_a_negative_net(
+    cli, tmp_path: Path, costs: bool, headline: str, net: str
+) -> None:
+    policy = NEGATIVE_POLICY
+    if not costs:  # no unit costs: every unit counts 1 and the section shows units
+        policy = policy.replace(",items,", ",default,").replace(",2,default", ",1,default")
+        policy = policy.replace(",3,default", ",1,default").replace(",10,default", ",1,default")
+    (tmp_path / "policy.csv").write_text(policy)
+    result = cli("report", "policy.csv", "-o", "report.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "report.md").read_text()
+    assert headline + "\n" in page, page
+    assert "- **Inventory" in page and "**Inventory value: -" not in page
+    assert net in page, page
+

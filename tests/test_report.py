@@ -495,16 +495,19 @@ def test_inventory_safety_stock_at_selling_price_is_not_called_unit_cost():
 
 def test_inventory_negative_safety_stock_is_counted_and_explained():
     # With a fill-rate target and orders covering many periods, the reorder point can sit below
-    # the lead-time demand (Silver, Pyke & Peterson's k < 0): 2 of 3 points here, so the total
-    # is 20*2 - 3*10 - 9*5 = -35. The page must say why instead of showing a bare negative.
+    # the lead-time demand (Silver, Pyke & Peterson's k < 0): 2 of 3 points here. The headline
+    # gives the safety stock held, 20*2 = 40 (s52: the net, 20*2 - 3*10 - 9*5 = -35, read as
+    # stock owed); the note says why and gives the negative part (-75) and the net with sign.
     policy = policy_frame().with_columns(safety_stock=pl.Series([20.0, -3.0, -9.0]))
     report = build_report({"policy": policy})
     head = section(report, "inventory").headlines[1]
-    assert head.value == "-35.00"
-    assert head.detail == "at unit cost; below zero at 2 of 3 stocking points"
+    assert head.value == "40.00"
+    assert head.detail == "at unit cost; below zero at 2 of 3 stocking points, counted as none"
     notes = [n for n in _notes(report, "inventory") if "below the demand expected" in n]
     assert len(notes) == 1
     assert notes[0].startswith("2 of 3 stocking points have a reorder point below the demand")
+    assert "(negative safety stock, -75.00 in all, at unit cost)" in notes[0]
+    assert "the stocking points' safety stock nets to -35.00 (the stock they hold" in notes[0]
 
 
 def test_inventory_safety_stock_below_zero_by_rounding_only_is_not_counted():

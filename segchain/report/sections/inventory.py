@@ -106,14 +106,17 @@ def stock_comparison(tables: Tables, meta: Meta) -> pl.DataFrame | None:
 
 
 def with_safety_stock_value(policy: pl.DataFrame) -> pl.DataFrame:
-    """The policy with ``safety_stock_value`` (safety stock at unit cost, null when unknown)."""
+    """The policy with ``safety_stock_value`` (safety stock at unit cost, null when unknown)
+    and ``safety_stock_held`` / ``safety_stock_held_value``, the same at least 0: the stock
+    a point holds above the demand expected over its lead time and review, none where its
+    reorder point is below that demand."""
     cost = num("unit_cost") if "unit_cost" in policy.columns else pl.lit(None, pl.Float64)
+    safety = num("safety_stock") if "safety_stock" in policy.columns else pl.lit(None, pl.Float64)
+    held = safety.clip(lower_bound=0.0)
     return policy.with_columns(
-        (
-            num("safety_stock") * cost
-            if "safety_stock" in policy.columns
-            else pl.lit(None, pl.Float64)
-        ).alias("safety_stock_value")
+        (safety * cost).alias("safety_stock_value"),
+        held.alias("safety_stock_held"),
+        (held * cost).alias("safety_stock_held_value"),
     )
 
 
@@ -226,7 +229,12 @@ def _count_below_zero(policy: pl.DataFrame) -> int:
 
 
 def _below_zero(below: int, points: int) -> str:
-    return f"; below zero at {count(below)} of {plural(points, 'stocking point')}" if below else ""
+    # The headline sums the stock held (``safety_stock_held``): a point below zero holds none.
+    return (
+        f"; below zero at {count(below)} of {plural(points, 'stocking point')}, counted as none"
+        if below
+        else ""
+    )
 
 
 # How a stocking point's value is reckoned, by stock's unit_cost_source.
@@ -246,21 +254,37 @@ def _basis(basis: dict[str, int]) -> str:
     return "at " + ", ".join(parts)
 
 
-def _negative_safety_stock_note(policy: pl.DataFrame, below: int, points: int) -> Note:
+def _negative_safety_stock_note(
+    policy: pl.DataFrame, below: int, points: int, *, value: str | None
+) -> Note:
     """Why a safety stock can be negative, so a planner does not read it as an error: with a
     fill-rate target and an order quantity covering many periods, the stock each order brings
     serves most demand, and the level that meets the target sits below the mean lead-time
-    demand (Silver, Pyke & Peterson's safety factor k < 0)."""
-    units = format_number(
-        float(policy.select(num("safety_stock").clip(upper_bound=0).sum()).item()), UNITS
-    )
+    demand (Silver, Pyke & Peterson's safety factor k < 0). The headline counts such a point
+    as holding none; the note gives the points' safety stock with its sign, net. ``value``:
+    the basis the section values stock at (``at unit cost``), None when it counts units."""
+    col = "safety_stock" if value is None else "safety_stock_value"
+    negative, net = policy.select(
+        num(col).clip(upper_bound=0).sum().alias("negative"), num(col).sum().alias("net")
+    ).row(0)
+    if value is None:
+        negative_text = f"{format_number(float(negative), UNITS)} units in all"
+        net_text = f"{format_number(float(net), UNITS)} units"
+        head, stock = "safety stock", "inventory"
+    else:
+        negative_text = f"{money(float(negative))} in all, {value}"
+        net_text = money(float(net))
+        head, stock = "safety stock value", "inventory value"
     return Note(
         f"{count(below)} of {plural(points, 'stocking point')} "
         f"{agree(below, 'has', 'have')} a reorder point below the demand expected over "
-        f"{agree(below, 'its', 'their')} lead time and review (negative safety stock, {units} "
-        "units in all): each order covers many periods, so the stock it brings already serves "
-        "most demand and the target is met ordering later (a fill-rate target's safety factor "
-        "below zero). Raising the reorder point to that demand buys service above the target."
+        f"{agree(below, 'its', 'their')} lead time and review (negative safety stock, "
+        f"{negative_text}): each order covers many periods, so the stock it brings already "
+        "serves most demand and the target is met ordering later (a fill-rate target's safety "
+        "factor below zero). Raising the reorder point to that demand buys service above the "
+        f"target. The {head} above counts {agree(below, 'such a point', 'such points')} as "
+        f"holding none; with {agree(below, 'its', 'their')} negative safety stock, the stocking "
+        f"points' safety stock nets to {net_text} (the stock they hold is in the {stock})."
     )
 
 
@@ -511,8 +535,11 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         return "Inventory: the policy table lacks sku and safety_stock / inventory_value."
     p = with_safety_stock_value(policy)
     value = total(p, "inventory_value")
-    ss_value = total(p, "safety_stock_value")
-    ss_units = total(p, "safety_stock")
+    # What the points hold as safety stock, a point below zero counted as none: a negative
+    # total (Online Retail with an item master's order costs at fill-rate targets) read as
+    # if the plan owed stock (the note below gives the net, with its sign).
+    ss_value = total(p, "safety_stock_held_value")
+    ss_units = total(p, "safety_stock_held")
     # Stocking points, not rows: a sku (x site) given in two rows is one point, whose rows'
     # figures are all summed (said beside the inventory value).
     points = count_points(p)
@@ -579,7 +606,10 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
     if note is not None:
         blocks.append(note)
     if below:
-        blocks.append(_negative_safety_stock_note(p, below, points))
+        valued = ss_value is not None and not units_only
+        blocks.append(
+            _negative_safety_stock_note(p, below, points, value=_basis(basis) if valued else None)
+        )
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
         units = format_number(total(due, "order_now"), UNITS)
