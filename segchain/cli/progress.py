@@ -44,6 +44,11 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
+def _base(step: str) -> str:
+    """A step's name without what it does now (``backtesting models: the next ...``)."""
+    return step.split(": ", 1)[0]
+
+
 class Work:
     """A long step of a command, reported on stderr while it runs; use as a context manager.
 
@@ -133,12 +138,19 @@ class Work:
             self._given, self._named = step, name_sources(step)
         step = self._named
         with self._lock:
-            if step != self.step:
-                self.step = step
+            # What the step does now, said after its name ('backtesting models: the next 184
+            # series in one batch (...)'), is the same step while its count runs on: its rate
+            # is kept. A new name, or a count of another total (the global model's fit, no
+            # count, then the series resumed), starts the step's rate anew.
+            same = _base(step) == _base(self.step) and total == self._total and total > 0
+            news = not same or done != self._done
+            if step != self.step and not same:
                 self._step_start = self._clock()
                 self._step_done = done
+            self.step = step
             self._done, self._total = done, total
-            self._updated = self._clock()
+            if news:  # saying what runs now is no unit done: the rate is the units'
+                self._updated = self._clock()
         if self._bar is not None:
             from rich.markup import escape
 

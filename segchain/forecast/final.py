@@ -9,7 +9,15 @@ from segchain.forecast.global_model import global_forecast
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
-from segchain.forecast.options import ENSEMBLE, FREQS, GLOBAL, GROUP_SEASONAL, Plan, Tick
+from segchain.forecast.options import (
+    ENSEMBLE,
+    FREQS,
+    GLOBAL,
+    GROUP_SEASONAL,
+    Plan,
+    Tick,
+    batch,
+)
 from segchain.forecast.selection import GLOBAL_FAILED, GLOBAL_FIT, Selection
 
 # What a series that chose the global model gets when its refit fails.
@@ -76,6 +84,7 @@ def final_forecast(
             for n in names
         ]
         part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
+        tick(done, total, batch(len(row["unique_id"]), names))
         native = name in NATIVE_INTERVALS
         want_fitted = all(n in FITTED_MODELS for n in names)
         out, fitted = engine.forecast(

@@ -122,10 +122,20 @@ class Plan:
 
 class Tick(Protocol):
     """A step's progress callback: ``done`` of ``total`` series; ``doing``: what the step runs
-    apart from its series (the global model's fit, which no series count measures), said with
-    no count."""
+    now, said with the count (``batch``), or apart from its series with no count (the global
+    model's fit, which no series count measures: ``total`` 0)."""
 
     def __call__(self, done: int, total: int, doing: str | None = None) -> None: ...
+
+
+def batch(n: int, models: Sequence[str]) -> str:
+    """What a step runs while one statsforecast call works on a group of series, whose count
+    moves only when the call is done: ``the next 184 series in one batch (AutoETS, AutoTheta,
+    WindowAverage and 4 more)``. On The Complete Journey's 298 skus daily the line sat at '114
+    of 298 series' for about 2 minutes without saying that the smooth skus' exponential
+    smoothing and Theta models were fitting, all at once."""
+    shown = ", ".join(models[:3]) + (f" and {len(models) - 3} more" if len(models) > 3 else "")
+    return f"the next {f'{n:,} series' if n != 1 else 'series'} in one batch ({shown})"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from segchain.forecast.options import (
     GROUP_SEASONAL,
     Plan,
     Tick,
+    batch,
     window_of,
 )
 
@@ -112,10 +113,11 @@ def cross_validate(
 ) -> pl.DataFrame:
     """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null).
 
-    ``tick(done, total)`` counts series after each group's cross-validation. The global model
-    (when ``keys`` are given and the data are large enough) is fitted once across every series
-    and scored on exactly the windows the series' local models were. Every fallback on the way
-    is counted in ``fallbacks`` (see ``count_global``).
+    ``tick(done, total)`` counts series after each group's cross-validation, and says the group
+    while it runs (``batch``: one statsforecast call, the count moves when it is done). The
+    global model (when ``keys`` are given and the data are large enough) is fitted once across
+    every series and scored on exactly the windows the series' local models were. Every
+    fallback on the way is counted in ``fallbacks`` (see ``count_global``).
     """
     frames = []
     groups = (
@@ -136,6 +138,7 @@ def cross_validate(
             for n in names
         ]
         part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
+        tick(done, total, batch(len(row["unique_id"]), names))
         with _short_series_dropped_quietly():
             cv = engine.cross_validation(models, part, h=plan.horizon, n_windows=row["windows"])
         # Wide (one column per model) until every candidate is in: the long frame repeats the

@@ -120,11 +120,13 @@ def forecast(
             demand goes to the site(s) serving it and the series are per site (``site`` is
             added to ``by``), so stock plans where the network puts the stock.
         progress: called as ``progress(step, done, total)``: series done of the step's total,
-            at the start of each step and after each group of series; while the global model
-            fits, as ``progress("<step>: fitting the global model", 0, 0)`` (no count); after
-            the last forecasts, ``progress(name, 0, 0)`` before each part of the work left
-            (``scoring the backtest``, ``reconciling segment and sku forecasts``, ``comparing
-            segment forecasts summed vs direct``, ``assembling the forecast table``).
+            at the start of each step and after each group of series; before a group (one
+            statsforecast call), as ``progress("<step>: the next 184 series in one batch
+            (AutoETS, ...)", done, total)``; while the global model fits, as
+            ``progress("<step>: fitting the global model", 0, 0)`` (no count); after the last
+            forecasts, ``progress(name, 0, 0)`` before each part of the work left (``scoring
+            the backtest``, ``reconciling segment and sku forecasts``, ``comparing segment
+            forecasts summed vs direct``, ``assembling the forecast table``).
 
     Returns:
         ForecastResult with the forecast (Nixtla long format), backtest, summary, comparison.
