@@ -2839,6 +2839,51 @@ def _destroys_input(target: OutputTarget, option: str, source: str) -> UsageErro
     )
 
 
+def _stream_file(fd: int) -> os.stat_result | None:
+    """The regular file this process's stdout (1) or stderr (2) is redirected to; None for a
+    pipe, a terminal, a device or a test runner's in-memory stream."""
+    stream = sys.stdout if fd == 1 else sys.stderr
+    try:
+        st = os.fstat(stream.fileno())  # type: ignore[union-attr]
+    except (AttributeError, OSError, ValueError):
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
+
+
+def _refuse_stream_onto(target: OutputTarget, option: str, source: str) -> None:
+    """Refuse a table on stdout (or stderr) when the shell sent that stream to an input file.
+
+    ``segchain segment orders.csv >> orders.csv`` appended the segments to the orders (exit 0),
+    and ``> orders.csv`` emptied them before segchain started, which then said 'orders.csv: the
+    file is empty; check the export' (exit 1), as if the export were at fault.
+
+    Raises:
+        UsageError: the stream ``target`` writes is the file ``source`` ('-': stdin's file).
+    """
+    assert target.fd is not None
+    out = _stream_file(target.fd)
+    if out is None:
+        return
+    try:
+        st = os.fstat(_stdin().fileno()) if source == "-" else os.stat(source)
+    except (AttributeError, OSError, ValueError):
+        return
+    if (st.st_dev, st.st_ino) != (out.st_dev, out.st_ino):
+        return
+    stream = "stdout" if target.fd == 1 else "stderr"
+    name = "<stdin>" if source == "-" else short(source)
+    said = f"{target.label}: {stream} goes to the input {option} {name}"
+    fix = f"send {stream} to a file that is no input (> other.csv), or give "
+    fix += f"{target.option or '-o'} FILE"
+    if out.st_size == 0:
+        # The shell's '>' empties the file before segchain starts: the input is lost already.
+        said += ", which is empty: the shell's '>' empties its file before the command starts"
+        fix += f"; if {name} held data, restore it from its source"
+    else:
+        said += "; writing it would destroy the input"
+    raise UsageError(said, hint=fix)
+
+
 def register_input(source: str, *, option: str) -> None:
     """Tell the running command's outputs about an input named outside its options (see
     ``OutputSet.add_late_input``); nothing outside a command."""
@@ -2990,6 +3035,8 @@ class OutputSet:
         if source == "-" or _stat_error(source) is not None:
             return
         for target in self.planned.values():
+            if target.fd is not None:
+                _refuse_stream_onto(target, option, source)
             if target.path is not None and not target.through and same_file(source, target.path):
                 raise _destroys_input(target, option, source)
 
@@ -3022,6 +3069,10 @@ class OutputSet:
                         f"{target.label}: {other.label} already writes to the same stream",
                         hint="write one of them to a file",
                     )
+            for in_option, source in self.inputs:
+                _refuse_stream_onto(target, in_option, source)
+            if self.stdin_reader is not None:
+                _refuse_stream_onto(target, self.stdin_reader, "-")
         self.planned[dest] = target
         return target
 
