@@ -20,7 +20,6 @@ import os
 import re
 import stat
 import sys
-import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -2918,12 +2917,18 @@ class _Backup:
     path: str | None  # the backup (a hard link, else a copy); None: none was needed or made
 
     @classmethod
-    def of(cls, staged: _Staged) -> _Backup:
+    def keep(cls, staged: _Staged, kept: list[_Backup]) -> None:
+        """Keep the destination of ``staged`` under a backup name, put on record in ``kept``
+        before the backup is made: Ctrl-C just after the link left a .bak file that nothing
+        removed."""
         dest = staged.target.path
         assert dest is not None
         if not dest.exists():
-            return cls(staged, False, None)
+            kept.append(cls(staged, False, None))
+            return
         name = str(dest.parent / f".{dest.name[:60]}.{os.urandom(4).hex()}.bak")
+        backup = cls(staged, True, name)
+        kept.append(backup)
         try:
             os.link(dest, name)
         except OSError:
@@ -2932,10 +2937,7 @@ class _Backup:
 
                 shutil.copy2(dest, name)
             except OSError:
-                with contextlib.suppress(OSError):
-                    os.unlink(name)
-                return cls(staged, True, None)
-        return cls(staged, True, name)
+                backup.remove()
 
     def restore(self) -> bool:
         """Put the destination back as it was before the commit; False if that failed."""
@@ -2946,7 +2948,8 @@ class _Backup:
                 os.replace(self.path, dest)
                 self.path = None
             elif not self.existed:
-                os.unlink(dest)
+                with contextlib.suppress(FileNotFoundError):  # stopped before its rename
+                    os.unlink(dest)
             else:
                 return False  # no backup could be made: the new file stays
         except OSError:
@@ -2958,6 +2961,31 @@ class _Backup:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             self.path = None
+
+
+def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
+    """Make the temporary file of ``staged`` beside its destination, as ``tempfile.mkstemp``
+    does (a new file of mode 0600), but named in ``staged.tmp`` before it exists: Ctrl-C just
+    after mkstemp made it, before its name was on record, left the file beside the output.
+
+    Raises:
+        DataError: it cannot be made (a full disk, a folder made read-only meanwhile).
+    """
+    assert target.path is not None
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_CLOEXEC", 0)
+    prefix = f".{target.path.name[:60]}."
+    for _ in range(100):
+        tmp = str(target.path.parent / f"{prefix}{os.urandom(4).hex()}.tmp")
+        staged.tmp = tmp
+        try:
+            return os.open(tmp, flags, 0o600), tmp
+        except FileExistsError:
+            staged.tmp = None  # another file's name: not ours to remove
+        except OSError as exc:
+            staged.tmp = None
+            raise cannot_write(target.label, exc) from None
+    raise cannot_write(target.label, OSError(errno.EEXIST, "no free temporary file name"))
 
 
 def _roll_back(done: Sequence[_Backup]) -> bool:
@@ -3110,15 +3138,9 @@ class OutputSet:
             self.staged.append(_Staged(target, data=buffer.getvalue(), keep_on_error=keep_on_error))
             return
         assert target.path is not None
-        folder = target.path.parent
-        try:
-            fd, tmp = tempfile.mkstemp(
-                dir=folder, prefix=f".{target.path.name[:60]}.", suffix=".tmp"
-            )
-        except OSError as exc:
-            raise cannot_write(target.label, exc) from None
-        staged = _Staged(target, tmp=tmp, keep_on_error=keep_on_error)
+        staged = _Staged(target, keep_on_error=keep_on_error)
         self.staged.append(staged)
+        fd, tmp = _temporary_file(target, staged)
         try:
             with os.fdopen(fd, "wb") as stream:
                 writer(stream)
@@ -3159,13 +3181,18 @@ class OutputSet:
             for staged in chosen:
                 if staged.data is not None:
                     _write_through(staged.target, staged.data)
-            backups = [_Backup.of(staged) for staged in files]
+            for staged in files:
+                _Backup.keep(staged, backups)
             for backup in backups:
                 staged = backup.staged
                 assert staged.target.path is not None and staged.tmp is not None
+                # On record before the rename: Ctrl-C just after it put every other output
+                # back and left this one new, under 'no output was written'.
+                done.append(backup)
                 try:
                     os.replace(staged.tmp, staged.target.path)
                 except OSError as exc:
+                    done.pop()
                     kept = _roll_back(done)
                     done = []
                     others = (
@@ -3178,7 +3205,6 @@ class OutputSet:
                         + (others if len(files) > 1 else "")
                     ) from None
                 staged.tmp = None
-                done.append(backup)
         except BaseException:
             _roll_back(done)  # an interrupt between two renames
             raise
@@ -3202,13 +3228,13 @@ class OutputSet:
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        if self._token is not None:
-            _ACTIVE.reset(self._token)
-            self._token = None
-        self._scope.close()
-        if isinstance(exc, MissingColumnsError):
-            _other_sheets_hint(exc, self.sheets_read)
         try:
+            if self._token is not None:
+                _ACTIVE.reset(self._token)
+                self._token = None
+            self._scope.close()
+            if isinstance(exc, MissingColumnsError):
+                _other_sheets_hint(exc, self.sheets_read)
             if exc is None:
                 self.commit()
             elif isinstance(exc, DataError):
@@ -3217,6 +3243,7 @@ class OutputSet:
             else:
                 self.discard()
         except BaseException:
+            self.discard()  # Ctrl-C before the commit's own cleanup could run
             self._remove_made_folders()
             raise
         if exc is None:
@@ -3274,15 +3301,20 @@ def make_output_folder(folder: Path) -> None:
         missing.append(level)
         level = level.parent
     active = _ACTIVE.get()
+    made = active.made_folders if active is not None else []
     for path in reversed(missing):
+        # On record before it is made: Ctrl-C just after the mkdir left the empty folder.
+        made.append(path)
         try:
             path.mkdir()
         except FileExistsError:
+            made.remove(path)
             if path.is_dir():
                 continue  # made meanwhile by someone else: not ours to remove
             raise
-        if active is not None:
-            active.made_folders.append(path)
+        except OSError:
+            made.remove(path)
+            raise
 
 
 def remove_stale_files(folder: Path, names: Iterable[str]) -> list[tuple[Path, str]]:

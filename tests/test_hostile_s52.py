@@ -115,3 +115,128 @@ def test_stdout_to_another_file_is_still_written(orders: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (orders.parent / "clean.csv").read_text().startswith("order_id,")
     assert orders.read_text() == ORDERS
+
+
+# ---- 2. a signal just after a file is made, before it is on record ------------------------------
+# The outputs are staged in temporary files and renamed over their destinations last, so that a
+# stopped run changes nothing. But each file was put on record (to remove, or put back) only
+# after the call that made it returned: Ctrl-C, SIGTERM or SIGHUP in between left the
+# temporary file beside the output for good (seen: `.rej.csv.zq325tpd.tmp` after one Ctrl-C in
+# thirty mid-run); after the backup's link, a `.out.csv.1a2b3c4d.bak`; after a rename, that
+# output new and the others put back, under 'no output was written'; and `sample` left the
+# folder it had just made. Each file is now on record before it is made.
+
+# Runs the real entry point; the patched call sends the signal to its own process once the
+# real call has made its file, and then sleeps, as a signal arriving there would find it.
+SIGNAL_AFTER = """
+import os, signal, sys, time
+from segchain.cli import main
+
+SIGNAL = getattr(signal, sys.argv[1])
+CALL, MARK = sys.argv[2], sys.argv[3]
+plain = getattr(os, CALL)
+sent = []
+
+def then_signal(*args, **kwargs):
+    result = plain(*args, **kwargs)
+    names = [str(a) for a in args if isinstance(a, (str, os.PathLike))]
+    if not sent and any(MARK in name for name in names):
+        sent.append(1)
+        os.kill(os.getpid(), SIGNAL)
+        time.sleep(30)
+    return result
+
+setattr(os, CALL, then_signal)
+sys.argv = ["segchain", *sys.argv[4:]]
+main()
+"""
+
+
+def signalled(tmp_path: Path, name: str, call: str, mark: str, *args: str):  # type: ignore[no-untyped-def]
+    import signal
+
+    return subprocess.run(
+        [sys.executable, "-c", SIGNAL_AFTER, name, call, mark, *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        # As from a terminal: a test run under `nohup` hands SIGHUP down ignored.
+        preexec_fn=lambda: signal.signal(getattr(signal, name), signal.SIG_DFL),
+    )
+
+
+CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
+STOPPED = {
+    "SIGINT": "interrupted; no output was written",
+    "SIGTERM": "stopped by SIGTERM; no output was written",
+    "SIGHUP": "stopped by SIGHUP; no output was written",
+}
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "mark"),
+    [
+        # --rejects is staged first, then -o; the commit keeps and renames them in that order.
+        ("SIGINT", "open", ".rej.csv."),  # the temporary file of --rejects
+        ("SIGTERM", "open", ".out.csv."),  # the temporary file of -o, beside --rejects's
+        ("SIGHUP", "link", ".rej.csv."),  # the backup of --rejects, before any rename
+        ("SIGINT", "link", ".out.csv."),  # the backup of -o, beside --rejects's
+        ("SIGINT", "replace", "rej.csv"),  # --rejects renamed, -o not yet
+        ("SIGTERM", "replace", "out.csv"),  # both renamed, the commit not yet done
+    ],
+)
+def test_a_signal_just_after_a_file_is_made_leaves_every_output_as_it_was(
+    tmp_path: Path, name: str, call: str, mark: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS + "61,not a date,C1,S1,1,10\n")
+    (tmp_path / "out.csv").write_text("before\n")
+    (tmp_path / "rej.csv").write_text("rejects before\n")
+    proc = signalled(
+        tmp_path,
+        name,
+        call,
+        mark,
+        "validate",
+        "orders.csv",
+        "-o",
+        "out.csv",
+        "--rejects",
+        "rej.csv",
+    )
+    assert proc.returncode == CODES[name], proc.stderr
+    assert proc.stderr.endswith(f"segchain validate: Error: {STOPPED[name]}\n"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (tmp_path / "out.csv").read_text() == "before\n"
+    assert (tmp_path / "rej.csv").read_text() == "rejects before\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "out.csv", "rej.csv"]
+
+
+def test_a_signal_just_after_sample_makes_its_folder_removes_it(tmp_path: Path) -> None:
+    proc = signalled(
+        tmp_path, "SIGINT", "mkdir", "new", "sample", "--customers", "20", "-o", "new/smp"
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_outputs_are_still_written_whole_without_a_signal(tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(ORDERS + "61,not a date,C1,S1,1,10\n")
+    (tmp_path / "out.csv").write_text("before\n")
+    proc = signalled(
+        tmp_path,
+        "SIGINT",
+        "replace",
+        "no such name",
+        "validate",
+        "orders.csv",
+        "-o",
+        "out.csv",
+        "--rejects",
+        "rej.csv",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out.csv").read_text().startswith("order_id,")
+    assert "not a date" in (tmp_path / "rej.csv").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "out.csv", "rej.csv"]
