@@ -1370,13 +1370,30 @@ def _read(
 @contextlib.contextmanager
 def _named_reading(source: str) -> Iterator[None]:
     """A DataError reading ``source`` names it as the command does (with its option)."""
+    plain = "<stdin>" if source == "-" else short(source)
     try:
         yield
     except DataError as exc:
         # A command reads several files: 'empty.csv: the file is empty' did not say which of
         # them it was, while a missing one is named with its option ('--sites x.csv: ...').
-        rename_source(exc, "<stdin>" if source == "-" else short(source), named_by_option(source))
+        rename_source(exc, plain, named_by_option(source))
         raise
+    except MemoryError:
+        # A file larger than the memory the process may use (`ulimit -v`, a shared host's
+        # limit), or an endless stream (`< /dev/zero`): a MemoryError traceback, exit 1.
+        size = ""
+        with contextlib.suppress(OSError, ValueError):
+            if source != "-":
+                size = f" ({os.stat(source).st_size:,} bytes)"
+        error = DataError(
+            f"{plain}: out of memory reading it{size}: the table needs more memory than this "
+            "process may use",
+            hint="run it where more memory is free or the limit is higher (ulimit -v), or export "
+            "fewer lines (a shorter period)"
+            + ("; on stdin, check that a table is what comes in" if source == "-" else ""),
+        )
+        rename_source(error, plain, named_by_option(source))
+        raise error from None
 
 
 def _read_file(

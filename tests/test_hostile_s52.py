@@ -240,3 +240,88 @@ def test_outputs_are_still_written_whole_without_a_signal(tmp_path: Path) -> Non
     assert (tmp_path / "out.csv").read_text().startswith("order_id,")
     assert "not a date" in (tmp_path / "rej.csv").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv", "out.csv", "rej.csv"]
+
+
+# ---- 3. out of memory ---------------------------------------------------------------------------
+# A table larger than the memory the process may use (`ulimit -v` on a shared host), or an endless
+# stream (`segchain segment - < /dev/zero`), ended in a MemoryError traceback (exit 1, no word
+# of which file). It is now a data error naming the table; out of memory past reading says so.
+
+
+def _limited(limit: int):  # type: ignore[no-untyped-def]
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    return apply
+
+
+@needs_exe
+def test_an_endless_stdin_under_a_memory_limit_is_named(tmp_path: Path) -> None:
+    with open("/dev/zero", "rb") as zeros:
+        proc = subprocess.run(
+            [str(EXE), "segment", "-", "-o", "seg.csv"],
+            stdin=zeros,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            preexec_fn=_limited(2**30),
+        )
+    if "segchain segment:" not in proc.stderr and "segment_command" not in proc.stderr:
+        # Not even the command ran: the limit is too low for the interpreter and its imports.
+        pytest.skip(f"segchain cannot start within 1 GiB of address space here: {proc.stderr}")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr == (
+        "segchain segment: Error: <stdin>: out of memory reading it: the table needs more "
+        "memory than this process may use\n"
+        "segchain segment:   hint: run it where more memory is free or the limit is higher "
+        "(ulimit -v), or export fewer lines (a shorter period); on stdin, check that a table is "
+        "what comes in\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_a_table_too_large_to_read_is_named_with_its_size(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segchain import tableio
+
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    size = len(ORDERS.encode())
+
+    def no_memory(self: Path) -> bytes:
+        raise MemoryError
+
+    monkeypatch.setattr(tableio.Path, "read_bytes", no_memory)
+    result = cli("segment", "orders.csv", "-o", "seg.csv")
+    assert result.exit_code == 1, result.output
+    assert (
+        f"segchain segment: Error: orders.csv: out of memory reading it ({size:,} bytes): the "
+        "table needs more memory than this process may use\n"
+    ) in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.csv"]
+
+
+def test_out_of_memory_past_reading_is_no_traceback(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import segchain.segment
+
+    (tmp_path / "orders.csv").write_text(ORDERS)
+    (tmp_path / "seg.csv").write_text("before\n")
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(segchain.segment, "segment", no_memory)
+    result = cli("segment", "orders.csv", "-o", "seg.csv")
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith(
+        "segchain segment: Error: out of memory: the command needs more memory than this "
+        "process may use; no output was written\n"
+        "segchain segment:   hint: run it where more memory is free or the limit is higher "
+        "(ulimit -v), or give it fewer lines (a shorter period)\n"
+    )
+    assert (tmp_path / "seg.csv").read_text() == "before\n"

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from segchain.errors import (
+    EXIT_DATA,
     EXIT_INTERRUPTED,
     EXIT_PIPE_CLOSED,
     SegchainError,
@@ -324,6 +325,14 @@ def handle_errors(func: F) -> F:
         except KeyboardInterrupt:
             error("interrupted; no output was written")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except MemoryError:
+            # Past reading (tableio names the file it could not read): a MemoryError traceback.
+            error(
+                "out of memory: the command needs more memory than this process may use; no "
+                "output was written\n  hint: run it where more memory is free or the limit is "
+                "higher (ulimit -v), or give it fewer lines (a shorter period)"
+            )
+            raise typer.Exit(EXIT_DATA) from None
         except Terminated as exc:
             error(f"stopped by {exc.name}; no output was written")
             raise typer.Exit(exc.exit_code) from None
