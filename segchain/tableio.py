@@ -2866,6 +2866,30 @@ def _stream_file(fd: int) -> os.stat_result | None:
     return st if stat.S_ISREG(st.st_mode) else None
 
 
+def _stream_writes(fd: int, path: str | Path) -> bool:
+    """Whether stdout (1) or stderr (2) is redirected to the file ``path``."""
+    out = _stream_file(fd)
+    if out is None:
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino)
+
+
+def _stream_clash(target: OutputTarget, other: OutputTarget, path: str) -> UsageError:
+    """The error for an output on stdout whose file another output (``-o``) replaces:
+    ``--profile - -o seg.csv > seg.csv`` wrote the profile into seg.csv, which the segments then
+    replaced (exit 0, the profile lost)."""
+    stream = "stdout" if (target.fd or other.fd) == 1 else "stderr"
+    return UsageError(
+        f"{target.label}: is also the output {other.label} ({stream} goes to {short(path)}); "
+        "one would be lost",
+        hint=f"give each output its own file: send {stream} elsewhere, or name a file for each",
+    )
+
+
 def _refuse_stream_onto(target: OutputTarget, option: str, source: str) -> None:
     """Refuse a table on stdout (or stderr) when the shell sent that stream to an input file.
 
@@ -3107,6 +3131,8 @@ class OutputSet:
                         f"{target.label}: is also the output {other.label}; one would be lost",
                         hint="give each output its own file",
                     )
+                if other.fd is not None and _stream_writes(other.fd, target.path):
+                    raise _stream_clash(target, other, target.dest)
         elif target.fd is not None:
             for other in self.planned.values():
                 if other.fd == target.fd and (other.dest, other.option) != (dest, option):
@@ -3114,6 +3140,12 @@ class OutputSet:
                         f"{target.label}: {other.label} already writes to the same stream",
                         hint="write one of them to a file",
                     )
+                if (
+                    other.path is not None
+                    and not other.through
+                    and _stream_writes(target.fd, other.path)
+                ):
+                    raise _stream_clash(target, other, other.dest)
             for in_option, source in self.inputs:
                 _refuse_stream_onto(target, in_option, source)
             if self.stdin_reader is not None:

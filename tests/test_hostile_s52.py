@@ -325,3 +325,46 @@ def test_out_of_memory_past_reading_is_no_traceback(
         "(ulimit -v), or give it fewer lines (a shorter period)\n"
     )
     assert (tmp_path / "seg.csv").read_text() == "before\n"
+
+
+# ---- 4. a table on stdout into the file another output replaces --------------------------------
+# `segchain segment orders.csv -o seg.csv --profile - > seg.csv` wrote the profile into seg.csv
+# through stdout, then renamed the segments over it: exit 0, the profile lost without a word
+# (and `-o - --profile prof.csv > prof.csv` lost the segments). Two outputs named as one file are
+# refused; one named through stdout's redirection is now refused too.
+
+
+@needs_exe
+@pytest.mark.parametrize(
+    ("script", "said"),
+    [
+        (
+            "$S segment orders.csv -o seg.csv --profile - > seg.csv",
+            "--profile -: is also the output -o seg.csv (stdout goes to seg.csv); one would be "
+            "lost",
+        ),
+        (
+            "$S segment orders.csv --profile prof.csv > prof.csv",
+            "--profile prof.csv: is also the output -o - (stdout goes to prof.csv); one would be "
+            "lost",
+        ),
+    ],
+)
+def test_a_table_on_stdout_into_another_outputs_file_is_refused(
+    orders: Path, script: str, said: str
+) -> None:
+    proc = shell(script, orders.parent)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"segchain segment: Error: {said}\n"), proc.stderr
+    assert orders.read_text() == ORDERS
+    names = sorted(p.name for p in orders.parent.iterdir())
+    assert names in (["orders.csv", "seg.csv"], ["orders.csv", "prof.csv"])
+    assert all((orders.parent / n).read_text() == "" for n in names if n != "orders.csv")
+
+
+@needs_exe
+def test_a_table_on_stdout_beside_another_outputs_own_file_is_written(orders: Path) -> None:
+    proc = shell("$S segment orders.csv -o seg.csv --profile - > prof.csv", orders.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert (orders.parent / "seg.csv").read_text().startswith("customer_id,")
+    assert (orders.parent / "prof.csv").read_text().startswith("segment,")
