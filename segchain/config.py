@@ -937,10 +937,29 @@ def _read_config_bytes(file: Path, *, label: str) -> bytes:
     return data
 
 
+# Byte order marks of the Unicode text a Windows editor saves ('Unicode' in Notepad is UTF-16):
+# UTF-32's first, as its little-endian mark starts with UTF-16's.
+_WIDE_MARKS = (
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
 def _config_text(data: bytes, *, label: str) -> str:
+    # A config saved as UTF-16 was 'not a text file (not UTF-8)', while the tables beside it
+    # are read in UTF-16 as in UTF-8.
+    codec = next((c for mark, c in _WIDE_MARKS if data.startswith(mark)), "utf-8")
     try:
-        text = data.decode("utf-8")
+        text = data.decode(codec)
     except UnicodeDecodeError:
+        if codec != "utf-8":
+            raise UsageError(
+                f"{label}: not a segchain.toml: it starts as {codec.upper()} text, but its "
+                "bytes are not",
+                hint="save it again as UTF-8",
+            ) from None
         raise UsageError(f"{label}: not a text file (not UTF-8): not a segchain.toml") from None
     text = text.removeprefix("\ufeff")  # Windows editors save UTF-8 with a BOM
     if "\x00" in text:

@@ -368,3 +368,30 @@ def test_a_table_on_stdout_beside_another_outputs_own_file_is_written(orders: Pa
     assert proc.returncode == 0, proc.stderr
     assert (orders.parent / "seg.csv").read_text().startswith("customer_id,")
     assert (orders.parent / "prof.csv").read_text().startswith("segment,")
+
+
+# ---- 5. a config saved as UTF-16 ----------------------------------------------------------------
+# Notepad's 'Unicode' is UTF-16 with a byte order mark: such a segchain.toml was refused as 'not a
+# text file (not UTF-8)', while the tables beside it are read in UTF-16 as in UTF-8.
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_config_saved_as_utf16_or_utf32_is_read(cli, orders: Path, codec: str) -> None:
+    text = '[segment]\nmethod = "kmeans"\nk = 3\n'
+    mark = {"utf-16-be": b"\xfe\xff"}.get(codec, b"")
+    (orders.parent / "c.toml").write_bytes(mark + text.encode(codec))
+    result = cli("segment", str(orders), "--config", "c.toml", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
+    # The config's k = 3 clusters, not RFM's named segments: 7 customers in 3 segments.
+    assert "7 customers in 3 segments (kmeans" in result.stderr
+
+
+def test_a_config_marked_utf16_whose_bytes_are_not_is_refused(cli, orders: Path) -> None:
+    (orders.parent / "c.toml").write_bytes(b"\xff\xfe[\x00s\x00\x00\xd8")
+    result = cli("segment", str(orders), "--config", "c.toml", "-o", "seg.csv")
+    assert result.exit_code == 2, result.stderr
+    assert result.stderr == (
+        "segchain segment: Error: --config c.toml: not a segchain.toml: it starts as UTF-16 "
+        "text, but its bytes are not\n"
+        "segchain segment:   hint: save it again as UTF-8\n"
+    )
