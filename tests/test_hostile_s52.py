@@ -10,13 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-EXE = Path(sys.executable).with_name("segchain")
-needs_exe = pytest.mark.skipif(not EXE.exists(), reason="segchain console script not installed")
-
-ORDERS = "order_id,order_date,customer_id,sku,quantity,unit_price\n" + "".join(
-    f"{i},2024-03-{1 + i % 28:02d},C{i % 7},S{i % 3},{1 + i % 4},10\n" for i in range(60)
-)
+from test_hostile_s40 import EXE, ORDERS, needs_exe
 
 
 @pytest.fixture
@@ -166,6 +160,14 @@ def signalled(tmp_path: Path, name: str, call: str, mark: str, *args: str):  # t
     )
 
 
+def validate_signalled(tmp_path: Path, name: str, call: str, mark: str):  # type: ignore[no-untyped-def]
+    """``validate orders.csv -o out.csv --rejects rej.csv`` (out.csv there before), signalled."""
+    (tmp_path / "orders.csv").write_text(ORDERS + "61,not a date,C1,S1,1,10\n")
+    (tmp_path / "out.csv").write_text("before\n")
+    args = ("validate", "orders.csv", "-o", "out.csv", "--rejects", "rej.csv")
+    return signalled(tmp_path, name, call, mark, *args)
+
+
 CODES = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
 STOPPED = {
     "SIGINT": "interrupted; no output was written",
@@ -189,21 +191,8 @@ STOPPED = {
 def test_a_signal_just_after_a_file_is_made_leaves_every_output_as_it_was(
     tmp_path: Path, name: str, call: str, mark: str
 ) -> None:
-    (tmp_path / "orders.csv").write_text(ORDERS + "61,not a date,C1,S1,1,10\n")
-    (tmp_path / "out.csv").write_text("before\n")
     (tmp_path / "rej.csv").write_text("rejects before\n")
-    proc = signalled(
-        tmp_path,
-        name,
-        call,
-        mark,
-        "validate",
-        "orders.csv",
-        "-o",
-        "out.csv",
-        "--rejects",
-        "rej.csv",
-    )
+    proc = validate_signalled(tmp_path, name, call, mark)
     assert proc.returncode == CODES[name], proc.stderr
     assert proc.stderr.endswith(f"segchain validate: Error: {STOPPED[name]}\n"), proc.stderr
     assert "Traceback" not in proc.stderr
@@ -222,20 +211,7 @@ def test_a_signal_just_after_sample_makes_its_folder_removes_it(tmp_path: Path) 
 
 
 def test_outputs_are_still_written_whole_without_a_signal(tmp_path: Path) -> None:
-    (tmp_path / "orders.csv").write_text(ORDERS + "61,not a date,C1,S1,1,10\n")
-    (tmp_path / "out.csv").write_text("before\n")
-    proc = signalled(
-        tmp_path,
-        "SIGINT",
-        "replace",
-        "no such name",
-        "validate",
-        "orders.csv",
-        "-o",
-        "out.csv",
-        "--rejects",
-        "rej.csv",
-    )
+    proc = validate_signalled(tmp_path, "SIGINT", "replace", "no such name")
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out.csv").read_text().startswith("order_id,")
     assert "not a date" in (tmp_path / "rej.csv").read_text()
