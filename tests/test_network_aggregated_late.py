@@ -49,3 +49,19 @@ def test_network_without_aggregation_keeps_both_promises(cli, tmp_path: Path) ->
     result, asg = _network(cli, tmp_path)
     assert asg["sla_met"].all()
     assert "served beyond" not in result.stderr
+
+
+def test_network_with_lanes_says_no_site_with_a_lane_reaches_them(cli, tmp_path: Path) -> None:
+    # --costs gives c2 a lane from S1 only, 429 km away (1.4 days at 300 km a day): S2, at
+    # c2's door, has no lane to it. "No site can reach them in time" was not so.
+    (tmp_path / "lanes.csv").write_text(
+        "site_id,customer_id,unit_cost\nS1,c1,0\nS2,c1,5\nS1,c2,4\n"
+    )
+    result, asg = _network(cli, tmp_path, "--costs", "lanes.csv")
+    assert asg.filter(~pl.col("sla_met"))["customer_id"].to_list() == ["c2"]
+    said = " ".join(result.stderr.replace("segchain network: ", "").split())
+    assert (
+        "Warning: 1 customer is served beyond its delivery promise (sla_met = false): no site "
+        "with a lane to them in --costs can reach them in time, so they go to their cheapest "
+        "site"
+    ) in said, result.stderr

@@ -256,7 +256,7 @@ def network(
         if points.aggregated and missed
         else 0
     )
-    _plan_warnings(plan, model, missed, fallback, warnings, reachable=reachable)
+    _plan_warnings(plan, model, missed, fallback, warnings, reachable=reachable, lanes=lane_mode)
     bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
     totals = NetworkTotals(
         fixed_cost=fixed,
@@ -533,6 +533,7 @@ def _plan_warnings(
     warnings: list[str],
     *,
     reachable: int = 0,
+    lanes: bool = False,
 ) -> None:
     """``reachable``: of the customers served late, those some site reaches in time from where
     they are, late because the customers were aggregated into demand points (each served by
@@ -551,7 +552,12 @@ def _plan_warnings(
             f"with {model.limits()} there is no better choice"
             + (" of sites for the demand points" if model.aggregated is not None else "")
             if fallback
-            else "no site can reach them in time, so they go to their cheapest site"
+            else (
+                # With --costs only a site with a lane may serve: a site without one to them
+                # (Superstore's lanes leaving out Seattle's site) may well be near.
+                f"no site {'with a lane to them in --costs ' if lanes else ''}can reach them "
+                "in time, so they go to their cheapest site"
+            )
             if not reachable
             else aggregated
             if reachable == missed
