@@ -240,6 +240,11 @@ COMPACT_NUMBER_MIN = 10_000_000
 DAY_NUMBER_MAX = 10_000
 """A typed date number of eight digits (from here up) is a yyyymmdd date (20240315); below, an
 Excel serial."""
+# Excel's serial of 1970-01-01. Whole numbers from DAY_NUMBER_MAX up to it are, as serials,
+# orders placed from 1927 to 1969, and, as days since 1970 (how Parquet and Arrow store a date,
+# and what an export that wrote a date column as its integers holds), 1997 to 2039: the second
+# is what an order export means, the first what was read (a 70-year shift, without a word).
+EPOCH_SERIAL = 25_569
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 # A date with an English month name: an optional weekday, then day, month, year or month, day,
 # year; three groups each (day, month's first three letters, year), read by ``_named_month``.
@@ -841,7 +846,8 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
         kinds = [k for k, rx in DATE_KINDS.items() if values.str.contains(rx).any()]
         if dotted == "month-first":
             kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
-        note = " + ".join(kinds) if kinds else "no recognisable dates"
+        labels = [SERIAL_LABEL if k == "serial" else k for k in kinds]
+        note = " + ".join(labels) if kinds else "no recognisable dates"
         return DateStyle("iso", note=note, dotted=dotted)
     parts = slash.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/")
     first = parts.struct.field("1").cast(pl.Int32)
@@ -875,6 +881,7 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     )
 
 
+SERIAL_LABEL = "serial (Excel day numbers)"
 DOTTED_MONTH_FIRST = "dotted month-first (mm.dd; a day above 12 is in 2nd place)"
 
 
@@ -1540,6 +1547,12 @@ def import_orders(
             if given.len() and given.str.contains(r"^\d{1,4}$").all():
                 days = given.cast(pl.Int64).to_list()
                 _refuse_day_numbers(min(days), max(days), date_col, source=source)
+            if given.len() and given.str.contains(r"^\d{5}$").all():
+                five_digits = given.cast(pl.Int64).to_list()
+                if max(five_digits) < EPOCH_SERIAL:
+                    _refuse_days_since_1970(
+                        min(five_digits), max(five_digits), date_col, source=source
+                    )
         notes.append(f"dates: {style.note}")
         # Parse each distinct string once (an export has few distinct dates), then look up.
         parsed = distinct.to_frame().select(date_expr(date_col, style)).to_series()
@@ -1574,9 +1587,13 @@ def import_orders(
         )
         if hi is not None and whole and hi < DAY_NUMBER_MAX:
             _refuse_day_numbers(int(lo), int(hi), date_col, source=source)
+        if hi is not None and whole and hi < EPOCH_SERIAL:
+            _refuse_days_since_1970(int(lo), int(hi), date_col, source=source)
         serial = number.floor().cast(pl.Int64, strict=False)
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
+        # As the text of a CSV says it: a number read as a date is said, not only a string.
+        serial_note = f"dates: {SERIAL_LABEL}"
         if any_compact:
             compact = (
                 number.cast(pl.Int64, strict=False)
@@ -1585,7 +1602,8 @@ def import_orders(
             )
             date = pl.when(eight_digits).then(compact).otherwise(date)
             date_order = "compact"
-            notes.append("dates: yyyymmdd numbers")
+            serial_note = "dates: yyyymmdd numbers"
+        notes.append(serial_note)
     if schema[date_col] == pl.String:
         date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
         # The header as a value: files joined with cat. Found among the distinct dates, so the
@@ -1728,6 +1746,28 @@ def _refuse_day_numbers(lo: int, hi: int, header: str, *, source: str) -> None:
         hint="add a column of real dates to the export (the date of day 1, plus the day number "
         "less 1) and map it with --map order_date=HEADER, or map the export's own date or "
         "timestamp column",
+    )
+
+
+def _refuse_days_since_1970(lo: int, hi: int, header: str, *, source: str) -> None:
+    """Refuse whole numbers from ``DAY_NUMBER_MAX`` to below ``EPOCH_SERIAL``: read as Excel
+    serials they put every order before 1970; as days since 1970 they are this century's dates.
+    Which one the file means it does not say, and a wrong guess shifts every date 70 years."""
+
+    def serial(n: int) -> str:
+        return (dt.date(1899, 12, 30) + dt.timedelta(days=n)).isoformat()
+
+    def epoch(n: int) -> str:
+        return (dt.date(1970, 1, 1) + dt.timedelta(days=n)).isoformat()
+
+    raise DataError(
+        f"{source}: order_date ({header}) holds whole numbers from {lo:,} to {hi:,}: as Excel "
+        f"serial numbers they are dates from {serial(lo)} to {serial(hi)}, before 1970; as days "
+        f"since 1970-01-01 (how Parquet and Arrow store a date) from {epoch(lo)} to "
+        f"{epoch(hi)}; segchain does not guess which",
+        hint="write the column as dates (a Parquet date column, or text yyyy-mm-dd) and read it "
+        f"again: days since 1970 become dates with polars' pl.col({header!r}).cast(pl.Date) or "
+        f"pandas' pd.to_datetime(..., unit='D')",
     )
 
 
