@@ -7,7 +7,12 @@ import polars as pl
 from segchain.forecast.engines import Engine
 from segchain.forecast.global_model import global_forecast
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
-from segchain.forecast.intervals import conformal_halfwidths, normal_bounds, one_step_sd
+from segchain.forecast.intervals import (
+    conformal_halfwidths,
+    normal_bounds,
+    one_step_forecasts,
+    one_step_sd,
+)
 from segchain.forecast.models import FITTED_MODELS, NATIVE_INTERVALS, ensemble_members, make_model
 from segchain.forecast.options import (
     ENSEMBLE,
@@ -32,12 +37,13 @@ def final_forecast(
     engine: Engine,
     tick: Tick,
     keys: pl.DataFrame | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     """Refit each series' chosen model on its whole history; intervals at every level.
 
     Native intervals where the model has them, split-conformal ones (from the backtest errors)
     where it does not (an Ensemble included), and normal ones of width cv_rmse for series too
-    short to backtest. Returns (forecast, error_sd per series).
+    short to backtest. Returns (forecast, error_sd per series, the one-step-ahead forecasts
+    ``unique_id, ds, yhat1`` that error_sd is the spread of, for the levels reconciled with).
     """
     stats = sel.stats
     h = plan.horizon
@@ -128,8 +134,9 @@ def final_forecast(
         frames.append(manual_forecast(y, short, plan, levels))
     fc = pl.concat(frames, how="vertical_relaxed")
     fitted_all = pl.concat(fitted_frames, how="vertical_relaxed")
-    error_sd = one_step_sd(y, stats, sel.cv, fitted_all, plan)
-    return repair(fc, y, stats, plan, levels), error_sd
+    one = one_step_forecasts(y, stats, fitted_all, plan)
+    error_sd = one_step_sd(y, stats, sel.cv, one)
+    return repair(fc, y, stats, plan, levels), error_sd, one
 
 
 def _fitted_as(name: str, smooth: bool) -> list[str]:

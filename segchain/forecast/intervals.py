@@ -25,18 +25,13 @@ def baseline_one_step(y: pl.DataFrame, model: str, plan: Plan) -> pl.Expr:
     return v.rolling_mean(window_size=window).shift(1)
 
 
-def one_step_sd(
-    y: pl.DataFrame, stats: pl.DataFrame, cv: pl.DataFrame, fitted: pl.DataFrame, plan: Plan
+def one_step_forecasts(
+    y: pl.DataFrame, stats: pl.DataFrame, fitted: pl.DataFrame, plan: Plan
 ) -> pl.DataFrame:
-    """error_sd per series: the standard deviation of its one-step-ahead errors.
-
-    Over the backtest span (the periods after the series' first CV cutoff), each period is
-    forecast from the periods before it by the chosen model: exactly for the baselines (naive,
-    seasonal naive, moving and historic averages), and refit-free for fitted models (their
-    one-step-ahead fitted values, parameters estimated once; ``fitted`` holds them). Fewer than
-    two errors, or no backtest: the standard deviation of the history instead.
-    """
-    first_cut = first_cutoffs(cv)
+    """``unique_id, ds, yhat1``: each period forecast from the periods before it by the series'
+    chosen model: exactly for the baselines (naive, seasonal naive, moving and historic
+    averages), and refit-free for fitted models (their one-step-ahead fitted values, parameters
+    estimated once; ``fitted`` holds them). Series without a backtest have none."""
     chosen = stats.filter(pl.col("backtested")).select("unique_id", "model")
     frames = [fitted.select("unique_id", "ds", pl.col("yhat1").cast(pl.Float64))]
     for model in chosen.get_column("model").unique().sort().to_list():
@@ -50,17 +45,19 @@ def one_step_sd(
         if model == GROUP_SEASONAL:
             one = _one_step_lifted(one, y, plan)
         frames.append(one)
-    one = pl.concat(frames, how="vertical_relaxed")
-    errors = (
-        y.join(first_cut, on="unique_id")
-        .filter(pl.col("ds") > pl.col("first_cut"))
-        .join(one, on=["unique_id", "ds"], how="inner")
-        .filter(pl.col("yhat1").is_not_null() & pl.col("yhat1").is_not_nan())
-        .with_columns((pl.col("yhat1").clip(lower_bound=0.0) - pl.col("y")).alias("e"))
-    )
-    sd = errors.group_by("unique_id").agg(
-        pl.col("e").std(ddof=1).alias("sd1"), pl.len().alias("n1")
-    )
+    return pl.concat(frames, how="vertical_relaxed")
+
+
+def one_step_sd(
+    y: pl.DataFrame, stats: pl.DataFrame, cv: pl.DataFrame, one: pl.DataFrame
+) -> pl.DataFrame:
+    """error_sd per series: the standard deviation of its one-step-ahead errors.
+
+    Over the backtest span (the periods after the series' first CV cutoff), the errors of
+    ``one`` (``one_step_forecasts``) against ``y``. Fewer than two errors, or no backtest: the
+    standard deviation of the history instead (``fallback_sd``).
+    """
+    sd = error_spread(y, first_cutoffs(cv), one)
     return (
         stats.select("unique_id", "fallback_sd")
         .join(sd, on="unique_id", how="left")
@@ -73,6 +70,22 @@ def one_step_sd(
             .fill_null(0.0)
             .alias("error_sd"),
         )
+    )
+
+
+def error_spread(y: pl.DataFrame, first_cut: pl.DataFrame, one: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id, sd1, n1``: the standard deviation (ddof 1) and the number of the one-step
+    errors of ``one`` (``unique_id, ds, yhat1``, clipped at 0 as the forecasts written are)
+    against ``y`` over the periods after each series' ``first_cut``."""
+    errors = (
+        y.join(first_cut, on="unique_id")
+        .filter(pl.col("ds") > pl.col("first_cut"))
+        .join(one, on=["unique_id", "ds"], how="inner")
+        .filter(pl.col("yhat1").is_not_null() & pl.col("yhat1").is_not_nan())
+        .with_columns((pl.col("yhat1").clip(lower_bound=0.0) - pl.col("y")).alias("e"))
+    )
+    return errors.group_by("unique_id").agg(
+        pl.col("e").std(ddof=1).alias("sd1"), pl.len().alias("n1")
     )
 
 
@@ -116,6 +129,37 @@ def conformal_halfwidths(cv: pl.DataFrame, stats: pl.DataFrame, levels: list) ->
             .alias(f"q-{lv}")
         )
     return errs.group_by("unique_id").agg(aggs).collect()
+
+
+def reconciled_bounds(
+    fc: pl.DataFrame, rows: pl.DataFrame, levels: list
+) -> tuple[pl.DataFrame, pl.Series]:
+    """Split-conformal bounds around the reconciled forecasts from the reconciled backtest's
+    own errors (``rows``: ``unique_id, y, yhat`` of every window and step, as
+    ``conformal_halfwidths`` reads a model's): the bounds of the numbers written, not of the
+    series' own model's. Series without such rows keep the bounds they have. Returns (the
+    forecast with those bounds, the ids of the series that have rows)."""
+    model = pl.lit("reconciled").alias("model")
+    stats = rows.group_by("unique_id").agg(
+        ((pl.col("yhat").fill_null(0.0) - pl.col("y")) ** 2).mean().sqrt().alias("cv_rmse")
+    )
+    q = conformal_halfwidths(rows.with_columns(model), stats.with_columns(model), levels)
+    has = pl.col("unique_id").is_in(q.get_column("unique_id").implode())
+    bounds = []
+    for lv in levels:
+        lo, hi = f"forecast-lo-{lv}", f"forecast-hi-{lv}"
+        bounds += [
+            pl.when(has)
+            .then((pl.col("forecast") - pl.col(f"q-{lv}")).clip(lower_bound=0.0))
+            .otherwise(pl.col(lo))
+            .alias(lo),
+            pl.when(has)
+            .then(pl.col("forecast") + pl.col(f"q-{lv}"))
+            .otherwise(pl.col(hi))
+            .alias(hi),
+        ]
+    out = fc.join(q, on="unique_id", how="left").with_columns(bounds)
+    return out.select(fc.columns), q.get_column("unique_id")
 
 
 def first_cutoffs(cv: pl.DataFrame) -> pl.DataFrame:

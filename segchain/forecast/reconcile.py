@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from segchain.forecast.intervals import error_spread
 from segchain.forecast.options import KEY_SEP
 from segchain.forecast.selection import selection_error
 
@@ -47,6 +48,10 @@ BACKTEST = "backtest_"
 BACKTEST_MINT_STRUCTURAL = BACKTEST + MINT_STRUCTURAL
 BACKTEST_MINT_VARIANCES = BACKTEST + MINT_VARIANCES
 NOT_BACKTESTED = "reconciliation_not_backtested"  # skus without a complete backtest window
+# Top-down series whose error_sd stays their own model's: under two one-step errors of the split.
+SPLIT_SD_OWN = "top_down_error_sd_own_model"
+# Reconciled series without the method's backtest errors: their own model's bounds, shifted.
+BOUNDS_OWN = "reconciled_bounds_own_model"
 # Standard errors a method must beat top-down by. The paired test treats the sku-windows as
 # independent, but the skus of one window share its shocks, so the evidence is weaker than it
 # says: on Superstore MinT passed at 2.0 and 2.1 (and won every window), then lost to sku direct
@@ -122,6 +127,68 @@ def top_down(top: pl.DataFrame, shares: pl.DataFrame, on: Sequence[str] = ()) ->
     tops = top.rename({"unique_id": "top_id", "yhat": "top_yhat"})
     return shares.join(tops, on=["top_id", *on]).select(
         "unique_id", "ds", *on, (pl.col("top_yhat") * pl.col("share")).alias("yhat")
+    )
+
+
+def top_down_one_step(y: pl.DataFrame, links: pl.DataFrame, top_one: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id, ds, yhat1``: the tops' one-step-ahead forecasts (``unique_id, ds, yhat1``,
+    clipped at 0) split top-down, each period's by the shares of the periods before it: what a
+    top-down forecast made one period earlier would have said (``history_shares`` up to then;
+    equal shares where the top had no demand yet). Every bottom series of a top has a row in
+    every period of its top (a segment's series starts with its sku's), so the shares of one
+    period are over all of them."""
+    over = ["top_id", "ds"]
+    before = (
+        y.join(links, on="unique_id")
+        .sort("unique_id", "ds")
+        .with_columns((pl.col("y").cum_sum() - pl.col("y")).over("unique_id").alias("before"))
+    )
+    total = pl.col("before").sum().over(over)
+    share = pl.when(total > 0).then(pl.col("before") / total).otherwise(1.0 / pl.len().over(over))
+    tops = top_one.select(
+        pl.col("unique_id").alias("top_id"),
+        "ds",
+        pl.col("yhat1").cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0).alias("top_yhat1"),
+    )
+    return (
+        before.with_columns(share.alias("share"))
+        .join(tops, on=["top_id", "ds"], how="inner")
+        .select("unique_id", "ds", (pl.col("share") * pl.col("top_yhat1")).alias("yhat1"))
+    )
+
+
+def top_down_error_sd(
+    y: pl.DataFrame,
+    links: pl.DataFrame,
+    top_one: pl.DataFrame,
+    top_first_cut: pl.DataFrame,
+    own: pl.DataFrame,
+) -> tuple[pl.DataFrame, int]:
+    """error_sd of the top-down forecasts written: the standard deviation of the one-step
+    errors of the split (``top_down_one_step``) over the top's backtest span (the periods after
+    its first CV cutoff; ``top_first_cut``: the tops' ``unique_id, first_cut``).
+
+    The series' own model's error_sd (``own``: ``unique_id, error_sd``) made none of the numbers
+    written, and a segment's own model may track it far closer or far worse than its share of
+    the sku's forecast does. Where the split has under two errors (the sku not backtested) the
+    series keeps ``own``. Returns (``unique_id, error_sd``, how many kept ``own``).
+    """
+    cut = links.join(top_first_cut.rename({"unique_id": "top_id"}), on="top_id").select(
+        "unique_id", "first_cut"
+    )
+    spread = error_spread(y, cut, top_down_one_step(y, links, top_one))
+    out = own.join(spread, on="unique_id", how="left")
+    split = (pl.col("n1") >= 2).fill_null(False)
+    kept = int(out.filter(~split & pl.col("unique_id").is_in(links["unique_id"].implode())).height)
+    return (
+        out.select(
+            "unique_id",
+            pl.when(split)
+            .then(pl.col("sd1").fill_nan(0.0).fill_null(0.0))
+            .otherwise(pl.col("error_sd"))
+            .alias("error_sd"),
+        ),
+        kept,
     )
 
 

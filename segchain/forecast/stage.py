@@ -18,17 +18,21 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.heldout import HeldOut, held_out
+from segchain.forecast.intervals import first_cutoffs, reconciled_bounds
 from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
 from segchain.forecast.reconcile import (
     BACKTEST_MINT_STRUCTURAL,
     BACKTEST_MINT_VARIANCES,
+    BOUNDS_OWN,
     DENSE_LIMIT,
     MINT_STRUCTURAL,
     MINT_VARIANCES,
+    SPLIT_SD_OWN,
     TOTAL_ID,
     Reconciliation,
     hierarchy,
+    top_down_error_sd,
 )
 from segchain.forecast.reconcile import NOT_BACKTESTED as REC_NOT_BACKTESTED
 from segchain.forecast.reconcile import reconcile as reconcile_levels
@@ -185,23 +189,24 @@ def forecast(
         if progress is not None:
             progress(name, 0, 0)
 
-    top_sel = top_fc = total_sel = total_fc = None
+    top_sel = top_fc = total_sel = total_fc = top_one = top_cut = None
     total_y = _total(top.y) if top is not None else None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
         sel = select_models(series.y, plan, eng, step("backtesting models"), series.keys)
-        fc, error_sd = final_forecast(
+        fc, error_sd, _ = final_forecast(
             series.y, sel, plan, levels, eng, step("final forecasts"), series.keys
         )
         sel = report_rows_only(sel, plan)
         if top is not None and total_y is not None:
             top_sel = select_models(top.y, plan, eng, step("backtesting sku totals"), top.keys)
             if reconcile != "none":
-                top_fc, _ = final_forecast(
+                top_fc, _, top_one = final_forecast(
                     top.y, top_sel, plan, levels, eng, step("final sku forecasts"), top.keys
                 )
+                top_cut = first_cutoffs(top_sel.cv)
                 # The grand total: one series, local candidates only (nothing to learn across).
                 total_sel = select_models(total_y, plan, eng, step("backtesting the total"))
-                total_fc, _ = final_forecast(
+                total_fc, _, _ = final_forecast(
                     total_y, total_sel, plan, levels, eng, step("final total forecast")
                 )
             top_sel = report_rows_only(top_sel, plan)
@@ -237,6 +242,9 @@ def forecast(
             ),
         )
         fc = _apply(fc, rec.forecast, levels)
+        fc, error_sd = _written_uncertainty(
+            rec, fc, error_sd, levels, series.y, sel.rows, links, top_one, top_cut
+        )
     if (
         top is not None
         and top_by is not None
@@ -437,6 +445,10 @@ FALLBACK_TEXT = {
     f"{DENSE_LIMIT:,} series: error variances only",
     REC_NOT_BACKTESTED: "{n} sku{s} without a complete backtest window: reconciliation "
     "not scored there",
+    BOUNDS_OWN: "{n} reconciled series without backtest errors of their reconciliation: "
+    "their own model's bounds around the reconciled forecast",
+    SPLIT_SD_OWN: "{n} series split top-down from a sku with under two one-step backtest "
+    "errors: error_sd of the series' own model",
 }
 
 
@@ -476,6 +488,46 @@ def _made_by(
         .join(top_models, on="top_id", how="left")
         .select("unique_id", "reconciliation", "level_model")
     )
+
+
+def _written_uncertainty(
+    rec: Reconciliation,
+    fc: pl.DataFrame,
+    error_sd: pl.DataFrame,
+    levels: list,
+    y: pl.DataFrame,
+    bottom_rows: pl.DataFrame,
+    links: pl.DataFrame,
+    top_one: pl.DataFrame | None,
+    top_cut: pl.DataFrame | None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The bounds and error_sd of the forecasts written where reconciliation changed them.
+
+    Top-down and MinT write numbers the series' own model did not make, so its errors say
+    nothing of theirs (stock plans from error_sd): the bounds come from the method's own
+    backtest errors (``reconciled_bounds``), and under top-down error_sd is the one-step error
+    of the split (``top_down_error_sd``). MinT's one-step error would need a reconciliation
+    per period, so its error_sd stays the series' own model's (README). Series without the
+    method's errors keep their own, counted in ``rec.fallbacks``.
+    """
+    if rec.method not in ("top-down", "mint"):
+        return fc, error_sd
+    rows = rec.rows.get(rec.method)
+    ids = rec.forecast.filter(pl.col("yhat").is_not_null()).get_column("unique_id").unique()
+    bounded = pl.Series("unique_id", [], pl.String)
+    if rows is not None and rows.height:
+        actual = bottom_rows.select("unique_id", "cutoff", "ds", "y")
+        fc, bounded = reconciled_bounds(
+            fc, rows.join(actual, on=["unique_id", "cutoff", "ds"]), levels
+        )
+    unbounded = ids.filter(~ids.is_in(bounded.implode())).len()
+    if unbounded:
+        rec.fallbacks[BOUNDS_OWN] = unbounded
+    if rec.method == "top-down" and top_one is not None and top_cut is not None:
+        error_sd, kept = top_down_error_sd(y, links, top_one, top_cut, error_sd)
+        if kept:
+            rec.fallbacks[SPLIT_SD_OWN] = kept
+    return fc, error_sd
 
 
 def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataFrame:
