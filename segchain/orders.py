@@ -1755,7 +1755,7 @@ def _refuse_days_since_1970(lo: int, hi: int, header: str, *, source: str) -> No
     Which one the file means it does not say, and a wrong guess shifts every date 70 years."""
 
     def serial(n: int) -> str:
-        return (dt.date(1899, 12, 30) + dt.timedelta(days=n)).isoformat()
+        return (dt.date.fromisoformat(EXCEL_EPOCH) + dt.timedelta(days=n)).isoformat()
 
     def epoch(n: int) -> str:
         return (dt.date(1970, 1, 1) + dt.timedelta(days=n)).isoformat()

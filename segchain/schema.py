@@ -1671,3 +1671,13 @@ def lost_zeros_hint(ids: pl.Series, others: pl.Series, *, column: str) -> str | 
         f"spreadsheet dropped them from one of the tables; save its {column} column as text "
         "(or keep segchain's Parquet)"
     )
+
+
+def cost_basis(policy: pl.DataFrame) -> dict[str, int]:
+    """Stocking points per ``unit_cost_source`` of stock (``items``: the item master's cost;
+    ``price``: the mean selling price from the orders; ``default``: none, counted as 1, so the
+    value is units). Empty when the policy does not say."""
+    if "unit_cost_source" not in policy.columns:
+        return {}
+    counts = policy.get_column("unit_cost_source").drop_nulls().cast(pl.String).value_counts()
+    return {str(k): int(v) for k, v in counts.iter_rows()}

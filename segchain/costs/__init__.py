@@ -41,6 +41,7 @@ from segchain.schema import (
     blank_problems,
     check_assignments,
     check_one_row_per_customer,
+    cost_basis,
     duplicate_keys,
     lost_zeros,
     number_problems,
@@ -740,9 +741,7 @@ def _not_at_cost(policy: pl.DataFrame) -> str | None:
     cost on that value is above what the stock costs, or a count of units, not money. stock
     and the report's inventory section say it; costs had carried it without a word
     (Superstore, Online Retail without an item master). None when every point is at cost."""
-    if "unit_cost_source" not in policy.columns:
-        return None
-    counts = dict(policy.get_column("unit_cost_source").cast(pl.String).value_counts().iter_rows())
+    counts = cost_basis(policy)
     parts = []
     if counts.get("price"):
         parts.append(f"at its sku's mean selling price at {counts['price']:,}")

@@ -34,13 +34,12 @@ from segchain.report.sections.common import (
     unknown_note,
     with_unknowns,
 )
-from segchain.report.sections.inventory import cost_basis
 from segchain.report.sections.network import (
     default_rate_note,
     network_totals,
     unfinished_comparison,
 )
-from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE
+from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE, cost_basis
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
 # The cost stack, bottom to top, with how each part is named in the chart.

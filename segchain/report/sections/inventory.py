@@ -57,7 +57,7 @@ from segchain.report.sections.stock_heldout import (
     plan_held_out,
     stock_words,
 )
-from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT
+from segchain.schema import META_COMPARISON, META_INVENTORY_BY_SEGMENT, cost_basis
 
 COMPARISON_COLUMNS = (
     "segment",
@@ -202,16 +202,6 @@ def overall_comparison(comparison: pl.DataFrame | None) -> dict[str, Any] | None
             "value",
         ),
     }
-
-
-def cost_basis(policy: pl.DataFrame) -> dict[str, int]:
-    """Stocking points per ``unit_cost_source`` of stock (``items``: the item master's cost;
-    ``price``: the mean selling price from the orders; ``default``: none, counted as 1, so the
-    value is units). Empty when the policy does not say."""
-    if "unit_cost_source" not in policy.columns:
-        return {}
-    counts = policy.get_column("unit_cost_source").drop_nulls().cast(pl.String).value_counts()
-    return {str(k): int(v) for k, v in counts.iter_rows()}
 
 
 # A safety stock above this is zero as the page prints units (two decimals): the demo's
