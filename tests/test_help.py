@@ -115,3 +115,49 @@ def test_usage_line_names_the_input_in_capitals(name: str) -> None:
     usage = next(line for line in render(name).splitlines() if "Usage:" in line)
     arguments = re.findall(r"\[([^\]]+)\]", usage.split("[OPTIONS]")[1])
     assert all(a.rstrip(".").isupper() for a in arguments), usage
+
+
+def _example_commands(text: str) -> list[str]:
+    """The help's example as command lines: continuations joined, one line per command."""
+    joined = re.sub(r"\s*\\\n\s*", " ", "\n".join(_example(text)))
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("args", ALL, ids=lambda a: a[0] if a else "segchain")
+def test_help_examples_parse_with_their_commands_parsers(args: tuple[str, ...]) -> None:
+    # An example a user copies from --help must at least get past its command's parser.
+    import shlex
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+    problems = []
+    for example in _example_commands(render(*args)):
+        for stage in example.split(" | "):
+            argv = shlex.split(stage)
+            assert argv[0] == "segchain", stage
+            try:
+                commands[argv[1]].make_context(argv[1], argv[2:])
+            except Exception as exc:  # the parser's own errors (typer's bundled click)
+                problems.append(f"{stage}\n  {type(exc).__name__}: {exc}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_pipeline_in_the_help_plans_stock_from_the_order_history(tmp_path: Path) -> None:
+    # `segchain --help`'s pipeline once ran `segchain stock` without --orders: its first run
+    # warned that slow items were planned from the forecast alone and told the user to give
+    # --orders, the option the example had left out.
+    (pipeline,) = _example_commands(render())
+    env = {k: v for k, v in os.environ.items() if k not in ("TERMINAL_WIDTH", "COLUMNS")}
+    env["PATH"] = f"{EXE.parent}:{env.get('PATH', '/usr/bin:/bin')}"
+    sample = subprocess.run(
+        [str(EXE), "sample", "-o", str(tmp_path), "--customers", "60", "--skus", "5",
+         "--years", "2", "-q"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert sample.returncode == 0, sample.stderr
+    proc = subprocess.run(
+        ["sh", "-c", "set -e; " + pipeline],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "segchain stock: " in proc.stderr and (tmp_path / "report.html").stat().st_size > 0
+    assert "--orders FILE" not in proc.stderr, proc.stderr

@@ -224,7 +224,8 @@ app = typer.Typer(
         "writes one table to -o (default: -, stdout):\n\n"
         "    segchain segment orders.csv \\\n"
         "      | segchain forecast --orders orders.csv \\\n"
-        "      | segchain stock | segchain report -o report.html\n\n"
+        "      | segchain stock --orders orders.csv \\\n"
+        "      | segchain report -o report.html\n\n"
         "Each command's options: segchain COMMAND -h."
     ),
     no_args_is_help=True,
