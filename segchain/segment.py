@@ -703,6 +703,9 @@ def _kmeans(
     import numpy as np
     from sklearn.cluster import KMeans
 
+    from segchain.cores import count_cores_quietly
+
+    count_cores_quietly()
     matrix = _log_features(features)
     mean = matrix.mean(axis=0)
     scale = matrix.std(axis=0)

@@ -2551,12 +2551,12 @@ def _renamed(dest: str, fmt: str) -> str:
 
 def _is_terminal(dest: str) -> bool:
     """Whether ``dest`` ('-', /dev/stdout and its aliases, a tty device) is a terminal."""
-    fd = 1 if dest == "-" else _STREAM_NAMES.get(dest)
+    fd = descriptor_of(dest)
     if fd is not None:
-        stream = sys.stdout if fd == 1 else sys.stderr
+        stream = _fd_stream(fd)
         try:
             return stream is not None and stream.isatty()
-        except (AttributeError, ValueError):
+        except (AttributeError, OSError, ValueError):
             return False
     try:
         if not stat.S_ISCHR(os.stat(dest).st_mode):
@@ -2623,15 +2623,59 @@ _ACTIVE: contextvars.ContextVar[OutputSet | None] = contextvars.ContextVar(
     "segchain_outputs", default=None
 )
 
-# Names that mean "this process's own stream": written to the descriptor, never opened anew.
-_STREAM_NAMES = {
-    "/dev/stdout": 1,
-    "/dev/fd/1": 1,
-    "/proc/self/fd/1": 1,
-    "/dev/stderr": 2,
-    "/dev/fd/2": 2,
-    "/proc/self/fd/2": 2,
-}
+# Names that mean "this process's own descriptor N": written to the descriptor, never opened
+# anew (see ``descriptor_of``).
+_STREAM_NAMES = {"/dev/stdout": 1, "/dev/stderr": 2}
+_FD_NAME = re.compile(r"/(?:dev/fd|proc/(?:self|thread-self|(\d+)(?:/task/\d+)?)/fd)/(\d+)")
+
+
+def _fd_named(path: str) -> int | None:
+    """The descriptor ``path`` names literally (``/dev/fd/3``, ``/proc/self/fd/3``, this
+    process's ``/proc/PID/fd/3``, ``/dev/stdout``), else None."""
+    if path in _STREAM_NAMES:
+        return _STREAM_NAMES[path]
+    found = _FD_NAME.fullmatch(path)
+    if found is None or (found.group(1) is not None and int(found.group(1)) != os.getpid()):
+        return None
+    return int(found.group(2))
+
+
+def descriptor_of(dest: str) -> int | None:
+    """The descriptor of this process that the output ``dest`` names ('-' is 1), or None for
+    a path to open.
+
+    ``-o /dev/fd/3 3>>log.csv``: on Linux /dev/fd/3 is a link to the file the shell opened, so
+    it was read as that file's path and replaced by the temporary file, the lines it held lost;
+    opened anew it would be written from its start, not appended to as ``>>`` promises. Written
+    to the descriptor itself, the shell's redirection decides (append, a pipe, a terminal). A
+    symlink to such a name, or a name under a folder linked to /dev/fd, is followed to it.
+    Stdin (/dev/fd/0) is no output: it is the file it reads, refused if that is an input.
+    """
+    if dest == "-":
+        return 1
+    path = os.path.abspath(dest)
+    for _ in range(40):  # the kernel's own limit on links followed
+        real = os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))
+        fd = _fd_named(path)
+        fd = _fd_named(real) if fd is None else fd
+        if fd is not None:
+            return fd if fd != 0 else None
+        try:
+            link = os.readlink(real)
+        except OSError:  # no link (or no file): a path to open
+            return None
+        path = os.path.abspath(os.path.join(os.path.dirname(real), link))
+    return None
+
+
+def stream_name(fd: int) -> str:
+    """How messages name descriptor ``fd``: stdout, stderr, descriptor 3."""
+    return {1: "stdout", 2: "stderr"}.get(fd, f"descriptor {fd}")
+
+
+def _redirect(fd: int) -> str:
+    """How a shell sends descriptor ``fd`` to a file: ``>``, ``2>``, ``3>``."""
+    return ">" if fd == 1 else f"{fd}>"
 
 
 @dataclass(frozen=True)
@@ -2644,16 +2688,11 @@ class OutputTarget:
     through: bool  # stdout, a device or a FIFO: written in place, never replaced
     mode: int | None = None  # an existing file's permission bits, kept
     owner: tuple[int, int] | None = None
+    fd: int | None = None  # a descriptor of this process (stdout, /dev/fd/3): written to it
 
     @property
     def label(self) -> str:
         return output_label(self.option, self.dest)
-
-    @property
-    def fd(self) -> int | None:
-        if self.dest == "-":
-            return 1
-        return _STREAM_NAMES.get(self.dest)
 
 
 def output_label(option: str, dest: str) -> str:
@@ -2778,15 +2817,10 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
             a closed stdout (exit 2: nothing was read or computed yet).
     """
     label = output_label(option, dest)
-    fd = 1 if dest == "-" else _STREAM_NAMES.get(dest)
+    fd = descriptor_of(dest)
     if fd is not None:
-        stream = sys.stdout if fd == 1 else sys.stderr
-        if stream is None or not _fd_open(stream, fd):
-            raise UsageError(
-                f"{label}: {'stdout' if fd == 1 else 'stderr'} is closed",
-                hint="give a file name with -o FILE",
-            )
-        return OutputTarget(dest, option, None, True)
+        _check_descriptor(fd, label)
+        return OutputTarget(dest, option, None, True, fd=fd)
     refuse_empty_name(dest, option)
     raw = Path(dest)
     if dest.endswith("/") and not raw.is_dir():
@@ -2806,8 +2840,15 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         raise UsageError(f"{label}: {os_message(exc)}") from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise UsageError(f"{label}: is a folder", hint="give a file name inside it")
+    if st is not None and stat.S_ISSOCK(st.st_mode):
+        # open() cannot write to a socket: 'cannot write: No such device or address', exit 1,
+        # after the whole run.
+        raise UsageError(
+            f"{label}: is a socket, not a file",
+            hint="name a file (or '-' for stdout, and pipe that where the socket's program reads)",
+        )
     if st is not None and not stat.S_ISREG(st.st_mode):
-        # A device, a FIFO, a socket: written through, never unlinked or replaced.
+        # A device, a FIFO: written through, never unlinked or replaced.
         return OutputTarget(dest, option, raw, True)
     path = Path(os.path.realpath(raw))  # a symlink's target is what gets written
     folder = path.parent
@@ -2815,6 +2856,8 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     if st is not None:
         mode = stat.S_IMODE(st.st_mode)
         owner = (st.st_uid, st.st_gid)
+        if _read_only_mount(folder):
+            raise _read_only_disk(label, folder)
         if not mode & 0o222 or not os.access(path, os.W_OK):
             raise UsageError(
                 f"{label}: the file is read-only",
@@ -2831,8 +2874,26 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         if len(path.name.encode("utf-8", "surrogateescape")) > name_max:
             raise UsageError(f"{label}: the file name is longer than {name_max} bytes")
     if not os.access(folder, os.W_OK | os.X_OK):
+        if _read_only_mount(folder):
+            raise _read_only_disk(label, folder)
         raise UsageError(f"{label}: cannot write in folder '{short(folder)}': permission denied")
     return OutputTarget(dest, option, path, False, mode, owner)
+
+
+def _read_only_mount(folder: Path) -> bool:
+    """Whether ``folder`` is on a file system mounted read-only (a CD, a snapshot, a container's
+    ``:ro`` volume), where 'permission denied' and 'chmod u+w' were no help."""
+    try:
+        return bool(os.statvfs(folder).f_flag & getattr(os, "ST_RDONLY", 0))
+    except (OSError, AttributeError):
+        return False
+
+
+def _read_only_disk(label: str, folder: Path) -> UsageError:
+    return UsageError(
+        f"{label}: cannot write in folder '{short(folder)}': the file system is read-only",
+        hint="write the output to another disk or folder",
+    )
 
 
 def _fd_open(stream: object, fd: int) -> bool:
@@ -2847,6 +2908,70 @@ def _fd_open(stream: object, fd: int) -> bool:
     return True
 
 
+class _FdStream:
+    """Descriptor ``fd`` (not stdout or stderr) seen as the stream ``_write_fd_stream`` and
+    ``_is_terminal`` use."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def flush(self) -> None:
+        pass
+
+
+def _fd_stream(fd: int) -> Any:
+    """Where descriptor ``fd`` is written: sys.stdout and sys.stderr as they are now (a test
+    runner swaps them), any other descriptor as itself."""
+    if fd == 1:
+        return sys.stdout
+    if fd == 2:
+        return sys.stderr
+    return _FdStream(fd)
+
+
+def _check_descriptor(fd: int, label: str) -> None:
+    """Check that this process may write to descriptor ``fd`` (``-o /dev/fd/3``), before any
+    work: a descriptor the shell did not open was written to as a path only at the end of the
+    run ('cannot write: No such file or directory', exit 1), and one Python opened for itself
+    (fd 3 of a pipe, a file being read) would have received the table.
+
+    Raises:
+        UsageError: the descriptor is closed, not given to segchain, or open only for reading.
+    """
+    name = stream_name(fd)
+    if fd in (1, 2):
+        stream = _fd_stream(fd)
+        if stream is None or not _fd_open(stream, fd):
+            raise UsageError(f"{label}: {name} is closed", hint="give a file name with -o FILE")
+        return
+    try:
+        import fcntl
+
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        given = os.get_inheritable(fd)
+    except ImportError:  # no fcntl (Windows): written as it is
+        flags, given = os.O_WRONLY, True
+    except OSError:  # EBADF: not open
+        given = False
+    if not given:
+        # Python makes its own descriptors non-inheritable (PEP 446); the shell's 3>> is not.
+        raise UsageError(
+            f"{label}: {name} is not open",
+            hint=f"open it in the shell ({fd}>> file.csv), or give a file name with -o FILE",
+        )
+    if flags & os.O_ACCMODE == os.O_RDONLY:
+        raise UsageError(
+            f"{label}: {name} is open for reading only",
+            hint=f"open it for writing in the shell ({fd}>> file.csv), or give a file name",
+        )
+
+
 def _destroys_input(target: OutputTarget, option: str, source: str) -> UsageError:
     return UsageError(
         f"{target.label}: is also the input {option} {short(source)}; "
@@ -2856,18 +2981,19 @@ def _destroys_input(target: OutputTarget, option: str, source: str) -> UsageErro
 
 
 def _stream_file(fd: int) -> os.stat_result | None:
-    """The regular file this process's stdout (1) or stderr (2) is redirected to; None for a
-    pipe, a terminal, a device or a test runner's in-memory stream."""
-    stream = sys.stdout if fd == 1 else sys.stderr
+    """The regular file this process's stdout (1), stderr (2) or other descriptor is
+    redirected to; None for a pipe, a terminal, a device or a test runner's in-memory stream."""
+    stream = _fd_stream(fd)
     try:
-        st = os.fstat(stream.fileno())  # type: ignore[union-attr]
+        st = os.fstat(stream.fileno())
     except (AttributeError, OSError, ValueError):
         return None
     return st if stat.S_ISREG(st.st_mode) else None
 
 
 def _stream_writes(fd: int, path: str | Path) -> bool:
-    """Whether stdout (1) or stderr (2) is redirected to the file ``path``."""
+    """Whether descriptor ``fd`` (stdout, stderr, /dev/fd/3) is redirected to the file
+    ``path``."""
     out = _stream_file(fd)
     if out is None:
         return False
@@ -2878,16 +3004,56 @@ def _stream_writes(fd: int, path: str | Path) -> bool:
     return (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino)
 
 
+def _same_stream_file(a: int, b: int) -> bool:
+    """Whether descriptors ``a`` and ``b`` are redirected to the same regular file."""
+    sa, sb = _stream_file(a), _stream_file(b)
+    return sa is not None and sb is not None and (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
 def _stream_clash(target: OutputTarget, other: OutputTarget, path: str) -> UsageError:
     """The error for an output on stdout whose file another output (``-o``) replaces:
     ``--profile - -o seg.csv > seg.csv`` wrote the profile into seg.csv, which the segments then
     replaced (exit 0, the profile lost)."""
-    stream = "stdout" if (target.fd or other.fd) == 1 else "stderr"
+    stream = stream_name(target.fd if target.fd is not None else other.fd or 1)
     return UsageError(
         f"{target.label}: is also the output {other.label} ({stream} goes to {short(path)}); "
         "one would be lost",
         hint=f"give each output its own file: send {stream} elsewhere, or name a file for each",
     )
+
+
+def _stream_onto_input(fd: int, source: str) -> os.stat_result | None:
+    """The file descriptor ``fd`` writes when the shell sent it to the input ``source`` ('-':
+    stdin's file), else None."""
+    out = _stream_file(fd)
+    if out is None:
+        return None
+    try:
+        st = os.fstat(_stdin().fileno()) if source == "-" else os.stat(source)
+    except (AttributeError, OSError, ValueError):
+        return None
+    return out if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino) else None
+
+
+def _onto_input(
+    fd: int, out: os.stat_result, option: str, source: str, *, label: str = "", fix: str = ""
+) -> UsageError:
+    """The error for descriptor ``fd`` sent to the input ``source`` (its file ``out``);
+    ``label``: the output written there, if a table is (else the messages are); ``fix``: the
+    hint's other way out."""
+    stream = stream_name(fd)
+    name = "<stdin>" if source == "-" else short(source)
+    said = f"{label}: " if label else ""
+    said += f"{stream} goes to the input {option} {name}"
+    example = "other.csv" if label else "segchain.log"
+    hint = f"send {stream} to a file that is no input ({_redirect(fd)} {example}){fix}"
+    if out.st_size == 0:
+        # The shell's '>' empties the file before segchain starts: the input is lost already.
+        said += ", which is empty: the shell's '>' empties its file before the command starts"
+        hint += f"; if {name} held data, restore it from its source"
+    else:
+        said += "; writing it would destroy the input"
+    return UsageError(said, hint=hint)
 
 
 def _refuse_stream_onto(target: OutputTarget, option: str, source: str) -> None:
@@ -2901,27 +3067,71 @@ def _refuse_stream_onto(target: OutputTarget, option: str, source: str) -> None:
         UsageError: the stream ``target`` writes is the file ``source`` ('-': stdin's file).
     """
     assert target.fd is not None
-    out = _stream_file(target.fd)
+    out = _stream_onto_input(target.fd, source)
     if out is None:
         return
+    fix = f", or give {target.option or '-o'} FILE"
+    raise _onto_input(target.fd, out, option, source, label=target.label, fix=fix)
+
+
+def _refuse_stderr_onto(option: str, source: str) -> None:
+    """Refuse a command whose messages the shell sent to one of its inputs.
+
+    ``segchain segment orders.csv -o seg.csv 2>> orders.csv`` appended 'wrote 400 customers to
+    seg.csv' (and every warning) to the orders, exit 0; the next run read those lines as order
+    lines or failed on them. The refusal itself is a message, which must not go there either:
+    stderr is pointed at the terminal, if the run has one, else at /dev/null (the exit code, 2,
+    still says the run was refused), before it is raised.
+
+    Raises:
+        UsageError: stderr is the file ``source`` ('-': stdin's file).
+    """
+    out = _stream_onto_input(2, source)
+    if out is None:
+        return
+    exc = _onto_input(2, out, option, source)
+    _stderr_away()
+    raise exc
+
+
+def _refuse_messages_into(target: OutputTarget) -> None:
+    """Refuse a table on stdout (or another descriptor) when stderr goes to the same file.
+
+    ``segchain segment orders.csv > seg.csv 2>&1`` (a cron line's idiom) wrote the messages
+    ('orders.csv: csv, delimiter comma ...', the summary table, 'wrote 400 customers') into
+    seg.csv around the segments, exit 0: the next stage read a table that began with them.
+    The refusal is said on the terminal, not into that file (see ``_refuse_stderr_onto``).
+    A pipe that both go to is left alone: ``2>&1 | less`` is a person reading both.
+
+    Raises:
+        UsageError: stderr is the regular file the table on ``target.fd`` is written to.
+    """
+    assert target.fd is not None
+    if target.fd == 2 or not _same_stream_file(target.fd, 2):
+        return
+    stream = stream_name(target.fd)
+    exc = UsageError(
+        f"{target.label}: {stream} and stderr go to the same file: the messages would be "
+        "written into the table",
+        hint=f"send stderr to another file (2> segchain.log), or give {target.option or '-o'} "
+        f"FILE for the table",
+    )
+    _stderr_away()
+    raise exc
+
+
+def _stderr_away() -> None:
+    """Point descriptor 2 at the controlling terminal, else at /dev/null."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
     try:
-        st = os.fstat(_stdin().fileno()) if source == "-" else os.stat(source)
-    except (AttributeError, OSError, ValueError):
-        return
-    if (st.st_dev, st.st_ino) != (out.st_dev, out.st_ino):
-        return
-    stream = "stdout" if target.fd == 1 else "stderr"
-    name = "<stdin>" if source == "-" else short(source)
-    said = f"{target.label}: {stream} goes to the input {option} {name}"
-    fix = f"send {stream} to a file that is no input (> other.csv), or give "
-    fix += f"{target.option or '-o'} FILE"
-    if out.st_size == 0:
-        # The shell's '>' empties the file before segchain starts: the input is lost already.
-        said += ", which is empty: the shell's '>' empties its file before the command starts"
-        fix += f"; if {name} held data, restore it from its source"
-    else:
-        said += "; writing it would destroy the input"
-    raise UsageError(said, hint=fix)
+        fd = os.open("/dev/tty", os.O_WRONLY | getattr(os, "O_NOCTTY", 0))
+    except OSError:  # no controlling terminal (cron, CI, a pipe's far end)
+        fd = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(fd, 2)
+    finally:
+        os.close(fd)
 
 
 def register_input(source: str, *, option: str) -> None:
@@ -3025,6 +3235,18 @@ def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
             staged.tmp = None  # another file's name: not ours to remove
         except OSError as exc:
             staged.tmp = None
+            if exc.errno == errno.ENOENT:
+                # The folder was there when the command began ('cannot write: No such file or
+                # directory' named no folder and no way out).
+                import shlex
+
+                folder = os.path.dirname(target.dest) or "."
+                raise DataError(
+                    f"{target.label}: cannot write: the folder {quoted(folder)} was removed while "
+                    "the command ran",
+                    hint=f"make it again (mkdir -p {shlex.quote(short(folder))}) and run the "
+                    "command again",
+                ) from None
             raise cannot_write(target.label, exc) from None
     raise cannot_write(target.label, OSError(errno.EEXIST, "no free temporary file name"))
 
@@ -3082,6 +3304,18 @@ class OutputSet:
         if source != "-" and source not in {s for _, s in self.inputs}:
             self.inputs.append((option, source))
 
+    def refuse_stderr_onto_inputs(self) -> None:
+        """Refuse the command when the shell sent its stderr to one of the inputs given so far
+        (see ``_refuse_stderr_onto``); inputs added later are checked as they are added.
+
+        Raises:
+            UsageError: stderr is an input's file.
+        """
+        for option, source in self.inputs:
+            _refuse_stderr_onto(option, source)
+        if self.stdin_reader is not None:
+            _refuse_stderr_onto(self.stdin_reader, "-")
+
     def add_late_input(self, source: str, *, option: str) -> None:
         """An input known only once the command runs (a path from the config: ``[network]
         sites``): remembered as ``add_input`` does, and refused if an output already planned
@@ -3103,6 +3337,7 @@ class OutputSet:
         self.add_input(source, option=option)
         if source == "-" or _stat_error(source) is not None:
             return
+        _refuse_stderr_onto(option, source)
         for target in self.planned.values():
             if target.fd is not None:
                 _refuse_stream_onto(target, option, source)
@@ -3135,7 +3370,10 @@ class OutputSet:
                     raise _stream_clash(target, other, target.dest)
         elif target.fd is not None:
             for other in self.planned.values():
-                if other.fd == target.fd and (other.dest, other.option) != (dest, option):
+                if other.fd is None or (other.dest, other.option) == (dest, option):
+                    pass
+                elif other.fd == target.fd or _same_stream_file(other.fd, target.fd):
+                    # 3>>log.csv 4>>log.csv: both tables appended to one file, one after the other.
                     raise UsageError(
                         f"{target.label}: {other.label} already writes to the same stream",
                         hint="write one of them to a file",
@@ -3150,6 +3388,7 @@ class OutputSet:
                 _refuse_stream_onto(target, in_option, source)
             if self.stdin_reader is not None:
                 _refuse_stream_onto(target, self.stdin_reader, "-")
+            _refuse_messages_into(target)
         self.planned[dest] = target
         return target
 
@@ -3431,7 +3670,7 @@ def _write_through(target: OutputTarget, data: bytes) -> None:
 
 
 def _write_fd_stream(fd: int, data: bytes) -> None:
-    stream = sys.stdout if fd == 1 else sys.stderr
+    stream = _fd_stream(fd)
     if stream is None:
         raise OSError(errno.EBADF, "closed")
     stream.flush()
@@ -3520,7 +3759,7 @@ def reading(name: str) -> Iterator[None]:
     try:
         yield
     except (pl.exceptions.ComputeError, OSError) as exc:
-        raise DataError(f"{name}: cannot read the data ({short(_first_line(exc))})") from None
+        raise _unreadable_data(name, exc) from None
 
 
 def collect(frame: pl.DataFrame | pl.LazyFrame, *, name: str = "input") -> pl.DataFrame:
@@ -3534,4 +3773,14 @@ def collect(frame: pl.DataFrame | pl.LazyFrame, *, name: str = "input") -> pl.Da
     try:
         return frame.collect()
     except (pl.exceptions.ComputeError, OSError) as exc:
-        raise DataError(f"{name}: cannot read the data ({short(_first_line(exc))})") from None
+        raise _unreadable_data(name, exc) from None
+
+
+def _unreadable_data(name: str, exc: BaseException) -> Exception:
+    """The error for a lazily read table that failed: the file's, unless no descriptor was
+    free (``ulimit -n``; the command's way out is said by the CLI, not 'orders.csv: cannot
+    read the data ([Errno 24] Too many open files)', which blamed the file)."""
+    failure = write_failure(exc)
+    if failure is not None and failure.errno in (errno.EMFILE, errno.ENFILE):
+        return failure
+    return DataError(f"{name}: cannot read the data ({short(_first_line(exc))})")

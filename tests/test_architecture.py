@@ -3,12 +3,13 @@
 Read from the source with ``ast`` (nothing is imported), so a new module is covered by being
 added. The layers: ``cli`` on top; the stages (pure functions over frames) below it; ``report``
 beside the stages, reading their tables only; shared modules (``schema``, ``tableio``, ``geo``,
-``formatting``, ``config``, ``errors``, ``policy``, ``routing``, ``cleansing``, ``numbers``) at
-the bottom. A rule two stages share (``routing``: demand routed to the network's sites, used by
-forecast and stock) is a shared module, so that no stage imports another's internals; so is one
-the report shares with a stage (``cleansing``: the lines forecast reads as demand, whose history
-the forecast chart draws), and one ``tableio`` shares with a stage (``numbers``: how an order
-export's numbers are read, decimal commas too, is how a side table's are).
+``formatting``, ``config``, ``errors``, ``policy``, ``routing``, ``cleansing``, ``numbers``,
+``cores``) at the bottom. A rule two stages share (``routing``: demand routed to the network's
+sites, used by forecast and stock) is a shared module, so that no stage imports another's
+internals; so is one the report shares with a stage (``cleansing``: the lines forecast reads as
+demand, whose history the forecast chart draws), and one ``tableio`` shares with a stage
+(``numbers``: how an order export's numbers are read, decimal commas too, is how a side table's
+are).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SHARED = (
     "routing",
     "cleansing",
     "numbers",
+    "cores",
 )
 
 

@@ -7,6 +7,7 @@ stays fast.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
 import json
 import logging
@@ -229,6 +230,11 @@ Seed = Annotated[
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+try:  # imported now: with no descriptor left, loading it for the message would fail too
+    import resource as _resource
+except ImportError:  # Windows
+    _resource = None  # type: ignore[assignment]
+
 # The running command's name, for the ``segchain <command>:`` prefix on messages.
 COMMAND: ContextVar[str] = ContextVar("segchain_command", default="")
 
@@ -300,6 +306,8 @@ def handle_errors(func: F) -> F:
                                 if os.path.realpath(path) in written and _rejects_file(path):
                                     continue
                                 outputs.add_input(path, option=given)
+                # Before any other refusal: its message must not go into an input either.
+                outputs.refuse_stderr_onto_inputs()
                 _refuse_shared_stdin(stdin_readers)
                 for name, role in roles.items():
                     if role.kind == "output":
@@ -342,8 +350,35 @@ def handle_errors(func: F) -> F:
             # writes never raise (segchain.cli.guard_stderr), so this is never a message's.
             silence_stdout()
             raise typer.Exit(EXIT_PIPE_CLOSED) from None
+        except OSError as exc:  # after BrokenPipeError, an OSError too
+            # `ulimit -n 16`: the forecast engine's worker pool, a library's subprocess or a
+            # lazily imported module found no descriptor free, a traceback (exit 1). The limit
+            # is the run's environment, not segchain's data: said as an out-of-memory is.
+            if exc.errno not in (errno.EMFILE, errno.ENFILE):
+                raise
+            error(_too_many_open_files(exc.errno))
+            raise typer.Exit(EXIT_DATA) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _too_many_open_files(code: int) -> str:
+    """The message for EMFILE (this process's limit) or ENFILE (the system's), with its hint."""
+    if code == errno.ENFILE:
+        return (
+            "too many open files on this system: no file or pipe could be opened; no output "
+            "was written\n  hint: run it again when fewer programs are running, or raise the "
+            "system's limit (fs.file-max)"
+        )
+    try:
+        limit = f" {_resource.getrlimit(_resource.RLIMIT_NOFILE)[0]}"
+    except (AttributeError, OSError, ValueError):  # no resource module (Windows)
+        limit = ""
+    return (
+        f"too many open files: this process may have only{limit} files and pipes open at once "
+        f"(ulimit -n{limit}); no output was written\n  hint: raise the limit (ulimit -n 1024) "
+        "and run it again"
+    )
 
 
 def _note(message: str) -> None:
@@ -894,7 +929,8 @@ def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     """The config of this run (see ``segchain.config.load_config``), named on stderr.
 
     A config changes the numbers, so which file was read, and how it was found, is said on
-    stderr (through ``reporter``) and recorded with its sha256 in every output's provenance.
+    stderr (through ``reporter``; ``say_config`` for a command that first registers the tables
+    the config names) and recorded with its sha256 in every output's provenance.
     """
     from segchain.config import FOUND
     from segchain.config import load_config as _load
@@ -902,13 +938,20 @@ def load_config(path: str | None, reporter: Reporter | None = None) -> Config:
     from segchain.tableio import record_run_metadata, register_input, stdin_table
 
     config = _load(path, stdin_table=stdin_table(besides=("--config", "$SEGCHAIN_CONFIG")))
-    if reporter is not None and config.path is not None:
-        reporter.info(f"config: {config.describe()}")
     if config.source == FOUND and config.path is not None:
         # Read as --config's file is, but named by no option: `-o segchain.toml` replaced it.
+        # Registered before anything is said: `2>> segchain.toml` must not get the note.
         register_input(f"./{config.path}", option="config")
+    if reporter is not None:
+        say_config(config, reporter)
     record_run_metadata(META_CONFIG, config.record())
     return config
+
+
+def say_config(config: Config, reporter: Reporter) -> None:
+    """Say which config was read and how it was found (see ``load_config``)."""
+    if config.path is not None:
+        reporter.info(f"config: {config.describe()}")
 
 
 def load_orders(

@@ -172,13 +172,15 @@ def network_command(
     from segchain.tableio import collect, provenance, read_table, register_input
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
-    cfg = c.load_config(config, reporter)
+    cfg = c.load_config(config)
     sites = setting(sites, cfg, "network", "sites", None)
     costs = setting(costs, cfg, "network", "costs", None)
-    # A path from the config is an input too: no output may replace it, messages name it.
+    # A path from the config is an input too: no output may replace it, messages name it, and
+    # stderr may not go to it (registered before the config is said on stderr).
     for option, value in (("--sites", sites), ("--costs", costs)):
         if value is not None:
             register_input(value, option=option)
+    c.say_config(cfg, reporter)
     given = {
         "candidates": candidates,
         "open": open,

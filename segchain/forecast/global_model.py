@@ -134,6 +134,9 @@ def _model(plan: Plan, periods: int):
     from mlforecast.target_transforms import LocalStandardScaler
     from sklearn.ensemble import HistGradientBoostingRegressor
 
+    from segchain.cores import count_cores_quietly
+
+    count_cores_quietly()
     regressor = HistGradientBoostingRegressor(
         max_iter=MAX_ITER, early_stopping=False, random_state=0
     )

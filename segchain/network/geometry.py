@@ -31,6 +31,9 @@ def candidate_sites(customers: pl.DataFrame, n: int, *, seed: int = 0) -> pl.Dat
     """
     from sklearn.cluster import KMeans
 
+    from segchain.cores import count_cores_quietly
+
+    count_cores_quietly()
     located = customers.filter(pl.col("lat").is_not_null() & pl.col("lon").is_not_null())
     if n < 1:
         raise UsageError(f"--candidates must be at least 1, got {n}")
