@@ -52,28 +52,28 @@ def shell(script: str, cwd: Path, *, path: str = "/usr/bin:/bin") -> subprocess.
     )
 
 
+# Runs the script in a new session whose controlling terminal is its stdin (a pseudo-terminal),
+# as a login shell's commands run; in a child, not in a preexec_fn (not safe beside threads).
+_SESSION = (
+    "import fcntl, os, sys, termios; os.setsid(); fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv('/bin/sh', ['/bin/sh', '-c', sys.argv[1]])"
+)
+
+
 def on_terminal(script: str, cwd: Path) -> tuple[int, str]:
     """Run ``script`` with a pseudo-terminal as its controlling terminal (stdin, stdout and
     stderr on it unless the script redirects them); return its exit code and what the terminal
     showed."""
     pty = pytest.importorskip("pty")
-    termios = pytest.importorskip("termios")
-    import fcntl
-
+    pytest.importorskip("termios")
     master, slave = pty.openpty()
-
-    def controlling() -> None:  # after setsid (start_new_session), before exec
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     proc = subprocess.Popen(
-        ["/bin/sh", "-c", script],
+        [sys.executable, "-c", _SESSION, script],
         cwd=cwd,
         stdin=slave,
         stdout=slave,
         stderr=slave,
         env=_env(),
-        start_new_session=True,
-        preexec_fn=controlling,  # noqa: PLW1509 - no threads started by this test
     )
     os.close(slave)
     shown = b""
@@ -394,3 +394,54 @@ def test_an_output_on_a_read_only_file_system_says_so(
         "file system is read-only\n"
         "segchain segment:   hint: write the output to another disk or folder\n"
     )
+
+
+# ---- 8. thread counts polars stops on ----------------------------------------------------------
+# POLARS_MAX_THREADS=0 (a job scheduler's 'no limit'), or a POLARS_ASYNC_THREAD_COUNT that is 0
+# or no whole number: polars panicked at the first table it read ('Worker threads cannot be set
+# to 0', 'ParseIntError'), a Rust backtrace and a Python traceback, exit 1.
+
+
+@needs_exe
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("POLARS_MAX_THREADS", "0"),
+        ("POLARS_ASYNC_THREAD_COUNT", "0"),
+        ("POLARS_ASYNC_THREAD_COUNT", "four"),
+    ],
+)
+def test_a_thread_count_polars_stops_on_is_refused(orders: Path, name: str, value: str) -> None:
+    proc = shell(f"{name}={value} $S segment orders.csv -o seg.csv", orders.parent)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"segchain segment: Error: ${name}={value!r}: not a number of threads polars can use "
+        "(a whole number >= 1; polars stops with a panic on it)\n"
+        f"segchain segment:   hint: unset it (unset {name}) or set it to a number of threads, "
+        f"e.g. {name}=2\n"
+    )
+    assert sorted(p.name for p in orders.parent.iterdir()) == ["orders.csv"]
+
+
+@needs_exe
+def test_a_thread_count_polars_can_use_is_used(orders: Path) -> None:
+    proc = shell("POLARS_MAX_THREADS=1 $S segment orders.csv -o seg.csv", orders.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert "wrote 12 customers to seg.csv" in proc.stderr
+
+
+# ---- 9. a shell set up for interactive plots ---------------------------------------------------
+# MPLBACKEND=bogus (or a GUI backend misspelt) made `import matplotlib` raise ValueError: the
+# report printed a traceback after reading every input. Its charts are drawn off-screen.
+
+
+@needs_exe
+def test_the_report_ignores_the_shells_matplotlib_backend(orders: Path) -> None:
+    here = orders.parent
+    assert shell("$S segment orders.csv -o seg.csv", here).returncode == 0
+    ref = shell("$S report seg.csv -o ref.html", here)
+    assert ref.returncode == 0, ref.stderr
+    proc = shell("MPLBACKEND=bogus $S report seg.csv -o r.html", here)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (here / "r.html").read_bytes() == (here / "ref.html").read_bytes()

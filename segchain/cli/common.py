@@ -264,6 +264,7 @@ def handle_errors(func: F) -> F:
             from segchain.tableio import OutputSet, names_stdin, output_format, refuse_long_name
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
+            _check_polars_threads()
             if "preset" in kwargs:
                 kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
@@ -360,6 +361,31 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_DATA) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_polars_threads() -> None:
+    """Refuse the thread counts polars stops on with a panic at the first table it reads (a
+    Rust backtrace and a Python traceback, exit 1): POLARS_MAX_THREADS or
+    POLARS_ASYNC_THREAD_COUNT of 0, and a POLARS_ASYNC_THREAD_COUNT that is no whole number
+    (polars reads both as Rust does: digits with an optional '+'). Other values of
+    POLARS_MAX_THREADS (-1, 'four', '') polars ignores, saying so itself.
+
+    Raises:
+        UsageError: one of them is set so.
+    """
+    import re
+
+    for name in ("POLARS_MAX_THREADS", "POLARS_ASYNC_THREAD_COUNT"):
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        whole = re.fullmatch(r"\+?[0-9]+", value) is not None
+        if (whole and int(value) == 0) or (not whole and name == "POLARS_ASYNC_THREAD_COUNT"):
+            raise UsageError(
+                f"${name}={value!r}: not a number of threads polars can use (a whole number "
+                ">= 1; polars stops with a panic on it)",
+                hint=f"unset it (unset {name}) or set it to a number of threads, e.g. {name}=2",
+            )
 
 
 def _too_many_open_files(code: int) -> str:

@@ -92,6 +92,10 @@ def report_command(
     )
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
+    # The charts are drawn off-screen (Figure, the Agg canvas, SVG): the backend of a shell set
+    # up for interactive plots is no concern of a file, and a misspelt one (MPLBACKEND=bogus)
+    # made `import matplotlib` raise, a traceback after every input was read.
+    os.environ["MPLBACKEND"] = "agg"
     # validate takes $SEGCHAIN_PRESET as its --preset: report reads a raw export with it too,
     # checked before any input is read, as every command checks its options.
     c.check_env_preset()
