@@ -550,6 +550,11 @@ BASELINE_UNFINISHED_SOURCE = (
     "missing: network found no plan without promises within its --time-limit "
     "(rerun network with a larger --time-limit)"
 )
+# costs' source of its delivery_promise_* columns when no segment has a delivery promise
+# (max_delivery_days): nothing to cost, so empty, not 0 (which read as a promise kept for free).
+NO_DELIVERY_PROMISE_SOURCE = (
+    "none: no segment has a delivery promise (max_delivery_days in the config's [segments])"
+)
 # network's params' transport_rate: how transport was priced, "given" (a cost_per_unit_km),
 # "lanes" (--costs) or this, no rate given (the default 1 per unit and km): not a freight cost,
 # which the report says beside it.

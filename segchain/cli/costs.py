@@ -241,9 +241,19 @@ def costs_command(
     if unpriced is not None:
         reporter.warn(unpriced)
     if by_value == "segment":
+        from segchain.schema import NO_DELIVERY_PROMISE_SOURCE
+
+        # No promise set: nothing to cost, which the empty delivery_promise_* say (not a
+        # comparison that failed to travel, which _empty_promises warns of).
+        no_promise = result.sources.get("delivery_promise_cost") == NO_DELIVERY_PROMISE_SOURCE
+        if no_promise:
+            reporter.info(
+                "delivery_promise_* are empty: no segment has a delivery promise "
+                "(max_delivery_days in the config's [segments]), so there is none to cost"
+            )
         empty = _empty_promises(
             result.table,
-            assignments=(c.table_name("--assignments", assignments), asg_t),
+            assignments=(c.table_name("--assignments", assignments), None if no_promise else asg_t),
             policy=(c.table_name("--policy", policy), pol_t),
         )
         if empty is not None:

@@ -342,6 +342,12 @@ def _report(result: Any, reporter: c.Reporter) -> None:
         f"{plural(t.customers, 'customer')}; "
         f"fixed {t.fixed_cost:,.2f} + transport {t.transport_cost:,.2f} = "
         f"total {t.total_cost:,.2f} ({status}, gap {t.mip_gap:.2e})"
+        + (
+            f"; the transport of {plural(t.unlocated, 'customer')} left out without "
+            f"coordinates is unknown, not in the total (transport_cost empty)"
+            if t.unlocated
+            else ""
+        )
     )
     if t.baseline_total_cost is not None:
         extra = t.total_cost - t.baseline_total_cost

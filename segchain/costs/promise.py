@@ -9,7 +9,11 @@ from typing import Any
 import polars as pl
 
 from segchain.costs.allocate import DAYS_PER_YEAR
-from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE
+from segchain.schema import (
+    BASELINE_UNFINISHED,
+    BASELINE_UNFINISHED_SOURCE,
+    NO_DELIVERY_PROMISE_SOURCE,
+)
 
 # Relative size of a sum's rounding: far above float64's 2.2e-16 per addition over a network's
 # lanes, far below any fixed cost that a plan's choice of sites could differ by.
@@ -27,12 +31,18 @@ def delivery_promise(
     difference. The extra fixed cost (sites the promises keep open) is shared by the demand the
     plan without promises would have delivered late: demand x (1 - baseline_within_promise).
 
+    With no promise at all (every segment's ``sla_days`` empty: no ``max_delivery_days``),
+    there is nothing to cost: None, not 0, which read as a promise kept at no cost.
+
     Returns:
         (segment, delivery_promise_transport, delivery_promise_fixed, delivery_promise_cost)
-        or None when network's comparison is not available; and the source.
+        or None when network's comparison is not available or no promise was set; and the
+        source.
     """
     if not promise:
         return None, "missing: the assignments carry no promise comparison (rerun network)"
+    if no_delivery_promise(promise):
+        return None, NO_DELIVERY_PROMISE_SOURCE
     if totals is not None and totals.get("baseline_status") == BASELINE_UNFINISHED:
         # Unknown, not zero: without baseline_* figures the promises would read as free.
         return None, BASELINE_UNFINISHED_SOURCE
@@ -83,6 +93,14 @@ def delivery_promise(
         + pl.col("delivery_promise_fixed")
     )
     return out, how
+
+
+def no_delivery_promise(promise: Sequence[Mapping[str, Any]] | None) -> bool:
+    """Whether network's per-segment promise table says no segment has a delivery promise
+    (``sla_days`` empty in every row); False when the table is absent or predates sla_days."""
+    if not promise or any("sla_days" not in row for row in promise):
+        return False
+    return all(row["sla_days"] is None for row in promise)
 
 
 def service_promise(

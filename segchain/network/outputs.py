@@ -144,7 +144,8 @@ def assign(
 def with_left_out(
     assignments: pl.DataFrame, left_out: pl.DataFrame, customers: pl.DataFrame
 ) -> pl.DataFrame:
-    """The assignments plus one row with no site per customer left out, in input order."""
+    """The assignments plus one row with no site per customer left out, in input order: its
+    transport_cost 0 when it has no demand, empty (unknown) when it was left out unlocated."""
     if left_out.height == 0:
         return assignments
     rows = left_out.select(
@@ -157,7 +158,13 @@ def with_left_out(
         pl.lit(None, pl.Float64).alias("sla_days"),
         pl.lit(None, pl.Boolean).alias("sla_met"),
         "demand",
-        pl.lit(0.0).alias("transport_cost"),
+        # No demand, nothing to deliver: 0. Unlocated, demand that no lane prices: unknown,
+        # not the 0 that the report and network's own table summed as free delivery.
+        pl.when(pl.col("left_out") == "unlocated")
+        .then(None)
+        .otherwise(pl.lit(0.0))
+        .cast(pl.Float64)
+        .alias("transport_cost"),
         "left_out",
     )
     order = customers.select(pl.col("customer_id").cast(pl.String)).with_row_index("_order")

@@ -36,10 +36,16 @@ from segchain.report.sections.common import (
 )
 from segchain.report.sections.network import (
     default_rate_note,
+    has_promise,
     network_totals,
     unfinished_comparison,
 )
-from segchain.schema import BASELINE_UNFINISHED, BASELINE_UNFINISHED_SOURCE, cost_basis
+from segchain.schema import (
+    BASELINE_UNFINISHED,
+    BASELINE_UNFINISHED_SOURCE,
+    NO_DELIVERY_PROMISE_SOURCE,
+    cost_basis,
+)
 
 NEEDED = ("segment", "revenue", "cost_to_serve", "profit")
 # The cost stack, bottom to top, with how each part is named in the chart.
@@ -51,6 +57,7 @@ STACK = (
     ("inventory_carrying", "inventory carrying"),
 )
 LEAST_PROFITABLE = 10
+PROMISE_DELIVERY = ("delivery_promise_transport", "delivery_promise_fixed", "delivery_promise_cost")
 
 
 # ---- data
@@ -109,6 +116,32 @@ def delivery_unfinished(seg: pl.DataFrame, meta: Meta) -> str:
     if said and totals.get("baseline_status") is None:
         totals = {**totals, "baseline_status": BASELINE_UNFINISHED}
     return unfinished_comparison(totals, params_of(meta, "assignments") or params_of(meta, "sites"))
+
+
+# What the promise table says when no segment has a delivery promise (its column dropped).
+NO_DELIVERY_PROMISE = (
+    "Delivery: no segment has a delivery promise (no max_delivery_days in the config), so "
+    "none is costed."
+)
+
+
+def no_delivery_promise(seg: pl.DataFrame, meta: Meta, tables: Tables) -> bool:
+    """Whether the costs table's delivery_promise_* are empty because no segment has a
+    delivery promise: costs' own record of where the columns came from says so, or the
+    assignments given beside it promise no customer a delivery time. Such a column is no
+    unknown cost (nothing is promised, so nothing is costed), and was 0.00, a promise kept
+    for free."""
+    if "delivery_promise_cost" not in seg.columns:
+        return False
+    if total(seg, "delivery_promise_cost") is not None:
+        return False
+    sources = meta.get("costs", {}).get("sources")
+    if isinstance(sources, Mapping) and (
+        sources.get("delivery_promise_cost") == NO_DELIVERY_PROMISE_SOURCE
+    ):
+        return True
+    asg = tables.get("assignments")
+    return asg is not None and not has_promise(asg)
 
 
 def least_profitable(customers: pl.DataFrame, n: int = LEAST_PROFITABLE) -> pl.DataFrame:
@@ -274,8 +307,12 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
     stack = _stack_chart(seg)
     if stack is not None:
         blocks.append(stack)
-    promises = promise_costs(seg)
-    unfinished = delivery_unfinished(seg, meta)
+    no_promise = no_delivery_promise(seg, meta, tables)
+    promised = seg.drop([c for c in PROMISE_DELIVERY if no_promise and c in seg.columns])
+    promises = promise_costs(promised)
+    unfinished = "" if no_promise else delivery_unfinished(seg, meta)
+    if promises is None and no_promise:
+        blocks.append(Note(NO_DELIVERY_PROMISE))
     if promises is None and unfinished:
         blocks.append(Note(unfinished))
     if promises is not None:
@@ -293,12 +330,13 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                     "stock's segmented targets against one uniform target with the same mean "
                     "service.",
                     parts_note(
-                        seg,
+                        promised,
                         [(c, c) for c in ("delivery_promise_cost", "service_promise_cost")],
                         "promise_cost",
                     ),
                 )
-                + (f" {unfinished}" if unfinished else ""),
+                + (f" {unfinished}" if unfinished else "")
+                + (f" {NO_DELIVERY_PROMISE}" if no_promise else ""),
             )
         )
     shown = [

@@ -147,6 +147,23 @@ def left_out_note(asg: pl.DataFrame) -> Note | None:
     return Note("Customers not served by any site: " + "; ".join(parts) + ".")
 
 
+def unpriced_note(asg: pl.DataFrame | None, totals: Mapping[str, Any]) -> str:
+    """The customers whose transport is unknown, left out of the network's cost: those network
+    left out unlocated (no location, so no lane to price their demand); "" when none. Their
+    rows carried a transport_cost of 0, which the cost summed as free delivery."""
+    if asg is not None and "left_out" in asg.columns:
+        rows = asg.filter(pl.col("left_out").cast(pl.String) == "unlocated")
+        n = rows["customer_id"].n_unique() if "customer_id" in rows.columns else rows.height
+    else:
+        n = int(finite(totals.get("unlocated")) or 0)
+    if not n:
+        return ""
+    return (
+        f"transport of {count(n)} {agree(n, 'customer', 'customers')} unknown, not in the "
+        "total (left out unlocated: no location to price a lane to)"
+    )
+
+
 def _promised(asg: pl.DataFrame) -> pl.DataFrame:
     """The rows of customers with a promise (all, in an old table without sla_days)."""
     return asg.filter(pl.col("sla_days").is_not_null()) if "sla_days" in asg.columns else asg
@@ -593,6 +610,7 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     totals = network_totals(meta)
     weight = None
     left_out = left_out_note(asg) if asg is not None else None
+    unpriced = unpriced_note(asg, totals)
     if asg is not None:
         asg = served_rows(asg)
     if asg is not None and "demand" in asg.columns:
@@ -633,6 +651,8 @@ def network_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
             )
         )
     known, unknowns = cost_parts(totals, asg, sites)
+    if "transport cost" in known and unpriced:
+        unknowns.append(unpriced)
     unfinished = unfinished_comparison(
         totals, params_of(meta, "assignments") or params_of(meta, "sites")
     )
