@@ -460,6 +460,16 @@ class GeoResult:
     # Without a postal-code table: the rows with a postal code, by how they were placed
     # instead (city, country, or None: not located). Empty with a table, or without codes.
     postal_unused: dict[str | None, int] = field(default_factory=dict)
+    # With a postal-code table: the rows with a postal code it did not place, by how they were
+    # placed instead (city, country, or None) and by their country (ISO code, None unknown).
+    postal_missed: dict[str | None, int] = field(default_factory=dict)
+    postal_missed_countries: dict[str | None, int] = field(default_factory=dict)
+    # Without a country column: rows whose postal code is not of the one-country table's form
+    # (so not looked up in that country), and a few of their codes.
+    foreign_codes: int = 0
+    foreign_examples: tuple[str, ...] = ()
+    table_country: str | None = None
+    table_countries: tuple[str, ...] = ()
 
     def line(self, what: str = "customers") -> str:
         """``located 4,367 of 4,372 customers: exact 0, ...; not located 5 (...)``."""
@@ -479,6 +489,45 @@ class GeoResult:
                 text += f" ({self.no_country})"
         return text
 
+    def postal_missed_line(self) -> str:
+        """The customers with a postal code that the postal-code table did not place, by how
+        they were placed instead and by country ("" when none, or without a table): they were
+        placed by city or country without a word (Superstore's 23 Canadian customers beside
+        a US ZIP table)."""
+        n = sum(self.postal_missed.values())
+        if not n:
+            return ""
+        by = _by_precision(
+            self.postal_missed,
+            {"city": "by city", "country": "at the country's centre", None: "nowhere"},
+        )
+        held = set(self.table_countries)
+        countries = "; ".join(
+            f"{iso or 'country unknown'} {k:,}"
+            + ("" if iso is None or iso in held else f": the table has no code of {iso}")
+            for iso, k in self.postal_missed_countries.items()
+        )
+        return (
+            f"{plural(n, 'customer')} {agree(n, 'has', 'have')} a postal code that the "
+            f"postal-code table does not hold ({countries}), so {agree(n, 'was', 'were')} "
+            f"placed {by}"
+        )
+
+    def foreign_codes_line(self) -> str:
+        """The customers whose postal code cannot be of the one-country table's country, so
+        whose city is not looked up there ("" when none)."""
+        n = self.foreign_codes
+        if not n:
+            return ""
+        shown = ", ".join(repr(c) for c in self.foreign_examples)
+        return (
+            f"{plural(n, 'customer')} with a postal code not of the form of "
+            f"{self.table_country}'s (letters where its codes are digits: {shown}) "
+            f"{agree(n, 'is', 'are')} not placed in {self.table_country} by city: "
+            f"{agree(n, 'its', 'their')} country is unknown without a country column; map the "
+            "orders' country when segmenting (--map country=HEADER)"
+        )
+
     def postal_hint(self) -> str:
         """The customers placed by city or country (or not at all) although their postal code
         is known, with how to place them by it (``--geo``); '' when there are none, or when a
@@ -486,15 +535,19 @@ class GeoResult:
         n = sum(self.postal_unused.values())
         if not n:
             return ""
-        how = {"city": "city", "country": "country", None: "not located"}
-        by = ", ".join(
-            f"{how[p]} {self.postal_unused[p]:,}" for p in how if p in self.postal_unused
+        by = _by_precision(
+            self.postal_unused, {"city": "city", "country": "country", None: "not located"}
         )
         return (
             f"{plural(n, 'customer')} with a postal code {agree(n, 'was', 'were')} not placed "
             f"by it ({by}): no postal-code table was given; to place "
             f"{agree(n, 'it', 'them')} by postal code, give --geo FILE: {POSTAL_TABLE_WANTED}"
         )
+
+
+def _by_precision(counts: dict[str | None, int], how: dict[str | None, str]) -> str:
+    """``city 2, country 1``: counts by how rows were placed, named and ordered by ``how``."""
+    return ", ".join(f"{how[p]} {counts[p]:,}" for p in how if p in counts)
 
 
 def needs_locating(columns: Iterable[str]) -> bool:
@@ -538,8 +591,17 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
             how="left",
         )
     elif postal is not None and postal["iso"].n_unique() == 1:
-        # No country column: a one-country postal table says which country the codes are in.
-        out = out.with_columns(_iso=pl.lit(postal["iso"][0]), _latc=None, _lonc=None)
+        # No country column: a one-country postal table says which country the codes are in,
+        # but not of a row whose code cannot be one of them (a letter where the table's codes
+        # are all digits: Superstore's Canadian 'V6B' beside US ZIPs), whose city it would
+        # have placed in that country (Vancouver, Canada, in Vancouver, Washington).
+        out = out.with_columns(
+            _iso=pl.when(_foreign_code(postal) if "postal_code" in cols else pl.lit(False))
+            .then(None)
+            .otherwise(pl.lit(postal["iso"][0])),
+            _latc=None,
+            _lonc=None,
+        )
     else:
         out = out.with_columns(_iso=pl.lit(None, pl.String))
     if postal is not None and "postal_code" in cols:
@@ -622,6 +684,36 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         )
         by = coarse.group_by("geo_precision").len()
         postal_unused = {p: int(n) for p, n in by.iter_rows()}
+    postal_missed: dict[str | None, int] = {}
+    missed_countries: dict[str | None, int] = {}
+    foreign = 0
+    foreign_examples: tuple[str, ...] = ()
+    if postal is not None and "postal_code" in cols:
+        code = pl.col("postal_code").cast(pl.String).str.strip_chars()
+        missed = out.filter(
+            code.is_not_null()
+            & (code != "")
+            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "exact"))
+            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "postal"))
+        )
+        by = missed.group_by("geo_precision").len()
+        postal_missed = {p: int(n) for p, n in sorted(by.iter_rows(), key=_by_count)}
+        by_iso = missed.group_by("_iso").len()
+        missed_countries = {p: int(n) for p, n in sorted(by_iso.iter_rows(), key=_by_count)}
+        if not have_country and postal["iso"].n_unique() == 1:
+            odd = missed.filter(pl.col("_iso").is_null())
+            foreign = odd.height
+            foreign_examples = tuple(
+                odd["postal_code"].cast(pl.String).unique(maintain_order=True).head(3).to_list()
+            )
+            # Said apart, with what to do: not among the codes the table lacks.
+            missed_countries.pop(None, None)
+            postal_missed = {}
+            if foreign < missed.height:
+                kept = missed.filter(pl.col("_iso").is_not_null()).group_by("geo_precision")
+                postal_missed = {
+                    p: int(n) for p, n in sorted(kept.len().iter_rows(), key=_by_count)
+                }
     return GeoResult(
         frame=located,
         counts=counts,
@@ -629,7 +721,29 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         unknown_countries=unknown,
         no_country=no_country,
         postal_unused=postal_unused,
+        postal_missed=postal_missed,
+        postal_missed_countries=missed_countries,
+        foreign_codes=foreign,
+        foreign_examples=foreign_examples,
+        table_country=str(postal["iso"][0]) if postal is not None and postal.height else None,
+        table_countries=tuple(postal["iso"].unique().sort().to_list())
+        if postal is not None
+        else (),
     )
+
+
+def _by_count(item: tuple[Any, int]) -> tuple[int, str]:
+    """Largest count first, then by name (None last)."""
+    key, n = item
+    return (-n, "~" if key is None else str(key))
+
+
+def _foreign_code(postal: pl.DataFrame) -> pl.Expr:
+    """Rows whose postal code holds a letter where every code of the (one-country) postal
+    table is digits: a code of another country, such as Canada's or the UK's beside US ZIPs."""
+    if not postal["postal_key"].str.contains(r"^[0-9]+$").all():
+        return pl.lit(False)
+    return _postal_key("postal_code").str.contains(r"[A-Z]").fill_null(False)
 
 
 def _placed(lat: str, lon: str) -> pl.Expr:

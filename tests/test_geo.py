@@ -203,3 +203,44 @@ def test_locate_keeps_row_order_and_columns() -> None:
     out = locate(frame).frame
     assert out.columns == ["customer_id", "lat", "lon", "geo_precision", "country", "x"]
     assert out["customer_id"].to_list() == ["b", "a"]
+
+
+def test_a_code_of_another_form_is_not_placed_in_the_tables_country_by_city() -> None:
+    """Superstore without its country column and a US ZIP table: its Canadian customers'
+    codes ('V6B') are not ZIPs, and their cities were looked up in the US, Vancouver, British
+    Columbia (49.25 N 123.12 W) placed in Vancouver, Washington (45.64 N 122.66 W): 400 km
+    off, in another country, without a word."""
+    frame = pl.DataFrame({"city": ["Vancouver", "Houston"], "postal_code": ["V6B", "10001"]})
+    r = locate(frame, postal=_postal())
+    assert r.frame["geo_precision"].to_list() == [None, "postal"]
+    assert r.frame.row(0)[:2] == (None, None)
+    assert r.foreign_codes_line() == (
+        "1 customer with a postal code not of the form of US's (letters where its codes are "
+        "digits: 'V6B') is not placed in US by city: its country is unknown without a country "
+        "column; map the orders' country when segmenting (--map country=HEADER)"
+    )
+    # With the country column, Vancouver is looked up in Canada: 49 deg 15' N, 123 deg 07' W.
+    r = locate(frame.with_columns(country=pl.Series(["Canada", "US"])), postal=_postal())
+    lat, lon = r.frame.row(0)[:2]
+    assert _km(lat, lon, 49.25, -123.12) < 10
+    assert r.foreign_codes_line() == ""
+
+
+def test_customers_whose_code_the_table_lacks_are_counted_by_how_and_country() -> None:
+    """Superstore with its country column and a US ZIP table: 781 customers placed by ZIP and
+    23 Canadian ones by city, of which nothing was said."""
+    frame = pl.DataFrame(
+        {
+            "postal_code": ["V6B", "M5V", "10001", "99999"],
+            "city": ["Vancouver", "Toronto", "New York", "Nowhere"],
+            "country": ["Canada", "CA", "US", "US"],
+        }
+    )
+    r = locate(frame, postal=_postal())
+    assert r.frame["geo_precision"].to_list() == ["city", "city", "postal", "country"]
+    assert r.postal_missed_line() == (
+        "3 customers have a postal code that the postal-code table does not hold (CA 2: the "
+        "table has no code of CA; US 1), so were placed by city 2, at the country's centre 1"
+    )
+    # Without a postal-code table, the existing hint says how to give one instead.
+    assert locate(frame).postal_missed_line() == ""

@@ -113,9 +113,9 @@ def locate_customers(
         return frame, None
     result = locate(frame, postal=postal_codes)
     reporter.info(f"  {result.line(what)}")
-    hint = result.postal_hint()
-    if hint:
-        reporter.info(f"  {hint}")
+    for said in (result.postal_missed_line(), result.foreign_codes_line(), result.postal_hint()):
+        if said:
+            reporter.info(f"  {said}")
     return result.frame, result
 
 
