@@ -1451,8 +1451,18 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
     # No header can answer a sku that was never exported (a shop of one product: CDNOW's log),
     # told where it is the one column without a header (several: a layout not understood).
     no_sku = "; " + NO_SKU_HINT if [c for c in left if c not in other] == ["sku"] else ""
+    optional = _optional_look_alikes(headers, [*mapped, *alike.values(), *other.values()])
+    # Said with the first fix, not once it is made: the coordinates, postal codes and
+    # countries network places customers by (Superstore's 'Postal Code', 'Country/Region').
+    also = (
+        "; optional columns it could read too: "
+        + ", ".join(f"{h!r} ({c})" for c, h in optional.items())
+        + f" ({_pasted_maps(optional)}; all are listed in the README's Column mapping)"
+        if optional
+        else ""
+    )
     if not alike and not other:
-        return MAP_HINT + no_sku
+        return MAP_HINT + also + no_sku
     value = "amount" in other or "unit_price" in other
     rest = [c for c in left if c not in other and not (c == VALUE_WANTED and value)]
     parts = [f"add {_pasted_maps(alike)}"] if alike else []
@@ -1469,7 +1479,18 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
             f"{' and '.join(rest)} {agree(len(rest), 'has', 'have')} no such header: "
             "map with --map CANONICAL=HEADER" + (" too" if alike or other else "")
         )
-    return "; ".join(parts) + no_sku
+    return "; ".join(parts) + also + no_sku
+
+
+def _optional_look_alikes(headers: Sequence[str], mapped: Iterable[str]) -> dict[str, str]:
+    """Optional canonical column -> the header not yet mapped or suggested that reads as it
+    (by name, else as other exports name it)."""
+    taken = list(mapped)
+    alike = look_alikes(headers, ORDER_OPTIONAL, taken)
+    alike |= synonym_headers(
+        headers, [c for c in ORDER_OPTIONAL if c not in alike], [*taken, *alike.values()]
+    )
+    return {c: alike[c] for c in ORDER_OPTIONAL if c in alike}
 
 
 def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]) -> str | None:

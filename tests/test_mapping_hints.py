@@ -140,3 +140,23 @@ def test_a_report_title_keeps_its_hint():
     # One field of single-spaced words is a title line above the header, as before.
     hint = hint_for(["Sales by Item Detail"])
     assert hint.startswith("the first line looks like a report's title ('Sales by Item Detail')")
+
+
+def test_first_hint_names_the_optional_columns_the_export_seems_to_have() -> None:
+    """Superstore's first error named only the required --map options; its 'Postal Code' and
+    'Country/Region' (which place customers for network) were named only once those were
+    given, and its 'City' maps itself (so is not named)."""
+    from segchain.config import mapping_hint
+
+    headers = ["Order ID", "Order Date", "Customer ID", "Product ID", "Sales", "Quantity",
+               "City", "Postal Code", "Country/Region", "Ship Mode"]  # fmt: skip
+    hint = mapping_hint(
+        headers,
+        ["order_id", "order_date", "customer_id", "sku", "unit_price or amount"],
+        ["Quantity", "City"],
+    )
+    assert hint.endswith(
+        "; optional columns it could read too: 'Postal Code' (postal_code), 'Country/Region' "
+        "(country) (--map 'postal_code=Postal Code' --map country=Country/Region; all are "
+        "listed in the README's Column mapping)"
+    ), hint
