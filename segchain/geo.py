@@ -470,6 +470,10 @@ class GeoResult:
     foreign_examples: tuple[str, ...] = ()
     table_country: str | None = None
     table_countries: tuple[str, ...] = ()
+    # Without a country column, cities looked up in the postal table's country: those placed
+    # by a name that is a larger place in another country (city -> that country), and how many.
+    elsewhere: dict[str, str] = field(default_factory=dict)
+    elsewhere_rows: int = 0
 
     def line(self, what: str = "customers") -> str:
         """``located 4,367 of 4,372 customers: exact 0, ...; not located 5 (...)``."""
@@ -526,6 +530,26 @@ class GeoResult:
             f"{agree(n, 'is', 'are')} not placed in {self.table_country} by city: "
             f"{agree(n, 'its', 'their')} country is unknown without a country column; map the "
             "orders' country when segmenting (--map country=HEADER)"
+        )
+
+    def elsewhere_line(self) -> str:
+        """The customers placed, for want of a country column, by a city name that is a larger
+        place in another country ("" when none): Superstore's Vancouver, British Columbia,
+        placed in Vancouver, Washington, by a US table's country."""
+        n = self.elsewhere_rows
+        if not n:
+            return ""
+        shown = list(self.elsewhere.items())
+        names = ", ".join(f"{city!r} ({iso})" for city, iso in shown[:5]) + (
+            f" and {len(shown) - 5:,} more" if len(shown) > 5 else ""
+        )
+        return (
+            f"{plural(n, 'customer')} {agree(n, 'was', 'were')} placed in "
+            f"{self.table_country} by a city name that is a larger place in another country: "
+            f"{names}; with no country column, cities are looked up in {self.table_country}, "
+            f"the postal table's country; if {agree(n, 'it is', 'they are')} not in "
+            f"{self.table_country}, map the orders' country when segmenting "
+            "(--map country=HEADER)"
         )
 
     def postal_hint(self) -> str:
@@ -684,6 +708,10 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         )
         by = coarse.group_by("geo_precision").len()
         postal_unused = {p: int(n) for p, n in by.iter_rows()}
+    elsewhere: dict[str, str] = {}
+    elsewhere_rows = 0
+    if wants_city and not have_country:
+        elsewhere, elsewhere_rows = _larger_elsewhere(out)
     postal_missed: dict[str | None, int] = {}
     missed_countries: dict[str | None, int] = {}
     foreign = 0
@@ -729,7 +757,51 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         table_countries=tuple(postal["iso"].unique().sort().to_list())
         if postal is not None
         else (),
+        elsewhere=elsewhere,
+        elsewhere_rows=elsewhere_rows,
     )
+
+
+@functools.lru_cache(maxsize=1)
+def _largest_places() -> pl.DataFrame:
+    """``key, iso, population``: per city name (the gazetteer's own names), its most populous
+    place in each country."""
+    return (
+        _cities(CITY_MIN_POPULATION)
+        .with_columns(key=_key_expr("name"))
+        .drop_nulls("key")
+        .group_by("key", "iso")
+        .agg(pl.col("population").max())
+    )
+
+
+def _larger_elsewhere(out: pl.DataFrame) -> tuple[dict[str, str], int]:
+    """Of the rows placed by city in an assumed country (``_iso``, ``_tkey``), those whose name
+    is a larger place in another country: {city as written: that country}, and the row count."""
+    placed = out.filter(pl.col("geo_precision") == "city").select("city", "_iso", "_tkey")
+    if not placed.height:
+        return {}, 0
+    places = _largest_places()
+    top = (
+        places.sort(["population", "iso"], descending=[True, False])
+        .unique("key", keep="first", maintain_order=True)
+        .select(pl.col("key").alias("_tkey"), pl.col("iso").alias("_top"), "population")
+    )
+    here = places.select(
+        pl.col("key").alias("_tkey"),
+        pl.col("iso").alias("_iso"),
+        pl.col("population").alias("_here"),
+    )
+    hits = (
+        placed.join(top, on="_tkey", how="inner")
+        .join(here, on=["_tkey", "_iso"], how="left")
+        .filter(
+            (pl.col("_top") != pl.col("_iso"))
+            & (pl.col("population") > pl.col("_here").fill_null(0))
+        )
+    )
+    names = hits.unique("city", maintain_order=True)
+    return {str(c): str(i) for c, i in names.select("city", "_top").iter_rows()}, hits.height
 
 
 def _by_count(item: tuple[Any, int]) -> tuple[int, str]:

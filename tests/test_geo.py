@@ -244,3 +244,20 @@ def test_customers_whose_code_the_table_lacks_are_counted_by_how_and_country() -
     )
     # Without a postal-code table, the existing hint says how to give one instead.
     assert locate(frame).postal_missed_line() == ""
+
+
+def test_a_city_placed_in_the_tables_country_that_is_larger_elsewhere_is_said() -> None:
+    """Superstore with its city but neither country nor postal code, and a US ZIP table: its
+    Canadian Vancouver (631,486 inhabitants, Canada's 2016 census) was placed in Vancouver,
+    Washington (161,791, the 2010 US census), without a word. Houston is the largest Houston."""
+    r = locate(pl.DataFrame({"city": ["Vancouver", "Houston", "Vancouver"]}), postal=_postal())
+    assert r.frame["geo_precision"].to_list() == ["city"] * 3
+    assert r.elsewhere_line() == (
+        "2 customers were placed in US by a city name that is a larger place in another "
+        "country: 'Vancouver' (CA); with no country column, cities are looked up in US, the "
+        "postal table's country; if they are not in US, map the orders' country when "
+        "segmenting (--map country=HEADER)"
+    )
+    # With the country column there is nothing assumed to say.
+    with_country = pl.DataFrame({"city": ["Vancouver"], "country": ["US"]})
+    assert locate(with_country, postal=_postal()).elsewhere_line() == ""

@@ -420,6 +420,7 @@ README_COLUMN_LISTS = [
             "cost_per_return",
             "transport_cost",
             "fixed_cost",
+            "max_delivery_days",  # the setting whose absence leaves delivery_promise_* empty
         ),
     ),
     (
@@ -435,6 +436,7 @@ README_COLUMN_LISTS = [
             "cost_per_return",
             "transport_cost",
             "fixed_cost",
+            "max_delivery_days",
             "delivery_promise_transport",
             "delivery_promise_fixed",
             "delivery_promise_cost",

@@ -113,7 +113,8 @@ def locate_customers(
         return frame, None
     result = locate(frame, postal=postal_codes)
     reporter.info(f"  {result.line(what)}")
-    for said in (result.postal_missed_line(), result.foreign_codes_line(), result.postal_hint()):
+    lines = (result.postal_missed_line(), result.foreign_codes_line(), result.elsewhere_line())
+    for said in (*lines, result.postal_hint()):
         if said:
             reporter.info(f"  {said}")
     return result.frame, result

@@ -682,6 +682,16 @@ def unnamed_series(fc: pl.DataFrame, by: str) -> str:
 # ---- wording
 
 
+def levels_text(level: Any) -> str:
+    """forecast's --level as recorded (``"80,95"``, a list, or one number) in words: ``80% and
+    95%`` (it read "prediction intervals 80,95%")."""
+    parts = level.split(",") if isinstance(level, str) else level
+    if not isinstance(parts, list | tuple):
+        parts = [parts]
+    items = [f"{str(p).strip()}%" for p in parts if str(p).strip()]
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
 def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     fc = tables.get("forecast")
     if fc is None:
@@ -728,7 +738,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     if params.get("freq"):
         subtitle_parts.append(f"Periods of one {period}")
     if params.get("level"):
-        subtitle_parts.append(f"prediction intervals {params['level']}%")
+        subtitle_parts.append(f"prediction intervals {levels_text(params['level'])}")
     subtitle = (", ".join(subtitle_parts) + ". " if subtitle_parts else "") + (
         "Each series' model was chosen by backtest."
     )
