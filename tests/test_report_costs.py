@@ -222,3 +222,14 @@ def test_costs_profit_headline_without_any_profit_gives_no_share_of_revenue() ->
     head = next(h for h in section.headlines if h.label == "Profit")
     assert head.value == "–"
     assert head.detail == "revenue 1,100; 2 segments' profit unknown, left out"
+
+
+def test_promise_table_says_what_a_negative_promise_cost_means() -> None:
+    # Lost: delivery 0 + service -1 = -1; Champions 45 + 9 = 54; together 53.
+    section, _ = _section({"costs": costs_frame()})
+    table = next(b for b in section.blocks if getattr(b, "title", "").startswith("What each"))
+    assert table.note.endswith(
+        "A negative cost (Lost): the segment is served for less with the promises than without "
+        "them (sites chosen for other segments' promises nearer to it, or a service target "
+        "below the uniform one); over all segments the promises cost 53.00."
+    ), table.note

@@ -125,6 +125,22 @@ NO_DELIVERY_PROMISE = (
 )
 
 
+def cheaper_note(promises: pl.DataFrame) -> str:
+    """What a negative promise cost means, where one is (Superstore with promises: Loyal
+    -367,755 beside Champions 141,490, unexplained): the plan with the promises serves that
+    segment for less than the plan without them, and the figures add up to the whole plan's."""
+    cheaper = promises.filter(pl.col("promise_cost") < 0)["segment"].to_list()
+    if not cheaper:
+        return ""
+    whole = total(promises, "promise_cost")
+    return (
+        f" A negative cost ({', '.join(str(s) for s in cheaper)}): the segment is served for "
+        "less with the promises than without them (sites chosen for other segments' promises "
+        "nearer to it, or a service target below the uniform one); over all segments the "
+        f"promises cost {money(whole)}."
+    )
+
+
 def no_delivery_promise(seg: pl.DataFrame, meta: Meta, tables: Tables) -> bool:
     """Whether the costs table's delivery_promise_* are empty because no segment has a
     delivery promise: costs' own record of where the columns came from says so, or the
@@ -336,7 +352,8 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                     ),
                 )
                 + (f" {unfinished}" if unfinished else "")
-                + (f" {NO_DELIVERY_PROMISE}" if no_promise else ""),
+                + (f" {NO_DELIVERY_PROMISE}" if no_promise else "")
+                + cheaper_note(promises),
             )
         )
     shown = [
