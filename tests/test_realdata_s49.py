@@ -119,3 +119,22 @@ def test_what_to_do_now_says_nothing_of_fixed_cost_where_sites_have_one(
     page = (tmp_path / "r.md").read_text()
     assert "lowest total cost" in page
     assert "at no fixed cost" not in page
+
+
+def test_what_to_do_now_does_not_ask_for_open_when_it_was_given(cli, tmp_path: Path) -> None:
+    # Online Retail with --candidates 8 --open 3 (session 53): each of the 3 free sites was
+    # said to be "opened wherever it is some customers' nearest", and --open asked for, though
+    # the run had given --open and so opened exactly 3, where they serve at the least transport.
+    (tmp_path / "seg.csv").write_text(CUSTOMERS)
+    args = ("--candidates", "2", "--open", "1", "--sites-out", "s.csv", "-o", "a.parquet")
+    assert cli("network", "seg.csv", *args).exit_code == 0
+    assert cli("report", "a.parquet", "s.csv", "-o", "r.md").exit_code == 0
+    page = (tmp_path / "r.md").read_text()
+    actions = page[page.index("### Sites: what to open") : page.index("## Distribution network")]
+    rows = [line for line in actions.splitlines() if "| open |" in line]
+    assert len(rows) == 1, rows
+    assert (
+        ", at no fixed cost: the one site that --open 1 opens, placed where it serves the "
+        "customers at the least transport; give the sites' fixed costs (network --sites) to "
+        "know whether it pays"
+    ) in rows[0].replace("\\", ""), rows

@@ -10,6 +10,7 @@ the network's own rule (great-circle km / km_per_day, from the network's recorde
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -263,14 +264,24 @@ def needed_by_promise(
     )
 
 
-def free_site(row: dict) -> str:
+def free_site(row: dict, open_k: Any = None) -> str:
     """What to add to the reason of an open site that costs nothing to run in the plan (its
     fixed_cost 0, as network's --candidates propose them): at no fixed cost a site lowers the
     total cost wherever it is some customer's nearest (Online Retail as the README runs it:
     a site near Griffith, AU, for 9 customers), so its opening says nothing of whether it
-    pays; else ""."""
+    pays; else "". With ``--open K`` (``open_k``, network's params) exactly K are open, where
+    they serve at the least transport: it had said "opened wherever it is some customers'
+    nearest" and to give --open, which the run had given."""
     if finite(row.get("fixed_cost")) != 0:
         return ""
+    k = whole(open_k)
+    if k:
+        which = "the one site" if k == 1 else f"one of the {count(k)} sites"
+        return (
+            f", at no fixed cost: {which} that --open {k} opens, placed where "
+            f"{agree(k, 'it serves', 'they serve')} the customers at the least transport; give "
+            "the sites' fixed costs (network --sites) to know whether it pays"
+        )
     return (
         ", at no fixed cost: a site that costs nothing to run is opened wherever it is some "
         "customers' nearest; give the sites' fixed costs (network --sites) or the number to "
@@ -322,6 +333,7 @@ def site_decisions(
             )
     out = []
     existing = "existing" in sites.columns
+    open_k = (params_of(meta, "assignments") or params_of(meta, "sites")).get("open")
     named = sites.with_columns(filled("site_id").alias("_named"))
     for row in named.sort("site_id", nulls_last=True).iter_rows(named=True):
         # An empty or blank site_id is unknown (–), as in the network's Sites table: not 'None'.
@@ -367,10 +379,12 @@ def site_decisions(
                 + ": no other open site reaches them in time"
             )
         elif needed is not None:
-            why = "no promise needs it: opened because it lowers the total cost" + free_site(row)
+            why = "no promise needs it: opened because it lowers the total cost" + free_site(
+                row, open_k
+            )
             flag = util is not None and util < LOW_UTILISATION
         else:
-            why = "serves its customers at the lowest total cost" + free_site(row)
+            why = "serves its customers at the lowest total cost" + free_site(row, open_k)
         if flag:
             why = (
                 f"CHECK: open for {count(customers)} {agree(customers, 'customer', 'customers')} "
