@@ -1457,7 +1457,7 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
     also = (
         "; optional columns it could read too: "
         + ", ".join(f"{h!r} ({c})" for c, h in optional.items())
-        + f" ({_pasted_maps(optional)}; all are listed in the README's Column mapping)"
+        + f" ({_pasted_maps(optional)}; all are listed in the README, Column mapping)"
         if optional
         else ""
     )

@@ -158,5 +158,5 @@ def test_first_hint_names_the_optional_columns_the_export_seems_to_have() -> Non
     assert hint.endswith(
         "; optional columns it could read too: 'Postal Code' (postal_code), 'Country/Region' "
         "(country) (--map 'postal_code=Postal Code' --map country=Country/Region; all are "
-        "listed in the README's Column mapping)"
+        "listed in the README, Column mapping)"
     ), hint
