@@ -302,11 +302,14 @@ def by_cell(cells: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     """Totals of ``segment_cells`` rows by ``by``: target and promised fill weighted by the
     plan's demand, delivered fill (units filled / asked), stock on hand (value)."""
     w = pl.col("weight").fill_null(0.0)
+    # Promised over the cells whose expected fill is known (a held point whose history never
+    # shows a sale after a pause has none): an unknown one is no 0 %.
+    known = pl.when(pl.col("promised").is_not_null()).then(w)
     return (
         cells.group_by(by)
         .agg(
             ((pl.col("service_level") * w).sum() / w.sum()).alias("target"),
-            ((pl.col("promised") * w).sum() / w.sum()).alias("promised"),
+            ((pl.col("promised") * w).sum() / known.sum()).alias("promised"),
             pl.col("asked").sum(),
             (pl.col("filled").sum() / pl.col("asked").sum()).alias("fill"),
             pl.col("stock_value").sum().alias("stock"),
@@ -316,9 +319,11 @@ def by_cell(cells: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
 
 
 def promised_fill(policy: pl.DataFrame) -> float:
-    """The plans' expected fill rate, weighted by their mean demand."""
-    weights = policy["mean_demand"]
-    return float((policy["expected_fill_rate"] * weights).sum() / weights.sum())
+    """The plans' expected fill rate, weighted by their mean demand, over the points where it
+    is known."""
+    known = policy.filter(pl.col("expected_fill_rate").is_not_null())
+    weights = known["mean_demand"]
+    return float((known["expected_fill_rate"] * weights).sum() / weights.sum())
 
 
 # What each Superstore segment is promised in the per-site replay (fill rates): the business

@@ -203,7 +203,7 @@ def test_a_segment_under_its_target_because_of_capped_points_is_explained() -> N
     assert overall < 0.99
     (note,) = [n for n in res.notes if n.startswith("gold: expected fill rate")]
     assert f"{overall:.1%} against its 99.0% target" in note
-    assert "1 of its stocking points is capped" in note
+    assert "its 1 capped stocking point (" in note
     assert f"{w['A'] / (w['A'] + w['B']):.2%} of its demand" in note
     assert f"its other points give {p['B']['expected_fill_rate']:.1%}" in note
 
@@ -269,4 +269,4 @@ def test_a_segment_under_its_target_at_points_it_shares_is_not_said_to_be_short_
     assert "because" not in note
     assert "first come, first served at their segments' blended target" in note
     assert f"{p['A']['expected_fill_rate']:.1%} where not capped" in note
-    assert "1 of its stocking points is capped" in note
+    assert "its 1 capped stocking point (" in note

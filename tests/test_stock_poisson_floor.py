@@ -128,7 +128,7 @@ def test_a_segment_short_because_of_a_point_at_the_poisson_level_is_told_so() ->
     gold = [n for n in res.notes if n.startswith("Gold: ")]
     assert len(gold) == 1
     assert (
-        "because 1 of its stocking points is capped (a tiny series at one period's upper bound, "
+        "because of its 1 capped stocking point (a tiny series at one period's upper bound, "
         "or at the Poisson level of its mean at its target where that is higher, or a "
         "bootstrapped one at its history's largest demand)" in gold[0]
     )

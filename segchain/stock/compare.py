@@ -92,12 +92,13 @@ def compare(
 
     def summary(df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         w = pl.col("mu")
-        wsum = w.sum()
 
         def wmean(c: str) -> pl.Expr:
             # Null for a segment with no demand: service is demand served over demand, so it
             # is undefined there, and the mean of its points' rates (95 % for a segment buying
-            # nothing) would read as a service it gets.
+            # nothing) would read as a service it gets. Over the points whose service is known
+            # (a held point sold once has none): an unknown one is no 0 %.
+            wsum = pl.when(pl.col(c).is_not_null()).then(w).sum()
             return pl.when(wsum > 0).then((pl.col(c) * w).sum() / wsum)
 
         aggs = [
@@ -169,16 +170,27 @@ def segment_shortfalls(
         )
     w = pl.col("mu")
     cap = pl.col("capped") & (w > 0)
+    # Each mean over the points whose expected fill is known (a held point whose history never
+    # shows a sale after a pause has none): an unknown one is no 0 %.
+    known = pl.when(pl.col("fill").is_not_null()).then(w)
+
+    def mean(where: pl.Expr) -> pl.Expr:
+        weight = known.filter(where).sum()
+        return pl.when(weight > 0).then((pl.col("fill") * w).filter(where).sum() / weight)
+
     by = rows.group_by("segment").agg(
         pl.col("seg_level").first().alias("target"),
-        ((pl.col("fill") * w).sum() / w.sum()).alias("all"),
+        mean(pl.lit(True)).alias("all"),
+        (w > 0).sum().alias("buys"),
+        # Counted as the report's promise table counts them (``points_below_target``).
+        ((w > 0) & (pl.col("fill") < pl.col("seg_level") - 5e-4)).sum().alias("below"),
         cap.sum().alias("points"),
         (w.filter(cap).sum() / w.sum()).alias("share"),
-        ((pl.col("fill") * w).filter(cap).sum() / w.filter(cap).sum()).alias("capped"),
-        ((pl.col("fill") * w).filter(~cap).sum() / w.filter(~cap).sum()).alias("rest"),
+        mean(cap).alias("capped"),
+        mean(~cap).alias("rest"),
     )
     blended = (
-        "target: its stocking points serve every segment first come, first served at their "
+        ": its stocking points serve every segment first come, first served at their "
         "segments' blended target, {rest:.1%}{where} ("
         + unrationed
         + "; `--blend max` plans for the highest target)"
@@ -189,17 +201,27 @@ def segment_shortfalls(
             continue
         # "*" is a forecast without segments (by sku): its demand is all the points'.
         who = "all demand (no segments)" if r["segment"] == "*" else r["segment"]
-        head = f"{who}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} "
+        # How many of its points are below its target, capped or not, as the report's promise
+        # table counts them: said beside the capped points, the two counts had read as a
+        # contradiction (380 capped Champions points on stderr, 888 below target in the report).
+        head = (
+            f"{who}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} target, "
+            f"below it at {count(r['below'])} of {agree(r['buys'], 'its', 'the')} "
+            f"{count(r['buys'])} stocking {agree(r['buys'], 'point', 'points it buys at')}"
+        )
         if not r["points"]:
             # No cap: its points planned the blend of their segments' targets, below its own.
             notes.append(head + blended.format(rest=r["all"], where=""))
             continue
+        # Its capped points, below its target or not (a lower segment's target may lie under
+        # what a cap gives), as the report's promise table counts them (``capped_points``).
         capped = (
-            f"{count(r['points'])} of its stocking points {agree(r['points'], 'is', 'are')} "
-            "capped (a tiny series at one period's upper bound, or at the Poisson level of its "
-            "mean at its target where that is higher, or a bootstrapped one at its history's "
-            f"largest demand): {agree(r['points'], 'it carries', 'they carry')} "
-            f"{r['share']:.2%} of its demand at {r['capped']:.1%}"
+            f"its {count(r['points'])} capped stocking {agree(r['points'], 'point', 'points')} "
+            "(a tiny series at one period's upper bound, or at the Poisson level of its mean at "
+            "its target where that is higher, or a bootstrapped one at its history's largest "
+            f"demand), which {agree(r['points'], 'carries', 'carry')} {r['share']:.2%} of its "
+            "demand at "
+            + (f"{r['capped']:.1%}" if r["capped"] is not None else "a service unknown")
         )
         if r["rest"] is not None and r["share"] < 1 and r["rest"] < r["target"] - 5e-4:
             # Its other points fall short too: they serve it first come, first served at the
@@ -213,5 +235,5 @@ def segment_shortfalls(
             if r["rest"] is not None and r["share"] < 1
             else ""
         )
-        notes.append(head + f"target because {capped}" + rest)
+        notes.append(head + f", because of {capped}" + rest)
     return notes

@@ -196,6 +196,14 @@ def compute_policy(
     capped = np.zeros(n, dtype=bool)
     if boot.any():
         capped[np.flatnonzero(boot)] = boot_capped
+    # A held point whose history never shows a sale after a period without one (one sale, or
+    # one run of sales that ended): how often it sells is unseen, so its bootstrap's service
+    # is not a figure (1 where the draws never sell again, about 0 where a single period sells
+    # every period). Its level stays its history's largest demand; its expected service is
+    # left empty, it is not said to be capped, and its stock on hand is its level (plus half an
+    # order for (s, Q)), what it holds while it does not sell.
+    unseen = boot & hist.unseen if hist is not None else np.zeros(n, dtype=bool)
+    capped &= ~unseen
     # Credible plans: a point expecting under 1 unit over its protection interval holds no
     # more than one period's upper forecast bound (its history's largest plausible lump).
     # The fill-rate level of a tiny, over-dispersed mean otherwise ran to 322,035 units. Without
@@ -252,8 +260,8 @@ def compute_policy(
     # a CSL the share of cycles whose demand is met. Left empty, not 1.0, which a mean over
     # points read as perfect service (73 of the demo's 552 points).
     idle = ~(mu > 0)
-    exp_fill = np.where(idle, np.nan, exp_fill)
-    exp_csl = np.where(idle, np.nan, exp_csl)
+    exp_fill = np.where(idle | unseen, np.nan, exp_fill)
+    exp_csl = np.where(idle | unseen, np.nan, exp_csl)
 
     safety = level - mean_t
     # Mean stock on hand: safety stock plus half a cycle; (s, Q) also carries half a review's
@@ -278,6 +286,8 @@ def compute_policy(
     avg_inv = np.maximum(safety + cycle / 2.0 + backorders, 0.0)
     # Bootstrapped points: the same quantities on their bootstrap distribution.
     avg_inv = np.where(boot, boot_inv, avg_inv)
+    held = level + (0.0 if periodic else (np.maximum(np.rint(order_qty), 1.0) + 1.0) / 2.0)
+    avg_inv = np.where(unseen, held, avg_inv)
     # A point forecast no demand orders nothing (but what it owes): the plan holds none there,
     # as at an on-hand point without demand; (s, Q)'s half a cycle, (Q + 1)/2, counted a unit
     # or a pack at each (Online Retail: 873 points, 3,197 in value).

@@ -254,6 +254,10 @@ def _bootstrap_paths(
     # Purposes 0, 1 and 3 drew the plan's paths and lead times: the replay's are others.
     paths = PeriodPaths(h, mine, seed=seed, purpose=2, level=level_to(h, mine, mu))
     left = np.zeros((0, mine.size))
+    # A history that never shows a sale after a pause says nothing of how often it sells: its
+    # plan has no expected service (``policy.compute_policy``), and the replay draws it no
+    # demand (so no achieved service) rather than its chain's degenerate every-period sales.
+    unseen = h.unseen[mine]
 
     def steps(size: int) -> np.ndarray:
         nonlocal left
@@ -261,6 +265,7 @@ def _bootstrap_paths(
             more = -(-(size - left.shape[0]) // substeps)
             left = np.concatenate([left, paths.next(more, substeps)])
         out, left = left[:size], left[size:]
+        out[:, unseen] = 0.0
         return out
 
     return rows[mine], steps

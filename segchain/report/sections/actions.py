@@ -574,6 +574,8 @@ def service_kept(tables: Tables) -> pl.DataFrame | None:
         # series at one period's upper forecast bound, or a bootstrapped one at its history's
         # largest demand); what the segment gets at its other points says whether that is why.
         (w.filter(capped).sum() / w.sum()).alias("demand_at_capped_points"),
+        # As stock's stderr counts them: its points held at a cap, below its target or not.
+        capped.sum().cast(pl.Int64).alias("capped_points"),
         ((pl.col("_got") * w).filter(~capped).sum() / w_got.filter(~capped).sum()).alias(
             "service_elsewhere"
         ),
@@ -775,12 +777,15 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
     if "demand_at_capped_points" in table.columns and bool(
         (broken["demand_at_capped_points"].fill_null(0.0) > 0).any()
     ):
-        shown += ["demand_at_capped_points", "service_elsewhere"]
+        shown += ["capped_points", "demand_at_capped_points", "service_elsewhere"]
         note += (
-            " Capped points: stocking points that stock holds below what the target asks, on "
-            "purpose (a tiny series at one period's upper bound, or at the Poisson level of "
-            "its mean at its target where that is higher, or a series at the largest demand "
-            "its order history shows); service elsewhere is what the segment "
+            " Points below target: the stocking points where the segment gets less than its "
+            "target, whatever the cause (a blended target served first come, first served, "
+            "or a cap). Capped points: those of the segment's points that stock holds below "
+            "what the target asks, on purpose (a tiny series at one period's upper bound, or "
+            "at the Poisson level of its mean at its target where that is higher, or a series "
+            "at the largest demand its order history shows), as stock's stderr counts them; "
+            "service elsewhere is what the segment "
             "gets at its other points. Where that meets the target, the capped points are the "
             "whole shortfall: stock them by hand, or accept the lower service there."
         )
@@ -799,6 +804,7 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
                 "service_target": PCT,
                 "expected_service": PCT,
                 "points_below_target": INT,
+                "capped_points": INT,
                 "demand_at_capped_points": PCT,
                 "service_elsewhere": PCT,
             },
