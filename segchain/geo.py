@@ -721,8 +721,7 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
         missed = out.filter(
             code.is_not_null()
             & (code != "")
-            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "exact"))
-            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "postal"))
+            & ~pl.col("geo_precision").is_in(["exact", "postal"]).fill_null(False)
         )
         by = missed.group_by("geo_precision").len()
         postal_missed = {p: int(n) for p, n in sorted(by.iter_rows(), key=_by_count)}
