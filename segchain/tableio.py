@@ -3094,6 +3094,59 @@ def _refuse_stderr_onto(option: str, source: str) -> None:
     raise exc
 
 
+def stderr_onto_named_file(words: Iterable[str]) -> bool:
+    """Whether the shell sent stderr to a regular file that a word of the command line names
+    (the word, or what follows an option's '='): an input or an output of the run, which no
+    message may be written into."""
+    out = _stream_file(2)
+    if out is None:
+        return False
+    for word in words:
+        for name in (word, word.partition("=")[2]):
+            if not name or name == "-":
+                continue
+            try:
+                st = os.stat(name)
+            except (OSError, ValueError):  # no such file; a name with a NUL byte
+                continue
+            if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
+                return True
+    return False
+
+
+def messages_off_named_files(words: Iterable[str]) -> None:
+    """Point stderr away (the terminal, else nowhere) when it goes to a file the command line
+    names, before an error is written that came before the command knew its inputs.
+
+    ``segchain segment orders.csv --bad 2>> orders.csv`` (a parse error), or a bad ``--map`` or
+    ``$SEGCHAIN_HEARTBEAT``, appended its message to the orders, as the command's refusal of
+    such a stderr (``_refuse_stderr_onto``) only runs once the inputs are known."""
+    if stderr_onto_named_file(words):
+        _stderr_away()
+
+
+def _refuse_stderr_onto_output(target: OutputTarget) -> None:
+    """Refuse an output file that the shell sent stderr to.
+
+    ``segchain segment orders.csv -o seg.csv 2> seg.csv``: the table is written to a temporary
+    file renamed over seg.csv, and every message written to the file it replaced went with it
+    (exit 0, the run's warnings and its summary gone). The refusal is said on the terminal
+    (see ``_refuse_stderr_onto``).
+
+    Raises:
+        UsageError: stderr is the regular file ``target`` replaces.
+    """
+    if target.path is None or target.through or not _stream_writes(2, target.path):
+        return
+    exc = UsageError(
+        f"{target.label}: stderr goes to the same file: the messages would be lost when the "
+        "table replaces it",
+        hint="send stderr to another file (2> segchain.log)",
+    )
+    _stderr_away()
+    raise exc
+
+
 def _refuse_messages_into(target: OutputTarget) -> None:
     """Refuse a table on stdout (or another descriptor) when stderr goes to the same file.
 
@@ -3368,6 +3421,7 @@ class OutputSet:
                     )
                 if other.fd is not None and _stream_writes(other.fd, target.path):
                     raise _stream_clash(target, other, target.dest)
+            _refuse_stderr_onto_output(target)
         elif target.fd is not None:
             for other in self.planned.values():
                 if other.fd is None or (other.dest, other.option) == (dest, option):

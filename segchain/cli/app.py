@@ -207,8 +207,11 @@ def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
             )
             lines.append(f"  hint: {hint or f'{path} -h lists the options'}")
     from segchain.cli.common import readable
+    from segchain.tableio import messages_off_named_files
 
     words = sys.argv[1:] if args is None else list(args)
+    # The parser's errors come before any input is known: not into one (`2>> orders.csv`).
+    messages_off_named_files(words)
     # The words given (`-o 'a\nb.csv'`) are quoted where the parser's message echoes them.
     names = [part for word in words for part in (word, word.partition("=")[2])]
     sys.stderr.write("".join(f"{head}{readable(line, names=names)}\n" for line in lines))

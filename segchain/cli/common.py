@@ -628,6 +628,10 @@ def error(message: str) -> None:
     Every line carries the prefix (a hint, each problem of a list), so interleaved logs of
     parallel runs (``make -j2``) stay attributable; one write keeps the lines together.
     """
+    from segchain.tableio import messages_off_named_files
+
+    # An error raised before the command knew its inputs would go into one (`2>> orders.csv`).
+    messages_off_named_files(sys.argv[1:])
     write_lines("Error: " + message)
 
 
