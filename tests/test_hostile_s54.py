@@ -89,3 +89,36 @@ def test_stderr_onto_an_output_is_said_on_the_terminal(orders: Path) -> None:
         "segchain segment:   hint: send stderr to another file (2> segchain.log)\n"
     )
     assert (orders.parent / "seg.csv").read_text() == ""
+
+
+# ---- 3. too few descriptors for polars' threads ------------------------------------------------
+# `ulimit -n 5`: polars found no descriptor free for its thread pool and stopped with a Rust
+# panic, which Python raised as a PanicException: a traceback. It is the run's environment, said
+# as `ulimit -n 6` already was (exit 1, nothing written).
+
+
+@needs_exe
+def test_a_panic_over_no_free_descriptor_is_one_message(orders: Path) -> None:
+    proc = shell("ulimit -n 5 && $S segment orders.csv -o seg.csv", orders.parent)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert (
+        "segchain segment: Error: too many open files: this process may have only 5 files and "
+        "pipes open at once (ulimit -n 5); no output was written"
+    ) in proc.stderr
+    assert sorted(p.name for p in orders.parent.iterdir()) == ["orders.csv"]
+
+
+def test_a_panic_names_which_limit_was_reached() -> None:
+    import errno
+
+    from segchain.cli.common import _descriptors_panic
+
+    # Rust's debug form of io::Error, as polars' `unwrap` panics show it.
+    PanicException = type("PanicException", (BaseException,), {})  # noqa: N806 - a class
+    emfile = 'Os { code: 24, kind: TooManyOpenFiles, message: "Too many open files" }'
+    enfile = 'Os { code: 23, kind: Uncategorized, message: "Too many open files in system" }'
+    assert _descriptors_panic(PanicException(emfile)) == errno.EMFILE
+    assert _descriptors_panic(PanicException(enfile)) == errno.ENFILE
+    assert _descriptors_panic(PanicException("index out of bounds")) is None
+    assert _descriptors_panic(RuntimeError(emfile)) is None

@@ -359,6 +359,14 @@ def handle_errors(func: F) -> F:
                 raise
             error(_too_many_open_files(exc.errno))
             raise typer.Exit(EXIT_DATA) from None
+        except BaseException as exc:
+            # `ulimit -n 5`: polars' thread pool found no descriptor free and stopped with a
+            # Rust panic (a PanicException, no OSError), a traceback and exit 0 from the pipe.
+            code = _descriptors_panic(exc)
+            if code is None:
+                raise
+            error(_too_many_open_files(code))
+            raise typer.Exit(EXIT_DATA) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -386,6 +394,20 @@ def _check_polars_threads() -> None:
                 ">= 1; polars stops with a panic on it)",
                 hint=f"unset it (unset {name}) or set it to a number of threads, e.g. {name}=2",
             )
+
+
+def _descriptors_panic(exc: BaseException) -> int | None:
+    """EMFILE or ENFILE when ``exc`` is a Rust panic (polars') over no descriptor free, else
+    None: the panic's message is the Rust error's debug form, ``Os { code: 24, kind:
+    TooManyOpenFiles, ... }``."""
+    if type(exc).__name__ != "PanicException":
+        return None
+    text = str(exc)
+    if f"code: {errno.ENFILE}," in text or "Too many open files in system" in text:
+        return errno.ENFILE
+    if f"code: {errno.EMFILE}," in text or "Too many open files" in text:
+        return errno.EMFILE
+    return None
 
 
 def _too_many_open_files(code: int) -> str:
