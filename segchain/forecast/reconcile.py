@@ -20,10 +20,17 @@ MinT beats it at the sku level (the level ``stock`` plans at) both significantly
 backtest windows and in each window (``auto_method``). Every fallback
 (structural or variance-only weights, skus without a complete backtest window) is counted,
 the backtest windows' MinT apart from the forecast's (``BACKTEST``).
+
+With sites, the middle level is sku x site, and a sku x site series is forecast on its own. One
+too thin to stand on its own (``thin_site_series``: its own model forecasts no demand over the
+horizon though it sold in the year before, or its history is one period) is forecast instead as
+the sku's forecast across sites times the site's share of the sku's history (``site_split``),
+and its segment rows are split from that.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -68,6 +75,69 @@ RECONCILE_DECAY = 0.5
 # 0.6 %, 3.8 standard errors in the paired test) and lost to sku direct held out (0.964 against
 # 0.954).
 MIN_WINDOWS_WON = 4
+# A sku x site series forecast under this many units over the whole horizon is forecast no
+# demand (ADIDA's smoothing decays to 1e-27 on a series whose last sale is long past).
+NO_DEMAND = 1e-3
+# Sold within this many days before the forecast: a sku x site series forecast no demand after
+# such a sale is split from its sku's forecast (the year ``stock`` counts such points over).
+SOLD_WITHIN_DAYS = 364
+SITE_FROM_SKU = "site_series_from_sku_forecast"  # fallback counter: sku x site series split
+
+
+def thin_site_series(top_y: pl.DataFrame, top_fc: pl.DataFrame) -> pl.DataFrame:
+    """``unique_id`` of the sku x site series too thin to stand on their own (``top_y``:
+    ``unique_id, ds, y``; ``top_fc``: their own ``unique_id, ds, forecast``):
+
+    - those whose own forecast sums to under ``NO_DEMAND`` over the horizon although they sold
+      in the ``SOLD_WITHIN_DAYS`` before their history's last period: `stock` holds nothing
+      there and the next weeks' demand there is in no plan;
+    - those whose history is one period (a series starts at its first sale, so the site first
+      sold the sku in the history's last period): too short to backtest, their level is half
+      that one sale every period (``final.young_level``), 4 times the sale over 8 weeks.
+    """
+    last = top_y.get_column("ds").max()
+    since = last - dt.timedelta(days=SOLD_WITHIN_DAYS - 1)  # type: ignore[operator]
+    sold = top_y.filter((pl.col("ds") >= since) & (pl.col("y") > 0)).select("unique_id").unique()
+    silent = (
+        top_fc.group_by("unique_id")
+        .agg(pl.col("forecast").sum().alias("ahead"))
+        .filter(pl.col("ahead") < NO_DEMAND)
+        .select("unique_id")
+    )
+    young = top_y.group_by("unique_id").agg(pl.len().alias("n")).filter(pl.col("n") == 1)
+    return (
+        pl.concat([silent.join(sold, on="unique_id"), young.select("unique_id")])
+        .unique()
+        .sort("unique_id")
+    )
+
+
+def site_split(
+    top_y: pl.DataFrame,
+    top_keys: pl.DataFrame,
+    sku_keys: pl.DataFrame,
+    sku_fc: pl.DataFrame,
+    thin: pl.DataFrame,
+) -> pl.DataFrame:
+    """``unique_id, ds, forecast`` of the ``thin`` sku x site series: the forecast of their sku
+    across sites (``sku_fc``: ``unique_id, ds, forecast`` of the series ``sku_keys`` names)
+    times the site's share of the sku's units over the whole history (the sku x site series of
+    ``top_y`` / ``top_keys``, all of the sku's sites). The whole history, as ``history_shares``:
+    a site that sold a sku three times in a year has a share of it, its last weeks none."""
+    on = [c for c in sku_keys.columns if c != "unique_id"]
+    units = top_y.group_by("unique_id").agg(pl.col("y").sum().alias("units"))
+    shares = (
+        top_keys.join(units, on="unique_id", how="left")
+        .with_columns(pl.col("units").fill_null(0.0))
+        .with_columns((pl.col("units") / pl.col("units").sum().over(on)).alias("share"))
+        .join(thin, on="unique_id", how="semi")
+        .join(sku_keys.rename({"unique_id": "sku_id"}), on=on)
+        .select("unique_id", "sku_id", pl.col("share").fill_nan(0.0))
+    )
+    fc = sku_fc.select(pl.col("unique_id").alias("sku_id"), "ds", "forecast")
+    return shares.join(fc, on="sku_id").select(
+        "unique_id", "ds", (pl.col("forecast") * pl.col("share")).alias("forecast")
+    )
 
 
 def hierarchy(bottom_keys: pl.DataFrame, top_keys: pl.DataFrame, top_by: Sequence[str]):

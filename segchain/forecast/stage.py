@@ -28,10 +28,15 @@ from segchain.forecast.reconcile import (
     DENSE_LIMIT,
     MINT_STRUCTURAL,
     MINT_VARIANCES,
+    SITE_FROM_SKU,
     SPLIT_SD_OWN,
     TOTAL_ID,
     Reconciliation,
     hierarchy,
+    history_shares,
+    site_split,
+    thin_site_series,
+    top_down,
     top_down_error_sd,
 )
 from segchain.forecast.reconcile import NOT_BACKTESTED as REC_NOT_BACKTESTED
@@ -189,7 +194,7 @@ def forecast(
         if progress is not None:
             progress(name, 0, 0)
 
-    top_sel = top_fc = total_sel = total_fc = top_one = top_cut = None
+    top_sel = top_fc = total_sel = total_fc = top_one = top_cut = thin = None
     total_y = _total(top.y) if top is not None else None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
         sel = select_models(series.y, plan, eng, step("backtesting models"), series.keys)
@@ -209,6 +214,24 @@ def forecast(
                 total_fc, _, _ = final_forecast(
                     total_y, total_sel, plan, levels, eng, step("final total forecast")
                 )
+                if top_by and "site" in top_by and len(top_by) > 1:
+                    thin = thin_site_series(top.y, top_fc)
+                    if thin.height:
+                        split = _sku_across_sites(
+                            orders,
+                            segments,
+                            top,
+                            thin,
+                            [c for c in top_by if c != "site"],
+                            freq=freq,
+                            outliers=outliers,
+                            as_of=as_of,
+                            plan=plan,
+                            levels=levels,
+                            eng=eng,
+                            step=step,
+                        )
+                        top_fc = _apply(top_fc, split.rename({"forecast": "yhat"}), levels)
             top_sel = report_rows_only(top_sel, plan)
 
     phase("scoring the backtest")
@@ -241,6 +264,11 @@ def forecast(
                 else None
             ),
         )
+        if thin is not None and thin.height:
+            # Whatever the method, the segment rows of a split sku x site series are its new
+            # forecast split by the segments' shares, so that they sum to it.
+            rec.forecast = _resplit(rec.forecast, top_fc, thin, links, series.y)
+            rec.fallbacks[SITE_FROM_SKU] = thin.height
         fc = _apply(fc, rec.forecast, levels)
         fc, error_sd = _written_uncertainty(
             rec, fc, error_sd, levels, series.y, sel.rows, links, top_one, top_cut
@@ -447,6 +475,9 @@ FALLBACK_TEXT = {
     "not scored there",
     BOUNDS_OWN: "{n} reconciled series without backtest errors of their reconciliation: "
     "their own model's bounds around the reconciled forecast",
+    SITE_FROM_SKU: "{n} sku x site series too thin to forecast on their own (forecast no "
+    "demand although they sold in the last year, or one period of history): their sku's "
+    "forecast across sites times the site's share of its history",
     SPLIT_SD_OWN: "{n} series split top-down from a sku with under two one-step backtest "
     "errors: error_sd of the series' own model",
 }
@@ -559,3 +590,50 @@ def _baseline_rows(cv: pl.DataFrame, plan: Plan) -> dict[str, pl.DataFrame]:
         for model, label in names.items()
         if model in present
     }
+
+
+def _sku_across_sites(
+    orders: pl.DataFrame | pl.LazyFrame,
+    segments: pl.DataFrame | pl.LazyFrame,
+    top,
+    thin: pl.DataFrame,
+    sku_by: list[str],
+    *,
+    freq: str,
+    outliers: str,
+    as_of: dt.date | None,
+    plan: Plan,
+    levels: list,
+    eng: Engine,
+    step: Callable[[str], Tick],
+) -> pl.DataFrame:
+    """The ``thin`` sku x site series' forecasts split from their sku's forecast across sites
+    (``reconcile.site_split``): the skus' series built and forecast, those skus only."""
+    wanted = top.keys.join(thin, on="unique_id", how="semi").select(sku_by).unique()
+    lines = orders.lazy().join(wanted.lazy(), on=sku_by, how="semi")
+    sku = build_series(lines, segments, freq=freq, by=sku_by, outliers=outliers, as_of=as_of)
+    sel = select_models(sku.y, plan, eng, step("backtesting skus across sites"), sku.keys)
+    fc, _, _ = final_forecast(
+        sku.y, sel, plan, levels, eng, step("final skus across sites"), sku.keys
+    )
+    return site_split(top.y, top.keys, sku.keys, fc.select("unique_id", "ds", "forecast"), thin)
+
+
+def _resplit(
+    forecast: pl.DataFrame,
+    top_fc: pl.DataFrame,
+    thin: pl.DataFrame,
+    links: pl.DataFrame,
+    y: pl.DataFrame,
+) -> pl.DataFrame:
+    """The reconciled segment rows (``unique_id, ds, yhat``) with those under a ``thin`` sku x
+    site series replaced by its forecast split by the segments' shares of its history."""
+    under = links.join(thin.rename({"unique_id": "top_id"}), on="top_id", how="semi")
+    tops = top_fc.join(thin, on="unique_id", how="semi").select(
+        "unique_id", "ds", pl.col("forecast").alias("yhat")
+    )
+    split = top_down(tops, history_shares(y.join(under, on="unique_id", how="semi"), under))
+    kept = forecast.join(under, on="unique_id", how="anti")
+    return pl.concat([kept, split.select(kept.columns)], how="vertical_relaxed").sort(
+        "unique_id", "ds"
+    )
