@@ -660,16 +660,24 @@ ALTERNATIVE_LEVELS = {"uniform": "uniform_order_up_to", "fcfs": "fcfs_order_up_t
 
 
 def point_variances(var: np.ndarray, mu: np.ndarray, sd_demand: float) -> np.ndarray:
-    """The segments' variances per period, raised in proportion to their means where the
-    point's own (``sd_demand``: at least the variance of its history's lumps, see
-    ``policy.compute_policy``) is larger than their sum, so rationing plans for the same
-    demand as the formulas."""
-    extra = sd_demand**2 - float(var.sum())
+    """The segments' variances per period, made to add up to the point's own (``sd_demand``
+    squared), so that the rationing's search, its ``--simulate`` replay (``simulate_rationed``)
+    and the formulas all take one demand for the point.
+
+    Where the point's is larger (at least the variance of its history's lumps, see
+    ``policy.compute_policy``), the difference is added in proportion to the segments' means;
+    where it is smaller, every segment's variance is scaled down by the same factor (a
+    difference taken in proportion to the means could leave a segment a negative variance).
+    """
+    total = float(var.sum())
+    extra = sd_demand**2 - total
     # sd_demand is the square root of the segments' summed variances where nothing was added:
     # its square differs from that sum by rounding only.
-    if extra <= 1e-9 * max(float(var.sum()), 1.0) or mu.sum() <= 0:
+    if abs(extra) <= 1e-9 * max(total, 1.0) or mu.sum() <= 0:
         return var
-    return var + extra * mu / mu.sum()
+    if extra > 0:
+        return var + extra * mu / mu.sum()
+    return var * (sd_demand**2 / total)
 
 
 def _plan_one(search: tuple[Segments, dict[str, Any]]) -> Plan:
@@ -961,7 +969,9 @@ def simulate_rationed(
     """Achieved fill rate and CSL per segment of the rationed points, on fresh cycles.
 
     ``periods`` forecast periods are replayed as that many days' worth of independent
-    replenishment cycles (see the module docstring), at the plan's S and reserve levels.
+    replenishment cycles (see the module docstring), at the plan's S and reserve levels, the
+    segments' demand that of the search (``point_variances``: adding up to the point's
+    ``sd_demand``).
     """
     demand = series.group_by([*keys, "segment"]).agg(
         pl.col("mu").sum(),
@@ -977,10 +987,15 @@ def simulate_rationed(
         if seg_rows is None:
             continue
         tier = seg_rows["tier"].to_numpy()
+        mu = seg_rows["mu"].to_numpy().astype(float)
         seg = Segments.from_segments(
             tier,
-            seg_rows["mu"].to_numpy() / period_days,
-            seg_rows["var"].to_numpy() / period_days,
+            mu / period_days,
+            # The demand the plan was searched on (see ``ration``), not the segments' own
+            # variances: the replay checks the plan against what it assumed, as sim.simulate
+            # replays the other points on their sd_demand.
+            point_variances(seg_rows["var"].to_numpy().astype(float), mu, float(point["sd_demand"]))
+            / period_days,
             seg_rows["seg_level"].to_numpy(),
             seg_rows["seg_measure"].to_numpy().astype(str) == "fill-rate",
         )
