@@ -514,7 +514,7 @@ def _simulate(
         per_seg = simulate_segments(result, periods=periods, seed=seed)
         reporter.table(
             c.frame_table(
-                summary.segment_summary(per_seg),
+                summary.segment_summary(per_seg, result.ranks),
                 title=f"achieved service per segment, replay of {plural(periods, 'period')}",
             )
         )

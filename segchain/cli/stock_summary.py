@@ -225,31 +225,38 @@ def simulation_summary(sim: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def segment_summary(per_seg: pl.DataFrame) -> pl.DataFrame:
-    """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it."""
+def segment_summary(per_seg: pl.DataFrame, ranks: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Per segment: target, demand-weighted achieved fill rate and CSL, points meeting it;
+    listed as the segmented-vs-uniform table lists them (``compare.listing_order``: by
+    priority, then by the segment_rank of ``--segments``, ``ranks``)."""
     import polars as pl
+
+    from segchain.schema import in_segment_order
+    from segchain.stock.compare import listing_order
 
     def weighted(c: str) -> pl.Expr:
         # Over the points where the replay measured it (drew demand, brought an order).
         w = pl.when(pl.col(c).is_not_null()).then(pl.col("demand_share"))
         return ((pl.col(c) * w).sum() / w.sum()).alias(c)
 
-    # By stock's priority (1 served first), as segment and costs list segments by rank; then
-    # by target, highest first.
-    priority = pl.col("priority").min() if "priority" in per_seg.columns else pl.lit(None)
-    return (
+    order = (
+        listing_order(per_seg.group_by("segment").agg(pl.col("priority").min()), ranks)
+        if "priority" in per_seg.columns
+        else ranks
+    )
+    table = (
         per_seg.group_by("segment", "service_measure")
         .agg(
-            priority.alias("_priority"),
             pl.col("service_level").first().alias("target"),
             pl.len().alias("points"),
             weighted("achieved_fill_rate"),
             weighted("achieved_csl"),
             pl.col("target_met").sum().alias("met"),
         )
-        .sort("_priority", "target", "segment", descending=[False, True, False], nulls_last=True)
-        .drop("_priority")
+        # A segment on both measures: its higher target first.
+        .sort("segment", "target", descending=[False, True])
     )
+    return in_segment_order(table, order)
 
 
 def defaults_cause(result: StockResult) -> str:

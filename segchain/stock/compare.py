@@ -25,6 +25,28 @@ def equal_service_level(points: pl.DataFrame) -> float:
     return min(max(level, 1e-6), 1 - 1e-6)
 
 
+def listing_order(priorities: pl.DataFrame, ranks: pl.DataFrame | None) -> pl.DataFrame:
+    """``segment, rank`` by which stock lists its per-segment tables (``in_segment_order``):
+    by stock's priority (``priorities``: segment, priority; 1 served first), and among the
+    segments of one priority (all of them where the config gives no target per segment) by
+    the rank segment wrote (``ranks``: ``schema.segment_ranks`` of ``--segments``), most
+    valuable first, then by label; the rule of the held-out table (``heldout``)."""
+    order = priorities.select(pl.col("segment").cast(pl.String), "priority")
+    if ranks is not None:
+        order = order.join(
+            ranks.select(pl.col("segment").cast(pl.String), pl.col("rank").alias("_rank")),
+            on="segment",
+            how="left",
+        )
+    else:
+        order = order.with_columns(_rank=pl.lit(None, pl.Float64))
+    return (
+        order.sort("priority", "_rank", "segment", nulls_last=True)
+        .with_row_index("rank", offset=1)
+        .select("segment", "rank")
+    )
+
+
 def compare(
     series: pl.DataFrame,
     keys: list[str],
@@ -35,13 +57,16 @@ def compare(
     service: pl.DataFrame | None = None,
     fcfs: pl.DataFrame | None = None,
     plan: str | None = None,
+    ranks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per segment and overall: inventory value and expected service, segmented vs uniform.
 
     ``service``: per point x segment expected service of the rationed plan (each segment's own,
     not the point's); ``fcfs``: the plan with the same blended targets served first come, first
     served, added as ``*_fcfs`` columns; ``plan``: what the uniform plan is, in words
-    (``uniform_plan``; default: one uniform target ``level``).
+    (``uniform_plan``; default: one uniform target ``level``); ``ranks``: each segment's
+    ``segment_rank`` (``schema.segment_ranks``): segments of one priority are listed by it
+    (``listing_order``).
     """
     both = segmented.select(
         *keys,
@@ -125,9 +150,8 @@ def compare(
             pl.lit("(all)").alias("segment"), pl.lit(None, pl.Float64).alias("target"), *aggs
         )
 
-    # Segments by stock's priority (1 served first), as segment and costs list them by rank.
-    ranks = segment_priorities(series).rename({"priority": "rank"})
-    per = in_segment_order(summary(share, ["segment"]), ranks)
+    order = listing_order(segment_priorities(series), ranks)
+    per = in_segment_order(summary(share, ["segment"]), order)
     total = summary(share, [])
     out = pl.concat([per, total], how="vertical_relaxed")
     return out.with_columns(

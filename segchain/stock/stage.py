@@ -30,6 +30,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     SEGMENTS_OPTION,
     require_columns,
+    segment_ranks,
 )
 from segchain.stock.bootstrap import demand_history
 from segchain.stock.compare import compare, equal_service_level, segment_shortfalls
@@ -96,6 +97,9 @@ class StockResult:
     # (``heldout``), and what to say when it could not be (no --segments).
     held_out: StockHeldOut | None = None
     held_out_note: TableMessage | None = None
+    # ``segment, rank``: the --segments table's segment_rank (``schema.segment_ranks``), by
+    # which the per-segment tables are listed; None without one.
+    ranks: pl.DataFrame | None = None
 
     def metadata(self) -> dict[str, Any]:
         """What the report reads from the policy's metadata besides the provenance.
@@ -227,6 +231,8 @@ def stock(
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
 
     fc = collect(forecast, name="forecast")
+    customers = collect(segments, name=SEGMENTS_OPTION) if segments is not None else None
+    ranks = segment_ranks(customers) if customers is not None else None
     series, keys, period_days, notes = read_series(fc, freq=freq)
     if assignments is not None and "site" not in keys:
         raise UsageError(NOT_BY_SITE)
@@ -365,7 +371,7 @@ def stock(
             "at every point"
         )
         comparison = compare(
-            series, keys, policy, alt, uniform, service=service, fcfs=fcfs, plan=plan
+            series, keys, policy, alt, uniform, service=service, fcfs=fcfs, plan=plan, ranks=ranks
         )
     # Every run, not only with --compare-uniform: a promise the plan does not keep is said.
     notes += segment_shortfalls(
@@ -438,7 +444,7 @@ def stock(
     if routed is not None:
         replayed, replay_note = _held_out(
             routed,
-            segments,
+            customers,
             fc,
             series,
             keys,
@@ -466,6 +472,7 @@ def stock(
         history=history,
         held_out=replayed,
         held_out_note=replay_note,
+        ranks=ranks,
     )
 
 
