@@ -15,6 +15,12 @@ from segchain.formatting import agree, plural
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
+# One year for every stage: a holding rate is a rate per year, stock's annual demand (EOQ) is the
+# mean per period x DAYS_PER_YEAR / period_days, and costs carries stock over period_days /
+# DAYS_PER_YEAR of a year. The mean calendar year (a leap day every fourth year), so that a year
+# of orders carries a year's rate over four years, and a month is a twelfth of it, 30.4375 days.
+DAYS_PER_YEAR = 365.25
+
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
 ORDER_VALUE = ("unit_price", "amount")

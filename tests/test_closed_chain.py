@@ -233,5 +233,8 @@ def test_costs_carrying_takes_a_sites_own_holding_rate_else_the_skus() -> None:
     out = carrying(inv, rates=holding_rates(items, 0.25), default_rate=0.25, period_days=365)
     # S2 states its own rate; S1 and S3 take X's row without a site; Y states none: default.
     assert out["holding_rate"].to_list() == [0.2, 0.5, 0.2, 0.25]
-    # period_days / 365 (issue 15): a year of carrying at the rate.
-    assert out["inventory_carrying"].to_list() == pytest.approx([20.0, 50.0, 20.0, 25.0])
+    # period_days / 365.25 (issue 15; schema.DAYS_PER_YEAR): a calendar year of 365 days is
+    # 365 / 365.25 of a year of carrying at the rate.
+    assert out["inventory_carrying"].to_list() == pytest.approx(
+        [100 * r * 365 / 365.25 for r in (0.2, 0.5, 0.2, 0.25)]
+    )

@@ -12,7 +12,7 @@ from segchain.costs import CostRates, costs, parse_rates
 from segchain.errors import DataError, UsageError
 
 DAYS = 31  # 2024-01-01 .. 2024-01-31, the segmented customers' order span
-YEAR = DAYS / 365
+YEAR = DAYS / 365.25  # a year of 365.25 days (schema.DAYS_PER_YEAR), as stock's
 
 
 def _orders() -> pl.DataFrame:

@@ -39,7 +39,7 @@ def test_costs_say_inventory_not_valued_at_cost(cli, tmp_path: Path) -> None:
     said, table = _costs(cli, tmp_path, ["price", "items", "default"])
     # The value carried is the policy's, whatever its basis: 142 a year at stock's default 0.25
     # over the orders' 182 days (2024-01-02 to 2024-07-01, both counted).
-    assert table.get_column("inventory_carrying").sum() == pytest.approx(142 * 0.25 * 182 / 365)
+    assert table.get_column("inventory_carrying").sum() == pytest.approx(142 * 0.25 * 182 / 365.25)
     assert (
         "Warning: --policy policy.csv: inventory is valued at its sku's mean selling price at 1 "
         "and at 1 a unit (no cost or price: a count of units) at 1 of 3 stocking points (stock "

@@ -241,14 +241,14 @@ def test_demo_closed_chain_and_its_costs_reconcile_to_the_cent(
     assert "reconciled transport: assignments transport_cost" in log
     assert "NOT reconciled" not in log
     # Inventory carrying per segment: the per-segment stock table (per site) x the item's
-    # holding rate (the sample states it once per sku) x period / 365, to the cent.
+    # holding rate (the sample states it once per sku) x period / 365.25, to the cent.
     items = pl.read_csv(data / "items.csv", schema_overrides={"sku": pl.String})
     rates = items.filter(pl.col("site").is_null()).select("sku", "holding_rate")
     per_segment = pl.read_parquet(out / "stock_segments.parquet").join(rates, on="sku")
     period = costs["period_days"][0]
     expected = dict(
         per_segment.group_by("segment")
-        .agg((pl.col("inventory_value") * pl.col("holding_rate")).sum() * period / 365)
+        .agg((pl.col("inventory_value") * pl.col("holding_rate")).sum() * period / 365.25)
         .iter_rows()
     )
     got = dict(costs.select("segment", "inventory_carrying").iter_rows())

@@ -97,8 +97,8 @@ def costs_command(
     Revenue and cost of goods from the orders and items; order and returns handling from
     [costs] in the config (cost_per_order, cost_per_line, cost_per_return, holding_rate);
     transport from network's assignments; each open site's fixed cost shared by demand served;
-    inventory carrying from stock's policy (value x holding rate x period_days / 365). A cost
-    with no input is left empty, not zero. Per segment also what its delivery promise
+    inventory carrying from stock's policy (value x holding rate x period_days / 365.25). A
+    cost with no input is left empty, not zero. Per segment also what its delivery promise
     (network against the plan without promises) and its service target (stock against the
     uniform plan) cost. stderr reconciles every total with its source table; --verbose adds
     each column's source.

@@ -3,7 +3,8 @@
 Pure: polars frames in, a ``CostsResult`` out (the table, each column's source, and the
 reconciliation of every total with the table it comes from). One period throughout: the span of
 the order history (``period_days``); inventory carrying is average inventory value x holding
-rate x period_days / 365. A cost with no input is null, never zero.
+rate x period_days / 365.25 (``schema.DAYS_PER_YEAR``). A cost with no input is null, never
+zero.
 
 Modules: ``rates`` (the ``[costs]`` table), ``sales`` (revenue, goods, orders per customer),
 ``allocate`` (fixed cost by demand served, inventory by segment and customer), ``promise``
@@ -26,6 +27,7 @@ from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
+    DAYS_PER_YEAR,
     FORECAST_OPTION,
     ITEM_MASTER_HINT,
     ITEM_RULES,
@@ -650,9 +652,7 @@ def costs(
             "segment",
             pl.when(pl.col("inventory_value") > 0)
             .then(
-                pl.col("inventory_carrying")
-                / pl.col("inventory_value")
-                / (period / allocate.DAYS_PER_YEAR)
+                pl.col("inventory_carrying") / pl.col("inventory_value") / (period / DAYS_PER_YEAR)
             )
             .otherwise(None)
             .alias("holding_rate"),
@@ -670,7 +670,9 @@ def costs(
         sources["inventory_value"] = (
             f"policy: average inventory value, split by {how}; within a segment by units bought"
         )
-        sources["inventory_carrying"] = f"inventory_value x {rate_src} x period_days / 365"
+        sources["inventory_carrying"] = (
+            f"inventory_value x {rate_src} x period_days / {DAYS_PER_YEAR:g}"
+        )
     else:
         table = table.with_columns(
             inventory_value=pl.lit(None, pl.Float64), inventory_carrying=pl.lit(None, pl.Float64)

@@ -12,6 +12,7 @@ from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
+    DAYS_PER_YEAR,
     POLICY_OPTION,
     SITES_OPTION,
     STOCK_SEGMENTS_OPTION,
@@ -19,8 +20,6 @@ from segchain.schema import (
     records_frame,
     require_columns,
 )
-
-DAYS_PER_YEAR = 365.0
 
 
 def served(assignments: pl.DataFrame) -> pl.DataFrame:
@@ -287,7 +286,7 @@ def carrying(
     default_rate: float,
     period_days: int,
 ) -> pl.DataFrame:
-    """Add holding_rate and inventory_carrying = value x rate x period_days / 365.
+    """Add holding_rate and inventory_carrying = value x rate x period_days / DAYS_PER_YEAR.
 
     A stocking point's rate: its site's own rate when the items state one, else the sku's.
     """

@@ -8,10 +8,10 @@ from typing import Any
 
 import polars as pl
 
-from segchain.costs.allocate import DAYS_PER_YEAR
 from segchain.schema import (
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
+    DAYS_PER_YEAR,
     NO_DELIVERY_PROMISE_SOURCE,
 )
 

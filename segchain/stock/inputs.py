@@ -16,6 +16,7 @@ from segchain.errors import DataError, TableMessage, examples
 from segchain.formatting import agree, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
+    DAYS_PER_YEAR,
     FORECAST_ARGUMENT,
     ITEM_RULES,
     ITEMS_OPTION,
@@ -61,16 +62,20 @@ BLENDS = ("weighted", "max")
 LOW_MEAN_UNITS = 20.0
 # Intermittent or lumpy items above this mean use a gamma (integer steps no longer matter).
 GAMMA_ABOVE_UNITS = 1000.0
-DAYS_PER_YEAR = 365.25
 # Below this expected demand over the protection interval a level is capped (credible plans).
 TINY_UNITS = 1.0
 # The longest backtest a forecast's error_sd is taken to come from, in years: without an upper
 # forecast bound, one period's is read from the error_sd over that many periods (error_bound).
 BACKTEST_YEARS = 10.0
 # Periods named by their length in days (from the forecast's `ds` spacing).
-KNOWN_PERIODS = ((1.0, 1.0, 1.0), (6.0, 8.0, 7.0), (27.0, 32.0, 30.4375), (88.0, 93.0, 91.3125))
+KNOWN_PERIODS = (
+    (1.0, 1.0, 1.0),
+    (6.0, 8.0, 7.0),
+    (27.0, 32.0, DAYS_PER_YEAR / 12),
+    (88.0, 93.0, DAYS_PER_YEAR / 4),
+)
 DEFAULT_PERIOD_DAYS = 7.0
-FREQ_PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.4375}
+FREQ_PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_YEAR / 12}
 # The days between two reviews without --review-days (a nightly MRP run); the policy types
 # (POLICY_TYPES) are declared with the settings.
 DEFAULT_REVIEW_DAYS = 1.0

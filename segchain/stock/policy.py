@@ -8,12 +8,11 @@ import polars as pl
 
 from segchain.errors import DataError, examples
 from segchain.formatting import plural
-from segchain.schema import ITEMS_OPTION, MAX_VALUE
+from segchain.schema import DAYS_PER_YEAR, ITEMS_OPTION, MAX_VALUE
 from segchain.stock.bootstrap import bootstrap_levels, histories, level_to, lump_variance
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import (
-    DAYS_PER_YEAR,
     GAMMA_ABOVE_UNITS,
     LOW_MEAN_UNITS,
     TINY_UNITS,
