@@ -377,8 +377,11 @@ def _empty_promises(
 
 def _report(result: Any, reporter: c.Reporter, by: str) -> None:
     """The reconciliation (always), the segment table, and with --verbose each column's source."""
+    # Dates that label periods (every 1 month, 7 days): the last one's period counts too.
+    step = "" if result.period_step == "1 day" else f", dated every {result.period_step}"
     reporter.info(
-        f"period: {result.first_date} to {result.last_date} ({plural(result.period_days, 'day')})"
+        f"period: {result.first_date} to {result.last_date}{step} "
+        f"({plural(result.period_days, 'day')})"
     )
     for check in result.checks:
         reporter.info(("reconciled " if check.ok else "NOT reconciled ") + check.line())

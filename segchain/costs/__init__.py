@@ -215,6 +215,8 @@ class CostsResult:
     last_date: str | None
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # One step of the dates' grain, counted after the span (``sales.covered_days``).
+    period_step: str = "1 day"
 
     def sources_frame(self) -> pl.DataFrame:
         cols = [c for c in self.table.columns if c in self.sources]
@@ -683,6 +685,11 @@ def costs(
     table = table.with_columns(period_days=pl.lit(period, pl.Int64))
     sources["period_days"] = (
         f"orders: {st.first_date} to {st.last_date}, the span every figure covers"
+        if st.period_step == "1 day"
+        # Dates that label periods: the span and the period of the last (or first) date.
+        else f"orders: {st.first_date} to {st.last_date}, dated every {st.period_step}: "
+        f"{period} days with that of the last date (the first, for month ends), the span "
+        "every figure covers"
     )
     present = [c for c in COST_COMPONENTS if not table[c].is_null().all()]
     if not present and table["cogs"].is_null().all():
@@ -722,6 +729,7 @@ def costs(
         last_date=st.last_date,
         notes=notes,
         warnings=warnings,
+        period_step=st.period_step,
     )
 
 
