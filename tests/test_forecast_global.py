@@ -83,6 +83,22 @@ def test_global_model_learns_a_pattern_shared_by_every_series():
     assert err < 0.15
 
 
+def test_global_error_sd_is_the_spread_of_errors_out_of_sample_on_noise():
+    # 30 skus of pure noise, 20 + N(0, 4^2) rounded: no forecast beats the mean, whose one-step
+    # error has sd sqrt(16 + 1/12) = 4.01 (rounding adds a uniform error of variance 1/12), and
+    # a model fitted on other periods only adds its own error to that. The trees' fitted values
+    # on the periods they were trained on follow the noise: their spread was 1.87.
+    rng = np.random.default_rng(0)
+    noise = np.rint(rng.normal(20, 4, size=(30, 60)))
+    orders = _weekly_orders(lambda k, w: noise[k, w], weeks=60)
+    fc = forecast(orders, ONE_SEGMENT, freq="W", horizon=4, by="sku", n_jobs=1, models="Global")
+    fc = fc.forecast
+    assert fc.get_column("model").unique().to_list() == ["Global"]
+    sd = fc.group_by("unique_id").agg(pl.col("error_sd").first()).get_column("error_sd")
+    rms = float((sd**2).mean() ** 0.5)
+    assert 0.95 * 4.01 < rms < 1.2 * 4.01
+
+
 def test_global_model_is_skipped_on_tiny_data_and_series_are_still_forecast():
     orders = pl.DataFrame(
         {

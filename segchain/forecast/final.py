@@ -60,7 +60,7 @@ def final_forecast(
     if chose_global.len():
         tick(0, 0, GLOBAL_FIT)
         try:
-            part = _global_part(y, keys, plan, chose_global, conformal, levels, fitted_frames)
+            part = _global_part(y, keys, plan, chose_global, conformal, levels)
         except Exception:  # noqa: BLE001 - a failed refit leaves the moving average
             sel.fallbacks[GLOBAL_FAILED] = sel.fallbacks.get(GLOBAL_FAILED, 0) + chose_global.len()
             stand_in = (
@@ -73,6 +73,10 @@ def final_forecast(
             sel.stats = stats = stats.with_columns(stand_in)
         else:
             frames.append(part)
+            if sel.global_one_step is not None:
+                fitted_frames.append(
+                    sel.global_one_step.filter(pl.col("unique_id").is_in(chose_global.implode()))
+                )
             done += chose_global.len()
             tick(done, total)
     groups = (
@@ -166,14 +170,12 @@ def _global_part(
     ids: pl.Series,
     conformal: pl.DataFrame,
     levels: list,
-    fitted_frames: list[pl.DataFrame],
 ) -> pl.DataFrame:
     """The global model refit on every series' whole history, forecasting the series that chose
-    it, with split-conformal intervals; its one-step fitted values go to ``fitted_frames``."""
+    it, with split-conformal intervals."""
     if keys is None:
         keys = y.select("unique_id").unique()
-    out, fitted = global_forecast(y, keys, plan, ids.sort())
-    fitted_frames.append(fitted.filter(pl.col("unique_id").is_in(ids.implode())))
+    out = global_forecast(y, keys, plan, ids.sort())
     center = pl.col(GLOBAL).fill_nan(None).clip(lower_bound=0.0)
     bounds = []
     for lv in levels:

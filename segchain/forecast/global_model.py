@@ -22,8 +22,9 @@ standardised per series (``LocalStandardScaler``) so that one model serves skus 
 scikit-learn's ``HistGradientBoostingRegressor`` handles the missing lags of short series.
 
 It is fitted twice per run, never per series: once on the history before the first backtest
-cutoff (``refit=False``: the same fit forecasts every later window from its own lags), once on
-the whole history for the forecast. Series too short for a lag still get a forecast (the
+cutoff (``refit=False``: the same fit forecasts every later window from its own lags, and every
+later period one step ahead, whose errors are the series' error_sd), once on the whole history
+for the forecast. Series too short for a lag still get a forecast (the
 regressor treats missing features natively).
 """
 
@@ -169,12 +170,23 @@ def usable(y: pl.DataFrame) -> bool:
 
 def global_cross_validation(
     y: pl.DataFrame, keys: pl.DataFrame, plan: Plan, *, n_windows: int
-) -> pl.DataFrame:
-    """Rolling-origin forecasts: unique_id, ds, cutoff, y, model (= Global), yhat."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rolling-origin forecasts ``unique_id, ds, cutoff, y, model (= Global), yhat``, one-step
+    forecasts out of sample ``unique_id, ds, yhat1``).
+
+    The one-step forecasts are the backtest fit's, made on the history before the first
+    cutoff, of each period after it from the actual periods before that period
+    (``_fitted_by_first_window``): out of sample, as a fitted model's one-step fitted values
+    are not quite and the final fit's would not be at all, a tree model all but learning the
+    periods it was trained on (a series of noise: their spread 0.47 of the noise's; on
+    Superstore's sub-categories 0.57-0.64, docs/measurements.md, *The global model's one-step error
+    out of sample*).
+    """
     df, statics = _frame(y, keys)
     longest = int(cast(int, y.group_by("unique_id").len().get_column("len").max()))
+    mlf = _model(plan, longest - n_windows * plan.horizon)
     with _one_thread():
-        cv = _model(plan, longest - n_windows * plan.horizon).cross_validation(
+        cv = mlf.cross_validation(
             df,
             n_windows=n_windows,
             h=plan.horizon,
@@ -183,7 +195,7 @@ def global_cross_validation(
             static_features=statics,
             dropna=False,
         )
-    return cv.select(
+    cv = cv.select(
         "unique_id",
         pl.col("ds").cast(pl.Date),
         pl.col("cutoff").cast(pl.Date),
@@ -191,21 +203,44 @@ def global_cross_validation(
         pl.lit(GLOBAL).alias("model"),
         pl.col(GLOBAL).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0).alias("yhat"),
     )
+    first = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first"))
+    with _one_thread():
+        one = _fitted_by_first_window(mlf, df, statics)
+    one = one.join(first, on="unique_id").filter(pl.col("ds") > pl.col("first"))
+    return cv, one.select("unique_id", "ds", pl.col("yhat1").fill_nan(None))
+
+
+def _fitted_by_first_window(mlf: Any, df: pl.DataFrame, statics: list[str]) -> pl.DataFrame:
+    """``unique_id, ds, yhat1``: the backtest's fit (its first window's models) predicting every
+    period of the whole history from the actual periods before it: what ``cross_validation``
+    with ``fitted=True`` computes for each later window of a ``refit=False`` backtest, over that
+    window's training periods, here over all of them, by the same calls (mlforecast has no
+    public one for a fit's predictions of other periods). As there, each series is standardised
+    over the periods predicted, so its mean and deviation over the span are known to them."""
+    mlf.models_ = mlf.cv_models_[0]
+    prep = mlf.preprocess(df, static_features=statics, dropna=False, validate_data=False)
+    X, target = mlf._extract_X_y(prep, "y", None)
+    fitted = mlf._compute_fitted_values(
+        base=prep.select("unique_id", "ds"),
+        X=X,
+        y=target,
+        id_col="unique_id",
+        time_col="ds",
+        target_col="y",
+        max_horizon=None,
+        weight_col=None,
+    )
+    return fitted.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).alias("yhat1"))
 
 
 def global_forecast(
     y: pl.DataFrame, keys: pl.DataFrame, plan: Plan, ids: pl.Series
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(forecast ``unique_id, ds, Global``, one-step fitted values ``unique_id, ds, yhat1``)."""
+) -> pl.DataFrame:
+    """The forecast ``unique_id, ds, Global`` of the series ``ids``, fitted on every series'
+    whole history (its one-step errors come from the backtest: ``global_cross_validation``)."""
     df, statics = _frame(y, keys)
     mlf = _model(plan, int(cast(int, y.group_by("unique_id").len().get_column("len").max())))
     with _one_thread():
-        mlf.fit(df, static_features=statics, dropna=False, fitted=True)
+        mlf.fit(df, static_features=statics, dropna=False)
         out = mlf.predict(plan.horizon, ids=ids.to_list())
-    fitted = mlf.forecast_fitted_values()
-    return (
-        out.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).cast(pl.Float64)),
-        fitted.select(
-            "unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).cast(pl.Float64).alias("yhat1")
-        ),
-    )
+    return out.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).cast(pl.Float64))

@@ -110,8 +110,9 @@ def cross_validate(
     tick: Tick,
     keys: pl.DataFrame | None = None,
     fallbacks: dict[str, int] | None = None,
-) -> pl.DataFrame:
-    """Long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null).
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """(long CV frame: unique_id, ds, cutoff, y, model, yhat (clipped at 0; NaN -> null), the
+    global model's one-step forecasts out of sample or None: see ``global_cross_validation``).
 
     ``tick(done, total)`` counts series after each group's cross-validation, and says the group
     while it runs (``batch``: one statsforecast call, the count moves when it is done). The
@@ -120,6 +121,7 @@ def cross_validate(
     fallback on the way is counted in ``fallbacks`` (see ``count_global``).
     """
     frames = []
+    one_step = None
     groups = (
         buckets.filter(pl.col("windows") > 0)
         .group_by("windows", "smooth_route", "has_season", "two_seasons")
@@ -152,7 +154,7 @@ def cross_validate(
         done += len(row["unique_id"])
         tick(done, total)
     if not frames:
-        return pl.DataFrame(
+        empty = pl.DataFrame(
             schema={
                 "unique_id": pl.Utf8,
                 "ds": pl.Date,
@@ -162,6 +164,7 @@ def cross_validate(
                 "yhat": pl.Float64,
             }
         )
+        return empty, None
     out = pl.concat(frames, how="vertical_relaxed")
     if wants_group_seasonal(plan):
         # The lift is the total's, so it is derived once every group's moving average is in.
@@ -169,11 +172,13 @@ def cross_validate(
     if keys is not None and wants_global(plan):
         glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {}, tick)
         if glob is not None:
-            out = _with_global(out, glob, fallbacks if fallbacks is not None else {})
-    return out.with_columns(
+            glob_cv, one_step = glob
+            out = _with_global(out, glob_cv, fallbacks if fallbacks is not None else {})
+    out = out.with_columns(
         pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).cast(pl.Float64),
         pl.col("y").cast(pl.Float64),
     )
+    return out, one_step
 
 
 def short_window_means(wide: pl.DataFrame, y: pl.DataFrame) -> pl.DataFrame:
@@ -215,8 +220,9 @@ def _global_cv(
     buckets: pl.DataFrame,
     fallbacks: dict[str, int],
     tick: Tick,
-) -> pl.DataFrame | None:
-    """The global model's backtest forecasts, or None (counted) when it is skipped or fails.
+) -> tuple[pl.DataFrame, pl.DataFrame] | None:
+    """The global model's backtest forecasts and one-step forecasts out of sample
+    (``global_cross_validation``), or None (counted) when it is skipped or fails.
     Its fit, after every series' local models, is said as what the step does (``tick``)."""
     backtested = buckets.filter(pl.col("windows") > 0).height
     if not backtested:
@@ -465,6 +471,8 @@ class Selection:
     cv: pl.DataFrame
     rows: pl.DataFrame  # honest backtest rows of the chosen procedure
     fallbacks: dict[str, int] = field(default_factory=dict)
+    # The global model's one-step forecasts out of sample (``global_cross_validation``).
+    global_one_step: pl.DataFrame | None = None
 
 
 def report_rows_only(sel: Selection, plan: Plan) -> Selection:
@@ -492,7 +500,7 @@ def select_models(
 ) -> Selection:
     stats = cv_buckets(classify(y, recent=FREQS[plan.freq][3]), plan)
     fallbacks: dict[str, int] = {}
-    cv = cross_validate(y, stats, plan, engine, tick, keys, fallbacks)
+    cv, global_one_step = cross_validate(y, stats, plan, engine, tick, keys, fallbacks)
     parts = ["demand_class", "windows", "has_season", "two_seasons"]
     groups = stats.select(
         "unique_id",
@@ -526,4 +534,6 @@ def select_models(
     short = stats.filter(~pl.col("backtested")).height
     if short:
         fallbacks[NOT_BACKTESTED] = short
-    return Selection(stats=stats, cv=cv, rows=rows, fallbacks=fallbacks)
+    return Selection(
+        stats=stats, cv=cv, rows=rows, fallbacks=fallbacks, global_one_step=global_one_step
+    )
