@@ -125,19 +125,13 @@ def site_split(
     ``top_y`` / ``top_keys``, all of the sku's sites). The whole history, as ``history_shares``:
     a site that sold a sku three times in a year has a share of it, its last weeks none."""
     on = [c for c in sku_keys.columns if c != "unique_id"]
-    units = top_y.group_by("unique_id").agg(pl.col("y").sum().alias("units"))
-    shares = (
-        top_keys.join(units, on="unique_id", how="left")
-        .with_columns(pl.col("units").fill_null(0.0))
-        .with_columns((pl.col("units") / pl.col("units").sum().over(on)).alias("share"))
-        .join(thin, on="unique_id", how="semi")
-        .join(sku_keys.rename({"unique_id": "sku_id"}), on=on)
-        .select("unique_id", "sku_id", pl.col("share").fill_nan(0.0))
+    # Each sku x site series is a bottom of its sku across sites, as a segment is of its sku.
+    links = top_keys.join(sku_keys.rename({"unique_id": "top_id"}), on=on).select(
+        "unique_id", "top_id"
     )
-    fc = sku_fc.select(pl.col("unique_id").alias("sku_id"), "ds", "forecast")
-    return shares.join(fc, on="sku_id").select(
-        "unique_id", "ds", (pl.col("forecast") * pl.col("share")).alias("forecast")
-    )
+    shares = history_shares(top_y, links).join(thin, on="unique_id", how="semi")
+    tops = sku_fc.select("unique_id", "ds", pl.col("forecast").alias("yhat"))
+    return top_down(tops, shares).rename({"yhat": "forecast"})
 
 
 def hierarchy(bottom_keys: pl.DataFrame, top_keys: pl.DataFrame, top_by: Sequence[str]):
