@@ -3098,20 +3098,8 @@ def stderr_onto_named_file(words: Iterable[str]) -> bool:
     """Whether the shell sent stderr to a regular file that a word of the command line names
     (the word, or what follows an option's '='): an input or an output of the run, which no
     message may be written into."""
-    out = _stream_file(2)
-    if out is None:
-        return False
-    for word in words:
-        for name in (word, word.partition("=")[2]):
-            if not name or name == "-":
-                continue
-            try:
-                st = os.stat(name)
-            except (OSError, ValueError):  # no such file; a name with a NUL byte
-                continue
-            if (st.st_dev, st.st_ino) == (out.st_dev, out.st_ino):
-                return True
-    return False
+    names = (name for word in words for name in (word, word.partition("=")[2]))
+    return any(_stream_writes(2, name) for name in names if name and name != "-")
 
 
 def messages_off_named_files(words: Iterable[str]) -> None:
