@@ -20,6 +20,11 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # DAYS_PER_YEAR of a year. The mean calendar year (a leap day every fourth year), so that a year
 # of orders carries a year's rate over four years, and a month is a twelfth of it, 30.4375 days.
 DAYS_PER_YEAR = 365.25
+# A month and a quarter are a twelfth and a quarter of that year: the days of a forecast period
+# (`--freq`) for stock's plan, the bootstrap's history and forecast's `--horizon` limit.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
+PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH}
 
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")

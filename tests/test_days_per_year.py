@@ -63,3 +63,34 @@ def test_stock_annual_demand_is_the_mean_per_week_times_365_25_over_7() -> None:
     assert res.policy.get_column("eoq")[0] == pytest.approx(
         math.sqrt(2 * (10 * 365.25 / 7) * 50 / 0.25)
     )
+
+
+def test_month_is_a_twelfth_of_the_year_in_forecast_and_stock(monkeypatch) -> None:
+    """One month for every stage: forecast's --horizon limit read 30.44 days of its own, stock
+    and its bootstrap 30.4375. Both now read ``schema.PERIOD_DAYS``: a stand-in month of 366
+    days bounds ten years (3,660 days) at 10 periods, which only a check reading it can say."""
+    from segchain import schema
+    from segchain.cli.forecast import _check_horizon
+    from segchain.errors import UsageError
+    from segchain.stock.bootstrap import period_interval
+
+    assert schema.PERIOD_DAYS["M"] * 12 == 365.25
+    assert period_interval(365.25 / 12) == "1mo"
+    monkeypatch.setitem(schema.PERIOD_DAYS, "M", 366.0)
+    _check_horizon(10, "M")
+    with pytest.raises(UsageError, match="at most 10 periods of M"):
+        _check_horizon(11, "M")
+
+
+@pytest.mark.parametrize(("horizon", "ok"), [(120, True), (121, False)])
+def test_forecast_horizon_in_months_ends_at_ten_years(horizon, ok) -> None:
+    # 3,660 days / (365.25 / 12) = 120.25 months: 120 x 30.4375 = 3,652.5 days fit, 121 x
+    # 30.4375 = 3,682.9 do not (30.44 gave the same 120: the limit did not move).
+    from segchain.cli.forecast import _check_horizon
+    from segchain.errors import UsageError
+
+    if ok:
+        _check_horizon(horizon, "M")
+    else:
+        with pytest.raises(UsageError, match=r"at most 120 periods of M \(ten years ahead\)"):
+            _check_horizon(horizon, "M")

@@ -430,10 +430,11 @@ def _report_held_out(result, params: dict, reporter) -> None:
 
 # A forecast further out than this is no plan: bound the horizon by what it spans.
 MAX_HORIZON_DAYS = 3660
-PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": 30.44}
 
 
 def _check_horizon(horizon: int, freq: str) -> None:
+    from segchain.schema import PERIOD_DAYS
+
     days = PERIOD_DAYS.get(str(freq).upper(), 1.0)
     limit = int(MAX_HORIZON_DAYS // days)
     if horizon > limit:

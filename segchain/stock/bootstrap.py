@@ -37,7 +37,13 @@ import polars as pl
 
 from segchain.errors import DataError, TableMessage
 from segchain.formatting import plural
-from segchain.schema import ORDERS_OPTION, demand_line, require_columns
+from segchain.schema import (
+    DAYS_PER_MONTH,
+    DAYS_PER_QUARTER,
+    ORDERS_OPTION,
+    demand_line,
+    require_columns,
+)
 from segchain.stock.distributions import whole_day_leads
 
 # Draws per stocking point. At 4,000 the level's sampling error was not small: an item selling
@@ -54,7 +60,7 @@ CHUNK = 64
 
 def period_interval(period_days: float) -> str:
     """The polars truncation interval of the forecast's period."""
-    named = {1.0: "1d", 7.0: "1w", 30.4375: "1mo", 91.3125: "1q"}
+    named = {1.0: "1d", 7.0: "1w", DAYS_PER_MONTH: "1mo", DAYS_PER_QUARTER: "1q"}
     return named.get(period_days, f"{max(round(period_days), 1)}d")
 
 

@@ -16,6 +16,8 @@ from segchain.errors import DataError, TableMessage, examples
 from segchain.formatting import agree, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
+    DAYS_PER_MONTH,
+    DAYS_PER_QUARTER,
     DAYS_PER_YEAR,
     FORECAST_ARGUMENT,
     ITEM_RULES,
@@ -24,6 +26,7 @@ from segchain.schema import (
     NUMBER_HINT,
     ON_HAND_OPTION,
     ORDERS_OPTION,
+    PERIOD_DAYS,
     blank_ids,
     demand_line,
     key_text,
@@ -71,11 +74,10 @@ BACKTEST_YEARS = 10.0
 KNOWN_PERIODS = (
     (1.0, 1.0, 1.0),
     (6.0, 8.0, 7.0),
-    (27.0, 32.0, DAYS_PER_YEAR / 12),
-    (88.0, 93.0, DAYS_PER_YEAR / 4),
+    (27.0, 32.0, DAYS_PER_MONTH),
+    (88.0, 93.0, DAYS_PER_QUARTER),
 )
 DEFAULT_PERIOD_DAYS = 7.0
-FREQ_PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_YEAR / 12}
 # The days between two reviews without --review-days (a nightly MRP run); the policy types
 # (POLICY_TYPES) are declared with the settings.
 DEFAULT_REVIEW_DAYS = 1.0
@@ -220,8 +222,8 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
     if uniq.len() < 2:
         # One period: its length is what the forecast says it is (a daily forecast of one day
         # planned as weeks had a seventh of its lead-time demand).
-        if freq in FREQ_PERIOD_DAYS:
-            return FREQ_PERIOD_DAYS[freq], None
+        if freq in PERIOD_DAYS:
+            return PERIOD_DAYS[freq], None
         return DEFAULT_PERIOD_DAYS, TableMessage(
             f"{{{FORECAST_ARGUMENT}}} has a single period and does not record its --freq; "
             f"assumed {DEFAULT_PERIOD_DAYS:g}-day periods",
