@@ -57,8 +57,9 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
-from segchain.schema import demand_line
+from segchain.schema import demand_line, in_segment_order, segment_ranks
 from segchain.stock.bootstrap import period_interval, point_streams, stream_generators
+from segchain.stock.compare import listing_order
 from segchain.stock.distributions import whole_day_leads
 
 WARMUP_DAYS = 56  # 8 weeks of the history's own demand before the held-out days
@@ -682,7 +683,8 @@ def held_out(
     unplanned = scored.join(
         plan.select(*[pl.col(k).cast(pl.String) for k in keys]), on=keys, how="anti"
     )
-    table = _by_segment(replayed, other, segment_rows, plan, ranks=_ranks(customers))
+    ranks = segment_ranks(customers) if customers is not None else None
+    table = _by_segment(replayed, other, segment_rows, plan, ranks=ranks)
     return StockHeldOut(
         start=start,
         periods=periods,
@@ -696,15 +698,6 @@ def held_out(
     )
 
 
-def _ranks(customers: pl.DataFrame | None) -> pl.DataFrame | None:
-    """``segment, segment_rank`` (1 the most valuable) from segment's table, None without it."""
-    if customers is None or "segment_rank" not in customers.columns:
-        return None
-    return customers.group_by(pl.col("segment").cast(pl.String)).agg(
-        pl.col("segment_rank").cast(pl.Int64, strict=False).min()
-    )
-
-
 def _by_segment(
     seg: pl.DataFrame,
     uni: pl.DataFrame | None,
@@ -713,9 +706,9 @@ def _by_segment(
     *,
     ranks: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """One row per segment (by priority, then ``ranks``' segment_rank: segments of one
-    priority, as every one without a config, most valuable first; those no plan knew last)
-    and ``(all)``."""
+    """One row per segment (``compare.listing_order``: by priority, then ``ranks``'
+    (``schema.segment_ranks``) segment_rank: segments of one priority, as every one without a
+    config, most valuable first; those no plan knew last) and ``(all)``."""
     keys = [c for c in ("site", "sku") if c in seg.columns]
     weight = segment_rows.join(
         policy.select(*[pl.col(k).cast(pl.String) for k in keys], "mean_demand"),
@@ -770,11 +763,7 @@ def _by_segment(
     out = out.join(promise, on="segment", how="left")
     last = out.filter(pl.col("segment") == ALL)
     per = out.filter(pl.col("segment") != ALL)
-    if ranks is not None:
-        per = per.join(ranks, on="segment", how="left")
-    else:
-        per = per.with_columns(segment_rank=pl.lit(None, pl.Int64))
-    per = per.sort("priority", "segment_rank", "segment", nulls_last=True).drop("segment_rank")
+    per = in_segment_order(per, listing_order(per.select("segment", "priority"), ranks))
     columns = [
         "segment",
         "measure",
