@@ -21,6 +21,23 @@ from segchain.stock.compare import compare
 # Ranks as segment writes them (1 the most valuable), neither alphabetical nor by target.
 RANKS = pl.DataFrame({"segment": ["Champions", "At Risk", "Lost"], "rank": [1.0, 2.0, 3.0]})
 BY_RANK = ["Champions", "At Risk", "Lost"]
+CUSTOMERS = ["C0", "C1", "C2"]
+SEGMENTS = pl.DataFrame({"customer_id": CUSTOMERS, "segment": BY_RANK, "segment_rank": [1, 2, 3]})
+
+
+def _orders(lines: list[tuple[dt.date, str]]) -> pl.DataFrame:
+    """One order line of 5 units of sku A at 2.0 per (day, customer) of ``lines``."""
+    n = len(lines)
+    return pl.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(n)],
+            "order_date": [d for d, _ in lines],
+            "customer_id": [c for _, c in lines],
+            "sku": ["A"] * n,
+            "quantity": [5.0] * n,
+            "unit_price": [2.0] * n,
+        }
+    )
 
 
 def _series(levels: dict[str, float]) -> pl.DataFrame:
@@ -91,23 +108,29 @@ def test_stock_with_segments_lists_segments_of_one_priority_by_their_rank() -> N
             "error_sd": [2.0] * 12,
         }
     )
-    customers = [f"C{i}" for i in range(3)]
     # Orders before the forecast's start only: a history, nothing to replay.
-    orders = pl.DataFrame(
-        {
-            "order_id": [f"O{i}" for i in range(12)],
-            "order_date": [start - dt.timedelta(days=7 * (i + 1)) for i in range(12)],
-            "customer_id": customers * 4,
-            "sku": ["A"] * 12,
-            "quantity": [5.0] * 12,
-            "unit_price": [2.0] * 12,
-        }
-    )
-    segments = pl.DataFrame(
-        {"customer_id": customers, "segment": BY_RANK, "segment_rank": [1, 2, 3]}
+    orders = _orders(
+        [(start - dt.timedelta(days=7 * (i + 1)), CUSTOMERS[i % 3]) for i in range(12)]
     )
     # Every segment the same target: one priority, so the old order was the alphabet.
     table = PolicyTable({"*": SegmentPolicy(service_level=0.95)})
-    res = stock(forecast, orders=orders, segments=segments, policies=table, compare_uniform="equal")
+    res = stock(forecast, orders=orders, segments=SEGMENTS, policies=table, compare_uniform="equal")
+    assert res.comparison is not None
+    assert res.comparison.get_column("segment").to_list() == [*BY_RANK, "(all)"]
+
+
+def test_forecast_carries_segment_rank_and_stock_lists_by_it_without_segments() -> None:
+    # segment_rank from the segments table (the known order), through forecast's output, to
+    # stock without --segments: before, the forecast had no segment_rank and stock listed the
+    # segments of one priority by name ('At Risk' above 'Champions').
+    from segchain.forecast import forecast
+
+    start = dt.date(2024, 1, 1)
+    orders = _orders([(start + dt.timedelta(weeks=w), c) for w in range(30) for c in CUSTOMERS])
+    fc = forecast(orders, SEGMENTS, horizon=4, models="Naive", n_jobs=1).forecast
+    ranks = dict(fc.select("segment", "segment_rank").unique().iter_rows())
+    assert ranks == {"Champions": 1, "At Risk": 2, "Lost": 3}
+    table = PolicyTable({"*": SegmentPolicy(service_level=0.95)})
+    res = stock(fc, policies=table, compare_uniform="equal")
     assert res.comparison is not None
     assert res.comparison.get_column("segment").to_list() == [*BY_RANK, "(all)"]

@@ -321,6 +321,7 @@ def forecast(
         )
         .sort("unique_id", "ds")
     )
+    out = _with_segment_rank(out, segments)
     warnings = [*routing_warnings, *series.warnings]
     if top_by is None and reconcile not in ("auto", "none"):
         # Asked for by name, a method that has nothing to act on is said, not dropped silently.
@@ -382,6 +383,27 @@ def _segment_ranks(segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None
     if "segment" not in names or "segment_rank" not in names:
         return None
     return segment_ranks(collect(segments.lazy().select("segment", "segment_rank")))
+
+
+def _with_segment_rank(out: pl.DataFrame, segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
+    """``out`` with each row's ``segment_rank`` (the lowest of its segment's rows), when it is by
+    segment and the segments table has one: stock lists its per-segment tables by it without
+    ``--segments``."""
+    if "segment" not in out.columns or "segment_rank" not in segments.collect_schema().names():
+        return out
+    ranks = (
+        collect(segments.lazy().select(pl.col("segment").cast(pl.String), "segment_rank"))
+        .group_by("segment")
+        .agg(pl.col("segment_rank").min())
+    )
+    key = pl.col("segment").cast(pl.String).alias("_segment")
+    return (
+        out.with_columns(key)
+        .join(
+            ranks.rename({"segment": "_segment"}), on="_segment", how="left", maintain_order="left"
+        )
+        .drop("_segment")
+    )
 
 
 def _segments_forecast_nothing(

@@ -97,8 +97,8 @@ class StockResult:
     # (``heldout``), and what to say when it could not be (no --segments).
     held_out: StockHeldOut | None = None
     held_out_note: TableMessage | None = None
-    # ``segment, rank``: the --segments table's segment_rank (``schema.segment_ranks``), by
-    # which the per-segment tables are listed; None without one.
+    # ``segment, rank``: the --segments table's segment_rank (``schema.segment_ranks``), else the
+    # forecast's, by which the per-segment tables are listed; None without one.
     ranks: pl.DataFrame | None = None
 
     def metadata(self) -> dict[str, Any]:
@@ -233,6 +233,9 @@ def stock(
     fc = collect(forecast, name="forecast")
     customers = collect(segments, name=SEGMENTS_OPTION) if segments is not None else None
     ranks = segment_ranks(customers) if customers is not None else None
+    if ranks is None:
+        # Without them, the segment_rank the forecast carries from segment's table.
+        ranks = segment_ranks(fc)
     series, keys, period_days, notes = read_series(fc, freq=freq)
     if assignments is not None and "site" not in keys:
         raise UsageError(NOT_BY_SITE)
