@@ -5,6 +5,7 @@ sites times the site's share of the sku's history."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import polars as pl
 import pytest
@@ -82,3 +83,55 @@ def test_site_split_is_said_on_stderr(result):
     assert any(
         "2 sku x site series too thin to forecast on their own" in w for w in result.warnings
     )
+
+
+# The spread of a split series: its sku's across sites times its share, as its forecast is. The
+# sku's naive one-step error of week t is its week t-1 less its week t; its 4 backtest windows
+# of 4 weeks start after week 79 - 16 = 63, so its error_sd is taken over weeks 64..79.
+FIRST_CUT = WEEKS - 1 - 16
+# Each split segment row's share of the sku: B's 12 of 818 units times the segment's of B's 12
+# (b1 bought 8, b2 4); C's 6 of 818, all its segment one's.
+SHARES = {("B", "one"): 8 / SKU_UNITS, ("B", "two"): 4 / SKU_UNITS, ("C", "one"): 6 / SKU_UNITS}
+
+
+def _sku_week(t: int) -> float:
+    b = sum(4.0 for w, _ in B_SALES if w == t)
+    return 10.0 + b + (C_SALE[2] if t == C_SALE[0] else 0.0)
+
+
+def _sku_error_sd() -> float:
+    errors = [_sku_week(t - 1) - _sku_week(t) for t in range(FIRST_CUT + 1, WEEKS)]
+    mean = sum(errors) / len(errors)
+    return math.sqrt(sum((e - mean) ** 2 for e in errors) / (len(errors) - 1))
+
+
+@pytest.mark.parametrize(("site", "segment"), list(SHARES))
+def test_site_split_error_sd_is_the_skus_times_the_share(result, site, segment):
+    # Not the sku x site series' own naive model's (site B's: its own last week, split), which
+    # forecast none of the numbers written (1.24 for B's segment one).
+    row = result.forecast.filter((pl.col("site") == site) & (pl.col("segment") == segment))
+    assert row["error_sd"].unique().to_list() == pytest.approx(
+        [_sku_error_sd() * SHARES[site, segment]]
+    )
+
+
+# Standard normal quantiles of the central 80 % and 95 % (any table).
+Z = {80: 1.2815515655446004, 95: 1.959963984540054}
+
+
+@pytest.mark.parametrize(("site", "segment"), list(SHARES))
+def test_site_split_bounds_are_normal_of_its_error_sd(result, site, segment):
+    # Not its own model's bounds moved to the split forecast (0 to 0 at site C).
+    share = SHARES[site, segment]
+    f, sd = SKU_NEXT * share, _sku_error_sd() * share
+    row = result.forecast.filter((pl.col("site") == site) & (pl.col("segment") == segment))
+    for lv, z in Z.items():
+        assert row[f"forecast-lo-{lv}"].to_list() == pytest.approx([max(f - z * sd, 0.0)] * 4)
+        assert row[f"forecast-hi-{lv}"].to_list() == pytest.approx([f + z * sd] * 4)
+
+
+def test_site_split_bounds_hold_the_forecast(result):
+    fc = result.forecast
+    for lv in (80, 95):
+        lo, hi = fc[f"forecast-lo-{lv}"], fc[f"forecast-hi-{lv}"]
+        assert ((lo >= 0) & (lo <= fc["forecast"]) & (fc["forecast"] <= hi)).all()
