@@ -79,6 +79,15 @@ def test_site_split_leaves_a_site_its_own_model_forecasts(result):
     assert a["forecast"].to_list() == pytest.approx([10.0] * 4)  # its own naive
 
 
+def test_site_split_rows_name_the_model_that_made_their_numbers(result):
+    # Only Naive may be chosen, so the sku's forecast across sites, which site C's rows are a
+    # share of, is Naive's (16 a week, its last week). Site C's own series, one week long, is too
+    # short to backtest and gets the young series' level (HistoricAverage), which made none of
+    # the numbers written: the README's `model` is the model that made them.
+    c = result.forecast.filter(pl.col("site") == "C")
+    assert c["model"].unique().to_list() == ["Naive"]
+
+
 def test_site_split_is_said_on_stderr(result):
     assert any(
         "2 sku x site series too thin to forecast on their own" in w for w in result.warnings

@@ -195,6 +195,7 @@ def forecast(
             progress(name, 0, 0)
 
     top_sel = top_fc = total_sel = total_fc = top_one = top_cut = thin = split = None
+    split_models = None
     total_y = _total(top.y) if top is not None else None
     with Engine(engine, address=address, n_jobs=n_jobs, freq=freq) as eng:
         sel = select_models(series.y, plan, eng, step("backtesting models"), series.keys)
@@ -217,7 +218,7 @@ def forecast(
                 if top_by and "site" in top_by and len(top_by) > 1:
                     thin = thin_site_series(top.y, top_fc)
                     if thin.height:
-                        split = _sku_across_sites(
+                        split, split_models = _sku_across_sites(
                             orders,
                             segments,
                             top,
@@ -313,7 +314,7 @@ def forecast(
             how="left",
         )
         .join(error_sd, on="unique_id", how="left")
-        .join(_made_by(rec, links, top_sel), on="unique_id", how="left")
+        .join(_made_by(rec, links, top_sel, split_models), on="unique_id", how="left")
         .select(
             "unique_id",
             "ds",
@@ -524,13 +525,19 @@ def _fallback_warnings(fallbacks: dict[str, int], periods: int) -> list[str]:
 
 
 def _made_by(
-    rec: Reconciliation | None, links: pl.DataFrame | None, top_sel: Selection | None
+    rec: Reconciliation | None,
+    links: pl.DataFrame | None,
+    top_sel: Selection | None,
+    split_models: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per series, what made its forecast: ``reconciliation``, the method its forecast was
     reconciled by (null where it was not), and ``level_model``, under top-down the model of
     the sku forecast that was split (the series' own model made none of its numbers; its own
     is in the backtest file's series rows), null otherwise (bottom-up keeps the series' own
-    forecast, MinT combines it with the levels above)."""
+    forecast, MinT combines it with the levels above). Under any method, the rows of a sku x
+    site series split from its sku (``split_models``: that series' ``unique_id`` and
+    ``split_model``, its sku's model across sites) name the sku's model: it made their
+    numbers, not the model of the series or of its sku x site forecast, which forecast none."""
     empty = pl.DataFrame(
         schema={"unique_id": pl.String, "reconciliation": pl.String, "level_model": pl.String}
     )
@@ -539,13 +546,23 @@ def _made_by(
     ids = rec.forecast.filter(pl.col("yhat").is_not_null()).select("unique_id").unique()
     made = ids.with_columns(pl.lit(rec.method).alias("reconciliation"))
     if rec.method != "top-down":
-        return made.with_columns(pl.lit(None, pl.String).alias("level_model"))
-    top_models = top_sel.stats.select(
-        pl.col("unique_id").alias("top_id"), pl.col("model").cast(pl.String).alias("level_model")
-    )
+        made = made.with_columns(pl.lit(None, pl.String).alias("level_model"))
+    else:
+        top_models = top_sel.stats.select(
+            pl.col("unique_id").alias("top_id"),
+            pl.col("model").cast(pl.String).alias("level_model"),
+        )
+        made = (
+            made.join(links, on="unique_id", how="left")
+            .join(top_models, on="top_id", how="left")
+            .select("unique_id", "reconciliation", "level_model")
+        )
+    if split_models is None:
+        return made
+    split = links.join(split_models.rename({"unique_id": "top_id"}), on="top_id")
     return (
-        made.join(links, on="unique_id", how="left")
-        .join(top_models, on="top_id", how="left")
+        made.join(split.select("unique_id", "split_model"), on="unique_id", how="left")
+        .with_columns(pl.coalesce("split_model", "level_model").alias("level_model"))
         .select("unique_id", "reconciliation", "level_model")
     )
 
@@ -641,10 +658,10 @@ def _sku_across_sites(
     levels: list,
     eng: Engine,
     step: Callable[[str], Tick],
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The ``thin`` sku x site series' forecasts and ``error_sd`` split from their sku's
     across sites (``reconcile.site_split``): the skus' series built and forecast, those skus
-    only."""
+    only; and per thin series, ``unique_id, split_model``, the model of its sku's forecast."""
     wanted = top.keys.join(thin, on="unique_id", how="semi").select(sku_by).unique()
     lines = orders.lazy().join(wanted.lazy(), on=sku_by, how="semi")
     sku = build_series(lines, segments, freq=freq, by=sku_by, outliers=outliers, as_of=as_of)
@@ -653,7 +670,20 @@ def _sku_across_sites(
         sku.y, sel, plan, levels, eng, step("final skus across sites"), sku.keys
     )
     sku_fc = fc.select("unique_id", "ds", "forecast").join(error_sd, on="unique_id")
-    return site_split(top.y, top.keys, sku.keys, sku_fc, thin)
+    on = [c for c in sku.keys.columns if c != "unique_id"]
+    models = (
+        top.keys.join(thin, on="unique_id", how="semi")
+        .join(sku.keys.rename({"unique_id": "sku_id"}), on=on)
+        .join(
+            sel.stats.select(
+                pl.col("unique_id").alias("sku_id"),
+                pl.col("model").cast(pl.String).alias("split_model"),
+            ),
+            on="sku_id",
+        )
+        .select("unique_id", "split_model")
+    )
+    return site_split(top.y, top.keys, sku.keys, sku_fc, thin), models
 
 
 def _resplit(split: pl.DataFrame, links: pl.DataFrame, y: pl.DataFrame) -> pl.DataFrame:
