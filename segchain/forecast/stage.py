@@ -244,9 +244,11 @@ def forecast(
         upper.append(("sku", top_sel, top.y, top.keys))
     if total_sel is not None and total_y is not None:
         upper.append(("total", total_sel, total_y, pl.DataFrame({"unique_id": [TOTAL_ID]})))
-    backtest, summary = backtest_tables(
-        sel, series.y, series.keys, by, ranks=_segment_ranks(segments), levels=upper
-    )
+    # The segments' labels and ranks, read once: the backtest lists its segment rows by them,
+    # and the forecast rows carry them.
+    rank_cols = _rank_columns(segments)
+    ranks = segment_ranks(rank_cols) if rank_cols is not None else None
+    backtest, summary = backtest_tables(sel, series.y, series.keys, by, ranks=ranks, levels=upper)
     rec = links = None
     if top is not None and top_by is not None and top_sel is not None and top_fc is not None:
         phase("reconciling segment and sku forecasts")
@@ -329,7 +331,7 @@ def forecast(
         )
         .sort("unique_id", "ds")
     )
-    out = _with_segment_rank(out, segments)
+    out = _with_segment_rank(out, rank_cols)
     warnings = [*routing_warnings, *series.warnings]
     if top_by is None and reconcile not in ("auto", "none"):
         # Asked for by name, a method that has nothing to act on is said, not dropped silently.
@@ -384,26 +386,22 @@ PERIOD_WORDS = {
 }
 
 
-def _segment_ranks(segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
-    """Each segment's segment_rank (schema.segment_ranks), read from the segments' two
-    columns alone."""
+def _rank_columns(segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:
+    """The segments' two columns ``segment`` (as text) and ``segment_rank``, read alone; None
+    when the table has no rank (a customers table of the user's own)."""
     names = segments.collect_schema().names()
     if "segment" not in names or "segment_rank" not in names:
         return None
-    return segment_ranks(collect(segments.lazy().select("segment", "segment_rank")))
+    return collect(segments.lazy().select(pl.col("segment").cast(pl.String), "segment_rank"))
 
 
-def _with_segment_rank(out: pl.DataFrame, segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame:
-    """``out`` with each row's ``segment_rank`` (the lowest of its segment's rows), when it is by
-    segment and the segments table has one: stock lists its per-segment tables by it without
-    ``--segments``."""
-    if "segment" not in out.columns or "segment_rank" not in segments.collect_schema().names():
+def _with_segment_rank(out: pl.DataFrame, rank_cols: pl.DataFrame | None) -> pl.DataFrame:
+    """``out`` with each row's ``segment_rank`` (the lowest of its segment's rows in
+    ``rank_cols``, ``_rank_columns``), when it is by segment and the segments table has one:
+    stock lists its per-segment tables by it without ``--segments``."""
+    if "segment" not in out.columns or rank_cols is None:
         return out
-    ranks = (
-        collect(segments.lazy().select(pl.col("segment").cast(pl.String), "segment_rank"))
-        .group_by("segment")
-        .agg(pl.col("segment_rank").min())
-    )
+    ranks = rank_cols.group_by("segment").agg(pl.col("segment_rank").min())
     key = pl.col("segment").cast(pl.String).alias("_segment")
     return (
         out.with_columns(key)
