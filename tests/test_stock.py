@@ -308,7 +308,9 @@ def test_stock_service_level_is_default_for_unlisted_segments() -> None:
 
 
 def test_stock_compare_uniform_has_segments_and_overall() -> None:
-    res = stock(two_segments(), policies=POLICIES, compare_uniform=0.95)
+    # Not rationed: the uniform plan from the formulas (at a rationed point it is the no-reserve
+    # plan of the rationing's simulation, tests/test_stock_rationing.py).
+    res = stock(two_segments(), policies=POLICIES, compare_uniform=0.95, rationing="none")
     assert res.comparison is not None
     assert res.comparison.get_column("segment").to_list() == ["Champions", "Hibernating", "(all)"]
     uniform = stock(two_segments(), service_level=0.95, service_measure="csl")

@@ -228,19 +228,29 @@ def test_a_segment_under_its_target_at_shared_points_is_said_so_without_compare_
     # (s, Q), no --compare-uniform): every product is bought by every segment, so every point
     # planned the blend (about 0.973) and Champions, promised 0.99, were expected to get 97.4 %
     # with nothing on stderr; only --compare-uniform's table showed it. Here gold (0.99) and
-    # bronze (0.90) share one point at equal demand: planned for 0.945, gold gets that.
+    # bronze (0.90) share one point at equal demand: served first come, first served
+    # (`--rationing none`, and every (s, Q) point before (s, Q) was rationed) and planned for
+    # 0.945, gold gets that.
     table = GOLD_BRONZE
     fc = shared_point()
-    res = stock(fc, policies=table, policy_type="sQ")
+    res = stock(fc, policies=table, policy_type="sQ", rationing="none")
     (p,) = res.policy.iter_rows(named=True)
     assert p["service_target"] == pytest.approx(0.945) and not p["capped"]
     (note,) = [n for n in res.notes if n.startswith("gold: expected fill rate")]
     assert f"{p['expected_fill_rate']:.1%} against its 99.0% target" in note
     assert "first come, first served at their segments' blended target" in note
+    assert "rationing is off (`--rationing none`)" in note
     assert "--blend max" in note and "capped" not in note
     # bronze gets more than its own 0.90: nothing to say about it.
     assert not [n for n in res.notes if n.startswith("bronze:")]
-    # Order-up-to points with rationing off say that instead of (s, Q).
+    # Rationed by priority (the default), each keeps its promise: nothing to say.
+    rationed = stock(fc, policies=table, policy_type="sQ")
+    assert rationed.policy["rationed"][0]
+    assert not [n for n in rationed.notes if "expected fill rate" in n]
+    assert rationed.segments is not None
+    own = dict(rationed.segments.select("segment", "expected_fill_rate").iter_rows())
+    assert own["gold"] >= 0.99 and own["bronze"] >= 0.90
+    # Order-up-to points with rationing off say the same.
     off = stock(fc, policies=table, policy_type="RS", review_days=7.0, rationing="none")
     (note,) = [n for n in off.notes if n.startswith("gold: expected fill rate")]
     assert "rationing is off (`--rationing none`)" in note and "(s, Q)" not in note
@@ -261,7 +271,7 @@ def test_a_segment_under_its_target_at_points_it_shares_is_not_said_to_be_short_
             forecast([{"sku": "B", "segment": "gold", "forecast": 0.059, "error_sd": 103.1}]),
         ]
     ).with_columns(pl.lit(359.3).alias("forecast-hi-95"))
-    res = stock(fc, policies=table, policy_type="sQ", compare_uniform="equal")
+    res = stock(fc, policies=table, policy_type="sQ", compare_uniform="equal", rationing="none")
     p = {r["sku"]: r for r in res.policy.iter_rows(named=True)}
     assert p["B"]["capped"] and not p["A"]["capped"]
     assert p["A"]["service_target"] == pytest.approx(0.945)

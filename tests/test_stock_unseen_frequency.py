@@ -153,7 +153,8 @@ def test_stderr_and_the_promise_table_count_the_same_points() -> None:
             ),
         ]
     ).with_columns(pl.lit(359.3).alias("forecast-hi-95"))
-    res = stock(fc, policies=GOLD_BRONZE, policy_type="sQ")
+    # Served first come, first served (as every (s, Q) point was before (s, Q) was rationed).
+    res = stock(fc, policies=GOLD_BRONZE, policy_type="sQ", rationing="none")
     p = {r["sku"]: r for r in res.policy.iter_rows(named=True)}
     assert p["B"]["capped"] and not p["A"]["capped"]
     assert p["A"]["expected_fill_rate"] < 0.99 and p["B"]["expected_fill_rate"] < 0.99

@@ -145,7 +145,7 @@ RationingOpt = Annotated[
     str | None,
     typer.Option(
         "--rationing",
-        help="critical-level: where an (R, S) SKU's segments are promised different "
+        help="critical-level: where a stocking point's segments are promised different "
         "service, serve them by priority, holding stock back from lower-priority segments below "
         "their reserve level; none: first come, first served (default: critical-level).",
         metavar="critical-level|none",
@@ -177,7 +177,7 @@ NJobsOpt = Annotated[
     int | None,
     typer.Option(
         "--n-jobs",
-        help="Processes for the rationing search of (R, S) points, -1 for all cores "
+        help="Processes for the rationing search, -1 for all cores "
         "(default: -1). The plans are the same whatever the number.",
         metavar="N",
     ),

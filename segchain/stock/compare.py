@@ -167,7 +167,7 @@ def segment_shortfalls(
     policy: pl.DataFrame,
     *,
     service: pl.DataFrame | None = None,
-    unrationed: str = "(s, Q) points are not rationed",
+    unrationed: str = "not rationed there",
 ) -> list[str]:
     """Why a fill-rate segment's expected service, weighted by its demand over its stocking
     points, is under its target, one sentence per such segment: its points serve every segment

@@ -1,4 +1,4 @@
-"""Rationing by segment priority: a critical-level (R, S) policy per stocking point.
+"""Rationing by segment priority: a critical-level (R, S) or (s, Q) policy per stocking point.
 
 When the segments of a SKU are promised different service, one order-up-to level S is kept and
 each lower-priority segment k gets a reserve (critical) level c_k: a demand of segment k is served
@@ -14,6 +14,14 @@ lead time. The R days of the cycle that follows are then replayed day by day, ea
 demand arriving in random order and served down to its reserve. So independent cycles (no warm-up,
 no correlation) give each segment's fill rate, its CSL (share of cycles in which it was never
 short) and the mean stock on hand, for many (S, c) at once on common random numbers.
+
+(s, Q) points (``sample_sq``, ``_replay_sq``): the cycles between two arrivals are replayed in the
+same way. The order that arrives was placed when the inventory position fell to s or below and
+lifted it to s + x, x in (0, Q] (x's stationary law does not depend on the allocation), so the
+stock on hand after the arrival is (s + x - D_L)^+; the cycle lasts until the next order
+arrives, tau days, tau set by the same path of demand. The search's level is s + Q, and the
+cycles are replayed from the first day on which a reserve could bind (the days before serve
+every demand in full).
 
 Demand model: the formulas' (``policy.compute_policy``) mean and variance. Each segment's daily
 demand has its forecast mean and variance per period spread over the period's days (Poisson, or
@@ -60,6 +68,14 @@ SEARCH_CYCLES = 1000
 CHECK_CYCLES = 20000
 # The check sample grows with the variance-to-mean ratio, up to this factor.
 CHECK_DISPERSION_CAP = 4.0
+# (s, Q) samples: as many cycles as (R, S) ones (a cycle is one chance of a shortage, at its end),
+# but no more than fit this many cells of daily demand per segment (the check sample; a sixteenth
+# of it for the search), and at least a quarter (search) or a tenth (check) of their count.
+SQ_CELLS = 1 << 22
+# An (s, Q) point whose order lasts longer than this many days of mean demand is not rationed:
+# its cycles would be replayed over years of days for a few whole units of demand (the demo's
+# slowest: an order of 12 units at 0.002 a day took 16 s to search, and no reserve paid).
+SQ_MAX_CYCLE_DAYS = 365.0
 # Reserve levels tried per tier in the coarse grid.
 GRID_POINTS = 7
 # Rounds of the whole-unit neighbourhood search on the check sample.
@@ -179,6 +195,13 @@ class Sample:
     total: np.ndarray  # (n,) demand over the R days of the cycle
     drain: np.ndarray  # (n,) mean over the days of the demand served so far (mid-day)
     demand: np.ndarray  # (K,) demand per segment over all cycles
+    # (s, Q) cycles (``sample_sq``), whose days differ: (n,) each cycle's days (None: every
+    # cycle has the R days of ``seq``, (R, S)); ``seq`` is zero past a cycle's last day;
+    # (W + 1, n) the demand of its first d days, and the sum over them of the stock on hand
+    # (mid-day) drawn down by that demand, where every demand is served (d = 0, ..., W).
+    days: np.ndarray | None = None
+    cum: np.ndarray | None = None
+    held: np.ndarray | None = None
 
     @property
     def size(self) -> int:
@@ -215,6 +238,149 @@ def sample(
     )
 
 
+# Draws of a review's demand from which ``_order_positions`` resamples.
+SQ_POOL = 1 << 16
+
+
+def _paths(
+    rng: np.random.Generator,
+    seg: Segments,
+    review_days: int,
+    position: np.ndarray,
+    lead_len: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Daily demand per segment after an (s, Q) order, (days, n, K), and the days to the next
+    order, (n,): the first review at which the position, ``position`` above s after this
+    order, has fallen to s or below. The path runs until then plus each cycle's lead time
+    (``lead_len``), so that the days until the next order arrives are drawn."""
+    n = position.size
+    mean_day = float(seg.mean.sum())
+    # A first block long enough for most cycles (twice the mean days to the next order), then
+    # blocks as long again until every cycle's next order is placed and has arrived.
+    reach = 1.25 * float(position.mean()) / max(mean_day, 1e-9)
+    block = int(review_days * np.ceil(min(reach, 100_000.0) / review_days)) + int(lead_len.max())
+    block = max(block, review_days)
+    parts: list[np.ndarray] = []
+    drawn = 0
+    left = position.astype(float).copy()
+    tau = np.full(n, -1, dtype=np.int64)
+    while True:
+        part = _draw(rng, seg.mean, seg.var, (block, n))  # (B, n, K)
+        parts.append(part)
+        # The position falls by the day's demand; it is looked at on the last day of a review.
+        fall = np.cumsum(part.sum(axis=-1), axis=0)  # (B, n)
+        day = drawn + np.arange(1, block + 1)
+        looked = (day % review_days) == 0
+        below = (left[None, :] - fall <= 0) & looked[:, None] & (tau < 0)[None, :]
+        hit = below.any(axis=0)
+        tau[hit] = day[np.argmax(below[:, hit], axis=0)]
+        left = left - fall[-1]
+        drawn += block
+        # Then shorter blocks for the slower cycles.
+        block = max(review_days * int(np.ceil(block / 4 / review_days)), review_days)
+        if (tau >= 0).all() and drawn >= int((tau + lead_len).max()):
+            break
+        if drawn > 2_000_000:
+            # A position that never falls (no demand): no next order within any horizon.
+            tau[tau < 0] = drawn
+            break
+    return np.concatenate(parts, axis=0), tau
+
+
+def _order_positions(
+    rng: np.random.Generator, seg: Segments, review_days: int, q: float, n: int
+) -> np.ndarray:
+    """``n`` positions above s right after an order, from their stationary law.
+
+    After a review's decision the position y above s is uniform on 1, ..., Q (on (0, Q] for
+    a Q that is not whole; Hadley & Whitin ch. 5), and an order goes out at the next review
+    when that review's demand D takes it to s or below (y <= D), which for a given D happens
+    with probability min(D, Q) / Q. So D is drawn in proportion to min(D, Q) (resampled from
+    ``SQ_POOL`` draws of a review's demand), y uniformly among the positions it empties, and
+    y - D is lifted by whole Q's into (0, Q]. (Running the position's chain from Q instead
+    mixes slowly where a review's demand is about Q: with a weekly review and Q a week's
+    demand, the cycles' fill rates were 0.02 off a long-run replay after 4 cycles of it.)"""
+    whole = float(q).is_integer() and q >= 1
+    pool = _draw(rng, seg.mean, seg.var, (SQ_POOL,), np.full(SQ_POOL, float(review_days)))
+    d = pool.sum(axis=-1)
+    reach = np.minimum(d, q)
+    if not reach.sum() > 0:
+        # No demand in any draw: the position as an order lifts it.
+        return np.full(n, q)
+    d = d[rng.choice(SQ_POOL, n, p=reach / reach.sum())]
+    reach = np.minimum(d, q)
+    # Whole units: one of 1, ..., min(D, Q); else anywhere in (0, min(D, Q)].
+    y = np.floor(rng.random(n) * reach) + 1.0 if whole else reach * (1.0 - rng.random(n))
+    after = y - d
+    return after + (np.floor(-after / q) + 1.0) * q
+
+
+def sample_sq(
+    seg: Segments,
+    lead_days: int,
+    review_days: int,
+    order_qty: float,
+    n: int,
+    seed: int,
+    lead_sd_days: float = 0.0,
+) -> Sample:
+    """``n`` replenishment cycles of an (s, Q) point looked at every ``review_days`` (an
+    (R, s, nQ) policy: at a review where the inventory position is at or below s, whole Q's
+    are ordered to lift it above s).
+
+    A cycle runs from one order's arrival to the next one's. The order placed at the end of day
+    t lifts the position to s + x, x in (0, Q]; it arrives after the lead time, with the
+    backorders filled first, so the stock then on hand is (s + x - D_L)^+ whatever the
+    allocation was (every earlier order has arrived, no later one has). The next order goes out
+    at the first review tau days later at which the position has fallen to s or below, so the
+    cycle has tau days, the days after the lead time on the same path of demand (the lead time
+    and the cycle are correlated through tau). x follows the position's chain, which the
+    allocation does not touch: each cycle's x is drawn from its stationary law
+    (``_order_positions``). With each cycle's x drawn so and its demand fresh, the cycles have
+    the stationary law of the process's own (only the correlation between consecutive cycles is
+    lost, which the long-run means do not depend on).
+
+    The level of a plan replayed on it is s + Q: ``lead`` holds D_L - x + Q, so that
+    (level - lead)^+ is the stock on hand at the arrival, as for (R, S). A lead time drawn from
+    normal(L, sd_L) sets D_L's days; the cycle's days then start after it (the next order's own
+    lead time is not drawn: orders do not cross).
+    """
+    rng = np.random.default_rng(seed)
+    q = float(order_qty)
+    position = _order_positions(rng, seg, review_days, q, n)
+    if lead_sd_days > 0:
+        lead_len = whole_day_leads(lead_days, lead_sd_days, rng.standard_normal(n)).astype(np.int64)
+    else:
+        lead_len = np.full(n, int(lead_days), dtype=np.int64)
+    path, tau = _paths(rng, seg, review_days, position, lead_len)
+    total_day = np.cumsum(path.sum(axis=-1), axis=0)  # (T, n)
+    cols = np.arange(n)
+    d_lead = np.where(lead_len > 0, total_day[np.maximum(lead_len - 1, 0), cols], 0.0)
+    span = int(tau.max())
+    day = np.arange(span)[:, None]
+    live = day < tau[None, :]
+    idx = np.minimum(lead_len[None, :] + day, path.shape[0] - 1)
+    days = np.where(live[..., None], path[idx, cols[None, :], :], 0.0)  # (W, n, K)
+    k = seg.mean.size
+    perms = np.asarray(list(permutations(range(k))), dtype=np.intp)
+    order = perms[rng.integers(0, len(perms), (span, n))]
+    seq = np.take_along_axis(days, order, axis=-1)
+    per_day = days.sum(axis=-1)
+    cum = np.cumsum(per_day, axis=0)
+    zero = np.zeros((1, n))
+    return Sample(
+        lead=d_lead - position + q,
+        seq=np.ascontiguousarray(seq.transpose(0, 2, 1)),
+        order=np.ascontiguousarray(order.transpose(0, 2, 1).astype(np.int8)),
+        total=cum[-1],
+        drain=np.zeros(n),
+        demand=days.sum(axis=(0, 1)),
+        days=tau.astype(float),
+        cum=np.concatenate([zero, cum]),
+        held=np.concatenate([zero, np.cumsum(cum - 0.5 * per_day, axis=0)]),
+    )
+
+
 # (candidate, cycle) pairs replayed at once: bounds the memory of a replay (about 7 arrays of
 # R x K doubles per pair), and keeps a day's arrays in the core's cache: 4,096 replayed a 3-tier
 # (R = 7) sample in half the time 65,536 did (tests/benchmarks/bench_stock.py).
@@ -236,6 +402,8 @@ def replay(
     (candidate, cycle) pairs are replayed day by day (the same numbers, much less work at high
     service levels).
     """
+    if smp.days is not None:
+        return _replay_sq(smp, level, reserves, cycles=cycles)
     c_count, k_count = reserves.shape
     r_days = smp.seq.shape[0]
     n = smp.size
@@ -286,6 +454,93 @@ def replay(
                 short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
             any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
     return short, short_cycles, (on_hand + held / r_days) / n, any_short
+
+
+def _full_days(days: np.ndarray, cum: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """Per (candidate, cycle), the days from the cycle's start served in full: the most d (at
+    most the cycle's ``days``) whose demand in all, ``cum[d]``, leaves at least the largest
+    reserve on hand (``free``: the stock at the start less that reserve). Bisection over days:
+    the cumulative demand does not fall."""
+    cols = np.arange(days.size)[None, :]
+    lo = np.zeros(free.shape, dtype=np.int64)
+    hi = np.broadcast_to(days[None, :], free.shape).copy()
+    while True:
+        open_ = hi > lo
+        if not open_.any():
+            return lo
+        mid = (lo + hi + 1) // 2
+        ok = cum[mid, np.broadcast_to(cols, free.shape)] <= free
+        lo = np.where(open_ & ok, mid, lo)
+        hi = np.where(open_ & ~ok, mid - 1, hi)
+
+
+def _replay_sq(
+    smp: Sample, level: np.ndarray, reserves: np.ndarray, *, cycles: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``replay`` of (s, Q) cycles (``sample_sq``), whose days differ from cycle to cycle.
+
+    An (s, Q) cycle lasts about Q's worth of demand and ends near the safety stock, so nearly
+    every cycle comes within reach of a reserve: it is replayed from the first day on which
+    the stock could fall below the largest reserve. The days before it serve every demand in
+    full, and their stock on hand is summed in closed form (``smp.held``)."""
+    c_count, k_count = reserves.shape
+    n = smp.size
+    assert smp.days is not None and smp.cum is not None and smp.held is not None
+    tau = smp.days.astype(np.int64)
+    cols = np.broadcast_to(np.arange(n)[None, :], (c_count, n))
+    h0 = np.maximum(level[:, None] - smp.lead[None, :], 0.0)
+    start = _full_days(tau, smp.cum, h0 - reserves.max(axis=1)[:, None])
+    on_hand = (start * h0 - smp.held[start, cols]).sum(axis=1)
+    h_start = h0 - smp.cum[start, cols]
+    ci_all, ni_all = np.nonzero(start < tau[None, :])
+    left = tau[ni_all] - start[ci_all, ni_all]
+    # Pairs with about as many days left share a chunk: each chunk runs its longest's days.
+    by_left = np.argsort(left, kind="stable")
+    ci_all, ni_all, left = ci_all[by_left], ni_all[by_left], left[by_left]
+    short = np.zeros((c_count, k_count))
+    held = np.zeros(c_count)
+    short_cycles = np.zeros((c_count, k_count))
+    any_short = np.zeros(c_count)
+    last = smp.seq.shape[0] - 1
+    for lo in range(0, ci_all.size, REPLAY_CHUNK):
+        ci, ni = ci_all[lo : lo + REPLAY_CHUNK], ni_all[lo : lo + REPLAY_CHUNK]
+        first = start[ci, ni]
+        h = h_start[ci, ni].copy()
+        span = int(left[lo : lo + REPLAY_CHUNK].max())
+        pair = np.arange(ci.size)
+        rows = np.minimum(first[None, :] + np.arange(span)[:, None], last)  # (J, P)
+        live = np.arange(span)[:, None] < (tau[ni] - first)[None, :]
+        seq = smp.seq[rows, :, ni[None, :]] * live[..., None]  # (J, P, K)
+        order = smp.order[rows, :, ni[None, :]].astype(np.intp)  # (J, P, K)
+        cut = reserves[ci[None, :, None], order]
+        missed = np.empty_like(seq)
+        acc = np.zeros(ci.size)
+        room = np.empty(ci.size)
+        weight = 0.5 * live
+        for day in range(span):
+            acc += weight[day] * h
+            for pos in range(k_count):
+                d = seq[day, :, pos]
+                np.subtract(h, cut[day, :, pos], out=room)
+                np.maximum(room, 0.0, out=room)
+                np.minimum(d, room, out=room)  # served
+                h -= room
+                np.subtract(d, room, out=missed[day, :, pos])
+            acc += weight[day] * h
+        held += np.bincount(ci, weights=acc, minlength=c_count)
+        slot = (order * ci.size + pair[None, :, None]).ravel()
+        by_seg = np.bincount(slot, weights=missed.ravel(), minlength=k_count * ci.size)
+        for k in range(k_count):
+            short[:, k] += np.bincount(
+                ci, weights=by_seg[k * ci.size : (k + 1) * ci.size], minlength=c_count
+            )
+        if cycles:
+            count = np.bincount(slot, weights=(missed > 0).ravel(), minlength=k_count * ci.size)
+            events = count.reshape(k_count, ci.size) > 0
+            for k in range(k_count):
+                short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
+            any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
+    return short, short_cycles, (on_hand + held) / float(tau.sum()), any_short
 
 
 @dataclass(frozen=True)
@@ -517,8 +772,12 @@ def plan(
     lead_sd_days: float = 0.0,
     uniform: float | tuple[float, float] | None = None,
     blended: tuple[float, float] | None = None,
+    order_qty: float | None = None,
 ) -> Plan:
     """The critical-level plan of one stocking point (see the module docstring).
+
+    ``order_qty``: an (s, Q) point with this Q (``sample_sq``), whose level is s + Q; None:
+    (R, S).
 
     ``uniform``: also the plan without reserves meeting this target for every segment (in each
     segment's measure; a pair: this fill rate for the fill-rate segments, this CSL for the
@@ -531,7 +790,17 @@ def plan(
     # large lumps): scale by the variance-to-mean ratio.
     vmr = float(seg.var.sum() / seg.mean.sum()) if seg.mean.sum() > 0 else 1.0
     n = int(min(SEARCH_CYCLES * max(vmr, 1.0), 8 * SEARCH_CYCLES))
-    smp = sample(seg, lead_days, review_days, n, seed, lead_sd_days)
+
+    def draw(cycles: int, floor: int, seed: int, cells: float) -> Sample:
+        if order_qty is None:
+            return sample(seg, lead_days, review_days, cycles, seed, lead_sd_days)
+        # An (s, Q) cycle's path lasts about Q / demand days after the lead time.
+        days = max(float(order_qty) / max(float(seg.mean.sum()), 1e-9), float(review_days))
+        fit = cells / (seg.mean.size * (1.5 * days + lead_days + review_days))
+        cycles = max(min(cycles, int(fit)), floor)
+        return sample_sq(seg, lead_days, review_days, order_qty, cycles, seed, lead_sd_days)
+
+    smp = draw(n, SEARCH_CYCLES // 4, seed, SQ_CELLS / 16)
     n_tiers = seg.mean.size
     zero = np.zeros((1, n_tiers))
     # The plan without reserves (everyone served at the top target) bounds S from above; the
@@ -580,7 +849,7 @@ def plan(
     # neighbours, walked while the stock on hand falls (the search's sample is small and its
     # levels noisy). Rationing is kept only where it holds less than no reserves.
     checks = int(CHECK_CYCLES * min(max(vmr, 1.0), CHECK_DISPERSION_CAP))
-    check = sample(seg, lead_days, review_days, checks, seed + 1, lead_sd_days)
+    check = draw(checks, CHECK_CYCLES // 10, seed + 1, SQ_CELLS)
     base_level = float(_levels_near(check, own, zero, top)[0][0])
     unrationed = _outcome(check, base_level, zero[0])
     found, found_held = _levels_near(check, own, reserves[None, :], np.array([level]))
@@ -680,6 +949,23 @@ def point_variances(var: np.ndarray, mu: np.ndarray, sd_demand: float) -> np.nda
     return var * (sd_demand**2 / total)
 
 
+def _sq_order_qty(point: dict[str, Any]) -> float | None:
+    """Q of an (s, Q) row (None: an (R, S) row, or a table without policy types)."""
+    return float(point["order_qty"]) if point.get("policy_type") == "sQ" else None
+
+
+def _long_sq_cycle(point: dict[str, Any], per_day: float) -> bool:
+    """An (s, Q) row whose order lasts more than ``SQ_MAX_CYCLE_DAYS`` of mean demand."""
+    q = _sq_order_qty(point)
+    return q is not None and q > SQ_MAX_CYCLE_DAYS * per_day
+
+
+def reorder_point_of(level: pl.Expr) -> pl.Expr:
+    """A row's reorder point from the rationing's level: s = level - Q for (s, Q) (the level
+    is s + Q, see ``sample_sq``), the level itself for (R, S)."""
+    return pl.when(pl.col("policy_type") == "sQ").then(level - pl.col("order_qty")).otherwise(level)
+
+
 def _plan_one(search: tuple[Segments, dict[str, Any]]) -> Plan:
     seg, kwargs = search
     return plan(seg, **kwargs)
@@ -757,7 +1043,8 @@ def ration(
     n_jobs: int = 1,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Critical-level plans for the (R, S) stocking points whose segments' targets differ.
+    """Critical-level plans for the stocking points whose segments' targets differ: (R, S)
+    points, and (s, Q) points whose order lasts at most ``SQ_MAX_CYCLE_DAYS`` of demand.
 
     Args:
         keep: the policy (same rows as ``policy``) meeting every segment's target first come,
@@ -815,9 +1102,10 @@ def ration(
             or len({(t, m) for t, m in zip(targets[live], measures[live], strict=True)}) < 2
         ):
             continue
-        if int(point["_row"]) in booted:
+        if int(point["_row"]) in booted or _long_sq_cycle(point, mu.sum() / period_days):
             # Its level comes from its own history: the fitted demand the simulation would draw
-            # was found implausible there (it asked for more than the history ever showed).
+            # was found implausible there (it asked for more than the history ever showed); or
+            # an (s, Q) order lasts years.
             fallback.append(int(point["_row"]))
             continue
         prio = rows.get_column("priority").to_numpy()
@@ -843,6 +1131,8 @@ def ration(
                     "lead_sd_days": float(point["lead_time_sd_days"] or 0.0),
                     "review_days": max(int(round(point["review_days"])), 1),
                     "start_level": float(point["order_up_to"]),
+                    # (s, Q): its level is s + Q, the order_up_to of its row.
+                    "order_qty": _sq_order_qty(point),
                     # Its keys, not its row: the same plan whichever points come before it.
                     "seed": seed + key_stream(key),
                     "uniform": uniform,
@@ -934,18 +1224,25 @@ def ration(
     new = pol.join(upd, on="_row", how="left", suffix="_r")
     hit = pl.col("order_up_to_r").is_not_null()
     changed = ["order_up_to", "avg_inventory", "expected_fill_rate", "expected_csl"]
-    out = new.with_columns(
-        *[pl.when(hit).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c) for c in changed],
-        rationed=hit,
-        unrationed_avg_inventory=pl.when(hit)
-        .then(pl.col("unrationed_avg_inventory"))
-        .otherwise(pl.col("avg_inventory")),
-    ).with_columns(
-        reorder_point=pl.when(hit).then(pl.col("order_up_to")).otherwise(pl.col("reorder_point")),
-        safety_stock=pl.when(hit)
-        .then(pl.col("order_up_to") - pl.col("mean_demand_lt"))
-        .otherwise(pl.col("safety_stock")),
-        inventory_value=pl.col("avg_inventory") * pl.col("unit_cost"),
+    out = (
+        new.with_columns(
+            *[pl.when(hit).then(pl.col(f"{c}_r")).otherwise(pl.col(c)).alias(c) for c in changed],
+            rationed=hit,
+            unrationed_avg_inventory=pl.when(hit)
+            .then(pl.col("unrationed_avg_inventory"))
+            .otherwise(pl.col("avg_inventory")),
+        )
+        .with_columns(
+            reorder_point=pl.when(hit)
+            .then(reorder_point_of(pl.col("order_up_to")))
+            .otherwise(pl.col("reorder_point")),
+        )
+        .with_columns(
+            safety_stock=pl.when(hit)
+            .then(pl.col("reorder_point") - pl.col("mean_demand_lt"))
+            .otherwise(pl.col("safety_stock")),
+            inventory_value=pl.col("avg_inventory") * pl.col("unit_cost"),
+        )
     )
     return (
         out.drop("_row", *[f"{c}_r" for c in changed]).select(
@@ -1000,15 +1297,17 @@ def simulate_rationed(
             seg_rows["seg_measure"].to_numpy().astype(str) == "fill-rate",
         )
         review = max(int(round(point["review_days"])), 1)
-        n = max(int(periods * period_days / review), 1)
-        smp = sample(
-            seg,
-            int(round(point["lead_time_days"])),
-            review,
-            n,
-            seed + 7,
-            float(point["lead_time_sd_days"] or 0.0),
-        )
+        lead = int(round(point["lead_time_days"]))
+        lead_sd = float(point["lead_time_sd_days"] or 0.0)
+        q = _sq_order_qty(point)
+        if q is None:
+            n = max(int(periods * period_days / review), 1)
+            smp = sample(seg, lead, review, n, seed + 7, lead_sd)
+        else:
+            # As many cycles as N periods hold, at the mean days between two orders.
+            days = max(q / max(float(seg.mean.sum()), 1e-9), float(review))
+            n = max(int(periods * period_days / days), 1)
+            smp = sample_sq(seg, lead, review, q, n, seed + 7, lead_sd)
         reserves = np.zeros(int(tier.max()) + 1)
         for k, c in zip(tier.tolist(), seg_rows["reserve_level"].to_list(), strict=True):
             reserves[k] = c

@@ -59,7 +59,13 @@ from segchain.stock.inputs import (
     target_notes,
 )
 from segchain.stock.policy import compute_policy, tiny_bound
-from segchain.stock.rationing import ALTERNATIVE_COLUMNS, ALTERNATIVE_LEVELS, RATIONING, ration
+from segchain.stock.rationing import (
+    ALTERNATIVE_COLUMNS,
+    ALTERNATIVE_LEVELS,
+    RATIONING,
+    ration,
+    reorder_point_of,
+)
 from segchain.stock.segments import by_segment, segment_priorities, segment_table
 from segchain.tableio import collect
 
@@ -175,8 +181,8 @@ def stock(
             ``"keep"`` the highest segment target, so that the uniform plan keeps every promise.
             When rationed, the plan with the same blended targets served first come, first
             served is compared too (``*_fcfs`` columns).
-        rationing: ``critical-level`` (default): where the segments of an (R, S) stocking point
-            are promised different service, serve them by priority with reserve levels
+        rationing: ``critical-level`` (default): where the segments of a stocking point ((R, S)
+            or (s, Q)) are promised different service, serve them by priority with reserve levels
             (``rationing``); ``none``: first come, first served.
         seed: seed of the rationing search's simulation, the bootstrap and the held-out
             replay's lead times.
@@ -302,7 +308,7 @@ def stock(
         uniform = max(both.values())
         if len(both) < 2:
             both = None
-    if rationing == "critical-level" and periodic:
+    if rationing == "critical-level":
         fcfs = policy
         policy, service, alternatives = ration(
             series,
@@ -382,9 +388,7 @@ def stock(
         keys,
         policy,
         service=service,
-        unrationed="(s, Q) points are not rationed; `--policy RS` rations by priority"
-        if not periodic
-        else "rationing is off (`--rationing none`)"
+        unrationed="rationing is off (`--rationing none`)"
         if rationing == "none"
         else "not rationed there",
     )
@@ -669,7 +673,9 @@ def _same_model(
     return (
         joined.with_columns(
             order_up_to=pl.when(at).then(pl.col(level)).otherwise(pl.col("order_up_to")),
-            reorder_point=pl.when(at).then(pl.col(level)).otherwise(pl.col("reorder_point")),
+            reorder_point=pl.when(at)
+            .then(reorder_point_of(pl.col(level)))
+            .otherwise(pl.col("reorder_point")),
         )
         .with_columns(
             avg_inventory=pl.when(hit).then(pl.col(inv)).otherwise(pl.col("avg_inventory")),

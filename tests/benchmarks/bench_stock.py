@@ -83,6 +83,19 @@ def test_bench_stock_simulate() -> None:
     )
 
 
+def _three_tiers():  # -> PolicyTable
+    """Segments gold, silver and bronze promised 0.99, 0.95 and 0.90 fill rates."""
+    from segchain.policy import PolicyTable, SegmentPolicy
+
+    return PolicyTable(
+        {
+            "gold": SegmentPolicy(service_level=0.99),
+            "silver": SegmentPolicy(service_level=0.95),
+            "bronze": SegmentPolicy(service_level=0.90),
+        }
+    )
+
+
 def _segment_forecast(n: int, seed: int = 2) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``n`` SKUs each bought by three segments promised 0.99 / 0.95 / 0.90, weekly."""
     rng = np.random.default_rng(seed)
@@ -107,16 +120,9 @@ def _segment_forecast(n: int, seed: int = 2) -> tuple[pl.DataFrame, pl.DataFrame
 def test_bench_stock_rationing() -> None:
     """The rationing search of (R, S) points: one process against every core, and the replay's
     chunk size (its floor: the same replay in the chunks it used before)."""
-    from segchain.policy import PolicyTable, SegmentPolicy
     from segchain.stock import rationing, stock
 
-    table = PolicyTable(
-        {
-            "gold": SegmentPolicy(service_level=0.99),
-            "silver": SegmentPolicy(service_level=0.95),
-            "bronze": SegmentPolicy(service_level=0.90),
-        }
-    )
+    table = _three_tiers()
     fc, items = _segment_forecast(POINTS_RATIONED)
     took = {}
     for n_jobs in (1, -1):
@@ -151,3 +157,27 @@ def test_bench_stock_rationing() -> None:
         line.append(f"chunks of {chunk:,}: {np.median(times) * 1e3:.0f} ms")
     rationing.REPLAY_CHUNK = default
     print(f"replay of 3 plans x 80,000 cycles (R 7 days, 3 tiers), median of 5: {'; '.join(line)}")
+
+
+def test_bench_stock_rationing_sq() -> None:
+    """The rationing search of (s, Q) points looked at nightly (the default policy), against the
+    same plan served first come, first served (``rationing="none"``: the formulas alone, the
+    floor), on every core."""
+    from segchain.stock import stock
+
+    table = _three_tiers()
+    fc, items = _segment_forecast(POINTS_RATIONED)
+    took = {}
+    for rationing in ("none", "critical-level"):
+        start = time.perf_counter()
+        res = stock(fc, items=items, policies=table, rationing=rationing)
+        took[rationing] = time.perf_counter() - start
+    rationed = res.policy.filter(pl.col("rationed"))
+    held = float(rationed["avg_inventory"].sum())
+    unrationed = float(rationed["unrationed_avg_inventory"].sum())
+    print(
+        f"\nstock (s, Q) nightly, {POINTS_RATIONED} points x 3 segments ({rationed.height} "
+        f"rationed, {held:,.0f} units on hand against {unrationed:,.0f} without reserves): "
+        f"rationed {took['critical-level']:.1f} s, first come first served "
+        f"{took['none']:.1f} s ({took['critical-level'] / POINTS_RATIONED:.2f} s a point)"
+    )
