@@ -955,9 +955,10 @@ def _sq_order_qty(point: dict[str, Any]) -> float | None:
 
 
 def _long_sq_cycle(point: dict[str, Any], per_day: float) -> bool:
-    """An (s, Q) row whose order lasts more than ``SQ_MAX_CYCLE_DAYS`` of mean demand."""
+    """An (s, Q) row whose order lasts more than ``SQ_MAX_CYCLE_DAYS`` of mean demand (or that
+    orders nothing)."""
     q = _sq_order_qty(point)
-    return q is not None and q > SQ_MAX_CYCLE_DAYS * per_day
+    return q is not None and not 0 < q <= SQ_MAX_CYCLE_DAYS * per_day
 
 
 def reorder_point_of(level: pl.Expr) -> pl.Expr:
