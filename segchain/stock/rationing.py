@@ -353,28 +353,33 @@ def sample_sq(
     else:
         lead_len = np.full(n, int(lead_days), dtype=np.int64)
     path, tau = _paths(rng, seg, review_days, position, lead_len)
-    total_day = np.cumsum(path.sum(axis=-1), axis=0)  # (T, n)
     cols = np.arange(n)
-    d_lead = np.where(lead_len > 0, total_day[np.maximum(lead_len - 1, 0), cols], 0.0)
+    before = np.cumsum(path.sum(axis=-1), axis=0)[np.maximum(lead_len - 1, 0), cols]
+    d_lead = np.where(lead_len > 0, before, 0.0)
     span = int(tau.max())
     day = np.arange(span)[:, None]
     live = day < tau[None, :]
     idx = np.minimum(lead_len[None, :] + day, path.shape[0] - 1)
-    days = np.where(live[..., None], path[idx, cols[None, :], :], 0.0)  # (W, n, K)
+    # The arrays below are the sample's bulk (W x n x K): each is dropped once used.
+    days = path[idx, cols[None, :], :]  # (W, n, K)
+    del path
+    days *= live[..., None]
     k = seg.mean.size
-    perms = np.asarray(list(permutations(range(k))), dtype=np.intp)
+    perms = np.asarray(list(permutations(range(k))), dtype=np.int8)
     order = perms[rng.integers(0, len(perms), (span, n))]
-    seq = np.take_along_axis(days, order, axis=-1)
     per_day = days.sum(axis=-1)
+    demand = days.sum(axis=(0, 1))
+    seq = np.ascontiguousarray(np.take_along_axis(days, order, axis=-1).transpose(0, 2, 1))
+    del days
     cum = np.cumsum(per_day, axis=0)
     zero = np.zeros((1, n))
     return Sample(
         lead=d_lead - position + q,
-        seq=np.ascontiguousarray(seq.transpose(0, 2, 1)),
-        order=np.ascontiguousarray(order.transpose(0, 2, 1).astype(np.int8)),
+        seq=seq,
+        order=np.ascontiguousarray(order.transpose(0, 2, 1)),
         total=cum[-1],
         drain=np.zeros(n),
-        demand=days.sum(axis=(0, 1)),
+        demand=demand,
         days=tau.astype(float),
         cum=np.concatenate([zero, cum]),
         held=np.concatenate([zero, np.cumsum(cum - 0.5 * per_day, axis=0)]),
