@@ -859,9 +859,10 @@ def plan(
     unrationed = _outcome(check, base_level, zero[0])
     found, found_held = _levels_near(check, own, reserves[None, :], np.array([level]))
     level, held = float(found[0]), float(found_held[0])
-    # Pattern walk: the first round tries moves of 1, 2, 4, ... units up to a quarter of S;
-    # the next ones only half, the same and twice the size of the last move that paid.
-    sizes = _powers(max(hi / 4.0, 1.0))
+    # Pattern walk: the first round tries moves of 1, 2, 4, ... units up to a quarter of S (of
+    # s for (s, Q): the level's Q is cycle stock, which no reserve is made of); the next ones
+    # only half, the same and twice the size of the last move that paid.
+    sizes = _powers(max((hi - (order_qty or 0.0)) / 4.0, 1.0))
     seen = {tuple(reserves.tolist())}
     for _ in range(NEIGHBOUR_ROUNDS):
         cands = np.array([c for c in _moves(reserves, sizes) if tuple(c.tolist()) not in seen])
