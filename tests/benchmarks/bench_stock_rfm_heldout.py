@@ -6,7 +6,8 @@ the segments a user gets by default: from the lines before each cut-off, `segmen
 CUTOFF` (RFM, eleven segments; customers first seen after the cut-off are replayed as their own
 group, served as the lowest segment, since no plan knows them), weekly `forecast` by segment x
 sku (per site with one), `stock --orders --policy RS --review-days 7` (critical-level rationing,
-as the demo) with ``sample_data/segchain.toml``'s ``[segments]`` (Champions 0.99 served first;
+as the demo; and the default policy, (s, Q) looked at nightly, rationed too) with
+``sample_data/segchain.toml``'s ``[segments]`` (Champions 0.99 served first;
 Loyal and Cannot Lose Them 0.98 next; Potential Loyalist 0.97, At Risk 0.96, New and Promising
 0.95, Need Attention 0.93, About to Sleep 0.90, Hibernating 0.85, Lost 0.80): without a config
 every segment gets 0.95 and `stock` says to set them there, as the demo does. The plans are
@@ -80,34 +81,49 @@ def _print(name: str, run, seconds: float) -> None:
             )
 
 
-def _replay_and_print(name: str, orders, every, start: dt.date, keys, policies) -> None:
+def _replay_and_print(
+    name: str, orders, every, start: dt.date, keys, policies, policy: tuple[str, float]
+) -> None:
     """The RFM segments of ``every``'s lines before ``start``, their plans for ``orders``
-    replayed over the next 8 weeks (RS every 7 days, rationed), printed as ``name``."""
+    replayed over the next 8 weeks (``policy``: its type and review days, rationed), printed
+    as ``name``."""
     t0 = time.perf_counter()
+    policy_type, review_days = policy
     run = segment_replay(
         orders,
         rfm_segments(every, start),
         start,
         keys=keys,
         policies=policies,
-        policy_type="RS",
-        review_days=7,
+        policy_type=policy_type,
+        review_days=review_days,
         unplanned_reserve="lowest",
     )
     _print(
-        f"{name}, RFM, held out 8 weeks from {start}, RS every 7 days",
+        f"{name}, RFM, held out 8 weeks from {start}, {policy_type} every {review_days:g} days",
         run,
         time.perf_counter() - t0,
     )
 
 
+# (R, S) weekly, as the demo plans; (s, Q) looked at nightly, the default policy.
+POLICIES = [("RS", 7.0), ("sQ", 1.0)]
+
+
 @pytest.mark.bench
-def test_bench_stock_held_out_per_rfm_segment():
+@pytest.mark.parametrize("policy", POLICIES, ids=[p for p, _ in POLICIES])
+def test_bench_stock_held_out_per_rfm_segment(policy: tuple[str, float]):
     policies = demo_policies()
     orders, _ = realdata.superstore("Sub-Category", site="Region")
     for start in SUPERSTORE_CUTOFFS:
         _replay_and_print(
-            "Superstore, Region x sub-category", orders, orders, start, ("site", "sku"), policies
+            "Superstore, Region x sub-category",
+            orders,
+            orders,
+            start,
+            ("site", "sku"),
+            policies,
+            policy,
         )
     every, _ = realdata.online_retail()
     retail = _best_sellers(every, min(ONLINE_RETAIL_CUTOFFS), ONLINE_RETAIL_SKUS)
@@ -119,4 +135,5 @@ def test_bench_stock_held_out_per_rfm_segment():
             start,
             ("sku",),
             policies,
+            policy,
         )
