@@ -255,8 +255,9 @@ def _paths(
     (``lead_len``), so that the days until the next order arrives are drawn."""
     n = position.size
     mean_day = float(seg.mean.sum())
-    # A first block long enough for most cycles (twice the mean days to the next order), then
-    # blocks as long again until every cycle's next order is placed and has arrived.
+    # A first block long enough for most cycles (1.25 times the mean days to the next order,
+    # and the lead time), then blocks a quarter as long until every cycle's next order is
+    # placed and has arrived.
     reach = 1.25 * float(position.mean()) / max(mean_day, 1e-9)
     block = int(review_days * np.ceil(min(reach, 100_000.0) / review_days)) + int(lead_len.max())
     block = max(block, review_days)
@@ -444,21 +445,37 @@ def replay(
                 np.subtract(d, room, out=missed[day, pos])
             acc += 0.5 * h
         held += np.bincount(ci, weights=acc, minlength=c_count)
-        # Per segment: the shortages (and the shortage events) of the positions it arrived at.
         slot = (order.astype(np.intp) * ci.size + pair).ravel()
-        by_seg = np.bincount(slot, weights=missed.ravel(), minlength=k_count * ci.size)
-        for k in range(k_count):
-            short[:, k] += np.bincount(
-                ci, weights=by_seg[k * ci.size : (k + 1) * ci.size], minlength=c_count
-            )
-        if cycles:
-            hit = missed > 0
-            count = np.bincount(slot, weights=hit.ravel(), minlength=k_count * ci.size)
-            events = count.reshape(k_count, ci.size) > 0
-            for k in range(k_count):
-                short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
-            any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
+        _tally(ci, slot, missed, short, short_cycles if cycles else None, any_short)
     return short, short_cycles, (on_hand + held / r_days) / n, any_short
+
+
+def _tally(
+    ci: np.ndarray,
+    slot: np.ndarray,
+    missed: np.ndarray,
+    short: np.ndarray,
+    short_cycles: np.ndarray | None,
+    any_short: np.ndarray,
+) -> None:
+    """Add a chunk's shortages to its candidates' per segment (``short``, (C, K)), and with
+    ``short_cycles`` its cycles short per segment and in all (``any_short``): per segment, those
+    of the positions it arrived at. ``ci``: each pair's candidate; ``slot``: segment x pairs +
+    pair at each entry of ``missed`` (raveled alike)."""
+    c_count, k_count = short.shape
+    pairs = ci.size
+    by_seg = np.bincount(slot, weights=missed.ravel(), minlength=k_count * pairs)
+    for k in range(k_count):
+        short[:, k] += np.bincount(
+            ci, weights=by_seg[k * pairs : (k + 1) * pairs], minlength=c_count
+        )
+    if short_cycles is None:
+        return
+    count = np.bincount(slot, weights=(missed > 0).ravel(), minlength=k_count * pairs)
+    events = count.reshape(k_count, pairs) > 0
+    for k in range(k_count):
+        short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
+    any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
 
 
 def _full_days(days: np.ndarray, cum: np.ndarray, free: np.ndarray) -> np.ndarray:
@@ -534,17 +551,7 @@ def _replay_sq(
             acc += weight[day] * h
         held += np.bincount(ci, weights=acc, minlength=c_count)
         slot = (order * ci.size + pair[None, :, None]).ravel()
-        by_seg = np.bincount(slot, weights=missed.ravel(), minlength=k_count * ci.size)
-        for k in range(k_count):
-            short[:, k] += np.bincount(
-                ci, weights=by_seg[k * ci.size : (k + 1) * ci.size], minlength=c_count
-            )
-        if cycles:
-            count = np.bincount(slot, weights=(missed > 0).ravel(), minlength=k_count * ci.size)
-            events = count.reshape(k_count, ci.size) > 0
-            for k in range(k_count):
-                short_cycles[:, k] += np.bincount(ci, weights=events[k], minlength=c_count)
-            any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
+        _tally(ci, slot, missed, short, short_cycles if cycles else None, any_short)
     return short, short_cycles, (on_hand + held) / float(tau.sum()), any_short
 
 
