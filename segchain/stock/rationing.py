@@ -19,9 +19,10 @@ short) and the mean stock on hand, for many (S, c) at once on common random numb
 same way. The order that arrives was placed when the inventory position fell to s or below and
 lifted it to s + x, x in (0, Q] (x's stationary law does not depend on the allocation), so the
 stock on hand after the arrival is (s + x - D_L)^+; the cycle lasts until the next order
-arrives, tau days, tau set by the same path of demand. The search's level is s + Q, and the
-cycles are replayed from the first day on which a reserve could bind (the days before serve
-every demand in full).
+arrives, tau days, tau set by the same path of demand. The search's level is s + Q. No order
+arrives within a cycle, so its stock only falls: it is replayed as a few stretches of days, in
+each of which the tiers above their reserves are served in full, found by bisection on their
+cumulative demand, and only the days on which a reserve binds are replayed demand by demand.
 
 Demand model: the formulas' (``policy.compute_policy``) mean and variance. Each segment's daily
 demand has its forecast mean and variance per period spread over the period's days (Poisson, or
@@ -197,10 +198,12 @@ class Sample:
     demand: np.ndarray  # (K,) demand per segment over all cycles
     # (s, Q) cycles (``sample_sq``), whose days differ: (n,) each cycle's days (None: every
     # cycle has the R days of ``seq``, (R, S)); ``seq`` is zero past a cycle's last day;
-    # (W + 1, n) the demand of its first d days, and the sum over them of the stock on hand
-    # (mid-day) drawn down by that demand, where every demand is served (d = 0, ..., W).
+    # (K, n, W + 1), flattened: the demand of tiers 0..j over cycle i's first d days, as a sort
+    # key (``key_step`` added per (j, i), so that one sorted array holds every cycle's), and the
+    # sum over those days of the stock on hand (mid-day) drawn down by that demand alone.
     days: np.ndarray | None = None
-    cum: np.ndarray | None = None
+    cum_key: np.ndarray | None = None
+    key_step: float = 0.0
     held: np.ndarray | None = None
 
     @property
@@ -368,22 +371,33 @@ def sample_sq(
     k = seg.mean.size
     perms = np.asarray(list(permutations(range(k))), dtype=np.int8)
     order = perms[rng.integers(0, len(perms), (span, n))]
-    per_day = days.sum(axis=-1)
     demand = days.sum(axis=(0, 1))
     seq = np.ascontiguousarray(np.take_along_axis(days, order, axis=-1).transpose(0, 2, 1))
+    # Per day, the demand of tiers 0..j (K, n, W), and from it the prefix sums the replay reads.
+    per_day = np.cumsum(days.transpose(2, 1, 0), axis=0)
     del days
-    cum = np.cumsum(per_day, axis=0)
-    zero = np.zeros((1, n))
+    cum = np.zeros((k, n, span + 1))
+    np.cumsum(per_day, axis=2, out=cum[:, :, 1:])
+    held = np.zeros_like(cum)
+    per_day *= -0.5
+    per_day += cum[:, :, 1:]
+    np.cumsum(per_day, axis=2, out=held[:, :, 1:])
+    del per_day
+    total = cum[-1, :, -1].copy()
+    # Whole units of demand: cumulative demand below step, and keys exact in doubles.
+    step = float(cum[-1].max()) + 1.0
+    cum += (np.arange(k * n, dtype=float) * step).reshape(k, n, 1)
     return Sample(
         lead=d_lead - position + q,
         seq=seq,
         order=np.ascontiguousarray(order.transpose(0, 2, 1)),
-        total=cum[-1],
+        total=total,
         drain=np.zeros(n),
         demand=demand,
         days=tau.astype(float),
-        cum=np.concatenate([zero, cum]),
-        held=np.concatenate([zero, np.cumsum(cum - 0.5 * per_day, axis=0)]),
+        cum_key=cum.ravel(),
+        key_step=step,
+        held=held.ravel(),
     )
 
 
@@ -478,22 +492,8 @@ def _tally(
     any_short += np.bincount(ci, weights=events.any(axis=0), minlength=c_count)
 
 
-def _full_days(days: np.ndarray, cum: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """Per (candidate, cycle), the days from the cycle's start served in full: the most d (at
-    most the cycle's ``days``) whose demand in all, ``cum[d]``, leaves at least the largest
-    reserve on hand (``free``: the stock at the start less that reserve). Bisection over days:
-    the cumulative demand does not fall."""
-    cols = np.arange(days.size)[None, :]
-    lo = np.zeros(free.shape, dtype=np.int64)
-    hi = np.broadcast_to(days[None, :], free.shape).copy()
-    while True:
-        open_ = hi > lo
-        if not open_.any():
-            return lo
-        mid = (lo + hi + 1) // 2
-        ok = cum[mid, np.broadcast_to(cols, free.shape)] <= free
-        lo = np.where(open_ & ok, mid, lo)
-        hi = np.where(open_ & ~ok, mid - 1, hi)
+# (candidate, cycle) pairs of an (s, Q) replay handled at once (a dozen arrays of K doubles each).
+SQ_REPLAY_CHUNK = 1 << 18
 
 
 def _replay_sq(
@@ -501,58 +501,108 @@ def _replay_sq(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``replay`` of (s, Q) cycles (``sample_sq``), whose days differ from cycle to cycle.
 
-    An (s, Q) cycle lasts about Q's worth of demand and ends near the safety stock, so nearly
-    every cycle comes within reach of a reserve: it is replayed from the first day on which
-    the stock could fall below the largest reserve. The days before it serve every demand in
-    full, and their stock on hand is summed in closed form (``smp.held``)."""
+    Within a cycle no order arrives, so the stock on hand only falls, and a tier, once its
+    reserve binds, is served nothing more until the cycle ends. So a cycle is a few stretches
+    of days: in each, the tiers whose reserves lie below the stock (a prefix of the tiers:
+    reserves do not fall down the tiers) are served in full and the others not at all, until
+    the day on which the stock would fall to the lowest served tier's reserve. That day is
+    replayed position by position; each such day stops at least one more tier, so a cycle has
+    at most K of them. The stretches are found by bisection on the served tiers' cumulative
+    demand (``smp.cum``) and their stock on hand summed in closed form (``smp.held``): the same
+    numbers as replaying every day, without a pass per day."""
     c_count, k_count = reserves.shape
     n = smp.size
-    assert smp.days is not None and smp.cum is not None and smp.held is not None
+    assert smp.days is not None and smp.cum_key is not None and smp.held is not None
     tau = smp.days.astype(np.int64)
-    cols = np.broadcast_to(np.arange(n)[None, :], (c_count, n))
     h0 = np.maximum(level[:, None] - smp.lead[None, :], 0.0)
-    start = _full_days(tau, smp.cum, h0 - reserves.max(axis=1)[:, None])
-    on_hand = (start * h0 - smp.held[start, cols]).sum(axis=1)
-    h_start = h0 - smp.cum[start, cols]
-    ci_all, ni_all = np.nonzero(start < tau[None, :])
-    left = tau[ni_all] - start[ci_all, ni_all]
-    # Pairs with about as many days left share a chunk: each chunk runs its longest's days.
-    by_left = np.argsort(left, kind="stable")
-    ci_all, ni_all, left = ci_all[by_left], ni_all[by_left], left[by_left]
     short = np.zeros((c_count, k_count))
-    held = np.zeros(c_count)
     short_cycles = np.zeros((c_count, k_count))
     any_short = np.zeros(c_count)
-    last = smp.seq.shape[0] - 1
-    for lo in range(0, ci_all.size, REPLAY_CHUNK):
-        ci, ni = ci_all[lo : lo + REPLAY_CHUNK], ni_all[lo : lo + REPLAY_CHUNK]
-        first = start[ci, ni]
-        h = h_start[ci, ni].copy()
-        span = int(left[lo : lo + REPLAY_CHUNK].max())
-        pair = np.arange(ci.size)
-        rows = np.minimum(first[None, :] + np.arange(span)[:, None], last)  # (J, P)
-        live = np.arange(span)[:, None] < (tau[ni] - first)[None, :]
-        seq = smp.seq[rows, :, ni[None, :]] * live[..., None]  # (J, P, K)
-        order = smp.order[rows, :, ni[None, :]].astype(np.intp)  # (J, P, K)
-        cut = reserves[ci[None, :, None], order]
-        missed = np.empty_like(seq)
-        acc = np.zeros(ci.size)
-        room = np.empty(ci.size)
-        weight = 0.5 * live
-        for day in range(span):
-            acc += weight[day] * h
-            for pos in range(k_count):
-                d = seq[day, :, pos]
-                np.subtract(h, cut[day, :, pos], out=room)
-                np.maximum(room, 0.0, out=room)
-                np.minimum(d, room, out=room)  # served
-                h -= room
-                np.subtract(d, room, out=missed[day, :, pos])
-            acc += weight[day] * h
-        held += np.bincount(ci, weights=acc, minlength=c_count)
-        slot = (order * ci.size + pair[None, :, None]).ravel()
-        _tally(ci, slot, missed, short, short_cycles if cycles else None, any_short)
-    return short, short_cycles, (on_hand + held) / float(tau.sum()), any_short
+    held = np.zeros(c_count)
+    for lo in range(0, c_count * n, SQ_REPLAY_CHUNK):
+        flat = np.arange(lo, min(lo + SQ_REPLAY_CHUNK, c_count * n))
+        ci, ni = flat // n, flat % n
+        missed, stock = _cycle_stretches(smp, reserves[ci], h0[ci, ni], ni, tau[ni])
+        held += np.bincount(ci, weights=stock, minlength=c_count)
+        for k in range(k_count):
+            short[:, k] += np.bincount(ci, weights=missed[:, k], minlength=c_count)
+        if cycles:
+            hit = missed > 0
+            for k in range(k_count):
+                short_cycles[:, k] += np.bincount(ci, weights=hit[:, k], minlength=c_count)
+            any_short += np.bincount(ci, weights=hit.any(axis=1), minlength=c_count)
+    return short, short_cycles, held / float(tau.sum()), any_short
+
+
+def _cycle_stretches(
+    smp: Sample, cut: np.ndarray, h: np.ndarray, ni: np.ndarray, end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per (candidate, cycle) pair, the demand each tier missed over the cycle (P, K) and the
+    sum of its days' stock on hand (mid-day), from stock ``h`` at the start, reserves ``cut``
+    (P, K), cycle ``ni`` of ``end`` days (see ``_replay_sq``)."""
+    keys, sums = smp.cum_key, smp.held
+    assert keys is not None and sums is not None
+    pairs, k_count = cut.shape
+    n, width, step = smp.size, keys.size // (k_count * smp.size), smp.key_step
+    h = h.copy()
+    day = np.zeros(pairs, dtype=np.int64)
+    missed = np.zeros((pairs, k_count))
+    stock = np.zeros(pairs)
+
+    def row(j: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # Where tiers 0..j's days of each pair's cycle start in the flattened tables.
+        return (np.maximum(j, 0) * n + ni[idx]) * width
+
+    def cum(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # The demand of tiers 0..j over each pair's first d days (j < 0: no tier, 0).
+        at = np.maximum(j, 0) * n + ni[idx]
+        got = keys[at * width + d] - at * step
+        return np.where(j >= 0, got, 0.0)
+
+    live = np.flatnonzero(day < end)
+    while live.size:
+        hh, d0, d_end = h[live], day[live], end[live]
+        # The tiers served: those whose reserve lies below the stock (-1: none, stock 0).
+        top = (cut[live] < hh[:, None]).sum(axis=1) - 1
+        served = top >= 0
+        base = cum(top, d0, live)
+        # The days served in full: the last d whose cumulative demand leaves the lowest served
+        # tier's reserve on hand (whole units: at most floor(free) more than at d0). With no
+        # tier served, every demand left is missed, to the cycle's end.
+        free = np.floor(hh - cut[live, np.maximum(top, 0)])
+        key = np.minimum(base + free, step - 1.0) + (row(top, live) // width) * step
+        last = np.searchsorted(keys, key, side="right") - 1 - row(top, live)
+        d1 = np.where(served, np.minimum(last, d_end), d_end)
+        first = row(top, live)
+        stock[live] += np.where(
+            served,
+            (d1 - d0) * (hh + base) - (sums[first + d1] - sums[first + d0]),
+            0.0,
+        )
+        for k in range(k_count):
+            out = k > top
+            if out.any():
+                j, i = np.full(int(out.sum()), k), live[out]
+                a, b = d0[out], d1[out]
+                missed[i, k] += cum(j, b, i) - cum(j - 1, b, i) - cum(j, a, i) + cum(j - 1, a, i)
+        hh = hh - (cum(top, d1, live) - base)
+        # The day the lowest served tier's reserve binds, position by position.
+        cross = d1 < d_end
+        idx, d, hh = live[cross], d1[cross], hh[cross]
+        stock[idx] += 0.5 * hh
+        cycle = ni[idx]
+        for pos in range(k_count):
+            k = smp.order[d, pos, cycle].astype(np.intp)
+            want = smp.seq[d, pos, cycle]
+            got = np.minimum(want, np.maximum(hh - cut[idx, k], 0.0))
+            hh = hh - got
+            missed[idx, k] += want - got
+        stock[idx] += 0.5 * hh
+        h[idx] = hh
+        day[live] = d_end
+        day[idx] = d + 1
+        live = idx[day[idx] < end[idx]]
+    return missed, stock
 
 
 @dataclass(frozen=True)
@@ -671,6 +721,30 @@ def _levels_near(
         step[rows] *= 2.0
         rows = rows[good]
     return _bisect(smp, need, reserves, lo, up, held)
+
+
+def _levels_below(
+    smp: Sample, need: Need, reserves: np.ndarray, level: float, held: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """``_levels_near`` from ``level`` for the reserve vectors that could hold less than
+    ``held``; inf for the others.
+
+    Stock on hand does not fall as S rises (each day's stock left is non-decreasing in the
+    stock before it, whatever the reserves), so a vector failing at ``level`` whose stock
+    there, or at ``level`` + 1, is already ``held`` or more needs an S that holds more."""
+    count = reserves.shape[0]
+    ok, stock = _meets(smp, need, np.full(count, level), reserves)
+    up = np.flatnonzero(~ok & (stock < held - 1e-9))
+    if up.size:
+        _, above = _meets(smp, need, np.full(up.size, level + 1.0), reserves[up])
+        up = up[above < held - 1e-9]
+    rows = np.union1d(np.flatnonzero(ok), up)
+    levels, held_at = np.full(count, np.inf), np.full(count, np.inf)
+    if rows.size:
+        levels[rows], held_at[rows] = _levels_near(
+            smp, need, reserves[rows], np.full(rows.size, level)
+        )
+    return levels, held_at
 
 
 def _reserve_vectors(n_tiers: int, values_per_tier: list[np.ndarray]) -> np.ndarray:
@@ -876,7 +950,7 @@ def plan(
         if not cands.size:
             break
         seen |= {tuple(c.tolist()) for c in cands}
-        levels, stock = _levels_near(check, own, cands, np.full(len(cands), level))
+        levels, stock = _levels_below(check, own, cands, level, held)
         i = int(np.argmin(stock))
         if stock[i] >= held - 1e-9:
             break
