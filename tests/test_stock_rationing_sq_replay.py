@@ -36,8 +36,8 @@ def day_by_day(smp, level: np.ndarray, reserves: np.ndarray):
             for day in range(tau[i]):
                 held[c] += 0.5 * h
                 for pos in range(k_count):
-                    k = int(smp.order[day, pos, i])
-                    want = float(smp.seq[day, pos, i])
+                    k = int(smp.order[smp.start[i] + day, pos])
+                    want = float(smp.seq[smp.start[i] + day, pos])
                     served = min(want, max(h - reserves[c, k], 0.0))
                     h -= served
                     short[c, k] += want - served

@@ -187,21 +187,26 @@ def _draw(
 class Sample:
     """Independent replenishment cycles: lead-time demand and the days of the cycle.
 
-    The days are stored day x arrival position x cycle, so that a replay reads one contiguous
+    (R, S) days are stored day x arrival position x cycle, so that a replay reads one contiguous
     row per (day, position)."""
 
     lead: np.ndarray  # (n,) total demand over the lead time
     seq: np.ndarray  # (R, K, n) demand per day in arrival order (position on the middle axis)
-    order: np.ndarray  # (R, K, n) the segment at each position of each day
+    order: np.ndarray  # (R, K, n) the segment (tier) at each position of each day
     total: np.ndarray  # (n,) demand over the R days of the cycle
     drain: np.ndarray  # (n,) mean over the days of the demand served so far (mid-day)
     demand: np.ndarray  # (K,) demand per segment over all cycles
     # (s, Q) cycles (``sample_sq``), whose days differ: (n,) each cycle's days (None: every
     # cycle has the R days of ``seq``, (R, S)); ``seq`` is zero past a cycle's last day;
-    # (K, n, W + 1), flattened: the demand of tiers 0..j over cycle i's first d days, as a sort
-    # key (``key_step`` added per (j, i), so that one sorted array holds every cycle's), and the
-    # sum over those days of the stock on hand (mid-day) drawn down by that demand alone.
+    # (s, Q) cycles (``sample_sq``) differ in length, so their days are stored one cycle after
+    # another: ``seq`` and ``order`` are (days in all, K), cycle i's day d at ``start[i] + d``.
+    # ``cum_key`` and ``held`` hold, for tiers 0..j, cycle i and d = 0, ..., its days, at
+    # j x (days in all + n) + ``start[i] + i + d``: the demand of those tiers over the cycle's
+    # first d days, as a sort key (``key_step`` x (j x n + i) added, so that one sorted array
+    # holds every cycle's), and the sum over those days of the stock on hand (mid-day) drawn
+    # down by that demand alone.
     days: np.ndarray | None = None
+    start: np.ndarray | None = None
     cum_key: np.ndarray | None = None
     key_step: float = 0.0
     held: np.ndarray | None = None
@@ -251,44 +256,55 @@ def _paths(
     review_days: int,
     position: np.ndarray,
     lead_len: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Daily demand per segment after an (s, Q) order, (days, n, K), and the days to the next
-    order, (n,): the first review at which the position, ``position`` above s after this
-    order, has fallen to s or below. The path runs until then plus each cycle's lead time
-    (``lead_len``), so that the days until the next order arrives are drawn."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Daily demand per segment after an (s, Q) order: the days to the next order, (n,): the
+    first review at which the position, ``position`` above s after this order, has fallen to s
+    or below; the demand over each cycle's lead time (``lead_len`` days), (n,); and the tau
+    days after it, until the next order arrives, one cycle after another, (sum of tau, K)."""
     n = position.size
     mean_day = float(seg.mean.sum())
     # A first block long enough for most cycles (1.25 times the mean days to the next order,
-    # and the lead time), then blocks a quarter as long until every cycle's next order is
-    # placed and has arrived.
+    # and the lead time), then blocks a quarter as long, drawn only for the cycles whose next
+    # order is not yet placed or has not yet arrived.
     reach = 1.25 * float(position.mean()) / max(mean_day, 1e-9)
     block = int(review_days * np.ceil(min(reach, 100_000.0) / review_days)) + int(lead_len.max())
     block = max(block, review_days)
-    parts: list[np.ndarray] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray]] = []
     drawn = 0
     left = position.astype(float).copy()
     tau = np.full(n, -1, dtype=np.int64)
+    cols = np.arange(n)
     while True:
-        part = _draw(rng, seg.mean, seg.var, (block, n))  # (B, n, K)
-        parts.append(part)
+        part = _draw(rng, seg.mean, seg.var, (block, cols.size))  # (B, m, K)
+        parts.append((drawn, cols, part))
         # The position falls by the day's demand; it is looked at on the last day of a review.
-        fall = np.cumsum(part.sum(axis=-1), axis=0)  # (B, n)
+        fall = np.cumsum(part.sum(axis=-1), axis=0)  # (B, m)
         day = drawn + np.arange(1, block + 1)
         looked = (day % review_days) == 0
-        below = (left[None, :] - fall <= 0) & looked[:, None] & (tau < 0)[None, :]
+        below = (left[cols][None, :] - fall <= 0) & looked[:, None] & (tau[cols] < 0)[None, :]
         hit = below.any(axis=0)
-        tau[hit] = day[np.argmax(below[:, hit], axis=0)]
-        left = left - fall[-1]
+        tau[cols[hit]] = day[np.argmax(below[:, hit], axis=0)]
+        left[cols] -= fall[-1]
         drawn += block
-        # Then shorter blocks for the slower cycles.
         block = max(review_days * int(np.ceil(block / 4 / review_days)), review_days)
-        if (tau >= 0).all() and drawn >= int((tau + lead_len).max()):
+        cols = np.flatnonzero((tau < 0) | (drawn < tau + lead_len))
+        if not cols.size:
             break
         if drawn > 2_000_000:
             # A position that never falls (no demand): no next order within any horizon.
             tau[tau < 0] = drawn
             break
-    return np.concatenate(parts, axis=0), tau
+    # Each cycle's days after its lead time, one cycle after another.
+    start = np.concatenate([[0], np.cumsum(tau)[:-1]])
+    days = np.zeros((int(tau.sum()), seg.mean.size))
+    d_lead = np.zeros(n)
+    for first, cols, part in parts:
+        row = first + np.arange(part.shape[0])[:, None]  # (B, 1) days since the order
+        lead, end = lead_len[cols][None, :], (lead_len + tau)[cols][None, :]
+        d_lead[cols] += np.where(row < lead, part.sum(axis=-1), 0.0).sum(axis=0)
+        kept = (row >= lead) & (row < end)
+        days[(start[cols][None, :] + row - lead)[kept]] = part[kept]
+    return days, d_lead, tau
 
 
 def _order_positions(
@@ -356,45 +372,48 @@ def sample_sq(
         lead_len = whole_day_leads(lead_days, lead_sd_days, rng.standard_normal(n)).astype(np.int64)
     else:
         lead_len = np.full(n, int(lead_days), dtype=np.int64)
-    path, tau = _paths(rng, seg, review_days, position, lead_len)
-    cols = np.arange(n)
-    before = np.cumsum(path.sum(axis=-1), axis=0)[np.maximum(lead_len - 1, 0), cols]
-    d_lead = np.where(lead_len > 0, before, 0.0)
-    span = int(tau.max())
-    day = np.arange(span)[:, None]
-    live = day < tau[None, :]
-    idx = np.minimum(lead_len[None, :] + day, path.shape[0] - 1)
-    # The arrays below are the sample's bulk (W x n x K): each is dropped once used.
-    days = path[idx, cols[None, :], :]  # (W, n, K)
-    del path
-    days *= live[..., None]
+    days, d_lead, tau = _paths(rng, seg, review_days, position, lead_len)
     k = seg.mean.size
     perms = np.asarray(list(permutations(range(k))), dtype=np.int8)
-    order = perms[rng.integers(0, len(perms), (span, n))]
-    demand = days.sum(axis=(0, 1))
-    seq = np.ascontiguousarray(np.take_along_axis(days, order, axis=-1).transpose(0, 2, 1))
-    # Per day, the demand of tiers 0..j (K, n, W), and from it the prefix sums the replay reads.
-    per_day = np.cumsum(days.transpose(2, 1, 0), axis=0)
+    order = perms[rng.integers(0, len(perms), days.shape[0])]
+    seq = np.take_along_axis(days, order.astype(np.intp), axis=1)
+    demand = days.sum(axis=0)
+    start = np.concatenate([[0], np.cumsum(tau)[:-1]]).astype(np.int64)
+    # Per day the demand of tiers 0..j, (K, days in all); each cycle's sums from its own start:
+    # global running sums less their value before the cycle (whole units and halves, exact).
+    per_day = np.cumsum(days.T, axis=0)
     del days
-    cum = np.zeros((k, n, span + 1))
-    np.cumsum(per_day, axis=2, out=cum[:, :, 1:])
-    held = np.zeros_like(cum)
+    cycle = np.repeat(np.arange(n), tau)
+    at = np.arange(per_day.shape[1]) + cycle + 1  # day d + 1 of its cycle, past the zeros
+    width = per_day.shape[1] + n
+
+    def cycle_sums(values: np.ndarray) -> np.ndarray:
+        run = np.cumsum(values, axis=1)
+        before = np.concatenate([np.zeros((k, 1)), run], axis=1)[:, start]
+        out = np.zeros((k, width))
+        out[:, at] = run - before[:, cycle]
+        return out
+
+    cum = cycle_sums(per_day)
     per_day *= -0.5
-    per_day += cum[:, :, 1:]
-    np.cumsum(per_day, axis=2, out=held[:, :, 1:])
+    per_day += cum[:, at]
+    held = cycle_sums(per_day)
     del per_day
-    total = cum[-1, :, -1].copy()
+    ends = start + np.arange(n) + tau
+    total = cum[-1, ends].copy()
     # Whole units of demand: cumulative demand below step, and keys exact in doubles.
-    step = float(cum[-1].max()) + 1.0
-    cum += (np.arange(k * n, dtype=float) * step).reshape(k, n, 1)
+    step = float(total.max(initial=0.0)) + 1.0
+    owner = np.repeat(np.arange(n), tau + 1)
+    cum += (np.arange(k)[:, None] * n + owner[None, :]) * step
     return Sample(
         lead=d_lead - position + q,
         seq=seq,
-        order=np.ascontiguousarray(order.transpose(0, 2, 1)),
+        order=order,
         total=total,
         drain=np.zeros(n),
         demand=demand,
         days=tau.astype(float),
+        start=start,
         cum_key=cum.ravel(),
         key_step=step,
         held=held.ravel(),
@@ -540,23 +559,24 @@ def _cycle_stretches(
     """Per (candidate, cycle) pair, the demand each tier missed over the cycle (P, K) and the
     sum of its days' stock on hand (mid-day), from stock ``h`` at the start, reserves ``cut``
     (P, K), cycle ``ni`` of ``end`` days (see ``_replay_sq``)."""
-    keys, sums = smp.cum_key, smp.held
-    assert keys is not None and sums is not None
+    keys, sums, begin = smp.cum_key, smp.held, smp.start
+    assert keys is not None and sums is not None and begin is not None
     pairs, k_count = cut.shape
-    n, width, step = smp.size, keys.size // (k_count * smp.size), smp.key_step
+    n, step = smp.size, smp.key_step
+    width = keys.size // k_count
+    first_day = begin[ni] + ni  # where each pair's cycle starts in a tier's table
     h = h.copy()
     day = np.zeros(pairs, dtype=np.int64)
     missed = np.zeros((pairs, k_count))
     stock = np.zeros(pairs)
 
     def row(j: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        # Where tiers 0..j's days of each pair's cycle start in the flattened tables.
-        return (np.maximum(j, 0) * n + ni[idx]) * width
+        # Where tiers 0..j's entries of each pair's cycle start in the flattened tables.
+        return np.maximum(j, 0) * width + first_day[idx]
 
     def cum(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
         # The demand of tiers 0..j over each pair's first d days (j < 0: no tier, 0).
-        at = np.maximum(j, 0) * n + ni[idx]
-        got = keys[at * width + d] - at * step
+        got = keys[row(j, idx) + d] - (np.maximum(j, 0) * n + ni[idx]) * step
         return np.where(j >= 0, got, 0.0)
 
     live = np.flatnonzero(day < end)
@@ -570,7 +590,8 @@ def _cycle_stretches(
         # tier's reserve on hand (whole units: at most floor(free) more than at d0). With no
         # tier served, every demand left is missed, to the cycle's end.
         free = np.floor(hh - cut[live, np.maximum(top, 0)])
-        key = np.minimum(base + free, step - 1.0) + (row(top, live) // width) * step
+        owner = np.maximum(top, 0) * n + ni[live]
+        key = np.minimum(base + free, step - 1.0) + owner * step
         last = np.searchsorted(keys, key, side="right") - 1 - row(top, live)
         d1 = np.where(served, np.minimum(last, d_end), d_end)
         first = row(top, live)
@@ -590,10 +611,10 @@ def _cycle_stretches(
         cross = d1 < d_end
         idx, d, hh = live[cross], d1[cross], hh[cross]
         stock[idx] += 0.5 * hh
-        cycle = ni[idx]
+        at = begin[ni[idx]] + d
         for pos in range(k_count):
-            k = smp.order[d, pos, cycle].astype(np.intp)
-            want = smp.seq[d, pos, cycle]
+            k = smp.order[at, pos].astype(np.intp)
+            want = smp.seq[at, pos]
             got = np.minimum(want, np.maximum(hh - cut[idx, k], 0.0))
             hh = hh - got
             missed[idx, k] += want - got
