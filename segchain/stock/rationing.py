@@ -21,8 +21,9 @@ lifted it to s + x, x in (0, Q] (x's stationary law does not depend on the alloc
 stock on hand after the arrival is (s + x - D_L)^+; the cycle lasts until the next order
 arrives, tau days, tau set by the same path of demand. The search's level is s + Q. No order
 arrives within a cycle, so its stock only falls: it is replayed as a few stretches of days, in
-each of which the tiers above their reserves are served in full, found by bisection on their
-cumulative demand, and only the days on which a reserve binds are replayed demand by demand.
+each of which the tiers above their reserves are served in full, found by one sorted search on
+their cumulative demand, and only the days on which a reserve binds are replayed demand by
+demand.
 
 Demand model: the formulas' (``policy.compute_policy``) mean and variance. Each segment's daily
 demand has its forecast mean and variance per period spread over the period's days (Poisson, or
@@ -256,11 +257,12 @@ def _paths(
     review_days: int,
     position: np.ndarray,
     lead_len: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Daily demand per segment after an (s, Q) order: the days to the next order, (n,): the
     first review at which the position, ``position`` above s after this order, has fallen to s
-    or below; the demand over each cycle's lead time (``lead_len`` days), (n,); and the tau
-    days after it, until the next order arrives, one cycle after another, (sum of tau, K)."""
+    or below; the demand over each cycle's lead time (``lead_len`` days), (n,); the tau days
+    after it, until the next order arrives, one cycle after another, (sum of tau, K); and
+    where each cycle's days start there, (n,)."""
     n = position.size
     mean_day = float(seg.mean.sum())
     # A first block long enough for most cycles (1.25 times the mean days to the next order,
@@ -295,7 +297,7 @@ def _paths(
             tau[tau < 0] = drawn
             break
     # Each cycle's days after its lead time, one cycle after another.
-    start = np.concatenate([[0], np.cumsum(tau)[:-1]])
+    start = np.concatenate([[0], np.cumsum(tau)[:-1]]).astype(np.int64)
     days = np.zeros((int(tau.sum()), seg.mean.size))
     d_lead = np.zeros(n)
     for first, cols, part in parts:
@@ -304,7 +306,7 @@ def _paths(
         d_lead[cols] += np.where(row < lead, part.sum(axis=-1), 0.0).sum(axis=0)
         kept = (row >= lead) & (row < end)
         days[(start[cols][None, :] + row - lead)[kept]] = part[kept]
-    return days, d_lead, tau
+    return days, d_lead, tau, start
 
 
 def _order_positions(
@@ -372,13 +374,12 @@ def sample_sq(
         lead_len = whole_day_leads(lead_days, lead_sd_days, rng.standard_normal(n)).astype(np.int64)
     else:
         lead_len = np.full(n, int(lead_days), dtype=np.int64)
-    days, d_lead, tau = _paths(rng, seg, review_days, position, lead_len)
+    days, d_lead, tau, start = _paths(rng, seg, review_days, position, lead_len)
     k = seg.mean.size
     perms = np.asarray(list(permutations(range(k))), dtype=np.int8)
     order = perms[rng.integers(0, len(perms), days.shape[0])]
     seq = np.take_along_axis(days, order.astype(np.intp), axis=1)
     demand = days.sum(axis=0)
-    start = np.concatenate([[0], np.cumsum(tau)[:-1]]).astype(np.int64)
     # Per day the demand of tiers 0..j, (K, days in all); each cycle's sums from its own start:
     # global running sums less their value before the cycle (whole units and halves, exact).
     per_day = np.cumsum(days.T, axis=0)
@@ -526,9 +527,9 @@ def _replay_sq(
     reserves do not fall down the tiers) are served in full and the others not at all, until
     the day on which the stock would fall to the lowest served tier's reserve. That day is
     replayed position by position; each such day stops at least one more tier, so a cycle has
-    at most K of them. The stretches are found by bisection on the served tiers' cumulative
-    demand (``smp.cum``) and their stock on hand summed in closed form (``smp.held``): the same
-    numbers as replaying every day, without a pass per day."""
+    at most K of them. The stretches are found by one ``searchsorted`` on the served tiers'
+    cumulative demand (``smp.cum_key``) and their stock on hand summed in closed form
+    (``smp.held``): the same numbers as replaying every day, without a pass per day."""
     c_count, k_count = reserves.shape
     n = smp.size
     assert smp.days is not None and smp.cum_key is not None and smp.held is not None
@@ -543,13 +544,9 @@ def _replay_sq(
         ci, ni = flat // n, flat % n
         missed, stock = _cycle_stretches(smp, reserves[ci], h0[ci, ni], ni, tau[ni])
         held += np.bincount(ci, weights=stock, minlength=c_count)
-        for k in range(k_count):
-            short[:, k] += np.bincount(ci, weights=missed[:, k], minlength=c_count)
-        if cycles:
-            hit = missed > 0
-            for k in range(k_count):
-                short_cycles[:, k] += np.bincount(ci, weights=hit[:, k], minlength=c_count)
-            any_short += np.bincount(ci, weights=hit.any(axis=1), minlength=c_count)
+        # Per tier already: tier k's entry of pair p at slot k x pairs + p.
+        slot = np.arange(missed.size)
+        _tally(ci, slot, missed.T, short, short_cycles if cycles else None, any_short)
     return short, short_cycles, held / float(tau.sum()), any_short
 
 
