@@ -1,6 +1,6 @@
 """The (s, Q) replay (``rationing._replay_sq``) against a replay written here day by day.
 
-The stage replays an (s, Q) cycle as a few stretches of days found by bisection on cumulative
+The stage replays an (s, Q) cycle as a few stretches of days found by a sorted search on cumulative
 demand, with only the days on which a reserve binds replayed position by position. Here every
 cycle is replayed one day and one arriving segment at a time, from the same sampled cycles (the
 lead-time demand, each day's demand in arrival order and the cycle's days): the shortages per

@@ -54,6 +54,7 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations, permutations
 from typing import Any
 
@@ -144,6 +145,67 @@ def tiers(priority: np.ndarray, target: np.ndarray, weight: np.ndarray) -> np.nd
     return np.searchsorted(np.asarray(best[1]), np.searchsorted(levels, priority), side="right")
 
 
+# Counts with the same parameters are drawn by inverse CDF from a table of it (a uniform and a
+# sorted search each, 3-5x faster than numpy's negative binomial, which draws a gamma and then a
+# Poisson): the table runs until under TABLE_TAIL of the probability is left above it, the rare
+# draws beyond by the survival function; laws whose table would pass TABLE_MAX entries (large
+# means) are left to numpy's samplers.
+TABLE_TAIL = 1e-12
+TABLE_MAX = 1 << 16
+
+
+def _survival(a: float, p: float, k: np.ndarray) -> np.ndarray:
+    """P(X > k) for X Poisson(a) (p = 0) or negative binomial(a, p) (numpy's and scipy's:
+    failures before the a-th success of probability p)."""
+    from scipy import special
+
+    k = np.asarray(k, dtype=float)
+    return special.gammainc(k + 1.0, a) if p == 0.0 else special.betainc(k + 1.0, a, 1.0 - p)
+
+
+@lru_cache(maxsize=32)
+def _count_table(a: float, p: float) -> np.ndarray | None:
+    """P(X <= k) for k = 0, 1, ..., T, the first T of 64 x 4^j with P(X > T) under
+    ``TABLE_TAIL``; None where T would pass ``TABLE_MAX``."""
+    top = 64
+    while _survival(a, p, np.array([top]))[0] >= TABLE_TAIL:
+        top *= 4
+        if top > TABLE_MAX:
+            return None
+    cdf = 1.0 - _survival(a, p, np.arange(top + 1))
+    return np.maximum.accumulate(cdf)
+
+
+def _beyond(a: float, p: float, first: int, left: np.ndarray) -> np.ndarray:
+    """Per entry of ``left`` (1 - u), the smallest k >= ``first`` with P(X > k) < it: the
+    inverse CDF in the tail beyond the table, where 1 - u is exact and the CDF is not."""
+    out = np.empty(left.size)
+    todo = np.arange(left.size)
+    lo = first
+    while todo.size:
+        sf = _survival(a, p, np.arange(lo, lo + 1024))
+        below = sf[None, :] < left[todo, None]
+        hit = below.any(axis=1)
+        out[todo[hit]] = lo + np.argmax(below[hit], axis=1)
+        todo = todo[~hit]
+        lo += 1024
+    return out
+
+
+def _counts(rng: np.random.Generator, a: float, p: float, shape: tuple[int, ...]) -> np.ndarray:
+    """Poisson(a) (p = 0) or negative binomial(a, p) counts of ``shape``, as floats."""
+    cdf = _count_table(float(a), float(p))
+    if cdf is None:
+        got = rng.poisson(a, shape) if p == 0.0 else rng.negative_binomial(a, p, shape)
+        return got.astype(float)
+    u = rng.random(shape)
+    x = np.searchsorted(cdf, u, side="right").astype(float)
+    far = u >= cdf[-1]
+    if far.any():
+        x[far] = _beyond(a, p, cdf.size, 1.0 - u[far])
+    return x
+
+
 def _draw(
     rng: np.random.Generator,
     mean: np.ndarray,
@@ -166,12 +228,12 @@ def _draw(
         if m <= 0 or same <= 0:
             continue
         if scale is None:
-            # The same days each: scalar parameters (numpy's samplers are much faster so).
+            # The same days each: scalar parameters, drawn by their inverse CDF.
             if v <= m * (1 + 1e-9):
-                out[..., k] = rng.poisson(m * same, shape)
+                out[..., k] = _counts(rng, m * same, 0.0, shape)
             else:
                 p = m / v
-                out[..., k] = rng.negative_binomial(m * p / (1 - p) * same, p, shape)
+                out[..., k] = _counts(rng, m * p / (1 - p) * same, p, shape)
             continue
         days = np.asarray(scale, dtype=float)
         live = days > 0
@@ -380,20 +442,20 @@ def sample_sq(
     order = perms[rng.integers(0, len(perms), days.shape[0])]
     seq = np.take_along_axis(days, order.astype(np.intp), axis=1)
     demand = days.sum(axis=0)
-    # Per day the demand of tiers 0..j, (K, days in all); each cycle's sums from its own start:
-    # global running sums less their value before the cycle (whole units and halves, exact).
+    # Per day the demand of tiers 0..j, (K, days in all); each cycle's sums from its own start
+    # (whole units and halves, exact in any order). Every cycle has a day (tau >= 1).
     per_day = np.cumsum(days.T, axis=0)
     del days
     cycle = np.repeat(np.arange(n), tau)
     at = np.arange(per_day.shape[1]) + cycle + 1  # day d + 1 of its cycle, past the zeros
-    width = per_day.shape[1] + n
 
     def cycle_sums(values: np.ndarray) -> np.ndarray:
-        run = np.cumsum(values, axis=1)
-        before = np.concatenate([np.zeros((k, 1)), run], axis=1)[:, start]
-        out = np.zeros((k, width))
-        out[:, at] = run - before[:, cycle]
-        return out
+        # A slot before each cycle holding minus the cycle before's total: one running sum then
+        # restarts at 0 there.
+        total = np.add.reduceat(values, start, axis=1)
+        reset = np.zeros((k, n))
+        reset[:, 1:] = -total[:, :-1]
+        return np.cumsum(np.insert(values, start, reset, axis=1), axis=1)
 
     cum = cycle_sums(per_day)
     per_day *= -0.5
