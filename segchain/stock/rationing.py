@@ -766,21 +766,35 @@ def _smallest_levels(
 
 
 def _levels_near(
-    smp: Sample, need: Need, reserves: np.ndarray, guess: np.ndarray
+    smp: Sample,
+    need: Need,
+    reserves: np.ndarray,
+    guess: np.ndarray,
+    known: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per reserve vector, the smallest S >= 0 meeting ``need``, searched outward from
     ``guess`` (steps of 1, 2, 4, ... up while S fails, down while it holds, then bisection of
-    the last step: a good guess costs two or three replays), and its stock on hand."""
+    the last step: a good guess costs two or three replays), and its stock on hand.
+
+    ``known``: ``_meets``' answers (meets, stock) already computed at ``guess`` (whole, >= 0)
+    and, for the vectors failing there, at ``guess`` + 1 (the first step up): not replayed
+    again."""
     c_count = reserves.shape[0]
     start = np.maximum(np.round(np.asarray(guess, dtype=float)), 0.0)
-    ok, held = _meets(smp, need, start, reserves)
+    ok, held = _meets(smp, need, start, reserves) if known is None else known[:2]
+    held = held.copy()
     lo = np.where(ok, -1.0, start)  # fails (S = -1 holds nothing: fails by convention)
     up = np.where(ok, start, np.inf)  # meets
     step = np.ones(c_count)
     rows = np.flatnonzero(~ok)
+    first = known is not None
     while rows.size:
         cand = start[rows] + step[rows]
-        good, stock = _meets(smp, need, cand, reserves[rows])
+        if first and known is not None:
+            good, stock = known[2][rows], known[3][rows]
+        else:
+            good, stock = _meets(smp, need, cand, reserves[rows])
+        first = False
         good |= cand > 1e9
         up[rows[good]] = cand[good]
         held[rows[good]] = stock[good]
@@ -815,14 +829,18 @@ def _levels_below(
     count = reserves.shape[0]
     ok, stock = _meets(smp, need, np.full(count, level), reserves)
     up = np.flatnonzero(~ok & (stock < held - 1e-9))
+    ok_above, above = np.zeros(count, dtype=bool), np.full(count, np.inf)
     if up.size:
-        _, above = _meets(smp, need, np.full(up.size, level + 1.0), reserves[up])
-        up = up[above < held - 1e-9]
+        ok_above[up], above[up] = _meets(smp, need, np.full(up.size, level + 1.0), reserves[up])
+        up = up[above[up] < held - 1e-9]
     rows = np.union1d(np.flatnonzero(ok), up)
     levels, held_at = np.full(count, np.inf), np.full(count, np.inf)
     if rows.size:
+        # The search from ``level`` starts with the two replays just made.
+        whole = float(level).is_integer() and level >= 0
+        known = (ok[rows], stock[rows], ok_above[rows], above[rows]) if whole else None
         levels[rows], held_at[rows] = _levels_near(
-            smp, need, reserves[rows], np.full(rows.size, level)
+            smp, need, reserves[rows], np.full(rows.size, level), known
         )
     return levels, held_at
 
