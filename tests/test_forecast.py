@@ -825,3 +825,35 @@ def test_top_down_gives_a_lapsed_segment_its_share_of_the_whole_history():
     assert total > 0
     assert by_segment["Lapsed"] / total == pytest.approx(160 / 360)
     assert not [w for w in result.warnings if "forecast no demand" in w]
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-3])  # units, or the same demand in thousands
+def test_a_segment_forecast_a_vanishing_amount_is_warned_of_in_any_unit(unit):
+    # ADIDA's smoothing of a series whose last sale is long past decays toward 0 without reaching
+    # it (1e-27 units a week): that is no demand too, in units or in tonnes. A segment forecast
+    # a real share of its past rate is not warned of.
+    from segchain.forecast.stage import _segments_forecast_nothing
+
+    weeks = [MONDAY + dt.timedelta(weeks=i) for i in range(40)]
+    keys = pl.DataFrame({"unique_id": ["a", "b"], "segment": ["Active", "Lapsed"]})
+    y = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 40 + ["b"] * 40,
+            "ds": weeks * 2,
+            "y": [5.0 * unit] * 40 + [8.0 * unit] * 20 + [0.0] * 20,
+        }
+    )
+
+    def out(lapsed: float) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "segment": ["Active"] * 4 + ["Lapsed"] * 4,
+                "forecast": [5.0 * unit] * 4 + [lapsed] * 4,
+            }
+        )
+
+    said = _segments_forecast_nothing(out(1e-27 * unit), y, keys, "W", 4)
+    assert len(said) == 1 and "Lapsed" in said[0] and "Active" not in said[0]
+    # 4 % of its mean rate over the history (4 a week): a forecast, not none.
+    assert _segments_forecast_nothing(out(0.16 * unit), y, keys, "W", 4) == []
+    assert len(_segments_forecast_nothing(out(0.0), y, keys, "W", 4)) == 1

@@ -144,3 +144,27 @@ def test_site_split_bounds_hold_the_forecast(result):
     for lv in (80, 95):
         lo, hi = fc[f"forecast-lo-{lv}"], fc[f"forecast-hi-{lv}"]
         assert ((lo >= 0) & (lo <= fc["forecast"]) & (fc["forecast"] <= hi)).all()
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-3])
+def test_no_demand_is_judged_against_the_series_own_sales_in_any_unit(unit):
+    # A site selling 4 a time forecast half a unit over the horizon (an eighth of a sale) has a
+    # forecast of its own; forecast 1e-27 (ADIDA's decay) it has none. The same in tonnes.
+    from segchain.forecast.reconcile import thin_site_series
+
+    weeks = [MONDAY + dt.timedelta(weeks=w) for w in range(WEEKS)]
+    top_y = pl.DataFrame(
+        {
+            "unique_id": ["B"] * WEEKS,
+            "ds": weeks,
+            "y": [4.0 * unit if w in (40, 55, 70) else 0.0 for w in range(WEEKS)],
+        }
+    )
+    ahead = [MONDAY + dt.timedelta(weeks=WEEKS + h) for h in range(4)]
+
+    def thin(total: float) -> list[str]:
+        fc = pl.DataFrame({"unique_id": ["B"] * 4, "ds": ahead, "forecast": [total / 4] * 4})
+        return thin_site_series(top_y, fc)["unique_id"].to_list()
+
+    assert thin(0.5 * unit) == []
+    assert thin(1e-27 * unit) == ["B"]

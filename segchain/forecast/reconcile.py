@@ -75,8 +75,9 @@ RECONCILE_DECAY = 0.5
 # 0.6 %, 3.8 standard errors in the paired test) and lost to sku direct held out (0.964 against
 # 0.954).
 MIN_WINDOWS_WON = 4
-# A sku x site series forecast under this many units over the whole horizon is forecast no
-# demand (ADIDA's smoothing decays to 1e-27 on a series whose last sale is long past).
+# A sku x site series forecast under this share of its median period with a sale, over the
+# whole horizon, is forecast no demand (ADIDA's smoothing decays to 1e-27 on a series whose last
+# sale is long past): a thousandth of a unit where it sells whole units, in any unit.
 NO_DEMAND = 1e-3
 # Sold within this many days before the forecast: a sku x site series forecast no demand after
 # such a sale is split from its sku's forecast (the year ``stock`` counts such points over).
@@ -88,9 +89,9 @@ def thin_site_series(top_y: pl.DataFrame, top_fc: pl.DataFrame) -> pl.DataFrame:
     """``unique_id`` of the sku x site series too thin to stand on their own (``top_y``:
     ``unique_id, ds, y``; ``top_fc``: their own ``unique_id, ds, forecast``):
 
-    - those whose own forecast sums to under ``NO_DEMAND`` over the horizon although they sold
-      in the ``SOLD_WITHIN_DAYS`` before their history's last period: `stock` holds nothing
-      there and the next weeks' demand there is in no plan;
+    - those whose own forecast sums to under ``NO_DEMAND`` of their median period with a sale
+      over the horizon although they sold in the ``SOLD_WITHIN_DAYS`` before their history's
+      last period: `stock` holds nothing there and the next weeks' demand there is in no plan;
     - those whose history is one period (a series starts at its first sale, so the site first
       sold the sku in the history's last period): too short to backtest, their level is half
       that one sale every period (``final.young_level``), 4 times the sale over 8 weeks.
@@ -98,10 +99,14 @@ def thin_site_series(top_y: pl.DataFrame, top_fc: pl.DataFrame) -> pl.DataFrame:
     last = top_y.get_column("ds").max()
     since = last - dt.timedelta(days=SOLD_WITHIN_DAYS - 1)  # type: ignore[operator]
     sold = top_y.filter((pl.col("ds") >= since) & (pl.col("y") > 0)).select("unique_id").unique()
+    usual = top_y.group_by("unique_id").agg(
+        pl.col("y").filter(pl.col("y") > 0).median().fill_null(1.0).alias("usual")
+    )
     silent = (
         top_fc.group_by("unique_id")
         .agg(pl.col("forecast").sum().alias("ahead"))
-        .filter(pl.col("ahead") < NO_DEMAND)
+        .join(usual, on="unique_id", how="left")
+        .filter(pl.col("ahead") < NO_DEMAND * pl.col("usual").fill_null(1.0))
         .select("unique_id")
     )
     young = top_y.group_by("unique_id").agg(pl.len().alias("n")).filter(pl.col("n") == 1)

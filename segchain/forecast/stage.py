@@ -412,6 +412,10 @@ def _with_segment_rank(out: pl.DataFrame, rank_cols: pl.DataFrame | None) -> pl.
     )
 
 
+# A segment forecast under this share of its history's mean units per period is forecast none.
+NOTHING_SHARE = 1e-3
+
+
 def _segments_forecast_nothing(
     out: pl.DataFrame, y: pl.DataFrame, keys: pl.DataFrame, freq: str, horizon: int
 ) -> list[str]:
@@ -432,7 +436,10 @@ def _segments_forecast_nothing(
     )
     both = past.join(ahead, on="segment", how="left").with_columns(pl.col("ahead").fill_null(0.0))
     total = float(both["units"].sum())
-    silent = both.filter((pl.col("ahead") <= 0) & (pl.col("units") > 0)).sort(
+    # No demand: under NOTHING_SHARE of the segment's mean rate over the history, whatever the
+    # unit (ADIDA's smoothing decays toward 0 without reaching it: 1e-27 units a week).
+    rate = pl.col("units") / max(y.get_column("ds").n_unique(), 1) * horizon
+    silent = both.filter((pl.col("ahead") < NOTHING_SHARE * rate) & (pl.col("units") > 0)).sort(
         ["units", "segment"], descending=[True, False]
     )
     if not silent.height or total <= 0:
