@@ -270,8 +270,17 @@ def test_stock_empty_forecast_still_takes_mean_demand(cli, tmp_path: Path) -> No
     result = stock(cli, tmp_path, empty)
     assert result.exit_code == 0, result.stderr
     planned = (tmp_path / "out.csv").read_text()
+    # Said, not silent: a forecast column blanked in a spreadsheet was planned from the recent
+    # means without a word.
+    assert (
+        "fc.csv: 2 periods of 1 series have an empty forecast, planned at the series' "
+        "mean_demand (its recent mean), e.g. 'P1' at 2025-01-06; fill in the forecast to plan "
+        "from it" in result.stderr
+    )
     full = "sku,ds,forecast,error_sd\nP1,2025-01-06,40,2\nP1,2025-01-13,40,2\n"
-    assert stock(cli, tmp_path, full).exit_code == 0
+    again = stock(cli, tmp_path, full)
+    assert again.exit_code == 0
+    assert "empty forecast" not in again.stderr
     assert (tmp_path / "out.csv").read_text() == planned
 
 

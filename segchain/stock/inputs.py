@@ -13,7 +13,7 @@ import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, TableMessage, examples
-from segchain.formatting import agree, plural
+from segchain.formatting import agree, count, plural
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
     DAYS_PER_MONTH,
@@ -126,14 +126,16 @@ def read_series(
     bounds = [hi] if hi else []
     fc = numeric_columns(fc, ("forecast", "error_sd", "mean_demand", *bounds), source="forecast")
     fcast = pl.col("forecast")
+    filled = None
     if "mean_demand" in fc.columns:
         fcast = fcast.fill_null(pl.col("mean_demand"))
+        filled = _empty_forecasts_note(fc, from_keys)
     cols += [fcast.alias("forecast"), pl.col("error_sd")]
     df = fc.select(*cols, pl.col("ds"), *bounds)
     _check_values(df, keys, bounds)
     df = df.drop(bounds)
     period_days, note = _period_days(df, freq)
-    notes = [note] if note else []
+    notes = [n for n in (filled, note) if n]
     # Demand below a billionth of a unit per period is no demand: distributions fitted to such
     # a mean underflow (a forecast of 5e-324 gave a NaN fill rate).
     mean = pl.col("forecast").mean()
@@ -143,6 +145,23 @@ def read_series(
         pl.col("demand_class").drop_nulls().first().alias("demand_class"),
     )
     return series, keys, period_days, notes
+
+
+def _empty_forecasts_note(fc: pl.DataFrame, name: pl.Expr) -> TableMessage | None:
+    """The note of the empty forecasts planned at their ``mean_demand`` (said, not silent: a
+    forecast column blanked in a spreadsheet was planned from the recent means without a word)."""
+    empty = fc.filter(pl.col("forecast").is_null() & pl.col("mean_demand").is_not_null())
+    if not empty.height:
+        return None
+    named = empty.select(name.alias("series"), pl.col("ds").cast(pl.String)).row(0)
+    k = empty.select(name).n_unique()
+    return TableMessage(
+        f"{{{FORECAST_ARGUMENT}}}: {plural(empty.height, 'period')} of {count(k)} series "
+        f"{agree(empty.height, 'has', 'have')} an empty forecast, planned at the series' "
+        f"mean_demand (its recent mean), e.g. '{named[0]}' at {named[1]}; fill in the "
+        "forecast to plan from it",
+        {FORECAST_ARGUMENT: "forecast"},
+    )
 
 
 MIN_DEMAND = 1e-9
