@@ -1868,7 +1868,14 @@ def _reason_rules(
     # x * 0 is NaN exactly when x is infinite or NaN (0 otherwise); a sum holding a NaN is NaN,
     # and the sum skips nulls as any_horizontal(...).fill_null(False) did. Two vectorised steps
     # a column instead of is_infinite | is_nan (three, the first slow).
-    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in numbers]).is_nan()
+    written = [c for c in numbers if c != "amount"]
+    non_finite = pl.sum_horizontal([pl.col(c) * 0.0 for c in written]).is_nan()
+    if "amount" in numbers:
+        # An amount made infinite by a quantity or price beyond MAX_VALUE (1e308 x 5) is that
+        # value's fault, out_of_range; the export holds no infinite number.
+        beyond = pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in written])
+        amount = (pl.col("amount") * 0.0).is_nan() & ~beyond.fill_null(False)
+        non_finite = non_finite | amount.fill_null(False)
     out_of_range = pl.any_horizontal([pl.col(c).abs() > MAX_VALUE for c in VALUE_FIELDS])
     rules = [
         # A line with more fields than the header: its fields may have shifted, so none is
