@@ -572,7 +572,10 @@ def _plan_warnings(
         )
     if plan.status != "optimal":
         warnings.append(
-            f"the solver stopped at its time limit: the plan is within {plan.gap:.4%} of optimal"
+            f"the solver stopped at its time limit: the plan is within {plan.gap:.4%} of "
+            "optimal, and where it stopped depends on this machine's speed and load, so a rerun "
+            "of the same command may open other sites; for a plan that reruns the same, raise "
+            "--time-limit until the solve ends by --gap (status optimal)"
         )
 
 
