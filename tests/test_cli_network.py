@@ -65,16 +65,7 @@ def test_cli_network_config_promise_opens_near_site_and_prints_its_cost(
     cli, customers_csv, sites_csv, config_toml, tmp_path
 ) -> None:
     out = tmp_path / "assignments.parquet"
-    result = cli(
-        "network",
-        str(customers_csv),
-        "--sites",
-        str(sites_csv),
-        "--config",
-        str(config_toml),
-        "-o",
-        str(out),
-    )
+    result = _network(cli, customers_csv, sites_csv, config_toml, out)
     assert result.exit_code == 0, result.stderr
     df = pl.read_parquet(out)
     assert df.filter(pl.col("customer_id") == "0001")["site_id"].item() == "NEAR"
@@ -466,6 +457,21 @@ def test_ctrl_c_stops_network_while_the_solver_runs(customers_csv, sites_csv, tm
     assert stopped - started < 10.0, f"stopped {stopped - started:.1f} s into a 30 s solve"
 
 
+def _network(cli, customers_csv, sites_csv, config_toml, out, *extra):  # type: ignore[no-untyped-def]
+    """``network`` on the test's tables with the config, written to ``out``."""
+    return cli(
+        "network",
+        str(customers_csv),
+        "--sites",
+        str(sites_csv),
+        "--config",
+        str(config_toml),
+        *extra,
+        "-o",
+        str(out),
+    )
+
+
 def test_cli_network_writes_its_plan_when_the_comparison_plan_is_not_finished_in_time(
     cli, customers_csv, sites_csv, config_toml, tmp_path, monkeypatch
 ) -> None:
@@ -489,18 +495,7 @@ def test_cli_network_writes_its_plan_when_the_comparison_plan_is_not_finished_in
 
     monkeypatch.setattr(scipy.optimize, "milp", milp)
     out = tmp_path / "assignments.parquet"
-    result = cli(
-        "network",
-        str(customers_csv),
-        "--sites",
-        str(sites_csv),
-        "--config",
-        str(config_toml),
-        "--time-limit",
-        "5",
-        "-o",
-        str(out),
-    )
+    result = _network(cli, customers_csv, sites_csv, config_toml, out, "--time-limit", "5")
     assert result.exit_code == 0, result.stderr
     assert len(calls) == 2
     df = pl.read_parquet(out)
@@ -537,18 +532,7 @@ def test_cli_network_says_a_plan_stopped_by_the_clock_may_differ_on_a_rerun(
 
     monkeypatch.setattr(scipy.optimize, "milp", milp)
     out = tmp_path / "assignments.parquet"
-    result = cli(
-        "network",
-        str(customers_csv),
-        "--sites",
-        str(sites_csv),
-        "--config",
-        str(config_toml),
-        "--time-limit",
-        "5",
-        "-o",
-        str(out),
-    )
+    result = _network(cli, customers_csv, sites_csv, config_toml, out, "--time-limit", "5")
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
     assert (
