@@ -19,6 +19,7 @@ from segchain.schema import (
     ORDERS_OPTION,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
+    blank_ids,
     check_customer_ids,
     check_one_row_per_customer,
     demand_line,
@@ -29,6 +30,11 @@ from segchain.schema import (
     written_otherwise,
 )
 from segchain.tableio import collect
+
+# What to do about a segments row whose segment is blank: the words costs says it with.
+BLANK_SEGMENT_HINT = (
+    "give segment's output: one row per customer, each with its customer_id and segment"
+)
 
 
 @dataclass
@@ -86,7 +92,15 @@ def build_series(
     warnings: list[str] = []
     excluded: dict[str, int] = {}
 
-    # A row without its customer_id was dropped here without a word.
+    # A row without its customer_id was dropped here without a word; one without its segment
+    # (the cell left blank) was left out as a customer 'without a segment in SEGMENTS', put down
+    # to another Unicode form of its id. Both refused, as costs refuses them, in one message.
+    no_label = blank_ids(segments, "segment")
+    if no_label:
+        raise DataError(
+            "segments: " + "; ".join(blank_ids(segments, "customer_id") + no_label),
+            hint=BLANK_SEGMENT_HINT,
+        )
     check_customer_ids(segments, source="segments")
     seg = segments.select(pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8))
     check_one_row_per_customer(segments, source="segments")

@@ -82,6 +82,11 @@ def prepare_customers(
         float_col(customers, "lon").alias("lon"),
     )
     problems = blank_ids(df, "customer_id")
+    # A segment column is optional (without one, every customer is in one segment, NO_SEGMENT),
+    # but a blank cell in it is a customer whose segment was lost: it was planned in 'all',
+    # without a word. Refused, as costs and forecast refuse it.
+    blank_segment = blank_ids(customers, "segment") if "segment" in cols else []
+    problems += blank_segment
     dup = duplicate_customers(df)
     if dup is not None:
         problems.append(dup)
@@ -118,10 +123,15 @@ def prepare_customers(
         )
     problems += range_problems(df, "customer_id", source="customers")
     if problems:
+        segment = (
+            f"a segment (or no segment column: every customer in one segment {NO_SEGMENT!r}), "
+            if blank_segment
+            else ""
+        )
         raise DataError(
             "customers: " + "; ".join(problems),
-            hint=f"give each customer one row with a customer_id, a {demand_col} that is a "
-            "number up to 1e15, and lat within [-90, 90], lon within [-180, 180] (segchain "
+            hint=f"give each customer one row with a customer_id, {segment}a {demand_col} that "
+            "is a number up to 1e15, and lat within [-90, 90], lon within [-180, 180] (segchain "
             "segment writes such a table); fix or remove the rows named",
         )
     # Net of returns a customer may have bought nothing: there is nothing to deliver, so the

@@ -46,15 +46,59 @@ def is_rejects(columns: Sequence[str], stage: str | None = None) -> bool:
     return len(cols) >= 2 and cols[0] == "row" and cols[-1] == "reason"
 
 
+# Columns stock's policy table has and no other table does, of a stage (a forecast's
+# demand_class, stock --segments-out's service_measure, expected_fill_rate, expected_csl and
+# avg_inventory are not here) or of its inputs (an item master, stock on hand): what stock
+# computes, named in its own words. Not safety_stock, reorder_point, order_qty, eoq,
+# review_days, mean_demand or inventory_value, which an ERP's item master or stock report may
+# carry as its own fields. (The policy's unit_cost, lead times, moq, pack_size are an item
+# master's; its on_hand is the stock on hand's.)
+POLICY_ONLY_COLUMNS = (
+    "service_target",
+    "distribution",
+    "policy_type",
+    "mean_demand_lt",
+    "sd_demand_lt",
+    "order_up_to",
+    "unit_cost_source",
+    "demand_model",
+    "unrationed_avg_inventory",
+    "history_max",
+    "history_max_at_forecast",
+    "inventory_position",
+    "order_now",
+)
+
+
+def damaged_policy(columns: Sequence[str], stage: str | None = None) -> tuple[list[str], list[str]]:
+    """A table recognised as no kind that carries columns only stock's policy has
+    (``POLICY_ONLY_COLUMNS``) but lacks a key column of the policy: those columns present (in
+    the table's order) and the policy's key columns it lacks; else two empty lists. Such a
+    table is a policy cut down by hand, not the item master or stock on hand its ``sku`` and
+    ``unit_cost`` or ``on_hand`` made it look like (the report skipped it, and with it the
+    Inventory section, without a word)."""
+    keys = TABLE_KINDS["policy"].keys
+    if stage or set(keys) <= set(columns):
+        return [], []
+    own = [c for c in columns if c in POLICY_ONLY_COLUMNS]
+    if not own:
+        return [], []
+    return own, [k for k in keys if k not in columns]
+
+
 def input_kind(columns: Sequence[str], stage: str | None = None) -> str | None:
     """What input of another stage a table no stage wrote is, by its columns, or None: an item
     master (``sku`` and an item value such as ``unit_cost``), stock on hand (``sku`` and
     ``on_hand``), or network's candidate sites (``site_id`` and a site value, without the
     ``open`` that network's sites table has). `report out/*.csv` picks them up where a user
-    keeps them beside the outputs; the report reads none of them."""
+    keeps them beside the outputs; the report reads none of them. A policy table that lacks a
+    column the report needs is none of them (``damaged_policy``), though it has ``sku`` and
+    ``unit_cost``."""
     if stage:
         return None
     cols = set(columns)
+    if damaged_policy(columns)[0]:
+        return None
     if "sku" in cols and "on_hand" in cols:
         return f"stock on hand (stock's {ON_HAND_OPTION})"
     if "sku" in cols and cols & set(ITEM_RULES):
@@ -71,8 +115,16 @@ def unrecognised_message(source: str, columns: Sequence[str], stage: str | None)
     )
     kinds = "; ".join(f"{kind}: {', '.join(keys)}" for kind, keys in TABLE_KEYS.items())
     what = f" (its metadata says stage {stage!r})" if stage else ""
+    own, lacking = damaged_policy(columns, stage)
+    policy = (
+        f"; it has columns only stock's policy table has ({', '.join(own[:4])}"
+        + (f" and {len(own) - 4} more" if len(own) > 4 else "")
+        + f") but lacks {', '.join(lacking)}: give the policy as segchain stock wrote it"
+        if own
+        else ""
+    )
     return (
-        f"{source}: not a segchain stage output{what}; columns {shown or 'none'}. "
+        f"{source}: not a segchain stage output{what}; columns {shown or 'none'}{policy}. "
         f"A table is recognised by its Parquet metadata or by the key columns of one kind: {kinds}"
     )
 
