@@ -93,6 +93,10 @@ FORECAST_OPTION = "--forecast"
 # or argument (``{SEGMENTS} and {--orders} have ...``, ``errors.SegchainError`` ``tables``).
 SEGMENTS_ARGUMENT = "SEGMENTS"
 SEGMENTS_HINT = "give the segments that segchain segment wrote (one row per customer)"
+# A segments row without its customer_id or segment (costs, forecast, stock --segments).
+SEGMENT_ROWS_HINT = (
+    "give segment's output: one row per customer, each with its customer_id and segment"
+)
 PREVIOUS_HINT = "give --previous the table that segchain segment -o wrote last time"
 FORECAST_ARGUMENT = "FORECAST"
 CUSTOMERS_ARGUMENT = "CUSTOMERS"

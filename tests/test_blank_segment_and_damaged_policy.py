@@ -280,3 +280,26 @@ def test_other_stages_tables_are_not_read_as_a_damaged_policy(columns) -> None:
     from segchain.report import damaged_policy
 
     assert damaged_policy(columns) == ([], [])
+
+
+def test_stock_refuses_a_blank_segment_in_its_segments(cli, tmp_path: Path) -> None:
+    # Its customer's held-out demand was put down to a customer in no segment (one first seen
+    # after the segments were made).
+    (tmp_path / "fc.csv").write_text("sku,ds,forecast,error_sd\nA,2024-05-20,4,1\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-05-06,C1,A,4,10\n2,2024-05-08,C2,A,3,10\n"
+    )
+    (tmp_path / "seg.csv").write_text("customer_id,segment\nC1,Gold\nC2,\n")
+    out = tmp_path / "p.csv"
+    result = cli(
+        "stock", str(tmp_path / "fc.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--segments", str(tmp_path / "seg.csv"), "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"--segments {tmp_path / 'seg.csv'}: 1 row with a blank segment (row 2)" in said
+    assert (
+        "give segment's output: one row per customer, each with its customer_id and segment" in said
+    )
+    assert not out.exists()

@@ -525,7 +525,14 @@ def _segments_table(path: str | None) -> tuple[pl.DataFrame | None, dict]:
     row per customer), with its metadata."""
     if path is None:
         return None, {}
-    from segchain.schema import check_customer_ids, check_one_row_per_customer, check_table_kind
+    from segchain.errors import DataError
+    from segchain.schema import (
+        SEGMENT_ROWS_HINT,
+        blank_ids,
+        check_customer_ids,
+        check_one_row_per_customer,
+        check_table_kind,
+    )
     from segchain.tableio import collect, read_table
 
     table = read_table(path)
@@ -539,6 +546,9 @@ def _segments_table(path: str | None) -> tuple[pl.DataFrame | None, dict]:
     )
     frame = collect(table.frame, name="segments")
     check_customer_ids(frame, source=name)
+    # A blank segment read as a customer in no segment (one first seen after the segments).
+    if "segment" in frame.columns and (blank := blank_ids(frame, "segment")):
+        raise DataError(f"{name}: {blank[0]}", hint=SEGMENT_ROWS_HINT)
     check_one_row_per_customer(frame, source=name)
     return frame, table.metadata
 

@@ -35,6 +35,7 @@ from segchain.schema import (
     MAX_VALUE,
     ORDERS_OPTION,
     POLICY_OPTION,
+    SEGMENT_ROWS_HINT,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
     SITES_OPTION,
@@ -430,8 +431,7 @@ def costs(
     if problems:
         raise DataError(
             "segments: " + "; ".join(problems),
-            hint="give segment's output: one row per customer, each with its customer_id and "
-            "segment",
+            hint=SEGMENT_ROWS_HINT,
         )
     check_one_row_per_customer(customers, source="segments")
     orders = orders.with_columns(

@@ -17,6 +17,7 @@ from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     ORDERS_OPTION,
+    SEGMENT_ROWS_HINT,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
     blank_ids,
@@ -30,11 +31,6 @@ from segchain.schema import (
     written_otherwise,
 )
 from segchain.tableio import collect
-
-# What to do about a segments row whose segment is blank: the words costs says it with.
-BLANK_SEGMENT_HINT = (
-    "give segment's output: one row per customer, each with its customer_id and segment"
-)
 
 
 @dataclass
@@ -99,7 +95,7 @@ def build_series(
     if no_label:
         raise DataError(
             "segments: " + "; ".join(blank_ids(segments, "customer_id") + no_label),
-            hint=BLANK_SEGMENT_HINT,
+            hint=SEGMENT_ROWS_HINT,
         )
     check_customer_ids(segments, source="segments")
     seg = segments.select(pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8))
