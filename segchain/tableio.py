@@ -461,10 +461,15 @@ def refuse_other_compression(data: bytes, name: str) -> None:
             )
 
 
-def to_utf8(data: bytes, *, name: str = "input") -> tuple[bytes, str]:
+def to_utf8(
+    data: bytes, *, name: str = "input", legacy_lines: list[int] | None = None
+) -> tuple[bytes, str]:
     """UTF-8 bytes without BOM, and the encoding found: UTF-8 (BOM or not), UTF-16 or UTF-32
     with a BOM (Excel's 'Unicode Text', a tab-delimited UTF-16 file), UTF-16 or UTF-32 without
-    one (``utf16_without_bom``, ``utf32_without_bom``), cp1252, latin-1.
+    one (``utf16_without_bom``, ``utf32_without_bom``), cp1252, latin-1; or UTF-8 and one of
+    these code pages line by line (``utf-8 and cp1252``), in a file that mixes them
+    (``decode_mixed``): ``legacy_lines``, if given, gets the numbers of its lines read in the
+    code page.
 
     Valid UTF-8 is passed through without a copy; only other encodings are transcoded.
 
@@ -500,11 +505,133 @@ def to_utf8(data: bytes, *, name: str = "input") -> tuple[bytes, str]:
         return data, encoding
     except UnicodeDecodeError as exc:
         _check_whole_utf8(data, exc, name=name)
+    mixed = decode_mixed(data)
+    if mixed is not None:
+        payload, codec, lines = mixed
+        if legacy_lines is not None:
+            legacy_lines.extend(lines)
+        return payload, f"{encoding} and {codec}"
     try:
         return data.decode("cp1252").encode("utf-8"), "cp1252"
     except UnicodeDecodeError:
         # cp1252 leaves five bytes undefined; latin-1 maps every byte.
         return data.decode("latin-1").encode("utf-8"), "latin-1"
+
+
+# Each byte as the part it may play in a UTF-8 character: 'L' the first of two to four bytes,
+# 'c' one of the others; 'a' ASCII or never UTF-8 (C0, C1, F5-FF).
+_UTF8_ROLES = b"a" * 128 + b"c" * 64 + b"a" * 2 + b"L" * 51 + b"a" * 11
+# A line of a legacy file can be valid UTF-8 by chance: cp1252's 'ß' (0xdf) before a no-break
+# space, a degree sign or a quote ('Straße\xa05') is an N'Ko letter (U+07C0 to U+07FF) in UTF-8.
+# Another character beyond ASCII says UTF-8.
+_UTF8_TEXT = re.compile(r"[^\x00-\x7f\u07c0-\u07ff]")
+_MIXED_BLOCK = 1 << 16
+"""Bytes of a mixed file (``decode_mixed``) decoded at once where they are UTF-8 text: a block
+that is not is read line by line."""
+
+
+def _utf8_text(line: bytes) -> bool:
+    """Whether ``line`` is UTF-8 text beyond ASCII: valid UTF-8, with a character that is no
+    legacy 'ß' before a symbol (``_UTF8_TEXT``)."""
+    if line.isascii():
+        return False
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return b"\xdf" not in line or _UTF8_TEXT.search(text) is not None
+
+
+def _holds_utf8_line(data: bytes, sep: bytes) -> bool:
+    """Whether a line of ``data`` (split on ``sep``) is UTF-8 text beyond ASCII
+    (``_utf8_text``), in passes at C speed: a legacy file holds no whole UTF-8 character (left
+    by decoding with errors ignored), or few (found by their bytes' roles, ``_UTF8_ROLES``), and
+    only the lines that hold one are decoded."""
+    if data.decode("utf-8", "ignore").isascii():
+        return False
+    roles = data.translate(_UTF8_ROLES)
+    at = roles.find(b"Lc")
+    while at >= 0:
+        end = data.find(sep, at)
+        end = len(data) if end < 0 else end
+        if _utf8_text(data[data.rfind(sep, 0, at) + 1 : end]):
+            return True
+        at = roles.find(b"Lc", end)
+    return False
+
+
+def decode_mixed(data: bytes) -> tuple[bytes, str, list[int]] | None:
+    """``data``, which is not UTF-8 as a whole, as UTF-8 bytes read line by line when it mixes
+    encodings: a line of UTF-8 text beyond ASCII (``_utf8_text``) as UTF-8, every other line as
+    cp1252 (latin-1 if one of them holds a byte cp1252 leaves undefined, as a whole file is
+    read); with that code page and the numbers (from 1) of the lines read in it. Two exports
+    joined with ``cat``, one UTF-8 and one cp1252: read whole as cp1252, every accented letter
+    of the UTF-8 lines was garbled without a word ('Müller' as 'MÃ¼ller', one customer two).
+    None where no line is UTF-8 text beyond ASCII: a legacy file, read whole as before.
+
+    Lines are split at LF (at CR where the lines end in a bare CR, ``cr_line_ends``): both are
+    ASCII in every encoding read here, so a line's bytes are one encoding's, and a quoted line
+    break or a CRLF is kept as it is. A legacy file pays a pass or two at C speed
+    (``_holds_utf8_line``); a mixed one is decoded by blocks, line by line only in a block that
+    is not UTF-8 text as a whole (``_decode_lines``)."""
+    sep = b"\r" if cr_line_ends(data) else b"\n"
+    if not _holds_utf8_line(data, sep):
+        return None
+    codec = "cp1252"
+    try:
+        payload, lines = _decode_lines(data, sep, codec)
+    except UnicodeDecodeError:
+        codec = "latin-1"  # cp1252 leaves five bytes undefined; latin-1 maps every byte
+        payload, lines = _decode_lines(data, sep, codec)
+    return (payload, codec, lines) if lines else None
+
+
+def _decode_lines(data: bytes, sep: bytes, codec: str) -> tuple[bytes, list[int]]:
+    """``data`` as UTF-8 bytes, each line that is not UTF-8 text (``_utf8_text``) read in
+    ``codec``, and those lines' numbers (from 1). Blocks of ``_MIXED_BLOCK`` bytes and whole
+    lines that are UTF-8 text throughout (no legacy 'ß' among them) are kept as they are."""
+    pieces: list[bytes] = []
+    legacy: list[int] = []
+    line = 1  # the number of the block's first line
+    start = 0
+    while start < len(data):
+        end = data.find(sep, start + _MIXED_BLOCK)
+        end = len(data) if end < 0 else end + 1
+        block = data[start:end]
+        if not block.isascii() and (b"\xdf" in block or not _valid_utf8(block)):
+            parts = block.split(sep)
+            for i, part in enumerate(parts):
+                if not part.isascii() and not _utf8_text(part):
+                    parts[i] = part.decode(codec).encode("utf-8")
+                    legacy.append(line + i)
+            pieces.append(sep.join(parts))
+        else:
+            pieces.append(block)
+        line += block.count(sep)
+        start = end
+    return b"".join(pieces), legacy
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def mixed_encoding_warning(name: str, codec: str, lines: Sequence[int]) -> str:
+    """What stderr says of a file read line by line in two encodings (``decode_mixed``):
+    ``lines``, the numbers of those read in ``codec``, the first four named as rows are
+    (``line 4``, ``lines 2, 3, 5, 8 and 2 more``)."""
+    n = len(lines)
+    shown = f"line {lines[0]:,}" if n == 1 else "lines " + ", ".join(f"{k:,}" for k in lines[:4])
+    more = f" and {n - 4:,} more" if n > 4 else ""
+    return (
+        f"{name}: {plural(n, 'line')} not UTF-8 read as {codec} ({shown}{more}), the others as "
+        "UTF-8: the file mixes two encodings (two exports joined?); save it as UTF-8 (Excel: "
+        f"File > Save As > CSV UTF-8), or check {agree(n, 'that line', 'those lines')}"
+    )
 
 
 def _check_whole_utf8(data: bytes, exc: UnicodeDecodeError, *, name: str) -> None:
@@ -1460,7 +1587,13 @@ def _read_file(
     if data[:4] == PARQUET_MAGIC:
         raise DataError(f"{name}: this is a Parquet file", hint="give it a .parquet name")
     refuse_other_compression(data, name)
-    payload, encoding = to_utf8(data, name=name)
+    legacy: list[int] = []
+    payload, encoding = to_utf8(data, name=name, legacy_lines=legacy)
+    if legacy:
+        # Named as its errors are (``_named_reading``): '--orders x.zip:orders.csv'.
+        plain = "<stdin>" if source == "-" else source
+        shown = named_by_option(source) + name[len(plain) :] if name.startswith(plain) else name
+        note("Warning: " + mixed_encoding_warning(shown, encoding.rsplit(" and ", 1)[-1], legacy))
     cr_lines = cr_line_ends(payload)
     if cr_lines:
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
@@ -3683,7 +3816,8 @@ def when_written(dest: str, say: Callable[[], None]) -> None:
 
 def note(message: str) -> None:
     """Say ``message`` on stderr through the running command (``OutputSet.say``); nothing
-    outside a command (a stage run from Python)."""
+    outside a command (a stage run from Python). One that starts with 'Warning: ' is said as
+    the command's warnings are (counted, not shown, under --quiet)."""
     active = _ACTIVE.get()
     if active is not None and active.say is not None:
         active.say(message)

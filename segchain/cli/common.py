@@ -436,10 +436,17 @@ def _note(message: str) -> None:
     from segchain.config import name_sources
 
     message = name_sources(message)
-    if _ACTIVE:
+    if _ACTIVE and message.startswith(WARNING):
+        # Counted under --quiet as the command's own warnings are, not dropped as a note.
+        _ACTIVE[0].warn(message.removeprefix(WARNING))
+    elif _ACTIVE:
         _ACTIVE[0].info(message)
     else:
         write_lines(message)
+
+
+# A note of the I/O module that starts so is a warning (``tableio.note``).
+WARNING = "Warning: "
 
 
 def silence_stdout() -> None:
