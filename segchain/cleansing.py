@@ -18,6 +18,16 @@ import polars as pl
 
 from segchain.schema import FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
 
+# The column of routed order lines (``routing.route_orders``) holding the line each copy was
+# made from: a customer split over two sites has each line twice, counted once.
+LINE_ID = "_line"
+
+
+def line_count(lines: pl.DataFrame) -> int:
+    """The order lines ``lines`` holds: its rows, or the lines its rows were routed from."""
+    return lines.get_column(LINE_ID).n_unique() if LINE_ID in lines.columns else lines.height
+
+
 MEDIAN_FACTOR = 10.0
 TUKEY_K = 3.0
 MIN_LINES = 5
@@ -56,7 +66,7 @@ def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame
         # Zero-quantity lines were flagged zero_price before they had a flag of their own:
         # both leave the history, as before, each counted under its flag.
         for flag in (FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY):
-            zero = lines.filter(pl.col("flag") == flag).height
+            zero = line_count(lines.filter(pl.col("flag") == flag))
             if zero:
                 counts[flag] = zero
                 lines = lines.filter((pl.col("flag") != flag) | pl.col("flag").is_null())
@@ -66,7 +76,7 @@ def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame
     fences = line_fences(lines)
     lines = lines.join(fences, on="sku", how="left", maintain_order="left")
     over = pl.col("fence").is_not_null() & (pl.col("quantity").abs() > pl.col("fence"))
-    n_over = lines.filter(over).height
+    n_over = line_count(lines.filter(over))
     if outliers == "drop":
         lines = lines.filter(~over)
         key = "outlier_dropped"

@@ -9,7 +9,7 @@ from typing import cast
 
 import polars as pl
 
-from segchain.cleansing import cleanse
+from segchain.cleansing import LINE_ID, cleanse, line_count
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.formatting import agree, count, plural
@@ -105,13 +105,15 @@ def build_series(
     ]
     if "flag" in orders.columns:
         o_cols.append("flag")
+    if LINE_ID in orders.columns:
+        o_cols.append(LINE_ID)
     if "sku" in orders.columns:
         o_cols.append("sku")
     o = orders.select(list(dict.fromkeys(o_cols))).with_columns(
         pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64)
     )
     if "flag" in o.columns:
-        non_product = o.filter(~product_line()).height
+        non_product = line_count(o.filter(~product_line()))
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
             warnings.append(
@@ -120,7 +122,7 @@ def build_series(
                     f"{plural(non_product, 'non-product order line')} (postage, fees) left out",
                 )
             )
-        credits = o.filter(product_line() & ~demand_line()).height
+        credits = line_count(o.filter(product_line() & ~demand_line()))
         if credits:
             excluded[FLAG_NEGATIVE_PRICE] = credits
             warnings.append(
@@ -183,12 +185,13 @@ def build_series(
     no_segment = joined.filter(pl.col("segment").is_null())
     if no_segment.height:
         ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
-        excluded["no_segment"] = no_segment.height
+        excluded["no_segment"] = line_count(no_segment)
         # Lines of the orders, left out for want of a row in the other table: both named.
         warnings.append(
             about(
                 ORDERS_OPTION,
-                f"{plural(no_segment.height, 'order line')} of {plural(ids.len(), 'customer')} "
+                f"{plural(excluded['no_segment'], 'order line')} of "
+                f"{plural(ids.len(), 'customer')} "
                 f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(ids)}"
                 + (
                     written_otherwise(ids, seg.get_column("customer_id"), other="the segments")
@@ -200,11 +203,12 @@ def build_series(
     joined = joined.filter(pl.col("segment").is_not_null())
     blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
     if blank.height:
-        excluded["blank_key"] = blank.height
+        excluded["blank_key"] = line_count(blank)
         warnings.append(
             about(
                 ORDERS_OPTION,
-                f"{plural(blank.height, 'order line')} with a blank {'/'.join(by)} left out",
+                f"{plural(excluded['blank_key'], 'order line')} with a blank {'/'.join(by)} "
+                "left out",
             )
         )
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from segchain.cleansing import LINE_ID
 from segchain.forecast.backtest import (
     COMPARISON_SCHEMA,
     backtest_tables,
@@ -160,7 +161,9 @@ def forecast(
         every_line = orders = collect(orders, name=ORDERS_OPTION)
         orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
     if assignments is not None:
-        routed = route_orders(collect(orders, name=ORDERS_OPTION), assignments)
+        # Each line numbered, so that a customer's line routed to two sites counts once.
+        lines = collect(orders, name=ORDERS_OPTION).with_row_index(LINE_ID)
+        routed = route_orders(lines, assignments)
         orders, routing_warnings = routed.orders, [*routing_warnings, *routed.warnings]
         unrouted = routed.unrouted_lines
         if "site" not in by:
