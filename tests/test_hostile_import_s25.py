@@ -382,3 +382,26 @@ def test_stock_mean_selling_price_leaves_credits_out() -> None:
     prices = mean_prices(credit_lines())
     assert prices is not None
     assert prices.row(0) == ("A", 10.0)  # before (20 + 12.50) / 3
+
+
+def test_cost_to_serve_handles_no_order_for_a_line_of_no_units() -> None:
+    # A line of quantity 0 (flag zero_quantity) moved no goods: segment's frequency does not
+    # count it, and costs charged handling for it as an order and a line (audit of session 58).
+    from segchain.costs.sales import customer_sales
+
+    orders = pl.DataFrame(
+        {
+            "order_id": ["1", "2", "3"],
+            "order_date": [dt.date(2024, 1, 2), dt.date(2024, 2, 6), dt.date(2024, 3, 5)],
+            "customer_id": ["E", "E", "F"],
+            "sku": ["X", "X", "X"],
+            "quantity": [2.0, 0.0, 1.0],
+            "amount": [20.0, 0.0, 10.0],
+            "flag": [None, "zero_quantity", None],
+        }
+    )
+    customers = pl.DataFrame({"customer_id": ["E", "F"], "segment": ["S", "S"]})
+    table, _ = customer_sales(orders, customers, None)
+    by_customer = {r["customer_id"]: r for r in table.iter_rows(named=True)}
+    assert (by_customer["E"]["orders"], by_customer["E"]["lines"]) == (1, 1)
+    assert by_customer["E"]["revenue"] == 20.0

@@ -25,7 +25,9 @@ from segchain.schema import (
 _PRODUCT = product_line()
 _DEMAND = demand_line()
 _RETURN = pl.col("flag").fill_null("") == FLAG_RETURN
-_SALE = _DEMAND & ~_RETURN  # a price correction is neither a sale nor a return
+# A price correction is neither a sale nor a return, and a line of no units (flag zero_quantity)
+# moved no goods: it is no order to handle, as segment's frequency does not count it.
+_SALE = _DEMAND & ~_RETURN & (pl.col("quantity") > 0)
 
 
 @dataclass(frozen=True)
