@@ -40,8 +40,12 @@ AsOfOpt = Annotated[
     ),
 ]
 ClvOpt = Annotated[
-    bool,
-    typer.Option("--clv", help="Add p_alive, expected_purchases and clv (BG/NBD + Gamma-Gamma)."),
+    bool | None,
+    typer.Option(
+        "--clv/--no-clv",
+        help="Add p_alive, expected_purchases and clv (BG/NBD + Gamma-Gamma); --no-clv turns "
+        "off a config's clv = true.",
+    ),
 ]
 ClvHorizonOpt = Annotated[
     int | None,
@@ -83,7 +87,7 @@ def segment_command(
     method: MethodOpt = None,
     k: KOpt = None,
     as_of: AsOfOpt = None,
-    clv: ClvOpt = False,
+    clv: ClvOpt = None,
     clv_horizon: ClvHorizonOpt = None,
     previous: PreviousOpt = None,
     profile: ProfileOpt = None,
@@ -299,13 +303,14 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
         "method": get("method", "rfm"),
         "k": get("k", None),
         "as_of": _parse_date(get("as_of", None)),
-        # A flag: off on the command line means "not asked", so the config may turn it on.
-        "clv": bool(given["clv"] or cfg.option("segment", "clv", False)),
+        # --clv / --no-clv on the command line, else the config's, else off.
+        "clv": bool(get("clv", False)),
         "clv_horizon": get("clv_horizon", 365),
         "abc_cutoffs": abc or ABC_CUTOFFS,
         "xyz_cutoffs": xyz or XYZ_CUTOFFS,
         "seed": get("seed", 0),
     }
+    _refuse_unused(given, params)
     if given["k"] is None and params["method"] != "kmeans":
         # A k from the config is a standing setting for the k-means runs (as a config's
         # [forecast] address is for a cluster's): an RFM or ABC-XYZ run does not use it, where
@@ -321,6 +326,24 @@ def _resolve(given: dict[str, Any], cfg: Any) -> dict[str, Any]:
         params["xyz_cutoffs"],
     )
     return params
+
+
+def _refuse_unused(given: dict[str, Any], params: dict[str, Any]) -> None:
+    """An option given on the command line that the run would read for nothing is a usage
+    error, as --k with another method is (--abc-cutoffs with RFM, --clv-horizon without --clv,
+    exit 0 without a word). From the config they are standing settings, as its k is."""
+    from segchain.errors import UsageError
+
+    method = params["method"]
+    unused = [
+        f"{option} applies to --method abc-xyz only (got --method {method})"
+        for option, key in (("--abc-cutoffs", "abc_cutoffs"), ("--xyz-cutoffs", "xyz_cutoffs"))
+        if given[key] is not None and method != "abc-xyz"
+    ]
+    if given["clv_horizon"] is not None and not params["clv"]:
+        unused.append("--clv-horizon applies with --clv only")
+    if unused:
+        raise UsageError("; ".join(unused))
 
 
 def _clv_fit_line(fit: dict[str, Any]) -> str:
