@@ -726,6 +726,20 @@ def _kmeans(
             "(recency, frequency, monetary) in the data",
             hint=f"use --k {distinct} or fewer, or leave --k out to choose it automatically",
         )
+    other = _other_method(previous)
+    if other is not None:
+        # Its number of segments and its names are another method's: 11 RFM segments made 11
+        # clusters (automatic k is 2..8) named Champions, Lost, ... by nearest profile, and
+        # ABC-XYZ's classes named clusters AZ, BY whose spend did not follow them.
+        warnings.append(
+            TableMessage(
+                f"{{--previous}} holds {other} segments, not k-means clusters: this run "
+                "chooses its own number of clusters and names, and every customer's segment "
+                "differs from it by name",
+                {"--previous": "--previous"},
+            )
+        )
+        previous = None
     if k is None and previous is not None and "segment" in previous.columns:
         wanted = previous.get_column("segment").n_unique()
         if 1 <= wanted <= distinct:
@@ -759,6 +773,21 @@ def _kmeans(
         segment_rank=pl.col("_cluster").replace_strict(ranks, return_dtype=pl.Int64),
     )
     return df, k
+
+
+def _other_method(previous: pl.DataFrame | None) -> str | None:
+    """The method other than k-means whose labels ``previous`` holds, every one of them (RFM's
+    segments, ABC-XYZ's classes), or None: a k-means run's, or names a user gave its clusters."""
+    if previous is None or "segment" not in previous.columns:
+        return None
+    labels = set(previous.get_column("segment").drop_nulls().cast(pl.String).unique().to_list())
+    if not labels:
+        return None
+    if labels <= set(RFM_SEGMENTS):
+        return "RFM"
+    if all(len(x) == 2 and x[0] in "ABC" and x[1] in "XYZ" for x in labels):
+        return "ABC-XYZ"
+    return None
 
 
 def _log_features(df: pl.DataFrame) -> np.ndarray:
@@ -955,7 +984,9 @@ def _compare(
     )
     now = set(labelled.get_column("segment").unique().to_list())
     before = set(prev.get_column("previous_segment").unique().to_list())
-    if not now & before:
+    # (k-means said already which method's segments --previous holds, ``_kmeans``.)
+    said = method == "kmeans" and _other_method(previous) is not None
+    if not now & before and not said:
         warnings.append(
             TableMessage(
                 f"{{--previous}} shares no segment label with this run (--method {method}): "

@@ -478,6 +478,20 @@ def test_kmeans_previous_labels_kept_for_matching_groups():
     assert again.changed is not None and again.changed.height == 0
 
 
+@pytest.mark.parametrize("other", ["rfm", "abc-xyz"])
+def test_kmeans_takes_neither_k_nor_names_from_another_methods_previous(other):
+    # Online Retail: an RFM --previous made 11 k-means clusters (automatic k is 2..8) named
+    # Champions, Lost, ... by nearest profile; an ABC-XYZ one named clusters AZ, BY whose spend
+    # did not follow the classes; nothing said (audit of session 58).
+    df = two_groups(seed=0)
+    before = segment(df, method=other, as_of=D(2024, 12, 2)).segments
+    alone = segment(df, method="kmeans", as_of=D(2024, 12, 2), seed=5)
+    result = segment(df, method="kmeans", as_of=D(2024, 12, 2), previous=before, seed=5)
+    assert result.segments.equals(alone.segments)
+    said = [w for w in result.warnings if "not k-means clusters" in w]
+    assert len(said) == 1 and "shares no segment label" not in " ".join(result.warnings)
+
+
 def test_segment_previous_counts_changed_customers():
     df = rfm_five()
     first = segment(df, as_of=D(2024, 12, 31)).segments
