@@ -229,6 +229,13 @@ def test_cli_errors_carry_the_prefix_on_every_line(cli, tmp_path) -> None:
             "segchain stock: Error: No such option: --no-such-option",
         ),
         (("segmnet", "x.csv"), "segchain: ", "segchain: Error: No such command 'segmnet'"),
+        # A flag given a value: the parser's message has no command of its own, and came as
+        # 'segchain: Error: ...' without a hint (audit of session 58).
+        (
+            ("segment", "x.csv", "--quiet=yes"),
+            "segchain segment: ",
+            "segchain segment: Error: Option '--quiet' does not take a value.",
+        ),
     ],
 )
 def test_cli_parser_errors_are_prefixed_lines_not_a_panel(cli, args, head, first) -> None:

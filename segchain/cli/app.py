@@ -54,7 +54,7 @@ class SegchainGroup(TyperGroup):
         except ClickException as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # the help was shown: nothing to add
                 sys.exit(exc.exit_code)
-            _usage_error(exc, args)
+            _usage_error(exc, args, commands=tuple(self.commands))
             sys.exit(exc.exit_code)
         except typer.Abort:
             _usage_error(None)
@@ -182,24 +182,31 @@ def _refuse_dash_files(ctx: Any, args: list[str], names: set[str], takes_value: 
             raise exc
 
 
-def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
+def _usage_error(exc: Any, args: Sequence[str] | None = None, commands: Sequence[str] = ()) -> None:
     """``segchain <command>: Error: <what the parser said>`` and where to find the options.
 
     ``args``: the command line (default ``sys.argv``), to show the value of an option the
-    parser refused, which its message does not say ('Input should be a valid integer')."""
+    parser refused, which its message does not say ('Input should be a valid integer');
+    ``commands``: the group's commands, to name the one a message without its context is of
+    (``--quiet=yes``: 'Option '--quiet' does not take a value' came as ``segchain: Error``)."""
     ctx = getattr(exc, "ctx", None)
+    words = sys.argv[1:] if args is None else list(args)
+    named = next((w for w in words if not w.startswith("-")), None)
     if ctx is not None and ctx.parent is not None:
         head, path = f"segchain {ctx.info_name}: ", ctx.command_path
+    elif ctx is None and named in commands:
+        head, path = f"segchain {named}: ", f"segchain {named}"
     else:
         head, path = "segchain: ", "segchain"
     if exc is None:
         lines = ["Error: aborted"]
     else:
-        given = _refused_value(exc, sys.argv[1:] if args is None else list(args))
+        given = _refused_value(exc, words)
         lines = [f"Error: {exc.format_message()}{given}"]
+        if ctx is None and path != "segchain":
+            lines.append(f"  hint: {path} -h lists the options")
         if ctx is not None:
             lines.append(f"  usage: {ctx.get_usage().removeprefix('Usage: ')}")
-            words = sys.argv[1:] if args is None else list(args)
             hint = (
                 getattr(exc, "segchain_hint", None)
                 or _positional_hint(exc, ctx, path, words)
@@ -209,7 +216,6 @@ def _usage_error(exc: Any, args: Sequence[str] | None = None) -> None:
     from segchain.cli.common import readable
     from segchain.tableio import messages_off_named_files
 
-    words = sys.argv[1:] if args is None else list(args)
     # The parser's errors come before any input is known: not into one (`2>> orders.csv`).
     messages_off_named_files(words)
     # The words given (`-o 'a\nb.csv'`) are quoted where the parser's message echoes them.
