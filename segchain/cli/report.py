@@ -282,6 +282,8 @@ def report_command(
     reporter.provenance(report.provenance)
     for note in report.skipped:
         reporter.info(f"  skipped: {note}")
+    for mismatch in report.mismatched:
+        reporter.warn(mismatch)
     sections = plural(len(report.sections), "section")
     if kind == "terminal":
         _print_summary(report)

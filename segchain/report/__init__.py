@@ -196,11 +196,14 @@ def build_report(
     recorded = provenance(
         "report", params=params.as_dict(), inputs={i.source: i.rows for i in inputs}
     )
+    from segchain.report.consistency import mismatches
+
     return Report(
         title=title or params.title,
         sections=sections,
         inputs=list(inputs),
         skipped=skipped,
+        mismatched=mismatches(frames),
         provenance=recorded,
     )
 

@@ -62,6 +62,7 @@ summary { cursor: pointer; color: var(--accent); font-size: 14px; }
 code { font-size: 12px; word-break: break-all; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 p.note { font-size: 13px; color: var(--muted); margin: 6px 0; }
+p.mismatch { font-weight: 600; color: #a33; }
 p.callout { font-size: 14px; background: #fff7e6; border: 1px solid #f5d9a6; border-radius: 6px;
   padding: 8px 12px; }
 ul.skipped { color: var(--muted); font-size: 14px; }
@@ -103,6 +104,7 @@ def render(report: Report) -> str:
         "<header>",
         f"<h1>{escape(report.title)}</h1>",
         f"<p>{_lede(report)}</p>",
+        *(f'<p class="mismatch">Warning: {escape(m)}</p>' for m in report.mismatched),
         "<nav>",
         *(f'<a href="#{s.key}">{escape(s.title)}</a>' for s in report.sections),
         '<a href="#about">About this report</a>',

@@ -38,6 +38,7 @@ def code_span(value: str) -> str:
 def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[str, bytes]]:
     """Markdown text, and ``{relative path: PNG bytes}`` of the charts to write beside it."""
     lines = [f"# {text(report.title)}", ""]
+    lines += [line for m in report.mismatched for line in (f"**Warning: {text(m)}**", "")]
     files: dict[str, bytes] = {}
     if report.sections:
         lines += ["Sections: " + ", ".join(text(s.title) for s in report.sections) + ".", ""]

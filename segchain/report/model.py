@@ -145,6 +145,8 @@ class Report:
     sections: list[Section]
     inputs: list[InputInfo] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    # Tables that cannot be of one run (``consistency.mismatches``): said first on the page.
+    mismatched: list[str] = field(default_factory=list)
     # What made it: segchain's version and the resolved options (no clock: reruns are identical)
     provenance: dict[str, Any] = field(default_factory=dict)
 

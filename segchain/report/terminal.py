@@ -17,6 +17,7 @@ def render(report: Report) -> list[Any]:
     from rich.text import Text
 
     out: list[Any] = [Text(report.title, style="bold")]
+    out.extend(Text(f"Warning: {m}", style="bold red") for m in report.mismatched)
     for section in report.sections:
         grid = Table.grid(padding=(0, 4))
         for _ in section.headlines:

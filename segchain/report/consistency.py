@@ -1,0 +1,89 @@
+"""Whether the tables given to one report are of one run: what they share, by their keys.
+
+A report builds each figure from the tables that hold it, and a section may read two (the
+segments' title beside the profile's figures, the costs' totals beside the customers'). Given the
+outputs of two runs or two data sets, it showed their figures side by side without a word: the
+segments of Superstore under an RFM date of 2022 above the demo's revenue, the demo's customers
+as Superstore's least profitable. Each check here compares two tables that one run writes in
+step, and says where they cannot be of one run: they share no key, or totals that one stage
+derives from the other differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from segchain.formatting import plural
+
+# (table, table, key, what the key is, plural): tables of one run share some of these (a
+# forecast's series too young to backtest are not in its backtest, so not all; none is another
+# run's).
+SHARED_KEYS = (
+    ("segments", "assignments", "customer_id", "customer", "customers"),
+    ("segments", "customer_costs", "customer_id", "customer", "customers"),
+    ("forecast", "backtest", "unique_id", "series", "series"),
+    ("forecast", "policy", "sku", "sku", "skus"),
+    ("policy", "stock_segments", "sku", "sku", "skus"),
+)
+# Relative difference beyond which two totals of one run are not equal (rounding in a CSV).
+TOLERANCE = 1e-6
+
+
+def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """One message per pair of tables that cannot be of one run."""
+    out = []
+    for a, b, key, what, many in SHARED_KEYS:
+        if a in tables and b in tables and key in tables[a].columns and key in tables[b].columns:
+            here = tables[a].get_column(key).cast(pl.String).drop_nulls().unique()
+            there = tables[b].get_column(key).cast(pl.String).drop_nulls().unique()
+            if here.len() and there.len() and not there.is_in(here.implode()).any():
+                out.append(
+                    f"the {a} ({plural(here.len(), what, many)}) and the {b} "
+                    f"({plural(there.len(), what, many)}) share no {key}: tables of different "
+                    "runs?"
+                )
+    out += _profile_against_segments(tables)
+    out += _costs_against_customers(tables)
+    return out
+
+
+def _profile_against_segments(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """The profile counts the segments table's customers per segment: equal in one run."""
+    profile, segments = tables.get("segment_profile"), tables.get("segments")
+    if profile is None or segments is None:
+        return []
+    if not {"segment", "customers"} <= set(profile.columns) or "segment" not in segments.columns:
+        return []
+    counted = segments.group_by(pl.col("segment").cast(pl.String)).agg(pl.len().alias("n"))
+    given = profile.select(pl.col("segment").cast(pl.String), pl.col("customers").cast(pl.Int64))
+    both = given.join(counted, on="segment", how="full", coalesce=True).fill_null(0)
+    if both.filter(pl.col("customers") != pl.col("n")).height == 0:
+        return []
+    return [
+        f"the segment profile counts {int(given['customers'].sum()):,} customers and the segments "
+        f"hold {segments.height:,}, not in the same segments: tables of different runs?"
+    ]
+
+
+def _costs_against_customers(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """costs' revenue per segment is its customers' summed: equal in one run."""
+    costs, customers = tables.get("costs"), tables.get("customer_costs")
+    if costs is None or customers is None:
+        return []
+    if not all("segment" in t.columns and "revenue" in t.columns for t in (costs, customers)):
+        return []
+    summed = customers.group_by(pl.col("segment").cast(pl.String)).agg(
+        pl.col("revenue").sum().alias("summed")
+    )
+    given = costs.select(pl.col("segment").cast(pl.String), pl.col("revenue"))
+    both = given.join(summed, on="segment", how="full", coalesce=True).fill_null(0.0)
+    scale = max(float(given["revenue"].abs().sum()), 1.0)
+    off = both.filter((pl.col("revenue") - pl.col("summed")).abs() > TOLERANCE * scale)
+    if off.height == 0:
+        return []
+    return [
+        f"the costs' revenue per segment is not the customer costs' summed ({off.height} of "
+        f"{both.height} segments differ): tables of different runs?"
+    ]
