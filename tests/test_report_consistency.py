@@ -99,3 +99,20 @@ def test_the_cli_warns_and_the_page_says_it_first(cli, tmp_path) -> None:
     assert page.index(warning) < page.index("<nav>")
     alone = cli("report", "B.csv.seg.parquet", "B_profile.csv", "-o", "b.html")
     assert alone.exit_code == 0 and "different runs" not in alone.stderr
+
+
+def test_tables_that_make_no_section_are_an_error_not_an_empty_page(cli, tmp_path) -> None:
+    # Customer costs alone: their section needs the costs. A page saying only 'No section to
+    # show' was written, exit 0 (audit of session 58).
+    pl.DataFrame(
+        {"customer_id": ["c1", "c2"], "segment": ["Gold", "Tin"], "revenue": [10.0, 4.0],
+         "cost_to_serve": [3.0, 2.0]}
+    ).write_csv(tmp_path / "customer_costs.csv")  # fmt: skip
+    result = cli("report", "customer_costs.csv", "-o", "r.html")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: no section can be made from customer_costs (why each section was skipped is "
+        "said above)" in " ".join(result.stderr.split())
+    )
+    assert "skipped: Cost to serve: no costs table" in result.stderr
+    assert not (tmp_path / "r.html").exists()

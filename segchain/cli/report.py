@@ -284,6 +284,14 @@ def report_command(
         reporter.info(f"  skipped: {note}")
     for mismatch in report.mismatched:
         reporter.warn(mismatch)
+    if not report.sections:
+        # A page saying only 'No section to show' (customer costs alone: their section needs
+        # the costs) was written with exit 0, its table read for nothing.
+        raise DataError(
+            f"no section can be made from {', '.join(sorted(tables))} (why each section was "
+            "skipped is said above)",
+            hint="give the stage outputs a section reads, e.g. the costs beside the customer costs",
+        )
     sections = plural(len(report.sections), "section")
     if kind == "terminal":
         _print_summary(report)
