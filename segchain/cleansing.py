@@ -18,9 +18,11 @@ import polars as pl
 
 from segchain.schema import FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
 
-# The column of routed order lines (``routing.route_orders``) holding the line each copy was
-# made from: a customer split over two sites has each line twice, counted once.
+# The columns of routed order lines (``routing.route_orders``): the line each copy was made
+# from, and that line's quantity as ordered. A customer split over two sites has each line
+# twice, at quantity x share: counted once, and judged by the size it was ordered in.
 LINE_ID = "_line"
+LINE_QUANTITY = "_line_quantity"
 
 
 def line_count(lines: pl.DataFrame) -> int:
@@ -33,9 +35,10 @@ TUKEY_K = 3.0
 MIN_LINES = 5
 
 
-def line_fences(lines: pl.DataFrame) -> pl.DataFrame:
-    """Per sku the largest usual line size: ``sku, fence`` (skus with too few lines absent)."""
-    q = pl.col("quantity")
+def line_fences(lines: pl.DataFrame, size: str = "quantity") -> pl.DataFrame:
+    """Per sku the largest usual line size (of column ``size``): ``sku, fence`` (skus with too
+    few lines absent)."""
+    q = pl.col(size)
     logq = q.log()
     q1, q3 = logq.quantile(0.25, "linear"), logq.quantile(0.75, "linear")
     return (
@@ -55,9 +58,14 @@ def line_fences(lines: pl.DataFrame) -> pl.DataFrame:
 def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame, dict[str, int]]:
     """Apply the rules to order lines with ``quantity`` (and ``flag``, ``sku`` when present).
 
-    Returns the lines (``flag`` dropped) and the counts: ``zero_price`` and ``zero_quantity``
-    lines left out, ``outlier_capped`` or ``outlier_dropped`` lines.
+    Returns the lines (``flag`` and ``LINE_QUANTITY`` dropped) and the counts: ``zero_price``
+    and ``zero_quantity`` lines left out, ``outlier_capped`` or ``outlier_dropped`` lines.
     """
+    out, counts = _cleanse(lines, outliers)
+    return (out.drop(LINE_QUANTITY) if LINE_QUANTITY in out.columns else out), counts
+
+
+def _cleanse(lines: pl.DataFrame, outliers: str) -> tuple[pl.DataFrame, dict[str, int]]:
     counts: dict[str, int] = {}
     has_flag = "flag" in lines.columns
     if outliers == "keep" or not lines.height:
@@ -73,15 +81,21 @@ def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame
         lines = lines.drop("flag")
     if "sku" not in lines.columns:
         return lines, counts
-    fences = line_fences(lines)
+    routed = LINE_QUANTITY in lines.columns
+    # Routed copies are judged by the line as ordered, once each (not by its split shares).
+    ordered = lines.unique(LINE_ID, keep="first", maintain_order=True) if routed else lines
+    size = LINE_QUANTITY if routed else "quantity"
+    fences = line_fences(ordered, size)
     lines = lines.join(fences, on="sku", how="left", maintain_order="left")
-    over = pl.col("fence").is_not_null() & (pl.col("quantity").abs() > pl.col("fence"))
+    over = pl.col("fence").is_not_null() & (pl.col(size).abs() > pl.col("fence"))
     n_over = line_count(lines.filter(over))
     if outliers == "drop":
         lines = lines.filter(~over)
         key = "outlier_dropped"
     else:
-        capped = pl.col("quantity").sign() * pl.col("fence")
+        # A copy keeps its share of the capped line.
+        share = pl.col("quantity") / pl.col(size) if routed else pl.lit(1.0)
+        capped = pl.col("quantity").sign() * pl.col("fence") * share.abs()
         lines = lines.with_columns(pl.when(over).then(capped).otherwise(pl.col("quantity")))
         key = "outlier_capped"
     if n_over:

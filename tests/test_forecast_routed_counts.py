@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
 from segchain.forecast import forecast
 
@@ -62,3 +63,37 @@ def test_a_split_customers_left_out_lines_count_once():
     # The units are routed by share: A's 30 weeks split half and half, B's whole at S1.
     by_site = dict(result.forecast.group_by("site").agg(pl.len()).iter_rows())
     assert set(by_site) == {"S1", "S2"}
+
+
+def test_a_split_customers_line_is_judged_by_the_size_it_was_ordered_in():
+    # Lines of 10 units, and one of 300 (beyond 10 x the median): A's lines routed half to S1
+    # and half to S2. Judged by its copies (5 and 150 units, beside B's whole 10s), the fence
+    # moved, and a line of 10 split in two became two lines of 5 among lines of 10.
+    from segchain.cleansing import LINE_ID, LINE_QUANTITY, cleanse
+
+    ordered = pl.DataFrame(
+        {
+            "customer_id": ["A"] * 6 + ["B"] * 5,
+            "sku": ["X"] * 11,
+            "quantity": [10.0, 10.0, 10.0, 10.0, 10.0, 300.0] + [10.0] * 5,
+        }
+    ).with_row_index(LINE_ID)
+    routed = pl.concat(
+        [
+            ordered.filter(pl.col("customer_id") == "A").with_columns(
+                pl.col("quantity").alias(LINE_QUANTITY), pl.col("quantity") * 0.5
+            ),
+            ordered.filter(pl.col("customer_id") == "A").with_columns(
+                pl.col("quantity").alias(LINE_QUANTITY), pl.col("quantity") * 0.5
+            ),
+            ordered.filter(pl.col("customer_id") == "B").with_columns(
+                pl.col("quantity").alias(LINE_QUANTITY)
+            ),
+        ]
+    )
+    whole, counted = cleanse(ordered.drop(LINE_ID))
+    split, split_counted = cleanse(routed)
+    assert counted == split_counted == {"outlier_capped": 1}
+    # The same units in all: each copy of the capped line holds half of the capped line.
+    assert split["quantity"].sum() == pytest.approx(whole["quantity"].sum())
+    assert LINE_QUANTITY not in split.columns

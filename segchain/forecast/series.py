@@ -9,7 +9,7 @@ from typing import cast
 
 import polars as pl
 
-from segchain.cleansing import LINE_ID, cleanse, line_count
+from segchain.cleansing import LINE_ID, LINE_QUANTITY, cleanse, line_count
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
 from segchain.formatting import agree, count, plural
@@ -105,8 +105,7 @@ def build_series(
     ]
     if "flag" in orders.columns:
         o_cols.append("flag")
-    if LINE_ID in orders.columns:
-        o_cols.append(LINE_ID)
+    o_cols += [c for c in (LINE_ID, LINE_QUANTITY) if c in orders.columns]
     if "sku" in orders.columns:
         o_cols.append("sku")
     o = orders.select(list(dict.fromkeys(o_cols))).with_columns(

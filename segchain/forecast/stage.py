@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from segchain.cleansing import LINE_ID
+from segchain.cleansing import LINE_ID, LINE_QUANTITY
 from segchain.forecast.backtest import (
     COMPARISON_SCHEMA,
     backtest_tables,
@@ -161,8 +161,13 @@ def forecast(
         every_line = orders = collect(orders, name=ORDERS_OPTION)
         orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
     if assignments is not None:
-        # Each line numbered, so that a customer's line routed to two sites counts once.
-        lines = collect(orders, name=ORDERS_OPTION).with_row_index(LINE_ID)
+        # Each line numbered and its quantity kept, so that a customer's line routed to two
+        # sites counts once and is judged by the size it was ordered in (cleansing).
+        lines = (
+            collect(orders, name=ORDERS_OPTION)
+            .with_row_index(LINE_ID)
+            .with_columns(pl.col("quantity").alias(LINE_QUANTITY))
+        )
         routed = route_orders(lines, assignments)
         orders, routing_warnings = routed.orders, [*routing_warnings, *routed.warnings]
         unrouted = routed.unrouted_lines
