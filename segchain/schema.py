@@ -1165,6 +1165,24 @@ def check_one_row_per_customer(df: pl.DataFrame, *, source: str) -> None:
         raise DataError(f"{source}: {problem}", hint=ONE_ROW_PER_CUSTOMER_HINT)
 
 
+def check_segment_cells(df: pl.DataFrame, *, source: str) -> None:
+    """Refuse a table giving customers their segment with a blank segment, naming its rows
+    (and any blank customer_id beside them, in one message): such a customer was left out as
+    one without a segment, or counted in none.
+
+    Raises:
+        DataError: ``source: 1 row with a blank segment (row 3)``.
+    """
+    from segchain.errors import DataError
+
+    if "segment" not in df.columns:
+        return
+    no_label = blank_ids(df, "segment")
+    if no_label:
+        ids = blank_ids(df, "customer_id") if "customer_id" in df.columns else []
+        raise DataError(f"{source}: " + "; ".join(ids + no_label), hint=SEGMENT_ROWS_HINT)
+
+
 def check_customer_ids(df: pl.DataFrame, *, source: str, hint: str = SEGMENTS_HINT) -> None:
     """Refuse a customers table with a row whose ``customer_id`` is blank (empty, or only
     spaces): that row is no customer, and a stage that joined on the id dropped it without a

@@ -429,6 +429,10 @@ def _too_many_open_files(code: int) -> str:
     )
 
 
+# A note of the I/O module that starts so is a warning (``tableio.note``).
+WARNING = "Warning: "
+
+
 def _note(message: str) -> None:
     """A note of the I/O module (``tableio.note``), as the command's Reporter says notes; a
     table whose path came from the config named by its key, as its errors are (``--sites
@@ -443,10 +447,6 @@ def _note(message: str) -> None:
         _ACTIVE[0].info(message)
     else:
         write_lines(message)
-
-
-# A note of the I/O module that starts so is a warning (``tableio.note``).
-WARNING = "Warning: "
 
 
 def silence_stdout() -> None:

@@ -525,12 +525,10 @@ def _segments_table(path: str | None) -> tuple[pl.DataFrame | None, dict]:
     row per customer), with its metadata."""
     if path is None:
         return None, {}
-    from segchain.errors import DataError
     from segchain.schema import (
-        SEGMENT_ROWS_HINT,
-        blank_ids,
         check_customer_ids,
         check_one_row_per_customer,
+        check_segment_cells,
         check_table_kind,
     )
     from segchain.tableio import collect, read_table
@@ -547,8 +545,7 @@ def _segments_table(path: str | None) -> tuple[pl.DataFrame | None, dict]:
     frame = collect(table.frame, name="segments")
     check_customer_ids(frame, source=name)
     # A blank segment read as a customer in no segment (one first seen after the segments).
-    if "segment" in frame.columns and (blank := blank_ids(frame, "segment")):
-        raise DataError(f"{name}: {blank[0]}", hint=SEGMENT_ROWS_HINT)
+    check_segment_cells(frame, source=name)
     check_one_row_per_customer(frame, source=name)
     return frame, table.metadata
 

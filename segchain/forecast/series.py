@@ -17,12 +17,11 @@ from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     ORDERS_OPTION,
-    SEGMENT_ROWS_HINT,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
-    blank_ids,
     check_customer_ids,
     check_one_row_per_customer,
+    check_segment_cells,
     demand_line,
     lost_zeros_hint,
     product_line,
@@ -91,12 +90,7 @@ def build_series(
     # A row without its customer_id was dropped here without a word; one without its segment
     # (the cell left blank) was left out as a customer 'without a segment in SEGMENTS', put down
     # to another Unicode form of its id. Both refused, as costs refuses them, in one message.
-    no_label = blank_ids(segments, "segment")
-    if no_label:
-        raise DataError(
-            "segments: " + "; ".join(blank_ids(segments, "customer_id") + no_label),
-            hint=SEGMENT_ROWS_HINT,
-        )
+    check_segment_cells(segments, source="segments")
     check_customer_ids(segments, source="segments")
     seg = segments.select(pl.col("customer_id").cast(pl.Utf8), pl.col("segment").cast(pl.Utf8))
     check_one_row_per_customer(segments, source="segments")

@@ -802,14 +802,14 @@ def _levels_near(
     up = np.where(ok, start, np.inf)  # meets
     step = np.ones(c_count)
     rows = np.flatnonzero(~ok)
-    first = known is not None
+    step_up = None if known is None else known[2:]  # the answers at guess + 1, used once
     while rows.size:
         cand = start[rows] + step[rows]
-        if first and known is not None:
-            good, stock = known[2][rows], known[3][rows]
+        if step_up is not None:
+            good, stock = step_up[0][rows], step_up[1][rows]
+            step_up = None
         else:
             good, stock = _meets(smp, need, cand, reserves[rows])
-        first = False
         good |= cand > 1e9
         up[rows[good]] = cand[good]
         held[rows[good]] = stock[good]
