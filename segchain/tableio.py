@@ -982,6 +982,16 @@ def read_csv_bytes(
                     return ragged
             _raise_ragged(payload, delimiter=delimiter, name=name)
         _raise_open_quote(payload, delimiter=delimiter, name=name)
+        requoted = _requoted(payload, delimiter=delimiter)
+        if requoted is not None and requoted != payload:
+            # Each call's text has its mid-field quotes doubled within quotes: the recursion ends.
+            return read_csv_bytes(
+                requoted,
+                delimiter=delimiter,
+                all_strings=all_strings,
+                name=name,
+                cr_breaks=cr_breaks,
+            )
         raise DataError(
             f"{name}: cannot parse as CSV ({first})",
             hint="check the delimiter and quoting",
@@ -1114,6 +1124,22 @@ def _raise_open_quote(payload: bytes, *, delimiter: str, name: str) -> None:
             hint='a double quote inside a field is doubled ("") in a quoted field: remove the '
             "stray quote, or export the file again with every field quoted",
         ) from None
+
+
+def _requoted(payload: bytes, *, delimiter: str) -> bytes | None:
+    """``payload`` written again with every field that holds a quote quoted and its quotes
+    doubled, as read by Python's csv module (a quote inside an unquoted field is a character of
+    it: ``RECORD FRAME 7" SINGLE``, as SAP's and many spreadsheets' unquoted downloads write
+    an inch). polars stops at an odd number of such quotes in its chunk ('expected 0 rows,
+    actual 3 rows'), naming no row. None when the csv module cannot read the text either."""
+    text = _csv_text(payload)
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    try:
+        writer.writerows(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+    except csv.Error:
+        return None
+    return out.getvalue().replace(_CR_HELD, "\r").encode()
 
 
 def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:

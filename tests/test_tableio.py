@@ -545,3 +545,32 @@ def test_to_utf8_reads_a_legacy_file_ending_in_a_lead_byte_as_before() -> None:
     # All ASCII but its last byte: nothing says UTF-8, so a cp1252 'Ã' there stays cp1252.
     payload, found = tableio.to_utf8(b"city\nA\xc3")
     assert found == "cp1252" and payload.decode() == "city\nAÃ"
+
+
+def test_a_quote_inside_an_unquoted_field_is_a_character_of_it(cli, tmp_path: Path) -> None:
+    """An inch mark in an unquoted description (SAP's unconverted download, Online Retail's
+    'RECORD FRAME 7" SINGLE'): polars stopped at an odd number of such quotes in its chunk,
+    'cannot parse as CSV (CSV malformed: expected 0 rows, actual 3 rows ...)', naming no row,
+    and not a line was read. Python's csv module and spreadsheets read the quote as a character
+    of the field. Found by an audit of ERP exports (session 59)."""
+    path = tmp_path / "o.csv"
+    path.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,description\n"
+        '1,2024-01-02,C1,A,1,2.5,RECORD FRAME 7" SINGLE\n'
+        "2,2024-01-03,C2,B,2,3.5,plain\n"
+        '3,2024-01-04,C3,B,2,3.5,12" RULER\n'
+        "4,2024-01-05,C4,B,2,3.5,plain\n"
+        '5,2024-01-06,C5,B,2,3.5,a 5" cut\n'
+    )
+    out = tmp_path / "x.csv"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    got = pl.read_csv(out)
+    assert got.get_column("description").to_list() == [
+        'RECORD FRAME 7" SINGLE',
+        "plain",
+        '12" RULER',
+        "plain",
+        'a 5" cut',
+    ]
+    assert got.get_column("customer_id").to_list() == ["C1", "C2", "C3", "C4", "C5"]
