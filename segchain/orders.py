@@ -46,6 +46,7 @@ from segchain.schema import (
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
+    PLACEHOLDERS,
     RAW_POSTAL_CODE,
     SPREADSHEET_ERRORS,
     another_form,
@@ -59,6 +60,7 @@ from segchain.tableio import (
     META_COLUMNS,
     SOURCE_FILE,
     SOURCE_ROW,
+    bare_name,
     quoted,
     short,
 )
@@ -108,9 +110,11 @@ def has_whitespace(column: str) -> pl.Expr:
 
 def may_differ_as_id(column: str) -> pl.Expr:
     """True where a text id as exported may not be the import's: it holds whitespace (trimming
-    would change it) or a spreadsheet error value (``SPREADSHEET_ERRORS``, read as blank). One
-    multi-pattern search; a value merely holding such a text errs on the safe side."""
-    return pl.col(column).str.contains_any([*WHITESPACE, *SPREADSHEET_ERRORS])
+    would change it) or a spreadsheet error value (``SPREADSHEET_ERRORS``), or is a placeholder
+    for none (``PLACEHOLDERS``), both read as blank. One multi-pattern search and one lookup; a
+    value merely holding such a text errs on the safe side."""
+    c = pl.col(column)
+    return c.str.contains_any([*WHITESPACE, *SPREADSHEET_ERRORS]) | c.is_in(PLACEHOLDERS)
 
 
 # Each line's row, the key of an import's lines to its raw fields: named as no export column
@@ -739,8 +743,8 @@ def decimal_comma_files(
 
 
 class MixedDateOrderError(DataError):
-    """Slash dates whose day is above 12 in the first place on some lines and in the second on
-    others: the column has no single order. ``locate`` adds where the values occur."""
+    """Slash (or dotted) dates whose day is above 12 in the first place on some lines and in the
+    second on others: the column has no single order. ``locate`` adds where the values occur."""
 
     def __init__(
         self,
@@ -761,8 +765,9 @@ class MixedDateOrderError(DataError):
             f"{source + ': ' if source else ''}order dates mix day-first and month-first "
             f"values: {shown(self.day_first)} can only be day first, "
             f"{shown(self.month_first)} only month first",
-            hint="export the dates in one format, or pass --date-format %d/%m/%Y "
-            "(lines that do not fit it are then rejected with reason bad_date, with their rows)",
+            hint="export the dates in one format, or pass --date-format day-first (or "
+            "month-first); lines that do not fit it are then rejected with reason bad_date, with "
+            "their rows",
         )
 
     def locate(self, lf: pl.LazyFrame, column: str, *, source: str) -> MixedDateOrderError:
@@ -839,11 +844,12 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
                 f"--date-format {quoted(date_format, 60)}: {exc.reason}", hint=exc.hint
             ) from None
         return DateStyle("format", fmt=date_format, note=f"format {date_format} (--date-format)")
-    slash = values.drop_nulls().str.strip_chars()
-    dotted = _dotted_order(slash.filter(slash.str.contains(DATE_KINDS["dotted"])))
-    slash = slash.filter(slash.str.contains(DATE_KINDS["slash"]))
+    given = values.drop_nulls().str.strip_chars()
+    dotted = _dotted_order(given.filter(given.str.contains(DATE_KINDS["dotted"])))
+    slash = given.filter(given.str.contains(DATE_KINDS["slash"]))
     if slash.is_empty():
-        kinds = [k for k, rx in DATE_KINDS.items() if values.str.contains(rx).any()]
+        # The stripped values: SAP pads every field (' 01.03.2024 '), read as dates all the same.
+        kinds = [k for k, rx in DATE_KINDS.items() if given.str.contains(rx).any()]
         if dotted == "month-first":
             kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
         labels = [SERIAL_LABEL if k == "serial" else k for k in kinds]
@@ -896,7 +902,16 @@ def _dotted_order(dotted: pl.Series) -> str:
     first = parts.struct.field("1").cast(pl.Int32)
     second = parts.struct.field("2").cast(pl.Int32)
     month_only = int((second > 12).sum())
-    if month_only and 10 * month_only >= distinct.len() and not bool((first > 12).any()):
+    if month_only and 10 * month_only >= distinct.len():
+        day_only = first > 12
+        if bool(day_only.any()):
+            # As many month-first values as make a column month first, beside day-first ones:
+            # two exports joined, each in its own order. Read day first, every month-first line
+            # with a day up to 12 took another date, without a word.
+            raise MixedDateOrderError(
+                sorted(distinct.filter(day_only).to_list())[:3],
+                sorted(distinct.filter(second > 12).to_list())[:3],
+            )
         return "month-first"
     return "day-first"
 
@@ -1330,12 +1345,19 @@ def _mixed_units(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> list[str]:
     def text(column: str) -> pl.Expr:
         return blank_null(pl.col(mapping[column]).cast(pl.String).str.strip_chars())
 
+    def lines(column: str) -> pl.LazyFrame:
+        # A repeated header's cell (two exports joined, an SAP list's page headers) holds the
+        # column's own name, no currency or unit: the line is rejected as repeated_header.
+        heading = text(column) == bare_name(mapping[column])
+        return lf.filter(~heading.fill_null(False))
+
     if "currency" in mapping:
-        counts = _value_counts(lf.select(text("currency").alias("c")))
+        counts = _value_counts(lines("currency").select(text("currency").alias("c")))
         out += _currencies_warning(f"currency ({mapping['currency']})", counts)
     if "unit" in mapping:
         units = (
-            lf.select(text("sku").alias("sku"), text("unit").alias("u"))
+            lines("unit")
+            .select(text("sku").alias("sku"), text("unit").alias("u"))
             .drop_nulls()
             .group_by("sku")
             .agg(pl.col("u").unique().sort())

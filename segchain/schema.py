@@ -130,9 +130,28 @@ as a blank id, as a workbook's error cell is read (``id_null``); in a table give
 stage it is refused as a key (``KEY_COLUMNS``, ``check_key_values``)."""
 
 
+PLACEHOLDERS = (
+    "NULL", "null", "Null", "(null)", "<null>",
+    "None", "NONE", "none",
+    "N/A", "n/a", "NA", "<NA>",
+    "NaN", "nan",
+    "-", "--",
+    "(blank)",
+)  # fmt: skip
+"""What database clients, dataframe libraries and reports write in a field that holds nothing:
+SQL Server's 'Save results as' and bcp (NULL), Python's str(None), pandas' NaN and <NA>, R's NA,
+a report's dash or Excel pivot's (blank). As an order export's id it is no customer (or sku,
+order): every guest line of an export whose blank ids were written NULL was one customer,
+ranked first among the Champions. Read as a blank id, as ``SPREADSHEET_ERRORS`` are."""
+
+NO_ID = (*SPREADSHEET_ERRORS, *PLACEHOLDERS)
+"""The texts an order export's id column holds for none (``id_null``)."""
+
+
 def id_null(text: pl.Expr) -> pl.Expr:
-    """A trimmed id with "" and spreadsheet error values (``SPREADSHEET_ERRORS``) as null."""
-    return pl.when((text.str.len_bytes() > 0) & ~text.is_in(SPREADSHEET_ERRORS)).then(text)
+    """A trimmed id with "", spreadsheet error values and placeholders for none (``NO_ID``) as
+    null."""
+    return pl.when((text.str.len_bytes() > 0) & ~text.is_in(NO_ID)).then(text)
 
 
 RAW_POSTAL_CODE = "_postal_code_raw"

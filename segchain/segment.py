@@ -331,12 +331,12 @@ def _one_pass(
         # check gives those of every other line: each line's id is in one or the other.
         inside = collected[0].get_column("customer_id")
         outside = collected[-2].get_column("customer_id").unique()
-        # An id padded with whitespace, or a spreadsheet error value (no customer: read as
-        # blank), is not the import's: the pass again over the exact lines.
-        from segchain.schema import SPREADSHEET_ERRORS
+        # An id padded with whitespace, a spreadsheet error value or a placeholder for none (no
+        # customer: read as blank) is not the import's: the pass again over the exact lines.
+        from segchain.schema import NO_ID
 
         padded = any(
-            bool(((ids != ids.str.strip_chars()) | ids.is_in(SPREADSHEET_ERRORS)).any())
+            bool(((ids != ids.str.strip_chars()) | ids.is_in(NO_ID)).any())
             for ids in (inside, outside)
         )
         return lf, ship_to, frames, tallied, padded or bool(collected[-1].item())
