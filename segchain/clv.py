@@ -183,8 +183,12 @@ def fit_gamma_gamma(x, m) -> GammaGamma:
     """Maximum-likelihood Gamma-Gamma parameters (q is kept above 1 so the mean exists)."""
     from scipy.optimize import minimize
 
-    x = np.asarray(x, dtype=float)
-    m = np.asarray(m, dtype=float)
+    # The customers in one order whatever theirs: the likelihood's sums then fall alike, and
+    # L-BFGS-B stops at the same point of the flat ridge (CLVs moved by cents when the export's
+    # lines, or customers renamed, came in another order).
+    order = np.lexsort((np.asarray(m, dtype=float), np.asarray(x, dtype=float)))
+    x = np.asarray(x, dtype=float)[order]
+    m = np.asarray(m, dtype=float)[order]
     scale = float(np.mean(m))
 
     def unpack(theta: np.ndarray) -> GammaGamma:

@@ -1008,7 +1008,9 @@ def _add_clv(
 
     days = df.get_column("_purchase_days").to_numpy()
     repeats = np.maximum(days - 1, 1)
-    repeat_value = df.get_column("monetary") - df.get_column("_first_day_value")
+    # Rounded as monetary is (``_features``): a float sum in the lines' order differs in its last
+    # bits from one order to another, and the Gamma-Gamma fit with it.
+    repeat_value = df.get_column("monetary") - df.get_column("_first_day_value").round(6)
     result = lifetime_value(
         days,
         df.get_column("_first_to_last").to_numpy(),

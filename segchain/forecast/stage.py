@@ -480,7 +480,7 @@ def _total(top_y: pl.DataFrame) -> pl.DataFrame:
     return (
         top_y.sort("ds", "unique_id")
         .group_by("ds", maintain_order=True)
-        .agg(pl.col("y").sum())
+        .agg(pl.col("y").sum().round_sig_figs(12))  # as each series' sums (``build_series``)
         .select(pl.lit(TOTAL_ID).alias("unique_id"), "ds", "y")
         .sort("ds")
     )

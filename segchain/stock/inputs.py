@@ -323,14 +323,16 @@ def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.Dat
         )
     total = pl.col("mu").sum()
     weight = pl.when(total > 0).then(pl.col("mu") / total).otherwise(1.0 / pl.len())
+    # Ties (two segments of equal demand and target) go to the first segment by name, whatever
+    # the forecast's row order: the point's segment was the first of them as read.
+    order = ["mu", "seg_level"] if blend == "weighted" else ["seg_level", "mu"]
+    by, descending = [*order, "segment"], [True, True, False]
     if blend == "weighted":
         target = (pl.col("seg_level") * weight).sum()
-        driver = pl.col("segment").sort_by(["mu", "seg_level"], descending=True).first()
-        driver_measure = pl.col("seg_measure").sort_by(["mu", "seg_level"], descending=True)
     else:
         target = pl.col("seg_level").max()
-        driver = pl.col("segment").sort_by(["seg_level", "mu"], descending=True).first()
-        driver_measure = pl.col("seg_measure").sort_by(["seg_level", "mu"], descending=True)
+    driver = pl.col("segment").sort_by(by, descending=descending).first()
+    driver_measure = pl.col("seg_measure").sort_by(by, descending=descending)
     return series.group_by(keys, maintain_order=True).agg(
         driver.alias("segment"),
         pl.len().alias("segments"),
@@ -341,7 +343,7 @@ def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.Dat
         pl.col("sd").pow(2).sum().sqrt().alias("sd_demand"),
         # The class of the dominant series (largest mean demand).
         pl.col("demand_class")
-        .sort_by("mu", descending=True)
+        .sort_by(["mu", "segment"], descending=[True, False])
         .drop_nulls()
         .first()
         .alias("demand_class"),
