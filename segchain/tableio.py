@@ -3667,9 +3667,14 @@ class OutputSet:
             if Terminated.taken is not None:  # a SIGTERM or SIGHUP whose exception was lost
                 raise Terminated(Terminated.taken)
             # Streams first: when a device refuses (disk full, closed pipe) no file is replaced.
-            for staged in chosen:
-                if staged.data is not None:
+            # Each goes out whole: a stage killed halfway down a pipe left the next one a cut
+            # table to read as the whole (15 % of an export segmented, exit 0).
+            streams = [staged for staged in chosen if staged.data is not None]
+            with _signals_held():
+                for staged in streams:
+                    assert staged.data is not None
                     _write_through(staged.target, staged.data)
+                    _SENT.append(staged.target.label)
             for staged in files:
                 _Backup.keep(staged, backups)
             for backup in backups:
@@ -3694,6 +3699,7 @@ class OutputSet:
                         + (others if len(files) > 1 else "")
                     ) from None
                 staged.tmp = None
+            _SENT.extend(backup.staged.target.label for backup in done)
         except BaseException:
             _roll_back(done)  # an interrupt between two renames
             raise
@@ -3852,6 +3858,60 @@ def note(message: str) -> None:
 def active_outputs() -> OutputSet | None:
     """The OutputSet of the running command, if any."""
     return _ACTIVE.get()
+
+
+_SENT: list[str] = []
+
+
+def sent() -> list[str]:
+    """The outputs this command has written (streams whole, files renamed into place), for the
+    message of a signal taken after them: 'no output was written' would be false."""
+    return list(_SENT)
+
+
+def forget_sent() -> None:
+    """A new command starts with nothing written (the tests run many in one process)."""
+    _SENT.clear()
+
+
+# The signals that stop a command (Ctrl-C, kill, a closed terminal), held back while a table is
+# written down a stream: bytes once sent cannot be taken back, so it is whole or not begun.
+_STOPPING = ("SIGINT", "SIGTERM", "SIGHUP")
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Take ``_STOPPING`` signals during the block without stopping it, then stop as they would
+    have. Their handlers are swapped, not the signals blocked: a signal blocked in this thread
+    is taken by another (polars', BLAS'), and its Python handler still runs here, between two
+    writes. A signal ignored on purpose (``nohup``) or left to the system stays as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    taken: list[int] = []
+
+    def record(signum: int, frame: object) -> None:
+        taken.append(signum)
+
+    before = {}
+    for name in _STOPPING:
+        signum = getattr(signal, name, None)
+        handler = signal.getsignal(signum) if signum is not None else None
+        if signum is not None and callable(handler):
+            before[signum] = signal.signal(signum, record)
+    try:
+        yield
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    if taken:
+        if taken[0] == signal.SIGINT:
+            raise KeyboardInterrupt
+        Terminated.taken = taken[0]
+        raise Terminated(taken[0])
 
 
 def _write_through(target: OutputTarget, data: bytes) -> None:

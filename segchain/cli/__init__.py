@@ -149,18 +149,19 @@ def main() -> None:
         sys.exit(EXIT_PIPE_CLOSED)
     except Terminated as exc:
         # Taken before the command ran (the parser builds its option types lazily, a second
-        # or so): it ended in a traceback, exit 1. Nothing was written yet.
+        # or so): it ended in a traceback, exit 1. Nothing was written yet. Or taken as the
+        # command ends, held back while its table went down a stream (``OutputSet.commit``).
         _stopped(exc)
 
 
 def _stopped(exc: Any) -> None:
     """Say that SIGTERM or SIGHUP (``exc``: a Terminated) stopped the run, as a command does,
     and exit with its code."""
-    from segchain.cli.common import COMMAND, error
+    from segchain.cli.common import COMMAND, error, not_written
 
     if not COMMAND.get():
         COMMAND.set(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
-    error(f"stopped by {exc.name}; no output was written")
+    error(f"stopped by {exc.name}; {not_written()}")
     sys.exit(exc.exit_code)
 
 

@@ -261,7 +261,13 @@ def handle_errors(func: F) -> F:
 
         try:
             from segchain.cli.progress import heartbeat_seconds
-            from segchain.tableio import OutputSet, names_stdin, output_format, refuse_long_name
+            from segchain.tableio import (
+                OutputSet,
+                forget_sent,
+                names_stdin,
+                output_format,
+                refuse_long_name,
+            )
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             _check_polars_threads()
@@ -269,6 +275,7 @@ def handle_errors(func: F) -> F:
                 kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
             roles = path_roles(func)
+            forget_sent()
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
                 outputs.say = _note
@@ -332,7 +339,7 @@ def handle_errors(func: F) -> F:
             error(name_sources(str(exc)))
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            error("interrupted; no output was written")
+            error(f"interrupted; {not_written()}")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except MemoryError:
             # Past reading (tableio names the file it could not read): a MemoryError traceback.
@@ -343,7 +350,7 @@ def handle_errors(func: F) -> F:
             )
             raise typer.Exit(EXIT_DATA) from None
         except Terminated as exc:
-            error(f"stopped by {exc.name}; no output was written")
+            error(f"stopped by {exc.name}; {not_written()}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             # The reader of a table on stdout (or a FIFO) is gone: `segchain ... | head` has
@@ -649,6 +656,17 @@ def _expanded(value: str) -> list[str]:
         return expand_sources([value])
     except SegchainError:
         return []
+
+
+def not_written() -> str:
+    """What a stopped command left: nothing, or the outputs written whole before the signal was
+    taken (``OutputSet.commit`` holds it back while a table goes down a stream)."""
+    from segchain.tableio import sent
+
+    done = sent()
+    if not done:
+        return "no output was written"
+    return f"{', '.join(done)} had been written whole before it"
 
 
 def error(message: str) -> None:
