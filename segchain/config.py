@@ -814,6 +814,15 @@ def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, 
                     )
                 )
                 continue
+            if rules[norm].kind in ("int", "float") and isinstance(value, str):
+                # Text is read as a number from the environment only; in TOML, "8" is a string
+                # where a number was meant (cost_per_order = "8" was taken as 8 without a word,
+                # "8,5" refused).
+                problems.append(
+                    f"{source} [{name}] {key}: must be {rules[norm].describe()}, written "
+                    f"without quotes, got {_got(value)}"
+                )
+                continue
             try:
                 checked[norm] = check_setting(name, norm, value, where=f"{source} [{name}] {key}")
             except UsageError as exc:

@@ -562,12 +562,16 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
     if keys:
         # Two cleaned periods that overlap count the shared lines twice, as raw exports would.
         notes += _lines_in_several_files(lf, {c: c for c in LINE_IDENTITY if c in names})
+    mapping = {c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)}
     return OrderImport(
         lines=indexed.select(ROW, *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
         raw=indexed,
         raw_columns=names,
-        mapping={c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)},
+        mapping=mapping,
         notes=notes,
+        # Said by every stage that reads the table, as of the raw export: validate's Parquet is
+        # the documented way in, and revenue summed EUR and USD there without a word.
+        warnings=_mixed_units(lf, mapping),
         date_order="typed",
         source=source,
     )

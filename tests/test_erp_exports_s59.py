@@ -134,3 +134,22 @@ def test_padded_dotted_dates_are_named_as_read(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     assert "  dates: dotted\n" in result.stderr
     assert pl.read_csv(out).get_column("order_date").to_list() == ["2024-03-01", "2024-03-13"]
+
+
+def test_mixed_currencies_are_said_on_validates_parquet_too(cli, tmp_path: Path) -> None:
+    """The raw export's two currencies were said by every stage; validate's Parquet, the way
+    the README gives, summed EUR and USD into revenue without a word (audit of costs)."""
+    path = export(
+        tmp_path,
+        ["1,2024-01-02,C1,P1,2,10,EUR", "2,2024-01-05,C2,P1,1,10,USD",
+         "3,2024-02-05,C1,P2,1,5,EUR", "4,2024-03-05,C2,P2,4,5,USD"],
+        header=HEADER + ",currency",
+    )  # fmt: skip
+    clean = tmp_path / "orders.parquet"
+    assert cli("validate", str(path), "-q", "-o", str(clean)).exit_code == 0
+    result = cli("segment", str(clean), "-o", str(tmp_path / "s.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: currency (currency): amounts in 2 currencies are summed as one (lines: EUR 2, "
+        "USD 2)"
+    ) in result.stderr

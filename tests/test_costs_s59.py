@@ -1,0 +1,66 @@
+"""costs on inputs of one chain that do not line up as the raw ones did (an audit of costs'
+options and inputs, session 59)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.costs.allocate import segment_inventory
+
+
+def test_a_routed_policy_is_split_by_sku_when_its_sites_are_not_the_orders() -> None:
+    """make demo's policy is planned at the sites network serves each customer from; the
+    orders' site is where the goods shipped from in the past (DC-FRA, DC-PAR). Split per sku x
+    site, every point at the network's other sites was no segment's: 226,212 of 296,579 of
+    inventory in no segment's carrying cost, with a warning that no segment buys there."""
+    policy = pl.DataFrame(
+        {"sku": ["A", "A", "B"], "site": ["DC-BER", "DC-FRA", "DC-MUC"],
+         "inventory_value": [100.0, 50.0, 30.0]}
+    )  # fmt: skip
+    lines = pl.DataFrame(
+        {"segment": ["S1", "S2", "S1", "S2"], "sku": ["A", "A", "B", "B"],
+         "site": ["DC-FRA", "DC-PAR", "DC-FRA", "DC-FRA"], "quantity": [3.0, 1.0, 1.0, 1.0]}
+    )  # fmt: skip
+    alloc, how, unattributed = segment_inventory(
+        policy, stock_segments=None, forecast=None, lines=lines
+    )
+    assert unattributed == 0.0
+    assert how == "each segment's share of the net units bought per sku"
+    got = alloc.group_by("segment").agg(pl.col("inventory_value").sum()).sort("segment")
+    # A: 150 split 3:1; B: 30 split 1:1.
+    assert got.rows() == [("S1", pytest.approx(112.5 + 15.0)), ("S2", pytest.approx(37.5 + 15.0))]
+
+
+def test_the_orders_own_sites_still_split_per_site() -> None:
+    policy = pl.DataFrame({"sku": ["A", "A"], "site": ["X", "Y"], "inventory_value": [10.0, 10.0]})
+    lines = pl.DataFrame(
+        {"segment": ["S1", "S2"], "sku": ["A", "A"], "site": ["X", "Y"], "quantity": [1.0, 1.0]}
+    )
+    alloc, how, _ = segment_inventory(policy, stock_segments=None, forecast=None, lines=lines)
+    assert how.endswith("per sku x site")
+    assert sorted(alloc.select("segment", "site").rows()) == [("S1", "X"), ("S2", "Y")]
+
+
+def test_a_rate_written_as_text_in_the_config_is_refused(cli, tmp_path: Path) -> None:
+    """`cost_per_order = "8"` was taken as 8 without a word ("8,5" was refused); the README says
+    a value that is not a number is a usage error."""
+    config = tmp_path / "c.toml"
+    config.write_text('[costs]\ncost_per_order = "8"\n')
+    orders = tmp_path / "o.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-02,C1,A,1,2\n2,2024-02-02,C2,A,1,2\n"
+    )
+    segments = tmp_path / "s.csv"
+    segments.write_text("customer_id,segment\nC1,S\nC2,S\n")
+    out = tmp_path / "costs.csv"
+    result = cli("costs", str(segments), "--orders", str(orders), "--config", str(config),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 2
+    assert (
+        f"{config} [costs] cost_per_order: must be a number >= 0, written without quotes, got '8'"
+    ) in result.stderr
+    assert not out.exists()
