@@ -620,6 +620,18 @@ def misplaced(key: str, table: str | None) -> str:
     return f"{key!r} is a setting of {where}: write it below {line}"
 
 
+def _number_text(value: Any) -> bool:
+    """True for a string that reads as a number ("8", " 2.5"): other text is refused as not a
+    number by the setting's own rule."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
 def check_setting(table: str, key: str, value: Any, *, where: str) -> Any:
     """``value`` checked against the declared rule of ``[table] key`` (converted where needed).
 
@@ -814,7 +826,7 @@ def check_tables(raw: Mapping[str, Any], *, source: str) -> dict[str, dict[str, 
                     )
                 )
                 continue
-            if rules[norm].kind in ("int", "float") and isinstance(value, str):
+            if rules[norm].kind in ("int", "float") and _number_text(value):
                 # Text is read as a number from the environment only; in TOML, "8" is a string
                 # where a number was meant (cost_per_order = "8" was taken as 8 without a word,
                 # "8,5" refused).
