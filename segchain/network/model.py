@@ -14,7 +14,11 @@ the capacity cover cut; exactly K open sites; the delivery promise; at most L la
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -361,6 +365,30 @@ class Model:
         return InfeasibleError(f"no plan serves every customer under {why}", hint=hint)
 
 
+@contextlib.contextmanager
+def _solver_output_dropped() -> Iterator[None]:
+    """Descriptor 1 on the null device while HiGHS runs: with disp off, its MIP solver still
+    prints lines of its own debugging to C's stdout under tight capacities
+    ('HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();', 14 in 50 s),
+    into the table of `network -o -` or the terminal. The tables are written after the solve."""
+    try:
+        sys.stdout.flush()
+        saved = os.dup(1)
+    except (AttributeError, OSError, ValueError):  # no descriptor 1 (closed stdout)
+        yield
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, 1)
+        finally:
+            os.close(null)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _interruptible(solve: Any, *args: Any, **kwargs: Any) -> Any:
     """``solve(*args, **kwargs)`` in a daemon thread, the calling thread waiting in short steps.
 
@@ -380,9 +408,10 @@ def _interruptible(solve: Any, *args: Any, **kwargs: Any) -> Any:
             out["error"] = exc
 
     worker = threading.Thread(target=run, name="highs", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.1)
+    with _solver_output_dropped():
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.1)
     if "error" in out:
         raise out["error"]
     return out["result"]
