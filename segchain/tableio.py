@@ -2567,6 +2567,23 @@ def _check_parquet_columns(columns: Sequence[str], name: str) -> None:
             hint="write it again from the table it should hold (it was written from a table "
             "without columns)",
         )
+    # Two names equal once stripped ('quantity' and 'quantity '): as in a CSV header, refused;
+    # the exact-named one was read and the other left out without a word.
+    names = [bare_name(c) for c in columns]
+    dups = sorted({n for n in names if n and names.count(n) > 1})
+    if dups:
+        where = "; ".join(
+            f"{quoted(d, 40)} in columns "
+            + ", ".join(
+                f"{i + 1} ({quoted(c, 40)})" for i, c in enumerate(columns) if names[i] == d
+            )
+            for d in dups[:5]
+        )
+        raise DataError(
+            f"{name}: the Parquet file names a column twice once the spaces around its names "
+            f"are dropped: {where}",
+            hint="give each column its own name where the file is written",
+        )
 
 
 def _first_line(exc: BaseException) -> str:

@@ -574,3 +574,22 @@ def test_a_quote_inside_an_unquoted_field_is_a_character_of_it(cli, tmp_path: Pa
         'a 5" cut',
     ]
     assert got.get_column("customer_id").to_list() == ["C1", "C2", "C3", "C4", "C5"]
+
+
+def test_a_parquet_file_naming_a_column_twice_once_stripped_is_refused(cli, tmp_path: Path) -> None:
+    """'quantity' beside 'quantity ': the same CSV was refused ('names a column twice'); the
+    Parquet file was read with the exact-named column and the other left out without a word
+    (audit of Parquet inputs, session 59)."""
+    path = tmp_path / "o.parquet"
+    pl.DataFrame(
+        {"order_id": ["1"], "order_date": ["2024-01-02"], "customer_id": ["C1"], "sku": ["A"],
+         "quantity": [1.0], "unit_price": [2.0], "quantity ": [100.0]}
+    ).write_parquet(path)  # fmt: skip
+    out = tmp_path / "x.csv"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 1
+    assert (
+        f"{path}: the Parquet file names a column twice once the spaces around its names are "
+        "dropped: 'quantity' in columns 5 ('quantity'), 7 ('quantity ')"
+    ) in result.stderr
+    assert not out.exists()
