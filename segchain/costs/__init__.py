@@ -24,7 +24,7 @@ from segchain.costs import allocate, promise, sales
 from segchain.costs.options import OPTION
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, about, examples
-from segchain.formatting import agree, plural
+from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     DAYS_PER_YEAR,
@@ -314,6 +314,40 @@ def _refuse_tables_without_rows(tables: Mapping[str, pl.DataFrame | None]) -> No
             )
 
 
+# The share by which the units network planned for may differ from the orders' before costs says
+# the two are of different periods (returns netted and rounding move them a little).
+PLANNED_UNITS_TOLERANCE = 0.05
+
+
+def _other_period(assignments: pl.DataFrame, lines: pl.DataFrame, period_days: int) -> list[str]:
+    """A warning when the assignments' demand is not the units the orders hold for the same
+    customers: network's transport and fixed costs are those of the demand it planned for, the
+    revenue that of --orders, so one year of orders against a plan of three showed Loyal at
+    -4.7 % profit instead of +21.6 %, without a word."""
+    planned = float(assignments.get_column("demand").cast(pl.Float64).sum())
+    served = assignments.get_column("customer_id").unique().implode()
+    bought = float(
+        lines.filter(pl.col("customer_id").is_in(served))
+        .group_by("customer_id")
+        .agg(pl.col("quantity").sum().clip(lower_bound=0.0))
+        .get_column("quantity")
+        .sum()
+    )
+    if planned <= 0 or abs(bought / planned - 1.0) <= PLANNED_UNITS_TOLERANCE:
+        return []
+    return [
+        about(
+            ASSIGNMENTS_OPTION,
+            f"planned for {format_number(planned, UNITS)} units; the same customers' net units "
+            f"in {{{ORDERS_OPTION}}}: {format_number(bought, UNITS)} over {period_days:,} days "
+            f"({bought / planned:.0%}): transport and warehouse fixed "
+            "cost are the plan's, revenue and the other costs the orders', so profit mixes two "
+            "periods; give the orders network was planned on (segment's, same --as-of)",
+            {ASSIGNMENTS_OPTION: "the assignments", ORDERS_OPTION: "the orders"},
+        )
+    ]
+
+
 def costs(
     orders: pl.DataFrame,
     segments: pl.DataFrame,
@@ -560,6 +594,7 @@ def costs(
                     "or country) and rerun network",
                 )
             )
+        warnings += _other_period(assignments, lines, st.period_days)
         checks.append(
             Check(
                 "transport",
