@@ -87,3 +87,39 @@ def test_a_promise_plan_not_found_in_time_is_not_said_impossible(monkeypatch) ->
         "--time-limit (40 s; one may exist): this plan serves the least demand possible late "
         "(1 of 2); a longer --time-limit may find one that keeps them all"
     ]
+
+
+SEGMENTS = "customer_id,segment,lat,lon,demand\nC1,A,50.0,8.0,10\nC2,A,48.0,2.0,5\n"
+SITES = "site_id,lat,lon,fixed_cost,capacity\nS1,50,8,0,\nS2,48,2,0,\n"
+
+
+def test_a_lane_table_naming_another_site_is_a_warning(cli, tmp_path) -> None:
+    """A site spelt otherwise in every lane of it: its lanes were dropped with an info note
+    that --quiet hides, exit 0 with nothing said."""
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "lanes.csv").write_text(
+        "site_id,customer_id,unit_cost\nS1,C1,1\nS1,C2,1\nSX,C1,1\nSX,C2,1\n"
+    )
+    out = str(tmp_path / "a.csv")
+    result = cli("network", str(tmp_path / "seg.csv"), "--sites", str(tmp_path / "sites.csv"),
+                 "--costs", str(tmp_path / "lanes.csv"), "-q", "-o", out)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert "1 warning not shown (--quiet)" in result.stderr
+
+
+def test_a_distance_rate_beside_a_lane_table_is_refused(cli, tmp_path) -> None:
+    """--cost-per-unit-km 5 with --costs: transport came from the lanes' unit_cost, the rate
+    read for nothing and nothing said."""
+    (tmp_path / "seg.csv").write_text(SEGMENTS)
+    (tmp_path / "sites.csv").write_text(SITES)
+    (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\nS1,C1,1\nS1,C2,1\n")
+    out = tmp_path / "a.csv"
+    result = cli("network", str(tmp_path / "seg.csv"), "--sites", str(tmp_path / "sites.csv"),
+                 "--costs", str(tmp_path / "lanes.csv"), "--cost-per-unit-km", "5",
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 2
+    assert "--cost-per-unit-km prices transport by distance where there is no lane table" in (
+        result.stderr
+    )
+    assert not out.exists()

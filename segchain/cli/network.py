@@ -197,6 +197,14 @@ def network_command(
         lambda name, default: setting(given[name], cfg, "network", name, default)
     )
     params.check(sites_given=sites is not None)
+    if cost_per_unit_km is not None and costs is not None:
+        # Read for nothing: the lanes' unit_cost prices transport (a rate of 5 given, 1.5 a
+        # unit from the lanes used, without a word).
+        raise UsageError(
+            "--cost-per-unit-km prices transport by distance where there is no lane table; "
+            "with --costs the lanes' unit_cost does",
+            hint="drop --cost-per-unit-km, or --costs to price by distance",
+        )
     rate_given = (
         costs is not None
         or setting(cost_per_unit_km, cfg, "network", "cost_per_unit_km", None) is not None

@@ -157,7 +157,7 @@ def network(
     }
     if costs is not None:
         points = identity_points(cust)
-        pairs, lanes_missing = _lane_pairs(costs, cust, site_df, notes)
+        pairs, lanes_missing = _lane_pairs(costs, cust, site_df, notes, warnings)
     else:
         points = _demand_points(cust, site_df.height, max_points, notes)
         pairs, lanes_missing = geo_pairs(points, site_df, cost_per_unit_km), 0
@@ -463,14 +463,19 @@ def _check_customer_fits(
 
 
 def _lane_pairs(
-    costs: pl.DataFrame, cust: pl.DataFrame, site_df: pl.DataFrame, notes: list[str]
+    costs: pl.DataFrame,
+    cust: pl.DataFrame,
+    site_df: pl.DataFrame,
+    notes: list[str],
+    warnings: list[str],
 ) -> tuple[pl.DataFrame, int]:
     pairs, lanes_missing, unknown = lane_pairs(costs, cust, site_df)
     if unknown:
         # Counted alone, the lanes could not be found in the file (a typo'd site_id, another
-        # export's customers): a few are named, as other messages name rows.
+        # export's customers): a few are named, as other messages name rows. A warning, as
+        # rows left out are: a site spelt otherwise lost every lane without a word under -q.
         lanes_unknown = len(unknown)
-        notes.append(
+        warnings.append(
             TableMessage(
                 f"{plural(lanes_unknown, 'lane')} in {{{LANES_OPTION}}} "
                 f"{agree(lanes_unknown, 'names', 'name')} a site_id or customer_id not in the "
