@@ -256,7 +256,16 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
                 "refusing to wait for a table typed at the terminal on stdin",
                 hint="give a file name, or pipe a table in: segchain segment orders.csv | ...",
             )
-        return _stdin().read(), "<stdin>"
+        data = _stdin().read()
+        if not data and _stdin_is_pipe():
+            # A stage whose source stage failed, or wrote its table elsewhere (validate without
+            # -o -), was told to 'check the export; it has no header'.
+            raise DataError(
+                "<stdin>: the file is empty: nothing came down the pipe",
+                hint="did the command before it in the pipe fail, or write its table elsewhere? "
+                "(validate writes its table to stdout only with -o -)",
+            )
+        return data, "<stdin>"
     _note_input(source)
     if _stat_error(source) is not None:  # Path.exists raised for a name too long: a traceback
         raise missing_input(source)
@@ -267,6 +276,13 @@ def _read_source_bytes(source: str) -> tuple[bytes, str]:
         return Path(source).read_bytes(), source
     except OSError as exc:
         raise DataError(f"{source}: cannot read the file: {exc.strerror}") from None
+
+
+def _stdin_is_pipe() -> bool:
+    try:
+        return stat.S_ISFIFO(os.fstat(_stdin().fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # a test runner's stdin
+        return False
 
 
 _STDIN_NAMES = ("/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")

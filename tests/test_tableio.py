@@ -593,3 +593,22 @@ def test_a_parquet_file_naming_a_column_twice_once_stripped_is_refused(cli, tmp_
         "dropped: 'quantity' in columns 5 ('quantity'), 7 ('quantity ')"
     ) in result.stderr
     assert not out.exists()
+
+
+def test_an_empty_pipe_is_said_to_be_the_command_before_it(tmp_path: Path) -> None:
+    """`segchain segment nosuch.csv | segchain forecast ...`: forecast said 'SEGMENTS <stdin>:
+    the file is empty', hint 'check the export; it has no header', sending the user to an
+    export that was fine (audit of pipes, session 59)."""
+    reader = subprocess.run(
+        [sys.executable, "-m", "segchain", "segment", "-q"],
+        input=b"",
+        capture_output=True,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert reader.returncode == 1
+    assert reader.stderr.decode() == (
+        "segchain segment: Error: <stdin>: the file is empty: nothing came down the pipe\n"
+        "segchain segment:   hint: did the command before it in the pipe fail, or write its "
+        "table elsewhere? (validate writes its table to stdout only with -o -)\n"
+    )
