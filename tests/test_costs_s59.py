@@ -85,3 +85,32 @@ def test_assignments_planned_on_another_period_are_said() -> None:
     )
     same = lines.with_columns(pl.col("quantity") * 60.0 / 23.0)
     assert _other_period(assignments, same.filter(pl.col("customer_id") != "C9"), 362) == []
+
+
+def test_a_per_segment_stock_table_of_another_run_is_refused() -> None:
+    """Run B's --segments-out (network --open 3) with run A's policy: half the inventory fell
+    out of every segment, exit 0, said as 'no segment buys from' those points."""
+    from segchain.errors import DataError
+
+    policy = pl.DataFrame(
+        {"sku": ["A", "A", "B"], "site": ["S1", "S2", "S1"], "mean_demand": [1.0, 2.0, 0.0],
+         "inventory_value": [10.0, 20.0, 5.0]}
+    )  # fmt: skip
+    ours = pl.DataFrame(
+        {"sku": ["A", "A", "A"], "site": ["S1", "S2", "S2"], "segment": ["X", "X", "Y"],
+         "inventory_value": [10.0, 15.0, 5.0]}
+    )  # fmt: skip
+    # B@S1 has no demand, so no segment rows: the same run.
+    alloc, _, unattributed = segment_inventory(policy, stock_segments=ours, forecast=None,
+                                               lines=pl.DataFrame())  # fmt: skip
+    assert unattributed == 5.0
+    theirs = ours.filter(pl.col("site") == "S1").vstack(
+        pl.DataFrame({"sku": ["C"], "site": ["S9"], "segment": ["X"], "inventory_value": [1.0]})
+    )
+    with pytest.raises(DataError) as err:
+        segment_inventory(policy, stock_segments=theirs, forecast=None, lines=pl.DataFrame())
+    assert str(err.value).startswith(
+        "--stock-segments is of another stock run than --policy: it has 1 stocking point the "
+        "policy does not ('C@S9'), and lacks 1 of the policy's stocking points with demand "
+        "('A@S2')"
+    )

@@ -162,6 +162,7 @@ def segment_inventory(
             )
             wcol = "inventory_share"
         wkeys = [k for k in keys if k in stock_segments.columns]
+        _check_same_stock_run(policy, stock_segments, wkeys)
         weights = stock_segments.select(
             pl.col("segment").cast(pl.String),
             *[pl.col(k).cast(pl.String) for k in wkeys],
@@ -211,6 +212,49 @@ def segment_inventory(
         ].sum()
     )
     return alloc, how, unattributed
+
+
+def _check_same_stock_run(
+    policy: pl.DataFrame, stock_segments: pl.DataFrame, keys: list[str]
+) -> None:
+    """Refuse a per-segment stock table of another stock run: one naming a stocking point the
+    policy does not have, or lacking one where the policy plans demand (a point with no demand
+    has no segment rows). Split by another run's table, half of make demo's inventory fell out
+    of every segment, said as 'no segment buys from' those points."""
+    points = stock_segments.select(pl.col(k).cast(pl.String) for k in keys).unique()
+    planned = policy.select(pl.col(k).cast(pl.String) for k in keys)
+    extra = points.join(planned, on=keys, how="anti")
+    demand = (
+        pl.col("mean_demand").cast(pl.Float64).fill_null(0.0) > 0
+        if "mean_demand" in policy.columns
+        else pl.lit(True)
+    )
+    missing = (
+        policy.filter(demand)
+        .select(pl.col(k).cast(pl.String) for k in keys)
+        .join(points, on=keys, how="anti")
+    )
+    if not extra.height and not missing.height:
+        return
+
+    def shown(frame: pl.DataFrame) -> str:
+        return examples(["@".join(row) for row in frame.sort(keys).rows()], 3)
+
+    parts = []
+    if extra.height:
+        parts.append(f"has {plural(extra.height, 'stocking point')} the policy does not "
+                     f"({shown(extra)})")  # fmt: skip
+    if missing.height:
+        parts.append(
+            f"lacks {missing.height:,} of the policy's stocking points with demand "
+            f"({shown(missing)})"
+        )
+    raise DataError(
+        f"{{{STOCK_SEGMENTS_OPTION}}} is of another stock run than {{{POLICY_OPTION}}}: it "
+        + ", and ".join(parts),
+        hint="give the --segments-out table of the stock run that wrote the policy",
+        tables={STOCK_SEGMENTS_OPTION: STOCK_SEGMENTS_OPTION, POLICY_OPTION: POLICY_OPTION},
+    )
 
 
 def _sites_not_shipped_from(policy: pl.DataFrame, lines: pl.DataFrame) -> bool:
