@@ -114,3 +114,48 @@ def test_a_per_segment_stock_table_of_another_run_is_refused() -> None:
         "policy does not ('C@S9'), and lacks 1 of the policy's stocking points with demand "
         "('A@S2')"
     )
+
+
+ASSIGNMENTS = pl.DataFrame(
+    {"customer_id": ["C1", "C2", "C3"], "site_id": ["S1", "S1", "S2"], "share": [1.0] * 3,
+     "demand": [10.0, 5.0, 7.0]}
+)  # fmt: skip
+
+
+def test_a_site_serving_customers_but_marked_closed_is_refused() -> None:
+    """DC-BER serves 128 customers in the assignments, marked open = false in the sites table:
+    its 70,040 of fixed cost vanished, exit 0, nothing said."""
+    from segchain.costs.allocate import fixed_by_customer
+    from segchain.errors import DataError
+
+    sites = pl.DataFrame({"site_id": ["S1", "S2"], "fixed_cost": [100.0, 50.0],
+                          "open": [True, False]})  # fmt: skip
+    with pytest.raises(DataError) as err:
+        fixed_by_customer(ASSIGNMENTS, sites)
+    assert str(err.value).startswith(
+        "1 site that the sites table marks closed serves customers in the assignments: 'S2'"
+    )
+
+
+def test_a_sites_table_of_another_network_run_is_refused() -> None:
+    """Run B's assignments (3 sites open) with run A's --sites-out (8 open): 291,230 of idle
+    sites' fixed cost charged to every customer, with a note --quiet hides."""
+    from segchain.costs.allocate import fixed_by_customer
+    from segchain.errors import DataError
+
+    ours = pl.DataFrame(
+        {"site_id": ["S1", "S2", "S3"], "fixed_cost": [100.0, 50.0, 0.0],
+         "open": [True, True, False], "demand_served": [15.0, 7.0, 0.0]}
+    )  # fmt: skip
+    fixed, total, _ = fixed_by_customer(ASSIGNMENTS, ours)
+    assert total == 150.0
+    assert fixed.get_column("warehouse_fixed").sum() == pytest.approx(150.0)
+    theirs = ours.with_columns(pl.Series("demand_served", [9.0, 7.0, 6.0]),
+                               pl.Series("open", [True, True, True]))  # fmt: skip
+    with pytest.raises(DataError) as err:
+        fixed_by_customer(ASSIGNMENTS, theirs)
+    assert str(err.value).startswith(
+        "the sites table is of another network run than the assignments: 2 open sites serve "
+        "other demand "
+        "than the assignments give them (site_id 'S1': demand_served 9.00, assigned 15.00)"
+    )

@@ -74,6 +74,7 @@ def fixed_by_customer(
     by_site = s.group_by("site_id", maintain_order=True).agg(
         pl.col("served").sum().alias("site_served")
     )
+    _check_same_network_run(site_df, by_site)
     per = (
         s.join(opened, on="site_id", how="inner", maintain_order="left")
         .join(by_site, on="site_id", how="left", maintain_order="left")
@@ -212,6 +213,43 @@ def segment_inventory(
         ].sum()
     )
     return alloc, how, unattributed
+
+
+def _check_same_network_run(site_df: pl.DataFrame, by_site: pl.DataFrame) -> None:
+    """Refuse a sites table that does not say what the assignments do: a site they send demand
+    to marked closed (its fixed cost was left out, 70,040 of the demo's), or a site whose
+    demand_served is not theirs (another plan's open sites charged to every customer)."""
+    both = site_df.join(by_site, on="site_id", how="left").with_columns(
+        pl.col("site_served").fill_null(0.0)
+    )
+    closed = both.filter(~pl.col("open") & (pl.col("site_served") > 0))
+    other = pl.lit(False)
+    if "demand_served" in both.columns:
+        stated = pl.col("demand_served").cast(pl.Float64, strict=False).fill_null(0.0)
+        other = (stated - pl.col("site_served")).abs() > 1e-6 * stated.abs().clip(1.0, None)
+    differ = both.filter(other & pl.col("open"))
+    if not closed.height and not differ.height:
+        return
+    if closed.height:
+        what = (
+            f"{plural(closed.height, 'site')} that {{{SITES_OPTION}}} marks closed "
+            f"{agree(closed.height, 'serves', 'serve')} customers in {{{ASSIGNMENTS_OPTION}}}: "
+            f"{examples(closed['site_id'].to_list())}"
+        )
+    else:
+        row = differ.row(0, named=True)
+        what = (
+            f"{{{SITES_OPTION}}} is of another network run than {{{ASSIGNMENTS_OPTION}}}: "
+            f"{plural(differ.height, 'open site')} {agree(differ.height, 'serves', 'serve')} "
+            f"other demand than the assignments give {agree(differ.height, 'it', 'them')} "
+            f"(site_id {row['site_id']!r}: demand_served {row['demand_served']:,.2f}, assigned "
+            f"{row['site_served']:,.2f})"
+        )
+    raise DataError(
+        what,
+        hint="give the --sites-out table of the same network run as the assignments",
+        tables={ASSIGNMENTS_OPTION: "the assignments", SITES_OPTION: "the sites table"},
+    )
 
 
 def _check_same_stock_run(
