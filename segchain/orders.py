@@ -545,10 +545,14 @@ def _used_by_flag(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") -> OrderImport:
+def from_clean(
+    frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders", returns: Returns | None = None
+) -> OrderImport:
     """Take a table that ``segchain validate`` already cleaned (its Parquet says so) as it is.
 
     Re-parsing ten million clean lines would cost more than the stage that reads them.
+    ``returns="drop"``: its lines flagged return or negative_price (which validate netted) are
+    rejected with those reasons, as ``--returns drop`` rejects them from an export.
     """
     lf = frame.lazy()
     all_names = lf.collect_schema().names()
@@ -563,8 +567,18 @@ def from_clean(frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders") ->
         # Two cleaned periods that overlap count the shared lines twice, as raw exports would.
         notes += _lines_in_several_files(lf, {c: c for c in LINE_IDENTITY if c in names})
     mapping = {c: c for c in names if c in (*ORDER_REQUIRED, *ORDER_VALUE, *ORDER_OPTIONAL)}
+    reason: pl.Expr = pl.lit(None, dtype=REASON)
+    if returns == "drop":
+        flag = pl.col("flag").cast(pl.String)
+        reason = (
+            pl.when(flag == FLAG_RETURN)
+            .then(pl.lit("return", dtype=REASON))
+            .when(flag == FLAG_NEGATIVE_PRICE)
+            .then(pl.lit("negative_price", dtype=REASON))
+            .otherwise(None)
+        )
     return OrderImport(
-        lines=indexed.select(ROW, *keys, *names).with_columns(reason=pl.lit(None, dtype=REASON)),
+        lines=indexed.select(ROW, *keys, *names).with_columns(reason=reason),
         raw=indexed,
         raw_columns=names,
         mapping=mapping,

@@ -153,3 +153,24 @@ def test_mixed_currencies_are_said_on_validates_parquet_too(cli, tmp_path: Path)
         "Warning: currency (currency): amounts in 2 currencies are summed as one (lines: EUR 2, "
         "USD 2)"
     ) in result.stderr
+
+
+def test_returns_asked_of_validates_output_are_applied_or_refused(cli, tmp_path: Path) -> None:
+    """`costs --orders orders.parquet --returns drop` (validate's output) wrote the same bytes
+    as without it, nothing said: the option was read for nothing."""
+    path = export(
+        tmp_path,
+        ["1,2024-01-02,C1,P1,5,10", "C2,2024-01-09,C1,P1,-2,10", "3,2024-02-05,C2,P1,4,10"],
+    )
+    clean = tmp_path / "orders.parquet"
+    assert cli("validate", str(path), "-q", "-o", str(clean)).exit_code == 0
+    out = tmp_path / "s.csv"
+    dropped = cli("segment", str(clean), "--returns", "drop", "-o", str(out))
+    assert dropped.exit_code == 0, dropped.stderr
+    assert "read 3 = used 2 + rejected 1 (return 1)" in dropped.stderr
+    got = dict(pl.read_csv(out).select("customer_id", "quantity").iter_rows())
+    assert got == {"C1": 5.0, "C2": 4.0}
+    kept = cli("segment", str(clean), "--returns", "keep", "-o", str(tmp_path / "k.csv"))
+    assert kept.exit_code == 2
+    assert "its lines cannot be kept now" in kept.stderr
+    assert not (tmp_path / "k.csv").exists()

@@ -112,3 +112,29 @@ def test_a_command_stopped_after_its_table_went_down_stdout_says_so(monkeypatch)
     assert not_written() == "no output was written"
     monkeypatch.setattr(tableio, "_SENT", ["-o -"])
     assert not_written() == "-o - had been written whole before it"
+
+
+@pytest.mark.parametrize("unit", [1.0, 1e-4, 1e4])
+def test_a_models_choice_does_not_depend_on_the_unit_of_quantity(unit: float) -> None:
+    """The selection's errors were whole thousandths of a unit: in tonnes (a series of 10 kg a
+    week, 0.01), every model's error rounded to 0 or 1 and the simplest won the tie; the
+    weights test (Naive nearer the recent windows) must come out the same in any unit."""
+    import datetime as dt
+
+    from segchain.forecast.options import Plan
+    from segchain.forecast.selection import choose
+
+    monday = dt.date(2024, 1, 1)
+    rows = []
+    for model, errors in {"Naive": [0, 0, 0, 12], "WindowAverage4": [4, 4, 4, 0]}.items():
+        for w, e in enumerate(errors):
+            cutoff = monday + dt.timedelta(weeks=w)
+            rows.append(("A/s", cutoff + dt.timedelta(weeks=1), cutoff, 10.0 * unit, model,
+                         (10.0 + e) * unit))  # fmt: skip
+    cv = pl.DataFrame(
+        rows, schema=["unique_id", "ds", "cutoff", "y", "model", "yhat"], orient="row"
+    )
+    groups = pl.DataFrame({"unique_id": ["A/s"], "group": ["g"]})
+    plan = Plan(freq="W", horizon=1, season=52, window=8, models=["Naive", "WindowAverage4"])
+    choice, _ = choose(cv, plan, groups)
+    assert choice.get_column("model").to_list() == ["WindowAverage4"]

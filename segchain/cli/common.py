@@ -1080,6 +1080,27 @@ def load_orders(
     )
 
 
+def _clean_returns(table: Table, opts: OrderOptions) -> Returns | None:
+    """What --returns asks of validate's output beyond what validate did: ``drop`` of lines it
+    netted or kept (their flags say which), else None. Asked to keep what validate netted or
+    dropped, or to net what it dropped or kept, the lines cannot say how: refused. It was
+    ignored, the output the same to the byte, nothing said. (The config's [orders] returns is
+    for exports: the table keeps the treatment it was cleaned with.)"""
+    asked = opts.returns
+    params = table.metadata.get("params") or {}
+    done = params.get("returns", "net") if isinstance(params, dict) else "net"
+    if asked is None or asked == done:
+        return None
+    if asked == "drop":
+        return "drop"
+    raise UsageError(
+        f"--returns {asked}: {table.name} is segchain validate's output, whose returns were "
+        f"handled there with --returns {done}; its lines cannot be "
+        f"{ {'net': 'netted', 'drop': 'dropped', 'keep': 'kept'}[asked] } now",
+        hint=f"validate the export with --returns {asked}, or give the export itself",
+    )
+
+
 def _import_table(
     table: Table,
     opts: OrderOptions,
@@ -1100,7 +1121,7 @@ def _import_table(
     from segchain.tableio import META_COLUMNS, reading, say_case_twins
 
     if table.stage == "orders" and not opts.map and not opts.preset:
-        return from_clean(table.frame, source=table.name)
+        return from_clean(table.frame, source=table.name, returns=_clean_returns(table, opts))
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
     with _other_sheets_hint(table), _not_order_lines(table, headers, name):
         mapping = resolve_mapping(

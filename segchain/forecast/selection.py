@@ -282,6 +282,13 @@ def selection_error(error: pl.Expr) -> pl.Expr:
     return error.abs().sum() + error.sum().abs()
 
 
+def _error_grain(cv: pl.LazyFrame) -> float:
+    """Selection errors per unit of demand, as whole numbers: a millionth of the mean period
+    demand of the backtest's actuals above 0 (a thousandth of a unit without any)."""
+    mean = cv.select(pl.col("y").filter(pl.col("y") > 0).mean()).collect().item()
+    return 1e6 / float(mean) if mean else 1000.0
+
+
 def choose(
     cv: pl.DataFrame | pl.LazyFrame, plan: Plan, groups: pl.DataFrame
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -312,9 +319,13 @@ def choose(
     per_window = (
         pool.group_by("unique_id", "model", "cutoff")
         .agg(
-            # Whole thousandths of a unit: sums of integer-valued floats are exact in any order,
-            # so multithreaded group sums cannot flip a near-tie between runs.
-            (selection_error(pl.col("yhat") - pl.col("y")) * 1000).round().alias("error"),
+            # Whole millionths of the run's mean period demand: sums of integer-valued floats
+            # are exact in any order, so multithreaded group sums cannot flip a near-tie between
+            # runs, and the grain follows the unit (whole thousandths of a unit tied every model
+            # of a series sold in tonnes, 0.05 a week, and the simplest won).
+            (selection_error(pl.col("yhat") - pl.col("y")) * _error_grain(pool))
+            .round()
+            .alias("error"),
             pl.col("yhat").is_null().any().alias("failed"),
         )
         .collect()
