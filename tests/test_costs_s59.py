@@ -159,3 +159,18 @@ def test_a_sites_table_of_another_network_run_is_refused() -> None:
         "other demand "
         "than the assignments give them (site_id 'S1': demand_served 9.00, assigned 15.00)"
     )
+
+
+def test_assignments_of_another_segmentation_are_said_so() -> None:
+    """costs with ABC-XYZ segments and network's assignments planned on RFM ones: the promise
+    columns were empty, said as 'carries no network's comparison ... in its metadata', and the
+    rerun of network it asked for changed nothing."""
+    from types import SimpleNamespace
+
+    from segchain.cli.costs import _other_segments
+
+    planned = SimpleNamespace(metadata={"promise": [{"segment": "Champions"}, {"segment": "Lost"}]})
+    assert (
+        _other_segments(planned, pl.DataFrame({"segment": ["AX", "BY"]})) == "'Champions', 'Lost'"
+    )
+    assert _other_segments(planned, pl.DataFrame({"segment": ["Lost", "New"]})) is None

@@ -311,6 +311,20 @@ def _default_rate(table: Any, assignments: tuple[str, Any]) -> str | None:
     )
 
 
+def _other_segments(assignments: Any, table: Any) -> str | None:
+    """The segments network's promise table compares, shown, when none is one of the costs
+    table's (network run on another segmentation: 'carries no comparison in its metadata'
+    was said, and rerunning network as told did not help)."""
+    promise = assignments.metadata.get("promise")
+    if not isinstance(promise, list) or "segment" not in table.columns:
+        return None
+    theirs = sorted({str(row.get("segment")) for row in promise if isinstance(row, dict)})
+    ours = {str(v) for v in table["segment"].to_list()}
+    if not theirs or ours & set(theirs):
+        return None
+    return ", ".join(repr(v) for v in theirs[:4]) + (" ..." if len(theirs) > 4 else "")
+
+
 def _empty_promises(
     table: Any, *, assignments: tuple[str, Any], policy: tuple[str, Any]
 ) -> str | None:
@@ -364,6 +378,12 @@ def _empty_promises(
                 f"within --time-limit{within} to compare with"
             )
             fixes.append("rerun network with a larger --time-limit")
+        elif run == "network" and _other_segments(t, table):
+            whys.append(
+                f"{columns} because {name} was planned on other segments than SEGMENTS (its "
+                f"promise table compares {_other_segments(t, table)})"
+            )
+            fixes.append("rerun network on these segments and give its assignments")
         elif without:
             whys.append(f"{columns} because stock ({name}) ran without --compare-uniform")
             fixes.append("rerun stock with --compare-uniform equal (the same mean service) or keep")
