@@ -123,3 +123,23 @@ def test_a_distance_rate_beside_a_lane_table_is_refused(cli, tmp_path) -> None:
         result.stderr
     )
     assert not out.exists()
+
+
+def test_max_points_is_met_across_the_meridian_and_said_when_it_cannot_be() -> None:
+    """Cells counted from lon 0 split Nantes (lon -1.5) from Paris at any size: --max-points 11
+    on 11 segments gave 19 points, --max-points 1 as many, and nothing said so."""
+    import polars as pl
+
+    from segchain.network.geometry import aggregate_points
+
+    cust = pl.DataFrame(
+        {"segment": ["A", "A", "A", "B", "B"], "lat": [47.2, 48.9, 45.8, 47.2, 48.9],
+         "lon": [-1.5, 2.35, 4.8, -1.5, 2.35], "demand": [1.0, 2.0, 3.0, 4.0, 5.0]}
+    )  # fmt: skip
+    points = aggregate_points(cust, 2)
+    assert len(points.demand) == 2
+    assert sorted(points.demand.tolist()) == [6.0, 9.0]
+    warnings: list[str] = []
+    got = stage._demand_points(cust, 3, 1, [], warnings)
+    assert len(got.demand) == 2
+    assert warnings == ["--max-points 1: 2 demand points, one per segment at least (2 segments)"]

@@ -159,7 +159,7 @@ def network(
         points = identity_points(cust)
         pairs, lanes_missing = _lane_pairs(costs, cust, site_df, notes, warnings)
     else:
-        points = _demand_points(cust, site_df.height, max_points, notes)
+        points = _demand_points(cust, site_df.height, max_points, notes, warnings)
         pairs, lanes_missing = geo_pairs(points, site_df, cost_per_unit_km), 0
     sla_points = np.array(
         [sla_by_segment[s] if sla_by_segment[s] is not None else np.inf for s in points.segment],
@@ -496,7 +496,9 @@ def _lane_pairs(
     return pairs, lanes_missing
 
 
-def _demand_points(cust: pl.DataFrame, m: int, max_points: int | None, notes: list[str]) -> Points:
+def _demand_points(
+    cust: pl.DataFrame, m: int, max_points: int | None, notes: list[str], warnings: list[str]
+) -> Points:
     """The customers, aggregated into demand points when there are too many pairs."""
     limit = max_points or max(1, MAX_PAIRS // m)
     points = aggregate_points(cust, limit) if cust.height > limit else identity_points(cust)
@@ -504,6 +506,12 @@ def _demand_points(cust: pl.DataFrame, m: int, max_points: int | None, notes: li
         notes.append(
             f"{cust.height:,} customers aggregated into {len(points.demand):,} demand points "
             f"(same segment, largest radius {points.radius.max():,.1f} km)"
+        )
+    if max_points is not None and len(points.demand) > max_points:
+        # A point holds customers of one segment (each keeps its promise): at least one each.
+        warnings.append(
+            f"--max-points {max_points:,}: {len(points.demand):,} demand points, one per segment "
+            f"at least ({cust.get_column('segment').n_unique():,} segments)"
         )
     return points
 
