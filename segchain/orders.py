@@ -1632,8 +1632,9 @@ def import_orders(
         serial = number.floor().cast(pl.Int64, strict=False)
         date = pl.lit(EXCEL_EPOCH).str.to_date() + pl.duration(days=serial)
         date_order = "serial"
-        # As the text of a CSV says it: a number read as a date is said, not only a string.
-        serial_note = f"dates: {SERIAL_LABEL}"
+        # As the text of a CSV says it: a number read as a date is said, not only a string; a
+        # column without a value (Parquet's null type) holds no serial number either.
+        serial_note = f"dates: {SERIAL_LABEL}" if hi is not None else "dates: no recognisable dates"
         if any_compact:
             compact = (
                 number.cast(pl.Int64, strict=False)

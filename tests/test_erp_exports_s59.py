@@ -174,3 +174,16 @@ def test_returns_asked_of_validates_output_are_applied_or_refused(cli, tmp_path:
     assert kept.exit_code == 2
     assert "its lines cannot be kept now" in kept.stderr
     assert not (tmp_path / "k.csv").exists()
+
+
+def test_a_date_column_without_a_value_is_no_serial_number(cli, tmp_path: Path) -> None:
+    """A Parquet order_date of type null was described as 'dates: serial (Excel day numbers)'
+    (the same data as CSV: 'no recognisable dates')."""
+    path = tmp_path / "o.parquet"
+    pl.DataFrame(
+        {"order_id": ["1", "2"], "order_date": [None, None], "customer_id": ["C1", "C2"],
+         "sku": ["A", "A"], "quantity": [1.0, 2.0], "unit_price": [2.0, 2.0]}
+    ).write_parquet(path)  # fmt: skip
+    result = cli("validate", str(path), "-o", str(tmp_path / "x.csv"))
+    assert "  dates: no recognisable dates\n" in result.stderr
+    assert "serial" not in result.stderr
