@@ -50,6 +50,15 @@ class PolicyTable:
             own = lowered.get(label.casefold())
         return own.merged_over(default) if own is not None else default
 
+    def over_default(self, **values: Any) -> PolicyTable:
+        """``values`` (None: not given) set over ``"*"``'s own: what the command line gives for
+        segments without a policy of their own wins over the config's default for them."""
+        given = {k: v for k, v in values.items() if v is not None}
+        if not given:
+            return self
+        base = self.policies.get("*", SegmentPolicy())
+        return PolicyTable({**self.policies, "*": SegmentPolicy(**given).merged_over(base)})
+
     def with_default(self, **defaults: Any) -> PolicyTable:
         """Fill fields that neither the segment nor ``"*"`` sets (command-line defaults)."""
         base = self.policies.get("*", SegmentPolicy())

@@ -138,3 +138,24 @@ def test_a_models_choice_does_not_depend_on_the_unit_of_quantity(unit: float) ->
     plan = Plan(freq="W", horizon=1, season=52, window=8, models=["Naive", "WindowAverage4"])
     choice, _ = choose(cv, plan, groups)
     assert choice.get_column("model").to_list() == ["WindowAverage4"]
+
+
+def test_interval_levels_nest_with_few_backtest_errors() -> None:
+    """Four errors (one window of one period each): the 80 % half-width is the largest error
+    (empirical rank), the 95 % one 1.96 x their RMS (too few for its rank), and the largest of
+    four errors can reach 2 x RMS: hi-80 above hi-95 on 84 of 1,473 monthly rows at
+    --horizon 3 (an audit of forecast's options, session 59)."""
+    import datetime as dt
+
+    from segchain.forecast.intervals import conformal_halfwidths
+
+    errors = [0.0, 0.0, 0.0, 4.0]  # RMS 2: 1.96 x 2 = 3.92 < 4, the largest error
+    cv = pl.DataFrame(
+        {"unique_id": ["s"] * 4, "model": ["M"] * 4, "y": [10.0] * 4,
+         "yhat": [10.0 + e for e in errors],
+         "ds": [dt.date(2024, 1, 1) + dt.timedelta(weeks=w) for w in range(4)]}
+    )  # fmt: skip
+    stats = pl.DataFrame({"unique_id": ["s"], "model": ["M"], "cv_rmse": [2.0]})
+    q = conformal_halfwidths(cv, stats, [80, 95]).row(0, named=True)
+    assert q["q-80"] == 4.0
+    assert q["q-95"] >= q["q-80"]

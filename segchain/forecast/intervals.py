@@ -128,7 +128,16 @@ def conformal_halfwidths(cv: pl.DataFrame, stats: pl.DataFrame, levels: list) ->
             .first()
             .alias(f"q-{lv}")
         )
-    return errs.group_by("unique_id").agg(aggs).collect()
+    out = errs.group_by("unique_id").agg(aggs).collect()
+    # The levels nest: a wider level's half-width is at least a narrower one's. With few errors
+    # the narrower may be an empirical rank (up to the largest error, sqrt(n) RMS) and the
+    # wider the normal approximation (1.96 RMS): 84 of 1,473 monthly rows at --horizon 3 had
+    # hi-80 above hi-95, and stock reads the upper bounds.
+    ordered = sorted(levels)
+    return out.with_columns(
+        pl.max_horizontal(*[f"q-{lower}" for lower in ordered[: i + 1]]).alias(f"q-{lv}")
+        for i, lv in enumerate(ordered)
+    )
 
 
 def reconciled_bounds(

@@ -52,6 +52,7 @@ from segchain.stock.inputs import (
     join_on_hand,
     level_caps,
     mean_prices,
+    on_hand_rows,
     orders_matching_none,
     read_series,
     segment_targets,
@@ -270,6 +271,8 @@ def stock(
     items = collect(items, name=ITEMS_OPTION) if items is not None else None
     # Checked here, before the plan is made, not after it (and read once).
     on_hand = check_on_hand(on_hand, keys) if on_hand is not None else None
+    if on_hand is not None:
+        on_hand_rows(on_hand, keys)  # its values refused before the plan, not after it
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
     notes += items_written_otherwise(points, items)

@@ -1,0 +1,60 @@
+"""stock's options and inputs (an audit of stock, session 59)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+FORECAST = "sku,ds,forecast,error_sd\nA,2025-01-06,40,10\nA,2025-01-13,40,10\n"
+CONFIG = '[segments."*"]\nservice_level = 0.95\n'
+
+
+def test_the_command_lines_service_level_wins_over_the_configs_default(cli, tmp_path) -> None:
+    """With [segments."*"] service_level = 0.95 in the config (the demo's has it), 0.5, 0.999
+    and --service-measure csl all wrote the same bytes: the options were read for nothing."""
+    (tmp_path / "fc.csv").write_text(FORECAST)
+    (tmp_path / "s.toml").write_text(CONFIG)
+    got = {}
+    for args in ([], ["--service-level", "0.999"], ["--service-measure", "csl"]):
+        out = tmp_path / "p.csv"
+        result = cli("stock", str(tmp_path / "fc.csv"), "--config", str(tmp_path / "s.toml"),
+                     *args, "-o", str(out))  # fmt: skip
+        assert result.exit_code == 0, result.stderr
+        row = pl.read_csv(out).row(0, named=True)
+        got[" ".join(args)] = (row["service_target"], row["service_measure"])
+    assert got == {
+        "": (0.95, "fill-rate"),
+        "--service-level 0.999": (0.999, "fill-rate"),
+        "--service-measure csl": (0.95, "csl"),
+    }
+
+
+def test_a_segments_own_level_still_wins_over_the_command_line(tmp_path: Path) -> None:
+    from segchain.policy import PolicyTable, SegmentPolicy
+
+    table = PolicyTable(
+        {"*": SegmentPolicy(service_level=0.95), "Champions": SegmentPolicy(service_level=0.99)}
+    ).over_default(service_level=0.5, service_measure=None)
+    assert table.for_segment("Champions").service_level == 0.99
+    assert table.for_segment("Lost").service_level == 0.5
+
+
+def test_negative_units_on_order_or_owed_are_refused_before_the_plan(cli, tmp_path) -> None:
+    """backorders -500 (an ERP's sign for 500 owed) raised the inventory position by 500 and
+    order_now became 0 at a point with 10 on hand, exit 0; a bad on-hand row was refused only
+    after the whole plan had run."""
+    (tmp_path / "fc.csv").write_text(
+        "sku,ds,forecast,error_sd\nA,2025-01-06,100,20\nA,2025-01-13,100,20\n"
+        "B,2025-01-06,100,20\nB,2025-01-13,100,20\n"
+    )
+    (tmp_path / "oh.csv").write_text("sku,on_hand,on_order,backorders\nA,10,0,500\nB,10,0,-500\n")
+    out = tmp_path / "p.csv"
+    result = cli("stock", str(tmp_path / "fc.csv"), "--on-hand", str(tmp_path / "oh.csv"),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 1
+    assert "negative backorders for sku 'B': units owed to customers are never below 0" in (
+        result.stderr
+    )
+    assert "planning" not in result.stderr
+    assert not out.exists()
