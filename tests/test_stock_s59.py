@@ -58,3 +58,34 @@ def test_negative_units_on_order_or_owed_are_refused_before_the_plan(cli, tmp_pa
     )
     assert "planning" not in result.stderr
     assert not out.exists()
+
+
+def test_an_item_row_with_a_blank_site_is_the_skus_default(cli, tmp_path) -> None:
+    """A site of one space (a cleared spreadsheet cell): the row was used nowhere, its sku said
+    to be 'not in --items', and the points planned at the default lead time."""
+    (tmp_path / "fc.csv").write_text(
+        "site,sku,ds,forecast,error_sd\nS1,A,2025-01-06,10,2\nS1,A,2025-01-13,10,2\n"
+        "S2,A,2025-01-06,10,2\nS2,A,2025-01-13,10,2\n"
+    )
+    (tmp_path / "items.csv").write_text("sku,site,lead_time_days\nA, ,40\n")
+    out = tmp_path / "p.csv"
+    result = cli("stock", str(tmp_path / "fc.csv"), "--items", str(tmp_path / "items.csv"),
+                 "-o", str(out))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert pl.read_csv(out).get_column("lead_time_days").to_list() == [40.0, 40.0]
+    assert "not in --items" not in result.stderr
+
+
+def test_a_lead_time_no_point_uses_is_said(cli, tmp_path) -> None:
+    """Every item states its own lead time: --lead-time-days changed nothing, nothing said."""
+    (tmp_path / "fc.csv").write_text(
+        "sku,ds,forecast,error_sd\nA,2025-01-06,10,2\nA,2025-01-13,10,2\n"
+    )
+    (tmp_path / "items.csv").write_text("sku,lead_time_days\nA,30\n")
+    result = cli("stock", str(tmp_path / "fc.csv"), "--items", str(tmp_path / "items.csv"),
+                 "--lead-time-days", "5", "-o", str(tmp_path / "p.csv"))  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Warning: --lead-time-days 5 is used by no stocking point: every one takes its item's own "
+        "lead_time_days from --items"
+    ) in result.stderr

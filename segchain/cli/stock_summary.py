@@ -38,6 +38,12 @@ def report_plan(
                 {"--items": "--items"},
             )
         )
+    if lead_time_days is not None and not result.defaults_by_column.get("lead_time_days", 0):
+        # Read for nothing: every point takes its item's own lead time.
+        reporter.warn(
+            f"--lead-time-days {lead_time_days:g} is used by no stocking point: every one takes "
+            "its item's own lead_time_days from --items"
+        )
     if result.items_unused:
         reporter.info(result.items_unused)
     if result.on_hand_missing:

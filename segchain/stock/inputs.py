@@ -685,7 +685,9 @@ def join_items(
         it = it.filter(~sited).drop("site")
     it = it.select(
         pl.col("sku").cast(pl.String),
-        *([pl.col("site").cast(pl.String).replace("", None)] if per_site else []),
+        # A blank site (' ', as a spreadsheet leaves a cleared cell) is no site, as an empty
+        # one: the row was dropped, its sku said to be 'not in --items'.
+        *([pl.col("site").cast(pl.String).str.strip_chars().replace("", None)] if per_site else []),
         *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
     )
     _check_items(it, present, keys=["sku", "site"] if per_site else ["sku"])
