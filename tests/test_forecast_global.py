@@ -185,8 +185,14 @@ def test_the_global_model_fit_is_a_step_of_its_own_in_the_progress_calls():
     assert r.forecast.get_column("model").unique().to_list() == ["Global"]
     assert calls == [
         ("backtesting models", 0, 12),
-        # The baseline the backtest report scores against, one statsforecast batch (s52).
-        ("backtesting models: the next 12 series in one batch (Naive)", 0, 12),
+        # The baselines the backtest report scores against, one statsforecast batch (s52; the
+        # moving averages of its comparison rows too since s59).
+        (
+            "backtesting models: the next 12 series in one batch (Naive, WindowAverage, "
+            "WindowAverage4 and 1 more)",
+            0,
+            12,
+        ),
         ("backtesting models", 12, 12),
         ("backtesting models: fitting the global model", 0, 0),
         ("final forecasts", 0, 12),

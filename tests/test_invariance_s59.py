@@ -159,3 +159,33 @@ def test_interval_levels_nest_with_few_backtest_errors() -> None:
     q = conformal_halfwidths(cv, stats, [80, 95]).row(0, named=True)
     assert q["q-80"] == 4.0
     assert q["q-95"] >= q["q-80"]
+
+
+def test_the_reports_run_check_counts_a_backtests_series_rows_only() -> None:
+    """'the backtest (2,338 series)' of a file holding 1,793 series rows: its summary and
+    comparison rows were counted as series, and a backtest of summary rows only was said to
+    share no series with its own forecast."""
+    from segchain.report.consistency import mismatches
+
+    forecast = pl.DataFrame({"unique_id": ["a", "b"]})
+    backtest = pl.DataFrame(
+        {
+            "unique_id": ["x", "y", "overall", "sku 1"],
+            "scope": ["series", "series", "overall", "sku"],
+        }
+    )
+    (message,) = mismatches({"forecast": forecast, "backtest": backtest})
+    assert message.startswith("the forecast (2 series) and the backtest (2 series) share no")
+    summary_only = backtest.filter(pl.col("scope") != "series")
+    assert mismatches({"forecast": forecast, "backtest": summary_only}) == []
+
+
+def test_restricted_models_keep_the_comparison_rows_moving_averages() -> None:
+    """--models AutoETS: the backtest's comparison rows stopped at 'sku naive, sku seasonal
+    naive', without the 4/8/13-period moving averages the README lists."""
+    from segchain.forecast.models import candidates
+    from segchain.forecast.options import Plan
+
+    plan = Plan(freq="W", horizon=8, season=52, window=8, models=["AutoETS"])
+    fitted = candidates(plan, smooth=True, has_season=False)
+    assert {"AutoETS", "Naive", "WindowAverage", "WindowAverage4", "WindowAverage13"} <= set(fitted)

@@ -88,8 +88,11 @@ def candidates(plan: Plan, *, smooth: bool, has_season: bool) -> list[str]:
     if ENSEMBLE in chosen:
         chosen.remove(ENSEMBLE)
         chosen += [m for m in ensemble_members(smooth) if m not in chosen]
-    # The baseline of the backtest report is always evaluated.
-    chosen += [m for m in ("Naive", "SeasonalNaive") if m not in chosen]
+    # The baselines of the backtest report are always evaluated (its comparison rows: with
+    # --models restricted they stopped at the naive ones); only --models' are candidates.
+    baselines = ["Naive", "SeasonalNaive", "WindowAverage"]
+    baselines += [f"WindowAverage{w}" for w in EXTRA_WINDOWS[plan.freq]]
+    chosen += [m for m in baselines if m not in chosen]
     if not has_season:
         chosen = [m for m in chosen if m != "SeasonalNaive"]
     return chosen
