@@ -89,3 +89,43 @@ def test_a_lead_time_no_point_uses_is_said(cli, tmp_path) -> None:
         "Warning: --lead-time-days 5 is used by no stocking point: every one takes its item's own "
         "lead_time_days from --items"
     ) in result.stderr
+
+
+def test_a_normal_rs_fill_rate_level_is_the_smallest_meeting_its_target() -> None:
+    """The README: 'the level is the smallest integer that meets the target'. A normal (R, S)
+    fill-rate point took the textbook level, which counts the backorders carried into a cycle
+    as its shortage: 919 units at a 70-day lead time and a 0.95 target, where 878 meet it.
+    The answer here is computed apart, with scipy's normal distribution, by walking S up."""
+    import numpy as np
+    from scipy import stats
+
+    from segchain.stock.levels import normal_levels
+
+    mu, sd, lead, review, target = 50.0, 60.0, 10.0, 1.0, 0.95
+
+    def loss(mean: float, spread: float, s: float) -> float:
+        z = (s - mean) / spread
+        return spread * (stats.norm.pdf(z) - z * stats.norm.sf(z))
+
+    def fill(s: float) -> float:
+        t = lead + review
+        short = loss(mu * t, sd * t**0.5, s) - loss(mu * lead, sd * lead**0.5, s)
+        return 1 - short / (mu * review)
+
+    expected = 0
+    while fill(expected) < target:
+        expected += 1
+    t = lead + review
+    level, _, _ = normal_levels(
+        periodic=True,
+        fill=np.array([True]),
+        target=np.array([target]),
+        allowed=np.array([(1 - target) * mu * review]),
+        mean_t=np.array([mu * t]),
+        sd_t=np.array([sd * t**0.5]),
+        mean_l=np.array([mu * lead]),
+        sd_l=np.array([sd * lead**0.5]),
+        q=np.array([0.0]),
+    )
+    assert expected == 878
+    assert level.tolist() == [float(expected)]
