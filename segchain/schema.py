@@ -655,6 +655,9 @@ def records_frame(value: Any) -> pl.DataFrame | None:
 # `model` column (the forecast stage maps each to a statsforecast / mlforecast model)
 
 BASELINES = ("WindowAverage", "HistoricAverage", "Naive", "SeasonalNaive")
+# The model of a series too short to backtest: its mean since its first sale, whatever --models
+# names (the report reads it in a forecast's `model` column).
+FALLBACK_MODEL = "HistoricAverage"
 SMOOTH_MODELS = ("AutoETS", "AutoTheta")
 INTERMITTENT_MODELS = ("CrostonSBA", "ADIDA", "IMAPA", "TSB")
 # The mean of a route's specialist models (forecast combination, e.g. Makridakis et al., M4 2020).

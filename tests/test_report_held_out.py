@@ -497,3 +497,18 @@ def test_the_fan_chart_caption_says_nothing_of_returns_of_customers_in_no_segmen
     tables["orders"] = pl.concat([tables["orders"], back])
     chart, _ = _fan(build_report(tables, metadata={"forecast": {"params": params}}))
     assert "No segment" not in chart.caption
+
+
+def test_a_forecast_of_series_too_short_to_backtest_is_not_told_to_name_a_model() -> None:
+    """Every series too short to backtest (8 weeks before --as-of): the page said 'forecast
+    again with --models WindowAverage4', which wrote the same forecast byte for byte, every
+    series still HistoricAverage (an audit of the report, session 59)."""
+    tables = all_tables()
+    tables["forecast"] = tables["forecast"].with_columns(model=pl.lit("HistoricAverage"))
+    report = build_report(tables, metadata=meta(held(wape=LOST)))
+    text = actions(report).blocks[0].text
+    assert "forecast again with --models" not in text
+    assert (
+        "Every series was too short to backtest, so each is forecast at its mean since its first "
+        "sale (HistoricAverage) whatever --models names"
+    ) in text

@@ -28,7 +28,6 @@ NATIVE_INTERVALS = frozenset({"AutoETS", "AutoTheta", "Naive", "SeasonalNaive", 
 # model's in-sample predictions); the baselines' are exact rolling one-step forecasts.
 FITTED_MODELS = frozenset((*SMOOTH_MODELS, *INTERMITTENT_MODELS, GLOBAL))
 
-FALLBACK_MODEL = "HistoricAverage"
 
 # Models and engines
 

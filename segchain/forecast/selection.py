@@ -16,7 +16,6 @@ from segchain.forecast.global_model import global_cross_validation, usable
 from segchain.forecast.group_seasonal import lifted
 from segchain.forecast.models import (
     CV_CLASSES,
-    FALLBACK_MODEL,
     candidates,
     ensemble_members,
     make_model,
@@ -36,6 +35,7 @@ from segchain.forecast.options import (
     batch,
     window_of,
 )
+from segchain.schema import FALLBACK_MODEL
 
 CV_WINDOWS = 4
 # The key and actual columns of a CV frame; the rest are models' forecasts (wide) or

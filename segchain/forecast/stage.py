@@ -20,7 +20,6 @@ from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.heldout import HeldOut, held_out
 from segchain.forecast.intervals import first_cutoffs, normal_bounds, reconciled_bounds
-from segchain.forecast.models import FALLBACK_MODEL
 from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
 from segchain.forecast.reconcile import (
     BACKTEST_MINT_STRUCTURAL,
@@ -54,7 +53,7 @@ from segchain.forecast.selection import (
 from segchain.forecast.series import build_series, history_before
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
-from segchain.schema import ORDERS_OPTION, segment_ranks
+from segchain.schema import FALLBACK_MODEL, ORDERS_OPTION, segment_ranks
 from segchain.tableio import collect
 
 

@@ -57,6 +57,7 @@ from segchain.report.sections.common import (
 )
 from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
 from segchain.report.sections.stock_heldout import broken_promise, plan_held_out
+from segchain.schema import FALLBACK_MODEL
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
@@ -824,10 +825,14 @@ def _baseline_models(name: str) -> str | None:
     return f"WindowAverage{found.group(1)}" if found else None
 
 
-def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
+def _held_out_lost(
+    check: HeldOutCheck, *, unbacktested: bool = False
+) -> tuple[Headline, Note] | None:
     """When the forecast lost to a simple baseline on the periods held out after its --as-of
     day: the plan below is made from a forecast that a simple average beat. Said first, with
-    which baseline won, by how much, and how to plan from it. None when it did not lose."""
+    which baseline won, by how much, and how to plan from it. None when it did not lose.
+    ``unbacktested``: every series was too short to backtest, forecast at its mean whatever
+    --models names (the advice to name the baseline there changed not a byte)."""
     best, ratio = check.best, check.ratio
     if not check.lost or best is None or ratio is None:
         return None
@@ -851,7 +856,11 @@ def _held_out_lost(check: HeldOutCheck) -> tuple[Headline, Note] | None:
         "simple baselines picked after the fact: forecast as of an earlier day too "
         "(--as-of) to see whether it wins there as well. "
         + (
-            f"To plan from that average, forecast again with --models {models}"
+            f"Every series was too short to backtest, so each is forecast at its mean since its "
+            f"first sale ({FALLBACK_MODEL}) whatever --models names: with more history before "
+            "--as-of, the backtest chooses among the models, the baselines included"
+            if unbacktested
+            else f"To plan from that average, forecast again with --models {models}"
             if models is not None and models.startswith("WindowAverage")
             else f"To plan from it, forecast again with --models {models}"
             if models is not None
@@ -868,7 +877,14 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     heads: list[Headline] = []
     blocks: list[Block] = []
     held = held_out_check(meta)
-    lost = _held_out_lost(held) if held is not None else None
+    forecast = tables.get("forecast")
+    unbacktested = (
+        forecast is not None
+        and "model" in forecast.columns
+        and forecast.height > 0
+        and bool((forecast.get_column("model").cast(pl.String) == FALLBACK_MODEL).all())
+    )
+    lost = _held_out_lost(held, unbacktested=unbacktested) if held is not None else None
     if lost is not None:
         heads.append(lost[0])
         blocks.append(lost[1])
