@@ -378,10 +378,10 @@ def _empty_promises(
                 f"within --time-limit{within} to compare with"
             )
             fixes.append("rerun network with a larger --time-limit")
-        elif run == "network" and _other_segments(t, table):
+        elif run == "network" and (compared := _other_segments(t, table)):
             whys.append(
                 f"{columns} because {name} was planned on other segments than SEGMENTS (its "
-                f"promise table compares {_other_segments(t, table)})"
+                f"promise table compares {compared})"
             )
             fixes.append("rerun network on these segments and give its assignments")
         elif without:

@@ -97,13 +97,18 @@ class Fitted:
         return self._each(x, dist_loss2, lambda x: np.zeros_like(x))
 
 
-def smallest_level(ok: Any, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
+def smallest_level(
+    ok: Any, mean: np.ndarray, sd: np.ndarray, hi: np.ndarray | None = None
+) -> np.ndarray:
     """The smallest integer level s >= 0 with ``ok(s)``, by vectorised bisection.
 
     ``ok`` must be monotone (false below the answer, true from it on); the search starts from
-    mean + 8 sd and doubles the upper bound where needed.
+    ``hi`` (levels known to meet it), else mean + 8 sd, and doubles the upper bound where
+    needed.
     """
-    hi = np.ceil(np.asarray(mean, dtype=float) + 8.0 * np.asarray(sd, dtype=float) + 8.0)
+    if hi is None:
+        hi = np.ceil(np.asarray(mean, dtype=float) + 8.0 * np.asarray(sd, dtype=float) + 8.0)
+    hi = np.asarray(hi, dtype=float)
     for _ in range(64):
         bad = ~ok(hi)
         if not bad.any():

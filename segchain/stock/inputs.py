@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import polars as pl
@@ -896,13 +896,19 @@ def check_on_hand(on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> pl.D
     return oh
 
 
-def on_hand_rows(
-    on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]
-) -> tuple[pl.DataFrame, list[str], list[str], bool]:
-    """The on-hand rows checked, value by value (``on_hand, [on_order, backorders]`` by the
-    point's keys): (rows, the keys, the extra columns, whether the rows' sites are summed into
-    one point). Called before planning too: a bad row was refused after the whole plan (32 s on
-    the demo, the 15 minutes of Online Retail's)."""
+class OnHandRows(NamedTuple):
+    """The on-hand rows checked (``on_hand_rows``), for ``join_on_hand``."""
+
+    rows: pl.DataFrame  # the point's keys, on_hand [, on_order, backorders] [, _site]
+    by: list[str]  # the point's keys
+    extra: list[str]  # on_order, backorders: those the table has
+    across: bool  # the rows' sites are summed into one point (a forecast without sites)
+
+
+def on_hand_rows(on_hand: pl.DataFrame | pl.LazyFrame, keys: list[str]) -> OnHandRows:
+    """The on-hand rows checked, column by column (``check_on_hand``) and value by value:
+    before the plan is made (a bad row was refused after the whole plan, 32 s on the demo, the
+    15 minutes of Online Retail's)."""
     oh = check_on_hand(on_hand, keys)
     # The stock on hand is ``on_hand``, or ``quantity`` in a table without one.
     qty = "quantity" if "quantity" in oh.columns and "on_hand" not in oh.columns else "on_hand"
@@ -948,12 +954,12 @@ def on_hand_rows(
             + " and a number on hand (at most 1e15 in size), and on_order and backorders are "
             "counts of units, never negative; drop or fix those rows",
         )
-    return oh, by, extra, across
+    return OnHandRows(oh, by, extra, across)
 
 
 def join_on_hand(
     policy: pl.DataFrame,
-    on_hand: pl.DataFrame | pl.LazyFrame,
+    on_hand: OnHandRows,
     keys: list[str],
     *,
     items: pl.DataFrame | pl.LazyFrame | None = None,
@@ -975,7 +981,7 @@ def join_on_hand(
         (policy, stocking points without an on-hand row, on-hand points without demand,
         stocking points whose on-hand rows were added up).
     """
-    oh, by, extra, across = on_hand_rows(on_hand, keys)
+    oh, by, extra, across = on_hand
     oh = oh.group_by(by, maintain_order=True).agg(
         pl.len().alias("_rows"),
         *[pl.col(c).sum() for c in ["on_hand", *extra]],

@@ -87,17 +87,13 @@ def _smallest_rs_levels(
     sd_l: np.ndarray,
 ) -> np.ndarray:
     """The smallest whole levels from 0 to ``hi`` (which meet it) whose exact (R, S) shortage
-    is within ``allowed``: a bisection, the shortage falling as the level rises."""
-    hi = hi.copy()
-    lo = np.full_like(hi, -1.0)  # below every level: 0 is tried like any other
-    while True:
-        open_ = hi - lo > 1
-        if not open_.any():
-            return hi
-        mid = np.floor((lo + hi) / 2)
-        ok = _rs_shortage(mid, mean_t, sd_t, mean_l, sd_l) <= allowed * (1 + 1e-12)
-        hi = np.where(open_ & ok, mid, hi)
-        lo = np.where(open_ & ~ok, mid, lo)
+    is within ``allowed``, the shortage falling as the level rises."""
+    return smallest_level(
+        lambda v: _rs_shortage(v, mean_t, sd_t, mean_l, sd_l) <= allowed * (1 + 1e-12),
+        mean_t,
+        sd_t,
+        hi=hi,
+    )
 
 
 def discrete_levels(

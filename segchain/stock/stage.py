@@ -43,7 +43,6 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
     ItemGaps,
-    check_on_hand,
     forecast_start,
     items_matching_none,
     items_not_planned,
@@ -270,9 +269,7 @@ def stock(
     # Read once: the three uses below each collected a lazily scanned item master again.
     items = collect(items, name=ITEMS_OPTION) if items is not None else None
     # Checked here, before the plan is made, not after it (and read once).
-    on_hand = check_on_hand(on_hand, keys) if on_hand is not None else None
-    if on_hand is not None:
-        on_hand_rows(on_hand, keys)  # its values refused before the plan, not after it
+    on_hand_checked = on_hand_rows(on_hand, keys) if on_hand is not None else None
     notes += items_matching_none(points, items)
     unused_items = items_not_planned(points, items)
     notes += items_written_otherwise(points, items)
@@ -340,9 +337,9 @@ def stock(
             rationed=pl.lit(False), unrationed_avg_inventory=pl.col("avg_inventory")
         )
     missing_on_hand = 0
-    if on_hand is not None:
+    if on_hand_checked is not None:
         policy, missing_on_hand, no_demand, merged = join_on_hand(
-            policy, on_hand, keys, items=items, lead_time_days=lead_time_days
+            policy, on_hand_checked, keys, items=items, lead_time_days=lead_time_days
         )
         if merged.height:
             notes.append(_merged_on_hand_note(merged, keys))
