@@ -531,6 +531,10 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         # As the solver takes it: a gap of 1 (100 %) stops at any plan; network refused it, while
         # every other command read a config holding it.
         "gap": _float(0, 1, high_open=True),
+        # 0: no limit (HiGHS's own default).
+        "node_limit": _int(
+            0, 1e12, env="SEGCHAIN_NODE_LIMIT", expect="a whole number >= 0 (0: no limit)"
+        ),
         "max_points": _int(1, 10_000_000),
         "skip_unlocated": Rule("bool"),
         "seed": SEED,

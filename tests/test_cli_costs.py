@@ -312,8 +312,8 @@ def test_cli_costs_says_networks_comparison_was_not_finished(cli, files, tmp_pat
     assert said == [
         "segchain costs: Warning: the promise columns are empty: delivery_promise_* because "
         f"network (--assignments {tmp_path / 'assignments.parquet'}) found no plan without "
-        "promises within --time-limit (30 s) to compare with; to fill them, rerun network "
-        "with a larger --time-limit"
+        "promises within --time-limit (30 s) per solve to compare with; to fill them, rerun "
+        "network with a larger --time-limit"
     ]
 
 

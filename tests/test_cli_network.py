@@ -502,8 +502,8 @@ def test_cli_network_writes_its_plan_when_the_comparison_plan_is_not_finished_in
     assert df["site_id"].to_list() == ["NEAR", "NEAR", "NEAR"]
     assert (
         "Warning: the comparison plan without delivery promises (what the promises cost) was "
-        "not finished: the solver found no such plan within --time-limit (5 s). The plan with "
-        "promises is written; its comparison is missing"
+        "not finished: the solver found no such plan within --time-limit (5 s) and --node-limit "
+        "(5,000 nodes) per solve. The plan with promises is written; its comparison is missing"
     ) in result.stderr
     assert "without delivery promises the plan would cost" not in result.stderr
     meta = pq.read_metadata(out).metadata
@@ -539,6 +539,6 @@ def test_cli_network_says_a_plan_stopped_by_the_clock_may_differ_on_a_rerun(
         "Warning: the solver stopped at its time limit: the plan is within 0.0000% of optimal, "
         "and where it stopped depends on this machine's speed and load, so a rerun of the same "
         "command may open other sites; for a plan that reruns the same, raise --time-limit "
-        "until the solve ends by --gap (status optimal)"
+        "until the solve ends by --gap or --node-limit (status optimal or node_limit)"
     ) in said
     assert "stopped at the time limit" in said

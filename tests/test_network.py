@@ -647,7 +647,8 @@ def test_network_time_limit_without_any_plan_is_an_error(monkeypatch) -> None:
         lambda *a, **k: OptimizeResult(x=None, status=1, mip_gap=None, message="Time limit"),
     )
     customers, sites = _promise_case()
-    with pytest.raises(SegchainError, match="time limit \\(5 s\\) before finding any feasible"):
+    said = "time limit \\(--time-limit 5 s\\) before finding any feasible"
+    with pytest.raises(SegchainError, match=said):
         network(customers, sites=sites, time_limit=5)
 
 

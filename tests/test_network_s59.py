@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from segchain.network import stage
-from segchain.network.model import NoPlanInTime, Plan, _solver_output_dropped
+from segchain.network.model import NoPlanInTime, Plan, _solver_output_dropped, solver_budget
 
 
 def test_highs_own_prints_do_not_reach_stdout(capfd) -> None:
@@ -36,10 +36,16 @@ class _Model:
     def limits(self) -> str:
         return "the capacities"
 
+    def budget(self) -> str:
+        return solver_budget(self.time_limit, 0)[0]
+
+    def raise_budget(self) -> str:
+        return solver_budget(self.time_limit, 0)[1]
+
     def solve(self, pairs, *, late=None, late_limit=None):
         if late_limit is None:
             return self.least
-        raise NoPlanInTime("the solver reached its time limit (40 s)")
+        raise NoPlanInTime("the solver reached its time limit (40 s)", stopped="time_limit")
 
 
 def test_the_least_late_plan_stands_when_its_cheapest_twin_is_not_found_in_time(
@@ -60,8 +66,8 @@ def test_the_least_late_plan_stands_when_its_cheapest_twin_is_not_found_in_time(
     )
     assert warnings[1] == (
         "the cheapest of the plans serving that least demand late was not found within "
-        "--time-limit (40 s): this plan's cost is not minimised; a longer --time-limit may find "
-        "a cheaper one"
+        "--time-limit (40 s) per solve: this plan's cost is not minimised; a larger --time-limit "
+        "may find a cheaper one"
     )
 
 
@@ -84,8 +90,8 @@ def test_a_promise_plan_not_found_in_time_is_not_said_impossible(monkeypatch) ->
     assert plan.status == "optimal"
     assert warnings == [
         "no plan keeping every delivery promise under the capacities was found within "
-        "--time-limit (40 s; one may exist): this plan serves the least demand possible late "
-        "(1 of 2); a longer --time-limit may find one that keeps them all"
+        "--time-limit (40 s) per solve (one may exist): this plan serves the least demand "
+        "possible late (1 of 2); a larger --time-limit may find one that keeps them all"
     ]
 
 

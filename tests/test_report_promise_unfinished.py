@@ -23,8 +23,8 @@ def test_network_says_what_the_promises_cost_is_unknown_when_its_comparison_was_
     totals = {"fixed_cost": 1500.0, "transport_cost": 200.0, "baseline_total_cost": None}
     sentence = (
         "What keeping the delivery promises costs is not known: network's comparison plan "
-        "without promises was not finished within its --time-limit (60 s), so there is no "
-        "cheapest network without promises to set this plan against. Rerun network with a "
+        "without promises was not finished within its --time-limit (60 s) per solve, so there is "
+        "no cheapest network without promises to set this plan against. Rerun network with a "
         "larger --time-limit to know it."
     )
     tables = {"assignments": assignments_frame(), "sites": sites_frame()}
@@ -78,7 +78,7 @@ def test_costs_says_why_the_delivery_promises_cost_is_unknown():
     # Known from the assignments given beside the costs too, with their --time-limit.
     asg = {"params": {"time_limit": 5}, "totals": {"baseline_status": "unfinished"}}
     report = build_report({"costs": _costs_table(None, None)}, metadata={"assignments": asg})
-    assert escape("not finished within its --time-limit (5 s)") in to_html(report)
+    assert escape("not finished within its --time-limit (5 s) per solve") in to_html(report)
     # A delivery cost known: nothing said.
     report = build_report({"costs": _costs_table(45.0, 9.0)}, metadata=costs_meta)
     assert "not known" not in to_html(report)

@@ -371,13 +371,14 @@ def _empty_promises(
                 + " and give that"
             )
         elif run == "network" and unfinished == BASELINE_UNFINISHED:
-            limit = params.get("time_limit")
-            within = f" ({limit:g} s)" if isinstance(limit, int | float) else ""
+            from segchain.network.model import solver_budget
+
+            within, larger = solver_budget(params.get("time_limit"), params.get("node_limit"))
             whys.append(
                 f"{columns} because network ({name}) found no plan without promises "
-                f"within --time-limit{within} to compare with"
+                f"within {within} to compare with"
             )
-            fixes.append("rerun network with a larger --time-limit")
+            fixes.append(f"rerun network with {larger}")
         elif run == "network" and (compared := _other_segments(t, table)):
             whys.append(
                 f"{columns} because {name} was planned on other segments than SEGMENTS (its "

@@ -27,6 +27,7 @@ from segchain.network.inputs import (
     DEFAULT_COST_PER_UNIT_KM,
     DEFAULT_GAP,
     DEFAULT_KM_PER_DAY,
+    DEFAULT_NODE_LIMIT,
     NO_SEGMENT,
 )
 from segchain.network.model import EPS, build_constraints, within_promise
@@ -43,6 +44,7 @@ __all__ = [
     "ASSIGNMENT_COLUMNS",
     "DEFAULT_COST_PER_UNIT_KM",
     "DEFAULT_GAP",
+    "DEFAULT_NODE_LIMIT",
     "DEFAULT_KM_PER_DAY",
     "EARTH_RADIUS_KM",
     "EPS",

@@ -216,7 +216,42 @@ def build_constraints(
 
 
 class NoPlanInTime(SegchainError):
-    """The solver reached --time-limit before it found any feasible plan."""
+    """The solver reached --time-limit or --node-limit before it found any feasible plan;
+    ``stopped`` says which ('time_limit' or 'node_limit')."""
+
+    def __init__(self, message: str, *, stopped: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.stopped = stopped
+
+
+# HiGHS's model status when mip_max_nodes stops it: scipy maps it to its status 4 ("not
+# recognized") and keeps HiGHS's own code in the message.
+_NODE_LIMIT_STATUS = "HiGHS Status 16"
+
+
+def solver_budget(time_limit: Any, node_limit: Any) -> tuple[str, str]:
+    """The solver's limits per solve, and the options to raise for more search, in words:
+    ('--node-limit (5,000 nodes) per solve', 'a larger --node-limit'). Also read from an
+    output's provenance, where either may be absent (a run before --node-limit)."""
+    parts, options = [], []
+    if isinstance(time_limit, int | float) and not isinstance(time_limit, bool):
+        parts.append(f"--time-limit ({time_limit:g} s)")
+        options.append("--time-limit")
+    if isinstance(node_limit, int) and not isinstance(node_limit, bool) and node_limit > 0:
+        parts.append(f"--node-limit ({node_limit:,} nodes)")
+        options.append("--node-limit")
+    if not parts:
+        return "the solver's limits", "a longer --time-limit"
+    return " and ".join(parts) + " per solve", "a larger " + " or ".join(options)
+
+
+def stopped_by(res: Any) -> str | None:
+    """Which limit ended a solve: 'time_limit', 'node_limit', or None (it ended otherwise)."""
+    if res.status == 1:
+        return "time_limit"
+    if res.status == 4 and _NODE_LIMIT_STATUS in str(getattr(res, "message", "")):
+        return "node_limit"
+    return None
 
 
 @dataclass
@@ -244,6 +279,7 @@ class Model:
     allow_split: bool
     time_limit: float | None
     gap: float
+    node_limit: int = 0  # 0: none
     lanes_missing: bool = False  # --costs leaves some customer-site pairs out
     # Customers aggregated into demand points ('200 customers into 11 demand points'): a point
     # is served whole by one site when single-sourced, so a site may hold its customers apart
@@ -285,6 +321,8 @@ class Model:
         options: dict[str, Any] = {"mip_rel_gap": self.gap, "disp": False}
         if self.time_limit is not None:
             options["time_limit"] = float(self.time_limit)
+        if self.node_limit:
+            options["node_limit"] = int(self.node_limit)
         res = _interruptible(
             milp,
             np.concatenate([fixed, cost]),
@@ -297,11 +335,14 @@ class Model:
         if res.x is None:
             if res.status == 2:
                 raise self._infeasible()
-            if res.status == 1:
+            stopped = stopped_by(res)
+            if stopped is not None:
                 raise NoPlanInTime(
-                    f"the solver reached its time limit ({self.time_limit:g} s) before finding "
-                    f"any feasible plan for {what}",
-                    hint="raise --time-limit, or aggregate customers with --max-points",
+                    f"the solver reached {self.limit_named(stopped)} before finding any "
+                    f"feasible plan for {what}",
+                    stopped=stopped,
+                    hint=f"raise {self.option_of(stopped)}, or aggregate customers with "
+                    "--max-points",
                 )
             raise SegchainError(f"the solver failed on {what}: {res.message}")
         y = res.x[:m] > 0.5
@@ -309,7 +350,7 @@ class Model:
         gap = float(res.mip_gap) if getattr(res, "mip_gap", None) is not None else 0.0
         if not math.isfinite(gap):
             gap = 1.0
-        status = "optimal" if res.status == 0 else "time_limit"
+        status = "optimal" if res.status == 0 else stopped_by(res) or "time_limit"
         if not binary_x and not self.allow_split:
             share = cheapest_open(j, cost, y[i])
         elif binary_x:
@@ -333,6 +374,26 @@ class Model:
             dual_bound=float(dual),
             objective=float(res.fun),
         )
+
+    def limit_named(self, stopped: str) -> str:
+        """The limit that stopped a solve, with its value: 'its node limit (--node-limit
+        5,000)'."""
+        if stopped == "node_limit":
+            return f"its node limit (--node-limit {self.node_limit:,})"
+        return f"its time limit (--time-limit {self.time_limit:g} s)"
+
+    @staticmethod
+    def option_of(stopped: str) -> str:
+        """The option to raise for a solve ``stopped`` by its limit."""
+        return "--node-limit (0: no limit)" if stopped == "node_limit" else "--time-limit"
+
+    def budget(self) -> str:
+        """The limits every solve runs under, for 'not found within ...' messages."""
+        return solver_budget(self.time_limit, self.node_limit)[0]
+
+    def raise_budget(self) -> str:
+        """The options to raise for more search: 'a larger --node-limit'."""
+        return solver_budget(self.time_limit, self.node_limit)[1]
 
     def limits(self) -> str:
         """What limits the plan, in words (for messages)."""

@@ -10,6 +10,7 @@ from segchain.network.inputs import (
     DEFAULT_COST_PER_UNIT_KM,
     DEFAULT_GAP,
     DEFAULT_KM_PER_DAY,
+    DEFAULT_NODE_LIMIT,
     check_options,
 )
 
@@ -30,6 +31,7 @@ class NetworkParams:
     cost_per_unit_km: float = DEFAULT_COST_PER_UNIT_KM
     time_limit: float | None = None
     gap: float = DEFAULT_GAP
+    node_limit: int = DEFAULT_NODE_LIMIT
     skip_unlocated: bool = False
     max_points: int | None = None
     seed: int = 0
@@ -63,6 +65,7 @@ class NetworkParams:
             self.time_limit,
             self.gap,
             self.max_points,
+            self.node_limit,
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from segchain.network.inputs import (
     DEFAULT_COST_PER_UNIT_KM,
     DEFAULT_GAP,
     DEFAULT_KM_PER_DAY,
+    DEFAULT_NODE_LIMIT,
     check_options,
     lane_pairs,
     prepare_customers,
@@ -73,6 +74,7 @@ def network(
     policies: PolicyTable | None = None,
     time_limit: float | None = None,
     gap: float = DEFAULT_GAP,
+    node_limit: int = DEFAULT_NODE_LIMIT,
     skip_unlocated: bool = False,
     max_points: int | None = None,
     seed: int = 0,
@@ -99,6 +101,8 @@ def network(
         policies: segment policy table (``max_delivery_days``); None means no promise.
         time_limit: solver time limit in seconds (per solve); the proven gap is reported.
         gap: relative MIP gap at which the solver stops.
+        node_limit: branch-and-bound nodes per solve (0: no limit); unlike ``time_limit``,
+            every run stops at the same plan.
         skip_unlocated: leave out customers without coordinates (reported) instead of failing.
         max_points: aggregate customers into at most this many demand points (default: only
             when customers x sites exceeds 1,000,000 pairs, then 1,000,000 / sites points).
@@ -121,6 +125,7 @@ def network(
         time_limit,
         gap,
         max_points,
+        node_limit,
     )
     notes: list[str] = []
     warnings: list[str] = []
@@ -190,6 +195,7 @@ def network(
         allow_split=allow_split,
         time_limit=time_limit,
         gap=gap,
+        node_limit=node_limit,
         lanes_missing=bool(lanes_missing),
         aggregated=(
             f"{plural(cust.height, 'customer')} into {plural(len(points.demand), 'demand point')}"
@@ -205,7 +211,7 @@ def network(
         if not restricted:
             raise
         # Single-sourced customers under tight capacities: the solver may search past
-        # --time-limit without finding a plan that keeps every promise, though plans serving
+        # its limits without finding a plan that keeps every promise, though plans serving
         # some demand late exist (any one within capacities): it said none exists, exit 1.
         fallback = True
         try:
@@ -226,9 +232,9 @@ def network(
             plan = model.solve(pairs, baseline=True)
             warnings.append(
                 f"no plan keeping every delivery promise under {model.limits()}, nor one "
-                f"serving the least demand late, was found within --time-limit "
-                f"({model.time_limit:g} s each; one may exist): this plan is the cheapest found "
-                "ignoring the promises; a longer --time-limit may find a better one"
+                f"serving the least demand late, was found within {model.budget()} (one may "
+                "exist): this plan is the cheapest found ignoring the promises; "
+                f"{model.raise_budget()} may find a better one"
             )
         allowed = pairs
     if open is None:
@@ -259,7 +265,7 @@ def network(
         except NoPlanInTime:
             # The user's plan was found: it is written; only the comparison is missing.
             baseline_status = BASELINE_UNFINISHED
-            warnings.append(_unfinished_baseline(time_limit))
+            warnings.append(_unfinished_baseline(model))
         else:
             baseline_status = base_plan.status
             baseline = assign_plan(base_plan, pairs)
@@ -316,15 +322,15 @@ def network(
     )
 
 
-def _unfinished_baseline(time_limit: float | None) -> str:
-    """The comparison plan found nothing within --time-limit: what is written, what is not."""
-    limit = f" ({time_limit:g} s)" if time_limit is not None else ""
+def _unfinished_baseline(model: Model) -> str:
+    """The comparison plan found nothing within the solver's limits: what is written, what is
+    not."""
     return (
         "the comparison plan without delivery promises (what the promises cost) was not "
-        f"finished: the solver found no such plan within --time-limit{limit}. The plan with "
+        f"finished: the solver found no such plan within {model.budget()}. The plan with "
         "promises is written; its comparison is missing: no *_no_promise columns below, no "
         f"baseline in the outputs' metadata (totals baseline_status '{BASELINE_UNFINISHED}'), "
-        "and costs leaves delivery_promise_* empty; raise --time-limit to get it"
+        f"and costs leaves delivery_promise_* empty; {model.raise_budget()} may get it"
     )
 
 
@@ -534,12 +540,12 @@ def _least_late_plan(
     cheapest = True
     try:
         plan = model.solve(pairs, late=late, late_limit=loosened(least.objective))
-    except NoPlanInTime:
+    except NoPlanInTime as exc:
         cheapest = False
         # The plans as little late as the least are few, and the solver may find none of them
         # again within --time-limit (40 s on 400 customers at 12 sites of tight capacity,
         # after 19 s for the least): it said no plan exists, exit 1. The least is one.
-        plan = dataclasses.replace(least, status="time_limit", gap=1.0)
+        plan = dataclasses.replace(least, status=exc.stopped, gap=1.0)
     found = (
         "the least demand possible late"
         if least.status == "optimal"
@@ -548,9 +554,9 @@ def _least_late_plan(
     if unproven:
         warnings.append(
             f"no plan keeping every delivery promise under {model.limits()} was found within "
-            f"--time-limit ({model.time_limit:g} s; one may exist): this plan serves {found} "
+            f"{model.budget()} (one may exist): this plan serves {found} "
             f"({format_number(least.objective, UNITS)} of {format_number(demand_total, UNITS)}); "
-            "a longer --time-limit may find one that keeps them all"
+            f"{model.raise_budget()} may find one that keeps them all"
         )
     else:
         warnings.append(
@@ -561,8 +567,8 @@ def _least_late_plan(
     if not cheapest:
         warnings.append(
             "the cheapest of the plans serving that least demand late was not found within "
-            f"--time-limit ({model.time_limit:g} s): this plan's cost is not minimised; a "
-            "longer --time-limit may find a cheaper one"
+            f"{model.budget()}: this plan's cost is not minimised; {model.raise_budget()} "
+            "may find a cheaper one"
         )
     return plan
 
@@ -638,12 +644,19 @@ def _plan_warnings(
             f"{agree(missed, 'its', 'their')} delivery promise "
             f"(sla_met = false): {why}"
         )
-    if plan.status != "optimal":
+    if plan.status == "node_limit":
+        warnings.append(
+            f"the solver stopped at {model.limit_named('node_limit')}: the plan is within "
+            f"{plan.gap:.4%} of optimal (the same command stops at the same plan); raise "
+            "--node-limit (0: no limit) for a plan proven closer to optimal"
+        )
+    elif plan.status != "optimal":
         warnings.append(
             f"the solver stopped at its time limit: the plan is within {plan.gap:.4%} of "
             "optimal, and where it stopped depends on this machine's speed and load, so a rerun "
             "of the same command may open other sites; for a plan that reruns the same, raise "
-            "--time-limit until the solve ends by --gap (status optimal)"
+            "--time-limit until the solve ends by --gap or --node-limit (status optimal or "
+            "node_limit)"
         )
 
 

@@ -529,17 +529,18 @@ def _promise_chart(by_seg: pl.DataFrame, colours: Colours, note: str = "") -> Ch
 
 def unfinished_comparison(totals: Mapping[str, Any], params: Mapping[str, Any]) -> str:
     """What to say where the report would show what the delivery promises cost, when network's
-    comparison plan without promises was not finished within its --time-limit (its totals'
+    comparison plan without promises was not finished within its solver limits (its totals'
     ``baseline_status``): that cost is unknown, not 0; else ""."""
     if totals.get("baseline_status") != BASELINE_UNFINISHED:
         return ""
-    limit = finite(params.get("time_limit"))
-    within = f" ({format_number(limit, NUM)} s)" if limit is not None else ""
+    from segchain.network.model import solver_budget
+
+    within, larger = solver_budget(finite(params.get("time_limit")), params.get("node_limit"))
     return (
         "What keeping the delivery promises costs is not known: network's comparison plan "
-        f"without promises was not finished within its --time-limit{within}, so there is no "
-        "cheapest network without promises to set this plan against. Rerun network with a "
-        "larger --time-limit to know it."
+        f"without promises was not finished within its {within}, so there is no "
+        "cheapest network without promises to set this plan against. Rerun network with "
+        f"{larger} to know it."
     )
 
 
