@@ -10,9 +10,10 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 import pytest
+from test_network_s59 import _Model as _TimedModel
 
 from segchain.network import network, stage
-from segchain.network.model import NoPlanInTime, Plan, solver_budget
+from segchain.network.model import NoPlanInTime, solver_budget
 
 
 def _tight_single_source() -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -79,21 +80,11 @@ def test_a_negative_node_limit_is_a_usage_error() -> None:
         network(customers, sites=sites, node_limit=-1)
 
 
-class _Model:
+class _Model(_TimedModel):
     """The least-late plan found, the cheapest among such plans stopped by the node limit."""
 
-    demand = np.array([1.0, 1.0])
-    time_limit = None
+    time_limit = None  # type: ignore[assignment]
     node_limit = 5000
-
-    def __init__(self) -> None:
-        self.least = Plan(
-            open=np.array([True]), j=np.array([0, 1]), i=np.array([0, 0]),
-            share=np.ones(2), status="optimal", gap=0.0, dual_bound=1.0, objective=1.0,
-        )  # fmt: skip
-
-    def limits(self) -> str:
-        return "the capacities"
 
     def budget(self) -> str:
         return solver_budget(self.time_limit, self.node_limit)[0]
