@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import polars as pl
 
@@ -53,7 +54,7 @@ from segchain.forecast.selection import (
 from segchain.forecast.series import build_series, history_before
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
-from segchain.schema import FALLBACK_MODEL, ORDERS_OPTION, segment_ranks
+from segchain.schema import FALLBACK_MODEL, GROUP_SEASONAL, ORDERS_OPTION, segment_ranks
 from segchain.tableio import collect
 
 
@@ -358,6 +359,7 @@ def forecast(
     warnings += _fallback_warnings(said, window + horizon)
     if "segment" in by:
         warnings += _segments_forecast_nothing(out, series.y, series.keys, freq, horizon)
+    warnings += _no_season(out, series.y, freq)
     scored = None
     if after_as_of:
         phase("scoring the forecast on the periods after --as-of")
@@ -391,6 +393,33 @@ PERIOD_WORDS = {
     "W": ("week", "weeks", "in the week of"),
     "M": ("month", "months", "in the month of"),
 }
+
+
+# The models that read a season: the seasonal naive copies the last one, GroupSeasonal lifts
+# a moving average by the total's same periods a season before.
+SEASONAL_MODELS = ("SeasonalNaive", GROUP_SEASONAL)
+
+
+def _no_season(out: pl.DataFrame, y: pl.DataFrame, freq: str) -> list[str]:
+    """A warning when the history holds under two seasons and no series took a seasonal model:
+    the forecast then carries the recent level into the season's peak or trough. Online Retail
+    cut at 2011-12-09 (54 weeks): November's peak forecast flat to March, 2.4 times the same
+    weeks a year before, without a word (audit of session 60)."""
+    season = FREQS[freq][1]
+    if season <= 1 or not y.height:
+        return []
+    first = cast(dt.date, y.get_column("ds").min())
+    last = cast(dt.date, y.get_column("ds").max())
+    span = pl.date_range(first, last, FREQS[freq][0], eager=True).len()
+    if span >= 2 * season or out.get_column("model").is_in(SEASONAL_MODELS).any():
+        return []
+    one, many, _ = PERIOD_WORDS[freq]
+    return [
+        f"the history holds {span:,} {one if span == 1 else many}, under two seasons "
+        f"({2 * season} {many}): no series took a seasonal model ({', '.join(SEASONAL_MODELS)}), "
+        "so the forecast follows the recent level and carries no season (a peak or trough "
+        "ahead is not in it); a longer history gives the seasonal candidates a season to read"
+    ]
 
 
 def _rank_columns(segments: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | None:

@@ -1,0 +1,55 @@
+"""forecast says when no seasonal model could be read from the history (session 60 audit).
+
+Online Retail cut at its last day (54 weeks of history): November's peak was forecast flat
+through Christmas to March, 2.4 times the same weeks a year before, and nothing said that the
+history was too short for any seasonal model to be chosen."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from segchain.forecast import forecast
+
+
+def _orders(weeks: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Four skus bought every week by six customers of two segments, with a yearly peak."""
+    rng = np.random.default_rng(0)
+    start = dt.date(2023, 1, 2)
+    rows = []
+    for w in range(weeks):
+        peak = 3.0 if w % 52 in range(44, 50) else 1.0
+        for c in range(6):
+            for k in range(4):
+                rows.append(
+                    (start + dt.timedelta(weeks=w), f"C{c}", f"S{k}", float(rng.poisson(5 * peak)))
+                )
+    orders = pl.DataFrame(
+        rows, schema=["order_date", "customer_id", "sku", "quantity"], orient="row"
+    ).filter(pl.col("quantity") > 0)
+    segments = pl.DataFrame(
+        {"customer_id": [f"C{c}" for c in range(6)], "segment": ["A", "A", "A", "B", "B", "B"]}
+    )
+    return orders, segments
+
+
+def _season_warnings(weeks: int) -> list[str]:
+    orders, segments = _orders(weeks)
+    result = forecast(orders, segments, horizon=8, n_jobs=1, models="WindowAverage,Naive")
+    return [w for w in result.warnings if "under two seasons" in w]
+
+
+def test_a_history_under_two_seasons_without_a_seasonal_model_is_said() -> None:
+    said = _season_warnings(54)
+    assert said == [
+        "the history holds 54 weeks, under two seasons (104 weeks): no series took a seasonal "
+        "model (SeasonalNaive, GroupSeasonal), so the forecast follows the recent level and "
+        "carries no season (a peak or trough ahead is not in it); a longer history gives the "
+        "seasonal candidates a season to read"
+    ]
+
+
+def test_two_seasons_of_history_say_nothing() -> None:
+    assert _season_warnings(110) == []
