@@ -280,3 +280,19 @@ def quote_names(text: str, names: Iterable[str] = ()) -> str:
             # A function, not a template: the quoted name's backslashes are its own.
             text = alone.sub(functools.partial(_shown, quote_name(name)), text)
     return text
+
+
+def solver_budget(time_limit: Any, node_limit: Any) -> tuple[str, str]:
+    """The solver's limits per solve, and the options to raise for more search, in words:
+    ('--node-limit (5,000 nodes) per solve', 'a larger --node-limit'). Also read from an
+    output's provenance, where either may be absent (a run before --node-limit)."""
+    parts, options = [], []
+    if isinstance(time_limit, int | float) and not isinstance(time_limit, bool):
+        parts.append(f"--time-limit ({time_limit:g} s)")
+        options.append("--time-limit")
+    if isinstance(node_limit, int) and not isinstance(node_limit, bool) and node_limit > 0:
+        parts.append(f"--node-limit ({node_limit:,} nodes)")
+        options.append("--node-limit")
+    if not parts:
+        return "the solver's limits", "a longer --time-limit"
+    return " and ".join(parts) + " per solve", "a larger " + " or ".join(options)

@@ -7,8 +7,9 @@ import os
 
 import numpy as np
 
+from segchain.formatting import solver_budget
 from segchain.network import stage
-from segchain.network.model import NoPlanInTime, Plan, _solver_output_dropped, solver_budget
+from segchain.network.model import NoPlanInTime, Plan, _solver_output_dropped
 
 
 def test_highs_own_prints_do_not_reach_stdout(capfd) -> None:

@@ -12,8 +12,9 @@ import polars as pl
 import pytest
 from test_network_s59 import _Model as _TimedModel
 
+from segchain.formatting import solver_budget
 from segchain.network import network, stage
-from segchain.network.model import NoPlanInTime, solver_budget
+from segchain.network.model import NoPlanInTime
 
 
 def _tight_single_source() -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -371,7 +371,7 @@ def _empty_promises(
                 + " and give that"
             )
         elif run == "network" and unfinished == BASELINE_UNFINISHED:
-            from segchain.network.model import solver_budget
+            from segchain.formatting import solver_budget
 
             within, larger = solver_budget(params.get("time_limit"), params.get("node_limit"))
             whys.append(

@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from segchain.errors import InfeasibleError, SegchainError
+from segchain.formatting import solver_budget
 
 # Relative and absolute tolerance of the delivery promise (floating-point distances and days).
 EPS = 1e-9
@@ -227,22 +228,6 @@ class NoPlanInTime(SegchainError):
 # HiGHS's model status when mip_max_nodes stops it: scipy maps it to its status 4 ("not
 # recognized") and keeps HiGHS's own code in the message.
 _NODE_LIMIT_STATUS = "HiGHS Status 16"
-
-
-def solver_budget(time_limit: Any, node_limit: Any) -> tuple[str, str]:
-    """The solver's limits per solve, and the options to raise for more search, in words:
-    ('--node-limit (5,000 nodes) per solve', 'a larger --node-limit'). Also read from an
-    output's provenance, where either may be absent (a run before --node-limit)."""
-    parts, options = [], []
-    if isinstance(time_limit, int | float) and not isinstance(time_limit, bool):
-        parts.append(f"--time-limit ({time_limit:g} s)")
-        options.append("--time-limit")
-    if isinstance(node_limit, int) and not isinstance(node_limit, bool) and node_limit > 0:
-        parts.append(f"--node-limit ({node_limit:,} nodes)")
-        options.append("--node-limit")
-    if not parts:
-        return "the solver's limits", "a longer --time-limit"
-    return " and ".join(parts) + " per solve", "a larger " + " or ".join(options)
 
 
 def stopped_by(res: Any) -> str | None:

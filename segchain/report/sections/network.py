@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree
+from segchain.formatting import agree, solver_budget
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -533,8 +533,6 @@ def unfinished_comparison(totals: Mapping[str, Any], params: Mapping[str, Any]) 
     ``baseline_status``): that cost is unknown, not 0; else ""."""
     if totals.get("baseline_status") != BASELINE_UNFINISHED:
         return ""
-    from segchain.network.model import solver_budget
-
     within, larger = solver_budget(finite(params.get("time_limit")), params.get("node_limit"))
     return (
         "What keeping the delivery promises costs is not known: network's comparison plan "
