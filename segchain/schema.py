@@ -1301,7 +1301,7 @@ STAGE_COLUMNS = KNOWN_COLUMNS | frozenset(
         *("available_to_promise", "avg_inventory", "avg_order_value", "backtest_abs_error"),
         *("backtest_actual", "backtest_periods", "backtest_windows", "baseline_bias"),
         *("baseline_mase", "baseline_model", "baseline_rmsse", "baseline_wape", "bias", "capped"),
-        *("clv", "clv_total", "cogs", "costs_missing", "delivery_promise_cost"),
+        *("clv", "clv_total", "cogs", "costed_revenue", "costs_missing", "delivery_promise_cost"),
         *("delivery_promise_fixed", "delivery_promise_transport", "demand_class", "demand_model"),
         *("demand_share", "distribution", "eoq", "error_sd", "expected_csl", "expected_fill_rate"),
         *("expected_purchases", "f_score", "first_order", "forecast-hi-80", "forecast-hi-95"),

@@ -175,8 +175,9 @@ def test_costs_cogs_missing_for_some_customers_names_where() -> None:
     notes = [b.text for b in section.blocks if isinstance(b, Note)]
     assert not any(n.startswith("Left out of cost to serve") for n in notes)
     assert (
-        "Gross margin and profit count only the customers with a cogs; without one (no unit "
-        "cost in the items): Lost: 3 customers."
+        "Gross margin, profit and profit share count only the customers with a cogs (their "
+        "revenue less their cogs and cost to serve); without one (no unit cost in the items): "
+        "Lost: 3 customers."
     ) in notes
 
 
