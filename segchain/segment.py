@@ -99,6 +99,14 @@ XYZ_PERIOD = "1mo"
 KMEANS_K_RANGE = (2, 8)
 KMEANS_SAMPLE = 2000
 KMEANS_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
+# Spend enters k-means as log1p(monetary / (MONEY_UNIT x the median positive spend)). log1p of the
+# export's own unit was not scale-free (log1p(c x) is no shift of log1p(x)): in JPY or kEUR the
+# same customers fell into other clusters than in EUR (1,229 of Online Retail's 4,372 at kEUR).
+# A thousandth of the median keeps the offset as small against a typical spend as one euro was
+# (Online Retail's median is some 650), so the feature stays a log of spend and a centroid a
+# geometric mean; the median itself as the unit made it log(spend + median), nearly flat below
+# the median, and changed the labels' typical customer.
+MONEY_UNIT = 1e-3
 ONE_SEGMENT = "All customers"
 
 # The queries of one run share the scan of the orders (polars caches their common part) only if
@@ -706,7 +714,8 @@ def _kmeans(
     from segchain.cores import count_cores_quietly
 
     count_cores_quietly()
-    matrix = _log_features(features)
+    units = _feature_units(features)
+    matrix = _log_features(features, units)
     mean = matrix.mean(axis=0)
     scale = matrix.std(axis=0)
     scale[scale == 0] = 1.0
@@ -762,7 +771,7 @@ def _kmeans(
     )
     labels = _cluster_labels(matrix, model.labels_, value.get_column("_f").to_numpy())
     if previous is not None:
-        labels = _match_previous(labels, centroids, previous, mean, scale, warnings)
+        labels = _match_previous(labels, centroids, previous, units, mean, scale, warnings)
     order = value.with_columns(segment=pl.Series(labels)).sort(
         ["_value", "segment"], descending=[True, False]
     )
@@ -790,16 +799,28 @@ def _other_method(previous: pl.DataFrame | None) -> str | None:
     return None
 
 
-def _log_features(df: pl.DataFrame) -> np.ndarray:
-    """log1p of recency, frequency, non-negative monetary and tenure: the skew of spend
-    otherwise makes one cluster of a few big accounts and one of everybody else; tenure tells
-    new customers from occasional ones with the same few orders."""
+def _feature_units(df: pl.DataFrame) -> np.ndarray:
+    """The unit each of ``KMEANS_FEATURES`` is counted in before log1p: a day, an order, and for
+    monetary ``MONEY_UNIT`` of the customers' median positive spend."""
+    import numpy as np
+
+    spend = df.get_column("monetary").cast(pl.Float64)
+    median = spend.filter(spend > 0).median()
+    money = float(median) * MONEY_UNIT if isinstance(median, float) and median > 0 else 1.0
+    return np.array([money if c == "monetary" else 1.0 for c in KMEANS_FEATURES])
+
+
+def _log_features(df: pl.DataFrame, units: np.ndarray) -> np.ndarray:
+    """log1p of recency, frequency, non-negative monetary and tenure, each in its ``units``
+    (``_feature_units``): the skew of spend otherwise makes one cluster of a few big accounts and
+    one of everybody else; tenure tells new customers from occasional ones with the same few
+    orders."""
     import numpy as np
 
     return np.column_stack(
         [
-            np.log1p(df.get_column(c).cast(pl.Float64).clip(0, None).to_numpy())
-            for c in KMEANS_FEATURES
+            np.log1p(df.get_column(c).cast(pl.Float64).clip(0, None).to_numpy() / unit)
+            for c, unit in zip(KMEANS_FEATURES, units, strict=True)
         ]
     )
 
@@ -831,7 +852,8 @@ def _choose_k(z: np.ndarray, distinct: int, seed: int) -> int:
 # Each word compares a cluster's typical customer with the typical customer of all the others:
 # twice as much or more (TWICE) earns the high word, half or less the low one. The typical customer
 # is the cluster's k-means centroid taken back to days, orders and money: the geometric mean
-# expm1(mean(log1p(x))) of each feature, as k-means sees it.
+# expm1(mean(log1p(x))) of each feature, as k-means sees it (money in units of the median spend,
+# ``_feature_units``, which the ratios do not depend on).
 # Not z-scores of the centroid (the earlier rule): a cluster holding a share s of the
 # customers has |z| <= sqrt((1 - s) / s) on every feature (0.65 at 70 %, 0.33 at 90 %), so fixed z
 # thresholds described the cluster's size, not its customers: on 300 products of The Complete
@@ -848,8 +870,8 @@ TWICE = 2.0
 def _cluster_labels(
     matrix: np.ndarray, clusters: np.ndarray, mean_frequency: np.ndarray
 ) -> list[str]:
-    """Readable names for clusters 0..k-1 of the customers' log features ``matrix`` (log1p of
-    recency, frequency, monetary, tenure): each cluster's typical customer against the others'.
+    """Readable names for clusters 0..k-1 of the customers' log features ``matrix``
+    (``_log_features``): each cluster's typical customer against the others'.
 
     Value: High at twice the others' typical spend or more, Top for a High cluster spending twice
     another High cluster's or more (two tiers of big spenders read apart), Low at half or less,
@@ -906,6 +928,7 @@ def _match_previous(
     labels: list[str],
     centroids: np.ndarray,
     previous: pl.DataFrame,
+    units: np.ndarray,
     mean: np.ndarray,
     scale: np.ndarray,
     warnings: list[str],
@@ -928,7 +951,7 @@ def _match_previous(
         return labels
     groups = previous.select(needed).drop_nulls().sort("segment")
     names = groups.get_column("segment").unique(maintain_order=True).to_list()
-    z_prev = (_log_features(groups) - mean) / scale
+    z_prev = (_log_features(groups, units) - mean) / scale
     codes = groups.get_column("segment").to_numpy()
     profiles = np.vstack([z_prev[codes == name].mean(axis=0) for name in names])
     cost = ((centroids[:, None, :] - profiles[None, :, :]) ** 2).sum(axis=2)
