@@ -1029,17 +1029,31 @@ def _add_clv(
 
     from segchain.clv import lifetime_value
 
-    days = df.get_column("_purchase_days").to_numpy()
+    # A customer without a purchase day in the window (only returns or fees) has no first
+    # purchase for BG/NBD's T to run from: it entered the fit as a one-time buyer whose
+    # "purchase" was a return, and got p_alive 1 and a CLV (14,234 in all for Online Retail's 37).
+    bought = df.get_column("_purchase_days") > 0
+    none = df.filter(~bought).get_column("customer_id")
+    if none.len():
+        n = none.len()
+        warnings.append(
+            f"{plural(n, 'customer')} with no purchase in the window, only returns or fees "
+            f"({examples(none.sort(), 3)}), {agree(n, 'has', 'have')} no CLV: p_alive, "
+            "expected_purchases and clv are left empty, and the BG/NBD and Gamma-Gamma fits "
+            "leave them out"
+        )
+    buyers = df.filter(bought)
+    days = buyers.get_column("_purchase_days").to_numpy()
     repeats = np.maximum(days - 1, 1)
     # Rounded as monetary is (``_features``): a float sum in the lines' order differs in its last
     # bits from one order to another, and the Gamma-Gamma fit with it.
-    repeat_value = df.get_column("monetary") - df.get_column("_first_day_value").round(6)
+    repeat_value = buyers.get_column("monetary") - buyers.get_column("_first_day_value").round(6)
     result = lifetime_value(
         days,
-        df.get_column("_first_to_last").to_numpy(),
+        buyers.get_column("_first_to_last").to_numpy(),
         # T runs to the last day observed, the day before as_of, as the purchases' times are
         # their days: Fader, Hardie & Lee's T (lifetimes and CLVTools measure it so).
-        df.get_column("tenure_days").to_numpy() - 1,
+        buyers.get_column("tenure_days").to_numpy() - 1,
         repeat_value.to_numpy() / repeats,
         horizon_days=horizon,
     )
@@ -1064,11 +1078,13 @@ def _add_clv(
             "customers": result.gamma_gamma_customers,
         },
     }
-    return df.with_columns(
+    values = buyers.select(
+        "customer_id",
         p_alive=pl.Series(result.p_alive).round(6),
         expected_purchases=pl.Series(result.expected_purchases).round(6),
         clv=pl.Series(result.clv).round(2),
-    ), fit
+    )
+    return df.join(values, on="customer_id", how="left", maintain_order="left"), fit
 
 
 def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:

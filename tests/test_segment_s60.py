@@ -52,3 +52,37 @@ def test_kmeans_clusters_do_not_depend_on_the_unit_of_money(factor):
     before = segment(base, method="kmeans", as_of=AS_OF).segments
     after = segment(scaled, method="kmeans", as_of=AS_OF).segments
     assert after.get_column("segment").to_list() == before.get_column("segment").to_list()
+
+
+def clv_base() -> list[tuple]:
+    """30 customers with 1-6 purchase days over a year, of 20-120 each: order lines for
+    ``tests.test_segment.orders``."""
+    rng = np.random.default_rng(7)
+    rows = []
+    for c in range(30):
+        for o in range(int(rng.integers(1, 7))):
+            day = AS_OF - dt.timedelta(days=int(rng.integers(1, 366)))
+            rows.append((f"{c}-{o}", day, f"c{c:02d}", 1.0, float(rng.integers(20, 121))))
+    return rows
+
+
+def test_clv_leaves_out_customers_without_a_purchase():
+    """A customer whose only lines in the window are a return, or a fee, has no first purchase
+    for BG/NBD's T to run from: no p_alive, expected purchases or CLV (left empty, said on
+    stderr), and the fits are those of the other customers alone."""
+    from tests.test_segment import orders
+
+    base = clv_base()
+    others = [
+        ("C9", AS_OF - dt.timedelta(days=200), "ret", -2.0, 30.0, "return"),
+        ("F9", AS_OF - dt.timedelta(days=300), "fee", 1.0, 15.0, "non_product"),
+    ]
+    alone = segment(orders(base), clv=True, as_of=AS_OF)
+    both = segment(orders(base + others), clv=True, as_of=AS_OF)
+    clv = ["customer_id", "p_alive", "expected_purchases", "clv"]
+    without = both.segments.filter(pl.col("customer_id").is_in(["ret", "fee"]))
+    assert without.select(clv).rows() == [("fee", None, None, None), ("ret", None, None, None)]
+    kept = both.segments.filter(~pl.col("customer_id").is_in(["ret", "fee"])).select(clv)
+    assert kept.equals(alone.segments.select(clv))
+    assert both.clv_fit == alone.clv_fit
+    assert any("2 customers with no purchase in the window" in w for w in both.warnings)
