@@ -86,3 +86,13 @@ def test_clv_leaves_out_customers_without_a_purchase():
     assert kept.equals(alone.segments.select(clv))
     assert both.clv_fit == alone.clv_fit
     assert any("2 customers with no purchase in the window" in w for w in both.warnings)
+
+
+@pytest.mark.parametrize("cutoffs", ["0.8,95", "80,0.95"])
+def test_abc_cutoffs_mixing_a_share_and_a_percent_are_refused(cli, orders_csv, cutoffs):
+    """0.8,95 was read as 0.8 % and 95 % (1 A customer of 400 where 80,95 gives 32), while
+    80,0.95 was refused: one share and one percent is a typo either way round."""
+    result = cli("segment", str(orders_csv), "--method", "abc-xyz", "--abc-cutoffs", cutoffs)
+    assert result.exit_code == 2
+    assert "--abc-cutoffs: mixes a share" in result.stderr
+    assert "both as shares (e.g. 0.8,0.95) or both in percent (80,95)" in result.stderr
