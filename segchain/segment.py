@@ -11,7 +11,8 @@ polars aggregation per customer:
   ``SegmentResult.excluded``;
 * ``frequency`` is the number of distinct orders holding at least one sale line (positive
   quantity), ``lines`` the number of sale lines; ``first_order``/``last_order`` are the first and
-  last sale dates (any line's date for a customer who only returned goods in the window);
+  last sale dates (for a customer without a sale in the window, those of its product lines, such
+  as returns; of its non-product lines only if it has nothing else);
 * ``tenure_days`` is ``as_of - first_order``, ``avg_order_value`` is ``monetary / frequency``
   (0 without orders).
 
@@ -513,6 +514,7 @@ def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
         _sale=sale,
         _sale_date=pl.when(sale).then(pl.col("order_date")),
         _sale_order=pl.when(sale).then(pl.col("order_id")),
+        _product_date=pl.when(product).then(pl.col("order_date")),
         _non_product=~product,
     )
 
@@ -534,6 +536,8 @@ def _aggregations(*, clv: bool = False) -> list[pl.Expr]:
         pl.col("_sale_date").n_unique().alias("_purchase_days"),
         pl.col("_sale_date").min().alias("_first_sale"),
         pl.col("_sale_date").max().alias("_last_sale"),
+        pl.col("_product_date").min().alias("_first_product"),
+        pl.col("_product_date").max().alias("_last_product"),
         date.min().alias("_first_any"),
         date.max().alias("_last_any"),
         pl.col("_non_product").sum().alias("_non_product"),
@@ -570,8 +574,12 @@ def _check_values(agg: pl.DataFrame, lf: pl.LazyFrame) -> None:
 
 def _features(agg: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     as_of_lit = pl.lit(as_of, dtype=pl.Date)
-    first = pl.col("_first_sale").fill_null(pl.col("_first_any"))
-    last = pl.col("_last_sale").fill_null(pl.col("_last_any"))
+    # Without a sale in the window, a customer's dates are those of its product lines (returns,
+    # price corrections): a postage or fee line counts toward nothing, tenure included (Online
+    # Retail's 15823 had 373 days from a BANK CHARGES line, 338 from its first return). Only a
+    # customer with nothing but such lines takes their dates.
+    first = pl.coalesce("_first_sale", "_first_product", "_first_any")
+    last = pl.coalesce("_last_sale", "_last_product", "_last_any")
     # Lines that are not sales hold a null in _sale_order/_sale_date, counted as one value.
     has_other = (pl.col("_lines_all") > pl.col("lines")).cast(pl.Int64)
     frequency = pl.col("frequency").cast(pl.Int64) - has_other

@@ -96,3 +96,24 @@ def test_abc_cutoffs_mixing_a_share_and_a_percent_are_refused(cli, orders_csv, c
     assert result.exit_code == 2
     assert "--abc-cutoffs: mixes a share" in result.stderr
     assert "both as shares (e.g. 0.8,0.95) or both in percent (80,95)" in result.stderr
+
+
+def test_first_order_and_tenure_of_a_customer_without_sales_skip_fee_lines():
+    """The audit's case: A's only lines are postage on 2024-01-02 and a return on 2024-03-01.
+    Postage counts toward nothing, so A's first and last order are the return's day, and its
+    tenure is 2024-03-07 (the day after the last order) - 2024-03-01 = 6 days (was 65, from
+    the postage line). A customer with nothing but a fee line keeps that line's dates."""
+    from tests.test_segment import orders
+
+    lines = [
+        ("1", D(2024, 1, 2), "A", 1.0, 15.0, "non_product"),
+        ("C2", D(2024, 3, 1), "A", -2.0, 10.0, "return"),
+        ("3", D(2024, 3, 5), "B", 1.0, 10.0),
+        ("4", D(2024, 3, 6), "C", 1.0, 10.0),
+        ("5", D(2024, 2, 1), "F", 1.0, 5.0, "non_product"),
+    ]
+    got = segment(orders(lines)).segments.select(
+        "customer_id", "first_order", "last_order", "tenure_days", "recency_days"
+    )
+    assert got.row(0) == ("A", D(2024, 3, 1), D(2024, 3, 1), 6, 6)
+    assert got.row(3) == ("F", D(2024, 2, 1), D(2024, 2, 1), 35, 35)
