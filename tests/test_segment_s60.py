@@ -117,3 +117,51 @@ def test_first_order_and_tenure_of_a_customer_without_sales_skip_fee_lines():
     )
     assert got.row(0) == ("A", D(2024, 3, 1), D(2024, 3, 1), 6, 6)
     assert got.row(3) == ("F", D(2024, 2, 1), D(2024, 2, 1), 35, 35)
+
+
+# Online Retail's layout: the Manual line 'M' is a fee only with --preset online-retail.
+RETAIL_CSV = (
+    "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+    "1,A1,MUG,2,2011-01-03 10:00:00,5.0,100,UK\n"
+    "2,M,Manual,1,2011-01-04 10:00:00,300.0,100,UK\n"
+    "3,A1,MUG,1,2011-01-05 10:00:00,5.0,200,UK\n"
+)
+
+
+def validated_then_rewritten(cli, tmp_path):
+    """validate's Parquet of RETAIL_CSV (with the preset), and the same lines written again by
+    polars, as a filter or conversion step does: its segchain metadata gone."""
+    export = tmp_path / "retail.csv"
+    export.write_text(RETAIL_CSV)
+    done = cli("validate", str(export), "--preset", "online-retail", "-o", "v.parquet")
+    assert done.exit_code == 0, done.stderr
+    pl.read_parquet(tmp_path / "v.parquet").write_parquet(tmp_path / "rewritten.parquet")
+    return tmp_path / "rewritten.parquet"
+
+
+def test_rewritten_validate_parquet_keeps_its_flags(cli, tmp_path):
+    """Customer 100's Manual line (300) was flagged non_product by validate: it counts toward
+    nothing, so 100's monetary is the mug's 2 x 5 = 10, as from validate's own Parquet. Flagged
+    again without the preset, it counted as a sale of 300 (monetary 310)."""
+    rewritten = validated_then_rewritten(cli, tmp_path)
+    result = cli("segment", str(rewritten), "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    segments = pl.read_csv(tmp_path / "s.csv", schema_overrides={"customer_id": pl.String})
+    assert dict(segments.select("customer_id", "monetary").iter_rows()) == {"100": 10.0, "200": 5.0}
+    assert "read as validate's output, its flags kept" in result.stderr
+    assert "non_product 1" in result.stderr
+
+
+def test_validate_csv_flags_derived_again_are_said(cli, tmp_path):
+    """validate's CSV has no metadata and its text no types: read as an export, its flags are
+    derived again, and stderr says the file's own flag column is not read and how to keep it."""
+    export = tmp_path / "retail.csv"
+    export.write_text(RETAIL_CSV)
+    done = cli("validate", str(export), "--preset", "online-retail", "-o", "v.csv")
+    assert done.exit_code == 0, done.stderr
+    result = cli("segment", str(tmp_path / "v.csv"), "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "the column flag holds segchain's flag codes (non_product 1)" in result.stderr
+    assert "give the Parquet validate wrote, or read this file with validate's --preset" in (
+        result.stderr
+    )
