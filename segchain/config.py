@@ -218,6 +218,13 @@ class Invalid(ValueError):
 
 def _abc_cutoffs(value: tuple[float, float]) -> tuple[float, float]:
     a, b = value
+    if min(a, b) <= 1 < max(a, b):
+        # 0.8,95 read as 0.8 % and 95 % made 1 A customer where 80,95 makes 32: a typo, not a
+        # choice, as 80,0.95 (refused below) is.
+        raise Invalid(
+            f"mixes a share ({min(a, b):g}) and a percent ({max(a, b):g}): give both as shares "
+            "(e.g. 0.8,0.95) or both in percent (80,95)"
+        )
     if max(a, b) > 1:  # given in percent: 80,95
         a, b = a / 100, b / 100
     if not 0 < a < b <= 1:

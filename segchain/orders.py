@@ -545,14 +545,47 @@ def _used_by_flag(lines: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def validate_flags(frame: pl.DataFrame | pl.LazyFrame) -> dict[str, int] | None:
+    """The lines of each code of ``frame``'s ``flag`` column when it holds segchain's flag codes
+    and nothing else (blanks aside), at least one: validate's output that lost its metadata (a
+    polars or pandas rewrite, a filter, validate's CSV). Else None: an export's own column of
+    that name holding anything else is the export's."""
+    lf = frame.lazy()
+    schema = lf.collect_schema()
+    dtype = schema.get("flag")
+    if dtype is None or not (dtype == pl.String or isinstance(dtype, pl.Enum | pl.Categorical)):
+        return None
+    flag = pl.col("flag").cast(pl.String).str.strip_chars()
+    counts = lf.select(flag).filter(flag != "").group_by("flag").len().collect()
+    codes = {str(code): int(n) for code, n in counts.iter_rows()}
+    return codes if codes and set(codes) <= set(LINE_FLAGS) else None
+
+
+def typed_as_validated(frame: pl.DataFrame | pl.LazyFrame) -> bool:
+    """``frame`` has validate's columns in its types (dates as dates, numbers as numbers), as
+    a Parquet of validate's output rewritten keeps them; a CSV's text does not."""
+    schema = frame.lazy().collect_schema()
+    needed = (*ORDER_REQUIRED, "unit_price", "amount", "flag")
+    return (
+        all(c in schema for c in needed)
+        and schema["order_date"].is_temporal()
+        and all(schema[c].is_numeric() for c in ("quantity", "unit_price", "amount"))
+    )
+
+
 def from_clean(
-    frame: pl.DataFrame | pl.LazyFrame, *, source: str = "orders", returns: Returns | None = None
+    frame: pl.DataFrame | pl.LazyFrame,
+    *,
+    source: str = "orders",
+    returns: Returns | None = None,
+    note: str = "cleaned earlier by segchain validate: used as it is",
 ) -> OrderImport:
     """Take a table that ``segchain validate`` already cleaned (its Parquet says so) as it is.
 
     Re-parsing ten million clean lines would cost more than the stage that reads them.
     ``returns="drop"``: its lines flagged return or negative_price (which validate netted) are
-    rejected with those reasons, as ``--returns drop`` rejects them from an export.
+    rejected with those reasons, as ``--returns drop`` rejects them from an export. ``note``:
+    how stderr says it is taken.
     """
     lf = frame.lazy()
     all_names = lf.collect_schema().names()
@@ -562,7 +595,7 @@ def from_clean(
         raise MissingColumnsError(missing, names, source=source)
     indexed = lf.with_row_index(ROW, offset=1)
     keys = [SOURCE_FILE] if SOURCE_FILE in all_names else []
-    notes = ["cleaned earlier by segchain validate: used as it is"]
+    notes = [note]
     if keys:
         # Two cleaned periods that overlap count the shared lines twice, as raw exports would.
         notes += _lines_in_several_files(lf, {c: c for c in LINE_IDENTITY if c in names})

@@ -11,7 +11,8 @@ polars aggregation per customer:
   ``SegmentResult.excluded``;
 * ``frequency`` is the number of distinct orders holding at least one sale line (positive
   quantity), ``lines`` the number of sale lines; ``first_order``/``last_order`` are the first and
-  last sale dates (any line's date for a customer who only returned goods in the window);
+  last sale dates (for a customer without a sale in the window, those of its product lines, such
+  as returns; of its non-product lines only if it has nothing else);
 * ``tenure_days`` is ``as_of - first_order``, ``avg_order_value`` is ``monetary / frequency``
   (0 without orders).
 
@@ -99,6 +100,14 @@ XYZ_PERIOD = "1mo"
 KMEANS_K_RANGE = (2, 8)
 KMEANS_SAMPLE = 2000
 KMEANS_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
+# Spend enters k-means as log1p(monetary / (MONEY_UNIT x the median positive spend)). log1p of the
+# export's own unit was not scale-free (log1p(c x) is no shift of log1p(x)): in JPY or kEUR the
+# same customers fell into other clusters than in EUR (1,229 of Online Retail's 4,372 at kEUR).
+# A thousandth of the median keeps the offset as small against a typical spend as one euro was
+# (Online Retail's median is some 650), so the feature stays a log of spend and a centroid a
+# geometric mean; the median itself as the unit made it log(spend + median), nearly flat below
+# the median, and changed the labels' typical customer.
+MONEY_UNIT = 1e-3
 ONE_SEGMENT = "All customers"
 
 # The queries of one run share the scan of the orders (polars caches their common part) only if
@@ -505,6 +514,7 @@ def _prepare(lf: pl.LazyFrame) -> pl.LazyFrame:
         _sale=sale,
         _sale_date=pl.when(sale).then(pl.col("order_date")),
         _sale_order=pl.when(sale).then(pl.col("order_id")),
+        _product_date=pl.when(product).then(pl.col("order_date")),
         _non_product=~product,
     )
 
@@ -526,6 +536,8 @@ def _aggregations(*, clv: bool = False) -> list[pl.Expr]:
         pl.col("_sale_date").n_unique().alias("_purchase_days"),
         pl.col("_sale_date").min().alias("_first_sale"),
         pl.col("_sale_date").max().alias("_last_sale"),
+        pl.col("_product_date").min().alias("_first_product"),
+        pl.col("_product_date").max().alias("_last_product"),
         date.min().alias("_first_any"),
         date.max().alias("_last_any"),
         pl.col("_non_product").sum().alias("_non_product"),
@@ -562,8 +574,12 @@ def _check_values(agg: pl.DataFrame, lf: pl.LazyFrame) -> None:
 
 def _features(agg: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     as_of_lit = pl.lit(as_of, dtype=pl.Date)
-    first = pl.col("_first_sale").fill_null(pl.col("_first_any"))
-    last = pl.col("_last_sale").fill_null(pl.col("_last_any"))
+    # Without a sale in the window, a customer's dates are those of its product lines (returns,
+    # price corrections): a postage or fee line counts toward nothing, tenure included (Online
+    # Retail's 15823 had 373 days from a BANK CHARGES line, 338 from its first return). Only a
+    # customer with nothing but such lines takes their dates.
+    first = pl.coalesce("_first_sale", "_first_product", "_first_any")
+    last = pl.coalesce("_last_sale", "_last_product", "_last_any")
     # Lines that are not sales hold a null in _sale_order/_sale_date, counted as one value.
     has_other = (pl.col("_lines_all") > pl.col("lines")).cast(pl.Int64)
     frequency = pl.col("frequency").cast(pl.Int64) - has_other
@@ -706,7 +722,8 @@ def _kmeans(
     from segchain.cores import count_cores_quietly
 
     count_cores_quietly()
-    matrix = _log_features(features)
+    units = _feature_units(features)
+    matrix = _log_features(features, units)
     mean = matrix.mean(axis=0)
     scale = matrix.std(axis=0)
     scale[scale == 0] = 1.0
@@ -762,7 +779,7 @@ def _kmeans(
     )
     labels = _cluster_labels(matrix, model.labels_, value.get_column("_f").to_numpy())
     if previous is not None:
-        labels = _match_previous(labels, centroids, previous, mean, scale, warnings)
+        labels = _match_previous(labels, centroids, previous, units, mean, scale, warnings)
     order = value.with_columns(segment=pl.Series(labels)).sort(
         ["_value", "segment"], descending=[True, False]
     )
@@ -790,16 +807,28 @@ def _other_method(previous: pl.DataFrame | None) -> str | None:
     return None
 
 
-def _log_features(df: pl.DataFrame) -> np.ndarray:
-    """log1p of recency, frequency, non-negative monetary and tenure: the skew of spend
-    otherwise makes one cluster of a few big accounts and one of everybody else; tenure tells
-    new customers from occasional ones with the same few orders."""
+def _feature_units(df: pl.DataFrame) -> np.ndarray:
+    """The unit each of ``KMEANS_FEATURES`` is counted in before log1p: a day, an order, and for
+    monetary ``MONEY_UNIT`` of the customers' median positive spend."""
+    import numpy as np
+
+    spend = df.get_column("monetary").cast(pl.Float64)
+    median = spend.filter(spend > 0).median()
+    money = float(median) * MONEY_UNIT if isinstance(median, float) and median > 0 else 1.0
+    return np.array([money if c == "monetary" else 1.0 for c in KMEANS_FEATURES])
+
+
+def _log_features(df: pl.DataFrame, units: np.ndarray) -> np.ndarray:
+    """log1p of recency, frequency, non-negative monetary and tenure, each in its ``units``
+    (``_feature_units``): the skew of spend otherwise makes one cluster of a few big accounts and
+    one of everybody else; tenure tells new customers from occasional ones with the same few
+    orders."""
     import numpy as np
 
     return np.column_stack(
         [
-            np.log1p(df.get_column(c).cast(pl.Float64).clip(0, None).to_numpy())
-            for c in KMEANS_FEATURES
+            np.log1p(df.get_column(c).cast(pl.Float64).clip(0, None).to_numpy() / unit)
+            for c, unit in zip(KMEANS_FEATURES, units, strict=True)
         ]
     )
 
@@ -831,7 +860,8 @@ def _choose_k(z: np.ndarray, distinct: int, seed: int) -> int:
 # Each word compares a cluster's typical customer with the typical customer of all the others:
 # twice as much or more (TWICE) earns the high word, half or less the low one. The typical customer
 # is the cluster's k-means centroid taken back to days, orders and money: the geometric mean
-# expm1(mean(log1p(x))) of each feature, as k-means sees it.
+# expm1(mean(log1p(x))) of each feature, as k-means sees it (money in units of the median spend,
+# ``_feature_units``, which the ratios do not depend on).
 # Not z-scores of the centroid (the earlier rule): a cluster holding a share s of the
 # customers has |z| <= sqrt((1 - s) / s) on every feature (0.65 at 70 %, 0.33 at 90 %), so fixed z
 # thresholds described the cluster's size, not its customers: on 300 products of The Complete
@@ -848,8 +878,8 @@ TWICE = 2.0
 def _cluster_labels(
     matrix: np.ndarray, clusters: np.ndarray, mean_frequency: np.ndarray
 ) -> list[str]:
-    """Readable names for clusters 0..k-1 of the customers' log features ``matrix`` (log1p of
-    recency, frequency, monetary, tenure): each cluster's typical customer against the others'.
+    """Readable names for clusters 0..k-1 of the customers' log features ``matrix``
+    (``_log_features``): each cluster's typical customer against the others'.
 
     Value: High at twice the others' typical spend or more, Top for a High cluster spending twice
     another High cluster's or more (two tiers of big spenders read apart), Low at half or less,
@@ -906,6 +936,7 @@ def _match_previous(
     labels: list[str],
     centroids: np.ndarray,
     previous: pl.DataFrame,
+    units: np.ndarray,
     mean: np.ndarray,
     scale: np.ndarray,
     warnings: list[str],
@@ -928,7 +959,7 @@ def _match_previous(
         return labels
     groups = previous.select(needed).drop_nulls().sort("segment")
     names = groups.get_column("segment").unique(maintain_order=True).to_list()
-    z_prev = (_log_features(groups) - mean) / scale
+    z_prev = (_log_features(groups, units) - mean) / scale
     codes = groups.get_column("segment").to_numpy()
     profiles = np.vstack([z_prev[codes == name].mean(axis=0) for name in names])
     cost = ((centroids[:, None, :] - profiles[None, :, :]) ** 2).sum(axis=2)
@@ -1006,17 +1037,31 @@ def _add_clv(
 
     from segchain.clv import lifetime_value
 
-    days = df.get_column("_purchase_days").to_numpy()
+    # A customer without a purchase day in the window (only returns or fees) has no first
+    # purchase for BG/NBD's T to run from: it entered the fit as a one-time buyer whose
+    # "purchase" was a return, and got p_alive 1 and a CLV (14,234 in all for Online Retail's 37).
+    bought = df.get_column("_purchase_days") > 0
+    none = df.filter(~bought).get_column("customer_id")
+    if none.len():
+        n = none.len()
+        warnings.append(
+            f"{plural(n, 'customer')} with no purchase in the window, only returns or fees "
+            f"({examples(none.sort(), 3)}), {agree(n, 'has', 'have')} no CLV: p_alive, "
+            "expected_purchases and clv are left empty, and the BG/NBD and Gamma-Gamma fits "
+            "leave them out"
+        )
+    buyers = df.filter(bought)
+    days = buyers.get_column("_purchase_days").to_numpy()
     repeats = np.maximum(days - 1, 1)
     # Rounded as monetary is (``_features``): a float sum in the lines' order differs in its last
     # bits from one order to another, and the Gamma-Gamma fit with it.
-    repeat_value = df.get_column("monetary") - df.get_column("_first_day_value").round(6)
+    repeat_value = buyers.get_column("monetary") - buyers.get_column("_first_day_value").round(6)
     result = lifetime_value(
         days,
-        df.get_column("_first_to_last").to_numpy(),
+        buyers.get_column("_first_to_last").to_numpy(),
         # T runs to the last day observed, the day before as_of, as the purchases' times are
         # their days: Fader, Hardie & Lee's T (lifetimes and CLVTools measure it so).
-        df.get_column("tenure_days").to_numpy() - 1,
+        buyers.get_column("tenure_days").to_numpy() - 1,
         repeat_value.to_numpy() / repeats,
         horizon_days=horizon,
     )
@@ -1041,11 +1086,13 @@ def _add_clv(
             "customers": result.gamma_gamma_customers,
         },
     }
-    return df.with_columns(
+    values = buyers.select(
+        "customer_id",
         p_alive=pl.Series(result.p_alive).round(6),
         expected_purchases=pl.Series(result.expected_purchases).round(6),
         clv=pl.Series(result.clv).round(2),
-    ), fit
+    )
+    return df.join(values, on="customer_id", how="left", maintain_order="left"), fit
 
 
 def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:

@@ -75,9 +75,15 @@ def test_online_retail_other_methods_no_nan(online_retail, method):
     from segchain.segment import segment
 
     result = segment(online_retail, method=method, clv=True)
+    # Customers without a purchase day (only returns or fees) have no CLV: left empty.
+    bought = result.segments.filter(pl.col("frequency") > 0)
     for name in ("monetary", "avg_order_value", "p_alive", "expected_purchases", "clv"):
-        col = result.segments.get_column(name)
+        col = (bought if name in ("p_alive", "expected_purchases", "clv") else result.segments)[
+            name
+        ]
         assert col.null_count() == 0 and col.is_finite().all(), name
+    no_purchase = result.segments.filter(pl.col("frequency") == 0)
+    assert no_purchase.height and no_purchase.get_column("clv").null_count() == no_purchase.height
     ranked = result.profile.sort("segment_rank")
     assert ranked.item(0, "share_revenue") == ranked.get_column("share_revenue").max() or (
         method == "abc-xyz"
