@@ -1,0 +1,65 @@
+"""Geography findings of audit G, session 60: each test fails on the code before its fix.
+
+Known answers come from the rows the tests write (which address holds the most orders, which
+code a table states) and from the gazetteer's own figures where named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+# ---- G3: the ship-to is the address of the most orders, not of the most lines --------------------
+# The ship-to was the (lat, lon, postal_code, city, country) tuple of the most lines: one 2-line
+# order to Munich outweighed 8 orders to Hamburg, whose GPS differed per delivery.
+
+HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price,lat,lon,city,country\n"
+
+
+def _segment(cli, tmp_path: Path, text: str, *args: str) -> pl.DataFrame:
+    # segment needs two customers: B, in Berlin, beside the customer A under test.
+    (tmp_path / "orders.csv").write_text(text + "B1,2024-01-02,B,X,1,10,52.52,13.40,Berlin,DE\n")
+    result = cli("segment", "orders.csv", "-o", "seg.csv", *args)
+    assert result.exit_code == 0, result.stderr
+    return pl.read_csv(tmp_path / "seg.csv", schema_overrides={"postal_code": pl.String}).sort(
+        "customer_id"
+    )
+
+
+def test_ship_to_is_the_address_of_most_orders_whatever_its_points(cli, tmp_path: Path) -> None:
+    hamburg = "".join(
+        f"H{i},2024-0{i}-02,A,X,1,10,53.55{i},9.99{i},Hamburg,DE\n" for i in range(1, 9)
+    )
+    munich = "M1,2024-03-15,A,X,1,10,48.137,11.575,München,DE\n" * 2
+    seg = _segment(cli, tmp_path, HEADER + hamburg + munich)
+    # Hamburg's 8 orders, each at its own point (1 order apiece): the lowest point.
+    assert seg.select("city", "lat", "lon").row(0) == ("Hamburg", 53.551, 9.991)
+
+
+def test_ship_to_counts_orders_not_lines(cli, tmp_path: Path) -> None:
+    # As Superstore's AG-10270: 4 orders to Toronto, one 10-line order to Omaha.
+    toronto = "".join(f"T{i},2024-0{i}-02,A,X,1,10,,,Toronto,CA\n" for i in range(1, 5))
+    omaha = "".join(f"O1,2024-06-01,A,S{i},1,10,,,Omaha,US\n" for i in range(10))
+    seg = _segment(cli, tmp_path, HEADER + omaha + toronto)
+    assert seg.select("city", "country").row(0) == ("Toronto", "CA")
+
+
+def test_ship_to_takes_the_points_of_its_address_most_orders_carry(cli, tmp_path: Path) -> None:
+    # Lyon: 3 orders, 2 at one point (one of them 1 line), 1 order of 4 lines at another; Paris:
+    # 2 orders of 5 lines at one point, which the whole tuple's line count chose.
+    rows = (
+        "L1,2024-01-02,A,X,1,10,45.76,4.84,Lyon,FR\n"
+        "L2,2024-01-03,A,X,1,10,45.76,4.84,Lyon,FR\n"
+        + "L3,2024-01-04,A,X,1,10,45.70,4.80,Lyon,FR\n" * 4
+        + "P1,2024-02-01,A,X,1,10,48.85,2.35,Paris,FR\n" * 5
+        + "P2,2024-02-02,A,X,1,10,48.85,2.35,Paris,FR\n" * 5
+    )
+    seg = _segment(cli, tmp_path, HEADER + rows)
+    assert seg.select("city", "lat", "lon").row(0) == ("Lyon", 45.76, 4.84)
+
+
+def test_ship_to_tie_of_orders_goes_to_more_lines(cli, tmp_path: Path) -> None:
+    # A guard of the lines' count kept as a tie-break (it passed before the fix): one order
+    # each, Zwickau's 3 lines beat Aachen's 1 (the lowest value would be Aachen).
+    rows = "A1,2024-01-02,A,X,1,10,,,Aachen,DE\n" + "Z1,2024-01-03,A,X,1,10,,,Zwickau,DE\n" * 3
+    assert _segment(cli, tmp_path, HEADER + rows)["city"][0] == "Zwickau"
