@@ -389,10 +389,47 @@ def postal_table(
         )
     if notes is not None and table.height < rows.height:
         notes.append(_rows_left_out(rows.filter(~usable), rows.height, source))
+    table, said = _pad_lost_zeros(table, source)
+    if notes is not None and said:
+        notes.append(said)
     return (
         table.group_by("iso", "postal_key")
         .agg(pl.col("lat").mean().round(5), pl.col("lon").mean().round(5))
         .sort("iso", "postal_key")
+    )
+
+
+def _pad_lost_zeros(table: pl.DataFrame, source: str) -> tuple[pl.DataFrame, str]:
+    """The table with its digit-only codes shorter than their country's longest also
+    zero-padded to that length (a spreadsheet saved ZIP 02134 as 2134, which no order's code
+    matched), as the orders' codes are (``_join_postal``), and the line that says so. Only
+    where no code of the country starts with a 0, which a spreadsheet leaves none of: the
+    short codes of a table that kept its zeros are of another format, not shortened."""
+    key = pl.col("postal_key")
+    width = key.str.len_chars()
+    lost = key.str.contains(r"^[1-9][0-9]*$").all().over("iso")
+    short = table.with_columns(_w=width.max().over("iso")).filter(lost & (width < pl.col("_w")))
+    if not short.height:
+        return table, ""
+    padded = (
+        short.with_columns(pl.col("postal_key").str.zfill(pl.col("_w")))
+        .drop("_w")
+        .join(table, on=["iso", "postal_key"], how="anti")
+    )
+    first = short.sort("iso", "postal_key").group_by("iso", maintain_order=True).first()
+    shown = ", ".join(
+        f"{iso} {n:,} ('{key}' as '{key.zfill(w)}')"
+        for (iso, n), (key, w) in zip(
+            short.group_by("iso").len().sort("iso").iter_rows(),
+            first.select("postal_key", "_w").iter_rows(),
+            strict=True,
+        )
+    )
+    n = short.height
+    return pl.concat([table, padded]), (
+        f"{source}: {plural(n, 'postal code')} of digits {agree(n, 'is', 'are')} shorter than "
+        f"the country's others and none starts with 0, as when a spreadsheet drops leading "
+        f"zeros ({shown}): matched zero-padded too; save the column as text to keep its zeros"
     )
 
 

@@ -63,3 +63,49 @@ def test_ship_to_tie_of_orders_goes_to_more_lines(cli, tmp_path: Path) -> None:
     # each, Zwickau's 3 lines beat Aachen's 1 (the lowest value would be Aachen).
     rows = "A1,2024-01-02,A,X,1,10,,,Aachen,DE\n" + "Z1,2024-01-03,A,X,1,10,,,Zwickau,DE\n" * 3
     assert _segment(cli, tmp_path, HEADER + rows)["city"][0] == "Zwickau"
+
+
+# ---- G4: a --geo table whose codes lost their leading zeros -----------------------------------
+# The orders' codes were zero-padded to their country's width, the table's were not: a table saved
+# by a spreadsheet (ZIP 02134 as 2134) matched no correct code, and its customers were placed by
+# city (Everett MA in Everett, Washington).
+
+ZIP_ORDERS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,country\n"
+    "1,2024-01-02,A,X,1,10,02134,US\n"
+    "2,2024-01-03,B,X,1,10,00501,US\n"
+    "3,2024-01-04,C,X,1,10,90210,US\n"
+)
+
+
+def test_geo_table_codes_that_lost_their_zeros_match(cli, tmp_path: Path) -> None:
+    (tmp_path / "zip.csv").write_text(
+        "zip,latitude,longitude\n2134,42.35,-71.13\n501,40.81,-73.04\n90210,34.09,-118.41\n"
+    )
+    (tmp_path / "orders.csv").write_text(ZIP_ORDERS)
+    result = cli("segment", "orders.csv", "--geo", "zip.csv", "--geo-country", "US", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
+    assert seg.select("geo_precision", "lat", "lon").rows() == [
+        ("postal", 42.35, -71.13),
+        ("postal", 40.81, -73.04),
+        ("postal", 34.09, -118.41),
+    ]
+    assert (
+        "--geo zip.csv: 2 postal codes of digits are shorter than the country's others and none "
+        "starts with 0, as when a spreadsheet drops leading zeros (US 2 ('2134' as '02134')): "
+        "matched zero-padded too; save the column as text to keep its zeros"
+    ) in " ".join(result.stderr.split())
+
+
+def test_geo_table_short_codes_beside_zeros_are_not_padded() -> None:
+    # A table that kept its zeros (a code starts with 0) holds its short codes as written.
+    from segchain.geo import postal_table
+
+    frame = pl.DataFrame(
+        {"zip": ["0600000", "1000", "1234567"], "lat": ["43.06", "38.7", "35.0"]}
+    ).with_columns(lon=pl.lit("141.3"))
+    notes: list[str] = []
+    table = postal_table(frame, country="JP", notes=notes)
+    assert sorted(table["postal_key"]) == ["0600000", "1000", "1234567"]
+    assert notes == []
