@@ -859,27 +859,52 @@ def _placed(lat: str, lon: str) -> pl.Expr:
     return pl.col(lat).is_not_null() & pl.col(lon).is_not_null()
 
 
+# Countries whose codes a table may hold only in part: the UK's outward code (the Crown
+# dependencies' too), Canada's FSA, the US ZIP of a ZIP+4 (its territories' too). A full code
+# written without its space or hyphen gives its part without ambiguity: a UK inward code is
+# always its last 3 characters (digit, letter, letter), a Canadian FSA the first 3 of 6.
+_UK_CODES = ("GB", "GG", "JE", "IM")
+_ZIP_CODES = ("US", "PR", "VI", "GU", "AS", "MP")
+
+
+def _code_part() -> pl.Expr:
+    """The part of a full code written without its separator (``SW1A1AA`` -> ``SW1A``,
+    ``V6B1A1`` -> ``V6B``, ``021341234`` -> ``02134``), else null."""
+    key, iso = pl.col("_pk"), pl.col("_iso")
+    return (
+        pl.when(iso.is_in(_UK_CODES) & key.str.contains(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"))
+        .then(key.str.head(-3))
+        .when((iso == "CA") & key.str.contains(r"^[A-Z][0-9][A-Z][0-9][A-Z][0-9]$"))
+        .then(key.str.head(3))
+        .when(iso.is_in(_ZIP_CODES) & key.str.contains(r"^[0-9]{9}$"))
+        .then(key.str.head(5))
+    )
+
+
 def _join_postal(out: pl.DataFrame, postal: pl.DataFrame) -> pl.DataFrame:
     """Postal matches: the code as given, else before its first space or hyphen (ZIP+4, UK
-    outward code), else zero-padded to the length of the country's codes (Excel ate the 0)."""
+    outward code) or the same part of a code written without them (``_code_part``), else
+    zero-padded to the length of the country's codes (Excel ate the 0: ``2134``, ``2134-1234``)."""
     base = out.with_columns(
         _pk=_postal_key("postal_code"),
         _pk_head=_postal_key(
             pl.col("postal_code").cast(pl.String).str.strip_chars().str.extract(r"^([^\s-]+)[\s-]")
         ),
     )
+    base = base.with_columns(_pk_head=pl.coalesce("_pk_head", _code_part()))
     widths = postal.group_by("iso").agg(
         pl.col("postal_key").str.len_chars().max().alias("_w"),
         pl.col("postal_key").str.contains(r"^[0-9]+$").all().alias("_digits"),
     )
     base = base.join(widths, left_on="_iso", right_on="iso", how="left").with_columns(
-        _pk_pad=pl.when(pl.col("_digits") & pl.col("_pk").str.contains(r"^[0-9]+$"))
-        .then(pl.col("_pk").str.zfill(pl.col("_w")))
-        .otherwise(None)
+        pl.when(pl.col("_digits") & pl.col(key).str.contains(r"^[0-9]+$"))
+        .then(pl.col(key).str.zfill(pl.col("_w")))
+        .alias(f"{key}_pad")
+        for key in ("_pk", "_pk_head")
     )
     result = base
     names = []
-    for k, key_col in enumerate(("_pk", "_pk_head", "_pk_pad")):
+    for k, key_col in enumerate(("_pk", "_pk_head", "_pk_pad", "_pk_head_pad")):
         right = postal.select(
             pl.col("iso").alias("_iso"),
             pl.col("postal_key").alias(key_col),

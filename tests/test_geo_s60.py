@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 # ---- G3: the ship-to is the address of the most orders, not of the most lines --------------------
 # The ship-to was the (lat, lon, postal_code, city, country) tuple of the most lines: one 2-line
@@ -109,3 +110,54 @@ def test_geo_table_short_codes_beside_zeros_are_not_padded() -> None:
     table = postal_table(frame, country="JP", notes=notes)
     assert sorted(table["postal_key"]) == ["0600000", "1000", "1234567"]
     assert notes == []
+
+
+# ---- G5: full codes written without their space -----------------------------------------------
+# SW1A 1AA matched a table of outward codes, SW1A1AA did not (placed at the country's centre: a
+# Vancouver customer 2,589 km away); nor did a 9-digit ZIP+4 or a ZIP+4 that lost its zero.
+
+PARTS_TABLE = (
+    "postal_code,lat,lon,country\n"
+    "SW1A,51.501,-0.1416,GB\nM1,53.4794,-2.2453,GB\nV6B,49.2797,-123.1125,CA\n"
+    "02134,42.3551,-71.1316,US\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "country", "want"),
+    [
+        ("SW1A1AA", "GB", (51.501, -0.1416)),
+        ("sw1a1aa", "United Kingdom", (51.501, -0.1416)),
+        ("M11AE", "GB", (53.4794, -2.2453)),  # outward M1, inward 1AE
+        ("V6B1A1", "CA", (49.2797, -123.1125)),
+        ("021341234", "US", (42.3551, -71.1316)),
+        ("2134-1234", "US", (42.3551, -71.1316)),
+    ],
+)
+def test_code_without_its_separator_matches_its_part(
+    cli, tmp_path: Path, code: str, country: str, want: tuple[float, float]
+) -> None:
+    (tmp_path / "geo.csv").write_text(PARTS_TABLE)
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,country\n"
+        f"1,2024-01-02,A,X,1,10,{code},{country}\n"
+        "2,2024-01-03,B,X,1,10,SW1A 1AA,GB\n"
+    )
+    result = cli("segment", "orders.csv", "--geo", "geo.csv", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
+    assert seg.select("geo_precision", "lat", "lon").row(0) == ("postal", *want)
+
+
+def test_a_code_of_another_shape_is_not_cut(cli, tmp_path: Path) -> None:
+    # 8 digits is no ZIP+4, and a 7-character Canadian code is no FSA plus its inward part.
+    (tmp_path / "geo.csv").write_text(PARTS_TABLE)
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,country\n"
+        "1,2024-01-02,A,X,1,10,02134123,US\n"
+        "2,2024-01-03,B,X,1,10,V6B1A1X,CA\n"
+    )
+    result = cli("segment", "orders.csv", "--geo", "geo.csv", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
+    assert seg["geo_precision"].to_list() == ["country", "country"]
