@@ -161,3 +161,39 @@ def test_a_code_of_another_shape_is_not_cut(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
     assert seg["geo_precision"].to_list() == ["country", "country"]
+
+
+# ---- G7: 'Saint Louis' and 'St. Louis' ---------------------------------------------------------
+# 'Saint Louis' is an alternate name of St. Louis, MO, and the primary name of Saint Louis, MI
+# (about 7,000 inhabitants), which won: 709 km away. Abbreviations are now spelled out in a
+# name's key, so both spellings are one name, of which the most populous place wins.
+
+
+@pytest.mark.parametrize(
+    ("short", "full"),
+    [("St. Louis", "Saint Louis"), ("Mt. Vernon", "Mount Vernon"), ("Ft. Worth", "Fort Worth")],
+)
+def test_abbreviated_and_spelled_out_names_are_one_place(
+    cli, tmp_path: Path, short: str, full: str
+) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,city,country\n"
+        f"1,2024-01-02,A,X,1,10,{short},US\n2,2024-01-03,B,X,1,10,{full},US\n"
+    )
+    result = cli("segment", "orders.csv", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
+    assert seg["geo_precision"].to_list() == ["city", "city"]
+    assert seg.select("lat", "lon").n_unique() == 1
+
+
+def test_saint_louis_is_st_louis_missouri(cli, tmp_path: Path) -> None:
+    # St. Louis, MO: 38.63 N, 90.20 W (its city hall at 38.627, -90.199).
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,city,country\n"
+        "1,2024-01-02,A,X,1,10,Saint Louis,US\n2,2024-01-03,B,X,1,10,Boston,US\n"
+    )
+    result = cli("segment", "orders.csv", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    lat, lon = pl.read_csv(tmp_path / "s.csv").sort("customer_id").select("lat", "lon").row(0)
+    assert abs(lat - 38.63) < 0.1 and abs(lon + 90.20) < 0.1
