@@ -376,7 +376,8 @@ def postal_table(
 
     Raises:
         DataError: the table has no postal code or coordinate column, or no usable row.
-        UsageError: no country column and no ``country`` given, or an unknown ``country``.
+        UsageError: no country column and no ``country`` given, or an unknown ``country``; or
+            ``country`` given for a table with a country column.
     """
     from segchain.numbers import plain_comma_columns, plain_number_expr
     from segchain.tableio import note
@@ -399,6 +400,14 @@ def postal_table(
             f"{source}: no {', '.join(missing)} column; found {', '.join(frame.columns)}",
             hint="a postal table needs a postal code (zip, postcode, postal_code), latitude and "
             "longitude, and a country column or --geo-country; or the GeoNames postal dump",
+        )
+    if found["country"] is not None and country is not None:
+        # Used for nothing: each row's country is the column's (a CA table took a US customer
+        # for Canadian, without a word).
+        raise UsageError(
+            f"--geo-country {country} names the country of a table without one, but {source} "
+            f"has a country column ({found['country']!r}), whose countries are used",
+            hint="leave --geo-country out, or give a table without a country column",
         )
     if found["country"] is None:
         if country is None:

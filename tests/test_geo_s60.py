@@ -254,3 +254,31 @@ def test_segment_places_a_listed_country_spelling(cli, tmp_path: Path) -> None:
     # Great Britain's and the Netherlands' centres: north of 50 N, west and east of 2 E.
     (lat_a, lon_a), (lat_b, lon_b) = seg.select("lat", "lon").rows()
     assert lat_a > 50 and lon_a < 0 and lat_b > 50 and lon_b > 4
+
+
+# ---- G9: --geo-country beside a table's own country column -----------------------------------
+# It was ignored without a word (the table's CA was used, and a US customer taken for Canadian),
+# where every other option a run reads for nothing is a usage error.
+
+
+@pytest.mark.parametrize(
+    ("command", "extra"), [("segment", []), ("network", ["--candidates", "1"])]
+)
+def test_geo_country_with_a_country_column_is_a_usage_error(
+    cli, tmp_path: Path, command: str, extra: list[str]
+) -> None:
+    (tmp_path / "geo.csv").write_text("postal_code,lat,lon,country\nV6B,49.2797,-123.1125,CA\n")
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code\n"
+        "1,2024-01-02,A,X,1,10,V6B 1A1\n2,2024-01-03,B,X,1,10,02134\n"
+    )
+    geo = ["--geo", "geo.csv", "--geo-country", "US"]
+    result = cli(command, "orders.csv", *geo, *extra, "-o", "out.csv")
+    assert result.exit_code == 2, result.stderr
+    assert (
+        f"segchain {command}: Error: --geo-country US names the country of a table without one, "
+        "but --geo geo.csv has a country column ('country'), whose countries are used\n"
+        f"segchain {command}:   hint: leave --geo-country out, or give a table without a country "
+        "column\n"
+    ) in result.stderr
+    assert not (tmp_path / "out.csv").exists()
