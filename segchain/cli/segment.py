@@ -114,7 +114,8 @@ def segment_command(
     recency_days, frequency, monetary, first_order, last_order, tenure_days,
     avg_order_value, quantity, lines; with --method rfm also r_score, f_score, m_score; with
     --clv also p_alive, expected_purchases, clv; and the customer's most frequent ship-to (lat,
-    lon, postal_code, city, country, as the orders carry them) with geo_precision: coordinates
+    lon, postal_code, city, country, as the orders carry them: the address of the most distinct
+    orders, at its most frequent coordinates) with geo_precision: coordinates
     from the orders (exact), else from the postal code (--geo FILE), the city or the country
     (installed GeoNames gazetteer).
 
