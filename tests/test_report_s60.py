@@ -16,6 +16,7 @@ import pytest
 from test_report_browser import CHROMIUM, chromium
 
 from segchain.report import build_report, to_html
+from segchain.report.model import TableBlock
 
 needs_chromium = pytest.mark.skipif(
     CHROMIUM is None,
@@ -175,3 +176,68 @@ def test_long_key_column_takes_at_most_half_of_a_phone_table(tmp_path, label):
     assert table["key"] <= 0.5 * table["box"], table
     # Shown whole: the label is in the table's text, not cut.
     assert f"<td>{html.escape(label)}</td>" in page
+
+
+# ---- H4: the basis of the orders' value
+
+
+def order_now_section(policy: pl.DataFrame):  # type: ignore[no-untyped-def]
+    report = build_report({"policy": policy})
+    actions = next(s for s in report.sections if s.key == "actions")
+    head = next(h for h in actions.headlines if h.label == "Order now")
+    table = next(b for b in actions.blocks if isinstance(b, TableBlock))
+    return head, table
+
+
+def costed_policy(sources: list[str], costs: list[float]) -> pl.DataFrame:
+    n = len(sources)
+    return pl.DataFrame(
+        {
+            "sku": [f"S{i}" for i in range(n)],
+            "segment": ["Champions"] * n,
+            "safety_stock": [5.0] * n,
+            "reorder_point": [20.0] * n,
+            "on_hand": [3.0] * n,
+            "order_now": [float(10 * (i + 1)) for i in range(n)],
+            "unit_cost": costs,
+            "unit_cost_source": sources,
+        }
+    )
+
+
+def test_order_now_without_any_cost_is_units_not_value() -> None:
+    # stock without --items or --orders: unit cost 1 a unit, "value" = units.
+    head, table = order_now_section(costed_policy(["default"] * 3, [1.0] * 3))
+    assert "value" not in head.detail
+    assert head.detail.startswith("60 units (no unit costs given)")  # 10 + 20 + 30
+    assert "order_value" not in table.frame.columns
+    assert "units only" in table.note
+
+
+def test_order_now_at_selling_price_says_so() -> None:
+    head, table = order_now_section(costed_policy(["price"] * 2, [200.0, 300.0]))
+    # 10*200 + 20*300
+    assert head.detail.startswith("value 8,000 at selling price, 30 units"), head.detail
+    assert "mean selling price" in table.note
+
+
+def test_order_now_mixed_bases_values_only_costed_points_and_names_the_bases() -> None:
+    policy = costed_policy(["price", "price", "items", "default"], [200.0, 300.0, 500.0, 1.0])
+    head, table = order_now_section(policy)
+    # 10*200 + 20*300 + 30*500 = 23,000; the 40 units without a cost are not money.
+    assert head.detail.startswith(
+        "value 23,000 (at selling price for 2 stocking points, unit cost for 1), 100 units"
+    ), head.detail
+    assert "1 stocking point without a cost, units only" in head.detail
+    assert "unknown" not in head.detail
+    rows = {r["sku"]: r for r in table.frame.to_dicts()}
+    assert rows["S3"]["order_value"] is None
+    assert rows["S3"]["value_at"] == "no cost: units only"
+    assert rows["S0"]["value_at"] == "selling price"
+    assert rows["S2"]["value_at"] == "unit cost"
+
+
+def test_order_now_at_unit_cost_unchanged() -> None:
+    head, table = order_now_section(costed_policy(["items"] * 2, [200.0, 300.0]))
+    assert head.detail.startswith("value 8,000, 30 units"), head.detail
+    assert "value_at" not in table.frame.columns
