@@ -241,3 +241,24 @@ def test_order_now_at_unit_cost_unchanged() -> None:
     head, table = order_now_section(costed_policy(["items"] * 2, [200.0, 300.0]))
     assert head.detail.startswith("value 8,000, 30 units"), head.detail
     assert "value_at" not in table.frame.columns
+
+
+# ---- H6: the raw export's rejected lines on the page
+
+
+@pytest.mark.parametrize("suffix", ["html", "md"])
+def test_report_page_says_the_raw_exports_rejected_lines(cli, tmp_path: Path, suffix) -> None:
+    path = tmp_path / "export.csv"
+    # 40 good lines, 2 bad dates and 1 line without a customer: 43 read, 3 rejected.
+    path.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        + "".join(f"{i},2024-03-{1 + i % 28:02d},C{i % 5},S{i % 3},1,10\n" for i in range(40))
+        + "98,not a date,C1,S1,1,10\n99,31/02/2024,C1,S1,1,10\n97,2024-03-02,,S1,1,10\n"
+    )
+    out = tmp_path / f"r.{suffix}"
+    result = cli("report", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    page = out.read_text()
+    about = page[page.index("About this report") :]
+    assert "read 43 = used 40 + rejected 3" in about
+    assert re.search(r"bad.?_?date 2", about) and re.search(r"missing.?_?customer 1", about)

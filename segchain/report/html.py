@@ -285,6 +285,8 @@ def _about(report: Report) -> str:
                 f'<td class="n">{i.rows:,}</td></tr>'
             )
         out.append("</tbody></table></div>")
+        noted = [i for i in report.inputs if i.note]
+        out.extend(f'<p class="note">{escape(i.source)}: {escape(i.note)}</p>' for i in noted)
     if report.skipped:
         out.append("<h3>Not in this report</h3>")
         out.append('<ul class="skipped">')
