@@ -262,3 +262,64 @@ def test_report_page_says_the_raw_exports_rejected_lines(cli, tmp_path: Path, su
     about = page[page.index("About this report") :]
     assert "read 43 = used 40 + rejected 3" in about
     assert re.search(r"bad.?_?date 2", about) and re.search(r"missing.?_?customer 1", about)
+
+
+# ---- H3: a segments table of another run beside the network's and the costs' customers
+
+
+SEGS_NOW = pl.DataFrame(
+    {
+        "customer_id": ["a", "b", "c", "d"],
+        "segment": ["Champions", "Champions", "Lost", "Loyal"],
+        "lat": [50.0, 51.0, 52.0, 53.0],
+        "lon": [8.0, 9.0, 10.0, 11.0],
+    }
+)
+
+
+def assigned(customers: list[str], segments: list[str]) -> pl.DataFrame:
+    n = len(customers)
+    return pl.DataFrame(
+        {
+            "customer_id": customers,
+            "segment": segments,
+            "site_id": ["DC-1"] * n,
+            "distance_km": [10.0] * n,
+            "demand": [5.0] * n,
+        }
+    )
+
+
+def test_mismatch_customers_in_another_segment_and_missing_from_the_segments() -> None:
+    from segchain.report.consistency import mismatches
+
+    # b moved from Champions to Loyal, c from Lost to At Risk; e and f are in no segment.
+    asg = assigned(["a", "b", "c", "e", "f"], ["Champions", "Loyal", "At Risk", "Lost", "New"])
+    customers = pl.DataFrame(
+        {"customer_id": ["a", "b"], "segment": ["Champions", "Loyal"], "revenue": [1.0, 2.0]}
+    )
+    said = mismatches({"segments": SEGS_NOW, "assignments": asg, "customer_costs": customers})
+    assert said == [
+        "2 customers of 3 in both the assignments and the segments have another segment in "
+        "each: tables of different runs?",
+        "2 customers of the assignments are in no segment of the segments table: tables of "
+        "different runs?",
+        "1 customer of 2 in both the customer_costs and the segments has another segment in "
+        "each: tables of different runs?",
+    ]
+
+
+def test_mismatch_none_for_tables_of_one_run() -> None:
+    from segchain.report.consistency import mismatches
+
+    asg = assigned(["a", "b", "c"], ["Champions", "Champions", "Lost"])
+    assert mismatches({"segments": SEGS_NOW, "assignments": asg}) == []
+
+
+def test_map_says_customers_missing_from_the_segments_not_location_unknown() -> None:
+    asg = assigned(["a", "b", "e"], ["Champions", "Champions", "Lost"])
+    report = build_report({"segments": SEGS_NOW, "assignments": asg})
+    (caption,) = [c.caption for c in report.charts() if c.key == "map"]
+    assert "1 customer not in the segments table (tables of different runs?), not drawn" in caption
+    assert "location unknown" not in caption
+    assert report.mismatched  # and said at the top of the page
