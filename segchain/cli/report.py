@@ -250,6 +250,7 @@ def report_command(
     if at_sheet is not None and books:
         # Recorded, so the command under "About this report" reads the same sheet again.
         params = replace(params, sheet=at_sheet)
+    raw_note: tuple[str, str] | None = None  # (source, what reading it as validate said)
     if raw_orders and not problems:
         # --sheet applies to the workbooks among the exports; CSV exports are read as they are.
         in_books = any(may_be_workbook(s) for s in raw_orders)
@@ -264,7 +265,9 @@ def report_command(
         name = loaded.table.name
         dialect = loaded.table.dialect
         how = f" ({dialect.describe()})" if dialect.sheets and not loaded.table.parts else ""
-        reporter.info(f"{name}: raw order lines{how}, read as validate would: {recon.line()}")
+        read_as = f"raw order lines{how}, read as validate would: {recon.line()}"
+        reporter.info(f"{name}: {read_as}")
+        raw_note = (name, read_as)
         assert raw_at is not None
         named.insert(raw_at, (name, "orders", "columns", frame, {}))
     if not named and not raw_orders and empty:
@@ -274,6 +277,12 @@ def report_command(
     for note in empty:
         reporter.info(f"{note}: skipped")
     tables, meta, infos = collect_tables(named)
+    if raw_note is not None:
+        # The page is what is forwarded: it says the export's rejected lines, as stderr does.
+        infos = [
+            replace(i, note=raw_note[1]) if (i.source, i.kind) == (raw_note[0], "orders") else i
+            for i in infos
+        ]
     for info in infos:
         reporter.info(
             f"{info.source}: {info.kind}, {plural(info.rows, 'row')} (recognised by its {info.how})"

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from segchain.formatting import plural
+from segchain.formatting import agree, plural
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -44,6 +44,7 @@ def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
                     f"({plural(there.len(), what, many)}) share no {key}: tables of different "
                     "runs?"
                 )
+    out += _segments_of_customers(tables)
     out += _profile_against_segments(tables)
     out += _costs_against_customers(tables)
     return out
@@ -55,6 +56,44 @@ def _keys(table: pl.DataFrame, key: str) -> pl.Series:
     if "scope" in table.columns:
         table = table.filter(pl.col("scope").cast(pl.String) == "series")
     return table.get_column(key).cast(pl.String).drop_nulls().unique()
+
+
+def _segments_of_customers(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """network and costs copy each customer's segment from the segments they were given: in one
+    run a customer shared with the segments table has its segment there, and every assigned
+    customer is in it (a segment re-run beside the old network differed for 168 of 351)."""
+    segments = tables.get("segments")
+    if segments is None or not {"customer_id", "segment"} <= set(segments.columns):
+        return []
+    theirs = segments.select(
+        pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String).alias("_seg")
+    ).unique("customer_id")
+    out = []
+    for name in ("assignments", "customer_costs"):
+        other = tables.get(name)
+        if other is None or not {"customer_id", "segment"} <= set(other.columns):
+            continue
+        mine = other.select(
+            pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
+        ).unique("customer_id")
+        both = mine.join(theirs, on="customer_id", how="left")
+        shared = both.filter(pl.col("_seg").is_not_null())
+        if not shared.height:
+            continue  # said by SHARED_KEYS: no customer shared
+        moved = shared.filter(pl.col("segment").ne_missing(pl.col("_seg"))).height
+        absent = both.height - shared.height if name == "assignments" else 0
+        if moved:
+            out.append(
+                f"{plural(moved, 'customer')} of {shared.height:,} in both the {name} and the "
+                f"segments {agree(moved, 'has', 'have')} another segment in each: tables of "
+                "different runs?"
+            )
+        if absent:
+            out.append(
+                f"{plural(absent, 'customer')} of the {name} {agree(absent, 'is', 'are')} in no "
+                "segment of the segments table: tables of different runs?"
+            )
+    return out
 
 
 def _profile_against_segments(tables: Mapping[str, pl.DataFrame]) -> list[str]:

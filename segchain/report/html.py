@@ -56,6 +56,8 @@ th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: le
 th { background: #f9fafb; font-weight: 600; color: #374151; }
 td:first-child { position: sticky; left: 0; background: #fff; }
 th:first-child { position: sticky; left: 0; }
+table.long-key td:first-child, table.long-key th:first-child { white-space: normal;
+  overflow-wrap: anywhere; min-width: min(10em, 30vw); max-width: 40vw; }
 td.wrap { white-space: normal; min-width: 18em; }
 details { margin: 6px 0; }
 summary { cursor: pointer; color: var(--accent); font-size: 14px; }
@@ -66,6 +68,7 @@ p.mismatch { font-weight: 600; color: #a33; }
 p.callout { font-size: 14px; background: #fff7e6; border: 1px solid #f5d9a6; border-radius: 6px;
   padding: 8px 12px; }
 ul.skipped { color: var(--muted); font-size: 14px; }
+.print-only { display: none; }
 @media print { body { background: #fff; } section { break-inside: avoid; } }
 @media (max-width: 720px) { .headlines, .headlines.four { grid-template-columns: 1fr; } }
 @media (max-width: 600px) {
@@ -80,9 +83,23 @@ ul.skipped { color: var(--muted); font-size: 14px; }
   .chart-wide { display: none; }
   .chart-phone { display: block; }
 }
-@media print { .chart-phone { display: none; } }
+@media print {
+  .chart-phone { display: none; }
+  main { max-width: none; padding: 0; }
+  section { padding: 12px 4px; border: 0; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 9px; }
+  th, td { padding: 2px 4px; white-space: normal; overflow-wrap: break-word; }
+  td { overflow-wrap: anywhere; }
+  td.n { white-space: nowrap; }
+  td:first-child, th:first-child { position: static; }
+  details { display: none; }
+  .print-only { display: block; }
+}
 """.strip()
 
+# Characters of a key beyond which its column is capped (about 40 % of a phone's table box).
+LONG_KEY = 20
 HEAT_LOW = (247, 251, 255)
 HEAT_HIGH = (107, 174, 214)
 
@@ -181,6 +198,11 @@ def _table(block: TableBlock) -> str:
         )
         out.append(_rows(block, df))
         out.append("</details>")
+        # Paper cannot open a <details>; the printed page says what it left out and where.
+        out.append(
+            f'<p class="note print-only">Printed: the first {block.preview} of {df.height:,} '
+            f'rows; the HTML page lists all {df.height:,} under "All {df.height:,} rows".</p>'
+        )
     else:
         out.append(_rows(block, df))
     if block.note:
@@ -198,7 +220,12 @@ def _rows(block: TableBlock, df: pl.DataFrame) -> str:
             values = [v for v in (finite(x) for x in column) if v is not None]
             if values:
                 ranges[c] = (min(values), max(values))
-    out = ['<div class="table-wrap"><table>', "<thead><tr>"]
+    # A key column wider than about 40 % of a phone's table box would scroll every other
+    # column under it (sticky): such a table caps the key's width and wraps the key in it.
+    keys = df.get_column(df.columns[0]) if df.width else pl.Series([], dtype=pl.String)
+    longest = max((len(block.cell(df.columns[0], v)) for v in keys), default=0)
+    table = '<table class="long-key">' if longest > LONG_KEY else "<table>"
+    out = [f'<div class="table-wrap">{table}', "<thead><tr>"]
     for c in df.columns:
         cls = ' class="n"' if block.numeric(c) else ""
         out.append(f"<th{cls}>{escape(column_title(c))}</th>")
@@ -258,6 +285,8 @@ def _about(report: Report) -> str:
                 f'<td class="n">{i.rows:,}</td></tr>'
             )
         out.append("</tbody></table></div>")
+        noted = [i for i in report.inputs if i.note]
+        out.extend(f'<p class="note">{escape(i.source)}: {escape(i.note)}</p>' for i in noted)
     if report.skipped:
         out.append("<h3>Not in this report</h3>")
         out.append('<ul class="skipped">')

@@ -80,6 +80,7 @@ def render(report: Report, *, image_dir: str | None = None) -> tuple[str, dict[s
             for i in report.inputs
         ]
         lines.append("")
+        lines += [f"{text(i.source)}: {text(i.note)}\n" for i in report.inputs if i.note]
     if omitted:
         lines += [
             f"{plural(omitted, 'chart')} left out: Markdown on stdout has no files beside it.",

@@ -135,6 +135,8 @@ class InputInfo:
     kind: str
     rows: int
     how: str  # "metadata" or "columns"
+    # What reading it left out, for the page as for stderr (a raw export's rejected lines).
+    note: str = ""
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segchain.formatting import agree
+from segchain.formatting import agree, plural
 from segchain.geo import haversine_km
 from segchain.report.model import (
     INT,
@@ -57,9 +57,11 @@ from segchain.report.sections.common import (
 )
 from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
 from segchain.report.sections.stock_heldout import broken_promise, plan_held_out
-from segchain.schema import FALLBACK_MODEL
+from segchain.schema import FALLBACK_MODEL, cost_basis
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
+# What an order's value is reckoned at, by stock's unit_cost_source (as the Inventory section).
+VALUE_AT = {"items": "unit cost", "price": "selling price", "default": "no cost: units only"}
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
 SERVICE_TOLERANCE = 0.0005  # expected service this close to the target counts as kept
 STOCK_SEGMENT_KEYS = ("sku", "segment", "demand_share")
@@ -138,8 +140,20 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
         *[pl.col(k).cast(pl.String) for k in keys]
     )
     cols: list[pl.Expr] = [*[pl.col(k) for k in keys], num("order_now").alias("order_now")]
-    if "unit_cost" in due.columns:
-        cols.append((num("order_now") * num("unit_cost")).alias("order_value"))
+    basis = cost_basis(due)
+    if "unit_cost" in due.columns and set(basis) != {"default"}:
+        # A point without a cost (unit_cost_source default) has unit cost 1: its "value" would
+        # be its units, read as money. It is left unvalued; the headline says how many.
+        costed = pl.col("unit_cost_source").cast(pl.String) != "default" if basis else pl.lit(True)
+        value = num("order_now") * num("unit_cost")
+        cols.append(pl.when(costed.fill_null(True)).then(value).alias("order_value"))
+        if len(basis) > 1:
+            cols.append(
+                pl.col("unit_cost_source")
+                .cast(pl.String)
+                .replace_strict(VALUE_AT, default=None)
+                .alias("value_at")
+            )
     for c in ("on_hand", "reorder_point"):
         if c in due.columns:
             cols.append(num(c).alias(c))
@@ -161,7 +175,7 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
             ).drop("segment_most_affected_split")
     by = "order_value" if "order_value" in out.columns else "order_now"
     out = out.sort([by, *keys], descending=[True, *([False] * len(keys))], nulls_last=True)
-    first = [*keys, "description", "order_now", "order_value", "segment_most_affected"]
+    first = [*keys, "description", "order_now", "order_value", "value_at", "segment_most_affected"]
     return out.select(
         [c for c in first if c in out.columns] + [c for c in out.columns if c not in first]
     )
@@ -644,8 +658,55 @@ def promises(tables: Tables, order: list[str | None]) -> pl.DataFrame | None:
 # ---- wording
 
 
+def _order_value_basis(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[str, str]:
+    """What the orders' value is at, for the headline (" at selling price", " (at selling
+    price for 536 stocking points, unit cost for 3)") and the points left unvalued for want of
+    a cost ("16 stocking points without a cost, units only"); "" where all are at unit cost."""
+    basis = cost_basis(
+        policy.filter(num("order_now") > 0) if "order_now" in policy.columns else policy
+    )
+    valued = {k: n for k, n in basis.items() if k in VALUE_AT and k != "default"}
+    uncosted = basis.get("default", 0)
+    without = f"{plural(uncosted, 'stocking point')} without a cost, units only" if uncosted else ""
+    if not valued or set(valued) == {"items"}:
+        return "", without
+    if len(valued) == 1:
+        return f" at {VALUE_AT[next(iter(valued))]}", without
+    ranked = sorted(valued.items(), key=lambda kv: (-kv[1], kv[0]))
+    parts = [f"{VALUE_AT[k]} for {count(n)}" for k, n in ranked]
+    parts[0] += f" stocking point{'s' * (ranked[0][1] != 1)}"
+    return " (at " + ", ".join(parts) + ")", without
+
+
+def _value_note(due: pl.DataFrame, at: str, without: str) -> str:
+    """The reorder list's sentence on what its order values are worth ("" at unit cost)."""
+    if "order_value" not in due.columns:
+        return (
+            "No unit costs were given (stock without --items or prices from --orders): the "
+            "orders are in units only. "
+            if without
+            else ""
+        )
+    if "value_at" in due.columns:
+        return "value at: the basis of each line's order value (the policy's unit_cost_source)" + (
+            "; a point without a cost has none and comes last. " if without else ". "
+        )
+    if at == " at selling price":
+        return (
+            "Order values are at each sku's mean selling price in the orders (stock --orders "
+            "without --items), above what the stock costs"
+            + ("; a point without a cost has none and comes last. " if without else ". ")
+        )
+    return "A point without a cost has no order value and comes last. " if without else ""
+
+
 def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, list[Block]]:
+    at, without = _order_value_basis(due, policy)
     value = finite(due["order_value"].sum()) if "order_value" in due.columns else None
+    # Points left unvalued for want of a cost are said apart, not as values unknown.
+    valued = (
+        due.filter(pl.col("value_at") != VALUE_AT["default"]) if "value_at" in due.columns else due
+    )
     units = finite(due["order_now"].sum())
     # A point whose order_now is unknown is neither due nor above its reorder point.
     undecided = unknown_note(policy, "order_now", "stocking point", "order")
@@ -653,9 +714,14 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
         "Order now",
         f"{count(due.height)} stocking point{'s' * (due.height != 1)}",
         noted(
-            (f"value {money(value)}, " if value is not None else "")
-            + f"{format_number(units, UNITS)} units; {count(policy.height)} planned",
-            unknown_note(due, "order_value", "stocking point", "value"),
+            (f"value {money(value)}{at}, " if value is not None else "")
+            + f"{format_number(units, UNITS)} units"
+            + (" (no unit costs given)" if without and value is None else "")
+            + f"; {count(policy.height)} planned",
+            without if value is not None else "",
+            unknown_note(valued, "order_value", "stocking point", "value")
+            if "order_value" in valued.columns
+            else "",
             undecided,
         ),
     )
@@ -679,8 +745,10 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
                 "segments": INT,
             },
             preview=REORDER_SHOWN,
-            note="Every stocking point at or below its reorder point, largest order value first. "
-            "order_now brings the inventory position back to the policy's level; the segment "
+            note="Every stocking point at or below its reorder point, "
+            + ("largest order value first. " if "order_value" in due.columns else "largest first. ")
+            + _value_note(due, at, without)
+            + "order_now brings the inventory position back to the policy's level; the segment "
             "most affected buys the largest share of the sku's demand"
             + (
                 " (segments: how many buy it)."

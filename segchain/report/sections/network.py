@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree, solver_budget
+from segchain.formatting import agree, plural, solver_budget
 from segchain.report import charts as ch
 from segchain.report.model import (
     INT,
@@ -376,12 +376,19 @@ def customer_points(tables: Tables, assignments: pl.DataFrame) -> pl.DataFrame |
     seg = tables.get("segments")
     if has(seg, "customer_id", "lat", "lon") and "customer_id" in assignments.columns:
         assert seg is not None
+        # _in_segments tells a customer the segments table lacks (another run's) from one whose
+        # location is unknown there.
         return assignments.join(
-            seg.select(pl.col("customer_id").cast(pl.String), "lat", "lon"),
+            seg.select(
+                pl.col("customer_id").cast(pl.String), "lat", "lon", pl.lit(True).alias(IN_SEGMENTS)
+            ),
             on="customer_id",
             how="left",
         )
     return None
+
+
+IN_SEGMENTS = "_in_segments"
 
 
 def map_layers(
@@ -482,12 +489,22 @@ def _map_chart(
 
 def _location_note(points: pl.DataFrame) -> str:
     """Which customers the map leaves out for want of coordinates."""
+    said = []
+    if IN_SEGMENTS in points.columns:
+        absent = marked(points, pl.col(IN_SEGMENTS).is_not_null())
+        n = unknown(absent, "_known")
+        if n:
+            said.append(
+                f"{plural(n, 'customer')} not in the segments table (tables of different runs?), "
+                "not drawn" + groups_of(absent, "_known")
+            )
+        points = points.filter(pl.col(IN_SEGMENTS).is_not_null())
     rows = marked(points, num("lat").is_not_null() & num("lon").is_not_null())
     n = unknown(rows, "_known")
-    if not n:
-        return ""
-    whose = "customer's" if n == 1 else "customers'"
-    return f"{count(n)} {whose} location unknown, not drawn" + groups_of(rows, "_known")
+    if n:
+        whose = "customer's" if n == 1 else "customers'"
+        said.append(f"{count(n)} {whose} location unknown, not drawn" + groups_of(rows, "_known"))
+    return "; ".join(said)
 
 
 def _size_note(points: pl.DataFrame) -> str:
