@@ -127,3 +127,77 @@ def test_stock_cli_cleanses_as_the_forecast_recorded(cli, tmp_path):
     assert "1 zero-price order line (giveaways, samples) left out" in out["plain"][1]
     assert out["recorded"][0]["history_max"].item() >= 3000
     assert "cleansed as the forecast" not in out["recorded"][1]
+
+
+def lapsed_orders() -> tuple[pl.DataFrame, float]:
+    """A sells 40-120 units a week in 2-4 lines from January to May, nothing after; B sells 10
+    every week of the year. Returns the lines and A's mean per week from its first sale on."""
+    rng = np.random.default_rng(1)
+    rows: list[tuple[str, int, float, float]] = []
+    for w in range(21):
+        rows += [("A", w, float(rng.integers(15, 41)), 2.0) for _ in range(rng.integers(2, 5))]
+    rows += [("B", w, 10.0, 1.0) for w in range(WEEKS)]
+    a = sum(q for s, _, q, _ in rows if s == "A")
+    return lines(rows), a / WEEKS
+
+
+def lapsed_forecast(a: float) -> pl.DataFrame:
+    return pl.concat(
+        [
+            pl.DataFrame({"sku": "A", "ds": FORECAST_WEEKS, "forecast": a, "error_sd": 20.0}),
+            pl.DataFrame({"sku": "B", "ds": FORECAST_WEEKS, "forecast": 10.0, "error_sd": 2.0}),
+        ]
+    )
+
+
+def test_a_lapsed_items_level_is_its_largest_demand_at_the_forecasts_level():
+    # The audit's F1: A, forecast 0.001 a week after selling about 30 a week, had a reorder
+    # point of 993, its busiest weeks. Its history brought down to the forecast's level: the
+    # largest demand over a protection interval times 0.001 / (its mean per week), by hand.
+    o, rate = lapsed_orders()
+    items = pl.DataFrame({"sku": ["A", "B"], "unit_cost": [1.0, 0.5], "lead_time_days": 70.0})
+    res = stock(lapsed_forecast(0.001), items=items, orders=o)
+    a = res.policy.filter(pl.col("sku") == "A").row(0, named=True)
+    weekly = np.zeros(WEEKS)
+    for w, q in (
+        o.filter(pl.col("sku") == "A")
+        .select(((pl.col("order_date") - MONDAY).dt.total_days() // 7), "quantity")
+        .iter_rows()
+    ):
+        weekly[w] += q
+    window = int(np.ceil(71 / 7))  # lead time 70 days + a nightly review, in whole weeks
+    largest = max(weekly[i : i + window].sum() for i in range(WEEKS - window + 1))
+    assert a["history_max"] == largest
+    assert a["history_max_at_forecast"] == pytest.approx(largest * 0.001 / rate)
+    assert a["reorder_point"] == 0.0
+    assert a["order_qty"] < 10  # what it orders now, at most: one lot of its EOQ
+    (note,) = [n for n in res.notes if "history's rate" in str(n)]
+    assert "1 held stocking point forecast under 10% of its history's rate" in str(note)
+    assert "sku 'A'" in str(note)
+    # B, steady at its forecast, keeps its plan.
+    assert res.policy.filter(pl.col("sku") == "B")["demand_model"].item() == "fit"
+
+
+def test_a_history_above_a_forecast_not_far_below_it_is_left_as_it_is():
+    # Forecast at half the history's rate: a falling or intermittent item planned on its
+    # history errs on the side of service, as before.
+    o, rate = lapsed_orders()
+    items = pl.DataFrame({"sku": ["A", "B"], "unit_cost": [1.0, 0.5], "lead_time_days": 70.0})
+    a = (
+        stock(lapsed_forecast(rate / 2), items=items, orders=o)
+        .policy.filter(pl.col("sku") == "A")
+        .row(0, named=True)
+    )
+    assert a["history_max_at_forecast"] == a["history_max"]
+
+
+def test_a_single_sale_long_ago_is_not_called_lapsed():
+    # One sale says nothing of how often an item sells (README, "A history that never shows a
+    # sale after a period without one"): still held at that sale, whatever its forecast.
+    o = lines([("S", 2, 6.0, 1.0), ("B", 0, 1.0, 1.0), ("B", WEEKS - 1, 1.0, 1.0)])
+    fc = pl.DataFrame({"sku": "S", "ds": FORECAST_WEEKS, "forecast": 1e-6, "error_sd": 5.0})
+    items = pl.DataFrame({"sku": ["S"], "lead_time_days": [7.0]})
+    p = stock(fc, items=items, orders=o, policy_type="RS", review_days=7).policy
+    assert p["demand_model"].item() == "bootstrap"
+    assert p["reorder_point"].item() == p["history_max"].item() == 6.0
+    assert p["history_max_at_forecast"].item() == 6.0

@@ -33,7 +33,7 @@ from segchain.schema import (
     require_columns,
     segment_ranks,
 )
-from segchain.stock.bootstrap import demand_history
+from segchain.stock.bootstrap import LAPSED_SHARE, demand_history
 from segchain.stock.compare import compare, equal_service_level, segment_shortfalls
 from segchain.stock.heldout import StockHeldOut, held_out, held_out_days
 from segchain.stock.inputs import (
@@ -454,6 +454,8 @@ def stock(
                 else ""
             )
         )
+    if booted:
+        notes += _lapsed_note(policy, keys)
     notes += _tiny_capped_notes(policy, points, keys)
     if orders is None:
         notes += _fitted_alone_note(policy)
@@ -545,6 +547,28 @@ def _held_out(
         held_out(orders, table, keys=keys, forecast_ds=fc.get_column("ds"), **kwargs),
         None,
     )
+
+
+def _lapsed_note(policy: pl.DataFrame, keys: list[str]) -> list[str]:
+    """The held points whose forecast is under ``LAPSED_SHARE`` of their history's rate, whose
+    largest demand was brought down to the forecast's level (``bootstrap.lapsed_factor``)."""
+    lapsed = policy.filter(
+        (pl.col("demand_model") == "bootstrap")
+        & (pl.col("history_max_at_forecast") < pl.col("history_max"))
+    )
+    if not lapsed.height:
+        return []
+    names = ["sku", "site"] if "site" in keys else ["sku"]
+    ids = lapsed.select(pl.concat_str(names, separator="@")).to_series().to_list()
+    what = "sku@site" if "site" in keys else "sku"
+    return [
+        f"{plural(lapsed.height, 'held stocking point')} forecast under "
+        f"{LAPSED_SHARE:.0%} of {_its(lapsed.height)} history's rate (an item that has lapsed "
+        f"or is lapsing; {what} {examples(ids)}): the largest demand of that history brought "
+        "down to the forecast's level (history_max_at_forecast), so its busy months do not set "
+        f"the reorder point; {lapsed.get_column('reorder_point').sum():,.0f} units of reorder "
+        "point in all"
+    ]
 
 
 def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
