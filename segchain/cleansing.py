@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from segchain.formatting import agree, plural
 from segchain.schema import FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
 
 # The columns of routed order lines (``routing.route_orders``): the line each copy was made
@@ -30,6 +31,9 @@ def line_count(lines: pl.DataFrame) -> int:
     return lines.get_column(LINE_ID).n_unique() if LINE_ID in lines.columns else lines.height
 
 
+# forecast's --outliers when none is given (and stock's, for a forecast that does not record it).
+OUTLIERS = ("keep", "cap", "drop")
+DEFAULT_OUTLIERS = "cap"
 MEDIAN_FACTOR = 10.0
 TUKEY_K = 3.0
 MIN_LINES = 5
@@ -55,7 +59,9 @@ def line_fences(lines: pl.DataFrame, size: str = "quantity") -> pl.DataFrame:
     )
 
 
-def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame, dict[str, int]]:
+def cleanse(
+    lines: pl.DataFrame, *, outliers: str = DEFAULT_OUTLIERS
+) -> tuple[pl.DataFrame, dict[str, int]]:
     """Apply the rules to order lines with ``quantity`` (and ``flag``, ``sku`` when present).
 
     Returns the lines (``flag`` and ``LINE_QUANTITY`` dropped) and the counts: ``zero_price``
@@ -63,6 +69,36 @@ def cleanse(lines: pl.DataFrame, *, outliers: str = "cap") -> tuple[pl.DataFrame
     """
     out, counts = _cleanse(lines, outliers)
     return (out.drop(LINE_QUANTITY) if LINE_QUANTITY in out.columns else out), counts
+
+
+def described(counts: dict[str, int]) -> list[tuple[str, str]]:
+    """What ``cleanse`` did, in words, one ``(count key, phrase)`` per rule that changed a line:
+    forecast and stock (whose demand history is the one the forecast read) say it alike."""
+    out: list[tuple[str, str]] = []
+    if counts.get(FLAG_ZERO_PRICE):
+        n = counts[FLAG_ZERO_PRICE]
+        out.append(
+            (FLAG_ZERO_PRICE, f"{plural(n, 'zero-price order line')} (giveaways, samples) left out")
+        )
+    if counts.get(FLAG_ZERO_QUANTITY):
+        n = counts[FLAG_ZERO_QUANTITY]
+        out.append(
+            (
+                FLAG_ZERO_QUANTITY,
+                f"{plural(n, 'zero-quantity order line')} (no goods moved) left out",
+            )
+        )
+    for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
+        if counts.get(key):
+            n = counts[key]
+            out.append(
+                (
+                    key,
+                    f"{plural(n, 'order line')} far beyond {agree(n, 'its', 'their')} sku's usual "
+                    f"line size {verb} that size",
+                )
+            )
+    return out
 
 
 def _cleanse(lines: pl.DataFrame, outliers: str) -> tuple[pl.DataFrame, dict[str, int]]:

@@ -346,6 +346,10 @@ def stock_command(
             freq=(fc_table.metadata.get("params") or {}).get("freq")
             if fc_table.stage == "forecast"
             else None,
+            # The history is cleansed as the forecast read it: its --outliers, as it records it.
+            outliers=(fc_table.metadata.get("params") or {}).get("outliers")
+            if fc_table.stage == "forecast"
+            else None,
             n_jobs=processes,
             progress=work.update,
             **params,

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from segchain.cleansing import OUTLIERS as OUTLIERS
 from segchain.errors import UsageError
 
 # The model vocabulary is declared in schema (config checks [forecast] models with it); the
@@ -32,7 +33,6 @@ FREQS: dict[str, tuple[str, int, int, int]] = {
 EXTRA_WINDOWS = {"D": (7, 91), "W": (4, 13), "M": (6, 12)}
 
 ENGINES = ("local", "dask", "ray", "spark")
-OUTLIERS = ("keep", "cap", "drop")
 RECONCILE = ("auto", "none", "bottom-up", "mint", "top-down")
 
 KEY_SEP = "/"

@@ -9,10 +9,10 @@ from typing import cast
 
 import polars as pl
 
-from segchain.cleansing import LINE_ID, LINE_QUANTITY, cleanse, line_count
+from segchain.cleansing import LINE_ID, LINE_QUANTITY, cleanse, described, line_count
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.forecast.options import FREQS, KEY_CANDIDATES, KEY_SEP, key_part
-from segchain.formatting import agree, count, plural
+from segchain.formatting import count, plural
 from segchain.schema import (
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
@@ -128,31 +128,10 @@ def build_series(
         o = o.filter(demand_line())
     o, cleansed = cleanse(o, outliers=outliers)
     excluded.update(cleansed)
-    if cleansed.get("zero_price"):
-        warnings.append(
-            about(
-                ORDERS_OPTION,
-                f"{plural(cleansed['zero_price'], 'zero-price order line')} (giveaways, "
-                "samples) left out (--outliers keep keeps them)",
-            )
-        )
-    if cleansed.get("zero_quantity"):
-        n = cleansed["zero_quantity"]
-        warnings.append(
-            about(
-                ORDERS_OPTION, f"{plural(n, 'zero-quantity order line')} (no goods moved) left out"
-            )
-        )
-    for key, verb in (("outlier_capped", "capped at"), ("outlier_dropped", "left out beyond")):
-        if cleansed.get(key):
-            warnings.append(
-                about(
-                    ORDERS_OPTION,
-                    f"{plural(cleansed[key], 'order line')} far beyond "
-                    f"{agree(cleansed[key], 'its', 'their')} sku's usual line size "
-                    f"{verb} that size (--outliers keep|cap|drop)",
-                )
-            )
+    hints = {"zero_price": " (--outliers keep keeps them)"}
+    for key, phrase in described(cleansed):
+        hint = " (--outliers keep|cap|drop)" if key.startswith("outlier_") else hints.get(key, "")
+        warnings.append(about(ORDERS_OPTION, phrase + hint))
 
     if o.height == 0:
         raise DataError(

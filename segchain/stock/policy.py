@@ -9,7 +9,13 @@ import polars as pl
 from segchain.errors import DataError, examples
 from segchain.formatting import plural
 from segchain.schema import DAYS_PER_YEAR, ITEMS_OPTION, MAX_VALUE
-from segchain.stock.bootstrap import bootstrap_levels, histories, level_to, lump_variance
+from segchain.stock.bootstrap import (
+    bootstrap_levels,
+    histories,
+    lapsed_factor,
+    level_to,
+    lump_variance,
+)
 from segchain.stock.distributions import Fitted
 from segchain.stock.eoq import eoq, round_order_qty
 from segchain.stock.inputs import (
@@ -166,9 +172,13 @@ def compute_policy(
         # history's smaller demand.
         # Every point with a history gets its factor (``history_max_at_forecast``); the cap
         # binds only at slow and lumpy points (a row's factor does not depend on the others).
+        # A history far above its forecast (a lapsed item) is brought down to it
+        # (``lapsed_factor``): its busy months had set the level of an item no longer selling.
         lots = np.ones(n)
         judged = np.flatnonzero(has_history)
-        lots[judged] = level_to(hist, judged, mu[judged]).size
+        lots[judged] = level_to(hist, judged, mu[judged]).size * lapsed_factor(
+            hist, judged, mu[judged]
+        )
         top = history_max * lots
         boot = has_history & (dist != "normal") & (level > top)
         if boot.any():

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from segchain.cleansing import LINE_ID, LINE_QUANTITY, OUTLIERS
 from segchain.config import (
     MIN_REVIEW_DAYS,
     POLICY_TYPES,
@@ -17,7 +18,7 @@ from segchain.config import (
     check_service_level,
     check_service_measure,
 )
-from segchain.errors import TableMessage, UsageError, about, examples
+from segchain.errors import DataError, TableMessage, UsageError, about, examples
 from segchain.formatting import agree, count, plural
 from segchain.routing import route_orders
 from segchain.schema import (
@@ -32,7 +33,7 @@ from segchain.schema import (
     require_columns,
     segment_ranks,
 )
-from segchain.stock.bootstrap import demand_history
+from segchain.stock.bootstrap import LAPSED_SHARE, demand_history
 from segchain.stock.compare import compare, equal_service_level, segment_shortfalls
 from segchain.stock.heldout import StockHeldOut, held_out, held_out_days
 from segchain.stock.inputs import (
@@ -139,6 +140,7 @@ def stock(
     rationing: str = "critical-level",
     seed: int = 0,
     freq: str | None = None,
+    outliers: str | None = None,
     n_jobs: int = -1,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StockResult:
@@ -188,6 +190,9 @@ def stock(
             replay's lead times.
         freq: the forecast's period as it records it (``D``, ``W``, ``M``), for a forecast of a
             single period, whose dates cannot tell its length.
+        outliers: the forecast's ``--outliers`` as it records it (``keep``, ``cap``, ``drop``):
+            the ``orders`` history is cleansed as the forecast cleansed it (``cleansing``;
+            unrecorded: forecast's default, ``cap``).
         n_jobs: processes for the rationing search (-1: every core); its plans do not depend
             on it.
         progress: called as ``progress(step, done, total)`` while the rationing search runs
@@ -211,6 +216,12 @@ def stock(
         )
     if rationing not in RATIONING:
         raise UsageError(f"--rationing must be one of {', '.join(RATIONING)}, got {rationing!r}")
+    if outliers is not None and outliers not in OUTLIERS:
+        raise DataError(
+            f"the forecast's metadata records --outliers {outliers!r}, not one of "
+            f"{', '.join(OUTLIERS)}",
+            hint="give the table `segchain forecast` wrote as FORECAST",
+        )
     if blend not in BLENDS:
         raise UsageError(f"--blend must be one of {', '.join(BLENDS)}, got {blend!r}")
     level = check_service_level(
@@ -255,12 +266,15 @@ def stock(
         od = collect(orders, name=ORDERS_OPTION)
         routed = od
         if assignments is not None:
-            # The plan is per network site: each point's history is the demand routed there.
-            r = route_orders(od, collect(assignments, name=ASSIGNMENTS_OPTION))
+            # The plan is per network site: each point's history is the demand routed there,
+            # each line numbered and its size as ordered kept, as forecast routes it, so that
+            # the cleansing judges a line split over two sites once, by that size.
+            lines = od.with_row_index(LINE_ID).with_columns(pl.col("quantity").alias(LINE_QUANTITY))
+            r = route_orders(lines, collect(assignments, name=ASSIGNMENTS_OPTION))
             routed = r.orders
             notes += r.warnings
         start = forecast_start(fc)
-        history, more = demand_history(routed, keys, period_days, before=start)
+        history, more = demand_history(routed, keys, period_days, before=start, outliers=outliers)
         notes += more
         if not more or "site" not in keys or "site" in routed.columns:
             notes += orders_matching_none(points, history, keys)
@@ -440,6 +454,8 @@ def stock(
                 else ""
             )
         )
+    if booted:
+        notes += _lapsed_note(policy, keys)
     notes += _tiny_capped_notes(policy, points, keys)
     if orders is None:
         notes += _fitted_alone_note(policy)
@@ -531,6 +547,28 @@ def _held_out(
         held_out(orders, table, keys=keys, forecast_ds=fc.get_column("ds"), **kwargs),
         None,
     )
+
+
+def _lapsed_note(policy: pl.DataFrame, keys: list[str]) -> list[str]:
+    """The held points whose forecast is under ``LAPSED_SHARE`` of their history's rate, whose
+    largest demand was brought down to the forecast's level (``bootstrap.lapsed_factor``)."""
+    lapsed = policy.filter(
+        (pl.col("demand_model") == "bootstrap")
+        & (pl.col("history_max_at_forecast") < pl.col("history_max"))
+    )
+    if not lapsed.height:
+        return []
+    names = ["sku", "site"] if "site" in keys else ["sku"]
+    ids = lapsed.select(pl.concat_str(names, separator="@")).to_series().to_list()
+    what = "sku@site" if "site" in keys else "sku"
+    return [
+        f"{plural(lapsed.height, 'held stocking point')} forecast under "
+        f"{LAPSED_SHARE:.0%} of {_its(lapsed.height)} history's rate (an item that has lapsed "
+        f"or is lapsing; {what} {examples(ids)}): the largest demand of that history brought "
+        "down to the forecast's level (history_max_at_forecast), so its busy months do not set "
+        f"the reorder point; {lapsed.get_column('reorder_point').sum():,.0f} units of reorder "
+        "point in all"
+    ]
 
 
 def _fitted_alone_note(policy: pl.DataFrame) -> list[str]:
