@@ -155,8 +155,30 @@ def test_malformed_addresses_are_usage_errors(address: str) -> None:
 
 def test_real_scheduler_passes_the_check() -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, processes=False, protocol="tcp://", dashboard_address=None
+    ) as cluster:
         check_dask_scheduler(cluster.scheduler_address, **FAST)
+
+
+def test_a_scheduler_without_a_worker_is_refused_before_the_run_waits_for_ever() -> None:
+    # The backtest's tasks waited for a worker without end, the progress line saying '0 of 491
+    # series' (audit of session 60: killed after 5 minutes).
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=0, processes=False, protocol="tcp://", dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tcp://")
+        with pytest.raises(UsageError) as caught:
+            check_dask_scheduler(address, **FAST)
+    assert caught.value.message == (
+        f"--address {address}: the Dask scheduler there has no worker, so nothing would run "
+        "the models (the run would wait for one without end)"
+    )
+    assert caught.value.hint == (
+        f"start one with `dask worker {address}`, or leave --address out for a local cluster"
+    )
 
 
 def test_cli_forecast_on_a_web_server_fails_fast_before_reading(cli, tmp_path: Path) -> None:

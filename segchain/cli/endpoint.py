@@ -94,6 +94,26 @@ def _installed(module: str) -> bool:
         return False
 
 
+def _check_dask_workers(address: str, label: str, timeout: float) -> None:
+    """Raise UsageError when the scheduler at ``address`` has no worker: the backtest's tasks
+    would wait for one for ever, the progress line saying '0 of 491 series' (audit of session
+    60: killed after 5 minutes). A worker that joins later is not waited for."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=f"{timeout:g}s", set_as_default=False) as client:
+            workers = client.scheduler_info().get("workers", {})
+    except Exception:  # noqa: BLE001 - a check that cannot tell must not refuse
+        return  # it answered the handshake; the run's own connection says what fails
+    if not workers:
+        raise UsageError(
+            f"{label}: the Dask scheduler there has no worker, so nothing would run the models "
+            "(the run would wait for one without end)",
+            hint=f"start one with `dask worker {address.strip()}`, or leave --address out for "
+            "a local cluster",
+        )
+
+
 def parse_dask_address(address: str) -> tuple[str, str, int] | None:
     """``(scheme, host, port)`` of a TCP-based Dask address; None for other transports.
 
@@ -132,6 +152,8 @@ def check_dask_scheduler(
             return
         first = _read_some(conn, 16, handshake_seconds)
         if first and _looks_like_dask(first):
+            conn.close()
+            _check_dask_workers(address, label, connect_seconds)
             return
         if first:
             raise UsageError(
