@@ -53,3 +53,17 @@ def test_a_history_under_two_seasons_without_a_seasonal_model_is_said() -> None:
 
 def test_two_seasons_of_history_say_nothing() -> None:
     assert _season_warnings(110) == []
+
+
+def test_monthly_comparison_rows_hold_the_frequencys_three_moving_averages() -> None:
+    # The rows named WindowAverage4 and WindowAverage13 literally: at --freq M only the
+    # 3-month average was compared (audit J, session 60); the monthly three are 3, 6 and 12.
+    orders, segments = _orders(160)
+    result = forecast(orders, segments, freq="M", horizon=3, n_jobs=1, models="WindowAverage")
+    approaches = result.comparison.get_column("approach").to_list()
+    averages = [a for a in approaches if "moving average" in a]
+    assert averages == [
+        "sku 3-period moving average",
+        "sku 6-period moving average",
+        "sku 12-period moving average",
+    ]

@@ -21,7 +21,15 @@ from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.heldout import HeldOut, held_out
 from segchain.forecast.intervals import first_cutoffs, normal_bounds, reconciled_bounds
-from segchain.forecast.options import FREQS, Plan, Tick, check_options, parse_levels, parse_models
+from segchain.forecast.options import (
+    EXTRA_WINDOWS,
+    FREQS,
+    Plan,
+    Tick,
+    check_options,
+    parse_levels,
+    parse_models,
+)
 from segchain.forecast.reconcile import (
     BACKTEST_MINT_STRUCTURAL,
     BACKTEST_MINT_VARIANCES,
@@ -670,12 +678,14 @@ def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataF
 
 def _baseline_rows(cv: pl.DataFrame, plan: Plan) -> dict[str, pl.DataFrame]:
     """The simple baselines' backtest forecasts of the totals, for the comparison rows."""
-    names = {
-        "Naive": "naive",
-        "SeasonalNaive": "seasonal naive",
-        "WindowAverage4": "4-period moving average",
-        "WindowAverage": f"{plan.window}-period moving average",
-        "WindowAverage13": "13-period moving average",
+    # The frequency's three averages, shortest first (weekly 4/8/13, daily 7/28/91, monthly
+    # 3/6/12): the names WindowAverage4 and 13 left daily and monthly runs with one of them.
+    windows = sorted(
+        [(plan.window, "WindowAverage")]
+        + [(w, f"WindowAverage{w}") for w in EXTRA_WINDOWS[plan.freq]]
+    )
+    names = {"Naive": "naive", "SeasonalNaive": "seasonal naive"} | {
+        model: f"{w}-period moving average" for w, model in windows
     }
     present = set(cv.get_column("model").unique().to_list())
     return {
