@@ -67,3 +67,16 @@ def test_monthly_comparison_rows_hold_the_frequencys_three_moving_averages() -> 
         "sku 6-period moving average",
         "sku 12-period moving average",
     ]
+
+
+def test_an_empty_address_is_refused_not_run_on_a_local_cluster(cli, tmp_path) -> None:
+    # `--address "$SCHEDULER"` with the variable unset ran on a local Dask cluster, unsaid,
+    # while `--address " "` was refused (audit J, session 60).
+    out = tmp_path / "fc.csv"
+    result = cli(
+        "forecast", "absent.csv", "--orders", "absent.csv", "--engine", "dask",
+        "--address", "", "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--address is empty (an unset variable?): no cluster is named" in result.stderr
+    assert not out.exists()

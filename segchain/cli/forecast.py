@@ -227,6 +227,13 @@ def forecast(
     )
     parse_levels(params["level"])
     parse_models(params["models"])
+    if params["address"] is not None and not params["address"].strip():
+        # An unset variable's --address "$SCHEDULER" ran on a local cluster without a word.
+        raise UsageError(
+            "--address is empty (an unset variable?): no cluster is named",
+            hint="give the scheduler's address (tcp://HOST:8786), or leave --address out for "
+            "a local cluster",
+        )
     if (
         address is not None
         and params["engine"] == "local"
