@@ -847,6 +847,7 @@ def test_a_segment_forecast_a_vanishing_amount_is_warned_of_in_any_unit(unit):
     def out(lapsed: float) -> pl.DataFrame:
         return pl.DataFrame(
             {
+                "unique_id": ["a"] * 4 + ["b"] * 4,
                 "segment": ["Active"] * 4 + ["Lapsed"] * 4,
                 "forecast": [5.0 * unit] * 4 + [lapsed] * 4,
             }

@@ -80,3 +80,29 @@ def test_an_empty_address_is_refused_not_run_on_a_local_cluster(cli, tmp_path) -
     assert result.exit_code == 2
     assert "--address is empty (an unset variable?): no cluster is named" in result.stderr
     assert not out.exists()
+
+
+def test_one_absurd_line_does_not_make_a_busy_segment_forecast_no_demand() -> None:
+    # A sku of three lines, one of 1e12 units (a barcode in the quantity; under 5 lines it is
+    # not capped): pooled over the segment, Champions, forecast 1,857 units, was "forecast no
+    # demand" (audit J, session 60). Series by series, only a segment whose every series that
+    # sold is forecast nothing is.
+    import datetime as dt
+
+    from segchain.forecast.stage import _segments_forecast_nothing
+
+    weeks = [dt.date(2024, 1, 1) + dt.timedelta(weeks=i) for i in range(20)]
+    keys = pl.DataFrame({"unique_id": ["a", "big"], "segment": ["Champions", "Champions"]})
+    y = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 20 + ["big"] * 20,
+            "ds": weeks * 2,
+            "y": [5.0] * 20 + [5.0, 1e12, 7.0] + [0.0] * 17,
+        }
+    )
+    out = pl.DataFrame(
+        {"unique_id": ["a"] * 4 + ["big"] * 4, "segment": ["Champions"] * 8, "forecast": [5.0] * 8}
+    )
+    assert _segments_forecast_nothing(out, y, keys, "W", 4) == []
+    silent = out.with_columns(pl.lit(0.0).alias("forecast"))
+    assert len(_segments_forecast_nothing(silent, y, keys, "W", 4)) == 1

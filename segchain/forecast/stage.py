@@ -469,21 +469,32 @@ def _segments_forecast_nothing(
     periods by construction, which the models and the top-down split follow: CDNOW cut at
     1998-01-05, RFM's Loyal (4,602 customers) and six more segments were forecast 0 for 8
     weeks in which their customers bought 30 % of the units."""
-    ahead = out.group_by("segment").agg(pl.col("forecast").sum().alias("ahead"))
-    past = (
-        y.join(keys.select("unique_id", "segment"), on="unique_id")
-        .group_by("segment")
+    periods = max(y.get_column("ds").n_unique(), 1)
+    # Series by series: a segment is forecast no demand when each of its series that sold is,
+    # under NOTHING_SHARE of its own mean rate over the history, whatever the unit (ADIDA's
+    # smoothing decays toward 0 without reaching it: 1e-27 units a week). Pooled over the
+    # segment, one sku's absurd line (1e12 units, a barcode in the quantity) made Champions,
+    # forecast 1,857 units, a segment "forecast no demand" (audit J, session 60).
+    ahead = out.group_by("unique_id").agg(pl.col("forecast").sum().alias("ahead"))
+    per_series = (
+        y.group_by("unique_id")
         .agg(
             pl.col("y").clip(lower_bound=0).sum().alias("units"),
             pl.col("ds").filter(pl.col("y") > 0).max().alias("last"),
         )
+        .join(keys.select("unique_id", "segment"), on="unique_id")
+        .join(ahead, on="unique_id", how="left")
+        .with_columns(pl.col("ahead").fill_null(0.0))
+        .with_columns(
+            quiet=(pl.col("ahead") < NOTHING_SHARE * pl.col("units") / periods * horizon)
+            | (pl.col("units") <= 0)
+        )
     )
-    both = past.join(ahead, on="segment", how="left").with_columns(pl.col("ahead").fill_null(0.0))
+    both = per_series.group_by("segment").agg(
+        pl.col("units").sum(), pl.col("last").max(), pl.col("quiet").all()
+    )
     total = float(both["units"].sum())
-    # No demand: under NOTHING_SHARE of the segment's mean rate over the history, whatever the
-    # unit (ADIDA's smoothing decays toward 0 without reaching it: 1e-27 units a week).
-    rate = pl.col("units") / max(y.get_column("ds").n_unique(), 1) * horizon
-    silent = both.filter((pl.col("ahead") < NOTHING_SHARE * rate) & (pl.col("units") > 0)).sort(
+    silent = both.filter(pl.col("quiet") & (pl.col("units") > 0)).sort(
         ["units", "segment"], descending=[True, False]
     )
     if not silent.height or total <= 0:
