@@ -23,7 +23,10 @@ $(STAMP): pyproject.toml
 CONFIG := $(DATA)/segchain.toml
 # Every output is remade when segchain's code or this Makefile (a recipe) changes, as after
 # pulling a new release: out/ must not keep the outputs of the last release's stages or recipes.
-HERE := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))
+# The Makefile's own folder as it was named: ./ for `make demo` in the checkout (make splits
+# an absolute path at a space: a checkout in "~/My Projects/segchain" failed at once, "No rule
+# to make target"), the folder given for `make -f DIR/Makefile` run from elsewhere.
+HERE := $(dir $(lastword $(MAKEFILE_LIST)))
 CODE := $(HERE)Makefile $(shell find $(HERE)segchain -name '*.py' 2>/dev/null)
 REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_profile.csv $(OUT)/forecast.parquet \
 	$(OUT)/backtest.csv $(OUT)/policy.parquet $(OUT)/assignments.parquet $(OUT)/sites.csv \
@@ -31,6 +34,13 @@ REPORT_INPUTS := $(OUT)/orders.parquet $(OUT)/segments.parquet $(OUT)/segment_pr
 
 demo: $(OUT)/report.html
 	@echo "demo done: open $(OUT)/report.html"
+
+# segchain writes each output whole or not at all, so make's own clean-up on Ctrl-C or SIGTERM
+# is never needed, and for a grouped target it deleted the previous run's other outputs
+# (out/backtest.csv, out/segment_profile.csv) though segchain left them untouched. The
+# interrupted group is still remade on the next run (its first target is older than its inputs).
+.PRECIOUS: $(OUT)/segment_profile.csv $(OUT)/sites.csv $(OUT)/backtest.csv \
+	$(OUT)/stock_segments.parquet
 
 $(OUT)/.dir:
 	mkdir -p $(OUT) && touch $@
