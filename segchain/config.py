@@ -1581,6 +1581,17 @@ def setting(cli_value: Any, config: Config, command: str, name: str, default: An
     return value
 
 
+def path_setting(cli_value: str | None, config: Config, command: str, name: str) -> str | None:
+    """A file option's value as ``setting`` gives it, a relative path from the config read from
+    the config's own folder, as a file that names its neighbours means: under cron (another
+    working folder) ``[network] sites = "sites.csv"`` failed, or read another sites.csv."""
+    value = setting(cli_value, config, command, name, None)
+    if cli_value is not None or value is None or config.path is None or value == "-":
+        return value
+    path = Path(value).expanduser()
+    return value if path.is_absolute() else str(config.path.parent / path)
+
+
 def check_option(rule: Rule, value: Any, *, option: str) -> Any:
     """A value typer gave for ``option`` (from the command line, or from the rule's environment
     variable), checked by ``rule``; a message names the variable when the value came from it.

@@ -147,3 +147,28 @@ def test_the_cli_reads_the_node_limit_from_the_config_and_refuses_a_bad_one(cli,
     assert result.exit_code == 2
     assert "--node-limit: must be a whole number >= 0 (0: no limit), got -3" in result.stderr
     assert not (tmp_path / "bad.csv").exists()
+
+
+def test_a_relative_sites_path_in_the_config_is_read_from_the_configs_folder(
+    cli, tmp_path, monkeypatch
+) -> None:
+    # Under cron (another working folder) `[network] sites = "sites.csv"` failed, or read
+    # another sites.csv without a word (audit I, session 60).
+    customers, sites = _tight_single_source()
+    project = tmp_path / "project"
+    project.mkdir()
+    customers.head(6).write_csv(project / "customers.csv")
+    sites.head(2).with_columns(capacity=None).write_csv(project / "sites.csv")
+    (project / "segchain.toml").write_text('[network]\nsites = "sites.csv"\n')
+    elsewhere = tmp_path / "cron"
+    elsewhere.mkdir()
+    decoy = sites.tail(1).with_columns(site_id=pl.lit("DECOY"), capacity=None)
+    decoy.write_csv(elsewhere / "sites.csv")
+    monkeypatch.chdir(elsewhere)
+    out = tmp_path / "assignments.csv"
+    result = cli(
+        "network", str(project / "customers.csv"), "--config", str(project / "segchain.toml"),
+        "-o", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert set(pl.read_csv(out)["site_id"]) <= {"S0", "S1"}

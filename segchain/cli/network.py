@@ -173,7 +173,7 @@ def network_command(
         segchain network segments.parquet --sites sites.csv --config segchain.toml \\
           --sites-out sites_plan.csv -o assignments.parquet
     """
-    from segchain.config import policy_table, setting
+    from segchain.config import path_setting, policy_table, setting
     from segchain.network import NetworkParams
     from segchain.network import network as run_network
     from segchain.schema import (
@@ -185,8 +185,8 @@ def network_command(
 
     reporter = c.Reporter(quiet=quiet, verbose=verbose)
     cfg = c.load_config(config)
-    sites = setting(sites, cfg, "network", "sites", None)
-    costs = setting(costs, cfg, "network", "costs", None)
+    sites = path_setting(sites, cfg, "network", "sites")
+    costs = path_setting(costs, cfg, "network", "costs")
     # A path from the config is an input too: no output may replace it, messages name it, and
     # stderr may not go to it (registered before the config is said on stderr).
     for option, value in (("--sites", sites), ("--costs", costs)):
