@@ -106,3 +106,19 @@ def test_one_absurd_line_does_not_make_a_busy_segment_forecast_no_demand() -> No
     assert _segments_forecast_nothing(out, y, keys, "W", 4) == []
     silent = out.with_columns(pl.lit(0.0).alias("forecast"))
     assert len(_segments_forecast_nothing(silent, y, keys, "W", 4)) == 1
+
+
+def test_a_horizon_too_far_names_the_limit_of_its_frequency(cli, tmp_path) -> None:
+    # Over 3,660 the message said "at most 3,660 (ten years of days)" at every frequency, while
+    # weekly refuses above 522 and monthly above 120 (audit J, session 60).
+    for freq, horizon, limit in (
+        ("W", "5000", "522"),
+        ("M", "5000", "120"),
+        ("D", "5000", "3,660"),
+    ):
+        result = cli(
+            "forecast", "absent.csv", "--orders", "absent.csv", "--freq", freq,
+            "--horizon", horizon, "-o", str(tmp_path / "fc.csv"),
+        )  # fmt: skip
+        assert result.exit_code == 2, result.stderr
+        assert f"at most {limit} periods of {freq} (ten years ahead), got 5,000" in result.stderr
