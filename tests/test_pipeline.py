@@ -430,6 +430,7 @@ README_COLUMN_LISTS = [
         (
             "segment_rank",
             "customers",
+            "costed_revenue",  # per segment: the revenue its profit counts
             "unit_cost",
             "cost_per_order",
             "cost_per_line",
