@@ -1643,11 +1643,17 @@ def name_sources(message: str) -> str:
     too'): left as it is."""
     import re
 
+    from segchain.errors import TableMessage
+
+    # A warning about tables stays one (its template renamed, its {--orders} marks kept): made
+    # plain text, it lost the files it names whenever a setting came from the config.
+    table = message if isinstance(message, TableMessage) else None
+    text = table.template if table is not None else message
     other = "".join(f"(?<!{command} )" for command in _COMMANDS)
     for option, where in sorted((_SOURCES.get() or {}).items(), key=lambda kv: -len(kv[0])):
-        pattern = rf"(?<![\w-]){other}{re.escape(option)}(?![\w-])"
-        message = re.sub(pattern, where.replace("\\", "\\\\"), message)
-    return message
+        pattern = rf"(?<![\w{{-]){other}{re.escape(option)}(?![\w}}-])"
+        text = re.sub(pattern, where.replace("\\", "\\\\"), text)
+    return TableMessage(text, table.tables) if table is not None else text
 
 
 def unmatched_policies(config: Config, labels: Iterable[object]) -> list[str]:

@@ -122,3 +122,23 @@ def test_a_horizon_too_far_names_the_limit_of_its_frequency(cli, tmp_path) -> No
         )  # fmt: skip
         assert result.exit_code == 2, result.stderr
         assert f"at most {limit} periods of {freq} (ten years ahead), got 5,000" in result.stderr
+
+
+def test_a_setting_from_the_config_keeps_the_files_named_in_warnings(cli, tmp_path) -> None:
+    # With any setting from --config or the environment, every warning about a table lost its
+    # file: "--orders: 1,033 order lines ... without a segment in the segments" (audit J).
+    orders, segments = _orders(30)
+    orders.with_row_index("order_id").with_columns(amount=pl.col("quantity") * 2.0).write_csv(
+        tmp_path / "orders.csv"
+    )
+    segments.filter(pl.col("customer_id") != "C5").write_csv(tmp_path / "segments.csv")
+    (tmp_path / "c.toml").write_text("[forecast]\nhorizon = 4\n")
+    result = cli(
+        "forecast", str(tmp_path / "segments.csv"), "--orders", str(tmp_path / "orders.csv"),
+        "--config", str(tmp_path / "c.toml"), "--models", "WindowAverage",
+        "-o", str(tmp_path / "fc.csv"),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"Warning: --orders {tmp_path / 'orders.csv'}: " in said
+    assert f"without a segment in SEGMENTS {tmp_path / 'segments.csv'} left out" in said
