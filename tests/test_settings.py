@@ -191,7 +191,7 @@ def test_binary_config_is_a_usage_error(tmp_path: Path) -> None:
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "100000"),
-            "--horizon: must be at most 3,660",
+            "--horizon: at most 522 periods of W (ten years ahead), got 100,000",
         ),
         (
             ("forecast", "x.csv", "--orders", "o.csv", "--horizon", "1000"),
