@@ -323,3 +323,25 @@ def test_map_says_customers_missing_from_the_segments_not_location_unknown() -> 
     assert "1 customer not in the segments table (tables of different runs?), not drawn" in caption
     assert "location unknown" not in caption
     assert report.mismatched  # and said at the top of the page
+
+
+def test_a_policy_planned_from_another_forecast_is_said() -> None:
+    # A forecast re-run beside the old policy (36,736 units forecast, 31,977 planned) passed
+    # without a word: the page's forecast and its Order now came from two forecasts (audit H).
+    from segchain.report.consistency import mismatches
+
+    forecast = pl.DataFrame(
+        {
+            "unique_id": ["a", "a", "b", "b"],
+            "sku": ["S1", "S1", "S2", "S2"],
+            "forecast": [4.0, 6.0, 1.0, 3.0],
+        }
+    )
+    # One run: stock plans each series at its mean, 5 and 2 a period.
+    policy = pl.DataFrame({"sku": ["S1", "S2"], "mean_demand": [5.0, 2.0]})
+    assert mismatches({"forecast": forecast, "policy": policy}) == []
+    other = policy.with_columns(pl.Series("mean_demand", [5.0, 3.0]))
+    assert mismatches({"forecast": forecast, "policy": other}) == [
+        "the policy plans 8 units a period and the forecast holds 7 (its series' means summed), "
+        "where stock plans the forecast it reads: tables of different runs?"
+    ]
