@@ -345,3 +345,26 @@ def test_a_policy_planned_from_another_forecast_is_said() -> None:
         "the policy plans 8 units a period and the forecast holds 7 (its series' means summed), "
         "where stock plans the forecast it reads: tables of different runs?"
     ]
+
+
+def test_a_long_list_puts_at_most_ten_thousand_rows_in_the_page() -> None:
+    # 286,774 reorder lines (50,000 skus) made a 50 MB page, 99 % of it the list in its
+    # <details>, past what mail carries (audit H, session 60).
+    from segchain.report import html as page
+    from segchain.report import markdown
+    from segchain.report.model import LISTED
+
+    rows = LISTED + 2_500
+    frame = pl.DataFrame({"sku": [f"S{k:06d}" for k in range(rows)], "order_now": [1.0] * rows})
+    block = TableBlock("Reorder list", frame, preview=15)
+    shown = page._table(block)
+    assert shown.count("<td>S") == 15 + LISTED
+    assert "S010014" not in shown.split("<details>")[0]
+    assert f"The first {LISTED:,} of {rows:,} rows are listed" in shown
+    assert f"S{LISTED - 1:06d}" in shown and f"S{LISTED:06d}" not in shown
+    md = "\n".join(markdown._table(block))
+    assert md.count("| S") == LISTED
+    assert f"The first {LISTED:,} of {rows:,} rows are listed" in md
+    short = TableBlock("Reorder list", frame.head(40), preview=15)
+    assert "are listed" not in page._table(short)
+    assert page._table(short).count("<td>S") == 15 + 40

@@ -18,6 +18,7 @@ from segchain.report.model import (
     Section,
     TableBlock,
     finite,
+    listed_rows,
 )
 
 CSS = """
@@ -196,7 +197,10 @@ def _table(block: TableBlock) -> str:
             f"<details><summary>All {df.height:,} rows (the first {block.preview} are above)"
             "</summary>"
         )
-        out.append(_rows(block, df))
+        listed, rest = listed_rows(df)
+        out.append(_rows(block, listed))
+        if rest:
+            out.append(f'<p class="note">{escape(rest)}</p>')
         out.append("</details>")
         # Paper cannot open a <details>; the printed page says what it left out and where.
         out.append(

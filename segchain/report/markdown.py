@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 from segchain.formatting import plural
 from segchain.report.charts import render_png
-from segchain.report.model import Chart, Note, Report, TableBlock
+from segchain.report.model import Chart, Note, Report, TableBlock, listed_rows
 
 
 def text(value: str) -> str:
@@ -97,13 +97,17 @@ def _table(block: TableBlock) -> list[str]:
     df = block.frame
     numeric = {c for c in df.columns if block.numeric(c)}
     out = [f"### {text(block.title)}", ""]
+    rest = ""
     if block.preview and df.height > block.preview:
         out += [f"All {df.height:,} rows:", ""]
+        df, rest = listed_rows(df)
     out.append("| " + " | ".join(text(c.replace("_", " ")) for c in df.columns) + " |")
     out.append("|" + "|".join("---:" if c in numeric else "---" for c in df.columns) + "|")
     for row in df.iter_rows(named=True):
         out.append("| " + " | ".join(text(block.cell(c, row[c])) for c in df.columns) + " |")
     out.append("")
+    if rest:
+        out += [f"*{text(rest)}*", ""]
     if block.note:
         out += [f"*{text(block.note)}*", ""]
     return out

@@ -62,6 +62,22 @@ class Headline:
     detail: str = ""
 
 
+# The most rows a long list puts in the page: 286,774 reorder lines (50,000 skus) made a page of
+# 50 MB, past what mail carries (25 MB), that a browser took 14 s to lay out. Each row is also in
+# the table the list was made from.
+LISTED = 10_000
+
+
+def listed_rows(df: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """A long list's rows for the page (up to LISTED), and what the page says of the rest."""
+    if df.height <= LISTED:
+        return df, ""
+    return df.head(LISTED), (
+        f"The first {LISTED:,} of {df.height:,} rows are listed, to keep the page small enough "
+        "to send; every row is in the table this list was made from."
+    )
+
+
 @dataclass
 class TableBlock:
     """A table; ``formats`` maps columns to segchain.formatting's kinds, ``heat`` columns are
@@ -72,7 +88,8 @@ class TableBlock:
     formats: dict[str, str] = field(default_factory=dict)
     heat: tuple[str, ...] = ()
     note: str = ""
-    # Long lists: the first ``preview`` rows in the page, every row one click away (0: all).
+    # Long lists: the first ``preview`` rows in the page, every row one click away (0: all),
+    # up to LISTED rows.
     preview: int = 0
     # Columns of sentences, wrapped rather than kept on one line.
     wrap: tuple[str, ...] = ()
