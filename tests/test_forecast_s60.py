@@ -142,3 +142,15 @@ def test_a_setting_from_the_config_keeps_the_files_named_in_warnings(cli, tmp_pa
     said = " ".join(result.stderr.split())
     assert f"Warning: --orders {tmp_path / 'orders.csv'}: " in said
     assert f"without a segment in SEGMENTS {tmp_path / 'segments.csv'} left out" in said
+
+
+def test_a_backtest_without_rows_keeps_the_documented_columns() -> None:
+    # Nothing to backtest (monthly, a 120-month horizon on under three years): the file ended
+    # at backtest_actual, without series, approach, periods and mae (audit J, session 60).
+    from segchain.forecast.backtest import with_comparison
+
+    empty = pl.DataFrame(schema={"unique_id": pl.String, "scope": pl.String, "wape": pl.Float64})
+    comparison = pl.DataFrame(schema={"approach": pl.String, "wape": pl.Float64})
+    out = with_comparison(empty, comparison)
+    assert out.columns == ["unique_id", "scope", "wape", "series", "approach", "periods", "mae"]
+    assert out.schema["series"] == pl.Int64 and out.schema["approach"] == pl.String

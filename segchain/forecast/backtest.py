@@ -338,7 +338,13 @@ def with_comparison(backtest: pl.DataFrame, comparison: pl.DataFrame) -> pl.Data
     """The backtest table plus the segment-vs-total rows (``scope = comparison``), so that the
     comparison that sells segmentation travels with the backtest file to ``report``."""
     if not comparison.height:
-        return backtest
+        # The same layout with no comparison row (--by sku, or nothing to backtest): a script
+        # reading the file's `series` or `approach` broke only on such runs.
+        return backtest.with_columns(
+            pl.lit(None, COMPARISON_SCHEMA[name]).alias(name)
+            for name in ("series", "approach", "periods", "mae")
+            if name not in backtest.columns
+        )
     rows = comparison.with_columns(
         scope=pl.lit("comparison"), unique_id=pl.col("approach").cast(pl.String)
     )
