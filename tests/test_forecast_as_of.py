@@ -147,7 +147,7 @@ def test_cli_says_when_segments_were_made_as_of_an_earlier_day(cli, tmp_path: Pa
         "WindowAverage", "--n-jobs", "1", "-o", str(tmp_path / "fc.parquet"), *extra,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    note = "was made as of 2024-03-25 (segment --as-of); 112 order lines on or after it"
+    note = "was made as of 2024-03-25; 112 order lines on or after it"
     assert (note in result.output) is not given, result.output
     meta = pl.read_parquet_metadata(tmp_path / "fc.parquet")
     assert ('"after_as_of": 112' in meta["segchain.excluded"]) is given
@@ -312,3 +312,24 @@ def test_cli_prints_the_held_out_check_and_records_it(cli, tmp_path: Path) -> No
     # The 4 held-out weeks hold 4 * 7 lines of each sku: (1 + d % 5) and (2 + d % 3) a day.
     days = range(12 * 7, 16 * 7)
     assert held["demand"] == sum(1 + d % 5 for d in days) + sum(2 + d % 3 for d in days)
+
+
+def test_cli_says_segments_made_before_every_order_line_are_of_other_orders(cli, tmp_path):
+    # "give --as-of 2024-03-25" was the advice, and following it failed (no line before it):
+    # segments made before every line describe other orders (audit J, session 60).
+    orders, _ = _orders()
+    src = tmp_path / "orders.csv"
+    orders.write_csv(src)
+    seg = tmp_path / "seg.parquet"
+    made = cli("segment", str(src), "--as-of", "2024-03-25", "-o", str(seg), "-q")
+    assert made.exit_code == 0, made.output
+    newer = tmp_path / "newer.csv"
+    orders.filter(pl.col("order_date").cast(pl.Date) >= dt.date(2024, 3, 25)).write_csv(newer)
+    result = cli(
+        "forecast", str(seg), "--orders", str(newer), "--horizon", "2", "--models",
+        "WindowAverage", "--n-jobs", "1", "-o", str(tmp_path / "fc.parquet"),
+    )  # fmt: skip
+    said = " ".join(result.output.split())
+    assert "was made as of 2024-03-25, before every one of the 112 order lines" in said, said
+    assert "run segment on these orders" in said
+    assert "give --as-of" not in said

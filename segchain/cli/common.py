@@ -1471,8 +1471,15 @@ def segments_as_of_note(
     after = orders.filter(day >= seg_as_of).height
     if not after:
         return None
+    lines = f"{after:,} order line{'s' if after != 1 else ''}"
+    if after == orders.height:
+        # Forecasting as of that day would leave no history (exit 1): these segments are of
+        # another, older export, and describe none of these orders.
+        return (
+            f"{name} was made as of {seg_as_of}, before every one of the {lines}: its segments "
+            "were made from other orders; run segment on these orders"
+        )
     return (
-        f"{name} was made as of {seg_as_of} (segment --as-of); {after:,} order "
-        f"line{'s' if after != 1 else ''} on or after it are in the history too; give --as-of "
-        f"{seg_as_of} to forecast as of the segments' date"
+        f"{name} was made as of {seg_as_of}; {lines} on or after it are in the history too; "
+        f"give --as-of {seg_as_of} to forecast as of the segments' date"
     )
