@@ -314,8 +314,11 @@ def stdin_table(*, besides: Collection[str]) -> str | None:
     active = _ACTIVE.get()
     if active is None:
         return None
-    if active.stdin_reader is not None:
-        return f"{active.stdin_reader} <stdin>"
+    # Every option given '-', not only the first: `--config -` was taken for a table reading
+    # stdin beside itself, and refused as clashing with its own stdin.
+    for option in active.stdin_readers:
+        if option not in besides:
+            return f"{option} <stdin>"
     for option, source in active.inputs:
         if option not in besides and reads_stdin(source):
             return f"{option} {short(source)}"
@@ -3508,6 +3511,7 @@ class OutputSet:
         self.stdin_option: str | None = None
         # The first option or argument given '-' (stdin), whether messages name it or not.
         self.stdin_reader: str | None = None
+        self.stdin_readers: list[str] = []  # every option or argument given '-', in order
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
@@ -3534,6 +3538,8 @@ class OutputSet:
         remember_name(source)  # quoted where messages name it, if it holds a control character
         if source == "-" and self.stdin_reader is None:
             self.stdin_reader = option
+        if source == "-" and option not in self.stdin_readers:
+            self.stdin_readers.append(option)
         if source != "-" and source not in {s for _, s in self.inputs}:
             self.inputs.append((option, source))
 
