@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from segchain.tableio import read_metadata
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[bytes]:
+    """segchain as a process of its own, from this checkout."""
+    env = {**env, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "segchain", *args]
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, timeout=300)
+
 
 # ---------------------------------------------------------------------------------------------
 # I-1: `--config -` (and SEGCHAIN_CONFIG=-) reads the config from stdin, as `--config /dev/stdin`
@@ -40,3 +53,55 @@ def test_config_dash_beside_a_table_on_stdin_names_both(cli, tmp_path: Path) -> 
     assert result.stderr.startswith(
         "segchain network: Error: --config - and CUSTOMERS <stdin> both read stdin"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# I-2: the thread counts the libraries read with int() (hierarchicalforecast OMP_NUM_THREADS at
+# reconciliation, after the whole backtest; loky LOKY_MAX_CPU_COUNT) ended in a traceback when
+# empty or malformed. An empty one is taken for unset; one that is no whole number is refused
+# before any work.
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("OMP_NUM_THREADS", "4,2"), ("OMP_NUM_THREADS", "four"), ("LOKY_MAX_CPU_COUNT", "2.5")],
+)
+def test_a_library_thread_count_that_is_no_whole_number_is_refused_up_front(
+    cli, orders_csv: Path, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = cli("segment", str(orders_csv), "-o", "seg.csv")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain segment: Error: ${name}={value!r}: not a whole number of threads"
+    )
+    assert f"unset {name}" in result.stderr
+    assert not Path("seg.csv").exists()
+
+
+def test_an_empty_loky_cpu_count_is_taken_for_unset(
+    cli, orders_csv: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("LOKY_MAX_CPU_COUNT", raising=False)
+    unset = cli("segment", str(orders_csv), "--method", "kmeans", "-o", "unset.csv")
+    assert unset.exit_code == 0, unset.stderr
+    monkeypatch.setenv("LOKY_MAX_CPU_COUNT", "")
+    empty = cli("segment", str(orders_csv), "--method", "kmeans", "-o", "empty.csv")
+    assert empty.exit_code == 0, empty.stderr
+    assert Path("empty.csv").read_bytes() == Path("unset.csv").read_bytes()
+
+
+def test_an_empty_omp_num_threads_is_taken_for_unset_by_forecast(tmp_path: Path) -> None:
+    # A process of its own: hierarchicalforecast reads the variable once, when first imported.
+    from tests.test_cli_forecast import write_inputs
+
+    orders, segments = write_inputs(tmp_path)  # 40 weeks: a backtest, so MinT reconciles
+    args = ["forecast", str(segments), "--orders", str(orders), "--models", "naive"]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    unset = run(*args, "-o", "unset.csv", cwd=tmp_path, env=env)
+    assert unset.returncode == 0, unset.stderr.decode()
+    empty = run(*args, "-o", "empty.csv", cwd=tmp_path, env={**env, "OMP_NUM_THREADS": ""})
+    assert empty.returncode == 0, empty.stderr.decode()
+    assert b"Traceback" not in empty.stderr
+    assert b"libgomp" not in empty.stderr  # OpenMP's own 'Invalid value' line
+    assert (tmp_path / "empty.csv").read_bytes() == (tmp_path / "unset.csv").read_bytes()
