@@ -105,3 +105,37 @@ def test_an_empty_omp_num_threads_is_taken_for_unset_by_forecast(tmp_path: Path)
     assert b"Traceback" not in empty.stderr
     assert b"libgomp" not in empty.stderr  # OpenMP's own 'Invalid value' line
     assert (tmp_path / "empty.csv").read_bytes() == (tmp_path / "unset.csv").read_bytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# I-3: `forecast --engine dask --address http://HOST:8787/status` (the dashboard's URL), https://
+# or inproc:// went past the address check to distributed.Client, after the order lines were
+# read, and ended in its traceback ('unknown address scheme 'http'').
+
+
+@pytest.mark.parametrize(
+    ("address", "message", "likely"),
+    [
+        (
+            "http://127.0.0.1:8787/status",
+            "a web (http) address, such as the scheduler's dashboard",
+            "tcp://127.0.0.1:8786",
+        ),
+        ("https://[::1]:8787", "a web (https) address", "tcp://[::1]:8786"),
+        ("inproc://x", "inproc:// is Dask's transport within one process", None),
+        ("dask://h:8786", "not a Dask address (scheme 'dask://'", None),
+    ],
+)
+def test_dask_address_of_no_scheduler_scheme_is_refused_before_the_inputs(
+    cli, tmp_path: Path, address: str, message: str, likely: str | None
+) -> None:
+    pytest.importorskip("distributed")
+    (tmp_path / "seg.csv").write_text("customer_id,segment,segment_rank\n0001,A,1\n")
+    # The order lines come on stdin, empty: read first, they would be the error named.
+    args = ["forecast", "seg.csv", "--orders", "-", "--engine", "dask", "--address", address]
+    result = cli(*args, "-o", "f.csv", input="")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"segchain forecast: Error: --address {address}: {message}")
+    assert "hint: " in result.stderr and "tcp://HOST:8786" in result.stderr
+    if likely is not None:
+        assert f"the scheduler itself is likely at {likely}" in result.stderr
