@@ -3004,6 +3004,35 @@ def refuse_empty_name(
     )
 
 
+def refuse_stray_end(value: str, option: str, *, output: bool, env: str | None = None) -> None:
+    """Refuse a name ending in a carriage return (a script saved with Windows line ends passes
+    one with each line's last word), and an output's ending in a space or a tab.
+
+    Such an output was written as CSV under a name that shows as ``seg.parquet`` (or ``.xlsx``):
+    its suffix, read for the format, was ``.parquet\r``. An input so named was 'no such file'
+    (exit 1), the '\r' unseen. An input's trailing space is left to that message: a file may
+    be named so. ``env``: the environment variable the value came from, named instead of
+    ``option``.
+
+    Raises:
+        UsageError: ``value`` ends so.
+    """
+    if value.endswith("\r"):
+        why = "ends in a carriage return ('\\r')"
+        hint = (
+            "a script saved with Windows (CRLF) line ends passes one with the last word of each "
+            "line: save it with Unix (LF) line ends (dos2unix, or the editor's line-end setting)"
+        )
+    elif output and value.endswith((" ", "\t")):
+        why = "ends in a space" if value.endswith(" ") else "ends in a tab"
+        hint = "give the name without it: the format is read from the name's end"
+    else:
+        return
+    named = f"${env}" if env is not None else option
+    label = f"{named} {quoted(value)}" if named else quoted(value)
+    raise UsageError(f"{label}: the name {why}", hint=hint)
+
+
 def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     """Check that ``dest`` can be written; say where the bytes will go.
 
@@ -3017,6 +3046,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         _check_descriptor(fd, label)
         return OutputTarget(dest, option, None, True, fd=fd)
     refuse_empty_name(dest, option)
+    refuse_stray_end(dest, option, output=True)
     raw = Path(dest)
     if dest.endswith("/") and not raw.is_dir():
         # pathlib drops the slash: `-o results/` wrote a file named 'results'.

@@ -139,3 +139,67 @@ def test_dask_address_of_no_scheduler_scheme_is_refused_before_the_inputs(
     assert "hint: " in result.stderr and "tcp://HOST:8786" in result.stderr
     if likely is not None:
         assert f"the scheduler itself is likely at {likely}" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# I-6: a script saved with CRLF line ends passes its last word with a '\r': `-o seg.parquet\r`
+# wrote CSV under a name `ls` shows as seg.parquet (its suffix, '.parquet\r', read as no
+# format), exit 0; an input so named was 'no such file', the '\r' unseen.
+
+CR_HINT = "save it with Unix (LF) line ends"
+
+
+@pytest.mark.parametrize("name", ["seg.parquet\r", "seg.xlsx\r", "seg.csv\r"])
+def test_an_output_name_ending_in_a_carriage_return_is_refused(
+    cli, orders_csv: Path, tmp_path: Path, name: str
+) -> None:
+    result = cli("segment", str(orders_csv), "-o", name)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain segment: Error: -o {name!r}: the name ends in a carriage return ('\\r')"
+    )
+    assert CR_HINT in result.stderr
+    assert list(tmp_path.iterdir()) == [orders_csv]  # nothing written, under any name
+
+
+def test_an_output_name_ending_in_a_space_is_refused(cli, orders_csv: Path) -> None:
+    result = cli("segment", str(orders_csv), "-o", "seg.parquet ")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "segchain segment: Error: -o 'seg.parquet ': the name ends in a space"
+    )
+
+
+def test_a_secondary_output_and_samples_folder_ending_in_a_carriage_return_are_refused(
+    cli, orders_csv: Path, tmp_path: Path
+) -> None:
+    result = cli("validate", str(orders_csv), "--rejects", "rej.parquet\r", "-o", "ok.csv")
+    assert result.exit_code == 2
+    assert "Error: --rejects 'rej.parquet\\r': the name ends in a carriage return" in result.stderr
+    result = cli("sample", "-o", "data\r", "--customers", "5")
+    assert result.exit_code == 2
+    assert "Error: -o 'data\\r': the name ends in a carriage return" in result.stderr
+    assert list(tmp_path.iterdir()) == [orders_csv]
+
+
+@pytest.mark.parametrize("via", ["--config", "$SEGCHAIN_CONFIG", "INPUT"])
+def test_an_input_name_ending_in_a_carriage_return_names_it(
+    cli, orders_csv: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, via: str
+) -> None:
+    (tmp_path / "segchain.toml").write_text(CONFIG)
+    args = ["validate", str(orders_csv), "-o", "ok.csv"]
+    if via == "--config":
+        args += ["--config", "segchain.toml\r"]
+        shown = "--config 'segchain.toml\\r'"
+    elif via == "$SEGCHAIN_CONFIG":
+        monkeypatch.setenv("SEGCHAIN_CONFIG", "segchain.toml\r")
+        shown = "$SEGCHAIN_CONFIG 'segchain.toml\\r'"
+    else:
+        args[1] = f"{orders_csv}\r"
+        shown = f"INPUT {str(orders_csv) + chr(13)!r}"
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"segchain validate: Error: {shown}: the name ends in a carriage return ('\\r')"
+    )
+    assert CR_HINT in result.stderr

@@ -657,11 +657,13 @@ def _refuse_shared_stdin(readers: Sequence[tuple[str, str]]) -> None:
 def _check_input_name(value: str, role: PathRole) -> None:
     # '' is read as the working folder by pathlib ('segment ""' read every table in it, or
     # said ': is a folder'); outputs refuse it the same way.
-    from segchain.tableio import refuse_empty_name
+    from segchain.tableio import refuse_empty_name, refuse_stray_end
 
     # Typer gives SEGCHAIN_CONFIG=' ' as --config's value: the message names the variable.
     # (An empty variable counts as unset: Typer passes None.)
-    refuse_empty_name(value, role.option, env=role.env if from_env(value, role.env) else None)
+    env = role.env if from_env(value, role.env) else None
+    refuse_empty_name(value, role.option, env=env)
+    refuse_stray_end(value, role.option, output=False, env=env)
 
 
 def from_env(value: object, env: str | None) -> bool:
