@@ -939,9 +939,11 @@ MAX_CONFIG_BYTES = 1 << 20
 
 def _read_config_bytes(file: Path, *, label: str) -> bytes:
     """The bytes of a config file (or a pipe's); a folder, a device, a socket or a huge file is
-    a usage error."""
+    a usage error; '-' is stdin's."""
     import stat
 
+    if str(file) == "-":
+        return _read_config_stdin(label=label)
     try:
         st = file.stat()
     except FileNotFoundError:
@@ -966,6 +968,31 @@ def _read_config_bytes(file: Path, *, label: str) -> bytes:
             data = stream.read(MAX_CONFIG_BYTES + 1)
     except OSError as exc:
         raise UsageError(f"{label}: cannot read the config file: {exc.strerror}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise UsageError(f"{label}: larger than 1 MiB: not a segchain.toml")
+    return data
+
+
+def _read_config_stdin(*, label: str) -> bytes:
+    """The bytes of a config piped in on stdin (``--config -``), as a table's '-' is read:
+    '-' was looked for as a file of that name ('config file does not exist')."""
+    import sys
+
+    stream = sys.stdin
+    if stream is None:  # fd 0 closed (`<&-`): Python has no stdin
+        raise UsageError(
+            f"{label}: stdin is closed: there is no config to read on it",
+            hint="give --config a file, or pipe the config in: cat segchain.toml | segchain ...",
+        )
+    if stream.isatty():
+        raise UsageError(
+            f"{label}: refusing to wait for a config typed at the terminal on stdin",
+            hint="give --config a file, or pipe the config in: cat segchain.toml | segchain ...",
+        )
+    try:
+        data = stream.buffer.read(MAX_CONFIG_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"{label}: cannot read the config on stdin: {exc.strerror}") from None
     if len(data) > MAX_CONFIG_BYTES:
         raise UsageError(f"{label}: larger than 1 MiB: not a segchain.toml")
     return data

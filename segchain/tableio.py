@@ -314,8 +314,11 @@ def stdin_table(*, besides: Collection[str]) -> str | None:
     active = _ACTIVE.get()
     if active is None:
         return None
-    if active.stdin_reader is not None:
-        return f"{active.stdin_reader} <stdin>"
+    # Every option given '-', not only the first: `--config -` was taken for a table reading
+    # stdin beside itself, and refused as clashing with its own stdin.
+    for option in active.stdin_readers:
+        if option not in besides:
+            return f"{option} <stdin>"
     for option, source in active.inputs:
         if option not in besides and reads_stdin(source):
             return f"{option} {short(source)}"
@@ -3001,6 +3004,35 @@ def refuse_empty_name(
     )
 
 
+def refuse_stray_end(value: str, option: str, *, output: bool, env: str | None = None) -> None:
+    """Refuse a name ending in a carriage return (a script saved with Windows line ends passes
+    one with each line's last word), and an output's ending in a space or a tab.
+
+    Such an output was written as CSV under a name that shows as ``seg.parquet`` (or ``.xlsx``):
+    its suffix, read for the format, was ``.parquet\r``. An input so named was 'no such file'
+    (exit 1), the '\r' unseen. An input's trailing space is left to that message: a file may
+    be named so. ``env``: the environment variable the value came from, named instead of
+    ``option``.
+
+    Raises:
+        UsageError: ``value`` ends so.
+    """
+    if value.endswith("\r"):
+        why = "ends in a carriage return ('\\r')"
+        hint = (
+            "a script saved with Windows (CRLF) line ends passes one with the last word of each "
+            "line: save it with Unix (LF) line ends (dos2unix, or the editor's line-end setting)"
+        )
+    elif output and value.endswith((" ", "\t")):
+        why = "ends in a space" if value.endswith(" ") else "ends in a tab"
+        hint = "give the name without it: the format is read from the name's end"
+    else:
+        return
+    named = f"${env}" if env is not None else option
+    label = f"{named} {quoted(value)}" if named else quoted(value)
+    raise UsageError(f"{label}: the name {why}", hint=hint)
+
+
 def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
     """Check that ``dest`` can be written; say where the bytes will go.
 
@@ -3014,6 +3046,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         _check_descriptor(fd, label)
         return OutputTarget(dest, option, None, True, fd=fd)
     refuse_empty_name(dest, option)
+    refuse_stray_end(dest, option, output=True)
     raw = Path(dest)
     if dest.endswith("/") and not raw.is_dir():
         # pathlib drops the slash: `-o results/` wrote a file named 'results'.
@@ -3508,6 +3541,7 @@ class OutputSet:
         self.stdin_option: str | None = None
         # The first option or argument given '-' (stdin), whether messages name it or not.
         self.stdin_reader: str | None = None
+        self.stdin_readers: list[str] = []  # every option or argument given '-', in order
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
         self.csv_safe = False  # --csv-safe: neutralise formulas in CSV outputs
@@ -3534,6 +3568,8 @@ class OutputSet:
         remember_name(source)  # quoted where messages name it, if it holds a control character
         if source == "-" and self.stdin_reader is None:
             self.stdin_reader = option
+        if source == "-" and option not in self.stdin_readers:
+            self.stdin_readers.append(option)
         if source != "-" and source not in {s for _, s in self.inputs}:
             self.inputs.append((option, source))
 

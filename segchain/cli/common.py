@@ -271,6 +271,7 @@ def handle_errors(func: F) -> F:
 
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             _check_polars_threads()
+            _check_library_threads()
             if "preset" in kwargs:
                 kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
@@ -401,6 +402,43 @@ def _check_polars_threads() -> None:
                 ">= 1; polars stops with a panic on it)",
                 hint=f"unset it (unset {name}) or set it to a number of threads, e.g. {name}=2",
             )
+
+
+# Thread counts the libraries read with Python's int(), at their first use: hierarchicalforecast
+# OMP_NUM_THREADS when reconciliation is imported (after the whole backtest), joblib's loky
+# LOKY_MAX_CPU_COUNT when scikit-learn or joblib counts the cores. A value int() refuses ended
+# the run there in a traceback (exit 1).
+_LIBRARY_THREAD_VARIABLES = ("OMP_NUM_THREADS", "LOKY_MAX_CPU_COUNT")
+
+
+def _check_library_threads() -> None:
+    """Take an empty OMP_NUM_THREADS or LOKY_MAX_CPU_COUNT for unset, and refuse one that is no
+    whole number, before any work (see ``_LIBRARY_THREAD_VARIABLES``).
+
+    An empty value (`export OMP_NUM_THREADS=$(THREADS)` with THREADS unset) is removed from the
+    environment, as segchain's own variables count an empty value as unset: OpenMP itself
+    ignores it (saying 'Invalid value' on stderr), so the libraries then run as they do
+    without it. A value such as '4,2' (OpenMP's nested list, which OpenMP reads) or 'four' has
+    no such reading for hierarchicalforecast or loky, and is refused.
+
+    Raises:
+        UsageError: one of them is set to something that is no whole number.
+    """
+    for name in _LIBRARY_THREAD_VARIABLES:
+        value = os.environ.get(name)
+        if value is None:
+            continue
+        if not value.strip():
+            del os.environ[name]  # before any library reads it; worker processes inherit this
+            continue
+        try:
+            int(value)
+        except ValueError:
+            raise UsageError(
+                f"${name}={value!r}: not a whole number of threads (the libraries segchain "
+                "uses read it as one whole number, and stop on anything else)",
+                hint=f"unset it (unset {name}) or set it to a whole number, e.g. {name}=2",
+            ) from None
 
 
 def _descriptors_panic(exc: BaseException) -> int | None:
@@ -619,11 +657,13 @@ def _refuse_shared_stdin(readers: Sequence[tuple[str, str]]) -> None:
 def _check_input_name(value: str, role: PathRole) -> None:
     # '' is read as the working folder by pathlib ('segment ""' read every table in it, or
     # said ': is a folder'); outputs refuse it the same way.
-    from segchain.tableio import refuse_empty_name
+    from segchain.tableio import refuse_empty_name, refuse_stray_end
 
     # Typer gives SEGCHAIN_CONFIG=' ' as --config's value: the message names the variable.
     # (An empty variable counts as unset: Typer passes None.)
-    refuse_empty_name(value, role.option, env=role.env if from_env(value, role.env) else None)
+    env = role.env if from_env(value, role.env) else None
+    refuse_empty_name(value, role.option, env=env)
+    refuse_stray_end(value, role.option, output=False, env=env)
 
 
 def from_env(value: object, env: str | None) -> bool:

@@ -115,18 +115,60 @@ def _check_dask_workers(address: str, label: str, timeout: float) -> None:
 
 
 def parse_dask_address(address: str) -> tuple[str, str, int] | None:
-    """``(scheme, host, port)`` of a TCP-based Dask address; None for other transports.
+    """``(scheme, host, port)`` of a TCP-based Dask address; None for ucx://, which is not
+    probed from here.
 
     Raises:
-        UsageError: the address cannot be read.
+        UsageError: the address cannot be read, or is no address a Dask scheduler in another
+            process listens on (http://, https://, inproc://, an unknown scheme).
     """
     text = address.strip()
     scheme, sep, location = text.rpartition("://")
     scheme = scheme.lower() if sep else "tcp"
+    if scheme == "ucx":
+        return None  # needs UCX's own stack: nothing to probe from here
     if scheme not in ("tcp", "tls", "ws", "wss"):
-        return None  # ucx://, inproc://: nothing to probe from here
+        # These went on to distributed.Client after the inputs were read, and ended in its
+        # traceback ('unknown address scheme 'http''): the dashboard's URL is the likeliest
+        # paste.
+        hint = _dask_hint_for(text) if scheme in ("http", "https") else DASK_HINT
+        raise UsageError(_not_a_dask_scheme(address, scheme), hint=hint)
     host, port = _host_port(address, location, DASK_PORT, "e.g. tcp://10.0.0.5:8786")
     return scheme, host, port
+
+
+def _not_a_dask_scheme(address: str, scheme: str) -> str:
+    """Why ``address``, of ``scheme``, is no Dask scheduler's address."""
+    label = f"--address {address}"
+    if scheme in ("http", "https"):
+        return (
+            f"{label}: a web ({scheme}) address, such as the scheduler's dashboard, not the "
+            "scheduler's own"
+        )
+    if scheme == "inproc":
+        return (
+            f"{label}: inproc:// is Dask's transport within one process; a scheduler in "
+            "another process cannot be reached by it"
+        )
+    return (
+        f"{label}: not a Dask address (scheme {scheme + '://'!r}; Dask's are tcp://, tls://, "
+        "ws://, wss:// and ucx://)"
+    )
+
+
+def _dask_hint_for(text: str) -> str:
+    """The standard hint, led by the scheduler's likely address on the host the web address
+    ``text`` names."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(text).hostname
+    except ValueError:
+        host = None
+    if not host:
+        return DASK_HINT
+    shown = f"[{host}]" if ":" in host else host
+    return f"the scheduler itself is likely at tcp://{shown}:{DASK_PORT}; " + DASK_HINT
 
 
 def check_dask_scheduler(

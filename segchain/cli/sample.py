@@ -60,6 +60,7 @@ def sample(
         os_message,
         provenance,
         refuse_empty_name,
+        refuse_stray_end,
         short,
         when_written,
         write_table,
@@ -81,6 +82,7 @@ def sample(
     except UsageError as exc:  # it named no option: the other commands' parser names -f
         raise UsageError(f"-f/--format: {exc.message}") from None
     refuse_empty_name(output, "-o", what="folder")
+    refuse_stray_end(output, "-o", output=True)
     if output == "-":
         # Elsewhere '-' is stdout; here it made a folder named '-' in the working directory.
         raise UsageError(
