@@ -1615,8 +1615,10 @@ def path_setting(cli_value: str | None, config: Config, command: str, name: str)
     the config's own folder, as a file that names its neighbours means: under cron (another
     working folder) ``[network] sites = "sites.csv"`` failed, or read another sites.csv."""
     value = setting(cli_value, config, command, name, None)
-    if cli_value is not None or value is None or config.path is None or value == "-":
+    if cli_value is not None or config.path is None or not isinstance(value, str):
         return value
+    if value.strip() in ("", "-"):
+        return value  # said as it is: an empty path by its key, stdin as stdin
     path = Path(value).expanduser()
     return value if path.is_absolute() else str(config.path.parent / path)
 

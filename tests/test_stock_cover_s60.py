@@ -72,7 +72,9 @@ def test_stock_prints_the_cover_and_its_warning(cli, tmp_path: Path) -> None:
         ds = (dt.date(2011, 12, 12) + dt.timedelta(weeks=i)).isoformat()
         fc += [f"A,{ds},0.001,20.0", f"B,{ds},10.0,2.0"]
     (tmp_path / "f.csv").write_text("\n".join(fc) + "\n")
-    (tmp_path / "i.csv").write_text("sku,unit_cost,lead_time_days\nA,1.0,70\nB,0.5,70\n")
+    # B at a thousandth of a unit of money: its economic order is years of its demand (the
+    # lapsed A alone no longer is, its level brought to its forecast).
+    (tmp_path / "i.csv").write_text("sku,unit_cost,lead_time_days\nA,1.0,70\nB,0.001,70\n")
     result = cli("stock", "f.csv", "--orders", "o.csv", "--items", "i.csv", "-o", "p.csv")
     assert result.exit_code == 0, result.output
     said = " ".join(result.stderr.split())
