@@ -242,7 +242,9 @@ document.getElementById("f").addEventListener("load", () => {
 """
 
 
-def measured(tmp_path: Path, page: str, width: int) -> dict:
+def measured(tmp_path: Path, page: str, width: int, probe_page: str | None = None) -> dict:
+    """What the browser drew of ``page`` at ``width``, as the probe page's script measures it
+    (``probe_page``: another probe, with WIDTH and PAGE where this one has them)."""
     import html
     import json
     import re
@@ -250,7 +252,9 @@ def measured(tmp_path: Path, page: str, width: int) -> dict:
     probe = tmp_path / f"probe-{width}.html"
     # The report has no script; the probe page around it measures what the browser drew.
     probe.write_text(
-        PROBE.replace("WIDTH", str(width)).replace("PAGE", html.escape(page, quote=True)),
+        (probe_page or PROBE)
+        .replace("WIDTH", str(width))
+        .replace("PAGE", html.escape(page, quote=True)),
         encoding="utf-8",
     )
     run = chromium(

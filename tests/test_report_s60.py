@@ -7,13 +7,13 @@ The browser tests need ``/usr/bin/chromium`` and skip without it, as test_report
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
 import polars as pl
 import pytest
-from test_report_browser import CHROMIUM, chromium
+from test_report_browser import CHROMIUM
+from test_report_browser import measured as browser_measured
 
 from segchain.report import build_report, to_html
 from segchain.report.model import TableBlock
@@ -58,17 +58,7 @@ document.getElementById("f").addEventListener("load", () => {
 
 
 def measured(tmp_path: Path, page: str, width: int) -> dict:
-    probe = tmp_path / f"probe-{width}.html"
-    probe.write_text(
-        PROBE.replace("WIDTH", str(width)).replace("PAGE", html.escape(page, quote=True)),
-        encoding="utf-8",
-    )
-    run = chromium(
-        tmp_path, probe, "--dump-dom", "--window-size=1280,1000", "--virtual-time-budget=10000"
-    )
-    found = re.search(r'<pre id="measure">(.*?)</pre>', run.stdout, flags=re.S)
-    assert found is not None, run.stderr[-2000:]
-    return json.loads(html.unescape(found.group(1)))
+    return browser_measured(tmp_path, page, width, PROBE)
 
 
 def as_printed(page: str) -> str:
