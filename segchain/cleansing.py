@@ -17,7 +17,7 @@ from __future__ import annotations
 import polars as pl
 
 from segchain.formatting import agree, plural
-from segchain.schema import FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
+from segchain.schema import DEFAULT_OUTLIERS, FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
 
 # The columns of routed order lines (``routing.route_orders``): the line each copy was made
 # from, and that line's quantity as ordered. A customer split over two sites has each line
@@ -31,9 +31,6 @@ def line_count(lines: pl.DataFrame) -> int:
     return lines.get_column(LINE_ID).n_unique() if LINE_ID in lines.columns else lines.height
 
 
-# forecast's --outliers when none is given (and stock's, for a forecast that does not record it).
-OUTLIERS = ("keep", "cap", "drop")
-DEFAULT_OUTLIERS = "cap"
 MEDIAN_FACTOR = 10.0
 TUKEY_K = 3.0
 MIN_LINES = 5

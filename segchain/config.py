@@ -27,6 +27,7 @@ from segchain.schema import (
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
+    OUTLIERS,
     SUMS_OVERFLOW,
     model_name,
 )
@@ -497,7 +498,7 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "n_jobs": _int(
             -1, 4096, check=_n_jobs, expect="-1 (every core) or a whole number of processes >= 1"
         ),
-        "outliers": _choice("keep", "cap", "drop"),
+        "outliers": _choice(*OUTLIERS),
         "reconcile": _choice("auto", "none", "bottom-up", "mint", "top-down"),
         "as_of": Rule("date"),
         "seed": SEED,

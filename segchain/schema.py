@@ -700,6 +700,7 @@ FLAG_ZERO_QUANTITY = "zero_quantity"
 # accounting export's (12.50), Online Retail's 'Adjust bad debt'). Its value is netted as a
 # return's; its quantity moved no goods.
 FLAG_NEGATIVE_PRICE = "negative_price"
+
 LINE_FLAGS = (
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
@@ -707,6 +708,11 @@ LINE_FLAGS = (
     FLAG_NEGATIVE_PRICE,
     FLAG_ZERO_QUANTITY,
 )
+
+# forecast's --outliers (how lines far beyond their sku's usual size are treated) and its default;
+# stock cleanses its history alike, by the forecast's recorded choice.
+OUTLIERS = ("keep", "cap", "drop")
+DEFAULT_OUTLIERS = "cap"
 
 
 def product_line(flag: str = "flag") -> pl.Expr:

@@ -9,17 +9,18 @@ from typing import Any, Protocol
 
 import polars as pl
 
-from segchain.cleansing import OUTLIERS as OUTLIERS
 from segchain.errors import UsageError
 
 # The model vocabulary is declared in schema (config checks [forecast] models with it); the
 # forecast package reads it from here.
 from segchain.schema import BASELINES as BASELINES
+from segchain.schema import DEFAULT_OUTLIERS
 from segchain.schema import ENSEMBLE as ENSEMBLE
 from segchain.schema import GLOBAL as GLOBAL
 from segchain.schema import GROUP_SEASONAL as GROUP_SEASONAL
 from segchain.schema import INTERMITTENT_MODELS as INTERMITTENT_MODELS
 from segchain.schema import MODEL_NAMES as MODEL_NAMES
+from segchain.schema import OUTLIERS as OUTLIERS
 from segchain.schema import SMOOTH_MODELS as SMOOTH_MODELS
 from segchain.schema import window_of as window_of
 
@@ -88,7 +89,7 @@ def check_options(
     by: Sequence[str],
     engine: str,
     *,
-    outliers: str = "cap",
+    outliers: str = DEFAULT_OUTLIERS,
     reconcile: str = "auto",
 ) -> None:
     """Every problem with the options at once, as one usage error."""
@@ -154,7 +155,7 @@ class ForecastParams:
     engine: str = "local"
     address: str | None = None
     n_jobs: int = -1
-    outliers: str = "cap"
+    outliers: str = DEFAULT_OUTLIERS
     reconcile: str = "auto"
     as_of: dt.date | None = None
     seed: int = 0

@@ -62,7 +62,13 @@ from segchain.forecast.selection import (
 from segchain.forecast.series import build_series, history_before
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
-from segchain.schema import FALLBACK_MODEL, GROUP_SEASONAL, ORDERS_OPTION, segment_ranks
+from segchain.schema import (
+    DEFAULT_OUTLIERS,
+    FALLBACK_MODEL,
+    GROUP_SEASONAL,
+    ORDERS_OPTION,
+    segment_ranks,
+)
 from segchain.tableio import collect
 
 
@@ -104,7 +110,7 @@ def forecast(
     models: str | Sequence[str] = "auto",
     n_jobs: int = -1,
     engine: str = "local",
-    outliers: str = "cap",
+    outliers: str = DEFAULT_OUTLIERS,
     reconcile: str = "auto",
     address: str | None = None,
     as_of: dt.date | None = None,

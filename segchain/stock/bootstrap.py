@@ -35,12 +35,13 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from segchain.cleansing import DEFAULT_OUTLIERS, LINE_ID, LINE_QUANTITY, cleanse, described
+from segchain.cleansing import LINE_ID, LINE_QUANTITY, cleanse, described
 from segchain.errors import DataError, TableMessage
 from segchain.formatting import plural
 from segchain.schema import (
     DAYS_PER_MONTH,
     DAYS_PER_QUARTER,
+    DEFAULT_OUTLIERS,
     ORDERS_OPTION,
     demand_line,
     require_columns,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segchain.cleansing import LINE_ID, LINE_QUANTITY, OUTLIERS
+from segchain.cleansing import LINE_ID, LINE_QUANTITY
 from segchain.config import (
     MIN_REVIEW_DAYS,
     POLICY_TYPES,
@@ -29,6 +29,7 @@ from segchain.schema import (
     META_INVENTORY_BY_SEGMENT,
     ON_HAND_OPTION,
     ORDERS_OPTION,
+    OUTLIERS,
     SEGMENTS_OPTION,
     require_columns,
     segment_ranks,

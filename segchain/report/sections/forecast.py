@@ -53,7 +53,7 @@ from segchain.report.sections.common import (
     with_unknowns,
 )
 from segchain.routing import route_orders
-from segchain.schema import FLAG_ZERO_PRICE, META_INPUTS, demand_line
+from segchain.schema import DEFAULT_OUTLIERS, FLAG_ZERO_PRICE, META_INPUTS, demand_line
 
 TOP_SERIES = 3
 # A series the orders (and segments, assignments) given hold no line of, in the chart's caption.
@@ -192,7 +192,6 @@ CLEANSING = {
     "cap": "order lines far beyond their sku's usual line size capped at that size",
     "drop": "order lines far beyond their sku's usual line size left out",
 }
-DEFAULT_OUTLIERS = "cap"  # forecast's default --outliers
 LINE = "_segchain_line"  # an order line's number, to tell which lines the cleansing changed
 
 
