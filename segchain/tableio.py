@@ -3539,8 +3539,6 @@ class OutputSet:
         self.named_arguments: set[str] = set()
         # The option or argument that reads stdin ('-'), when messages name it so.
         self.stdin_option: str | None = None
-        # The first option or argument given '-' (stdin), whether messages name it or not.
-        self.stdin_reader: str | None = None
         self.stdin_readers: list[str] = []  # every option or argument given '-', in order
         self.planned: dict[str, OutputTarget] = {}
         self.staged: list[_Staged] = []
@@ -3562,12 +3560,15 @@ class OutputSet:
         for option, source in inputs:
             self.add_input(source, option=option)
 
+    @property
+    def stdin_reader(self) -> str | None:
+        """The first option or argument given '-' (stdin), whether messages name it or not."""
+        return self.stdin_readers[0] if self.stdin_readers else None
+
     def add_input(self, source: str | Path, *, option: str = "input") -> None:
         """Remember a file that is read, so that no output replaces it."""
         source = str(source)
         remember_name(source)  # quoted where messages name it, if it holds a control character
-        if source == "-" and self.stdin_reader is None:
-            self.stdin_reader = option
         if source == "-" and option not in self.stdin_readers:
             self.stdin_readers.append(option)
         if source != "-" and source not in {s for _, s in self.inputs}:
