@@ -195,3 +195,23 @@ def test_the_smallest_sample_plans_a_network_without_allow_split(cli, tmp_path) 
     assert result.exit_code == 0, result.stderr
     lanes = pl.read_csv(asg, schema_overrides={"customer_id": pl.String})
     assert lanes.height == 2 and lanes["share"].to_list() == [1.0, 1.0]
+
+
+def test_a_sample_over_one_in_the_other_format_names_the_orders_it_left(cli, tmp_path) -> None:
+    # `sample -f parquet` over a CSV sample left orders.csv (the old sample's) beside the new
+    # orders.parquet without a word: a Makefile reading orders.csv read the old orders with the
+    # new items and sites. The file is left (it may be the user's), and named.
+    out = tmp_path / "s"
+    small = ["--customers", "2", "--skus", "1", "--years", "1"]
+    assert cli("sample", "-o", str(out), *small).exit_code == 0
+    old = (out / "orders.csv").read_bytes()
+    result = cli("sample", "-o", str(out), *small, "-f", "parquet", "--seed", "2")
+    assert result.exit_code == 0, result.stderr
+    assert (out / "orders.csv").read_bytes() == old
+    assert f"{out / 'orders.csv'} is not this sample's" in result.stderr
+    assert str(out / "orders.parquet") in result.stderr
+    again = cli("sample", "-o", str(out), *small, "-f", "parquet", "--seed", "2")
+    (out / "orders.csv").unlink()
+    assert "is not this sample's" in again.stderr
+    clean = cli("sample", "-o", str(out), *small, "-f", "parquet")
+    assert clean.exit_code == 0 and "Warning" not in clean.stderr

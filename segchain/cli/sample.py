@@ -110,3 +110,18 @@ def sample(
         write_table(df, str(dest), metadata=provenance("sample", params=params))
         said = f"wrote {plural(df.height, 'row')} to {dest}"
         when_written(str(dest), functools.partial(reporter.info, said))
+    _warn_other_orders(folder, fmt, reporter)
+
+
+def _warn_other_orders(folder: Path, fmt: str, reporter: c.Reporter) -> None:
+    """Say so when the folder also holds orders in the other format, which this run did not
+    write: `sample -o data -f parquet` over a CSV sample left data/orders.csv beside the new
+    data/orders.parquet, and a script or Makefile reading the CSV read the old sample's orders
+    with the new sample's items and sites. The file is not removed: it may be the user's."""
+    other = folder / f"orders.{'csv' if fmt == 'parquet' else 'parquet'}"
+    if other.exists():
+        reporter.warn(
+            f"{other} is not this sample's (its orders are {folder / f'orders.{fmt}'}): "
+            "the folder held it before; remove it, or a command reading it reads other orders "
+            "than this sample's items, sites and stock"
+        )
