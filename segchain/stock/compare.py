@@ -58,6 +58,7 @@ def compare(
     fcfs: pl.DataFrame | None = None,
     plan: str | None = None,
     ranks: pl.DataFrame | None = None,
+    formulas: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per segment and overall: inventory value and expected service, segmented vs uniform.
 
@@ -66,7 +67,9 @@ def compare(
     served, added as ``*_fcfs`` columns; ``plan``: what the uniform plan is, in words
     (``uniform_plan``; default: one uniform target ``level``); ``ranks``: each segment's
     ``segment_rank`` (``schema.segment_ranks``): segments of one priority are listed by it
-    (``listing_order``).
+    (``listing_order``); ``formulas``: the uniform plan as `stock` writes it for that target
+    (the formulas everywhere), where ``uniform`` took rationed points from the rationing's
+    simulation: added as ``inventory_value_uniform_formulas``.
     """
     both = segmented.select(
         *keys,
@@ -93,6 +96,10 @@ def compare(
         ),
         on=keys,
     )
+    if formulas is not None:
+        both = both.join(
+            formulas.select(*keys, pl.col("inventory_value").alias("value_formulas")), on=keys
+        )
     # Each segment carries the SKU's inventory in proportion to its share of the SKU's demand.
     share = series.with_columns(
         share=pl.when(pl.col("mu").sum().over(keys) > 0)
@@ -138,6 +145,12 @@ def compare(
             wmean("csl_seg").alias("csl_segmented"),
             wmean("csl_uni").alias("csl_uniform"),
         ]
+        if formulas is not None:
+            aggs.append(
+                (pl.col("value_formulas") * pl.col("share"))
+                .sum()
+                .alias("inventory_value_uniform_formulas")
+            )
         if fcfs is not None:
             aggs += [
                 (pl.col("value_fcfs") * pl.col("share")).sum().alias("inventory_value_fcfs"),

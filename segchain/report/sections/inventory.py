@@ -322,11 +322,21 @@ def _comparison_headline(overall: dict[str, Any]) -> Headline:
         else "one target"
         + (f" of {format_number(target, PCT)}" if finite(target) is not None else "")
     )
+    # At rationed points the uniform plan compared is the rationing's simulation's; the plan
+    # `stock` writes for that one target (the formulas) is said beside it when it differs.
+    written = finite(overall.get("inventory_value_uniform_formulas"))
+    beside = (
+        f"; {signed_pct((seg_v - written) / written)} vs the plan `stock` writes for that "
+        f"target ({money(written)}; at rationed points the comparison's is the rationing "
+        "simulation's)"
+        if written and seg_v is not None and uni_v is not None and abs(written - uni_v) > 0.005
+        else ""
+    )
     return Headline(
         COMPARISON_LABEL,
         ("+" if (change or 0) > 0 else "") + money(change),
         noted(
-            f"{signed_pct(rel)} expected inventory value vs {against}",
+            f"{signed_pct(rel)} expected inventory value vs {against}{beside}",
             str(overall.get("unknown") or ""),
         ),
     )
