@@ -30,9 +30,12 @@ DASK_CLI = Path(sys.executable).with_name("dask")
 
 
 @contextlib.contextmanager
-def cluster(log: Path, *, nanny: bool) -> Iterator[tuple[str, subprocess.Popen]]:
+def cluster(
+    log: Path, *, nanny: bool, scheduler_out: list | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """A `dask scheduler` and one single-threaded `dask worker` on 127.0.0.1: (address, the
-    worker's process: the worker itself without a nanny, else the nanny)."""
+    worker's process: the worker itself without a nanny, else the nanny); the scheduler's
+    process is appended to ``scheduler_out`` when given."""
     if not DASK_CLI.exists():
         pytest.skip(f"dask command line not found next to {sys.executable}")
     from distributed import Client
@@ -52,6 +55,8 @@ def cluster(log: Path, *, nanny: bool) -> Iterator[tuple[str, subprocess.Popen]]
         "--no-show",
     ]
     procs = [subprocess.Popen(scheduler, stdout=out, stderr=subprocess.STDOUT)]
+    if scheduler_out is not None:
+        scheduler_out.append(procs[0])
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -94,8 +99,10 @@ def segchain(*args: str | Path) -> subprocess.CompletedProcess:
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=True)
 
 
-@pytest.mark.slow
-def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
+def run_and_kill(tmp_path: Path, victim: str) -> tuple[int, str, float, Path, str]:
+    """The forecast of sample_data on a Dask cluster at --address whose ``victim`` (its one
+    worker, or its scheduler) is killed once the worker runs the run's first tasks: (exit
+    code, stderr, seconds from the kill to the end, the output folder, the address)."""
     from distributed import Client
 
     sample = ROOT / "sample_data" / "orders.csv"
@@ -105,7 +112,11 @@ def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
     out_dir = tmp_path / "out"
     out_dir.mkdir()
     output = out_dir / "forecast.parquet"
-    with cluster(tmp_path / "dask.log", nanny=False) as (address, worker):
+    schedulers: list[subprocess.Popen] = []
+    with cluster(tmp_path / "dask.log", nanny=False, scheduler_out=schedulers) as (
+        address,
+        worker,
+    ):
         env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "TERMINAL_WIDTH": "200"}
         cmd = [sys.executable, "-m", "segchain", "forecast", str(segments)]
         cmd += ["--orders", str(orders), "--engine", "dask", "--address", address]
@@ -119,7 +130,7 @@ def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
                     assert run.poll() is None, "the run ended before its tasks reached the worker"
                     assert time.monotonic() < deadline, "no task reached the worker in 120 s"
                     time.sleep(0.2)
-            worker.kill()
+            (worker if victim == "worker" else schedulers[0]).kill()
             killed = time.monotonic()
             # The old code waited for ever: a generous bound fails the test instead of hanging it.
             _, stderr = run.communicate(timeout=NO_WORKER_GRACE_SECONDS + 90)
@@ -128,7 +139,13 @@ def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
             if run.poll() is None:
                 run.kill()
                 run.wait()
-    assert run.returncode == 1, stderr
+    return run.returncode, stderr, took, out_dir, address
+
+
+@pytest.mark.slow
+def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
+    code, stderr, took, out_dir, address = run_and_kill(tmp_path, "worker")
+    assert code == 1, stderr
     lines = [line for line in stderr.splitlines() if "Error" in line or "hint" in line]
     assert lines == [
         f"segchain forecast: Error: --address {address}: the Dask cluster lost its workers "
@@ -143,6 +160,25 @@ def test_forecast_dask_worker_killed_mid_run_stops_with_one_message(tmp_path):
     # The grace period, a poll and closing the client; not the old wait without end.
     assert took < NO_WORKER_GRACE_SECONDS + 30, took
     print(f"ended {took:.1f} s after the worker was killed")
+
+
+@pytest.mark.slow
+def test_forecast_dask_scheduler_killed_mid_run_stops_with_one_message(tmp_path):
+    # It ended at once, exit 1, but with Dask's traceback ('FutureCancelledError ...
+    # scheduler-connection-lost').
+    code, stderr, took, out_dir, address = run_and_kill(tmp_path, "scheduler")
+    assert code == 1, stderr
+    lines = [line for line in stderr.splitlines() if "Error" in line or "hint" in line]
+    assert lines == [
+        f"segchain forecast: Error: --address {address}: the connection to the Dask scheduler "
+        "was lost during the run (the scheduler stopped, or the network to it failed); the run "
+        "was stopped",
+        "segchain forecast:   hint: check that the scheduler is running and reachable, and run "
+        "it again, or leave --address out for a local cluster",
+    ], stderr
+    assert "Traceback" not in stderr
+    assert list(out_dir.iterdir()) == []
+    assert took < 60, took
 
 
 def test_workers_watch_closes_the_client_when_the_last_worker_dies(tmp_path):

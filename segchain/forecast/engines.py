@@ -52,6 +52,24 @@ def _engine_noise_hidden() -> Iterator[None]:
                 lg.setLevel(level)
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what it wraps: fugue may re-raise) says the client lost its
+    scheduler: Dask cancels every task then ('scheduler-connection-lost'), or its comm closed.
+    A killed scheduler had printed Dask's traceback."""
+    from distributed.client import FutureCancelledError
+    from distributed.comm.core import CommClosedError
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, CommClosedError) or (
+            isinstance(exc, FutureCancelledError) and "connection-lost" in str(exc)
+        ):
+            return True
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return False
+
+
 class WorkersWatch:
     """Closes a Dask client whose scheduler has had no worker for ``grace`` seconds, so that the
     call waiting on its tasks raises (a cancelled error) instead of waiting for ever. Dask has
@@ -192,12 +210,23 @@ class Engine:
             raise self._workers_lost()
         try:
             yield
-        except Exception:
+        except Exception as exc:
             if watch is not None and watch.lost:
                 raise self._workers_lost() from None
+            if watch is not None and _connection_lost(exc):
+                raise self._scheduler_lost() from None
             raise
         if watch is not None and watch.lost:
             raise self._workers_lost()
+
+    def _scheduler_lost(self) -> SegchainError:
+        address = (self.address or "").strip()
+        return SegchainError(
+            f"--address {address}: the connection to the Dask scheduler was lost during the "
+            "run (the scheduler stopped, or the network to it failed); the run was stopped",
+            hint="check that the scheduler is running and reachable, and run it again, or leave "
+            "--address out for a local cluster",
+        )
 
     def _workers_lost(self) -> SegchainError:
         address = (self.address or "").strip()
