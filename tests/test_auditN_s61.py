@@ -74,3 +74,90 @@ def test_group_seasonal_lift_reads_no_partial_first_month():
     )
     assert lifts(y, pairs, plan).get_column("lift").to_list() == pytest.approx([1.75])
     assert lifts(y, pairs, covered).get_column("lift").to_list() == [1.0]
+
+
+# F3 ---------------------------------------------------------------------------------------
+
+
+def _levels_policy() -> pl.DataFrame:
+    """(R, S) weekly, 7 days of lead time and 7 of review: a protection interval of 2 weeks.
+    A: 10 a week, S 30, order 10: 30 / (20 + 10) = 1 x. B: 2 a week, S 100, order 2:
+    100 / (4 + 2) = 16.7 x, 50 weeks. C: 0.01 a week (0.52 a year), S 5: tiny, counted apart.
+    D: 5 a week, S 60, order 5: 60 / (10 + 5) = 4.0 x, not over. E: 5 a week, S 61: 4.07 x,
+    12.2 weeks. Values 100, 300, 50, 50, 60: B and E hold 360 of 560 = 64.3 %."""
+    return pl.DataFrame(
+        {
+            "sku": ["A", "B", "C", "D", "E"],
+            "policy_type": ["RS"] * 5,
+            "reorder_point": [30.0, 100.0, 5.0, 60.0, 61.0],
+            "order_up_to": [30.0, 100.0, 5.0, 60.0, 61.0],
+            "order_qty": [10.0, 2.0, 1.0, 5.0, 5.0],
+            "mean_demand": [10.0, 2.0, 0.01, 5.0, 5.0],
+            "period_days": [7.0] * 5,
+            "lead_time_days": [7.0] * 5,
+            "review_days": [7.0] * 5,
+            "avg_inventory": [15.0, 90.0, 5.0, 40.0, 41.0],
+            "inventory_value": [100.0, 300.0, 50.0, 50.0, 60.0],
+        }
+    )
+
+
+def test_stock_names_points_whose_level_is_many_times_their_forecast_demand():
+    from segchain.cli.stock_summary import high_levels
+
+    said = high_levels(_levels_policy())
+    assert said is not None
+    assert said.startswith(
+        "2 stocking points hold a level over 4 x their forecast demand over lead time plus "
+        "review plus one order, 64.3% of the inventory value (360.00 of 560.00), the most "
+        "valuable: sku B (order-up-to 100 = 50 weeks of forecast demand), sku E (order-up-to "
+        "61 = 12 weeks of forecast demand); not counted: 1 point forecast under 1 unit a year."
+    )
+    assert "'A'" not in said and "sku A" not in said and "sku D" not in said
+
+
+def test_stock_names_no_point_when_every_level_fits_its_demand():
+    from segchain.cli.stock_summary import high_levels
+
+    policy = _levels_policy().filter(pl.col("sku").is_in(["A", "D"]))
+    assert high_levels(policy) is None
+
+
+def test_stock_prints_the_high_level_warning(cli, tmp_path):
+    """sku A sells 5 a week for 30 weeks, and 405 in a promotion week (40 more customers, 10
+    each); B sells 10-12 a week. Lead time 7 days, (R, S) weekly: the promotion's two weeks
+    (410 units) set A's level far above 4 x (5 x 2 + an order of 5) = 60, and it is named;
+    B is not."""
+    start = dt.date(2011, 1, 3)
+    rows = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    for week in range(30):
+        day = (start + dt.timedelta(weeks=week)).isoformat()
+        rows.append(f"B{week},{day},C9,B,{10 + week % 3},1.0")
+        rows.append(f"A{week},{day},C{week % 7},A,5,2.0")
+        if week == 12:  # a promotion: 40 more customers, 10 each
+            rows += [f"P{k},{day},P{k},A,10,1.5" for k in range(40)]
+    (tmp_path / "o.csv").write_text("\n".join(rows) + "\n")
+    fc = ["sku,ds,forecast,error_sd"]
+    for i in range(13):
+        ds = (dt.date(2011, 8, 1) + dt.timedelta(weeks=i)).isoformat()
+        fc += [f"A,{ds},5.0,6.0", f"B,{ds},10.0,2.0"]
+    (tmp_path / "f.csv").write_text("\n".join(fc) + "\n")
+    (tmp_path / "i.csv").write_text("sku,unit_cost,lead_time_days\nA,1.0,7\nB,1.0,7\n")
+    result = cli(
+        "stock", "f.csv", "--orders", "o.csv", "--items", "i.csv", "--policy", "RS",
+        "--review-days", "7", "-o", "p.csv",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    policy = pl.read_csv(tmp_path / "p.csv").sort("sku")
+    a = policy.row(0, named=True)
+    assert a["sku"] == "A"
+    assert a["order_up_to"] == 410.0  # the promotion's 405 and a week's 5
+    assert a["order_up_to"] > 4 * (a["mean_demand"] * 2 + a["order_qty"])
+    weeks = a["order_up_to"] / a["mean_demand"]
+    assert (
+        "1 stocking point holds a level over 4 x its forecast demand over lead time plus "
+        "review plus one order"
+    ) in said
+    assert f"sku A (order-up-to {a['order_up_to']:,.0f} = {weeks:,.0f} weeks" in said
+    assert "sku B" not in said
