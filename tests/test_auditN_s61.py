@@ -161,3 +161,71 @@ def test_stock_prints_the_high_level_warning(cli, tmp_path):
     ) in said
     assert f"sku A (order-up-to {a['order_up_to']:,.0f} = {weeks:,.0f} weeks" in said
     assert "sku B" not in said
+
+
+# F2 ---------------------------------------------------------------------------------------
+
+
+def _held_record(rows: list[dict]) -> dict:
+    """A held_out record as stock writes it (stock.heldout.StockHeldOut.as_metadata)."""
+    return {
+        "period_days": 7.0,
+        "periods": 13,
+        "segments": rows,
+        "start": "2017-10-02",
+        "stocking_points": 3,
+        "warmup_days": 56,
+    }
+
+
+def test_report_headline_counts_promises_held_out_beside_the_plan():
+    from test_report import all_tables, section
+
+    from segchain.report import build_report, to_markdown
+
+    # The plan (all_tables) keeps Lost and Other and breaks Champions. Held out: Champions got
+    # 0.93 for 0.99 (6 points short), Lost 0.78 for 0.80 (2 points: not well short), a CSL
+    # promise is not scored by a fill rate and a segment that asked nothing is not scored:
+    # 1 of 2 segments 5 points or more short.
+    rows = [
+        {"segment": "Champions", "measure": "fill-rate", "target": 0.99, "asked": 400.0,
+         "fill_segmented": 0.93, "expected_fill": 0.97},
+        {"segment": "Lost", "measure": "fill-rate", "target": 0.8, "asked": 100.0,
+         "fill_segmented": 0.78, "expected_fill": 0.9},
+        {"segment": "Other", "measure": "csl", "target": 0.95, "asked": 50.0,
+         "fill_segmented": 0.5, "expected_fill": 0.95},
+        {"segment": "Idle", "measure": "fill-rate", "target": 0.95, "asked": 0.0,
+         "fill_segmented": None, "expected_fill": None},
+        {"segment": "(all)", "measure": None, "target": None, "asked": 550.0,
+         "fill_segmented": 0.88, "expected_fill": None},
+    ]  # fmt: skip
+    metadata = {"policy": {"held_out": _held_record(rows)}}
+    report = build_report(all_tables(), metadata=metadata)
+    head = next(h for h in section(report, "actions").headlines if "Promises" in h.label)
+    assert (head.label, head.value) == (
+        "Promises held out",
+        "1 of 2 segments 5 points or more short",
+    )
+    assert head.detail == (
+        "over the 13 weeks from 2017-10-02; in the plan: 2 of 3 kept, not kept: Champions"
+    )
+    page = to_markdown(report, image_dir="r_files")[0]
+    assert "**Promises kept" not in page
+
+
+def test_report_headline_and_title_say_the_plan_without_a_replay():
+    from test_report import all_tables, section
+
+    from segchain.report import build_report
+
+    report = build_report(all_tables(), metadata={})
+    actions = section(report, "actions")
+    head = next(h for h in actions.headlines if "Promises" in h.label)
+    # The plan expects Champions below its target (all_tables): it says so, as the plan's.
+    assert (head.label, head.value, head.detail) == (
+        "Promises kept in the plan",
+        "2 of 3 segments",
+        "not kept: Champions",
+    )
+    titles = [getattr(b, "title", "") for b in actions.blocks]
+    assert "Segments whose promise is not kept in the plan" in titles
