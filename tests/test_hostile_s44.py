@@ -133,9 +133,12 @@ def test_promises_of_a_per_segment_table_of_another_run_are_not_called_kept(
     result = cli("report", "policy.csv", "segs.csv", "-o", "r.md")
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "r.md").read_text()
-    assert "**Promises kept: 0 of 2 segments** (none broken; unknown: Champions, Lost)" in page
+    assert (
+        "**Promises kept in the plan: 0 of 2 segments** (none broken; unknown: Champions, Lost)"
+        in page
+    )
     assert "Every segment's promise is kept" not in page
-    assert "Segments whose promise is not known to be kept" in page
+    assert "Segments whose promise is not known to be kept in the plan" in page
     assert (
         "service: 3 of 3 per-segment stock rows at a stocking point not in the policy, not "
         "weighed (tables of different runs?)"
@@ -149,7 +152,7 @@ def test_promises_of_the_same_runs_tables_are_still_judged(cli, tmp_path: Path) 
     assert result.exit_code == 0, result.stderr
     page = (tmp_path / "r.md").read_text()
     # Lost gets 50 % at A against its 90 %: broken; Champions 99 % against 98 %: kept.
-    assert "**Promises kept: 1 of 2 segments** (not kept: Lost)" in page, page
+    assert "**Promises kept in the plan: 1 of 2 segments** (not kept: Lost)" in page, page
     assert "not in the policy" not in page
 
 

@@ -209,7 +209,7 @@ def test_segments_whose_promise_is_not_kept_delivery_and_service():
     # 0.95 at D (20 x 0.5 = 10): (0.85 x 7 + 0.95 x 10) / 17 = 0.9088 >= 0.90, kept on average,
     # but A is below target. X: (0.995 x 3 + 0.99 x 10) / 13 = 0.9912 >= 0.99.
     assert kept == {"Lost": "no: delivery"}
-    head = next(h for h in actions.headlines if h.label == "Promises kept")
+    head = next(h for h in actions.headlines if h.label == "Promises kept in the plan")
     assert head.value == "3 of 4 segments"
     assert head.detail == "not kept: Lost"
 
@@ -308,7 +308,7 @@ def capped_case(fill_y_at_d: float) -> list[dict]:
     report = build_report({"policy": capped_policy, "stock_segments": segs})
     actions = next(s for s in report.sections if s.key == "actions")
     table = next(b for b in actions.blocks if isinstance(b, TableBlock) and "kept" in b.title)
-    head = next(h for h in actions.headlines if h.label == "Promises kept")
+    head = next(h for h in actions.headlines if h.label == "Promises kept in the plan")
     return table.frame.to_dicts(), head.detail, table.note
 
 

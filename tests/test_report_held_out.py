@@ -215,7 +215,11 @@ def test_what_to_do_now_says_first_that_the_forecast_lost_held_out() -> None:
         == "to the 13-week average: WAPE 46.5% against its 45.0%, 1.033 of it (sku level)"
     )
     # The plan's own headlines follow.
-    assert [h.label for h in section.headlines[1:]] == ["Order now", "Open sites", "Promises kept"]
+    assert [h.label for h in section.headlines[1:]] == [
+        "Order now",
+        "Open sites",
+        "Promises kept in the plan",
+    ]
     assert section.blocks[0].text == (
         "Check this forecast before planning from it: held out over the 8 weeks from "
         "2011-10-10, which the forecast did not see, the 13-week average of each sku's own "

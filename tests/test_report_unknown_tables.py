@@ -108,7 +108,7 @@ def test_promise_table_of_what_to_do_now_counts_only_known_deliveries():
         sla_met=pl.Series([True, None, True, True], dtype=pl.Boolean)
     )
     report = build_report({"assignments": asg})
-    table = block(report, "actions", "Every segment's promise is kept")
+    table = block(report, "actions", "Every segment's promise is kept in the plan")
     assert cell(table, "Champions", "within_promise") == format_number(1.0, "pct")
     said = "within_promise: a mean over 1 of 2 lanes in Champions (the others unknown)"
     assert said in table.note
@@ -443,12 +443,12 @@ def test_a_promise_whose_every_delivery_is_unknown_is_neither_kept_nor_broken():
         sla_met=pl.Series([True, True, None, True], dtype=pl.Boolean)
     )
     report = build_report({"assignments": asg})
-    table = block(report, "actions", "Segments whose promise is not known to be kept")
+    table = block(report, "actions", "Segments whose promise is not known to be kept in the plan")
     assert table.frame["segment"].to_list() == ["Lost"]
     assert cell(table, "Lost", "kept") == "unknown"
     assert cell(table, "Lost", "within_promise") == format_number(None, "pct")  # –
     section = next(s for s in report.sections if s.key == "actions")
-    head = next(h for h in section.headlines if h.label == "Promises kept")
+    head = next(h for h in section.headlines if h.label == "Promises kept in the plan")
     assert (head.value, head.detail) == ("2 of 3 segments", "none broken; unknown: Lost")
     on_both_pages(report, "none broken; unknown: Lost")
 

@@ -88,6 +88,9 @@ def report_plan(
         reporter.info(line)
     if warning:
         reporter.warn(warning)
+    high = high_levels(policy)
+    if high:
+        reporter.warn(high)
 
 
 # How far past its longest lead time plus review a plan's cover may go before stock warns. An
@@ -152,6 +155,99 @@ def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
         "before ordering"
     )
     return line, warning
+
+
+# How far past its forecast demand over the protection interval plus one order a point's level
+# (reorder point, or order-up-to) may go before stock names it: the reasoning of
+# COVER_WARN_FACTOR, point by point. A level is that demand plus z sd of it: at a 0.99 target
+# (z 2.33) with a coefficient of variation of 1 over the interval, 3.3 times its mean, under 4
+# with an order on top. Past that, something other than the forecast sets it: a spike in the
+# order history (The Complete Journey: a 153-unit promotion week held sku 930118, forecast
+# 4.5 a week, at an order-up-to of 349, 78 weeks; 8 of 300 points, 8.4 % of the value). On the
+# demo's intermittent per-site points it names 130 of 552 (47.7 % of the value), each set by a
+# rare bulk line (00057 at DC-DUS: 533 for 4 a week, one line of 492 where the median is 25).
+LEVEL_WARN_FACTOR = 4.0
+LEVEL_EXAMPLES = 3
+
+
+def high_levels(policy: pl.DataFrame) -> str | None:
+    """A warning naming the stocking points whose level (order-up-to S for (R, S), reorder
+    point s for (s, Q)) exceeds LEVEL_WARN_FACTOR x their forecast demand over lead time plus
+    review plus one order: how many, their share of the inventory value, and the most valuable
+    with their level in weeks of forecast demand. Points forecast under 1 unit a year are left
+    out and counted apart: any level is years of their demand, and the cover warning names
+    them. None when no point exceeds it (or the columns are absent)."""
+    import polars as pl
+
+    from segchain.schema import DAYS_PER_YEAR
+
+    needed = (
+        "sku",
+        "policy_type",
+        "reorder_point",
+        "order_up_to",
+        "order_qty",
+        "mean_demand",
+        "period_days",
+        "lead_time_days",
+        "review_days",
+    )
+    if not policy.height or any(col not in policy.columns for col in needed):
+        return None
+    per_day = pl.col("mean_demand").fill_null(0.0) / pl.col("period_days")
+    level = pl.when(pl.col("policy_type") == "RS").then("order_up_to").otherwise("reorder_point")
+    interval = per_day * (pl.col("lead_time_days") + pl.col("review_days"))
+    value = (
+        pl.col("inventory_value").fill_null(0.0)
+        if "inventory_value" in policy.columns
+        else pl.col("avg_inventory").fill_null(0.0)
+    )
+    points = policy.select(
+        "sku",
+        *[c for c in ("site",) if c in policy.columns],
+        level.fill_null(0.0).alias("level"),
+        (level.fill_null(0.0) > LEVEL_WARN_FACTOR * (interval + pl.col("order_qty").fill_null(0.0)))
+        .fill_null(False)
+        .alias("high"),
+        (per_day * DAYS_PER_YEAR < 1.0).alias("tiny"),
+        (level / (per_day * 7.0)).alias("weeks"),
+        value.alias("value"),
+    )
+    named = points.filter(pl.col("high") & ~pl.col("tiny")).sort(
+        "value", "sku", descending=[True, False]
+    )
+    if not named.height:
+        return None
+    whole = float(points.get_column("value").sum())
+    theirs = float(named.get_column("value").sum())
+    share = theirs / whole if whole else 0.0
+    kind = policy.get_column("policy_type")[0]
+    word = "order-up-to" if kind == "RS" else "reorder point"
+    shown = ", ".join(
+        f"sku {row['sku']}{_at_site(row.get('site'))} ({word} {row['level']:,.0f} = "
+        f"{row['weeks']:,.0f} weeks of forecast demand)"
+        for row in named.head(LEVEL_EXAMPLES).iter_rows(named=True)
+    )
+    more = named.height - LEVEL_EXAMPLES
+    tiny = int(points.filter(pl.col("high") & pl.col("tiny")).height)
+    n = named.height
+    return (
+        f"{plural(n, 'stocking point')} {agree(n, 'holds', 'hold')} a level over "
+        f"{LEVEL_WARN_FACTOR:g} x {agree(n, 'its', 'their')} forecast demand over lead time plus "
+        f"review plus one order, {share:.1%} of the inventory value ({theirs:,.2f} of "
+        f"{whole:,.2f}), the most valuable: {shown}"
+        + (f" (and {count(more)} more)" if more > 0 else "")
+        + (f"; not counted: {plural(tiny, 'point')} forecast under 1 unit a year" if tiny else "")
+        + ". Usually spikes in the order history set such a level (a promotion, a one-off bulk "
+        "order), through the largest demand the bootstrap read or a fitted model's error: "
+        "check those skus' history; if a spike will not recur, leave its lines out of the "
+        "orders given to forecast and stock and rerun (the levels are as planned, not changed)"
+    )
+
+
+def _at_site(site: object) -> str:
+    """`` at DC-1`` for a point at a site, nothing for a point without one."""
+    return f" at {site}" if site is not None and str(site) != "" else ""
 
 
 def report_comparison(result: StockResult, reporter: c.Reporter) -> None:

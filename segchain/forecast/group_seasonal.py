@@ -71,8 +71,12 @@ def lifts(y: pl.DataFrame, pairs: pl.DataFrame, plan: Plan) -> pl.DataFrame:
     """``cutoff, ds, lift`` for each (forecast origin, target period) in ``pairs``.
 
     Reads only the total up to each origin: the season back from the target is taken as many
-    seasons back as needed for it (and its smoothing) to lie at or before the origin.
+    seasons back as needed for it (and its smoothing) to lie at or before the origin. A period
+    begun before ``plan.first_day`` is not read: it holds part of a period's demand, and a lift
+    from it (or smoothed with it) would say the season was quieter than it was.
     """
+    if plan.first_day is not None:
+        y = y.filter(pl.col("ds") >= plan.first_day)
     if not pairs.height or not y.height:
         return pairs.select("cutoff", "ds").with_columns(pl.lit(1.0).alias("lift"))
     m, w = plan.season, plan.window

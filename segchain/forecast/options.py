@@ -119,6 +119,9 @@ class Plan:
     season: int
     window: int
     models: list[str] | None
+    # The orders' first day: a period begun before it holds part of a period's demand (The
+    # Complete Journey's one-day week of 2016-12-26), which the seasonal lift reads as none.
+    first_day: dt.date | None = None
 
 
 class Tick(Protocol):

@@ -41,6 +41,7 @@ class Series:
     netted: int
     excluded: dict[str, int]
     warnings: list[str]
+    first_day: dt.date | None = None  # the orders' first day, every line's (``Plan.first_day``)
 
 
 def build_series(
@@ -71,6 +72,7 @@ def build_series(
     segments = collect(segments, name="segments")
     by = list(by)
     require_columns(orders.columns, ["order_date", "customer_id", "quantity"], source=ORDERS_OPTION)
+    first_day = cast("dt.date | None", orders.get_column("order_date").cast(pl.Date).min())
     require_columns(
         segments.columns, ["customer_id", "segment"], source="segments", hint=SEGMENTS_HINT
     )
@@ -265,6 +267,7 @@ def build_series(
         netted=netted,
         excluded=excluded,
         warnings=warnings,
+        first_day=first_day,
     )
 
 

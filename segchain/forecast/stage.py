@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import cast
 
 import polars as pl
@@ -188,6 +188,7 @@ def forecast(
         if "site" not in by:
             by = ["site", *by]
     series = build_series(orders, segments, freq=freq, by=by, outliers=outliers, as_of=as_of)
+    plan = replace(plan, first_day=series.first_day)
     if after_as_of:
         series.excluded["after_as_of"] = after_as_of
     if unrouted:

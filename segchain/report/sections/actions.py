@@ -56,7 +56,14 @@ from segchain.report.sections.common import (
     with_unknowns,
 )
 from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
-from segchain.report.sections.stock_heldout import broken_promise, plan_held_out
+from segchain.report.sections.stock_heldout import (
+    WELL_BELOW,
+    PlanHeldOut,
+    broken_promise,
+    plan_held_out,
+    scored_promises,
+    short_promises,
+)
 from segchain.schema import FALLBACK_MODEL, cost_basis
 
 REORDER_SHOWN = 15  # reorder lines shown in the page; the full list is one click away
@@ -802,29 +809,56 @@ def _site_blocks(
     return head, blocks
 
 
-def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline, list[Block]]:
+def _promise_blocks(
+    table: pl.DataFrame, unknowns: list[str], held: PlanHeldOut | None = None
+) -> tuple[Headline, list[Block]]:
+    """The promises headline and table. ``kept`` is the plan's: delivery within the promise
+    and the service stock expects. When stock replayed its plan held out (``held``), what the
+    segments got there leads the headline, the plan's count after it: a plan that expects
+    every promise kept is not evidence that it kept them (The Complete Journey from
+    2017-10-02: 11 of 11 kept in the plan, 6 of them 5 points or more short held out)."""
     broken = table.filter(pl.col("kept").str.starts_with("no"))
     unsure = table.filter(pl.col("kept") == "unknown")
-    head = Headline(
-        "Promises kept",
-        f"{count(table.height - broken.height - unsure.height)} of {count(table.height)} "
-        + agree(table.height, "segment", "segments"),
-        noted(
-            "none broken"
-            if broken.height == 0
-            else "not kept: "
-            + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
-            + (f" and {broken.height - 4} more" if broken.height > 4 else "")
-            + (
-                " (capped points alone)"
-                if broken["kept"].str.ends_with("(capped points)").all()
-                else ""
-            ),
-            f"unknown: {', '.join(str(s) for s in unsure['segment'].to_list())}"
-            if unsure.height
-            else "",
+    kept = count(table.height - broken.height - unsure.height)
+    verdict = noted(
+        "none broken"
+        if broken.height == 0
+        else "not kept: "
+        + ", ".join(str(s) for s in broken["segment"].to_list()[:4])
+        + (f" and {broken.height - 4} more" if broken.height > 4 else "")
+        + (
+            " (capped points alone)"
+            if broken["kept"].str.ends_with("(capped points)").all()
+            else ""
         ),
+        f"unknown: {', '.join(str(s) for s in unsure['segment'].to_list())}"
+        if unsure.height
+        else "",
     )
+    scored = scored_promises(held) if held is not None else None
+    short = short_promises(held) if held is not None else None
+    held_note = ""
+    if held is not None and scored is not None and short is not None and scored.height:
+        well = f"{WELL_BELOW * 100:.0f} points or more short"
+        head = Headline(
+            "Promises held out",
+            f"{count(short.height)} of {plural(scored.height, 'segment')} {well}",
+            noted(
+                f"over {held.span()}",
+                f"in the plan: {kept} of {count(table.height)} kept, {verdict}",
+            ),
+        )
+        held_note = (
+            f" Kept: in the plan. Held out over {held.span()}, {count(short.height)} of the "
+            f"{plural(scored.height, 'segment')} promised a fill rate got "
+            f"{WELL_BELOW * 100:.0f} points or more below it (Inventory gives each)."
+        )
+    else:
+        head = Headline(
+            "Promises kept in the plan",
+            f"{kept} of {count(table.height)} " + agree(table.height, "segment", "segments"),
+            verdict,
+        )
     shown: list[str] = [
         c
         for c in (
@@ -841,7 +875,7 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
     note = (
         "Delivery: share of the segment's demand delivered within its promise. Service: the "
         "fill rate (or cycle service level) stock expects to give the segment, weighted by "
-        "its demand at each stocking point, against its target."
+        "its demand at each stocking point, against its target." + held_note
     )
     if "demand_at_capped_points" in table.columns and bool(
         (broken["demand_at_capped_points"].fill_null(0.0) > 0).any()
@@ -861,11 +895,11 @@ def _promise_blocks(table: pl.DataFrame, unknowns: list[str]) -> tuple[Headline,
     listed = table.filter(pl.col("kept") != "yes")
     blocks: list[Block] = [
         TableBlock(
-            "Segments whose promise is not kept"
+            "Segments whose promise is not kept in the plan"
             if broken.height
-            else "Segments whose promise is not known to be kept"
+            else "Segments whose promise is not known to be kept in the plan"
             if unsure.height
-            else "Every segment's promise is kept",
+            else "Every segment's promise is kept in the plan",
             (listed if listed.height else table).select(shown),
             formats={
                 "delivery_days": NUM,
@@ -981,7 +1015,7 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
         blocks.extend(more)
     kept = promises(tables, order)
     if kept is not None:
-        head, more = _promise_blocks(kept, promise_notes(tables))
+        head, more = _promise_blocks(kept, promise_notes(tables), plan)
         heads.append(head)
         blocks.extend(more)
     if not heads and short is None:

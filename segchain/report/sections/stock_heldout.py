@@ -391,14 +391,28 @@ def _table(check: PlanHeldOut, *, kind: str, units: bool) -> TableBlock:
     )
 
 
+def scored_promises(check: PlanHeldOut) -> pl.DataFrame:
+    """The segments whose promise the replay scores: a fill rate (a CSL is another measure)
+    with demand asked of stock in the periods held out."""
+    return check.segments.filter(
+        (pl.col("measure").is_null() | (pl.col("measure") == FILL_RATE))
+        & (pl.col("asked") > 0)
+        & pl.col("target").is_not_null()
+        & pl.col("fill_segmented").is_not_null()
+    )
+
+
+def short_promises(check: PlanHeldOut) -> pl.DataFrame:
+    """Of ``scored_promises``, those that got ``WELL_BELOW`` or more below their target."""
+    return scored_promises(check).filter(
+        pl.col("fill_segmented") < pl.col("target") - WELL_BELOW + 1e-9
+    )
+
+
 def broken_promise(check: PlanHeldOut) -> Note | None:
     """What to do now's one sentence when a segment promised a fill rate got ``WELL_BELOW`` or
     more below it on the periods held out; None otherwise."""
-    short = check.segments.filter(
-        (pl.col("measure").is_null() | (pl.col("measure") == FILL_RATE))
-        & (pl.col("asked") > 0)
-        & (pl.col("fill_segmented") < pl.col("target") - WELL_BELOW + 1e-9)
-    )
+    short = short_promises(check)
     if not short.height:
         return None
     first = short.row(0, named=True)
