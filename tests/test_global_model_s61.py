@@ -58,14 +58,14 @@ def test_global_forecasts_scale_with_the_unit_of_quantity(factor, scale):
 def test_the_model_sees_the_same_numbers_in_any_unit():
     """The demand in the run's own unit, rounded to single precision, is the same bits whatever
     the unit: the trees split on last bits."""
-    from segchain.forecast.global_model import _in_unit, demand_unit
+    from segchain.forecast.units import demand_unit, in_unit
 
     rng = np.random.default_rng(3)
     y = pl.DataFrame({"unique_id": ["a"] * 500, "y": rng.poisson(3.0, 500).astype(float)})
     # 1.7 is no power of two: its product, unlike y x 2, is not exact.
     for scaled in (y.with_columns(pl.col("y") / 1000), y.with_columns(pl.col("y") * 1.7)):
-        a = _in_unit(y, demand_unit(y)).get_column("y").to_numpy()
-        b = _in_unit(scaled, demand_unit(scaled)).get_column("y").to_numpy()
+        a = in_unit(y, demand_unit(y)).get_column("y").to_numpy()
+        b = in_unit(scaled, demand_unit(scaled)).get_column("y").to_numpy()
         assert np.array_equal(a, b)
     # The unit is the mean of the nonzero demand, computed here independently.
     nonzero = y.filter(pl.col("y") > 0).get_column("y").to_numpy()

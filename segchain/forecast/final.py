@@ -24,6 +24,7 @@ from segchain.forecast.options import (
     batch,
 )
 from segchain.forecast.selection import GLOBAL_FAILED, GLOBAL_FIT, Selection
+from segchain.forecast.units import demand_unit, in_unit
 
 # What a series that chose the global model gets when its refit fails.
 GLOBAL_STAND_IN_MODEL = "WindowAverage"
@@ -44,7 +45,12 @@ def final_forecast(
     where it does not (an Ensemble included), and normal ones of width cv_rmse for series too
     short to backtest. Returns (forecast, error_sd per series, the one-step-ahead forecasts
     ``unique_id, ds, yhat1`` that error_sd is the spread of, for the levels reconciled with).
+
+    Every model is handed the history in the level's own unit, as in the backtest (``units``),
+    and its forecasts, native bounds and fitted values are multiplied back.
     """
+    unit = demand_unit(y)
+    seen = in_unit(y, unit)
     stats = sel.stats
     h = plan.horizon
     lv_cols = [f"{s}-{lv}" for lv in levels for s in ("lo", "hi")]
@@ -60,7 +66,7 @@ def final_forecast(
     if chose_global.len():
         tick(0, 0, GLOBAL_FIT)
         try:
-            part = _global_part(y, keys, plan, chose_global, conformal, levels)
+            part = _global_part(seen, unit, keys, plan, chose_global, conformal, levels)
         except Exception:  # noqa: BLE001 - a failed refit leaves the moving average
             sel.fallbacks[GLOBAL_FAILED] = sel.fallbacks.get(GLOBAL_FAILED, 0) + chose_global.len()
             stand_in = (
@@ -93,14 +99,14 @@ def final_forecast(
             )
             for n in names
         ]
-        part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
+        part = seen.filter(pl.col("unique_id").is_in(row["unique_id"]))
         tick(done, total, batch(len(row["unique_id"]), names))
         native = name in NATIVE_INTERVALS
         want_fitted = all(n in FITTED_MODELS for n in names)
         out, fitted = engine.forecast(
             models, part, h=h, level=levels if native else None, fitted=want_fitted
         )
-        center = pl.mean_horizontal(
+        center = unit * pl.mean_horizontal(
             [pl.col(m.alias).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0) for m in models]
         )
         if name == GROUP_SEASONAL:
@@ -112,7 +118,8 @@ def final_forecast(
             )
         if native:
             bounds = [
-                pl.col(f"{name}-{c}").cast(pl.Float64).alias(f"forecast-{c}") for c in lv_cols
+                (unit * pl.col(f"{name}-{c}").cast(pl.Float64)).alias(f"forecast-{c}")
+                for c in lv_cols
             ]
         else:
             out = out.join(conformal, on="unique_id", how="left")
@@ -164,19 +171,20 @@ def _with_lift(out: pl.DataFrame, y: pl.DataFrame, plan: Plan) -> pl.DataFrame:
 
 
 def _global_part(
-    y: pl.DataFrame,
+    seen: pl.DataFrame,
+    unit: float,
     keys: pl.DataFrame | None,
     plan: Plan,
     ids: pl.Series,
     conformal: pl.DataFrame,
     levels: list,
 ) -> pl.DataFrame:
-    """The global model refit on every series' whole history, forecasting the series that chose
-    it, with split-conformal intervals."""
+    """The global model refit on every series' whole history (``seen``: in ``unit``),
+    forecasting the series that chose it, with split-conformal intervals."""
     if keys is None:
-        keys = y.select("unique_id").unique()
-    out = global_forecast(y, keys, plan, ids.sort())
-    center = pl.col(GLOBAL).fill_nan(None).clip(lower_bound=0.0)
+        keys = seen.select("unique_id").unique()
+    out = global_forecast(seen, keys, plan, ids.sort())
+    center = unit * pl.col(GLOBAL).fill_nan(None).clip(lower_bound=0.0)
     bounds = []
     for lv in levels:
         bounds += [

@@ -21,14 +21,12 @@ week before, and the rolling means, fractions in training as in forecasting, car
 standardised per series (``LocalStandardScaler``) so that one model serves skus of any volume;
 scikit-learn's ``HistGradientBoostingRegressor`` handles the missing lags of short series.
 
-The model sees the demand in one unit of the run's own (``demand_unit``: its mean nonzero
-period demand), rounded to single precision, and its forecasts are multiplied back. The trees
+The model is handed the demand as every model is, in the run's own unit and rounded to single
+precision (``segchain.forecast.units``); its caller multiplies its forecasts back. The trees
 turn a last-bit difference in their input into another split, and a quantity in other units
 (thousands, grams) standardised per series differed from the original's in its last bits: the
 demo's forecasts, all by the global model, moved by factors 0 to 12 with quantities x1000
-(docs/measurements.md, *The global model and the unit of quantity*). In the run's own unit and
-rounded to 24 bits the demand is the same numbers in any unit, so is the fit, and the forecast
-scales exactly with the quantities.
+(docs/measurements.md, *The global model and the unit of quantity*).
 
 It is fitted twice per run, never per series: once on the history before the first backtest
 cutoff (``refit=False``: the same fit forecasts every later window from its own lags, and every
@@ -40,7 +38,6 @@ regressor treats missing features natively).
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -127,36 +124,15 @@ def _calendar(freq: str, periods: int) -> list[Any]:
     return [*week, of_year, days_to_christmas, days_to_easter]
 
 
-def demand_unit(y: pl.DataFrame) -> float:
-    """The mean nonzero period demand of ``y`` (1.0 if it has none): the unit the model sees
-    the demand in, proportional to the unit of quantity. One for the run, not one per series:
-    the per-series standardisation that follows undoes a single divisor but for the last bits,
-    so the model is the one it was, now computed on the same numbers in any unit. Summed
-    exactly (``math.fsum``): a rounded running sum differs in its last bits between units, and
-    so would every demand divided by it."""
-    values = y.get_column("y").drop_nulls().drop_nans().abs().to_numpy()
-    nonzero = values[values > 0]
-    return math.fsum(nonzero) / nonzero.size if nonzero.size else 1.0
-
-
-def _in_unit(y: pl.DataFrame, unit: float) -> pl.DataFrame:
-    """``y`` in ``unit``, rounded to single precision (24 bits): the same numbers whatever the
-    unit of quantity (see the module's docstring). A demand divided by its unit differs between
-    units by a few double-precision ulps, which round to one float32 but for a chance of about
-    1e-8 per period; the rounding itself moves the demand by at most 6e-8 of itself."""
-    scaled = (pl.col("y") / unit).cast(pl.Float32).cast(pl.Float64)
-    return y.with_columns(scaled.alias("y"))
-
-
-def _frame(y: pl.DataFrame, keys: pl.DataFrame, unit: float) -> tuple[pl.DataFrame, list[str]]:
-    """y in ``unit`` (``_in_unit``) with each key column as an ordinal code (static features)."""
+def _frame(y: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """y with each key column as an ordinal code (static features)."""
     key_cols = [c for c in keys.columns if c != "unique_id"]
     codes = keys.select(
         "unique_id",
         *[pl.col(c).rank("dense").cast(pl.Int32).alias(f"key_{c}") for c in key_cols],
     )
     statics = [f"key_{c}" for c in key_cols]
-    df = _in_unit(y, unit).join(codes, on="unique_id", how="left")
+    df = y.join(codes, on="unique_id", how="left")
     return df.sort("unique_id", "ds"), statics
 
 
@@ -204,7 +180,7 @@ def global_cross_validation(
     y: pl.DataFrame, keys: pl.DataFrame, plan: Plan, *, n_windows: int
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(rolling-origin forecasts ``unique_id, ds, cutoff, y, model (= Global), yhat``, one-step
-    forecasts out of sample ``unique_id, ds, yhat1``).
+    forecasts out of sample ``unique_id, ds, yhat1``), in the unit of ``y``.
 
     The one-step forecasts are the backtest fit's, made on the history before the first
     cutoff, of each period after it from the actual periods before that period
@@ -214,8 +190,7 @@ def global_cross_validation(
     Superstore's sub-categories 0.57-0.64, docs/measurements.md, *The global model's one-step error
     out of sample*).
     """
-    unit = demand_unit(y)
-    df, statics = _frame(y, keys, unit)
+    df, statics = _frame(y, keys)
     longest = int(cast(int, y.group_by("unique_id").len().get_column("len").max()))
     mlf = _model(plan, longest - n_windows * plan.horizon)
     with _one_thread():
@@ -228,21 +203,20 @@ def global_cross_validation(
             static_features=statics,
             dropna=False,
         )
-    # The actuals as they were, not in the model's unit and rounded.
     actual = y.select("unique_id", pl.col("ds").cast(pl.Date), pl.col("y").cast(pl.Float64))
     cv = cv.select(
         "unique_id",
         pl.col("ds").cast(pl.Date),
         pl.col("cutoff").cast(pl.Date),
         pl.lit(GLOBAL).alias("model"),
-        (pl.col(GLOBAL).cast(pl.Float64) * unit).fill_nan(None).clip(lower_bound=0.0).alias("yhat"),
+        pl.col(GLOBAL).cast(pl.Float64).fill_nan(None).clip(lower_bound=0.0).alias("yhat"),
     ).join(actual, on=["unique_id", "ds"], how="left", maintain_order="left")
     cv = cv.select("unique_id", "ds", "cutoff", "y", "model", "yhat")
     first = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first"))
     with _one_thread():
         one = _fitted_by_first_window(mlf, df, statics)
     one = one.join(first, on="unique_id").filter(pl.col("ds") > pl.col("first"))
-    return cv, one.select("unique_id", "ds", (pl.col("yhat1") * unit).fill_nan(None))
+    return cv, one.select("unique_id", "ds", pl.col("yhat1").fill_nan(None))
 
 
 def _fitted_by_first_window(mlf: Any, df: pl.DataFrame, statics: list[str]) -> pl.DataFrame:
@@ -273,11 +247,9 @@ def global_forecast(
 ) -> pl.DataFrame:
     """The forecast ``unique_id, ds, Global`` of the series ``ids``, fitted on every series'
     whole history (its one-step errors come from the backtest: ``global_cross_validation``)."""
-    unit = demand_unit(y)
-    df, statics = _frame(y, keys, unit)
+    df, statics = _frame(y, keys)
     mlf = _model(plan, int(cast(int, y.group_by("unique_id").len().get_column("len").max())))
     with _one_thread():
         mlf.fit(df, static_features=statics, dropna=False)
         out = mlf.predict(plan.horizon, ids=ids.to_list())
-    forecast = pl.col(GLOBAL).cast(pl.Float64) * unit
-    return out.select("unique_id", pl.col("ds").cast(pl.Date), forecast.alias(GLOBAL))
+    return out.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).cast(pl.Float64))

@@ -35,6 +35,7 @@ from segchain.forecast.options import (
     batch,
     window_of,
 )
+from segchain.forecast.units import demand_unit, from_unit, in_unit
 from segchain.schema import FALLBACK_MODEL
 
 CV_WINDOWS = 4
@@ -119,7 +120,13 @@ def cross_validate(
     global model (when ``keys`` are given and the data are large enough) is fitted once across
     every series and scored on exactly the windows the series' local models were. Every
     fallback on the way is counted in ``fallbacks`` (see ``count_global``).
+
+    Every model is handed the history in the level's own unit (``units``: its forecasts scale
+    with the unit of quantity), and its forecasts come back in the demand's own, beside the
+    actuals as given.
     """
+    unit = demand_unit(y)
+    seen = in_unit(y, unit)
     frames = []
     one_step = None
     groups = (
@@ -139,14 +146,17 @@ def cross_validate(
             )
             for n in names
         ]
-        part = y.filter(pl.col("unique_id").is_in(row["unique_id"]))
+        ids = pl.col("unique_id").is_in(row["unique_id"])
+        part = y.filter(ids)
         tick(done, total, batch(len(row["unique_id"]), names))
         with _short_series_dropped_quietly():
-            cv = engine.cross_validation(models, part, h=plan.horizon, n_windows=row["windows"])
+            cv = engine.cross_validation(
+                models, seen.filter(ids), h=plan.horizon, n_windows=row["windows"]
+            )
         # Wide (one column per model) until every candidate is in: the long frame repeats the
         # keys and actuals once per model, and its joins and group-bys cost 4x the memory (on
         # The Complete Journey's 82,711 lumpy segment x sku series, +2 GB, docs/measurements.md).
-        cv = cv.with_columns(pl.exclude(INDEX[:3]).cast(pl.Float64))
+        cv = _as_given(cv, part, unit)
         cv = short_window_means(cv, part)
         if wants_ensemble(plan):
             cv = with_ensemble(cv, ensemble_members(row["smooth_route"]))
@@ -170,15 +180,30 @@ def cross_validate(
         # The lift is the total's, so it is derived once every group's moving average is in.
         out = pl.concat([out, lifted(out, y, plan, GROUP_SEASONAL)], how="vertical_relaxed")
     if keys is not None and wants_global(plan):
-        glob = _global_cv(y, keys, plan, buckets, fallbacks if fallbacks is not None else {}, tick)
+        glob = _global_cv(
+            seen, keys, plan, buckets, fallbacks if fallbacks is not None else {}, tick
+        )
         if glob is not None:
-            glob_cv, one_step = glob
+            glob_cv = from_unit(glob[0], unit, ["yhat"])
+            one_step = from_unit(glob[1], unit, ["yhat1"])
             out = _with_global(out, glob_cv, fallbacks if fallbacks is not None else {})
     out = out.with_columns(
         pl.col("yhat").fill_nan(None).clip(lower_bound=0.0).cast(pl.Float64),
         pl.col("y").cast(pl.Float64),
     )
     return out, one_step
+
+
+def _as_given(wide: pl.DataFrame, part: pl.DataFrame, unit: float) -> pl.DataFrame:
+    """statsforecast's cross-validation frame of the history in ``unit`` (``wide``: one column
+    per model) with the forecasts multiplied back and the actuals of ``part`` as given, not
+    divided and rounded."""
+    models = [c for c in wide.columns if c not in INDEX]
+    actual = part.select("unique_id", pl.col("ds").cast(pl.Date), pl.col("y").cast(pl.Float64))
+    out = from_unit(wide.drop("y"), unit, models).join(
+        actual, on=["unique_id", "ds"], how="left", maintain_order="left"
+    )
+    return out.select(*INDEX, *models)
 
 
 def short_window_means(wide: pl.DataFrame, y: pl.DataFrame) -> pl.DataFrame:
