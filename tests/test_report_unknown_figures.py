@@ -207,7 +207,7 @@ def test_demand_within_promise_leaves_out_a_lane_whose_delivery_time_is_unknown(
     on_both_pages(report, said)
     table = block(report, "network", "Delivery by segment")
     assert cell(table, "At Risk", "within_promise") == format_number(None, "pct")  # –
-    promises = block(report, "actions", "Segments whose promise is not kept")
+    promises = block(report, "actions", "Segments whose promise is not kept in the plan")
     assert cell(promises, "At Risk", "kept") == "unknown"
 
 
