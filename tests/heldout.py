@@ -1,6 +1,7 @@
 """Held-out replay of stock plans against the demand that came, written apart from the stage
 (``segchain.stock.sim``, ``segchain.stock.rationing``) so that it is an independent check:
-(s, Q) looked at every review, or (R, S) ordering up to S every R days, with the plan's lead
+(s, Q) looked at every review, or (R, S) ordering up to S every R days (at least the MOQ, in
+whole packs, as `stock`'s order_now), with the plan's lead
 time in whole days and backorders (an arrival fills every backorder first, from all the stock
 then on hand). Shared by the sparse-products acceptance test, ``bench_stock_heldout.py`` and,
 per site and segment, ``bench_stock_site_heldout.py`` and ``test_site_segments_stock.py``;
@@ -26,6 +27,7 @@ S, one start per review phase."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,6 +65,8 @@ def serve(
     on_hand: float,
     reserves: Sequence[float] = (0.0,),
     score_from: int = 0,
+    moq: float = 0.0,
+    pack_size: float = 1.0,
 ) -> tuple[list[float], list[float], float]:
     """One stocking point over ``days``, each a list of arrivals ``(segment index, units)`` in
     the order they come: per segment (units asked, units filled from stock on the day asked)
@@ -70,7 +74,9 @@ def serve(
 
     Starts with ``on_hand`` units and nothing on order or owed. A review on the days ``t`` with
     ``(t - phase) % review_days == 0``, at the end of the day: with ``up_to`` (R, S) orders up
-    to it, else (s, Q) orders Q while the position is at or below s. An order placed on day t
+    to it, at least ``moq`` and in whole ``pack_size``s (README: "(R, S) orders too are raised to
+    the MOQ and rounded up to whole packs"), else (s, Q) orders Q while the position is at or
+    below s. An order placed on day t
     arrives at the start of day t + 1 + ``lead_days`` (so ``lead_days`` whole days of demand
     wait for it, as ``stock`` plans and its simulation replays: ``sim.simulate``, ``rationing``)
     and fills every backorder first, from all the stock then on hand, reserves included; a
@@ -110,7 +116,10 @@ def serve(
             due = t + 1 + (lead_days if isinstance(lead_days, int) else lead_days[t])
             if up_to is not None:
                 if position < up_to:
-                    arriving[due] = arriving.get(due, 0.0) + up_to - position
+                    lot = up_to - position
+                    if moq > 0 or pack_size != 1.0:
+                        lot = math.ceil(max(lot, moq) / pack_size - 1e-9) * pack_size
+                    arriving[due] = arriving.get(due, 0.0) + lot
             else:
                 while position <= s and q > 0:
                     arriving[due] = arriving.get(due, 0.0) + q
@@ -263,6 +272,8 @@ def replay_segments(
                 on_hand=first,
                 reserves=reserves,
                 score_from=warmup_weeks * 7,
+                moq=float(row.get("moq") or 0.0),
+                pack_size=float(row.get("pack_size") or 1.0),
             )
             asked += a
             filled += f

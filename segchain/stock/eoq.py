@@ -23,3 +23,34 @@ def round_order_qty(q: Any, moq: Any, pack_size: Any) -> np.ndarray:
     pack = np.asarray(pack_size, dtype=float)
     packs = np.maximum(np.ceil(q / pack - 1e-9), 1.0)
     return packs * pack
+
+
+def rs_lot_binds(review_demand: Any, moq: Any, pack_size: Any) -> np.ndarray:
+    """(R, S) points whose smallest order, the MOQ in whole packs (at least one pack), exceeds
+    both a review's mean demand ``review_demand`` and one unit.
+
+    An (R, S) order is S - IP raised to the MOQ and rounded up to whole packs
+    (``inputs.join_on_hand``). S - IP is about a review's demand, so where the smallest order
+    Q exceeds it, most orders are Q and the position after ordering spreads over [S, S + Q):
+    the policy is (R, s, nQ) with s = S - 1 (Silver, Pyke & Peterson; Axsaeter sec. 5.3), not
+    order-up-to S, and its stock carries about Q/2 more. Where Q is at most a review's demand,
+    most orders are S - IP itself (to a pack): order-up-to S. A lot of one unit (no MOQ, packs
+    of 1) is S - IP exactly in whole units: nothing binds."""
+    rd = np.asarray(review_demand, dtype=float)
+    lot = round_order_qty(0.0, moq, pack_size)
+    return (rd > 0) & (lot > np.maximum(rd, 1.0))
+
+
+def rs_order(need: Any, moq: Any, pack_size: Any) -> np.ndarray:
+    """What an (R, S) review of a replay orders for a shortfall ``need`` = S - IP: nothing
+    where it is not positive, else at least the MOQ, in whole packs (``inputs.join_on_hand``'s
+    ``order_now``). Without an MOQ and in packs of 1, ``need`` itself: a replay's demand draws
+    are not whole units, and rounding up what whole units of real stock order exactly held
+    about half a unit more than the plan (a level one unit below the smallest replayed a fill
+    of 0.952 for a 0.95 target)."""
+    need = np.asarray(need, dtype=float)
+    moq = np.asarray(moq, dtype=float)
+    pack = np.asarray(pack_size, dtype=float)
+    packs = np.ceil(np.maximum(need, moq) / pack - 1e-9)
+    lots = np.where((moq > 0) | (pack != 1.0), packs * pack, need)
+    return np.where(need > 0, lots, 0.0)

@@ -61,6 +61,7 @@ from segchain.schema import demand_line, in_segment_order, segment_ranks
 from segchain.stock.bootstrap import period_interval, point_streams, stream_generators
 from segchain.stock.compare import listing_order
 from segchain.stock.distributions import whole_day_leads
+from segchain.stock.eoq import rs_order
 
 WARMUP_DAYS = 56  # 8 weeks of the history's own demand before the held-out days
 STARTS = 5  # (s, Q) starting positions per point, evenly over s+1..s+Q
@@ -177,6 +178,8 @@ def serve_points(
     lead_days: np.ndarray,
     score_from: int,
     drawn_leads: tuple[np.ndarray, np.ndarray] | None = None,
+    moq: np.ndarray | None = None,
+    pack_size: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Replay every stocking point of a plan day by day (see the module docstring).
 
@@ -192,6 +195,8 @@ def serve_points(
         drawn_leads: ``(row, table)``: per point its row of ``table`` (-1: the lead time is
             ``lead_days``), and per row, start (``_replays``' order) and day the whole days an
             order placed at the end of that day takes (None: ``lead_days`` everywhere).
+        moq, pack_size: (points,) what an (R, S) review orders is raised to the MOQ and
+            rounded up to whole packs, as ``order_now`` (None: no MOQ, packs of 1).
 
     Returns:
         per point and segment the units asked and filled from stock on the day asked over the
@@ -205,7 +210,17 @@ def serve_points(
     (the same numbers as replaying every rotation, at a fraction of the work).
     """
     n_points, n_days, n_seg = demand.shape
-    plan = (reorder_point, order_qty, order_up_to, periodic, review_days, lead_days)
+    n_plan = reorder_point.size
+    plan = (
+        reorder_point,
+        order_qty,
+        order_up_to,
+        periodic,
+        review_days,
+        lead_days,
+        np.zeros(n_plan) if moq is None else moq,
+        np.ones(n_plan) if pack_size is None else pack_size,
+    )
 
     def leads(points: np.ndarray, pt: np.ndarray, start: np.ndarray) -> _Leads:
         fixed = lead_days[points[pt]].astype(np.int64)
@@ -302,7 +317,7 @@ def _replays(
     """One replay per start of each point (and per rotation, with ``live``): the position in
     ``points``, the units on hand at the start, the review phase, the rotation and the start's
     number (``starts``)."""
-    reorder_point, order_qty, order_up_to, periodic, review_days, _ = plan
+    reorder_point, order_qty, order_up_to, periodic, review_days, *_ = plan
     pt: list[int] = []
     first: list[float] = []
     phases: list[int] = []
@@ -356,7 +371,7 @@ def _run(
     of day t takes ``leads.on(t)`` whole days. Returns per replay and position the units asked
     and filled over the scored days, the mean units on hand at the end of a scored day, and
     (``record``) the units on hand before each scored day's demand."""
-    reorder_point, order_qty, order_up_to, periodic, review_days, _ = plan
+    reorder_point, order_qty, order_up_to, periodic, review_days, _, moq, pack = plan
     n, n_pos = index.shape
     n_days = source.shape[0]
     s = reorder_point.astype(float)
@@ -408,7 +423,7 @@ def _run(
         position = on_hand - owed + on_order
         amount = np.where(
             per,
-            np.maximum(big_s - position, 0.0),
+            rs_order(big_s - position, moq, pack),
             np.where((position <= s) & (q > 0), (np.floor((s - position) / q_safe) + 1.0) * q, 0.0),
         )
         amount = np.where(due, amount, 0.0)
@@ -545,6 +560,12 @@ def replay_plan(
         periodic=periodic,
         review_days=np.maximum(np.rint(col("review_days").to_numpy().astype(float)), 1),
     )
+    # (R, S) reviews order as order_now does: at least the MOQ, in whole packs.
+    lots = {
+        name: col(name).fill_null(fill).to_numpy().astype(float)
+        for name, fill in (("moq", 0.0), ("pack_size", 1.0))
+        if name in plan.columns
+    }
     lead = col("lead_time_days").to_numpy().astype(float)
     asked, filled, held = serve_points(
         demand,
@@ -554,6 +575,7 @@ def replay_plan(
         lead_days=np.rint(lead),
         score_from=WARMUP_DAYS,
         drawn_leads=_drawn_leads(plan, keys, levels, lead, n_days, seed),
+        **lots,
     )
     unit_cost = col("unit_cost").fill_null(1.0).to_numpy().astype(float)
     p = rows["_p"].to_numpy()

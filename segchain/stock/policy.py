@@ -17,7 +17,7 @@ from segchain.stock.bootstrap import (
     lump_variance,
 )
 from segchain.stock.distributions import Fitted
-from segchain.stock.eoq import eoq, round_order_qty
+from segchain.stock.eoq import eoq, round_order_qty, rs_lot_binds
 from segchain.stock.inputs import (
     GAMMA_ABOVE_UNITS,
     LOW_MEAN_UNITS,
@@ -38,6 +38,78 @@ def compute_policy(
     history: pl.DataFrame | None = None,
     seed: int = 0,
 ) -> pl.DataFrame:
+    """The numbers of every policy, vectorised over stocking points (``_compute_policy``).
+
+    An (R, S) point whose smallest order (its MOQ in whole packs) exceeds a review's mean
+    demand (``eoq.rs_lot_binds``) is planned as what its orders make it, (R, s, nQ) with Q that
+    lot, by the (s, Q) machinery looked at every review: its ``reorder_point`` is s and its
+    ``order_up_to`` s + 1, so that ``order_now``'s rule, order when the position is below S
+    (at or below s in whole units), at least the lot, is the plan. Planned as order-up-to S,
+    MOQ 500 on 100 a week held 77 units for a fill of 0.952 where its orders held 326 for
+    0.998. (The (R, s, nQ) plan is exact while S - IP stays within the lot; a review whose
+    demand takes the position more than a lot below S orders S - IP in whole packs, not two
+    lots, and holds less than planned: rare where the lot exceeds a review's demand.)
+    """
+    if not periodic:
+        return _compute_policy(
+            points,
+            keys,
+            period_days=period_days,
+            review_days=review_days,
+            periodic=False,
+            history=history,
+            seed=seed,
+        )
+    r = review_days / period_days
+    lot = rs_lot_binds(
+        points.get_column("mean_demand").to_numpy().astype(float) * r,
+        points.get_column("moq").to_numpy(),
+        points.get_column("pack_size").to_numpy(),
+    )
+    if not lot.any():
+        return _compute_policy(
+            points,
+            keys,
+            period_days=period_days,
+            review_days=review_days,
+            periodic=True,
+            history=history,
+            seed=seed,
+        )
+    parts = []
+    for rows, as_lot in ((np.flatnonzero(~lot), False), (np.flatnonzero(lot), True)):
+        if not rows.size:
+            continue
+        part = _compute_policy(
+            points[rows],
+            keys,
+            period_days=period_days,
+            review_days=review_days,
+            periodic=not as_lot,
+            rs_lot=as_lot,
+            history=history,
+            seed=seed,
+        )
+        if as_lot:
+            # order_now orders when the position is below order_up_to: s + 1 in whole units.
+            part = part.with_columns(
+                policy_type=pl.lit("RS"), order_up_to=pl.col("reorder_point") + 1.0
+            )
+        parts.append(part.with_columns(_row=pl.Series(rows, dtype=pl.Int64)))
+    return pl.concat(parts, how="vertical").sort("_row").drop("_row")
+
+
+def _compute_policy(
+    points: pl.DataFrame,
+    keys: list[str],
+    *,
+    period_days: float,
+    review_days: float,
+    periodic: bool,
+    rs_lot: bool = False,
+    history: pl.DataFrame | None = None,
+    seed: int = 0,
+) -> pl.DataFrame:
     """The numbers of every policy, vectorised over stocking points.
 
     ``history`` (``bootstrap.demand_history``): a slow or lumpy point whose fitted level exceeds
@@ -52,8 +124,10 @@ def compute_policy(
     demand and the bootstrap's for 0.99 under the fit's.
 
     ``periodic``: order-up-to (R, S) every ``review_days``; else (s, Q) looked at every
-    ``review_days`` (a nightly MRP run: 1). Demand per forecast period (mean mu, variance sd^2)
-    is taken as the sum of independent demands of its days, so a review of R days sees mean
+    ``review_days`` (a nightly MRP run: 1); ``rs_lot``: (R, S) points planned as (R, s, nQ)
+    with Q their lot (``compute_policy``), so (s, Q) with the lot as Q. Demand per forecast
+    period (mean mu, variance sd^2) is taken as the sum of independent demands of its days, so
+    a review of R days sees mean
     mu*R/P and variance sd^2*R/P (P the period in days); lead times convert the same way.
 
     (s, Q) looked at every R is an (R, s, nQ) policy (Hadley & Whitin ch. 5; Axsaeter,
@@ -95,9 +169,11 @@ def compute_policy(
     annual = mu * DAYS_PER_YEAR / period_days
     h = col("holding_rate").to_numpy() * unit_cost
     q_eoq = eoq(annual, col("order_cost").to_numpy(), h)
-    _check_order_quantities(points, keys, q_eoq, h, periodic=periodic)
-    # (R, S) orders what was sold since the last review: mean demand per review period.
-    q_raw = mu * r if periodic else q_eoq
+    _check_order_quantities(points, keys, q_eoq, h, periodic=periodic or rs_lot)
+    # (R, S) orders what was sold since the last review: mean demand per review period. An
+    # (R, S) point planned as (R, s, nQ) (``rs_lot``) orders its lot, the MOQ in whole packs,
+    # which its review's demand rounds to as well (``eoq.rs_lot_binds``).
+    q_raw = mu * r if periodic or rs_lot else q_eoq
     order_qty = round_order_qty(q_raw, col("moq").to_numpy(), col("pack_size").to_numpy())
     # Fill rate: shortage per review period against the demand of a review period.
     q_fill = mu * r

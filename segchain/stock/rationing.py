@@ -63,6 +63,7 @@ import polars as pl
 
 from segchain.stock.bootstrap import key_stream
 from segchain.stock.distributions import whole_day_leads
+from segchain.stock.eoq import rs_lot_binds
 
 RATIONING = ("critical-level", "none")
 MAX_TIERS = 3
@@ -1161,6 +1162,14 @@ def _long_sq_cycle(point: dict[str, Any], per_day: float) -> bool:
     return q is not None and not 0 < q <= SQ_MAX_CYCLE_DAYS * per_day
 
 
+def _rs_lot(point: dict[str, Any], period_days: float) -> bool:
+    """An (R, S) row planned as (R, s, nQ), its MOQ lot binding (``eoq.rs_lot_binds``)."""
+    if point.get("policy_type") != "RS":
+        return False
+    review = float(point["mean_demand"] or 0.0) * float(point["review_days"]) / period_days
+    return bool(rs_lot_binds(review, point.get("moq") or 0.0, point.get("pack_size") or 1.0))
+
+
 def reorder_point_of(level: pl.Expr) -> pl.Expr:
     """A row's reorder point from the rationing's level: s = level - Q for (s, Q) (the level
     is s + Q, see ``sample_sq``), the level itself for (R, S)."""
@@ -1303,10 +1312,16 @@ def ration(
             or len({(t, m) for t, m in zip(targets[live], measures[live], strict=True)}) < 2
         ):
             continue
-        if int(point["_row"]) in booted or _long_sq_cycle(point, mu.sum() / period_days):
+        if (
+            int(point["_row"]) in booted
+            or _long_sq_cycle(point, mu.sum() / period_days)
+            or _rs_lot(point, period_days)
+        ):
             # Its level comes from its own history: the fitted demand the simulation would draw
             # was found implausible there (it asked for more than the history ever showed); or
-            # an (s, Q) order lasts years.
+            # an (s, Q) order lasts years; or an (R, S) point's orders are its MOQ lot, planned
+            # as (R, s, nQ) (``policy.compute_policy``), which the (R, S) cycles here, each
+            # order lifting the position to S, would not replay.
             fallback.append(int(point["_row"]))
             continue
         prio = rows.get_column("priority").to_numpy()

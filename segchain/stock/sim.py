@@ -12,6 +12,7 @@ from segchain.errors import DataError, UsageError
 from segchain.formatting import agree
 from segchain.schema import require_columns
 from segchain.stock.distributions import DISTRIBUTIONS, fit_params, whole_day_leads
+from segchain.stock.eoq import rs_order
 
 
 def with_demand(policy: pl.DataFrame) -> pl.Expr:
@@ -118,6 +119,14 @@ def simulate(
     s = col("reorder_point").to_numpy().astype(float)
     big_s = col("order_up_to").to_numpy().astype(float)
     q = col("order_qty").to_numpy().astype(float)
+    # (R, S) orders as order_now does: at least the MOQ, in whole packs (a plan without the
+    # columns, none and 1).
+    moq = col("moq").fill_null(0.0).to_numpy().astype(float) if "moq" in policy.columns else 0.0
+    pack = (
+        col("pack_size").fill_null(1.0).to_numpy().astype(float)
+        if "pack_size" in policy.columns
+        else 1.0
+    )
     warm = (
         int(warmup * k)
         if warmup is not None
@@ -176,13 +185,13 @@ def simulate(
             dem_sum += d
         if all_periodic:
             due = (step + 1) % rev == 0
-            amount = np.maximum(big_s - ip, 0.0)
+            amount = rs_order(big_s - ip, moq, pack)
         else:
             due = (ip <= s) & ((step + 1) % rev == 0)
             amount = (np.floor((s - ip) / q_safe) + 1.0) * q
             if any_periodic:
                 due = np.where(periodic, (step + 1) % rev == 0, due)
-                amount = np.where(periodic, np.maximum(big_s - ip, 0.0), amount)
+                amount = np.where(periodic, rs_order(big_s - ip, moq, pack), amount)
         if not due.any():
             continue
         if random_lead:
