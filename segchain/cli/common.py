@@ -260,6 +260,7 @@ def handle_errors(func: F) -> F:
         from segchain.config import name_sources
 
         try:
+            from segchain.cli.mplconfig import prepare_matplotlib
             from segchain.cli.progress import heartbeat_seconds
             from segchain.tableio import (
                 OutputSet,
@@ -276,6 +277,7 @@ def handle_errors(func: F) -> F:
                 kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
             roles = path_roles(func)
+            prepare_matplotlib(COMMAND.get(), kwargs)
             forget_sent()
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
