@@ -72,6 +72,11 @@ def segments_parquet(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def orders_abs(orders_csv: Path) -> Path:
+    return orders_csv.resolve()
+
+
 # ---------------------------------------------------------------------------------------------
 # F3: HOME not writable: quiet, and the font cache kept between runs
 
@@ -311,3 +316,76 @@ def test_forecast_reconcile_none_without_writable_folder_is_not_refused(
     assert result.exit_code == 1
     assert "matplotlib" not in result.stderr
     assert "missing-seg.csv: no such file" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# F1: the working folder deleted
+
+
+def run_in_deleted_folder(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """segchain started in a folder removed just before (``cd d && rmdir ../d``)."""
+    (tmp_path / "gone").mkdir()
+    quoted = " ".join(f"'{a}'" for a in args)
+    script = f"cd gone && rmdir ../gone && exec '{sys.executable}' -m segchain {quoted}"
+    env = {**base_env(os.environ.get("HOME", "/")), "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        ["sh", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+GONE_HINT = "   hint: cd to an existing folder, or give an absolute path"
+
+
+def test_relative_output_in_deleted_working_folder_is_one_usage_error(
+    tmp_path: Path, orders_abs: Path
+) -> None:
+    done = run_in_deleted_folder(tmp_path, "segment", str(orders_abs), "-o", "seg.csv")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-2:] == [
+        "segchain segment: Error: -o seg.csv: the working folder no longer exists (it was deleted)",
+        f"segchain segment:{GONE_HINT}",
+    ]
+    assert "Traceback" not in done.stderr
+
+
+def test_relative_input_in_deleted_working_folder_is_one_usage_error(tmp_path: Path) -> None:
+    done = run_in_deleted_folder(tmp_path, "segment", "orders.csv")
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-2:] == [
+        "segchain segment: Error: orders.csv: the working folder no longer exists (it was deleted)",
+        f"segchain segment:{GONE_HINT}",
+    ]
+
+
+def test_absolute_names_in_deleted_working_folder_still_work(
+    tmp_path: Path, orders_abs: Path
+) -> None:
+    out = tmp_path / "seg.csv"
+    done = run_in_deleted_folder(tmp_path, "segment", str(orders_abs), "-o", str(out), "--quiet")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert out.read_text().startswith("customer_id,")
+
+
+def test_getcwd_failure_inside_a_command_is_the_same_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Any relative name a command resolves itself (not one of its file options) is said so too.
+    import typer
+
+    from segchain.cli import common as c
+
+    @c.handle_errors
+    def probe_command() -> None:
+        os.path.abspath("x.csv")
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    with pytest.raises(typer.Exit) as stopped:
+        probe_command()
+    assert stopped.value.exit_code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "segchain probe: Error: the working folder no longer exists (it was deleted)",
+        f"segchain probe:{GONE_HINT}",
+    ]
