@@ -260,6 +260,7 @@ def handle_errors(func: F) -> F:
         from segchain.config import name_sources
 
         try:
+            from segchain.cli.mplconfig import prepare_matplotlib
             from segchain.cli.progress import heartbeat_seconds
             from segchain.tableio import (
                 OutputSet,
@@ -276,6 +277,8 @@ def handle_errors(func: F) -> F:
                 kwargs["preset"] = _check_preset(kwargs["preset"])
             _check_map(kwargs.get("map"))
             roles = path_roles(func)
+            _refuse_relative_without_working_folder(roles, kwargs)
+            prepare_matplotlib(COMMAND.get(), kwargs)
             forget_sent()
             with OutputSet() as outputs:
                 outputs.csv_safe = bool(kwargs.get("csv_safe"))
@@ -360,6 +363,9 @@ def handle_errors(func: F) -> F:
             silence_stdout()
             raise typer.Exit(EXIT_PIPE_CLOSED) from None
         except OSError as exc:  # after BrokenPipeError, an OSError too
+            if _working_folder_gone(exc):
+                error(str(UsageError(WORKING_FOLDER_GONE, hint=WORKING_FOLDER_HINT)))
+                raise typer.Exit(UsageError.exit_code) from None
             # `ulimit -n 16`: the forecast engine's worker pool, a library's subprocess or a
             # lazily imported module found no descriptor free, a traceback (exit 1). The limit
             # is the run's environment, not segchain's data: said as an out-of-memory is.
@@ -377,6 +383,49 @@ def handle_errors(func: F) -> F:
             raise typer.Exit(EXIT_DATA) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+WORKING_FOLDER_GONE = "the working folder no longer exists (it was deleted)"
+WORKING_FOLDER_HINT = "cd to an existing folder, or give an absolute path"
+
+
+def _cwd_gone() -> bool:
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        return True
+    return False
+
+
+def _refuse_relative_without_working_folder(
+    roles: Mapping[str, PathRole], kwargs: Mapping[str, Any]
+) -> None:
+    """Refuse a relative file name when the working folder has been deleted (a cron job whose
+    release folder a deploy replaced), before any input is read: it names nothing, and
+    resolving it (``os.path.realpath``, which asks ``os.getcwd``) ended in a traceback.
+    Absolute names work there, and stdin and stdout need no folder.
+
+    Raises:
+        UsageError: a file name of the command line is relative, and there is no working
+            folder.
+    """
+    for name, role in roles.items():
+        for value in _values(kwargs.get(name)):
+            if value == "-" or os.path.isabs(value) or not _cwd_gone():
+                continue
+            # Named as every message names it: by its option or argument, or by its path
+            # alone for the order lines' INPUT and report's INPUTS.
+            named = role.option.startswith("-") or not role.folders
+            given = f"${role.env}" if from_env(value, role.env) else role.option
+            where = f"{given} {value}" if named else value
+            raise UsageError(f"{where}: {WORKING_FOLDER_GONE}", hint=WORKING_FOLDER_HINT)
+
+
+def _working_folder_gone(exc: OSError) -> bool:
+    """Whether ``exc`` is ``os.getcwd``'s: a relative name resolved where the working folder
+    has been deleted (one the command line did not give: ``_refuse_relative_without_working_
+    folder`` names those)."""
+    return isinstance(exc, FileNotFoundError) and exc.filename is None and _cwd_gone()
 
 
 def _check_polars_threads() -> None:
