@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import sys
+import time
 import zipfile
 import zlib
 from collections import Counter
@@ -3740,11 +3741,9 @@ class OutputSet:
             # Each goes out whole: a stage killed halfway down a pipe left the next one a cut
             # table to read as the whole (15 % of an export segmented, exit 0).
             streams = [staged for staged in chosen if staged.data is not None]
-            with _signals_held():
-                for staged in streams:
-                    assert staged.data is not None
-                    _write_through(staged.target, staged.data)
-                    _SENT.append(staged.target.label)
+            for staged in streams:
+                assert staged.data is not None
+                _write_through(staged.target, staged.data)
             for staged in files:
                 _Backup.keep(staged, backups)
             for backup in backups:
@@ -3985,20 +3984,56 @@ def _signals_held() -> Iterator[None]:
 
 
 def _write_through(target: OutputTarget, data: bytes) -> None:
+    """Write ``data`` whole to a stream, device or FIFO and put it on record as sent (``sent``),
+    stopping signals held (``_signals_held``) from the first byte on, not before: opening a
+    FIFO waits for its reader, and a run held there (its loader crashed or not started) could
+    not be stopped by ``timeout``, ``kill`` or Ctrl-C, then said the table had been written
+    whole before the signal."""
     try:
         if target.fd is not None:
-            _write_fd_stream(target.fd, data)
+            with _signals_held():
+                _write_fd_stream(target.fd, data)
+                _SENT.append(target.label)
             return
         assert target.path is not None
-        fd = os.open(target.path, os.O_WRONLY)
+        fd = _open_for_writing(target.path)
         try:
-            _write_all(fd, data)
+            with _signals_held():
+                _write_all(fd, data)
+                _SENT.append(target.label)
         finally:
             os.close(fd)
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise cannot_write(target.label, exc) from None
+
+
+def _open_for_writing(path: Path) -> int:
+    """Open a device or FIFO to write it. A FIFO's open waits for its reader; that wait is
+    polled (O_NONBLOCK fails with ENXIO while no reader is there) rather than left to a
+    blocking open: the kernel restarts that open after a signal whose handler has SA_RESTART
+    (polars installs its own SIGINT handler so), and Ctrl-C did not stop the wait."""
+    flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    try:
+        fifo = stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        fifo = False
+    if not fifo or not nonblock:
+        return os.open(path, flags)
+    pause = 0.01
+    while True:
+        try:
+            fd = os.open(path, flags | nonblock)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            time.sleep(pause)  # never restarted by the kernel: a signal's handler runs here
+            pause = min(pause * 2, 0.2)
+            continue
+        os.set_blocking(fd, True)  # the table goes out whole, whatever the reader's pace
+        return fd
 
 
 def _write_fd_stream(fd: int, data: bytes) -> None:
