@@ -3426,6 +3426,15 @@ class _Staged:
     keep_on_error: bool = False
 
 
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device, inode); None if none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 @dataclass
 class _Backup:
     """An existing destination kept under another name while the outputs are renamed."""
@@ -3433,6 +3442,10 @@ class _Backup:
     staged: _Staged
     existed: bool
     path: str | None  # the backup (a hard link, else a copy); None: none was needed or made
+    before: tuple[int, int] | None = None  # the destination's file when it was kept
+    renamed: tuple[int, int] | None = None  # the file this run renames over it
+    # Another run wrote the destination after this one's rename: its file was left there.
+    overtaken: bool = False
 
     @classmethod
     def keep(cls, staged: _Staged, kept: list[_Backup]) -> None:
@@ -3441,11 +3454,12 @@ class _Backup:
         removed."""
         dest = staged.target.path
         assert dest is not None
-        if not dest.exists():
+        before = _identity(dest)
+        if before is None:
             kept.append(cls(staged, False, None))
             return
         name = str(dest.parent / f".{dest.name[:60]}.{os.urandom(4).hex()}.bak")
-        backup = cls(staged, True, name)
+        backup = cls(staged, True, name, before)
         kept.append(backup)
         try:
             os.link(dest, name)
@@ -3458,9 +3472,18 @@ class _Backup:
                 backup.remove()
 
     def restore(self) -> bool:
-        """Put the destination back as it was before the commit; False if that failed."""
+        """Put the destination back as it was before the commit; False if that failed.
+
+        Only the file this run renamed there is undone: a second run on the same outputs (an
+        overlapping cron job) that wrote it meanwhile keeps its file, where the backup, older
+        than both runs, had replaced it (``overtaken``)."""
         dest = self.staged.target.path
         assert dest is not None
+        now = _identity(dest)
+        if self.renamed is not None and now != self.renamed:
+            # Stopped before its rename (the file is still the one kept), or renamed over since.
+            self.overtaken = now is not None and now != self.before
+            return True
         try:
             if self.path is not None:
                 os.replace(self.path, dest)
@@ -3479,6 +3502,19 @@ class _Backup:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             self.path = None
+
+
+def _overtaken(done: Sequence[_Backup]) -> str | None:
+    """What to say of the outputs another run wrote while this one was replacing them (left as
+    that run wrote them by ``_Backup.restore``); None: none."""
+    labels = [backup.staged.target.label for backup in done if backup.overtaken]
+    if not labels:
+        return None
+    return (
+        f"{', '.join(labels)}: another run wrote {'it' if len(labels) == 1 else 'them'} while "
+        "this one was replacing its outputs, and that run's file is left in place (runs that "
+        "write the same outputs must take turns: flock)"
+    )
 
 
 def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
@@ -3751,12 +3787,14 @@ class OutputSet:
                 assert staged.target.path is not None and staged.tmp is not None
                 # On record before the rename: Ctrl-C just after it put every other output
                 # back and left this one new, under 'no output was written'.
+                backup.renamed = _identity(staged.tmp)
                 done.append(backup)
                 try:
                     os.replace(staged.tmp, staged.target.path)
                 except OSError as exc:
                     done.pop()
                     kept = _roll_back(done)
+                    overtaken = _overtaken(done)
                     done = []
                     others = (
                         "; no output file was changed"
@@ -3766,11 +3804,15 @@ class OutputSet:
                     raise DataError(
                         f"{staged.target.label}: cannot write: {os_message(exc)}"
                         + (others if len(files) > 1 else "")
+                        + (f"; {overtaken}" if overtaken else "")
                     ) from None
                 staged.tmp = None
             _SENT.extend(backup.staged.target.label for backup in done)
         except BaseException:
             _roll_back(done)  # an interrupt between two renames
+            overtaken = _overtaken(done)
+            if overtaken and self.say is not None:
+                self.say(f"Warning: {overtaken}")
             raise
         finally:
             for backup in backups:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,122 @@ def test_fifo_whose_reader_comes_late_gets_the_whole_table(tmp_path: Path) -> No
     rows = received.decode().splitlines()
     assert len(rows) == 6001
     assert rows[-1].startswith("5999,")
+
+
+# ---- F7: a second run on the same outputs while this one renames ------------------------------
+
+
+def _write_as_another_run(path: Path, text: str) -> None:
+    """What a second run does to ``path``: a temporary file renamed over it."""
+    tmp = path.with_name(f".{path.name}.other.tmp")
+    tmp.write_text(text)
+    REAL_REPLACE(tmp, path)
+
+
+REAL_REPLACE = os.replace
+
+
+@pytest.fixture
+def old_outputs(tmp_path: Path) -> tuple[Path, Path]:
+    seg, prof = tmp_path / "seg.csv", tmp_path / "prof.csv"
+    seg.write_text("OLD-seg\n")
+    prof.write_text("OLD-profile\n")
+    return seg, prof
+
+
+@pytest.fixture(autouse=True)
+def _real_replace() -> Iterator[None]:
+    yield
+    os.replace = REAL_REPLACE
+
+
+def _commit_with(seg: Path, prof: Path, on_rename) -> None:  # type: ignore[no-untyped-def]
+    """Stage this run's two outputs, then commit them with ``on_rename(calls, src, dst)`` run
+    in place of each rename of a temporary file (``calls``: how many came before)."""
+    from segchain.tableio import OutputSet
+
+    calls: list[str] = []
+
+    def replace(src, dst):  # type: ignore[no-untyped-def]
+        if not str(src).endswith(".tmp"):  # the roll-back's
+            REAL_REPLACE(src, dst)
+            return
+        on_rename(len(calls), src, dst)
+        calls.append(str(dst))
+
+    outputs = OutputSet()
+    with outputs:
+        outputs.plan(str(seg))
+        outputs.plan(str(prof), option="--profile")
+        outputs.stage(str(seg), lambda s: s.write(b"A-seg\n"))
+        outputs.stage(str(prof), lambda s: s.write(b"A-profile\n"))
+        # The commit, on leaving the block, renames through ``replace``.
+        os.replace = replace  # type: ignore[assignment]
+    os.replace = REAL_REPLACE
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((".tmp", ".bak")))
+
+
+def test_stopped_run_leaves_the_file_another_run_wrote_meanwhile(
+    old_outputs: tuple[Path, Path],
+) -> None:
+    seg, prof = old_outputs
+
+    def rename(calls: int, src: str, dst: str) -> None:
+        REAL_REPLACE(src, dst)
+        if calls == 0:  # run B, complete between run A's two renames; then A is stopped
+            _write_as_another_run(seg, "B-seg\n")
+            _write_as_another_run(prof, "B-profile\n")
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _commit_with(seg, prof, rename)
+    assert seg.read_text() == "B-seg\n"  # not the backup, older than both runs
+    assert prof.read_text() == "B-profile\n"
+    assert _leftovers(seg.parent) == []
+
+
+def test_failed_rename_leaves_the_file_another_run_wrote_and_says_so(
+    old_outputs: tuple[Path, Path],
+) -> None:
+    from segchain.errors import DataError
+
+    seg, prof = old_outputs
+
+    def rename(calls: int, src: str, dst: str) -> None:
+        if calls == 1:  # A's second rename fails, after B wrote both files
+            raise OSError(28, "No space left on device")
+        REAL_REPLACE(src, dst)
+        if calls == 0:
+            _write_as_another_run(seg, "B-seg\n")
+            _write_as_another_run(prof, "B-profile\n")
+
+    with pytest.raises(DataError) as caught:
+        _commit_with(seg, prof, rename)
+    assert seg.read_text() == "B-seg\n"
+    assert prof.read_text() == "B-profile\n"
+    assert "another run wrote it" in str(caught.value)
+    assert _leftovers(seg.parent) == []
+
+
+@pytest.mark.parametrize("renamed_before_stop", [True, False])
+def test_stopped_run_alone_still_puts_its_outputs_back(
+    old_outputs: tuple[Path, Path], renamed_before_stop: bool
+) -> None:
+    # Without a second run the roll-back is as before: every output its previous file.
+    seg, prof = old_outputs
+
+    def rename(calls: int, src: str, dst: str) -> None:
+        if calls == 1:
+            if renamed_before_stop:
+                REAL_REPLACE(src, dst)
+            raise KeyboardInterrupt
+        REAL_REPLACE(src, dst)
+
+    with pytest.raises(KeyboardInterrupt):
+        _commit_with(seg, prof, rename)
+    assert seg.read_text() == "OLD-seg\n"
+    assert prof.read_text() == "OLD-profile\n"
+    assert _leftovers(seg.parent) == []
