@@ -3085,9 +3085,14 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         if _read_only_mount(folder):
             raise _read_only_disk(label, folder)
         if not mode & 0o222 or not os.access(path, os.W_OK):
+            raise _not_writable(label, path, st)
+        if _sticky_keeps(folder, st):
+            who = _user_name(st.st_uid)
             raise UsageError(
-                f"{label}: the file is read-only",
-                hint="choose another name, or make it writable first (chmod u+w)",
+                f"{label}: cannot replace it: its folder '{short(folder)}' has the sticky bit "
+                f"(as /tmp has), and the file belongs to {who}: only they, the folder's owner "
+                "or root may replace or remove it",
+                hint=f"choose another name, or ask {who} to remove the file",
             )
     else:
         if not folder.exists():
@@ -3104,6 +3109,71 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
             raise _read_only_disk(label, folder)
         raise UsageError(f"{label}: cannot write in folder '{short(folder)}': permission denied")
     return OutputTarget(dest, option, path, False, mode, owner)
+
+
+def _acts_as_any_owner() -> bool:
+    """Whether this process may act on files as their owner would (CAP_FOWNER: root, unless
+    its capabilities were dropped, as in many containers)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> 3 & 1)  # bit 3: CAP_FOWNER
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.geteuid() == 0
+
+
+def _sticky_keeps(folder: Path, st: os.stat_result) -> bool:
+    """Whether ``folder``'s sticky bit forbids this process to rename over (or remove) the file
+    ``st`` describes, as the kernel decides: only the file's owner, the folder's owner and
+    CAP_FOWNER may. The rename failed after the whole run ('permission denied', exit 1), and
+    left a hard-linked backup there that the user could not remove either."""
+    try:
+        folder_st = os.stat(folder)
+    except OSError:
+        return False
+    if not folder_st.st_mode & stat.S_ISVTX:
+        return False
+    euid = os.geteuid()
+    return euid not in (st.st_uid, folder_st.st_uid) and not _acts_as_any_owner()
+
+
+def _user_name(uid: int) -> str:
+    """How messages name the user ``uid``: ``alice``, else ``uid 2002``."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _not_writable(label: str, path: Path, st: os.stat_result) -> UsageError:
+    """The refusal of an existing file this process may not write, saying why: 'the file is
+    read-only ... (chmod u+w)' was said of another user's file and of an immutable one, where
+    chmod fails."""
+    if st.st_uid != os.geteuid() and not _acts_as_any_owner():
+        who = _user_name(st.st_uid)
+        folder_ours = os.access(path.parent, os.W_OK | os.X_OK) and not _sticky_keeps(
+            path.parent, st
+        )
+        return UsageError(
+            f"{label}: the file belongs to {who} and is not writable by you",
+            hint=f"choose another name, or ask {who} to make it writable for you"
+            + ("; or remove it first (the folder lets you), if it may go" if folder_ours else ""),
+        )
+    if st.st_mode & stat.S_IWUSR:
+        # The owner may write by the mode, and is this process: a flag or an ACL forbids it.
+        return UsageError(
+            f"{label}: the file cannot be written although its mode allows it: it may be "
+            "immutable (lsattr shows an 'i'), or an ACL forbids it (getfacl)",
+            hint="choose another name; root clears an immutable flag with chattr -i",
+        )
+    return UsageError(
+        f"{label}: the file is read-only",
+        hint="choose another name, or make it writable first (chmod u+w)",
+    )
 
 
 def _read_only_mount(folder: Path) -> bool:
@@ -3454,9 +3524,16 @@ class _Backup:
         removed."""
         dest = staged.target.path
         assert dest is not None
-        before = _identity(dest)
-        if before is None:
+        try:
+            st = os.stat(dest)
+        except OSError:
             kept.append(cls(staged, False, None))
+            return
+        before = (st.st_dev, st.st_ino)
+        if _sticky_keeps(dest.parent, st):
+            # The rename will fail; a backup there could not be removed (check_output refuses
+            # this before the work: the folder or file changed since).
+            kept.append(cls(staged, True, None, before))
             return
         name = str(dest.parent / f".{dest.name[:60]}.{os.urandom(4).hex()}.bak")
         backup = cls(staged, True, name, before)
@@ -3552,6 +3629,19 @@ def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
                 ) from None
             raise cannot_write(target.label, exc) from None
     raise cannot_write(target.label, OSError(errno.EEXIST, "no free temporary file name"))
+
+
+def _keep_owner(tmp: str, owner: tuple[int, int]) -> None:
+    """Give the temporary file the owner and group of the file it replaces, as far as this
+    process may: root keeps both; a user keeps the group when they belong to it. The kept mode
+    then applies to the same people: a file of a team's group (664) became the user's own
+    group's, and the team could no longer write it."""
+    uid, gid = owner
+    try:
+        os.chown(tmp, uid, gid)
+    except OSError:  # not root: the owner stays the user
+        with contextlib.suppress(OSError):  # EPERM: the user is not in that group
+            os.chown(tmp, -1, gid)
 
 
 def _roll_back(done: Sequence[_Backup]) -> bool:
@@ -3742,10 +3832,9 @@ class OutputSet:
                 writer(stream)
                 stream.flush()
                 os.fsync(stream.fileno())
+            if target.owner is not None:
+                _keep_owner(tmp, target.owner)  # first: chown clears a set-group-id bit
             os.chmod(tmp, target.mode if target.mode is not None else 0o666 & ~_umask())
-            if target.owner is not None and os.geteuid() == 0:
-                with contextlib.suppress(OSError):
-                    os.chown(tmp, *target.owner)
         except Exception as exc:
             failure = write_failure(exc)
             if failure is None:

@@ -5,7 +5,9 @@ groups, hard links, and what SIGKILL may leave."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -254,3 +256,139 @@ def test_stopped_run_alone_still_puts_its_outputs_back(
     assert seg.read_text() == "OLD-seg\n"
     assert prof.read_text() == "OLD-profile\n"
     assert _leftovers(seg.parent) == []
+
+
+# ---- F4, F5, F6: other users' files, sticky and shared folders -----------------------------------
+# As root file permissions do not apply; ``setpriv`` runs segchain as uid 0 without capabilities,
+# where they apply as to any user (the user owns root's files).
+
+needs_nocap = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv to run without capabilities",
+)
+
+
+def run_without_capabilities(
+    *args: str, groups: str | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    prefix = ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
+    if groups is not None:
+        prefix.insert(1, f"--groups={groups}")
+    return subprocess.run(
+        [*prefix, *segchain_command(*args)], capture_output=True, timeout=120, env=segchain_env()
+    )
+
+
+@pytest.fixture
+def sticky_folder(tmp_path: Path) -> Path:
+    """A shared drop folder (1777, another user's) holding a teammate's file anyone may write."""
+    folder = tmp_path / "sticky"
+    folder.mkdir()
+    os.chown(folder, 2003, 2003)
+    folder.chmod(0o1777)
+    seg = folder / "seg.csv"
+    seg.write_text("old\n")
+    os.chown(seg, 2002, 3000)
+    seg.chmod(0o666)
+    return folder
+
+
+@needs_nocap
+def test_sticky_folder_with_another_users_file_is_refused_before_the_work(
+    orders: Path, sticky_folder: Path
+) -> None:
+    proc = run_without_capabilities("validate", str(orders), "--quiet", "-o", "sticky/seg.csv")
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "sticky bit" in err
+    assert "belongs to" in err
+    assert (sticky_folder / "seg.csv").read_text() == "old\n"
+    assert sorted(p.name for p in sticky_folder.iterdir()) == ["seg.csv"]  # no .bak
+
+
+def test_sticky_folder_check_follows_the_kernels_rule(
+    orders: Path, sticky_folder: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from segchain import tableio
+
+    # A user (not root, no CAP_FOWNER) who owns neither the file nor the folder: refused.
+    monkeypatch.setattr(tableio, "_acts_as_any_owner", lambda: False, raising=False)
+    monkeypatch.setattr(tableio.os, "geteuid", lambda: 1000)
+    result = cli("validate", str(orders), "-o", str(sticky_folder / "seg.csv"))
+    assert result.exit_code == 2, result.stderr
+    assert "sticky bit" in result.stderr
+    # The folder's owner may replace any file in it.
+    monkeypatch.setattr(tableio.os, "geteuid", lambda: 2003)
+    result = cli("validate", str(orders), "-o", str(sticky_folder / "seg.csv"))
+    assert result.exit_code == 0, result.stderr
+
+
+@needs_nocap
+def test_replacing_a_teams_file_keeps_its_group(orders: Path, tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, 0, 3000)
+    shared.chmod(0o775)
+    seg = shared / "seg.csv"
+    seg.write_text("old\n")
+    os.chown(seg, 2002, 3000)
+    seg.chmod(0o664)
+    proc = run_without_capabilities(
+        "validate", str(orders), "--quiet", "-o", str(seg), groups="3000"
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    st = seg.stat()
+    assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (3000, 0o664)
+    assert st.st_uid == 0  # the owner becomes the user
+    assert seg.read_text().startswith("order_id")
+
+
+@needs_nocap
+def test_replacing_a_file_of_a_group_the_user_is_not_in_still_works(
+    orders: Path, tmp_path: Path
+) -> None:
+    seg = tmp_path / "seg.csv"
+    seg.write_text("old\n")
+    os.chown(seg, 0, 3001)
+    seg.chmod(0o644)
+    proc = run_without_capabilities("validate", str(orders), "--quiet", "-o", str(seg))
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert seg.stat().st_gid == 0  # chown to 3001 is not the user's to do
+    assert seg.read_text().startswith("order_id")
+
+
+@needs_nocap
+def test_another_users_file_is_named_as_theirs_not_read_only(orders: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.csv"
+    other.write_text("theirs\n")
+    os.chown(other, 2002, 2002)
+    other.chmod(0o644)
+    proc = run_without_capabilities("validate", str(orders), "--quiet", "-o", str(other))
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "belongs to" in err and "not writable by you" in err
+    assert "chmod u+w" not in err
+    assert other.read_text() == "theirs\n"
+
+
+def test_a_file_unwritable_despite_its_mode_is_not_called_read_only(
+    orders: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An immutable file (chattr +i) of the user's, mode 644: access(W_OK) fails, chmod cannot
+    # help.
+    out = tmp_path / "imm.csv"
+    out.write_text("keep\n")
+    out.chmod(0o644)
+    real_access = os.access
+
+    def access(path, mode, **kwargs):  # type: ignore[no-untyped-def]
+        if Path(path) == out and mode & os.W_OK:
+            return False
+        return real_access(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+    result = cli("validate", str(orders), "-o", str(out))
+    assert result.exit_code == 2
+    assert "immutable" in result.stderr
+    assert "chmod u+w" not in result.stderr
+    assert out.read_text() == "keep\n"
