@@ -2885,6 +2885,7 @@ class OutputTarget:
     mode: int | None = None  # an existing file's permission bits, kept
     owner: tuple[int, int] | None = None
     fd: int | None = None  # a descriptor of this process (stdout, /dev/fd/3): written to it
+    links: int = 1  # an existing file's hard links: the others keep the previous table
 
     @property
     def label(self) -> str:
@@ -3108,7 +3109,8 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         if _read_only_mount(folder):
             raise _read_only_disk(label, folder)
         raise UsageError(f"{label}: cannot write in folder '{short(folder)}': permission denied")
-    return OutputTarget(dest, option, path, False, mode, owner)
+    links = st.st_nlink if st is not None else 1
+    return OutputTarget(dest, option, path, False, mode, owner, links=links)
 
 
 def _acts_as_any_owner() -> bool:
@@ -3897,6 +3899,7 @@ class OutputSet:
                     ) from None
                 staged.tmp = None
             _SENT.extend(backup.staged.target.label for backup in done)
+            self._say_split_links(done)
         except BaseException:
             _roll_back(done)  # an interrupt between two renames
             overtaken = _overtaken(done)
@@ -3907,6 +3910,19 @@ class OutputSet:
             for backup in backups:
                 backup.remove()
             self.discard()
+
+    def _say_split_links(self, done: Sequence[_Backup]) -> None:
+        """Warn of each replaced file that had other hard links: they keep the previous table
+        (a published copy, ``ln seg.csv share/``), which nothing said."""
+        for backup in done:
+            target = backup.staged.target
+            if backup.existed and target.links > 1 and self.say is not None:
+                others = target.links - 1
+                self.say(
+                    f"Warning: {target.label}: had {plural(others, 'other hard link')}, which "
+                    f"still {agree(others, 'holds', 'hold')} the previous table: the new file "
+                    "replaces this name only"
+                )
 
     def discard(self) -> None:
         """Remove every temporary file not yet renamed."""

@@ -392,3 +392,53 @@ def test_a_file_unwritable_despite_its_mode_is_not_called_read_only(
     assert "immutable" in result.stderr
     assert "chmod u+w" not in result.stderr
     assert out.read_text() == "keep\n"
+
+
+# ---- F8: what SIGKILL may leave ------------------------------------------------------------------
+
+
+def test_readme_says_where_sigkill_may_leave_temporary_files(tmp_path: Path) -> None:
+    # The names the README gives are the names the temporary files have.
+    import re
+
+    from segchain.tableio import OutputSet
+
+    readme = (ROOT / "README.md").read_text()
+    assert "SIGKILL" in readme
+    documented = re.search(r"`\.NAME\.XXXXXXXX\.tmp`", readme)
+    assert documented is not None, "the README does not name the files SIGKILL may leave"
+    out = tmp_path / "seg.csv"
+    with OutputSet() as outputs:
+        outputs.plan(str(out))
+        outputs.stage(str(out), lambda s: s.write(b"x\n"))
+        names = [p.name for p in tmp_path.iterdir() if p.name != "orders.csv"]
+        assert len(names) == 1 and re.fullmatch(r"\.seg\.csv\.[0-9a-f]{8}\.tmp", names[0])
+    assert out.read_text() == "x\n"
+
+
+# ---- F9: hard links ---------------------------------------------------------------------------
+
+
+def test_replacing_a_file_with_other_hard_links_says_they_keep_the_old_table(
+    orders: Path, tmp_path: Path, cli
+) -> None:
+    out = tmp_path / "seg.csv"
+    out.write_text("previous\n")
+    (tmp_path / "share").mkdir()
+    published = tmp_path / "share" / "seg.csv"
+    os.link(out, published)
+    result = cli("validate", str(orders), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "had 1 other hard link, which still holds the previous table" in result.stderr
+    assert published.read_text() == "previous\n"
+    assert out.read_text().startswith("order_id")
+
+
+def test_replacing_a_file_without_other_links_says_nothing_of_links(
+    orders: Path, tmp_path: Path, cli
+) -> None:
+    out = tmp_path / "seg.csv"
+    out.write_text("previous\n")
+    result = cli("validate", str(orders), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "hard link" not in result.stderr
