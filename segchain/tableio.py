@@ -3093,7 +3093,7 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
                 f"{label}: cannot replace it: its folder '{short(folder)}' has the sticky bit "
                 f"(as /tmp has), and the file belongs to {who}: only they, the folder's owner "
                 "or root may replace or remove it",
-                hint=f"choose another name, or ask {who} to remove the file",
+                hint=f"choose another name, or ask its owner ({who}) to remove the file",
             )
     else:
         if not folder.exists():
@@ -3162,7 +3162,7 @@ def _not_writable(label: str, path: Path, st: os.stat_result) -> UsageError:
         )
         return UsageError(
             f"{label}: the file belongs to {who} and is not writable by you",
-            hint=f"choose another name, or ask {who} to make it writable for you"
+            hint=f"choose another name, or ask its owner ({who}) to make it writable for you"
             + ("; or remove it first (the folder lets you), if it may go" if folder_ours else ""),
         )
     if st.st_mode & stat.S_IWUSR:
