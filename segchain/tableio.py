@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import sys
+import time
 import zipfile
 import zlib
 from collections import Counter
@@ -2884,6 +2885,7 @@ class OutputTarget:
     mode: int | None = None  # an existing file's permission bits, kept
     owner: tuple[int, int] | None = None
     fd: int | None = None  # a descriptor of this process (stdout, /dev/fd/3): written to it
+    links: int = 1  # an existing file's hard links: the others keep the previous table
 
     @property
     def label(self) -> str:
@@ -3084,9 +3086,14 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         if _read_only_mount(folder):
             raise _read_only_disk(label, folder)
         if not mode & 0o222 or not os.access(path, os.W_OK):
+            raise _not_writable(label, path, st)
+        if _sticky_keeps(folder, st):
+            who = _user_name(st.st_uid)
             raise UsageError(
-                f"{label}: the file is read-only",
-                hint="choose another name, or make it writable first (chmod u+w)",
+                f"{label}: cannot replace it: its folder '{short(folder)}' has the sticky bit "
+                f"(as /tmp has), and the file belongs to {who}: only they, the folder's owner "
+                "or root may replace or remove it",
+                hint=f"choose another name, or ask its owner ({who}) to remove the file",
             )
     else:
         if not folder.exists():
@@ -3102,7 +3109,73 @@ def check_output(dest: str, *, option: str = "-o") -> OutputTarget:
         if _read_only_mount(folder):
             raise _read_only_disk(label, folder)
         raise UsageError(f"{label}: cannot write in folder '{short(folder)}': permission denied")
-    return OutputTarget(dest, option, path, False, mode, owner)
+    links = st.st_nlink if st is not None else 1
+    return OutputTarget(dest, option, path, False, mode, owner, links=links)
+
+
+def _acts_as_any_owner() -> bool:
+    """Whether this process may act on files as their owner would (CAP_FOWNER: root, unless
+    its capabilities were dropped, as in many containers)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("CapEff:"):
+                    return bool(int(line.split()[1], 16) >> 3 & 1)  # bit 3: CAP_FOWNER
+    except (OSError, ValueError, IndexError):
+        pass
+    return os.geteuid() == 0
+
+
+def _sticky_keeps(folder: Path, st: os.stat_result) -> bool:
+    """Whether ``folder``'s sticky bit forbids this process to rename over (or remove) the file
+    ``st`` describes, as the kernel decides: only the file's owner, the folder's owner and
+    CAP_FOWNER may. The rename failed after the whole run ('permission denied', exit 1), and
+    left a hard-linked backup there that the user could not remove either."""
+    try:
+        folder_st = os.stat(folder)
+    except OSError:
+        return False
+    if not folder_st.st_mode & stat.S_ISVTX:
+        return False
+    euid = os.geteuid()
+    return euid not in (st.st_uid, folder_st.st_uid) and not _acts_as_any_owner()
+
+
+def _user_name(uid: int) -> str:
+    """How messages name the user ``uid``: ``alice``, else ``uid 2002``."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _not_writable(label: str, path: Path, st: os.stat_result) -> UsageError:
+    """The refusal of an existing file this process may not write, saying why: 'the file is
+    read-only ... (chmod u+w)' was said of another user's file and of an immutable one, where
+    chmod fails."""
+    if st.st_uid != os.geteuid() and not _acts_as_any_owner():
+        who = _user_name(st.st_uid)
+        folder_ours = os.access(path.parent, os.W_OK | os.X_OK) and not _sticky_keeps(
+            path.parent, st
+        )
+        return UsageError(
+            f"{label}: the file belongs to {who} and is not writable by you",
+            hint=f"choose another name, or ask its owner ({who}) to make it writable for you"
+            + ("; or remove it first (the folder lets you), if it may go" if folder_ours else ""),
+        )
+    if st.st_mode & stat.S_IWUSR:
+        # The owner may write by the mode, and is this process: a flag or an ACL forbids it.
+        return UsageError(
+            f"{label}: the file cannot be written although its mode allows it: it may be "
+            "immutable (lsattr shows an 'i'), or an ACL forbids it (getfacl)",
+            hint="choose another name; root clears an immutable flag with chattr -i",
+        )
+    return UsageError(
+        f"{label}: the file is read-only",
+        hint="choose another name, or make it writable first (chmod u+w)",
+    )
 
 
 def _read_only_mount(folder: Path) -> bool:
@@ -3425,6 +3498,15 @@ class _Staged:
     keep_on_error: bool = False
 
 
+def _identity(path: str | Path) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device, inode); None if none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
 @dataclass
 class _Backup:
     """An existing destination kept under another name while the outputs are renamed."""
@@ -3432,6 +3514,10 @@ class _Backup:
     staged: _Staged
     existed: bool
     path: str | None  # the backup (a hard link, else a copy); None: none was needed or made
+    before: tuple[int, int] | None = None  # the destination's file when it was kept
+    renamed: tuple[int, int] | None = None  # the file this run renames over it
+    # Another run wrote the destination after this one's rename: its file was left there.
+    overtaken: bool = False
 
     @classmethod
     def keep(cls, staged: _Staged, kept: list[_Backup]) -> None:
@@ -3440,11 +3526,19 @@ class _Backup:
         removed."""
         dest = staged.target.path
         assert dest is not None
-        if not dest.exists():
+        try:
+            st = os.stat(dest)
+        except OSError:
             kept.append(cls(staged, False, None))
             return
+        before = (st.st_dev, st.st_ino)
+        if _sticky_keeps(dest.parent, st):
+            # The rename will fail; a backup there could not be removed (check_output refuses
+            # this before the work: the folder or file changed since).
+            kept.append(cls(staged, True, None, before))
+            return
         name = str(dest.parent / f".{dest.name[:60]}.{os.urandom(4).hex()}.bak")
-        backup = cls(staged, True, name)
+        backup = cls(staged, True, name, before)
         kept.append(backup)
         try:
             os.link(dest, name)
@@ -3457,9 +3551,18 @@ class _Backup:
                 backup.remove()
 
     def restore(self) -> bool:
-        """Put the destination back as it was before the commit; False if that failed."""
+        """Put the destination back as it was before the commit; False if that failed.
+
+        Only the file this run renamed there is undone: a second run on the same outputs (an
+        overlapping cron job) that wrote it meanwhile keeps its file, where the backup, older
+        than both runs, had replaced it (``overtaken``)."""
         dest = self.staged.target.path
         assert dest is not None
+        now = _identity(dest)
+        if self.renamed is not None and now != self.renamed:
+            # Stopped before its rename (the file is still the one kept), or renamed over since.
+            self.overtaken = now is not None and now != self.before
+            return True
         try:
             if self.path is not None:
                 os.replace(self.path, dest)
@@ -3478,6 +3581,19 @@ class _Backup:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             self.path = None
+
+
+def _overtaken(done: Sequence[_Backup]) -> str | None:
+    """What to say of the outputs another run wrote while this one was replacing them (left as
+    that run wrote them by ``_Backup.restore``); None: none."""
+    labels = [backup.staged.target.label for backup in done if backup.overtaken]
+    if not labels:
+        return None
+    return (
+        f"{', '.join(labels)}: another run wrote {'it' if len(labels) == 1 else 'them'} while "
+        "this one was replacing its outputs, and that run's file is left in place (runs that "
+        "write the same outputs must take turns: flock)"
+    )
 
 
 def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
@@ -3515,6 +3631,19 @@ def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
                 ) from None
             raise cannot_write(target.label, exc) from None
     raise cannot_write(target.label, OSError(errno.EEXIST, "no free temporary file name"))
+
+
+def _keep_owner(tmp: str, owner: tuple[int, int]) -> None:
+    """Give the temporary file the owner and group of the file it replaces, as far as this
+    process may: root keeps both; a user keeps the group when they belong to it. The kept mode
+    then applies to the same people: a file of a team's group (664) became the user's own
+    group's, and the team could no longer write it."""
+    uid, gid = owner
+    try:
+        os.chown(tmp, uid, gid)
+    except OSError:  # not root: the owner stays the user
+        with contextlib.suppress(OSError):  # EPERM: the user is not in that group
+            os.chown(tmp, -1, gid)
 
 
 def _roll_back(done: Sequence[_Backup]) -> bool:
@@ -3705,10 +3834,9 @@ class OutputSet:
                 writer(stream)
                 stream.flush()
                 os.fsync(stream.fileno())
+            if target.owner is not None:
+                _keep_owner(tmp, target.owner)  # first: chown clears a set-group-id bit
             os.chmod(tmp, target.mode if target.mode is not None else 0o666 & ~_umask())
-            if target.owner is not None and os.geteuid() == 0:
-                with contextlib.suppress(OSError):
-                    os.chown(tmp, *target.owner)
         except Exception as exc:
             failure = write_failure(exc)
             if failure is None:
@@ -3740,11 +3868,9 @@ class OutputSet:
             # Each goes out whole: a stage killed halfway down a pipe left the next one a cut
             # table to read as the whole (15 % of an export segmented, exit 0).
             streams = [staged for staged in chosen if staged.data is not None]
-            with _signals_held():
-                for staged in streams:
-                    assert staged.data is not None
-                    _write_through(staged.target, staged.data)
-                    _SENT.append(staged.target.label)
+            for staged in streams:
+                assert staged.data is not None
+                _write_through(staged.target, staged.data)
             for staged in files:
                 _Backup.keep(staged, backups)
             for backup in backups:
@@ -3752,12 +3878,14 @@ class OutputSet:
                 assert staged.target.path is not None and staged.tmp is not None
                 # On record before the rename: Ctrl-C just after it put every other output
                 # back and left this one new, under 'no output was written'.
+                backup.renamed = _identity(staged.tmp)
                 done.append(backup)
                 try:
                     os.replace(staged.tmp, staged.target.path)
                 except OSError as exc:
                     done.pop()
                     kept = _roll_back(done)
+                    overtaken = _overtaken(done)
                     done = []
                     others = (
                         "; no output file was changed"
@@ -3767,16 +3895,34 @@ class OutputSet:
                     raise DataError(
                         f"{staged.target.label}: cannot write: {os_message(exc)}"
                         + (others if len(files) > 1 else "")
+                        + (f"; {overtaken}" if overtaken else "")
                     ) from None
                 staged.tmp = None
             _SENT.extend(backup.staged.target.label for backup in done)
+            self._say_split_links(done)
         except BaseException:
             _roll_back(done)  # an interrupt between two renames
+            overtaken = _overtaken(done)
+            if overtaken and self.say is not None:
+                self.say(f"Warning: {overtaken}")
             raise
         finally:
             for backup in backups:
                 backup.remove()
             self.discard()
+
+    def _say_split_links(self, done: Sequence[_Backup]) -> None:
+        """Warn of each replaced file that had other hard links: they keep the previous table
+        (a published copy, ``ln seg.csv share/``), which nothing said."""
+        for backup in done:
+            target = backup.staged.target
+            if backup.existed and target.links > 1 and self.say is not None:
+                others = target.links - 1
+                self.say(
+                    f"Warning: {target.label}: had {plural(others, 'other hard link')}, which "
+                    f"still {agree(others, 'holds', 'hold')} the previous table: the new file "
+                    "replaces this name only"
+                )
 
     def discard(self) -> None:
         """Remove every temporary file not yet renamed."""
@@ -3985,20 +4131,56 @@ def _signals_held() -> Iterator[None]:
 
 
 def _write_through(target: OutputTarget, data: bytes) -> None:
+    """Write ``data`` whole to a stream, device or FIFO and put it on record as sent (``sent``),
+    stopping signals held (``_signals_held``) from the first byte on, not before: opening a
+    FIFO waits for its reader, and a run held there (its loader crashed or not started) could
+    not be stopped by ``timeout``, ``kill`` or Ctrl-C, then said the table had been written
+    whole before the signal."""
     try:
         if target.fd is not None:
-            _write_fd_stream(target.fd, data)
+            with _signals_held():
+                _write_fd_stream(target.fd, data)
+                _SENT.append(target.label)
             return
         assert target.path is not None
-        fd = os.open(target.path, os.O_WRONLY)
+        fd = _open_for_writing(target.path)
         try:
-            _write_all(fd, data)
+            with _signals_held():
+                _write_all(fd, data)
+                _SENT.append(target.label)
         finally:
             os.close(fd)
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise cannot_write(target.label, exc) from None
+
+
+def _open_for_writing(path: Path) -> int:
+    """Open a device or FIFO to write it. A FIFO's open waits for its reader; that wait is
+    polled (O_NONBLOCK fails with ENXIO while no reader is there) rather than left to a
+    blocking open: the kernel restarts that open after a signal whose handler has SA_RESTART
+    (polars installs its own SIGINT handler so), and Ctrl-C did not stop the wait."""
+    flags = os.O_WRONLY | getattr(os, "O_CLOEXEC", 0)
+    nonblock = getattr(os, "O_NONBLOCK", 0)
+    try:
+        fifo = stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        fifo = False
+    if not fifo or not nonblock:
+        return os.open(path, flags)
+    pause = 0.01
+    while True:
+        try:
+            fd = os.open(path, flags | nonblock)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:
+                raise
+            time.sleep(pause)  # never restarted by the kernel: a signal's handler runs here
+            pause = min(pause * 2, 0.2)
+            continue
+        os.set_blocking(fd, True)  # the table goes out whole, whatever the reader's pace
+        return fd
 
 
 def _write_fd_stream(fd: int, data: bytes) -> None:
