@@ -96,3 +96,42 @@ def test_gamma_sq_fill_rate_plan_reports_the_exact_csl() -> None:
     exact = _exact_sq_csl(row["reorder_point"], 1500.0, 1000.0, row["order_qty"])
     assert row["expected_csl"] == pytest.approx(exact, abs=1e-6)
     assert np.isfinite(row["expected_fill_rate"])
+
+
+# F3: a series with rows for only some of the forecast's periods. B is forecast 10 in weeks 1
+# and 3 of 4 (an export leaving out zero rows): 20 units over the four weeks, 5 a week. It was
+# planned at the mean of its own rows, 10 a week, as A, with nothing said.
+SPARSE = """sku,ds,forecast,error_sd
+A,2024-01-01,10,3
+A,2024-01-08,10,3
+A,2024-01-15,10,3
+A,2024-01-22,10,3
+B,2024-01-01,10,3
+B,2024-01-15,10,3
+C,2024-01-01,10,3
+C,2024-01-08,0,3
+C,2024-01-15,10,3
+C,2024-01-22,0,3
+"""
+
+
+def test_missing_forecast_periods_count_as_zero_demand() -> None:
+    fc = pl.read_csv(SPARSE.encode(), schema_overrides={"sku": pl.String})
+    plan = {r["sku"]: r for r in stock(fc, review_days=7, policy_type="RS").policy.to_dicts()}
+    assert plan["A"]["mean_demand"] == pytest.approx(10.0)
+    assert plan["B"]["mean_demand"] == pytest.approx(20.0 / 4)
+    # B is planned as C, the same forecast with its zero weeks written out.
+    for col in ("sd_demand", "order_up_to", "avg_inventory", "expected_fill_rate"):
+        assert plan["B"][col] == pytest.approx(plan["C"][col]), col
+
+
+def test_missing_forecast_periods_are_counted_and_named_on_stderr(cli, tmp_path) -> None:
+    path = tmp_path / "fc.csv"
+    path.write_text(SPARSE)
+    result = cli("stock", str(path), "--policy", "RS", "--review-days", "7", "-o", "p.csv")
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.stderr.split())
+    assert (
+        "1 series has no row for 2 periods of the forecast's 4, counted as 0 demand in its mean "
+        "per period: 'B' (2 of 4)" in said
+    )
