@@ -138,7 +138,7 @@ def _costs_against_customers(tables: Mapping[str, pl.DataFrame]) -> list[str]:
 
 
 # Relative difference beyond which the policy's demand is not its forecast's: stock plans each
-# series at the mean of its forecast periods (under 1e-9 a period counted 0), so in one run the
+# series at the mean over the forecast's periods (under 1e-9 a period counted 0), so in one run the
 # two totals agree to rounding.
 DEMAND_TOLERANCE = 1e-4
 
@@ -153,8 +153,12 @@ def _policy_against_forecast(tables: Mapping[str, pl.DataFrame]) -> list[str]:
         return []
     if not {"unique_id", "forecast"} <= set(forecast.columns) or "mean_demand" not in policy:
         return []
+    # A series' mean is over the forecast's periods, a period without its row counting 0, as
+    # stock reads it (``stock.inputs.read_series``).
+    periods = forecast.get_column("ds").n_unique() if "ds" in forecast.columns else None
+    total = pl.col("forecast").cast(pl.Float64)
     series = forecast.group_by(pl.col("unique_id").cast(pl.String)).agg(
-        pl.col("forecast").cast(pl.Float64).mean().alias("mu")
+        (total.sum() / periods if periods else total.mean()).alias("mu")
     )
     forecast_total = float(series.filter(pl.col("mu") >= 1e-9)["mu"].sum())
     planned = float(policy.get_column("mean_demand").cast(pl.Float64).fill_null(0.0).sum())

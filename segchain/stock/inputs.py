@@ -135,16 +135,49 @@ def read_series(
     _check_values(df, keys, bounds)
     df = df.drop(bounds)
     period_days, note = _period_days(df, freq)
-    notes = [n for n in (filled, note) if n]
+    # The forecast's horizon is every period any series has. A series without a row for some
+    # of them asks 0 there: an export that leaves out zero rows (B forecast 10 in 2 of 4 weeks
+    # was planned at 10 a week, twice its demand, without a word), a product new or dropped
+    # within the horizon. (A segchain forecast gives every series every period.)
+    horizon = df.select(_dates(df).n_unique()).item()
+    sparse = _missing_periods_note(df, horizon)
+    notes = [n for n in (filled, note, sparse) if n]
     # Demand below a billionth of a unit per period is no demand: distributions fitted to such
     # a mean underflow (a forecast of 5e-324 gave a NaN fill rate).
-    mean = pl.col("forecast").mean()
+    mean = pl.col("forecast").sum() / horizon
     series = df.group_by([*keys, "segment", "unique_id"], maintain_order=True).agg(
         pl.when(mean < MIN_DEMAND).then(0.0).otherwise(mean).alias("mu"),
         pl.col("error_sd").mean().alias("sd"),
         pl.col("demand_class").drop_nulls().first().alias("demand_class"),
     )
     return series, keys, period_days, notes
+
+
+def _dates(df: pl.DataFrame) -> pl.Expr:
+    """``ds`` as dates (``_period_days`` has checked that text parses as one)."""
+    ds = pl.col("ds")
+    return ds.str.to_date(strict=False) if df.schema["ds"] == pl.String else ds
+
+
+def _missing_periods_note(df: pl.DataFrame, horizon: int) -> TableMessage | None:
+    """The note of the series without a row for some of the forecast's ``horizon`` periods,
+    each named with how many it lacks, counted as 0 demand there."""
+    have = df.group_by("unique_id", maintain_order=True).agg(_dates(df).n_unique().alias("have"))
+    short = have.filter(pl.col("have") < horizon)
+    if not short.height:
+        return None
+    k = short.height
+    missing = int(horizon * k - short.get_column("have").sum())
+    shown = ", ".join(
+        f"'{u}' ({horizon - h} of {horizon})" for u, h in short.head(5).iter_rows()
+    ) + (f" (and {count(k - 5)} more)" if k > 5 else "")
+    return TableMessage(
+        f"{{{FORECAST_ARGUMENT}}}: {plural(k, 'series', 'series')} {agree(k, 'has', 'have')} no "
+        f"row for {plural(missing, 'period')} of the forecast's {count(horizon)}, counted as 0 "
+        f"demand in {agree(k, 'its', 'their')} mean per period: {shown}; give every "
+        "series a row for every period if a missing one is not 0",
+        {FORECAST_ARGUMENT: "forecast"},
+    )
 
 
 def _empty_forecasts_note(fc: pl.DataFrame, name: pl.Expr) -> TableMessage | None:

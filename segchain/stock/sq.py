@@ -227,3 +227,84 @@ def grid_convolved_cdf(cdf_l: np.ndarray, g: np.ndarray) -> np.ndarray:
     n = 2 * w
     conv = np.fft.irfft(np.fft.rfft(pmf_l, n, axis=1) * np.fft.rfft(g, n, axis=1), n, axis=1)
     return np.clip(np.cumsum(np.maximum(conv[:, :w], 0.0), axis=1), 0.0, 1.0)
+
+
+# Composite Gauss-Legendre rule of ``gamma_undershoot_csl``: nodes per panel, and the
+# panels' cuts (fractions of the level near its ends, standard deviations about the bulks).
+_GL_NODES = 8
+_CUTS_GEOMETRIC = 20
+_CUTS_UNIFORM = 16
+_Z_LEAD = np.linspace(-7.0, 7.0, 15)
+_Z_DAY = np.linspace(-4.0, 4.0, 9)
+
+
+def gamma_undershoot_csl(
+    x: np.ndarray,
+    q: np.ndarray,
+    *,
+    mean_1: np.ndarray,
+    var_1: np.ndarray,
+    mean_l: np.ndarray,
+    var_l: np.ndarray,
+) -> np.ndarray:
+    """(s, Q) CSL P(D_L + U <= x) with gamma demand per look (D_1) and over the lead time (D_L;
+    a point mass at 0 where its mean is 0), by quadrature.
+
+    U, the undershoot of s, has the density f_U(u) = P(u < D_1 <= u + Q)/E[min(D_1, Q)]
+    (Hadley & Whitin), so the CSL is the integral over 0..x of P(D_L <= x - u) f_U(u) du, taken
+    by an 8-point Gauss-Legendre rule on panels cut geometrically towards 0 (a gamma day of
+    shape < 1 has an unbounded density there) and towards x (so has D_L's), evenly between, and
+    every few standard deviations across the bulk of D_L (u = x - D_L) and of D_1 (u = D_1 and
+    D_1 - Q, where f_U falls): within 1e-9 of scipy's adaptive quadrature.
+
+    The moment fit capped at P(D_{L+1} <= x) that it replaces over-states the CSL where a day's
+    demand has a decreasing failure rate (a lumpy day, gamma shape < 1): its undershoot is then
+    stochastically larger than a day's demand (0.9501 reported where it is 0.9452).
+    """
+    from scipy import special
+
+    x = np.asarray(x, dtype=float)
+    q = np.asarray(q, dtype=float)
+    n = x.size
+    sd_1, sd_l = np.sqrt(var_1), np.sqrt(var_l)
+    ends = np.geomspace(1e-12, 0.5, _CUTS_GEOMETRIC)
+    frac = np.concatenate([[0.0], ends, 1.0 - ends, np.linspace(0.0, 1.0, _CUTS_UNIFORM + 1)])
+    cuts = np.concatenate(
+        [
+            x[:, None] * frac[None, :],
+            (x - mean_l)[:, None] - sd_l[:, None] * _Z_LEAD[None, :],
+            mean_1[:, None] + sd_1[:, None] * _Z_DAY[None, :],
+            (mean_1 - q)[:, None] + sd_1[:, None] * _Z_DAY[None, :],
+        ],
+        axis=1,
+    )
+    cuts = np.sort(np.clip(cuts, 0.0, np.maximum(x, 0.0)[:, None]), axis=1)
+    nodes, weights = np.polynomial.legendre.leggauss(_GL_NODES)
+    half = np.diff(cuts, axis=1) / 2.0
+    mid = (cuts[:, 1:] + cuts[:, :-1]) / 2.0
+    u = (mid[:, :, None] + half[:, :, None] * nodes[None, None, :]).reshape(n, -1)
+    w = (half[:, :, None] * weights[None, None, :]).reshape(n, -1)
+    a1 = (mean_1 * mean_1 / var_1)[:, None]
+    b1 = (var_1 / mean_1)[:, None]
+    norm = (mean_1 * special.gammainc(a1[:, 0] + 1.0, q / b1[:, 0])) + q * special.gammaincc(
+        a1[:, 0], q / b1[:, 0]
+    )
+    # P(u < D_1 <= u + Q) as a difference of cdfs, each within 1e-16, so the CSL within
+    # 2e-16 x/E[min(D_1, Q)]; rows where that could exceed 1e-11 (a huge variance leaves
+    # E[min(D_1, Q)] tiny) take the difference of tails, exact there (gammaincc is 50 times
+    # slower at shape 0.1, so only there).
+    lo, hi = special.gammainc(a1, u / b1), special.gammainc(a1, (u + q[:, None]) / b1)
+    density = hi - lo
+    far = np.flatnonzero(x > 5e4 * norm)
+    if far.size:
+        a, b = a1[far], b1[far]
+        density[far] = special.gammaincc(a, u[far] / b) - special.gammaincc(
+            a, (u[far] + q[far, None]) / b
+        )
+    pos = mean_l > 0
+    al = np.where(pos, mean_l * mean_l / np.where(pos, var_l, 1.0), 1.0)[:, None]
+    bl = np.where(pos, var_l / np.where(pos, mean_l, 1.0), 1.0)[:, None]
+    v = x[:, None] - u
+    cdf_l = np.where(pos[:, None], special.gammainc(al, np.maximum(v, 0.0) / bl), 1.0)
+    csl = (w * np.maximum(density, 0.0) * cdf_l).sum(axis=1) / np.maximum(norm, 1e-300)
+    return np.where(x < 0, 0.0, np.clip(csl, 0.0, 1.0))
