@@ -6,37 +6,20 @@ so segmenting looked half as expensive against it as it is)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
 import polars as pl
 import pytest
+from test_stock_rationing import MIX, forecast
 
 from segchain.config import PolicyTable, SegmentPolicy
 from segchain.stock import stock
 
-WEEKS = [date(2024, 1, 1) + timedelta(weeks=i) for i in range(4)]
-# A fast SKU split 30/70 between a 0.99 and a 0.90 segment (rationed), a slow one bought by
-# the three segments, a lumpy one (variance 8x the mean).
-MIX = [
-    ("FAST", "gold", 30.0, 30.0**0.5 * 1.2),
-    ("FAST", "bronze", 70.0, 70.0**0.5 * 1.2),
-    ("SLOW", "gold", 1.0, 1.0),
-    ("SLOW", "silver", 1.5, 1.5**0.5),
-    ("SLOW", "bronze", 2.0, 2.0**0.5),
-    ("LUMPY", "gold", 3.0, (3.0 * 8) ** 0.5),
-    ("LUMPY", "bronze", 6.0, (6.0 * 8) ** 0.5),
-]
+# test_stock_rationing's MIX: a fast SKU split 30/70 between gold and bronze (rationed at
+# these targets), a slow one bought by the three segments, a lumpy one (variance 8x the mean).
 TARGETS = {"gold": 0.99, "silver": 0.95, "bronze": 0.90}
 
 
 def _forecast() -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {"ds": d, "sku": s, "segment": g, "forecast": m, "error_sd": sd}
-            for s, g, m, sd in MIX
-            for d in WEEKS
-        ]
-    )
+    return forecast(MIX)
 
 
 ITEMS = pl.DataFrame(
