@@ -7,18 +7,16 @@ waiting for ever (killed by `timeout` after 120 s). Run from cron, that is the w
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_forecast_dask import free_port
+from test_forecast_dask import cluster
 
 from segchain.forecast.engines import NO_WORKER_GRACE_SECONDS, Engine, WorkersWatch
 
@@ -26,62 +24,6 @@ pytest.importorskip("distributed", reason="dask[distributed] is not installed (s
 pytest.importorskip("fugue", reason="fugue is not installed (segchain[dask])")
 
 ROOT = Path(__file__).resolve().parent.parent
-DASK_CLI = Path(sys.executable).with_name("dask")
-
-
-@contextlib.contextmanager
-def cluster(
-    log: Path, *, nanny: bool, scheduler_out: list | None = None
-) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A `dask scheduler` and one single-threaded `dask worker` on 127.0.0.1: (address, the
-    worker's process: the worker itself without a nanny, else the nanny); the scheduler's
-    process is appended to ``scheduler_out`` when given."""
-    if not DASK_CLI.exists():
-        pytest.skip(f"dask command line not found next to {sys.executable}")
-    from distributed import Client
-
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    out = log.open("w")
-    scheduler = [
-        str(DASK_CLI),
-        "scheduler",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--dashboard-address",
-        ":0",
-        "--no-show",
-    ]
-    procs = [subprocess.Popen(scheduler, stdout=out, stderr=subprocess.STDOUT)]
-    if scheduler_out is not None:
-        scheduler_out.append(procs[0])
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                Client(address, timeout="2s").close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail("dask scheduler did not start: " + log.read_text())
-                time.sleep(0.5)
-        worker = [str(DASK_CLI), "worker", address, "--nthreads", "1", "--no-dashboard"]
-        worker += ["--host", "127.0.0.1"] + ([] if nanny else ["--no-nanny"])
-        procs.append(subprocess.Popen(worker, stdout=out, stderr=subprocess.STDOUT))
-        with Client(address) as client:
-            client.wait_for_workers(1, timeout=60)
-        yield address, procs[1]
-    finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        out.close()
 
 
 def kill_the_worker(address: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,41 +21,44 @@ pytest.importorskip("distributed", reason="dask[distributed] is not installed (s
 pytest.importorskip("fugue", reason="fugue is not installed (segchain[dask])")
 
 
+DASK_CLI = Path(sys.executable).with_name("dask")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def scheduler(tmp_path):
-    """A `dask scheduler` and one `dask worker` on 127.0.0.1; torn down after the test."""
-    dask_cli = Path(sys.executable).with_name("dask")
-    if not dask_cli.exists():
+@contextlib.contextmanager
+def cluster(
+    log: Path, *, nanny: bool, scheduler_out: list | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A `dask scheduler` and one single-threaded `dask worker` on 127.0.0.1: (address, the
+    worker's process: the worker itself without a nanny, else the nanny); the scheduler's
+    process is appended to ``scheduler_out`` when given."""
+    if not DASK_CLI.exists():
         pytest.skip(f"dask command line not found next to {sys.executable}")
+    from distributed import Client
+
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    log = (tmp_path / "dask.log").open("w")
-    procs = [
-        subprocess.Popen(
-            [
-                str(dask_cli),
-                "scheduler",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--dashboard-address",
-                ":0",
-                "--no-show",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    out = log.open("w")
+    scheduler = [
+        str(DASK_CLI),
+        "scheduler",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--dashboard-address",
+        ":0",
+        "--no-show",
     ]
+    procs = [subprocess.Popen(scheduler, stdout=out, stderr=subprocess.STDOUT)]
+    if scheduler_out is not None:
+        scheduler_out.append(procs[0])
     try:
-        from distributed import Client
-
         deadline = time.monotonic() + 60
         while True:
             try:
@@ -61,31 +66,14 @@ def scheduler(tmp_path):
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(
-                        "dask scheduler did not start: " + (tmp_path / "dask.log").read_text()
-                    )
+                    pytest.fail("dask scheduler did not start: " + log.read_text())
                 time.sleep(0.5)
-        procs.append(
-            subprocess.Popen(
-                [
-                    str(dask_cli),
-                    "worker",
-                    address,
-                    "--nworkers",
-                    "1",
-                    "--nthreads",
-                    "1",
-                    "--no-dashboard",
-                    "--host",
-                    "127.0.0.1",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
+        worker = [str(DASK_CLI), "worker", address, "--nthreads", "1", "--no-dashboard"]
+        worker += ["--host", "127.0.0.1"] + ([] if nanny else ["--no-nanny"])
+        procs.append(subprocess.Popen(worker, stdout=out, stderr=subprocess.STDOUT))
         with Client(address) as client:
             client.wait_for_workers(1, timeout=60)
-        yield address
+        yield address, procs[1]
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -94,7 +82,15 @@ def scheduler(tmp_path):
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
-        log.close()
+        out.close()
+
+
+@pytest.fixture
+def scheduler(tmp_path):
+    """A `dask scheduler` and one `dask worker` (under a nanny) on 127.0.0.1; torn down after
+    the test."""
+    with cluster(tmp_path / "dask.log", nanny=True) as (address, _):
+        yield address
 
 
 def small_inputs():

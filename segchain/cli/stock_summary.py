@@ -102,14 +102,29 @@ def report_plan(
 COVER_WARN_FACTOR = 4.0
 
 
+def _point_value(policy: pl.DataFrame) -> pl.Expr:
+    """A stocking point's planned stock in value, in units where the policy has no value."""
+    import polars as pl
+
+    name = "inventory_value" if "inventory_value" in policy.columns else "avg_inventory"
+    return pl.col(name).fill_null(0.0)
+
+
+def _under_one_a_year() -> pl.Expr:
+    """A stocking point forecast under 1 unit a year (both warnings name such points apart)."""
+    import polars as pl
+
+    from segchain.schema import DAYS_PER_YEAR
+
+    return pl.col("mean_demand").fill_null(0.0) * DAYS_PER_YEAR / pl.col("period_days") < 1.0
+
+
 def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     """The plan's cover (its average inventory in weeks of forecast demand, total avg_inventory
     / total forecast per week) in one line, and a warning when it is above COVER_WARN_FACTOR x
     the longest lead time plus review, naming the share of the inventory value held at points
     forecast under 1 unit a year. (None, None) without forecast demand or columns."""
     import polars as pl
-
-    from segchain.schema import DAYS_PER_YEAR
 
     needed = ("avg_inventory", "mean_demand", "period_days", "lead_time_days", "review_days")
     if not policy.height or any(col not in policy.columns for col in needed):
@@ -130,12 +145,8 @@ def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     )
     if span is None or weeks <= COVER_WARN_FACTOR * span:
         return line, None
-    value = (
-        pl.col("inventory_value").fill_null(0.0)
-        if "inventory_value" in policy.columns
-        else (pl.col("avg_inventory").fill_null(0.0))
-    )
-    slow = per_period * DAYS_PER_YEAR / pl.col("period_days") < 1.0
+    value = _point_value(policy)
+    slow = _under_one_a_year()
     lumps = policy.select(n=slow.sum(), theirs=value.filter(slow).sum(), whole=value.sum()).row(
         0, named=True
     )
@@ -179,8 +190,6 @@ def high_levels(policy: pl.DataFrame) -> str | None:
     them. None when no point exceeds it (or the columns are absent)."""
     import polars as pl
 
-    from segchain.schema import DAYS_PER_YEAR
-
     needed = (
         "sku",
         "policy_type",
@@ -197,11 +206,7 @@ def high_levels(policy: pl.DataFrame) -> str | None:
     per_day = pl.col("mean_demand").fill_null(0.0) / pl.col("period_days")
     level = pl.when(pl.col("policy_type") == "RS").then("order_up_to").otherwise("reorder_point")
     interval = per_day * (pl.col("lead_time_days") + pl.col("review_days"))
-    value = (
-        pl.col("inventory_value").fill_null(0.0)
-        if "inventory_value" in policy.columns
-        else pl.col("avg_inventory").fill_null(0.0)
-    )
+    value = _point_value(policy)
     points = policy.select(
         "sku",
         *[c for c in ("site",) if c in policy.columns],
@@ -209,7 +214,7 @@ def high_levels(policy: pl.DataFrame) -> str | None:
         (level.fill_null(0.0) > LEVEL_WARN_FACTOR * (interval + pl.col("order_qty").fill_null(0.0)))
         .fill_null(False)
         .alias("high"),
-        (per_day * DAYS_PER_YEAR < 1.0).alias("tiny"),
+        _under_one_a_year().alias("tiny"),
         (level / (per_day * 7.0)).alias("weeks"),
         value.alias("value"),
     )
