@@ -88,8 +88,14 @@ def _simulate(order_up_to: float, moq: float, pack: float) -> tuple[float, float
     return held / (runs * (days - warm * 7)), filled / asked
 
 
-# Lots of 504 (MOQ 500 in packs of 12), 1,000 and 200 (packs alone), all over a week's 100.
-@pytest.mark.parametrize(("moq", "pack"), [(500.0, 12.0), (1000.0, 1.0), (0.0, 200.0)])
+# Lots of 504 (MOQ 500 in packs of 12), 1,000 and 200 (packs alone), all over a week's 100;
+# then packs under a week's demand (session 62): 50, and 30 with an MOQ of 60. Their orders,
+# S - IP in whole packs, lift the position to S plus the rounding, (R, s, nQ) with Q the
+# pack: planned as order-up-to S (325), packs of 50 held 100.3 units against 77.4 planned.
+@pytest.mark.parametrize(
+    ("moq", "pack"),
+    [(500.0, 12.0), (1000.0, 1.0), (0.0, 200.0), (0.0, 50.0), (60.0, 30.0), (0.0, 7.0)],
+)
 def test_stock_rs_moq_plan_agrees_with_a_simulation_of_its_orders(moq: float, pack: float) -> None:
     row = _plan(moq, pack)
     held, fill = _simulate(row["order_up_to"], moq, pack)
@@ -111,6 +117,17 @@ def test_stock_rs_moq_plan_orders_below_s_plus_one_its_lot(moq: float, pack: flo
     row = _plan(moq, pack)
     assert row["reorder_point"] == row["order_up_to"] - 1.0
     assert row["order_qty"] == math.ceil(moq / pack - 1e-9) * pack
+    assert row["order_up_to"] < _plan(0.0, 1.0)["order_up_to"]
+
+
+@pytest.mark.parametrize(("moq", "pack"), [(0.0, 50.0), (60.0, 30.0)])
+def test_stock_rs_packs_under_a_review_plan_orders_below_s_plus_one(moq: float, pack: float):
+    # Planned as (R, s, nQ) with Q the pack, ordered as order_now orders (below S, S - IP in
+    # whole packs); order_qty stays what a review orders on average, its demand in whole packs.
+    row = _plan(moq, pack)
+    assert row["reorder_point"] == row["order_up_to"] - 1.0
+    assert row["order_qty"] == math.ceil(MU / pack - 1e-9) * pack
+    # The rounding's own stock serves part of the cycle: S falls below ordering S - IP's.
     assert row["order_up_to"] < _plan(0.0, 1.0)["order_up_to"]
 
 

@@ -17,7 +17,7 @@ from segchain.stock.bootstrap import (
     lump_variance,
 )
 from segchain.stock.distributions import Fitted
-from segchain.stock.eoq import eoq, round_order_qty, rs_lot_binds
+from segchain.stock.eoq import eoq, round_order_qty, rs_step
 from segchain.stock.inputs import (
     GAMMA_ABOVE_UNITS,
     LOW_MEAN_UNITS,
@@ -48,7 +48,11 @@ def compute_policy(
     MOQ 500 on 100 a week held 77 units for a fill of 0.952 where its orders held 326 for
     0.998. (The (R, s, nQ) plan is exact while S - IP stays within the lot; a review whose
     demand takes the position more than a lot below S orders S - IP in whole packs, not two
-    lots, and holds less than planned: rare where the lot exceeds a review's demand.)
+    lots, and holds less than planned: rare where the lot exceeds a review's demand.) A point
+    whose lot does not bind but whose packs hold more than a unit is planned so too, with Q
+    the pack (``eoq.rs_step``): S - IP in whole packs lifts the position to S plus the rounding,
+    uniform over a pack. Planned as order-up-to S, packs of 50 on 100 a week held 100 units
+    where the plan said 77.
     """
     if not periodic:
         return _compute_policy(
@@ -61,10 +65,13 @@ def compute_policy(
             seed=seed,
         )
     r = review_days / period_days
-    lot = rs_lot_binds(
-        points.get_column("mean_demand").to_numpy().astype(float) * r,
-        points.get_column("moq").to_numpy(),
-        points.get_column("pack_size").to_numpy(),
+    lot = (
+        rs_step(
+            points.get_column("mean_demand").to_numpy().astype(float) * r,
+            points.get_column("moq").to_numpy(),
+            points.get_column("pack_size").to_numpy(),
+        )
+        > 1.0
     )
     if not lot.any():
         return _compute_policy(
@@ -172,9 +179,13 @@ def _compute_policy(
     _check_order_quantities(points, keys, q_eoq, h, periodic=periodic or rs_lot)
     # (R, S) orders what was sold since the last review: mean demand per review period. An
     # (R, S) point planned as (R, s, nQ) (``rs_lot``) orders its lot, the MOQ in whole packs,
-    # which its review's demand rounds to as well (``eoq.rs_lot_binds``).
+    # which its review's demand rounds to as well (``eoq.rs_lot_binds``), or a review's demand
+    # in whole packs. ``q`` is the step of the plan's formulas: the lot, or the pack, that the
+    # position after ordering spreads over (``eoq.rs_step``); order_qty elsewhere.
     q_raw = mu * r if periodic or rs_lot else q_eoq
-    order_qty = round_order_qty(q_raw, col("moq").to_numpy(), col("pack_size").to_numpy())
+    moq, pack = col("moq").to_numpy(), col("pack_size").to_numpy()
+    order_qty = round_order_qty(q_raw, moq, pack)
+    q = rs_step(mu * r, moq, pack) if rs_lot else order_qty
     # Fill rate: shortage per review period against the demand of a review period.
     q_fill = mu * r
     allowed_all = (1.0 - target) * q_fill
@@ -208,7 +219,7 @@ def _compute_policy(
             sd_t=sd_t[m],
             mean_l=mean_l[m],
             sd_l=np.sqrt(var_l[m]),
-            q=order_qty[m],
+            q=q[m],
         )
         exp_fill[m] = 1.0 - short / np.maximum(q_fill[m], 1e-300)
     m = (dist == "normal") & (sd_t <= 0)
@@ -227,7 +238,7 @@ def _compute_policy(
             var_t=var_t[m],
             mean_l=mean_l[m],
             var_l=var_l[m],
-            q=order_qty[m],
+            q=q[m],
         )
         exp_fill[m] = 1.0 - short / np.maximum(q_fill[m], 1e-300)
     boot = np.zeros(n, dtype=bool)
@@ -267,7 +278,7 @@ def _compute_policy(
                 review=r[m],
                 fill=fill[m],
                 target=target[m],
-                q=order_qty[m],
+                q=q[m],
                 cap=top[m],
                 seed=seed,
                 level=level_to(hist, m, mu[m]),
@@ -320,7 +331,7 @@ def _compute_policy(
             var_t=mean_t[m],
             mean_l=mean_l[m],
             var_l=mean_l[m],
-            q=order_qty[m],
+            q=q[m],
         )
         cap[m] = np.maximum(cap[m], poisson)
         by_bound &= level > cap
@@ -331,7 +342,7 @@ def _compute_policy(
         exp_fill[m], exp_csl[m] = service_at(
             dist[m],
             level[m],
-            order_qty[m],
+            q[m],
             periodic=periodic,
             mean_t=mean_t[m],
             var_t=var_t[m],
@@ -357,11 +368,11 @@ def _compute_policy(
     # at the start and at the end of a cycle) are added: without them, low targets understated
     # the on-hand stock 1.4-1.9x (bug 4(f)).
     whole = (dist != "normal").astype(float)
-    cycle = mu * r if periodic else order_qty + whole + mu * r
+    cycle = mu * r if periodic else q + whole + mu * r
     backorders = mean_backorders(
         dist,
         level,
-        order_qty,
+        q,
         periodic=periodic,
         mean_t=mean_t,
         var_t=var_t,
@@ -371,7 +382,7 @@ def _compute_policy(
     avg_inv = np.maximum(safety + cycle / 2.0 + backorders, 0.0)
     # Bootstrapped points: the same quantities on their bootstrap distribution.
     avg_inv = np.where(boot, boot_inv, avg_inv)
-    held = level + (0.0 if periodic else (np.maximum(np.rint(order_qty), 1.0) + 1.0) / 2.0)
+    held = level + (0.0 if periodic else (np.maximum(np.rint(q), 1.0) + 1.0) / 2.0)
     avg_inv = np.where(unseen, held, avg_inv)
     # A point forecast no demand orders nothing (but what it owes): the plan holds none there,
     # as at an on-hand point without demand; (s, Q)'s half a cycle, (Q + 1)/2, counted a unit
