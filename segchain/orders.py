@@ -1041,9 +1041,12 @@ def id_expr(
     float_like: bool,
     blank_as_null: bool = True,
     trim: bool = True,
+    formulas: bool = False,
 ) -> pl.Expr:
     """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns.
-    ``trim=False``: a string id as exported (see ``OrderImport.as_exported``)."""
+    ``trim=False``: a string id as exported (see ``OrderImport.as_exported``). ``formulas``:
+    the column holds ids written as Excel formulas (``excel_formula_ids``), read as the text
+    they wrap."""
     c = pl.col(column)
     if dtype.is_float():
         # A whole number is the id a spreadsheet wrote as a float (17850.0 is 17850); one with
@@ -1064,6 +1067,9 @@ def id_expr(
     if dtype != pl.String:
         return c.cast(pl.String).alias(column)
     v = c.str.strip_chars() if trim else c
+    if formulas:
+        v = formula_text(v)
+        v = v.str.strip_chars() if trim else v
     if float_like:
         v = v.str.replace(r"\.0+$", "")
     # strip_chars turns a blank into "", which must count as missing.
@@ -1179,6 +1185,72 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
 
 # How a spreadsheet writes a long number in a cell formatted "General": 4.00638E+12.
 _SCIENTIFIC = r"^\d(\.\d+)?[eE]\+\d{2,}$"
+
+
+# How an export "for Excel" writes an id so that Excel keeps its leading zeros: ="00047", a
+# formula whose value is the text it wraps. Without a quote inside (Excel would double it).
+_FORMULA_ID = r'^="([^"]*)"$'
+
+
+def formula_text(text: pl.Expr) -> pl.Expr:
+    """``text`` with an id written as an Excel formula (``="00047"``) as the text it wraps
+    (``00047``), as Excel shows it; any other value as it is."""
+    return pl.coalesce(text.str.extract(_FORMULA_ID, 1), text)
+
+
+def excel_formula_ids(
+    lf: pl.LazyFrame, mapping: Mapping[str, str], *, whole: bool
+) -> tuple[set[str], list[str]]:
+    """The id columns (headers) holding ids written as Excel formulas (``="00047"``), and a
+    note per column counting them. An export's "for Excel" option writes them so; the same id
+    written plain in another month's export (or another line) was another customer. Only the
+    columns that hold some pay for the unwrapping: a column is looked at by its fields'
+    first bytes (0.05 s a column of 9 M lines, against 0.3 s for a search anywhere in the
+    field), over every line of a ``whole`` table (a CSV, read whole) and the first 10,000 of a
+    scanned one (a Parquet file: reading its id columns once more cost half of segment's pass;
+    an export's option writes every id of the column so)."""
+    schema = lf.collect_schema()
+    headers = list(
+        dict.fromkeys(
+            mapping[c] for c in ID_FIELDS if c in mapping and _is_string(schema, mapping[c])
+        )
+    )
+    if not headers:
+        return set(), []
+    probe = lf if whole else lf.head(10_000)
+    held = (
+        probe.select(pl.col(h).str.starts_with('="').any().alias(h) for h in headers)
+        .collect()
+        .row(0, named=True)
+    )
+    hit = [h for h in headers if held[h]]
+    if not hit:
+        return set(), []
+
+    def formula(h: str) -> pl.Expr:
+        return pl.col(h).str.strip_chars().str.contains(_FORMULA_ID)
+
+    counts = lf.select(
+        expr
+        for i, h in enumerate(hit)
+        for expr in (
+            formula(h).sum().alias(f"{i}|n"),
+            pl.col(h).filter(formula(h)).first().str.strip_chars().alias(f"{i}|e"),
+        )
+    ).collect()
+    columns, notes = set(), []
+    for i, h in enumerate(hit):
+        n, e = counts[f"{i}|n"][0], counts[f"{i}|e"][0]
+        if not n:
+            continue
+        columns.add(h)
+        names = ", ".join(_id_named(c, h) for c in ID_FIELDS if mapping.get(c) == h)
+        written = agree(n, "an Excel formula", "Excel formulas")
+        notes.append(
+            f"{names}: {plural(n, 'id')} written as {written} (e.g. {quoted(e, 40)}) read as "
+            f"the text they wrap ({quoted(e[2:-1], 40)}), as Excel shows {agree(n, 'it', 'them')}"
+        )
+    return columns, notes
 
 
 def _text_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> dict[str, str]:
@@ -1581,6 +1653,8 @@ def import_orders(
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
+    formula_ids, formula_notes = excel_formula_ids(lf, mapping, whole=isinstance(raw, pl.DataFrame))
+    notes += formula_notes
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
     marks = number_marks(lf, [c for c in numbers if _is_string(schema, c)])
     # A code beside a quantity is a unit (5 PCE, 2 KGM): not dropped, the line is rejected.
@@ -1695,7 +1769,8 @@ def import_orders(
     raw_postal = []
     postal = mapping.get("postal_code")
     if postal is not None and schema[postal] == pl.String and postal not in float_ids:
-        raw_postal = [pl.col(postal).alias(RAW_POSTAL_CODE)]
+        text = formula_text(pl.col(postal)) if postal in formula_ids else pl.col(postal)
+        raw_postal = [text.alias(RAW_POSTAL_CODE)]
     raw_cols = list(headers)
     raw_indexed = lf.with_row_index(ROW, offset=1)
     keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
@@ -1735,6 +1810,7 @@ def import_orders(
                         float_like=h in float_ids,
                         blank_as_null=not text,
                         trim=c not in untrimmed,
+                        formulas=h in formula_ids,
                     ).alias(c)
                 )
         for c in TEXT_FIELDS:

@@ -1,0 +1,162 @@
+"""Audit Q, session 62: real ERP exports as they are written: ids written as Excel formulas
+(``="00047"``), a blank unit price beside an amount, ragged ``;`` and tab files with decimal
+commas, a repeated header after a BOM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from segchain.orders import import_orders
+
+HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price"
+
+
+def _write(path: Path, lines: list[str], header: str = HEADER) -> Path:
+    path.write_text(header + "\n" + "\n".join(lines) + "\n")
+    return path
+
+
+# Q1 ---------------------------------------------------------------------------------------
+
+
+def _excel_safe_months(tmp_path: Path) -> Path:
+    """January exported plain, February with the exporter's "for Excel" option, which writes
+    every id as a formula so that Excel keeps its leading zeros."""
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    _write(
+        folder / "2023-01.csv",
+        ["1001,2023-01-05,00047,0012,2,10.00", "1002,2023-01-06,00048,0012,1,10.00"],
+    )
+    _write(
+        folder / "2023-02.csv",
+        [
+            '="1003",2023-02-05,="00047",="0012",1,10.00',
+            '="1004",2023-02-06,="00048",="0012",3,10.00',
+        ],
+    )
+    return folder
+
+
+def test_validate_reads_excel_formula_ids_as_the_text_they_wrap(cli, tmp_path: Path) -> None:
+    out = tmp_path / "o.parquet"
+    result = cli("validate", str(_excel_safe_months(tmp_path)), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    clean = pl.read_parquet(out).sort("order_id")
+    assert clean.get_column("order_id").to_list() == ["1001", "1002", "1003", "1004"]
+    assert clean.get_column("customer_id").to_list() == ["00047", "00048", "00047", "00048"]
+    assert clean.get_column("sku").to_list() == ["0012"] * 4
+    assert (
+        "customer_id: 2 ids written as Excel formulas (e.g. '=\"00047\"') read as the text "
+        "they wrap ('00047')"
+    ) in result.stderr
+    assert "order_id: 2 ids written as Excel formulas" in result.stderr
+
+
+def test_segment_makes_one_customer_of_an_id_plain_and_as_a_formula(cli, tmp_path: Path) -> None:
+    # 00047: orders 1001 (2 x 10) and 1003 (1 x 10); 00048: 1002 (1 x 10) and 1004 (3 x 10).
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(_excel_safe_months(tmp_path)), "-q", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(out, infer_schema=False).sort("customer_id")
+    assert seg.get_column("customer_id").to_list() == ["00047", "00048"]
+    assert seg.get_column("frequency").cast(pl.Int64).to_list() == [2, 2]
+    assert seg.get_column("monetary").cast(pl.Float64).to_list() == [30.0, 40.0]
+
+
+def test_segment_reads_a_formula_id_with_spaces_as_its_trimmed_text(cli, tmp_path: Path) -> None:
+    # Spaces inside or around the formula: the id is trimmed as any id is (segment's pass over
+    # the ids as exported must find them and read the exact lines).
+    path = _write(
+        tmp_path / "e.csv",
+        [
+            "1,2023-01-05,00047,S,1,10",
+            '2,2023-02-05,="00047 ",S,1,10',
+            '3,2023-02-06, ="00047",S,1,10',
+            "4,2023-02-07,00048,S,1,10",
+        ],
+    )
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(path), "-q", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    seg = pl.read_csv(out, infer_schema=False).sort("customer_id")
+    assert seg.get_column("customer_id").to_list() == ["00047", "00048"]
+    assert seg.get_column("frequency").cast(pl.Int64).to_list() == [3, 1]
+
+
+def test_a_parquet_export_with_formula_ids_is_read_unwrapped(cli, tmp_path: Path) -> None:
+    path = tmp_path / "e.parquet"
+    pl.DataFrame(
+        {
+            "order_id": ['="1"', '="2"'],
+            "order_date": ["2023-01-05", "2023-01-06"],
+            "customer_id": ['="00047"', "00047"],
+            "sku": ['="0012"', '="0012"'],
+            "quantity": [1.0, 2.0],
+            "unit_price": [10.0, 10.0],
+        }
+    ).write_parquet(path)
+    out = tmp_path / "o.parquet"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    clean = pl.read_parquet(out)
+    assert clean.get_column("customer_id").to_list() == ["00047", "00047"]
+    assert clean.get_column("sku").to_list() == ["0012", "0012"]
+
+
+@pytest.mark.parametrize("kept", ['="ab"c"', "=A1", '="0047', '=" 0047"x', "=0047"])
+def test_a_value_not_wholly_a_formula_of_text_is_kept_as_written(kept: str) -> None:
+    raw = pl.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "order_date": ["2023-01-05", "2023-01-06"],
+            "customer_id": ['="00047"', kept],
+            "sku": ["S", "S"],
+            "quantity": ["1", "1"],
+            "unit_price": ["1", "1"],
+        }
+    )
+    imp = import_orders(raw, mapping={c: c for c in raw.columns})
+    ids = imp.clean.collect().get_column("customer_id").to_list()
+    assert ids == ["00047", kept]
+    assert any("customer_id: 1 id written as an Excel formula" in n for n in imp.notes)
+
+
+def test_site_and_postal_code_written_as_formulas_are_unwrapped() -> None:
+    raw = pl.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "order_date": ["2023-01-05", "2023-01-06"],
+            "customer_id": ["C1", "C2"],
+            "sku": ["S", "S"],
+            "quantity": ["1", "1"],
+            "unit_price": ["1", "1"],
+            "site": ['="0100"', "0100"],
+            "postal_code": ['="01067"', "01067"],
+        }
+    )
+    imp = import_orders(raw, mapping={c: c for c in raw.columns})
+    clean = imp.clean.collect()
+    assert clean.get_column("site").to_list() == ["0100", "0100"]
+    assert clean.get_column("postal_code").to_list() == ["01067", "01067"]
+    # The ship-to reads the postal codes as exported (segment's pass): unwrapped there too.
+    assert imp.lines.collect().get_column("_postal_code_raw").to_list() == ["01067", "01067"]
+
+
+def test_ids_without_formulas_give_no_note() -> None:
+    raw = pl.DataFrame(
+        {
+            "order_id": ["1"],
+            "order_date": ["2023-01-05"],
+            "customer_id": ["=C1"],
+            "sku": ["S"],
+            "quantity": ["1"],
+            "unit_price": ["1"],
+        }
+    )
+    imp = import_orders(raw, mapping={c: c for c in raw.columns})
+    assert not any("Excel formula" in n for n in imp.notes)
+    assert imp.clean.collect().get_column("customer_id").to_list() == ["=C1"]
