@@ -1524,6 +1524,33 @@ def _valued_zero(schema: pl.Schema, mapping: Mapping[str, str]) -> pl.Expr | Non
 _VALUED_ZERO = "_valued_zero"
 
 
+def _price_blank(schema: pl.Schema, mapping: Mapping[str, str]) -> pl.Expr | None:
+    """The number of lines whose unit price is blank beside an amount (NetSuite's Rate, blank
+    where only the Amount is set), as an aggregation counted in the import's one look at the
+    date column; None without both columns. Such a line is valued by its amount, as a line of an
+    export without a price column is. An amount that is no number is parsed only when some are
+    found (the count is then made exact)."""
+    if "amount" not in mapping or "unit_price" not in mapping:
+        return None
+    given = pl.col(mapping["amount"]).is_not_null()
+    return (_blank(mapping["unit_price"], schema) & given).sum().alias(_PRICE_BLANK)
+
+
+_PRICE_BLANK = "_price_blank"
+
+
+def _priced_by_amount_note(n: int, mapping: Mapping[str, str]) -> list[str]:
+    """A note counting the ``n`` lines valued by their amount beside a blank unit price: they
+    were rejected bad_price, their value lost, though the value the stages use was there."""
+    if not n:
+        return []
+    price, amount = _id_named("unit_price", mapping["unit_price"]), mapping["amount"]
+    return [
+        f"{plural(n, 'line')} with a blank {price} and an amount ({amount}): valued by "
+        f"{agree(n, 'its', 'their')} amount, unit price = amount / quantity"
+    ]
+
+
 def _valued_zero_note(n: int, mapping: Mapping[str, str]) -> list[str]:
     """A note counting the ``n`` lines of ``_valued_zero``: what segchain does with them, which
     nothing said (only 'zero_quantity N' among the flags)."""
@@ -1646,6 +1673,10 @@ def import_orders(
     valued_zero = _valued_zero(schema, mapping)
     valued_zero_at = len(notes)
     n_valued_zero = 0
+    # Looked for in the same look: lines whose unit price is blank beside an amount.
+    price_blank = _price_blank(schema, mapping)
+    looks = [e for e in (valued_zero, price_blank) if e is not None]
+    found: dict[str, Any] = {}
     # One header may give two ids (a till's receipt number as order_id and customer_id): its
     # profile was asked for twice in one select, a polars DuplicateError.
     id_headers = list(dict.fromkeys(mapping[c] for c in ID_FIELDS if c in mapping))
@@ -1674,13 +1705,8 @@ def import_orders(
     # distinct value; the tail of the implausible-date rule is taken from the counts, so that
     # the pass itself is line by line.
     if schema[date_col] == pl.String:
-        counts = (
-            lf.group_by(date_col)
-            .agg(pl.len().alias("n"), *([valued_zero] if valued_zero is not None else []))
-            .collect()
-        )
-        if valued_zero is not None:
-            n_valued_zero = int(counts.get_column(_VALUED_ZERO).sum())
+        counts = lf.group_by(date_col).agg(pl.len().alias("n"), *looks).collect()
+        found = {e.meta.output_name(): counts.get_column(e.meta.output_name()).sum() for e in looks}
         distinct = counts.get_column(date_col).drop_nulls()
         try:
             style = detect_date_style(distinct, date_format=date_format)
@@ -1759,12 +1785,31 @@ def import_orders(
         if (distinct.str.strip_chars() == date_col).any():
             date_rules = replace(date_rules, header=date_col)
     else:
-        date_rules, also = typed_date_rules(
-            lf, date, also=[valued_zero] if valued_zero is not None else []
-        )
-        n_valued_zero = int(also.get(_VALUED_ZERO, 0))
+        date_rules, found = typed_date_rules(lf, date, also=looks)
+    n_valued_zero = int(found.get(_VALUED_ZERO, 0))
     if valued_zero is not None:
         notes[valued_zero_at:valued_zero_at] = _valued_zero_note(n_valued_zero, mapping)
+    # The lines valued by their amount, counted exactly (a blank price beside an amount that is
+    # no number is rejected bad_price): only when the look found some.
+    n_by_amount = 0
+    if found.get(_PRICE_BLANK):
+        a = mapping["amount"]
+        amount = number_expr(
+            a,
+            is_string=_is_string(schema, a),
+            decimal_comma=comma.get(a, False),
+            marks=marks.get(a, NUMBER_MARKS),
+        )
+        n_by_amount = int(
+            lf.filter(_blank(mapping["unit_price"], schema))
+            .select(amount.is_not_null().sum())
+            .collect()
+            .item()
+        )
+    notes += _priced_by_amount_note(n_by_amount, mapping)
+    blank_price = (
+        [_blank(mapping["unit_price"], schema).alias("_blank_price")] if n_by_amount else []
+    )
 
     raw_postal = []
     postal = mapping.get("postal_code")
@@ -1839,6 +1884,7 @@ def import_orders(
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
             *[(pl.col(date_col).str.strip_chars() == date_col).alias("_header_line")]
             * bool(date_rules.header),
+            *blank_price,
             ragged,
             *exprs,
             *raw_postal,
@@ -1848,7 +1894,10 @@ def import_orders(
             for c in trimmed
         )
         lines = _derive_values(
-            lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
+            lines,
+            has_price="unit_price" in mapping,
+            has_amount="amount" in mapping,
+            blank_price=bool(n_by_amount),
         )
         if all(c in mapping for c in COORDINATES):
             # 0, 0: a placeholder for no coordinates, at sea (_unread_coordinates says so).
@@ -1973,18 +2022,25 @@ def _blank(column: str, schema: pl.Schema) -> pl.Expr:
     return c.is_null()
 
 
-def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl.LazyFrame:
-    """Make both ``unit_price`` and ``amount`` exist; remember which one the export gave."""
-    q = pl.col("quantity")
+def _derive_values(
+    lf: pl.LazyFrame, *, has_price: bool, has_amount: bool, blank_price: bool = False
+) -> pl.LazyFrame:
+    """Make both ``unit_price`` and ``amount`` exist; remember which one the export gave.
+    ``blank_price``: some line gives its amount beside a blank unit price (``_blank_price``):
+    its price is derived from the amount, as without a price column."""
+    q, amount = pl.col("quantity"), pl.col("amount")
+    by_amount = pl.when(q != 0).then(amount / q).otherwise(0.0).abs()
     if has_amount and has_price:
+        price = pl.col("unit_price")
+        if not blank_price:
+            return lf.with_columns(_value_ok=amount.is_not_null() & price.is_not_null())
+        valued = pl.col("_blank_price") & amount.is_not_null()
         return lf.with_columns(
-            _value_ok=pl.col("amount").is_not_null() & pl.col("unit_price").is_not_null()
+            unit_price=pl.when(valued).then(by_amount).otherwise(price),
+            _value_ok=amount.is_not_null() & (price.is_not_null() | valued),
         )
     if has_amount:
-        return lf.with_columns(
-            unit_price=pl.when(q != 0).then(pl.col("amount") / q).otherwise(0.0).abs(),
-            _value_ok=pl.col("amount").is_not_null(),
-        )
+        return lf.with_columns(unit_price=by_amount, _value_ok=amount.is_not_null())
     return lf.with_columns(
         amount=q * pl.col("unit_price"),
         _value_ok=pl.col("unit_price").is_not_null(),

@@ -160,3 +160,112 @@ def test_ids_without_formulas_give_no_note() -> None:
     imp = import_orders(raw, mapping={c: c for c in raw.columns})
     assert not any("Excel formula" in n for n in imp.notes)
     assert imp.clean.collect().get_column("customer_id").to_list() == ["=C1"]
+
+
+# Q3 ---------------------------------------------------------------------------------------
+
+NETSUITE = "Type,Date,Document Number,Name,Item,Quantity,Rate,Amount"
+NETSUITE_MAP = [
+    *("--map", "order_id=Document Number", "--map", "order_date=Date"),
+    *("--map", "customer_id=Name", "--map", "sku=Item"),
+    *("--map", "unit_price=Rate", "--map", "amount=Amount"),
+]
+
+
+def test_a_blank_rate_beside_an_amount_is_valued_by_the_amount(cli, tmp_path: Path) -> None:
+    # NetSuite leaves Rate blank on lines where only the Amount is set: the line's value is
+    # there, 12.00 for 3 units, so its unit price is 4.00.
+    path = _write(
+        tmp_path / "ns.csv",
+        [
+            "Invoice,3/26/2023,INV1001,Acme,ITEM-1,2,617.25,1234.50",
+            "Invoice,3/27/2023,INV1002,Acme,ITEM-2,3,,12.00",
+            "Invoice,3/28/2023,INV1003,Beta,ITEM-2,3,4.00,12.00",
+        ],
+        header=NETSUITE,
+    )
+    out = tmp_path / "o.parquet"
+    result = cli("validate", str(path), *NETSUITE_MAP, "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "read 3 = used 3 + rejected 0" in result.stderr
+    assert (
+        "1 line with a blank unit_price (Rate) and an amount (Amount): valued by its amount, "
+        "unit price = amount / quantity"
+    ) in result.stderr
+    row = pl.read_parquet(out).filter(pl.col("order_id") == "INV1002").row(0, named=True)
+    assert (row["quantity"], row["unit_price"], row["amount"]) == (3.0, 4.0, 12.0)
+
+
+def test_segment_counts_the_value_of_a_line_with_a_blank_rate(cli, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "ns.csv",
+        [
+            "Invoice,3/26/2023,INV1001,Acme,ITEM-1,2,617.25,1234.50",
+            "Invoice,3/27/2023,INV1002,Acme,ITEM-2,1,,12.00",
+            "Invoice,3/28/2023,INV1003,Beta,ITEM-2,3,4.00,12.00",
+        ],
+        header=NETSUITE,
+    )
+    out = tmp_path / "s.csv"
+    result = cli("segment", str(path), *NETSUITE_MAP, "-q", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    acme = pl.read_csv(out).filter(pl.col("customer_id") == "Acme").row(0, named=True)
+    assert (acme["frequency"], acme["monetary"]) == (2, 1234.50 + 12.00)
+
+
+@pytest.mark.parametrize(
+    ("rate", "amount"),
+    [("abc", "12.00"), ("1.2.3", "12.00"), ("", ""), ("", "12x"), ("  ", "abc")],
+)
+def test_a_rate_that_is_no_number_or_no_value_at_all_is_still_bad_price(
+    cli, tmp_path: Path, rate: str, amount: str
+) -> None:
+    path = _write(
+        tmp_path / "ns.csv",
+        [
+            "Invoice,3/26/2023,INV1001,Acme,ITEM-1,2,617.25,1234.50",
+            f"Invoice,3/27/2023,INV1002,Acme,ITEM-2,1,{rate},{amount}",
+        ],
+        header=NETSUITE,
+    )
+    result = cli("validate", str(path), *NETSUITE_MAP, "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "read 2 = used 1 + rejected 1 (bad_price 1)" in result.stderr
+    assert "valued by" not in result.stderr
+
+
+def test_a_blank_price_beside_a_decimal_comma_amount_is_valued(cli, tmp_path: Path) -> None:
+    # SAP's NETPR blank, NETWR 1.234,50 for 10 units: 123.45 a unit.
+    path = _write(
+        tmp_path / "sap.csv",
+        ["1;01.03.2023;C1;M1;10;;1.234,50", "2;02.03.2023;C1;M1;2;5,00;10,00"],
+        header="order_id;order_date;customer_id;sku;quantity;unit_price;amount",
+    )
+    out = tmp_path / "o.parquet"
+    result = cli("validate", str(path), "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "read 2 = used 2 + rejected 0" in result.stderr
+    clean = pl.read_parquet(out).sort("order_id")
+    assert clean.get_column("amount").to_list() == [1234.5, 10.0]
+    assert clean.get_column("unit_price").to_list() == pytest.approx([123.45, 5.0])
+
+
+def test_a_null_price_in_a_typed_parquet_beside_an_amount_is_valued(tmp_path: Path) -> None:
+    raw = pl.DataFrame(
+        {
+            "order_id": ["1", "2"],
+            "order_date": ["2023-01-05", "2023-01-06"],
+            "customer_id": ["C1", "C2"],
+            "sku": ["S", "S"],
+            "quantity": [4.0, 1.0],
+            "unit_price": [None, 2.0],
+            "amount": [10.0, 2.0],
+        }
+    )
+    path = tmp_path / "e.parquet"
+    raw.write_parquet(path)
+    imp = import_orders(pl.scan_parquet(path), mapping={c: c for c in raw.columns})
+    lines = imp.lines.collect().sort("order_id")
+    assert lines.get_column("reason").to_list() == [None, None]
+    assert lines.get_column("unit_price").to_list() == [2.5, 2.0]
+    assert any(n.startswith("1 line with a blank unit_price") for n in imp.notes)
