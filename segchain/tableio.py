@@ -948,7 +948,40 @@ def _header_among(lines: Sequence[str], k: int) -> bool:
     if not below:
         return True
     splitting = [d for d in DELIMITERS if _named_fields(lines[k], d) > 1]
-    return _named_fields(lines[k], sniff_delimiter("\n".join(below) + "\n", splitting)) > 1
+    sniffed = sniff_delimiter("\n".join(below) + "\n", splitting)
+    if _named_fields(lines[k], sniffed) > 1:
+        return True
+    # The lines below alone may mislead: in a ';' or tab export with decimal commas every line
+    # holds one comma, so ',' splits them all alike, into 2 fields, and a single line with
+    # fewer or more fields made ';' look less consistent: the header was skipped as a title
+    # and the file not read. The line's own split counts too: it is the header of lines that
+    # mostly split into its fields with one of its delimiters, as many as the sniffed
+    # delimiter gives them or more (a title holding a comma above such a table splits into
+    # fewer: it stays a title).
+    return any(_heads(lines[k], below, d, than=sniffed) for d in splitting)
+
+
+def _widths(lines: Sequence[str], delimiter: str) -> list[int]:
+    try:
+        return [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+    except csv.Error:
+        return [len(line.split(delimiter)) for line in lines]
+
+
+def _heads(line: str, below: Sequence[str], delimiter: str, *, than: str) -> bool:
+    """Whether most lines of ``below`` (half or more) split with ``delimiter`` into ``line``'s
+    fields (as many, or more that are empty: a delimiter ending every data line), and into no
+    fewer fields than they split into, as most do, with the delimiter ``than``."""
+    width = _widths([line], delimiter)[0]
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(below)), delimiter=delimiter))
+    except csv.Error:
+        return False
+    alike = sum(len(r) >= width and not any(f.strip() for f in r[width:]) for r in rows)
+    if alike * 2 < len(below):
+        return False
+    others = sorted(_widths(below, than))
+    return width >= others[len(others) // 2]
 
 
 def read_csv_bytes(

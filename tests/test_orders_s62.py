@@ -269,3 +269,62 @@ def test_a_null_price_in_a_typed_parquet_beside_an_amount_is_valued(tmp_path: Pa
     assert lines.get_column("reason").to_list() == [None, None]
     assert lines.get_column("unit_price").to_list() == [2.5, 2.0]
     assert any(n.startswith("1 line with a blank unit_price") for n in imp.notes)
+
+
+# Q2 ---------------------------------------------------------------------------------------
+
+SAP_HEADER = "VBELN;AUDAT;KUNNR;MATNR;KWMENG;NETWR;WERKS;ORT01"
+SAP_LINES = [f"{i};0{i}.03.2023;C1;M1;5;12,00;1000;Köln" for i in range(1, 9)]
+
+
+def _sap(tmp_path: Path, lines: list[str], *, sep: str = ";", name: str = "sap.csv") -> Path:
+    path = tmp_path / name
+    text = "\n".join([SAP_HEADER, *lines]) + "\n"
+    path.write_text(text.replace(";", sep), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_a_short_line_among_decimal_commas_is_read_with_blanks(
+    cli, tmp_path: Path, sep: str
+) -> None:
+    # Every line holds one decimal comma, so ',' split them all into 2 fields; the line that
+    # leaves off WERKS and ORT01 made the header look like a title, and nothing was read.
+    path = _sap(tmp_path, [*SAP_LINES, "9;09.03.2023;C2;M1;5;12,00"], sep=sep)
+    out = tmp_path / "o.parquet"
+    result = cli("validate", str(path), "--preset", "sap", "-o", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert "read 9 = used 9 + rejected 0" in result.stderr
+    clean = pl.read_parquet(out).sort("order_id")
+    assert clean.get_column("amount").to_list() == [12.0] * 9
+    assert clean.get_column("site").to_list() == ["1000"] * 8 + [None]
+    assert clean.get_column("city").to_list() == ["Köln"] * 8 + [None]
+
+
+def test_a_stray_trailing_semicolon_rejects_its_line_alone(cli, tmp_path: Path) -> None:
+    lines = [*SAP_LINES[:4], SAP_LINES[4] + ";", *SAP_LINES[5:]]
+    rejects = tmp_path / "r.csv"
+    result = cli(
+        "validate", str(_sap(tmp_path, lines)), "--preset", "sap", "--rejects", str(rejects)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "read 8 = used 7 + rejected 1 (extra_fields 1)" in result.stderr
+    assert pl.read_csv(rejects, infer_schema=False).get_column("VBELN").to_list() == ["5"]
+
+
+def test_a_title_with_a_comma_above_a_ragged_decimal_comma_table_is_skipped(
+    cli, tmp_path: Path
+) -> None:
+    # The title splits into 2 fields with ',' as every line below does: the lines' 8 fields
+    # with ';' make it a title, not their header.
+    path = tmp_path / "sap.csv"
+    path.write_text(
+        "Umsatz nach Artikel, Januar 2023\n"
+        + "\n".join([SAP_HEADER, *SAP_LINES, "9;09.03.2023;C2;M1;5;12,00"])
+        + "\n",
+        encoding="utf-8",
+    )
+    result = cli("validate", str(path), "--preset", "sap", "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "1 line above the header skipped ('Umsatz nach Artikel, Januar 2023')" in result.stderr
+    assert "read 9 = used 9 + rejected 0" in result.stderr
