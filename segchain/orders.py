@@ -1790,7 +1790,9 @@ def import_orders(
     if valued_zero is not None:
         notes[valued_zero_at:valued_zero_at] = _valued_zero_note(n_valued_zero, mapping)
     # The lines valued by their amount, counted exactly (a blank price beside an amount that is
-    # no number is rejected bad_price): only when the look found some.
+    # no number is rejected bad_price): only when the look found some. Lines without their ids
+    # are rejected so before their price is looked at: a NetSuite search's Total line, a blank
+    # Rate beside the total Amount, is not counted.
     n_by_amount = 0
     if found.get(_PRICE_BLANK):
         a = mapping["amount"]
@@ -1800,9 +1802,15 @@ def import_orders(
             decimal_comma=comma.get(a, False),
             marks=marks.get(a, NUMBER_MARKS),
         )
+        ids = [
+            id_null(pl.col(h).str.strip_chars()).is_not_null()
+            if _is_string(schema, h)
+            else pl.col(h).is_not_null()
+            for h in dict.fromkeys(mapping[c] for c in ("order_id", "customer_id", "sku"))
+        ]
         n_by_amount = int(
             lf.filter(_blank(mapping["unit_price"], schema))
-            .select(amount.is_not_null().sum())
+            .select((amount.is_not_null() & pl.all_horizontal(ids)).sum())
             .collect()
             .item()
         )

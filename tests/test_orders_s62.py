@@ -271,6 +271,24 @@ def test_a_null_price_in_a_typed_parquet_beside_an_amount_is_valued(tmp_path: Pa
     assert any(n.startswith("1 line with a blank unit_price") for n in imp.notes)
 
 
+def test_a_total_line_with_a_blank_rate_is_not_counted_as_valued(cli, tmp_path: Path) -> None:
+    # A saved search's Total line has a blank Rate beside the total Amount: it is rejected
+    # missing_order_id, and the note counts only INV1002.
+    path = _write(
+        tmp_path / "ns.csv",
+        [
+            "Invoice,3/26/2023,INV1001,Acme,ITEM-1,2,617.25,1234.50",
+            "Invoice,3/27/2023,INV1002,Acme,ITEM-2,1,,12.00",
+            'Total,,,,,,,"1,246.50"',
+        ],
+        header=NETSUITE,
+    )
+    result = cli("validate", str(path), *NETSUITE_MAP, "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "read 3 = used 2 + rejected 1 (missing_order_id 1)" in result.stderr
+    assert "1 line with a blank unit_price (Rate) and an amount (Amount)" in result.stderr
+
+
 # Q2 ---------------------------------------------------------------------------------------
 
 SAP_HEADER = "VBELN;AUDAT;KUNNR;MATNR;KWMENG;NETWR;WERKS;ORT01"
