@@ -1782,7 +1782,7 @@ def import_orders(
         date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
         # The header as a value: files joined with cat. Found among the distinct dates, so the
         # rule costs the pass nothing when no line repeats it.
-        if (distinct.str.strip_chars() == date_col).any():
+        if (_as_header(distinct) == date_col).any():
             date_rules = replace(date_rules, header=date_col)
     else:
         date_rules, found = typed_date_rules(lf, date, also=looks)
@@ -1890,7 +1890,7 @@ def import_orders(
             pl.col(ROW),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
-            *[(pl.col(date_col).str.strip_chars() == date_col).alias("_header_line")]
+            *[(_as_header(pl.col(date_col)) == date_col).alias("_header_line")]
             * bool(date_rules.header),
             *blank_price,
             ragged,
@@ -2021,6 +2021,14 @@ def typed_date_rules(
     # Dates may carry times: counted by day.
     counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
     return date_rules_of(counts), others
+
+
+def _as_header(date: Any) -> Any:
+    """A date field (an expression or a Series of them) as a repeated header line would hold
+    the date column's name: trimmed, and without the BOM that starts an export joined after
+    another with ``cat`` (Excel's CSV UTF-8 and Unicode Text files each start with one, and the
+    date column is often the first)."""
+    return date.str.strip_chars().str.strip_prefix("\ufeff").str.strip_chars()
 
 
 def _blank(column: str, schema: pl.Schema) -> pl.Expr:

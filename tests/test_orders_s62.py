@@ -346,3 +346,34 @@ def test_a_title_with_a_comma_above_a_ragged_decimal_comma_table_is_skipped(
     assert result.exit_code == 0, result.stderr
     assert "1 line above the header skipped ('Umsatz nach Artikel, Januar 2023')" in result.stderr
     assert "read 9 = used 9 + rejected 0" in result.stderr
+
+
+# Q5 ---------------------------------------------------------------------------------------
+
+DATE_FIRST = "order_date,order_id,customer_id,sku,quantity,unit_price\r\n"
+JAN = DATE_FIRST + "2023-01-05,1,C1,S1,1,10.00\r\n2023-01-06,2,C2,S1,2,10.00\r\n"
+FEB = DATE_FIRST + "2023-02-05,3,C1,S1,1,10.00\r\n2023-02-06,4,C3,S1,2,10.00\r\n"
+
+
+@pytest.mark.parametrize(
+    "joined",
+    [
+        b"\xef\xbb\xbf" + JAN.encode() + b"\xef\xbb\xbf" + FEB.encode(),
+        b"\xff\xfe"
+        + JAN.replace(",", "\t").encode("utf-16-le")
+        + b"\xff\xfe"
+        + FEB.replace(",", "\t").encode("utf-16-le"),
+    ],
+    ids=["utf-8-bom", "utf-16"],
+)
+def test_a_repeated_header_after_a_bom_is_a_repeated_header(
+    cli, tmp_path: Path, joined: bytes
+) -> None:
+    # cat jan.csv feb.csv of two Excel exports: February's header starts with its BOM.
+    path = tmp_path / "joined.csv"
+    path.write_bytes(joined)
+    rejects = tmp_path / "r.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "read 5 = used 4 + rejected 1 (repeated_header 1)" in result.stderr
+    assert pl.read_csv(rejects, infer_schema=False).get_column("row").to_list() == ["3"]
