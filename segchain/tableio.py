@@ -880,7 +880,7 @@ def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     written with (a workbook's sheet), instead of any.
     """
     delimiters = DELIMITERS if delimiter is None else (delimiter,)
-    sample = payload[:65536].decode("utf-8", errors="ignore")
+    sample = _preamble_sample(payload).decode("utf-8", errors="ignore")
     lines = [line.rstrip("\r") for line in sample.split("\n")]
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]  # the last line of a sample may be cut in half
@@ -913,6 +913,27 @@ def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     if width < 2 or sum(splits_like(r) for r in below) * 2 < len(below):
         return []
     return lines[:k]
+
+
+PREAMBLE_LINES = MAX_PREAMBLE + 11
+"""Lines ``preamble`` looks at however long they are: the title lines, the header and some
+below it."""
+PREAMBLE_BYTES = 4 * 1024 * 1024
+
+
+def _preamble_sample(payload: bytes) -> bytes:
+    """The start of ``payload`` that ``preamble`` looks at: 64 KB, or its first
+    ``PREAMBLE_LINES`` lines where they are longer (up to ``PREAMBLE_BYTES``). A list saved
+    through Excel with its used range at the last column (XFD, 16,384) pads every line with
+    ';' to 16 KB: three title lines and the header filled the 64 KB, the header was cut off at
+    its end, and the title was taken for it."""
+    end = 0
+    for _ in range(PREAMBLE_LINES):
+        line_end = payload.find(b"\n", end, PREAMBLE_BYTES)
+        if line_end < 0:
+            break
+        end = line_end + 1
+    return payload[: max(65536, end)]
 
 
 def _records(lines: Sequence[str]) -> Iterator[str]:

@@ -377,3 +377,31 @@ def test_a_repeated_header_after_a_bom_is_a_repeated_header(
     assert result.exit_code == 0, result.stderr
     assert "read 5 = used 4 + rejected 1 (repeated_header 1)" in result.stderr
     assert pl.read_csv(rejects, infer_schema=False).get_column("row").to_list() == ["3"]
+
+
+# Q4 ---------------------------------------------------------------------------------------
+
+
+def test_title_lines_above_an_excel_width_header_are_skipped(cli, tmp_path: Path) -> None:
+    # A list saved through Excel with its used range at the last column, XFD: every line is
+    # padded with ';' to 16,384 fields (16 KB), so 3 title lines and the header are 64 KB.
+    def padded(line: str) -> str:
+        return line + ";" * (16_384 - len(line.split(";")))
+
+    lines = [
+        "Auftragsliste Vertrieb",
+        "Stand: 31.12.2023",
+        "",
+        "order_id;order_date;customer_id;sku;quantity;unit_price",
+        *(f"{i};0{i}.03.2023;C{i % 2};M1;5;12,50" for i in range(1, 6)),
+    ]
+    path = tmp_path / "wide.csv"
+    text = "\r\n".join(padded(line) for line in lines) + "\r\n"
+    path.write_text(text)
+    assert text.index("\n", text.index("order_id")) > 65_536  # the header ends beyond 64 KB
+    result = cli("validate", str(path), "-o", str(tmp_path / "o.parquet"))
+    assert result.exit_code == 0, result.stderr
+    assert "3 lines above the header skipped ('Auftragsliste Vertrieb'" in result.stderr
+    assert "read 5 = used 5 + rejected 0" in result.stderr
+    clean = pl.read_parquet(tmp_path / "o.parquet")
+    assert clean.get_column("amount").sum() == pytest.approx(5 * 5 * 12.5)
