@@ -1041,9 +1041,12 @@ def id_expr(
     float_like: bool,
     blank_as_null: bool = True,
     trim: bool = True,
+    formulas: bool = False,
 ) -> pl.Expr:
     """An identifier as a trimmed string; ``17850.0`` becomes ``17850`` in float-like columns.
-    ``trim=False``: a string id as exported (see ``OrderImport.as_exported``)."""
+    ``trim=False``: a string id as exported (see ``OrderImport.as_exported``). ``formulas``:
+    the column holds ids written as Excel formulas (``excel_formula_ids``), read as the text
+    they wrap."""
     c = pl.col(column)
     if dtype.is_float():
         # A whole number is the id a spreadsheet wrote as a float (17850.0 is 17850); one with
@@ -1064,6 +1067,9 @@ def id_expr(
     if dtype != pl.String:
         return c.cast(pl.String).alias(column)
     v = c.str.strip_chars() if trim else c
+    if formulas:
+        v = formula_text(v)
+        v = v.str.strip_chars() if trim else v
     if float_like:
         v = v.str.replace(r"\.0+$", "")
     # strip_chars turns a blank into "", which must count as missing.
@@ -1179,6 +1185,72 @@ def _lines_in_several_files(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> lis
 
 # How a spreadsheet writes a long number in a cell formatted "General": 4.00638E+12.
 _SCIENTIFIC = r"^\d(\.\d+)?[eE]\+\d{2,}$"
+
+
+# How an export "for Excel" writes an id so that Excel keeps its leading zeros: ="00047", a
+# formula whose value is the text it wraps. Without a quote inside (Excel would double it).
+_FORMULA_ID = r'^="([^"]*)"$'
+
+
+def formula_text(text: pl.Expr) -> pl.Expr:
+    """``text`` with an id written as an Excel formula (``="00047"``) as the text it wraps
+    (``00047``), as Excel shows it; any other value as it is."""
+    return pl.coalesce(text.str.extract(_FORMULA_ID, 1), text)
+
+
+def excel_formula_ids(
+    lf: pl.LazyFrame, mapping: Mapping[str, str], *, whole: bool
+) -> tuple[set[str], list[str]]:
+    """The id columns (headers) holding ids written as Excel formulas (``="00047"``), and a
+    note per column counting them. An export's "for Excel" option writes them so; the same id
+    written plain in another month's export (or another line) was another customer. Only the
+    columns that hold some pay for the unwrapping: a column is looked at by its fields'
+    first bytes (0.05 s a column of 9 M lines, against 0.3 s for a search anywhere in the
+    field), over every line of a ``whole`` table (a CSV, read whole) and the first 10,000 of a
+    scanned one (a Parquet file: reading its id columns once more cost half of segment's pass;
+    an export's option writes every id of the column so)."""
+    schema = lf.collect_schema()
+    headers = list(
+        dict.fromkeys(
+            mapping[c] for c in ID_FIELDS if c in mapping and _is_string(schema, mapping[c])
+        )
+    )
+    if not headers:
+        return set(), []
+    probe = lf if whole else lf.head(10_000)
+    held = (
+        probe.select(pl.col(h).str.starts_with('="').any().alias(h) for h in headers)
+        .collect()
+        .row(0, named=True)
+    )
+    hit = [h for h in headers if held[h]]
+    if not hit:
+        return set(), []
+
+    def formula(h: str) -> pl.Expr:
+        return pl.col(h).str.strip_chars().str.contains(_FORMULA_ID)
+
+    counts = lf.select(
+        expr
+        for i, h in enumerate(hit)
+        for expr in (
+            formula(h).sum().alias(f"{i}|n"),
+            pl.col(h).filter(formula(h)).first().str.strip_chars().alias(f"{i}|e"),
+        )
+    ).collect()
+    columns, notes = set(), []
+    for i, h in enumerate(hit):
+        n, e = counts[f"{i}|n"][0], counts[f"{i}|e"][0]
+        if not n:
+            continue
+        columns.add(h)
+        names = ", ".join(_id_named(c, h) for c in ID_FIELDS if mapping.get(c) == h)
+        written = agree(n, "an Excel formula", "Excel formulas")
+        notes.append(
+            f"{names}: {plural(n, 'id')} written as {written} (e.g. {quoted(e, 40)}) read as "
+            f"the text they wrap ({quoted(e[2:-1], 40)}), as Excel shows {agree(n, 'it', 'them')}"
+        )
+    return columns, notes
 
 
 def _text_ids(lf: pl.LazyFrame, mapping: Mapping[str, str]) -> dict[str, str]:
@@ -1452,6 +1524,33 @@ def _valued_zero(schema: pl.Schema, mapping: Mapping[str, str]) -> pl.Expr | Non
 _VALUED_ZERO = "_valued_zero"
 
 
+def _price_blank(schema: pl.Schema, mapping: Mapping[str, str]) -> pl.Expr | None:
+    """The number of lines whose unit price is blank beside an amount (NetSuite's Rate, blank
+    where only the Amount is set), as an aggregation counted in the import's one look at the
+    date column; None without both columns. Such a line is valued by its amount, as a line of an
+    export without a price column is. An amount that is no number is parsed only when some are
+    found (the count is then made exact)."""
+    if "amount" not in mapping or "unit_price" not in mapping:
+        return None
+    given = pl.col(mapping["amount"]).is_not_null()
+    return (_blank(mapping["unit_price"], schema) & given).sum().alias(_PRICE_BLANK)
+
+
+_PRICE_BLANK = "_price_blank"
+
+
+def _priced_by_amount_note(n: int, mapping: Mapping[str, str]) -> list[str]:
+    """A note counting the ``n`` lines valued by their amount beside a blank unit price: they
+    were rejected bad_price, their value lost, though the value the stages use was there."""
+    if not n:
+        return []
+    price, amount = _id_named("unit_price", mapping["unit_price"]), mapping["amount"]
+    return [
+        f"{plural(n, 'line')} with a blank {price} and an amount ({amount}): valued by "
+        f"{agree(n, 'its', 'their')} amount, unit price = amount / quantity"
+    ]
+
+
 def _valued_zero_note(n: int, mapping: Mapping[str, str]) -> list[str]:
     """A note counting the ``n`` lines of ``_valued_zero``: what segchain does with them, which
     nothing said (only 'zero_quantity N' among the flags)."""
@@ -1574,6 +1673,10 @@ def import_orders(
     valued_zero = _valued_zero(schema, mapping)
     valued_zero_at = len(notes)
     n_valued_zero = 0
+    # Looked for in the same look: lines whose unit price is blank beside an amount.
+    price_blank = _price_blank(schema, mapping)
+    looks = [e for e in (valued_zero, price_blank) if e is not None]
+    found: dict[str, Any] = {}
     # One header may give two ids (a till's receipt number as order_id and customer_id): its
     # profile was asked for twice in one select, a polars DuplicateError.
     id_headers = list(dict.fromkeys(mapping[c] for c in ID_FIELDS if c in mapping))
@@ -1581,6 +1684,8 @@ def import_orders(
     for c in ID_FIELDS:
         if c in mapping and mapping[c] in float_ids and schema[mapping[c]] == pl.String:
             notes.append(f"{c} ({mapping[c]}) held float-formatted ids: '.0' removed")
+    formula_ids, formula_notes = excel_formula_ids(lf, mapping, whole=isinstance(raw, pl.DataFrame))
+    notes += formula_notes
     numbers = [mapping[c] for c in NUMBER_FIELDS if c in mapping]
     marks = number_marks(lf, [c for c in numbers if _is_string(schema, c)])
     # A code beside a quantity is a unit (5 PCE, 2 KGM): not dropped, the line is rejected.
@@ -1600,13 +1705,8 @@ def import_orders(
     # distinct value; the tail of the implausible-date rule is taken from the counts, so that
     # the pass itself is line by line.
     if schema[date_col] == pl.String:
-        counts = (
-            lf.group_by(date_col)
-            .agg(pl.len().alias("n"), *([valued_zero] if valued_zero is not None else []))
-            .collect()
-        )
-        if valued_zero is not None:
-            n_valued_zero = int(counts.get_column(_VALUED_ZERO).sum())
+        counts = lf.group_by(date_col).agg(pl.len().alias("n"), *looks).collect()
+        found = {e.meta.output_name(): counts.get_column(e.meta.output_name()).sum() for e in looks}
         distinct = counts.get_column(date_col).drop_nulls()
         try:
             style = detect_date_style(distinct, date_format=date_format)
@@ -1682,20 +1782,48 @@ def import_orders(
         date_rules = date_rules_of(counts.select(date.alias("order_date"), "n"))
         # The header as a value: files joined with cat. Found among the distinct dates, so the
         # rule costs the pass nothing when no line repeats it.
-        if (distinct.str.strip_chars() == date_col).any():
+        if (_as_header(distinct) == date_col).any():
             date_rules = replace(date_rules, header=date_col)
     else:
-        date_rules, also = typed_date_rules(
-            lf, date, also=[valued_zero] if valued_zero is not None else []
-        )
-        n_valued_zero = int(also.get(_VALUED_ZERO, 0))
+        date_rules, found = typed_date_rules(lf, date, also=looks)
+    n_valued_zero = int(found.get(_VALUED_ZERO, 0))
     if valued_zero is not None:
         notes[valued_zero_at:valued_zero_at] = _valued_zero_note(n_valued_zero, mapping)
+    # The lines valued by their amount, counted exactly (a blank price beside an amount that is
+    # no number is rejected bad_price): only when the look found some. Lines without their ids
+    # are rejected so before their price is looked at: a NetSuite search's Total line, a blank
+    # Rate beside the total Amount, is not counted.
+    n_by_amount = 0
+    if found.get(_PRICE_BLANK):
+        a = mapping["amount"]
+        amount = number_expr(
+            a,
+            is_string=_is_string(schema, a),
+            decimal_comma=comma.get(a, False),
+            marks=marks.get(a, NUMBER_MARKS),
+        )
+        ids = [
+            id_null(pl.col(h).str.strip_chars()).is_not_null()
+            if _is_string(schema, h)
+            else pl.col(h).is_not_null()
+            for h in dict.fromkeys(mapping[c] for c in ("order_id", "customer_id", "sku"))
+        ]
+        n_by_amount = int(
+            lf.filter(_blank(mapping["unit_price"], schema))
+            .select((amount.is_not_null() & pl.all_horizontal(ids)).sum())
+            .collect()
+            .item()
+        )
+    notes += _priced_by_amount_note(n_by_amount, mapping)
+    blank_price = (
+        [_blank(mapping["unit_price"], schema).alias("_blank_price")] if n_by_amount else []
+    )
 
     raw_postal = []
     postal = mapping.get("postal_code")
     if postal is not None and schema[postal] == pl.String and postal not in float_ids:
-        raw_postal = [pl.col(postal).alias(RAW_POSTAL_CODE)]
+        text = formula_text(pl.col(postal)) if postal in formula_ids else pl.col(postal)
+        raw_postal = [text.alias(RAW_POSTAL_CODE)]
     raw_cols = list(headers)
     raw_indexed = lf.with_row_index(ROW, offset=1)
     keys = [pl.col(SOURCE_FILE)] if SOURCE_FILE in schema else []
@@ -1735,6 +1863,7 @@ def import_orders(
                         float_like=h in float_ids,
                         blank_as_null=not text,
                         trim=c not in untrimmed,
+                        formulas=h in formula_ids,
                     ).alias(c)
                 )
         for c in TEXT_FIELDS:
@@ -1761,8 +1890,9 @@ def import_orders(
             pl.col(ROW),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
-            *[(pl.col(date_col).str.strip_chars() == date_col).alias("_header_line")]
+            *[(_as_header(pl.col(date_col)) == date_col).alias("_header_line")]
             * bool(date_rules.header),
+            *blank_price,
             ragged,
             *exprs,
             *raw_postal,
@@ -1772,7 +1902,10 @@ def import_orders(
             for c in trimmed
         )
         lines = _derive_values(
-            lines, has_price="unit_price" in mapping, has_amount="amount" in mapping
+            lines,
+            has_price="unit_price" in mapping,
+            has_amount="amount" in mapping,
+            blank_price=bool(n_by_amount),
         )
         if all(c in mapping for c in COORDINATES):
             # 0, 0: a placeholder for no coordinates, at sea (_unread_coordinates says so).
@@ -1890,6 +2023,14 @@ def typed_date_rules(
     return date_rules_of(counts), others
 
 
+def _as_header(date: Any) -> Any:
+    """A date field (an expression or a Series of them) as a repeated header line would hold
+    the date column's name: trimmed, and without the BOM that starts an export joined after
+    another with ``cat`` (Excel's CSV UTF-8 and Unicode Text files each start with one, and the
+    date column is often the first)."""
+    return date.str.strip_chars().str.strip_prefix("\ufeff").str.strip_chars()
+
+
 def _blank(column: str, schema: pl.Schema) -> pl.Expr:
     c = pl.col(column)
     if schema[column] == pl.String:
@@ -1897,18 +2038,25 @@ def _blank(column: str, schema: pl.Schema) -> pl.Expr:
     return c.is_null()
 
 
-def _derive_values(lf: pl.LazyFrame, *, has_price: bool, has_amount: bool) -> pl.LazyFrame:
-    """Make both ``unit_price`` and ``amount`` exist; remember which one the export gave."""
-    q = pl.col("quantity")
+def _derive_values(
+    lf: pl.LazyFrame, *, has_price: bool, has_amount: bool, blank_price: bool = False
+) -> pl.LazyFrame:
+    """Make both ``unit_price`` and ``amount`` exist; remember which one the export gave.
+    ``blank_price``: some line gives its amount beside a blank unit price (``_blank_price``):
+    its price is derived from the amount, as without a price column."""
+    q, amount = pl.col("quantity"), pl.col("amount")
+    by_amount = pl.when(q != 0).then(amount / q).otherwise(0.0).abs()
     if has_amount and has_price:
+        price = pl.col("unit_price")
+        if not blank_price:
+            return lf.with_columns(_value_ok=amount.is_not_null() & price.is_not_null())
+        valued = pl.col("_blank_price") & amount.is_not_null()
         return lf.with_columns(
-            _value_ok=pl.col("amount").is_not_null() & pl.col("unit_price").is_not_null()
+            unit_price=pl.when(valued).then(by_amount).otherwise(price),
+            _value_ok=amount.is_not_null() & (price.is_not_null() | valued),
         )
     if has_amount:
-        return lf.with_columns(
-            unit_price=pl.when(q != 0).then(pl.col("amount") / q).otherwise(0.0).abs(),
-            _value_ok=pl.col("amount").is_not_null(),
-        )
+        return lf.with_columns(unit_price=by_amount, _value_ok=amount.is_not_null())
     return lf.with_columns(
         amount=q * pl.col("unit_price"),
         _value_ok=pl.col("unit_price").is_not_null(),

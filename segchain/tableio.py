@@ -880,7 +880,7 @@ def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     written with (a workbook's sheet), instead of any.
     """
     delimiters = DELIMITERS if delimiter is None else (delimiter,)
-    sample = payload[:65536].decode("utf-8", errors="ignore")
+    sample = _preamble_sample(payload).decode("utf-8", errors="ignore")
     lines = [line.rstrip("\r") for line in sample.split("\n")]
     if len(lines) > 1 and not sample.endswith("\n"):
         lines = lines[:-1]  # the last line of a sample may be cut in half
@@ -913,6 +913,27 @@ def preamble(payload: bytes, *, delimiter: str | None = None) -> list[str]:
     if width < 2 or sum(splits_like(r) for r in below) * 2 < len(below):
         return []
     return lines[:k]
+
+
+PREAMBLE_LINES = MAX_PREAMBLE + 11
+"""Lines ``preamble`` looks at however long they are: the title lines, the header and some
+below it."""
+PREAMBLE_BYTES = 4 * 1024 * 1024
+
+
+def _preamble_sample(payload: bytes) -> bytes:
+    """The start of ``payload`` that ``preamble`` looks at: 64 KB, or its first
+    ``PREAMBLE_LINES`` lines where they are longer (up to ``PREAMBLE_BYTES``). A list saved
+    through Excel with its used range at the last column (XFD, 16,384) pads every line with
+    ';' to 16 KB: three title lines and the header filled the 64 KB, the header was cut off at
+    its end, and the title was taken for it."""
+    end = 0
+    for _ in range(PREAMBLE_LINES):
+        line_end = payload.find(b"\n", end, PREAMBLE_BYTES)
+        if line_end < 0:
+            break
+        end = line_end + 1
+    return payload[: max(65536, end)]
 
 
 def _records(lines: Sequence[str]) -> Iterator[str]:
@@ -948,7 +969,40 @@ def _header_among(lines: Sequence[str], k: int) -> bool:
     if not below:
         return True
     splitting = [d for d in DELIMITERS if _named_fields(lines[k], d) > 1]
-    return _named_fields(lines[k], sniff_delimiter("\n".join(below) + "\n", splitting)) > 1
+    sniffed = sniff_delimiter("\n".join(below) + "\n", splitting)
+    if _named_fields(lines[k], sniffed) > 1:
+        return True
+    # The lines below alone may mislead: in a ';' or tab export with decimal commas every line
+    # holds one comma, so ',' splits them all alike, into 2 fields, and a single line with
+    # fewer or more fields made ';' look less consistent: the header was skipped as a title
+    # and the file not read. The line's own split counts too: it is the header of lines that
+    # mostly split into its fields with one of its delimiters, as many as the sniffed
+    # delimiter gives them or more (a title holding a comma above such a table splits into
+    # fewer: it stays a title).
+    return any(_heads(lines[k], below, d, than=sniffed) for d in splitting)
+
+
+def _widths(lines: Sequence[str], delimiter: str) -> list[int]:
+    try:
+        return [len(r) for r in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+    except csv.Error:
+        return [len(line.split(delimiter)) for line in lines]
+
+
+def _heads(line: str, below: Sequence[str], delimiter: str, *, than: str) -> bool:
+    """Whether most lines of ``below`` (half or more) split with ``delimiter`` into ``line``'s
+    fields (as many, or more that are empty: a delimiter ending every data line), and into no
+    fewer fields than they split into, as most do, with the delimiter ``than``."""
+    width = _widths([line], delimiter)[0]
+    try:
+        rows = list(csv.reader(io.StringIO("\n".join(below)), delimiter=delimiter))
+    except csv.Error:
+        return False
+    alike = sum(len(r) >= width and not any(f.strip() for f in r[width:]) for r in rows)
+    if alike * 2 < len(below):
+        return False
+    others = sorted(_widths(below, than))
+    return width >= others[len(others) // 2]
 
 
 def read_csv_bytes(
