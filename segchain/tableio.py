@@ -1126,14 +1126,15 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
                 extras[i] = delimiter.join(row[width:]).replace(_CR_HELD, "\r")
     except csv.Error:
         return None
-    # Every data line ending in the same empty fields beyond the header (a delimiter after the
+    # Most data lines ending in the same empty fields beyond the header (a delimiter after the
     # last field, as some exports write each line but not the header) is the file's convention,
-    # not damage, and holds nothing. A surplus on some lines only stays an error: an unquoted
-    # thousands separator (5,1,234.50) shifts the line's fields as much.
-    surplus = set(extras.values())
-    every_line = bool(count) and len(extras) == count and len(surplus) == 1
-    if every_line and not surplus.pop().replace(delimiter, "").strip():
-        extras = {}
+    # not damage, and holds nothing: those lines are read. A surplus on a few lines only stays
+    # an error, and so does a line whose surplus differs from the convention (a stray ';;'):
+    # an unquoted thousands separator (5,1,234.50) shifts the line's fields as much. With every
+    # line bar one ending in ';' and that one in ';;', every line was rejected (audit Q).
+    convention = _empty_surplus_convention(extras, count, delimiter)
+    if convention is not None:
+        extras = {i: v for i, v in extras.items() if v != convention}
     try:
         df = pl.read_csv(
             payload,
@@ -1152,6 +1153,17 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     for i, value in extras.items():
         column[i] = value
     return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
+
+
+def _empty_surplus_convention(extras: dict[int, str], count: int, delimiter: str) -> str | None:
+    """The surplus (empty fields beyond the header) that more than half of an export's ``count``
+    data lines end in, if it holds nothing: the file's convention. None if there is none."""
+    if not extras:
+        return None
+    common, held = Counter(extras.values()).most_common(1)[0]
+    if held * 2 <= count or common.replace(delimiter, "").strip():
+        return None
+    return common
 
 
 _CR_HELD = "\ue000"  # a private-use character: never in an export's text

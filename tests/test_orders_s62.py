@@ -405,3 +405,30 @@ def test_title_lines_above_an_excel_width_header_are_skipped(cli, tmp_path: Path
     assert "read 5 = used 5 + rejected 0" in result.stderr
     clean = pl.read_parquet(tmp_path / "o.parquet")
     assert clean.get_column("amount").sum() == pytest.approx(5 * 5 * 12.5)
+
+
+def test_most_lines_ending_in_one_empty_field_are_the_files_convention(cli, tmp_path: Path):
+    # Every line ends in a ';' the header lacks, but one ends in ';;': the empty field that most
+    # lines end in holds nothing and is the file's convention, so those lines are read and the
+    # odd one alone is rejected (every line was rejected, extra_fields 4, exit 1).
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        "1;2023-03-01;C1;S1;1;10;\n"
+        "2;2023-03-02;C2;S1;2;10;\n"
+        "3;2023-03-03;C3;S2;2;10;;\n"
+        "4;2023-03-04;C3;S2;2;10;\n"
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = cli("validate", str(path), "--rejects", str(rejects), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "read 4 = used 3 + rejected 1 (extra_fields 1)" in result.stderr
+    rows = pl.read_csv(rejects, infer_schema=False)
+    assert rows.select("row", "order_id", "reason").rows() == [("3", "3", "extra_fields")]
+    # A surplus that holds something is never a convention, however many lines have it.
+    path.write_text(
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        + "".join(f"{i};2023-03-0{i};C{i};S1;1;10;x\n" for i in range(1, 5))
+    )
+    result = cli("validate", str(path), "-o", str(tmp_path / "o2.csv"))
+    assert "rejected 4 (extra_fields 4)" in result.stderr
