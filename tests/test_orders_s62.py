@@ -432,3 +432,28 @@ def test_most_lines_ending_in_one_empty_field_are_the_files_convention(cli, tmp_
     )
     result = cli("validate", str(path), "-o", str(tmp_path / "o2.csv"))
     assert "rejected 4 (extra_fields 4)" in result.stderr
+
+
+def test_an_export_grouped_by_order_is_named_with_its_rows(cli, tmp_path: Path) -> None:
+    # Odoo's sale.order export with its order lines: the order's fields on its first line
+    # only. The lines below are rejected (a blank id), and a warning says why and what to do
+    # (before: 'rejected 2 (missing_order_id 2)' and nothing more).
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,order_date,customer_id,sku,quantity,amount\n"
+        "S1,2023-03-26,Azure,Desk,2,20\n"
+        ",,,Cabinet,1,100\n"
+        ",,,Chair,4,100\n"
+        "S2,2023-03-27,Deco,Desk,3,30\n"
+        # A line without its id alone (its customer and date given) is not such a line.
+        ",2023-03-28,Deco,Desk,1,10\n"
+    )
+    for command in ("validate", "segment"):
+        result = cli(command, str(path), "-o", str(tmp_path / f"{command}.csv"))
+        assert result.exit_code == 0, result.stderr
+        assert "read 5 = used 2 + rejected 3 (missing_order_id 3)" in result.stderr
+        assert (
+            "2 lines (rows 2, 3) give a product but leave the order's id, customer and date "
+            "blank" in result.stderr
+        )
+        assert "sale.order.line" in result.stderr

@@ -979,7 +979,12 @@ class LoadedOrders:
         ``lines``: the import's lines as a stage reads them (else the import's own)."""
         lines = self.imp.lines if lines is None else lines
         rejects = [self.imp.rejects_of(lines)] if self.rejects_path else []
-        return [self.imp.summary_of(lines), *rejects, self.imp.other_forms_of(lines)]
+        return [
+            self.imp.summary_of(lines),
+            *rejects,
+            self.imp.grouped_by_order_of(lines),
+            self.imp.other_forms_of(lines),
+        ]
 
     def settle(self, tallied: Sequence[pl.DataFrame]) -> Reconciliation:
         """The reconciliation from the collected ``tally``: writes rejects, reports.
@@ -1007,7 +1012,8 @@ class LoadedOrders:
                 said += f"; the export's columns named as its own are written {renamed}"
             when_written(self.rejects_path, functools.partial(self.reporter.info, said))
         one_file = None if self.table.parts else self.table.name
-        self.report(recon, self.imp.other_forms(tallied[-1], source=one_file))
+        warnings = self.imp.grouped_by_order(tallied[-2])
+        self.report(recon, warnings + self.imp.other_forms(tallied[-1], source=one_file))
         if recon.read == 0:
             # A header and nothing below it (an export of an empty period): no line to reject,
             # and no rejects file to keep.
