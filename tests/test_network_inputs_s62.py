@@ -1,0 +1,170 @@
+"""Audit P (session 62): network's inputs and outputs said nothing, or the wrong thing.
+
+P1: a --sites header holding a column's name or a word for it (``capacity_units``,
+``fixed_cost_eur``, ``existing_site``) was not read: every site free, uncapacitated and new, exit
+0. P6: mean_km counted a lane of unknown distance as 0 km. P7: a NaN capacity was refused as
+"not a finite number" though inf is accepted. P8: ``-o`` into a folder that is there but cannot
+hold files (/proc) was said to be "removed while the command ran", with ``mkdir -p /proc``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+CUSTOMERS = (
+    "customer_id,segment,demand,lat,lon\n"
+    "C1,A,10,52.52,13.40\nC2,A,20,48.14,11.58\nC3,B,5,50.11,8.68\nC4,B,7,53.55,9.99\n"
+)
+SITES_ROWS = "S1,52,13,100,12,true\nS2,48,11,100,40,false\n"
+
+
+def _network(cli, tmp_path: Path, header: str, rows: str = SITES_ROWS):
+    (tmp_path / "cust.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text(header + "\n" + rows)
+    return cli(
+        "network",
+        "cust.csv",
+        "--sites",
+        "sites.csv",
+        "--cost-per-unit-km",
+        "1",
+        "-o",
+        "a.csv",
+        "--sites-out",
+        "s.csv",
+    )
+
+
+# ---- P1: a sites column named with a prefix, a suffix or another word -------------------------
+
+
+def test_network_sites_with_unit_suffixes_are_refused_naming_each_column(
+    cli, tmp_path: Path
+) -> None:
+    # The audit's table: planned at total 4,862.28 with no fixed cost, S1 over its capacity of 12.
+    result = _network(cli, tmp_path, "site_id,lat,lon,fixed_cost_eur,capacity_units,existing_site")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --sites sites.csv: columns 'fixed_cost_eur', 'capacity_units', 'existing_site' "
+        "are not read: segchain reads fixed_cost, capacity, existing by those names only"
+    ) in result.stderr, result.stderr
+    assert "hint: rename them fixed_cost, capacity, existing" in result.stderr
+    assert not (tmp_path / "a.csv").exists() and not (tmp_path / "s.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("column", "name"),
+    [
+        ("capacity_units", "capacity"),
+        ("max_capacity", "capacity"),
+        ("maxCapacity", "capacity"),
+        ("cap", "capacity"),
+        ("throughput_per_year", "capacity"),
+        ("current_capacity", "capacity"),
+        ("fixed_cost_eur", "fixed_cost"),
+        ("annual_fixed_cost", "fixed_cost"),
+        ("fixedcost", "fixed_cost"),
+        ("fixed", "fixed_cost"),
+        ("opening_cost", "fixed_cost"),
+        ("open_cost", "fixed_cost"),
+        ("cost", "fixed_cost"),
+        ("existing_site", "existing"),
+        ("is_existing", "existing"),
+        ("open", "existing"),
+        ("is_open", "existing"),
+        ("current", "existing"),
+    ],
+)
+def test_network_refuses_a_sites_header_holding_a_name_or_its_word(
+    cli, tmp_path: Path, column: str, name: str
+) -> None:
+    value = "true" if name == "existing" else "12"
+    result = _network(cli, tmp_path, f"site_id,lat,lon,{column}", f"S1,52,13,{value}\n")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"Error: --sites sites.csv: column {column!r} is not read: segchain reads {name} by that "
+        "name only"
+    ) in result.stderr, result.stderr
+    assert f"hint: rename it {name}," in result.stderr
+
+
+def test_network_two_headers_for_one_column_are_both_named(cli, tmp_path: Path) -> None:
+    result = _network(cli, tmp_path, "site_id,lat,lon,is_open,existing_site", "S1,52,13,1,1\n")
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "columns 'is_open', 'existing_site' are not read: segchain reads existing by that name only"
+    ) in result.stderr, result.stderr
+    assert "hint: keep one column for existing, renamed so" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        "name",
+        "region",
+        "capacity_used",
+        "capacity_utilization",
+        "opening_date",
+        "opening_hours",
+        "handling_cost",
+        "cost_per_unit",
+        "notes",
+    ],
+)
+def test_network_keeps_a_sites_column_that_is_something_else(
+    cli, tmp_path: Path, extra: str
+) -> None:
+    # With the read columns there, the plan is the one the user meant: S1 exists (keep) and
+    # serves at most its capacity of 12; both fixed costs are paid.
+    result = _network(
+        cli,
+        tmp_path,
+        f"site_id,lat,lon,fixed_cost,capacity,existing,{extra}",
+        "S1,52,13,100,12,true,x\nS2,48,11,100,40,false,y\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    sites = pl.read_csv(tmp_path / "s.csv")
+    s1 = sites.filter(pl.col("site_id") == "S1").row(0, named=True)
+    assert s1["decision"] == "keep" and s1["demand_served"] <= 12
+    assert "fixed 200.00" in result.stderr
+
+
+def test_network_keeps_a_look_alike_beside_the_name_it_stands_for(cli, tmp_path: Path) -> None:
+    result = _network(
+        cli,
+        tmp_path,
+        "site_id,lat,lon,fixed_cost,capacity,capacity_units,existing",
+        "S1,52,13,100,12,pallets,true\nS2,48,11,100,40,pallets,false\n",
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("column", ["distance", "dist_km", "km", "distance_miles"])
+def test_network_refuses_a_lane_distance_under_another_name(
+    cli, tmp_path: Path, column: str
+) -> None:
+    (tmp_path / "cust.csv").write_text("customer_id,segment,demand\nC1,A,10\n")
+    (tmp_path / "sites.csv").write_text("site_id,fixed_cost\nS1,0\n")
+    (tmp_path / "lanes.csv").write_text(f"site_id,customer_id,unit_cost,{column}\nS1,C1,1,100\n")
+    result = cli(
+        "network", "cust.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"--costs lanes.csv: column {column!r} is not read: segchain reads distance_km"
+    ) in result.stderr, result.stderr
+
+
+def test_network_keeps_a_lane_rate_per_km(cli, tmp_path: Path) -> None:
+    (tmp_path / "cust.csv").write_text("customer_id,segment,demand\nC1,A,10\n")
+    (tmp_path / "sites.csv").write_text("site_id,fixed_cost\nS1,0\n")
+    (tmp_path / "lanes.csv").write_text(
+        "site_id,customer_id,unit_cost,distance_km,cost_per_km\nS1,C1,1,100,0.01\n"
+    )
+    result = cli(
+        "network", "cust.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
+    )
+    assert result.exit_code == 0, result.stderr
