@@ -1137,11 +1137,16 @@ def number_problems(
     *,
     keys: Sequence[str],
     limit: float | None = None,
+    accepted: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One message per column of ``rules`` that ``df`` has (Float64) whose values are NaN,
     infinite, above ``limit`` in size or break the column's rule (``">= 0"``, ``"> 0"``, or
     ``""`` for any finite number), naming each such value and its row's ``keys`` (those ``df``
-    has); empty values pass. Callers list these with their other problems in one DataError."""
+    has); empty values pass. Callers list these with their other problems in one DataError.
+
+    ``accepted``: what a column takes, said in its message where "a finite number" is not it
+    (a site's capacity: ``a number >= 0 (empty or inf: unlimited)``, where inf was read as
+    none before the check)."""
     key, label = _row_key(df, keys)
     problems = []
     for col, rule in rules.items():
@@ -1163,9 +1168,8 @@ def number_problems(
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""
         bound = "" if limit is None else f" up to {limit:g}" + ("" if rule else " in size")
         rule_text = f" {rule}" if rule else ""
-        problems.append(
-            f"{col} must be a finite number{rule_text}{bound}, got {', '.join(shown)}{more}"
-        )
+        takes = (accepted or {}).get(col, f"a finite number{rule_text}{bound}")
+        problems.append(f"{col} must be {takes}, got {', '.join(shown)}{more}")
     return problems
 
 

@@ -168,3 +168,17 @@ def test_network_keeps_a_lane_rate_per_km(cli, tmp_path: Path) -> None:
         "network", "cust.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
     )
     assert result.exit_code == 0, result.stderr
+
+
+# ---- P7: a NaN capacity is refused with what is accepted --------------------------------------
+
+
+def test_network_nan_capacity_message_says_what_is_accepted(cli, tmp_path: Path) -> None:
+    result = _network(
+        cli, tmp_path, "site_id,lat,lon,fixed_cost,capacity", "S1,52,13,1,nan\nS2,48,11,1,inf\n"
+    )
+    assert result.exit_code == 1, result.stderr
+    assert (
+        "Error: --sites sites.csv: capacity must be a number >= 0 (empty or inf: unlimited), got "
+        "nan for site_id 'S1'"
+    ) in result.stderr, result.stderr

@@ -331,7 +331,14 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
     problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
-    problems += number_problems(df, {"capacity": ">= 0"}, keys=["site_id"])
+    # inf is unlimited (read as none above), so a NaN's message says what is taken: "must be a
+    # finite number" refused it as if inf were refused too.
+    problems += number_problems(
+        df,
+        {"capacity": ">= 0"},
+        keys=["site_id"],
+        accepted={"capacity": "a number >= 0 (empty or inf: unlimited)"},
+    )
     if problems:
         raise DataError(
             f"{SITES_OPTION}: " + "; ".join(problems),
