@@ -9,6 +9,7 @@ hold files (/proc) was said to be "removed while the command ran", with ``mkdir 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -168,6 +169,59 @@ def test_network_keeps_a_lane_rate_per_km(cli, tmp_path: Path) -> None:
         "network", "cust.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.csv"
     )
     assert result.exit_code == 0, result.stderr
+
+
+# ---- P6: the mean distance over the known distances only ----------------------------------------
+
+
+def _lanes_run(cli, tmp_path: Path, c1_km: str, c2_km: str):
+    (tmp_path / "cust.csv").write_text("customer_id,segment,demand\nC1,A,10\nC2,A,30\n")
+    (tmp_path / "sites.csv").write_text("site_id,fixed_cost\nS1,0\n")
+    (tmp_path / "lanes.csv").write_text(
+        f"site_id,customer_id,unit_cost,distance_km\nS1,C1,1,{c1_km}\nS1,C2,1,{c2_km}\n"
+    )
+    result = cli(
+        "network", "cust.csv", "--sites", "sites.csv", "--costs", "lanes.csv", "-o", "a.parquet"
+    )
+    assert result.exit_code == 0, result.stderr
+    import pyarrow.parquet as pq
+
+    meta = pq.read_metadata(tmp_path / "a.parquet").metadata
+    (row,) = json.loads(meta[b"segchain.promise"])
+    return result, row
+
+
+def _mean_km_cell(stderr: str) -> str:
+    lines = [line.split("network: ", 1)[1] for line in stderr.splitlines() if "┃" in line]
+    head = [c.strip() for c in lines[0].split("┃")]
+    row = next(line for line in stderr.splitlines() if line.split("network: ", 1)[-1][:2] == "A ")
+    return [c.strip() for c in row.split("network: ", 1)[1].split("│")][head.index("mean_km")]
+
+
+def test_network_mean_distance_leaves_out_lanes_of_unknown_distance(cli, tmp_path: Path) -> None:
+    # C1's lane is 100 km; C2's (30 units) has no distance: the mean of what is known is 100,
+    # not (10 * 100 + 30 * 0) / 40 = 25.
+    result, row = _lanes_run(cli, tmp_path, "100", "")
+    assert row["mean_distance_km"] == pytest.approx(100.0)
+    assert _mean_km_cell(result.stderr) == "100"
+    assert (
+        "1 of 2 assignments (customer and site) has no known distance (lanes without "
+        "distance_km, and no lat, lon): mean_km is over the demand whose distance is known"
+    ) in result.stderr, result.stderr
+
+
+def test_network_mean_distance_is_weighted_by_demand_when_all_known(cli, tmp_path: Path) -> None:
+    result, row = _lanes_run(cli, tmp_path, "100", "300")
+    assert row["mean_distance_km"] == pytest.approx((10 * 100 + 30 * 300) / 40)
+    assert "no known distance" not in result.stderr
+
+
+def test_network_mean_distance_is_empty_when_no_distance_is_known(cli, tmp_path: Path) -> None:
+    # OR-Library through --costs: no distances at all, and mean_km was 0.
+    result, row = _lanes_run(cli, tmp_path, "", "")
+    assert row["mean_distance_km"] is None
+    assert _mean_km_cell(result.stderr) == ""
+    assert "no assignment has a known distance" in result.stderr, result.stderr
 
 
 # ---- P7: a NaN capacity is refused with what is accepted --------------------------------------
