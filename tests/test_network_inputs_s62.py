@@ -9,7 +9,10 @@ hold files (/proc) was said to be "removed while the command ran", with ``mkdir 
 
 from __future__ import annotations
 
+import errno
 import json
+import os
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -236,3 +239,49 @@ def test_network_nan_capacity_message_says_what_is_accepted(cli, tmp_path: Path)
         "Error: --sites sites.csv: capacity must be a number >= 0 (empty or inf: unlimited), got "
         "nan for site_id 'S1'"
     ) in result.stderr, result.stderr
+
+
+# ---- P8: an output folder that is there but cannot hold files ---------------------------------
+
+FOLDER_MESSAGE = (
+    "cannot write: the folder '{folder}' cannot hold new files (it is there, but not a normal "
+    "folder: a system folder such as /proc or /sys, or a file system that refuses new files)"
+)
+
+
+def test_an_output_folder_that_makes_no_files_is_not_said_removed(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As /proc does: the folder is there and writable by its mode, but creating a file in it
+    # fails with ENOENT.
+    odd = tmp_path / "odd"
+    odd.mkdir()
+    real_open = os.open
+
+    def refuse(path, flags, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if str(path).startswith(str(odd)) and flags & os.O_CREAT:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    (tmp_path / "cust.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon\nS1,52,13\n")
+    monkeypatch.setattr(os, "open", refuse)
+    result = cli("network", "cust.csv", "--sites", "sites.csv", "-o", "odd/x.csv")
+    monkeypatch.undo()
+    assert result.exit_code == 1, result.stderr
+    assert "Error: -o odd/x.csv: " + FOLDER_MESSAGE.format(folder="odd") in result.stderr
+    assert "hint: write the output into another folder" in result.stderr
+    assert "removed" not in result.stderr and "mkdir" not in result.stderr
+    assert list(odd.iterdir()) == []
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.geteuid() != 0 or not os.path.isdir("/proc"),
+    reason="/proc takes a write check only as root on Linux",
+)
+def test_an_output_into_proc_is_named_a_folder_that_makes_no_files(cli, tmp_path: Path) -> None:
+    (tmp_path / "cust.csv").write_text(CUSTOMERS)
+    (tmp_path / "sites.csv").write_text("site_id,lat,lon\nS1,52,13\n")
+    result = cli("network", "cust.csv", "--sites", "sites.csv", "-o", "/proc/x.csv")
+    assert result.exit_code == 1, result.stderr
+    assert FOLDER_MESSAGE.format(folder="/proc") in result.stderr, result.stderr
