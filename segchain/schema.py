@@ -777,12 +777,60 @@ def _name_keys(name: str) -> set[str]:
     return {key(bare), key(name)}
 
 
-def unread_lookalikes(columns: Iterable[str], wanted: Iterable[str], *, source: str) -> None:
+def _words(header: str) -> list[str]:
+    """A header's words in small letters: ``'maxCapacity (units)'`` is max, capacity, units."""
+    import re
+
+    return re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", header).lower())
+
+
+def _word_lookalike(
+    header: str, words: Mapping[str, Iterable[str]], unless: Iterable[str]
+) -> str | None:
+    """The name of ``words`` one of whose phrases (``fixed_cost``, ``cap``) ``header`` holds as
+    whole words, or is written together (``fixedcost``); None when none does, or the header has
+    a word of ``unless`` (``capacity_utilization`` is no capacity). Of several, the phrase that
+    ends last: a compound's last noun says what it is (``current_capacity`` is a capacity,
+    ``open_cost`` a cost)."""
+    held = _words(header)
+    if not held or set(held) & set(unless):
+        return None
+    best: tuple[tuple[int, int], str] | None = None
+    for name, phrases in words.items():
+        for phrase in phrases:
+            part = phrase.split("_")
+            ends = [
+                start + len(part)
+                for start in range(len(held) - len(part) + 1)
+                if held[start : start + len(part)] == part
+            ]
+            if "".join(held) == "".join(part):
+                ends.append(len(held))
+            for end in ends:
+                if best is None or (end, len(part)) > best[0]:
+                    best = ((end, len(part)), name)
+    return best[1] if best else None
+
+
+def unread_lookalikes(
+    columns: Iterable[str],
+    wanted: Iterable[str],
+    *,
+    source: str,
+    words: Mapping[str, Iterable[str]] | None = None,
+    unless: Iterable[str] = (),
+) -> None:
     """Refuse a table whose header writes a column segchain reads (of ``wanted``, absent under
     its own name) otherwise: ``capacity (units)``, ``Fixed Cost``, ``lead-time-days``. Such a
     column is not read, so every site was uncapacitated, every fixed cost 0, every item on the
     default lead time, with exit 0 and not a word. (Other capitals alone are read, and said:
     ``tableio``.)
+
+    ``words``: for some of ``wanted``, phrases that a header holding them as words stands for
+    (``capacity``: ``cap``, ``throughput``; so ``capacity_units``, ``max_cap``), unless it has
+    a word of ``unless`` (``utilization``: something else). A sites table's
+    ``fixed_cost_eur``, ``capacity_units`` and ``existing_site`` were read as no fixed cost, no
+    capacity and no site existing, with exit 0.
 
     Raises:
         DataError: every such column at once, with the name it stands for.
@@ -790,22 +838,40 @@ def unread_lookalikes(columns: Iterable[str], wanted: Iterable[str], *, source: 
     from segchain.errors import DataError
 
     present = list(columns)
-    found = [
-        (col, name)
-        for name in wanted
-        if name not in present
-        for col in present
-        if col != name and name in _name_keys(col)
-    ]
+    read = list(wanted)
+    stands: list[tuple[str, str]] = []
+    for col in present:
+        if col in read:
+            continue
+        keys = _name_keys(col)
+        name = next((n for n in read if n in keys), None)
+        if name is None and words:
+            name = _word_lookalike(col, words, unless)
+        if name is not None and name not in present:
+            stands.append((col, name))
+    found = sorted(stands, key=lambda pair: read.index(pair[1]))
     if found:
         n = len(found)
         cols = ", ".join(repr(col) for col, _ in found)
-        names = ", ".join(name for _, name in found)
+        names = list(dict.fromkeys(name for _, name in found))
+        said = ", ".join(names)
+        if len(names) < n:
+            # Two headers for one name ('is_open', 'existing_site'): only one can be renamed.
+            each = "each of " if len(names) > 1 else ""
+            hint = (
+                f"keep one column for {each}{said}, renamed so, its values in the units the "
+                "README gives, and drop the others"
+            )
+        else:
+            hint = (
+                f"rename {agree(n, 'it', 'them')} {said}, {agree(n, 'its', 'their')} values in "
+                f"the units the README gives, or drop {agree(n, 'it', 'them')}"
+            )
         raise DataError(
             f"{source}: {agree(n, 'column', 'columns')} {cols} {agree(n, 'is', 'are')} not "
-            f"read: segchain reads {names} by {agree(n, 'that name', 'those names')} only",
-            hint=f"rename {agree(n, 'it', 'them')} {names}, {agree(n, 'its', 'their')} values in "
-            f"the units the README gives, or drop {agree(n, 'it', 'them')}",
+            f"read: segchain reads {said} by {agree(len(names), 'that name', 'those names')} "
+            "only",
+            hint=hint,
         )
 
 
@@ -1071,11 +1137,16 @@ def number_problems(
     *,
     keys: Sequence[str],
     limit: float | None = None,
+    accepted: Mapping[str, str] | None = None,
 ) -> list[str]:
     """One message per column of ``rules`` that ``df`` has (Float64) whose values are NaN,
     infinite, above ``limit`` in size or break the column's rule (``">= 0"``, ``"> 0"``, or
     ``""`` for any finite number), naming each such value and its row's ``keys`` (those ``df``
-    has); empty values pass. Callers list these with their other problems in one DataError."""
+    has); empty values pass. Callers list these with their other problems in one DataError.
+
+    ``accepted``: what a column takes, said in its message where "a finite number" is not it
+    (a site's capacity: ``a number >= 0 (empty or inf: unlimited)``, where inf was read as
+    none before the check)."""
     key, label = _row_key(df, keys)
     problems = []
     for col, rule in rules.items():
@@ -1097,9 +1168,8 @@ def number_problems(
         more = f" (and {bad.height - 5:,} more)" if bad.height > 5 else ""
         bound = "" if limit is None else f" up to {limit:g}" + ("" if rule else " in size")
         rule_text = f" {rule}" if rule else ""
-        problems.append(
-            f"{col} must be a finite number{rule_text}{bound}, got {', '.join(shown)}{more}"
-        )
+        takes = (accepted or {}).get(col, f"a finite number{rule_text}{bound}")
+        problems.append(f"{col} must be {takes}, got {', '.join(shown)}{more}")
     return problems
 
 

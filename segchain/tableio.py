@@ -3689,6 +3689,15 @@ def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
                 import shlex
 
                 folder = os.path.dirname(target.dest) or "."
+                if os.path.isdir(target.path.parent):
+                    # Still there: it refuses new files (/proc, /sys), and 'was removed while
+                    # the command ran, mkdir -p /proc' was no way out.
+                    raise DataError(
+                        f"{target.label}: cannot write: the folder {quoted(folder)} cannot hold "
+                        "new files (it is there, but not a normal folder: a system folder such "
+                        "as /proc or /sys, or a file system that refuses new files)",
+                        hint="write the output into another folder",
+                    ) from None
                 raise DataError(
                     f"{target.label}: cannot write: the folder {quoted(folder)} was removed while "
                     "the command ran",

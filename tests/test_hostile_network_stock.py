@@ -300,7 +300,8 @@ def test_network_nan_capacity_is_a_data_error(cli, tmp_path: Path) -> None:
     refused(
         result,
         tmp_path,
-        "sites.csv: capacity must be a finite number >= 0, got nan for site_id 'S1'",
+        "sites.csv: capacity must be a number >= 0 (empty or inf: unlimited), got nan for "
+        "site_id 'S1'",
     )
 
 

@@ -204,7 +204,9 @@ def test_network_refusing_a_capacity_says_inf_is_unlimited_as_empty_is(cli, tmp_
     sites.write_text("site_id,lat,lon,fixed_cost,capacity\nS1,50,8,100,-inf\nS2,49,2,100,\n")
     result = _network(cli, tmp_path, sites)
     assert result.exit_code == 1, result.stderr
-    assert "capacity must be a finite number >= 0, got -inf for site_id 'S1'" in result.stderr
+    assert (
+        "capacity must be a number >= 0 (empty or inf: unlimited), got -inf for site_id 'S1'"
+    ) in result.stderr
     assert "capacity >= 0 (empty or inf: unlimited)" in result.stderr, result.stderr
     assert not (tmp_path / "out.csv").exists() and not (tmp_path / "sites_out.csv").exists()
 

@@ -226,11 +226,60 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
 SITE_COLUMNS = ("site_id", "city", "lat", "lon", "fixed_cost", "capacity", "existing")
 """The columns of --sites that network reads."""
 
+SITE_LOOKALIKES = {
+    "fixed_cost": (
+        "fixed",
+        "fixed_cost",
+        "fixed_costs",
+        "opening_cost",
+        "opening_costs",
+        "open_cost",
+        "cost",
+        "costs",
+    ),
+    "capacity": ("capacity", "capacities", "max_capacity", "cap", "throughput"),
+    "existing": ("existing", "is_existing", "exists", "open", "is_open", "current", "in_use"),
+}
+"""Words that make a --sites header stand for one of the optional columns network reads
+(``capacity_units``, ``max_capacity``, ``fixed_cost_eur``, ``existing_site``, ``is_open``):
+read under no name, every site was free, uncapacitated and new, with exit 0."""
+
+SITE_OTHER_WORDS = (
+    "utilization",
+    "utilisation",
+    "used",
+    "usage",
+    "share",
+    "pct",
+    "percent",
+    "ratio",
+    "date",
+    "since",
+    "time",
+    "hours",
+    "unit",
+    "transport",
+    "handling",
+    "variable",
+    "freight",
+    "shipping",
+)
+"""Words that say a --sites header is something else, kept and not read (``capacity_used``,
+``opening_date``, ``handling_cost``, ``cost_per_unit``)."""
+
+LANE_LOOKALIKES = {"distance_km": ("distance", "dist", "km", "kilometres", "kilometers")}
+"""Headers a --costs lane's distance may be written as (``distance``, ``dist_km``): read under
+no name, the great-circle distance decided the promise."""
+
+LANE_OTHER_WORDS = ("cost", "costs", "rate", "price", "time", "days", "hours")
+
 
 def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
     cols = sites.columns
-    unread_lookalikes(cols, SITE_COLUMNS, source=SITES_OPTION)
+    unread_lookalikes(
+        cols, SITE_COLUMNS, source=SITES_OPTION, words=SITE_LOOKALIKES, unless=SITE_OTHER_WORDS
+    )
     require_columns(
         cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES_OPTION
     )
@@ -282,7 +331,14 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
     problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
-    problems += number_problems(df, {"capacity": ">= 0"}, keys=["site_id"])
+    # inf is unlimited (read as none above), so a NaN's message says what is taken: "must be a
+    # finite number" refused it as if inf were refused too.
+    problems += number_problems(
+        df,
+        {"capacity": ">= 0"},
+        keys=["site_id"],
+        accepted={"capacity": "a number >= 0 (empty or inf: unlimited)"},
+    )
     if problems:
         raise DataError(
             f"{SITES_OPTION}: " + "; ".join(problems),
@@ -299,7 +355,11 @@ def lane_pairs(
     """The lanes as model pairs; the count of pairs without a lane; the lanes not used (their
     site_id@customer_id, in the file's order)."""
     unread_lookalikes(
-        costs.columns, ("site_id", "customer_id", "unit_cost", "distance_km"), source=LANES_OPTION
+        costs.columns,
+        ("site_id", "customer_id", "unit_cost", "distance_km"),
+        source=LANES_OPTION,
+        words=LANE_LOOKALIKES,
+        unless=LANE_OTHER_WORDS,
     )
     require_columns(
         costs.columns,

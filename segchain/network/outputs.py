@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from segchain.formatting import agree, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.network.model import Plan, within_promise
@@ -214,6 +215,24 @@ def sites_table(
     )
 
 
+def unknown_distances(assignments: pl.DataFrame) -> str | None:
+    """What the mean distances leave out: the assignments (customer and site) whose distance is
+    unknown, a lane of --costs without distance_km where customers or sites have no lat, lon;
+    None when every distance is known."""
+    placed = assignments.filter(pl.col("site_id").is_not_null())
+    n = placed.filter(pl.col("distance_km").is_null()).height
+    if not n:
+        return None
+    why = "(lanes without distance_km, and no lat, lon)"
+    if n == placed.height:
+        return f"no assignment has a known distance {why}: mean_km is empty"
+    return (
+        f"{n:,} of {plural(placed.height, 'assignment')} (customer and site) "
+        f"{agree(n, 'has', 'have')} no known distance {why}: mean_km is over the demand whose "
+        "distance is known"
+    )
+
+
 def promise_table(
     assignments: pl.DataFrame,
     baseline: pl.DataFrame | None = None,
@@ -229,6 +248,10 @@ def promise_table(
     def summary(df: pl.DataFrame, prefix: str) -> pl.DataFrame:
         served = pl.col("demand") * pl.col("share")
         total = served.sum()
+        # Over the demand whose distance is known, as the report weighs it: a lane of --costs
+        # without distance_km (and no lat, lon) counted as 0 km, a mean of 50 for 100 and none.
+        dist = pl.col("distance_km")
+        known = pl.when(dist.is_not_null()).then(served).sum()
         return df.group_by("segment").agg(
             pl.col("sla_days").first().alias("sla_days"),
             pl.col("customer_id").n_unique().alias("customers"),
@@ -240,9 +263,9 @@ def promise_table(
             .then((served * pl.col("sla_met")).sum() / total)
             .otherwise(pl.col("sla_met").cast(pl.Float64).mean())
             .alias(f"{prefix}within_promise"),
-            pl.when(total > 0)
-            .then((served * pl.col("distance_km")).sum() / total)
-            .otherwise(pl.col("distance_km").mean())
+            pl.when(known > 0)
+            .then((served * dist).sum() / known)
+            .otherwise(dist.mean())
             .alias(f"{prefix}mean_distance_km"),
             pl.col("transport_cost").sum().alias(f"{prefix}transport_cost"),
         )

@@ -45,6 +45,7 @@ from segchain.network.outputs import (
     assign,
     promise_table,
     sites_table,
+    unknown_distances,
     with_left_out,
 )
 from segchain.policy import unnamed_segments_note
@@ -311,6 +312,9 @@ def network(
         no_demand_ids=tuple(no_demand),
     )
     sites_out = sites_table(site_df, plan.open, assignments)
+    distances = unknown_distances(assignments)
+    if distances:
+        notes.append(distances)
     return NetworkResult(
         assignments=with_left_out(assignments, left_out, customers),
         sites=sites_out,
