@@ -147,6 +147,6 @@ def test_max_points_is_met_across_the_meridian_and_said_when_it_cannot_be() -> N
     assert len(points.demand) == 2
     assert sorted(points.demand.tolist()) == [6.0, 9.0]
     warnings: list[str] = []
-    got = stage._demand_points(cust, 3, 1, [], warnings)
+    got = stage._demand_points(cust, 3, 1, False, [], warnings)
     assert len(got.demand) == 2
     assert warnings == ["--max-points 1: 2 demand points, one per segment at least (2 segments)"]

@@ -124,7 +124,8 @@ MaxPointsOpt = Annotated[
     typer.Option(
         "--max-points",
         help="Aggregate customers into at most N demand points (default: only when customers x "
-        "sites exceeds 1,000,000 pairs). The error bound is reported.",
+        "sites exceeds 1,000,000 pairs, or 120,000 with capacities). The error bound is "
+        "reported.",
         metavar="N",
         rich_help_panel="Solver",
     ),
