@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from segchain.costs.promise import delivery_promise
 from segchain.network import network
 from segchain.network.model import Model
 from segchain.policy import PolicyTable, SegmentPolicy
@@ -173,3 +174,111 @@ def test_network_least_late_warning_gives_the_written_plans_late_demand(monkeypa
     assert written == 6.0
     first = next(w for w in result.warnings if "this plan serves" in w)
     assert "(6 of 12)" in first
+
+
+# C1 beside S1, C2 beside S2 (1,100 km apart), promised in 1 day: each served by its own
+# site in both plans, at 5.6 km of transport in all. A plan without promises cut short at
+# the swapped assignment (2 x 1,112 km) costs more than the plan with them.
+NEAR_CUSTOMERS = pl.DataFrame(
+    {
+        "customer_id": ["C1", "C2"],
+        "segment": ["A", "A"],
+        "demand": [1.0, 1.0],
+        "lat": [50.0, 40.05],
+        "lon": [8.0, 8.0],
+    }
+)
+NEAR_SITES = pl.DataFrame(
+    {"site_id": ["S1", "S2"], "lat": [50.0, 40.0], "lon": [8.0, 8.0], "fixed_cost": [0.0, 0.0]}
+)
+
+
+def _baseline_stopped(monkeypatch, *, swapped: bool) -> None:
+    """The plan without promises ends at its time limit: at the swapped plan (each customer at
+    the far site), or at the right one."""
+    real = Model.solve
+
+    def solve(self, pairs, *, baseline=False, late=None, late_limit=None):
+        plan = real(self, pairs, baseline=baseline, late=late, late_limit=late_limit)
+        if not baseline:
+            return plan
+        if swapped:
+            plan = dataclasses.replace(plan, i=1 - plan.i, open=np.array([True, True]))
+        return dataclasses.replace(plan, status="time_limit", gap=0.25)
+
+    monkeypatch.setattr(Model, "solve", solve)
+
+
+def test_network_negative_promise_cost_is_unknown(monkeypatch) -> None:
+    """--time-limit 0.5 on the sample's tight sites: 'the promises cost -0.98 (-0.0%)', from a
+    plan without promises stopped at its limit, without a word."""
+    _baseline_stopped(monkeypatch, swapped=True)
+    result = network(NEAR_CUSTOMERS, sites=NEAR_SITES, policies=PROMISED, time_limit=60)
+    t = result.totals
+    assert t.baseline_total_cost is not None and t.baseline_total_cost > t.total_cost
+    assert t.promise_cost_status == "unknown"
+    assert t.baseline_mip_gap == 0.25
+    said = next(w for w in result.warnings if "what the delivery promises cost" in w)
+    assert said.startswith("what the delivery promises cost is unknown")
+    assert "--time-limit" in said
+
+
+def test_network_cut_short_comparison_is_an_estimate(monkeypatch) -> None:
+    _baseline_stopped(monkeypatch, swapped=False)
+    result = network(NEAR_CUSTOMERS, sites=NEAR_SITES, policies=PROMISED, time_limit=60)
+    assert result.totals.promise_cost_status == "cut_short"
+    said = next(w for w in result.warnings if "what the delivery promises cost" in w)
+    assert "is an estimate, not proven" in said
+    assert "the plan without promises at its time limit (--time-limit 60 s)" in said
+
+
+def test_network_cli_never_prints_a_negative_promise_cost(cli, tmp_path, monkeypatch) -> None:
+    _baseline_stopped(monkeypatch, swapped=True)
+    NEAR_CUSTOMERS.write_csv(tmp_path / "cust.csv")
+    NEAR_SITES.write_csv(tmp_path / "sites.csv")
+    (tmp_path / "cfg.toml").write_text('[segments."A"]\nmax_delivery_days = 1\n')
+    result = cli("network", str(tmp_path / "cust.csv"), "--sites", str(tmp_path / "sites.csv"),
+                 "--config", str(tmp_path / "cfg.toml"), "--time-limit", "60",
+                 "-o", str(tmp_path / "a.parquet"))  # fmt: skip
+    assert result.exit_code == 0
+    assert "the promises cost -" not in result.stderr
+    assert "what the promises cost is unknown" in " ".join(result.stderr.split())
+
+
+PROMISE_ROWS = [
+    {"segment": "A", "sla_days": 1.0, "demand": 2.0, "transport_cost": 5.6,
+     "baseline_transport_cost": 2224.0, "baseline_within_promise": 0.0},
+]  # fmt: skip
+
+
+def test_costs_leaves_an_unknown_promise_cost_empty() -> None:
+    """costs filled delivery_promise_* from a plan without promises cut short (checking for
+    'unfinished' only): here -2,218.4, a negative cost of the promises."""
+    totals = {"status": "optimal", "total_cost": 5.6, "fixed_cost": 0.0,
+              "baseline_status": "time_limit", "baseline_total_cost": 2224.0}  # fmt: skip
+    table, source = delivery_promise(PROMISE_ROWS, totals)
+    assert table is None
+    assert "unknown" in source
+
+
+def test_costs_says_a_cut_short_promise_cost_is_an_estimate() -> None:
+    rows = [{**PROMISE_ROWS[0], "baseline_transport_cost": 2.0}]
+    totals = {"status": "optimal", "total_cost": 5.6, "fixed_cost": 0.0,
+              "baseline_status": "node_limit", "baseline_total_cost": 2.0}  # fmt: skip
+    table, source = delivery_promise(rows, totals)
+    assert table is not None
+    assert table["delivery_promise_cost"].to_list() == pytest.approx([3.6])
+    assert "an estimate, not proven" in source
+
+
+def test_report_never_shows_a_negative_promise_cost() -> None:
+    """The report's Network cost said 'Keeping every segment's delivery promise costs -2,218
+    more' of a plan without promises cut short."""
+    from segchain.report.sections.network import _cost_blocks
+
+    totals = {"status": "optimal", "total_cost": 5.6, "baseline_status": "time_limit",
+              "baseline_total_cost": 2224.0}  # fmt: skip
+    _, blocks = _cost_blocks({"transport": 5.6}, totals, [])
+    said = " ".join(str(getattr(b, "text", "")) for b in blocks)
+    assert "What keeping the delivery promises costs is not known" in said
+    assert "-2,21" not in said

@@ -53,7 +53,10 @@ from segchain.schema import (
     BASELINE_UNFINISHED,
     CUSTOMERS_ARGUMENT,
     LANES_OPTION,
+    PROMISE_COST_CUT_SHORT,
+    PROMISE_COST_UNKNOWN,
     SITES_OPTION,
+    promise_cost_status,
     segment_ranks,
 )
 from segchain.tableio import collect
@@ -258,7 +261,7 @@ def network(
     assignments = assign_plan(plan, allowed)
     if least_late is not None and not least_late.ignored:
         _least_late_warnings(least_late, model, assignments, demand_total, warnings)
-    baseline = baseline_total = baseline_status = None
+    baseline = baseline_total = baseline_status = baseline_gap = None
     if restricted:
         try:
             base_plan = model.solve(pairs, baseline=True)
@@ -268,6 +271,7 @@ def network(
             warnings.append(_unfinished_baseline(model))
         else:
             baseline_status = base_plan.status
+            baseline_gap = base_plan.gap
             baseline = assign_plan(base_plan, pairs)
             baseline_total = float(
                 site_df["fixed_cost"].to_numpy()[base_plan.open].sum()
@@ -275,6 +279,25 @@ def network(
             )
     fixed = float(site_df["fixed_cost"].to_numpy()[plan.open].sum())
     transport = float(assignments["transport_cost"].sum())
+    promise_status = promise_cost_status(
+        {
+            "status": plan.status,
+            "total_cost": fixed + transport,
+            "baseline_status": baseline_status,
+            "baseline_total_cost": baseline_total,
+        }
+    )
+    if promise_status in (PROMISE_COST_CUT_SHORT, PROMISE_COST_UNKNOWN):
+        assert baseline_total is not None and baseline_status is not None
+        assert baseline_gap is not None
+        warnings.append(
+            _comparison_cut_short(
+                model,
+                (plan.status, plan.gap),
+                (baseline_status, baseline_gap),
+                fixed + transport - baseline_total,
+            )
+        )
     late = assignments.filter(~pl.col("sla_met"))["customer_id"].unique()
     missed = late.len()
     reachable = (
@@ -306,6 +329,8 @@ def network(
         aggregation_bound=bound,
         baseline_total_cost=baseline_total,
         baseline_status=baseline_status,
+        baseline_mip_gap=baseline_gap,
+        promise_cost_status=promise_status,
         unlocated_ids=tuple(unlocated),
         no_demand=len(no_demand),
         no_demand_ids=tuple(no_demand),
@@ -319,6 +344,46 @@ def network(
         notes=notes,
         warnings=warnings,
         inputs={"customers": customers.height, "sites": sites_out.height},
+    )
+
+
+def _comparison_cut_short(
+    model: Model, main: tuple[str, float], base: tuple[str, float], extra: float
+) -> str:
+    """What the promise comparison is worth when either plan stopped at a solver limit (each
+    as status, gap), ``extra`` the plan's cost above the plan without promises. It was printed
+    as a cost without a word, -0.98 with the plan without promises at --time-limit 0.5."""
+
+    def named(status: str) -> str:
+        # A solve can end on HiGHS's own limits with no --time-limit given.
+        if status == "time_limit" and model.time_limit is None:
+            return "its time limit"
+        return model.limit_named(status)
+
+    stopped = [
+        f"the plan {which} promises at {named(status)}, within {gap:.4%} of its optimum"
+        for which, (status, gap) in (("without", base), ("with", main))
+        if status != "optimal"
+    ]
+    options = dict.fromkeys(model.option_of(s) for s, _ in (base, main) if s != "optimal")
+    fix = f"raise {' or '.join(options)}" if options else "lower --gap"
+    cut = f"; the solver stopped {', and '.join(stopped)}" if stopped else ""
+    if extra < 0:
+        why = (
+            "a plan without promises cut short"
+            if base[0] != "optimal"
+            else "the solver's --gap (each plan proven only within it)"
+        )
+        return (
+            "what the delivery promises cost is unknown: the plan without them found costs "
+            f"{-extra:,.2f} more than the plan with them, which only {why} can give (the plan "
+            f"with promises is one without them too){cut}; costs leaves delivery_promise_* "
+            f"empty (totals promise_cost_status '{PROMISE_COST_UNKNOWN}'); {fix} to know it"
+        )
+    return (
+        "what the delivery promises cost (the *_no_promise columns, the line below and costs' "
+        f"delivery_promise_*) is an estimate, not proven{cut} (totals promise_cost_status "
+        f"'{PROMISE_COST_CUT_SHORT}'); {fix} for a proven figure"
     )
 
 
