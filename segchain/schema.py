@@ -584,6 +584,47 @@ BASELINE_UNFINISHED_SOURCE = (
     "missing: network found no plan without promises within its --time-limit "
     "(rerun network with a larger --time-limit)"
 )
+# network's totals' promise_cost_status: whether what the promises cost (total_cost -
+# baseline_total_cost, and the *_no_promise figures) is a proven figure. Cut short: either plan
+# stopped at --time-limit or --node-limit, so the figure is an estimate. Unknown: the plan
+# without promises found costs more than the plan with them, which a finished solve cannot give
+# (the plan with promises is a plan without them too): -0.98 was printed as their cost.
+PROMISE_COST_PROVEN = "proven"
+PROMISE_COST_CUT_SHORT = "cut_short"
+PROMISE_COST_UNKNOWN = "unknown"
+# costs' source of its delivery_promise_* columns when the promise cost is unknown.
+PROMISE_COST_UNKNOWN_SOURCE = (
+    "missing: network's plan without promises, cut short at its solver limits, costs more than "
+    "the plan with them, so what the promises cost is unknown (rerun network with a larger "
+    "--node-limit or --time-limit)"
+)
+
+
+def promise_cost_status(totals: Mapping[str, Any] | None) -> str | None:
+    """Whether network's promise cost is proven, cut short or unknown (``PROMISE_COST_*``);
+    None without a comparison (none solved, or unfinished: ``baseline_status``).
+
+    Read from ``promise_cost_status`` when the totals carry it, else from the solver statuses
+    and the two totals (outputs written before it was recorded)."""
+    if not totals:
+        return None
+    recorded = totals.get("promise_cost_status")
+    if isinstance(recorded, str):
+        return recorded
+    base_status = totals.get("baseline_status")
+    total, base = totals.get("total_cost"), totals.get("baseline_total_cost")
+    if base_status in (None, BASELINE_UNFINISHED) or not isinstance(base, int | float):
+        return None
+    if not isinstance(total, int | float):
+        return None
+    # A sum's rounding is no cost (costs.promise.ROUNDING).
+    if total - base < -1e-9 * max(abs(base), 1.0):
+        return PROMISE_COST_UNKNOWN
+    if totals.get("status") == "optimal" and base_status == "optimal":
+        return PROMISE_COST_PROVEN
+    return PROMISE_COST_CUT_SHORT
+
+
 # costs' source of its delivery_promise_* columns when no segment has a delivery promise
 # (max_delivery_days): nothing to cost, so empty, not 0 (which read as a promise kept for free).
 NO_DELIVERY_PROMISE_SOURCE = (

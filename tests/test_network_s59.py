@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 import numpy as np
+import polars as pl
 
 from segchain.formatting import solver_budget
 from segchain.network import stage
@@ -49,6 +50,10 @@ class _Model:
         raise NoPlanInTime("the solver reached its time limit (40 s)", stopped="time_limit")
 
 
+# The plan written: one of its two units of demand late.
+_ONE_LATE = pl.DataFrame({"demand": [1.0, 1.0], "share": [1.0, 1.0], "sla_met": [False, True]})
+
+
 def test_the_least_late_plan_stands_when_its_cheapest_twin_is_not_found_in_time(
     monkeypatch,
 ) -> None:
@@ -58,7 +63,8 @@ def test_the_least_late_plan_stands_when_its_cheapest_twin_is_not_found_in_time(
     monkeypatch.setattr(stage, "late_demand", lambda *args: np.zeros(2))
     model = _Model()
     warnings: list[str] = []
-    plan = stage._least_late_plan(model, None, np.zeros(2), 300.0, 2.0, warnings)  # type: ignore[arg-type]
+    plan, how = stage._least_late_plan(model, None, np.zeros(2), 300.0)  # type: ignore[arg-type]
+    stage._least_late_warnings(how, model, _ONE_LATE, 2.0, warnings)  # type: ignore[arg-type]
     assert plan.status == "time_limit"
     assert (plan.j == model.least.j).all()
     assert warnings[0].startswith(
@@ -79,15 +85,9 @@ def test_a_promise_plan_not_found_in_time_is_not_said_impossible(monkeypatch) ->
 
     monkeypatch.setattr(stage, "late_demand", lambda *args: np.zeros(2))
     warnings: list[str] = []
-    plan = stage._least_late_plan(
-        Found(),
-        None,
-        np.zeros(2),
-        300.0,
-        2.0,
-        warnings,
-        unproven=True,  # type: ignore[arg-type]
-    )
+    model = Found()
+    plan, how = stage._least_late_plan(model, None, np.zeros(2), 300.0, unproven=True)  # type: ignore[arg-type]
+    stage._least_late_warnings(how, model, _ONE_LATE, 2.0, warnings)  # type: ignore[arg-type]
     assert plan.status == "optimal"
     assert warnings == [
         "no plan keeping every delivery promise under the capacities was found within "
@@ -147,6 +147,6 @@ def test_max_points_is_met_across_the_meridian_and_said_when_it_cannot_be() -> N
     assert len(points.demand) == 2
     assert sorted(points.demand.tolist()) == [6.0, 9.0]
     warnings: list[str] = []
-    got = stage._demand_points(cust, 3, 1, [], warnings)
+    got = stage._demand_points(cust, 3, 1, False, [], warnings)
     assert len(got.demand) == 2
     assert warnings == ["--max-points 1: 2 demand points, one per segment at least (2 segments)"]

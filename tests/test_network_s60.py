@@ -102,7 +102,10 @@ class _Model(_TimedModel):
 def test_the_least_late_plan_stopped_by_the_node_limit_says_so(monkeypatch) -> None:
     monkeypatch.setattr(stage, "late_demand", lambda *args: np.zeros(2))
     warnings: list[str] = []
-    plan = stage._least_late_plan(_Model(), None, np.zeros(2), 300.0, 2.0, warnings)  # type: ignore[arg-type]
+    model = _Model()
+    plan, how = stage._least_late_plan(model, None, np.zeros(2), 300.0)  # type: ignore[arg-type]
+    late = pl.DataFrame({"demand": [1.0, 1.0], "share": [1.0, 1.0], "sla_met": [False, True]})
+    stage._least_late_warnings(how, model, late, 2.0, warnings)  # type: ignore[arg-type]
     assert plan.status == "node_limit"
     assert warnings[1] == (
         "the cheapest of the plans serving that least demand late was not found within "

@@ -251,6 +251,11 @@ def costs_command(
                 "delivery_promise_* are empty: no segment has a delivery promise "
                 "(max_delivery_days in the config's [segments]), so there is none to cost"
             )
+        estimate = _estimated_promises(
+            result.table, (c.table_name("--assignments", assignments), asg_t)
+        )
+        if estimate is not None:
+            reporter.warn(estimate)
         empty = _empty_promises(
             result.table,
             assignments=(c.table_name("--assignments", assignments), None if no_promise else asg_t),
@@ -325,6 +330,45 @@ def _other_segments(assignments: Any, table: Any) -> str | None:
     return ", ".join(repr(v) for v in theirs[:4]) + (" ..." if len(theirs) > 4 else "")
 
 
+def _estimated_promises(table: Any, assignments: tuple[str, Any]) -> str | None:
+    """What to say when delivery_promise_* are filled from a network comparison that was cut
+    short by a solver limit (an estimate, which costs gave as a cost without a word); None
+    otherwise."""
+    from segchain.formatting import solver_budget
+    from segchain.schema import (
+        META_PARAMS,
+        META_TOTALS,
+        PROMISE_COST_CUT_SHORT,
+        promise_cost_status,
+    )
+
+    name, t = assignments
+    if t is None or "delivery_promise_cost" not in table.columns:
+        return None
+    if table["delivery_promise_cost"].null_count() == table.height:
+        return None
+    totals = t.metadata.get(META_TOTALS)
+    if promise_cost_status(totals) != PROMISE_COST_CUT_SHORT:
+        return None
+    params = t.metadata.get(META_PARAMS) or {}
+    _, larger = solver_budget(params.get("time_limit"), params.get("node_limit"))
+    cut = [
+        f"its plan {which} promises at its {str(status).replace('_', ' ')}"
+        + (f" (gap {gap:.4%})" if isinstance(gap, int | float) else "")
+        for which, status, gap in (
+            ("without", totals.get("baseline_status"), totals.get("baseline_mip_gap")),
+            ("with", totals.get("status"), totals.get("mip_gap")),
+        )
+        if status != "optimal"
+    ]
+    stopped = f": network ({name}) stopped {' and '.join(cut)}" if cut else ""
+    return (
+        "delivery_promise_* are estimates, not proven: network's comparison with its plan "
+        f"without promises was cut short by its solver limits{stopped}; rerun network with "
+        f"{larger} for proven figures"
+    )
+
+
 def _empty_promises(
     table: Any, *, assignments: tuple[str, Any], policy: tuple[str, Any]
 ) -> str | None:
@@ -335,7 +379,13 @@ def _empty_promises(
     stock's uniform plan) that only the Parquet metadata of the stage's output carries: a CSV
     has no room for them, and stock computes one only with --compare-uniform.
     """
-    from segchain.schema import BASELINE_UNFINISHED, META_PARAMS, META_TOTALS
+    from segchain.schema import (
+        BASELINE_UNFINISHED,
+        META_PARAMS,
+        META_TOTALS,
+        PROMISE_COST_UNKNOWN,
+        promise_cost_status,
+    )
 
     whys, fixes = [], []
     for (name, t), column, run, out, what in (
@@ -377,6 +427,18 @@ def _empty_promises(
             whys.append(
                 f"{columns} because network ({name}) found no plan without promises "
                 f"within {within} to compare with"
+            )
+            fixes.append(f"rerun network with {larger}")
+        elif run == "network" and promise_cost_status(t.metadata.get(META_TOTALS)) == (
+            PROMISE_COST_UNKNOWN
+        ):
+            from segchain.formatting import solver_budget
+
+            _, larger = solver_budget(params.get("time_limit"), params.get("node_limit"))
+            whys.append(
+                f"{columns} because network ({name}) stopped its plan without promises at its "
+                "solver limits, and that plan costs more than the plan with them: what the "
+                "promises cost is unknown"
             )
             fixes.append(f"rerun network with {larger}")
         elif run == "network" and (compared := _other_segments(t, table)):

@@ -124,7 +124,8 @@ MaxPointsOpt = Annotated[
     typer.Option(
         "--max-points",
         help="Aggregate customers into at most N demand points (default: only when customers x "
-        "sites exceeds 1,000,000 pairs). The error bound is reported.",
+        "sites exceeds 1,000,000 pairs, or 120,000 with capacities). The error bound is "
+        "reported.",
         metavar="N",
         rich_help_panel="Solver",
     ),
@@ -373,9 +374,29 @@ def _report(result: Any, reporter: c.Reporter) -> None:
         )
     )
     if t.baseline_total_cost is not None:
-        extra = t.total_cost - t.baseline_total_cost
-        share = extra / t.baseline_total_cost if t.baseline_total_cost > 0 else 0.0
-        reporter.info(
-            f"without delivery promises the plan would cost {t.baseline_total_cost:,.2f}: "
-            f"the promises cost {extra:,.2f} ({share:+.1%})"
+        reporter.info(_promise_cost(t))
+
+
+def _promise_cost(t: Any) -> str:
+    """The comparison with the plan without promises, said as what it is: a proven figure, an
+    estimate (either plan stopped at a solver limit), or unknown (the plan without promises,
+    cut short, costs more: -0.98 was printed as what the promises cost)."""
+    from segchain.schema import PROMISE_COST_CUT_SHORT, PROMISE_COST_UNKNOWN
+
+    if t.promise_cost_status == PROMISE_COST_UNKNOWN:
+        return (
+            "without delivery promises the best plan found costs "
+            f"{t.baseline_total_cost:,.2f}, more than the plan with them: what the promises "
+            "cost is unknown (solver limits; see the warning above)"
         )
+    extra = t.total_cost - t.baseline_total_cost
+    share = extra / t.baseline_total_cost if t.baseline_total_cost > 0 else 0.0
+    estimate = (
+        ", an estimate: the solve was cut short"
+        if t.promise_cost_status == PROMISE_COST_CUT_SHORT
+        else ""
+    )
+    return (
+        f"without delivery promises the plan would cost {t.baseline_total_cost:,.2f}: "
+        f"the promises cost {extra:,.2f} ({share:+.1%}{estimate})"
+    )

@@ -13,6 +13,16 @@ from segchain.schema import (
     BASELINE_UNFINISHED_SOURCE,
     DAYS_PER_YEAR,
     NO_DELIVERY_PROMISE_SOURCE,
+    PROMISE_COST_CUT_SHORT,
+    PROMISE_COST_UNKNOWN,
+    PROMISE_COST_UNKNOWN_SOURCE,
+    promise_cost_status,
+)
+
+# Appended to the source of delivery_promise_* when network's comparison was cut short.
+CUT_SHORT_SOURCE = (
+    "; an estimate, not proven: network's plan with or without promises stopped at its "
+    "--node-limit or --time-limit (totals promise_cost_status 'cut_short')"
 )
 
 # Relative size of a sum's rounding: far above float64's 2.2e-16 per addition over a network's
@@ -32,7 +42,9 @@ def delivery_promise(
     plan without promises would have delivered late: demand x (1 - baseline_within_promise).
 
     With no promise at all (every segment's ``sla_days`` empty: no ``max_delivery_days``),
-    there is nothing to cost: None, not 0, which read as a promise kept at no cost.
+    there is nothing to cost: None, not 0, which read as a promise kept at no cost. So too when
+    network's comparison is unfinished or unknown (``schema.promise_cost_status``); when it was
+    cut short by a solver limit, the figures are given and the source says they are estimates.
 
     Returns:
         (segment, delivery_promise_transport, delivery_promise_fixed, delivery_promise_cost)
@@ -46,6 +58,11 @@ def delivery_promise(
     if totals is not None and totals.get("baseline_status") == BASELINE_UNFINISHED:
         # Unknown, not zero: without baseline_* figures the promises would read as free.
         return None, BASELINE_UNFINISHED_SOURCE
+    status = promise_cost_status(totals)
+    if status == PROMISE_COST_UNKNOWN:
+        # The plan without promises, cut short, costs more than the plan with them: a negative
+        # cost of the promises, which only the unfinished search gave.
+        return None, PROMISE_COST_UNKNOWN_SOURCE
     df = pl.DataFrame(list(promise), infer_schema_length=None)
     if "segment" not in df.columns or "transport_cost" not in df.columns:
         return None, "missing: the assignments' promise comparison lacks transport_cost"
@@ -88,6 +105,8 @@ def delivery_promise(
             "network: transport minus the plan without promises; the extra fixed cost "
             f"({extra_fixed:,.2f}) shared by the demand that plan would deliver late"
         )
+    if status == PROMISE_COST_CUT_SHORT:
+        how += CUT_SHORT_SOURCE
     out = out.with_columns(
         delivery_promise_cost=pl.col("delivery_promise_transport")
         + pl.col("delivery_promise_fixed")

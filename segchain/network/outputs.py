@@ -56,6 +56,12 @@ class NetworkTotals:
     # both plans are one), else its solver status, or schema.BASELINE_UNFINISHED when it found
     # no plan within --time-limit (baseline_total_cost is then None: unknown, not equal).
     baseline_status: str | None = None
+    # The plan without promises' proven gap, and whether what the promises cost (total_cost -
+    # baseline_total_cost) is proven, cut short (either plan stopped at a solver limit: an
+    # estimate) or unknown (negative: the plan without promises was cut short);
+    # schema.promise_cost_status. None without a comparison.
+    baseline_mip_gap: float | None = None
+    promise_cost_status: str | None = None
     unlocated_ids: tuple[str, ...] = field(default=(), repr=False)
     no_demand: int = 0
     no_demand_ids: tuple[str, ...] = field(default=(), repr=False)

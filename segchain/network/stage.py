@@ -11,6 +11,7 @@ import polars as pl
 from segchain.errors import InfeasibleError, TableMessage, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.network.geometry import (
+    CAPACITATED_MAX_PAIRS,
     MAX_PAIRS,
     Points,
     aggregate_points,
@@ -53,7 +54,10 @@ from segchain.schema import (
     BASELINE_UNFINISHED,
     CUSTOMERS_ARGUMENT,
     LANES_OPTION,
+    PROMISE_COST_CUT_SHORT,
+    PROMISE_COST_UNKNOWN,
     SITES_OPTION,
+    promise_cost_status,
     segment_ranks,
 )
 from segchain.tableio import collect
@@ -106,7 +110,8 @@ def network(
             every run stops at the same plan.
         skip_unlocated: leave out customers without coordinates (reported) instead of failing.
         max_points: aggregate customers into at most this many demand points (default: only
-            when customers x sites exceeds 1,000,000 pairs, then 1,000,000 / sites points).
+            when customers x sites exceeds 1,000,000 pairs, then 1,000,000 / sites points;
+            with capacities 120,000 pairs, 120,000 / sites points).
         seed: seed of the candidate k-means.
 
     Raises:
@@ -165,7 +170,8 @@ def network(
         points = identity_points(cust)
         pairs, lanes_missing = _lane_pairs(costs, cust, site_df, notes, warnings)
     else:
-        points = _demand_points(cust, site_df.height, max_points, notes, warnings)
+        capacitated = bool(site_df["capacity"].is_not_null().any())
+        points = _demand_points(cust, site_df.height, max_points, capacitated, notes, warnings)
         pairs, lanes_missing = geo_pairs(points, site_df, cost_per_unit_km), 0
     sla_points = np.array(
         [sla_by_segment[s] if sla_by_segment[s] is not None else np.inf for s in points.segment],
@@ -205,32 +211,27 @@ def network(
         ),
     )
     restricted = has_promise and allowed.height < pairs.height
+    least_late: LeastLate | None = None
     try:
         plan = model.solve(allowed)
-        fallback = False
     except (InfeasibleError, NoPlanInTime) as exc:
         if not restricted:
             raise
         # Single-sourced customers under tight capacities: the solver may search past
         # its limits without finding a plan that keeps every promise, though plans serving
         # some demand late exist (any one within capacities): it said none exists, exit 1.
-        fallback = True
+        unproven = isinstance(exc, NoPlanInTime)
         try:
-            plan = _least_late_plan(
-                model,
-                pairs,
-                sla_points,
-                km_per_day,
-                demand_total,
-                warnings,
-                unproven=isinstance(exc, NoPlanInTime),
+            plan, least_late = _least_late_plan(
+                model, pairs, sla_points, km_per_day, unproven=unproven
             )
-        except NoPlanInTime:
-            if not isinstance(exc, NoPlanInTime):
+        except NoPlanInTime as none_in_time:
+            if not unproven:
                 raise
             # Neither model found a plan in time; the plan ignoring the promises (the one
             # network compares with) is one, its late demand counted and named below.
             plan = model.solve(pairs, baseline=True)
+            least_late = LeastLate(unproven=True, stopped=none_in_time.stopped, ignored=True)
             warnings.append(
                 f"no plan keeping every delivery promise under {model.limits()}, nor one "
                 f"serving the least demand late, was found within {model.budget()} (one may "
@@ -259,7 +260,9 @@ def network(
         )
 
     assignments = assign_plan(plan, allowed)
-    baseline = baseline_total = baseline_status = None
+    if least_late is not None and not least_late.ignored:
+        _least_late_warnings(least_late, model, assignments, demand_total, warnings)
+    baseline = baseline_total = baseline_status = baseline_gap = None
     if restricted:
         try:
             base_plan = model.solve(pairs, baseline=True)
@@ -269,6 +272,7 @@ def network(
             warnings.append(_unfinished_baseline(model))
         else:
             baseline_status = base_plan.status
+            baseline_gap = base_plan.gap
             baseline = assign_plan(base_plan, pairs)
             baseline_total = float(
                 site_df["fixed_cost"].to_numpy()[base_plan.open].sum()
@@ -276,6 +280,25 @@ def network(
             )
     fixed = float(site_df["fixed_cost"].to_numpy()[plan.open].sum())
     transport = float(assignments["transport_cost"].sum())
+    promise_status = promise_cost_status(
+        {
+            "status": plan.status,
+            "total_cost": fixed + transport,
+            "baseline_status": baseline_status,
+            "baseline_total_cost": baseline_total,
+        }
+    )
+    if promise_status in (PROMISE_COST_CUT_SHORT, PROMISE_COST_UNKNOWN):
+        assert baseline_total is not None and baseline_status is not None
+        assert baseline_gap is not None
+        warnings.append(
+            _comparison_cut_short(
+                model,
+                (plan.status, plan.gap),
+                (baseline_status, baseline_gap),
+                fixed + transport - baseline_total,
+            )
+        )
     late = assignments.filter(~pl.col("sla_met"))["customer_id"].unique()
     missed = late.len()
     reachable = (
@@ -288,7 +311,7 @@ def network(
         if points.aggregated and missed
         else 0
     )
-    _plan_warnings(plan, model, missed, fallback, warnings, reachable=reachable, lanes=lane_mode)
+    _plan_warnings(plan, model, missed, least_late, warnings, reachable=reachable, lanes=lane_mode)
     bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
     totals = NetworkTotals(
         fixed_cost=fixed,
@@ -307,6 +330,8 @@ def network(
         aggregation_bound=bound,
         baseline_total_cost=baseline_total,
         baseline_status=baseline_status,
+        baseline_mip_gap=baseline_gap,
+        promise_cost_status=promise_status,
         unlocated_ids=tuple(unlocated),
         no_demand=len(no_demand),
         no_demand_ids=tuple(no_demand),
@@ -323,6 +348,46 @@ def network(
         notes=notes,
         warnings=warnings,
         inputs={"customers": customers.height, "sites": sites_out.height},
+    )
+
+
+def _comparison_cut_short(
+    model: Model, main: tuple[str, float], base: tuple[str, float], extra: float
+) -> str:
+    """What the promise comparison is worth when either plan stopped at a solver limit (each
+    as status, gap), ``extra`` the plan's cost above the plan without promises. It was printed
+    as a cost without a word, -0.98 with the plan without promises at --time-limit 0.5."""
+
+    def named(status: str) -> str:
+        # A solve can end on HiGHS's own limits with no --time-limit given.
+        if status == "time_limit" and model.time_limit is None:
+            return "its time limit"
+        return model.limit_named(status)
+
+    stopped = [
+        f"the plan {which} promises at {named(status)}, within {gap:.4%} of its optimum"
+        for which, (status, gap) in (("without", base), ("with", main))
+        if status != "optimal"
+    ]
+    options = dict.fromkeys(model.option_of(s) for s, _ in (base, main) if s != "optimal")
+    fix = f"raise {' or '.join(options)}" if options else "lower --gap"
+    cut = f"; the solver stopped {', and '.join(stopped)}" if stopped else ""
+    if extra < 0:
+        why = (
+            "a plan without promises cut short"
+            if base[0] != "optimal"
+            else "the solver's --gap (each plan proven only within it)"
+        )
+        return (
+            "what the delivery promises cost is unknown: the plan without them found costs "
+            f"{-extra:,.2f} more than the plan with them, which only {why} can give (the plan "
+            f"with promises is one without them too){cut}; costs leaves delivery_promise_* "
+            f"empty (totals promise_cost_status '{PROMISE_COST_UNKNOWN}'); {fix} to know it"
+        )
+    return (
+        "what the delivery promises cost (the *_no_promise columns, the line below and costs' "
+        f"delivery_promise_*) is an estimate, not proven{cut} (totals promise_cost_status "
+        f"'{PROMISE_COST_CUT_SHORT}'); {fix} for a proven figure"
     )
 
 
@@ -507,15 +572,33 @@ def _lane_pairs(
 
 
 def _demand_points(
-    cust: pl.DataFrame, m: int, max_points: int | None, notes: list[str], warnings: list[str]
+    cust: pl.DataFrame,
+    m: int,
+    max_points: int | None,
+    capacitated: bool,
+    notes: list[str],
+    warnings: list[str],
 ) -> Points:
-    """The customers, aggregated into demand points when there are too many pairs."""
-    limit = max_points or max(1, MAX_PAIRS // m)
+    """The customers, aggregated into demand points when there are too many pairs (fewer with
+    capacities: ``CAPACITATED_MAX_PAIRS``)."""
+    pairs = CAPACITATED_MAX_PAIRS if capacitated else MAX_PAIRS
+    limit = max_points or max(1, pairs // m)
     points = aggregate_points(cust, limit) if cust.height > limit else identity_points(cust)
     if points.aggregated:
+        default = (
+            ""
+            if max_points is not None
+            # The default decides how close the plan is to the customers and how long the
+            # solve takes: say which it was and how to change it (a run under cron that never
+            # ended, 80,573 points at 12 capacitated sites, said nothing of either).
+            else f"; by default at most {limit:,} points ({pairs:,} point x site pairs at "
+            f"{plural(m, 'site')}{', with capacities' if capacitated else ''}): "
+            "--max-points N sets another number (more points: a plan closer to each customer, "
+            "a longer solve)"
+        )
         notes.append(
             f"{cust.height:,} customers aggregated into {len(points.demand):,} demand points "
-            f"(same segment, largest radius {points.radius.max():,.1f} km)"
+            f"(same segment, largest radius {points.radius.max():,.1f} km){default}"
         )
     if max_points is not None and len(points.demand) > max_points:
         # A point holds customers of one segment (each keeps its promise): at least one each.
@@ -526,16 +609,32 @@ def _demand_points(
     return points
 
 
+@dataclasses.dataclass(frozen=True)
+class LeastLate:
+    """How the plan serving the least demand late was found, when no plan keeping every promise
+    was.
+
+    ``unproven``: none keeping them all was found within the solver's limits (one may exist);
+    ``stopped``: the limit ('time_limit', 'node_limit') that cut the search for the least late
+    demand short, None when it was proven; ``cheapest``: the cheapest of the plans serving that
+    least demand late was found; ``ignored``: not even one was found, the plan written ignores
+    the promises.
+    """
+
+    unproven: bool
+    stopped: str | None
+    cheapest: bool = True
+    ignored: bool = False
+
+
 def _least_late_plan(
     model: Model,
     pairs: pl.DataFrame,
     sla_points: np.ndarray,
     km_per_day: float,
-    demand_total: float,
-    warnings: list[str],
     *,
     unproven: bool = False,
-) -> Plan:
+) -> tuple[Plan, LeastLate]:
     """When --open K or capacities cannot keep every promise: serve as little demand late as
     possible, then at least cost among such plans. ``unproven``: no plan keeping every promise
     was found within --time-limit, which does not say none exists."""
@@ -550,31 +649,49 @@ def _least_late_plan(
         # again within --time-limit (40 s on 400 customers at 12 sites of tight capacity,
         # after 19 s for the least): it said no plan exists, exit 1. The least is one.
         plan = dataclasses.replace(least, status=exc.stopped, gap=1.0)
-    found = (
-        "the least demand possible late"
-        if least.status == "optimal"
-        else "the least demand late it found"
+    stopped = None if least.status == "optimal" else least.status
+    return plan, LeastLate(unproven=unproven, stopped=stopped, cheapest=cheapest)
+
+
+def _least_late_warnings(
+    least_late: LeastLate,
+    model: Model,
+    assignments: pl.DataFrame,
+    demand_total: float,
+    warnings: list[str],
+) -> None:
+    """What the least-late plan is, with the late demand of the plan written: the least-late
+    solve's own figure was said (258,899 of 364,931 units) of a plan that serves 86,918 late,
+    the cost solve after it having found one that serves less late within its bound."""
+    late = float(
+        assignments.filter(~pl.col("sla_met"))
+        .select((pl.col("demand") * pl.col("share")).sum())
+        .item()
+        or 0.0
     )
-    if unproven:
+    found = (
+        "the least demand late it found"
+        if least_late.stopped is not None
+        else "the least demand possible late"
+    )
+    served = f"{found} ({format_number(late, UNITS)} of {format_number(demand_total, UNITS)})"
+    if least_late.unproven:
         warnings.append(
             f"no plan keeping every delivery promise under {model.limits()} was found within "
-            f"{model.budget()} (one may exist): this plan serves {found} "
-            f"({format_number(least.objective, UNITS)} of {format_number(demand_total, UNITS)}); "
+            f"{model.budget()} (one may exist): this plan serves {served}; "
             f"{model.raise_budget()} may find one that keeps them all"
         )
     else:
         warnings.append(
             f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
-            f"{found} ({format_number(least.objective, UNITS)} of "
-            f"{format_number(demand_total, UNITS)})"
+            f"{served}"
         )
-    if not cheapest:
+    if not least_late.cheapest:
         warnings.append(
             "the cheapest of the plans serving that least demand late was not found within "
             f"{model.budget()}: this plan's cost is not minimised; {model.raise_budget()} "
             "may find a cheaper one"
         )
-    return plan
 
 
 def _reachable(
@@ -607,16 +724,19 @@ def _plan_warnings(
     plan: Plan,
     model: Model,
     missed: int,
-    fallback: bool,
+    least_late: LeastLate | None,
     warnings: list[str],
     *,
     reachable: int = 0,
     lanes: bool = False,
 ) -> None:
-    """``reachable``: of the customers served late, those some site reaches in time from where
-    they are, late because the customers were aggregated into demand points (each served by
-    one site, the promise checked at its centre). Those had been said to be out of any site's
-    reach (Superstore with --max-points 60: 13 customers, each within 2 days of some site)."""
+    """``least_late``: how the plan serving the least demand late was found (None: every
+    promise that can be kept is). ``reachable``: of the customers served late, those some site
+    reaches in time from where they are, late because the customers were aggregated into
+    demand points (each served by one site, the promise checked at its centre). Those had been
+    said to be out of any site's reach (Superstore with --max-points 60: 13 customers, each
+    within 2 days of some site)."""
+    fallback = least_late is not None
     if missed:
         aggregated = (
             f"{'each' if reachable == missed else f'{reachable} of them'} can be reached in "
@@ -627,9 +747,8 @@ def _plan_warnings(
             else ""
         )
         why = (
-            f"with {model.limits()} there is no better choice"
-            + (" of sites for the demand points" if model.aggregated is not None else "")
-            if fallback
+            _no_better_choice(model, least_late)
+            if least_late is not None
             else (
                 # With --costs only a site with a lane may serve: a site without one to them
                 # (Superstore's lanes leaving out Seattle's site) may well be near.
@@ -662,6 +781,26 @@ def _plan_warnings(
             "--time-limit until the solve ends by --gap or --node-limit (status optimal or "
             "node_limit)"
         )
+
+
+def _no_better_choice(model: Model, least_late: LeastLate) -> str:
+    """Why the late customers of a least-late plan are late: the capacities (or --open K) allow
+    no better, only when the least late demand was proven; else the search was cut short. A
+    plan stopped at --time-limit 0.5 said 'no better choice' of 43 late customers, at 2 s of 8."""
+    if least_late.stopped is None:
+        return f"with {model.limits()} there is no better choice" + (
+            " of sites for the demand points" if model.aggregated is not None else ""
+        )
+    what = (
+        "a plan serving the least demand late was not found"
+        if least_late.ignored
+        else "the search for the plan serving the least demand late was cut short"
+    )
+    return (
+        f"{what} at {model.limit_named(least_late.stopped)}, so this plan is the best found, "
+        f"not proven: fewer may be possible under {model.limits()}; raise "
+        f"{model.option_of(least_late.stopped)} to search further"
+    )
 
 
 def _aggregation_bound(

@@ -64,8 +64,11 @@ from segchain.report.sections.common import (
 from segchain.schema import (
     BASELINE_UNFINISHED,
     META_TOTALS,
+    PROMISE_COST_CUT_SHORT,
+    PROMISE_COST_UNKNOWN,
     SITE_COLUMNS,
     TRANSPORT_RATE_DEFAULT,
+    promise_cost_status,
 )
 
 MAP_LINES_UP_TO = 3000  # customer-to-site lines on the map; more would be a grey blur
@@ -575,12 +578,28 @@ def _cost_blocks(
     )
     blocks: list[Block] = []
     base = finite(totals.get("baseline_total_cost"))
-    if base:
+    status = promise_cost_status(totals)
+    if base and status == PROMISE_COST_UNKNOWN:
+        # A negative cost of the promises, which only a search cut short gives: not a figure.
+        blocks.append(
+            Note(
+                "What keeping the delivery promises costs is not known: network's plan without "
+                f"promises, cut short by its solver limits, costs more ({money(base)}) than "
+                "the plan with them. Rerun network with a larger --node-limit or --time-limit "
+                "to know it."
+            )
+        )
+    elif base:
         blocks.append(
             Note(
                 f"Keeping every segment's delivery promise costs {money(grand - base)} "
                 f"({pct((grand - base) / base)}) more than the cheapest network without "
-                f"promises ({money(base)})."
+                f"promises ({money(base)})"
+                + (
+                    ": an estimate, not proven, as network stopped a plan at its solver limits."
+                    if status == PROMISE_COST_CUT_SHORT
+                    else "."
+                )
             )
         )
     elif unfinished:
