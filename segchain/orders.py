@@ -747,6 +747,41 @@ def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source:
         raise MissingColumnsError(missing, list(headers), source=source, hint=hint)
 
 
+# Lines below the header read that are looked at for the real header (a report's group row,
+# from merged cells, taken for it): as many as the title lines skipped above a header.
+HEADER_BELOW_LINES = 20
+
+
+def header_below_hint(
+    lf: pl.LazyFrame, headers: Sequence[str], missing: Sequence[str]
+) -> str | None:
+    """A hint when one of the first lines below the header read holds the names of every
+    ``missing`` column: that line is the header, and the line read as one is a report's group
+    row (merged cells, 'Order;;Customer;Item;Amounts'), whose labels a ``--map`` hint sent the
+    user to (audit Q, session 62). Looked at only when a column is missing."""
+    wanted = [
+        [c.casefold()] if c != VALUE_WANTED else [v.casefold() for v in ORDER_VALUE]
+        for c in missing
+    ]
+    rows = lf.select(pl.col(h).cast(pl.String) for h in headers).head(HEADER_BELOW_LINES)
+    for i, row in enumerate(rows.collect().iter_rows(), start=1):
+        names = {str(v).strip().casefold() for v in row if v is not None}
+        if all(any(w in names for w in choice) for choice in wanted):
+            shown = ", ".join(str(v).strip() for v in row if v is not None and str(v).strip())
+            which = "the line" if i == 1 else f"line {i}"
+            return (
+                f"{which} below the one read as the header holds the column names "
+                f"({_cut_text(shown, 80)}): it is the header, and the line above it a group "
+                "row or title. Drop the lines above it, e.g. tail -n +N export.csv | segchain "
+                "validate - (N = that line's number in the file)"
+            )
+    return None
+
+
+def _cut_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _refuse_shared_numbers(mapping: Mapping[str, str]) -> None:
     """Refuse one header mapped to two number columns (``--map unit_price=quantity`` beside
     ``quantity``): no column holds a line's quantity and its price at once (and its profile,
@@ -1687,7 +1722,13 @@ def import_orders(
     lf = raw.lazy()
     schema = lf.collect_schema()
     headers = [h for h in schema.names() if h not in META_COLUMNS]
-    check_mapping(headers, mapping, source=source)
+    try:
+        check_mapping(headers, mapping, source=source)
+    except MissingColumnsError as exc:
+        below = header_below_hint(lf, headers, exc.missing)
+        if below is None:
+            raise
+        raise MissingColumnsError(exc.missing, exc.found, source=source, hint=below) from None
     mapping = {c: h for c, h in mapping.items() if h in headers}
     _refuse_shared_numbers(mapping)
     check_number_types(

@@ -457,3 +457,22 @@ def test_an_export_grouped_by_order_is_named_with_its_rows(cli, tmp_path: Path) 
             "blank" in result.stderr
         )
         assert "sale.order.line" in result.stderr
+
+
+def test_a_group_row_above_the_header_names_the_real_header_in_the_hint(cli, tmp_path):
+    # A report's merged group row above the real header was taken for it, and the hint sent the
+    # user to --map its labels (customer_id=Customer), which failed again.
+    path = tmp_path / "group.csv"
+    path.write_text(
+        "Sales order lines;;;;;\n"
+        "Order;;Customer;Item;Amounts;\n"
+        "order_id;order_date;customer_id;sku;quantity;unit_price\n"
+        "1;01.03.2023;C1;S1;1;10,00\n"
+        "2;02.03.2023;C2;S1;2;10,00\n"
+    )
+    result = cli("validate", str(path), "-o", str(tmp_path / "o.csv"))
+    assert result.exit_code == 1
+    assert "the line below the one read as the header holds the column names" in result.stderr
+    assert "tail -n +N" in result.stderr
+    assert "--map customer_id=Customer" not in result.stderr
+    assert not (tmp_path / "o.csv").exists()
