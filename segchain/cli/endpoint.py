@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import os
+import shutil
 import socket
 import struct
 
@@ -44,6 +46,10 @@ RAY_HINT = (
     "a Ray cluster's address is its head node's GCS, HOST:6379 (`ray start --head`), or "
     "ray://HOST:10001 for the Ray Client server (the dashboard, on 8265, is HTTP); or leave "
     "--address out for a local Ray"
+)
+RAY_FILE_HINT = (
+    "`ray start` left that address in {path}; if that cluster is gone, `ray stop` (or removing "
+    "the file) clears it; or give --address local for a Ray of this run's own"
 )
 SPARK_PORT = 7077
 SPARK_HINT = (
@@ -79,12 +85,36 @@ def check_engine(engine: str, address: str | None) -> None:
                     f"--engine {engine} needs {package}, which is not installed",
                     hint=f"pip install 'segchain[{extra}]'",
                 )
+    if engine == "spark":
+        check_java()
     if engine == "dask" and address:
         check_dask_scheduler(address)
-    elif engine == "ray" and address:
-        check_ray_address(address)
+    elif engine == "ray":
+        check_ray_cluster(address)
     elif engine == "spark" and address:
         check_spark_master(address)
+
+
+def check_java() -> None:
+    """Raise UsageError when there is no Java for Spark's JVM: the run failed after its inputs
+    were read, with Spark's 'Java gateway process exited' traceback (136 lines).
+
+    Spark's launcher runs ``$JAVA_HOME/bin/java`` when JAVA_HOME is set, else ``java`` from
+    PATH."""
+    home = os.environ.get("JAVA_HOME")
+    if home:
+        java = os.path.join(home, "bin", "java")
+        if os.path.isfile(java) and os.access(java, os.X_OK):
+            return
+        where = f"JAVA_HOME is {home}, which has no bin/java (a JDK removed or upgraded?)"
+    elif shutil.which("java"):
+        return
+    else:
+        where = "no java is on PATH and JAVA_HOME is not set"
+    raise UsageError(
+        f"--engine spark needs Java: {where}",
+        hint="install a Java runtime that Spark supports (17 or 21) and set JAVA_HOME to it",
+    )
 
 
 def _installed(module: str) -> bool:
@@ -294,21 +324,80 @@ def ray_host_port(address: str) -> tuple[str, int] | None:
     return _host_port(address, location, RAY_CLIENT_PORT, RAY_HINT)
 
 
+def ray_address_file() -> str:
+    """The file in which `ray start` leaves its cluster's address (Ray's own lookup)."""
+    import sys
+
+    if "RAY_TMPDIR" in os.environ:
+        tmp = os.environ["RAY_TMPDIR"]
+    elif sys.platform.startswith("linux") and "TMPDIR" in os.environ:
+        tmp = os.environ["TMPDIR"]
+    else:
+        tmp = "/tmp"  # noqa: S108 - Ray's own default, on Linux and macOS
+    return os.path.join(tmp, "ray", "ray_current_cluster")
+
+
+def check_ray_cluster(address: str | None) -> None:
+    """Probe the cluster ``ray.init`` would connect to: ``RAY_ADDRESS`` (it overrides
+    --address), else ``address``, else, for ``auto`` or no address, the one `ray start` left in
+    ``ray_address_file``. ``auto`` with nothing running ended in Ray's traceback; a cluster gone
+    (the file left behind, its head's address unroutable) made the run wait for minutes, even
+    without --address.
+
+    Raises:
+        UsageError: ``auto`` finds no cluster, or the cluster found does not answer.
+    """
+    given = (address or "").strip()
+    from_env = os.environ.get("RAY_ADDRESS", "").strip()
+    if from_env and from_env.lower() != "auto":
+        shown = (
+            f"RAY_ADDRESS {from_env}"
+            if not given
+            else f"--address {given} (RAY_ADDRESS {from_env}, which Ray connects to instead)"
+        )
+        check_ray_address(from_env, label=shown)
+        return
+    if given and given.lower() not in ("auto", ""):
+        check_ray_address(given)
+        return
+    path = ray_address_file()
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            found = f.read().strip()
+    except OSError:
+        found = ""
+    if found:
+        # Ray connects to it even without --address: a cluster this machine joined stays its
+        # default until `ray stop`.
+        where = f"--address {given}" if given else "--engine ray"
+        label = f"{where}: the Ray cluster that {path} names"
+        check_ray_address(found, label=label, hint=RAY_FILE_HINT.format(path=path))
+    elif given:
+        raise UsageError(
+            f"--address {given}: no Ray cluster was started on this machine ({path} does not "
+            "exist, RAY_ADDRESS is not set)",
+            hint="start one with `ray start --head`, give its address (HOST:6379), or leave "
+            "--address out for a local Ray",
+        )
+
+
 def check_ray_address(
     address: str,
     *,
+    label: str | None = None,
+    hint: str = RAY_HINT,
     connect_seconds: float = CONNECT_SECONDS,
     reply_seconds: float = HANDSHAKE_SECONDS,
 ) -> None:
     """Raise UsageError unless a gRPC (HTTP/2) server, as Ray's GCS and client server are,
-    answers at ``address``."""
+    answers at ``address`` (``label`` names it in messages; ``--address ADDRESS``)."""
     target = ray_host_port(address)
     if target is None:
         return
     host, port = target
-    label = f"--address {address}"
+    label = label or f"--address {address}"
     what = "a Ray cluster (gRPC)"
-    with _connect(label, host, port, connect_seconds, RAY_HINT) as conn:
+    with _connect(label, host, port, connect_seconds, hint) as conn:
         with contextlib.suppress(OSError):
             conn.sendall(H2_PREFACE)
         reply = _read_some(conn, 9, reply_seconds)
@@ -318,17 +407,17 @@ def check_ray_address(
         # Some web servers answer the HTTP/2 preface with a bare error page: ask as a web
         # client, to say what listens.
         reply = _identify(host, port, connect_seconds, IDENTIFY_SECONDS) or reply
-    _web_server(label, host, port, reply, what, RAY_HINT)
+    _web_server(label, host, port, reply, what, hint)
     if reply:
         raise UsageError(
             f"{label}: {host}:{port} answered, but not as a gRPC server does (it sent "
             f"{_shown(reply)}): not {what}",
-            hint=RAY_HINT,
+            hint=hint,
         )
     raise UsageError(
         f"{label}: {host}:{port} accepted the connection but did not answer an HTTP/2 "
         f"greeting within {reply_seconds:g} s: not {what}",
-        hint=RAY_HINT,
+        hint=hint,
     )
 
 
@@ -369,6 +458,7 @@ def check_spark_master(
     standalone master does: it takes a connection and closes it on a frame it cannot read."""
     label = f"--address {address}"
     what = "a Spark master"
+    _check_spark_master_kind(address)
     for host, port in spark_host_ports(address):
         with _connect(label, host, port, connect_seconds, SPARK_HINT) as conn:
             _send_head(conn, host)
@@ -388,6 +478,30 @@ def check_spark_master(
             f"{what}",
             hint=SPARK_HINT,
         )
+
+
+def _check_spark_master_kind(address: str) -> None:
+    """Refuse a master Spark does not know, and yarn without its cluster's configuration: both
+    ended after the inputs were read, in Spark's line and a 148-line traceback."""
+    text = address.strip().lower()
+    if text == "yarn":
+        if not (os.environ.get("HADOOP_CONF_DIR") or os.environ.get("YARN_CONF_DIR")):
+            raise UsageError(
+                f"--address {address}: neither HADOOP_CONF_DIR nor YARN_CONF_DIR is set, so "
+                "Spark cannot find the YARN cluster",
+                hint="set HADOOP_CONF_DIR to the folder holding the cluster's yarn-site.xml "
+                "and core-site.xml",
+            )
+        return
+    if text == "local" or text.startswith(("local[", "local-cluster[")):
+        return
+    if text.startswith(("spark://", "k8s://", "mesos://")):
+        return
+    raise UsageError(
+        f"--address {address}: not a Spark master (Spark's are local[*], spark://HOST:7077, "
+        "yarn and k8s://https://HOST:PORT)",
+        hint=SPARK_HINT,
+    )
 
 
 def _read_until_closed(conn: socket.socket, n: int, seconds: float) -> tuple[bytes, bool]:

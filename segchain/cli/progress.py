@@ -14,10 +14,12 @@ units are done, and left out when half of it passed with no unit done: see ``Wor
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 HEARTBEAT_SECONDS = 30.0
@@ -42,6 +44,40 @@ def duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+@contextlib.contextmanager
+def stdout_to_stderr() -> Iterator[None]:
+    """Descriptor 1 on stderr while a stage works, so that what a library prints to stdout
+    cannot reach a table written there (``-o -``): the tables are written after the work. Ray's
+    driver printed its autoscaler's events ('(autoscaler +5s) Error: No available node types
+    ...') to stdout ahead of the forecast's header, exit 0, and the next stage read a broken
+    table (audit R of session 62). Said on stderr, such a line still reaches the user."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+        saved = os.dup(1)
+    except (AttributeError, OSError, ValueError):  # no descriptor 1 (a closed stdout)
+        yield
+        return
+    try:
+        try:
+            os.dup2(2, 1)
+        except OSError:  # no descriptor 2 either: printed nowhere
+            null = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(null, 1)
+            finally:
+                os.close(null)
+        yield
+    finally:
+        # What Python buffered for stdout during the work goes where the work's descriptor 1
+        # went, not into the table.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            if sys.stdout is not None:
+                sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def _base(step: str) -> str:
@@ -90,6 +126,7 @@ class Work:
         self._thread: threading.Thread | None = None
         self._bar: Any = None
         self._task: Any = None
+        self._stdout_kept = contextlib.ExitStack()
 
     @property
     def stream(self) -> Any:
@@ -97,6 +134,14 @@ class Work:
 
     def __enter__(self) -> Work:
         self.start = self._step_start = self._clock()
+        self._stdout_kept.enter_context(stdout_to_stderr())
+        try:
+            return self._report()
+        except BaseException:
+            self._stdout_kept.close()
+            raise
+
+    def _report(self) -> Work:
         if self.quiet:
             return self
         if self.terminal:
@@ -204,6 +249,7 @@ class Work:
             self._thread.join()
         if self._bar is not None:
             self._bar.stop()
+        self._stdout_kept.close()
         if exc_type is None and not self.quiet:
             took = duration(self._clock() - self.start)
             self._write(f"segchain {self.command}: {self.label} took {took}")

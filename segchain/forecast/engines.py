@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
+import sys
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from segchain.errors import SegchainError, UsageError
+from segchain.errors import SegchainError, Terminated, UsageError
 from segchain.forecast.options import FREQS, PANDAS_FREQS
 
 if TYPE_CHECKING:
@@ -23,8 +26,17 @@ if TYPE_CHECKING:
 # the group-by apply that fugue's Dask backend runs (28 warnings on the demo's sample), and
 # Dask's P2P shuffle announcing each shuffle it starts and stops at WARNING level (36 more).
 # They buried the forecast's own warnings on stderr.
-ENGINE_NOISE = ("DataFrameGroupBy.apply operated on the grouping columns",)
-ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin",)
+# pyspark's toPandas, when its call fails (a SIGTERM's run: the JVM's stack, 120 lines, as a
+# warning ahead of segchain's message), says so as a warning before the error it raises.
+ENGINE_NOISE = (
+    "DataFrameGroupBy.apply operated on the grouping columns",
+    "toPandas attempted Arrow optimization",
+)
+# py4j logs each call to the JVM; Ray's loggers: see _start_ray.
+ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin", "py4j")
+# Spark's own log level while it runs: its console progress bar is off (1,307 progress lines on
+# the demo's sample), and WARN repeated 'Initial job has not accepted any resources' every 15 s.
+SPARK_LOG_LEVEL = "ERROR"
 
 # How long a scheduler at --address may have no worker before the run is stopped. Its tasks
 # would wait in the 'no-worker' state for ever (a cron job hung: audit J of session 60), and the
@@ -34,6 +46,25 @@ ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin",)
 NO_WORKER_GRACE_SECONDS = 30.0
 # How often the watch asks the scheduler for its workers: one small message.
 WORKER_POLL_SECONDS = 1.0
+RAY_START_HINT = (
+    "check that a Ray cluster runs there (`ray status --address HOST:6379`; `--address auto` "
+    "finds one started on this machine), or leave --address out for a local Ray"
+)
+RAY_WORKER_HINT = (
+    "start a worker node with `ray start --address HOST:6379` (a head started with "
+    "--num-cpus=0 runs no task), or leave --address out for a local Ray"
+)
+SPARK_START_HINT = (
+    "Spark's own line above says why; a master is local[*], spark://HOST:7077, yarn (with "
+    "HADOOP_CONF_DIR set) or k8s://https://HOST:PORT; or leave --address out for a local Spark"
+)
+SPARK_WORKER_HINT = (
+    "start a worker with `start-worker.sh spark://HOST:7077` (with the cores and memory the run "
+    "needs), or leave --address out for a local Spark"
+)
+# The signals segchain stops on (cli.install_signal_handlers): ray.init installs abseil's
+# failure handler over SIGTERM's, and the run died by SIGABRT (exit 134, a crash dump).
+STOP_SIGNALS = ("SIGTERM", "SIGHUP")
 
 
 @contextlib.contextmanager
@@ -70,14 +101,21 @@ def _connection_lost(exc: BaseException) -> bool:
     return False
 
 
-class WorkersWatch:
-    """Closes a Dask client whose scheduler has had no worker for ``grace`` seconds, so that the
-    call waiting on its tasks raises (a cancelled error) instead of waiting for ever. Dask has
-    no client setting to fail tasks without workers, nor a public list of a client's tasks to
-    cancel; closing cancels them all, and the scheduler drops them. ``lost`` says it fired."""
+class ResourceWatch:
+    """Calls ``halt`` once ``count`` (a cluster's workers, CPUs or executors) has been 0 for
+    ``grace`` seconds, so that the call waiting on the cluster raises instead of waiting for
+    ever. ``lost`` says it fired."""
 
-    def __init__(self, client: Client, *, grace: float, poll: float) -> None:
-        self.client = client
+    def __init__(
+        self,
+        count: Callable[[], float],
+        halt: Callable[[], object],
+        *,
+        grace: float,
+        poll: float,
+    ) -> None:
+        self.count = count
+        self.halt = halt
         self.grace = grace
         self.poll = poll
         self.lost = False
@@ -98,7 +136,7 @@ class WorkersWatch:
         none_since: float | None = None
         while not self._stop.wait(self.poll):
             try:
-                workers = len(self.client.nthreads())
+                workers = self.count()
             except Exception:  # noqa: BLE001 - a question unanswered is no proof of no worker
                 continue
             if workers:
@@ -109,8 +147,79 @@ class WorkersWatch:
             if now - none_since >= self.grace:
                 self.lost = True
                 with contextlib.suppress(Exception):
-                    self.client.close()
+                    self.halt()
                 return
+
+
+class WorkersWatch(ResourceWatch):
+    """Closes a Dask client whose scheduler has had no worker for ``grace`` seconds. Dask has
+    no client setting to fail tasks without workers, nor a public list of a client's tasks to
+    cancel; closing cancels them all, and the scheduler drops them."""
+
+    def __init__(self, client: Client, *, grace: float, poll: float) -> None:
+        super().__init__(lambda: len(client.nthreads()), client.close, grace=grace, poll=poll)
+        self.client = client
+
+
+def wait_for(count: Callable[[], float], *, grace: float, poll: float) -> bool:
+    """Whether ``count`` is above 0 within ``grace`` seconds (asked every ``poll`` seconds): a
+    worker node an autoscaler adds, or a Spark executor being launched, is waited for."""
+    deadline = time.monotonic() + grace
+    while True:
+        with contextlib.suppress(Exception):  # unanswered: asked again
+            if count():
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(poll)
+
+
+@contextlib.contextmanager
+def _stop_handlers_kept() -> Iterator[None]:
+    """segchain's SIGTERM and SIGHUP handlers as they are, whatever the block installs."""
+    kept = []
+    for name in STOP_SIGNALS:
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            kept.append((signum, signal.getsignal(signum)))
+    try:
+        yield
+    finally:
+        for signum, handler in kept:
+            if handler is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _console_handlers_at(level: int, names: tuple[str, ...]) -> Iterator[None]:
+    """The stream handlers of loggers ``names`` at ``level``, their file handlers untouched:
+    Ray Data gives its logger its own console handler at INFO (a start, plan and end line per
+    call, 3 of 4 lines of its noise) beside the full log in its session's folder."""
+    changed = []
+    for name in names:
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, logging.StreamHandler) and not isinstance(
+                handler, logging.FileHandler
+            ):
+                changed.append((handler, handler.level))
+                handler.setLevel(max(handler.level, level))
+    try:
+        yield
+    finally:
+        for handler, old in changed:
+            handler.setLevel(old)
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of what ``exc`` says (Py4J's carry the JVM's stack after it)."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()
+
+
+def _spark_executors(sc: Any) -> int:
+    """The executors of a SparkContext (its driver is listed with them)."""
+    return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
 
 
 class Engine:
@@ -125,7 +234,8 @@ class Engine:
         self._cluster: LocalCluster | None = None
         # pyspark is an optional, untyped dependency.
         self._spark: Any = None
-        self._watch: WorkersWatch | None = None
+        self._ray: Any = None  # the ray module, when this engine called ray.init
+        self._watch: ResourceWatch | None = None
         self._quiet = contextlib.ExitStack()
 
     def __enter__(self) -> Engine:
@@ -134,7 +244,10 @@ class Engine:
         try:
             return self._start()
         except BaseException:
-            self._quiet.close()
+            try:
+                self._stop_ray_and_spark(failed=True)
+            finally:
+                self._quiet.close()
             raise
 
     def _start(self) -> Engine:
@@ -164,32 +277,108 @@ class Engine:
                 self._cluster = LocalCluster(processes=False, n_workers=1, dashboard_address=None)
                 self._client = Client(self._cluster, set_as_default=True)
         elif self.name == "ray":
-            try:
-                import fugue_ray  # noqa: F401
-                import ray
-            except ImportError:
-                raise UsageError(
-                    "--engine ray needs Ray and fugue[ray], which are not installed",
-                    hint="pip install 'segchain[ray]'",
-                ) from None
-            if not ray.is_initialized():
-                ray.init(address=self.address, ignore_reinit_error=True)
+            self._start_ray()
         elif self.name == "spark":
-            try:
-                import fugue_spark  # noqa: F401
-                from pyspark.sql import SparkSession
-            except ImportError:
-                raise UsageError(
-                    "--engine spark needs PySpark and fugue[spark], which are not installed",
-                    hint="pip install 'segchain[spark]'",
-                ) from None
-            builder = SparkSession.builder
-            if self.address:
-                builder = builder.master(self.address)
-            self._spark = builder.getOrCreate()
+            self._start_spark()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def _start_ray(self) -> None:
+        try:
+            import fugue_ray  # noqa: F401
+            import ray
+            from ray.data import DataContext
+        except ImportError:
+            raise UsageError(
+                "--engine ray needs Ray and fugue[ray], which are not installed",
+                hint="pip install 'segchain[ray]'",
+            ) from None
+        # The driver's autoscaler events went to stdout, and the workers' output (crash dumps
+        # of workers Ray retried) to stderr: none of it a user of segchain can act on. Ray keeps
+        # it in its session's logs (/tmp/ray/session_latest/logs on each node).
+        os.environ.setdefault("RAY_SCHEDULER_EVENTS", "0")
+        if not ray.is_initialized():
+            try:
+                with _stop_handlers_kept():
+                    ray.init(
+                        address=self.address,
+                        ignore_reinit_error=True,
+                        log_to_driver=False,
+                        logging_level=logging.ERROR,
+                    )
+            except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
+                raise self._not_started("Ray", exc, RAY_START_HINT) from None
+            self._ray = ray
+        self._quiet.enter_context(_console_handlers_at(logging.ERROR, ("ray.data", "ray")))
+        context = DataContext.get_current()
+        context.enable_progress_bars = False
+        with contextlib.suppress(AttributeError):  # Ray Data's per-operator lines, older Rays
+            context.enable_operator_progress_bars = False
+
+        def cpus() -> float:
+            return float(ray.cluster_resources().get("CPU", 0))
+
+        if not wait_for(cpus, grace=NO_WORKER_GRACE_SECONDS, poll=WORKER_POLL_SECONDS):
+            raise self._nothing_to_run(
+                "Ray cluster", "has no CPU (no worker node with one joined)", RAY_WORKER_HINT
+            )
+
+    def _start_spark(self) -> None:
+        try:
+            import fugue_spark  # noqa: F401
+            from pyspark.sql import SparkSession
+        except ImportError:
+            raise UsageError(
+                "--engine spark needs PySpark and fugue[spark], which are not installed",
+                hint="pip install 'segchain[spark]'",
+            ) from None
+        # Spark starts its Python workers with `python3` from PATH unless told: from a venv not
+        # activated (the Makefile's .venv/bin/segchain, cron) that is another interpreter, and
+        # the run failed in a worker ('No module named pandas'), a 336-line traceback.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        builder = SparkSession.builder.config("spark.ui.showConsoleProgress", "false")
+        if self.address:
+            builder = builder.master(self.address.strip())
+        try:
+            with _stop_handlers_kept():
+                self._spark = builder.getOrCreate()
+        except Exception as exc:  # noqa: BLE001 - PySparkRuntimeError, Py4JJavaError...
+            raise self._not_started("Spark", exc, SPARK_START_HINT) from None
+        sc = self._spark.sparkContext
+        if not sc.getConf().contains("spark.log.level"):  # a level the user chose is kept
+            sc.setLogLevel(SPARK_LOG_LEVEL)
+        if str(sc.master).startswith("local"):
+            return  # the driver runs the tasks itself
+        if not wait_for(
+            lambda: _spark_executors(sc), grace=NO_WORKER_GRACE_SECONDS, poll=WORKER_POLL_SECONDS
+        ):
+            raise self._nothing_to_run(
+                "Spark cluster", "gave the run no executor (no worker has room)", SPARK_WORKER_HINT
+            )
+        self._watch = ResourceWatch(
+            lambda: _spark_executors(sc),
+            sc.cancelAllJobs,
+            grace=NO_WORKER_GRACE_SECONDS,
+            poll=WORKER_POLL_SECONDS,
+        )
+        self._watch.start()
+
+    def _not_started(self, engine: str, exc: BaseException, hint: str) -> SegchainError:
+        where = f"--address {self.address.strip()}" if self.address else f"--engine {self.name}"
+        return SegchainError(
+            f"{where}: {engine} could not start ({_first_line(exc)}); no output was computed",
+            hint=hint,
+        )
+
+    def _nothing_to_run(self, cluster: str, lacks: str, hint: str) -> SegchainError:
+        where = f"--address {(self.address or '').strip()}"
+        return SegchainError(
+            f"{where}: the {cluster} there {lacks} for {NO_WORKER_GRACE_SECONDS:g} s, so nothing "
+            "would run the models (the run would wait for one without end)",
+            hint=hint,
+        )
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
             if self._watch is not None:
                 self._watch.stop()
@@ -197,8 +386,23 @@ class Engine:
                 self._client.close()
             if self._cluster is not None:
                 self._cluster.close()
+            self._stop_ray_and_spark(failed=exc_type is not None)
         finally:
             self._quiet.close()
+
+    def _stop_ray_and_spark(self, *, failed: bool) -> None:
+        """Stop what this engine started, so that nothing of it prints after the work: a
+        SIGTERM's run had Spark's Java stack traces after segchain's message."""
+        if self._spark is not None:
+            with contextlib.suppress(Exception):
+                if failed:  # its tasks cancelled: the JVM's ERRORs about them say nothing
+                    self._spark.sparkContext.setLogLevel("OFF")
+                self._spark.stop()
+            self._spark = None
+        if self._ray is not None:
+            with contextlib.suppress(Exception):
+                self._ray.shutdown()
+            self._ray = None
 
     @contextlib.contextmanager
     def _workers_kept(self) -> Iterator[None]:
@@ -211,9 +415,14 @@ class Engine:
         try:
             yield
         except Exception as exc:
+            if Terminated.taken is not None:
+                # SIGTERM or SIGHUP taken inside the engine's call, its Terminated replaced by
+                # the error the call's clean-up raised (pyspark's toPandas: Py4JJavaError, a
+                # 640-line traceback and exit 1).
+                raise Terminated(Terminated.taken) from None
             if watch is not None and watch.lost:
                 raise self._workers_lost() from None
-            if watch is not None and _connection_lost(exc):
+            if self.name == "dask" and watch is not None and _connection_lost(exc):
                 raise self._scheduler_lost() from None
             raise
         if watch is not None and watch.lost:
@@ -230,6 +439,13 @@ class Engine:
 
     def _workers_lost(self) -> SegchainError:
         address = (self.address or "").strip()
+        if self.name == "spark":
+            return SegchainError(
+                f"--address {address}: the Spark cluster lost its executors during the run (it "
+                f"had none for {NO_WORKER_GRACE_SECONDS:g} s), and its tasks would have waited "
+                "for one without end; the run was stopped",
+                hint=SPARK_WORKER_HINT,
+            )
         return SegchainError(
             f"--address {address}: the Dask cluster lost its workers during the run (the "
             f"scheduler there had none for {NO_WORKER_GRACE_SECONDS:g} s), and its tasks "
@@ -257,15 +473,21 @@ class Engine:
         if self.name == "local":
             return df
         pdf = df.with_columns(pl.col("ds").cast(pl.Datetime("ns"))).to_pandas()
+        # Partitions of about 50 series each, up to 64: Ray's and Spark's shuffles by series
+        # made 200 for 46 to 236 series, and the demo's sample took 14x (Ray) and 18x (Spark)
+        # the local run's time (audit R of session 62).
+        parts = max(1, min(64, df.get_column("unique_id").n_unique() // 50))
         if self.name == "dask":
             import dask.dataframe as dd
 
-            parts = max(1, min(64, df.get_column("unique_id").n_unique() // 50))
             return dd.from_pandas(pdf, npartitions=parts)
         if self.name == "ray":
             import ray.data
+            from ray.data import DataContext
 
+            DataContext.get_current().default_hash_shuffle_parallelism = parts
             return ray.data.from_pandas(pdf)
+        self._spark.conf.set("spark.sql.shuffle.partitions", str(parts))
         return self._spark.createDataFrame(pdf)
 
     def _from_engine(self, out: Any) -> pl.DataFrame:
