@@ -15,12 +15,13 @@ units are done, and left out when half of it passed with no unit done: see ``Wor
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
+
+from segchain.descriptors import stdout_on
 
 HEARTBEAT_SECONDS = 30.0
 
@@ -46,38 +47,13 @@ def duration(seconds: float) -> str:
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
 
 
-@contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
+def stdout_to_stderr() -> contextlib.AbstractContextManager[None]:
     """Descriptor 1 on stderr while a stage works, so that what a library prints to stdout
     cannot reach a table written there (``-o -``): the tables are written after the work. Ray's
     driver printed its autoscaler's events ('(autoscaler +5s) Error: No available node types
     ...') to stdout ahead of the forecast's header, exit 0, and the next stage read a broken
     table (audit R of session 62). Said on stderr, such a line still reaches the user."""
-    try:
-        if sys.stdout is not None:
-            sys.stdout.flush()
-        saved = os.dup(1)
-    except (AttributeError, OSError, ValueError):  # no descriptor 1 (a closed stdout)
-        yield
-        return
-    try:
-        try:
-            os.dup2(2, 1)
-        except OSError:  # no descriptor 2 either: printed nowhere
-            null = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(null, 1)
-            finally:
-                os.close(null)
-        yield
-    finally:
-        # What Python buffered for stdout during the work goes where the work's descriptor 1
-        # went, not into the table.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            if sys.stdout is not None:
-                sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    return stdout_on(2)
 
 
 def _base(step: str) -> str:

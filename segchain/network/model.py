@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import polars as pl
 
+from segchain.descriptors import stdout_on
 from segchain.errors import InfeasibleError, SegchainError
 from segchain.formatting import solver_budget
 
@@ -411,28 +409,12 @@ class Model:
         return InfeasibleError(f"no plan serves every customer under {why}", hint=hint)
 
 
-@contextlib.contextmanager
-def _solver_output_dropped() -> Iterator[None]:
+def _solver_output_dropped() -> contextlib.AbstractContextManager[None]:
     """Descriptor 1 on the null device while HiGHS runs: with disp off, its MIP solver still
     prints lines of its own debugging to C's stdout under tight capacities
     ('HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();', 14 in 50 s),
     into the table of `network -o -` or the terminal. The tables are written after the solve."""
-    try:
-        sys.stdout.flush()
-        saved = os.dup(1)
-    except (AttributeError, OSError, ValueError):  # no descriptor 1 (closed stdout)
-        yield
-        return
-    try:
-        null = os.open(os.devnull, os.O_WRONLY)
-        try:
-            os.dup2(null, 1)
-        finally:
-            os.close(null)
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+    return stdout_on(None)
 
 
 def _interruptible(solve: Any, *args: Any, **kwargs: Any) -> Any:
