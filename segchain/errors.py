@@ -126,7 +126,7 @@ def examples(values: Iterable[object], limit: int = 5) -> str:
     return shown + (f" (and {more:,} more)" if more > 0 else "")
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     # A header line of a binary or mangled file can be a megabyte long: never echo it whole.
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -150,11 +150,11 @@ def title_row_hint(headers: Sequence[str]) -> str | None:
         # spaces (CDNOW's log, a fixed-width listing), which no delimiter sniffed reads.
         words = ", ".join(repr(w) for w in headers[0].split()[:6])
         return (
-            f"the first line seems to be columns separated by spaces ({_cut(words, 80)}), which "
+            f"the first line seems to be columns separated by spaces ({cut(words, 80)}), which "
             "segchain does not read: save the file with commas, e.g. awk -v OFS=, "
             "'{$1=$1; print}' export.txt > export.csv (a field holding a space is split too)"
         )
-    title = f" ({_cut(named[0], 40)!r})" if named else ""
+    title = f" ({cut(named[0], 40)!r})" if named else ""
     return (
         f"the first line looks like a report's title{title}, not the header: drop the lines "
         "above the header, e.g. tail -n +N export.csv | segchain validate - (N = the header's "
@@ -193,7 +193,7 @@ class MissingColumnsError(DataError):
     ) -> None:
         self.missing = list(missing)
         self.found = list(found)
-        shown = _blanks_counted([_cut(f, 40) for f in self.found[:30]])
+        shown = _blanks_counted([cut(f, 40) for f in self.found[:30]])
         if len(self.found) > 30:
             shown.append(f"... ({len(self.found) - 30:,} more)")
         message = (

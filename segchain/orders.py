@@ -19,6 +19,7 @@ from segchain.errors import (
     DataError,
     MissingColumnsError,
     UsageError,
+    cut,
     title_row_hint,
 )
 from segchain.formatting import agree, count, plural
@@ -771,15 +772,11 @@ def header_below_hint(
             which = "the line" if i == 1 else f"line {i}"
             return (
                 f"{which} below the one read as the header holds the column names "
-                f"({_cut_text(shown, 80)}): it is the header, and the line above it a group "
+                f"({cut(shown, 80)}): it is the header, and the line above it a group "
                 "row or title. Drop the lines above it, e.g. tail -n +N export.csv | segchain "
                 "validate - (N = that line's number in the file)"
             )
     return None
-
-
-def _cut_text(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _refuse_shared_numbers(mapping: Mapping[str, str]) -> None:
