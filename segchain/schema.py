@@ -805,6 +805,57 @@ def require_columns(
         raise MissingColumnsError(missing, present, source=source, hint=hint)
 
 
+SITE_LOOKALIKES = {
+    "fixed_cost": (
+        "fixed",
+        "fixed_cost",
+        "fixed_costs",
+        "opening_cost",
+        "opening_costs",
+        "open_cost",
+        "cost",
+        "costs",
+    ),
+    "capacity": ("capacity", "capacities", "max_capacity", "cap", "throughput"),
+    "existing": ("existing", "is_existing", "exists", "open", "is_open", "current", "in_use"),
+}
+"""Words that make a --sites header stand for one of the optional columns network reads
+(``capacity_units``, ``max_capacity``, ``fixed_cost_eur``, ``existing_site``, ``is_open``):
+read under no name, every site was free, uncapacitated and new, with exit 0."""
+
+SITE_OTHER_WORDS = (
+    "utilization",
+    "utilisation",
+    "used",
+    "usage",
+    "share",
+    "pct",
+    "percent",
+    "ratio",
+    "date",
+    "since",
+    "time",
+    "hours",
+    "unit",
+    "transport",
+    "handling",
+    "variable",
+    "freight",
+    "shipping",
+)
+"""Words that say a --sites header is something else, kept and not read (``capacity_used``,
+``opening_date``, ``handling_cost``, ``cost_per_unit``)."""
+
+COSTS_SITE_LOOKALIKES = {
+    "fixed_cost": SITE_LOOKALIKES["fixed_cost"],
+    "open": ("open", "is_open", "opened"),
+    "existing": tuple(w for w in SITE_LOOKALIKES["existing"] if "open" not in w),
+}
+"""The same words for the --sites that costs reads, where ``open`` (network's plan) is a column of
+its own: a candidate table's ``existing_site`` was not read, and an existing site that serves no
+one was left out of the fixed cost, with exit 0."""
+
+
 def _name_keys(name: str) -> set[str]:
     """A header as the column names segchain reads that it may stand for: small letters,
     words joined by ``_``, with or without a unit in brackets at its end (``'Unit Cost (EUR)'``

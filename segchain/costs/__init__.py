@@ -27,6 +27,7 @@ from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
+    COSTS_SITE_LOOKALIKES,
     DAYS_PER_YEAR,
     FORECAST_OPTION,
     ITEM_MASTER_HINT,
@@ -38,6 +39,7 @@ from segchain.schema import (
     SEGMENT_ROWS_HINT,
     SEGMENTS_ARGUMENT,
     SEGMENTS_HINT,
+    SITE_OTHER_WORDS,
     SITES_OPTION,
     STOCK_SEGMENTS_OPTION,
     blank_ids,
@@ -412,7 +414,11 @@ def costs(
         )
     if sites is not None:
         unread_lookalikes(
-            sites.columns, ("site_id", "fixed_cost", "open", "existing"), source=SITES_OPTION
+            sites.columns,
+            ("site_id", "fixed_cost", "open", "existing"),
+            source=SITES_OPTION,
+            words=COSTS_SITE_LOOKALIKES,
+            unless=SITE_OTHER_WORDS,
         )
     if items is not None:
         # The stock on hand or the candidate sites given as --items were read for nothing.

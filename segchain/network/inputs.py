@@ -14,6 +14,8 @@ from segchain.network.geometry import Points
 from segchain.schema import (
     LANES_OPTION,
     MAX_VALUE,
+    SITE_LOOKALIKES,
+    SITE_OTHER_WORDS,
     SITES_OPTION,
     as_written,
     blank_ids,
@@ -225,47 +227,6 @@ def range_problems(df: pl.DataFrame, key: str, *, source: str) -> list[str]:
 
 SITE_COLUMNS = ("site_id", "city", "lat", "lon", "fixed_cost", "capacity", "existing")
 """The columns of --sites that network reads."""
-
-SITE_LOOKALIKES = {
-    "fixed_cost": (
-        "fixed",
-        "fixed_cost",
-        "fixed_costs",
-        "opening_cost",
-        "opening_costs",
-        "open_cost",
-        "cost",
-        "costs",
-    ),
-    "capacity": ("capacity", "capacities", "max_capacity", "cap", "throughput"),
-    "existing": ("existing", "is_existing", "exists", "open", "is_open", "current", "in_use"),
-}
-"""Words that make a --sites header stand for one of the optional columns network reads
-(``capacity_units``, ``max_capacity``, ``fixed_cost_eur``, ``existing_site``, ``is_open``):
-read under no name, every site was free, uncapacitated and new, with exit 0."""
-
-SITE_OTHER_WORDS = (
-    "utilization",
-    "utilisation",
-    "used",
-    "usage",
-    "share",
-    "pct",
-    "percent",
-    "ratio",
-    "date",
-    "since",
-    "time",
-    "hours",
-    "unit",
-    "transport",
-    "handling",
-    "variable",
-    "freight",
-    "shipping",
-)
-"""Words that say a --sites header is something else, kept and not read (``capacity_used``,
-``opening_date``, ``handling_cost``, ``cost_per_unit``)."""
 
 LANE_LOOKALIKES = {"distance_km": ("distance", "dist", "km", "kilometres", "kilometers")}
 """Headers a --costs lane's distance may be written as (``distance``, ``dist_km``): read under
