@@ -1,5 +1,7 @@
-"""Report sections, audit G (session 63): the forecast chart's history runs to the last period the
-forecast read (F7)."""
+"""Report sections, audit G (session 63): the held-out check and replay of a forecast routed to
+the network's sites count the demand of customers with no site, and the page says it (F6); the
+forecast chart's history runs to the last period the forecast read (F7); the reorder list marks
+the points whose level stock warns of (F8)."""
 
 from __future__ import annotations
 
@@ -138,3 +140,137 @@ def test_reorder_list_has_no_check_column_when_every_level_fits():
     table, head = reorder_block(levels_policy("sQ").filter(pl.col("sku") != "B"))
     assert "check" not in table.frame.columns
     assert "to check before ordering" not in head.detail
+
+
+# ---- F6: customers with no serving site in a routed held-out check and replay
+
+START = date(2024, 5, 20)  # a Monday: the forecast's first week, 20 weeks after MONDAY
+
+
+def routed_chain() -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Orders, segments and assignments: C0..C3 buy skus A and B every day from MONDAY to the
+    4 weeks after START (C0, C1 served from S1; C2, C3 from S2); N, first seen after START, is
+    in no segment and has no site: it buys A, 4 units on day 1 and 3 on day 2 after START, 5
+    of B on day 10, and 100 of A on day 30 (after the 4 weeks held out)."""
+    rows = []
+    for d in range((START - MONDAY).days + 28):
+        for c in range(4):
+            sku = "A" if c % 2 else "B"
+            rows.append((MONDAY + timedelta(days=d), f"C{c}", sku, 1.0 + (d + c) % 3))
+    rows += [
+        (START + timedelta(days=1), "N", "A", 4.0),
+        (START + timedelta(days=2), "N", "A", 3.0),
+        (START + timedelta(days=10), "N", "B", 5.0),
+        (START + timedelta(days=30), "N", "A", 100.0),
+    ]
+    orders = pl.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(len(rows))],
+            "order_date": [r[0] for r in rows],
+            "customer_id": [r[1] for r in rows],
+            "sku": [r[2] for r in rows],
+            "quantity": [r[3] for r in rows],
+            "unit_price": [2.0] * len(rows),
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["C0", "C1", "C2", "C3"], "segment": ["G", "S"] * 2})
+    assignments = pl.DataFrame(
+        {
+            "customer_id": ["C0", "C1", "C2", "C3"],
+            "segment": ["G", "S"] * 2,
+            "site_id": ["S1", "S1", "S2", "S2"],
+        }
+    )
+    return orders, segments, assignments
+
+
+@pytest.fixture(scope="module")
+def routed_runs():  # type: ignore[no-untyped-def]
+    from segchain.forecast import forecast
+    from segchain.stock import stock
+
+    orders, segments, assignments = routed_chain()
+    fc = forecast(
+        orders,
+        segments,
+        as_of=START,
+        freq="W",
+        horizon=4,
+        assignments=assignments,
+        models="WindowAverage",
+        n_jobs=1,
+    )
+    plan = stock(
+        fc.forecast,
+        orders=orders,
+        segments=segments,
+        assignments=assignments,
+        policy_type="RS",
+        review_days=7,
+    )
+    return fc, plan
+
+
+# By hand: N's lines in the 4 weeks held out, 4 + 3 + 5 units (the 100 on day 30 is after them).
+SITELESS_UNITS = 12.0
+
+
+def test_routed_held_out_check_counts_the_demand_of_customers_with_no_site(routed_runs):
+    fc, _ = routed_runs
+    held = fc.held_out
+    assert held is not None and held.periods == 4
+    # The old code dropped N's lines before the check, without a word.
+    assert held.unrouted == SITELESS_UNITS and held.unrouted_customers == 1
+    recorded = held.as_metadata()
+    assert recorded["unrouted_demand"] == SITELESS_UNITS and recorded["unrouted_customers"] == 1
+
+
+def test_routed_held_out_replay_counts_the_demand_of_customers_with_no_site(routed_runs):
+    _, plan = routed_runs
+    held = plan.held_out
+    assert held is not None and held.days == 28
+    assert held.unrouted_units == SITELESS_UNITS and held.unrouted_customers == 1
+    # Not in the table: the sites' customers asked what they asked, N is in no row.
+    assert NO_SEGMENT_ROW not in held.table.get_column("segment").to_list()
+
+
+NO_SEGMENT_ROW = "(in no segment)"
+
+
+def test_page_says_the_routed_checks_left_out_the_demand_of_customers_with_no_site(routed_runs):
+    from segchain.report.model import Note
+    from segchain.schema import META_HELD_OUT
+
+    fc, plan = routed_runs
+    metadata = {
+        "forecast": {
+            "params": {"freq": "W", "by": "segment,sku", "as_of": str(START)},
+            "inputs": {"assignments": 4},
+            META_HELD_OUT: fc.held_out.as_metadata(),
+        },
+        "policy": {META_HELD_OUT: plan.held_out.as_metadata()},
+    }
+    report = build_report({"forecast": fc.forecast, "policy": plan.policy}, metadata=metadata)
+    notes = [b.text for s in report.sections for b in s.blocks if isinstance(b, Note)]
+    check = next(n for n in notes if n.startswith("Held out: the 4 weeks"))
+    # The old page said "every line kept" of a check that had left N's 12 units out.
+    assert (
+        "every line kept but the 12 units of 1 customer with no serving site in the network's "
+        "assignments, which no site × sku series holds: not scored" in check
+    )
+    replay = next(n for n in notes if n.startswith("Held out: the stock plan replayed"))
+    assert (
+        "12 units asked by 1 customer with no serving site in the network's assignments (no "
+        "site's stocking point serves them) were counted, not replayed" in replay
+    )
+
+
+def test_an_unrouted_held_out_check_records_no_siteless_demand():
+    from segchain.forecast import forecast
+
+    orders, segments, _ = routed_chain()
+    held = forecast(
+        orders, segments, as_of=START, freq="W", horizon=4, models="WindowAverage", n_jobs=1
+    ).held_out
+    assert held is not None and held.unrouted is None
+    assert "unrouted_demand" not in held.as_metadata()

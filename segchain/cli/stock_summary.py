@@ -290,6 +290,12 @@ def report_held_out(result: StockResult, *, reporter: c.Reporter) -> None:
         f"{plural(held.unplanned_points, 'stocking point')} without a plan not replayed"
         if held.unplanned_points
         else ""
+    ) + (
+        f"; {held.unrouted_units:,.0f} units asked by "
+        f"{plural(held.unrouted_customers, 'customer')} with no serving site in --assignments "
+        "not replayed"
+        if held.unrouted_units
+        else ""
     )
     reporter.table(
         c.frame_table(
