@@ -3,13 +3,14 @@ site, quantity x share, so that forecast and stock plan where the network puts t
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from segchain.errors import DataError, about
 from segchain.formatting import agree, count, plural
-from segchain.schema import ASSIGNMENTS_OPTION, ORDERS_OPTION, check_assignments
+from segchain.schema import ASSIGNMENTS_OPTION, ORDERS_OPTION, check_assignments, demand_line
 
 
 @dataclass
@@ -20,6 +21,8 @@ class Routed:
     unrouted_customers: int = 0
     unrouted_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    # The lines left out (no serving site), for a held-out check to count what it cannot score.
+    unrouted: pl.DataFrame | None = None
 
 
 def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
@@ -67,7 +70,10 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
             hint="give the assignments network made for these customers (--assignments)",
             tables={ASSIGNMENTS_OPTION: ASSIGNMENTS_OPTION, ORDERS_OPTION: "the orders"},
         )
-    out = Routed(orders=routed.filter(pl.col("site").is_not_null()) if lost.height else routed)
+    out = Routed(
+        orders=routed.filter(pl.col("site").is_not_null()) if lost.height else routed,
+        unrouted=lost,
+    )
     if lost.height:
         out.unrouted_lines = lost.height
         out.unrouted_customers = lost["customer_id"].n_unique()
@@ -82,3 +88,31 @@ def route_orders(orders: pl.DataFrame, assignments: pl.DataFrame) -> Routed:
             )
         )
     return out
+
+
+def unrouted_demand(
+    lines: pl.DataFrame | None,
+    keys: list[str],
+    first: dt.date,
+    stop: dt.date,
+    interval: str,
+) -> tuple[float, int]:
+    """The demand of the lines ``route_orders`` left out (``Routed.unrouted``) from ``first``
+    to the day before ``stop``, and how many customers it is of: net quantity per ``keys``
+    (the series' keys without the site) and period (``interval``, ``1d`` for a day), floored
+    at 0 as a held-out check floors its actuals. A held-out check counts it, as it has no
+    site to score or replay it at. ``(0.0, 0)`` without such lines."""
+    if lines is None or not lines.height:
+        return 0.0, 0
+    o = lines.filter(demand_line()) if "flag" in lines.columns else lines
+    day = pl.col("order_date").cast(pl.Date)
+    o = o.filter(day.is_between(first, stop, closed="left") & pl.col("quantity").is_not_null())
+    if not o.height:
+        return 0.0, 0
+    net = (
+        o.group_by(*[pl.col(k).cast(pl.String) for k in keys], day.dt.truncate(interval))
+        .agg(pl.col("quantity").cast(pl.Float64).sum().clip(lower_bound=0.0).alias("q"))
+        .get_column("q")
+        .sum()
+    )
+    return float(net), o.get_column("customer_id").drop_nulls().n_unique()

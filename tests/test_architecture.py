@@ -1,13 +1,14 @@
 """The package's shape, checked: which layer may import which, and rules written once.
 
-Read from the source with ``ast`` (nothing is imported), so a new module is covered by being
-added. The layers: ``cli`` on top; the stages (pure functions over frames) below it; ``report``
-beside the stages, reading their tables only; shared modules (``schema``, ``tableio``, ``geo``,
+Read from the source with ``ast`` (nothing is imported), so a new module is covered by being added.
+The layers: ``cli`` on top; the stages (pure functions over frames) below it; ``report`` beside the
+stages, reading their tables only; shared modules (``schema``, ``tableio``, ``geo``,
 ``formatting``, ``config``, ``errors``, ``policy``, ``routing``, ``cleansing``, ``numbers``,
-``cores``) at the bottom. A rule two stages share (``routing``: demand routed to the network's
-sites, used by forecast and stock) is a shared module, so that no stage imports another's
-internals; so is one the report shares with a stage (``cleansing``: the lines forecast reads as
-demand, whose history the forecast chart draws), and one ``tableio`` shares with a stage
+``cores``, ``high_levels``) at the bottom. A rule two stages share (``routing``: demand routed to
+the network's sites, used by forecast and stock) is a shared module, so that no stage imports
+another's internals; so is one the report shares with a stage (``cleansing``: the lines forecast
+reads as demand, whose history the forecast chart draws; ``high_levels``: the stocking points whose
+level stock warns of and the reorder list marks), and one ``tableio`` shares with a stage
 (``numbers``: how an order export's numbers are read, decimal commas too, is how a side table's
 are).
 """
@@ -34,6 +35,7 @@ SHARED = (
     "cleansing",
     "numbers",
     "cores",
+    "high_levels",
 )
 
 

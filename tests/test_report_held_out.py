@@ -418,11 +418,13 @@ def test_the_fan_chart_draws_what_was_ordered_in_the_forecasts_whole_periods() -
 
 def test_the_fan_chart_history_ends_at_the_forecasts_as_of_day() -> None:
     # As of Wednesday 2024-03-06: that day's line (week 9) is not in the history the forecast
-    # read, so the history ends with week 8 (18 units).
+    # read, so week 8 holds 18 units and week 9, its Monday and Tuesday, which the forecast read
+    # as its last week (forecast/series.py), 0.
     params = {"freq": "W", "by": "segment,sku", "as_of": "2024-03-06"}
     report = build_report(_fan_case(), metadata={"forecast": {"params": params}})
     _, (panel,) = _fan(report)
-    assert panel.history[0][-1] == dt.date(2024, 2, 26) and panel.history[1][-1] == 18.0
+    assert panel.history[0][-2:] == [dt.date(2024, 2, 26), dt.date(2024, 3, 4)]
+    assert panel.history[1][-2:] == [18.0, 0.0]
     assert panel.actual is not None and panel.actual[1] == [12.0, 0.0]
 
 

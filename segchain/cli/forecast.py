@@ -378,6 +378,7 @@ def _report_held_out(result, params: dict, reporter) -> None:
 
     from segchain.config import name_sources
     from segchain.forecast.series import PERIODS
+    from segchain.formatting import plural
 
     scored = result.held_out
     if scored is None:
@@ -403,6 +404,13 @@ def _report_held_out(result, params: dict, reporter) -> None:
                     f" ({scored.unsegmented:,.0f} of it of customers in no segment of SEGMENTS, "
                     "first seen on or after --as-of)"
                     if scored.unsegmented
+                    else ""
+                )
+                + (
+                    f"; {scored.unrouted:,.0f} units of "
+                    f"{plural(scored.unrouted_customers, 'customer')} with no serving site in "
+                    "--assignments not scored (no site's series holds them)"
+                    if scored.unrouted
                     else ""
                 )
             ),

@@ -110,15 +110,6 @@ def _point_value(policy: pl.DataFrame) -> pl.Expr:
     return pl.col(name).fill_null(0.0)
 
 
-def _under_one_a_year() -> pl.Expr:
-    """A stocking point forecast under 1 unit a year (both warnings name such points apart)."""
-    import polars as pl
-
-    from segchain.schema import DAYS_PER_YEAR
-
-    return pl.col("mean_demand").fill_null(0.0) * DAYS_PER_YEAR / pl.col("period_days") < 1.0
-
-
 def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     """The plan's cover (its average inventory in weeks of forecast demand, total avg_inventory
     / total forecast per week) in one line, and a warning when it is above COVER_WARN_FACTOR x
@@ -145,8 +136,10 @@ def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     )
     if span is None or weeks <= COVER_WARN_FACTOR * span:
         return line, None
+    from segchain.high_levels import under_one_a_year
+
     value = _point_value(policy)
-    slow = _under_one_a_year()
+    slow = under_one_a_year()
     lumps = policy.select(n=slow.sum(), theirs=value.filter(slow).sum(), whole=value.sum()).row(
         0, named=True
     )
@@ -168,74 +161,48 @@ def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     return line, warning
 
 
-# How far past its forecast demand over the protection interval plus one order a point's level
-# (reorder point, or order-up-to) may go before stock names it: the reasoning of
-# COVER_WARN_FACTOR, point by point. A level is that demand plus z sd of it: at a 0.99 target
-# (z 2.33) with a coefficient of variation of 1 over the interval, 3.3 times its mean, under 4
-# with an order on top. Past that, something other than the forecast sets it: a spike in the
-# order history (The Complete Journey: a 153-unit promotion week held sku 930118, forecast
-# 4.5 a week, at an order-up-to of 349, 78 weeks; 8 of 300 points, 8.4 % of the value). On the
-# demo's intermittent per-site points it names 130 of 552 (47.7 % of the value), each set by a
-# rare bulk line (00057 at DC-DUS: 533 for 4 a week, one line of 492 where the median is 25).
-LEVEL_WARN_FACTOR = 4.0
 LEVEL_EXAMPLES = 3
 
 
 def high_levels(policy: pl.DataFrame) -> str | None:
     """A warning naming the stocking points whose level (order-up-to S for (R, S), reorder
     point s for (s, Q)) exceeds LEVEL_WARN_FACTOR x their forecast demand over lead time plus
-    review plus one order: how many, their share of the inventory value, and the most valuable
-    with their level in weeks of forecast demand. Points forecast under 1 unit a year are left
-    out and counted apart: any level is years of their demand, and the cover warning names
-    them. None when no point exceeds it (or the columns are absent)."""
+    review plus one order (``segchain.high_levels``, the rule the report's reorder list marks
+    its lines by): how many, their share of the inventory value, and the most valuable with
+    their level in weeks of forecast demand. Points forecast under 1 unit a year are left out
+    and counted apart: any level is years of their demand, and the cover warning names them.
+    None when no point exceeds it (or the columns are absent)."""
     import polars as pl
 
-    needed = (
-        "sku",
-        "policy_type",
-        "reorder_point",
-        "order_up_to",
-        "order_qty",
-        "mean_demand",
-        "period_days",
-        "lead_time_days",
-        "review_days",
-    )
-    if not policy.height or any(col not in policy.columns for col in needed):
+    from segchain.high_levels import LEVEL_WARN_FACTOR, level_checks, named
+
+    checks = level_checks(policy) if policy.height and "sku" in policy.columns else None
+    if checks is None:
         return None
-    per_day = pl.col("mean_demand").fill_null(0.0) / pl.col("period_days")
-    level = pl.when(pl.col("policy_type") == "RS").then("order_up_to").otherwise("reorder_point")
-    interval = per_day * (pl.col("lead_time_days") + pl.col("review_days"))
-    value = _point_value(policy)
-    points = policy.select(
-        "sku",
-        *[c for c in ("site",) if c in policy.columns],
-        level.fill_null(0.0).alias("level"),
-        (level.fill_null(0.0) > LEVEL_WARN_FACTOR * (interval + pl.col("order_qty").fill_null(0.0)))
-        .fill_null(False)
-        .alias("high"),
-        _under_one_a_year().alias("tiny"),
-        (level / (per_day * 7.0)).alias("weeks"),
-        value.alias("value"),
+    points = pl.concat(
+        [
+            policy.select("sku", *[c for c in ("site",) if c in policy.columns]),
+            checks,
+            policy.select(_point_value(policy).alias("value")),
+        ],
+        how="horizontal",
     )
-    named = points.filter(pl.col("high") & ~pl.col("tiny")).sort(
-        "value", "sku", descending=[True, False]
-    )
-    if not named.height:
+    named_points = points.filter(named()).sort("value", "sku", descending=[True, False])
+    if not named_points.height:
         return None
     whole = float(points.get_column("value").sum())
-    theirs = float(named.get_column("value").sum())
+    theirs = float(named_points.get_column("value").sum())
     share = theirs / whole if whole else 0.0
     kind = policy.get_column("policy_type")[0]
     word = "order-up-to" if kind == "RS" else "reorder point"
     shown = ", ".join(
         f"sku {row['sku']}{_at_site(row.get('site'))} ({word} {row['level']:,.0f} = "
         f"{row['weeks']:,.0f} weeks of forecast demand)"
-        for row in named.head(LEVEL_EXAMPLES).iter_rows(named=True)
+        for row in named_points.head(LEVEL_EXAMPLES).iter_rows(named=True)
     )
-    more = named.height - LEVEL_EXAMPLES
+    more = named_points.height - LEVEL_EXAMPLES
     tiny = int(points.filter(pl.col("high") & pl.col("tiny")).height)
-    n = named.height
+    n = named_points.height
     return (
         f"{plural(n, 'stocking point')} {agree(n, 'holds', 'hold')} a level over "
         f"{LEVEL_WARN_FACTOR:g} x {agree(n, 'its', 'their')} forecast demand over lead time plus "
@@ -322,6 +289,12 @@ def report_held_out(result: StockResult, *, reporter: c.Reporter) -> None:
         f"; {held.unplanned_units:,.0f} units asked at "
         f"{plural(held.unplanned_points, 'stocking point')} without a plan not replayed"
         if held.unplanned_points
+        else ""
+    ) + (
+        f"; {held.unrouted_units:,.0f} units asked by "
+        f"{plural(held.unrouted_customers, 'customer')} with no serving site in --assignments "
+        "not replayed"
+        if held.unrouted_units
         else ""
     )
     reporter.table(

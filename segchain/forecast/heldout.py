@@ -21,6 +21,7 @@ import polars as pl
 
 from segchain.forecast.options import EXTRA_WINDOWS, FREQS
 from segchain.forecast.series import build_series
+from segchain.routing import unrouted_demand
 from segchain.schema import HELD_OUT_DIRECT, HELD_OUT_FORECAST
 
 FORECAST = HELD_OUT_FORECAST
@@ -46,6 +47,11 @@ class HeldOut:
     # customers won before as_of, those then new included, so their sum is a forecast of the
     # whole demand, newcomers' too; this says how much of what is scored came from them.
     unsegmented: float = 0.0
+    # Demand of customers with no serving site in the assignments of a routed forecast, in the
+    # periods scored: no site's series holds it, so it is counted, not scored (None: not
+    # routed). Left out silently, the check's "every line kept" was false.
+    unrouted: float | None = None
+    unrouted_customers: int = 0
 
     @property
     def best_baseline(self) -> tuple[str, float]:
@@ -81,6 +87,14 @@ class HeldOut:
             "demand": self.demand,
             "unscored_new_series": self.unscored,
             "unsegmented_demand": self.unsegmented,
+            **(
+                {
+                    "unrouted_demand": self.unrouted,
+                    "unrouted_customers": self.unrouted_customers,
+                }
+                if self.unrouted is not None
+                else {}
+            ),
             "wape": dict(zip(self.scores["approach"], self.scores["wape"], strict=True)),
             "bias": dict(zip(self.scores["approach"], self.scores["bias"], strict=True)),
             "vs_best_baseline": self.ratio,
@@ -107,11 +121,14 @@ def held_out(
     freq: str,
     by: Sequence[str],
     direct: pl.DataFrame | None = None,
+    unrouted: pl.DataFrame | None = None,
 ) -> HeldOut | None:
     """Score ``forecast`` (the stage's table) on the demand ``orders`` hold in its whole
     periods; None when the orders end before the forecast's first period is over. ``direct``
     (the level's columns, ``ds``, ``forecast``): the level's own forecast, scored beside it
     (``<level> direct``: the sku forecast directly, against the segments' summed).
+    ``unrouted``: for a forecast routed to the network's sites, the lines of customers with no
+    serving site (``routing.Routed.unrouted``), counted in the periods scored.
 
     ``orders`` are every line (history and after); the actuals and the baselines' history are
     net product quantity per series and period with every line kept (``--outliers keep``), as
@@ -180,6 +197,16 @@ def held_out(
     )
     names += [NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
     demand = float(scored.get_column("y").sum())
+    siteless = None
+    if unrouted is not None:
+        scored_ds = scored.get_column("ds")
+        siteless = unrouted_demand(
+            unrouted,
+            [c for c in level if c != "site"],
+            cast(dt.date, scored_ds.min()),
+            cast(dt.date, pl.Series([scored_ds.max()]).dt.offset_by(interval).item()),
+            interval,
+        )
     unsegmented = _unsegmented_demand(orders, segments, everyone, scored, freq=freq, level=level)
     scores = pl.DataFrame(
         {
@@ -199,6 +226,8 @@ def held_out(
         scores=scores,
         unscored=unscored,
         unsegmented=unsegmented,
+        unrouted=siteless[0] if siteless is not None else None,
+        unrouted_customers=siteless[1] if siteless is not None else 0,
     )
 
 

@@ -379,15 +379,23 @@ def forecast(
     if after_as_of:
         phase("scoring the forecast on the periods after --as-of")
         lines = collect(every_line, name=ORDERS_OPTION)
+        siteless = None  # the lines of customers with no serving site, counted by the check
         if assignments is not None:
-            lines = route_orders(lines, assignments).orders
+            routed_lines = route_orders(lines, assignments)
+            lines, siteless = routed_lines.orders, routed_lines.unrouted
         direct = (
             top_fc.join(top.keys, on="unique_id").select(*top.keys.columns[1:], "ds", "forecast")
             if top_fc is not None and top is not None
             else None
         )
         scored = held_out(
-            lines, collect(segments, name="segments"), out, freq=freq, by=by, direct=direct
+            lines,
+            collect(segments, name="segments"),
+            out,
+            freq=freq,
+            by=by,
+            direct=direct,
+            unrouted=siteless,
         )
     return ForecastResult(
         forecast=out,

@@ -57,6 +57,7 @@ from typing import Any, cast
 import numpy as np
 import polars as pl
 
+from segchain.routing import unrouted_demand
 from segchain.schema import demand_line, in_segment_order, segment_ranks
 from segchain.stock.bootstrap import period_interval, point_streams, stream_generators
 from segchain.stock.compare import listing_order
@@ -88,6 +89,10 @@ class StockHeldOut:
     uniform_plan: str | None
     unplanned_units: float  # asked at stocking points the plan does not have (not replayed)
     unplanned_points: int
+    # Asked by customers with no serving site in the assignments (a plan per site): no point
+    # serves them, so they are counted, not replayed (None: the plan is not routed).
+    unrouted_units: float | None = None
+    unrouted_customers: int = 0
 
     @property
     def total(self) -> dict[str, Any]:
@@ -104,6 +109,14 @@ class StockHeldOut:
             "uniform_plan": self.uniform_plan,
             "unplanned_units": self.unplanned_units,
             "unplanned_points": self.unplanned_points,
+            **(
+                {
+                    "unrouted_units": self.unrouted_units,
+                    "unrouted_customers": self.unrouted_customers,
+                }
+                if self.unrouted_units is not None
+                else {}
+            ),
             "segments": self.table.to_dicts(),
         }
 
@@ -659,6 +672,7 @@ def held_out(
     uniform: pl.DataFrame | None = None,
     uniform_plan: str | None = None,
     seed: int = 0,
+    unrouted: pl.DataFrame | None = None,
 ) -> StockHeldOut | None:
     """The plan ``policy`` (and the ``uniform`` one) replayed on the whole periods of the
     forecast's horizon that ``orders`` cover (see the module docstring); None when they cover
@@ -674,6 +688,8 @@ def held_out(
         uniform: the uniform plan compared against (same points), replayed without reserves.
         seed: of the lead times drawn where a plan's lead time varies (both plans meet the
             same ones).
+        unrouted: for a plan per network site, the lines of customers with no serving site
+            (``routing.Routed.unrouted``): their demand on the days held out is counted.
     """
     keys = list(keys)
     end = cast(dt.date | None, orders.get_column("order_date").cast(pl.Date).max())
@@ -717,7 +733,22 @@ def held_out(
         uniform_plan=uniform_plan if uniform is not None else None,
         unplanned_units=float(unplanned.get_column("q").sum()),
         unplanned_points=unplanned.select(keys).unique().height,
+        **_siteless(unrouted, keys, start, start + dt.timedelta(days=days)),
     )
+
+
+def _siteless(
+    unrouted: pl.DataFrame | None, keys: Sequence[str], start: dt.date, stop: dt.date
+) -> dict[str, Any]:
+    """``StockHeldOut``'s unrouted fields: the demand per day (as the replay asks it) of the
+    customers with no serving site, from ``start`` to the day before ``stop``; none when the
+    plan is not routed (``unrouted`` None)."""
+    if unrouted is None:
+        return {}
+    units, customers = unrouted_demand(
+        unrouted, [k for k in keys if k != "site"], start, stop, "1d"
+    )
+    return {"unrouted_units": units, "unrouted_customers": customers}
 
 
 def _by_segment(

@@ -263,6 +263,7 @@ def stock(
     history = None
     prices = None
     routed = None
+    unrouted = None  # the lines of customers with no serving site, for the held-out replay
     if orders is not None:
         od = collect(orders, name=ORDERS_OPTION)
         routed = od
@@ -272,7 +273,7 @@ def stock(
             # the cleansing judges a line split over two sites once, by that size.
             lines = od.with_row_index(LINE_ID).with_columns(pl.col("quantity").alias(LINE_QUANTITY))
             r = route_orders(lines, collect(assignments, name=ASSIGNMENTS_OPTION))
-            routed = r.orders
+            routed, unrouted = r.orders, r.unrouted
             notes += r.warnings
         start = forecast_start(fc)
         history, more = demand_history(routed, keys, period_days, before=start, outliers=outliers)
@@ -494,6 +495,7 @@ def stock(
             uniform=alt,
             uniform_plan=plan,
             seed=seed,
+            unrouted=unrouted,
         )
     return StockResult(
         policy=policy,

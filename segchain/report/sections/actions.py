@@ -17,6 +17,7 @@ import polars as pl
 
 from segchain.formatting import agree, plural
 from segchain.geo import haversine_km
+from segchain.high_levels import LEVEL_WARN_FACTOR, level_checks, named
 from segchain.report.model import (
     INT,
     MONEY,
@@ -72,6 +73,7 @@ VALUE_AT = {"items": "unit cost", "price": "selling price", "default": "no cost:
 LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promise behind it
 SERVICE_TOLERANCE = 0.0005  # expected service this close to the target counts as kept
 STOCK_SEGMENT_KEYS = ("sku", "segment", "demand_share")
+CHECK = "check"  # the reorder list's mark on a level its forecast does not explain
 
 
 # ---- data: the reorder list
@@ -167,6 +169,9 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
     if "segment" in due.columns:
         cols.append(pl.col("segment").cast(pl.String).alias("segment_most_affected"))
     out = due.select(cols)
+    check = level_check(due)
+    if check is not None:
+        out = out.with_columns(check)
     found = descriptions(tables)
     if found is not None:
         out = out.join(found, on="sku", how="left")
@@ -182,9 +187,37 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
             ).drop("segment_most_affected_split")
     by = "order_value" if "order_value" in out.columns else "order_now"
     out = out.sort([by, *keys], descending=[True, *([False] * len(keys))], nulls_last=True)
-    first = [*keys, "description", "order_now", "order_value", "value_at", "segment_most_affected"]
+    first = [
+        *keys,
+        "description",
+        "order_now",
+        "order_value",
+        "value_at",
+        CHECK,
+        "segment_most_affected",
+    ]
     return out.select(
         [c for c in first if c in out.columns] + [c for c in out.columns if c not in first]
+    )
+
+
+def level_check(due: pl.DataFrame) -> pl.Series | None:
+    """Per point to order (``due``, the policy's rows), its level in weeks of forecast demand
+    where it is over LEVEL_WARN_FACTOR x its forecast demand over lead time plus review plus
+    one order (``level = 811 weeks``; "" elsewhere): the points stock warned to check before
+    ordering, by its own rule on the policy's own columns (so a CSV policy is marked too).
+    None when no point is, or the policy lacks a column the rule reads."""
+    checks = level_checks(due)
+    if checks is None or not checks.select(named().any()).item():
+        return None
+    marks = checks.select(named().alias("named"), "weeks")
+    return pl.Series(
+        CHECK,
+        [
+            f"level = {format_number(weeks, INT)} weeks" if flagged else ""
+            for flagged, weeks in marks.iter_rows()
+        ],
+        dtype=pl.String,
     )
 
 
@@ -730,6 +763,7 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
             if "order_value" in valued.columns
             else "",
             undecided,
+            _checked(due),
         ),
     )
     if due.height == 0:
@@ -761,10 +795,50 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
                 " (segments: how many buy it)."
                 if "segments" in due.columns
                 else " (give stock's --segments-out table for the split by segment)."
-            ),
+            )
+            + _check_note(due, policy),
         )
     ]
     return head, blocks
+
+
+def _marked(due: pl.DataFrame) -> int:
+    """How many lines of the reorder list are marked to check (``level_check``)."""
+    return int((due.get_column(CHECK) != "").sum()) if CHECK in due.columns else 0
+
+
+def _checked(due: pl.DataFrame) -> str:
+    """The Order now headline's word on the marked lines ("15 to check before ordering: a
+    level over 4 x ..."): a terminal shows the headline, not the list's last columns."""
+    n = _marked(due)
+    return (
+        f"{count(n)} to check before ordering: a level over {LEVEL_WARN_FACTOR:g} x "
+        f"{agree(n, 'its', 'their')} forecast demand over lead time, review and one order"
+        if n
+        else ""
+    )
+
+
+def _check_note(due: pl.DataFrame, policy: pl.DataFrame) -> str:
+    """The reorder list's sentence on its marked lines, by stock's own warning, else ""."""
+    n = _marked(due)
+    if not n:
+        return ""
+    kinds = set(policy.get_column("policy_type").cast(pl.String).drop_nulls().to_list())
+    level = (
+        "order-up-to"
+        if kinds == {"RS"}
+        else "reorder point"
+        if "RS" not in kinds
+        else "order-up-to (R, S) or reorder point (s, Q)"
+    )
+    return (
+        f" {CHECK}: {plural(n, 'line')} whose {level} is over {LEVEL_WARN_FACTOR:g} x "
+        "the forecast demand over lead time plus review plus one order, given in weeks of "
+        "forecast demand (stock warned of these points). Usually a spike in the order history "
+        "(a promotion, a one-off bulk order) sets such a level: check those skus' history "
+        "before ordering them."
+    )
 
 
 def _site_blocks(

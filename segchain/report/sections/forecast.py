@@ -287,26 +287,45 @@ def _per_period(lines: pl.DataFrame, interval: str) -> pl.DataFrame:
 
 
 def history(
-    tables: Tables, keys: Mapping[str, Any], interval: str, *, routed: bool = False
+    tables: Tables,
+    keys: Mapping[str, Any],
+    interval: str,
+    *,
+    routed: bool = False,
+    end: dt.date | None = None,
 ) -> tuple[list[dt.date], list[float]] | None:
     """Past demand of one series (summed quantity per period, returns netted, floored at 0; 0 in
     a period without a line, NaN, drawn as a gap, in one whose every quantity is unknown), from
-    the orders (and segments, for a segment key); None when the inputs cannot give it."""
-    return _history_of(series_lines(tables, keys, routed=routed), interval)
+    the orders (and segments, for a segment key), to the period holding ``end`` where given
+    (``last_read``); None when the inputs cannot give it."""
+    return _history_of(series_lines(tables, keys, routed=routed), interval, end=end)
+
+
+def last_read(cut: dt.date | None, interval: str) -> dt.date | None:
+    """The last period the forecast read: the one holding the day before ``cut``
+    (``history_end``), as forecast's series run to it whether or not a line falls in it."""
+    if cut is None:
+        return None
+    day = pl.Series([cut - dt.timedelta(days=1)], dtype=pl.Date)
+    return cast(dt.date, day.dt.truncate(interval).item())
 
 
 def _history_of(
-    lines: pl.DataFrame | None, interval: str
+    lines: pl.DataFrame | None, interval: str, *, end: dt.date | None = None
 ) -> tuple[list[dt.date], list[float]] | None:
-    """``history`` of a series' demand lines (``series_lines``)."""
+    """``history`` of a series' demand lines (``series_lines``), to the period ``end`` where
+    given."""
     out = _per_period(lines, interval) if lines is not None else None
     if out is None or not out.height:
         return None
+    last = cast(dt.date, out["ds"].max())
+    # A series' quiet periods before the forecast are 0 (README: a period without an order line
+    # is 0): stopped at its last line, a lapsing item looked like missing data.
     full = pl.DataFrame(
         {
             "ds": pl.date_range(
                 cast(dt.date, out["ds"].min()),
-                cast(dt.date, out["ds"].max()),
+                max(last, end) if end is not None else last,
                 interval=interval,
                 eager=True,
             )
@@ -365,6 +384,7 @@ def fan_panels(
     *,
     routed: bool = False,
     outliers: str | None = DEFAULT_OUTLIERS,
+    end: dt.date | None = None,
 ) -> tuple[list[ch.FanPanel], list[str]]:
     """The TOP_SERIES largest series by forecast demand, with their bands and history; and what
     each history drawn leaves out (``history_note``), or that the tables given hold no line of
@@ -373,8 +393,9 @@ def fan_panels(
 
     The history is the demand the forecast read, cleansed as it cleansed it (``outliers``, its
     ``--outliers``: a line far beyond its sku's usual size capped or left out, zero-price lines
-    left out): where that differs from the orders in the periods drawn, the panel also has the
-    history as ordered (``FanPanel.ordered``) and the note counts the lines it changed. Where
+    left out), drawn to the period ``end`` (``last_read``), the last the forecast read: where
+    that differs from the orders in the periods drawn, the panel also has the history as
+    ordered (``FanPanel.ordered``) and the note counts the lines it changed. Where
     the forecast's --outliers is unknown (None: no segchain metadata), the history is drawn as
     ordered, and the note says what the default would change."""
     interval = period[0]
@@ -394,7 +415,7 @@ def fan_panels(
         title = "/".join(str(keys[c]) for c in by) if by and all(c in keys for c in by) else uid
         # Read (and routed) once for the history and its note.
         lines = series_lines(tables, keys, routed=routed)
-        past = _history_of(lines, interval)
+        past = _history_of(lines, interval, end=end)
         ordered = None
         if past is not None:
             keep = max(4 * periods, 26)
@@ -402,7 +423,7 @@ def fan_panels(
             notes.append(history_note(lines, period, title, since=past[0][0]))
             mode = outliers or DEFAULT_OUTLIERS
             read = cleansed_lines(tables, keys, mode, routed=routed)
-            fitted = _history_of(read.lines, interval) if read is not None else None
+            fitted = _history_of(read.lines, interval, end=end) if read is not None else None
             if read is not None and fitted is not None:
                 since = past[0][0]
                 drawn = [(d, y) for d, y in zip(*fitted, strict=True) if d >= since]
@@ -755,6 +776,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         colours,
         routed=by_network,
         outliers=str(outliers) if outliers else None,
+        end=last_read(cut, interval),
     )
     panels, actual_sentence = with_actuals(
         tables, fc, panels, by, (interval, period), routed=by_network, params=params

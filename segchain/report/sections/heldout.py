@@ -51,6 +51,9 @@ class HeldOutCheck:
     unscored: int | None
     scores: pl.DataFrame
     period: tuple[str, str]  # the period in words: ("week", "weeks")
+    # Demand of customers with no serving site of a routed forecast: no series holds it.
+    unrouted: float | None = None
+    unrouted_customers: int | None = None
 
     @property
     def level_words(self) -> str:
@@ -154,6 +157,8 @@ def _read(value: Any, params: Mapping[str, Any]) -> HeldOutCheck | None:
         unscored=whole(value.get("unscored_new_series")),
         scores=scores,
         period=PERIOD_WORDS.get(freq, ("period", "periods")),
+        unrouted=finite(value.get("unrouted_demand")),
+        unrouted_customers=whole(value.get("unrouted_customers")),
     )
 
 
@@ -194,9 +199,17 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
     those = f"in that {one}" if check.periods == 1 else f"in those {many}"
     series = f" over {plural(check.series, f'{level} series', f'{level} series')}"
     demand = f" (demand {format_number(check.demand, UNITS)} units)"
+    kept = (
+        # A customer with no site has no site's series to be scored in: said, not claimed kept.
+        f"every line kept but the {format_number(check.unrouted, UNITS)} units of "
+        f"{plural(check.unrouted_customers, 'customer')} with no serving site in the network's "
+        f"assignments, which no {level} series holds: not scored"
+        if check.unrouted
+        else "every line kept"
+    )
     text = (
         f"Held out: {check.span()}, which the forecast did not see (the order lines on or after "
-        f"its --as-of day, every line kept), scored at {level} level"
+        f"its --as-of day, {kept}), scored at {level} level"
         f"{series if check.series is not None else ''}"
         f"{demand if check.demand is not None else ''}: "
     )

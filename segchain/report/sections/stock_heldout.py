@@ -69,6 +69,9 @@ class PlanHeldOut:
     unplanned_units: float | None
     unplanned_points: int | None
     table: pl.DataFrame
+    # Asked by customers with no serving site (a plan per network site): counted, not replayed.
+    unrouted_units: float | None = None
+    unrouted_customers: int | None = None
 
     @property
     def uniform(self) -> bool:
@@ -153,6 +156,8 @@ def plan_held_out(meta: Meta) -> PlanHeldOut | None:
         unplanned_units=finite(value.get("unplanned_units")),
         unplanned_points=whole(value.get("unplanned_points")),
         table=table,
+        unrouted_units=finite(value.get("unrouted_units")),
+        unrouted_customers=whole(value.get("unrouted_customers")),
     )
 
 
@@ -243,6 +248,14 @@ def held_out_blocks(check: PlanHeldOut, *, units: bool) -> list[Note | TableBloc
             f" {format_number(check.unplanned_units, UNITS)} units asked at "
             f"{plural(check.unplanned_points, 'stocking point')} the plan has no forecast demand "
             "for were counted, not replayed."
+        )
+    if check.unrouted_units:
+        # No stocking point serves them (the plan is per site): not in the table's demand.
+        text += (
+            f" {format_number(check.unrouted_units, UNITS)} units asked by "
+            f"{plural(check.unrouted_customers, 'customer')} with no serving site in the "
+            "network's assignments (no site's stocking point serves them) were counted, not "
+            "replayed: they are in no row of the table."
         )
     return [Note(text), _table(check, kind=kind, units=units)]
 
