@@ -12,10 +12,12 @@ derives from the other differ.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree, plural
+from segchain.errors import examples
+from segchain.formatting import MONEY, UNITS, agree, format_number, plural
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -31,8 +33,12 @@ SHARED_KEYS = (
 TOLERANCE = 1e-6
 
 
-def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
-    """One message per pair of tables that cannot be of one run."""
+def mismatches(
+    tables: Mapping[str, pl.DataFrame], metadata: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """One message per pair of tables that cannot be of one run; ``metadata`` (each table's
+    provenance, by kind) adds the checks of figures only the Parquet metadata carries."""
+    meta = metadata or {}
     out = []
     for a, b, key, what, many in SHARED_KEYS:
         if a in tables and b in tables and key in tables[a].columns and key in tables[b].columns:
@@ -48,6 +54,7 @@ def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
     out += _profile_against_segments(tables)
     out += _costs_against_customers(tables)
     out += _policy_against_forecast(tables)
+    out += _sites_against_assignments(tables, meta)
     return out
 
 
@@ -168,4 +175,100 @@ def _policy_against_forecast(tables: Mapping[str, pl.DataFrame]) -> list[str]:
         f"the policy plans {planned:,.6g} units a period and the forecast holds "
         f"{forecast_total:,.6g} (its series' means summed), where stock plans the forecast it "
         "reads: tables of different runs?"
+    ]
+
+
+def _sites_against_assignments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """network writes its sites table from the lanes it writes (``network.outputs.sites_table``):
+    in one run every lane's site is a row of it, each site serves the lanes' demand x share and
+    customers, and the open sites' fixed_cost is the plan's. The lanes of one run beside the
+    sites of another made What to do now open C001-C004 for customers routed to DC-ATL..DC-ONT,
+    and the Sites table count 1,995,000 of fixed cost under a headline of 290,000, without a word
+    (audit S, session 63)."""
+    lanes, sites = tables.get("assignments"), tables.get("sites")
+    if lanes is None or sites is None or not _has(lanes, "site_id") or not _has(sites, "site_id"):
+        return []
+    named = _keys(lanes, "site_id").sort()
+    held = _keys(sites, "site_id").sort()
+    lacking = named.filter(~named.is_in(held.implode()))
+    out = []
+    if lacking.len():
+        out.append(
+            f"the assignments route customers to {plural(lacking.len(), 'site')} the sites table "
+            f"lacks ({examples(lacking)}; it holds {examples(held)}): tables of different runs?"
+        )
+    if lacking.len() < named.len():  # sharing no site, the lanes serve none of its sites
+        out += _served_against_lanes(lanes, sites)
+    out += _fixed_cost_against_plan(sites, meta.get("assignments") or {})
+    return out
+
+
+def _has(table: pl.DataFrame, *columns: str) -> bool:
+    return set(columns) <= set(table.columns)
+
+
+def _served_against_lanes(lanes: pl.DataFrame, sites: pl.DataFrame) -> list[str]:
+    """The sites' demand_served and customers against the lanes' demand x share and customers,
+    at the sites of the sites table that are open or that a lane names (a closed site serves
+    nothing: 0 in both)."""
+    if not _has(lanes, "customer_id", "demand", "share") or not _has(
+        sites, "demand_served", "customers"
+    ):
+        return []
+    routed = (
+        lanes.filter(pl.col("site_id").is_not_null())
+        .group_by(pl.col("site_id").cast(pl.String))
+        .agg(
+            (pl.col("demand").cast(pl.Float64) * pl.col("share").cast(pl.Float64))
+            .sum()
+            .alias("_lane_demand"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("_lane_customers"),
+        )
+    )
+    opened = pl.col("open").fill_null(False) if "open" in sites.columns else pl.lit(True)
+    both = (
+        sites.select(
+            pl.col("site_id").cast(pl.String),
+            opened.alias("_open"),
+            pl.col("demand_served").cast(pl.Float64, strict=False).fill_null(0.0),
+            pl.col("customers").cast(pl.Float64, strict=False).round().fill_null(0.0),
+        )
+        .join(routed, on="site_id", how="left")
+        .filter(pl.col("_open") | pl.col("_lane_demand").is_not_null())
+        .with_columns(pl.col("_lane_demand", "_lane_customers").fill_null(0))
+    )
+    scale = max(float(both["_lane_demand"].abs().sum()), 1.0)
+    off = both.filter(
+        ((pl.col("demand_served") - pl.col("_lane_demand")).abs() > TOLERANCE * scale)
+        | (pl.col("customers") != pl.col("_lane_customers"))
+    ).sort("site_id")
+    if not off.height:
+        return []
+    first = off.row(0, named=True)
+    return [
+        f"the sites table's demand_served and customers are not the assignments' lanes' at "
+        f"{off.height} of {plural(both.height, 'site')} ({first['site_id']}: "
+        f"{format_number(first['demand_served'], UNITS)} units and "
+        f"{plural(int(first['customers']), 'customer')} in the sites, "
+        f"{format_number(first['_lane_demand'], UNITS)} and {int(first['_lane_customers']):,} in "
+        "the lanes): tables of different runs?"
+    ]
+
+
+def _fixed_cost_against_plan(sites: pl.DataFrame, lanes_meta: Mapping[str, Any]) -> list[str]:
+    """The open sites' fixed_cost summed against the fixed cost network recorded for the plan
+    (its Parquet metadata's totals; not said without them, as of a CSV)."""
+    totals = lanes_meta.get("totals")
+    planned = totals.get("fixed_cost") if isinstance(totals, Mapping) else None
+    if not isinstance(planned, (int, float)) or not _has(sites, "fixed_cost", "open"):
+        return []
+    fixed = pl.col("fixed_cost").cast(pl.Float64, strict=False).fill_null(0.0)
+    summed = float(sites.select(fixed.filter(pl.col("open").fill_null(False)).sum()).item())
+    if abs(summed - planned) <= TOLERANCE * max(abs(float(planned)), 1.0):
+        return []
+    return [
+        f"the open sites' fixed_cost sums to {format_number(summed, MONEY)} and the assignments' "
+        f"plan to {format_number(planned, MONEY)}: tables of different runs?"
     ]

@@ -1,0 +1,132 @@
+"""report says when tables of two runs are given as one story: the pairs audit S (session 63)
+found passing without a word. Each check compares figures one run writes in step; the known
+answers below are counted by hand from the small tables, and a set of one run says nothing.
+
+- F1: assignments of one network run beside the sites table of another (What to do now opened
+  C001-C004 for customers routed to DC-ATL..DC-ONT; 1,995,000 of fixed cost under 290,000).
+- F2: cost to serve of another segmentation, or another export, beside the segments.
+- F3: stock's --segments-out of another stock run (one 0.95 target) beside the policy.
+- F4: the order lines of another export under "the order lines the stages were run on".
+- F5: costs' warning that profit mixes two periods reached stderr only, not the page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from segchain.report import build_report, to_markdown
+from segchain.report.consistency import mismatches
+
+D = dt.date
+SEGMENTS = pl.DataFrame(
+    {"customer_id": ["c1", "c2", "c3"], "segment": ["Gold", "Gold", "Tin"],
+     "last_order": [D(2024, 3, 1), D(2024, 5, 30), D(2024, 4, 2)]}
+)  # fmt: skip
+# c1 and c2 split 1:0 to S1, c3 half at S1, half at S2.
+LANES = pl.DataFrame(
+    {"customer_id": ["c1", "c2", "c3", "c3"], "segment": ["Gold", "Gold", "Tin", "Tin"],
+     "site_id": ["S1", "S1", "S1", "S2"], "share": [1.0, 1.0, 0.5, 0.5],
+     "demand": [10.0, 4.0, 6.0, 6.0]}
+)  # fmt: skip
+# S1: 10 + 4 + 3 = 17 units, 3 customers; S2: 3 units, 1 customer; S3 closed.
+SITES = pl.DataFrame(
+    {"site_id": ["S1", "S2", "S3"], "open": [True, True, False],
+     "fixed_cost": [100.0, 50.0, 70.0], "demand_served": [17.0, 3.0, 0.0],
+     "customers": [3, 1, 0]}
+)  # fmt: skip
+LANES_META = {"totals": {"fixed_cost": 150.0}}
+COSTS = pl.DataFrame({"segment": ["Gold", "Tin"], "customers": [2, 1], "revenue": [9.0, 2.0]})
+COSTS_META = {"period": ["2024-01-02", "2024-06-30"]}
+POLICY = pl.DataFrame(
+    {"site": ["S1", "S1"], "sku": ["A", "B"], "service_target": [0.97, 0.9],
+     "inventory_value": [30.0, 12.5], "mean_demand": [2.0, 1.0]}
+)  # fmt: skip
+# A at S1: Gold 0.99, Tin 0.95 (0.97 between them); B at S1: Tin 0.9 only.
+SPLIT = pl.DataFrame(
+    {"site": ["S1", "S1", "S1"], "sku": ["A", "A", "B"], "segment": ["Gold", "Tin", "Tin"],
+     "service_level": [0.99, 0.95, 0.9], "inventory_value": [20.0, 10.0, 12.5]}
+)  # fmt: skip
+ORDERS = pl.DataFrame(
+    {"order_id": ["1", "2", "3"], "order_date": [D(2024, 1, 2), D(2024, 5, 30), D(2024, 6, 30)],
+     "customer_id": ["c1", "c2", "c3"], "sku": ["A", "B", "A"], "quantity": [1.0, 2.0, 3.0]}
+)  # fmt: skip
+FORECAST = pl.DataFrame({"unique_id": ["S1/A", "S1/B"], "sku": ["A", "B"]})
+ONE_RUN = {
+    "segments": SEGMENTS,
+    "assignments": LANES,
+    "sites": SITES,
+    "costs": COSTS,
+    "policy": POLICY,
+    "stock_segments": SPLIT,
+    "orders": ORDERS,
+    "forecast": FORECAST,
+}
+ONE_RUN_META = {"assignments": LANES_META, "costs": COSTS_META}
+
+
+def _with(**tables: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return {**ONE_RUN, **tables}
+
+
+def test_tables_of_one_run_raise_nothing() -> None:
+    assert mismatches(ONE_RUN, ONE_RUN_META) == []
+
+
+def test_a_sites_table_of_one_run_as_csv_raises_nothing() -> None:
+    # Read back from a CSV the counts may be floats and the flag text the report makes true.
+    sites = SITES.with_columns(pl.col("customers").cast(pl.Float64))
+    assert mismatches(_with(sites=sites), ONE_RUN_META) == []
+
+
+# ---- F1
+
+
+def test_lanes_to_sites_the_sites_table_lacks_are_named() -> None:
+    other = pl.DataFrame(
+        {"site_id": ["C001", "C002"], "open": [True, True], "fixed_cost": [0.0, 0.0],
+         "demand_served": [15.0, 5.0], "customers": [2, 1]}
+    )  # fmt: skip
+    assert mismatches(_with(sites=other), ONE_RUN_META) == [
+        "the assignments route customers to 2 sites the sites table lacks ('S1', 'S2'; it holds "
+        "'C001', 'C002'): tables of different runs?",
+        "the open sites' fixed_cost sums to 0.00 and the assignments' plan to 150: tables of "
+        "different runs?",
+    ]
+
+
+def test_sites_serving_other_than_the_lanes_are_named() -> None:
+    # Another run sent c3 whole to S1: 20 units and 3 customers there, none at S2.
+    other = SITES.with_columns(
+        demand_served=pl.Series([20.0, 0.0, 0.0]), customers=pl.Series([3, 0, 0])
+    )
+    assert mismatches(_with(sites=other), ONE_RUN_META) == [
+        "the sites table's demand_served and customers are not the assignments' lanes' at 2 of "
+        "2 sites (S1: 20 units and 3 customers in the sites, 17 and 3 in the lanes): tables of "
+        "different runs?"
+    ]
+
+
+def test_open_sites_whose_fixed_cost_is_not_the_plans_are_named() -> None:
+    # The same sites, S2 at 900 in the run that wrote the sites table: 100 + 900 open.
+    other = SITES.with_columns(fixed_cost=pl.Series([100.0, 900.0, 70.0]))
+    assert mismatches(_with(sites=other), ONE_RUN_META) == [
+        "the open sites' fixed_cost sums to 1,000 and the assignments' plan to 150: tables of "
+        "different runs?"
+    ]
+    # Without the assignments' metadata (a CSV) there is no plan's figure to compare with.
+    assert mismatches(_with(sites=other), {}) == []
+
+
+def test_the_page_says_the_sites_of_another_run_first() -> None:
+    # build_report hands the metadata to the checks: the fixed cost is the plan's there only.
+    other = SITES.with_columns(fixed_cost=pl.Series([100.0, 900.0, 70.0]))
+    report = build_report(
+        {"segments": SEGMENTS, "assignments": LANES, "sites": other},
+        metadata={"assignments": LANES_META},
+    )
+    page, _ = to_markdown(report)
+    said = "sums to 1,000 and the assignments' plan to 150: tables of different runs?"
+    assert report.mismatched == [f"the open sites' fixed_cost {said}"]
+    assert page.index(said) < page.index("## ")
