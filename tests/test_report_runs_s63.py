@@ -130,3 +130,28 @@ def test_the_page_says_the_sites_of_another_run_first() -> None:
     said = "sums to 1,000 and the assignments' plan to 150: tables of different runs?"
     assert report.mismatched == [f"the open sites' fixed_cost {said}"]
     assert page.index(said) < page.index("## ")
+
+
+# ---- F2
+
+
+def test_costs_of_other_segments_are_named() -> None:
+    # Another segmentation: Gold 1 customer, Tin 2 (the segments hold 2 and 1).
+    other = COSTS.with_columns(customers=pl.Series([1, 2]))
+    assert mismatches(_with(costs=other), ONE_RUN_META) == [
+        "the costs count 3 customers and the segments hold 3, not in the same segments (2 of 2 "
+        "differ; Gold: 1 in the costs, 2 in the segments): tables of different runs?"
+    ]
+
+
+def test_costs_of_an_order_history_ending_before_the_segments_are_named() -> None:
+    # The segments' last order is 2024-05-30; the costs' orders end on 2024-05-29.
+    meta = {**ONE_RUN_META, "costs": {"period": ["2023-01-01", "2024-05-29"]},
+            "segments": {"params": {"as_of": "2024-07-01"}}}  # fmt: skip
+    assert mismatches(ONE_RUN, meta) == [
+        "the costs' order history ends 2024-05-29, before the segments' last order (2024-05-30, "
+        "as of 2024-07-01): tables of different runs?"
+    ]
+    # Ending on the segments' last order is one run's (segment without --as-of reads them all).
+    meta["costs"] = {"period": ["2023-01-01", "2024-05-30"]}
+    assert mismatches(ONE_RUN, meta) == []

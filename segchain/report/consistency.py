@@ -11,6 +11,7 @@ derives from the other differ.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -55,6 +56,7 @@ def mismatches(
     out += _costs_against_customers(tables)
     out += _policy_against_forecast(tables)
     out += _sites_against_assignments(tables, meta)
+    out += _costs_against_segments(tables, meta)
     return out
 
 
@@ -272,3 +274,77 @@ def _fixed_cost_against_plan(sites: pl.DataFrame, lanes_meta: Mapping[str, Any])
         f"the open sites' fixed_cost sums to {format_number(summed, MONEY)} and the assignments' "
         f"plan to {format_number(planned, MONEY)}: tables of different runs?"
     ]
+
+
+def _costs_against_segments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """costs counts the customers of the segments it is given, each segment's every one
+    (``costs._by_segment``), over order lines that hold every line the segments read. Costs made
+    from a segmentation without --as-of (595 of 801 customers in another segment) or from another
+    export (Online Retail's 2010-2011 beside Superstore's segments as of 2022) were shown as one
+    story (audit S, session 63)."""
+    costs, segments = tables.get("costs"), tables.get("segments")
+    if costs is None or segments is None or "segment" not in segments.columns:
+        return []
+    out = []
+    if _has(costs, "segment", "customers"):
+        counted = segments.group_by(pl.col("segment").cast(pl.String)).agg(
+            pl.len().cast(pl.Int64).alias("_held")
+        )
+        given = costs.select(
+            pl.col("segment").cast(pl.String),
+            pl.col("customers").cast(pl.Float64, strict=False).round().cast(pl.Int64),
+        )
+        both = given.join(counted, on="segment", how="full", coalesce=True).fill_null(0)
+        off = both.filter(pl.col("customers") != pl.col("_held")).sort("segment")
+        if off.height:
+            first = off.row(0, named=True)
+            out.append(
+                f"the costs count {int(given['customers'].sum()):,} customers and the segments "
+                f"hold {segments.height:,}, not in the same segments ({off.height} of "
+                f"{both.height} differ; {first['segment']}: {first['customers']:,} in the costs, "
+                f"{first['_held']:,} in the segments): tables of different runs?"
+            )
+    period = (meta.get("costs") or {}).get("period")
+    end = _day(period[-1]) if isinstance(period, list) and period else None
+    read = _last_read(segments)
+    if end is not None and read is not None and end < read:
+        out.append(
+            f"the costs' order history ends {end}, before the segments' last order ({read}"
+            f"{_as_of(meta)}): tables of different runs?"
+        )
+    return out
+
+
+def _last_read(segments: pl.DataFrame) -> dt.date | None:
+    """The last order line the segments read (their customers' last_order), or None. Not their
+    as_of: it is the day after the orders' last by default, and may be any day after it."""
+    if "last_order" not in segments.columns:
+        return None
+    return _last_day(segments.get_column("last_order"))
+
+
+def _last_day(dates: pl.Series) -> dt.date | None:
+    """The latest day of a column of dates, datetimes or ISO text (a CSV's), or None."""
+    if dates.dtype == pl.String:
+        dates = dates.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    elif isinstance(dates.dtype, pl.Datetime):
+        dates = dates.dt.date()
+    if dates.dtype != pl.Date:
+        return None
+    last = dates.max()
+    return last if isinstance(last, dt.date) else None
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _as_of(meta: Mapping[str, Mapping[str, Any]]) -> str:
+    params = (meta.get("segments") or {}).get("params")
+    as_of = params.get("as_of") if isinstance(params, Mapping) else None
+    return f", as of {as_of}" if as_of else ""
