@@ -155,3 +155,33 @@ def test_costs_of_an_order_history_ending_before_the_segments_are_named() -> Non
     # Ending on the segments' last order is one run's (segment without --as-of reads them all).
     meta["costs"] = {"period": ["2023-01-01", "2024-05-30"]}
     assert mismatches(ONE_RUN, meta) == []
+
+
+# ---- F3
+
+
+def test_a_split_of_other_inventory_is_named() -> None:
+    other = SPLIT.with_columns(inventory_value=pl.Series([15.0, 10.0, 12.5]))
+    assert mismatches(_with(stock_segments=other), ONE_RUN_META) == [
+        "stock's --segments-out puts 37.50 of inventory value in the segments and the policy "
+        "holds 42.50: tables of different runs?"
+    ]
+
+
+def test_a_split_at_other_targets_is_named() -> None:
+    # Another run at one 0.95 target: A at S1's 0.97 lies outside 0.95 to 0.95; B's 0.9 too.
+    other = SPLIT.with_columns(service_level=pl.lit(0.95))
+    assert mismatches(_with(stock_segments=other), ONE_RUN_META) == [
+        "at 2 of 2 stocking points the policy's service target lies outside its segments' "
+        "targets in stock's --segments-out (S1 A: 0.97 in the policy, 0.95 in --segments-out): "
+        "tables of different runs?"
+    ]
+
+
+def test_a_point_without_demand_has_no_target_to_compare() -> None:
+    # stock writes a point with no demand without a target and without segment rows.
+    idle = pl.DataFrame(
+        {"site": ["S2"], "sku": ["C"], "service_target": [None], "inventory_value": [0.0],
+         "mean_demand": [0.0]}, schema_overrides={"service_target": pl.Float64}
+    )  # fmt: skip
+    assert mismatches(_with(policy=pl.concat([POLICY, idle])), ONE_RUN_META) == []
