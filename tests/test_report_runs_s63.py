@@ -185,3 +185,33 @@ def test_a_point_without_demand_has_no_target_to_compare() -> None:
          "mean_demand": [0.0]}, schema_overrides={"service_target": pl.Float64}
     )  # fmt: skip
     assert mismatches(_with(policy=pl.concat([POLICY, idle])), ONE_RUN_META) == []
+
+
+# ---- F4
+
+
+def test_orders_of_another_export_are_named() -> None:
+    other = pl.DataFrame(
+        {"order_id": ["9"], "order_date": [D(2011, 12, 9)], "customer_id": ["17850"],
+         "sku": ["85123A"], "quantity": [6.0]}
+    )  # fmt: skip
+    meta = {**ONE_RUN_META, "segments": {"params": {"as_of": "2024-07-01"}}}
+    assert mismatches(_with(orders=other), meta) == [
+        "the segments (3 customers) and the orders (1 customer) share no customer_id: tables of "
+        "different runs?",
+        "the forecast (2 skus) and the orders (1 sku) share no sku: tables of different runs?",
+        "the policy (2 skus) and the orders (1 sku) share no sku: tables of different runs?",
+        "the orders end 2011-12-09, before the segments' last order (2024-05-30, as of "
+        "2024-07-01): tables of different runs?",
+    ]
+
+
+def test_segments_of_text_dates_are_read_as_dates() -> None:
+    # A segments CSV: last_order as text. The orders end 2024-05-29, before 2024-05-30.
+    segments = SEGMENTS.with_columns(pl.col("last_order").cast(pl.String))
+    orders = ORDERS.with_columns(order_date=pl.Series([D(2024, 1, 2), D(2024, 5, 1),
+                                                       D(2024, 5, 29)]))  # fmt: skip
+    assert mismatches(_with(segments=segments, orders=orders), ONE_RUN_META) == [
+        "the orders end 2024-05-29, before the segments' last order (2024-05-30): tables of "
+        "different runs?"
+    ]
