@@ -13,8 +13,10 @@ answers below are counted by hand from the small tables, and a set of one run sa
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
+import pytest
 
 from segchain.report import build_report, to_markdown
 from segchain.report.consistency import mismatches
@@ -215,3 +217,58 @@ def test_segments_of_text_dates_are_read_as_dates() -> None:
         "the orders end 2024-05-29, before the segments' last order (2024-05-30): tables of "
         "different runs?"
     ]
+
+
+# ---- F5
+
+ORDERS_CSV = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-02,C1,A,4,10\n"
+    "2,2024-01-05,C1,A,4,10\n"
+    "3,2024-01-20,C2,A,2,10\n"
+)  # C1 bought 8 units, C2 2: 10 in all, January 2 to 20 (19 days)
+
+
+def _costs(cli, tmp_path: Path, planned: tuple[float, float]) -> dict:
+    from segchain.tableio import read_table
+
+    (tmp_path / "o.csv").write_text(ORDERS_CSV)
+    (tmp_path / "s.csv").write_text("customer_id,segment\nC1,Gold\nC2,Tin\n")
+    pl.DataFrame(
+        {"customer_id": ["C1", "C2"], "site_id": ["S1", "S1"], "share": [1.0, 1.0],
+         "demand": list(planned), "transport_cost": [3.0, 1.0], "distance_km": [10.0, 10.0]}
+    ).write_csv(tmp_path / "a.csv")  # fmt: skip
+    made = cli("costs", "s.csv", "--orders", "o.csv", "--assignments", "a.csv",
+               "-o", "costs.parquet")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    return read_table(str(tmp_path / "costs.parquet")).metadata
+
+
+def test_costs_records_a_plan_of_other_units_and_the_page_says_it(cli, tmp_path: Path) -> None:
+    # Planned for 16 + 4 = 20 units; the orders hold 10 for the same customers: 50 %.
+    meta = _costs(cli, tmp_path, (16.0, 4.0))
+    assert meta["planned_units"] == {"planned": 20.0, "ordered": 10.0, "period_days": 19}
+    page = cli("report", "costs.parquet", "-o", "r.md")
+    assert page.exit_code == 0, page.stderr
+    text = " ".join((tmp_path / "r.md").read_text().split())
+    assert (
+        "Profit mixes two periods: transport and warehouse fixed cost are network's plan for 20 "
+        "units, revenue and the other costs are the orders', in which the same customers bought "
+        "10 net units (50% of the plan)."
+    ) in text
+    assert "mixes two periods: the plan's 20 units, the orders' 10" in text
+    assert "every cost of serving" not in text
+
+
+@pytest.mark.parametrize("planned", [(8.0, 2.0), (8.2, 2.0)])
+def test_costs_of_one_period_record_nothing_and_the_page_says_nothing(
+    cli, tmp_path: Path, planned: tuple[float, float]
+) -> None:
+    # 10 and 10.2 units planned for 10 bought: within 5 %, one period.
+    meta = _costs(cli, tmp_path, planned)
+    assert "planned_units" not in meta
+    page = cli("report", "costs.parquet", "-o", "r.md")
+    assert page.exit_code == 0, page.stderr
+    text = " ".join((tmp_path / "r.md").read_text().split())
+    assert "two periods" not in text
+    assert "every cost of serving each segment over the order history" in text
