@@ -637,6 +637,9 @@ TRANSPORT_RATE_DEFAULT = "default"
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
+# costs, when the assignments' demand is not the units the orders hold for the same customers
+# (profit mixes two periods): planned, ordered (net units), period_days. Absent otherwise.
+META_PLANNED_UNITS = "planned_units"
 # forecast --as-of: the forecast scored on the whole periods held out after its as-of day
 # (forecast.heldout.HeldOut.as_metadata: level, start, periods, series, demand,
 # unscored_new_series, wape and bias per approach, vs_best_baseline, vs_direct), in the

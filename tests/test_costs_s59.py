@@ -70,7 +70,7 @@ def test_assignments_planned_on_another_period_are_said() -> None:
     """2025's orders against network's plan of 2023-2025: transport and fixed cost of three
     years charged against one year's revenue (Loyal at -4.7 % profit instead of +21.6 %),
     exit 0, nothing said."""
-    from segchain.costs import _other_period
+    from segchain.costs import _planned_units, other_period_warning
 
     assignments = pl.DataFrame(
         {"customer_id": ["C1", "C2", "C2"], "demand": [30.0, 20.0, 10.0]}
@@ -78,13 +78,14 @@ def test_assignments_planned_on_another_period_are_said() -> None:
     lines = pl.DataFrame(
         {"customer_id": ["C1", "C2", "C2", "C9"], "quantity": [12.0, 9.0, 2.0, 500.0]}
     )  # 23 units of the same customers (C9 is in no plan)
-    (warning,) = _other_period(assignments, lines, 362)
-    assert warning.startswith(
+    mixed = _planned_units(assignments, lines, 362)
+    assert mixed == {"planned": 60.0, "ordered": 23.0, "period_days": 362}
+    assert other_period_warning(mixed).startswith(
         "the assignments: planned for 60 units; the same customers' net units in the orders: 23 "
         "over 362 days (38%): transport and warehouse fixed cost are the plan's"
     )
     same = lines.with_columns(pl.col("quantity") * 60.0 / 23.0)
-    assert _other_period(assignments, same.filter(pl.col("customer_id") != "C9"), 362) == []
+    assert _planned_units(assignments, same.filter(pl.col("customer_id") != "C9"), 362) is None
 
 
 def test_a_per_segment_stock_table_of_another_run_is_refused() -> None:

@@ -115,6 +115,7 @@ def costs_command(
         ITEM_MASTER,
         ITEM_MASTER_HINT,
         META_INVENTORY_BY_SEGMENT,
+        META_PLANNED_UNITS,
         check_not_a_stage_table,
         check_one_row_per_customer,
         check_table_kind,
@@ -281,6 +282,8 @@ def costs_command(
             period=[result.first_date, result.last_date],
             sources=result.sources,
             reconciliation=[k.as_dict() for k in result.checks],
+            # Said only when so: the report's cost section repeats it beside the profit.
+            **({META_PLANNED_UNITS: result.planned_units} if result.planned_units else {}),
         ),
         reporter=reporter,
         what=f"{by_value} rows",

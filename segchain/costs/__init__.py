@@ -220,6 +220,9 @@ class CostsResult:
     warnings: list[str] = field(default_factory=list)
     # One step of the dates' grain, counted after the span (``sales.covered_days``).
     period_step: str = "1 day"
+    # The units network planned for against the orders' (``_planned_units``), when profit mixes
+    # the two periods; else None.
+    planned_units: dict[str, float] | None = None
 
     def sources_frame(self) -> pl.DataFrame:
         cols = [c for c in self.table.columns if c in self.sources]
@@ -321,11 +324,15 @@ def _refuse_tables_without_rows(tables: Mapping[str, pl.DataFrame | None]) -> No
 PLANNED_UNITS_TOLERANCE = 0.05
 
 
-def _other_period(assignments: pl.DataFrame, lines: pl.DataFrame, period_days: int) -> list[str]:
-    """A warning when the assignments' demand is not the units the orders hold for the same
-    customers: network's transport and fixed costs are those of the demand it planned for, the
-    revenue that of --orders, so one year of orders against a plan of three showed Loyal at
-    -4.7 % profit instead of +21.6 %, without a word."""
+def _planned_units(
+    assignments: pl.DataFrame, lines: pl.DataFrame, period_days: int
+) -> dict[str, float] | None:
+    """The units network planned for and the same customers' net units in the orders, when they
+    differ by more than PLANNED_UNITS_TOLERANCE, else None: network's transport and fixed costs
+    are those of the demand it planned for, the revenue that of --orders, so one year of orders
+    against a plan of three showed Loyal at -4.7 % profit instead of +21.6 %, without a word.
+    Recorded in the metadata (``planned_units``) for the report, whose page said every cost
+    covered the orders' span (audit S, session 63)."""
     planned = float(assignments.get_column("demand").cast(pl.Float64).sum())
     served = assignments.get_column("customer_id").unique().implode()
     bought = float(
@@ -336,18 +343,22 @@ def _other_period(assignments: pl.DataFrame, lines: pl.DataFrame, period_days: i
         .sum()
     )
     if planned <= 0 or abs(bought / planned - 1.0) <= PLANNED_UNITS_TOLERANCE:
-        return []
-    return [
-        about(
-            ASSIGNMENTS_OPTION,
-            f"planned for {format_number(planned, UNITS)} units; the same customers' net units "
-            f"in {{{ORDERS_OPTION}}}: {format_number(bought, UNITS)} over {period_days:,} days "
-            f"({bought / planned:.0%}): transport and warehouse fixed "
-            "cost are the plan's, revenue and the other costs the orders', so profit mixes two "
-            "periods; give the orders network was planned on (segment's, same --as-of)",
-            {ASSIGNMENTS_OPTION: "the assignments", ORDERS_OPTION: "the orders"},
-        )
-    ]
+        return None
+    return {"planned": planned, "ordered": bought, "period_days": period_days}
+
+
+def other_period_warning(mixed: Mapping[str, float]) -> str:
+    """costs' warning for ``_planned_units``' figures."""
+    planned, bought = mixed["planned"], mixed["ordered"]
+    return about(
+        ASSIGNMENTS_OPTION,
+        f"planned for {format_number(planned, UNITS)} units; the same customers' net units "
+        f"in {{{ORDERS_OPTION}}}: {format_number(bought, UNITS)} over "
+        f"{int(mixed['period_days']):,} days ({bought / planned:.0%}): transport and warehouse "
+        "fixed cost are the plan's, revenue and the other costs the orders', so profit mixes two "
+        "periods; give the orders network was planned on (segment's, same --as-of)",
+        {ASSIGNMENTS_OPTION: "the assignments", ORDERS_OPTION: "the orders"},
+    )
 
 
 def costs(
@@ -481,6 +492,7 @@ def costs(
     checks: list[Check] = []
     notes: list[str] = []
     warnings: list[str] = []
+    planned_units: dict[str, float] | None = None
 
     table, st = sales.customer_sales(orders, customers, items)
     if st.unsegmented_customers:
@@ -600,7 +612,9 @@ def costs(
                     "or country) and rerun network",
                 )
             )
-        warnings += _other_period(assignments, lines, st.period_days)
+        planned_units = _planned_units(assignments, lines, st.period_days)
+        if planned_units is not None:
+            warnings.append(other_period_warning(planned_units))
         checks.append(
             Check(
                 "transport",
@@ -779,6 +793,7 @@ def costs(
         notes=notes,
         warnings=warnings,
         period_step=st.period_step,
+        planned_units=planned_units,
     )
 
 

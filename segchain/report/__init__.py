@@ -203,7 +203,7 @@ def build_report(
         sections=sections,
         inputs=list(inputs),
         skipped=skipped,
-        mismatched=mismatches(frames),
+        mismatched=mismatches(frames, metadata or {}),
         provenance=recorded,
     )
 

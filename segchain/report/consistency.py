@@ -11,11 +11,14 @@ derives from the other differ.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
+from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree, plural
+from segchain.errors import examples
+from segchain.formatting import MONEY, UNITS, agree, format_number, plural
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -26,13 +29,22 @@ SHARED_KEYS = (
     ("forecast", "backtest", "unique_id", "series", "series"),
     ("forecast", "policy", "sku", "sku", "skus"),
     ("policy", "stock_segments", "sku", "sku", "skus"),
+    # The order lines the stages read: every customer segmented and every sku forecast or
+    # planned is in them (Online Retail's lines beside Superstore's chain passed without a word).
+    ("segments", "orders", "customer_id", "customer", "customers"),
+    ("forecast", "orders", "sku", "sku", "skus"),
+    ("policy", "orders", "sku", "sku", "skus"),
 )
 # Relative difference beyond which two totals of one run are not equal (rounding in a CSV).
 TOLERANCE = 1e-6
 
 
-def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
-    """One message per pair of tables that cannot be of one run."""
+def mismatches(
+    tables: Mapping[str, pl.DataFrame], metadata: Mapping[str, Mapping[str, Any]] | None = None
+) -> list[str]:
+    """One message per pair of tables that cannot be of one run; ``metadata`` (each table's
+    provenance, by kind) adds the checks of figures only the Parquet metadata carries."""
+    meta = metadata or {}
     out = []
     for a, b, key, what, many in SHARED_KEYS:
         if a in tables and b in tables and key in tables[a].columns and key in tables[b].columns:
@@ -48,6 +60,10 @@ def mismatches(tables: Mapping[str, pl.DataFrame]) -> list[str]:
     out += _profile_against_segments(tables)
     out += _costs_against_customers(tables)
     out += _policy_against_forecast(tables)
+    out += _sites_against_assignments(tables, meta)
+    out += _costs_against_segments(tables, meta)
+    out += _stock_segments_against_policy(tables)
+    out += _orders_against_segments(tables, meta)
     return out
 
 
@@ -169,3 +185,249 @@ def _policy_against_forecast(tables: Mapping[str, pl.DataFrame]) -> list[str]:
         f"{forecast_total:,.6g} (its series' means summed), where stock plans the forecast it "
         "reads: tables of different runs?"
     ]
+
+
+def _sites_against_assignments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """network writes its sites table from the lanes it writes (``network.outputs.sites_table``):
+    in one run every lane's site is a row of it, each site serves the lanes' demand x share and
+    customers, and the open sites' fixed_cost is the plan's. The lanes of one run beside the
+    sites of another made What to do now open C001-C004 for customers routed to DC-ATL..DC-ONT,
+    and the Sites table count 1,995,000 of fixed cost under a headline of 290,000, without a word
+    (audit S, session 63)."""
+    lanes, sites = tables.get("assignments"), tables.get("sites")
+    if lanes is None or sites is None or not _has(lanes, "site_id") or not _has(sites, "site_id"):
+        return []
+    named = _keys(lanes, "site_id").sort()
+    held = _keys(sites, "site_id").sort()
+    lacking = named.filter(~named.is_in(held.implode()))
+    out = []
+    if lacking.len():
+        out.append(
+            f"the assignments route customers to {plural(lacking.len(), 'site')} the sites table "
+            f"lacks ({examples(lacking)}; it holds {examples(held)}): tables of different runs?"
+        )
+    if lacking.len() < named.len():  # sharing no site, the lanes serve none of its sites
+        out += _served_against_lanes(lanes, sites)
+    out += _fixed_cost_against_plan(sites, meta.get("assignments") or {})
+    return out
+
+
+def _has(table: pl.DataFrame, *columns: str) -> bool:
+    return set(columns) <= set(table.columns)
+
+
+def _served_against_lanes(lanes: pl.DataFrame, sites: pl.DataFrame) -> list[str]:
+    """The sites' demand_served and customers against the lanes' demand x share and customers,
+    at the sites of the sites table that are open or that a lane names (a closed site serves
+    nothing: 0 in both)."""
+    if not _has(lanes, "customer_id", "demand", "share") or not _has(
+        sites, "demand_served", "customers"
+    ):
+        return []
+    routed = (
+        lanes.filter(pl.col("site_id").is_not_null())
+        .group_by(pl.col("site_id").cast(pl.String))
+        .agg(
+            (pl.col("demand").cast(pl.Float64) * pl.col("share").cast(pl.Float64))
+            .sum()
+            .alias("_lane_demand"),
+            pl.col("customer_id").n_unique().cast(pl.Int64).alias("_lane_customers"),
+        )
+    )
+    opened = pl.col("open").fill_null(False) if "open" in sites.columns else pl.lit(True)
+    both = (
+        sites.select(
+            pl.col("site_id").cast(pl.String),
+            opened.alias("_open"),
+            pl.col("demand_served").cast(pl.Float64, strict=False).fill_null(0.0),
+            pl.col("customers").cast(pl.Float64, strict=False).round().fill_null(0.0),
+        )
+        .join(routed, on="site_id", how="left")
+        .filter(pl.col("_open") | pl.col("_lane_demand").is_not_null())
+        .with_columns(pl.col("_lane_demand", "_lane_customers").fill_null(0))
+    )
+    scale = max(float(both["_lane_demand"].abs().sum()), 1.0)
+    off = both.filter(
+        ((pl.col("demand_served") - pl.col("_lane_demand")).abs() > TOLERANCE * scale)
+        | (pl.col("customers") != pl.col("_lane_customers"))
+    ).sort("site_id")
+    if not off.height:
+        return []
+    first = off.row(0, named=True)
+    return [
+        f"the sites table's demand_served and customers are not the assignments' lanes' at "
+        f"{off.height} of {plural(both.height, 'site')} ({first['site_id']}: "
+        f"{format_number(first['demand_served'], UNITS)} units and "
+        f"{plural(int(first['customers']), 'customer')} in the sites, "
+        f"{format_number(first['_lane_demand'], UNITS)} and {int(first['_lane_customers']):,} in "
+        "the lanes): tables of different runs?"
+    ]
+
+
+def _fixed_cost_against_plan(sites: pl.DataFrame, lanes_meta: Mapping[str, Any]) -> list[str]:
+    """The open sites' fixed_cost summed against the fixed cost network recorded for the plan
+    (its Parquet metadata's totals; not said without them, as of a CSV)."""
+    totals = lanes_meta.get("totals")
+    planned = totals.get("fixed_cost") if isinstance(totals, Mapping) else None
+    if not isinstance(planned, (int, float)) or not _has(sites, "fixed_cost", "open"):
+        return []
+    fixed = pl.col("fixed_cost").cast(pl.Float64, strict=False).fill_null(0.0)
+    summed = float(sites.select(fixed.filter(pl.col("open").fill_null(False)).sum()).item())
+    if abs(summed - planned) <= TOLERANCE * max(abs(float(planned)), 1.0):
+        return []
+    return [
+        f"the open sites' fixed_cost sums to {format_number(summed, MONEY)} and the assignments' "
+        f"plan to {format_number(planned, MONEY)}: tables of different runs?"
+    ]
+
+
+def _costs_against_segments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """costs counts the customers of the segments it is given, each segment's every one
+    (``costs._by_segment``), over order lines that hold every line the segments read. Costs made
+    from a segmentation without --as-of (595 of 801 customers in another segment) or from another
+    export (Online Retail's 2010-2011 beside Superstore's segments as of 2022) were shown as one
+    story (audit S, session 63)."""
+    costs, segments = tables.get("costs"), tables.get("segments")
+    if costs is None or segments is None or "segment" not in segments.columns:
+        return []
+    out = []
+    if _has(costs, "segment", "customers"):
+        counted = segments.group_by(pl.col("segment").cast(pl.String)).agg(
+            pl.len().cast(pl.Int64).alias("_held")
+        )
+        given = costs.select(
+            pl.col("segment").cast(pl.String),
+            pl.col("customers").cast(pl.Float64, strict=False).round().cast(pl.Int64),
+        )
+        both = given.join(counted, on="segment", how="full", coalesce=True).fill_null(0)
+        off = both.filter(pl.col("customers") != pl.col("_held")).sort("segment")
+        if off.height:
+            first = off.row(0, named=True)
+            out.append(
+                f"the costs count {int(given['customers'].sum()):,} customers and the segments "
+                f"hold {segments.height:,}, not in the same segments ({off.height} of "
+                f"{both.height} differ; {first['segment']}: {first['customers']:,} in the costs, "
+                f"{first['_held']:,} in the segments): tables of different runs?"
+            )
+    period = (meta.get("costs") or {}).get("period")
+    end = _day(period[-1]) if isinstance(period, list) and period else None
+    read = _last_read(segments)
+    if end is not None and read is not None and end < read:
+        out.append(
+            f"the costs' order history ends {end}, before the segments' last order ({read}"
+            f"{_as_of(meta)}): tables of different runs?"
+        )
+    return out
+
+
+def _stock_segments_against_policy(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """stock's --segments-out splits each stocking point's inventory among its segments, at the
+    segments' targets that set the point's own (their weighted mean or highest): in one run its
+    inventory_value sums to the policy's (costs reconciles them to the cent), and no point's
+    target lies outside its segments'. The table of a run at one 0.95 target beside the chain's
+    policy split 107,817 as 89,293 and judged the promises at 0.95 (audit S, session 63)."""
+    policy, split = tables.get("policy"), tables.get("stock_segments")
+    if policy is None or split is None or "sku" not in policy.columns:
+        return []
+    if "sku" not in split.columns:
+        return []
+    out = []
+    if "inventory_value" in policy.columns and "inventory_value" in split.columns:
+        value = pl.col("inventory_value").cast(pl.Float64, strict=False)
+        whole = float(policy.select(value.sum()).item())
+        parts = float(split.select(value.sum()).item())
+        if abs(whole - parts) > TOLERANCE * max(abs(whole), 1.0):
+            out.append(
+                f"stock's --segments-out puts {format_number(parts, MONEY)} of inventory value in "
+                f"the segments and the policy holds {format_number(whole, MONEY)}: tables of "
+                "different runs?"
+            )
+    keys: list[str] = [k for k in ("site", "sku") if k in policy.columns and k in split.columns]
+    if "service_target" in policy.columns and "service_level" in split.columns:
+        out += _targets_outside_segments(policy, split, keys)
+    return out
+
+
+def _targets_outside_segments(
+    policy: pl.DataFrame, split: pl.DataFrame, keys: list[str]
+) -> list[str]:
+    as_text = [pl.col(k).cast(pl.String) for k in keys]
+    level = pl.col("service_level").cast(pl.Float64, strict=False)
+    spans = split.group_by(as_text).agg(level.min().alias("_low"), level.max().alias("_high"))
+    # A point without demand has no target and no segment rows: nothing to compare.
+    both = (
+        policy.select(*as_text, pl.col("service_target").cast(pl.Float64, strict=False))
+        .drop_nulls("service_target")
+        .join(spans.drop_nulls("_low"), on=keys, how="inner")
+    )
+    off = both.filter(
+        (pl.col("service_target") < pl.col("_low") - TOLERANCE)
+        | (pl.col("service_target") > pl.col("_high") + TOLERANCE)
+    ).sort(keys)
+    if not off.height:
+        return []
+    first = off.row(0, named=True)
+    where = " ".join(str(first[k]) for k in keys)
+    span = f"{first['_low']:g}" + (
+        f" to {first['_high']:g}" if first["_high"] != first["_low"] else ""
+    )
+    return [
+        f"at {off.height} of {plural(both.height, 'stocking point')} the policy's service target "
+        f"lies outside its segments' targets in stock's --segments-out ({where}: "
+        f"{first['service_target']:g} in the policy, {span} in --segments-out): tables of "
+        "different runs?"
+    ]
+
+
+def _orders_against_segments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """segment reads the order lines before its --as-of: in one run they end on or after the
+    segments' last order. (Orders that share no customer or sku are said by SHARED_KEYS.)"""
+    orders, segments = tables.get("orders"), tables.get("segments")
+    if orders is None or segments is None or "order_date" not in orders.columns:
+        return []
+    end, read = _last_day(orders.get_column("order_date")), _last_read(segments)
+    if end is None or read is None or end >= read:
+        return []
+    return [
+        f"the orders end {end}, before the segments' last order ({read}{_as_of(meta)}): tables "
+        "of different runs?"
+    ]
+
+
+def _last_read(segments: pl.DataFrame) -> dt.date | None:
+    """The last order line the segments read (their customers' last_order), or None. Not their
+    as_of: it is the day after the orders' last by default, and may be any day after it."""
+    if "last_order" not in segments.columns:
+        return None
+    return _last_day(segments.get_column("last_order"))
+
+
+def _last_day(dates: pl.Series) -> dt.date | None:
+    """The latest day of a column of dates, datetimes or ISO text (a CSV's), or None."""
+    if dates.dtype == pl.String:
+        dates = dates.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    elif isinstance(dates.dtype, pl.Datetime):
+        dates = dates.dt.date()
+    if dates.dtype != pl.Date:
+        return None
+    last = dates.max()
+    return last if isinstance(last, dt.date) else None
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _as_of(meta: Mapping[str, Mapping[str, Any]]) -> str:
+    params = (meta.get("segments") or {}).get("params")
+    as_of = params.get("as_of") if isinstance(params, Mapping) else None
+    return f", as of {as_of}" if as_of else ""

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from segchain.formatting import agree, plural
+from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.report import charts as ch
 from segchain.report.model import INT, MONEY, PCT, Block, Chart, Headline, Note, Section, TableBlock
 from segchain.report.sections.common import (
@@ -43,6 +43,7 @@ from segchain.report.sections.network import (
 from segchain.schema import (
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
+    META_PLANNED_UNITS,
     NO_DELIVERY_PROMISE_SOURCE,
     cost_basis,
 )
@@ -302,6 +303,7 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
         return x / revenue if x is not None and revenue else None
 
     unknown_revenue = unknown_note(seg, "revenue", "segment", "revenue")
+    mixed = planned_units(meta)
     heads = [
         Headline(
             "Profit",
@@ -313,6 +315,10 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                 else f"revenue {money(revenue)}",
                 unknown_note(seg, "profit", "segment", "profit"),
                 unknown_revenue,
+                f"mixes two periods: the plan's {units(mixed[0])} units, the orders' "
+                f"{units(mixed[1])}"
+                if mixed
+                else "",
             ),
         ),
         Headline(
@@ -336,7 +342,7 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
                 + (" of the customers with a cogs" if _some_uncosted(worst) else ""),
             )
         )
-    blocks: list[Block] = []
+    blocks: list[Block] = [Note(two_periods_note(*mixed))] if mixed else []
     default_rate = default_rate_note(meta)
     if default_rate and "transport" in seg.columns and total(seg, "transport") is not None:
         # The transport column is network's plan's: at the default rate it is no freight cost,
@@ -417,7 +423,7 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
             blocks.append(Note(_no_customer_profit(customers)))
     if "costs_missing" in seg.columns:
         blocks += [Note(text) for text in left_out_notes(seg)]
-    return Section("costs", "Cost to serve and profit", _subtitle(seg, meta), heads, blocks)
+    return Section("costs", "Cost to serve and profit", _subtitle(seg, meta, mixed), heads, blocks)
 
 
 def carried_not_at_cost(seg: pl.DataFrame, policy: pl.DataFrame | None) -> str:
@@ -506,7 +512,7 @@ def left_out_notes(seg: pl.DataFrame) -> list[str]:
     return notes
 
 
-def _subtitle(seg: pl.DataFrame, meta: Meta) -> str:
+def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) -> str:
     info: Any = meta.get("costs", {})
     period = info.get("period") if isinstance(info, dict) else None
     days = seg["period_days"].max() if "period_days" in seg.columns else None
@@ -514,7 +520,43 @@ def _subtitle(seg: pl.DataFrame, meta: Meta) -> str:
     if isinstance(period, list) and len(period) == 2 and all(period):
         when = f" from {period[0]} to {period[1]}"
     length = f" ({plural(days, 'day')})" if isinstance(days, int) else ""
+    if mixed:
+        return (
+            "Revenue, goods and the costs of serving each segment over the order history"
+            f"{when}{length}, but transport and warehouse fixed cost, which are network's plan "
+            f"for {units(mixed[0])} units; inventory carried at its holding rate over the "
+            "order history's span."
+        )
     return (
         f"Revenue, goods and every cost of serving each segment over the order history{when}"
         f"{length}; inventory carried at its holding rate over the same span."
     )
+
+
+def planned_units(meta: Meta) -> tuple[float, float] | None:
+    """The units network planned for and the same customers' net units in the orders costs
+    read, when costs found them of two periods (its metadata's ``planned_units``); else None.
+    costs warned of it on stderr only, and the page said every cost covered the orders' span
+    beside a profit of the plan's transport and the orders' revenue (audit S, session 63)."""
+    info: Any = meta.get("costs", {})
+    mixed = info.get(META_PLANNED_UNITS) if isinstance(info, Mapping) else None
+    if not isinstance(mixed, Mapping):
+        return None
+    planned, ordered = mixed.get("planned"), mixed.get("ordered")
+    if not isinstance(planned, (int, float)) or not isinstance(ordered, (int, float)):
+        return None
+    return (float(planned), float(ordered)) if planned > 0 else None
+
+
+def two_periods_note(planned: float, ordered: float) -> str:
+    return (
+        f"Profit mixes two periods: transport and warehouse fixed cost are network's plan for "
+        f"{units(planned)} units, revenue and the other costs are the orders', in which the "
+        f"same customers bought {units(ordered)} net units ({ordered / planned:.0%} of the "
+        "plan). For one period, give costs the orders network was planned on (segment's, same "
+        "--as-of)."
+    )
+
+
+def units(x: float) -> str:
+    return format_number(x, UNITS)
