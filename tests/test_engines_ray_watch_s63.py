@@ -74,6 +74,31 @@ def test_ray_cluster_losing_its_cpus_during_the_run_stops_it(monkeypatch, fast_g
     assert err.value.hint == RAY_WORKER_HINT
 
 
+def test_ray_get_exiting_when_disconnected_is_the_lost_cpus_error(monkeypatch, fast_grace):
+    # A ray.get waiting in the main thread when another thread calls ray.shutdown raises
+    # SystemExit(0) (measured on Ray 2.60): the run had ended with exit 0 and no output.
+    cluster = FakeRayCluster(monkeypatch)
+    with (
+        pytest.raises(SegchainError) as err,
+        Engine("ray", address="10.0.0.5:6379", n_jobs=1, freq="W") as eng,
+        eng._workers_kept(),
+    ):
+        cluster.cpus = 0
+        if cluster.wait_on_tasks(timeout=5.0):
+            raise SystemExit(0)
+    assert err.value.message.startswith("--address 10.0.0.5:6379: the Ray cluster lost its CPUs")
+
+
+def test_system_exit_without_a_lost_cluster_is_kept(monkeypatch, fast_grace):
+    FakeRayCluster(monkeypatch)
+    with (
+        pytest.raises(SystemExit),
+        Engine("ray", address="10.0.0.5:6379", n_jobs=1, freq="W") as eng,
+        eng._workers_kept(),
+    ):
+        raise SystemExit(3)
+
+
 def test_ray_cluster_keeping_its_cpus_runs_to_the_end(monkeypatch, fast_grace):
     cluster = FakeRayCluster(monkeypatch)
     with Engine("ray", address="10.0.0.5:6379", n_jobs=1, freq="W") as eng, eng._workers_kept():

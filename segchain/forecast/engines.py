@@ -446,6 +446,12 @@ class Engine:
             raise self._workers_lost()
         try:
             yield
+        except SystemExit:
+            # Ray's get, its driver disconnected by the watch, raises SystemExit(0) (Ray's
+            # 'intended exit'): the run ended with exit 0, no output and not a word.
+            if watch is not None and watch.lost:
+                raise self._workers_lost() from None
+            raise
         except Exception as exc:
             if Terminated.taken is not None:
                 # SIGTERM or SIGHUP taken inside the engine's call, its Terminated replaced by
