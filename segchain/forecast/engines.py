@@ -34,6 +34,7 @@ ENGINE_NOISE = (
 )
 # py4j logs each call to the JVM; Ray's loggers: see _start_ray.
 ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin", "py4j")
+RAY_LOGGERS = ("ray.data", "ray")
 # Spark's own log level while it runs: its console progress bar is off (1,307 progress lines on
 # the demo's sample), and WARN repeated 'Initial job has not accepted any resources' every 15 s.
 SPARK_LOG_LEVEL = "ERROR"
@@ -196,19 +197,39 @@ def _console_handlers_at(level: int, names: tuple[str, ...]) -> Iterator[None]:
     """The stream handlers of loggers ``names`` at ``level``, their file handlers untouched:
     Ray Data gives its logger its own console handler at INFO (a start, plan and end line per
     call, 3 of 4 lines of its noise) beside the full log in its session's folder."""
-    changed = []
-    for name in names:
-        for handler in logging.getLogger(name).handlers:
-            if isinstance(handler, logging.StreamHandler) and not isinstance(
-                handler, logging.FileHandler
-            ):
-                changed.append((handler, handler.level))
-                handler.setLevel(max(handler.level, level))
+    changed = [(handler, handler.level) for handler in _console_handlers(names)]
+    for handler, old in changed:
+        handler.setLevel(max(old, level))
     try:
         yield
     finally:
         for handler, old in changed:
             handler.setLevel(old)
+
+
+def _console_handlers(names: tuple[str, ...]) -> list[logging.Handler]:
+    return [
+        handler
+        for name in names
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.StreamHandler)
+        and not isinstance(handler, logging.FileHandler)
+    ]
+
+
+def _ray_disconnect(ray: Any) -> Callable[[], None]:
+    """The halt of a Ray run whose cluster lost its CPUs: Ray has no call to cancel a driver's
+    tasks from outside it (Ray Data's are its executor's own), so the driver is disconnected,
+    and the waiting call raises (0.3 s after, measured)."""
+
+    def halt() -> None:
+        # Ray Data reports the failure this causes as a bug of its own: a 40-line stack trace
+        # and a request to report it, ahead of segchain's message.
+        for handler in _console_handlers(RAY_LOGGERS):
+            handler.setLevel(logging.CRITICAL + 1)
+        ray.shutdown()
+
+    return halt
 
 
 def _first_line(exc: BaseException) -> str:
@@ -296,6 +317,10 @@ class Engine:
         # of workers Ray retried) to stderr: none of it a user of segchain can act on. Ray keeps
         # it in its session's logs (/tmp/ray/session_latest/logs on each node).
         os.environ.setdefault("RAY_SCHEDULER_EVENTS", "0")
+        # A call to Ray once disconnected (Ray Data's clean-up cancels its tasks, after the
+        # watch's halt) started a Ray of this machine in the cluster's place; segchain starts
+        # its Ray itself. Read when ray is imported.
+        os.environ.setdefault("RAY_ENABLE_AUTO_CONNECT", "0")
         if not ray.is_initialized():
             try:
                 with _stop_handlers_kept():
@@ -308,7 +333,7 @@ class Engine:
             except Exception as exc:  # noqa: BLE001 - ConnectionError, RuntimeError, ValueError...
                 raise self._not_started("Ray", exc, RAY_START_HINT) from None
             self._ray = ray
-        self._quiet.enter_context(_console_handlers_at(logging.ERROR, ("ray.data", "ray")))
+        self._quiet.enter_context(_console_handlers_at(logging.ERROR, RAY_LOGGERS))
         context = DataContext.get_current()
         context.enable_progress_bars = False
         with contextlib.suppress(AttributeError):  # Ray Data's per-operator lines, older Rays
@@ -321,6 +346,13 @@ class Engine:
             raise self._nothing_to_run(
                 "Ray cluster", "has no CPU (no worker node with one joined)", RAY_WORKER_HINT
             )
+        # A cluster whose worker nodes die during the run retries their tasks without end (a
+        # cron job hung). The total, not the available CPUs (0 while all are busy): Ray drops a
+        # killed node's 15 s after (its health checks), as it does from its list of nodes.
+        self._watch = ResourceWatch(
+            cpus, _ray_disconnect(ray), grace=NO_WORKER_GRACE_SECONDS, poll=WORKER_POLL_SECONDS
+        )
+        self._watch.start()
 
     def _start_spark(self) -> None:
         try:
@@ -414,6 +446,12 @@ class Engine:
             raise self._workers_lost()
         try:
             yield
+        except SystemExit:
+            # Ray's get, its driver disconnected by the watch, raises SystemExit(0) (Ray's
+            # 'intended exit'): the run ended with exit 0, no output and not a word.
+            if watch is not None and watch.lost:
+                raise self._workers_lost() from None
+            raise
         except Exception as exc:
             if Terminated.taken is not None:
                 # SIGTERM or SIGHUP taken inside the engine's call, its Terminated replaced by
@@ -439,6 +477,14 @@ class Engine:
 
     def _workers_lost(self) -> SegchainError:
         address = (self.address or "").strip()
+        if self.name == "ray":
+            where = f"--address {address}" if address else "--engine ray"
+            return SegchainError(
+                f"{where}: the Ray cluster lost its CPUs during the run (no worker node with "
+                f"one for {NO_WORKER_GRACE_SECONDS:g} s), and its tasks would have waited for one "
+                "without end; the run was stopped",
+                hint=RAY_WORKER_HINT,
+            )
         if self.name == "spark":
             return SegchainError(
                 f"--address {address}: the Spark cluster lost its executors during the run (it "
