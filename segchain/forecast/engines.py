@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -238,6 +239,29 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0].strip()
 
 
+SPARK_LOG_CONFIG = Path(__file__).parent.parent / "data" / "spark-log4j2.properties"
+"""Spark's log4j2 configuration while segchain starts it: errors only, from the JVM's start."""
+
+
+def quiet_spark_start(env: MutableMapping[str, str]) -> None:
+    """Have the JVM that PySpark launches log errors only from its start (``SPARK_LOG_CONFIG``):
+    Spark's default profile printed 7 lines of start-up notes (its profile, the default level,
+    the host's address, the native libraries) before a level could be set. Through
+    ``SPARK_SUBMIT_OPTS``, which spark-submit puts before the user's
+    ``spark.driver.extraJavaOptions`` (a log configuration there still wins), and not where
+    the user keeps a log4j2.properties of their own in SPARK_CONF_DIR or SPARK_HOME/conf."""
+    for folder in (
+        env.get("SPARK_CONF_DIR"),
+        env.get("SPARK_HOME") and f"{env['SPARK_HOME']}/conf",
+    ):
+        if folder and Path(folder, "log4j2.properties").is_file():
+            return
+    option = f"-Dlog4j2.configurationFile={SPARK_LOG_CONFIG.as_uri()}"
+    before = env.get("SPARK_SUBMIT_OPTS", "")
+    if "log4j2.configurationFile" not in before:
+        env["SPARK_SUBMIT_OPTS"] = f"{before} {option}".strip()
+
+
 def _spark_executors(sc: Any) -> int:
     """The executors of a SparkContext (its driver is listed with them)."""
     return max(0, sc._jsc.sc().getExecutorMemoryStatus().size() - 1)
@@ -368,6 +392,7 @@ class Engine:
         # the run failed in a worker ('No module named pandas'), a 336-line traceback.
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+        quiet_spark_start(os.environ)
         builder = SparkSession.builder.config("spark.ui.showConsoleProgress", "false")
         if self.address:
             builder = builder.master(self.address.strip())
