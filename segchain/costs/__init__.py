@@ -451,7 +451,10 @@ def costs(
         if frame is not None and name in INPUT_RULES:
             check_input(frame, name)
     if assignments is not None:
-        assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
+        # Network writes both on every lane: a blank one is an edited table, not a free lane.
+        assignments = check_assignments(
+            assignments, source=ASSIGNMENTS_OPTION, filled=("demand", "transport_cost")
+        )
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
