@@ -87,3 +87,105 @@ def test_costs_unlocated_customer_with_a_blank_transport_cost_stays_missing(
     assert result.exit_code == 0, result.stderr
     transport = dict(pl.read_csv(out).select("customer_id", "transport").iter_rows())
     assert transport == {"C1": None, "C2": 20.0}
+
+
+# F2 -------------------------------------------------------------------------------------------
+
+
+def test_costs_policy_without_leading_zeros_is_refused_with_the_reason(cli, tmp_path: Path) -> None:
+    policy = write(tmp_path, "p.csv", "sku,inventory_value\n101,100\n202,60\n")
+    result, out = run(cli, tmp_path, "--policy", policy)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"Error: --policy {policy}: 2 of its 2 skus are skus of --orders "
+        f"{tmp_path / 'o.csv'} only once leading zeros are dropped; as written, no order line "
+        "is theirs"
+    ) in result.stderr
+    assert "hint: the ids meet once their leading zeros are dropped ('101' / '00101')" in (
+        result.stderr
+    )
+    assert "save its sku column as text" in result.stderr
+    assert "no segment buys from" not in result.stderr and not out.exists()
+
+
+def test_costs_policy_with_some_skus_without_leading_zeros_is_refused(cli, tmp_path: Path) -> None:
+    # A spreadsheet strips the zeros of the skus that look like numbers only.
+    orders = ORDERS.replace("00202", "P-202")
+    policy = write(tmp_path, "p.csv", "sku,inventory_value\n101,100\nP-202,60\n")
+    result, out = run(cli, tmp_path, "--policy", policy, orders=orders)
+    assert result.exit_code == 1, result.stderr
+    assert f"--policy {policy}: 1 of its 2 skus is a sku of --orders" in result.stderr
+    assert not out.exists()
+
+
+def test_costs_stock_segments_without_leading_zeros_is_refused_with_the_reason(
+    cli, tmp_path: Path
+) -> None:
+    # The policy kept its zeros, the per-segment table lost them: said as such, not as a
+    # table "of another stock run".
+    policy = write(tmp_path, "p.csv", POLICY)
+    stock_segments = write(
+        tmp_path, "ss.csv", "sku,segment,inventory_value\n101,A,25\n101,B,75\n202,A,60\n"
+    )
+    result, out = run(
+        cli, tmp_path, "--policy", policy, "--stock-segments", stock_segments, "--items",
+        write(tmp_path, "i.csv", ITEMS),
+    )  # fmt: skip
+    assert result.exit_code == 1, result.stderr
+    assert f"Error: --stock-segments {stock_segments}: 2 of its 2 skus are skus of --orders" in (
+        result.stderr
+    )
+    assert f"--policy {policy}:" not in result.stderr
+    assert "another stock run" not in result.stderr and not out.exists()
+
+
+def test_costs_policy_without_the_item_masters_leading_zeros_is_refused(
+    cli, tmp_path: Path
+) -> None:
+    # Orders and policy agree ('101'); the item master kept its zeros: no holding_rate reached
+    # any stocking point, each took the default 0.25 without a word.
+    orders = ORDERS.replace("00101", "101").replace("00202", "202")
+    policy = write(tmp_path, "p.csv", "sku,inventory_value\n101,100\n202,60\n")
+    items = write(tmp_path, "i.csv", "sku,holding_rate\n00101,0.2\n00202,0.3\n")
+    result, out = run(cli, tmp_path, "--policy", policy, "--items", items, orders=orders)
+    assert result.exit_code == 1, result.stderr
+    assert (
+        f"Error: --policy {policy}: 2 of its 2 skus are skus of --items {items} only once "
+        "leading zeros are dropped; as written, no item's holding_rate is theirs: they would "
+        "take the default rate"
+    ) in result.stderr
+    assert not out.exists()
+
+
+def test_costs_policy_with_its_leading_zeros_is_carried_at_the_items_rates(
+    cli, tmp_path: Path
+) -> None:
+    # The control: the same tables as written by stock. Carrying by hand: each point's value x
+    # its sku's rate x 31 days / 365.25; 00101's split by units bought (A 10, B 30), 00202 A's.
+    stock_segments = write(
+        tmp_path, "ss.csv", "sku,segment,inventory_value\n00101,A,25\n00101,B,75\n00202,A,60\n"
+    )
+    result, out = run(
+        cli, tmp_path, "--policy", write(tmp_path, "p.csv", POLICY), "--stock-segments",
+        stock_segments, "--items", write(tmp_path, "i.csv", ITEMS),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    carrying = dict(pl.read_csv(out).select("segment", "inventory_carrying").iter_rows())
+    year = 31 / 365.25
+    assert carrying["A"] == pytest.approx((25 * 0.2 + 60 * 0.3) * year)
+    assert carrying["B"] == pytest.approx(75 * 0.2 * year)
+
+
+def test_costs_forecast_without_leading_zeros_is_refused_with_the_reason(
+    cli, tmp_path: Path
+) -> None:
+    # The split by forecast demand: as written, every point's demand was no segment's.
+    forecast = write(
+        tmp_path, "f.csv", "segment,sku,ds,forecast\nA,101,2024-02-01,10\nB,202,2024-02-01,3\n"
+    )
+    result, out = run(
+        cli, tmp_path, "--policy", write(tmp_path, "p.csv", POLICY), "--forecast", forecast
+    )
+    assert result.exit_code == 1, result.stderr
+    assert f"Error: --forecast {forecast}: 2 of its 2 skus are skus of --orders" in result.stderr
+    assert "no segment buys from" not in result.stderr and not out.exists()
