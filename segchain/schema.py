@@ -1050,20 +1050,24 @@ ASSIGNMENT_HINT = (
 LANE_KEYS = ("customer_id", "site_id")
 
 
-def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.DataFrame:
+def check_assignments(
+    df: pl.DataFrame, *, source: str = "assignments", filled: Sequence[str] = ()
+) -> pl.DataFrame:
     """Network's assignments as ``costs`` and ``forecast --assignments`` read them: checked once.
 
     A row with a ``site_id`` is a lane (customer x serving site); a row without one is a customer
     that network left out, and must say why (``left_out``). Lanes are unique per customer and
     site; their ``share`` (1 when the column is absent) lies in [0, 1] and a customer's shares add
-    up to 1; their ``demand`` and every ``transport_cost`` are finite numbers >= 0. Returns
-    ``df`` with ids as text (a blank site_id null) and its number columns as Float64.
+    up to 1; their ``demand`` and every ``transport_cost`` are finite numbers >= 0, and the
+    columns of ``filled`` (those the caller sums, which network writes on every lane) are not
+    blank on a lane. Returns ``df`` with ids as text (a blank site_id null) and its number
+    columns as Float64.
 
     Raises:
         MissingColumnsError: no customer_id or site_id.
         DataError: every problem found, at once (numbers as text, blank ids, duplicate lanes,
             shares out of range or not adding up to 1, demand or transport cost not a finite
-            number >= 0).
+            number >= 0, a ``filled`` number blank on a lane).
     """
     from segchain.errors import DataError, examples
 
@@ -1126,6 +1130,9 @@ def check_assignments(df: pl.DataFrame, *, source: str = "assignments") -> pl.Da
     # A left-out customer's demand may be negative (returns exceed purchases): lanes only.
     problems += number_problems(lanes, {"demand": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
     problems += number_problems(rows, {"transport_cost": ">= 0"}, keys=LANE_KEYS, limit=MAX_VALUE)
+    # Summed, a blank was a 0 on both sides of the caller's reconciliation: a customer served
+    # for free, said to reconcile. A left-out row's blank is network's own (unlocated: unknown).
+    problems += blank_problems(lanes, filled, keys=LANE_KEYS)
     if problems:
         raise DataError(f"{source}: " + "; ".join(problems), hint=ASSIGNMENT_HINT)
     return df.with_columns(

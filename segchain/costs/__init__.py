@@ -49,6 +49,7 @@ from segchain.schema import (
     cost_basis,
     duplicate_keys,
     lost_zeros,
+    lost_zeros_hint,
     number_problems,
     numeric_columns,
     require_columns,
@@ -462,7 +463,10 @@ def costs(
         if frame is not None and name in INPUT_RULES:
             check_input(frame, name)
     if assignments is not None:
-        assignments = check_assignments(assignments, source=ASSIGNMENTS_OPTION)
+        # Network writes both on every lane: a blank one is an edited table, not a free lane.
+        assignments = check_assignments(
+            assignments, source=ASSIGNMENTS_OPTION, filled=("demand", "transport_cost")
+        )
     customers = segments.select(
         pl.col("customer_id").cast(pl.String), pl.col("segment").cast(pl.String)
     )
@@ -663,6 +667,15 @@ def costs(
     )
     default_rate = rates.holding_rate if rates.holding_rate is not None else DEFAULT_HOLDING_RATE
     if policy is not None:
+        _refuse_lost_zeros(
+            {
+                POLICY_OPTION: policy,
+                STOCK_SEGMENTS_OPTION: stock_segments,
+                FORECAST_OPTION: forecast,
+            },
+            orders=orders,
+            items=items,
+        )
         seg_inv, how, unattributed = allocate.segment_inventory(
             policy, stock_segments=stock_segments, forecast=forecast, lines=lines
         )
@@ -863,6 +876,73 @@ def _items_matching_none(orders: pl.DataFrame, items: pl.DataFrame | None) -> st
         )
     near = written_otherwise(theirs, ours, other="the orders")
     return said + (near or f" ({examples(ours.sort(), 3)})")
+
+
+# What a stock table's skus that are a reference's only once leading zeros are dropped would
+# come to, as written.
+_UNMATCHED_SKU = {
+    ORDERS_OPTION: "no order line is theirs: their inventory would reach no segment, or be "
+    "split equally among a segment's customers",
+    ITEMS_OPTION: "no item's holding_rate is theirs: they would take the default rate",
+}
+
+
+def _refuse_lost_zeros(
+    tables: Mapping[str, pl.DataFrame | None], *, orders: pl.DataFrame, items: pl.DataFrame | None
+) -> None:
+    """Refuse the tables that split the policy's value (``tables``: by option) whose skus are
+    the orders' only once leading zeros are dropped, or a policy whose skus are so the item
+    master's (its holding rates), as ``--items`` and SEGMENTS are told (``schema.lost_zeros``):
+    a policy saved through a spreadsheet ('00123' -> '123') put all of the demo's inventory at
+    points 'no segment buys from', or, with --stock-segments, took the default holding rate and
+    an equal split without a word.
+
+    Raises:
+        DataError: each such table, with its first such reference and the fix.
+    """
+
+    def skus(frame: pl.DataFrame) -> pl.Series:
+        return frame.get_column("sku").cast(pl.String).drop_nulls().unique()
+
+    ordered = skus(orders)
+    # The policy's stocking points alone take the items' holding rates (keyed by its skus).
+    rated = skus(items) if items is not None and "holding_rate" in items.columns else None
+    problems, hint = [], None
+    for key, frame in tables.items():
+        if frame is None or "sku" not in frame.columns:
+            continue
+        ours = skus(frame)
+        references = [(ORDERS_OPTION, ordered)]
+        if key == POLICY_OPTION and rated is not None:
+            references.append((ITEMS_OPTION, rated))
+        for ref_key, theirs in references:
+            unmatched = ours.filter(~ours.is_in(theirs.implode()))
+            said = lost_zeros_hint(unmatched, theirs, column="sku")
+            if said is None:
+                continue
+            n = int(
+                unmatched.str.strip_chars_start("0")
+                .is_in(theirs.str.strip_chars_start("0").implode())
+                .sum()
+            )
+            problems.append(
+                f"{{{key}}}: {n:,} of its {plural(ours.len(), 'sku')} "
+                f"{agree(n, 'is a sku', 'are skus')} of {{{ref_key}}} only once leading zeros "
+                f"are dropped; as written, {_UNMATCHED_SKU[ref_key]}"
+            )
+            hint = hint or said
+            # One reason a table: its zeros restored, it meets the item master too.
+            break
+    if problems:
+        raise DataError(
+            "; ".join(problems),
+            hint=hint,
+            tables={
+                **{key: key for key in tables},
+                ORDERS_OPTION: "the orders",
+                ITEMS_OPTION: "the items",
+            },
+        )
 
 
 def _written_otherwise(
