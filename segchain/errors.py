@@ -89,9 +89,10 @@ class Terminated(BaseException):
     stops as on Ctrl-C, every temporary output is removed, and it exits 128 + the signal's
     number. A BaseException, like KeyboardInterrupt, so that no ``except Exception`` stops it."""
 
-    # The signal taken, if any. Its handler raises Terminated wherever the interpreter runs it,
-    # and C code that runs it and clears what it raised (the compiler, importing a module) lost
-    # it: the run went on and wrote its outputs, exit 0. Outputs are not written once it is set.
+    # The signal taken, if any (Ctrl-C's too: see ``stop_taken``). Its handler raises Terminated
+    # wherever the interpreter runs it, and C code that runs it and clears what it raised (the
+    # compiler, importing a module) lost it: the run went on and wrote its outputs, exit 0.
+    # Outputs are not written once it is set.
     taken: int | None = None
 
     def __init__(self, signum: int) -> None:
@@ -101,6 +102,19 @@ class Terminated(BaseException):
         self.signum = signum
         self.exit_code = 128 + signum
         self.name = signal.Signals(signum).name
+
+
+def stop_taken() -> BaseException | None:
+    """What the stopping signal taken (``Terminated.taken``) asks for, if one was: a
+    KeyboardInterrupt for Ctrl-C, a Terminated for SIGTERM or SIGHUP. Raised where the
+    exception its handler raised may have been lost or replaced."""
+    import signal
+
+    if Terminated.taken is None:
+        return None
+    if Terminated.taken == signal.SIGINT:
+        return KeyboardInterrupt()
+    return Terminated(Terminated.taken)
 
 
 class DataError(SegchainError):

@@ -39,6 +39,7 @@ from segchain.errors import (
     SegchainError,
     Terminated,
     UsageError,
+    stop_taken,
     title_row_hint,
 )
 from segchain.formatting import agree, plural, quote_name, remember_name
@@ -3937,8 +3938,9 @@ class OutputSet:
         backups: list[_Backup] = []
         done: list[_Backup] = []
         try:
-            if Terminated.taken is not None:  # a SIGTERM or SIGHUP whose exception was lost
-                raise Terminated(Terminated.taken)
+            stop = stop_taken()
+            if stop is not None:  # a stopping signal whose exception was lost
+                raise stop
             # Streams first: when a device refuses (disk full, closed pipe) no file is replaced.
             # Each goes out whole: a stage killed halfway down a pipe left the next one a cut
             # table to read as the whole (15 % of an export segmented, exit 0).

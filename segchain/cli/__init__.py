@@ -10,24 +10,112 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from segchain.cli.app import app
-
 # Order here is the order in --help: the pipeline's order.
 COMMANDS = ("sample", "validate", "segment", "forecast", "stock", "network", "costs", "report")
 
-for _name in COMMANDS:
-    if importlib.util.find_spec(f"segchain.cli.{_name}") is not None:
-        importlib.import_module(f"segchain.cli.{_name}")
+
+def _interrupted_while_starting() -> None:
+    """Say that Ctrl-C stopped the run before it began, and exit 130.
+
+    The commands' modules (typer, rich, each command's) take a tenth of a second or more to
+    import, before ``main`` can install its handlers: Ctrl-C then ended in a KeyboardInterrupt
+    traceback. Said without segchain's own helpers: they may be the modules left half imported.
+    """
+    command = next((a for a in sys.argv[1:] if a in COMMANDS), "")
+    with contextlib.suppress(Exception):
+        sys.stderr.write(
+            f"segchain{' ' + command if command else ''}: Error: interrupted; no output was "
+            "written\n"
+        )
+        sys.stderr.flush()
+    sys.exit(128 + signal.SIGINT)
+
+
+try:
+    from segchain.cli.app import app
+
+    for _name in COMMANDS:
+        if importlib.util.find_spec(f"segchain.cli.{_name}") is not None:
+            importlib.import_module(f"segchain.cli.{_name}")
+except KeyboardInterrupt:
+    _interrupted_while_starting()
 
 
 _STOPPING = ("SIGTERM", "SIGHUP")
+
+# The signals whose handlers main() installed (none in a test runner's process, where
+# ``settle_signals`` leaves them be), and whether the command has ended.
+_INSTALLED: list[int] = []
+_SETTLED: list[bool] = []
+
+
+def _stop_under_way() -> bool:
+    """True if the run is already stopping or ending: the exception being handled is a stop
+    (KeyboardInterrupt, Terminated) or an exit whose status is decided (typer's, SystemExit).
+
+    polars installs its own SIGINT handler over Python's when it is imported, and it calls
+    Python's after its own: one Ctrl-C during a polars call both stops the call, which raises
+    KeyboardInterrupt, and has Python run this handler at its next chance. That is inside the
+    first one's clean-up: a second KeyboardInterrupt raised there cut ``OutputSet.__exit__``
+    short (the temporary file stayed beside the output) or the message, and typer turned it
+    into exit 130 without a word.
+    """
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (KeyboardInterrupt, SystemExit)) or type(exc).__name__ == "Terminated":
+        return True
+    return (
+        exc is not None and type(exc).__module__.startswith("typer") and hasattr(exc, "exit_code")
+    )
+
+
+def _in_command() -> bool:
+    common = sys.modules.get("segchain.cli.common")
+    return common is not None and common.STOPS_SAID.get()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Ctrl-C: KeyboardInterrupt in a command (``handle_errors`` says it), once."""
+    from segchain.errors import Terminated
+
+    if _SETTLED:
+        return
+    if Terminated.taken is None:
+        Terminated.taken = signum
+    if _stop_under_way():
+        return
+    if not _in_command():
+        # While the command line is read: typer turns a KeyboardInterrupt into exit 130
+        # without a word. ``main`` says this one.
+        raise Terminated(signum)
+    raise KeyboardInterrupt
 
 
 def _terminate(signum: int, frame: object) -> None:
     from segchain.errors import Terminated
 
-    Terminated.taken = signum
+    if _SETTLED:
+        return
+    if Terminated.taken is None:
+        Terminated.taken = signum
+    if _stop_under_way():
+        return
     raise Terminated(signum)
+
+
+def settle_signals() -> None:
+    """The command has ended, its outputs written and its messages said: a stopping signal from
+    here on changes nothing, and the process ends with the command's status.
+
+    Python puts back each signal's default action as it shuts down (``_PySignal_Fini``), then
+    spends a quarter of a second or more freeing its modules: Ctrl-C there killed the process
+    by the signal itself (status -2, no message), its outputs new. Ignored, the signal is not
+    taken at all. Nothing in a process whose handlers are not segchain's (a test runner's).
+    """
+    if not _INSTALLED or _SETTLED:
+        return
+    _SETTLED.append(True)
+    for signum in _INSTALLED:
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _default_in_child(signums: tuple[int, ...]) -> None:
@@ -131,10 +219,25 @@ class _StdoutGuard:
         return getattr(self._stream, name)
 
 
+def _install_interrupt() -> None:
+    """Ctrl-C raises one KeyboardInterrupt in a command and stops the command line's reading
+    (``_interrupt``). Ignored on purpose (a script's background job), it stays ignored."""
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, _interrupt)
+    for name in ("SIGINT", *_STOPPING):
+        signum = getattr(signal, name, None)
+        if signum is not None and signal.getsignal(signum) in (_interrupt, _terminate):
+            _INSTALLED.append(signum)
+
+
 def main() -> None:
     """Console-script entry point."""
-    guard_stderr()
-    install_signal_handlers()
+    try:
+        guard_stderr()
+        install_signal_handlers()
+        _install_interrupt()
+    except KeyboardInterrupt:  # before segchain's handler was in place
+        _interrupted_while_starting()
     if sys.stdout is not None:
         sys.stdout = _StdoutGuard(sys.stdout)  # type: ignore[assignment]
     from segchain.errors import Terminated
@@ -149,19 +252,23 @@ def main() -> None:
         sys.exit(EXIT_PIPE_CLOSED)
     except Terminated as exc:
         # Taken before the command ran (the parser builds its option types lazily, a second
-        # or so): it ended in a traceback, exit 1. Nothing was written yet. Or taken as the
-        # command ends, held back while its table went down a stream (``OutputSet.commit``).
+        # or so): it ended in a traceback, exit 1, and Ctrl-C in exit 130 without a word.
+        # Nothing was written yet. Or taken as the command ends, held back while its table
+        # went down a stream (``OutputSet.commit``).
         _stopped(exc)
+    except KeyboardInterrupt:  # polars' own, raised outside the command and typer
+        _stopped(Terminated(signal.SIGINT))
 
 
 def _stopped(exc: Any) -> None:
-    """Say that SIGTERM or SIGHUP (``exc``: a Terminated) stopped the run, as a command does,
-    and exit with its code."""
-    from segchain.cli.common import COMMAND, error, not_written
+    """Say that a signal (``exc``: a Terminated) stopped the run, as a command does, and exit
+    with its code."""
+    from segchain.cli.common import COMMAND, error, not_written, stopped_by
 
     if not COMMAND.get():
         COMMAND.set(next((a for a in sys.argv[1:] if a in COMMANDS), ""))
-    error(f"stopped by {exc.name}; {not_written()}")
+    error(f"{stopped_by(exc)}; {not_written()}")
+    settle_signals()
     sys.exit(exc.exit_code)
 
 

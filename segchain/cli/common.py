@@ -237,6 +237,8 @@ except ImportError:  # Windows
 
 # The running command's name, for the ``segchain <command>:`` prefix on messages.
 COMMAND: ContextVar[str] = ContextVar("segchain_command", default="")
+# Whether a KeyboardInterrupt raised now is said by ``handle_errors`` (segchain.cli._interrupt).
+STOPS_SAID: ContextVar[bool] = ContextVar("segchain_stops_said", default=False)
 
 
 def handle_errors(func: F) -> F:
@@ -249,19 +251,20 @@ def handle_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         # Messages say which command wrote them: `make -j2` logs interleave.
         COMMAND.set(func.__name__.removesuffix("_command"))
-        from segchain.config import forget_sources
-
-        forget_sources()
-        forget_names()
-        with library_messages():
-            return _run(*args, **kwargs)
+        try:
+            with library_messages():
+                return _run(*args, **kwargs)
+        finally:
+            _settle_signals()  # its outcome is said
 
     def _run(*args: Any, **kwargs: Any) -> Any:
-        from segchain.config import name_sources
-
         try:
+            STOPS_SAID.set(True)
+            # Imported here, where Ctrl-C is said: importing polars takes half a second, and a
+            # KeyboardInterrupt raised before this ``try`` ended in exit 130 without a word.
             from segchain.cli.mplconfig import prepare_matplotlib
             from segchain.cli.progress import heartbeat_seconds
+            from segchain.config import forget_sources
             from segchain.tableio import (
                 OutputSet,
                 forget_sent,
@@ -270,6 +273,8 @@ def handle_errors(func: F) -> F:
                 refuse_long_name,
             )
 
+            forget_sources()
+            forget_names()
             heartbeat_seconds()  # a bad $SEGCHAIN_HEARTBEAT is a usage error before any work
             _check_polars_threads()
             _check_library_threads()
@@ -336,8 +341,14 @@ def handle_errors(func: F) -> F:
                         if role.kind == "output" and name != "output":
                             for value in _values(kwargs.get(name)):
                                 output_format(value, None, option=role.option)
-                return func(*args, **kwargs)
+                result = func(*args, **kwargs)
+            # Its outputs are written: a signal taken from here on is no longer raised, and a
+            # KeyboardInterrupt just before this said that they had been written.
+            _settle_signals()
+            return result
         except SegchainError as exc:
+            from segchain.config import name_sources
+
             # A stage's check names options; a value from the config or environment is named
             # by its real source.
             error(name_sources(str(exc)))
@@ -354,7 +365,7 @@ def handle_errors(func: F) -> F:
             )
             raise typer.Exit(EXIT_DATA) from None
         except Terminated as exc:
-            error(f"stopped by {exc.name}; {not_written()}")
+            error(f"{stopped_by(exc)}; {not_written()}")
             raise typer.Exit(exc.exit_code) from None
         except BrokenPipeError:
             # The reader of a table on stdout (or a FIFO) is gone: `segchain ... | head` has
@@ -745,6 +756,17 @@ def _expanded(value: str) -> list[str]:
         return expand_sources([value])
     except SegchainError:
         return []
+
+
+def _settle_signals() -> None:
+    from segchain.cli import settle_signals
+
+    settle_signals()
+
+
+def stopped_by(exc: Terminated) -> str:
+    """How a message says what a signal did: 'interrupted' (Ctrl-C), 'stopped by SIGTERM'."""
+    return "interrupted" if exc.name == "SIGINT" else f"stopped by {exc.name}"
 
 
 def not_written() -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from segchain.errors import SegchainError, Terminated, UsageError
+from segchain.errors import SegchainError, UsageError, stop_taken
 from segchain.forecast.options import FREQS, PANDAS_FREQS
 
 if TYPE_CHECKING:
@@ -478,11 +478,12 @@ class Engine:
                 raise self._workers_lost() from None
             raise
         except Exception as exc:
-            if Terminated.taken is not None:
-                # SIGTERM or SIGHUP taken inside the engine's call, its Terminated replaced by
+            stop = stop_taken()
+            if stop is not None:
+                # A stopping signal taken inside the engine's call, its exception replaced by
                 # the error the call's clean-up raised (pyspark's toPandas: Py4JJavaError, a
                 # 640-line traceback and exit 1).
-                raise Terminated(Terminated.taken) from None
+                raise stop from None
             if watch is not None and watch.lost:
                 raise self._workers_lost() from None
             if self.name == "dask" and watch is not None and _connection_lost(exc):
