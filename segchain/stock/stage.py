@@ -333,7 +333,7 @@ def stock(
             segment_priorities(series),
             period_days=period_days,
             seed=seed,
-            keep=_compute_per_measure(
+            keep=lambda: _compute_per_measure(
                 _top_targets(points, series, keys),
                 series,
                 keys,
