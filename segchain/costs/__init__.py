@@ -224,6 +224,7 @@ class CostsResult:
     # The units network planned for against the orders' (``_planned_units``), when profit mixes
     # the two periods; else None.
     planned_units: dict[str, float] | None = None
+    order_lines: int = 0  # the used lines of the orders, every one read
 
     def sources_frame(self) -> pl.DataFrame:
         cols = [c for c in self.table.columns if c in self.sources]
@@ -244,17 +245,26 @@ WRITTEN_BY = {
 }
 
 
-def _unit_cost_sites(orders: pl.DataFrame, items: pl.DataFrame) -> list[str]:
+def _distinct(orders: pl.LazyFrame, column: str) -> pl.Series:
+    """The distinct values of an order column, as text, nulls left out (in no order)."""
+    return (
+        orders.select(pl.col(column).cast(pl.String).drop_nulls().unique())
+        .collect(engine="streaming")
+        .to_series()
+    )
+
+
+def _unit_cost_sites(orders: pl.LazyFrame, items: pl.DataFrame) -> list[str]:
     """A warning when the item master states a unit_cost at sites no order line ships from,
     and none of its sites is one of the orders', or one is an orders' site written otherwise
     ('dc-a' for 'DC-A'): those lines took their sku's cost without a site (or none), without a
     word. (Item sites no line ships from beside sites that match are a site that sold nothing
     in the period: not said.)"""
-    if "site" not in items.columns or "site" not in orders.columns:
+    if "site" not in items.columns or "site" not in orders.collect_schema().names():
         return []
     stated = items.filter(pl.col("unit_cost").is_not_null())
     theirs = stated.get_column("site").cast(pl.String).replace("", None).drop_nulls().unique()
-    ours = orders.get_column("site").cast(pl.String).drop_nulls().unique().sort()
+    ours = _distinct(orders, "site").sort()
     elsewhere = theirs.filter(~theirs.is_in(ours.implode())).sort()
     if not elsewhere.len() or not ours.len():
         return []
@@ -326,7 +336,7 @@ PLANNED_UNITS_TOLERANCE = 0.05
 
 
 def _planned_units(
-    assignments: pl.DataFrame, lines: pl.DataFrame, period_days: int
+    assignments: pl.DataFrame, lines: pl.LazyFrame | pl.DataFrame, period_days: int
 ) -> dict[str, float] | None:
     """The units network planned for and the same customers' net units in the orders, when they
     differ by more than PLANNED_UNITS_TOLERANCE, else None: network's transport and fixed costs
@@ -337,9 +347,11 @@ def _planned_units(
     planned = float(assignments.get_column("demand").cast(pl.Float64).sum())
     served = assignments.get_column("customer_id").unique().implode()
     bought = float(
-        lines.filter(pl.col("customer_id").is_in(served))
+        lines.lazy()
+        .filter(pl.col("customer_id").is_in(served))
         .group_by("customer_id")
         .agg(pl.col("quantity").sum().clip(lower_bound=0.0))
+        .collect(engine=sales.IN_ORDER)
         .get_column("quantity")
         .sum()
     )
@@ -363,7 +375,7 @@ def other_period_warning(mixed: Mapping[str, float]) -> str:
 
 
 def costs(
-    orders: pl.DataFrame,
+    orders: pl.LazyFrame | pl.DataFrame,
     segments: pl.DataFrame,
     *,
     rates: CostRates | None = None,
@@ -378,6 +390,7 @@ def costs(
     stock_comparison: Sequence[Mapping[str, Any]] | None = None,
     stock_by_segment: Sequence[Mapping[str, Any]] | None = None,
     by: str = "segment",
+    collect: sales.Collect = sales.collect_all,
 ) -> CostsResult:
     """Cost to serve and profit per segment (``by="segment"``) or per customer.
 
@@ -397,6 +410,9 @@ def costs(
         stock_by_segment: stock's inventory value per segment (its policy's metadata), to say
             when the split here, without ``stock_segments``, differs from stock's own.
         by: ``segment`` or ``customer``.
+        collect: runs the queries over the order lines that a float total of them needs in
+            the lines' own chunks (the CLI: in one pass with the import's reconciliation);
+            default ``pl.collect_all``. No line is held whole: each query reduces them.
 
     Raises:
         UsageError: unknown ``by``.
@@ -489,16 +505,14 @@ def costs(
             hint=SEGMENT_ROWS_HINT,
         )
     check_one_row_per_customer(customers, source="segments")
-    orders = orders.with_columns(
-        pl.col("customer_id").cast(pl.String), pl.col("sku").cast(pl.String)
-    )
+    orders = sales.order_lines(orders)
     sources: dict[str, str] = {}
     checks: list[Check] = []
     notes: list[str] = []
     warnings: list[str] = []
     planned_units: dict[str, float] | None = None
 
-    table, st = sales.customer_sales(orders, customers, items)
+    table, st = sales.customer_sales(orders, customers, items, collect=collect)
     if st.unsegmented_customers:
         warnings += _written_otherwise(orders, customers, st)
     table = table.join(customers, on="customer_id", how="left", maintain_order="left")
@@ -807,6 +821,7 @@ def costs(
         warnings=warnings,
         period_step=st.period_step,
         planned_units=planned_units,
+        order_lines=st.order_lines,
     )
 
 
@@ -859,14 +874,14 @@ def _nothing_costed(sources: dict[str, str]) -> str:
     )
 
 
-def _items_matching_none(orders: pl.DataFrame, items: pl.DataFrame | None) -> str:
+def _items_matching_none(orders: pl.LazyFrame, items: pl.DataFrame | None) -> str:
     """What to add to the warning of product lines without a unit cost when not one of them
     has one: the item master's skus and the orders' do not meet, and why when it can be told
     (leading zeros dropped; another Unicode form or other capitals)."""
     if items is None:
         return ""
     theirs = items.get_column("sku").cast(pl.String).drop_nulls().unique()
-    ours = orders.get_column("sku").cast(pl.String).drop_nulls().unique()
+    ours = _distinct(orders, "sku")
     said = f"; no sku of {{{ITEMS_OPTION}}} ({examples(theirs.sort(), 3)}) is a sku of the orders"
     pair = lost_zeros(theirs, ours)
     if pair is not None:
@@ -888,7 +903,7 @@ _UNMATCHED_SKU = {
 
 
 def _refuse_lost_zeros(
-    tables: Mapping[str, pl.DataFrame | None], *, orders: pl.DataFrame, items: pl.DataFrame | None
+    tables: Mapping[str, pl.DataFrame | None], *, orders: pl.LazyFrame, items: pl.DataFrame | None
 ) -> None:
     """Refuse the tables that split the policy's value (``tables``: by option) whose skus are
     the orders' only once leading zeros are dropped, or a policy whose skus are so the item
@@ -904,7 +919,7 @@ def _refuse_lost_zeros(
     def skus(frame: pl.DataFrame) -> pl.Series:
         return frame.get_column("sku").cast(pl.String).drop_nulls().unique()
 
-    ordered = skus(orders)
+    ordered = _distinct(orders, "sku")
     # The policy's stocking points alone take the items' holding rates (keyed by its skus).
     rated = skus(items) if items is not None and "holding_rate" in items.columns else None
     problems, hint = [], None
@@ -946,13 +961,13 @@ def _refuse_lost_zeros(
 
 
 def _written_otherwise(
-    orders: pl.DataFrame, customers: pl.DataFrame, st: sales.SalesTotals
+    orders: pl.LazyFrame, customers: pl.DataFrame, st: sales.SalesTotals
 ) -> list[str]:
     """A warning when customers of the orders in no segment are customers of the segments
     written otherwise (``schema.written_otherwise``: another Unicode form, other capitals):
     their lines were left out of every segment's costs with no more than a line of the revenue
     reconciliation, while both tables showed the same names."""
-    ids = orders.get_column("customer_id").drop_nulls().unique()
+    ids = _distinct(orders, "customer_id")
     known = customers.get_column("customer_id")
     near = written_otherwise(ids.filter(~ids.is_in(known.implode())), known, other="the segments")
     if near is None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import polars as pl
 
+from segchain.costs.sales import IN_ORDER
 from segchain.errors import DataError, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
@@ -135,7 +136,7 @@ def segment_inventory(
     *,
     stock_segments: pl.DataFrame | None,
     forecast: pl.DataFrame | None,
-    lines: pl.DataFrame,
+    lines: pl.LazyFrame | pl.DataFrame,
 ) -> tuple[pl.DataFrame, str, float]:
     """The policy's inventory value per segment x stocking point.
 
@@ -164,7 +165,7 @@ def segment_inventory(
             wcol = "inventory_share"
         wkeys = [k for k in keys if k in stock_segments.columns]
         _check_same_stock_run(policy, stock_segments, wkeys)
-        weights = stock_segments.select(
+        weights: pl.DataFrame | pl.LazyFrame = stock_segments.select(
             pl.col("segment").cast(pl.String),
             *[pl.col(k).cast(pl.String) for k in wkeys],
             pl.col(wcol).cast(pl.Float64).fill_null(0.0).alias("w"),
@@ -179,23 +180,25 @@ def segment_inventory(
         )
         how = "each segment's share of the forecast demand per " + " x ".join(wkeys)
     else:
-        wkeys = [k for k in keys if k in lines.columns]
+        wkeys = [k for k in keys if k in lines.lazy().collect_schema().names()]
         if "site" in wkeys and _sites_not_shipped_from(pol, lines):
             # A routed policy (stock planned at the sites network serves each customer from)
             # over orders whose site is where goods shipped from in the past: split per sku, as
             # keyed per site, the points at the network's new sites were no segment's (76 % of
             # the demo's inventory left out of every segment's carrying cost).
             wkeys = ["sku"]
-        weights = lines.select(
+        weights = lines.lazy().select(
             pl.col("segment").cast(pl.String),
             *[pl.col(k).cast(pl.String) for k in wkeys],
             pl.col("quantity").cast(pl.Float64).alias("w"),
         )
         how = "each segment's share of the net units bought per " + " x ".join(wkeys)
     w = (
-        weights.group_by("segment", *wkeys, maintain_order=True)
+        weights.lazy()
+        .group_by("segment", *wkeys, maintain_order=True)
         .agg(pl.col("w").sum())
         .with_columns(pl.col("w").clip(lower_bound=0.0))
+        .collect(engine=IN_ORDER)
     )
     tot = pl.col("w").sum().over(wkeys)
     w = w.with_columns(
@@ -295,9 +298,15 @@ def _check_same_stock_run(
     )
 
 
-def _sites_not_shipped_from(policy: pl.DataFrame, lines: pl.DataFrame) -> bool:
+def _sites_not_shipped_from(policy: pl.DataFrame, lines: pl.LazyFrame | pl.DataFrame) -> bool:
     """True when a site of the policy has no line in the orders."""
-    shipped = lines.get_column("site").cast(pl.String).drop_nulls().unique().implode()
+    shipped = (
+        lines.lazy()
+        .select(pl.col("site").cast(pl.String).drop_nulls().unique())
+        .collect(engine="streaming")
+        .to_series()
+        .implode()
+    )
     return bool(policy.select((~pl.col("site").is_in(shipped)).any()).item())
 
 
@@ -411,7 +420,7 @@ def carrying(
 
 
 def inventory_by_customer(
-    seg_inventory: pl.DataFrame, lines: pl.DataFrame, customers: pl.DataFrame
+    seg_inventory: pl.DataFrame, lines: pl.LazyFrame | pl.DataFrame, customers: pl.DataFrame
 ) -> pl.DataFrame:
     """A segment's inventory and carrying per sku shared by its customers by the net units each
     bought of the sku (equally among the segment's customers when none bought it)."""
@@ -419,9 +428,11 @@ def inventory_by_customer(
         pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
     )
     bought = (
-        lines.group_by("customer_id", "segment", "sku", maintain_order=True)
+        lines.lazy()
+        .group_by("customer_id", "segment", "sku", maintain_order=True)
         .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("w"))
         .filter(pl.col("w") > 0)
+        .collect(engine=IN_ORDER)
     )
     by_units = per_sku.join(
         bought, on=["segment", "sku"], how="inner", maintain_order="left"

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Final, cast
 
 import polars as pl
 
@@ -46,51 +47,116 @@ class SalesTotals:
     last_date: str | None
     period_days: int
     period_step: str = "1 day"  # one step of the dates' grain, counted after the span
+    order_lines: int = 0  # every used line of the orders
 
 
-def product_lines(orders: pl.DataFrame, customers: pl.DataFrame) -> pl.DataFrame:
+# The engine of every sum over the order lines: polars' in-memory group-by adds a group's
+# floats in the lines' order (a compensated sum), so each figure is the same to the bit
+# whatever the file's chunks or the machine's threads; its streaming engine adds them in the
+# order its threads finish, which changed 4,300 of 11,000 customers' revenue in the last digits
+# from one run to the next (audit U, session 63). It holds, of the lines it sums, only the
+# columns the sum reads (some 20-40 bytes a line), never the table.
+IN_ORDER: Final = "in-memory"
+# Each line's part of the revenue reconciliation (``line_values``).
+PRODUCT, NON_PRODUCT, UNSEGMENTED = 0, 1, 2
+
+Collect = Callable[[Sequence[pl.LazyFrame]], list[pl.DataFrame]]
+
+
+def collect_all(queries: Sequence[pl.LazyFrame]) -> list[pl.DataFrame]:
+    """``pl.collect_all``, as a ``Collect``."""
+    return list(pl.collect_all(queries))
+
+
+def order_lines(orders: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """``orders`` as costs reads them: the columns it uses, ids as text, a flag column.
+
+    Raises:
+        DataError: a column is missing.
+    """
+    lf = orders.lazy()
+    names = lf.collect_schema().names()
+    require_columns(
+        names,
+        ("order_id", "order_date", "customer_id", "sku", "quantity", "amount"),
+        source=ORDERS_OPTION,
+    )
+    used = ["order_id", "order_date", "customer_id", "sku", "quantity", "amount"]
+    used += [c for c in ("flag", "site") if c in names]
+    lf = lf.select(used).with_columns(
+        pl.col("customer_id").cast(pl.String), pl.col("sku").cast(pl.String)
+    )
+    return lf if "flag" in names else lf.with_columns(flag=pl.lit(None, pl.String))
+
+
+def product_lines(orders: pl.LazyFrame, customers: pl.DataFrame) -> pl.LazyFrame:
     """The lines of goods (not postage or fees, not price corrections) of segmented customers,
     with their segment: their quantities are units bought."""
     return orders.filter(_DEMAND).join(
-        customers, on="customer_id", how="inner", maintain_order="left"
+        customers.lazy(), on="customer_id", how="inner", maintain_order="left"
+    )
+
+
+def _in_segments(customers: pl.DataFrame) -> pl.Expr:
+    return pl.col("customer_id").is_in(customers.get_column("customer_id").unique().implode())
+
+
+def line_values(orders: pl.LazyFrame, customers: pl.DataFrame) -> pl.LazyFrame:
+    """Each line's amount and its part of the revenue reconciliation (``PRODUCT``,
+    ``NON_PRODUCT``, ``UNSEGMENTED``; null for a line of no customer, in none of them): eight
+    bytes and one a line, in the lines' order and chunks, which a float total depends on."""
+    in_seg = _in_segments(customers)
+    part = (
+        pl.when(in_seg & _PRODUCT)
+        .then(pl.lit(PRODUCT, pl.UInt8))
+        .when(in_seg & ~_PRODUCT)
+        .then(pl.lit(NON_PRODUCT, pl.UInt8))
+        .when(~in_seg)
+        .then(pl.lit(UNSEGMENTED, pl.UInt8))
+        .alias("part")
+    )
+    return orders.select("amount", part)
+
+
+def _cost_terms(product: pl.LazyFrame) -> pl.LazyFrame:
+    """What revenue and cogs sum of each product line, in the lines' order: its customer's row
+    in the segments, its amount and cost (quantity x unit_cost), whether it has a unit cost
+    and is a demand line. Some 20 bytes a line: summed as a whole (``IN_ORDER``)."""
+    return product.select(
+        "_customer",
+        "amount",
+        (pl.col("quantity") * pl.col("unit_cost")).alias("_cost"),
+        pl.col("unit_cost").is_null().alias("_no_cost"),
+        _DEMAND.alias("_demand"),
     )
 
 
 def customer_sales(
-    orders: pl.DataFrame, customers: pl.DataFrame, items: pl.DataFrame | None
+    orders: pl.LazyFrame | pl.DataFrame,
+    customers: pl.DataFrame,
+    items: pl.DataFrame | None,
+    *,
+    collect: Collect = collect_all,
 ) -> tuple[pl.DataFrame, SalesTotals]:
     """Per customer: revenue, cogs, orders, lines, return_lines (product lines only).
 
     ``cogs`` is quantity x the item's ``unit_cost``, net of returns; null for a customer with any
     product line whose sku has no cost, and for everyone without ``items``. A line's unit cost
-    is the one at its ``site`` (``site_unit_costs``).
+    is the one at its ``site`` (``site_unit_costs``). The lines are reduced in queries, never
+    held whole: ``collect`` runs the ones read in the lines' own chunks (the CLI, with the
+    import's reconciliation in the same pass), the sums run in the lines' order (``IN_ORDER``).
 
     Raises:
         DataError: the orders lack a column, or no order line belongs to a segmented customer.
     """
-    require_columns(
-        orders.columns,
-        ("order_id", "order_date", "customer_id", "sku", "quantity", "amount"),
-        source=ORDERS_OPTION,
-    )
-    if "flag" not in orders.columns:
-        orders = orders.with_columns(flag=pl.lit(None, pl.String))
-    known = set(customers["customer_id"].to_list())
-    in_seg = pl.col("customer_id").is_in(sorted(known))
+    orders = order_lines(orders)
+    in_seg = _in_segments(customers)
     lines = orders.filter(in_seg).join(
-        customers, on="customer_id", how="left", maintain_order="left"
+        customers.with_row_index("_customer").lazy(),
+        on="customer_id",
+        how="left",
+        maintain_order="left",
     )
-    if lines.height == 0:
-        raise DataError(
-            f"{{{ORDERS_OPTION}}}: no order line belongs to a customer in {{{SEGMENTS_ARGUMENT}}}",
-            hint=lost_zeros_hint(
-                orders.get_column("customer_id"),
-                customers.get_column("customer_id"),
-                column="customer_id",
-            )
-            or "give the orders the segments were computed from",
-            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
-        )
     unit_cost = site_unit_costs(items)
     if unit_cost is not None:
         lines = _costed(lines, *unit_cost)
@@ -102,16 +168,59 @@ def customer_sales(
             _costs=pl.lit(None, pl.List(pl.String)),
         )
     product = lines.filter(_PRODUCT)
-    per_customer = product.group_by("customer_id", maintain_order=True).agg(
-        pl.col("amount").sum().alias("revenue"),
-        pl.when((pl.col("unit_cost").is_null() & _DEMAND).any())
-        .then(None)
-        .otherwise((pl.col("quantity") * pl.col("unit_cost")).filter(_DEMAND).sum())
-        .alias("cogs"),
-        pl.col("order_id").filter(_SALE).n_unique().cast(pl.Int64).alias("orders"),
-        _SALE.sum().cast(pl.Int64).alias("lines"),
-        _RETURN.sum().cast(pl.Int64).alias("return_lines"),
+    values, unsegmented_ids, terms, counted, unsited, counts, dates = collect(
+        [
+            line_values(orders, customers),
+            orders.filter(~in_seg).select(pl.col("customer_id").n_unique()),
+            _cost_terms(product),
+            # Counts and distinct values are the same in any order: reduced as read.
+            product.group_by("customer_id").agg(
+                pl.col("order_id").filter(_SALE).n_unique().cast(pl.Int64).alias("orders"),
+                _SALE.sum().cast(pl.Int64).alias("lines"),
+                _RETURN.sum().cast(pl.Int64).alias("return_lines"),
+            ),
+            product.filter(_DEMAND & pl.col("_unsited"))
+            .group_by("sku")
+            .agg(
+                pl.len().alias("lines"),
+                pl.col("_site").is_null().sum().alias("without_site"),
+                pl.col("_site").drop_nulls().unique().sort().alias("sites"),
+                pl.col("_costs").first().alias("costs"),
+            )
+            .sort(["lines", "sku"], descending=[True, False]),
+            product.filter(_DEMAND).select(
+                (pl.col("unit_cost").is_null() & ~pl.col("_unsited")).sum().alias("uncosted"),
+                pl.col("unit_cost").is_not_null().sum().alias("costed"),
+            ),
+            lines.select(pl.col("order_date").cast(pl.Date).unique()),
+        ]
     )
+    # The sums in the lines' order, over a few bytes a line (IN_ORDER).
+    summed = terms.group_by("_customer", maintain_order=True).agg(
+        pl.col("amount").sum().alias("revenue"),
+        pl.when((pl.col("_no_cost") & pl.col("_demand")).any())
+        .then(None)
+        .otherwise(pl.col("_cost").filter(pl.col("_demand")).sum())
+        .alias("cogs"),
+    )
+    per_customer = (
+        customers.select("customer_id")
+        .with_row_index("_customer")
+        .join(summed, on="_customer", how="inner")
+        .join(counted, on="customer_id", how="left")
+        .drop("_customer")
+    )
+    if dates.height == 0:  # no line of a segmented customer, of any date (null too)
+        raise DataError(
+            f"{{{ORDERS_OPTION}}}: no order line belongs to a customer in {{{SEGMENTS_ARGUMENT}}}",
+            hint=lost_zeros_hint(
+                orders.select(pl.col("customer_id").unique()).collect().to_series(),
+                customers.get_column("customer_id"),
+                column="customer_id",
+            )
+            or "give the orders the segments were computed from",
+            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "the segments"},
+        )
     out = (
         customers.select("customer_id")
         .join(per_customer, on="customer_id", how="left", maintain_order="left")
@@ -127,35 +236,26 @@ def customer_sales(
             .alias("cogs"),
         )
     )
-    dates = lines.get_column("order_date").cast(pl.Date)
-    first, last = dates.min(), dates.max()
-    period, step = covered_days(dates)
-    other = orders.filter(~in_seg)
+    day = dates.get_column("order_date")
+    first, last = day.min(), day.max()
+    period, step = covered_days(day)
+    # In one chunk, as the segmented lines were summed when held whole (joined with the
+    # segments): a float total's last digits depend on its chunks.
+    segmented = values.filter(pl.col("part") != UNSEGMENTED).rechunk()
     totals = SalesTotals(
-        net_value=float(orders["amount"].sum()),
-        revenue=float(product["amount"].sum()),
-        non_product=float(lines.filter(~_PRODUCT)["amount"].sum()),
-        unsegmented=float(other["amount"].sum()),
-        unsegmented_customers=other["customer_id"].n_unique(),
-        uncosted_lines=int(
-            product.filter(_DEMAND & ~pl.col("_unsited"))["unit_cost"].is_null().sum()
-        )
-        if unit_cost is not None
-        else 0,
-        unsited=product.filter(_DEMAND & pl.col("_unsited"))
-        .group_by("sku", maintain_order=True)
-        .agg(
-            pl.len().alias("lines"),
-            pl.col("_site").is_null().sum().alias("without_site"),
-            pl.col("_site").drop_nulls().unique().sort().alias("sites"),
-            pl.col("_costs").first().alias("costs"),
-        )
-        .sort(["lines", "sku"], descending=[True, False]),
-        costed_lines=int(product.filter(_DEMAND)["unit_cost"].is_not_null().sum()),
+        net_value=float(values["amount"].sum()),
+        revenue=float(segmented.filter(pl.col("part") == PRODUCT)["amount"].sum()),
+        non_product=float(segmented.filter(pl.col("part") == NON_PRODUCT)["amount"].sum()),
+        unsegmented=float(values.filter(pl.col("part") == UNSEGMENTED)["amount"].sum()),
+        unsegmented_customers=int(unsegmented_ids.item()),
+        uncosted_lines=int(counts.item(0, "uncosted")) if unit_cost is not None else 0,
+        unsited=unsited,
+        costed_lines=int(counts.item(0, "costed")),
         first_date=str(first) if first is not None else None,
         last_date=str(last) if last is not None else None,
         period_days=int(period),
         period_step=step,
+        order_lines=values.height,
     )
     return out, totals
 
@@ -255,18 +355,18 @@ def site_unit_costs(items: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFr
     return at_site, per_sku
 
 
-def _costed(lines: pl.DataFrame, at_site: pl.DataFrame, per_sku: pl.DataFrame) -> pl.DataFrame:
+def _costed(lines: pl.LazyFrame, at_site: pl.DataFrame, per_sku: pl.DataFrame) -> pl.LazyFrame:
     """``lines`` with each one's ``unit_cost`` (``site_unit_costs``), ``_site`` (as joined) and
     ``_unsited``: no cost at its site, and its sku's costs at other sites (``_costs``) differ."""
     site = (
         pl.col("site").cast(pl.String).str.strip_chars().replace("", None)
-        if "site" in lines.columns
+        if "site" in lines.collect_schema().names()
         else pl.lit(None, pl.String)
     )
     lines = lines.with_columns(site.alias("_site"))  # an order's site is trimmed on import
     own = at_site.rename({"site": "_site", "unit_cost": "_own"})
-    lines = lines.join(own, on=["sku", "_site"], how="left", maintain_order="left").join(
-        per_sku.rename({"unit_cost": "_sku", "costs": "_costs"}),
+    lines = lines.join(own.lazy(), on=["sku", "_site"], how="left", maintain_order="left").join(
+        per_sku.rename({"unit_cost": "_sku", "costs": "_costs"}).lazy(),
         on="sku",
         how="left",
         maintain_order="left",
