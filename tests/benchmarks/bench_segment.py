@@ -93,6 +93,33 @@ def test_bench_segment_rfm_vs_floor(clean_orders: Path, ship: bool) -> None:
     )
 
 
+# The command as users run it, its peak taken from the child's rusage: the README row is the
+# command's, and the stage fed another way once peaked at 4x the function's (audit U3).
+COMMAND = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+subprocess.run([*sys.argv[1:]], check=True)
+wall = time.perf_counter() - t
+print(f"{wall:.2f} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f}")
+"""
+
+
+def test_bench_segment_command_on_validated_parquet(
+    clean_orders: Path, segchain_exe: str, tmp_path: Path
+) -> None:
+    floor, floor_mem, _ = run(FLOOR, ship=True)
+    command = [segchain_exe, "segment", str(clean_orders), "-q", "-o", str(tmp_path / "s.csv")]
+    out = subprocess.run(
+        [sys.executable, "-c", COMMAND, *command], check=True, capture_output=True, text=True
+    ).stdout.split()
+    t, mem = float(out[0]), float(out[1])
+    print(
+        f"\nsegchain segment {clean_orders.name} -o s.csv (read, reconcile, segment, locate, "
+        f"write): {t:.2f} s, peak {mem:,.0f} MB; bare polars floor with the ship-to "
+        f"{floor:.2f} s, peak {floor_mem:,.0f} MB; ratio {t / floor:.2f}x"
+    )
+
+
 @pytest.mark.parametrize(
     "kwargs",
     [{"method": "kmeans"}, {"method": "rfm", "clv": True}, {"method": "abc-xyz"}],
