@@ -73,15 +73,23 @@ def _in_command() -> bool:
     return common is not None and common.STOPS_SAID.get()
 
 
+def _stop_now(signum: int) -> bool:
+    """Record the first stopping signal taken; whether the handler raises for it: not once the
+    command has ended (``settle_signals``), nor inside a stop already under way."""
+    from segchain.errors import Terminated
+
+    if _SETTLED:
+        return False
+    if Terminated.taken is None:
+        Terminated.taken = signum
+    return not _stop_under_way()
+
+
 def _interrupt(signum: int, frame: object) -> None:
     """Ctrl-C: KeyboardInterrupt in a command (``handle_errors`` says it), once."""
     from segchain.errors import Terminated
 
-    if _SETTLED:
-        return
-    if Terminated.taken is None:
-        Terminated.taken = signum
-    if _stop_under_way():
+    if not _stop_now(signum):
         return
     if not _in_command():
         # While the command line is read: typer turns a KeyboardInterrupt into exit 130
@@ -93,13 +101,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def _terminate(signum: int, frame: object) -> None:
     from segchain.errors import Terminated
 
-    if _SETTLED:
-        return
-    if Terminated.taken is None:
-        Terminated.taken = signum
-    if _stop_under_way():
-        return
-    raise Terminated(signum)
+    if _stop_now(signum):
+        raise Terminated(signum)
 
 
 def settle_signals() -> None:
