@@ -61,8 +61,11 @@ def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
     an unknown month by nothing."""
     product = _product(o)
     known = (product & pl.col("_value").is_not_null()).any() | ~product.any()
+    # An eager group-by copies every column of the frame it groups: only those read are given.
+    read = ["order_date", "_value", *(["flag"] if "flag" in o.columns else [])]
     months = (
-        o.group_by(pl.col("order_date").dt.truncate("1mo").alias("month"))
+        o.select(read)
+        .group_by(pl.col("order_date").dt.truncate("1mo").alias("month"))
         .agg(pl.when(known).then(pl.col("_value").sum()).alias("_value"))
         .drop_nulls("month")
         .with_columns(pl.lit(True).alias("_lines"))
@@ -87,7 +90,8 @@ def monthly_value(o: pl.DataFrame) -> pl.DataFrame:
 def _monthly_unknowns(o: pl.DataFrame, monthly: pl.DataFrame) -> list[str]:
     """What the monthly sums leave out: lines whose value is unknown (by month), the months so
     not drawn (``monthly``: ``monthly_value``'s), lines whose date is unknown."""
-    months = o.with_columns(pl.col("order_date").dt.strftime("%Y-%m").alias("_month"))
+    # Of the lines, the two columns read: a filter copies each column it keeps.
+    months = o.select("_value", pl.col("order_date").dt.strftime("%Y-%m").alias("_month"))
     dated = months.filter(pl.col("_month").is_not_null())
     undated = o.height - dated.height
     whose = "order line's" if undated == 1 else "order lines'"
@@ -180,7 +184,8 @@ def part_months(o: pl.DataFrame) -> PartMonths | None:
 
 def flag_counts(o: pl.DataFrame) -> pl.DataFrame:
     return (
-        o.filter(pl.col("flag").is_not_null())
+        o.select("flag")
+        .filter(pl.col("flag").is_not_null())
         .group_by(pl.col("flag").cast(pl.String))
         .agg(pl.len().alias("lines"))
         .sort("flag")
@@ -215,7 +220,9 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         heads.append(
             Headline(
                 "Customers",
-                count(o.filter(filled("customer_id"))["customer_id"].n_unique()),
+                count(
+                    o.select(pl.col("customer_id").filter(filled("customer_id")).n_unique()).item()
+                ),
                 noted(
                     "with an order line",
                     unfilled_note(o, "customer_id", "order line", "customer"),
@@ -237,7 +244,7 @@ def orders_section(tables: Tables, meta: Meta, colours: Colours) -> Section | st
         heads.append(
             Headline(
                 "SKUs",
-                count(o.filter(filled("sku"))["sku"].n_unique()),
+                count(o.select(pl.col("sku").filter(filled("sku")).n_unique()).item()),
                 noted("ordered", unfilled_note(o, "sku", "order line", "sku")),
             )
         )
