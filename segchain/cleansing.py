@@ -14,10 +14,15 @@ Two rules, both counted:
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import polars as pl
 
 from segchain.formatting import agree, plural
 from segchain.schema import DEFAULT_OUTLIERS, FLAG_ZERO_PRICE, FLAG_ZERO_QUANTITY
+
+# Order lines, held (a DataFrame) or a query over them (a LazyFrame): cleansed as given.
+F = TypeVar("F", pl.DataFrame, pl.LazyFrame)
 
 # The columns of routed order lines (``routing.route_orders``): the line each copy was made
 # from, and that line's quantity as ordered. A customer split over two sites has each line
@@ -26,9 +31,12 @@ LINE_ID = "_line"
 LINE_QUANTITY = "_line_quantity"
 
 
-def line_count(lines: pl.DataFrame) -> int:
+def line_count(lines: pl.DataFrame | pl.LazyFrame) -> int:
     """The order lines ``lines`` holds: its rows, or the lines its rows were routed from."""
-    return lines.get_column(LINE_ID).n_unique() if LINE_ID in lines.columns else lines.height
+    routed = LINE_ID in lines.collect_schema().names()
+    if isinstance(lines, pl.DataFrame):
+        return lines.get_column(LINE_ID).n_unique() if routed else lines.height
+    return int(lines.select(pl.col(LINE_ID).n_unique() if routed else pl.len()).collect().item())
 
 
 MEDIAN_FACTOR = 10.0
@@ -36,14 +44,15 @@ TUKEY_K = 3.0
 MIN_LINES = 5
 
 
-def line_fences(lines: pl.DataFrame, size: str = "quantity") -> pl.DataFrame:
+def line_fences(lines: pl.DataFrame | pl.LazyFrame, size: str = "quantity") -> pl.DataFrame:
     """Per sku the largest usual line size (of column ``size``): ``sku, fence`` (skus with too
     few lines absent)."""
     q = pl.col(size)
     logq = q.log()
     q1, q3 = logq.quantile(0.25, "linear"), logq.quantile(0.75, "linear")
     return (
-        lines.filter(q > 0)
+        lines.lazy()
+        .filter(q > 0)
         .group_by("sku")
         .agg(
             pl.len().alias("lines"),
@@ -53,19 +62,21 @@ def line_fences(lines: pl.DataFrame, size: str = "quantity") -> pl.DataFrame:
         .filter(pl.col("lines") >= MIN_LINES)
         .select("sku", pl.max_horizontal("by_median", "by_tukey").alias("fence"))
         .sort("sku")
+        .collect()
     )
 
 
-def cleanse(
-    lines: pl.DataFrame, *, outliers: str = DEFAULT_OUTLIERS
-) -> tuple[pl.DataFrame, dict[str, int]]:
+def cleanse(lines: F, *, outliers: str = DEFAULT_OUTLIERS) -> tuple[F, dict[str, int]]:
     """Apply the rules to order lines with ``quantity`` (and ``flag``, ``sku`` when present).
 
-    Returns the lines (``flag`` and ``LINE_QUANTITY`` dropped) and the counts: ``zero_price``
-    and ``zero_quantity`` lines left out, ``outlier_capped`` or ``outlier_dropped`` lines.
+    Returns the lines (``flag`` and ``LINE_QUANTITY`` dropped; lazy lines stay lazy, only the
+    counts and the fences collected) and the counts: ``zero_price`` and ``zero_quantity`` lines
+    left out, ``outlier_capped`` or ``outlier_dropped`` lines.
     """
     out, counts = _cleanse(lines, outliers)
-    return (out.drop(LINE_QUANTITY) if LINE_QUANTITY in out.columns else out), counts
+    return (
+        out.drop(LINE_QUANTITY) if LINE_QUANTITY in out.collect_schema().names() else out
+    ), counts
 
 
 def described(counts: dict[str, int]) -> list[tuple[str, str]]:
@@ -98,10 +109,12 @@ def described(counts: dict[str, int]) -> list[tuple[str, str]]:
     return out
 
 
-def _cleanse(lines: pl.DataFrame, outliers: str) -> tuple[pl.DataFrame, dict[str, int]]:
+def _cleanse(lines: F, outliers: str) -> tuple[F, dict[str, int]]:
     counts: dict[str, int] = {}
-    has_flag = "flag" in lines.columns
-    if outliers == "keep" or not lines.height:
+    names = lines.collect_schema().names()
+    has_flag = "flag" in names
+    # Lazy lines are not counted first: without a line, every rule below changes nothing.
+    if outliers == "keep" or (isinstance(lines, pl.DataFrame) and not lines.height):
         return (lines.drop("flag") if has_flag else lines), counts
     if has_flag:
         # Zero-quantity lines were flagged zero_price before they had a flag of their own:
@@ -112,14 +125,19 @@ def _cleanse(lines: pl.DataFrame, outliers: str) -> tuple[pl.DataFrame, dict[str
                 counts[flag] = zero
                 lines = lines.filter((pl.col("flag") != flag) | pl.col("flag").is_null())
         lines = lines.drop("flag")
-    if "sku" not in lines.columns:
+    if "sku" not in names:
         return lines, counts
-    routed = LINE_QUANTITY in lines.columns
+    routed = LINE_QUANTITY in names
     # Routed copies are judged by the line as ordered, once each (not by its split shares).
     ordered = lines.unique(LINE_ID, keep="first", maintain_order=True) if routed else lines
     size = LINE_QUANTITY if routed else "quantity"
     fences = line_fences(ordered, size)
-    lines = lines.join(fences, on="sku", how="left", maintain_order="left")
+    lines = lines.join(
+        fences.lazy() if isinstance(lines, pl.LazyFrame) else fences,
+        on="sku",
+        how="left",
+        maintain_order="left",
+    )
     over = pl.col("fence").is_not_null() & (pl.col(size).abs() > pl.col("fence"))
     n_over = line_count(lines.filter(over))
     if outliers == "drop":

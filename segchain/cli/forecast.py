@@ -179,6 +179,7 @@ def forecast(
     from segchain.forecast import ForecastParams
     from segchain.forecast import forecast as run_forecast
     from segchain.forecast.options import check_options, parse_levels, parse_models
+    from segchain.forecast.series import order_columns
     from segchain.schema import (
         META_HELD_OUT,
         check_customer_ids,
@@ -274,7 +275,13 @@ def forecast(
         map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
     )
     loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
-    (clean,), recon = loaded.collect(loaded.clean)
+    # Only the columns the stage reads, in the import's one pass: the whole table held them all.
+    read = order_columns(
+        loaded.clean.collect_schema().names(),
+        [b.strip() for b in str(params["by"]).split(",") if b.strip()],
+        routed=assignments is not None,
+    )
+    (clean,), recon = loaded.collect(loaded.clean.select(read))
     from segchain.config import name_sources
 
     note = c.segments_as_of_note(

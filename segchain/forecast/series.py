@@ -44,6 +44,24 @@ class Series:
     first_day: dt.date | None = None  # the orders' first day, every line's (``Plan.first_day``)
 
 
+# What ``build_series`` and ``history_before`` require of the orders.
+REQUIRED = ("order_date", "customer_id", "quantity")
+
+
+def order_columns(names: Sequence[str], by: Sequence[str], *, routed: bool = False) -> list[str]:
+    """The columns of the orders (``names``, in their order) that forecast reads: the required
+    ones, ``flag`` and ``sku`` (cleansing), the order columns of ``by`` and the routed lines'
+    own (``LINE_ID``, ``LINE_QUANTITY``). Every name when a required or ``by`` column is
+    missing: forecast refuses the orders, and its message lists the columns they hold.
+    ``routed``: the lines' ``site`` is replaced by the assignments' (``route_orders``)."""
+    present = set(names)
+    keys = {c for c in by if c != "segment" and not (routed and c == "site")}
+    if not (set(REQUIRED) | keys) <= present:
+        return list(names)
+    wanted = {*REQUIRED, *keys, "flag", "sku", LINE_ID, LINE_QUANTITY}
+    return [c for c in names if c in wanted]
+
+
 def build_series(
     orders: pl.DataFrame | pl.LazyFrame,
     segments: pl.DataFrame | pl.LazyFrame,
@@ -104,10 +122,14 @@ def build_series(
     o_cols += [c for c in (LINE_ID, LINE_QUANTITY) if c in orders.columns]
     if "sku" in orders.columns:
         o_cols.append("sku")
-    o = orders.select(list(dict.fromkeys(o_cols))).with_columns(
-        pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64)
+    # Lazy from here: each query reduces the lines (a count, the series-periods), where every
+    # eager step copied them (10 M lines: 2 GB for 0.2 GB of columns).
+    o = (
+        orders.lazy()
+        .select(list(dict.fromkeys(o_cols)))
+        .with_columns(pl.col("customer_id").cast(pl.Utf8), pl.col("quantity").cast(pl.Float64))
     )
-    if "flag" in o.columns:
+    if "flag" in o_cols:
         non_product = line_count(o.filter(~product_line()))
         if non_product:
             excluded[FLAG_NON_PRODUCT] = non_product
@@ -135,16 +157,17 @@ def build_series(
         hint = " (--outliers keep|cap|drop)" if key.startswith("outlier_") else hints.get(key, "")
         warnings.append(about(ORDERS_OPTION, phrase + hint))
 
-    if o.height == 0:
+    ids = o.select(pl.col("customer_id").unique()).collect()
+    if ids.height == 0:
         raise DataError(
             f"{ORDERS_OPTION}: no product line to forecast"
             + (f": every line was left out ({_left_out(excluded)})" if excluded else ""),
             hint="forecast needs order lines of products"
             + ("; --outliers keep keeps zero-price lines" if excluded.get("zero_price") else ""),
         )
-    common = o.select("customer_id").unique().join(seg, on="customer_id", how="inner")
+    common = ids.join(seg, on="customer_id", how="inner")
     if common.height == 0:
-        o_ids = o.get_column("customer_id").drop_nulls().unique().sort()
+        o_ids = ids.get_column("customer_id").drop_nulls().unique().sort()
         s_ids = seg.get_column("customer_id").unique().sort()
         raise DataError(
             f"{{{SEGMENTS_ARGUMENT}}} and {{{ORDERS_OPTION}}} have no customer_id in common: "
@@ -155,29 +178,34 @@ def build_series(
             tables={SEGMENTS_ARGUMENT: "segments", ORDERS_OPTION: "orders"},
         )
     # Row order fixed (and so the order of float sums): reruns must write the same bytes.
-    joined = o.join(seg, on="customer_id", how="left", maintain_order="left")
+    joined = o.join(seg.lazy(), on="customer_id", how="left", maintain_order="left")
     no_segment = joined.filter(pl.col("segment").is_null())
-    if no_segment.height:
-        ids = no_segment.get_column("customer_id").drop_nulls().unique().sort()
-        excluded["no_segment"] = line_count(no_segment)
+    lost = line_count(no_segment)
+    if lost:
+        missing = (
+            no_segment.select(pl.col("customer_id").drop_nulls().unique().sort())
+            .collect()
+            .get_column("customer_id")
+        )
+        excluded["no_segment"] = lost
         # Lines of the orders, left out for want of a row in the other table: both named.
         warnings.append(
             about(
                 ORDERS_OPTION,
                 f"{plural(excluded['no_segment'], 'order line')} of "
-                f"{plural(ids.len(), 'customer')} "
-                f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(ids)}"
+                f"{plural(missing.len(), 'customer')} "
+                f"without a segment in {{{SEGMENTS_ARGUMENT}}} left out, e.g. {examples(missing)}"
                 + (
-                    written_otherwise(ids, seg.get_column("customer_id"), other="the segments")
+                    written_otherwise(missing, seg.get_column("customer_id"), other="the segments")
                     or ""
                 ),
                 {SEGMENTS_ARGUMENT: "the segments"},
             )
         )
     joined = joined.filter(pl.col("segment").is_not_null())
-    blank = joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by]))
-    if blank.height:
-        excluded["blank_key"] = line_count(blank)
+    blank = line_count(joined.filter(pl.any_horizontal([pl.col(c).is_null() for c in by])))
+    if blank:
+        excluded["blank_key"] = blank
         warnings.append(
             about(
                 ORDERS_OPTION,
@@ -186,12 +214,6 @@ def build_series(
             )
         )
         joined = joined.filter(pl.all_horizontal([pl.col(c).is_not_null() for c in by]))
-    if joined.height == 0:
-        raise DataError(
-            f"{{{ORDERS_OPTION}}}: no order line left to forecast after joining to "
-            f"{{{SEGMENTS_ARGUMENT}}}",
-            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "segments"},
-        )
 
     interval = FREQS[freq][0]
     joined = joined.with_columns(
@@ -201,10 +223,26 @@ def build_series(
     # Twelve significant digits: a sum of fractional quantities (0.3 kg) differs in its last bits
     # with the order of the lines, and the global model's trees turn such a bit into another
     # split (a shuffled export moved 13,247 of the demo's 23,504 forecasts, by up to 2.3 units).
-    # Rounded, the sums are the same in any order; quantities hold far fewer digits.
-    agg = joined.group_by([*by, "ds"], maintain_order=True).agg(
-        pl.col("quantity").sum().round_sig_figs(12).alias("y")
+    # Rounded, the sums are the same in any order; quantities hold far fewer digits. With each
+    # series-period's rows and last day: the lines per period and the orders' end, read once.
+    agg = (
+        joined.group_by([*by, "ds"], maintain_order=True)
+        .agg(
+            pl.col("quantity").sum().round_sig_figs(12).alias("y"),
+            pl.len().alias("_rows"),
+            pl.col("order_date").cast(pl.Date).max().alias("_end"),
+        )
+        .collect()
     )
+    if agg.height == 0:
+        raise DataError(
+            f"{{{ORDERS_OPTION}}}: no order line left to forecast after joining to "
+            f"{{{SEGMENTS_ARGUMENT}}}",
+            tables={ORDERS_OPTION: ORDERS_OPTION, SEGMENTS_ARGUMENT: "segments"},
+        )
+    per_period = agg.group_by("ds").agg(pl.col("_rows").sum().alias("len")).sort("ds")
+    end = cast(dt.date, agg.get_column("_end").max())
+    agg = agg.drop("_rows", "_end")
     netted = agg.filter(pl.col("y") < 0).height
     if netted:
         warnings.append(
@@ -215,16 +253,16 @@ def build_series(
             )
         )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
-    last = cast(dt.date, joined.get_column("ds").max())
-    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
+    last = cast(dt.date, agg.get_column("ds").max())
     if as_of is not None:
         # As of a day, the history runs to the day before it: the periods after the last line
         # are periods without demand, as a shop's quiet weeks are.
+        last_line, end_line = last, end
         end = as_of - dt.timedelta(days=1)
-        last_line, last = last, _period_of(end, freq)
-        warnings += _quiet_until_as_of(joined, last_line, last, as_of, freq)
-    first_all = cast(dt.date, joined.get_column("ds").min())
-    warnings += _unfinished_last_period(joined, last, end, freq, as_of=as_of)
+        last = _period_of(end, freq)
+        warnings += _quiet_until_as_of(end_line, last_line, last, as_of, freq)
+    first_all = cast(dt.date, agg.get_column("ds").min())
+    warnings += _unfinished_last_period(per_period, last, end, freq, as_of=as_of)
     n_periods = pl.date_range(first_all, last, interval, eager=True).len()
     if n_periods < 2:
         raise DataError(
@@ -336,16 +374,15 @@ def _period_of(day: dt.date, freq: str) -> dt.date:
 
 
 def _quiet_until_as_of(
-    joined: pl.DataFrame, last_line: dt.date, last: dt.date, as_of: dt.date, freq: str
+    end: dt.date, last_line: dt.date, last: dt.date, as_of: dt.date, freq: str
 ) -> list[str]:
     """A warning when whole periods pass between the orders' last line and ``as_of``: every
     series reads them as periods without demand (right if the business was closed, not if
-    the export stops early)."""
+    the export stops early). ``end``: the orders' last day; ``last_line``: its period."""
     gap = pl.date_range(last_line, last, FREQS[freq][0], eager=True).len() - 1
     if gap < 1:
         return []
     word, words = PERIODS.get(freq, ("day", "days"))
-    end = cast(dt.date, joined.get_column("order_date").cast(pl.Date).max())
     return [
         about(
             ORDERS_OPTION,
@@ -358,7 +395,7 @@ def _quiet_until_as_of(
 
 
 def _unfinished_last_period(
-    joined: pl.DataFrame,
+    per_period: pl.DataFrame,
     last: dt.date,
     end: dt.date,
     freq: str,
@@ -371,7 +408,7 @@ def _unfinished_last_period(
     (525 product lines against about 28,000 a week): forecast 27,756 units a week against
     36,163 when cut at the Sunday before (-23 %). Said, not changed: ``--as-of`` at the
     period's first day cuts it (``end`` is the last day known: the last line's, or the day
-    before ``as_of``)."""
+    before ``as_of``; ``per_period``: the lines per period, ``ds, len``)."""
     if freq not in PERIODS:
         return []
     word, words = PERIODS[freq]
@@ -380,7 +417,6 @@ def _unfinished_last_period(
     days, covered = (period_end - last).days + 1, (end - last).days + 1
     if 2 * covered >= days:
         return []
-    per_period = joined.group_by("ds").len().sort("ds")
     in_last = int(per_period.filter(pl.col("ds") == last).get_column("len").sum())
     # The calendar periods just before the last, those without a line too (from the data's
     # first): the last periods that hold lines were counted, so an --as-of weeks after the

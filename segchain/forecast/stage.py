@@ -59,7 +59,7 @@ from segchain.forecast.selection import (
     report_rows_only,
     select_models,
 )
-from segchain.forecast.series import build_series, history_before
+from segchain.forecast.series import build_series, history_before, order_columns
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
 from segchain.schema import (
@@ -166,6 +166,11 @@ def forecast(
     _, season, window, _ = FREQS[freq]
     plan = Plan(freq=freq, horizon=horizon, season=season, window=window, models=model_list)
 
+    # Only the columns read are held: validate's names, addresses and descriptions were held
+    # for every line, and copied with it (audit U5).
+    orders = orders.select(
+        order_columns(orders.collect_schema().names(), by, routed=assignments is not None)
+    )
     routing_warnings: list[str] = []
     unrouted = 0
     after_as_of = 0
