@@ -167,9 +167,13 @@ def held_out(
         pl.col("ds").dt.offset_by(f"{season}{interval[1:]}").alias("ds"),
         pl.col("y").alias("_season"),
     )
+    # Every sum below runs over rows in one fixed order (series, then period), whatever order the
+    # forecast's rows and the joins' came in: summed in the joins' order, three runs of one
+    # routed forecast wrote three sets of last digits in the check's metadata.
     summed = (
         forecast.with_columns(pl.col(level).cast(pl.String))
-        .group_by(*level, "ds")
+        .sort(*[c for c in ("unique_id",) if c in forecast.columns], *level, "ds")
+        .group_by(*level, "ds", maintain_order=True)
         .agg(pl.col("forecast").sum().alias(FORECAST))
     )
     scored = actual.join(summed, on=[*level, "ds"], how="inner")
@@ -194,6 +198,7 @@ def held_out(
         scored.join(last, on="unique_id", how="left")
         .join(year_ago, on=["unique_id", "ds"], how="left")
         .with_columns(pl.col("_season").fill_null(pl.col(NAIVE)).alias(SEASONAL_NAIVE))
+        .sort(*level, "ds")
     )
     names += [NAIVE, SEASONAL_NAIVE, *[average_name(k, freq) for k in windows]]
     demand = float(scored.get_column("y").sum())
@@ -263,7 +268,10 @@ def _unsegmented_demand(
     known = build_series(orders, segments, freq=freq, by=level, outliers="keep")
     theirs = known.y.join(known.keys, on="unique_id").with_columns(pl.col(level).cast(pl.String))
     kept = scored.select(*level, "ds", "y").join(
-        theirs.select(*level, "ds", pl.col("y").alias("_known")), on=[*level, "ds"], how="left"
+        theirs.select(*level, "ds", pl.col("y").alias("_known")),
+        on=[*level, "ds"],
+        how="left",
+        maintain_order="left",
     )
     return float((kept.get_column("y") - kept.get_column("_known").fill_null(0.0)).sum())
 
