@@ -1702,6 +1702,10 @@ def _read_file(
     refuse_other_compression(data, name)
     legacy: list[int] = []
     payload, encoding = to_utf8(data, name=name, legacy_lines=legacy)
+    # The text is read from ``payload`` alone: where it is a copy (a BOM cut off, cp1252 or
+    # UTF-16 transcoded, and below a preamble cut off or bare CRs replaced), the file's bytes
+    # were held beside it and beside the parsed frame, one file's size more at the peak.
+    del data
     if legacy:
         # Named as its errors are (``_named_reading``): '--orders x.zip:orders.csv'.
         plain = "<stdin>" if source == "-" else source
