@@ -1,10 +1,13 @@
-"""Audit V (session 64): the closed chain per site, network -> costs."""
+"""Audit V (session 64): the closed chain per site, network -> costs (V1, V3)."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
+import pytest
 
 from segchain.costs import _planned_units
+from segchain.network import network
 
 # ---------------------------------------------------------------------------------------------
 # V1: the units a split plan is planned for
@@ -42,3 +45,52 @@ def test_planned_units_of_a_split_plan_against_other_orders_are_said() -> None:
         "ordered": 40.0,
         "period_days": 365,
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# V3: a share of the solver's tolerance is no lane
+
+NOISE = 1.357e-7  # the share HiGHS left on customer 0000172's second lane (sample_data)
+
+
+def _noisy_solver(monkeypatch: pytest.MonkeyPatch, sites: int) -> None:
+    """The real solve, with NOISE of each customer's share moved off its site onto its other
+    one, as HiGHS leaves it within its primal feasibility tolerance (1e-7)."""
+    import segchain.network.model as model
+
+    real = model._interruptible
+
+    def noisy(solve, *args, **kwargs):  # type: ignore[no-untyped-def]
+        res = real(solve, *args, **kwargs)
+        x = np.array(res.x, dtype=float)
+        share = x[sites:]
+        x[sites:] = np.where(share > 0.5, share - NOISE, share + NOISE)
+        res.x = x
+        return res
+
+    monkeypatch.setattr(model, "_interruptible", noisy)
+
+
+def test_network_split_drops_a_share_of_solver_tolerance(monkeypatch) -> None:
+    """A lane of share 1.4e-7 was written: the customer listed as split over two sites, served
+    by a site for 8.7e-5 of its units. Customer x sits at A (0 km), 1 degree from B; both
+    sites exist (open), with room for it: A serves it whole."""
+    _noisy_solver(monkeypatch, sites=2)
+    customers = pl.DataFrame({"customer_id": ["x"], "demand": [642.0], "lat": [0.0], "lon": [0.0]})
+    sites = pl.DataFrame(
+        {
+            "site_id": ["A", "B"],
+            "lat": [0.0, 1.0],
+            "lon": [0.0, 0.0],
+            "capacity": [1000.0, 1000.0],
+            "existing": [True, True],
+        }
+    )
+    result = network(customers, sites=sites, allow_split=True)
+    lanes = result.assignments.select("customer_id", "site_id", "share", "transport_cost")
+    assert lanes.rows() == [("x", "A", 1.0, 0.0)]
+    served = dict(result.sites.select("site_id", "demand_served").iter_rows())
+    assert served == {"A": 642.0, "B": 0.0}
+    customers_at = dict(result.sites.select("site_id", "customers").iter_rows())
+    assert customers_at == {"A": 1, "B": 0}
+    assert result.totals.transport_cost == 0.0
