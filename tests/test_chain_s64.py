@@ -1,6 +1,9 @@
-"""Audit V (session 64): the closed chain per site, network -> costs (V1, V3)."""
+"""Audit V (session 64): the closed chain per site, network -> costs (V1, V3) and segment --geo
+(V5)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -94,3 +97,51 @@ def test_network_split_drops_a_share_of_solver_tolerance(monkeypatch) -> None:
     customers_at = dict(result.sites.select("site_id", "customers").iter_rows())
     assert customers_at == {"A": 1, "B": 0}
     assert result.totals.transport_cost == 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# V5: segment --geo on orders without a postal code
+
+
+def test_segment_geo_on_orders_without_postal_code_says_it_placed_no_one(
+    cli, tmp_path: Path
+) -> None:
+    """Online Retail (countries only) with a US ZIP table: 'postal 0', exit 0, nothing said;
+    every customer sat at its country's centre."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,country\n"
+        "O1,2024-01-02,C1,A,2,5.0,United Kingdom\n"
+        "O2,2024-02-03,C2,A,1,5.0,France\n"
+        "O3,2024-03-04,C1,B,3,4.0,United Kingdom\n"
+    )
+    geo = tmp_path / "zip.csv"
+    geo.write_text("zip,lat,lon\n10001,40.75,-73.99\n60601,41.88,-87.62\n")
+    result = cli(
+        "segment", str(orders), "--geo", str(geo), "--geo-country", "US", "-o", "seg.parquet"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"Warning: --geo {geo} was not used: the orders have no postal_code column, so no "
+        "customer is placed by postal code; if a column of the export holds postal codes, map "
+        "it: --map postal_code=HEADER"
+    ) in " ".join(result.stderr.split())
+    assert pl.read_parquet("seg.parquet")["geo_precision"].to_list() == ["country", "country"]
+
+
+def test_segment_geo_on_orders_with_postal_code_says_nothing_of_it(cli, tmp_path: Path) -> None:
+    """The table used: no such warning, the customer placed by its code."""
+    orders = tmp_path / "orders.csv"
+    orders.write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price,postal_code,country\n"
+        "O1,2024-01-02,C1,A,2,5.0,10001,US\n"
+        "O2,2024-02-03,C2,A,1,5.0,60601,US\n"
+    )
+    geo = tmp_path / "zip.csv"
+    geo.write_text("zip,lat,lon\n10001,40.75,-73.99\n60601,41.88,-87.62\n")
+    result = cli(
+        "segment", str(orders), "--geo", str(geo), "--geo-country", "US", "-o", "seg.parquet"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "was not used" not in result.stderr
+    assert pl.read_parquet("seg.parquet")["geo_precision"].to_list() == ["postal", "postal"]
