@@ -241,7 +241,15 @@ def network_command(
     located = None
     if costs is None and _needs_coordinates(cust):
         # Customers from a segments table made without them, or the user's own table.
-        cust, located = g.locate_customers(cust, postal_codes=postal_codes, reporter=reporter)
+        unread = g.postal_table_unread(
+            geo,
+            cust.columns,
+            whose="the customers",
+            fix="give segments of orders with postal codes (segment --map postal_code=HEADER)",
+        )
+        cust, located = g.locate_customers(
+            cust, postal_codes=postal_codes, reporter=reporter, unread=unread
+        )
     site_frame = collect(read_table(sites).frame) if sites is not None else None
     cost_frame = collect(read_table(costs).frame) if costs is not None else None
     c.warn_unmatched_policies(cfg, cust, reporter)

@@ -221,8 +221,14 @@ def segment_command(
     for warning in result.warnings:
         # The stage names --as-of, --k, ...: a value from the config is named by its key.
         reporter.warn(name_sources(warning))
+    unread = g.postal_table_unread(
+        geo,
+        result.segments.columns,
+        whose="the orders",
+        fix="if a column of the export holds postal codes, map it: --map postal_code=HEADER",
+    )
     segments, located = g.locate_customers(
-        result.segments, postal_codes=postal_codes, reporter=reporter
+        result.segments, postal_codes=postal_codes, reporter=reporter, unread=unread
     )
     if result.clv_fit is not None:
         reporter.info(_clv_fit_line(result.clv_fit))

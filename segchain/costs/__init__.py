@@ -344,7 +344,16 @@ def _planned_units(
     against a plan of three showed Loyal at -4.7 % profit instead of +21.6 %, without a word.
     Recorded in the metadata (``planned_units``) for the report, whose page said every cost
     covered the orders' span (audit S, session 63)."""
-    planned = float(assignments.get_column("demand").cast(pl.Float64).sum())
+    # Network writes the customer's whole demand on each of its lanes: a split customer's demand
+    # counted once per lane read a plan for exactly the orders' units as 107 % of them. A row
+    # left out (no site, no share) is its customer's demand once.
+    share = pl.col("share").fill_null(1.0) if "share" in assignments.columns else pl.lit(1.0)
+    planned = float(
+        assignments.select(
+            (pl.col("demand").cast(pl.Float64) * share.cast(pl.Float64)).sum()
+        ).item()
+        or 0.0
+    )
     served = assignments.get_column("customer_id").unique().implode()
     bought = float(
         lines.lazy()
