@@ -239,3 +239,44 @@ def test_forecast_records_the_fingerprint_stock_then_checks(cli, tmp_path: Path)
     other = cli(*stock, "--assignments", "b.csv")
     assert other.exit_code == 1, other.stderr
     assert "are not the assignments FORECAST fc.parquet was routed by" in _one_line(other.stderr)
+
+
+# ---- the report ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("meta", "assignments", "expected"),
+    [
+        ("fingerprint", ASSIGNMENTS, []),
+        (
+            "fingerprint",
+            MOVED,
+            [
+                "the forecast was routed by other assignments (5 lanes of 3 customers) than "
+                "the assignments (5 lanes of 3 customers): their lanes (customer_id, site_id, "
+                "share) differ: tables of different runs?"
+            ],
+        ),
+        ("old", MOVED, []),  # an older forecast: only its sites can be compared
+        (
+            "old",
+            ONE_SITE,
+            [
+                "the forecast, routed through network assignments, has series at 1 "
+                "site the assignments serve none of ('C'): tables of different runs?"
+            ],
+        ),
+        ("unrouted", ONE_SITE, []),  # by the orders' own sites: nothing to compare
+    ],
+)
+def test_report_says_a_forecast_routed_by_other_assignments(meta, assignments, expected) -> None:
+    from segchain.report.consistency import mismatches
+
+    inputs = {"orders": 7, "assignments": 5}
+    recorded = {
+        "fingerprint": {"inputs": inputs, "routed_by": PLAN_A},
+        "old": {"inputs": inputs},
+        "unrouted": {"inputs": {"orders": 7}},
+    }[meta]
+    tables = {"forecast": _forecast(), "assignments": assignments}
+    assert mismatches(tables, {"forecast": recorded}) == expected
