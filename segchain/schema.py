@@ -652,6 +652,10 @@ META_PLANNED_UNITS = "planned_units"
 # unplanned_points, and per segment and "(all)" its target, expected and delivered fill and
 # mean stock of each plan).
 META_HELD_OUT = "held_out"
+# forecast --assignments: the assignments the demand was routed by, as
+# ``routing.assignments_fingerprint`` gives it (lanes, customers, sha256), in the forecast's and
+# the backtest's metadata, so that stock and the report can tell another network run's.
+META_ROUTED_BY = "routed_by"
 HELD_OUT_FORECAST = "forecast"
 HELD_OUT_DIRECT = "direct"
 

@@ -182,6 +182,7 @@ def forecast(
     from segchain.forecast.series import order_columns
     from segchain.schema import (
         META_HELD_OUT,
+        META_ROUTED_BY,
         check_customer_ids,
         check_one_row_per_customer,
         check_table_kind,
@@ -341,6 +342,13 @@ def forecast(
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
     held = {META_HELD_OUT: result.held_out.as_metadata()} if result.held_out else {}
+    routed = {}
+    if asg_frame is not None:
+        # stock, given the --assignments of another network run, routed the history by them
+        # without a word: it compares them with this.
+        from segchain.routing import assignments_fingerprint
+
+        routed[META_ROUTED_BY] = assignments_fingerprint(asg_frame)
     if backtest:
         c.write_output(
             result.backtest,
@@ -354,6 +362,7 @@ def forecast(
                 reconciliation=result.reconciliation,
                 fallbacks=result.fallbacks,
                 **held,
+                **routed,
             ),
             reporter=reporter,
             what="backtest rows",
@@ -367,6 +376,7 @@ def forecast(
         reconciliation=result.reconciliation,
         fallbacks=result.fallbacks,
         **held,
+        **routed,
     )
     c.write_output(
         result.forecast,

@@ -350,6 +350,7 @@ def stock_command(
             outliers=(fc_table.metadata.get("params") or {}).get("outliers")
             if fc_table.stage == "forecast"
             else None,
+            routed_by=_routed_by(fc_table),
             n_jobs=processes,
             progress=work.update,
             **params,
@@ -608,6 +609,21 @@ def _warn_history_routing(
                 },
             )
         )
+
+
+def _routed_by(fc_table: Table) -> dict | None:
+    """What the forecast records of the assignments it was routed by: their fingerprint; for a
+    forecast of a segchain before it, the row count its inputs give them (enough for the sites
+    they serve to be checked); None when it records neither (a CSV, a forecast not routed)."""
+    from segchain.schema import META_INPUTS, META_ROUTED_BY
+
+    if fc_table.stage != "forecast":
+        return None
+    recorded = fc_table.metadata.get(META_ROUTED_BY)
+    if isinstance(recorded, dict):
+        return recorded
+    rows = (fc_table.metadata.get(META_INPUTS) or {}).get("assignments")
+    return None if rows is None else {"rows": rows}
 
 
 def _side_table(path: str | None, option: str, what: str, *, hint: str) -> pl.DataFrame | None:

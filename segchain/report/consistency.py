@@ -19,6 +19,7 @@ import polars as pl
 
 from segchain.errors import examples
 from segchain.formatting import MONEY, UNITS, agree, format_number, plural
+from segchain.schema import META_ROUTED_BY
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -61,6 +62,7 @@ def mismatches(
     out += _costs_against_customers(tables)
     out += _policy_against_forecast(tables)
     out += _sites_against_assignments(tables, meta)
+    out += _forecast_against_assignments(tables, meta)
     out += _costs_against_segments(tables, meta)
     out += _stock_segments_against_policy(tables)
     out += _orders_against_segments(tables, meta)
@@ -212,6 +214,49 @@ def _sites_against_assignments(
         out += _served_against_lanes(lanes, sites)
     out += _fixed_cost_against_plan(sites, meta.get("assignments") or {})
     return out
+
+
+def _forecast_against_assignments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """A forecast routed by --assignments records them (``routing.assignments_fingerprint``);
+    an older one, only that it was routed, so its sites (those its assignments serve) are
+    compared. Not said of a forecast that records neither (a CSV, one by the orders' own sites).
+    stock routed its history by the assignments of another run without a word (audit V2,
+    session 64), and the report's site histories are routed by the assignments given to it."""
+    from segchain.errors import SegchainError
+    from segchain.routing import assignments_fingerprint, lanes_text, sites_not_served
+
+    forecast, lanes = tables.get("forecast"), tables.get("assignments")
+    recorded = meta.get("forecast") or {}
+    if forecast is None or lanes is None or not _has(lanes, "customer_id", "site_id"):
+        return []
+    routed_by = recorded.get(META_ROUTED_BY)
+    if isinstance(routed_by, Mapping) and "sha256" in routed_by:
+        try:
+            theirs = assignments_fingerprint(lanes)
+        except SegchainError:  # assignments the stages refuse: said where they are read
+            return []
+        if theirs["sha256"] == routed_by["sha256"]:
+            return []
+        return [
+            f"the forecast was routed by other assignments ({lanes_text(routed_by)}) than the "
+            f"assignments ({lanes_text(theirs)}): their lanes (customer_id, site_id, share) "
+            "differ: tables of different runs?"
+        ]
+    inputs = recorded.get("inputs")
+    if not isinstance(inputs, Mapping) or "assignments" not in inputs:
+        return []
+    if "site" not in forecast.columns:
+        return []
+    missing = sites_not_served(lanes, forecast.get_column("site").unique().to_list())
+    if not missing:
+        return []
+    return [
+        "the forecast, routed through network assignments, has series at "
+        f"{plural(len(missing), 'site')} the assignments serve none of ({examples(missing)}): "
+        "tables of different runs?"
+    ]
 
 
 def _has(table: pl.DataFrame, *columns: str) -> bool:

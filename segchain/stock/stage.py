@@ -20,7 +20,7 @@ from segchain.config import (
 )
 from segchain.errors import DataError, TableMessage, UsageError, about, examples
 from segchain.formatting import agree, count, plural
-from segchain.routing import route_orders
+from segchain.routing import check_routed_by, route_orders
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     ITEMS_OPTION,
@@ -142,6 +142,7 @@ def stock(
     seed: int = 0,
     freq: str | None = None,
     outliers: str | None = None,
+    routed_by: Mapping[str, Any] | None = None,
     n_jobs: int = -1,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> StockResult:
@@ -194,6 +195,10 @@ def stock(
         outliers: the forecast's ``--outliers`` as it records it (``keep``, ``cap``, ``drop``):
             the ``orders`` history is cleansed as the forecast cleansed it (``cleansing``;
             unrecorded: forecast's default, ``cap``).
+        routed_by: what the forecast records of the assignments it was routed by (its
+            metadata's ``routed_by``; for an older segchain's forecast, which counted them only,
+            any record without ``sha256``; None when it records nothing): ``assignments`` must
+            be those (``routing.check_routed_by``).
         n_jobs: processes for the rationing search (-1: every core); its plans do not depend
             on it.
         progress: called as ``progress(step, done, total)`` while the rationing search runs
@@ -201,7 +206,8 @@ def stock(
 
     Raises:
         DataError: negative or missing forecasts or sds, bad item master, bad on-hand rows,
-            assignments that fail ``schema.check_assignments`` or route no order line.
+            assignments that fail ``schema.check_assignments``, route no order line or are
+            not those the forecast was routed by (``routed_by``).
         UsageError: service level outside (0, 1), unknown blend or measure, negative days;
             ``assignments`` without ``orders`` or with a forecast without ``site``.
     """
@@ -272,9 +278,11 @@ def stock(
             # each line numbered and its size as ordered kept, as forecast routes it, so that
             # the cleansing judges a line split over two sites once, by that size.
             lines = od.with_row_index(LINE_ID).with_columns(pl.col("quantity").alias(LINE_QUANTITY))
-            r = route_orders(lines, collect(assignments, name=ASSIGNMENTS_OPTION))
+            lanes = collect(assignments, name=ASSIGNMENTS_OPTION)
+            r = route_orders(lines, lanes)
             routed, unrouted = r.orders, r.unrouted
             notes += r.warnings
+            notes += check_routed_by(lanes, routed_by, fc.get_column("site").unique())
         start = forecast_start(fc)
         history, more = demand_history(routed, keys, period_days, before=start, outliers=outliers)
         notes += more
