@@ -289,13 +289,15 @@ def build_series(
         # 489 segment x sku series averaged one recent sale each and summed to 1.2x the
         # whole held-out demand).
         keys = keys.with_columns(pl.col("start").min().over(parent))
+    # The grid of every series-period carries the series' id only: with the key columns (four
+    # strings when routed) and joined on them, it was 2.2 GB at 60,301 routed series x 156 weeks.
+    # The periods with demand take the id instead, from the keys.
+    sold = agg.join(keys.select("unique_id", *by), on=by).select("unique_id", "ds", "y")
     grid = keys.select(
-        "unique_id",
-        *by,
-        pl.date_ranges("start", pl.lit(last), interval=interval).alias("ds"),
+        "unique_id", pl.date_ranges("start", pl.lit(last), interval=interval).alias("ds")
     ).explode("ds")
     y = (
-        grid.join(agg, on=[*by, "ds"], how="left")
+        grid.join(sold, on=["unique_id", "ds"], how="left")
         .select("unique_id", "ds", pl.col("y").fill_null(0.0))
         .sort("unique_id", "ds")
     )
