@@ -62,6 +62,7 @@ from segchain.tableio import (
     SOURCE_FILE,
     SOURCE_ROW,
     bare_name,
+    hive_partitions,
     quoted,
     short,
 )
@@ -1903,6 +1904,7 @@ def import_orders(
         # rule costs the pass nothing when no line repeats it.
         if (_as_header(distinct) == date_col).any():
             date_rules = replace(date_rules, header=date_col)
+            _refuse_other_headers(lf, schema, headers, date_col, source=source)
     else:
         date_rules, found = typed_date_rules(lf, date, also=looks)
     n_valued_zero = int(found.get(_VALUED_ZERO, 0))
@@ -2140,6 +2142,77 @@ def typed_date_rules(
     # Dates may carry times: counted by day.
     counts = lf.group_by(date.alias("order_date")).agg(pl.len().alias("n")).collect()
     return date_rules_of(counts), others
+
+
+def _refuse_other_headers(
+    lf: pl.LazyFrame, schema: pl.Schema, headers: Sequence[str], date_col: str, *, source: str
+) -> None:
+    """Refuse an export in which a line taken for a repeated header (its date field is the date
+    column's name) names its columns otherwise than the header read: two exports joined with
+    ``cat``, the second with its columns in another order (or others), would have every line
+    below that header read under the first one's names, quantities as prices, customers as
+    skus. Only the lines already taken for headers are looked at.
+
+    Raises:
+        DataError: names the row, the columns as the header read names them and as that line
+            does, and how to read the two exports each with its own header.
+    """
+    # A typed column (a Parquet's numbers) cannot hold a name: it says nothing of the order.
+    text = [h for h in headers if schema[h] == pl.String]
+    files = SOURCE_FILE in schema
+    indexed = lf if SOURCE_ROW in schema else lf.with_row_index(SOURCE_ROW, offset=1)
+    extra = [EXTRA_FIELDS] if EXTRA_FIELDS in schema else []
+    found = (
+        indexed.filter((_as_header(pl.col(date_col)) == date_col).fill_null(False))
+        # A blank field is null as read; a header's blank name is '' (a trailing delimiter).
+        .select(
+            SOURCE_ROW,
+            *[SOURCE_FILE] * files,
+            *[_as_header(pl.col(h).fill_null("")).alias(h) for h in text],
+            *extra,
+        )
+        .collect()
+        # An SAP list repeats its header on every page: each way of naming the columns once.
+        .unique(subset=[*[SOURCE_FILE] * files, *text, *extra], keep="first", maintain_order=True)
+    )
+    for line in found.iter_rows(named=True):
+        name = str(line[SOURCE_FILE]) if files else source
+        # A folder's key=value columns hold their value on a header line as on every line.
+        hive = hive_partitions(name) if files else {}
+        names = {h: line[h] for h in text}
+        own = [h for h in text if not (h in hive and line[h] == hive[h])]
+        differ = [h for h in own if names[h] != h]
+        surplus = line.get(EXTRA_FIELDS)
+        if not differ and surplus is None:
+            continue
+        row = f"row {int(line[SOURCE_ROW]):,}"
+        moved = surplus is None and sorted(names[h] for h in own) == sorted(own)
+        said = [
+            f"where the first header has {', '.join(quoted(h, 40) for h in differ)}, {row} has "
+            f"{', '.join(quoted(names[h], 40) for h in differ)}"
+        ] * bool(differ)
+        if surplus is not None:
+            said.append(f"{row} has more fields than the first header ({quoted(surplus, 40)})")
+        what = "; ".join(said)
+        if moved:
+            what = f"{row} is a header with the columns in another order: {what}"
+            fix = (
+                f"give the two exports as separate files (the lines above {row}, and it and the "
+                "lines below it), e.g. segchain validate a.csv b.csv or a folder of them: each "
+                "file is read with its own header"
+            )
+        else:
+            what = f"{row} is a header that names other columns than the first: {what}"
+            fix = (
+                f"read the two exports (the lines above {row}, and it and the lines below it) "
+                "in separate runs (files whose columns differ are not read as one table), or "
+                "export them again with the same columns"
+            )
+        raise DataError(
+            f"{short(name)}: {what}; the lines below it would be read under the first header, "
+            "their values under other columns' names",
+            hint=fix,
+        )
 
 
 def _as_header(date: Any) -> Any:
