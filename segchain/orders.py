@@ -2181,12 +2181,15 @@ def _refuse_other_headers(
         hive = hive_partitions(name) if files else {}
         names = {h: line[h] for h in text}
         own = [h for h in text if not (h in hive and line[h] == hive[h])]
-        differ = [h for h in own if names[h] != h]
+        # Only the letters' case of a name cannot move a value: the columns are the same.
+        differ = [h for h in own if names[h].casefold() != h.casefold()]
         surplus = line.get(EXTRA_FIELDS)
         if not differ and surplus is None:
             continue
         row = f"row {int(line[SOURCE_ROW]):,}"
-        moved = surplus is None and sorted(names[h] for h in own) == sorted(own)
+        moved = surplus is None and sorted(names[h].casefold() for h in own) == sorted(
+            h.casefold() for h in own
+        )
         said = [
             f"where the first header has {', '.join(quoted(h, 40) for h in differ)}, {row} has "
             f"{', '.join(quoted(names[h], 40) for h in differ)}"

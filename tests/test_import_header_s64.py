@@ -113,8 +113,10 @@ def test_header_with_fewer_columns_is_refused(cli, tmp_path: Path) -> None:
         (HEADER, "\ufeff" + HEADER),
         # A trailing delimiter: a header's blank name, a blank field on the repeat.
         (HEADER + ",", HEADER + ","),
+        # Another release's export capitalising a name: the same column, nothing moves.
+        (HEADER, HEADER.replace("customer_id", "Customer_ID")),
     ],
-    ids=["same", "bom", "blank-name"],
+    ids=["same", "bom", "blank-name", "case"],
 )
 def test_header_repeated_as_it_is_stays_repeated_header(
     cli, tmp_path: Path, first: str, again: str
