@@ -132,24 +132,52 @@ VALUE_FIELDS = ("quantity", "unit_price", "amount")
 # SQL Server's empty 1900-01-01, the Unix epoch 1970-01-01): rejected so that they cannot drive
 # recency, the as-of date or the start of a series. The rule depends on the data only, never on
 # the day it runs (reruns stay byte-identical): a date before EARLIEST_DATE or after
-# LATEST_DATE; more than FUTURE_GAP_DAYS after the date that 99 % of the export's dated lines
-# (within that window) fall on or before; or before the 1 % of them that come first and more
-# than FUTURE_GAP_DAYS apart from every later line (old history of a business that grew is
-# kept: it has no such hole).
+# LATEST_DATE; a lump (see date_lumps) more than FUTURE_GAP_DAYS apart from the export's body;
+# more than FUTURE_GAP_DAYS after the date that 99 % of the other dated lines (within that
+# window) fall on or before; or before the 1 % of them that come first and more than
+# FUTURE_GAP_DAYS apart from every later line (old history of a business that grew is kept: it
+# has no such hole).
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2099, 12, 31)
 FUTURE_GAP_DAYS = 1096  # three years
 TAIL_QUANTILE = 0.99
+# A placeholder for no date is one day (SQL Server's 1900-01-01, an ERP's open end 2099-12-31),
+# or two where a time zone split it; a week's days leave room for a few such conventions in one
+# run, and no real history apart from the rest by years is that short and worth keeping.
+LUMP_DAYS = 7
 
 
-def implausible_date(date: pl.Expr, tail: float | None, head: float | None = None) -> pl.Expr:
+@dataclass(frozen=True)
+class DateLump:
+    """A run of at most ``LUMP_DAYS`` distinct order dates, from ``first`` to ``last``, more
+    than ``FUTURE_GAP_DAYS`` apart from the body of the export's dates: ``lines`` lines,
+    ``gap`` days to the ``nearest`` date of the other runs."""
+
+    first: dt.date
+    last: dt.date
+    lines: int
+    nearest: dt.date
+    gap: int
+
+
+def implausible_date(
+    date: pl.Expr,
+    tail: float | None,
+    head: float | None = None,
+    lumps: Sequence[DateLump] = (),
+) -> pl.Expr:
     """True where ``date`` (a Date column) is implausible; see above. ``tail``: the export's
     ``date_tail`` (a number, not a quantile taken in the pass, which would hold every line of
-    the export in memory until its last line is read); ``head``: its ``date_head``."""
+    the export in memory until its last line is read); ``head``: its ``date_head``;
+    ``lumps``: its ``date_lumps``."""
     in_window = (date >= EARLIEST_DATE) & (date <= LATEST_DATE)
     limit = pl.lit(tail, dtype=pl.Float64) + FUTURE_GAP_DAYS
     day = date.cast(pl.Int32)
-    return ~in_window | (day > limit) | (day < pl.lit(head, dtype=pl.Float64))
+    # A lump's run holds no other day of the window: its span is its days.
+    in_lump = [date.is_between(lump.first, lump.last) for lump in lumps]
+    return pl.any_horizontal(
+        ~in_window, day > limit, day < pl.lit(head, dtype=pl.Float64), *in_lump
+    )
 
 
 def _days_in_window(counts: pl.DataFrame, date: str, n: str) -> pl.DataFrame:
@@ -176,6 +204,67 @@ def _lower_quantile(days: pl.DataFrame, q: float, date: str, n: str) -> int | No
 def _line_day(days: pl.DataFrame, index: int, date: str, n: str) -> int:
     """The day of the line at ``index`` (from 0) of the lines in date order."""
     return int(days.filter(pl.col(n).cum_sum() > index).get_column(date)[0])
+
+
+def date_lumps(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> list[DateLump]:
+    """The lumps of ``counts`` (each distinct Date and its number of lines): the runs of days
+    within the window, split where more than ``FUTURE_GAP_DAYS`` pass without a line, that are
+    not the body and hold at most ``LUMP_DAYS`` distinct days. The body is the run of the
+    median line (the lower one of an even count), so that a lump of under half the lines is
+    found whatever its share; the 1 % / 99 % rules miss one above 1 %.
+
+    A placeholder for no date is one day holding every undated line, years apart from the
+    real ones. A real history has no hole of years (a steady one, or a sparse start running up
+    to the busy years, is one run); one that has, and runs on for more than a week's days on
+    the other side, is kept as before."""
+    days = _days_in_window(counts, date, n)
+    total = int(days.get_column(n).sum())
+    if total == 0:
+        return []
+    runs = (
+        days.with_columns(run=(pl.col(date).diff() > FUTURE_GAP_DAYS).cum_sum().fill_null(0))
+        .group_by("run", maintain_order=True)
+        .agg(
+            pl.col(date).min().alias("first"),
+            pl.col(date).max().alias("last"),
+            pl.len().alias("days"),
+            pl.col(n).sum().alias("lines"),
+        )
+        .with_columns(upto=pl.col("lines").cum_sum())
+    )
+    body = runs.filter(pl.col("upto") > (total - 1) // 2).get_column("run")[0]
+    firsts, lasts = runs.get_column("first").to_list(), runs.get_column("last").to_list()
+    found = []
+    for i, run in enumerate(runs.iter_rows(named=True)):
+        if run["run"] == body or run["days"] > LUMP_DAYS:
+            continue
+        # Every run has a neighbour (the body is another run); the nearer one is said.
+        sides = [(run["first"] - lasts[i - 1], lasts[i - 1])] if i else []
+        sides += [(firsts[i + 1] - run["last"], firsts[i + 1])] if i + 1 < len(firsts) else []
+        gap, nearest = min(sides)
+        found.append(
+            DateLump(
+                first=_epoch_day(run["first"]),
+                last=_epoch_day(run["last"]),
+                lines=int(run["lines"]),
+                nearest=_epoch_day(nearest),
+                gap=int(gap),
+            )
+        )
+    return found
+
+
+def _epoch_day(day: int) -> dt.date:
+    """The date of a day number since 1970-01-01."""
+    return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
+
+
+def outside_lumps(
+    counts: pl.DataFrame, lumps: Sequence[DateLump], date: str = "order_date"
+) -> pl.DataFrame:
+    """``counts`` without the days of ``lumps``: the tail and head are the other lines'."""
+    inside = [pl.col(date).is_between(lump.first, lump.last) for lump in lumps]
+    return counts.filter(~pl.any_horizontal(pl.lit(False), *inside).fill_null(False))
 
 
 def date_tail(counts: pl.DataFrame, date: str = "order_date", n: str = "n") -> float | None:
@@ -1907,6 +1996,7 @@ def import_orders(
             _refuse_other_headers(lf, schema, headers, date_col, source=source)
     else:
         date_rules, found = typed_date_rules(lf, date, also=looks)
+    warnings += _lump_warnings(date_rules.lumps, _id_named("order_date", date_col))
     n_valued_zero = int(found.get(_VALUED_ZERO, 0))
     if valued_zero is not None:
         notes[valued_zero_at:valued_zero_at] = _valued_zero_note(n_valued_zero, mapping)
@@ -2064,6 +2154,26 @@ def import_orders(
     )
 
 
+def _lump_warnings(lumps: Sequence[DateLump], named: str) -> list[str]:
+    """Warnings for the lumps of dates rejected as placeholders: the reconciliation counts them
+    among ``implausible_date``, but not what they are, and a placeholder on a tenth of the
+    lines is a hole in the export the user should fill."""
+    out = []
+    for lump in lumps:
+        when = lump.first.isoformat()
+        if lump.last != lump.first:
+            when = f"from {when} to {lump.last.isoformat()}"
+        side = "before" if lump.last < lump.nearest else "after"
+        out.append(
+            f"{named}: {plural(lump.lines, 'line')} {agree(lump.lines, 'is', 'are')} dated "
+            f"{when}, {lump.gap:,} days ({int(lump.gap / 365.25)} years) {side} any other date "
+            f"({lump.nearest.isoformat()}): a placeholder for no date (SQL Server writes an "
+            "empty date as 1900-01-01, an ERP an open end as 2099-12-31), rejected "
+            "(implausible_date); export those lines' real dates"
+        )
+    return out
+
+
 def _refuse_day_numbers(lo: int, hi: int, header: str, *, source: str) -> None:
     """Refuse a date column of small whole numbers (day 1 to 711): the date of day 1 is not in
     the file, and reading them as Excel serials put every order in 1900."""
@@ -2103,12 +2213,20 @@ def date_rules_of(counts: pl.DataFrame) -> DateRules:
     """The date rules from each distinct date (``order_date``, a Date) and its lines (``n``).
     A rule that no distinct date breaks cannot reject a line: it is left out of the reason
     chain (and a string column is not trimmed line by line to find blank dates)."""
-    tail, head = date_tail(counts), date_head(counts)
+    lumps = date_lumps(counts)
+    others = outside_lumps(counts, lumps)
+    tail, head = date_tail(others), date_head(others)
     undated = counts.get_column("order_date").null_count() > 0
     implausible = counts.select(
-        implausible_date(pl.col("order_date"), tail, head).fill_null(False).any()
+        implausible_date(pl.col("order_date"), tail, head, lumps).fill_null(False).any()
     )
-    return DateRules(undated=undated, implausible=bool(implausible.item()), tail=tail, head=head)
+    return DateRules(
+        undated=undated,
+        implausible=bool(implausible.item()),
+        tail=tail,
+        head=head,
+        lumps=tuple(lumps),
+    )
 
 
 def typed_date_rules(
@@ -2268,6 +2386,7 @@ class DateRules:
     implausible: bool = True
     tail: float | None = None
     head: float | None = None
+    lumps: tuple[DateLump, ...] = ()
     header: str | None = None
     """The date column's header, when some line's date field repeats it (exports joined with
     ``cat``, each file's header now a line in the middle)."""
@@ -2313,7 +2432,7 @@ def _reason_rules(
         rules.append((non_finite.fill_null(False), "non_finite"))
         rules.append((out_of_range.fill_null(False), "out_of_range"))
     if dates.implausible:
-        implausible = implausible_date(date, dates.tail, dates.head).fill_null(False)
+        implausible = implausible_date(date, dates.tail, dates.head, dates.lumps).fill_null(False)
         rules.append((implausible, "implausible_date"))
     return rules
 
