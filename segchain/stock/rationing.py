@@ -640,64 +640,84 @@ def _cycle_stretches(
     n, step = smp.size, smp.key_step
     width = keys.size // k_count
     first_day = begin[ni] + ni  # where each pair's cycle starts in a tier's table
+    cut_t = np.ascontiguousarray(cut.T)  # one tier's reserves read at a time
     h = h.copy()
     day = np.zeros(pairs, dtype=np.int64)
     missed = np.zeros((pairs, k_count))
     stock = np.zeros(pairs)
 
-    def row(j: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        # Where tiers 0..j's entries of each pair's cycle start in the flattened tables.
-        return np.maximum(j, 0) * width + first_day[idx]
+    def at(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # Where tiers 0..j's entry of day d of each pair's cycle lies in the flattened tables.
+        return np.maximum(j, 0) * width + first_day[idx] + d
 
     def cum(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
         # The demand of tiers 0..j over each pair's first d days (j < 0: no tier, 0).
-        got = keys[row(j, idx) + d] - (np.maximum(j, 0) * n + ni[idx]) * step
+        got = keys[at(j, d, idx)] - (np.maximum(j, 0) * n + ni[idx]) * step
         return np.where(j >= 0, got, 0.0)
 
-    live = np.flatnonzero(day < end)
+    live = np.arange(pairs)
+    # Every pair starts on its cycle's first day, where every running sum is 0: not read.
+    opening = True
     while live.size:
         hh, d0, d_end = h[live], day[live], end[live]
+        zero = np.zeros(live.size)
         # The tiers served: those whose reserve lies below the stock (-1: none, stock 0).
-        top = (cut[live] < hh[:, None]).sum(axis=1) - 1
-        served = top >= 0
-        base = cum(top, d0, live)
-        # The days served in full: the last d whose cumulative demand leaves the lowest served
-        # tier's reserve on hand (whole units: at most floor(free) more than at d0). With no
-        # tier served, every demand left is missed, to the cycle's end.
-        free = np.floor(hh - cut[live, np.maximum(top, 0)])
-        owner = np.maximum(top, 0) * n + ni[live]
-        key = np.minimum(base + free, step - 1.0) + owner * step
-        first = row(top, live)
-        last = _last_at_most(keys, key, first + d0, first + d_end) - first
-        d1 = np.where(served, np.minimum(last, d_end), d_end)
-        stock[live] += np.where(
-            served,
-            (d1 - d0) * (hh + base) - (sums[first + d1] - sums[first + d0]),
-            0.0,
-        )
+        top = np.full(live.size, -1, dtype=np.int64)
         for k in range(k_count):
-            out = k > top
-            if out.any():
-                j, i = np.full(int(out.sum()), k), live[out]
-                a, b = d0[out], d1[out]
-                missed[i, k] += cum(j, b, i) - cum(j - 1, b, i) - cum(j, a, i) + cum(j - 1, a, i)
-        hh = hh - (cum(top, d1, live) - base)
+            top += cut_t[k, live] < hh
+        served = top >= 0
+        base = zero if opening else cum(top, d0, live)
+        # The days served in full: the last d whose cumulative demand leaves the lowest served
+        # tier's reserve on hand (whole units: at most floor(free) more than at d0). Most pairs
+        # get to their cycle's end so, and only the others are searched; with no tier served,
+        # every demand left is missed, to the cycle's end.
+        free = np.floor(hh - cut_t[np.maximum(top, 0), live])
+        low = np.minimum(base + free, step - 1.0)
+        c1 = cum(top, d_end, live)
+        d1 = d_end.copy()
+        part = np.flatnonzero(served & (c1 > low))
+        if part.size:
+            j, p = top[part], live[part]
+            owner = (j * n + ni[p]) * step
+            first = j * width + first_day[p]
+            last = _last_at_most(keys, low[part] + owner, first + d0[part], first + d_end[part])
+            d1[part] = last - first
+            c1[part] = keys[last] - owner
+        some = np.flatnonzero(served)
+        j, p, a, b = top[some], live[some], d0[some], d1[some]
+        lo_sum = 0.0 if opening else sums[at(j, a, p)]
+        stock[p] += (b - a) * (hh[some] + base[some]) - (sums[at(j, b, p)] - lo_sum)
+        # The tiers below the lowest served miss their demand over the stretch: tier k's is the
+        # demand of tiers 0..k less that of tiers 0..k-1 (for k - 1 the lowest served: base and
+        # c1, already read).
+        prev0, prev1 = zero, zero
+        for k in range(k_count):
+            now0, now1 = np.where(top == k, base, prev0), np.where(top == k, c1, prev1)
+            out = np.flatnonzero(top < k)
+            if out.size:
+                kk, p = np.full(out.size, k), live[out]
+                got0 = zero[out] if opening else cum(kk, d0[out], p)
+                got1 = cum(kk, d1[out], p)
+                missed[p, k] += got1 - prev1[out] - got0 + prev0[out]
+                now0[out], now1[out] = got0, got1
+            prev0, prev1 = now0, now1
+        hh = hh - (c1 - base)
         # The day the lowest served tier's reserve binds, position by position.
         cross = d1 < d_end
         idx, d, hh = live[cross], d1[cross], hh[cross]
         stock[idx] += 0.5 * hh
-        at = begin[ni[idx]] + d
+        on = begin[ni[idx]] + d
         for pos in range(k_count):
-            k = smp.order[at, pos].astype(np.intp)
-            want = smp.seq[at, pos]
-            got = np.minimum(want, np.maximum(hh - cut[idx, k], 0.0))
+            k = smp.order[on, pos].astype(np.intp)
+            want = smp.seq[on, pos]
+            got = np.minimum(want, np.maximum(hh - cut_t[k, idx], 0.0))
             hh = hh - got
             missed[idx, k] += want - got
         stock[idx] += 0.5 * hh
         h[idx] = hh
-        day[live] = d_end
         day[idx] = d + 1
         live = idx[day[idx] < end[idx]]
+        opening = False
     return missed, stock
 
 

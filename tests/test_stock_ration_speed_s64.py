@@ -1,0 +1,76 @@
+"""The (s, Q) rationing search's cost (stock speed, session 64).
+
+The replay of an (s, Q) cycle searches the day on which a reserve binds only for the (candidate,
+cycle) pairs whose stock reaches a reserve before the cycle ends: a pair that gets through its
+cycle served in full is read at the cycle's end, not bisected.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from segchain.stock import rationing
+from segchain.stock.rationing import Segments, _replay_sq, sample_sq
+
+# Three tiers, the lowest lumpy (variance 6x its mean), about 9 units a day in all.
+SEGMENTS = Segments(
+    mean=np.array([2.0, 3.0, 4.0]),
+    var=np.array([2.0, 6.0, 24.0]),
+    fill_target=np.array([0.99, 0.95, 0.8]),
+    csl_target=np.full(3, np.nan),
+)
+
+
+def _bisected(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records how many pairs each of the replay's bisections searches."""
+    sizes: list[int] = []
+    real = rationing._last_at_most
+
+    def spy(keys: np.ndarray, key: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        sizes.append(int(key.size))
+        return real(keys, key, lo, hi)
+
+    monkeypatch.setattr(rationing, "_last_at_most", spy)
+    return sizes
+
+
+def test_sq_replay_does_not_search_cycles_no_reserve_reaches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    smp = sample_sq(SEGMENTS, 5, 1, 60.0, 300, seed=3)
+    # Independently of the replay: a level at which every cycle starts with its whole demand
+    # above the largest reserve, so no reserve binds anywhere.
+    reserves = np.array([[0.0, 10.0, 20.0], [0.0, 0.0, 30.0]])
+    level = float((smp.lead + smp.total).max()) + 30.0 + 1.0
+    sizes = _bisected(monkeypatch)
+    short, _, on_hand, _ = _replay_sq(smp, np.full(2, level), reserves)
+    assert short.sum() == 0.0
+    # The stock on hand of a cycle served in full, summed day by day from the sample's days.
+    tau = smp.days.astype(int)
+    want = 0.0
+    for i in range(smp.size):
+        h = level - smp.lead[i]
+        for d in range(tau[i]):
+            day = smp.seq[smp.start[i] + d].sum()
+            want += h - 0.5 * day
+            h -= day
+    np.testing.assert_allclose(on_hand, want / tau.sum(), rtol=1e-12)
+    assert sum(sizes) == 0
+
+
+def test_sq_replay_searches_only_the_cycles_where_a_reserve_binds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    smp = sample_sq(SEGMENTS, 5, 1, 60.0, 300, seed=3)
+    reserves = np.array([[0.0, 5.0, 15.0]])
+    level = 80.0
+    # Independently: the cycles whose total demand takes the stock at the arrival to the lowest
+    # tier's reserve or below (where the first stretch ends before the cycle does).
+    h0 = np.maximum(level - smp.lead, 0.0)
+    binding = int((smp.total > np.floor(h0 - 15.0)).sum() - (h0 <= 0).sum())
+    sizes = _bisected(monkeypatch)
+    _replay_sq(smp, np.array([level]), reserves)
+    assert 0 < binding < smp.size
+    # The first search takes those pairs only (later ones the pairs still short of their end).
+    assert sizes[0] == binding
