@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from segchain.stock import rationing
-from segchain.stock.rationing import Segments, _replay_sq, sample_sq
+from segchain.stock.rationing import Need, Segments, _levels_near, _meets, _replay_sq, sample_sq
 
 # Three tiers, the lowest lumpy (variance 6x its mean), about 9 units a day in all.
 SEGMENTS = Segments(
@@ -74,3 +74,37 @@ def test_sq_replay_searches_only_the_cycles_where_a_reserve_binds(
     assert 0 < binding < smp.size
     # The first search takes those pairs only (later ones the pairs still short of their end).
     assert sizes[0] == binding
+
+
+def _replays(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Records how many candidates each replay of the search takes."""
+    sizes: list[int] = []
+    real = rationing._service
+
+    def spy(smp, level, reserves, cycles=True):  # type: ignore[no-untyped-def]
+        sizes.append(int(level.size))
+        return real(smp, level, reserves, cycles)
+
+    monkeypatch.setattr(rationing, "_service", spy)
+    return sizes
+
+
+@pytest.mark.parametrize(("guess", "most"), [(100.0, 24), (150.0, 27), (200.0, 38)])
+def test_level_search_finds_the_smallest_level_in_fewer_replays(
+    monkeypatch: pytest.MonkeyPatch, guess: float, most: int
+) -> None:
+    smp = sample_sq(SEGMENTS, 5, 1, 60.0, 2000, seed=5)
+    need = Need(SEGMENTS.fill_target, SEGMENTS.csl_target)
+    reserves = np.array([[0.0, 0.0, 0.0], [0.0, 4.0, 12.0], [0.0, 10.0, 10.0]])
+    # Independently of the search: every level from 0 up, the first that meets every target.
+    want = []
+    for c in reserves:
+        levels = np.arange(0.0, 300.0)
+        ok, _ = _meets(smp, need, levels, np.tile(c, (levels.size, 1)))
+        want.append(levels[np.argmax(ok)])
+    replays = _replays(monkeypatch)
+    got, _ = _levels_near(smp, need, reserves, np.full(3, guess))
+    np.testing.assert_array_equal(got, want)
+    # Candidates replayed in all: steps doubling outward and then bisection took 31, 35 and 45
+    # from these guesses (to 115, 127 and 131).
+    assert sum(replays) <= most

@@ -748,10 +748,12 @@ def _service(
     return fill, 1.0 - short_cycles / n, fill_total, 1.0 - any_short / n, on_hand
 
 
-def _meets(
+def _probe(
     smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each candidate meets ``need``, and its mean stock on hand."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each candidate meets ``need``, its mean stock on hand, and its margin: how far
+    its least-met target is met, as log((1 - target) / (1 - achieved)) (positive: met with
+    room). The margin only guides the search (``_next_level``); ``need`` decides."""
     fill, csl, fill_total, csl_total, on_hand = _service(smp, level, reserves, need.cycles)
     ok = np.all(
         (np.isnan(need.fill)[None, :] | (fill >= need.fill[None, :] - 1e-12))
@@ -762,7 +764,43 @@ def _meets(
         ok &= fill_total >= need.fill_total - 1e-12
     if not np.isnan(need.csl_total):
         ok &= csl_total >= need.csl_total - 1e-12
+    got = np.concatenate([fill, csl, fill_total[:, None], csl_total[:, None]], axis=1)
+    want = np.concatenate([need.fill, need.csl, [need.fill_total, need.csl_total]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.log(np.maximum(1.0 - want, 1e-12)) - np.log(
+            np.maximum(1.0 - got, np.maximum(1.0 - want, 1e-12) / MARGIN_CAP)
+        )
+    margin = np.where(np.isnan(want)[None, :], np.inf, room).min(axis=1)
+    return ok, on_hand, margin
+
+
+def _meets(
+    smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each candidate meets ``need``, and its mean stock on hand."""
+    ok, on_hand, _ = _probe(smp, need, level, reserves)
     return ok, on_hand
+
+
+def _next_level(
+    lo: np.ndarray, up: np.ndarray, m_lo: np.ndarray, m_up: np.ndarray, halve: np.ndarray
+) -> np.ndarray:
+    """The S to try next in (lo, up): where the line through the margins at lo (failing) and
+    up (meeting) crosses 0, rounded up (the first whole S that line says meets); the middle
+    where a margin is unknown or ``halve``."""
+    mid = np.floor((lo + up) / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = lo + (up - lo) * (-m_lo) / (m_up - m_lo)
+    line = np.isfinite(cross) & (m_up > m_lo) & ~halve
+    return np.where(line, np.clip(np.ceil(cross), lo + 1.0, up - 1.0), mid)
+
+
+# A search step whose S lands on the same side as this many steps before it in a row falls back
+# on the middle (the line's estimate keeps missing on one side where the margin curves).
+SAME_SIDE_STEPS = 2
+# A margin counts a target met with room up to this factor on its shortfall (1 - target), no
+# more: a fill rate of 1 would say infinitely far, and draw the line's crossing to it.
+MARGIN_CAP = 20.0
 
 
 def _bisect(
@@ -772,17 +810,35 @@ def _bisect(
     lo: np.ndarray,
     up: np.ndarray,
     held: np.ndarray,
+    m_lo: np.ndarray | None = None,
+    m_up: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate, the smallest S in (lo, up] meeting ``need`` (``up`` known to meet it,
-    with ``held`` on hand) and its stock on hand."""
+    with ``held`` on hand, margins ``m_lo`` and ``m_up`` where known) and its stock on hand.
+
+    Meeting ``need`` does not fail as S rises (no demand is served less from more stock), so
+    any S tried inside the interval narrows it, and the search ends on the same S as
+    bisection: each step tries where the margins' line crosses 0 (``_next_level``), a replay
+    or two from the answer on a fill rate's smooth curve, and the middle after
+    ``SAME_SIDE_STEPS`` steps in a row on one side (where the curve bends, the line keeps
+    missing on the same side)."""
     lo, up, held = lo.astype(float).copy(), up.astype(float).copy(), held.astype(float).copy()
+    count = lo.size
+    m_lo = np.full(count, np.nan) if m_lo is None else m_lo.astype(float).copy()
+    m_up = np.full(count, np.nan) if m_up is None else m_up.astype(float).copy()
+    side = np.zeros(count)  # +n: the last n steps met, -n: failed
     while np.any(up - lo > 1):
         rows = np.flatnonzero(up - lo > 1)
-        mid = np.floor((lo[rows] + up[rows]) / 2.0)
-        good, stock = _meets(smp, need, mid, reserves[rows])
-        up[rows[good]] = mid[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = mid[~good]
+        cand = _next_level(
+            lo[rows], up[rows], m_lo[rows], m_up[rows], np.abs(side[rows]) >= SAME_SIDE_STEPS
+        )
+        good, stock, margin = _probe(smp, need, cand, reserves[rows])
+        was = side[rows]
+        side[rows] = np.where(good, np.where(was > 0, was + 1, 1), np.where(was < 0, was - 1, -1))
+        # A step on the middle starts the count again.
+        side[rows] = np.where(np.abs(was) >= SAME_SIDE_STEPS, np.sign(side[rows]), side[rows])
+        up[rows[good]], held[rows[good]], m_up[rows[good]] = cand[good], stock[good], margin[good]
+        lo[rows[~good]], m_lo[rows[~good]] = cand[~good], margin[~good]
     return up, held
 
 
@@ -793,12 +849,27 @@ def _smallest_levels(
     exists, and its stock on hand."""
     c_count = reserves.shape[0]
     top = np.full(c_count, hi)
-    ok, held = _meets(smp, need, top, reserves)
+    ok, held, margin = _probe(smp, need, top, reserves)
     low = np.full(c_count, min(lo, hi - 1.0))
     # Only where hi meets the targets (the others are not plans below hi).
     rows = np.flatnonzero(ok)
-    top[rows], held[rows] = _bisect(smp, need, reserves[rows], low[rows], top[rows], held[rows])
+    top[rows], held[rows] = _bisect(
+        smp, need, reserves[rows], low[rows], top[rows], held[rows], m_up=margin[rows]
+    )
     return top, ok, held
+
+
+def _outward(
+    at: np.ndarray, m_at: np.ndarray, prev: np.ndarray, m_prev: np.ndarray, step: np.ndarray
+) -> np.ndarray:
+    """How far to step on from ``at``, away from ``prev`` (the S tried before it, on the same
+    side of the answer): a quarter past where the line through their margins crosses 0, or
+    ``step`` (twice the last) where the line does not cross ahead."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = np.abs(at - prev) * m_at / (m_prev - m_at)
+    sane = np.isfinite(far) & (far > 0)
+    # Never more than 8 times the doubling step: a nearly flat line would say millions.
+    return np.where(sane, np.clip(np.ceil(1.25 * far), 1.0, 8.0 * step), step)
 
 
 def _levels_near(
@@ -806,51 +877,62 @@ def _levels_near(
     need: Need,
     reserves: np.ndarray,
     guess: np.ndarray,
-    known: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    known: tuple[np.ndarray, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per reserve vector, the smallest S >= 0 meeting ``need``, searched outward from
-    ``guess`` (steps of 1, 2, 4, ... up while S fails, down while it holds, then bisection of
-    the last step: a good guess costs two or three replays), and its stock on hand.
+    ``guess`` (up while S fails, down while it holds: one step, then as far as the line
+    through the last two margins says, or twice the last step; then ``_bisect`` of the last
+    step: a good guess costs two or three replays), and its stock on hand.
 
-    ``known``: ``_meets``' answers (meets, stock) already computed at ``guess`` (whole, >= 0)
-    and, for the vectors failing there, at ``guess`` + 1 (the first step up): not replayed
-    again."""
+    ``known``: ``_probe``'s answers (meets, stock, margin) already computed at ``guess``
+    (whole, >= 0) and, for the vectors failing there, at ``guess`` + 1 (the first step up):
+    not replayed again."""
     c_count = reserves.shape[0]
     start = np.maximum(np.round(np.asarray(guess, dtype=float)), 0.0)
-    ok, held = _meets(smp, need, start, reserves) if known is None else known[:2]
-    held = held.copy()
+    ok, held, margin = _probe(smp, need, start, reserves) if known is None else known[:3]
+    held, margin = held.copy(), margin.copy()
     lo = np.where(ok, -1.0, start)  # fails (S = -1 holds nothing: fails by convention)
     up = np.where(ok, start, np.inf)  # meets
+    m_lo = np.where(ok, np.nan, margin)
+    m_up = np.where(ok, margin, np.nan)
+    prev, m_prev = start.copy(), margin.copy()
     step = np.ones(c_count)
+    cand = start.copy()
     rows = np.flatnonzero(~ok)
-    step_up = None if known is None else known[2:]  # the answers at guess + 1, used once
+    step_up = None if known is None else known[3:]  # the answers at guess + 1, used once
     while rows.size:
-        cand = start[rows] + step[rows]
+        cand[rows] = lo[rows] + step[rows]
+        c = cand[rows]
         if step_up is not None:
-            good, stock = step_up[0][rows], step_up[1][rows]
+            good, stock, got = (a[rows] for a in step_up)
             step_up = None
         else:
-            good, stock = _meets(smp, need, cand, reserves[rows])
-        good |= cand > 1e9
-        up[rows[good]] = cand[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = cand[~good]
-        step[rows] *= 2.0
-        rows = rows[~good]
+            good, stock, got = _probe(smp, need, c, reserves[rows])
+        good |= c > 1e9
+        up[rows[good]], held[rows[good]], m_up[rows[good]] = c[good], stock[good], got[good]
+        bad = rows[~good]
+        step[bad] = _outward(c[~good], got[~good], prev[bad], m_prev[bad], 2.0 * step[bad])
+        prev[bad], m_prev[bad] = c[~good], got[~good]
+        lo[bad], m_lo[bad] = c[~good], got[~good]
+        rows = bad
     step[:] = 1.0
+    prev[:], m_prev[:] = start, margin
     rows = np.flatnonzero(ok)
     while rows.size:
-        cand = start[rows] - step[rows]
-        rows, cand = rows[cand >= 0], cand[cand >= 0]
+        c = up[rows] - step[rows]
+        rows, c = rows[c >= 0], c[c >= 0]
         if not rows.size:
             break
-        good, stock = _meets(smp, need, cand, reserves[rows])
-        up[rows[good]] = cand[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = cand[~good]
-        step[rows] *= 2.0
-        rows = rows[good]
-    return _bisect(smp, need, reserves, lo, up, held)
+        good, stock, got = _probe(smp, need, c, reserves[rows])
+        ok_rows = rows[good]
+        up[ok_rows], held[ok_rows], m_up[ok_rows] = c[good], stock[good], got[good]
+        lo[rows[~good]], m_lo[rows[~good]] = c[~good], got[~good]
+        step[ok_rows] = _outward(
+            c[good], got[good], prev[ok_rows], m_prev[ok_rows], 2.0 * step[ok_rows]
+        )
+        prev[ok_rows], m_prev[ok_rows] = c[good], got[good]
+        rows = ok_rows
+    return _bisect(smp, need, reserves, lo, up, held, m_lo, m_up)
 
 
 def _levels_below(
@@ -863,18 +945,25 @@ def _levels_below(
     stock before it, whatever the reserves), so a vector failing at ``level`` whose stock
     there, or at ``level`` + 1, is already ``held`` or more needs an S that holds more."""
     count = reserves.shape[0]
-    ok, stock = _meets(smp, need, np.full(count, level), reserves)
+    ok, stock, margin = _probe(smp, need, np.full(count, level), reserves)
     up = np.flatnonzero(~ok & (stock < held - 1e-9))
     ok_above, above = np.zeros(count, dtype=bool), np.full(count, np.inf)
+    m_above = np.full(count, np.nan)
     if up.size:
-        ok_above[up], above[up] = _meets(smp, need, np.full(up.size, level + 1.0), reserves[up])
+        ok_above[up], above[up], m_above[up] = _probe(
+            smp, need, np.full(up.size, level + 1.0), reserves[up]
+        )
         up = up[above[up] < held - 1e-9]
     rows = np.union1d(np.flatnonzero(ok), up)
     levels, held_at = np.full(count, np.inf), np.full(count, np.inf)
     if rows.size:
         # The search from ``level`` starts with the two replays just made.
         whole = float(level).is_integer() and level >= 0
-        known = (ok[rows], stock[rows], ok_above[rows], above[rows]) if whole else None
+        known = (
+            (ok[rows], stock[rows], margin[rows], ok_above[rows], above[rows], m_above[rows])
+            if whole
+            else None
+        )
         levels[rows], held_at[rows] = _levels_near(
             smp, need, reserves[rows], np.full(rows.size, level), known
         )
