@@ -108,3 +108,43 @@ def test_level_search_finds_the_smallest_level_in_fewer_replays(
     # Candidates replayed in all: steps doubling outward and then bisection took 31, 35 and 45
     # from these guesses (to 115, 127 and 131).
     assert sum(replays) <= most
+
+
+def test_slow_counts_search_only_the_draws_past_zero(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A slow item's day: negative binomial with mean 0.2 and variance 1.0, P(X = 0) = p^a = 0.92.
+    p = 0.2
+    a = 0.2 * p / (1.0 - p)
+    searched: list[int] = []
+    real = np.searchsorted
+
+    def spy(table, values, side="left"):  # type: ignore[no-untyped-def]
+        searched.append(int(np.size(values)))
+        return real(table, values, side=side)
+
+    monkeypatch.setattr(np, "searchsorted", spy)
+    got = rationing._counts(np.random.default_rng(1), a, p, (200_000,))
+    monkeypatch.undo()
+    # The same counts as the inverse CDF of every draw (the uniforms drawn again).
+    u = np.random.default_rng(1).random(200_000)
+    want = np.searchsorted(rationing._count_table(a, p), u, side="right")
+    np.testing.assert_array_equal(got, want)
+    assert abs((got == 0).mean() - p**a) < 0.003
+    assert sum(searched) < 0.1 * 200_000
+
+
+def test_sq_sample_stock_sums_are_the_days_stock_drawn_down_mid_day() -> None:
+    smp = sample_sq(SEGMENTS, 5, 1, 60.0, 300, seed=3)
+    assert smp.held is not None and smp.start is not None and smp.days is not None
+    k = SEGMENTS.mean.size
+    width = smp.held.size // k
+    tau = smp.days.astype(int)
+    for i in (0, 7, 299):
+        days = smp.seq[smp.start[i] : smp.start[i] + tau[i]]
+        order = smp.order[smp.start[i] : smp.start[i] + tau[i]]
+        for j in range(k):
+            # Tiers 0..j's demand each day, summed from the sample's days in arrival order.
+            mine = np.where(order <= j, days, 0.0).sum(axis=1)
+            drawn = np.concatenate([[0.0], np.cumsum(mine)])
+            want = np.concatenate([[0.0], np.cumsum(drawn[:-1] + 0.5 * mine)])
+            first = j * width + smp.start[i] + i
+            np.testing.assert_array_equal(smp.held[first : first + tau[i] + 1], want)

@@ -200,7 +200,14 @@ def _counts(rng: np.random.Generator, a: float, p: float, shape: tuple[int, ...]
         got = rng.poisson(a, shape) if p == 0.0 else rng.negative_binomial(a, p, shape)
         return got.astype(float)
     u = rng.random(shape)
-    x = np.searchsorted(cdf, u, side="right").astype(float)
+    if cdf[0] >= 0.5:
+        # Mostly days without demand (a slow item's): only the draws past P(X = 0) are
+        # searched, the same counts in a third of the time where 9 days in 10 sell nothing.
+        x = np.zeros(shape)
+        some = u >= cdf[0]
+        x[some] = np.searchsorted(cdf, u[some], side="right")
+    else:
+        x = np.searchsorted(cdf, u, side="right").astype(float)
     far = u >= cdf[-1]
     if far.any():
         x[far] = _beyond(a, p, cdf.size, 1.0 - u[far])
@@ -334,16 +341,21 @@ def _paths(
     reach = 1.25 * float(position.mean()) / max(mean_day, 1e-9)
     block = int(review_days * np.ceil(min(reach, 100_000.0) / review_days)) + int(lead_len.max())
     block = max(block, review_days)
-    parts: list[tuple[int, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     drawn = 0
     left = position.astype(float).copy()
     tau = np.full(n, -1, dtype=np.int64)
     cols = np.arange(n)
     while True:
         part = _draw(rng, seg.mean, seg.var, (block, cols.size))  # (B, m, K)
-        parts.append((drawn, cols, part))
+        # The day's demand, tier by tier (a sum over the last, short axis is several times
+        # slower; whole units, exact in any order).
+        daily = part[..., 0].copy()  # (B, m)
+        for t in range(1, part.shape[-1]):
+            daily += part[..., t]
+        parts.append((drawn, cols, part, daily))
         # The position falls by the day's demand; it is looked at on the last day of a review.
-        fall = np.cumsum(part.sum(axis=-1), axis=0)  # (B, m)
+        fall = np.cumsum(daily, axis=0)
         day = drawn + np.arange(1, block + 1)
         looked = (day % review_days) == 0
         below = (left[cols][None, :] - fall <= 0) & looked[:, None] & (tau[cols] < 0)[None, :]
@@ -363,12 +375,13 @@ def _paths(
     start = np.concatenate([[0], np.cumsum(tau)[:-1]]).astype(np.int64)
     days = np.zeros((int(tau.sum()), seg.mean.size))
     d_lead = np.zeros(n)
-    for first, cols, part in parts:
+    for first, cols, part, daily in parts:
         row = first + np.arange(part.shape[0])[:, None]  # (B, 1) days since the order
         lead, end = lead_len[cols][None, :], (lead_len + tau)[cols][None, :]
-        d_lead[cols] += np.where(row < lead, part.sum(axis=-1), 0.0).sum(axis=0)
-        kept = (row >= lead) & (row < end)
-        days[(start[cols][None, :] + row - lead)[kept]] = part[kept]
+        d_lead[cols] += np.where(row < lead, daily, 0.0).sum(axis=0)
+        # Cycle by cycle (the block's transpose): the days land one after another in ``days``.
+        kept = ((row >= lead) & (row < end)).T
+        days[(start[cols][:, None] + row.T - lead.T)[kept]] = part.transpose(1, 0, 2)[kept]
     return days, d_lead, tau, start
 
 
@@ -447,28 +460,26 @@ def sample_sq(
     # (whole units and halves, exact in any order). Every cycle has a day (tau >= 1).
     per_day = np.cumsum(days.T, axis=0)
     del days
-    cycle = np.repeat(np.arange(n), tau)
-    at = np.arange(per_day.shape[1]) + cycle + 1  # day d + 1 of its cycle, past the zeros
-
-    def cycle_sums(values: np.ndarray) -> np.ndarray:
-        # A slot before each cycle holding minus the cycle before's total: one running sum then
-        # restarts at 0 there.
-        total = np.add.reduceat(values, start, axis=1)
-        reset = np.zeros((k, n))
-        reset[:, 1:] = -total[:, :-1]
-        return np.cumsum(np.insert(values, start, reset, axis=1), axis=1)
-
-    cum = cycle_sums(per_day)
-    per_day *= -0.5
-    per_day += cum[:, at]
-    held = cycle_sums(per_day)
+    # A slot before each cycle holding minus the cycle before's total: one running sum then
+    # restarts at 0 there.
+    reset = np.zeros((k, n))
+    reset[:, 1:] = -np.add.reduceat(per_day, start, axis=1)[:, :-1]
+    cum = np.cumsum(np.insert(per_day, start, reset, axis=1), axis=1)
     del per_day
+    # The stock drawn down by mid-day d, summed over the cycle's first d days: the running sums
+    # of cum over the cycle (cum is 0 in each cycle's slot, so one running sum over all of it
+    # less its value at the cycle's slot) less half of day d's cum. Whole units and halves:
+    # exact, as the sums of each day's value were.
+    held = np.cumsum(cum, axis=1)
+    slots = start + np.arange(n)
+    held -= np.repeat(held[:, slots], tau + 1, axis=1)
+    held -= 0.5 * cum
     ends = start + np.arange(n) + tau
     total = cum[-1, ends].copy()
     # Whole units of demand: cumulative demand below step, and keys exact in doubles.
     step = float(total.max(initial=0.0)) + 1.0
-    owner = np.repeat(np.arange(n), tau + 1)
-    cum += (np.arange(k)[:, None] * n + owner[None, :]) * step
+    cum += np.repeat(np.arange(n) * step, tau + 1)[None, :]
+    cum += (np.arange(k) * (n * step))[:, None]
     return Sample(
         lead=d_lead - position + q,
         seq=seq,
