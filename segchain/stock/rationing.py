@@ -40,12 +40,13 @@ while demand waits, so they never serve more in total). Where the bounds are wit
 no reserve vector of the grid holds less than none, the point needs no reserve and nothing more
 is simulated (the caller keeps every promise with the formulas). Otherwise, for each reserve
 vector of a grid (and then finer grids around the best), the smallest S meeting every segment's
-target is found (bisection below the upper bound, then outward from the best S so far); the
-vector with the least stock wins. Then, on a fresh larger sample common to every plan of the
-point (common random numbers), its reserves are walked by pattern moves while the stock falls,
-each with its smallest S there; the plan without reserves (every promise kept first come, first
-served), the uniform plan compared against and the blended targets first come, first served are
-computed on the same sample.
+target is found (below the upper bound, then outward from the best S so far, each step where
+the line through the last replays' margins to the targets crosses, bracketed as bisection is:
+the same S in fewer replays); the vector with the least stock wins. Then, on a fresh larger
+sample common to every plan of the point (common random numbers), its reserves are walked by
+pattern moves while the stock falls, each with its smallest S there; the plan without reserves
+(every promise kept first come, first served), the uniform plan compared against and the
+blended targets first come, first served are computed on the same sample.
 """
 
 from __future__ import annotations
