@@ -40,12 +40,13 @@ while demand waits, so they never serve more in total). Where the bounds are wit
 no reserve vector of the grid holds less than none, the point needs no reserve and nothing more
 is simulated (the caller keeps every promise with the formulas). Otherwise, for each reserve
 vector of a grid (and then finer grids around the best), the smallest S meeting every segment's
-target is found (bisection below the upper bound, then outward from the best S so far); the
-vector with the least stock wins. Then, on a fresh larger sample common to every plan of the
-point (common random numbers), its reserves are walked by pattern moves while the stock falls,
-each with its smallest S there; the plan without reserves (every promise kept first come, first
-served), the uniform plan compared against and the blended targets first come, first served are
-computed on the same sample.
+target is found (below the upper bound, then outward from the best S so far, each step where
+the line through the last replays' margins to the targets crosses, bracketed as bisection is:
+the same S in fewer replays); the vector with the least stock wins. Then, on a fresh larger
+sample common to every plan of the point (common random numbers), its reserves are walked by
+pattern moves while the stock falls, each with its smallest S there; the plan without reserves
+(every promise kept first come, first served), the uniform plan compared against and the
+blended targets first come, first served are computed on the same sample.
 """
 
 from __future__ import annotations
@@ -200,7 +201,14 @@ def _counts(rng: np.random.Generator, a: float, p: float, shape: tuple[int, ...]
         got = rng.poisson(a, shape) if p == 0.0 else rng.negative_binomial(a, p, shape)
         return got.astype(float)
     u = rng.random(shape)
-    x = np.searchsorted(cdf, u, side="right").astype(float)
+    if cdf[0] >= 0.5:
+        # Mostly days without demand (a slow item's): only the draws past P(X = 0) are
+        # searched, the same counts in a third of the time where 9 days in 10 sell nothing.
+        x = np.zeros(shape)
+        some = u >= cdf[0]
+        x[some] = np.searchsorted(cdf, u[some], side="right")
+    else:
+        x = np.searchsorted(cdf, u, side="right").astype(float)
     far = u >= cdf[-1]
     if far.any():
         x[far] = _beyond(a, p, cdf.size, 1.0 - u[far])
@@ -334,16 +342,21 @@ def _paths(
     reach = 1.25 * float(position.mean()) / max(mean_day, 1e-9)
     block = int(review_days * np.ceil(min(reach, 100_000.0) / review_days)) + int(lead_len.max())
     block = max(block, review_days)
-    parts: list[tuple[int, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
     drawn = 0
     left = position.astype(float).copy()
     tau = np.full(n, -1, dtype=np.int64)
     cols = np.arange(n)
     while True:
         part = _draw(rng, seg.mean, seg.var, (block, cols.size))  # (B, m, K)
-        parts.append((drawn, cols, part))
+        # The day's demand, tier by tier (a sum over the last, short axis is several times
+        # slower; whole units, exact in any order).
+        daily = part[..., 0].copy()  # (B, m)
+        for t in range(1, part.shape[-1]):
+            daily += part[..., t]
+        parts.append((drawn, cols, part, daily))
         # The position falls by the day's demand; it is looked at on the last day of a review.
-        fall = np.cumsum(part.sum(axis=-1), axis=0)  # (B, m)
+        fall = np.cumsum(daily, axis=0)
         day = drawn + np.arange(1, block + 1)
         looked = (day % review_days) == 0
         below = (left[cols][None, :] - fall <= 0) & looked[:, None] & (tau[cols] < 0)[None, :]
@@ -363,12 +376,13 @@ def _paths(
     start = np.concatenate([[0], np.cumsum(tau)[:-1]]).astype(np.int64)
     days = np.zeros((int(tau.sum()), seg.mean.size))
     d_lead = np.zeros(n)
-    for first, cols, part in parts:
+    for first, cols, part, daily in parts:
         row = first + np.arange(part.shape[0])[:, None]  # (B, 1) days since the order
         lead, end = lead_len[cols][None, :], (lead_len + tau)[cols][None, :]
-        d_lead[cols] += np.where(row < lead, part.sum(axis=-1), 0.0).sum(axis=0)
-        kept = (row >= lead) & (row < end)
-        days[(start[cols][None, :] + row - lead)[kept]] = part[kept]
+        d_lead[cols] += np.where(row < lead, daily, 0.0).sum(axis=0)
+        # Cycle by cycle (the block's transpose): the days land one after another in ``days``.
+        kept = ((row >= lead) & (row < end)).T
+        days[(start[cols][:, None] + row.T - lead.T)[kept]] = part.transpose(1, 0, 2)[kept]
     return days, d_lead, tau, start
 
 
@@ -447,28 +461,26 @@ def sample_sq(
     # (whole units and halves, exact in any order). Every cycle has a day (tau >= 1).
     per_day = np.cumsum(days.T, axis=0)
     del days
-    cycle = np.repeat(np.arange(n), tau)
-    at = np.arange(per_day.shape[1]) + cycle + 1  # day d + 1 of its cycle, past the zeros
-
-    def cycle_sums(values: np.ndarray) -> np.ndarray:
-        # A slot before each cycle holding minus the cycle before's total: one running sum then
-        # restarts at 0 there.
-        total = np.add.reduceat(values, start, axis=1)
-        reset = np.zeros((k, n))
-        reset[:, 1:] = -total[:, :-1]
-        return np.cumsum(np.insert(values, start, reset, axis=1), axis=1)
-
-    cum = cycle_sums(per_day)
-    per_day *= -0.5
-    per_day += cum[:, at]
-    held = cycle_sums(per_day)
+    # A slot before each cycle holding minus the cycle before's total: one running sum then
+    # restarts at 0 there.
+    reset = np.zeros((k, n))
+    reset[:, 1:] = -np.add.reduceat(per_day, start, axis=1)[:, :-1]
+    cum = np.cumsum(np.insert(per_day, start, reset, axis=1), axis=1)
     del per_day
+    # The stock drawn down by mid-day d, summed over the cycle's first d days: the running sums
+    # of cum over the cycle (cum is 0 in each cycle's slot, so one running sum over all of it
+    # less its value at the cycle's slot) less half of day d's cum. Whole units and halves:
+    # exact, as the sums of each day's value were.
+    held = np.cumsum(cum, axis=1)
+    slots = start + np.arange(n)
+    held -= np.repeat(held[:, slots], tau + 1, axis=1)
+    held -= 0.5 * cum
     ends = start + np.arange(n) + tau
     total = cum[-1, ends].copy()
     # Whole units of demand: cumulative demand below step, and keys exact in doubles.
     step = float(total.max(initial=0.0)) + 1.0
-    owner = np.repeat(np.arange(n), tau + 1)
-    cum += (np.arange(k)[:, None] * n + owner[None, :]) * step
+    cum += np.repeat(np.arange(n) * step, tau + 1)[None, :]
+    cum += (np.arange(k) * (n * step))[:, None]
     return Sample(
         lead=d_lead - position + q,
         seq=seq,
@@ -640,64 +652,84 @@ def _cycle_stretches(
     n, step = smp.size, smp.key_step
     width = keys.size // k_count
     first_day = begin[ni] + ni  # where each pair's cycle starts in a tier's table
+    cut_t = np.ascontiguousarray(cut.T)  # one tier's reserves read at a time
     h = h.copy()
     day = np.zeros(pairs, dtype=np.int64)
     missed = np.zeros((pairs, k_count))
     stock = np.zeros(pairs)
 
-    def row(j: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        # Where tiers 0..j's entries of each pair's cycle start in the flattened tables.
-        return np.maximum(j, 0) * width + first_day[idx]
+    def at(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        # Where tiers 0..j's entry of day d of each pair's cycle lies in the flattened tables.
+        return np.maximum(j, 0) * width + first_day[idx] + d
 
     def cum(j: np.ndarray, d: np.ndarray, idx: np.ndarray) -> np.ndarray:
         # The demand of tiers 0..j over each pair's first d days (j < 0: no tier, 0).
-        got = keys[row(j, idx) + d] - (np.maximum(j, 0) * n + ni[idx]) * step
+        got = keys[at(j, d, idx)] - (np.maximum(j, 0) * n + ni[idx]) * step
         return np.where(j >= 0, got, 0.0)
 
-    live = np.flatnonzero(day < end)
+    live = np.arange(pairs)
+    # Every pair starts on its cycle's first day, where every running sum is 0: not read.
+    opening = True
     while live.size:
         hh, d0, d_end = h[live], day[live], end[live]
+        zero = np.zeros(live.size)
         # The tiers served: those whose reserve lies below the stock (-1: none, stock 0).
-        top = (cut[live] < hh[:, None]).sum(axis=1) - 1
-        served = top >= 0
-        base = cum(top, d0, live)
-        # The days served in full: the last d whose cumulative demand leaves the lowest served
-        # tier's reserve on hand (whole units: at most floor(free) more than at d0). With no
-        # tier served, every demand left is missed, to the cycle's end.
-        free = np.floor(hh - cut[live, np.maximum(top, 0)])
-        owner = np.maximum(top, 0) * n + ni[live]
-        key = np.minimum(base + free, step - 1.0) + owner * step
-        first = row(top, live)
-        last = _last_at_most(keys, key, first + d0, first + d_end) - first
-        d1 = np.where(served, np.minimum(last, d_end), d_end)
-        stock[live] += np.where(
-            served,
-            (d1 - d0) * (hh + base) - (sums[first + d1] - sums[first + d0]),
-            0.0,
-        )
+        top = np.full(live.size, -1, dtype=np.int64)
         for k in range(k_count):
-            out = k > top
-            if out.any():
-                j, i = np.full(int(out.sum()), k), live[out]
-                a, b = d0[out], d1[out]
-                missed[i, k] += cum(j, b, i) - cum(j - 1, b, i) - cum(j, a, i) + cum(j - 1, a, i)
-        hh = hh - (cum(top, d1, live) - base)
+            top += cut_t[k, live] < hh
+        served = top >= 0
+        base = zero if opening else cum(top, d0, live)
+        # The days served in full: the last d whose cumulative demand leaves the lowest served
+        # tier's reserve on hand (whole units: at most floor(free) more than at d0). Most pairs
+        # get to their cycle's end so, and only the others are searched; with no tier served,
+        # every demand left is missed, to the cycle's end.
+        free = np.floor(hh - cut_t[np.maximum(top, 0), live])
+        low = np.minimum(base + free, step - 1.0)
+        c1 = cum(top, d_end, live)
+        d1 = d_end.copy()
+        part = np.flatnonzero(served & (c1 > low))
+        if part.size:
+            j, p = top[part], live[part]
+            owner = (j * n + ni[p]) * step
+            first = j * width + first_day[p]
+            last = _last_at_most(keys, low[part] + owner, first + d0[part], first + d_end[part])
+            d1[part] = last - first
+            c1[part] = keys[last] - owner
+        some = np.flatnonzero(served)
+        j, p, a, b = top[some], live[some], d0[some], d1[some]
+        lo_sum = 0.0 if opening else sums[at(j, a, p)]
+        stock[p] += (b - a) * (hh[some] + base[some]) - (sums[at(j, b, p)] - lo_sum)
+        # The tiers below the lowest served miss their demand over the stretch: tier k's is the
+        # demand of tiers 0..k less that of tiers 0..k-1 (for k - 1 the lowest served: base and
+        # c1, already read).
+        prev0, prev1 = zero, zero
+        for k in range(k_count):
+            now0, now1 = np.where(top == k, base, prev0), np.where(top == k, c1, prev1)
+            out = np.flatnonzero(top < k)
+            if out.size:
+                kk, p = np.full(out.size, k), live[out]
+                got0 = zero[out] if opening else cum(kk, d0[out], p)
+                got1 = cum(kk, d1[out], p)
+                missed[p, k] += got1 - prev1[out] - got0 + prev0[out]
+                now0[out], now1[out] = got0, got1
+            prev0, prev1 = now0, now1
+        hh = hh - (c1 - base)
         # The day the lowest served tier's reserve binds, position by position.
         cross = d1 < d_end
         idx, d, hh = live[cross], d1[cross], hh[cross]
         stock[idx] += 0.5 * hh
-        at = begin[ni[idx]] + d
+        on = begin[ni[idx]] + d
         for pos in range(k_count):
-            k = smp.order[at, pos].astype(np.intp)
-            want = smp.seq[at, pos]
-            got = np.minimum(want, np.maximum(hh - cut[idx, k], 0.0))
+            k = smp.order[on, pos].astype(np.intp)
+            want = smp.seq[on, pos]
+            got = np.minimum(want, np.maximum(hh - cut_t[k, idx], 0.0))
             hh = hh - got
             missed[idx, k] += want - got
         stock[idx] += 0.5 * hh
         h[idx] = hh
-        day[live] = d_end
         day[idx] = d + 1
         live = idx[day[idx] < end[idx]]
+        opening = False
     return missed, stock
 
 
@@ -728,10 +760,12 @@ def _service(
     return fill, 1.0 - short_cycles / n, fill_total, 1.0 - any_short / n, on_hand
 
 
-def _meets(
+def _probe(
     smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Whether each candidate meets ``need``, and its mean stock on hand."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Whether each candidate meets ``need``, its mean stock on hand, and its margin: how far
+    its least-met target is met, as log((1 - target) / (1 - achieved)) (positive: met with
+    room). The margin only guides the search (``_next_level``); ``need`` decides."""
     fill, csl, fill_total, csl_total, on_hand = _service(smp, level, reserves, need.cycles)
     ok = np.all(
         (np.isnan(need.fill)[None, :] | (fill >= need.fill[None, :] - 1e-12))
@@ -742,7 +776,43 @@ def _meets(
         ok &= fill_total >= need.fill_total - 1e-12
     if not np.isnan(need.csl_total):
         ok &= csl_total >= need.csl_total - 1e-12
+    got = np.concatenate([fill, csl, fill_total[:, None], csl_total[:, None]], axis=1)
+    want = np.concatenate([need.fill, need.csl, [need.fill_total, need.csl_total]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.log(np.maximum(1.0 - want, 1e-12)) - np.log(
+            np.maximum(1.0 - got, np.maximum(1.0 - want, 1e-12) / MARGIN_CAP)
+        )
+    margin = np.where(np.isnan(want)[None, :], np.inf, room).min(axis=1)
+    return ok, on_hand, margin
+
+
+def _meets(
+    smp: Sample, need: Need, level: np.ndarray, reserves: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether each candidate meets ``need``, and its mean stock on hand."""
+    ok, on_hand, _ = _probe(smp, need, level, reserves)
     return ok, on_hand
+
+
+def _next_level(
+    lo: np.ndarray, up: np.ndarray, m_lo: np.ndarray, m_up: np.ndarray, halve: np.ndarray
+) -> np.ndarray:
+    """The S to try next in (lo, up): where the line through the margins at lo (failing) and
+    up (meeting) crosses 0, rounded up (the first whole S that line says meets); the middle
+    where a margin is unknown or ``halve``."""
+    mid = np.floor((lo + up) / 2.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cross = lo + (up - lo) * (-m_lo) / (m_up - m_lo)
+    line = np.isfinite(cross) & (m_up > m_lo) & ~halve
+    return np.where(line, np.clip(np.ceil(cross), lo + 1.0, up - 1.0), mid)
+
+
+# A search step whose S lands on the same side as this many steps before it in a row falls back
+# on the middle (the line's estimate keeps missing on one side where the margin curves).
+SAME_SIDE_STEPS = 2
+# A margin counts a target met with room up to this factor on its shortfall (1 - target), no
+# more: a fill rate of 1 would say infinitely far, and draw the line's crossing to it.
+MARGIN_CAP = 20.0
 
 
 def _bisect(
@@ -752,17 +822,35 @@ def _bisect(
     lo: np.ndarray,
     up: np.ndarray,
     held: np.ndarray,
+    m_lo: np.ndarray | None = None,
+    m_up: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per candidate, the smallest S in (lo, up] meeting ``need`` (``up`` known to meet it,
-    with ``held`` on hand) and its stock on hand."""
+    with ``held`` on hand, margins ``m_lo`` and ``m_up`` where known) and its stock on hand.
+
+    Meeting ``need`` does not fail as S rises (no demand is served less from more stock), so
+    any S tried inside the interval narrows it, and the search ends on the same S as
+    bisection: each step tries where the margins' line crosses 0 (``_next_level``), a replay
+    or two from the answer on a fill rate's smooth curve, and the middle after
+    ``SAME_SIDE_STEPS`` steps in a row on one side (where the curve bends, the line keeps
+    missing on the same side)."""
     lo, up, held = lo.astype(float).copy(), up.astype(float).copy(), held.astype(float).copy()
+    count = lo.size
+    m_lo = np.full(count, np.nan) if m_lo is None else m_lo.astype(float).copy()
+    m_up = np.full(count, np.nan) if m_up is None else m_up.astype(float).copy()
+    side = np.zeros(count)  # +n: the last n steps met, -n: failed
     while np.any(up - lo > 1):
         rows = np.flatnonzero(up - lo > 1)
-        mid = np.floor((lo[rows] + up[rows]) / 2.0)
-        good, stock = _meets(smp, need, mid, reserves[rows])
-        up[rows[good]] = mid[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = mid[~good]
+        cand = _next_level(
+            lo[rows], up[rows], m_lo[rows], m_up[rows], np.abs(side[rows]) >= SAME_SIDE_STEPS
+        )
+        good, stock, margin = _probe(smp, need, cand, reserves[rows])
+        was = side[rows]
+        side[rows] = np.where(good, np.where(was > 0, was + 1, 1), np.where(was < 0, was - 1, -1))
+        # A step on the middle starts the count again.
+        side[rows] = np.where(np.abs(was) >= SAME_SIDE_STEPS, np.sign(side[rows]), side[rows])
+        up[rows[good]], held[rows[good]], m_up[rows[good]] = cand[good], stock[good], margin[good]
+        lo[rows[~good]], m_lo[rows[~good]] = cand[~good], margin[~good]
     return up, held
 
 
@@ -773,12 +861,27 @@ def _smallest_levels(
     exists, and its stock on hand."""
     c_count = reserves.shape[0]
     top = np.full(c_count, hi)
-    ok, held = _meets(smp, need, top, reserves)
+    ok, held, margin = _probe(smp, need, top, reserves)
     low = np.full(c_count, min(lo, hi - 1.0))
     # Only where hi meets the targets (the others are not plans below hi).
     rows = np.flatnonzero(ok)
-    top[rows], held[rows] = _bisect(smp, need, reserves[rows], low[rows], top[rows], held[rows])
+    top[rows], held[rows] = _bisect(
+        smp, need, reserves[rows], low[rows], top[rows], held[rows], m_up=margin[rows]
+    )
     return top, ok, held
+
+
+def _outward(
+    at: np.ndarray, m_at: np.ndarray, prev: np.ndarray, m_prev: np.ndarray, step: np.ndarray
+) -> np.ndarray:
+    """How far to step on from ``at``, away from ``prev`` (the S tried before it, on the same
+    side of the answer): a quarter past where the line through their margins crosses 0, or
+    ``step`` (twice the last) where the line does not cross ahead."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        far = np.abs(at - prev) * m_at / (m_prev - m_at)
+    sane = np.isfinite(far) & (far > 0)
+    # Never more than 8 times the doubling step: a nearly flat line would say millions.
+    return np.where(sane, np.clip(np.ceil(1.25 * far), 1.0, 8.0 * step), step)
 
 
 def _levels_near(
@@ -786,51 +889,62 @@ def _levels_near(
     need: Need,
     reserves: np.ndarray,
     guess: np.ndarray,
-    known: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None,
+    known: tuple[np.ndarray, ...] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per reserve vector, the smallest S >= 0 meeting ``need``, searched outward from
-    ``guess`` (steps of 1, 2, 4, ... up while S fails, down while it holds, then bisection of
-    the last step: a good guess costs two or three replays), and its stock on hand.
+    ``guess`` (up while S fails, down while it holds: one step, then as far as the line
+    through the last two margins says, or twice the last step; then ``_bisect`` of the last
+    step: a good guess costs two or three replays), and its stock on hand.
 
-    ``known``: ``_meets``' answers (meets, stock) already computed at ``guess`` (whole, >= 0)
-    and, for the vectors failing there, at ``guess`` + 1 (the first step up): not replayed
-    again."""
+    ``known``: ``_probe``'s answers (meets, stock, margin) already computed at ``guess``
+    (whole, >= 0) and, for the vectors failing there, at ``guess`` + 1 (the first step up):
+    not replayed again."""
     c_count = reserves.shape[0]
     start = np.maximum(np.round(np.asarray(guess, dtype=float)), 0.0)
-    ok, held = _meets(smp, need, start, reserves) if known is None else known[:2]
-    held = held.copy()
+    ok, held, margin = _probe(smp, need, start, reserves) if known is None else known[:3]
+    held, margin = held.copy(), margin.copy()
     lo = np.where(ok, -1.0, start)  # fails (S = -1 holds nothing: fails by convention)
     up = np.where(ok, start, np.inf)  # meets
+    m_lo = np.where(ok, np.nan, margin)
+    m_up = np.where(ok, margin, np.nan)
+    prev, m_prev = start.copy(), margin.copy()
     step = np.ones(c_count)
+    cand = start.copy()
     rows = np.flatnonzero(~ok)
-    step_up = None if known is None else known[2:]  # the answers at guess + 1, used once
+    step_up = None if known is None else known[3:]  # the answers at guess + 1, used once
     while rows.size:
-        cand = start[rows] + step[rows]
+        cand[rows] = lo[rows] + step[rows]
+        c = cand[rows]
         if step_up is not None:
-            good, stock = step_up[0][rows], step_up[1][rows]
+            good, stock, got = (a[rows] for a in step_up)
             step_up = None
         else:
-            good, stock = _meets(smp, need, cand, reserves[rows])
-        good |= cand > 1e9
-        up[rows[good]] = cand[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = cand[~good]
-        step[rows] *= 2.0
-        rows = rows[~good]
+            good, stock, got = _probe(smp, need, c, reserves[rows])
+        good |= c > 1e9
+        up[rows[good]], held[rows[good]], m_up[rows[good]] = c[good], stock[good], got[good]
+        bad = rows[~good]
+        step[bad] = _outward(c[~good], got[~good], prev[bad], m_prev[bad], 2.0 * step[bad])
+        prev[bad], m_prev[bad] = c[~good], got[~good]
+        lo[bad], m_lo[bad] = c[~good], got[~good]
+        rows = bad
     step[:] = 1.0
+    prev[:], m_prev[:] = start, margin
     rows = np.flatnonzero(ok)
     while rows.size:
-        cand = start[rows] - step[rows]
-        rows, cand = rows[cand >= 0], cand[cand >= 0]
+        c = up[rows] - step[rows]
+        rows, c = rows[c >= 0], c[c >= 0]
         if not rows.size:
             break
-        good, stock = _meets(smp, need, cand, reserves[rows])
-        up[rows[good]] = cand[good]
-        held[rows[good]] = stock[good]
-        lo[rows[~good]] = cand[~good]
-        step[rows] *= 2.0
-        rows = rows[good]
-    return _bisect(smp, need, reserves, lo, up, held)
+        good, stock, got = _probe(smp, need, c, reserves[rows])
+        ok_rows = rows[good]
+        up[ok_rows], held[ok_rows], m_up[ok_rows] = c[good], stock[good], got[good]
+        lo[rows[~good]], m_lo[rows[~good]] = c[~good], got[~good]
+        step[ok_rows] = _outward(
+            c[good], got[good], prev[ok_rows], m_prev[ok_rows], 2.0 * step[ok_rows]
+        )
+        prev[ok_rows], m_prev[ok_rows] = c[good], got[good]
+        rows = ok_rows
+    return _bisect(smp, need, reserves, lo, up, held, m_lo, m_up)
 
 
 def _levels_below(
@@ -843,18 +957,25 @@ def _levels_below(
     stock before it, whatever the reserves), so a vector failing at ``level`` whose stock
     there, or at ``level`` + 1, is already ``held`` or more needs an S that holds more."""
     count = reserves.shape[0]
-    ok, stock = _meets(smp, need, np.full(count, level), reserves)
+    ok, stock, margin = _probe(smp, need, np.full(count, level), reserves)
     up = np.flatnonzero(~ok & (stock < held - 1e-9))
     ok_above, above = np.zeros(count, dtype=bool), np.full(count, np.inf)
+    m_above = np.full(count, np.nan)
     if up.size:
-        ok_above[up], above[up] = _meets(smp, need, np.full(up.size, level + 1.0), reserves[up])
+        ok_above[up], above[up], m_above[up] = _probe(
+            smp, need, np.full(up.size, level + 1.0), reserves[up]
+        )
         up = up[above[up] < held - 1e-9]
     rows = np.union1d(np.flatnonzero(ok), up)
     levels, held_at = np.full(count, np.inf), np.full(count, np.inf)
     if rows.size:
         # The search from ``level`` starts with the two replays just made.
         whole = float(level).is_integer() and level >= 0
-        known = (ok[rows], stock[rows], ok_above[rows], above[rows]) if whole else None
+        known = (
+            (ok[rows], stock[rows], margin[rows], ok_above[rows], above[rows], m_above[rows])
+            if whole
+            else None
+        )
         levels[rows], held_at[rows] = _levels_near(
             smp, need, reserves[rows], np.full(rows.size, level), known
         )
