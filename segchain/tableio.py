@@ -1115,10 +1115,9 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     """An export some of whose lines have more fields than the header: every line read (the
     header's width), the surplus kept in ``_extra``. None when the records cannot be matched
     one to one with polars' (then the caller names the rows in an error instead)."""
-    text = _csv_text(payload)
     extras: dict[int, str] = {}
     try:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = csv.reader(io.StringIO(_csv_text(payload)), delimiter=delimiter)
         width = len(next(rows, []))
         count = 0
         for i, row in enumerate(rows):
@@ -1136,6 +1135,27 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     convention = _empty_surplus_convention(extras, count, delimiter)
     if convention is not None:
         extras = {i: v for i, v in extras.items() if v != convention}
+    df = _truncated_read(payload, delimiter=delimiter, count=count)
+    if df is None:
+        # An unquoted inch mark (RECORD FRAME 7" SINGLE) trips polars as it does without a
+        # surplus: read the text written again with such fields quoted, record for record.
+        requoted = _requoted(payload, delimiter=delimiter)
+        if requoted is None or requoted == payload:
+            return None
+        df = _truncated_read(requoted, delimiter=delimiter, count=count)
+    if df is None:
+        return None
+    if not extras:
+        return df
+    column: list[str | None] = [None] * count
+    for i, value in extras.items():
+        column[i] = value
+    return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
+
+
+def _truncated_read(payload: bytes, *, delimiter: str, count: int) -> pl.DataFrame | None:
+    """``payload`` read by polars as text cut to the header's width, or None unless it reads
+    as ``count`` records (as Python's csv module read them)."""
     try:
         df = pl.read_csv(
             payload,
@@ -1148,12 +1168,7 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
         return None
     if df.height != count or EXTRA_FIELDS in df.columns:
         return None
-    if not extras:
-        return df
-    column: list[str | None] = [None] * count
-    for i, value in extras.items():
-        column[i] = value
-    return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
+    return df
 
 
 def _empty_surplus_convention(extras: dict[int, str], count: int, delimiter: str) -> str | None:
