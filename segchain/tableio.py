@@ -15,6 +15,7 @@ import errno
 import glob
 import gzip
 import io
+import itertools
 import json
 import os
 import re
@@ -1019,7 +1020,7 @@ def read_csv_bytes(
     Where polars cannot parse the text, bare CRs that join lines are read as line ends
     (``split_bare_crs``) and their number appended to ``cr_breaks``.
     """
-    if not payload.strip():
+    if not payload or payload.isspace():  # strip() would copy the whole file
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     try:
         if all_strings:
@@ -1115,10 +1116,9 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     """An export some of whose lines have more fields than the header: every line read (the
     header's width), the surplus kept in ``_extra``. None when the records cannot be matched
     one to one with polars' (then the caller names the rows in an error instead)."""
-    text = _csv_text(payload)
     extras: dict[int, str] = {}
     try:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = csv.reader(_csv_lines(payload), delimiter=delimiter)
         width = len(next(rows, []))
         count = 0
         for i, row in enumerate(rows):
@@ -1136,6 +1136,27 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
     convention = _empty_surplus_convention(extras, count, delimiter)
     if convention is not None:
         extras = {i: v for i, v in extras.items() if v != convention}
+    df = _truncated_read(payload, delimiter=delimiter, count=count)
+    if df is None:
+        # An unquoted inch mark (RECORD FRAME 7" SINGLE) trips polars as it does without a
+        # surplus: read the text written again with such fields quoted, record for record.
+        requoted = _requoted(payload, delimiter=delimiter)
+        if requoted is None or requoted == payload:
+            return None
+        df = _truncated_read(requoted, delimiter=delimiter, count=count)
+    if df is None:
+        return None
+    if not extras:
+        return df
+    column: list[str | None] = [None] * count
+    for i, value in extras.items():
+        column[i] = value
+    return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
+
+
+def _truncated_read(payload: bytes, *, delimiter: str, count: int) -> pl.DataFrame | None:
+    """``payload`` read by polars as text cut to the header's width, or None unless it reads
+    as ``count`` records (as Python's csv module read them)."""
     try:
         df = pl.read_csv(
             payload,
@@ -1148,12 +1169,7 @@ def _read_ragged(payload: bytes, *, delimiter: str) -> pl.DataFrame | None:
         return None
     if df.height != count or EXTRA_FIELDS in df.columns:
         return None
-    if not extras:
-        return df
-    column: list[str | None] = [None] * count
-    for i, value in extras.items():
-        column[i] = value
-    return df.with_columns(pl.Series(EXTRA_FIELDS, column, dtype=pl.String))
+    return df
 
 
 def _empty_surplus_convention(extras: dict[int, str], count: int, delimiter: str) -> str | None:
@@ -1180,11 +1196,27 @@ def _csv_text(payload: bytes) -> str:
     return text
 
 
+def _csv_lines(payload: bytes) -> Iterator[str]:
+    """``_csv_text(payload)``'s lines, one at a time, for Python's csv module: the whole text
+    in an io.StringIO (4 bytes a character) beside the file's bytes was a 1 M-line export's
+    peak with a few extra-field lines (audit Z3). A line break is never inside a UTF-8
+    character, so each line decodes as it does within the whole text."""
+    for line in io.BytesIO(payload):  # shares payload's bytes: no copy
+        text = line.decode("utf-8", errors="replace")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n").replace("\r", _CR_HELD)
+        yield text
+
+
+def _csv_line(payload: bytes, number: int) -> str:
+    """Line ``number`` (from 1) of ``_csv_text(payload)``, without its line end."""
+    return next(itertools.islice(_csv_lines(payload), number - 1, None), "").removesuffix("\n")
+
+
 def _raise_open_quote(payload: bytes, *, delimiter: str, name: str) -> None:
     """Name the row whose quoted field no quote closes (a stray quote opening a field, or a
     file cut inside a quoted field): polars says only that it could not parse the field."""
-    text = _csv_text(payload)
-    rows = csv.reader(io.StringIO(text), delimiter=delimiter, strict=True)
+    rows = csv.reader(_csv_lines(payload), delimiter=delimiter, strict=True)
     records, line = 0, 1
     try:
         for _ in rows:
@@ -1192,7 +1224,7 @@ def _raise_open_quote(payload: bytes, *, delimiter: str, name: str) -> None:
     except csv.Error as exc:
         if records == 0:  # the header's own quoting: polars' message says what it could not read
             return
-        start = short(text.split("\n", line)[line - 1], 60)
+        start = short(_csv_line(payload, line), 60)
         if "end of data" in str(exc):
             raise DataError(
                 f"{name}: row {records:,} opens a quoted field that no quote closes, so the "
@@ -1219,21 +1251,25 @@ def _requoted(payload: bytes, *, delimiter: str) -> bytes | None:
     it: ``RECORD FRAME 7" SINGLE``, as SAP's and many spreadsheets' unquoted downloads write
     an inch). polars stops at an odd number of such quotes in its chunk ('expected 0 rows,
     actual 3 rows'), naming no row. None when the csv module cannot read the text either."""
-    text = _csv_text(payload)
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    out = io.BytesIO()
+    # Written as UTF-8 as it goes: the text whole, in and out, was 3 copies of 4 bytes a
+    # character beside the file's bytes.
+    sink = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(sink, delimiter=delimiter, lineterminator="\n")
     try:
-        writer.writerows(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+        writer.writerows(csv.reader(_csv_lines(payload), delimiter=delimiter, strict=True))
     except csv.Error:
         return None
-    return out.getvalue().replace(_CR_HELD, "\r").encode()
+    sink.flush()
+    written = out.getvalue()
+    held = _CR_HELD.encode()
+    return written.replace(held, b"\r") if held in written else written
 
 
 def _raise_ragged(payload: bytes, *, delimiter: str, name: str) -> None:
     """Name the rows that have more fields than the header (polars says only that some do)."""
-    text = _csv_text(payload)
     try:
-        rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = csv.reader(_csv_lines(payload), delimiter=delimiter)
         width = len(next(rows, []))
         ragged = [i for i, row in enumerate(rows, start=1) if len(row) > width]
     except csv.Error:
@@ -1714,7 +1750,7 @@ def _read_file(
     cr_lines = cr_line_ends(payload)
     if cr_lines:
         payload = payload.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not payload.strip():
+    if not payload or payload.isspace():  # strip() would copy the whole file
         raise DataError(f"{name}: the file is empty", hint="check the export; it has no header")
     payload, skipped, delimiter = _from_header(payload, all_strings=all_strings, sheet=bool(sheets))
     check_header(payload, delimiter=delimiter, name=name)
