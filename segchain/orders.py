@@ -1554,6 +1554,7 @@ def _unread_coordinates(
     *,
     comma: Mapping[str, bool | pl.Expr],
     marks: Mapping[str, frozenset[str]],
+    kept: Callable[[pl.LazyFrame], pl.LazyFrame],
 ) -> list[str]:
     """Warnings for coordinates written as no number (``abc``, ``52,5N`` in a decimal-point
     column, ``52°31'N``), out of range (a lat of 95, a lon of 200), or both 0 (a placeholder):
@@ -1562,7 +1563,9 @@ def _unread_coordinates(
     the warning counts the lines per column and shows the first with their rows and values as
     written. Their distinct values are parsed once (a ship-to's coordinates repeat on its every
     line: a fifth of the cost of parsing each line's), and the lines looked at only when some
-    value is bad."""
+    value is bad. ``kept``: of such lines (with their ``ROW``), those the import keeps; a line
+    rejected for another reason (a repeated header's 'lat', an extra-field line's shifted
+    fields) is neither kept nor emptied, and was counted here as a bad coordinate."""
     schema = lf.collect_schema()
     cols = {c: mapping[c] for c in COORDINATES if c in mapping}
     if not cols:
@@ -1622,10 +1625,12 @@ def _unread_coordinates(
     out = []
     for c, rule in found:
         shown_cols = list(dict.fromkeys(cols.values())) if rule is nowhere else [cols[c]]
-        bad = indexed.filter(rule(c, parsed)).select(
+        bad = kept(indexed.filter(rule(c, parsed))).select(
             SOURCE_ROW, *[SOURCE_FILE] * files, *shown_cols
         )
         n, first = pl.collect_all([bad.select(pl.len()), bad.head(3)])
+        if not n.item():
+            continue
         shown = "; ".join(
             f"row {int(r[SOURCE_ROW]):,}"
             + (f" of {short(str(r[SOURCE_FILE]), 60)}" if files else "")
@@ -1905,8 +1910,8 @@ def import_orders(
     # A latitude or longitude is never grouped in thousands: a ';' export's 52.520 is 52.52.
     coordinates = [mapping[c] for c in COORDINATES if c in mapping]
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks, coordinates)
-    if say_coordinates:
-        warnings += _unread_coordinates(lf, mapping, comma=comma, marks=marks)
+    # Said once the reasons are known (below): a line rejected for another reason is not kept.
+    coordinates_at = len(warnings)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -2057,8 +2062,9 @@ def import_orders(
     def plain_text(c: str) -> bool:
         return c in mapping and schema[mapping[c]] == pl.String and mapping[c] not in float_ids
 
-    def build(*, as_exported: bool) -> pl.LazyFrame:
-        """``lines``, or ``as_exported`` (see ``OrderImport``)."""
+    def build(*, as_exported: bool, raw_lines: pl.LazyFrame = raw_indexed) -> pl.LazyFrame:
+        """``lines``, or ``as_exported`` (see ``OrderImport``); of ``raw_lines``, some of the
+        export's lines with their ``ROW`` (every rule is the line's own)."""
         untrimmed = {c for c in AS_EXPORTED_IDS if as_exported and plain_text(c)}
         exprs: list[pl.Expr] = [date.alias("order_date")]
         trimmed = []  # string ids: trimmed in the first select, blanks made null in the next
@@ -2097,7 +2103,7 @@ def import_orders(
                     nowhere = ~value.is_finite() | (value.abs() > COORDINATE_LIMITS[c])
                     value = pl.when(nowhere).then(None).otherwise(value)
                 exprs.append(value.alias(c))
-        lines = raw_indexed.select(
+        lines = raw_lines.select(
             pl.col(ROW),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
@@ -2140,6 +2146,15 @@ def import_orders(
         )
         return lines
 
+    if say_coordinates:
+
+        def kept(raw_lines: pl.LazyFrame) -> pl.LazyFrame:
+            used = build(as_exported=False, raw_lines=raw_lines).filter(pl.col("reason").is_null())
+            return raw_lines.join(used.select(ROW), on=ROW, how="semi", maintain_order="left")
+
+        warnings[coordinates_at:coordinates_at] = _unread_coordinates(
+            raw_indexed, mapping, comma=comma, marks=marks, kept=kept
+        )
     return OrderImport(
         lines=build(as_exported=False),
         as_exported=build(as_exported=True),
