@@ -504,6 +504,58 @@ class OrderImport:
         rejected = pl.col(ROW).filter(~used).implode().alias(_REJECTED_ROWS)
         return lines.filter(candidates | ~used).select(*(odd(c) for c in columns), rejected)
 
+    def lost_zeros_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
+        """The query for ``lost_zeros``, on ``lines`` (see ``rejects_of``): one row, a list per
+        id column of ``FORM_IDS`` exported as text, of the distinct ids of the used lines that
+        are digits only (a spreadsheet drops leading zeros only from a cell it reads as a
+        number). A customer's or a sku's distinct ids are few; order ids, one per order, are
+        not looked at."""
+        used = pl.col("reason").is_null() if "reason" in lines.collect_schema() else pl.lit(True)
+
+        def digits(c: str) -> pl.Expr:
+            # Matched among the distinct ids, not on every line.
+            ids = pl.col(c).filter(used).unique().implode()
+            return ids.list.eval(pl.element().filter(pl.element().str.contains(r"^[0-9]+$")))
+
+        return lines.select(*(digits(c) for c in self._form_columns()))
+
+    def lost_zeros(self, found: pl.DataFrame) -> list[str]:
+        """Warnings from the collected ``lost_zeros_of``: per column, the ids that are another
+        id of the column once their leading zeros are dropped (``'0006612'`` in some lines,
+        ``'6612'`` in others: a month saved through a spreadsheet, then joined), read as two
+        customers (skus), as ``schema.lost_zeros_hint`` says of two tables. Said, not merged:
+        which width the ids had is not in the lines that lost it. Ids that differ in width
+        without a leading zero (``'12'``, ``'123'``) never meet, so an export numbered without
+        padding is not said."""
+        out = []
+        for c in found.columns:
+            ids = found.get_column(c)[0]
+            if ids is None or ids.len() < 2:
+                continue
+            groups = (
+                ids.to_frame("id")
+                .group_by(pl.col("id").str.strip_chars_start("0").alias("k"))
+                .agg(pl.col("id").sort(), pl.len().alias("n"))
+                .filter(pl.col("n") > 1)
+                .sort("k")
+            )
+            if not groups.height:
+                continue
+            n = int(groups.get_column("n").sum()) - groups.height
+            # The padded form first, as the export wrote it before the spreadsheet.
+            shown = ", ".join(f"{w[0]!r} / {w[-1]!r}" for w in groups.get_column("id").head(2))
+            more = ", ..." if groups.height > 2 else ""
+            what = "customer" if c == "customer_id" else "product"
+            out.append(
+                f"{_id_named(c, self.mapping[c])}: {plural(n, 'id')} "
+                f"{agree(n, 'is another id', 'are other ids')} of the column once leading "
+                f"zeros are dropped ({shown}{more}), so one {what} is read as two: a "
+                "spreadsheet dropped them from some lines (part of the export saved through "
+                f"it); save its {c} column as text, or export it again, and read it again: "
+                "segchain does not merge them"
+            )
+        return out
+
     def grouped_by_order_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """The query for ``grouped_by_order``, on ``lines``: how many lines were rejected
         ``missing_order_id`` though they give a product, their customer and date blank too, and

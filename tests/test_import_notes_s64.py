@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price,lat,lon"
 
@@ -36,3 +37,55 @@ def test_coordinate_warning_leaves_out_lines_rejected_for_another_reason(
     assert sorted(rejected["reason"]) == ["extra_fields", "missing_customer", "repeated_header"]
     out = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
     assert out.filter(pl.col("lat").is_null())["order_id"].to_list() == ["5"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Z6: ids that lost their leading zeros in part of one export
+
+
+ZEROS = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-02,0006612,007,2,3.5\n"
+    "2,2024-01-03,6612,7,1,4.5\n"
+    "3,2024-01-04,0001234,12,1,2.5\n"
+    "4,2024-01-05,1234,123,1,2.5\n"
+    "5,2024-01-05,00099,1230,1,2.5\n"
+    "6,2024-01-05,099,1230,1,2.5\n"
+    "7,2024-01-05,A01,1230,1,2.5\n"
+    "8,2024-01-05,A1,1230,1,2.5\n"
+    "9,2024-01-05,,0012,1,2.5\n"
+)
+
+
+@pytest.mark.parametrize("command", ["validate", "segment"])
+def test_ids_that_meet_once_leading_zeros_are_dropped_are_said(
+    cli, tmp_path: Path, command: str
+) -> None:
+    """Customers 6612, 1234 and 99 are each written two ways (3 ids too many); 'A01' / 'A1' is
+    no number a spreadsheet would strip. Skus: '007' / '7' meet; 12, 123, 1230 are of varying
+    width without zeros and never meet; '0012' is on a rejected line only."""
+    (tmp_path / "o.csv").write_text(ZEROS)
+    result = cli(command, "o.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "customer_id: 3 ids are other ids of the column once leading zeros are dropped "
+        "('0001234' / '1234', '0006612' / '6612', ...), so one customer is read as two"
+    ) in result.stderr, result.stderr
+    assert (
+        "sku: 1 id is another id of the column once leading zeros are dropped ('007' / '7'), "
+        "so one product is read as two"
+    ) in result.stderr, result.stderr
+    assert "save its customer_id column as text" in result.stderr, result.stderr
+
+
+def test_ids_of_varying_width_without_zeros_are_not_said(cli, tmp_path: Path) -> None:
+    """Zero-padded ids of one width, and unpadded ids of several: nothing meets."""
+    (tmp_path / "o.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        "1,2024-01-02,0006612,12,2,3.5\n"
+        "2,2024-01-03,0001234,123,1,4.5\n"
+        "3,2024-01-04,0000099,1230,1,2.5\n"
+    )
+    result = cli("validate", "o.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "leading zeros" not in result.stderr, result.stderr
