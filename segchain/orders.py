@@ -1153,12 +1153,12 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     given = values.drop_nulls().str.strip_chars()
     dotted = _dotted_order(given.filter(given.str.contains(DATE_KINDS["dotted"])))
     slash = given.filter(given.str.contains(DATE_KINDS["slash"]))
+    # The stripped values: SAP pads every field (' 01.03.2024 '), read as dates all the same.
+    kinds = [k for k, rx in DATE_KINDS.items() if given.str.contains(rx).any()]
+    if dotted == "month-first":
+        kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
+    labels = [SERIAL_LABEL if k == "serial" else k for k in kinds if k != "slash"]
     if slash.is_empty():
-        # The stripped values: SAP pads every field (' 01.03.2024 '), read as dates all the same.
-        kinds = [k for k, rx in DATE_KINDS.items() if given.str.contains(rx).any()]
-        if dotted == "month-first":
-            kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
-        labels = [SERIAL_LABEL if k == "serial" else k for k in kinds]
         note = " + ".join(labels) if kinds else "no recognisable dates"
         return DateStyle("iso", note=note, dotted=dotted)
     parts = slash.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/")
@@ -1170,7 +1170,9 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             sorted(slash.filter(first > 12).unique().to_list())[:3],
             sorted(slash.filter(second > 12).unique().to_list())[:3],
         )
-    also = f" + {DOTTED_MONTH_FIRST}" if dotted == "month-first" else ""
+    # Every other kind read is said, as without slashes: a serial (45300) among slashed dates
+    # was read as one with only the slash order in the note.
+    also = "".join(f" + {label}" for label in labels)
     if second_big:
         return DateStyle(
             "month-first",

@@ -89,3 +89,45 @@ def test_ids_of_varying_width_without_zeros_are_not_said(cli, tmp_path: Path) ->
     result = cli("validate", "o.csv", "-o", "out.csv")
     assert result.exit_code == 0, result.stderr
     assert "leading zeros" not in result.stderr, result.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Z7: the dates note lists every kind read, slashed dates or not
+
+
+@pytest.mark.parametrize(
+    ("dates", "note", "read"),
+    [
+        (
+            ["13/01/2024", "45300", "2024-01-04"],
+            "dates: day-first (dd/mm; a day above 12 is in 1st place) + iso + serial (Excel day "
+            "numbers)\n",
+            ["2024-01-13", "2024-01-09", "2024-01-04"],
+        ),
+        (
+            ["01/13/2024", "15.03.2024"],
+            "dates: month-first (mm/dd; a day above 12 is in 2nd place) + dotted\n",
+            ["2024-01-13", "2024-03-15"],
+        ),
+        (
+            ["13/01/2024", "02/01/2024"],
+            "dates: day-first (dd/mm; a day above 12 is in 1st place)\n",
+            ["2024-01-13", "2024-01-02"],
+        ),
+    ],
+    ids=["serial", "dotted", "slashes-only"],
+)
+def test_dates_note_lists_every_kind_beside_slashed_dates(
+    cli, tmp_path: Path, dates: list[str], note: str, read: list[str]
+) -> None:
+    """Serial 45300 is 2024-01-09 (Excel's day 1 is 1900-01-01, with its phantom 29 February
+    1900: 45300 - 2 days after 1900-01-01 = 2024-01-09)."""
+    body = "".join(f"{i},{d},C{i},S{i},1,2.5\n" for i, d in enumerate(dates, 1))
+    (tmp_path / "o.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n" + body
+    )
+    result = cli("validate", "o.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert note in result.stderr, result.stderr
+    out = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
+    assert out["order_date"].to_list() == read
