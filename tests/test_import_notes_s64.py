@@ -131,3 +131,31 @@ def test_dates_note_lists_every_kind_beside_slashed_dates(
     assert note in result.stderr, result.stderr
     out = pl.read_csv(tmp_path / "out.csv", infer_schema=False)
     assert out["order_date"].to_list() == read
+
+
+# ---------------------------------------------------------------------------------------------
+# Z8: a line of the file and a row of the rejects are told apart
+
+
+def test_mixed_encoding_warning_says_its_line_is_the_files_not_a_row(cli, tmp_path: Path) -> None:
+    """A description holding a line break makes record 3 (the cp1252 'Café' line, rejected
+    missing_customer) the file's 5th line: the rejects say row 3, the warning line 5, and
+    each says which numbering it is."""
+    data = (
+        b"order_id,order_date,customer_id,sku,quantity,unit_price,description\n"
+        b"0,2024-01-01,C0,S0,1,1.5,M\xc3\xbcnchen\n"
+        b'1,2024-01-02,C1,S1,2,3.5,"two\nlines"\n'
+        b"2,2024-01-03,,S2,1,4.5,Caf\xe9\n"
+        b"3,2024-01-04,C3,S3,1,2.5,y\n"
+    )
+    (tmp_path / "o.csv").write_bytes(data)
+    physical = next(i for i, line in enumerate(data.split(b"\n"), 1) if b"\xe9" in line)
+    result = cli("validate", "o.csv", "--rejects", "rej.csv", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
+    assert f"read as cp1252 (line {physical} of the file)" in result.stderr, result.stderr
+    assert (
+        "numbered as an editor numbers the file's lines, the header line 1; a row of --rejects "
+        "counts records from 1 after the header"
+    ) in result.stderr, result.stderr
+    rejected = pl.read_csv(tmp_path / "rej.csv", infer_schema=False)
+    assert rejected.select("row", "description").rows() == [("3", "Café")]
