@@ -504,6 +504,58 @@ class OrderImport:
         rejected = pl.col(ROW).filter(~used).implode().alias(_REJECTED_ROWS)
         return lines.filter(candidates | ~used).select(*(odd(c) for c in columns), rejected)
 
+    def lost_zeros_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
+        """The query for ``lost_zeros``, on ``lines`` (see ``rejects_of``): one row, a list per
+        id column of ``FORM_IDS`` exported as text, of the distinct ids of the used lines that
+        are digits only (a spreadsheet drops leading zeros only from a cell it reads as a
+        number). A customer's or a sku's distinct ids are few; order ids, one per order, are
+        not looked at."""
+        used = pl.col("reason").is_null() if "reason" in lines.collect_schema() else pl.lit(True)
+
+        def digits(c: str) -> pl.Expr:
+            # Matched among the distinct ids, not on every line.
+            ids = pl.col(c).filter(used).unique().implode()
+            return ids.list.eval(pl.element().filter(pl.element().str.contains(r"^[0-9]+$")))
+
+        return lines.select(*(digits(c) for c in self._form_columns()))
+
+    def lost_zeros(self, found: pl.DataFrame) -> list[str]:
+        """Warnings from the collected ``lost_zeros_of``: per column, the ids that are another
+        id of the column once their leading zeros are dropped (``'0006612'`` in some lines,
+        ``'6612'`` in others: a month saved through a spreadsheet, then joined), read as two
+        customers (skus), as ``schema.lost_zeros_hint`` says of two tables. Said, not merged:
+        which width the ids had is not in the lines that lost it. Ids that differ in width
+        without a leading zero (``'12'``, ``'123'``) never meet, so an export numbered without
+        padding is not said."""
+        out = []
+        for c in found.columns:
+            ids = found.get_column(c)[0]
+            if ids is None or ids.len() < 2:
+                continue
+            groups = (
+                ids.to_frame("id")
+                .group_by(pl.col("id").str.strip_chars_start("0").alias("k"))
+                .agg(pl.col("id").sort(), pl.len().alias("n"))
+                .filter(pl.col("n") > 1)
+                .sort("k")
+            )
+            if not groups.height:
+                continue
+            n = int(groups.get_column("n").sum()) - groups.height
+            # The padded form first, as the export wrote it before the spreadsheet.
+            shown = ", ".join(f"{w[0]!r} / {w[-1]!r}" for w in groups.get_column("id").head(2))
+            more = ", ..." if groups.height > 2 else ""
+            what = "customer" if c == "customer_id" else "product"
+            out.append(
+                f"{_id_named(c, self.mapping[c])}: {plural(n, 'id')} "
+                f"{agree(n, 'is another id', 'are other ids')} of the column once leading "
+                f"zeros are dropped ({shown}{more}), so one {what} is read as two: a "
+                "spreadsheet dropped them from some lines (part of the export saved through "
+                f"it); save its {c} column as text, or export it again, and read it again: "
+                "segchain does not merge them"
+            )
+        return out
+
     def grouped_by_order_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """The query for ``grouped_by_order``, on ``lines``: how many lines were rejected
         ``missing_order_id`` though they give a product, their customer and date blank too, and
@@ -1101,12 +1153,12 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
     given = values.drop_nulls().str.strip_chars()
     dotted = _dotted_order(given.filter(given.str.contains(DATE_KINDS["dotted"])))
     slash = given.filter(given.str.contains(DATE_KINDS["slash"]))
+    # The stripped values: SAP pads every field (' 01.03.2024 '), read as dates all the same.
+    kinds = [k for k, rx in DATE_KINDS.items() if given.str.contains(rx).any()]
+    if dotted == "month-first":
+        kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
+    labels = [SERIAL_LABEL if k == "serial" else k for k in kinds if k != "slash"]
     if slash.is_empty():
-        # The stripped values: SAP pads every field (' 01.03.2024 '), read as dates all the same.
-        kinds = [k for k, rx in DATE_KINDS.items() if given.str.contains(rx).any()]
-        if dotted == "month-first":
-            kinds = [DOTTED_MONTH_FIRST if k == "dotted" else k for k in kinds]
-        labels = [SERIAL_LABEL if k == "serial" else k for k in kinds]
         note = " + ".join(labels) if kinds else "no recognisable dates"
         return DateStyle("iso", note=note, dotted=dotted)
     parts = slash.str.extract_groups(r"^(\d{1,2})/(\d{1,2})/")
@@ -1118,7 +1170,9 @@ def detect_date_style(values: pl.Series, *, date_format: str | None = None) -> D
             sorted(slash.filter(first > 12).unique().to_list())[:3],
             sorted(slash.filter(second > 12).unique().to_list())[:3],
         )
-    also = f" + {DOTTED_MONTH_FIRST}" if dotted == "month-first" else ""
+    # Every other kind read is said, as without slashes: a serial (45300) among slashed dates
+    # was read as one with only the slash order in the note.
+    also = "".join(f" + {label}" for label in labels)
     if second_big:
         return DateStyle(
             "month-first",
@@ -1554,6 +1608,7 @@ def _unread_coordinates(
     *,
     comma: Mapping[str, bool | pl.Expr],
     marks: Mapping[str, frozenset[str]],
+    kept: Callable[[pl.LazyFrame], pl.LazyFrame],
 ) -> list[str]:
     """Warnings for coordinates written as no number (``abc``, ``52,5N`` in a decimal-point
     column, ``52°31'N``), out of range (a lat of 95, a lon of 200), or both 0 (a placeholder):
@@ -1562,7 +1617,9 @@ def _unread_coordinates(
     the warning counts the lines per column and shows the first with their rows and values as
     written. Their distinct values are parsed once (a ship-to's coordinates repeat on its every
     line: a fifth of the cost of parsing each line's), and the lines looked at only when some
-    value is bad."""
+    value is bad. ``kept``: of such lines (with their ``ROW``), those the import keeps; a line
+    rejected for another reason (a repeated header's 'lat', an extra-field line's shifted
+    fields) is neither kept nor emptied, and was counted here as a bad coordinate."""
     schema = lf.collect_schema()
     cols = {c: mapping[c] for c in COORDINATES if c in mapping}
     if not cols:
@@ -1622,10 +1679,12 @@ def _unread_coordinates(
     out = []
     for c, rule in found:
         shown_cols = list(dict.fromkeys(cols.values())) if rule is nowhere else [cols[c]]
-        bad = indexed.filter(rule(c, parsed)).select(
+        bad = kept(indexed.filter(rule(c, parsed))).select(
             SOURCE_ROW, *[SOURCE_FILE] * files, *shown_cols
         )
         n, first = pl.collect_all([bad.select(pl.len()), bad.head(3)])
+        if not n.item():
+            continue
         shown = "; ".join(
             f"row {int(r[SOURCE_ROW]):,}"
             + (f" of {short(str(r[SOURCE_FILE]), 60)}" if files else "")
@@ -1905,8 +1964,8 @@ def import_orders(
     # A latitude or longitude is never grouped in thousands: a ';' export's 52.520 is 52.52.
     coordinates = [mapping[c] for c in COORDINATES if c in mapping]
     comma = _decimal_commas(lf, numbers, decimal_comma, notes, marks, coordinates)
-    if say_coordinates:
-        warnings += _unread_coordinates(lf, mapping, comma=comma, marks=marks)
+    # Said once the reasons are known (below): a line rejected for another reason is not kept.
+    coordinates_at = len(warnings)
 
     date_col = mapping["order_date"]
     # One look at the date column before the pass: each distinct string and its number of lines
@@ -2057,8 +2116,9 @@ def import_orders(
     def plain_text(c: str) -> bool:
         return c in mapping and schema[mapping[c]] == pl.String and mapping[c] not in float_ids
 
-    def build(*, as_exported: bool) -> pl.LazyFrame:
-        """``lines``, or ``as_exported`` (see ``OrderImport``)."""
+    def build(*, as_exported: bool, raw_lines: pl.LazyFrame = raw_indexed) -> pl.LazyFrame:
+        """``lines``, or ``as_exported`` (see ``OrderImport``); of ``raw_lines``, some of the
+        export's lines with their ``ROW`` (every rule is the line's own)."""
         untrimmed = {c for c in AS_EXPORTED_IDS if as_exported and plain_text(c)}
         exprs: list[pl.Expr] = [date.alias("order_date")]
         trimmed = []  # string ids: trimmed in the first select, blanks made null in the next
@@ -2097,7 +2157,7 @@ def import_orders(
                     nowhere = ~value.is_finite() | (value.abs() > COORDINATE_LIMITS[c])
                     value = pl.when(nowhere).then(None).otherwise(value)
                 exprs.append(value.alias(c))
-        lines = raw_indexed.select(
+        lines = raw_lines.select(
             pl.col(ROW),
             *keys,
             *[_blank(date_col, schema).alias("_blank_date")] * date_rules.undated,
@@ -2140,6 +2200,15 @@ def import_orders(
         )
         return lines
 
+    if say_coordinates:
+
+        def kept(raw_lines: pl.LazyFrame) -> pl.LazyFrame:
+            used = build(as_exported=False, raw_lines=raw_lines).filter(pl.col("reason").is_null())
+            return raw_lines.join(used.select(ROW), on=ROW, how="semi", maintain_order="left")
+
+        warnings[coordinates_at:coordinates_at] = _unread_coordinates(
+            raw_indexed, mapping, comma=comma, marks=marks, kept=kept
+        )
     return OrderImport(
         lines=build(as_exported=False),
         as_exported=build(as_exported=True),

@@ -644,15 +644,22 @@ def _valid_utf8(data: bytes) -> bool:
 
 def mixed_encoding_warning(name: str, codec: str, lines: Sequence[int]) -> str:
     """What stderr says of a file read line by line in two encodings (``decode_mixed``):
-    ``lines``, the numbers of those read in ``codec``, the first four named as rows are
-    (``line 4``, ``lines 2, 3, 5, 8 and 2 more``)."""
+    ``lines``, the numbers of those read in ``codec``, the first four named (``line 4 of the
+    file``, ``lines 2, 3, 5, 8 and 2 more of the file``). The file's own lines, as an editor or
+    ``sed -n`` numbers them (the header line 1): they are decoded before a record is parsed, so
+    their record (the rejects' ``row``, from 1 after the header) is not known; after a field
+    holding a line break the two differ by more than the header, and the warning says which it
+    gives, as the rejects' rows stood beside it unnamed."""
     n = len(lines)
     shown = f"line {lines[0]:,}" if n == 1 else "lines " + ", ".join(f"{k:,}" for k in lines[:4])
     more = f" and {n - 4:,} more" if n > 4 else ""
+    them = agree(n, "that line", "those lines")
     return (
-        f"{name}: {plural(n, 'line')} not UTF-8 read as {codec} ({shown}{more}), the others as "
-        "UTF-8: the file mixes two encodings (two exports joined?); save it as UTF-8 (Excel: "
-        f"File > Save As > CSV UTF-8), or check {agree(n, 'that line', 'those lines')}"
+        f"{name}: {plural(n, 'line')} not UTF-8 read as {codec} ({shown}{more} of the file), "
+        "the others as UTF-8: the file mixes two encodings (two exports joined?); save it as "
+        f"UTF-8 (Excel: File > Save As > CSV UTF-8), or check {them} (numbered as an editor "
+        "numbers the file's lines, the header line 1; a row of "
+        "--rejects counts records from 1 after the header)"
     )
 
 

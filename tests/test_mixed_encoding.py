@@ -29,9 +29,10 @@ MIXED_ROWS = [
     "3,2024-03-05,Müller,A,1,10\n",
 ]
 WARNING = (
-    "Warning: all.csv: 1 line not UTF-8 read as cp1252 (line 4), the others as UTF-8: the file "
-    "mixes two encodings (two exports joined?); save it as UTF-8 (Excel: File > Save As > CSV "
-    "UTF-8), or check that line"
+    "Warning: all.csv: 1 line not UTF-8 read as cp1252 (line 4 of the file), the others as "
+    "UTF-8: the file mixes two encodings (two exports joined?); save it as UTF-8 (Excel: File > "
+    "Save As > CSV UTF-8), or check that line (numbered as an editor numbers the file's lines, "
+    "the header line 1; a row of --rejects counts records from 1 after the header)"
 )
 
 
@@ -143,7 +144,8 @@ def test_to_utf8_with_a_bom_says_utf8_sig_and_keeps_the_cut_short_refusal() -> N
 def test_the_warning_names_the_first_four_lines_and_counts_them_all() -> None:
     message = tableio.mixed_encoding_warning("--orders x.csv", "cp1252", [2, 3, 5, 8, 13, 1234])
     assert message.startswith(
-        "--orders x.csv: 6 lines not UTF-8 read as cp1252 (lines 2, 3, 5, 8 and 2 more), the "
-        "others as UTF-8: the file mixes two encodings (two exports joined?); save it as UTF-8"
+        "--orders x.csv: 6 lines not UTF-8 read as cp1252 (lines 2, 3, 5, 8 and 2 more of the "
+        "file), the others as UTF-8: the file mixes two encodings (two exports joined?); save it "
+        "as UTF-8"
     )
-    assert message.endswith("or check those lines")
+    assert "or check those lines (numbered as an editor numbers" in message

@@ -1006,6 +1006,7 @@ class LoadedOrders:
             *rejects,
             self.imp.grouped_by_order_of(lines),
             self.imp.other_forms_of(lines),
+            self.imp.lost_zeros_of(lines),
         ]
 
     def settle(self, tallied: Sequence[pl.DataFrame]) -> Reconciliation:
@@ -1034,8 +1035,9 @@ class LoadedOrders:
                 said += f"; the export's columns named as its own are written {renamed}"
             when_written(self.rejects_path, functools.partial(self.reporter.info, said))
         one_file = None if self.table.parts else self.table.name
-        warnings = self.imp.grouped_by_order(tallied[-2])
-        self.report(recon, warnings + self.imp.other_forms(tallied[-1], source=one_file))
+        warnings = self.imp.grouped_by_order(tallied[-3])
+        warnings += self.imp.other_forms(tallied[-2], source=one_file)
+        self.report(recon, warnings + self.imp.lost_zeros(tallied[-1]))
         if recon.read == 0:
             # A header and nothing below it (an export of an empty period): no line to reject,
             # and no rejects file to keep.
