@@ -279,10 +279,11 @@ def stock(
             # the cleansing judges a line split over two sites once, by that size.
             lines = od.with_row_index(LINE_ID).with_columns(pl.col("quantity").alias(LINE_QUANTITY))
             lanes = collect(assignments, name=ASSIGNMENTS_OPTION)
+            # Another network run's assignments are refused before the history is routed by them.
+            other_run = check_routed_by(lanes, routed_by, fc.get_column("site").unique())
             r = route_orders(lines, lanes)
             routed, unrouted = r.orders, r.unrouted
-            notes += r.warnings
-            notes += check_routed_by(lanes, routed_by, fc.get_column("site").unique())
+            notes += r.warnings + other_run
         start = forecast_start(fc)
         history, more = demand_history(routed, keys, period_days, before=start, outliers=outliers)
         notes += more
