@@ -765,19 +765,26 @@ def _kmeans(
     # slower, and a few features on 1e5 customers do not need more.
     from threadpoolctl import threadpool_limits
 
+    # k-means++ seeding draws row positions, so the clusters depended on the row order, which
+    # is the customer ids' sort order: the same customers under other ids (an ERP's renumbering)
+    # fell in other local optima (2 of the demo's 400 moved segment). Fitted on the rows in the
+    # order of their features, the clusters are a function of the features alone.
+    canonical = np.lexsort(z.T[::-1])
     with threadpool_limits(limits=1):
         if k is None:
-            k = _choose_k(z, distinct, seed)
-        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(z)
+            k = _choose_k(z[canonical], distinct, seed)
+        model = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(z[canonical])
     centroids = model.cluster_centers_
-    clusters = pl.Series("_cluster", model.labels_.astype(np.int64))
+    assigned = np.empty(len(z), dtype=np.int64)
+    assigned[canonical] = model.labels_
+    clusters = pl.Series("_cluster", assigned)
     df = features.with_columns(clusters)
     value = (
         df.group_by("_cluster")
         .agg(pl.col("monetary").mean().alias("_value"), pl.col("frequency").mean().alias("_f"))
         .sort("_cluster")
     )
-    labels = _cluster_labels(matrix, model.labels_, value.get_column("_f").to_numpy())
+    labels = _cluster_labels(matrix, assigned, value.get_column("_f").to_numpy())
     if previous is not None:
         labels = _match_previous(labels, centroids, previous, units, mean, scale, warnings)
     order = value.with_columns(segment=pl.Series(labels)).sort(
