@@ -1,12 +1,15 @@
 """Report, audit R (session 65): the reorder list marks the points forecast under 1 unit a year
-that stock warns of (R4)."""
+that stock warns of (R4); the terminal summary never cuts a figure, whatever its width (R5)."""
 
 from __future__ import annotations
+
+import io
+import re
 
 import polars as pl
 import pytest
 
-from segchain.report import build_report
+from segchain.report import build_report, to_rich
 from segchain.report.model import TableBlock
 
 TINY = "forecast under 1 unit a year"
@@ -74,3 +77,74 @@ def test_reorder_list_marks_points_forecast_under_one_unit_a_year_alone():
     assert table.frame["check"].to_list() == [TINY, "", ""]  # T, A, U by value
     assert f"1 to check before ordering: {TINY}" in head.detail
     assert "level over 4 x" not in head.detail
+
+
+# ---- R5: the terminal summary never cuts a figure
+
+
+def promise_costs() -> pl.DataFrame:
+    """The demo's promise figures, whose gross margin 1,896,990 read "1,896,9…" at 64 columns."""
+    margin = [1896990.0, 537559.0, 22479.0, 13019.0]
+    cts = [800000.0, 300000.0, 20000.0, 12000.0]
+    revenue = [4180299.0, 1164430.0, 48526.0, 28199.0]
+    profit = [m - c for m, c in zip(margin, cts, strict=True)]
+    return pl.DataFrame(
+        {
+            "segment": ["Champions", "Loyal", "Potential Loyalist", "Need Attention"],
+            "customers": [54, 73, 54, 25],
+            "revenue": revenue,
+            "gross_margin": margin,
+            "cost_to_serve": cts,
+            "profit": profit,
+            "profit_share": [p / r for p, r in zip(profit, revenue, strict=True)],
+            "delivery_promise_cost": [118383.0, 11362.0, -934.0, -849.0],
+            "service_promise_cost": [4924.0, 1038.0, 67.0, 34.0],
+        }
+    )
+
+
+# Each shown column's figures as the page writes them, by hand (promise cost: delivery +
+# service, 118,383 + 4,924 = 123,307 and 11,362 + 1,038 = 12,400).
+FIGURES = {
+    "gross margin": ["1,896,990", "537,559", "22,479", "13,019"],
+    "delivery promise cost": ["118,383", "11,362", "-934", "-849"],
+    "service promise cost": ["4,924", "1,038", "67.00", "34.00"],
+    "promise cost": ["123,307", "12,400"],
+}
+# The headlines: profit 1,338,047 (the sum of 1,096,990, 237,559, 2,479 and 1,019) and cost to
+# serve 1,132,000.
+HEADLINE_FIGURES = ["1,338,047", "1,132,000"]
+
+
+def terminal_text(tables: dict[str, pl.DataFrame], width: int) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    for renderable in to_rich(build_report(tables)):
+        console.print(renderable)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("width", [36, 40, 48, 56, 64, 72, 80, 100, 160])
+def test_terminal_summary_never_cuts_a_figure(width):
+    text = terminal_text({"costs": promise_costs()}, width)
+    # Before: rich shrank every column evenly ("1,896,9…" at 64 columns, "123,3…").
+    assert "…" not in text
+    words = text.split()
+    flat = " ".join(words)
+    for figure in HEADLINE_FIGURES:
+        assert figure in words, (width, figure)
+    for column, figures in FIGURES.items():
+        left_out = re.search(rf"\b{column}\b[^()]*\(left out at this width\)", flat)
+        if left_out is None:
+            # Shown: every figure whole (not folded over two lines).
+            assert all(f in words for f in figures), (width, column)
+    # The narrowest keep the segment and its first figure.
+    assert "1,896,990" in words and "Champions" in words
+
+
+def test_terminal_summary_says_which_columns_it_leaves_out():
+    text = " ".join(terminal_text({"costs": promise_costs()}, 40).split())
+    assert "(left out at this width) in the HTML / Markdown report" in text
+    wide = terminal_text({"costs": promise_costs()}, 160)
+    assert "left out" not in wide
