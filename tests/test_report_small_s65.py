@@ -1,5 +1,6 @@
 """Report, audit R (session 65): the reorder list marks the points forecast under 1 unit a year
-that stock warns of (R4); the terminal summary never cuts a figure, whatever its width (R5)."""
+that stock warns of (R4); the terminal summary never cuts a figure, whatever its width (R5);
+the least profitable segment is the one that earns the least money, with its share too (R6)."""
 
 from __future__ import annotations
 
@@ -148,3 +149,53 @@ def test_terminal_summary_says_which_columns_it_leaves_out():
     assert "(left out at this width) in the HTML / Markdown report" in text
     wide = terminal_text({"costs": promise_costs()}, 160)
     assert "left out" not in wide
+
+
+# ---- R6: the least profitable segment earns the least money
+
+
+def superstore_costs() -> pl.DataFrame:
+    """Superstore with an item master (audit ssi/): Promising, 11 customers and 0.17 % of the
+    revenue, loses 6,259 (-156.3 % of its revenue); Loyal loses 155,019 (-19.2 %), 25 times as
+    much; Champions earns."""
+    revenue = [1200000.0, 808320.001, 4004.428]
+    profit = [150000.0, -155018.72208, -6258.506329]
+    return pl.DataFrame(
+        {
+            "segment": ["Champions", "Loyal", "Promising"],
+            "customers": [200, 180, 11],
+            "revenue": revenue,
+            "cost_to_serve": [r - p for r, p in zip(revenue, profit, strict=True)],
+            "profit": profit,
+            "profit_share": [p / r for p, r in zip(profit, revenue, strict=True)],
+        }
+    )
+
+
+def least_profitable(costs: pl.DataFrame):  # type: ignore[no-untyped-def]
+    section = next(s for s in build_report({"costs": costs}).sections if s.key == "costs")
+    return next(h for h in section.headlines if h.label == "Least profitable segment")
+
+
+def test_least_profitable_segment_is_the_one_that_loses_the_most_money():
+    head = least_profitable(superstore_costs())
+    # Before: Promising, by profit as a share of its tiny revenue.
+    assert head.value == "Loyal"
+    # -155,018.72 / 808,320.00 = -19.18 %
+    assert head.detail == "profit -155,019, -19.2% of its revenue"
+
+
+def test_least_profitable_segment_among_earners_earns_the_least():
+    # Every segment earns: the least money is the smallest earner, whatever its share (the demo:
+    # New, 54.62 at 17.3 %, not Need Attention at 3.7 % with 1,042).
+    costs = pl.DataFrame(
+        {
+            "segment": ["Need Attention", "New"],
+            "revenue": [28199.0, 316.0],
+            "cost_to_serve": [27157.0, 261.38],
+            "profit": [1042.0, 54.62],
+            "profit_share": [1042.0 / 28199.0, 54.62 / 316.0],
+        }
+    )
+    head = least_profitable(costs)
+    assert (head.value, head.detail) == ("New", "profit 54.62, 17.3% of its revenue")
