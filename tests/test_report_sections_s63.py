@@ -76,7 +76,7 @@ def levels_policy(kind: str) -> pl.DataFrame:
     """Weekly (s, Q) or (R, S) points, lead time 7 days and review 7: forecast demand over the
     14 days is 2 x the weekly mean. By hand, the limit is 4 x (that + order_qty):
     A: 4 x (20 + 30) = 200, level 100, within; B: 4 x (4 + 6) = 40, level 100, over, 100 / 2 =
-    50 weeks; C: forecast 0.01 a week (0.52 a year, under 1): counted apart, not marked;
+    50 weeks; C: forecast 0.01 a week (0.52 a year, under 1): marked apart (session 65, R4);
     D: over (level 300, limit 4 x (2 + 3) = 20) but nothing to order now."""
     levels = [100.0, 100.0, 50.0, 300.0]
     return pl.DataFrame(
@@ -120,8 +120,8 @@ def test_reorder_list_marks_the_points_whose_level_stock_warns_of(kind, read):
     table, head = reorder_block(read(levels_policy(kind)))
     marks = dict(zip(table.frame["sku"], table.frame["check"], strict=True))
     # The old code had no mark: the check column did not exist.
-    assert marks == {"A": "", "B": "level = 50 weeks", "C": ""}
-    assert "1 to check before ordering: a level over 4 x its forecast demand" in head.detail
+    assert marks == {"A": "", "B": "level = 50 weeks", "C": "forecast under 1 unit a year"}
+    assert "2 to check before ordering: 1 at a level over 4 x its forecast demand" in head.detail
     level = "order-up-to" if kind == "RS" else "reorder point"
     assert f"check: 1 line whose {level} is over 4 x the forecast demand" in table.note
 
@@ -137,7 +137,8 @@ def test_stock_warns_of_the_points_the_reorder_list_marks():
 
 
 def test_reorder_list_has_no_check_column_when_every_level_fits():
-    table, head = reorder_block(levels_policy("sQ").filter(pl.col("sku") != "B"))
+    # C too: a point forecast under 1 unit a year over its limit is marked (session 65, R4).
+    table, head = reorder_block(levels_policy("sQ").filter(~pl.col("sku").is_in(["B", "C"])))
     assert "check" not in table.frame.columns
     assert "to check before ordering" not in head.detail
 

@@ -74,6 +74,8 @@ LOW_UTILISATION = 0.05  # an open site below this utilisation must have a promis
 SERVICE_TOLERANCE = 0.0005  # expected service this close to the target counts as kept
 STOCK_SEGMENT_KEYS = ("sku", "segment", "demand_share")
 CHECK = "check"  # the reorder list's mark on a level its forecast does not explain
+# The mark on such a point forecast under 1 unit a year: its level in weeks would read billions.
+TINY_MARK = "forecast under 1 unit a year"
 
 
 # ---- data: the reorder list
@@ -202,20 +204,22 @@ def reorder_list(tables: Tables) -> pl.DataFrame | None:
 
 
 def level_check(due: pl.DataFrame) -> pl.Series | None:
-    """Per point to order (``due``, the policy's rows), its level in weeks of forecast demand
-    where it is over LEVEL_WARN_FACTOR x its forecast demand over lead time plus review plus
-    one order (``level = 811 weeks``; "" elsewhere): the points stock warned to check before
-    ordering, by its own rule on the policy's own columns (so a CSV policy is marked too).
-    None when no point is, or the policy lacks a column the rule reads."""
+    """Per point to order (``due``, the policy's rows), what to check before ordering it ("" where
+    nothing): its level in weeks of forecast demand where it is over LEVEL_WARN_FACTOR x its
+    forecast demand over lead time plus review plus one order (``level = 811 weeks``), or
+    TINY_MARK where such a point is forecast under 1 unit a year (any level is then years of its
+    demand: stock counts these apart, "not counted: 2 points forecast under 1 unit a year"). The
+    points stock warned of, by its own rule on the policy's own columns (so a CSV policy is
+    marked too). None when no point is, or the policy lacks a column the rule reads."""
     checks = level_checks(due)
-    if checks is None or not checks.select(named().any()).item():
+    if checks is None or not checks.select(pl.col("high").fill_null(False).any()).item():
         return None
-    marks = checks.select(named().alias("named"), "weeks")
+    marks = checks.select(named().alias("named"), pl.col("high").fill_null(False), "weeks")
     return pl.Series(
         CHECK,
         [
-            f"level = {format_number(weeks, INT)} weeks" if flagged else ""
-            for flagged, weeks in marks.iter_rows()
+            f"level = {format_number(weeks, INT)} weeks" if flagged else TINY_MARK if high else ""
+            for flagged, high, weeks in marks.iter_rows()
         ],
         dtype=pl.String,
     )
@@ -802,43 +806,68 @@ def _reorder_blocks(due: pl.DataFrame, policy: pl.DataFrame) -> tuple[Headline, 
     return head, blocks
 
 
-def _marked(due: pl.DataFrame) -> int:
-    """How many lines of the reorder list are marked to check (``level_check``)."""
-    return int((due.get_column(CHECK) != "").sum()) if CHECK in due.columns else 0
+def _marked(due: pl.DataFrame) -> tuple[int, int]:
+    """How many lines of the reorder list are marked to check (``level_check``): by their
+    level in weeks, and as forecast under 1 unit a year."""
+    if CHECK not in due.columns:
+        return 0, 0
+    marks = due.get_column(CHECK)
+    tiny = int((marks == TINY_MARK).sum())
+    return int((marks != "").sum()) - tiny, tiny
 
 
 def _checked(due: pl.DataFrame) -> str:
     """The Order now headline's word on the marked lines ("15 to check before ordering: a
     level over 4 x ..."): a terminal shows the headline, not the list's last columns."""
-    n = _marked(due)
+    high, tiny = _marked(due)
+    if not high + tiny:
+        return ""
+    level = (
+        f"a level over {LEVEL_WARN_FACTOR:g} x {agree(high, 'its', 'their')} forecast demand "
+        "over lead time, review and one order"
+    )
+    if not tiny:
+        return f"{count(high)} to check before ordering: {level}"
+    if not high:
+        return f"{count(tiny)} to check before ordering: {TINY_MARK}"
     return (
-        f"{count(n)} to check before ordering: a level over {LEVEL_WARN_FACTOR:g} x "
-        f"{agree(n, 'its', 'their')} forecast demand over lead time, review and one order"
-        if n
-        else ""
+        f"{count(high + tiny)} to check before ordering: {count(high)} at {level}, "
+        f"{count(tiny)} {TINY_MARK}"
     )
 
 
 def _check_note(due: pl.DataFrame, policy: pl.DataFrame) -> str:
-    """The reorder list's sentence on its marked lines, by stock's own warning, else ""."""
-    n = _marked(due)
-    if not n:
-        return ""
-    kinds = set(policy.get_column("policy_type").cast(pl.String).drop_nulls().to_list())
-    level = (
-        "order-up-to"
-        if kinds == {"RS"}
-        else "reorder point"
-        if "RS" not in kinds
-        else "order-up-to (R, S) or reorder point (s, Q)"
-    )
-    return (
-        f" {CHECK}: {plural(n, 'line')} whose {level} is over {LEVEL_WARN_FACTOR:g} x "
-        "the forecast demand over lead time plus review plus one order, given in weeks of "
-        "forecast demand (stock warned of these points). Usually a spike in the order history "
-        "(a promotion, a one-off bulk order) sets such a level: check those skus' history "
-        "before ordering them."
-    )
+    """The reorder list's sentences on its marked lines, by stock's own warning, else ""."""
+    high, tiny = _marked(due)
+    said = ""
+    if high:
+        kinds = set(policy.get_column("policy_type").cast(pl.String).drop_nulls().to_list())
+        level = (
+            "order-up-to"
+            if kinds == {"RS"}
+            else "reorder point"
+            if "RS" not in kinds
+            else "order-up-to (R, S) or reorder point (s, Q)"
+        )
+        said += (
+            f" {CHECK}: {plural(high, 'line')} whose {level} is over {LEVEL_WARN_FACTOR:g} x "
+            "the forecast demand over lead time plus review plus one order, given in weeks of "
+            "forecast demand (stock warned of these points). Usually a spike in the order "
+            "history (a promotion, a one-off bulk order) sets such a level: check those skus' "
+            "history before ordering them."
+        )
+    if tiny:
+        # Stock names them apart from the high levels (its cover warning and "not counted: N
+        # points forecast under 1 unit a year"); the demo ordered 48 units of 00036 at DC-TLS,
+        # forecast 1e-7 a year, its level the largest demand its history shows.
+        said += (
+            f" {TINY_MARK}: {plural(tiny, 'line')} whose level is years of "
+            f"{agree(tiny, 'its', 'their')} forecast demand (stock counted these apart): the "
+            "forecast expects next to no sales, so the level comes from the order history or a "
+            "bound, not from demand to come; check that the sku still sells there before "
+            "ordering."
+        )
+    return said
 
 
 def _site_blocks(
