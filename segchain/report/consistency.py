@@ -65,6 +65,7 @@ def mismatches(
     out += _forecast_against_assignments(tables, meta)
     out += _costs_against_segments(tables, meta)
     out += _stock_segments_against_policy(tables)
+    out += _costs_against_plan(tables, meta)
     out += _orders_against_segments(tables, meta)
     return out
 
@@ -365,6 +366,87 @@ def _costs_against_segments(
         out.append(
             f"the costs' order history ends {end}, before the segments' last order ({read}"
             f"{_as_of(meta)}): tables of different runs?"
+        )
+    return out
+
+
+# What costs reconciles (its metadata's ``reconciliation``, by name) with the table given to the
+# report that holds the same total: (kind, what the report sums, how the table is named).
+RECONCILED = {
+    "inventory value": ("policy", "inventory value", "the policy"),
+    "transport": ("assignments", "transport", "the assignments"),
+    "warehouse fixed": ("sites", "warehouse fixed", "the open sites"),
+}
+# costs' option for each kind, to say which table to rerun it with.
+COSTS_OPTIONS = {"policy": "--policy", "assignments": "--assignments", "sites": "--sites"}
+TABLE_NAMES = {"policy": "a policy", "assignments": "assignments", "sites": "sites"}
+THESE = {"policy": "this policy", "assignments": "these assignments", "sites": "these sites"}
+
+
+def costs_of_other_tables(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> dict[str, tuple[float, float]]:
+    """The totals costs reconciled (its metadata) that the tables given hold otherwise, by the
+    reconciliation's name: (costs', the table's). Empty without costs' metadata (a CSV), the
+    table, or its column. In one run each is the same sum (costs reconciles them to the cent)."""
+    checks = (meta.get("costs") or {}).get("reconciliation")
+    if "costs" not in tables or not isinstance(checks, list):
+        return {}
+    out = {}
+    for check in checks:
+        if not isinstance(check, Mapping) or check.get("name") not in RECONCILED:
+            continue
+        recorded = check.get("source_total")
+        given = _given_total(tables, RECONCILED[check["name"]][0])
+        if not isinstance(recorded, (int, float)) or given is None:
+            continue
+        if abs(given - recorded) > TOLERANCE * max(abs(float(recorded)), 1.0):
+            out[check["name"]] = (float(recorded), given)
+    return out
+
+
+def _given_total(tables: Mapping[str, pl.DataFrame], kind: str) -> float | None:
+    """The total of the table of ``kind`` that costs reconciles with (None without it)."""
+    table = tables.get(kind)
+    column = {"policy": "inventory_value", "assignments": "transport_cost", "sites": "fixed_cost"}
+    if table is None or column[kind] not in table.columns:
+        return None
+    value = pl.col(column[kind]).cast(pl.Float64, strict=False)
+    if kind == "sites":
+        if "open" not in table.columns:
+            return None
+        value = value.filter(pl.col("open").fill_null(False))
+    return float(table.select(value.fill_null(0.0).sum()).item())
+
+
+def _costs_against_plan(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """costs reconciles its inventory value with the policy, its transport with the assignments
+    and its warehouse fixed cost with the open sites, and records each source's total. The costs
+    of another stock run's policy (133,135 of inventory value) beside the policy given (314,767)
+    put a profit 9 % higher beside that policy's Inventory section, and the costs of another
+    network plan a second cost of the promises beside the Network section's, without a word
+    (audit R2, session 65). One message for the policy, one for the network's tables."""
+    differ = costs_of_other_tables(tables, meta)
+    out = []
+    for group in (("inventory value",), ("transport", "warehouse fixed")):
+        named = [n for n in group if n in differ]
+        if not named:
+            continue
+        figures = "; ".join(
+            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the costs' "
+            f"reconciliation, {format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
+            for n in named
+        )
+        kinds = list(dict.fromkeys(RECONCILED[n][0] for n in named))
+        tables_named = " and ".join(TABLE_NAMES[k] for k in kinds)
+        these = " and ".join(THESE[k] for k in kinds)
+        options = ", ".join(COSTS_OPTIONS[k] for k in kinds)
+        out.append(
+            f"the costs were made from {tables_named} other than the "
+            f"{'one' if kinds == ['policy'] else 'ones'} given ({figures}): tables of different "
+            f"runs? Rerun costs with {these} ({options})"
         )
     return out
 

@@ -1,0 +1,136 @@
+"""report says when tables of different runs are given as one story: the three pairs audit R
+(session 65) found passing without a word. The known answers are counted by hand from the small
+tables below; tables of one run say nothing.
+
+- R2: costs made from another policy (or other network tables) than the ones given: the profit
+  rested on 133,135 of stock beside an Inventory section of 314,767.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from segchain.report import build_report, to_markdown
+from segchain.report.consistency import mismatches
+
+# ---- R2
+
+POLICY = pl.DataFrame(
+    {"site": ["S1", "S1"], "sku": ["A", "B"], "inventory_value": [30.0, 12.5],
+     "mean_demand": [2.0, 1.0]}
+)  # fmt: skip  # 42.50 of inventory value
+SPLIT = pl.DataFrame(
+    {"site": ["S1", "S1", "S1"], "sku": ["A", "A", "B"], "segment": ["Gold", "Tin", "Tin"],
+     "inventory_value": [20.0, 10.0, 12.5]}
+)  # fmt: skip
+LANES = pl.DataFrame(
+    {"customer_id": ["c1", "c2"], "segment": ["Gold", "Tin"], "site_id": ["S1", "S2"],
+     "share": [1.0, 1.0], "demand": [10.0, 5.0], "transport_cost": [7.0, 3.0]}
+)  # fmt: skip  # 10.00 of transport
+SITES = pl.DataFrame(
+    {"site_id": ["S1", "S2", "S3"], "open": [True, True, False],
+     "fixed_cost": [100.0, 50.0, 70.0], "demand_served": [10.0, 5.0, 0.0],
+     "customers": [1, 1, 0]}
+)  # fmt: skip  # 150 of fixed cost open
+COSTS = pl.DataFrame(
+    {"segment": ["Gold", "Tin"], "customers": [1, 1], "revenue": [9.0, 2.0],
+     "inventory_value": [20.0, 22.5], "inventory_carrying": [5.0, 5.625]}
+)  # fmt: skip
+
+
+def _reconciled(inventory: float, transport: float, fixed: float) -> dict:
+    """A costs table's metadata as costs writes it: each source's total it reconciled."""
+    return {
+        "reconciliation": [
+            {"name": "revenue", "source": "orders net value", "source_total": 11.0},
+            {
+                "name": "transport",
+                "source": "assignments transport_cost",
+                "source_total": transport,
+            },
+            {"name": "warehouse fixed", "source": "sites open fixed_cost", "source_total": fixed},
+            {
+                "name": "inventory value",
+                "source": "policy inventory_value",
+                "source_total": inventory,
+            },
+        ]  # fmt: skip
+    }
+
+
+TABLES = {"policy": POLICY, "assignments": LANES, "sites": SITES, "costs": COSTS}
+
+
+def test_costs_of_the_policy_and_network_given_raise_nothing() -> None:
+    assert mismatches(TABLES, {"costs": _reconciled(42.5, 10.0, 150.0)}) == []
+
+
+def test_costs_of_another_policy_are_named() -> None:
+    assert mismatches(TABLES, {"costs": _reconciled(40.0, 10.0, 150.0)}) == [
+        "the costs were made from a policy other than the one given (inventory value: 40.00 in "
+        "the costs' reconciliation, 42.50 in the policy): tables of different runs? Rerun costs "
+        "with this policy (--policy)"
+    ]
+    # Without costs' metadata (a CSV) nothing says what it reconciled: nothing is said.
+    assert mismatches(TABLES, {}) == []
+
+
+def test_costs_of_another_network_plan_are_named() -> None:
+    # Transport 12 against the lanes' 7 + 3; fixed 100 against S1 + S2 open, 150.
+    assert mismatches(TABLES, {"costs": _reconciled(42.5, 12.0, 100.0)}) == [
+        "the costs were made from assignments and sites other than the ones given (transport: "
+        "12.00 in the costs' reconciliation, 10.00 in the assignments; warehouse fixed: 100 in "
+        "the costs' reconciliation, 150 in the open sites): tables of different runs? Rerun "
+        "costs with these assignments and these sites (--assignments, --sites)"
+    ]
+
+
+def test_the_page_says_the_costs_of_another_policy_first_and_no_same_split() -> None:
+    report = build_report(
+        {"policy": POLICY, "stock_segments": SPLIT, "costs": COSTS},
+        metadata={"costs": _reconciled(40.0, 10.0, 150.0)},
+    )
+    page, _ = to_markdown(report)
+    text = " ".join(page.split())
+    said = "the costs were made from a policy other than the one given"
+    assert said in text and text.index(said) < text.index("## ")
+    assert "use the same split" not in text
+    assert "the cost section's inventory carrying is of another policy's" in text
+    same = build_report(
+        {"policy": POLICY, "stock_segments": SPLIT, "costs": COSTS},
+        metadata={"costs": _reconciled(42.5, 10.0, 150.0)},
+    )
+    assert same.mismatched == []
+    assert "use the same split" in " ".join(to_markdown(same)[0].split())
+
+
+ORDERS_CSV = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-02,C1,A,4,10\n"
+    "2,2024-01-05,C1,B,4,10\n"
+    "3,2024-01-20,C2,A,2,10\n"
+)
+POLICY_CSV = (
+    "sku,inventory_value,mean_demand,safety_stock,reorder_point\nA,{a},2,1,3\nB,12.5,1,1,2\n"
+)
+
+
+def test_costs_written_by_costs_of_another_policy_are_said_on_stderr(cli, tmp_path: Path) -> None:
+    (tmp_path / "o.csv").write_text(ORDERS_CSV)
+    (tmp_path / "s.csv").write_text("customer_id,segment\nC1,Gold\nC2,Tin\n")
+    (tmp_path / "p1.csv").write_text(POLICY_CSV.format(a=30))  # 42.50 in all
+    (tmp_path / "p2.csv").write_text(POLICY_CSV.format(a=60))  # 72.50 in all
+    made = cli("costs", "s.csv", "--orders", "o.csv", "--policy", "p1.csv", "-o", "c.parquet")
+    assert made.exit_code == 0, made.stderr
+    said = (
+        "the costs were made from a policy other than the one given (inventory value: 42.50 in "
+        "the costs' reconciliation, 72.50 in the policy)"
+    )
+    mixed = cli("report", "c.parquet", "p2.csv", "-o", "r.md")
+    assert mixed.exit_code == 0, mixed.stderr
+    assert said in " ".join(mixed.stderr.split())
+    assert said in " ".join((tmp_path / "r.md").read_text().split())
+    same = cli("report", "c.parquet", "p1.csv", "-o", "r1.md")
+    assert "other than the one given" not in same.stderr
