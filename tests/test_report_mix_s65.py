@@ -4,10 +4,13 @@ tables below; tables of one run say nothing.
 
 - R2: costs made from another policy (or other network tables) than the ones given: the profit
   rested on 133,135 of stock beside an Inventory section of 314,767.
+- R3: the backtest of another forecast run (as of 2022-06-06 beside a forecast as of
+  2022-10-10) quoted as the forecast's, the series that run lacked called too short to backtest.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -134,3 +137,97 @@ def test_costs_written_by_costs_of_another_policy_are_said_on_stderr(cli, tmp_pa
     assert said in " ".join((tmp_path / "r.md").read_text().split())
     same = cli("report", "c.parquet", "p1.csv", "-o", "r1.md")
     assert "other than the one given" not in same.stderr
+
+
+# ---- R3
+
+# Three series forecast, 10 + 5 + 1 units; the backtest of this run scores a and b, c being too
+# short (the forecast's metadata counts it: fallbacks.not_backtested = 1).
+FORECAST = pl.DataFrame(
+    {"unique_id": ["a", "b", "c"], "ds": [dt.date(2024, 1, 1)] * 3, "forecast": [10.0, 5.0, 1.0]}
+)
+BACKTEST = pl.DataFrame(
+    {"unique_id": ["a", "b"], "scope": ["series", "series"], "mase": [0.8, 1.2],
+     "baseline_mase": [1.0, 1.0], "wape": [0.3, 0.6], "baseline_wape": [0.4, 0.5],
+     "backtest_actual": [20.0, 10.0], "backtest_abs_error": [6.0, 6.0]}
+)  # fmt: skip
+RUN = {
+    "params": {"as_of": "2022-10-10", "freq": "W", "horizon": 13, "by": "segment,sku",
+               "models": "auto", "outliers": "cap", "reconcile": "auto", "seed": 0},
+    "inputs": {"orders": 10194, "segments": 804},
+    "fallbacks": {"not_backtested": 1},
+}  # fmt: skip
+FIX = (
+    "tables of different runs? Rerun forecast with --backtest FILE to write a forecast and its "
+    "backtest together"
+)
+
+
+def _run(**params: object) -> dict:
+    return {**RUN, "params": {**RUN["params"], **params}}
+
+
+def test_a_backtest_of_the_forecasts_run_raises_nothing() -> None:
+    tables = {"forecast": FORECAST, "backtest": BACKTEST}
+    assert mismatches(tables, {"forecast": RUN, "backtest": RUN}) == []
+    # As CSV (no backtest metadata): c is the one series the forecast records too short.
+    assert mismatches(tables, {"forecast": RUN}) == []
+    assert mismatches(tables, {}) == []
+
+
+def test_a_backtest_recording_another_as_of_is_named() -> None:
+    meta = {"forecast": RUN, "backtest": _run(as_of="2022-06-06")}
+    assert mismatches({"forecast": FORECAST, "backtest": BACKTEST}, meta) == [
+        "the backtest was written by another forecast run than the forecast (as_of 2022-06-06 "
+        "in the backtest, 2022-10-10 in the forecast): its WAPE, MASE and series beating the "
+        f"baseline are not this forecast's: {FIX}"
+    ]
+
+
+def test_a_backtest_of_other_inputs_is_named() -> None:
+    other = {**RUN, "inputs": {"orders": 9000, "segments": 804}}
+    assert mismatches(
+        {"forecast": FORECAST, "backtest": BACKTEST}, {"forecast": RUN, "backtest": other}
+    ) == [  # fmt: skip
+        "the backtest was written by another forecast run than the forecast (order lines read "
+        "9,000 in the backtest, 10,194 in the forecast): its WAPE, MASE and series beating the "
+        f"baseline are not this forecast's: {FIX}"
+    ]
+
+
+def test_a_csv_backtest_lacking_series_the_forecast_backtested_is_named() -> None:
+    # b and c have no row; the forecast records only 1 too short to backtest.
+    only_a = BACKTEST.filter(pl.col("unique_id") == "a")
+    assert mismatches({"forecast": FORECAST, "backtest": only_a}, {"forecast": RUN}) == [
+        "2 of the forecast's 3 series have no row in the backtest, where the forecast records 1 "
+        f"too short to backtest: {FIX}"
+    ]
+
+
+def test_a_backtest_of_series_the_forecast_lacks_is_named() -> None:
+    extra = pl.concat([BACKTEST, BACKTEST.head(1).with_columns(unique_id=pl.lit("z"))])
+    assert mismatches({"forecast": FORECAST, "backtest": extra}, {}) == [
+        f"1 series of the backtest is not in the forecast ('z'): {FIX}"
+    ]
+
+
+def _note(backtest: pl.DataFrame, meta: dict) -> str:
+    report = build_report({"forecast": FORECAST, "backtest": backtest}, metadata=meta)
+    return " ".join(to_markdown(report)[0].split())
+
+
+def test_the_page_calls_too_short_only_what_the_forecast_records_so() -> None:
+    one_run = _note(BACKTEST, {"forecast": RUN, "backtest": RUN})
+    assert "1 was too short to backtest" in one_run
+    assert "Warning" not in one_run
+    # Another run's backtest without c and b: the forecast records 1 too short, not 2.
+    only_a = BACKTEST.filter(pl.col("unique_id") == "a")
+    mixed = _note(only_a, {"forecast": RUN})
+    assert "1 was too short to backtest" in mixed
+    assert (
+        "1 has no row in the backtest given, which is of another forecast run (see the warning "
+        "at the top)"
+    ) in mixed
+    # A backtest recording another as_of: c is too short as the forecast says, nothing more.
+    other = _note(BACKTEST, {"forecast": RUN, "backtest": _run(as_of="2022-06-06")})
+    assert other.index("another forecast run than the forecast") < other.index("## ")
