@@ -6,11 +6,14 @@ tables below; tables of one run say nothing.
   rested on 133,135 of stock beside an Inventory section of 314,767.
 - R3: the backtest of another forecast run (as of 2022-06-06 beside a forecast as of
   2022-10-10) quoted as the forecast's, the series that run lacked called too short to backtest.
+- R1: segments of another run (351 customers) beside a forecast made from 400: their history
+  drawn as "the demand the forecast read".
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from pathlib import Path
 
 import polars as pl
@@ -231,3 +234,91 @@ def test_the_page_calls_too_short_only_what_the_forecast_records_so() -> None:
     # A backtest recording another as_of: c is too short as the forecast says, nothing more.
     other = _note(BACKTEST, {"forecast": RUN, "backtest": _run(as_of="2022-06-06")})
     assert other.index("another forecast run than the forecast") < other.index("## ")
+
+
+# ---- R1
+
+SEGMENTS = pl.DataFrame(
+    {"customer_id": ["c2", "c1", "c3"], "segment": ["Gold", "Gold", "Tin"], "recency": [1, 2, 3]}
+)
+# routing.segments_fingerprint as worked out by hand: the (customer_id, segment) pairs sorted, as
+# CSV lines without a header, hashed.
+READ = {
+    "customers": 3,
+    "segments": 2,
+    "sha256": hashlib.sha256(b"c1,Gold\nc2,Gold\nc3,Tin\n").hexdigest(),
+}
+SEG_FIX = "tables of different runs? Rerun forecast with these segments, or give the ones it read"
+
+
+def test_the_segments_fingerprint_is_each_customers_segment() -> None:
+    from segchain.routing import segments_fingerprint
+
+    assert segments_fingerprint(SEGMENTS) == READ
+    # Row order and the other columns do not count; a customer in another segment does.
+    assert segments_fingerprint(SEGMENTS.reverse().drop("recency")) == READ
+    moved = SEGMENTS.with_columns(segment=pl.Series(["Gold", "Tin", "Tin"]))
+    assert segments_fingerprint(moved)["sha256"] != READ["sha256"]
+
+
+def test_segments_the_forecast_read_raise_nothing() -> None:
+    tables = {"forecast": FORECAST, "segments": SEGMENTS}
+    assert mismatches(tables, {"forecast": {"segmented_by": READ}}) == []
+    assert mismatches(tables, {"forecast": {"inputs": {"segments": 3}}}) == []
+    assert mismatches(tables, {}) == []
+
+
+def test_segments_of_another_run_are_named() -> None:
+    # c1 moved from Gold to Tin: as many customers and segments, not the same segments.
+    moved = SEGMENTS.with_columns(segment=pl.Series(["Gold", "Tin", "Tin"]))
+    said = mismatches(
+        {"forecast": FORECAST, "segments": moved}, {"forecast": {"segmented_by": READ}}
+    )
+    assert said == [
+        "the forecast was made from other segments (3 customers in 2 segments) than the segments "
+        "given (3 customers in 2 segments): their customers' segments differ, so the history "
+        f"drawn by segment is not the one the forecast read: {SEG_FIX}"
+    ]
+
+
+def test_an_older_forecast_is_compared_by_the_rows_it_read() -> None:
+    # It records only that it read 4 rows of segments: 3 are given.
+    meta = {"forecast": {"inputs": {"orders": 10, "segments": 4}}}
+    assert mismatches({"forecast": FORECAST, "segments": SEGMENTS}, meta) == [
+        f"the forecast read 4 rows of segments and the segments given hold 3: {SEG_FIX}"
+    ]
+
+
+def test_forecast_records_the_segments_it_read_and_the_report_compares(cli, tmp_path: Path) -> None:
+    from segchain.tableio import read_table
+
+    (tmp_path / "orders.csv").write_text(
+        "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+        + "".join(
+            f"{i},2024-{1 + i // 4:02d}-{1 + 7 * (i % 4):02d},C{1 + i % 2},A,{1 + i % 3},5\n"
+            for i in range(24)
+        )
+    )
+    (tmp_path / "new.csv").write_text(
+        "customer_id,segment,segment_rank\nC1,Champions,1\nC2,Loyal,2\n"
+    )
+    (tmp_path / "old.csv").write_text(
+        "customer_id,segment,segment_rank\nC1,Loyal,2\nC2,Champions,1\n"
+    )
+    args = ["new.csv", "--orders", "orders.csv", "--horizon", "2", "--models", "WindowAverage"]
+    made = cli("forecast", *args, "-o", "fc.parquet")
+    assert made.exit_code == 0, made.stderr
+    recorded = read_table("fc.parquet").metadata.get("segmented_by")
+    text = b"C1,Champions\nC2,Loyal\n"
+    assert recorded == {"customers": 2, "segments": 2, "sha256": hashlib.sha256(text).hexdigest()}
+    said = "the forecast was made from other segments (2 customers in 2 segments)"
+    same = cli("report", "orders.csv", "new.csv", "fc.parquet", "-o", "new.md")
+    assert same.exit_code == 0, same.stderr
+    assert said not in " ".join(same.stderr.split())
+    other = cli("report", "orders.csv", "old.csv", "fc.parquet", "-o", "old.md")
+    assert other.exit_code == 0, other.stderr
+    assert said in " ".join(other.stderr.split())
+    page = " ".join((tmp_path / "old.md").read_text().split())
+    assert page.index(said) < page.index("## ")
+    assert "The history is the demand of the segments given, which are not the ones" in page
+    assert "The history is the demand the forecast read" not in page

@@ -19,7 +19,7 @@ import polars as pl
 
 from segchain.errors import examples
 from segchain.formatting import MONEY, UNITS, agree, format_number, plural
-from segchain.schema import META_ROUTED_BY
+from segchain.schema import META_ROUTED_BY, META_SEGMENTED_BY
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -63,6 +63,7 @@ def mismatches(
     out += _policy_against_forecast(tables)
     out += _sites_against_assignments(tables, meta)
     out += _forecast_against_assignments(tables, meta)
+    out += _forecast_against_segments(tables, meta)
     out += _backtest_against_forecast(tables, meta)
     out += _costs_against_segments(tables, meta)
     out += _stock_segments_against_policy(tables)
@@ -258,6 +259,52 @@ def _forecast_against_assignments(
         "the forecast, routed through network assignments, has series at "
         f"{plural(len(missing), 'site')} the assignments serve none of ({examples(missing)}): "
         "tables of different runs?"
+    ]
+
+
+def segments_of_other_run(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether the segments given are known not to be the ones the forecast read."""
+    return bool(_forecast_against_segments(tables, meta))
+
+
+def _forecast_against_segments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """forecast records the segments it read (``routing.segments_fingerprint``: each customer's
+    segment); an older one, only how many rows it read, so only a count that differs can be
+    said. Segments of an earlier run (351 customers) beside a forecast of 400 were drawn as the
+    history the forecast read, its Champions' last weeks ~100 units under the forecast made of
+    them, without a word (audit R1, session 65)."""
+    from segchain.errors import SegchainError
+    from segchain.routing import segments_fingerprint, segments_text
+
+    forecast, segments = tables.get("forecast"), tables.get("segments")
+    recorded = meta.get("forecast") or {}
+    if forecast is None or segments is None or not _has(segments, "customer_id", "segment"):
+        return []
+    fix = "tables of different runs? Rerun forecast with these segments, or give the ones it read"
+    read = recorded.get(META_SEGMENTED_BY)
+    if isinstance(read, Mapping) and "sha256" in read:
+        try:
+            given = segments_fingerprint(segments)
+        except (SegchainError, pl.exceptions.PolarsError):  # said where they are read
+            return []
+        if given["sha256"] == read["sha256"]:
+            return []
+        return [
+            f"the forecast was made from other segments ({segments_text(read)}) than the "
+            f"segments given ({segments_text(given)}): their customers' segments differ, so the "
+            f"history drawn by segment is not the one the forecast read: {fix}"
+        ]
+    inputs = recorded.get("inputs")
+    rows = inputs.get("segments") if isinstance(inputs, Mapping) else None
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows == segments.height:
+        return []
+    return [
+        f"the forecast read {plural(rows, 'row')} of segments and the segments given hold "
+        f"{segments.height:,}: {fix}"
     ]
 
 
