@@ -198,6 +198,21 @@ def test_a_backtest_of_other_inputs_is_named() -> None:
     ]
 
 
+def test_a_backtest_of_other_segments_is_named() -> None:
+    # Same options and rows read; the segments' fingerprints differ (recorded by both).
+    ours, theirs = (
+        {**RUN, "segmented_by": {"sha256": "1"}},
+        {**RUN, "segmented_by": {"sha256": "2"}},
+    )
+    tables = {"forecast": FORECAST, "backtest": BACKTEST}
+    assert mismatches(tables, {"forecast": ours, "backtest": theirs}) == [
+        "the backtest was written by another forecast run than the forecast (made from other "
+        f"segments): its WAPE, MASE and series beating the baseline are not this forecast's: {FIX}"
+    ]
+    # A backtest of an older segchain records none: nothing to compare.
+    assert mismatches(tables, {"forecast": ours, "backtest": RUN}) == []
+
+
 def test_a_csv_backtest_lacking_series_the_forecast_backtested_is_named() -> None:
     # b and c have no row; the forecast records only 1 too short to backtest.
     only_a = BACKTEST.filter(pl.col("unique_id") == "a")

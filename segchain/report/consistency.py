@@ -333,14 +333,19 @@ def backtest_run_differences(meta: Mapping[str, Mapping[str, Any]]) -> list[str]
             for name, what in words.items()
             if a.get(name) != b.get(name)
         ]
-    if _routed_by(theirs) != _routed_by(ours):
+    if _digest(theirs, META_ROUTED_BY) != _digest(ours, META_ROUTED_BY):
         out.append("routed by other assignments")
+    segmented = _digest(theirs, META_SEGMENTED_BY), _digest(ours, META_SEGMENTED_BY)
+    # Recorded since session 65: a run of an older segchain records none, which says nothing.
+    if None not in segmented and segmented[0] != segmented[1]:
+        out.append("made from other segments")
     return out
 
 
-def _routed_by(recorded: Mapping[str, Any]) -> Any:
-    routed = recorded.get(META_ROUTED_BY)
-    return routed.get("sha256") if isinstance(routed, Mapping) else None
+def _digest(recorded: Mapping[str, Any], key: str) -> Any:
+    """The sha256 of a fingerprint the metadata records under ``key`` (None without one)."""
+    fingerprint = recorded.get(key)
+    return fingerprint.get("sha256") if isinstance(fingerprint, Mapping) else None
 
 
 def _recorded(value: Any) -> str:
