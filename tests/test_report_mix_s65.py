@@ -93,6 +93,23 @@ def test_costs_of_another_network_plan_are_named() -> None:
     ]
 
 
+def test_customer_costs_of_another_policy_are_named() -> None:
+    customers = pl.DataFrame(
+        {"customer_id": ["c1", "c2"], "segment": ["Gold", "Tin"], "revenue": [9.0, 2.0],
+         "cost_to_serve": [1.0, 1.0], "inventory_value": [20.0, 20.0]}
+    )  # fmt: skip
+    tables = {**TABLES, "customer_costs": customers}
+    meta = {
+        "costs": _reconciled(42.5, 10.0, 150.0),
+        "customer_costs": _reconciled(40.0, 10.0, 150.0),
+    }
+    assert mismatches(tables, meta) == [
+        "the customer costs were made from a policy other than the one given (inventory value: "
+        "40.00 in the customer costs' reconciliation, 42.50 in the policy): tables of different "
+        "runs? Rerun costs --by customer with this policy (--policy)"
+    ]
+
+
 def test_the_page_says_the_costs_of_another_policy_first_and_no_same_split() -> None:
     report = build_report(
         {"policy": POLICY, "stock_segments": SPLIT, "costs": COSTS},

@@ -549,13 +549,16 @@ THESE = {"policy": "this policy", "assignments": "these assignments", "sites": "
 
 
 def costs_of_other_tables(
-    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+    tables: Mapping[str, pl.DataFrame],
+    meta: Mapping[str, Mapping[str, Any]],
+    kind: str = "costs",
 ) -> dict[str, tuple[float, float]]:
-    """The totals costs reconciled (its metadata) that the tables given hold otherwise, by the
-    reconciliation's name: (costs', the table's). Empty without costs' metadata (a CSV), the
-    table, or its column. In one run each is the same sum (costs reconciles them to the cent)."""
-    checks = (meta.get("costs") or {}).get("reconciliation")
-    if "costs" not in tables or not isinstance(checks, list):
+    """The totals costs reconciled (the metadata of its table of ``kind``: costs by segment or
+    by customer) that the tables given hold otherwise, by the reconciliation's name: (costs',
+    the table's). Empty without costs' metadata (a CSV), the table, or its column. In one run
+    each is the same sum (costs reconciles them to the cent)."""
+    checks = (meta.get(kind) or {}).get("reconciliation")
+    if kind not in tables or not isinstance(checks, list):
         return {}
     out = {}
     for check in checks:
@@ -592,15 +595,22 @@ def _costs_against_plan(
     of another stock run's policy (133,135 of inventory value) beside the policy given (314,767)
     put a profit 9 % higher beside that policy's Inventory section, and the costs of another
     network plan a second cost of the promises beside the Network section's, without a word
-    (audit R2, session 65). One message for the policy, one for the network's tables."""
-    differ = costs_of_other_tables(tables, meta)
+    (audit R2, session 65). One message for the policy, one for the network's tables, of the
+    costs by segment and of those by customer (the least profitable customers)."""
+    out = []
+    for kind, name in (("costs", "costs"), ("customer_costs", "customer costs")):
+        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name)
+    return out
+
+
+def _reconciled_otherwise(differ: Mapping[str, tuple[float, float]], name: str) -> list[str]:
     out = []
     for group in (("inventory value",), ("transport", "warehouse fixed")):
         named = [n for n in group if n in differ]
         if not named:
             continue
         figures = "; ".join(
-            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the costs' "
+            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the {name}' "
             f"reconciliation, {format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
             for n in named
         )
@@ -609,9 +619,9 @@ def _costs_against_plan(
         these = " and ".join(THESE[k] for k in kinds)
         options = ", ".join(COSTS_OPTIONS[k] for k in kinds)
         out.append(
-            f"the costs were made from {tables_named} other than the "
+            f"the {name} were made from {tables_named} other than the "
             f"{'one' if kinds == ['policy'] else 'ones'} given ({figures}): tables of different "
-            f"runs? Rerun costs with {these} ({options})"
+            f"runs? Rerun costs{' --by customer' * (name != 'costs')} with {these} ({options})"
         )
     return out
 
