@@ -165,6 +165,36 @@ def assignments_fingerprint(assignments: pl.DataFrame) -> dict[str, Any]:
     }
 
 
+def segments_fingerprint(segments: pl.DataFrame) -> dict[str, Any]:
+    """What a forecast groups its customers' demand by in ``segments``: each customer's segment
+    (customer_id, segment), sorted and hashed (``sha256``), with how many customers and segments.
+
+    Equal for two tables exactly when every customer has the same segment in both: row order,
+    the other columns (RFM scores, revenue) and the file's format do not count. forecast records
+    it (``schema.META_SEGMENTED_BY``) so that the report can tell the segments of another run
+    from the ones the forecast's series were made of (audit R1, session 65).
+    """
+    pairs = segments.select(
+        pl.col("customer_id").cast(pl.String),
+        pl.col("segment").cast(pl.String) if "segment" in segments.columns else pl.lit(None),
+    ).sort("customer_id", "segment", nulls_last=True)
+    # Text only: their CSV is the same bytes whatever the polars version.
+    text = pairs.write_csv(include_header=False)
+    return {
+        "customers": pairs.get_column("customer_id").n_unique(),
+        "segments": pairs.get_column("segment").drop_nulls().n_unique(),
+        "sha256": hashlib.sha256(text.encode()).hexdigest(),
+    }
+
+
+def segments_text(fingerprint: Mapping[str, Any]) -> str:
+    """``351 customers in 11 segments``: a segments fingerprint's counts, for a message."""
+    customers, segments = fingerprint.get("customers"), fingerprint.get("segments")
+    if not isinstance(customers, int) or not isinstance(segments, int):
+        return "customers not counted"
+    return f"{plural(customers, 'customer')} in {plural(segments, 'segment')}"
+
+
 def sites_not_served(assignments: pl.DataFrame, sites: Iterable[Any]) -> list[str]:
     """The ``sites`` (a forecast's) that no lane of ``assignments`` serves, sorted."""
     served = set(

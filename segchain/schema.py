@@ -656,6 +656,9 @@ META_HELD_OUT = "held_out"
 # ``routing.assignments_fingerprint`` gives it (lanes, customers, sha256), in the forecast's and
 # the backtest's metadata, so that stock and the report can tell another network run's.
 META_ROUTED_BY = "routed_by"
+# forecast: each customer's segment in the segments it read, as ``routing.segments_fingerprint``
+# gives it (customers, segments, sha256), so that the report can tell another run's segments.
+META_SEGMENTED_BY = "segmented_by"
 HELD_OUT_FORECAST = "forecast"
 HELD_OUT_DIRECT = "direct"
 

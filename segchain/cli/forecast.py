@@ -183,6 +183,7 @@ def forecast(
     from segchain.schema import (
         META_HELD_OUT,
         META_ROUTED_BY,
+        META_SEGMENTED_BY,
         check_customer_ids,
         check_one_row_per_customer,
         check_table_kind,
@@ -342,12 +343,14 @@ def forecast(
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
     held = {META_HELD_OUT: result.held_out.as_metadata()} if result.held_out else {}
-    routed = {}
+    from segchain.routing import assignments_fingerprint, segments_fingerprint
+
+    # The report, given segments of another run beside this forecast, drew their history as the
+    # one this forecast read, without a word (audit R1): it compares them with this.
+    routed: dict = {META_SEGMENTED_BY: segments_fingerprint(seg_frame)}
     if asg_frame is not None:
         # stock, given the --assignments of another network run, routed the history by them
         # without a word: it compares them with this.
-        from segchain.routing import assignments_fingerprint
-
         routed[META_ROUTED_BY] = assignments_fingerprint(asg_frame)
     if backtest:
         c.write_output(

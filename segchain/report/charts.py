@@ -542,6 +542,8 @@ class FanPanel:
     # The demand ordered in the forecast's periods, where the orders run past its first one (a
     # forecast made --as-of a past day): what happened, which the forecast did not see.
     actual: tuple[list[dt.date], list[float]] | None = None
+    # The history is of the segments given, known not to be the ones the forecast read.
+    other_segments: bool = False
 
 
 def gaps(values: Sequence[Any]) -> list[float]:
@@ -581,7 +583,13 @@ def forecast_fan(fig: Figure, panels: Sequence[FanPanel]) -> None:
                 panel.history[1],
                 color=INK,
                 linewidth=1.1,
-                label="history as forecast read it" if cleansed else "history",
+                label=(
+                    "history of the segments given"
+                    if panel.other_segments
+                    else "history as forecast read it"
+                    if cleansed
+                    else "history"
+                ),
             )
         ax.plot(
             panel.ds,

@@ -19,7 +19,7 @@ import polars as pl
 
 from segchain.errors import examples
 from segchain.formatting import MONEY, UNITS, agree, format_number, plural
-from segchain.schema import META_ROUTED_BY
+from segchain.schema import META_ROUTED_BY, META_SEGMENTED_BY
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
 # forecast's series too young to backtest are not in its backtest, so not all; none is another
@@ -63,8 +63,11 @@ def mismatches(
     out += _policy_against_forecast(tables)
     out += _sites_against_assignments(tables, meta)
     out += _forecast_against_assignments(tables, meta)
+    out += _forecast_against_segments(tables, meta)
+    out += _backtest_against_forecast(tables, meta)
     out += _costs_against_segments(tables, meta)
     out += _stock_segments_against_policy(tables)
+    out += _costs_against_plan(tables, meta)
     out += _orders_against_segments(tables, meta)
     return out
 
@@ -259,6 +262,169 @@ def _forecast_against_assignments(
     ]
 
 
+def segments_of_other_run(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether the segments given are known not to be the ones the forecast read."""
+    return bool(_forecast_against_segments(tables, meta))
+
+
+def _forecast_against_segments(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """forecast records the segments it read (``routing.segments_fingerprint``: each customer's
+    segment); an older one, only how many rows it read, so only a count that differs can be
+    said. Segments of an earlier run (351 customers) beside a forecast of 400 were drawn as the
+    history the forecast read, its Champions' last weeks ~100 units under the forecast made of
+    them, without a word (audit R1, session 65)."""
+    from segchain.errors import SegchainError
+    from segchain.routing import segments_fingerprint, segments_text
+
+    forecast, segments = tables.get("forecast"), tables.get("segments")
+    recorded = meta.get("forecast") or {}
+    if forecast is None or segments is None or not _has(segments, "customer_id", "segment"):
+        return []
+    fix = "tables of different runs? Rerun forecast with these segments, or give the ones it read"
+    read = recorded.get(META_SEGMENTED_BY)
+    if isinstance(read, Mapping) and "sha256" in read:
+        try:
+            given = segments_fingerprint(segments)
+        except (SegchainError, pl.exceptions.PolarsError):  # said where they are read
+            return []
+        if given["sha256"] == read["sha256"]:
+            return []
+        return [
+            f"the forecast was made from other segments ({segments_text(read)}) than the "
+            f"segments given ({segments_text(given)}): their customers' segments differ, so the "
+            f"history drawn by segment is not the one the forecast read: {fix}"
+        ]
+    inputs = recorded.get("inputs")
+    rows = inputs.get("segments") if isinstance(inputs, Mapping) else None
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows == segments.height:
+        return []
+    return [
+        f"the forecast read {plural(rows, 'row')} of segments and the segments given hold "
+        f"{segments.height:,}: {fix}"
+    ]
+
+
+# forecast's options that make its series and their errors, as its outputs' metadata records
+# them (``segchain.params``): one run writes the forecast and its backtest with the same.
+RUN_PARAMS = ("as_of", "freq", "horizon", "by", "models", "outliers", "reconcile", "seed")
+# The rows it read of each input (``segchain.inputs``), by the words the messages use.
+RUN_INPUTS = {"orders": "order lines read", "segments": "segments read", "assignments": (
+    "assignments read"
+)}  # fmt: skip
+
+
+def backtest_run_differences(meta: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """What the backtest's metadata records otherwise than the forecast's (both Parquet, so
+    both recorded): its options, the rows it read, the assignments it was routed by. Empty when
+    either lacks the metadata. forecast writes both outputs of a run with the same."""
+    theirs, ours = meta.get("backtest") or {}, meta.get("forecast") or {}
+    out = []
+    for key, words in (("params", {p: p for p in RUN_PARAMS}), ("inputs", RUN_INPUTS)):
+        a, b = theirs.get(key), ours.get(key)
+        if not isinstance(a, Mapping) or not isinstance(b, Mapping):
+            return []
+        out += [
+            f"{what} {_recorded(a.get(name))} in the backtest, {_recorded(b.get(name))} in the "
+            "forecast"
+            for name, what in words.items()
+            if a.get(name) != b.get(name)
+        ]
+    if _digest(theirs, META_ROUTED_BY) != _digest(ours, META_ROUTED_BY):
+        out.append("routed by other assignments")
+    segmented = _digest(theirs, META_SEGMENTED_BY), _digest(ours, META_SEGMENTED_BY)
+    # Recorded since session 65: a run of an older segchain records none, which says nothing.
+    if None not in segmented and segmented[0] != segmented[1]:
+        out.append("made from other segments")
+    return out
+
+
+def _digest(recorded: Mapping[str, Any], key: str) -> Any:
+    """The sha256 of a fingerprint the metadata records under ``key`` (None without one)."""
+    fingerprint = recorded.get(key)
+    return fingerprint.get("sha256") if isinstance(fingerprint, Mapping) else None
+
+
+def _recorded(value: Any) -> str:
+    if value is None:
+        return "none"
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def series_not_backtested(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> tuple[int, int | None]:
+    """The forecast's series without a row in the backtest, and how many of its series the
+    forecast records as too short to backtest (its metadata's ``fallbacks``; None without it).
+    In one run the two are equal (the demo's 15 of 1,808, Online Retail's 1,603 of 23,748)."""
+    forecast, backtest = tables.get("forecast"), tables.get("backtest")
+    if forecast is None or backtest is None:
+        return 0, None
+    if "unique_id" not in forecast.columns or "unique_id" not in backtest.columns:
+        return 0, None
+    ours, theirs = _keys(forecast, "unique_id"), _keys(backtest, "unique_id")
+    missing = int((~ours.is_in(theirs.implode())).sum())
+    fallbacks = (meta.get("forecast") or {}).get("fallbacks")
+    if not isinstance(fallbacks, Mapping):
+        return missing, None
+    short = fallbacks.get("not_backtested", 0)
+    return missing, int(short) if isinstance(short, (int, float)) else None
+
+
+def backtest_of_other_run(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> bool:
+    """Whether the backtest given is known to be of another forecast run than the forecast."""
+    return bool(_backtest_against_forecast(tables, meta))
+
+
+def _backtest_against_forecast(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """forecast --backtest writes the backtest of the series it forecasts, with the same options
+    and inputs in both outputs' metadata, and every series it does not backtest counted as too
+    short. A backtest as of 2022-06-06 beside a forecast as of 2022-10-10 (same series ids) was
+    quoted as the forecast's Backtest WAPE (156.1 % for its own 147.8 %), and the 18 series the
+    other run lacked called too short to backtest, without a word (audit R3, session 65)."""
+    forecast, backtest = tables.get("forecast"), tables.get("backtest")
+    if forecast is None or backtest is None or not _has(forecast, "unique_id"):
+        return []
+    if not _has(backtest, "unique_id"):
+        return []
+    fix = (
+        "tables of different runs? Rerun forecast with --backtest FILE to write a forecast and "
+        "its backtest together"
+    )
+    differ = backtest_run_differences(meta)
+    if differ:
+        return [
+            f"the backtest was written by another forecast run than the forecast "
+            f"({'; '.join(differ)}): its WAPE, MASE and series beating the baseline are not "
+            f"this forecast's: {fix}"
+        ]
+    ours, theirs = _keys(forecast, "unique_id"), _keys(backtest, "unique_id")
+    if not theirs.is_in(ours.implode()).any():
+        return []  # said by SHARED_KEYS: no series shared
+    said = []
+    extra = theirs.filter(~theirs.is_in(ours.implode())).sort()
+    if extra.len():
+        said.append(
+            f"{plural(extra.len(), 'series', 'series')} of the backtest "
+            f"{agree(extra.len(), 'is', 'are')} not in the forecast ({examples(extra)})"
+        )
+    missing, short = series_not_backtested(tables, meta)
+    if short is not None and missing > short:
+        said.append(
+            f"{missing:,} of the forecast's {plural(ours.len(), 'series', 'series')} "
+            f"{agree(missing, 'has', 'have')} no row in the backtest, where the forecast records "
+            f"{short:,} too short to backtest"
+        )
+    return [f"{'; '.join(said)}: {fix}"] if said else []
+
+
 def _has(table: pl.DataFrame, *columns: str) -> bool:
     return set(columns) <= set(table.columns)
 
@@ -365,6 +531,97 @@ def _costs_against_segments(
         out.append(
             f"the costs' order history ends {end}, before the segments' last order ({read}"
             f"{_as_of(meta)}): tables of different runs?"
+        )
+    return out
+
+
+# What costs reconciles (its metadata's ``reconciliation``, by name) with the table given to the
+# report that holds the same total: (kind, what the report sums, how the table is named).
+RECONCILED = {
+    "inventory value": ("policy", "inventory value", "the policy"),
+    "transport": ("assignments", "transport", "the assignments"),
+    "warehouse fixed": ("sites", "warehouse fixed", "the open sites"),
+}
+# costs' option for each kind, to say which table to rerun it with.
+COSTS_OPTIONS = {"policy": "--policy", "assignments": "--assignments", "sites": "--sites"}
+TABLE_NAMES = {"policy": "a policy", "assignments": "assignments", "sites": "sites"}
+THESE = {"policy": "this policy", "assignments": "these assignments", "sites": "these sites"}
+
+
+def costs_of_other_tables(
+    tables: Mapping[str, pl.DataFrame],
+    meta: Mapping[str, Mapping[str, Any]],
+    kind: str = "costs",
+) -> dict[str, tuple[float, float]]:
+    """The totals costs reconciled (the metadata of its table of ``kind``: costs by segment or
+    by customer) that the tables given hold otherwise, by the reconciliation's name: (costs',
+    the table's). Empty without costs' metadata (a CSV), the table, or its column. In one run
+    each is the same sum (costs reconciles them to the cent)."""
+    checks = (meta.get(kind) or {}).get("reconciliation")
+    if kind not in tables or not isinstance(checks, list):
+        return {}
+    out = {}
+    for check in checks:
+        if not isinstance(check, Mapping) or check.get("name") not in RECONCILED:
+            continue
+        recorded = check.get("source_total")
+        given = _given_total(tables, RECONCILED[check["name"]][0])
+        if not isinstance(recorded, (int, float)) or given is None:
+            continue
+        if abs(given - recorded) > TOLERANCE * max(abs(float(recorded)), 1.0):
+            out[check["name"]] = (float(recorded), given)
+    return out
+
+
+def _given_total(tables: Mapping[str, pl.DataFrame], kind: str) -> float | None:
+    """The total of the table of ``kind`` that costs reconciles with (None without it)."""
+    table = tables.get(kind)
+    column = {"policy": "inventory_value", "assignments": "transport_cost", "sites": "fixed_cost"}
+    if table is None or column[kind] not in table.columns:
+        return None
+    value = pl.col(column[kind]).cast(pl.Float64, strict=False)
+    if kind == "sites":
+        if "open" not in table.columns:
+            return None
+        value = value.filter(pl.col("open").fill_null(False))
+    return float(table.select(value.fill_null(0.0).sum()).item())
+
+
+def _costs_against_plan(
+    tables: Mapping[str, pl.DataFrame], meta: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """costs reconciles its inventory value with the policy, its transport with the assignments
+    and its warehouse fixed cost with the open sites, and records each source's total. The costs
+    of another stock run's policy (133,135 of inventory value) beside the policy given (314,767)
+    put a profit 9 % higher beside that policy's Inventory section, and the costs of another
+    network plan a second cost of the promises beside the Network section's, without a word
+    (audit R2, session 65). One message for the policy, one for the network's tables, of the
+    costs by segment and of those by customer (the least profitable customers)."""
+    out = []
+    for kind, name in (("costs", "costs"), ("customer_costs", "customer costs")):
+        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name)
+    return out
+
+
+def _reconciled_otherwise(differ: Mapping[str, tuple[float, float]], name: str) -> list[str]:
+    out = []
+    for group in (("inventory value",), ("transport", "warehouse fixed")):
+        named = [n for n in group if n in differ]
+        if not named:
+            continue
+        figures = "; ".join(
+            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the {name}' "
+            f"reconciliation, {format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
+            for n in named
+        )
+        kinds = list(dict.fromkeys(RECONCILED[n][0] for n in named))
+        tables_named = " and ".join(TABLE_NAMES[k] for k in kinds)
+        these = " and ".join(THESE[k] for k in kinds)
+        options = ", ".join(COSTS_OPTIONS[k] for k in kinds)
+        out.append(
+            f"the {name} were made from {tables_named} other than the "
+            f"{'one' if kinds == ['policy'] else 'ones'} given ({figures}): tables of different "
+            f"runs? Rerun costs{' --by customer' * (name != 'costs')} with {these} ({options})"
         )
     return out
 

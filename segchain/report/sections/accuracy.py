@@ -179,6 +179,8 @@ class Beating:
     volume: float | None  # share of the scored series' forecast demand the better ones carry
     # What that share left out as unknown ("1 period's forecast unknown, left out"), else "".
     volume_unknown: str = ""
+    # In the forecast, without a row in a backtest of another run: not too short, not in it.
+    not_in_backtest: int = 0
 
     @property
     def share(self) -> float | None:
@@ -195,10 +197,17 @@ def no_backtest_demand(series: pl.DataFrame) -> pl.Expr:
     return pl.all_horizontal(nothing) if nothing else pl.lit(False)
 
 
-def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
+def beating(
+    series: pl.DataFrame,
+    forecast: pl.DataFrame | None,
+    gaps: tuple[int | None, bool] = (None, False),
+) -> Beating:
     """Series with a lower MASE than their baseline among those that could be scored: a series
     without demand in the backtest windows is left out (counting it, 368 of the demo's 658
-    such series 'beat' the baseline by forecasting nearer zero), as is one without a MASE."""
+    such series 'beat' the baseline by forecasting nearer zero), as is one without a MASE.
+    ``gaps``: how many series the forecast records too short to backtest (None: unknown), and
+    whether the backtest is of another run; a forecast series without a row is too short only
+    as far as the forecast says so, else one the backtest's run did not have (audit R3)."""
     uid = (
         pl.col("unique_id").cast(pl.String)
         if "unique_id" in series.columns
@@ -220,7 +229,11 @@ def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
     volume = forecast.group_by(pl.col("unique_id").cast(pl.String)).agg(
         num("forecast").sum().alias("v")
     )
-    not_backtested = volume.join(rows, on="unique_id", how="anti").height
+    missing = volume.join(rows, on="unique_id", how="anti").height
+    short, other_run = gaps
+    # Too short: as many as the forecast records; unknown, all but of a backtest of another run.
+    known = min(missing, short) if short is not None else None
+    not_backtested = known if known is not None else (0 if other_run else missing)
     sized = both.join(volume, on="unique_id", how="left").with_columns(pl.col("v").fill_null(0.0))
     total_v = finite(sized["v"].sum()) if both.height else None
     won = finite(sized.filter(pl.col("m") < pl.col("b"))["v"].sum()) or 0.0
@@ -233,7 +246,16 @@ def beating(series: pl.DataFrame, forecast: pl.DataFrame | None) -> Beating:
         not_backtested,
         won / total_v if total_v else None,
         unknown_note(scored, "forecast", "period", "forecast"),
+        missing - not_backtested,
     )
+
+
+def _gaps(tables: Tables, meta: Meta) -> tuple[int | None, bool]:
+    """The forecast's series it records too short to backtest, and whether the backtest given is
+    of another run (``consistency``: said at the top of the page)."""
+    from segchain.report.consistency import backtest_of_other_run, series_not_backtested
+
+    return series_not_backtested(tables, meta)[1], backtest_of_other_run(tables, meta)
 
 
 def not_scored(b: Beating) -> str:
@@ -251,6 +273,11 @@ def not_scored(b: Beating) -> str:
             f"{count(b.not_backtested)} {agree(b.not_backtested, 'was', 'were')} too short to "
             "backtest"
         )
+    if b.not_in_backtest:
+        parts.append(
+            f"{count(b.not_in_backtest)} {agree(b.not_in_backtest, 'has', 'have')} no row in the "
+            "backtest given, which is of another forecast run (see the warning at the top)"
+        )
     return f"Not counted: {'; '.join(parts)}. " if parts else ""
 
 
@@ -266,10 +293,12 @@ def beating_note(
     pooled: bool,
     *,
     level: str = "",
+    gaps: tuple[int | None, bool] = (None, False),
 ) -> str:
     """What the share of series beating the baseline means for the plan; ``level`` names the
-    backtest's series (``segment × sku``) where a held-out check at another level is beside it."""
-    b = beating(series, forecast)
+    backtest's series (``segment × sku``) where a held-out check at another level is beside it;
+    ``gaps`` as ``beating`` takes them."""
+    b = beating(series, forecast, gaps)
     share, volume = b.share, b.volume
     text = (
         f"How to read the share of series beating the baseline: {count(b.better)} of "
@@ -462,6 +491,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     base_name,
                     wape_how == "",
                     level=backtest_level(series, tables.get("forecast"), meta) if held else "",
+                    gaps=_gaps(tables, meta),
                 )
             )
         )

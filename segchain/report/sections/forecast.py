@@ -712,6 +712,12 @@ def levels_text(level: Any) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
+def _segments_of_other_run(tables: Tables, meta: Meta) -> bool:
+    from segchain.report.consistency import segments_of_other_run
+
+    return segments_of_other_run(tables, meta)
+
+
 def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     fc = tables.get("forecast")
     if fc is None:
@@ -781,6 +787,9 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     panels, actual_sentence = with_actuals(
         tables, fc, panels, by, (interval, period), routed=by_network, params=params
     )
+    other_segments = _segments_of_other_run(tables, meta)
+    if other_segments:
+        panels = [dataclasses.replace(p, other_segments=True) for p in panels]
     with_history = sum(p.history is not None for p in panels)
     if panels:
         inputs = "orders, segments and assignments" if by_network else "orders (and segments)"
@@ -790,7 +799,13 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
             + (", with their history." if with_history else ".")
             + ("" if searched else f" Give the {inputs} to plot the history.")
         )
-        if any(p.ordered is not None for p in panels):
+        if other_segments and with_history:
+            caption += (
+                " The history is the demand of the segments given, which are not the ones the "
+                "forecast read (see the warning at the top): it is not the history the "
+                "forecast was made from."
+            )
+        elif any(p.ordered is not None for p in panels):
             caption += (
                 " The history is the demand the forecast read (--outliers "
                 f"{outliers}: {CLEANSING[str(outliers)]}, zero-price lines left out); dotted "

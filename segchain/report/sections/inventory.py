@@ -451,6 +451,23 @@ def _bootstrapped(policy: pl.DataFrame | None) -> tuple[int, int, float | None] 
     return n, count_points(policy), value
 
 
+def _carrying_split(tables: Tables, meta: Meta) -> str:
+    """Whether the cost section's inventory carrying is of this split: not when the costs were
+    made from another policy (said at the top of the page), which this note called the same
+    split (audit R2, session 65)."""
+    from segchain.report.consistency import costs_of_other_tables
+
+    if "inventory value" in costs_of_other_tables(tables, meta):
+        return (
+            "The chart above uses this split; the cost section's inventory carrying is of "
+            "another policy's (see the warning at the top)."
+        )
+    return (
+        "The chart above and the cost section's inventory carrying (when costs was given this "
+        "table) use the same split."
+    )
+
+
 def _service_headline(p: pl.DataFrame, points: int) -> Headline:
     fill = wmean(p, "expected_fill_rate", "mean_demand")
     if fill is not None:
@@ -651,8 +668,7 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
                 note=with_unknowns(
                     "Each stocking point's stock is shared among the segments that buy it, by "
                     "demand share (stock's per-segment table); stocking_points counts the points "
-                    "each segment buys from. The chart above and the cost section's inventory "
-                    "carrying (when costs was given this table) use the same split.",
+                    "each segment buys from. " + _carrying_split(tables, meta),
                     unknowns,
                 ),
             )
