@@ -1,6 +1,9 @@
-"""Audit M (session 65) F4: the Gamma-Gamma fit, and so the CLV, follows the currency."""
+"""Audit M (session 65) F3-F4: a customer who bought nothing net (a sale returned in full) moves
+no one's RFM scores and has no CLV; the Gamma-Gamma fit, and so the CLV, follows the currency."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -9,6 +12,92 @@ import pytest
 from segchain.clv import GammaGamma, fit_gamma_gamma, lifetime_value
 from segchain.segment import segment
 from tests.conftest import SAMPLE_DATA
+from tests.test_segment import customers, orders
+from tests.test_segment_s60 import AS_OF, clv_base
+
+CLV = ["customer_id", "p_alive", "expected_purchases", "clv"]
+
+# --------------------------------------------------------------------------- F3: RFM scores
+
+# Five customers with 1..5 orders of 10 each, the last 10..50 days before AS_OF: textbook
+# quintiles give each its own score, 1..5 on F and M, 5..1 on R.
+FIVE = {
+    f"c{n}": [(AS_OF - dt.timedelta(days=10 * n + 3 * i), 10.0) for i in range(n)]
+    for n in range(1, 6)
+}
+# The same customers' lines with one more customer who bought nothing net, in three ways.
+NOTHING_NET = {
+    "returned in full": [
+        ("z-1", AS_OF - dt.timedelta(days=30), "zero", 5.0, 20.0, None),
+        ("z-2", AS_OF - dt.timedelta(days=2), "zero", -5.0, 20.0, "return"),
+    ],
+    "only a return": [("z-2", AS_OF - dt.timedelta(days=2), "zero", -5.0, 20.0, "return")],
+    "only a fee": [("z-3", AS_OF - dt.timedelta(days=2), "zero", 1.0, 15.0, "non_product")],
+}
+
+
+def _scores(result) -> list[tuple]:
+    return result.segments.select("customer_id", "r_score", "f_score", "m_score").rows()
+
+
+@pytest.mark.parametrize("case", list(NOTHING_NET))
+def test_rfm_customer_without_net_value_moves_no_one(case):
+    """Six customers with a nothing-net one among them score the five as the five alone
+    (1..5 each, quintiles of five), and the nothing-net one F 1 and M 1: counted, the population
+    of six gave c2's two orders the third quintile (mid-rank 3 of 6)."""
+    base = customers(FIVE)
+    plus = pl.concat([base, orders(NOTHING_NET[case])])
+    alone = segment(base, as_of=AS_OF)
+    both = segment(plus, as_of=AS_OF)
+    assert _scores(alone) == [(f"c{n}", 6 - n, n, n) for n in range(1, 6)]
+    others = both.segments.filter(pl.col("customer_id") != "zero")
+    assert others.select("customer_id", "r_score", "f_score", "m_score").rows() == _scores(alone)
+    assert others.get_column("segment").to_list() == alone.segments.get_column("segment").to_list()
+    zero = both.segments.filter(pl.col("customer_id") == "zero").row(0, named=True)
+    assert (zero["f_score"], zero["m_score"]) == (1, 1)
+
+
+def test_rfm_recency_of_a_customer_returned_in_full_is_placed_among_the_others():
+    """Its last sale 30 days before: among the five (10..50 days) it ties c3 (30 days, the
+    middle quintile), so R 3 without counting; F and M 1 make it About to Sleep."""
+    plus = pl.concat([customers(FIVE), orders(NOTHING_NET["returned in full"])])
+    zero = segment(plus, as_of=AS_OF).segments.filter(pl.col("customer_id") == "zero")
+    assert zero.select("r_score", "f_score", "m_score", "segment").row(0) == (
+        3,
+        1,
+        1,
+        "About to Sleep",
+    )
+
+
+def test_rfm_without_any_customer_of_positive_value_scores_them_all():
+    """Nothing to score against: every customer counts, as before (returns of -10 and -20
+    score M 2 and 4, the quantile scores of two)."""
+    lines = [
+        ("r1", AS_OF - dt.timedelta(days=5), "a", -1.0, 10.0, "return"),
+        ("r2", AS_OF - dt.timedelta(days=5), "b", -2.0, 10.0, "return"),
+    ]
+    result = segment(orders(lines), as_of=AS_OF)
+    assert result.segments.select("customer_id", "m_score").rows() == [("a", 4), ("b", 2)]
+
+
+def test_clv_customer_returned_in_full_has_none():
+    """A sale and its credit note bought nothing: no p_alive, expected purchases or CLV (it was
+    valued at the population's mean spend), and the fits and others' CLVs are those without it."""
+    base = clv_base()
+    sale_and_return = [
+        ("Z1", AS_OF - dt.timedelta(days=40), "zero", 5.0, 20.0, None),
+        ("Z2", AS_OF - dt.timedelta(days=33), "zero", -5.0, 20.0, "return"),
+    ]
+    alone = segment(orders(base), clv=True, as_of=AS_OF)
+    both = segment(orders(base + sale_and_return), clv=True, as_of=AS_OF)
+    zero = both.segments.filter(pl.col("customer_id") == "zero").select(CLV)
+    assert zero.rows() == [("zero", None, None, None)]
+    kept = both.segments.filter(pl.col("customer_id") != "zero").select(CLV)
+    assert kept.equals(alone.segments.select(CLV))
+    assert both.clv_fit == alone.clv_fit
+    assert any("purchases returned in full ('zero')" in w for w in both.warnings)
+
 
 # ------------------------------------------------------------------------ F4: the currency
 
