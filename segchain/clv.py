@@ -27,6 +27,9 @@ from segchain.formatting import plural
 DAYS_PER_WEEK = 7.0
 # Bounds on log-parameters keep the optimiser away from overflow on degenerate data.
 _LOG_BOUNDS = (-12.0, 12.0)
+# Newton steps polishing the Gamma-Gamma maximum (from L-BFGS-B's point 2-7 reached float
+# precision on simulated customer bases of 15 to 2,000).
+_NEWTON_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -189,20 +192,84 @@ def fit_gamma_gamma(x, m) -> GammaGamma:
     order = np.lexsort((np.asarray(m, dtype=float), np.asarray(x, dtype=float)))
     x = np.asarray(x, dtype=float)[order]
     m = np.asarray(m, dtype=float)[order]
+    # Fitted on spends in units of their mean, gamma scaled back, and polished by Newton's method
+    # to the likelihood's maximum itself: the model is scale-equivariant (spends x c give p, q and
+    # gamma x c), L-BFGS-B's stopping point on the flat ridge was not. Fed the raw spends, its
+    # tolerance moved with the objective's log(c) shift; fed the spends in units of their mean,
+    # their last-bit differences still moved it by 1e-4 relative. Prices x1000 moved 188 of the
+    # demo's 400 CLVs beyond the cents.
     scale = float(np.mean(m))
+    unit_spend = m / scale
 
     def unpack(theta: np.ndarray) -> GammaGamma:
-        # q = 1 + e^theta keeps the population mean finite; gamma is fitted in units of the
-        # mean spend for conditioning.
-        return GammaGamma(np.exp(theta[0]), 1.0 + np.exp(theta[1]), np.exp(theta[2]) * scale)
+        # q = 1 + e^theta keeps the population mean finite.
+        return GammaGamma(np.exp(theta[0]), 1.0 + np.exp(theta[1]), np.exp(theta[2]))
 
     def objective(theta: np.ndarray) -> float:
-        value = -float(np.mean(gamma_gamma_log_likelihood(unpack(theta), x, m)))
+        value = -float(np.mean(gamma_gamma_log_likelihood(unpack(theta), x, unit_spend)))
         return value if np.isfinite(value) else 1e300
 
     best = _minimize(objective, np.zeros(3), minimize)
-    fitted = unpack(best.x)
-    return GammaGamma(fitted.p, fitted.q, fitted.gamma, log_likelihood=-best.fun * len(x))
+    theta = _newton_polish(best.x, x, unit_spend, objective)
+    fitted = unpack(theta)
+    # The likelihood of the spends themselves: each density in money units is that in units of
+    # the mean divided by the mean.
+    log_likelihood = float(-objective(theta) * len(x) - len(x) * np.log(scale))
+    return GammaGamma(fitted.p, fitted.q, fitted.gamma * scale, log_likelihood=log_likelihood)
+
+
+def _gamma_gamma_derivatives(theta: np.ndarray, x: np.ndarray, m: np.ndarray):
+    """Gradient and Hessian of the summed Gamma-Gamma log-likelihood in ``theta`` =
+    ``(log p, log(q - 1), log gamma)``, from the digamma and trigamma functions."""
+    from scipy.special import digamma, polygamma
+
+    p, q, g = np.exp(theta[0]), 1.0 + np.exp(theta[1]), np.exp(theta[2])
+    px = p * x
+    w = g + m * x
+    both = digamma(px + q)
+    tri = polygamma(1, px + q)
+    grad = np.array(
+        [
+            np.sum(x * (both - digamma(px) + np.log(m * x) - np.log(w))),
+            np.sum(both - digamma(q) + np.log(g) - np.log(w)),
+            np.sum(q / g - (px + q) / w),
+        ]
+    )
+    hess = np.empty((3, 3))
+    hess[0, 0] = np.sum(x * x * (tri - polygamma(1, px)))
+    hess[0, 1] = hess[1, 0] = np.sum(x * tri)
+    hess[0, 2] = hess[2, 0] = -np.sum(x / w)
+    hess[1, 1] = np.sum(tri - polygamma(1, q))
+    hess[1, 2] = hess[2, 1] = np.sum(1.0 / g - 1.0 / w)
+    hess[2, 2] = np.sum((px + q) / w**2 - q / g**2)
+    # d(param)/d(theta) is the param itself (q - 1 for q); its second derivative too.
+    slope = np.array([p, q - 1.0, g])
+    return grad * slope, hess * np.outer(slope, slope) + np.diag(grad * slope)
+
+
+def _newton_polish(theta: np.ndarray, x: np.ndarray, m: np.ndarray, objective) -> np.ndarray:
+    """``theta`` moved by Newton steps to where the gradient vanishes to float precision, or
+    left as it is where the likelihood is not concave around it or the steps do not settle."""
+    start = np.asarray(theta, dtype=float)
+    current = start
+    for _ in range(_NEWTON_STEPS):
+        grad, hess = _gamma_gamma_derivatives(current, x, m)
+        try:
+            np.linalg.cholesky(-hess)
+        except np.linalg.LinAlgError:
+            return start
+        step = np.linalg.solve(hess, -grad)
+        if not np.all(np.isfinite(step)) or np.max(np.abs(step)) > 1.0:
+            return start
+        current = current + step
+        # Newton converges quadratically: after a step this small the next would be below the
+        # likelihood's float noise.
+        if np.max(np.abs(step)) < 1e-9:
+            break
+    inside = np.all((current > _LOG_BOUNDS[0]) & (current < _LOG_BOUNDS[1]))
+    # Not worse than the optimiser's point beyond the objective's own rounding.
+    kept = objective(current) <= objective(start) + 1e-12 * max(1.0, abs(objective(start)))
+    return current if inside and kept else start
 
 
 def gamma_gamma_expected_spend(params: GammaGamma, x, m) -> np.ndarray:

@@ -623,15 +623,46 @@ def quantile_score(values: pl.Expr, *, descending: bool = False, q: int = RFM_QU
     return (percentile * q).floor().cast(pl.Int64).clip(0, q - 1) + 1
 
 
+def _score_against(
+    values: pl.Series, population: pl.Series, *, descending: bool = False, q: int = RFM_QUANTILES
+) -> pl.Series:
+    """Score 1..q every value by its mid-rank percentile among ``values[population]`` alone.
+
+    Within the population this is ``quantile_score``; a value outside it is placed among them
+    as a tie would be (the share below it plus half the share equal), so it moves no one else.
+    """
+    points = values.cast(pl.Float64) * (-1.0 if descending else 1.0)
+    ordered = points.filter(population).sort()
+    below = ordered.search_sorted(points, side="left").cast(pl.Float64)
+    equal = ordered.search_sorted(points, side="right").cast(pl.Float64) - below
+    percentile = (below + 0.5 * equal) / ordered.len()
+    return ((percentile * q).floor().cast(pl.Int64).clip(0, q - 1) + 1).alias(values.name)
+
+
+def _kept_something(df: pl.DataFrame) -> pl.Series:
+    """Customers who kept units or value net of returns: a positive net ``quantity`` or
+    ``monetary``. The others bought nothing net (a sale returned in full, only returns, price
+    corrections or fees). A purchase at no price keeps its units (CDNOW's $0 purchases)."""
+    return (df.get_column("quantity") > 0) | (df.get_column("monetary") > 0)
+
+
 def _rfm(features: pl.DataFrame) -> pl.DataFrame:
+    # A customer who bought nothing net scores F and M 1 and is scored against the others
+    # without counting in their percentiles. Counted, a sale and its credit note added one
+    # customer to the quantile populations and moved 7 of the demo's 400 others across an edge
+    # (Potential Loyalist to Champions). When no one kept anything, all of them count.
+    valued = _kept_something(features)
+    if not valued.any():
+        valued = ~valued
+    # A high recency score means a recent customer: rank the days since descending.
+    recency = _score_against(features.get_column("recency_days"), valued, descending=True)
+    frequency = _score_against(features.get_column("frequency"), valued)
+    monetary = _score_against(features.get_column("monetary"), valued)
     scored = features.with_columns(
-        # A high recency score means a recent customer: rank the days since descending. A
-        # customer without any purchase in the window (only returns) is the least recent.
-        r_score=pl.when(pl.col("frequency") > 0)
-        .then(quantile_score(pl.col("recency_days"), descending=True))
-        .otherwise(1),
-        f_score=quantile_score(pl.col("frequency")),
-        m_score=quantile_score(pl.col("monetary")),
+        # A customer without any purchase in the window (only returns) is the least recent.
+        r_score=pl.when(pl.col("frequency") > 0).then(recency).otherwise(1),
+        f_score=pl.when(valued).then(frequency).otherwise(1),
+        m_score=pl.when(valued).then(monetary).otherwise(1),
     )
     grid = pl.DataFrame(
         [
@@ -1047,13 +1078,17 @@ def _add_clv(
     # A customer without a purchase day in the window (only returns or fees) has no first
     # purchase for BG/NBD's T to run from: it entered the fit as a one-time buyer whose
     # "purchase" was a return, and got p_alive 1 and a CLV (14,234 in all for Online Retail's 37).
-    bought = df.get_column("_purchase_days") > 0
+    # One who bought nothing net (a sale returned in full: no units nor value kept) has no
+    # purchase either: it was valued at the population's mean spend (427 on the demo for a sale
+    # and its credit note).
+    bought = (df.get_column("_purchase_days") > 0) & _kept_something(df)
     none = df.filter(~bought).get_column("customer_id")
     if none.len():
         n = none.len()
         warnings.append(
-            f"{plural(n, 'customer')} with no purchase in the window, only returns or fees "
-            f"({examples(none.sort(), 3)}), {agree(n, 'has', 'have')} no CLV: p_alive, "
+            f"{plural(n, 'customer')} with no purchase in the window, only returns or fees, or "
+            f"purchases returned in full ({examples(none.sort(), 3)}), "
+            f"{agree(n, 'has', 'have')} no CLV: p_alive, "
             "expected_purchases and clv are left empty, and the BG/NBD and Gamma-Gamma fits "
             "leave them out"
         )
