@@ -144,6 +144,23 @@ def section(report, key):
     return next(s for s in report.sections if s.key == key)
 
 
+# Drawn once for the tests that only read them: a page draws each chart twice (desktop and
+# phone), some 2-5 s a page, and five tests read the same one.
+@pytest.fixture(scope="module")
+def all_tables_report():
+    return build_report(all_tables())
+
+
+@pytest.fixture(scope="module")
+def all_tables_page(all_tables_report) -> str:
+    return to_html(all_tables_report)
+
+
+@pytest.fixture(scope="module")
+def all_tables_markdown(all_tables_report) -> tuple[str, dict[str, bytes]]:
+    return to_markdown(all_tables_report, image_dir="report_files")
+
+
 def headline(report, key, label_start):
     return next(h for h in section(report, key).headlines if h.label.startswith(label_start))
 
@@ -744,8 +761,8 @@ def test_html_escapes_every_value_from_the_data():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_html_is_self_contained():
-    page = to_html(build_report(all_tables()))
+def test_html_is_self_contained(all_tables_page):
+    page = all_tables_page
     assert "<svg" in page
     for fetch in ("<link", "<img", "<script", "src=", "@import", "url(http", "<iframe"):
         assert fetch not in page.lower()
@@ -756,21 +773,21 @@ def test_html_is_self_contained():
     }
 
 
-def test_html_element_ids_are_unique_across_charts():
-    page = to_html(build_report(all_tables()))
+def test_html_element_ids_are_unique_across_charts(all_tables_page):
+    page = all_tables_page
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
 
 
-def test_html_is_byte_identical_on_rerun():
-    first = to_html(build_report(all_tables(), title="t"))
-    second = to_html(build_report(all_tables(), title="t"))
-    assert first == second
+def test_html_is_byte_identical_on_rerun(all_tables_page):
+    # The module's page, drawn first, against a second drawing of the same tables.
+    assert to_html(build_report(all_tables())) == all_tables_page
 
 
-def test_html_has_a_heading_per_section_and_three_headlines_each():
-    report = build_report(all_tables())
-    page = to_html(report)
+def test_html_has_a_heading_per_section_and_three_headlines_each(
+    all_tables_report, all_tables_page
+):
+    report, page = all_tables_report, all_tables_page
     for s in report.sections:
         assert f"<h2>{s.title}</h2>" in page
         assert len(s.headlines) == 3 or s.key == "actions"
@@ -781,8 +798,8 @@ def test_html_has_a_heading_per_section_and_three_headlines_each():
 # Markdown and terminal
 
 
-def test_markdown_writes_pngs_beside_and_links_them():
-    text, files = to_markdown(build_report(all_tables()), image_dir="report_files")
+def test_markdown_writes_pngs_beside_and_links_them(all_tables_markdown):
+    text, files = all_tables_markdown
     assert files, "charts expected"
     for name, data in files.items():
         assert name.startswith("report_files/") and name.endswith(".png")
@@ -802,10 +819,11 @@ def test_markdown_without_image_dir_notes_the_charts_left_out():
     assert "1 chart left out" in text
 
 
-def test_markdown_png_is_byte_identical_on_rerun():
-    _, a = to_markdown(build_report(all_tables()), image_dir="f")
-    _, b = to_markdown(build_report(all_tables()), image_dir="f")
-    assert a == b
+def test_markdown_png_is_byte_identical_on_rerun(all_tables_markdown):
+    # The module's Markdown, drawn first, against a second drawing of the same tables.
+    _, first = all_tables_markdown
+    _, second = to_markdown(build_report(all_tables()), image_dir="report_files")
+    assert second == first
 
 
 def test_rich_summary_keeps_markup_in_values_as_text():
@@ -864,22 +882,26 @@ def test_network_cost_and_promise_premium_come_from_the_metadata_totals():
     )
 
 
-def test_phone_charts_write_text_at_least_9px_on_a_390px_screen():
+def test_phone_charts_write_text_at_least_9px_on_a_390px_screen(all_tables_report, all_tables_page):
     # Without a browser: a 390 px screen leaves 348 px for a chart (the CSS's paddings), and
     # each phone drawing is scaled to that width; its smallest text must come out >= 9 px.
-    from segchain.report.charts import render_svg
+    # The drawings are the page's own: each chart's desktop one, then its phone one.
     from segchain.report.html import CSS
 
     assert "@media (max-width: 600px)" in CSS and ".chart-wide { display: none; }" in CSS
-    report = build_report(all_tables())
-    assert report.charts()
-    for chart in report.charts():
-        svg = render_svg(chart, phone=True)
+    charts = all_tables_report.charts()
+    assert charts
+    drawn = re.findall(
+        r'<div class="chart-wide">(<svg.*?</svg>)</div><div class="chart-phone">(<svg.*?</svg>)',
+        all_tables_page,
+        flags=re.S,
+    )
+    assert len(drawn) == len(charts)
+    for chart, (desktop, svg) in zip(charts, drawn, strict=True):
         width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
         sizes = [float(x) for x in re.findall(r"<text style=\"font-size: ([\d.]+)px", svg)]
         assert sizes, chart.key
         assert min(sizes) * 348 / width >= 9.0, (chart.key, min(sizes), width)
-        desktop = render_svg(chart)
         wide = float(re.search(r'viewBox="0 0 ([\d.]+) ', desktop).group(1))
         assert min(sizes) * 348 / wide < 9.0  # the desktop drawing would not do on a phone
 
