@@ -196,12 +196,17 @@ def _expected_by_serve(
 def _drawn_leads(sku: str, plan: dict, starts: int, n_days: int) -> list[list[int]]:
     """Per start, the lead time of an order placed on each day, drawn as the module documents
     it: normal(L, sd_L) rounded to whole days, at least 0, from the point's own generator
-    (the seed 0, the blake2b hash of its key, purpose 4), a row of days per start in turn;
-    none with an sd of 0."""
+    (the seed 0, the blake2b hash of its data: L, sd_L and mean over sd of its demand, each to 9
+    significant digits, not of its name; purpose 4), a row of days per start in turn; none with
+    an sd of 0."""
     sd = plan.get("lead_time_sd_days", 0.0)
     if not sd:
         return []
-    key = int.from_bytes(hashlib.blake2b(sku.encode(), digest_size=8).digest(), "little")
+    row = _policy(**plan).to_dicts()[0]  # the policy row replayed, its defaults filled
+    mean, spread = row["mean_demand"], row.get("sd_demand") or 0.0
+    data = [plan["lead_time_days"], sd, mean / spread if spread > 0 else float(mean > 0)]
+    text = "\x1f".join(f"{float(v):.9g}" for v in data).encode()
+    key = int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "little")
     gen = np.random.default_rng([0, key >> 32, key & 0xFFFFFFFF, 4])
     z = gen.standard_normal((starts, n_days))
     return [[max(round(plan["lead_time_days"] + sd * x), 0) for x in row] for row in z]

@@ -20,8 +20,9 @@ empirical alternative resamples the item's own history:
 5. a history whose mean per period is below the forecast's is brought up to it (``level_to``):
    the forecast sets the level, the history the shape.
 
-The draws are seeded, each point's from a stream of its own (``point_streams``, from its keys):
-the same history and seed give the same levels, whichever other points are planned beside it.
+The draws are seeded, each point's from a stream of its own (``history_streams``, from its
+history, not its names): the same history and seed give the same levels, whichever other points
+are planned beside it and whatever they are called.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -199,7 +200,7 @@ class Histories:
     count: np.ndarray  # how many sizes each point has
     periods: np.ndarray  # periods of history
     values: list[np.ndarray]  # each point's demand per period (for window maxima)
-    streams: np.ndarray  # uint64: each point's random stream, from its keys (``point_streams``)
+    streams: np.ndarray  # uint64: each point's random stream, from its history
     unseen: np.ndarray  # bool: how often it sells is unseen (``unseen_frequency``)
 
     def window_max(self, length: np.ndarray) -> np.ndarray:
@@ -267,7 +268,7 @@ def histories(history: pl.DataFrame, points: pl.DataFrame, keys: list[str]) -> H
         count=count,
         periods=np.array([v.size for v in values]),
         values=values,
-        streams=point_streams(points, keys),
+        streams=history_streams(values),
         unseen=unseen,
     )
 
@@ -290,25 +291,35 @@ def unseen_frequency(sells: np.ndarray) -> bool:
     return not restarts and not bool(sells.all())
 
 
-def point_streams(points: pl.DataFrame, keys: list[str]) -> np.ndarray:
-    """Each stocking point's random stream number: a hash of its keys (sku, and site), so a
-    point draws the same numbers whichever other points are planned beside it. Drawn in turn
-    from one generator, a point's draws depended on its place among the bootstrapped points:
-    on Online Retail, leaving one sku out of the forecast moved the reorder points of 185
-    others (one from 811 to 1,261), and the plans compared by --compare-uniform, whose sets of
-    bootstrapped points differ, were compared on different draws."""
-    rows = points.select(keys).iter_rows()
-    return np.array([key_stream(row) for row in rows], dtype=np.uint64).reshape(-1)
+def history_streams(values: list[np.ndarray]) -> np.ndarray:
+    """Each stocking point's random stream number, from its own history (``history_stream``):
+    a point draws the same numbers whichever other points are planned beside it, and whatever
+    its sku and site are called. Drawn in turn from one generator, a point's draws depended on
+    its place among the bootstrapped points: on Online Retail, leaving one sku out of the
+    forecast moved the reorder points of 185 others (one from 811 to 1,261), and the plans
+    compared by --compare-uniform, whose sets of bootstrapped points differ, were compared on
+    different draws. A hash of the names (as before session 65) made renaming reseeding."""
+    return np.array([history_stream(v) for v in values], dtype=np.uint64).reshape(-1)
 
 
-def key_stream(values: tuple[object, ...]) -> int:
-    """One stocking point's stream number (``point_streams``) from its key values in key order."""
-    key = "\x1f".join("" if v is None else str(v) for v in values).encode()
+def history_stream(y: np.ndarray) -> int:
+    """One point's stream number from its demand per period, divided by its largest (so a
+    history in other units, every quantity x1000, draws the same numbers and its levels are
+    x1000 exactly), with the number of periods."""
+    top = float(np.max(np.abs(y))) if y.size else 0.0
+    return data_stream([float(y.size), *(y / top if top > 0 else y)])
+
+
+def data_stream(values: Iterable[float]) -> int:
+    """A stream number from numbers describing a point's data (not its names), each written
+    to 9 significant digits, so that a ratio whose last bit differs after a change of units
+    does not reseed the point, and hashed: different data, independent draws."""
+    key = "\x1f".join(f"{float(v):.9g}" for v in values).encode()
     return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
 
 
 def stream_generators(seed: int, streams: np.ndarray, purpose: int) -> list[np.random.Generator]:
-    """One generator per point: the seed, its stream (``point_streams``) and the draws' purpose."""
+    """One generator per point: the seed, its stream (``history_streams``), the draws' purpose."""
     return [
         np.random.default_rng([int(seed) & 0xFFFFFFFF, int(s) >> 32, int(s) & 0xFFFFFFFF, purpose])
         for s in streams

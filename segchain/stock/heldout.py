@@ -19,8 +19,8 @@ The replay has the semantics the stage plans with (``sim.simulate``, ``rationing
   ``lead_time_sd_days`` above 0, drawn for that order from normal(L, sd_L) rounded to whole
   days, at least 0 (``distributions.whole_day_leads``), as the fitted plans, the bootstrap, the
   rationing and ``--simulate`` model it: orders may cross, each arriving after its own lead
-  time. The draws are seeded, each point's from a stream of its own (its keys, as the
-  bootstrap's), one sequence per start shared by that start's arrival orders and by the
+  time. The draws are seeded, each point's from a stream of its own (its data, not its
+  names: ``plan_streams``), one sequence per start shared by that start's arrival orders and by the
   plans compared (the uniform plan meets the same lead times). It fills every backorder
   first, from all the stock then on hand (a reserve kept back included), as the rationing
   plans. A replay with the plan's mean lead time on every order overstated the service of a
@@ -59,7 +59,7 @@ import polars as pl
 
 from segchain.routing import unrouted_demand
 from segchain.schema import demand_line, in_segment_order, segment_ranks
-from segchain.stock.bootstrap import period_interval, point_streams, stream_generators
+from segchain.stock.bootstrap import data_stream, period_interval, stream_generators
 from segchain.stock.compare import listing_order
 from segchain.stock.distributions import whole_day_leads
 from segchain.stock.eoq import rs_order
@@ -587,7 +587,7 @@ def replay_plan(
         **levels,
         lead_days=np.rint(lead),
         score_from=WARMUP_DAYS,
-        drawn_leads=_drawn_leads(plan, keys, levels, lead, n_days, seed),
+        drawn_leads=_drawn_leads(plan, levels, lead, n_days, seed),
         **lots,
     )
     unit_cost = col("unit_cost").fill_null(1.0).to_numpy().astype(float)
@@ -630,9 +630,29 @@ def replay_plan(
     return out.join(pts, on="_p", how="left").drop("_p").select(*keys, pl.exclude(keys))
 
 
+def plan_streams(plan: pl.DataFrame) -> np.ndarray:
+    """Each plan row's stream of lead times (``bootstrap.data_stream``), from what the plans
+    compared share, its lead time, its sd and its demand's mean over sd (so a plan in other
+    units draws the same lead times), not from its sku and site: renamed, a point replays the
+    same days, and two plans of one point still meet the same lead times."""
+    cols = ["lead_time_days", "lead_time_sd_days", "mean_demand", "sd_demand"]
+    rows = plan.select(
+        *(
+            pl.col(c).cast(pl.Float64).fill_null(0.0) if c in plan.columns else pl.lit(0.0)
+            for c in cols
+        )
+    ).rows()
+    return np.array(
+        [
+            data_stream([lead, sd, mean / spread if spread > 0 else float(mean > 0)])
+            for lead, sd, mean, spread in rows
+        ],
+        dtype=np.uint64,
+    ).reshape(-1)
+
+
 def _drawn_leads(
     plan: pl.DataFrame,
-    keys: list[str],
     levels: dict[str, np.ndarray],
     lead: np.ndarray,
     n_days: int,
@@ -652,7 +672,7 @@ def _drawn_leads(
     row = np.full(plan.height, -1, dtype=np.intp)
     row[varies] = np.arange(varies.size)
     table = np.zeros((varies.size, int(count.max()), n_days), dtype=np.int32)
-    gens = stream_generators(seed, point_streams(plan[varies], keys), LEAD_PURPOSE)
+    gens = stream_generators(seed, plan_streams(plan[varies]), LEAD_PURPOSE)
     for i, (p, g) in enumerate(zip(varies, gens, strict=True)):
         z = g.standard_normal((count[i], n_days))
         # At most the days replayed: an order due after the last day never arrives.

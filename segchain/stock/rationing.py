@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from segchain.stock.bootstrap import key_stream
+from segchain.stock.bootstrap import data_stream
 from segchain.stock.distributions import whole_day_leads
 from segchain.stock.eoq import rs_lot_binds
 
@@ -1297,6 +1297,29 @@ def reorder_point_of(level: pl.Expr) -> pl.Expr:
     return pl.when(pl.col("policy_type") == "sQ").then(level - pl.col("order_qty")).otherwise(level)
 
 
+def search_stream(seg: Segments, point: dict[str, Any]) -> int:
+    """A rationing search's stream number, from what it simulates (``data_stream``): each
+    tier's demand and variance as shares of the point's (so other units, every quantity
+    x1000, draw the same numbers), its targets, lead time, review and (s, Q) order. Hashing the
+    sku and site, as before session 65, made renaming a point reseeding it, and the search's
+    noise moved reorder points by up to 10 % and flipped rationing decisions (audit M F5)."""
+    total = float(seg.mean.sum())
+    scale = total if total > 0 else 1.0
+    order_qty = _sq_order_qty(point)
+    return data_stream(
+        [
+            float(point["lead_time_days"]),
+            float(point["lead_time_sd_days"] or 0.0),
+            float(point["review_days"]),
+            -1.0 if order_qty is None else order_qty / scale,
+            *(seg.mean / scale),
+            *(seg.var / (scale * scale)),
+            *seg.fill_target,
+            *seg.csl_target,
+        ]
+    )
+
+
 def _plan_one(search: tuple[Segments, dict[str, Any]]) -> Plan:
     seg, kwargs = search
     return plan(seg, **kwargs)
@@ -1469,7 +1492,6 @@ def ration(
     kept = keep() if keep is not None and candidates else None
     booted = _bootstrapped_rows(policy, kept)
     for point, rows in candidates:
-        key = tuple(point[k] for k in keys)
         targets = rows.get_column("seg_level").to_numpy().astype(float)
         measures = rows.get_column("seg_measure").to_numpy().astype(str)
         mu = rows.get_column("mu").to_numpy().astype(float)
@@ -1510,8 +1532,9 @@ def ration(
                     "start_level": float(point["order_up_to"]),
                     # (s, Q): its level is s + Q, the order_up_to of its row.
                     "order_qty": _sq_order_qty(point),
-                    # Its keys, not its row: the same plan whichever points come before it.
-                    "seed": seed + key_stream(key),
+                    # Its data, not its row or names: the same plan whichever points come
+                    # before it and whatever they are all called.
+                    "seed": seed + search_stream(seg, point),
                     "uniform": uniform,
                     "blended": (_blend(targets, mu, fill), _blend(targets, mu, ~fill)),
                 },
