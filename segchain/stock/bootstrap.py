@@ -59,6 +59,12 @@ DRAWS = 16000
 # Stocking points bootstrapped at a time: DRAWS x CHUNK cells per array, about a million (a
 # point's draws are its own, so the chunking does not change a level).
 CHUNK = 64
+# Widest pmf grid the level search builds for a row (a chunk's grid holds one row's demand
+# and another's Q: at most twice this). The grid counts whole units of demand, so its width
+# was the unit's: an export in grams instead of kilograms made it 1000 times wider, and the
+# demo's stock ran 30+ min and several GB. Past this width a row's search works in steps of
+# a power of ten units (``grid_step``); the demo as exported stays under it (1,824 at most).
+GRID_WIDTH = 4096
 
 
 def period_interval(period_days: float) -> str:
@@ -586,6 +592,18 @@ def empirical_pmf(samples: np.ndarray, width: int) -> np.ndarray:
     return counts / draws
 
 
+def grid_step(need: np.ndarray, width: int = GRID_WIDTH) -> np.ndarray:
+    """Per row, the smallest power of ten s putting ``need`` units on ``width`` cells of s units.
+
+    A power of ten keeps the plan proportional to the unit: demand in grams plans 1000 times
+    the levels in kilograms (at most one step apart), on a grid as wide.
+    """
+    over = np.maximum(np.asarray(need, dtype=float) / (width - 32), 1.0)
+    step = 10.0 ** np.ceil(np.log10(over) - 1e-12)
+    # log10 may land a hair under a whole power: one more step where it still does not fit.
+    return np.where(need / step > width - 32, step * 10.0, step)
+
+
 @dataclass(frozen=True)
 class Levels:
     """What the bootstrap gives each of its rows (aligned with the rows asked for)."""
@@ -659,8 +677,23 @@ def bootstrap_levels(
             review_part = review_part[:, None]
         d_l, d_t = draw_intervals(h, r, [lead_part, lead_part + review_part], paths, DRAWS, lv)
         d_r = draw_interval(h, r, review[part], reviews, DRAWS, lv)
+        q_part, cap_part = qi[part], cap[part]
+        need = np.maximum(d_t.max(axis=1, initial=0.0), d_r.max(axis=1, initial=0.0))
+        step = grid_step(need + (0 if periodic else q_part) + 2)
+        coarse = step > 1
+        if coarse.any():
+            # A row's own step, its demand in steps rounded up: a level of L steps meets the
+            # cycle's target exactly where L * step units do, and its shortage is not
+            # understated. Q and the cap are rounded down (no level past the cap); the results
+            # are brought back to units below. A row of step 1 keeps its draws as they are.
+            in_steps = coarse[:, None]
+            d_t, d_l, d_r = (
+                np.where(in_steps, np.ceil(d / step[:, None]), d) for d in (d_t, d_l, d_r)
+            )
+            q_part = np.where(coarse, np.maximum(np.floor(q_part / step), 1.0), q_part)
+            cap_part = cap_part / step
         top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
-        w = int(math.ceil((top + (0 if periodic else qi[part].max()) + 2) / 32.0) * 32)
+        w = int(math.ceil((top + (0 if periodic else q_part.max()) + 2) / 32.0) * 32)
         pmf_t, pmf_l, pmf_r = (empirical_pmf(d, w) for d in (d_t, d_l, d_r))
         mean_t, mean_l, mean_r = d_t.mean(axis=1), d_l.mean(axis=1), d_r.mean(axis=1)
         allowed = (1.0 - target[part]) * mean_r
@@ -678,11 +711,11 @@ def bootstrap_levels(
                 mean_l=mean_l[sel],
                 target=target[part][sel],
                 allowed=allowed[sel],
-                qi=qi[part][sel],
+                qi=q_part[sel],
             )
             # The grid reaches past every draw: a level is always found.
             lev = np.where(found, lev, w - 1.0)
-            top_level = np.floor(cap[part][sel] + 1e-9)
+            top_level = np.floor(cap_part[sel] + 1e-9)
             out.capped[part[sel]] = lev > top_level
             lev = top_level if hold else np.minimum(lev, top_level)
             csl, short = pmf_service(
@@ -693,7 +726,7 @@ def bootstrap_levels(
                 pmf_1=pmf_r[sel],
                 mean_t=mean_t[sel],
                 mean_l=mean_l[sel],
-                qi=qi[part][sel],
+                qi=q_part[sel],
             )
             at = part[sel]
             out.level[at] = lev
@@ -716,11 +749,12 @@ def bootstrap_levels(
         else:
             both = 0.5 * (loss_t + loss_l)
             cum = np.concatenate([np.zeros((part.size, 1)), np.cumsum(both, axis=1)], axis=1)
-            qq = qi[part].astype(np.int64)
+            qq = q_part.astype(np.int64)
             hi = np.minimum(lev + qq, w - 1)
             lo = np.minimum(lev, w - 1)
             back = (cum[np.arange(part.size), hi + 1] - cum[np.arange(part.size), lo + 1]) / qq
             # Whole units: the position after ordering is uniform on s+1, ..., s+Q.
-            cycle = qi[part] + 1.0 + mean_r
-        out.avg_inventory[part] = np.maximum(lev - mean_t + cycle / 2.0 + back, 0.0)
+            cycle = q_part + 1.0 + mean_r
+        out.avg_inventory[part] = np.maximum(lev - mean_t + cycle / 2.0 + back, 0.0) * step
+        out.level[part] = out.level[part] * step
     return out
