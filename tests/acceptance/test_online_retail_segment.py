@@ -75,15 +75,19 @@ def test_online_retail_other_methods_no_nan(online_retail, method):
     from segchain.segment import segment
 
     result = segment(online_retail, method=method, clv=True)
-    # Customers without a purchase day (only returns or fees) have no CLV: left empty.
-    bought = result.segments.filter(pl.col("frequency") > 0)
+    # Customers without a purchase day (only returns or fees), or whose purchases were all
+    # returned (no units nor value kept net), have no CLV: left empty (session 65, audit M F3).
+    kept = (pl.col("quantity") > 0) | (pl.col("monetary") > 0)
+    bought = result.segments.filter((pl.col("frequency") > 0) & kept)
     for name in ("monetary", "avg_order_value", "p_alive", "expected_purchases", "clv"):
         col = (bought if name in ("p_alive", "expected_purchases", "clv") else result.segments)[
             name
         ]
         assert col.null_count() == 0 and col.is_finite().all(), name
-    no_purchase = result.segments.filter(pl.col("frequency") == 0)
+    no_purchase = result.segments.filter((pl.col("frequency") == 0) | ~kept)
     assert no_purchase.height and no_purchase.get_column("clv").null_count() == no_purchase.height
+    # Online Retail holds both kinds: only returns or fees, and purchases all returned.
+    assert no_purchase.filter(pl.col("frequency") > 0).height
     ranked = result.profile.sort("segment_rank")
     assert ranked.item(0, "share_revenue") == ranked.get_column("share_revenue").max() or (
         method == "abc-xyz"
