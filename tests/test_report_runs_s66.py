@@ -4,13 +4,27 @@ what the stages write, read back independently); tables of one run say nothing.
 
 - A backtest known to be of another forecast run: its WAPE was still quoted as the forecast's
   headline ("Backtest WAPE 156.1 %") beside the warning that it is not.
+- A costs table written as CSV, which records nothing of the policy or network plan it was made
+  from, beside those of another run: nothing was said (Parquet costs record their totals).
 """
 
 from __future__ import annotations
 
-from test_report_mix_s65 import BACKTEST, FORECAST, RUN
+from pathlib import Path
+
+import polars as pl
+from test_report_mix_s65 import (
+    BACKTEST,
+    FORECAST,
+    LANES,
+    POLICY,
+    RUN,
+    SITES,
+    said_of_costs_of_another_policy,
+)
 
 from segchain.report import build_report
+from segchain.report.consistency import mismatches
 
 # ---- a backtest of another run: its headlines marked
 
@@ -65,3 +79,81 @@ def test_beside_the_held_out_check_only_the_backtest_is_marked() -> None:
     # The held-out check is the forecast's own: not marked.
     assert "Held-out WAPE" in mixed
     assert "other run" not in mixed["Held-out WAPE"]
+
+
+# ---- a costs CSV beside the policy or network plan of another run
+
+# test_report_mix_s65's policy (42.50 of inventory value), lanes (transport 7 + 3 = 10) and
+# sites (S1 and S2 open, fixed 100 + 50 = 150), and a costs table of them as costs writes it
+# by segment: each column summed is the table's total (inventory value at most the policy's).
+COSTS = pl.DataFrame(
+    {"segment": ["Gold", "Tin"], "customers": [1, 1], "revenue": [9.0, 2.0],
+     "transport": [7.0, 3.0], "warehouse_fixed": [100.0, 50.0],
+     "inventory_value": [20.0, 22.5], "inventory_carrying": [5.0, 5.625]}
+)  # fmt: skip
+PLAN = {"policy": POLICY, "assignments": LANES, "sites": SITES}
+COSTS_FIX = "tables of different runs? Rerun costs with"
+
+
+def _costs(**columns: list[float]) -> pl.DataFrame:
+    return COSTS.with_columns(**{k: pl.Series(v) for k, v in columns.items()})
+
+
+def test_a_costs_csv_of_the_tables_given_raises_nothing() -> None:
+    assert mismatches({**PLAN, "costs": COSTS}) == []
+    # Rounded to the cent, as a spreadsheet may save it: 10.01 against 10.00 is rounding.
+    assert mismatches({**PLAN, "costs": _costs(transport=[7.0, 3.01])}) == []
+    # Less inventory value than the policy's: the value at stocking points no segment buys
+    # from, which costs leaves out of every segment, cannot be told from another policy.
+    assert mismatches({**PLAN, "costs": _costs(inventory_value=[20.0, 10.0])}) == []
+    # A column costs left empty (made without assignments): nothing to compare.
+    empty = COSTS.with_columns(transport=pl.lit(None, pl.Float64))
+    assert mismatches({**PLAN, "costs": empty}) == []
+
+
+def test_a_costs_csv_of_another_policy_is_named() -> None:
+    # 30 + 22.5 = 52.50 of inventory value in the costs: more than the policy's 42.50.
+    assert mismatches({**PLAN, "costs": _costs(inventory_value=[30.0, 22.5])}) == [
+        "the costs were made from a policy other than the one given (inventory value: 52.50 "
+        f"summed in the costs, 42.50 in the policy): {COSTS_FIX} this policy (--policy)"
+    ]
+
+
+def test_a_costs_csv_of_another_network_plan_is_named() -> None:
+    # Transport 9 + 3 = 12 against the lanes' 10; fixed 100 + 0 against the open sites' 150.
+    other = _costs(transport=[9.0, 3.0], warehouse_fixed=[100.0, 0.0])
+    assert mismatches({**PLAN, "costs": other}) == [
+        "the costs were made from assignments and sites other than the ones given (transport: "
+        "12.00 summed in the costs, 10.00 in the assignments; warehouse fixed: 100 summed in the "
+        "costs, 150 in the open sites): tables of different runs? Rerun costs with these "
+        "assignments and these sites (--assignments, --sites)"
+    ]
+    # Lanes that serve no demand: costs shares no site's fixed cost, 0 in one run.
+    idle = {
+        "assignments": LANES.with_columns(demand=pl.lit(0.0)),
+        "sites": SITES.with_columns(demand_served=pl.lit(0.0)),
+    }
+    assert mismatches({**idle, "costs": _costs(warehouse_fixed=[0.0, 0.0])}) == []
+
+
+def test_a_customer_costs_csv_of_another_policy_is_named() -> None:
+    customers = pl.DataFrame(
+        {"customer_id": ["c1", "c2"], "segment": ["Gold", "Tin"], "revenue": [9.0, 2.0],
+         "transport": [7.0, 3.0], "inventory_value": [30.0, 20.0]}
+    )  # fmt: skip  # 50.00 of inventory value
+    assert mismatches({**PLAN, "costs": COSTS, "customer_costs": customers}) == [
+        "the customer costs were made from a policy other than the one given (inventory value: "
+        "50.00 summed in the customer costs, 42.50 in the policy): tables of different runs? "
+        "Rerun costs --by customer with this policy (--policy)"
+    ]
+
+
+def test_a_costs_csv_written_by_costs_of_another_policy_is_said(cli, tmp_path: Path) -> None:
+    # The costs of p2.csv (72.50 of inventory value) beside p1.csv (42.50).
+    said_of_costs_of_another_policy(
+        cli,
+        tmp_path,
+        "c.csv",
+        "the costs were made from a policy other than the one given (inventory value: 72.50 "
+        "summed in the costs, 42.50 in the policy)",
+    )

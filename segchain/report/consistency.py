@@ -555,11 +555,14 @@ def costs_of_other_tables(
 ) -> dict[str, tuple[float, float]]:
     """The totals costs reconciled (the metadata of its table of ``kind``: costs by segment or
     by customer) that the tables given hold otherwise, by the reconciliation's name: (costs',
-    the table's). Empty without costs' metadata (a CSV), the table, or its column. In one run
-    each is the same sum (costs reconciles them to the cent)."""
+    the table's). In one run each is the same sum (costs reconciles them to the cent). Without
+    costs' metadata (a CSV), its own columns summed (``_summed_otherwise``); empty without the
+    table or its column."""
     checks = (meta.get(kind) or {}).get("reconciliation")
-    if kind not in tables or not isinstance(checks, list):
+    if kind not in tables:
         return {}
+    if not isinstance(checks, list):
+        return _summed_otherwise(tables, kind)
     out = {}
     for check in checks:
         if not isinstance(check, Mapping) or check.get("name") not in RECONCILED:
@@ -571,6 +574,61 @@ def costs_of_other_tables(
         if abs(given - recorded) > TOLERANCE * max(abs(float(recorded)), 1.0):
             out[check["name"]] = (float(recorded), given)
     return out
+
+
+# A costs table's column that sums, in one run, to the total of the table costs reconciled it
+# with (by the reconciliation's name): its transport to the lanes' transport_cost (a customer
+# network left out unlocated has none in either), its warehouse_fixed to the open sites'
+# fixed_cost (``costs.allocate.fixed_by_customer`` shares each one whole), its inventory_value to
+# the policy's, less the value at stocking points no segment buys from
+# (``costs.allocate.segment_inventory``): never more.
+SUMMED = {"transport": "transport", "warehouse fixed": "warehouse_fixed", "inventory value": (
+    "inventory_value"
+)}  # fmt: skip
+# What a spreadsheet's rounding to the cent may move a sum by, a row: half a cent.
+ROUNDING = 0.005
+
+
+def _summed_otherwise(
+    tables: Mapping[str, pl.DataFrame], kind: str
+) -> dict[str, tuple[float, float]]:
+    """The costs table's columns summed against the tables given, where they cannot be of one
+    run: a costs CSV made from another stock run's policy or another network plan passed
+    without a word, as it records nothing of what it was made from (session 66). Not said of a
+    column costs left empty (made without that table), of warehouse_fixed when the lanes serve
+    no demand (costs then shares none), nor of inventory value below the policy's, which value at
+    points no segment buys from cannot be told from."""
+    costs, out = tables[kind], {}
+    for name, column in SUMMED.items():
+        other = RECONCILED[name][0]
+        given = _given_total(tables, other)
+        if given is None or column not in costs.columns:
+            continue
+        values = costs.get_column(column).cast(pl.Float64, strict=False)
+        if values.is_null().all() or (name == "warehouse fixed" and not _serves_demand(tables)):
+            continue
+        summed = float(values.sum())
+        slack = TOLERANCE * max(abs(given), 1.0) + ROUNDING * (costs.height + tables[other].height)
+        over = summed - given
+        if over > slack or (name != "inventory value" and -over > slack):
+            out[name] = (summed, given)
+    return out
+
+
+def _serves_demand(tables: Mapping[str, pl.DataFrame]) -> bool:
+    """Whether the lanes (else the sites' demand_served) serve some demand: without, costs
+    shares no site's fixed cost. False when neither says."""
+    lanes, sites = tables.get("assignments"), tables.get("sites")
+    if lanes is not None and _has(lanes, "site_id", "demand"):
+        share = pl.col("share") if "share" in lanes.columns else pl.lit(1.0)
+        served = pl.col("demand").cast(pl.Float64, strict=False) * share.cast(
+            pl.Float64, strict=False
+        )
+        return float(lanes.select(served.filter(pl.col("site_id").is_not_null()).sum()).item()) > 0
+    if sites is not None and "demand_served" in sites.columns:
+        served = pl.col("demand_served").cast(pl.Float64, strict=False)
+        return float(sites.select(served.sum()).item()) > 0
+    return False
 
 
 def _given_total(tables: Mapping[str, pl.DataFrame], kind: str) -> float | None:
@@ -599,19 +657,24 @@ def _costs_against_plan(
     costs by segment and of those by customer (the least profitable customers)."""
     out = []
     for kind, name in (("costs", "costs"), ("customer_costs", "customer costs")):
-        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name)
+        recorded = isinstance((meta.get(kind) or {}).get("reconciliation"), list)
+        where = f"in the {name}' reconciliation" if recorded else f"summed in the {name}"
+        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name, where)
     return out
 
 
-def _reconciled_otherwise(differ: Mapping[str, tuple[float, float]], name: str) -> list[str]:
+def _reconciled_otherwise(
+    differ: Mapping[str, tuple[float, float]], name: str, where: str
+) -> list[str]:
+    """``where``: how the costs' figure was had (its reconciliation, or its column summed)."""
     out = []
     for group in (("inventory value",), ("transport", "warehouse fixed")):
         named = [n for n in group if n in differ]
         if not named:
             continue
         figures = "; ".join(
-            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the {name}' "
-            f"reconciliation, {format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
+            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} {where}, "
+            f"{format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
             for n in named
         )
         kinds = list(dict.fromkeys(RECONCILED[n][0] for n in named))
