@@ -6,6 +6,8 @@ what the stages write, read back independently); tables of one run say nothing.
   headline ("Backtest WAPE 156.1 %") beside the warning that it is not.
 - A costs table written as CSV, which records nothing of the policy or network plan it was made
   from, beside those of another run: nothing was said (Parquet costs record their totals).
+- A forecast and a backtest as CSV (no metadata to compare their options): only series the
+  forecast lacks were said, not another horizon, demand class or model of the series in both.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 import polars as pl
 from test_report_mix_s65 import (
     BACKTEST,
+    FIX,
     FORECAST,
     LANES,
     POLICY,
@@ -65,7 +68,7 @@ def test_the_backtest_of_another_run_is_marked_so_in_every_headline_it_makes() -
         "MASE (other run)",
         "Series beating the baseline (other run)",
     }
-    said = "another forecast run's backtest, not this forecast's (see the warning at the top)"
+    said = "another forecast run's backtest, as the warning at the top says, not this forecast's"
     assert all(said in text for text in heads.values())
     assert heads["WAPE (other run)"].startswith("45.0% | ")
 
@@ -157,3 +160,79 @@ def test_a_costs_csv_written_by_costs_of_another_policy_is_said(cli, tmp_path: P
         "the costs were made from a policy other than the one given (inventory value: 72.50 "
         "summed in the costs, 42.50 in the policy)",
     )
+
+
+# ---- a CSV forecast beside a CSV backtest: what else both hold
+
+# Two series forecast over 2 weeks (--horizon 2), each backtested in 2 windows of 2 weeks, as
+# forecast writes them: each series' demand class and model, from one selection, in both.
+FC = pl.DataFrame(
+    {"unique_id": ["a", "a", "b", "b"], "ds": ["2024-01-01", "2024-01-08"] * 2,
+     "forecast": [3.0, 3.0, 1.0, 1.0], "model": ["AutoETS"] * 2 + ["CrostonSBA"] * 2,
+     "reconciliation": [None] * 4, "demand_class": ["smooth"] * 2 + ["intermittent"] * 2}
+)  # fmt: skip
+BT = pl.DataFrame(
+    {"unique_id": ["a", "b", "overall"], "scope": ["series", "series", "overall"],
+     "model": ["AutoETS", "CrostonSBA", None], "demand_class": ["smooth", "intermittent", None],
+     "mase": [0.8, 1.2, 1.0], "baseline_mase": [1.0, 1.0, 1.0], "wape": [0.3, 0.6, 0.4],
+     "baseline_wape": [0.4, 0.5, 0.45], "backtest_windows": [2, 2, None],
+     "backtest_periods": [4, 4, 8]}
+)  # fmt: skip
+
+
+def _series(column: str, values: list[object]) -> pl.DataFrame:
+    return BT.with_columns(pl.Series(column, values))
+
+
+def test_a_csv_forecast_and_its_backtest_raise_nothing() -> None:
+    assert mismatches({"forecast": FC, "backtest": BT}) == []
+    # Reconciled top-down, a series names the model of the sku forecast split into it.
+    split = FC.with_columns(model=pl.lit("AutoTheta"), reconciliation=pl.lit("top-down"))
+    assert mismatches({"forecast": split, "backtest": BT}) == []
+    # A forecast without the column cannot say whether its models are its series' own.
+    assert mismatches({"forecast": split.drop("reconciliation"), "backtest": BT}) == []
+
+
+def test_a_csv_backtest_of_another_horizon_is_named() -> None:
+    # 8 periods in 2 windows: windows of 4 weeks, where the forecast runs 2.
+    other = _series("backtest_periods", [8, 8, 16])
+    assert mismatches({"forecast": FC, "backtest": other}) == [
+        "the backtest scored windows of 4 periods and the forecast runs 2 periods (forecast "
+        f"scores each window over its --horizon): {FIX}"
+    ]
+
+
+def test_a_csv_backtest_of_other_demand_classes_is_named() -> None:
+    other = _series("demand_class", ["smooth", "smooth", None])
+    assert mismatches({"forecast": FC, "backtest": other}) == [
+        "1 series of 2 in both has another demand class in each (b: smooth in the backtest, "
+        f"intermittent in the forecast): {FIX}"
+    ]
+
+
+def test_a_csv_backtest_of_other_models_is_named_where_the_forecast_is_its_own() -> None:
+    other = _series("model", ["WindowAverage", "IMAPA", None])
+    assert mismatches({"forecast": FC, "backtest": other}) == [
+        "2 series of 2 in both have another model in each (a: WindowAverage in the backtest, "
+        f"AutoETS in the forecast): {FIX}"
+    ]
+    # b reconciled top-down: only a is compared.
+    part = FC.with_columns(
+        reconciliation=pl.when(pl.col("unique_id") == "b").then(pl.lit("top-down"))
+    )
+    assert mismatches({"forecast": part, "backtest": other}) == [
+        "1 series of 1 in both has another model in each (a: WindowAverage in the backtest, "
+        f"AutoETS in the forecast): {FIX}"
+    ]
+
+
+def test_csv_tables_of_two_runs_are_said_and_the_backtest_marked(cli, tmp_path: Path) -> None:
+    FC.write_csv(tmp_path / "fc.csv")
+    _series("demand_class", ["smooth", "smooth", None]).write_csv(tmp_path / "bt.csv")
+    made = cli("report", "fc.csv", "bt.csv", "-o", "r.md")
+    assert made.exit_code == 0, made.stderr
+    said = "1 series of 2 in both has another demand class in each"
+    assert said in " ".join(made.stderr.split())
+    page = " ".join((tmp_path / "r.md").read_text().split())
+    assert page.index(said) < page.index("## ")
+    assert "WAPE (other run)" in page

@@ -75,9 +75,7 @@ def mismatches(
 def _keys(table: pl.DataFrame, key: str) -> pl.Series:
     """The table's distinct keys; of a backtest, its series rows' only (its summary and
     comparison rows, 545 of the demo's 2,338 ids, were counted as series)."""
-    if "scope" in table.columns:
-        table = table.filter(pl.col("scope").cast(pl.String) == "series")
-    return table.get_column(key).cast(pl.String).drop_nulls().unique()
+    return _series_rows(table).get_column(key).cast(pl.String).drop_nulls().unique()
 
 
 def _segments_of_customers(tables: Mapping[str, pl.DataFrame]) -> list[str]:
@@ -422,7 +420,91 @@ def _backtest_against_forecast(
             f"{agree(missing, 'has', 'have')} no row in the backtest, where the forecast records "
             f"{short:,} too short to backtest"
         )
+    said += _window_against_horizon(forecast, backtest)
+    said += _series_said_otherwise(forecast, backtest)
     return [f"{'; '.join(said)}: {fix}"] if said else []
+
+
+def _window_against_horizon(forecast: pl.DataFrame, backtest: pl.DataFrame) -> list[str]:
+    """forecast scores each backtest window over its --horizon (``forecast.selection``: windows
+    of ``h = horizon`` periods, one step apart): in one run a series row's backtest_periods is
+    its backtest_windows x the forecast's periods. Said when no series row's is, as of a
+    backtest of --horizon 8 beside a forecast of 13 periods (what its CSV alone can say of the
+    options its metadata records)."""
+    if "ds" not in forecast.columns or not _has(backtest, "backtest_periods", "backtest_windows"):
+        return []
+    horizon = forecast.get_column("ds").drop_nulls().n_unique()
+    rows = _series_rows(backtest).select(
+        (
+            pl.col("backtest_periods").cast(pl.Float64, strict=False)
+            / pl.col("backtest_windows").cast(pl.Float64, strict=False)
+        ).alias("_length")
+    )
+    lengths = rows.get_column("_length").drop_nulls().drop_nans()
+    lengths = lengths.filter(lengths.is_finite() & (lengths > 0))
+    if not horizon or not lengths.len() or (lengths == horizon).any():
+        return []
+    common = lengths.mode().sort()[0]
+    return [
+        f"the backtest scored windows of {format_number(common, UNITS)} periods and the forecast "
+        f"runs {plural(horizon, 'period')} (forecast scores each window over its --horizon)"
+    ]
+
+
+# What forecast writes of each series in both its forecast and its backtest, from one choice
+# (``forecast.stage``: both from its selection's stats): (column, the words for it).
+SERIES_CHOICES = (("demand_class", "demand class"), ("model", "model"))
+
+
+def _series_said_otherwise(forecast: pl.DataFrame, backtest: pl.DataFrame) -> list[str]:
+    """A series' demand class and model are written from one selection into both tables: in
+    one run each series in both has the same in each (a class is of the history before the
+    forecast's --as-of, so another as-of moves some). Its model only where the forecast's
+    ``reconciliation`` is empty: a series reconciled top-down names the model of the sku
+    forecast split into it (the demo's 1,420 of 1,793), where the backtest names its own; a
+    forecast without that column cannot say which."""
+    out = []
+    for column, words in SERIES_CHOICES:
+        if not _has(forecast, "unique_id", column) or column not in backtest.columns:
+            continue
+        ours = forecast
+        if column == "model":
+            if "reconciliation" not in forecast.columns:
+                continue
+            ours = forecast.filter(pl.col("reconciliation").is_null())
+        both = (
+            ours.select(pl.col("unique_id").cast(pl.String), pl.col(column).cast(pl.String))
+            .drop_nulls()
+            .unique("unique_id", keep="first")
+            .join(
+                _series_rows(backtest)
+                .select(
+                    pl.col("unique_id").cast(pl.String),
+                    pl.col(column).cast(pl.String).alias("_theirs"),
+                )
+                .drop_nulls()
+                .unique("unique_id", keep="first"),
+                on="unique_id",
+            )
+            .sort("unique_id")
+        )
+        moved = both.filter(pl.col(column) != pl.col("_theirs"))
+        if moved.height:
+            first = moved.row(0, named=True)
+            out.append(
+                f"{plural(moved.height, 'series', 'series')} of {both.height:,} in both "
+                f"{agree(moved.height, 'has', 'have')} another {words} in each "
+                f"({first['unique_id']}: {first['_theirs']} in the backtest, {first[column]} in "
+                "the forecast)"
+            )
+    return out
+
+
+def _series_rows(backtest: pl.DataFrame) -> pl.DataFrame:
+    """The backtest's rows of the forecast's series (not its summary or sku-level rows)."""
+    if "scope" not in backtest.columns:
+        return backtest
+    return backtest.filter(pl.col("scope").cast(pl.String) == "series")
 
 
 def _has(table: pl.DataFrame, *columns: str) -> bool:

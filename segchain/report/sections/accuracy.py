@@ -265,7 +265,7 @@ def other_run(head: Headline) -> Headline:
     return Headline(
         f"{head.label} (other run)",
         head.value,
-        f"another forecast run's backtest, not this forecast's (see the warning at the top); "
+        f"another forecast run's backtest, as the warning at the top says, not this forecast's; "
         f"{head.detail}",
     )
 
