@@ -151,7 +151,7 @@ def test_a_forecast_that_lost_to_a_simple_baseline_says_so_in_the_headline() -> 
     # The sku forecast made directly (0.70) is no simple baseline: the best is the 4-week one.
     wape = WAPE | {"forecast": 0.80, "4-week average": 0.79, "sku direct": 0.70}
     report = build_report(
-        {"forecast": forecast_frame(), "backtest": backtest_frame()},
+        {"forecast": forecast_frame(), "backtest": one_run()},
         metadata=meta(held(wape=wape, unscored_new_series=1, periods=1), kind="backtest"),
     )
     first = accuracy(report).headlines[0]

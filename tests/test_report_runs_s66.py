@@ -84,6 +84,16 @@ def test_beside_the_held_out_check_only_the_backtest_is_marked() -> None:
     assert "other run" not in mixed["Held-out WAPE"]
 
 
+def test_the_held_out_check_of_another_runs_backtest_is_not_taken_for_the_forecasts() -> None:
+    # The forecast records none; its backtest's metadata does, of the same run: shown.
+    one = _heads({"forecast": RUN, "backtest": {**RUN, **HELD}})
+    assert one["Held-out WAPE"].startswith("50.0% | ")
+    # The backtest of another run records its own forecast's check: not this forecast's.
+    mixed = _heads({"forecast": RUN, "backtest": {**OTHER, **HELD}})
+    assert "Held-out WAPE" not in mixed
+    assert "WAPE (other run)" in mixed
+
+
 # ---- a costs CSV beside the policy or network plan of another run
 
 # test_report_mix_s65's policy (42.50 of inventory value), lanes (transport 7 + 3 = 10) and

@@ -432,7 +432,7 @@ def held_out_section(check: HeldOutCheck, why: str) -> Section:
 
 def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     bt = tables.get("backtest")
-    held = held_out_check(meta)
+    held = held_out_check(meta, tables)
     if bt is None:
         why = "No backtest table (segchain forecast --backtest FILE)."
         if held is not None:
