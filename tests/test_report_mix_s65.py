@@ -140,23 +140,35 @@ POLICY_CSV = (
 )
 
 
-def test_costs_written_by_costs_of_another_policy_are_said_on_stderr(cli, tmp_path: Path) -> None:
+def said_of_costs_of_another_policy(cli, tmp_path: Path, out: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    """The costs of one policy written to ``out`` (p1.csv, 42.50 of inventory value; p2.csv,
+    72.50, for a CSV, whose costs can hold less than the policy given) beside the other: the
+    report says ``said`` on stderr and first on its page; beside their own, nothing."""
     (tmp_path / "o.csv").write_text(ORDERS_CSV)
     (tmp_path / "s.csv").write_text("customer_id,segment\nC1,Gold\nC2,Tin\n")
     (tmp_path / "p1.csv").write_text(POLICY_CSV.format(a=30))  # 42.50 in all
     (tmp_path / "p2.csv").write_text(POLICY_CSV.format(a=60))  # 72.50 in all
-    made = cli("costs", "s.csv", "--orders", "o.csv", "--policy", "p1.csv", "-o", "c.parquet")
+    own, other = ("p2.csv", "p1.csv") if out.endswith(".csv") else ("p1.csv", "p2.csv")
+    made = cli("costs", "s.csv", "--orders", "o.csv", "--policy", own, "-o", out)
     assert made.exit_code == 0, made.stderr
-    said = (
-        "the costs were made from a policy other than the one given (inventory value: 42.50 in "
-        "the costs' reconciliation, 72.50 in the policy)"
-    )
-    mixed = cli("report", "c.parquet", "p2.csv", "-o", "r.md")
+    mixed = cli("report", out, other, "-o", "r.md")
     assert mixed.exit_code == 0, mixed.stderr
     assert said in " ".join(mixed.stderr.split())
-    assert said in " ".join((tmp_path / "r.md").read_text().split())
-    same = cli("report", "c.parquet", "p1.csv", "-o", "r1.md")
+    page = " ".join((tmp_path / "r.md").read_text().split())
+    assert said in page and page.index(said) < page.index("## ")
+    same = cli("report", out, own, "-o", "r1.md")
+    assert same.exit_code == 0, same.stderr
     assert "other than the one given" not in same.stderr
+
+
+def test_costs_written_by_costs_of_another_policy_are_said_on_stderr(cli, tmp_path: Path) -> None:
+    said_of_costs_of_another_policy(
+        cli,
+        tmp_path,
+        "c.parquet",
+        "the costs were made from a policy other than the one given (inventory value: 42.50 in "
+        "the costs' reconciliation, 72.50 in the policy)",
+    )
 
 
 # ---- R3

@@ -75,9 +75,7 @@ def mismatches(
 def _keys(table: pl.DataFrame, key: str) -> pl.Series:
     """The table's distinct keys; of a backtest, its series rows' only (its summary and
     comparison rows, 545 of the demo's 2,338 ids, were counted as series)."""
-    if "scope" in table.columns:
-        table = table.filter(pl.col("scope").cast(pl.String) == "series")
-    return table.get_column(key).cast(pl.String).drop_nulls().unique()
+    return _series_rows(table).get_column(key).cast(pl.String).drop_nulls().unique()
 
 
 def _segments_of_customers(tables: Mapping[str, pl.DataFrame]) -> list[str]:
@@ -422,7 +420,91 @@ def _backtest_against_forecast(
             f"{agree(missing, 'has', 'have')} no row in the backtest, where the forecast records "
             f"{short:,} too short to backtest"
         )
+    said += _window_against_horizon(forecast, backtest)
+    said += _series_said_otherwise(forecast, backtest)
     return [f"{'; '.join(said)}: {fix}"] if said else []
+
+
+def _window_against_horizon(forecast: pl.DataFrame, backtest: pl.DataFrame) -> list[str]:
+    """forecast scores each backtest window over its --horizon (``forecast.selection``: windows
+    of ``h = horizon`` periods, one step apart): in one run a series row's backtest_periods is
+    its backtest_windows x the forecast's periods. Said when no series row's is, as of a
+    backtest of --horizon 8 beside a forecast of 13 periods (what its CSV alone can say of the
+    options its metadata records)."""
+    if "ds" not in forecast.columns or not _has(backtest, "backtest_periods", "backtest_windows"):
+        return []
+    horizon = forecast.get_column("ds").drop_nulls().n_unique()
+    rows = _series_rows(backtest).select(
+        (
+            pl.col("backtest_periods").cast(pl.Float64, strict=False)
+            / pl.col("backtest_windows").cast(pl.Float64, strict=False)
+        ).alias("_length")
+    )
+    lengths = rows.get_column("_length").drop_nulls().drop_nans()
+    lengths = lengths.filter(lengths.is_finite() & (lengths > 0))
+    if not horizon or not lengths.len() or (lengths == horizon).any():
+        return []
+    common = lengths.mode().sort()[0]
+    return [
+        f"the backtest scored windows of {format_number(common, UNITS)} periods and the forecast "
+        f"runs {plural(horizon, 'period')} (forecast scores each window over its --horizon)"
+    ]
+
+
+# What forecast writes of each series in both its forecast and its backtest, from one choice
+# (``forecast.stage``: both from its selection's stats): (column, the words for it).
+SERIES_CHOICES = (("demand_class", "demand class"), ("model", "model"))
+
+
+def _series_said_otherwise(forecast: pl.DataFrame, backtest: pl.DataFrame) -> list[str]:
+    """A series' demand class and model are written from one selection into both tables: in
+    one run each series in both has the same in each (a class is of the history before the
+    forecast's --as-of, so another as-of moves some). Its model only where the forecast's
+    ``reconciliation`` is empty: a series reconciled top-down names the model of the sku
+    forecast split into it (the demo's 1,420 of 1,793), where the backtest names its own; a
+    forecast without that column cannot say which."""
+    out = []
+    for column, words in SERIES_CHOICES:
+        if not _has(forecast, "unique_id", column) or column not in backtest.columns:
+            continue
+        ours = forecast
+        if column == "model":
+            if "reconciliation" not in forecast.columns:
+                continue
+            ours = forecast.filter(pl.col("reconciliation").is_null())
+        both = (
+            ours.select(pl.col("unique_id").cast(pl.String), pl.col(column).cast(pl.String))
+            .drop_nulls()
+            .unique("unique_id", keep="first")
+            .join(
+                _series_rows(backtest)
+                .select(
+                    pl.col("unique_id").cast(pl.String),
+                    pl.col(column).cast(pl.String).alias("_theirs"),
+                )
+                .drop_nulls()
+                .unique("unique_id", keep="first"),
+                on="unique_id",
+            )
+            .sort("unique_id")
+        )
+        moved = both.filter(pl.col(column) != pl.col("_theirs"))
+        if moved.height:
+            first = moved.row(0, named=True)
+            out.append(
+                f"{plural(moved.height, 'series', 'series')} of {both.height:,} in both "
+                f"{agree(moved.height, 'has', 'have')} another {words} in each "
+                f"({first['unique_id']}: {first['_theirs']} in the backtest, {first[column]} in "
+                "the forecast)"
+            )
+    return out
+
+
+def _series_rows(backtest: pl.DataFrame) -> pl.DataFrame:
+    """The backtest's rows of the forecast's series (not its summary or sku-level rows)."""
+    if "scope" not in backtest.columns:
+        return backtest
+    return backtest.filter(pl.col("scope").cast(pl.String) == "series")
 
 
 def _has(table: pl.DataFrame, *columns: str) -> bool:
@@ -555,11 +637,14 @@ def costs_of_other_tables(
 ) -> dict[str, tuple[float, float]]:
     """The totals costs reconciled (the metadata of its table of ``kind``: costs by segment or
     by customer) that the tables given hold otherwise, by the reconciliation's name: (costs',
-    the table's). Empty without costs' metadata (a CSV), the table, or its column. In one run
-    each is the same sum (costs reconciles them to the cent)."""
+    the table's). In one run each is the same sum (costs reconciles them to the cent). Without
+    costs' metadata (a CSV), its own columns summed (``_summed_otherwise``); empty without the
+    table or its column."""
     checks = (meta.get(kind) or {}).get("reconciliation")
-    if kind not in tables or not isinstance(checks, list):
+    if kind not in tables:
         return {}
+    if not isinstance(checks, list):
+        return _summed_otherwise(tables, kind)
     out = {}
     for check in checks:
         if not isinstance(check, Mapping) or check.get("name") not in RECONCILED:
@@ -571,6 +656,61 @@ def costs_of_other_tables(
         if abs(given - recorded) > TOLERANCE * max(abs(float(recorded)), 1.0):
             out[check["name"]] = (float(recorded), given)
     return out
+
+
+# A costs table's column that sums, in one run, to the total of the table costs reconciled it
+# with (by the reconciliation's name): its transport to the lanes' transport_cost (a customer
+# network left out unlocated has none in either), its warehouse_fixed to the open sites'
+# fixed_cost (``costs.allocate.fixed_by_customer`` shares each one whole), its inventory_value to
+# the policy's, less the value at stocking points no segment buys from
+# (``costs.allocate.segment_inventory``): never more.
+SUMMED = {"transport": "transport", "warehouse fixed": "warehouse_fixed", "inventory value": (
+    "inventory_value"
+)}  # fmt: skip
+# What a spreadsheet's rounding to the cent may move a sum by, a row: half a cent.
+ROUNDING = 0.005
+
+
+def _summed_otherwise(
+    tables: Mapping[str, pl.DataFrame], kind: str
+) -> dict[str, tuple[float, float]]:
+    """The costs table's columns summed against the tables given, where they cannot be of one
+    run: a costs CSV made from another stock run's policy or another network plan passed
+    without a word, as it records nothing of what it was made from (session 66). Not said of a
+    column costs left empty (made without that table), of warehouse_fixed when the lanes serve
+    no demand (costs then shares none), nor of inventory value below the policy's, which value at
+    points no segment buys from cannot be told from."""
+    costs, out = tables[kind], {}
+    for name, column in SUMMED.items():
+        other = RECONCILED[name][0]
+        given = _given_total(tables, other)
+        if given is None or column not in costs.columns:
+            continue
+        values = costs.get_column(column).cast(pl.Float64, strict=False)
+        if values.is_null().all() or (name == "warehouse fixed" and not _serves_demand(tables)):
+            continue
+        summed = float(values.sum())
+        slack = TOLERANCE * max(abs(given), 1.0) + ROUNDING * (costs.height + tables[other].height)
+        over = summed - given
+        if over > slack or (name != "inventory value" and -over > slack):
+            out[name] = (summed, given)
+    return out
+
+
+def _serves_demand(tables: Mapping[str, pl.DataFrame]) -> bool:
+    """Whether the lanes (else the sites' demand_served) serve some demand: without, costs
+    shares no site's fixed cost. False when neither says."""
+    lanes, sites = tables.get("assignments"), tables.get("sites")
+    if lanes is not None and _has(lanes, "site_id", "demand"):
+        share = pl.col("share") if "share" in lanes.columns else pl.lit(1.0)
+        served = pl.col("demand").cast(pl.Float64, strict=False) * share.cast(
+            pl.Float64, strict=False
+        )
+        return float(lanes.select(served.filter(pl.col("site_id").is_not_null()).sum()).item()) > 0
+    if sites is not None and "demand_served" in sites.columns:
+        served = pl.col("demand_served").cast(pl.Float64, strict=False)
+        return float(sites.select(served.sum()).item()) > 0
+    return False
 
 
 def _given_total(tables: Mapping[str, pl.DataFrame], kind: str) -> float | None:
@@ -599,19 +739,24 @@ def _costs_against_plan(
     costs by segment and of those by customer (the least profitable customers)."""
     out = []
     for kind, name in (("costs", "costs"), ("customer_costs", "customer costs")):
-        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name)
+        recorded = isinstance((meta.get(kind) or {}).get("reconciliation"), list)
+        where = f"in the {name}' reconciliation" if recorded else f"summed in the {name}"
+        out += _reconciled_otherwise(costs_of_other_tables(tables, meta, kind), name, where)
     return out
 
 
-def _reconciled_otherwise(differ: Mapping[str, tuple[float, float]], name: str) -> list[str]:
+def _reconciled_otherwise(
+    differ: Mapping[str, tuple[float, float]], name: str, where: str
+) -> list[str]:
+    """``where``: how the costs' figure was had (its reconciliation, or its column summed)."""
     out = []
     for group in (("inventory value",), ("transport", "warehouse fixed")):
         named = [n for n in group if n in differ]
         if not named:
             continue
         figures = "; ".join(
-            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} in the {name}' "
-            f"reconciliation, {format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
+            f"{RECONCILED[n][1]}: {format_number(differ[n][0], MONEY)} {where}, "
+            f"{format_number(differ[n][1], MONEY)} in {RECONCILED[n][2]}"
             for n in named
         )
         kinds = list(dict.fromkeys(RECONCILED[n][0] for n in named))

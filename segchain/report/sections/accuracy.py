@@ -258,6 +258,18 @@ def _gaps(tables: Tables, meta: Meta) -> tuple[int | None, bool]:
     return series_not_backtested(tables, meta)[1], backtest_of_other_run(tables, meta)
 
 
+def other_run(head: Headline) -> Headline:
+    """A headline of a backtest known to be of another forecast run, marked so: quoted as the
+    forecast's own, another run's 156.1 % stood beside the warning that it is not (audit R3,
+    session 65)."""
+    return Headline(
+        f"{head.label} (other run)",
+        head.value,
+        f"another forecast run's backtest, as the warning at the top says, not this forecast's; "
+        f"{head.detail}",
+    )
+
+
 def not_scored(b: Beating) -> str:
     """The series left out of the count and why, as a sentence ('' when none)."""
     parts = []
@@ -420,7 +432,7 @@ def held_out_section(check: HeldOutCheck, why: str) -> Section:
 
 def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str:
     bt = tables.get("backtest")
-    held = held_out_check(meta)
+    held = held_out_check(meta, tables)
     if bt is None:
         why = "No backtest table (segchain forecast --backtest FILE)."
         if held is not None:
@@ -442,6 +454,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
     mase, mase_how = headline_value(overall, series, "mase")
     base_mase, _ = headline_value(overall, series, "baseline_mase")
     base_name = baseline_name(series)
+    gaps = _gaps(tables, meta)
     if held is None:
         heads = [
             Headline("WAPE", pct(wape), f"vs {pct(base_wape)} for {base_name}{wape_how}"),
@@ -479,6 +492,10 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         )
     else:
         heads.append(_backtested(series))
+    if gaps[1]:
+        # The held-out check is the forecast's own (its metadata); the rest is the backtest's.
+        own = 1 if held is not None else 0
+        heads = [*heads[:own], *[other_run(h) for h in heads[own:]]]
     blocks: list[Block] = [*held_out_blocks(held)] if held is not None else []
     if has(series, "mase", "baseline_mase"):
         blocks.append(
@@ -491,7 +508,7 @@ def backtest_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
                     base_name,
                     wape_how == "",
                     level=backtest_level(series, tables.get("forecast"), meta) if held else "",
-                    gaps=_gaps(tables, meta),
+                    gaps=gaps,
                 )
             )
         )

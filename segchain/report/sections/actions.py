@@ -1081,7 +1081,7 @@ def actions_section(tables: Tables, meta: Meta, colours: Colours) -> Section | s
     order = segment_order(tables)
     heads: list[Headline] = []
     blocks: list[Block] = []
-    held = held_out_check(meta)
+    held = held_out_check(meta, tables)
     forecast = tables.get("forecast")
     unbacktested = (
         forecast is not None

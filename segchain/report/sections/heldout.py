@@ -28,7 +28,7 @@ from segchain.report.model import (
     finite,
     format_number,
 )
-from segchain.report.sections.common import Meta, count, params_of, pct, whole
+from segchain.report.sections.common import Meta, Tables, count, params_of, pct, whole
 from segchain.schema import HELD_OUT_DIRECT, HELD_OUT_FORECAST, META_HELD_OUT
 
 # Two WAPEs this near (their ratio within 1 +- SAME) are the same forecast error: the segments'
@@ -117,11 +117,15 @@ class HeldOutCheck:
         return finite(row.item(0, column)) if row.height else None
 
 
-def held_out_check(meta: Meta) -> HeldOutCheck | None:
-    """The forecast's held-out check from its metadata, else its backtest's (the same run's);
+def held_out_check(meta: Meta, tables: Tables | None = None) -> HeldOutCheck | None:
+    """The forecast's held-out check from its metadata, else its backtest's (the same run's:
+    not a backtest of ``tables`` known to be of another run, whose check is that run's forecast's);
     None when neither has one with the forecast's WAPE or sum (a forecast not made as of a past
     day, or whose orders after it held no whole period)."""
-    for kind in ("forecast", "backtest"):
+    from segchain.report.consistency import backtest_of_other_run
+
+    other = tables is not None and backtest_of_other_run(tables, meta)
+    for kind in ("forecast",) if other else ("forecast", "backtest"):
         found = _read(meta.get(kind, {}).get(META_HELD_OUT), params_of(meta, kind))
         if found is not None:
             return found
