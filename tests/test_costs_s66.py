@@ -1,0 +1,90 @@
+"""Session 66 (audit C): costs' figures where the audit found them wrong.
+
+C1: a line of quantity 0 (validate's ``zero_quantity``: no goods moved) of a sku without a unit
+cost emptied its customer's cogs, so the customer fell out of gross margin and profit, and was
+counted as an uncosted product line (The Complete Journey: 73 % of the revenue left out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+SEGMENTS = "customer_id,segment\nA,S1\nB,S1\n"
+# B's order 3 carries a text line: quantity 0, price 0, a sku the item master does not know.
+ORDERS_C1 = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price\n"
+    "1,2024-01-02,A,P1,10,5.0\n"
+    "2,2024-02-01,A,P1,4,5.0\n"
+    "3,2024-01-05,B,P1,8,5.0\n"
+    "3,2024-01-05,B,TEXT,0,0\n"
+    "4,2024-03-01,B,P1,2,5.0\n"
+)
+ITEMS_C1 = "sku,unit_cost\nP1,3.0\n"
+
+
+def write(folder: Path, name: str, text: str) -> str:
+    path = folder / name
+    path.write_text(text)
+    return str(path)
+
+
+def costs_table(cli, tmp_path: Path, orders: str, *args: str):  # type: ignore[no-untyped-def]
+    """Run costs on SEGMENTS and ``orders``; the result and the table written."""
+    out = tmp_path / "c.csv"
+    result = cli(
+        "costs",
+        write(tmp_path, "seg.csv", SEGMENTS),
+        "--orders",
+        write(tmp_path, "o.csv", orders),
+        *args,
+        "-o",
+        str(out),
+    )
+    assert result.exit_code == 0, result.stderr
+    table = pl.read_csv(out, schema_overrides={"customer_id": pl.String})
+    return result, table
+
+
+# C1 -------------------------------------------------------------------------------------------
+
+
+def test_costs_zero_quantity_line_of_an_uncosted_sku_keeps_the_customers_cogs(
+    cli, tmp_path: Path
+) -> None:
+    items = write(tmp_path, "items.csv", ITEMS_C1)
+    result, table = costs_table(cli, tmp_path, ORDERS_C1, "--items", items, "--by", "customer")
+    got = {r["customer_id"]: r for r in table.iter_rows(named=True)}
+    # By hand: B bought 8 + 2 = 10 units of P1 at 5.0 (revenue 50) costing 3.0 each (30); the
+    # TEXT line moved nothing, so costs nothing whatever its sku.
+    assert got["B"]["revenue"] == 50.0
+    assert got["B"]["cogs"] == 30.0
+    assert got["B"]["gross_margin"] == 20.0
+    assert "cogs" not in (got["B"]["costs_missing"] or "")
+    # A: 14 units, revenue 70, cogs 42.
+    assert (got["A"]["cogs"], got["A"]["gross_margin"]) == (42.0, 28.0)
+    # No line of goods lacks a cost: nothing said of uncosted lines or customers left out.
+    assert "without unit_cost" not in result.stderr
+    assert "without a cogs" not in result.stderr
+
+
+def test_costs_zero_quantity_line_counts_in_the_segments_margin(cli, tmp_path: Path) -> None:
+    items = write(tmp_path, "items.csv", ITEMS_C1)
+    _, table = costs_table(cli, tmp_path, ORDERS_C1, "--items", items)
+    row = table.row(0, named=True)
+    # Both customers costed: 24 units x 3.0 = 72 of revenue 120.
+    assert (row["revenue"], row["costed_revenue"], row["cogs"]) == (120.0, 120.0, 72.0)
+    assert row["gross_margin"] == 48.0
+
+
+def test_costs_a_line_of_goods_without_a_unit_cost_still_empties_the_cogs(
+    cli, tmp_path: Path
+) -> None:
+    # The same TEXT sku sold with a unit: its cost is unknown, so B's cogs is too.
+    orders = ORDERS_C1.replace("B,TEXT,0,0", "B,TEXT,1,2")
+    items = write(tmp_path, "items.csv", ITEMS_C1)
+    result, table = costs_table(cli, tmp_path, orders, "--items", items, "--by", "customer")
+    got = {r["customer_id"]: r for r in table.iter_rows(named=True)}
+    assert got["B"]["cogs"] is None and got["A"]["cogs"] == 42.0
+    assert "1 product line has a sku without unit_cost" in result.stderr
