@@ -625,6 +625,10 @@ def promise_cost_status(totals: Mapping[str, Any] | None) -> str | None:
     return PROMISE_COST_CUT_SHORT
 
 
+# The inputs that give costs a part of the cost to serve, for its warnings and the report's notes.
+COST_TO_SERVE_INPUTS = (
+    "--assignments (and --sites), --policy, or cost rates in the config's [costs]"
+)
 # costs' source of its delivery_promise_* columns when no segment has a delivery promise
 # (max_delivery_days): nothing to cost, so empty, not 0 (which read as a promise kept for free).
 NO_DELIVERY_PROMISE_SOURCE = (

@@ -3,6 +3,9 @@
 C1: a line of quantity 0 (validate's ``zero_quantity``: no goods moved) of a sku without a unit
 cost emptied its customer's cogs, so the customer fell out of gross margin and profit, and was
 counted as an uncosted product line (The Complete Journey: 73 % of the revenue left out).
+
+C2: with --items and no input of any part of the cost to serve, a segment's profit was its gross
+margin (the unknown cost to serve summed as 0) while every customer's was empty, without a word.
 """
 
 from __future__ import annotations
@@ -88,3 +91,45 @@ def test_costs_a_line_of_goods_without_a_unit_cost_still_empties_the_cogs(
     got = {r["customer_id"]: r for r in table.iter_rows(named=True)}
     assert got["B"]["cogs"] is None and got["A"]["cogs"] == 42.0
     assert "1 product line has a sku without unit_cost" in result.stderr
+
+
+# C2 -------------------------------------------------------------------------------------------
+
+# C1's orders without the text line: A 14 units (revenue 70, cogs 42), B 10 (50, 30).
+ORDERS = ORDERS_C1.replace("3,2024-01-05,B,TEXT,0,0\n", "")
+
+
+def test_costs_without_a_cost_input_leave_segment_profit_empty_as_each_customers(
+    cli, tmp_path: Path
+) -> None:
+    items = write(tmp_path, "items.csv", ITEMS_C1)
+    result, seg = costs_table(cli, tmp_path, ORDERS, "--items", items)
+    _, cust = costs_table(cli, tmp_path, ORDERS, "--items", items, "--by", "customer")
+    row = seg.row(0, named=True)
+    # The margin is known (120 - 72), the cost to serve is not, so neither is the profit.
+    assert row["gross_margin"] == 48.0
+    assert (row["cost_to_serve"], row["profit"], row["profit_share"]) == (None, None, None)
+    assert cust["profit"].null_count() == cust.height == 2
+    # One rule for both tables: the segment's sums are its customers'.
+    for column in ("revenue", "cogs", "gross_margin"):
+        assert row[column] == cust[column].sum()
+    said = " ".join(result.stderr.split())
+    assert "no part of the cost to serve could be computed" in said
+    assert "cost_to_serve, profit and profit_share are empty in every row" in said
+    assert "give at least one of --assignments (and --sites), --policy, or cost rates" in said
+
+
+def test_costs_with_one_cost_input_sum_customer_profits_to_the_segments(
+    cli, tmp_path: Path
+) -> None:
+    config = write(tmp_path, "c.toml", "[costs]\ncost_per_order = 1.0\n")
+    items = write(tmp_path, "items.csv", ITEMS_C1)
+    result, seg = costs_table(cli, tmp_path, ORDERS, "--items", items, "--config", config)
+    _, cust = costs_table(
+        cli, tmp_path, ORDERS, "--items", items, "--config", config, "--by", "customer"
+    )
+    # By hand: A 2 orders, margin 28, profit 26; B 2 orders, margin 20, profit 18.
+    got = {r["customer_id"]: r["profit"] for r in cust.iter_rows(named=True)}
+    assert got == {"A": 26.0, "B": 18.0}
+    assert seg.row(0, named=True)["profit"] == 44.0
+    assert "no part of the cost to serve" not in result.stderr
