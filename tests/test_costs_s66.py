@@ -6,6 +6,10 @@ counted as an uncosted product line (The Complete Journey: 73 % of the revenue l
 
 C2: with --items and no input of any part of the cost to serve, a segment's profit was its gross
 margin (the unknown cost to serve summed as 0) while every customer's was empty, without a word.
+
+C5: a stocking point at a site the item master has no row for, of a sku with rows at other sites
+only, was carried at another site's holding_rate (the first row's), not at the default stock
+planned it with; the figure depended on the rows' order.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 SEGMENTS = "customer_id,segment\nA,S1\nB,S1\n"
 # B's order 3 carries a text line: quantity 0, price 0, a sku the item master does not know.
@@ -33,12 +38,14 @@ def write(folder: Path, name: str, text: str) -> str:
     return str(path)
 
 
-def costs_table(cli, tmp_path: Path, orders: str, *args: str):  # type: ignore[no-untyped-def]
-    """Run costs on SEGMENTS and ``orders``; the result and the table written."""
+def costs_table(  # type: ignore[no-untyped-def]
+    cli, tmp_path: Path, orders: str, *args: str, segments: str = SEGMENTS
+):
+    """Run costs on ``segments`` and ``orders``; the result and the table written."""
     out = tmp_path / "c.csv"
     result = cli(
         "costs",
-        write(tmp_path, "seg.csv", SEGMENTS),
+        write(tmp_path, "seg.csv", segments),
         "--orders",
         write(tmp_path, "o.csv", orders),
         *args,
@@ -133,3 +140,78 @@ def test_costs_with_one_cost_input_sum_customer_profits_to_the_segments(
     assert got == {"A": 26.0, "B": 18.0}
     assert seg.row(0, named=True)["profit"] == 44.0
     assert "no part of the cost to serve" not in result.stderr
+
+
+# C5 -------------------------------------------------------------------------------------------
+
+# A at DC-A, B at DC-B; 2024-01-01 to 2024-12-31: 366 days.
+ORDERS_C5 = (
+    "order_id,order_date,customer_id,sku,quantity,unit_price,site\n"
+    "1,2024-01-01,A,P1,10,5.0,DC-A\n"
+    "2,2024-12-31,B,P1,10,5.0,DC-B\n"
+)
+SEGMENTS_C5 = "customer_id,segment\nA,S1\nB,S2\n"
+YEARS = 366 / 365.25
+
+
+def carried(cli, tmp_path: Path, items: str, policy: str, *args: str) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Each segment's inventory_carrying."""
+    items_file, policy_file = write(tmp_path, "items.csv", items), write(tmp_path, "p.csv", policy)
+    _, table = costs_table(
+        cli, tmp_path, ORDERS_C5, "--items", items_file, "--policy", policy_file, *args,
+        segments=SEGMENTS_C5,
+    )  # fmt: skip
+    return dict(zip(table["segment"], table["inventory_carrying"], strict=True))
+
+
+def test_costs_point_at_a_site_without_an_item_row_takes_the_default_rate(
+    cli, tmp_path: Path
+) -> None:
+    # A per-plant item master (SAP MARC): P1 has a row at DC-A only, none without a site.
+    got = carried(
+        cli,
+        tmp_path,
+        "sku,site,unit_cost,holding_rate\nP1,DC-A,2.0,0.9\n",
+        "sku,site,inventory_value\nP1,DC-A,100\nP1,DC-B,100\n",
+    )
+    assert got["S1"] == pytest.approx(100 * 0.9 * YEARS)  # DC-A's own rate
+    assert got["S2"] == pytest.approx(100 * 0.25 * YEARS)  # stock's default, as stock planned
+
+
+def test_costs_point_at_a_site_without_an_item_row_takes_the_configs_rate(
+    cli, tmp_path: Path
+) -> None:
+    config = write(tmp_path, "c.toml", "[costs]\nholding_rate = 0.4\n")
+    got = carried(
+        cli,
+        tmp_path,
+        "sku,site,unit_cost,holding_rate\nP1,DC-A,2.0,0.9\n",
+        "sku,site,inventory_value\nP1,DC-A,100\nP1,DC-B,100\n",
+        "--config",
+        config,
+    )
+    assert got["S2"] == pytest.approx(100 * 0.4 * YEARS)
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        "sku,site,unit_cost,holding_rate\nP1,DC-A,2.0,0.9\nP1,DC-C,2.0,0.1\n",
+        "sku,site,unit_cost,holding_rate\nP1,DC-C,2.0,0.1\nP1,DC-A,2.0,0.9\n",
+    ],
+)
+def test_costs_rate_of_a_site_without_a_row_is_independent_of_row_order(
+    cli, tmp_path: Path, items: str
+) -> None:
+    got = carried(cli, tmp_path, items, "sku,site,inventory_value\nP1,DC-B,100\n")
+    assert got["S2"] == pytest.approx(100 * 0.25 * YEARS)
+
+
+def test_costs_sku_row_without_a_site_still_rates_other_sites(cli, tmp_path: Path) -> None:
+    got = carried(
+        cli,
+        tmp_path,
+        "sku,site,unit_cost,holding_rate\nP1,DC-A,2.0,0.9\nP1,,2.0,0.3\n",
+        "sku,site,inventory_value\nP1,DC-A,100\nP1,DC-B,100\n",
+    )
+    assert got == pytest.approx({"S1": 100 * 0.9 * YEARS, "S2": 100 * 0.3 * YEARS})

@@ -84,8 +84,8 @@ POLICY_POINTS = PointsTable(
     table=POLICY_OPTION,
     word="the policy",
     unused="not used as a site's own holding_rate",
-    fallback="every stocking point takes its sku's holding_rate (a row without a site's first), "
-    "or the default",
+    fallback="every stocking point takes its sku's holding_rate on a row without a site, or the "
+    "default",
     site_fallback="else the rows of such a site give no site its own holding_rate",
 )
 # Same default as stock's item master (segchain.stock.ITEM_DEFAULTS), kept in step by a test.
