@@ -10,6 +10,12 @@ margin (the unknown cost to serve summed as 0) while every customer's was empty,
 C5: a stocking point at a site the item master has no row for, of a sku with rows at other sites
 only, was carried at another site's holding_rate (the first row's), not at the default stock
 planned it with; the figure depended on the rows' order.
+
+C3: a site's fixed_cost had no stated period; network's hint for an ``annual_fixed_cost`` header
+said to rename it, "its values in the units the README gives", and costs then set a year's cost
+against a 1,458-day history. network weighs fixed_cost against the transport of the demand it is
+given (units over the orders' span) and costs against the revenue of period_days: the period is
+that span, now said in the hint, costs' source text and the report.
 """
 
 from __future__ import annotations
@@ -38,22 +44,22 @@ def write(folder: Path, name: str, text: str) -> str:
     return str(path)
 
 
+OUT = "c.csv"
+
+
+def run_costs(cli, tmp_path: Path, orders: str, *args: str, segments: str = SEGMENTS):  # type: ignore[no-untyped-def]
+    """Run costs on ``segments`` and ``orders``, writing OUT."""
+    seg, lines = write(tmp_path, "seg.csv", segments), write(tmp_path, "o.csv", orders)
+    return cli("costs", seg, "--orders", lines, *args, "-o", str(tmp_path / OUT))
+
+
 def costs_table(  # type: ignore[no-untyped-def]
     cli, tmp_path: Path, orders: str, *args: str, segments: str = SEGMENTS
 ):
-    """Run costs on ``segments`` and ``orders``; the result and the table written."""
-    out = tmp_path / "c.csv"
-    result = cli(
-        "costs",
-        write(tmp_path, "seg.csv", segments),
-        "--orders",
-        write(tmp_path, "o.csv", orders),
-        *args,
-        "-o",
-        str(out),
-    )
+    """Run costs (``run_costs``); the result and the table written."""
+    result = run_costs(cli, tmp_path, orders, *args, segments=segments)
     assert result.exit_code == 0, result.stderr
-    table = pl.read_csv(out, schema_overrides={"customer_id": pl.String})
+    table = pl.read_csv(tmp_path / OUT, schema_overrides={"customer_id": pl.String})
     return result, table
 
 
@@ -215,3 +221,62 @@ def test_costs_sku_row_without_a_site_still_rates_other_sites(cli, tmp_path: Pat
         "sku,site,inventory_value\nP1,DC-A,100\nP1,DC-B,100\n",
     )
     assert got == pytest.approx({"S1": 100 * 0.9 * YEARS, "S2": 100 * 0.3 * YEARS})
+
+
+# C3 -------------------------------------------------------------------------------------------
+
+CUSTOMERS_C3 = "customer_id,segment,demand,lat,lon\nA,S1,10,52.52,13.40\nB,S1,20,48.14,11.58\n"
+SITES_C3 = "S1,52.5,13.4,9000,true\nS2,48.1,11.6,8000,false\n"
+YEARLY_HINT = "a site's fixed_cost is its cost over the days the orders behind the demand cover"
+
+
+@pytest.mark.parametrize("header", ["annual_fixed_cost", "fixed_cost_per_year", "yearlyFixedCost"])
+def test_network_hint_for_a_yearly_fixed_cost_says_to_scale_it_by_the_orders_days(
+    cli, tmp_path: Path, header: str
+) -> None:
+    sites = write(tmp_path, "sites.csv", f"site_id,lat,lon,{header},existing\n" + SITES_C3)
+    cust = write(tmp_path, "cust.csv", CUSTOMERS_C3)
+    result = cli("network", cust, "--sites", sites, "--cost-per-unit-km", "1", "-o", "a.csv")
+    assert result.exit_code == 1, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "hint: rename it fixed_cost," in said
+    assert f"{YEARLY_HINT} (costs' period_days), not a year: multiply {header!r} by those " in said
+    assert "days / 365.25" in said
+    # The example's figure, by hand: 9,000 a year over 4 years with a leap day, 1,461 days.
+    assert 9000 * 1461 / 365.25 == 36000
+    assert "(9,000 a year over 1,461 days of orders: 36,000)" in said
+    assert "Traceback" not in result.stderr and not (tmp_path / "a.csv").exists()
+
+
+def test_network_hint_for_a_fixed_cost_of_no_period_says_nothing_of_years(
+    cli, tmp_path: Path
+) -> None:
+    sites = write(tmp_path, "sites.csv", "site_id,lat,lon,fixed_cost_eur,existing\n" + SITES_C3)
+    cust = write(tmp_path, "cust.csv", CUSTOMERS_C3)
+    result = cli("network", cust, "--sites", sites, "--cost-per-unit-km", "1", "-o", "a.csv")
+    assert result.exit_code == 1
+    assert "hint: rename it fixed_cost," in result.stderr
+    assert "365.25" not in result.stderr
+
+
+def test_costs_hint_for_a_yearly_fixed_cost_and_the_source_of_warehouse_fixed(
+    cli, tmp_path: Path
+) -> None:
+    lanes = write(
+        tmp_path,
+        "a.csv",
+        "customer_id,segment,site_id,share,demand,transport_cost\nA,S1,S1,1,14,7\nB,S1,S1,1,10,5\n",
+    )
+    yearly = write(tmp_path, "s.csv", "site_id,annual_fixed_cost,existing\nS1,100,true\n")
+    result = run_costs(cli, tmp_path, ORDERS, "--assignments", lanes, "--sites", yearly)
+    assert result.exit_code == 1, result.stderr
+    assert "multiply 'annual_fixed_cost' by those days / 365.25" in " ".join(result.stderr.split())
+    assert not (tmp_path / OUT).exists()
+    # Renamed: --verbose says over which days the fixed cost is taken.
+    sites = write(tmp_path, "s.csv", "site_id,fixed_cost,existing\nS1,100,true\n")
+    result, table = costs_table(
+        cli, tmp_path, ORDERS, "--assignments", lanes, "--sites", sites, "--verbose"
+    )
+    assert table["warehouse_fixed"].sum() == 100.0  # as given, over the orders' 60 days
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert "fixed_cost, its cost over the orders' period_days (not a year)" in said

@@ -4,6 +4,8 @@ C2: costs run with --items but no input of the cost to serve: the page headlined
 gross margin as their profit, and told the user to give --items, which was given.
 C4: the note said every customer's costs lacked what any one lacked (4,372 customers "lack cogs,
 transport, warehouse_fixed" where 5 lacked transport and warehouse_fixed).
+C3: the page said every cost covers the order history's days beside a site's fixed_cost of no
+stated period; it now says the fixed cost is taken as the cost over those days, not a year.
 """
 
 from __future__ import annotations
@@ -120,3 +122,15 @@ def test_report_of_costs_with_items_alone_headlines_no_profit(cli, tmp_path: Pat
     assert "Least profitable segment" not in text
     assert "with --items (unit\\_cost) so" not in text
     assert "with at least one of --assignments" in text
+
+
+def test_report_says_the_fixed_cost_is_over_the_order_historys_span() -> None:
+    fixed = segments().with_columns(pl.lit(54.0).alias("warehouse_fixed"))
+    section = next(s for s in build_report({"costs": fixed}).sections if s.key == "costs")
+    assert section.subtitle.endswith(
+        "(365 days); inventory carried at its holding rate over the same span; warehouse fixed "
+        "cost is the sites' fixed_cost as given, their cost over that span, not a year."
+    )
+    # No fixed cost costed: nothing said of it.
+    section = next(s for s in build_report({"costs": segments()}).sections if s.key == "costs")
+    assert "fixed" not in section.subtitle

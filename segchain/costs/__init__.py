@@ -679,7 +679,8 @@ def costs(
             )
         )
         sources["warehouse_fixed"] = (
-            "sites x assignments: each open site's fixed_cost shared by demand served"
+            "sites x assignments: each open site's fixed_cost, its cost over the orders' "
+            "period_days (not a year), shared by demand served"
         )
     else:
         table = table.with_columns(warehouse_fixed=pl.lit(None, pl.Float64))

@@ -588,9 +588,17 @@ def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) 
             f"for {units(mixed[0])} units; inventory carried at its holding rate over the "
             "order history's span."
         )
+    # A site's fixed_cost is read as its cost over that span (network weighs it against the
+    # transport of the demand over it): said, as a yearly figure there overstates profit.
+    fixed = (
+        "; warehouse fixed cost is the sites' fixed_cost as given, their cost over that span, "
+        "not a year"
+        if "warehouse_fixed" in seg.columns and total(seg, "warehouse_fixed") is not None
+        else ""
+    )
     return (
         f"Revenue, goods and every cost of serving each segment over the order history{when}"
-        f"{length}; inventory carried at its holding rate over the same span."
+        f"{length}; inventory carried at its holding rate over the same span{fixed}."
     )
 
 
