@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import polars as pl
 
-from segchain.errors import MissingColumnsError
+from segchain.errors import MissingColumnsError, examples
 from segchain.formatting import agree, plural
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -625,6 +625,10 @@ def promise_cost_status(totals: Mapping[str, Any] | None) -> str | None:
     return PROMISE_COST_CUT_SHORT
 
 
+# The inputs that give costs a part of the cost to serve, for its warnings and the report's notes.
+COST_TO_SERVE_INPUTS = (
+    "--assignments (and --sites), --policy, or cost rates in the config's [costs]"
+)
 # costs' source of its delivery_promise_* columns when no segment has a delivery promise
 # (max_delivery_days): nothing to cost, so empty, not 0 (which read as a promise kept for free).
 NO_DELIVERY_PROMISE_SOURCE = (
@@ -856,6 +860,26 @@ SITE_OTHER_WORDS = (
 """Words that say a --sites header is something else, kept and not read (``capacity_used``,
 ``opening_date``, ``handling_cost``, ``cost_per_unit``)."""
 
+# The period of a site's fixed_cost. network weighs it against the transport of the demand it is
+# given (segment's units over the orders' span) and costs sets it against the revenue of those
+# orders (period_days): a cost over that span, not a year. An annual cost set whole against
+# Superstore's 1,458 days overstated profit by 161,556 (audit C C3, session 66).
+FIXED_COST_PERIOD = (
+    "a site's fixed_cost is its cost over the days the orders behind the demand cover (costs' "
+    "period_days), not a year"
+)
+# Header words that say a cost is a year's (``annual_fixed_cost``).
+YEARLY_WORDS = ("annual", "annually", "yearly", "year", "per_year", "pa", "p_a", "yr")
+
+
+def _yearly(header: str) -> bool:
+    """Whether a header says its values are a year's (``annual_fixed_cost``, ``Fixed cost
+    per year``)."""
+    held = _words(header)
+    joined = "_".join(held)
+    return any(w in held or f"_{w}_" in f"_{joined}_" for w in YEARLY_WORDS)
+
+
 COSTS_SITE_LOOKALIKES = {
     "fixed_cost": SITE_LOOKALIKES["fixed_cost"],
     "open": ("open", "is_open", "opened"),
@@ -968,6 +992,12 @@ def unread_lookalikes(
             hint = (
                 f"rename {agree(n, 'it', 'them')} {said}, {agree(n, 'its', 'their')} values in "
                 f"the units the README gives, or drop {agree(n, 'it', 'them')}"
+            )
+        yearly = [col for col, name in found if name == "fixed_cost" and _yearly(col)]
+        if yearly:
+            hint += (
+                f"; {FIXED_COST_PERIOD}: multiply {examples(yearly)} by those days / "
+                f"{DAYS_PER_YEAR:g} (9,000 a year over 1,461 days of orders: 36,000)"
             )
         raise DataError(
             f"{source}: {agree(n, 'column', 'columns')} {cols} {agree(n, 'is', 'are')} not "

@@ -131,8 +131,8 @@ def _costs_sites(cli, tmp_path: Path, items: str):
             "segchain costs: Warning: --items items.csv names no site of --policy pol.csv (2 "
             "sites in the items: 'BER' (1 row), 'PAR' (1 row); in the policy: 'DC-BER', "
             "'DC-PAR'): its 2 rows with a site are not used as a site's own holding_rate, and "
-            "every stocking point takes its sku's holding_rate (a row without a site's first), "
-            "or the default; write the sites as the policy does\n",
+            "every stocking point takes its sku's holding_rate on a row without a site, or the "
+            "default; write the sites as the policy does\n",
         ),
         # A site written in other capitals.
         (

@@ -94,8 +94,8 @@ def test_costs_customer_costs_without_profit_say_why_instead_of_an_empty_table()
     notes = [b.text for b in section.blocks if isinstance(b, Note)]
     assert (
         "Least profitable customers: none of the 3 customers in the customer costs has a profit "
-        "(their costs lack cogs, order_handling); run segchain costs --by customer with --items "
-        "(unit_cost) so each customer's gross margin, and so its profit, is known."
+        "(every customer's costs lack cogs, order_handling); run segchain costs --by customer "
+        "with --items (unit_cost) so each customer's gross margin, and so its profit, is known."
     ) in notes
 
 

@@ -49,7 +49,9 @@ AssignmentsOpt = Annotated[
 SitesOpt = Annotated[
     str | None,
     typer.Option(
-        "--sites", help="network's --sites-out (open, fixed_cost): fixed cost by demand served."
+        "--sites",
+        help="network's --sites-out (open, fixed_cost: over the orders' "
+        "period_days, not a year): fixed cost by demand served.",
     ),
     c.reads("--sites"),
 ]

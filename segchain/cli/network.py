@@ -17,8 +17,9 @@ SitesOpt = Annotated[
     str | None,
     typer.Option(
         "--sites",
-        help="Candidate sites: site_id, lat, lon, optional fixed_cost, capacity, existing "
-        "(existing sites are always open).",
+        help="Candidate sites: site_id, lat, lon, optional fixed_cost (over the span of the "
+        "orders the demand covers, not a year), capacity, existing (existing sites are always "
+        "open).",
     ),
     c.reads("--sites"),
 ]

@@ -27,6 +27,7 @@ from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
+    COST_TO_SERVE_INPUTS,
     COSTS_SITE_LOOKALIKES,
     DAYS_PER_YEAR,
     FORECAST_OPTION,
@@ -83,8 +84,8 @@ POLICY_POINTS = PointsTable(
     table=POLICY_OPTION,
     word="the policy",
     unused="not used as a site's own holding_rate",
-    fallback="every stocking point takes its sku's holding_rate (a row without a site's first), "
-    "or the default",
+    fallback="every stocking point takes its sku's holding_rate on a row without a site, or the "
+    "default",
     site_fallback="else the rows of such a site give no site its own holding_rate",
 )
 # Same default as stock's item master (segchain.stock.ITEM_DEFAULTS), kept in step by a test.
@@ -678,7 +679,8 @@ def costs(
             )
         )
         sources["warehouse_fixed"] = (
-            "sites x assignments: each open site's fixed_cost shared by demand served"
+            "sites x assignments: each open site's fixed_cost, its cost over the orders' "
+            "period_days (not a year), shared by demand served"
         )
     else:
         table = table.with_columns(warehouse_fixed=pl.lit(None, pl.Float64))
@@ -785,6 +787,8 @@ def costs(
     present = [c for c in COST_COMPONENTS if not table[c].is_null().all()]
     if not present and table["cogs"].is_null().all():
         warnings.append(_nothing_costed(sources))
+    elif not present:
+        warnings.append(_no_cost_to_serve(sources))
     elif not costed:
         # Costs computed but no unit cost: the margin and profit of every row are empty, and
         # only costs_missing said why (Superstore, whose export has no item master).
@@ -867,19 +871,34 @@ def _not_at_cost(policy: pl.DataFrame) -> str | None:
     )
 
 
+def _missing(sources: dict[str, str], columns: Sequence[str]) -> str:
+    """Each of ``columns`` that has no input, with the input it lacks."""
+    return "; ".join(
+        f"{c} ({sources[c].removeprefix('missing: ')})"
+        for c in columns
+        if sources.get(c, "").startswith("missing: ")
+    )
+
+
 def _nothing_costed(sources: dict[str, str]) -> str:
     """The warning of a run that costed nothing (orders and segments alone): the table holds
     revenue only, every cost, the margin and the profit empty, each for its missing input."""
-    missing = [
-        f"{c} ({sources[c].removeprefix('missing: ')})"
-        for c in ("cogs", *COST_COMPONENTS)
-        if sources.get(c, "").startswith("missing: ")
-    ]
     return (
         "no cost could be computed, so gross_margin, cost_to_serve and profit are empty: "
-        + "; ".join(missing)
-        + "; give at least one of --items (unit_cost), --assignments (and --sites), --policy, "
-        "or cost rates in the config's [costs]"
+        + _missing(sources, ("cogs", *COST_COMPONENTS))
+        + f"; give at least one of --items (unit_cost), {COST_TO_SERVE_INPUTS}"
+    )
+
+
+def _no_cost_to_serve(sources: dict[str, str]) -> str:
+    """The warning of a run with goods costed but no part of the cost to serve (--items
+    alone): the gross margin is known, the cost to serve and so the profit are not. A
+    segment's profit had been its gross margin, every customer's empty, without a word."""
+    return (
+        "no part of the cost to serve could be computed, so cost_to_serve, profit and "
+        "profit_share are empty in every row (gross_margin is computed): "
+        + _missing(sources, COST_COMPONENTS)
+        + f"; to know the profit, give at least one of {COST_TO_SERVE_INPUTS}"
     )
 
 
@@ -1047,11 +1066,18 @@ def _by_segment(
     revenue and cost to serve its profit counts (a profit of the margin of some customers less
     the cost of all read Online Retail's Champions at 19.3 % instead of 22.2 %)."""
     costed = pl.col("cogs").is_not_null()
-    cost = pl.sum_horizontal(present) if present else pl.lit(None, pl.Float64)
+    # No cost input at all: the cost to serve is unknown, as each customer's is, not the 0 that
+    # summing nothing gives (a segment's profit was its gross margin, Superstore's 284,045,
+    # beside no customer with a profit: audit C C2, session 66).
+    costed_cost = (
+        pl.when(costed.any()).then(pl.sum_horizontal(present).filter(costed).sum())
+        if present
+        else pl.lit(None, pl.Float64)
+    )
     aggs: list[pl.Expr] = [
         pl.len().cast(pl.Int64).alias("customers"),
         pl.when(costed.any()).then(pl.col("revenue").filter(costed).sum()).alias("costed_revenue"),
-        pl.when(costed.any()).then(cost.filter(costed).sum()).alias("_costed_cost_to_serve"),
+        costed_cost.alias("_costed_cost_to_serve"),
     ]
     for c in _SUMMED:
         aggs.append(

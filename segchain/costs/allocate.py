@@ -354,8 +354,11 @@ def split_differs_from_stock(
 def holding_rates(items: pl.DataFrame | None, default: float) -> pl.DataFrame | None:
     """sku [, site], holding_rate from the item master, else None.
 
-    Per sku: the first rate stated on a row without a site (else on any row). With a ``site``
-    column, also one row per sku x site stating its own rate (as ``stock`` reads items per site).
+    Per sku: the rate its row without a site states (no row for a sku that has none: its points
+    take the default in ``carrying``). With a ``site`` column, also one row per sku x site
+    stating its own rate. As ``stock`` reads items (``stock.inputs.join_items``): a site's row is
+    that site's alone; another site's rate, the first row's, had carried a point at a site
+    without a row, so the result depended on the rows' order (audit C C5, session 66).
     """
     if items is None or "holding_rate" not in items.columns:
         return None
@@ -368,7 +371,7 @@ def holding_rates(items: pl.DataFrame | None, default: float) -> pl.DataFrame | 
         rate.alias("holding_rate"),
     )
     per_sku = (
-        rows.sort(pl.col("site").is_not_null(), maintain_order=True)
+        rows.filter(pl.col("site").is_null())
         .group_by("sku", maintain_order=True)
         .agg(pl.col("holding_rate").drop_nulls().first())
         .with_columns(pl.col("holding_rate").fill_null(default))

@@ -29,6 +29,10 @@ _RETURN = pl.col("flag").fill_null("") == FLAG_RETURN
 # A price correction is neither a sale nor a return, and a line of no units (flag zero_quantity)
 # moved no goods: it is no order to handle, as segment's frequency does not count it.
 _SALE = _DEMAND & ~_RETURN & (pl.col("quantity") > 0)
+# The demand lines that moved goods, whose cost cogs needs: a line of no units costs nothing
+# whatever its sku, so a text or note line (The Complete Journey: 5,052 of skus never sold a
+# unit) neither empties its customer's cogs nor counts as uncosted (audit C C1, session 66).
+_GOODS = _DEMAND & (pl.col("quantity") != 0)
 
 
 @dataclass(frozen=True)
@@ -40,9 +44,9 @@ class SalesTotals:
     non_product: float  # postage, fees and adjustments of segmented customers
     unsegmented: float  # lines of customers not in the segments
     unsegmented_customers: int
-    uncosted_lines: int  # product lines whose sku has no unit_cost
+    uncosted_lines: int  # lines of goods (units) whose sku has no unit_cost
     unsited: pl.DataFrame  # per sku, its lines with no cost at their site: its costs differ
-    costed_lines: int  # product lines whose sku has one
+    costed_lines: int  # lines of goods whose sku has one
     first_date: str | None
     last_date: str | None
     period_days: int
@@ -120,13 +124,14 @@ def line_values(orders: pl.LazyFrame, customers: pl.DataFrame) -> pl.LazyFrame:
 
 def _cost_terms(product: pl.LazyFrame) -> pl.LazyFrame:
     """What revenue and cogs sum of each product line, in the lines' order: its customer's row
-    in the segments, its amount and cost (quantity x unit_cost), whether it has a unit cost
-    and is a demand line. Some 20 bytes a line: summed as a whole (``IN_ORDER``)."""
+    in the segments, its amount and cost (quantity x unit_cost), whether it moved goods
+    without a unit cost and is a demand line. Some 20 bytes a line: summed as a whole
+    (``IN_ORDER``)."""
     return product.select(
         "_customer",
         "amount",
         (pl.col("quantity") * pl.col("unit_cost")).alias("_cost"),
-        pl.col("unit_cost").is_null().alias("_no_cost"),
+        (pl.col("unit_cost").is_null() & _GOODS).alias("_no_cost"),
         _DEMAND.alias("_demand"),
     )
 
@@ -141,7 +146,8 @@ def customer_sales(
     """Per customer: revenue, cogs, orders, lines, return_lines (product lines only).
 
     ``cogs`` is quantity x the item's ``unit_cost``, net of returns; null for a customer with any
-    product line whose sku has no cost, and for everyone without ``items``. A line's unit cost
+    line of goods (a demand line with units) whose sku has no cost, and for everyone without
+    ``items``. A line's unit cost
     is the one at its ``site`` (``site_unit_costs``). The lines are reduced in queries, never
     held whole: ``collect`` runs the ones read in the lines' own chunks (the CLI, with the
     import's reconciliation in the same pass), the sums run in the lines' order (``IN_ORDER``).
@@ -179,7 +185,7 @@ def customer_sales(
                 _SALE.sum().cast(pl.Int64).alias("lines"),
                 _RETURN.sum().cast(pl.Int64).alias("return_lines"),
             ),
-            product.filter(_DEMAND & pl.col("_unsited"))
+            product.filter(_GOODS & pl.col("_unsited"))
             .group_by("sku")
             .agg(
                 pl.len().alias("lines"),
@@ -188,7 +194,7 @@ def customer_sales(
                 pl.col("_costs").first().alias("costs"),
             )
             .sort(["lines", "sku"], descending=[True, False]),
-            product.filter(_DEMAND).select(
+            product.filter(_GOODS).select(
                 (pl.col("unit_cost").is_null() & ~pl.col("_unsited")).sum().alias("uncosted"),
                 pl.col("unit_cost").is_not_null().sum().alias("costed"),
             ),
@@ -198,7 +204,7 @@ def customer_sales(
     # The sums in the lines' order, over a few bytes a line (IN_ORDER).
     summed = terms.group_by("_customer", maintain_order=True).agg(
         pl.col("amount").sum().alias("revenue"),
-        pl.when((pl.col("_no_cost") & pl.col("_demand")).any())
+        pl.when(pl.col("_no_cost").any())
         .then(None)
         .otherwise(pl.col("_cost").filter(pl.col("_demand")).sum())
         .alias("cogs"),

@@ -43,6 +43,7 @@ from segchain.report.sections.network import (
 from segchain.schema import (
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
+    COST_TO_SERVE_INPUTS,
     META_PLANNED_UNITS,
     NO_DELIVERY_PROMISE_SOURCE,
     cost_basis,
@@ -184,24 +185,67 @@ def _not_ranked(customers: pl.DataFrame) -> str:
     return f"Not ranked: {count(n)} {whose} profit unknown{groups_of(customers, 'profit')}."
 
 
+def missing_counts(customers: pl.DataFrame) -> dict[str, int]:
+    """How many customers lack each cost, by their costs_missing cells ("cogs, transport")."""
+    counts: dict[str, int] = {}
+    if "costs_missing" not in customers.columns:
+        return counts
+    for cell in customers["costs_missing"].cast(pl.String).drop_nulls().to_list():
+        for part in {p.strip() for p in cell.split(",") if p.strip()}:
+            counts[part] = counts.get(part, 0) + 1
+    return counts
+
+
+def _lacking(counts: Mapping[str, int], n: int) -> str:
+    """What the customers' costs lack: the parts every customer lacks, then the others with
+    how many lack them ("every customer's costs lack cogs; transport, warehouse_fixed: 5
+    customers"). A union of the cells had said all 4,372 lacked what 5 lacked (audit C C4)."""
+    if not counts:
+        return ""
+    everyone = sorted(p for p, k in counts.items() if k == n)
+    groups: dict[int, list[str]] = {}
+    for part, k in sorted(counts.items()):
+        if k < n:
+            groups.setdefault(k, []).append(part)
+    whose = "its" if n == 1 else "every customer's"
+    said = [f"{whose} costs lack {', '.join(everyone)}"] if everyone else []
+    said += [
+        f"{', '.join(parts)}: {plural(k, 'customer')}"
+        for k, parts in sorted(groups.items(), reverse=True)
+    ]
+    return f" ({'; '.join(said)})"
+
+
 def _no_customer_profit(customers: pl.DataFrame) -> str:
-    """Why the customer costs rank no customer: not one has a profit (costs --by customer run
-    without what gross margin needs, such as --items' unit_cost)."""
-    missing: set[str] = set()
-    if "costs_missing" in customers.columns:
-        for cell in customers["costs_missing"].cast(pl.String).drop_nulls().unique().to_list():
-            missing.update(p.strip() for p in cell.split(",") if p.strip())
+    """Why the customer costs rank no customer: not one has a profit, and what to give costs
+    for it: --items' unit_cost where no customer has a cogs, a cost input where no customer
+    has any part of the cost to serve (--items alone had been told to add --items)."""
     n = customers.height
-    whose = agree(n, "its", "their")
-    lacking = f" ({whose} costs lack {', '.join(sorted(missing))})" if missing else ""
+    counts = missing_counts(customers)
     which = (
         f"the {plural(n, 'customer')} in the customer costs has no profit"
         if n == 1
         else f"none of the {plural(n, 'customer')} in the customer costs has a profit"
     )
+    no_cogs = counts.get("cogs", 0) == n
+    no_cost = bool(counts) and all(counts.get(c, 0) == n for c, _ in STACK)
+    if no_cost and not no_cogs:
+        remedy = (
+            f"with at least one of {COST_TO_SERVE_INPUTS} so each customer's cost to serve, "
+            "and so its profit, is known"
+        )
+    elif no_cost:
+        remedy = (
+            f"with --items (unit_cost) and at least one of {COST_TO_SERVE_INPUTS} so each "
+            "customer's gross margin and cost to serve, and so its profit, are known"
+        )
+    else:
+        remedy = (
+            "with --items (unit_cost) so each customer's gross margin, and so its profit, is known"
+        )
     return (
-        f"Least profitable customers: {which}{lacking}; run segchain costs --by customer with "
-        "--items (unit_cost) so each customer's gross margin, and so its profit, is known."
+        f"Least profitable customers: {which}{_lacking(counts, n)}; run segchain costs "
+        f"--by customer {remedy}."
     )
 
 
@@ -544,9 +588,17 @@ def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) 
             f"for {units(mixed[0])} units; inventory carried at its holding rate over the "
             "order history's span."
         )
+    # A site's fixed_cost is read as its cost over that span (network weighs it against the
+    # transport of the demand over it): said, as a yearly figure there overstates profit.
+    fixed = (
+        "; warehouse fixed cost is the sites' fixed_cost as given, their cost over that span, "
+        "not a year"
+        if "warehouse_fixed" in seg.columns and total(seg, "warehouse_fixed") is not None
+        else ""
+    )
     return (
         f"Revenue, goods and every cost of serving each segment over the order history{when}"
-        f"{length}; inventory carried at its holding rate over the same span."
+        f"{length}; inventory carried at its holding rate over the same span{fixed}."
     )
 
 
