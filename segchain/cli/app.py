@@ -317,7 +317,8 @@ def _surplus_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | None:
     missing = getattr(exc, "param", None)
     if type(exc).__name__ == "MissingParameter" and missing is not None and missing.opts:
         option = missing.opts[0]
-        example = " ".join([*given[:takes], option, given[takes]])
+        first, other = _by_what_they_are(given[: takes + 1], arguments)
+        example = " ".join([*first, option, other])
         return f"{head}: the other goes in {option}, e.g. {path} {example}"
     used = {word.split("=", 1)[0] for word in args}
     files = [
@@ -335,6 +336,35 @@ def _surplus_hint(exc: Any, ctx: Any, path: str, args: list[str]) -> str | None:
     if extra == 1:
         return f"{head}: the other goes in {where}"
     return f"{head}: the others go in their options ({', '.join(files)})"
+
+
+def _by_what_they_are(given: list[str], arguments: list[Any]) -> tuple[list[str], str]:
+    """The files given by place split into the command's own inputs and the one for the missing
+    option: given order, but for a command taking SEGMENTS when exactly one file is a segments
+    table (segment's Parquet metadata, or a header with segment_rank), which then comes first.
+    ``forecast orders.parquet seg.parquet`` was told ``forecast orders.parquet --orders
+    seg.parquet``, the segments where the orders go (session 66)."""
+    takes = len(given) - 1
+    if takes == 1 and str(arguments[0].metavar or arguments[0].name).upper() == "SEGMENTS":
+        segments = [g for g in given if _is_segments_table(g)]
+        if len(segments) == 1:
+            return segments, next(g for g in given if g != segments[0])
+    return given[:takes], given[takes]
+
+
+def _is_segments_table(path: str) -> bool:
+    """Whether ``path`` holds segment's output, by what costs nothing to read: a Parquet file's
+    metadata, else a text file's first line. Never raises: a hint must not fail."""
+    from segchain.tableio import read_metadata
+
+    try:
+        if read_metadata(path).get("stage") == "segments":
+            return True
+        with open(path, "rb") as handle:
+            first = handle.readline(65536)
+    except (OSError, ValueError):
+        return False
+    return b"segment_rank" in first and b"customer_id" in first
 
 
 def _positional_words(ctx: Any, args: list[str]) -> list[str]:
