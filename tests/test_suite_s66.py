@@ -46,3 +46,22 @@ def test_a_shared_command_keeps_nothing_of_the_runs_before(
     assert Path("again.csv").read_bytes() == Path("clean.csv").read_bytes()
     monkeypatch.setattr(typer.testing, "_get_command", typer.main.get_command)  # afresh
     assert _helps() == shared
+
+
+def test_the_rationing_simulator_of_one_plan_gives_the_figures_of_many() -> None:
+    # test_stock_rationing.simulate steps one plan on Python floats (numpy's per-call cost on
+    # one-element arrays took seconds), several plans on arrays: a plan simulated alone and
+    # beside another (arrays, each plan's own column) gives the same figures to the last bit.
+    import numpy as np
+    from test_stock_rationing import MIX, daily_demand, simulate
+
+    rng = np.random.default_rng(5)
+    rows = [r for r in MIX if r[0] == "SLOW"]
+    demand = np.stack([daily_demand(rng, m, sd, 3_000) for _, _, m, sd in rows], axis=1)
+    plans = np.array([15.0, 18.0]), np.array([[0.0, 1.0, 2.0], [0.0, 0.0, 1.0]])
+    fill, held = simulate(demand, *plans, seed=3)
+    for c in range(2):
+        one_fill, one_held = simulate(demand, plans[0][c : c + 1], plans[1][c : c + 1], seed=3)
+        assert one_fill.tolist() == fill[c : c + 1].tolist()
+        assert one_held.tolist() == held[c : c + 1].tolist()
+    assert fill.min() > 0.5 and fill.max() < 1.0  # backorders and stock-outs happen
