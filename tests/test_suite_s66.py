@@ -1,10 +1,11 @@
-"""The suite's own speed, session 66: the same checks for less CPU.
+"""The suite's own speed, session 66: the same checks for less CPU (docs/measurements.md).
 
 typer.testing.CliRunner.invoke built segchain's whole command tree again on every call (about
 20 ms of CPU, a quarter of the CPU time of files made of short CLI runs); conftest.py now builds
-it once per app, as the installed `segchain` builds it once per process. The known answer for
-the runs' output is that of a command Typer builds afresh (typer.main.get_command), which the
-cache does not touch."""
+it once per app, as the installed `segchain` builds it once per process. Two simulators of the
+rationing tests and on_both_pages' charts were made cheaper too. The known answers: a command
+Typer builds afresh (typer.main.get_command), the array path of the simulator, a chart drawn
+afresh; none of which the changes touch."""
 
 from __future__ import annotations
 
@@ -65,3 +66,23 @@ def test_the_rationing_simulator_of_one_plan_gives_the_figures_of_many() -> None
         assert one_fill.tolist() == fill[c : c + 1].tolist()
         assert one_held.tolist() == held[c : c + 1].tolist()
     assert fill.min() > 0.5 and fill.max() < 1.0  # backorders and stock-outs happen
+
+
+def test_a_chart_drawn_once_for_the_pages_is_the_drawing_of_it() -> None:
+    # test_report_unknown_tables.on_both_pages gives a chart it has drawn before the drawing it
+    # made then: that is the drawing the chart gets afresh, in the page and in the Markdown.
+    from test_report import all_tables
+    from test_report_unknown_tables import _drawn_once
+
+    from segchain.report import build_report
+    from segchain.report.charts import render_png, render_svg
+    from segchain.report.model import Chart
+
+    report = build_report(all_tables())
+    chart = next(b for s in report.sections for b in s.blocks if isinstance(b, Chart))
+    svg, png = _drawn_once(render_svg), _drawn_once(render_png)
+    first = svg(chart, prefix="c1-")
+    assert svg(chart, prefix="c1-") is first  # kept, not drawn again
+    assert svg(chart, prefix="c2-") != first  # other options: another drawing
+    assert first == render_svg(chart, prefix="c1-")
+    assert png(chart) == render_png(chart)
