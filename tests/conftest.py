@@ -30,6 +30,28 @@ _hypothesis_settings.register_profile("ci", derandomize=True, database=None)
 if os.environ.get("CI"):
     _hypothesis_settings.load_profile("ci")
 
+
+def _build_the_command_once() -> None:
+    """Let every CliRunner.invoke of one app share the click command Typer builds from it.
+
+    typer.testing.CliRunner.invoke rebuilds the whole command tree on each call (every
+    command's signature read, its help polished: about 20 ms of CPU), where the installed
+    `segchain` builds it once per process: a quarter of the CPU time of test files made of
+    short CLI runs (docs/measurements.md). The tree holds no state of a run (each invoke makes
+    its own click Context), so one per app serves every test, as one serves a real process.
+    """
+    import functools
+
+    import typer.main
+    import typer.testing
+
+    build = getattr(typer.testing, "_get_command", None)
+    if build is typer.main.get_command:  # a Typer that builds elsewhere: left as it is
+        typer.testing._get_command = functools.cache(build)  # type: ignore[attr-defined]
+
+
+_build_the_command_once()
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (ROOT / ".." / "shared" / "data").resolve()
 SAMPLE_DATA = ROOT / "sample_data"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from test_report_unknown_tables import charts_drawn_once
 
 # What a damaged cell may hold: separators, quotes, line breaks, a NUL, a BOM, numbers out of
 # range or not finite, text where numbers go, dates that do not exist.
@@ -236,7 +237,10 @@ def test_a_damaged_input_gets_a_message_not_a_traceback(
     target = rng.choice(damageable)
     (tmp_path / target).write_text(mutate(rng, stage_files[target]))
     out = "out.md" if command == "report" else "out.csv"
-    result = runner.invoke(app, [*args, "-o", out], catch_exceptions=True)
+    # A chart whose data the damage left as they were gets the drawing made for them in an
+    # earlier case (drawing is a function of the data): one damaged is drawn.
+    with charts_drawn_once():
+        result = runner.invoke(app, [*args, "-o", out], catch_exceptions=True)
     raised = result.exception is not None and not isinstance(result.exception, SystemExit)
     assert not raised, f"{target} damaged: {result.exception!r}"
     assert result.exit_code in (0, 1, 2), result.output

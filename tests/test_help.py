@@ -161,3 +161,9 @@ def test_the_pipeline_in_the_help_plans_stock_from_the_order_history(tmp_path: P
     assert proc.returncode == 0, proc.stderr
     assert "segchain stock: " in proc.stderr and (tmp_path / "report.html").stat().st_size > 0
     assert "--orders FILE" not in proc.stderr, proc.stderr
+    # The four stages through real pipes made the page with the stock's own section (as
+    # test_pipeline.py's chain, now run with -m slow, checked): not the note why it was skipped.
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert '<section id="inventory">' in html
+    assert "Inventory: " not in html

@@ -60,6 +60,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+# In `make test`, test_the_pipeline_in_the_help_plans_stock_from_the_order_history (test_help.py)
+# runs the same four stages through real pipes (the help's pipeline, on a smaller sample) and
+# checks the same page; this one, with --items, --config and --quiet on the demo's sample, adds
+# about 15 s of CPU (docs/measurements.md) and runs with `pytest -m slow`.
+@pytest.mark.slow
 def test_pipeline_through_shell_pipes(data: Path, tmp_path: Path) -> None:
     seg = f"'{EXE}'"
     orders = data / "orders.csv"

@@ -7,13 +7,17 @@ code; each note is checked in the report's model and in both the HTML and the Ma
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 from test_report import assignments_frame, segments_frame
 
 from segchain.report import build_report, to_html, to_markdown
+from segchain.report.charts import render_png, render_svg
 from segchain.report.markdown import text as md_text
 from segchain.report.model import Chart, TableBlock, format_number
 
@@ -35,12 +39,55 @@ def cell(table: TableBlock, segment, column):
 
 
 def on_both_pages(report, sentence: str) -> None:
-    """The sentence is in the HTML page (escaped as HTML) and in the Markdown page."""
+    """The sentence is in the HTML page (escaped as HTML) and in the Markdown page.
+
+    Each chart is drawn once for all the calls: most give pages of test_report's tables with
+    one note changed, whose same charts (three drawings each, some 3 s of CPU a page) were drawn
+    again every time. A chart the calls have not seen is drawn; one they have is given the
+    drawing made for it (the same data and matplotlib settings draw the same bytes:
+    test_report.py's byte-identity tests)."""
     from html import escape
 
-    assert escape(sentence) in to_html(report)
-    md, _ = to_markdown(report, image_dir="r_files")
+    with charts_drawn_once():
+        page = to_html(report)
+        md, _ = to_markdown(report, image_dir="r_files")
+    assert escape(sentence) in page
     assert md_text(sentence) in md
+
+
+@contextlib.contextmanager
+def charts_drawn_once() -> Iterator[None]:
+    """Pages made within are given the drawing of a chart seen before (see on_both_pages)."""
+    from unittest import mock
+
+    with (
+        mock.patch("segchain.report.html.render_svg", _drawn_once(render_svg)),
+        mock.patch("segchain.report.markdown.render_png", _drawn_once(render_png)),
+    ):
+        yield
+
+
+_DRAWN: dict[bytes, Any] = {}
+
+
+def _drawn_once(draw: Callable[..., Any]) -> Callable[..., Any]:
+    """``draw`` (render_svg or render_png), its drawings kept by what it was given: the chart
+    (its plot's function and data), the options and matplotlib's settings. A chart that cannot
+    be pickled (a plot that is no module function) is drawn every time."""
+    import pickle
+
+    import matplotlib
+
+    def drawn(chart: Chart, **options: Any) -> Any:
+        try:
+            key = pickle.dumps((draw.__name__, chart, options, sorted(matplotlib.rcParams.items())))
+        except (pickle.PicklingError, AttributeError, TypeError):
+            return draw(chart, **options)
+        if key not in _DRAWN:
+            _DRAWN[key] = draw(chart, **options)
+        return _DRAWN[key]
+
+    return drawn
 
 
 def lanes(**columns) -> pl.DataFrame:

@@ -55,6 +55,8 @@ def simulate(
     c = level.size
     rng = np.random.default_rng(seed)
     order = np.argsort(rng.random((days, k)), axis=1)
+    if c == 1:
+        return _simulate_one(demand, float(level[0]), reserves[0], order)
     on_hand = level.astype(float).copy()
     back = np.zeros((c, k))
     position = level.astype(float).copy()
@@ -87,6 +89,52 @@ def simulate(
             pipeline[t + 1 + LEAD] = amount
     total = demand[warm:].sum(axis=0)
     return served_sum / np.maximum(total, 1e-300), on_hand_sum / (days - warm)
+
+
+def _simulate_one(
+    demand: np.ndarray, level: float, reserves: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """simulate() for one candidate, the same steps on Python floats: numpy's per-call cost on
+    arrays of one element made the long simulations of one plan take seconds (the same
+    IEEE-754 operations in the same order give the same figures, checked in
+    tests/test_suite_s66.py)."""
+    days, k = demand.shape
+    rows, reserve, sequence = demand.tolist(), reserves.tolist(), order.tolist()
+    on_hand, position = level, level
+    back = [0.0] * k
+    pipeline: dict[int, float] = {}
+    served_sum = [0.0] * k
+    on_hand_sum = 0.0
+    warm = 10 * (LEAD + REVIEW)
+    for t in range(days):
+        arriving = pipeline.pop(t, None)
+        if arriving is not None:
+            on_hand += arriving
+            for j in range(k):  # backorders first, highest priority first
+                fill = min(back[j], on_hand)
+                back[j] -= fill
+                on_hand -= fill
+        start = on_hand
+        today = rows[t]
+        for j in sequence[t]:
+            d = today[j]
+            served = min(d, max(on_hand - reserve[j], 0.0))
+            on_hand -= served
+            back[j] += d - served
+            position -= d
+            if t >= warm:
+                served_sum[j] += served
+        if t >= warm:
+            on_hand_sum += 0.5 * (start + on_hand)
+        if (t + 1) % REVIEW == 0:
+            amount = level - position
+            position += amount
+            pipeline[t + 1 + LEAD] = amount
+    total = demand[warm:].sum(axis=0)
+    return (
+        np.array([served_sum]) / np.maximum(total, 1e-300),
+        np.array([on_hand_sum]) / (days - warm),
+    )
 
 
 def forecast(rows: list[tuple[str, str, float, float]]) -> pl.DataFrame:

@@ -74,8 +74,8 @@ def simulate(
     dem = demand[: t_len * m].reshape(m, t_len, k)  # (M, T, K)
     rng = np.random.default_rng(seed)
     order = np.argsort(rng.random((m, t_len, k)), axis=2)  # (M, T, K): segment at each position
-    inverse = np.argsort(order, axis=2)  # position of each segment
     seq = np.take_along_axis(dem, order, axis=2)  # demand in arrival order
+    chain = np.arange(m)
     day_total = dem.sum(axis=2)  # (M, T)
     level = np.asarray(s, dtype=float)[:, None] + np.zeros((1, m))  # (C, M)
     on_hand = level + q
@@ -84,7 +84,7 @@ def simulate(
     pipe = np.zeros((LEAD + 1, c, m))
     served_sum = np.zeros((c, m, k))
     on_hand_sum = np.zeros((c, m))
-    served = np.zeros((c, m, k))
+    by_seg = np.zeros((c, m, k))  # served today, by segment
     for t in range(t_len):
         slot = t % (LEAD + 1)
         arriving = pipe[slot]
@@ -100,13 +100,13 @@ def simulate(
                 back[:, :, j] -= fill
                 on_hand -= fill
         start = on_hand.copy()
-        res = reserves[:, order[:, t, :]]  # (C, M, K) in arrival order
         for p in range(k):
-            d = seq[:, t, p]
-            got = np.minimum(d, np.maximum(on_hand - res[:, :, p], 0.0))
+            # The segment arriving p-th in each chain: its reserve (C, M), and what it got
+            # stored under it (every segment arrives once a day, so each is written).
+            seg = order[:, t, p]
+            got = np.minimum(seq[:, t, p], np.maximum(on_hand - reserves[:, seg], 0.0))
             on_hand -= got
-            served[:, :, p] = got
-        by_seg = np.take_along_axis(served, inverse[None, :, t, :], axis=2)
+            by_seg[:, chain, seg] = got
         back += dem[None, :, t, :] - by_seg
         position -= day_total[:, t]
         if t >= warm:
