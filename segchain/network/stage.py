@@ -674,17 +674,31 @@ def _least_late_warnings(
         if least_late.stopped is not None
         else "the least demand possible late"
     )
-    served = f"{found} ({format_number(late, UNITS)} of {format_number(demand_total, UNITS)})"
+    limits = model.limits()
+    points = ""
+    if model.aggregated is not None:
+        # The least is the demand points' (each served by one site): customer by customer
+        # fewer may be late. Superstore at --max-points 60 was said to serve 'the least demand
+        # possible late (5,715)' 'under the capacities', which allow 386.
+        found = found.replace(" possible", "") + " for those points"
+        limits += f" and the aggregation of {model.aggregated} (--max-points)"
+        customers = assignments["customer_id"].n_unique()
+        points = (
+            ", which may be more than the least possible customer by customer; raise "
+            f"--max-points ({customers:,}, the customers: none aggregated) for that figure"
+        )
+    served = (
+        f"{found} ({format_number(late, UNITS)} of {format_number(demand_total, UNITS)})" + points
+    )
     if least_late.unproven:
         warnings.append(
-            f"no plan keeping every delivery promise under {model.limits()} was found within "
+            f"no plan keeping every delivery promise under {limits} was found within "
             f"{model.budget()} (one may exist): this plan serves {served}; "
             f"{model.raise_budget()} may find one that keeps them all"
         )
     else:
         warnings.append(
-            f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
-            f"{served}"
+            f"no plan keeps every delivery promise under {limits}: this plan serves {served}"
         )
     if not least_late.cheapest:
         warnings.append(
