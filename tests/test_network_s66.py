@@ -12,6 +12,22 @@ from segchain.policy import PolicyTable, SegmentPolicy
 PROMISED = PolicyTable({"A": SegmentPolicy(max_delivery_days=1)})
 
 
+def _customers(lons: list[float]) -> pl.DataFrame:
+    """Customers c1, c2, ... of segment A and 10 units each, at 50 N and these longitudes."""
+    ids = [f"c{k + 1}" for k in range(len(lons))]
+    return pl.DataFrame(
+        {"customer_id": ids, "segment": "A", "demand": 10.0, "lat": 50.0, "lon": lons}
+    )
+
+
+def _sites(lons: list[float], capacity: list[float]) -> pl.DataFrame:
+    """Sites S1, S2, ... at 50 N and these longitudes, with no fixed cost."""
+    ids = [f"S{k + 1}" for k in range(len(lons))]
+    return pl.DataFrame(
+        {"site_id": ids, "lat": 50.0, "lon": lons, "fixed_cost": 0.0, "capacity": capacity}
+    )
+
+
 def test_postal_hint_leaves_out_customers_already_placed_by_postal_code() -> None:
     # A segments table read by network keeps segment --geo's precision: 3 customers placed by
     # their ZIP ('postal'), 1 by city although it has a ZIP. Only that one was not placed by
@@ -41,24 +57,8 @@ def test_least_late_under_aggregation_is_not_said_the_least_possible() -> None:
     # into one point of 20 units (--max-points 1), one site serves it: only S3 holds it, so
     # the least the point allows late is 20 of 20. It was said 'the least demand possible
     # late (20 of 20)' 'under the capacities' (audit N3: Superstore 5,715 said, 386 possible).
-    customers = pl.DataFrame(
-        {
-            "customer_id": ["c1", "c2"],
-            "segment": ["A", "A"],
-            "demand": [10.0, 10.0],
-            "lat": [50.0, 50.0],
-            "lon": [8.0, 8.5],
-        }
-    )
-    sites = pl.DataFrame(
-        {
-            "site_id": ["S1", "S2", "S3"],
-            "lat": [50.0, 50.0, 50.0],
-            "lon": [8.0, 8.5, 20.0],
-            "fixed_cost": [0.0, 0.0, 0.0],
-            "capacity": [10.0, 10.0, 100.0],
-        }
-    )
+    customers = _customers([8.0, 8.5])
+    sites = _sites([8.0, 8.5, 20.0], [10.0, 10.0, 100.0])
     result = network(customers, sites=sites, policies=PROMISED, km_per_day=300, max_points=1)
     assert result.assignments["site_id"].to_list() == ["S3", "S3"]
     said = " ".join(result.warnings)
@@ -73,3 +73,29 @@ def test_least_late_under_aggregation_is_not_said_the_least_possible() -> None:
     exact = network(customers, sites=sites, policies=PROMISED, km_per_day=300)
     assert exact.assignments["site_id"].to_list() == ["S1", "S2"]
     assert exact.assignments["sla_met"].all()
+
+
+def _tie(customers_reversed: bool, sites_reversed: bool) -> pl.DataFrame:
+    """Two customers of 10 units at one place, two sites of capacity 10 one degree of
+    longitude either side: c1 -> S1, c2 -> S2 and c1 -> S2, c2 -> S1 cost the same."""
+    customers = _customers([10.0, 10.0])
+    sites = _sites([9.0, 11.0], [10.0, 10.0])
+    if customers_reversed:
+        customers = customers.reverse()
+    if sites_reversed:
+        sites = sites.reverse()
+    return network(customers, sites=sites).assignments
+
+
+def test_an_exact_tie_is_broken_the_same_whatever_the_rows_order() -> None:
+    # Audit N1: Superstore's rows shuffled swapped two customers of one ZIP and equal demand
+    # between NYC and ATL (same total). The same customers and sites in any order: one plan.
+    plans = {
+        (c, s): dict(_tie(c, s).select("customer_id", "site_id").iter_rows())
+        for c in (False, True)
+        for s in (False, True)
+    }
+    assert len({tuple(sorted(p.items())) for p in plans.values()}) == 1, plans
+    assert sorted(plans[False, False].values()) == ["S1", "S2"]  # capacity 10 each
+    # The assignments keep the input's order.
+    assert _tie(True, True)["customer_id"].to_list() == ["c2", "c1"]

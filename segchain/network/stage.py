@@ -44,6 +44,7 @@ from segchain.network.outputs import (
     NetworkResult,
     NetworkTotals,
     assign,
+    in_order,
     promise_table,
     sites_table,
     unknown_distances,
@@ -159,7 +160,14 @@ def network(
                 {CUSTOMERS_ARGUMENT: "customers"},
             )
         )
+    # The model is built on customers and sites sorted by id (then place), so that an exact
+    # tie (two customers at one ZIP with equal demand) is broken the same whatever the rows'
+    # order in the export: HiGHS breaks it by column order (audit N1: Superstore shuffled
+    # swapped SW-20245 and ST-20530 between NYC and ATL). The outputs keep the input's order.
+    cust = cust.sort("customer_id", "lat", "lon", maintain_order=True)
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
+    site_ids = site_df["site_id"]
+    site_df = site_df.sort("site_id", "lat", "lon", maintain_order=True)
     demand_total = float(cust["demand"].sum())
     _check_capacity(site_df, demand_total, open)
     policies = policies or _no_policies()
@@ -336,7 +344,7 @@ def network(
         no_demand=len(no_demand),
         no_demand_ids=tuple(no_demand),
     )
-    sites_out = sites_table(site_df, plan.open, assignments)
+    sites_out = in_order(sites_table(site_df, plan.open, assignments), "site_id", site_ids)
     distances = unknown_distances(assignments)
     if distances:
         notes.append(distances)
