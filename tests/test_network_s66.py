@@ -52,7 +52,7 @@ def test_postal_hint_leaves_out_customers_already_placed_by_postal_code() -> Non
 
 def test_least_late_under_aggregation_is_not_said_the_least_possible() -> None:
     # c1, c2 (10 units each, promised 1 day at 300 km a day) sit at S1 and S2 (capacity 10
-    # each), 36 km apart; S3 (capacity 100) is 12 degrees of longitude away, ~858 km: 2.9 days.
+    # each), 36 km apart; S3 (capacity 100) is 12 degrees of longitude away, ~857 km: 2.9 days.
     # Customer by customer both are served in time (c1 -> S1, c2 -> S2: 0 late). Aggregated
     # into one point of 20 units (--max-points 1), one site serves it: only S3 holds it, so
     # the least the point allows late is 20 of 20. It was said 'the least demand possible
@@ -99,3 +99,41 @@ def test_an_exact_tie_is_broken_the_same_whatever_the_rows_order() -> None:
     assert sorted(plans[False, False].values()) == ["S1", "S2"]  # capacity 10 each
     # The assignments keep the input's order.
     assert _tie(True, True)["customer_id"].to_list() == ["c2", "c1"]
+
+
+def _late_line(customers: pl.DataFrame, sites: pl.DataFrame) -> tuple[pl.DataFrame, str]:
+    """The assignments and the warning on the late customers (1 day at 300 km a day)."""
+    result = network(customers, sites=sites, policies=PROMISED, km_per_day=300)
+    return result.assignments, next(w for w in result.warnings if "served beyond" in w)
+
+
+def test_late_customers_out_of_reach_are_said_apart_from_those_late_by_capacity() -> None:
+    # S1 (capacity 10) is at c1 and 36 km from c2; S2 is 12 degrees of longitude east (~857
+    # km: 2.9 days). S1 holds one of c1, c2: c1 there, c2 late at S2 (821 km, cheaper than
+    # c2 at S1 and c1 at 857 km). c3, 32 degrees east of S1 and 20 of S2 (2,270 and 1,425 km),
+    # is out of every site's reach: late whatever the capacities (audit N4: Superstore said
+    # all 25 late 'with the capacities', 3 out of reach). It goes to S2, its cheapest.
+    asg, line = _late_line(_customers([8.0, 8.5, 40.0]), _sites([8.0, 20.0], [10.0, 100.0]))
+    assert dict(asg.select("customer_id", "site_id").iter_rows()) == {
+        "c1": "S1",
+        "c2": "S2",
+        "c3": "S2",
+    }
+    assert line == (
+        "2 customers are served beyond their delivery promise (sla_met = false): 1 of them "
+        "could be reached in time, but with the capacities there is no better choice; no site "
+        "can reach the other 1 in time, so they go to their cheapest open site"
+    )
+
+
+def test_customers_out_of_reach_are_not_said_at_their_cheapest_site_when_it_is_full() -> None:
+    # c1, c2 at 8 and 9 degrees west of S1 (572 and 643 km, over 300), further from S2: out
+    # of every site's reach, S1 the cheapest open site of both. S1 holds one of them: the
+    # other is not at its cheapest site (audit N5: 6 of Superstore's 16 were not, said to be).
+    asg, line = _late_line(_customers([0.0, -1.0]), _sites([8.0, 20.0], [10.0, 100.0]))
+    assert sorted(asg["site_id"].to_list()) == ["S1", "S2"]
+    assert line == (
+        "2 customers are served beyond their delivery promise (sla_met = false): no site can "
+        "reach them in time, so they are served late, 1 of them not by their cheapest open "
+        "site, which is full"
+    )

@@ -30,6 +30,7 @@ from segchain.network.inputs import (
     prepare_sites,
     require_distances,
 )
+from segchain.network.late import LateReach, customer_lanes, late_reach, late_reason
 from segchain.network.model import (
     EPS,
     Model,
@@ -38,7 +39,6 @@ from segchain.network.model import (
     late_demand,
     loosened,
     promise_pairs,
-    within_promise,
 )
 from segchain.network.outputs import (
     NetworkResult,
@@ -90,8 +90,9 @@ def network(
     Minimises fixed cost of open sites plus transport (``cost_per_unit_km`` x demand x
     great-circle km, or ``costs`` per unit of demand), with HiGHS. A customer may only be served
     by sites within its segment's ``max_delivery_days`` (transit days = km / ``km_per_day``); one
-    that no site can reach in time goes to its cheapest site with ``sla_met = false``. The same
-    model without promises is solved too, so that ``promise`` shows what they cost.
+    that no site can reach in time is served late, ``sla_met = false`` (at its cheapest open site
+    when the capacities leave room). The same model without promises is solved too, so that
+    ``promise`` shows what they cost.
 
     Args:
         customers: ``customer_id``, ``demand`` (else ``quantity``), optional ``segment``, and
@@ -309,17 +310,33 @@ def network(
         )
     late = assignments.filter(~pl.col("sla_met"))["customer_id"].unique()
     missed = late.len()
-    reachable = (
-        _reachable(
-            cust.filter(pl.col("customer_id").is_in(late.implode())),
+    late_cust = cust.filter(pl.col("customer_id").is_in(late.implode()))
+    reach = late_reach(
+        late_cust,
+        customer_lanes(
+            late_cust,
+            cust,
             site_df,
-            sla_by_segment,
-            km_per_day,
-        )
-        if points.aggregated and missed
-        else 0
+            pairs,
+            lane_mode=lane_mode,
+            cost_per_unit_km=cost_per_unit_km,
+        ),
+        site_df,
+        plan.open,
+        assignments,
+        sla_by_segment,
+        km_per_day,
     )
-    _plan_warnings(plan, model, missed, least_late, warnings, reachable=reachable, lanes=lane_mode)
+    _plan_warnings(
+        plan,
+        model,
+        missed,
+        least_late,
+        warnings,
+        reach=reach,
+        aggregated=points.aggregated,
+        lanes=lane_mode,
+    )
     bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
     totals = NetworkTotals(
         fixed_cost=fixed,
@@ -716,32 +733,6 @@ def _least_late_warnings(
         )
 
 
-def _reachable(
-    late: pl.DataFrame,
-    site_df: pl.DataFrame,
-    sla_by_segment: dict[str, float | None],
-    km_per_day: float,
-) -> int:
-    """How many of the late customers some site (open or not) reaches within their promise
-    from where they are: late only because their demand point was served as one."""
-    from segchain.geo import haversine_km
-
-    dist = haversine_km(
-        late["lat"].to_numpy().astype(float)[:, None],
-        late["lon"].to_numpy().astype(float)[:, None],
-        site_df["lat"].to_numpy().astype(float)[None, :],
-        site_df["lon"].to_numpy().astype(float)[None, :],
-    )
-    sla = np.array(
-        [
-            sla_by_segment.get(s) if sla_by_segment.get(s) is not None else np.inf
-            for s in late["segment"].to_list()
-        ],
-        dtype=float,
-    )
-    return int(within_promise(dist / km_per_day, sla[:, None]).any(axis=1).sum())
-
-
 def _plan_warnings(
     plan: Plan,
     model: Model,
@@ -749,41 +740,24 @@ def _plan_warnings(
     least_late: LeastLate | None,
     warnings: list[str],
     *,
-    reachable: int = 0,
+    reach: LateReach,
+    aggregated: bool = False,
     lanes: bool = False,
 ) -> None:
     """``least_late``: how the plan serving the least demand late was found (None: every
-    promise that can be kept is). ``reachable``: of the customers served late, those some site
-    reaches in time from where they are, late because the customers were aggregated into
-    demand points (each served by one site, the promise checked at its centre). Those had been
-    said to be out of any site's reach (Superstore with --max-points 60: 13 customers, each
-    within 2 days of some site)."""
-    fallback = least_late is not None
+    promise that can be kept is). ``reach``: of the customers served late, those no site
+    reaches in time from where they are, said apart from those late because of the capacities
+    or --open K, or because the customers were aggregated into demand points (each served by
+    one site, the promise checked at its centre): those had been said to be out of any site's
+    reach (Superstore with --max-points 60: 13 customers, each within 2 days of some site)."""
     if missed:
-        aggregated = (
-            f"{'each' if reachable == missed else f'{reachable} of them'} can be reached in "
-            "time from some site, but the customers were aggregated into demand points "
-            "(--max-points), each served by one site that keeps the promise at the point's "
-            "centre: raise --max-points to plan closer to each customer"
-            if reachable
-            else ""
+        why = late_reason(
+            missed,
+            reach,
+            _no_better_choice(model, least_late) if least_late is not None else None,
+            aggregated=aggregated,
+            lanes=lanes,
         )
-        why = (
-            _no_better_choice(model, least_late)
-            if least_late is not None
-            else (
-                # With --costs only a site with a lane may serve: a site without one to them
-                # (Superstore's lanes leaving out Seattle's site) may well be near.
-                f"no site {'with a lane to them in --costs ' if lanes else ''}can reach them "
-                "in time, so they go to their cheapest site"
-            )
-            if not reachable
-            else aggregated
-            if reachable == missed
-            else f"{aggregated}; no site can reach the other {missed - reachable} in time"
-        )
-        if fallback and reachable:
-            why += f"; {aggregated}"
         warnings.append(
             f"{plural(missed, 'customer')} {agree(missed, 'is', 'are')} served beyond "
             f"{agree(missed, 'its', 'their')} delivery promise "
