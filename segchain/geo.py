@@ -811,10 +811,11 @@ def locate(frame: pl.DataFrame, *, postal: pl.DataFrame | None = None) -> GeoRes
     postal_unused: dict[str | None, int] = {}
     if postal is None and "postal_code" in cols:
         # Coarser than the codes allow: said with how to give a table (``postal_hint``).
+        # Not rows already placed by their code: a segments table read by network keeps
+        # the 'postal' precision that segment --geo gave it.
         code = pl.col("postal_code").cast(pl.String).str.strip_chars()
         coarse = located.filter(
-            (code != "")
-            & (pl.col("geo_precision").is_null() | (pl.col("geo_precision") != "exact"))
+            (code != "") & ~pl.col("geo_precision").is_in(["exact", "postal"]).fill_null(False)
         )
         by = coarse.group_by("geo_precision").len()
         postal_unused = {p: int(n) for p, n in by.iter_rows()}

@@ -62,6 +62,6 @@ def test_network_with_lanes_says_no_site_with_a_lane_reaches_them(cli, tmp_path:
     said = " ".join(result.stderr.replace("segchain network: ", "").split())
     assert (
         "Warning: 1 customer is served beyond its delivery promise (sla_met = false): no site "
-        "with a lane to them in --costs can reach them in time, so they go to their cheapest "
+        "with a lane to them in --costs can reach them in time, so they go to their cheapest open "
         "site"
     ) in said, result.stderr

@@ -28,6 +28,7 @@ class _Model:
 
     demand = np.array([1.0, 1.0])
     time_limit = 40.0
+    aggregated = None  # customers planned one by one, as Model's
 
     def __init__(self) -> None:
         self.least = Plan(

@@ -154,7 +154,7 @@ def with_left_out(
     """The assignments plus one row with no site per customer left out, in input order: its
     transport_cost 0 when it has no demand, empty (unknown) when it was left out unlocated."""
     if left_out.height == 0:
-        return assignments
+        return in_order(assignments, "customer_id", customers["customer_id"].cast(pl.String))
     rows = left_out.select(
         "customer_id",
         "segment",
@@ -174,13 +174,21 @@ def with_left_out(
         .alias("transport_cost"),
         "left_out",
     )
-    order = customers.select(pl.col("customer_id").cast(pl.String)).with_row_index("_order")
+    return in_order(
+        pl.concat([assignments, rows], how="vertical_relaxed"),
+        "customer_id",
+        customers["customer_id"].cast(pl.String),
+    ).select(ASSIGNMENT_COLUMNS)
+
+
+def in_order(frame: pl.DataFrame, key: str, ids: pl.Series) -> pl.DataFrame:
+    """``frame``'s rows in the order of ``ids`` (as read), each id's rows in their order: the
+    model runs on the rows sorted by id, the outputs keep the input's order."""
+    order = ids.alias(key).to_frame().with_row_index("_order")
     return (
-        pl.concat([assignments, rows], how="vertical_relaxed")
-        .join(order, on="customer_id", how="left", maintain_order="left")
+        frame.join(order, on=key, how="left", maintain_order="left")
         .sort("_order", maintain_order=True)
         .drop("_order")
-        .select(ASSIGNMENT_COLUMNS)
     )
 
 

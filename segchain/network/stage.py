@@ -30,6 +30,7 @@ from segchain.network.inputs import (
     prepare_sites,
     require_distances,
 )
+from segchain.network.late import LateReach, customer_lanes, late_reach, late_reason
 from segchain.network.model import (
     EPS,
     Model,
@@ -38,12 +39,12 @@ from segchain.network.model import (
     late_demand,
     loosened,
     promise_pairs,
-    within_promise,
 )
 from segchain.network.outputs import (
     NetworkResult,
     NetworkTotals,
     assign,
+    in_order,
     promise_table,
     sites_table,
     unknown_distances,
@@ -89,8 +90,9 @@ def network(
     Minimises fixed cost of open sites plus transport (``cost_per_unit_km`` x demand x
     great-circle km, or ``costs`` per unit of demand), with HiGHS. A customer may only be served
     by sites within its segment's ``max_delivery_days`` (transit days = km / ``km_per_day``); one
-    that no site can reach in time goes to its cheapest site with ``sla_met = false``. The same
-    model without promises is solved too, so that ``promise`` shows what they cost.
+    that no site can reach in time is served late, ``sla_met = false`` (at its cheapest open site
+    when the capacities leave room). The same model without promises is solved too, so that
+    ``promise`` shows what they cost.
 
     Args:
         customers: ``customer_id``, ``demand`` (else ``quantity``), optional ``segment``, and
@@ -159,7 +161,14 @@ def network(
                 {CUSTOMERS_ARGUMENT: "customers"},
             )
         )
+    # The model is built on customers and sites sorted by id (then place), so that an exact
+    # tie (two customers at one ZIP with equal demand) is broken the same whatever the rows'
+    # order in the export: HiGHS breaks it by column order (audit N1: Superstore shuffled
+    # swapped SW-20245 and ST-20530 between NYC and ATL). The outputs keep the input's order.
+    cust = cust.sort("customer_id", "lat", "lon", maintain_order=True)
     site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
+    site_ids = site_df["site_id"]
+    site_df = site_df.sort("site_id", "lat", "lon", maintain_order=True)
     demand_total = float(cust["demand"].sum())
     _check_capacity(site_df, demand_total, open)
     policies = policies or _no_policies()
@@ -301,17 +310,33 @@ def network(
         )
     late = assignments.filter(~pl.col("sla_met"))["customer_id"].unique()
     missed = late.len()
-    reachable = (
-        _reachable(
-            cust.filter(pl.col("customer_id").is_in(late.implode())),
+    late_cust = cust.filter(pl.col("customer_id").is_in(late.implode()))
+    reach = late_reach(
+        late_cust,
+        customer_lanes(
+            late_cust,
+            cust,
             site_df,
-            sla_by_segment,
-            km_per_day,
-        )
-        if points.aggregated and missed
-        else 0
+            pairs,
+            lane_mode=lane_mode,
+            cost_per_unit_km=cost_per_unit_km,
+        ),
+        site_df,
+        plan.open,
+        assignments,
+        sla_by_segment,
+        km_per_day,
     )
-    _plan_warnings(plan, model, missed, least_late, warnings, reachable=reachable, lanes=lane_mode)
+    _plan_warnings(
+        plan,
+        model,
+        missed,
+        least_late,
+        warnings,
+        reach=reach,
+        aggregated=points.aggregated,
+        lanes=lane_mode,
+    )
     bound = _aggregation_bound(points, plan, fixed + transport, cost_per_unit_km, notes)
     totals = NetworkTotals(
         fixed_cost=fixed,
@@ -336,7 +361,7 @@ def network(
         no_demand=len(no_demand),
         no_demand_ids=tuple(no_demand),
     )
-    sites_out = sites_table(site_df, plan.open, assignments)
+    sites_out = in_order(sites_table(site_df, plan.open, assignments), "site_id", site_ids)
     distances = unknown_distances(assignments)
     if distances:
         notes.append(distances)
@@ -674,17 +699,31 @@ def _least_late_warnings(
         if least_late.stopped is not None
         else "the least demand possible late"
     )
-    served = f"{found} ({format_number(late, UNITS)} of {format_number(demand_total, UNITS)})"
+    limits = model.limits()
+    points = ""
+    if model.aggregated is not None:
+        # The least is the demand points' (each served by one site): customer by customer
+        # fewer may be late. Superstore at --max-points 60 was said to serve 'the least demand
+        # possible late (5,715)' 'under the capacities', which allow 386.
+        found = found.replace(" possible", "") + " for those points"
+        limits += f" and the aggregation of {model.aggregated} (--max-points)"
+        customers = assignments["customer_id"].n_unique()
+        points = (
+            ", which may be more than the least possible customer by customer; raise "
+            f"--max-points ({customers:,}, the customers: none aggregated) for that figure"
+        )
+    served = (
+        f"{found} ({format_number(late, UNITS)} of {format_number(demand_total, UNITS)})" + points
+    )
     if least_late.unproven:
         warnings.append(
-            f"no plan keeping every delivery promise under {model.limits()} was found within "
+            f"no plan keeping every delivery promise under {limits} was found within "
             f"{model.budget()} (one may exist): this plan serves {served}; "
             f"{model.raise_budget()} may find one that keeps them all"
         )
     else:
         warnings.append(
-            f"no plan keeps every delivery promise under {model.limits()}: this plan serves "
-            f"{served}"
+            f"no plan keeps every delivery promise under {limits}: this plan serves {served}"
         )
     if not least_late.cheapest:
         warnings.append(
@@ -694,32 +733,6 @@ def _least_late_warnings(
         )
 
 
-def _reachable(
-    late: pl.DataFrame,
-    site_df: pl.DataFrame,
-    sla_by_segment: dict[str, float | None],
-    km_per_day: float,
-) -> int:
-    """How many of the late customers some site (open or not) reaches within their promise
-    from where they are: late only because their demand point was served as one."""
-    from segchain.geo import haversine_km
-
-    dist = haversine_km(
-        late["lat"].to_numpy().astype(float)[:, None],
-        late["lon"].to_numpy().astype(float)[:, None],
-        site_df["lat"].to_numpy().astype(float)[None, :],
-        site_df["lon"].to_numpy().astype(float)[None, :],
-    )
-    sla = np.array(
-        [
-            sla_by_segment.get(s) if sla_by_segment.get(s) is not None else np.inf
-            for s in late["segment"].to_list()
-        ],
-        dtype=float,
-    )
-    return int(within_promise(dist / km_per_day, sla[:, None]).any(axis=1).sum())
-
-
 def _plan_warnings(
     plan: Plan,
     model: Model,
@@ -727,41 +740,24 @@ def _plan_warnings(
     least_late: LeastLate | None,
     warnings: list[str],
     *,
-    reachable: int = 0,
+    reach: LateReach,
+    aggregated: bool = False,
     lanes: bool = False,
 ) -> None:
     """``least_late``: how the plan serving the least demand late was found (None: every
-    promise that can be kept is). ``reachable``: of the customers served late, those some site
-    reaches in time from where they are, late because the customers were aggregated into
-    demand points (each served by one site, the promise checked at its centre). Those had been
-    said to be out of any site's reach (Superstore with --max-points 60: 13 customers, each
-    within 2 days of some site)."""
-    fallback = least_late is not None
+    promise that can be kept is). ``reach``: of the customers served late, those no site
+    reaches in time from where they are, said apart from those late because of the capacities
+    or --open K, or because the customers were aggregated into demand points (each served by
+    one site, the promise checked at its centre): those had been said to be out of any site's
+    reach (Superstore with --max-points 60: 13 customers, each within 2 days of some site)."""
     if missed:
-        aggregated = (
-            f"{'each' if reachable == missed else f'{reachable} of them'} can be reached in "
-            "time from some site, but the customers were aggregated into demand points "
-            "(--max-points), each served by one site that keeps the promise at the point's "
-            "centre: raise --max-points to plan closer to each customer"
-            if reachable
-            else ""
+        why = late_reason(
+            missed,
+            reach,
+            _no_better_choice(model, least_late) if least_late is not None else None,
+            aggregated=aggregated,
+            lanes=lanes,
         )
-        why = (
-            _no_better_choice(model, least_late)
-            if least_late is not None
-            else (
-                # With --costs only a site with a lane may serve: a site without one to them
-                # (Superstore's lanes leaving out Seattle's site) may well be near.
-                f"no site {'with a lane to them in --costs ' if lanes else ''}can reach them "
-                "in time, so they go to their cheapest site"
-            )
-            if not reachable
-            else aggregated
-            if reachable == missed
-            else f"{aggregated}; no site can reach the other {missed - reachable} in time"
-        )
-        if fallback and reachable:
-            why += f"; {aggregated}"
         warnings.append(
             f"{plural(missed, 'customer')} {agree(missed, 'is', 'are')} served beyond "
             f"{agree(missed, 'its', 'their')} delivery promise "
