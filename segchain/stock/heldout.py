@@ -639,9 +639,11 @@ def replay_plan(
 def _idle(plan: pl.DataFrame) -> np.ndarray:
     """(points,) whether the plan forecasts the point nothing (``mean_demand`` 0 or empty), as
     ``stock.inputs.join_on_hand`` tells the points that order only what they owe."""
+    from segchain.stock.inputs import FORECAST_NOTHING
+
     if "mean_demand" not in plan.columns:
         return np.zeros(plan.height, dtype=bool)
-    return (plan.get_column("mean_demand").fill_null(0.0) <= 0).to_numpy()
+    return plan.select(FORECAST_NOTHING).to_series().to_numpy()
 
 
 def plan_streams(plan: pl.DataFrame) -> np.ndarray:

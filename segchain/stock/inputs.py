@@ -82,6 +82,10 @@ DEFAULT_PERIOD_DAYS = 7.0
 # (POLICY_TYPES) are declared with the settings.
 DEFAULT_REVIEW_DAYS = 1.0
 
+# A stocking point the forecast gives no demand: the stage plans it no stock and orders only
+# what it owes (``join_on_hand``), and the held-out replay replays it so (``heldout.replay_plan``).
+FORECAST_NOTHING = pl.col("mean_demand").fill_null(0.0) <= 0
+
 
 def read_series(
     fc: pl.DataFrame, *, freq: str | None = None
@@ -1048,7 +1052,7 @@ def join_on_hand(
     # an on-hand point the forecast has not, and one it forecasts nothing for, whose (s, Q) of
     # s 0 and one pack ordered a unit with nothing on hand (position 0 <= s): Superstore by
     # product 73 of 1,862 points, Online Retail 873 of 3,676, skus no longer sold.
-    idle = pl.col("no_demand") | (pl.col("mean_demand").fill_null(0.0) <= 0)
+    idle = pl.col("no_demand") | FORECAST_NOTHING
     periodic = (pl.col("policy_type") == "RS") | idle
     need_periodic = pl.max_horizontal(
         pl.when(idle).then(0.0).otherwise(pl.col("order_up_to")) - pl.col("inventory_position"),
