@@ -9,9 +9,15 @@ with `segment`'s default RFM segments and the demo's targets, ``bench_stock_rfm_
 
 Per sku (``replay``, (s, Q) nightly): each point's inventory position started at s+1, ..., s+Q
 in turn (evenly spread, as the position after ordering is uniform there), all of it on hand, no
-warm-up, and the plan's lead time (``sq_nightly``). Until 2026-12-02 an order was on the shelf
+warm-up, and the plan's lead time. Until 2026-12-02 an order was on the shelf
 one day sooner than planned here (``lead_days`` - 1 days of demand waited for it); the README's
 figures measured before then say so where they stand.
+
+Both replays run a point forecast nothing (``mean_demand`` 0 or empty, the stage's own rule
+``stock.inputs.FORECAST_NOTHING``) as the stage plans and orders it: no stock, ordering only
+what it owes, like (R, S) with S 0 from nothing on hand (``point_levels``). Until 2026-12-07
+they ran its (s, Q) of s 0 and one pack from 1..Q units on hand, which it kept: service and
+stock the plan has not (audit S S1, session 66); the figures measured before then say so.
 
 Per stocking point x segment (``replay_segments``): where the plan's ``lead_time_sd_days`` is
 above 0, each order's lead time is drawn from normal(L, sd_L) rounded to whole days, at least 0
@@ -155,26 +161,64 @@ def weekly_order_up_to(demand, order_up_to: float) -> float:
     return filled / sum(demand)
 
 
+def forecast_nothing(policy: pl.DataFrame) -> list[bool]:
+    """Per row of ``policy``, whether it forecasts the point nothing (``mean_demand`` 0 or
+    empty): the product's own rule (``stock.inputs.FORECAST_NOTHING``), so that this replay
+    and the stage tell the same points apart."""
+    from segchain.stock.inputs import FORECAST_NOTHING
+
+    if "mean_demand" not in policy.columns:
+        return [False] * policy.height
+    return policy.select(FORECAST_NOTHING).to_series().to_list()
+
+
+def point_levels(row: dict, idle: bool) -> tuple[dict, list[tuple[float, int]]]:
+    """``serve``'s policy of one policy row (``s, q, up_to, review_days, moq, pack_size``) and
+    its starts ``(units on hand, review phase)``: (R, S) with S on hand once per review phase,
+    (s, Q) at ``STARTS`` positions evenly over s+1..s+Q. A point forecast nothing (``idle``) as
+    the stage plans and orders it (``order_now``): (R, S) with S 0 from nothing on hand, so it
+    orders only what it owes (at least the MOQ, in whole packs). Its (s, Q) of s 0 and one pack
+    had started with 1..Q units on hand and kept them: service and stock the plan has not."""
+    periodic = idle or row["policy_type"] == "RS"
+    review = max(int(round(row["review_days"])), 1)
+    s, q = float(row["reorder_point"]), float(row["order_qty"])
+    up_to = (0.0 if idle else float(row["order_up_to"])) if periodic else None
+    levels = dict(
+        s=s,
+        q=q,
+        up_to=up_to,
+        review_days=review,
+        moq=float(row.get("moq") or 0.0),
+        pack_size=float(row.get("pack_size") or 1.0),
+    )
+    if up_to is not None:
+        return levels, [(up_to, phase) for phase in range(review)]
+    return levels, [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
+
+
 def replay(policy: pl.DataFrame, daily: pl.DataFrame, start: dt.date, weeks: int):
     """(fill rate, mean stock on hand at the policy's unit cost) over the points of ``policy``
     and the daily demand ``daily`` (sku, day, q): units filled from stock on the day they were
     asked for / units asked for, and on-hand value averaged over the days and starts, summed
-    over points (points without demand in the weeks replayed hold their start all along)."""
+    over points (points without demand in the weeks replayed hold their start all along). A
+    point as ``point_levels`` replays it: (s, Q) from s+1..s+Q, one forecast nothing from
+    nothing on hand, ordering what it owes."""
     days = [start + dt.timedelta(days=i) for i in range(weeks * 7)]
     demand = {
         sku: dict(zip(g["day"].to_list(), g["q"].to_list(), strict=True))
         for (sku,), g in daily.partition_by("sku", as_dict=True).items()
     }
     asked = filled = held = 0.0
-    for row in policy.iter_rows(named=True):
+    for row, idle in zip(policy.iter_rows(named=True), forecast_nothing(policy), strict=True):
         by_day = demand.get(row["sku"], {})
-        asked_here = [float(by_day.get(day, 0.0)) for day in days]
-        s, q, lead = row["reorder_point"], row["order_qty"], int(round(row["lead_time_days"]))
-        for first in np.linspace(s + 1, s + max(q, 1.0), STARTS):
-            got, units = sq_nightly(asked_here, s, q, lead, float(np.floor(first)))
-            asked += sum(asked_here)
-            filled += got
-            held += units * row["unit_cost"] / STARTS
+        asked_here = [[(0, float(by_day.get(day, 0.0)))] for day in days]
+        levels, starts = point_levels(row, idle)
+        lead = int(round(row["lead_time_days"]))
+        for first, phase in starts:
+            a, f, units = serve(asked_here, **levels, phase=phase, lead_days=lead, on_hand=first)
+            asked += a[0] / len(starts)
+            filled += f[0] / len(starts)
+            held += units * row["unit_cost"] / len(starts)
     return filled / asked, held
 
 
@@ -220,7 +264,7 @@ def replay_segments(
         for k, g in segments.partition_by(keys, as_dict=True, maintain_order=True).items()
     }
     out = []
-    for row in policy.iter_rows(named=True):
+    for row, idle in zip(policy.iter_rows(named=True), forecast_nothing(policy), strict=True):
         point = tuple(row[k] for k in keys)
         plan = seg_rows.get(point)
         names = plan["segment"].to_list() if plan is not None else []
@@ -239,16 +283,9 @@ def replay_segments(
             for seg, day, q in demand.select("segment", "day", "q").iter_rows():
                 if q > 0:
                     days[(day - first_day).days].append((index[seg], float(q)))
-        periodic = row["policy_type"] == "RS"
-        review = max(int(round(row["review_days"])), 1)
+        levels, starts = point_levels(row, idle)
         lead = int(round(row["lead_time_days"]))
         lead_sd = float(row.get("lead_time_sd_days") or 0.0)
-        s, q = float(row["reorder_point"]), float(row["order_qty"])
-        up_to = float(row["order_up_to"]) if periodic else None
-        if periodic:
-            starts = [(up_to, phase) for phase in range(review)]
-        else:
-            starts = [(float(np.floor(f)), 0) for f in np.linspace(s + 1, s + max(q, 1.0), STARTS)]
         asked = np.zeros(len(names))
         filled = np.zeros(len(names))
         held = 0.0
@@ -263,17 +300,12 @@ def replay_segments(
             )
             a, f, h = serve(
                 shuffled,
-                s=s,
-                q=q,
-                up_to=up_to,
-                review_days=review,
+                **levels,
                 phase=phase,
                 lead_days=leads,
                 on_hand=first,
                 reserves=reserves,
                 score_from=warmup_weeks * 7,
-                moq=float(row.get("moq") or 0.0),
-                pack_size=float(row.get("pack_size") or 1.0),
             )
             asked += a
             filled += f

@@ -4,9 +4,10 @@ over the weeks after the cut-off, and at what stock.
 The default chain as a library user runs it (weekly `forecast` of segment x sku from the lines
 before the cut-off, then `stock --orders` at a fill rate of 0.95 for every point), replayed day
 by day against the demand that came (``tests/heldout.py``: (s, Q) nightly, backorders, all on
-hand at the start). Beside it, the same `stock` run on a forecast of each series' own 8-week
-moving average (the chain's rows, forecast column replaced; error_sd kept), the one-line
-forecast the issue compares against. Data: Superstore by product with the customers' own
+hand at the start; a point forecast 0 as planned, from nothing on hand, ordering what it
+owes). Beside it, the same `stock` run on a forecast of each series' own 8-week moving average
+(the chain's rows, forecast column replaced; error_sd kept), the one-line forecast the issue
+compares against. Data: Superstore by product with the customers' own
 segments (sparse items, lumps) and Online Retail with home vs export customers. Prints figures,
 asserts nothing about them.
 """
