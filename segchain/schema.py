@@ -25,6 +25,10 @@ DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH}
+# The forecast's column of its --freq, on every row: a forecast of one period has no date gap to
+# read its length from, and the Parquet metadata that records --freq is lost in a CSV or a pipe
+# (a monthly one piped to stock was planned as weekly, 4.35 times its demand per day).
+FREQ_COLUMN = "freq"
 
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
@@ -1472,7 +1476,7 @@ def flag_column(df: pl.DataFrame, column: str, *, source: str, hint: str) -> pl.
     return text.is_in(list(TRUE_WORDS)).fill_null(False)
 
 
-TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach"}
+TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach", FREQ_COLUMN}
 # Number columns of the inputs no stage writes (items, stock on hand).
 INPUT_NUMBER_COLUMNS = (
     "unit_cost",
