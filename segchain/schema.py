@@ -152,6 +152,16 @@ NO_ID = (*SPREADSHEET_ERRORS, *PLACEHOLDERS)
 """The texts an order export's id column holds for none (``id_null``)."""
 
 
+def freq_values(df: pl.DataFrame) -> list[str]:
+    """The values a forecast's ``freq`` column holds (``FREQ_COLUMN``), trimmed, in capitals,
+    each once, empty ones left out; none without the column. segchain's own holds one of
+    ``PERIOD_DAYS`` (stock refuses any other, the report names its period by it)."""
+    if FREQ_COLUMN not in df.columns:
+        return []
+    text = df.get_column(FREQ_COLUMN).cast(pl.String).str.strip_chars().str.to_uppercase()
+    return text.filter(text.is_not_null() & (text != "")).unique(maintain_order=True).to_list()
+
+
 def id_null(text: pl.Expr) -> pl.Expr:
     """A trimmed id with "", spreadsheet error values and placeholders for none (``NO_ID``) as
     null."""

@@ -108,14 +108,13 @@ def _edited(tmp_path: Path, name: str, **columns: object) -> str:
 def test_stock_refuses_a_freq_column_the_metadata_does_not_record(
     cli, segmented, tmp_path: Path
 ) -> None:
-    import pyarrow.parquet as pq
+    from segchain.tableio import read_metadata, write_table
 
     written = tmp_path / "fc.parquet"
     _forecast(cli, segmented, "M", "-o", str(written))
-    # The file's key-value metadata (segchain's provenance, --freq M among it) kept as it was.
-    kept = {k: v for k, v in pq.read_metadata(written).metadata.items() if k != b"ARROW:schema"}
-    weekly = pl.read_parquet(written).with_columns(pl.lit("W").alias("freq")).to_arrow()
-    pq.write_table(weekly.replace_schema_metadata(kept), tmp_path / "edited.parquet")
+    weekly = pl.read_parquet(written).with_columns(pl.lit("W").alias("freq"))
+    # The metadata (segchain's provenance, --freq M among it) kept as forecast wrote it.
+    write_table(weekly, str(tmp_path / "edited.parquet"), metadata=read_metadata(written))
     policy = tmp_path / "p.parquet"
     result = cli("stock", "edited.parquet", "-o", str(policy))  # tmp_path is the folder
     assert result.exit_code == 1

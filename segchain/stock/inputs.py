@@ -30,6 +30,7 @@ from segchain.schema import (
     PERIOD_DAYS,
     blank_ids,
     demand_line,
+    freq_values,
     key_text,
     number_problems,
     numeric_columns,
@@ -270,10 +271,7 @@ def _freq_column(fc: pl.DataFrame, recorded: str | None) -> str | None:
         DataError: values other than one of D, W, M, or one that is not the ``recorded``
             --freq of the metadata (a table edited, or put together from two runs).
     """
-    if FREQ_COLUMN not in fc.columns:
-        return None
-    text = fc.get_column(FREQ_COLUMN).cast(pl.String).str.strip_chars().str.to_uppercase()
-    said = text.filter(text.is_not_null() & (text != "")).unique(maintain_order=True).to_list()
+    said = freq_values(fc)
     hint = (
         f"rerun `segchain forecast`, or write one of {', '.join(PERIOD_DAYS)} in every row of "
         f"column {FREQ_COLUMN!r} (or leave the column out to have the period read from ds)"
