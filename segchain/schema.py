@@ -25,6 +25,10 @@ DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 DAYS_PER_QUARTER = DAYS_PER_YEAR / 4
 PERIOD_DAYS = {"D": 1.0, "W": 7.0, "M": DAYS_PER_MONTH}
+# The forecast's column of its --freq, on every row: a forecast of one period has no date gap to
+# read its length from, and the Parquet metadata that records --freq is lost in a CSV or a pipe
+# (a monthly one piped to stock was planned as weekly, 4.35 times its demand per day).
+FREQ_COLUMN = "freq"
 
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
@@ -146,6 +150,16 @@ ranked first among the Champions. Read as a blank id, as ``SPREADSHEET_ERRORS`` 
 
 NO_ID = (*SPREADSHEET_ERRORS, *PLACEHOLDERS)
 """The texts an order export's id column holds for none (``id_null``)."""
+
+
+def freq_values(df: pl.DataFrame) -> list[str]:
+    """The values a forecast's ``freq`` column holds (``FREQ_COLUMN``), trimmed, in capitals,
+    each once, empty ones left out; none without the column. segchain's own holds one of
+    ``PERIOD_DAYS`` (stock refuses any other, the report names its period by it)."""
+    if FREQ_COLUMN not in df.columns:
+        return []
+    text = df.get_column(FREQ_COLUMN).cast(pl.String).str.strip_chars().str.to_uppercase()
+    return text.filter(text.is_not_null() & (text != "")).unique(maintain_order=True).to_list()
 
 
 def id_null(text: pl.Expr) -> pl.Expr:
@@ -1472,7 +1486,7 @@ def flag_column(df: pl.DataFrame, column: str, *, source: str, hint: str) -> pl.
     return text.is_in(list(TRUE_WORDS)).fill_null(False)
 
 
-TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach"}
+TEXT_COLUMNS = ID_COLUMNS | {"left_out", "unit_cost_source", "source_file", "approach", FREQ_COLUMN}
 # Number columns of the inputs no stage writes (items, stock on hand).
 INPUT_NUMBER_COLUMNS = (
     "unit_cost",

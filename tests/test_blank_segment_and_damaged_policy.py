@@ -273,7 +273,7 @@ def test_report_still_skips_an_item_master_and_stock_on_hand(
          "inventory_share", "avg_inventory", "inventory_value", "available_to_promise"],
         # A forecast without its ds: its demand_class is a forecast's too.
         ["unique_id", "forecast", "site", "segment", "sku", "model", "reconciliation",
-         "demand_class", "mean_demand", "error_sd", "segment_rank"],
+         "demand_class", "mean_demand", "error_sd", "freq", "segment_rank"],
     ],
 )  # fmt: skip
 def test_other_stages_tables_are_not_read_as_a_damaged_policy(columns) -> None:

@@ -165,8 +165,8 @@ def forecast(
     """Forecast demand per segment x sku, choosing each series' model by backtest.
 
     Writes Nixtla long format: unique_id, ds, forecast, forecast-lo-80, forecast-hi-80, ...,
-    segment, sku, model, reconciliation, demand_class, mean_demand, error_sd (and segment_rank
-    when the segments table has one).
+    segment, sku, model, reconciliation, demand_class, mean_demand, error_sd, freq (the --freq,
+    which stock reads) and segment_rank when the segments table has one.
 
     Example:
 

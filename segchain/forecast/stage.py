@@ -65,6 +65,7 @@ from segchain.routing import route_orders
 from segchain.schema import (
     DEFAULT_OUTLIERS,
     FALLBACK_MODEL,
+    FREQ_COLUMN,
     GROUP_SEASONAL,
     ORDERS_OPTION,
     segment_ranks,
@@ -356,6 +357,9 @@ def forecast(
             "demand_class",
             pl.col("mean_demand").fill_nan(0.0).fill_null(0.0),
             "error_sd",
+            # On every row, whatever the format: a forecast of one period cannot show its
+            # length by its dates, and a CSV or a pipe loses the Parquet metadata (stock).
+            pl.lit(freq, pl.String).alias(FREQ_COLUMN),
         )
         .sort("unique_id", "ds")
     )

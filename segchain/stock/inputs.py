@@ -20,6 +20,7 @@ from segchain.schema import (
     DAYS_PER_QUARTER,
     DAYS_PER_YEAR,
     FORECAST_ARGUMENT,
+    FREQ_COLUMN,
     ITEM_RULES,
     ITEMS_OPTION,
     MAX_VALUE,
@@ -29,6 +30,7 @@ from segchain.schema import (
     PERIOD_DAYS,
     blank_ids,
     demand_line,
+    freq_values,
     key_text,
     number_problems,
     numeric_columns,
@@ -92,8 +94,9 @@ def read_series(
 ) -> tuple[pl.DataFrame, list[str], float, list[str]]:
     """One row per forecast series: mean demand per period, error sd, class, segment.
 
-    ``freq``: the period the forecast records (its ``--freq``, D/W/M), for a forecast of a
-    single period, whose dates cannot tell."""
+    ``freq``: the period the forecast's metadata records (its ``--freq``, D/W/M), for a
+    forecast of a single period, whose dates cannot tell; its ``freq`` column, where it has
+    one, is read first (``_freq_column``)."""
     require_columns(
         fc.columns,
         ["sku", "ds", "forecast", "error_sd"],
@@ -138,7 +141,8 @@ def read_series(
     df = fc.select(*cols, pl.col("ds"), *bounds)
     _check_values(df, keys, bounds)
     df = df.drop(bounds)
-    period_days, note = _period_days(df, freq)
+    written = _freq_column(fc, freq)
+    period_days, note = _period_days(df, written or freq, written=written is not None)
     # The forecast's horizon is every period any series has. A series without a row for some
     # of them asks 0 there: an export that leaves out zero rows (B forecast 10 in 2 of 4 weeks
     # was planned at 10 a week, twice its demand, without a word), a product new or dropped
@@ -259,7 +263,42 @@ def forecast_start(fc: pl.DataFrame) -> dt.date | None:
     return cast(dt.date | None, ds.cast(pl.Date).min())
 
 
-def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str | None]:
+def _freq_column(fc: pl.DataFrame, recorded: str | None) -> str | None:
+    """The --freq the forecast's ``freq`` column says (segchain forecast writes it on every row),
+    None without one or with its values all empty (a hand-made forecast).
+
+    Raises:
+        DataError: values other than one of D, W, M, or one that is not the ``recorded``
+            --freq of the metadata (a table edited, or put together from two runs).
+    """
+    said = freq_values(fc)
+    hint = (
+        f"rerun `segchain forecast`, or write one of {', '.join(PERIOD_DAYS)} in every row of "
+        f"column {FREQ_COLUMN!r} (or leave the column out to have the period read from ds)"
+    )
+    if len(said) > 1 or any(v not in PERIOD_DAYS for v in said):
+        raise DataError(
+            f"forecast: column {FREQ_COLUMN!r} must hold the forecast's --freq, one of "
+            f"{', '.join(PERIOD_DAYS)} on every row; found {examples(said)}",
+            hint=hint,
+        )
+    if not said:
+        return None
+    if recorded is not None and said[0] != recorded:
+        raise DataError(
+            f"forecast: column {FREQ_COLUMN!r} says {said[0]} but the forecast's metadata "
+            f"records --freq {recorded}",
+            hint=hint,
+        )
+    return str(said[0])
+
+
+def _period_days(
+    df: pl.DataFrame, freq: str | None = None, *, written: bool = False
+) -> tuple[float, str | None]:
+    """The days of one forecast period, from the dates' spacing, for a single period from
+    ``freq``; ``written``: ``freq`` is the table's own column, whose period the dates must
+    show (a column that says M over weekly dates is wrong in one of them)."""
     ds = df.get_column("ds")
     if ds.dtype == pl.String:
         parsed = ds.str.to_date(strict=False)
@@ -281,15 +320,31 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
         if freq in PERIOD_DAYS:
             return PERIOD_DAYS[freq], None
         return DEFAULT_PERIOD_DAYS, TableMessage(
-            f"{{{FORECAST_ARGUMENT}}} has a single period and does not record its --freq; "
-            f"assumed {DEFAULT_PERIOD_DAYS:g}-day periods",
+            f"{{{FORECAST_ARGUMENT}}} has a single period and does not record its --freq (a "
+            f"column {FREQ_COLUMN!r} of D, W or M, as segchain forecast writes); assumed "
+            f"{DEFAULT_PERIOD_DAYS:g}-day periods",
             {FORECAST_ARGUMENT: "forecast"},
         )
     gaps = uniq.diff().drop_nulls().dt.total_seconds() / 86400.0
-    days = float(cast(float, gaps.median()))
+    gap = float(cast(float, gaps.median()))
+    days = _named_period(gap, uniq)
+    if written and freq is not None and days != PERIOD_DAYS[freq]:
+        raise DataError(
+            f"forecast: column {FREQ_COLUMN!r} says {freq} (periods of {PERIOD_DAYS[freq]:g} "
+            f"days) but its dates are {gap:,.4g} days apart (the median gap between its dates "
+            f"{uniq[0]} to {uniq[-1]})",
+            hint=f"rerun `segchain forecast`, or correct column {FREQ_COLUMN!r} or the dates in "
+            "ds (or leave the column out to have the period read from ds)",
+        )
+    return days, None
+
+
+def _named_period(days: float, uniq: pl.Series) -> float:
+    """``days`` (the median gap between the forecast's dates ``uniq``) as the period it is
+    closest to (a day, a week, a month of 30.4375 days, a quarter), else as it is."""
     for low, high, named in KNOWN_PERIODS:
         if low <= days <= high:
-            return named, None
+            return named
     if days > MAX_PERIOD_DAYS:
         # Dates far apart (1900 and 2999: a typo, a default date) made one period of centuries,
         # planned as such, with exit 0.
@@ -299,7 +354,7 @@ def _period_days(df: pl.DataFrame, freq: str | None = None) -> tuple[float, str 
             "quarters, at most a year",
             hint="pass the output of `segchain forecast`, or fix the dates in ds",
         )
-    return days, None
+    return days
 
 
 MAX_PERIOD_DAYS = 366.0

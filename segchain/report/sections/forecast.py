@@ -53,7 +53,14 @@ from segchain.report.sections.common import (
     with_unknowns,
 )
 from segchain.routing import route_orders
-from segchain.schema import DEFAULT_OUTLIERS, FLAG_ZERO_PRICE, META_INPUTS, demand_line
+from segchain.schema import (
+    DEFAULT_OUTLIERS,
+    FLAG_ZERO_PRICE,
+    META_INPUTS,
+    PERIOD_DAYS,
+    demand_line,
+    freq_values,
+)
 
 TOP_SERIES = 3
 # A series the orders (and segments, assignments) given hold no line of, in the chart's caption.
@@ -75,10 +82,14 @@ def interval_levels(columns: Sequence[str], value: str = "forecast") -> list[str
     return sorted(levels, key=float, reverse=True)
 
 
-def period_interval(ds: pl.Series) -> tuple[str, str]:
-    """The polars interval and a name of the forecast's period, from the spacing of ``ds``."""
+def period_interval(ds: pl.Series, freq: str | None = None) -> tuple[str, str]:
+    """The polars interval and a name of the forecast's period, from the spacing of ``ds``; of
+    a forecast of one period, from its --freq (``freq``, ``forecast_freq``), else a week."""
     days = ds.drop_nulls().unique().sort().cast(pl.Date).diff().dt.total_days().drop_nulls()
-    step = float(days.median()) if days.len() else 7.0  # type: ignore[arg-type]
+    # One period has no spacing: a monthly forecast of one month was named a week, its history
+    # drawn in weeks beside it.
+    one_period = PERIOD_DAYS.get(str(freq), 7.0)
+    step = float(days.median()) if days.len() else one_period  # type: ignore[arg-type]
     if step <= 1:
         return "1d", "day"
     if step <= 8:
@@ -86,6 +97,16 @@ def period_interval(ds: pl.Series) -> tuple[str, str]:
     if step <= 32:
         return "1mo", "month"
     return "1q", "quarter"
+
+
+def forecast_freq(fc: pl.DataFrame, params: Mapping[str, Any]) -> str | None:
+    """The forecast's --freq: its ``freq`` column's (one of D, W, M on every row, as forecast
+    writes it, in a CSV too), else its metadata's."""
+    said = freq_values(fc)
+    if len(said) == 1 and said[0] in PERIOD_DAYS:
+        return str(said[0])
+    recorded = params.get("freq")
+    return str(recorded) if recorded else None
 
 
 def routed(meta: Meta, tables: Tables | None = None) -> bool:
@@ -727,7 +748,8 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         return f"Forecast: the forecast table lacks {', '.join(missing)}."
     fc = fc.with_columns(pl.col("unique_id").cast(pl.String), pl.col("ds").cast(pl.Date))
     params = params_of(meta, "forecast")
-    interval, period = period_interval(fc["ds"])
+    freq = forecast_freq(fc, params)
+    interval, period = period_interval(fc["ds"], freq)
     # An empty or blank series id or date (a cell emptied by hand) is no series or period of
     # its own: counted apart, as unknown.
     ids, dates = marked(fc, filled("unique_id")), marked(fc, filled("ds"))
@@ -761,7 +783,7 @@ def forecast_section(tables: Tables, meta: Meta, colours: Colours) -> Section | 
         ),
     ]
     subtitle_parts = []
-    if params.get("freq"):
+    if freq:
         subtitle_parts.append(f"Periods of one {period}")
     if params.get("level"):
         subtitle_parts.append(f"prediction intervals {levels_text(params['level'])}")
