@@ -87,6 +87,14 @@ DEFAULT_REVIEW_DAYS = 1.0
 FORECAST_NOTHING = pl.col("mean_demand").fill_null(0.0) <= 0
 
 
+def buying(keys: list[str]) -> pl.Expr:
+    """True for the segment series that buy at their stocking point (``keys``): those forecast
+    demand there, or all of a point's series when none is (as the weighted blend's equal
+    weights take them). Every segment that ever bought a sku has a series, most forecast 0: a
+    target taken over all of them protected segments the forecast says will not buy there."""
+    return (pl.col("mu") > 0) | (pl.col("mu").max().over(keys) <= 0)
+
+
 def read_series(
     fc: pl.DataFrame, *, freq: str | None = None
 ) -> tuple[pl.DataFrame, list[str], float, list[str]]:
@@ -345,6 +353,9 @@ def target_notes(series: pl.DataFrame, table: PolicyTable) -> list[str]:
 
 
 def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.DataFrame:
+    """One row per stocking point: its segment series added, its target blended (``blend``)
+    over the segments that buy there, with ``segment`` (the one buying most, or with the top
+    target under ``max``) and ``segments`` (how many buy there)."""
     if series.select(pl.struct(keys).n_unique()).item() == series.height:
         # One series per stocking point (a forecast by sku): nothing to blend, and the same
         # numbers as the general aggregation below without its per-group sorts.
@@ -364,26 +375,34 @@ def stocking_points(series: pl.DataFrame, keys: list[str], blend: str) -> pl.Dat
     # the forecast's row order: the point's segment was the first of them as read.
     order = ["mu", "seg_level"] if blend == "weighted" else ["seg_level", "mu"]
     by, descending = [*order, "segment"], [True, True, False]
+    # Over the segments that buy there (``buying``): --blend max over every series raised 332 of
+    # Superstore's 561 points with demand to the target of a segment buying nothing there.
+    buys = pl.col("_buys")
     if blend == "weighted":
         target = (pl.col("seg_level") * weight).sum()
     else:
-        target = pl.col("seg_level").max()
-    driver = pl.col("segment").sort_by(by, descending=descending).first()
-    driver_measure = pl.col("seg_measure").sort_by(by, descending=descending)
-    return series.group_by(keys, maintain_order=True).agg(
-        driver.alias("segment"),
-        pl.len().alias("segments"),
-        target.alias("service_target"),
-        driver_measure.first().alias("service_measure"),
-        pl.col("mu").sum().alias("mean_demand"),
-        # Segment series of one SKU are treated as independent: variances add.
-        pl.col("sd").pow(2).sum().sqrt().alias("sd_demand"),
-        # The class of the dominant series (largest mean demand).
-        pl.col("demand_class")
-        .sort_by(["mu", "segment"], descending=[True, False])
-        .drop_nulls()
-        .first()
-        .alias("demand_class"),
+        target = pl.col("seg_level").filter(buys).max()
+    ranked = [pl.col(c).filter(buys) for c in by]
+    driver = pl.col("segment").filter(buys).sort_by(ranked, descending=descending).first()
+    driver_measure = pl.col("seg_measure").filter(buys).sort_by(ranked, descending=descending)
+    return (
+        series.with_columns(buying(keys).alias("_buys"))
+        .group_by(keys, maintain_order=True)
+        .agg(
+            driver.alias("segment"),
+            buys.sum().cast(pl.UInt32).alias("segments"),
+            target.alias("service_target"),
+            driver_measure.first().alias("service_measure"),
+            pl.col("mu").sum().alias("mean_demand"),
+            # Segment series of one SKU are treated as independent: variances add.
+            pl.col("sd").pow(2).sum().sqrt().alias("sd_demand"),
+            # The class of the dominant series (largest mean demand).
+            pl.col("demand_class")
+            .sort_by(["mu", "segment"], descending=[True, False])
+            .drop_nulls()
+            .first()
+            .alias("demand_class"),
+        )
     )
 
 

@@ -45,6 +45,7 @@ from segchain.stock.inputs import (
     DEFAULT_SERVICE_MEASURE,
     TINY_UNITS,
     ItemGaps,
+    buying,
     forecast_start,
     items_matching_none,
     items_not_planned,
@@ -732,8 +733,10 @@ def _merged_on_hand_note(merged: pl.DataFrame, keys: list[str]) -> TableMessage:
 
 def _top_targets(points: pl.DataFrame, series: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """The stocking points with each one's highest segment target (and that segment's measure):
-    served first come, first served, the level that keeps every promise."""
-    top = series.group_by(keys).agg(
+    served first come, first served, the level that keeps every promise made there: of the
+    segments that buy there (``buying``), as ``--blend max`` takes them."""
+    buyers = series.filter(buying(keys))
+    top = buyers.group_by(keys).agg(
         pl.col("seg_level").sort_by(["seg_level", "mu"], descending=True).first().alias("_top"),
         pl.col("seg_measure").sort_by(["seg_level", "mu"], descending=True).first().alias("_tm"),
     )
@@ -821,6 +824,8 @@ def _compute_per_measure(
         history=history,
         seed=seed,
     )
+    # The measures of the segments that buy there (``buying``), as the point's target blends.
+    series = series.filter(buying(keys))
     mixed = (
         series.group_by(keys)
         .agg(pl.col("seg_measure").n_unique().alias("measures"))
