@@ -185,8 +185,8 @@ def test_cli_stock_on_hand_sku_without_demand_is_a_flagged_row(cli, forecast_csv
     assert (
         f"segchain stock: Warning: --on-hand {on_hand}: 2 on-hand rows at 1 stocking point "
         "without forecast "
-        "demand (sku 'ZZ'): 5 units, 5.00 at unit cost, kept in the policy with no_demand = true "
-        "and nothing ordered: stock to move or clear"
+        "demand (sku 'ZZ'): 5 units, 5.00 at unit cost, stock to move or clear; kept in the "
+        "policy with no_demand = true and nothing ordered"
     ) in result.stderr
     policy = pl.read_csv(out)
     assert policy.filter(pl.col("no_demand")).select("sku", "on_hand", "order_now").rows() == [

@@ -177,12 +177,15 @@ def test_stock_keeps_on_hand_without_demand_as_flagged_rows_per_site(
     planned = p.filter(~pl.col("no_demand")).sort("site")
     assert planned.select("sku", "site").rows() == [("X", "S1"), ("X", "S2")]
     assert (planned["order_now"] > 0).all()
+    # Y@S2's 4 units go to its 6 backorders: only X@S3's 10 (at S3's 5.00) are stock to clear,
+    # and Y@S2 orders (it was said to order nothing; audit S, S3, session 67).
     # Not in the per-segment table: no segment's demand is there.
     assert r.segments is not None and set(r.segments["site"]) == {"S1", "S2"}
     assert r.notes[-1] == (
         "--on-hand: 4 on-hand rows at 3 stocking points without forecast demand (sku@site 'X@S3', "
-        "'Y@S1', 'Y@S2'): 14 units, 62.00 at unit cost, kept in the policy with no_demand = true "
-        "and nothing ordered: stock to move or clear"
+        "'Y@S1', 'Y@S2'): 10 units not owed to customers at 1 of them, 50.00 at unit cost, stock "
+        "to move or clear; kept in the policy with no_demand = true, ordering only for backorders "
+        "owed: 4 units at 1 of them (order_now)"
     )
 
 

@@ -34,8 +34,9 @@ OnHandOpt = Annotated[
     typer.Option(
         "--on-hand",
         help="Stock on hand: sku, on_hand (site, on_order, backorders optional); adds on_hand, "
-        "inventory_position, order_now and no_demand (a row per on-hand point the forecast has "
-        "no demand for: nothing ordered, stock to move or clear).",
+        "inventory_position, order_now and no_demand (an on-hand point the forecast gives no "
+        "demand, a row of its own where it has none: only backorders ordered, stock to move or "
+        "clear).",
     ),
     c.reads("--on-hand"),
 ]

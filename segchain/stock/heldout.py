@@ -719,7 +719,7 @@ def held_out(
             ``quantity`` (and ``customer_id`` with ``customers``), routed as the plan's history.
         customers: ``customer_id, segment`` of the forecast's segments; None when the forecast
             has none (every line is segment ``*``).
-        policy: the stage's policy (points with ``no_demand`` are not replayed).
+        policy: the stage's policy (on-hand points the forecast has not are not replayed).
         segment_rows: the stage's per-segment table.
         uniform: the uniform plan compared against (same points), replayed without reserves.
         seed: of the lead times drawn where a plan's lead time varies (both plans meet the
@@ -735,9 +735,10 @@ def held_out(
     start, periods, days = span
     first = start - dt.timedelta(days=WARMUP_DAYS)
     daily = daily_demand(orders, customers, keys, first, start + dt.timedelta(days=days))
-    plan = policy
-    if "no_demand" in plan.columns:
-        plan = plan.filter(~pl.col("no_demand").fill_null(False))
+    from segchain.stock.inputs import on_hand_only
+
+    # A point forecast nothing is replayed as planned (no stock), with or without stock on hand.
+    plan = policy.filter(~on_hand_only(policy)) if "no_demand" in policy.columns else policy
     replayed = replay_plan(plan, segment_rows, daily, keys, first=first, days=days, seed=seed)
     other = (
         replay_plan(

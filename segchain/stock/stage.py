@@ -43,8 +43,10 @@ from segchain.stock.inputs import (
     DEFAULT_REVIEW_DAYS,
     DEFAULT_SERVICE_LEVEL,
     DEFAULT_SERVICE_MEASURE,
+    FORECAST_NOTHING,
     TINY_UNITS,
     ItemGaps,
+    buying,
     forecast_start,
     items_matching_none,
     items_not_planned,
@@ -53,6 +55,7 @@ from segchain.stock.inputs import (
     join_on_hand,
     level_caps,
     mean_prices,
+    on_hand_only,
     on_hand_rows,
     orders_matching_none,
     read_series,
@@ -663,9 +666,9 @@ def _unforecast_sellers_note(
     next 8 weeks asked, none of it served from stock: Champions expected 77 % and got 52 %,
     with nothing on stderr to say why (docs/measurements.md, *Held points whose history shows
     one sale*)."""
-    idle = pl.col("mean_demand").fill_null(0.0) <= 0
+    idle = FORECAST_NOTHING
     if "no_demand" in policy.columns:
-        idle = idle & ~pl.col("no_demand").fill_null(False)
+        idle = idle & ~on_hand_only(policy)
     zero = policy.filter(idle).select(*[pl.col(k).cast(pl.String) for k in keys])
     if start is None or not zero.height or not history.height:
         return []
@@ -689,20 +692,55 @@ def _unforecast_sellers_note(
 
 
 def _no_demand_note(no_demand: pl.DataFrame, keys: list[str]) -> TableMessage:
-    """What stderr says about on-hand stock where the forecast has no demand."""
+    """What stderr says about on-hand points without forecast demand (``no_demand``: not in the
+    forecast, or forecast nothing): their stock not owed to customers, to move or clear, and
+    what they order (only backorders owed). It counted only the points the forecast has not,
+    and said "nothing ordered" of one ordering 3 units it owed, and "stock to move or clear" of
+    its 0 units."""
     names = ["sku", "site"] if "site" in keys else ["sku"]
-    points = no_demand.select(pl.concat_str(names, separator="@")).to_series().to_list()
-    value = float((no_demand["on_hand"] * no_demand["unit_cost"]).sum())
+    n = no_demand.height
+    # Units on hand that backorders owed will not take: those are the stock nobody buys.
+    spare = pl.max_horizontal(pl.col("on_hand") - pl.col("backorders"), 0.0)
+    no_demand = no_demand.with_columns(spare.alias("spare"))
+    # The points holding such stock named first: an export listing every sku has many empty.
+    shown = no_demand.sort(pl.col("spare") <= 0, maintain_order=True)
+    points = shown.select(pl.concat_str(names, separator="@")).to_series().to_list()
     what = "sku@site" if "site" in keys else "sku"
-    units = f"{float(no_demand['on_hand'].sum()):,.0f}"
+    held = no_demand.filter(pl.col("spare") > 0)
+    # Stock that backorders take is said to be netted; none at all is said as none.
+    netted = no_demand.filter((pl.col("on_hand") > 0) & (pl.col("backorders") > 0)).height
+    stock = "no stock beyond the backorders owed" if netted else "no stock on hand"
+    if held.height:
+        value = float((held["spare"] * held["unit_cost"]).sum())
+        owing = " not owed to customers" if netted else ""
+        stock = (
+            f"{_units(held['spare'])}{owing}{_of_them(held.height, n)}, {value:,.2f} at unit "
+            "cost, stock to move or clear"
+        )
+    ordering = no_demand.filter(pl.col("order_now") > 0)
+    orders = (
+        f", ordering only for backorders owed: {_units(ordering['order_now'])}"
+        f"{_of_them(ordering.height, n)} (order_now)"
+        if ordering.height
+        else " and nothing ordered"
+    )
     return about(
         ON_HAND_OPTION,
         f"{plural(int(no_demand['rows'].sum()), 'on-hand row')} at "
-        f"{plural(no_demand.height, 'stocking point')} without forecast demand "
-        f"({what} {examples(points)}): "
-        f"{units} {'unit' if units == '1' else 'units'}, {value:,.2f} at unit cost, kept in "
-        "the policy with no_demand = true and nothing ordered: stock to move or clear",
+        f"{plural(n, 'stocking point')} without forecast demand ({what} {examples(points)}): "
+        f"{stock}; kept in the policy with no_demand = true{orders}",
     )
+
+
+def _units(values: pl.Series) -> str:
+    """Units summed, in whole units: ``1 unit``, ``65 units``."""
+    units = f"{float(values.sum()):,.0f}"
+    return f"{units} {'unit' if units == '1' else 'units'}"
+
+
+def _of_them(k: int, n: int) -> str:
+    """`` at k of them`` when only some of the ``n`` points are meant."""
+    return f" at {count(k)} of them" if k < n else ""
 
 
 def _merged_on_hand_note(merged: pl.DataFrame, keys: list[str]) -> TableMessage:
@@ -732,8 +770,10 @@ def _merged_on_hand_note(merged: pl.DataFrame, keys: list[str]) -> TableMessage:
 
 def _top_targets(points: pl.DataFrame, series: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """The stocking points with each one's highest segment target (and that segment's measure):
-    served first come, first served, the level that keeps every promise."""
-    top = series.group_by(keys).agg(
+    served first come, first served, the level that keeps every promise made there: of the
+    segments that buy there (``buying``), as ``--blend max`` takes them."""
+    buyers = series.filter(buying(keys))
+    top = buyers.group_by(keys).agg(
         pl.col("seg_level").sort_by(["seg_level", "mu"], descending=True).first().alias("_top"),
         pl.col("seg_measure").sort_by(["seg_level", "mu"], descending=True).first().alias("_tm"),
     )
@@ -821,6 +861,8 @@ def _compute_per_measure(
         history=history,
         seed=seed,
     )
+    # The measures of the segments that buy there (``buying``), as the point's target blends.
+    series = series.filter(buying(keys))
     mixed = (
         series.group_by(keys)
         .agg(pl.col("seg_measure").n_unique().alias("measures"))
