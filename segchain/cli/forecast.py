@@ -468,12 +468,15 @@ def _report_held_out(result, params: dict, reporter) -> None:
         if scored.vs_direct is not None
         else ""
     )
-    reporter.info(
-        name_sources(
-            f"held out at {level} level: forecast WAPE / best baseline's ({name}) = "
-            f"{scored.ratio:.3f}{direct}{new}"
-        )
+    ratio = scored.ratio
+    against = (
+        f"forecast WAPE / best baseline's ({name}) = {ratio:.3f}"
+        if ratio is not None
+        # Steady demand that a naive forecast repeats exactly: no ratio to a WAPE of 0.
+        else f"the {name} forecast every period exactly (WAPE 0), so no ratio; the "
+        f"forecast's WAPE is {scored.wape:.3f}"
     )
+    reporter.info(name_sources(f"held out at {level} level: {against}{direct}{new}"))
 
 
 # A forecast further out than this is no plan: bound the horizon by what it spans.

@@ -68,15 +68,22 @@ class HeldOut:
         return float(row.item(0, "wape")) if row.height else None
 
     @property
-    def ratio(self) -> float:
-        return cast(float, self._wape_of(FORECAST)) / self.best_baseline[1]
+    def wape(self) -> float | None:
+        """The forecast's own WAPE over the periods held out."""
+        return self._wape_of(FORECAST)
+
+    @property
+    def ratio(self) -> float | None:
+        """The forecast's WAPE over the best baseline's; None where that baseline forecast the
+        periods exactly (WAPE 0: steady demand a naive forecast repeats), as no ratio says how
+        far the forecast is from it (the division raised, a traceback, nothing written)."""
+        return _over(self.wape, self.best_baseline[1])
 
     @property
     def vs_direct(self) -> float | None:
         """The forecast's WAPE over the level's own forecast's (segments summed against the
-        sku forecast directly), when the series were per segment."""
-        direct = self._wape_of(self.direct_name)
-        return None if direct is None else cast(float, self._wape_of(FORECAST)) / direct
+        sku forecast directly), when the series were per segment; None where that one's is 0."""
+        return _over(self.wape, self._wape_of(self.direct_name))
 
     def as_metadata(self) -> dict[str, object]:
         return {
@@ -100,6 +107,13 @@ class HeldOut:
             "vs_best_baseline": self.ratio,
             **({"vs_direct": self.vs_direct} if self.vs_direct is not None else {}),
         }
+
+
+def _over(wape: float | None, other: float | None) -> float | None:
+    """``wape`` / ``other``, None when either is missing or ``other`` is 0 (or NaN)."""
+    if wape is None or other is None or not other > 0:
+        return None
+    return wape / other
 
 
 def baseline_windows(freq: str) -> list[int]:
