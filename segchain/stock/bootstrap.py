@@ -20,9 +20,12 @@ empirical alternative resamples the item's own history:
 5. a history whose mean per period is below the forecast's is brought up to it (``level_to``):
    the forecast sets the level, the history the shape.
 
-The draws are seeded, each point's from a stream of its own (``history_streams``, from its
-history, not its names): the same history and seed give the same levels, whichever other points
-are planned beside it and whatever they are called.
+The plan reads this model's distributions exactly (``chain_pmf``: the chain over the interval's
+periods convolved with the jittered sizes), not estimated from draws, where they fit a grid of
+whole units (``EXACT_WIDTH``). Draws remain for wider points and for ``--simulate``'s replay
+(``PeriodPaths``); they are seeded, each point's from a stream of its own (``history_streams``,
+from its history, not its names): the same history and seed give the same levels, whichever
+other points are planned beside it and whatever they are called.
 """
 
 from __future__ import annotations
@@ -49,7 +52,8 @@ from segchain.schema import (
 )
 from segchain.stock.distributions import whole_day_leads
 
-# Draws per stocking point. At 4,000 the level's sampling error was not small: an item selling
+# Draws per stocking point, where its demand is estimated from draws (a grid too wide for the
+# exact pmfs, ``exact_pmfs``). At 4,000 the level's sampling error was not small: an item selling
 # lumps of 4-8 units a fifth of the weeks, (s, Q) looked at nightly for a 0.97 fill rate, took
 # levels of 11 to 15 over 8 seeds, delivering 0.955 to 0.988 in a long replay; at 16,000, 13
 # to 15 (0.976 to 0.988). On Online Retail's 241 bootstrapped points (2011-10-10, every target
@@ -65,6 +69,11 @@ CHUNK = 64
 # demo's stock ran 30+ min and several GB. Past this width a row's search works in steps of
 # a power of ten units (``grid_step``); the demo as exported stays under it (1,824 at most).
 GRID_WIDTH = 4096
+# Widest grid of whole units on which a point's demand is computed exactly (``exact_pmfs``):
+# its whole support (every period's largest jittered size over the longest lead time) and the
+# level search's grid (demand to a tail of 1e-12, and Q). A point past it is drawn. A chunk's
+# grids then hold 64 x 16,384 cells, 8 MB each.
+EXACT_WIDTH = 4 * GRID_WIDTH
 
 
 def period_interval(period_days: float) -> str:
@@ -615,6 +624,161 @@ class Levels:
     capped: np.ndarray  # the target asked for more than the cap
 
 
+@dataclass(frozen=True)
+class ChunkPmfs:
+    """Demand over the protection interval, the lead time and one review of a chunk's rows, on
+    one grid of ``width`` cells of ``step`` units each (``grid_step``), with Q and the cap in
+    those steps."""
+
+    pmf_t: np.ndarray
+    pmf_l: np.ndarray
+    pmf_r: np.ndarray
+    step: np.ndarray
+    q: np.ndarray
+    cap: np.ndarray
+    width: int
+
+
+def exact_pmfs(
+    h: Histories,
+    i: int,
+    *,
+    lead: float,
+    review: float,
+    lead_sd: float,
+    period_days: float,
+    add: float,
+    factor: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """One point's demand over the protection interval, the lead time and a review, exactly, on
+    whole units up to where the interval's cdf reaches 1 - ``chain_pmf.TAIL`` (``chain_pmf``):
+    the distributions its draws estimate. None where the grid would pass ``EXACT_WIDTH``.
+    ``add``, ``factor``: its ``Level`` (0 and 1 where the history is not brought up)."""
+    from segchain.stock import chain_pmf
+
+    sizes = np.rint(h.sizes[h.offset[i] : h.offset[i] + h.count[i]] * factor)
+    leads, weights = chain_pmf.lead_weights(lead, lead_sd, period_days)
+    periods = max(chain_pmf.periods_needed(leads, review), 1)
+    reach = chain_pmf.size_reach(sizes)
+    width = periods * (reach - 1) + 1
+    if width > EXACT_WIDTH:
+        return None
+    size = chain_pmf.jittered_size_pmf(sizes, reach)
+    sums = chain_pmf.chain_sum_pmfs(h.p01[i], h.p11[i], h.start[i], add, size, periods, width)
+    pmf_t, pmf_l, pmf_r = chain_pmf.protection_pmfs(sums, leads, weights, review)
+    end = max(chain_pmf.grid_end(pmf_t), chain_pmf.grid_end(pmf_r)) + 1
+    return pmf_t[:end], pmf_l[:end], pmf_r[:end]
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What the level search asks of some rows of ``Histories`` (``rows``): lead time, review
+    and lead-time sd in periods, Q and the cap in units, the level brought to (``level_to``)."""
+
+    rows: np.ndarray
+    lead: np.ndarray
+    review: np.ndarray
+    lead_sd: np.ndarray
+    q: np.ndarray
+    cap: np.ndarray
+    level: Level | None
+
+    def take(self, at: np.ndarray) -> Asked:
+        return Asked(
+            rows=self.rows[at],
+            lead=self.lead[at],
+            review=self.review[at],
+            lead_sd=self.lead_sd[at],
+            q=self.q[at],
+            cap=self.cap[at],
+            level=None if self.level is None else self.level.take(at),
+        )
+
+
+def _chunk_pmfs(
+    h: Histories, a: Asked, *, periodic: bool, period_days: float, seed: int
+) -> ChunkPmfs:
+    """The pmfs of a chunk's rows: exact (``exact_pmfs``) where they fit a grid of whole units,
+    else from the draws (``_drawn_pmfs``), on one grid as wide as its widest row needs."""
+    exact: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for j, i in enumerate(a.rows):
+        got = exact_pmfs(
+            h,
+            int(i),
+            lead=float(a.lead[j]),
+            review=float(a.review[j]),
+            lead_sd=float(a.lead_sd[j]),
+            period_days=period_days,
+            add=0.0 if a.level is None else float(a.level.add[j]),
+            factor=1.0 if a.level is None else float(a.level.size[j]),
+        )
+        # Exact only on a grid of single units: a coarser step rounds the draws' totals up
+        # (``_drawn_pmfs``), which a convolution of the periods' pmfs cannot do. Its demand
+        # reaches to a tail of 1e-12, where 16,000 draws reach 1/16,000, so its grid may pass
+        # ``GRID_WIDTH`` where the draws' did not (one point of the demo: DC-MUC 00061, S 1,666).
+        if got is not None and got[0].size + (0 if periodic else a.q[j]) + 2 <= EXACT_WIDTH:
+            exact[j] = got
+    n = a.rows.size
+    drawn = np.array([j for j in range(n) if j not in exact], dtype=np.int64)
+    step, q_part, cap_part = np.ones(n), a.q.copy(), a.cap.copy()
+    widths = [e[0].size + (0 if periodic else int(a.q[j])) + 2 for j, e in exact.items()]
+    sampled = None
+    if drawn.size:
+        sampled = _drawn_pmfs(
+            h, a.take(drawn), periodic=periodic, period_days=period_days, seed=seed
+        )
+        step[drawn], q_part[drawn], cap_part[drawn] = sampled.step, sampled.q, sampled.cap
+        widths.append(sampled.width)
+    w = int(math.ceil(max(widths) / 32.0) * 32)
+    grids = [np.zeros((n, w)) for _ in range(3)]
+    for j, pmfs in exact.items():
+        for grid, pmf in zip(grids, pmfs, strict=True):
+            grid[j, : pmf.size] = pmf
+    if sampled is not None:
+        for grid, pmf in zip(grids, (sampled.pmf_t, sampled.pmf_l, sampled.pmf_r), strict=True):
+            grid[drawn, : pmf.shape[1]] = pmf
+    pmf_t, pmf_l, pmf_r = grids
+    return ChunkPmfs(pmf_t, pmf_l, pmf_r, step=step, q=q_part, cap=cap_part, width=w)
+
+
+def _drawn_pmfs(
+    h: Histories, a: Asked, *, periodic: bool, period_days: float, seed: int
+) -> ChunkPmfs:
+    """The pmfs of rows whose exact grid would be too wide, from ``DRAWS`` paths each
+    (``draw_intervals``), on a grid of ``grid_step`` units per cell."""
+    r, lead, review, lead_sd, level = a.rows, a.lead, a.review, a.lead_sd, a.level
+    # Each point's own streams: the paths over the lead time and the interval, and the
+    # review's apart (how many numbers the paths take depends on the chunk's longest one).
+    paths = RowStreams(seed, h.streams[r], purpose=0)
+    reviews = RowStreams(seed, h.streams[r], purpose=1)
+    lead_part, review_part = lead, review
+    if (lead_sd > 0).any():
+        # The lead times from streams of their own: a row without a lead-time sd keeps its
+        # paths' numbers, and its levels to the last digit.
+        leads = RowStreams(seed, h.streams[r], purpose=3)
+        lead_part = draw_leads(lead_part, lead_sd, period_days, leads, DRAWS)
+        review_part = review_part[:, None]
+    d_l, d_t = draw_intervals(h, r, [lead_part, lead_part + review_part], paths, DRAWS, level)
+    d_r = draw_interval(h, r, review, reviews, DRAWS, level)
+    q_part, cap_part = a.q, a.cap
+    need = np.maximum(d_t.max(axis=1, initial=0.0), d_r.max(axis=1, initial=0.0))
+    step = grid_step(need + (0 if periodic else q_part) + 2)
+    coarse = step > 1
+    if coarse.any():
+        # A row's own step, its demand in steps rounded up: a level of L steps meets the
+        # cycle's target exactly where L * step units do, and its shortage is not
+        # understated. Q and the cap are rounded down (no level past the cap); the results
+        # are brought back to units below. A row of step 1 keeps its draws as they are.
+        in_steps = coarse[:, None]
+        d_t, d_l, d_r = (np.where(in_steps, np.ceil(d / step[:, None]), d) for d in (d_t, d_l, d_r))
+        q_part = np.where(coarse, np.maximum(np.floor(q_part / step), 1.0), q_part)
+        cap_part = cap_part / step
+    top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
+    w = int(math.ceil((top + (0 if periodic else q_part.max()) + 2) / 32.0) * 32)
+    pmf_t, pmf_l, pmf_r = (empirical_pmf(d, w) for d in (d_t, d_l, d_r))
+    return ChunkPmfs(pmf_t, pmf_l, pmf_r, step=step, q=q_part, cap=cap_part, width=w)
+
+
 def bootstrap_levels(
     h: Histories,
     rows: np.ndarray,
@@ -634,9 +798,13 @@ def bootstrap_levels(
 ) -> Levels:
     """The smallest integer level meeting each row's target on its bootstrap distribution.
 
-    ``lead`` and ``review`` in forecast periods (for ``rows``); demand over the lead time and
-    the protection interval (lead + review) from the same ``DRAWS`` paths (``draw_intervals``),
-    over the review from paths of its own.
+    ``lead`` and ``review`` in forecast periods (for ``rows``); demand over the lead time, the
+    protection interval (lead + review) and the review computed exactly from the bootstrap's
+    model (``exact_pmfs``), so a level and its expected service do not move with ``seed``:
+    from 16,000 draws a slow point's fill rate had moved by up to 0.098 between seeds 0-3
+    (Superstore by product). A row whose grid would be too wide for that (``EXACT_WIDTH``, or a
+    step of more than one unit: ``grid_step``) is estimated from ``DRAWS`` paths, the lead time
+    and the interval from the same paths (``draw_intervals``), the review from its own.
     The fill rate is against the bootstrap's mean demand per review; the (s, Q) CSL counts the
     undershoot from the review's draws, as for fitted distributions (``levels.pmf_levels``).
     No level exceeds ``cap`` (the history's largest demand over the interval): where the target
@@ -662,40 +830,22 @@ def bootstrap_levels(
     qi = np.maximum(np.rint(q), 1.0)
     for start in range(0, rows.size, CHUNK):
         part = np.arange(start, min(start + CHUNK, rows.size))
-        r = rows[part]
-        # Each point's own streams: the paths over the lead time and the interval, and the
-        # review's apart (how many numbers the paths take depends on the chunk's longest one).
-        paths = RowStreams(seed, h.streams[r], purpose=0)
-        reviews = RowStreams(seed, h.streams[r], purpose=1)
         lv = None if level is None else level.take(part)
-        lead_part, review_part = lead[part], review[part]
-        if lead_sd is not None and (lead_sd[part] > 0).any():
-            # The lead times from streams of their own: a row without a lead-time sd keeps its
-            # paths' numbers, and its levels to the last digit.
-            leads = RowStreams(seed, h.streams[r], purpose=3)
-            lead_part = draw_leads(lead_part, lead_sd[part], period_days, leads, DRAWS)
-            review_part = review_part[:, None]
-        d_l, d_t = draw_intervals(h, r, [lead_part, lead_part + review_part], paths, DRAWS, lv)
-        d_r = draw_interval(h, r, review[part], reviews, DRAWS, lv)
-        q_part, cap_part = qi[part], cap[part]
-        need = np.maximum(d_t.max(axis=1, initial=0.0), d_r.max(axis=1, initial=0.0))
-        step = grid_step(need + (0 if periodic else q_part) + 2)
-        coarse = step > 1
-        if coarse.any():
-            # A row's own step, its demand in steps rounded up: a level of L steps meets the
-            # cycle's target exactly where L * step units do, and its shortage is not
-            # understated. Q and the cap are rounded down (no level past the cap); the results
-            # are brought back to units below. A row of step 1 keeps its draws as they are.
-            in_steps = coarse[:, None]
-            d_t, d_l, d_r = (
-                np.where(in_steps, np.ceil(d / step[:, None]), d) for d in (d_t, d_l, d_r)
-            )
-            q_part = np.where(coarse, np.maximum(np.floor(q_part / step), 1.0), q_part)
-            cap_part = cap_part / step
-        top = max(d_t.max(initial=0.0), d_r.max(initial=0.0))
-        w = int(math.ceil((top + (0 if periodic else q_part.max()) + 2) / 32.0) * 32)
-        pmf_t, pmf_l, pmf_r = (empirical_pmf(d, w) for d in (d_t, d_l, d_r))
-        mean_t, mean_l, mean_r = d_t.mean(axis=1), d_l.mean(axis=1), d_r.mean(axis=1)
+        sd_part = lead_sd[part] if lead_sd is not None else np.zeros(part.size)
+        asked = Asked(
+            rows=rows[part],
+            lead=lead[part],
+            review=review[part],
+            lead_sd=sd_part,
+            q=qi[part],
+            cap=cap[part],
+            level=lv,
+        )
+        grids = _chunk_pmfs(h, asked, periodic=periodic, period_days=period_days, seed=seed)
+        pmf_t, pmf_l, pmf_r = grids.pmf_t, grids.pmf_l, grids.pmf_r
+        step, q_part, cap_part, w = grids.step, grids.q, grids.cap, grids.width
+        k = np.arange(w, dtype=float)
+        mean_t, mean_l, mean_r = ((p * k).sum(axis=1) for p in (pmf_t, pmf_l, pmf_r))
         allowed = (1.0 - target[part]) * mean_r
         for kind in (True, False):
             sel = np.flatnonzero(fill[part] == kind)
@@ -733,7 +883,6 @@ def bootstrap_levels(
             out.csl[at] = csl
             mr = mean_r[sel]
             out.fill[at] = np.where(mr > 0, 1.0 - short / np.maximum(mr, 1e-300), 1.0)
-        k = np.arange(w, dtype=float)
         loss_t = grid_loss(np.cumsum(pmf_t, axis=1), mean_t, k)
         loss_l = grid_loss(np.cumsum(pmf_l, axis=1), mean_l, k)
         lev = out.level[part].astype(np.int64)
