@@ -12,6 +12,14 @@ import polars as pl
 START = dt.date(2023, 1, 2)  # a Monday
 
 
+def _write_orders(path: Path, rows: list[tuple]) -> None:
+    pl.DataFrame(
+        rows,
+        schema=["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"],
+        orient="row",
+    ).write_csv(path)
+
+
 def test_abc_puts_customers_of_equal_value_in_one_class(cli, tmp_path: Path) -> None:
     """Ten customers each buying 2 units at 5.00 every week for 60 weeks: each is worth 600,
     a tenth of the total. ABC closes class A at the customer whose value before reaches 80 %;
@@ -23,12 +31,53 @@ def test_abc_puts_customers_of_equal_value_in_one_class(cli, tmp_path: Path) -> 
         for w in range(60)
         for c in range(10)
     ]
-    pl.DataFrame(
-        rows,
-        schema=["order_id", "order_date", "customer_id", "sku", "quantity", "unit_price"],
-        orient="row",
-    ).write_csv(tmp_path / "orders.csv")
+    _write_orders(tmp_path / "orders.csv", rows)
     result = cli("segment", "orders.csv", "--method", "abc-xyz", "-o", "seg.csv")
     assert result.exit_code == 0, result.stderr
     segments = pl.read_csv(tmp_path / "seg.csv")
     assert segments.get_column("segment").unique().to_list() == ["AX"]
+
+
+def _steady_orders(path: Path) -> None:
+    """Five customers, three skus, 400 days: on day i customer (i + j) % 5 buys 2 units of sku
+    j at 5.00, so each buys on 240 of the 400 days (3 days in 5), 10.00 a day it buys."""
+    rows = [
+        (f"{i}-{j}", START + dt.timedelta(days=i), f"C{(i + j) % 5}", f"S{j}", 2, 5.0)
+        for i in range(400)
+        for j in range(3)
+    ]
+    _write_orders(path, rows)
+
+
+def test_clv_of_customers_buying_like_a_clock_is_their_rate(cli, tmp_path: Path) -> None:
+    """Customers buying on 3 days in 5 for 400 days without a pause give BG/NBD nothing to read
+    as dropping out (p_alive 1), so over the next 365 days they are expected to buy at their
+    own rate: 240 / 400 x 365 = 219 purchase days, worth 2,190 at 10.00 a day. Before, the fit
+    (r 6e4: a rate as fixed as a clock) sent scipy's hyp2f1 to NaN, made 0: expected_purchases
+    and clv 0 for every one of them, the steadiest customers valued at nothing."""
+    _steady_orders(tmp_path / "orders.csv")
+    result = cli("segment", "orders.csv", "--clv", "--clv-horizon", "365", "-o", "seg.parquet")
+    assert result.exit_code == 0, result.stderr
+    segments = pl.read_parquet(tmp_path / "seg.parquet")
+    assert segments.get_column("p_alive").min() > 0.99
+    for value in segments.get_column("expected_purchases"):
+        assert abs(value - 219) < 0.02 * 219
+    for value in segments.get_column("clv"):
+        assert abs(value - 2190) < 0.02 * 2190
+
+
+def test_bgnbd_expected_purchases_where_hyp2f1_fails_is_the_poisson_rate() -> None:
+    """With a ~ 0 (a customer almost never drops out: a / (a + b) ~ 2e-8 a purchase), BG/NBD's
+    conditional expectation is the gamma-Poisson one, (r + x) / (alpha + T) t (Fader, Hardie &
+    Lee 2005, with p -> 0). These are the parameters fitted to the steady customers above."""
+    import numpy as np
+
+    from segchain.clv import BGNBD, bgnbd_expected_purchases
+
+    params = BGNBD(r=6.034e4, alpha=1.437e4, a=6.144e-06, b=334.9)
+    x = np.array([239.0, 0.0, 100.0])
+    T = np.array([400 / 7] * 3)
+    t = 365 / 7
+    got = bgnbd_expected_purchases(params, t, x, T, T)  # last purchase on the last day: alive
+    want = (params.r + x) / (params.alpha + T) * t
+    assert np.allclose(got, want, rtol=1e-3)
