@@ -84,19 +84,39 @@ def test_bgnbd_expected_purchases_where_hyp2f1_fails_is_the_poisson_rate() -> No
     assert np.allclose(got, want, rtol=1e-3)
 
 
+def _steady_forecast(cli, tmp_path: Path, *options: str):
+    """The steady orders segmented and forecast per sku into fc.parquet; the forecast's run."""
+    _steady_orders(tmp_path / "orders.csv")
+    assert cli("segment", "orders.csv", "-o", "seg.parquet").exit_code == 0
+    args = ("seg.parquet", "--orders", "orders.csv", "--by", "sku", *options)
+    result = cli("forecast", *args, "-o", "fc.parquet")
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
 def test_forecast_of_constant_daily_demand_prints_no_library_division(cli, tmp_path: Path) -> None:
     """2 units of each sku every day: AutoTheta's season test divides the autocorrelation by
     the variance, 0, and statsmodels' 'invalid value encountered in divide' (RuntimeWarning,
     stattools/_stattools.py) reached stderr twice as a segchain warning. The forecast is the
     demand itself: 2 units a day per sku, 6 over the 3 skus."""
-    _steady_orders(tmp_path / "orders.csv")
-    assert cli("segment", "orders.csv", "-o", "seg.parquet").exit_code == 0
-    result = cli(
-        "forecast", "seg.parquet", "--orders", "orders.csv", "--freq", "D", "--horizon", "1",
-        "--by", "sku", "-o", "fc.parquet",
-    )  # fmt: skip
-    assert result.exit_code == 0, result.stderr
+    result = _steady_forecast(cli, tmp_path, "--freq", "D", "--horizon", "1")
     assert "invalid value encountered" not in result.stderr
     assert "Warning" not in result.stderr
     forecast = pl.read_parquet(tmp_path / "fc.parquet")
     assert forecast.get_column("forecast").sum() == pytest.approx(6.0, abs=1e-6)
+
+
+def test_report_of_a_plan_with_nothing_to_order_says_0_units(cli, tmp_path: Path) -> None:
+    """1,000 units on hand of each sku, against 6 a day per sku: no stocking point is at or
+    below its reorder point, so the plan orders 0 units now. The inventory section said 'order
+    – units now' (the sum over no due point taken as unknown)."""
+    _steady_forecast(cli, tmp_path, "--horizon", "4", "--models", "WindowAverage")
+    (tmp_path / "on_hand.csv").write_text("sku,on_hand\nS0,1000\nS1,1000\nS2,1000\n")
+    stock = cli("stock", "fc.parquet", "--on-hand", "on_hand.csv", "-o", "policy.parquet")
+    assert stock.exit_code == 0, stock.stderr
+    assert pl.read_parquet(tmp_path / "policy.parquet").get_column("order_now").sum() == 0
+    result = cli("report", "policy.parquet", "-o", "report.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "report.md").read_text()
+    assert "0 of 3 stocking points are at or below their reorder point: order 0 units now." in page
+    assert "order – units" not in page
