@@ -120,3 +120,25 @@ def test_report_of_a_plan_with_nothing_to_order_says_0_units(cli, tmp_path: Path
     page = (tmp_path / "report.md").read_text()
     assert "0 of 3 stocking points are at or below their reorder point: order 0 units now." in page
     assert "order – units" not in page
+
+
+def test_report_of_a_held_out_check_with_an_exact_baseline_names_it(cli, tmp_path: Path) -> None:
+    """14 units a week of each sku, held out over 3 weeks from 2024-01-01: every baseline (and
+    the forecast) gets every week exactly, WAPE 0, so there is no ratio (forecast's stderr says
+    so). The report said 'no simple baseline could be scored.;', false (seven were, at 0.0%)
+    and with a stray period before the sentence's end."""
+    _steady_orders(tmp_path / "orders.csv")
+    assert cli("segment", "orders.csv", "--as-of", "2024-01-01", "-o", "seg.parquet").exit_code == 0
+    forecast = cli(
+        "forecast", "seg.parquet", "--orders", "orders.csv", "--as-of", "2024-01-01",
+        "--horizon", "3", "--models", "WindowAverage", "-o", "fc.parquet",
+    )  # fmt: skip
+    assert forecast.exit_code == 0, forecast.stderr
+    assert "forecast every period exactly (WAPE 0), so no ratio" in forecast.stderr
+    result = cli("report", "fc.parquet", "-o", "report.md")
+    assert result.exit_code == 0, result.stderr
+    page = (tmp_path / "report.md").read_text()
+    assert "no simple baseline could be scored" not in page
+    assert ".;" not in page
+    assert "forecast WAPE 0.0% against the best simple baseline's 0.0% (" in page
+    assert "which forecast every period exactly, so no ratio: the forecast did as well" in page

@@ -194,6 +194,8 @@ def held_out_headline(check: HeldOutCheck) -> Headline:
         # A forecast worse than a simple average says so where a reader looks first.
         detail += f"; lost to a simple baseline, {against}" if check.lost else ""
         detail += "" if check.lost else f"; best simple baseline {against}"
+    elif best is not None:
+        detail += f"; best simple baseline {pct(best[1])} ({best[0]}): exact, so no ratio"
     return Headline("Held-out WAPE", pct(check.wape), detail)
 
 
@@ -220,8 +222,23 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
     best, ratio = check.best, check.ratio
     if check.wape is None:
         text += "no WAPE (no demand in those periods to score against)."
-    elif best is None or ratio is None:
-        text += f"forecast WAPE {pct(check.wape)}; no simple baseline could be scored."
+    elif best is None:
+        # No period here: the sentence's own ends after the forecast's sum.
+        text += f"forecast WAPE {pct(check.wape)}; no simple baseline could be scored"
+    elif ratio is None:
+        # The baseline forecast every period exactly (WAPE 0): it was scored, and no ratio
+        # says how far the forecast is from it (forecast's stderr says the same).
+        name, wape = best
+        text += (
+            f"forecast WAPE {pct(check.wape)} against the best simple baseline's {pct(wape)} "
+            f"({name}), which forecast every period exactly, so no ratio"
+            + (
+                f": the forecast lost; the {name} of each {level}'s own history was nearer "
+                "what happened"
+                if check.wape > 0
+                else ": the forecast did as well"
+            )
+        )
     else:
         name, wape = best
         text += (
