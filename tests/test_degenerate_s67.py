@@ -142,3 +142,16 @@ def test_report_of_a_held_out_check_with_an_exact_baseline_names_it(cli, tmp_pat
     assert ".;" not in page
     assert "forecast WAPE 0.0% against the best simple baseline's 0.0% (" in page
     assert "which forecast every period exactly, so no ratio: the forecast did as well" in page
+
+
+def test_a_reconciliation_that_holds_says_difference_0_not_minus_0() -> None:
+    """Eight customers at one location (/work/exp/s67/degen_scratch/one_location): the policy's
+    334.39 allocated to segments summed a last bit above it, and costs said '(difference
+    -0.00)'. A residue under half a cent either way is 0.00."""
+    from segchain.costs import Check
+
+    total = 110.809719 + 110.858076 + 112.725793
+    for residue in (-1e-13, 1e-13, -0.004):
+        check = Check("reconciled inventory value", "policy", total, {"allocated": total - residue})
+        assert check.line().endswith("(difference 0.00)")
+    assert Check("x", "s", 1.0, {"a": 1.006}).line().endswith("(difference -0.01)")
