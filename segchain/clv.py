@@ -390,11 +390,27 @@ def lifetime_value(
         )
     else:
         fallback = float(np.mean(m[usable])) if np.any(usable) else 0.0
-        warnings.append(
-            f"only {int(usable.sum())} repeat customers with positive spend on their repeat "
-            "purchases: spend per purchase is each one's own mean, the other customers' the "
-            f"mean of those (Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} with differing spend)"
-        )
+        n_usable = int(usable.sum())
+        needs = f"(Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} with differing spend)"
+        # Which reason holds is said: "only 10 ... needs at least 10" was said of ten customers
+        # who all spend the same, "only 0 ... the mean of those" of customers buying at no price.
+        if not n_usable:
+            text = (
+                "no repeat customer has a positive spend on its repeat purchases (prices of 0, "
+                f"or returns netting them out): spend per purchase and clv are 0 {needs}"
+            )
+        elif n_usable >= MIN_GAMMA_GAMMA:
+            text = (
+                f"all {n_usable} repeat customers with positive spend on their repeat purchases "
+                f"spend the same, {fallback:,.2f} a purchase: spend per purchase is that {needs}"
+            )
+        else:
+            text = (
+                f"only {plural(n_usable, 'repeat customer')} with positive spend on their repeat "
+                "purchases: spend per purchase is each one's own mean, the other customers' the "
+                f"mean of those {needs}"
+            )
+        warnings.append(text)
         spend = np.where(usable, m, fallback)
     p_alive = _finite(p_alive)
     expected = _finite(expected)

@@ -155,3 +155,25 @@ def test_a_reconciliation_that_holds_says_difference_0_not_minus_0() -> None:
         check = Check("reconciled inventory value", "policy", total, {"allocated": total - residue})
         assert check.line().endswith("(difference 0.00)")
     assert Check("x", "s", 1.0, {"a": 1.006}).line().endswith("(difference -0.01)")
+
+
+def test_clv_warning_names_why_gamma_gamma_was_not_fitted() -> None:
+    """Gamma-Gamma needs 10 repeat customers of differing spend. Ten who all spend 10.00 were
+    told 'only 10 ... (needs at least 10 ...)', and customers buying at no price 'only 0 ...,
+    the other customers' the mean of those' (a mean of none)."""
+    from segchain.clv import lifetime_value
+
+    def warned(repeat_value: float) -> list[str]:
+        days = [60.0] * 10 + [1.0]  # ten weekly buyers and a one-off, over 420 days
+        result = lifetime_value(
+            days, [413.0] * 10 + [0.0], [420.0] * 10 + [300.0], [repeat_value] * 11,
+            horizon_days=365,
+        )  # fmt: skip
+        return [w for w in result.warnings if "Gamma-Gamma" in w]
+
+    (same,) = warned(10.0)
+    assert same.startswith("all 10 repeat customers with positive spend")
+    assert "spend the same, 10.00 a purchase" in same and "only" not in same
+    (none,) = warned(0.0)
+    assert none.startswith("no repeat customer has a positive spend")
+    assert "mean of those" not in none
