@@ -122,22 +122,28 @@ def test_report_of_a_plan_with_nothing_to_order_says_0_units(cli, tmp_path: Path
     assert "order – units" not in page
 
 
-def test_report_of_a_held_out_check_with_an_exact_baseline_names_it(cli, tmp_path: Path) -> None:
-    """14 units a week of each sku, held out over 3 weeks from 2024-01-01: every baseline (and
-    the forecast) gets every week exactly, WAPE 0, so there is no ratio (forecast's stderr says
-    so). The report said 'no simple baseline could be scored.;', false (seven were, at 0.0%)
-    and with a stray period before the sentence's end."""
-    _steady_orders(tmp_path / "orders.csv")
+def _held_out_report(cli, tmp_path: Path) -> tuple[str, str]:
+    """orders.csv segmented and forecast as of 2024-01-01 (3 weeks held out, WindowAverage),
+    then reported: the forecast's stderr and the page (Markdown)."""
     assert cli("segment", "orders.csv", "--as-of", "2024-01-01", "-o", "seg.parquet").exit_code == 0
     forecast = cli(
         "forecast", "seg.parquet", "--orders", "orders.csv", "--as-of", "2024-01-01",
         "--horizon", "3", "--models", "WindowAverage", "-o", "fc.parquet",
     )  # fmt: skip
     assert forecast.exit_code == 0, forecast.stderr
-    assert "forecast every period exactly (WAPE 0), so no ratio" in forecast.stderr
     result = cli("report", "fc.parquet", "-o", "report.md")
     assert result.exit_code == 0, result.stderr
-    page = (tmp_path / "report.md").read_text()
+    return forecast.stderr, (tmp_path / "report.md").read_text()
+
+
+def test_report_of_a_held_out_check_with_an_exact_baseline_names_it(cli, tmp_path: Path) -> None:
+    """14 units a week of each sku, held out over 3 weeks from 2024-01-01: every baseline (and
+    the forecast) gets every week exactly, WAPE 0, so there is no ratio (forecast's stderr says
+    so). The report said 'no simple baseline could be scored.;', false (seven were, at 0.0%)
+    and with a stray period before the sentence's end."""
+    _steady_orders(tmp_path / "orders.csv")
+    stderr, page = _held_out_report(cli, tmp_path)
+    assert "forecast every period exactly (WAPE 0), so no ratio" in stderr
     assert "no simple baseline could be scored" not in page
     assert ".;" not in page
     assert "forecast WAPE 0.0% against the best simple baseline's 0.0% (" in page
@@ -177,3 +183,22 @@ def test_clv_warning_names_why_gamma_gamma_was_not_fitted() -> None:
     (none,) = warned(0.0)
     assert none.startswith("no repeat customer has a positive spend")
     assert "mean of those" not in none
+
+
+def test_report_warns_of_a_forecast_beaten_by_an_exact_baseline(cli, tmp_path: Path) -> None:
+    """One sku at 1, 2, 3, 4 units a day in turn for 400 days: the weekly totals cycle every 4
+    weeks and 52 weeks back is 13 cycles, so held out over 3 weeks from 2024-01-01 seasonal
+    naive is exact (WAPE 0), and an 8-week average is not (the cycle's weeks differ). The
+    forecast lost to it, but with no ratio (WAPE 0 divides nothing) the report gave neither
+    'What to do now's warning nor the headline's 'lost'."""
+    rows = [
+        (str(i), START + dt.timedelta(days=i), f"C{i % 3}", "S1", 1 + i % 4, 2.0)
+        for i in range(400)
+    ]
+    _write_orders(tmp_path / "orders.csv", rows)
+    stderr, page = _held_out_report(cli, tmp_path)
+    assert "the seasonal naive forecast every period exactly (WAPE 0)" in stderr
+    assert "**Forecast held out: lost** (to the seasonal naive: WAPE " in page
+    assert "against its 0.0%, exact, so no ratio (sku level))" in page
+    assert "Check this forecast before planning from it" in page
+    assert "lost to a simple baseline, 0.0% (seasonal naive): exact, so no ratio" in page
