@@ -202,3 +202,26 @@ def test_report_warns_of_a_forecast_beaten_by_an_exact_baseline(cli, tmp_path: P
     assert "against its 0.0%, exact, so no ratio (sku level))" in page
     assert "Check this forecast before planning from it" in page
     assert "lost to a simple baseline, 0.0% (seasonal naive): exact, so no ratio" in page
+
+
+def test_simulate_with_no_forecast_demand_prints_no_empty_replay(cli, tmp_path: Path) -> None:
+    """Every line a return (2 skus, 200 days): the forecast is 0 everywhere, so --simulate has
+    no point to replay. stderr said '2 stocking points without forecast demand are left out of
+    the replay', then printed 'replay of 10 periods' and the per-segment table with their
+    headers alone, as if something had been measured."""
+    rows = [
+        (f"C{i}", START + dt.timedelta(days=i), f"C{i % 4}", f"S{i % 2}", -1 - i % 3, 5.0)
+        for i in range(200)
+    ]
+    _write_orders(tmp_path / "orders.csv", rows)
+    assert cli("segment", "orders.csv", "-o", "seg.parquet").exit_code == 0
+    forecast = cli("forecast", "seg.parquet", "--orders", "orders.csv", "-o", "fc.parquet")
+    assert forecast.exit_code == 0, forecast.stderr
+    assert pl.read_parquet(tmp_path / "fc.parquet").get_column("forecast").max() == 0
+    result = cli("stock", "fc.parquet", "--simulate", "10", "-o", "policy.parquet")
+    assert result.exit_code == 0, result.stderr
+    assert "no stocking point has forecast demand (of 2 points planned): nothing to replay" in (
+        result.stderr
+    )
+    assert "replay of 10 periods" not in result.stderr
+    assert "achieved service per segment" not in result.stderr
