@@ -1268,7 +1268,11 @@ def profile(segments: pl.DataFrame) -> pl.DataFrame:
     if "clv" in segments.columns:
         aggs.append(pl.col("clv").sum().round(2).alias("clv_total"))
     out = segments.group_by("segment", "segment_rank").agg(aggs).sort("segment_rank", "segment")
-    share = pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(0.0)
+    # No revenue to share (prices of 0, or returns above sales): the shares are unknown, empty
+    # as the report makes them, not 0.0 each, which summed to 0 % of the revenue.
+    share = (
+        pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(None, dtype=pl.Float64)
+    )
     columns = ["segment", "segment_rank", "customers", "share_customers", "share_revenue"]
     columns += ["recency_days", "frequency", "monetary"]
     if "clv" in segments.columns:

@@ -225,3 +225,21 @@ def test_simulate_with_no_forecast_demand_prints_no_empty_replay(cli, tmp_path: 
     )
     assert "replay of 10 periods" not in result.stderr
     assert "achieved service per segment" not in result.stderr
+
+
+def test_profile_of_customers_with_no_revenue_leaves_the_revenue_shares_empty(
+    cli, tmp_path: Path
+) -> None:
+    """Every line at price 0 (samples, free replacements): the customers' revenue is 0, so no
+    segment has a share of it. The profile wrote share_revenue 0.0 for every segment (shares
+    summing to 0 %); the report, computing it from the segments table, leaves it empty."""
+    rows = [
+        (str(i), START + dt.timedelta(days=i), f"C{i % 5}", f"S{i % 3}", 1 + i % 4, 0.0)
+        for i in range(400)
+    ]
+    _write_orders(tmp_path / "orders.csv", rows)
+    result = cli("segment", "orders.csv", "--profile", "profile.csv", "-o", "seg.parquet")
+    assert result.exit_code == 0, result.stderr
+    profile = pl.read_csv(tmp_path / "profile.csv")
+    assert profile.get_column("share_revenue").null_count() == profile.height
+    assert profile.get_column("share_customers").sum() == pytest.approx(1.0)
