@@ -158,9 +158,49 @@ def bgnbd_expected_purchases(params: BGNBD, t, x, t_x, T) -> np.ndarray:
         a = 1.0 + 1e-9
     c = a + b + x - 1.0
     z = t / (alpha + T + t)
-    tail = (1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z)
+    tail = np.asarray((1.0 - z) ** (a - 1.0) * hyp2f1(a + b - 1.0 - r, a - 1.0, c, z))
+    # scipy's hyp2f1 gives NaN where its first parameter is large and negative: r in the tens
+    # of thousands, fitted to customers who buy as steadily as a clock. Those customers' CLV
+    # was then 0 (NaN made finite). The textbook form's series has only positive terms there,
+    # so it is summed in logs instead, where it overflowed no float.
+    lost = ~np.isfinite(tail)
+    if lost.any():
+        x_lost = np.broadcast_to(x, tail.shape)[lost]
+        z_lost = np.broadcast_to(z, tail.shape)[lost]
+        tail = tail.copy()
+        tail[lost] = np.exp(
+            (r + x_lost) * np.log1p(-z_lost)
+            + _log_hyp2f1_positive(r + x_lost, b + x_lost, a + b + x_lost - 1.0, z_lost)
+        )
     expected = c / (a - 1.0) * (1.0 - tail) * bgnbd_p_alive(params, x, t_x, T)
     return np.clip(expected, 0.0, None)
+
+
+def _log_hyp2f1_positive(A, B, C, z, *, chunk: int = 4096, max_terms: int = 10_000_000):
+    """log 2F1(A, B; C; z) by its power series, for A, B, C > 0 and 0 <= z < 1 elementwise.
+
+    Every term is positive, so the sum in logs loses nothing to cancellation; the terms rise
+    while (A+k)(B+k)z > (C+k)(k+1) and then fall geometrically (ratio -> z), and the sum stops
+    once a chunk of terms adds under 1e-17 of it.
+    """
+    from scipy.special import logsumexp
+
+    out = np.empty(len(A))
+    for i, (a_, b_, c_, z_) in enumerate(zip(A, B, C, z, strict=True)):
+        if z_ <= 0.0:
+            out[i] = 0.0
+            continue
+        total, last = 0.0, 0.0  # log of the sum so far (the first term is 1), log of a term
+        for start in range(0, max_terms, chunk):
+            k = np.arange(start, start + chunk, dtype=float)
+            step = np.log(a_ + k) + np.log(b_ + k) + np.log(z_) - np.log(c_ + k) - np.log1p(k)
+            logs = last + np.cumsum(step)
+            total = float(np.logaddexp(total, logsumexp(logs)))
+            last = float(logs[-1])
+            if step[-1] < 0 and last < total + np.log(1e-17):
+                break
+        out[i] = total
+    return out
 
 
 def gamma_gamma_log_likelihood(params: GammaGamma, x, m) -> np.ndarray:
@@ -350,11 +390,27 @@ def lifetime_value(
         )
     else:
         fallback = float(np.mean(m[usable])) if np.any(usable) else 0.0
-        warnings.append(
-            f"only {int(usable.sum())} repeat customers with positive spend on their repeat "
-            "purchases: spend per purchase is each one's own mean, the other customers' the "
-            f"mean of those (Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} with differing spend)"
-        )
+        n_usable = int(usable.sum())
+        needs = f"(Gamma-Gamma needs at least {MIN_GAMMA_GAMMA} with differing spend)"
+        # Which reason holds is said: "only 10 ... needs at least 10" was said of ten customers
+        # who all spend the same, "only 0 ... the mean of those" of customers buying at no price.
+        if not n_usable:
+            text = (
+                "no repeat customer has a positive spend on its repeat purchases (prices of 0, "
+                f"or returns netting them out): spend per purchase and clv are 0 {needs}"
+            )
+        elif n_usable >= MIN_GAMMA_GAMMA:
+            text = (
+                f"all {n_usable} repeat customers with positive spend on their repeat purchases "
+                f"spend the same, {fallback:,.2f} a purchase: spend per purchase is that {needs}"
+            )
+        else:
+            text = (
+                f"only {plural(n_usable, 'repeat customer')} with positive spend on their repeat "
+                "purchases: spend per purchase is each one's own mean, the other customers' the "
+                f"mean of those {needs}"
+            )
+        warnings.append(text)
         spend = np.where(usable, m, fallback)
     p_alive = _finite(p_alive)
     expected = _finite(expected)

@@ -702,7 +702,13 @@ def _abc_xyz(
     positive = pl.col("monetary").clip(0, None)
     total = float(features.get_column("monetary").clip(0, None).sum())
     ranked = features.sort(["monetary", "customer_id"], descending=[True, False])
-    before = (positive.cum_sum() - positive) / (total if total > 0 else 1.0)
+    # Customers of equal value share the class of the first of them: the value before a tie is
+    # that of the customers worth more, not of the tied ones whose names sort earlier (ten
+    # identical customers were nine AX and one BX, by their ids).
+    ranked = ranked.with_columns(
+        _before=((positive.cum_sum() - positive) / (total if total > 0 else 1.0))
+    ).with_columns(pl.col("_before").min().over("monetary"))
+    before = pl.col("_before")
     abc = (
         pl.when(pl.col("monetary") <= 0)
         .then(pl.lit("C"))
@@ -735,7 +741,7 @@ def _abc_xyz(
         .then(pl.lit("Y"))
         .otherwise(pl.lit("Z"))
     )
-    labelled = ranked.with_columns(segment=abc + xyz)
+    labelled = ranked.with_columns(segment=abc + xyz).drop("_before")
     order = [f"{a}{x}" for a in "ABC" for x in "XYZ"]
     return _rank_by_order(labelled, order)
 
@@ -1262,7 +1268,11 @@ def profile(segments: pl.DataFrame) -> pl.DataFrame:
     if "clv" in segments.columns:
         aggs.append(pl.col("clv").sum().round(2).alias("clv_total"))
     out = segments.group_by("segment", "segment_rank").agg(aggs).sort("segment_rank", "segment")
-    share = pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(0.0)
+    # No revenue to share (prices of 0, or returns above sales): the shares are unknown, empty
+    # as the report makes them, not 0.0 each, which summed to 0 % of the revenue.
+    share = (
+        pl.col("_revenue") / total_revenue if total_revenue > 0 else pl.lit(None, dtype=pl.Float64)
+    )
     columns = ["segment", "segment_rank", "customers", "share_customers", "share_revenue"]
     columns += ["recency_days", "frequency", "monetary"]
     if "clv" in segments.columns:

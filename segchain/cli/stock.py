@@ -511,6 +511,14 @@ def _simulate(
             demand, periods=periods, seed=seed, history=result.history, keys=result.keys
         )
     idle = policy.height - demand.height
+    if not demand.height:
+        # Without a point to replay, the tables below came with their headers alone, under
+        # 'replay of N periods', as if a replay had measured something.
+        reporter.info(
+            f"--simulate: no stocking point has forecast demand (of {plural(idle, 'point')} "
+            "planned): nothing to replay, service is undefined without demand"
+        )
+        return
     if idle:
         reporter.info(
             f"{plural(idle, 'stocking point')} without forecast demand "

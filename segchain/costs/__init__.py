@@ -193,9 +193,12 @@ class Check:
 
     def line(self) -> str:
         parts = " + ".join(f"{k} {v:,.2f}" for k, v in self.parts.items())
+        # A float sum's last-bit residue under half a cent printed as '-0.00' ('+ 0.0' makes
+        # the rounded -0.0 a 0.0): a reconciliation that holds says 0.00.
+        difference = round(self.difference, 2) + 0.0
         return (
             f"{self.name}: {self.source} {self.source_total:,.2f} = {parts} "
-            f"(difference {self.difference:,.2f})"
+            f"(difference {difference:,.2f})"
         )
 
     def as_dict(self) -> dict[str, Any]:

@@ -33,6 +33,11 @@ ENGINE_NOISE = (
     "DataFrameGroupBy.apply operated on the grouping columns",
     "toPandas attempted Arrow optimization",
 )
+# AutoTheta tests a series for a season by its autocorrelation, which divides by the series'
+# variance: 0 on a constant series (steady demand), where statsmodels warned 'invalid value
+# encountered in divide' on stderr and the test, NaN, found no season: the right answer, and
+# nothing the user could act on. Hidden on every engine.
+MODEL_NOISE = ((RuntimeWarning, r"statsmodels\.tsa\.stattools"),)
 # py4j logs each call to the JVM; Ray's loggers: see _start_ray.
 ENGINE_LOGGERS = ("distributed.shuffle._scheduler_plugin", "py4j")
 RAY_LOGGERS = ("ray.data", "ray")
@@ -83,6 +88,14 @@ def _engine_noise_hidden() -> Iterator[None]:
         finally:
             for lg, level in zip(loggers, levels, strict=True):
                 lg.setLevel(level)
+
+
+@contextlib.contextmanager
+def _model_noise_hidden() -> Iterator[None]:
+    with warnings.catch_warnings():
+        for category, module in MODEL_NOISE:
+            warnings.filterwarnings("ignore", category=category, module=module)
+        yield
 
 
 def _connection_lost(exc: BaseException) -> bool:
@@ -284,6 +297,7 @@ class Engine:
         self._quiet = contextlib.ExitStack()
 
     def __enter__(self) -> Engine:
+        self._quiet.enter_context(_model_noise_hidden())
         if self.name != "local":
             self._quiet.enter_context(_engine_noise_hidden())
         try:

@@ -56,7 +56,7 @@ from segchain.report.sections.common import (
     whole,
     with_unknowns,
 )
-from segchain.report.sections.heldout import HeldOutCheck, held_out_check, ratio_text
+from segchain.report.sections.heldout import HeldOutCheck, held_out_check
 from segchain.report.sections.stock_heldout import (
     WELL_BELOW,
     PlanHeldOut,
@@ -1038,16 +1038,16 @@ def _held_out_lost(
     which baseline won, by how much, and how to plan from it. None when it did not lose.
     ``unbacktested``: every series was too short to backtest, forecast at its mean whatever
     --models names (the advice to name the baseline there changed not a byte)."""
-    best, ratio = check.best, check.ratio
-    if not check.lost or best is None or ratio is None:
+    best = check.best
+    if not check.lost or best is None:
         return None
     name, wape = best
     models = _baseline_models(name)
     head = Headline(
         "Forecast held out",
         "lost",
-        f"to the {name}: WAPE {pct(check.wape)} against its {pct(wape)}, {ratio_text(ratio)} "
-        f"of it ({check.level_words} level)",
+        f"to the {name}: WAPE {pct(check.wape)} against its {pct(wape)}, {check.of_best()} "
+        f"({check.level_words} level)",
     )
     level = check.level_words
     # One window, and its winner picked after the fact from several baselines: a loss there is
@@ -1057,7 +1057,7 @@ def _held_out_lost(
         f"Check this forecast before planning from it: held out over {check.span()}, which the "
         f"forecast did not see, the {name} of each {level}'s own history was nearer what "
         f"happened (WAPE {pct(wape)} against the forecast's {pct(check.wape)}: "
-        f"{ratio_text(ratio)} of it, at {level} level). That is one window, and the best of the "
+        f"{check.of_best()}, at {level} level). That is one window, and the best of the "
         "simple baselines picked after the fact: forecast as of an earlier day too "
         "(--as-of) to see whether it wins there as well. "
         + (

@@ -102,7 +102,19 @@ class HeldOutCheck:
     @property
     def lost(self) -> bool:
         ratio = self.ratio
-        return ratio is not None and ratio > 1
+        if ratio is None:
+            # A baseline exact over the periods (WAPE 0) beat any forecast that missed at all:
+            # no ratio, but a loss (the plan's warning was not given).
+            best = self.best
+            return best is not None and not best[1] and (self.wape or 0.0) > 0
+        return ratio > 1
+
+    def of_best(self) -> str:
+        """How the forecast's WAPE compares with the best baseline's, in words after it."""
+        ratio = self.ratio
+        if ratio is None:
+            return "exact, so no ratio"
+        return f"{ratio_text(ratio)} of it"
 
     def span(self) -> str:
         """'the 8 weeks from 2011-10-10' ('the week of 2011-10-10' for one)."""
@@ -186,11 +198,11 @@ def ratio_text(x: float | None) -> str:
 
 def held_out_headline(check: HeldOutCheck) -> Headline:
     """The section's first headline: what happened, against the best simple baseline."""
-    best, ratio = check.best, check.ratio
+    best = check.best
     detail = f"on {check.span()}, which the forecast did not see ({check.level_words} level)"
-    if best is not None and ratio is not None:
+    if best is not None:
         name, wape = best
-        against = f"{pct(wape)} ({name}): {ratio_text(ratio)} of it"
+        against = f"{pct(wape)} ({name}): {check.of_best()}"
         # A forecast worse than a simple average says so where a reader looks first.
         detail += f"; lost to a simple baseline, {against}" if check.lost else ""
         detail += "" if check.lost else f"; best simple baseline {against}"
@@ -220,8 +232,23 @@ def held_out_blocks(check: HeldOutCheck) -> list[Note | TableBlock]:
     best, ratio = check.best, check.ratio
     if check.wape is None:
         text += "no WAPE (no demand in those periods to score against)."
-    elif best is None or ratio is None:
-        text += f"forecast WAPE {pct(check.wape)}; no simple baseline could be scored."
+    elif best is None:
+        # No period here: the sentence's own ends after the forecast's sum.
+        text += f"forecast WAPE {pct(check.wape)}; no simple baseline could be scored"
+    elif ratio is None:
+        # The baseline forecast every period exactly (WAPE 0): it was scored, and no ratio
+        # says how far the forecast is from it (forecast's stderr says the same).
+        name, wape = best
+        text += (
+            f"forecast WAPE {pct(check.wape)} against the best simple baseline's {pct(wape)} "
+            f"({name}), which forecast every period exactly, so no ratio"
+            + (
+                f": the forecast lost; the {name} of each {level}'s own history was nearer "
+                "what happened"
+                if check.wape > 0
+                else ": the forecast did as well"
+            )
+        )
     else:
         name, wape = best
         text += (

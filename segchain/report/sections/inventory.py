@@ -629,7 +629,9 @@ def inventory_section(tables: Tables, meta: Meta, colours: Colours) -> Section |
         )
     if "order_now" in p.columns:
         due = p.filter(num("order_now") > 0)
-        units = format_number(total(due, "order_now"), UNITS)
+        # No point due orders 0 units: total() of no row is unknown, and the page said "order –
+        # units now" of a plan whose every point is above its reorder point.
+        units = format_number(total(due, "order_now") if due.height else 0.0, UNITS)
         n_due = count_points(due)
         blocks.append(
             Note(
