@@ -412,9 +412,7 @@ def lifetime_value(
             )
         warnings.append(text)
         spend = np.where(usable, m, fallback)
-    p_alive = _finite(p_alive)
-    expected = _finite(expected)
-    spend = _finite(spend)
+    p_alive, expected, spend = _unfinite_left_empty(p_alive, expected, spend, warnings)
     return CLVResult(
         p_alive,
         expected,
@@ -428,5 +426,24 @@ def lifetime_value(
     )
 
 
-def _finite(values: np.ndarray) -> np.ndarray:
-    return np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0)
+def _unfinite_left_empty(
+    p_alive: np.ndarray, expected: np.ndarray, spend: np.ndarray, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers whose p_alive, expected purchases or spend the fitted models give as NaN
+    or infinite, all three made NaN (written empty) and counted in ``warnings``. They were made
+    0, a customer valued at nothing without a word (the steadiest buyers, before
+    ``_log_hyp2f1_positive``)."""
+    p_alive, expected, spend = (
+        np.asarray(v, dtype=float).copy() for v in (p_alive, expected, spend)
+    )
+    bad = ~(np.isfinite(p_alive) & np.isfinite(expected) & np.isfinite(spend))
+    if bad.any():
+        n = int(bad.sum())
+        warnings.append(
+            f"{n:,} of {bad.size:,} customers' "
+            f"{'value' if n == 1 else 'values'} could not be computed from the fitted models (not "
+            "a finite number): their p_alive, expected_purchases and clv are left empty"
+        )
+        for values in (p_alive, expected, spend):
+            values[bad] = np.nan
+    return p_alive, expected, spend

@@ -1136,9 +1136,10 @@ def _add_clv(
     }
     values = buyers.select(
         "customer_id",
-        p_alive=pl.Series(result.p_alive).round(6),
-        expected_purchases=pl.Series(result.expected_purchases).round(6),
-        clv=pl.Series(result.clv).round(2),
+        # NaN where the fitted models give no finite value (clv._unfinite_left_empty): empty.
+        p_alive=pl.Series(result.p_alive).fill_nan(None).round(6),
+        expected_purchases=pl.Series(result.expected_purchases).fill_nan(None).round(6),
+        clv=pl.Series(result.clv).fill_nan(None).round(2),
     )
     return df.join(values, on="customer_id", how="left", maintain_order="left"), fit
 
