@@ -104,7 +104,7 @@ def _digits(x: float, kind: str) -> str:
         return f"{x:,.0f}"
     if kind == PCT:
         p = x * 100
-        return f"{p:,.0f}%" if abs(p) >= 1000 else f"{p:.1f}%"
+        return f"{p:,.0f}%" if abs(p) >= 1000 else short_of_one(x, ".1%")
     if kind == MONEY:
         return f"{x:,.0f}" if a >= 100 else f"{x:,.2f}"
     if kind in (UNITS, NUM) and x == round(x):
@@ -125,6 +125,29 @@ def _digits(x: float, kind: str) -> str:
     if a >= 1:
         return f"{x:.2f}"
     return f"{x:.3f}"
+
+
+# A format spec short_of_one lengthens: what comes before the precision, the precision, the type.
+_SPEC = re.compile(r"^(?P<head>[^.]*)(?:\.(?P<digits>\d+))?(?P<type>[gf%])$")
+
+
+def short_of_one(x: float, spec: str = "g") -> str:
+    """``x`` written by the format ``spec`` (``g``, ``.4f``, ``.1%``), with as many more digits
+    as it takes for a value under 1 not to read as 1: a service target of 0.9999999 is not
+    ``1``, ``1.0000`` or ``100.0%`` (a promise of always, which no finite stock keeps), but
+    ``0.9999999``, ``0.9999999`` and ``99.99999%``; every other value as ``spec`` writes it."""
+    text = format(x, spec)
+    m = _SPEC.match(spec)
+    if m is None or not x < 1:
+        return text
+    head, kind = m["head"], m["type"]
+    digits = int(m["digits"]) if m["digits"] is not None else 6  # the default of g
+    one = 100.0 if kind == "%" else 1.0
+    # 17 significant digits tell every float apart, so the loop ends below 1.
+    while float(text.rstrip("%").replace(",", "")) >= one and digits < 17:
+        digits += 1
+        text = format(x, f"{head}.{digits}{kind}")
+    return text
 
 
 def _is_zero(text: str) -> bool:

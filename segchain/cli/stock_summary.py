@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from segchain.cli import common as c
 from segchain.errors import TableMessage
-from segchain.formatting import agree, count, plural
+from segchain.formatting import UNITS, agree, count, plural, short_of_one
 
 if TYPE_CHECKING:
     import polars as pl
@@ -21,6 +21,8 @@ def report_plan(
     result: StockResult, *, items: str | None, lead_time_days: float | None, reporter: c.Reporter
 ) -> None:
     """The stage's notes, the items that took defaults, and the plan in one line."""
+    from segchain.stock.inputs import valued_in_units
+
     policy = result.policy
     for note in result.notes:
         reporter.warn(note)
@@ -71,8 +73,7 @@ def report_plan(
             )
         )
     total = policy["inventory_value"].sum()
-    if bool((cost_from == "default").all()):
-        # No unit cost anywhere: every unit counts 1, so the total is units, not value.
+    if valued_in_units(policy):
         worth = (
             f"inventory {total:,.2f} units (no unit costs: give --items, or --orders with prices)"
         )
@@ -226,26 +227,36 @@ def report_comparison(result: StockResult, reporter: c.Reporter) -> None:
     """The segmented targets against the uniform plan (``--compare-uniform``), per segment."""
     import polars as pl
 
+    from segchain.stock.inputs import valued_in_units
+
     if result.comparison is None:
         return
+    # No unit cost anywhere: the inventory_value_* columns count units, so headed units_* on
+    # stderr (headed value_*, 493 units had read as money). The table's own columns keep
+    # their names: the report and costs read them, and the README documents them.
+    stock = "units" if valued_in_units(result.policy) else "value"
     shown = result.comparison.select(
         "segment",
         "target",
         "skus",
-        pl.col("inventory_value_segmented").alias("value_segmented"),
-        pl.col("inventory_value_uniform").alias("value_uniform"),
+        pl.col("inventory_value_segmented").alias(f"{stock}_segmented"),
+        pl.col("inventory_value_uniform").alias(f"{stock}_uniform"),
         pl.col("fill_rate_segmented").alias("fill_segmented"),
         pl.col("fill_rate_uniform").alias("fill_uniform"),
         pl.col("csl_segmented").alias("csl_segmented"),
         pl.col("csl_uniform").alias("csl_uniform"),
         *[
-            pl.col(name).alias(name.replace("inventory_value", "value").replace("_rate", ""))
+            pl.col(name).alias(name.replace("inventory_value", stock).replace("_rate", ""))
             for name in ("inventory_value_fcfs", "fill_rate_fcfs")
             if name in result.comparison.columns
         ],
     )
     plan = result.comparison["uniform_plan"][0]
-    reporter.table(c.frame_table(shown, title=f"segmented targets vs {plan}"))
+    kinds = {f"{stock}_{which}": UNITS for which in ("segmented", "uniform", "fcfs")}
+    table = c.frame_table(
+        shown, title=f"segmented targets vs {plan}", kinds=kinds if stock == "units" else None
+    )
+    reporter.table(table)
     idle = segments_without_demand(result.comparison)
     if idle:
         # Their service cells are blank: say why, so a blank is not read as a failure.
@@ -260,8 +271,9 @@ def report_held_out(result: StockResult, *, reporter: c.Reporter) -> None:
     segment beside the uniform plan: a table and one line (as forecast --as-of scores itself)."""
     import polars as pl
 
-    # No unit cost anywhere: every unit counts 1, so stock is in units, not value.
-    priced_in_units = bool((result.policy.get_column("unit_cost_source") == "default").all())
+    from segchain.stock.inputs import valued_in_units
+
+    priced_in_units = valued_in_units(result.policy)
     if result.held_out_note:
         reporter.info(result.held_out_note)
     held = result.held_out
@@ -322,9 +334,9 @@ def report_held_out(result: StockResult, *, reporter: c.Reporter) -> None:
     if asked.height:
         top = asked.row(0, named=True)
         promise = (
-            f"{top['target']:.1%} promised"
+            f"{short_of_one(top['target'], '.1%')} promised"
             if top["measure"] == "fill-rate"
-            else f"a CSL of {top['target']:.1%} promised"
+            else f"a CSL of {short_of_one(top['target'], '.1%')} promised"
         )
         seg = f"{named(top['segment'])} {top['fill_segmented']:.1%} against {promise}, "
     else:

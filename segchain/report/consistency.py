@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from segchain.errors import examples
-from segchain.formatting import MONEY, UNITS, agree, format_number, plural
+from segchain.formatting import MONEY, UNITS, agree, format_number, plural, short_of_one
 from segchain.schema import META_ROUTED_BY, META_SEGMENTED_BY
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
@@ -819,14 +819,14 @@ def _targets_outside_segments(
         return []
     first = off.row(0, named=True)
     where = " ".join(str(first[k]) for k in keys)
-    span = f"{first['_low']:g}" + (
-        f" to {first['_high']:g}" if first["_high"] != first["_low"] else ""
+    span = short_of_one(first["_low"]) + (
+        f" to {short_of_one(first['_high'])}" if first["_high"] != first["_low"] else ""
     )
     return [
         f"at {off.height} of {plural(both.height, 'stocking point')} the policy's service target "
         f"lies outside its segments' targets in stock's --segments-out ({where}: "
-        f"{first['service_target']:g} in the policy, {span} in --segments-out): tables of "
-        "different runs?"
+        f"{short_of_one(first['service_target'])} in the policy, {span} in --segments-out): "
+        "tables of different runs?"
     ]
 
 

@@ -7,7 +7,7 @@ from typing import cast
 
 import polars as pl
 
-from segchain.formatting import agree, count
+from segchain.formatting import agree, count, short_of_one
 from segchain.schema import in_segment_order
 from segchain.stock.segments import segment_priorities
 
@@ -169,7 +169,7 @@ def compare(
     out = pl.concat([per, total], how="vertical_relaxed")
     return out.with_columns(
         uniform_target=pl.lit(level),
-        uniform_plan=pl.lit(plan or f"one uniform target {level:.4f}"),
+        uniform_plan=pl.lit(plan or f"one uniform target {short_of_one(level, '.4f')}"),
         value_change=pl.col("inventory_value_segmented") - pl.col("inventory_value_uniform"),
     )
 
@@ -242,7 +242,8 @@ def segment_shortfalls(
         # table counts them: said beside the capped points, the two counts had read as a
         # contradiction (380 capped Champions points on stderr, 888 below target in the report).
         head = (
-            f"{who}: expected fill rate {r['all']:.1%} against its {r['target']:.1%} target, "
+            f"{who}: expected fill rate {short_of_one(r['all'], '.1%')} against its "
+            f"{short_of_one(r['target'], '.1%')} target, "
             f"below it at {count(r['below'])} of {agree(r['buys'], 'its', 'the')} "
             f"{count(r['buys'])} stocking {agree(r['buys'], 'point', 'points it buys at')}"
         )

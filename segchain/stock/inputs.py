@@ -13,7 +13,7 @@ import polars as pl
 
 from segchain.config import SETTINGS, PolicyTable, SegmentPolicy
 from segchain.errors import DataError, TableMessage, examples
-from segchain.formatting import agree, count, plural
+from segchain.formatting import agree, count, plural, short_of_one
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
     DAYS_PER_MONTH,
@@ -315,8 +315,9 @@ def _period_days(
     df: pl.DataFrame, freq: str | None = None, *, written: bool = False
 ) -> tuple[float, str | None]:
     """The days of one forecast period, from the dates' spacing, for a single period from
-    ``freq``; ``written``: ``freq`` is the table's own column, whose period the dates must
-    show (a column that says M over weekly dates is wrong in one of them)."""
+    ``freq``, whose period the dates must show where there are several (a freq that says M
+    over weekly dates is wrong in one of them); ``written``: ``freq`` is the table's own
+    column, else its metadata's --freq."""
     ds = df.get_column("ds")
     if ds.dtype == pl.String:
         parsed = ds.str.to_date(strict=False)
@@ -346,13 +347,28 @@ def _period_days(
     gaps = uniq.diff().drop_nulls().dt.total_seconds() / 86400.0
     gap = float(cast(float, gaps.median()))
     days = _named_period(gap, uniq)
-    if written and freq is not None and days != PERIOD_DAYS[freq]:
+    if freq in PERIOD_DAYS and days != PERIOD_DAYS[freq]:
+        # The metadata's --freq is checked as the column is (forecast records both alike):
+        # where the dates contradict it one of them is wrong, and planning by the dates alone
+        # took a hand-edited forecast saying M over weekly dates as weeks without a word.
+        said, fix = (
+            (
+                f"column {FREQ_COLUMN!r} says",
+                f"correct column {FREQ_COLUMN!r} or the dates in ds (or leave the column out "
+                "to have the period read from ds)",
+            )
+            if written
+            else (
+                "the forecast's metadata records --freq",
+                "correct the dates in ds (or write the table without segchain's metadata, as "
+                "CSV, to have the period read from ds)",
+            )
+        )
         raise DataError(
-            f"forecast: column {FREQ_COLUMN!r} says {freq} (periods of {PERIOD_DAYS[freq]:g} "
-            f"days) but its dates are {gap:,.4g} days apart (the median gap between its dates "
-            f"{uniq[0]} to {uniq[-1]})",
-            hint=f"rerun `segchain forecast`, or correct column {FREQ_COLUMN!r} or the dates in "
-            "ds (or leave the column out to have the period read from ds)",
+            f"forecast: {said} {freq} (periods of {PERIOD_DAYS[freq]:g} days) but its dates "
+            f"are {gap:,.4g} days apart (the median gap between its dates {uniq[0]} to "
+            f"{uniq[-1]})",
+            hint=f"rerun `segchain forecast`, or {fix}",
         )
     return days, None
 
@@ -411,9 +427,10 @@ def target_notes(series: pl.DataFrame, table: PolicyTable) -> list[str]:
         return []
     level, measure = targets.row(0)
     return [
-        f"every segment has the same service target ({measure} {level:g}): the config gives "
-        "no segment a service_level of its own, so the stock does not differ by segment; set "
-        'one per segment in segchain.toml, e.g. [segments."Champions"] service_level = 0.99'
+        f"every segment has the same service target ({measure} {short_of_one(level)}): the "
+        "config gives no segment a service_level of its own, so the stock does not differ by "
+        'segment; set one per segment in segchain.toml, e.g. [segments."Champions"] '
+        "service_level = 0.99"
     ]
 
 
@@ -908,6 +925,14 @@ def _unit_costs(points: pl.DataFrame, prices: pl.DataFrame | None) -> pl.DataFra
         pl.coalesce("unit_cost", "price", pl.lit(ITEM_DEFAULTS["unit_cost"])).alias("unit_cost"),
         source.alias("unit_cost_source"),
     ).drop("price")
+
+
+def valued_in_units(policy: pl.DataFrame) -> bool:
+    """Whether a plan's inventory_value counts units: no point has a unit cost (none in
+    --items, no price in --orders), so every unit was valued at 1 (``_unit_costs``)."""
+    if "unit_cost_source" not in policy.columns:
+        return False
+    return bool((policy.get_column("unit_cost_source") == "default").all())
 
 
 def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:

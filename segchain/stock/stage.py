@@ -19,7 +19,7 @@ from segchain.config import (
     check_service_measure,
 )
 from segchain.errors import DataError, TableMessage, UsageError, about, examples
-from segchain.formatting import agree, count, plural
+from segchain.formatting import agree, count, plural, short_of_one
 from segchain.routing import check_routed_by, route_orders
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
@@ -62,6 +62,7 @@ from segchain.stock.inputs import (
     segment_targets,
     stocking_points,
     target_notes,
+    valued_in_units,
 )
 from segchain.stock.policy import compute_policy, tiny_bound
 from segchain.stock.rationing import (
@@ -407,9 +408,10 @@ def stock(
             assert fcfs is not None
             fcfs = _same_model(fcfs, alternatives, keys, "fcfs")
         plan = (
-            f"one uniform target {uniform:.4f}"
+            f"one uniform target {short_of_one(uniform, '.4f')}"
             if both is None
-            else f"uniform: csl {both['csl']:.4f} and fill-rate {both['fill-rate']:.4f} "
+            else f"uniform: csl {short_of_one(both['csl'], '.4f')} and fill-rate "
+            f"{short_of_one(both['fill-rate'], '.4f')} "
             "at every point"
         )
         comparison = compare(
@@ -425,7 +427,9 @@ def stock(
             formulas=formulas,
         )
         if formulas is not None:
-            notes.append(_formulas_note(comparison, alternatives, plan))
+            notes.append(
+                _formulas_note(comparison, alternatives, plan, units=valued_in_units(policy))
+            )
     # Every run, not only with --compare-uniform: a promise the plan does not keep is said.
     notes += segment_shortfalls(
         series,
@@ -580,10 +584,13 @@ def _held_out(
     )
 
 
-def _formulas_note(comparison: pl.DataFrame, alternatives: pl.DataFrame | None, plan: str) -> str:
+def _formulas_note(
+    comparison: pl.DataFrame, alternatives: pl.DataFrame | None, plan: str, *, units: bool
+) -> str:
     """What the comparison's uniform plan is at rationed points, and what `stock` writes for
     that target: the two differ by the demand model (the rationing's simulation against the
-    formulas), and the user comparing with a run at that target must know which is which."""
+    formulas), and the user comparing with a run at that target must know which is which;
+    ``units``: no point has a unit cost, so the figures count units."""
     row = comparison.filter(pl.col("segment") == "(all)").row(0, named=True)
     seg = float(row["inventory_value_segmented"])
     sim = float(row["inventory_value_uniform"])
@@ -593,11 +600,12 @@ def _formulas_note(comparison: pl.DataFrame, alternatives: pl.DataFrame | None, 
     def against(base: float) -> str:
         return f"{(seg - base) / base:+.1%}" if base > 0 else "n/a"
 
+    worth = "units" if units else "in value"
     return (
         f"--compare-uniform: at the {plural(n, 'rationed stocking point')} the uniform plan "
         f"({plan}) is the rationing's simulation's, as the segmented plan there, so both are "
         f"compared in one demand model; `stock` run with that one target for every segment "
-        f"plans no reserves and writes the formulas' levels: {written:,.2f} in value in all "
+        f"plans no reserves and writes the formulas' levels: {written:,.2f} {worth} in all "
         f"against the comparison's {sim:,.2f} (segmented {seg:,.2f}: {against(written)} "
         f"against the plan written, {against(sim)} against the comparison's)"
     )
