@@ -131,6 +131,10 @@ def _digits(x: float, kind: str) -> str:
 _SPEC = re.compile(r"^(?P<head>[^.]*)(?:\.(?P<digits>\d+))?(?P<type>[gf%])$")
 
 
+NOISE = 1e-9
+"""How far below 1 a value is still written as 1 by ``short_of_one``: float rounding."""
+
+
 def short_of_one(x: float, spec: str = "g") -> str:
     """``x`` written by the format ``spec`` (``g``, ``.4f``, ``.1%``), with as many more digits
     as it takes for a value under 1 not to read as 1: a service target of 0.9999999 is not
@@ -138,7 +142,9 @@ def short_of_one(x: float, spec: str = "g") -> str:
     ``0.9999999``, ``0.9999999`` and ``99.99999%``; every other value as ``spec`` writes it."""
     text = format(x, spec)
     m = _SPEC.match(spec)
-    if m is None or not x < 1:
+    # Within NOISE of 1 a value is a computation's 1 (a fill rate of 1 - 2e-16 from a normal
+    # tail), not a promise short of it: written '99.99999999999997%' it said nothing true.
+    if m is None or not x < 1 - NOISE:
         return text
     head, kind = m["head"], m["type"]
     digits = int(m["digits"]) if m["digits"] is not None else 6  # the default of g

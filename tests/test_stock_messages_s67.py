@@ -76,6 +76,10 @@ def test_compare_uniform_keeps_value_columns_where_items_give_unit_costs(cli, tm
         (0.97, ".1%", "97.0%"),
         (1.0, "g", "1"),
         (1.0, ".1%", "100.0%"),
+        # A computation's 1 (a normal tail's float rounding), not a value short of it.
+        (1 - 2e-16, ".1%", "100.0%"),
+        (1 - 1e-12, "g", "1"),
+        (1 - 1e-8, ".1%", "99.999999%"),
     ],
 )
 def test_short_of_one_writes_a_value_under_one_below_one(x: float, spec: str, text: str) -> None:
