@@ -1076,7 +1076,7 @@ def _compare(
 
 def _add_clv(
     df: pl.DataFrame, horizon: int, warnings: list[str]
-) -> tuple[pl.DataFrame, dict[str, dict[str, float] | None]]:
+) -> tuple[pl.DataFrame, dict[str, dict[str, float] | None] | None]:
     import numpy as np
 
     from segchain.clv import lifetime_value
@@ -1100,6 +1100,8 @@ def _add_clv(
         )
     buyers = df.filter(bought)
     days = buyers.get_column("_purchase_days").to_numpy()
+    if not (days > 1).any():
+        return _without_clv(df, buyers.height, warnings), None
     repeats = np.maximum(days - 1, 1)
     # Rounded as monetary is (``_features``): a float sum in the lines' order differs in its last
     # bits from one order to another, and the Gamma-Gamma fit with it.
@@ -1142,6 +1144,21 @@ def _add_clv(
         clv=pl.Series(result.clv).fill_nan(None).round(2),
     )
     return df.join(values, on="customer_id", how="left", maintain_order="left"), fit
+
+
+def _without_clv(df: pl.DataFrame, buyers: int, warnings: list[str]) -> pl.DataFrame:
+    """The segments with their CLV columns empty, and why, when no customer bought on a second
+    day: BG/NBD is not identified without a repeat purchase. Refusing (exit 1) stopped a cron
+    job's whole segmentation, RFM included, over three optional columns, until a customer came
+    back; a customer whose values cannot be computed is left empty too
+    (``clv._unfinite_left_empty``)."""
+    warnings.append(
+        f"CLV not fitted: none of the {plural(buyers, 'customer')} with a purchase bought on a "
+        "second day before --as-of (BG/NBD needs repeat purchases): p_alive, "
+        "expected_purchases and clv are left empty for every customer; a longer order history "
+        "or a later --as-of gives the model repeat buyers"
+    )
+    return df.with_columns(pl.lit(None, dtype=pl.Float64).alias(c) for c in CLV_COLUMNS)
 
 
 def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
@@ -1267,7 +1284,10 @@ def profile(segments: pl.DataFrame) -> pl.DataFrame:
         pl.col("monetary").mean().round(6).alias("monetary"),
     ]
     if "clv" in segments.columns:
-        aggs.append(pl.col("clv").sum().round(2).alias("clv_total"))
+        # Empty where none of the segment's customers has a CLV (no repeat buyer in the
+        # window, only returns): a sum over no value read as a segment worth 0.
+        known = pl.col("clv").is_not_null().any()
+        aggs.append(pl.when(known).then(pl.col("clv").sum().round(2)).alias("clv_total"))
     out = segments.group_by("segment", "segment_rank").agg(aggs).sort("segment_rank", "segment")
     # No revenue to share (prices of 0, or returns above sales): the shares are unknown, empty
     # as the report makes them, not 0.0 each, which summed to 0 % of the revenue.

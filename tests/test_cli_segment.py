@@ -124,15 +124,6 @@ def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, t
             "from 2024-03-01 to "
             "2024-03-09\nsegchain segment:   hint: pick an --as-of after 2024-03-01\n",
         ),
-        (
-            ["--clv"],
-            1,
-            "segchain segment: Error: cannot fit the CLV model: no customer has a repeat "
-            "purchase (a second "
-            "purchase day) before --as-of\nsegchain segment:   hint: drop --clv, or use a longer "
-            "order history or "
-            "a later --as-of\n",
-        ),
     ],
 )
 def test_segment_cli_errors_exact_text(cli, orders_csv: Path, args, code, message):
