@@ -41,9 +41,11 @@ from segchain.report.sections.network import (
     unfinished_comparison,
 )
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
     COST_TO_SERVE_INPUTS,
+    DAYS_PER_YEAR,
     META_PLANNED_UNITS,
     NO_DELIVERY_PROMISE_SOURCE,
     cost_basis,
@@ -589,10 +591,18 @@ def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) 
             "order history's span."
         )
     # A site's fixed_cost is read as its cost over that span (network weighs it against the
-    # transport of the demand over it): said, as a yearly figure there overstates profit.
+    # transport of the demand over it): said, as a yearly figure there overstates profit. A
+    # year's (annual_fixed_cost, as costs' sources say) is taken over the span: said so.
+    sources = info.get("sources") if isinstance(info, dict) else None
+    source = sources.get("warehouse_fixed") if isinstance(sources, Mapping) else None
     fixed = (
-        "; warehouse fixed cost is the sites' fixed_cost as given, their cost over that span, "
-        "not a year"
+        (
+            f"; warehouse fixed cost is the sites' yearly {ANNUAL_FIXED_COST} taken over that "
+            f"span (x its days / {DAYS_PER_YEAR:g})"
+            if isinstance(source, str) and ANNUAL_FIXED_COST in source
+            else "; warehouse fixed cost is the sites' fixed_cost as given, their cost over "
+            "that span, not a year"
+        )
         if "warehouse_fixed" in seg.columns and total(seg, "warehouse_fixed") is not None
         else ""
     )
