@@ -346,6 +346,12 @@ def test_network_then_costs_one_span_end_to_end(cli, tmp_path: Path) -> None:
     said = "warehouse fixed cost is the sites' yearly annual_fixed_cost taken over that span"
     assert said in page
     assert "their cost over that span, not a year" not in page
+    # A costs CSV carries no sources: the sites given beside it say the costs were a year's.
+    table.write_csv(tmp_path / "c.csv")
+    args = (str(tmp_path / "c.csv"), str(tmp_path / "so.csv"), "-o", str(tmp_path / "r2.md"))
+    result = cli("report", *args)
+    assert result.exit_code == 0, result.stderr
+    assert said in (tmp_path / "r2.md").read_text().replace("\\_", "_")
 
 
 def test_costs_refuses_the_users_yearly_sites_beside_a_plan_of_yearly_costs(
@@ -364,3 +370,20 @@ def test_costs_refuses_the_users_yearly_sites_beside_a_plan_of_yearly_costs(
     assert "gives no annual_fixed_cost" in said
     assert "hint: give network's --sites-out of that run, as written" in said
     assert "Traceback" not in result.stderr and not out.exists()
+
+
+def test_a_yearly_headers_bad_value_is_named_by_its_header(cli, tmp_path: Path) -> None:
+    # Read as the year's fixed cost, a value out of range is named under the header the file
+    # has, not 'fixed_cost' (which the file does not have).
+    cust = write(tmp_path, "cust.csv", CUSTOMERS)
+    lanes = write(tmp_path, "lanes.csv", LANES)
+    sites = write(tmp_path, "s.csv", "site_id,fixed_cost_per_year\nS1,-5\nS2,abc\n")
+    result = cli("network", cust, "--sites", sites, "--costs", lanes, "-o", "a.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "column 'fixed_cost_per_year' holds 1 value that is not a number" in result.stderr
+    text = "site_id,fixed_cost_per_year,open\nDC1,-5,true\n"
+    result, table = run_ss_costs(cli, tmp_path, text, ["DC1"])
+    assert result.exit_code == 1, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "fixed_cost_per_year must be a finite number >= 0 up to 1e+15, got -5.0" in said
+    assert table is None

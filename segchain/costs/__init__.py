@@ -156,8 +156,12 @@ INPUT_RULES: dict[str, InputRule] = {
 }
 
 
-def check_input(frame: pl.DataFrame, name: str) -> None:
-    """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once.
+def check_input(
+    frame: pl.DataFrame, name: str, headers: Mapping[str, str | None] | None = None
+) -> None:
+    """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once. ``headers``:
+    the header a rule's column is written under, where another (``annual_fixed_cost`` as
+    ``fixed_cost_per_year``).
 
     Raises:
         DataError: a key on several rows; a number blank (``filled``), NaN, infinite, above
@@ -170,7 +174,8 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
     problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)
-        problems += number_problems(frame, {column: how}, keys=rule.keys, limit=limit)
+        written = (headers or {}).get(column) or column
+        problems += number_problems(frame, {written: how}, keys=rule.keys, limit=limit)
     if problems:
         raise DataError(f"{OPTION[name]}: " + "; ".join(problems), hint=rule.hint)
 
@@ -458,15 +463,14 @@ def costs(
         unread_lookalikes(
             items.columns, ("sku", "site", "unit_cost", "holding_rate"), source=ITEMS_OPTION
         )
+    # A year's fixed cost (annual_fixed_cost, network's --sites-out of costs given per year, or
+    # a header that says a year) is taken over period_days below; its values are checked under
+    # the header as written, then read as annual_fixed_cost.
+    yearly = yearly_fixed_cost(sites.columns, source=SITES_OPTION) if sites is not None else None
     if sites is not None:
-        # A year's fixed cost (annual_fixed_cost, network's --sites-out of costs given per
-        # year, or a header that says a year) is taken over period_days below.
-        yearly = yearly_fixed_cost(sites.columns, source=SITES_OPTION)
-        if yearly is not None:
-            sites = sites.rename({yearly: ANNUAL_FIXED_COST})
         unread_lookalikes(
             sites.columns,
-            ("site_id", "fixed_cost", ANNUAL_FIXED_COST, "open", "existing"),
+            ("site_id", "fixed_cost", yearly or ANNUAL_FIXED_COST, "open", "existing"),
             source=SITES_OPTION,
             words=COSTS_SITE_LOOKALIKES,
             unless=SITE_OTHER_WORDS,
@@ -484,7 +488,7 @@ def costs(
         "per-segment stock": (stock_segments, ("inventory_value", "demand_share")),
         "forecast": (forecast, ("forecast",)),
         "assignments": (assignments, ("share", "demand", "transport_cost", "distance_km")),
-        "sites": (sites, ("fixed_cost", ANNUAL_FIXED_COST, "capacity", "demand_served")),
+        "sites": (sites, ("fixed_cost", yearly or ANNUAL_FIXED_COST, "capacity", "demand_served")),
         "items": (items, ("unit_cost", "holding_rate")),
     }
     _refuse_tables_without_rows({name: frame for name, (frame, _) in numbers.items()})
@@ -500,7 +504,9 @@ def costs(
     assignments, sites, items = checked["assignments"], checked["sites"], checked["items"]
     for name, frame in checked.items():
         if frame is not None and name in INPUT_RULES:
-            check_input(frame, name)
+            check_input(frame, name, {ANNUAL_FIXED_COST: yearly} if name == "sites" else None)
+    if sites is not None and yearly is not None:
+        sites = sites.rename({yearly: ANNUAL_FIXED_COST})
     if assignments is not None:
         # Network writes both on every lane: a blank one is an edited table, not a free lane.
         assignments = check_assignments(

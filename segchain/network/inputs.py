@@ -243,19 +243,23 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
     """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``, and whether their
     fixed cost was given per year (an ``annual_fixed_cost`` header, read as ``fixed_cost``)."""
     yearly = yearly_fixed_cost(sites.columns, source=SITES_OPTION)
-    if yearly is not None:
-        if "fixed_cost" in sites.columns:
-            # Which one the plan should weigh no header says (a --sites-out given back).
-            raise DataError(
-                f"{SITES_OPTION}: both fixed_cost and {yearly!r} (a year's) give the sites' "
-                "fixed cost",
-                hint=f"keep one: fixed_cost (over the orders' span, or a year's with "
-                f"--fixed-cost-period year) or {yearly!r}, and drop the other",
-            )
-        sites = sites.rename({yearly: "fixed_cost"})
+    if yearly is not None and "fixed_cost" in sites.columns:
+        # Which one the plan should weigh no header says (a --sites-out given back).
+        raise DataError(
+            f"{SITES_OPTION}: both fixed_cost and {yearly!r} (a year's) give the sites' fixed cost",
+            hint=f"keep one: fixed_cost (over the orders' span, or a year's with "
+            f"--fixed-cost-period year) or {yearly!r}, and drop the other",
+        )
+    # Its values are checked and named under the header as written (a message about
+    # 'fixed_cost' where the file says 'fixed_cost_per_year' sent the user looking for none).
+    fixed = yearly or "fixed_cost"
     cols = sites.columns
     unread_lookalikes(
-        cols, SITE_COLUMNS, source=SITES_OPTION, words=SITE_LOOKALIKES, unless=SITE_OTHER_WORDS
+        [c for c in cols if c != yearly],
+        SITE_COLUMNS,
+        source=SITES_OPTION,
+        words=SITE_LOOKALIKES,
+        unless=SITE_OTHER_WORDS,
     )
     require_columns(
         cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES_OPTION
@@ -272,7 +276,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
     )
     # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
     sites = numeric_columns(
-        sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES_OPTION, keys=("site_id",)
+        sites, ("lat", "lon", fixed, "capacity"), source=SITES_OPTION, keys=("site_id",)
     )
     df = sites.select(
         pl.col("site_id").cast(pl.String),
@@ -281,7 +285,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
         ),
         float_col(sites, "lat").alias("lat"),
         float_col(sites, "lon").alias("lon"),
-        float_col(sites, "fixed_cost").fill_null(0.0).alias("fixed_cost"),
+        float_col(sites, fixed).fill_null(0.0).alias("fixed_cost"),
         float_col(sites, "capacity").alias("capacity"),
         existing.alias("existing"),
     ).with_columns(  # An infinite capacity is the same as none: unlimited.
@@ -307,7 +311,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
     problems += range_problems(df, "site_id", source=SITES_OPTION)
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
-    problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
+    problems += number_problems(
+        df.rename({"fixed_cost": fixed}), {fixed: ">= 0"}, keys=["site_id"], limit=MAX_VALUE
+    )
     # inf is unlimited (read as none above), so a NaN's message says what is taken: "must be a
     # finite number" refused it as if inf were refused too.
     problems += number_problems(
