@@ -21,6 +21,7 @@ from segchain.errors import MAP_HINT, UsageError, title_row_hint
 from segchain.formatting import agree
 from segchain.policy import SERVICE_MEASURES, PolicyTable, SegmentPolicy
 from segchain.schema import (
+    FIXED_COST_PERIODS,
     MAX_VALUE,
     MODEL_NAMES,
     ORDER_COLUMNS,
@@ -547,6 +548,8 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         ),
         "max_points": _int(1, 10_000_000),
         "skip_unlocated": Rule("bool"),
+        # What a site's fixed_cost is a cost of: the orders' span, or a year (schema).
+        "fixed_cost_period": _choice(*FIXED_COST_PERIODS, env="SEGCHAIN_FIXED_COST_PERIOD"),
         "seed": SEED,
     },
     "costs": {

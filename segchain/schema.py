@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import polars as pl
 
@@ -653,6 +655,7 @@ NO_DELIVERY_PROMISE_SOURCE = (
 # which the report says beside it.
 TRANSPORT_RATE_DEFAULT = "default"
 META_PROMISE = "promise"  # network: per segment, what its delivery promise costs
+META_FIXED_COST_PERIOD = "fixed_cost_period"  # network: the sites' fixed costs' period, span
 META_COMPARISON = "comparison"  # stock: segmented vs uniform; forecast: segment x sku vs total
 META_INVENTORY_BY_SEGMENT = "inventory_by_segment"  # stock: the per-segment table's totals
 # costs, when the assignments' demand is not the units the orders hold for the same customers
@@ -874,14 +877,19 @@ SITE_OTHER_WORDS = (
 """Words that say a --sites header is something else, kept and not read (``capacity_used``,
 ``opening_date``, ``handling_cost``, ``cost_per_unit``)."""
 
-# The period of a site's fixed_cost. network weighs it against the transport of the demand it is
-# given (segment's units over the orders' span) and costs sets it against the revenue of those
-# orders (period_days): a cost over that span, not a year. An annual cost set whole against
+# The period of a site's fixed cost, network's --fixed-cost-period ([network]
+# fixed_cost_period): "orders", its cost over the span of the orders the demand comes from
+# (network weighs it against that demand's transport, costs against the revenue of its
+# period_days), or "year", a year's cost (leases, staff: how every business quotes it), which
+# both take over that span, x days / DAYS_PER_YEAR. An annual cost set whole against
 # Superstore's 1,458 days overstated profit by 161,556 (audit C C3, session 66).
-FIXED_COST_PERIOD = (
-    "a site's fixed_cost is its cost over the days the orders behind the demand cover (costs' "
-    "period_days), not a year"
-)
+FIXED_COST_PERIODS = ("orders", "year")
+DEFAULT_FIXED_COST_PERIOD = "orders"
+# A --sites column of a year's fixed cost: under this name, or a header that says a year
+# (fixed_cost_per_year, yearlyFixedCost). network's --sites-out writes it beside fixed_cost (the
+# span's) when given costs per year, so that costs, from a CSV too, takes them over its own
+# period_days and can tell when network weighed them over another span.
+ANNUAL_FIXED_COST = "annual_fixed_cost"
 # Header words that say a cost is a year's (``annual_fixed_cost``).
 YEARLY_WORDS = ("annual", "annually", "yearly", "year", "per_year", "pa", "p_a", "yr")
 
@@ -892,6 +900,38 @@ def _yearly(header: str) -> bool:
     held = _words(header)
     joined = "_".join(held)
     return any(w in held or f"_{w}_" in f"_{joined}_" for w in YEARLY_WORDS)
+
+
+def yearly_fixed_cost(columns: Iterable[str], *, source: str) -> str | None:
+    """The header of a --sites column that gives each site's fixed cost per year
+    (``annual_fixed_cost``, ``fixed_cost_per_year``, ``Fixed cost (per year)``), None when none
+    does: read as a year's cost, not refused as a header written otherwise.
+
+    Raises:
+        DataError: two such headers (which one holds the sites' costs no header says).
+    """
+    from segchain.errors import DataError
+
+    words = {"fixed_cost": SITE_LOOKALIKES["fixed_cost"]}
+    found = [
+        col
+        for col in columns
+        if col == ANNUAL_FIXED_COST
+        or (
+            col != "fixed_cost"
+            and _yearly(col)
+            and (
+                "fixed_cost" in _name_keys(col)
+                or _word_lookalike(col, words, SITE_OTHER_WORDS) == "fixed_cost"
+            )
+        )
+    ]
+    if len(found) > 1:
+        raise DataError(
+            f"{source}: columns {examples(found)} each give a fixed cost per year",
+            hint=f"keep one of them, named {ANNUAL_FIXED_COST}, and drop the others",
+        )
+    return found[0] if found else None
 
 
 COSTS_SITE_LOOKALIKES = {
@@ -1006,12 +1046,6 @@ def unread_lookalikes(
             hint = (
                 f"rename {agree(n, 'it', 'them')} {said}, {agree(n, 'its', 'their')} values in "
                 f"the units the README gives, or drop {agree(n, 'it', 'them')}"
-            )
-        yearly = [col for col, name in found if name == "fixed_cost" and _yearly(col)]
-        if yearly:
-            hint += (
-                f"; {FIXED_COST_PERIOD}: multiply {examples(yearly)} by those days / "
-                f"{DAYS_PER_YEAR:g} (9,000 a year over 1,461 days of orders: 36,000)"
             )
         raise DataError(
             f"{source}: {agree(n, 'column', 'columns')} {cols} {agree(n, 'is', 'are')} not "
@@ -1970,3 +2004,54 @@ def cost_basis(policy: pl.DataFrame) -> dict[str, int]:
         return {}
     counts = policy.get_column("unit_cost_source").drop_nulls().cast(pl.String).value_counts()
     return {str(k): int(v) for k, v in counts.iter_rows()}
+
+
+# The days an order history covers, as costs' period_days counts them and network takes a fixed
+# cost per year over them: one rule for both, so that the two stages weigh one span.
+def covered_days(dates: pl.Series) -> tuple[int, str]:
+    """The days an order history covers: from its first to its last date plus one step of its
+    dates' grain, and that step in words (``"1 day"``, ``"7 days"``, ``"1 month"``).
+
+    An export dated by each order's own day counts both end days: orders from 2024-01-01 to
+    2024-01-31 cover 31 days. An export whose dates label periods (at least three dates, every
+    one on the same weekday, or on the same day of the month, or each a month's last day)
+    counts the whole period of its last date (of its first, where dates are month ends, which
+    close their month): a step is the smallest gap between two dates, in days (weekly: 7) or
+    in months (monthly: 1, quarterly: 3). Orders dated on the 1st of each month from January 1
+    to December 1 cover the year to the next January 1 (365 days), not 335; 52 Mondays from
+    2024-01-01 to 2024-12-23 cover 364 days, not 358. Two dates are too few to tell a grain
+    from chance: both end days are counted.
+    """
+    days = dates.drop_nulls().cast(pl.Date).unique().sort()
+    if days.is_empty():
+        return 0, "1 day"
+    first, last = days[0], days[-1]
+    span = (last - first).days
+    if days.len() < 3:
+        return span + 1, "1 day"
+    ends = bool((days == days.dt.month_end()).all())
+    if ends or days.dt.day().n_unique() == 1:
+        month = days.dt.year().cast(pl.Int64) * 12 + days.dt.month().cast(pl.Int64)
+        k = int(cast(int, month.diff().drop_nulls().min()))
+        words = f"{k} {agree(k, 'month', 'months')}"
+        if ends:
+            return (last - _month_end(first, -k)).days, words
+        return (_same_day(last, k) - first).days, words
+    if days.dt.weekday().n_unique() == 1:
+        k = int(cast(int, days.diff().drop_nulls().dt.total_days().min()))
+        return span + k, f"{k} days"
+    return span + 1, "1 day"
+
+
+def _same_day(day: dt.date, months: int) -> dt.date:
+    """The same day of the month ``months`` later (its last day where that month is shorter)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _month_end(day: dt.date, months: int) -> dt.date:
+    """The last day of the month ``months`` from ``day``'s."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return dt.date(year, month, calendar.monthrange(year, month)[1])

@@ -15,7 +15,8 @@ C3: a site's fixed_cost had no stated period; network's hint for an ``annual_fix
 said to rename it, "its values in the units the README gives", and costs then set a year's cost
 against a 1,458-day history. network weighs fixed_cost against the transport of the demand it is
 given (units over the orders' span) and costs against the revenue of period_days: the period is
-that span, now said in the hint, costs' source text and the report.
+that span, now said in costs' source text and the report. Since session 68 a yearly header is
+read as a year's cost, taken over that span by both (tests/test_fixed_cost_period_s68.py).
 """
 
 from __future__ import annotations
@@ -227,24 +228,23 @@ def test_costs_sku_row_without_a_site_still_rates_other_sites(cli, tmp_path: Pat
 
 CUSTOMERS_C3 = "customer_id,segment,demand,lat,lon\nA,S1,10,52.52,13.40\nB,S1,20,48.14,11.58\n"
 SITES_C3 = "S1,52.5,13.4,9000,true\nS2,48.1,11.6,8000,false\n"
-YEARLY_HINT = "a site's fixed_cost is its cost over the days the orders behind the demand cover"
 
 
 @pytest.mark.parametrize("header", ["annual_fixed_cost", "fixed_cost_per_year", "yearlyFixedCost"])
-def test_network_hint_for_a_yearly_fixed_cost_says_to_scale_it_by_the_orders_days(
+def test_network_reads_a_yearly_fixed_cost_and_needs_the_orders_days_to_take_it_over(
     cli, tmp_path: Path, header: str
 ) -> None:
+    # Session 68: a yearly header is read as a year's cost (it was refused with a hint to
+    # scale it by hand), taken over the days of the customers' first to last order; a table
+    # without them is refused, saying so (tests/test_fixed_cost_period_s68.py: the figures).
     sites = write(tmp_path, "sites.csv", f"site_id,lat,lon,{header},existing\n" + SITES_C3)
     cust = write(tmp_path, "cust.csv", CUSTOMERS_C3)
     result = cli("network", cust, "--sites", sites, "--cost-per-unit-km", "1", "-o", "a.csv")
     assert result.exit_code == 1, result.stderr
     said = " ".join(result.stderr.split())
-    assert "hint: rename it fixed_cost," in said
-    assert f"{YEARLY_HINT} (costs' period_days), not a year: multiply {header!r} by those " in said
-    assert "days / 365.25" in said
-    # The example's figure, by hand: 9,000 a year over 4 years with a leap day, 1,461 days.
-    assert 9000 * 1461 / 365.25 == 36000
-    assert "(9,000 a year over 1,461 days of orders: 36,000)" in said
+    assert "fixed costs per year are taken over the days of the orders the demand comes " in said
+    assert "the customers have no first_order, last_order" in said
+    assert "rename it fixed_cost" not in said
     assert "Traceback" not in result.stderr and not (tmp_path / "a.csv").exists()
 
 
@@ -259,20 +259,22 @@ def test_network_hint_for_a_fixed_cost_of_no_period_says_nothing_of_years(
     assert "365.25" not in result.stderr
 
 
-def test_costs_hint_for_a_yearly_fixed_cost_and_the_source_of_warehouse_fixed(
-    cli, tmp_path: Path
-) -> None:
+def test_costs_yearly_fixed_cost_and_the_source_of_warehouse_fixed(cli, tmp_path: Path) -> None:
     lanes = write(
         tmp_path,
         "a.csv",
         "customer_id,segment,site_id,share,demand,transport_cost\nA,S1,S1,1,14,7\nB,S1,S1,1,10,5\n",
     )
+    # Session 68: a yearly header is a year's cost, taken over the orders' 60 days (it was
+    # refused with a hint to multiply it by hand).
     yearly = write(tmp_path, "s.csv", "site_id,annual_fixed_cost,existing\nS1,100,true\n")
-    result = run_costs(cli, tmp_path, ORDERS, "--assignments", lanes, "--sites", yearly)
-    assert result.exit_code == 1, result.stderr
-    assert "multiply 'annual_fixed_cost' by those days / 365.25" in " ".join(result.stderr.split())
-    assert not (tmp_path / OUT).exists()
-    # Renamed: --verbose says over which days the fixed cost is taken.
+    result, table = costs_table(
+        cli, tmp_path, ORDERS, "--assignments", lanes, "--sites", yearly, "--verbose"
+    )
+    assert table["warehouse_fixed"].sum() == pytest.approx(100 * 60 / 365.25)
+    said = " ".join(result.stderr.replace("│", " ").split())
+    assert "annual_fixed_cost (a year's) x period_days 60 / 365.25" in said
+    # A fixed_cost: --verbose says over which days the fixed cost is taken.
     sites = write(tmp_path, "s.csv", "site_id,fixed_cost,existing\nS1,100,true\n")
     result, table = costs_table(
         cli, tmp_path, ORDERS, "--assignments", lanes, "--sites", sites, "--verbose"

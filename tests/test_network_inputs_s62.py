@@ -69,7 +69,8 @@ def test_network_sites_with_unit_suffixes_are_refused_naming_each_column(
         ("throughput_per_year", "capacity"),
         ("current_capacity", "capacity"),
         ("fixed_cost_eur", "fixed_cost"),
-        ("annual_fixed_cost", "fixed_cost"),
+        # annual_fixed_cost is read as a year's cost since session 68
+        # (tests/test_fixed_cost_period_s68.py).
         ("fixedcost", "fixed_cost"),
         ("fixed", "fixed_cost"),
         ("opening_cost", "fixed_cost"),

@@ -116,6 +116,7 @@ def costs_command(
     from segchain.schema import (
         ITEM_MASTER,
         ITEM_MASTER_HINT,
+        META_FIXED_COST_PERIOD,
         META_INVENTORY_BY_SEGMENT,
         META_PLANNED_UNITS,
         check_not_a_stage_table,
@@ -228,6 +229,9 @@ def costs_command(
             items=frame(items_t),
             network_promise=asg_t.metadata.get("promise") if asg_t is not None else None,
             network_totals=asg_t.metadata.get("totals") if asg_t is not None else None,
+            network_fixed_cost_period=(
+                asg_t.metadata.get(META_FIXED_COST_PERIOD) if asg_t is not None else None
+            ),
             stock_comparison=pol_t.metadata.get("comparison") if pol_t is not None else None,
             stock_by_segment=(
                 pol_t.metadata.get(META_INVENTORY_BY_SEGMENT) if pol_t is not None else None

@@ -17,9 +17,9 @@ SitesOpt = Annotated[
     str | None,
     typer.Option(
         "--sites",
-        help="Candidate sites: site_id, lat, lon, optional fixed_cost (over the span of the "
-        "orders the demand covers, not a year), capacity, existing (existing sites are always "
-        "open).",
+        help="Candidate sites: site_id, lat, lon, optional fixed_cost (see "
+        "--fixed-cost-period) or annual_fixed_cost (a year's), capacity, existing (existing "
+        "sites are always open).",
     ),
     c.reads("--sites"),
 ]
@@ -74,12 +74,24 @@ CostPerUnitKmOpt = Annotated[
         rich_help_panel="Transport",
     ),
 ]
+FixedCostPeriodOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--fixed-cost-period",
+        help="What the sites' fixed_cost is the cost of: orders (the span of the orders the "
+        "demand comes from) or year (taken over that span: x its days / 365.25; segments' "
+        "first_order, last_order give it) (default: orders).",
+        metavar="orders|year",
+        envvar="SEGCHAIN_FIXED_COST_PERIOD",
+    ),
+]
 SitesOutOpt = Annotated[
     str | None,
     typer.Option(
         "--sites-out",
         help="Write the sites: site_id, city, lat, lon, existing, open, decision (keep, open, "
-        "close, unused), fixed_cost, capacity, demand_served, utilization, customers.",
+        "close, unused), fixed_cost (over the orders' span), annual_fixed_cost (costs given "
+        "per year), capacity, demand_served, utilization, customers.",
     ),
     c.writes("--sites-out"),
 ]
@@ -145,6 +157,7 @@ def network_command(
     allow_split: SplitOpt = None,
     km_per_day: KmPerDayOpt = None,
     cost_per_unit_km: CostPerUnitKmOpt = None,
+    fixed_cost_period: FixedCostPeriodOpt = None,
     sites_out: SitesOutOpt = None,
     time_limit: TimeLimitOpt = None,
     node_limit: NodeLimitOpt = None,
@@ -206,6 +219,7 @@ def network_command(
         "gap": gap,
         "skip_unlocated": skip_unlocated,
         "max_points": max_points,
+        "fixed_cost_period": fixed_cost_period,
         "seed": seed,
     }
     params = NetworkParams.resolve(
@@ -278,6 +292,8 @@ def network_command(
         "sites": sites,
         "costs": costs,
         **params.as_dict(),
+        # As the plan took it: orders, or year when the header said so with no option given.
+        "fixed_cost_period": result.fixed_cost_period["period"],
         "transport_rate": (
             "lanes" if costs is not None else "given" if rate_given else TRANSPORT_RATE_DEFAULT
         ),

@@ -26,6 +26,7 @@ from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
     COST_TO_SERVE_INPUTS,
     COSTS_SITE_LOOKALIKES,
@@ -58,6 +59,7 @@ from segchain.schema import (
     require_rows,
     unread_lookalikes,
     written_otherwise,
+    yearly_fixed_cost,
 )
 from segchain.stock.inputs import ITEM_LIMITS, PointsTable, item_site_messages
 
@@ -138,7 +140,7 @@ INPUT_RULES: dict[str, InputRule] = {
     ),
     "sites": InputRule(
         ("site_id",),
-        {"fixed_cost": ">= 0"},
+        {"fixed_cost": ">= 0", ANNUAL_FIXED_COST: ">= 0"},
         "give network's --sites-out as written (one row per site), or fix those rows",
     ),
     "items": InputRule(
@@ -154,8 +156,12 @@ INPUT_RULES: dict[str, InputRule] = {
 }
 
 
-def check_input(frame: pl.DataFrame, name: str) -> None:
-    """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once.
+def check_input(
+    frame: pl.DataFrame, name: str, headers: Mapping[str, str | None] | None = None
+) -> None:
+    """Refuse an input by ``INPUT_RULES[name]``, listing every problem at once. ``headers``:
+    the header a rule's column is written under, where another (``annual_fixed_cost`` as
+    ``fixed_cost_per_year``).
 
     Raises:
         DataError: a key on several rows; a number blank (``filled``), NaN, infinite, above
@@ -168,7 +174,8 @@ def check_input(frame: pl.DataFrame, name: str) -> None:
     problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)
-        problems += number_problems(frame, {column: how}, keys=rule.keys, limit=limit)
+        written = (headers or {}).get(column) or column
+        problems += number_problems(frame, {written: how}, keys=rule.keys, limit=limit)
     if problems:
         raise DataError(f"{OPTION[name]}: " + "; ".join(problems), hint=rule.hint)
 
@@ -400,6 +407,7 @@ def costs(
     items: pl.DataFrame | None = None,
     network_promise: Sequence[Mapping[str, Any]] | None = None,
     network_totals: Mapping[str, Any] | None = None,
+    network_fixed_cost_period: Mapping[str, Any] | None = None,
     stock_comparison: Sequence[Mapping[str, Any]] | None = None,
     stock_by_segment: Sequence[Mapping[str, Any]] | None = None,
     by: str = "segment",
@@ -419,6 +427,8 @@ def costs(
         sites: network's ``--sites-out`` (``site_id, open, fixed_cost``) or the candidates.
         items: item master (``sku, unit_cost, holding_rate``).
         network_promise, network_totals: network's promise comparison and totals (metadata).
+        network_fixed_cost_period: the period network took the sites' fixed costs for, and
+            its span (metadata ``fixed_cost_period``).
         stock_comparison: stock's segmented-vs-uniform comparison (metadata).
         stock_by_segment: stock's inventory value per segment (its policy's metadata), to say
             when the split here, without ``stock_segments``, differs from stock's own.
@@ -453,10 +463,14 @@ def costs(
         unread_lookalikes(
             items.columns, ("sku", "site", "unit_cost", "holding_rate"), source=ITEMS_OPTION
         )
+    # A year's fixed cost (annual_fixed_cost, network's --sites-out of costs given per year, or
+    # a header that says a year) is taken over period_days below; its values are checked under
+    # the header as written, then read as annual_fixed_cost.
+    yearly = yearly_fixed_cost(sites.columns, source=SITES_OPTION) if sites is not None else None
     if sites is not None:
         unread_lookalikes(
             sites.columns,
-            ("site_id", "fixed_cost", "open", "existing"),
+            ("site_id", "fixed_cost", yearly or ANNUAL_FIXED_COST, "open", "existing"),
             source=SITES_OPTION,
             words=COSTS_SITE_LOOKALIKES,
             unless=SITE_OTHER_WORDS,
@@ -474,7 +488,7 @@ def costs(
         "per-segment stock": (stock_segments, ("inventory_value", "demand_share")),
         "forecast": (forecast, ("forecast",)),
         "assignments": (assignments, ("share", "demand", "transport_cost", "distance_km")),
-        "sites": (sites, ("fixed_cost", "capacity", "demand_served")),
+        "sites": (sites, ("fixed_cost", yearly or ANNUAL_FIXED_COST, "capacity", "demand_served")),
         "items": (items, ("unit_cost", "holding_rate")),
     }
     _refuse_tables_without_rows({name: frame for name, (frame, _) in numbers.items()})
@@ -490,7 +504,9 @@ def costs(
     assignments, sites, items = checked["assignments"], checked["sites"], checked["items"]
     for name, frame in checked.items():
         if frame is not None and name in INPUT_RULES:
-            check_input(frame, name)
+            check_input(frame, name, {ANNUAL_FIXED_COST: yearly} if name == "sites" else None)
+    if sites is not None and yearly is not None:
+        sites = sites.rename({yearly: ANNUAL_FIXED_COST})
     if assignments is not None:
         # Network writes both on every lane: a blank one is an edited table, not a free lane.
         assignments = check_assignments(
@@ -670,20 +686,27 @@ def costs(
         table = table.with_columns(transport=pl.lit(None, pl.Float64))
         sources["transport"] = "missing: no assignments"
     if assignments is not None and sites is not None:
+        took = network_fixed_cost_period
+        sites, fixed_source, fixed_warning = allocate.fixed_over_period(
+            sites, period, took.get("period") if isinstance(took, Mapping) else None
+        )
+        warnings += fixed_warning
         fixed, total_fixed, fixed_notes = allocate.fixed_by_customer(assignments, sites)
         notes.extend(fixed_notes)
         table = table.join(fixed, on="customer_id", how="left", maintain_order="left")
         checks.append(
             Check(
                 "warehouse fixed",
-                "sites open fixed_cost",
+                # A year's cost is reconciled as taken over the period, as it is shared.
+                f"sites open {ANNUAL_FIXED_COST} x {period:,} days / {DAYS_PER_YEAR:g}"
+                if ANNUAL_FIXED_COST in sites.columns
+                else "sites open fixed_cost",
                 total_fixed,
                 {"allocated": float(table["warehouse_fixed"].sum())},
             )
         )
         sources["warehouse_fixed"] = (
-            "sites x assignments: each open site's fixed_cost, its cost over the orders' "
-            "period_days (not a year), shared by demand served"
+            f"sites x assignments: each open site's {fixed_source}, shared by demand served"
         )
     else:
         table = table.with_columns(warehouse_fixed=pl.lit(None, pl.Float64))

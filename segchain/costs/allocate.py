@@ -9,9 +9,10 @@ from typing import Any
 import polars as pl
 
 from segchain.costs.sales import IN_ORDER
-from segchain.errors import DataError, examples
+from segchain.errors import DataError, TableMessage, about, examples
 from segchain.formatting import agree, plural
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
     DAYS_PER_YEAR,
     POLICY_OPTION,
@@ -43,6 +44,66 @@ def _open_flag(sites: pl.DataFrame, used: set[str]) -> pl.Expr:
     if "existing" in sites.columns:
         opened = opened | flag_column(sites, "existing", source=SITES_OPTION, hint=hint)
     return opened
+
+
+def fixed_over_period(
+    sites: pl.DataFrame, period_days: int, network_period: str | None = None
+) -> tuple[pl.DataFrame, str, list[TableMessage]]:
+    """The sites with ``fixed_cost`` over the orders' ``period_days``: a year's cost
+    (``annual_fixed_cost``) x period_days / DAYS_PER_YEAR, as network takes it over the span of
+    the orders behind its demand; a ``fixed_cost`` alone as given, that span's cost.
+
+    Returns:
+        the sites, what warehouse_fixed is made of (the sources' words), and a warning when
+        network took the yearly costs over another span than period_days (its ``fixed_cost``
+        beside ``annual_fixed_cost``): the plan chose its sites for other days than the
+        revenue's here.
+
+    ``network_period``: the period network took the fixed costs for (the assignments'
+    metadata), None when unknown.
+
+    Raises:
+        DataError: network took them as a year's and the sites have no annual_fixed_cost (the
+            user's own --sites, whose yearly fixed_cost would be set whole against the span).
+    """
+    if network_period == "year" and ANNUAL_FIXED_COST not in sites.columns:
+        raise DataError(
+            f"{SITES_OPTION}: network took the sites' fixed costs as a year's "
+            f"(fixed_cost_period year), and {SITES_OPTION} gives no {ANNUAL_FIXED_COST}: its "
+            "fixed_cost would be read as the cost over the orders' period_days",
+            hint=f"give network's --sites-out of that run, as written (it has "
+            f"{ANNUAL_FIXED_COST}), or name the yearly column {ANNUAL_FIXED_COST}",
+        )
+    if ANNUAL_FIXED_COST not in sites.columns:
+        return sites, "fixed_cost, its cost over the orders' period_days (not a year)", []
+    annual = pl.col(ANNUAL_FIXED_COST).cast(pl.Float64).fill_null(0.0)
+    years = period_days / DAYS_PER_YEAR
+    source = f"{ANNUAL_FIXED_COST} (a year's) x period_days {period_days:,} / {DAYS_PER_YEAR:g}"
+    warnings: list[TableMessage] = []
+    if "fixed_cost" in sites.columns:
+        # The days network took them over, read back from the two columns it wrote.
+        spans = (
+            sites.filter((annual > 0) & pl.col("fixed_cost").is_not_null())
+            .select((pl.col("fixed_cost").cast(pl.Float64) / annual * DAYS_PER_YEAR).round(0))
+            .to_series()
+            .unique()
+            .sort()
+        )
+        other = [int(d) for d in spans.to_list() if int(d) != period_days]
+        if other:
+            days = ", ".join(f"{d:,}" for d in other)
+            warnings.append(
+                about(
+                    SITES_OPTION,
+                    "network took the sites' yearly fixed costs "
+                    f"({ANNUAL_FIXED_COST}) over {days} days (their fixed_cost), and the orders "
+                    f"here cover {period_days:,} (period_days): warehouse_fixed is "
+                    f"{ANNUAL_FIXED_COST} x {period_days:,} / {DAYS_PER_YEAR:g}, set against this "
+                    "revenue, but network chose the sites weighing the other span's; rerun segment "
+                    "and network on these orders for a plan of the same days",
+                )
+            )
+    return sites.with_columns((annual * years).alias("fixed_cost")), source, warnings
 
 
 def fixed_by_customer(

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Final
 
 import polars as pl
 
 from segchain.errors import DataError
-from segchain.formatting import agree
 from segchain.schema import (
     FLAG_RETURN,
     ITEMS_OPTION,
     ORDERS_OPTION,
     SEGMENTS_ARGUMENT,
+    covered_days,
     demand_line,
     lost_zeros_hint,
     product_line,
@@ -264,55 +262,6 @@ def customer_sales(
         order_lines=values.height,
     )
     return out, totals
-
-
-def covered_days(dates: pl.Series) -> tuple[int, str]:
-    """The days an order history covers: from its first to its last date plus one step of its
-    dates' grain, and that step in words (``"1 day"``, ``"7 days"``, ``"1 month"``).
-
-    An export dated by each order's own day counts both end days: orders from 2024-01-01 to
-    2024-01-31 cover 31 days. An export whose dates label periods (at least three dates, every
-    one on the same weekday, or on the same day of the month, or each a month's last day)
-    counts the whole period of its last date (of its first, where dates are month ends, which
-    close their month): a step is the smallest gap between two dates, in days (weekly: 7) or
-    in months (monthly: 1, quarterly: 3). Orders dated on the 1st of each month from January 1
-    to December 1 cover the year to the next January 1 (365 days), not 335; 52 Mondays from
-    2024-01-01 to 2024-12-23 cover 364 days, not 358. Two dates are too few to tell a grain
-    from chance: both end days are counted.
-    """
-    days = dates.drop_nulls().cast(pl.Date).unique().sort()
-    if days.is_empty():
-        return 0, "1 day"
-    first, last = days[0], days[-1]
-    span = (last - first).days
-    if days.len() < 3:
-        return span + 1, "1 day"
-    ends = bool((days == days.dt.month_end()).all())
-    if ends or days.dt.day().n_unique() == 1:
-        month = days.dt.year().cast(pl.Int64) * 12 + days.dt.month().cast(pl.Int64)
-        k = int(cast(int, month.diff().drop_nulls().min()))
-        words = f"{k} {agree(k, 'month', 'months')}"
-        if ends:
-            return (last - _month_end(first, -k)).days, words
-        return (_same_day(last, k) - first).days, words
-    if days.dt.weekday().n_unique() == 1:
-        k = int(cast(int, days.diff().drop_nulls().dt.total_days().min()))
-        return span + k, f"{k} days"
-    return span + 1, "1 day"
-
-
-def _same_day(day: dt.date, months: int) -> dt.date:
-    """The same day of the month ``months`` later (its last day where that month is shorter)."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def _month_end(day: dt.date, months: int) -> dt.date:
-    """The last day of the month ``months`` from ``day``'s."""
-    year, month = divmod(day.month - 1 + months, 12)
-    year, month = day.year + year, month + 1
-    return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
 def site_unit_costs(items: pl.DataFrame | None) -> tuple[pl.DataFrame, pl.DataFrame] | None:

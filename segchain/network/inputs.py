@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -12,6 +13,7 @@ from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
+    DAYS_PER_YEAR,
     LANES_OPTION,
     MAX_VALUE,
     SITE_LOOKALIKES,
@@ -20,6 +22,7 @@ from segchain.schema import (
     as_written,
     blank_ids,
     blank_problems,
+    covered_days,
     duplicate_customers,
     duplicate_keys,
     flag_column,
@@ -29,6 +32,7 @@ from segchain.schema import (
     require_columns,
     unread_lookalikes,
     written_otherwise,
+    yearly_fixed_cost,
 )
 
 DEFAULT_KM_PER_DAY = 500.0
@@ -235,11 +239,27 @@ no name, the great-circle distance decided the promise."""
 LANE_OTHER_WORDS = ("cost", "costs", "rate", "price", "time", "days", "hours")
 
 
-def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
-    """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``."""
+def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFrame, bool]:
+    """Checked sites ``site_id, lat, lon, fixed_cost, capacity, existing``, and whether their
+    fixed cost was given per year (an ``annual_fixed_cost`` header, read as ``fixed_cost``)."""
+    yearly = yearly_fixed_cost(sites.columns, source=SITES_OPTION)
+    if yearly is not None and "fixed_cost" in sites.columns:
+        # Which one the plan should weigh no header says (a --sites-out given back).
+        raise DataError(
+            f"{SITES_OPTION}: both fixed_cost and {yearly!r} (a year's) give the sites' fixed cost",
+            hint=f"keep one: fixed_cost (over the orders' span, or a year's with "
+            f"--fixed-cost-period year) or {yearly!r}, and drop the other",
+        )
+    # Its values are checked and named under the header as written (a message about
+    # 'fixed_cost' where the file says 'fixed_cost_per_year' sent the user looking for none).
+    fixed = yearly or "fixed_cost"
     cols = sites.columns
     unread_lookalikes(
-        cols, SITE_COLUMNS, source=SITES_OPTION, words=SITE_LOOKALIKES, unless=SITE_OTHER_WORDS
+        [c for c in cols if c != yearly],
+        SITE_COLUMNS,
+        source=SITES_OPTION,
+        words=SITE_LOOKALIKES,
+        unless=SITE_OTHER_WORDS,
     )
     require_columns(
         cols, ["site_id", "lat", "lon"] if need_coords else ["site_id"], source=SITES_OPTION
@@ -256,7 +276,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     )
     # Text that is no number was read as none: no coordinates, a fixed cost of 0, no capacity.
     sites = numeric_columns(
-        sites, ("lat", "lon", "fixed_cost", "capacity"), source=SITES_OPTION, keys=("site_id",)
+        sites, ("lat", "lon", fixed, "capacity"), source=SITES_OPTION, keys=("site_id",)
     )
     df = sites.select(
         pl.col("site_id").cast(pl.String),
@@ -265,7 +285,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
         ),
         float_col(sites, "lat").alias("lat"),
         float_col(sites, "lon").alias("lon"),
-        float_col(sites, "fixed_cost").fill_null(0.0).alias("fixed_cost"),
+        float_col(sites, fixed).fill_null(0.0).alias("fixed_cost"),
         float_col(sites, "capacity").alias("capacity"),
         existing.alias("existing"),
     ).with_columns(  # An infinite capacity is the same as none: unlimited.
@@ -291,7 +311,9 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
     problems += range_problems(df, "site_id", source=SITES_OPTION)
     # HiGHS fails on a fixed cost of 1e16 and more (status 15); a capacity above the total
     # demand is clipped to it in the model.
-    problems += number_problems(df, {"fixed_cost": ">= 0"}, keys=["site_id"], limit=MAX_VALUE)
+    problems += number_problems(
+        df.rename({"fixed_cost": fixed}), {fixed: ">= 0"}, keys=["site_id"], limit=MAX_VALUE
+    )
     # inf is unlimited (read as none above), so a NaN's message says what is taken: "must be a
     # finite number" refused it as if inf were refused too.
     problems += number_problems(
@@ -307,7 +329,57 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> pl.DataFrame:
             hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
             "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty or inf: unlimited)",
         )
-    return df
+    return df, yearly is not None
+
+
+def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
+    """The days the orders behind the customers' demand cover, from their ``first_order`` and
+    ``last_order`` (segment's columns), counted as costs counts its period_days
+    (``schema.covered_days``): ``days, first, last, step``, with ``days_per_year``.
+
+    Raises:
+        DataError: the customers have no such dates (a table of the user's own), or text there
+            that is no date.
+    """
+    cols = customers.columns
+    if "first_order" not in cols or "last_order" not in cols:
+        raise DataError(
+            "customers: fixed costs per year are taken over the days of the orders the demand "
+            "comes from, and the customers have no first_order, last_order to tell them",
+            hint="give segment's output as CUSTOMERS (it has both), or give each site's cost "
+            f"over those days as fixed_cost (--fixed-cost-period orders): a year's x days / "
+            f"{DAYS_PER_YEAR:g}",
+        )
+    days = []
+    for col in ("first_order", "last_order"):
+        given = customers.get_column(col)
+        if given.dtype == pl.String:
+            read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+            bad = given.filter(read.is_null() & given.is_not_null())
+            if bad.len():
+                raise DataError(
+                    f"customers: {col} holds text that is no date (YYYY-MM-DD): "
+                    f"{examples(bad.unique(maintain_order=True))}",
+                    hint="give segment's output as CUSTOMERS, as it wrote it",
+                )
+            days.append(read)
+        else:
+            days.append(given.cast(pl.Date, strict=False))
+    dates = pl.concat(days).drop_nulls()
+    if dates.is_empty():
+        raise DataError(
+            "customers: first_order and last_order are empty: fixed costs per year cannot be "
+            "taken over the orders' days",
+            hint="give segment's output as CUSTOMERS, as it wrote it",
+        )
+    span, step = covered_days(dates)
+    return {
+        "days": span,
+        "first": str(dates.min()),
+        "last": str(dates.max()),
+        "step": step,
+        "days_per_year": DAYS_PER_YEAR,
+    }
 
 
 def lane_pairs(

@@ -13,7 +13,9 @@ from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.network.model import Plan, within_promise
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     ASSIGNMENT_COLUMNS,
+    META_FIXED_COST_PERIOD,
     META_PROMISE,
     META_TOTALS,
     SITE_COLUMNS,
@@ -86,15 +88,23 @@ class NetworkResult:
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     inputs: dict[str, int] = field(default_factory=dict)
+    # The period the sites' fixed costs were given for, and for a year the span they were
+    # taken over (``stage._fixed_cost_over_span``).
+    fixed_cost_period: dict[str, Any] = field(default_factory=lambda: {"period": "orders"})
 
     def metadata(self) -> dict[str, Any]:
         """What the outputs' metadata carries besides the provenance (the report reads it).
 
         ``totals``: ``NetworkTotals.as_dict()``; ``promise``: the promise table's rows (per
         segment, what its delivery promise costs against the cheapest plan without promises;
-        read by costs and the report).
+        read by costs and the report); ``fixed_cost_period``: ``period`` (orders or year) and
+        for a year the ``days`` (``first`` to ``last``) the fixed costs were taken over.
         """
-        return {META_TOTALS: self.totals.as_dict(), META_PROMISE: self.promise.to_dicts()}
+        return {
+            META_TOTALS: self.totals.as_dict(),
+            META_PROMISE: self.promise.to_dicts(),
+            META_FIXED_COST_PERIOD: self.fixed_cost_period,
+        }
 
 
 def assign(
@@ -225,8 +235,16 @@ def sites_table(
             existing=existing.fill_null(False),
         )
         .with_columns(decision=decision)
-        .select(SITE_COLUMNS)
+        .select(_with_annual(SITE_COLUMNS, site_df.columns))
     )
+
+
+def _with_annual(columns: tuple[str, ...], given: list[str]) -> list[str]:
+    """``columns`` with the year's fixed cost after ``fixed_cost`` when the sites gave one."""
+    if ANNUAL_FIXED_COST not in given:
+        return list(columns)
+    at = columns.index("fixed_cost") + 1
+    return [*columns[:at], ANNUAL_FIXED_COST, *columns[at:]]
 
 
 def unknown_distances(assignments: pl.DataFrame) -> str | None:

@@ -34,6 +34,8 @@ class NetworkParams:
     node_limit: int = DEFAULT_NODE_LIMIT
     skip_unlocated: bool = False
     max_points: int | None = None
+    # None: "orders", unless the --sites header says a year (annual_fixed_cost).
+    fixed_cost_period: str | None = None
     seed: int = 0
 
     @classmethod

@@ -26,6 +26,7 @@ from segchain.network.inputs import (
     DEFAULT_NODE_LIMIT,
     check_options,
     lane_pairs,
+    orders_span,
     prepare_customers,
     prepare_sites,
     require_distances,
@@ -52,8 +53,11 @@ from segchain.network.outputs import (
 )
 from segchain.policy import unnamed_segments_note
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     BASELINE_UNFINISHED,
     CUSTOMERS_ARGUMENT,
+    DAYS_PER_YEAR,
+    DEFAULT_FIXED_COST_PERIOD,
     LANES_OPTION,
     PROMISE_COST_CUT_SHORT,
     PROMISE_COST_UNKNOWN,
@@ -83,6 +87,7 @@ def network(
     node_limit: int = DEFAULT_NODE_LIMIT,
     skip_unlocated: bool = False,
     max_points: int | None = None,
+    fixed_cost_period: str | None = None,
     seed: int = 0,
 ) -> NetworkResult:
     """Open sites and assign customers at least cost, keeping each segment's delivery promise.
@@ -114,6 +119,11 @@ def network(
         max_points: aggregate customers into at most this many demand points (default: only
             when customers x sites exceeds 1,000,000 pairs, then 1,000,000 / sites points;
             with capacities 120,000 pairs, 120,000 / sites points).
+        fixed_cost_period: what the sites' ``fixed_cost`` is the cost of: ``orders`` (the
+            span of the orders the demand comes from) or ``year``, taken over that span
+            (``first_order`` to ``last_order``: x days / DAYS_PER_YEAR), as the transport it is
+            weighed against is that demand's; None: ``orders``, unless the sites' header says
+            a year (``annual_fixed_cost``).
         seed: seed of the candidate k-means.
 
     Raises:
@@ -166,7 +176,8 @@ def network(
     # order in the export: HiGHS breaks it by column order (audit N1: Superstore shuffled
     # swapped SW-20245 and ST-20530 between NYC and ATL). The outputs keep the input's order.
     cust = cust.sort("customer_id", "lat", "lon", maintain_order=True)
-    site_df = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
+    site_df, yearly = _site_frame(cust, sites, candidates, open, lane_mode, seed, notes)
+    site_df, period = _fixed_cost_over_span(site_df, customers, fixed_cost_period, yearly, notes)
     site_ids = site_df["site_id"]
     site_df = site_df.sort("site_id", "lat", "lon", maintain_order=True)
     demand_total = float(cust["demand"].sum())
@@ -373,6 +384,7 @@ def network(
         notes=notes,
         warnings=warnings,
         inputs={"customers": customers.height, "sites": sites_out.height},
+        fixed_cost_period=period,
     )
 
 
@@ -434,6 +446,49 @@ def _no_policies() -> PolicyTable:
     return PolicyTable()
 
 
+def _fixed_cost_over_span(
+    site_df: pl.DataFrame,
+    customers: pl.DataFrame,
+    given: str | None,
+    yearly: bool,
+    notes: list[str],
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """The sites with ``fixed_cost`` over the span of the orders behind the demand, which the
+    transport it is weighed against covers, and the period the costs were given for (the
+    outputs' ``fixed_cost_period``). A year's cost is kept as ``annual_fixed_cost`` and taken
+    x span days / DAYS_PER_YEAR: set whole against 1,458 days of Superstore's transport, 54,000
+    a year weighed a quarter of what it costs over them (audit C C3, session 66).
+
+    Raises:
+        UsageError: the period given is ``orders`` but the header says a year.
+    """
+    if yearly and given == DEFAULT_FIXED_COST_PERIOD:
+        raise UsageError(
+            "--fixed-cost-period orders, but --sites gives the fixed costs per year "
+            f"({ANNUAL_FIXED_COST} or a header that says a year)",
+            hint="drop --fixed-cost-period (the header says the period), or give each site's "
+            "cost over the orders' days as fixed_cost",
+        )
+    period = "year" if yearly else given or DEFAULT_FIXED_COST_PERIOD
+    if period != "year" or not bool((site_df["fixed_cost"] > 0).any()):
+        # No fixed cost to take over a span (none given, or --candidates): the period is said.
+        return site_df, {"period": period}
+    span = orders_span(customers)
+    years = span["days"] / DAYS_PER_YEAR
+    why = f"{ANNUAL_FIXED_COST} in --sites" if yearly else "--fixed-cost-period year"
+    notes.append(
+        f"the sites' fixed costs are a year's ({why}): taken over the "
+        f"{span['days']:,} days the orders behind the demand cover ({span['first']} to "
+        f"{span['last']}, {years:.2f} years), as the transport they are weighed against is; "
+        f"--sites-out gives both, fixed_cost over those days and {ANNUAL_FIXED_COST}"
+    )
+    site_df = site_df.with_columns(
+        pl.col("fixed_cost").alias(ANNUAL_FIXED_COST),
+        (pl.col("fixed_cost") * years).alias("fixed_cost"),
+    )
+    return site_df, {"period": period, **span}
+
+
 def _site_frame(
     cust: pl.DataFrame,
     sites: pl.DataFrame | None,
@@ -442,8 +497,10 @@ def _site_frame(
     lane_mode: bool,
     seed: int,
     notes: list[str],
-) -> pl.DataFrame:
-    """The checked sites (or the proposed candidates), consistent with ``open``."""
+) -> tuple[pl.DataFrame, bool]:
+    """The checked sites (or the proposed candidates), consistent with ``open``, and whether
+    their fixed costs were given per year (``inputs.prepare_sites``)."""
+    yearly = False
     if candidates is not None:
         if lane_mode:
             raise UsageError("--candidates cannot be used with --costs (new sites have no lanes)")
@@ -464,7 +521,7 @@ def _site_frame(
             )
     else:
         assert sites is not None
-        site_df = prepare_sites(sites, need_coords=not lane_mode)
+        site_df, yearly = prepare_sites(sites, need_coords=not lane_mode)
     m = site_df.height
     if open is not None and open > m:
         if candidates is not None:
@@ -483,7 +540,7 @@ def _site_frame(
             f"--open {open} is fewer than the {plural(n_existing, 'existing site')} in --sites "
             f"(always open); use --open {n_existing} or more"
         )
-    return site_df
+    return site_df, yearly
 
 
 def _check_capacity(site_df: pl.DataFrame, demand_total: float, open: int | None) -> None:

@@ -41,9 +41,11 @@ from segchain.report.sections.network import (
     unfinished_comparison,
 )
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
     COST_TO_SERVE_INPUTS,
+    DAYS_PER_YEAR,
     META_PLANNED_UNITS,
     NO_DELIVERY_PROMISE_SOURCE,
     cost_basis,
@@ -484,7 +486,8 @@ def costs_section(tables: Tables, meta: Meta, colours: Colours) -> Section | str
             blocks.append(Note(_no_customer_profit(customers)))
     if "costs_missing" in seg.columns:
         blocks += [Note(text) for text in left_out_notes(seg)]
-    return Section("costs", "Cost to serve and profit", _subtitle(seg, meta, mixed), heads, blocks)
+    subtitle = _subtitle(seg, meta, mixed, yearly=_yearly_fixed_cost(meta, tables.get("sites")))
+    return Section("costs", "Cost to serve and profit", subtitle, heads, blocks)
 
 
 def carried_not_at_cost(seg: pl.DataFrame, policy: pl.DataFrame | None) -> str:
@@ -573,7 +576,20 @@ def left_out_notes(seg: pl.DataFrame) -> list[str]:
     return notes
 
 
-def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) -> str:
+def _yearly_fixed_cost(meta: Meta, sites: pl.DataFrame | None) -> bool:
+    """Whether costs took the sites' fixed costs as a year's (its sources say so), or, for a
+    costs table without metadata, the sites given beside it have an annual_fixed_cost."""
+    info: Any = meta.get("costs", {})
+    sources = info.get("sources") if isinstance(info, dict) else None
+    source = sources.get("warehouse_fixed") if isinstance(sources, Mapping) else None
+    if isinstance(source, str):
+        return ANNUAL_FIXED_COST in source
+    return sites is not None and ANNUAL_FIXED_COST in sites.columns
+
+
+def _subtitle(
+    seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None, *, yearly: bool = False
+) -> str:
     info: Any = meta.get("costs", {})
     period = info.get("period") if isinstance(info, dict) else None
     days = seg["period_days"].max() if "period_days" in seg.columns else None
@@ -589,10 +605,16 @@ def _subtitle(seg: pl.DataFrame, meta: Meta, mixed: tuple[float, float] | None) 
             "order history's span."
         )
     # A site's fixed_cost is read as its cost over that span (network weighs it against the
-    # transport of the demand over it): said, as a yearly figure there overstates profit.
+    # transport of the demand over it): said, as a yearly figure there overstates profit. A
+    # year's (annual_fixed_cost) is taken over the span: said so.
     fixed = (
-        "; warehouse fixed cost is the sites' fixed_cost as given, their cost over that span, "
-        "not a year"
+        (
+            f"; warehouse fixed cost is the sites' yearly {ANNUAL_FIXED_COST} taken over that "
+            f"span (x its days / {DAYS_PER_YEAR:g})"
+            if yearly
+            else "; warehouse fixed cost is the sites' fixed_cost as given, their cost over "
+            "that span, not a year"
+        )
         if "warehouse_fixed" in seg.columns and total(seg, "warehouse_fixed") is not None
         else ""
     )
