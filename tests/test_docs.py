@@ -220,9 +220,9 @@ def test_help_panels_are_those_the_readme_names_in_its_order(cli, name: str) -> 
     own_part, shared_part = re.split(r";? then ", claim.group(1), maxsplit=1)
     shared = [p.strip() for p in shared_part.split(",") if p.strip()[:1].isupper()]
     own = {
-        command: panels.split(" and ")
+        command: re.split(r", | and ", panels)
         for command, panels in re.findall(
-            r"\b([a-z]+)'s ([A-Z][a-z]+(?: and [A-Z][a-z]+)*)", own_part
+            r"\b([a-z]+)'s ([A-Z][a-z]+(?:(?:, | and )[A-Z][a-z]+)*)", own_part
         )
     }
     assert set(own) <= set(COMMANDS), own

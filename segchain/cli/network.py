@@ -83,6 +83,9 @@ FixedCostPeriodOpt = Annotated[
         "first_order, last_order give it) (default: orders).",
         metavar="orders|year",
         envvar="SEGCHAIN_FIXED_COST_PERIOD",
+        # A panel of its own: in the main one, whose names column --allow-split/--single-source
+        # widens, its env var was cut at 80 columns.
+        rich_help_panel="Costs",
     ),
 ]
 SitesOutOpt = Annotated[
