@@ -696,7 +696,8 @@ def _abc_xyz(
 ) -> pl.DataFrame:
     """ABC by the cumulative share of value before the customer (so the customer who crosses
     80 % is still an A); XYZ by the coefficient of variation of monthly net value over all
-    months of the window, months without orders counting as zero."""
+    months of the window, months without orders counting as zero, a month observed in part
+    weighing its share of days (``_window_months``)."""
     a_cut, b_cut = abc_cutoffs
     x_cut, y_cut = xyz_cutoffs
     positive = pl.col("monetary").clip(0, None)
@@ -718,19 +719,26 @@ def _abc_xyz(
         .then(pl.lit("B"))
         .otherwise(pl.lit("C"))
     )
-    first = features.get_column("first_order").min()
-    last_day = as_of - dt.timedelta(days=1)
-    periods = (last_day.year - first.year) * 12 + last_day.month - first.month + 1  # type: ignore[union-attr]
-    if periods < 2:
+    first = cast(dt.date, features.get_column("first_order").min())
+    months = _window_months(first, as_of)
+    if months.height < 2:
         warnings.append(
             "the orders span a single month: every customer's demand looks steady (X); "
             "XYZ needs at least two months of history"
         )
-    ranked = ranked.join(monthly, on="customer_id", how="left").with_columns(
-        pl.col("_s").fill_null(0.0), pl.col("_ss").fill_null(0.0)
-    )
-    mean = pl.col("_s") / periods
-    std = (pl.col("_ss") / periods - mean**2).clip(0, None).sqrt()
+    # A month observed in part (the first, from the first order; the last, up to as_of) weighs
+    # its share w of days: its expected value is w x the monthly mean, and its deviation is
+    # counted from that, as a month's variance grows with its days. Counted whole, the one
+    # observed day of The Complete Journey's January 2018 (default as_of) was a month without
+    # demand for everyone: 380 of 2,429 households in a worse class, X 293 where it is 529.
+    # With every month whole this is the plain mean and population variance.
+    weights = float(months.get_column("_w").sum())
+    squares = float((months.get_column("_w") ** 2).sum())
+    ranked = ranked.join(_monthly_moments(monthly, months), on="customer_id", how="left")
+    ranked = ranked.with_columns(pl.col("_s", "_sw", "_ss").fill_null(0.0))
+    mean = pl.col("_s") / weights
+    spread = pl.col("_ss") - 2 * mean * pl.col("_sw") + mean**2 * squares
+    std = (spread / weights).clip(0, None).sqrt()
     cv = std / mean
     xyz = (
         pl.when(mean <= 0)
@@ -1145,13 +1153,42 @@ def _add_clv(
 
 
 def _monthly_query(lf: pl.LazyFrame, in_window: pl.Expr) -> pl.LazyFrame:
-    """Each customer's sum and sum of squares of monthly net product value (for XYZ)."""
+    """Each customer's net product value per month (``_p``, its 1st) in which it has lines (for
+    XYZ, ``_monthly_moments``)."""
     return (
         lf.filter(in_window & product_line())
         .group_by("customer_id", pl.col("order_date").dt.truncate(XYZ_PERIOD).alias("_p"))
         .agg(pl.col("amount").sum().alias("_v"))
+    )
+
+
+def _window_months(first: dt.date, as_of: dt.date) -> pl.DataFrame:
+    """The calendar months (``_p``, their 1st) from ``first`` to the day before ``as_of``, each
+    with ``_w``, the share of its days inside that window: 1 for a whole month, less for the
+    first when ``first`` is after its 1st and for the last when ``as_of`` is before its end."""
+    start = first.replace(day=1)
+    months = pl.DataFrame(
+        {"_p": pl.date_range(start, as_of - dt.timedelta(days=1), XYZ_PERIOD, eager=True)}
+    )
+    end = pl.col("_p").dt.offset_by(XYZ_PERIOD)
+    inside = pl.min_horizontal(end, pl.lit(as_of)) - pl.max_horizontal("_p", pl.lit(first))
+    return months.with_columns(_w=inside.dt.total_days() / (end - pl.col("_p")).dt.total_days())
+
+
+def _monthly_moments(monthly: pl.DataFrame, months: pl.DataFrame) -> pl.DataFrame:
+    """Per customer: ``_s`` the sum of its monthly values v, ``_sw`` of w x v (w: the month's
+    share observed, ``_window_months``) and ``_ss`` of v^2."""
+    return (
+        monthly.join(months, on="_p", how="left")
+        # (A month outside the window holds only lines dated before every first order: the
+        # returns of an earlier purchase. Whole, as every month was.)
+        .with_columns(pl.col("_w").fill_null(1.0))
         .group_by("customer_id")
-        .agg(_s=pl.col("_v").sum(), _ss=(pl.col("_v") ** 2).sum())
+        .agg(
+            _s=pl.col("_v").sum(),
+            _sw=(pl.col("_w") * pl.col("_v")).sum(),
+            _ss=(pl.col("_v") ** 2).sum(),
+        )
     )
 
 
