@@ -100,6 +100,8 @@ XYZ_PERIOD = "1mo"
 KMEANS_K_RANGE = (2, 8)
 KMEANS_SAMPLE = 2000
 KMEANS_FEATURES = ("recency_days", "frequency", "monetary", "tenure_days")
+# What k-means tells customers apart by, as messages name it (monetary enters clipped at 0).
+KMEANS_PROFILE = "recency, frequency, spend (a net return as 0) and tenure"
 # Spend enters k-means as log1p(monetary / (MONEY_UNIT x the median positive spend)). log1p of the
 # export's own unit was not scale-free (log1p(c x) is no shift of log1p(x)): in JPY or kEUR the
 # same customers fell into other clusters than in EUR (1,229 of Online Retail's 4,372 at kEUR).
@@ -776,16 +778,17 @@ def _kmeans(
     distinct = np.unique(z, axis=0).shape[0]
     if distinct < 2:
         warnings.append(
-            "every customer has the same recency, frequency and monetary value: k-means cannot "
-            f"separate them, so all are in one segment {ONE_SEGMENT!r}"
+            f"every customer has the same {KMEANS_PROFILE}: k-means cannot separate them, so "
+            f"all are in one segment {ONE_SEGMENT!r}"
         )
         one = features.with_columns(segment=pl.lit(ONE_SEGMENT), segment_rank=pl.lit(1))
         return one, 1
     if k is not None and k > distinct:
+        # The profiles are those k-means separates, tenure included: 'distinct customer
+        # profiles (recency, frequency, monetary)' counted 2 where those three gave 1.
         raise DataError(
             f"--k {k} asks for more clusters than the "
-            f"{plural(distinct, 'distinct customer profile')} "
-            "(recency, frequency, monetary) in the data",
+            f"{plural(distinct, 'distinct customer profile')} ({KMEANS_PROFILE}) in the data",
             hint=f"use --k {distinct} or fewer, or leave --k out to choose it automatically",
         )
     other = _other_method(previous)
@@ -830,8 +833,11 @@ def _kmeans(
         .sort("_cluster")
     )
     labels = _cluster_labels(matrix, assigned, value.get_column("_f").to_numpy())
+    # Numbered ('... (2)') only once the previous run's names are given: numbered before, a
+    # cluster matched to nothing kept its '(2)' when its twin took a previous name.
     if previous is not None:
         labels = _match_previous(labels, centroids, previous, units, mean, scale, warnings)
+    labels = _unique(labels)
     order = value.with_columns(segment=pl.Series(labels)).sort(
         ["_value", "segment"], descending=[True, False]
     )
@@ -937,7 +943,8 @@ def _cluster_labels(
     another High cluster's or more (two tiers of big spenders read apart), Low at half or less,
     else Mid. Frequency: frequent at twice the orders, occasional at half (one-off under 1.5
     orders on average), else regular. Recency: lapsed at twice the days since the last order,
-    recent at half. Tenure: new at half the days since the first order."""
+    recent at half. Tenure: new at half the days since the first order. Two clusters may read
+    alike (``_unique`` numbers them)."""
     import numpy as np
 
     k = len(mean_frequency)
@@ -972,7 +979,7 @@ def _cluster_labels(
         if r_tenure[c] <= 1 / TWICE:
             label += ", new"
         labels.append(label)
-    return _unique(labels)
+    return labels
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -1024,7 +1031,7 @@ def _match_previous(
     for i in range(len(out)):
         if i not in set(rows) and out[i] in taken:
             out[i] = f"{out[i]} (new)"
-    return _unique(out)
+    return out
 
 
 def _check_previous(previous: pl.DataFrame) -> None:

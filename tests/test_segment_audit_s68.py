@@ -11,7 +11,9 @@ import datetime as dt
 
 import numpy as np
 import polars as pl
+import pytest
 
+from segchain.errors import DataError
 from segchain.segment import segment
 from tests.test_segment import customers as lines
 
@@ -106,3 +108,52 @@ def test_xyz_complete_journey_last_day_is_not_a_month():
     differ = [c for c in theirs if theirs[c] != mine[c]]
     assert len(theirs) == 2429
     assert differ == []
+
+
+# --------------------------------------------- k-means: the profiles its messages count
+
+
+def test_kmeans_too_many_clusters_names_every_feature_it_counts():
+    # a and c order on 1 January and 1 March, b on 1 February and 1 March, 50 each time: by
+    # hand one recency (as of 2 March: 1 day), one frequency (2), one spend (100), two tenures
+    # (61 and 30 days). k-means separates 2 profiles, which the message said were distinct by
+    # recency, frequency and monetary, where those three are the same for all.
+    spec = {
+        c: [(first, 50.0), (D(2024, 3, 1), 50.0)]
+        for c, first in (("a", D(2024, 1, 1)), ("b", D(2024, 2, 1)), ("c", D(2024, 1, 1)))
+    }
+    with pytest.raises(DataError) as raised:
+        segment(lines(spec), method="kmeans", k=3)
+    message = str(raised.value)
+    assert "than the 2 distinct customer profiles (" in message
+    assert "tenure" in message
+
+
+def _three_groups() -> pl.DataFrame:
+    """Big frequent recent buyers, and two groups of one-off lapsed buyers (100 and 10 a
+    purchase): both small groups read 'Low value, one-off, lapsed' against the others."""
+    spec = {}
+    for i in range(12):
+        spec[f"big{i:02}"] = [(D(2024, m, 3 + i), 5000.0 + 40 * i) for m in range(1, 13)]
+        spec[f"mid{i:02}"] = [(D(2024, 2, 1 + i), 100.0 + i)]
+        spec[f"low{i:02}"] = [(D(2024, 2, 1 + i), 10.0 + 0.1 * i)]
+    return lines(spec)
+
+
+def test_kmeans_label_kept_from_previous_leaves_no_numbered_twin():
+    # Two clusters of one description are 'Low value, one-off, lapsed' and '... (2)'. Last
+    # month's table names the big buyers' group and the plain one's: the '(2)' cluster, matched
+    # to nothing, kept its number beside no unnumbered label.
+    orders = _three_groups()
+    now = segment(orders, method="kmeans", k=3).segments
+    labels = sorted(now["segment"].unique())
+    assert labels[1:] == ["Low value, one-off, lapsed", "Low value, one-off, lapsed (2)"]
+    previous = now.filter(pl.col("segment") != labels[2]).with_columns(
+        pl.col("segment").replace({labels[0]: "Key accounts", labels[1]: "Small buyers"})
+    )
+    kept = segment(orders, method="kmeans", k=3, previous=previous).segments
+    assert sorted(kept["segment"].unique()) == [
+        "Key accounts",
+        "Low value, one-off, lapsed",
+        "Small buyers",
+    ]
