@@ -56,8 +56,10 @@ CITIES = (
     ("Antwerpen", "BE", 51.219, 4.402, "20", 0.5),
 )
 
-# Candidate warehouses: (site_id, city index, fixed cost per year, capacity in units per year
-# relative to total demand, existing). Existing ones are where orders ship from today.
+# Candidate warehouses: (site_id, city index, fixed cost and capacity relative to the total
+# demand over the sample's horizon, existing). The fixed costs written are over that horizon,
+# the orders' span (network's default --fixed-cost-period orders), not a year's. Existing ones
+# are where orders ship from today.
 SITES = (
     ("DC-FRA", 4, 1.00, 0.55, True),
     ("DC-PAR", 13, 1.15, 0.45, True),
