@@ -123,7 +123,7 @@ ALLOWED = {
     "--assignments asg.csv name a site not in --sites": "costs: both tables are fields",
     "--items items.csv: unit_cost must be a finite number": "stock: the rule from a dict",
     # Not segchain's words.
-    "--horizon: ... valid integer, got '1O'": "click's own message for a bad integer",
+    "Invalid value for '--horizon': ... valid integer": "click's own message for a bad integer",
     "No such option: -e": "click's own message, quoted as what segchain replaced",
 }
 
