@@ -425,7 +425,8 @@ README_COLUMN_LISTS = [
     ),
     ("stock_segments.parquet", "- `--segments-out FILE` writes", "reserve level)", ()),
     ("assignments.parquet", "Outputs: `customer_id", "; `--sites-out`", ()),
-    ("sites.csv", "`--sites-out`: `site_id", "(`city` from", ()),
+    # annual_fixed_cost: written only for fixed costs given per year (the demo's are the span's).
+    ("sites.csv", "`--sites-out`: `site_id", "(`city` from", ("annual_fixed_cost",)),
     (
         "costs.parquet",
         "One row per segment (ordered by `segment_rank`)",
@@ -439,6 +440,7 @@ README_COLUMN_LISTS = [
             "cost_per_return",
             "transport_cost",
             "fixed_cost",
+            "annual_fixed_cost",  # a --sites header costs reads (a year's fixed cost)
             "max_delivery_days",  # the setting whose absence leaves delivery_promise_* empty
         ),
     ),
@@ -456,6 +458,7 @@ README_COLUMN_LISTS = [
             "cost_per_return",
             "transport_cost",
             "fixed_cost",
+            "annual_fixed_cost",  # a --sites header costs reads (a year's fixed cost)
             "max_delivery_days",
             "delivery_promise_transport",
             "delivery_promise_fixed",
