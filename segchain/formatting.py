@@ -104,7 +104,7 @@ def _digits(x: float, kind: str) -> str:
         return f"{x:,.0f}"
     if kind == PCT:
         p = x * 100
-        return f"{p:,.0f}%" if abs(p) >= 1000 else short_of_one(x, ".1%")
+        return f"{p:,.0f}%" if abs(p) >= 1000 else _short_of_zero(x, short_of_one(x, ".1%"))
     if kind == MONEY:
         return f"{x:,.0f}" if a >= 100 else f"{x:,.2f}"
     if kind in (UNITS, NUM) and x == round(x):
@@ -153,6 +153,19 @@ def short_of_one(x: float, spec: str = "g") -> str:
     while float(text.rstrip("%").replace(",", "")) >= one and digits < 17:
         digits += 1
         text = format(x, f"{head}.{digits}{kind}")
+    return text
+
+
+def _short_of_zero(x: float, text: str) -> str:
+    """A share that is not 0 written with the digits it takes not to read as 0: The Complete
+    Journey's smallest segment held 0.04 % of the revenue, shown '0.0%' beside segments of
+    none; '0.04%' now. Within NOISE of 0 it is a computation's 0, and stays '0.0%'."""
+    if not _is_zero(text) or abs(x) <= NOISE:
+        return text
+    digits = 1
+    while _is_zero(text) and digits < 9:
+        digits += 1
+        text = format(x, f".{digits}%")
     return text
 
 

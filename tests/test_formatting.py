@@ -52,7 +52,8 @@ def test_agree_picks_the_word_of_the_count(n, expected) -> None:
         (3104.6, "int", "3,105"),
         (0.7256, "pct", "72.6%"),
         (12.777, "pct", "1,278%"),
-        (-0.0001, "pct", "0.0%"),  # no "-0.0%"
+        (-0.0001, "pct", "-0.01%"),  # a share not 0 does not read 0 (session 68)
+        (-1e-12, "pct", "0.0%"),  # a computation's 0: no "-0.0%"
         (1234567.8, "money", "1,234,568"),
         (12.345, "money", "12.35"),
         (23382.4, "units", "23,382"),
