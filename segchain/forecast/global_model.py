@@ -126,23 +126,28 @@ def _calendar(freq: str, periods: int) -> list[Any]:
 
 
 def _demand_order(y: pl.DataFrame, by: str) -> pl.DataFrame:
-    """``by, _code``: the values of ``by`` numbered from 1 by their demand in ``y`` alone: the total
-    and the sum of squares (descending), the periods with demand, the first and last of them;
-    the value itself only where all of these tie. Sums over sorted values, so the order the
-    rows come in does not reach their last bits."""
+    """``by, _code``: the values of ``by`` numbered from 1 by their demand in ``y`` alone (their
+    total per period): the total and the sum of squares (descending), the periods with demand,
+    the first and last of them, then a hash of the whole per-period demand. Values whose demand
+    is the same in every period share a code, so no name ever breaks a tie. Sums over sorted
+    values, so the order the rows come in does not reach their last bits."""
     sold = pl.col("y") > 0
-    stats = y.group_by(by).agg(
-        _total=pl.col("y").sort().sum(),
-        _squares=(pl.col("y") ** 2).sort().sum(),
-        _periods=sold.sum(),
-        _first=pl.col("ds").filter(sold).min(),
-        _last=pl.col("ds").filter(sold).max(),
+    order = ["_total", "_squares", "_periods", "_first", "_last", "_demand"]
+    stats = (
+        y.group_by(by, "ds")
+        .agg(pl.col("y").sort().sum())
+        .group_by(by)
+        .agg(
+            _total=pl.col("y").sort().sum(),
+            _squares=(pl.col("y") ** 2).sort().sum(),
+            _periods=sold.sum(),
+            _first=pl.col("ds").filter(sold).min(),
+            _last=pl.col("ds").filter(sold).max(),
+            _demand=pl.struct("ds", "y").sort_by("ds").implode().hash(),
+        )
     )
-    return stats.sort(
-        ["_total", "_squares", "_periods", "_first", "_last", by],
-        descending=[True, True, True, False, False, False],
-        nulls_last=True,
-    ).select(by, pl.int_range(1, pl.len() + 1, dtype=pl.Int32).alias("_code"))
+    ranked = stats.sort(order, descending=[True, True, True, False, False, False], nulls_last=True)
+    return ranked.select(by, (pl.struct(order).rle_id() + 1).cast(pl.Int32).alias("_code"))
 
 
 def _frame(y: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, list[str], pl.DataFrame]:
@@ -162,6 +167,8 @@ def _frame(y: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, list[str]
         codes = codes.join(order, on=c, how="left").drop(c)
     statics = [f"key_{c}" for c in key_cols]
     # Series in the order of their codes, then of their own demand: the stand-in ids sort so.
+    # Series still tied are the same in every period and every feature: their rows are the
+    # same whichever comes first.
     series = _demand_order(y, "unique_id").join(codes, on="unique_id", how="left")
     series = series.sort([*statics, "_code"]).select(
         "unique_id",
