@@ -7,6 +7,10 @@ the same demand under other names must give the same figures, names mapped back.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -103,3 +107,57 @@ def test_global_model_forecasts_twin_series_alike() -> None:
         index = ["pair", "ds", *(["cutoff"] if "cutoff" in frame.columns else [])]
         wide = pairs.pivot(on="twin", index=index, values=value)
         assert wide.get_column("a").to_list() == wide.get_column("b").to_list()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _segchain(*args: str, cwd: Path, threads: str = "2") -> None:
+    env = {**os.environ, "POLARS_MAX_THREADS": threads}
+    # From the checkout's root, so that `-m segchain` runs this checkout's code.
+    proc = subprocess.run(
+        [sys.executable, "-m", "segchain", *args, "--quiet"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_costs_write_the_same_bytes_on_one_thread_as_on_two(tmp_path: Path) -> None:
+    # The orders' total in the revenue reconciliation was summed over the chunks the query
+    # returned, and polars returns as many as it has threads: the demo's costs metadata said
+    # 3,637,935.5900000003 on 1 thread and 3,637,935.59 on 2.
+    _segchain(
+        "sample",
+        "-o",
+        str(tmp_path),
+        "--customers",
+        "300",
+        "--skus",
+        "30",
+        "--years",
+        "2",
+        cwd=tmp_path,
+    )
+    orders = str(tmp_path / "orders.csv")
+    _segchain("validate", orders, "-o", str(tmp_path / "orders.parquet"), cwd=tmp_path)
+    segments = str(tmp_path / "segments.parquet")
+    _segchain("segment", str(tmp_path / "orders.parquet"), "-o", segments, cwd=tmp_path)
+    for threads in ("1", "2"):
+        out = str(tmp_path / f"costs_{threads}.parquet")
+        _segchain(
+            "costs",
+            segments,
+            "--orders",
+            str(tmp_path / "orders.parquet"),
+            "-o",
+            out,
+            cwd=tmp_path,
+            threads=threads,
+        )
+    assert (tmp_path / "costs_1.parquet").read_bytes() == (
+        tmp_path / "costs_2.parquet"
+    ).read_bytes()
