@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+from test_cli_s60 import run
 
 from segchain.forecast.global_model import global_cross_validation, global_forecast
 from segchain.forecast.options import Plan
@@ -109,21 +108,9 @@ def test_global_model_forecasts_twin_series_alike() -> None:
         assert wide.get_column("a").to_list() == wide.get_column("b").to_list()
 
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
 def _segchain(*args: str, cwd: Path, threads: str = "2") -> None:
-    env = {**os.environ, "POLARS_MAX_THREADS": threads}
-    # From the checkout's root, so that `-m segchain` runs this checkout's code.
-    proc = subprocess.run(
-        [sys.executable, "-m", "segchain", *args, "--quiet"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert proc.returncode == 0, proc.stderr
+    result = run(*args, "--quiet", cwd=cwd, env={**os.environ, "POLARS_MAX_THREADS": threads})
+    assert result.returncode == 0, result.stderr
 
 
 def test_costs_write_the_same_bytes_on_one_thread_as_on_two(tmp_path: Path) -> None:
@@ -131,33 +118,13 @@ def test_costs_write_the_same_bytes_on_one_thread_as_on_two(tmp_path: Path) -> N
     # returned, and polars returns as many as it has threads: the demo's costs metadata said
     # 3,637,935.5900000003 on 1 thread and 3,637,935.59 on 2.
     _segchain(
-        "sample",
-        "-o",
-        str(tmp_path),
-        "--customers",
-        "300",
-        "--skus",
-        "30",
-        "--years",
-        "2",
-        cwd=tmp_path,
+        "sample", "-o", ".", "--customers", "300", "--skus", "30", "--years", "2", cwd=tmp_path
     )
-    orders = str(tmp_path / "orders.csv")
-    _segchain("validate", orders, "-o", str(tmp_path / "orders.parquet"), cwd=tmp_path)
-    segments = str(tmp_path / "segments.parquet")
-    _segchain("segment", str(tmp_path / "orders.parquet"), "-o", segments, cwd=tmp_path)
+    _segchain("validate", "orders.csv", "-o", "orders.parquet", cwd=tmp_path)
+    _segchain("segment", "orders.parquet", "-o", "segments.parquet", cwd=tmp_path)
     for threads in ("1", "2"):
-        out = str(tmp_path / f"costs_{threads}.parquet")
-        _segchain(
-            "costs",
-            segments,
-            "--orders",
-            str(tmp_path / "orders.parquet"),
-            "-o",
-            out,
-            cwd=tmp_path,
-            threads=threads,
-        )
-    assert (tmp_path / "costs_1.parquet").read_bytes() == (
-        tmp_path / "costs_2.parquet"
-    ).read_bytes()
+        out = f"costs_{threads}.parquet"
+        args = ["segments.parquet", "--orders", "orders.parquet", "-o", out]
+        _segchain("costs", *args, cwd=tmp_path, threads=threads)
+    one, two = (tmp_path / f"costs_{n}.parquet" for n in ("1", "2"))
+    assert one.read_bytes() == two.read_bytes()
