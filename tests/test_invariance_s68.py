@@ -128,3 +128,32 @@ def test_costs_write_the_same_bytes_on_one_thread_as_on_two(tmp_path: Path) -> N
         _segchain("costs", *args, cwd=tmp_path, threads=threads)
     one, two = (tmp_path / f"costs_{n}.parquet" for n in ("1", "2"))
     assert one.read_bytes() == two.read_bytes()
+
+
+def test_cost_to_serve_adds_its_parts_in_their_order() -> None:
+    # pl.sum_horizontal adds its columns in a tree that follows polars' threads: the demo's
+    # costs by customer wrote another cost_to_serve and profit on 1 thread than on 2. Known
+    # answer: Python's sum of each row's parts, first to last.
+    from segchain.costs import COST_COMPONENTS, _totals
+
+    rng = np.random.default_rng(0)
+    n = 300
+    parts = {c: rng.random(n) * 10.0 ** rng.integers(0, 6) for c in COST_COMPONENTS}
+    table = pl.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "segment": "s",
+            "orders": 1,
+            "lines": 1,
+            "return_lines": 0,
+            "revenue": 1e6,
+            "cogs": 1.0,
+            "gross_margin": 1e6,
+            **parts,
+            "inventory_value": 0.0,
+            "period_days": 365,
+        }
+    )
+    out = _totals(table, list(COST_COMPONENTS), key="customer")
+    expected = [sum(row) for row in zip(*parts.values(), strict=True)]
+    assert out.get_column("cost_to_serve").to_list() == expected

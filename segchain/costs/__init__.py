@@ -25,6 +25,7 @@ from segchain.costs.options import OPTION
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
+from segchain.numbers import sum_left_to_right
 from segchain.schema import (
     ASSIGNMENTS_OPTION,
     COST_TO_SERVE_INPUTS,
@@ -1073,7 +1074,7 @@ def _by_segment(
     # summing nothing gives (a segment's profit was its gross margin, Superstore's 284,045,
     # beside no customer with a profit: audit C C2, session 66).
     costed_cost = (
-        pl.when(costed.any()).then(pl.sum_horizontal(present).filter(costed).sum())
+        pl.when(costed.any()).then(sum_left_to_right(present).filter(costed).sum())
         if present
         else pl.lit(None, pl.Float64)
     )
@@ -1109,7 +1110,7 @@ def _totals(table: pl.DataFrame, present: list[str], *, key: str) -> pl.DataFram
     base = "costed_revenue" if key == "segment" else "revenue"
     table = (
         table.with_columns(
-            cost_to_serve=pl.sum_horizontal(present) if present else pl.lit(None, pl.Float64)
+            cost_to_serve=sum_left_to_right(present) if present else pl.lit(None, pl.Float64)
         )
         .with_columns(
             profit=pl.col("gross_margin")
