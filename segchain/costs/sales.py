@@ -244,7 +244,10 @@ def customer_sales(
     first, last = day.min(), day.max()
     period, step = covered_days(day)
     # In one chunk, as the segmented lines were summed when held whole (joined with the
-    # segments): a float total's last digits depend on its chunks.
+    # segments): a float total's last digits depend on its chunks, and the chunks the query
+    # returns depend on polars' threads (the orders' total, summed over them as returned, was
+    # 3,637,935.59 on 2 threads and 3,637,935.5900000003 on 1: the costs' metadata differed).
+    values = values.rechunk()
     segmented = values.filter(pl.col("part") != UNSEGMENTED).rechunk()
     totals = SalesTotals(
         net_value=float(values["amount"].sum()),
