@@ -1,111 +1,19 @@
 """Outputs depend on the data, not on how it was handed over (session 68).
 
 Cron runs meet exports whose row order, format and id spellings change from month to month:
-the same demand under other names must give the same figures, names mapped back.
+the same demand must give the same figures, on one thread or two, run after run. (The global
+model's codes by demand instead of by the ids' spelling were measured and not kept: see
+docs/measurements.md, the global model's codes, session 68.)
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 from test_cli_s60 import run
-
-from segchain.forecast.global_model import global_cross_validation, global_forecast
-from segchain.forecast.options import Plan
-
-PLAN = Plan(freq="W", horizon=4, season=52, window=4, models=None)
-
-
-def _demand() -> pl.DataFrame:
-    """12 weekly series (3 segments x 4 skus) of Poisson demand at different levels."""
-    rng = np.random.default_rng(0)
-    rows = []
-    for i in range(12):
-        level = 1 + 3 * rng.random()
-        for t in range(70):
-            week = dt.date(2023, 1, 2) + dt.timedelta(weeks=t)
-            rows.append((f"g{i % 3}", f"s{i:02d}", week, float(rng.poisson(level))))
-    y = pl.DataFrame(rows, schema=["segment", "sku", "ds", "y"], orient="row")
-    return y.with_columns(unique_id=pl.col("segment") + "/" + pl.col("sku"))
-
-
-def _renamed(y: pl.DataFrame, seed: int) -> tuple[pl.DataFrame, dict[str, str]]:
-    """The same demand with segments and skus renamed so that they sort in another order;
-    and the map from the new series ids back to the old."""
-    perm = np.random.default_rng(seed).permutation(12)
-    skus = {f"s{i:02d}": f"z{perm[i]:02d}" for i in range(12)}
-    segments = {"g0": "m2", "g1": "m0", "g2": "m1"}
-    out = y.with_columns(pl.col("sku").replace(skus), pl.col("segment").replace(segments))
-    out = out.with_columns(unique_id=pl.col("segment") + "/" + pl.col("sku"))
-    back = dict(zip(out.get_column("unique_id"), y.get_column("unique_id"), strict=True))
-    return out, back
-
-
-def _keys(y: pl.DataFrame) -> pl.DataFrame:
-    return y.select("unique_id", "segment", "sku").unique().sort("unique_id")
-
-
-def _same(a: pl.DataFrame, b: pl.DataFrame, value: str) -> None:
-    on = [c for c in ("unique_id", "cutoff", "ds") if c in a.columns]
-    a, b = a.sort(on), b.sort(on)
-    assert a.select(on).equals(b.select(on))
-    np.testing.assert_allclose(b.get_column(value), a.get_column(value), rtol=1e-9, atol=0)
-
-
-def test_global_model_does_not_depend_on_how_the_ids_sort() -> None:
-    # The global model coded each key column by the alphabetical rank of its values and was
-    # fed the rows sorted by id: renamed skus forecast up to 1.9x apart (0.85 units a week).
-    y = _demand()
-    series = y.select("unique_id", "ds", "y")
-    first = global_forecast(series, _keys(y), PLAN, _keys(y).get_column("unique_id"))
-    first_cv, first_one = global_cross_validation(series, _keys(y), PLAN, n_windows=2)
-    for seed in (1,):
-        other, back = _renamed(y, seed)
-        keys = _keys(other)
-        theirs = other.select("unique_id", "ds", "y")
-        named = pl.col("unique_id").replace_strict(back)
-        fc = global_forecast(theirs, keys, PLAN, keys.get_column("unique_id"))
-        _same(first, fc.with_columns(named), "Global")
-        cv, one = global_cross_validation(theirs, keys, PLAN, n_windows=2)
-        _same(first_cv, cv.with_columns(named), "yhat")
-        _same(first_one, one.with_columns(named), "yhat1")
-
-
-def _twins() -> pl.DataFrame:
-    """6 pairs of skus, the two of a pair sold alike every week (Poisson at 6 levels)."""
-    rng = np.random.default_rng(1)
-    rows = []
-    for i in range(6):
-        sold = rng.poisson(1 + 6 * rng.random(), 70).astype(float)
-        for twin in "ab":
-            for t in range(70):
-                rows.append(
-                    ("g0", f"s{i}{twin}", dt.date(2023, 1, 2) + dt.timedelta(weeks=t), sold[t])
-                )
-    y = pl.DataFrame(rows, schema=["segment", "sku", "ds", "y"], orient="row")
-    return y.with_columns(unique_id=pl.col("segment") + "/" + pl.col("sku"))
-
-
-def test_global_model_forecasts_twin_series_alike() -> None:
-    # Two skus that sold the same in every week were told apart by their names alone: the codes
-    # broke the tie by name, so the twins forecast differently (up to 0.07 units a week here),
-    # and a renaming that swapped their order swapped their forecasts (an export whose skus
-    # come in identical pairs: segment x sku MASE 0.659 and 0.705 for the two of a pair).
-    y = _twins()
-    series = y.select("unique_id", "ds", "y")
-    fc = global_forecast(series, _keys(y), PLAN, _keys(y).get_column("unique_id"))
-    cv, one = global_cross_validation(series, _keys(y), PLAN, n_windows=2)
-    for frame, value in ((fc, "Global"), (cv, "yhat"), (one, "yhat1")):
-        pairs = frame.with_columns(
-            pair=pl.col("unique_id").str.slice(0, 5), twin=pl.col("unique_id").str.slice(5, 1)
-        )
-        index = ["pair", "ds", *(["cutoff"] if "cutoff" in frame.columns else [])]
-        wide = pairs.pivot(on="twin", index=index, values=value)
-        assert wide.get_column("a").to_list() == wide.get_column("b").to_list()
 
 
 def _segchain(*args: str, cwd: Path, threads: str = "2") -> None:

@@ -4,8 +4,7 @@ Features per series and period: lags and rolling means of the last periods (week
 lags 1-4, 8 and 13, means of 4, 8 and 13 periods; daily: lags 7, 14, 21 and 28 days, on the
 weekday being forecast, and means of the last 7 and 28 days), calendar features computable
 offline (the day of the week; the week of the year or month, days to Christmas and to Easter),
-and the series' key columns (segment, sku, ...) as ordinal codes numbered by their demand, not by
-the spelling of their values (renamed skus forecast the same, see ``_frame``).
+and the series' key columns (segment, sku, ...) as ordinal codes.
 
 The features of the year are used only by a fit whose history holds a whole year. With less,
 they are the date in disguise: a forecast period's week, or its distance to Christmas, was never
@@ -125,69 +124,16 @@ def _calendar(freq: str, periods: int) -> list[Any]:
     return [*week, of_year, days_to_christmas, days_to_easter]
 
 
-def _demand_order(y: pl.DataFrame, by: str) -> pl.DataFrame:
-    """``by, _code``: the values of ``by`` numbered from 1 by their demand in ``y`` alone (their
-    total per period): the total and the sum of squares (descending), the periods with demand,
-    the first and last of them, then a hash of the whole per-period demand. Values whose demand
-    is the same in every period share a code, so no name ever breaks a tie. Sums over sorted
-    values, so the order the rows come in does not reach their last bits."""
-    sold = pl.col("y") > 0
-    order = ["_total", "_squares", "_periods", "_first", "_last", "_demand"]
-    stats = (
-        y.group_by(by, "ds")
-        .agg(pl.col("y").sort().sum())
-        .group_by(by)
-        .agg(
-            _total=pl.col("y").sort().sum(),
-            _squares=(pl.col("y") ** 2).sort().sum(),
-            _periods=sold.sum(),
-            _first=pl.col("ds").filter(sold).min(),
-            _last=pl.col("ds").filter(sold).max(),
-            _demand=pl.struct("ds", "y").sort_by("ds").implode().hash(),
-        )
-    )
-    ranked = stats.sort(order, descending=[True, True, True, False, False, False], nulls_last=True)
-    return ranked.select(by, (pl.struct(order).rle_id() + 1).cast(pl.Int32).alias("_code"))
-
-
-def _frame(y: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, list[str], pl.DataFrame]:
-    """(y under stand-in ids with each key column as an ordinal code (static features), the
-    stand-ins ``_id, unique_id``).
-
-    The codes and the stand-ins follow the demand, not the spelling of the ids
-    (``_demand_order``): codes by rank of the key's values were by alphabetical order, and the
-    rows reach the trees sorted by id, so the same export with its skus renamed (an ERP's
-    renumbering) was fitted to other splits: forecasts moved by up to 1.9x (12 weekly series,
-    the skus permuted; tests/test_invariance_s68.py)."""
+def _frame(y: pl.DataFrame, keys: pl.DataFrame) -> tuple[pl.DataFrame, list[str]]:
+    """y with each key column as an ordinal code (static features)."""
     key_cols = [c for c in keys.columns if c != "unique_id"]
-    with_keys = y.join(keys, on="unique_id", how="left")
-    codes = keys.select("unique_id", *key_cols)
-    for c in key_cols:
-        order = _demand_order(with_keys, c).rename({"_code": f"key_{c}"})
-        codes = codes.join(order, on=c, how="left").drop(c)
-    statics = [f"key_{c}" for c in key_cols]
-    # Series in the order of their codes, then of their own demand: the stand-in ids sort so.
-    # Series still tied are the same in every period and every feature: their rows are the
-    # same whichever comes first.
-    series = _demand_order(y, "unique_id").join(codes, on="unique_id", how="left")
-    series = series.sort([*statics, "_code"]).select(
+    codes = keys.select(
         "unique_id",
-        *statics,
-        pl.int_range(pl.len()).cast(pl.String).str.zfill(10).alias("_id"),
+        *[pl.col(c).rank("dense").cast(pl.Int32).alias(f"key_{c}") for c in key_cols],
     )
-    df = (
-        y.join(series, on="unique_id", how="left")
-        .drop("unique_id")
-        .rename({"_id": "unique_id"})
-        .select("unique_id", *[c for c in y.columns if c != "unique_id"], *statics)
-    )
-    return df.sort("unique_id", "ds"), statics, series.select("_id", "unique_id")
-
-
-def _named(frame: pl.DataFrame, ids: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` (indexed by stand-in ids) under the series' own ids, rows in the same order."""
-    out = frame.rename({"unique_id": "_id"}).join(ids, on="_id", how="left", maintain_order="left")
-    return out.select("unique_id", *[c for c in frame.columns if c != "unique_id"])
+    statics = [f"key_{c}" for c in key_cols]
+    df = y.join(codes, on="unique_id", how="left")
+    return df.sort("unique_id", "ds"), statics
 
 
 def _model(plan: Plan, periods: int):
@@ -244,7 +190,7 @@ def global_cross_validation(
     Superstore's sub-categories 0.57-0.64, docs/measurements.md, *The global model's one-step error
     out of sample*).
     """
-    df, statics, ids = _frame(y, keys)
+    df, statics = _frame(y, keys)
     longest = int(cast(int, y.group_by("unique_id").len().get_column("len").max()))
     mlf = _model(plan, longest - n_windows * plan.horizon)
     with _one_thread():
@@ -257,8 +203,6 @@ def global_cross_validation(
             static_features=statics,
             dropna=False,
         )
-    # Back under the series' ids, in the order mlforecast gives them: by window, then series.
-    cv = _named(pl.DataFrame(cv), ids).sort("cutoff", "unique_id", "ds")
     actual = y.select("unique_id", pl.col("ds").cast(pl.Date), pl.col("y").cast(pl.Float64))
     cv = cv.select(
         "unique_id",
@@ -270,7 +214,7 @@ def global_cross_validation(
     cv = cv.select("unique_id", "ds", "cutoff", "y", "model", "yhat")
     first = cv.group_by("unique_id").agg(pl.col("cutoff").min().alias("first"))
     with _one_thread():
-        one = _named(_fitted_by_first_window(mlf, df, statics), ids).sort("unique_id", "ds")
+        one = _fitted_by_first_window(mlf, df, statics)
     one = one.join(first, on="unique_id").filter(pl.col("ds") > pl.col("first"))
     return cv, one.select("unique_id", "ds", pl.col("yhat1").fill_nan(None))
 
@@ -303,11 +247,9 @@ def global_forecast(
 ) -> pl.DataFrame:
     """The forecast ``unique_id, ds, Global`` of the series ``ids``, fitted on every series'
     whole history (its one-step errors come from the backtest: ``global_cross_validation``)."""
-    df, statics, named = _frame(y, keys)
+    df, statics = _frame(y, keys)
     mlf = _model(plan, int(cast(int, y.group_by("unique_id").len().get_column("len").max())))
-    wanted = named.filter(pl.col("unique_id").is_in(ids.implode())).get_column("_id").sort()
     with _one_thread():
         mlf.fit(df, static_features=statics, dropna=False)
-        out = mlf.predict(plan.horizon, ids=wanted.to_list())
-    out = _named(pl.DataFrame(out), named).sort("unique_id", "ds")
+        out = mlf.predict(plan.horizon, ids=ids.to_list())
     return out.select("unique_id", pl.col("ds").cast(pl.Date), pl.col(GLOBAL).cast(pl.Float64))
