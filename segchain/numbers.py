@@ -281,3 +281,12 @@ def sum_left_to_right(columns: Sequence[str]) -> pl.Expr:
     for column in columns:
         total = total + pl.col(column).fill_null(0.0)
     return total
+
+
+def sum_in_order(column: str) -> pl.Expr:
+    """A group's sum (in ``group_by().agg`` or ``.over``) added in its rows' order, a null
+    counted as 0. polars' own float sum of a group combines partial sums in an order that
+    can follow its threads' timing: two runs of the same ``costs --by customer`` wrote
+    inventory_value and carrying 3.6e-12 apart at 79 of the demo's customers (1 run of 10). A
+    group keeps its rows' order, and a running sum adds them one after another."""
+    return pl.col(column).fill_null(0.0).cum_sum().last()

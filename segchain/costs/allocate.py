@@ -11,6 +11,7 @@ import polars as pl
 from segchain.costs.sales import IN_ORDER
 from segchain.errors import DataError, TableMessage, about, examples
 from segchain.formatting import agree, plural
+from segchain.numbers import sum_in_order
 from segchain.schema import (
     ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
@@ -489,7 +490,7 @@ def inventory_by_customer(
     """A segment's inventory and carrying per sku shared by its customers by the net units each
     bought of the sku (equally among the segment's customers when none bought it)."""
     per_sku = seg_inventory.group_by("segment", "sku", maintain_order=True).agg(
-        pl.col("inventory_value").sum(), pl.col("inventory_carrying").sum()
+        sum_in_order("inventory_value"), sum_in_order("inventory_carrying")
     )
     bought = (
         lines.lazy()
@@ -500,7 +501,7 @@ def inventory_by_customer(
     )
     by_units = per_sku.join(
         bought, on=["segment", "sku"], how="inner", maintain_order="left"
-    ).with_columns(share=pl.col("w") / pl.col("w").sum().over("segment", "sku"))
+    ).with_columns(share=pl.col("w") / sum_in_order("w").over("segment", "sku"))
     orphan = per_sku.join(
         bought.select("segment", "sku").unique(),
         on=["segment", "sku"],
@@ -512,7 +513,7 @@ def inventory_by_customer(
     ).with_columns(share=1.0 / pl.len().over("segment", "sku"))
     cols = ["customer_id", "inventory_value", "inventory_carrying", "share"]
     both = pl.concat([by_units.select(cols), equal.select(cols)])
-    return both.group_by("customer_id", maintain_order=True).agg(
-        (pl.col("inventory_value") * pl.col("share")).sum(),
-        (pl.col("inventory_carrying") * pl.col("share")).sum(),
+    shared = both.with_columns(pl.col("inventory_value", "inventory_carrying") * pl.col("share"))
+    return shared.group_by("customer_id", maintain_order=True).agg(
+        sum_in_order("inventory_value"), sum_in_order("inventory_carrying")
     )
