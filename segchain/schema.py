@@ -83,8 +83,9 @@ ID_COLUMNS = frozenset(
 )
 
 # ---- Options that give a stage a table. A stage's message names such a table by its option
-# (``--items: sku listed more than once``): the stage does not know the file, and 'items: ...'
-# named neither; the CLI adds the file (``--items items.csv: ...``, ``cli.common.tables_named``).
+# (``--items: 1 sku is on more than one row: ...``): the stage does not know the file, and
+# 'items: ...' named neither; the CLI adds the file (``--items items.csv: ...``,
+# ``cli.common.tables_named``).
 ORDERS_OPTION = "--orders"
 ASSIGNMENTS_OPTION = "--assignments"
 SEGMENTS_OPTION = "--segments"  # stock: segment's output, the segment of each --orders line
