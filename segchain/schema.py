@@ -1393,10 +1393,11 @@ def duplicate_keys(
     or none: every table with a key says it in this one form, how many, which and on which rows
     (1 = the first data row; ``df``'s ``ROW_NUMBER`` where the caller kept the table's own
     numbers through a filter): ``2 sku@sites are on more than one row: 'P1@S1' (rows 1, 3),
-    ...``. Ids are compared as ``key_text`` shows them (spaces around them trimmed), a blank one
-    as ``(blank)``, except in the columns of ``blank_apart``, whose blank rows the caller
-    refuses apart (``blank_ids``): they are left out here, not named twice. What to do is
-    ``one_row_hint``'s."""
+    ...``. Ids are compared as written, as the stage joins them: 'P1' and ' P1', which the
+    reading of ids kept apart because trimmed they would be one (``stage_ids``, said there), are
+    two keys; a blank one is ``(blank)``, except in the columns of ``blank_apart``, whose blank
+    rows the caller refuses apart (``blank_ids``): they are left out here, not named twice.
+    What to do is ``one_row_hint``'s."""
     present = [k for k in keys if k in df.columns]
     if not present:
         return []
@@ -1406,7 +1407,14 @@ def duplicate_keys(
         text = pl.col(k).cast(pl.String).str.strip_chars()
         named = named & text.is_not_null() & (text != "")
     # Numbered before the blank rows are left out: the rows named are the file's.
-    key = df.select(key_text(present).alias("k"), rows.alias("row"), named.alias("named"))
+    written = [
+        pl.when(pl.col(k).cast(pl.String).str.strip_chars() != "")
+        .then(pl.col(k).cast(pl.String))
+        .otherwise(pl.lit("(blank)"))
+        for k in present
+    ]
+    text = pl.concat_str(written, separator="@")
+    key = df.select(text.alias("k"), rows.alias("row"), named.alias("named"))
     key = key.filter("named")
     dup = key.filter(pl.col("k").is_duplicated())
     if not dup.height:

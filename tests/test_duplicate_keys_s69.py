@@ -210,3 +210,20 @@ def test_keys_twice_are_counted_and_named_with_their_rows_in_one_message() -> No
     assert duplicate_keys(pl.DataFrame({"sku": [None, ""]}), ["sku"]) == [
         "1 sku is on more than one row: '(blank)' (rows 1, 2)"
     ]
+
+
+def test_ids_kept_apart_as_written_are_two_keys(cli, tmp_path: Path) -> None:
+    """'P1' and ' P1', which the reading of ids keeps as written (trimmed they would be one id,
+    and says so), are two keys as the stage joins them: stock took them so, costs refused them
+    as 'sku listed more than once: 'P1'' and the customers tables as one customer twice."""
+    import polars as pl
+
+    from segchain.schema import duplicate_keys
+
+    assert duplicate_keys(pl.DataFrame({"sku": ["P1", " P1"]}), ["sku"]) == []
+    _inputs(tmp_path)
+    (tmp_path / "items.csv").write_text("sku,unit_cost\nP0,2\n P0,3\n")
+    args = ["seg.csv", "--orders", "orders.csv", "--items", "items.csv", "-o", "o.csv"]
+    result = cli("costs", *args)
+    assert result.exit_code == 0, result.stderr
+    assert "' P0' would be one id with 'P0', which the table holds too" in result.stderr
