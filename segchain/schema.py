@@ -83,8 +83,9 @@ ID_COLUMNS = frozenset(
 )
 
 # ---- Options that give a stage a table. A stage's message names such a table by its option
-# (``--items: sku listed more than once``): the stage does not know the file, and 'items: ...'
-# named neither; the CLI adds the file (``--items items.csv: ...``, ``cli.common.tables_named``).
+# (``--items: 1 sku is on more than one row: ...``): the stage does not know the file, and
+# 'items: ...' named neither; the CLI adds the file (``--items items.csv: ...``,
+# ``cli.common.tables_named``).
 ORDERS_OPTION = "--orders"
 ASSIGNMENTS_OPTION = "--assignments"
 SEGMENTS_OPTION = "--segments"  # stock: segment's output, the segment of each --orders line
@@ -1182,15 +1183,8 @@ def check_assignments(
             f"{examples(ids)})"
         )
     lanes = rows.filter(~blank("site_id") & ~blank("customer_id"))
-    pair = pl.struct("customer_id", "site_id")
-    dup = lanes.filter(pair.is_duplicated())
-    if dup.height:
-        shown = (
-            dup.select(pl.concat_str("customer_id", pl.lit(" at "), "site_id").alias("k"))["k"]
-            .unique(maintain_order=True)
-            .to_list()
-        )
-        problems.append(f"a customer and site appear in more than one row: {examples(shown)}")
+    dup = duplicate_keys(lanes, LANE_KEYS)
+    problems += dup
     share = pl.col("share") if "share" in df.columns else pl.lit(1.0)
     lanes = lanes.with_columns(share.cast(pl.Float64).alias("_share"))
     s = pl.col("_share")
@@ -1204,7 +1198,7 @@ def check_assignments(
             .to_list()
         )
         problems.append(f"share must lie between 0 and 1 on every served row, got {values}")
-    elif not dup.height:
+    elif not dup:
         sums = lanes.group_by("customer_id", maintain_order=True).agg(s.sum())
         bad = sums.filter((s - 1.0).abs() > 1e-6)["customer_id"].to_list()
         if bad:
@@ -1219,7 +1213,8 @@ def check_assignments(
     # for free, said to reconcile. A left-out row's blank is network's own (unlocated: unknown).
     problems += blank_problems(lanes, filled, keys=LANE_KEYS)
     if problems:
-        raise DataError(f"{source}: " + "; ".join(problems), hint=ASSIGNMENT_HINT)
+        hint = one_row_hint(LANE_KEYS, ASSIGNMENT_HINT) if dup else ASSIGNMENT_HINT
+        raise DataError(f"{source}: " + "; ".join(problems), hint=hint)
     return df.with_columns(
         pl.when(blank("site_id")).then(None).otherwise(pl.col("site_id")).alias("site_id")
     )
@@ -1391,49 +1386,69 @@ def blank_problems(df: pl.DataFrame, columns: Sequence[str], *, keys: Sequence[s
     return problems
 
 
-def duplicate_keys(df: pl.DataFrame, keys: Sequence[str]) -> list[str]:
-    """A message naming the key values (``keys`` that ``df`` has) found on several rows, or
-    none; a blank key value counts as one value (``(blank)``)."""
-    from segchain.errors import examples
-
+def duplicate_keys(
+    df: pl.DataFrame, keys: Sequence[str], *, blank_apart: Sequence[str] = ()
+) -> list[str]:
+    """The problem of a table holding one key (``keys`` that ``df`` has) on more than one row,
+    or none: every table with a key says it in this one form, how many, which and on which rows
+    (1 = the first data row; ``df``'s ``ROW_NUMBER`` where the caller kept the table's own
+    numbers through a filter): ``2 sku@sites are on more than one row: 'P1@S1' (rows 1, 3),
+    ...``. Ids are compared as written, as the stage joins them: 'P1' and ' P1', which the
+    reading of ids kept apart because trimmed they would be one (``stage_ids``, said there), are
+    two keys; a blank one is ``(blank)``, except in the columns of ``blank_apart``, whose blank
+    rows the caller refuses apart (``blank_ids``): they are left out here, not named twice.
+    What to do is ``one_row_hint``'s."""
     present = [k for k in keys if k in df.columns]
     if not present:
         return []
-    key = df.select(key_text(present).alias("k"))
-    dup = key.filter(pl.col("k").is_duplicated())["k"].unique(maintain_order=True)
-    if not dup.len():
+    rows = pl.col(ROW_NUMBER) if ROW_NUMBER in df.columns else pl.int_range(1, pl.len() + 1)
+    named = pl.lit(True)
+    for k in (k for k in blank_apart if k in present):
+        text = pl.col(k).cast(pl.String).str.strip_chars()
+        named = named & text.is_not_null() & (text != "")
+    # Numbered before the blank rows are left out: the rows named are the file's.
+    written = [
+        pl.when(pl.col(k).cast(pl.String).str.strip_chars() != "")
+        .then(pl.col(k).cast(pl.String))
+        .otherwise(pl.lit("(blank)"))
+        for k in present
+    ]
+    text = pl.concat_str(written, separator="@")
+    key = df.select(text.alias("k"), rows.alias("row"), named.alias("named"))
+    key = key.filter("named")
+    dup = key.filter(pl.col("k").is_duplicated())
+    if not dup.height:
         return []
-    return [f"{'@'.join(present)} listed more than once: {examples(dup.to_list())}"]
+    found = dup.group_by("k", maintain_order=True).agg("row")
+    shown = [f"{k!r} ({_rows_text(r)})" for k, r in found.head(5).iter_rows()]
+    more = f" (and {found.height - 5:,} more)" if found.height > 5 else ""
+    label = "@".join(present)
+    return [
+        f"{plural(found.height, label)} {agree(found.height, 'is', 'are')} on more than one "
+        f"row: {', '.join(shown)}{more}"
+    ]
+
+
+def one_row_hint(keys: Sequence[str], hint: str | None = None) -> str:
+    """What to do about a key on several rows (``duplicate_keys``), then the table's ``hint``."""
+    what = f"keep one row per {'@'.join(keys)}: remove or merge the repeated rows"
+    return f"{what}; {hint}" if hint else what
 
 
 # A customers table (segments, network's CUSTOMERS, segment --previous) has one row per customer:
 # a customer twice was counted twice, or compared with one of its rows only.
 ONE_ROW_PER_CUSTOMER_HINT = (
-    "keep one row per customer_id: remove or merge the repeated rows, or give the table that "
-    "segchain segment wrote, as it was written"
+    one_row_hint(["customer_id"]) + ", or give the table that segchain segment wrote, as it was "
+    "written"
 )
 
 
 def duplicate_customers(df: pl.DataFrame) -> str | None:
-    """The problem of a customers table holding a ``customer_id`` on more than one row, or None:
-    how many customers, which, and on which rows (1 = the first data row). A blank id is no
-    customer (callers that refuse blank ids say so apart); a table without the column is left
-    to the caller's column check."""
-    if "customer_id" not in df.columns:
-        return None
-    ids = df.select(pl.col("customer_id").cast(pl.String).str.strip_chars().alias("k"))
-    ids = ids.with_row_index("row", offset=1).filter(
-        pl.col("k").is_not_null() & (pl.col("k") != "") & pl.col("k").is_duplicated()
-    )
-    if not ids.height:
-        return None
-    rows = ids.group_by("k", maintain_order=True).agg("row")
-    shown = [f"{k!r} ({_rows_text(r)})" for k, r in rows.head(5).iter_rows()]
-    more = f" (and {rows.height - 5:,} more)" if rows.height > 5 else ""
-    return (
-        f"{plural(rows.height, 'customer_id')} {agree(rows.height, 'is', 'are')} on more than "
-        f"one row: {', '.join(shown)}{more}"
-    )
+    """The problem of a customers table holding a ``customer_id`` on more than one row, or None
+    (``duplicate_keys``). A blank id is no customer (callers that refuse blank ids say so
+    apart); a table without the column is left to the caller's column check."""
+    problems = duplicate_keys(df, ["customer_id"], blank_apart=["customer_id"])
+    return problems[0] if problems else None
 
 
 def check_one_row_per_customer(df: pl.DataFrame, *, source: str) -> None:
@@ -1564,7 +1579,8 @@ STAGE_COLUMNS = KNOWN_COLUMNS | frozenset(
         *("available_to_promise", "avg_inventory", "avg_order_value", "backtest_abs_error"),
         *("backtest_actual", "backtest_periods", "backtest_windows", "baseline_bias"),
         *("baseline_mase", "baseline_model", "baseline_rmsse", "baseline_wape", "bias", "capped"),
-        *("clv", "clv_total", "cogs", "costed_revenue", "costs_missing", "delivery_promise_cost"),
+        *("clv", "clv_customers", "clv_total", "cogs", "costed_revenue", "costs_missing"),
+        "delivery_promise_cost",
         *("delivery_promise_fixed", "delivery_promise_transport", "demand_class", "demand_model"),
         *("demand_share", "distribution", "eoq", "error_sd", "expected_csl", "expected_fill_rate"),
         *("expected_purchases", "f_score", "first_order", "forecast-hi-80", "forecast-hi-95"),

@@ -200,8 +200,8 @@ def test_cli_stock_duplicate_items_exit_1(cli, forecast_csv, tmp_path) -> None:
     result = cli("stock", str(forecast_csv), "--items", str(items))
     assert result.exit_code == 1
     assert result.stderr.startswith(
-        f"segchain stock: Error: --items {items}: duplicate sku 'A'; unit_cost must be a finite "
-        "number "
+        f"segchain stock: Error: --items {items}: 1 sku is on more than one row: 'A' (rows 1, "
+        "2); unit_cost must be a finite number "
         "> 0 up to 1e+15, got -1.0 for sku 'B'\n"
     )
 

@@ -90,7 +90,8 @@ def test_stock_takes_lead_time_per_site_from_items_else_the_skus_default() -> No
 
 def test_stock_items_duplicate_sku_and_site_is_an_error() -> None:
     items = pl.DataFrame({"sku": ["X", "X"], "site": ["S1", "S1"], "lead_time_days": [1.0, 2.0]})
-    with pytest.raises(DataError, match="duplicate sku@site"):
+    message = r"1 sku@site is on more than one row: 'X@S1' \(rows 1, 2\)"
+    with pytest.raises(DataError, match=message):
         stock(_site_forecast(), items=items)
 
 

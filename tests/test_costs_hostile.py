@@ -49,11 +49,11 @@ CASES = {
             ("--assignments", LANES),
             ("--sites", "site_id,open,fixed_cost\nS1,true,100\nS1,true,100\n"),
         ],
-        "--sites {in1}: site_id listed more than once: 'S1'",
+        "--sites {in1}: 1 site_id is on more than one row: 'S1' (rows 1, 2)",
     ),
     "policy row twice": (
         [("--policy", "sku,inventory_value\nP1,100\nP1,100\nP2,50\n")],
-        "--policy {in0}: sku listed more than once: 'P1'",
+        "--policy {in0}: 1 sku is on more than one row: 'P1' (rows 1, 2)",
     ),
     "item unit cost inf": (
         [("--items", "sku,unit_cost\nP1,inf\nP2,1\n")],
@@ -117,7 +117,7 @@ CASES = {
                 "sku,site,segment,inventory_value\nP1,S1,A,60\nP1,S1,A,40\n",
             ),
         ],
-        "--stock-segments {in1}: sku@site@segment listed more than once: 'P1@S1@A'",
+        "--stock-segments {in1}: 1 sku@site@segment is on more than one row: 'P1@S1@A' (rows 1, 2)",
     ),
     "forecast inf": (
         [
@@ -139,7 +139,7 @@ CASES = {
                 "A/P1,2024-04-08,A,P1,6\nA/P1,2024-04-01,A,P1,6\n",
             ),
         ],
-        "--forecast {in1}: unique_id@ds listed more than once: 'A/P1@2024-04-01'",
+        "--forecast {in1}: 1 unique_id@ds is on more than one row: 'A/P1@2024-04-01' (rows 1, 3)",
     ),
 }
 
@@ -181,7 +181,8 @@ def test_costs_hostile_lists_every_problem_of_an_input_at_once(cli, tmp_path: Pa
     result = costs(cli, tmp_path, "--items", write(tmp_path, "i.csv", items), out=out)
     assert result.exit_code == 1, result.stderr
     assert (
-        f"--items {tmp_path / 'i.csv'}: sku listed more than once: 'P1'; unit_cost must be a "
+        f"--items {tmp_path / 'i.csv'}: 1 sku is on more than one row: 'P1' (rows 1, 2); "
+        "unit_cost must be a "
         "finite number >= 0 up to "
         "1e+15, got nan for sku 'P1'; holding_rate must be a finite number > 0 up to 100, "
         "got inf for sku 'P2'\n"

@@ -469,7 +469,7 @@ def test_markdown_report_links_its_charts_whatever_its_file_name(
         # periods, where the forecast has two.
         (
             "P1,2025-01-06,1,1\nP1,2025-01-13,1,1\nP1,2025-01-06,5,1\n",
-            "FORECAST fc.csv: 1 period of a series on more than one row: 'P1 at 2025-01-06'",
+            "FORECAST fc.csv: 1 unique_id@ds is on more than one row: 'P1@2025-01-06' (rows 1, 3)",
         ),
         # A row without its period was averaged into the demand all the same.
         ("P1,2025-01-06,1,1\nP1,,9,1\n", "FORECAST fc.csv: 1 row has no ds, in series 'P1'"),

@@ -123,10 +123,11 @@ def test_network_lane_errors_say_how_to_fix_them(cli, tmp_path: Path) -> None:
     (tmp_path / "lanes.csv").write_text("site_id,customer_id,unit_cost\nW1,A,1\nW1,A,2\nW1,B,\n")
     result = cli("network", "c.csv", "--sites", "sites.csv", "--costs", "lanes.csv")
     assert result.exit_code == 1
+    # The lane twice is told what to do first, as every table's key twice is (session 69).
     assert result.stderr.endswith(
-        "segchain network:   hint: give each lane (site_id, customer_id) one row with a "
-        "unit_cost from 0 to 1e15 (and a distance_km from 0 to 1e15, or empty for the "
-        "great-circle distance)\n"
+        "segchain network:   hint: keep one row per site_id@customer_id: remove or merge the "
+        "repeated rows; give each lane (site_id, customer_id) one row with a unit_cost from 0 "
+        "to 1e15 (and a distance_km from 0 to 1e15, or empty for the great-circle distance)\n"
     )
 
 

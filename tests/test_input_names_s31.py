@@ -57,7 +57,7 @@ CASES = {
     "costs --policy": (
         ["costs", "segments.csv", "--orders", "orders.csv", "--policy", "{bad}"],
         "sku,inventory_value\nP1,100\nP1,100\nP2,50\n",
-        "--policy bad.csv: sku listed more than once: 'P1'",
+        "--policy bad.csv: 1 sku is on more than one row: 'P1' (rows 1, 2)",
     ),
     "costs --stock-segments": (
         [
@@ -71,7 +71,7 @@ CASES = {
             "{bad}",
         ],
         "sku,segment,inventory_value\nP1,A,60\nP1,A,40\n",
-        "--stock-segments bad.csv: sku@segment listed more than once: 'P1@A'",
+        "--stock-segments bad.csv: 1 sku@segment is on more than one row: 'P1@A' (rows 1, 2)",
     ),
     "costs --forecast": (
         [

@@ -181,7 +181,7 @@ LANE_CASES = {
     ),
     "lane twice": (
         LANES + "S1,C1,1\n",
-        "--costs lanes.csv: site_id@customer_id listed more than once: 'S1@C1'",
+        "--costs lanes.csv: 1 site_id@customer_id is on more than one row: 'S1@C1' (rows 1, 5)",
     ),
     "negative unit cost": (
         LANES.replace("S2,C1,2", "S2,C1,-2"),

@@ -491,7 +491,8 @@ def test_network_lists_every_customer_problem_at_once() -> None:
 def test_network_duplicate_site_ids_are_an_error() -> None:
     customers, sites = _promise_case()
     sites = sites.with_columns(site_id=pl.lit("S"))
-    with pytest.raises(DataError, match="duplicate site_id 'S'"):
+    message = r"^--sites: 1 site_id is on more than one row: 'S' \(rows 1, 2\)"
+    with pytest.raises(DataError, match=message):
         network(customers, sites=sites)
 
 

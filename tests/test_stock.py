@@ -475,9 +475,8 @@ def test_stock_rejects_bad_item_master_listing_all_problems() -> None:
     with pytest.raises(DataError) as exc:
         stock(fc, items=it)
     assert str(exc.value).startswith(
-        "--items: duplicate sku 'A'; lead_time_days must be a finite number >= 0 up to 3660, "
-        "got -3.0 "
-        "for sku 'B'"
+        "--items: 1 sku is on more than one row: 'A' (rows 1, 2); lead_time_days must be a "
+        "finite number >= 0 up to 3660, got -3.0 for sku 'B'"
     )
 
 

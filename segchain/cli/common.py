@@ -1497,8 +1497,8 @@ def write_output(
 def tables_named(given: Mapping[str, str | Sequence[str] | None]) -> Iterator[None]:
     """A stage's error about a table given by an option, named by the option and its file.
 
-    A stage names such a table by its option alone (``--items: sku listed more than once``):
-    it does not know the file. Here the file is added (``--items items.csv: ...``) as a read
+    A stage names such a table by its option alone (``--items: 1 sku is on more than one row:
+    ...``): it does not know the file. Here the file is added (``--items items.csv: ...``) as a read
     error is named (``tableio.named_by_option``); a path from the config is named by its key
     when the error is shown (``config.name_sources``). A message about several tables names
     each where it marks it (``SegchainError.name_tables``): ``SEGMENTS seg.csv and --orders

@@ -55,6 +55,7 @@ from segchain.schema import (
     lost_zeros_hint,
     number_problems,
     numeric_columns,
+    one_row_hint,
     require_columns,
     require_one_of,
     require_rows,
@@ -171,14 +172,18 @@ def check_input(
     rule = INPUT_RULES[name]
     problems = [p for k in rule.ids if k in frame.columns for p in blank_ids(frame, k)]
     keyed = not rule.whole_key or all(k in frame.columns for k in rule.keys)
-    problems += duplicate_keys(frame, rule.keys) if rule.unique and keyed else []
+    # A blank id is refused above (rule.ids): not named again as a key on several rows.
+    dup = duplicate_keys(frame, rule.keys, blank_apart=rule.ids) if rule.unique and keyed else []
+    problems += dup
     problems += blank_problems(frame, rule.filled, keys=rule.keys)
     for column, how in rule.numbers.items():
         limit = rule.limits.get(column, MAX_VALUE)
         written = (headers or {}).get(column) or column
         problems += number_problems(frame, {written: how}, keys=rule.keys, limit=limit)
     if problems:
-        raise DataError(f"{OPTION[name]}: " + "; ".join(problems), hint=rule.hint)
+        keys = [k for k in rule.keys if k in frame.columns]
+        hint = one_row_hint(keys, rule.hint) if dup else rule.hint
+        raise DataError(f"{OPTION[name]}: " + "; ".join(problems), hint=hint)
 
 
 def _total(frame: pl.DataFrame, column: str) -> float:

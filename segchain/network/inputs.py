@@ -29,6 +29,7 @@ from segchain.schema import (
     key_text,
     number_problems,
     numeric_columns,
+    one_row_hint,
     require_columns,
     unread_lookalikes,
     written_otherwise,
@@ -140,12 +141,13 @@ def prepare_customers(
             if blank_segment
             else ""
         )
-        raise DataError(
-            "customers: " + "; ".join(problems),
-            hint=f"give each customer one row with a customer_id, {segment}a {demand_col} that "
-            "is a number up to 1e15, and lat within [-90, 90], lon within [-180, 180] (segchain "
-            "segment writes such a table); fix or remove the rows named",
+        hint = (
+            f"give each customer one row with a customer_id, {segment}a {demand_col} that is a "
+            "number up to 1e15, and lat within [-90, 90], lon within [-180, 180] (segchain "
+            "segment writes such a table); fix or remove the rows named"
         )
+        hint = one_row_hint(["customer_id"], hint) if dup else hint
+        raise DataError("customers: " + "; ".join(problems), hint=hint)
     # Net of returns a customer may have bought nothing: there is nothing to deliver, so the
     # customer stays out of the model and is listed with no site.
     no_demand = df.filter(pl.col("demand") <= 0)
@@ -204,6 +206,17 @@ def prepare_customers(
             hint="give the segments that segchain segment wrote (one row per customer)",
         )
     return df, unlocated, pl.concat(left_out)
+
+
+LANES_HINT = (
+    "give each lane (site_id, customer_id) one row with a unit_cost from 0 to 1e15 (and a "
+    "distance_km from 0 to 1e15, or empty for the great-circle distance)"
+)
+# The hint covers every rule of read_sites: it named only the numbers, also for a lat of 95.
+SITES_HINT = (
+    "give every site one row with a site_id, lat within [-90, 90] and lon within [-180, 180], "
+    "fixed_cost from 0 to 1e15 and capacity >= 0 (empty or inf: unlimited)"
+)
 
 
 def is_blank(col: str) -> pl.Expr:
@@ -300,10 +313,8 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
             hint="list candidate sites, or propose some from the customers with --candidates N",
         )
     problems = blank_ids(df, "site_id")
-    named = df.filter(~is_blank("site_id"))
-    dup = named.filter(pl.col("site_id").is_duplicated())["site_id"].unique(maintain_order=True)
-    if dup.len():
-        problems.append(f"duplicate site_id {examples(dup)}: one row per site expected")
+    dup = duplicate_keys(df, ["site_id"], blank_apart=["site_id"])
+    problems += dup
     if need_coords:
         missing = df.filter(pl.col("lat").is_null() | pl.col("lon").is_null())
         if missing.height:
@@ -325,9 +336,7 @@ def prepare_sites(sites: pl.DataFrame, *, need_coords: bool) -> tuple[pl.DataFra
     if problems:
         raise DataError(
             f"{SITES_OPTION}: " + "; ".join(problems),
-            # The hint covers every rule above: it named only the numbers, also for a lat of 95.
-            hint="give every site one row with a site_id, lat within [-90, 90] and lon within "
-            "[-180, 180], fixed_cost from 0 to 1e15 and capacity >= 0 (empty or inf: unlimited)",
+            hint=one_row_hint(["site_id"], SITES_HINT) if dup else SITES_HINT,
         )
     return df, yearly is not None
 
@@ -416,7 +425,8 @@ def lane_pairs(
     # A lane is named as every stage table's row is (site_id@customer_id 'S2@C1'), so one file's
     # messages do not write the same lane two ways.
     lane_keys = ("site_id", "customer_id")
-    problems = duplicate_keys(lanes, lane_keys)
+    dup = duplicate_keys(lanes, lane_keys)
+    problems = list(dup)
     # A unit_cost that is text is shown, as other numbers that are none are ('abc', a decimal
     # comma '2,5'): 'blank or not a number' named the lane but not what was wrong with it.
     bad = lanes.filter(pl.col("unit_cost").is_null())
@@ -438,8 +448,7 @@ def lane_pairs(
     if problems:
         raise DataError(
             f"{LANES_OPTION}: " + "; ".join(problems),
-            hint="give each lane (site_id, customer_id) one row with a unit_cost from 0 to 1e15 "
-            "(and a distance_km from 0 to 1e15, or empty for the great-circle distance)",
+            hint=one_row_hint(lane_keys, LANES_HINT) if dup else LANES_HINT,
         )
     lanes = lanes.rename({"distance_km": "lane_km"})
     cidx = cust.select("customer_id", pl.int_range(pl.len()).alias("j"))

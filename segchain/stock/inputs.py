@@ -28,12 +28,15 @@ from segchain.schema import (
     ON_HAND_OPTION,
     ORDERS_OPTION,
     PERIOD_DAYS,
+    ROW_NUMBER,
     blank_ids,
     demand_line,
+    duplicate_keys,
     freq_values,
     key_text,
     number_problems,
     numeric_columns,
+    one_row_hint,
     require_columns,
     unread_lookalikes,
     written_otherwise,
@@ -244,13 +247,9 @@ def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
         )
     # One series, one period, one row: a second row of the same period (two forecast files
     # concatenated, a key column dropped) was averaged with the first as if another period.
-    twice = df.filter(pl.col("ds").is_not_null() & pl.struct("unique_id", "ds").is_duplicated())
-    if twice.height:
-        pairs = twice.select("unique_id", "ds").unique(maintain_order=True)
-        shown = [f"{u} at {d}" for u, d in pairs.iter_rows()]
-        problems.append(
-            f"{plural(pairs.height, 'period')} of a series on more than one row: {examples(shown)}"
-        )
+    dated = df.with_row_index(ROW_NUMBER, offset=1).filter(pl.col("ds").is_not_null())
+    dup = duplicate_keys(dated, ["unique_id", "ds"])
+    problems += dup
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}
     # Each row by its series and period: 'inf for unique_id 'A', inf for unique_id 'A', ...'
     # named one series' periods as if the same row, once per period.
@@ -266,10 +265,13 @@ def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
                 f"{examples(ids)}"
             )
     if problems:
+        hint = (
+            "a forecast has one row per series and period (ds), forecasts and error sds numbers "
+            ">= 0; rerun `segchain forecast` or fix those rows"
+        )
         raise DataError(
             "forecast: " + "; ".join(problems),
-            hint="a forecast has one row per series and period (ds), forecasts and error sds "
-            "numbers >= 0; rerun `segchain forecast` or fix those rows",
+            hint=one_row_hint(["unique_id", "ds"], hint) if dup else hint,
         )
 
 
@@ -813,6 +815,9 @@ def join_items(
         )
     present = [c for c in ITEM_COLUMNS if c in it.columns]
     _check_item_text(it, present)
+    # Each row keeps its number in the file, for the messages of _check_items: the rows of
+    # other sites are left out below.
+    it = it.with_row_index(ROW_NUMBER, offset=1)
     per_site = "site" in it.columns and "site" in points.columns
     at_sites_only = pl.Series("sku", [], pl.String)
     if "site" in it.columns and not per_site:
@@ -822,6 +827,7 @@ def join_items(
         at_sites_only = it.filter(sited).get_column("sku").cast(pl.String)
         it = it.filter(~sited).drop("site")
     it = it.select(
+        ROW_NUMBER,
         pl.col("sku").cast(pl.String),
         # A blank site (' ', as a spreadsheet leaves a cleared cell) is no site, as an empty
         # one: the row was dropped, its sku said to be 'not in --items'.
@@ -829,6 +835,7 @@ def join_items(
         *[pl.col(c).cast(pl.Float64, strict=False) for c in present],
     )
     _check_items(it, present, keys=["sku", "site"] if per_site else ["sku"])
+    it = it.drop(ROW_NUMBER)
     # Which points an item row reaches (_item), for ItemGaps.
     it = it.with_columns(_item=pl.lit(True))
     if per_site:
@@ -958,26 +965,17 @@ def _check_item_text(it: pl.DataFrame, present: list[str]) -> None:
 
 
 def _check_items(it: pl.DataFrame, present: list[str], keys: list[str] | None = None) -> None:
-    problems: list[str] = []
     keys = keys or ["sku"]
-    key = pl.concat_str([pl.col(k).fill_null("*") for k in keys], separator="@")
-    dup = (
-        it.filter(pl.struct(keys).is_duplicated())
-        .select(key.alias("k"))
-        .get_column("k")
-        .unique(maintain_order=True)
-    )
-    if dup.len():
-        what = agree(dup.len(), "sku", "skus") if keys == ["sku"] else "sku@site"
-        what += "" if keys == ["sku"] else agree(dup.len(), "", "s")
-        problems.append(f"duplicate {what} {examples(dup.to_list())}")
+    dup = duplicate_keys(it, keys)
+    problems = list(dup)
     for col in [c for c in ITEM_RULES if c in present]:
         limit = ITEM_LIMITS.get(col, MAX_VALUE)
         problems += number_problems(it, {col: ITEM_RULES[col]}, keys=keys, limit=limit)
     if problems:
+        hint = "fix the item master, or leave a value empty to use the default"
         raise DataError(
             f"{ITEMS_OPTION}: " + "; ".join(problems),
-            hint="fix the item master (one row per sku), or leave a value empty to use the default",
+            hint=one_row_hint(keys, hint) if dup else hint,
         )
 
 

@@ -95,6 +95,13 @@ def segment_profile(tables: Tables) -> pl.DataFrame | None:
         if "clv" in df.columns and "clv_total" not in df.columns:
             # A profile written before its total CLV was named so: clv was the total there.
             df = df.rename({"clv": "clv_total"})
+        if {"clv_total", "clv_customers"} <= set(df.columns):
+            # Per customer with a CLV, as stderr shows it and as the mean from the segments
+            # table is; a profile without the count is divided by every customer below.
+            known = num("clv_customers")
+            df = df.with_columns(
+                pl.when(known > 0).then(num("clv_total") / known).alias("clv_per_customer")
+            )
         exact = _segments_revenue(seg, df)
         if exact is not None and "revenue" not in df.columns:
             df = df.join(exact, on="segment", how="left")
@@ -218,8 +225,26 @@ def profile_notes(tables: Tables, prof: pl.DataFrame) -> tuple[list[str], str]:
             said = unfilled_note(seg, "customer_id", "row", "customer id", by="segment")
             notes.append(f"customers: {said}" if said else "")
     given = tables.get("segment_profile")
+    notes.append(_clv_over_known(given))
     notes += [_unknown_cells(prof, given, c) for c in ("customers", "revenue")]
     return notes, revenue
+
+
+def _clv_over_known(given: pl.DataFrame | None) -> str:
+    """The segments of a profile whose clv_per_customer is a mean over fewer customers than the
+    segment has (its ``clv_customers``), said as ``mean_note`` says it from the segments table
+    ("clv_per_customer: a mean over 627 of 669 customers in Lost (the others unknown)")."""
+    if given is None or not has(given, "segment", "customers", "clv_customers"):
+        return ""
+    known, n = num("clv_customers"), num("customers")
+    rows = given.filter((known > 0) & (known < n)).select(
+        pl.col("segment").cast(pl.String), known, n
+    )
+    parts = [
+        f"{count(k)} of {count(m)}" + (f" customer{'s' * (m != 1)}" if i == 0 else "") + f" in {g}"
+        for i, (g, k, m) in enumerate(rows.iter_rows())
+    ]
+    return f"clv_per_customer: a mean over {', '.join(parts)} (the others unknown)" if parts else ""
 
 
 def _unknown_cells(prof: pl.DataFrame, given: pl.DataFrame | None, col: str) -> str:
