@@ -129,6 +129,9 @@ class SegmentResult:
         new_customers: customers of this run not in ``previous``.
         previous_only: ``previous``'s customers not in this run (lost since, or left out by
             ``as_of``), sorted.
+        all_rejected: customers whose every line was rejected by the import (``reason``), so
+            in no row of ``segments``, sorted; those whose every used line is on or after
+            ``as_of`` are warned of instead.
         warnings: messages for the user (the CLI prints them on stderr).
         excluded: counts of order lines that did not enter the features, by reason.
         as_of: the date recency is measured from.
@@ -148,6 +151,7 @@ class SegmentResult:
     new_customers: int = 0
     previous_only: list[str] = field(default_factory=list)
     clv_fit: dict[str, dict[str, float] | None] | None = None
+    all_rejected: list[str] = field(default_factory=list)
 
 
 def segment(
@@ -200,15 +204,12 @@ def segment(
     if previous is not None:
         _check_previous(previous)
     if as_exported is not None:
-        lf, ship_to, frames, tallied, differs = _one_pass(
-            as_exported, method=method, as_of=as_of, clv=clv, tally=tally, check=True
-        )
-        if differs:  # the pass again, over the import's exact lines
+        done = _one_pass(as_exported, method=method, as_of=as_of, clv=clv, tally=tally, check=True)
+        if done.differs:  # the pass again, over the import's exact lines
             as_exported = None
     if as_exported is None:
-        lf, ship_to, frames, tallied, _ = _one_pass(
-            orders, method=method, as_of=as_of, clv=clv, tally=tally, check=False
-        )
+        done = _one_pass(orders, method=method, as_of=as_of, clv=clv, tally=tally, check=False)
+    lf, ship_to, frames, tallied = done.lf, done.ship_to, done.frames, done.tallied
     if on_tally is not None:
         on_tally(tallied)
     if method == "abc-xyz":
@@ -289,6 +290,7 @@ def segment(
         new_customers=new_customers,
         previous_only=previous_only,
         clv_fit=clv_fit,
+        all_rejected=done.all_rejected,
     )
 
 
@@ -311,6 +313,24 @@ def _far_as_of(as_of: dt.date, last: dt.date, method: str) -> list[str]:
     ]
 
 
+@dataclass
+class _Pass:
+    """What ``_one_pass`` collected."""
+
+    lf: pl.LazyFrame
+    """The canonical lines."""
+    ship_to: list[str]
+    frames: list[pl.DataFrame]
+    """The frames of ``segment_queries``."""
+    tallied: list[pl.DataFrame]
+    """The frames of ``tally``."""
+    differs: bool
+    """With ``check``: whether ``OrderImport.as_exported`` lines may differ from the import's
+    ``lines`` (the pass is then made again over those)."""
+    all_rejected: list[str]
+    """See ``SegmentResult.all_rejected``."""
+
+
 def _one_pass(
     orders: pl.LazyFrame | pl.DataFrame,
     *,
@@ -319,17 +339,19 @@ def _one_pass(
     clv: bool = False,
     tally: Callable[[pl.LazyFrame], Sequence[pl.LazyFrame]] | None,
     check: bool,
-) -> tuple[pl.LazyFrame, list[str], list[pl.DataFrame], list[pl.DataFrame], bool]:
-    """Collect segment's queries and ``tally`` in one pass over ``orders``.
-
-    Returns the canonical lines, the ship-to columns, the queries' frames, the tally's, and
-    (with ``check``, for ``OrderImport.as_exported``) whether those lines may differ from the
-    import's ``lines``.
-    """
+) -> _Pass:
+    """Collect segment's queries and ``tally`` in one pass over ``orders`` (with ``check``, for
+    ``OrderImport.as_exported``, the queries of ``as_exported_checks`` too)."""
     lf, names = _canonical(orders.lazy())
     queries, ship_to = segment_queries(lf, names, method=method, as_of=as_of, clv=clv)
     extra = list(tally(lf)) if tally is not None else []
-    checks = as_exported_checks(lf, names, as_of=as_of) if check else []
+    # The ids of the lines left out (the checks' first query), for the customers whose every
+    # line was rejected; lines without a `reason` (validate's Parquet) reject none.
+    checks: list[pl.LazyFrame] = []
+    if check:
+        checks = as_exported_checks(lf, names, as_of=as_of)
+    elif "reason" in names:
+        checks = [outside_window_customers(lf, names, as_of=as_of)]
     # One pass over the source: every query starts from the same `lf` (filters come after it),
     # so polars caches it and reads and cleans the export once for all of them.
     collected = pl.collect_all(
@@ -337,21 +359,44 @@ def _one_pass(
     )
     frames = list(collected[: len(queries)])
     tallied = collected[len(queries) : len(queries) + len(extra)]
-    if check:
-        # The aggregation's groups are the customer ids of the lines in the window; the first
-        # check gives those of every other line: each line's id is in one or the other.
-        inside = collected[0].get_column("customer_id")
-        outside = collected[-2].get_column("customer_id").unique()
+    # The aggregation's groups are the customer ids of the lines in the window; the first
+    # check gives those of every other line: each line's id is in one or the other.
+    inside = collected[0].get_column("customer_id")
+    outside = collected[len(queries) + len(extra)] if checks else None
+    differs = False
+    if outside is not None and check:
+        left_out = outside.get_column("customer_id").unique()
         # An id padded with whitespace, a spreadsheet error value or a placeholder for none (no
         # customer: read as blank) is not the import's: the pass again over the exact lines.
         from segchain.schema import NO_ID
 
         padded = any(
             bool(((ids != ids.str.strip_chars()) | ids.is_in(NO_ID)).any())
-            for ids in (inside, outside)
+            for ids in (inside, left_out)
         )
-        return lf, ship_to, frames, tallied, padded or bool(collected[-1].item())
-    return lf, ship_to, frames, tallied, False
+        differs = padded or bool(collected[-1].item())
+    return _Pass(
+        lf=lf,
+        ship_to=ship_to,
+        frames=frames,
+        tallied=tallied,
+        differs=differs,
+        all_rejected=_all_rejected(inside, outside),
+    )
+
+
+def _all_rejected(inside: pl.Series, outside: pl.DataFrame | None) -> list[str]:
+    """The customers of rejected lines (``outside``: ``outside_window_customers``) without a
+    line in the aggregation's groups (``inside``) or a used line on or after ``as_of``: every
+    line of theirs was rejected. A repeated header is rejected as a line but is no customer's."""
+    if outside is None or "reason" not in outside.columns:
+        return []
+    reason = pl.col("reason").cast(pl.String)
+    rejected = outside.filter(reason.is_not_null() & (reason != "repeated_header"))
+    ids = rejected.get_column("customer_id").drop_nulls().unique()
+    used_later = outside.filter(reason.is_null()).get_column("customer_id")
+    lost = ids.filter(~ids.is_in(inside.drop_nulls()) & ~ids.is_in(used_later.drop_nulls()))
+    return lost.sort().to_list()
 
 
 def as_exported_checks(
@@ -369,10 +414,11 @@ def outside_window_customers(
     lf: pl.LazyFrame, names: Sequence[str], *, as_of: dt.date | None
 ) -> pl.LazyFrame:
     """The customer ids of the lines that the per-customer aggregation leaves out (rejected,
-    or on or after ``as_of``), not made distinct: usually a few lines, and a streaming
-    ``unique`` costs some 0.05 s however few they are."""
+    or on or after ``as_of``), with their ``reason`` when the lines have one; not made
+    distinct: usually a few lines, and a streaming ``unique`` costs some 0.05 s however few
+    they are."""
     inside = _in_window(names, as_of).fill_null(False)
-    return lf.filter(~inside).select("customer_id")
+    return lf.filter(~inside).select("customer_id", *(["reason"] if "reason" in names else []))
 
 
 def _in_window(names: Sequence[str], as_of: dt.date | None) -> pl.Expr:

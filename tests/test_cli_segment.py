@@ -77,7 +77,7 @@ def test_segment_cli_parquet_carries_provenance(cli, orders_csv: Path, tmp_path:
     meta = read_metadata(tmp_path / "s.parquet")
     assert meta["stage"] == "segments"
     assert meta["params"]["method"] == "abc-xyz"
-    assert meta["inputs"] == {"orders": 14, "customers": 3}
+    assert meta["inputs"] == {"orders": 14, "customers": 3, "customers_rejected": 0}
 
 
 def test_segment_cli_previous_reports_changed_customers(cli, orders_csv: Path, tmp_path: Path):

@@ -12,7 +12,7 @@ from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError, examples
-from segchain.formatting import plural
+from segchain.formatting import agree, plural
 
 MethodOpt = Annotated[
     str | None,
@@ -240,6 +240,8 @@ def segment_command(
                 + ", ".join(plural(v, *_EXCLUDED[k_]) for k_, v in excluded.items())
             )
         )
+    if result.all_rejected:
+        reporter.info(_all_rejected_line(result.all_rejected, rejects))
     # What was used: the resolved options, with k and as_of as the stage settled them.
     recorded = {
         **params,
@@ -251,7 +253,13 @@ def segment_command(
     }
     if params["method"] != "abc-xyz":
         del recorded["abc_cutoffs"], recorded["xyz_cutoffs"]
-    inputs = {"orders": recon.read, "customers": segments.height}
+    # Customers of the export in no row: those whose every line was rejected (the lines are
+    # counted in the reconciliation, the customers nowhere else).
+    inputs = {
+        "orders": recon.read,
+        "customers": segments.height,
+        "customers_rejected": len(result.all_rejected),
+    }
     title = f"{plural(result.segments.height, 'customer')} in "
     title += plural(result.profile.height, "segment")
     title += f" ({params['method']}, as of {result.as_of})"
@@ -366,6 +374,21 @@ def _clv_fit_line(fit: dict[str, Any]) -> str:
             f"({plural(gg['customers'], 'repeat customer')})"
         )
     return line
+
+
+def _all_rejected_line(customers: list[str], rejects: str | None) -> str:
+    """The customers whose every line was rejected, so in no segment, on one line of stderr:
+    the reconciliation counts their lines, and they vanished from the output unsaid."""
+    n = len(customers)
+    where = (
+        f"their lines are in {'stdout' if rejects == '-' else rejects}"
+        if rejects
+        else "see their lines with --rejects FILE"
+    )
+    return (
+        f"  {plural(n, 'customer')} whose every line was rejected {agree(n, 'is', 'are')} in no "
+        f"segment: {examples(customers, 3)}; {where}"
+    )
 
 
 _EXCLUDED = {
