@@ -409,7 +409,12 @@ def test_demo_report_shows_inventory_by_segment_one_way(
 # not columns of the table: values, inputs, another table's columns)
 README_COLUMN_LISTS = [
     ("segments.parquet", "One row per customer: `customer_id", "(see *Coordinates* below)", ()),
-    ("segment_profile.csv", "- `--profile FILE`: one row per segment", "summed)", ("clv",)),
+    (
+        "segment_profile.csv",
+        "- `--profile FILE`: one row per segment",
+        "(else over every customer).",
+        ("clv", "clv_per_customer"),  # a profile written before; stderr's mean
+    ),
     ("forecast.parquet", "- **Output** (Nixtla long format)", "the standard deviation", ()),
     (
         "backtest.csv",
