@@ -22,6 +22,12 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # DAYS_PER_YEAR of a year. The mean calendar year (a leap day every fourth year), so that a year
 # of orders carries a year's rate over four years, and a month is a twelfth of it, 30.4375 days.
 DAYS_PER_YEAR = 365.25
+
+# The window of plausible order dates (orders.implausible_date rejects a line dated outside it),
+# so no table a stage makes from an export holds a date beyond it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+
 # A month and a quarter are a twelfth and a quarter of that year: the days of a forecast period
 # (`--freq`) for stock's plan, the bootstrap's history and forecast's `--horizon` limit.
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12

@@ -14,7 +14,9 @@ from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
     DAYS_PER_YEAR,
+    EARLIEST_DATE,
     LANES_OPTION,
+    LATEST_DATE,
     MAX_VALUE,
     SITE_LOOKALIKES,
     SITE_OTHER_WORDS,
@@ -338,8 +340,9 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
     (``schema.covered_days``): ``days, first, last, step``, with ``days_per_year``.
 
     Raises:
-        DataError: the customers have no such dates (a table of the user's own), or text there
-            that is no date.
+        DataError: the customers have no such dates (a table of the user's own), text there
+            that is no date, values of another type, or a date outside the window the orders
+            reader keeps.
     """
     cols = customers.columns
     if "first_order" not in cols or "last_order" not in cols:
@@ -350,21 +353,7 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
             f"over those days as fixed_cost (--fixed-cost-period orders): a year's x days / "
             f"{DAYS_PER_YEAR:g}",
         )
-    days = []
-    for col in ("first_order", "last_order"):
-        given = customers.get_column(col)
-        if given.dtype == pl.String:
-            read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-            bad = given.filter(read.is_null() & given.is_not_null())
-            if bad.len():
-                raise DataError(
-                    f"customers: {col} holds text that is no date (YYYY-MM-DD): "
-                    f"{examples(bad.unique(maintain_order=True))}",
-                    hint="give segment's output as CUSTOMERS, as it wrote it",
-                )
-            days.append(read)
-        else:
-            days.append(given.cast(pl.Date, strict=False))
+    days = [_order_dates(customers, col) for col in ("first_order", "last_order")]
     dates = pl.concat(days).drop_nulls()
     if dates.is_empty():
         raise DataError(
@@ -380,6 +369,51 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
         "step": step,
         "days_per_year": DAYS_PER_YEAR,
     }
+
+
+def _order_dates(customers: pl.DataFrame, col: str) -> pl.Series:
+    """The customers' ``col`` (first_order or last_order) as dates, checked: segment writes
+    dates (text YYYY-MM-DD in a CSV) within the orders reader's window, so anything else is
+    another table or a damaged one. Cast as they came, true/false were days 0 and 1 (a span of 2
+    days: a year's cost taken over 0.01 year), and a date past 9999 stopped the count of the
+    span with a traceback.
+
+    Raises:
+        DataError: text that is no date, values that are no dates, or a date outside the window.
+    """
+    given = customers.get_column(col)
+    hint = "give segment's output as CUSTOMERS, as it wrote it"
+    if given.dtype == pl.String:
+        read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        bad = given.filter(read.is_null() & given.is_not_null())
+        if bad.len():
+            raise DataError(
+                f"customers: {col} holds text that is no date (YYYY-MM-DD): "
+                f"{examples(bad.unique(maintain_order=True))}",
+                hint=hint,
+            )
+    elif given.dtype == pl.Date or isinstance(given.dtype, pl.Datetime):
+        read = given.cast(pl.Date)
+    else:
+        raise DataError(
+            f"customers: {col} holds {given.dtype} values, not dates",
+            hint=hint,
+        )
+    outside = (read < EARLIEST_DATE) | (read > LATEST_DATE)
+    if outside.any():
+        named = customers.filter(outside).select(
+            pl.format("{} for customer_id '{}'", pl.col(col).cast(pl.String), "customer_id")
+            if "customer_id" in customers.columns
+            else pl.col(col).cast(pl.String)
+        )
+        raise DataError(
+            f"customers: {col} outside {EARLIEST_DATE} to {LATEST_DATE}, where the orders' "
+            f"dates lie (the orders reader rejects any other): "
+            f"{', '.join(named.to_series().head(3).to_list())}"
+            + (f" (and {named.height - 3:,} more)" if named.height > 3 else ""),
+            hint=f"{hint}, or correct the date",
+        )
+    return read
 
 
 def lane_pairs(
