@@ -104,3 +104,54 @@ def test_network_year_refuses_a_date_past_pythons_calendar(cli, tmp_path: Path) 
     said = refused_untouched(_run_on_parquet(cli, tmp_path, customers), tmp_path)
     assert "last_order outside 1900-01-01 to 2099-12-31" in said
     assert "for customer_id 'B'" in said
+
+
+# ---- 2. a forecast's periods past Python's calendar -------------------------------------------
+# A forecast table (a damaged or hand-made Parquet) whose ds lay past year 9999 met stock's first
+# period (forecast_start) and the report's forecast section with a Python traceback (ValueError:
+# year 30025 is out of range), exit 1. Every stage table's ds is now read within 1900-01-01 to
+# 2110-12-31 (the orders reader's window and ten years of --horizon), else refused naming it.
+
+
+def _forecast_parquet(tmp_path: Path, days: list[int]) -> Path:
+    path = tmp_path / "fc.parquet"
+    pl.DataFrame(
+        {
+            "unique_id": ["P1"] * len(days),
+            "sku": ["P1"] * len(days),
+            "ds": pl.Series(days, dtype=pl.Int32).cast(pl.Date),
+            "forecast": [1.0] * len(days),
+            "error_sd": [1.0] * len(days),
+        }
+    ).write_parquet(path)
+    return path
+
+
+# Days since 1970: year 30025 (polars' date, no Python one), and year 3000 (a placeholder).
+FAR = [10_245_000 + 7 * k for k in range(3)]
+PLACEHOLDER = [376_200 + 7 * k for k in range(3)]
+
+
+@pytest.mark.parametrize("days", [FAR, PLACEHOLDER], ids=["year-30025", "year-3000"])
+@pytest.mark.parametrize(
+    "command", [["stock", "fc.parquet", "-o", "out.csv"], ["report", "fc.parquet", "-o", "out.md"]]
+)
+def test_a_forecast_period_beyond_the_window_is_refused(
+    cli, tmp_path: Path, days: list[int], command: list[str]
+) -> None:
+    _forecast_parquet(tmp_path, days)
+    out = tmp_path / command[-1]
+    out.write_bytes(EARLIER)
+    result = cli(*command)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert "column 'ds' holds 3 periods outside 1900-01-01 to 2110-12-31" in said
+    assert out.read_bytes() == EARLIER
+
+
+def test_a_forecast_in_the_window_is_still_planned(cli, tmp_path: Path) -> None:
+    # 2110-12-24 and 2110-12-31 (weekly): the window's last day.
+    _forecast_parquet(tmp_path, [51_498 - 7, 51_498])
+    result = cli("stock", "fc.parquet", "-o", "out.csv")
+    assert result.exit_code == 0, result.stderr
