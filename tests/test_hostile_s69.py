@@ -155,3 +155,102 @@ def test_a_forecast_in_the_window_is_still_planned(cli, tmp_path: Path) -> None:
     _forecast_parquet(tmp_path, [51_498 - 7, 51_498])
     result = cli("stock", "fc.parquet", "-o", "out.csv")
     assert result.exit_code == 0, result.stderr
+
+
+# ---- 3. segment --method kmeans --previous with a damaged profile -----------------------------
+# k-means names its clusters after the previous groups nearest them by recency_days, frequency,
+# monetary and tenure_days. A NaN or an infinite value there stopped the run with a traceback
+# (scipy's 'matrix contains invalid numeric entries', 'cost matrix is infeasible'), and so did
+# text ('lots': polars' InvalidOperationError) and a column left empty on every row (numpy's
+# 'need at least one array to concatenate'). Now the values are refused naming the column and
+# the customer (exit 1, nothing written); columns empty on every row leave the labels unmatched,
+# with the warning a table without them gets.
+
+
+def _kmeans_orders(folder: Path) -> Path:
+    # 12 customers: 4 frequent big buyers, 4 occasional mid ones, 4 one-off small ones.
+    rows = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    n = 0
+    for c in range(12):
+        orders = (12, 4, 1)[c // 4]
+        price = (100.0, 20.0, 5.0)[c // 4]
+        for k in range(orders):
+            n += 1
+            rows.append(f"{n},2024-{1 + k % 12:02d}-{1 + c:02d},C{c:02d},P1,{1 + c % 3},{price}")
+    path = folder / "orders.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+@pytest.fixture
+def kmeans_previous(cli, tmp_path: Path) -> pl.DataFrame:
+    _kmeans_orders(tmp_path)
+    result = cli("segment", "orders.csv", "--method", "kmeans", "--k", "3", "-o", "prev.parquet")
+    assert result.exit_code == 0, result.stderr
+    return pl.read_parquet(tmp_path / "prev.parquet")
+
+
+def _segment_on(cli, tmp_path: Path, previous: pl.DataFrame, name: str = "p.parquet"):  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    if name.endswith(".csv"):
+        previous.write_csv(path)
+    else:
+        previous.write_parquet(path)
+    (tmp_path / "seg.csv").write_bytes(EARLIER)
+    return cli("segment", "orders.csv", "--method", "kmeans", "--previous", name, "-o", "seg.csv")
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"), [(float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf")]
+)
+def test_kmeans_previous_refuses_a_profile_value_that_is_no_finite_number(
+    cli, tmp_path: Path, kmeans_previous: pl.DataFrame, value: float, shown: str
+) -> None:
+    first = kmeans_previous.get_column("customer_id")[0]
+    damaged = kmeans_previous.with_columns(
+        pl.when(pl.col("customer_id") == first)
+        .then(value)
+        .otherwise(pl.col("monetary"))
+        .alias("monetary")
+    )
+    result = _segment_on(cli, tmp_path, damaged)
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    said = " ".join(result.stderr.split())
+    assert (
+        f"--previous p.parquet: monetary must be a finite number, got {shown} for "
+        f"customer_id '{first}'" in said
+    )
+    assert (tmp_path / "seg.csv").read_bytes() == EARLIER
+
+
+def test_kmeans_previous_refuses_text_in_a_profile_column(
+    cli, tmp_path: Path, kmeans_previous: pl.DataFrame
+) -> None:
+    damaged = kmeans_previous.with_columns(pl.lit("lots").alias("frequency"))
+    result = _segment_on(cli, tmp_path, damaged, "p.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "column 'frequency' holds 12 values that are not numbers" in result.stderr
+    assert (tmp_path / "seg.csv").read_bytes() == EARLIER
+
+
+def test_kmeans_previous_with_a_profile_column_empty_everywhere_is_not_matched(
+    cli, tmp_path: Path, kmeans_previous: pl.DataFrame
+) -> None:
+    emptied = kmeans_previous.with_columns(pl.lit(None, pl.Float64).alias("tenure_days"))
+    result = _segment_on(cli, tmp_path, emptied)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "has no row with every one of recency_days, frequency, monetary, tenure_days" in said
+    assert "k-means labels could not be matched to it" in said
+
+
+def test_rfm_previous_does_not_read_the_profile(
+    cli, tmp_path: Path, kmeans_previous: pl.DataFrame
+) -> None:
+    # RFM compares segments by customer alone: a damaged profile column is not its business.
+    damaged = kmeans_previous.with_columns(pl.lit(float("nan")).alias("monetary"))
+    damaged.write_parquet(tmp_path / "p.parquet")
+    result = cli("segment", "orders.csv", "--previous", "p.parquet", "-o", "seg.csv")
+    assert result.exit_code == 0, result.stderr
