@@ -254,3 +254,28 @@ def test_rfm_previous_does_not_read_the_profile(
     damaged.write_parquet(tmp_path / "p.parquet")
     result = cli("segment", "orders.csv", "--previous", "p.parquet", "-o", "seg.csv")
     assert result.exit_code == 0, result.stderr
+
+
+# ---- 4. abc-xyz cut-offs: the messages' own examples ------------------------------------------
+# A bad --xyz-cutoffs (or [segment] xyz_cutoffs) was shown abc's example, 'e.g. 0.8,0.95':
+# coefficients of variation that put nearly every customer in Z. --abc-cutoffs -5,95 was said to
+# mix a share (-5) and a percent (95); -5 is neither.
+
+
+@pytest.mark.parametrize("value", ["nan,1", "0.5,inf", "0.5"])
+def test_xyz_cutoffs_that_are_no_pair_are_shown_xyz_example(
+    cli, orders_csv: Path, value: str
+) -> None:
+    result = cli("segment", str(orders_csv), "--method", "abc-xyz", "--xyz-cutoffs", value)
+    assert result.exit_code == 2, result.stderr
+    assert (
+        "--xyz-cutoffs: must be two numbers separated by a comma, e.g. 0.5,1.0, got "
+        f"'{value}'" in result.stderr
+    )
+
+
+def test_abc_cutoffs_below_zero_are_out_of_range_not_a_share(cli, orders_csv: Path) -> None:
+    result = cli("segment", str(orders_csv), "--method", "abc-xyz", "--abc-cutoffs", "-5,95")
+    assert result.exit_code == 2, result.stderr
+    assert "--abc-cutoffs: must be two shares 0 < A < B <= 1" in result.stderr
+    assert "mixes a share" not in result.stderr
