@@ -71,14 +71,15 @@ def _customers_parquet(tmp_path: Path, first: pl.Series, last: pl.Series) -> str
     return str(path)
 
 
-def _run_on_parquet(cli, tmp_path: Path, customers: str):  # type: ignore[no-untyped-def]
+def _run_on_parquet(cli, tmp_path: Path, customers: str, sites: str | None = None):  # type: ignore[no-untyped-def]
+    """network on ``customers`` with s68's lanes, its yearly sites unless ``sites`` is given."""
     from test_fixed_cost_period_s68 import LANES, sites_file, write
 
     return cli(
         "network",
         customers,
         "--sites",
-        sites_file(tmp_path, "annual_fixed_cost"),
+        sites or sites_file(tmp_path, "annual_fixed_cost"),
         "--costs",
         write(tmp_path, "lanes.csv", LANES),
         "--sites-out",
@@ -279,3 +280,24 @@ def test_abc_cutoffs_below_zero_are_out_of_range_not_a_share(cli, orders_csv: Pa
     assert result.exit_code == 2, result.stderr
     assert "--abc-cutoffs: must be two shares 0 < A < B <= 1" in result.stderr
     assert "mixes a share" not in result.stderr
+
+
+# ---- 5. network: a year's fixed cost beyond the bound once taken over the span ----------------
+# Each yearly fixed cost is checked up to 1e15, then taken over the orders' span: 4e14 a year
+# over 4 years (1,461 days) was written in --sites-out as fixed_cost 1.6e15, and costs refused
+# network's own output ('fixed_cost must be a finite number >= 0 up to 1e+15'). network now
+# refuses it, naming the site with both costs.
+
+
+def test_network_refuses_a_yearly_cost_beyond_the_bound_over_the_span(cli, tmp_path: Path) -> None:
+    from test_fixed_cost_period_s68 import CUSTOMERS, write
+
+    (tmp_path / "a.parquet").write_bytes(EARLIER)
+    sites = write(tmp_path, "s.csv", "site_id,annual_fixed_cost\nS1,4e14\nS2,4\n")
+    result = _run_on_parquet(cli, tmp_path, write(tmp_path, "cust.csv", CUSTOMERS), sites)
+    said = refused_untouched(result, tmp_path)
+    # 4e14 x 1,461 / 365.25 = 1.6e15 exactly.
+    assert (
+        "a year's fixed cost taken over the 1,461 days the orders cover must be at most 1e+15, "
+        "got 4e+14 a year is 1.6e+15 for site_id 'S1'" in said
+    )

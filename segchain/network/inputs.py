@@ -13,6 +13,7 @@ from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     DAYS_PER_YEAR,
     EARLIEST_DATE,
     LANES_OPTION,
@@ -369,6 +370,33 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
         "step": step,
         "days_per_year": DAYS_PER_YEAR,
     }
+
+
+def refuse_span_costs_beyond(site_df: pl.DataFrame, span: dict[str, Any]) -> None:
+    """Refuse a year's fixed cost that, taken over the orders' span (``fixed_cost``, with the
+    year's as ``ANNUAL_FIXED_COST``), exceeds MAX_VALUE: each was checked up to it as a year's,
+    and 9e14 a year over the demo's 2.99 years was written in --sites-out as 2.69e15, which
+    costs then refused as network's own fixed_cost out of range.
+
+    Raises:
+        DataError: such a site, named with its year's cost and the span's.
+    """
+    over = site_df.filter(pl.col("fixed_cost") > MAX_VALUE)
+    if over.is_empty():
+        return
+    shown = [
+        f"{year:g} a year is {span_cost:.4g} for site_id {site!r}"
+        for site, year, span_cost in over.select("site_id", ANNUAL_FIXED_COST, "fixed_cost")
+        .head(3)
+        .iter_rows()
+    ]
+    more = f" (and {over.height - 3:,} more)" if over.height > 3 else ""
+    raise DataError(
+        f"{SITES_OPTION}: a year's fixed cost taken over the {span['days']:,} days the orders "
+        f"cover must be at most {MAX_VALUE:g}, got {', '.join(shown)}{more}",
+        hint=f"check the unit of {ANNUAL_FIXED_COST} (a year's cost, in the currency of the "
+        "prices)",
+    )
 
 
 def _order_dates(customers: pl.DataFrame, col: str) -> pl.Series:
