@@ -301,3 +301,45 @@ def test_network_refuses_a_yearly_cost_beyond_the_bound_over_the_span(cli, tmp_p
         "a year's fixed cost taken over the 1,461 days the orders cover must be at most 1e+15, "
         "got 4e+14 a year is 1.6e+15 for site_id 'S1'" in said
     )
+
+
+# ---- 6. costs after network --fixed-cost-period year on the same orders -------------------------
+# network takes a year's fixed cost over the segments' first_order to last_order, which leave out
+# days of only returns or fees; costs' period_days counts every line's day. On the demo, whose last
+# day holds only returns, costs warned on network's own plan of the same orders that network took
+# the costs 'over 1,091 days ... and the orders here cover 1,092: ... rerun segment and network on
+# these orders for a plan of the same days', which gives 1,091 again. The span network takes for
+# the segments given to costs is now no other span.
+
+
+def test_costs_does_not_warn_of_another_span_for_the_plan_of_these_segments(
+    cli, tmp_path: Path
+) -> None:
+    from test_fixed_cost_period_s68 import CHAIN_ORDERS, DAYS, run_network, write
+
+    assert run_network(cli, tmp_path, "annual_fixed_cost").exit_code == 0
+    # B returns a unit two days after its last order: the orders run 2 days past the segments.
+    orders = write(tmp_path, "o.csv", CHAIN_ORDERS + "5,2024-01-02,B,P1,-1,10\n")
+    out = tmp_path / "c.parquet"
+    args = ("--assignments", str(tmp_path / "a.parquet"), "-o", str(out))
+    result = cli("costs", "cust.csv", "--orders", orders, "--sites", "sites_out.parquet", *args)
+    assert result.exit_code == 0, result.stderr
+    table = pl.read_parquet(out)
+    assert table["period_days"].to_list() == [DAYS + 2]
+    # S2 open at 4 a year, over costs' own 1,463 days.
+    assert table["warehouse_fixed"].sum() == pytest.approx(4 * (DAYS + 2) / 365.25)
+    assert "network took the sites' yearly fixed costs" not in result.stderr
+
+
+def test_costs_still_warns_of_a_plan_over_other_segments(cli, tmp_path: Path) -> None:
+    from test_fixed_cost_period_s68 import CHAIN_ORDERS, CUSTOMERS, run_network, write
+
+    assert run_network(cli, tmp_path, "annual_fixed_cost").exit_code == 0
+    # The segments given to costs end a year earlier than those network planned on.
+    write(tmp_path, "cust2.csv", CUSTOMERS.replace("2023-12-31", "2022-12-31"))
+    orders = write(tmp_path, "o.csv", CHAIN_ORDERS.replace("2023-12-31", "2022-12-31"))
+    args = ("--assignments", str(tmp_path / "a.parquet"), "-o", str(tmp_path / "c.csv"))
+    result = cli("costs", "cust2.csv", "--orders", orders, "--sites", "sites_out.parquet", *args)
+    assert result.exit_code == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert "network took the sites' yearly fixed costs (annual_fixed_cost) over 1,461 days" in said
