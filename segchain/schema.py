@@ -1591,6 +1591,7 @@ STAGE_COLUMNS = KNOWN_COLUMNS | frozenset(
         *("service_target", "share_revenue", "tenure_days", "transport", "unit_cost_source"),
         *("unrationed_avg_inventory", "warehouse_fixed", "demand", "lat", "lon", "capacity"),
         *("fixed_cost", "transport_cost", "existing", "city", "country", "postal_code"),
+        ANNUAL_FIXED_COST,
     }
 )
 

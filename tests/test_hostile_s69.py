@@ -343,3 +343,46 @@ def test_costs_still_warns_of_a_plan_over_other_segments(cli, tmp_path: Path) ->
     assert result.exit_code == 0, result.stderr
     said = " ".join(result.stderr.split())
     assert "network took the sites' yearly fixed costs (annual_fixed_cost) over 1,461 days" in said
+
+
+# ---- 7. a yearly fixed cost in a German spreadsheet's CSV ---------------------------------------
+# A --sites table saved by a German spreadsheet (';', decimal commas) is read so: lat, lon,
+# fixed_cost and capacity were, but annual_fixed_cost and the headers that say a year
+# (fixed_cost_per_year, 'Fixed cost (per year)') were not in the columns read as numbers, and
+# '10,5' was refused ('holds 2 values that are not numbers'), exit 1, by network and by costs
+# (network's own --sites-out saved so).
+
+
+@pytest.mark.parametrize(
+    "header", ["annual_fixed_cost", "fixed_cost_per_year", "Fixed cost (per year)"]
+)
+def test_network_reads_a_yearly_fixed_cost_with_a_decimal_comma(
+    cli, tmp_path: Path, header: str
+) -> None:
+    from test_fixed_cost_period_s68 import CUSTOMERS, write
+
+    sites = write(tmp_path, "s.csv", f"site_id;{header}\nS1;10,5\nS2;4,25\n")
+    result = _run_on_parquet(cli, tmp_path, write(tmp_path, "cust.csv", CUSTOMERS), sites)
+    assert result.exit_code == 0, result.stderr
+    written = pl.read_parquet(tmp_path / "sites_out.parquet").sort("site_id")
+    assert written["annual_fixed_cost"].to_list() == [10.5, 4.25]
+    # 1,461 days of 365.25: four years.
+    assert written["fixed_cost"].to_list() == pytest.approx([42.0, 17.0])
+
+
+def test_costs_reads_a_yearly_fixed_cost_with_a_decimal_comma(cli, tmp_path: Path) -> None:
+    from test_fixed_cost_period_s68 import CHAIN_ORDERS, CUSTOMERS, DAYS, write
+
+    assert _run_on_parquet(cli, tmp_path, write(tmp_path, "cust.csv", CUSTOMERS)).exit_code == 0
+    # network's --sites-out (S2 open, 4 a year) as a German spreadsheet saves it.
+    plan = pl.read_parquet(tmp_path / "sites_out.parquet").with_columns(
+        pl.col("annual_fixed_cost") + 0.5
+    )
+    german = plan.write_csv(separator=";").replace(".", ",")
+    write(tmp_path, "so.csv", german)
+    args = ("--assignments", str(tmp_path / "a.parquet"), "--sites", "so.csv")
+    orders = write(tmp_path, "o.csv", CHAIN_ORDERS)
+    result = cli("costs", "cust.csv", "--orders", orders, *args, "-o", "c.parquet")
+    assert result.exit_code == 0, result.stderr
+    fixed = pl.read_parquet(tmp_path / "c.parquet")["warehouse_fixed"].sum()
+    assert fixed == pytest.approx(4.5 * DAYS / 365.25)
