@@ -386,3 +386,25 @@ def test_costs_reads_a_yearly_fixed_cost_with_a_decimal_comma(cli, tmp_path: Pat
     assert result.exit_code == 0, result.stderr
     fixed = pl.read_parquet(tmp_path / "c.parquet")["warehouse_fixed"].sum()
     assert fixed == pytest.approx(4.5 * DAYS / 365.25)
+
+
+# ---- 8. the report's cells: 'nan' or 'inf' written as text --------------------------------------
+# A number column read as text (a backtest CSV whose wape was written 'nan') was shown as written
+# in the report's accuracy table ('| Champions | 459 | nan | 116.4% |'), beside a headline WAPE
+# of '–': formatting reads text in a number cell as its number, and 'nan' or 'inf' is none.
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", " inf", "-inf", "Infinity"])
+@pytest.mark.parametrize("kind", ["pct", "num", "money", "units", "ratio", "int"])
+def test_a_number_cell_written_nan_or_inf_is_shown_missing(text: str, kind: str) -> None:
+    from segchain.formatting import MISSING, format_number
+
+    assert format_number(text, kind) == MISSING
+
+
+def test_a_number_cell_of_text_still_reads_its_number() -> None:
+    from segchain.formatting import format_number
+
+    assert format_number("0.5", "pct") == "50.0%"
+    assert format_number("1,234", "num") == "1,234"  # not a plain number: shown as written
+    assert format_number("nan", "text") == "nan"  # text cells are text
