@@ -107,6 +107,17 @@ def test_network_year_refuses_a_date_past_pythons_calendar(cli, tmp_path: Path) 
     assert "for customer_id 'B'" in said
 
 
+def test_network_year_says_empty_order_dates_are_empty(cli, tmp_path: Path) -> None:
+    # A CSV whose date columns are empty on every row is read as numbers (or nothing): said as
+    # no dates, not as values of another type.
+    empty = "customer_id,segment,quantity,first_order,last_order\nA,S1,6,,\nB,S1,4,,\n"
+    (tmp_path / "a.parquet").write_bytes(EARLIER)
+    said = refused_untouched(
+        run_network(cli, tmp_path, "annual_fixed_cost", customers=empty), tmp_path
+    )
+    assert "first_order and last_order are empty" in said
+
+
 # ---- 2. a forecast's periods past Python's calendar -------------------------------------------
 # A forecast table (a damaged or hand-made Parquet) whose ds lay past year 9999 met stock's first
 # period (forecast_start) and the report's forecast section with a Python traceback (ValueError:

@@ -411,6 +411,10 @@ def _order_dates(customers: pl.DataFrame, col: str) -> pl.Series:
     """
     given = customers.get_column(col)
     hint = "give segment's output as CUSTOMERS, as it wrote it"
+    if given.null_count() == given.len():
+        # Empty on every row (typed as numbers or nothing by the CSV reader): no dates, which
+        # orders_span says as such, not as values of a type.
+        return pl.Series(col, [None] * given.len(), dtype=pl.Date)
     if given.dtype == pl.String:
         read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
         bad = given.filter(read.is_null() & given.is_not_null())
