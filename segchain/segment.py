@@ -37,6 +37,7 @@ from segchain.schema import (
     RAW_POSTAL_CODE,
     check_customer_ids,
     check_one_row_per_customer,
+    check_segment_cells,
     demand_line,
     id_null,
     number_problems,
@@ -1055,6 +1056,8 @@ def _check_previous(previous: pl.DataFrame, method: str) -> pl.DataFrame:
     require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
     check_customer_ids(previous, source="--previous", hint=PREVIOUS_HINT)
     check_one_row_per_customer(previous, source="--previous")
+    # A customer with a blank segment was counted as new ('3 new customers') though listed.
+    check_segment_cells(previous, source="--previous")
     if method != "kmeans":
         return previous  # its profile columns are not read
     keys = ("customer_id",)

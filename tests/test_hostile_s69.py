@@ -449,3 +449,18 @@ def test_forecast_refuses_an_as_of_more_than_ten_years_after_the_orders(
     said = " ".join(result.stderr.split())
     assert f"--as-of {as_of} is 3,661 days after the orders' last line ({last})" in said
     assert (tmp_path / "fc.csv").read_bytes() == EARLIER
+
+
+# ---- 10. segment --previous with a blank segment -----------------------------------------------
+# A customer listed in --previous with its segment blank was counted as a new customer ('397
+# customers changed segment since P.csv; 3 new customers' on the demo with 3 labels blanked),
+# though the table lists it. Refused, as the other stages refuse a blank segment, naming rows.
+
+
+def test_previous_with_a_blank_segment_is_refused(cli, orders_csv: Path, tmp_path: Path) -> None:
+    (tmp_path / "prev.csv").write_text("customer_id,segment\n0001,Champions\n0002,\n")
+    (tmp_path / "seg.csv").write_bytes(EARLIER)
+    result = cli("segment", orders_csv.name, "--previous", "prev.csv", "-o", "seg.csv")
+    assert result.exit_code == 1, result.stderr
+    assert "--previous prev.csv: 1 row with a blank segment (row 2)" in result.stderr
+    assert (tmp_path / "seg.csv").read_bytes() == EARLIER
