@@ -220,7 +220,9 @@ class Invalid(ValueError):
 
 def _abc_cutoffs(value: tuple[float, float]) -> tuple[float, float]:
     a, b = value
-    if min(a, b) <= 1 < max(a, b):
+    # A value of 0 or below is no share either (-5,95 was said to mix a share, -5, and a
+    # percent): it is refused as out of range below.
+    if 0 < min(a, b) <= 1 < max(a, b):
         # 0.8,95 read as 0.8 % and 95 % made 1 A customer where 80,95 makes 32: a typo, not a
         # choice, as 80,0.95 (refused below) is.
         raise Invalid(
@@ -479,7 +481,11 @@ SETTINGS: dict[str, dict[str, Rule]] = {
         "clv": Rule("bool"),
         "clv_horizon": _int(1, 3660, why_high="ten years"),
         "abc_cutoffs": Rule("pair", check=_abc_cutoffs),
-        "xyz_cutoffs": Rule("pair", check=_xyz_cutoffs),
+        # Its own example: a bad value was shown abc's, 'e.g. 0.8,0.95', coefficients that
+        # put nearly every customer in Z.
+        "xyz_cutoffs": Rule(
+            "pair", check=_xyz_cutoffs, expect="two numbers separated by a comma, e.g. 0.5,1.0"
+        ),
         "seed": SEED,
     },
     "forecast": {

@@ -64,9 +64,16 @@ def format_number(value: Any, kind: str = NUM, *, signed: bool = False) -> str:
     if kind == TEXT:
         return str(value)
     if isinstance(value, str):
-        # A number read as text (a CSV column typed from empty first rows) is still a number.
-        x = finite(value.strip()) if kind in NUMERIC else None
-        return value if x is None else format_number(x, kind, signed=signed)
+        # A number read as text (a CSV column typed from empty first rows) is still a number,
+        # and 'nan' or 'inf' so written is none, as a NaN is: a backtest CSV's wape 'nan' was
+        # shown as written in the report's accuracy table, beside a headline WAPE of '–'.
+        if kind not in NUMERIC:
+            return value
+        try:
+            read = float(value.strip())
+        except ValueError:
+            return value
+        return format_number(read, kind, signed=signed)
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     x = finite(value)

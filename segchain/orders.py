@@ -37,11 +37,13 @@ from segchain.numbers import (
     uses_comma,
 )
 from segchain.schema import (
+    EARLIEST_DATE,
     FLAG_NEGATIVE_PRICE,
     FLAG_NON_PRODUCT,
     FLAG_RETURN,
     FLAG_ZERO_PRICE,
     FLAG_ZERO_QUANTITY,
+    LATEST_DATE,
     LINE_FLAGS,
     MAX_VALUE,
     ORDER_OPTIONAL,
@@ -132,13 +134,11 @@ VALUE_FIELDS = ("quantity", "unit_price", "amount")
 # SQL Server's empty 1900-01-01, the Unix epoch 1970-01-01): rejected so that they cannot drive
 # recency, the as-of date or the start of a series. The rule depends on the data only, never on
 # the day it runs (reruns stay byte-identical): a date before EARLIEST_DATE or after
-# LATEST_DATE; a lump (see date_lumps) more than FUTURE_GAP_DAYS apart from the export's body;
-# more than FUTURE_GAP_DAYS after the date that 99 % of the other dated lines (within that
-# window) fall on or before; or before the 1 % of them that come first and more than
-# FUTURE_GAP_DAYS apart from every later line (old history of a business that grew is kept: it
-# has no such hole).
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2099, 12, 31)
+# LATEST_DATE (schema's: network checks a customers table's dates by them too); a lump (see
+# date_lumps) more than FUTURE_GAP_DAYS apart from the export's body; more than
+# FUTURE_GAP_DAYS after the date that 99 % of the other dated lines (within that window) fall
+# on or before; or before the 1 % of them that come first and more than FUTURE_GAP_DAYS apart
+# from every later line (old history of a business that grew is kept: it has no such hole).
 FUTURE_GAP_DAYS = 1096  # three years
 TAIL_QUANTILE = 0.99
 # A placeholder for no date is one day (SQL Server's 1900-01-01, an ERP's open end 2099-12-31),

@@ -22,6 +22,15 @@ FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 # DAYS_PER_YEAR of a year. The mean calendar year (a leap day every fourth year), so that a year
 # of orders carries a year's rate over four years, and a month is a twelfth of it, 30.4375 days.
 DAYS_PER_YEAR = 365.25
+
+# The window of plausible order dates (orders.implausible_date rejects a line dated outside it),
+# so no table a stage makes from an export holds a date beyond it.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2099, 12, 31)
+# The last period a forecast of such orders can label: ten years of --horizon (3,660 days at most)
+# after LATEST_DATE, to that year's end.
+LATEST_PERIOD = dt.date(2110, 12, 31)
+
 # A month and a quarter are a twelfth and a quarter of that year: the days of a forecast period
 # (`--freq`) for stock's plan, the bootstrap's history and forecast's `--horizon` limit.
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -1598,6 +1607,7 @@ STAGE_COLUMNS = KNOWN_COLUMNS | frozenset(
         *("service_target", "share_revenue", "tenure_days", "transport", "unit_cost_source"),
         *("unrationed_avg_inventory", "warehouse_fixed", "demand", "lat", "lon", "capacity"),
         *("fixed_cost", "transport_cost", "existing", "city", "country", "postal_code"),
+        ANNUAL_FIXED_COST,
     }
 )
 
@@ -1826,6 +1836,8 @@ def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds"
     from segchain.errors import DataError, examples
 
     for name in columns:
+        if name in df.columns and df.schema[name] in (pl.Date, pl.Datetime):
+            _refuse_periods_beyond(df.get_column(name).cast(pl.Date), source=source)
         if name not in df.columns or df.schema[name] != pl.String:
             continue
         text = df.get_column(name).str.strip_chars()
@@ -1843,8 +1855,31 @@ def parse_dates(df: pl.DataFrame, *, source: str, columns: Iterable[str] = ("ds"
                 f"{expected_type(name)}",
                 hint="give the table as its stage wrote it (segchain forecast writes dates)",
             )
+        _refuse_periods_beyond(parsed, source=source)
         df = df.with_columns(parsed.alias(name))
     return df
+
+
+def _refuse_periods_beyond(ds: pl.Series, *, source: str) -> None:
+    """Refuse periods no forecast of an order export labels: before EARLIEST_DATE or after
+    LATEST_PERIOD (a damaged or hand-made table). One past Python's calendar (year 10000 on) met
+    the first date a stage took from it with a traceback (stock's and the report's first period).
+
+    Raises:
+        DataError: such a period, naming how many and a few of them.
+    """
+    from segchain.errors import DataError, examples
+
+    outside = ds.filter((ds < EARLIEST_DATE) | (ds > LATEST_PERIOD))
+    if outside.len():
+        # As polars writes them: a date past 9999 is no Python date.
+        shown = examples(outside.cast(pl.String).unique(maintain_order=True).to_list())
+        raise DataError(
+            f"{source}: column {ds.name!r} holds {plural(outside.len(), 'period')} outside "
+            f"{EARLIEST_DATE} to {LATEST_PERIOD}, which no forecast of an export's orders "
+            f"labels ({shown})",
+            hint="give the table as its stage wrote it, or correct those dates",
+        )
 
 
 def _folded(ids: pl.Expr) -> pl.Expr:

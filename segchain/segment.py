@@ -37,8 +37,11 @@ from segchain.schema import (
     RAW_POSTAL_CODE,
     check_customer_ids,
     check_one_row_per_customer,
+    check_segment_cells,
     demand_line,
     id_null,
+    number_problems,
+    numeric_columns,
     product_line,
     require_columns,
     require_one_of,
@@ -202,7 +205,7 @@ def segment(
     """
     check_options(method, k, clv_horizon, abc_cutoffs, xyz_cutoffs)
     if previous is not None:
-        _check_previous(previous)
+        previous = _check_previous(previous, method)
     if as_exported is not None:
         done = _one_pass(as_exported, method=method, as_of=as_of, clv=clv, tally=tally, check=True)
         if done.differs:  # the pass again, over the import's exact lines
@@ -1063,6 +1066,16 @@ def _match_previous(
         )
         return labels
     groups = previous.select(needed).drop_nulls().sort("segment")
+    if groups.is_empty():
+        # Every row lacks one of them: no profile to match (numpy was asked to stack none).
+        warnings.append(
+            TableMessage(
+                f"{{--previous}} has no row with every one of {', '.join(KMEANS_FEATURES)}: "
+                "k-means labels could not be matched to it",
+                {"--previous": "--previous"},
+            )
+        )
+        return labels
     names = groups.get_column("segment").unique(maintain_order=True).to_list()
     z_prev = (_log_features(groups, units) - mean) / scale
     codes = groups.get_column("segment").to_numpy()
@@ -1080,12 +1093,29 @@ def _match_previous(
     return out
 
 
-def _check_previous(previous: pl.DataFrame) -> None:
+def _check_previous(previous: pl.DataFrame, method: str) -> pl.DataFrame:
     """Before any work: ``previous`` has its columns and one row per customer (a customer
-    twice was compared with its first row only, the other dropped without a word)."""
+    twice was compared with its first row only, the other dropped without a word); for
+    k-means, which matches its clusters to the previous groups by their profiles, those
+    columns as numbers, each finite where given (a NaN, an infinite or a text value there
+    stopped the matching with a traceback, exit 1)."""
     require_columns(previous.columns, ("customer_id", "segment"), source="--previous")
     check_customer_ids(previous, source="--previous", hint=PREVIOUS_HINT)
     check_one_row_per_customer(previous, source="--previous")
+    # A customer with a blank segment was counted as new ('3 new customers') though listed.
+    check_segment_cells(previous, source="--previous")
+    if method != "kmeans":
+        return previous  # its profile columns are not read
+    keys = ("customer_id",)
+    previous = numeric_columns(previous, KMEANS_FEATURES, source="--previous", keys=keys)
+    problems = number_problems(previous, dict.fromkeys(KMEANS_FEATURES, ""), keys=keys)
+    if problems:
+        raise DataError(
+            "--previous: " + "; ".join(problems),
+            hint="give an earlier segments output as segment wrote it: k-means names its "
+            "clusters after the previous groups nearest them by these columns",
+        )
+    return previous
 
 
 def _compare(

@@ -62,6 +62,7 @@ from segchain.schema import (
     readable_columns,
     remember_overflows,
     stage_ids,
+    yearly_fixed_cost,
 )
 
 # Python's csv module refuses a field over 128 KiB (csv.Error), and the readers that look at the
@@ -1815,11 +1816,17 @@ _INFINITY_WORDS = ("inf", "infinity")
 def _number_columns(df: pl.DataFrame) -> list[str]:
     """The columns of a stage's or side table that segchain reads as numbers (an item's
     ``unit_cost``, a site's ``capacity``) and ``df`` holds as numbers or text."""
+    # A --sites header that says a year (fixed_cost_per_year, 'Fixed cost (per year)') is read as
+    # annual_fixed_cost: its text numbers too (a German ';' file's '73730,0' was refused as no
+    # number where fixed_cost's were read). Two such headers are the sites' reader's to refuse.
+    try:
+        yearly = yearly_fixed_cost(df.columns, source="")
+    except DataError:
+        yearly = None
     return [
         c
         for c, dtype in df.schema.items()
-        if c in STAGE_COLUMNS
-        and expected_type(c) == "numbers"
+        if ((c in STAGE_COLUMNS and expected_type(c) == "numbers") or c == yearly)
         and (dtype.is_numeric() or dtype == pl.String)
     ]
 

@@ -686,15 +686,16 @@ def test_geo_country_without_geo_is_a_usage_error(cli, command: list[str]) -> No
 
 def test_stock_refuses_forecast_dates_centuries_apart(cli, tmp_path: Path) -> None:
     # Two periods, 1900-01-01 and 2999-01-01: planned as one period of 401,402 days, exit 0.
+    # (A period after 2110 is refused on reading since session 69: these are within the window.)
     (tmp_path / "fc.csv").write_text(
-        "sku,ds,forecast,error_sd\nP1,1900-01-01,1,1\nP1,2999-01-01,1,1\n"
+        "sku,ds,forecast,error_sd\nP1,1900-01-01,1,1\nP1,2110-01-01,1,1\n"
     )
     (tmp_path / "out.csv").write_text("before\n")
     result = cli("stock", "fc.csv", "-o", "out.csv")
     assert result.exit_code == 1
     assert (
-        "FORECAST fc.csv: its periods are 401,402 days apart (the median gap between its dates "
-        "1900-01-01 to 2999-01-01)" in result.stderr
+        "FORECAST fc.csv: its periods are 76,701 days apart (the median gap between its dates "
+        "1900-01-01 to 2110-01-01)" in result.stderr
     )
     assert (tmp_path / "out.csv").read_text() == "before\n"
 

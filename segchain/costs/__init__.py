@@ -701,7 +701,10 @@ def costs(
     if assignments is not None and sites is not None:
         took = network_fixed_cost_period
         sites, fixed_source, fixed_warning = allocate.fixed_over_period(
-            sites, period, took.get("period") if isinstance(took, Mapping) else None
+            sites,
+            period,
+            took.get("period") if isinstance(took, Mapping) else None,
+            allocate.segments_span_days(segments),
         )
         warnings += fixed_warning
         fixed, total_fixed, fixed_notes = allocate.fixed_by_customer(assignments, sites)

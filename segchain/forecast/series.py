@@ -46,6 +46,10 @@ class Series:
 
 # What ``build_series`` and ``history_before`` require of the orders.
 REQUIRED = ("order_date", "customer_id", "quantity")
+# The most days an --as-of may lie after the orders' last line: ten years, --horizon's bound.
+# Beyond it the date is a placeholder or a typo (2999-01-01), and every series was extended by
+# its periods without demand: 50,000 weeks to 2999, a run still going after 10 minutes.
+AS_OF_MAX_GAP_DAYS = 3660
 
 
 def order_columns(names: Sequence[str], by: Sequence[str], *, routed: bool = False) -> list[str]:
@@ -380,7 +384,18 @@ def _quiet_until_as_of(
 ) -> list[str]:
     """A warning when whole periods pass between the orders' last line and ``as_of``: every
     series reads them as periods without demand (right if the business was closed, not if
-    the export stops early). ``end``: the orders' last day; ``last_line``: its period."""
+    the export stops early). ``end``: the orders' last day; ``last_line``: its period.
+
+    Raises:
+        DataError: ``as_of`` more than AS_OF_MAX_GAP_DAYS after ``end``.
+    """
+    if (as_of - end).days > AS_OF_MAX_GAP_DAYS:
+        raise DataError(
+            f"{ORDERS_OPTION}: --as-of {as_of} is {(as_of - end).days:,} days after the "
+            f"orders' last line ({end}), more than ten years: every series would read the "
+            "periods between as periods without demand",
+            hint="leave --as-of out to forecast from the orders' end, or check the date",
+        )
     gap = pl.date_range(last_line, last, FREQS[freq][0], eager=True).len() - 1
     if gap < 1:
         return []

@@ -13,8 +13,11 @@ from segchain.formatting import agree, count, plural
 from segchain.geo import haversine_km
 from segchain.network.geometry import Points
 from segchain.schema import (
+    ANNUAL_FIXED_COST,
     DAYS_PER_YEAR,
+    EARLIEST_DATE,
     LANES_OPTION,
+    LATEST_DATE,
     MAX_VALUE,
     SITE_LOOKALIKES,
     SITE_OTHER_WORDS,
@@ -347,8 +350,9 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
     (``schema.covered_days``): ``days, first, last, step``, with ``days_per_year``.
 
     Raises:
-        DataError: the customers have no such dates (a table of the user's own), or text there
-            that is no date.
+        DataError: the customers have no such dates (a table of the user's own), text there
+            that is no date, values of another type, or a date outside the window the orders
+            reader keeps.
     """
     cols = customers.columns
     if "first_order" not in cols or "last_order" not in cols:
@@ -359,21 +363,7 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
             f"over those days as fixed_cost (--fixed-cost-period orders): a year's x days / "
             f"{DAYS_PER_YEAR:g}",
         )
-    days = []
-    for col in ("first_order", "last_order"):
-        given = customers.get_column(col)
-        if given.dtype == pl.String:
-            read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
-            bad = given.filter(read.is_null() & given.is_not_null())
-            if bad.len():
-                raise DataError(
-                    f"customers: {col} holds text that is no date (YYYY-MM-DD): "
-                    f"{examples(bad.unique(maintain_order=True))}",
-                    hint="give segment's output as CUSTOMERS, as it wrote it",
-                )
-            days.append(read)
-        else:
-            days.append(given.cast(pl.Date, strict=False))
+    days = [_order_dates(customers, col) for col in ("first_order", "last_order")]
     dates = pl.concat(days).drop_nulls()
     if dates.is_empty():
         raise DataError(
@@ -389,6 +379,82 @@ def orders_span(customers: pl.DataFrame) -> dict[str, Any]:
         "step": step,
         "days_per_year": DAYS_PER_YEAR,
     }
+
+
+def refuse_span_costs_beyond(site_df: pl.DataFrame, span: dict[str, Any]) -> None:
+    """Refuse a year's fixed cost that, taken over the orders' span (``fixed_cost``, with the
+    year's as ``ANNUAL_FIXED_COST``), exceeds MAX_VALUE: each was checked up to it as a year's,
+    and 9e14 a year over the demo's 2.99 years was written in --sites-out as 2.69e15, which
+    costs then refused as network's own fixed_cost out of range.
+
+    Raises:
+        DataError: such a site, named with its year's cost and the span's.
+    """
+    over = site_df.filter(pl.col("fixed_cost") > MAX_VALUE)
+    if over.is_empty():
+        return
+    shown = [
+        f"{year:g} a year is {span_cost:.4g} for site_id {site!r}"
+        for site, year, span_cost in over.select("site_id", ANNUAL_FIXED_COST, "fixed_cost")
+        .head(3)
+        .iter_rows()
+    ]
+    more = f" (and {over.height - 3:,} more)" if over.height > 3 else ""
+    raise DataError(
+        f"{SITES_OPTION}: a year's fixed cost taken over the {span['days']:,} days the orders "
+        f"cover must be at most {MAX_VALUE:g}, got {', '.join(shown)}{more}",
+        hint=f"check the unit of {ANNUAL_FIXED_COST} (a year's cost, in the currency of the "
+        "prices)",
+    )
+
+
+def _order_dates(customers: pl.DataFrame, col: str) -> pl.Series:
+    """The customers' ``col`` (first_order or last_order) as dates, checked: segment writes
+    dates (text YYYY-MM-DD in a CSV) within the orders reader's window, so anything else is
+    another table or a damaged one. Cast as they came, true/false were days 0 and 1 (a span of 2
+    days: a year's cost taken over 0.01 year), and a date past 9999 stopped the count of the
+    span with a traceback.
+
+    Raises:
+        DataError: text that is no date, values that are no dates, or a date outside the window.
+    """
+    given = customers.get_column(col)
+    hint = "give segment's output as CUSTOMERS, as it wrote it"
+    if given.null_count() == given.len():
+        # Empty on every row (typed as numbers or nothing by the CSV reader): no dates, which
+        # orders_span says as such, not as values of a type.
+        return pl.Series(col, [None] * given.len(), dtype=pl.Date)
+    if given.dtype == pl.String:
+        read = given.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+        bad = given.filter(read.is_null() & given.is_not_null())
+        if bad.len():
+            raise DataError(
+                f"customers: {col} holds text that is no date (YYYY-MM-DD): "
+                f"{examples(bad.unique(maintain_order=True))}",
+                hint=hint,
+            )
+    elif given.dtype == pl.Date or isinstance(given.dtype, pl.Datetime):
+        read = given.cast(pl.Date)
+    else:
+        raise DataError(
+            f"customers: {col} holds {given.dtype} values, not dates",
+            hint=hint,
+        )
+    outside = (read < EARLIEST_DATE) | (read > LATEST_DATE)
+    if outside.any():
+        named = customers.filter(outside).select(
+            pl.format("{} for customer_id '{}'", pl.col(col).cast(pl.String), "customer_id")
+            if "customer_id" in customers.columns
+            else pl.col(col).cast(pl.String)
+        )
+        raise DataError(
+            f"customers: {col} outside {EARLIEST_DATE} to {LATEST_DATE}, where the orders' "
+            f"dates lie (the orders reader rejects any other): "
+            f"{', '.join(named.to_series().head(3).to_list())}"
+            + (f" (and {named.height - 3:,} more)" if named.height > 3 else ""),
+            hint=f"{hint}, or correct the date",
+        )
+    return read
 
 
 def lane_pairs(

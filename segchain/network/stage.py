@@ -29,6 +29,7 @@ from segchain.network.inputs import (
     orders_span,
     prepare_customers,
     prepare_sites,
+    refuse_span_costs_beyond,
     require_distances,
 )
 from segchain.network.late import LateReach, customer_lanes, late_reach, late_reason
@@ -486,6 +487,7 @@ def _fixed_cost_over_span(
         pl.col("fixed_cost").alias(ANNUAL_FIXED_COST),
         (pl.col("fixed_cost") * years).alias("fixed_cost"),
     )
+    refuse_span_costs_beyond(site_df, span)
     return site_df, {"period": period, **span}
 
 
