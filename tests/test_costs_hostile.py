@@ -96,7 +96,7 @@ CASES = {
     ),
     "policy inventory value NaN": (
         [("--policy", "sku,inventory_value\nP1,nan\nP2,50\n")],
-        "--policy {in0}: inventory_value must be a finite number >= 0 up to 1e+15, got nan for "
+        "--policy {in0}: inventory_value must be a finite number >= 0 up to 1e+35, got nan for "
         "sku 'P1'",
     ),
     "negative lane demand": (

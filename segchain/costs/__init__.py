@@ -36,6 +36,7 @@ from segchain.schema import (
     ITEM_MASTER_HINT,
     ITEM_RULES,
     ITEMS_OPTION,
+    MAX_STOCK_VALUE,
     MAX_VALUE,
     ORDERS_OPTION,
     POLICY_OPTION,
@@ -125,6 +126,8 @@ INPUT_RULES: dict[str, InputRule] = {
         "give stock's policy as written: one row per stocking point (sku, or sku x site)",
         filled=("inventory_value",),
         ids=("sku",),
+        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
+        limits={"inventory_value": MAX_STOCK_VALUE},
     ),
     "per-segment stock": InputRule(
         ("sku", "site", "segment"),
@@ -132,6 +135,8 @@ INPUT_RULES: dict[str, InputRule] = {
         "give stock's --segments-out table as written: one row per sku (x site) x segment",
         filled=("inventory_value",),
         ids=("sku",),
+        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
+        limits={"inventory_value": MAX_STOCK_VALUE},
     ),
     "forecast": InputRule(
         ("unique_id", "ds"),

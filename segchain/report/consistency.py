@@ -19,6 +19,7 @@ import polars as pl
 
 from segchain.errors import examples
 from segchain.formatting import MONEY, UNITS, agree, format_number, plural, short_of_one
+from segchain.report.sections.common import days_col
 from segchain.schema import DAYS_PER_YEAR, META_ROUTED_BY, META_SEGMENTED_BY, yearly_fixed_cost
 
 # (table, table, key, what the key is, plural): tables of one run share some of these (a
@@ -68,6 +69,7 @@ def mismatches(
     out += _costs_against_segments(tables, meta)
     out += _stock_segments_against_policy(tables)
     out += _costs_against_plan(tables, meta)
+    out += _damaged_period_days(tables)
     out += _orders_against_segments(tables, meta)
     return out
 
@@ -759,8 +761,31 @@ def _period_days(costs: pl.DataFrame) -> float | None:
     run), or None: unknown, or several (tables of runs put together)."""
     if "period_days" not in costs.columns:
         return None
-    days = costs.get_column("period_days").cast(pl.Float64, strict=False).drop_nulls().unique()
-    return float(days[0]) if days.len() == 1 and days[0] > 0 else None
+    days = costs.select(days_col("period_days")).to_series().drop_nulls().unique()
+    return float(days[0]) if days.len() == 1 else None
+
+
+def _damaged_period_days(tables: Mapping[str, pl.DataFrame]) -> list[str]:
+    """costs writes its period_days, the days of its order history, positive on every row: a
+    cell that is not a positive finite number (-5, 0, NaN, text) is an edited table. The page
+    leaves such a span out (``common.days_col``), as it does any damaged cell; said here, as
+    "(-5 days)" was shown as the span without a word."""
+    out = []
+    for kind, name in (("costs", "costs"), ("customer_costs", "customer costs")):
+        table = tables.get(kind)
+        if table is None or "period_days" not in table.columns:
+            continue
+        cell = pl.col("period_days")
+        bad = table.filter(days_col("period_days").is_null() & cell.is_not_null())
+        if bad.height:
+            shown = bad.get_column("period_days").cast(pl.String).unique(maintain_order=True)
+            out.append(
+                f"the {name}' period_days is not a positive number of days in {bad.height:,} "
+                f"of {plural(table.height, 'row')} ({examples(shown.to_list())}): left out as "
+                "unknown (costs writes the days of its order history; rerun costs, or "
+                "mend the column)"
+            )
+    return out
 
 
 def _costs_against_plan(

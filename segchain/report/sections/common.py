@@ -134,6 +134,13 @@ def whole_col(col: str) -> pl.Expr:
     return pl.when((x == x.round(0)) & (x.abs() <= MAX_VALUE)).then(x).otherwise(None).alias(col)
 
 
+def days_col(col: str) -> pl.Expr:
+    """A span in days read from a table (costs' ``period_days``): a positive finite number,
+    else null (unknown): -5, 0, NaN or text was shown as the span ("(-5 days)")."""
+    x = num(col)
+    return pl.when(x > 0).then(x).otherwise(None).alias(col)
+
+
 def total(df: pl.DataFrame, col: str) -> float | None:
     if col not in df.columns:
         return None

@@ -19,7 +19,9 @@ from segchain.report.sections.common import (
     Tables,
     colour_list,
     count,
+    days_col,
     groups_of,
+    has,
     lacks,
     money,
     not_drawn,
@@ -32,6 +34,7 @@ from segchain.report.sections.common import (
     total,
     unknown,
     unknown_note,
+    whole,
     with_unknowns,
 )
 from segchain.report.sections.network import (
@@ -592,7 +595,10 @@ def _subtitle(
 ) -> str:
     info: Any = meta.get("costs", {})
     period = info.get("period") if isinstance(info, dict) else None
-    days = seg["period_days"].max() if "period_days" in seg.columns else None
+    # A damaged period_days is left out here, and named on stderr (consistency.mismatches).
+    days = (
+        whole(seg.select(days_col("period_days").max()).item()) if has(seg, "period_days") else None
+    )
     when = ""
     if isinstance(period, list) and len(period) == 2 and all(period):
         when = f" from {period[0]} to {period[1]}"
