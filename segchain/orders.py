@@ -687,6 +687,43 @@ class OrderImport:
         rejected = rejected.group_by("reason", "flag").agg(pl.len().alias("n"))
         return pl.concat([rejected.with_columns(text), _used_by_flag(lines)])
 
+    def customers_of(self, lines: pl.LazyFrame) -> pl.LazyFrame | None:
+        """The query for ``all_rejected``, on ``lines`` (see ``rejects_of``): per customer id,
+        whether it has a used line (``used``) and a reason of its rejected ones (``reason``;
+        a repeated header's is none). A group-by, not two filters: polars shares the scan with
+        the other queries of the pass only so (a filtered query read a Parquet export again).
+        None when no line is rejected: no customer can be lost."""
+        if "reason" not in lines.collect_schema():
+            return None
+        reason = pl.col("reason").cast(pl.String)
+        return lines.group_by("customer_id").agg(
+            pl.col("reason").is_null().any().alias("used"),
+            reason.filter(reason != "repeated_header").first(),
+        )
+
+    @staticmethod
+    def all_rejected(found: pl.DataFrame) -> list[str]:
+        """The customers whose every line was rejected, from ``customers_of``'s frame."""
+        used = pl.col("used")
+        inside = found.filter(used).get_column("customer_id")
+        return all_rejected_customers(inside, found.filter(~used).select("customer_id", "reason"))
+
+
+def all_rejected_customers(inside: pl.Series, outside: pl.DataFrame | None) -> list[str]:
+    """The customers whose every line was rejected, sorted: the ids of ``outside``'s lines with
+    a ``reason`` that are neither in ``inside`` (the ids of the used lines: segment's groups,
+    validate's output) nor on an ``outside`` line without a reason (segment: a used line on or
+    after ``as_of``). Such a customer is in no row of a stage's output, and the reconciliation
+    counts only its lines. A repeated header is rejected as a line but is no customer's."""
+    if outside is None or "reason" not in outside.columns:
+        return []
+    reason = pl.col("reason").cast(pl.String)
+    rejected = outside.filter(reason.is_not_null() & (reason != "repeated_header"))
+    ids = rejected.get_column("customer_id").drop_nulls().unique()
+    used_later = outside.filter(reason.is_null()).get_column("customer_id")
+    lost = ids.filter(~ids.is_in(inside.drop_nulls()) & ~ids.is_in(used_later.drop_nulls()))
+    return lost.sort().to_list()
+
 
 FORM_IDS = ("customer_id", "sku")
 """The ids whose forms ``OrderImport.other_forms`` compares."""

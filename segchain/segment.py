@@ -378,28 +378,16 @@ def _one_pass(
             for ids in (inside, left_out)
         )
         differs = padded or bool(collected[-1].item())
+    from segchain.orders import all_rejected_customers
+
     return _Pass(
         lf=lf,
         ship_to=ship_to,
         frames=frames,
         tallied=tallied,
         differs=differs,
-        all_rejected=_all_rejected(inside, outside),
+        all_rejected=all_rejected_customers(inside, outside),
     )
-
-
-def _all_rejected(inside: pl.Series, outside: pl.DataFrame | None) -> list[str]:
-    """The customers of rejected lines (``outside``: ``outside_window_customers``) without a
-    line in the aggregation's groups (``inside``) or a used line on or after ``as_of``: every
-    line of theirs was rejected. A repeated header is rejected as a line but is no customer's."""
-    if outside is None or "reason" not in outside.columns:
-        return []
-    reason = pl.col("reason").cast(pl.String)
-    rejected = outside.filter(reason.is_not_null() & (reason != "repeated_header"))
-    ids = rejected.get_column("customer_id").drop_nulls().unique()
-    used_later = outside.filter(reason.is_null()).get_column("customer_id")
-    lost = ids.filter(~ids.is_in(inside.drop_nulls()) & ~ids.is_in(used_later.drop_nulls()))
-    return lost.sort().to_list()
 
 
 def as_exported_checks(

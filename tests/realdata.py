@@ -79,6 +79,26 @@ def online_retail() -> tuple[pl.DataFrame, pl.DataFrame]:
     return orders, segments
 
 
+def online_retail_all_rejected(returns: str) -> tuple[int, list[str]]:
+    """Online Retail's customers and those whose every line ``--returns returns`` rejects,
+    by a plain count independent of the import: the export's customer ids (float-formatted,
+    '.0' dropped) less those with a line that is neither a cancellation (C invoice or negative
+    quantity) nor negatively priced (the import's `return` and `negative_price` under
+    --returns drop); netted (any other value), none is lost."""
+    path = _required("online_retail", "online_retail.csv.gz")
+    raw = pl.read_csv(path, infer_schema=False).with_columns(
+        cid=pl.col("CustomerID").str.strip_chars().str.replace(r"\.0$", ""),
+        q=pl.col("Quantity").cast(pl.Float64),
+        p=pl.col("UnitPrice").cast(pl.Float64),
+    )
+    raw = raw.filter(pl.col("cid").is_not_null() & (pl.col("cid") != ""))
+    kept = raw
+    if returns == "drop":
+        cancelled = pl.col("InvoiceNo").str.starts_with("C") | (pl.col("q") < 0)
+        kept = raw.filter(~cancelled & (pl.col("p") >= 0))
+    return raw["cid"].n_unique(), sorted(set(raw["cid"]) - set(kept["cid"]))
+
+
 def complete_journey(best_sellers: int = 300) -> pl.DataFrame:
     """dunnhumby's The Complete Journey (84.51°, 2,469 households of one grocery chain, 2017),
     the issue's grocery data: every line of its ``best_sellers`` products with the most lines,

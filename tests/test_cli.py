@@ -68,7 +68,7 @@ def test_validate_parquet_metadata_has_provenance(cli, orders_csv: Path, tmp_pat
     cli("validate", str(orders_csv), "-o", str(out))
     meta = read_metadata(out)
     assert meta["stage"] == "orders"
-    assert meta["inputs"] == {"orders": 14}
+    assert meta["inputs"] == {"orders": 14, "customers_rejected": 0}
     assert meta["reconciliation"]["rejected"] == 8
 
 

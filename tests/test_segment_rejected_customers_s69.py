@@ -18,49 +18,12 @@ import pytest
 from segchain import segment as sg
 from segchain.cli import common as c
 from segchain.tableio import read_metadata
-
-HEADER = "order_id,order_date,customer_id,sku,quantity,unit_price"
-# One customer per way of losing (or keeping) every line; the comment says what the import
-# does with the line.
-LINES = [
-    "1001,2024-01-05,A,S1,2,10.00",  # used
-    "1002,2024-02-05,A,S2,1,5.00",  # used
-    "1003,2024-01-10,B,S1,1,10.00",  # used: B keeps one good line, so is no lost customer
-    "1004,not a date,B,S1,1,10.00",  # bad_date
-    "1005,soon,C,S1,1,10.00",  # bad_date: C's only line
-    "C1006,2024-02-01,D,S1,-1,10.00",  # a return: rejected by --returns drop, netted by default
-    "1007,2024-02-02,E,S1,lots,10.00",  # bad_quantity
-    "1008,2024-02-03,E,,1,10.00",  # missing_sku: E's two lines, two reasons
-    "1009,2024-02-04,G,S1,1,-4.00",  # negative price: rejected by --returns drop
-    "1010,2024-02-05,,S1,1,10.00",  # missing_customer: no customer to lose
-    "1011,2024-02-06,J,POST,1,6.90",  # non-product, kept (flagged): J stays a customer
-    "1012,2024-02-07,K,S1,1,10.00",  # used
-]
-CUSTOMERS = {"A", "B", "C", "D", "E", "G", "J", "K"}
-LOST = {"drop": ["C", "D", "E", "G"], "net": ["C", "E"]}
-
-
-def export_text(*extra: str) -> str:
-    return "\n".join([HEADER, *LINES, *extra]) + "\n"
-
-
-def write_parquet(path: Path) -> Path:
-    """The same lines as a Parquet export of text columns (never validated)."""
-    names = HEADER.split(",")
-    rows = [dict(zip(names, (v or None for v in line.split(",")), strict=True)) for line in LINES]
-    pl.DataFrame(rows, schema=dict.fromkeys(names, pl.String)).write_parquet(path)
-    return path
+from tests import rejected_export
+from tests.rejected_export import CUSTOMERS, HEADER, LINES, LOST, export_text, write_parquet
 
 
 def lost_line(lost: list[str], where: str) -> str:
-    n = len(lost)
-    shown = ", ".join(repr(x) for x in lost[:3]) + (f" (and {n - 3} more)" if n > 3 else "")
-    verb = "is" if n == 1 else "are"
-    noun = "customer" if n == 1 else "customers"
-    return (
-        f"segchain segment:   {n} {noun} whose every line was rejected {verb} in no segment: "
-        f"{shown}; {where}\n"
-    )
+    return rejected_export.lost_line(lost, where, "segment", "segment")
 
 
 def customers_of(path: Path) -> set[str]:
@@ -228,21 +191,11 @@ def test_online_retail_customers_lost_to_rejects_match_a_plain_count(returns: st
     The plain count: the export's customer ids (float-formatted, '.0' dropped) less those with
     a line that is neither a cancellation (C invoice or negative quantity) nor negatively priced
     (the import's `return` and `negative_price` under --returns drop)."""
-    from tests.realdata import _required
+    from tests.realdata import _required, online_retail_all_rejected
 
     path = _required("online_retail", "online_retail.csv.gz")
-    raw = pl.read_csv(path, infer_schema=False).with_columns(
-        cid=pl.col("CustomerID").str.strip_chars().str.replace(r"\.0$", ""),
-        q=pl.col("Quantity").cast(pl.Float64),
-        p=pl.col("UnitPrice").cast(pl.Float64),
-    )
-    raw = raw.filter(pl.col("cid").is_not_null() & (pl.col("cid") != ""))
-    kept = raw
-    if returns == "drop":
-        cancelled = pl.col("InvoiceNo").str.starts_with("C") | (pl.col("q") < 0)
-        kept = raw.filter(~cancelled & (pl.col("p") >= 0))
-    expected = sorted(set(raw["cid"]) - set(kept["cid"]))
-    assert (len(set(raw["cid"])), len(expected)) == (4_372, 33 if returns == "drop" else 0)
+    customers, expected = online_retail_all_rejected(returns)
+    assert (customers, len(expected)) == (4_372, 33 if returns == "drop" else 0)
 
     loaded = c.load_orders(
         str(path),

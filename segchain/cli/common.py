@@ -30,9 +30,11 @@ from segchain.errors import (
     SegchainError,
     Terminated,
     UsageError,
+    examples,
     named_tables,
 )
 from segchain.formatting import (
+    agree,
     count,
     escape_controls,
     forget_names,
@@ -1102,6 +1104,22 @@ class LoadedOrders:
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
             r.info("  (write the rejected lines out with --rejects FILE)")
+
+
+def all_rejected_line(customers: Sequence[str], rejects: str | None, output: str) -> str:
+    """The customers whose every line was rejected, on one line of stderr (segment's and
+    validate's, in the same words): the reconciliation counts their lines, and they vanished
+    from the output unsaid. ``output``: what they are in none of (``segment``, ``used line``)."""
+    n = len(customers)
+    where = (
+        f"their lines are in {'stdout' if rejects == '-' else rejects}"
+        if rejects
+        else "see their lines with --rejects FILE"
+    )
+    return (
+        f"  {plural(n, 'customer')} whose every line was rejected {agree(n, 'is', 'are')} in no "
+        f"{output}: {examples(customers, 3)}; {where}"
+    )
 
 
 def cut_short_warning(name: str, row: int, fields: int, width: int) -> str:

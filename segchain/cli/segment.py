@@ -12,7 +12,7 @@ from segchain.cli import geocoding as g
 from segchain.cli.app import app
 from segchain.cli.progress import Work
 from segchain.errors import UsageError, examples
-from segchain.formatting import agree, plural
+from segchain.formatting import plural
 
 MethodOpt = Annotated[
     str | None,
@@ -241,7 +241,7 @@ def segment_command(
             )
         )
     if result.all_rejected:
-        reporter.info(_all_rejected_line(result.all_rejected, rejects))
+        reporter.info(c.all_rejected_line(result.all_rejected, rejects, "segment"))
     # What was used: the resolved options, with k and as_of as the stage settled them.
     recorded = {
         **params,
@@ -374,21 +374,6 @@ def _clv_fit_line(fit: dict[str, Any]) -> str:
             f"({plural(gg['customers'], 'repeat customer')})"
         )
     return line
-
-
-def _all_rejected_line(customers: list[str], rejects: str | None) -> str:
-    """The customers whose every line was rejected, so in no segment, on one line of stderr:
-    the reconciliation counts their lines, and they vanished from the output unsaid."""
-    n = len(customers)
-    where = (
-        f"their lines are in {'stdout' if rejects == '-' else rejects}"
-        if rejects
-        else "see their lines with --rejects FILE"
-    )
-    return (
-        f"  {plural(n, 'customer')} whose every line was rejected {agree(n, 'is', 'are')} in no "
-        f"segment: {examples(customers, 3)}; {where}"
-    )
 
 
 _EXCLUDED = {

@@ -56,10 +56,17 @@ def validate(
     headers = [h for h in loaded.table.frame.collect_schema().names() if h not in META_COLUMNS]
     if (unread := unmapped_look_alikes_note(headers, loaded.imp.mapping)) is not None:
         reporter.info(unread)
+    # The customers whose every line was rejected are in no line of the output, and segment,
+    # reading it, cannot know them: counted here, in the same pass as the reconciliation.
+    customers = loaded.imp.customers_of(loaded.imp.lines)
+    wanted = [loaded.clean] if output is not None else []
+    collected, recon = loaded.collect(*wanted, *([customers] if customers is not None else []))
+    lost = loaded.imp.all_rejected(collected[-1]) if customers is not None else []
+    if lost:
+        reporter.info(c.all_rejected_line(lost, rejects, "used line"))
     if output is None:
-        _, recon = loaded.collect()
         return
-    (clean,), recon = loaded.collect(loaded.clean)
+    clean = collected[0]
     # As resolved (command line, environment, config, default); a table cleaned earlier keeps
     # the value it was cleaned with.
     returns_used = loaded.imp.returns
@@ -73,7 +80,7 @@ def validate(
             "date_order": loaded.imp.date_order,
             "source_dialect": loaded.table.dialect.describe(),
         },
-        inputs={"orders": recon.read},
+        inputs={"orders": recon.read, "customers_rejected": len(lost)},
         reconciliation=recon.as_dict(),
     )
     c.write_output(
