@@ -40,14 +40,16 @@ def write_parquet(path: Path) -> Path:
     return path
 
 
-def lost_line(lost: list[str], where: str, command: str, output: str) -> str:
-    """The stderr line of ``command`` counting the customers ``lost``, which are in no
-    ``output`` (``segment``; validate's ``used line``), written out here."""
+def lost_line(lost: list[str], where: str, command: str) -> str:
+    """The stderr line of ``command`` counting the customers ``lost`` (in no segment; with no
+    line kept by validate), written out here."""
     n = len(lost)
     shown = ", ".join(repr(x) for x in lost[:3]) + (f" (and {n - 3} more)" if n > 3 else "")
-    verb = "is" if n == 1 else "are"
     noun = "customer" if n == 1 else "customers"
+    fate = {
+        "segment": ("is in no segment", "are in no segment"),
+        "validate": ("has no line kept", "have no line kept"),
+    }[command][n != 1]
     return (
-        f"segchain {command}:   {n} {noun} whose every line was rejected {verb} in no {output}: "
-        f"{shown}; {where}\n"
+        f"segchain {command}:   {n} {noun} whose every line was rejected {fate}: {shown}; {where}\n"
     )

@@ -78,9 +78,6 @@ ALLOWED = {
     "lat: 2 lines hold no number": "orders.py joins the coordinate warning and its fix",
     "lat: 1 line holds a value outside": "orders.py joins the range and the swap question",
     "located 4,367 of 4,372 customers": "geo.py: counts per precision joined",
-    "33 customers whose every line was rejected are in no used line": (
-        "cli/common.all_rejected_line: what they are in none of is a field (validate's two words)"
-    ),
     "the orders end on 2018-01-01": "forecast's part-week warning, parts joined",
     "--items items.csv: 3 rows at sites where FORECAST": "stock: site lists joined",
     "--on-hand oh.csv: 3 on-hand rows": "stock: on-hand without demand, parts joined",

@@ -23,7 +23,7 @@ from tests.rejected_export import CUSTOMERS, HEADER, LINES, LOST, export_text, w
 
 
 def lost_line(lost: list[str], where: str) -> str:
-    return rejected_export.lost_line(lost, where, "segment", "segment")
+    return rejected_export.lost_line(lost, where, "segment")
 
 
 def customers_of(path: Path) -> set[str]:

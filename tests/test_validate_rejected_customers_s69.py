@@ -27,7 +27,7 @@ def write_export(tmp_path: Path, *extra: str) -> None:
 
 def lost_line(lost: list[str], where: str) -> str:
     """segment's words, but for what the customers are in none of."""
-    return rejected_export.lost_line(lost, where, "validate", "used line")
+    return rejected_export.lost_line(lost, where, "validate")
 
 
 @pytest.mark.parametrize("returns", ["drop", "net"])

@@ -1106,10 +1106,14 @@ class LoadedOrders:
             r.info("  (write the rejected lines out with --rejects FILE)")
 
 
-def all_rejected_line(customers: Sequence[str], rejects: str | None, output: str) -> str:
+def all_rejected_line(
+    customers: Sequence[str], rejects: str | None, message: str, verbs: tuple[str, str]
+) -> str:
     """The customers whose every line was rejected, on one line of stderr (segment's and
     validate's, in the same words): the reconciliation counts their lines, and they vanished
-    from the output unsaid. ``output``: what they are in none of (``segment``, ``used line``)."""
+    from the output unsaid. ``message`` says what became of them, its ``{customers}`` the count
+    and ``{verb}`` one of ``verbs`` (singular, plural): whole at the caller, so the README's quote
+    of it is checked against one literal."""
     n = len(customers)
     where = (
         f"their lines are in {'stdout' if rejects == '-' else rejects}"
@@ -1117,8 +1121,8 @@ def all_rejected_line(customers: Sequence[str], rejects: str | None, output: str
         else "see their lines with --rejects FILE"
     )
     return (
-        f"  {plural(n, 'customer')} whose every line was rejected {agree(n, 'is', 'are')} in no "
-        f"{output}: {examples(customers, 3)}; {where}"
+        f"  {message.format(customers=plural(n, 'customer'), verb=agree(n, *verbs))}: "
+        f"{examples(customers, 3)}; {where}"
     )
 
 

@@ -241,7 +241,14 @@ def segment_command(
             )
         )
     if result.all_rejected:
-        reporter.info(c.all_rejected_line(result.all_rejected, rejects, "segment"))
+        reporter.info(
+            c.all_rejected_line(
+                result.all_rejected,
+                rejects,
+                "{customers} whose every line was rejected {verb} in no segment",
+                ("is", "are"),
+            )
+        )
     # What was used: the resolved options, with k and as_of as the stage settled them.
     recorded = {
         **params,

@@ -63,7 +63,14 @@ def validate(
     collected, recon = loaded.collect(*wanted, *([customers] if customers is not None else []))
     lost = loaded.imp.all_rejected(collected[-1]) if customers is not None else []
     if lost:
-        reporter.info(c.all_rejected_line(lost, rejects, "used line"))
+        reporter.info(
+            c.all_rejected_line(
+                lost,
+                rejects,
+                "{customers} whose every line was rejected {verb} no line kept",
+                ("has", "have"),
+            )
+        )
     if output is None:
         return
     clean = collected[0]
