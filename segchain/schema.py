@@ -832,6 +832,22 @@ REJECT_REASONS = {
 }
 
 
+def all_rejected_customers(inside: pl.Series, outside: pl.DataFrame | None) -> list[str]:
+    """The customers whose every line was rejected, sorted: the ids of ``outside``'s lines with
+    a ``reason`` that are neither in ``inside`` (the ids of the used lines: segment's groups,
+    validate's output) nor on an ``outside`` line without a reason (segment: a used line on or
+    after ``as_of``). Such a customer is in no row of a stage's output, and the reconciliation
+    counts only its lines. A repeated header is rejected as a line but is no customer's."""
+    if outside is None or "reason" not in outside.columns:
+        return []
+    reason = pl.col("reason").cast(pl.String)
+    rejected = outside.filter(reason.is_not_null() & (reason != "repeated_header"))
+    ids = rejected.get_column("customer_id").drop_nulls().unique()
+    used_later = outside.filter(reason.is_null()).get_column("customer_id")
+    lost = ids.filter(~ids.is_in(inside.drop_nulls()) & ~ids.is_in(used_later.drop_nulls()))
+    return lost.sort().to_list()
+
+
 def require_columns(
     columns: Iterable[str],
     required: Sequence[str],

@@ -35,6 +35,7 @@ from segchain.formatting import agree, plural
 from segchain.schema import (
     PREVIOUS_HINT,
     RAW_POSTAL_CODE,
+    all_rejected_customers,
     check_customer_ids,
     check_one_row_per_customer,
     check_segment_cells,
@@ -378,8 +379,6 @@ def _one_pass(
             for ids in (inside, left_out)
         )
         differs = padded or bool(collected[-1].item())
-    from segchain.orders import all_rejected_customers
-
     return _Pass(
         lf=lf,
         ship_to=ship_to,
