@@ -1103,7 +1103,13 @@ class LoadedOrders:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
-            r.info("  (write the rejected lines out with --rejects FILE)")
+            # forecast, stock and costs, which read the orders by an option, have no --rejects
+            # (forecast --rejects is an error): validate, given the same options, writes them.
+            r.info(
+                "  (write the rejected lines out with segchain validate --rejects FILE)"
+                if self.option
+                else "  (write the rejected lines out with --rejects FILE)"
+            )
 
 
 def all_rejected_line(
@@ -1113,16 +1119,13 @@ def all_rejected_line(
     validate's, in the same words): the reconciliation counts their lines, and they vanished
     from the output unsaid. ``message`` says what became of them, its ``{customers}`` the count
     and ``{verb}`` one of ``verbs`` (singular, plural): whole at the caller, so the README's quote
-    of it is checked against one literal."""
+    of it is checked against one literal. Without ``rejects`` it ends at the examples: the
+    reconciliation above already says how to write the rejected lines out (one hint, not two)."""
     n = len(customers)
-    where = (
-        f"their lines are in {'stdout' if rejects == '-' else rejects}"
-        if rejects
-        else "see their lines with --rejects FILE"
-    )
+    where = f"; their lines are in {'stdout' if rejects == '-' else rejects}" if rejects else ""
     return (
         f"  {message.format(customers=plural(n, 'customer'), verb=agree(n, *verbs))}: "
-        f"{examples(customers, 3)}; {where}"
+        f"{examples(customers, 3)}{where}"
     )
 
 
