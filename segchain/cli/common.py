@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -971,6 +971,8 @@ class LoadedOrders:
     rejects_path: str | None
     reporter: Reporter
     option: str | None = None  # see load_orders
+    all_rejected: list[str] = field(default_factory=list)
+    """After ``collect(customers=True)``: the customers whose every line was rejected."""
 
     @property
     def clean(self) -> pl.LazyFrame:
@@ -981,8 +983,14 @@ class LoadedOrders:
         """The orders as messages name them: ``--orders orders.csv``, ``orders.csv``."""
         return by_option(self.option, self.table.name)
 
-    def collect(self, *frames: pl.LazyFrame) -> tuple[list[pl.DataFrame], Reconciliation]:
+    def collect(
+        self, *frames: pl.LazyFrame, customers: bool = False
+    ) -> tuple[list[pl.DataFrame], Reconciliation]:
         """Collect ``frames`` and the reconciliation together, write rejects, report.
+
+        ``customers``: also count the customers whose every line was rejected
+        (``all_rejected``), in the same pass: a stage whose figures are per customer or
+        segment lost them unsaid (``say_all_rejected``).
 
         Raises:
             DataError: no line of the export is usable.
@@ -991,11 +999,21 @@ class LoadedOrders:
 
         from segchain.tableio import reading
 
-        wanted = [*frames, *self.tally()]
+        query = self.imp.customers_of(self.imp.lines) if customers else None
+        asked = [*frames, *([query] if query is not None else [])]
         with reading(self.name):
-            results = pl.collect_all(wanted)
-        recon = self.settle(results[len(frames) :])
+            results = pl.collect_all([*asked, *self.tally()])
+        if query is not None:
+            self.all_rejected = self.imp.all_rejected(results[len(frames)])
+        recon = self.settle(results[len(asked) :])
         return list(results[: len(frames)]), recon
+
+    def say_all_rejected(self, message: str, verbs: tuple[str, str] = ("has", "have")) -> None:
+        """Say ``all_rejected`` on stderr (``all_rejected_line``), if any."""
+        if self.all_rejected:
+            self.reporter.info(
+                all_rejected_line(self.all_rejected, self.rejects_path, message, verbs)
+            )
 
     def tally(self, lines: pl.LazyFrame | None = None) -> list[pl.LazyFrame]:
         """The queries of the reconciliation (and of the rejected lines, with --rejects): collect
