@@ -220,3 +220,25 @@ def test_online_retail_costs_count_the_customers_a_plain_count_finds(cli, tmp_pa
         f"{shown} (and 30 more)\n" in result.stderr
     )
     assert read_metadata(tmp_path / "costs.parquet")["inputs"]["customers_rejected"] == 33
+
+
+@pytest.mark.parametrize("command", ["forecast", "stock", "costs", "report"])
+def test_the_all_rejected_error_of_a_command_without_rejects_names_validate(
+    cli, tmp_path: Path, command: str
+) -> None:
+    # Every line rejected: the error's hint sent users to --rejects, an option these lack.
+    write_inputs(tmp_path)
+    write_forecast(tmp_path)
+    (tmp_path / "bad.csv").write_text(HEADER + "\n" + "\n".join(LOST_LINES[:2]) + "\n")
+    args = {
+        "forecast": ["seg.csv", "--orders", "bad.csv"],
+        "stock": ["fc.csv", "--orders", "bad.csv"],
+        "costs": ["seg.csv", "--orders", "bad.csv"],
+        "report": ["bad.csv"],
+    }[command]
+    out = "out.html" if command == "report" else "out.csv"
+    result = cli(command, *args, "-o", out)
+    assert result.exit_code == 1, result.stderr
+    assert "all 2 lines were rejected (bad_date 2)" in result.stderr
+    assert "hint: write them out with segchain validate --rejects FILE to see why" in result.stderr
+    assert not (tmp_path / out).exists()

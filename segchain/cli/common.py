@@ -943,6 +943,8 @@ class OrderOptions:
     sheet: str | None = None
 
 
+# The commands with a --rejects option ('' : called from Python, not as a command).
+_WITH_REJECTS = ("validate", "segment", "")
 # Reasons that say the dates were read the wrong way, not that a column is mapped wrong.
 _DATE_REASONS = ("bad_date", "implausible_date")
 # Reasons only --returns drop gives: the lines were read right and rejected on request.
@@ -982,6 +984,15 @@ class LoadedOrders:
     def name(self) -> str:
         """The orders as messages name them: ``--orders orders.csv``, ``orders.csv``."""
         return by_option(self.option, self.table.name)
+
+    @property
+    def rejects_option(self) -> str:
+        """What writes the rejected lines out, for the hints: only validate and segment have
+        --rejects; forecast, stock and costs (their --orders) and report (its raw inputs) have
+        none (``forecast --rejects`` is an error), and validate, given the same order options,
+        writes them."""
+        own = COMMAND.get() in _WITH_REJECTS
+        return "--rejects" if own else "segchain validate --rejects"
 
     def collect(
         self, *frames: pl.LazyFrame, customers: bool = False
@@ -1084,7 +1095,7 @@ class LoadedOrders:
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
                     + _what_to_check(recon.by_reason)
                     if self.rejects_path
-                    else "write them out with --rejects FILE to see why, and check "
+                    else f"write them out with {self.rejects_option} FILE to see why, and check "
                     + _what_to_check(recon.by_reason)
                 ),
             )
@@ -1121,13 +1132,7 @@ class LoadedOrders:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
-            # forecast, stock and costs, which read the orders by an option, have no --rejects
-            # (forecast --rejects is an error): validate, given the same options, writes them.
-            r.info(
-                "  (write the rejected lines out with segchain validate --rejects FILE)"
-                if self.option
-                else "  (write the rejected lines out with --rejects FILE)"
-            )
+            r.info(f"  (write the rejected lines out with {self.rejects_option} FILE)")
 
 
 def all_rejected_line(
