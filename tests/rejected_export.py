@@ -42,7 +42,8 @@ def write_parquet(path: Path) -> Path:
 
 def lost_line(lost: list[str], where: str, command: str) -> str:
     """The stderr line of ``command`` counting the customers ``lost`` (in no segment; with no
-    line kept by validate), written out here."""
+    line kept by validate), written out here; ``where``: where their lines are (empty without
+    --rejects: the reconciliation's hint says how to write them out)."""
     n = len(lost)
     shown = ", ".join(repr(x) for x in lost[:3]) + (f" (and {n - 3} more)" if n > 3 else "")
     noun = "customer" if n == 1 else "customers"
@@ -51,5 +52,7 @@ def lost_line(lost: list[str], where: str, command: str) -> str:
         "validate": ("has no line kept", "have no line kept"),
     }[command][n != 1]
     return (
-        f"segchain {command}:   {n} {noun} whose every line was rejected {fate}: {shown}; {where}\n"
+        f"segchain {command}:   {n} {noun} whose every line was rejected {fate}: {shown}"
+        + (f"; {where}" if where else "")
+        + "\n"
     )

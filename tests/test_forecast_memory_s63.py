@@ -56,8 +56,8 @@ def test_cli_forecast_collects_only_the_order_columns_it_reads(cli, tmp_path: Pa
     collected: list[list[str]] = []
     collect = common.LoadedOrders.collect
 
-    def recording(self, *frames):  # type: ignore[no-untyped-def]
-        results, recon = collect(self, *frames)
+    def recording(self, *frames, **options):  # type: ignore[no-untyped-def]
+        results, recon = collect(self, *frames, **options)
         collected.extend(f.columns for f in results)
         return results, recon
 

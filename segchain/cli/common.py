@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -943,6 +943,8 @@ class OrderOptions:
     sheet: str | None = None
 
 
+# The commands with a --rejects option ('' : called from Python, not as a command).
+_WITH_REJECTS = ("validate", "segment", "")
 # Reasons that say the dates were read the wrong way, not that a column is mapped wrong.
 _DATE_REASONS = ("bad_date", "implausible_date")
 # Reasons only --returns drop gives: the lines were read right and rejected on request.
@@ -971,6 +973,8 @@ class LoadedOrders:
     rejects_path: str | None
     reporter: Reporter
     option: str | None = None  # see load_orders
+    all_rejected: list[str] = field(default_factory=list)
+    """After ``collect(customers=True)``: the customers whose every line was rejected."""
 
     @property
     def clean(self) -> pl.LazyFrame:
@@ -981,8 +985,23 @@ class LoadedOrders:
         """The orders as messages name them: ``--orders orders.csv``, ``orders.csv``."""
         return by_option(self.option, self.table.name)
 
-    def collect(self, *frames: pl.LazyFrame) -> tuple[list[pl.DataFrame], Reconciliation]:
+    @property
+    def rejects_option(self) -> str:
+        """What writes the rejected lines out, for the hints: only validate and segment have
+        --rejects; forecast, stock and costs (their --orders) and report (its raw inputs) have
+        none (``forecast --rejects`` is an error), and validate, given the same order options,
+        writes them."""
+        own = COMMAND.get() in _WITH_REJECTS
+        return "--rejects" if own else "segchain validate --rejects"
+
+    def collect(
+        self, *frames: pl.LazyFrame, customers: bool = False
+    ) -> tuple[list[pl.DataFrame], Reconciliation]:
         """Collect ``frames`` and the reconciliation together, write rejects, report.
+
+        ``customers``: also count the customers whose every line was rejected
+        (``all_rejected``), in the same pass: a stage whose figures are per customer or
+        segment lost them unsaid (``say_all_rejected``).
 
         Raises:
             DataError: no line of the export is usable.
@@ -991,11 +1010,21 @@ class LoadedOrders:
 
         from segchain.tableio import reading
 
-        wanted = [*frames, *self.tally()]
+        query = self.imp.customers_of(self.imp.lines) if customers else None
+        asked = [*frames, *([query] if query is not None else [])]
         with reading(self.name):
-            results = pl.collect_all(wanted)
-        recon = self.settle(results[len(frames) :])
+            results = pl.collect_all([*asked, *self.tally()])
+        if query is not None:
+            self.all_rejected = self.imp.all_rejected(results[len(frames)])
+        recon = self.settle(results[len(asked) :])
         return list(results[: len(frames)]), recon
+
+    def say_all_rejected(self, message: str, verbs: tuple[str, str] = ("has", "have")) -> None:
+        """Say ``all_rejected`` on stderr (``all_rejected_line``), if any."""
+        if self.all_rejected:
+            self.reporter.info(
+                all_rejected_line(self.all_rejected, self.rejects_path, message, verbs)
+            )
 
     def tally(self, lines: pl.LazyFrame | None = None) -> list[pl.LazyFrame]:
         """The queries of the reconciliation (and of the rejected lines, with --rejects): collect
@@ -1066,7 +1095,7 @@ class LoadedOrders:
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
                     + _what_to_check(recon.by_reason)
                     if self.rejects_path
-                    else "write them out with --rejects FILE to see why, and check "
+                    else f"write them out with {self.rejects_option} FILE to see why, and check "
                     + _what_to_check(recon.by_reason)
                 ),
             )
@@ -1103,7 +1132,7 @@ class LoadedOrders:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
-            r.info("  (write the rejected lines out with --rejects FILE)")
+            r.info(f"  (write the rejected lines out with {self.rejects_option} FILE)")
 
 
 def all_rejected_line(
@@ -1113,16 +1142,13 @@ def all_rejected_line(
     validate's, in the same words): the reconciliation counts their lines, and they vanished
     from the output unsaid. ``message`` says what became of them, its ``{customers}`` the count
     and ``{verb}`` one of ``verbs`` (singular, plural): whole at the caller, so the README's quote
-    of it is checked against one literal."""
+    of it is checked against one literal. Without ``rejects`` it ends at the examples: the
+    reconciliation above already says how to write the rejected lines out (one hint, not two)."""
     n = len(customers)
-    where = (
-        f"their lines are in {'stdout' if rejects == '-' else rejects}"
-        if rejects
-        else "see their lines with --rejects FILE"
-    )
+    where = f"; their lines are in {'stdout' if rejects == '-' else rejects}" if rejects else ""
     return (
         f"  {message.format(customers=plural(n, 'customer'), verb=agree(n, *verbs))}: "
-        f"{examples(customers, 3)}; {where}"
+        f"{examples(customers, 3)}{where}"
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -10,6 +11,9 @@ from segchain.cli import common as c
 from segchain.cli.app import app
 from segchain.errors import UsageError
 from segchain.formatting import plural
+
+if TYPE_CHECKING:
+    import polars as pl
 
 OrdersOpt = Annotated[
     list[str],
@@ -213,6 +217,15 @@ def costs_command(
     def frame(t: Any) -> Any:
         return collect(t.frame) if t is not None else None
 
+    def in_the_pass(queries: Sequence[pl.LazyFrame]) -> list[pl.DataFrame]:
+        # The figures are per customer and segment: a customer whose every line was rejected
+        # has no sale in them (counted in the same pass), and is said under the reconciliation.
+        frames, _ = loaded.collect(*queries, customers=True)
+        loaded.say_all_rejected(
+            "{customers} whose every line was rejected {verb} no revenue or orders in the costs"
+        )
+        return frames
+
     # The stage names each table by its option or argument alone: the file is added here.
     by_option: dict[str, str | list[str] | None] = {**files, "--orders": orders}  # all its files
     reporter.name_tables(by_option)
@@ -239,7 +252,7 @@ def costs_command(
             by=by_value,
             # The lines are reduced by queries, never held whole (10 M lines took 7.7 GB):
             # those read in the lines' own chunks run in the import's own pass.
-            collect=lambda queries: loaded.collect(*queries)[0],
+            collect=in_the_pass,
         )
     for note in result.notes:
         reporter.info(note)
@@ -277,7 +290,11 @@ def costs_command(
         **{k.lstrip("-").replace("-", "_").lower(): v for k, v in files.items()},
         "rates": rates.as_dict(),
     }
-    inputs = {"orders": result.order_lines, "segments": seg_frame.height}
+    inputs = {
+        "orders": result.order_lines,
+        "segments": seg_frame.height,
+        "customers_rejected": len(loaded.all_rejected),
+    }
     c.write_output(
         result.table,
         output,

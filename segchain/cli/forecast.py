@@ -223,7 +223,7 @@ def forecast(
     check_options(
         params["freq"],
         params["horizon"],
-        [b.strip() for b in str(params["by"]).split(",") if b.strip()],
+        _keys(params["by"]),
         params["engine"],
         outliers=params["outliers"],
         reconcile=params["reconcile"],
@@ -280,10 +280,17 @@ def forecast(
     # Only the columns the stage reads, in the import's one pass: the whole table held them all.
     read = order_columns(
         loaded.clean.collect_schema().names(),
-        [b.strip() for b in str(params["by"]).split(",") if b.strip()],
+        _keys(params["by"]),
         routed=assignments is not None,
     )
-    (clean,), recon = loaded.collect(loaded.clean.select(read))
+    # Series per segment (or customer) are sums over customers: one whose every line was
+    # rejected is in none, and is said. Per sku (or site) a lost customer changes the series
+    # by its lines alone, which the reconciliation counts: nothing more to say there.
+    per_customer = bool({"segment", "customer_id"} & set(_keys(params["by"])))
+    (clean,), recon = loaded.collect(loaded.clean.select(read), customers=per_customer)
+    loaded.say_all_rejected(
+        "{customers} whose every line was rejected {verb} no demand in any series"
+    )
     from segchain.config import name_sources
 
     # With --as-of, series not split by segment (--by sku, site,sku) are the same whatever later
@@ -291,9 +298,7 @@ def forecast(
     # the held-out check scores segments that knew the demand sent users to rerun segment for
     # nothing (audit F F1, session 66). Without --as-of, older segments leave the customers first
     # seen since out of every series, split by segment or not: said as before.
-    by_segment = params["as_of"] is None or "segment" in [
-        b.strip() for b in str(params["by"]).split(",")
-    ]
+    by_segment = params["as_of"] is None or "segment" in _keys(params["by"])
     note = (
         c.segments_as_of_note(
             seg_table.metadata,
@@ -352,6 +357,8 @@ def forecast(
         reporter.info(f"segment forecasts reconciled with the sku's: {result.reconciliation}")
     _report_held_out(result, params, reporter)
     inputs = {"orders": recon.read, "segments": seg_frame.height}
+    if per_customer:
+        inputs["customers_rejected"] = len(loaded.all_rejected)
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
     held = {META_HELD_OUT: result.held_out.as_metadata()} if result.held_out else {}
@@ -477,6 +484,11 @@ def _report_held_out(result, params: dict, reporter) -> None:
         f"forecast's WAPE is {scored.wape:.3f}"
     )
     reporter.info(name_sources(f"held out at {level} level: {against}{direct}{new}"))
+
+
+def _keys(by: object) -> list[str]:
+    """The series key columns of a --by value."""
+    return [b.strip() for b in str(by).split(",") if b.strip()]
 
 
 # A forecast further out than this is no plan: bound the horizon by what it spans.

@@ -261,11 +261,21 @@ def report_command(
             reporter=c.Reporter(quiet=True),
             held=exports,
         )
-        [frame], recon = loaded.collect(loaded.clean)
+        [frame], recon = loaded.collect(loaded.clean, customers=True)
         name = loaded.table.name
         dialect = loaded.table.dialect
         how = f" ({dialect.describe()})" if dialect.sheets and not loaded.table.parts else ""
         read_as = f"raw order lines{how}, read as validate would: {recon.line()}"
+        if loaded.all_rejected:
+            # The order history counts the customers with a line kept: one whose every line
+            # was rejected is not among them, said here and on the page beside the lines.
+            lost = c.all_rejected_line(
+                loaded.all_rejected,
+                None,
+                "{customers} whose every line was rejected {verb} in no order line of the report",
+                ("is", "are"),
+            )
+            read_as += f"; {lost.strip()}"
         reporter.info(f"{name}: {read_as}")
         raw_note = (name, read_as)
         assert raw_at is not None

@@ -310,12 +310,19 @@ def stock_command(
     item_frame = _side_table(items, "--items", ITEM_MASTER, hint=ITEM_MASTER_HINT)
     on_hand_frame = _side_table(on_hand, "--on-hand", ON_HAND, hint=ON_HAND_HINT)
     order_frame = None
+    loaded = None
     if orders is not None:
         opts = c.OrderOptions(
             map=map, preset=preset, date_format=date_format, returns=returns, sheet=sheet
         )
         loaded = c.load_orders(orders, opts, config=cfg, reporter=reporter, option="--orders")
-        (order_frame,), _ = loaded.collect(loaded.clean)
+        # With --segments the history's demand is each segment's customers' (the replay's
+        # service per segment): one whose every line was rejected is in none, and is said.
+        # Without, the history is per sku (and site): a lost customer's lines are all it lost.
+        (order_frame,), _ = loaded.collect(loaded.clean, customers=segments is not None)
+        loaded.say_all_rejected(
+            "{customers} whose every line was rejected {verb} no demand in the history"
+        )
     asg_frame = (
         collect(read_table(assignments).frame, name="assignments")
         if assignments is not None
@@ -380,6 +387,8 @@ def stock_command(
     inputs = {"forecast": fc.height, "stocking_points": policy.height}
     if asg_frame is not None:
         inputs["assignments"] = asg_frame.height
+    if loaded is not None and segments is not None:
+        inputs["customers_rejected"] = len(loaded.all_rejected)
     recorded = {
         **params,
         "period_days": result.period_days,

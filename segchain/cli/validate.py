@@ -58,19 +58,9 @@ def validate(
         reporter.info(unread)
     # The customers whose every line was rejected are in no line of the output, and segment,
     # reading it, cannot know them: counted here, in the same pass as the reconciliation.
-    customers = loaded.imp.customers_of(loaded.imp.lines)
     wanted = [loaded.clean] if output is not None else []
-    collected, recon = loaded.collect(*wanted, *([customers] if customers is not None else []))
-    lost = loaded.imp.all_rejected(collected[-1]) if customers is not None else []
-    if lost:
-        reporter.info(
-            c.all_rejected_line(
-                lost,
-                rejects,
-                "{customers} whose every line was rejected {verb} no line kept",
-                ("has", "have"),
-            )
-        )
+    collected, recon = loaded.collect(*wanted, customers=True)
+    loaded.say_all_rejected("{customers} whose every line was rejected {verb} no line kept")
     if output is None:
         return
     clean = collected[0]
@@ -87,7 +77,7 @@ def validate(
             "date_order": loaded.imp.date_order,
             "source_dialect": loaded.table.dialect.describe(),
         },
-        inputs={"orders": recon.read, "customers_rejected": len(lost)},
+        inputs={"orders": recon.read, "customers_rejected": len(loaded.all_rejected)},
         reconciliation=recon.as_dict(),
     )
     c.write_output(
