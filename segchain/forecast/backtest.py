@@ -123,6 +123,19 @@ def chosen_rows(
     return rows, base_rows
 
 
+# The series a mean MASE (RMSSE) is over, the chosen model's and the baseline's alike: those
+# with demand in the backtest windows and both MASEs, the series the report counts as beating
+# the baseline or not. A series without demand there scores about 0 (a forecast near 0 against
+# nothing, over a positive in-sample scale): the demo's 658 such series made the mean 1.09
+# against the baseline's 1.15, while over the 850 scored it is 1.74 against 1.67.
+# A series without in-sample change before its first window (a young one) has no MASE.
+SCORED = (
+    (pl.col("backtest_actual") > 0)
+    & pl.col("mase").is_not_null()
+    & pl.col("baseline_mase").is_not_null()
+)
+
+
 def backtest_tables(
     sel: Selection,
     y: pl.DataFrame,
@@ -160,12 +173,12 @@ def backtest_tables(
             pl.len().alias("backtest_periods"),
         ]
         means = [
-            pl.col(c).mean().alias(c) for c in ("mase", "rmsse", "baseline_mase", "baseline_rmsse")
+            pl.col(c).filter(SCORED).mean().alias(c)
+            for c in ("mase", "rmsse", "baseline_mase", "baseline_rmsse")
         ] + [
             pl.len().alias("series"),
-            # The series the mean MASE is of: a series with no in-sample change before its
-            # first window (a young one) has none; for stderr, not the backtest file.
-            pl.col("mase").count().alias("mase_series"),
+            # The series the mean MASE is of (SCORED); for stderr, not the backtest file.
+            SCORED.sum().alias("mase_series"),
         ]
         frame = in_order(frame, [*group, *ROW_ORDER])
         series_frame = in_order(series_frame, [*group, "unique_id"])
