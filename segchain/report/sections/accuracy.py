@@ -247,16 +247,16 @@ def scored_mase(series: pl.DataFrame) -> tuple[float | None, float | None, str]:
     rows, both = scored_rows(series)
     if not both.height:
         return None, None, " (no series with demand in the backtest windows and a MASE)"
+    k, n = count(both.height), count(rows.height)
+    # Each wording whole, so the README's quote of it is checked against one literal; "and a
+    # MASE" only where a series with demand has none (a young one).
     if both.height == rows.height:
-        over = f"all {count(rows.height)} series"
+        how = f" (means over all {n} series)"
+    elif rows.filter(~pl.col("idle")).height > both.height:
+        how = f" (means over the {k} of {n} series with demand in the backtest windows and a MASE)"
     else:
-        # "and a MASE" only where a series with demand has none (a young one).
-        mase = " and a MASE" * (rows.filter(~pl.col("idle")).height > both.height)
-        over = (
-            f"the {count(both.height)} of {count(rows.height)} series with demand in the "
-            f"backtest windows{mase}"
-        )
-    return finite(both["m"].mean()), finite(both["b"].mean()), f" (means over {over})"
+        how = f" (means over the {k} of {n} series with demand in the backtest windows)"
+    return finite(both["m"].mean()), finite(both["b"].mean()), how
 
 
 def beating(
