@@ -129,7 +129,10 @@ def test_report_says_nothing_of_the_columns_of_a_table_it_skips(cli, tmp_path: P
         f"segchain report: {tmp_path / 'seg.csv'}: read column 'Segment' as segment (column "
         "names are matched whatever their capitals)"
     ]
-    assert "rejected order lines (--rejects), not reported on: skipped" in result.stderr
+    assert (
+        "rejected order lines (validate's or segment's --rejects), not reported on: skipped"
+        in result.stderr
+    )
 
 
 def _online_retail_like(path: Path) -> Path:

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -795,6 +796,58 @@ def error(message: str) -> None:
     write_lines("Error: " + message)
 
 
+# The order-reading options that some commands lack, though their messages are shared: report
+# reads raw exports as validate does (mapped by the config, $SEGCHAIN_MAP and $SEGCHAIN_PRESET),
+# forecast, stock and costs read --orders so but write no rejects, network reads segment's
+# output. Such an option is named by the command that has it.
+_ORDER_OPTIONS = re.compile(r"(?<![\w{-])--(map|preset|date-format|returns|rejects)(?![\w}-])")
+# Which command a message names for them: the one whose output the running command reads.
+_OWNER = {"network": "segment"}
+# Where a message's clause starts: an option after a command's name within it is that command's.
+_CLAUSE = re.compile(r"; |\.\s(?=[A-Z])|\n|: |, and |, or ")
+_COMMAND_WORD = re.compile(
+    r"\b(sample|validate|segment|forecast|stock|network|costs|report)\b(?!\.\w)"
+)
+
+
+@functools.cache
+def command_options(name: str) -> frozenset[str]:
+    """The long options of ``segchain <name>`` (none for a name that is no command)."""
+    from segchain.cli.app import app
+
+    command = typer.main.get_command(app)
+    sub = getattr(command, "commands", {}).get(name)
+    if sub is None:
+        return frozenset()
+    return frozenset(o for p in sub.params for o in (*p.opts, *p.secondary_opts) if o[:2] == "--")
+
+
+def own_options(text: str) -> str:
+    """``text`` with each order option the running command lacks named by the command that has
+    it: report's 'check --date-format' is 'check segchain validate --date-format', as 'report
+    --date-format' is 'No such option'. The import's and the stages' messages are shared by every
+    command that reads orders; every message on stderr passes here, so this decides it once.
+    An option whose clause already names a command is left as it is ('validate --returns drop',
+    'report has no --map'); from Python (no command) nothing changes."""
+    name = COMMAND.get()
+    if not name or not _ORDER_OPTIONS.search(text):
+        return text
+    own = command_options(name)
+    owner = _OWNER.get(name, "validate")
+    out: list[str] = []
+    at = 0
+    for match in _ORDER_OPTIONS.finditer(text):
+        starts = [m.end() for m in _CLAUSE.finditer(text, 0, match.start())]
+        start = starts[-1] if starts else 0
+        # Left as it is: the clause names a command, or an option of it was named so just now.
+        named = (out and at >= start) or _COMMAND_WORD.search(text, start, match.start())
+        if match.group() in own or not own or named:
+            continue
+        out.append(text[at : match.start()] + f"segchain {owner} ")
+        at = match.start()
+    return "".join(out) + text[at:]
+
+
 def prefix() -> str:
     """``segchain <command>: `` for messages on stderr (``segchain: `` outside a command)."""
     name = COMMAND.get()
@@ -823,6 +876,8 @@ def write_lines(text: str, *, styled: bool = False) -> None:
     """Write ``text`` to stderr with the command prefix on every line, in one write
     (``styled``: see ``readable``)."""
     head = prefix()
+    if not styled:
+        text = own_options(text)
     lines = readable(text, styled=styled).rstrip("\n").split("\n")
     sys.stderr.write("".join(f"{head}{line}".rstrip() + "\n" for line in lines))
     sys.stderr.flush()
@@ -943,8 +998,6 @@ class OrderOptions:
     sheet: str | None = None
 
 
-# The commands with a --rejects option ('' : called from Python, not as a command).
-_WITH_REJECTS = ("validate", "segment", "")
 # Reasons that say the dates were read the wrong way, not that a column is mapped wrong.
 _DATE_REASONS = ("bad_date", "implausible_date")
 # Reasons only --returns drop gives: the lines were read right and rejected on request.
@@ -984,15 +1037,6 @@ class LoadedOrders:
     def name(self) -> str:
         """The orders as messages name them: ``--orders orders.csv``, ``orders.csv``."""
         return by_option(self.option, self.table.name)
-
-    @property
-    def rejects_option(self) -> str:
-        """What writes the rejected lines out, for the hints: only validate and segment have
-        --rejects; forecast, stock and costs (their --orders) and report (its raw inputs) have
-        none (``forecast --rejects`` is an error), and validate, given the same order options,
-        writes them."""
-        own = COMMAND.get() in _WITH_REJECTS
-        return "--rejects" if own else "segchain validate --rejects"
 
     def collect(
         self, *frames: pl.LazyFrame, customers: bool = False
@@ -1095,7 +1139,7 @@ class LoadedOrders:
                     f"the rejected lines and their reasons are in {self.rejects_path}; check "
                     + _what_to_check(recon.by_reason)
                     if self.rejects_path
-                    else f"write them out with {self.rejects_option} FILE to see why, and check "
+                    else "write them out with --rejects FILE to see why, and check "
                     + _what_to_check(recon.by_reason)
                 ),
             )
@@ -1132,7 +1176,7 @@ class LoadedOrders:
             flags = ", ".join(f"{k} {v:,}" for k, v in recon.by_flag.items())
             r.info(f"  flagged (kept): {flags}")
         if recon.rejected and not self.rejects_path:
-            r.info(f"  (write the rejected lines out with {self.rejects_option} FILE)")
+            r.info("  (write the rejected lines out with --rejects FILE)")
 
 
 def all_rejected_line(

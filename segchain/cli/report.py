@@ -183,7 +183,10 @@ def report_command(
         books += bool(table.dialect.sheets)
         if is_rejects(frame.columns, table.stage):
             # `report out/*.csv` picks up validate's --rejects file: not a stage output.
-            reporter.info(f"{name}: rejected order lines (--rejects), not reported on: skipped")
+            reporter.info(
+                f"{name}: rejected order lines (validate's or segment's --rejects), not reported "
+                "on: skipped"
+            )
             continue
         what, how = recognise_table(frame.columns, table.stage)
         if what == "orders" and how == "columns":

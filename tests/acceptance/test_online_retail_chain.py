@@ -75,7 +75,10 @@ def test_online_retail_segment_network_report_without_coordinates(
         "-o", str(report),
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
-    assert "rejected order lines (--rejects), not reported on: skipped" in result.stderr
+    assert (
+        "rejected order lines (validate's or segment's --rejects), not reported on: skipped"
+        in result.stderr
+    )
     text = report.read_text()
     assert "within promise" not in text.lower().replace("within promise by", "")
     assert "**Delivery promise: none set**" in text
