@@ -220,3 +220,40 @@ def test_costs_and_report_refuse_the_same_table_alike(
     assert costs.exit_code == report.exit_code == 1
     assert f"{option} {given}: {said}" in costs.stderr
     assert f"{given}: {said}" in report.stderr
+
+
+# ---- a workbook's tiny prices (item 2) ------------------------------------------------------
+# ERP exports write a price as decimal text (0.000000000001, 1.23456789012E-05), and a workbook
+# holds it as the double it is: fastexcel wrote a number cell's text to 9 decimals, so a price of
+# 1e-12 was read as 0, the line a giveaway (flagged zero_price, left out of revenue), and
+# 1.23456789012e-05 as 0.000012346. The prices below are the ones written into the workbook.
+PRICES = (1e-12, 1.5e-9, 1.23456789012e-05, 0.1 + 0.2, 12.5)
+
+
+def test_a_workbooks_tiny_prices_are_read_as_written(cli, tmp_path: Path) -> None:
+    pytest.importorskip("xlsxwriter")
+    import datetime as dt
+
+    import polars as pl
+
+    n = len(PRICES)
+    export = pl.DataFrame(
+        {
+            "order_id": [str(i) for i in range(1, n + 1)],
+            "order_date": [dt.date(2024, 3, i) for i in range(1, n + 1)],
+            "customer_id": ["C1"] * n,
+            "sku": ["4006381333931"] * n,
+            "quantity": [2.0] * n,
+            "unit_price": list(PRICES),
+        }
+    )
+    export.write_excel(tmp_path / "export.xlsx")
+    result = cli("validate", str(tmp_path / "export.xlsx"), "-o", str(tmp_path / "lines.csv"))
+    assert result.exit_code == 0, result.stderr
+    assert "zero_price" not in result.stderr
+    lines = pl.read_csv(tmp_path / "lines.csv", schema_overrides={"sku": pl.String})
+    assert lines["flag"].is_null().all()
+    assert lines["sku"].to_list() == ["4006381333931"] * n
+    # A spreadsheet saves 15 significant digits: 0.1 + 0.2 is its 0.3.
+    assert lines["unit_price"].to_list() == [float(f"{p:.15g}") for p in PRICES]
+    assert lines["amount"].to_list() == [2 * float(f"{p:.15g}") for p in PRICES]
