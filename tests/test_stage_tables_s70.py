@@ -257,3 +257,34 @@ def test_a_workbooks_tiny_prices_are_read_as_written(cli, tmp_path: Path) -> Non
     # A spreadsheet saves 15 significant digits: 0.1 + 0.2 is its 0.3.
     assert lines["unit_price"].to_list() == [float(f"{p:.15g}") for p in PRICES]
     assert lines["amount"].to_list() == [2 * float(f"{p:.15g}") for p in PRICES]
+
+
+# ---- rows of another run ----------------------------------------------------------------------
+# Each figure is its own table's, so tables of two runs are warned of, not refused; a forecast
+# by segment beside a profile or segments that share none of its segments passed without one.
+@pytest.mark.parametrize(
+    ("name", "table", "said"),
+    [
+        (
+            "profile.csv",
+            PROFILE.replace("Gold", "Champions").replace("Silver", "Loyal"),
+            "the segment_profile (2 segments) and the forecast (2 segments) share no segment",
+        ),
+        (
+            "segments.csv",
+            SEGMENTS.replace("Gold", "Champions").replace("Silver", "Loyal"),
+            "the segments (2 segments) and the forecast (2 segments) share no segment",
+        ),
+    ],
+)
+def test_report_warns_of_a_forecast_of_other_segments(
+    cli, tmp_path: Path, name: str, table: str, said: str
+) -> None:
+    (tmp_path / "forecast.csv").write_text(FORECAST)
+    (tmp_path / name).write_text(table)
+    result = cli("report", "forecast.csv", name, "-o", "r.html")
+    assert result.exit_code == 0, result.stderr
+    assert f"{said}: tables of different runs?" in result.stderr
+    # One run's tables: no such warning.
+    (tmp_path / name).write_text(PROFILE if name == "profile.csv" else SEGMENTS)
+    assert "share no segment" not in cli("report", "forecast.csv", name, "-o", "r.html").stderr
