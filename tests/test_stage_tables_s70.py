@@ -36,6 +36,7 @@ ASSIGNMENTS = (
     "customer_id,segment,site_id,share,distance_km,sla_days,sla_met,demand,transport_cost\n"
     "C1,Gold,S1,1,10,2,true,5,2\nC2,Silver,S1,1,20,2,true,4,3\n"
 )
+BACKTEST = "unique_id,segment,sku,model,mase,wape\nGold/A,Gold,A,AutoETS,0.8,0.3\n"
 SITES = "site_id,lat,lon,open,fixed_cost,demand_served,customers\nS1,52.5,13.4,true,100,9,2\n"
 COSTS = "segment,customers,revenue,cost_to_serve,profit\nGold,1,100,20,80\nSilver,1,50,10,40\n"
 
@@ -146,6 +147,12 @@ CASES = {
         SITES,
         damaged(SITES, "true,100", "true,-100"),
         "fixed_cost must be a finite number >= 0 up to 1e+15, got -100.0 for site_id 'S1'",
+    ),
+    "backtest below zero": (
+        "backtest.csv",
+        BACKTEST,
+        damaged(BACKTEST, "AutoETS,0.8", "AutoETS,-0.8"),
+        "mase must be a finite number >= 0, got -0.8 for unique_id 'Gold/A'",
     ),
     "costs below zero": (
         "costs.csv",

@@ -53,6 +53,8 @@ class Rule:
     shown: dict[str, str] = field(default_factory=dict)
     limits: dict[str, float] = field(default_factory=dict)
     ids: tuple[str, ...] = ()
+    # How a message names a row where ``keys`` are none (a table with no one-row key).
+    named: tuple[str, ...] = ()
 
 
 # costs' tables: money may be below zero (a segment's returns, a loss), counts and costs not.
@@ -96,6 +98,15 @@ OWN_RULES: dict[str, Rule] = {
         # A row without a series id or a date is no series' period: the report leaves it out
         # and counts it (README: a forecast's Series and Horizon headlines).
         ids=("unique_id", "ds"),
+    ),
+    # Errors over actuals: never below zero (a bias may be).
+    "backtest": Rule(
+        (),
+        "give forecast's --backtest table as written",
+        named=("unique_id",),
+        shown=dict.fromkeys(
+            ("mase", "rmsse", "wape", "baseline_mase", "baseline_rmsse", "baseline_wape"), ">= 0"
+        ),
     ),
     "policy": Rule(
         (),
@@ -198,7 +209,8 @@ def _by_rule(frame: pl.DataFrame, kind: str, source: str) -> None:
         for c in shown
     )
     for column in shown:
-        problems += number_problems(finite, {column: rule.shown[column]}, keys=rule.keys)
+        named = rule.keys or rule.named
+        problems += number_problems(finite, {column: rule.shown[column]}, keys=named)
     if problems:
         keys = [k for k in rule.keys if k in frame.columns]
         hint = rule.hint or "give the table as segchain wrote it"
