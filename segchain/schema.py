@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import polars as pl
@@ -1257,7 +1257,13 @@ SUMS_OVERFLOW = "sums of larger costs overflow"  # why a rate is at most MAX_VAL
 # Still far from overflow: carried at a holding_rate of 100 over 9999 years and summed over a
 # billion points it is 1e50.
 MAX_STOCK_VALUE = MAX_VALUE * 1e5 * MAX_VALUE
-NUMBER_RULES = {">= 0": lambda c: c >= 0, "> 0": lambda c: c > 0, "": lambda c: pl.lit(True)}
+NUMBER_RULES = {
+    ">= 0": lambda c: c >= 0,
+    "> 0": lambda c: c > 0,
+    # A share or a rate of service: a fraction of a whole.
+    "in [0, 1]": lambda c: (c >= 0) & (c <= 1),
+    "": lambda c: pl.lit(True),
+}
 
 
 def key_text(keys: Sequence[str]) -> pl.Expr:
@@ -1387,6 +1393,58 @@ def number_problems(
         takes = (accepted or {}).get(col, f"a finite number{rule_text}{bound}")
         problems.append(f"{col} must be {takes}, got {', '.join(shown)}{more}")
     return problems
+
+
+@dataclass(frozen=True)
+class InputRule:
+    """What ``costs`` requires of an input table (and ``report`` of the same tables):
+    ``keys`` unique (the table's own key, e.g. stock's ``sku [, site]`` per stocking point) and
+    each number that drives a figure finite, at most MAX_VALUE in size and within its rule
+    (``number_problems``)."""
+
+    keys: tuple[str, ...]
+    numbers: dict[str, str]
+    hint: str
+    unique: bool = True
+    # Unique only when the table has every key column (a forecast without ds repeats its series,
+    # one row per unnamed period); else those of ``keys`` it has.
+    whole_key: bool = False
+    # Bounds tighter than MAX_VALUE, per column.
+    limits: dict[str, float] = field(default_factory=dict)
+    # Numbers the stage that wrote the table never leaves empty: an empty one was read as 0
+    # (a stocking point holding nothing, a segment's share of none) without a word.
+    filled: tuple[str, ...] = ()
+    # Key columns never blank: a row without one is about nothing (an item without a sku).
+    ids: tuple[str, ...] = ()
+
+
+# The stage tables costs reads and report reads too (``report.checks``): one rule each, so that
+# the report refuses what costs refuses.
+STAGE_TABLE_RULES: dict[str, InputRule] = {
+    "policy": InputRule(
+        ("sku", "site"),
+        {"inventory_value": ">= 0"},
+        "give stock's policy as written: one row per stocking point (sku, or sku x site)",
+        filled=("inventory_value",),
+        ids=("sku",),
+        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
+        limits={"inventory_value": MAX_STOCK_VALUE},
+    ),
+    "per-segment stock": InputRule(
+        ("sku", "site", "segment"),
+        {"inventory_value": ">= 0", "inventory_share": ">= 0"},
+        "give stock's --segments-out table as written: one row per sku (x site) x segment",
+        filled=("inventory_value",),
+        ids=("sku",),
+        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
+        limits={"inventory_value": MAX_STOCK_VALUE},
+    ),
+    "sites": InputRule(
+        ("site_id",),
+        {"fixed_cost": ">= 0", ANNUAL_FIXED_COST: ">= 0"},
+        "give network's --sites-out as written (one row per site), or fix those rows",
+    ),
+}
 
 
 def blank_ids(df: pl.DataFrame, key: str) -> list[str]:

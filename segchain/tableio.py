@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 from urllib.parse import unquote
 
 import polars as pl
@@ -1549,9 +1549,16 @@ def _sheet_as_csv(
     if not sheets:
         raise DataError(f"{name}: {what} without a sheet", hint=SAVE_AS_CSV)
 
-    def load(index: int, rows: int | None = None) -> Any:
+    def load(
+        index: int,
+        rows: int | None = None,
+        dtypes: Literal["string", "float"] = "string",
+        cols: list[int] | None = None,
+    ) -> Any:
         try:
-            return book.load_sheet(index, header_row=None, dtypes="string", n_rows=rows)
+            return book.load_sheet(
+                index, header_row=None, dtypes=dtypes, n_rows=rows, use_columns=cols
+            )
         except Exception as exc:
             raise DataError(
                 f"{name}: cannot read {what} ({_first_line(exc)})", hint=DAMAGED_WORKBOOK
@@ -1579,6 +1586,7 @@ def _sheet_as_csv(
         raise DataError(
             f"{name}: cannot read {what} ({_first_line(exc)})", hint=DAMAGED_WORKBOOK
         ) from None
+    cells = _numbers_in_full(cells, lambda cols: load(index, dtypes="float", cols=cols).to_polars())
     cells = cells.filter(
         ~pl.all_horizontal(pl.all().is_null() | (pl.all().str.strip_chars() == ""))
     )
@@ -1595,6 +1603,49 @@ def _sheet_as_csv(
     buffer = io.BytesIO()
     cells.write_csv(buffer, include_header=False)
     return buffer.getvalue(), sheets, index, tuple(hidden), _same_header(load, sheets, index, cells)
+
+
+# The relative difference beyond which a number cell's text is not its value: fastexcel writes a
+# float to at most 9 decimals, a spreadsheet saves 15 significant digits.
+_TEXT_ROUNDED = 1e-13
+
+
+def _numbers_in_full(
+    cells: pl.DataFrame, numbers: Callable[[list[int]], pl.DataFrame]
+) -> pl.DataFrame:
+    """``cells`` (a sheet's cells as text) with each number cell whose text is not its value
+    written to 15 significant digits, as a spreadsheet saves it to CSV. fastexcel writes a
+    number cell's text to at most 9 decimals: a unit price of 1e-12 (0.000000000001 in the
+    export) was read as 0, a giveaway flagged zero_price, and 1.23456789012e-05 as 0.000012346.
+    ``numbers``: those columns of the sheet read as floats (a text cell null), read only for
+    the columns whose text may be short of its value."""
+    # A text so rounded is 0 or has 9 decimals (a value within 5e-10 of another whole number
+    # loses less than that): the other columns, and most sheets, are read once.
+    text = [i for i, t in enumerate(cells.dtypes) if t == pl.String]
+    rounded = r"^-?0$|\.\d{9}$"
+    found = cells.select(pl.nth(i).str.contains(rounded).any() for i in text).row(0) if text else ()
+    columns = [i for i, hit in zip(text, found, strict=True) if hit]
+    if not columns:
+        return cells
+    values = numbers(columns)
+    if values.shape != (cells.height, len(columns)):
+        return cells  # not the same cells: left as fastexcel wrote them
+    fixed = cells.get_columns()
+    for i, value in zip(columns, values.iter_columns(), strict=True):
+        if not value.dtype.is_float():
+            continue
+        written = fixed[i]
+        read = written.cast(pl.Float64, strict=False)
+        off = (
+            value.is_finite()
+            & read.is_not_null()
+            & ((read - value).abs() > _TEXT_ROUNDED * value.abs())
+        )
+        where = off.arg_true()
+        if where.len():
+            full = [format(v, ".15g") for v in value.gather(where).to_list()]
+            fixed[i] = written.scatter(where, full)
+    return pl.DataFrame(fixed)
 
 
 def _first_row(cells: pl.DataFrame) -> tuple[str, ...]:

@@ -82,6 +82,7 @@ def report_command(
         recognise_table,
         unrecognised_message,
     )
+    from segchain.report.checks import refuse_damaged
     from segchain.tableio import (
         NoSuchSheet,
         collect,
@@ -290,6 +291,8 @@ def report_command(
     for note in empty:
         reporter.info(f"{note}: skipped")
     tables, meta, infos = collect_tables(named)
+    # What stock or costs would refuse of a table is refused here too: its figures are wrong.
+    refuse_damaged(tables, {info.kind: info.source for info in infos})
     if raw_note is not None:
         # The page is what is forwarded: it says the export's rejected lines, as stderr does.
         infos = [

@@ -36,7 +36,6 @@ from segchain.schema import (
     ITEM_MASTER_HINT,
     ITEM_RULES,
     ITEMS_OPTION,
-    MAX_STOCK_VALUE,
     MAX_VALUE,
     ORDERS_OPTION,
     POLICY_OPTION,
@@ -45,7 +44,9 @@ from segchain.schema import (
     SEGMENTS_HINT,
     SITE_OTHER_WORDS,
     SITES_OPTION,
+    STAGE_TABLE_RULES,
     STOCK_SEGMENTS_OPTION,
+    InputRule,
     blank_ids,
     blank_problems,
     check_assignments,
@@ -97,58 +98,14 @@ POLICY_POINTS = PointsTable(
 DEFAULT_HOLDING_RATE = 0.25
 
 
-@dataclass(frozen=True)
-class InputRule:
-    """What ``costs`` requires of an input table: ``keys`` unique (the table's own key, e.g.
-    stock's ``sku [, site]`` per stocking point) and each number that drives a figure finite,
-    at most MAX_VALUE in size and within its rule (``schema.number_problems``)."""
-
-    keys: tuple[str, ...]
-    numbers: dict[str, str]
-    hint: str
-    unique: bool = True
-    # Unique only when the table has every key column (a forecast without ds repeats its series,
-    # one row per unnamed period); else those of ``keys`` it has.
-    whole_key: bool = False
-    # Bounds tighter than MAX_VALUE, per column.
-    limits: dict[str, float] = field(default_factory=dict)
-    # Numbers the stage that wrote the table never leaves empty: an empty one was read as 0
-    # (a stocking point holding nothing, a segment's share of none) without a word.
-    filled: tuple[str, ...] = ()
-    # Key columns never blank: a row without one is about nothing (an item without a sku).
-    ids: tuple[str, ...] = ()
-
-
 INPUT_RULES: dict[str, InputRule] = {
-    "policy": InputRule(
-        ("sku", "site"),
-        {"inventory_value": ">= 0"},
-        "give stock's policy as written: one row per stocking point (sku, or sku x site)",
-        filled=("inventory_value",),
-        ids=("sku",),
-        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
-        limits={"inventory_value": MAX_STOCK_VALUE},
-    ),
-    "per-segment stock": InputRule(
-        ("sku", "site", "segment"),
-        {"inventory_value": ">= 0", "inventory_share": ">= 0"},
-        "give stock's --segments-out table as written: one row per sku (x site) x segment",
-        filled=("inventory_value",),
-        ids=("sku",),
-        # Units up to MAX_VALUE a period, valued at up to MAX_VALUE each: above MAX_VALUE.
-        limits={"inventory_value": MAX_STOCK_VALUE},
-    ),
+    **STAGE_TABLE_RULES,
     "forecast": InputRule(
         ("unique_id", "ds"),
         {"forecast": ">= 0"},
         "give forecast's table as written (forecasts are numbers >= 0)",
         whole_key=True,
         filled=("forecast",),
-    ),
-    "sites": InputRule(
-        ("site_id",),
-        {"fixed_cost": ">= 0", ANNUAL_FIXED_COST: ">= 0"},
-        "give network's --sites-out as written (one row per site), or fix those rows",
     ),
     "items": InputRule(
         ("sku", "site"),

@@ -29,6 +29,10 @@ SHARED_KEYS = (
     ("segments", "assignments", "customer_id", "customer", "customers"),
     ("segments", "customer_costs", "customer_id", "customer", "customers"),
     ("forecast", "backtest", "unique_id", "series", "series"),
+    # A forecast by segment names the segments it was made from: a profile or segments of
+    # another run drew its segments beside the forecast of others without a word.
+    ("segment_profile", "forecast", "segment", "segment", "segments"),
+    ("segments", "forecast", "segment", "segment", "segments"),
     ("forecast", "policy", "sku", "sku", "skus"),
     ("policy", "stock_segments", "sku", "sku", "skus"),
     # The order lines the stages read: every customer segmented and every sku forecast or
