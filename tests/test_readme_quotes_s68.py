@@ -92,6 +92,9 @@ ALLOWED = {
     "capacity must be a number >= 0": "network/inputs.py: accepted values from a dict",
     "--sites sites.csv: lat outside [-90, 90]": "network/inputs.py: column and limit fields",
     "column 'lat' holds 1 value that is not a number": "schema.py: a plural and a key field",
+    "forecast.csv: forecast must be a finite number": (
+        "schema.number_problems joins the rule's words (>= 0, up to the bound) to the value"
+    ),
     "2 product lines are not costed": "costs: the per-site unit costs joined",
     "--items items.csv: 3 rows at sites where --policy": "costs: site lists joined",
     "--stock-segments empty.csv: the per-segment": "costs: the table's name is a field",
