@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
 
@@ -65,3 +66,60 @@ def test_a_sku_that_never_sold_keeps_its_returns_only_series():
     x = y.filter(pl.col("sku") == "x").sort("ds")
     assert x.get_column("ds").to_list() == [week(i) for i in range(4)]
     assert x.get_column("y").to_list() == [0.0] * 4
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_held_out_seasonal_naive_repeats_the_last_period_before_a_series_first_sale():
+    """The held-out check's seasonal naive reads a series' own history, which starts at its
+    first sale: for a sku first sold less than a year before the cut-off there is no year-ago
+    period, and it repeats the last one, as README now says (it named only the data's first,
+    partial period). Hand-made: 'old' sells 1 + (week % 5) from week 0, 'new' 7 a week from
+    week 40; cut at week 60, two whole weeks held out. Seasonal naive: old weeks 8, 9 (4, 5)
+    against 1, 2; new repeats week 59 (7) against 7, 7: WAPE 6 / 17 (20 / 17 reading new's
+    year-ago weeks as 0)."""
+    from segchain.forecast.heldout import held_out
+
+    days = [(week(i), "old", 1.0 + i % 5) for i in range(62)]
+    days += [(week(i), "new", 7.0) for i in range(40, 62)]
+    orders = pl.DataFrame(
+        {
+            "order_date": [d for d, _, _ in days],
+            "customer_id": ["c"] * len(days),
+            "sku": [s for _, s, _ in days],
+            "quantity": [q for _, _, q in days],
+        }
+    ).with_columns(pl.col("order_date") + pl.duration(days=6))  # Sundays: weeks 60, 61 whole
+    segments = pl.DataFrame({"customer_id": ["c"], "segment": ["A"]})
+    forecast = pl.DataFrame(
+        {
+            "sku": ["old", "old", "new", "new"],
+            "ds": [week(60), week(61)] * 2,
+            "forecast": [1.0, 2.0, 7.0, 7.0],
+        }
+    )
+    scored = held_out(orders, segments, forecast, freq="W", by=["sku"])
+    assert scored is not None and scored.demand == 17.0
+    wape = dict(scored.scores.select("approach", "wape").iter_rows())
+    assert abs(wape["seasonal naive"] - 6 / 17) < 1e-12
+    text = _one_line(README.read_text(encoding="utf-8"))
+    assert (
+        "as it does where the year-ago period is before the series' first sale (a sku first "
+        "sold less than a year before DATE), which is no part of its history"
+    ) in text
+
+
+def test_readme_defines_the_backtest_mase_scale():
+    """README's --backtest named MASE without its scale; the recomputation (the mean absolute
+    one-step change from the series' first period to its first window's cutoff) matched the
+    file on every series row checked, so README now says it."""
+    text = _one_line(README.read_text(encoding="utf-8"))
+    assert (
+        "mean absolute one-step change of the series, `|y[t] - y[t-1]|`, from its first period "
+        "to its first window's cutoff"
+    ) in text
