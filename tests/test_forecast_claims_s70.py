@@ -49,6 +49,32 @@ def test_a_segment_with_returns_only_does_not_start_its_skus_series_before_the_f
     assert sku.y.get_column("ds").min() == week(3)
 
 
+def test_a_sale_netted_by_another_segments_return_does_not_start_the_skus_series():
+    """Week 0: segment A's customer buys 5, segment B's returns 5, the sku's net demand 0,
+    which "does not start a series" (README); its first sale is week 2. The sku's own series
+    (--by sku) starts there, and so do its segment series: they started at A's week 0, a
+    backtest window more than the sku's (Online Retail as of 2011-10-10: 2 skus)."""
+    orders = pl.DataFrame(
+        {
+            "order_date": [week(0), week(0), week(2), week(3)],
+            "customer_id": ["a", "b", "a", "b"],
+            "sku": ["s"] * 4,
+            "quantity": [5.0, -5.0, 3.0, 1.0],
+        }
+    )
+    segments = pl.DataFrame({"customer_id": ["a", "b"], "segment": ["A", "B"]})
+    sku = build_series(orders, segments, freq="W", by=("sku",), outliers="keep")
+    assert sku.y.get_column("ds").to_list() == [week(2), week(3)]
+    s = build_series(orders, segments, freq="W", by=("segment", "sku"), outliers="keep")
+    y = s.y.join(s.keys, on="unique_id").sort("segment", "ds")
+    assert y.select("segment", "ds", "y").rows() == [
+        ("A", week(2), 3.0),
+        ("A", week(3), 0.0),
+        ("B", week(2), 0.0),
+        ("B", week(3), 1.0),
+    ]
+
+
 def test_a_sku_that_never_sold_keeps_its_returns_only_series():
     """A sku with returns only (no sale in the history) still has its series, from its first
     period, all zero, as README says of a series with returns only."""
