@@ -256,6 +256,22 @@ def build_series(
                 "zero demand",
             )
         )
+    parent = [c for c in by if c != "segment"]
+    # The parent's (the sku's) net demand per period, its segments' summed before each is
+    # clipped: where it starts, the parent's own series (--by sku) starts (below). A sum of
+    # fractional segment sums that nets to 0 may leave a bit (0.1 + 0.2 - 0.3): no sale.
+    parent_start = (
+        _first_sales(
+            agg.group_by(*parent, "ds").agg(
+                pl.when(pl.col("y").sum() > NET_NOISE * pl.col("y").abs().sum())
+                .then(pl.col("y").sum())
+                .otherwise(0.0)
+            ),
+            parent,
+        )
+        if "segment" in by and parent
+        else None
+    )
     agg = agg.with_columns(pl.col("y").clip(lower_bound=0.0))
     last = cast(dt.date, agg.get_column("ds").max())
     if as_of is not None:
@@ -278,21 +294,26 @@ def build_series(
         agg.group_by(by)
         .agg(pl.col("ds").filter(pl.col("y") > 0).min().alias("start"), pl.col("ds").min())
         .with_columns(
-            pl.concat_str([key_part(c) for c in by], separator=KEY_SEP).alias("unique_id"),
-            # A series with returns only starts at its first period, and stays all zero.
-            pl.coalesce("start", "ds").alias("start"),
+            pl.concat_str([key_part(c) for c in by], separator=KEY_SEP).alias("unique_id")
         )
-        .drop("ds")
         .sort("unique_id")
     )
-    parent = [c for c in by if c != "segment"]
-    if "segment" in by and parent:
+    if parent_start is not None:
         # A segment's series of a sku starts where the sku's demand starts, not at the
         # segment's first sale: a series that starts with a sale by construction has its
         # mean, and every model's level, inflated (Superstore by Product ID, RFM segments:
         # 489 segment x sku series averaged one recent sale each and summed to 1.2x the
-        # whole held-out demand).
-        keys = keys.with_columns(pl.col("start").min().over(parent))
+        # whole held-out demand). The sku's first sale, its net demand above 0 as its own
+        # series reads it: the earliest of its segments' starts took a segment whose lines of
+        # the sku were returns only (goods bought before the export began) at its first
+        # period, and started every segment's series of the sku weeks before the sku ever
+        # sold (Online Retail as of 2011-10-10: 56 series of 11 skus, up to 18 weeks of
+        # zeros); and a segment's sale that another's return netted in the same week started
+        # them before the sku's own series (2 skus there, one backtest window more).
+        keys = keys.drop("start").join(parent_start, on=parent, how="left", maintain_order="left")
+    # A series with returns only (of a sku that never sold) starts at its first period, and
+    # stays all zero.
+    keys = keys.with_columns(pl.coalesce("start", "ds").alias("start")).drop("ds")
     # The grid of every series-period carries the series' id only: with the key columns (four
     # strings when routed) and joined on them, it was 2.2 GB at 60,301 routed series x 156 weeks.
     # The periods with demand take the id instead, from the keys.
@@ -313,6 +334,16 @@ def build_series(
         warnings=warnings,
         first_day=first_day,
     )
+
+
+NET_NOISE = 1e-9
+"""A net sum of segments' demand under this share of their sizes is 0 (float rounding)."""
+
+
+def _first_sales(net: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Per key of ``by`` its first period with net demand above 0 (``start``): where its series
+    starts."""
+    return net.filter(pl.col("y") > 0).group_by(by).agg(pl.col("ds").min().alias("start"))
 
 
 def _left_out(excluded: dict[str, int]) -> str:
