@@ -76,3 +76,31 @@ def test_a_dask_forecast_is_the_local_runs_to_double_precision() -> None:
     tight = {"check_exact": False, "rel_tol": 1e-12, "abs_tol": 1e-12}
     assert_frame_equal(dask.forecast, local.forecast, **tight)
     assert_frame_equal(dask.backtest, local.backtest, **tight)
+
+
+def test_a_reports_charts_do_not_follow_a_matplotlibrc() -> None:
+    # matplotlib reads a matplotlibrc from the working folder (then $MATPLOTLIBRC or the
+    # account's ~/.config/matplotlib) when it is imported: `segchain report` run from a folder
+    # holding one (font.family serif, axes.grid True, lines.linewidth 3) wrote the demo's page
+    # with other charts. Its settings are here in effect as a matplotlibrc puts them: in the
+    # process's rcParams before the chart is drawn.
+    import matplotlib
+
+    from segchain.report.charts import Chart, render_png, render_svg
+
+    def draw(fig) -> None:
+        weeks = [dt.datetime(2025, 1, 6) + dt.timedelta(weeks=w) for w in range(4)]
+        fig.add_subplot().plot(weeks, [3.0, 1.0, 2.0, 2.5])
+
+    chart = Chart("forecast", "Demand per week", draw)
+    svg, png = render_svg(chart), render_png(chart)
+    users = {
+        "font.family": "serif",
+        "axes.grid": True,
+        "lines.linewidth": 3.0,
+        "axes.prop_cycle": matplotlib.cycler(color=["#ff0000"]),
+        "timezone": "Pacific/Kiritimati",
+    }
+    with matplotlib.rc_context(users):
+        assert render_svg(chart) == svg
+        assert render_png(chart) == png
