@@ -335,6 +335,14 @@ def _structure(links: pl.DataFrame, with_total: bool):
     return s_matrix, tags, maps, labels
 
 
+def _one_blas_thread():
+    """BLAS limited to one thread, so that the reconciliation's numbers do not depend on the
+    cores the run has (threadpoolctl: numpy's BLAS is loaded by then)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _relabel(frames: dict[str, pl.DataFrame], maps: dict[str, pl.DataFrame], cols: list[str]):
     parts = [
         frames[level].select("unique_id", *cols).join(maps[level], on="unique_id").drop("unique_id")
@@ -391,27 +399,31 @@ def hierarchical(
             .with_columns(pl.col("y").fill_null(0.0), pl.col("yhat").fill_null(0.0))
             .sort("unique_id", "ds")
         )
-    estimator = "mint_shrink" if len(labels) <= DENSE_LIMIT else "wls_var"
-    reconciled = None
-    if y_in is not None:
-        mint = (
-            MinTrace(method="mint_shrink")
-            if estimator == "mint_shrink"
-            else MinTraceSparse(method="wls_var")
-        )
-        try:
-            reconciled = HierarchicalReconciliation(reconcilers=[BottomUpSparse(), mint]).reconcile(
-                Y_hat_df=y_hat, Y_df=y_in, S_df=s_matrix, tags=tags
+    # BLAS on one thread: OpenBLAS splits MinT's matrix products over its threads, and the
+    # order of their sums with them (the demo's MinT comparison row in the backtest had
+    # another bias on one core, `taskset -c 0`, than on two).
+    with _one_blas_thread():
+        estimator = "mint_shrink" if len(labels) <= DENSE_LIMIT else "wls_var"
+        reconciled = None
+        if y_in is not None:
+            mint = (
+                MinTrace(method="mint_shrink")
+                if estimator == "mint_shrink"
+                else MinTraceSparse(method="wls_var")
             )
-        except Exception:  # noqa: BLE001 - hierarchicalforecast raises bare Exception
-            reconciled = None
-    if reconciled is None:
-        # No usable errors (none before these periods, too few, or all zero: a perfect fit):
-        # weights from the structure alone (WLS, Hyndman & Athanasopoulos FPP3 11.4).
-        estimator = "wls_struct"
-        reconciled = HierarchicalReconciliation(
-            reconcilers=[BottomUpSparse(), MinTraceSparse(method="wls_struct")]
-        ).reconcile(Y_hat_df=y_hat, S_df=s_matrix, tags=tags)
+            try:
+                reconciled = HierarchicalReconciliation(
+                    reconcilers=[BottomUpSparse(), mint]
+                ).reconcile(Y_hat_df=y_hat, Y_df=y_in, S_df=s_matrix, tags=tags)
+            except Exception:  # noqa: BLE001 - hierarchicalforecast raises bare Exception
+                reconciled = None
+        if reconciled is None:
+            # No usable errors (none before these periods, too few, or all zero: a perfect fit):
+            # weights from the structure alone (WLS, Hyndman & Athanasopoulos FPP3 11.4).
+            estimator = "wls_struct"
+            reconciled = HierarchicalReconciliation(
+                reconcilers=[BottomUpSparse(), MinTraceSparse(method="wls_struct")]
+            ).reconcile(Y_hat_df=y_hat, S_df=s_matrix, tags=tags)
     mint_col = next(c for c in reconciled.columns if "MinTrace" in c)
     bu_col = next(c for c in reconciled.columns if "BottomUp" in c)
     rec_bottom = reconciled.filter(pl.col("unique_id").str.starts_with(f"B{KEY_SEP}"))

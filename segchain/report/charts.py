@@ -64,6 +64,8 @@ RC: dict[RcKeyType, Any] = {
     "figure.dpi": 100,
     "savefig.dpi": 110,
     "path.simplify": True,
+    # Not reset by matplotlib's defaults (a style may not set it): dates drawn in UTC.
+    "timezone": "UTC",
 }
 
 
@@ -221,18 +223,33 @@ _ID_ATTR = re.compile(r'(id="|href="#)([^"]+)"')
 _ID_URL = re.compile(r'#([^)"#\s]+)\)')
 
 
+@contextmanager
+def _settings(rc: dict[RcKeyType, Any]) -> Iterator[None]:
+    """matplotlib's own defaults and then ``rc``, whatever settings the process started with.
+
+    matplotlib reads a matplotlibrc at import: from the working folder first, then
+    $MATPLOTLIBRC, MPLCONFIGDIR or ~/.config/matplotlib. The same report written from a folder
+    holding one (font.family serif, axes.grid, lines.linewidth) drew other charts, so a page
+    depended on where it was made and whose account made it."""
+    import matplotlib
+
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        matplotlib.rcParams.update(rc)
+        yield
+
+
 def render_svg(chart: Chart, *, prefix: str = "", phone: bool = False) -> str:
     """The chart as an ``<svg>`` element to inline in HTML (no XML prolog, no metadata block).
 
     ``prefix`` makes the element ids unique when several charts share one page; ``phone``
     draws it NARROW_WIDTH inches wide with larger text, for a phone's screen.
     """
-    import matplotlib
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 
     buffer = io.StringIO()
     with (
-        matplotlib.rc_context({**RC, **(NARROW_RC if phone else {})}),
+        _settings({**RC, **(NARROW_RC if phone else {})}),
         _watched(chart, phone=phone),
     ):
         fig = _figure(chart, phone=phone)
@@ -259,7 +276,7 @@ def render_png(chart: Chart) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     buffer = io.BytesIO()
-    with matplotlib.rc_context(RC), _watched(chart):
+    with _settings(RC), _watched(chart):
         fig = _figure(chart)
         FigureCanvasAgg(fig)
         dpi = float(matplotlib.rcParams["savefig.dpi"])

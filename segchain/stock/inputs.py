@@ -110,6 +110,25 @@ def buying(keys: list[str]) -> pl.Expr:
     return (pl.col("mu") > 0) | (pl.col("mu").max().over(keys) <= 0)
 
 
+# The columns a forecast's rows are put in order by, those it has: segchain's own forecast is
+# written in this order (unique_id, then ds), so its plan is unchanged.
+ROW_ORDER = ("unique_id", "site", "segment", "sku", "ds")
+
+
+def in_row_order(fc: pl.DataFrame) -> pl.DataFrame:
+    """The forecast's rows in one order whatever order they came in.
+
+    Each point's demand is the sum of its segments' series and each series' mean a sum over
+    its periods, both added in the rows' order: the demo's forecast shuffled moved 23 of 80
+    mean demands and 11 safety stocks in their last bits, and the policy's rows followed the
+    forecast's. Ids are ordered as text (their bytes, not the locale's collation), dates as
+    dates."""
+    by = [
+        pl.col(c) if c == "ds" else pl.col(c).cast(pl.String) for c in ROW_ORDER if c in fc.columns
+    ]
+    return fc.sort(by, nulls_last=True, maintain_order=True) if by else fc
+
+
 def read_series(
     fc: pl.DataFrame, *, freq: str | None = None
 ) -> tuple[pl.DataFrame, list[str], float, list[str]]:

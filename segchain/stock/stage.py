@@ -48,6 +48,7 @@ from segchain.stock.inputs import (
     ItemGaps,
     buying,
     forecast_start,
+    in_row_order,
     items_matching_none,
     items_not_planned,
     items_written_otherwise,
@@ -258,7 +259,7 @@ def stock(
         raise UsageError(f"--lead-time-days must be a number of days >= 0, got {lead_time_days!r}")
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
 
-    fc = collect(forecast, name="forecast")
+    fc = in_row_order(collect(forecast, name="forecast"))
     customers = collect(segments, name=SEGMENTS_OPTION) if segments is not None else None
     ranks = segment_ranks(customers) if customers is not None else None
     if ranks is None:
