@@ -30,6 +30,7 @@ from segchain.schema import (
     ON_HAND_OPTION,
     ORDERS_OPTION,
     OUTLIERS,
+    ROW_NUMBER,
     SEGMENTS_OPTION,
     require_columns,
     segment_ranks,
@@ -266,6 +267,7 @@ def stock(
         # Without them, the segment_rank the forecast carries from segment's table.
         ranks = segment_ranks(fc)
     series, keys, period_days, notes = read_series(fc, freq=freq)
+    fc = fc.drop(ROW_NUMBER)
     if assignments is not None and "site" not in keys:
         raise UsageError(NOT_BY_SITE)
     series = segment_targets(series, table)
