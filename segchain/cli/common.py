@@ -652,11 +652,23 @@ def path_roles(func: Callable[..., Any]) -> dict[str, PathRole]:
     return roles
 
 
-def check_env_preset() -> None:
-    """$SEGCHAIN_PRESET checked as --preset's value is, for report, which reads it without the
-    option."""
+def env_order_options() -> OrderOptions:
+    """The options report reads a raw export with. It has no --preset, --date-format or
+    --returns, so it takes their variables, as every other command that reads orders takes them
+    for the options (the config's [orders] below them, in ``load_orders``); it took only
+    $SEGCHAIN_PRESET, and refused a day-first export validate read under $SEGCHAIN_DATE_FORMAT.
+    Each is checked as its option is, before any input is read."""
+    from segchain.config import SETTINGS, check_option, env_preset, option_name
+
     # Empty is unset, as click reads an option's variable; blank is refused, as for --preset.
     _check_preset(os.environ.get("SEGCHAIN_PRESET") or None)
+    given: dict[str, str | None] = {}
+    for key in ("date_format", "returns"):
+        rule = SETTINGS["orders"][key]
+        given[key] = os.environ.get(rule.env or "") or None
+        if given[key] is not None:
+            check_option(rule, given[key], option=option_name(key))  # names the variable
+    return OrderOptions(preset=env_preset(), **given)
 
 
 def _check_preset(value: Any) -> Any:

@@ -285,9 +285,11 @@ def costs_command(
         )
         if empty is not None:
             reporter.warn(empty)
+    # Each input by its file, --orders by all of them: `files` holds it only as '-' (for the
+    # one-stdin check), which left the provenance naming no orders file unless it was stdin.
     params = {
         "by": by_value,
-        **{k.lstrip("-").replace("-", "_").lower(): v for k, v in files.items()},
+        **{k.lstrip("-").replace("-", "_").lower(): v for k, v in by_option.items()},
         "rates": rates.as_dict(),
     }
     inputs = {

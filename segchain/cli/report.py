@@ -72,7 +72,7 @@ def report_command(
         segchain report segments.parquet profile.parquet forecast.parquet \\
           backtest.parquet policy.parquet -o report.html
     """
-    from segchain.config import env_preset, name_sources
+    from segchain.config import name_sources
     from segchain.report import (
         ReportParams,
         build_report,
@@ -97,9 +97,9 @@ def report_command(
     # up for interactive plots is no concern of a file, and a misspelt one (MPLBACKEND=bogus)
     # made `import matplotlib` raise, a traceback after every input was read.
     os.environ["MPLBACKEND"] = "agg"
-    # validate takes $SEGCHAIN_PRESET as its --preset: report reads a raw export with it too,
-    # checked before any input is read, as every command checks its options.
-    c.check_env_preset()
+    # validate takes $SEGCHAIN_PRESET, $SEGCHAIN_DATE_FORMAT and $SEGCHAIN_RETURNS as its
+    # options: report reads a raw export with them too, checked before any input is read.
+    order_options = c.env_order_options()
     stdout = sys.stdout
     params = ReportParams.resolve(
         inputs=inputs,
@@ -260,7 +260,7 @@ def report_command(
         in_books = any(may_be_workbook(s) for s in raw_orders)
         loaded = c.load_orders(
             raw_orders,
-            c.OrderOptions(sheet=sheet if in_books else None, preset=env_preset()),
+            replace(order_options, sheet=sheet if in_books else None),
             config=config_now(),
             reporter=c.Reporter(quiet=True),
             held=exports,
