@@ -187,3 +187,17 @@ def normal_bounds(center: pl.Expr, sd: pl.Expr, levels: list) -> list[pl.Expr]:
             (center + z * sd).alias(f"forecast-hi-{lv}"),
         ]
     return out
+
+
+def normal_where(fc: pl.DataFrame, sd: str, levels: list, where: pl.Expr) -> pl.DataFrame:
+    """``fc`` with its bounds, on the rows where ``where`` holds, replaced by normal bounds of
+    the column ``sd`` around the forecast, clipped at 0 (forecasts and bounds are never
+    negative); the other rows keep theirs."""
+    normal = normal_bounds(pl.col("forecast"), pl.col(sd), levels)
+    return fc.with_columns(
+        pl.when(where)
+        .then(e.clip(lower_bound=0.0))
+        .otherwise(pl.col(e.meta.output_name()))
+        .alias(e.meta.output_name())
+        for e in normal
+    )

@@ -57,7 +57,7 @@ BACKTEST_MINT_VARIANCES = BACKTEST + MINT_VARIANCES
 NOT_BACKTESTED = "reconciliation_not_backtested"  # skus without a complete backtest window
 # Top-down series whose error_sd stays their own model's: under two one-step errors of the split.
 SPLIT_SD_OWN = "top_down_error_sd_own_model"
-# Reconciled series without the method's backtest errors: their own model's bounds, shifted.
+# Reconciled series without the method's backtest errors: normal bounds of their error_sd.
 BOUNDS_OWN = "reconciled_bounds_own_model"
 # Standard errors a method must beat top-down by. The paired test treats the sku-windows as
 # independent, but the skus of one window share its shocks, so the evidence is weaker than it

@@ -20,7 +20,7 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.final import final_forecast
 from segchain.forecast.global_model import MIN_ROWS
 from segchain.forecast.heldout import HeldOut, held_out
-from segchain.forecast.intervals import first_cutoffs, normal_bounds, reconciled_bounds
+from segchain.forecast.intervals import first_cutoffs, normal_where, reconciled_bounds
 from segchain.forecast.options import (
     EXTRA_WINDOWS,
     FREQS,
@@ -588,7 +588,7 @@ FALLBACK_TEXT = {
     REC_NOT_BACKTESTED: "{n} sku{s} without a complete backtest window: reconciliation "
     "not scored there",
     BOUNDS_OWN: "{n} reconciled series without backtest errors of their reconciliation: "
-    "their own model's bounds around the reconciled forecast",
+    "normal bounds of their error_sd around the reconciled forecast",
     SITE_FROM_SKU: "{n} sku x site series too thin to forecast on their own (forecast no "
     "demand although they sold in the last year, or one period of history): their sku's "
     "forecast across sites times the site's share of its history",
@@ -670,7 +670,9 @@ def _written_uncertainty(
     backtest errors (``reconciled_bounds``), and under top-down error_sd is the one-step error
     of the split (``top_down_error_sd``). MinT's one-step error would need a reconciliation
     per period, so its error_sd stays the series' own model's (README). Series without the
-    method's errors keep their own, counted in ``rec.fallbacks``. The segment rows of a split
+    method's errors, counted in ``rec.fallbacks``, and those whose bounds from them have width
+    0 though error_sd is above 0 get normal bounds of error_sd (``_spread_bounds``). The
+    segment rows of a split
     sku x site series (``split_rows``) are neither: theirs are set apart (``_split_spread``).
     """
     if rec.method not in ("top-down", "mint"):
@@ -694,7 +696,34 @@ def _written_uncertainty(
         error_sd, kept = top_down_error_sd(y, links, top_one, top_cut, error_sd)
         if kept:
             rec.fallbacks[SPLIT_SD_OWN] = kept
-    return fc, error_sd
+    return _spread_bounds(fc, error_sd, levels, ids, bounded), error_sd
+
+
+def _spread_bounds(
+    fc: pl.DataFrame, error_sd: pl.DataFrame, levels: list, ids: pl.Series, bounded: pl.Series
+) -> pl.DataFrame:
+    """Normal bounds of error_sd around the reconciled forecast (clipped at 0) for the
+    reconciled series (``ids``) without the method's backtest errors (not in ``bounded``), and
+    for those whose interval from them has width 0 though error_sd is above 0.
+
+    Not the series' own model's bounds moved onto the reconciled value: clipped at 0 around its
+    own forecast of 0 and moved, the lower bound was the forecast itself (Online Retail by RFM
+    segment at 2011-10-10, 729 series; Loyal/23503 72.06 in [72.06, 211.16]). And not a width
+    of 0: a segment that first bought late had a split of 0 and no demand at most backtest
+    steps, so most of its errors were 0 and [p, p] was written around a p > 0 that whole units
+    never equal (1,449 series; docs/measurements.md, *Reconciled intervals of width 0*)."""
+    if not levels:
+        return fc
+    sd = error_sd.select("unique_id", pl.col("error_sd").alias("spread_sd"))
+    flat = pl.any_horizontal(
+        pl.col(f"forecast-hi-{lv}") <= pl.col(f"forecast-lo-{lv}") for lv in levels
+    )
+    reconciled = pl.col("unique_id").is_in(ids.implode())
+    own = ~pl.col("unique_id").is_in(bounded.implode())
+    spread = pl.col("spread_sd").is_not_null()
+    where = (reconciled & spread & (own | (flat & (pl.col("spread_sd") > 0)))).fill_null(False)
+    joined = fc.join(sd, on="unique_id", how="left")
+    return normal_where(joined, "spread_sd", levels, where).select(fc.columns)
 
 
 def _apply(fc: pl.DataFrame, reconciled: pl.DataFrame, levels: list) -> pl.DataFrame:
@@ -797,15 +826,10 @@ def _split_spread(
         .with_columns(pl.coalesce("split_sd", "error_sd").alias("error_sd"))
         .select(error_sd.columns)
     )
-    normal = [
-        e.clip(lower_bound=0.0).alias(f"split_{e.meta.output_name()}")
-        for e in normal_bounds(pl.col("forecast"), pl.col("split_sd"), levels)
-    ]
-    bounds = [f"forecast-{s}-{lv}" for lv in levels for s in ("lo", "hi")]
-    fc = (
-        fc.join(sd, on="unique_id", how="left")
-        .with_columns(normal)
-        .with_columns(*[pl.coalesce(f"split_{c}", c).alias(c) for c in bounds])
-        .select(fc.columns)
-    )
+    fc = normal_where(
+        fc.join(sd, on="unique_id", how="left"),
+        "split_sd",
+        levels,
+        pl.col("split_sd").is_not_null(),
+    ).select(fc.columns)
     return fc, error_sd
