@@ -122,13 +122,11 @@ def in_row_order(fc: pl.DataFrame) -> pl.DataFrame:
     its periods, both added in the rows' order: the demo's forecast shuffled moved 23 of 80
     mean demands and 11 safety stocks in their last bits, and the policy's rows followed the
     forecast's. Ids are ordered as text (their bytes, not the locale's collation), dates as
-    dates. The file's row numbers go along in ``ROW_NUMBER``, so that ``read_series`` names a
-    row given twice by its place in the file; drop the column after it."""
+    dates."""
     by = [
         pl.col(c) if c == "ds" else pl.col(c).cast(pl.String) for c in ROW_ORDER if c in fc.columns
     ]
-    numbered = fc.with_row_index(ROW_NUMBER, offset=1)
-    return numbered.sort(by, nulls_last=True, maintain_order=True) if by else numbered
+    return fc.sort(by, nulls_last=True, maintain_order=True) if by else fc
 
 
 def read_series(
@@ -180,10 +178,11 @@ def read_series(
         fcast = fcast.fill_null(pl.col("mean_demand"))
         filled = _empty_forecasts_note(fc, from_keys)
     cols += [fcast.alias("forecast"), pl.col("error_sd")]
-    rows = [ROW_NUMBER] if ROW_NUMBER in fc.columns else []
-    df = fc.select(*cols, pl.col("ds"), *bounds, *rows)
+    df = fc.select(*cols, pl.col("ds"), *bounds)
+    # Checked in the file's order, so a row given twice is named by its place there; summed
+    # below in one order whatever order the rows came in.
     _check_values(df, keys, bounds)
-    df = df.drop(*bounds, *rows)
+    df = in_row_order(df.drop(bounds))
     written = _freq_column(fc, freq)
     period_days, note = _period_days(df, written or freq, written=written is not None)
     # The forecast's horizon is every period any series has. A series without a row for some
@@ -269,9 +268,7 @@ def _check_values(df: pl.DataFrame, keys: list[str], bounds: list[str]) -> None:
         )
     # One series, one period, one row: a second row of the same period (two forecast files
     # concatenated, a key column dropped) was averaged with the first as if another period.
-    # The file's row numbers, where in_row_order kept them through its sort.
-    numbered = df if ROW_NUMBER in df.columns else df.with_row_index(ROW_NUMBER, offset=1)
-    dated = numbered.filter(pl.col("ds").is_not_null())
+    dated = df.with_row_index(ROW_NUMBER, offset=1).filter(pl.col("ds").is_not_null())
     dup = duplicate_keys(dated, ["unique_id", "ds"])
     problems += dup
     rules = {"forecast": ">= 0", "error_sd": ">= 0"}

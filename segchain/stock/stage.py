@@ -30,7 +30,6 @@ from segchain.schema import (
     ON_HAND_OPTION,
     ORDERS_OPTION,
     OUTLIERS,
-    ROW_NUMBER,
     SEGMENTS_OPTION,
     require_columns,
     segment_ranks,
@@ -260,14 +259,16 @@ def stock(
         raise UsageError(f"--lead-time-days must be a number of days >= 0, got {lead_time_days!r}")
     table = (policies or PolicyTable()).with_default(service_level=level, service_measure=measure)
 
-    fc = in_row_order(collect(forecast, name="forecast"))
+    # The forecast's rows in one order (in_row_order); read_series checks them in the file's,
+    # so that a row given twice is named by its place there, then orders them too.
+    written = collect(forecast, name="forecast")
+    fc = in_row_order(written)
     customers = collect(segments, name=SEGMENTS_OPTION) if segments is not None else None
     ranks = segment_ranks(customers) if customers is not None else None
     if ranks is None:
         # Without them, the segment_rank the forecast carries from segment's table.
         ranks = segment_ranks(fc)
-    series, keys, period_days, notes = read_series(fc, freq=freq)
-    fc = fc.drop(ROW_NUMBER)
+    series, keys, period_days, notes = read_series(written, freq=freq)
     if assignments is not None and "site" not in keys:
         raise UsageError(NOT_BY_SITE)
     series = segment_targets(series, table)
