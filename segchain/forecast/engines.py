@@ -666,6 +666,12 @@ def _double_backend(edf: Any) -> Any:
     from statsforecast.distributed.fugue import FugueBackend
     from triad import Schema
 
+    engine = make_execution_engine(infer_by=[edf])
+    # The schema is the backend's private method (statsforecast 2.x): a release without it
+    # runs as statsforecast's own backend, in float32, rather than failing the forecast.
+    if not hasattr(FugueBackend, "_get_output_schema"):
+        return FugueBackend(engine)
+
     class DoubleBackend(FugueBackend):
         def _get_output_schema(self, **kwargs: Any) -> Schema:
             schema = super()._get_output_schema(**kwargs)
@@ -676,4 +682,4 @@ def _double_backend(edf: Any) -> Any:
                 ]
             )
 
-    return DoubleBackend(make_execution_engine(infer_by=[edf]))
+    return DoubleBackend(engine)
