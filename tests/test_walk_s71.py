@@ -100,3 +100,72 @@ def test_plan_cover_warning_leaves_out_slow_points_that_hold_nothing() -> None:
     assert warning is not None
     assert "under 1 unit a year" not in warning
     assert "(2.0 weeks): 100.0 weeks of it are the stock orders bring" in warning
+
+
+# ---- costs and the report name the inputs that add the costs left out ---------------------
+
+
+def _orders(path: Path) -> None:
+    """Two customers, one sku, no geography: an order a week each for 8 weeks."""
+    lines = ["order_id,order_date,customer_id,sku,quantity,unit_price"]
+    for week in range(8):
+        day = (START + dt.timedelta(weeks=week)).isoformat()
+        lines += [f"A{week},{day},C1,X,2,3.0", f"B{week},{day},C2,X,1,3.0"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_costs_without_network_names_what_it_leaves_out_and_what_adds_it(
+    cli, tmp_path: Path
+) -> None:
+    """Orders without geography, the demo's handling rates: order_handling is costed,
+    transport and warehouse_fixed cannot be (no network run: nothing to place customers by).
+    stderr said nothing of them; costs_missing alone named them."""
+    _orders(tmp_path / "o.csv")
+    (tmp_path / "segchain.toml").write_text(
+        "[costs]\ncost_per_order = 8.0\ncost_per_line = 1.2\ncost_per_return = 6.0\n"
+    )
+    assert cli("segment", "o.csv", "-o", "s.csv").exit_code == 0
+    result = cli("costs", "s.csv", "--orders", "o.csv", "-o", "c.csv")
+    assert result.exit_code == 0, result.output
+    costs = pl.read_csv(tmp_path / "c.csv")
+    # 16 orders and 16 lines: 16 x 8 + 16 x 1.2, the whole cost to serve costed.
+    assert abs(costs["order_handling"].sum() - (16 * 8.0 + 16 * 1.2)) < 1e-9
+    assert costs["transport"].is_null().all() and costs["warehouse_fixed"].is_null().all()
+    said = _said(result)
+    assert (
+        "Warning: cost_to_serve leaves out transport (no assignments); warehouse_fixed (needs "
+        "both assignments and sites); inventory_carrying (no policy), empty in every row: it "
+        "sums order_handling, returns_handling alone, so it is below the whole cost; to add "
+        "them, give --assignments (segchain network's output) for transport; --assignments and "
+        "--sites (segchain network's output and --sites-out) for warehouse_fixed; --policy "
+        "(segchain stock's output) for inventory_carrying; network places each customer by the "
+        "orders' lat, lon, postal code, city or country (map the one the export has when "
+        "segmenting)"
+    ) in said
+    page = tmp_path / "r.md"
+    assert cli("report", "c.csv", "-o", str(page)).exit_code == 0
+    text = " ".join(page.read_text().split())
+    assert (
+        "Left out of cost to serve for lack of input: transport, warehouse\\_fixed, "
+        "inventory\\_carrying (every segment)."
+    ) in text
+    assert (
+        "To add them, give segchain costs --assignments (segchain network's output) for "
+        "transport; --assignments and --sites (segchain network's output and --sites-out) for "
+        "warehouse\\_fixed; --policy (segchain stock's output) for inventory\\_carrying; network "
+        "places each customer by the orders' lat, lon, postal code, city or country (map the "
+        "one the export has when segmenting)."
+    ) in text
+
+
+def test_costs_with_every_part_costed_or_none_says_nothing_of_parts_left_out(
+    cli, tmp_path: Path
+) -> None:
+    """Orders and segments alone cost nothing: that run has its own warning, not this one."""
+    _orders(tmp_path / "o.csv")
+    assert cli("segment", "o.csv", "-o", "s.csv").exit_code == 0
+    result = cli("costs", "s.csv", "--orders", "o.csv", "-o", "c.csv")
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "no cost could be computed" in said
+    assert "leaves out" not in said
