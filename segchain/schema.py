@@ -655,6 +655,22 @@ def promise_cost_status(totals: Mapping[str, Any] | None) -> str | None:
 COST_TO_SERVE_INPUTS = (
     "--assignments (and --sites), --policy, or cost rates in the config's [costs]"
 )
+# Each part of the cost to serve and the input that gives it, for costs' warning of the parts
+# left out and the report's note: a run without network's outputs (an export without
+# geography: The Complete Journey, CDNOW) left transport and warehouse_fixed out with a word
+# on neither stderr nor the page of what would fill them.
+COST_PART_INPUTS = {
+    "order_handling": "cost_per_order or cost_per_line in the config's [costs]",
+    "returns_handling": "cost_per_return in the config's [costs]",
+    "transport": "--assignments (segchain network's output)",
+    "warehouse_fixed": "--assignments and --sites (segchain network's output and --sites-out)",
+    "inventory_carrying": "--policy (segchain stock's output)",
+}
+# What network needs to place customers, said where transport or warehouse_fixed is missing.
+NETWORK_NEEDS_LOCATIONS = (
+    "network places each customer by the orders' lat, lon, postal code, city or country "
+    "(map the one the export has when segmenting)"
+)
 # costs' source of its delivery_promise_* columns when no segment has a delivery promise
 # (max_delivery_days): nothing to cost, so empty, not 0 (which read as a promise kept for free).
 NO_DELIVERY_PROMISE_SOURCE = (

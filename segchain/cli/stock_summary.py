@@ -146,20 +146,53 @@ def plan_cover(policy: pl.DataFrame) -> tuple[str | None, str | None]:
     )
     share = lumps["theirs"] / lumps["whole"] if lumps["whole"] else 0.0
     n = int(lumps["n"])
+    # Points holding nothing explain none of it: named, they read as the cause.
     slow_said = (
         f"; {plural(n, 'stocking point')} forecast under 1 unit a year "
         f"{agree(n, 'holds', 'hold')} {share:.0%} of the inventory value "
         f"({lumps['theirs']:,.2f} of {lumps['whole']:,.2f})"
-        if n
+        if n and lumps["theirs"] > 0
         else ""
     )
     warning = (
         f"the plan holds {weeks:,.0f} weeks of forecast demand, over {COVER_WARN_FACTOR:g} x its "
-        f"longest lead time plus review ({span:,.1f} weeks){slow_said}: check the order "
-        "history, service targets and order quantities of the points that hold the most "
-        "before ordering"
+        f"longest lead time plus review ({span:,.1f} weeks){slow_said}: "
+        f"{_cover_parts(policy, held, weekly)} of the points that hold the most before ordering"
     )
     return line, warning
+
+
+def _cover_parts(policy: pl.DataFrame, held: float, weekly: float) -> str:
+    """What the cover is made of, and so what to check: its weeks of safety stock and of the
+    stock above it (what orders bring, half an order on average), with the median point's
+    order in weeks of its demand. The Complete Journey's 300 best sellers on item defaults held
+    12.2 weeks, 11.7 of them above safety stock (orders of 28 weeks from order_cost 50 on goods of
+    2 to 4 a unit), and the warning named only the points forecast under 1 unit a year,
+    which held none of it. A policy without the columns gets the three things to check."""
+    import polars as pl
+
+    if any(col not in policy.columns for col in ("safety_stock", "order_qty")):
+        return "check the order history, service targets and order quantities"
+    safety = float(policy.select(pl.col("safety_stock").fill_null(0.0).clip(0.0).sum()).item())
+    above = max(held - safety, 0.0)
+    per_week = pl.col("mean_demand") * 7.0 / pl.col("period_days")
+    ordering = policy.filter(per_week > 0).select((pl.col("order_qty") / per_week).median())
+    median = ordering.item() if ordering.height else None
+    order_said = (
+        f"; the median stocking point orders {median:,.0f} weeks of its demand at a time"
+        if median is not None
+        else ""
+    )
+    parts = (
+        f"{above / weekly:,.1f} weeks of it are the stock orders bring (half an order on "
+        f"average{order_said}), {safety / weekly:,.1f} safety stock"
+    )
+    if above >= safety:
+        return (
+            f"{parts}: check the order quantities (order_cost and holding_rate of --items, "
+            "moq, pack_size)"
+        )
+    return f"{parts}: check the order history and service targets"
 
 
 LEVEL_EXAMPLES = 3

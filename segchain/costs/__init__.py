@@ -29,6 +29,7 @@ from segchain.numbers import sum_left_to_right
 from segchain.schema import (
     ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
+    COST_PART_INPUTS,
     COST_TO_SERVE_INPUTS,
     COSTS_SITE_LOOKALIKES,
     DAYS_PER_YEAR,
@@ -37,6 +38,7 @@ from segchain.schema import (
     ITEM_RULES,
     ITEMS_OPTION,
     MAX_VALUE,
+    NETWORK_NEEDS_LOCATIONS,
     ORDERS_OPTION,
     POLICY_OPTION,
     SEGMENT_ROWS_HINT,
@@ -801,6 +803,8 @@ def costs(
             "profit_share are empty in every row; cost_to_serve is computed. To know the "
             "profit, give --items with sku and unit_cost"
         )
+    if present and len(present) < len(COST_COMPONENTS):
+        warnings.append(_parts_left_out(sources, present))
     warnings += _left_out_of_profit(table) if costed else []
     if by == "segment":
         table = _by_segment(table, segments, present)
@@ -903,6 +907,22 @@ def _no_cost_to_serve(sources: dict[str, str]) -> str:
         "profit_share are empty in every row (gross_margin is computed): "
         + _missing(sources, COST_COMPONENTS)
         + f"; to know the profit, give at least one of {COST_TO_SERVE_INPUTS}"
+    )
+
+
+def _parts_left_out(sources: dict[str, str], present: Sequence[str]) -> str:
+    """The warning of a run that costed some parts of the cost to serve but not all: which are
+    left out, for want of what, and the inputs that would add them. The cost to serve is then
+    the sum of the others, below the whole, and only the costs_missing column had said so."""
+    missing = [part for part in COST_COMPONENTS if part not in present]
+    give = "; ".join(f"{COST_PART_INPUTS[part]} for {part}" for part in missing)
+    located = (
+        f"; {NETWORK_NEEDS_LOCATIONS}" if {"transport", "warehouse_fixed"} & set(missing) else ""
+    )
+    return (
+        f"cost_to_serve leaves out {_missing(sources, missing)}, empty in every row: it sums "
+        f"{', '.join(present)} alone, so it is below the whole cost; to add them, give "
+        f"{give}{located}"
     )
 
 

@@ -47,9 +47,11 @@ from segchain.schema import (
     ANNUAL_FIXED_COST,
     BASELINE_UNFINISHED,
     BASELINE_UNFINISHED_SOURCE,
+    COST_PART_INPUTS,
     COST_TO_SERVE_INPUTS,
     DAYS_PER_YEAR,
     META_PLANNED_UNITS,
+    NETWORK_NEEDS_LOCATIONS,
     NO_DELIVERY_PROMISE_SOURCE,
     cost_basis,
 )
@@ -567,6 +569,7 @@ def left_out_notes(seg: pl.DataFrame) -> list[str]:
             + "; ".join(f"{', '.join(costs)} ({at})" for at, costs in parts.items())
             + "."
         )
+        notes += _inputs_to_add([cost for costs in parts.values() for cost in costs])
     if "cogs" in where:
         notes.append(
             "Gross margin and profit are unknown: no customer has a cogs (no unit cost: give "
@@ -577,6 +580,24 @@ def left_out_notes(seg: pl.DataFrame) -> list[str]:
             f"the items): {place('cogs')}."
         )
     return notes
+
+
+def _inputs_to_add(left_out: list[str]) -> list[str]:
+    """The note after the costs left out: the input of segchain costs that adds each (of the
+    parts it knows; a hand-edited column's other text is named above alone), and, for
+    network's, what network needs. A run without geography had said "for lack of input" and
+    named none."""
+    known = [cost for cost in COST_PART_INPUTS if cost in left_out]
+    if not known:
+        return []
+    located = (
+        f"; {NETWORK_NEEDS_LOCATIONS}" if {"transport", "warehouse_fixed"} & set(known) else ""
+    )
+    return [
+        "To add them, give segchain costs "
+        + "; ".join(f"{COST_PART_INPUTS[cost]} for {cost}" for cost in known)
+        + f"{located}."
+    ]
 
 
 def _yearly_fixed_cost(meta: Meta, sites: pl.DataFrame | None) -> bool:
