@@ -671,6 +671,24 @@ def env_order_options() -> OrderOptions:
     return OrderOptions(preset=env_preset(), **given)
 
 
+def order_variables(config: Config) -> dict[str, str]:
+    """The variables that set how report read a raw export, by name, those set only: the command
+    under "About this report" showed none, and run again without them it read the export
+    otherwise (another day order, returns kept). $SEGCHAIN_CONFIG too when the config came from
+    it: its [columns] and [orders] read the export as well."""
+    from segchain.config import SETTINGS
+
+    names = [
+        "SEGCHAIN_PRESET",
+        "SEGCHAIN_MAP",
+        *(SETTINGS["orders"][key].env or "" for key in ("date_format", "returns")),
+    ]
+    if config.source == "$SEGCHAIN_CONFIG":
+        names.append("SEGCHAIN_CONFIG")
+    # Empty or blank is unset, as env_order_options and env_map read them.
+    return {n: v for n in sorted(names) if n and (v := os.environ.get(n, "")).strip()}
+
+
 def _check_preset(value: Any) -> Any:
     # Checked once the export's headers were read, and named neither the option nor the
     # preset meant ('unknown preset 'sapp''); now before any input, as every option is. The
@@ -1159,6 +1177,8 @@ class LoadedOrders:
 
     def report(self, recon: Reconciliation, warnings: Sequence[str] = ()) -> None:
         """Say how the export was read; ``warnings``: the import's, found in the pass."""
+        from segchain.config import name_sources
+
         r = self.reporter
         if self.table.parts:
             # Several files: each one's dialect and reconciliation, then the run's total.
@@ -1179,7 +1199,9 @@ class LoadedOrders:
                     cut_short_warning(by_option(self.option, part.name), *part.dialect.cut_short)
                 )
         for note in self.imp.notes:
-            r.info(f"  {note}")
+            # 'dates: day-first (from --date-format)' said so under $SEGCHAIN_DATE_FORMAT or the
+            # config's [orders] date_format: a note names the real source, as errors do.
+            r.info(f"  {name_sources(note)}")
         for warning in [*self.imp.warnings, *warnings]:
             # Given by an option, the orders are one of the command's tables: say which.
             r.warn(f"{self.name}: {warning}" if self.option else warning)
