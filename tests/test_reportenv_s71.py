@@ -197,3 +197,89 @@ def test_the_option_is_named_when_it_was_given(cli, tmp_path: Path) -> None:
     result = cli("validate", str(export), "--date-format", "day-first")
     assert result.exit_code == 0, result.stderr
     assert _dates_note(result.stderr) == "day-first (from --date-format)"
+
+
+# --- 4. a backtest row twice, a site past its capacity -----------------------------------------
+
+BACKTEST = (
+    "unique_id,scope,segment,sku,model,mase,wape\n"
+    "Gold/A,series,Gold,A,AutoETS,0.8,0.3\n"
+    "Silver/A,series,Silver,A,Naive,1.2,0.5\n"
+    # The same unique_id in another scope is another row: forecast writes both.
+    "A,sku,,A,AutoETS,0.9,0.4\n"
+    "A,series,,A,AutoETS,0.9,0.4\n"
+)
+SITES = (
+    "site_id,lat,lon,open,fixed_cost,capacity,demand_served,utilization,customers\n"
+    "S1,52.5,13.4,true,100,10,9,0.9,2\n"
+    "S2,48.1,11.6,true,100,20,20,1.0,3\n"
+)
+
+
+def _refused(cli, folder: Path, name: str, text: str):  # type: ignore[no-untyped-def]
+    table = folder / name
+    table.write_text(text)
+    page = folder / "report.html"
+    result = cli("report", str(table), "-o", str(page))
+    assert "Traceback" not in result.stderr
+    return table, page, result
+
+
+def test_a_sound_backtest_and_sites_make_a_report(cli, tmp_path: Path) -> None:
+    """A guard: the tables below, as forecast and network write them, are read."""
+    for name, text in (("backtest.csv", BACKTEST), ("sites.csv", SITES)):
+        _, page, result = _refused(cli, tmp_path, name, text)
+        assert result.exit_code == 0, result.stderr
+        page.unlink()
+
+
+def test_report_refuses_a_backtest_row_given_twice(cli, tmp_path: Path) -> None:
+    """Silver/A twice: main drew MASE 1.02, (0.8 + 1.2 + 1.2 + 0.9) / 4, for the three series'
+    (0.8 + 1.2 + 0.9) / 3 = 0.97, and WAPE 42.5 % for 40.0 %. Refused, naming the key and both
+    rows (the file's, from 1)."""
+    broken = BACKTEST + "Silver/A,series,Silver,A,Naive,1.2,0.5\n"
+    table, page, result = _refused(cli, tmp_path, "backtest.csv", broken)
+    assert result.exit_code == 1
+    assert (
+        f"{table}: 1 scope@unique_id is on more than one row: 'series@Silver/A' (rows 2, 5)"
+        in result.stderr
+    )
+    assert "hint: keep one row per scope@unique_id" in result.stderr
+    assert not page.exists()
+
+
+def test_a_backtest_without_scope_is_keyed_by_unique_id(cli, tmp_path: Path) -> None:
+    """Without scope every row is read as a series row: a unique_id twice is a series twice."""
+    text = "unique_id,model,mase,wape\nGold/A,AutoETS,0.8,0.3\nGold/A,AutoETS,0.8,0.3\n"
+    table, page, result = _refused(cli, tmp_path, "backtest.csv", text)
+    assert result.exit_code == 1
+    assert f"{table}: 1 unique_id is on more than one row: 'Gold/A' (rows 1, 2)" in result.stderr
+    assert not page.exists()
+
+
+def test_report_refuses_a_site_loaded_past_its_capacity(cli, tmp_path: Path) -> None:
+    """13 served of a capacity of 10: the page drew 130.0 %, a plan network cannot make."""
+    broken = SITES.replace("S1,52.5,13.4,true,100,10,9,0.9,2", "S1,52.5,13.4,true,100,10,13,1.3,2")
+    table, page, result = _refused(cli, tmp_path, "sites.csv", broken)
+    assert result.exit_code == 1
+    assert f"{table}: utilization must be a finite number in [0, 1]" in result.stderr
+    assert "got 1.3 for site_id 'S1'" in result.stderr
+    assert "hint: give network's --sites-out as written" in result.stderr
+    assert not page.exists()
+
+
+@pytest.mark.parametrize("written", ["1.0000000000000002", "1.0000000009308065"])
+def test_a_full_site_s_solver_rounding_is_read(cli, tmp_path: Path, written: str) -> None:
+    """A guard: network --allow-split wrote these for full sites (random instances; the demo's
+    segments with capacities 1.03 times their demand): 100.0 %, and read."""
+    text = SITES.replace("20,20,1.0,3", f"20,20,{written},3")
+    _, page, result = _refused(cli, tmp_path, "sites.csv", text)
+    assert result.exit_code == 0, result.stderr
+    assert page.exists()
+
+
+def test_backtest_rows_without_a_series_id_are_no_repeated_key(cli, tmp_path: Path) -> None:
+    """A guard: two rows with no unique_id are unknown series, left out and said, as before."""
+    text = BACKTEST + ",series,Gold,B,Naive,1.0,0.2\n,series,Gold,C,Naive,1.0,0.2\n"
+    _, page, result = _refused(cli, tmp_path, "backtest.csv", text)
+    assert result.exit_code == 0, result.stderr
