@@ -283,3 +283,62 @@ def test_backtest_rows_without_a_series_id_are_no_repeated_key(cli, tmp_path: Pa
     text = BACKTEST + ",series,Gold,B,Naive,1.0,0.2\n,series,Gold,C,Naive,1.0,0.2\n"
     _, page, result = _refused(cli, tmp_path, "backtest.csv", text)
     assert result.exit_code == 0, result.stderr
+
+
+# --- 3, further: any stage's notes and warnings name the real source ---------------------------
+
+
+def _network_inputs(folder: Path) -> tuple[Path, Path]:
+    """150 customers, 8 sites whose capacity is 1.075 times the demand: a plan the solver does
+    not prove optimal at its first node."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    n, k = 150, 8
+    customers = pl.DataFrame(
+        {
+            "customer_id": [f"C{i}" for i in range(n)],
+            "segment": ["A"] * n,
+            "demand": rng.lognormal(3, 1.2, n).round(6),
+            "lat": rng.uniform(43, 54, n),
+            "lon": rng.uniform(-1, 14, n),
+        }
+    )
+    capacity = rng.uniform(0.5, 1.5, k)
+    capacity = capacity / capacity.sum() * customers["demand"].sum() / 0.93
+    sites = pl.DataFrame(
+        {
+            "site_id": [f"S{i}" for i in range(k)],
+            "lat": rng.uniform(43, 54, k),
+            "lon": rng.uniform(-1, 14, k),
+            "fixed_cost": rng.uniform(1e3, 5e4, k).round(2),
+            "capacity": capacity.round(4),
+        }
+    )
+    paths = folder / "customers.csv", folder / "sites.csv"
+    customers.write_csv(paths[0])
+    sites.write_csv(paths[1])
+    return paths
+
+
+@pytest.mark.parametrize("given", ["variable", "config"])
+def test_network_s_warning_names_where_its_node_limit_came_from(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, given: str
+) -> None:
+    """'the solver stopped at its node limit (--node-limit 1): ... raise --node-limit' was said
+    of a limit from $SEGCHAIN_NODE_LIMIT or the config's [network] node_limit."""
+    customers, sites = _network_inputs(tmp_path)
+    args = ["network", str(customers), "--sites", str(sites), "-o", str(tmp_path / "a.csv")]
+    if given == "variable":
+        monkeypatch.setenv("SEGCHAIN_NODE_LIMIT", "1")
+        where = "$SEGCHAIN_NODE_LIMIT"
+    else:
+        config = tmp_path / "c.toml"
+        config.write_text("[network]\nnode_limit = 1\n")
+        args += ["--config", str(config)]
+        where = f"{config} [network] node_limit"
+    result = cli(*args)
+    assert result.exit_code == 0, result.stderr
+    assert f"the solver stopped at its node limit ({where} 1)" in result.stderr
+    assert f"raise {where} (0: no limit)" in result.stderr
+    assert "--node-limit" not in result.stderr

@@ -913,6 +913,16 @@ def write_lines(text: str, *, styled: bool = False) -> None:
     sys.stderr.flush()
 
 
+def _sourced(message: str) -> str:
+    """``message`` with each option whose value came from the environment or the config named by
+    it (``config.name_sources``), as errors are: network's 'stopped at its node limit
+    (--node-limit 1): ... raise --node-limit' under $SEGCHAIN_NODE_LIMIT, validate's 'dates:
+    day-first (from --date-format)' under $SEGCHAIN_DATE_FORMAT named an option not given."""
+    from segchain.config import name_sources
+
+    return name_sources(message)
+
+
 class Reporter:
     """stderr output of a command: notes, warnings and rich tables, each message prefixed with
     ``segchain <command>:``. --quiet silences all but errors; warnings are then counted and the
@@ -951,14 +961,14 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            write_lines(named_tables(message, self.tables))
+            write_lines(named_tables(_sourced(message), self.tables))
 
     def warn(self, message: str) -> None:
         if self.quiet:
             # cron mails any stderr: --quiet keeps warnings to one counting line at the end.
             self.hidden_warnings += 1
             return
-        write_lines(f"Warning: {named_tables(message, self.tables)}")
+        write_lines(f"Warning: {named_tables(_sourced(message), self.tables)}")
 
     def count_hidden(self) -> None:
         """With --quiet, say once how many warnings were not shown (nothing if none)."""
@@ -1177,8 +1187,6 @@ class LoadedOrders:
 
     def report(self, recon: Reconciliation, warnings: Sequence[str] = ()) -> None:
         """Say how the export was read; ``warnings``: the import's, found in the pass."""
-        from segchain.config import name_sources
-
         r = self.reporter
         if self.table.parts:
             # Several files: each one's dialect and reconciliation, then the run's total.
@@ -1199,9 +1207,7 @@ class LoadedOrders:
                     cut_short_warning(by_option(self.option, part.name), *part.dialect.cut_short)
                 )
         for note in self.imp.notes:
-            # 'dates: day-first (from --date-format)' said so under $SEGCHAIN_DATE_FORMAT or the
-            # config's [orders] date_format: a note names the real source, as errors do.
-            r.info(f"  {name_sources(note)}")
+            r.info(f"  {note}")
         for warning in [*self.imp.warnings, *warnings]:
             # Given by an option, the orders are one of the command's tables: say which.
             r.warn(f"{self.name}: {warning}" if self.option else warning)
