@@ -4,7 +4,9 @@ report read a raw export with $SEGCHAIN_DATE_FORMAT and $SEGCHAIN_RETURNS (sessi
 command under "About this report" did not show them: run again as shown, it read the export
 otherwise. Its hint on dates of no clear day order named 'segchain validate --date-format', not
 the variable report itself reads. validate's note said '(from --date-format)' of a day order
-from $SEGCHAIN_DATE_FORMAT or the config's [orders] date_format.
+from $SEGCHAIN_DATE_FORMAT or the config's [orders] date_format, and network's warning
+'(--node-limit 1)' of a limit from $SEGCHAIN_NODE_LIMIT. report drew a backtest with a series
+on two rows and a site loaded past its capacity.
 """
 
 from __future__ import annotations
@@ -89,6 +91,21 @@ def test_a_value_with_spaces_is_quoted_as_a_shell_reads_it(
     result = cli("report", str(export), "-o", str(page))
     assert result.exit_code == 0, result.stderr
     assert _made_by(page).startswith("SEGCHAIN_MAP='order_id=Order No' segchain report ")
+
+
+def test_the_config_s_variable_is_recorded_when_the_config_read_the_export(
+    cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The config's [orders] date_format read the export: the page names the variable that
+    named the config."""
+    export = _day_first_export(tmp_path)
+    config = tmp_path / "orders.toml"
+    config.write_text('[orders]\ndate_format = "day-first"\n')
+    monkeypatch.setenv("SEGCHAIN_CONFIG", str(config))
+    page = tmp_path / "r.md"
+    result = cli("report", str(export), "-o", str(page))
+    assert result.exit_code == 0, result.stderr
+    assert shlex.split(_made_by(page))[:2] == [f"SEGCHAIN_CONFIG={config}", "segchain"]
 
 
 def test_the_variables_are_not_recorded_where_they_set_nothing(
