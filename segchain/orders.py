@@ -1070,7 +1070,33 @@ def decimal_comma_files(
     return {c: sorted(files) for c, files in out.items()}
 
 
-class MixedDateOrderError(DataError):
+def _date_option(order: str) -> str:
+    """How a date order is given to a command that has ``--date-format``."""
+    return f"--date-format {order}"
+
+
+class DateOrderError(DataError):
+    """The day order of an export's dates needs saying: its hint says how (``hint_for``).
+
+    Every command that reads orders has ``--date-format`` but report, which reads a raw export
+    with ``$SEGCHAIN_DATE_FORMAT`` instead: told 'segchain validate --date-format', its user
+    had to validate the export first, where the variable reads it as it is (``by_variable``)."""
+
+    def hint_for(self, given: Callable[[str], str]) -> str:
+        """The hint, ``given(order)`` saying how to give the order ``day-first``..."""
+        raise NotImplementedError
+
+    def by_variable(self, env: str) -> None:
+        """Make the hint name the variable ``env`` (``SEGCHAIN_DATE_FORMAT=day-first``), and
+        validate's option as the other way."""
+        self.hint = (
+            self.hint_for(lambda order: f"{env}={order}")
+            + "; or read the export with segchain validate --date-format day-first (or "
+            "month-first) -o orders.parquet and report on that"
+        )
+
+
+class MixedDateOrderError(DateOrderError):
     """Slash (or dotted) dates whose day is above 12 in the first place on some lines and in the
     second on others: the column has no single order. ``locate`` adds where the values occur."""
 
@@ -1093,9 +1119,13 @@ class MixedDateOrderError(DataError):
             f"{source + ': ' if source else ''}order dates mix day-first and month-first "
             f"values: {shown(self.day_first)} can only be day first, "
             f"{shown(self.month_first)} only month first",
-            hint="export the dates in one format, or pass --date-format day-first (or "
-            "month-first); lines that do not fit it are then rejected with reason bad_date, with "
-            "their rows",
+            hint=self.hint_for(_date_option),
+        )
+
+    def hint_for(self, given: Callable[[str], str]) -> str:
+        return (
+            f"export the dates in one format, or pass {given('day-first')} (or month-first); "
+            "lines that do not fit it are then rejected with reason bad_date, with their rows"
         )
 
     def locate(self, lf: pl.LazyFrame, column: str, *, source: str) -> MixedDateOrderError:
@@ -1125,7 +1155,7 @@ class MixedDateOrderError(DataError):
         )
 
 
-class AmbiguousDateOrderError(DataError):
+class AmbiguousDateOrderError(DateOrderError):
     """Slash dates none of which has a part above 12 (``01/03/2024``): day first and month first
     both read every line, as different dates, and nothing in the column says which is meant."""
 
@@ -1136,9 +1166,14 @@ class AmbiguousDateOrderError(DataError):
             f"{source + ': ' if source else ''}order dates can be read day first or month "
             f"first: no value has a day above 12 ({shown}), so nothing in the column says "
             "which order it is",
-            hint="say which with --date-format month-first (mm/dd/yyyy, as US exports write "
-            "them) or --date-format day-first (dd/mm/yyyy), or date_format in the [orders] "
-            "table of segchain.toml",
+            hint=self.hint_for(_date_option),
+        )
+
+    def hint_for(self, given: Callable[[str], str]) -> str:
+        return (
+            f"say which with {given('month-first')} (mm/dd/yyyy, as US exports write them) or "
+            f"{given('day-first')} (dd/mm/yyyy), or date_format in the [orders] table of "
+            "segchain.toml"
         )
 
 

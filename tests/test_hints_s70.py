@@ -83,13 +83,13 @@ PROBES = [
         "report",
         ("ambig.csv",),
         fault_on_main=True,
-        says="say which with segchain validate --date-format month-first",
+        says="say which with SEGCHAIN_DATE_FORMAT=month-first",
     ),
     Probe(
         "report",
         ("mixed.csv",),
         fault_on_main=True,
-        says="or pass segchain validate --date-format day-first",
+        says="or pass SEGCHAIN_DATE_FORMAT=day-first",
     ),
     Probe(
         "report",

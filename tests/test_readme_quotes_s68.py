@@ -77,7 +77,6 @@ ALLOWED = {
     # message goes to stderr (cli/common.own_options, session 70).
     "(write the rejected lines out with segchain validate": "common.own_options names validate",
     "write them out with segchain validate": "common.own_options names validate",
-    "say which with segchain validate": "common.own_options names validate",
     # Built from several literals (a message joined from parts in code).
     "1 line with a blank unit_price (Rate)": "orders.py joins the valued-by clause",
     "lat: 2 lines hold no number": "orders.py joins the coordinate warning and its fix",

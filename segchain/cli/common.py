@@ -671,6 +671,24 @@ def env_order_options() -> OrderOptions:
     return OrderOptions(preset=env_preset(), **given)
 
 
+def order_variables(config: Config) -> dict[str, str]:
+    """The variables that set how report read a raw export, by name, those set only: the command
+    under "About this report" showed none, and run again without them it read the export
+    otherwise (another day order, returns kept). $SEGCHAIN_CONFIG too when the config came from
+    it: its [columns] and [orders] read the export as well."""
+    from segchain.config import SETTINGS
+
+    names = [
+        "SEGCHAIN_PRESET",
+        "SEGCHAIN_MAP",
+        *(SETTINGS["orders"][key].env or "" for key in ("date_format", "returns")),
+    ]
+    if config.source == "$SEGCHAIN_CONFIG":
+        names.append("SEGCHAIN_CONFIG")
+    # Empty or blank is unset, as env_order_options and env_map read them.
+    return {n: v for n in sorted(names) if n and (v := os.environ.get(n, "")).strip()}
+
+
 def _check_preset(value: Any) -> Any:
     # Checked once the export's headers were read, and named neither the option nor the
     # preset meant ('unknown preset 'sapp''); now before any input, as every option is. The
@@ -895,6 +913,16 @@ def write_lines(text: str, *, styled: bool = False) -> None:
     sys.stderr.flush()
 
 
+def _sourced(message: str) -> str:
+    """``message`` with each option whose value came from the environment or the config named by
+    it (``config.name_sources``), as errors are: network's 'stopped at its node limit
+    (--node-limit 1): ... raise --node-limit' under $SEGCHAIN_NODE_LIMIT, validate's 'dates:
+    day-first (from --date-format)' under $SEGCHAIN_DATE_FORMAT named an option not given."""
+    from segchain.config import name_sources
+
+    return name_sources(message)
+
+
 class Reporter:
     """stderr output of a command: notes, warnings and rich tables, each message prefixed with
     ``segchain <command>:``. --quiet silences all but errors; warnings are then counted and the
@@ -933,14 +961,14 @@ class Reporter:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            write_lines(named_tables(message, self.tables))
+            write_lines(named_tables(_sourced(message), self.tables))
 
     def warn(self, message: str) -> None:
         if self.quiet:
             # cron mails any stderr: --quiet keeps warnings to one counting line at the end.
             self.hidden_warnings += 1
             return
-        write_lines(f"Warning: {named_tables(message, self.tables)}")
+        write_lines(f"Warning: {named_tables(_sourced(message), self.tables)}")
 
     def count_hidden(self) -> None:
         """With --quiet, say once how many warnings were not shown (nothing if none)."""

@@ -258,14 +258,17 @@ def report_command(
     if raw_orders and not problems:
         # --sheet applies to the workbooks among the exports; CSV exports are read as they are.
         in_books = any(may_be_workbook(s) for s in raw_orders)
-        loaded = c.load_orders(
-            raw_orders,
-            replace(order_options, sheet=sheet if in_books else None),
-            config=config_now(),
-            reporter=c.Reporter(quiet=True),
-            held=exports,
-        )
-        [frame], recon = loaded.collect(loaded.clean, customers=True)
+        with _date_order_by_variable():
+            loaded = c.load_orders(
+                raw_orders,
+                replace(order_options, sheet=sheet if in_books else None),
+                config=config_now(),
+                reporter=c.Reporter(quiet=True),
+                held=exports,
+            )
+            [frame], recon = loaded.collect(loaded.clean, customers=True)
+        # Recorded, so the command under "About this report" reads the export the same way.
+        params = replace(params, environment=tuple(c.order_variables(config_now()).items()))
         name = loaded.table.name
         dialect = loaded.table.dialect
         how = f" ({dialect.describe()})" if dialect.sheets and not loaded.table.parts else ""
@@ -373,6 +376,21 @@ def report_command(
         f"wrote the report ({sections}) to {output}"
         + (f" and {plural(len(files), 'chart')} to {path.parent / image_dir}/" if files else ""),
     )
+
+
+@contextmanager
+def _date_order_by_variable() -> Iterator[None]:
+    """An export's dates whose day order needs saying: report has no --date-format, and its
+    hint named validate's ('say which with segchain validate --date-format month-first'); it
+    now names the variable report reads, validate's option as the other way."""
+    from segchain.config import SETTINGS
+    from segchain.orders import DateOrderError
+
+    try:
+        yield
+    except DateOrderError as exc:
+        exc.by_variable(SETTINGS["orders"]["date_format"].env or "SEGCHAIN_DATE_FORMAT")
+        raise
 
 
 def _is_file(source: str) -> bool:

@@ -26,6 +26,7 @@ from segchain.errors import DataError
 from segchain.schema import (
     ANNUAL_FIXED_COST,
     LANE_KEYS,
+    LOAD,
     MAX_VALUE,
     ONE_ROW_PER_CUSTOMER_HINT,
     ROW_NUMBER,
@@ -55,6 +56,9 @@ class Rule:
     ids: tuple[str, ...] = ()
     # How a message names a row where ``keys`` are none (a table with no one-row key).
     named: tuple[str, ...] = ()
+    # Where ``keys`` are none: the columns that together are on one row each, though a row is
+    # named by ``named`` (the backtest: a series once per scope, named by its unique_id).
+    once: tuple[str, ...] = ()
 
 
 # costs' tables: money may be below zero (a segment's returns, a loss), counts and costs not.
@@ -104,6 +108,12 @@ OWN_RULES: dict[str, Rule] = {
         (),
         "give forecast's --backtest table as written",
         named=("unique_id",),
+        # A row twice was counted twice in every mean and count of the section (its MASE, the
+        # series beating the baseline); forecast writes a unique_id once per scope ('overall'
+        # and 'total' are two), and a table without scope is read as series rows alone.
+        once=("scope", "unique_id"),
+        # A row without a series id is unknown, left out and said so by the section.
+        ids=("unique_id",),
         shown=dict.fromkeys(
             ("mase", "rmsse", "wape", "baseline_mase", "baseline_rmsse", "baseline_wape"), ">= 0"
         ),
@@ -125,7 +135,9 @@ OWN_RULES: dict[str, Rule] = {
     "assignments": Rule(
         (), "", shown={"distance_km": ">= 0", "transit_days": ">= 0", "sla_days": ">= 0"}
     ),
-    "sites": Rule((), "", shown={"demand_served": ">= 0", "utilization": ">= 0"}),
+    # network loads no site past its capacity: a utilization above 1 (beyond rounding) is a
+    # site the plan cannot have, drawn on the page as over full.
+    "sites": Rule((), "", shown={"demand_served": ">= 0", "utilization": LOAD}),
     "costs": Rule(
         ("segment",),
         "give costs' table as written: one row per segment",
@@ -197,7 +209,8 @@ def _by_rule(frame: pl.DataFrame, kind: str, source: str) -> None:
         # The fan chart's bounds: stock reads the widest as it reads the forecast.
         read |= {c: "" for c in frame.columns if c.startswith(("forecast-lo-", "forecast-hi-"))}
     frame = numeric_columns(frame, read, source=source, keys=rule.keys)
-    dup = duplicate_keys(frame, rule.keys, blank_apart=rule.ids)
+    unique = rule.keys or rule.once
+    dup = duplicate_keys(frame, unique, blank_apart=rule.ids)
     problems += dup
     for column, how in read.items():
         limit = rule.limits.get(column, MAX_VALUE)
@@ -212,7 +225,7 @@ def _by_rule(frame: pl.DataFrame, kind: str, source: str) -> None:
         named = rule.keys or rule.named
         problems += number_problems(finite, {column: rule.shown[column]}, keys=named)
     if problems:
-        keys = [k for k in rule.keys if k in frame.columns]
+        keys = [k for k in unique if k in frame.columns]
         hint = rule.hint or "give the table as segchain wrote it"
         raise DataError(
             f"{source}: " + "; ".join(problems),

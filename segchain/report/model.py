@@ -177,7 +177,11 @@ class Report:
             words += ["--title", str(params["title"])]
         if params.get("sheet") is not None:
             words += ["--sheet", str(params["sheet"])]
-        return " ".join(_shell_word(w) for w in words)
+        # The variables a raw export was read with go before it, as a shell takes them:
+        # NAME=value, the value quoted (a quoted 'NAME=value' is a command's name).
+        env = params.get("environment") or {}
+        assigned = [f"{name}={_shell_word(str(value))}" for name, value in sorted(env.items())]
+        return " ".join([*assigned, *(_shell_word(w) for w in words)])
 
     def charts(self) -> list[Chart]:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]

@@ -32,6 +32,9 @@ class ReportParams:
     sheet: str | None = None
     """The sheet the workbooks among the inputs were read at, when one was chosen (``--sheet``,
     ``SEGCHAIN_SHEET``, the config's ``[orders] sheet``); recorded only then."""
+    environment: tuple[tuple[str, str], ...] = ()
+    """The variables a raw export among the inputs was read with (``SEGCHAIN_DATE_FORMAT``,
+    ``SEGCHAIN_RETURNS``...: report has no options for them), by name; recorded only then."""
 
     @classmethod
     def resolve(
@@ -60,11 +63,10 @@ class ReportParams:
     def as_dict(self) -> dict[str, Any]:
         """The provenance's ``params``: every option but where the report is written, so the
         same inputs give the same bytes under any file name (a cron job's dated names)."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if f.name != "output" and not (f.name == "sheet" and self.sheet is None)
-        }
+        unset = {"output", *(("sheet",) if self.sheet is None else ()), "environment"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name not in unset} | (
+            {"environment": dict(self.environment)} if self.environment else {}
+        )
 
 
 def layout_of(output: str | None, *, stdout_is_terminal: bool) -> str:
