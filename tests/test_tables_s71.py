@@ -104,3 +104,52 @@ def test_costs_planned_units_do_not_depend_on_the_order_lines_order() -> None:
     assert first is not None
     for seed in range(4):
         assert planned(orders.sample(fraction=1.0, shuffle=True, seed=seed)) == first
+
+
+# A lower bound that is a rounding residue: the forecast and its half-width are one number
+# (0.3) reached by two sums, 0.1 + 0.2 and 0.3, whose difference 5.6e-17 is no bound. Online
+# Retail by RFM segment on its whole history wrote forecast-lo-80 of 2.8e-17 and 6.9e-18 so.
+CENTRE = 0.1 + 0.2
+
+
+def test_reconciled_lower_bound_of_a_forecast_less_itself_is_zero() -> None:
+    from segchain.forecast.intervals import reconciled_bounds
+
+    levels = [80, 95]
+    fc = pl.DataFrame(
+        {
+            "unique_id": ["a", "b"],
+            "ds": [dt.date(2024, 1, 1)] * 2,
+            "forecast": [CENTRE, CENTRE],
+            **{f"forecast-{s}-{lv}": [None, None] for lv in levels for s in ("lo", "hi")},
+        },
+        schema_overrides={f"forecast-{s}-{lv}": pl.Float64 for lv in levels for s in ("lo", "hi")},
+    )
+    # 20 backtest errors of 0.3 for "a" (the forecast itself) and of 0.1 for "b".
+    rows = pl.DataFrame(
+        {
+            "unique_id": ["a"] * 20 + ["b"] * 20,
+            "y": [0.0] * 40,
+            "yhat": [0.3] * 20 + [0.1] * 20,
+        }
+    )
+    out, _ = reconciled_bounds(fc, rows, levels)
+    got = {r["unique_id"]: r for r in out.iter_rows(named=True)}
+    for lv in levels:
+        assert got["a"][f"forecast-lo-{lv}"] == 0.0
+        assert got["a"][f"forecast-hi-{lv}"] == CENTRE + 0.3
+        # A bound that is one: 0.3 - 0.1, as written.
+        assert got["b"][f"forecast-lo-{lv}"] == CENTRE - 0.1
+
+
+def test_normal_lower_bound_of_a_forecast_less_itself_is_zero() -> None:
+    """The same where the half-width is z x error_sd (normal bounds)."""
+    from statistics import NormalDist
+
+    from segchain.forecast.intervals import normal_bounds
+
+    z = NormalDist().inv_cdf(0.9)
+    frame = pl.DataFrame({"c": [CENTRE], "sd": [0.3 / z]})
+    lo = frame.select(normal_bounds(pl.col("c"), pl.col("sd"), [80])[0]).item()
+    assert abs(CENTRE - z * (0.3 / z)) < 1e-15  # the residue the bound was
+    assert lo == 0.0
