@@ -290,3 +290,20 @@ def sum_in_order(column: str) -> pl.Expr:
     inventory_value and carrying 3.6e-12 apart at 79 of the demo's customers (1 run of 10). A
     group keeps its rows' order, and a running sum adds them one after another."""
     return pl.col(column).fill_null(0.0).cum_sum().last()
+
+
+def sum_any_order(values: str | pl.Expr) -> pl.Expr:
+    """A group's sum (in ``group_by().agg`` or ``.over``; or a column's, in ``select``) the
+    same to the bit whatever order its rows come in: its values added from the smallest up, a
+    null counted as 0. A float sum in the rows' order (``sum_in_order``) is the same from one
+    run to the next, but not for the same export's lines in another order, as an ERP's query
+    returns them: shuffled, the demo's order lines moved its costs' revenue, profit and
+    profit_share in their last bits (up to 1.2e-10). polars drops a ``sort()`` before a
+    ``sum()`` from the plan (a sum's order does not matter to it): the sorted values are
+    summed as a list, which it keeps. Not compensated, as polars' in-memory group-by sum is:
+    up to 9 ulp from the exactly rounded sum (1 ulp in the lines' order) at the demo's
+    customers' revenue; a frame sorted by the value before that group-by keeps both, but cost
+    5x the group-by on 9 M lines (docs/measurements.md, *costs' sums whatever the lines'
+    order*)."""
+    column = pl.col(values) if isinstance(values, str) else values
+    return column.fill_null(0.0).sort().implode().list.sum()

@@ -25,7 +25,7 @@ from segchain.costs.options import OPTION
 from segchain.costs.rates import CostRates, parse_rates
 from segchain.errors import DataError, UsageError, about, examples
 from segchain.formatting import UNITS, agree, format_number, plural
-from segchain.numbers import sum_left_to_right
+from segchain.numbers import sum_any_order, sum_left_to_right
 from segchain.schema import (
     ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
@@ -343,14 +343,15 @@ def _planned_units(
         or 0.0
     )
     served = assignments.get_column("customer_id").unique().implode()
+    # Summed whatever order the lines, and so the customers' groups, come in (sum_any_order).
     bought = float(
         lines.lazy()
         .filter(pl.col("customer_id").is_in(served))
         .group_by("customer_id")
-        .agg(pl.col("quantity").sum().clip(lower_bound=0.0))
+        .agg(sum_any_order("quantity").clip(lower_bound=0.0))
+        .select(sum_any_order("quantity"))
         .collect(engine=sales.IN_ORDER)
-        .get_column("quantity")
-        .sum()
+        .item()
     )
     if planned <= 0 or abs(bought / planned - 1.0) <= PLANNED_UNITS_TOLERANCE:
         return None

@@ -11,7 +11,7 @@ import polars as pl
 from segchain.costs.sales import IN_ORDER
 from segchain.errors import DataError, TableMessage, about, examples
 from segchain.formatting import agree, plural
-from segchain.numbers import sum_in_order
+from segchain.numbers import sum_any_order, sum_in_order
 from segchain.schema import (
     ANNUAL_FIXED_COST,
     ASSIGNMENTS_OPTION,
@@ -291,14 +291,16 @@ def segment_inventory(
             pl.col("quantity").cast(pl.Float64).alias("w"),
         )
         how = "each segment's share of the net units bought per " + " x ".join(wkeys)
+    # Sums whatever order the lines (or the split table's rows) come in (sum_any_order): the
+    # groups come in the order their first rows do.
     w = (
         weights.lazy()
         .group_by("segment", *wkeys, maintain_order=True)
-        .agg(pl.col("w").sum())
+        .agg(sum_any_order("w"))
         .with_columns(pl.col("w").clip(lower_bound=0.0))
         .collect(engine=IN_ORDER)
     )
-    tot = pl.col("w").sum().over(wkeys)
+    tot = sum_any_order("w").over(wkeys)
     w = w.with_columns(
         share=pl.when(tot > 0).then(pl.col("w") / tot).otherwise(1.0 / pl.len().over(wkeys))
     )
@@ -531,13 +533,14 @@ def inventory_by_customer(
     bought = (
         lines.lazy()
         .group_by("customer_id", "segment", "sku", maintain_order=True)
-        .agg(pl.col("quantity").sum().clip(lower_bound=0.0).alias("w"))
+        .agg(sum_any_order("quantity").clip(lower_bound=0.0).alias("w"))
         .filter(pl.col("w") > 0)
         .collect(engine=IN_ORDER)
     )
+    # A sku's customers come in the order of their first lines: summed whatever that order.
     by_units = per_sku.join(
         bought, on=["segment", "sku"], how="inner", maintain_order="left"
-    ).with_columns(share=pl.col("w") / sum_in_order("w").over("segment", "sku"))
+    ).with_columns(share=pl.col("w") / sum_any_order("w").over("segment", "sku"))
     orphan = per_sku.join(
         bought.select("segment", "sku").unique(),
         on=["segment", "sku"],

@@ -8,6 +8,7 @@ from segchain.forecast.engines import Engine
 from segchain.forecast.global_model import global_forecast
 from segchain.forecast.group_seasonal import GROUP_SEASONAL_BASE, lifts
 from segchain.forecast.intervals import (
+    conformal_bounds,
     conformal_halfwidths,
     normal_bounds,
     one_step_forecasts,
@@ -123,12 +124,7 @@ def final_forecast(
             ]
         else:
             out = out.join(conformal, on="unique_id", how="left")
-            bounds = []
-            for lv in levels:
-                bounds += [
-                    (center - pl.col(f"q-{lv}")).alias(f"forecast-lo-{lv}"),
-                    (center + pl.col(f"q-{lv}")).alias(f"forecast-hi-{lv}"),
-                ]
+            bounds = conformal_bounds(center, levels)
         frames.append(
             out.select(
                 "unique_id",
@@ -185,14 +181,8 @@ def _global_part(
         keys = seen.select("unique_id").unique()
     out = global_forecast(seen, keys, plan, ids.sort())
     center = unit * pl.col(GLOBAL).fill_nan(None).clip(lower_bound=0.0)
-    bounds = []
-    for lv in levels:
-        bounds += [
-            (center - pl.col(f"q-{lv}")).alias(f"forecast-lo-{lv}"),
-            (center + pl.col(f"q-{lv}")).alias(f"forecast-hi-{lv}"),
-        ]
     return out.join(conformal, on="unique_id", how="left").select(
-        "unique_id", "ds", center.alias("forecast"), *bounds
+        "unique_id", "ds", center.alias("forecast"), *conformal_bounds(center, levels)
     )
 
 

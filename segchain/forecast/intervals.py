@@ -154,19 +154,10 @@ def reconciled_bounds(
     )
     q = conformal_halfwidths(rows.with_columns(model), stats.with_columns(model), levels)
     has = pl.col("unique_id").is_in(q.get_column("unique_id").implode())
-    bounds = []
-    for lv in levels:
-        lo, hi = f"forecast-lo-{lv}", f"forecast-hi-{lv}"
-        bounds += [
-            pl.when(has)
-            .then((pl.col("forecast") - pl.col(f"q-{lv}")).clip(lower_bound=0.0))
-            .otherwise(pl.col(lo))
-            .alias(lo),
-            pl.when(has)
-            .then(pl.col("forecast") + pl.col(f"q-{lv}"))
-            .otherwise(pl.col(hi))
-            .alias(hi),
-        ]
+    bounds = [
+        pl.when(has).then(e).otherwise(pl.col(e.meta.output_name())).alias(e.meta.output_name())
+        for e in conformal_bounds(pl.col("forecast"), levels)
+    ]
     out = fc.join(q, on="unique_id", how="left").with_columns(bounds)
     return out.select(fc.columns), q.get_column("unique_id")
 
@@ -176,6 +167,31 @@ def first_cutoffs(cv: pl.DataFrame) -> pl.DataFrame:
     return cv.lazy().group_by("unique_id").agg(pl.col("cutoff").min().alias("first_cut")).collect()
 
 
+# A lower bound is a forecast less a half-width. Where the two are one number reached by two
+# sums (a top-down split's forecast and its backtest error against no demand: 0.125 and
+# 0.12499999999999997), what is left is rounding, not a bound: Online Retail by RFM segment on
+# its whole history wrote forecast-lo-80 and -95 of 2.8e-17 and 6.9e-18 (2 series, 26 rows)
+# where the bound is 0. Under this share of the forecast a lower bound is written 0.
+RESIDUE = 1e-12
+
+
+def lower_bound(center: pl.Expr, half: pl.Expr) -> pl.Expr:
+    """``center - half``, 0 where that is under ``RESIDUE`` of ``center`` (or negative)."""
+    low = center - half
+    return pl.when(low <= RESIDUE * center).then(0.0).otherwise(low)
+
+
+def conformal_bounds(center: pl.Expr, levels: list) -> list[pl.Expr]:
+    """The bounds of ``center`` at each level, its half-widths ``q-<level>`` either side."""
+    out = []
+    for lv in levels:
+        out += [
+            lower_bound(center, pl.col(f"q-{lv}")).alias(f"forecast-lo-{lv}"),
+            (center + pl.col(f"q-{lv}")).alias(f"forecast-hi-{lv}"),
+        ]
+    return out
+
+
 def normal_bounds(center: pl.Expr, sd: pl.Expr, levels: list) -> list[pl.Expr]:
     from statistics import NormalDist
 
@@ -183,7 +199,7 @@ def normal_bounds(center: pl.Expr, sd: pl.Expr, levels: list) -> list[pl.Expr]:
     for lv in levels:
         z = NormalDist().inv_cdf(0.5 + lv / 200)
         out += [
-            (center - z * sd).alias(f"forecast-lo-{lv}"),
+            lower_bound(center, z * sd).alias(f"forecast-lo-{lv}"),
             (center + z * sd).alias(f"forecast-hi-{lv}"),
         ]
     return out
