@@ -25,6 +25,7 @@ from segchain.schema import (
     MAX_VALUE,
     MODEL_NAMES,
     ORDER_COLUMNS,
+    ORDER_ID_FROM,
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
@@ -1349,6 +1350,25 @@ def resolve_mapping(
             if found is not None:
                 _taken(found, canonical, mapping)
     return mapping
+
+
+def derives_order_id(mapping: Mapping[str, str]) -> bool:
+    """No header gives ``order_id`` but the customer and date do: the import makes each
+    customer's lines of one day one order (``orders.derived_order_id``), as a purchase log
+    without an order number (CDNOW's, a till's summary) is read in the CLV literature. Without
+    the customer or the date no id can be made, and order_id is missing as any required
+    column is."""
+    return "order_id" not in mapping and all(c in mapping for c in ORDER_ID_FROM)
+
+
+def missing_required(mapping: Mapping[str, str]) -> list[str]:
+    """The required canonical columns ``mapping`` leaves without a header, each listed (the
+    value columns as one, ``VALUE_WANTED``); ``order_id`` not where ``derives_order_id``."""
+    derived = derives_order_id(mapping)
+    missing = [c for c in ORDER_REQUIRED if c not in mapping and not (derived and c == "order_id")]
+    if not any(c in mapping for c in ORDER_VALUE):
+        missing.append(VALUE_WANTED)
+    return missing
 
 
 def _taken(header: str, canonical: str, mapping: Mapping[str, str]) -> NoReturn:
