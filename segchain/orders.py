@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 import polars as pl
 
-from segchain.config import VALUE_WANTED, derives_order_id, mapping_hint, missing_required
+from segchain.config import (
+    VALUE_WANTED,
+    derives_order_id,
+    mapping_hint,
+    missing_required,
+    order_id_look_alike_warning,
+)
 from segchain.errors import (
     DataError,
     MissingColumnsError,
@@ -1992,6 +1998,7 @@ def import_orders(
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
     warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
+    warnings += order_id_look_alike_warning(headers, mapping)
     # Only text read whole (a CSV) can have lines joined by a stray quote; a Parquet file is
     # scanned, and the look would read its id columns a second time (1.1 s on 9.2 M lines,
     # half of segment's one pass).

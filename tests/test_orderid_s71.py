@@ -140,3 +140,42 @@ def test_an_order_id_column_is_read_not_made(cli, tmp_path: Path) -> None:
     assert NOTE not in result.stderr
     got = dict(pl.read_csv(tmp_path / "seg.csv").select("customer_id", "frequency").iter_rows())
     assert got == {"K1": 2, "K2": 1}
+
+
+@pytest.mark.parametrize(
+    ("header", "pasted"),
+    [("Order ID", "--map 'order_id=Order ID'"), ("InvoiceNo", "--map order_id=InvoiceNo")],
+)
+def test_a_header_that_looks_like_order_ids_is_named(
+    cli, tmp_path: Path, header: str, pasted: str
+) -> None:
+    # Read by no rule of the import (a look-alike, a name other exports give order ids), so the
+    # ids are made; but the export's own orders are what the user meant, and are named.
+    (tmp_path / "o.csv").write_text(
+        f"{header},customer_id,order_date,sku,quantity,amount\nA1,K1,2024-01-02,P,1,5\n"
+    )
+    result = cli("validate", "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        f"segchain validate: Warning: {header!r} looks like the export's order ids and is not "
+        f"read: to count its orders rather than each customer's days, add {pasted}\n"
+    ) in result.stderr
+
+
+def test_the_hint_says_order_id_needs_no_header_once_the_customer_is_mapped(
+    cli, tmp_path: Path
+) -> None:
+    # CDNOW's log as a user first reads it: the customer's header is suggested, and the hint
+    # sent the user to look for an order id header the log does not have.
+    (tmp_path / "cd.csv").write_text("customer,date,cds,dollars,sku\n00001,1997-01-01,1,11.77,CD\n")
+    result = cli(
+        "validate", "cd.csv", "--map", "order_date=date", "--map", "quantity=cds",
+        "--map", "amount=dollars",
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert result.stderr.endswith(
+        "missing required columns order_id, customer_id; found customer, date, cds, dollars, sku\n"
+        "segchain validate:   hint: as other exports name it (check that it holds what you mean): "
+        "--map customer_id=customer; order_id needs no header once customer_id and order_date "
+        "are mapped: each customer's lines of one day are then one order\n"
+    )
