@@ -25,6 +25,7 @@ from segchain.schema import (
     MAX_VALUE,
     MODEL_NAMES,
     ORDER_COLUMNS,
+    ORDER_ID_FROM,
     ORDER_OPTIONAL,
     ORDER_REQUIRED,
     ORDER_VALUE,
@@ -44,6 +45,12 @@ VALUE_WANTED = "unit_price or amount"
 NO_SKU_HINT = (
     "an export without a product column (one product, or none recorded) needs one: add a column "
     "sku holding the same value on every line (e.g. the product's name)"
+)
+
+# Said where order_id has no header and the customer and date have one once mapped.
+ORDER_ID_MADE_HINT = (
+    "order_id needs no header once customer_id and order_date are mapped: each customer's "
+    "lines of one day are then one order"
 )
 
 # Each canonical column maps to the export headers that may hold it, first present wins.
@@ -1351,6 +1358,25 @@ def resolve_mapping(
     return mapping
 
 
+def derives_order_id(mapping: Mapping[str, str]) -> bool:
+    """No header gives ``order_id`` but the customer and date do: the import makes each
+    customer's lines of one day one order (``orders.derived_order_id``), as a purchase log
+    without an order number (CDNOW's, a till's summary) is read in the CLV literature. Without
+    the customer or the date no id can be made, and order_id is missing as any required
+    column is."""
+    return "order_id" not in mapping and all(c in mapping for c in ORDER_ID_FROM)
+
+
+def missing_required(mapping: Mapping[str, str]) -> list[str]:
+    """The required canonical columns ``mapping`` leaves without a header, each listed (the
+    value columns as one, ``VALUE_WANTED``); ``order_id`` not where ``derives_order_id``."""
+    derived = derives_order_id(mapping)
+    missing = [c for c in ORDER_REQUIRED if c not in mapping and not (derived and c == "order_id")]
+    if not any(c in mapping for c in ORDER_VALUE):
+        missing.append(VALUE_WANTED)
+    return missing
+
+
 def _taken(header: str, canonical: str, mapping: Mapping[str, str]) -> NoReturn:
     """Refuse a mapping that gave ``canonical``'s own ``header`` to another column.
 
@@ -1519,6 +1545,12 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
     alike = look_alikes(headers, [c for c in missing if c in ORDER_COLUMNS], mapped)
     left = [c for c in missing if c not in alike]
     other = synonym_headers(headers, left, [*mapped, *alike.values()])
+    # No header for order_id is none needed once the customer and date are mapped (the import
+    # makes each customer's day one order): told so, not sent to look for one.
+    made = "order_id" in left and "order_id" not in other
+    made = made and all(c not in missing or c in alike or c in other for c in ORDER_ID_FROM)
+    left = [c for c in left if not (made and c == "order_id")]
+    made_note = f"; {ORDER_ID_MADE_HINT}" if made else ""
     # No header can answer a sku that was never exported (a shop of one product: CDNOW's log),
     # told where it is the one column without a header (several: a layout not understood).
     no_sku = "; " + NO_SKU_HINT if [c for c in left if c not in other] == ["sku"] else ""
@@ -1533,7 +1565,7 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
         else ""
     )
     if not alike and not other:
-        return MAP_HINT + also + no_sku
+        return MAP_HINT + also + no_sku  # (made needs a header suggested for customer or date)
     value = "amount" in other or "unit_price" in other
     rest = [c for c in left if c not in other and not (c == VALUE_WANTED and value)]
     parts = [f"add {_pasted_maps(alike)}"] if alike else []
@@ -1550,7 +1582,7 @@ def mapping_hint(headers: Sequence[str], missing: Sequence[str], mapped: Iterabl
             f"{' and '.join(rest)} {agree(len(rest), 'has', 'have')} no such header: "
             "map with --map CANONICAL=HEADER" + (" too" if alike or other else "")
         )
-    return "; ".join(parts) + also + no_sku
+    return "; ".join(parts) + made_note + also + no_sku
 
 
 def _optional_look_alikes(headers: Sequence[str], mapped: Iterable[str]) -> dict[str, str]:
@@ -1577,6 +1609,23 @@ def unmapped_look_alikes_note(headers: Sequence[str], mapping: Mapping[str, str]
     named = ", ".join(f"{h!r} ({c})" for c, h in alike.items())
     pasted = _pasted_maps(alike)
     return f"not read, though they look like columns segchain reads: {named}; add {pasted}"
+
+
+def order_id_look_alike_warning(headers: Sequence[str], mapping: Mapping[str, str]) -> list[str]:
+    """Where the import makes the order ids (``derives_order_id``) though a header not read
+    looks like them (by name, 'Order ID', else as other exports name it, 'InvoiceNo'): a
+    warning naming it, with the --map that reads it. Its orders are the export's own, and two
+    orders of a customer's day would be counted as one."""
+    if not derives_order_id(mapping):
+        return []
+    alike = look_alikes(headers, ["order_id"], mapping.values())
+    alike = alike or synonym_headers(headers, ["order_id"], mapping.values())
+    if not alike:
+        return []
+    return [
+        f"{alike['order_id']!r} looks like the export's order ids and is not read: to count "
+        f"its orders rather than each customer's days, add {_pasted_maps(alike)}"
+    ]
 
 
 def _find_header(name: str, present: Sequence[str], by_fold: Mapping[str, str]) -> str | None:

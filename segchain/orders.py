@@ -14,7 +14,13 @@ from typing import Any, Literal
 
 import polars as pl
 
-from segchain.config import VALUE_WANTED, mapping_hint
+from segchain.config import (
+    VALUE_WANTED,
+    derives_order_id,
+    mapping_hint,
+    missing_required,
+    order_id_look_alike_warning,
+)
 from segchain.errors import (
     DataError,
     MissingColumnsError,
@@ -397,6 +403,9 @@ class OrderImport:
     as in the usual export. A stage that reads every line anyway (segment's one pass) reads
     these, checks both in the same scan and reads ``lines`` only when one fails; it counts
     a text by the groups it forms, and makes a "" group's text null."""
+    derived: dict[str, str] = field(default_factory=dict)
+    """The canonical columns no header gave and the import made, each with how (recorded
+    beside the mapping): ``order_id`` where ``derives_order_id``."""
 
     @property
     def multi_file(self) -> bool:
@@ -556,6 +565,20 @@ class OrderImport:
                 "segchain does not merge them"
             )
         return out
+
+    def derived_orders_of(self, lines: pl.LazyFrame) -> pl.LazyFrame | None:
+        """The query for ``derived_orders``, on ``lines`` (see ``rejects_of``): the orders
+        the used lines make, where the import made their ids; None where the export gave them."""
+        if "order_id" not in self.derived:
+            return None
+        some_rejected = "reason" in lines.collect_schema()
+        used = lines.filter(pl.col("reason").is_null()) if some_rejected else lines
+        return used.select(pl.col("order_id").n_unique().alias("orders"))
+
+    def derived_orders(self, found: pl.DataFrame) -> str:
+        """The note of the collected ``derived_orders_of``: how the orders were made, and how
+        many."""
+        return derived_orders_note(int(found.item(0, "orders")))
 
     def grouped_by_order_of(self, lines: pl.LazyFrame) -> pl.LazyFrame:
         """The query for ``grouped_by_order``, on ``lines``: how many lines were rejected
@@ -948,11 +971,32 @@ class Reconciliation:
 # Column profiles: small eager looks that decide how a whole column is parsed
 
 
+def derived_order_id() -> pl.Expr:
+    """The order id of a line whose export has none: its customer and its day, ``C1-20240301``.
+    The date is a day (the import parses a time away), so every line of a customer's day has
+    the same id; the id ends in its eight digits after the last '-', so no two (customer, day)
+    pairs share one, and it never reads as a cancellation (``CANCEL_PATTERN``)."""
+    return pl.concat_str(
+        pl.col("customer_id"), pl.col("order_date").dt.strftime("%Y%m%d"), separator="-"
+    ).alias("order_id")
+
+
+# How the import made a missing order id, as the provenance records it beside the mapping.
+DERIVED_ORDER_ID = "customer_id-yyyymmdd: each customer's lines of one day are one order"
+
+
+def derived_orders_note(orders: int) -> str:
+    """The import's note of ``derived_order_id``, with the orders it made of the used lines."""
+    return (
+        "no order_id column: each customer's lines of one day are one order, "
+        f"{plural(orders, 'order')}"
+    )
+
+
 def check_mapping(headers: Sequence[str], mapping: Mapping[str, str], *, source: str) -> None:
-    """Raise MissingColumnsError listing every required canonical column that is not mapped."""
-    missing = [c for c in ORDER_REQUIRED if c not in mapping]
-    if not any(c in mapping for c in ORDER_VALUE):
-        missing.append(VALUE_WANTED)
+    """Raise MissingColumnsError listing every required canonical column that is not mapped
+    (``order_id`` not, where ``derives_order_id``)."""
+    missing = missing_required(mapping)
     if missing:
         hint = title_row_hint(headers) or mapping_hint(headers, missing, mapping.values())
         raise MissingColumnsError(missing, list(headers), source=source, hint=hint)
@@ -1979,6 +2023,7 @@ def import_orders(
             raise
         raise MissingColumnsError(exc.missing, exc.found, source=source, hint=below) from None
     mapping = {c: h for c, h in mapping.items() if h in headers}
+    derive_order_id = derives_order_id(mapping)
     _refuse_shared_numbers(mapping)
     check_number_types(
         schema, {c: mapping[c] for c in NUMBER_FIELDS if c in mapping}, source=source
@@ -1988,6 +2033,7 @@ def import_orders(
     if SOURCE_FILE in schema:
         notes += _lines_in_several_files(lf, mapping)
     warnings = _mixed_units(lf, mapping) + _rounded_ids(lf, mapping)
+    warnings += order_id_look_alike_warning(headers, mapping)
     # Only text read whole (a CSV) can have lines joined by a stray quote; a Parquet file is
     # scanned, and the look would read its id columns a second time (1.1 s on 9.2 M lines,
     # half of segment's one pass).
@@ -2133,7 +2179,9 @@ def import_orders(
             id_null(pl.col(h).str.strip_chars()).is_not_null()
             if _is_string(schema, h)
             else pl.col(h).is_not_null()
-            for h in dict.fromkeys(mapping[c] for c in ("order_id", "customer_id", "sku"))
+            for h in dict.fromkeys(
+                mapping[c] for c in ("order_id", "customer_id", "sku") if c in mapping
+            )
         ]
         n_by_amount = int(
             lf.filter(_blank(mapping["unit_price"], schema))
@@ -2229,6 +2277,8 @@ def import_orders(
             (blank_null if c in untrimmed else id_null)(pl.col(c)).alias(c)
             for c in trimmed
         )
+        if derive_order_id:
+            lines = lines.with_columns(derived_order_id())
         lines = _derive_values(
             lines,
             has_price="unit_price" in mapping,
@@ -2247,6 +2297,7 @@ def import_orders(
             non_product_skus=non_product_skus,
             dates=date_rules,
             number_rules=not as_exported,
+            order_ids=not derive_order_id,
         )
         lines = lines.select(
             ROW,
@@ -2277,6 +2328,7 @@ def import_orders(
         date_order=date_order,
         returns=returns,
         source=source,
+        derived=dict.fromkeys(["order_id"] * derive_order_id, DERIVED_ORDER_ID),
     )
 
 
@@ -2519,11 +2571,13 @@ class DateRules:
 
 
 def _reason_rules(
-    names: Sequence[str], *, dates: DateRules, number_rules: bool
+    names: Sequence[str], *, dates: DateRules, number_rules: bool, order_ids: bool = True
 ) -> list[tuple[pl.Expr, str]]:
     """Each rule a line can break (null read as not broken) and its reason code, in the order
     of ``REASONS``: the date rules that some line breaks (``dates``), and without
-    ``number_rules`` not ``non_finite`` and ``out_of_range`` (see ``OrderImport.as_exported``)."""
+    ``number_rules`` not ``non_finite`` and ``out_of_range`` (see ``OrderImport.as_exported``).
+    Without ``order_ids`` (the export has none: ``derived_order_id``) not ``missing_order_id``:
+    a derived id is blank only where the customer or the date is, rejected for that reason."""
     q = pl.col("quantity")
     # A coordinate that is NaN or infinite is emptied at import, never rejected.
     numbers = [c for c in VALUE_FIELDS if c in names]
@@ -2544,7 +2598,7 @@ def _reason_rules(
         # trusted.
         (pl.col("_ragged"), "extra_fields"),
         *[(pl.col("_header_line").fill_null(False), "repeated_header")] * bool(dates.header),
-        (pl.col("order_id").is_null(), "missing_order_id"),
+        *[(pl.col("order_id").is_null(), "missing_order_id")] * order_ids,
         (pl.col("customer_id").is_null(), "missing_customer"),
         (pl.col("sku").is_null(), "missing_sku"),
     ]
@@ -2588,6 +2642,7 @@ def _flag_and_reason(
     non_product_skus: frozenset[str],
     dates: DateRules,
     number_rules: bool = True,
+    order_ids: bool = True,
 ) -> pl.LazyFrame:
     q, price, amount = pl.col("quantity"), pl.col("unit_price"), pl.col("amount")
     is_return = (q < 0) | pl.col("order_id").str.contains(CANCEL_PATTERN).fill_null(False)
@@ -2595,7 +2650,9 @@ def _flag_and_reason(
     # ((12.50), 'Adjust bad debt'). Its value nets as a return's does; its quantity is no
     # demand (schema.demand_line).
     credit = ~pl.col("_ret") & ((price < 0) | (amount < 0)).fill_null(False)
-    rules = _reason_rules(lf.collect_schema().names(), dates=dates, number_rules=number_rules)
+    rules = _reason_rules(
+        lf.collect_schema().names(), dates=dates, number_rules=number_rules, order_ids=order_ids
+    )
     if returns == "drop":
         rules.append((pl.col("_ret"), "return"))
         rules.append((pl.col("_credit"), "negative_price"))

@@ -44,6 +44,9 @@ FREQ_COLUMN = "freq"
 # Order lines after mapping. Either unit_price or amount must be present.
 ORDER_REQUIRED = ("order_id", "order_date", "customer_id", "sku", "quantity")
 ORDER_VALUE = ("unit_price", "amount")
+# The columns an order id is made of where the export has none (orders.derived_order_id): each
+# customer's lines of one day are one order.
+ORDER_ID_FROM = ("customer_id", "order_date")
 ORDER_OPTIONAL = (
     "site",
     "lat",

@@ -107,8 +107,10 @@ def test_validate_missing_columns_exact_message(cli, tmp_path: Path) -> None:
         "customer_id, sku, "
         "quantity, unit_price or amount; found Beleg, Datum, Kunde\n"
         "segchain validate:   hint: as other exports name them (check that they hold what you "
-        "mean): --map order_date=Datum --map customer_id=Kunde; order_id and sku and quantity "
-        "and unit_price or amount have no such header: map with --map CANONICAL=HEADER too\n"
+        "mean): --map order_date=Datum --map customer_id=Kunde; sku and quantity "
+        "and unit_price or amount have no such header: map with --map CANONICAL=HEADER too; "
+        "order_id needs no header once customer_id and order_date are mapped: each customer's "
+        "lines of one day are then one order\n"
     )
     assert not out.exists()
 

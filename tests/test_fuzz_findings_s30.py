@@ -195,8 +195,10 @@ def test_workbook_hidden_sheet_is_read_when_named(cli, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "header",
     [
-        " ,order_date,customer_id,sku,quantity,unit_price,",  # a blank name and an empty one
-        " ,order_date,customer_id,sku,quantity,unit_price,  ",  # two blank names
+        # The blank names stand where the customer's would (without one, an export missing
+        # order_id is read with its ids made of customer and day since session 71).
+        " ,order_date,order_id,sku,quantity,unit_price,",  # a blank name and an empty one
+        " ,order_date,order_id,sku,quantity,unit_price,  ",  # two blank names
     ],
 )
 def test_a_header_with_blank_names_gets_a_message(cli, tmp_path: Path, header) -> None:
@@ -205,7 +207,7 @@ def test_a_header_with_blank_names_gets_a_message(cli, tmp_path: Path, header) -
     (tmp_path / "o.csv").write_text(f"{header}\n1,2024-01-01,C1,S1,1,2,x\n")
     result = cli("validate", "o.csv", "-o", "out.csv")
     assert result.exit_code == 1
-    assert "missing required column order_id" in result.stderr
+    assert "missing required column customer_id" in result.stderr
     assert not (tmp_path / "out.csv").exists()
 
 
@@ -278,9 +280,11 @@ def test_ods_hidden_first_sheet_is_passed_over(cli, tmp_path: Path) -> None:
             "Period: 2024,x,,,,\norder_id,order_date,customer_id,sku,quantity,unit_price\n",
             "found Period: 2024, x, (4 blank)\n",
         ),
+        # The blank name where the customer's would be: without one, an export missing
+        # order_id is read with its ids made of customer and day since session 71.
         (
-            ",order_date,customer_id,sku,quantity,unit_price\n",
-            "found (blank), order_date, customer_id, sku, quantity, unit_price\n",
+            ",order_date,order_id,sku,quantity,unit_price\n",
+            "found (blank), order_date, order_id, sku, quantity, unit_price\n",
         ),
     ],
 )

@@ -1116,9 +1116,12 @@ class LoadedOrders:
         ``lines``: the import's lines as a stage reads them (else the import's own)."""
         lines = self.imp.lines if lines is None else lines
         rejects = [self.imp.rejects_of(lines)] if self.rejects_path else []
+        orders = self.imp.derived_orders_of(lines)
         return [
             self.imp.summary_of(lines),
             *rejects,
+            # Counted in the pass: the note of the ids the import made says how many orders.
+            *([orders] if orders is not None else []),
             self.imp.grouped_by_order_of(lines),
             self.imp.other_forms_of(lines),
             self.imp.lost_zeros_of(lines),
@@ -1152,7 +1155,8 @@ class LoadedOrders:
         one_file = None if self.table.parts else self.table.name
         warnings = self.imp.grouped_by_order(tallied[-3])
         warnings += self.imp.other_forms(tallied[-2], source=one_file)
-        self.report(recon, warnings + self.imp.lost_zeros(tallied[-1]))
+        notes = [self.imp.derived_orders(tallied[-4])] if self.imp.derived else []
+        self.report(recon, warnings + self.imp.lost_zeros(tallied[-1]), notes=notes)
         if recon.read == 0:
             # A header and nothing below it (an export of an empty period): no line to reject,
             # and no rejects file to keep.
@@ -1185,8 +1189,11 @@ class LoadedOrders:
             )
         return recon
 
-    def report(self, recon: Reconciliation, warnings: Sequence[str] = ()) -> None:
-        """Say how the export was read; ``warnings``: the import's, found in the pass."""
+    def report(
+        self, recon: Reconciliation, warnings: Sequence[str] = (), notes: Sequence[str] = ()
+    ) -> None:
+        """Say how the export was read; ``warnings`` and ``notes``: the import's, found in the
+        pass."""
         r = self.reporter
         if self.table.parts:
             # Several files: each one's dialect and reconciliation, then the run's total.
@@ -1206,7 +1213,7 @@ class LoadedOrders:
                 r.warn(
                     cut_short_warning(by_option(self.option, part.name), *part.dialect.cut_short)
                 )
-        for note in self.imp.notes:
+        for note in [*self.imp.notes, *notes]:
             r.info(f"  {note}")
         for warning in [*self.imp.warnings, *warnings]:
             # Given by an option, the orders are one of the command's tables: say which.

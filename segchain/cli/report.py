@@ -516,16 +516,16 @@ def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
     else, for a table that looks like one (a preset's layout, or an order id and an order date
     among its headers as mapped or suggested), validate's hint for the columns it lacks."""
     from segchain.config import (
-        VALUE_WANTED,
         env_map,
         env_preset,
         look_alikes,
         mapping_hint,
+        missing_required,
         preset_layouts,
         resolve_mapping,
         synonym_headers,
     )
-    from segchain.schema import ORDER_COLUMNS, ORDER_REQUIRED, ORDER_VALUE
+    from segchain.schema import ORDER_COLUMNS
     from segchain.tableio import META_COLUMNS
 
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
@@ -533,9 +533,7 @@ def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
         mapping = resolve_mapping(headers, env_map=env_map(), config=config, preset=env_preset())
     except SegchainError:  # a mapping that names no header here
         return False, None
-    missing = [col for col in ORDER_REQUIRED if col not in mapping]
-    if not any(col in mapping for col in ORDER_VALUE):
-        missing.append(VALUE_WANTED)
+    missing = missing_required(mapping)
     if not missing:
         return True, None
     alike = look_alikes(headers, [m for m in missing if m in ORDER_COLUMNS], mapping.values())

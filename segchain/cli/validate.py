@@ -73,6 +73,8 @@ def validate(
         "orders",
         params={
             "mapping": loaded.imp.mapping,
+            # The columns no header gave, made by the import (order_id of a purchase log).
+            **({"derived": loaded.imp.derived} if loaded.imp.derived else {}),
             "returns": returns_used,
             "date_order": loaded.imp.date_order,
             "source_dialect": loaded.table.dialect.describe(),
