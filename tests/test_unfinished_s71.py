@@ -114,3 +114,18 @@ def test_forecast_keeps_a_last_week_that_holds_a_whole_weeks_lines(cli, tmp_path
     assert fc.get_column("ds").min() == LAST + dt.timedelta(weeks=1)
     assert fc.get_column("forecast").to_list() == pytest.approx([WEEKLY] * 3)
     assert "unfinished_period" not in read_metadata(tmp_path / "fc.parquet").get("excluded", {})
+
+
+def test_an_export_ending_on_the_10th_leaves_out_its_month() -> None:
+    from segchain.forecast.series import leave_out_unfinished
+
+    days = pl.date_range(dt.date(2024, 1, 1), dt.date(2024, 6, 10), "1d", eager=True)
+    orders = pl.DataFrame({"order_date": days, "customer_id": "C0", "quantity": 1.0})
+    cut = leave_out_unfinished(orders, "M")
+    assert cut is not None
+    assert cut.as_of == dt.date(2024, 6, 1)
+    assert cut.left_out == 10  # June 1 to 10: day 10 of 30, a third of a month's lines
+    assert cut.kept.get_column("order_date").max() == dt.date(2024, 5, 31)
+    assert "day 10 of 30 of the month of 2024-06-01" in cut.warning
+    # A day is never unfinished: --freq D keeps every line.
+    assert leave_out_unfinished(orders, "D") is None
