@@ -82,7 +82,7 @@ ALLOWED = {
     "lat: 2 lines hold no number": "orders.py joins the coordinate warning and its fix",
     "lat: 1 line holds a value outside": "orders.py joins the range and the swap question",
     "located 4,367 of 4,372 customers": "geo.py: counts per precision joined",
-    "the orders end on 2018-01-01": "forecast's part-week warning, parts joined",
+    "--as-of 2018-01-02 ends the history on 2018-01-01": "forecast: the part-week warning",
     "--items items.csv: 3 rows at sites where FORECAST": "stock: site lists joined",
     "--on-hand oh.csv: 3 on-hand rows": "stock: on-hand without demand, parts joined",
     "2 of 40 items used default parameters": "stock_summary.defaults_cause joins the causes",

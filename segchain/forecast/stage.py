@@ -59,7 +59,13 @@ from segchain.forecast.selection import (
     report_rows_only,
     select_models,
 )
-from segchain.forecast.series import build_series, history_before, order_columns
+from segchain.forecast.series import (
+    UNFINISHED_PERIOD,
+    build_series,
+    history_before,
+    leave_out_unfinished,
+    order_columns,
+)
 from segchain.formatting import PCT, agree, count, format_number
 from segchain.routing import route_orders
 from segchain.schema import (
@@ -180,6 +186,14 @@ def forecast(
         # Read once: the history is cut from these lines, and the held-out check reads them all.
         every_line = orders = collect(orders, name=ORDERS_OPTION)
         orders, after_as_of, routing_warnings = history_before(orders, as_of, freq)
+    history_as_of, unfinished = as_of, None
+    if as_of is None:
+        # An export run mid-week ends in a week of a day or two: counted whole, every series
+        # read a collapse. Without --as-of it is left out as --as-of leaves lines out.
+        unfinished = leave_out_unfinished(orders, freq)
+        if unfinished is not None:
+            orders, history_as_of = unfinished.kept, unfinished.as_of
+            routing_warnings = [unfinished.warning]
     if assignments is not None:
         # Each line numbered and its quantity kept, so that a customer's line routed to two
         # sites counts once and is judged by the size it was ordered in (cleansing).
@@ -193,15 +207,19 @@ def forecast(
         unrouted = routed.unrouted_lines
         if "site" not in by:
             by = ["site", *by]
-    series = build_series(orders, segments, freq=freq, by=by, outliers=outliers, as_of=as_of)
+    series = build_series(
+        orders, segments, freq=freq, by=by, outliers=outliers, as_of=history_as_of
+    )
     plan = replace(plan, first_day=series.first_day)
     if after_as_of:
         series.excluded["after_as_of"] = after_as_of
+    if unfinished is not None:
+        series.excluded[UNFINISHED_PERIOD] = unfinished.left_out
     if unrouted:
         series.excluded["no_serving_site"] = unrouted
     top_by = [c for c in by if c != "segment"] if "segment" in by and len(by) > 1 else None
     top = (
-        build_series(orders, segments, freq=freq, by=top_by, outliers=outliers, as_of=as_of)
+        build_series(orders, segments, freq=freq, by=top_by, outliers=outliers, as_of=history_as_of)
         if top_by
         else None
     )
@@ -255,7 +273,7 @@ def forecast(
                             [c for c in top_by if c != "site"],
                             freq=freq,
                             outliers=outliers,
-                            as_of=as_of,
+                            as_of=history_as_of,
                             plan=plan,
                             levels=levels,
                             eng=eng,
