@@ -73,3 +73,38 @@ def test_a_table_onto_a_closed_stdout_is_still_refused(orders: Path) -> None:
     done = _segchain("segment", str(orders), "-o", "-", close=(1,))
     assert done.returncode == 2
     assert b"-o -: stdout is closed" in done.stderr
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A 64 KiB file system with 4 KiB free (a tmpfs: needs root and a mount namespace that
+    allows it, else skipped)."""
+    folder = tmp_path / "small"
+    folder.mkdir()
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (not root, or no mount permission)")
+    try:
+        (folder / "filler").write_bytes(b"\0" * (60 * 1024))
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_disk_filling_while_parquet_is_written_is_said_without_a_traceback(
+    full_disk: Path,
+) -> None:
+    # polars said 'parquet: File out of specification: Invalid thrift: transport error' for
+    # the full disk, errno lost: a ComputeError traceback (validate of the demo's orders).
+    csv = ROOT / "sample_data" / "orders.csv"  # the demo's export, as it failed
+    out = full_disk / "orders.parquet"
+    done = _segchain("validate", str(csv), "-o", str(out), close=())
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert "Traceback" not in err and "ComputeError" not in err
+    assert f"-o {out}: cannot write: no space left on the device" in err
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]  # no temporary file left
