@@ -3814,6 +3814,18 @@ def _temporary_file(target: OutputTarget, staged: _Staged) -> tuple[int, str]:
     raise cannot_write(target.label, OSError(errno.EEXIST, "no free temporary file name"))
 
 
+def _disk_full(folder: Path) -> OSError | None:
+    """ENOSPC when ``folder``'s file system has no block left, after a writer failed. polars'
+    Parquet writer writes to the descriptor itself, and a disk that filled while it wrote the
+    footer came back as 'parquet: File out of specification: Invalid thrift: transport error',
+    the errno lost: a traceback (exit 1) where a CSV output said 'no space left'."""
+    try:
+        fs = os.statvfs(folder)
+    except OSError:
+        return None
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) if fs.f_bavail == 0 else None
+
+
 def _keep_owner(tmp: str, owner: tuple[int, int]) -> None:
     """Give the temporary file the owner and group of the file it replaces, as far as this
     process may: root keeps both; a user keeps the group when they belong to it. The kept mode
@@ -4019,7 +4031,7 @@ class OutputSet:
                 _keep_owner(tmp, target.owner)  # first: chown clears a set-group-id bit
             os.chmod(tmp, target.mode if target.mode is not None else 0o666 & ~_umask())
         except Exception as exc:
-            failure = write_failure(exc)
+            failure = write_failure(exc) or _disk_full(target.path.parent)
             if failure is None:
                 raise
             raise cannot_write(target.label, failure) from None

@@ -31,6 +31,28 @@ def _interrupted_while_starting() -> None:
     sys.exit(128 + signal.SIGINT)
 
 
+def _hold_closed_descriptors() -> None:
+    """Open the null device on descriptors 0, 1 and 2 where the shell closed them (``>&-``,
+    ``<&-``, a daemon's cron line), before any library opens a file.
+
+    Left free, the lowest of them went to the next file opened: polars' I/O runtime took 1 for
+    its epoll descriptor, which ``descriptors.stdout_on`` then pointed at stderr; the runtime
+    panicked and the command hung for ever, past ``timeout``'s SIGTERM (`segchain segment
+    o.parquet -o seg.csv >&-`). Python already set ``sys.stdout`` (``sys.stdin``,
+    ``sys.stderr``) to None for a closed one, and that is how segchain knows it was closed
+    (``-o -`` onto a closed stdout is still refused): only the descriptor is taken."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+            if null != fd:  # a lower one was free too: it is taken on its own turn
+                os.dup2(null, fd)
+                os.close(null)
+
+
+_hold_closed_descriptors()
+
 try:
     from segchain.cli.app import app
 
