@@ -82,3 +82,58 @@ def test_by_segment_alone_names_no_sku(cli, tmp_path: Path) -> None:
     assert "that unfinished week's 4 order lines left out, the history" in " ".join(
         result.stderr.split()
     )
+
+
+# report reads a raw export as validate does, and one that needs a mapping it has not is named
+# with validate's suggestion (README, report). An export is told from another table by an order
+# id and a date among its headers: since order ids are made of the customer and the day, a
+# purchase log without them (Complete Journey's transactions without basket_id) is an export too,
+# and it was called no segchain stage output, without the mapping validate suggests for it.
+LOG = (
+    "household_id,transaction_timestamp,product_id,quantity,sales_value\n"
+    "H1,2017-01-01 10:00:00,P1,1,2.5\n"
+    "H1,2017-01-02 10:00:00,P1,1,2.5\n"
+)
+
+
+def test_report_names_a_purchase_log_without_order_ids_with_validates_mapping(
+    cli, tmp_path: Path
+) -> None:
+    (tmp_path / "log.csv").write_text(LOG)
+    hint = (
+        "--map order_date=transaction_timestamp --map customer_id=household_id --map "
+        "sku=product_id --map amount=sales_value; order_id needs no header once customer_id and "
+        "order_date are mapped"
+    )
+    validated = cli("validate", "log.csv", "-o", "orders.csv")
+    assert validated.exit_code == 1
+    assert hint in " ".join(validated.stderr.split())
+    result = cli("report", "log.csv", "-o", "report.md")
+    assert result.exit_code == 1
+    stderr = " ".join(result.stderr.split())
+    assert "log.csv: an order export whose columns need a mapping to be read" in stderr, stderr
+    assert hint in stderr
+    assert "not a segchain stage output" not in stderr
+    assert not (tmp_path / "report.md").exists()
+
+
+def test_report_reads_the_purchase_log_once_mapped(cli, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "log.csv").write_text(LOG)
+    monkeypatch.setenv(
+        "SEGCHAIN_MAP",
+        "order_date=transaction_timestamp,customer_id=household_id,sku=product_id,"
+        "amount=sales_value",
+    )
+    result = cli("report", "log.csv", "-o", "report.md")
+    assert result.exit_code == 0, result.stderr
+    assert "log.csv: raw order lines, read as validate would: read 2 = used 2" in " ".join(
+        result.stderr.split()
+    )
+    assert "**Order lines: 2** (2017-01-01 to 2017-01-02)" in (tmp_path / "report.md").read_text()
+
+
+def test_a_table_with_a_date_alone_is_still_no_export(cli, tmp_path: Path) -> None:
+    (tmp_path / "t.csv").write_text("day,value\n2024-01-01,3\n")
+    result = cli("report", "t.csv", "-o", "report.md")
+    assert result.exit_code == 1
+    assert "t.csv: not a segchain stage output" in " ".join(result.stderr.split())
