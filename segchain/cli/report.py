@@ -513,8 +513,9 @@ def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
     """Whether ``table``, read as an export, is an order export that the mapping validate reads
     it with maps (``$SEGCHAIN_MAP``, ``$SEGCHAIN_PRESET``, the config's ``[columns]`` and
     preset: Superstore's 'Order ID', ...);
-    else, for a table that looks like one (a preset's layout, or an order id and an order date
-    among its headers as mapped or suggested), validate's hint for the columns it lacks."""
+    else, for a table that looks like one (a preset's layout, or an order date and an order id
+    or customer among its headers as mapped or suggested), validate's hint for the columns it
+    lacks."""
     from segchain.config import (
         env_map,
         env_preset,
@@ -525,7 +526,7 @@ def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
         resolve_mapping,
         synonym_headers,
     )
-    from segchain.schema import ORDER_COLUMNS
+    from segchain.schema import ORDER_COLUMNS, ORDER_ID_FROM
     from segchain.tableio import META_COLUMNS
 
     headers = [h for h in table.frame.collect_schema().names() if h not in META_COLUMNS]
@@ -540,7 +541,13 @@ def _export_mapping(table: Table, *, config: Config) -> tuple[bool, str | None]:
     other = synonym_headers(
         headers, [m for m in missing if m not in alike], [*mapping.values(), *alike.values()]
     )
-    if preset_layouts(headers) or {"order_id", "order_date"} <= {*mapping, *alike, *other}:
+    found = {*mapping, *alike, *other}
+    # An order id and a date, or the customer and the date the import makes the ids of
+    # (derives_order_id): a purchase log without order numbers is an export too, and was
+    # called no stage output without the mapping validate suggests (review of session 71).
+    if preset_layouts(headers) or any(
+        set(cols) <= found for cols in (("order_id", "order_date"), ORDER_ID_FROM)
+    ):
         return False, mapping_hint(headers, missing, mapping.values())
     return False, None
 

@@ -190,7 +190,7 @@ def forecast(
     if as_of is None:
         # An export run mid-week ends in a week of a day or two: counted whole, every series
         # read a collapse. Without --as-of it is left out as --as-of leaves lines out.
-        unfinished = leave_out_unfinished(orders, freq)
+        unfinished = leave_out_unfinished(orders, freq, by)
         if unfinished is not None:
             orders, history_as_of = unfinished.kept, unfinished.as_of
             routing_warnings = [unfinished.warning]
