@@ -460,26 +460,18 @@ def _unfinished_last_period(
     if freq not in PERIODS or not _unfinished(last, end, freq):
         return []
     word, words = PERIODS[freq]
-    interval = FREQS[freq][0]
     period_end = _period_end(last, freq)
     days, covered = (period_end - last).days + 1, (end - last).days + 1
-    in_last = int(per_period.filter(pl.col("ds") == last).get_column("len").sum())
-    # The calendar periods just before the last, those without a line too (from the data's
-    # first): the last periods that hold lines were counted, so an --as-of weeks after the
-    # orders end said '0 order lines in it against 284 a week over the 8 weeks before' of weeks
-    # that held none.
     first = cast(dt.date, per_period.get_column("ds").min())
-    periods = pl.date_range(first, last, interval, eager=True)
-    shown = periods.filter(periods < last).tail(FREQS[freq][2])
-    lines = per_period.filter(pl.col("ds").is_in(shown.implode())).get_column("len").sum()
-    mean = round(lines / max(shown.len(), 1))
+    in_last, before, per = _lines_in_and_before(per_period, first, last, freq)
+    mean = round(per)
     if not in_last and not mean:
         # No line in it nor in the periods before (an --as-of after the orders end, which
         # _quiet_until_as_of says): nothing collapses there.
         return []
     typical = (
-        f" against {count(mean)} a {word} over the {plural(shown.len(), word, words)} before"
-        if shown.len()
+        f" against {count(mean)} a {word} over the {plural(before, word, words)} before"
+        if before
         else ""
     )
     ends = f"--as-of {as_of} ends the history on {end}" if as_of else f"the orders end on {end}"
@@ -495,6 +487,21 @@ def _unfinished_last_period(
             f"({plural(in_last, 'order line')} in it{typical}); {fix}",
         )
     ]
+
+
+def _lines_in_and_before(
+    per_period: pl.DataFrame, first: dt.date, start: dt.date, freq: str
+) -> tuple[int, int, float]:
+    """The lines of the period starting on ``start``, how many calendar periods just before it
+    are its comparison (the window of ``FREQS``, from the data's ``first``), and their mean
+    lines a period (``per_period``: ``ds, len``). Periods without a line count too: counting
+    only those that held lines, an --as-of weeks after the orders end said '0 order lines in it
+    against 284 a week over the 8 weeks before' of weeks that held none."""
+    periods = pl.date_range(first, start, FREQS[freq][0], eager=True)
+    shown = periods.filter(periods < start).tail(FREQS[freq][2])
+    in_last = int(per_period.filter(pl.col("ds") == start).get_column("len").sum())
+    lines = per_period.filter(pl.col("ds").is_in(shown.implode())).get_column("len").sum()
+    return in_last, shown.len(), float(lines) / max(shown.len(), 1)
 
 
 def _period_end(start: dt.date, freq: str) -> dt.date:
@@ -552,18 +559,12 @@ def leave_out_unfinished(
     start = _period_of(end, freq)
     if not _unfinished(start, end, freq) or _period_of(first, freq) >= _period_before(start, freq):
         return None
-    interval, window = FREQS[freq][0], FREQS[freq][2]
-    # The calendar periods just before it (those without a line too), as the warning counts.
-    periods = pl.date_range(_period_of(first, freq), start, interval, eager=True)
-    shown = periods.filter(periods < start).tail(window)
     counts = (
-        lazy.filter(date >= shown.min())
-        .group_by(date.dt.truncate(interval).alias("ds"))
+        lazy.group_by(date.dt.truncate(FREQS[freq][0]).alias("ds"))
         .agg(pl.len().alias("len"))
         .collect()
     )
-    in_last = int(counts.filter(pl.col("ds") == start).get_column("len").sum())
-    typical = counts.filter(pl.col("ds") < start).get_column("len").sum() / shown.len()
+    in_last, _, typical = _lines_in_and_before(counts, _period_of(first, freq), start, freq)
     if 2 * in_last >= typical:
         # As many lines as a whole period holds: a business that ships on Tuesdays ends its
         # export on one, and its last week is whole (every line of the tests' weekly exports
